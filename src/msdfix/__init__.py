@@ -1,0 +1,3 @@
+"""msdfix: make Dockerfiles smaller, faster to rebuild and safer."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,72 @@
+"""Settings from ``[tool.msdfix]`` in pyproject.toml or from .msdfix.toml."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class ConfigError(Exception):
+    """An invalid configuration file."""
+
+
+@dataclass
+class FileConfig:
+    """Options a project sets for itself; command-line flags win."""
+
+    path: Path | None = None
+    select: list[str] | None = None
+    ignore: list[str] | None = None
+    unsafe_fixes: bool | None = None
+
+
+def _ids(value: Any, key: str, path: Path) -> list[str]:
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{path}: '{key}' must be a list of transform ids")
+    return [v.strip() for v in value if v.strip()]
+
+
+def _parse(path: Path, table: dict[str, Any]) -> FileConfig:
+    known = {"select", "ignore", "unsafe-fixes"}
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ConfigError(f"{path}: unknown option(s) {', '.join(unknown)}; expected {', '.join(sorted(known))}")
+    config = FileConfig(path)
+    if "select" in table:
+        config.select = _ids(table["select"], "select", path)
+    if "ignore" in table:
+        config.ignore = _ids(table["ignore"], "ignore", path)
+    if "unsafe-fixes" in table:
+        if not isinstance(table["unsafe-fixes"], bool):
+            raise ConfigError(f"{path}: 'unsafe-fixes' must be true or false")
+        config.unsafe_fixes = table["unsafe-fixes"]
+    return config
+
+
+def find_config(start: Path) -> FileConfig:
+    """The nearest .msdfix.toml or pyproject.toml with [tool.msdfix], from ``start`` upward."""
+    start = start.resolve()
+    for directory in [start, *start.parents]:
+        for name in (".msdfix.toml", "pyproject.toml"):
+            path = directory / name
+            if not path.is_file():
+                continue
+            try:
+                data = tomllib.loads(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+                raise ConfigError(f"{path}: {exc}") from exc
+            if name == ".msdfix.toml":
+                return _parse(path, data.get("tool", {}).get("msdfix", data))
+            table = data.get("tool", {}).get("msdfix")
+            if table is not None:
+                return _parse(path, table)
+    return FileConfig()

@@ -1,0 +1,59 @@
+"""What a transform sees: the parsed file, its model, and its build context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from msdfix.fixes import Applicability, Edit, Fix
+from msdfix.model import BuildContext, Model, build_model
+from msdfix.syntax import Dockerfile, Instruction
+
+
+@dataclass
+class Document:
+    """One Dockerfile under rewrite."""
+
+    dockerfile: Dockerfile
+    context: BuildContext
+    path: str | None = None
+
+    @cached_property
+    def model(self) -> Model:
+        """Stages, global ARGs and the COPY graph."""
+        return build_model(self.dockerfile)
+
+    @property
+    def text(self) -> str:
+        """The current text."""
+        return self.dockerfile.text
+
+    @property
+    def newline(self) -> str:
+        """The file's line ending, to use in inserted lines."""
+        return self.dockerfile.newline
+
+    @property
+    def is_windows(self) -> bool:
+        """Backtick escape or a PowerShell/cmd SHELL: leave such files alone."""
+        if self.dockerfile.escape == "`":
+            return True
+        for ins in self.dockerfile.instructions:
+            args = ins.json_args() or []
+            if ins.cmd == "shell" and args and args[0].lower().split("\\")[-1].startswith(
+                ("powershell", "pwsh", "cmd")
+            ):
+                return True
+        stages = self.model.stages
+        return any("windows" in s.image.raw.lower() or "nanoserver" in s.image.raw.lower() for s in stages)
+
+    def fix(
+        self,
+        transform: str,
+        ins: Instruction,
+        message: str,
+        edits: list[Edit],
+        applicability: Applicability = Applicability.SAFE,
+    ) -> Fix:
+        """A fix located at instruction ``ins``."""
+        return Fix(transform, applicability, message, ins.start_line, ins.end_line, edits)

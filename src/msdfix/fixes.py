@@ -1,0 +1,65 @@
+"""Fixes are text edits against the current text, with an applicability (ruff's model)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Applicability(str, Enum):
+    """How sure we are that a fix keeps the build's meaning."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+    DISPLAY_ONLY = "display-only"
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace ``text[start:end]`` with ``content``."""
+
+    start: int
+    end: int
+    content: str
+
+
+@dataclass
+class Fix:
+    """One change proposed by a transform, with its one-line reason."""
+
+    transform: str
+    applicability: Applicability
+    message: str
+    line: int
+    end_line: int
+    edits: list[Edit] = field(default_factory=list)
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """Smallest range covering all edits."""
+        return min(e.start for e in self.edits), max(e.end for e in self.edits)
+
+
+def apply_edits(text: str, edits: list[Edit]) -> str:
+    """Apply non-overlapping edits (any order) to ``text``."""
+    out = []
+    pos = 0
+    for edit in sorted(edits, key=lambda e: (e.start, e.end)):
+        if edit.start < pos:
+            raise ValueError("overlapping edits")
+        out.append(text[pos : edit.start])
+        out.append(edit.content)
+        pos = edit.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def overlaps(fix: Fix, taken: list[tuple[int, int]]) -> bool:
+    """True when an edit of ``fix`` intersects or touches (for insertions) a taken range."""
+    for edit in fix.edits:
+        for start, end in taken:
+            if edit.start < end and start < edit.end:
+                return True
+            if (edit.start == edit.end or start == end) and start <= edit.end and edit.start <= end:
+                return True
+    return False

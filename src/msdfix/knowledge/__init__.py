@@ -1,0 +1,1 @@
+"""Data about package managers and base images."""

@@ -1,0 +1,53 @@
+"""The final image's observable configuration as the Dockerfile declares it."""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Any
+
+from msdfix.model.args import expand
+from msdfix.model.stages import Model, Stage
+from msdfix.syntax import Instruction
+from msdfix.syntax.values import env_pairs, instruction_values, unquote
+
+LAST_WINS = {"entrypoint", "cmd", "user", "healthcheck", "stopsignal", "shell"}
+
+
+def _value(ins: Instruction) -> tuple[bool, tuple[str, ...]]:
+    _, values, is_json = instruction_values(ins)
+    if not is_json:
+        values = [" ".join(v.split()) for v in values]
+    return is_json, tuple(values)
+
+
+def _chain(stage: Stage) -> list[Stage]:
+    chain = []
+    current: Stage | None = stage
+    while current is not None:
+        chain.append(current)
+        current = current.parent
+    return list(reversed(chain))
+
+
+def final_config(model: Model) -> dict[str, Any]:
+    """ENTRYPOINT/CMD/USER/WORKDIR/ENV/EXPOSE/LABEL/HEALTHCHECK/STOPSIGNAL/SHELL of the last stage."""
+    config: dict[str, Any] = {"env": {}, "label": {}, "expose": set(), "workdir": "/"}
+    stage = model.final
+    if stage is None:
+        return config
+    for st in _chain(stage):
+        for ins in st.instructions:
+            cmd = ins.cmd
+            if cmd in LAST_WINS:
+                config[cmd] = _value(ins)
+                if cmd == "entrypoint":
+                    config.pop("cmd", None)  # ENTRYPOINT resets an inherited CMD
+            elif cmd == "workdir":
+                path = expand(instruction_values(ins)[1][0], model.stage_scope(st, ins))
+                config["workdir"] = posixpath.normpath(posixpath.join(config["workdir"], path))
+            elif cmd in ("env", "label"):
+                for key, value in env_pairs(ins):
+                    config[cmd][unquote(key)] = unquote(value, ins.escape)
+            elif cmd == "expose":
+                config["expose"].update(instruction_values(ins)[1])
+    return config

@@ -1,0 +1,117 @@
+"""Stages of a Dockerfile: base image, alias, platform, and the COPY --from graph."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from msdfix.model.args import expand
+from msdfix.model.image import ImageRef, parse_image
+from msdfix.syntax import Dockerfile, Instruction
+from msdfix.syntax.values import env_pairs, instruction_values, unquote
+
+
+@dataclass
+class Stage:
+    """One ``FROM`` and the instructions up to the next ``FROM``."""
+
+    index: int
+    from_: Instruction
+    image: ImageRef
+    alias: str | None
+    platform: str | None
+    instructions: list[Instruction] = field(default_factory=list)
+    parent: Stage | None = None  # set when FROM names an earlier stage
+
+    @property
+    def name(self) -> str:
+        """Alias, or the index as BuildKit names unnamed stages."""
+        return self.alias or str(self.index)
+
+    def of(self, *cmds: str) -> list[Instruction]:
+        """Instructions of this stage with one of the given names."""
+        return [i for i in self.instructions if i.cmd in cmds]
+
+    def copy_sources(self) -> list[str]:
+        """Stage names or images referenced by ``COPY --from`` / ``RUN --mount=from=``."""
+        found = []
+        for ins in self.instructions:
+            for flag in ins.flags:
+                if flag.name == "from" and flag.value:
+                    found.append(flag.value)
+                if flag.name == "mount" and flag.value:
+                    match = re.search(r"(?:^|,)from=([^,]+)", flag.value)
+                    if match:
+                        found.append(match.group(1))
+        return found
+
+
+@dataclass
+class Model:
+    """Read-only view: global ARGs, stages, and the COPY --from graph."""
+
+    dockerfile: Dockerfile
+    global_args: dict[str, str | None]
+    stages: list[Stage]
+
+    @property
+    def final(self) -> Stage | None:
+        """The stage a plain ``docker build`` produces."""
+        return self.stages[-1] if self.stages else None
+
+    def stage(self, name: str) -> Stage | None:
+        """Stage by alias (case-insensitive) or index."""
+        for stage in self.stages:
+            if stage.alias and stage.alias.lower() == name.lower() or str(stage.index) == name:
+                return stage
+        return None
+
+    def copy_graph(self) -> dict[str, list[str]]:
+        """Stage name -> names of stages or images it copies or mounts from."""
+        return {s.name: s.copy_sources() for s in self.stages}
+
+    def stage_scope(self, stage: Stage, upto: Instruction | None = None) -> dict[str, str | None]:
+        """ARG/ENV values visible in ``stage`` before ``upto`` (declared defaults only)."""
+        scope: dict[str, str | None] = {}
+        chain = []
+        current: Stage | None = stage
+        while current is not None:
+            chain.append(current)
+            current = current.parent
+        for st in reversed(chain):
+            for ins in st.instructions:
+                if ins is upto:
+                    break
+                if ins.cmd == "env":
+                    for key, value in env_pairs(ins):
+                        scope[key] = unquote(expand(value, scope), ins.escape)
+                elif ins.cmd == "arg":
+                    for key, value in env_pairs(ins):
+                        if value:
+                            scope[key] = unquote(expand(value, scope), ins.escape)
+                        else:
+                            scope.setdefault(key, self.global_args.get(key))
+        return scope
+
+
+def build_model(dockerfile: Dockerfile) -> Model:
+    """Compute stages and global ARG defaults of a parsed Dockerfile."""
+    global_args: dict[str, str | None] = {}
+    stages: list[Stage] = []
+    for ins in dockerfile.instructions:
+        if ins.cmd == "from":
+            _, values, _ = instruction_values(ins)
+            raw = expand(values[0], global_args) if values else ""
+            alias = values[2] if len(values) >= 3 and values[1].lower() == "as" else None
+            platform = ins.flag("platform")
+            stage = Stage(len(stages), ins, parse_image(raw), alias, platform.value if platform else None)
+            for earlier in stages:
+                if earlier.alias and earlier.alias.lower() == raw.lower():
+                    stage.parent = earlier
+            stages.append(stage)
+        elif stages:
+            stages[-1].instructions.append(ins)
+        elif ins.cmd == "arg":
+            for key, value in env_pairs(ins):
+                global_args[key] = unquote(expand(value, global_args), ins.escape) if value else None
+    return Model(dockerfile, global_args, stages)

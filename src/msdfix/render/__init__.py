@@ -1,0 +1,1 @@
+"""Output: unified diffs, per-file summaries, JSON."""

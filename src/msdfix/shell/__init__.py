@@ -1,0 +1,6 @@
+"""Shell analysis of RUN instructions: simple commands, package-manager classification."""
+
+from msdfix.shell.commands import Command, Word, parse_commands
+from msdfix.shell.script import RunScript, run_script
+
+__all__ = ["Command", "RunScript", "Word", "parse_commands", "run_script"]

@@ -1,0 +1,60 @@
+"""Text ranges for removing a word or a whole command from a RUN script."""
+
+from __future__ import annotations
+
+import re
+
+from msdfix.shell.commands import Command, Word
+from msdfix.shell.script import RunScript
+
+_COMMENT_LINE = re.compile(r"\n[ \t]*#")
+_JOINERS = ("&&", ";")
+
+
+def _clean(script: RunScript, start: int, end: int) -> tuple[int, int] | None:
+    pstart, pend = script.physical(start), script.physical(end - 1) + 1
+    text = script.ins_text(pstart, pend)
+    return None if _COMMENT_LINE.search(text) else (pstart, pend)
+
+
+def word_removal(script: RunScript, command: Command, word: Word) -> tuple[int, int] | None:
+    """Physical range covering ``word`` and the blank before it, or None if unsafe."""
+    if not script.editable or word is command.words[0]:
+        return None
+    start = word.start
+    while start > 0 and script.text[start - 1] in " \t":
+        start -= 1
+    if not script.contiguous(start, word.end):
+        return None
+    return _clean(script, start, word.end)
+
+
+def command_removal(script: RunScript, index: int) -> tuple[int, int] | None:
+    """Physical range that removes command ``index`` with its joining operator, or None."""
+    commands = script.commands
+    command = commands[index]
+    if not script.editable or command.nested or command.redirects:
+        return None
+    text = script.text
+    following = commands[index + 1] if index + 1 < len(commands) else None
+    if script.heredoc_start is not None:
+        line_start = text.rfind("\n", 0, command.start) + 1
+        line_end = text.find("\n", command.end)
+        line_end = len(text) if line_end < 0 else line_end + 1
+        if text[line_start : command.start].strip() or text[command.end : line_end].strip():
+            return None
+        if len(commands) == 1:
+            return None
+        return _clean(script, line_start, line_end) if line_end > line_start else None
+    if command.op_before in _JOINERS:
+        start = text.rfind(command.op_before, 0, command.start)
+        while start > 0 and text[start - 1] in " \t":
+            start -= 1
+        if following is not None and following.op_before not in _JOINERS:
+            return None
+        return _clean(script, start, command.end)
+    if command.op_before is None and index == 0 and following is not None:
+        if following.op_before not in _JOINERS:
+            return None
+        return _clean(script, command.start, following.start)
+    return None

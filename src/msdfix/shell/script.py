@@ -1,0 +1,57 @@
+"""The shell script a RUN instruction executes, with offsets back into the Dockerfile."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from msdfix.shell.commands import Command, Word, parse_commands
+from msdfix.syntax import Instruction
+
+_HEREDOC_ONLY = re.compile(r"^<<-?\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\1\s*(?:(?:ba|da|)sh)?\s*$")
+
+
+@dataclass
+class RunScript:
+    """Commands of one RUN; ``editable`` is False for exec form (no text edits inside)."""
+
+    ins: Instruction
+    text: str
+    commands: list[Command]
+    editable: bool
+    heredoc_start: int | None = None  # physical start of the script when it is a heredoc body
+    source: str = ""  # the whole file text
+
+    def physical(self, offset: int) -> int:
+        """Physical file offset of a script offset."""
+        if self.heredoc_start is not None:
+            return self.heredoc_start + offset
+        return self.ins.physical(self.ins.args_start + offset)
+
+    def ins_text(self, start: int, end: int) -> str:
+        """Physical text of the file between two offsets (within this instruction)."""
+        return self.source[start:end]
+
+    def contiguous(self, start: int, end: int) -> bool:
+        """True when the script range is one physical run of text."""
+        if self.heredoc_start is not None:
+            return True
+        base = self.ins.args_start
+        return self.ins.is_contiguous(base + start, base + end)
+
+
+def run_script(ins: Instruction, source: str = "") -> RunScript | None:
+    """The script of a RUN (shell form, heredoc, or exec form's argv), or None."""
+    if ins.cmd != "run":
+        return None
+    argv = ins.json_args()
+    if argv is not None:
+        if len(argv) >= 3 and argv[0].rsplit("/", 1)[-1] in ("sh", "bash") and argv[1] == "-c":
+            return RunScript(ins, argv[2], parse_commands(argv[2]), editable=False, source=source)
+        words = [Word(a, 0, 0) for a in argv]
+        return RunScript(ins, "", [Command(words, {}, 0, 0, None, None, False)], editable=False, source=source)
+    if ins.heredocs and _HEREDOC_ONLY.match(ins.args):
+        doc = ins.heredocs[0]
+        return RunScript(ins, doc.content, parse_commands(doc.content), True, doc.body_start, source)
+    script = ins.logical[ins.args_start :]
+    return RunScript(ins, script, parse_commands(script), editable=True, source=source)

@@ -1,0 +1,164 @@
+"""Nodes of the lossless Dockerfile tree: every node is a span of the original text."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+WHITESPACE = " \t\v\f\r"
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of the logical line copied verbatim from the physical text."""
+
+    logical: int
+    physical: int
+    length: int
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A builder flag such as ``--mount=type=cache,target=/x`` (offsets are physical)."""
+
+    name: str
+    value: str | None
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Heredoc:
+    """A here-document attached to RUN/COPY/ADD; ``body_*`` spans exclude the terminator line."""
+
+    name: str
+    chomp: bool
+    quoted: bool
+    body_start: int
+    body_end: int
+    content: str
+
+
+@dataclass(frozen=True)
+class Trivia:
+    """Blank lines, comments and parser directives not owned by an instruction."""
+
+    kind: str  # "blank" | "comment" | "directive"
+    start: int
+    end: int
+    line: int
+
+
+@dataclass
+class Instruction:
+    """One instruction, its continuation lines, heredoc bodies and owned comments."""
+
+    keyword: str
+    start: int
+    end: int
+    comment_start: int
+    start_line: int
+    end_line: int
+    logical: str
+    segments: list[Segment]
+    flags: list[Flag]
+    args_offset: int
+    heredocs: list[Heredoc] = field(default_factory=list)
+    escape: str = "\\"
+
+    @property
+    def cmd(self) -> str:
+        """Lower-case instruction name (``run``, ``copy``, ...)."""
+        return self.keyword.lower()
+
+    @property
+    def args(self) -> str:
+        """The logical text after the keyword and flags, trimmed."""
+        return self.logical[self.args_offset :].strip(WHITESPACE + "\n")
+
+    @property
+    def args_start(self) -> int:
+        """Logical offset of the first argument character."""
+        offset = self.args_offset
+        while offset < len(self.logical) and self.logical[offset] in WHITESPACE:
+            offset += 1
+        return offset
+
+    def json_args(self) -> list[str] | None:
+        """The exec-form argument list, or None for shell form."""
+        rest = self.args
+        if not rest.startswith("["):
+            return None
+        try:
+            value, _ = json.JSONDecoder().raw_decode(rest)
+        except ValueError:
+            return None
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return value
+        return None
+
+    @property
+    def is_json(self) -> bool:
+        """True for exec (JSON) form."""
+        return self.json_args() is not None
+
+    def flag(self, name: str) -> Flag | None:
+        """The first flag named ``name`` (without dashes)."""
+        return next((f for f in self.flags if f.name == name), None)
+
+    def flags_named(self, name: str) -> list[Flag]:
+        """All flags named ``name``."""
+        return [f for f in self.flags if f.name == name]
+
+    def physical(self, logical_offset: int) -> int:
+        """Map an offset in :attr:`logical` to an offset in the file text."""
+        for seg in self.segments:
+            if seg.logical <= logical_offset < seg.logical + seg.length:
+                return seg.physical + logical_offset - seg.logical
+        last = self.segments[-1]
+        if logical_offset == last.logical + last.length:
+            return last.physical + last.length
+        raise ValueError(f"offset {logical_offset} is not in instruction at line {self.start_line}")
+
+    def is_contiguous(self, lstart: int, lend: int) -> bool:
+        """True when the logical range maps to one physical run (no continuation inside)."""
+        if lend <= lstart:
+            return True
+        return self.physical(lend - 1) - self.physical(lstart) == lend - 1 - lstart
+
+
+@dataclass
+class Dockerfile:
+    """A parsed Dockerfile; ``nodes`` tile ``text`` exactly, so printing is lossless."""
+
+    text: str
+    nodes: list[Trivia | Instruction]
+    escape: str
+    directives: dict[str, str]
+    newline: str
+
+    def __str__(self) -> str:
+        return "".join(self.node_text(n) for n in self.nodes)
+
+    def node_text(self, node: Trivia | Instruction) -> str:
+        """The exact source text of ``node`` (instructions include owned comments)."""
+        start = node.comment_start if isinstance(node, Instruction) else node.start
+        return self.text[start : node.end]
+
+    @property
+    def instructions(self) -> list[Instruction]:
+        """All instructions in file order."""
+        return [n for n in self.nodes if isinstance(n, Instruction)]
+
+    def __iter__(self) -> Iterator[Instruction]:
+        return iter(self.instructions)
+
+    def line_of(self, offset: int) -> int:
+        """1-based line number of a text offset."""
+        return self.text.count("\n", 0, offset) + 1
+
+    def comments_above(self, ins: Instruction) -> list[str]:
+        """The comment lines owned by ``ins`` (text without newline)."""
+        block = self.text[ins.comment_start : ins.start]
+        return [line.strip() for line in block.splitlines() if line.strip()]

@@ -1,0 +1,272 @@
+"""Thin wrappers around the docker CLI used by ``msdfix verify``.
+
+Everything goes through the ``docker`` client binary (no SDK dependency). The client is chosen
+so that BuildKit works: one with the buildx plugin (``docker buildx build --load``) is
+preferred, else a client with built-in BuildKit (``DOCKER_BUILDKIT=1 docker build``, Docker
+< 23), else plain ``docker build`` (legacy builder: ``RUN --mount`` will fail).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+DEFAULT_DOCKER_DIR = "/tmp/msdfix-docker"
+START_HINT = (
+    'start a daemon, e.g. `eval "$(tests/support/dockerd.sh start)"` in the msdfix repo, '
+    "`sudo dockerd &`, or `sudo systemctl start docker`; or set DOCKER_HOST"
+)
+
+LineCallback = Callable[[str], None]
+
+
+class DockerUnavailable(RuntimeError):
+    """No usable docker client or no daemon answering."""
+
+
+@dataclass
+class Client:
+    """A docker client binary and how it builds images."""
+
+    path: str
+    mode: str  # "buildx" | "buildkit" | "legacy"
+    network: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+
+    def run(
+        self, *args: str, timeout: float | None = 600, check: bool = False
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``docker ARGS`` capturing text output."""
+        return subprocess.run(
+            [self.path, *args], capture_output=True, text=True, env=self.env,
+            timeout=timeout, check=check,
+        )
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["DOCKER_BUILDKIT"] = "1"
+    env.setdefault("BUILDKIT_PROGRESS", "plain")
+    if not env.get("DOCKER_HOST") and not os.path.exists("/var/run/docker.sock"):
+        sock = Path(env.get("MSDFIX_DOCKER_DIR", DEFAULT_DOCKER_DIR)) / "docker.sock"
+        if sock.exists():
+            env["DOCKER_HOST"] = f"unix://{sock}"
+    return env
+
+
+def _candidates(explicit: str | None) -> list[str]:
+    if explicit:
+        return [explicit]
+    found: list[str] = []
+    for c in (os.environ.get("MSDFIX_DOCKER_CLI"), shutil.which("docker"), "/usr/bin/docker"):
+        if c and os.access(c, os.X_OK) and os.path.realpath(c) not in map(os.path.realpath, found):
+            found.append(c)
+    return found
+
+
+def _client_major(path: str, env: dict[str, str]) -> int:
+    try:
+        out = subprocess.run([path, "--version"], capture_output=True, text=True, env=env,
+                             timeout=20).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return 0
+    m = re.search(r"version (\d+)\.", out)
+    return int(m.group(1)) if m else 0
+
+
+def _has_buildx(path: str, env: dict[str, str]) -> bool:
+    try:
+        return subprocess.run([path, "buildx", "version"], capture_output=True, env=env,
+                              timeout=20).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def detect_client(explicit: str | None = None, network: str | None = None) -> Client:
+    """Pick a docker client that can talk to a daemon; raise DockerUnavailable otherwise."""
+    env = _env()
+    cands = _candidates(explicit)
+    if not cands:
+        raise DockerUnavailable(f"docker client not found; install docker and {START_HINT}")
+    # Prefer buildx, then built-in BuildKit (client < 23), then whatever exists.
+    ranked: list[tuple[int, str, str]] = []
+    for c in cands:
+        if _has_buildx(c, env):
+            ranked.append((0, c, "buildx"))
+        elif 0 < _client_major(c, env) < 23:
+            ranked.append((1, c, "buildkit"))
+        else:
+            ranked.append((2, c, "legacy"))
+    ranked.sort(key=lambda r: r[0])
+    _, path, mode = ranked[0]
+    client = Client(path, mode, network, env)
+    try:
+        proc = client.run("info", "--format", "{{.ServerVersion}}", timeout=20)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise DockerUnavailable(f"`docker info` failed: {exc}; {START_HINT}") from exc
+    if proc.returncode != 0 or not proc.stdout.strip():
+        last = (proc.stderr.strip().splitlines() or ["no answer"])[-1]
+        host = env.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+        raise DockerUnavailable(f"no Docker daemon reachable at {host}: {last}; {START_HINT}")
+    return client
+
+
+@dataclass
+class BuildOutcome:
+    """Result of one image build."""
+
+    ok: bool
+    seconds: float
+    log: str = ""
+
+    def tail(self, lines: int = 25) -> str:
+        return "\n".join(self.log.rstrip().splitlines()[-lines:])
+
+
+def build(
+    client: Client,
+    context: Path,
+    dockerfile: Path,
+    tag: str,
+    *,
+    no_cache: bool = False,
+    on_line: LineCallback | None = None,
+    timeout: float = 3600,
+) -> BuildOutcome:
+    """Build ``dockerfile`` with ``context`` into ``tag``, streaming output lines to on_line."""
+    if client.mode == "buildx":
+        argv = [client.path, "buildx", "build", "--load"]
+    else:
+        argv = [client.path, "build"]
+    if client.mode != "legacy":
+        argv.append("--progress=plain")
+    argv += ["-t", tag, "-f", str(dockerfile)]
+    if no_cache:
+        argv.append("--no-cache")
+    if client.network:
+        argv += ["--network", client.network]
+    argv.append(str(context))
+    start = time.monotonic()
+    lines: list[str] = []
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=client.env, errors="replace")
+    assert proc.stdout is not None
+    try:
+        for line in proc.stdout:
+            lines.append(line.rstrip("\n"))
+            if on_line is not None:
+                on_line(line.rstrip("\n"))
+            if time.monotonic() - start > timeout:
+                proc.kill()
+                lines.append(f"msdfix verify: build timed out after {timeout:.0f}s")
+                break
+        code = proc.wait()
+    except BaseException:
+        proc.kill()
+        raise
+    return BuildOutcome(code == 0, time.monotonic() - start, "\n".join(lines))
+
+
+def inspect_image(client: Client, tag: str) -> dict[str, Any]:
+    """``docker image inspect TAG`` (first element)."""
+    proc = client.run("image", "inspect", tag, timeout=60, check=True)
+    data: list[dict[str, Any]] = json.loads(proc.stdout)
+    return data[0]
+
+
+def remove_images(client: Client, tags: Sequence[str]) -> None:
+    """Remove images, ignoring failures."""
+    if tags:
+        client.run("image", "rm", "-f", *tags, timeout=120)
+
+
+@dataclass
+class CheckOutcome:
+    """Result of a smoke check."""
+
+    ok: bool
+    detail: str
+    seconds: float = 0.0
+
+
+def smoke_cmd(client: Client, tag: str, argv: Sequence[str], timeout: float = 120) -> CheckOutcome:
+    """``docker run --rm TAG ARGV...`` (the image ENTRYPOINT applies); ok when exit code is 0."""
+    cmd = ["run", "--rm"]
+    if client.network:
+        cmd += ["--network", client.network]
+    start = time.monotonic()
+    try:
+        proc = client.run(*cmd, tag, *argv, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return CheckOutcome(False, f"timed out after {timeout:.0f}s", time.monotonic() - start)
+    out = (proc.stdout + proc.stderr).strip()
+    tail = "\n".join(out.splitlines()[-10:])
+    detail = f"exit {proc.returncode}" + (f": {tail}" if tail else "")
+    return CheckOutcome(proc.returncode == 0, detail, time.monotonic() - start)
+
+
+def parse_http_spec(spec: str) -> tuple[int, str]:
+    """``PORT[:PATH]`` -> (port, path); path defaults to ``/``."""
+    port_s, _, path = spec.partition(":")
+    try:
+        port = int(port_s)
+    except ValueError:
+        raise ValueError(f"invalid --smoke-http {spec!r}: expected PORT[:PATH]") from None
+    if not 0 < port < 65536:
+        raise ValueError(f"invalid --smoke-http port {port}")
+    if not path:
+        path = "/"
+    if not path.startswith("/"):
+        path = "/" + path
+    return port, path
+
+
+def smoke_http(client: Client, tag: str, port: int, path: str = "/",
+               timeout: float = 30) -> CheckOutcome:
+    """Run TAG detached with ``-p 127.0.0.1::PORT`` and poll until an HTTP 2xx answer."""
+    start = time.monotonic()
+    proc = client.run("run", "-d", "-p", f"127.0.0.1::{port}", tag, timeout=60)
+    if proc.returncode != 0:
+        return CheckOutcome(False, f"docker run failed: {proc.stderr.strip()[-500:]}")
+    cid = proc.stdout.strip()
+    last = "no answer"
+    try:
+        host_port = None
+        while time.monotonic() - start < timeout:
+            if host_port is None:
+                p = client.run("port", cid, f"{port}/tcp", timeout=20)
+                m = re.search(r":(\d+)\s*$", p.stdout.strip().splitlines()[0]) if p.stdout.strip() else None
+                host_port = int(m.group(1)) if m else None
+            state = client.run("inspect", "-f", "{{.State.Running}} {{.State.ExitCode}}", cid,
+                               timeout=20).stdout.split()
+            if state and state[0] == "false":
+                logs = client.run("logs", "--tail", "20", cid, timeout=20)
+                out = (logs.stdout + logs.stderr).strip()
+                return CheckOutcome(False, f"container exited (code {state[1]}): {out[-800:]}",
+                                    time.monotonic() - start)
+            if host_port is not None:
+                url = f"http://127.0.0.1:{host_port}{path}"
+                try:
+                    with urllib.request.urlopen(url, timeout=3) as resp:  # noqa: S310
+                        if 200 <= resp.status < 300:
+                            return CheckOutcome(True, f"HTTP {resp.status} from {path}",
+                                                time.monotonic() - start)
+                        last = f"HTTP {resp.status}"
+                except urllib.error.HTTPError as exc:
+                    last = f"HTTP {exc.code}"
+                except (urllib.error.URLError, OSError) as exc:
+                    last = str(getattr(exc, "reason", exc))
+            time.sleep(0.5)
+        return CheckOutcome(False, f"no 2xx on port {port}{path} within {timeout:.0f}s ({last})",
+                            time.monotonic() - start)
+    finally:
+        client.run("rm", "-f", cid, timeout=60)

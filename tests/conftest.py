@@ -1,0 +1,30 @@
+"""Shared test helpers: paths to fixtures and to the shared corpus (skipped when absent)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+CORPUS = ROOT.parent / "shared" / "corpus"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def corpus_files(include_invalid: bool = False) -> list[Path]:
+    """Every corpus Dockerfile (empty when the corpus is absent, as on a user's clone)."""
+    if not CORPUS.is_dir():
+        return []
+    files = sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.name != "MANIFEST.tsv")
+    return [p for p in files if include_invalid or "invalid" not in p.parts]
+
+
+@pytest.fixture
+def corpus() -> list[Path]:
+    """Corpus files, or skip when ../shared/corpus is not there."""
+    files = corpus_files()
+    if not files:
+        pytest.skip("../shared/corpus is absent (it is only on the project's machines)")
+    return files

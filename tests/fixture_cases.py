@@ -1,0 +1,73 @@
+"""Before/after fixture cases: fixtures/<transform>/<case>/Dockerfile (+ expected.Dockerfile)."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from conftest import FIXTURES
+
+from msdfix.engine import Result, Settings, rewrite
+from msdfix.model import BuildContext
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+@dataclass
+class Case:
+    """One fixture directory; ``expected`` is None for cases that must stay unchanged."""
+
+    transform: str
+    path: Path
+
+    @property
+    def id(self) -> str:
+        return f"{self.transform}/{self.path.name}"
+
+    @property
+    def source(self) -> str:
+        return (self.path / "Dockerfile").read_text(encoding="utf-8")
+
+    @property
+    def expected(self) -> str | None:
+        path = self.path / "expected.Dockerfile"
+        return path.read_text(encoding="utf-8") if path.exists() else None
+
+    @property
+    def options(self) -> dict:
+        path = self.path / "case.toml"
+        return tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+    def run(self, only_this: bool = True) -> Result:
+        opts = self.options
+        select = opts.get("select", [self.transform] if only_this else None)
+        settings = Settings(frozenset(select) if select else None, unsafe=bool(opts.get("unsafe")))
+        context = BuildContext(None if opts.get("no_context") else self.path)
+        return rewrite(self.source, str(self.path / "Dockerfile"), context, settings)
+
+
+def cases(transform: str) -> list[Case]:
+    folder = FIXTURES / transform
+    if not folder.is_dir():
+        return []
+    return [Case(transform, p) for p in sorted(folder.iterdir()) if (p / "Dockerfile").is_file()]
+
+
+def check_case(case: Case) -> None:
+    """The rewrite equals expected.Dockerfile (or leaves the file alone), and is stable."""
+    result = case.run()
+    expected = case.expected
+    if expected is None:
+        assert result.output == case.source, f"{case.id} must be left unchanged"
+    else:
+        assert result.output == expected, f"{case.id}: output differs from expected.Dockerfile"
+        again = rewrite(result.output, None, BuildContext(case.path), Settings(frozenset([case.transform]), unsafe=bool(case.options.get("unsafe"))))
+        assert not again.changed, f"{case.id}: second run changes the output"
+    reason = case.options.get("reason")
+    if reason:
+        messages = " ".join(f.message for f in result.applied + result.suggestions)
+        assert reason in messages, f"{case.id}: expected reason {reason!r} in {messages!r}"

@@ -1,0 +1,332 @@
+#!/usr/bin/env bash
+# Build local STAND-IN images for msdfix tests and CI, tagged with official image names.
+#
+# FOR TESTING ONLY. No registry is reachable from this machine/CI, so `FROM node:18` etc. must
+# resolve to something local. These images are built from Debian bookworm packages
+# (debootstrap + apt-get) and only imitate the official images' behaviour that Dockerfiles rely
+# on (tools on PATH, WORKDIR/ENV/CMD conventions). Their SIZES and versions DIFFER from the
+# official images, so absolute size numbers measured with them are not comparable with real
+# ones; compare before/after ratios only.
+#
+# Known differences (by design):
+#   node:18*, node:20*     Debian nodejs 18 + npm 9 for BOTH tags (20 is a tag alias, still 18).
+#                          -slim = nodejs+npm; full = + git, build-essential, python3 (node-gyp).
+#   python:3.11*, 3.12*    Debian python3 3.11 for BOTH tags, pip + venv, PIP_BREAK_SYSTEM_PACKAGES=1.
+#                          full = + build-essential, libpq-dev, git (like buildpack-deps).
+#   golang:1.19/1.21/1.22  Debian golang-go 1.19 for all tags (GOTOOLCHAIN=local, GOPATH=/go).
+#   rust:1.63/1.75(-slim)  Debian rustc + cargo 1.63 for all tags.
+#   eclipse-temurin:17-*   Debian openjdk-17 headless; maven:3.9-eclipse-temurin-17 = + Debian maven.
+#   nginx:*alpine          Debian nginx-light (glibc!), serves /usr/share/nginx/html on :80.
+#   alpine:3.19/3.20       busybox-static + CA bundle on scratch: /bin/sh works, NO apk, no musl.
+#   gcr.io/distroless/*    static = CA bundle + passwd/group (root, nonroot 65532, nobody);
+#                          base = + glibc, libssl3; cc = + libgcc-s1, libstdc++6. :nonroot tags
+#                          add USER 65532:65532.
+#
+# Usage:
+#   eval "$(tests/support/dockerd.sh start)"
+#   tests/support/standins.sh                    # all images
+#   tests/support/standins.sh node:18 python:3.12-slim   # only these (and their bases)
+#   tests/support/standins.sh --list             # print known tags
+#   STANDINS_FORCE=1 tests/support/standins.sh node:18   # rebuild even if the tag exists
+#
+# Needs root (debootstrap), a running daemon (DOCKER_HOST) and access to deb.debian.org.
+# Builds use the default bridge network (it reaches deb.debian.org here); set
+# STANDINS_NETWORK=host if your daemon's bridge has no outbound access.
+set -euo pipefail
+
+DOCKER="${MSDFIX_DOCKER_CLI:-/usr/bin/docker}"
+[ -x "$DOCKER" ] || DOCKER="$(command -v docker)"
+export DOCKER_BUILDKIT=1
+MIRROR="${STANDINS_MIRROR:-http://deb.debian.org/debian}"
+CACHE="${STANDINS_CACHE:-/tmp/msdfix-standins}"
+FORCE="${STANDINS_FORCE:-0}"
+NETWORK_OPT=()
+[ -n "${STANDINS_NETWORK:-}" ] && NETWORK_OPT=(--network "$STANDINS_NETWORK")
+HOST_CA=/etc/ssl/certs/ca-certificates.crt
+
+log() { echo "standins: $*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# ---- image groups: one build per group, several tags per group -------------------------------
+GROUPS_ORDER="debian node-slim node python-slim python golang rust temurin-jre temurin-jdk maven nginx alpine distroless"
+declare -A TAGS DEPS
+TAGS[debian]="debian:bookworm debian:bookworm-slim debian:12 debian:12-slim"
+TAGS[node-slim]="node:18-slim node:20-slim node:18-bookworm-slim node:20-bookworm-slim"
+DEPS[node-slim]=debian
+TAGS[node]="node:18 node:20 node:18-bookworm node:20-bookworm"
+DEPS[node]=node-slim
+TAGS[python-slim]="python:3.11-slim python:3.12-slim python:3.11-slim-bookworm python:3.12-slim-bookworm"
+DEPS[python-slim]=debian
+TAGS[python]="python:3.11 python:3.12 python:3.11-bookworm python:3.12-bookworm"
+DEPS[python]=python-slim
+TAGS[golang]="golang:1.22 golang:1.21 golang:1.19 golang:1.22-bookworm golang:1.21-bookworm"
+DEPS[golang]=debian
+TAGS[rust]="rust:1.75 rust:1.63 rust:1.75-slim rust:1.63-slim"
+DEPS[rust]=debian
+TAGS[temurin-jre]="eclipse-temurin:17-jre"
+DEPS[temurin-jre]=debian
+TAGS[temurin-jdk]="eclipse-temurin:17-jdk eclipse-temurin:17"
+DEPS[temurin-jdk]=debian
+TAGS[maven]="maven:3.9-eclipse-temurin-17"
+DEPS[maven]=temurin-jdk
+TAGS[nginx]="nginx:alpine nginx:1.25-alpine"
+DEPS[nginx]=debian
+TAGS[alpine]="alpine:3.19 alpine:3.20"
+DEPS[alpine]=debian
+TAGS[distroless]="gcr.io/distroless/static-debian12 gcr.io/distroless/base-debian12 gcr.io/distroless/cc-debian12 gcr.io/distroless/static-debian12:nonroot gcr.io/distroless/base-debian12:nonroot gcr.io/distroless/cc-debian12:nonroot"
+DEPS[distroless]=debian
+
+have_tag() { "$DOCKER" image inspect "$1" >/dev/null 2>&1; }
+
+group_of() {  # tag -> group
+    local t="$1" g x
+    [[ "$t" == *:* || "$t" == */* ]] || t="$t:latest"
+    for g in $GROUPS_ORDER; do
+        for x in ${TAGS[$g]}; do
+            [ "$x" = "$t" ] && { echo "$g"; return 0; }
+            [[ "$x" != *:* ]] && [ "$x:latest" = "$t" ] && { echo "$g"; return 0; }
+        done
+    done
+    return 1
+}
+
+tag_args() { local t; for t in ${TAGS[$1]}; do printf -- '-t\n%s\n' "$t"; done; }
+
+build_stdin() {  # $1 = group; Dockerfile on stdin; optional extra args after
+    local g="$1"; shift
+    local args=(); mapfile -t args < <(tag_args "$g")
+    "$DOCKER" build "${NETWORK_OPT[@]}" "${args[@]}" "$@" - >&2
+}
+
+# ---- builders ----------------------------------------------------------------------------------
+build_debian() {
+    command -v debootstrap >/dev/null || die "debootstrap not installed (apt-get install debootstrap)"
+    [ "$(id -u)" = 0 ] || die "debootstrap needs root"
+    local tarball="$CACHE/bookworm-minbase.tar"
+    if [ ! -s "$tarball" ] || [ "$FORCE" = 1 ]; then
+        local root="$CACHE/rootfs"
+        mkdir -p "$CACHE"; rm -rf "$root"
+        log "debootstrap --variant=minbase bookworm ($MIRROR)"
+        debootstrap --variant=minbase --include=ca-certificates bookworm "$root" "$MIRROR" \
+            >"$CACHE/debootstrap.log" 2>&1 || { tail -n 20 "$CACHE/debootstrap.log" >&2; die "debootstrap failed"; }
+        rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+        # Host apt sources (Debian ones only), else debootstrap's sources.list stays.
+        local f copied=0
+        for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+            [ -f "$f" ] && grep -q 'debian.org' "$f" || continue
+            mkdir -p "$root/etc/apt/sources.list.d"
+            cp "$f" "$root$f"; copied=1
+        done
+        if [ "$copied" = 1 ] && [ ! -f /etc/apt/sources.list ]; then rm -f "$root/etc/apt/sources.list"; fi
+        # Host CA bundle (may contain a corporate/proxy CA) so pip/npm/curl work in containers.
+        # Certificates the host trusts beyond Debian's set (e.g. an egress proxy CA) also go to
+        # /usr/local/share/ca-certificates so they survive update-ca-certificates in derived
+        # images (installing ca-certificates regenerates the bundle).
+        if [ -f "$HOST_CA" ]; then
+            awk -v base="$root/etc/ssl/certs/ca-certificates.crt" '
+                BEGIN { while ((getline l < base) > 0) { c = c l "\n"; if (l ~ /END CERT/) { known[c] = 1; c = "" } } }
+                { c2 = c2 $0 "\n"; if ($0 ~ /END CERT/) { if (!(c2 in known)) printf "%s", c2; c2 = "" } else if ($0 !~ /CERT|^[A-Za-z0-9+\/=]+$/) c2 = "" }
+            ' "$HOST_CA" >"$root/usr/local/share/ca-certificates/msdfix-host-extra.crt"
+            [ -s "$root/usr/local/share/ca-certificates/msdfix-host-extra.crt" ] \
+                || rm -f "$root/usr/local/share/ca-certificates/msdfix-host-extra.crt"
+            cp "$HOST_CA" "$root/etc/ssl/certs/ca-certificates.crt"
+        fi
+        # Same apt tweaks as the official debian image (debuerreotype).
+        cat >"$root/etc/apt/apt.conf.d/docker-clean" <<'EOF'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+EOF
+        echo 'Acquire::Languages "none";' >"$root/etc/apt/apt.conf.d/docker-no-languages"
+        printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"; chmod +x "$root/usr/sbin/policy-rc.d"
+        tar -C "$root" -cf "$tarball" . && rm -rf "$root"
+    else
+        log "using cached rootfs $tarball"
+    fi
+    local id; id="$("$DOCKER" import -c 'CMD ["bash"]' -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' "$tarball")"
+    local t; for t in ${TAGS[debian]}; do "$DOCKER" tag "$id" "$t"; done
+}
+
+APT='apt-get update && apt-get install -y --no-install-recommends'
+APT_END='&& rm -rf /var/lib/apt/lists/*'
+
+build_node-slim() {
+    build_stdin node-slim <<EOF
+FROM debian:bookworm
+RUN $APT nodejs npm ca-certificates $APT_END && npm config --global set update-notifier false
+ENV NODE_VERSION=18 YARN_VERSION=none
+CMD ["node"]
+EOF
+}
+build_node() {
+    build_stdin node <<EOF
+FROM node:18-slim
+RUN $APT git build-essential python3 curl wget openssh-client $APT_END
+EOF
+}
+build_python-slim() {
+    build_stdin python-slim <<EOF
+FROM debian:bookworm
+RUN $APT python3 python3-pip python3-venv python3-dev ca-certificates $APT_END \\
+ && ln -s /usr/bin/python3 /usr/local/bin/python && ln -s /usr/bin/pip3 /usr/local/bin/pip
+ENV PIP_BREAK_SYSTEM_PACKAGES=1 LANG=C.UTF-8 PYTHON_VERSION=3.11
+CMD ["python3"]
+EOF
+}
+build_python() {
+    build_stdin python <<EOF
+FROM python:3.12-slim
+RUN $APT build-essential libpq-dev git curl wget pkg-config libffi-dev libssl-dev $APT_END
+EOF
+}
+build_golang() {
+    build_stdin golang <<EOF
+FROM debian:bookworm
+RUN $APT golang-go git gcc libc6-dev ca-certificates $APT_END && mkdir -p /go/src /go/bin && chmod -R 1777 /go
+ENV GOTOOLCHAIN=local GOPATH=/go PATH=/go/bin:/usr/lib/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+WORKDIR /go
+EOF
+}
+build_rust() {
+    build_stdin rust <<EOF
+FROM debian:bookworm
+RUN $APT rustc cargo gcc libc6-dev ca-certificates $APT_END
+ENV CARGO_HOME=/usr/local/cargo RUSTUP_HOME=/usr/local/rustup PATH=/usr/local/cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+EOF
+}
+build_temurin-jre() {
+    build_stdin temurin-jre <<EOF
+FROM debian:bookworm
+RUN mkdir -p /usr/share/man/man1 && $APT openjdk-17-jre-headless ca-certificates $APT_END
+ENV JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64 LANG=C.UTF-8
+EOF
+}
+build_temurin-jdk() {
+    build_stdin temurin-jdk <<EOF
+FROM debian:bookworm
+RUN mkdir -p /usr/share/man/man1 && $APT openjdk-17-jdk-headless ca-certificates $APT_END
+ENV JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64 LANG=C.UTF-8
+CMD ["jshell"]
+EOF
+}
+build_maven() {
+    build_stdin maven <<EOF
+FROM eclipse-temurin:17-jdk
+RUN $APT maven $APT_END
+ENV MAVEN_HOME=/usr/share/maven MAVEN_CONFIG=/root/.m2
+CMD ["mvn"]
+EOF
+}
+build_nginx() {
+    build_stdin nginx <<'EOF'
+FROM debian:bookworm
+RUN apt-get update && apt-get install -y --no-install-recommends nginx-light ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /usr/share/nginx/html /etc/nginx/conf.d \
+ && cp /var/www/html/index.nginx-debian.html /usr/share/nginx/html/index.html \
+ && rm -f /etc/nginx/sites-enabled/default \
+ && printf 'server {\n    listen 80;\n    server_name localhost;\n    location / {\n        root /usr/share/nginx/html;\n        index index.html index.htm;\n    }\n}\n' > /etc/nginx/conf.d/default.conf \
+ && ln -sf /dev/stdout /var/log/nginx/access.log && ln -sf /dev/stderr /var/log/nginx/error.log
+EXPOSE 80
+STOPSIGNAL SIGQUIT
+CMD ["nginx", "-g", "daemon off;"]
+EOF
+}
+build_alpine() {
+    build_stdin alpine <<'EOF'
+FROM debian:bookworm AS build
+RUN apt-get update && apt-get install -y --no-install-recommends busybox-static \
+ && mkdir -p /out/bin /out/sbin /out/usr/bin /out/usr/sbin /out/etc/ssl/certs /out/tmp /out/root /out/var /out/home \
+ && cp /bin/busybox /out/bin/busybox \
+ && for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "/out/bin/$a"; done \
+ && cp /etc/ssl/certs/ca-certificates.crt /out/etc/ssl/certs/ \
+ && ln -s certs/ca-certificates.crt /out/etc/ssl/cert.pem \
+ && printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/sbin/nologin\n' > /out/etc/passwd \
+ && printf 'root:x:0:\nnogroup:x:65534:\n' > /out/etc/group \
+ && printf 'NAME="Alpine Linux (msdfix stand-in: busybox, no apk)"\nID=alpine\n' > /out/etc/os-release \
+ && chmod 1777 /out/tmp
+FROM scratch
+COPY --from=build /out/ /
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+CMD ["/bin/sh"]
+EOF
+}
+build_distroless() {
+    local df; df="$(cat <<'EOF'
+FROM debian:bookworm AS build
+RUN apt-get update && apt-get install -y --no-install-recommends libssl3 libgcc-s1 libstdc++6 tzdata \
+ && copy_pkgs() { dest="$1"; shift; for p in "$@"; do dpkg -L "$p" | while read -r f; do \
+      case "$f" in /usr/share/doc*|/usr/share/man*|/usr/share/lintian*|/usr/share/locale*) continue;; esac; \
+      if [ -f "$f" ] || [ -L "$f" ]; then cp -a --parents "$f" "$dest"; fi; done; done; } \
+ && for d in static base cc; do mkdir -p /$d/etc/ssl/certs /$d/tmp /$d/home/nonroot /$d/root /$d/usr/bin /$d/usr/lib /$d/usr/lib64 /$d/usr/sbin \
+      && ln -s usr/bin /$d/bin && ln -s usr/lib /$d/lib && ln -s usr/lib64 /$d/lib64 && ln -s usr/sbin /$d/sbin \
+      && cp /etc/ssl/certs/ca-certificates.crt /$d/etc/ssl/certs/ \
+      && printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' > /$d/etc/passwd \
+      && printf 'root:x:0:\nnobody:x:65534:\ntty:x:5:\nstaff:x:50:\nnonroot:x:65532:\n' > /$d/etc/group \
+      && printf 'PRETTY_NAME="Distroless (msdfix stand-in)"\nID=debian\nVERSION_ID="12"\n' > /$d/etc/os-release \
+      && chmod 1777 /$d/tmp && chown 65532:65532 /$d/home/nonroot; done \
+ && copy_pkgs /base libc6 libssl3 \
+ && copy_pkgs /cc libc6 libssl3 libgcc-s1 libstdc++6
+FROM scratch AS static
+COPY --from=build /static/ /
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
+FROM scratch AS base
+COPY --from=build /base/ /
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
+FROM scratch AS cc
+COPY --from=build /cc/ /
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
+EOF
+)"
+    local v
+    for v in static base cc; do
+        printf '%s\n' "$df" | "$DOCKER" build "${NETWORK_OPT[@]}" --target "$v" -t "gcr.io/distroless/$v-debian12" - >&2
+        printf 'FROM gcr.io/distroless/%s-debian12\nUSER 65532:65532\nWORKDIR /home/nonroot\n' "$v" \
+            | "$DOCKER" build -t "gcr.io/distroless/$v-debian12:nonroot" - >&2
+    done
+}
+
+# ---- driver ------------------------------------------------------------------------------------
+declare -A DONE
+ensure_group() {
+    local g="$1" dep="${DEPS[$1]:-}"
+    [ -n "${DONE[$g]:-}" ] && return 0
+    [ -n "$dep" ] && ensure_group "$dep"
+    local missing=0 t
+    for t in ${TAGS[$g]}; do have_tag "$t" || missing=1; done
+    if [ "$missing" = 0 ] && [ "$FORCE" != 1 ]; then
+        log "$g: all tags present, skipping (${TAGS[$g]})"
+    else
+        log "$g: building ${TAGS[$g]}"
+        local start=$SECONDS
+        "build_$g" || die "$g: build failed"
+        local took=$((SECONDS - start))
+        log "$g: built in ${took}s"
+        TIMINGS+=("$(printf '%-12s %4ss  %s' "$g" "$took" "${TAGS[$g]}")")
+    fi
+    DONE[$g]=1
+}
+
+main() {
+    if [ "${1:-}" = --list ]; then
+        local g; for g in $GROUPS_ORDER; do printf '%s\n' ${TAGS[$g]}; done; return 0
+    fi
+    "$DOCKER" info >/dev/null 2>&1 || die "no Docker daemon at ${DOCKER_HOST:-default socket}; run: eval \"\$(tests/support/dockerd.sh start)\""
+    local want=() a g
+    if [ "$#" = 0 ]; then want=($GROUPS_ORDER); else
+        for a in "$@"; do
+            g="$(group_of "$a")" || die "unknown image '$a' (see --list)"
+            want+=("$g")
+        done
+    fi
+    TIMINGS=()
+    local total_start=$SECONDS
+    for g in "${want[@]}"; do ensure_group "$g"; done
+    log "done in $((SECONDS - total_start))s"
+    if [ "${#TIMINGS[@]}" -gt 0 ]; then
+        log "timings:"; for a in "${TIMINGS[@]}"; do echo "  $a" >&2; done
+    fi
+}
+
+main "$@"
