@@ -28,3 +28,13 @@ def corpus() -> list[Path]:
     if not files:
         pytest.skip("../shared/corpus is absent (it is only on the project's machines)")
     return files
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    """Print how many corpus files each transform changes (quoted in the README)."""
+    counts = sys.modules.get("test_corpus")
+    data = getattr(counts, "COUNTS", None)
+    if data:
+        terminalreporter.section("msdfix corpus counts")
+        for key in sorted(data):
+            terminalreporter.write_line(f"{key}: {data[key]}")

@@ -67,7 +67,20 @@ def check_case(case: Case) -> None:
         assert result.output == expected, f"{case.id}: output differs from expected.Dockerfile"
         again = rewrite(result.output, None, BuildContext(case.path), Settings(frozenset([case.transform]), unsafe=bool(case.options.get("unsafe"))))
         assert not again.changed, f"{case.id}: second run changes the output"
+        _assert_buildkit_parses(result.output, case.id)
     reason = case.options.get("reason")
     if reason:
         messages = " ".join(f.message for f in result.applied + result.suggestions)
         assert reason in messages, f"{case.id}: expected reason {reason!r} in {messages!r}"
+
+
+def _assert_buildkit_parses(text: str, label: str) -> None:
+    """The BuildKit parser (oracle) accepts ``text``; skipped when the oracle is not installed."""
+    try:
+        import dockerfile
+    except ImportError:  # pragma: no cover
+        return
+    try:
+        dockerfile.parse_string(text)
+    except dockerfile.GoParseError as exc:  # pragma: no cover - the assertion reports it
+        raise AssertionError(f"{label}: BuildKit rejects the output: {exc}") from exc

@@ -147,13 +147,18 @@ def test_choose_touch_file_prefers_source_not_manifest(tmp_path: Path) -> None:
         "webpack.config.js": "1", "ignored.js": "1", ".dockerignore": "ignored.js\n",
     })
     df = "FROM node:18\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD [\"node\", \"server.js\"]\n"
-    # server.js is named by the Dockerfile, ignored.js by .dockerignore, config by globs.
-    assert choose_touch_file(tmp_path, [df]) == "src/util.js"
+    # ignored.js is excluded by .dockerignore, the webpack config by globs; shallow first.
+    assert choose_touch_file(tmp_path, [df]) == "server.js"
+    # a file the (rewritten) Dockerfile copies explicitly is avoided while others exist
+    rewritten = "FROM node:18\nCOPY package*.json server.js ./\nRUN npm ci\nCOPY . .\n"
+    assert choose_touch_file(tmp_path, [df, rewritten]) == "src/util.js"
+    assert choose_touch_file(tmp_path / "src", ["FROM x\nCOPY util.js .\n"]) == "util.js"
 
 
 def test_choose_touch_file_respects_copy_sources(tmp_path: Path) -> None:
     _write(tmp_path, {"app/main.py": "x", "tools/gen.py": "x", "requirements.txt": "flask"})
-    df = "FROM python:3.12\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nCOPY app/ app/\n"
+    df = ("FROM python:3.12\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+          "COPY app/ app/\n")
     assert choose_touch_file(tmp_path, [df]) == "app/main.py"
 
 
@@ -168,10 +173,13 @@ def test_touch_file_appends_comment(tmp_path: Path) -> None:
     py.write_text("x = 1\n")
     nonl.write_text("package main")
     for p in (js, py, nonl):
-        touch_file(p)
-    assert js.read_text() == f"x()\n// {TOUCH_MARKER} 1\n"
-    assert py.read_text() == f"x = 1\n# {TOUCH_MARKER} 1\n"
-    assert nonl.read_text() == f"package main\n// {TOUCH_MARKER} 1\n"
+        touch_file(p, "t1")
+    assert js.read_text() == f"x()\n// {TOUCH_MARKER} t1\n"
+    assert py.read_text() == f"x = 1\n# {TOUCH_MARKER} t1\n"
+    assert nonl.read_text() == f"package main\n// {TOUCH_MARKER} t1\n"
+    # default token is random, so repeated runs never hit an old BuildKit cache entry
+    a, b = touch_file(js), touch_file(js)
+    assert a != b and js.read_text().endswith(f"// {TOUCH_MARKER} {b}\n")
 
 
 def test_copy_context_skips_ignored_and_leaves_source_alone(tmp_path: Path) -> None:

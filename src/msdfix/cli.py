@@ -122,7 +122,13 @@ def _explain(transform_id: str) -> None:
 @click.option("--unsafe-fixes/--no-unsafe-fixes", default=None, help="Also apply fixes marked unsafe.")
 @click.option("--select", metavar="ID,...", help="Run only these transforms.")
 @click.option("--ignore", metavar="ID,...", help="Do not run these transforms.")
-@click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--output-format",
+    type=click.Choice(["text", "json", "github", "sarif"]),
+    default="text",
+    show_default=True,
+    help="json: machine-readable fixes; github: workflow annotations; sarif: SARIF 2.1.0.",
+)
 @click.option("--context", "context_dir", type=click.Path(file_okay=False), help="Build context for stdin input.")
 @click.option("--color/--no-color", default=None, help="Colour the diff (default: only on a terminal; NO_COLOR respected).")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only on stderr.")
@@ -168,8 +174,8 @@ def fix_command(
         if not quiet or report.error:
             for line in summary_lines(report, write):
                 click.echo(line, err=True)
-    if output_format == "json":
-        sys.stdout.write(json_report(reports))
+    if output_format != "text":
+        sys.stdout.write(_machine_report(output_format, reports))
     sys.exit(_exit_code(reports))
 
 
@@ -216,6 +222,18 @@ def _run_one(
         elif show_diff or (show_diff is None and not write):
             print_diff(unified_diff(result.original, result.output, display), sys.stdout, color)
     return report
+
+
+def _machine_report(output_format: str, reports: list[FileReport]) -> str:
+    if output_format == "json":
+        return json_report(reports)
+    if output_format == "github":
+        from msdfix.render.github import github_report
+
+        return github_report(reports)
+    from msdfix.render.sarif import sarif_report
+
+    return sarif_report(reports)
 
 
 def _exit_code(reports: list[FileReport]) -> int:

@@ -20,8 +20,12 @@ class Document:
 
     @cached_property
     def model(self) -> Model:
-        """Stages, global ARGs and the COPY graph."""
-        return build_model(self.dockerfile)
+        """Stages, global ARGs and the COPY graph (computed once per parsed text)."""
+        cached: Model | None = getattr(self.dockerfile, "_model", None)
+        if cached is None:
+            cached = build_model(self.dockerfile)
+            self.dockerfile._model = cached  # type: ignore[attr-defined]
+        return cached
 
     @property
     def text(self) -> str:
@@ -33,9 +37,16 @@ class Document:
         """The file's line ending, to use in inserted lines."""
         return self.dockerfile.newline
 
-    @property
+    @cached_property
     def is_windows(self) -> bool:
         """Backtick escape or a PowerShell/cmd SHELL: leave such files alone."""
+        cached: bool | None = getattr(self.dockerfile, "_windows", None)
+        if cached is None:
+            cached = self._windows()
+            self.dockerfile._windows = cached  # type: ignore[attr-defined]
+        return cached
+
+    def _windows(self) -> bool:
         if self.dockerfile.escape == "`":
             return True
         for ins in self.dockerfile.instructions:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 from msdfix.document import Document
@@ -72,6 +73,22 @@ def _ignored_here(dockerfile: Dockerfile, ins: Instruction, transform: str) -> b
     return False
 
 
+@lru_cache(maxsize=64)
+def _parse_cached(text: str) -> Dockerfile:
+    """Parse once per distinct text: passes and the stability check re-read the same text."""
+    return parse(text)
+
+
+def _reparse(result: Result) -> Dockerfile:
+    """Parse the current output; a parse error after our own edits is our bug."""
+    try:
+        return _parse_cached(result.output)
+    except ParseError as exc:
+        if not result.changed:
+            raise
+        raise InternalError(f"rewrite does not parse: line {exc.line}: {exc.message}") from exc
+
+
 def _wanted(fix: Fix, settings: Settings) -> bool:
     if fix.applicability is Applicability.SAFE:
         return True
@@ -83,27 +100,36 @@ def _run(text: str, context: BuildContext, path: str | None, settings: Settings)
     if FILE_PRAGMA_RE.search(text):
         return result
     transforms = [t() for t in settings.enabled()]
+    quiet_on: dict[str, str] = {}  # transform id -> a text it changed nothing in
+    suggestions_of: dict[str, list[Fix]] = {}
     for _ in range(MAX_PASSES):
         changed = False
-        suggestions: list[Fix] = []
         for transform in transforms:
-            doc = Document(parse(result.output), context, path)
+            if quiet_on.get(transform.id) == result.output:
+                continue  # deterministic: same text, same (empty) answer
+            doc = Document(_reparse(result), context, path)
             taken: list[tuple[int, int]] = []
             edits = []
+            suggestions: list[Fix] = []
             for fix in transform.check(doc):
-                if not fix.edits or _suppressed(doc.dockerfile, fix):
+                if _suppressed(doc.dockerfile, fix):
                     continue
-                if not _wanted(fix, settings) or overlaps(fix, taken):
+                if not fix.edits or not _wanted(fix, settings) or overlaps(fix, taken):
                     suggestions.append(fix)
                     continue
                 taken += [(e.start, e.end) for e in fix.edits]
                 edits += fix.edits
                 result.applied.append(fix)
+            suggestions_of[transform.id] = suggestions
             if edits:
                 result.output = apply_edits(result.output, edits)
                 changed = True
-        result.suggestions = [s for s in suggestions if not _wanted(s, settings)]
+            else:
+                quiet_on[transform.id] = result.output
         if not changed:
+            result.suggestions = [
+                s for t in transforms for s in suggestions_of.get(t.id, []) if not s.edits or not _wanted(s, settings)
+            ]
             return result
     raise InternalError(f"no fixed point after {MAX_PASSES} passes")
 
@@ -117,26 +143,23 @@ def rewrite(
     """Rewrite ``text``; raise ParseError for bad input and InternalError for our bugs."""
     settings = settings or Settings()
     context = context or BuildContext(None)
-    before = parse(text)
+    before = _parse_cached(text)
     result = _run(text, context, path, settings)
     if not result.changed:
         return result
-    _verify(before, result, context, path, settings)
+    _verify(before, result, context, settings)
     return result
 
 
-def _verify(
-    before: Dockerfile, result: Result, context: BuildContext, path: str | None, settings: Settings
-) -> None:
+def _verify(before: Dockerfile, result: Result, context: BuildContext, settings: Settings) -> None:
     try:
-        after = parse(result.output)
+        after = _parse_cached(result.output)
     except ParseError as exc:
         raise InternalError(f"rewrite does not parse: line {exc.line}: {exc.message}") from exc
-    again = _run(result.output, context, path, settings)
-    if again.changed:
-        raise InternalError("rewrite is not stable: a second run changes it again")
-    allowed = set().union(*(t.changes_config for t in settings.enabled()
-                            if t.id in {f.transform for f in result.applied}))  # fmt: skip
+    # Stability needs no second run: _run only returns after a full pass of every enabled
+    # transform over the final output proposed nothing, which is exactly what a second run does.
+    used = {f.transform for f in result.applied}
+    allowed = set().union(*(t.changes_config for t in settings.enabled() if t.id in used))
     old = final_config(Document(before, context).model)
     new = final_config(Document(after, context).model)
     for key in sorted(set(old) | set(new)):

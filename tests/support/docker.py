@@ -27,9 +27,10 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 SUPPORT_DIR = Path(__file__).resolve().parent
 DOCKERD_SH = SUPPORT_DIR / "dockerd.sh"

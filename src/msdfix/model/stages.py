@@ -72,26 +72,30 @@ class Model:
 
     def stage_scope(self, stage: Stage, upto: Instruction | None = None) -> dict[str, str | None]:
         """ARG/ENV values visible in ``stage`` before ``upto`` (declared defaults only)."""
-        scope: dict[str, str | None] = {}
-        chain = []
-        current: Stage | None = stage
-        while current is not None:
-            chain.append(current)
-            current = current.parent
-        for st in reversed(chain):
-            for ins in st.instructions:
-                if ins is upto:
-                    break
-                if ins.cmd == "env":
-                    for key, value in env_pairs(ins):
-                        scope[key] = unquote(expand(value, scope), ins.escape)
-                elif ins.cmd == "arg":
-                    for key, value in env_pairs(ins):
-                        if value:
-                            scope[key] = unquote(expand(value, scope), ins.escape)
-                        else:
-                            scope.setdefault(key, self.global_args.get(key))
-        return scope
+        key = (stage.index, id(upto))
+        cache: dict[tuple[int, int], dict[str, str | None]] = self.__dict__.setdefault("_scopes", {})
+        if key not in cache:
+            scope: dict[str, str | None] = {}
+            chain = []
+            current: Stage | None = stage
+            while current is not None:
+                chain.append(current)
+                current = current.parent
+            for st in reversed(chain):
+                for ins in st.instructions:
+                    if ins is upto:
+                        break
+                    if ins.cmd == "env":
+                        for name, value in env_pairs(ins):
+                            scope[name] = unquote(expand(value, scope), ins.escape)
+                    elif ins.cmd == "arg":
+                        for name, value in env_pairs(ins):
+                            if value:
+                                scope[name] = unquote(expand(value, scope), ins.escape)
+                            else:
+                                scope.setdefault(name, self.global_args.get(name))
+            cache[key] = scope
+        return dict(cache[key])
 
 
 def build_model(dockerfile: Dockerfile) -> Model:

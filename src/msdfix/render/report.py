@@ -36,7 +36,12 @@ class FileReport:
 
 def fix_line(fix: Fix, applied: bool) -> str:
     """One summary line for a fix."""
-    tag = fix.transform if applied else f"{fix.transform} ({fix.applicability.value}, not applied)"
+    if applied:
+        tag = fix.transform
+    elif not fix.edits:
+        tag = f"{fix.transform} (left unchanged)"
+    else:
+        tag = f"{fix.transform} ({fix.applicability.value}, not applied)"
     return f"  line {fix.line}: {tag}: {fix.message}"
 
 

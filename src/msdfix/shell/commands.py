@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -21,6 +22,9 @@ WORD_TYPES = {
     "word", "string", "raw_string", "concatenation", "number", "simple_expansion",
     "expansion", "ansi_c_string", "translated_string", "command_substitution",
 }  # fmt: skip
+
+
+_QUOTING = re.compile(r"[\"'\\]")
 
 
 @dataclass(frozen=True)
@@ -80,8 +84,17 @@ class _Offsets:
         return byte if self.ascii else self.table[byte]
 
 
+@lru_cache(maxsize=4096)
+def _cached(script: str) -> tuple[Command, ...]:
+    return tuple(_parse(script))
+
+
 def parse_commands(script: str) -> list[Command]:
     """Simple commands of ``script`` in execution order, tracking ``cd`` and operators."""
+    return list(_cached(script))
+
+
+def _parse(script: str) -> list[Command]:
     data = script.encode("utf-8")
     tree = _parser().parse(data)
     offsets = _Offsets(script)
@@ -93,7 +106,7 @@ def parse_commands(script: str) -> list[Command]:
 
     def visit(node: Node, nested: bool) -> None:
         if node.type == "command":
-            found.append(_command(node, text, offsets, state, nested))
+            found.append(_command(node, script, text, offsets, state, nested))
             state["op"] = None
             return
         if node.child_count == 0 and node.type in OPERATORS:
@@ -107,7 +120,7 @@ def parse_commands(script: str) -> list[Command]:
     return found
 
 
-def _command(node: Node, text, offsets, state, nested: bool) -> Command:  # type: ignore[no-untyped-def]
+def _command(node: Node, script: str, text, offsets, state, nested: bool) -> Command:  # type: ignore[no-untyped-def]
     words: list[Word] = []
     assignments: dict[str, str] = {}
     redirects: list[str] = []
@@ -116,7 +129,9 @@ def _command(node: Node, text, offsets, state, nested: bool) -> Command:  # type
             name, _, value = text(child).partition("=")
             assignments[name] = unquote(value)
         elif child.type == "command_name" or child.type in WORD_TYPES:
-            words.append(Word(unquote(text(child)), offsets(child.start_byte), offsets(child.end_byte)))
+            start, end = offsets(child.start_byte), offsets(child.end_byte)
+            raw = script[start:end]
+            words.append(Word(unquote(raw) if _QUOTING.search(raw) else raw, start, end))
         elif "redirect" in child.type:
             redirects.append(text(child))
     parent = node.parent

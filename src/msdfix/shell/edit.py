@@ -11,20 +11,28 @@ _COMMENT_LINE = re.compile(r"\n[ \t]*#")
 _JOINERS = ("&&", ";")
 
 
-def _clean(script: RunScript, start: int, end: int) -> tuple[int, int] | None:
-    pstart, pend = script.physical(start), script.physical(end - 1) + 1
+def _clean(script: RunScript, start: int, end: int, after: bool = False) -> tuple[int, int] | None:
+    """Physical range of script[start:end]; ``after``: start right after the char before."""
+    pstart = script.physical(start - 1) + 1 if after else script.physical(start)
+    pend = script.physical(end - 1) + 1
     text = script.ins_text(pstart, pend)
     return None if _COMMENT_LINE.search(text) else (pstart, pend)
 
 
 def word_removal(script: RunScript, command: Command, word: Word) -> tuple[int, int] | None:
-    """Physical range covering ``word`` and the blank before it, or None if unsafe."""
+    """Physical range covering ``word`` and the blanks after (or else before) it, or None."""
     if not script.editable or word is command.words[0]:
         return None
+    text = script.text
+    end = word.end
+    while end < len(text) and text[end] in " \t":
+        end += 1
+    if end > word.end and end < len(text) and script.contiguous(word.start, end):
+        return _clean(script, word.start, end)
     start = word.start
-    while start > 0 and script.text[start - 1] in " \t":
+    while start > 0 and text[start - 1] in " \t":
         start -= 1
-    if not script.contiguous(start, word.end):
+    if start == word.start or not script.contiguous(start, word.end):
         return None
     return _clean(script, start, word.end)
 
@@ -52,7 +60,7 @@ def command_removal(script: RunScript, index: int) -> tuple[int, int] | None:
             start -= 1
         if following is not None and following.op_before not in _JOINERS:
             return None
-        return _clean(script, start, command.end)
+        return _clean(script, start, command.end, after=start > 0)
     if command.op_before is None and index == 0 and following is not None:
         if following.op_before not in _JOINERS:
             return None

@@ -66,11 +66,10 @@ class Instruction:
     args_offset: int
     heredocs: list[Heredoc] = field(default_factory=list)
     escape: str = "\\"
+    cmd: str = field(init=False)  # lower-case instruction name (``run``, ``copy``, ...)
 
-    @property
-    def cmd(self) -> str:
-        """Lower-case instruction name (``run``, ``copy``, ...)."""
-        return self.keyword.lower()
+    def __post_init__(self) -> None:
+        self.cmd = self.keyword.lower()
 
     @property
     def args(self) -> str:

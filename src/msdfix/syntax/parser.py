@@ -44,13 +44,15 @@ class _Line:
 def _lines(text: str) -> list[_Line]:
     lines: list[_Line] = []
     pos = 0
-    number = 0
-    while pos < len(text):
-        nl = text.find("\n", pos)
-        end = len(text) if nl < 0 else nl + 1
-        number += 1
+    parts = text.split("\n")
+    if parts and parts[-1] == "":
+        parts.pop()
+    for number, part in enumerate(parts, 1):
+        end = min(pos + len(part) + 1, len(text))
         body_start = pos + 1 if pos == 0 and text.startswith("\ufeff") else pos
-        body = text[body_start:end].rstrip("\r\n")
+        body = part[body_start - pos :]
+        if body.endswith("\r"):
+            body = body.rstrip("\r")
         lines.append(_Line(pos, end, number, body, body_start))
         pos = end
     return lines
@@ -168,8 +170,7 @@ class _Parser:
             escape=self.escape,
         )
         ins.flags, ins.args_offset = _flags(ins, rest_offset)
-        sub = _heredoc_target(ins)
-        if sub is not None and "<<" in logical:
+        if "<<" in logical and _heredoc_target(ins) is not None:
             index = self._heredocs(ins, index)
         return ins, index
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 
 from msdfix.syntax.nodes import Instruction
 from msdfix.syntax.parser import GO_SPACE, WHITESPACE_RE, ParseError
@@ -103,6 +104,12 @@ def _name_val(rest: str, escape: str, key: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=8192)
+def _cached_value(cmd: str, rest: str, escape: str) -> tuple[tuple[str, ...], bool]:
+    values, is_json = _value_of(cmd, rest, escape)
+    return tuple(values), is_json
+
+
 def _value_of(cmd: str, rest: str, escape: str) -> tuple[list[str], bool]:
     """(values, is_json) for instruction ``cmd`` with arguments ``rest``."""
     if cmd in ("run", "cmd", "entrypoint", "shell"):
@@ -144,7 +151,8 @@ def instruction_values(ins: Instruction) -> tuple[str | None, list[str], bool]:
             sub_rest = rest[match.end() :].lstrip(GO_SPACE)
             values, is_json = _value_of(sub, _strip_flags(sub_rest), ins.escape)
             return sub.upper(), values, is_json
-        values, is_json = _value_of(ins.cmd, rest, ins.escape)
+        cached, is_json = _cached_value(ins.cmd, rest, ins.escape)
+        values = list(cached)
     except ValueError as exc:
         raise ParseError(str(exc), ins.start_line) from exc
     return None, values, is_json
@@ -168,6 +176,8 @@ def env_pairs(ins: Instruction) -> list[tuple[str, str]]:
 
 def unquote(value: str, escape: str = "\\") -> str:
     """Remove shell-style quotes and escapes from an ENV/LABEL value."""
+    if "'" not in value and '"' not in value and "\\" not in value and escape not in value:
+        return value
     out = ""
     quote = ""
     i = 0

@@ -32,7 +32,13 @@ from dataclasses import dataclass, field
 
 from msdfix.document import Document
 from msdfix.fixes import Applicability, Edit, Fix
-from msdfix.knowledge.package_managers import IMAGE_ENV, NON_ROOT_IMAGES, CacheDir, PackageManager
+from msdfix.knowledge.package_managers import (
+    IMAGE_ENV,
+    MANAGERS,
+    NON_ROOT_IMAGES,
+    CacheDir,
+    PackageManager,
+)
 from msdfix.model import Stage
 from msdfix.shell.classify import ToolCall, program_args, tool_calls
 from msdfix.shell.commands import parse_commands
@@ -45,6 +51,9 @@ from msdfix.transforms.base import Transform, register
 DOCKER_CLEAN = (
     "rm -f /etc/apt/apt.conf.d/docker-clean; "
     "echo 'Binary::apt::APT::Keep-Downloaded-Packages \"true\";' > /etc/apt/apt.conf.d/keep-cache"
+)
+_MANAGER_WORDS = re.compile(
+    "|".join(sorted({re.escape(p.lstrip("./")) for m in MANAGERS for p in m.programs}, key=len, reverse=True))
 )
 ROOT_USERS = {"root", "0", "0:0", "root:root", "root:0", "0:root"}
 # Programs a later RUN may run that never read a dependency store.
@@ -206,6 +215,8 @@ class CacheMount(Transform):
             clean_added = any("docker-clean" in i.args for i in _stage_chain_runs(stage))
             runs = stage.of("run")
             for position, ins in enumerate(runs):
+                if not _MANAGER_WORDS.search(ins.logical) and not ins.heredocs:
+                    continue
                 script = run_script(ins, doc.text)
                 if script is None:
                     continue

@@ -13,6 +13,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+
 import click
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -99,6 +100,7 @@ def run_verify(opts: VerifyOptions, console: Console) -> VerifyReport:
             if ign.is_file():
                 shutil.copy2(ign, d / ign.name)
 
+        cold_ids: list[str] = []
         progress = Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"),
                             TextColumn("{task.fields[step]}", style="dim"),
                             TimeElapsedColumn(), console=console, transient=False)
@@ -115,6 +117,7 @@ def run_verify(opts: VerifyOptions, console: Console) -> VerifyReport:
                     if not res.build.ok:
                         continue
                     info = dk.inspect_image(client, res.tag)
+                    cold_ids.append(str(info.get("Id", "")))
                     res.size = int(info.get("Size", 0))
                     res.layers = len((info.get("RootFS") or {}).get("Layers") or [])
                     res.config = dict(info.get("Config") or {})
@@ -134,8 +137,9 @@ def run_verify(opts: VerifyOptions, console: Console) -> VerifyReport:
                                                        timeout=opts.http_timeout)
                         st.done(res.smoke_http.ok)
         finally:
-            if not opts.keep_images:
-                dk.remove_images(client, [orig.tag, rew.tag])
+            # The warm rebuild re-tags; drop the superseded cold-build images (left dangling).
+            stale = [i for i in cold_ids if i and i not in _current_ids(client, orig, rew)]
+            dk.remove_images(client, stale + ([] if opts.keep_images else [orig.tag, rew.tag]))
     if orig.config is not None and rew.config is not None:
         report.config_diffs = diff_configs(orig.config, rew.config, original_text)
     if orig.build is not None and not orig.build.ok:
@@ -143,6 +147,15 @@ def run_verify(opts: VerifyOptions, console: Console) -> VerifyReport:
     if opts.keep_images:
         report.notes.append(f"images kept: {orig.tag} {rew.tag}")
     return report
+
+
+def _current_ids(client: dk.Client, *results: ImageResult) -> set[str]:
+    ids = set()
+    for res in results:
+        proc = client.run("image", "inspect", "-f", "{{.Id}}", res.tag, timeout=60)
+        if proc.returncode == 0:
+            ids.add(proc.stdout.strip())
+    return ids
 
 
 class _Step:
@@ -217,7 +230,7 @@ def verify_command(path: Path, context: Path | None, rewritten: Path | None,
         report = run_verify(opts, err)
     except dk.DockerUnavailable as exc:
         if output_format == "json":
-            click.echo('{"error": "docker unavailable", "detail": %s}' % _json_str(str(exc)))
+            click.echo(f'{{"error": "docker unavailable", "detail": {_json_str(str(exc))}}}')
         err.print(f"[red]error:[/] {exc}", highlight=False)
         sys.exit(EXIT_NO_DOCKER)
     if output_format == "json":

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 COMPARED_KEYS = ("Entrypoint", "Cmd", "Env", "ExposedPorts", "User", "WorkingDir", "Labels",
                  "Healthcheck", "StopSignal", "Volumes")

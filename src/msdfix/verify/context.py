@@ -10,6 +10,7 @@ import fnmatch
 import os
 import re
 import shutil
+import uuid
 from pathlib import Path, PurePosixPath
 
 # Dependency manifests, lock files and build config: touching them is a dependency change,
@@ -86,7 +87,9 @@ def _glob(pattern: str, path: str) -> bool:
                 i += 1
         return re.fullmatch(regex, path) is not None
     pp, tp = pattern.split("/"), path.split("/")
-    return len(pp) == len(tp) and all(fnmatch.fnmatchcase(t, p) for p, t in zip(pp, tp))
+    if len(pp) != len(tp):
+        return False
+    return all(fnmatch.fnmatchcase(t, p) for p, t in zip(pp, tp, strict=True))
 
 
 def is_ignored(rel: str, patterns: list[str]) -> bool:
@@ -172,19 +175,29 @@ def _covered(rel: str, sources: list[str]) -> bool:
     return False
 
 
+def _named_by_copy(rel: str, texts: list[str]) -> bool:
+    """True when a COPY/ADD of any of the Dockerfiles names ``rel`` itself (not a parent dir)."""
+    for text in texts:
+        for src in copy_sources(text) or []:
+            src = re.sub(r"^(\./)+", "", src)
+            if src not in ("", ".") and (rel == src or _glob(src, rel)):
+                return True
+    return False
+
+
 def choose_touch_file(context: Path, dockerfile_texts: list[str]) -> str | None:
     """Pick a source file (relative POSIX path) whose edit should only rebuild the app layers.
 
     Candidates: files copied into the image by a COPY/ADD of the original Dockerfile, not
-    excluded by .dockerignore, not a manifest/lock file, not named anywhere in the Dockerfiles,
-    with a known comment syntax. Preference: suffix order of COMMENT_STYLES, then shallow paths,
-    then alphabetical.
+    excluded by .dockerignore, not a manifest/lock file, with a known comment syntax. Files that
+    a COPY/ADD of either Dockerfile names explicitly (e.g. ``COPY build.sh ./`` ahead of the
+    install) are avoided unless nothing else qualifies. Preference: suffix order of
+    COMMENT_STYLES, then shallow paths, then alphabetical.
     """
     patterns = read_dockerignore(context)
     sources = copy_sources(dockerfile_texts[0]) if dockerfile_texts else None
-    named = "\n".join(dockerfile_texts)
     order = {suf: i for i, suf in enumerate(COMMENT_STYLES)}
-    best: tuple[int, int, str] | None = None
+    best: tuple[int, int, int, str] | None = None
     for root, dirs, files in os.walk(context):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
         for f in files:
@@ -196,18 +209,23 @@ def choose_touch_file(context: Path, dockerfile_texts: list[str]) -> str | None:
                 continue
             if sources is not None and not _covered(rel, sources):
                 continue
-            if re.search(r"(?<![\w.-])" + re.escape(rel) + r"(?![\w.-])", named) or \
-                    re.search(r"(?<![\w./-])" + re.escape(f) + r"(?![\w.-])", named):
-                continue
-            key = (order[suffix], rel.count("/"), rel)
+            named = 1 if _named_by_copy(rel, dockerfile_texts) else 0
+            key = (named, order[suffix], rel.count("/"), rel)
             if best is None or key < best:
                 best = key
-    return best[2] if best else None
+    return best[3] if best else None
 
 
-def touch_file(path: Path, n: int = 1) -> None:
-    """Append a harmless comment line to ``path`` (content changes, semantics do not)."""
+def touch_file(path: Path, token: str | None = None) -> str:
+    """Append a harmless comment line to ``path`` (content changes, semantics do not).
+
+    ``token`` defaults to a random value: BuildKit caches by content, so a fixed edit would hit
+    the cache left by an earlier verify run and the "warm rebuild" would measure nothing.
+    Returns the token used.
+    """
+    token = token or uuid.uuid4().hex[:12]
     style = COMMENT_STYLES.get(path.suffix, "# {}")
     data = path.read_bytes()
     sep = b"" if data.endswith(b"\n") or not data else b"\n"
-    path.write_bytes(data + sep + (style.format(f"{TOUCH_MARKER} {n}") + "\n").encode())
+    path.write_bytes(data + sep + (style.format(f"{TOUCH_MARKER} {token}") + "\n").encode())
+    return token

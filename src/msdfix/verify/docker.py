@@ -16,9 +16,10 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 DEFAULT_DOCKER_DIR = "/tmp/msdfix-docker"
 START_HINT = (
@@ -244,7 +245,8 @@ def smoke_http(client: Client, tag: str, port: int, path: str = "/",
         while time.monotonic() - start < timeout:
             if host_port is None:
                 p = client.run("port", cid, f"{port}/tcp", timeout=20)
-                m = re.search(r":(\d+)\s*$", p.stdout.strip().splitlines()[0]) if p.stdout.strip() else None
+                first = (p.stdout.strip().splitlines() or [""])[0]
+                m = re.search(r":(\d+)\s*$", first)
                 host_port = int(m.group(1)) if m else None
             state = client.run("inspect", "-f", "{{.State.Running}} {{.State.ExitCode}}", cid,
                                timeout=20).stdout.split()

@@ -1,0 +1,3 @@
+module example.com/go-frontend
+
+go 1.19

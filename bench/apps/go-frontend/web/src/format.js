@@ -1,0 +1,1 @@
+export const formatTime = (iso) => `Server time: ${new Date(iso).toLocaleString()}`;

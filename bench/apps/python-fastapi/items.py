@@ -1,0 +1,1 @@
+ITEMS = {1: {"name": "hammer"}, 2: {"name": "nails"}}

@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+"""Benchmark msdfix on the apps in bench/apps/: rewrite each Dockerfile, then `msdfix verify`.
+
+For every app directory (``bench/apps/<name>/`` with a ``Dockerfile`` and a ``smoke.txt``):
+
+1. rewrite the Dockerfile with the msdfix engine (in-process ``msdfix.engine.rewrite_text``);
+2. build original and rewritten with Docker (``msdfix.verify.run_verify``: cold build, size,
+   layers, warm rebuild after a source edit, image config, smoke check);
+3. print one table row: size before/after and ratio, cold build, warm rebuild and ratio, smoke.
+
+``smoke.txt`` holds one line: ``http PORT [PATH]`` (expect an HTTP 2xx) or ``cmd ARGS...``
+(run as ``docker run IMAGE ARGS...``, expect exit 0).
+
+Needs a Docker daemon and the stand-in base images (no registry access here)::
+
+    eval "$(tests/support/dockerd.sh start)"
+    tests/support/standins.sh
+    python bench/run_suite.py                    # all apps
+    python bench/run_suite.py node-api go-api    # some apps
+    python bench/run_suite.py --json bench-results.json --save-rewritten /tmp/rewritten
+
+Stand-in images differ in size from the official ones: compare ratios, not absolute sizes.
+Exit status: 0 when every rewritten image passes, 1 otherwise, 2 when Docker is unavailable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+APPS = Path(__file__).resolve().parent / "apps"
+sys.path.insert(0, str(ROOT / "src"))
+
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+from rich.text import Text  # noqa: E402
+
+from msdfix.verify import VerifyOptions, run_verify  # noqa: E402
+from msdfix.verify import docker as dk  # noqa: E402
+from msdfix.verify.report import VerifyReport, human_seconds, human_size, ratio  # noqa: E402
+
+
+@dataclass
+class Smoke:
+    """Parsed smoke.txt."""
+
+    kind: str  # "http" | "cmd" | "none"
+    arg: str = ""
+
+    @classmethod
+    def load(cls, app: Path) -> Smoke:
+        path = app / "smoke.txt"
+        if not path.is_file():
+            return cls("none")
+        line = next((ln.strip() for ln in path.read_text().splitlines()
+                     if ln.strip() and not ln.startswith("#")), "")
+        kind, _, rest = line.partition(" ")
+        rest = rest.strip()
+        if kind == "http":
+            port, _, url_path = rest.partition(" ")
+            return cls("http", f"{port}:{url_path.strip() or '/'}")
+        if kind == "cmd":
+            return cls("cmd", rest)
+        raise SystemExit(f"{path}: expected 'http PORT [PATH]' or 'cmd ARGS...', got {line!r}")
+
+
+def base_images(dockerfile_text: str) -> list[str]:
+    """FROM images of a Dockerfile that are not earlier stage names (no ARG expansion)."""
+    stages: set[str] = set()
+    images = []
+    from_re = r"(?im)^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?"
+    for m in re.finditer(from_re, dockerfile_text):
+        image, alias = m.group(1), m.group(2)
+        if image.lower() not in stages and image != "scratch" and "$" not in image:
+            images.append(image)
+        if alias:
+            stages.add(alias.lower())
+    return images
+
+
+def rewrite(app: Path, unsafe: bool) -> str:
+    """Rewritten Dockerfile text from the msdfix engine."""
+    from msdfix.engine import rewrite_text
+
+    text = (app / "Dockerfile").read_text()
+    return rewrite_text(text, path=str(app / "Dockerfile"), context_dir=str(app), unsafe=unsafe)
+
+
+def row_for(name: str, rep: VerifyReport | None, smoke: Smoke, error: str = "") -> list[Any]:
+    """One table row."""
+    if rep is None:
+        return [name, *["-"] * 9, Text(error or "skipped", style="yellow")]
+    o, r = rep.original, rep.rewritten
+
+    def secs(b: Any) -> float | None:
+        return b.seconds if b is not None and b.ok else None
+
+    def rat(a: float | None, b: float | None) -> str:
+        x = ratio(a, b)
+        return "-" if x is None else f"{x:.2f}x"
+
+    def smoke_text() -> Text:
+        if smoke.kind == "none":
+            return Text("-", style="dim")
+        res_o = o.smoke_http if smoke.kind == "http" else o.smoke
+        res_r = r.smoke_http if smoke.kind == "http" else r.smoke
+        mark = lambda c: "-" if c is None else ("ok" if c.ok else "FAIL")  # noqa: E731
+        style = "green" if res_r is not None and res_r.ok else "red"
+        return Text(f"{mark(res_o)}/{mark(res_r)}", style=style)
+
+    verdict = Text("unchanged" if rep.unchanged else "", style="dim")
+    if rep.passed:
+        verdict.append(" PASS" if rep.unchanged else "PASS", style="green")
+    else:
+        verdict = Text("FAIL: " + "; ".join(rep.failures()), style="red")
+    return [
+        name,
+        human_size(o.size), human_size(r.size), rat(o.size, r.size),
+        human_seconds(secs(o.build)), human_seconds(secs(r.build)),
+        human_seconds(secs(o.warm)), human_seconds(secs(r.warm)), rat(secs(o.warm), secs(r.warm)),
+        smoke_text(), verdict,
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("apps", nargs="*", help="app names (default: every dir in bench/apps)")
+    ap.add_argument("--json", type=Path, help="write all verify reports to this JSON file")
+    ap.add_argument("--save-rewritten", type=Path, metavar="DIR",
+                    help="write each rewritten Dockerfile to DIR/<app>.Dockerfile")
+    ap.add_argument("--unsafe-fixes", action="store_true")
+    ap.add_argument("--keep-images", action="store_true")
+    ap.add_argument("--http-timeout", type=float, default=45.0)
+    args = ap.parse_args(argv)
+
+    names = args.apps or sorted(p.name for p in APPS.iterdir() if (p / "Dockerfile").is_file())
+    err = Console(stderr=True)
+    out = Console(width=None if sys.stdout.isatty() else 180)
+    try:
+        client = dk.detect_client()
+    except dk.DockerUnavailable as exc:
+        err.print(f"[red]error:[/] {exc}")
+        return 2
+
+    table = Table(title="msdfix bench (stand-in base images: compare ratios, not sizes)",
+                  title_justify="left")
+    for col in ("app", "size before", "size after", "ratio", "cold before", "cold after",
+                "warm before", "warm after", "warm ratio", "smoke o/r", "result"):
+        table.add_column(col, justify="left" if col in ("app", "result") else "right")
+    results: dict[str, Any] = {}
+    all_ok = True
+    started = time.monotonic()
+    for name in names:
+        app = APPS / name
+        if not (app / "Dockerfile").is_file():
+            err.print(f"[red]no such app:[/] {name}")
+            all_ok = False
+            continue
+        smoke = Smoke.load(app)
+        text = (app / "Dockerfile").read_text()
+        missing = [img for img in base_images(text)
+                   if client.run("image", "inspect", img, timeout=30).returncode != 0]
+        if missing:
+            imgs = " ".join(missing)
+            msg = f"missing base image(s) {imgs}: tests/support/standins.sh {imgs}"
+            err.print(f"[yellow]{name}: {msg}[/]")
+            table.add_row(*row_for(name, None, smoke, "missing base image"))
+            results[name] = {"error": msg}
+            all_ok = False
+            continue
+        err.rule(f"[bold]{name}")
+        try:
+            new_text = rewrite(app, args.unsafe_fixes)
+        except Exception as exc:  # noqa: BLE001 - report any engine failure per app
+            err.print(f"[red]{name}: msdfix failed: {exc!r}[/]")
+            table.add_row(*row_for(name, None, smoke, f"msdfix error: {exc}"))
+            results[name] = {"error": f"msdfix: {exc!r}"}
+            all_ok = False
+            continue
+        if args.save_rewritten:
+            args.save_rewritten.mkdir(parents=True, exist_ok=True)
+            (args.save_rewritten / f"{name}.Dockerfile").write_text(new_text)
+        opts = VerifyOptions(
+            app / "Dockerfile", app, new_text,
+            smoke=smoke.arg if smoke.kind == "cmd" else None,
+            smoke_http=smoke.arg if smoke.kind == "http" else None,
+            keep_images=args.keep_images, http_timeout=args.http_timeout,
+        )
+        rep = run_verify(opts, err)
+        all_ok &= rep.passed
+        table.add_row(*row_for(name, rep, smoke))
+        results[name] = {**rep.to_dict(), "rewritten_dockerfile": new_text}
+        if not rep.passed:
+            for res in (rep.original, rep.rewritten):
+                for what, b in (("build", res.build), ("warm", res.warm)):
+                    if b is not None and not b.ok:
+                        err.print(f"[red]{name} {res.label} {what} failed:[/]\n{b.tail(15)}")
+    out.print(table)
+    out.print(f"total {time.monotonic() - started:.0f}s")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=str))
+    return 0 if all_ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,5 @@
+"""``python -m msdfix``."""
+
+from msdfix.cli import main
+
+main()

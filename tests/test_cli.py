@@ -1,0 +1,246 @@
+"""The command-line contract: exit codes, stdin, --write, --check, config, pragmas, JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PIP_DOCKERFILE = "FROM python:3.12-slim\nRUN pip install --no-cache-dir flask\n"
+CLEAN_DOCKERFILE = "FROM alpine:3.19\nCMD [\"true\"]\n"
+
+
+def msdfix(*args: str, cwd: Path | None = None, stdin: bytes | None = None, env: dict | None = None):
+    full_env = {**os.environ, "NO_COLOR": "", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "msdfix.cli", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        env=full_env,
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "Dockerfile").write_text(PIP_DOCKERFILE)
+    return tmp_path
+
+
+def test_dry_run_prints_diff_and_exits_1(project: Path) -> None:
+    proc = msdfix("Dockerfile", cwd=project)
+    assert proc.returncode == 1
+    out = proc.stdout.decode()
+    assert out.startswith("--- Dockerfile\n+++ Dockerfile\n")
+    assert "+RUN --mount=type=cache,target=/root/.cache/pip pip install flask" in out
+    assert "cache-mount" in proc.stderr.decode()
+    assert (project / "Dockerfile").read_text() == PIP_DOCKERFILE
+
+
+def test_clean_file_exits_0(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(CLEAN_DOCKERFILE)
+    proc = msdfix(str(tmp_path / "Dockerfile"))
+    assert proc.returncode == 0 and proc.stdout == b""
+
+
+def test_write_rewrites_atomically_keeping_mode(project: Path) -> None:
+    path = project / "Dockerfile"
+    path.chmod(0o640)
+    proc = msdfix("--write", "Dockerfile", cwd=project)
+    assert proc.returncode == 0
+    assert "--mount=type=cache" in path.read_text()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert [p.name for p in project.iterdir()] == ["Dockerfile"]
+    assert msdfix("--check", "Dockerfile", cwd=project).returncode == 0
+
+
+def test_check_lists_files_and_exits_1(project: Path) -> None:
+    proc = msdfix("--check", ".", cwd=project)
+    assert proc.returncode == 1
+    assert proc.stdout.decode() == "would rewrite Dockerfile\n"
+
+
+def test_crlf_is_kept_on_write(tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_bytes(PIP_DOCKERFILE.replace("\n", "\r\n").encode())
+    assert msdfix("--write", str(path)).returncode == 0
+    data = path.read_bytes()
+    assert b"--mount=type=cache" in data
+    assert data.count(b"\r\n") == data.count(b"\n")
+
+
+def test_stdin_to_stdout() -> None:
+    proc = msdfix("-", stdin=PIP_DOCKERFILE.encode())
+    assert proc.returncode == 0
+    assert proc.stdout.decode() == (
+        "FROM python:3.12-slim\nRUN --mount=type=cache,target=/root/.cache/pip pip install flask\n"
+    )
+
+
+def test_stdin_check_mode() -> None:
+    assert msdfix("--check", "-", stdin=PIP_DOCKERFILE.encode()).returncode == 1
+    assert msdfix("--check", "-", stdin=CLEAN_DOCKERFILE.encode()).returncode == 0
+
+
+def test_directory_discovery_skips_vendored_dirs(tmp_path: Path) -> None:
+    for rel in ["Dockerfile", "svc/api.Dockerfile", "svc/Dockerfile.prod", "web/Containerfile",
+                "node_modules/x/Dockerfile", ".git/Dockerfile", "README.md"]:  # fmt: skip
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(PIP_DOCKERFILE)
+    proc = msdfix("--check", str(tmp_path))
+    listed = sorted(line.split(" ", 2)[2] for line in proc.stdout.decode().splitlines())
+    names = sorted(str(Path(p).relative_to(tmp_path)) for p in listed)
+    assert names == ["Dockerfile", "svc/Dockerfile.prod", "svc/api.Dockerfile", "web/Containerfile"]
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "empty file"),
+        (b"FROM alpine\nRUN <<EOF\necho\n", "unterminated heredoc"),
+        (b"FROM alpine\nFORM x\n", "unknown instruction"),
+        (b"FROM alpine\n\xff\xfe\n", "not valid UTF-8"),
+        (b"\x7fELF\x00\x00", "binary file"),
+    ],
+)
+def test_bad_input_is_one_line_with_location_and_exit_2(tmp_path: Path, content: bytes, message: str) -> None:
+    bad = tmp_path / "Dockerfile"
+    bad.write_bytes(content)
+    good = tmp_path / "ok.Dockerfile"
+    good.write_text(PIP_DOCKERFILE)
+    proc = msdfix(str(bad), str(good))
+    assert proc.returncode == 2
+    errors = [line for line in proc.stderr.decode().splitlines() if ": error: " in line]
+    assert len(errors) == 1 and errors[0].startswith(f"{bad}:") and message in errors[0]
+    assert "+RUN --mount" in proc.stdout.decode()  # the other file was still processed
+
+
+def test_error_line_number_points_at_the_problem(tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM alpine\n\nRUN true\nFORM x\n")
+    assert f"{path}:4: error: unknown instruction" in msdfix(str(path)).stderr.decode()
+
+
+def test_missing_file_and_empty_directory(tmp_path: Path) -> None:
+    proc = msdfix(str(tmp_path / "nope"), str(tmp_path))
+    assert proc.returncode == 2
+    err = proc.stderr.decode()
+    assert "nope:1: error: no such file or directory" in err
+    assert "no Dockerfiles found" in err
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can read any file")
+def test_permission_denied(tmp_path: Path) -> None:  # pragma: no cover - CI runs as root
+    path = tmp_path / "Dockerfile"
+    path.write_text(PIP_DOCKERFILE)
+    path.chmod(0)
+    assert msdfix(str(path)).returncode == 2
+
+
+def test_unreadable_file_reports_permission_denied(tmp_path: Path, monkeypatch) -> None:
+    from msdfix import files
+
+    path = tmp_path / "Dockerfile"
+    path.write_text(PIP_DOCKERFILE)
+
+    def deny(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_bytes", deny)
+    with pytest.raises(files.InputError, match="permission denied"):
+        files.read(path)
+
+
+def test_large_file_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM alpine\n" + "# padding\n" * 600_000)
+    proc = msdfix(str(path))
+    assert proc.returncode == 2 and "larger than 5 MB" in proc.stderr.decode()
+
+
+def test_json_output(project: Path) -> None:
+    proc = msdfix("--output-format", "json", "Dockerfile", cwd=project)
+    assert proc.returncode == 1
+    data = json.loads(proc.stdout)
+    (entry,) = data["files"]
+    assert entry["path"] == "Dockerfile" and entry["changed"] is True
+    (fix,) = entry["fixes"]
+    assert fix["transform"] == "cache-mount" and fix["applicability"] == "safe" and fix["applied"]
+    assert fix["line"] == 2 and fix["edits"] and entry["diff"].startswith("--- Dockerfile")
+
+
+def test_select_and_ignore(project: Path) -> None:
+    assert msdfix("--ignore", "cache-mount", "Dockerfile", cwd=project).returncode == 0
+    assert msdfix("--select", "cache-mount", "Dockerfile", cwd=project).returncode == 1
+    proc = msdfix("--select", "no-such-transform", "Dockerfile", cwd=project)
+    assert proc.returncode == 2 and "unknown transform" in proc.stderr.decode()
+
+
+def test_config_file_and_flags_win(project: Path) -> None:
+    (project / "pyproject.toml").write_text('[tool.msdfix]\nignore = ["cache-mount"]\n')
+    assert msdfix("Dockerfile", cwd=project).returncode == 0
+    assert msdfix("--select", "cache-mount", "--ignore", "", "Dockerfile", cwd=project).returncode == 1
+    (project / ".msdfix.toml").write_text("select = ['cache-mount']\n")
+    assert msdfix("Dockerfile", cwd=project).returncode == 1
+
+
+def test_bad_config_is_a_usage_error(project: Path) -> None:
+    (project / ".msdfix.toml").write_text("colour = 'red'\n")
+    proc = msdfix("Dockerfile", cwd=project)
+    assert proc.returncode == 2 and "unknown option" in proc.stderr.decode()
+
+
+def test_pragmas(tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM python:3.12\n# msdfix: ignore[cache-mount]\nRUN pip install a\nRUN pip install b\n")
+    out = msdfix(str(path)).stdout.decode()
+    assert "+RUN --mount=type=cache,target=/root/.cache/pip pip install b" in out
+    assert "pip install a" not in out.replace(" pip install a\n", "")
+    path.write_text("FROM python:3.12\nRUN pip install a\n# msdfix: ignore-file\n")
+    assert msdfix(str(path)).returncode == 0
+
+
+def test_internal_error_exits_123_and_writes_nothing(project: Path, monkeypatch, capsys) -> None:
+    from msdfix import cli, engine
+
+    def broken(*args, **kwargs):
+        raise engine.InternalError("rewrite is not stable")
+
+    monkeypatch.setattr(cli, "rewrite", broken)
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--write", str(project / "Dockerfile")])
+    assert exc.value.code == 123
+    assert (project / "Dockerfile").read_text() == PIP_DOCKERFILE
+    assert "internal error" in capsys.readouterr().err
+
+
+def test_color_only_when_asked(project: Path) -> None:
+    plain = msdfix("Dockerfile", cwd=project).stdout.decode()
+    assert "\x1b[" not in plain
+    colored = msdfix("--color", "Dockerfile", cwd=project).stdout.decode()
+    assert "\x1b[" in colored
+    assert "\x1b[" not in msdfix("Dockerfile", cwd=project, env={"NO_COLOR": "1"}).stdout.decode()
+
+
+def test_list_explain_version() -> None:
+    assert "cache-mount" in msdfix("--list-transforms").stdout.decode()
+    explained = msdfix("--explain", "cache-mount").stdout.decode()
+    for section in ("What it does", "Why", "Example", "Fix safety"):
+        assert section in explained
+    assert msdfix("--explain", "nope").returncode == 2
+    assert msdfix("--version").stdout.decode().startswith("msdfix, version")
+
+
+def test_usage_error_exit_2() -> None:
+    assert msdfix("--write", "--check", ".").returncode == 2
+    assert msdfix("--no-such-flag").returncode == 2
+
+
+def test_quiet_hides_summary(project: Path) -> None:
+    assert msdfix("-q", "Dockerfile", cwd=project).stderr == b""

@@ -1,0 +1,133 @@
+"""The engine: ordering, applicability, overlaps, fixed point, and its own verification."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pytest
+
+from msdfix.document import Document
+from msdfix.engine import InternalError, Settings, rewrite
+from msdfix.fixes import Applicability, Edit, Fix, apply_edits
+from msdfix.transforms import REGISTRY, Transform, all_transforms
+
+
+@pytest.fixture
+def register_transform():
+    added: list[str] = []
+
+    def add(cls: type[Transform]) -> type[Transform]:
+        REGISTRY[cls.id] = cls
+        added.append(cls.id)
+        return cls
+
+    yield add
+    for transform_id in added:
+        REGISTRY.pop(transform_id, None)
+
+
+def _only(*ids: str, unsafe: bool = False) -> Settings:
+    return Settings(frozenset(ids), unsafe=unsafe)
+
+
+def test_transforms_run_in_declared_order() -> None:
+    ids = [t.id for t in all_transforms()]
+    orders = [t.order for t in all_transforms()]
+    assert orders == sorted(orders) and "cache-mount" in ids
+    assert len(set(ids)) == len(ids)
+
+
+def test_every_transform_documents_itself() -> None:
+    import sys
+
+    for transform in all_transforms():
+        doc = sys.modules[transform.__module__].__doc__ or ""
+        for section in ("What it does", "Why", "Example", "Fix safety"):
+            assert section in doc, f"{transform.id} lacks {section}"
+        assert transform.id == transform.id.lower() and " " not in transform.id
+
+
+def test_changing_the_final_config_is_refused(register_transform) -> None:
+    @register_transform
+    class ChangeCmd(Transform):
+        """What it does / Why / Example / Fix safety: test only."""
+
+        id, title, order = "test-change-cmd", "test", 99
+
+        def check(self, doc: Document) -> Iterable[Fix]:
+            ins = doc.dockerfile.instructions[-1]
+            if "b" not in ins.args:
+                yield doc.fix(self.id, ins, "change", [Edit(ins.end - 5, ins.end - 1, '"b"]')])
+
+    with pytest.raises(InternalError, match="CMD"):
+        rewrite('FROM alpine\nCMD ["a"]\n', settings=_only("test-change-cmd"))
+
+    ChangeCmd.changes_config = frozenset({"cmd"})
+    assert rewrite('FROM alpine\nCMD ["a"]\n', settings=_only("test-change-cmd")).output.endswith('"b"]\n')
+
+
+def test_unstable_transform_is_an_internal_error(register_transform) -> None:
+    @register_transform
+    class Grow(Transform):
+        id, title, order = "test-grow", "test", 99
+
+        def check(self, doc: Document) -> Iterable[Fix]:
+            ins = doc.dockerfile.instructions[-1]
+            yield doc.fix(self.id, ins, "grow", [Edit(ins.end - 1, ins.end - 1, " x")])
+
+    with pytest.raises(InternalError, match="fixed point"):
+        rewrite("FROM alpine\nRUN echo\n", settings=_only("test-grow"))
+
+
+def test_unparseable_output_is_an_internal_error(register_transform) -> None:
+    @register_transform
+    class Break(Transform):
+        id, title, order = "test-break", "test", 99
+
+        def check(self, doc: Document) -> Iterable[Fix]:
+            ins = doc.dockerfile.instructions[-1]
+            if ins.cmd == "run":
+                yield doc.fix(self.id, ins, "break", [Edit(ins.start, ins.start + 3, "FORM")])
+
+    with pytest.raises(InternalError, match="does not parse"):
+        rewrite("FROM alpine\nRUN echo\n", settings=_only("test-break"))
+
+
+def test_unsafe_fixes_need_opt_in_and_overlaps_are_deferred(register_transform) -> None:
+    @register_transform
+    class Two(Transform):
+        id, title, order = "test-two", "test", 99
+
+        def check(self, doc: Document) -> Iterable[Fix]:
+            ins = doc.dockerfile.instructions[-1]
+            if "echo" in ins.args:
+                edit = Edit(ins.start + 4, ins.start + 8, "true")
+                yield doc.fix(self.id, ins, "unsafe one", [edit], Applicability.UNSAFE)
+                yield doc.fix(self.id, ins, "overlapping", [edit])
+
+    safe_only = rewrite("FROM alpine\nRUN echo\n", settings=_only("test-two"))
+    assert safe_only.output == "FROM alpine\nRUN true\n"
+    assert [f.message for f in safe_only.applied] == ["overlapping"]
+    with_unsafe = rewrite("FROM alpine\nRUN echo\n", settings=_only("test-two", unsafe=True))
+    assert [f.message for f in with_unsafe.applied] == ["unsafe one"]
+
+
+def test_suggestions_without_edits_are_reported_not_applied(register_transform) -> None:
+    @register_transform
+    class Explain(Transform):
+        id, title, order = "test-explain", "test", 99
+
+        def check(self, doc: Document) -> Iterable[Fix]:
+            ins = doc.dockerfile.instructions[0]
+            yield doc.fix(self.id, ins, "cannot tell", [], Applicability.DISPLAY_ONLY)
+
+    result = rewrite("FROM alpine\n", settings=_only("test-explain"))
+    assert not result.changed and [f.message for f in result.suggestions] == ["cannot tell"]
+    suppressed = rewrite("# msdfix: ignore[test-explain]\nFROM alpine\n", settings=_only("test-explain"))
+    assert suppressed.suggestions == []
+
+
+def test_apply_edits_rejects_overlap() -> None:
+    assert apply_edits("abcdef", [Edit(4, 6, "X"), Edit(0, 1, "")]) == "bcdX"
+    with pytest.raises(ValueError):
+        apply_edits("abcdef", [Edit(0, 3, ""), Edit(2, 4, "")])

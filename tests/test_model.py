@@ -1,0 +1,88 @@
+"""Model: image references, ARG scope and expansion, stages, COPY graph, build context."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from msdfix.model import BuildContext, build_model, parse_image
+from msdfix.model.args import expand
+from msdfix.model.config import final_config
+from msdfix.syntax import parse
+
+
+@pytest.mark.parametrize(
+    "raw, registry, repository, tag, digest, name",
+    [
+        ("node:18", None, "node", "18", None, "node"),
+        ("library/python:3.12-slim", None, "library/python", "3.12-slim", None, "python"),
+        ("gcr.io/distroless/static-debian12", "gcr.io", "distroless/static-debian12", None, None,
+         "distroless/static-debian12"),
+        ("localhost:5000/app:1.0", "localhost:5000", "app", "1.0", None, "app"),
+        ("alpine@sha256:abc", None, "alpine", None, "sha256:abc", "alpine"),
+        ("ghcr.io/o/r:v1@sha256:def", "ghcr.io", "o/r", "v1", "sha256:def", "o/r"),
+    ],
+)  # fmt: skip
+def test_image_refs(raw, registry, repository, tag, digest, name) -> None:
+    ref = parse_image(raw)
+    assert (ref.registry, ref.repository, ref.tag, ref.digest, ref.name) == (
+        registry, repository, tag, digest, name,
+    )  # fmt: skip
+
+
+def test_expand() -> None:
+    scope = {"A": "1", "E": "", "N": None}
+    assert expand("${A}-$A-${B:-dflt}-${E:-e}-${E-e}-${A:+set}-${B:+no}", scope) == "1-1-dflt-e--set-"
+    assert expand("$UNKNOWN", scope) == "$UNKNOWN"
+
+
+def test_stages_global_args_and_copy_graph() -> None:
+    model = build_model(parse(
+        "ARG GO=1.22\nARG BASE\nFROM golang:${GO} AS build\nRUN go build\n"
+        "FROM --platform=linux/amd64 build AS test\n"
+        "FROM gcr.io/distroless/static\nCOPY --from=build /app /app\n"
+        "RUN --mount=type=bind,from=test,target=/t true\n"
+    ))  # fmt: skip
+    assert model.global_args == {"GO": "1.22", "BASE": None}
+    build, test, final = model.stages
+    assert build.image.raw == "golang:1.22" and build.alias == "build"
+    assert test.parent is build and test.platform == "linux/amd64"
+    assert final.name == "2" and model.final is final
+    assert model.copy_graph() == {"build": [], "test": [], "2": ["build", "test"]}
+    assert model.stage("BUILD") is build
+
+
+def test_stage_scope_follows_arg_and_env() -> None:
+    model = build_model(parse("ARG V=1\nFROM alpine\nARG V\nENV HOME=/home/x P=$HOME/bin\nRUN true\n"))
+    stage = model.stages[0]
+    scope = model.stage_scope(stage, stage.instructions[-1])
+    assert scope == {"V": "1", "HOME": "/home/x", "P": "/home/x/bin"}
+
+
+def test_final_config_follows_parent_stages() -> None:
+    model = build_model(parse(
+        'FROM alpine AS base\nENV A=1\nWORKDIR /app\nFROM base\nWORKDIR sub\nEXPOSE 80 443/tcp\nCMD ["x"]\n'
+    ))  # fmt: skip
+    config = final_config(model)
+    assert config["env"] == {"A": "1"} and config["workdir"] == "/app/sub"
+    assert config["expose"] == {"80", "443/tcp"} and config["cmd"] == (True, ("x",))
+
+
+def test_build_context(tmp_path: Path) -> None:
+    for rel in ["package.json", "src/a.js", "docs/x.md", "docs/keep.md", "secret.env"]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("{}")
+    (tmp_path / ".dockerignore").write_text("# comment\ndocs\n!docs/keep.md\n*.env\n**/*.tmp\n")
+    ctx = BuildContext(tmp_path)
+    assert ctx.present and ctx.exists("package.json")
+    assert not ctx.exists("docs/x.md") and ctx.exists("docs/keep.md") and not ctx.exists("secret.env")
+    assert ctx.is_ignored("a/b/c.tmp")
+    assert ctx.read_json("package.json") == {}
+    assert ctx.glob("src/*.js") == ["src/a.js"]
+
+
+def test_absent_context_is_conservative() -> None:
+    ctx = BuildContext(None)
+    assert not ctx.present and not ctx.exists("package.json") and ctx.files == []
+    assert ctx.read_text("package.json") is None

@@ -1,0 +1,64 @@
+"""Shell analysis of RUN: simple commands, operators, cd tracking, package-manager calls."""
+
+from __future__ import annotations
+
+from msdfix.shell import parse_commands, run_script
+from msdfix.shell.classify import tool_calls
+from msdfix.syntax import parse
+
+
+def test_commands_operators_and_cd() -> None:
+    commands = parse_commands(
+        "apt-get update && cd /app && FOO=1 pip install -r 'req s.txt' | tee log; if true; then npm ci; fi"
+    )
+    assert [c.argv for c in commands] == [
+        ["apt-get", "update"], ["cd", "/app"], ["pip", "install", "-r", "req s.txt"], ["tee", "log"],
+        ["true"], ["npm", "ci"],
+    ]  # fmt: skip
+    assert [c.op_before for c in commands[:4]] == [None, "&&", "&&", "|"]
+    assert commands[2].cwd == "/app" and commands[2].assignments == {"FOO": "1"}
+    assert commands[5].nested and not commands[2].nested
+
+
+def test_relative_cd_accumulates() -> None:
+    commands = parse_commands("cd /srv && cd web && npm ci")
+    assert commands[2].cwd == "/srv/web"
+
+
+def test_run_script_maps_offsets_across_continuations() -> None:
+    text = "FROM x\nRUN pip install \\\n    --no-cache-dir flask\n"
+    ins = parse(text).instructions[1]
+    script = run_script(ins, text)
+    assert script is not None and script.editable
+    word = script.commands[0].words[2]
+    assert word.value == "--no-cache-dir"
+    assert text[script.physical(word.start) : script.physical(word.end - 1) + 1] == "--no-cache-dir"
+
+
+def test_heredoc_script() -> None:
+    text = "FROM x\nRUN <<EOF\napt-get update\npip install a\nEOF\n"
+    script = run_script(parse(text).instructions[1], text)
+    assert script is not None and [c.argv[0] for c in script.commands] == ["apt-get", "pip"]
+    assert text[script.physical(script.commands[1].start) :].startswith("pip install a")
+
+
+def test_exec_form_is_not_editable() -> None:
+    text = 'FROM x\nRUN ["npm", "ci"]\n'
+    script = run_script(parse(text).instructions[1], text)
+    assert script is not None and not script.editable and script.commands[0].argv == ["npm", "ci"]
+
+
+def test_tool_calls() -> None:
+    commands = parse_commands(
+        "sudo apt-get -y install curl && python3 -m pip install x && go version && go build . && yarn && npm run build"
+    )
+    assert [(c.manager.id, c.subcommand) for c in tool_calls(commands)] == [
+        ("apt", "install"), ("pip", "install"), ("go", "build"), ("yarn", ""),
+    ]  # fmt: skip
+    assert [c.manager.id for c in tool_calls(parse_commands("yarn install"), berry=True)] == ["yarn-berry"]
+
+
+def test_non_ascii_scripts_keep_offsets() -> None:
+    commands = parse_commands("echo 'héllo wörld' && pip install x")
+    assert commands[1].argv == ["pip", "install", "x"]
+    assert "echo 'héllo wörld' && pip install x"[commands[1].start :] == "pip install x"
