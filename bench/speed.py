@@ -25,7 +25,11 @@ SHARED = HERE.parent.parent / "shared"
 
 
 def _files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.name != "MANIFEST.tsv" and "invalid" not in p.parts)
+    return sorted(
+        p
+        for p in root.rglob("*")
+        if p.is_file() and p.name != "MANIFEST.tsv" and "invalid" not in p.parts
+    )
 
 
 def run(paths: list[Path]) -> tuple[int, int, float]:
@@ -48,7 +52,9 @@ def run(paths: list[Path]) -> tuple[int, int, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("directory", nargs="?", type=Path, default=SHARED / "corpus")
-    parser.add_argument("--bulk", action="store_true", help="use ../shared/bulk/dinosaur-dev.tar.xz")
+    parser.add_argument(
+        "--bulk", action="store_true", help="use ../shared/bulk/dinosaur-dev.tar.xz"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = args.directory
@@ -57,7 +63,9 @@ def main() -> None:
                 archive.extractall(tmp, filter="data")
             root = Path(tmp)
         count, changed, seconds = run(_files(root))
-    print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}"
+    )
     print(f"{count} files, {changed} changed, {seconds:.1f} s CPU: {count / seconds:.0f} files/s")
 
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conftest import FIXTURES
-
 from msdfix.engine import Result, Settings, rewrite
 from msdfix.model import BuildContext
 
@@ -65,7 +64,12 @@ def check_case(case: Case) -> None:
         assert result.output == case.source, f"{case.id} must be left unchanged"
     else:
         assert result.output == expected, f"{case.id}: output differs from expected.Dockerfile"
-        again = rewrite(result.output, None, BuildContext(case.path), Settings(frozenset([case.transform]), unsafe=bool(case.options.get("unsafe"))))
+        again = rewrite(
+            result.output,
+            None,
+            BuildContext(case.path),
+            Settings(frozenset([case.transform]), unsafe=bool(case.options.get("unsafe"))),
+        )
         assert not again.changed, f"{case.id}: second run changes the output"
         _assert_buildkit_parses(result.output, case.id)
     reason = case.options.get("reason")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from fixture_cases import cases, check_case
 
+from fixture_cases import cases, check_case
 from msdfix.engine import Settings, rewrite
 from msdfix.model import BuildContext
 
@@ -23,7 +23,9 @@ def test_fixtures_cover_before_after_and_noop() -> None:
 
 
 def _run(text: str, unsafe: bool = False) -> str:
-    return rewrite(text, None, BuildContext(None), Settings(frozenset({"cache-mount"}), unsafe=unsafe)).output
+    return rewrite(
+        text, None, BuildContext(None), Settings(frozenset({"cache-mount"}), unsafe=unsafe)
+    ).output
 
 
 def test_apt_docker_clean_added_once_per_stage() -> None:
@@ -38,7 +40,9 @@ def test_never_adds_syntax_directive() -> None:
 
 
 def test_cleanup_kept_when_it_is_about_the_image() -> None:
-    out = _run("FROM debian:12\nRUN apt-get update && apt-get install -y gcc && rm -rf /tmp/build\n")
+    out = _run(
+        "FROM debian:12\nRUN apt-get update && apt-get install -y gcc && rm -rf /tmp/build\n"
+    )
     assert "rm -rf /tmp/build" in out
 
 

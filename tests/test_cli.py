@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 
 PIP_DOCKERFILE = "FROM python:3.12-slim\nRUN pip install --no-cache-dir flask\n"
-CLEAN_DOCKERFILE = "FROM alpine:3.19\nCMD [\"true\"]\n"
+CLEAN_DOCKERFILE = 'FROM alpine:3.19\nCMD ["true"]\n'
 
 
-def msdfix(*args: str, cwd: Path | None = None, stdin: bytes | None = None, env: dict | None = None):
+def msdfix(
+    *args: str, cwd: Path | None = None, stdin: bytes | None = None, env: dict | None = None
+):
     full_env = {**os.environ, "NO_COLOR": "", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "msdfix.cli", *args],
@@ -109,7 +111,9 @@ def test_directory_discovery_skips_vendored_dirs(tmp_path: Path) -> None:
         (b"\x7fELF\x00\x00", "binary file"),
     ],
 )
-def test_bad_input_is_one_line_with_location_and_exit_2(tmp_path: Path, content: bytes, message: str) -> None:
+def test_bad_input_is_one_line_with_location_and_exit_2(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
     bad = tmp_path / "Dockerfile"
     bad.write_bytes(content)
     good = tmp_path / "ok.Dockerfile"
@@ -185,7 +189,9 @@ def test_select_and_ignore(project: Path) -> None:
 def test_config_file_and_flags_win(project: Path) -> None:
     (project / "pyproject.toml").write_text('[tool.msdfix]\nignore = ["cache-mount"]\n')
     assert msdfix("Dockerfile", cwd=project).returncode == 0
-    assert msdfix("--select", "cache-mount", "--ignore", "", "Dockerfile", cwd=project).returncode == 1
+    assert (
+        msdfix("--select", "cache-mount", "--ignore", "", "Dockerfile", cwd=project).returncode == 1
+    )
     (project / ".msdfix.toml").write_text("select = ['cache-mount']\n")
     assert msdfix("Dockerfile", cwd=project).returncode == 1
 
@@ -198,7 +204,9 @@ def test_bad_config_is_a_usage_error(project: Path) -> None:
 
 def test_pragmas(tmp_path: Path) -> None:
     path = tmp_path / "Dockerfile"
-    path.write_text("FROM python:3.12\n# msdfix: ignore[cache-mount]\nRUN pip install a\nRUN pip install b\n")
+    path.write_text(
+        "FROM python:3.12\n# msdfix: ignore[cache-mount]\nRUN pip install a\nRUN pip install b\n"
+    )
     out = msdfix(str(path)).stdout.decode()
     assert "+RUN --mount=type=cache,target=/root/.cache/pip pip install b" in out
     assert "pip install a" not in out.replace(" pip install a\n", "")

@@ -10,8 +10,8 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, corpus_files
 
+from conftest import CORPUS, corpus_files
 from msdfix.engine import InternalError, Settings, rewrite
 from msdfix.model import BuildContext
 from msdfix.model.config import final_config

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from msdfix.document import Document
 from msdfix.engine import InternalError, Settings, rewrite
@@ -63,7 +65,9 @@ def test_changing_the_final_config_is_refused(register_transform) -> None:
         rewrite('FROM alpine\nCMD ["a"]\n', settings=_only("test-change-cmd"))
 
     ChangeCmd.changes_config = frozenset({"cmd"})
-    assert rewrite('FROM alpine\nCMD ["a"]\n', settings=_only("test-change-cmd")).output.endswith('"b"]\n')
+    assert rewrite('FROM alpine\nCMD ["a"]\n', settings=_only("test-change-cmd")).output.endswith(
+        '"b"]\n'
+    )
 
 
 def test_unstable_transform_is_an_internal_error(register_transform) -> None:
@@ -123,7 +127,9 @@ def test_suggestions_without_edits_are_reported_not_applied(register_transform) 
 
     result = rewrite("FROM alpine\n", settings=_only("test-explain"))
     assert not result.changed and [f.message for f in result.suggestions] == ["cannot tell"]
-    suppressed = rewrite("# msdfix: ignore[test-explain]\nFROM alpine\n", settings=_only("test-explain"))
+    suppressed = rewrite(
+        "# msdfix: ignore[test-explain]\nFROM alpine\n", settings=_only("test-explain")
+    )
     assert suppressed.suggestions == []
 
 
@@ -131,3 +137,76 @@ def test_apply_edits_rejects_overlap() -> None:
     assert apply_edits("abcdef", [Edit(4, 6, "X"), Edit(0, 1, "")]) == "bcdX"
     with pytest.raises(ValueError):
         apply_edits("abcdef", [Edit(0, 3, ""), Edit(2, 4, "")])
+
+
+def test_reported_lines_refer_to_the_original_text(register_transform) -> None:
+    @register_transform
+    class Prepend(Transform):
+        id, title, order = "test-prepend", "test", 1
+
+        def check(self, doc: Document) -> Iterable[Fix]:
+            first = doc.dockerfile.instructions[0]
+            if "ARG A" not in doc.text:
+                yield doc.fix(self.id, first, "prepend", [Edit(0, 0, "ARG A\nARG B\n")])
+
+    result = rewrite(
+        "FROM python:3.12\nRUN pip install x\n", settings=_only("test-prepend", "cache-mount")
+    )
+    assert [(f.transform, f.line) for f in result.applied] == [
+        ("test-prepend", 1),
+        ("cache-mount", 2),
+    ]
+
+
+_RUN_PARTS = st.sampled_from([
+    "apt-get update", "apt-get install -y curl", "rm -rf /var/lib/apt/lists/*", "pip install --no-cache-dir x",
+    "npm ci", "npm cache clean --force", "cd /app", "go build ./...", "apk add --no-cache git", "echo hi",
+    "yarn install", "cargo build --release", "mvn package", "apt-get clean", "make",
+])  # fmt: skip
+_JOIN = st.sampled_from([" && ", " && \\\n    ", "\\\n && ", "; ", " \\\n# note\n && "])
+
+
+@st.composite
+def _dockerfiles(draw) -> str:  # type: ignore[no-untyped-def]
+    base = draw(
+        st.sampled_from(
+            ["debian:12", "python:3.12", "node:18", "golang:1.22", "alpine:3.19", "rust:1.75"]
+        )
+    )
+    lines = [f"FROM {base}"]
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["run", "run", "user", "env", "workdir", "comment"]))
+        if kind == "run":
+            parts = draw(st.lists(_RUN_PARTS, min_size=1, max_size=4))
+            script = parts[0]
+            for part in parts[1:]:
+                script += draw(_JOIN) + part
+            lines.append(f"RUN {script}")
+        elif kind == "user":
+            lines.append(draw(st.sampled_from(["USER root", "USER 1000", "USER app"])))
+        elif kind == "env":
+            lines.append(
+                draw(
+                    st.sampled_from(
+                        ["ENV HOME=/home/app", "ENV PIP_CACHE_DIR=/pc", "ENV GOPATH=/gp"]
+                    )
+                )
+            )
+        elif kind == "workdir":
+            lines.append("WORKDIR /app")
+        else:
+            lines.append("# msdfix: ignore")
+    lines.append('CMD ["app"]')
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    return newline.join(lines).replace("\n", newline) + newline
+
+
+@settings(max_examples=150, deadline=None)
+@given(_dockerfiles(), st.booleans())
+def test_generated_dockerfiles_rewrite_cleanly(text: str, unsafe: bool) -> None:
+    text = text.replace("\r\r\n", "\r\n")
+    result = rewrite(text, settings=Settings(unsafe=unsafe))  # InternalError fails the test
+    again = rewrite(result.output, settings=Settings(unsafe=unsafe))
+    assert not again.changed
+    if "\r\n" in text:
+        assert result.output.count("\n") == result.output.count("\r\n")

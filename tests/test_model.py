@@ -33,7 +33,9 @@ def test_image_refs(raw, registry, repository, tag, digest, name) -> None:
 
 def test_expand() -> None:
     scope = {"A": "1", "E": "", "N": None}
-    assert expand("${A}-$A-${B:-dflt}-${E:-e}-${E-e}-${A:+set}-${B:+no}", scope) == "1-1-dflt-e--set-"
+    assert (
+        expand("${A}-$A-${B:-dflt}-${E:-e}-${E-e}-${A:+set}-${B:+no}", scope) == "1-1-dflt-e--set-"
+    )
     assert expand("$UNKNOWN", scope) == "$UNKNOWN"
 
 
@@ -54,7 +56,9 @@ def test_stages_global_args_and_copy_graph() -> None:
 
 
 def test_stage_scope_follows_arg_and_env() -> None:
-    model = build_model(parse("ARG V=1\nFROM alpine\nARG V\nENV HOME=/home/x P=$HOME/bin\nRUN true\n"))
+    model = build_model(
+        parse("ARG V=1\nFROM alpine\nARG V\nENV HOME=/home/x P=$HOME/bin\nRUN true\n")
+    )
     stage = model.stages[0]
     scope = model.stage_scope(stage, stage.instructions[-1])
     assert scope == {"V": "1", "HOME": "/home/x", "P": "/home/x/bin"}
@@ -76,7 +80,9 @@ def test_build_context(tmp_path: Path) -> None:
     (tmp_path / ".dockerignore").write_text("# comment\ndocs\n!docs/keep.md\n*.env\n**/*.tmp\n")
     ctx = BuildContext(tmp_path)
     assert ctx.present and ctx.exists("package.json")
-    assert not ctx.exists("docs/x.md") and ctx.exists("docs/keep.md") and not ctx.exists("secret.env")
+    assert (
+        not ctx.exists("docs/x.md") and ctx.exists("docs/keep.md") and not ctx.exists("secret.env")
+    )
     assert ctx.is_ignored("a/b/c.tmp")
     assert ctx.read_json("package.json") == {}
     assert ctx.glob("src/*.js") == ["src/a.js"]

@@ -55,7 +55,9 @@ def test_tool_calls() -> None:
     assert [(c.manager.id, c.subcommand) for c in tool_calls(commands)] == [
         ("apt", "install"), ("pip", "install"), ("go", "build"), ("yarn", ""),
     ]  # fmt: skip
-    assert [c.manager.id for c in tool_calls(parse_commands("yarn install"), berry=True)] == ["yarn-berry"]
+    assert [c.manager.id for c in tool_calls(parse_commands("yarn install"), berry=True)] == [
+        "yarn-berry"
+    ]
 
 
 def test_non_ascii_scripts_keep_offsets() -> None:

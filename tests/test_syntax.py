@@ -12,7 +12,7 @@ from msdfix.syntax.values import instruction_values
 EDGE_CASES = {
     "crlf": "FROM alpine\r\nRUN echo a \\\r\n  && echo b\r\n",
     "bom": "\ufeffFROM alpine\nRUN true\n",
-    "no-final-newline": "FROM alpine\nCMD [\"sh\"]",
+    "no-final-newline": 'FROM alpine\nCMD ["sh"]',
     "tabs": "FROM alpine\n\tRUN\techo\t1\n",
     "escape-backtick": "# escape=`\nFROM mcr.microsoft.com/windows/servercore\nRUN dir `\n  c:\\\n",
     "comment-in-continuation": "FROM alpine\nRUN echo a \\\n# a comment\n  && echo b \\\n\n  && echo c\n",
@@ -104,14 +104,26 @@ def test_corpus_matches_buildkit_parser(corpus) -> None:
         if len(mine) != len(oracle):
             mismatches.append((path.name, "count"))
             continue
-        for ours, theirs in zip(mine, oracle):
+        for ours, theirs in zip(mine, oracle, strict=True):
             sub, values, is_json = instruction_values(ours)
-            flags = tuple(f"--{f.name}" + (f"={f.value}" if f.value is not None else "") for f in ours.flags)
+            flags = tuple(
+                f"--{f.name}" + (f"={f.value}" if f.value is not None else "") for f in ours.flags
+            )
             got = (ours.keyword.upper(), ours.start_line, ours.end_line, is_json, sub)
-            want = (theirs.cmd.upper(), theirs.start_line, theirs.end_line, theirs.json, theirs.sub_cmd)
+            want = (
+                theirs.cmd.upper(),
+                theirs.start_line,
+                theirs.end_line,
+                theirs.json,
+                theirs.sub_cmd,
+            )
             # The Go binding cuts strings at NUL bytes; compare what it can represent.
             values = tuple(v.split("\x00")[0] for v in values)
-            if got != want or values != theirs.value or (theirs.cmd != "ONBUILD" and flags != theirs.flags):
+            if (
+                got != want
+                or values != theirs.value
+                or (theirs.cmd != "ONBUILD" and flags != theirs.flags)
+            ):
                 mismatches.append((path.name, ours.start_line))
                 break
     assert mismatches == []

@@ -34,7 +34,9 @@ def _ids(value: str | None) -> list[str] | None:
     known = {t.id for t in all_transforms()}
     unknown = [i for i in ids if i not in known]
     if unknown:
-        raise click.BadParameter(f"unknown transform id(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        raise click.BadParameter(
+            f"unknown transform id(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
     return ids
 
 
@@ -46,9 +48,7 @@ def _use_color(flag: bool | None, stream: TextIO) -> bool:
     return stream.isatty()
 
 
-def process(
-    path: str, text: str, context: BuildContext, settings: Settings
-) -> FileReport:
+def process(path: str, text: str, context: BuildContext, settings: Settings) -> FileReport:
     """Rewrite one file's text, turning failures into a report."""
     report = FileReport(path)
     try:
@@ -56,7 +56,10 @@ def process(
     except ParseError as exc:
         report.error, report.error_line = exc.message, exc.line
     except InternalError as exc:
-        report.error, report.internal = f"internal error: {exc} (this is a bug in msdfix; nothing was written)", True
+        report.error, report.internal = (
+            f"internal error: {exc} (this is a bug in msdfix; nothing was written)",
+            True,
+        )
     except RecursionError as exc:  # pragma: no cover - defensive
         report.error, report.internal = f"internal error: {exc!r}", True
     return report
@@ -91,7 +94,9 @@ def _settings(select: str | None, ignore: str | None, unsafe: bool | None, start
     if config.ignore:
         _ids(",".join(config.ignore))
     unsafe_fixes = unsafe if unsafe is not None else bool(config.unsafe_fixes)
-    return Settings(frozenset(chosen) if chosen is not None else None, frozenset(ignored or ()), unsafe_fixes)
+    return Settings(
+        frozenset(chosen) if chosen is not None else None, frozenset(ignored or ()), unsafe_fixes
+    )
 
 
 def _list_transforms() -> None:
@@ -118,8 +123,15 @@ def _explain(transform_id: str) -> None:
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--write", is_flag=True, help="Rewrite files in place (atomically).")
 @click.option("--check", is_flag=True, help="Only list files that would change; exit 1 if any.")
-@click.option("--diff/--no-diff", "show_diff", default=None, help="Show the unified diff (default in dry run).")
-@click.option("--unsafe-fixes/--no-unsafe-fixes", default=None, help="Also apply fixes marked unsafe.")
+@click.option(
+    "--diff/--no-diff",
+    "show_diff",
+    default=None,
+    help="Show the unified diff (default in dry run).",
+)
+@click.option(
+    "--unsafe-fixes/--no-unsafe-fixes", default=None, help="Also apply fixes marked unsafe."
+)
 @click.option("--select", metavar="ID,...", help="Run only these transforms.")
 @click.option("--ignore", metavar="ID,...", help="Do not run these transforms.")
 @click.option(
@@ -129,8 +141,17 @@ def _explain(transform_id: str) -> None:
     show_default=True,
     help="json: machine-readable fixes; github: workflow annotations; sarif: SARIF 2.1.0.",
 )
-@click.option("--context", "context_dir", type=click.Path(file_okay=False), help="Build context for stdin input.")
-@click.option("--color/--no-color", default=None, help="Colour the diff (default: only on a terminal; NO_COLOR respected).")
+@click.option(
+    "--context",
+    "context_dir",
+    type=click.Path(file_okay=False),
+    help="Build context for stdin input.",
+)
+@click.option(
+    "--color/--no-color",
+    default=None,
+    help="Colour the diff (default: only on a terminal; NO_COLOR respected).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only on stderr.")
 @click.option("--list-transforms", is_flag=True, help="List transforms and exit.")
 @click.option("--explain", metavar="ID", help="Explain a transform and exit.")
@@ -163,13 +184,26 @@ def fix_command(
         raise click.UsageError("--write and --check cannot be used together")
     first = Path(paths[0]) if paths and paths[0] != "-" else Path.cwd()
     try:
-        settings = _settings(select, ignore, unsafe_fixes, first if first.is_dir() else first.parent)
+        settings = _settings(
+            select, ignore, unsafe_fixes, first if first.is_dir() else first.parent
+        )
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
     reports = []
     stdout_color = _use_color(color, sys.stdout)
     for display, path, error in _inputs(paths):
-        report = _run_one(display, path, error, settings, context_dir, write, check, show_diff, output_format, stdout_color)
+        report = _run_one(
+            display,
+            path,
+            error,
+            settings,
+            context_dir,
+            write,
+            check,
+            show_diff,
+            output_format,
+            stdout_color,
+        )
         reports.append(report)
         if not quiet or report.error:
             for line in summary_lines(report, write):

@@ -39,7 +39,9 @@ def _parse(path: Path, table: dict[str, Any]) -> FileConfig:
     known = {"select", "ignore", "unsafe-fixes"}
     unknown = sorted(set(table) - known)
     if unknown:
-        raise ConfigError(f"{path}: unknown option(s) {', '.join(unknown)}; expected {', '.join(sorted(known))}")
+        raise ConfigError(
+            f"{path}: unknown option(s) {', '.join(unknown)}; expected {', '.join(sorted(known))}"
+        )
     config = FileConfig(path)
     if "select" in table:
         config.select = _ids(table["select"], "select", path)

@@ -51,12 +51,16 @@ class Document:
             return True
         for ins in self.dockerfile.instructions:
             args = ins.json_args() or []
-            if ins.cmd == "shell" and args and args[0].lower().split("\\")[-1].startswith(
-                ("powershell", "pwsh", "cmd")
+            if (
+                ins.cmd == "shell"
+                and args
+                and args[0].lower().split("\\")[-1].startswith(("powershell", "pwsh", "cmd"))
             ):
                 return True
         stages = self.model.stages
-        return any("windows" in s.image.raw.lower() or "nanoserver" in s.image.raw.lower() for s in stages)
+        return any(
+            "windows" in s.image.raw.lower() or "nanoserver" in s.image.raw.lower() for s in stages
+        )
 
     def fix(
         self,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from msdfix.document import Document
-from msdfix.fixes import Applicability, Fix, apply_edits, overlaps
+from msdfix.fixes import Applicability, Edit, Fix, apply_edits, overlaps
 from msdfix.model import BuildContext
 from msdfix.model.config import final_config
 from msdfix.syntax import Dockerfile, Instruction, ParseError, parse
@@ -100,6 +100,7 @@ def _run(text: str, context: BuildContext, path: str | None, settings: Settings)
     if FILE_PRAGMA_RE.search(text):
         return result
     transforms = [t() for t in settings.enabled()]
+    batches: list[list[Edit]] = []  # edits applied so far, to report lines of the original
     quiet_on: dict[str, str] = {}  # transform id -> a text it changed nothing in
     suggestions_of: dict[str, list[Fix]] = {}
     for _ in range(MAX_PASSES):
@@ -114,6 +115,7 @@ def _run(text: str, context: BuildContext, path: str | None, settings: Settings)
             for fix in transform.check(doc):
                 if _suppressed(doc.dockerfile, fix):
                     continue
+                _locate_in_original(fix, doc.dockerfile, batches, text)
                 if not fix.edits or not _wanted(fix, settings) or overlaps(fix, taken):
                     suggestions.append(fix)
                     continue
@@ -123,15 +125,47 @@ def _run(text: str, context: BuildContext, path: str | None, settings: Settings)
             suggestions_of[transform.id] = suggestions
             if edits:
                 result.output = apply_edits(result.output, edits)
+                batches.append(sorted(edits, key=lambda e: (e.start, e.end)))
                 changed = True
             else:
                 quiet_on[transform.id] = result.output
         if not changed:
             result.suggestions = [
-                s for t in transforms for s in suggestions_of.get(t.id, []) if not s.edits or not _wanted(s, settings)
+                s
+                for t in transforms
+                for s in suggestions_of.get(t.id, [])
+                if not s.edits or not _wanted(s, settings)
             ]
             return result
     raise InternalError(f"no fixed point after {MAX_PASSES} passes")
+
+
+def _map_back(offset: int, batches: list[list[Edit]]) -> int:
+    """An offset in the current text, as an offset in the original text."""
+    for batch in reversed(batches):
+        shift = 0
+        for edit in batch:
+            new_start = edit.start + shift
+            if offset < new_start:
+                break
+            if offset < new_start + len(edit.content):
+                offset = edit.start + shift
+                break
+            shift += len(edit.content) - (edit.end - edit.start)
+        offset -= shift
+    return offset
+
+
+def _locate_in_original(
+    fix: Fix, current: Dockerfile, batches: list[list[Edit]], original: str
+) -> None:
+    """Make ``fix.line``/``end_line`` refer to the original text, as users read it."""
+    if not batches:
+        return
+    lines = current.text.split("\n")
+    start = sum(len(line) + 1 for line in lines[: fix.line - 1])
+    line = original.count("\n", 0, _map_back(start, batches)) + 1
+    fix.end_line, fix.line = line + fix.end_line - fix.line, line
 
 
 def rewrite(

@@ -45,7 +45,9 @@ def decode(data: bytes) -> str:
     if len(data) > MAX_BYTES:
         raise InputError(f"file is larger than {MAX_BYTES // (1024 * 1024)} MB")
     if b"\x00" in data:
-        raise InputError("binary file (contains NUL bytes)", data[: data.index(b"\x00")].count(b"\n") + 1)
+        raise InputError(
+            "binary file (contains NUL bytes)", data[: data.index(b"\x00")].count(b"\n") + 1
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

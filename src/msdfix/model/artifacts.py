@@ -1,4 +1,4 @@
-"""Where things are in a single-stage build: working directories, copied paths, the entry command."""
+"""Where things are in a single-stage build: working dirs, copied paths, the entry command."""
 
 from __future__ import annotations
 
@@ -60,7 +60,14 @@ class ContextCopy:
                 if context.is_ignored(f):
                     continue
                 if f == rel:
-                    pairs.append((f, self.dest if not self.into_dir else resolve(posixpath.basename(f), self.dest)))
+                    pairs.append(
+                        (
+                            f,
+                            self.dest
+                            if not self.into_dir
+                            else resolve(posixpath.basename(f), self.dest),
+                        )
+                    )
                 elif f.startswith(prefix):
                     pairs.append((f, resolve(f[len(prefix) :], self.dest)))
         return pairs
@@ -80,8 +87,12 @@ def context_copies(model: Model, stage: Stage, dirs: dict[int, str]) -> list[Con
         if any("$" in s for s in [*sources, dest_raw]) or any("://" in s for s in sources):
             return None
         dest = resolve(dest_raw, dirs[id(ins)])
-        into_dir = dest_raw.endswith("/") or len(sources) > 1 or any(
-            s in (".", "./") or s.endswith("/") or any(ch in s for ch in "*?[") for s in sources
+        into_dir = (
+            dest_raw.endswith("/")
+            or len(sources) > 1
+            or any(
+                s in (".", "./") or s.endswith("/") or any(ch in s for ch in "*?[") for s in sources
+            )
         )
         found.append(ContextCopy(ins, sources, dest, into_dir))
     return found

@@ -73,7 +73,9 @@ class Model:
     def stage_scope(self, stage: Stage, upto: Instruction | None = None) -> dict[str, str | None]:
         """ARG/ENV values visible in ``stage`` before ``upto`` (declared defaults only)."""
         key = (stage.index, id(upto))
-        cache: dict[tuple[int, int], dict[str, str | None]] = self.__dict__.setdefault("_scopes", {})
+        cache: dict[tuple[int, int], dict[str, str | None]] = self.__dict__.setdefault(
+            "_scopes", {}
+        )
         if key not in cache:
             scope: dict[str, str | None] = {}
             chain = []
@@ -108,7 +110,9 @@ def build_model(dockerfile: Dockerfile) -> Model:
             raw = expand(values[0], global_args) if values else ""
             alias = values[2] if len(values) >= 3 and values[1].lower() == "as" else None
             platform = ins.flag("platform")
-            stage = Stage(len(stages), ins, parse_image(raw), alias, platform.value if platform else None)
+            stage = Stage(
+                len(stages), ins, parse_image(raw), alias, platform.value if platform else None
+            )
             for earlier in stages:
                 if earlier.alias and earlier.alias.lower() == raw.lower():
                     stage.parent = earlier
@@ -117,5 +121,7 @@ def build_model(dockerfile: Dockerfile) -> Model:
             stages[-1].instructions.append(ins)
         elif ins.cmd == "arg":
             for key, value in env_pairs(ins):
-                global_args[key] = unquote(expand(value, global_args), ins.escape) if value else None
+                global_args[key] = (
+                    unquote(expand(value, global_args), ins.escape) if value else None
+                )
     return Model(dockerfile, global_args, stages)

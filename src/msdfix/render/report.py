@@ -83,16 +83,26 @@ def _fix_json(fix: Fix, applied: bool) -> dict[str, Any]:
 
 def file_json(report: FileReport) -> dict[str, Any]:
     """JSON object for one file (edits are offsets into the text each fix was computed on)."""
-    data: dict[str, Any] = {"path": report.path, "changed": report.changed, "written": report.written}
+    data: dict[str, Any] = {
+        "path": report.path,
+        "changed": report.changed,
+        "written": report.written,
+    }
     if report.error:
-        data["error"] = {"line": report.error_line, "message": report.error, "internal": report.internal}
+        data["error"] = {
+            "line": report.error_line,
+            "message": report.error,
+            "internal": report.internal,
+        }
         return data
     assert report.result is not None
     result = report.result
     data["fixes"] = [_fix_json(f, True) for f in result.applied] + [
         _fix_json(f, False) for f in result.suggestions
     ]
-    data["diff"] = unified_diff(result.original, result.output, report.path) if result.changed else ""
+    data["diff"] = (
+        unified_diff(result.original, result.output, report.path) if result.changed else ""
+    )
     return data
 
 

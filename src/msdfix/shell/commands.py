@@ -143,5 +143,9 @@ def _command(node: Node, script: str, text, offsets, state, nested: bool) -> Com
     )  # fmt: skip
     if cmd.name == "cd" and not nested:
         target = cmd.argv[1] if len(cmd.argv) > 1 else "~"
-        state["cwd"] = posixpath.normpath(posixpath.join(state["cwd"] or "", target)) if state["cwd"] and not target.startswith("/") else target
+        state["cwd"] = (
+            posixpath.normpath(posixpath.join(state["cwd"] or "", target))
+            if state["cwd"] and not target.startswith("/")
+            else target
+        )
     return cmd

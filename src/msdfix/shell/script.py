@@ -49,9 +49,13 @@ def run_script(ins: Instruction, source: str = "") -> RunScript | None:
         if len(argv) >= 3 and argv[0].rsplit("/", 1)[-1] in ("sh", "bash") and argv[1] == "-c":
             return RunScript(ins, argv[2], parse_commands(argv[2]), editable=False, source=source)
         words = [Word(a, 0, 0) for a in argv]
-        return RunScript(ins, "", [Command(words, {}, 0, 0, None, None, False)], editable=False, source=source)
+        return RunScript(
+            ins, "", [Command(words, {}, 0, 0, None, None, False)], editable=False, source=source
+        )
     if ins.heredocs and _HEREDOC_ONLY.match(ins.args):
         doc = ins.heredocs[0]
-        return RunScript(ins, doc.content, parse_commands(doc.content), True, doc.body_start, source)
+        return RunScript(
+            ins, doc.content, parse_commands(doc.content), True, doc.body_start, source
+        )
     script = ins.logical[ins.args_start :]
     return RunScript(ins, script, parse_commands(script), editable=True, source=source)

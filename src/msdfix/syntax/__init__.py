@@ -3,4 +3,13 @@
 from msdfix.syntax.nodes import Dockerfile, Flag, Heredoc, Instruction, Segment, Trivia
 from msdfix.syntax.parser import ParseError, parse
 
-__all__ = ["Dockerfile", "Flag", "Heredoc", "Instruction", "ParseError", "Segment", "Trivia", "parse"]
+__all__ = [
+    "Dockerfile",
+    "Flag",
+    "Heredoc",
+    "Instruction",
+    "ParseError",
+    "Segment",
+    "Trivia",
+    "parse",
+]

@@ -97,7 +97,9 @@ class _Parser:
                 raise ParseError(f"only one {name} parser directive can be used", line.number)
             if name == "escape":
                 if value not in ("\\", "`"):
-                    raise ParseError(f"invalid escape token '{value}' does not match ` or \\", line.number)
+                    raise ParseError(
+                        f"invalid escape token '{value}' does not match ` or \\", line.number
+                    )
                 self.escape = value
             self.directives[name] = value
             self.nodes.append(Trivia("directive", line.start, line.end, line.number))
@@ -127,7 +129,9 @@ class _Parser:
             pending = []
             self.nodes.append(ins)
         self.nodes.extend(pending)
-        dockerfile = Dockerfile(self.text, self.nodes, self.escape, self.directives, _newline(self.text))
+        dockerfile = Dockerfile(
+            self.text, self.nodes, self.escape, self.directives, _newline(self.text)
+        )
         if not dockerfile.instructions:
             raise ParseError("file with no instructions", max(1, len(self.lines)))
         return dockerfile
@@ -331,5 +335,7 @@ def _flags(ins: Instruction, offset: int) -> tuple[list[Flag], int]:
             return flags, pos
         name, eq, value = word[2:].partition("=")
         flags.append(
-            Flag(name.lower(), value if eq else None, ins.physical(start), ins.physical(pos - 1) + 1)
+            Flag(
+                name.lower(), value if eq else None, ins.physical(start), ins.physical(pos - 1) + 1
+            )
         )

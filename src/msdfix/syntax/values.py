@@ -98,7 +98,9 @@ def _name_val(rest: str, escape: str, key: str) -> list[str]:
     out: list[str] = []
     for word in words:
         if "=" not in word:
-            raise ValueError(f"Syntax error - can't find = in {word!r}. Must be of the form: name=value")
+            raise ValueError(
+                f"Syntax error - can't find = in {word!r}. Must be of the form: name=value"
+            )
         name, _, value = word.partition("=")
         out += [name, value]
     return out
@@ -171,7 +173,7 @@ def env_pairs(ins: Instruction) -> list[tuple[str, str]]:
     _, values, _ = instruction_values(ins)
     if ins.cmd == "arg":
         return [(w.partition("=")[0], w.partition("=")[2]) for w in values]
-    return list(zip(values[::2], values[1::2]))
+    return list(zip(values[::2], values[1::2], strict=False))
 
 
 def unquote(value: str, escape: str = "\\") -> str:

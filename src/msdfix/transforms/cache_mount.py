@@ -45,7 +45,6 @@ from msdfix.shell.commands import parse_commands
 from msdfix.shell.edit import command_removal, word_removal
 from msdfix.shell.script import RunScript, run_script
 from msdfix.syntax import Instruction
-from msdfix.syntax.values import instruction_values
 from msdfix.transforms.base import Transform, register
 
 DOCKER_CLEAN = (
@@ -53,7 +52,11 @@ DOCKER_CLEAN = (
     "echo 'Binary::apt::APT::Keep-Downloaded-Packages \"true\";' > /etc/apt/apt.conf.d/keep-cache"
 )
 _MANAGER_WORDS = re.compile(
-    "|".join(sorted({re.escape(p.lstrip("./")) for m in MANAGERS for p in m.programs}, key=len, reverse=True))
+    "|".join(
+        sorted(
+            {re.escape(p.lstrip("./")) for m in MANAGERS for p in m.programs}, key=len, reverse=True
+        )
+    )
 )
 ROOT_USERS = {"root", "0", "0:0", "root:root", "root:0", "0:root"}
 # Programs a later RUN may run that never read a dependency store.
@@ -148,7 +151,9 @@ class _Resolver:
 
     def target(self, cache: CacheDir, call: ToolCall) -> str | None:
         for var, suffix in cache.env:
-            value = call.command.assignments.get(var) or self.scope.get(var) or self.image_env.get(var)
+            value = (
+                call.command.assignments.get(var) or self.scope.get(var) or self.image_env.get(var)
+            )
             if value:
                 return None if "$" in value else posixpath.normpath(value + suffix)
         explicit = _explicit_dir(call)
@@ -228,10 +233,24 @@ class CacheMount(Transform):
                     continue
                 edits = list(plan.edits)
                 if plan.mounts:
-                    edits.append(Edit(ins.physical(ins.args_start), ins.physical(ins.args_start), _flags_text(doc, ins, plan.mounts)))
-                needs_apt = any(m.manager.id == "apt" and m.target == "/var/cache/apt" for m in plan.mounts)
+                    edits.append(
+                        Edit(
+                            ins.physical(ins.args_start),
+                            ins.physical(ins.args_start),
+                            _flags_text(doc, ins, plan.mounts),
+                        )
+                    )
+                needs_apt = any(
+                    m.manager.id == "apt" and m.target == "/var/cache/apt" for m in plan.mounts
+                )
                 if needs_apt and not clean_added:
-                    edits.append(Edit(ins.comment_start, ins.comment_start, f"{ins.keyword} {DOCKER_CLEAN}{doc.newline}"))
+                    edits.append(
+                        Edit(
+                            ins.comment_start,
+                            ins.comment_start,
+                            f"{ins.keyword} {DOCKER_CLEAN}{doc.newline}",
+                        )
+                    )
                     clean_added = True
                     plan.notes.append("keep downloaded .debs (docker-clean off)")
                 yield doc.fix(self.id, ins, _message(plan), edits,
@@ -258,10 +277,17 @@ class CacheMount(Transform):
             if manager in managers_seen:
                 continue
             managers_seen.append(manager)
-            if manager.id == "pip" and ("PIP_NO_CACHE_DIR" in resolver.scope or "PIP_NO_CACHE_DIR" in call.command.assignments):
+            if manager.id == "pip" and (
+                "PIP_NO_CACHE_DIR" in resolver.scope
+                or "PIP_NO_CACHE_DIR" in call.command.assignments
+            ):
                 continue
-            if final_chain and any(p[: len(r)] == list(r) for p in runtime for r in manager.runtime_users):
-                plan.notes.append(f"{manager.id} runs at container start, so its cache stays in the image")
+            if final_chain and any(
+                p[: len(r)] == list(r) for p in runtime for r in manager.runtime_users
+            ):
+                plan.notes.append(
+                    f"{manager.id} runs at container start, so its cache stays in the image"
+                )
                 continue
             for cache in manager.caches:
                 target = resolver.target(cache, call)
@@ -272,7 +298,9 @@ class CacheMount(Transform):
                 if cache.store:
                     blocker = _store_blocker(later, manager)
                     if blocker is not None:
-                        plan.unsafe_reason = f"RUN at line {blocker.start_line} may need {target} in the image"
+                        plan.unsafe_reason = (
+                            f"RUN at line {blocker.start_line} may need {target} in the image"
+                        )
                 mounted.append(target)
                 plan.mounts.append(_Mount(target, cache.locked, cache.store, manager, resolver.uid))
         if not script.editable:
@@ -289,7 +317,13 @@ class CacheMount(Transform):
                         plan.edits.append(Edit(*span, ""))
                         removed.append(word.value)
                 elif replacement and script.contiguous(word.start, word.end):
-                    plan.edits.append(Edit(script.physical(word.start), script.physical(word.end - 1) + 1, replacement))
+                    plan.edits.append(
+                        Edit(
+                            script.physical(word.start),
+                            script.physical(word.end - 1) + 1,
+                            replacement,
+                        )
+                    )
                     removed.append(f"{word.value}` -> `{replacement}")
         for index, command in enumerate(script.commands):
             if _pointless(command, mounted, [c.manager for c in calls]):
@@ -321,10 +355,15 @@ def _pointless(command, mounted: list[str], managers: list[PackageManager]) -> b
     program, args = program_args(command)
     if program == "rm":
         paths = [a for a in args if not a.startswith("-")]
-        return bool(paths) and all(any(_within(posixpath.normpath(p.rstrip("*")) or "/", m) for m in mounted) for p in paths)
+        return bool(paths) and all(
+            any(_within(posixpath.normpath(p.rstrip("*")) or "/", m) for m in mounted)
+            for p in paths
+        )
     for manager in managers:
         for prefix in manager.clean_commands:
-            if [program, *args][: len(prefix)] == list(prefix) or argv[: len(prefix)] == list(prefix):
+            if [program, *args][: len(prefix)] == list(prefix) or argv[: len(prefix)] == list(
+                prefix
+            ):
                 return True
     return False
 
