@@ -1,0 +1,211 @@
+"""reorder-copy: fixtures, explicit behaviour, and real builds showing the install layer cached."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES
+from fixture_cases import cases, check_case
+from msdfix.engine import Settings, rewrite
+from msdfix.fixes import Applicability
+from msdfix.model import BuildContext
+from msdfix.syntax import parse
+
+ID = "reorder-copy"
+ONLY = Settings(frozenset([ID]))
+
+
+def _run(
+    text: str, context: Path | None = None, unsafe: bool = False
+) -> tuple[str, list[str], list[str]]:
+    result = rewrite(text, None, BuildContext(context), Settings(frozenset([ID]), unsafe=unsafe))
+    applied = [f.message for f in result.applied]
+    explained = [f.message for f in result.suggestions if f.transform == ID]
+    return result.output, applied, explained
+
+
+@pytest.mark.parametrize("case", cases(ID), ids=lambda c: c.id)
+def test_fixture(case) -> None:
+    check_case(case)
+
+
+def test_every_ecosystem_has_a_rewriting_fixture() -> None:
+    changed = {c.path.name for c in cases(ID) if c.expected is not None}
+    for prefix in (
+        "npm",
+        "yarn-v1",
+        "yarn-berry",
+        "pnpm",
+        "pip",
+        "poetry",
+        "uv",
+        "pipenv",
+        "go",
+        "maven",
+        "gradle",
+        "cargo",
+        "bundler",
+        "composer",
+        "dotnet",
+    ):
+        assert any(name.startswith(prefix) for name in changed), prefix
+
+
+def test_keeps_flags_comments_and_case(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("six\n")
+    text = (
+        "from python:3.12-slim\r\nworkdir /app\r\n# all of it\r\ncopy --chown=1000:1000 "
+        "--chmod=644 . .\r\nrun pip install -r requirements.txt\r\n"
+    )
+    out, applied, _ = _run(text, tmp_path)
+    assert applied
+    assert out == (
+        "from python:3.12-slim\r\nworkdir /app\r\ncopy --chown=1000:1000 --chmod=644 "
+        "requirements.txt ./\r\n"
+        "run pip install -r requirements.txt\r\n# all of it\r\ncopy --chown=1000:1000 --chmod=644 "
+        ". .\r\n"
+    )
+
+
+def test_install_at_end_of_file_without_newline(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("six\n")
+    out, applied, _ = _run(
+        "FROM python:3.12\nCOPY . /app\nRUN pip install -r /app/requirements.txt", tmp_path
+    )
+    assert applied
+    assert out == (
+        "FROM python:3.12\nCOPY requirements.txt /app/\nRUN pip install -r "
+        "/app/requirements.txt\nCOPY . /app\n"
+    )
+
+
+def test_idempotent_on_its_own_output() -> None:
+    for case in cases(ID):
+        if case.expected is None:
+            continue
+        context = None if case.options.get("no_context") else case.path
+        again = rewrite(
+            case.expected, None, BuildContext(context), Settings(frozenset([ID]), unsafe=True)
+        )
+        assert not again.changed, case.id
+
+
+def test_unsafe_fix_is_marked_and_skipped_by_default() -> None:
+    case = next(c for c in cases(ID) if c.path.name == "npm-postinstall-left-alone")
+    result = case.run()
+    assert not result.changed
+    fix = next(f for f in result.suggestions if f.transform == ID)
+    assert fix.applicability is Applicability.UNSAFE and fix.edits
+    assert "postinstall" in fix.message
+
+
+def test_no_context_acts_only_on_named_requirement_files() -> None:
+    text = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+    out, applied, _ = _run(text)
+    assert "COPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\n" in out
+    assert "no build context" in applied[0]
+    out, applied, explained = _run(
+        "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build -o /app .\n"
+    )
+    assert not applied and "no build context" in explained[0]
+
+
+def test_run_between_that_touches_the_tree_blocks(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("six\n")
+    text = (
+        "FROM python:3.12\nCOPY . /app\nRUN chown -R 1000 /app\nWORKDIR /app\nRUN pip install "
+        "-r requirements.txt\n"
+    )
+    out, applied, explained = _run(text, tmp_path)
+    assert out == text and not applied and "line 3" in explained[0]
+    harmless = text.replace("chown -R 1000 /app", "useradd -m app && mkdir -p /var/log/app")
+    out, applied, _ = _run(harmless, tmp_path)
+    assert applied and out.index("COPY . /app") > out.index("RUN pip install")
+
+
+def test_copy_between_onto_the_tree_blocks(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("six\n")
+    (tmp_path / "settings.py").write_text("x = 1\n")
+    text = (
+        "FROM python:3.12\nWORKDIR /app\nCOPY . .\nCOPY settings.py config/settings.py\nRUN "
+        "pip install -r requirements.txt\n"
+    )
+    out, applied, explained = _run(text, tmp_path)
+    assert out == text and "line 4" in explained[0]
+
+
+def test_multi_stage_acts_per_stage_and_never_on_copy_from(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("six\n")
+    text = (
+        "FROM python:3.12 AS a\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY --from=a /app .\nRUN pip install -r "
+        "requirements.txt\n"
+    )
+    out, applied, _ = _run(text, tmp_path)
+    assert len(applied) == 1
+    assert out.endswith("COPY --from=a /app .\nRUN pip install -r requirements.txt\n")
+
+
+def test_output_parses_with_buildkit() -> None:
+    dockerfile = pytest.importorskip("dockerfile")
+    for case in cases(ID):
+        if case.expected is not None:
+            dockerfile.parse_string(case.expected)
+            parse(case.expected)
+
+
+# ---------------------------------------------------------------- real builds
+
+
+def _install_step_cached(output: str, install: str) -> bool:
+    """True when the build log shows the step running ``install`` as CACHED."""
+    steps: dict[str, str] = {}
+    for line in output.splitlines():
+        parts = line.split(" ", 1)
+        if len(parts) == 2 and parts[0].startswith("#") and parts[0][1:].isdigit():
+            steps.setdefault(parts[0], "")
+            steps[parts[0]] += parts[1] + "\n"
+    return any(install in text and "CACHED" in text for text in steps.values())
+
+
+@pytest.mark.parametrize(
+    ("fixture", "source", "install", "image"),
+    [
+        ("npm-ci", "server.js", "npm ci", "node:18-slim"),
+        ("pip-requirements", "app.py", "pip install", "python:3.12-slim"),
+    ],
+)
+def test_real_build_keeps_install_cached(
+    tmp_path: Path, fixture: str, source: str, install: str, image: str
+) -> None:
+    from support.docker import build, remove_image, require_images
+
+    require_images(image)
+    context = tmp_path / "ctx"
+    shutil.copytree(FIXTURES / ID / fixture, context)
+    original = (context / "Dockerfile").read_text()
+    rewritten = rewrite(original, None, BuildContext(context), Settings()).output
+    assert rewritten != original
+    (context / "rewritten.Dockerfile").write_text(rewritten)
+    (context / ".dockerignore").write_text(
+        (context / ".dockerignore").read_text() + "*.Dockerfile\ncase.toml\n"
+    )
+    tag = f"msdfix-test/reorder-{fixture}"
+    try:
+        for name in ("Dockerfile", "rewritten.Dockerfile"):
+            first = build(context, context / name, f"{tag}:{name.split('.')[0].lower()}")
+            assert first.ok, first.tail()
+        with (context / source).open("a") as fh:
+            mark = uuid.uuid4().hex  # unique, so no earlier run's cache matches the edited tree
+            fh.write(f"\n// {mark}\n" if source.endswith(".js") else f"\n# {mark}\n")
+        before = build(context, context / "Dockerfile", f"{tag}:dockerfile")
+        after = build(context, context / "rewritten.Dockerfile", f"{tag}:rewritten")
+        assert before.ok and after.ok, before.tail() + after.tail()
+        assert not _install_step_cached(before.output, install), "the original reruns the install"
+        assert _install_step_cached(after.output, install), after.output
+    finally:
+        remove_image(f"{tag}:dockerfile", f"{tag}:rewritten")
