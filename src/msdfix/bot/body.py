@@ -1,0 +1,202 @@
+"""Pull-request title, body and commit message: every change with its transform, reason, hunk."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from msdfix import __version__
+from msdfix.fixes import Applicability, Fix
+from msdfix.render.diff import unified_diff
+from msdfix.render.report import FileReport
+
+MARKER = "<!-- msdfix:pull-request -->"
+BODY_LIMIT = 60000  # GitHub refuses bodies over 65536 characters
+HUNK_RE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@")
+
+
+@dataclass
+class Verification:
+    """What ``msdfix verify`` said about one file (``data`` is its JSON, None when skipped)."""
+
+    path: str
+    data: dict[str, Any] | None = None
+    skipped: str | None = None
+
+
+@dataclass
+class Hunk:
+    """One diff hunk with the original lines it covers."""
+
+    text: str
+    start: int
+    end: int
+    fixes: list[Fix] = field(default_factory=list)
+
+
+def hunks(report: FileReport) -> list[Hunk]:
+    """The file's diff split in hunks, each with the applied fixes whose lines it touches."""
+    assert report.result is not None
+    diff = unified_diff(report.result.original, report.result.output, report.path)
+    found: list[Hunk] = []
+    for line in diff.splitlines(keepends=True):
+        match = HUNK_RE.match(line)
+        if match:
+            start = int(match.group(1))
+            count = int(match.group(2) or 1)
+            found.append(Hunk(line, max(start, 1), max(start, 1) + max(count, 1) - 1))
+        elif found:
+            found[-1].text += line
+    for fix in report.result.applied:
+        for hunk in found:
+            if fix.line <= hunk.end and fix.end_line >= hunk.start:
+                hunk.fixes.append(fix)
+                break
+    return found
+
+
+def title(reports: list[FileReport]) -> str:
+    """``msdfix: optimize Dockerfile (cache-mount)``."""
+    changed = [r for r in reports if r.changed]
+    ids = sorted({f.transform for r in changed if r.result for f in r.result.applied})
+    what = changed[0].path if len(changed) == 1 else f"{len(changed)} Dockerfiles"
+    return f"msdfix: optimize {what} ({', '.join(ids)})"
+
+
+def _change(fix: Fix) -> str:
+    return f"- `{fix.transform}` (line {fix.line}): {fix.message}"
+
+
+def _fence(text: str) -> str:
+    ticks = "```"
+    while ticks in text:
+        ticks += "`"
+    return f"{ticks}diff\n{text.rstrip(chr(10))}\n{ticks}"
+
+
+def _file_section(report: FileReport, with_diffs: bool) -> list[str]:
+    assert report.result is not None
+    out = [f"### `{report.path}`", ""]
+    if with_diffs:
+        parts = hunks(report)
+        shown = {id(f) for h in parts for f in h.fixes}
+        for hunk in parts:
+            out += [_change(f) for f in hunk.fixes] or ["- related change:"]
+            out += ["", _fence(hunk.text), ""]
+        rest = [f for f in report.result.applied if id(f) not in shown]
+        if rest:
+            out += ["Also in this file (see the diffs above):", *[_change(f) for f in rest], ""]
+    else:
+        out += [_change(f) for f in report.result.applied] + [""]
+    return out
+
+
+def _suggestions(reports: list[FileReport]) -> list[str]:
+    unsafe, left = [], []
+    for report in reports:
+        for fix in report.result.suggestions if report.result else []:
+            line = f"- `{report.path}` line {fix.line}, `{fix.transform}`: {fix.message}"
+            if not fix.edits:
+                left.append(line)
+            elif fix.applicability is Applicability.UNSAFE:
+                unsafe.append(line)
+            else:
+                left.append(line + " (shown only)")
+    out = []
+    if unsafe:
+        out += ["### Not applied (unsafe)", "",
+                "These changes are possible but may change behaviour; they are listed, not made. "
+                "Apply them with `msdfix --unsafe-fixes` (or `unsafe-fixes = true` in the "
+                "configuration) after checking the reason.", "", *unsafe, ""]  # fmt: skip
+    if left:
+        out += ["### Left unchanged", "", *left, ""]
+    return out
+
+
+def _verify_section(verifications: list[Verification]) -> list[str]:
+    if not verifications:
+        return []
+    out = ["### Verification (`msdfix verify`)", ""]
+    for item in verifications:
+        if item.data is None:
+            out += [f"- `{item.path}`: not verified: {item.skipped}", ""]
+            continue
+        out += [f"`{item.path}`", "", *verify_table(item.data), ""]
+    return out
+
+
+def verify_table(data: dict[str, Any]) -> list[str]:
+    """Markdown table of a ``msdfix verify --output-format json`` report."""
+    images = data.get("images") or {}
+    orig, new = images.get("original") or {}, images.get("rewritten") or {}
+    ratios = data.get("ratios") or {}
+
+    def seconds(image: dict[str, Any], key: str) -> str:
+        build = image.get(key) or {}
+        if not build:
+            return "-"
+        ok = "" if build.get("ok") else " (failed)"
+        return f"{build.get('seconds', 0):.1f}s{ok}"
+
+    def check(image: dict[str, Any], key: str) -> str:
+        item = image.get(key)
+        if not item:
+            return "-"
+        return "pass" if item.get("ok") else f"FAIL: {item.get('detail', '')}"
+
+    def change(key: str) -> str:
+        value = ratios.get(key)
+        return "-" if value is None else f"{(value - 1) * 100:+.0f}%"
+
+    rows = [
+        ("image size", orig.get("size_human") or "-", new.get("size_human") or "-", change("size")),
+        ("layers", str(orig.get("layers") or "-"), str(new.get("layers") or "-"), ""),
+        ("cold build", seconds(orig, "build"), seconds(new, "build"), change("cold_build")),
+        ("rebuild after a source edit", seconds(orig, "warm_build"), seconds(new, "warm_build"),
+         change("warm_build")),
+        ("smoke command", check(orig, "smoke"), check(new, "smoke"), ""),
+        ("HTTP smoke check", check(orig, "smoke_http"), check(new, "smoke_http"), ""),
+    ]  # fmt: skip
+    out = ["| | original | rewritten | change |", "|---|---|---|---|"]
+    out += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows if (b, c) != ("-", "-")]
+    config = data.get("config") or {}
+    out += ["", f"Image config equivalent: {'yes' if config.get('equivalent') else 'NO'}."]
+    failures = data.get("failures") or []
+    out.append("Result: " + ("passed." if data.get("passed") else "FAILED: " + "; ".join(failures)))
+    return out
+
+
+def body(
+    reports: list[FileReport], verifications: list[Verification], settings_note: str = ""
+) -> str:
+    """The pull request's description."""
+    changed = [r for r in reports if r.changed]
+    for with_diffs in (True, False):
+        lines = [MARKER, "",
+                 f"msdfix rewrote {len(changed)} Dockerfile{'s' if len(changed) != 1 else ''} to "
+                 "make images smaller and rebuilds faster. Each change names the transform that "
+                 "made it and why; `msdfix --explain ID` describes a transform.", ""]  # fmt: skip
+        for report in changed:
+            lines += _file_section(report, with_diffs)
+        if not with_diffs:
+            lines += ["_Diffs omitted: too long for a pull request description; "
+                      "see the commit._", ""]
+        lines += _suggestions(reports) + _verify_section(verifications)
+        lines += ["---", f"Generated by msdfix {__version__}{settings_note}. This pull request "
+                  "is updated in place when msdfix runs again."]  # fmt: skip
+        text = "\n".join(lines) + "\n"
+        if len(text) <= BODY_LIMIT:
+            return text
+    return text[:BODY_LIMIT] + "\n\n_(truncated)_\n"
+
+
+def commit_message(reports: list[FileReport]) -> str:
+    """Subject like the PR title, then one line per change."""
+    lines = [title(reports), ""]
+    for report in reports:
+        if report.changed and report.result:
+            lines.append(f"{report.path}:")
+            lines += [f"  - line {f.line}: {f.transform}: {f.message}"
+                      for f in report.result.applied]
+    return "\n".join(lines) + "\n"

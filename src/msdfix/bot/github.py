@@ -1,0 +1,168 @@
+"""A small GitHub REST client on urllib: pull requests and labels, clear one-line errors.
+
+Rate limits are honoured: a 429, or a 403 with ``Retry-After`` or ``X-RateLimit-Remaining: 0``,
+is retried after the advertised wait when it is at most ``max_wait`` seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from msdfix import __version__
+from msdfix.bot.git import BotError, scrub
+
+API_VERSION = "2022-11-28"
+
+
+@dataclass
+class GitHub:
+    """Calls to ``{api_url}/repos/{owner}/{repo}/...`` with a bearer token."""
+
+    api_url: str
+    token: str
+    owner: str
+    repo: str
+    max_wait: float = 60.0
+    retries: int = 3
+    timeout: float = 30.0
+    sleep: Callable[[float], None] = field(default=time.sleep)
+
+    @property
+    def base(self) -> str:
+        return f"{self.api_url.rstrip('/')}/repos/{quote(self.owner)}/{quote(self.repo)}"
+
+    def request(
+        self, method: str, path: str, query: dict[str, str] | None = None, body: Any = None
+    ) -> Any:
+        """JSON of ``method base+path``; raises :class:`BotError` on any failure."""
+        url = self.base + path + (f"?{urlencode(query)}" if query else "")
+        data = None if body is None else json.dumps(body).encode("utf-8")
+        what = f"{method} {path or '/'}"
+        for attempt in range(self.retries + 1):
+            req = urllib.request.Request(url, data=data, method=method)
+            req.add_header("Accept", "application/vnd.github+json")
+            req.add_header("Authorization", f"Bearer {self.token}")
+            req.add_header("X-GitHub-Api-Version", API_VERSION)
+            req.add_header("User-Agent", f"msdfix/{__version__}")
+            if data is not None:
+                req.add_header("Content-Type", "application/json")
+            try:
+                with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                    raw = resp.read()
+                    return json.loads(raw) if raw.strip() else None
+            except urllib.error.HTTPError as exc:
+                payload = _json(exc.read())
+                wait = _rate_limit_wait(exc.code, exc.headers, payload)
+                if wait is not None:
+                    if wait > self.max_wait or attempt == self.retries:
+                        raise BotError(
+                            f"GitHub API rate limit on {what}: retry after {wait:.0f}s "
+                            f"(waited at most {self.max_wait:.0f}s)"
+                        ) from None
+                    self.sleep(wait)
+                    continue
+                raise BotError(self._explain(exc.code, what, payload)) from None
+            except (urllib.error.URLError, OSError) as exc:
+                reason = getattr(exc, "reason", exc)
+                raise BotError(
+                    scrub(f"cannot reach the GitHub API at {self.api_url}: {reason}", [self.token])
+                ) from None
+            except ValueError as exc:
+                raise BotError(f"GitHub API sent invalid JSON for {what}: {exc}") from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _explain(self, status: int, what: str, payload: Any) -> str:
+        message = _message(payload)
+        repo = f"{self.owner}/{self.repo}"
+        if status == 401:
+            hint = "bad credentials: check the token"
+        elif status == 403:
+            hint = f"forbidden: the token may not write pull requests in {repo}"
+        elif status == 404:
+            hint = f"not found: {repo} does not exist or the token cannot see it"
+        elif status == 422:
+            hint = "validation failed"
+        else:
+            hint = "request failed"
+        detail = f": {message}" if message else ""
+        return scrub(f"GitHub API {status} on {what} ({hint}){detail}", [self.token])
+
+    # --- endpoints -------------------------------------------------------------------------
+
+    def default_branch(self) -> str:
+        """``GET /repos/{o}/{r}`` → ``default_branch``."""
+        data = self.request("GET", "")
+        branch = data.get("default_branch") if isinstance(data, dict) else None
+        if not isinstance(branch, str) or not branch:
+            raise BotError("GitHub API did not say which branch is the default; pass --base")
+        return branch
+
+    def open_pull(self, branch: str) -> dict[str, Any] | None:
+        """The open pull request from ``owner:branch``, if any."""
+        data = self.request("GET", "/pulls", {"head": f"{self.owner}:{branch}", "state": "open"})
+        if isinstance(data, list) and data and isinstance(data[0], dict):
+            return data[0]
+        return None
+
+    def create_pull(self, title: str, body: str, head: str, base: str, draft: bool) -> Any:
+        payload = {"title": title, "body": body, "head": head, "base": base, "draft": draft}
+        return self.request("POST", "/pulls", body=payload)
+
+    def update_pull(self, number: int, title: str, body: str) -> Any:
+        return self.request("PATCH", f"/pulls/{number}", body={"title": title, "body": body})
+
+    def add_labels(self, number: int, labels: list[str]) -> Any:
+        return self.request("POST", f"/issues/{number}/labels", body={"labels": labels})
+
+
+def _json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw) if raw.strip() else None
+    except ValueError:
+        return raw.decode("utf-8", "replace")[:200]
+
+
+def _message(payload: Any) -> str:
+    if isinstance(payload, str):
+        return payload.strip().splitlines()[0] if payload.strip() else ""
+    if not isinstance(payload, dict):
+        return ""
+    parts = [str(payload.get("message", ""))]
+    for error in payload.get("errors") or []:
+        if isinstance(error, dict):
+            text = error.get("message") or " ".join(
+                str(error[k]) for k in ("resource", "field", "code") if k in error
+            )
+            parts.append(str(text))
+        else:
+            parts.append(str(error))
+    return "; ".join(p for p in parts if p)
+
+
+def _rate_limit_wait(status: int, headers: Any, payload: Any) -> float | None:
+    """Seconds to wait before retrying, or None when this is not a rate limit."""
+    if status not in (403, 429):
+        return None
+    retry_after = headers.get("Retry-After") if headers else None
+    if retry_after is not None:
+        try:
+            return max(0.0, float(retry_after))
+        except ValueError:
+            return 60.0
+    remaining = headers.get("X-RateLimit-Remaining") if headers else None
+    if remaining == "0":
+        reset = headers.get("X-RateLimit-Reset")
+        try:
+            return max(0.0, float(reset) - time.time())
+        except (TypeError, ValueError):
+            return 60.0
+    if status == 429 or "rate limit" in _message(payload).lower():
+        return 60.0
+    return None

@@ -1,0 +1,381 @@
+"""Base image families: variants, libc, shell, package manager, size, and tag mapping rules.
+
+Data, not code. Sizes are approximate compressed-on-disk sizes of the amd64 images of the
+official Docker Hub repositories (Debian bookworm era) and only order the variants.
+
+Variants: ``full`` (buildpack-deps based for node/python/ruby: gcc, make, git, curl, -dev
+libraries), ``slim`` (same Debian release, runtime only), ``alpine`` (musl, busybox, apk),
+``distroless`` (no shell, no package manager; static = no libc), ``scratch`` (empty).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+GLIBC, MUSL, NONE = "glibc", "musl", "none"
+
+# Docker Hub and verbatim mirrors of its official images.
+HUB_REGISTRIES = (None, "docker.io", "index.docker.io", "registry-1.docker.io")
+MIRROR_PREFIXES = ("public.ecr.aws/docker/library/", "mirror.gcr.io/library/")
+
+# Tools the buildpack-deps based full images have and the -slim ones lack.
+BUILDPACK_TOOLS = frozenset(
+    """
+    gcc g++ cc c++ cpp make git curl wget gpg ssh scp sftp hg svn bzr patch autoconf automake
+    autoreconf libtool libtoolize pkg-config file unzip bzip2 xz unxz convert identify magick ps
+    pkill pgrep top free node-gyp dpkg-architecture
+""".split()
+)
+# JDK tools a JRE lacks.
+JDK_TOOLS = frozenset(
+    """
+    javac jar jlink jshell jpackage jdeps jarsigner jcmd jmap jstack jstat jinfo jhsdb jps jdb
+    javadoc javap jmod jdeprscan native-image mvn mvnw gradle gradlew
+""".split()
+)
+_TOOL_PACKAGES = """
+    gcc=gcc,build-essential cc=gcc,build-essential g++=g++,build-essential
+    c++=g++,build-essential cpp=cpp,gcc,build-essential make=make,build-essential
+    ps=procps pkill=procps pgrep=procps top=procps free=procps ssh=openssh-client
+    scp=openssh-client sftp=openssh-client gpg=gnupg,gpg,gnupg2 hg=mercurial svn=subversion
+    xz=xz-utils unxz=xz-utils convert=imagemagick identify=imagemagick magick=imagemagick
+    python3=python3,python3-minimal python=python3,python-is-python3 pkg-config=pkg-config,pkgconf
+"""
+# apt packages that provide a tool (a stage that installs one may use the tool on -slim).
+TOOL_PACKAGES: dict[str, frozenset[str]] = {
+    tool: frozenset(packages.split(","))
+    for tool, _, packages in (item.partition("=") for item in _TOOL_PACKAGES.split())
+}
+
+# Python distributions that compile against, or load, system libraries the full image has
+# (libpq-dev, libmariadb-dev, libldap, libmagic, imagemagick, ...) and python:X-slim lacks.
+PY_NEEDS_FULL = frozenset(
+    """
+    psycopg2 mysqlclient mysql-python python-ldap uwsgi pycairo pygobject dbus-python pyodbc
+    python-magic pylibmc pycurl gssapi xmlsec m2crypto pygraphviz pyaudio cairosvg weasyprint wand
+    python-snappy pykerberos kerberos mod-wsgi gdal fiona
+""".split()
+)
+# npm packages that build or ship native (glibc) code.
+NODE_NATIVE = frozenset(
+    """
+    bcrypt node-sass canvas sqlite3 better-sqlite3 argon2 grpc re2 leveldown zeromq kerberos usb
+    serialport @serialport/bindings @serialport/bindings-cpp cpu-features bufferutil
+    utf-8-validate libxmljs libxmljs2 microtime farmhash deasync sharp node-pty isolated-vm
+    ffi-napi ref-napi oracledb odbc ibm_db @tensorflow/tfjs-node robotjs lmdb msgpackr-extract
+""".split()
+)
+# Gems with C extensions (they need gcc/make on the image that runs bundle install).
+RUBY_NATIVE = frozenset(
+    """
+    pg mysql2 puma nio4r bootsnap websocket-driver bcrypt msgpack ffi nokogiri sqlite3 racc
+    bigdecimal date json io-console byebug unf_ext hiredis grpc sassc eventmachine thin unicorn
+    raindrops kgio oj redcarpet charlock_holmes rugged ed25519 bcrypt_pbkdf debug mini_racer psych
+    strscan stringio digest-crc curb rmagick
+""".split()
+)
+
+DEBIAN_RELEASES = ("trixie", "bookworm", "bullseye", "buster", "stretch", "jessie")
+_VERSION = r"(?:\d+(?:\.\d+){0,2}|lts|current|latest)"
+_SLIM_SUFFIX = re.compile(rf"^(?P<v>{_VERSION})(?P<os>-(?:{'|'.join(DEBIAN_RELEASES)}))?$")
+_SUITES = "|".join((*DEBIAN_RELEASES, "stable", "oldstable", "testing", "unstable", "sid"))
+# -slim exists for jessie (8) and later; point-release -slim tags from buster (10) on.
+_DEBIAN_TAG = re.compile(rf"^(?P<v>[89]|[1-9]\d|[1-9]\d\.\d+|{_SUITES})(?P<date>-\d{{8}})?$")
+_TEMURIN_TAG = re.compile(r"^(?P<v>\d+(?:[._]\d+)*)(?:-(?P<kind>jdk|jre))?(?P<os>-[a-z0-9.-]+)?$")
+_NGINX_TAG = re.compile(
+    r"^(?P<v>\d+(?:\.\d+){0,2}|stable|mainline)(?:-(?:bookworm|bullseye|buster))?$"
+)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One variant of a family."""
+
+    kind: str  # full | slim | jre | alpine | distroless | scratch
+    libc: str  # glibc | musl | none
+    shell: bool
+    package_manager: str | None  # apt | apk | None
+    size_mb: int
+    example: str
+
+
+@dataclass(frozen=True)
+class Family:
+    """An image family (one Docker Hub repository, or a distroless group)."""
+
+    name: str
+    role: str  # runtime | os | build | minimal
+    variants: tuple[Variant, ...]
+    full_only_tools: frozenset[str] = frozenset()
+    note: str = ""
+    alpine: str = "never"  # when alpine is proposed: never | unsafe | safe-if-static-only
+
+    def variant(self, kind: str) -> Variant | None:
+        """The variant of that kind, if the family has one."""
+        return next((v for v in self.variants if v.kind == kind), None)
+
+
+def _v(kind: str, size: int, example: str, **kw: Any) -> Variant:
+    libc, shell, pm = kw.get("libc", GLIBC), kw.get("shell", True), kw.get("pm", "apt")
+    return Variant(kind, libc, shell, pm, size, example)
+
+
+_APK = {"libc": MUSL, "pm": "apk"}
+_NOSHELL = {"shell": False, "pm": None}
+_BUILD = "a build image: use split-stages"
+FAMILIES: dict[str, Family] = {
+    f.name: f
+    for f in (
+        Family(
+            "node", "runtime",
+            (_v("full", 1000, "node:18"), _v("slim", 200, "node:18-slim"),
+             _v("alpine", 130, "node:18-alpine", **_APK)),
+            BUILDPACK_TOOLS | {"python3", "python"},
+            "node:18 -> node:18-slim; alpine only unsafe, never with native modules",
+            alpine="unsafe",
+        ),
+        Family(
+            "python", "runtime",
+            (_v("full", 1000, "python:3.12"), _v("slim", 130, "python:3.12-slim"),
+             _v("alpine", 50, "python:3.12-alpine", **_APK)),
+            BUILDPACK_TOOLS,
+            "python:3.12-bookworm -> python:3.12-slim-bookworm; alpine never "
+            "(manylinux wheels are glibc; packages compile from source on musl)",
+        ),
+        Family(
+            "ruby", "runtime",
+            (_v("full", 900, "ruby:3.3"), _v("slim", 200, "ruby:3.3-slim"),
+             _v("alpine", 80, "ruby:3.3-alpine", **_APK)),
+            BUILDPACK_TOOLS,
+            "ruby:3.3-bookworm -> ruby:3.3-slim-bookworm; C extensions need the full image",
+        ),
+        Family(
+            "debian", "os",
+            (_v("full", 120, "debian:bookworm"), _v("slim", 75, "debian:bookworm-slim")),
+            note="debian:bookworm -> debian:bookworm-slim (drops docs, man pages, locales)",
+        ),
+        Family("ubuntu", "os", (_v("full", 78, "ubuntu:22.04"),), note="no slim variant"),
+        Family(
+            "openjdk", "runtime",
+            (_v("full", 470, "openjdk:17"), _v("slim", 400, "openjdk:17-slim"),
+             _v("jre", 200, "openjdk:11-jre-slim")),
+            JDK_TOOLS | BUILDPACK_TOOLS,
+            "deprecated; 8/11 have -jre-slim, 17+ -> eclipse-temurin:<major>-jre (vendor change)",
+        ),
+        Family(
+            "eclipse-temurin", "runtime",
+            (_v("full", 400, "eclipse-temurin:17-jdk"), _v("jre", 270, "eclipse-temurin:17-jre"),
+             _v("alpine", 170, "eclipse-temurin:17-jre-alpine", **_APK)),
+            JDK_TOOLS,
+            "eclipse-temurin:17[-jdk][-os] -> eclipse-temurin:17-jre[-os]",
+        ),
+        Family(
+            "nginx", "runtime",
+            (_v("full", 190, "nginx:1.25"), _v("alpine", 45, "nginx:1.25-alpine", **_APK)),
+            note="nginx:1.25 -> nginx:1.25-alpine: same modules, config layout and entrypoint",
+            alpine="safe-if-static-only",
+        ),
+        Family(
+            "php", "runtime",
+            (_v("full", 500, "php:8.3-apache"), _v("alpine", 90, "php:8.3-fpm-alpine", **_APK)),
+            note="no slim; alpine not proposed (extensions are built with apt packages)",
+        ),
+        Family(
+            "golang", "build",
+            (_v("full", 800, "golang:1.22"), _v("alpine", 250, "golang:1.22-alpine", **_APK)),
+            note=f"{_BUILD}; static binaries run on distroless/static",
+        ),
+        Family(
+            "rust", "build",
+            (_v("full", 1500, "rust:1.75"), _v("slim", 800, "rust:1.75-slim")),
+            note=f"{_BUILD}; binaries run on debian:bookworm-slim or distroless/cc",
+        ),
+        Family("maven", "build", (_v("full", 500, "maven:3.9-eclipse-temurin-17"),), note=_BUILD),
+        Family("gradle", "build", (_v("full", 600, "gradle:8-jdk17"),), note=_BUILD),
+        Family("gcc", "build", (_v("full", 1400, "gcc:13"),), note=_BUILD),
+        Family("buildpack-deps", "build", (_v("full", 900, "buildpack-deps:12"),), note=_BUILD),
+        Family("alpine", "minimal", (_v("alpine", 7, "alpine:3.19", **_APK),)),
+        Family("busybox", "minimal", (_v("alpine", 4, "busybox:1.36", libc=MUSL, pm=None),)),
+        Family(
+            "gcr.io/distroless/static-debian12", "minimal",
+            (_v("distroless", 2, "gcr.io/distroless/static-debian12", libc=NONE, **_NOSHELL),),
+            note="CA certificates, tzdata, /etc/passwd (root, nonroot, nobody); no libc, no shell",
+        ),
+        Family(
+            "gcr.io/distroless/base-debian12", "minimal",
+            (_v("distroless", 20, "gcr.io/distroless/base-debian12", **_NOSHELL),),
+        ),
+        Family(
+            "gcr.io/distroless/cc-debian12", "minimal",
+            (_v("distroless", 23, "gcr.io/distroless/cc-debian12", **_NOSHELL),),
+        ),
+        Family("scratch", "minimal", (_v("scratch", 0, "scratch", libc=NONE, **_NOSHELL),)),
+    )
+}  # fmt: skip
+
+DISTROLESS_STATIC = "gcr.io/distroless/static-debian12"
+# Users that exist in distroless/static's /etc/passwd.
+DISTROLESS_USERS = frozenset({"root", "nonroot", "nobody", "0", "65532", "65534"})
+# Final-stage bases a static Go binary may leave for distroless/static.
+DISTROLESS_FROM = frozenset({"alpine", "debian", "ubuntu", "busybox", "golang"})
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One documented rule: when it applies and how safe it is."""
+
+    id: str
+    applicability: str  # safe | unsafe | display-only | leave
+    text: str
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "full-to-slim",
+        "safe",
+        "node/python/ruby/debian full -> -slim of the same version and Debian release, "
+        "when nothing in the stage uses tools only the full image has and installs cannot compile",
+    ),
+    Rule(
+        "slim-tools",
+        "leave",
+        "a RUN, CMD, ENTRYPOINT or HEALTHCHECK uses gcc, make, git, curl, wget, ps, ... "
+        "without installing it: -slim would break it",
+    ),
+    Rule(
+        "slim-installs",
+        "unsafe",
+        "npm/yarn/pnpm/pip install in the stage whose dependencies cannot be seen "
+        "or run install scripts; artefacts copied from a stage built on a full image",
+    ),
+    Rule(
+        "slim-native",
+        "leave",
+        "pip packages needing system libraries (psycopg2, mysqlclient, ...) or "
+        "bundle install of gems with C extensions",
+    ),
+    Rule(
+        "jdk-to-jre",
+        "safe",
+        "eclipse-temurin JDK -> JRE of the same major version and OS, when no JDK tool runs",
+    ),
+    Rule(
+        "openjdk-to-temurin",
+        "unsafe",
+        "openjdk:17+ -> eclipse-temurin:<major>-jre: vendor and JAVA_HOME change",
+    ),
+    Rule(
+        "nginx-alpine",
+        "safe",
+        "nginx -> nginx:<version>-alpine when the stage only copies static files; "
+        "unsafe with RUN, HEALTHCHECK or custom config (busybox, musl resolver); never with apt",
+    ),
+    Rule(
+        "node-alpine",
+        "unsafe",
+        "node -> node:<major>-alpine, only when the lockfile shows no native modules or "
+        "install scripts, no apt-get, no bash and nothing copied from a glibc stage",
+    ),
+    Rule(
+        "go-distroless",
+        "unsafe",
+        "a final stage that only copies a Go binary and runs it in exec form -> "
+        "distroless/static; safe when built with CGO_ENABLED=0 and no Go source imports os/exec",
+    ),
+    Rule(
+        "digest",
+        "display-only",
+        "a digest-pinned base: the new digest is unknown, so only suggested",
+    ),
+    Rule(
+        "untagged",
+        "leave",
+        "no tag (implicitly latest): pin a version first; msdfix never writes latest",
+    ),
+    Rule("variable", "leave", "the base comes from ARG/variables: change the ARG default instead"),
+    Rule("build-image", "leave", "golang/rust/maven/gradle as the runtime: use split-stages"),
+)
+
+
+def family_of(name: str) -> Family | None:
+    """The family of a repository name as ImageRef.full_name gives it."""
+    for prefix in MIRROR_PREFIXES:
+        if name.startswith(prefix):
+            name = name[len(prefix) :]
+    if name.startswith("library/"):
+        name = name[len("library/") :]
+    return FAMILIES.get(name)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A proposed base: repository (None = unchanged) and tag, with its variant kind."""
+
+    tag: str
+    kind: str
+    repository: str | None = None
+
+
+def slim_target(family: str, tag: str) -> Target | None:
+    """The -slim tag of the same version and Debian release, or None (already small, unknown)."""
+    if family in ("node",):
+        match = _SLIM_SUFFIX.match(tag)
+        if match and match.group("v") != "latest":
+            return Target(f"{tag}-slim", "slim")
+    elif family in ("python", "ruby"):
+        match = _SLIM_SUFFIX.match(tag)
+        if match and match.group("v") not in ("latest", "lts", "current"):
+            return Target(f"{match.group('v')}-slim{match.group('os') or ''}", "slim")
+    elif family == "debian":
+        if _DEBIAN_TAG.match(tag):
+            return Target(f"{tag}-slim", "slim")
+    elif family == "openjdk":
+        match = re.match(
+            r"^(?P<major>8|11)(?:-jdk|-jre)?(?P<os>-(?:bullseye|buster|stretch))?$", tag
+        )
+        if match:
+            return Target(f"{match.group('major')}-jre-slim{match.group('os') or ''}", "jre")
+    return None
+
+
+def jre_target(family: str, tag: str) -> Target | None:
+    """eclipse-temurin JDK tag -> JRE tag; openjdk 17+ -> eclipse-temurin JRE (vendor change)."""
+    if family == "eclipse-temurin":
+        match = _TEMURIN_TAG.match(tag)
+        if (
+            match
+            and match.group("kind") != "jre"
+            and "windows" not in tag
+            and "nanoserver" not in tag
+        ):
+            return Target(f"{match.group('v')}-jre{match.group('os') or ''}", "jre")
+    if family == "openjdk":
+        match = re.match(
+            r"^(?P<major>1[7-9]|2\d)(?:-jdk)?(?:-slim)?(?:-(?:bullseye|bookworm|buster))?$", tag
+        )
+        if match:
+            return Target(f"{match.group('major')}-jre", "jre", "eclipse-temurin")
+    return None
+
+
+def alpine_target(family: str, tag: str) -> Target | None:
+    """The -alpine tag of the same version (node, nginx), or None."""
+    if family == "node":
+        match = re.match(
+            r"^(?P<v>\d+(?:\.\d+){0,2}|lts|current)(?:-(?:bookworm|bullseye|buster|stretch))?(?:-slim)?$",
+            tag,
+        )
+        if match:
+            return Target(f"{match.group('v')}-alpine", "alpine")
+    if family == "nginx":
+        match = _NGINX_TAG.match(tag)
+        if match:
+            return Target(f"{match.group('v')}-alpine", "alpine")
+    return None
+
+
+def is_small(tag: str) -> bool:
+    """True for tags that already name a small variant."""
+    return bool(re.search(r"(^|-)(slim|alpine|jre|distroless|minimal|musl)(\d|$|-|\.)", tag))

@@ -1,0 +1,94 @@
+"""GitHub Actions workflow commands: one annotation per fix, on the lines of the ORIGINAL file.
+
+``::warning file=F,line=L,endLine=E,title=T::message`` for applied fixes and unsafe
+suggestions, ``::notice`` for things deliberately left unchanged, ``::error`` for files that
+could not be processed. Lines are recomputed from the original and rewritten text (see
+:mod:`msdfix.render.sarif`), so annotations land on the lines a pull request shows.
+"""
+
+from __future__ import annotations
+
+from msdfix.fixes import Applicability, Fix
+from msdfix.render.report import FileReport
+from msdfix.render.sarif import (
+    assign_blocks,
+    changed_blocks,
+    distance,
+    fix_region,
+    suggestion_region,
+)
+
+MAX_SNIPPET_LINES = 20
+
+
+def escape_data(text: str) -> str:
+    """Escape a workflow command's message."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """Escape a workflow command's property value (also ``:`` and ``,``)."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def command(kind: str, path: str, line: int, end_line: int, title: str, message: str) -> str:
+    """One workflow command line."""
+    props = ",".join(
+        [
+            f"file={escape_property(path)}",
+            f"line={line}",
+            f"endLine={end_line}",
+            f"title={escape_property(title)}",
+        ]
+    )
+    return f"::{kind} {props}::{escape_data(message)}\n"
+
+
+def _snippet(text: str) -> str:
+    lines = text.splitlines()
+    shown = lines[:MAX_SNIPPET_LINES]
+    more = len(lines) - len(shown)
+    return "\n".join(shown) + (f"\n... ({more} more lines)" if more > 0 else "")
+
+
+def _suggestion(path: str, fix: Fix, region: tuple[int, int]) -> str:
+    if not fix.edits:
+        return command("notice", path, *region, f"msdfix {fix.transform}",
+                       f"left unchanged: {fix.message}")  # fmt: skip
+    unsafe = fix.applicability is Applicability.UNSAFE
+    hint = "use --unsafe-fixes to apply" if unsafe else "shown only"
+    kind = "warning" if unsafe else "notice"
+    title = f"msdfix {fix.transform} ({fix.applicability.value}, not applied)"
+    return command(kind, path, *region, title, f"{fix.message} ({hint})")
+
+
+def file_annotations(report: FileReport) -> list[str]:
+    """Annotations for one file."""
+    if report.error:
+        return [command("error", report.path, report.error_line, report.error_line, "msdfix",
+                        report.error)]  # fmt: skip
+    if report.result is None:
+        return []
+    result = report.result
+    lines = len(result.original.splitlines())
+    blocks = changed_blocks(result.original, result.output)
+    owned = assign_blocks(result.applied, blocks)
+    out = []
+    for i, fix in enumerate(result.applied):
+        message = fix.message
+        inserted = "".join(b.inserted for b in owned[i])
+        if inserted:
+            message += "\n\nmsdfix rewrites these lines to:\n" + _snippet(inserted)
+        elif owned[i]:
+            message += "\n\nmsdfix removes these lines."
+        touching = [b for b in blocks if distance(fix, b) == 0] or owned[i]
+        out.append(command("warning", report.path, *fix_region(fix, touching, lines),
+                           f"msdfix {fix.transform}", message))  # fmt: skip
+    for fix in result.suggestions:
+        out.append(_suggestion(report.path, fix, suggestion_region(result, fix)))
+    return out
+
+
+def github_report(reports: list[FileReport]) -> str:
+    """Workflow annotations for ``msdfix --output-format github``."""
+    return "".join(line for report in reports for line in file_annotations(report))

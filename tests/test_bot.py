@@ -1,0 +1,965 @@
+"""`msdfix pr` against a real git remote (a local bare repository) and a fake GitHub API.
+
+The fake API is an http.server on 127.0.0.1 that implements the endpoints the bot uses and
+records every request, so the tests assert the exact requests made. `msdfix pr` runs as a
+subprocess, as a user or CI would run it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from msdfix.bot import body as render
+from msdfix.bot.git import BotError, Git, api_url_for, parse_repo, scrub, write_askpass
+from msdfix.bot.pr import Options, Run
+from msdfix.engine import rewrite_text
+
+TOKEN = "ghp_TESTtoken0123456789SECRETabcdef"
+PIP_DOCKERFILE = (
+    "FROM python:3.12-slim\n"
+    "WORKDIR /app\n"
+    "COPY requirements.txt .\n"
+    "RUN pip install --no-cache-dir -r requirements.txt\n"
+    "COPY . .\n"
+    'CMD ["python", "app.py"]\n'
+)
+NPM_DOCKERFILE = 'FROM node:18-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD ["node", "index.js"]\n'
+CLEAN_DOCKERFILE = 'FROM alpine:3.19\nCOPY app /app\nCMD ["/app"]\n'
+PULLS_QUERY = "head=o%3Amsdfix%2Foptimize&state=open"
+
+
+# --- the fake GitHub API ---
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass
+class FakeGitHub:
+    """State of the fake API plus queued failures (method, path prefix) -> responses."""
+
+    token: str = TOKEN
+    owner: str = "o"
+    repo: str = "r"
+    default_branch: str = "main"
+    requests: list[Recorded] = field(default_factory=list)
+    pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    labels: dict[int, list[str]] = field(default_factory=dict)
+    failures: list[tuple[str, str, int, dict[str, str], Any]] = field(default_factory=list)
+    git_auth: list[str] = field(default_factory=list)
+    url: str = ""
+
+    def fail(
+        self,
+        method: str,
+        prefix: str,
+        status: int,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.failures.append((method, prefix, status, headers or {}, body))
+
+    def calls(self) -> list[tuple[str, str]]:
+        return [(r.method, r.path) for r in self.requests]
+
+    def handle(
+        self, method: str, path: str, headers: dict[str, str], body: Any
+    ) -> tuple[int, dict[str, str], Any]:
+        if path.startswith("/git/"):
+            return self.git_http(headers)
+        self.requests.append(Recorded(method, path, headers, body))
+        for i, (m, prefix, status, extra, payload) in enumerate(self.failures):
+            if m == method and path.startswith(prefix):
+                del self.failures[i]
+                return status, extra, payload
+        if headers.get("Authorization") != f"Bearer {self.token}":
+            return 401, {}, {"message": "Bad credentials"}
+        parts = urlsplit(path)
+        repo = f"/repos/{self.owner}/{self.repo}"
+        if not parts.path.startswith(repo):
+            return 404, {}, {"message": "Not Found"}
+        rest = parts.path[len(repo) :]
+        if method == "GET" and rest == "":
+            return (
+                200,
+                {},
+                {"full_name": f"{self.owner}/{self.repo}", "default_branch": self.default_branch},
+            )
+        if method == "GET" and rest == "/pulls":
+            query = parse_qs(parts.query)
+            head = query["head"][0].split(":", 1)[1]
+            found = [
+                p for p in self.pulls.values() if p["head"]["ref"] == head and p["state"] == "open"
+            ]
+            return 200, {}, found
+        if method == "POST" and rest == "/pulls":
+            if any(
+                p["head"]["ref"] == body["head"] and p["state"] == "open"
+                for p in self.pulls.values()
+            ):
+                return (
+                    422,
+                    {},
+                    {
+                        "message": "Validation Failed",
+                        "errors": [
+                            {"message": f"A pull request already exists for o:{body['head']}."}
+                        ],
+                    },
+                )
+            number = len(self.pulls) + 1
+            pull = {
+                "number": number,
+                "state": "open",
+                "title": body["title"],
+                "body": body["body"],
+                "draft": body.get("draft", False),
+                "head": {"ref": body["head"]},
+                "base": {"ref": body["base"]},
+                "html_url": f"https://github.example/{self.owner}/{self.repo}/pull/{number}",
+            }
+            self.pulls[number] = pull
+            return 201, {}, pull
+        if method == "PATCH" and rest.startswith("/pulls/"):
+            pull = self.pulls[int(rest.rsplit("/", 1)[1])]
+            pull.update({k: body[k] for k in ("title", "body") if k in body})
+            return 200, {}, pull
+        if method == "POST" and rest.startswith("/issues/") and rest.endswith("/labels"):
+            number = int(rest.split("/")[2])
+            self.labels.setdefault(number, []).extend(body["labels"])
+            return 200, {}, [{"name": n} for n in self.labels[number]]
+        return 404, {}, {"message": "Not Found"}
+
+    def git_http(self, headers: dict[str, str]) -> tuple[int, dict[str, str], Any]:
+        """A smart-HTTP git URL: ask for Basic auth, record it, then say 'not found'."""
+        auth = headers.get("Authorization")
+        if not auth:
+            return 401, {"WWW-Authenticate": 'Basic realm="fake"'}, "auth required"
+        self.git_auth.append(auth)
+        return 404, {}, "Repository not found."
+
+
+def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            body = json.loads(raw) if raw else None
+            status, headers, payload = fake.handle(
+                self.command, self.path, dict(self.headers), body
+            )
+            data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
+            self.send_response(status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PATCH = _serve
+
+    return Handler
+
+
+@pytest.fixture
+def api() -> Iterator[FakeGitHub]:
+    fake = FakeGitHub()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield fake
+    server.shutdown()
+    server.server_close()
+
+
+# --- git fixtures ---
+
+
+def git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    proc = subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, env=env, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+@dataclass
+class Repo:
+    root: Path
+    work: Path
+    bare: Path
+    home: Path
+    outputs: list[str] = field(default_factory=list)
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "GITHUB_"))}
+        env.update(HOME=str(self.home), GIT_CONFIG_NOSYSTEM="1", GITHUB_TOKEN=TOKEN, NO_COLOR="1")
+        env.update(extra)
+        return env
+
+    def pr(
+        self, *args: str, cwd: Path | None = None, **env: str
+    ) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "msdfix.cli", "pr", *args],
+            cwd=cwd or self.work,
+            capture_output=True,
+            text=True,
+            env=self.env(**env),
+            timeout=120,
+        )
+        self.outputs += [proc.stdout, proc.stderr]
+        return proc
+
+    def remote_sha(self, branch: str = "msdfix/optimize") -> str | None:
+        out = git(self.bare, "for-each-ref", "--format=%(objectname)", f"refs/heads/{branch}")
+        return out or None
+
+    def remote_file(self, path: str, branch: str = "msdfix/optimize") -> str:
+        return git(self.bare, "show", f"{branch}:{path}") + "\n"
+
+    def pushes(self) -> list[str]:
+        log = self.bare / "pushes.log"
+        return log.read_text().splitlines() if log.exists() else []
+
+    def commit_upstream(self, files: dict[str, str], message: str) -> str:
+        """Commit to main from a second clone (someone else's push)."""
+        other = self.root / "other"
+        if not other.exists():
+            git(self.root, "clone", "-q", str(self.bare), str(other))
+            git(other, "config", "user.name", "Other")
+            git(other, "config", "user.email", "other@example.com")
+        git(other, "pull", "-q", "origin", "main")
+        for name, text in files.items():
+            (other / name).parent.mkdir(parents=True, exist_ok=True)
+            (other / name).write_text(text)
+        git(other, "add", "-A")
+        git(other, "commit", "-qm", message)
+        git(other, "push", "-q", "origin", "main")
+        return git(other, "rev-parse", "HEAD")
+
+    def snapshot(self) -> dict[str, str]:
+        """Everything about the user's checkout that `msdfix pr` must leave as it was."""
+        refs = git(self.work, "for-each-ref", "--format=%(refname) %(objectname)")
+        return {
+            "head": git(self.work, "rev-parse", "HEAD"),
+            "branch": git(self.work, "symbolic-ref", "HEAD"),
+            "status": git(self.work, "status", "--porcelain=v1", "--untracked-files=all"),
+            "stage": git(self.work, "ls-files", "--stage"),
+            "refs": refs,
+            "worktrees": git(self.work, "worktree", "list", "--porcelain"),
+            "config": (self.work / ".git" / "config").read_text(),
+            "files": "\n".join(
+                f"{p.relative_to(self.work)}:{p.read_bytes()!r}"
+                for p in sorted(self.work.rglob("*"))
+                if ".git" not in p.parts and p.is_file()
+            ),
+        }
+
+
+HOOK_LOG = (
+    '#!/bin/sh\nwhile read old new ref; do echo "$old $new $ref" >> "$GIT_DIR/pushes.log"; done\n'
+)
+HOOK_REJECT = (
+    '#!/bin/sh\nif [ -e "$GIT_DIR/reject" ]; then echo "rejected by policy" >&2; exit 1; fi\n'
+)
+
+
+def make_repo(tmp_path: Path, files: dict[str, str]) -> Repo:
+    home = tmp_path / "home"
+    home.mkdir()
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
+    for name, text in (("post-receive", HOOK_LOG), ("pre-receive", HOOK_REJECT)):
+        hook = bare / "hooks" / name
+        hook.write_text(text)
+        hook.chmod(0o755)
+    seed = tmp_path / "seed"
+    git(tmp_path, "init", "-q", "-b", "main", str(seed))
+    git(seed, "config", "user.name", "Seed")
+    git(seed, "config", "user.email", "seed@example.com")
+    for name, text in files.items():
+        (seed / name).parent.mkdir(parents=True, exist_ok=True)
+        (seed / name).write_text(text)
+    git(seed, "add", "-A")
+    git(seed, "commit", "-qm", "initial")
+    git(seed, "push", "-q", str(bare), "main")
+    (bare / "pushes.log").unlink(missing_ok=True)
+    work = tmp_path / "work"
+    git(tmp_path, "clone", "-q", str(bare), str(work))
+    git(work, "config", "user.name", "Dev")
+    git(work, "config", "user.email", "dev@example.com")
+    return Repo(tmp_path, work, bare, home)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    return make_repo(
+        tmp_path,
+        {
+            "app/Dockerfile": PIP_DOCKERFILE,
+            "app/requirements.txt": "flask\n",
+            "README.md": "hello\n",
+        },
+    )
+
+
+def expected_output(text: str, context: Path | None = None) -> str:
+    """What msdfix makes of ``text`` (context: a directory with the same build-context files)."""
+    return rewrite_text(text, "Dockerfile", str(context) if context else None)
+
+
+def api_args(api: FakeGitHub, *more: str) -> list[str]:
+    return ["--repo", "o/r", "--api-url", api.url, *more]
+
+
+# --- the main cycle ---
+
+
+def test_opens_once_updates_on_next_change_and_pushes_nothing_when_identical(
+    repo: Repo, api: FakeGitHub
+) -> None:
+    before = repo.snapshot()
+    main_sha = git(repo.bare, "rev-parse", "main")
+
+    first = repo.pr(*api_args(api, "--label", "msdfix", "--label", "docker"))
+    assert first.returncode == 0, first.stderr
+    assert "opened pull request #1: https://github.example/o/r/pull/1" in first.stderr
+    assert api.calls() == [
+        ("GET", f"/repos/o/r/pulls?{PULLS_QUERY}"),
+        ("POST", "/repos/o/r/pulls"),
+        ("POST", "/repos/o/r/issues/1/labels"),
+    ]
+    created = api.requests[1].body
+    assert set(created) == {"title", "body", "head", "base", "draft"}
+    assert created["head"] == "msdfix/optimize" and created["base"] == "main"
+    assert created["draft"] is False
+    assert created["title"] == "msdfix: optimize app/Dockerfile (cache-mount)"
+    pr_body = created["body"]
+    assert "### `app/Dockerfile`" in pr_body
+    assert "- `cache-mount` (line 4): cache pip downloads in /root/.cache/pip" in pr_body
+    assert "-RUN pip install --no-cache-dir -r requirements.txt" in pr_body
+    assert (
+        "+RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt" in pr_body
+    )
+    assert api.requests[2].body == {"labels": ["msdfix", "docker"]}
+    # The branch on the remote: one commit on top of main with exactly the rewrite.
+    bot_sha = repo.remote_sha()
+    assert bot_sha is not None
+    assert git(repo.bare, "rev-parse", f"{bot_sha}^") == main_sha
+    assert git(repo.bare, "diff", "--name-only", main_sha, bot_sha) == "app/Dockerfile"
+    assert repo.remote_file("app/Dockerfile") == expected_output(PIP_DOCKERFILE, repo.work / "app")
+    assert git(repo.bare, "log", "-1", "--format=%s", bot_sha) == created["title"]
+    assert len(repo.pushes()) == 1
+    assert repo.snapshot() == before
+
+    # Same base, same rewrite: nothing pushed, the pull request is left alone.
+    api.requests.clear()
+    second = repo.pr(*api_args(api))
+    assert second.returncode == 0, second.stderr
+    assert "pull request #1 already has this rewrite; nothing pushed" in second.stderr
+    assert api.calls() == [("GET", f"/repos/o/r/pulls?{PULLS_QUERY}")]
+    assert repo.remote_sha() == bot_sha
+    assert len(repo.pushes()) == 1
+
+    # Someone adds another Dockerfile to main: the same pull request is updated.
+    new_main = repo.commit_upstream({"web/Dockerfile": NPM_DOCKERFILE}, "add web")
+    api.requests.clear()
+    third = repo.pr(*api_args(api))
+    assert third.returncode == 0, third.stderr
+    assert "updated pull request #1" in third.stderr
+    assert api.calls() == [
+        ("GET", f"/repos/o/r/pulls?{PULLS_QUERY}"),
+        ("PATCH", "/repos/o/r/pulls/1"),
+    ]
+    patch = api.requests[1].body
+    assert set(patch) == {"title", "body"}
+    assert patch["title"] == "msdfix: optimize 2 Dockerfiles (cache-mount)"
+    assert "### `web/Dockerfile`" in patch["body"] and "### `app/Dockerfile`" in patch["body"]
+    new_bot = repo.remote_sha()
+    assert new_bot not in (None, bot_sha)
+    assert git(repo.bare, "rev-parse", f"{new_bot}^") == new_main
+    assert repo.remote_file("web/Dockerfile") == expected_output(NPM_DOCKERFILE)
+    assert repo.pushes()[-1] == f"{bot_sha} {new_bot} refs/heads/msdfix/optimize"
+    assert len(api.pulls) == 1
+    assert repo.snapshot() == before
+
+
+def test_nothing_to_change_does_nothing(tmp_path: Path, api: FakeGitHub) -> None:
+    repo = make_repo(tmp_path, {"Dockerfile": CLEAN_DOCKERFILE})
+    before = repo.snapshot()
+    proc = repo.pr(*api_args(api))
+    assert proc.returncode == 0, proc.stderr
+    assert "nothing to change in 1 Dockerfile(s) on 'main'" in proc.stderr
+    assert api.requests == []
+    assert repo.remote_sha() is None and repo.pushes() == []
+    assert repo.snapshot() == before
+
+
+def test_branch_exists_without_open_pull_request(repo: Repo, api: FakeGitHub) -> None:
+    """A closed PR left its branch: the identical branch is reused, a new PR opened, no push."""
+    assert repo.pr(*api_args(api)).returncode == 0
+    api.pulls[1]["state"] = "closed"
+    api.requests.clear()
+    proc = repo.pr(*api_args(api))
+    assert proc.returncode == 0, proc.stderr
+    assert api.calls() == [("GET", f"/repos/o/r/pulls?{PULLS_QUERY}"), ("POST", "/repos/o/r/pulls")]
+    assert "opened pull request #2" in proc.stderr
+    assert len(repo.pushes()) == 1
+
+
+def test_rewrites_the_base_branch_not_the_dirty_checkout(repo: Repo, api: FakeGitHub) -> None:
+    """Uncommitted edits and the current branch stay as they are and are not in the PR."""
+    git(repo.work, "checkout", "-q", "-b", "feature")
+    (repo.work / "app" / "Dockerfile").write_text(NPM_DOCKERFILE)
+    (repo.work / "scratch.txt").write_text("untracked\n")
+    before = repo.snapshot()
+    proc = repo.pr(*api_args(api, "--draft"), cwd=repo.work / "app")
+    assert proc.returncode == 0, proc.stderr
+    assert api.requests[1].body["draft"] is True
+    assert api.requests[1].body["base"] == "main"
+    assert repo.remote_file("app/Dockerfile") == expected_output(PIP_DOCKERFILE, repo.work / "app")
+    assert repo.snapshot() == before
+
+
+def test_paths_limit_the_files_and_base_option(tmp_path: Path, api: FakeGitHub) -> None:
+    repo = make_repo(tmp_path, {"a/Dockerfile": PIP_DOCKERFILE, "b/Dockerfile": NPM_DOCKERFILE})
+    git(repo.work, "push", "-q", "origin", "main:release")
+    proc = repo.pr(*api_args(api, "--base", "release", "--branch", "bot/docker", "b"))
+    assert proc.returncode == 0, proc.stderr
+    body = api.requests[-1].body
+    assert body["base"] == "release" and body["head"] == "bot/docker"
+    assert "`b/Dockerfile`" in body["body"] and "`a/Dockerfile`" not in body["body"]
+    assert api.calls()[0] == ("GET", "/repos/o/r/pulls?head=o%3Abot%2Fdocker&state=open")
+    assert git(repo.bare, "diff", "--name-only", "release", "bot/docker") == "b/Dockerfile"
+
+
+def test_dry_run_pushes_nothing_and_calls_no_api(repo: Repo, api: FakeGitHub) -> None:
+    before = repo.snapshot()
+    proc = repo.pr(*api_args(api, "--dry-run"), GITHUB_TOKEN="")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("Title: msdfix: optimize app/Dockerfile (cache-mount)\n")
+    assert "+RUN --mount=type=cache,target=/root/.cache/pip" in proc.stdout
+    assert "Commit message:" in proc.stdout
+    assert "dry run: would commit 1 file(s) on main" in proc.stderr
+    assert api.requests == [] and repo.remote_sha() is None and repo.pushes() == []
+    assert repo.snapshot() == before
+
+
+def test_configuration_of_the_base_branch_applies(tmp_path: Path, api: FakeGitHub) -> None:
+    repo = make_repo(
+        tmp_path, {"Dockerfile": PIP_DOCKERFILE, ".msdfix.toml": 'ignore = ["cache-mount"]\n'}
+    )
+    proc = repo.pr(*api_args(api))
+    assert proc.returncode == 0, proc.stderr
+    assert "nothing to change" in proc.stderr and api.requests == []
+    # A configuration outside the repository (here: above the bot's temporary directory) is not
+    # the project's and is ignored.
+    stray = tmp_path / "tmp"
+    stray.mkdir()
+    (stray / ".msdfix.toml").write_text('ignore = ["cache-mount"]\n')
+    (tmp_path / "second").mkdir()
+    other = make_repo(tmp_path / "second", {"Dockerfile": PIP_DOCKERFILE})
+    proc = other.pr(*api_args(api), TMPDIR=str(stray))
+    assert proc.returncode == 0, proc.stderr
+    assert "opened pull request #1" in proc.stderr
+
+
+def test_invalid_configuration_is_an_error(tmp_path: Path, api: FakeGitHub) -> None:
+    repo = make_repo(
+        tmp_path, {"Dockerfile": PIP_DOCKERFILE, ".msdfix.toml": 'select = ["nope"]\n'}
+    )
+    line = _error(repo.pr(*api_args(api)))
+    assert line.startswith("msdfix pr: error: .msdfix.toml: unknown transform id(s) nope; known:")
+    assert api.requests == [] and repo.remote_sha() is None
+
+
+def test_unsafe_suggestions_are_listed_not_applied(tmp_path: Path, api: FakeGitHub) -> None:
+    go = "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build -o /app .\nRUN ./configure-thing\n"
+    repo = make_repo(tmp_path, {"Dockerfile": PIP_DOCKERFILE, "go/Dockerfile": go})
+    proc = repo.pr(*api_args(api))
+    assert proc.returncode == 0, proc.stderr
+    text = api.requests[1].body["body"]
+    assert "### Not applied (unsafe)" in text
+    assert "`go/Dockerfile` line 4, `cache-mount`: cache go downloads" in text
+    assert repo.remote_file("go/Dockerfile") == go
+
+
+# --- the token ---
+
+
+def _all_bytes(path: Path) -> Iterator[tuple[Path, bytes]]:
+    for item in path.rglob("*"):
+        if item.is_file():
+            yield item, item.read_bytes()
+
+
+def test_token_never_leaks(repo: Repo, api: FakeGitHub) -> None:
+    assert repo.pr(*api_args(api)).returncode == 0
+    repo.commit_upstream({"web/Dockerfile": NPM_DOCKERFILE}, "more")
+    assert repo.pr(*api_args(api)).returncode == 0
+    api.fail("GET", "/repos/o/r/pulls", 401, {"message": "Bad credentials"})
+    assert repo.pr(*api_args(api)).returncode == 2
+    assert repo.pr(*api_args(api, "--dry-run")).returncode == 0
+    assert repo.pr(*api_args(api, "--api-url", "http://127.0.0.1:9")).returncode == 2
+    for text in repo.outputs:
+        assert TOKEN not in text
+    for root in (repo.work / ".git", repo.bare, repo.home):
+        for path, data in _all_bytes(root):
+            assert TOKEN.encode() not in data, path
+    for git_dir in (repo.work, repo.bare):  # objects are compressed: read them through git
+        objects = subprocess.run(
+            ["git", "cat-file", "--batch-all-objects", "--batch"],
+            cwd=git_dir,
+            capture_output=True,
+            check=True,
+        ).stdout
+        assert objects and TOKEN.encode() not in objects
+    assert api.requests
+    for request in api.requests:
+        assert TOKEN not in request.path and TOKEN not in json.dumps(request.body)
+        assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+        others = {k: v for k, v in request.headers.items() if k != "Authorization"}
+        assert TOKEN not in json.dumps(others)
+
+
+def test_token_reaches_https_git_remote_only_through_askpass(repo: Repo, api: FakeGitHub) -> None:
+    """An http(s) remote gets the token via GIT_ASKPASS; a credential helper cannot store it."""
+    git(repo.work, "remote", "set-url", "origin", f"{api.url}/git/o/r.git")
+    git(repo.work, "remote", "set-head", "origin", "--delete")
+    git(repo.home, "config", "--global", "credential.helper", "store")
+    before = repo.snapshot()
+    proc = repo.pr("--api-url", api.url)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("msdfix pr: error: git fetch failed:")
+    expected = "Basic " + base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode()
+    assert api.git_auth and set(api.git_auth) == {expected}
+    # The repository came from the URL, the default branch from the API.
+    assert api.calls() == [("GET", "/repos/o/r")]
+    assert not (repo.home / ".git-credentials").exists()
+    for text in repo.outputs:
+        assert TOKEN not in text
+    assert repo.snapshot() == before
+
+
+def test_credential_helpers_cannot_store_the_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """git asks our askpass (helpers disabled) and never hands the token to a helper to store."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    git(tmp_path, "config", "--global", "credential.helper", "store")
+    repo = Git(tmp_path)
+    repo.use_token(TOKEN, write_askpass(tmp_path))
+    query = b"protocol=https\nhost=github.com\npath=o/r.git\n\n"
+    filled = repo.out("credential", "fill", stdin=query, network=True)
+    assert f"password={TOKEN}" in filled.splitlines()
+    repo.run("credential", "approve", stdin=filled.encode() + b"\n", network=True)
+    assert not (home / ".git-credentials").exists()
+    # Without the bot's settings the same helper would have written it to disk.
+    repo.run("credential", "approve", stdin=filled.encode() + b"\n")
+    assert TOKEN in (home / ".git-credentials").read_text()
+
+
+def test_askpass_script_holds_no_secret(tmp_path: Path) -> None:
+    script = write_askpass(tmp_path)
+    assert TOKEN not in script.read_text()
+    env = dict(os.environ, MSDFIX_GIT_ASKPASS_TOKEN=TOKEN)
+    user = subprocess.run(
+        [str(script), "Username for 'https://x': "], capture_output=True, text=True, env=env
+    )
+    password = subprocess.run(
+        [str(script), "Password for 'https://x': "], capture_output=True, text=True, env=env
+    )
+    assert (user.stdout, password.stdout) == ("x-access-token\n", TOKEN + "\n")
+    assert scrub(f"oops {TOKEN}!", [TOKEN]) == "oops ***!"
+
+
+# --- errors leave everything as it was ---
+
+
+def _error(proc: subprocess.CompletedProcess[str]) -> str:
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("msdfix pr: error:")]
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("status", "payload", "expected"),
+    [
+        (
+            401,
+            {"message": "Bad credentials"},
+            "GitHub API 401 on GET /pulls (bad credentials: check the token): Bad credentials",
+        ),
+        (
+            403,
+            {"message": "Resource not accessible by integration"},
+            "GitHub API 403 on GET /pulls (forbidden: the token may not write pull requests in"
+            " o/r): Resource not accessible by integration",
+        ),
+        (
+            404,
+            {"message": "Not Found"},
+            "GitHub API 404 on GET /pulls (not found: o/r does not exist or the token cannot"
+            " see it): Not Found",
+        ),
+    ],
+)
+def test_api_errors_before_push(
+    repo: Repo, api: FakeGitHub, status: int, payload: Any, expected: str
+) -> None:
+    before = repo.snapshot()
+    api.fail("GET", "/repos/o/r/pulls", status, payload)
+    assert _error(repo.pr(*api_args(api))) == f"msdfix pr: error: {expected}"
+    assert api.calls() == [("GET", f"/repos/o/r/pulls?{PULLS_QUERY}")]
+    assert repo.remote_sha() is None and repo.pushes() == []
+    assert repo.snapshot() == before
+
+
+def test_422_after_push_rolls_the_branch_back(repo: Repo, api: FakeGitHub) -> None:
+    before = repo.snapshot()
+    api.fail(
+        "POST",
+        "/repos/o/r/pulls",
+        422,
+        {
+            "message": "Validation Failed",
+            "errors": [
+                {
+                    "resource": "PullRequest",
+                    "code": "custom",
+                    "message": "No commits between main and msdfix/optimize",
+                }
+            ],
+        },
+    )
+    line = _error(repo.pr(*api_args(api)))
+    assert line == (
+        "msdfix pr: error: GitHub API 422 on POST /pulls (validation failed): "
+        "Validation Failed; No commits between main and msdfix/optimize"
+    )
+    assert api.calls() == [("GET", f"/repos/o/r/pulls?{PULLS_QUERY}"), ("POST", "/repos/o/r/pulls")]
+    pushes = repo.pushes()
+    assert len(pushes) == 2 and pushes[1].endswith(
+        " 0000000000000000000000000000000000000000 refs/heads/msdfix/optimize"
+    )
+    assert repo.remote_sha() is None
+    assert repo.snapshot() == before
+
+
+def test_failed_update_restores_previous_branch(repo: Repo, api: FakeGitHub) -> None:
+    assert repo.pr(*api_args(api)).returncode == 0
+    old = repo.remote_sha()
+    repo.commit_upstream({"web/Dockerfile": NPM_DOCKERFILE}, "more")
+    api.fail("PATCH", "/repos/o/r/pulls/1", 403, {"message": "Must have admin rights"})
+    _error(repo.pr(*api_args(api)))
+    assert repo.remote_sha() == old
+
+
+def test_push_rejected(repo: Repo, api: FakeGitHub) -> None:
+    before = repo.snapshot()
+    (repo.bare / "reject").write_text("")
+    line = _error(repo.pr(*api_args(api)))
+    assert line == (
+        "msdfix pr: error: push to 'origin' rejected: [remote rejected] "
+        "(pre-receive hook declined); remote says: rejected by policy"
+    )
+    assert api.calls() == [("GET", f"/repos/o/r/pulls?{PULLS_QUERY}")]
+    assert repo.remote_sha() is None
+    assert repo.snapshot() == before
+
+
+def test_push_uses_a_lease(repo: Repo, api: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--force-with-lease: if the bot branch moved after we looked, the push is refused."""
+    assert repo.pr(*api_args(api)).returncode == 0
+    current = repo.remote_sha()
+    assert current is not None
+    monkeypatch.setenv("HOME", str(repo.home))
+    run = Run(Options(repo="o/r", api_url=api.url, cwd=repo.work))
+    stale = git(repo.work, "rev-parse", "HEAD")  # what we would wrongly believe the branch is
+    with pytest.raises(BotError, match=r"^push to 'origin' rejected: \[rejected\] \(stale info\)$"):
+        run._push(git(repo.work, "rev-parse", "HEAD"), stale)
+    assert repo.remote_sha() == current
+
+
+def test_rate_limit_waits_for_retry_after(repo: Repo, api: FakeGitHub) -> None:
+    api.fail(
+        "GET",
+        "/repos/o/r/pulls",
+        403,
+        {"message": "API rate limit exceeded"},
+        {"Retry-After": "1", "X-RateLimit-Remaining": "0"},
+    )
+    start = time.monotonic()
+    proc = repo.pr(*api_args(api))
+    assert proc.returncode == 0, proc.stderr
+    assert time.monotonic() - start >= 1.0
+    assert api.calls()[:3] == [("GET", f"/repos/o/r/pulls?{PULLS_QUERY}")] * 2 + [
+        ("POST", "/repos/o/r/pulls")
+    ]
+
+
+def test_rate_limit_longer_than_max_wait_is_an_error(repo: Repo, api: FakeGitHub) -> None:
+    before = repo.snapshot()
+    api.fail("GET", "/repos/o/r/pulls", 429, {"message": "slow down"}, {"Retry-After": "120"})
+    start = time.monotonic()
+    line = _error(repo.pr(*api_args(api, "--max-wait", "2")))
+    assert time.monotonic() - start < 30
+    assert line == (
+        "msdfix pr: error: GitHub API rate limit on GET /pulls: retry after 120s"
+        " (waited at most 2s)"
+    )
+    assert repo.remote_sha() is None and repo.snapshot() == before
+
+
+def test_network_failure(repo: Repo) -> None:
+    before = repo.snapshot()
+    line = _error(repo.pr("--repo", "o/r", "--api-url", "http://127.0.0.1:9"))
+    assert line.startswith("msdfix pr: error: cannot reach the GitHub API at http://127.0.0.1:9:")
+    assert repo.remote_sha() is None and repo.snapshot() == before
+
+
+def test_no_remote(tmp_path: Path, api: FakeGitHub) -> None:
+    repo = make_repo(tmp_path, {"Dockerfile": PIP_DOCKERFILE})
+    git(repo.work, "remote", "remove", "origin")
+    before = repo.snapshot()
+    assert _error(repo.pr(*api_args(api))) == (
+        "msdfix pr: error: no git remote named 'origin' (add one, or pass --remote NAME)"
+    )
+    assert api.requests == [] and repo.snapshot() == before
+
+
+def test_usage_errors(repo: Repo, api: FakeGitHub, tmp_path: Path) -> None:
+    assert _error(repo.pr(*api_args(api), GITHUB_TOKEN="")) == (
+        "msdfix pr: error: no GitHub token: set GITHUB_TOKEN (or pass --token-env NAME)"
+    )
+    assert "cannot tell the GitHub repository from remote 'origin'" in _error(
+        repo.pr("--api-url", api.url)
+    )
+    assert "is not inside a git checkout" in _error(repo.pr(*api_args(api), cwd=repo.home))
+    assert _error(repo.pr(*api_args(api, "--branch", "bad..name"))) == (
+        "msdfix pr: error: --branch 'bad..name' is not a valid branch name"
+    )
+    assert (
+        _error(repo.pr(*api_args(api, "nope")))
+        == "msdfix pr: error: nope: not in the base branch's files"
+    )
+    assert _error(repo.pr(*api_args(api, "--base", "nope"))) == (
+        "msdfix pr: error: branch 'nope' does not exist on remote 'origin'"
+    )
+    assert _error(repo.pr(*api_args(api, "--select", "nope"))).startswith(
+        "msdfix pr: error: --select/--ignore: unknown transform id(s) nope"
+    )
+    # --token-env reads another variable.
+    proc = repo.pr(*api_args(api, "--token-env", "MY_TOKEN"), GITHUB_TOKEN="", MY_TOKEN=TOKEN)
+    assert proc.returncode == 0, proc.stderr
+    assert api.requests == [
+        r for r in api.requests if r.headers["Authorization"] == f"Bearer {TOKEN}"
+    ]
+
+
+# --- --verify (verification runner replaced in-process) ---
+
+
+def _verify_json(passed: bool) -> str:
+    def image(size: int, human: str, ok: bool) -> dict[str, Any]:
+        return {
+            "size_bytes": size,
+            "size_human": human,
+            "layers": 5,
+            "build": {"ok": ok, "seconds": 20.0},
+            "warm_build": {"ok": ok, "seconds": 8.0},
+            "smoke": None,
+            "smoke_http": {"ok": ok, "detail": "HTTP 200", "seconds": 1.0},
+        }
+
+    return json.dumps(
+        {
+            "version": 1,
+            "images": {
+                "original": image(200 << 20, "200.0 MiB", True),
+                "rewritten": image(150 << 20, "150.0 MiB", passed),
+            },
+            "ratios": {"size": 0.75, "cold_build": 1.0, "warm_build": 0.5},
+            "config": {"equivalent": True, "differences": []},
+            "failures": [] if passed else ["rewritten image does not build"],
+            "passed": passed,
+        }
+    )
+
+
+def _run_in_process(
+    repo: Repo,
+    api: FakeGitHub,
+    monkeypatch: pytest.MonkeyPatch,
+    runner: Any,
+    capsys: pytest.CaptureFixture[str],
+) -> tuple[int, str]:
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    monkeypatch.setenv("HOME", str(repo.home))
+    options = Options(
+        repo="o/r",
+        api_url=api.url,
+        verify=True,
+        cwd=repo.work,
+        verify_options=("--smoke-http=8000",),
+    )
+    code = Run(options, verify_runner=runner).main()
+    return code, capsys.readouterr().err
+
+
+def test_verify_pass_puts_the_table_in_the_body(
+    repo: Repo, api: FakeGitHub, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen: list[tuple[Path, str, tuple[str, ...]]] = []
+
+    def runner(
+        path: Path, rewritten: Path, unsafe: bool, extra: tuple[str, ...]
+    ) -> tuple[int, str, str]:
+        seen.append((path, rewritten.read_text(), extra))
+        assert path.read_text() == PIP_DOCKERFILE and (path.parent / "requirements.txt").exists()
+        return 0, _verify_json(True), ""
+
+    code, _ = _run_in_process(repo, api, monkeypatch, runner, capsys)
+    assert code == 0
+    assert (
+        seen
+        and seen[0][1] == expected_output(PIP_DOCKERFILE, repo.work / "app")
+        and seen[0][2] == ("--smoke-http=8000",)
+    )
+    text = api.requests[1].body["body"]
+    assert "### Verification (`msdfix verify`)" in text
+    assert "| image size | 200.0 MiB | 150.0 MiB | -25% |" in text
+    assert "| rebuild after a source edit | 8.0s | 8.0s | -50% |" in text
+    assert "Result: passed." in text
+
+
+def test_verify_failure_opens_nothing(
+    repo: Repo, api: FakeGitHub, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = repo.snapshot()
+    code, err = _run_in_process(
+        repo, api, monkeypatch, lambda *a: (1, _verify_json(False), ""), capsys
+    )
+    assert code == 1
+    assert "verification failed for app/Dockerfile; no pull request opened" in err
+    assert "FAILED: rewritten image does not build" in err
+    assert api.requests == [] and repo.remote_sha() is None
+    assert repo.snapshot() == before
+
+
+def test_verify_without_docker_says_so(
+    repo: Repo, api: FakeGitHub, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = json.dumps({"error": "docker unavailable", "detail": "no Docker daemon reachable"})
+    code, err = _run_in_process(repo, api, monkeypatch, lambda *a: (2, out, ""), capsys)
+    assert code == 0
+    assert "Docker is not available (no Docker daemon reachable); not verified" in err
+    assert (
+        "- `app/Dockerfile`: not verified: Docker is not available (no Docker daemon reachable)"
+        in api.requests[1].body["body"]
+    )
+
+
+def test_verify_subprocess_without_docker(repo: Repo, api: FakeGitHub) -> None:
+    """The real `msdfix verify` subprocess, pointed at a daemon that is not there."""
+    proc = repo.pr(*api_args(api, "--verify"), DOCKER_HOST="unix:///nonexistent/docker.sock")
+    assert proc.returncode == 0, proc.stderr
+    assert "not verified: Docker is not available" in api.requests[1].body["body"]
+
+
+# --- units ---
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://github.com/octo/hello.git", ("octo", "hello")),
+        ("https://x-access-token:abc@github.com/octo/hello", ("octo", "hello")),
+        ("https://ghe.example.com/team/svc.git/", ("team", "svc")),
+        ("git@github.com:octo/hello.git", ("octo", "hello")),
+        ("ssh://git@github.com:22/octo/hello.git", ("octo", "hello")),
+        ("github.com:octo/hello", ("octo", "hello")),
+        ("/srv/git/hello.git", None),
+        ("file:///srv/git/octo/hello.git", None),
+        ("../hello.git", None),
+    ],
+)
+def test_parse_repo(url: str, expected: tuple[str, str] | None) -> None:
+    assert parse_repo(url) == expected
+
+
+def test_api_url_for_hosts() -> None:
+    assert api_url_for("git@github.com:o/r.git") == "https://api.github.com"
+    assert api_url_for("https://ghe.corp.example/o/r") == "https://ghe.corp.example/api/v3"
+    assert api_url_for("/local/path") is None
+
+
+def test_body_fits_github_limit() -> None:
+    from msdfix.cli import process
+    from msdfix.engine import Settings
+    from msdfix.model import BuildContext
+
+    big = "FROM python:3.12-slim\n" + "".join(
+        f"RUN pip install --no-cache-dir pkg{i}\nRUN echo {'x' * 200}\n" for i in range(400)
+    )
+    report = process("Dockerfile", big, BuildContext(None), Settings())
+    assert report.changed
+    text = render.body([report], [])
+    assert len(text) <= render.BODY_LIMIT + 100
+    assert "Diffs omitted" in text or "_(truncated)_" in text
+
+
+# --- --verify with a real Docker daemon ---
+
+
+@pytest.mark.docker
+def test_verify_with_docker_end_to_end(tmp_path: Path, api: FakeGitHub) -> None:
+    """`msdfix pr --verify` builds both variants for real and puts the measurements in the PR."""
+    from support import docker as sd
+
+    sd.require_images("python:3.12-slim")
+    fixture = Path(__file__).resolve().parent / "verify_fixtures" / "py-http"
+    files = {
+        f"svc/{p.name}": p.read_text()
+        for p in fixture.iterdir()
+        if p.name != "rewritten.Dockerfile"
+    }
+    repo = make_repo(tmp_path, files)
+    env = {k: v for k, v in sd.docker_env().items() if k.startswith("DOCKER")}
+    proc = repo.pr(*api_args(api, "--verify", "--verify-option=--smoke-http=8000"), **env)
+    assert proc.returncode == 0, proc.stderr
+    text = api.requests[1].body["body"]
+    assert "### Verification (`msdfix verify`)" in text
+    assert re.search(r"\| image size \| \d+\.\d MiB \| \d+\.\d MiB \| [+-]\d+% \|", text), text
+    assert "| HTTP smoke check | pass | pass |  |" in text
+    assert "Result: passed." in text

@@ -1,0 +1,478 @@
+"""pre-commit hooks, the GitHub Action, and the github/sarif output formats, used as users do."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from msdfix.cli import process
+from msdfix.engine import Settings
+from msdfix.model import BuildContext
+from msdfix.render.github import escape_data, escape_property, github_report
+from msdfix.render.report import FileReport
+from msdfix.render.sarif import apply_replacements, changed_blocks, sarif_log
+from msdfix.transforms import all_transforms
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA = Path(__file__).resolve().parent / "data" / "sarif-schema-2.1.0.json"
+MSDFIX = [sys.executable, "-m", "msdfix.cli"]
+PIP = (
+    "FROM python:3.12-slim\n"
+    "WORKDIR /app\n"
+    "COPY requirements.txt .\n"
+    "RUN pip install --no-cache-dir -r requirements.txt\n"
+    "COPY . .\n"
+    'CMD ["python", "app.py"]\n'
+)
+NODE_APT = "FROM node:18\nRUN npm ci\nRUN apt-get update && apt-get install -y curl\n"
+GO_UNSAFE = (
+    "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build -o /app .\nRUN ./configure-thing\n"
+)
+CLEAN = 'FROM alpine:3.19\nCOPY app /app\nCMD ["/app"]\n'
+
+
+def run(
+    argv: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv, cwd=cwd, capture_output=True, text=True, env=env, timeout=timeout, check=False
+    )
+
+
+def git_repo(path: Path, files: dict[str, str]) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    run(["git", "init", "-q", "-b", "main"], path)
+    run(["git", "config", "user.name", "T"], path)
+    run(["git", "config", "user.email", "t@example.com"], path)
+    for name, text in files.items():
+        (path / name).parent.mkdir(parents=True, exist_ok=True)
+        (path / name).write_text(text)
+    return path
+
+
+def commit_all(path: Path) -> None:
+    assert run(["git", "add", "-A"], path).returncode == 0
+    assert run(["git", "commit", "-qm", "c", "--no-verify"], path).returncode == 0
+
+
+def report_for(
+    path: str, text: str, context: Path | None = None, unsafe: bool = False
+) -> FileReport:
+    return process(path, text, BuildContext(context), Settings(unsafe=unsafe))
+
+
+# --- pre-commit ---
+
+
+def manifest() -> list[dict[str, Any]]:
+    yaml = pytest.importorskip("yaml")
+    data = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert isinstance(data, list)
+    return data
+
+
+def test_pre_commit_hooks_manifest() -> None:
+    hooks = {h["id"]: h for h in manifest()}
+    assert set(hooks) == {"msdfix", "msdfix-fix"}
+    assert hooks["msdfix"]["entry"] == "msdfix --check"
+    assert hooks["msdfix-fix"]["entry"] == "msdfix --write"
+    for hook in hooks.values():
+        assert hook["language"] == "python"
+        assert hook["types"] == ["dockerfile"]
+        assert hook["name"]
+    # pre-commit's own validation of a hooks manifest.
+    clientlib = pytest.importorskip("pre_commit.clientlib")
+    loaded = clientlib.load_manifest(str(ROOT / ".pre-commit-hooks.yaml"))
+    assert [h["id"] for h in loaded] == ["msdfix", "msdfix-fix"]
+
+
+def copy_project(dest: Path) -> Path:
+    """The files a user's pre-commit or Actions runner gets: a clean copy of this project."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc")
+    dest.mkdir()
+    for name in ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml", "action.yml"):
+        shutil.copy2(ROOT / name, dest / name)
+    shutil.copytree(ROOT / "src", dest / "src", ignore=ignore)
+    return dest
+
+
+def _pre_commit() -> str:
+    exe = shutil.which("pre-commit", path=str(Path(sys.executable).parent)) or shutil.which(
+        "pre-commit"
+    )
+    if exe is None:
+        pytest.skip("pre-commit is not installed (pip install -e '.[test]')")
+    return exe
+
+
+def _local_config(hook_ids: list[str]) -> str:
+    """A `repo: local` config with the manifest's hooks, running this checkout's msdfix."""
+    msdfix = shutil.which("msdfix", path=str(Path(sys.executable).parent))
+    assert msdfix, "msdfix is not installed next to the test interpreter"
+    hooks = {h["id"]: h for h in manifest()}
+    lines = ["repos:", "  - repo: local", "    hooks:"]
+    for hook_id in hook_ids:
+        hook = hooks[hook_id]
+        entry = hook["entry"].replace("msdfix", msdfix, 1)
+        types = ", ".join(hook["types"])
+        lines += [
+            f"      - id: {hook_id}",
+            f"        name: {hook['name']}",
+            f"        entry: {entry}",
+            "        language: system",
+            f"        types: [{types}]",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _pre_commit_env(tmp_path: Path) -> dict[str, str]:
+    return dict(
+        os.environ,
+        PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"),
+        NO_COLOR="1",
+        HOME=str(tmp_path),
+    )
+
+
+def test_pre_commit_run_check_and_fix_hooks(tmp_path: Path) -> None:
+    """A real `pre-commit run` in a temporary git repository (local hooks, see the docstring)."""
+    exe = _pre_commit()
+    repo = git_repo(
+        tmp_path / "repo",
+        {
+            "Dockerfile": PIP,
+            "requirements.txt": "flask\n",
+            "ok/Dockerfile": CLEAN,
+            "notes.txt": "RUN pip install x\n",
+        },
+    )
+    (repo / ".pre-commit-config.yaml").write_text(_local_config(["msdfix"]))
+    commit_all(repo)
+    env = _pre_commit_env(tmp_path)
+
+    check = run([exe, "run", "--all-files"], repo, env)
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert re.search(r"msdfix \(check\)\.+Failed", check.stdout)
+    assert "would rewrite Dockerfile" in check.stdout
+    assert "ok/Dockerfile" not in check.stdout.replace("would rewrite Dockerfile", "")
+    assert "notes.txt" not in check.stdout
+    assert (repo / "Dockerfile").read_text() == PIP  # check mode never writes
+
+    (repo / ".pre-commit-config.yaml").write_text(_local_config(["msdfix-fix", "msdfix"]))
+    commit_all(repo)
+    fix = run([exe, "run", "--all-files"], repo, env)
+    assert fix.returncode == 1  # files were modified by the hook
+    assert "files were modified by this hook" in fix.stdout
+    fixed = report_for("Dockerfile", PIP, repo).result
+    assert fixed is not None and (repo / "Dockerfile").read_text() == fixed.output
+    assert (repo / "ok" / "Dockerfile").read_text() == CLEAN
+    commit_all(repo)
+    again = run([exe, "run", "--all-files"], repo, env)
+    assert again.returncode == 0, again.stdout
+    assert re.search(r"msdfix \(check\)\.+Passed", again.stdout)
+
+
+def test_pre_commit_try_repo_installs_the_hook(tmp_path: Path) -> None:
+    """`pre-commit try-repo` against a committed copy of this project: pre-commit itself builds
+    the hook's virtualenv from pyproject.toml (language: python), as users' pre-commit does."""
+    exe = _pre_commit()
+    project = copy_project(tmp_path / "msdfix-project")
+    git_repo(project, {})
+    commit_all(project)
+    repo = git_repo(tmp_path / "repo", {"Dockerfile": PIP, "requirements.txt": "flask\n"})
+    commit_all(repo)
+    proc = run(
+        [exe, "try-repo", str(project), "msdfix", "--all-files"],
+        repo,
+        _pre_commit_env(tmp_path),
+        timeout=900,
+    )
+    if proc.returncode not in (0, 1) or "An unexpected error" in proc.stdout + proc.stderr:
+        pytest.skip(
+            f"pre-commit could not build the hook environment offline: {proc.stdout[-500:]}"
+        )
+    assert proc.returncode == 1, proc.stdout
+    assert "would rewrite Dockerfile" in proc.stdout
+
+
+# --- the GitHub Action ---
+
+
+def action() -> dict[str, Any]:
+    yaml = pytest.importorskip("yaml")
+    data = yaml.safe_load((ROOT / "action.yml").read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def _step(name: str) -> dict[str, Any]:
+    steps = action()["runs"]["steps"]
+    return next(s for s in steps if s["name"] == name)
+
+
+def _expand(value: str, inputs: dict[str, str]) -> str:
+    """Evaluate the `${{ inputs.NAME }}` / `${{ github.token }}` expressions the Action uses."""
+
+    def repl(match: re.Match[str]) -> str:
+        expr = match.group(1).strip()
+        if expr.startswith("inputs."):
+            return inputs[expr[len("inputs.") :]]
+        assert expr == "github.token", expr
+        return "ghs_fake_actions_token"
+
+    return re.sub(r"\$\{\{(.*?)\}\}", repl, value)
+
+
+def _inputs(**given: str) -> dict[str, str]:
+    defaults = {k: _expand(str(v.get("default", "")), {}) for k, v in action()["inputs"].items()}
+    defaults.update({k.replace("_", "-"): v for k, v in given.items()})
+    return defaults
+
+
+def run_step(
+    name: str,
+    cwd: Path,
+    inputs: dict[str, str],
+    bin_dir: Path,
+    runner_temp: Path,
+    action_path: Path = ROOT,
+) -> subprocess.CompletedProcess[str]:
+    """Run one `shell: bash` step as the Actions runner would."""
+    step = _step(name)
+    assert step["shell"] == "bash"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+    env.update({k: _expand(str(v), inputs) for k, v in (step.get("env") or {}).items()})
+    env.update(
+        GITHUB_ACTION_PATH=str(action_path),
+        RUNNER_TEMP=str(runner_temp),
+        NO_COLOR="1",
+        GITHUB_PATH=str(runner_temp / "github_path"),
+        PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
+    )
+    script = _expand(step["run"], inputs)
+    return run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd, env, timeout=900
+    )
+
+
+def test_action_definition() -> None:
+    data = action()
+    assert data["runs"]["using"] == "composite"
+    assert set(data["inputs"]) == {"mode", "paths", "unsafe-fixes", "token", "args"}
+    assert data["inputs"]["mode"]["default"] == "check"
+    assert data["inputs"]["token"]["default"] == "${{ github.token }}"
+    # Inputs reach the scripts only through env (no expression is pasted into shell code).
+    for step in data["runs"]["steps"]:
+        assert "${{" not in step["run"]
+
+
+def test_action_check_mode_annotates_and_fails(tmp_path: Path) -> None:
+    repo = git_repo(
+        tmp_path / "repo",
+        {"Dockerfile": PIP, "requirements.txt": "flask\n", "ok/Dockerfile": CLEAN},
+    )
+    proc = run_step("Run msdfix", repo, _inputs(), Path(sys.executable).parent, tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout.startswith(
+        "::warning file=Dockerfile,line=4,endLine=4,title=msdfix cache-mount::"
+    )
+    assert "ok/Dockerfile" not in proc.stdout
+    assert (repo / "Dockerfile").read_text() == PIP
+    clean = run_step("Run msdfix", repo, _inputs(paths="ok"), Path(sys.executable).parent, tmp_path)
+    assert clean.returncode == 0 and clean.stdout == ""
+    bad = run_step("Run msdfix", repo, _inputs(mode="nope"), Path(sys.executable).parent, tmp_path)
+    assert bad.returncode == 2 and "::error title=msdfix::unknown mode 'nope'" in bad.stdout
+
+
+def test_action_pr_mode_runs_msdfix_pr(tmp_path: Path) -> None:
+    bare = tmp_path / "remote.git"
+    run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], tmp_path)
+    repo = git_repo(tmp_path / "repo", {"Dockerfile": PIP, "requirements.txt": "flask\n"})
+    commit_all(repo)
+    run(["git", "remote", "add", "origin", str(bare)], repo)
+    assert run(["git", "push", "-q", "origin", "main"], repo).returncode == 0
+    inputs = _inputs(mode="pr", args="--dry-run --repo o/r --label msdfix")
+    proc = run_step("Run msdfix", repo, inputs, Path(sys.executable).parent, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("Title: msdfix: optimize Dockerfile (cache-mount)")
+    assert "dry run: would commit 1 file(s) on main" in proc.stderr
+    assert "ghs_fake_actions_token" not in proc.stdout + proc.stderr
+
+
+def test_action_install_step_then_run(tmp_path: Path) -> None:
+    """The whole Action: the install step builds msdfix from the action's path into a venv."""
+    repo = git_repo(tmp_path / "repo", {"Dockerfile": PIP, "requirements.txt": "flask\n"})
+    # The runner checks the action out into a directory of its own: build from a copy, so that
+    # pip's in-tree build leaves this checkout alone.
+    action_path = copy_project(tmp_path / "action")
+    install = run_step(
+        "Install msdfix", repo, _inputs(), Path(sys.executable).parent, tmp_path, action_path
+    )
+    if install.returncode != 0:
+        pytest.skip(f"cannot pip install the project here (offline?): {install.stderr[-300:]}")
+    bin_dir = Path((tmp_path / "github_path").read_text().strip())
+    assert (bin_dir / "msdfix").exists()
+    proc = run_step("Run msdfix", repo, _inputs(), bin_dir, tmp_path)
+    assert proc.returncode == 1
+    assert "::warning file=Dockerfile,line=4" in proc.stdout
+
+
+# --- --output-format github ---
+
+
+def test_github_annotations_end_to_end(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(PIP)
+    (tmp_path / "requirements.txt").write_text("flask\n")
+    (tmp_path / "go.Dockerfile").write_text(GO_UNSAFE)
+    (tmp_path / "bin.Dockerfile").write_bytes(b"FROM x\n\x00")
+    proc = run([*MSDFIX, "--output-format", "github", "-q", "."], tmp_path)
+    assert proc.returncode == 2  # the binary file is an error
+    lines = proc.stdout.splitlines()
+    error = "::error file=bin.Dockerfile,line=2,endLine=2,title=msdfix::"
+    assert f"{error}binary file (contains NUL bytes)" in lines
+    pip = next(line for line in lines if line.startswith("::warning file=Dockerfile,"))
+    assert pip.startswith(
+        "::warning file=Dockerfile,line=4,endLine=4,title=msdfix cache-mount::"
+        "cache pip downloads in /root/.cache/pip"
+    )
+    assert (
+        "%0A%0Amsdfix rewrites these lines to:%0ARUN --mount=type=cache,target=/root/.cache/pip"
+        in pip
+    )
+    go = next(line for line in lines if line.startswith("::warning file=go.Dockerfile,"))
+    assert go.startswith(
+        "::warning file=go.Dockerfile,line=4,endLine=4,"
+        "title=msdfix cache-mount (unsafe%2C not applied)::cache go downloads"
+    )
+    assert go.endswith("(use --unsafe-fixes to apply)")
+    assert all("\n" not in line and "\r" not in line for line in lines)
+
+
+def test_github_annotations_land_on_original_lines_after_multiple_fixes() -> None:
+    report = report_for("n.Dockerfile", NODE_APT)
+    assert report.result is not None and len(report.result.applied) >= 2
+    out = github_report([report]).splitlines()
+    warnings = [line for line in out if line.startswith("::warning")]
+    assert len(warnings) == len(report.result.applied)
+    count = len(NODE_APT.splitlines())
+    changed = set()
+    for block in changed_blocks(NODE_APT, report.result.output):
+        changed |= set(range(block.old_start + 1, max(block.old_end, block.old_start + 1) + 1))
+    changed = {min(line, count) for line in changed}
+    for line in warnings:
+        match = re.match(r"::warning file=n.Dockerfile,line=(\d+),endLine=(\d+),", line)
+        assert match
+        start, end = int(match.group(1)), int(match.group(2))
+        assert 1 <= start <= end <= count
+        assert changed & set(range(start, end + 1)), line  # on lines the rewrite changes
+
+
+def test_github_escaping() -> None:
+    assert escape_data("50%\r\nnext") == "50%25%0D%0Anext"
+    assert escape_property("a:b,c%\n") == "a%3Ab%2Cc%25%0A"
+    assert github_report([report_for("ok.Dockerfile", CLEAN)]) == ""
+
+
+# --- --output-format sarif ---
+
+
+def validate(log: dict[str, Any]) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(SCHEMA.read_text())
+    validator = jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker())
+    errors = sorted(validator.iter_errors(log), key=lambda e: list(e.path))
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:10])
+
+
+def test_sarif_end_to_end_is_valid(tmp_path: Path) -> None:
+    for name, text in {
+        "Dockerfile": PIP,
+        "n.Dockerfile": NODE_APT,
+        "go.Dockerfile": GO_UNSAFE,
+        "ok.Dockerfile": CLEAN,
+        "requirements.txt": "flask\n",
+    }.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "bin.Dockerfile").write_bytes(b"\x00")
+    proc = run([*MSDFIX, "--output-format", "sarif", "-q", "."], tmp_path)
+    assert proc.returncode == 2
+    log = json.loads(proc.stdout)
+    validate(log)
+    assert log["version"] == "2.1.0"
+    run_ = log["runs"][0]
+    driver = run_["tool"]["driver"]
+    assert driver["name"] == "msdfix"
+    assert [r["id"] for r in driver["rules"]] == [t.id for t in all_transforms()]
+    for result in run_["results"]:
+        assert driver["rules"][result["ruleIndex"]]["id"] == result["ruleId"]
+    notes = run_["invocations"][0]["toolExecutionNotifications"]
+    assert notes[0]["message"]["text"] == "binary file (contains NUL bytes)"
+    assert (
+        notes[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "bin.Dockerfile"
+    )
+    # Applying every fix of a file to the ORIGINAL text gives msdfix's rewrite.
+    for name, text in {"Dockerfile": PIP, "n.Dockerfile": NODE_APT}.items():
+        results = [r for r in run_["results"] if _uri(r) == name and r["properties"]["applied"]]
+        replacements = [
+            rep
+            for r in results
+            for f in r.get("fixes", [])
+            for change in f["artifactChanges"]
+            for rep in change["replacements"]
+        ]
+        expected = report_for(name, text, tmp_path).result
+        assert expected is not None
+        assert apply_replacements(text, replacements) == expected.output
+    # The unsafe suggestion of an unchanged file carries its own fix, not applied.
+    go = [r for r in run_["results"] if _uri(r) == "go.Dockerfile" and r["ruleId"] == "cache-mount"]
+    assert go and go[0]["properties"] == {"applicability": "unsafe", "applied": False}
+    unsafe = report_for("go.Dockerfile", GO_UNSAFE, tmp_path, unsafe=True).result
+    assert unsafe is not None
+    go_reps = [
+        rep for f in go[0]["fixes"] for c in f["artifactChanges"] for rep in c["replacements"]
+    ]
+    assert apply_replacements(GO_UNSAFE, go_reps) == unsafe.output
+
+
+def _uri(result: dict[str, Any]) -> str:
+    return str(result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"])
+
+
+def test_sarif_crlf_and_odd_paths_stay_valid() -> None:
+    crlf = PIP.replace("\n", "\r\n")
+    report = report_for("dir with space/Dockerfile", crlf)
+    log = sarif_log([report, FileReport("-", error="empty file")])
+    validate(log)
+    result = log["runs"][0]["results"][0]
+    assert _uri(result) == "dir%20with%20space/Dockerfile"
+    reps = result["fixes"][0]["artifactChanges"][0]["replacements"]
+    assert report.result is not None
+    assert apply_replacements(crlf, reps) == report.result.output
+    assert "\r\n" in reps[0]["insertedContent"]["text"]
+
+
+def test_sarif_schema_rejects_bad_logs() -> None:
+    """The vendored schema is strict where SARIF is: it catches the mistakes it should."""
+    jsonschema = pytest.importorskip("jsonschema")
+    log = sarif_log([report_for("Dockerfile", PIP)])
+    schema = json.loads(SCHEMA.read_text())
+    bad = json.loads(json.dumps(log))
+    bad["runs"][0]["results"][0]["fixes"][0]["artifactChanges"][0]["replacements"] = []
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, schema)
+    bad = json.loads(json.dumps(log))
+    bad["runs"][0]["results"][0]["level"] = "fatal"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, schema)
+    bad = json.loads(json.dumps(log))
+    bad["runs"][0]["results"][0]["extra"] = 1
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, schema)

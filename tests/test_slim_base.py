@@ -1,0 +1,237 @@
+"""slim-base: fixtures, tag mapping rules, safety decisions, corpus, and a real build."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fixture_cases import cases, check_case
+from msdfix.engine import Settings, rewrite
+from msdfix.fixes import Applicability
+from msdfix.knowledge.images import (
+    FAMILIES,
+    RULES,
+    alpine_target,
+    family_of,
+    is_small,
+    jre_target,
+    slim_target,
+)
+from msdfix.model import BuildContext
+from msdfix.transforms.slim_base import SlimBase
+
+ID = "slim-base"
+
+
+def _run(text: str, unsafe: bool = False, context: str | Path | None = None):  # type: ignore[no-untyped-def]
+    return rewrite(text, None, BuildContext(context), Settings(frozenset({ID}), unsafe=unsafe))
+
+
+@pytest.mark.parametrize("case", cases(ID), ids=lambda c: c.id)
+def test_fixture(case) -> None:  # type: ignore[no-untyped-def]
+    check_case(case)
+
+
+@pytest.mark.parametrize(
+    ("family", "tag", "expected"),
+    [
+        ("node", "18", "18-slim"),
+        ("node", "18.19.0", "18.19.0-slim"),
+        ("node", "18-bookworm", "18-bookworm-slim"),
+        ("node", "lts", "lts-slim"),
+        ("python", "3.12", "3.12-slim"),
+        ("python", "3.12-bookworm", "3.12-slim-bookworm"),
+        ("python", "3", "3-slim"),
+        ("ruby", "3.3-bookworm", "3.3-slim-bookworm"),
+        ("debian", "bookworm", "bookworm-slim"),
+        ("debian", "12", "12-slim"),
+        ("debian", "bookworm-20240110", "bookworm-20240110-slim"),
+        ("openjdk", "11", "11-jre-slim"),
+        ("node", "18-slim", None),
+        ("node", "18-alpine", None),
+        ("node", "latest", None),
+        ("python", "3.12-rc", None),
+        ("python", "3.12-windowsservercore", None),
+        ("debian", "7", None),  # no -slim before jessie
+        ("debian", "bookworm-slim", None),
+        ("ubuntu", "22.04", None),  # ubuntu has no slim
+        ("php", "8.3-apache", None),
+    ],
+)
+def test_slim_tags(family: str, tag: str, expected: str | None) -> None:
+    target = slim_target(family, tag)
+    assert (target.tag if target else None) == expected
+
+
+def test_jre_and_alpine_tags() -> None:
+    assert jre_target("eclipse-temurin", "17").tag == "17-jre"  # type: ignore[union-attr]
+    assert jre_target("eclipse-temurin", "17-jdk-alpine").tag == "17-jre-alpine"  # type: ignore[union-attr]
+    assert jre_target("eclipse-temurin", "17.0.9_9-jdk-jammy").tag == "17.0.9_9-jre-jammy"  # type: ignore[union-attr]
+    assert jre_target("eclipse-temurin", "17-jre") is None
+    vendor = jre_target("openjdk", "17")
+    assert vendor is not None and vendor.repository == "eclipse-temurin" and vendor.tag == "17-jre"
+    assert jre_target("openjdk", "17.0.2-jdk") is None  # no temurin tag for that exact pin
+    assert alpine_target("nginx", "1.25").tag == "1.25-alpine"  # type: ignore[union-attr]
+    assert alpine_target("nginx", "stable").tag == "stable-alpine"  # type: ignore[union-attr]
+    assert alpine_target("node", "18-bookworm-slim").tag == "18-alpine"  # type: ignore[union-attr]
+    assert alpine_target("python", "3.12") is None  # never proposed for python
+    assert is_small("18-slim") and is_small("3.12-slim-bookworm") and is_small("17-jre")
+    assert not is_small("18") and not is_small("bookworm")
+
+
+def test_knowledge_table() -> None:
+    assert family_of("library/node") is FAMILIES["node"]
+    assert family_of("public.ecr.aws/docker/library/python") is FAMILIES["python"]
+    assert FAMILIES["golang"].role == "build"
+    assert FAMILIES["ubuntu"].variant("slim") is None
+    for family in FAMILIES.values():
+        sizes = [v.size_mb for v in family.variants]
+        assert sizes == sorted(sizes, reverse=True), family.name
+        for variant in family.variants:
+            assert variant.libc in ("glibc", "musl", "none")
+            if variant.kind in ("distroless", "scratch"):
+                assert not variant.shell
+    assert FAMILIES["node"].variant("alpine").libc == "musl"  # type: ignore[union-attr]
+    assert {r.applicability for r in RULES} <= {"safe", "unsafe", "display-only", "leave"}
+
+
+def test_docstring_sections() -> None:
+    import msdfix.transforms.slim_base as module
+
+    for section in ("What it does", "Why", "Example", "Fix safety"):
+        assert section in (module.__doc__ or "")
+    assert SlimBase.order == 40
+
+
+def test_only_the_image_text_changes() -> None:
+    text = '# runtime\nFROM --platform=linux/amd64 node:18   AS Runtime\nCMD ["node", "a.js"]\n'
+    out = _run(text).output
+    assert out == text.replace("node:18 ", "node:18-slim ")
+
+
+def test_registry_prefix_and_mirror_kept() -> None:
+    for image in ("docker.io/library/node:18", "public.ecr.aws/docker/library/node:18"):
+        out = _run(f'FROM {image}\nCMD ["node", "a.js"]\n').output
+        assert f"FROM {image}-slim\n" in out
+
+
+def test_vendor_change_keeps_registry_prefix() -> None:
+    out = _run(
+        'FROM docker.io/library/openjdk:17\nCMD ["java", "-jar", "/a.jar"]\n', unsafe=True
+    ).output
+    assert out.startswith("FROM docker.io/library/eclipse-temurin:17-jre\n")
+
+
+def test_digest_is_display_only_and_never_applied() -> None:
+    text = "FROM python:3.12@sha256:" + "a" * 64 + '\nCMD ["python", "-V"]\n'
+    result = _run(text, unsafe=True)
+    assert result.output == text
+    [fix] = [f for f in result.suggestions if f.edits]
+    assert fix.applicability is Applicability.DISPLAY_ONLY
+    assert fix.edits[0].content == "python:3.12-slim"
+
+
+def test_only_the_final_stage_changes() -> None:
+    text = (
+        "FROM python:3.12 AS build\nRUN pip wheel -w /w flask\n"
+        'FROM python:3.12\nCOPY app.py /\nCMD ["python", "/app.py"]\n'
+    )
+    out = _run(text).output
+    assert out.startswith("FROM python:3.12 AS build\n")
+    assert "\nFROM python:3.12-slim\n" in out
+
+
+def test_compiled_packages_copied_from_full_stage_are_unsafe(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("psycopg2==2.9.9\n")
+    text = (
+        "FROM python:3.12 AS build\nCOPY requirements.txt .\n"
+        "RUN pip install --prefix=/install -r requirements.txt\n"
+        'FROM python:3.12\nCOPY --from=build /install /usr/local\nCMD ["python", "-m", "app"]\n'
+    )
+    safe = _run(text, context=tmp_path)
+    assert not safe.changed
+    assert any("copies python packages built on python:3.12" in f.message for f in safe.suggestions)
+
+
+def test_never_writes_latest() -> None:
+    for text in ('FROM node\nCMD ["node"]\n', 'FROM node:latest\nCMD ["node"]\n'):
+        result = _run(text, unsafe=True)
+        assert "latest" not in result.output.replace(text, "") and not result.changed
+
+
+def test_stable_on_own_output() -> None:
+    for case in cases(ID):
+        if case.expected is None:
+            continue
+        unsafe = bool(case.options.get("unsafe"))
+        again = rewrite(
+            case.expected, None, BuildContext(case.path), Settings(frozenset({ID}), unsafe=unsafe)
+        )
+        assert not again.changed, case.id
+
+
+def test_corpus(corpus: list[Path]) -> None:
+    """No crash or internal error; changed outputs parse with BuildKit and are stable."""
+    dockerfile = pytest.importorskip("dockerfile")
+    changed = 0
+    for path in corpus:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        try:
+            result = _run(text, unsafe=True)
+        except Exception as exc:  # ParseError is the only acceptable failure
+            assert type(exc).__name__ == "ParseError", f"{path}: {exc!r}"
+            continue
+        if result.changed:
+            changed += 1
+            dockerfile.parse_string(result.output)
+            assert not _run(result.output, unsafe=True).changed, path
+    assert changed > 0
+
+
+# --- real builds (skipped without a daemon) -------------------------------------------------
+
+SERVER = """const http = require('http');
+http.createServer((req, res) => res.end('hello from ' + process.version)).listen(3000);
+"""
+SMOKE = """require('./server.js');
+setTimeout(() => require('http').get('http://127.0.0.1:3000/', (res) => {
+  let body = '';
+  res.on('data', (d) => (body += d));
+  res.on('end', () => { console.log(body); process.exit(0); });
+}).on('error', (e) => { console.error(e); process.exit(1); }), 500);
+"""
+LOCK = '{"name": "app", "lockfileVersion": 3, "packages": {"": {"name": "app"}}}\n'
+ORIGINAL = """FROM node:18
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY . ./
+EXPOSE 3000
+CMD ["node", "server.js"]
+"""
+
+
+def test_real_build_node_slim(tmp_path: Path) -> None:
+    """node:18 and the node:18-slim msdfix picks both build and answer; slim is smaller."""
+    docker = pytest.importorskip("support.docker")
+    docker.require_images("node:18", "node:18-slim")
+    (tmp_path / "server.js").write_text(SERVER)
+    (tmp_path / "smoke.js").write_text(SMOKE)
+    (tmp_path / "package.json").write_text('{"name": "app", "version": "1.0.0"}\n')
+    (tmp_path / "package-lock.json").write_text(LOCK)
+    result = _run(ORIGINAL, context=tmp_path)
+    assert "FROM node:18-slim\n" in result.output
+    sizes = {}
+    for name, text in (("before", ORIGINAL), ("after", result.output)):
+        path = tmp_path / f"{name}.Dockerfile"
+        path.write_text(text)
+        tag = f"msdfix-test/slim-base-{name}:latest"
+        build = docker.build(tmp_path, path, tag)
+        assert build.ok, build.tail()
+        smoke = docker.run(tag, ["node", "smoke.js"])
+        assert smoke.returncode == 0 and "hello from" in smoke.stdout, smoke.stdout + smoke.stderr
+        sizes[name] = docker.image_size(tag)
+        docker.remove_image(tag)
+    print(f"slim-base real build: node:18 {sizes['before']} B, node:18-slim {sizes['after']} B")
+    assert sizes["after"] < sizes["before"]

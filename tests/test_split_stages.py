@@ -1,0 +1,312 @@
+"""split-stages: fixtures, explicit cases, and real builds when a Docker daemon is reachable."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from fixture_cases import cases, check_case
+from msdfix.document import Document
+from msdfix.engine import Settings, rewrite
+from msdfix.model import BuildContext
+from msdfix.model.config import final_config
+from msdfix.syntax import parse
+
+ID = "split-stages"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / ID
+
+
+@pytest.mark.parametrize("case", cases(ID), ids=lambda c: c.id)
+def test_fixture(case):
+    check_case(case)
+
+
+def _df(*lines: str, nl: str = "\n") -> str:
+    return nl.join(lines) + nl
+
+
+def _run(text: str, context: Path | None = None, unsafe: bool = False):
+    return rewrite(text, None, BuildContext(context), Settings(frozenset({ID}), unsafe=unsafe))
+
+
+def _messages(result) -> str:
+    return " ".join(f.message for f in result.applied + result.suggestions)
+
+
+def test_go_without_context_uses_glibc_base_and_copies_sources():
+    text = _df(
+        "FROM golang:1.22",
+        "WORKDIR /src",
+        "COPY . .",
+        "RUN go build -o /usr/local/bin/app .",
+        'CMD ["app"]',
+    )
+    out = _run(text).output
+    assert "FROM gcr.io/distroless/base-debian12 AS runtime" in out
+    assert "COPY --from=build /usr/local/bin/app /usr/local/bin/app" in out
+    assert "COPY --from=build /src /src" in out  # the program may read its tree
+    assert "CGO_ENABLED" not in out  # no context: cgo cannot be ruled out
+
+
+def test_go_explicit_cgo_off_goes_static_without_context():
+    text = _df(
+        "FROM golang:1.22",
+        "ENV CGO_ENABLED=0",
+        "COPY main.go /src/",
+        "RUN cd /src && go build -o /bin/x main.go",
+        'CMD ["/bin/x"]',
+    )
+    out = _run(text).output
+    assert "FROM gcr.io/distroless/static-debian12 AS runtime" in out
+    assert "COPY --from=build /bin/x /bin/x" in out
+
+
+def test_go_cgo_import_keeps_cgo(tmp_path):
+    (tmp_path / "go.mod").write_text("module example.com/c\n")
+    (tmp_path / "main.go").write_text('package main\n\nimport "C"\n\nfunc main() {}\n')
+    text = _df(
+        "FROM golang:1.22", "WORKDIR /src", "COPY . .", "RUN go build -o /out/c .", 'CMD ["/out/c"]'
+    )
+    out = _run(text, tmp_path).output
+    assert "CGO_ENABLED" not in out
+    assert "FROM gcr.io/distroless/base-debian12 AS runtime" in out
+
+
+def test_shell_form_cmd_needs_a_shell_base(tmp_path):
+    shutil.copytree(FIXTURES / "go-static", tmp_path, dirs_exist_ok=True)
+    text = _df(
+        "FROM golang:1.22",
+        "WORKDIR /app",
+        "COPY . .",
+        "RUN go build -o /app/server .",
+        "CMD /app/server --port 8080",
+    )
+    out = _run(text, tmp_path).output
+    assert "FROM debian:bookworm-slim AS runtime" in out
+
+
+def test_go_install_is_explained():
+    text = _df("FROM golang:1.22", "COPY . /src", "RUN cd /src && go install ./...", 'CMD ["app"]')
+    result = _run(text)
+    assert not result.changed
+    assert "go install" in _messages(result)
+
+
+def test_unknown_build_step_is_explained():
+    text = _df(
+        "FROM golang:1.22",
+        "COPY . /src",
+        "RUN cd /src && make && go build -o /app .",
+        'CMD ["/app"]',
+    )
+    result = _run(text)
+    assert not result.changed
+    assert "make" in _messages(result)
+
+
+def test_user_created_in_build_run_blocks():
+    text = (
+        "FROM golang:1.22\nCOPY . /src\n"
+        'RUN cd /src && go build -o /app . && useradd app\nUSER app\nCMD ["/app"]\n'
+    )
+    result = _run(text)
+    assert not result.changed and "USER app" in _messages(result)
+
+
+def test_env_from_build_image_blocks():
+    text = _df(
+        "FROM golang:1.22",
+        "ENV BIN=$GOPATH/bin",
+        "COPY . /src",
+        "RUN cd /src && go build -o /app .",
+        'CMD ["/app"]',
+    )
+    result = _run(text)
+    assert not result.changed and "$GOPATH" in _messages(result)
+
+
+def test_not_a_toolchain_image_is_silent():
+    result = _run('FROM ubuntu:22.04\nRUN apt-get update\nCMD ["bash"]\n')
+    assert not result.changed and not result.suggestions
+
+
+def test_python_without_context_is_unsafe():
+    text = _df(
+        "FROM python:3.12",
+        "WORKDIR /app",
+        "COPY . .",
+        "RUN pip install -r requirements.txt",
+        'CMD ["python", "app.py"]',
+    )
+    assert not _run(text).changed
+    result = _run(text, unsafe=True)
+    assert "FROM python:3.12-slim AS runtime" in result.output
+    assert "unsafe" in _messages(result)
+
+
+def test_python_slim_without_build_deps_is_left_alone():
+    text = _df(
+        "FROM python:3.12-slim",
+        "COPY . /app",
+        "RUN pip install -r /app/requirements.txt",
+        'CMD ["python", "/app/app.py"]',
+    )
+    result = _run(text)
+    assert not result.changed and not result.suggestions
+
+
+def test_unknown_dev_package_is_explained():
+    text = _df(
+        "FROM python:3.12-slim",
+        "RUN apt-get update && apt-get install -y gcc libfoo-dev",
+        "COPY . /app",
+        "RUN pip install -r /app/requirements.txt",
+        'CMD ["python", "/app/app.py"]',
+    )
+    result = _run(text)
+    assert not result.changed and "libfoo-dev" in _messages(result)
+
+
+def test_lowercase_keywords_and_crlf_are_kept(tmp_path):
+    shutil.copytree(FIXTURES / "go-static", tmp_path, dirs_exist_ok=True)
+    text = _df(
+        "from golang:1.22",
+        "workdir /app",
+        "copy . .",
+        "run go build -o /app/server .",
+        'cmd ["/app/server"]',
+        nl="\r\n",
+    )
+    out = _run(text, tmp_path).output
+    assert "from golang:1.22 as build\r\n" in out
+    assert "from gcr.io/distroless/static-debian12 as runtime\r\n" in out
+    assert "copy --from=build /app/server /app/server\r\n" in out
+    assert "\n" not in out.replace("\r\n", "")
+
+
+def test_platform_flag_and_existing_alias_are_kept(tmp_path):
+    shutil.copytree(FIXTURES / "go-static", tmp_path, dirs_exist_ok=True)
+    text = _df(
+        "FROM --platform=$BUILDPLATFORM golang:1.22 AS builder",
+        "WORKDIR /app",
+        "COPY . .",
+        "RUN go build -o /app/server .",
+        'CMD ["/app/server"]',
+    )
+    out = _run(text, tmp_path).output
+    assert out.startswith("FROM --platform=$BUILDPLATFORM golang:1.22 AS builder\n")
+    assert "COPY --from=builder /app/server /app/server" in out
+
+
+def test_final_config_identical_for_every_fixture():
+    for case in cases(ID):
+        if case.expected is None:
+            continue
+        before = final_config(Document(parse(case.source), BuildContext(None)).model)
+        after = final_config(Document(parse(case.expected), BuildContext(None)).model)
+        assert before == after, case.id
+
+
+def test_corpus_outputs_parse_and_keep_entry(corpus):
+    dockerfile = pytest.importorskip("dockerfile")
+    split = 0
+    for path in corpus:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        try:
+            result = _run(text)
+        except Exception as exc:  # ParseError of invalid input is fine; nothing else is
+            assert type(exc).__name__ == "ParseError", f"{path}: {exc!r}"
+            continue
+        if not result.changed:
+            continue
+        split += 1
+        dockerfile.parse_string(result.output)
+        before = final_config(Document(parse(text), BuildContext(None)).model)
+        after = final_config(Document(parse(result.output), BuildContext(None)).model)
+        assert before.get("cmd") == after.get("cmd") and before.get("entrypoint") == after.get(
+            "entrypoint"
+        )
+        assert not _run(result.output).changed
+    assert split > 0
+
+
+# ------------------------------------------------------------------ real builds
+
+
+def _build_pair(tmp_path: Path, case: str, images: tuple[str, ...], unsafe: bool = False):
+    from support.docker import build, image_size, remove_image, require_images
+
+    require_images(*images)
+    context = tmp_path / case
+    shutil.copytree(FIXTURES / case, context)
+    source = (context / "Dockerfile").read_text()
+    rewritten = rewrite(source, None, BuildContext(context), Settings(unsafe=unsafe)).output
+    (context / "rewritten.Dockerfile").write_text(rewritten)
+    tags = (f"msdfix-split/{case}:original", f"msdfix-split/{case}:rewritten")
+    for tag, name in zip(tags, ("Dockerfile", "rewritten.Dockerfile"), strict=True):
+        result = build(context, context / name, tag)
+        assert result.ok, f"{case} {name} failed to build:\n{result.tail()}"
+    sizes = tuple(image_size(t) for t in tags)
+    return tags, sizes, remove_image
+
+
+def _http(tag: str, port: int, expect: str) -> None:
+    from support.docker import docker
+
+    started = docker("run", "-d", "--rm", "-p", f"127.0.0.1::{port}", tag)
+    assert started.returncode == 0, started.stderr
+    cid = started.stdout.strip()
+    try:
+        host_port = docker("port", cid, str(port)).stdout.strip().splitlines()[0].rsplit(":", 1)[1]
+        import time
+        import urllib.request
+
+        body = ""
+        for _ in range(60):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{host_port}/", timeout=2) as resp:
+                    body = resp.read().decode()
+                    break
+            except OSError:
+                time.sleep(0.5)
+        assert expect in body, (
+            f"{tag}: {body!r}\n{docker('logs', cid).stdout}{docker('logs', cid).stderr}"
+        )
+    finally:
+        docker("rm", "-f", cid)
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize(
+    "case,images,port,expect,ratio",
+    [
+        (
+            "go-static",
+            ("golang:1.22", "gcr.io/distroless/static-debian12"),
+            8080,
+            "hello from go",
+            0.10,
+        ),
+        (
+            "rust",
+            ("rust:1.75", "debian:bookworm-slim", "gcr.io/distroless/cc-debian12"),
+            8080,
+            "hello from rust",
+            0.10,
+        ),
+        ("node-backend", ("node:18", "node:18-slim"), 3000, "hello from node", 0.60),
+        ("node-frontend", ("node:18", "node:18-slim"), 4173, "hello web", 0.60),
+        ("python-psycopg2", ("python:3.12", "python:3.12-slim"), 8000, "psycopg2 2.9.9", 0.60),
+    ],
+)
+def test_real_build(tmp_path, case, images, port, expect, ratio):
+    tags, (before, after), remove = _build_pair(tmp_path, case, images)
+    try:
+        for tag in tags:
+            _http(tag, port, expect)
+        assert after < before * ratio, f"{case}: {after} is not below {ratio:.0%} of {before}"
+        print(f"{case}: {before / 1e6:.0f} MB -> {after / 1e6:.0f} MB ({after / before:.0%})")
+    finally:
+        remove(*tags)
