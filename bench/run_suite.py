@@ -59,8 +59,14 @@ class Smoke:
         path = app / "smoke.txt"
         if not path.is_file():
             return cls("none")
-        line = next((ln.strip() for ln in path.read_text().splitlines()
-                     if ln.strip() and not ln.startswith("#")), "")
+        line = next(
+            (
+                ln.strip()
+                for ln in path.read_text().splitlines()
+                if ln.strip() and not ln.startswith("#")
+            ),
+            "",
+        )
         kind, _, rest = line.partition(" ")
         rest = rest.strip()
         if kind == "http":
@@ -122,10 +128,16 @@ def row_for(name: str, rep: VerifyReport | None, smoke: Smoke, error: str = "") 
         verdict = Text("FAIL: " + "; ".join(rep.failures()), style="red")
     return [
         name,
-        human_size(o.size), human_size(r.size), rat(o.size, r.size),
-        human_seconds(secs(o.build)), human_seconds(secs(r.build)),
-        human_seconds(secs(o.warm)), human_seconds(secs(r.warm)), rat(secs(o.warm), secs(r.warm)),
-        smoke_text(), verdict,
+        human_size(o.size),
+        human_size(r.size),
+        rat(o.size, r.size),
+        human_seconds(secs(o.build)),
+        human_seconds(secs(r.build)),
+        human_seconds(secs(o.warm)),
+        human_seconds(secs(r.warm)),
+        rat(secs(o.warm), secs(r.warm)),
+        smoke_text(),
+        verdict,
     ]
 
 
@@ -133,8 +145,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("apps", nargs="*", help="app names (default: every dir in bench/apps)")
     ap.add_argument("--json", type=Path, help="write all verify reports to this JSON file")
-    ap.add_argument("--save-rewritten", type=Path, metavar="DIR",
-                    help="write each rewritten Dockerfile to DIR/<app>.Dockerfile")
+    ap.add_argument(
+        "--save-rewritten",
+        type=Path,
+        metavar="DIR",
+        help="write each rewritten Dockerfile to DIR/<app>.Dockerfile",
+    )
     ap.add_argument("--unsafe-fixes", action="store_true")
     ap.add_argument("--keep-images", action="store_true")
     ap.add_argument("--http-timeout", type=float, default=45.0)
@@ -149,10 +165,22 @@ def main(argv: list[str] | None = None) -> int:
         err.print(f"[red]error:[/] {exc}")
         return 2
 
-    table = Table(title="msdfix bench (stand-in base images: compare ratios, not sizes)",
-                  title_justify="left")
-    for col in ("app", "size before", "size after", "ratio", "cold before", "cold after",
-                "warm before", "warm after", "warm ratio", "smoke o/r", "result"):
+    table = Table(
+        title="msdfix bench (stand-in base images: compare ratios, not sizes)", title_justify="left"
+    )
+    for col in (
+        "app",
+        "size before",
+        "size after",
+        "ratio",
+        "cold before",
+        "cold after",
+        "warm before",
+        "warm after",
+        "warm ratio",
+        "smoke o/r",
+        "result",
+    ):
         table.add_column(col, justify="left" if col in ("app", "result") else "right")
     results: dict[str, Any] = {}
     all_ok = True
@@ -165,8 +193,11 @@ def main(argv: list[str] | None = None) -> int:
             continue
         smoke = Smoke.load(app)
         text = (app / "Dockerfile").read_text()
-        missing = [img for img in base_images(text)
-                   if client.run("image", "inspect", img, timeout=30).returncode != 0]
+        missing = [
+            img
+            for img in base_images(text)
+            if client.run("image", "inspect", img, timeout=30).returncode != 0
+        ]
         if missing:
             imgs = " ".join(missing)
             msg = f"missing base image(s) {imgs}: tests/support/standins.sh {imgs}"
@@ -188,10 +219,13 @@ def main(argv: list[str] | None = None) -> int:
             args.save_rewritten.mkdir(parents=True, exist_ok=True)
             (args.save_rewritten / f"{name}.Dockerfile").write_text(new_text)
         opts = VerifyOptions(
-            app / "Dockerfile", app, new_text,
+            app / "Dockerfile",
+            app,
+            new_text,
             smoke=smoke.arg if smoke.kind == "cmd" else None,
             smoke_http=smoke.arg if smoke.kind == "http" else None,
-            keep_images=args.keep_images, http_timeout=args.http_timeout,
+            keep_images=args.keep_images,
+            http_timeout=args.http_timeout,
         )
         rep = run_verify(opts, err)
         all_ok &= rep.passed

@@ -40,8 +40,15 @@ FIXTURES = Path(__file__).parent / "verify_fixtures"
 # ---------------------------------------------------------------- size / ratio formatting
 @pytest.mark.parametrize(
     ("n", "expected"),
-    [(None, "-"), (0, "0 B"), (1023, "1023 B"), (1024, "1.0 KiB"), (1536, "1.5 KiB"),
-     (5 * 1024**2, "5.0 MiB"), (int(1.25 * 1024**3), "1.2 GiB")],
+    [
+        (None, "-"),
+        (0, "0 B"),
+        (1023, "1023 B"),
+        (1024, "1.0 KiB"),
+        (1536, "1.5 KiB"),
+        (5 * 1024**2, "5.0 MiB"),
+        (int(1.25 * 1024**3), "1.2 GiB"),
+    ],
 )
 def test_human_size(n: int | None, expected: str) -> None:
     assert human_size(n) == expected
@@ -61,38 +68,53 @@ def test_env_map() -> None:
 
 def test_declared_keys_env_and_label_forms() -> None:
     text = (
-        "FROM x\nENV A=1 B=\"two words\"\nenv LEGACY value with spaces\n"
-        "ENV C=3 \\\n    D=4\nLABEL org.opencontainers.image.title=app maintainer=\"me\"\n"
+        'FROM x\nENV A=1 B="two words"\nenv LEGACY value with spaces\n'
+        'ENV C=3 \\\n    D=4\nLABEL org.opencontainers.image.title=app maintainer="me"\n'
     )
     assert declared_keys(text, "ENV") == {"A", "B", "LEGACY", "C", "D"}
     assert declared_keys(text, "LABEL") == {"org.opencontainers.image.title", "maintainer"}
 
 
 def test_diff_configs_identical_is_empty() -> None:
-    cfg = {"Cmd": ["node", "server.js"], "Env": ["PATH=/bin", "PORT=3000"],
-           "ExposedPorts": {"3000/tcp": {}}, "WorkingDir": "/app", "User": ""}
+    cfg = {
+        "Cmd": ["node", "server.js"],
+        "Env": ["PATH=/bin", "PORT=3000"],
+        "ExposedPorts": {"3000/tcp": {}},
+        "WorkingDir": "/app",
+        "User": "",
+    }
     assert diff_configs(cfg, dict(cfg), "ENV PORT=3000") == []
 
 
 def test_diff_configs_severity() -> None:
-    orig = {"Cmd": ["node", "server.js"], "Env": ["PATH=/usr/bin", "PORT=3000", "NODE_VERSION=18"],
-            "ExposedPorts": {"3000/tcp": {}, "9229/tcp": {}}, "WorkingDir": "/app",
-            "Labels": {"maintainer": "me", "vendor": "base"}}
-    new = {"Cmd": ["node", "dist/server.js"], "Env": ["PATH=/bin", "PORT=8080"],
-           "ExposedPorts": {"9229/tcp": {}, "3000/tcp": {}}, "WorkingDir": "/app",
-           "Labels": {"maintainer": "me"}, "User": "nonroot"}
+    orig = {
+        "Cmd": ["node", "server.js"],
+        "Env": ["PATH=/usr/bin", "PORT=3000", "NODE_VERSION=18"],
+        "ExposedPorts": {"3000/tcp": {}, "9229/tcp": {}},
+        "WorkingDir": "/app",
+        "Labels": {"maintainer": "me", "vendor": "base"},
+    }
+    new = {
+        "Cmd": ["node", "dist/server.js"],
+        "Env": ["PATH=/bin", "PORT=8080"],
+        "ExposedPorts": {"9229/tcp": {}, "3000/tcp": {}},
+        "WorkingDir": "/app",
+        "Labels": {"maintainer": "me"},
+        "User": "nonroot",
+    }
     diffs = {d.key: d for d in diff_configs(orig, new, "ENV PORT=3000\nLABEL maintainer=me\n")}
     assert diffs["Cmd"].severity == "error"
-    assert diffs["Env.PORT"].severity == "error"          # set by the Dockerfile
-    assert diffs["Env.PATH"].severity == "warning"        # inherited from the base image
+    assert diffs["Env.PORT"].severity == "error"  # set by the Dockerfile
+    assert diffs["Env.PATH"].severity == "warning"  # inherited from the base image
     assert diffs["Env.NODE_VERSION"].rewritten is None
     assert diffs["Labels.vendor"].severity == "warning"
     assert diffs["User"].severity == "error"
-    assert "ExposedPorts" not in diffs                    # order does not matter
+    assert "ExposedPorts" not in diffs  # order does not matter
     assert "WorkingDir" not in diffs
     ordered = diff_configs(orig, new, "ENV PORT=3000")
     assert [d.severity for d in ordered] == sorted(
-        (d.severity for d in ordered), key=lambda s: s != "error")
+        (d.severity for d in ordered), key=lambda s: s != "error"
+    )
     assert has_errors(ordered)
 
 
@@ -119,16 +141,26 @@ def test_is_ignored(path: str, patterns: list[str], ignored: bool) -> None:
 
 
 def test_is_manifest() -> None:
-    for name in ("package.json", "sub/package-lock.json", "requirements-dev.txt", "go.sum",
-                 "Cargo.lock", "pom.xml", "Dockerfile.prod", "app.csproj"):
+    for name in (
+        "package.json",
+        "sub/package-lock.json",
+        "requirements-dev.txt",
+        "go.sum",
+        "Cargo.lock",
+        "pom.xml",
+        "Dockerfile.prod",
+        "app.csproj",
+    ):
         assert is_manifest(name), name
     for name in ("index.js", "src/main.go", "app.py", "README.md"):
         assert not is_manifest(name), name
 
 
 def test_copy_sources() -> None:
-    text = ("FROM a AS b\nCOPY package.json package-lock.json ./\nCOPY --from=b /x /y\n"
-            "ADD --chown=1:1 src \\\n  ./src\nCOPY . .\n")
+    text = (
+        "FROM a AS b\nCOPY package.json package-lock.json ./\nCOPY --from=b /x /y\n"
+        "ADD --chown=1:1 src \\\n  ./src\nCOPY . .\n"
+    )
     assert copy_sources(text) == ["package.json", "package-lock.json", "src", "."]
     assert copy_sources('FROM a\nCOPY ["a b", "/c"]\n') is None
 
@@ -141,12 +173,21 @@ def _write(root: Path, files: dict[str, str]) -> None:
 
 
 def test_choose_touch_file_prefers_source_not_manifest(tmp_path: Path) -> None:
-    _write(tmp_path, {
-        "package.json": "{}", "package-lock.json": "{}", "README.md": "x",
-        "server.js": "1", "src/util.js": "1", "node_modules/dep/index.js": "1",
-        "webpack.config.js": "1", "ignored.js": "1", ".dockerignore": "ignored.js\n",
-    })
-    df = "FROM node:18\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD [\"node\", \"server.js\"]\n"
+    _write(
+        tmp_path,
+        {
+            "package.json": "{}",
+            "package-lock.json": "{}",
+            "README.md": "x",
+            "server.js": "1",
+            "src/util.js": "1",
+            "node_modules/dep/index.js": "1",
+            "webpack.config.js": "1",
+            "ignored.js": "1",
+            ".dockerignore": "ignored.js\n",
+        },
+    )
+    df = 'FROM node:18\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD ["node", "server.js"]\n'
     # ignored.js is excluded by .dockerignore, the webpack config by globs; shallow first.
     assert choose_touch_file(tmp_path, [df]) == "server.js"
     # a file the (rewritten) Dockerfile copies explicitly is avoided while others exist
@@ -157,8 +198,10 @@ def test_choose_touch_file_prefers_source_not_manifest(tmp_path: Path) -> None:
 
 def test_choose_touch_file_respects_copy_sources(tmp_path: Path) -> None:
     _write(tmp_path, {"app/main.py": "x", "tools/gen.py": "x", "requirements.txt": "flask"})
-    df = ("FROM python:3.12\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
-          "COPY app/ app/\n")
+    df = (
+        "FROM python:3.12\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+        "COPY app/ app/\n"
+    )
     assert choose_touch_file(tmp_path, [df]) == "app/main.py"
 
 
@@ -184,8 +227,15 @@ def test_touch_file_appends_comment(tmp_path: Path) -> None:
 
 def test_copy_context_skips_ignored_and_leaves_source_alone(tmp_path: Path) -> None:
     src = tmp_path / "src"
-    _write(src, {"a.js": "a", "node_modules/x.js": "x", "keep/b.py": "b",
-                 ".dockerignore": "node_modules\n"})
+    _write(
+        src,
+        {
+            "a.js": "a",
+            "node_modules/x.js": "x",
+            "keep/b.py": "b",
+            ".dockerignore": "node_modules\n",
+        },
+    )
     dest = copy_context(src, tmp_path / "copy")
     assert (dest / "a.js").read_text() == "a"
     assert (dest / "keep/b.py").exists()
@@ -206,15 +256,25 @@ def test_parse_http_spec() -> None:
 
 # ---------------------------------------------------------------- JSON report shape
 def _report(rewritten_ok: bool = True) -> VerifyReport:
-    o = ImageResult("original", "msdfix-verify/app:original",
-                    build=BuildOutcome(True, 10.0), size=400_000_000, layers=9,
-                    warm=BuildOutcome(True, 8.0), config={"Cmd": ["a"]},
-                    smoke_http=CheckOutcome(True, "HTTP 200 from /"))
-    r = ImageResult("rewritten", "msdfix-verify/app:rewritten",
-                    build=BuildOutcome(rewritten_ok, 12.0, "step 1\nboom"),
-                    size=100_000_000 if rewritten_ok else None, layers=5,
-                    warm=BuildOutcome(True, 2.0) if rewritten_ok else None,
-                    smoke_http=CheckOutcome(True, "HTTP 200 from /") if rewritten_ok else None)
+    o = ImageResult(
+        "original",
+        "msdfix-verify/app:original",
+        build=BuildOutcome(True, 10.0),
+        size=400_000_000,
+        layers=9,
+        warm=BuildOutcome(True, 8.0),
+        config={"Cmd": ["a"]},
+        smoke_http=CheckOutcome(True, "HTTP 200 from /"),
+    )
+    r = ImageResult(
+        "rewritten",
+        "msdfix-verify/app:rewritten",
+        build=BuildOutcome(rewritten_ok, 12.0, "step 1\nboom"),
+        size=100_000_000 if rewritten_ok else None,
+        layers=5,
+        warm=BuildOutcome(True, 2.0) if rewritten_ok else None,
+        smoke_http=CheckOutcome(True, "HTTP 200 from /") if rewritten_ok else None,
+    )
     return VerifyReport("Dockerfile", "/ctx", "buildkit", o, r, touched_file="src/a.js")
 
 
@@ -222,11 +282,30 @@ def test_json_report_shape() -> None:
     data = json.loads(render_json(_report()))
     assert data["version"] == 1
     assert data["passed"] is True and data["failures"] == []
-    assert set(data) >= {"dockerfile", "context", "builder", "touched_file", "images",
-                         "ratios", "config", "notes", "failures", "passed", "unchanged"}
+    assert set(data) >= {
+        "dockerfile",
+        "context",
+        "builder",
+        "touched_file",
+        "images",
+        "ratios",
+        "config",
+        "notes",
+        "failures",
+        "passed",
+        "unchanged",
+    }
     rw = data["images"]["rewritten"]
-    assert set(rw) == {"tag", "build", "size_bytes", "size_human", "layers", "warm_build",
-                       "smoke", "smoke_http"}
+    assert set(rw) == {
+        "tag",
+        "build",
+        "size_bytes",
+        "size_human",
+        "layers",
+        "warm_build",
+        "smoke",
+        "smoke_http",
+    }
     assert rw["build"] == {"ok": True, "seconds": 12.0, "log_tail": None}
     assert rw["size_human"] == "95.4 MiB"
     assert data["ratios"]["size"] == 0.25
@@ -254,8 +333,9 @@ def test_cli_exit_2_without_docker(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 def test_cli_rejects_bad_http_spec(tmp_path: Path) -> None:
     df = tmp_path / "Dockerfile"
     df.write_text("FROM alpine:3.20\n")
-    result = CliRunner().invoke(verify_command, [str(df), "--rewritten", str(df),
-                                                 "--smoke-http", "http"])
+    result = CliRunner().invoke(
+        verify_command, [str(df), "--rewritten", str(df), "--smoke-http", "http"]
+    )
     assert result.exit_code == 2
     assert "PORT[:PATH]" in result.output
 
@@ -265,8 +345,14 @@ def _verify(fixture: str, rewritten: str, *extra: str) -> tuple[int, dict]:
     ctx = FIXTURES / fixture
     result = CliRunner().invoke(
         verify_command,
-        [str(ctx / "Dockerfile"), "--rewritten", str(ctx / rewritten),
-         "--output-format", "json", *extra],
+        [
+            str(ctx / "Dockerfile"),
+            "--rewritten",
+            str(ctx / rewritten),
+            "--output-format",
+            "json",
+            *extra,
+        ],
     )
     start = result.stdout.find("{")
     assert start >= 0, result.output
@@ -275,8 +361,14 @@ def _verify(fixture: str, rewritten: str, *extra: str) -> tuple[int, dict]:
 
 def test_verify_busybox_pass() -> None:
     sd.require_images("alpine:3.20")
-    code, data = _verify("busybox-web", "rewritten.Dockerfile",
-                         "--smoke", "test -f /opt/deps/marker", "--smoke-http", "8080:/index.html")
+    code, data = _verify(
+        "busybox-web",
+        "rewritten.Dockerfile",
+        "--smoke",
+        "test -f /opt/deps/marker",
+        "--smoke-http",
+        "8080:/index.html",
+    )
     assert code == 0, data
     assert data["passed"] is True
     assert data["touched_file"] == "www/app.js"
@@ -286,8 +378,10 @@ def test_verify_busybox_pass() -> None:
         assert img["size_bytes"] > 0 and img["layers"] >= 1
         assert img["smoke"]["ok"] and img["smoke_http"]["ok"]
     # The rewritten Dockerfile does not rerun build.sh (sleep 2) after a www/ edit.
-    assert data["images"]["rewritten"]["warm_build"]["seconds"] < \
-        data["images"]["original"]["warm_build"]["seconds"]
+    assert (
+        data["images"]["rewritten"]["warm_build"]["seconds"]
+        < data["images"]["original"]["warm_build"]["seconds"]
+    )
     assert data["config"]["equivalent"] is True
     # images are removed afterwards (no --keep-images)
     assert not sd.have_image("msdfix-verify/busybox-web:rewritten")

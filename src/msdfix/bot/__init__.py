@@ -15,36 +15,76 @@ __all__ = ["pr_command"]
 
 @click.command("pr", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--base", metavar="BRANCH",
-              help="Branch to rewrite and to open the pull request into (default: the remote's "
-                   "default branch).")
-@click.option("--branch", default="msdfix/optimize", show_default=True,
-              help="Branch that carries the rewrite (reused and force-pushed on later runs).")
+@click.option(
+    "--base",
+    metavar="BRANCH",
+    help="Branch to rewrite and to open the pull request into (default: the remote's "
+    "default branch).",
+)
+@click.option(
+    "--branch",
+    default="msdfix/optimize",
+    show_default=True,
+    help="Branch that carries the rewrite (reused and force-pushed on later runs).",
+)
 @click.option("--remote", default="origin", show_default=True, help="Git remote to push to.")
-@click.option("--repo", metavar="OWNER/NAME",
-              help="GitHub repository (default: taken from the remote URL).")
-@click.option("--api-url", metavar="URL",
-              help="GitHub REST API base (default: $GITHUB_API_URL, else from the remote host: "
-                   "https://api.github.com or https://HOST/api/v3 for GitHub Enterprise).")
-@click.option("--token-env", default="GITHUB_TOKEN", show_default=True, metavar="NAME",
-              help="Environment variable holding the token (never printed or stored).")
+@click.option(
+    "--repo", metavar="OWNER/NAME", help="GitHub repository (default: taken from the remote URL)."
+)
+@click.option(
+    "--api-url",
+    metavar="URL",
+    help="GitHub REST API base (default: $GITHUB_API_URL, else from the remote host: "
+    "https://api.github.com or https://HOST/api/v3 for GitHub Enterprise).",
+)
+@click.option(
+    "--token-env",
+    default="GITHUB_TOKEN",
+    show_default=True,
+    metavar="NAME",
+    help="Environment variable holding the token (never printed or stored).",
+)
 @click.option("--draft", is_flag=True, help="Open the pull request as a draft.")
-@click.option("--label", "labels", multiple=True, metavar="NAME",
-              help="Label to add to the pull request (repeatable).")
-@click.option("--dry-run", is_flag=True,
-              help="Print the commit and pull request it would make; push nothing, call no API.")
-@click.option("--verify", is_flag=True,
-              help="Build before/after with `msdfix verify` and put the measurements in the pull "
-                   "request; a failed verification opens nothing.")
-@click.option("--verify-option", "verify_options", multiple=True, metavar="ARG",
-              help="Extra argument for `msdfix verify` (repeatable), "
-                   "e.g. --verify-option=--smoke-http=8080.")
-@click.option("--unsafe-fixes/--no-unsafe-fixes", default=None,
-              help="Also apply fixes marked unsafe (default: the configuration's unsafe-fixes).")
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    metavar="NAME",
+    help="Label to add to the pull request (repeatable).",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the commit and pull request it would make; push nothing, call no API.",
+)
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Build before/after with `msdfix verify` and put the measurements in the pull "
+    "request; a failed verification opens nothing.",
+)
+@click.option(
+    "--verify-option",
+    "verify_options",
+    multiple=True,
+    metavar="ARG",
+    help="Extra argument for `msdfix verify` (repeatable), e.g. --verify-option=--smoke-http=8080.",
+)
+@click.option(
+    "--unsafe-fixes/--no-unsafe-fixes",
+    default=None,
+    help="Also apply fixes marked unsafe (default: the configuration's unsafe-fixes).",
+)
 @click.option("--select", metavar="ID,...", help="Run only these transforms.")
 @click.option("--ignore", metavar="ID,...", help="Do not run these transforms.")
-@click.option("--max-wait", type=float, default=60.0, show_default=True, metavar="SECONDS",
-              help="Longest wait honouring a GitHub rate limit's Retry-After.")
+@click.option(
+    "--max-wait",
+    type=float,
+    default=60.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Longest wait honouring a GitHub rate limit's Retry-After.",
+)
 def pr_command(
     paths: tuple[str, ...],
     base: str | None,

@@ -175,8 +175,10 @@ class Run:
         text = render.body(reports, verifications, _settings_note(settings))
         message = render.commit_message(reports)
         if o.dry_run:
-            say(f"dry run: would commit {len(changed)} file(s) on {base} ({base_sha[:12]}), push "
-                f"to branch '{o.branch}' and open or update a pull request into '{base}'")
+            say(
+                f"dry run: would commit {len(changed)} file(s) on {base} ({base_sha[:12]}), push "
+                f"to branch '{o.branch}' and open or update a pull request into '{base}'"
+            )
             click.echo(f"Title: {title}\n\n{text}\nCommit message:\n\n{message}", nl=False)
             return EXIT_OK
         commit = self._commit(index, base_sha, changed, message)

@@ -45,11 +45,20 @@ def get_rewritten(text: str, path: Path, context: Path, unsafe: bool) -> str:
 class VerifyOptions:
     """Inputs of one verify run (kept explicit so it can be called in-process)."""
 
-    def __init__(self, dockerfile: Path, context: Path, rewritten_text: str, *,
-                 smoke: str | None = None, smoke_http: str | None = None,
-                 keep_images: bool = False, network: str | None = None,
-                 docker_cli: str | None = None, touch: str | None = None,
-                 http_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        dockerfile: Path,
+        context: Path,
+        rewritten_text: str,
+        *,
+        smoke: str | None = None,
+        smoke_http: str | None = None,
+        keep_images: bool = False,
+        network: str | None = None,
+        docker_cli: str | None = None,
+        touch: str | None = None,
+        http_timeout: float = 30.0,
+    ) -> None:
         self.dockerfile = dockerfile
         self.context = context
         self.rewritten_text = rewritten_text
@@ -71,13 +80,21 @@ def run_verify(opts: VerifyOptions, console: Console) -> VerifyReport:
     repo = image_name(opts.context)
     orig = ImageResult("original", f"{repo}:original")
     rew = ImageResult("rewritten", f"{repo}:rewritten")
-    report = VerifyReport(str(opts.dockerfile), str(opts.context), client.mode, orig, rew,
-                          unchanged=original_text == opts.rewritten_text)
+    report = VerifyReport(
+        str(opts.dockerfile),
+        str(opts.context),
+        client.mode,
+        orig,
+        rew,
+        unchanged=original_text == opts.rewritten_text,
+    )
     if report.unchanged:
         report.notes.append("msdfix leaves this Dockerfile unchanged; both builds are identical")
     if client.mode == "legacy":
-        report.notes.append("docker client has no BuildKit (no buildx, client >= 23): "
-                            "RUN --mount and other BuildKit features will fail")
+        report.notes.append(
+            "docker client has no BuildKit (no buildx, client >= 23): "
+            "RUN --mount and other BuildKit features will fail"
+        )
 
     with tempfile.TemporaryDirectory(prefix="msdfix-verify-") as tmp_s:
         tmp = Path(tmp_s)
@@ -85,8 +102,10 @@ def run_verify(opts: VerifyOptions, console: Console) -> VerifyReport:
         touched = opts.touch or choose_touch_file(ctx, [original_text, opts.rewritten_text])
         report.touched_file = touched
         if touched is None:
-            report.notes.append("no source file to edit found in the context; warm rebuild "
-                                "measured without any change")
+            report.notes.append(
+                "no source file to edit found in the context; warm rebuild "
+                "measured without any change"
+            )
         elif not (ctx / touched).is_file():
             raise click.UsageError(f"--touch {touched}: not a file in the build context")
         backup = (ctx / touched).read_bytes() if touched else b""
@@ -101,9 +120,14 @@ def run_verify(opts: VerifyOptions, console: Console) -> VerifyReport:
                 shutil.copy2(ign, d / ign.name)
 
         cold_ids: list[str] = []
-        progress = Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"),
-                            TextColumn("{task.fields[step]}", style="dim"),
-                            TimeElapsedColumn(), console=console, transient=False)
+        progress = Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description}"),
+            TextColumn("{task.fields[step]}", style="dim"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
         try:
             with progress:
                 for res in (orig, rew):
@@ -111,8 +135,9 @@ def run_verify(opts: VerifyOptions, console: Console) -> VerifyReport:
                         (ctx / touched).write_bytes(backup)
 
                     st = _Step(progress, f"{res.label}: cold build")
-                    res.build = dk.build(client, ctx, dfs[res.label], res.tag, no_cache=True,
-                                         on_line=st.on_line)
+                    res.build = dk.build(
+                        client, ctx, dfs[res.label], res.tag, no_cache=True, on_line=st.on_line
+                    )
                     st.done(res.build.ok)
                     if not res.build.ok:
                         continue
@@ -124,8 +149,7 @@ def run_verify(opts: VerifyOptions, console: Console) -> VerifyReport:
                     if touched:
                         touch_file(ctx / touched)
                     st = _Step(progress, f"{res.label}: warm rebuild")
-                    res.warm = dk.build(client, ctx, dfs[res.label], res.tag,
-                                        on_line=st.on_line)
+                    res.warm = dk.build(client, ctx, dfs[res.label], res.tag, on_line=st.on_line)
                     st.done(res.warm.ok)
                     if smoke_argv is not None:
                         st = _Step(progress, f"{res.label}: smoke {opts.smoke}")
@@ -133,8 +157,9 @@ def run_verify(opts: VerifyOptions, console: Console) -> VerifyReport:
                         st.done(res.smoke.ok)
                     if http is not None:
                         st = _Step(progress, f"{res.label}: smoke http :{http[0]}{http[1]}")
-                        res.smoke_http = dk.smoke_http(client, res.tag, http[0], http[1],
-                                                       timeout=opts.http_timeout)
+                        res.smoke_http = dk.smoke_http(
+                            client, res.tag, http[0], http[1], timeout=opts.http_timeout
+                        )
                         st.done(res.smoke_http.ok)
         finally:
             # The warm rebuild re-tags; drop the superseded cold-build images (left dangling).
@@ -177,31 +202,62 @@ class _Step:
 
 @click.command("verify")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--context", "context", type=click.Path(exists=True, file_okay=False,
-              path_type=Path), help="Build context (default: the Dockerfile's directory).")
-@click.option("--rewritten", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Use this file as the rewritten Dockerfile instead of running msdfix.")
+@click.option(
+    "--context",
+    "context",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Build context (default: the Dockerfile's directory).",
+)
+@click.option(
+    "--rewritten",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Use this file as the rewritten Dockerfile instead of running msdfix.",
+)
 @click.option("--unsafe-fixes", is_flag=True, help="Let msdfix apply unsafe fixes.")
-@click.option("--smoke", metavar="CMD",
-              help="Command to run in both images (words passed to `docker run IMAGE`); "
-                   "passes on exit 0.")
-@click.option("--smoke-http", metavar="PORT[:PATH]",
-              help="Start the container and expect an HTTP 2xx on PORT[:PATH] within the "
-                   "--http-timeout.")
-@click.option("--http-timeout", type=float, default=30.0, show_default=True,
-              help="Seconds to wait for --smoke-http.")
-@click.option("--touch", metavar="FILE",
-              help="Context-relative file to edit for the warm rebuild (default: chosen).")
-@click.option("--network", metavar="MODE",
-              help="Passed as --network to docker build/run (e.g. host).")
+@click.option(
+    "--smoke",
+    metavar="CMD",
+    help="Command to run in both images (words passed to `docker run IMAGE`); passes on exit 0.",
+)
+@click.option(
+    "--smoke-http",
+    metavar="PORT[:PATH]",
+    help="Start the container and expect an HTTP 2xx on PORT[:PATH] within the --http-timeout.",
+)
+@click.option(
+    "--http-timeout",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for --smoke-http.",
+)
+@click.option(
+    "--touch",
+    metavar="FILE",
+    help="Context-relative file to edit for the warm rebuild (default: chosen).",
+)
+@click.option(
+    "--network", metavar="MODE", help="Passed as --network to docker build/run (e.g. host)."
+)
 @click.option("--docker", "docker_cli", metavar="PATH", help="docker client binary.")
 @click.option("--keep-images", is_flag=True, help="Keep msdfix-verify/<name>:original|rewritten.")
-@click.option("--output-format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
-def verify_command(path: Path, context: Path | None, rewritten: Path | None,
-                   unsafe_fixes: bool, smoke: str | None, smoke_http: str | None,
-                   http_timeout: float, touch: str | None, network: str | None,
-                   docker_cli: str | None, keep_images: bool, output_format: str) -> None:
+@click.option(
+    "--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def verify_command(
+    path: Path,
+    context: Path | None,
+    rewritten: Path | None,
+    unsafe_fixes: bool,
+    smoke: str | None,
+    smoke_http: str | None,
+    http_timeout: float,
+    touch: str | None,
+    network: str | None,
+    docker_cli: str | None,
+    keep_images: bool,
+    output_format: str,
+) -> None:
     """Build PATH and its msdfix rewrite with Docker and compare size, build times, config.
 
     Exit 0 when the rewritten image builds and passes every check, 1 when not, 2 when Docker
@@ -223,9 +279,18 @@ def verify_command(path: Path, context: Path | None, rewritten: Path | None,
         except ImportError as exc:
             err.print(f"[red]error:[/] msdfix engine unavailable ({exc}); pass --rewritten FILE")
             sys.exit(EXIT_NO_DOCKER)
-    opts = VerifyOptions(path, ctx, new_text, smoke=smoke, smoke_http=smoke_http,
-                         keep_images=keep_images, network=network, docker_cli=docker_cli,
-                         touch=touch, http_timeout=http_timeout)
+    opts = VerifyOptions(
+        path,
+        ctx,
+        new_text,
+        smoke=smoke,
+        smoke_http=smoke_http,
+        keep_images=keep_images,
+        network=network,
+        docker_cli=docker_cli,
+        touch=touch,
+        http_timeout=http_timeout,
+    )
     try:
         report = run_verify(opts, err)
     except dk.DockerUnavailable as exc:

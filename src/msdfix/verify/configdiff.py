@@ -15,8 +15,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-COMPARED_KEYS = ("Entrypoint", "Cmd", "Env", "ExposedPorts", "User", "WorkingDir", "Labels",
-                 "Healthcheck", "StopSignal", "Volumes")
+COMPARED_KEYS = (
+    "Entrypoint",
+    "Cmd",
+    "Env",
+    "ExposedPorts",
+    "User",
+    "WorkingDir",
+    "Labels",
+    "Healthcheck",
+    "StopSignal",
+    "Volumes",
+)
 
 
 @dataclass(frozen=True)
@@ -71,8 +81,9 @@ def _norm(value: Any) -> Any:
     return value
 
 
-def _map_diffs(prefix: str, a: Mapping[str, Any], b: Mapping[str, Any],
-               declared: set[str]) -> list[ConfigDiff]:
+def _map_diffs(
+    prefix: str, a: Mapping[str, Any], b: Mapping[str, Any], declared: set[str]
+) -> list[ConfigDiff]:
     diffs = []
     for key in sorted(set(a) | set(b)):
         va, vb = a.get(key), b.get(key)
@@ -82,8 +93,9 @@ def _map_diffs(prefix: str, a: Mapping[str, Any], b: Mapping[str, Any],
     return diffs
 
 
-def diff_configs(original: Mapping[str, Any], rewritten: Mapping[str, Any],
-                 dockerfile_text: str = "") -> list[ConfigDiff]:
+def diff_configs(
+    original: Mapping[str, Any], rewritten: Mapping[str, Any], dockerfile_text: str = ""
+) -> list[ConfigDiff]:
     """Differences between two image ``Config`` dicts, errors first, then by key."""
     diffs: list[ConfigDiff] = []
     env_declared = declared_keys(dockerfile_text, "ENV")

@@ -48,8 +48,12 @@ class Client:
     ) -> subprocess.CompletedProcess[str]:
         """Run ``docker ARGS`` capturing text output."""
         return subprocess.run(
-            [self.path, *args], capture_output=True, text=True, env=self.env,
-            timeout=timeout, check=check,
+            [self.path, *args],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=timeout,
+            check=check,
         )
 
 
@@ -76,8 +80,9 @@ def _candidates(explicit: str | None) -> list[str]:
 
 def _client_major(path: str, env: dict[str, str]) -> int:
     try:
-        out = subprocess.run([path, "--version"], capture_output=True, text=True, env=env,
-                             timeout=20).stdout
+        out = subprocess.run(
+            [path, "--version"], capture_output=True, text=True, env=env, timeout=20
+        ).stdout
     except (OSError, subprocess.TimeoutExpired):
         return 0
     m = re.search(r"version (\d+)\.", out)
@@ -86,8 +91,12 @@ def _client_major(path: str, env: dict[str, str]) -> int:
 
 def _has_buildx(path: str, env: dict[str, str]) -> bool:
     try:
-        return subprocess.run([path, "buildx", "version"], capture_output=True, env=env,
-                              timeout=20).returncode == 0
+        return (
+            subprocess.run(
+                [path, "buildx", "version"], capture_output=True, env=env, timeout=20
+            ).returncode
+            == 0
+        )
     except (OSError, subprocess.TimeoutExpired):
         return False
 
@@ -158,8 +167,14 @@ def build(
     argv.append(str(context))
     start = time.monotonic()
     lines: list[str] = []
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env=client.env, errors="replace")
+    proc = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=client.env,
+        errors="replace",
+    )
     assert proc.stdout is not None
     try:
         for line in proc.stdout:
@@ -231,8 +246,9 @@ def parse_http_spec(spec: str) -> tuple[int, str]:
     return port, path
 
 
-def smoke_http(client: Client, tag: str, port: int, path: str = "/",
-               timeout: float = 30) -> CheckOutcome:
+def smoke_http(
+    client: Client, tag: str, port: int, path: str = "/", timeout: float = 30
+) -> CheckOutcome:
     """Run TAG detached with ``-p 127.0.0.1::PORT`` and poll until an HTTP 2xx answer."""
     start = time.monotonic()
     proc = client.run("run", "-d", "-p", f"127.0.0.1::{port}", tag, timeout=60)
@@ -248,27 +264,35 @@ def smoke_http(client: Client, tag: str, port: int, path: str = "/",
                 first = (p.stdout.strip().splitlines() or [""])[0]
                 m = re.search(r":(\d+)\s*$", first)
                 host_port = int(m.group(1)) if m else None
-            state = client.run("inspect", "-f", "{{.State.Running}} {{.State.ExitCode}}", cid,
-                               timeout=20).stdout.split()
+            state = client.run(
+                "inspect", "-f", "{{.State.Running}} {{.State.ExitCode}}", cid, timeout=20
+            ).stdout.split()
             if state and state[0] == "false":
                 logs = client.run("logs", "--tail", "20", cid, timeout=20)
                 out = (logs.stdout + logs.stderr).strip()
-                return CheckOutcome(False, f"container exited (code {state[1]}): {out[-800:]}",
-                                    time.monotonic() - start)
+                return CheckOutcome(
+                    False,
+                    f"container exited (code {state[1]}): {out[-800:]}",
+                    time.monotonic() - start,
+                )
             if host_port is not None:
                 url = f"http://127.0.0.1:{host_port}{path}"
                 try:
                     with urllib.request.urlopen(url, timeout=3) as resp:  # noqa: S310
                         if 200 <= resp.status < 300:
-                            return CheckOutcome(True, f"HTTP {resp.status} from {path}",
-                                                time.monotonic() - start)
+                            return CheckOutcome(
+                                True, f"HTTP {resp.status} from {path}", time.monotonic() - start
+                            )
                         last = f"HTTP {resp.status}"
                 except urllib.error.HTTPError as exc:
                     last = f"HTTP {exc.code}"
                 except (urllib.error.URLError, OSError) as exc:
                     last = str(getattr(exc, "reason", exc))
             time.sleep(0.5)
-        return CheckOutcome(False, f"no 2xx on port {port}{path} within {timeout:.0f}s ({last})",
-                            time.monotonic() - start)
+        return CheckOutcome(
+            False,
+            f"no 2xx on port {port}{path} within {timeout:.0f}s ({last})",
+            time.monotonic() - start,
+        )
     finally:
         client.run("rm", "-f", cid, timeout=60)

@@ -58,8 +58,11 @@ class ImageResult:
         def build_dict(b: BuildOutcome | None) -> dict[str, Any] | None:
             if b is None:
                 return None
-            return {"ok": b.ok, "seconds": round(b.seconds, 3),
-                    "log_tail": None if b.ok else b.tail()}
+            return {
+                "ok": b.ok,
+                "seconds": round(b.seconds, 3),
+                "log_tail": None if b.ok else b.tail(),
+            }
 
         def check_dict(c: CheckOutcome | None) -> dict[str, Any] | None:
             if c is None:
@@ -105,8 +108,10 @@ class VerifyReport:
         if rw.smoke_http is not None and not rw.smoke_http.ok:
             out.append("HTTP smoke check failed on rewritten image")
         if has_errors(self.config_diffs):
-            out.append("image config differs: " + ", ".join(
-                d.key for d in self.config_diffs if d.severity == "error"))
+            out.append(
+                "image config differs: "
+                + ", ".join(d.key for d in self.config_diffs if d.severity == "error")
+            )
         del orig
         return out
 
@@ -126,10 +131,12 @@ class VerifyReport:
             "images": {"original": o.to_dict(), "rewritten": r.to_dict()},
             "ratios": {
                 "size": ratio(o.size, r.size),
-                "cold_build": ratio(o.build.seconds if o.build else None,
-                                    r.build.seconds if r.build else None),
-                "warm_build": ratio(o.warm.seconds if o.warm else None,
-                                    r.warm.seconds if r.warm else None),
+                "cold_build": ratio(
+                    o.build.seconds if o.build else None, r.build.seconds if r.build else None
+                ),
+                "warm_build": ratio(
+                    o.warm.seconds if o.warm else None, r.warm.seconds if r.warm else None
+                ),
             },
             "config": {
                 "equivalent": not has_errors(self.config_diffs),
@@ -175,16 +182,23 @@ def render_table(report: VerifyReport, console: Console) -> None:
     table.add_row("cold build", human_seconds(ob), human_seconds(rb), _ratio_text(ob, rb))
     ow, rw = (o.warm.seconds if o.warm else None), (r.warm.seconds if r.warm else None)
     label = f"warm rebuild ({report.touched_file})" if report.touched_file else "warm rebuild"
-    table.add_row(label, human_seconds(ow) if o.warm and o.warm.ok else _ok(o.warm),
-                  human_seconds(rw) if r.warm and r.warm.ok else _ok(r.warm), _ratio_text(ow, rw))
+    table.add_row(
+        label,
+        human_seconds(ow) if o.warm and o.warm.ok else _ok(o.warm),
+        human_seconds(rw) if r.warm and r.warm.ok else _ok(r.warm),
+        _ratio_text(ow, rw),
+    )
     if o.smoke or r.smoke:
         table.add_row("smoke command", _ok(o.smoke), _ok(r.smoke), "")
     if o.smoke_http or r.smoke_http:
         table.add_row("smoke http", _ok(o.smoke_http), _ok(r.smoke_http), "")
     errors = [d for d in report.config_diffs if d.severity == "error"]
     warns = [d for d in report.config_diffs if d.severity == "warning"]
-    cfg = Text("equivalent", style="green") if not errors else Text(
-        f"{len(errors)} difference(s)", style="bold red")
+    cfg = (
+        Text("equivalent", style="green")
+        if not errors
+        else Text(f"{len(errors)} difference(s)", style="bold red")
+    )
     if warns:
         cfg.append(f" (+{len(warns)} from base image)", style="yellow")
     table.add_row("image config", "", cfg, "")
@@ -197,8 +211,12 @@ def render_table(report: VerifyReport, console: Console) -> None:
         dt.add_column("severity")
         for d in report.config_diffs:
             style = "red" if d.severity == "error" else "yellow"
-            dt.add_row(d.key, json.dumps(d.original), json.dumps(d.rewritten),
-                       Text(d.severity, style=style))
+            dt.add_row(
+                d.key,
+                json.dumps(d.original),
+                json.dumps(d.rewritten),
+                Text(d.severity, style=style),
+            )
         console.print(dt)
     for res in (o, r):
         for what, b in (("build", res.build), ("warm rebuild", res.warm)):
@@ -207,8 +225,11 @@ def render_table(report: VerifyReport, console: Console) -> None:
                 console.print(Text(b.tail()))
         for what, c in (("smoke command", res.smoke), ("smoke http", res.smoke_http)):
             if c is not None and not c.ok:
-                console.print(f"[bold red]{res.label} {what} failed[/]: {c.detail}",
-                              markup=True, highlight=False)
+                console.print(
+                    f"[bold red]{res.label} {what} failed[/]: {c.detail}",
+                    markup=True,
+                    highlight=False,
+                )
     for note in report.notes:
         console.print(f"[yellow]note:[/] {note}")
     if report.passed:

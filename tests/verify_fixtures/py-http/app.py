@@ -1,4 +1,5 @@
 """Tiny HTTP app for msdfix verify tests (uses a PyPI dependency to prove pip works)."""
+
 import os
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
