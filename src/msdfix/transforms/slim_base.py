@@ -796,7 +796,11 @@ class SlimBase(Transform):
             yield self._explain(doc, ins, f"{image.name} is {family.note}")
         for cand in candidates:
             if cand.blocked:
-                yield self._explain(doc, ins, f"not `{_retag(word, cand.target)}`: {cand.blocked}")
+                # An already-small base that cannot go further to musl needs no explanation.
+                if not (cand.target.kind == "alpine" and is_small(image.tag)):
+                    yield self._explain(
+                        doc, ins, f"not `{_retag(word, cand.target)}`: {cand.blocked}"
+                    )
                 continue
             new = _retag(word, cand.target)
             message = f"`{word}` -> `{new}`"
