@@ -15,7 +15,7 @@ import click
 
 from msdfix import __version__
 from msdfix.config import ConfigError, find_config
-from msdfix.engine import InternalError, Settings, rewrite
+from msdfix.engine import InternalError, Settings, rewrite, tune_gc
 from msdfix.files import InputError, decode, discover, read, write_atomic
 from msdfix.model import BuildContext
 from msdfix.render.diff import print_diff, unified_diff
@@ -281,6 +281,7 @@ def _exit_code(reports: list[FileReport]) -> int:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: ``msdfix verify``/``msdfix pr`` subcommands, else the rewrite command."""
     args = list(sys.argv[1:] if argv is None else argv)
+    tune_gc()
     if args and args[0] in SUBCOMMANDS:
         command = _subcommand(args[0])
         command.main(args[1:], prog_name=f"msdfix {args[0]}")

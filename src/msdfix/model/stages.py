@@ -72,32 +72,38 @@ class Model:
 
     def stage_scope(self, stage: Stage, upto: Instruction | None = None) -> dict[str, str | None]:
         """ARG/ENV values visible in ``stage`` before ``upto`` (declared defaults only)."""
-        key = (stage.index, id(upto))
-        cache: dict[tuple[int, int], dict[str, str | None]] = self.__dict__.setdefault(
-            "_scopes", {}
-        )
-        if key not in cache:
-            scope: dict[str, str | None] = {}
-            chain = []
-            current: Stage | None = stage
-            while current is not None:
-                chain.append(current)
-                current = current.parent
-            for st in reversed(chain):
-                for ins in st.instructions:
-                    if ins is upto:
-                        break
-                    if ins.cmd == "env":
-                        for name, value in env_pairs(ins):
-                            scope[name] = unquote(expand(value, scope), ins.escape)
-                    elif ins.cmd == "arg":
-                        for name, value in env_pairs(ins):
-                            if value:
-                                scope[name] = unquote(expand(value, scope), ins.escape)
-                            else:
-                                scope.setdefault(name, self.global_args.get(name))
-            cache[key] = scope
-        return dict(cache[key])
+        before, final = self._scopes(stage)
+        return dict(before.get(id(upto), final) if upto is not None else final)
+
+    def _scopes(
+        self, stage: Stage
+    ) -> tuple[dict[int, dict[str, str | None]], dict[str, str | None]]:
+        """One sweep over the stage chain: the scope before each instruction, and at the end."""
+        cache: dict[int, tuple[dict[int, dict[str, str | None]], dict[str, str | None]]]
+        cache = self.__dict__.setdefault("_scope_cache", {})
+        if stage.index in cache:
+            return cache[stage.index]
+        chain = []
+        current: Stage | None = stage
+        while current is not None:
+            chain.append(current)
+            current = current.parent
+        scope: dict[str, str | None] = {}
+        before: dict[int, dict[str, str | None]] = {}
+        for st in reversed(chain):
+            for ins in st.instructions:
+                if st is stage:
+                    before[id(ins)] = scope
+                if ins.cmd not in ("env", "arg"):
+                    continue
+                scope = dict(scope)
+                for name, value in env_pairs(ins):
+                    if ins.cmd == "env" or value:
+                        scope[name] = unquote(expand(value, scope), ins.escape)
+                    else:
+                        scope.setdefault(name, self.global_args.get(name))
+        cache[stage.index] = (before, scope)
+        return before, scope
 
 
 def build_model(dockerfile: Dockerfile) -> Model:

@@ -27,7 +27,15 @@ class ToolCall:
 
 
 def program_args(command: Command) -> tuple[str, list[str]]:
-    """Program name and arguments, looking through sudo/env/``python -m``."""
+    """Program name and arguments, looking through sudo/env/``python -m`` (computed once)."""
+    cached: tuple[str, list[str]] | None = command.__dict__.get("_program_args")
+    if cached is None:
+        cached = _program_args(command)
+        command.__dict__["_program_args"] = cached
+    return cached[0], list(cached[1])
+
+
+def _program_args(command: Command) -> tuple[str, list[str]]:
     argv = command.argv
     while argv and (argv[0] in _WRAPPERS or argv[0] == "env"):
         argv = [a for a in argv[1:]]

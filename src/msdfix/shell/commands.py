@@ -5,7 +5,8 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from typing import NamedTuple
 
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
@@ -18,6 +19,7 @@ NESTING = {
     "compound_statement", "function_definition", "c_style_for_statement",
     "command_substitution", "process_substitution",
 }  # fmt: skip
+SKIP = {"variable_assignment", "comment", "heredoc_body", "file_redirect", "test_command"}
 WORD_TYPES = {
     "word", "string", "raw_string", "concatenation", "number", "simple_expansion",
     "expansion", "ansi_c_string", "translated_string", "command_substitution",
@@ -27,8 +29,7 @@ WORD_TYPES = {
 _QUOTING = re.compile(r"[\"'\\]")
 
 
-@dataclass(frozen=True)
-class Word:
+class Word(NamedTuple):
     """One shell word: its unquoted value and its span in the script."""
 
     value: str
@@ -49,12 +50,12 @@ class Command:
     nested: bool
     redirects: list[str] = field(default_factory=list)
 
-    @property
+    @cached_property
     def argv(self) -> list[str]:
         """Unquoted words, command name first."""
         return [w.value for w in self.words]
 
-    @property
+    @cached_property
     def name(self) -> str:
         """Base name of the program (``/usr/bin/pip3`` gives ``pip3``)."""
         return posixpath.basename(self.words[0].value) if self.words else ""
@@ -84,7 +85,7 @@ class _Offsets:
         return byte if self.ascii else self.table[byte]
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def _cached(script: str) -> tuple[Command, ...]:
     return tuple(_parse(script))
 
@@ -112,6 +113,8 @@ def _parse(script: str) -> list[Command]:
         if node.child_count == 0 and node.type in OPERATORS:
             state["op"] = node.type
             return
+        if node.type in WORD_TYPES or node.type in SKIP:
+            return
         inner = nested or node.type in NESTING
         for child in node.children:
             visit(child, inner)
@@ -125,14 +128,15 @@ def _command(node: Node, script: str, text, offsets, state, nested: bool) -> Com
     assignments: dict[str, str] = {}
     redirects: list[str] = []
     for child in node.children:
-        if child.type == "variable_assignment" and not words:
-            name, _, value = text(child).partition("=")
-            assignments[name] = unquote(value)
-        elif child.type == "command_name" or child.type in WORD_TYPES:
+        kind = child.type
+        if kind == "command_name" or kind in WORD_TYPES:
             start, end = offsets(child.start_byte), offsets(child.end_byte)
             raw = script[start:end]
             words.append(Word(unquote(raw) if _QUOTING.search(raw) else raw, start, end))
-        elif "redirect" in child.type:
+        elif kind == "variable_assignment" and not words:
+            name, _, value = text(child).partition("=")
+            assignments[name] = unquote(value)
+        elif "redirect" in kind:
             redirects.append(text(child))
     parent = node.parent
     if parent is not None and parent.type == "redirected_statement":

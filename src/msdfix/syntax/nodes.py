@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 WHITESPACE = " \t\v\f\r"
 
 
-@dataclass(frozen=True)
-class Segment:
+class Segment(NamedTuple):
     """A run of the logical line copied verbatim from the physical text."""
 
     logical: int
@@ -18,8 +18,7 @@ class Segment:
     length: int
 
 
-@dataclass(frozen=True)
-class Flag:
+class Flag(NamedTuple):
     """A builder flag such as ``--mount=type=cache,target=/x`` (offsets are physical)."""
 
     name: str
@@ -40,8 +39,7 @@ class Heredoc:
     content: str
 
 
-@dataclass(frozen=True)
-class Trivia:
+class Trivia(NamedTuple):
     """Blank lines, comments and parser directives not owned by an instruction."""
 
     kind: str  # "blank" | "comment" | "directive"

@@ -8,7 +8,7 @@ RUN/COPY/ADD (and ONBUILD of those). Unlike BuildKit it keeps every byte: nodes 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from msdfix.syntax.nodes import Dockerfile, Flag, Heredoc, Instruction, Segment, Trivia
 
@@ -19,6 +19,7 @@ KNOWN_INSTRUCTIONS = frozenset(
 HEREDOC_INSTRUCTIONS = frozenset({"run", "copy", "add"})
 DIRECTIVE_RE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
 HEREDOC_WORD_RE = re.compile(r"^(\d*)<<(-?)([^<]*)$")
+_KEYWORD_RE = re.compile(r"[^\t\v\f\r ]+")
 WHITESPACE_RE = re.compile(r"[\t\v\f\r ]+")
 GO_SPACE = " \t\n\v\f\r\x85\xa0"
 
@@ -32,8 +33,7 @@ class ParseError(Exception):
         self.line = line
 
 
-@dataclass
-class _Line:
+class _Line(NamedTuple):
     start: int
     end: int
     number: int
@@ -59,7 +59,7 @@ def _lines(text: str) -> list[_Line]:
 
 
 def _is_comment(body: str) -> bool:
-    return body.lstrip(GO_SPACE).startswith("#")
+    return body[:1] == "#" or body.lstrip(GO_SPACE)[:1] == "#"
 
 
 def _lstrip_len(body: str) -> int:
@@ -140,8 +140,9 @@ class _Parser:
         self, index: int, lead: int, content_end: int, continued: bool
     ) -> tuple[Instruction, int]:
         first = self.lines[index]
-        logical = first.body[lead:content_end]
-        segments = [Segment(0, first.body_start + lead, len(logical))]
+        pieces = [first.body[lead:content_end]]
+        size = len(pieces[0])
+        segments = [Segment(0, first.body_start + lead, size)]
         index += 1
         while continued and index < len(self.lines):
             line = self.lines[index]
@@ -150,11 +151,13 @@ class _Parser:
                 continue
             cont = self._continuation_end(line.body)
             piece = line.body if cont is None else line.body[:cont]
-            segments.append(Segment(len(logical), line.body_start, len(piece)))
-            logical += piece
+            segments.append(Segment(size, line.body_start, len(piece)))
+            pieces.append(piece)
+            size += len(piece)
             continued = cont is not None
+        logical = "".join(pieces)
         last_line = self.lines[index - 1]
-        keyword_match = re.match(r"[^\t\v\f\r ]+", logical.lstrip(GO_SPACE))
+        keyword_match = _KEYWORD_RE.match(logical, _lstrip_len(logical))
         keyword = keyword_match.group(0) if keyword_match else ""
         kw_offset = _lstrip_len(logical)
         if keyword.lower() not in KNOWN_INSTRUCTIONS:

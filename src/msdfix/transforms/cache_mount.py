@@ -58,6 +58,9 @@ _MANAGER_WORDS = re.compile(
         )
     )
 )
+_CLEANERS = {"rm", "sudo", "env"} | {
+    p.rsplit("/", 1)[-1] for m in MANAGERS for c in m.clean_commands for p in c[:1]
+}
 ROOT_USERS = {"root", "0", "0:0", "root:root", "root:0", "0:root"}
 # Programs a later RUN may run that never read a dependency store.
 HARMLESS = {
@@ -326,6 +329,8 @@ class CacheMount(Transform):
                     )
                     removed.append(f"{word.value}` -> `{replacement}")
         for index, command in enumerate(script.commands):
+            if command.name not in _CLEANERS:
+                continue
             if _pointless(command, mounted, [c.manager for c in calls]):
                 span = command_removal(script, index)
                 if span and not any(e.start < span[1] and span[0] < e.end for e in plan.edits):
