@@ -39,6 +39,9 @@ class PackageManager:
     clean_commands: tuple[tuple[str, ...], ...] = ()  # argv prefixes that only empty the cache
     runtime_users: tuple[tuple[str, ...], ...] = ()  # CMD argv prefixes that read the cache
     system: bool = False  # caches outside HOME (root-only system package managers)
+    # hadolint (DL3032/DL3040) wants the cleanup even with a mount: never remove it, and add no
+    # mount to a RUN that empties the cache anyway.
+    keeps_cleanup: bool = False
     replace_flags: dict[str, str] = field(default_factory=dict)
 
 
@@ -67,14 +70,18 @@ MANAGERS: tuple[PackageManager, ...] = (
         ("dnf", "dnf5"),
         ("install", "upgrade", "update", "makecache", "builddep", "reinstall"),
         (CacheDir("/var/cache/dnf", locked=True),),
+        clean_commands=(("dnf", "clean"), ("dnf5", "clean")),
         system=True,
+        keeps_cleanup=True,
     ),
     PackageManager(
         "yum",
         ("yum", "microdnf"),
         ("install", "upgrade", "update", "makecache", "reinstall"),
         (CacheDir("/var/cache/yum", locked=True),),
+        clean_commands=(("yum", "clean"), ("microdnf", "clean")),
         system=True,
+        keeps_cleanup=True,
     ),
     PackageManager(
         "pip",

@@ -47,9 +47,11 @@ from msdfix.shell.script import RunScript, run_script
 from msdfix.syntax import Instruction
 from msdfix.transforms.base import Transform, register
 
+# Debian/Ubuntu images delete downloaded .debs after each install (apt.conf.d/docker-clean);
+# turn that off so the /var/cache/apt mount keeps them (Docker's documented recipe).
 DOCKER_CLEAN = (
-    "rm -f /etc/apt/apt.conf.d/docker-clean; "
-    "echo 'Binary::apt::APT::Keep-Downloaded-Packages \"true\";' > /etc/apt/apt.conf.d/keep-cache"
+    "rm -f /etc/apt/apt.conf.d/docker-clean",
+    "echo 'Binary::apt::APT::Keep-Downloaded-Packages \"true\";' > /etc/apt/apt.conf.d/keep-cache",
 )
 _MANAGER_WORDS = re.compile(
     "|".join(
@@ -220,7 +222,9 @@ class CacheMount(Transform):
         berry = _berry(doc)
         runtime = _runtime_prefixes(doc)
         for stage in doc.model.stages:
-            clean_added = any("docker-clean" in i.args for i in _stage_chain_runs(stage))
+            clean_added = any(
+                "docker-clean" in doc.text[i.start : i.end] for i in _stage_chain_runs(stage)
+            )
             runs = stage.of("run")
             for position, ins in enumerate(runs):
                 if not _MANAGER_WORDS.search(ins.logical) and not ins.heredocs:
@@ -233,31 +237,25 @@ class CacheMount(Transform):
                     continue
                 plan = self._plan(doc, stage, ins, script, calls, runtime, runs[position + 1 :])
                 if not plan.mounts and not plan.edits:
+                    if plan.notes:  # explain why this package-manager RUN is left alone
+                        yield doc.fix(self.id, ins, "; ".join(plan.notes), [])
                     continue
                 edits = list(plan.edits)
-                if plan.mounts:
-                    edits.append(
-                        Edit(
-                            ins.physical(ins.args_start),
-                            ins.physical(ins.args_start),
-                            _flags_text(doc, ins, plan.mounts),
-                        )
-                    )
-                needs_apt = any(
-                    m.manager.id == "apt" and m.target == "/var/cache/apt" for m in plan.mounts
-                )
-                if needs_apt and not clean_added:
-                    edits.append(
-                        Edit(
-                            ins.comment_start,
-                            ins.comment_start,
-                            f"{ins.keyword} {DOCKER_CLEAN}{doc.newline}",
-                        )
-                    )
+                needs_apt = any(m.target == "/var/cache/apt" for m in plan.mounts)
+                prefix = ""
+                if needs_apt and not clean_added and script.editable:
                     clean_added = True
                     plan.notes.append("keep downloaded .debs (docker-clean off)")
-                yield doc.fix(self.id, ins, _message(plan), edits,
-                              Applicability.UNSAFE if plan.unsafe_reason else Applicability.SAFE)  # fmt: skip
+                    if script.heredoc_start is None:
+                        joiner = f" {doc.dockerfile.escape}{doc.newline}    && "
+                        prefix = joiner.join(DOCKER_CLEAN) + joiner
+                    else:
+                        edits.append(_heredoc_prefix(doc, script))
+                if plan.mounts:
+                    at = ins.physical(ins.args_start)
+                    edits.append(Edit(at, at, _flags_text(doc, ins, plan.mounts) + prefix))
+                applicability = Applicability.UNSAFE if plan.unsafe_reason else Applicability.SAFE
+                yield doc.fix(self.id, ins, _message(plan), edits, applicability)
 
     def _plan(
         self,
@@ -284,6 +282,13 @@ class CacheMount(Transform):
                 "PIP_NO_CACHE_DIR" in resolver.scope
                 or "PIP_NO_CACHE_DIR" in call.command.assignments
             ):
+                continue
+            if manager.keeps_cleanup and any(
+                _pointless(c, _manager_targets(resolver, call), [manager]) for c in script.commands
+            ):
+                plan.notes.append(
+                    f"{manager.id}: the RUN empties its cache, so a mount keeps nothing"
+                )
                 continue
             if final_chain and any(
                 p[: len(r)] == list(r) for p in runtime for r in manager.runtime_users
@@ -328,10 +333,13 @@ class CacheMount(Transform):
                         )
                     )
                     removed.append(f"{word.value}` -> `{replacement}")
+        kept = [t for c in calls if c.manager.keeps_cleanup for t in _manager_targets(resolver, c)]
+        removable = [m for m in mounted if not any(_within(m, k) or _within(k, m) for k in kept)]
+        cleaners = [c.manager for c in calls if not c.manager.keeps_cleanup]
         for index, command in enumerate(script.commands):
             if command.name not in _CLEANERS:
                 continue
-            if _pointless(command, mounted, [c.manager for c in calls]):
+            if _pointless(command, removable, cleaners):
                 span = command_removal(script, index)
                 if span and not any(e.start < span[1] and span[0] < e.end for e in plan.edits):
                     plan.edits.append(Edit(*span, ""))
@@ -339,6 +347,20 @@ class CacheMount(Transform):
         if removed:
             plan.notes.append("dropped " + ", ".join(f"`{r}`" for r in removed))
         return plan
+
+
+def _heredoc_prefix(doc: Document, script: RunScript) -> Edit:
+    """Insert the docker-clean lines at the top of a heredoc script (after a shebang)."""
+    assert script.heredoc_start is not None
+    at = script.heredoc_start
+    offset = 0
+    for line in script.text.splitlines(keepends=True):  # after a shebang and `set -e` lines
+        if not (line.startswith("#!") or line.lstrip().startswith("set ")):
+            break
+        offset += len(line)
+    at += offset
+    lines = "".join(f"{line}{doc.newline}" for line in DOCKER_CLEAN)
+    return Edit(at, at, lines)
 
 
 def _stage_chain_runs(stage: Stage) -> list[Instruction]:
