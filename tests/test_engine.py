@@ -210,3 +210,20 @@ def test_generated_dockerfiles_rewrite_cleanly(text: str, unsafe: bool) -> None:
     assert not again.changed
     if "\r\n" in text:
         assert result.output.count("\n") == result.output.count("\r\n")
+
+
+def test_a_fix_may_declare_the_config_it_changes(register_transform) -> None:
+    @register_transform
+    class Expose(Transform):
+        id, title, order = "test-expose", "test", 99
+
+        def check(self, doc: Document) -> Iterable[Fix]:
+            ins = doc.dockerfile.instructions[-1]
+            if "8080" not in ins.args:
+                fix = doc.fix(self.id, ins, "port", [Edit(ins.end - 3, ins.end - 1, "8080")])
+                fix.changes_config = frozenset({"expose"})
+                yield fix
+
+    assert rewrite("FROM alpine\nEXPOSE 80\n", settings=_only("test-expose")).output.endswith(
+        "8080\n"
+    )

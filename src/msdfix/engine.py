@@ -207,6 +207,7 @@ def _verify(before: Dockerfile, result: Result, context: BuildContext, settings:
     # transform over the final output proposed nothing, which is exactly what a second run does.
     used = {f.transform for f in result.applied}
     allowed = set().union(*(t.changes_config for t in settings.enabled() if t.id in used))
+    allowed.update(*(f.changes_config for f in result.applied))
     old = final_config(Document(before, context).model)
     new = final_config(Document(after, context).model)
     for key in sorted(set(old) | set(new)):

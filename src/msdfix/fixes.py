@@ -33,6 +33,9 @@ class Fix:
     line: int
     end_line: int
     edits: list[Edit] = field(default_factory=list)
+    # Final-image settings this fix changes on purpose (e.g. {"cmd", "expose"}); the engine
+    # refuses any other change of the final stage's observable configuration.
+    changes_config: frozenset[str] = frozenset()
 
     @property
     def span(self) -> tuple[int, int]:
