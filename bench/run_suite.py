@@ -141,6 +141,16 @@ def row_for(name: str, rep: VerifyReport | None, smoke: Smoke, error: str = "") 
     ]
 
 
+def markdown_table(table: Table) -> str:
+    """The rich table as a Markdown table (for the README)."""
+    columns = [str(c.header) for c in table.columns]
+    cells = [[str(cell) for cell in column.cells] for column in table.columns]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in zip(*cells, strict=True):
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("apps", nargs="*", help="app names (default: every dir in bench/apps)")
@@ -151,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         metavar="DIR",
         help="write each rewritten Dockerfile to DIR/<app>.Dockerfile",
     )
+    ap.add_argument("--markdown", type=Path, help="also write the table as Markdown to this file")
     ap.add_argument("--unsafe-fixes", action="store_true")
     ap.add_argument("--keep-images", action="store_true")
     ap.add_argument("--http-timeout", type=float, default=45.0)
@@ -238,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
                         err.print(f"[red]{name} {res.label} {what} failed:[/]\n{b.tail(15)}")
     out.print(table)
     out.print(f"total {time.monotonic() - started:.0f}s")
+    if args.markdown:
+        args.markdown.write_text(markdown_table(table))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
     return 0 if all_ok else 1
