@@ -28,6 +28,7 @@ TOOLCHAIN_IMAGES: dict[str, str] = {
 GO_STATIC_RUNTIME = "gcr.io/distroless/static-debian12"
 GO_GLIBC_RUNTIME = "gcr.io/distroless/base-debian12"
 RUST_RUNTIME = "gcr.io/distroless/cc-debian12"  # glibc, libgcc_s, libssl3, CA certificates
+RUST_CARGO_HOME = "/usr/local/cargo"  # CARGO_HOME of the rust images: `cargo install` -> bin/
 RUST_TRIXIE_FROM = (1, 89)  # rust:<version> tags without a release are trixie from here on
 DEBIAN_SLIM = "debian:{codename}-slim"
 ALPINE_RUNTIME = "alpine:{version}"
@@ -214,3 +215,53 @@ def dotnet_runtime(tag: str | None, web: bool) -> str | None:
         return None
     image = "aspnet" if web else "runtime"
     return f"mcr.microsoft.com/dotnet/{image}:{match.group(1)}{match.group(2) or ''}"
+
+
+# ---------------------------------------------------------------- frontends and static servers
+
+# Programs of a JavaScript frontend build run inside another ecosystem's stage.
+FRONTEND_TOOLS = frozenset({"npm", "npx", "yarn", "yarnpkg", "pnpm", "corepack"})
+# OS packages that only provide the frontend toolchain (not needed once it has its own stage).
+FRONTEND_PACKAGES = frozenset({"nodejs", "npm", "yarn", "yarnpkg", "node-gyp"})
+# Major version of the distribution's ``nodejs`` package.
+DEBIAN_NODEJS = {"buster": "10", "bullseye": "12", "bookworm": "18", "trixie": "20"}
+ALPINE_NODEJS = {"3.16": "16", "3.17": "18", "3.18": "18", "3.19": "20", "3.20": "20", "3.21": "22"}
+DEFAULT_NODE_MAJOR = "18"
+# golang:<version> tags without a release name: the Debian release they are built on.
+GOLANG_RELEASES = (((1, 16), "bullseye"), ((1, 20), "bookworm"), ((1, 24), None))
+
+NGINX_RUNTIME = "nginx:1.25-alpine"
+NGINX_HTML = "/usr/share/nginx/html"
+NGINX_PORT = "80"
+
+
+def golang_release(tag: str | None) -> str | None:
+    """The Debian release of a golang:<tag> image, or None when unknown (alpine, new, odd)."""
+    codename = debian_codename(tag)
+    if codename or "alpine" in (tag or ""):
+        return codename
+    match = re.match(r"^(\d+)\.(\d+)", tag or "")
+    if match is None:
+        return None
+    version = (int(match.group(1)), int(match.group(2)))
+    found = None
+    for since, release in GOLANG_RELEASES:
+        if version >= since:
+            found = release
+    return found
+
+
+def frontend_node(tag: str | None, ecosystem: str) -> tuple[str, bool]:
+    """(node image with the Node major the stage's OS packages install, known) for a frontend.
+
+    Known: the distribution release (and so its ``nodejs`` major) is certain; otherwise the
+    default major is a guess.
+    """
+    alpine = alpine_version(tag)
+    if alpine is not None:
+        major = ALPINE_NODEJS.get(alpine)
+        exact = bool(major) and re.search(r"alpine3\.\d+", tag or "") is not None
+        return f"node:{major or DEFAULT_NODE_MAJOR}-alpine", exact
+    release = golang_release(tag) if ecosystem == "go" else debian_codename(tag)
+    major = DEBIAN_NODEJS.get(release or "")
+    return f"node:{major or DEFAULT_NODE_MAJOR}-slim", major is not None

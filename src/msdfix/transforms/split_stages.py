@@ -68,7 +68,8 @@ from dataclasses import dataclass, field
 from msdfix.document import Document
 from msdfix.fixes import Applicability, Edit, Fix, apply_edits
 from msdfix.knowledge import ecosystems as eco
-from msdfix.model import Stage
+from msdfix.knowledge.images import NODE_NATIVE
+from msdfix.model import Stage, frontend
 from msdfix.model.artifacts import (
     SYSTEM_DIRS,
     ContextCopy,
@@ -90,7 +91,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-BUILD, RUNTIME, PRUNE = "build", "runtime", "prod-deps"
+BUILD, RUNTIME, PRUNE, FRONTEND = "build", "runtime", "prod-deps", "frontend"
 MOVE = {"expose", "cmd", "entrypoint", "healthcheck", "stopsignal", "label", "volume", "maintainer"}
 REPEAT = {"arg", "env", "workdir", "user", "shell"}
 SETUP = {
@@ -211,6 +212,8 @@ class _Plan:
     unsafe: str | None = None
     moves: dict[str, str] = field(default_factory=dict)  # copied to another path (runtime PATH)
     same_family: bool = False  # the runtime image has the build image's environment
+    head: str = ""  # stages inserted before the build stage (a frontend)
+    head_at: int = 0
 
 
 class _Analysis:
@@ -229,6 +232,9 @@ class _Analysis:
         self.setup_runs: list[Instruction] = []
         self.unknown: list[tuple[Instruction, str]] = []
         self.scripts: list[_Call] = []  # interpreter runs of the app's own code
+        self.frontend_runs: list[Instruction] = []  # npm/yarn/pnpm-only RUNs of a non-node stage
+        self.skip_rel: str | None = None  # context dir the runtime does not need (frontend)
+        self.mixed: set[int] = set()  # RUNs mixing a frontend build with other steps
         copies = context_copies(self.model, stage, self.dirs)
         if copies is None:
             raise _Decline("a COPY/ADD reads a URL, another image or a variable path")
@@ -256,8 +262,12 @@ class _Analysis:
                 for r in command.redirects
             )
             if program in OS_MANAGERS:
-                self._os_packages(program, args)
+                self.apk = self.apk or program == "apk"
+                self.packages += _os_packages(args)
                 kinds.add("os")
+            elif self.eco != "node" and program in eco.FRONTEND_TOOLS:
+                self.calls.append(call)
+                kinds.add("frontend")
             elif program in tools or posixpath.basename(program) in tools:
                 self.calls.append(call)
                 kinds.add("build")
@@ -272,21 +282,12 @@ class _Analysis:
                 kinds.add("unknown")
         if kinds == {"setup"}:
             self.setup_runs.append(ins)
-
-    def _os_packages(self, program: str, args: list[str]) -> None:
-        words = [a for a in args if not a.startswith("-")]
-        if not words or words[0] not in ("install", "add"):
-            return
-        self.apk = self.apk or program == "apk"
-        skip = False
-        for arg in args[args.index(words[0]) + 1 :]:
-            if skip:
-                skip = False
-                continue
-            if arg in ("-t", "--virtual", "-o", "--option", "--repository", "-X"):
-                skip = True
-            elif not arg.startswith("-"):
-                self.packages.append(re.split(r"[=<>~]", arg)[0])
+        elif kinds == {"frontend"}:
+            self.frontend_runs.append(ins)
+        elif "frontend" in kinds:
+            first = next(c for c in self.calls if c.ins is ins and c.program in eco.FRONTEND_TOOLS)
+            self.unknown.append((ins, first.program))
+            self.mixed.add(id(ins))
 
     def scope(self, ins: Instruction | None = None) -> dict[str, str]:
         return {k: v for k, v in self.model.stage_scope(self.stage, ins).items() if v is not None}
@@ -303,6 +304,24 @@ class _Analysis:
 
         value = expand(word, self.scope())
         return None if "$" in value else value
+
+
+def _os_packages(args: list[str]) -> list[str]:
+    """Packages an ``apt-get install``/``apk add`` call installs."""
+    words = [a for a in args if not a.startswith("-")]
+    if not words or words[0] not in ("install", "add"):
+        return []
+    found: list[str] = []
+    skip = False
+    for arg in args[args.index(words[0]) + 1 :]:
+        if skip:
+            skip = False
+            continue
+        if arg in ("-t", "--virtual", "-o", "--option", "--repository", "-X"):
+            skip = True
+        elif not arg.startswith("-"):
+            found.append(re.split(r"[=<>~]", arg)[0])
+    return found
 
 
 def _line(doc: Document, keyword: str) -> str:
@@ -343,7 +362,9 @@ def _context_paths(a: _Analysis, ecosystem: str | None) -> _RuntimeFiles:
     patterns = [re.compile(p) for p in SOURCE_ONLY[ecosystem] + COMMON_SOURCE]
     for copy in a.copies:
         for rel, dest in copy.context_files(a.ctx):
-            if any(p.fullmatch(rel) for p in patterns):
+            if any(p.fullmatch(rel) for p in patterns) or (
+                a.skip_rel is not None and within(rel, a.skip_rel)
+            ):
                 continue
             paths.append(_top(dest, copy.dest) if copy.into_dir else dest)
     return _RuntimeFiles(_dedupe(paths), False)
@@ -574,10 +595,8 @@ def _rust(a: _Analysis) -> _Plan:
     artefacts: list[str] = []
     for call in builds:
         if call.sub == "install":
-            raise _Decline(
-                f"`cargo install` at line {call.ins.start_line} "
-                "puts the binary on the build image's PATH only"
-            )
+            artefacts += _cargo_install(a, call)
+            continue
         out = _cargo_dir(a, call)
         names = _cargo_bins(a, call)
         if names is None:
@@ -591,6 +610,11 @@ def _rust(a: _Analysis) -> _Plan:
     moves = _check_entry_runs(a, artefacts)
     files = _context_paths(a, "rust")
     plan = _Plan(_debian(a), _dedupe(artefacts + files.paths), moves=moves)
+    plan.notes += [
+        f"{src}{' (`cargo install` output)' if src.endswith('/bin/' + posixpath.basename(src)) else ''}"
+        f" is copied to {dst} (on the runtime PATH)"
+        for src, dst in moves.items()
+    ]
     bare = a.entry is not None and not a.entry.shell and not a.setup_runs
     if bare and eco.glibc_at_most_bookworm(a.stage.image.tag):
         plan.runtime, plan.shell = eco.RUST_RUNTIME, False
@@ -636,11 +660,34 @@ def _cargo_dir(a: _Analysis, call: _Call) -> str:
     return resolve(profile, resolve(triple, path) if triple else path)
 
 
-def _cargo_bins(a: _Analysis, call: _Call) -> list[str] | None:
+def _cargo_install(a: _Analysis, call: _Call) -> list[str]:
+    """Binaries `cargo install --path X` puts in $CARGO_HOME/bin (/usr/local/cargo/bin)."""
+    line = call.ins.start_line
+    path = _opt(call.args, "--path")
+    if path is None or {"--git", "--example", "--examples"} & set(call.args):
+        raise _Decline(f"`cargo install` at line {line} does not build the copied sources")
+    scope = {**a.scope(call.ins), **call.command.assignments}
+    root = (
+        _opt(call.args, "--root")
+        or scope.get("CARGO_INSTALL_ROOT")
+        or scope.get("CARGO_HOME")
+        or eco.RUST_CARGO_HOME
+    )
+    crate = resolve(path, call.cwd)
+    rel = _context_dir(a, crate, call.ins)
+    if "$" in root + path or rel is None:
+        raise _Decline(f"cannot tell what `cargo install` at line {line} builds or where")
+    names = _cargo_bins(a, call, rel)
+    if names is None:
+        raise _Decline(f"cannot tell the binary name of `cargo install` at line {line}")
+    return [resolve(n, resolve("bin", resolve(root, call.cwd))) for n in names]
+
+
+def _cargo_bins(a: _Analysis, call: _Call, rel: str = "") -> list[str] | None:
     explicit = [call.args[i + 1] for i, x in enumerate(call.args[:-1]) if x == "--bin"]
     if explicit:
         return explicit
-    text = a.ctx.read_text("Cargo.toml")
+    text = a.ctx.read_text(posixpath.join(rel, "Cargo.toml"))
     if text is None:
         return None
     try:
@@ -651,7 +698,7 @@ def _cargo_bins(a: _Analysis, call: _Call) -> list[str] | None:
         raise _Decline("Cargo workspace: cannot tell which binary is built")
     names = [b["name"] for b in data.get("bin", []) if isinstance(b, dict) and "name" in b]
     package = data.get("package", {}).get("name")
-    if (not names or a.ctx.exists("src/main.rs")) and package:
+    if (not names or a.ctx.exists(posixpath.join(rel, "src/main.rs"))) and package:
         names.append(package)
     return names or None
 
@@ -939,6 +986,281 @@ PLANNERS = {
 }
 
 
+# ---------------------------------------------------------------- several apps: a frontend stage
+
+
+@dataclass
+class _Frontend:
+    runs: list[Instruction]  # RUNs that install and build it (moved to its own stage)
+    dir: str  # image path of the frontend app (its package.json)
+    rel: str  # the same directory in the build context
+    out: str  # image path of the build output
+    image: str
+    unsafe: str | None = None
+    note: str = ""
+
+
+def _global(call: _Call) -> bool:
+    return "-g" in call.args or "--global" in call.args or call.sub == "global"
+
+
+def _frontend(a: _Analysis) -> _Frontend | None:
+    """A frontend built next to the backend, planned as its own stage (None: there is none).
+
+    Updates the analysis: the frontend's calls, scripts and OS toolchain packages are no longer
+    the backend's, and its sources are not copied to the runtime.
+    """
+    node = a.eco == "node"
+    runs = _node_frontend_runs(a) if node else a.frontend_runs
+    if not runs:
+        return None
+    try:
+        front = _frontend_plan(a, runs)
+    except _Decline:
+        if node:
+            return None  # one Node app after all: the single-app split applies
+        raise
+    a.calls = [c for c in a.calls if c.ins not in runs]
+    a.scripts = [c for c in a.scripts if c.ins not in runs]
+    if not node:
+        a.packages = [p for p in a.packages if p not in eco.FRONTEND_PACKAGES]
+        a.skip_rel = front.rel
+    return front
+
+
+def _node_frontend_runs(a: _Analysis) -> list[Instruction]:
+    """RUNs of a Node stage that only install/build an app in another directory than the CMD's."""
+    cwds: dict[int, set[str]] = {}
+    for call in a.calls:
+        cwds.setdefault(id(call.ins), set()).add("-g" if _global(call) else call.cwd)
+    backend = a.final_dir
+    if not any(c.cwd == backend and c.sub in ("ci", "install", "i") for c in a.calls):
+        return []
+    unknown = {id(i) for i, _ in a.unknown}
+    runs, dirs = [], set()
+    for ins in a.stage.of("run"):
+        found = cwds.get(id(ins), set())
+        if not found or backend in found or "-g" in found:
+            continue
+        if len(found) > 1 or id(ins) in unknown or ins in a.setup_runs:
+            return []
+        runs.append(ins)
+        dirs |= found
+    return runs if len(dirs) == 1 else []
+
+
+def _frontend_plan(a: _Analysis, runs: list[Instruction]) -> _Frontend:
+    calls = [c for c in a.calls if c.ins in runs]
+    local = [c for c in calls if not _global(c) and c.program != "corepack"]
+    dirs = {c.cwd for c in local}
+    if len(dirs) != 1:
+        raise _Decline("the frontend build runs in several directories")
+    app = dirs.pop()
+    if not a.ctx.present:
+        raise _Decline("no build context: cannot tell where the frontend build writes")
+    last = runs[-1]
+    if any(u.args.strip() not in ROOT for u in a.stage.of("user") if u.start < last.start):
+        raise _Decline("the frontend build runs as a non-root user")
+    rel = _context_dir(a, app, last)
+    if rel is None:
+        raise _Decline(f"the frontend directory {app} is not copied whole from the build context")
+    if rel == "" and a.eco != "node":
+        raise _Decline("the frontend shares the build context's root with the backend")
+    package = frontend.package_json(a.ctx, rel)
+    if package is None:
+        raise _Decline(f"no package.json in the frontend directory {rel or '.'}")
+    outs = set()
+    for call in local:
+        argv = [call.program, *call.args]
+        if call.program in frontend.RUNNERS and frontend.is_build(argv, package):
+            script = frontend.script_of(argv, package)
+            outs.add(frontend.output_dir(a.ctx, rel, script, package) if script else None)
+    if not outs:
+        raise _Decline(f"the frontend in {app} is installed but not built")
+    out = outs.pop() if len(outs) == 1 else None
+    embeds = [posixpath.relpath(e, rel) for e in _go_embeds(a) if within(e, rel) and e != rel]
+    if out is None and a.eco == "go" and len(embeds) == 1:
+        out = embeds[0]  # the Go code embeds the directory the build writes
+    if out is None:
+        raise _Decline(f"cannot tell where the frontend build in {app} writes its output")
+    if a.eco == "node":
+        return _Frontend(runs, app, rel, resolve(out, app), a.stage.image.raw)
+    if not {"nodejs", "npm"} & set(a.packages):
+        raise _Decline("cannot tell which Node.js the frontend build uses")
+    image, known = eco.frontend_node(a.stage.image.tag, a.eco)
+    lock = (a.ctx.read_text(posixpath.join(rel, "package-lock.json")) or "") + (
+        a.ctx.read_text(posixpath.join(rel, "yarn.lock")) or ""
+    )
+    if any(re.search(rf'node_modules/{re.escape(m)}"|^"?{re.escape(m)}@', lock, re.M)
+           for m in NODE_NATIVE):  # fmt: skip
+        image = image.replace("-slim", "")  # native modules need the full image's compilers
+    note = f"the frontend in {app} is built in its own stage on {image}"
+    unsafe = None
+    if not known:
+        unsafe = f"the Node.js major of the frontend build is a guess ({image})"
+    else:
+        note += " (the Node.js major of the distribution's nodejs package)"
+    return _Frontend(runs, app, rel, resolve(out, app), image, unsafe, note)
+
+
+def _context_dir(a: _Analysis, app: str, before: Instruction) -> str | None:
+    """The context directory copied whole to ``app`` (None: not copied from one directory)."""
+    for copy in reversed([c for c in a.copies if c.ins.start < before.start]):
+        if not within(app, copy.dest) or not copy.into_dir:
+            continue
+        if len(copy.sources) != 1 or any(ch in copy.sources[0] for ch in "*?["):
+            if within(copy.dest, app):
+                continue  # a subset (manifests first): the whole directory follows
+            return None
+        src = posixpath.normpath(copy.sources[0]).lstrip("/")
+        rel = posixpath.normpath(posixpath.join(src, posixpath.relpath(app, copy.dest)))
+        if rel.startswith(".."):
+            return None
+        return "" if rel == "." else rel
+    return None
+
+
+def _go_embeds(a: _Analysis) -> list[str]:
+    """Context paths named by ``//go:embed`` directives (glob suffixes dropped)."""
+    if a.eco != "go":
+        return []
+    found = []
+    for rel in a.ctx.glob("*.go"):
+        for line in re.findall(r"^//go:embed\s+(.+)$", a.ctx.read_text(rel) or "", re.M):
+            for pattern in line.split():
+                pattern = pattern.strip("\"`").removeprefix("all:")
+                pattern = re.split(r"[*?\[]", pattern)[0].rstrip("/")
+                if pattern:
+                    found.append(posixpath.normpath(posixpath.join(posixpath.dirname(rel), pattern)))
+    return found
+
+
+def _apply_frontend(a: _Analysis, plan: _Plan, front: _Frontend) -> None:
+    """Move the frontend RUNs to a stage of their own; its output goes into the build stage."""
+    doc, nl, text = a.doc, a.doc.newline, a.doc.text
+    last = front.runs[-1]
+    for ins in front.runs[:-1]:
+        plan.build_edits.append(Edit(ins.comment_start, ins.end, ""))
+    copy = _copy_line(doc, FRONTEND, front.out, front.out, None)
+    plan.build_edits.append(Edit(last.comment_start, last.end, copy + nl))
+    if a.eco != "node":
+        for ins in a.stage.of("run"):
+            if _frontend_toolchain_only(a, ins):
+                plan.build_edits.append(Edit(ins.comment_start, ins.end, ""))
+    lines = [f"{_line(doc, 'FROM')} {front.image} {_line(doc, 'AS')} {FRONTEND}{nl}"]
+    for ins in a.stage.instructions:
+        if ins.start < last.start and ins.cmd in ("arg", "env"):
+            lines.append(_chunk(a, ins))
+    cwd, copied = "/", False
+    for ins in front.runs:
+        if a.dirs[id(ins)] != cwd:
+            cwd = a.dirs[id(ins)]
+            lines.append(f"{_line(doc, 'WORKDIR')} {cwd}{nl}")
+        if not copied:
+            lines.append(_copy_line(doc, None, front.rel or ".", front.dir, None) + nl)
+            copied = True
+        lines.append(_chunk(a, ins))
+    at = a.stage.from_.comment_start
+    if re.search(r"^#\s*(syntax|escape|check)\s*=", text[at : a.stage.from_.start], re.M | re.I):
+        at = a.stage.from_.start
+    plan.head = "".join(lines) + nl
+    plan.head_at = at
+    rel_out = posixpath.join(front.rel, posixpath.relpath(front.out, front.dir))
+    embedded = any(within(rel_out, e) or within(e, rel_out) for e in _go_embeds(a))
+    if embedded:
+        plan.notes.append(f"{front.note}; its output {front.out} is embedded by //go:embed")
+    else:
+        if a.eco != "node":
+            plan.copies = _dedupe([*plan.copies, front.out])
+        plan.notes.append(f"{front.note}; its output {front.out} is copied to the runtime")
+    plan.unsafe = plan.unsafe or front.unsafe
+
+
+def _frontend_toolchain_only(a: _Analysis, ins: Instruction) -> bool:
+    """True for a RUN that only installs OS packages of the frontend toolchain (nodejs, npm)."""
+    script = run_script(ins, a.doc.text)
+    if script is None or not script.commands:
+        return False
+    packages: list[str] = []
+    for command in script.commands:
+        program, args = program_args(command)
+        if program in OS_MANAGERS:
+            packages += _os_packages(args)
+        elif program not in HARMLESS:
+            return False
+    return bool(packages) and set(packages) <= eco.FRONTEND_PACKAGES
+
+
+def _chunk(a: _Analysis, ins: Instruction) -> str:
+    chunk = a.doc.text[ins.comment_start : ins.end]
+    return chunk if chunk.endswith(("\n", "\r")) else chunk + a.doc.newline
+
+
+# ---------------------------------------------------------------- static frontend on nginx
+
+NGINX_CONFIG = frozenset({"cmd", "entrypoint", "expose", "workdir", "user", "env", "shell"})
+
+
+def _nginx(a: _Analysis, alias: str) -> Fix | None:
+    """The unsafe alternative for a static frontend: nginx serving the build output."""
+    if a.entry is None or len(a.entry.commands) != 1 or not a.ctx.present:
+        return None
+    if any(a.stage.of(k) for k in ("entrypoint", "healthcheck", "volume", "stopsignal", "shell")):
+        return None
+    if _final_user(a) not in ROOT:
+        return None
+    rel = _context_dir(a, a.final_dir, a.stage.instructions[-1])
+    package = frontend.package_json(a.ctx, rel) if rel is not None else None
+    if rel is None or package is None:
+        return None
+    served = frontend.static_server(a.entry.commands[0], a.ctx, rel, package)
+    outs = set()
+    for call in a.calls:
+        argv = [call.program, *call.args]
+        if call.cwd == a.final_dir and frontend.is_build(argv, package):
+            script = frontend.script_of(argv, package)
+            outs.add(frontend.output_dir(a.ctx, rel, script, package) if script else None)
+    if served is None or outs != {served[0]}:
+        return None
+    out = resolve(served[0], a.final_dir)
+    doc, nl, text = a.doc, a.doc.newline, a.doc.text
+    edits: list[Edit] = []
+    from_ = a.stage.from_
+    if a.stage.alias is None:
+        end = from_.physical(from_.args_start + len(from_.args))
+        edits.append(Edit(end, end, f" {_line(doc, 'AS')} {alias}"))
+    kept = []
+    for ins in a.stage.instructions:
+        if ins.cmd in MOVE:
+            edits.append(Edit(ins.comment_start, ins.end, ""))
+            if ins.cmd in ("label", "maintainer"):
+                kept.append(_chunk(a, ins))
+    build = apply_edits(text, edits).rstrip(" \t")
+    lead = "" if build.endswith((nl + nl, "\n\n")) else nl if build.endswith(("\n", "\r")) else nl + nl
+    runtime = (
+        f"{lead}{_line(doc, 'FROM')} {eco.NGINX_RUNTIME} {_line(doc, 'AS')} {RUNTIME}{nl}"
+        + _copy_line(doc, alias, out, eco.NGINX_HTML, None)
+        + nl
+        + "".join(kept)
+        + f"{_line(doc, 'EXPOSE')} {eco.NGINX_PORT}{nl}"
+    )
+    edits.append(Edit(len(text), len(text), runtime))
+    ports = sorted({p for i in a.stage.of("expose") for p in i.args.split()})
+    was = f"from {', '.join(ports)} " if ports else ""
+    spa = any(f in served[1].split() for f in ("-s", "--single"))
+    message = (
+        f"serve the static build output {out} with nginx on {eco.NGINX_RUNTIME} "
+        f"(runtime stage without Node.js): the port changes {was}to {eco.NGINX_PORT} and the "
+        f"server changes from `{served[1]}` to nginx; CMD, EXPOSE, WORKDIR and ENV of the "
+        "final image change"
+        + ("; nginx's default config has no single-page fallback to index.html" if spa else "")
+        + " (unsafe: different server and port)"
+    )
+    fix = doc.fix(SplitStages.id, from_, message, edits, Applicability.UNSAFE)
+    fix.changes_config = NGINX_CONFIG
+    return fix
+
+
 # ---------------------------------------------------------------- common checks and rendering
 
 
@@ -966,6 +1288,11 @@ def _final_user(a: _Analysis) -> str:
 
 def _common_checks(a: _Analysis, plan: _Plan) -> None:
     for ins, program in a.unknown:
+        if id(ins) in a.mixed:
+            raise _Decline(
+                f"RUN at line {ins.start_line} runs `{program}` together with other build "
+                "steps: the frontend build cannot get its own stage"
+            )
         raise _Decline(
             f"RUN at line {ins.start_line} runs `{program}`, "
             "which may create files the runtime needs"
@@ -1030,11 +1357,11 @@ def _anchor(a: _Analysis) -> Instruction | None:
     return last
 
 
-def _copy_line(doc: Document, stage: str, path: str, dest: str, chown: str | None) -> str:
-    flags = f"--from={stage}" + (f" --chown={chown}" if chown else "")
+def _copy_line(doc: Document, stage: str | None, path: str, dest: str, chown: str | None) -> str:
+    flags = (f" --from={stage}" if stage else "") + (f" --chown={chown}" if chown else "")
     if any(ch.isspace() for ch in path + dest):
-        return f"{_line(doc, 'COPY')} {flags} {json.dumps([path, dest])}"
-    return f"{_line(doc, 'COPY')} {flags} {path} {dest}"
+        return f"{_line(doc, 'COPY')}{flags} {json.dumps([path, dest])}"
+    return f"{_line(doc, 'COPY')}{flags} {path} {dest}"
 
 
 def _render(a: _Analysis, plan: _Plan, alias: str) -> list[Edit]:
@@ -1045,6 +1372,8 @@ def _render(a: _Analysis, plan: _Plan, alias: str) -> list[Edit]:
     if a.stage.alias is None:
         end = from_.physical(from_.args_start + len(from_.args))
         edits.append(Edit(end, end, f" {_line(doc, 'AS')} {alias}"))
+    if plan.head:
+        edits.append(Edit(plan.head_at, plan.head_at, plan.head))
     source = alias
     out: list[str] = []
     stages: list[str] = []
@@ -1133,8 +1462,11 @@ class SplitStages(Transform):
             if "$" in stage.from_.args and ecosystem not in ("go", "rust"):
                 raise _Decline("the base image is chosen by a build argument")
             analysis = _Analysis(doc, stage, ecosystem)
+            front = _frontend(analysis)
             plan = PLANNERS[ecosystem](analysis)
             _common_checks(analysis, plan)
+            if front is not None:
+                _apply_frontend(analysis, plan, front)
         except _NotABuild:
             return
         except _Decline as exc:
@@ -1142,6 +1474,10 @@ class SplitStages(Transform):
                 yield doc.fix(self.id, stage.from_, f"not split: {exc}", [])
             return
         alias = stage.alias or BUILD
+        if ecosystem == "node" and front is None:
+            nginx = _nginx(analysis, alias)
+            if nginx is not None:
+                yield nginx  # first: with --unsafe-fixes it wins over the safe split below
         applicability = Applicability.UNSAFE if plan.unsafe else Applicability.SAFE
         yield doc.fix(
             self.id,

@@ -296,7 +296,7 @@ def verify_command(
     except dk.DockerUnavailable as exc:
         if output_format == "json":
             click.echo(f'{{"error": "docker unavailable", "detail": {_json_str(str(exc))}}}')
-        err.print(f"[red]error:[/] {exc}", highlight=False)
+        err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(EXIT_NO_DOCKER)
     if output_format == "json":
         click.echo(render_json(report))

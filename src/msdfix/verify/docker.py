@@ -120,11 +120,12 @@ def detect_client(explicit: str | None = None, network: str | None = None) -> Cl
     _, path, mode = ranked[0]
     client = Client(path, mode, network, env)
     try:
-        proc = client.run("info", "--format", "{{.ServerVersion}}", timeout=20)
+        proc = client.run("version", "--format", "{{.Server.Version}}", timeout=20)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise DockerUnavailable(f"`docker info` failed: {exc}; {START_HINT}") from exc
     if proc.returncode != 0 or not proc.stdout.strip():
-        last = (proc.stderr.strip().splitlines() or ["no answer"])[-1]
+        lines = proc.stderr.strip().splitlines() or ["no answer"]
+        last = next((ln for ln in lines if "connect" in ln.lower()), lines[0])
         host = env.get("DOCKER_HOST", "unix:///var/run/docker.sock")
         raise DockerUnavailable(f"no Docker daemon reachable at {host}: {last}; {START_HINT}")
     return client

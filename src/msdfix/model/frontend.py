@@ -1,0 +1,181 @@
+"""JavaScript frontends: which package.json script a call runs, where a build writes, what serves it.
+
+Read from the build context only (package.json scripts, vite/webpack configs); every answer is
+``None`` when it cannot be told for sure.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from typing import Any
+
+from msdfix.model.context import BuildContext
+from msdfix.shell.commands import parse_commands
+
+BUNDLER_DEFAULTS = {"vite": "dist", "parcel": "dist", "webpack": "dist", "vue-cli-service": "dist"}
+HARMLESS = {"mkdir", "cp", "rm", "rimraf", "echo", "tsc", "vue-tsc", "true", "cross-env", "mv"}
+RUNNERS = {"npm", "yarn", "pnpm"}
+STATIC_SERVERS = {"serve", "http-server", "sirv"}
+
+
+def package_json(context: BuildContext, rel_dir: str) -> dict[str, Any] | None:
+    """package.json of a context directory ('' is the root), or None."""
+    data = context.read_json(posixpath.join(rel_dir, "package.json") if rel_dir else "package.json")
+    return data if isinstance(data, dict) else None
+
+
+def script_of(argv: list[str], package: dict[str, Any]) -> str | None:
+    """The package.json script an ``npm run X``/``yarn X``/``pnpm X``/``npm start`` call runs."""
+    if not argv or posixpath.basename(argv[0]) not in RUNNERS:
+        return None
+    words = [w for w in argv[1:] if not w.startswith("-")]
+    if not words:
+        return None
+    name = words[1] if words[0] in ("run", "run-script") and len(words) > 1 else words[0]
+    scripts = package.get("scripts") or {}
+    value = scripts.get(name) if isinstance(scripts, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def is_build(argv: list[str], package: dict[str, Any] | None) -> bool:
+    """True for ``npm run build``-like calls (a script whose name starts with build)."""
+    words = [w for w in argv[1:] if not w.startswith("-")]
+    if not words:
+        return False
+    name = words[1] if words[0] in ("run", "run-script") and len(words) > 1 else words[0]
+    return name.startswith("build") and (
+        package is None or name in (package.get("scripts") or {})
+    )
+
+
+def _commands(script: str) -> list[list[str]]:
+    return [c.argv for c in parse_commands(script) if c.argv]
+
+
+def output_dir(
+    context: BuildContext, rel_dir: str, script: str, package: dict[str, Any], depth: int = 0
+) -> str | None:
+    """Directory (relative to the app) a build script writes its output to, or None."""
+    found: set[str] = set()
+    for argv in _commands(script):
+        while argv and argv[0] in ("npx", "cross-env", "env"):
+            argv = [a for a in argv[1:] if not a.startswith("-") and "=" not in a]
+        if not argv:
+            continue
+        program = posixpath.basename(argv[0])
+        if program in RUNNERS and depth < 3:
+            nested = script_of(argv, package)
+            if nested is None:
+                return None
+            out = output_dir(context, rel_dir, nested, package, depth + 1)
+            if out is None:
+                return None
+            found.add(out)
+        elif program == "esbuild":
+            out = _opt(argv, "--outdir")
+            outfile = _opt(argv, "--outfile")
+            if out is None and outfile is not None:
+                out = posixpath.dirname(outfile)
+            if not out:
+                return None
+            found.add(out)
+        elif program in ("vite", "parcel", "webpack", "vue-cli-service"):
+            if program == "vite" and "build" not in argv[1:2]:
+                return None
+            out = _opt(argv, "--outDir", "--out-dir", "--dist-dir", "--output-path", "--dest")
+            if out is None:
+                out = _config_out(context, rel_dir, program)
+            if out is None:
+                return None
+            found.add(out)
+        elif program == "react-scripts" and argv[1:2] == ["build"]:
+            found.add("build")
+        elif program not in HARMLESS:
+            return None
+    if len(found) != 1:
+        return None
+    out = posixpath.normpath(found.pop())
+    return None if out.startswith("..") or out == "." or out.startswith("/") else out
+
+
+def _opt(argv: list[str], *names: str) -> str | None:
+    for i, arg in enumerate(argv):
+        for name in names:
+            if arg == name and i + 1 < len(argv):
+                return argv[i + 1]
+            if arg.startswith(name + "="):
+                return arg.split("=", 1)[1]
+    return None
+
+
+def _config_out(context: BuildContext, rel_dir: str, tool: str) -> str | None:
+    """outDir of vite.config.* / output.path of webpack.config.*; the default when unset."""
+    if tool not in ("vite", "webpack"):
+        return BUNDLER_DEFAULTS[tool]
+    key = {"vite": r"outDir", "webpack": r"path"}[tool]
+    for ext in ("js", "mjs", "cjs", "ts", "mts"):
+        rel = posixpath.join(rel_dir, f"{tool}.config.{ext}") if rel_dir else f"{tool}.config.{ext}"
+        text = context.read_text(rel)
+        if text is None:
+            continue
+        if tool == "vite" and re.search(r"\broot\s*:", text):
+            return None  # output relative to another root
+        match = re.search(rf"\b{key}\s*:\s*(.+)", text)
+        if match is None:
+            return BUNDLER_DEFAULTS[tool]
+        value = match.group(1)
+        literal = re.fullmatch(r"""\s*['"]([^'"$`]+)['"]\s*,?\s*(//.*)?""", value)
+        if literal:
+            return literal.group(1)
+        resolved = re.fullmatch(
+            r"""\s*path\.(?:resolve|join)\(\s*__dirname\s*,\s*['"]([^'"$`]+)['"]\s*\)\s*,?\s*""",
+            value,
+        )
+        return resolved.group(1) if resolved else None
+    return BUNDLER_DEFAULTS[tool]
+
+
+def static_server(
+    argv: list[str], context: BuildContext, rel_dir: str, package: dict[str, Any] | None
+) -> tuple[str, str] | None:
+    """(directory relative to the app, server) when the entry command only serves static files."""
+    command = argv
+    label = " ".join(argv)
+    if argv and posixpath.basename(argv[0]) in RUNNERS:
+        if package is None:
+            return None
+        script = script_of(argv, package)
+        commands = _commands(script) if script else []
+        if len(commands) != 1:
+            return None
+        command = commands[0]
+        label = f"{' '.join(argv)} ({script})"
+    while command and command[0] in ("npx", "exec"):
+        command = [a for a in command[1:] if not a.startswith("-")]
+    if not command:
+        return None
+    program = posixpath.basename(command[0])
+    if program == "vite" and command[1:2] == ["preview"]:
+        out = _config_out(context, rel_dir, "vite")
+        return (out, label) if out else None
+    if program not in STATIC_SERVERS:
+        return None
+    skip_values = {"-l", "--listen", "-p", "--port", "-a", "--address", "--host", "-c", "--config"}
+    positional: list[str] = []
+    skip = False
+    for arg in command[1:]:
+        if skip:
+            skip = False
+        elif arg in skip_values:
+            skip = True
+        elif not arg.startswith("-"):
+            positional.append(arg)
+    if program == "sirv" and positional[:1] == ["start"]:
+        positional = positional[1:]
+    if len(positional) != 1:
+        return None
+    out = posixpath.normpath(positional[0])
+    if out == "." or out.startswith(("..", "/")):
+        return None
+    return out, label
