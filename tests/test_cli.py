@@ -252,3 +252,15 @@ def test_usage_error_exit_2() -> None:
 
 def test_quiet_hides_summary(project: Path) -> None:
     assert msdfix("-q", "Dockerfile", cwd=project).stderr == b""
+
+
+def test_no_path_means_the_current_directory(project: Path) -> None:
+    proc = msdfix("--check", cwd=project)
+    assert proc.returncode == 1 and proc.stdout.decode() == "would rewrite Dockerfile\n"
+
+
+def test_summary_explains_what_was_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text('FROM golang:1.22\nCOPY . .\nRUN go mod download\nCMD ["go", "run", "."]\n')
+    err = msdfix("--select", "cache-mount", str(path)).stderr.decode()
+    assert "cache-mount (left unchanged): go runs at container start" in err

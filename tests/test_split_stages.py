@@ -299,6 +299,13 @@ def _http(tag: str, port: int, expect: str) -> None:
         ("node-backend", ("node:18", "node:18-slim"), 3000, "hello from node", 0.60),
         ("node-frontend", ("node:18", "node:18-slim"), 4173, "hello web", 0.60),
         ("python-psycopg2", ("python:3.12", "python:3.12-slim"), 8000, "psycopg2 2.9.9", 0.60),
+        (
+            "go-frontend",
+            ("golang:1.21", "node:18-slim", "gcr.io/distroless/static-debian12"),
+            8080,
+            "<h1>go-frontend</h1>",
+            0.10,
+        ),
     ],
 )
 def test_real_build(tmp_path, case, images, port, expect, ratio):
@@ -308,5 +315,25 @@ def test_real_build(tmp_path, case, images, port, expect, ratio):
             _http(tag, port, expect)
         assert after < before * ratio, f"{case}: {after} is not below {ratio:.0%} of {before}"
         print(f"{case}: {before / 1e6:.0f} MB -> {after / 1e6:.0f} MB ({after / before:.0%})")
+    finally:
+        remove(*tags)
+
+
+@pytest.mark.docker
+def test_real_build_cargo_install(tmp_path):
+    from support.docker import run
+
+    case = "rust-cargo-install"
+    images = ("rust:1.75", "gcr.io/distroless/cc-debian12")
+    tags, (before, after), remove = _build_pair(tmp_path, case, images)
+    try:
+        for tag in tags:  # bench/apps/rust-cli/smoke.txt: `rust-cli --version`
+            result = run(tag, ["rust-cli", "--version"])
+            assert result.returncode == 0 and result.stdout.strip() == "rust-cli 0.1.0", (
+                tag,
+                result.stdout,
+                result.stderr,
+            )
+        assert after < before * 0.10, f"{case}: {after} is not below 10% of {before}"
     finally:
         remove(*tags)

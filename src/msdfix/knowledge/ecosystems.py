@@ -251,17 +251,17 @@ def golang_release(tag: str | None) -> str | None:
     return found
 
 
-def frontend_node(tag: str | None, ecosystem: str) -> tuple[str, bool]:
-    """(node image with the Node major the stage's OS packages install, known) for a frontend.
+def frontend_node(tag: str | None, ecosystem: str) -> tuple[str, str | None]:
+    """(node image with the Node major the stage's OS packages install, where it comes from).
 
-    Known: the distribution release (and so its ``nodejs`` major) is certain; otherwise the
-    default major is a guess.
+    The second item names the distribution release whose ``nodejs`` package has that major
+    (``Debian bookworm``); None when the release is unknown and the default major is a guess.
     """
     alpine = alpine_version(tag)
     if alpine is not None:
         major = ALPINE_NODEJS.get(alpine)
         exact = bool(major) and re.search(r"alpine3\.\d+", tag or "") is not None
-        return f"node:{major or DEFAULT_NODE_MAJOR}-alpine", exact
+        return f"node:{major or DEFAULT_NODE_MAJOR}-alpine", f"Alpine {alpine}" if exact else None
     release = golang_release(tag) if ecosystem == "go" else debian_codename(tag)
     major = DEBIAN_NODEJS.get(release or "")
-    return f"node:{major or DEFAULT_NODE_MAJOR}-slim", major is not None
+    return f"node:{major or DEFAULT_NODE_MAJOR}-slim", f"Debian {release}" if major else None

@@ -1087,19 +1087,21 @@ def _frontend_plan(a: _Analysis, runs: list[Instruction]) -> _Frontend:
         return _Frontend(runs, app, rel, resolve(out, app), a.stage.image.raw)
     if not {"nodejs", "npm"} & set(a.packages):
         raise _Decline("cannot tell which Node.js the frontend build uses")
-    image, known = eco.frontend_node(a.stage.image.tag, a.eco)
+    image, release = eco.frontend_node(a.stage.image.tag, a.eco)
     lock = (a.ctx.read_text(posixpath.join(rel, "package-lock.json")) or "") + (
         a.ctx.read_text(posixpath.join(rel, "yarn.lock")) or ""
     )
     if any(re.search(rf'node_modules/{re.escape(m)}"|^"?{re.escape(m)}@', lock, re.M)
            for m in NODE_NATIVE):  # fmt: skip
         image = image.replace("-slim", "")  # native modules need the full image's compilers
-    note = f"the frontend in {app} is built in its own stage on {image}"
+    major = re.sub(r"\D.*", "", image.split(":")[1])
+    note = f"the frontend in {app} is built in its own stage on {image} (Node.js {major}, "
     unsafe = None
-    if not known:
+    if release is None:
+        note += "a guess: the build image's release is unknown)"
         unsafe = f"the Node.js major of the frontend build is a guess ({image})"
     else:
-        note += " (the Node.js major of the distribution's nodejs package)"
+        note += f"as {release}'s nodejs package; nodejs/npm are no longer installed)"
     return _Frontend(runs, app, rel, resolve(out, app), image, unsafe, note)
 
 
