@@ -115,7 +115,8 @@ def _run(text: str, context: BuildContext, path: str | None, settings: Settings)
     transforms = [t() for t in settings.enabled()]
     batches: list[list[Edit]] = []  # edits applied so far, to report lines of the original
     quiet_on: dict[str, str] = {}  # transform id -> a text it changed nothing in
-    suggestions_of: dict[str, list[Fix]] = {}
+    suggestions_of: dict[str, list[Fix]] = {}  # latest explanations and suggestions per transform
+    declined: list[Fix] = []  # unsafe/display-only fixes not applied, from every pass
     for _ in range(MAX_PASSES):
         changed = False
         for transform in transforms:
@@ -131,6 +132,8 @@ def _run(text: str, context: BuildContext, path: str | None, settings: Settings)
                 _locate_in_original(fix, doc.dockerfile, batches, text)
                 if not fix.edits or not _wanted(fix, settings) or overlaps(fix, taken):
                     suggestions.append(fix)
+                    if fix.edits and not _wanted(fix, settings):
+                        declined.append(fix)
                     continue
                 taken += [(e.start, e.end) for e in fix.edits]
                 edits += fix.edits
@@ -143,12 +146,15 @@ def _run(text: str, context: BuildContext, path: str | None, settings: Settings)
             else:
                 quiet_on[transform.id] = result.output
         if not changed:
-            result.suggestions = [
-                s
-                for t in transforms
-                for s in suggestions_of.get(t.id, [])
-                if not s.edits or not _wanted(s, settings)
-            ]
+            # Explanations as of the final text; unsafe alternatives even when the text they
+            # were proposed on has changed since (e.g. an unsafe split next to the safe one).
+            final = [s for t in transforms for s in suggestions_of.get(t.id, []) if not s.edits]
+            seen: set[tuple[str, str]] = set()
+            result.suggestions = []
+            for fix in declined + final:
+                if (fix.transform, fix.message) not in seen:
+                    seen.add((fix.transform, fix.message))
+                    result.suggestions.append(fix)
             return result
     raise InternalError(f"no fixed point after {MAX_PASSES} passes")
 

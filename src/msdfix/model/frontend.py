@@ -15,7 +15,7 @@ from msdfix.shell.commands import parse_commands
 
 BUNDLER_DEFAULTS = {"vite": "dist", "parcel": "dist", "webpack": "dist", "vue-cli-service": "dist"}
 HARMLESS = {"mkdir", "cp", "rm", "rimraf", "echo", "tsc", "vue-tsc", "true", "cross-env", "mv"}
-RUNNERS = {"npm", "yarn", "pnpm"}
+RUNNERS = {"npm", "yarn", "yarnpkg", "pnpm"}
 STATIC_SERVERS = {"serve", "http-server", "sirv"}
 
 
@@ -44,9 +44,7 @@ def is_build(argv: list[str], package: dict[str, Any] | None) -> bool:
     if not words:
         return False
     name = words[1] if words[0] in ("run", "run-script") and len(words) > 1 else words[0]
-    return name.startswith("build") and (
-        package is None or name in (package.get("scripts") or {})
-    )
+    return name.startswith("build") and (package is None or name in (package.get("scripts") or {}))
 
 
 def _commands(script: str) -> list[list[str]]:

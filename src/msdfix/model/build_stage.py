@@ -1,0 +1,363 @@
+"""What a single build stage does, for the ``split-stages`` transform: RUNs, copies, the plan.
+
+``Analysis`` collects the facts (working dirs, build-tool calls, OS packages, the entry command);
+a per-ecosystem planner turns them into a ``Plan`` (runtime image, paths to copy); ``Decline``
+carries the reason when the stage cannot be split.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from dataclasses import dataclass, field
+
+from msdfix.document import Document
+from msdfix.fixes import Edit
+from msdfix.knowledge import ecosystems as eco
+from msdfix.model.artifacts import (
+    SYSTEM_DIRS,
+    ContextCopy,
+    Entry,
+    context_copies,
+    entry,
+    resolve,
+    within,
+    workdirs,
+)
+from msdfix.model.stages import Stage
+from msdfix.shell.classify import program_args
+from msdfix.shell.commands import Command
+from msdfix.shell.script import RunScript, run_script
+from msdfix.syntax import Instruction
+
+BUILD, RUNTIME, PRUNE, FRONTEND = "build", "runtime", "prod-deps", "frontend"
+MOVE = {"expose", "cmd", "entrypoint", "healthcheck", "stopsignal", "label", "volume", "maintainer"}
+REPEAT = {"arg", "env", "workdir", "user", "shell"}
+SETUP = {
+    "useradd",
+    "groupadd",
+    "usermod",
+    "adduser",
+    "addgroup",
+    "mkdir",
+    "chown",
+    "chmod",
+    "ln",
+    "touch",
+}
+DEBIAN_SETUP = SETUP - {"adduser", "addgroup"}
+ALPINE_SETUP = SETUP - {"useradd", "groupadd", "usermod"}
+HARMLESS = {
+    "cd", "echo", "printf", "true", "set", "export", "ls", "cat", "pwd", "rm", "test", "[", "which",
+    "whoami", "id", "uname", "date", "env", "sleep", "sync", "strip", "upx", "file", "du", "df",
+}  # fmt: skip
+OS_MANAGERS = {"apt-get", "apt", "apk"}
+ROOT = {"root", "0", "0:0", "root:root"}
+IMAGE_USERS = {"node": {"node"}, "gcr.io/distroless": {"nonroot", "65532"}}
+INTERPRETERS = {"python", "python3", "node", "sh", "bash"}
+ECO_TOOLS: dict[str, set[str]] = {
+    "go": {"go", "gofmt", "git"},
+    "rust": {"cargo", "rustup", "rustc", "git"},
+    "java": {"git", "mvn", "mvnw", "./mvnw", "gradle", "gradlew", "./gradlew", "java", "cp", "mv"},
+    "dotnet": {"dotnet"},
+    "node": {
+        "npm",
+        "npx",
+        "yarn",
+        "pnpm",
+        "corepack",
+        "node",
+        "cp",
+        "mv",
+        "ng",
+        "tsc",
+        "webpack",
+        "vite",
+        "next",
+        "nuxt",
+        "react-scripts",
+        "gulp",
+        "grunt",
+        "bower",
+    },
+    "python": {"pip", "pip3", "python", "python3", "uv", "virtualenv", "cp", "mv"},
+}
+GO_VALUE_FLAGS = {
+    "-o", "-ldflags", "-gcflags", "-asmflags", "-tags", "-mod", "-modfile", "-p", "-buildmode",
+    "-installsuffix", "-pkgdir", "-toolexec", "-compiler", "-gccgoflags", "-overlay", "-pgo", "-C",
+}  # fmt: skip
+SOURCE_ONLY = {
+    "go": (r".*\.go", r"go\.(mod|sum|work|work\.sum)", r"vendor/.*", r"testdata/.*"),
+    "rust": (
+        r"src/.*",
+        r".*\.rs",
+        r"Cargo\.(toml|lock)",
+        r"(benches|tests|examples|target)/.*",
+        r"rust-toolchain.*",
+        r"\.cargo/.*",
+    ),
+    "java": (
+        r"src/.*",
+        r"pom\.xml",
+        r"mvnw(\.cmd)?",
+        r"\.mvn/.*",
+        r"gradlew(\.bat)?",
+        r"gradle/.*",
+        r".*\.gradle(\.kts)?",
+        r"target/.*",
+        r"build/.*",
+    ),
+    "dotnet": (r".*\.(cs|csproj|sln|fs|fsproj|vb|vbproj)", r"(bin|obj)/.*", r"Properties/.*"),
+}
+COMMON_SOURCE = (
+    r"Dockerfile.*", r".*\.Dockerfile", r"\.dockerignore", r"\.git.*", r".*\.md", r"LICEN[CS]E.*",
+    r"Makefile", r"\.(github|vscode|idea)/.*", r"\.editorconfig",
+)  # fmt: skip
+
+
+class Decline(Exception):
+    """The split is not possible; the message says why."""
+
+
+class NotABuild(Exception):
+    """Nothing is built from source here: stay silent."""
+
+
+@dataclass
+class Call:
+    ins: Instruction
+    script: RunScript
+    command: Command
+    program: str
+    args: list[str]
+    cwd: str
+
+    @property
+    def sub(self) -> str:
+        return next((a for a in self.args if not a.startswith("-")), "")
+
+
+@dataclass
+class Plan:
+    runtime: str
+    copies: list[str] = field(default_factory=list)  # absolute paths copied to the same path
+    chown: str | None = None
+    packages: list[str] = field(default_factory=list)
+    apk: bool = False
+    shell: bool = True
+    build_edits: list[Edit] = field(default_factory=list)
+    prune: list[str] = field(default_factory=list)  # instruction lines of a prod-deps stage
+    notes: list[str] = field(default_factory=list)
+    unsafe: str | None = None
+    moves: dict[str, str] = field(default_factory=dict)  # copied to another path (runtime PATH)
+    same_family: bool = False  # the runtime image has the build image's environment
+    head: str = ""  # stages inserted before the build stage (a frontend)
+    head_at: int = 0
+
+
+class Analysis:
+    """Facts about the single stage: working dirs, RUN commands, OS packages, entry command."""
+
+    def __init__(self, doc: Document, stage: Stage, ecosystem: str) -> None:
+        self.doc, self.stage, self.eco = doc, stage, ecosystem
+        self.model = doc.model
+        self.ctx = doc.context
+        self.dirs = workdirs(self.model, stage)
+        self.final_dir = self.dirs[id(stage.instructions[-1])] if stage.instructions else "/"
+        self.entry: Entry | None = entry(stage)
+        self.calls: list[Call] = []
+        self.packages: list[str] = []
+        self.apk = False
+        self.setup_runs: list[Instruction] = []
+        self.unknown: list[tuple[Instruction, str]] = []
+        self.scripts: list[Call] = []  # interpreter runs of the app's own code
+        self.frontend_runs: list[Instruction] = []  # npm/yarn/pnpm-only RUNs of a non-node stage
+        self.skip_rel: str | None = None  # context dir the runtime does not need (frontend)
+        self.mixed: set[int] = set()  # RUNs mixing a frontend build with other steps
+        copies = context_copies(self.model, stage, self.dirs)
+        if copies is None:
+            raise Decline("a COPY/ADD reads a URL, another image or a variable path")
+        self.copies: list[ContextCopy] = copies
+        for ins in stage.of("run"):
+            self._run(ins)
+
+    def _run(self, ins: Instruction) -> None:
+        script = run_script(ins, self.doc.text)
+        if (
+            script is None
+            or not script.commands
+            or any(f.name == "mount" for f in ins.flags if "from=" in (f.value or ""))
+        ):
+            self.unknown.append((ins, "RUN"))
+            return
+        kinds = set()
+        tools = ECO_TOOLS[self.eco]
+        for command in script.commands:
+            program, args = program_args(command)
+            cwd = resolve(command.cwd, self.dirs[id(ins)]) if command.cwd else self.dirs[id(ins)]
+            call = Call(ins, script, command, program, args, cwd)
+            writes = any(
+                r.lstrip("0123456789&").startswith(">") and "/dev/null" not in r
+                for r in command.redirects
+            )
+            if program in OS_MANAGERS:
+                self.apk = self.apk or program == "apk"
+                self.packages += os_packages(args)
+                kinds.add("os")
+            elif self.eco != "node" and program in eco.FRONTEND_TOOLS:
+                self.calls.append(call)
+                kinds.add("frontend")
+            elif program in tools or posixpath.basename(program) in tools:
+                self.calls.append(call)
+                kinds.add("build")
+                if program in INTERPRETERS and args and not args[0].startswith("-"):
+                    self.scripts.append(call)
+            elif program in SETUP or (program in ("echo", "printf") and writes):
+                kinds.add("setup")
+            elif program in HARMLESS or not program:
+                continue
+            else:
+                self.unknown.append((ins, program))
+                kinds.add("unknown")
+        if kinds == {"setup"}:
+            self.setup_runs.append(ins)
+        elif kinds == {"frontend"}:
+            self.frontend_runs.append(ins)
+        elif "frontend" in kinds:
+            first = next(c for c in self.calls if c.ins is ins and c.program in eco.FRONTEND_TOOLS)
+            self.unknown.append((ins, first.program))
+            self.mixed.add(id(ins))
+
+    def scope(self, ins: Instruction | None = None) -> dict[str, str]:
+        return {k: v for k, v in self.model.stage_scope(self.stage, ins).items() if v is not None}
+
+    def entry_path(self, word: str) -> str | None:
+        """Absolute path of a program or file named in the entry command (None: unresolved)."""
+        value = self._expand(word)
+        if value is None:
+            return None
+        return resolve(value, self.final_dir) if "/" in value else value
+
+    def _expand(self, word: str) -> str | None:
+        from msdfix.model.args import expand
+
+        value = expand(word, self.scope())
+        return None if "$" in value else value
+
+
+def os_packages(args: list[str]) -> list[str]:
+    """Packages an ``apt-get install``/``apk add`` call installs."""
+    words = [a for a in args if not a.startswith("-")]
+    if not words or words[0] not in ("install", "add"):
+        return []
+    found: list[str] = []
+    skip = False
+    for arg in args[args.index(words[0]) + 1 :]:
+        if skip:
+            skip = False
+            continue
+        if arg in ("-t", "--virtual", "-o", "--option", "--repository", "-X"):
+            skip = True
+        elif not arg.startswith("-"):
+            found.append(re.split(r"[=<>~]", arg)[0])
+    return found
+
+
+def keyword(doc: Document, keyword: str) -> str:
+    return keyword.lower() if doc.model.stages[0].from_.keyword.islower() else keyword
+
+
+def option(args: list[str], *names: str) -> str | None:
+    for i, arg in enumerate(args):
+        for name in names:
+            if arg == name and i + 1 < len(args):
+                return args[i + 1]
+            if arg.startswith(name + "="):
+                return arg.split("=", 1)[1]
+    return None
+
+
+@dataclass
+class RuntimeFiles:
+    paths: list[str]
+    whole: bool  # copied every context destination (no context to filter with)
+
+
+def context_paths(a: Analysis, ecosystem: str | None) -> RuntimeFiles:
+    """Image paths of context files the program may read (all of them without a context)."""
+    paths: list[str] = []
+    if not a.ctx.present or ecosystem is None:
+        for copy in a.copies:
+            if copy.into_dir and copy.dest in SYSTEM_DIRS:
+                if not a.ctx.present:
+                    raise Decline(
+                        f"COPY at line {copy.ins.start_line} fills {copy.dest}; "
+                        "cannot tell which files it adds without the build context"
+                    )
+                paths += sorted({_top(dest, copy.dest) for _, dest in copy.context_files(a.ctx)})
+            else:
+                paths.append(copy.dest)
+        return RuntimeFiles(dedupe(paths), True)
+    patterns = [re.compile(p) for p in SOURCE_ONLY[ecosystem] + COMMON_SOURCE]
+    for copy in a.copies:
+        for rel, dest in copy.context_files(a.ctx):
+            if any(p.fullmatch(rel) for p in patterns) or (
+                a.skip_rel is not None and within(rel, a.skip_rel)
+            ):
+                continue
+            paths.append(_top(dest, copy.dest) if copy.into_dir else dest)
+    return RuntimeFiles(dedupe(paths), False)
+
+
+def _top(path: str, base: str) -> str:
+    rest = path[len(base.rstrip("/")) + 1 :] if base != "/" else path[1:]
+    return resolve(rest.split("/")[0], base)
+
+
+def dedupe(paths: list[str]) -> list[str]:
+    out: list[str] = []
+    for path in sorted(set(paths), key=lambda p: (p.count("/"), p)):
+        if not any(within(path, o) for o in out):
+            out.append(path)
+    return out
+
+
+def context_dir(a: Analysis, app: str, before: Instruction) -> str | None:
+    """The context directory copied whole to ``app`` (None: not copied from one directory)."""
+    found = whole_copy(a, app, before)
+    return found[1] if found else None
+
+
+def whole_copy(a: Analysis, app: str, before: Instruction) -> tuple[ContextCopy, str] | None:
+    """The last COPY before ``before`` that brings a whole context directory to ``app``."""
+    for copy in reversed([c for c in a.copies if c.ins.start < before.start]):
+        if not within(app, copy.dest) or not copy.into_dir:
+            continue
+        if len(copy.sources) != 1 or any(ch in copy.sources[0] for ch in "*?["):
+            if within(copy.dest, app):
+                continue  # a subset (manifests first): the whole directory follows
+            return None
+        src = posixpath.normpath(copy.sources[0]).lstrip("/")
+        rel = posixpath.normpath(posixpath.join(src, posixpath.relpath(app, copy.dest)))
+        if rel.startswith(".."):
+            return None
+        return copy, "" if rel == "." else rel
+    return None
+
+
+def final_user(a: Analysis) -> str:
+    users = a.stage.of("user")
+    return users[-1].args.strip() if users else "root"
+
+
+def copy_line(doc: Document, stage: str | None, path: str, dest: str, chown: str | None) -> str:
+    flags = (f" --from={stage}" if stage else "") + (f" --chown={chown}" if chown else "")
+    if any(ch.isspace() for ch in path + dest):
+        return f"{keyword(doc, 'COPY')}{flags} {json.dumps([path, dest])}"
+    return f"{keyword(doc, 'COPY')}{flags} {path} {dest}"
+
+
+def chunk(a: Analysis, ins: Instruction) -> str:
+    text = a.doc.text[ins.comment_start : ins.end]
+    return text if text.endswith(("\n", "\r")) else text + a.doc.newline

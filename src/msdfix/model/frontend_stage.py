@@ -1,0 +1,316 @@
+"""Frontend stages for ``split-stages``: a JavaScript app built next to a backend, and nginx.
+
+Several apps in one file: the RUNs that install and build a frontend (npm/yarn/pnpm in one
+directory) move to a ``frontend`` stage on a Node image that copies only that directory; its
+output is copied into the build stage where the RUNs were (before ``go build``, which may
+``//go:embed`` it). A static frontend served by a Node static server may instead be served by
+nginx (an unsafe alternative: the server and the port change).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+
+from msdfix.fixes import Edit, apply_edits
+from msdfix.knowledge import ecosystems as eco
+from msdfix.knowledge.images import NODE_NATIVE
+from msdfix.model import frontend
+from msdfix.model.artifacts import resolve, within
+from msdfix.model.build_stage import (
+    FRONTEND,
+    HARMLESS,
+    MOVE,
+    OS_MANAGERS,
+    ROOT,
+    RUNTIME,
+    Analysis,
+    Call,
+    Decline,
+    Plan,
+    chunk,
+    context_dir,
+    copy_line,
+    dedupe,
+    final_user,
+    keyword,
+    os_packages,
+    whole_copy,
+)
+from msdfix.shell.classify import program_args
+from msdfix.shell.script import run_script
+from msdfix.syntax import Instruction
+
+
+@dataclass
+class Frontend:
+    runs: list[Instruction]  # RUNs that install and build it (moved to its own stage)
+    dir: str  # image path of the frontend app (its package.json)
+    rel: str  # the same directory in the build context
+    out: str  # image path of the build output
+    image: str
+    unsafe: str | None = None
+    note: str = ""
+    subsets: list[Instruction] = field(default_factory=list)  # manifest COPYs into ``dir``
+
+
+def _global(call: Call) -> bool:
+    return "-g" in call.args or "--global" in call.args or call.sub == "global"
+
+
+def plan_frontend(a: Analysis) -> Frontend | None:
+    """A frontend built next to the backend, planned as its own stage (None: there is none).
+
+    Updates the analysis: the frontend's calls, scripts and OS toolchain packages are no longer
+    the backend's, and its sources are not copied to the runtime.
+    """
+    node = a.eco == "node"
+    runs = _node_frontend_runs(a) if node else a.frontend_runs
+    if not runs:
+        return None
+    try:
+        front = _frontend_plan(a, runs)
+    except Decline:
+        if node:
+            return None  # one Node app after all: the single-app split applies
+        raise
+    a.calls = [c for c in a.calls if c.ins not in runs]
+    a.scripts = [c for c in a.scripts if c.ins not in runs]
+    if not node:
+        a.packages = [p for p in a.packages if p not in eco.FRONTEND_PACKAGES]
+        a.skip_rel = front.rel
+    return front
+
+
+def _node_frontend_runs(a: Analysis) -> list[Instruction]:
+    """RUNs of a Node stage that only install/build an app in another directory than the CMD's."""
+    cwds: dict[int, set[str]] = {}
+    for call in a.calls:
+        cwds.setdefault(id(call.ins), set()).add("-g" if _global(call) else call.cwd)
+    backend = a.final_dir
+    if not any(c.cwd == backend and c.sub in ("ci", "install", "i") for c in a.calls):
+        return []
+    unknown = {id(i) for i, _ in a.unknown}
+    runs, dirs = [], set()
+    for ins in a.stage.of("run"):
+        found = cwds.get(id(ins), set())
+        if not found or backend in found or "-g" in found:
+            continue
+        if len(found) > 1 or id(ins) in unknown or ins in a.setup_runs:
+            return []
+        runs.append(ins)
+        dirs |= found
+    return runs if len(dirs) == 1 else []
+
+
+def _frontend_plan(a: Analysis, runs: list[Instruction]) -> Frontend:
+    calls = [c for c in a.calls if c.ins in runs]
+    local = [c for c in calls if not _global(c) and c.program != "corepack"]
+    dirs = {c.cwd for c in local}
+    if not dirs:
+        first = calls[0] if calls else None
+        where = f"RUN at line {first.ins.start_line} runs `{first.program}`" if first else "npm"
+        raise Decline(f"{where} only for global tools, not to build a frontend")
+    if len(dirs) != 1:
+        raise Decline("the frontend build runs in several directories")
+    app = dirs.pop()
+    if not a.ctx.present:
+        raise Decline("no build context: cannot tell where the frontend build writes")
+    last = runs[-1]
+    if any(u.args.strip() not in ROOT for u in a.stage.of("user") if u.start < last.start):
+        raise Decline("the frontend build runs as a non-root user")
+    rel = context_dir(a, app, last)
+    if rel is None:
+        raise Decline(f"the frontend directory {app} is not copied whole from the build context")
+    if rel == "" and a.eco != "node":
+        raise Decline("the frontend shares the build context's root with the backend")
+    package = frontend.package_json(a.ctx, rel)
+    if package is None:
+        raise Decline(f"no package.json in the frontend directory {rel or '.'}")
+    outs = set()
+    for call in local:
+        argv = [call.program, *call.args]
+        if call.program in frontend.RUNNERS and frontend.is_build(argv, package):
+            script = frontend.script_of(argv, package)
+            outs.add(frontend.output_dir(a.ctx, rel, script, package) if script else None)
+    if not outs:
+        raise Decline(f"the frontend in {app} is installed but not built")
+    out = outs.pop() if len(outs) == 1 else None
+    embeds = [posixpath.relpath(e, rel) for e in _go_embeds(a) if within(e, rel) and e != rel]
+    if out is None and a.eco == "go" and len(embeds) == 1:
+        out = embeds[0]  # the Go code embeds the directory the build writes
+    if out is None:
+        raise Decline(f"cannot tell where the frontend build in {app} writes its output")
+    found = whole_copy(a, app, last)
+    subsets = [
+        c.ins
+        for c in a.copies
+        if found
+        and c.ins.start < found[0].ins.start
+        and within(c.dest, app)
+        and all(within(posixpath.normpath(x).lstrip("/"), rel) for x in c.sources)
+    ]
+    if a.eco == "node":
+        note = f"the frontend in {app} is built in its own stage"
+        return Frontend(runs, app, rel, resolve(out, app), a.stage.image.raw, None, note, subsets)
+    if not {"nodejs", "npm"} & set(a.packages):
+        raise Decline("cannot tell which Node.js the frontend build uses")
+    image, release = eco.frontend_node(a.stage.image.tag, a.eco)
+    lock = (a.ctx.read_text(posixpath.join(rel, "package-lock.json")) or "") + (
+        a.ctx.read_text(posixpath.join(rel, "yarn.lock")) or ""
+    )
+    if any(re.search(rf'node_modules/{re.escape(m)}"|^"?{re.escape(m)}@', lock, re.M)
+           for m in NODE_NATIVE):  # fmt: skip
+        image = image.replace("-slim", "")  # native modules need the full image's compilers
+    major = re.sub(r"\D.*", "", image.split(":")[1])
+    note = f"the frontend in {app} is built in its own stage on {image} (Node.js {major}, "
+    unsafe = None
+    if release is None:
+        note += "a guess: the build image's release is unknown)"
+        unsafe = f"the Node.js major of the frontend build is a guess ({image})"
+    else:
+        note += f"as {release}'s nodejs package; nodejs/npm are no longer installed)"
+    return Frontend(runs, app, rel, resolve(out, app), image, unsafe, note, subsets)
+
+
+def _go_embeds(a: Analysis) -> list[str]:
+    """Context paths named by ``//go:embed`` directives (glob suffixes dropped)."""
+    if a.eco != "go":
+        return []
+    found = []
+    for rel in a.ctx.glob("*.go"):
+        for line in re.findall(r"^//go:embed\s+(.+)$", a.ctx.read_text(rel) or "", re.M):
+            for pattern in line.split():
+                pattern = pattern.strip('"`').removeprefix("all:")
+                pattern = re.split(r"[*?\[]", pattern)[0].rstrip("/")
+                if pattern:
+                    found.append(
+                        posixpath.normpath(posixpath.join(posixpath.dirname(rel), pattern))
+                    )
+    return found
+
+
+def apply_frontend(a: Analysis, plan: Plan, front: Frontend) -> None:
+    """Move the frontend RUNs to a stage of their own; its output goes into the build stage."""
+    doc, nl, text = a.doc, a.doc.newline, a.doc.text
+    last = front.runs[-1]
+    for ins in front.runs[:-1]:
+        plan.build_edits.append(Edit(ins.comment_start, ins.end, ""))
+    copy = copy_line(doc, FRONTEND, front.out, front.out, None)
+    plan.build_edits.append(Edit(last.comment_start, last.end, copy + nl))
+    if a.eco != "node":
+        for ins in a.stage.of("run"):
+            if _frontend_toolchain_only(a, ins):
+                plan.build_edits.append(Edit(ins.comment_start, ins.end, ""))
+    lines = [f"{keyword(doc, 'FROM')} {front.image} {keyword(doc, 'AS')} {FRONTEND}{nl}"]
+    for ins in a.stage.instructions:
+        if ins.start < last.start and ins.cmd in ("arg", "env"):
+            lines.append(chunk(a, ins))
+    found = whole_copy(a, front.dir, last)
+    whole = found[0].ins if found else None
+    cwd = "/"
+    for ins in a.stage.instructions:  # manifests, whole directory, RUNs: the original order
+        if ins not in front.runs and ins not in front.subsets and ins is not whole:
+            continue
+        if a.dirs[id(ins)] != cwd:
+            cwd = a.dirs[id(ins)]
+            lines.append(f"{keyword(doc, 'WORKDIR')} {cwd}{nl}")
+        if ins is whole:
+            lines.append(copy_line(doc, None, front.rel or ".", front.dir, None) + nl)
+        else:
+            lines.append(chunk(a, ins))
+    for ins in front.subsets:
+        plan.build_edits.append(Edit(ins.comment_start, ins.end, ""))
+    at = a.stage.from_.comment_start
+    if re.search(r"^#\s*(syntax|escape|check)\s*=", text[at : a.stage.from_.start], re.M | re.I):
+        at = a.stage.from_.start
+    plan.head = "".join(lines) + nl
+    plan.head_at = at
+    rel_out = posixpath.join(front.rel, posixpath.relpath(front.out, front.dir))
+    embedded = any(within(rel_out, e) or within(e, rel_out) for e in _go_embeds(a))
+    if embedded:
+        plan.notes.append(f"{front.note}; its output {front.out} is embedded by //go:embed")
+    else:
+        if a.eco != "node":
+            plan.copies = dedupe([*plan.copies, front.out])
+        plan.notes.append(f"{front.note}; its output {front.out} is copied to the runtime")
+    plan.unsafe = plan.unsafe or front.unsafe
+
+
+def _frontend_toolchain_only(a: Analysis, ins: Instruction) -> bool:
+    """True for a RUN that only installs OS packages of the frontend toolchain (nodejs, npm)."""
+    script = run_script(ins, a.doc.text)
+    if script is None or not script.commands:
+        return False
+    packages: list[str] = []
+    for command in script.commands:
+        program, args = program_args(command)
+        if program in OS_MANAGERS:
+            packages += os_packages(args)
+        elif program not in HARMLESS:
+            return False
+    return bool(packages) and set(packages) <= eco.FRONTEND_PACKAGES
+
+
+NGINX_CONFIG = frozenset({"cmd", "entrypoint", "expose", "workdir", "user", "env", "shell"})
+
+
+def nginx_runtime(a: Analysis, alias: str) -> tuple[list[Edit], str] | None:
+    """Edits and message of the unsafe alternative for a static frontend: nginx serving it."""
+    if a.entry is None or len(a.entry.commands) != 1 or not a.ctx.present:
+        return None
+    if any(a.stage.of(k) for k in ("entrypoint", "healthcheck", "volume", "stopsignal", "shell")):
+        return None
+    if final_user(a) not in ROOT:
+        return None
+    rel = context_dir(a, a.final_dir, a.stage.instructions[-1])
+    package = frontend.package_json(a.ctx, rel) if rel is not None else None
+    if rel is None or package is None:
+        return None
+    served = frontend.static_server(a.entry.commands[0], a.ctx, rel, package)
+    outs = set()
+    for call in a.calls:
+        argv = [call.program, *call.args]
+        if call.cwd == a.final_dir and frontend.is_build(argv, package):
+            script = frontend.script_of(argv, package)
+            outs.add(frontend.output_dir(a.ctx, rel, script, package) if script else None)
+    if served is None or outs != {served[0]}:
+        return None
+    out = resolve(served[0], a.final_dir)
+    doc, nl, text = a.doc, a.doc.newline, a.doc.text
+    edits: list[Edit] = []
+    from_ = a.stage.from_
+    if a.stage.alias is None:
+        end = from_.physical(from_.args_start + len(from_.args))
+        edits.append(Edit(end, end, f" {keyword(doc, 'AS')} {alias}"))
+    kept = []
+    for ins in a.stage.instructions:
+        if ins.cmd in MOVE:
+            edits.append(Edit(ins.comment_start, ins.end, ""))
+            if ins.cmd in ("label", "maintainer"):
+                kept.append(chunk(a, ins))
+    build = apply_edits(text, edits).rstrip(" \t")
+    lead = (
+        "" if build.endswith((nl + nl, "\n\n")) else nl if build.endswith(("\n", "\r")) else nl + nl
+    )
+    runtime = (
+        f"{lead}{keyword(doc, 'FROM')} {eco.NGINX_RUNTIME} {keyword(doc, 'AS')} {RUNTIME}{nl}"
+        + copy_line(doc, alias, out, eco.NGINX_HTML, None)
+        + nl
+        + "".join(kept)
+        + f"{keyword(doc, 'EXPOSE')} {eco.NGINX_PORT}{nl}"
+    )
+    edits.append(Edit(len(text), len(text), runtime))
+    ports = sorted({p for i in a.stage.of("expose") for p in i.args.split()})
+    was = f"from {', '.join(ports)} " if ports else ""
+    spa = any(f in served[1].split() for f in ("-s", "--single"))
+    message = (
+        f"serve the static build output {out} with nginx on {eco.NGINX_RUNTIME} "
+        f"(runtime stage without Node.js): the port changes {was}to {eco.NGINX_PORT} and the "
+        f"server changes from `{served[1]}` to nginx; CMD, EXPOSE, WORKDIR and ENV of the "
+        "final image change"
+        + ("; nginx's default config has no single-page fallback to index.html" if spa else "")
+        + " (unsafe: different server and port)"
+    )
+    return edits, message
