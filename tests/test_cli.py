@@ -264,3 +264,11 @@ def test_summary_explains_what_was_left_alone(tmp_path: Path) -> None:
     path.write_text('FROM golang:1.22\nCOPY . .\nRUN go mod download\nCMD ["go", "run", "."]\n')
     err = msdfix("--select", "cache-mount", str(path)).stderr.decode()
     assert "cache-mount (left unchanged): go runs at container start" in err
+
+
+def test_closing_line_counts_files(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "Dockerfile").write_text(PIP_DOCKERFILE)
+    (tmp_path / "b.Dockerfile").write_text(CLEAN_DOCKERFILE)
+    err = msdfix(str(tmp_path), str(tmp_path / "missing")).stderr.decode().splitlines()
+    assert err[-1] == "1 of 3 files would be rewritten, 1 with errors"

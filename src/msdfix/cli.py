@@ -210,7 +210,20 @@ def fix_command(
                 click.echo(line, err=True)
     if output_format != "text":
         sys.stdout.write(_machine_report(output_format, reports))
+    if not quiet and len(reports) > 1:
+        click.echo(_totals(reports), err=True)
     sys.exit(_exit_code(reports))
+
+
+def _totals(reports: list[FileReport]) -> str:
+    """The closing line of a run over several files."""
+    changed = sum(r.changed for r in reports)
+    errors = sum(bool(r.error) for r in reports)
+    verb = "rewritten" if any(r.written for r in reports) else "would be rewritten"
+    parts = [f"{changed} of {len(reports)} files {verb}"]
+    if errors:
+        parts.append(f"{errors} with errors")
+    return ", ".join(parts)
 
 
 def _run_one(
