@@ -314,6 +314,7 @@ class CacheMount(Transform):
         if not script.editable:
             return plan
         removed: list[str] = []
+        replaced: list[str] = []
         for call in calls:
             if not any(_within(t, m) for m in mounted for t in _manager_targets(resolver, call)):
                 continue
@@ -332,7 +333,7 @@ class CacheMount(Transform):
                             replacement,
                         )
                     )
-                    removed.append(f"{word.value}` -> `{replacement}")
+                    replaced.append(f"`{word.value}` with `{replacement}`")
         kept = [t for c in calls if c.manager.keeps_cleanup for t in _manager_targets(resolver, c)]
         removable = [m for m in mounted if not any(_within(m, k) or _within(k, m) for k in kept)]
         cleaners = [c.manager for c in calls if not c.manager.keeps_cleanup]
@@ -346,6 +347,8 @@ class CacheMount(Transform):
                     removed.append(" ".join(command.argv))
         if removed:
             plan.notes.append("dropped " + ", ".join(f"`{r}`" for r in removed))
+        if replaced:
+            plan.notes.append("replaced " + ", ".join(replaced))
         return plan
 
 
