@@ -259,6 +259,12 @@ IMAGE_ENV: dict[str, dict[str, str]] = {
     "composer": {"COMPOSER_HOME": "/tmp"},
 }
 
+# Non-root users that official images create, by image name: user -> ("uid:gid", home).
+IMAGE_USERS: dict[str, dict[str, tuple[str, str]]] = {
+    "node": {"node": ("1000:1000", "/home/node"), "1000": ("1000:1000", "/home/node")},
+    "gradle": {"gradle": ("1000:1000", "/home/gradle"), "1000": ("1000:1000", "/home/gradle")},
+}
+
 # Images whose default user is not root, so ``~`` is not /root (leave their stages alone).
 NON_ROOT_IMAGES = (
     "jenkins/", "bitnami/", "circleci/", "cimg/", "gitpod/", "jupyter/", "selenium/",

@@ -34,6 +34,7 @@ from msdfix.document import Document
 from msdfix.fixes import Applicability, Edit, Fix
 from msdfix.knowledge.package_managers import (
     IMAGE_ENV,
+    IMAGE_USERS,
     MANAGERS,
     NON_ROOT_IMAGES,
     CacheDir,
@@ -143,12 +144,16 @@ class _Resolver:
 
     def __init__(self, doc: Document, stage: Stage, ins: Instruction) -> None:
         self.scope = {k: v for k, v in doc.model.stage_scope(stage, ins).items() if v is not None}
-        self.image_env = IMAGE_ENV.get(_root_image_name(stage), {})
+        image = _root_image_name(stage)
+        self.image_env = IMAGE_ENV.get(image, {})
         self.user = _user(stage, ins)
         home = self.scope.get("HOME")
         self.uid: str | None = None
+        known = IMAGE_USERS.get(image, {}).get(self.user or "")
         if self.user == "root":
             self.home: str | None = home or "/root"
+        elif known is not None:  # e.g. USER node in the node images: uid 1000, /home/node
+            self.uid, self.home = known[0], home or known[1]
         elif self.user and re.fullmatch(r"[1-9][0-9]*(:[0-9]+)?", self.user) and home:
             self.home, self.uid = home, self.user
         else:
