@@ -228,7 +228,14 @@ DEBIAN_NODEJS = {"buster": "10", "bullseye": "12", "bookworm": "18", "trixie": "
 ALPINE_NODEJS = {"3.16": "16", "3.17": "18", "3.18": "18", "3.19": "20", "3.20": "20", "3.21": "22"}
 DEFAULT_NODE_MAJOR = "18"
 # golang:<version> tags without a release name: the Debian release they are built on.
-GOLANG_RELEASES = (((1, 16), "bullseye"), ((1, 20), "bookworm"), ((1, 24), None))
+GOLANG_RELEASES = (
+    ((1, 0), "jessie"),
+    ((1, 9), "stretch"),
+    ((1, 12), "buster"),
+    ((1, 16), "bullseye"),
+    ((1, 20), "bookworm"),
+    ((1, 24), None),
+)
 
 NGINX_RUNTIME = "nginx:1.25-alpine"
 NGINX_HTML = "/usr/share/nginx/html"

@@ -189,6 +189,8 @@ def _go(a: Analysis) -> Plan:
         apk=bool(alpine),
     )
     plan.moves, plan.unsafe = moves, unsafe
+    if not static and not alpine:
+        _glibc_risk(a, plan)
     plan.notes += [f"{src} is copied to {dst} (on the runtime PATH)" for src, dst in moves.items()]
     if edits:
         plan.notes.append("CGO_ENABLED=0 (no cgo in the sources)")
@@ -325,8 +327,33 @@ def _go_install_output(a: Analysis, call: Call) -> tuple[list[str], str | None]:
     raise Decline(f"cannot tell the binary name of `go install` at line {call.ins.start_line}")
 
 
+def _release(a: Analysis) -> str | None:
+    """The Debian release the build image is on (its glibc), or None when unknown."""
+    tag = a.stage.image.tag
+    if a.eco == "go":
+        return eco.golang_release(tag)
+    codename = eco.debian_codename(tag)
+    if codename or a.eco != "rust":
+        return codename
+    if eco.glibc_at_most_bookworm(tag):
+        return "bookworm"
+    return "trixie" if re.match(r"^\d+\.\d+", tag or "") else None
+
+
 def _debian(a: Analysis) -> str:
-    return eco.DEBIAN_SLIM.format(codename=eco.debian_codename(a.stage.image.tag) or "bookworm")
+    return eco.DEBIAN_SLIM.format(codename=_release(a) or "bookworm")
+
+
+def _glibc_risk(a: Analysis, plan: Plan) -> None:
+    """A dynamically linked binary needs a runtime with the build image's glibc or newer."""
+    release = _release(a)
+    if release == "trixie" and plan.runtime.startswith("gcr.io/distroless/"):
+        plan.runtime = plan.runtime.replace("-debian12", "-debian13")
+    if release is None and plan.unsafe is None:
+        plan.unsafe = (
+            f"the Debian release of {a.stage.image.raw} is unknown: the binary may need a "
+            f"newer glibc than {plan.runtime} has"
+        )
 
 
 def _rust(a: Analysis) -> Plan:
@@ -377,6 +404,7 @@ def _rust(a: Analysis) -> Plan:
             plan.packages = []  # distroless/cc ships both
         elif not plan.shell:
             plan.runtime, plan.shell = _debian(a), True
+    _glibc_risk(a, plan)
     if files.whole and files.paths:
         plan.notes.append(
             "no build context: the copied source tree comes along in case the program reads it"
@@ -921,6 +949,13 @@ class SplitStages(Transform):
             front = plan_frontend(analysis)
             plan = PLANNERS[ecosystem](analysis)
             _common_checks(analysis, plan)
+            if (
+                plan.runtime == stage.image.raw
+                and front is None
+                and not plan.prune
+                and not analysis.packages
+            ):
+                raise Decline(f"the runtime would be {plan.runtime} with the same files")
             if front is not None:
                 apply_frontend(analysis, plan, front)
         except NotABuild:
