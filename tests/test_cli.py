@@ -272,3 +272,13 @@ def test_closing_line_counts_files(tmp_path: Path) -> None:
     (tmp_path / "b.Dockerfile").write_text(CLEAN_DOCKERFILE)
     err = msdfix(str(tmp_path), str(tmp_path / "missing")).stderr.decode().splitlines()
     assert err[-1] == "1 of 3 files would be rewritten, 1 with errors"
+
+
+def test_write_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:
+    real = tmp_path / "docker" / "Dockerfile.real"
+    real.parent.mkdir()
+    real.write_text(PIP_DOCKERFILE)
+    link = tmp_path / "Dockerfile"
+    link.symlink_to(real)
+    assert msdfix("--write", str(link)).returncode == 0
+    assert link.is_symlink() and "--mount=type=cache" in real.read_text()

@@ -75,7 +75,11 @@ def read(path: Path) -> str:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` via a temp file and rename, keeping mode and owner."""
+    """Replace ``path`` with ``text`` via a temp file and rename, keeping mode and owner.
+
+    A symlink stays a symlink: its target is rewritten.
+    """
+    path = path.resolve()
     stat = path.stat()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".msdfix", dir=path.parent)
     try:
