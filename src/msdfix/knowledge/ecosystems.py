@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from msdfix.knowledge.images import is_small, slim_target
+
 # Toolchain images (Docker Hub name or registry/name) -> ecosystem id.
 TOOLCHAIN_IMAGES: dict[str, str] = {
     "golang": "go",
@@ -140,42 +142,16 @@ def alpine_version(tag: str | None) -> str | None:
     return match.group(1) if match else DEFAULT_ALPINE
 
 
-def slim_tag(tag: str | None) -> str | None:
-    """The ``-slim`` tag of the same version and release, or None when there is none.
-
-    ``18`` -> ``18-slim``, ``3.12-bookworm`` -> ``3.12-slim-bookworm`` (python),
-    ``18-bookworm`` -> ``18-bookworm-slim`` (node is handled by the caller's ``style``).
-    Tags that are already slim or alpine are returned unchanged.
-    """
-    if not tag or tag == "latest":
+def slim_variant(family: str, tag: str | None) -> str | None:
+    """The runtime tag on the same version and release: ``node:18`` -> ``18-slim``,
+    ``python:3.12-bookworm`` -> ``3.12-slim-bookworm`` (slim-base's table in
+    :mod:`msdfix.knowledge.images`); small tags unchanged; None when no slim tag is known."""
+    if not tag:
         return None
-    if "slim" in tag or "alpine" in tag:
+    if is_small(tag):
         return tag
-    if not re.match(r"^[0-9a-z.]+(-[a-z]+)?$", tag):
-        return None
-    return tag
-
-
-def python_slim(tag: str | None) -> str | None:
-    """python:3.12 -> 3.12-slim; 3.12-bookworm -> 3.12-slim-bookworm; slim/alpine unchanged."""
-    base = slim_tag(tag)
-    if base is None or base != tag or "slim" in base or "alpine" in base:
-        return base
-    version, _, release = base.partition("-")
-    if release and release not in DEBIAN_CODENAMES:
-        return None
-    return f"{version}-slim" + (f"-{release}" if release else "")
-
-
-def node_slim(tag: str | None) -> str | None:
-    """node:18 -> 18-slim; 18-bookworm -> 18-bookworm-slim; slim/alpine unchanged."""
-    base = slim_tag(tag)
-    if base is None or base != tag or "slim" in base or "alpine" in base:
-        return base
-    version, _, release = base.partition("-")
-    if release and release not in DEBIAN_CODENAMES:
-        return None
-    return f"{base}-slim"
+    target = slim_target(family, tag)
+    return target.tag if target else None
 
 
 def java_runtime(full_name: str, tag: str | None) -> tuple[str, bool] | None:

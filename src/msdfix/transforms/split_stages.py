@@ -596,7 +596,7 @@ def _node(a: Analysis) -> Plan:
     if not installs:
         raise NotABuild
     tag = a.stage.image.tag
-    runtime_tag = eco.node_slim(tag)
+    runtime_tag = eco.slim_variant("node", tag)
     if runtime_tag is None:
         raise Decline(f"no slim variant known for {a.stage.image.raw}")
     built = any(c.sub == "run" or c.program == "yarn" and c.sub == "build" for c in a.calls)
@@ -676,7 +676,7 @@ def _python(a: Analysis) -> Plan:
                 f"pip at line {call.ins.start_line} installs outside the interpreter's prefix"
             )
     tag = a.stage.image.tag
-    runtime_tag = eco.python_slim(tag)
+    runtime_tag = eco.slim_variant("python", tag)
     if runtime_tag is None:
         raise Decline(f"no slim variant known for {a.stage.image.raw}")
     build_deps = [
