@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from msdfix.model.context import BuildContext
 from msdfix.verify import verify_command
 from msdfix.verify.configdiff import declared_keys, diff_configs, env_map, has_errors
 from msdfix.verify.context import (
@@ -22,7 +23,6 @@ from msdfix.verify.context import (
     choose_touch_file,
     copy_context,
     copy_sources,
-    is_ignored,
     is_manifest,
     touch_file,
 )
@@ -136,8 +136,9 @@ def test_diff_configs_empty_values_equal() -> None:
         ("src/main.go", ["*.md"], False),
     ],
 )
-def test_is_ignored(path: str, patterns: list[str], ignored: bool) -> None:
-    assert is_ignored(path, patterns) is ignored
+def test_is_ignored(tmp_path: Path, path: str, patterns: list[str], ignored: bool) -> None:
+    (tmp_path / ".dockerignore").write_text("\n".join(patterns) + "\n")
+    assert BuildContext(tmp_path).is_ignored(path) is ignored
 
 
 def test_is_manifest() -> None:

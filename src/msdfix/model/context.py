@@ -69,6 +69,11 @@ class BuildContext:
             rules.append((negate, _pattern_regex(pattern)))
         return rules
 
+    @property
+    def has_exceptions(self) -> bool:
+        """True when .dockerignore re-includes paths with ``!`` (no pruning of whole dirs)."""
+        return any(negate for negate, _ in self._ignore_rules)
+
     def is_ignored(self, rel: str) -> bool:
         """Apply .dockerignore to a context-relative path (last matching rule wins)."""
         rel = os.path.normpath(rel).lstrip("/")

@@ -13,6 +13,8 @@ import shutil
 import uuid
 from pathlib import Path, PurePosixPath
 
+from msdfix.model.context import BuildContext
+
 # Dependency manifests, lock files and build config: touching them is a dependency change,
 # not the source edit the warm rebuild is meant to measure.
 MANIFEST_NAMES = frozenset(
@@ -130,20 +132,6 @@ SKIP_DIRS = frozenset(
 TOUCH_MARKER = "msdfix verify: warm rebuild edit"
 
 
-def read_dockerignore(context: Path) -> list[str]:
-    """Patterns from ``context/.dockerignore`` (comments and blanks dropped)."""
-    path = context / ".dockerignore"
-    if not path.is_file():
-        return []
-    pats = []
-    for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        pats.append(line)
-    return pats
-
-
 def _match_one(pattern: str, rel: str) -> bool:
     pattern = pattern.strip("/")
     pattern = re.sub(r"^(\./)+", "", pattern)
@@ -178,31 +166,20 @@ def _glob(pattern: str, path: str) -> bool:
     return all(fnmatch.fnmatchcase(t, p) for p, t in zip(pp, tp, strict=True))
 
 
-def is_ignored(rel: str, patterns: list[str]) -> bool:
-    """Docker-style .dockerignore match (last matching pattern wins, ``!`` re-includes)."""
-    ignored = False
-    for pat in patterns:
-        neg = pat.startswith("!")
-        body = pat[1:].strip() if neg else pat
-        if body and _match_one(body, rel):
-            ignored = not neg
-    return ignored
-
-
 def copy_context(src: Path, dest: Path) -> Path:
     """Copy the build context to ``dest`` (created), skipping what .dockerignore excludes.
 
     Directories are only pruned as a whole when no ``!`` pattern could re-include something.
     """
-    patterns = read_dockerignore(src)
-    has_negation = any(p.startswith("!") for p in patterns)
+    ignore = BuildContext(src)
+    has_negation = ignore.has_exceptions
     dest.mkdir(parents=True, exist_ok=True)
     for root, dirs, files in os.walk(src):
         rel_root = Path(root).relative_to(src)
         keep_dirs = []
         for d in dirs:
             rel = (rel_root / d).as_posix()
-            if not has_negation and patterns and is_ignored(rel, patterns):
+            if not has_negation and ignore.is_ignored(rel):
                 continue
             full = Path(root) / d
             if full.is_symlink():
@@ -213,7 +190,7 @@ def copy_context(src: Path, dest: Path) -> Path:
         dirs[:] = keep_dirs
         for f in files:
             rel = (rel_root / f).as_posix()
-            if patterns and is_ignored(rel, patterns) and f != ".dockerignore":
+            if ignore.is_ignored(rel) and f != ".dockerignore":
                 continue
             srcf = Path(root) / f
             if srcf.is_symlink():
@@ -280,7 +257,7 @@ def choose_touch_file(context: Path, dockerfile_texts: list[str]) -> str | None:
     install) are avoided unless nothing else qualifies. Preference: suffix order of
     COMMENT_STYLES, then shallow paths, then alphabetical.
     """
-    patterns = read_dockerignore(context)
+    ignore = BuildContext(context)
     sources = copy_sources(dockerfile_texts[0]) if dockerfile_texts else None
     order = {suf: i for i, suf in enumerate(COMMENT_STYLES)}
     best: tuple[int, int, int, str] | None = None
@@ -291,7 +268,7 @@ def choose_touch_file(context: Path, dockerfile_texts: list[str]) -> str | None:
             suffix = PurePosixPath(f).suffix
             if suffix not in order or is_manifest(rel):
                 continue
-            if patterns and is_ignored(rel, patterns):
+            if ignore.is_ignored(rel):
                 continue
             if sources is not None and not _covered(rel, sources):
                 continue
