@@ -23,11 +23,6 @@ def resolve(path: str, cwd: str) -> str:
     return posixpath.normpath(posixpath.join(cwd or "/", path))
 
 
-def within(path: str, base: str) -> bool:
-    """True when ``path`` is ``base`` or below it."""
-    return path == base or path.startswith(base.rstrip("/") + "/")
-
-
 def workdirs(model: Model, stage: Stage) -> dict[int, str]:
     """``id(ins)`` -> the working directory in effect when ``ins`` runs (WORKDIR: the new one)."""
     current = "/"

@@ -22,9 +22,9 @@ from msdfix.model.artifacts import (
     context_copies,
     entry,
     resolve,
-    within,
     workdirs,
 )
+from msdfix.model.paths import within
 from msdfix.model.stages import Stage
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import Command

@@ -17,7 +17,7 @@ from msdfix.fixes import Edit, apply_edits
 from msdfix.knowledge import ecosystems as eco
 from msdfix.knowledge.images import NODE_NATIVE
 from msdfix.model import frontend
-from msdfix.model.artifacts import resolve, within
+from msdfix.model.artifacts import resolve
 from msdfix.model.build_stage import (
     FRONTEND,
     HARMLESS,
@@ -38,6 +38,7 @@ from msdfix.model.build_stage import (
     os_packages,
     whole_copy,
 )
+from msdfix.model.paths import within
 from msdfix.shell.classify import program_args
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction

@@ -41,6 +41,7 @@ from msdfix.knowledge.package_managers import (
     PackageManager,
 )
 from msdfix.model import Stage
+from msdfix.model.paths import within
 from msdfix.shell.classify import ToolCall, program_args, tool_calls
 from msdfix.shell.commands import parse_commands
 from msdfix.shell.edit import command_removal, word_removal
@@ -100,10 +101,6 @@ def _mount_targets(ins: Instruction) -> list[str]:
             if key.strip().lower() in ("target", "dst", "destination"):
                 targets.append(posixpath.normpath(value.strip().strip("\"'")))
     return targets
-
-
-def _within(path: str, base: str) -> bool:
-    return path == base or path.startswith(base.rstrip("/") + "/")
 
 
 def _user(stage: Stage, ins: Instruction) -> str | None:
@@ -306,7 +303,7 @@ class CacheMount(Transform):
                 target = resolver.target(cache, call)
                 if target is None or not target.startswith("/") or target == "/":
                     continue
-                if any(_within(target, m) or _within(m, target) for m in mounted):
+                if any(within(target, m) or within(m, target) for m in mounted):
                     continue
                 if cache.store:
                     blocker = _store_blocker(later, manager)
@@ -321,7 +318,7 @@ class CacheMount(Transform):
         removed: list[str] = []
         replaced: list[str] = []
         for call in calls:
-            if not any(_within(t, m) for m in mounted for t in _manager_targets(resolver, call)):
+            if not any(within(t, m) for m in mounted for t in _manager_targets(resolver, call)):
                 continue
             for word in call.command.words[1:]:
                 replacement = call.manager.replace_flags.get(word.value)
@@ -340,7 +337,7 @@ class CacheMount(Transform):
                     )
                     replaced.append(f"`{word.value}` with `{replacement}`")
         kept = [t for c in calls if c.manager.keeps_cleanup for t in _manager_targets(resolver, c)]
-        removable = [m for m in mounted if not any(_within(m, k) or _within(k, m) for k in kept)]
+        removable = [m for m in mounted if not any(within(m, k) or within(k, m) for k in kept)]
         cleaners = [c.manager for c in calls if not c.manager.keeps_cleanup]
         for index, command in enumerate(script.commands):
             if command.name not in _CLEANERS:
@@ -391,8 +388,7 @@ def _pointless(command, mounted: list[str], managers: list[PackageManager]) -> b
     if program == "rm":
         paths = [a for a in args if not a.startswith("-")]
         return bool(paths) and all(
-            any(_within(posixpath.normpath(p.rstrip("*")) or "/", m) for m in mounted)
-            for p in paths
+            any(within(posixpath.normpath(p.rstrip("*")) or "/", m) for m in mounted) for p in paths
         )
     for manager in managers:
         for prefix in manager.clean_commands:

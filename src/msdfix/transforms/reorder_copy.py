@@ -46,6 +46,7 @@ from msdfix.knowledge import manifests as kb
 from msdfix.knowledge.package_managers import MANAGERS
 from msdfix.model import Stage
 from msdfix.model.args import expand
+from msdfix.model.paths import within
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import Command
 from msdfix.shell.script import RunScript, run_script
@@ -121,10 +122,6 @@ class _Plan:
     manifests: list[tuple[str, str]] = field(default_factory=list)  # (context path, dest dir)
     unsafe: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-
-def _within(path: str, base: str) -> bool:
-    return path == base or path.startswith(base.rstrip("/") + "/")
 
 
 def _join(base: str, path: str) -> str:
@@ -390,7 +387,7 @@ def _touches(doc: Document, stage: Stage, source: _Source, ins: Instruction, wor
     if "$" in dest:
         return True
     target = _join(workdir, dest)
-    return _within(target, source.dest) or _within(source.dest, target)
+    return within(target, source.dest) or within(source.dest, target)
 
 
 def _cwd(command: Command, workdir: str, scope: dict[str, str]) -> str | None:
@@ -448,11 +445,11 @@ def _outside(path: str, source: _Source) -> bool:
     if not path.startswith("/") or "$" in path:
         return False
     clean = posixpath.normpath(re.split(r"[*?\[]", path)[0] or "/")
-    return not (_within(clean, source.dest) or _within(source.dest, clean))
+    return not (within(clean, source.dest) or within(source.dest, clean))
 
 
 def _project(source: _Source, cwd: str) -> str | None:
-    if not _within(cwd, source.dest):
+    if not within(cwd, source.dest):
         return None
     rel = posixpath.relpath(cwd, source.dest)
     return posixpath.normpath(posixpath.join(source.src, rel))
@@ -593,7 +590,7 @@ def _classify_pip(
             path = inline if eq else value
             local = local or (
                 _local(path)
-                and not (path.startswith("/") and not _within(_join(cwd, path), source.dest))
+                and not (path.startswith("/") and not within(_join(cwd, path), source.dest))
             )
             i += 0 if eq else 1
         elif arg in PIP_VALUE_OPTS:
@@ -604,11 +601,11 @@ def _classify_pip(
             files.append(arg)
         i += 1
     if local:
-        return "self" if _within(cwd, source.dest) else "reader"
+        return "self" if within(cwd, source.dest) else "reader"
     paths = [_join(cwd, f) for f in files if "$" not in f]
     if len(paths) != len(files):
         return "reader"
-    inside = [p for p in paths if _within(p, source.dest)]
+    inside = [p for p in paths if within(p, source.dest)]
     if not inside:
         return "harmless"
     project = _project(source, cwd)
@@ -700,7 +697,7 @@ def _manifests(
                 "files"
             )
             return
-        if not eco.guess or (eco is kb.GO and _within(source.dest, "/go/src")):
+        if not eco.guess or (eco is kb.GO and within(source.dest, "/go/src")):
             raise _Skip(f"{where} needs the build context to find its manifests", anchor)
         for pattern in eco.guess:
             entry = rel(pattern)
@@ -794,7 +791,7 @@ def _two_phase_note(eco: kb.Ecosystem, use: _Use, plan: _Plan) -> None:
 
 
 def _in_project(path: str, project: str) -> bool:
-    return project == "." or _within(path, project)
+    return project == "." or within(path, project)
 
 
 def _add(plan: _Plan, path: str, dest: str) -> None:
@@ -1038,7 +1035,7 @@ HAZARDS = {
 def _dest_text(path: str, workdir: str) -> str:
     if path == workdir:
         return "./"
-    if _within(path, workdir):
+    if within(path, workdir):
         return posixpath.relpath(path, workdir) + "/"
     if path.startswith(UNKNOWN):
         raise _Skip()
@@ -1069,7 +1066,7 @@ def _copy_lines(doc: Document, source: _Source, plan: _Plan, workdir: str) -> st
 def _cd(use: _Use, workdir: str) -> str:
     if use.dest == workdir:
         return ""
-    target = posixpath.relpath(use.dest, workdir) if _within(use.dest, workdir) else use.dest
+    target = posixpath.relpath(use.dest, workdir) if within(use.dest, workdir) else use.dest
     if target.startswith(UNKNOWN) or not SAFE_NAME.match(target):
         raise _Skip()
     return f"cd {target} && "

@@ -82,7 +82,7 @@ from msdfix.document import Document
 from msdfix.fixes import Applicability, Edit, Fix, apply_edits
 from msdfix.knowledge import ecosystems as eco
 from msdfix.model import Stage
-from msdfix.model.artifacts import resolve, within
+from msdfix.model.artifacts import resolve
 from msdfix.model.build_stage import (
     ALPINE_SETUP,
     BUILD,
@@ -116,6 +116,7 @@ from msdfix.model.frontend_stage import (
     nginx_runtime,
     plan_frontend,
 )
+from msdfix.model.paths import within
 from msdfix.shell.classify import program_args
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
