@@ -181,8 +181,9 @@ def _locate_in_original(
     """Make ``fix.line``/``end_line`` refer to the original text, as users read it."""
     if not batches:
         return
-    lines = current.text.split("\n")
-    start = sum(len(line) + 1 for line in lines[: fix.line - 1])
+    start = 0
+    for _ in range(fix.line - 1):  # offset of the fix's line, without splitting the text
+        start = current.text.find("\n", start) + 1
     line = original.count("\n", 0, _map_back(start, batches)) + 1
     fix.end_line, fix.line = line + fix.end_line - fix.line, line
 

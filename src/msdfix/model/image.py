@@ -28,11 +28,6 @@ class ImageRef:
         """Registry and repository (``gcr.io/distroless/static-debian12``, ``node``)."""
         return f"{self.registry}/{self.name}" if self.registry else self.name
 
-    @property
-    def has_variables(self) -> bool:
-        """True when the reference still contains ``$`` after expansion."""
-        return "$" in self.raw
-
 
 def parse_image(raw: str) -> ImageRef:
     """Split an image reference into its parts (no network, no validation)."""

@@ -151,10 +151,6 @@ class Dockerfile:
     def __iter__(self) -> Iterator[Instruction]:
         return iter(self.instructions)
 
-    def line_of(self, offset: int) -> int:
-        """1-based line number of a text offset."""
-        return self.text.count("\n", 0, offset) + 1
-
     def comments_above(self, ins: Instruction) -> list[str]:
         """The comment lines owned by ``ins`` (text without newline)."""
         block = self.text[ins.comment_start : ins.start]
