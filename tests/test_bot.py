@@ -925,9 +925,9 @@ def test_api_url_for_hosts() -> None:
 
 
 def test_body_fits_github_limit() -> None:
-    from msdfix.cli import process
     from msdfix.engine import Settings
     from msdfix.model import BuildContext
+    from msdfix.runner import process
 
     big = "FROM python:3.12-slim\n" + "".join(
         f"RUN pip install --no-cache-dir pkg{i}\nRUN echo {'x' * 200}\n" for i in range(400)

@@ -215,12 +215,12 @@ def test_pragmas(tmp_path: Path) -> None:
 
 
 def test_internal_error_exits_123_and_writes_nothing(project: Path, monkeypatch, capsys) -> None:
-    from msdfix import cli, engine
+    from msdfix import cli, engine, runner
 
     def broken(*args, **kwargs):
         raise engine.InternalError("rewrite is not stable")
 
-    monkeypatch.setattr(cli, "rewrite", broken)
+    monkeypatch.setattr(runner, "rewrite", broken)
     with pytest.raises(SystemExit) as exc:
         cli.main(["--write", str(project / "Dockerfile")])
     assert exc.value.code == 123

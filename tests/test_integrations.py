@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from msdfix.cli import process
 from msdfix.engine import Settings
 from msdfix.model import BuildContext
 from msdfix.render.github import escape_data, escape_property, github_report
 from msdfix.render.report import FileReport
 from msdfix.render.sarif import apply_replacements, changed_blocks, sarif_log
+from msdfix.runner import process
 from msdfix.transforms import all_transforms
 
 ROOT = Path(__file__).resolve().parent.parent

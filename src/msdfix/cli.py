@@ -15,12 +15,12 @@ import click
 
 from msdfix import __version__
 from msdfix.config import ConfigError, find_config
-from msdfix.engine import InternalError, Settings, rewrite, tune_gc
+from msdfix.engine import Settings, tune_gc
 from msdfix.files import InputError, decode, discover, read, write_atomic
 from msdfix.model import BuildContext
 from msdfix.render.diff import print_diff, unified_diff
 from msdfix.render.report import FileReport, json_report, summary_lines
-from msdfix.syntax import ParseError
+from msdfix.runner import UnknownTransformError, parse_ids, process, settings_for
 from msdfix.transforms import REGISTRY, all_transforms
 
 EXIT_CLEAN, EXIT_CHANGES, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 123
@@ -28,16 +28,10 @@ SUBCOMMANDS = ("verify", "pr")
 
 
 def _ids(value: str | None) -> list[str] | None:
-    if value is None:
-        return None
-    ids = [v.strip() for v in value.split(",") if v.strip()]
-    known = {t.id for t in all_transforms()}
-    unknown = [i for i in ids if i not in known]
-    if unknown:
-        raise click.BadParameter(
-            f"unknown transform id(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-        )
-    return ids
+    try:
+        return parse_ids(value)
+    except UnknownTransformError as exc:
+        raise click.BadParameter(str(exc)) from exc
 
 
 def _use_color(flag: bool | None, stream: TextIO) -> bool:
@@ -46,23 +40,6 @@ def _use_color(flag: bool | None, stream: TextIO) -> bool:
     if os.environ.get("NO_COLOR"):
         return False
     return stream.isatty()
-
-
-def process(path: str, text: str, context: BuildContext, settings: Settings) -> FileReport:
-    """Rewrite one file's text, turning failures into a report."""
-    report = FileReport(path)
-    try:
-        report.result = rewrite(text, path, context, settings)
-    except ParseError as exc:
-        report.error, report.error_line = exc.message, exc.line
-    except InternalError as exc:
-        report.error, report.internal = (
-            f"internal error: {exc} (this is a bug in msdfix; nothing was written)",
-            True,
-        )
-    except RecursionError as exc:  # pragma: no cover - defensive
-        report.error, report.internal = f"internal error: {exc!r}", True
-    return report
 
 
 def _inputs(paths: tuple[str, ...]) -> list[tuple[str, Path | None, str | None]]:
@@ -86,17 +63,10 @@ def _inputs(paths: tuple[str, ...]) -> list[tuple[str, Path | None, str | None]]
 
 
 def _settings(select: str | None, ignore: str | None, unsafe: bool | None, start: Path) -> Settings:
-    config = find_config(start)
-    chosen = _ids(select) if select is not None else config.select
-    ignored = _ids(ignore) if ignore is not None else config.ignore
-    if config.select:
-        _ids(",".join(config.select))
-    if config.ignore:
-        _ids(",".join(config.ignore))
-    unsafe_fixes = unsafe if unsafe is not None else bool(config.unsafe_fixes)
-    return Settings(
-        frozenset(chosen) if chosen is not None else None, frozenset(ignored or ()), unsafe_fixes
-    )
+    try:
+        return settings_for(find_config(start), select, ignore, unsafe)
+    except UnknownTransformError as exc:
+        raise click.BadParameter(str(exc)) from exc
 
 
 def _list_transforms() -> None:

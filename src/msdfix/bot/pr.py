@@ -34,12 +34,12 @@ from msdfix.bot.git import (
     write_askpass,
 )
 from msdfix.bot.github import GitHub
-from msdfix.cli import _ids, process
 from msdfix.config import ConfigError, FileConfig, find_config
 from msdfix.engine import Settings
 from msdfix.files import InputError, discover, read
 from msdfix.model import BuildContext
 from msdfix.render.report import FileReport, summary_lines
+from msdfix.runner import UnknownTransformError, parse_ids, process
 
 EXIT_OK, EXIT_VERIFY_FAILED, EXIT_ERROR = 0, 1, 2
 FALLBACK_IDENTITY = ("msdfix", "msdfix@users.noreply.github.com")
@@ -199,14 +199,14 @@ class Run:
         try:
             for configured in (config.select, config.ignore):
                 if configured:
-                    _ids(",".join(configured))  # unknown ids in the configuration are errors
-        except click.BadParameter as exc:
-            raise BotError(f"{where}: {exc.message}") from exc
+                    parse_ids(",".join(configured))  # unknown ids in the configuration are errors
+        except UnknownTransformError as exc:
+            raise BotError(f"{where}: {exc}") from exc
         try:
-            select = _ids(o.select) if o.select is not None else config.select
-            ignore = _ids(o.ignore) if o.ignore is not None else config.ignore
-        except click.BadParameter as exc:
-            raise BotError(f"--select/--ignore: {exc.message}") from exc
+            select = parse_ids(o.select) if o.select is not None else config.select
+            ignore = parse_ids(o.ignore) if o.ignore is not None else config.ignore
+        except UnknownTransformError as exc:
+            raise BotError(f"--select/--ignore: {exc}") from exc
         unsafe = o.unsafe_fixes if o.unsafe_fixes is not None else bool(config.unsafe_fixes)
         chosen = frozenset(select) if select is not None else None
         return Settings(chosen, frozenset(ignore or ()), unsafe)
