@@ -28,11 +28,140 @@ def _run(text: str, unsafe: bool = False) -> str:
     ).output
 
 
-def test_apt_docker_clean_added_once_per_stage() -> None:
-    text = "FROM debian:12\nRUN apt-get update\nRUN apt-get install -y curl\n\nFROM debian:12\nRUN apt-get update\n"
+def _fixes(text: str) -> list[str]:
+    result = rewrite(text, None, BuildContext(None), Settings(frozenset({"cache-mount"})))
+    return [f.message for f in result.applied + result.suggestions]
+
+
+def test_apt_keeps_debs_on_the_mount_without_touching_apt_configuration() -> None:
+    out = _run("FROM debian:12\nRUN apt-get update && apt-get install -y curl\n")
+    assert "docker-clean" not in out and "keep-cache" not in out
+    assert "apt-get -o Dir::Cache::Archives=/var/cache/apt/debs install -y curl" in out
+    assert "target=/var/lib/apt/lists," in out and "target=/var/lib/apt," not in out
+    out = _run("FROM debian:12\nRUN apt update && apt install -y curl\n")
+    assert "APT::Keep-Downloaded-Packages=true" in out  # apt (not apt-get) deletes them by default
+
+
+def test_apt_update_hidden_in_sh_c_leaves_lists_to_the_install() -> None:
+    """Issue 9, reproduction 1: the install finds the lists an unclassified refresh left."""
+    text = 'FROM debian:bookworm\nRUN sh -c "apt-get update"\nRUN apt-get install -y --no-install-recommends jq\n'
     out = _run(text)
-    assert out.count("docker-clean") == 2
-    assert out.count("target=/var/lib/apt,sharing=locked") == 3
+    assert "/var/lib/apt/lists" not in out
+    assert 'RUN sh -c "apt-get update"\n' in out
+
+
+def test_lists_are_not_mounted_when_a_later_run_installs_from_them() -> None:
+    """Issue 9, reproduction 2: later RUNs (one inside bash -c) install without refreshing."""
+    text = (
+        "FROM debian:bookworm\nRUN apt-get update\nRUN apt-get install -y --no-install-recommends jq\n"
+        'RUN bash -c "apt-get install -y --no-install-recommends file"\n'
+    )
+    out = _run(text)
+    assert "/var/lib/apt/lists" not in out
+    assert "RUN apt-get update\n" in out
+    assert 'RUN bash -c "apt-get install' in out  # cannot keep its .debs: left alone
+    assert any("line 3 may install without refreshing" in m for m in _fixes(text))
+
+
+def test_sudo_under_a_non_root_user_keeps_the_image_configuration() -> None:
+    """Issue 9, reproduction 3: nothing root-only is inserted, docker-clean stays on."""
+    text = (
+        "FROM debian:bookworm\n"
+        "RUN apt-get update && apt-get install -y --no-install-recommends sudo && rm -rf /var/lib/apt/lists/* \\\n"
+        '    && useradd -m dev && echo "dev ALL=(ALL) NOPASSWD:ALL" > /etc/sudoers.d/dev\n'
+        "USER dev\nRUN sudo apt-get update && sudo apt-get install -y --no-install-recommends jq\n"
+    )
+    out = _run(text)
+    assert "docker-clean" not in out
+    assert "sudo apt-get -o Dir::Cache::Archives=/var/cache/apt/debs install" in out
+    assert out.count("target=/var/lib/apt/lists") == 2
+
+
+def test_lists_in_a_parent_stage_read_by_a_child_stage_stay_in_the_image() -> None:
+    text = "FROM debian:12 AS base\nRUN apt-get update\nFROM base\nRUN apt-get install -y curl\n"
+    out = _run(text)
+    assert out.startswith("FROM debian:12 AS base\nRUN apt-get update\n")
+
+
+def test_cleanup_is_kept_when_an_earlier_step_may_have_filled_the_directory() -> None:
+    text = (
+        "FROM debian:12\nCOPY setup.sh /\nRUN /setup.sh\n"
+        "RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n"
+    )
+    out = _run(text)
+    assert "rm -rf /var/lib/apt/lists/*" in out and "target=/var/lib/apt/lists" not in out
+    assert any("may hold files from line 3" in m for m in _fixes(text))
+
+
+def test_unknown_base_image_user_is_unknown() -> None:
+    text = "FROM registry.example.com/team/python-base:1\nRUN pip install flask\n"
+    assert _run(text) == text
+    assert any("user this RUN runs as is unknown" in m for m in _fixes(text))
+    assert "target=/root/.cache/pip" in _run("FROM python:3.12\nRUN pip install flask\n")
+
+
+def test_root_with_any_group_is_root() -> None:
+    for user in ("root:0", "0:staff", "root"):
+        out = _run(f"FROM python:3.12\nUSER app\nUSER {user}\nRUN pip install flask\n")
+        assert "target=/root/.cache/pip" in out, user
+
+
+def test_apk_gets_no_mount() -> None:
+    text = "FROM alpine:3.19\nRUN apk add --no-cache curl\n"
+    assert _run(text) == text
+    assert any("/etc/apk/cache" in m for m in _fixes(text))
+
+
+def test_gopath_with_several_entries_uses_the_first() -> None:
+    out = _run("FROM golang:1.22\nENV GOPATH=/go:/other\nRUN go build ./...\n")
+    assert "target=/go/pkg/mod" in out and "/other" not in out.split("ENV")[1].split("\n", 1)[1]
+
+
+def test_poetry_virtualenvs_stay_in_the_image() -> None:
+    out = _run("FROM python:3.12\nRUN pip install poetry && poetry install\n")
+    assert "target=/root/.cache/pypoetry/cache" in out
+    assert "target=/root/.cache/pypoetry," not in out and "target=/root/.cache/pypoetry " not in out
+
+
+def test_deleting_a_parent_of_the_cache_declines_the_mount() -> None:
+    text = "FROM python:3.12\nRUN pip install flask && rm -rf /root/.cache\n"
+    assert _run(text) == text
+    assert any("which would contain the mount" in m for m in _fixes(text))
+
+
+def test_a_cache_dir_with_a_comma_is_not_mounted() -> None:
+    text = "FROM python:3.12\nENV PIP_CACHE_DIR=/tmp/a,b\nRUN pip install flask\n"
+    assert _run(text) == text
+
+
+def test_only_the_mounted_path_leaves_a_shared_rm() -> None:
+    out = _run(
+        "FROM debian:12\nRUN apt-get update && apt-get install -y gcc && rm -rf /var/lib/apt/lists/* /tmp/*\n"
+    )
+    assert "rm -rf /tmp/*" in out and "lists/*" not in out.split("\n", 2)[2]
+
+
+def test_a_later_offline_install_needs_the_cache_in_the_image() -> None:
+    text = "FROM node:18\nRUN npm ci\nRUN npm install --offline left-pad\n"
+    out = _run(text)
+    assert "RUN npm ci\n" in out
+    assert any("read offline by line 3" in m for m in _fixes(text))
+
+
+def test_a_cache_switched_off_where_msdfix_cannot_edit_gets_no_mount() -> None:
+    text = 'FROM python:3.12\nRUN ["pip", "install", "--no-cache-dir", "flask"]\n'
+    assert _run(text) == text
+
+
+def test_yarn_plug_n_play_cache_is_not_mounted(tmp_path) -> None:
+    (tmp_path / ".yarnrc.yml").write_text("yarnPath: .yarn/releases/yarn-4.1.0.cjs\n")
+    text = "FROM node:20\nCOPY . .\nRUN yarn install --immutable\n"
+    settings = Settings(frozenset({"cache-mount"}))
+    result = rewrite(text, None, BuildContext(tmp_path), settings)
+    assert not result.changed
+    assert any("Plug'n'Play" in f.message for f in result.suggestions)
+    (tmp_path / ".yarnrc.yml").write_text("nodeLinker: node-modules\n")
+    assert "target=/root/.yarn/berry/cache" in rewrite(text, None, BuildContext(tmp_path), settings).output
 
 
 def test_never_adds_syntax_directive() -> None:
@@ -86,7 +215,7 @@ def test_removing_the_last_command_takes_its_continuation_along() -> None:
     """Regression: `make\\` + `&& rm -rf lists` left a dangling backslash that swallowed the next line."""
     text = "FROM debian:12\nRUN apt-get update\\\n && apt-get install -y make\\\n && rm -rf /var/lib/apt/lists/*\nWORKDIR /opt\n"
     out = _run(text)
-    assert out.endswith("apt-get install -y make\nWORKDIR /opt\n")
+    assert out.endswith("apt-get -o Dir::Cache::Archives=/var/cache/apt/debs install -y make\nWORKDIR /opt\n")
 
 
 def test_removing_a_flag_keeps_the_line_layout() -> None:

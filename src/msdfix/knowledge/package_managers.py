@@ -25,6 +25,9 @@ class CacheDir:
     env: tuple[tuple[str, str], ...] = ()  # (variable, suffix) that set it; first wins
     locked: bool = False  # sharing=locked: the tool cannot share its cache concurrently
     store: bool = False  # the cache is the dependency store later builds steps read from
+    # A package index that installs read and only a refresh writes (apt lists): mounted only
+    # where the same RUN refreshes it first and nothing later reads it from the image.
+    index: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,27 +46,73 @@ class PackageManager:
     # mount to a RUN that empties the cache anyway.
     keeps_cleanup: bool = False
     replace_flags: dict[str, str] = field(default_factory=dict)
+    value_options: tuple[str, ...] = ()  # options before the subcommand that take a value
+    refresh: tuple[str, ...] = ()  # subcommands that refresh the package index
+    # argv prefixes (besides the downloading subcommands) that read the package index
+    index_readers: tuple[tuple[str, ...], ...] = ()
+    offline_flags: tuple[str, ...] = ()  # flags that make the tool read only its cache
+    # Why msdfix adds no mount for this tool (it would cache nothing), or "" when it does.
+    no_mount: str = ""
+    # Options inserted after the program so downloads stay on the mount (apt's docker-clean
+    # hook deletes /var/cache/apt/archives/*.deb after every install), per program.
+    keep_options: dict[str, str] = field(default_factory=dict)
 
 
 HOME_CACHE = "~"
+APT_ARCHIVES_MOUNT = "/var/cache/apt"
+APT_DEBS = "/var/cache/apt/debs"  # where the mounted RUNs keep .debs (out of docker-clean's way)
 
 MANAGERS: tuple[PackageManager, ...] = (
     PackageManager(
         "apt",
         ("apt-get", "apt", "aptitude"),
         ("install", "update", "upgrade", "dist-upgrade", "full-upgrade", "build-dep", "reinstall"),
-        (CacheDir("/var/cache/apt", locked=True), CacheDir("/var/lib/apt", locked=True)),
-        clean_commands=(("apt-get", "clean"), ("apt", "clean")),
+        (
+            CacheDir(APT_ARCHIVES_MOUNT, locked=True),
+            CacheDir("/var/lib/apt/lists", locked=True, index=True),
+        ),
+        clean_commands=(("apt-get", "clean"), ("apt", "clean"), ("aptitude", "clean")),
         system=True,
+        refresh=("update",),
+        index_readers=(
+            ("apt-cache",),
+            ("apt-get", "source"),
+            ("apt-get", "download"),
+            ("apt", "list"),
+            ("apt", "search"),
+            ("apt", "show"),
+            ("apt", "policy"),
+            ("apt", "source"),
+            ("apt", "download"),
+            ("aptitude", "search"),
+            ("aptitude", "show"),
+            ("aptitude", "download"),
+            ("aptitude", "source"),
+        ),
+        keep_options={
+            "apt-get": f"-o Dir::Cache::Archives={APT_DEBS}",
+            "aptitude": f"-o Dir::Cache::Archives={APT_DEBS}",
+            "apt": f"-o Dir::Cache::Archives={APT_DEBS} -o APT::Keep-Downloaded-Packages=true",
+        },
+        value_options=(
+            "-o",
+            "-c",
+            "-t",
+            "-a",
+            "--option",
+            "--config-file",
+            "--target-release",
+            "--default-release",
+            "--host-architecture",
+        ),
     ),
     PackageManager(
         "apk",
         ("apk",),
         ("add", "update", "upgrade", "fix"),
-        (CacheDir("/var/cache/apk", locked=True),),
-        clean_commands=(("apk", "cache", "clean"),),
+        (),
         system=True,
-        replace_flags={"--no-cache": "--update-cache"},
+        no_mount="apk keeps no packages unless /etc/apk/cache is set up, so a mount caches nothing",
     ),
     PackageManager(
         "dnf",
@@ -98,12 +147,16 @@ MANAGERS: tuple[PackageManager, ...] = (
         (CacheDir("~/.cache/uv", (("UV_CACHE_DIR", ""),)),),
         defeat_flags=("--no-cache",),
         clean_commands=(("uv", "cache", "clean"),),
+        value_options=("--directory", "--project", "--cache-dir"),
     ),
     PackageManager(
         "poetry",
         ("poetry",),
         ("install", "update", "add", "lock"),
-        (CacheDir("~/.cache/pypoetry", (("POETRY_CACHE_DIR", ""),)),),
+        (  # not the whole cache dir: poetry creates its virtualenvs under it
+            CacheDir("~/.cache/pypoetry/cache", (("POETRY_CACHE_DIR", "/cache"),)),
+            CacheDir("~/.cache/pypoetry/artifacts", (("POETRY_CACHE_DIR", "/artifacts"),)),
+        ),
         defeat_flags=("--no-cache",),
     ),
     PackageManager(
@@ -129,6 +182,8 @@ MANAGERS: tuple[PackageManager, ...] = (
             ),
         ),
         clean_commands=(("npm", "cache", "clean"),),
+        offline_flags=("--offline",),
+        value_options=("--prefix", "-C", "--workspace", "-w"),
     ),
     PackageManager(
         "yarn",
@@ -136,6 +191,8 @@ MANAGERS: tuple[PackageManager, ...] = (
         ("", "install", "add", "upgrade", "global"),
         (CacheDir("/usr/local/share/.cache/yarn", (("YARN_CACHE_FOLDER", ""),)),),
         clean_commands=(("yarn", "cache", "clean"),),
+        offline_flags=("--offline",),
+        value_options=("--cwd",),
     ),
     PackageManager(
         "yarn-berry",
@@ -143,6 +200,7 @@ MANAGERS: tuple[PackageManager, ...] = (
         ("", "install", "add", "up", "dlx"),
         (CacheDir("~/.yarn/berry/cache", (("YARN_GLOBAL_FOLDER", "/cache"),)),),
         clean_commands=(("yarn", "cache", "clean"),),
+        value_options=("--cwd",),
     ),
     PackageManager(
         "pnpm",
@@ -158,6 +216,8 @@ MANAGERS: tuple[PackageManager, ...] = (
             ),
         ),
         clean_commands=(("pnpm", "store", "prune"),),
+        offline_flags=("--offline",),
+        value_options=("-C", "--dir", "--filter", "-F"),
     ),
     PackageManager(
         "go",
@@ -176,6 +236,7 @@ MANAGERS: tuple[PackageManager, ...] = (
         ),
         clean_commands=(("go", "clean", "-modcache"), ("go", "clean", "-cache")),
         runtime_users=(("go", "run"), ("go", "test")),
+        value_options=("-C",),
     ),
     PackageManager(
         "maven",
@@ -183,6 +244,7 @@ MANAGERS: tuple[PackageManager, ...] = (
         (),
         (CacheDir("~/.m2/repository", (("MAVEN_REPO_LOCAL", ""),), store=True),),
         runtime_users=(("mvn",), ("mvnw",), ("./mvnw",)),
+        offline_flags=("-o", "--offline"),
     ),
     PackageManager(
         "gradle",
@@ -193,6 +255,7 @@ MANAGERS: tuple[PackageManager, ...] = (
             CacheDir("~/.gradle/wrapper", (("GRADLE_USER_HOME", "/wrapper"),), store=True),
         ),
         runtime_users=(("gradle",), ("gradlew",), ("./gradlew",)),
+        offline_flags=("--offline",),
     ),
     PackageManager(
         "cargo",
@@ -203,6 +266,7 @@ MANAGERS: tuple[PackageManager, ...] = (
             CacheDir("~/.cargo/git/db", (("CARGO_HOME", "/git/db"),), store=True),
         ),
         runtime_users=(("cargo", "run"), ("cargo", "test")),
+        offline_flags=("--offline", "--frozen"),
     ),
     PackageManager(
         "bundler",
@@ -239,6 +303,7 @@ MANAGERS: tuple[PackageManager, ...] = (
         ),
         defeat_flags=("--no-cache",),
         clean_commands=(("composer", "clear-cache"), ("composer", "clearcache")),
+        value_options=("-d", "--working-dir"),
     ),
     PackageManager(
         "nuget",
@@ -250,6 +315,12 @@ MANAGERS: tuple[PackageManager, ...] = (
 )
 
 BY_ID = {m.id: m for m in MANAGERS}
+
+# Programs that refresh apt's package index unless given one of these options.
+INDEX_REFRESHERS: dict[str, tuple[str, ...]] = {
+    "add-apt-repository": ("-n", "--no-update"),
+    "apt-add-repository": ("-n", "--no-update"),
+}
 
 # Environment that official base images set, by image name (Docker Hub library images).
 IMAGE_ENV: dict[str, dict[str, str]] = {

@@ -6,7 +6,7 @@ import posixpath
 from typing import Any
 
 from msdfix.model.args import expand
-from msdfix.model.stages import Model, Stage
+from msdfix.model.stages import Model
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import env_pairs, instruction_values, unquote
 
@@ -20,22 +20,13 @@ def _value(ins: Instruction) -> tuple[bool, tuple[str, ...]]:
     return is_json, tuple(values)
 
 
-def _chain(stage: Stage) -> list[Stage]:
-    chain = []
-    current: Stage | None = stage
-    while current is not None:
-        chain.append(current)
-        current = current.parent
-    return list(reversed(chain))
-
-
 def final_config(model: Model) -> dict[str, Any]:
     """ENTRYPOINT/CMD/USER/WORKDIR/ENV/EXPOSE/LABEL/HEALTHCHECK/STOPSIGNAL/SHELL of the last stage."""
     config: dict[str, Any] = {"env": {}, "label": {}, "expose": set(), "workdir": "/"}
     stage = model.final
     if stage is None:
         return config
-    for st in _chain(stage):
+    for st in stage.lineage:
         for ins in st.instructions:
             cmd = ins.cmd
             if cmd in LAST_WINS:

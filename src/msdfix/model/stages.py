@@ -28,6 +28,21 @@ class Stage:
         """Alias, or the index as BuildKit names unnamed stages."""
         return self.alias or str(self.index)
 
+    @property
+    def lineage(self) -> list[Stage]:
+        """This stage and the stages it is built FROM, the root (an image, not a stage) first."""
+        chain: list[Stage] = []
+        current: Stage | None = self
+        while current is not None:
+            chain.append(current)
+            current = current.parent
+        return chain[::-1]
+
+    @property
+    def root_image(self) -> ImageRef:
+        """The image at the bottom of the lineage (what the first FROM of the chain names)."""
+        return self.lineage[0].image
+
     def of(self, *cmds: str) -> list[Instruction]:
         """Instructions of this stage with one of the given names."""
         return [i for i in self.instructions if i.cmd in cmds]
@@ -66,6 +81,10 @@ class Model:
                 return stage
         return None
 
+    def descendants(self, stage: Stage) -> list[Stage]:
+        """Stages built FROM ``stage``, directly or through other stages, in file order."""
+        return [s for s in self.stages if s is not stage and stage in s.lineage]
+
     def copy_graph(self) -> dict[str, list[str]]:
         """Stage name -> names of stages or images it copies or mounts from."""
         return {s.name: s.copy_sources() for s in self.stages}
@@ -83,14 +102,9 @@ class Model:
         cache = self.__dict__.setdefault("_scope_cache", {})
         if stage.index in cache:
             return cache[stage.index]
-        chain = []
-        current: Stage | None = stage
-        while current is not None:
-            chain.append(current)
-            current = current.parent
         scope: dict[str, str | None] = {}
         before: dict[int, dict[str, str | None]] = {}
-        for st in reversed(chain):
+        for st in stage.lineage:
             for ins in st.instructions:
                 if st is stage:
                     before[id(ins)] = scope

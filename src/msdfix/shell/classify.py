@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from msdfix.knowledge.package_managers import MANAGERS, PackageManager
+from msdfix.knowledge.programs import SHELLS
 from msdfix.shell.commands import Command
 
 _PYTHON = re.compile(r"^python[0-9.]*$")
@@ -22,8 +23,16 @@ class ToolCall:
 
     @property
     def subcommand(self) -> str:
-        """First argument that is not an option ('' when there is none)."""
-        return next((a for a in self.args if not a.startswith("-")), "")
+        """First argument that is neither an option nor an option's value ('' when none)."""
+        skip = False
+        for arg in self.args:
+            if skip:
+                skip = False
+            elif arg in self.manager.value_options:
+                skip = True
+            elif not arg.startswith("-"):
+                return arg
+        return ""
 
 
 def program_args(command: Command) -> tuple[str, list[str]]:
@@ -64,3 +73,20 @@ def tool_calls(commands: list[Command], berry: bool = False) -> list[ToolCall]:
                 calls.append(call)
             break
     return calls
+
+
+def inline_script(command: Command) -> str | None:
+    """The script of ``sh -c SCRIPT`` (any shell, options before ``-c`` allowed), else None."""
+    program, args = program_args(command)
+    if program not in SHELLS:
+        return None
+    if program == "busybox":
+        if not args or args[0] not in SHELLS:
+            return None
+        args = args[1:]
+    for i, arg in enumerate(args):
+        if not arg.startswith("-"):
+            return None
+        if "c" in arg[1:] and not arg.startswith("--") and i + 1 < len(args):
+            return args[i + 1]
+    return None

@@ -37,21 +37,28 @@ def word_removal(script: RunScript, command: Command, word: Word) -> tuple[int, 
     return _clean(script, start, word.end)
 
 
-def command_removal(script: RunScript, index: int) -> tuple[int, int] | None:
-    """Physical range that removes command ``index`` with its joining operator, or None."""
+def command_removal(
+    script: RunScript, index: int, last: int | None = None
+) -> tuple[int, int] | None:
+    """Physical range that removes commands ``index``..``last`` (one command by default)
+    with their joining operator, or None."""
     commands = script.commands
-    command = commands[index]
-    if not script.editable or command.nested or command.redirects:
+    last = index if last is None else last
+    group = commands[index : last + 1]
+    command, final = group[0], group[-1]
+    if not script.editable or any(c.nested or c.redirects for c in group):
+        return None
+    if any(c.op_before not in _JOINERS for c in group[1:]):
         return None
     text = script.text
-    following = commands[index + 1] if index + 1 < len(commands) else None
+    following = commands[last + 1] if last + 1 < len(commands) else None
     if script.heredoc_start is not None:
         line_start = text.rfind("\n", 0, command.start) + 1
-        line_end = text.find("\n", command.end)
+        line_end = text.find("\n", final.end)
         line_end = len(text) if line_end < 0 else line_end + 1
-        if text[line_start : command.start].strip() or text[command.end : line_end].strip():
+        if text[line_start : command.start].strip() or text[final.end : line_end].strip():
             return None
-        if len(commands) == 1:
+        if len(commands) == len(group):
             return None
         return _clean(script, line_start, line_end) if line_end > line_start else None
     if command.op_before in _JOINERS:
@@ -60,7 +67,7 @@ def command_removal(script: RunScript, index: int) -> tuple[int, int] | None:
             start -= 1
         if following is not None and following.op_before not in _JOINERS:
             return None
-        return _clean(script, start, command.end, after=start > 0)
+        return _clean(script, start, final.end, after=start > 0)
     if command.op_before is None and index == 0 and following is not None:
         if following.op_before not in _JOINERS:
             return None

@@ -1,0 +1,83 @@
+"""What msdfix knows about base images before any instruction runs: default user and state.
+
+Data, not code. Docker Hub's official ("library") images run as root unless their Dockerfile
+sets ``USER``; the ones that do are listed, and so are service images whose user depends on the
+tag or that we have not checked (their user is unknown). Images of other registries and
+namespaces are unknown unless listed. Known images ship without apt lists or package caches
+(their Dockerfiles clean up), so msdfix can reason about what an instruction leaves behind.
+"""
+
+from __future__ import annotations
+
+from msdfix.model.image import ImageRef
+
+ROOT = "root"
+HUB_REGISTRIES = (None, "docker.io", "index.docker.io", "registry-1.docker.io")
+MIRROR_PREFIXES = ("public.ecr.aws/docker/library/", "mirror.gcr.io/library/")
+
+# Official images whose Dockerfile ends with a non-root USER (image -> that user).
+LIBRARY_USERS: dict[str, str] = {
+    "jenkins": "jenkins", "sonarqube": "sonarqube", "elasticsearch": "elasticsearch",
+    "kibana": "kibana", "logstash": "logstash", "memcached": "memcache", "odoo": "odoo",
+    "kong": "kong", "groovy": "groovy", "adminer": "adminer", "solr": "solr", "jetty": "jetty",
+    "open-liberty": "1001", "websphere-liberty": "1001", "storm": "storm", "spark": "spark",
+    "mongo-express": "node", "znc": "znc", "rocket.chat": "rocketchat", "neo4j": "neo4j",
+}  # fmt: skip
+# Official images whose default user changed between versions or is not documented.
+LIBRARY_UNKNOWN = frozenset(
+    "haproxy varnish couchbase crate zookeeper percona flink geonetwork silverpeas plone"
+    " eclipse-mosquitto nats sapmachine unit".split()
+)
+# Other publishers: image name prefix -> default user (None: unknown even though known).
+VENDOR_USERS: dict[str, str | None] = {
+    "mcr.microsoft.com/dotnet/": ROOT, "mcr.microsoft.com/devcontainers/": None,
+    "gcr.io/distroless/": ROOT, "cgr.dev/chainguard/": "65532", "chainguard/": "65532",
+    "bitnami/": "1001", "nvidia/cuda": ROOT, "continuumio/": ROOT, "tensorflow/tensorflow": ROOT,
+    "pytorch/pytorch": ROOT, "jupyter/": "jovyan", "quay.io/jupyter/": "jovyan",
+    "circleci/": "circleci", "cimg/": "circleci", "selenium/": "seluser", "jenkins/": "jenkins",
+    "gitpod/": "gitpod", "amazonlinux": ROOT, "public.ecr.aws/amazonlinux/": ROOT,
+}  # fmt: skip
+# Tag suffixes that switch a vendor image to its non-root variant.
+NON_ROOT_TAGS = ("nonroot", "debug-nonroot", "chiseled", "chiseled-extra", "distroless")
+
+
+def library_name(image: ImageRef) -> str | None:
+    """The official-image name (``python``), or None when ``image`` is not an official image."""
+    raw = image.raw
+    for prefix in MIRROR_PREFIXES:
+        if raw.startswith(prefix):
+            return raw[len(prefix) :].split(":")[0].split("@")[0]
+    if image.registry not in HUB_REGISTRIES or "/" in image.name or "$" in image.raw:
+        return None
+    return image.name
+
+
+def default_user(image: ImageRef) -> str | None:
+    """The user an image's containers and RUN steps start as; None when unknown.
+
+    ``scratch`` has no user database but runs as root.
+    """
+    if "$" in image.raw or not image.raw:
+        return None
+    name = library_name(image)
+    if name is not None:
+        if name in LIBRARY_UNKNOWN:
+            return None
+        return LIBRARY_USERS.get(name, ROOT)
+    if image.raw == "scratch":
+        return ROOT
+    full = image.full_name
+    for prefix, user in VENDOR_USERS.items():
+        if full.startswith(prefix):
+            tag = (image.tag or "").lower()
+            if user == ROOT and any(tag.endswith(t) or f"{t}-" in tag for t in NON_ROOT_TAGS):
+                return "65532" if full.startswith("gcr.io/distroless/") else None
+            if full.startswith("cgr.dev/chainguard/") and tag.endswith("-dev"):
+                return ROOT
+            return user
+    return None
+
+
+def known_clean(image: ImageRef) -> bool:
+    """True when the image is known to ship without apt lists and package-manager caches."""
+    return default_user(image) is not None

@@ -1,0 +1,36 @@
+"""Programs msdfix can classify without knowing what a script does.
+
+Data, not code. ``INERT`` programs never read or refresh a package index (apt's lists), never
+read a package manager's cache or dependency store, and leave none behind: file and text tools,
+archivers, downloaders, user management, compilers that only compile, dpkg (it installs .deb
+files without the index) and helpers that refresh, install and clean up in one go. Anything not
+classified here or by a package manager's table is *unknown*: a script, an interpreter running
+a file, ``make``, a program from the build context. Unknown may do anything.
+"""
+
+from __future__ import annotations
+
+INERT = frozenset(
+    """
+    [ [[ test true false : echo printf cd pwd set export unset umask exit return shift trap
+    sleep wait ulimit alias type hash read local declare readonly
+    mkdir rmdir rm cp mv ln chmod chown chgrp touch ls cat head tail tee sed awk gawk mawk grep
+    egrep fgrep cut tr sort uniq wc find stat du df basename dirname realpath readlink
+    mktemp install diff cmp comm paste join split csplit nl od hexdump sha1sum sha256sum
+    sha512sum md5sum cksum base64 yes seq date id whoami groups hostname uname nproc env printenv
+    which command getent timeout tac rev fold expand unexpand fmt column iconv file strings strip
+    tar gzip gunzip zcat bzip2 bunzip2 xz unxz zstd unzstd zip unzip 7z lz4
+    curl wget git ssh-keyscan ssh-keygen gpg gpg2 gpgv openssl update-ca-certificates
+    useradd userdel usermod groupadd groupdel groupmod adduser addgroup deluser delgroup passwd
+    chpasswd visudo setcap getcap locale-gen localedef update-locale ldconfig
+    update-alternatives ln dpkg-reconfigure debconf-set-selections apt-key apt-mark dpkg-divert
+    update-rc.d systemctl service dpkg dpkg-query dpkg-deb rpm install_packages
+    upx ccache javac jar gcc g++ cc c++ clang clang++ ld as ar ranlib cmake ninja
+    meson pkg-config autoreconf autoconf automake libtoolize
+    """.split()
+)
+
+# Programs that run the script given with -c, or a script file (then unknown).
+SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "busybox"})
+# Prefixes that run the rest of the command line as a program.
+WRAPPERS = frozenset({"sudo", "exec", "command", "nice", "nohup", "time", "env", "eatmydata"})

@@ -1,0 +1,131 @@
+"""cache-mount: give package-manager RUNs a BuildKit cache mount.
+
+What it does
+    Adds ``--mount=type=cache,target=<dir>`` to each RUN that downloads packages with
+    apt-get/apt/aptitude, dnf/yum/microdnf, pip/uv/poetry/pipenv, npm/yarn/pnpm, go, mvn,
+    gradle, cargo, bundle/gem, composer or dotnet, with the cache directory the tool really uses
+    for the user and environment at that point (USER, HOME, PIP_CACHE_DIR, GOPATH, CARGO_HOME,
+    ...), and removes what the mount makes pointless: ``--no-cache-dir``, ``npm cache clean``,
+    ``apt-get clean``, ``rm -rf /var/lib/apt/lists/*``. apt keeps its ``.deb`` files in
+    ``/var/cache/apt/debs`` on the mount (``-o Dir::Cache::Archives=...`` on the install
+    command), out of reach of the official images' ``docker-clean`` hook, so the image's apt
+    configuration is not touched.
+Why
+    When the install layer has to rerun, packages come from the local cache instead of the
+    network, and the caches never end up in the image.
+Example
+    ``RUN pip install --no-cache-dir -r requirements.txt`` becomes
+    ``RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt``.
+Fix safety
+    BuildKit's rule for cache mounts: a build must work with any contents of the cache
+    directory, empty included (CI restores layers, never cache mounts). So a directory is
+    mounted only where nothing reads it from the image afterwards: apt's lists
+    (``/var/lib/apt/lists``) only in a RUN that refreshes them first, and only when no later
+    RUN of the stage, or of a stage built FROM it, may install without refreshing; never
+    ``/var/lib/apt`` itself (apt records auto-installed packages there). A cleanup is dropped
+    only when the directory cannot hold files from an earlier step (or from a base image msdfix
+    does not know), because the mount would hide those files from it. Safe otherwise: a cache
+    mount only changes where downloads are kept, and BuildKit (Docker 23+, buildx,
+    Podman/Buildah) supports it without a ``# syntax=`` line. Unsafe (with the reason shown)
+    when the cache is the dependency store (Go modules, Maven, Gradle, Cargo, NuGet) and a
+    later step runs a program msdfix cannot see into. Left alone, with the reason: apk (it
+    keeps no packages unless ``/etc/apk/cache`` is set up), commands msdfix cannot classify
+    where they decide, users or homes it cannot know (an unknown base image's user is
+    unknown), yarn Plug'n'Play caches, Windows images, targets already mounted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from msdfix.document import Document
+from msdfix.fixes import Applicability, Edit, Fix
+from msdfix.knowledge.package_managers import MANAGERS
+from msdfix.shell.classify import program_args
+from msdfix.shell.commands import parse_commands
+from msdfix.shell.script import run_script
+from msdfix.syntax import Instruction
+from msdfix.transforms.base import Transform, register
+from msdfix.transforms.cache_mount.history import History
+from msdfix.transforms.cache_mount.plan import plan_run
+from msdfix.transforms.cache_mount.render import Plan, flags_text, message
+
+_MANAGER_WORDS = re.compile(
+    "|".join(
+        sorted(
+            {re.escape(p.lstrip("./")) for m in MANAGERS for p in m.programs}, key=len, reverse=True
+        )
+    )
+)
+
+
+def _yarn(doc: Document) -> tuple[bool, str | None]:
+    """(yarn berry?, why its cache cannot be mounted or None)."""
+    ctx = doc.context
+    package = ctx.read_json("package.json")
+    manager = package.get("packageManager", "") if isinstance(package, dict) else ""
+    rc = ctx.read_text(".yarnrc.yml")
+    berry = rc is not None or (isinstance(manager, str) and bool(re.match(r"yarn@[2-9]", manager)))
+    if not berry:
+        return False, None
+    linker = re.search(r"(?m)^nodeLinker:\s*[\"']?([\w-]+)", rc or "")
+    if linker and linker.group(1) in ("node-modules", "pnpm"):
+        return True, None
+    return True, "yarn Plug'n'Play loads packages from its cache at run time"
+
+
+def _runtime_prefixes(doc: Document) -> list[list[str]]:
+    """argv of the final stage's CMD and ENTRYPOINT commands."""
+    final = doc.model.final
+    found: list[list[str]] = []
+    if final is None:
+        return found
+    for ins in final.of("cmd", "entrypoint"):
+        argv = ins.json_args()
+        if argv is not None:
+            found.append([a.rsplit("/", 1)[-1] if not a.startswith("./") else a for a in argv])
+        else:
+            found += [[program_args(c)[0], *program_args(c)[1]] for c in parse_commands(ins.args)]
+    return found
+
+
+@register
+class CacheMount(Transform):
+    id = "cache-mount"
+    title = "Cache package downloads with RUN --mount=type=cache"
+    order = 30
+
+    def check(self, doc: Document) -> Iterable[Fix]:
+        if doc.is_windows:
+            return
+        berry, berry_blocker = _yarn(doc)
+        history = History(doc, berry)
+        runtime = _runtime_prefixes(doc)
+        final_chain = doc.model.final.lineage if doc.model.final else []
+        for stage in doc.model.stages:
+            for ins in stage.of("run"):
+                if not _MANAGER_WORDS.search(ins.logical) and not ins.heredocs:
+                    continue
+                script = run_script(ins, doc.text)
+                steps = history.steps(ins)
+                if script is None or not steps or not any(s.call for s in steps):
+                    continue
+                plan = plan_run(
+                    doc, history, stage, ins, script, steps, runtime, stage in final_chain,
+                    berry_blocker,
+                )  # fmt: skip
+                fix = self._fix(doc, ins, plan)
+                if fix is not None:
+                    history.planned[id(ins)] = [m.target for m in plan.mounts]
+                    yield fix
+
+    def _fix(self, doc: Document, ins: Instruction, plan: Plan) -> Fix | None:
+        if not plan.mounts:
+            if plan.notes:  # explain why this package-manager RUN is left alone
+                return doc.fix(self.id, ins, "; ".join(plan.notes), [])
+            return None
+        at = ins.physical(ins.args_start)
+        edits = [*plan.edits, Edit(at, at, flags_text(doc, plan.mounts))]
+        applicability = Applicability.UNSAFE if plan.unsafe_reason else Applicability.SAFE
+        return doc.fix(self.id, ins, message(plan), edits, applicability)

@@ -1,0 +1,143 @@
+"""What earlier and later instructions of a stage's lineage do with a cache directory."""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+
+from msdfix.document import Document
+from msdfix.knowledge.base_images import known_clean
+from msdfix.knowledge.package_managers import APT_ARCHIVES_MOUNT
+from msdfix.model import Stage
+from msdfix.model.paths import within
+from msdfix.shell.script import run_script
+from msdfix.syntax import Instruction
+from msdfix.syntax.values import instruction_values
+from msdfix.transforms.cache_mount.steps import Step, reads_image_index, run_steps
+from msdfix.transforms.cache_mount.targets import Resolver
+
+
+def mount_targets(ins: Instruction) -> list[str]:
+    """Targets of the cache (and other) mounts a RUN already has."""
+    targets = []
+    for flag in ins.flags_named("mount"):
+        for option in (flag.value or "").split(","):
+            key, _, value = option.partition("=")
+            if key.strip().lower() in ("target", "dst", "destination"):
+                targets.append(posixpath.normpath(value.strip().strip("\"'")))
+    return targets
+
+
+@dataclass
+class History:
+    """Per file: classified RUNs and the mounts decided so far, to answer two questions.
+
+    ``may_hold``: can a directory hold files (left by the base image or an earlier step) when
+    a RUN starts? ``needed_later``: does something after a RUN read a directory from the image?
+    """
+
+    doc: Document
+    berry: bool
+    planned: dict[int, list[str]] = field(default_factory=dict)  # id(RUN) -> our targets
+    _steps: dict[int, list[Step] | None] = field(default_factory=dict)
+
+    def steps(self, ins: Instruction) -> list[Step] | None:
+        """Classified commands of a RUN (None for an exec-form program we cannot see into)."""
+        key = id(ins)
+        if key not in self._steps:
+            script = run_script(ins, self.doc.text)
+            self._steps[key] = None if script is None else run_steps(script, self.berry)
+        return self._steps[key]
+
+    def mounted(self, ins: Instruction) -> list[str]:
+        """Targets mounted in a RUN: by the file itself and by the fixes planned so far."""
+        return mount_targets(ins) + self.planned.get(id(ins), [])
+
+    def may_hold(self, stage: Stage, ins: Instruction, target: str) -> int | None:
+        """Line of what may have left files in ``target`` before ``ins`` (0: the base image)."""
+        root = stage.root_image
+        holder: int | None = None if known_clean(root) else 0
+        debs_cleaned = holder is None  # official images delete .debs after installs
+        for current in stage.lineage:
+            for other in current.instructions:
+                if other is ins:
+                    return holder
+                if other.cmd != "run":
+                    continue
+                if "docker-clean" in other.logical:
+                    debs_cleaned = False
+                if any(within(target, m) or within(m, target) for m in self.mounted(other)):
+                    continue
+                holder = self._after(current, other, target, holder, debs_cleaned)
+        return holder
+
+    def _after(
+        self, stage: Stage, ins: Instruction, target: str, holder: int | None, debs_cleaned: bool
+    ) -> int | None:
+        steps = self.steps(ins)
+        if steps is None:
+            return ins.start_line
+        resolver = Resolver(self.doc, stage, ins)
+        for step in steps:
+            if step.unknown:
+                holder = ins.start_line
+            elif step.call is not None and target in resolver.targets(step.call):
+                if not (target == APT_ARCHIVES_MOUNT and debs_cleaned) and not _defeated(step):
+                    holder = ins.start_line
+            elif not step.conditional and step.cleans(target, resolver):
+                holder = None
+        return holder
+
+    def needed_later(self, stage: Stage, ins: Instruction, target: str) -> Instruction | None:
+        """A later instruction that reads ``target`` from the image: it names the directory
+        (a RUN's text, a ``COPY --from`` of this stage) or, for an index, installs from it."""
+        later = self.later_runs(stage, ins)
+        for other in later:
+            if target in other.logical:
+                return other
+        names = {s.name.lower() for s in [stage, *self.doc.model.descendants(stage)]}
+        for other in self.doc.dockerfile.instructions:
+            source = other.flag("from")
+            if other.cmd in ("copy", "add") and source and (source.value or "").lower() in names:
+                paths = instruction_values(other)[1][:-1]
+                if any(within(target, p) or within(p, target) for p in _absolute(paths)):
+                    return other
+        return None
+
+    def index_reader(self, stage: Stage, ins: Instruction) -> Instruction | None:
+        """A later RUN that may read the package index from the image before refreshing it.
+
+        Each stage built FROM this one sees the RUNs of its own lineage after ``ins``.
+        """
+        runs = stage.of("run")
+        after = runs[runs.index(ins) + 1 :]
+        sequences = [after]
+        for descendant in self.doc.model.descendants(stage):
+            lineage = descendant.lineage
+            between = lineage[lineage.index(stage) + 1 :]
+            sequences.append(after + [r for s in between for r in s.of("run")])
+        for sequence in sequences:
+            for other in sequence:
+                steps = self.steps(other)
+                if steps is None or reads_image_index(steps):
+                    return other
+                if any(s.refresh for s in steps):
+                    break
+        return None
+
+    def later_runs(self, stage: Stage, ins: Instruction) -> list[Instruction]:
+        """RUNs after ``ins`` in its stage, then those of the stages built FROM it."""
+        runs = stage.of("run")
+        later = runs[runs.index(ins) + 1 :]
+        for descendant in self.doc.model.descendants(stage):
+            later += descendant.of("run")
+        return later
+
+
+def _defeated(step: Step) -> bool:
+    call = step.call
+    return call is not None and any(a in call.manager.defeat_flags for a in step.args)
+
+
+def _absolute(paths: list[str]) -> list[str]:
+    return [posixpath.normpath(p) for p in paths if p.startswith("/")]

@@ -1,0 +1,339 @@
+"""Which cache directories one RUN can mount, and the edits that go with them."""
+
+from __future__ import annotations
+
+from msdfix.document import Document
+from msdfix.fixes import Edit
+from msdfix.knowledge.package_managers import APT_ARCHIVES_MOUNT, CacheDir, PackageManager
+from msdfix.model import Stage
+from msdfix.model.paths import within
+from msdfix.shell.classify import ToolCall
+from msdfix.shell.commands import Word
+from msdfix.shell.edit import command_removal, word_removal
+from msdfix.shell.script import RunScript
+from msdfix.syntax import Instruction
+from msdfix.transforms.cache_mount.history import History, mount_targets
+from msdfix.transforms.cache_mount.render import Mount, Plan, writable_target
+from msdfix.transforms.cache_mount.steps import Step, refreshes_first, removed_paths
+from msdfix.transforms.cache_mount.targets import Resolver
+
+
+def plan_run(
+    doc: Document,
+    history: History,
+    stage: Stage,
+    ins: Instruction,
+    script: RunScript,
+    steps: list[Step],
+    runtime: list[list[str]],
+    in_final_image: bool,
+    berry_blocker: str | None,
+) -> Plan:
+    """Mounts, edits and reasons for one package-manager RUN."""
+    planner = _Planner(doc, history, stage, ins, script, steps)
+    plan = planner.plan
+    seen: list[PackageManager] = []
+    for step in steps:
+        call = step.call
+        if call is None or call.manager in seen:
+            continue
+        manager = call.manager
+        seen.append(manager)
+        if manager.no_mount:
+            plan.note(manager.no_mount)
+        elif manager.id == "pip" and (
+            "PIP_NO_CACHE_DIR" in planner.resolver.scope
+            or "PIP_NO_CACHE_DIR" in call.command.assignments
+        ):
+            continue
+        elif manager.keeps_cleanup and any(
+            s.cleans(t, planner.resolver) for s in steps for t in planner.resolver.targets(call)
+        ):
+            plan.note(f"{manager.id}: the RUN empties its cache, so a mount keeps nothing")
+        elif in_final_image and any(
+            p[: len(r)] == list(r) for p in runtime for r in manager.runtime_users
+        ):
+            plan.note(f"{manager.id} runs at container start, so its cache stays in the image")
+        elif any(a in manager.offline_flags for a in call.args):
+            plan.note(f"{manager.id} runs offline here: it reads its cache from the image")
+        elif manager.id == "yarn-berry" and berry_blocker:
+            plan.note(berry_blocker)
+        else:
+            for cache in manager.caches:
+                planner.consider(cache, call)
+    planner.finish()
+    return plan
+
+
+class _Planner:
+    """Decides one RUN's mounts; every declined directory gets its reason."""
+
+    def __init__(
+        self,
+        doc: Document,
+        history: History,
+        stage: Stage,
+        ins: Instruction,
+        script: RunScript,
+        steps: list[Step],
+    ) -> None:
+        self.doc, self.history, self.stage, self.ins = doc, history, stage, ins
+        self.script, self.steps = script, steps
+        self.resolver = Resolver(doc, stage, ins)
+        self.existing = mount_targets(ins)
+        self.plan = Plan()
+
+    def consider(self, cache: CacheDir, call: ToolCall) -> None:
+        """Mount ``cache`` for ``call`` unless something says no."""
+        plan = self.plan
+        target = self.resolver.target(cache, call)
+        if target is None:
+            if self.resolver.user is None and (cache.path.startswith("~") or not cache.path):
+                plan.note(f"{call.manager.id}: the user this RUN runs as is unknown")
+            return
+        if not target.startswith("/") or target == "/":
+            return
+        mounted = self.existing + [m.target for m in plan.mounts]
+        if any(within(target, m) or within(m, target) for m in mounted):
+            return
+        if not writable_target(target):
+            plan.note(f"{target} cannot be written as a mount target")
+            return
+        if any(a in call.manager.defeat_flags for a in call.args) and (
+            not self.script.editable or call.command not in self.script.commands
+        ):
+            plan.note(f"{call.manager.id}: its cache is switched off in a way msdfix cannot edit")
+            return
+        reason = self._decline(cache, call, target)
+        if reason is not None:
+            if reason:
+                plan.note(reason)
+            return
+        if cache.store:
+            blocker = self._store_blocker(call)
+            if blocker is not None:
+                plan.unsafe_reason = (
+                    f"RUN at line {blocker.start_line} may need {target} in the image"
+                )
+        plan.mounts.append(
+            Mount(target, cache.locked, cache.store, cache.index, call.manager, self.resolver.uid)
+        )
+
+    def _decline(self, cache: CacheDir, call: ToolCall, target: str) -> str | None:
+        """Why ``target`` is not mounted ("" when there is nothing to say), or None to mount."""
+        history, stage, ins = self.history, self.stage, self.ins
+        if cache.index:
+            if not refreshes_first(self.steps):
+                return ""  # installs from the lists an earlier step left: nothing to mount
+            reader = history.index_reader(stage, ins)
+            if reader is not None and self._leaves(target):
+                return (
+                    f"{target} stays in the image: RUN at line {reader.start_line} "
+                    "may install without refreshing it"
+                )
+        if target == APT_ARCHIVES_MOUNT and not self._keepable(call.manager):
+            return ""  # only refreshes, or installs msdfix cannot edit: nothing to keep
+        user = history.needed_later(stage, ins, target)
+        if user is not None:
+            return f"{target} is used by line {user.start_line}"
+        offline = self._offline_later(call.manager)
+        if offline is not None:
+            return f"{target} is read offline by line {offline.start_line}"
+        if any(s.cleans(target, self.resolver) for s in self.steps):
+            holder = history.may_hold(stage, ins, target)
+            if holder is not None:
+                where = f"line {holder}" if holder else "the base image"
+                return f"{target} may hold files from {where} that this RUN deletes"
+        return None
+
+    def _leaves(self, target: str) -> bool:
+        """True when, without a mount, this RUN leaves files in ``target``."""
+        leaves = False
+        for step in self.steps:
+            if step.refresh or step.unknown:
+                leaves = True
+            elif not step.conditional and step.cleans(target, self.resolver):
+                leaves = False
+        return leaves
+
+    def _keepable(self, manager: PackageManager) -> bool:
+        """True when an install of this RUN can keep its .debs on the mount."""
+        return any(
+            s.call is not None
+            and s.call.manager is manager
+            and not s.refresh
+            and not s.inlined
+            and self.script.editable
+            and s.program in manager.keep_options
+            for s in self.steps
+        )
+
+    def _offline_later(self, manager: PackageManager) -> Instruction | None:
+        if not manager.offline_flags:
+            return None
+        for other in self.history.later_runs(self.stage, self.ins):
+            for step in self.history.steps(other) or []:
+                if step.call and step.call.manager is manager:
+                    if any(a in manager.offline_flags for a in step.args):
+                        return other
+        return None
+
+    def _store_blocker(self, call: ToolCall) -> Instruction | None:
+        """A later RUN that runs a program msdfix cannot see into (it may read the store)."""
+        for other in self.history.later_runs(self.stage, self.ins):
+            steps = self.history.steps(other)
+            if steps is None or any(s.unknown for s in steps):
+                return other
+        return None
+
+    def finish(self) -> None:
+        """Edits for the mounts: drop what they make pointless, keep apt's .debs."""
+        if not self.script.editable:
+            return
+        self._keep_apt_cleanup()
+        for _ in range(len(self.plan.mounts) + 1):
+            blocked = self._cleanup_edits()
+            if blocked is None:
+                break
+            self.plan.mounts = [m for m in self.plan.mounts if m.target != blocked[0]]
+            self.plan.note(blocked[1])
+        if not self.plan.mounts:
+            self.plan.edits = []
+            return
+        self._keep_debs()
+        self._defeat_flags()
+
+    def _keep_apt_cleanup(self) -> None:
+        """An apt RUN keeps its ``rm`` of apt's cache unless its lists are mounted.
+
+        Without the lists mount, that ``rm`` is what tells readers (and hadolint, DL3009) that
+        the RUN leaves no package data behind; it cannot stay next to a mount it would delete,
+        so the mount goes.
+        """
+        targets = [m.target for m in self.plan.mounts]
+        if APT_ARCHIVES_MOUNT not in targets or any(m.index for m in self.plan.mounts):
+            return
+        if any(
+            s.program == "rm" and _touches(s, APT_ARCHIVES_MOUNT, self.resolver) for s in self.steps
+        ):
+            self.plan.mounts = [m for m in self.plan.mounts if m.target != APT_ARCHIVES_MOUNT]
+            self.plan.note("the RUN's apt cleanup stays (its lists are not mounted)")
+
+    def _cleanup_edits(self) -> tuple[str, str] | None:
+        """Remove cleanups of mounted directories; (target, reason) when one cannot go."""
+        plan = self.plan
+        plan.edits = []
+        removed: list[str] = []
+        whole: dict[int, str] = {}  # index of a command to remove -> the target it cleans
+        targets = [m.target for m in plan.mounts]
+        for step in self.steps:
+            hit = [t for t in targets if _touches(step, t, self.resolver)]
+            if not hit:
+                continue
+            reason = (
+                f"the RUN deletes {hit[0]}, which the mount replaces, in a way msdfix cannot edit"
+            )
+            if step.inlined or step.conditional or step.command.redirects:
+                return hit[0], reason
+            index = self.script.commands.index(step.command)
+            if step.program != "rm":
+                whole[index] = hit[0]
+                continue
+            words = self._rm_words(step, targets)
+            if isinstance(words, str):
+                return hit[0], words
+            if words is None:
+                whole[index] = hit[0]
+                continue
+            for word in words:
+                span = word_removal(self.script, step.command, word)
+                if span is None:
+                    return hit[0], reason
+                plan.edits.append(Edit(*span, ""))
+                removed.append(word.value)
+        for first, last in _runs(sorted(whole)):
+            span = command_removal(self.script, first, last)
+            if span is None:
+                return whole[first], (
+                    f"the RUN deletes {whole[first]}, which the mount replaces, "
+                    "in a way msdfix cannot edit"
+                )
+            plan.edits.append(Edit(*span, ""))
+            removed += [" ".join(c.argv) for c in self.script.commands[first : last + 1]]
+        if removed:
+            plan.note("dropped " + ", ".join(f"`{r}`" for r in removed))
+        return None
+
+    def _rm_words(self, step: Step, targets: list[str]) -> list[Word] | str | None:
+        """The words of an ``rm`` to remove (None: the whole command), or a reason."""
+        inside, outside = [], False
+        for word in step.command.words[1:]:
+            if word.value.startswith("-"):
+                continue
+            paths = removed_paths([word.value], self.resolver.home)
+            if not paths:
+                outside = True
+                continue
+            path = paths[0]
+            if any(within(path, t) for t in targets):
+                inside.append(word)
+            elif any(within(t, path) for t in targets):
+                return f"the RUN deletes {path}, which would contain the mount"
+            else:
+                outside = True
+        return inside if outside else None
+
+    def _keep_debs(self) -> None:
+        """``-o Dir::Cache::Archives=...`` on each editable apt install of the RUN."""
+        mounts = [m for m in self.plan.mounts if m.target == APT_ARCHIVES_MOUNT]
+        if not mounts:
+            return
+        manager = mounts[0].manager
+        for step in self.steps:
+            if step.call is None or step.call.manager is not manager or step.refresh:
+                continue
+            option = manager.keep_options.get(step.program)
+            word = next((w for w in step.command.words if w.value == step.program), None)
+            if option is None or word is None or step.inlined:
+                continue
+            at = self.script.physical(word.end - 1) + 1
+            self.plan.edits.append(Edit(at, at, f" {option}"))
+        self.plan.note("keep .debs on the mount (-o Dir::Cache::Archives)")
+
+    def _defeat_flags(self) -> None:
+        """Drop flags that switch the mounted cache off (``--no-cache-dir``)."""
+        targets = [m.target for m in self.plan.mounts]
+        removed = []
+        for step in self.steps:
+            call = step.call
+            if call is None or step.inlined:
+                continue
+            if not any(within(t, m) for m in targets for t in self.resolver.targets(call)):
+                continue
+            for word in call.command.words[1:]:
+                if word.value in call.manager.defeat_flags:
+                    span = word_removal(self.script, call.command, word)
+                    if span:
+                        self.plan.edits.append(Edit(*span, ""))
+                        removed.append(word.value)
+        if removed:
+            self.plan.note("dropped " + ", ".join(f"`{r}`" for r in removed))
+
+
+def _runs(indices: list[int]) -> list[tuple[int, int]]:
+    """Consecutive runs of sorted indices as (first, last) pairs."""
+    runs: list[tuple[int, int]] = []
+    for index in indices:
+        if runs and runs[-1][1] == index - 1:
+            runs[-1] = (runs[-1][0], index)
+        else:
+            runs.append((index, index))
+    return runs
+
+
+def _touches(step: Step, target: str, resolver: Resolver) -> bool:
+    """True when the step deletes anything in or above ``target``."""
+    if step.program == "rm":
+        paths = removed_paths(step.args, resolver.home)
+        return any(within(p, target) or within(target, p) for p in paths)
+    return step.cleans(target, resolver)

@@ -1,0 +1,74 @@
+"""The text cache-mount adds: mount flags and the one-line reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from msdfix.document import Document
+from msdfix.fixes import Edit
+from msdfix.knowledge.package_managers import PackageManager
+
+# BuildKit splits --mount options on commas (CSV) and keys from values on "=": a target that
+# contains either cannot be written without quoting that older parsers do not accept.
+_UNSAFE_TARGET = set(",=\"' \t")
+
+
+@dataclass
+class Mount:
+    """One cache mount to add."""
+
+    target: str
+    locked: bool
+    store: bool
+    index: bool
+    manager: PackageManager
+    uid: str | None = None
+
+
+@dataclass
+class Plan:
+    """What cache-mount does to one RUN, and why it leaves the rest alone."""
+
+    mounts: list[Mount] = field(default_factory=list)
+    edits: list[Edit] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    unsafe_reason: str | None = None
+
+    def note(self, text: str) -> None:
+        """Add a reason once."""
+        if text not in self.notes:
+            self.notes.append(text)
+
+
+def writable_target(target: str) -> bool:
+    """True when ``target`` can be written as a --mount option value as it is."""
+    return not any(ch in _UNSAFE_TARGET for ch in target)
+
+
+def flags_text(doc: Document, mounts: list[Mount]) -> str:
+    """``--mount=...`` flags, one per line after the first when there are several."""
+    parts = []
+    for mount in mounts:
+        text = f"--mount=type=cache,target={mount.target}"
+        if mount.locked:
+            text += ",sharing=locked"
+        if mount.uid:
+            uid, _, gid = mount.uid.partition(":")
+            text += f",uid={uid},gid={gid or uid}"
+        parts.append(text)
+    if len(parts) == 1:
+        return parts[0] + " "
+    joiner = f" {doc.dockerfile.escape}{doc.newline}    "
+    return joiner.join(parts) + joiner
+
+
+def message(plan: Plan) -> str:
+    """The fix's one-line reason."""
+    managers = sorted({m.manager.id for m in plan.mounts})
+    targets = ", ".join(m.target for m in plan.mounts)
+    text = f"cache {'/'.join(managers)} downloads in {targets}"
+    if plan.notes:
+        text += "; " + "; ".join(plan.notes)
+    if plan.unsafe_reason:
+        text += f" (unsafe: {plan.unsafe_reason})"
+    return text

@@ -1,0 +1,127 @@
+"""What the commands of a RUN do to package caches and indexes, as far as msdfix can tell."""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+
+from msdfix.knowledge.package_managers import INDEX_REFRESHERS, MANAGERS
+from msdfix.knowledge.programs import INERT
+from msdfix.model.paths import within
+from msdfix.shell.classify import ToolCall, inline_script, program_args, tool_calls
+from msdfix.shell.commands import Command, parse_commands
+from msdfix.shell.script import RunScript
+from msdfix.transforms.cache_mount.targets import Resolver
+
+_PROGRAMS = {p.lstrip("./") for m in MANAGERS for p in m.programs}
+_READER_PROGRAMS = {prefix[0] for m in MANAGERS for prefix in m.index_readers}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One command of a RUN, classified."""
+
+    command: Command
+    program: str
+    args: tuple[str, ...]
+    inlined: bool  # inside a ``sh -c`` string: analysed, never edited
+    conditional: bool  # may not run: nested in if/for/subshell, or after ``||``
+    call: ToolCall | None  # a package-manager command that downloads
+    refresh: bool  # refreshes the package index
+    reads_index: bool  # needs the package index the image (or the mount) holds
+    unknown: bool  # msdfix cannot tell what it does
+
+    def cleans(self, target: str, resolver: Resolver) -> bool:
+        """True when this command deletes ``target`` or everything in it."""
+        if self.program == "rm":
+            return any(within(target, p) for p in removed_paths(self.args, resolver.home))
+        argv = [self.program, *self.args]
+        for manager in MANAGERS:
+            if any(argv[: len(prefix)] == list(prefix) for prefix in manager.clean_commands):
+                if target in resolver.targets(ToolCall(manager, self.command, list(self.args))):
+                    return True
+        return False
+
+
+def removed_paths(args: tuple[str, ...] | list[str], home: str | None) -> list[str]:
+    """Directories an ``rm`` argument list deletes, or empties (``dir/*``), normalised."""
+    paths = []
+    for arg in args:
+        if arg.startswith("-"):
+            continue
+        if arg.startswith(("~/", "$HOME/", "${HOME}/")):
+            if home is None:
+                continue
+            arg = home + "/" + arg.split("/", 1)[1]
+        if not arg.startswith("/"):
+            continue
+        base = arg[:-1] if arg.endswith("/*") or arg.endswith("/.") else arg
+        if any(ch in base for ch in "*?[$"):
+            continue
+        paths.append(posixpath.normpath(base))
+    return paths
+
+
+def run_steps(script: RunScript, berry: bool) -> list[Step]:
+    """Every command of the RUN (``sh -c`` scripts inlined), classified in execution order."""
+    return _steps(script.commands, berry, inlined=False, outer_conditional=False, depth=3)
+
+
+def _steps(
+    commands: list[Command], berry: bool, inlined: bool, outer_conditional: bool, depth: int
+) -> list[Step]:
+    steps: list[Step] = []
+    calls = {id(c.command): c for c in tool_calls(commands, berry)}
+    for command in commands:
+        conditional = outer_conditional or command.nested or command.op_before == "||"
+        script = inline_script(command) if depth > 0 else None
+        if script is not None:
+            inner = parse_commands(script)
+            steps += _steps(inner, berry, True, conditional, depth - 1)
+            continue
+        program, args = program_args(command)
+        call = calls.get(id(command))
+        steps.append(_step(command, program, tuple(args), inlined, conditional, call))
+    return steps
+
+
+def _step(
+    command: Command,
+    program: str,
+    args: tuple[str, ...],
+    inlined: bool,
+    conditional: bool,
+    call: ToolCall | None,
+) -> Step:
+    refresh = reads = unknown = False
+    argv = [program, *args]
+    if call is not None:
+        manager = call.manager
+        refresh = call.subcommand in manager.refresh
+        reads = bool(manager.refresh) and not refresh
+    elif program in INDEX_REFRESHERS:
+        refresh = not any(a in INDEX_REFRESHERS[program] for a in args)
+    elif program in _READER_PROGRAMS or program.lstrip("./") in _PROGRAMS:
+        reads = any(
+            argv[: len(prefix)] == list(prefix) for m in MANAGERS for prefix in m.index_readers
+        )
+    elif program and program not in INERT:
+        unknown = True
+    return Step(command, program, args, inlined, conditional, call, refresh, reads, unknown)
+
+
+def index_first(steps: list[Step]) -> Step | None:
+    """The first step that refreshes, reads or may touch the package index."""
+    return next((s for s in steps if s.refresh or s.reads_index or s.unknown), None)
+
+
+def refreshes_first(steps: list[Step]) -> bool:
+    """True when the RUN refreshes the package index before anything may read it."""
+    first = index_first(steps)
+    return first is not None and first.refresh and not first.conditional
+
+
+def reads_image_index(steps: list[Step]) -> bool:
+    """True when the RUN may read the package index the image holds (no refresh first)."""
+    first = index_first(steps)
+    return first is not None and not (first.refresh and not first.conditional)

@@ -1,0 +1,82 @@
+"""Where a package manager's cache lives for one RUN: its user, HOME and environment."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from msdfix.document import Document
+from msdfix.knowledge.package_managers import IMAGE_ENV, IMAGE_USERS, CacheDir
+from msdfix.model import Stage
+from msdfix.model.users import ROOT, effective_user
+from msdfix.shell.classify import ToolCall
+from msdfix.syntax import Instruction
+
+# Variables that hold a list of directories: the tool uses the first entry.
+PATH_LISTS = {"GOPATH"}
+
+
+class Resolver:
+    """Cache directories for one RUN, from its stage's user and environment."""
+
+    def __init__(self, doc: Document, stage: Stage, ins: Instruction) -> None:
+        self.scope = {k: v for k, v in doc.model.stage_scope(stage, ins).items() if v is not None}
+        image = stage.root_image.name
+        self.image_env = IMAGE_ENV.get(image, {})
+        self.user = effective_user(stage, ins)
+        home = self.scope.get("HOME")
+        self.uid: str | None = None
+        known = IMAGE_USERS.get(image, {}).get(self.user or "")
+        if self.user == ROOT:
+            self.home: str | None = home or "/root"
+        elif known is not None:  # e.g. USER node in the node images: uid 1000, /home/node
+            self.uid, self.home = known[0], home or known[1]
+        elif self.user and re.fullmatch(r"[1-9][0-9]*(:[0-9]+)?", self.user) and home:
+            self.home, self.uid = home, self.user
+        else:
+            self.home = None
+
+    def variable(self, name: str, call: ToolCall | None = None) -> str | None:
+        """A variable's value for the call (command-line assignment, ENV/ARG, image ENV)."""
+        value = (
+            (call.command.assignments.get(name) if call else None)
+            or self.scope.get(name)
+            or self.image_env.get(name)
+        )
+        if value and name in PATH_LISTS:
+            value = value.split(":")[0]
+        return value or None
+
+    def target(self, cache: CacheDir, call: ToolCall) -> str | None:
+        """The absolute cache directory, or None when it cannot be known."""
+        for var, suffix in cache.env:
+            value = self.variable(var, call)
+            if value:
+                return None if "$" in value else posixpath.normpath(value + suffix)
+        explicit = explicit_dir(call)
+        if explicit is not None and cache is call.manager.caches[0]:
+            return explicit
+        if not cache.path:
+            return None
+        if cache.path.startswith("~"):
+            return None if self.home is None else posixpath.normpath(self.home + cache.path[1:])
+        if not call.manager.system and self.user != ROOT:
+            return None  # e.g. yarn's /usr/local/share/.cache/yarn is root's cache only
+        return cache.path
+
+    def targets(self, call: ToolCall) -> list[str]:
+        """Every cache directory of the call's manager that can be known."""
+        return [t for c in call.manager.caches if (t := self.target(c, call))]
+
+
+def explicit_dir(call: ToolCall) -> str | None:
+    """A cache directory given on the command line (``--cache-dir``, ``-Dmaven.repo.local``)."""
+    args = call.args
+    for i, arg in enumerate(args):
+        if call.manager.id == "maven" and arg.startswith("-Dmaven.repo.local="):
+            return arg.split("=", 1)[1]
+        if call.manager.id in ("pip", "uv") and arg == "--cache-dir" and i + 1 < len(args):
+            return args[i + 1]
+        if call.manager.id in ("pip", "uv") and arg.startswith("--cache-dir="):
+            return arg.split("=", 1)[1]
+    return None
