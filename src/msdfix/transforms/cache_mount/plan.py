@@ -109,14 +109,13 @@ class _Planner:
             if reason:
                 plan.note(reason)
             return
-        if cache.store:
-            blocker = self._store_blocker(call)
-            if blocker is not None:
-                plan.unsafe_reason = (
-                    f"RUN at line {blocker.start_line} may need {target} in the image"
-                )
+        blocker = self._store_blocker(call) if cache.store else None
+        unsafe = None
+        if blocker is not None:
+            unsafe = f"RUN at line {blocker.start_line} may need {target} in the image"
+        uid = self.resolver.uid
         plan.mounts.append(
-            Mount(target, cache.locked, cache.store, cache.index, call.manager, self.resolver.uid)
+            Mount(target, cache.locked, cache.store, cache.index, call.manager, uid, unsafe)
         )
 
     def _decline(self, cache: CacheDir, call: ToolCall, target: str) -> str | None:
@@ -158,6 +157,8 @@ class _Planner:
 
     def _keepable(self, manager: PackageManager) -> bool:
         """True when an install of this RUN can keep its .debs on the mount."""
+        if any("Dir::Cache" in a for s in self.steps for a in s.args):
+            return False  # the RUN chooses apt's cache directories itself
         return any(
             s.call is not None
             and s.call.manager is manager

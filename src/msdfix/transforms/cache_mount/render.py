@@ -23,6 +23,7 @@ class Mount:
     index: bool
     manager: PackageManager
     uid: str | None = None
+    unsafe: str | None = None  # why the mount may change the build (a dependency store)
 
 
 @dataclass
@@ -32,7 +33,11 @@ class Plan:
     mounts: list[Mount] = field(default_factory=list)
     edits: list[Edit] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    unsafe_reason: str | None = None
+
+    @property
+    def unsafe_reason(self) -> str | None:
+        """Why the fix is unsafe, or None when it is safe."""
+        return next((m.unsafe for m in self.mounts if m.unsafe), None)
 
     def note(self, text: str) -> None:
         """Add a reason once."""
