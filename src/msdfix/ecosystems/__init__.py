@@ -1,0 +1,1 @@
+"""Facts per ecosystem: tables, command grammars and build-context readers (never decisions)."""

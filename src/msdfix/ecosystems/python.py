@@ -1,0 +1,100 @@
+"""Python: what the build context proves about the packages an install will build.
+
+A package installs on a ``-slim`` image (no compiler, no ``-dev`` libraries) when pip finds a
+wheel for the interpreter and the machine: pure-Python (``py3-none-any``) or a manylinux wheel
+for both amd64 and arm64 (the build may run on either). Lock files that list each package's
+files (``poetry.lock``, ``uv.lock``) are that evidence; requirements files are not.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+
+from msdfix.model.context import BuildContext
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+ARCHES = ("x86_64", "aarch64")
+# Packaging tools published as pure-Python wheels or as wheels for every Linux platform.
+WHEEL_TOOLS = frozenset(
+    "pip setuptools wheel uv poetry poetry-core pipenv virtualenv pip-tools hatch hatchling pdm"
+    " flit flit-core build installer".split()
+)
+LOCK_FILES = {"poetry": "poetry.lock", "uv": "uv.lock"}
+
+
+@dataclass(frozen=True)
+class WheelEvidence:
+    """What a lock file says about building: packages without a usable wheel, or unknown."""
+
+    lock: str | None  # the lock file read, None when there is none to read
+    builds: tuple[str, ...] = ()  # packages pip would build from source
+
+    @property
+    def known(self) -> bool:
+        """True when a lock file answered the question."""
+        return self.lock is not None
+
+
+def _usable(filename: str, version: tuple[int, int]) -> set[str]:
+    """Architectures a wheel installs on for CPython ``version`` (``any`` counts as all)."""
+    try:
+        _, _, _, tags = parse_wheel_filename(filename)
+    except InvalidWheelFilename:
+        return set()
+    major, minor = version
+    found: set[str] = set()
+    for tag in tags:
+        interpreter, abi, platform = tag.interpreter, tag.abi, tag.platform
+        if interpreter.startswith("py"):
+            ok = interpreter in ("py3", f"py{major}", f"py{major}{minor}")
+        elif interpreter.startswith("cp") and interpreter[2:].isdigit():
+            wheel_minor = int(interpreter[3:] or 0)
+            ok = wheel_minor == minor or (abi == "abi3" and wheel_minor <= minor)
+        else:
+            ok = False
+        if not ok:
+            continue
+        if platform == "any":
+            found.update(ARCHES)
+        elif platform.startswith("manylinux"):
+            found.update(a for a in ARCHES if platform.endswith(a))
+    return found
+
+
+def wheel_evidence(context: BuildContext, tool: str, version: tuple[int, int]) -> WheelEvidence:
+    """Packages of the tool's lock file that have no wheel for ``version`` on every arch."""
+    name = LOCK_FILES.get(tool)
+    text = context.read_text(name) if name else None
+    if name is None or text is None:
+        return WheelEvidence(None)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return WheelEvidence(None)
+    builds = []
+    for package in data.get("package", []):
+        if not isinstance(package, dict):
+            continue
+        source = package.get("source")
+        if isinstance(source, dict) and ({"editable", "virtual"} & set(source)):
+            continue  # the project itself: built from the copied sources either way
+        files = [f.get("file") for f in package.get("files", []) if isinstance(f, dict)]
+        files += [
+            str(w.get("url", "")).rsplit("/", 1)[-1]
+            for w in package.get("wheels", [])
+            if isinstance(w, dict)
+        ]
+        arches: set[str] = set()
+        for filename in files:
+            if isinstance(filename, str) and filename.endswith(".whl"):
+                arches |= _usable(filename, version)
+        if not set(ARCHES) <= arches:
+            builds.append(canonicalize_name(str(package.get("name", "?"))))
+    return WheelEvidence(name, tuple(builds))
