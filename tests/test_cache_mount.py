@@ -161,7 +161,10 @@ def test_yarn_plug_n_play_cache_is_not_mounted(tmp_path) -> None:
     assert not result.changed
     assert any("Plug'n'Play" in f.message for f in result.suggestions)
     (tmp_path / ".yarnrc.yml").write_text("nodeLinker: node-modules\n")
-    assert "target=/root/.yarn/berry/cache" in rewrite(text, None, BuildContext(tmp_path), settings).output
+    assert (
+        "target=/root/.yarn/berry/cache"
+        in rewrite(text, None, BuildContext(tmp_path), settings).output
+    )
 
 
 def test_never_adds_syntax_directive() -> None:
@@ -215,7 +218,9 @@ def test_removing_the_last_command_takes_its_continuation_along() -> None:
     """Regression: `make\\` + `&& rm -rf lists` left a dangling backslash that swallowed the next line."""
     text = "FROM debian:12\nRUN apt-get update\\\n && apt-get install -y make\\\n && rm -rf /var/lib/apt/lists/*\nWORKDIR /opt\n"
     out = _run(text)
-    assert out.endswith("apt-get -o Dir::Cache::Archives=/var/cache/apt/debs install -y make\nWORKDIR /opt\n")
+    assert out.endswith(
+        "apt-get -o Dir::Cache::Archives=/var/cache/apt/debs install -y make\nWORKDIR /opt\n"
+    )
 
 
 def test_removing_a_flag_keeps_the_line_layout() -> None:
