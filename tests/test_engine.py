@@ -227,3 +227,16 @@ def test_a_fix_may_declare_the_config_it_changes(register_transform) -> None:
     assert rewrite("FROM alpine\nEXPOSE 80\n", settings=_only("test-expose")).output.endswith(
         "8080\n"
     )
+
+
+def test_lines_named_in_messages_are_lines_of_the_original() -> None:
+    """A message computed on a later pass names lines as the user's file numbers them."""
+    text = (
+        "FROM debian:12\n"
+        "RUN apt-get update && apt-get install -y curl\n"  # gains two lines of mount flags
+        "RUN curl -fsSL https://example.com/setup | bash -\n"  # line 3: unknown script
+        "RUN pip install flask && rm -rf /root/.cache/pip\n"
+    )
+    result = rewrite(text, None, BuildContext(None), Settings(frozenset({"cache-mount"})))
+    messages = [f.message for f in result.suggestions]
+    assert any("may hold files from line 3 " in m for m in messages), messages

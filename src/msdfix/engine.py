@@ -16,6 +16,7 @@ from msdfix.transforms import Transform, all_transforms
 
 MAX_PASSES = 5
 PRAGMA_RE = re.compile(r"#\s*msdfix:\s*ignore(?:\[([^\]]*)\])?\s*$", re.IGNORECASE)
+LINE_REF = re.compile(r"\b(line) (\d+)\b")  # "line N" in a message, N in the text it saw
 FILE_PRAGMA_RE = re.compile(r"^\s*#\s*msdfix:\s*ignore-file\b", re.IGNORECASE | re.MULTILINE)
 
 
@@ -175,17 +176,27 @@ def _map_back(offset: int, batches: list[list[Edit]]) -> int:
     return offset
 
 
+def _original_line(line: int, current: Dockerfile, batches: list[list[Edit]], original: str) -> int:
+    """Line ``line`` of the current text, as a line number of the original text."""
+    start = 0
+    for _ in range(line - 1):  # offset of the line, without splitting the text
+        start = current.text.find("\n", start) + 1
+    return original.count("\n", 0, _map_back(start, batches)) + 1
+
+
 def _locate_in_original(
     fix: Fix, current: Dockerfile, batches: list[list[Edit]], original: str
 ) -> None:
-    """Make ``fix.line``/``end_line`` refer to the original text, as users read it."""
+    """Make ``fix.line``/``end_line`` and the lines its message names refer to the original
+    text, as users read it."""
     if not batches:
         return
-    start = 0
-    for _ in range(fix.line - 1):  # offset of the fix's line, without splitting the text
-        start = current.text.find("\n", start) + 1
-    line = original.count("\n", 0, _map_back(start, batches)) + 1
+    line = _original_line(fix.line, current, batches, original)
     fix.end_line, fix.line = line + fix.end_line - fix.line, line
+    fix.message = LINE_REF.sub(
+        lambda m: f"{m.group(1)} {_original_line(int(m.group(2)), current, batches, original)}",
+        fix.message,
+    )
 
 
 def rewrite(

@@ -91,9 +91,8 @@ class History:
     def needed_later(self, stage: Stage, ins: Instruction, target: str) -> Instruction | None:
         """A later instruction that reads ``target`` from the image: it names the directory
         (a RUN's text, a ``COPY --from`` of this stage) or, for an index, installs from it."""
-        later = self.later_runs(stage, ins)
-        for other in later:
-            if target in other.logical:
+        for other in self.later_runs(stage, ins):
+            if target in other.logical and self._names(stage, other, target):
                 return other
         names = {s.name.lower() for s in [stage, *self.doc.model.descendants(stage)]}
         for other in self.doc.dockerfile.instructions:
@@ -103,6 +102,16 @@ class History:
                 if any(within(target, p) or within(p, target) for p in _absolute(paths)):
                     return other
         return None
+
+    def _names(self, stage: Stage, ins: Instruction, target: str) -> bool:
+        """True when a command of ``ins`` names a path in ``target`` other than to delete it."""
+        resolver = Resolver(self.doc, stage, ins)
+        for step in self.steps(ins) or []:
+            if step.program == "rm" or step.cleans(target, resolver):
+                continue
+            if any(target in arg for arg in step.args):
+                return True
+        return False
 
     def index_reader(self, stage: Stage, ins: Instruction) -> Instruction | None:
         """A later RUN that may read the package index from the image before refreshing it.

@@ -88,8 +88,13 @@ class _Planner:
         plan = self.plan
         target = self.resolver.target(cache, call)
         if target is None:
-            if self.resolver.user is None and (cache.path.startswith("~") or not cache.path):
-                plan.note(f"{call.manager.id}: the user this RUN runs as is unknown")
+            user = self.resolver.user
+            if cache.path.startswith("~") or not cache.path:
+                plan.note(
+                    f"{call.manager.id}: the user this RUN runs as is unknown"
+                    if user is None
+                    else f"{call.manager.id}: the home of user {user} is unknown"
+                )
             return
         if not target.startswith("/") or target == "/":
             return
