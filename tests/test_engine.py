@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from msdfix.document import Document
 from msdfix.engine import InternalError, Settings, rewrite
 from msdfix.fixes import Applicability, Edit, Fix, apply_edits
+from msdfix.model import BuildContext
 from msdfix.transforms import REGISTRY, Transform, all_transforms
 
 

@@ -152,7 +152,13 @@ def _run(text: str, context: BuildContext, path: str | None, settings: Settings)
             final = [s for t in transforms for s in suggestions_of.get(t.id, []) if not s.edits]
             seen: set[tuple[str, str]] = set()
             result.suggestions = []
+            told = [(f.transform, f.line, f.message) for f in result.applied]
             for fix in declined + final:
+                if any(
+                    t == fix.transform and line == fix.line and fix.message in message
+                    for t, line, message in told
+                ):
+                    continue  # the applied fix of that line already says it
                 if (fix.transform, fix.message) not in seen:
                     seen.add((fix.transform, fix.message))
                     result.suggestions.append(fix)
