@@ -32,7 +32,9 @@ PIP = (
     "COPY . .\n"
     'CMD ["python", "app.py"]\n'
 )
-NODE_APT = "FROM debian:12\nRUN apt-get update && apt-get install -y curl\nRUN apt-get install -y jq\n"
+NODE_APT = (
+    "FROM debian:12\nRUN apt-get update && apt-get install -y curl\nRUN apt-get install -y jq\n"
+)
 GO_UNSAFE = (
     "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build -o /app .\nRUN ./configure-thing\n"
 )
