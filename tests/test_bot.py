@@ -1,8 +1,10 @@
 """`msdfix pr` against a real git remote (a local bare repository) and a fake GitHub API.
 
-The fake API is an http.server on 127.0.0.1 that implements the endpoints the bot uses and
-records every request, so the tests assert the exact requests made. `msdfix pr` runs as a
-subprocess, as a user or CI would run it.
+The fake GitHub (tests/support/fake_github.py) is an http.server on 127.0.0.1 that implements
+the endpoints the bot uses, serves the bare repository over smart HTTP with `git http-backend`
+behind Basic auth when a test asks for it, and records every request, so the tests assert the
+exact requests made and which credentials reached which server. A second server (`recorder`)
+stands for another host. `msdfix pr` runs as a subprocess, as a user or CI would run it.
 """
 
 from __future__ import annotations
@@ -13,23 +15,24 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from msdfix.bot import body as render
-from msdfix.bot.git import BotError, Git, api_url_for, parse_repo, scrub, write_askpass
+from msdfix.bot import outputs
+from msdfix.bot.git import BotError, Git, scrub, write_askpass
+from msdfix.bot.hosts import TokenPolicy, api_url_for, parse_repo
+from msdfix.bot.policy import STALE_MARKER, is_own_commit
 from msdfix.bot.pr import Options, Run
 from msdfix.engine import rewrite_text
+from support.fake_github import TOKEN, FakeGitHub, Recorder, basic, serve, step_outputs
 
-TOKEN = "ghp_TESTtoken0123456789SECRETabcdef"
 PIP_DOCKERFILE = (
     "FROM python:3.12-slim\n"
     "WORKDIR /app\n"
@@ -40,161 +43,27 @@ PIP_DOCKERFILE = (
 )
 NPM_DOCKERFILE = 'FROM node:18-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD ["node", "index.js"]\n'
 CLEAN_DOCKERFILE = 'FROM alpine:3.19\nCOPY app /app\nCMD ["/app"]\n'
-PULLS_QUERY = "head=o%3Amsdfix%2Foptimize&state=open"
+PULLS_QUERY = "head=o%3Amsdfix%2Foptimize&state=all&per_page=100"
 
 
-# --- the fake GitHub API ---
-
-
-@dataclass
-class Recorded:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: Any
-
-
-@dataclass
-class FakeGitHub:
-    """State of the fake API plus queued failures (method, path prefix) -> responses."""
-
-    token: str = TOKEN
-    owner: str = "o"
-    repo: str = "r"
-    default_branch: str = "main"
-    requests: list[Recorded] = field(default_factory=list)
-    pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
-    labels: dict[int, list[str]] = field(default_factory=dict)
-    failures: list[tuple[str, str, int, dict[str, str], Any]] = field(default_factory=list)
-    git_auth: list[str] = field(default_factory=list)
-    url: str = ""
-
-    def fail(
-        self,
-        method: str,
-        prefix: str,
-        status: int,
-        body: Any = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        self.failures.append((method, prefix, status, headers or {}, body))
-
-    def calls(self) -> list[tuple[str, str]]:
-        return [(r.method, r.path) for r in self.requests]
-
-    def handle(
-        self, method: str, path: str, headers: dict[str, str], body: Any
-    ) -> tuple[int, dict[str, str], Any]:
-        if path.startswith("/git/"):
-            return self.git_http(headers)
-        self.requests.append(Recorded(method, path, headers, body))
-        for i, (m, prefix, status, extra, payload) in enumerate(self.failures):
-            if m == method and path.startswith(prefix):
-                del self.failures[i]
-                return status, extra, payload
-        if headers.get("Authorization") != f"Bearer {self.token}":
-            return 401, {}, {"message": "Bad credentials"}
-        parts = urlsplit(path)
-        repo = f"/repos/{self.owner}/{self.repo}"
-        if not parts.path.startswith(repo):
-            return 404, {}, {"message": "Not Found"}
-        rest = parts.path[len(repo) :]
-        if method == "GET" and rest == "":
-            return (
-                200,
-                {},
-                {"full_name": f"{self.owner}/{self.repo}", "default_branch": self.default_branch},
-            )
-        if method == "GET" and rest == "/pulls":
-            query = parse_qs(parts.query)
-            head = query["head"][0].split(":", 1)[1]
-            found = [
-                p for p in self.pulls.values() if p["head"]["ref"] == head and p["state"] == "open"
-            ]
-            return 200, {}, found
-        if method == "POST" and rest == "/pulls":
-            if any(
-                p["head"]["ref"] == body["head"] and p["state"] == "open"
-                for p in self.pulls.values()
-            ):
-                return (
-                    422,
-                    {},
-                    {
-                        "message": "Validation Failed",
-                        "errors": [
-                            {"message": f"A pull request already exists for o:{body['head']}."}
-                        ],
-                    },
-                )
-            number = len(self.pulls) + 1
-            pull = {
-                "number": number,
-                "state": "open",
-                "title": body["title"],
-                "body": body["body"],
-                "draft": body.get("draft", False),
-                "head": {"ref": body["head"]},
-                "base": {"ref": body["base"]},
-                "html_url": f"https://github.example/{self.owner}/{self.repo}/pull/{number}",
-            }
-            self.pulls[number] = pull
-            return 201, {}, pull
-        if method == "PATCH" and rest.startswith("/pulls/"):
-            pull = self.pulls[int(rest.rsplit("/", 1)[1])]
-            pull.update({k: body[k] for k in ("title", "body") if k in body})
-            return 200, {}, pull
-        if method == "POST" and rest.startswith("/issues/") and rest.endswith("/labels"):
-            number = int(rest.split("/")[2])
-            self.labels.setdefault(number, []).extend(body["labels"])
-            return 200, {}, [{"name": n} for n in self.labels[number]]
-        return 404, {}, {"message": "Not Found"}
-
-    def git_http(self, headers: dict[str, str]) -> tuple[int, dict[str, str], Any]:
-        """A smart-HTTP git URL: ask for Basic auth, record it, then say 'not found'."""
-        auth = headers.get("Authorization")
-        if not auth:
-            return 401, {"WWW-Authenticate": 'Basic realm="fake"'}, "auth required"
-        self.git_auth.append(auth)
-        return 404, {}, "Repository not found."
-
-
-def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            body = json.loads(raw) if raw else None
-            status, headers, payload = fake.handle(
-                self.command, self.path, dict(self.headers), body
-            )
-            data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
-            self.send_response(status)
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_POST = do_PATCH = _serve
-
-    return Handler
+# --- the fake GitHub (tests/support/fake_github.py) ---
 
 
 @pytest.fixture
 def api() -> Iterator[FakeGitHub]:
     fake = FakeGitHub()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    yield fake
-    server.shutdown()
-    server.server_close()
+    with serve(fake.handle) as url:
+        fake.url = url
+        yield fake
+
+
+@pytest.fixture
+def recorder() -> Iterator[Recorder]:
+    """A second host: the target of redirects, which must never see the token."""
+    other = Recorder()
+    with serve(other.handle) as url:
+        other.url = url
+        yield other
 
 
 # --- git fixtures ---
@@ -216,15 +85,25 @@ class Repo:
     home: Path
     outputs: list[str] = field(default_factory=list)
 
+    @property
+    def github_output(self) -> Path:
+        return self.root / "github_output"
+
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "GITHUB_"))}
         env.update(HOME=str(self.home), GIT_CONFIG_NOSYSTEM="1", GITHUB_TOKEN=TOKEN, NO_COLOR="1")
+        env.update(GITHUB_OUTPUT=str(self.github_output))
         env.update(extra)
         return env
+
+    def step_outputs(self) -> dict[str, str]:
+        """The step outputs the last run wrote (as a later workflow step would see them)."""
+        return step_outputs(self.github_output.read_text())
 
     def pr(
         self, *args: str, cwd: Path | None = None, **env: str
     ) -> subprocess.CompletedProcess[str]:
+        self.github_output.write_text("")
         proc = subprocess.run(
             [sys.executable, "-m", "msdfix.cli", "pr", *args],
             cwd=cwd or self.work,
@@ -233,7 +112,7 @@ class Repo:
             env=self.env(**env),
             timeout=120,
         )
-        self.outputs += [proc.stdout, proc.stderr]
+        self.outputs += [proc.stdout, proc.stderr, self.github_output.read_text()]
         return proc
 
     def remote_sha(self, branch: str = "msdfix/optimize") -> str | None:
@@ -416,15 +295,16 @@ def test_nothing_to_change_does_nothing(tmp_path: Path, api: FakeGitHub) -> None
     proc = repo.pr(*api_args(api))
     assert proc.returncode == 0, proc.stderr
     assert "nothing to change in 1 Dockerfile(s) on 'main'" in proc.stderr
-    assert api.requests == []
+    assert api.calls() == [("GET", f"/repos/o/r/pulls?{PULLS_QUERY}")]  # any stale PR to close?
     assert repo.remote_sha() is None and repo.pushes() == []
     assert repo.snapshot() == before
 
 
 def test_branch_exists_without_open_pull_request(repo: Repo, api: FakeGitHub) -> None:
-    """A closed PR left its branch: the identical branch is reused, a new PR opened, no push."""
+    """A merged PR (since reverted) left its branch: the identical branch is reused, a new PR
+    opened, no push. Only a PR closed *without merging* declines a rewrite."""
     assert repo.pr(*api_args(api)).returncode == 0
-    api.pulls[1]["state"] = "closed"
+    api.close_pull(1, merged=True)
     api.requests.clear()
     proc = repo.pr(*api_args(api))
     assert proc.returncode == 0, proc.stderr
@@ -455,7 +335,10 @@ def test_paths_limit_the_files_and_base_option(tmp_path: Path, api: FakeGitHub) 
     body = api.requests[-1].body
     assert body["base"] == "release" and body["head"] == "bot/docker"
     assert "`b/Dockerfile`" in body["body"] and "`a/Dockerfile`" not in body["body"]
-    assert api.calls()[0] == ("GET", "/repos/o/r/pulls?head=o%3Abot%2Fdocker&state=open")
+    assert api.calls()[0] == (
+        "GET",
+        "/repos/o/r/pulls?head=o%3Abot%2Fdocker&state=all&per_page=100",
+    )
     assert git(repo.bare, "diff", "--name-only", "release", "bot/docker") == "b/Dockerfile"
 
 
@@ -477,7 +360,8 @@ def test_configuration_of_the_base_branch_applies(tmp_path: Path, api: FakeGitHu
     )
     proc = repo.pr(*api_args(api))
     assert proc.returncode == 0, proc.stderr
-    assert "nothing to change" in proc.stderr and api.requests == []
+    assert "nothing to change" in proc.stderr
+    assert api.calls() == [("GET", f"/repos/o/r/pulls?{PULLS_QUERY}")]
     # A configuration outside the repository (here: above the bot's temporary directory) is not
     # the project's and is ignored.
     stray = tmp_path / "tmp"
@@ -527,7 +411,13 @@ def test_token_never_leaks(repo: Repo, api: FakeGitHub) -> None:
     assert repo.pr(*api_args(api)).returncode == 2
     assert repo.pr(*api_args(api, "--dry-run")).returncode == 0
     assert repo.pr(*api_args(api, "--api-url", "http://127.0.0.1:9")).returncode == 2
-    for text in repo.outputs:
+    assert repo.pr("--repo", "o/r", "--api-url", "http://evil.example").returncode == 2
+    both = expected_output(PIP_DOCKERFILE, repo.work / "app"), expected_output(NPM_DOCKERFILE)
+    repo.commit_upstream({"app/Dockerfile": both[0], "web/Dockerfile": both[1]}, "by hand")
+    assert repo.pr(*api_args(api)).returncode == 0  # the stale pull request is closed
+    assert api.pulls[1]["state"] == "closed" and api.comments[1]
+    assert TOKEN not in json.dumps([api.pulls, api.comments, api.labels])
+    for text in repo.outputs:  # stdout, stderr and $GITHUB_OUTPUT of every run
         assert TOKEN not in text
     for root in (repo.work / ".git", repo.bare, repo.home):
         for path, data in _all_bytes(root):
@@ -577,7 +467,7 @@ def test_credential_helpers_cannot_store_the_token(
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     git(tmp_path, "config", "--global", "credential.helper", "store")
     repo = Git(tmp_path)
-    repo.use_token(TOKEN, write_askpass(tmp_path))
+    repo.use_token(TOKEN, write_askpass(tmp_path), ["https://github.com/o/r.git"])
     query = b"protocol=https\nhost=github.com\npath=o/r.git\n\n"
     filled = repo.out("credential", "fill", stdin=query, network=True)
     assert f"password={TOKEN}" in filled.splitlines()
@@ -600,6 +490,473 @@ def test_askpass_script_holds_no_secret(tmp_path: Path) -> None:
     )
     assert (user.stdout, password.stdout) == ("x-access-token\n", TOKEN + "\n")
     assert scrub(f"oops {TOKEN}!", [TOKEN]) == "oops ***!"
+
+
+# --- the token goes only where it belongs ---
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_api_redirect_to_another_host_is_refused(
+    repo: Repo, api: FakeGitHub, recorder: Recorder, status: int
+) -> None:
+    api.redirect("/repos/o/r/pulls", status, recorder.url + "/repos/o/r/pulls")
+    # Control: urllib on its own carries the Authorization header to the other host.
+    plain = urllib.request.Request(
+        f"{api.url}/repos/o/r/pulls", headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    with urllib.request.urlopen(plain) as resp:
+        resp.read()
+    assert recorder.saw(TOKEN)
+    recorder.requests.clear()
+    api.requests.clear()
+    before = repo.snapshot()
+    assert _error(repo.pr(*api_args(api))) == (
+        f"msdfix pr: error: GitHub API redirected GET /pulls to {recorder.url}, another host: "
+        f"not followed (the token is only sent to {api.url})"
+    )
+    assert recorder.requests == []
+    assert api.calls() == [("GET", f"/repos/o/r/pulls?{PULLS_QUERY}")]
+    assert repo.remote_sha() is None and repo.pushes() == []
+    assert repo.snapshot() == before
+
+
+def test_api_redirect_within_the_api_keeps_the_token_and_the_method(
+    repo: Repo, api: FakeGitHub
+) -> None:
+    """GitHub answers 307 for a renamed repository: followed on the same host, POST stays POST."""
+    api.redirect("/repos/o/old/", 307, "/repos/o/r/")
+    proc = repo.pr("--repo", "o/old", "--api-url", api.url, "--label", "docker")
+    assert proc.returncode == 0, proc.stderr
+    assert "opened pull request #1" in proc.stderr
+    assert api.calls() == [
+        ("GET", f"/repos/o/old/pulls?{PULLS_QUERY}"),
+        ("GET", f"/repos/o/r/pulls?{PULLS_QUERY}"),
+        ("POST", "/repos/o/old/pulls"),
+        ("POST", "/repos/o/r/pulls"),
+        ("POST", "/repos/o/old/issues/1/labels"),
+        ("POST", "/repos/o/r/issues/1/labels"),
+    ]
+    assert {r.headers.get("Authorization") for r in api.requests} == {f"Bearer {TOKEN}"}
+    assert api.pulls[1]["head"] == {"ref": "msdfix/optimize"} and api.labels == {1: ["docker"]}
+
+
+def test_git_follows_no_redirect_with_the_token(repo: Repo, api: FakeGitHub) -> None:
+    other = FakeGitHub(git_root=repo.root)  # a git server on another host, asking for credentials
+    with serve(other.handle) as other_url:
+        api.redirect("/git/", 302, other_url + "/git/")
+        git(repo.work, "remote", "set-url", "origin", f"{api.url}/git/remote.git")
+        # A configuration may even ask for redirects to be followed everywhere.
+        git(repo.work, "config", f"http.{api.url}/.followRedirects", "true")
+        # Control: git on its own answers the other host's challenge with the askpass token.
+        env = repo.env(
+            GIT_ASKPASS=str(write_askpass(repo.root)),
+            MSDFIX_GIT_ASKPASS_TOKEN=TOKEN,
+            GIT_TERMINAL_PROMPT="0",
+        )
+        subprocess.run(["git", "ls-remote", "origin"], cwd=repo.work, env=env, capture_output=True)
+        assert other.git_auth == [basic(TOKEN)] * len(other.git_auth) != []
+        other.git_auth.clear()
+        other.requests.clear()
+        before = repo.snapshot()
+        line = _error(repo.pr("--repo", "o/r", "--api-url", api.url))
+        assert line.startswith("msdfix pr: error: git fetch failed: fatal: unable to access")
+        assert line.endswith("The requested URL returned error: 302")
+        assert other.requests == [] and other.git_auth == []
+        assert repo.snapshot() == before
+
+
+FOREIGN = (
+    "msdfix sends the token only to github.com, $GITHUB_SERVER_URL or the host of --api-url; "
+    "pass --api-url for a GitHub Enterprise host you trust"
+)
+PLAIN_HTTP = "the token is only sent over https (http only to 127.0.0.1, ::1 or localhost)"
+
+
+@pytest.mark.parametrize(
+    ("remote", "push_url", "args", "env", "expected"),
+    [
+        (
+            "https://evil.example/o/r.git",
+            None,
+            ["--api-url", "{api}"],
+            {},
+            f"remote 'origin' is on https://evil.example: {FOREIGN}",
+        ),
+        (
+            "{recorder}/git/o/r.git",  # loopback, but another port: another server
+            None,
+            ["--api-url", "{api}"],
+            {},
+            "remote 'origin' is on {recorder}: " + FOREIGN,
+        ),
+        (
+            "{api}/git/o/r.git",
+            "https://evil.example/o/r.git",  # only the push URL is elsewhere
+            ["--api-url", "{api}"],
+            {},
+            f"remote 'origin' is on https://evil.example: {FOREIGN}",
+        ),
+        (
+            "http://github.com/o/r.git",
+            None,
+            [],
+            {},
+            f"remote 'origin' uses plain http (http://github.com); {PLAIN_HTTP}",
+        ),
+        (
+            "git@ghe.corp.example:o/r.git",  # ssh: git needs no token, but the API would get it
+            None,
+            [],
+            {},
+            "the remote is on ghe.corp.example, not github.com: msdfix sends the token only to "
+            "github.com, $GITHUB_SERVER_URL or a host you name; pass --api-url (e.g. "
+            "https://ghe.corp.example/api/v3 for GitHub Enterprise) if you trust it",
+        ),
+        (
+            "https://ghe.corp.example/o/r.git",
+            None,
+            ["--api-url", "http://ghe.corp.example/api/v3"],
+            {},
+            f"--api-url uses plain http (http://ghe.corp.example); {PLAIN_HTTP}",
+        ),
+        (
+            "https://github.com/o/r.git",
+            None,
+            [],
+            {"GITHUB_API_URL": "http://ghe.corp.example/api/v3"},
+            f"$GITHUB_API_URL uses plain http (http://ghe.corp.example); {PLAIN_HTTP}",
+        ),
+    ],
+    ids=["foreign-host", "other-port", "push-url", "http", "ssh-api", "http-api", "http-env"],
+)
+def test_token_is_sent_to_no_host_nobody_named(
+    repo: Repo,
+    api: FakeGitHub,
+    recorder: Recorder,
+    remote: str,
+    push_url: str | None,
+    args: list[str],
+    env: dict[str, str],
+    expected: str,
+) -> None:
+    def fill(text: str) -> str:
+        return text.replace("{api}", api.url).replace("{recorder}", recorder.url)
+
+    git(repo.work, "remote", "set-url", "origin", fill(remote))
+    if push_url:
+        git(repo.work, "remote", "set-url", "--push", "origin", fill(push_url))
+    before = repo.snapshot()
+    line = _error(repo.pr("--repo", "o/r", *[fill(a) for a in args], **env))
+    assert line == "msdfix pr: error: " + fill(expected)
+    assert api.requests == [] and recorder.requests == []
+    assert repo.remote_sha() is None and repo.snapshot() == before
+
+
+def test_token_policy() -> None:
+    policy = TokenPolicy.build(None, {})
+    for url in ("https://github.com/o/r.git", "https://api.github.com", "https://GitHub.com./o/r"):
+        policy.check(url, "x")
+    for url in ("https://github.com:8443/o/r", "https://gist.github.com/o", "http://github.com/o"):
+        with pytest.raises(BotError):
+            policy.check(url, "x")
+    actions = TokenPolicy.build(
+        None,
+        {"GITHUB_SERVER_URL": "https://ghe.example", "GITHUB_API_URL": "https://ghe.example/api"},
+    )
+    actions.check("https://ghe.example/o/r.git", "x")
+    named = TokenPolicy.build("https://api.acme.ghe.com", {})  # GHE.com: api.X and X
+    named.check("https://acme.ghe.com/o/r.git", "x")
+    with pytest.raises(BotError, match="is on https://evil.example:"):
+        named.check("https://evil.example/o/r.git", "x")
+    loopback = TokenPolicy.build("http://127.0.0.1:8080", {})
+    loopback.check("http://127.0.0.1:8080/git/r.git", "x")
+    with pytest.raises(BotError, match="is on http://127.0.0.1:8081:"):
+        loopback.check("http://127.0.0.1:8081/git/r.git", "x")
+    with pytest.raises(BotError, match="not an http"):
+        policy.check("ftp://github.com/o/r", "x")
+
+
+def test_persisted_checkout_credentials_do_not_replace_the_token(
+    repo: Repo, api: FakeGitHub
+) -> None:
+    """actions/checkout leaves `http.<server>/.extraheader` in .git/config; git sends that header
+    on every request, so the token would never be asked for. msdfix's own git commands reset it:
+    the branch is pushed with the token msdfix was given, and the config stays as it was."""
+    checkout_token = "ghs_CHECKOUTtoken000000000000000"
+    api.git_root = repo.root
+    git(repo.work, "remote", "set-url", "origin", f"{api.url}/git/remote.git")
+    git(
+        repo.work,
+        "config",
+        f"http.{api.url}/.extraheader",
+        "AUTHORIZATION: " + basic(checkout_token),
+    )
+    # Control: plain git sends the persisted header, even with an askpass holding the token.
+    env = repo.env(
+        GIT_ASKPASS=str(write_askpass(repo.root)),
+        MSDFIX_GIT_ASKPASS_TOKEN=TOKEN,
+        GIT_TERMINAL_PROMPT="0",
+    )
+    plain = subprocess.run(
+        ["git", "ls-remote", "origin"], cwd=repo.work, env=env, capture_output=True
+    )
+    assert plain.returncode != 0 and api.git_auth == [basic(checkout_token)]
+    api.git_auth.clear()
+    before = repo.snapshot()
+    proc = repo.pr("--repo", "o/r", "--api-url", api.url)
+    assert proc.returncode == 0, proc.stderr
+    assert "opened pull request #1" in proc.stderr
+    assert api.git_auth and set(api.git_auth) == {basic(TOKEN)}
+    assert repo.remote_file("app/Dockerfile") == expected_output(PIP_DOCKERFILE, repo.work / "app")
+    assert repo.snapshot() == before
+    for text in repo.outputs:
+        assert TOKEN not in text
+    assert TOKEN not in (repo.work / ".git" / "config").read_text()
+
+
+# --- it never overrides people ---
+
+
+def reviewer_commit(repo: Repo, files: dict[str, str], message: str, amend: bool = False) -> str:
+    """A person's commit on the bot branch, pushed from their own clone."""
+    clone = repo.root / "reviewer"
+    if not clone.exists():
+        git(repo.root, "clone", "-q", str(repo.bare), str(clone))
+        git(clone, "config", "user.name", "Reviewer")
+        git(clone, "config", "user.email", "reviewer@example.com")
+    git(clone, "fetch", "-q", "origin")
+    git(clone, "checkout", "-q", "-B", "msdfix/optimize", "origin/msdfix/optimize")
+    for name, text in files.items():
+        (clone / name).write_text(text)
+    git(clone, "add", "-A")
+    git(clone, "commit", "-q", *(["--amend", "--no-edit"] if amend else ["-m", message]))
+    git(clone, "push", "-q", "-f", "origin", "msdfix/optimize")
+    return git(clone, "rev-parse", "HEAD")
+
+
+def test_commit_and_body_carry_the_rewrite_fingerprint(repo: Repo, api: FakeGitHub) -> None:
+    assert repo.pr(*api_args(api)).returncode == 0
+    bot = repo.remote_sha()
+    assert bot is not None
+    message = git(repo.bare, "log", "-1", "--format=%B", bot)
+    value = re.findall(r"^msdfix-rewrite: ([0-9a-f]{24})$", message, re.MULTILINE)
+    assert len(value) == 1
+    assert (
+        git(repo.bare, "log", "-1", "--format=%(trailers:key=msdfix-rewrite,valueonly)", bot)
+        == (value[0])
+    )
+    assert f"<!-- msdfix:rewrite={value[0]} -->" in api.pulls[1]["body"].splitlines()[:2]
+    bare = Git(repo.bare)
+    assert is_own_commit(bare, bot)
+    assert not is_own_commit(bare, git(repo.bare, "rev-parse", "main"))
+
+
+def test_human_commit_on_the_branch_stops_the_bot(repo: Repo, api: FakeGitHub) -> None:
+    assert repo.pr(*api_args(api)).returncode == 0
+    title = api.pulls[1]["title"]
+    human = reviewer_commit(repo, {"app/requirements.txt": "flask==3.0.0\n"}, "pin flask")
+    repo.commit_upstream({"web/Dockerfile": NPM_DOCKERFILE}, "add web")  # msdfix has more to do
+    pushes = repo.pushes()
+    api.requests.clear()
+    before = repo.snapshot()
+    proc = repo.pr(*api_args(api))
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        f"branch 'msdfix/optimize' on 'origin' has commits msdfix did not make (head {human[:12]} "
+        "by Reviewer <reviewer@example.com>); msdfix does not overwrite them and stopped: merge "
+        "or close pull request #1 to let msdfix update it again, or pass --branch NAME"
+    ) in proc.stderr
+    assert repo.remote_sha() == human and repo.pushes() == pushes
+    assert api.calls() == [("GET", f"/repos/o/r/pulls?{PULLS_QUERY}")]
+    assert api.pulls[1]["title"] == title
+    assert repo.step_outputs() == {
+        "result": "branch-modified",
+        "pr-number": "1",
+        "pr-url": "https://github.example/o/r/pull/1",
+        "changed-files": "app/Dockerfile\nweb/Dockerfile",
+    }
+    assert repo.snapshot() == before
+    # Without an open pull request the branch is still not overwritten.
+    api.close_pull(1)
+    proc = repo.pr(*api_args(api))
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        "has commits msdfix did not make" in proc.stderr
+        and "delete it to let msdfix" in proc.stderr
+    )
+    assert repo.remote_sha() == human and len(api.pulls) == 1
+
+
+def test_amended_rewrite_is_a_human_change_a_reauthored_one_is_not(
+    repo: Repo, api: FakeGitHub
+) -> None:
+    """The trailer alone proves nothing: the commit's diff must still be the rewrite it names."""
+    assert repo.pr(*api_args(api)).returncode == 0
+    amended = reviewer_commit(repo, {"app/Dockerfile": PIP_DOCKERFILE + "# note\n"}, "", amend=True)
+    assert "msdfix-rewrite: " in git(repo.bare, "log", "-1", "--format=%B", amended)
+    repo.commit_upstream({"web/Dockerfile": NPM_DOCKERFILE}, "add web")
+    proc = repo.pr(*api_args(api))
+    assert proc.returncode == 0 and "has commits msdfix did not make" in proc.stderr
+    assert repo.remote_sha() == amended
+    # Put msdfix's content back (same blobs, new commit by the reviewer): msdfix's again.
+    original = expected_output(PIP_DOCKERFILE, repo.work / "app")
+    restored = reviewer_commit(repo, {"app/Dockerfile": original}, "", amend=True)
+    proc = repo.pr(*api_args(api))
+    assert proc.returncode == 0, proc.stderr
+    assert "updated pull request #1" in proc.stderr
+    assert repo.remote_sha() not in (restored, amended)
+
+
+def test_closed_pull_request_is_not_reopened_for_the_same_rewrite(
+    repo: Repo, api: FakeGitHub
+) -> None:
+    assert repo.pr(*api_args(api)).returncode == 0
+    branch = repo.remote_sha()
+    api.close_pull(1)
+    repo.commit_upstream({"README.md": "changed\n"}, "unrelated")  # same rewrite, newer base
+    pushes = repo.pushes()
+    for _ in range(2):  # a weekly schedule does not bring it back
+        api.requests.clear()
+        proc = repo.pr(*api_args(api))
+        assert proc.returncode == 0, proc.stderr
+        assert (
+            "pull request #1 proposed this same rewrite and was closed without merging: not "
+            "opening it again (a different rewrite opens a new pull request; reopen #1 to get "
+            "this one)"
+        ) in proc.stderr
+        assert api.calls() == [("GET", f"/repos/o/r/pulls?{PULLS_QUERY}")]
+        assert len(api.pulls) == 1 and repo.pushes() == pushes and repo.remote_sha() == branch
+        assert repo.step_outputs() == {
+            "result": "declined",
+            "pr-number": "1",
+            "pr-url": "https://github.example/o/r/pull/1",
+            "changed-files": "app/Dockerfile",
+        }
+    # A different rewrite (another Dockerfile to change) is proposed in a new pull request, on
+    # the branch msdfix left (its own commit, so it may be replaced).
+    new_main = repo.commit_upstream({"web/Dockerfile": NPM_DOCKERFILE}, "add web")
+    proc = repo.pr(*api_args(api))
+    assert proc.returncode == 0, proc.stderr
+    assert "opened pull request #2" in proc.stderr
+    assert api.pulls[1]["state"] == "closed" and api.pulls[2]["state"] == "open"
+    assert git(repo.bare, "rev-parse", "msdfix/optimize^") == new_main
+    assert repo.pushes()[-1].startswith(f"{branch} ")
+
+
+def test_stale_pull_request_is_closed_and_its_branch_deleted(repo: Repo, api: FakeGitHub) -> None:
+    assert repo.pr(*api_args(api)).returncode == 0
+    bot = repo.remote_sha()
+    rewritten = expected_output(PIP_DOCKERFILE, repo.work / "app")
+    repo.commit_upstream({"app/Dockerfile": rewritten}, "same change by hand")
+    api.requests.clear()
+    proc = repo.pr(*api_args(api))
+    assert proc.returncode == 0, proc.stderr
+    assert api.calls() == [
+        ("GET", f"/repos/o/r/pulls?{PULLS_QUERY}"),
+        ("POST", "/repos/o/r/issues/1/comments"),
+        ("PATCH", "/repos/o/r/pulls/1"),
+    ]
+    comment = api.comments[1][0]["body"]
+    assert re.fullmatch(
+        r"msdfix has nothing left to change on `main` \(at [0-9a-f]{12}\): these changes are "
+        r"already there or no longer apply\. Closing this pull request and deleting its branch\.",
+        comment,
+    )
+    assert api.pulls[1]["state"] == "closed"
+    assert api.pulls[1]["title"].endswith(" - autoclosed")
+    assert "msdfix:rewrite=" not in api.pulls[1]["body"]
+    assert repo.remote_sha() is None
+    assert repo.pushes()[-1] == f"{bot} {'0' * 40} refs/heads/msdfix/optimize"
+    assert "closed pull request #1: nothing is left to change on 'main'" in proc.stderr
+    assert "deleted branch 'msdfix/optimize' on 'origin'" in proc.stderr
+    assert repo.step_outputs()["result"] == "closed"
+    assert repo.step_outputs()["pr-number"] == "1"
+    # Next week: nothing open, nothing to do.
+    api.requests.clear()
+    proc = repo.pr(*api_args(api))
+    assert api.calls() == [("GET", f"/repos/o/r/pulls?{PULLS_QUERY}")]
+    assert repo.step_outputs()["result"] == "nothing-to-change"
+    # msdfix closed #1 itself, so it declines nothing: if main goes back, the rewrite returns.
+    repo.commit_upstream({"app/Dockerfile": PIP_DOCKERFILE}, "revert")
+    proc = repo.pr(*api_args(api))
+    assert proc.returncode == 0 and "opened pull request #2" in proc.stderr
+
+
+def test_stale_pull_request_with_human_commits_gets_one_comment(
+    repo: Repo, api: FakeGitHub
+) -> None:
+    assert repo.pr(*api_args(api)).returncode == 0
+    human = reviewer_commit(repo, {"NOTES.md": "why\n"}, "notes")
+    rewritten = expected_output(PIP_DOCKERFILE, repo.work / "app")
+    repo.commit_upstream({"app/Dockerfile": rewritten}, "same change by hand")
+    for _ in range(2):
+        proc = repo.pr(*api_args(api))
+        assert proc.returncode == 0, proc.stderr
+        assert (
+            "nothing left to change, but branch 'msdfix/optimize' has commits msdfix did not "
+            "make: pull request #1 left open"
+        ) in proc.stderr
+        assert repo.step_outputs()["result"] == "branch-modified"
+    assert len(api.comments[1]) == 1
+    assert api.comments[1][0]["body"].startswith(STALE_MARKER + "\nmsdfix has nothing left")
+    assert api.pulls[1]["state"] == "open" and repo.remote_sha() == human
+
+
+def test_unreadable_file_never_closes_a_pull_request(repo: Repo, api: FakeGitHub) -> None:
+    """Unknown is not absent: a file msdfix could not read may still need the open PR."""
+    assert repo.pr(*api_args(api)).returncode == 0
+    rewritten = expected_output(PIP_DOCKERFILE, repo.work / "app")
+    repo.commit_upstream({"app/Dockerfile": rewritten, "web/Dockerfile": "\0\0"}, "by hand")
+    api.requests.clear()
+    proc = repo.pr(*api_args(api))
+    assert proc.returncode == 0, proc.stderr
+    assert "some files could not be read: an open pull request is left as it is" in proc.stderr
+    assert api.requests == [] and api.pulls[1]["state"] == "open"
+    assert repo.remote_sha() is not None
+
+
+def test_step_outputs(repo: Repo, api: FakeGitHub) -> None:
+    proc = repo.pr(*api_args(api, "--dry-run"))
+    assert proc.returncode == 0, proc.stderr
+    assert repo.step_outputs() == {
+        "result": "dry-run",
+        "pr-number": "",
+        "pr-url": "",
+        "changed-files": "app/Dockerfile",
+    }
+    assert repo.pr(*api_args(api)).returncode == 0
+    opened = {
+        "pr-number": "1",
+        "pr-url": "https://github.example/o/r/pull/1",
+        "changed-files": "app/Dockerfile",
+    }
+    assert repo.step_outputs() == {"result": "opened", **opened}
+    assert repo.pr(*api_args(api)).returncode == 0
+    assert repo.step_outputs() == {"result": "up-to-date", **opened}
+    repo.commit_upstream({"web/Dockerfile": NPM_DOCKERFILE}, "add web")
+    assert repo.pr(*api_args(api)).returncode == 0
+    assert repo.step_outputs() == {
+        "result": "updated",
+        **opened,
+        "changed-files": "app/Dockerfile\nweb/Dockerfile",
+    }
+    # Outside GitHub Actions (no $GITHUB_OUTPUT) nothing is written anywhere.
+    proc = repo.pr(*api_args(api), GITHUB_OUTPUT="")
+    assert proc.returncode == 0 and repo.github_output.read_text() == ""
+
+
+def test_github_output_format(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    outputs.write({"a": "1", "files": "x\ny z"}, {"GITHUB_OUTPUT": str(out)})
+    outputs.write({"a": "2"}, {"GITHUB_OUTPUT": str(out)})
+    assert step_outputs(out.read_text()) == {"a": "2", "files": "x\ny z"}
+    report = json.dumps({"version": 1, "files": [
+        {"path": "a/Dockerfile", "changed": True}, {"path": "b/Dockerfile", "changed": False}]})  # fmt: skip
+    assert outputs.from_json_report(report) == {
+        "result": "changes",
+        "changed-files": "a/Dockerfile",
+    }
+    assert outputs.from_json_report('{"files": []}') == {"result": "clean", "changed-files": ""}
 
 
 # --- errors leave everything as it was ---
@@ -919,9 +1276,15 @@ def test_parse_repo(url: str, expected: tuple[str, str] | None) -> None:
 
 
 def test_api_url_for_hosts() -> None:
-    assert api_url_for("git@github.com:o/r.git") == "https://api.github.com"
-    assert api_url_for("https://ghe.corp.example/o/r") == "https://ghe.corp.example/api/v3"
-    assert api_url_for("/local/path") is None
+    assert api_url_for("git@github.com:o/r.git", {}) == "https://api.github.com"
+    assert api_url_for("/local/path", {}) == "https://api.github.com"
+    server = {"GITHUB_SERVER_URL": "https://ghe.corp.example"}
+    assert api_url_for("https://ghe.corp.example/o/r", server) == "https://ghe.corp.example/api/v3"
+    assert api_url_for("git@ghe.corp.example:o/r.git", server) == "https://ghe.corp.example/api/v3"
+    # A host nobody named: no API is guessed for it (the token would go there).
+    for url in ("https://ghe.corp.example/o/r", "git@evil.example:o/r.git"):
+        with pytest.raises(BotError, match=r"not github\.com: msdfix sends the token only to"):
+            api_url_for(url, {})
 
 
 def test_body_fits_github_limit() -> None:

@@ -20,6 +20,7 @@ from msdfix.render.report import FileReport
 from msdfix.render.sarif import apply_replacements, changed_blocks, sarif_log
 from msdfix.runner import process
 from msdfix.transforms import all_transforms
+from support.fake_github import TOKEN, FakeGitHub, basic, serve, step_outputs
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = Path(__file__).resolve().parent / "data" / "sarif-schema-2.1.0.json"
@@ -246,17 +247,22 @@ def run_step(
     bin_dir: Path,
     runner_temp: Path,
     action_path: Path = ROOT,
+    runner_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run one `shell: bash` step as the Actions runner would."""
+    """Run one `shell: bash` step as the Actions runner would (outputs: `step_outputs`)."""
     step = _step(name)
     assert step["shell"] == "bash"
     env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+    env.update(runner_env or {})
     env.update({k: _expand(str(v), inputs) for k, v in (step.get("env") or {}).items()})
+    output = runner_temp / "github_output"
+    output.write_text("")
     env.update(
         GITHUB_ACTION_PATH=str(action_path),
         RUNNER_TEMP=str(runner_temp),
         NO_COLOR="1",
         GITHUB_PATH=str(runner_temp / "github_path"),
+        GITHUB_OUTPUT=str(output),
         PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
     )
     script = _expand(step["run"], inputs)
@@ -265,10 +271,23 @@ def run_step(
     )
 
 
+def action_outputs(runner_temp: Path) -> dict[str, str]:
+    """The Action's outputs as the workflow sees them: the step's outputs, mapped."""
+    written = step_outputs((runner_temp / "github_output").read_text())
+    found = {}
+    for name, spec in action()["outputs"].items():
+        match = re.fullmatch(r"\$\{\{ steps\.([\w-]+)\.outputs\.([\w-]+) \}\}", spec["value"])
+        assert match and match.group(1) == "msdfix", spec
+        found[name] = written.get(match.group(2), "")
+    return found
+
+
 def test_action_definition() -> None:
     data = action()
     assert data["runs"]["using"] == "composite"
     assert set(data["inputs"]) == {"mode", "paths", "unsafe-fixes", "token", "args"}
+    assert set(data["outputs"]) == {"result", "pr-number", "pr-url", "changed-files"}
+    assert _step("Run msdfix")["id"] == "msdfix"
     assert data["inputs"]["mode"]["default"] == "check"
     assert data["inputs"]["token"]["default"] == "${{ github.token }}"
     # Inputs reach the scripts only through env (no expression is pasted into shell code).
@@ -288,8 +307,16 @@ def test_action_check_mode_annotates_and_fails(tmp_path: Path) -> None:
     )
     assert "ok/Dockerfile" not in proc.stdout
     assert (repo / "Dockerfile").read_text() == PIP
+    outputs = action_outputs(tmp_path)
+    assert outputs["result"] == "changes" and outputs["changed-files"] == "Dockerfile"
     clean = run_step("Run msdfix", repo, _inputs(paths="ok"), Path(sys.executable).parent, tmp_path)
     assert clean.returncode == 0 and clean.stdout == ""
+    assert action_outputs(tmp_path) == {
+        "result": "clean",
+        "changed-files": "",
+        "pr-number": "",
+        "pr-url": "",
+    }
     bad = run_step("Run msdfix", repo, _inputs(mode="nope"), Path(sys.executable).parent, tmp_path)
     assert bad.returncode == 2 and "::error title=msdfix::unknown mode 'nope'" in bad.stdout
 
@@ -307,6 +334,77 @@ def test_action_pr_mode_runs_msdfix_pr(tmp_path: Path) -> None:
     assert proc.stdout.startswith("Title: msdfix: optimize Dockerfile (cache-mount)")
     assert "dry run: would commit 1 file(s) on main" in proc.stderr
     assert "ghs_fake_actions_token" not in proc.stdout + proc.stderr
+
+
+def test_action_pr_mode_pushes_with_the_token_input_over_checkout_credentials(
+    tmp_path: Path,
+) -> None:
+    """The Action after actions/checkout with persist-credentials (its default): the checkout's
+    token sits in .git/config as an extraheader. The push must use the `token` input (a PAT
+    here, so that the pull request triggers workflows), and the outputs name the pull request."""
+    pat = TOKEN
+    bare = tmp_path / "srv" / "o" / "r.git"
+    bare.parent.mkdir(parents=True)
+    run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], tmp_path)
+    fake = FakeGitHub(token=pat, git_root=tmp_path / "srv")
+    with serve(fake.handle) as server:
+        fake.url = server
+        seed = git_repo(tmp_path / "seed", {"svc/Dockerfile": PIP, "svc/requirements.txt": "x\n"})
+        commit_all(seed)
+        assert run(["git", "push", "-q", str(bare), "main"], seed).returncode == 0
+        repo = tmp_path / "repo"
+        assert run(["git", "clone", "-q", str(bare), str(repo)], tmp_path).returncode == 0
+        url = f"{server}/git/o/r.git"
+        run(["git", "remote", "set-url", "origin", url], repo)
+        checkout_header = "AUTHORIZATION: " + basic("ghs_fake_actions_token")
+        run(["git", "config", f"http.{server}/.extraheader", checkout_header], repo)
+        config_before = (repo / ".git" / "config").read_text()
+        runner_env = {"GITHUB_SERVER_URL": server, "GITHUB_API_URL": server}
+        inputs = _inputs(mode="pr", token=pat, args="--label msdfix")
+        bin_dir = Path(sys.executable).parent
+        proc = run_step("Run msdfix", repo, inputs, bin_dir, tmp_path, runner_env=runner_env)
+        assert proc.returncode == 0, proc.stderr
+        assert "opened pull request #1" in proc.stderr
+        assert fake.git_auth and set(fake.git_auth) == {basic(pat)}
+        assert fake.pulls[1]["head"]["ref"] == "msdfix/optimize" and fake.labels == {1: ["msdfix"]}
+        pushed = run(["git", "rev-parse", "msdfix/optimize"], bare)
+        assert pushed.returncode == 0, pushed.stderr
+        outputs = action_outputs(tmp_path)
+        assert outputs == {
+            "result": "opened",
+            "pr-number": "1",
+            "pr-url": "https://github.example/o/r/pull/1",
+            "changed-files": "svc/Dockerfile",
+        }
+        assert (repo / ".git" / "config").read_text() == config_before
+        output_file = (tmp_path / "github_output").read_text()
+        for text in (proc.stdout, proc.stderr, output_file, config_before):
+            assert pat not in text
+
+
+def test_readme_workflow_matches_the_action() -> None:
+    """The README's copy-paste workflow and pre-commit config: valid YAML, inputs and outputs
+    the Action has, and a reference to msdfix that exists (no release tag is made up)."""
+    yaml = pytest.importorskip("yaml")
+    readme = (ROOT / "README.md").read_text()
+    blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", readme, re.DOTALL)]
+    workflow = next(b for b in blocks if isinstance(b, dict) and "jobs" in b)
+    precommit = next(b for b in blocks if isinstance(b, dict) and "repos" in b)
+    refs = {r["rev"] for r in precommit["repos"]}
+    spec = action()
+    for job in workflow["jobs"].values():
+        for step in job["steps"]:
+            uses = step.get("uses", "")
+            if uses.startswith("OWNER/msdfix@"):
+                refs.add(uses.split("@", 1)[1])
+                assert set(step.get("with", {})) <= set(spec["inputs"]), step
+            for name in re.findall(r"steps\.msdfix\.outputs\.([\w-]+)", json.dumps(step)):
+                assert name in spec["outputs"], name
+    assert refs == {"main"}, refs
+    if run(["git", "rev-parse", "--git-dir"], ROOT).returncode == 0:  # a checkout of msdfix
+        found = [run(["git", "rev-parse", "--verify", "--quiet", ref], ROOT).returncode == 0
+                 for ref in ("refs/heads/main", "refs/remotes/origin/main")]  # fmt: skip
+        assert any(found), "the README names @main, but this repository has no main branch"
 
 
 def test_action_install_step_then_run(tmp_path: Path) -> None:

@@ -34,8 +34,9 @@ __all__ = ["pr_command"]
 @click.option(
     "--api-url",
     metavar="URL",
-    help="GitHub REST API base (default: $GITHUB_API_URL, else from the remote host: "
-    "https://api.github.com or https://HOST/api/v3 for GitHub Enterprise).",
+    help="GitHub REST API base (default: $GITHUB_API_URL, else https://api.github.com for a "
+    "github.com remote, $GITHUB_SERVER_URL/api/v3 for a remote on that host). Naming it also "
+    "allows the token to go to its host: otherwise only github.com and $GITHUB_SERVER_URL.",
 )
 @click.option(
     "--token-env",
@@ -105,8 +106,10 @@ def pr_command(
 ) -> None:
     """Rewrite the Dockerfiles of the base branch and open a pull request with the changes,
     or update the open one. Run inside a git checkout; PATH limits the files (default: all).
-    Your checkout is never modified. Exit 0 done (or nothing to change), 1 verification
-    failed, 2 error."""
+    Your checkout is never modified. msdfix never overwrites commits people pushed to its
+    branch, does not reopen a rewrite whose pull request was closed without merging, and
+    closes its pull request when nothing is left to change. Exit 0 done (including: nothing
+    to change, or left alone for one of those reasons), 1 verification failed, 2 error."""
     options = Options(
         paths=paths, remote=remote, repo=repo, base=base, branch=branch, api_url=api_url,
         token_env=token_env, draft=draft, labels=labels, dry_run=dry_run, verify=verify,

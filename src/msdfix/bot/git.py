@@ -5,19 +5,19 @@ from the base commit via ``checkout-index`` into a temporary directory, the comm
 ``hash-object``/``update-index``/``write-tree``/``commit-tree`` on a temporary index, and pushed
 by object id. The token never appears on a command line or on disk: git asks for it through a
 ``GIT_ASKPASS`` script that reads it from the environment, with credential helpers disabled so
-none of them can store it.
+none of them can store it. For those commands git follows no redirect (it would hand the token
+to the redirect's host) and sends no ``http.<url>.extraheader`` from the local configuration
+(actions/checkout persists its own credentials there, which would win over the token).
 """
 
 from __future__ import annotations
 
 import os
-import re
 import stat
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
 
 ASKPASS_TOKEN_VAR = "MSDFIX_GIT_ASKPASS_TOKEN"
 ASKPASS_SCRIPT = f"""#!/bin/sh
@@ -65,39 +65,11 @@ def is_http_url(url: str) -> bool:
     return url.lower().startswith(("http://", "https://"))
 
 
-def parse_repo(url: str) -> tuple[str, str] | None:
-    """(owner, name) from a GitHub remote URL (https, ssh, scp-like); None for local paths."""
-    url = url.strip()
-    if url.startswith("file:") or url.startswith(("/", ".")) or re.match(r"^[A-Za-z]:\\", url):
-        return None
-    if "://" in url:
-        path = urlparse(url).path
-    else:
-        match = re.match(r"^(?:[^@/]+@)?[^:/]+:(.+)$", url)
-        if not match:
-            return None
-        path = match.group(1)
-    parts = [p for p in path.strip("/").split("/") if p]
-    if len(parts) < 2:
-        return None
-    owner, name = parts[-2], parts[-1]
-    if name.endswith(".git"):
-        name = name[:-4]
-    return (owner, name) if owner and name else None
-
-
-def api_url_for(url: str) -> str | None:
-    """The REST API base for a remote's host (github.com or GitHub Enterprise)."""
-    if "://" in url:
-        host = urlparse(url).hostname or ""
-    else:
-        match = re.match(r"^(?:[^@/]+@)?([^:/]+):", url)
-        host = match.group(1) if match else ""
-    if not host:
-        return None
-    if host.lower() in ("github.com", "www.github.com"):
-        return "https://api.github.com"
-    return f"https://{host}/api/v3"
+def _without_userinfo(url: str) -> str:
+    """``scheme://host/path`` of an http(s) URL, without ``user:password@``."""
+    scheme, sep, rest = url.partition("://")
+    authority, slash, path = rest.partition("/")
+    return f"{scheme}{sep}{authority.rpartition('@')[2]}{slash}{path}"
 
 
 @dataclass
@@ -111,7 +83,8 @@ class Git:
 
     def env(self, index: Path | None = None) -> dict[str, str]:
         env = dict(os.environ)
-        env.update({"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"})
+        env.update({"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0",
+                    "GIT_LITERAL_PATHSPECS": "1"})  # fmt: skip
         env.update(self.extra_env)
         if index is not None:
             env["GIT_INDEX_FILE"] = str(index)
@@ -145,11 +118,20 @@ class Git:
         proc = self.run(*args, **kwargs)  # type: ignore[arg-type]
         return proc.stdout.decode("utf-8", "replace").strip()
 
-    def use_token(self, token: str, askpass: Path) -> None:
-        """Let network commands authenticate with ``token`` (env only, helpers disabled)."""
+    def use_token(self, token: str, askpass: Path, urls: Sequence[str]) -> None:
+        """Let network commands to ``urls`` authenticate with ``token`` and nothing else.
+
+        Credential helpers are reset (none can store or supply a credential), redirects are not
+        followed, and extra headers are reset for each URL: an empty ``http.<url>.extraheader``
+        clears the list, and only a key at least as specific as the configured one does, so the
+        key is the remote's own URL (without user information).
+        """
         self.secrets.append(token)
         self.extra_env.update({"GIT_ASKPASS": str(askpass), ASKPASS_TOKEN_VAR: token})
-        self.network_config = ["-c", "credential.helper="]
+        config = ["credential.helper=", "http.followRedirects=false"]
+        for url in dict.fromkeys(_without_userinfo(u) for u in urls):
+            config += [f"http.{url}.extraheader=", f"http.{url}.followRedirects=false"]
+        self.network_config = [arg for item in config for arg in ("-c", item)]
 
     # --- queries -------------------------------------------------------------------------
 
@@ -158,6 +140,16 @@ class Git:
         if proc.returncode != 0:
             raise BotError(f"no git remote named '{remote}' (add one, or pass --remote NAME)")
         return proc.stdout.decode("utf-8", "replace").strip()
+
+    def remote_urls(self, remote: str) -> list[str]:
+        """Every fetch and push URL of ``remote`` (after ``insteadOf`` rewriting)."""
+        urls: list[str] = []
+        for extra in ((), ("--push",)):
+            proc = self.run("remote", "get-url", "--all", *extra, remote, check=False)
+            urls += [
+                u.strip() for u in proc.stdout.decode("utf-8", "replace").splitlines() if u.strip()
+            ]
+        return list(dict.fromkeys(urls))
 
     def remote_head(self, remote: str) -> str | None:
         """The remote's default branch as recorded locally, or asked from the remote."""

@@ -2,6 +2,10 @@
 
 Rate limits are honoured: a 429, or a 403 with ``Retry-After`` or ``X-RateLimit-Remaining: 0``,
 is retried after the advertised wait when it is at most ``max_wait`` seconds.
+
+Redirects are followed only within the API's origin (scheme, host and port), where the token is
+sent again; a redirect anywhere else is refused before any request reaches it. (urllib alone
+would copy the Authorization header to whatever host a redirect names.)
 """
 
 from __future__ import annotations
@@ -17,8 +21,51 @@ from urllib.parse import quote, urlencode
 
 from msdfix import __version__
 from msdfix.bot.git import BotError, scrub
+from msdfix.bot.hosts import Origin
 
 API_VERSION = "2022-11-28"
+PER_PAGE = "100"
+
+
+class RedirectRefused(Exception):
+    """A redirect that leaves the API's origin (the token does not follow)."""
+
+    def __init__(self, target: str):
+        super().__init__(target)
+        self.target = target
+
+
+class SameOriginRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow redirects within the request's origin only, with the token and the method.
+
+    301/302/303 are followed for GET; 307/308 repeat the request as it was (for a renamed
+    repository GitHub answers 301 to GETs and 307 to other methods). The Authorization header is an "unredirected" header, which
+    urllib never copies to a redirect: it is put back here, for the same origin only.
+    """
+
+    def redirect_request(
+        self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> urllib.request.Request | None:
+        target = Origin.of(newurl)
+        if target is None or target != Origin.of(req.full_url):
+            fp.close()
+            raise RedirectRefused(str(target) if target else newurl.split("?")[0])
+        method = req.get_method()
+        new: urllib.request.Request | None
+        if code in (307, 308):
+            new = urllib.request.Request(newurl, data=req.data, headers=dict(req.headers),
+                                         method=method)  # fmt: skip
+        elif method == "GET":
+            new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        else:
+            return None  # urllib then reports the redirect as an HTTP error
+        if new is not None:
+            for key, value in req.unredirected_hdrs.items():
+                new.add_unredirected_header(key, value)
+        return new
+
+
+OPENER = urllib.request.build_opener(SameOriginRedirects)
 
 
 @dataclass
@@ -48,13 +95,13 @@ class GitHub:
         for attempt in range(self.retries + 1):
             req = urllib.request.Request(url, data=data, method=method)
             req.add_header("Accept", "application/vnd.github+json")
-            req.add_header("Authorization", f"Bearer {self.token}")
+            req.add_unredirected_header("Authorization", f"Bearer {self.token}")
             req.add_header("X-GitHub-Api-Version", API_VERSION)
             req.add_header("User-Agent", f"msdfix/{__version__}")
             if data is not None:
                 req.add_header("Content-Type", "application/json")
             try:
-                with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                with OPENER.open(req, timeout=self.timeout) as resp:
                     raw = resp.read()
                     return json.loads(raw) if raw.strip() else None
             except urllib.error.HTTPError as exc:
@@ -69,6 +116,11 @@ class GitHub:
                     self.sleep(wait)
                     continue
                 raise BotError(self._explain(exc.code, what, payload)) from None
+            except RedirectRefused as exc:
+                raise BotError(scrub(
+                    f"GitHub API redirected {what} to {exc.target}, another host: not followed "
+                    f"(the token is only sent to {Origin.of(self.api_url)})", [self.token]
+                )) from None  # fmt: skip
             except (urllib.error.URLError, OSError) as exc:
                 reason = getattr(exc, "reason", exc)
                 raise BotError(
@@ -104,12 +156,11 @@ class GitHub:
             raise BotError("GitHub API did not say which branch is the default; pass --base")
         return branch
 
-    def open_pull(self, branch: str) -> dict[str, Any] | None:
-        """The open pull request from ``owner:branch``, if any."""
-        data = self.request("GET", "/pulls", {"head": f"{self.owner}:{branch}", "state": "open"})
-        if isinstance(data, list) and data and isinstance(data[0], dict):
-            return data[0]
-        return None
+    def pulls(self, branch: str) -> list[dict[str, Any]]:
+        """Pull requests from ``owner:branch``, open and closed, newest first (up to 100)."""
+        query = {"head": f"{self.owner}:{branch}", "state": "all", "per_page": PER_PAGE}
+        data = self.request("GET", "/pulls", query)
+        return [p for p in data if isinstance(p, dict)] if isinstance(data, list) else []
 
     def create_pull(self, title: str, body: str, head: str, base: str, draft: bool) -> Any:
         payload = {"title": title, "body": body, "head": head, "base": base, "draft": draft}
@@ -117,6 +168,18 @@ class GitHub:
 
     def update_pull(self, number: int, title: str, body: str) -> Any:
         return self.request("PATCH", f"/pulls/{number}", body={"title": title, "body": body})
+
+    def close_pull(self, number: int, title: str, body: str) -> Any:
+        payload = {"state": "closed", "title": title, "body": body}
+        return self.request("PATCH", f"/pulls/{number}", body=payload)
+
+    def comments(self, number: int) -> list[dict[str, Any]]:
+        """The pull request's conversation comments (up to 100)."""
+        data = self.request("GET", f"/issues/{number}/comments", {"per_page": PER_PAGE})
+        return [c for c in data if isinstance(c, dict)] if isinstance(data, list) else []
+
+    def comment(self, number: int, text: str) -> Any:
+        return self.request("POST", f"/issues/{number}/comments", body={"body": text})
 
     def add_labels(self, number: int, labels: list[str]) -> Any:
         return self.request("POST", f"/issues/{number}/labels", body={"labels": labels})

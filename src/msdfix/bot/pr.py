@@ -1,20 +1,20 @@
 """``msdfix pr``: rewrite the Dockerfiles of the base branch and open or update one pull request.
 
-Steps: resolve the remote, repository and base branch; fetch the base commit; check its files
-out into a temporary directory through a temporary index; rewrite; build the commit with
-plumbing; push it by object id to the bot branch (``--force-with-lease`` against what the remote
-had); open the pull request, or update the open one. Nothing in the user's checkout changes,
-so every error leaves it as it was; a push whose pull request then fails is rolled back.
+Steps: resolve the remote, repository and base branch; check that the token would only go to an
+allowed host; fetch the base commit; check its files out into a temporary directory through a
+temporary index; rewrite; build the commit with plumbing; push it by object id to the bot branch
+(``--force-with-lease`` against what the remote had); open the pull request, or update the open
+one. Nothing in the user's checkout changes, so every error leaves it as it was; a push whose
+pull request then fails is rolled back. :mod:`msdfix.bot.policy` decides when msdfix keeps its
+hands off (someone pushed to the branch, the same rewrite was declined) and when it closes a
+pull request that is no longer needed.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
-import sys
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,27 +23,28 @@ from urllib.parse import urlsplit
 import click
 
 from msdfix.bot import body as render
-from msdfix.bot.git import (
-    BotError,
-    Git,
-    api_url_for,
-    first_line,
-    is_http_url,
-    parse_repo,
-    scrub,
-    write_askpass,
-)
+from msdfix.bot import outputs
+from msdfix.bot import rewrite as files
+from msdfix.bot.git import BotError, Git, first_line, is_http_url, scrub, write_askpass
 from msdfix.bot.github import GitHub
-from msdfix.config import ConfigError, FileConfig, find_config
-from msdfix.engine import Settings
-from msdfix.files import InputError, discover, read
-from msdfix.model import BuildContext
+from msdfix.bot.hosts import TokenPolicy, api_url_for, parse_repo
+from msdfix.bot.policy import (
+    STALE_MARKER,
+    Change,
+    autoclosed,
+    declined,
+    fingerprint,
+    is_own_commit,
+    open_pull,
+)
+from msdfix.bot.rewrite import VerifyRunner, run_verify_subprocess, say
 from msdfix.render.report import FileReport, summary_lines
-from msdfix.runner import UnknownTransformError, parse_ids, process
 
 EXIT_OK, EXIT_VERIFY_FAILED, EXIT_ERROR = 0, 1, 2
 FALLBACK_IDENTITY = ("msdfix", "msdfix@users.noreply.github.com")
 ACTIONS_IDENTITY = ("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com")
+
+__all__ = ["EXIT_ERROR", "Options", "Run", "run_verify_subprocess"]
 
 
 @dataclass
@@ -69,23 +70,20 @@ class Options:
     cwd: Path = field(default_factory=Path.cwd)
 
 
-def say(message: str) -> None:
-    """Status for the user (stderr)."""
-    click.echo(f"msdfix pr: {message}", err=True)
+@dataclass
+class Rewrite:
+    """The commit msdfix would make: its files, fingerprint and texts."""
 
+    reports: list[FileReport]
+    changes: list[Change]
+    fingerprint: str
+    title: str
+    body: str
+    message: str
 
-VerifyRunner = Callable[[Path, Path, bool, tuple[str, ...]], tuple[int, str, str]]
-
-
-def run_verify_subprocess(
-    dockerfile: Path, rewritten: Path, unsafe: bool, extra: tuple[str, ...]
-) -> tuple[int, str, str]:
-    """``msdfix verify --output-format json --rewritten FILE PATH`` in a subprocess."""
-    argv = [sys.executable, "-m", "msdfix.cli", "verify", "--output-format", "json",
-            "--rewritten", str(rewritten), *(["--unsafe-fixes"] if unsafe else []), *extra,
-            str(dockerfile)]  # fmt: skip
-    proc = subprocess.run(argv, capture_output=True, text=True, check=False)
-    return proc.returncode, proc.stdout, proc.stderr
+    @property
+    def paths(self) -> list[str]:
+        return [c.path for c in self.changes]
 
 
 class Run:
@@ -119,18 +117,29 @@ class Run:
             raise BotError(f"no GitHub token: set {o.token_env} (or pass --token-env NAME)")
         with tempfile.TemporaryDirectory(prefix="msdfix-pr-") as tmp_name:
             tmp = Path(tmp_name)
-            if self.token and is_http_url(url):
-                git.use_token(self.token, write_askpass(tmp))
-            elif self.token:
-                git.secrets.append(self.token)
-            github = GitHub(self._api_url(url), self.token, owner, name, max_wait=o.max_wait)
+            github = self._connect(url, owner, name, tmp) if self.token else None
             base = o.base or git.remote_head(o.remote)
             if not base:
-                if o.dry_run and not self.token:
+                if github is None:
                     raise BotError("cannot tell the default branch; pass --base BRANCH")
                 base = github.default_branch()
             base_sha = git.fetch(o.remote, base)
             return self._rewrite_and_publish(tmp, github, base, base_sha)
+
+    def _connect(self, url: str, owner: str, name: str, tmp: Path) -> GitHub:
+        """Check every place the token would go, then hand it to git and the API client."""
+        o, git = self.o, self.git
+        policy = TokenPolicy.build(o.api_url, os.environ)
+        env_api = os.environ.get("GITHUB_API_URL")
+        api = o.api_url or env_api or api_url_for(url, os.environ)
+        policy.check(api, "--api-url" if o.api_url else "$GITHUB_API_URL" if env_api else "the API")
+        urls = [u for u in git.remote_urls(o.remote) if is_http_url(u)]
+        if urls:
+            policy.check_all(urls, f"remote '{o.remote}'")
+            git.use_token(self.token, write_askpass(tmp), urls)
+        else:
+            git.secrets.append(self.token)
+        return GitHub(api, self.token, owner, name, max_wait=o.max_wait)
 
     def _repo(self, url: str) -> tuple[str, str]:
         if self.o.repo:
@@ -144,182 +153,184 @@ class Run:
                            f"({_safe_url(url)}); pass --repo OWNER/NAME")  # fmt: skip
         return parsed
 
-    def _api_url(self, url: str) -> str:
-        return (self.o.api_url or os.environ.get("GITHUB_API_URL") or api_url_for(url)
-                or "https://api.github.com")  # fmt: skip
-
-    def _rewrite_and_publish(self, tmp: Path, github: GitHub, base: str, base_sha: str) -> int:
+    def _rewrite_and_publish(
+        self, tmp: Path, github: GitHub | None, base: str, base_sha: str
+    ) -> int:
         o, git = self.o, self.git
         index, tree = tmp / "index", tmp / "tree"
         git.run("read-tree", base_sha, index=index)
         git.run("checkout-index", "--all", f"--prefix={tree}/", index=index)
-        settings = self._settings(tree)
-        reports = self._rewrite(tree, settings)
+        root, cwd = git.root, o.cwd
+        targets = [(raw, files.relative(root, cwd, raw)) for raw in o.paths or (".",)]
+        chosen = files.settings(tree, targets[0][1], o.select, o.ignore, o.unsafe_fixes)
+        reports = files.rewrite(tree, files.dockerfiles(tree, targets), chosen)
         changed = [r for r in reports if r.changed]
         for report in reports:
             for line in summary_lines(report, write=False):
                 click.echo(line, err=True)
         if not changed:
-            say(f"nothing to change in {len(reports)} Dockerfile(s) on '{base}'; "
-                "no pull request opened or updated")  # fmt: skip
-            return EXIT_OK
-        verifications = self._verify(tmp, tree, changed, settings) if o.verify else []
-        if any(v.data is not None and not v.data.get("passed") for v in verifications):
-            failed = [v.path for v in verifications if v.data and not v.data.get("passed")]
+            say(f"nothing to change in {len(reports)} Dockerfile(s) on '{base}'")
+            if github is None or o.dry_run:
+                return self._finish("nothing-to-change")
+            if any(r.error for r in reports):
+                say("some files could not be read: an open pull request is left as it is")
+                return self._finish("nothing-to-change")
+            return self._close_stale(github, base, base_sha)
+        paths = [r.path for r in changed]
+        checks = []
+        if o.verify:
+            checks = files.verify(self.verify_runner, tmp, tree, changed, chosen.unsafe,
+                                  o.verify_options)  # fmt: skip
+        failed = [v.path for v in checks if v.data is not None and not v.data.get("passed")]
+        if failed:
             say(f"verification failed for {', '.join(failed)}; no pull request opened")
-            for v in verifications:
+            for v in checks:
                 if v.data is not None:
                     click.echo("\n".join(render.verify_table(v.data)), err=True)
-            return EXIT_VERIFY_FAILED
-        title = render.title(reports)
-        text = render.body(reports, verifications, _settings_note(settings))
-        message = render.commit_message(reports)
-        if o.dry_run:
-            say(
-                f"dry run: would commit {len(changed)} file(s) on {base} ({base_sha[:12]}), push "
-                f"to branch '{o.branch}' and open or update a pull request into '{base}'"
-            )
-            click.echo(f"Title: {title}\n\n{text}\nCommit message:\n\n{message}", nl=False)
-            return EXIT_OK
-        commit = self._commit(index, base_sha, changed, message)
-        return self._publish(github, base, commit, title, text)
+            return self._finish("verify-failed", paths=paths, code=EXIT_VERIFY_FAILED)
+        changes = self._changes(index, changed, write=not o.dry_run)
+        value = fingerprint(changes)
+        rewrite = Rewrite(
+            reports, changes, value, render.title(reports),
+            render.body(reports, checks, files.settings_note(chosen), value),
+            render.commit_message(reports, value),
+        )  # fmt: skip
+        if o.dry_run or github is None:
+            say(f"dry run: would commit {len(changed)} file(s) on {base} ({base_sha[:12]}), "
+                f"push to branch '{o.branch}' and open or update a pull request into '{base}'")  # fmt: skip
+            click.echo(f"Title: {rewrite.title}\n\n{rewrite.body}\nCommit message:\n\n"
+                       f"{rewrite.message}", nl=False)  # fmt: skip
+            return self._finish("dry-run", paths=paths)
+        return self._publish(github, base, base_sha, index, rewrite)
 
-    def _settings(self, tree: Path) -> Settings:
-        """Flags, else the base branch's own configuration (never a file outside its tree)."""
-        o = self.o
-        first = (tree / self._relative(o.paths[0] if o.paths else ".")).resolve()
-        start = first if first.is_dir() else first.parent
-        try:
-            config = find_config(start)
-        except ConfigError as exc:
-            raise BotError(str(exc)) from exc
-        if config.path is not None and tree.resolve() not in config.path.parents:
-            config = FileConfig()
-        where = config.path.relative_to(tree.resolve()) if config.path else None
-        try:
-            for configured in (config.select, config.ignore):
-                if configured:
-                    parse_ids(",".join(configured))  # unknown ids in the configuration are errors
-        except UnknownTransformError as exc:
-            raise BotError(f"{where}: {exc}") from exc
-        try:
-            select = parse_ids(o.select) if o.select is not None else config.select
-            ignore = parse_ids(o.ignore) if o.ignore is not None else config.ignore
-        except UnknownTransformError as exc:
-            raise BotError(f"--select/--ignore: {exc}") from exc
-        unsafe = o.unsafe_fixes if o.unsafe_fixes is not None else bool(config.unsafe_fixes)
-        chosen = frozenset(select) if select is not None else None
-        return Settings(chosen, frozenset(ignore or ()), unsafe)
-
-    def _relative(self, raw: str) -> Path:
-        """A command-line PATH relative to the repository root."""
-        root = self.git.root.resolve()
-        try:
-            return (self.o.cwd / raw).resolve().relative_to(root)
-        except ValueError:
-            raise BotError(f"{raw}: outside the repository {root}") from None
-
-    def _rewrite(self, tree: Path, settings: Settings) -> list[FileReport]:
-        reports = []
-        for path in self._dockerfiles(tree):
-            rel = path.relative_to(tree).as_posix()
-            if path.is_symlink():
-                reports.append(FileReport(rel, notes=["symbolic link: left alone"]))
-                continue
-            try:
-                text = read(path)
-            except InputError as exc:
-                reports.append(FileReport(rel, error=exc.message, error_line=exc.line))
-                continue
-            reports.append(process(rel, text, BuildContext(path.parent), settings))
-        return reports
-
-    def _dockerfiles(self, tree: Path) -> list[Path]:
-        found: list[Path] = []
-        for raw in self.o.paths or (".",):
-            target = tree / self._relative(raw)
-            if target.is_dir():
-                found += [p for p in discover(target) if p not in found]
-            elif target.exists() or target.is_symlink():
-                found += [] if target in found else [target]
-            else:
-                raise BotError(f"{raw}: not in the base branch's files")
-        return found
-
-    def _verify(
-        self, tmp: Path, tree: Path, changed: list[FileReport], settings: Settings
-    ) -> list[render.Verification]:
+    def _changes(self, index: Path, changed: list[FileReport], write: bool) -> list[Change]:
+        """Blob ids before and after for each rewritten file (objects written when ``write``)."""
         out = []
-        for i, report in enumerate(changed):
-            assert report.result is not None
-            rewritten = tmp / "rewritten" / str(i) / Path(report.path).name
-            rewritten.parent.mkdir(parents=True)
-            rewritten.write_text(report.result.output, encoding="utf-8")
-            say(f"verifying {report.path} with Docker (msdfix verify)...")
-            code, stdout, stderr = self.verify_runner(
-                tree / report.path, rewritten, settings.unsafe, self.o.verify_options
-            )
-            data = _json_object(stdout)
-            if code == 2 or data is None or "error" in data:
-                detail = (data or {}).get("detail") or _last_line(stderr) or "no output"
-                reason = "Docker is not available" if code == 2 else "msdfix verify failed"
-                say(f"{report.path}: {reason} ({detail}); not verified")
-                out.append(render.Verification(report.path, None, f"{reason} ({detail})"))
-                continue
-            out.append(render.Verification(report.path, data))
-        return out
-
-    def _commit(self, index: Path, base_sha: str, changed: list[FileReport], message: str) -> str:
-        git = self.git
         for report in changed:
             assert report.result is not None
-            listing = git.out("ls-files", "--stage", "--", report.path, index=index)
-            mode = listing.split(" ", 1)[0] if listing else "100644"
-            blob = git.out("hash-object", "-w", "--stdin", f"--path={report.path}",
-                           stdin=report.result.output.encode("utf-8"))  # fmt: skip
-            git.run("update-index", "--cacheinfo", f"{mode},{blob},{report.path}", index=index)
+            listing = self.git.out("ls-files", "--stage", "--", report.path, index=index)
+            mode, old = listing.split(" ")[:2]
+            new = self.git.out("hash-object", *(["-w"] if write else []), "--stdin",
+                               f"--path={report.path}",
+                               stdin=report.result.output.encode("utf-8"))  # fmt: skip
+            out.append(Change(report.path, mode, old, new))
+        return out
+
+    def _commit(self, index: Path, base_sha: str, rewrite: Rewrite) -> str:
+        git = self.git
+        for change in rewrite.changes:
+            cacheinfo = f"{change.mode},{change.new},{change.path}"
+            git.run("update-index", "--cacheinfo", cacheinfo, index=index)
         tree = git.out("write-tree", index=index)
         name, email = _identity(git)
         for role in ("AUTHOR", "COMMITTER"):
             git.extra_env.update({f"GIT_{role}_NAME": name, f"GIT_{role}_EMAIL": email})
-        return git.out("commit-tree", tree, "-p", base_sha, stdin=message.encode("utf-8"))
+        return git.out("commit-tree", tree, "-p", base_sha, stdin=rewrite.message.encode("utf-8"))
 
-    def _publish(self, github: GitHub, base: str, commit: str, title: str, text: str) -> int:
+    # --- the branch and the pull request ----------------------------------------------------
+
+    def _publish(
+        self, github: GitHub, base: str, base_sha: str, index: Path, rewrite: Rewrite
+    ) -> int:
         o, git = self.o, self.git
-        pull = github.open_pull(o.branch)
-        remote_sha = git.remote_branch(o.remote, o.branch)
-        same = False
-        if remote_sha is not None:
-            fetched = git.fetch(o.remote, o.branch)
-            same = git.out("rev-parse", f"{fetched}^{{tree}}") == git.out(
-                "rev-parse", f"{commit}^{{tree}}"
-            )
+        pulls = github.pulls(o.branch)
+        pull = open_pull(pulls)
+        if pull is None:
+            closed = declined(pulls, rewrite.fingerprint)
+            if closed is not None:
+                number = closed.get("number")
+                say(f"pull request #{number} proposed this same rewrite and was closed without "
+                    "merging: not opening it again (a different rewrite opens a new pull "
+                    f"request; reopen #{number} to get this one)")  # fmt: skip
+                return self._finish("declined", closed, rewrite.paths)
+        head = self._branch_head()
+        if head is not None and not is_own_commit(git, head):
+            say(self._not_ours(head, pull))
+            return self._finish("branch-modified", pull, rewrite.paths)
+        commit = self._commit(index, base_sha, rewrite)
+        same = head is not None and _tree(git, head) == _tree(git, commit)
         if same and pull is not None:
             say(f"pull request #{pull.get('number')} already has this rewrite; nothing pushed "
                 f"({pull.get('html_url', '')})")  # fmt: skip
-            return EXIT_OK
-        pushed = False
+            return self._finish("up-to-date", pull, rewrite.paths)
         if not same:
-            self._push(commit, remote_sha)
-            pushed = True
+            self._push(commit, head)
         try:
             if pull is not None:
                 number = int(pull["number"])
-                result = github.update_pull(number, title, text)
+                result = github.update_pull(number, rewrite.title, rewrite.body)
                 verb = "updated"
             else:
-                result = github.create_pull(title, text, o.branch, base, o.draft)
+                result = github.create_pull(rewrite.title, rewrite.body, o.branch, base, o.draft)
                 number = int(result["number"])
                 verb = "opened"
             if o.labels:
                 github.add_labels(number, list(o.labels))
         except BotError:
-            if pushed:
-                self._rollback(commit, remote_sha)
+            if not same:
+                self._rollback(commit, head)
             raise
         url = result.get("html_url", "") if isinstance(result, dict) else ""
         say(f"{verb} pull request #{number}: {url}".rstrip(": "))
-        return EXIT_OK
+        return self._finish(verb, result if isinstance(result, dict) else pull, rewrite.paths)
+
+    def _close_stale(self, github: GitHub, base: str, base_sha: str) -> int:
+        """Nothing left to change: close msdfix's open pull request, or comment if people pushed."""
+        o, git = self.o, self.git
+        pull = open_pull(github.pulls(o.branch))
+        if pull is None:
+            return self._finish("nothing-to-change")
+        number = int(pull["number"])
+        head = self._branch_head()
+        where = f"`{base}` (at {base_sha[:12]})"
+        if head is not None and not is_own_commit(git, head):
+            if not any(STALE_MARKER in str(c.get("body")) for c in github.comments(number)):
+                github.comment(number, f"{STALE_MARKER}\nmsdfix has nothing left to change on "
+                               f"{where}, but this branch has commits msdfix did not make, so "
+                               "msdfix leaves this pull request open. Close it if it is no "
+                               "longer needed.")  # fmt: skip
+            say(f"nothing left to change, but branch '{o.branch}' has commits msdfix did not "
+                f"make: pull request #{number} left open")  # fmt: skip
+            return self._finish("branch-modified", pull)
+        deleting = " and deleting its branch" if head is not None else ""
+        github.comment(number, f"msdfix has nothing left to change on {where}: these changes "
+                       f"are already there or no longer apply. Closing this pull request"
+                       f"{deleting}.")  # fmt: skip
+        title, text = autoclosed(str(pull.get("title") or ""), str(pull.get("body") or ""))
+        github.close_pull(number, title, text)
+        say(f"closed pull request #{number}: nothing is left to change on '{base}'")
+        if head is not None:
+            self._delete_branch(head)
+        return self._finish("closed", pull)
+
+    def _branch_head(self) -> str | None:
+        """The bot branch's commit on the remote, fetched; None when there is no branch."""
+        if self.git.remote_branch(self.o.remote, self.o.branch) is None:
+            return None
+        return self.git.fetch(self.o.remote, self.o.branch)
+
+    def _not_ours(self, head: str, pull: dict[str, Any] | None) -> str:
+        author = self.git.out("log", "-1", "--format=%an <%ae>", head)
+        then = f"merge or close pull request #{pull.get('number')}" if pull else "delete it"
+        return (f"branch '{self.o.branch}' on '{self.o.remote}' has commits msdfix did not make "
+                f"(head {head[:12]} by {author}); msdfix does not overwrite them and stopped: "
+                f"{then} to let msdfix update it again, or pass --branch NAME")  # fmt: skip
+
+    def _finish(
+        self,
+        result: str,
+        pull: dict[str, Any] | None = None,
+        paths: list[str] | None = None,
+        code: int = EXIT_OK,
+    ) -> int:
+        """Write the step outputs (under GitHub Actions) and return the exit code."""
+        outputs.write({
+            "result": result,
+            "pr-number": str(pull.get("number", "")) if pull else "",
+            "pr-url": str(pull.get("html_url", "")) if pull else "",
+            "changed-files": "\n".join(paths or []),
+        })  # fmt: skip
+        return code
 
     def _push(self, commit: str, remote_sha: str | None) -> None:
         ref = f"refs/heads/{self.o.branch}"
@@ -334,6 +345,18 @@ class Run:
 
     def _push_url(self) -> str:
         return self.git.out("remote", "get-url", "--push", self.o.remote)
+
+    def _delete_branch(self, head: str) -> None:
+        """Delete the bot branch if it is still ``head`` (best effort: said, not fatal)."""
+        ref = f"refs/heads/{self.o.branch}"
+        proc = self.git.run("push", "--quiet", "--porcelain", f"--force-with-lease={ref}:{head}",
+                            self._push_url(), f":{ref}", network=True, check=False)  # fmt: skip
+        if proc.returncode == 0:
+            say(f"deleted branch '{self.o.branch}' on '{self.o.remote}'")
+            return
+        reason = push_failure(proc.stdout.decode("utf-8", "replace"),
+                              proc.stderr.decode("utf-8", "replace"))  # fmt: skip
+        say(scrub(f"could not delete branch '{self.o.branch}': {reason}", self.git.secrets))
 
     def _rollback(self, commit: str, previous: str | None) -> None:
         """Put the remote branch back as it was before our push (best effort)."""
@@ -355,36 +378,16 @@ def push_failure(stdout: str, stderr: str) -> str:
     return "; ".join(parts) or first_line(stderr)
 
 
+def _tree(git: Git, commit: str) -> str:
+    return git.out("rev-parse", f"{commit}^{{tree}}")
+
+
 def _identity(git: Git) -> tuple[str, str]:
     name = git.run("config", "user.name", check=False).stdout.decode().strip()
     email = git.run("config", "user.email", check=False).stdout.decode().strip()
     if name and email:
         return name, email
     return ACTIONS_IDENTITY if os.environ.get("GITHUB_ACTIONS") == "true" else FALLBACK_IDENTITY
-
-
-def _settings_note(settings: Settings) -> str:
-    parts = []
-    if settings.unsafe:
-        parts.append("unsafe fixes on")
-    if settings.select is not None:
-        parts.append("select " + ",".join(sorted(settings.select)))
-    if settings.ignore:
-        parts.append("ignore " + ",".join(sorted(settings.ignore)))
-    return f" ({'; '.join(parts)})" if parts else ""
-
-
-def _json_object(text: str) -> dict[str, Any] | None:
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1] if lines else ""
 
 
 def _safe_url(url: str) -> str:
