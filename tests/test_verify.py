@@ -9,9 +9,12 @@ with the reason, when no daemon or stand-in base image is available; start them 
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import shutil
+import subprocess
+import threading
 import uuid
 from pathlib import Path
 
@@ -20,6 +23,7 @@ from click.testing import CliRunner
 
 from msdfix.model.context import BuildContext
 from msdfix.verify import Tolerances, verify_command
+from msdfix.verify import docker as dk
 from msdfix.verify.command import rewritten_text
 from msdfix.verify.configdiff import declared_keys, diff_configs, env_map, has_errors
 from msdfix.verify.context import TOUCH_MARKER, copy_context, touch_file
@@ -568,3 +572,62 @@ def test_verify_python_pip_cache_mount() -> None:
     assert code == 0, json.dumps(data, indent=1)
     assert data["touched_file"] == "app.py"
     assert data["images"]["rewritten"]["smoke_http"]["ok"]
+
+
+# ---------------------------------------------------------------- smoke http, without Docker
+class _FakeClient(dk.Client):
+    """Answers `docker run/port/inspect/rm` as a daemon would; records every call."""
+
+    def __init__(self, network: str | None = None) -> None:
+        super().__init__("docker", "buildkit", network, {})
+        self.calls: list[tuple[str, ...]] = []
+
+    def run(self, *args: str, timeout: float | None = 600, check: bool = False):  # type: ignore[no-untyped-def,override]
+        self.calls.append(args)
+        out = {"run": "cid\n", "inspect": "true 0\n"}.get(args[0], "")
+        if args[0] == "port":
+            published = next(a for c in self.calls if c[0] == "run" for a in c if "127.0.0.1:" in a)
+            out = f"127.0.0.1:{published.split(':')[1]}\n"
+        return subprocess.CompletedProcess(args, 0, out, "")
+
+
+class _Server:
+    """A local HTTP server standing in for the container's published port."""
+
+    def __init__(self, port: int) -> None:
+        handler = type("H", (http.server.BaseHTTPRequestHandler,), {
+            "do_GET": lambda self: (self.send_response(200), self.end_headers()),
+            "log_message": lambda self, *a: None,
+        })  # fmt: skip
+        self.httpd = http.server.HTTPServer(("127.0.0.1", port), handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_smoke_http_publishes_on_the_given_host_port() -> None:
+    host_port = free_ports(1)[0]
+    server = _Server(host_port)
+    client = _FakeClient()
+    try:
+        outcome = dk.smoke_http(client, "img", 8080, "/", timeout=10, host_port=host_port)
+    finally:
+        server.close()
+    assert outcome.ok and outcome.host_port == host_port, outcome
+    run = next(c for c in client.calls if c[0] == "run")
+    assert run[:4] == ("run", "-d", "-p", f"127.0.0.1:{host_port}:8080")
+    assert ("rm", "-f", "cid") in client.calls  # the container is always removed
+
+
+def test_smoke_http_with_host_network_refuses_a_busy_port() -> None:
+    port = free_ports(1)[0]
+    server = _Server(port)  # someone else's server on the host
+    client = _FakeClient(network="host")
+    try:
+        outcome = dk.smoke_http(client, "img", port, "/", timeout=5)
+    finally:
+        server.close()
+    assert not outcome.ok and "already in use on the host" in outcome.detail
+    assert not any(c[0] == "run" for c in client.calls)
