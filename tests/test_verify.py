@@ -75,6 +75,8 @@ def test_declared_keys_env_and_label_forms() -> None:
     )
     assert declared_keys(text, "ENV") == {"A", "B", "LEGACY", "C", "D"}
     assert declared_keys(text, "LABEL") == {"org.opencontainers.image.title", "maintainer"}
+    escaped = "# escape=`\nFROM x\nENV A=1 `\n    B=2\nRUN echo ENV C=3\n"
+    assert declared_keys(escaped, "ENV") == {"A", "B"}  # continuation with `; RUN text is not ENV
 
 
 def test_diff_configs_identical_is_empty() -> None:
