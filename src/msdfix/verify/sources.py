@@ -166,10 +166,7 @@ def _entry_words(model: Model) -> list[str]:
 
 
 def _ecosystem(stage: Stage) -> str | None:
-    root = stage
-    while root.parent is not None:
-        root = root.parent
-    name = root.image.full_name.lower()
+    name = stage.root_image.full_name.lower()
     return ecosystem_of(name) or EXTRA_IMAGES.get(name)
 
 
