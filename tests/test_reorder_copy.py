@@ -182,7 +182,7 @@ def _install_step_cached(output: str, install: str) -> bool:
 def test_real_build_keeps_install_cached(
     tmp_path: Path, fixture: str, source: str, install: str, image: str
 ) -> None:
-    from support.docker import build, remove_image, require_images
+    from support.docker import build, remove_image, require_images, unique_tag
 
     require_images(image)
     context = tmp_path / "ctx"
@@ -194,18 +194,19 @@ def test_real_build_keeps_install_cached(
     (context / ".dockerignore").write_text(
         (context / ".dockerignore").read_text() + "*.Dockerfile\ncase.toml\n"
     )
-    tag = f"msdfix-test/reorder-{fixture}"
+    tags = {name: unique_tag(f"reorder-{fixture}", name.split(".")[0].lower())
+            for name in ("Dockerfile", "rewritten.Dockerfile")}  # fmt: skip
     try:
-        for name in ("Dockerfile", "rewritten.Dockerfile"):
-            first = build(context, context / name, f"{tag}:{name.split('.')[0].lower()}")
+        for name, tag in tags.items():
+            first = build(context, context / name, tag)
             assert first.ok, first.tail()
         with (context / source).open("a") as fh:
             mark = uuid.uuid4().hex  # unique, so no earlier run's cache matches the edited tree
             fh.write(f"\n// {mark}\n" if source.endswith(".js") else f"\n# {mark}\n")
-        before = build(context, context / "Dockerfile", f"{tag}:dockerfile")
-        after = build(context, context / "rewritten.Dockerfile", f"{tag}:rewritten")
+        before = build(context, context / "Dockerfile", tags["Dockerfile"])
+        after = build(context, context / "rewritten.Dockerfile", tags["rewritten.Dockerfile"])
         assert before.ok and after.ok, before.tail() + after.tail()
         assert not _install_step_cached(before.output, install), "the original reruns the install"
         assert _install_step_cached(after.output, install), after.output
     finally:
-        remove_image(f"{tag}:dockerfile", f"{tag}:rewritten")
+        remove_image(*tags.values())

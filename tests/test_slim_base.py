@@ -226,7 +226,7 @@ def test_real_build_node_slim(tmp_path: Path) -> None:
     for name, text in (("before", ORIGINAL), ("after", result.output)):
         path = tmp_path / f"{name}.Dockerfile"
         path.write_text(text)
-        tag = f"msdfix-test/slim-base-{name}:latest"
+        tag = docker.unique_tag("slim-base", name)
         build = docker.build(tmp_path, path, tag)
         assert build.ok, build.tail()
         smoke = docker.run(tag, ["node", "smoke.js"])

@@ -239,7 +239,7 @@ def test_corpus_outputs_parse_and_keep_entry(corpus):
 
 
 def _build_pair(tmp_path: Path, case: str, images: tuple[str, ...], unsafe: bool = False):
-    from support.docker import build, image_size, remove_image, require_images
+    from support.docker import build, image_size, remove_image, require_images, unique_tag
 
     require_images(*images)
     context = tmp_path / case
@@ -247,7 +247,7 @@ def _build_pair(tmp_path: Path, case: str, images: tuple[str, ...], unsafe: bool
     source = (context / "Dockerfile").read_text()
     rewritten = rewrite(source, None, BuildContext(context), Settings(unsafe=unsafe)).output
     (context / "rewritten.Dockerfile").write_text(rewritten)
-    tags = (f"msdfix-split/{case}:original", f"msdfix-split/{case}:rewritten")
+    tags = (unique_tag(f"split-{case}", "original"), unique_tag(f"split-{case}", "rewritten"))
     for tag, name in zip(tags, ("Dockerfile", "rewritten.Dockerfile"), strict=True):
         result = build(context, context / name, tag)
         assert result.ok, f"{case} {name} failed to build:\n{result.tail()}"

@@ -9,25 +9,27 @@ with the reason, when no daemon or stand-in base image is available; start them 
 
 from __future__ import annotations
 
+import http.server
 import json
+import os
+import shutil
+import subprocess
+import threading
+import uuid
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from msdfix.model.context import BuildContext
-from msdfix.verify import verify_command
+from msdfix.verify import Tolerances, verify_command
+from msdfix.verify import docker as dk
+from msdfix.verify.command import rewritten_text
 from msdfix.verify.configdiff import declared_keys, diff_configs, env_map, has_errors
-from msdfix.verify.context import (
-    TOUCH_MARKER,
-    choose_touch_file,
-    copy_context,
-    copy_sources,
-    is_manifest,
-    touch_file,
-)
-from msdfix.verify.docker import BuildOutcome, CheckOutcome, parse_http_spec
+from msdfix.verify.context import TOUCH_MARKER, copy_context, touch_file
+from msdfix.verify.docker import BuildOutcome, CheckOutcome, free_ports, parse_http_spec
 from msdfix.verify.report import ImageResult, VerifyReport, human_size, ratio, render_json
+from msdfix.verify.tolerance import parse_percent, parse_warm
 
 try:
     from tests.support import docker as sd
@@ -73,6 +75,8 @@ def test_declared_keys_env_and_label_forms() -> None:
     )
     assert declared_keys(text, "ENV") == {"A", "B", "LEGACY", "C", "D"}
     assert declared_keys(text, "LABEL") == {"org.opencontainers.image.title", "maintainer"}
+    escaped = "# escape=`\nFROM x\nENV A=1 `\n    B=2\nRUN echo ENV C=3\n"
+    assert declared_keys(escaped, "ENV") == {"A", "B"}  # continuation with `; RUN text is not ENV
 
 
 def test_diff_configs_identical_is_empty() -> None:
@@ -141,31 +145,6 @@ def test_is_ignored(tmp_path: Path, path: str, patterns: list[str], ignored: boo
     assert BuildContext(tmp_path).is_ignored(path) is ignored
 
 
-def test_is_manifest() -> None:
-    for name in (
-        "package.json",
-        "sub/package-lock.json",
-        "requirements-dev.txt",
-        "go.sum",
-        "Cargo.lock",
-        "pom.xml",
-        "Dockerfile.prod",
-        "app.csproj",
-    ):
-        assert is_manifest(name), name
-    for name in ("index.js", "src/main.go", "app.py", "README.md"):
-        assert not is_manifest(name), name
-
-
-def test_copy_sources() -> None:
-    text = (
-        "FROM a AS b\nCOPY package.json package-lock.json ./\nCOPY --from=b /x /y\n"
-        "ADD --chown=1:1 src \\\n  ./src\nCOPY . .\n"
-    )
-    assert copy_sources(text) == ["package.json", "package-lock.json", "src", "."]
-    assert copy_sources('FROM a\nCOPY ["a b", "/c"]\n') is None
-
-
 def _write(root: Path, files: dict[str, str]) -> None:
     for rel, content in files.items():
         p = root / rel
@@ -173,42 +152,9 @@ def _write(root: Path, files: dict[str, str]) -> None:
         p.write_text(content)
 
 
-def test_choose_touch_file_prefers_source_not_manifest(tmp_path: Path) -> None:
-    _write(
-        tmp_path,
-        {
-            "package.json": "{}",
-            "package-lock.json": "{}",
-            "README.md": "x",
-            "server.js": "1",
-            "src/util.js": "1",
-            "node_modules/dep/index.js": "1",
-            "webpack.config.js": "1",
-            "ignored.js": "1",
-            ".dockerignore": "ignored.js\n",
-        },
-    )
-    df = 'FROM node:18\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD ["node", "server.js"]\n'
-    # ignored.js is excluded by .dockerignore, the webpack config by globs; shallow first.
-    assert choose_touch_file(tmp_path, [df]) == "server.js"
-    # a file the (rewritten) Dockerfile copies explicitly is avoided while others exist
-    rewritten = "FROM node:18\nCOPY package*.json server.js ./\nRUN npm ci\nCOPY . .\n"
-    assert choose_touch_file(tmp_path, [df, rewritten]) == "src/util.js"
-    assert choose_touch_file(tmp_path / "src", ["FROM x\nCOPY util.js .\n"]) == "util.js"
-
-
-def test_choose_touch_file_respects_copy_sources(tmp_path: Path) -> None:
-    _write(tmp_path, {"app/main.py": "x", "tools/gen.py": "x", "requirements.txt": "flask"})
-    df = (
-        "FROM python:3.12\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
-        "COPY app/ app/\n"
-    )
-    assert choose_touch_file(tmp_path, [df]) == "app/main.py"
-
-
-def test_choose_touch_file_none(tmp_path: Path) -> None:
-    _write(tmp_path, {"package.json": "{}", "data.bin": "x"})
-    assert choose_touch_file(tmp_path, ["FROM x\nCOPY . .\n"]) is None
+def _write_dir(root: Path, files: dict[str, str]) -> Path:
+    _write(root, files)
+    return root
 
 
 def test_touch_file_appends_comment(tmp_path: Path) -> None:
@@ -224,6 +170,23 @@ def test_touch_file_appends_comment(tmp_path: Path) -> None:
     # default token is random, so repeated runs never hit an old BuildKit cache entry
     a, b = touch_file(js), touch_file(js)
     assert a != b and js.read_text().endswith(f"// {TOUCH_MARKER} {b}\n")
+
+
+def test_copy_context_uses_the_dockerfiles_own_ignore_file(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    _write(src, {"a.txt": "a", "b.txt": "b", ".dockerignore": "a.txt\n", "Dockerfile": "FROM x"})
+    assert not (copy_context(src, tmp_path / "c1", src / "Dockerfile") / "a.txt").exists()
+    _write(src, {"Dockerfile.dockerignore": "b.txt\n"})  # BuildKit prefers this one
+    dest = copy_context(src, tmp_path / "c2", src / "Dockerfile")
+    assert (dest / "a.txt").exists() and not (dest / "b.txt").exists()
+    assert (dest / ".dockerignore").exists() and (dest / "Dockerfile.dockerignore").exists()
+
+
+def test_copy_context_skips_fifos(tmp_path: Path) -> None:
+    src = _write_dir(tmp_path / "src", {"a.py": "a"})
+    os.mkfifo(src / "pipe")
+    dest = copy_context(src, tmp_path / "copy")
+    assert (dest / "a.py").exists() and not (dest / "pipe").exists()
 
 
 def test_copy_context_skips_ignored_and_leaves_source_alone(tmp_path: Path) -> None:
@@ -255,47 +218,120 @@ def test_parse_http_spec() -> None:
         parse_http_spec("70000")
 
 
+def test_free_ports_are_distinct() -> None:
+    first, second = free_ports(2)
+    assert first != second and 1024 <= min(first, second)
+
+
+# ---------------------------------------------------------------- tolerances
+def test_parse_tolerances() -> None:
+    assert parse_percent("1") == 1.0 and parse_percent("2.5%") == 2.5
+    assert parse_warm("10%+1.5s") == (10.0, 1.5) and parse_warm(" 20 % ") == (20.0, 0.0)
+    for bad in ("x", "-1"):
+        with pytest.raises(ValueError):
+            parse_percent(bad)
+    for bad in ("10", "10%+1.5", "fast"):
+        with pytest.raises(ValueError):
+            parse_warm(bad)
+    assert Tolerances().describe() == "size +1%, warm rebuild +10% +1.5s"
+
+
+def _pair(size: tuple[int, int], warm: tuple[float, float]) -> VerifyReport:
+    o = ImageResult(
+        "original", "t:o", BuildOutcome(True, 30), size[0], 5, BuildOutcome(True, warm[0])
+    )
+    r = ImageResult(
+        "rewritten", "t:r", BuildOutcome(True, 30), size[1], 5, BuildOutcome(True, warm[1])
+    )
+    return VerifyReport("Dockerfile", "/ctx", "buildkit", o, r)
+
+
+def test_regressions_beyond_the_tolerances_fail() -> None:
+    report = _pair((100 * 2**20, 145 * 2**20), (10.0, 24.0))  # 1.45x larger, 2.4x slower
+    assert not report.passed
+    assert report.failures() == [
+        "image is larger: 145.0 MiB vs 100.0 MiB (+45%, tolerance +1%)",
+        "warm rebuild is slower: 24.0s vs 10.0s (+140%, tolerance +10% +1.5s)",
+    ]
+    data = json.loads(render_json(report))
+    assert data["regressions"] == report.failures() and data["passed"] is False
+
+
+def test_within_the_tolerances_passes() -> None:
+    assert _pair((1000, 1010), (10.0, 12.5)).passed  # +1%, +25% but only 2.5s (10% + 1.5s)
+    assert not _pair((1000, 1011), (10.0, 10.0)).passed
+    assert not _pair((1000, 1000), (10.0, 12.6)).passed
+    assert _pair((1000, 400), (2.0, 3.6)).passed  # small builds: the 1.5s covers noise
+    loose = _pair((1000, 1100), (10.0, 20.0))
+    loose.tolerances = Tolerances(size_pct=10, warm_pct=100, warm_seconds=0)
+    assert loose.passed
+
+
+def test_failed_original_is_not_a_regression_baseline() -> None:
+    report = _pair((1000, 2000), (1.0, 30.0))
+    report.original.build, report.original.warm = BuildOutcome(False, 1.0), None
+    report.original.size = None
+    assert report.regressions() == []
+
+
 # ---------------------------------------------------------------- JSON report shape
 def _report(rewritten_ok: bool = True) -> VerifyReport:
     o = ImageResult(
         "original",
-        "msdfix-verify/app:original",
+        "msdfix-verify/app:original-0123456789",
         build=BuildOutcome(True, 10.0),
         size=400_000_000,
         layers=9,
         warm=BuildOutcome(True, 8.0),
+        warm_runs=[8.0],
         config={"Cmd": ["a"]},
-        smoke_http=CheckOutcome(True, "HTTP 200 from /"),
+        smoke_http=CheckOutcome(True, "HTTP 200 from /", 1.0, 40001),
     )
     r = ImageResult(
         "rewritten",
-        "msdfix-verify/app:rewritten",
+        "msdfix-verify/app:rewritten-0123456789",
         build=BuildOutcome(rewritten_ok, 12.0, "step 1\nboom"),
         size=100_000_000 if rewritten_ok else None,
         layers=5,
         warm=BuildOutcome(True, 2.0) if rewritten_ok else None,
-        smoke_http=CheckOutcome(True, "HTTP 200 from /") if rewritten_ok else None,
+        warm_runs=[2.0] if rewritten_ok else [],
+        smoke_http=CheckOutcome(True, "HTTP 200 from /", 1.0, 40002) if rewritten_ok else None,
     )
-    return VerifyReport("Dockerfile", "/ctx", "buildkit", o, r, touched_file="src/a.js")
+    return VerifyReport(
+        "Dockerfile",
+        "/ctx",
+        "buildkit",
+        o,
+        r,
+        touched_file="src/a.js",
+        touched_reason="src/a.js: a node source named by the entry command",
+        cold_cache_mounts_emptied=True,
+    )
 
 
 def test_json_report_shape() -> None:
     data = json.loads(render_json(_report()))
     assert data["version"] == 1
-    assert data["passed"] is True and data["failures"] == []
+    assert data["passed"] is True and data["failures"] == [] and data["regressions"] == []
     assert set(data) >= {
         "dockerfile",
         "context",
         "builder",
         "touched_file",
+        "touched_reason",
+        "tolerances",
+        "cold_builds",
         "images",
         "ratios",
         "config",
         "notes",
+        "regressions",
         "failures",
         "passed",
         "unchanged",
     }
+    assert data["tolerances"] == {"size_pct": 1.0, "warm_pct": 10.0, "warm_seconds": 1.5}
+    assert data["cold_builds"] == {"layer_cache": False, "cache_mounts_emptied": True}
     rw = data["images"]["rewritten"]
     assert set(rw) == {
         "tag",
@@ -304,10 +340,12 @@ def test_json_report_shape() -> None:
         "size_human",
         "layers",
         "warm_build",
+        "warm_runs",
         "smoke",
         "smoke_http",
     }
     assert rw["build"] == {"ok": True, "seconds": 12.0, "log_tail": None}
+    assert rw["smoke_http"]["host_port"] == 40002
     assert rw["size_human"] == "95.4 MiB"
     assert data["ratios"]["size"] == 0.25
     assert data["ratios"]["warm_build"] == 0.25
@@ -319,6 +357,54 @@ def test_json_report_failure() -> None:
     assert data["passed"] is False
     assert "rewritten image does not build" in data["failures"]
     assert data["images"]["rewritten"]["build"]["log_tail"].endswith("boom")
+
+
+def test_text_report_shows_tolerances_and_edit_reason() -> None:
+    from rich.console import Console
+
+    from msdfix.verify.report import render_table
+
+    console = Console(width=200, record=True)
+    render_table(_pair((100, 200), (1.0, 1.0)), console)
+    text = console.export_text()
+    assert "tolerances: size +1%, warm rebuild +10% +1.5s" in text
+    assert "2.00x (max 1.01x)" in text and "FAIL: image is larger" in text
+
+
+# ---------------------------------------------------------------- settings ([tool.msdfix])
+PIP = "FROM python:3.12-slim\nCOPY requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt\n"
+
+
+def test_rewrite_honours_tool_msdfix_configuration(tmp_path: Path) -> None:
+    df = tmp_path / "svc" / "Dockerfile"
+    _write(tmp_path, {"svc/Dockerfile": PIP, "svc/requirements.txt": "six\n"})
+    assert "--mount=type=cache" in rewritten_text(df, df.parent, None, None, None)
+    (tmp_path / "pyproject.toml").write_text('[tool.msdfix]\nignore = ["cache-mount"]\n')
+    assert rewritten_text(df, df.parent, None, None, None) == PIP  # found from the parent dir
+    assert "--mount=type=cache" in rewritten_text(df, df.parent, "cache-mount", "", None)
+
+
+def test_cli_configuration_errors_exit_2(tmp_path: Path) -> None:
+    _write(tmp_path, {"Dockerfile": PIP, ".msdfix.toml": 'select = ["no-such-transform"]\n'})
+    result = CliRunner().invoke(verify_command, [str(tmp_path / "Dockerfile")])
+    assert result.exit_code == 2 and "no-such-transform" in result.output
+    (tmp_path / ".msdfix.toml").unlink()
+    result = CliRunner().invoke(verify_command, [str(tmp_path / "Dockerfile"), "--ignore", "nope"])
+    assert result.exit_code == 2 and "nope" in result.output
+    result = CliRunner().invoke(
+        verify_command, [str(tmp_path / "Dockerfile"), "--warm-tolerance", "fast"]
+    )
+    assert result.exit_code == 2 and "--warm-tolerance" in result.output
+
+
+def test_cli_bad_dockerfile_exits_2(tmp_path: Path) -> None:
+    _write(tmp_path, {"Dockerfile": "FROM alpine\nFOO bar\n", "ok.Dockerfile": "FROM alpine\n"})
+    result = CliRunner().invoke(verify_command, [str(tmp_path / "Dockerfile")])
+    assert result.exit_code == 2 and "Dockerfile:2: error: unknown instruction" in result.output
+    # also when the rewrite is given: the original is read to choose the file to edit
+    args = [str(tmp_path / "Dockerfile"), "--rewritten", str(tmp_path / "ok.Dockerfile")]
+    result = CliRunner().invoke(verify_command, args)
+    assert result.exit_code == 2 and "Dockerfile:2: error: unknown instruction" in result.output
 
 
 # ---------------------------------------------------------------- CLI without Docker
@@ -342,12 +428,12 @@ def test_cli_rejects_bad_http_spec(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- real Docker
-def _verify(fixture: str, rewritten: str, *extra: str) -> tuple[int, dict]:
-    ctx = FIXTURES / fixture
+def _verify(fixture: str | Path, rewritten: str, *extra: str, original: str = "Dockerfile"):  # type: ignore[no-untyped-def]
+    ctx = fixture if isinstance(fixture, Path) else FIXTURES / fixture
     result = CliRunner().invoke(
         verify_command,
         [
-            str(ctx / "Dockerfile"),
+            str(ctx / original),
             "--rewritten",
             str(ctx / rewritten),
             "--output-format",
@@ -360,6 +446,11 @@ def _verify(fixture: str, rewritten: str, *extra: str) -> tuple[int, dict]:
     return result.exit_code, json.loads(result.stdout[start:])
 
 
+def _tags(data: dict) -> list[str]:
+    return [data["images"][label]["tag"] for label in ("original", "rewritten")]
+
+
+@pytest.mark.docker
 def test_verify_busybox_pass() -> None:
     sd.require_images("alpine:3.20")
     code, data = _verify(
@@ -373,23 +464,33 @@ def test_verify_busybox_pass() -> None:
     assert code == 0, data
     assert data["passed"] is True
     assert data["touched_file"] == "www/app.js"
+    assert data["touched_reason"].startswith("www/app.js: ")
+    assert data["cold_builds"] == {"layer_cache": False, "cache_mounts_emptied": True}
     for label in ("original", "rewritten"):
         img = data["images"][label]
         assert img["build"]["ok"] and img["warm_build"]["ok"]
         assert img["size_bytes"] > 0 and img["layers"] >= 1
         assert img["smoke"]["ok"] and img["smoke_http"]["ok"]
+    # each image answered on its own host port
+    ports = {
+        data["images"][label]["smoke_http"]["host_port"] for label in ("original", "rewritten")
+    }
+    assert len(ports) == 2 and None not in ports
     # The rewritten Dockerfile does not rerun build.sh (sleep 2) after a www/ edit.
     assert (
         data["images"]["rewritten"]["warm_build"]["seconds"]
         < data["images"]["original"]["warm_build"]["seconds"]
     )
     assert data["config"]["equivalent"] is True
-    # images are removed afterwards (no --keep-images)
-    assert not sd.have_image("msdfix-verify/busybox-web:rewritten")
+    # tags are unique to the run and removed afterwards (no --keep-images)
+    tags = _tags(data)
+    assert all(t.startswith("msdfix-verify/busybox-web:") for t in tags)
+    assert not any(sd.have_image(t) for t in tags)
     # the user's files are untouched
     assert TOUCH_MARKER not in (FIXTURES / "busybox-web/www/app.js").read_text()
 
 
+@pytest.mark.docker
 def test_verify_config_difference_fails() -> None:
     sd.require_images("alpine:3.20")
     code, data = _verify("busybox-web", "changed-cmd.Dockerfile")
@@ -398,16 +499,74 @@ def test_verify_config_difference_fails() -> None:
     assert [d["key"] for d in data["config"]["differences"]] == ["Cmd"]
 
 
-def test_verify_broken_rewrite_fails_with_log() -> None:
+@pytest.mark.docker
+def test_verify_broken_rewrite_fails_with_log_and_keeps_images_on_request() -> None:
     sd.require_images("alpine:3.20")
     code, data = _verify("busybox-web", "broken.Dockerfile", "--keep-images")
-    assert code == 1
-    assert "rewritten image does not build" in data["failures"]
-    assert "deliberate failure" in data["images"]["rewritten"]["build"]["log_tail"]
-    assert sd.have_image("msdfix-verify/busybox-web:original")
-    sd.remove_image("msdfix-verify/busybox-web:original")
+    first = _tags(data)[0]
+    try:
+        assert code == 1
+        assert "rewritten image does not build" in data["failures"]
+        assert "deliberate failure" in data["images"]["rewritten"]["build"]["log_tail"]
+        assert sd.have_image(first)
+        _, again = _verify("busybox-web", "broken.Dockerfile", "--keep-images")
+        assert _tags(again)[0] != first  # another run never reuses (or removes) these tags
+        sd.remove_image(_tags(again)[0])
+    finally:
+        sd.remove_image(first)
 
 
+@pytest.mark.docker
+def test_verify_fails_larger_and_slower_rewrites(tmp_path: Path) -> None:
+    """A rewrite that is larger and rebuilds slower passes every other check, yet fails."""
+    sd.require_images("alpine:3.20")
+    ctx = tmp_path / "busybox-web"
+    shutil.copytree(FIXTURES / "busybox-web", ctx)
+    text = (ctx / "Dockerfile").read_text()
+    (ctx / "bigger.Dockerfile").write_text(
+        text.replace(
+            "RUN sh build.sh\n", "RUN sh build.sh && head -c 3000000 /dev/urandom > /pad\n"
+        )
+    )
+    (ctx / "slower.Dockerfile").write_text(
+        text.replace("RUN sh build.sh\n", "RUN sh build.sh && sleep 5\n")
+    )
+    code, data = _verify(ctx, "bigger.Dockerfile")
+    assert code == 1 and data["passed"] is False
+    assert [r.split(":")[0] for r in data["regressions"]] == ["image is larger"], data[
+        "regressions"
+    ]
+    code, data = _verify(ctx, "slower.Dockerfile", "--size-tolerance", "5")
+    assert code == 1, data
+    assert [r.split(":")[0] for r in data["regressions"]] == ["warm rebuild is slower"]
+    assert len(data["images"]["rewritten"]["warm_runs"]) == 2  # confirmed by a second run
+    code, data = _verify(ctx, "slower.Dockerfile", "--warm-tolerance", "400%+5s")
+    assert code == 0, data["failures"]
+
+
+@pytest.mark.docker
+def test_cold_builds_start_with_empty_cache_mounts(tmp_path: Path) -> None:
+    """Each cold build fails if a cache mount still holds what an earlier build put there.
+
+    ``--no-cache`` alone does not empty cache mounts that set uid/gid/mode (moby/buildkit#5305,
+    fixed in 2024; the mounts msdfix writes for non-root users set uid and gid).
+    """
+    sd.require_images("alpine:3.20")
+    ctx = tmp_path / "ctx"
+    _write(ctx, {"app.sh": "echo hi\n", ".dockerignore": "*.Dockerfile\n"})
+    mount = f"--mount=type=cache,id=msdfix-test-{uuid.uuid4().hex},target=/c,uid=0,gid=0"
+    check = f"RUN {mount} test ! -e /c/filled && touch /c/filled\n"
+    base = "FROM alpine:3.20\n" + check + 'COPY app.sh /app.sh\nCMD ["sh", "/app.sh"]\n'
+    (ctx / "Dockerfile").write_text(base)
+    (ctx / "rewritten.Dockerfile").write_text(base.replace("COPY", "WORKDIR /\nCOPY"))
+    code, data = _verify(ctx, "rewritten.Dockerfile")
+    assert code == 0, data["failures"] + [
+        (data["images"][x]["build"] or {}).get("log_tail") for x in ("original", "rewritten")
+    ]
+    assert data["touched_file"] == "app.sh"
+
+
+@pytest.mark.docker
 def test_verify_python_pip_cache_mount() -> None:
     """BuildKit cache mount + pip install from PyPI (needs registry access)."""
     sd.require_images("python:3.12-slim")
@@ -415,3 +574,62 @@ def test_verify_python_pip_cache_mount() -> None:
     assert code == 0, json.dumps(data, indent=1)
     assert data["touched_file"] == "app.py"
     assert data["images"]["rewritten"]["smoke_http"]["ok"]
+
+
+# ---------------------------------------------------------------- smoke http, without Docker
+class _FakeClient(dk.Client):
+    """Answers `docker run/port/inspect/rm` as a daemon would; records every call."""
+
+    def __init__(self, network: str | None = None) -> None:
+        super().__init__("docker", "buildkit", network, {})
+        self.calls: list[tuple[str, ...]] = []
+
+    def run(self, *args: str, timeout: float | None = 600, check: bool = False):  # type: ignore[no-untyped-def,override]
+        self.calls.append(args)
+        out = {"run": "cid\n", "inspect": "true 0\n"}.get(args[0], "")
+        if args[0] == "port":
+            published = next(a for c in self.calls if c[0] == "run" for a in c if "127.0.0.1:" in a)
+            out = f"127.0.0.1:{published.split(':')[1]}\n"
+        return subprocess.CompletedProcess(args, 0, out, "")
+
+
+class _Server:
+    """A local HTTP server standing in for the container's published port."""
+
+    def __init__(self, port: int) -> None:
+        handler = type("H", (http.server.BaseHTTPRequestHandler,), {
+            "do_GET": lambda self: (self.send_response(200), self.end_headers()),
+            "log_message": lambda self, *a: None,
+        })  # fmt: skip
+        self.httpd = http.server.HTTPServer(("127.0.0.1", port), handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_smoke_http_publishes_on_the_given_host_port() -> None:
+    host_port = free_ports(1)[0]
+    server = _Server(host_port)
+    client = _FakeClient()
+    try:
+        outcome = dk.smoke_http(client, "img", 8080, "/", timeout=10, host_port=host_port)
+    finally:
+        server.close()
+    assert outcome.ok and outcome.host_port == host_port, outcome
+    run = next(c for c in client.calls if c[0] == "run")
+    assert run[:4] == ("run", "-d", "-p", f"127.0.0.1:{host_port}:8080")
+    assert ("rm", "-f", "cid") in client.calls  # the container is always removed
+
+
+def test_smoke_http_with_host_network_refuses_a_busy_port() -> None:
+    port = free_ports(1)[0]
+    server = _Server(port)  # someone else's server on the host
+    client = _FakeClient(network="host")
+    try:
+        outcome = dk.smoke_http(client, "img", port, "/", timeout=5)
+    finally:
+        server.close()
+    assert not outcome.ok and "already in use on the host" in outcome.detail
+    assert not any(c[0] == "run" for c in client.calls)

@@ -22,11 +22,13 @@ Environment knobs: ``MSDFIX_DOCKER_CLI`` (client binary), ``MSDFIX_DOCKER_NETWOR
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import os
 import shutil
 import subprocess
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +39,20 @@ DOCKERD_SH = SUPPORT_DIR / "dockerd.sh"
 STANDINS_SH = SUPPORT_DIR / "standins.sh"
 START_HINT = f'eval "$({DOCKERD_SH.relative_to(SUPPORT_DIR.parent.parent)} start)"'
 DEFAULT_DOCKER_DIR = "/tmp/msdfix-docker"
+
+
+RUN_ID = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+_SERIAL = itertools.count(1)
+
+
+def unique_tag(name: str, variant: str = "latest") -> str:
+    """``msdfix-test/NAME:VARIANT-<run id>-<n>``: never shared by two runs or two tests.
+
+    Tests on one daemon (two CI runs, two helpers) must not build, inspect or remove each
+    other's images; a fixed tag once vanished between ``docker run`` and ``docker inspect``.
+    """
+    repo = "".join(c if c.isalnum() or c in "._-/" else "-" for c in name.lower()).strip("-/.")
+    return f"msdfix-test/{repo or 'image'}:{variant}-{RUN_ID}-{next(_SERIAL)}"
 
 
 def docker_cli() -> str | None:
@@ -156,14 +172,18 @@ class BuildResult:
 def build(
     context_dir: str | os.PathLike[str],
     dockerfile_path: str | os.PathLike[str] | None = None,
-    tag: str = "msdfix-test/image:latest",
+    tag: str | None = None,
     *,
     build_args: Mapping[str, str] | None = None,
     no_cache: bool = False,
     target: str | None = None,
     timeout: float = 1800,
 ) -> BuildResult:
-    """``DOCKER_BUILDKIT=1 docker build`` with plain progress; never raises on build failure."""
+    """``DOCKER_BUILDKIT=1 docker build`` with plain progress; never raises on build failure.
+
+    Without ``tag`` the image gets a :func:`unique_tag` (see ``BuildResult.tag``).
+    """
+    tag = tag or unique_tag("image")
     argv = ["build", "--progress=plain", "-t", tag, *network_args()]
     if dockerfile_path is not None:
         argv += ["-f", os.fspath(dockerfile_path)]

@@ -5,51 +5,28 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
-import re
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+
+from msdfix.model.dockerignore import DockerIgnore, DockerIgnoreError
 
 MAX_MANIFEST_BYTES = 1 << 20
 MAX_WALK_FILES = 20000
 SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv", "venv", "target", ".gradle"}
 
 
-def _pattern_regex(pattern: str) -> re.Pattern[str]:
-    """Translate a .dockerignore pattern (Go filepath.Match plus ``**``) to a regex."""
-    out = ""
-    i = 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if pattern.startswith("**", i):
-            out += ".*"
-            i += 2
-            if i < len(pattern) and pattern[i] == "/":
-                i += 1
-                out = out[:-2] + "(?:.*/)?"
-            continue
-        if ch == "*":
-            out += "[^/]*"
-        elif ch == "?":
-            out += "[^/]"
-        elif ch == "[":
-            end = pattern.find("]", i)
-            if end < 0:
-                out += re.escape(ch)
-            else:
-                out += "[" + pattern[i + 1 : end] + "]"
-                i = end
-        else:
-            out += re.escape(ch)
-        i += 1
-    return re.compile(f"^{out}(?:/.*)?$")
-
-
 class BuildContext:
     """Files next to the Dockerfile. ``BuildContext(None)`` means: no context known."""
 
-    def __init__(self, root: str | os.PathLike[str] | None) -> None:
+    def __init__(
+        self,
+        root: str | os.PathLike[str] | None,
+        dockerfile: str | os.PathLike[str] | None = None,
+    ) -> None:
         self.root = Path(root) if root is not None else None
+        self.dockerfile = Path(dockerfile) if dockerfile is not None else None
+        self.dockerignore_error: str | None = None
 
     @property
     def present(self) -> bool:
@@ -57,31 +34,29 @@ class BuildContext:
         return self.root is not None and self.root.is_dir()
 
     @cached_property
-    def _ignore_rules(self) -> list[tuple[bool, re.Pattern[str]]]:
-        rules: list[tuple[bool, re.Pattern[str]]] = []
-        text = self.read_text(".dockerignore")
-        for line in (text or "").splitlines():
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            negate = line.startswith("!")
-            pattern = os.path.normpath(line.lstrip("!").strip()).lstrip("/")
-            rules.append((negate, _pattern_regex(pattern)))
-        return rules
+    def dockerignore(self) -> DockerIgnore:
+        """The .dockerignore rules of the build (``<Dockerfile>.dockerignore`` first).
+
+        A file Docker would reject fails the original build too; then nothing counts as
+        excluded and ``dockerignore_error`` says why.
+        """
+        if not self.present:
+            return DockerIgnore([])
+        assert self.root is not None
+        try:
+            return DockerIgnore.for_build(self.root, self.dockerfile)
+        except (DockerIgnoreError, OSError) as exc:
+            self.dockerignore_error = str(exc)
+            return DockerIgnore([])
 
     @property
     def has_exceptions(self) -> bool:
         """True when .dockerignore re-includes paths with ``!`` (no pruning of whole dirs)."""
-        return any(negate for negate, _ in self._ignore_rules)
+        return self.dockerignore.has_exceptions
 
     def is_ignored(self, rel: str) -> bool:
-        """Apply .dockerignore to a context-relative path (last matching rule wins)."""
-        rel = os.path.normpath(rel).lstrip("/")
-        ignored = False
-        for negate, regex in self._ignore_rules:
-            if regex.match(rel):
-                ignored = not negate
-        return ignored
+        """True when .dockerignore keeps the context-relative path out of the build."""
+        return self.dockerignore.excludes(rel)
 
     def exists(self, rel: str) -> bool:
         """True when ``rel`` exists in the context and is not excluded by .dockerignore."""

@@ -9,11 +9,12 @@ differences are ``warning``s.
 
 from __future__ import annotations
 
-import re
-import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from msdfix.syntax import ParseError, parse
+from msdfix.syntax.values import env_pairs, unquote
 
 COMPARED_KEYS = (
     "Entrypoint",
@@ -51,28 +52,18 @@ def env_map(env: Iterable[str] | None) -> dict[str, str]:
     return out
 
 
-def _instruction_args(text: str, keyword: str) -> list[str]:
-    joined = re.sub(r"\\[ \t]*\r?\n", " ", text)
-    return [m.group(1) for m in re.finditer(rf"(?im)^\s*{keyword}\s+(.*)$", joined)]
-
-
 def declared_keys(dockerfile_text: str, keyword: str) -> set[str]:
-    """Keys set by ``ENV``/``LABEL`` instructions anywhere in a Dockerfile (best effort)."""
-    keys: set[str] = set()
-    for args in _instruction_args(dockerfile_text, keyword):
-        try:
-            words = shlex.split(args, comments=False, posix=True)
-        except ValueError:
-            words = args.split()
-        if not words:
-            continue
-        if "=" not in words[0]:
-            keys.add(words[0])  # legacy "ENV KEY value"
-            continue
-        for w in words:
-            if "=" in w:
-                keys.add(w.split("=", 1)[0])
-    return keys
+    """Keys set by ``ENV``/``LABEL`` instructions anywhere in a Dockerfile (syntax tree)."""
+    cmd = keyword.lower()
+    try:
+        return {
+            unquote(key, ins.escape)
+            for ins in parse(dockerfile_text).instructions
+            if ins.cmd == cmd
+            for key, _ in env_pairs(ins)
+        }
+    except ParseError:
+        return set()  # BuildKit rejects it too: every difference stays a warning
 
 
 def _norm(value: Any) -> Any:

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import time
 import urllib.error
@@ -200,10 +201,50 @@ def inspect_image(client: Client, tag: str) -> dict[str, Any]:
     return data[0]
 
 
+def image_id(client: Client, tag: str) -> str | None:
+    """The image id a tag points to, or None when there is no such image."""
+    proc = client.run("image", "inspect", "-f", "{{.Id}}", tag, timeout=60)
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
 def remove_images(client: Client, tags: Sequence[str]) -> None:
     """Remove images, ignoring failures."""
     if tags:
         client.run("image", "rm", "-f", *tags, timeout=120)
+
+
+def empty_cache_mounts(client: Client) -> str | None:
+    """Prune BuildKit's cache mounts (``RUN --mount=type=cache``) and nothing else.
+
+    Layer cache and images stay (the daemon may be shared). Returns None on success, else why
+    it failed.
+    """
+    if client.mode == "legacy":
+        return "the legacy builder has no cache mounts to empty"
+    proc = client.run("builder", "prune", "-f", "--filter", "type=exec.cachemount", timeout=300)
+    if proc.returncode != 0:
+        return (proc.stderr.strip().splitlines() or ["docker builder prune failed"])[-1]
+    return None
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct loopback TCP ports that are free right now."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind(("127.0.0.1", 0))
+            sockets.append(sock)
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def _answers(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 @dataclass
@@ -213,6 +254,7 @@ class CheckOutcome:
     ok: bool
     detail: str
     seconds: float = 0.0
+    host_port: int | None = None  # --smoke-http: where the container was reached
 
 
 def smoke_cmd(client: Client, tag: str, argv: Sequence[str], timeout: float = 120) -> CheckOutcome:
@@ -247,24 +289,59 @@ def parse_http_spec(spec: str) -> tuple[int, str]:
     return port, path
 
 
+def _start_published(
+    client: Client, tag: str, port: int, host_port: int | None
+) -> tuple[subprocess.CompletedProcess[str], int | None]:
+    """``docker run -d`` with the container port published on its own loopback host port."""
+    if client.network == "host":
+        return client.run("run", "-d", "--network", "host", tag, timeout=60), port
+    for attempt in range(3):
+        chosen = host_port if host_port is not None and attempt == 0 else free_ports(1)[0]
+        args = ["run", "-d", "-p", f"127.0.0.1:{chosen}:{port}"]
+        if client.network:
+            args += ["--network", client.network]
+        proc = client.run(*args, tag, timeout=60)
+        busy = "already allocated" in proc.stderr or "address already in use" in proc.stderr
+        if proc.returncode == 0 or not busy:
+            return proc, chosen
+        if proc.stdout.strip():
+            client.run("rm", "-f", proc.stdout.strip(), timeout=60)
+    return proc, None
+
+
+def _published_port(client: Client, cid: str, port: int) -> int | None:
+    proc = client.run("port", cid, f"{port}/tcp", timeout=20)
+    first = (proc.stdout.strip().splitlines() or [""])[0]
+    match = re.search(r":(\d+)\s*$", first)
+    return int(match.group(1)) if match else None
+
+
 def smoke_http(
-    client: Client, tag: str, port: int, path: str = "/", timeout: float = 30
+    client: Client,
+    tag: str,
+    port: int,
+    path: str = "/",
+    timeout: float = 30,
+    host_port: int | None = None,
 ) -> CheckOutcome:
-    """Run TAG detached with ``-p 127.0.0.1::PORT`` and poll until an HTTP 2xx answer."""
+    """Run TAG detached and poll until an HTTP 2xx answer.
+
+    The container port is published on ``127.0.0.1:host_port`` (a free port when None; each
+    image gets its own). With ``--network host`` the app listens on the host itself, so the
+    port must be free before the container starts, or another server would answer for it.
+    """
     start = time.monotonic()
-    proc = client.run("run", "-d", "-p", f"127.0.0.1::{port}", tag, timeout=60)
+    if client.network == "host" and _answers(port):
+        return CheckOutcome(False, f"port {port} is already in use on the host (--network host)")
+    proc, host_port = _start_published(client, tag, port, host_port)
     if proc.returncode != 0:
         return CheckOutcome(False, f"docker run failed: {proc.stderr.strip()[-500:]}")
     cid = proc.stdout.strip()
     last = "no answer"
     try:
-        host_port = None
+        if client.network != "host":
+            host_port = _published_port(client, cid, port) or host_port
         while time.monotonic() - start < timeout:
-            if host_port is None:
-                p = client.run("port", cid, f"{port}/tcp", timeout=20)
-                first = (p.stdout.strip().splitlines() or [""])[0]
-                m = re.search(r":(\d+)\s*$", first)
-                host_port = int(m.group(1)) if m else None
             state = client.run(
                 "inspect", "-f", "{{.State.Running}} {{.State.ExitCode}}", cid, timeout=20
             ).stdout.split()
@@ -275,25 +352,29 @@ def smoke_http(
                     False,
                     f"container exited (code {state[1]}): {out[-800:]}",
                     time.monotonic() - start,
+                    host_port,
                 )
-            if host_port is not None:
-                url = f"http://127.0.0.1:{host_port}{path}"
-                try:
-                    with urllib.request.urlopen(url, timeout=3) as resp:  # noqa: S310
-                        if 200 <= resp.status < 300:
-                            return CheckOutcome(
-                                True, f"HTTP {resp.status} from {path}", time.monotonic() - start
-                            )
-                        last = f"HTTP {resp.status}"
-                except urllib.error.HTTPError as exc:
-                    last = f"HTTP {exc.code}"
-                except (urllib.error.URLError, OSError) as exc:
-                    last = str(getattr(exc, "reason", exc))
+            url = f"http://127.0.0.1:{host_port}{path}"
+            try:
+                with urllib.request.urlopen(url, timeout=3) as resp:  # noqa: S310
+                    if 200 <= resp.status < 300:
+                        return CheckOutcome(
+                            True,
+                            f"HTTP {resp.status} from {path}",
+                            time.monotonic() - start,
+                            host_port,
+                        )
+                    last = f"HTTP {resp.status}"
+            except urllib.error.HTTPError as exc:
+                last = f"HTTP {exc.code}"
+            except (urllib.error.URLError, OSError) as exc:
+                last = str(getattr(exc, "reason", exc))
             time.sleep(0.5)
         return CheckOutcome(
             False,
             f"no 2xx on port {port}{path} within {timeout:.0f}s ({last})",
             time.monotonic() - start,
+            host_port,
         )
     finally:
         client.run("rm", "-f", cid, timeout=60)

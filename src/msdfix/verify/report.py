@@ -12,6 +12,7 @@ from rich.text import Text
 
 from msdfix.verify.configdiff import ConfigDiff, has_errors
 from msdfix.verify.docker import BuildOutcome, CheckOutcome
+from msdfix.verify.tolerance import Tolerances
 
 JSON_SCHEMA_VERSION = 1
 
@@ -49,7 +50,9 @@ class ImageResult:
     build: BuildOutcome | None = None
     size: int | None = None
     layers: int | None = None
-    warm: BuildOutcome | None = None
+    warm: BuildOutcome | None = None  # the fastest successful warm rebuild (or the failed one)
+    warm_runs: list[float] = field(default_factory=list)  # seconds of every warm rebuild
+    replaced_ids: list[str] = field(default_factory=list)  # images a later rebuild re-tagged
     config: dict[str, Any] | None = None
     smoke: CheckOutcome | None = None
     smoke_http: CheckOutcome | None = None
@@ -67,7 +70,8 @@ class ImageResult:
         def check_dict(c: CheckOutcome | None) -> dict[str, Any] | None:
             if c is None:
                 return None
-            return {"ok": c.ok, "detail": c.detail, "seconds": round(c.seconds, 3)}
+            out = {"ok": c.ok, "detail": c.detail, "seconds": round(c.seconds, 3)}
+            return out if c.host_port is None else {**out, "host_port": c.host_port}
 
         return {
             "tag": self.tag,
@@ -76,6 +80,7 @@ class ImageResult:
             "size_human": human_size(self.size) if self.size is not None else None,
             "layers": self.layers,
             "warm_build": build_dict(self.warm),
+            "warm_runs": [round(x, 3) for x in self.warm_runs],
             "smoke": check_dict(self.smoke),
             "smoke_http": check_dict(self.smoke_http),
         }
@@ -91,14 +96,17 @@ class VerifyReport:
     original: ImageResult
     rewritten: ImageResult
     touched_file: str | None = None
+    touched_reason: str | None = None
     unchanged: bool = False
+    tolerances: Tolerances = field(default_factory=Tolerances)
+    cold_cache_mounts_emptied: bool = False
     config_diffs: list[ConfigDiff] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def failures(self) -> list[str]:
         """Why the rewritten Dockerfile does not pass (empty list = pass)."""
         out = []
-        rw, orig = self.rewritten, self.original
+        rw = self.rewritten
         if rw.build is None or not rw.build.ok:
             out.append("rewritten image does not build")
         if rw.warm is not None and not rw.warm.ok:
@@ -112,7 +120,23 @@ class VerifyReport:
                 "image config differs: "
                 + ", ".join(d.key for d in self.config_diffs if d.severity == "error")
             )
-        del orig
+        return out + self.regressions()
+
+    def regressions(self) -> list[str]:
+        """Size and warm-rebuild regressions beyond the tolerances."""
+        out = []
+        orig, rw, tol = self.original, self.rewritten, self.tolerances
+        if orig.size and rw.size is not None and rw.size > tol.size_limit(orig.size):
+            out.append(
+                f"image is larger: {human_size(rw.size)} vs {human_size(orig.size)} "
+                f"({_change(orig.size, rw.size)}, tolerance +{tol.size_pct:g}%)"
+            )
+        ow, rww = _ok_seconds(orig.warm), _ok_seconds(rw.warm)
+        if ow is not None and rww is not None and rww > tol.warm_limit(ow):
+            out.append(
+                f"warm rebuild is slower: {rww:.1f}s vs {ow:.1f}s ({_change(ow, rww)}, "
+                f"tolerance +{tol.warm_pct:g}% +{tol.warm_seconds:g}s)"
+            )
         return out
 
     @property
@@ -128,6 +152,12 @@ class VerifyReport:
             "builder": self.builder,
             "unchanged": self.unchanged,
             "touched_file": self.touched_file,
+            "touched_reason": self.touched_reason,
+            "tolerances": self.tolerances.to_dict(),
+            "cold_builds": {
+                "layer_cache": False,
+                "cache_mounts_emptied": self.cold_cache_mounts_emptied,
+            },
             "images": {"original": o.to_dict(), "rewritten": r.to_dict()},
             "ratios": {
                 "size": ratio(o.size, r.size),
@@ -143,9 +173,18 @@ class VerifyReport:
                 "differences": [d.to_dict() for d in self.config_diffs],
             },
             "notes": self.notes,
+            "regressions": self.regressions(),
             "failures": self.failures(),
             "passed": self.passed,
         }
+
+
+def _ok_seconds(build: BuildOutcome | None) -> float | None:
+    return build.seconds if build is not None and build.ok else None
+
+
+def _change(before: float, after: float) -> str:
+    return f"{(after / before - 1) * 100:+.0f}%"
 
 
 def render_json(report: VerifyReport) -> str:
@@ -175,18 +214,22 @@ def render_table(report: VerifyReport, console: Console) -> None:
     table.add_column("rewritten", justify="right")
     table.add_column("after/before", justify="right")
     table.add_row("build", _ok(o.build), _ok(r.build), "")
-    table.add_row("image size", human_size(o.size), human_size(r.size), _ratio_text(o.size, r.size))
+    size_ratio = _ratio_text(o.size, r.size) + f" (max {1 + report.tolerances.size_pct / 100:.2f}x)"
+    table.add_row("image size", human_size(o.size), human_size(r.size), size_ratio)
     table.add_row("size (bytes)", str(o.size or "-"), str(r.size or "-"), "")
     table.add_row("layers", str(o.layers or "-"), str(r.layers or "-"), "")
     ob, rb = (o.build.seconds if o.build else None), (r.build.seconds if r.build else None)
-    table.add_row("cold build", human_seconds(ob), human_seconds(rb), _ratio_text(ob, rb))
+    table.add_row(
+        "cold build (no cache)", human_seconds(ob), human_seconds(rb), _ratio_text(ob, rb)
+    )
     ow, rw = (o.warm.seconds if o.warm else None), (r.warm.seconds if r.warm else None)
     label = f"warm rebuild ({report.touched_file})" if report.touched_file else "warm rebuild"
+    limit = f" (max {report.tolerances.warm_limit(ow):.1f}s)" if o.warm and o.warm.ok and ow else ""
     table.add_row(
         label,
         human_seconds(ow) if o.warm and o.warm.ok else _ok(o.warm),
         human_seconds(rw) if r.warm and r.warm.ok else _ok(r.warm),
-        _ratio_text(ow, rw),
+        _ratio_text(ow, rw) + limit,
     )
     if o.smoke or r.smoke:
         table.add_row("smoke command", _ok(o.smoke), _ok(r.smoke), "")
@@ -230,8 +273,11 @@ def render_table(report: VerifyReport, console: Console) -> None:
                     markup=True,
                     highlight=False,
                 )
+    console.print(f"tolerances: {report.tolerances.describe()}", highlight=False)
+    if report.touched_reason:
+        console.print(f"edited for the warm rebuild: {report.touched_reason}", highlight=False)
     for note in report.notes:
-        console.print(f"[yellow]note:[/] {note}")
+        console.print(f"[yellow]note:[/] {note}", highlight=False)
     if report.passed:
         console.print("[bold green]PASS[/]: rewritten image builds and passes every check")
     else:

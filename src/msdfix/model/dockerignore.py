@@ -1,0 +1,249 @@
+""".dockerignore with Docker's exact rules (moby/patternmatcher and its ``ignorefile.ReadAll``).
+
+Reading (``ReadAll``): a UTF-8 BOM is dropped; lines starting with ``#`` in column 1 are
+comments; each pattern is trimmed, ``filepath.Clean``-ed and loses one leading ``/``; ``!``
+marks an exception. Matching (``MatchesOrParentMatches``, what BuildKit's context transfer
+applies): a pattern excludes a path when it matches the path or one of its parent directories;
+the last pattern that matches decides. Patterns are Go ``filepath.Match`` globs plus ``**``,
+compiled the way patternmatcher compiles them (exact, prefix, suffix or regular expression).
+BuildKit prefers ``<Dockerfile name>.dockerignore`` next to the Dockerfile over the context's
+``.dockerignore``.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_NAME = ".dockerignore"
+MAX_BYTES = 16 << 20
+_GO_SPACE = " \t\n\v\f\r\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"  # fmt: skip
+_REGEX_ESCAPED = set(".+()|{}$")  # regexp specials that mean nothing to filepath.Match
+
+
+class DockerIgnoreError(ValueError):
+    """A pattern Docker rejects (the build fails with it)."""
+
+
+def go_clean(path: str) -> str:
+    """Go's ``filepath.Clean`` on a slash-separated path (``""`` -> ``"."``)."""
+    cleaned = posixpath.normpath(path)
+    return "/" + cleaned.lstrip("/") if cleaned.startswith("//") else cleaned
+
+
+def _go_dir(path: str) -> str:
+    """Go's ``filepath.Dir``."""
+    return go_clean(path[: path.rfind("/") + 1])
+
+
+def _check_glob_syntax(pattern: str) -> None:
+    """Raise DockerIgnoreError where Go's ``filepath.Match`` reports ``ErrBadPattern``."""
+    n, i = len(pattern), 0
+
+    def escaped_char(j: int) -> int:  # Go's getEsc: one (possibly escaped) class character
+        if j >= n or pattern[j] in "-]":
+            raise DockerIgnoreError(f"syntax error in pattern {pattern!r}")
+        if pattern[j] == "\\":
+            j += 1
+            if j >= n:
+                raise DockerIgnoreError(f"syntax error in pattern {pattern!r}")
+        if j + 1 >= n:
+            raise DockerIgnoreError(f"syntax error in pattern {pattern!r}")
+        return j + 1
+
+    while i < n:
+        if pattern[i] == "\\":
+            if i + 1 >= n:
+                raise DockerIgnoreError(f"syntax error in pattern {pattern!r}")
+            i += 2
+        elif pattern[i] == "[":
+            i += 1
+            if i < n and pattern[i] == "^":
+                i += 1
+            ranges = 0
+            while not (i < n and pattern[i] == "]" and ranges):
+                i = escaped_char(i)
+                if pattern[i] == "-":
+                    i = escaped_char(i + 1)
+                ranges += 1
+            i += 1
+        else:
+            i += 1
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One compiled pattern (``text`` is the cleaned pattern without ``!``)."""
+
+    text: str
+    exclusion: bool
+    kind: str  # "exact" | "prefix" | "suffix" | "regexp"
+    regex: re.Pattern[str] | None = None
+
+    @classmethod
+    def compile(cls, text: str, exclusion: bool) -> Pattern:
+        """Translate like patternmatcher's ``Pattern.compile`` (separator ``/``)."""
+        out, kind, i, n = "^", "exact", 0, len(text)
+        step = 0
+        while i < n:
+            ch = text[i]
+            i += 1
+            if ch == "*" and i < n and text[i] == "*":
+                i += 1
+                if i < n and text[i] == "/":
+                    i += 1  # "**/" is "**"
+                if i == n:  # trailing "**": everything below, like .gitignore
+                    if kind == "exact":
+                        kind = "prefix"
+                    else:
+                        out, kind = out + ".*", "regexp"
+                else:
+                    out, kind = out + "(.*/)?", "regexp"
+                if step == 0:
+                    kind = "suffix"
+            elif ch == "*":
+                out, kind = out + "[^/]*", "regexp"
+            elif ch == "?":
+                out, kind = out + "[^/]", "regexp"
+            elif ch in _REGEX_ESCAPED:
+                out += "\\" + ch
+            elif ch == "\\":
+                if i < n:
+                    out, kind = out + "\\" + text[i], "regexp"
+                    i += 1
+                else:
+                    out += "\\"  # a trailing backslash stays (New rejects it anyway)
+            elif ch in "[]":
+                out, kind = out + ch, "regexp"
+            else:
+                out += ch
+            step += 1
+        regex = None
+        if kind == "regexp":
+            try:
+                regex = re.compile(out + r"\Z")  # Go's "$": end of text only
+            except re.error as exc:
+                raise DockerIgnoreError(f"syntax error in pattern {text!r}: {exc}") from None
+        return cls(text, exclusion, kind, regex)
+
+    def matches(self, path: str) -> bool:
+        """patternmatcher's ``Pattern.match`` on one slash-separated path."""
+        if self.kind == "exact":
+            return path == self.text
+        if self.kind == "prefix":
+            return path.startswith(self.text[:-2])
+        if self.kind == "suffix":
+            suffix = self.text[2:]
+            return path.endswith(suffix) or (suffix[:1] == "/" and path == suffix[1:])
+        assert self.regex is not None
+        return self.regex.match(path) is not None
+
+
+def read_patterns(text: str) -> list[str]:
+    """``ignorefile.ReadAll``: the patterns of a .dockerignore file, in order."""
+    patterns = []
+    for number, line in enumerate(text.split("\n")):
+        if number == 0:
+            line = line.removeprefix("\ufeff")
+        if line.startswith("#"):
+            continue
+        pattern = line.strip(_GO_SPACE)
+        if not pattern:
+            continue
+        invert = pattern.startswith("!")
+        if invert:
+            pattern = pattern[1:].strip(_GO_SPACE)
+        if pattern:
+            pattern = go_clean(pattern)
+            if len(pattern) > 1 and pattern.startswith("/"):
+                pattern = pattern[1:]
+        patterns.append("!" + pattern if invert else pattern)
+    return patterns
+
+
+class DockerIgnore:
+    """The exclusion rules of one build; ``DockerIgnore.from_text("")`` excludes nothing."""
+
+    def __init__(self, patterns: list[Pattern]) -> None:
+        self.patterns = patterns
+
+    @classmethod
+    def from_patterns(cls, raw: list[str]) -> DockerIgnore:
+        """patternmatcher's ``New``: trim, clean, ``!`` exceptions, syntax check."""
+        compiled = []
+        for pattern in raw:
+            pattern = pattern.strip(_GO_SPACE)
+            if not pattern:
+                continue
+            pattern = go_clean(pattern)
+            exclusion = pattern.startswith("!")
+            if exclusion:
+                if len(pattern) == 1:
+                    raise DockerIgnoreError('illegal exclusion pattern: "!"')
+                pattern = pattern[1:]
+            _check_glob_syntax(pattern)
+            compiled.append(Pattern.compile(pattern, exclusion))
+        return cls(compiled)
+
+    @classmethod
+    def from_text(cls, text: str) -> DockerIgnore:
+        """Rules of a .dockerignore file's text."""
+        return cls.from_patterns(read_patterns(text))
+
+    @classmethod
+    def for_build(
+        cls, context: str | os.PathLike[str], dockerfile: str | os.PathLike[str] | None = None
+    ) -> DockerIgnore:
+        """The rules BuildKit applies: ``<Dockerfile>.dockerignore``, else the context's."""
+        path = ignore_file(context, dockerfile)
+        if path is None:
+            return cls([])
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise DockerIgnoreError(f"{path}: larger than {MAX_BYTES} bytes")
+        return cls.from_text(data.decode("utf-8", errors="replace"))
+
+    @property
+    def has_exceptions(self) -> bool:
+        """True when a ``!`` pattern can re-include paths below an excluded directory."""
+        return any(p.exclusion for p in self.patterns)
+
+    def matches_or_parent_matches(self, path: str) -> bool:
+        """patternmatcher's ``MatchesOrParentMatches`` on a slash-separated path, as given."""
+        matched = False
+        parent = _go_dir(path)
+        parent_dirs = parent.split("/")
+        for pattern in self.patterns:
+            if pattern.exclusion != matched:
+                continue  # only a later exception can undo a match, and vice versa
+            match = pattern.matches(path)
+            if not match and parent != ".":
+                match = any(
+                    pattern.matches("/".join(parent_dirs[: i + 1])) for i in range(len(parent_dirs))
+                )
+            if match:
+                matched = not pattern.exclusion
+        return matched
+
+    def excludes(self, path: str) -> bool:
+        """True when the context-relative ``path`` is not sent to the builder."""
+        cleaned = go_clean(path).lstrip("/")
+        if cleaned in ("", "."):
+            return False  # the context root itself is never excluded
+        return self.matches_or_parent_matches(cleaned)
+
+
+def ignore_file(
+    context: str | os.PathLike[str], dockerfile: str | os.PathLike[str] | None = None
+) -> Path | None:
+    """The ignore file a build uses: ``<Dockerfile>.dockerignore`` beside it, else the context's."""
+    if dockerfile is not None:
+        specific = Path(os.fspath(dockerfile) + DEFAULT_NAME)
+        if specific.is_file():
+            return specific
+    default = Path(context) / DEFAULT_NAME
+    return default if default.is_file() else None

@@ -1,0 +1,194 @@
+"""What the final image's build takes from the build context, read from the syntax tree.
+
+The stages the final image needs (its parent chain and every stage it copies or mounts from),
+their ``COPY``/``ADD`` sources and context bind mounts, the words of their ``RUN``s, the entry
+command, and the languages of the build images. ``# escape=``, JSON form and heredocs are
+handled by the parser; ``$VAR`` in a source is expanded with the stage's ARG/ENV scope.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+
+from msdfix.knowledge.ecosystems import ecosystem_of
+from msdfix.model import Model, Stage, build_model
+from msdfix.model.args import expand
+from msdfix.model.config import final_config
+from msdfix.model.dockerignore import DockerIgnore, DockerIgnoreError, go_clean
+from msdfix.syntax import Instruction, parse
+from msdfix.syntax.values import instruction_values, unquote
+
+# Base images of ecosystems the toolchain table does not name; entry programs by ecosystem.
+EXTRA_IMAGES = {"ruby": "ruby", "php": "php", "openjdk": "java", "oven/bun": "node"}
+ENTRY_PROGRAMS = {
+    "python": "python", "python3": "python", "gunicorn": "python", "uvicorn": "python",
+    "hypercorn": "python", "flask": "python", "celery": "python", "streamlit": "python",
+    "node": "node", "npm": "node", "yarn": "node", "pnpm": "node", "npx": "node", "bun": "node",
+    "ts-node": "node", "tsx": "node", "deno": "node", "java": "java", "ruby": "ruby",
+    "bundle": "ruby", "rails": "ruby", "puma": "ruby", "rackup": "ruby", "php": "php",
+    "php-fpm": "php", "dotnet": "dotnet",
+}  # fmt: skip
+_URL = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@)", re.I)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One context source of a ``COPY``/``ADD``/``RUN --mount``; ``pattern`` None means all."""
+
+    pattern: str | None
+    instruction: str  # e.g. "COPY . . (line 3)"
+    excludes: tuple[str, ...] = ()
+
+    def copies(self, rel: str) -> bool:
+        """True when this source brings the context file ``rel`` into the build."""
+        if self.pattern is not None and not _pattern_covers(self.pattern, rel):
+            return False
+        return not any(_pattern_covers(e, rel) for e in self.excludes)
+
+
+def _pattern_covers(pattern: str, rel: str) -> bool:
+    """A COPY source names ``rel`` itself or a directory above it (wildcards as Docker's)."""
+    try:
+        return DockerIgnore.from_patterns([pattern]).excludes(rel)
+    except DockerIgnoreError:
+        return False  # a source Docker rejects copies nothing (the build fails)
+
+
+@dataclass
+class BuildSources:
+    """Facts about one Dockerfile's final-image build."""
+
+    model: Model
+    stages: list[Stage]
+    sources: list[Source] = field(default_factory=list)
+    run_words: set[str] = field(default_factory=set)
+    entry_words: list[str] = field(default_factory=list)
+    ecosystems: list[str] = field(default_factory=list)
+
+    def copied_by(self, rel: str) -> Source | None:
+        """The first source that brings ``rel`` into the build, if any."""
+        return next((s for s in self.sources if s.copies(rel)), None)
+
+
+def used_stages(model: Model) -> list[Stage]:
+    """The final stage and every stage it builds on, copies from or mounts (final first)."""
+    final = model.final
+    if final is None:
+        return []
+    seen: list[Stage] = []
+    todo = [final]
+    while todo:
+        stage = todo.pop(0)
+        if stage in seen:
+            continue
+        seen.append(stage)
+        if stage.parent is not None:
+            todo.append(stage.parent)
+        for name in stage.copy_sources():
+            dep = model.stage(expand(name, model.global_args))
+            if dep is not None and dep.index < stage.index:
+                todo.append(dep)
+    return seen
+
+
+def _where(ins: Instruction) -> str:
+    text = " ".join(ins.logical.split())
+    return f"{text if len(text) <= 60 else text[:57] + '...'} (line {ins.start_line})"
+
+
+def _clean_source(raw: str, scope: dict[str, str | None], escape: str | None) -> str | None:
+    """A context-relative source; None for the whole context or an unknown (``$VAR``) one."""
+    value = expand(raw, scope)
+    if escape is not None:  # shell form: quotes and escapes are removed
+        value = unquote(value, escape)
+    if "$" in value:
+        return None
+    value = go_clean(value).lstrip("/")
+    return None if value in ("", ".") else value
+
+
+def _copy_sources(stage: Stage, ins: Instruction, model: Model) -> list[Source]:
+    if ins.flag("from") is not None:
+        return []
+    _, values, is_json = instruction_values(ins)
+    scope = model.stage_scope(stage, ins)
+    escape = None if is_json else ins.escape
+    excludes = tuple(f.value for f in ins.flags_named("exclude") if f.value)
+    found = []
+    for raw in values[:-1]:
+        if (ins.heredocs and raw.startswith("<<")) or _URL.match(raw):
+            continue  # inline file or remote source: nothing from the context
+        found.append(Source(_clean_source(raw, scope, escape), _where(ins), excludes))
+    return found
+
+
+def _mount_sources(stage: Stage, ins: Instruction, model: Model) -> list[Source]:
+    """``RUN --mount`` of the build context (type bind, the default, without ``from``)."""
+    found = []
+    for flag in ins.flags_named("mount"):
+        fields = dict(
+            part.partition("=")[::2] for part in (flag.value or "").split(",") if part.strip()
+        )
+        if fields.get("type", "bind") != "bind" or "from" in fields:
+            continue
+        raw = fields.get("source", fields.get("src", ""))
+        scope = model.stage_scope(stage, ins)
+        found.append(Source(_clean_source(raw, scope, ins.escape), _where(ins)))
+    return found
+
+
+def _words(ins: Instruction) -> list[str]:
+    _, values, is_json = instruction_values(ins)
+    if is_json:
+        return values
+    try:
+        return shlex.split(" ".join(values))
+    except ValueError:
+        return " ".join(values).split()
+
+
+def _entry_words(model: Model) -> list[str]:
+    config = final_config(model)
+    words: list[str] = []
+    for key in ("entrypoint", "cmd"):
+        if key in config:
+            is_json, values = config[key]
+            if is_json:
+                words += values
+            else:
+                try:
+                    words += shlex.split(" ".join(values))
+                except ValueError:
+                    words += " ".join(values).split()
+    return words
+
+
+def _ecosystem(stage: Stage) -> str | None:
+    name = stage.root_image.full_name.lower()
+    return ecosystem_of(name) or EXTRA_IMAGES.get(name)
+
+
+def read_build(text: str) -> BuildSources:
+    """Parse a Dockerfile and collect what its final image's build uses."""
+    model = build_model(parse(text))
+    stages = used_stages(model)
+    facts = BuildSources(model, stages)
+    for stage in sorted(stages, key=lambda s: s.index):
+        for ins in stage.instructions:
+            if ins.cmd in ("copy", "add"):
+                facts.sources += _copy_sources(stage, ins, model)
+            elif ins.cmd == "run":
+                facts.sources += _mount_sources(stage, ins, model)
+                facts.run_words.update(w.removeprefix("./") for w in _words(ins))
+    facts.entry_words = _entry_words(model)
+    for stage in stages:
+        eco = _ecosystem(stage)
+        if eco and eco not in facts.ecosystems:
+            facts.ecosystems.append(eco)
+    program = facts.entry_words[0].rsplit("/", 1)[-1] if facts.entry_words else ""
+    eco = ENTRY_PROGRAMS.get(re.sub(r"[\d.]+$", "", program) or program)
+    if eco and eco not in facts.ecosystems:
+        facts.ecosystems.append(eco)
+    return facts
