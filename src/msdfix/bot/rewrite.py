@@ -102,7 +102,7 @@ def rewrite(tree: Path, files: list[Path], chosen: Settings) -> list[FileReport]
         except InputError as exc:
             reports.append(FileReport(rel, error=exc.message, error_line=exc.line))
             continue
-        reports.append(process(rel, text, BuildContext(path.parent), chosen))
+        reports.append(process(rel, text, BuildContext(path.parent, dockerfile=path), chosen))
     return reports
 
 
