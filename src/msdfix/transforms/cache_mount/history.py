@@ -40,6 +40,14 @@ class History:
     berry: bool
     planned: dict[int, list[str]] = field(default_factory=dict)  # id(RUN) -> our targets
     _steps: dict[int, list[Step] | None] = field(default_factory=dict)
+    _resolvers: dict[int, Resolver] = field(default_factory=dict)
+
+    def resolver(self, stage: Stage, ins: Instruction) -> Resolver:
+        """Cache directories as seen by one RUN (computed once per RUN)."""
+        key = id(ins)
+        if key not in self._resolvers:
+            self._resolvers[key] = Resolver(self.doc, stage, ins)
+        return self._resolvers[key]
 
     def steps(self, ins: Instruction) -> list[Step] | None:
         """Classified commands of a RUN (None for an exec-form program we cannot see into)."""
@@ -77,7 +85,7 @@ class History:
         steps = self.steps(ins)
         if steps is None:
             return ins.start_line
-        resolver = Resolver(self.doc, stage, ins)
+        resolver = self.resolver(stage, ins)
         for step in steps:
             if step.unknown:
                 holder = ins.start_line
@@ -105,7 +113,7 @@ class History:
 
     def _names(self, stage: Stage, ins: Instruction, target: str) -> bool:
         """True when a command of ``ins`` names a path in ``target`` other than to delete it."""
-        resolver = Resolver(self.doc, stage, ins)
+        resolver = self.resolver(stage, ins)
         for step in self.steps(ins) or []:
             if step.program == "rm" or step.cleans(target, resolver):
                 continue

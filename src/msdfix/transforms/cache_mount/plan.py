@@ -79,7 +79,7 @@ class _Planner:
     ) -> None:
         self.doc, self.history, self.stage, self.ins = doc, history, stage, ins
         self.script, self.steps = script, steps
-        self.resolver = Resolver(doc, stage, ins)
+        self.resolver = history.resolver(stage, ins)
         self.existing = mount_targets(ins)
         self.plan = Plan()
 

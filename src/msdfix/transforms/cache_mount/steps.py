@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 
-from msdfix.knowledge.package_managers import INDEX_REFRESHERS, MANAGERS
+from msdfix.knowledge.package_managers import INDEX_REFRESHERS, MANAGERS, PackageManager
 from msdfix.knowledge.programs import INERT
 from msdfix.model.paths import within
 from msdfix.shell.classify import ToolCall, inline_script, program_args, tool_calls
@@ -15,6 +15,7 @@ from msdfix.transforms.cache_mount.targets import Resolver
 
 _PROGRAMS = {p.lstrip("./") for m in MANAGERS for p in m.programs}
 _READER_PROGRAMS = {prefix[0] for m in MANAGERS for prefix in m.index_readers}
+_CLEANER_PROGRAMS = {prefix[0] for m in MANAGERS for prefix in m.clean_commands}
 
 
 @dataclass(frozen=True)
@@ -30,17 +31,16 @@ class Step:
     refresh: bool  # refreshes the package index
     reads_index: bool  # needs the package index the image (or the mount) holds
     unknown: bool  # msdfix cannot tell what it does
+    cleaner: PackageManager | None  # whose cache-cleaning command this is (npm cache clean)
 
     def cleans(self, target: str, resolver: Resolver) -> bool:
         """True when this command deletes ``target`` or everything in it."""
         if self.program == "rm":
             return any(within(target, p) for p in removed_paths(self.args, resolver.home))
-        argv = [self.program, *self.args]
-        for manager in MANAGERS:
-            if any(argv[: len(prefix)] == list(prefix) for prefix in manager.clean_commands):
-                if target in resolver.targets(ToolCall(manager, self.command, list(self.args))):
-                    return True
-        return False
+        manager = self.cleaner
+        if manager is None:
+            return False
+        return target in resolver.targets(ToolCall(manager, self.command, list(self.args)))
 
 
 def removed_paths(args: tuple[str, ...] | list[str], home: str | None) -> list[str]:
@@ -107,7 +107,14 @@ def _step(
         )
     elif program and program not in INERT:
         unknown = True
-    return Step(command, program, args, inlined, conditional, call, refresh, reads, unknown)
+    cleaner = None
+    if program in _CLEANER_PROGRAMS:
+        cleaner = next(
+            (m for m in MANAGERS for p in m.clean_commands if argv[: len(p)] == list(p)), None
+        )
+    return Step(
+        command, program, args, inlined, conditional, call, refresh, reads, unknown, cleaner
+    )
 
 
 def index_first(steps: list[Step]) -> Step | None:
