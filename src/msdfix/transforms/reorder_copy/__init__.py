@@ -1,0 +1,170 @@
+"""reorder-copy: copy dependency manifests and install before copying the rest of the sources.
+
+What it does
+    When a stage copies its whole source tree (``COPY . .``, ``COPY . /app``, ``ADD . ...``,
+    ``COPY src/ ...``) before a dependency install (``npm ci``, ``yarn``, ``pnpm install``,
+    ``pip install -r``, ``poetry install --no-root``, ``uv sync --no-install-project``,
+    ``pipenv install``, ``go mod download``, ``bundle install``, ``composer install``,
+    ``dotnet restore``), it inserts a COPY of just the manifests and lock files that exist in the
+    build context (honouring ``.dockerignore``), keeps the install after it and moves the full
+    COPY to right after the install. Commands of the install RUN that need the sources (``npm
+    run build``) move into a new RUN after the full COPY. ``composer install`` gets
+    ``--no-scripts --no-autoloader`` and a ``composer dump-autoload`` after the full COPY. When
+    there is no install step but a build (``go build``, ``cargo build``, ``mvn package``,
+    ``gradle build``), the offline fetch (``go mod download``, ``cargo fetch``, ``mvn
+    dependency:go-offline``, ``gradle dependencies``) is added after the manifest COPY.
+Why
+    Docker reuses a layer only while everything copied before it is unchanged. With the whole
+    source copied first, every source edit reruns the dependency install; with the manifests
+    first, the install layer stays cached until a manifest changes.
+Example
+    ``COPY . .`` / ``RUN npm ci`` becomes
+    ``COPY package.json package-lock.json ./`` / ``RUN npm ci`` / ``COPY . .``.
+Fix safety
+    Safe when the build context shows the install reads only the manifests. Unsafe (applied with
+    ``--unsafe-fixes``): npm lifecycle scripts (preinstall/install/postinstall/prepare) that may
+    read sources, Composer install scripts, an added ``mvn dependency:go-offline`` in the final
+    stage, Gradle (build scripts may read other files), and every ecosystem except
+    ``pip install -r`` when there is no build context (manifests are then copied by glob).
+    Left unchanged, with the reason: workspaces and monorepos, local path dependencies (``file:``,
+    ``-e .``, ``path =``, ``replace => ./``), installs of the project itself (``pip install .``,
+    ``poetry install`` without ``--no-root``), install outputs such as ``node_modules`` present in
+    the context and not in ``.dockerignore``, and any instruction between the COPY and the
+    install that reads or writes the copied tree.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable
+
+from msdfix.document import Document
+from msdfix.fixes import Applicability, Edit, Fix
+from msdfix.model import Stage
+from msdfix.transforms.base import Transform, register
+from msdfix.transforms.reorder_copy.anchor import check_between, find_anchor, has_fetch
+from msdfix.transforms.reorder_copy.edits import after_install, copy_lines, fetch_text
+from msdfix.transforms.reorder_copy.model import (
+    Plan,
+    Skip,
+    Source,
+    ignored_here,
+    whole_tree_copy,
+    workdirs_of,
+)
+from msdfix.transforms.reorder_copy.plan import plan_manifests
+
+
+@register
+class ReorderCopy(Transform):
+    id = "reorder-copy"
+    title = "Copy dependency manifests and install before copying the sources"
+    order = 20
+
+    def check(self, doc: Document) -> Iterable[Fix]:
+        if doc.is_windows:
+            return
+        for stage in doc.model.stages:
+            workdirs = workdirs_of(doc, stage)
+            for index, ins in enumerate(stage.instructions):
+                source = whole_tree_copy(doc, stage, ins, workdirs[id(ins)])
+                if source is None:
+                    continue
+                try:
+                    fix = self._fix(doc, stage, index, source, workdirs)
+                except Skip as skip:
+                    if skip.reason:
+                        yield doc.fix(self.id, skip.at or ins, skip.reason, [])
+                    continue
+                if fix is not None:
+                    yield fix
+                    if fix.edits:
+                        break
+
+    def _fix(
+        self, doc: Document, stage: Stage, index: int, source: Source, workdirs: dict[int, str]
+    ) -> Fix | None:
+        copy = source.ins
+        later = stage.instructions[index + 1 :]
+        anchor, uses, script, blocker = find_anchor(doc, stage, source, later, workdirs)
+        if anchor is None or script is None:
+            return None
+        where = f"`{copy.logical.strip()}` (line {copy.start_line})"
+        if blocker is not None:
+            raise Skip(
+                f"{where} comes before the dependency install, but line {blocker.start_line} "
+                f"uses the copied files in between",
+                anchor,
+            )
+        if ignored_here(doc, anchor, self.id):
+            return None
+        between = later[: later.index(anchor)]
+        for ins in between:
+            check_between(source, ins)
+        build = all(u.build for u in uses)
+        if build:
+            uses = uses[:1]
+            if has_fetch(doc, stage, copy, uses[0]):
+                return None
+        else:
+            uses = [u for u in uses if not u.build]
+        plan = Plan()
+        for use in uses:
+            plan_manifests(doc, stage, source, use, plan, anchor)
+        if not plan.manifests or any(p.rstrip("/") == source.src for p, _ in plan.manifests):
+            return None
+        workdir = workdirs[id(anchor)]
+        scope = {k: v for k, v in doc.model.stage_scope(stage, anchor).items() if v is not None}
+        lines = copy_lines(doc, source, plan, workdir)
+        eco_names = "/".join(dict.fromkeys(u.eco.id for u in uses))
+        files = ", ".join(
+            dict.fromkeys(
+                posixpath.basename(p.rstrip("/")) + ("/" if p.endswith("/") else "")
+                for p, _ in plan.manifests
+            )
+        )
+        block = doc.text[copy.comment_start : copy.end]
+        if not block.endswith("\n"):
+            block += doc.newline
+        nl = doc.newline
+        edits: list[Edit] = []
+        adjacent = not between and not doc.text[copy.end : anchor.comment_start].strip()
+        if build:
+            use = uses[0]
+            fetch = fetch_text(use, workdir)
+            new = lines + f"{anchor.keyword} {fetch}{nl}"
+            if adjacent:
+                edits.append(Edit(copy.comment_start, copy.comment_start, new))
+            else:
+                edits += [
+                    Edit(copy.comment_start, copy.end, ""),
+                    Edit(anchor.comment_start, anchor.comment_start, new + block),
+                ]
+            message = (
+                f"copy {files} and run `{fetch}` before {where}, so the dependency layer "
+                "stays cached"
+            )
+        else:
+            after, split_edits = after_install(doc, anchor, script, uses, workdir, source, scope)
+            if adjacent:
+                edits.append(Edit(copy.comment_start, copy.end, lines))
+            else:
+                edits += [
+                    Edit(copy.comment_start, copy.end, ""),
+                    Edit(anchor.comment_start, anchor.comment_start, lines),
+                ]
+            edits += split_edits
+            end = anchor.end
+            prefix = "" if doc.text[end - 1 : end] == "\n" else nl
+            edits.append(Edit(end, end, prefix + block + after))
+            message = (
+                f"install {eco_names} dependencies from {files} before {where}, so source "
+                "edits keep the install layer cached"
+            )
+        if plan.notes:
+            message += "; " + "; ".join(plan.notes)
+        applicability = Applicability.SAFE
+        if plan.unsafe:
+            applicability = Applicability.UNSAFE
+            message += " (unsafe: " + "; ".join(plan.unsafe) + ")"
+        return doc.fix(self.id, anchor, message, edits, applicability)

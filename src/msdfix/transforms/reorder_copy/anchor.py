@@ -1,0 +1,379 @@
+"""Which RUN after a whole-tree COPY installs dependencies, and what reads the copied tree."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from msdfix.document import Document
+from msdfix.knowledge import manifests as kb
+from msdfix.model import Stage
+from msdfix.model.args import expand
+from msdfix.model.paths import within
+from msdfix.shell.classify import program_args
+from msdfix.shell.commands import Command
+from msdfix.shell.script import RunScript, run_script
+from msdfix.syntax import Instruction
+from msdfix.syntax.values import instruction_values, unquote
+from msdfix.transforms.reorder_copy.model import (
+    DIR_OPTS,
+    MANAGER_ECO,
+    PATH_TOOLS,
+    PIP_PATH_OPTS,
+    PIP_VALUE_OPTS,
+    SYSTEM,
+    VALUE_OPTS,
+    VERSION_ARGS,
+    Skip,
+    Source,
+    Use,
+    join_path,
+    manager_of,
+)
+
+
+def find_anchor(
+    doc: Document, stage: Stage, source: Source, later: list[Instruction], workdirs: dict[int, str]
+) -> tuple[Instruction | None, list[Use], RunScript | None, Instruction | None]:
+    """The first RUN after the copy that installs (or builds) from the copied tree."""
+    blocker: Instruction | None = None
+    selfish: str | None = None
+    for ins in later:
+        if ins.cmd != "run":
+            if ins.cmd in ("copy", "add") and touches(doc, stage, source, ins, workdirs[id(ins)]):
+                blocker = blocker or ins
+            continue
+        script = run_script(ins, doc.text)
+        if script is None:
+            blocker = blocker or ins
+            continue
+        scope = {k: v for k, v in doc.model.stage_scope(stage, ins).items() if v is not None}
+        uses: list[Use] = []
+        readers = False
+        for command in script.commands:
+            kind = _classify(command, source, workdirs[id(ins)], scope)
+            if isinstance(kind, Use):
+                uses.append(kind)
+            elif kind != "harmless":
+                readers = True
+                if kind == "self" and selfish is None and blocker is None:
+                    selfish = (
+                        f"`{' '.join(command.argv)}` (line {ins.start_line}) installs the "
+                        "project itself"
+                    )
+        if uses:
+            return ins, uses, script, blocker
+        if readers:
+            blocker = blocker or ins
+    if selfish and not _installs_before(doc, stage, source.ins):
+        raise Skip(
+            f"{selfish}, which needs the sources: copy and install the dependencies first by hand"
+        )
+    return None, [], None, None
+
+
+def _installs_before(doc: Document, stage: Stage, copy: Instruction) -> bool:
+    """True when a RUN before ``copy`` already runs a language package manager."""
+    for ins in stage.instructions:
+        if ins is copy:
+            break
+        script = run_script(ins, doc.text) if ins.cmd == "run" else None
+        for command in script.commands if script else []:
+            if MANAGER_ECO.get(str(manager_of(program_args(command)[0]))) is not None:
+                return True
+    return False
+
+
+def touches(doc: Document, stage: Stage, source: Source, ins: Instruction, workdir: str) -> bool:
+    """True when a COPY/ADD between writes into (or over) the copied tree."""
+    try:
+        _, values, _ = instruction_values(ins)
+    except Exception:
+        return True
+    if not values:
+        return True
+    dest = unquote(expand(values[-1], doc.model.stage_scope(stage, ins)), ins.escape)
+    if "$" in dest:
+        return True
+    target = join_path(workdir, dest)
+    return within(target, source.dest) or within(source.dest, target)
+
+
+def cwd_of(command: Command, workdir: str, scope: dict[str, str]) -> str | None:
+    if command.cwd is None:
+        return workdir
+    cwd = expand(command.cwd, scope)
+    if "$" in cwd or cwd.startswith(("~", "-")):
+        return None
+    return join_path(workdir, cwd)
+
+
+def _classify(command: Command, source: Source, workdir: str, scope: dict[str, str]) -> Use | str:
+    """'harmless', 'reader', or a Use for commands that read dependency manifests."""
+    program, args = program_args(command)
+    if not program or program == "cd":
+        return "harmless"
+    for redirect in command.redirects:
+        target = re.sub(r"^[0-9&]*>+\|?\s*", "", redirect.strip())
+        if redirect.lstrip("0123456789").startswith("<") or target.startswith("&"):
+            continue
+        if not outside(expand(target, scope), source):
+            return "reader"
+    if args and all(a in VERSION_ARGS for a in args):
+        return "harmless"
+    if program in SYSTEM:
+        return "harmless"
+    if program in PATH_TOOLS:
+        if program == "curl":
+            return (
+                "reader"
+                if any(a.startswith(("-o", "-O", "--output", "--remote")) for a in args)
+                else "harmless"
+            )
+        if program == "wget":
+            return (
+                "harmless"
+                if any(a in ("-qO-", "-O-") for a in args) or "-O -" in " ".join(args)
+                else "reader"
+            )
+        paths = [a for a in args if not a.startswith("-")]
+        if program in ("chown", "chgrp", "chmod") and paths:
+            paths = paths[1:]
+        return "harmless" if all(outside(expand(p, scope), source) for p in paths) else "reader"
+    manager = manager_of(program)
+    if manager is None:
+        return "reader"
+    cwd = cwd_of(command, workdir, scope)
+    if cwd is None:
+        return "reader"
+    return _classify_tool(manager, program, args, command, source, cwd)
+
+
+def outside(path: str, source: Source) -> bool:
+    """True for an absolute path that is neither inside nor above the copied tree."""
+    if not path.startswith("/") or "$" in path:
+        return False
+    clean = posixpath.normpath(re.split(r"[*?\[]", path)[0] or "/")
+    return not (within(clean, source.dest) or within(source.dest, clean))
+
+
+def project_of(source: Source, cwd: str) -> str | None:
+    if not within(cwd, source.dest):
+        return None
+    rel = posixpath.relpath(cwd, source.dest)
+    return posixpath.normpath(posixpath.join(source.src, rel))
+
+
+def _classify_tool(
+    manager: str, program: str, args: list[str], command: Command, source: Source, cwd: str
+) -> Use | str:
+    eco = MANAGER_ECO.get(manager)
+    positional = [a for a in args if not a.startswith("-")]
+    sub = positional[0] if positional else ""
+    if manager == "uv" and sub == "pip":
+        return _classify_pip(kb.PIP, args[args.index("pip") + 1 :], command, source, cwd)
+    if manager == "pip":
+        return _classify_pip(kb.PIP, args, command, source, cwd)
+    if eco is None:
+        return "harmless" if manager in ("apt", "apk", "dnf", "yum", "gem") else "reader"
+    if any(a in DIR_OPTS or a.split("=")[0] in DIR_OPTS for a in args) and manager not in (
+        "nuget",
+    ):
+        if not (
+            manager in ("npm", "yarn", "yarn-berry")
+            and ("-g" in args or "--global" in args or sub == "global")
+        ):
+            return "reader"
+    project = project_of(source, cwd)
+    global_ = "-g" in args or "--global" in args or sub == "global"
+    if manager in ("npm", "yarn", "yarn-berry", "pnpm"):
+        if global_ or sub in ("config", "cache", "set", "--version"):
+            return "harmless"
+        if manager == "npm" and sub == "prune":
+            return "harmless" if project is not None else "reader"
+        if sub in kb.INSTALL_SUBCOMMANDS[manager] and _positional(args) == ([sub] if sub else []):
+            return Use(eco, command, args, project, cwd) if project is not None else "harmless"
+        return "reader"
+    if manager in ("poetry", "pipenv", "bundler", "composer"):
+        if sub in ("config", "--version", "self") or (manager == "composer" and sub == "global"):
+            return "harmless"
+        if sub in kb.INSTALL_SUBCOMMANDS[manager] and _positional(args) == [sub]:
+            return Use(eco, command, args, project, cwd) if project is not None else "harmless"
+        return "reader"
+    if manager == "uv":
+        if sub == "sync" and any(
+            a in ("--no-install-project", "--no-install-workspace", "--only-deps") for a in args
+        ):
+            return Use(eco, command, args, project, cwd) if project is not None else "harmless"
+        if sub in ("tool", "python", "venv", "cache"):
+            return "harmless"
+        return "self" if sub == "sync" and project is not None else "reader"
+    if manager == "go":
+        if positional[:2] in (["mod", "download"], ["mod", "verify"]) or sub == "env":
+            if sub == "env":
+                return "harmless"
+            return Use(eco, command, args, project, cwd) if project is not None else "harmless"
+        if sub == "install" and positional[1:] and all("@" in p for p in positional[1:]):
+            return "harmless"
+        if sub in eco.build_subcommands and project is not None:
+            return Use(eco, command, args, project, cwd, build=True)
+        return "reader"
+    if manager == "cargo":
+        if sub == "install" and "--path" not in args and positional[1:]:
+            return "harmless"
+        if sub == "fetch" and project is not None:
+            return Use(eco, command, args, project, cwd)
+        if sub in eco.build_subcommands and project is not None:
+            return Use(eco, command, args, project, cwd, build=True)
+        return "reader"
+    if manager == "maven":
+        if any(p.startswith("dependency:") for p in positional) and all(
+            p.startswith("dependency:") for p in positional
+        ):
+            return Use(eco, command, args, project, cwd) if project is not None else "reader"
+        if any(p in eco.build_subcommands for p in positional) and project is not None:
+            return Use(eco, command, args, project, cwd, build=True)
+        return "reader"
+    if manager == "gradle":
+        if positional == ["dependencies"] and project is not None:
+            return Use(eco, command, args, project, cwd)
+        if (
+            any(p.split(":")[-1] in eco.build_subcommands for p in positional)
+            and project is not None
+        ):
+            return Use(eco, command, args, project, cwd, build=True)
+        return "reader"
+    if manager == "nuget":
+        if sub == "tool" and global_:
+            return "harmless"
+        if sub == "restore" and project is not None and len(positional) <= 2:
+            target = positional[1] if len(positional) == 2 else None
+            if target is not None and (target.startswith("/") or ".." in target or "$" in target):
+                return "reader"
+            return Use(eco, command, args, project, cwd)
+        return "reader"
+    return "reader"
+
+
+def _positional(args: list[str]) -> list[str]:
+    out = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in VALUE_OPTS:
+            skip = True
+        elif not arg.startswith("-"):
+            out.append(arg)
+    return out
+
+
+def _classify_pip(
+    eco: kb.Ecosystem, args: list[str], command: Command, source: Source, cwd: str
+) -> Use | str:
+    if not args or args[0] not in ("install", "sync"):
+        return (
+            "harmless"
+            if args and args[0] in ("config", "cache", "list", "freeze", "--version")
+            else "reader"
+        )
+    files: list[str] = []
+    local = False
+    i = 1
+    while i < len(args):
+        arg = args[i]
+        value = args[i + 1] if i + 1 < len(args) else ""
+        name, eq, inline = arg.partition("=")
+        if arg in ("-r", "--requirement", "-c", "--constraint") or (
+            eq and name in ("--requirement", "--constraint")
+        ):
+            files.append(inline if eq else value)
+            i += 1 if eq else 2
+            continue
+        if re.match(r"^-[rc][^-]", arg):
+            files.append(arg[2:])
+        elif arg in ("-e", "--editable"):
+            local = local or (is_local(value) and not outside(value, source))
+            i += 1
+        elif name in PIP_PATH_OPTS:
+            path = inline if eq else value
+            local = local or (
+                is_local(path)
+                and not (path.startswith("/") and not within(join_path(cwd, path), source.dest))
+            )
+            i += 0 if eq else 1
+        elif arg in PIP_VALUE_OPTS:
+            i += 1
+        elif not arg.startswith("-") and not (args[0] == "sync" and arg.endswith((".txt", ".in"))):
+            local = local or (is_local(arg) and not outside(arg, source))
+        elif args[0] == "sync" and not arg.startswith("-"):
+            files.append(arg)
+        i += 1
+    if local:
+        return "self" if within(cwd, source.dest) else "reader"
+    paths = [join_path(cwd, f) for f in files if "$" not in f]
+    if len(paths) != len(files):
+        return "reader"
+    inside = [p for p in paths if within(p, source.dest)]
+    if not inside:
+        return "harmless"
+    project = project_of(source, cwd)
+    use = Use(eco, command, args, project or source.src, cwd)
+    use.files = [
+        posixpath.normpath(posixpath.join(source.src, posixpath.relpath(p, source.dest)))
+        for p in inside
+    ]
+    return use
+
+
+def is_local(arg: str) -> bool:
+    """True for a pip argument naming a local path rather than a package."""
+    if "://" in arg and not arg.startswith("file:"):
+        return False
+    return (
+        arg.startswith((".", "/", "~", "file:"))
+        or arg.endswith((".whl", ".tar.gz", ".zip"))
+        or ("/" in arg and "@" not in arg)
+    )
+
+
+def check_between(source: Source, ins: Instruction) -> None:
+    """Raise Skip when the full COPY cannot move past ``ins``."""
+    line = f"line {ins.start_line}"
+    if ins.cmd == "workdir" and source.relative:
+        raise Skip(
+            f"the COPY at line {source.ins.start_line} has a relative destination and WORKDIR "
+            f"changes at {line}"
+        )
+    if ins.cmd in ("env", "arg") and source.dollar:
+        raise Skip(
+            f"the COPY at line {source.ins.start_line} uses variables that {ins.keyword} at "
+            f"{line} may change"
+        )
+    if ins.cmd == "volume":
+        raise Skip(f"VOLUME at {line} comes between the COPY and the install")
+
+
+def has_fetch(doc: Document, stage: Stage, copy: Instruction, use: Use) -> bool:
+    """True when a RUN before the full COPY already fetches this ecosystem's dependencies."""
+    for ins in stage.instructions:
+        if ins is copy:
+            return False
+        script = run_script(ins, doc.text) if ins.cmd == "run" else None
+        for command in script.commands if script else []:
+            program, args = program_args(command)
+            manager = manager_of(program)
+            if manager not in use.eco.managers:
+                continue
+            found = {
+                "go": args[:2] == ["mod", "download"],
+                "cargo": "fetch" in args,
+                "gradle": "dependencies" in args,
+                "maven": any(a.startswith("dependency:") for a in args),
+            }.get(str(manager), True)
+            if found:
+                return True
+    return False
+
+
+# ---------------------------------------------------------------- manifests and hazards

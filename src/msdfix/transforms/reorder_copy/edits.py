@@ -1,0 +1,175 @@
+"""The text reorder-copy writes: the manifest COPY, the fetch and the moved commands."""
+
+from __future__ import annotations
+
+import posixpath
+
+from msdfix.document import Document
+from msdfix.fixes import Edit
+from msdfix.knowledge import manifests as kb
+from msdfix.model.paths import within
+from msdfix.shell.script import RunScript
+from msdfix.syntax import Instruction
+from msdfix.transforms.reorder_copy.anchor import _classify
+from msdfix.transforms.reorder_copy.model import (
+    SAFE_NAME,
+    UNKNOWN,
+    Plan,
+    Skip,
+    Source,
+    Use,
+    join_path,
+    keyword_case,
+)
+
+# ---------------------------------------------------------------- text
+
+
+def _dest_text(path: str, workdir: str) -> str:
+    if path == workdir:
+        return "./"
+    if within(path, workdir):
+        return posixpath.relpath(path, workdir) + "/"
+    if path.startswith(UNKNOWN):
+        raise Skip()
+    return path.rstrip("/") + "/"
+
+
+def copy_lines(doc: Document, source: Source, plan: Plan, workdir: str) -> str:
+    """COPY instructions for the manifests, grouped by destination directory."""
+    keyword = keyword_case(source.ins.keyword, "COPY")
+    groups: dict[str, list[str]] = {}
+    lines = []
+    for path, dest in plan.manifests:
+        if not SAFE_NAME.match(path):
+            raise Skip(f"manifest path {path!r} would need quoting")
+        if path.endswith("/"):
+            inner = join_path(dest, posixpath.basename(path.rstrip("/")))
+            lines.append(f"{keyword}{source.flags} {path} {_dest_text(inner, workdir)}")
+        else:
+            groups.setdefault(dest, []).append(path)
+    ordered = sorted(groups.items(), key=lambda item: item[0].count("/"))
+    lines = [
+        f"{keyword}{source.flags} {' '.join(paths)} {_dest_text(dest, workdir)}"
+        for dest, paths in ordered
+    ] + lines
+    return "".join(line + doc.newline for line in lines)
+
+
+def _cd(use: Use, workdir: str) -> str:
+    if use.dest == workdir:
+        return ""
+    target = posixpath.relpath(use.dest, workdir) if within(use.dest, workdir) else use.dest
+    if target.startswith(UNKNOWN) or not SAFE_NAME.match(target):
+        raise Skip()
+    return f"cd {target} && "
+
+
+def fetch_text(use: Use, workdir: str) -> str:
+    assert use.eco.fetch is not None
+    program = use.command.words[0].value if use.command.words else ""
+    fetch = use.eco.fetch.format(prog=program)
+    if use.eco is kb.MAVEN:
+        args = use.args
+        for i, arg in enumerate(args):
+            if arg in ("-s", "--settings") and i + 1 < len(args):
+                raise Skip(
+                    f"`{' '.join(use.command.argv)}` uses a settings file; not adding a fetch step"
+                )
+    return _cd(use, workdir) + fetch
+
+
+def after_install(
+    doc: Document,
+    anchor: Instruction,
+    script: RunScript,
+    uses: list[Use],
+    workdir: str,
+    source: Source,
+    scope: dict[str, str],
+) -> tuple[str, list[Edit]]:
+    """Text to insert after the full COPY (follow-ups, split-off commands), and edits of the RUN."""
+    nl = doc.newline
+    edits: list[Edit] = []
+    after = ""
+    commands = script.commands
+    positions = [commands.index(u.command) for u in uses]
+    last = max(positions)
+    readers = []
+    for i, command in enumerate(commands):
+        if i not in positions and _classify(command, source, workdir, scope) != "harmless":
+            readers.append(i)
+    early = [i for i in readers if i < last]
+    if early:
+        raise Skip(
+            f"`{' '.join(commands[early[0]].argv)}` runs before the install in line "
+            f"{anchor.start_line} "
+            f"and may need the sources",
+            anchor,
+        )
+    flags = "".join(doc.text[f.start : f.end] + " " for f in anchor.flags)
+    for use in uses:
+        if use.eco is kb.COMPOSER:
+            edits += _composer_edits(script, use)
+            after += (
+                f"{anchor.keyword} {flags}{_cd(use, workdir)}{_composer_followup(script, use)}{nl}"
+            )
+    if readers:
+        first = readers[0]
+        split = commands[first]
+        prev = commands[first - 1]
+        if (
+            not script.editable
+            or script.heredoc_start is not None
+            or split.op_before != "&&"
+            or split.nested
+            or prev.nested
+            or prev.redirects
+            or any(c.nested for c in commands[last:first])
+        ):
+            raise Skip(
+                f"`{' '.join(split.argv)}` in the install RUN (line {anchor.start_line}) needs "
+                "the sources "
+                f"and cannot be split off",
+                anchor,
+            )
+        start = script.physical(prev.end - 1) + 1
+        end = anchor.end
+        while end > start and doc.text[end - 1] in "\r\n":
+            end -= 1
+        tail = doc.text[script.physical(split.start) : end]
+        cd = ""
+        if split.cwd is not None:
+            if not SAFE_NAME.match(split.cwd):
+                raise Skip(
+                    f"the install RUN (line {anchor.start_line}) changes directory in a way that "
+                    "cannot be split",
+                    anchor,
+                )
+            cd = f"cd {split.cwd} && "
+        edits.append(Edit(start, end, ""))
+        after += f"{anchor.keyword} {flags}{cd}{tail}{nl}"
+    return after, edits
+
+
+def _composer_edits(script: RunScript, use: Use) -> list[Edit]:
+    words = use.command.words
+    install = next((w for w in words[1:] if w.value == "install"), None)
+    if install is None or not script.editable:
+        raise Skip("composer install cannot be edited")
+    missing = [f for f in ("--no-scripts", "--no-autoloader") if f not in use.args]
+    if not missing:
+        return []
+    end = script.physical(install.end - 1) + 1
+    return [Edit(end, end, " " + " ".join(missing))]
+
+
+def _composer_followup(script: RunScript, use: Use) -> str:
+    command = use.command
+    program = script.text[command.start : command.words[0].end]
+    flags = list(
+        dict.fromkeys(
+            kb.COMPOSER_AUTOLOAD_FLAGS[a] for a in use.args if a in kb.COMPOSER_AUTOLOAD_FLAGS
+        )
+    )
+    return " ".join([program, "dump-autoload", *flags])

@@ -1,0 +1,169 @@
+"""What reorder-copy reasons about: whole-tree copies, workdirs, install uses, plans."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+
+from msdfix.document import Document
+from msdfix.knowledge import manifests as kb
+from msdfix.knowledge.package_managers import MANAGERS
+from msdfix.model import Stage
+from msdfix.model.args import expand
+from msdfix.shell.commands import Command
+from msdfix.syntax import Instruction
+from msdfix.syntax.values import instruction_values, unquote
+
+UNKNOWN = "/<workdir>"  # root of paths relative to a workdir we cannot know
+PRAGMA_RE = re.compile(r"#\s*msdfix:\s*ignore(?:\[([^\]]*)\])?\s*$", re.IGNORECASE)
+SAFE_NAME = re.compile(r"^[A-Za-z0-9_.@+*?\[\]/-]+$")
+KEEP_FLAGS = {"chown", "chmod", "link"}
+SYSTEM = set(
+    "apt-get apt apk dnf yum microdnf aptitude useradd adduser addgroup groupadd usermod echo true "
+    "set update-ca-certificates locale-gen ldconfig corepack sleep export".split()
+)
+PATH_TOOLS = set("rm mkdir chmod chown chgrp ln touch source . curl wget".split())
+PIP_VALUE_OPTS = set(
+    "-i --index-url --extra-index-url --trusted-host --platform --python-version --implementation "
+    "--abi --only-binary --no-binary --progress-bar --cache-dir --log --timeout --retries "
+    "--upgrade-strategy --config-settings --global-option --install-option --report --python -p "
+    "--index-strategy --keyring-provider".split()
+)
+PIP_PATH_OPTS = set("-t --target --prefix --root --src -f --find-links".split())
+VALUE_OPTS = set(
+    "--omit --include --loglevel --registry --cache --network-timeout --mutex --only --with "
+    "--without -E --extras --jobs -j --retry --path --group --categories --python --extra "
+    "--no-install-package --runtime -r --configuration".split()
+)
+VERSION_ARGS = {"--version", "-v", "-V", "version", "-version"}
+DIR_OPTS = set(
+    "--prefix --cwd -C --dir --directory --working-dir -d --manifest-path --gemfile -f --file "
+    "--project -pl --projects --project-dir -p".split()
+)
+MANAGER_ECO = {m: e for e in kb.ECOSYSTEMS for m in e.managers}
+
+
+class Skip(Exception):
+    """Leave this COPY alone; ``reason`` (when set) is shown to the user."""
+
+    def __init__(self, reason: str = "", at: Instruction | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.at = at
+
+
+@dataclass
+class Source:
+    """A COPY/ADD of a whole source tree: context dir ``src`` lands at ``dest`` (absolute)."""
+
+    ins: Instruction
+    src: str
+    dest: str
+    flags: str
+    dollar: bool
+    relative: bool = False
+
+
+@dataclass
+class Use:
+    """One command of the anchor RUN that reads dependency manifests."""
+
+    eco: kb.Ecosystem
+    command: Command
+    args: list[str]
+    project: str  # context dir of the project
+    dest: str  # absolute dir where the project lands
+    files: list[str] = field(default_factory=list)  # explicit manifests (pip -r files)
+    build: bool = False  # a build command: needs an added fetch
+
+
+@dataclass
+class Plan:
+    manifests: list[tuple[str, str]] = field(default_factory=list)  # (context path, dest dir)
+    unsafe: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def join_path(base: str, path: str) -> str:
+    return posixpath.normpath(posixpath.join(base, path))
+
+
+def manager_of(program: str) -> str | None:
+    return next((m.id for m in MANAGERS if program in m.programs), None)
+
+
+def ignored_here(doc: Document, ins: Instruction, transform: str) -> bool:
+    for comment in doc.dockerfile.comments_above(ins):
+        match = PRAGMA_RE.search(comment)
+        if match and (
+            match.group(1) is None or transform in {i.strip() for i in match.group(1).split(",")}
+        ):
+            return True
+    return False
+
+
+def keyword_case(like: str, word: str) -> str:
+    """``word`` in the letter case of the keyword ``like``."""
+    if like.islower():
+        return word.lower()
+    if like.isupper():
+        return word.upper()
+    return word.capitalize()
+
+
+def workdirs_of(doc: Document, stage: Stage) -> dict[int, str]:
+    """Workdir before each instruction of ``stage`` (paths under UNKNOWN when not knowable)."""
+    chain = []
+    current: Stage | None = stage
+    while current is not None:
+        chain.append(current)
+        current = current.parent
+    workdir = UNKNOWN
+    seen: dict[int, str] = {}
+    unknowns = 0
+    for st in reversed(chain):
+        for ins in st.instructions:
+            seen[id(ins)] = workdir
+            if ins.cmd == "workdir":
+                value = unquote(expand(ins.args, doc.model.stage_scope(st, ins)), ins.escape)
+                if "$" in value or not value:
+                    unknowns += 1
+                    workdir = f"{UNKNOWN}{unknowns}"
+                else:
+                    workdir = join_path(workdir, value)
+    return seen
+
+
+def whole_tree_copy(doc: Document, stage: Stage, ins: Instruction, workdir: str) -> Source | None:
+    """The whole-tree COPY/ADD ``ins``, or None when it is something else."""
+    if ins.cmd not in ("copy", "add") or ins.heredocs or ins.flag("from") is not None:
+        return None
+    if any(f.name not in KEEP_FLAGS for f in ins.flags):
+        return None
+    try:
+        _, values, _ = instruction_values(ins)
+    except Exception:
+        return None
+    if len(values) != 2:
+        return None
+    scope = doc.model.stage_scope(stage, ins)
+    src, dest = (unquote(expand(v, scope), ins.escape) for v in values)
+    if "$" in src or "$" in dest or "://" in src or src.startswith("git@"):
+        return None
+    src = posixpath.normpath(src).lstrip("/") or "."
+    if src.startswith(".."):
+        return None
+    if src != ".":
+        root = doc.context.root
+        if (
+            not doc.context.present
+            or root is None
+            or doc.context.is_ignored(src)
+            or not (root / src).is_dir()
+        ):
+            return None
+    flags = "".join(" " + doc.text[f.start : f.end] for f in ins.flags)
+    return Source(
+        ins, src, join_path(workdir, dest), flags, "$" in ins.logical, not dest.startswith("/")
+    )

@@ -1,0 +1,369 @@
+"""Which manifests each ecosystem's install reads, and what makes reordering unsafe."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from msdfix.document import Document
+from msdfix.knowledge import manifests as kb
+from msdfix.model import Stage
+from msdfix.model.paths import within
+from msdfix.syntax import Instruction
+from msdfix.transforms.reorder_copy.anchor import is_local
+from msdfix.transforms.reorder_copy.model import Plan, Skip, Source, Use, join_path
+
+
+def plan_manifests(
+    doc: Document, stage: Stage, source: Source, use: Use, plan: Plan, anchor: Instruction
+) -> None:
+    """Add the manifests of ``use`` to ``plan`` or raise Skip with the reason."""
+    ctx = doc.context
+    eco = use.eco
+    project = use.project
+    where = f"`{' '.join(use.command.argv)}`"
+
+    def rel(name: str) -> str:
+        return posixpath.normpath(posixpath.join(project, name))
+
+    def dest_of(path: str) -> str:
+        inner = posixpath.relpath(posixpath.dirname(path.rstrip("/")) or ".", source.src)
+        return join_path(source.dest, inner)
+
+    if not ctx.present:
+        if eco is kb.PIP:
+            for path in use.files:
+                folder = posixpath.dirname(path)
+                entry = folder + "/" if folder and folder != "." and folder != source.src else path
+                _add(plan, entry, dest_of(entry))
+            plan.notes.append(
+                "no build context: assumed the requirements files name no local paths or other "
+                "files"
+            )
+            return
+        if not eco.guess or (eco is kb.GO and within(source.dest, "/go/src")):
+            raise Skip(f"{where} needs the build context to find its manifests", anchor)
+        for pattern in eco.guess:
+            entry = rel(pattern)
+            _add(plan, entry, dest_of(entry))
+        plan.unsafe.append(
+            f"no build context: could not check {eco.id} manifests for scripts, local paths "
+            f"or workspaces, nor .dockerignore for install outputs"
+        )
+        _two_phase_note(eco, use, plan)
+        return
+    for out in eco.outputs:
+        if ctx.exists(rel(out)):
+            raise Skip(
+                f"{where}: {rel(out)} is in the build context and not in .dockerignore, so the "
+                "full "
+                f"COPY after the install would overwrite what it installed",
+                anchor,
+            )
+    check = HAZARDS.get(eco.id)
+    if eco is kb.PIP:
+        files = _requirements(doc, use.files, anchor, where)
+        for path in files:
+            _add(plan, path, dest_of(path))
+        return
+    if eco is kb.DOTNET:
+        found = [
+            f
+            for f in ctx.files
+            if _in_project(f, project) and f.endswith((".csproj", ".fsproj", ".vbproj"))
+        ]
+        found += [rel(n) for n in eco.manifests if "*" not in n and ctx.exists(rel(n))]
+        found += [
+            f
+            for f in ctx.files
+            if _in_project(f, project)
+            and f.endswith(".sln")
+            and posixpath.dirname(f) == (project if project != "." else "")
+        ]
+        if not any(f.endswith("proj") for f in found):
+            raise Skip(f"{where}: no project file under {project}/ in the build context", anchor)
+        for path in [f for f in found if not ctx.is_ignored(f)]:
+            _add(plan, path, dest_of(path))
+        for path in found:
+            if path.endswith("proj") and ctx.exists(posixpath.join(posixpath.dirname(path), "obj")):
+                raise Skip(
+                    f"{where}: obj/ of {path} is in the build context and not in .dockerignore",
+                    anchor,
+                )
+        return
+    names = list(eco.manifests)
+    if (
+        eco is kb.MAVEN
+        and use.command.name not in ("mvnw",)
+        and not use.command.argv[0].endswith("mvnw")
+    ):
+        names = ["pom.xml"]
+    present = [n for n in names if ctx.exists(rel(n.rstrip("/")))]
+    key = {
+        "npm": "package.json",
+        "yarn": "package.json",
+        "pnpm": "package.json",
+        "poetry": "pyproject.toml",
+        "uv": "pyproject.toml",
+        "pipenv": "Pipfile",
+        "go": "go.mod",
+        "maven": "pom.xml",
+        "cargo": "Cargo.toml",
+        "bundler": "Gemfile",
+        "composer": "composer.json",
+    }.get(eco.id)
+    if (
+        key
+        and key not in present
+        or (eco is kb.GRADLE and not any(n.startswith(("build.", "settings.")) for n in present))
+    ):
+        raise Skip(f"{where}: {rel(key or 'build.gradle')} is not in the build context", anchor)
+    if check is not None:
+        check(doc, use, plan, anchor, where, stage)
+    for name in present:
+        entry = rel(name.rstrip("/")) + ("/" if name.endswith("/") else "")
+        _add(plan, entry, dest_of(entry))
+    _two_phase_note(eco, use, plan)
+
+
+def _two_phase_note(eco: kb.Ecosystem, use: Use, plan: Plan) -> None:
+    if eco is kb.COMPOSER:
+        plan.notes.append(
+            "`composer install` skips scripts and the autoloader; `composer dump-autoload` runs "
+            "after the full COPY"
+        )
+
+
+def _in_project(path: str, project: str) -> bool:
+    return project == "." or within(path, project)
+
+
+def _add(plan: Plan, path: str, dest: str) -> None:
+    if path not in [p for p, _ in plan.manifests]:
+        plan.manifests.append((path, dest))
+
+
+def _requirements(doc: Document, files: list[str], anchor: Instruction, where: str) -> list[str]:
+    """The requirement files and the ones they include, or Skip for local paths."""
+    ctx = doc.context
+    todo = list(files)
+    found: list[str] = []
+    while todo:
+        path = todo.pop(0)
+        if path in found:
+            continue
+        text = ctx.read_text(path) if ctx.exists(path) else None
+        if text is None:
+            raise Skip(f"{where}: {path} is not in the build context", anchor)
+        found.append(path)
+        for raw in text.splitlines():
+            line = raw.split(" #")[0].strip()
+            if not line or line.startswith("#"):
+                continue
+            match = re.match(r"^(-r|--requirement|-c|--constraint)[\s=]*(\S+)", line)
+            if match:
+                todo.append(
+                    posixpath.normpath(posixpath.join(posixpath.dirname(path), match.group(2)))
+                )
+                continue
+            option = re.match(r"^(-e|--editable|-f|--find-links)[\s=]*(\S+)", line)
+            value = option.group(2) if option else line
+            if (option or not line.startswith("-")) and (
+                is_local(value.split(";")[0].strip()) or " @ file:" in line
+            ):
+                raise Skip(
+                    f"{where}: {path} installs a local path ({line}), which needs the sources",
+                    anchor,
+                )
+    return found
+
+
+def _node(
+    doc: Document, use: Use, plan: Plan, anchor: Instruction, where: str, stage: Stage
+) -> None:
+    ctx = doc.context
+    base = use.project
+    package = ctx.read_json(posixpath.join(base, "package.json"))
+    if not isinstance(package, dict):
+        raise Skip(f"{where}: package.json could not be read", anchor)
+    if package.get("workspaces"):
+        raise Skip(
+            f"{where}: package.json declares workspaces (monorepo): every member's manifest would "
+            "have to come first",
+            anchor,
+        )
+    for marker in kb.MONOREPO_MARKERS:
+        text = (
+            ctx.read_text(posixpath.join(base, marker))
+            if ctx.exists(posixpath.join(base, marker))
+            else None
+        )
+        if text is not None and (marker != "pnpm-workspace.yaml" or "packages" in text):
+            raise Skip(
+                f"{where}: {marker} marks a monorepo: every member's manifest would have to come "
+                "first",
+                anchor,
+            )
+    for section in ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies"):
+        deps = package.get(section)
+        for name, spec in deps.items() if isinstance(deps, dict) else []:
+            if isinstance(spec, str) and spec.startswith(
+                ("file:", "link:", "workspace:", "portal:", "./", "../", "/")
+            ):
+                raise Skip(
+                    f"{where}: dependency {name} is a local path ({spec}), which needs the sources",
+                    anchor,
+                )
+    pnpm = package.get("pnpm")
+    if isinstance(pnpm, dict) and pnpm.get("patchedDependencies"):
+        raise Skip(f"{where}: pnpm.patchedDependencies needs the patch files", anchor)
+    scripts = package.get("scripts")
+    hooks = [s for s in kb.NPM_LIFECYCLE if isinstance(scripts, dict) and s in scripts]
+    ignore = "--ignore-scripts" in use.args or "--mode=skip-build" in use.args
+    if hooks and not ignore:
+        plan.unsafe.append(
+            f"package.json has {', '.join(hooks)} script(s) that may read the sources"
+        )
+
+
+def _python(
+    doc: Document, use: Use, plan: Plan, anchor: Instruction, where: str, stage: Stage
+) -> None:
+    ctx = doc.context
+    name = "Pipfile" if use.eco is kb.PIPENV else "pyproject.toml"
+    text = ctx.read_text(posixpath.join(use.project, name)) or ""
+    if (
+        re.search(r"\bpath\s*=", text)
+        or re.search(r"^\s*\[tool\.uv\.workspace\]", text, re.M)
+        or re.search(r"workspace\s*=\s*true", text)
+    ):
+        raise Skip(
+            f"{where}: {name} has a local path dependency or workspace, which needs the sources",
+            anchor,
+        )
+    if use.eco is kb.POETRY and "--no-root" not in use.args and "--only-root" not in use.args:
+        if not re.search(r"^\s*package-mode\s*=\s*false", text, re.M):
+            raise Skip(
+                f"{where} installs the project itself, which needs the sources (use `--no-root` "
+                "for the dependencies)",
+                anchor,
+            )
+
+
+def _go(doc: Document, use: Use, plan: Plan, anchor: Instruction, where: str, stage: Stage) -> None:
+    ctx = doc.context
+    text = ctx.read_text(posixpath.join(use.project, "go.mod")) or ""
+    if re.search(r"=>\s*(\.{1,2}/|/|\.\s*$|\.\.\s*$)", text, re.M):
+        raise Skip(
+            f"{where}: go.mod replaces a module with a local path, which needs the sources", anchor
+        )
+    if ctx.exists(posixpath.join(use.project, "go.work")) or ctx.exists("go.work"):
+        raise Skip(
+            f"{where}: go.work marks a workspace: every module's go.mod would have to come first",
+            anchor,
+        )
+    if use.build and ctx.exists(posixpath.join(use.project, "vendor/modules.txt")):
+        raise Skip("", anchor)
+
+
+def _maven(
+    doc: Document, use: Use, plan: Plan, anchor: Instruction, where: str, stage: Stage
+) -> None:
+    text = doc.context.read_text(posixpath.join(use.project, "pom.xml")) or ""
+    if "<modules>" in text:
+        raise Skip(
+            f"{where}: pom.xml is a multi-module build: every module's pom.xml would have to come "
+            "first",
+            anchor,
+        )
+    if re.search(r"<relativePath>\s*[^<\s]", text) or (
+        "<parent>" in text and doc.context.exists(posixpath.join(use.project, "../pom.xml"))
+    ):
+        raise Skip(f"{where}: pom.xml has a local parent pom", anchor)
+    if use.build and doc.model.final is stage:
+        plan.unsafe.append(
+            "the added `dependency:go-offline` may download plugins into the final image's ~/.m2"
+        )
+
+
+def _gradle(
+    doc: Document, use: Use, plan: Plan, anchor: Instruction, where: str, stage: Stage
+) -> None:
+    for name in ("settings.gradle", "settings.gradle.kts"):
+        text = doc.context.read_text(posixpath.join(use.project, name)) or ""
+        if re.search(r"^\s*include", text, re.M):
+            raise Skip(
+                f"{where}: {name} includes subprojects: every build file would have to come first",
+                anchor,
+            )
+    plan.unsafe.append("Gradle build scripts may read other files while configuring")
+
+
+def _cargo(
+    doc: Document, use: Use, plan: Plan, anchor: Instruction, where: str, stage: Stage
+) -> None:
+    text = doc.context.read_text(posixpath.join(use.project, "Cargo.toml")) or ""
+    if re.search(r"\bpath\s*=", text) or "[workspace]" in text:
+        raise Skip(
+            f"{where}: Cargo.toml has a path dependency, explicit target paths or a workspace",
+            anchor,
+        )
+    if re.search(r"^\s*\[(lib|\[bin\])", text, re.M):
+        raise Skip(
+            f"{where}: Cargo.toml declares its targets, so `cargo fetch` cannot run without the "
+            "sources",
+            anchor,
+        )
+
+
+def _bundler(
+    doc: Document, use: Use, plan: Plan, anchor: Instruction, where: str, stage: Stage
+) -> None:
+    text = doc.context.read_text(posixpath.join(use.project, "Gemfile")) or ""
+    if re.search(r"^\s*(gemspec|eval_gemfile)\b", text, re.M) or re.search(
+        r"(\bpath:|:path\s*=>)", text
+    ):
+        raise Skip(
+            f"{where}: the Gemfile uses a gemspec or local path gems, which need the sources",
+            anchor,
+        )
+
+
+def _composer(
+    doc: Document, use: Use, plan: Plan, anchor: Instruction, where: str, stage: Stage
+) -> None:
+    data = doc.context.read_json(posixpath.join(use.project, "composer.json"))
+    if not isinstance(data, dict):
+        raise Skip(f"{where}: composer.json could not be read", anchor)
+    repos = data.get("repositories")
+    repo_list = (
+        list(repos.values())
+        if isinstance(repos, dict)
+        else repos
+        if isinstance(repos, list)
+        else []
+    )
+    if any(isinstance(r, dict) and r.get("type") == "path" for r in repo_list):
+        raise Skip(f"{where}: composer.json has a path repository, which needs the sources", anchor)
+    scripts = data.get("scripts")
+    hooks = [s for s in kb.COMPOSER_INSTALL_SCRIPTS if isinstance(scripts, dict) and s in scripts]
+    if hooks and "--no-scripts" not in use.args:
+        plan.unsafe.append(
+            f"composer.json has {', '.join(hooks)} script(s), which `--no-scripts` skips"
+        )
+
+
+HAZARDS = {
+    "npm": _node,
+    "yarn": _node,
+    "pnpm": _node,
+    "poetry": _python,
+    "uv": _python,
+    "pipenv": _python,
+    "go": _go,
+    "maven": _maven,
+    "gradle": _gradle,
+    "cargo": _cargo,
+    "bundler": _bundler,
+    "composer": _composer,
+}
