@@ -6,8 +6,10 @@ What it does
     with ``ARG`` (and possibly forwarded with ``ENV NAME=$NAME``): every RUN that may read it
     gets ``--mount=type=secret,id=<name>,required=true`` and reads the secret into the same
     variable first (``NAME="$(cat /run/secrets/<name>)" && export NAME && ...``), and the
-    ARG/ENV lines go. A RUN may read it when it names the variable or runs anything msdfix
-    does not know to ignore the environment (npm reads ``${NPM_TOKEN}`` from ``.npmrc``).
+    ARG line (and an ``ENV`` forwarding it in a build stage) goes. A RUN may read it when it
+    names the variable or runs anything msdfix does not know to ignore the environment (npm
+    reads ``${NPM_TOKEN}`` from ``.npmrc``); at least one RUN, or the context's ``.npmrc`` or
+    ``.yarnrc.yml``, must name it.
     The summary prints the flag to build with: ``docker build --secret
     id=npm_token,env=NPM_TOKEN``.
 Why
@@ -20,12 +22,13 @@ Example
     /run/secrets/npm_token)" && export NPM_TOKEN && npm ci``.
 Fix safety
     Unsafe: the build now needs ``--secret id=...`` instead of ``--build-arg`` (without it
-    BuildKit fails the RUN: ``required=true``), and a removed ``ENV`` is no longer in the
-    running container (check that the app does not read it at run time). It works with
+    BuildKit fails the RUN: ``required=true``), and a removed ``ENV`` of a build stage is no
+    longer seen by stages built FROM it. It works with
     BuildKit's built-in Dockerfile frontend of Docker 20.10 and later, without a ``# syntax=``
     line (the mount's ``env=`` option would need Dockerfile 1.10, which Docker's built-in
     frontend has only since Docker 27). Left alone, with the reason: an ARG with a default
-    value (the value is in the Dockerfile anyway), an ARG that declares other names too, a
+    value (the value is in the Dockerfile anyway), an ARG that declares other names too, an
+    ``ENV`` that puts the token in the final image (the app may read it at run time), a
     variable used outside RUN (COPY, LABEL, another ENV ...), RUNs in exec form or
     here-documents, and Windows files.
 """
@@ -90,6 +93,8 @@ def _plan(doc: Document, stage: Stage, arg: Instruction, name: str) -> Plan | st
             pairs = env_pairs(ins)
             if len(pairs) != 1 or pairs[0][0] != name or forwarded:
                 return f"an ENV copies {name} into another variable"
+            if doc.model.final is not None and stage in doc.model.final.lineage:
+                return f"ENV {name} puts it in the image's configuration, where the app may read it at run time"
             forwarded = True
             plan.deletes.append(ins)
             plan.env_removed = True
@@ -111,7 +116,18 @@ def _plan(doc: Document, stage: Stage, arg: Instruction, name: str) -> Plan | st
         if ins.is_json or ins.heredocs:
             return f"a RUN that may read {name} is in exec form or a here-document"
         plan.runs.append(ins)
+    if not any(_uses(name, r.logical) for r in plan.runs) and not _in_rc_files(doc, name):
+        return f"no RUN names {name} and no .npmrc or .yarnrc.yml in the build context does"
     return plan
+
+
+def _in_rc_files(doc: Document, name: str) -> bool:
+    """True when a package-manager config file of the context reads the variable."""
+    for rel in (".npmrc", ".yarnrc.yml", ".yarnrc"):
+        text = doc.context.read_text(rel)
+        if text is not None and _uses(name, text):
+            return True
+    return False
 
 
 def _delete(doc: Document, ins: Instruction) -> Edit:
@@ -123,7 +139,6 @@ class BuildSecrets(Transform):
     id = "build-secrets"
     title = "Pass tokens as BuildKit secrets, not build arguments"
     order = 60
-    changes_config = frozenset({"env"})
 
     def check(self, doc: Document) -> Iterable[Fix]:
         if doc.is_windows:
@@ -163,7 +178,5 @@ class BuildSecrets(Transform):
             f" fails without it)"
         )
         if plan.env_removed:
-            message += f"; check that nothing reads {plan.name} at run time (its ENV is removed)"
-        fix = doc.fix(self.id, plan.arg, message, edits, Applicability.UNSAFE)
-        fix.changes_config = frozenset({"env"}) if plan.env_removed else frozenset()
-        return fix
+            message += f"; its ENV goes too (stages built FROM this one no longer see {plan.name})"
+        return doc.fix(self.id, plan.arg, message, edits, Applicability.UNSAFE)
