@@ -116,7 +116,7 @@ def _plan(doc: Document, stage: Stage, arg: Instruction, name: str) -> Plan | st
         if ins.is_json or ins.heredocs:
             return f"a RUN that may read {name} is in exec form or a here-document"
         plan.runs.append(ins)
-    if not any(_uses(name, r.logical) for r in plan.runs) and not _in_rc_files(doc, name):
+    if plan.runs and not any(_uses(name, r.logical) for r in plan.runs) and not _in_rc_files(doc, name):
         return f"no RUN names {name} and no .npmrc or .yarnrc.yml in the build context does"
     return plan
 
@@ -158,7 +158,7 @@ class BuildSecrets(Transform):
                     plan = _plan(doc, stage, arg, name)
                     if isinstance(plan, str):
                         yield self._explain(doc, arg, f"{name}: {plan}")
-                    else:
+                    elif plan.runs:
                         yield self._fix(doc, plan)
 
     def _explain(self, doc: Document, ins: Instruction, message: str) -> Fix:
