@@ -18,7 +18,9 @@ except ImportError:  # pragma: no cover
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "apps"
 
 
-def run(text: str, transform: str | None, unsafe: bool = True, context: Path | None = None) -> Result:
+def run(
+    text: str, transform: str | None, unsafe: bool = True, context: Path | None = None
+) -> Result:
     select = frozenset({transform}) if transform else None
     return rewrite(text, None, BuildContext(context), Settings(select, unsafe=unsafe))
 
@@ -50,7 +52,10 @@ def serve_and_get(image: str, port: int, path: str = "/") -> tuple[str, str]:
             "    except OSError: time.sleep(0.5)\n"
         )
         node = (
-            "const go=n=>require('http').get('http://127.0.0.1:" + str(port) + path + "',r=>{let b='';"
+            "const go=n=>require('http').get('http://127.0.0.1:"
+            + str(port)
+            + path
+            + "',r=>{let b='';"
             "r.on('data',d=>b+=d);r.on('end',()=>console.log(b))}).on('error',()=>n&&setTimeout(()=>go(n-1),500));go(60)"
         )
         out = sd.docker("exec", name, "python3", "-c", probe, timeout=60)

@@ -61,7 +61,7 @@ def test_buildkit_builds_the_same_config(tmp_path: Path) -> None:
     text = (
         "FROM scratch as base\nENV B base\nENV A hello   world\n"
         "ENV Q \"quoted value\" \nENV E x\\ y  z\nENV M 'a b' c\nENV V ${B}-${MISSING:-dflt x}\n"
-        "LABEL maintainer \"Jane Doe <jane@example.com>\"\nLABEL desc some text here\n"
+        'LABEL maintainer "Jane Doe <jane@example.com>"\nLABEL desc some text here\n'
     )
     out = run(text, "build-checks", unsafe=False).output
     assert out != text and " as " not in out

@@ -50,7 +50,10 @@ def test_plain_argv_is_what_sh_runs(command: str) -> None:
     script = "exec_form_probe() { python3 -c 'import json,sys; print(json.dumps(sys.argv[1:]))' \"$@\"; }\n"
     words = command[len("exec ") :] if command.startswith("exec ") else command
     out = subprocess.run(
-        ["sh", "-c", script + "exec_form_probe " + words], capture_output=True, text=True, check=True
+        ["sh", "-c", script + "exec_form_probe " + words],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert json.loads(out) == argv
 

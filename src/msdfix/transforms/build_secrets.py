@@ -116,7 +116,11 @@ def _plan(doc: Document, stage: Stage, arg: Instruction, name: str) -> Plan | st
         if ins.is_json or ins.heredocs:
             return f"a RUN that may read {name} is in exec form or a here-document"
         plan.runs.append(ins)
-    if plan.runs and not any(_uses(name, r.logical) for r in plan.runs) and not _in_rc_files(doc, name):
+    if (
+        plan.runs
+        and not any(_uses(name, r.logical) for r in plan.runs)
+        and not _in_rc_files(doc, name)
+    ):
         return f"no RUN names {name} and no .npmrc or .yarnrc.yml in the build context does"
     return plan
 
