@@ -84,3 +84,9 @@ def test_bench_app_builds_with_the_secret_and_keeps_it_out_of_history(
         assert sd.docker(*without).returncode != 0  # required=true: never built without it
     finally:
         sd.remove_image(before, after)
+
+
+def test_a_run_that_already_mounts_the_secret_is_declined() -> None:
+    text = 'FROM node:20\nARG NPM_TOKEN\nRUN --mount=type=secret,id=npm_token echo "$NPM_TOKEN"\n'
+    result = run(text, "build-secrets")
+    assert not result.changed and "already mounts" in messages(result)

@@ -34,7 +34,9 @@ def _need_hadolint() -> None:
 
 
 # split-stages checks its own fixtures in tests/test_split_stages.py.
-TRANSFORMS = ("cache-mount", "reorder-copy", "slim-base")
+TRANSFORMS = (
+    "cache-mount", "reorder-copy", "slim-base", "build-checks", "exec-form", "non-root", "build-secrets",
+)  # fmt: skip
 # Known split-stages bugs the pipeline shows on these fixtures (strict: they must be fixed).
 KNOWN = {
     "cache-mount/go-build": "split-stages writes distroless untagged (DL3006)",

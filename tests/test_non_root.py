@@ -90,12 +90,12 @@ def test_single_stage_node_api_with_all_unsafe_fixes_runs_as_node_and_answers(
     subprocess.run(cli, check=True, capture_output=True, text=True)
     text = (app / "Dockerfile").read_text()
     user = _final_user(text)
-    assert user == "node", text
+    assert user == "1000:1000", text
     image = tag("non-root-node")
     try:
         built = sd.build(app, tag=image)
         assert built.ok, built.tail()
-        assert sd.image_config(image)["User"] == "node"
+        assert sd.image_config(image)["User"] == "1000:1000"
         body, uid = serve_and_get(image, 3000)
         assert json.loads(body) == {"service": "node-api", "ok": True}
         assert uid == "1000"
@@ -120,3 +120,14 @@ def test_debian_app_writes_its_data_as_uid_10001(tmp_path: Path) -> None:
         assert uid == "10001"
     finally:
         sd.remove_image(image)
+
+
+def test_distroless_reached_through_a_stage_gets_a_numeric_user() -> None:
+    text = 'FROM gcr.io/distroless/static-debian12 AS base\nFROM base\nCOPY x /x\nENTRYPOINT ["/x"]\n'
+    out = run(text, "non-root").output
+    assert "USER 65532:65532" in out and ":nonroot" not in out
+
+
+def test_volume_paths_are_quoted_in_the_shell_command() -> None:
+    text = 'FROM debian:12\nVOLUME ["/srv/my data"]\nCMD ["/app"]\n'
+    assert "mkdir -p '/srv/my data'" in run(text, "non-root").output

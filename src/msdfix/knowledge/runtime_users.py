@@ -25,8 +25,8 @@ DEBIAN_BASED = frozenset(
     gcc erlang elixir haskell julia swift r-base clojure maven gradle dart
     """.split()
 )
-# Official images that ship a non-root user for apps (image -> user:group).
-IMAGE_USERS = {"node": "node:node"}
+# Official images that ship a non-root user for apps (image -> uid:gid; node's user is node).
+IMAGE_USERS = {"node": "1000:1000"}
 # Official service images whose entrypoint or process needs root (and why).
 NEEDS_ROOT = {
     "nginx": "nginx's master process writes /var/cache/nginx and /var/run (use nginxinc/nginx-unprivileged)",
@@ -81,8 +81,7 @@ def user_setup(image: ImageRef) -> UserSetup | str:
         if name in NEEDS_ROOT:
             return NEEDS_ROOT[name]
         if name in IMAGE_USERS:
-            owner = IMAGE_USERS[name]
-            return UserSetup("user", owner, owner.split(":")[0])
+            return UserSetup("user", IMAGE_USERS[name], IMAGE_USERS[name])
         if name == "alpine" or (name in DEBIAN_BASED and "alpine" in tag):
             return UserSetup("adduser", uid, uid)
         if name in DEBIAN_BASED:

@@ -113,6 +113,8 @@ def _plan(doc: Document, stage: Stage, arg: Instruction, name: str) -> Plan | st
             continue
         if not explicit and not _may_read_env(ins):
             continue
+        if any(f"id={plan.id}" in (f.value or "") for f in ins.flags_named("mount")):
+            return f"a RUN already mounts a secret with id {plan.id}"
         if ins.is_json or ins.heredocs:
             return f"a RUN that may read {name} is in exec form or a here-document"
         plan.runs.append(ins)

@@ -2,11 +2,11 @@
 
 What it does
     Switches the image's process to a non-root user after the last build step of the final
-    stage: ``USER node`` on node images; the ``:nonroot`` variant (uid 65532) of a distroless
-    image; on Debian/Ubuntu and Alpine based images a system user ``app`` created with the
-    image's own tools (``useradd`` or busybox ``adduser``) with the fixed uid 10001 and
-    ``USER 10001:10001`` (numeric, so Kubernetes' ``runAsNonRoot`` can check it); on
-    ``scratch`` the numeric uid alone. What the app writes stays writable: COPY/ADD into the
+    stage: the ``node`` user (uid 1000) of node images; the ``:nonroot`` variant (uid 65532)
+    of a distroless image; on Debian/Ubuntu and Alpine based images a system user ``app``
+    created with the image's own tools (``useradd`` or busybox ``adduser``) with the fixed uid
+    10001; on ``scratch`` the numeric uid alone. USER is always numeric (``USER 1000:1000``),
+    so Kubernetes' ``runAsNonRoot`` can check it and hadolint's DL3066 is satisfied. What the app writes stays writable: COPY/ADD into the
     working directory or a VOLUME get ``--chown``, and the working directory and VOLUME
     directories are given to the user (``chown`` of the directories only, so no file is
     copied into a new layer). Build steps still run as root.
@@ -16,7 +16,7 @@ Why
     restricted Pod Security Standard flag it.
 Example
     ``FROM node:20`` ... ``COPY . .`` ... ``CMD ["node", "server.js"]`` becomes
-    ``COPY --chown=node:node . .``, ``RUN chown node:node /app``, ``USER node``.
+    ``COPY --chown=1000:1000 . .``, ``RUN chown 1000:1000 /app``, ``USER 1000:1000``.
 Fix safety
     Unsafe: the app runs with fewer rights. The summary names what to check: files created by
     RUN steps stay owned by root (readable, not writable), and so do copies outside the
@@ -32,6 +32,7 @@ Fix safety
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable
 
 from msdfix.document import Document
@@ -122,7 +123,9 @@ class NonRoot(Transform):
                 at = ins.physical(ins.args_start)
                 edits.append(Edit(at, at, f"--chown={setup.owner} "))
                 chowned.append(ins.cmd.upper())
-        if setup.kind == "variant" and any(st.of("user") for st in stage.lineage):
+        if setup.kind == "variant" and (
+            stage.parent is not None or any(st.of("user") for st in stage.lineage)
+        ):
             setup = UserSetup("numeric", setup.owner, setup.owner)
         if setup.kind == "variant":
             edit = self._variant_edit(stage, setup)
@@ -135,8 +138,8 @@ class NonRoot(Transform):
             commands.append(create_user_command(setup))
         if writable and setup.kind not in ("variant", "numeric"):
             if vols:
-                commands.append("mkdir -p " + " ".join(vols))
-            commands.append(f"chown {setup.owner} " + " ".join(writable))
+                commands.append("mkdir -p " + " ".join(map(shlex.quote, vols)))
+            commands.append(f"chown {setup.owner} " + " ".join(map(shlex.quote, writable)))
         if commands:
             lines.append("RUN " + " && ".join(commands))
         if setup.kind != "variant":
@@ -175,7 +178,7 @@ class NonRoot(Transform):
 
     def _message(self, setup: UserSetup, writable: list[str], chowned: list[str]) -> str:
         who = {
-            "user": f"USER {setup.user}",
+            "user": f"USER {setup.user} (the image's node user)",
             "variant": f"the :{setup.tag} variant (uid {setup.user})",
             "numeric": f"USER {setup.user}",
         }.get(setup.kind, f"a system user app (uid {setup.user.split(':')[0]})")
