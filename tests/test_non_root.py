@@ -123,7 +123,9 @@ def test_debian_app_writes_its_data_as_uid_10001(tmp_path: Path) -> None:
 
 
 def test_distroless_reached_through_a_stage_gets_a_numeric_user() -> None:
-    text = 'FROM gcr.io/distroless/static-debian12 AS base\nFROM base\nCOPY x /x\nENTRYPOINT ["/x"]\n'
+    text = (
+        'FROM gcr.io/distroless/static-debian12 AS base\nFROM base\nCOPY x /x\nENTRYPOINT ["/x"]\n'
+    )
     out = run(text, "non-root").output
     assert "USER 65532:65532" in out and ":nonroot" not in out
 
