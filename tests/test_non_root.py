@@ -133,3 +133,14 @@ def test_distroless_reached_through_a_stage_gets_a_numeric_user() -> None:
 def test_volume_paths_are_quoted_in_the_shell_command() -> None:
     text = 'FROM debian:12\nVOLUME ["/srv/my data"]\nCMD ["/app"]\n'
     assert "mkdir -p '/srv/my data'" in run(text, "non-root").output
+
+
+def test_unresolved_workdir_variable_is_declined() -> None:
+    result = run('FROM debian:12\nARG HOME_DIR\nWORKDIR $HOME_DIR\nCMD ["/app"]\n', "non-root")
+    assert not result.changed and "variable" in messages(result)
+
+
+def test_quoted_workdir_and_a_volume_on_it_are_chowned_once() -> None:
+    text = 'FROM debian:12\nENV H=/opt/x\nWORKDIR "${H}"\nVOLUME /opt/x /data/\nCMD ["/app"]\n'
+    out = run(text, "non-root").output
+    assert "mkdir -p /opt/x /data && chown 10001:10001 /opt/x /data\n" in out

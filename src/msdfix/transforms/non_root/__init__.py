@@ -32,6 +32,7 @@ Fix safety
 
 from __future__ import annotations
 
+import posixpath
 import shlex
 from collections.abc import Iterable
 
@@ -107,13 +108,11 @@ class NonRoot(Transform):
     def _fix(self, doc: Document, stage: Stage, setup: UserSetup) -> Fix | str:
         nl = doc.newline
         edits: list[Edit] = []
-        before = checks.workdirs(doc, stage)
-        config = final_config(doc.model)
-        workdir = config["workdir"]
-        vols = checks.volumes(doc, stage)
-        if any("$" in v for v in vols):
-            return "a VOLUME path uses a variable"
-        writable = ([workdir] if workdir != "/" else []) + vols
+        before, workdir = checks.workdirs(doc, stage)
+        vols = list(dict.fromkeys(posixpath.normpath(v) for v in checks.volumes(doc, stage)))
+        if any("$" in v for v in [*vols, workdir]):
+            return "a VOLUME or WORKDIR path uses a variable msdfix cannot resolve"
+        writable = list(dict.fromkeys(([workdir] if workdir != "/" else []) + vols))
         chowned = []
         for ins in stage.of("copy", "add"):
             if ins.flag("chown"):

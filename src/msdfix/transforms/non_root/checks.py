@@ -15,7 +15,7 @@ from msdfix.model.stages import Stage
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands
 from msdfix.syntax import Instruction
-from msdfix.syntax.values import instruction_values
+from msdfix.syntax.values import instruction_values, unquote
 
 PORT_FLAGS = frozenset(
     "--port -p --bind -b --listen -l --http --addr --address --http-port --server.port".split()
@@ -117,17 +117,18 @@ def low_ports(stage: Stage, command: Command, config: dict) -> list[int]:  # typ
     return sorted({p for p in ports if 0 < p < 1024})
 
 
-def workdirs(doc: Document, stage: Stage) -> dict[int, str]:
-    """The working directory before each instruction of ``stage`` (by id)."""
+def workdirs(doc: Document, stage: Stage) -> tuple[dict[int, str], str]:
+    """The working directory before each instruction of ``stage`` (by id), and at its end."""
     current = "/"
     before: dict[int, str] = {}
     for st in stage.lineage:
         for ins in st.instructions:
             before[id(ins)] = current
             if ins.cmd == "workdir":
-                path = expand(instruction_values(ins)[1][0], doc.model.stage_scope(st, ins))
+                raw = expand(instruction_values(ins)[1][0], doc.model.stage_scope(st, ins))
+                path = unquote(raw, ins.escape)
                 current = posixpath.normpath(posixpath.join(current, path))
-    return before
+    return before, current
 
 
 def volumes(doc: Document, stage: Stage) -> list[str]:
@@ -136,5 +137,5 @@ def volumes(doc: Document, stage: Stage) -> list[str]:
     for st in stage.lineage:
         for ins in st.of("volume"):
             scope = doc.model.stage_scope(st, ins)
-            found += [expand(v, scope) for v in instruction_values(ins)[1]]
+            found += [unquote(expand(v, scope), ins.escape) for v in instruction_values(ins)[1]]
     return found
