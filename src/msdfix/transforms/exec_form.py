@@ -19,7 +19,9 @@ Fix safety
     on it (most servers do; a program that ignores it is killed after the grace period, as
     before); as PID 1 it also inherits zombie processes: if it starts child processes, run the
     container with ``docker run --init`` (tini). It runs without ``sh`` in between, so the
-    shell's own environment (``PWD``, ``SHLVL``) is not set. A shell-form ENTRYPOINT ignores
+    shell's own environment (``PWD``, ``SHLVL``) is not set, and a script without a ``#!``
+    line cannot run (declined when the script is in the build context, named in the summary
+    otherwise). A shell-form ENTRYPOINT ignores
     CMD and ``docker run`` arguments; in exec form they are appended, so the conversion is
     declined when a CMD is in effect, and the summary says that ``docker run IMAGE ARGS`` now
     passes ARGS. A shell-form CMD under an ENTRYPOINT is that ENTRYPOINT's arguments
@@ -30,6 +32,8 @@ Fix safety
 from __future__ import annotations
 
 import json
+import posixpath
+import re
 from collections.abc import Iterable
 
 from msdfix.document import Document
@@ -41,6 +45,7 @@ from msdfix.syntax import Instruction
 from msdfix.transforms.base import Transform, register
 
 _POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash"})
+_SCRIPT = re.compile(r"\.(?:sh|bash|py|rb|pl)$")
 
 
 def _shell_ok(stage: Stage) -> bool:
@@ -52,6 +57,17 @@ def _shell_ok(stage: Stage) -> bool:
     if shell is None:
         return True
     return bool(shell) and shell[0].rsplit("/", 1)[-1] in _POSIX_SHELLS and shell[-1] == "-c"
+
+
+def _script_text(doc: Document, program: str) -> str | None:
+    """The text of a script of the build context the command runs (by file name), if any."""
+    if "/" not in program and not _SCRIPT.search(program) or not doc.context.present:
+        return None
+    name = posixpath.basename(program)
+    for rel in doc.context.files:
+        if posixpath.basename(rel) == name:
+            return doc.context.read_text(rel)
+    return None
 
 
 def _entrypoint(stage: Stage) -> Instruction | None:
@@ -143,13 +159,22 @@ class ExecForm(Transform):
                     ins,
                     "CMD stays in shell form: the image's entrypoint would take it as options",
                 )
+        program = plain.argv[0]
+        script = _script_text(doc, program)
+        if script is not None and not script.startswith(("#!", "\x7fELF")):
+            return self._decline(
+                doc,
+                ins,
+                f"{keyword} stays in shell form: {program} has no #! line (only a shell runs it)",
+            )
+        if script is None and _SCRIPT.search(program):
+            note += f"; check that {program} starts with a #! line (the kernel runs it, not sh)"
         span = _args_range(doc, ins)
         if span is None:
             return self._decline(
                 doc, ins, f"{keyword} stays in shell form: comments between its lines"
             )
         text = json.dumps(plain.argv, ensure_ascii=False)
-        program = plain.argv[0]
         message = (
             f"{keyword} in exec form: {program} runs as PID 1 without /bin/sh and gets SIGTERM"
             f" from `docker stop` (check that it exits on SIGTERM; if it starts child processes,"
