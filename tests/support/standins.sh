@@ -10,7 +10,8 @@
 #
 # Known differences (by design):
 #   node:18*, node:20*     Debian nodejs 18 + npm 9 for BOTH tags (20 is a tag alias, still 18).
-#                          -slim = nodejs+npm; full = + git, build-essential, python3 (node-gyp).
+#                          -slim = nodejs+npm and the official images' user node (uid 1000);
+#                          full = + git, build-essential, python3 (node-gyp).
 #   python:3.11*, 3.12*    Debian python3 3.11 for BOTH tags, pip + venv, PIP_BREAK_SYSTEM_PACKAGES=1.
 #                          full = + build-essential, libpq-dev, git (like buildpack-deps).
 #   golang:1.19/1.21/1.22  Debian golang-go 1.19 for all tags (GOTOOLCHAIN=local, GOPATH=/go).
@@ -154,7 +155,8 @@ APT_END='&& rm -rf /var/lib/apt/lists/*'
 build_node-slim() {
     build_stdin node-slim <<EOF
 FROM debian:bookworm
-RUN $APT nodejs npm ca-certificates $APT_END && npm config --global set update-notifier false
+RUN $APT nodejs npm ca-certificates $APT_END && npm config --global set update-notifier false \\
+ && groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node
 ENV NODE_VERSION=18 YARN_VERSION=none
 CMD ["node"]
 EOF

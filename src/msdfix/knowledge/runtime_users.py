@@ -1,0 +1,110 @@
+"""How a runtime image gets a non-root user: a user it ships, a variant, or the tools to add one.
+
+Data, not code. Debian and Ubuntu based images ship ``useradd``/``groupadd`` (the ``passwd``
+package is required in both); Alpine images ship busybox ``adduser``/``addgroup``; distroless
+images have a ``:nonroot`` variant (uid 65532); ``scratch`` has no user database, so only a
+numeric uid works. Service images whose process starts as root and drops privileges itself, or
+writes its pid and cache files in root-owned directories, need root. Anything else is unknown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from msdfix.knowledge.base_images import library_name
+from msdfix.model.image import ImageRef
+
+APP_UID = "10001"  # fixed, above every distribution's system and login ranges
+APP_NAME = "app"
+DISTROLESS_NONROOT_UID = "65532"
+
+# Official images built on Debian or Ubuntu (their -alpine tags are Alpine).
+DEBIAN_BASED = frozenset(
+    """
+    debian ubuntu buildpack-deps python pypy golang rust ruby perl php openjdk eclipse-temurin
+    gcc erlang elixir haskell julia swift r-base clojure maven gradle dart
+    """.split()
+)
+# Official images that ship a non-root user for apps (image -> uid:gid; node's user is node).
+IMAGE_USERS = {"node": "1000:1000"}
+# Official service images whose entrypoint or process needs root (and why).
+NEEDS_ROOT = {
+    "nginx": "nginx's master process writes /var/cache/nginx and /var/run (use nginxinc/nginx-unprivileged)",
+    "httpd": "httpd starts as root and drops to www-data itself",
+    "tomcat": "tomcat writes logs/, work/ and temp/ under /usr/local/tomcat",
+    "postgres": "its entrypoint starts as root and drops privileges with gosu",
+    "mysql": "its entrypoint starts as root and drops privileges with gosu",
+    "mariadb": "its entrypoint starts as root and drops privileges with gosu",
+    "redis": "its entrypoint starts as root and drops privileges with gosu",
+    "mongo": "its entrypoint starts as root and drops privileges with gosu",
+    "rabbitmq": "its entrypoint starts as root and drops privileges with gosu",
+    "cassandra": "its entrypoint starts as root and drops privileges with gosu",
+    "couchdb": "its entrypoint starts as root and drops privileges with gosu",
+    "wordpress": "apache starts as root and drops to www-data itself",
+}  # fmt: skip
+# Programs in CMD/ENTRYPOINT (or the script they run) that need root.
+ROOT_PROGRAMS = frozenset(
+    """
+    gosu su-exec su sudo setpriv runuser chroot chown chgrp setcap capsh apt-get apt apk dnf
+    yum microdnf service sysctl mount iptables ip6tables update-ca-certificates useradd adduser
+    usermod groupadd addgroup crond cron sshd
+    """.split()
+)
+
+
+@dataclass(frozen=True)
+class UserSetup:
+    """How to run the image as non-root: ``kind`` is user / variant / useradd / adduser / numeric."""
+
+    kind: str
+    owner: str  # what COPY --chown and chown take (user:group)
+    user: str  # the USER value
+    tag: str | None = None  # the distroless variant tag for kind == "variant"
+
+
+def _distroless_tag(tag: str | None) -> str | None:
+    if tag in (None, "latest"):
+        return "nonroot"
+    if tag == "debug":
+        return "debug-nonroot"
+    return None
+
+
+def user_setup(image: ImageRef) -> UserSetup | str:
+    """How ``image`` gets a non-root user, or why msdfix cannot tell (a reason)."""
+    uid = f"{APP_UID}:{APP_UID}"
+    if image.raw == "scratch":
+        return UserSetup("numeric", uid, uid)
+    name = library_name(image)
+    tag = (image.tag or "").lower()
+    if name is not None:
+        if name in NEEDS_ROOT:
+            return NEEDS_ROOT[name]
+        if name in IMAGE_USERS:
+            return UserSetup("user", IMAGE_USERS[name], IMAGE_USERS[name])
+        if name == "alpine" or (name in DEBIAN_BASED and "alpine" in tag):
+            return UserSetup("adduser", uid, uid)
+        if name in DEBIAN_BASED:
+            return UserSetup("useradd", uid, uid)
+    if image.full_name.startswith("gcr.io/distroless/"):
+        variant = None if image.digest else _distroless_tag(image.tag)
+        if variant is None:
+            return (
+                f"{image.raw} has no :nonroot variant msdfix can name (a digest or an unusual tag)"
+            )
+        nonroot = f"{DISTROLESS_NONROOT_UID}:{DISTROLESS_NONROOT_UID}"
+        return UserSetup("variant", nonroot, DISTROLESS_NONROOT_UID, variant)
+    return f"msdfix does not know how to add a user on {image.raw} (useradd or adduser)"
+
+
+def create_user_command(setup: UserSetup) -> str:
+    """The shell command that creates the app's system user and group with a fixed uid."""
+    if setup.kind == "useradd":
+        return (
+            f"groupadd --system --gid {APP_UID} {APP_NAME} && useradd --system --uid {APP_UID}"
+            f" --gid {APP_NAME} --no-log-init --create-home --home-dir /home/{APP_NAME} {APP_NAME}"
+        )
+    return (
+        f"addgroup -S -g {APP_UID} {APP_NAME} && adduser -S -D -u {APP_UID} -G {APP_NAME}"
+        f" -h /home/{APP_NAME} {APP_NAME}"
+    )

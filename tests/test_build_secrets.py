@@ -1,0 +1,92 @@
+"""build-secrets: tokens from build arguments to secret mounts; history keeps no token."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fixture_cases import cases, check_case
+from msdfix.knowledge.secrets import is_secret_name
+from newtransform_support import copy_app, messages, run, sd, serve_and_get, tag
+
+CASES = cases("build-secrets")
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_fixture(case) -> None:
+    check_case(case)
+
+
+def test_fixtures_cover_before_after_and_noop() -> None:
+    assert len([c for c in CASES if c.expected is not None]) >= 3
+    assert len([c for c in CASES if c.expected is None]) >= 5
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [
+        ("NPM_TOKEN", True), ("GITHUB_TOKEN", True), ("PIP_PASSWORD", True), ("API_KEY", True),
+        ("AWS_SECRET_ACCESS_KEY", True), ("DB_PASSWD", True), ("GITLAB_PAT", True),
+        ("GPG_KEY", False), ("PIP_INDEX_URL", False), ("PATH", False), ("TOKENIZER_DIR", False),
+        ("NODE_ENV", False),
+    ],
+)  # fmt: skip
+def test_secret_names_come_from_the_table(name: str, secret: bool) -> None:
+    assert is_secret_name(name) is secret
+
+
+def test_every_run_that_may_read_it_gets_the_mount_and_inert_ones_do_not() -> None:
+    text = (
+        "FROM python:3.12\nARG PIP_TOKEN\nRUN mkdir /x && ls /x\n"
+        'RUN pip install --index-url "https://u:$PIP_TOKEN@h/simple" a\nRUN ./configure\n'
+    )
+    out = run(text, "build-secrets").output
+    lines = out.splitlines()
+    assert "ARG PIP_TOKEN" not in out
+    assert lines[1] == "RUN mkdir /x && ls /x"
+    assert lines[2].startswith("RUN --mount=type=secret,id=pip_token,required=true ")
+    assert lines[3].startswith("RUN --mount=type=secret,id=pip_token,required=true ")
+
+
+def test_summary_prints_the_build_flag() -> None:
+    text = 'FROM node:20\nARG NPM_TOKEN\nRUN echo "x:${NPM_TOKEN}" > .npmrc && npm ci\n'
+    assert "docker build --secret id=npm_token,env=NPM_TOKEN" in messages(
+        run(text, "build-secrets")
+    )
+
+
+@pytest.mark.docker
+def test_bench_app_builds_with_the_secret_and_keeps_it_out_of_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sd.require_images("node:18")
+    token = "npm-token-not-for-history-7f3a"
+    app = copy_app("node-npm-token", tmp_path)
+    original = (app / "Dockerfile").read_text()
+    out = run(original, "build-secrets", context=app).output
+    assert "ARG NPM_TOKEN" not in out and "--mount=type=secret,id=npm_token" in out
+    (app / "Dockerfile.secret").write_text(out)
+    before, after = tag("secrets-before"), tag("secrets-after")
+    monkeypatch.setenv("NPM_TOKEN", token)
+    try:
+        assert sd.build(app, app / "Dockerfile", before, build_args={"NPM_TOKEN": token}).ok
+        history = sd.docker("history", "--no-trunc", before, check=True).stdout
+        assert token in history  # the leak this transform fixes
+        argv = ["build", "--progress=plain", "-t", after, "-f", str(app / "Dockerfile.secret")]
+        built = sd.docker(*argv, "--secret", "id=npm_token,env=NPM_TOKEN", str(app))
+        assert built.returncode == 0, built.stderr[-2000:]
+        assert token not in sd.docker("history", "--no-trunc", after, check=True).stdout
+        body, _ = serve_and_get(after, 3000)
+        assert json.loads(body)["service"] == "node-npm-token"
+        without = ["build", "--no-cache", "-f", str(app / "Dockerfile.secret"), str(app)]
+        assert sd.docker(*without).returncode != 0  # required=true: never built without it
+    finally:
+        sd.remove_image(before, after)
+
+
+def test_a_run_that_already_mounts_the_secret_is_declined() -> None:
+    text = 'FROM node:20\nARG NPM_TOKEN\nRUN --mount=type=secret,id=npm_token echo "$NPM_TOKEN"\n'
+    result = run(text, "build-secrets")
+    assert not result.changed and "already mounts" in messages(result)

@@ -1,0 +1,146 @@
+"""non-root: the final stage runs as a non-root user, the app still answers and can write."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fixture_cases import cases, check_case
+from msdfix.document import Document
+from msdfix.model import BuildContext
+from msdfix.model.users import effective_user, is_root
+from msdfix.syntax import parse
+from newtransform_support import copy_app, messages, run, sd, serve_and_get, tag
+
+CASES = cases("non-root")
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_fixture(case) -> None:
+    check_case(case)
+
+
+def test_fixtures_cover_before_after_and_noop() -> None:
+    assert len([c for c in CASES if c.expected is not None]) >= 5
+    assert len([c for c in CASES if c.expected is None]) >= 6
+
+
+def _final_user(text: str) -> str | None:
+    final = Document(parse(text), BuildContext(None)).model.final
+    assert final is not None
+    return effective_user(final)
+
+
+@pytest.mark.parametrize(
+    "base",
+    ["python:3.12-slim", "ruby:3.3", "debian:12", "python:3.12-alpine", "alpine:3.20", "scratch"],
+)
+def test_each_family_ends_non_root(base: str) -> None:
+    out = run(f'FROM {base}\nWORKDIR /app\nCOPY . .\nCMD ["/app/run"]\n', "non-root").output
+    user = _final_user(out)
+    assert user is not None and not is_root(user)
+    if base.startswith(("python:3.12-alpine", "alpine")):
+        assert "adduser -S" in out
+    elif base != "scratch":
+        assert "useradd --system --uid 10001" in out
+
+
+def test_later_user_root_is_overridden_after_it() -> None:
+    out = run('FROM debian:12\nUSER root\nCOPY a /a\nCMD ["/a"]\n', "non-root").output
+    assert out.index("USER root") < out.index("USER 10001:10001")
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("FROM node:20\nCMD node s.js --port=80\n", "port 80"),
+        ("FROM node:20\nENV PORT=443\nCMD node s.js\n", "port 443"),
+        ('FROM node:20\nCMD ["node", "s.js", "--bind", "0.0.0.0:8"]\n', "port 8"),
+        ("FROM debian:12\nCMD su-exec app run\n", "su-exec"),
+        ('FROM debian:12\nCMD ["gosu", "app", "run"]\n', "gosu"),
+        ('FROM postgres:16\nCMD ["postgres"]\n', "gosu"),
+        ('FROM fedora:40\nCMD ["run"]\n', "does not know how to add a user"),
+        ("FROM gcr.io/distroless/static@sha256:" + "a" * 64 + '\nCMD ["/a"]\n', "variant"),
+        ('FROM debian:12\nUSER $APP_USER\nCMD ["run"]\n', "unknown"),
+    ],
+)
+def test_declines_with_a_reason(text: str, reason: str) -> None:
+    result = run(text, "non-root")
+    assert not result.changed and reason in messages(result)
+
+
+def test_unsafe_and_declares_the_user_change() -> None:
+    result = run('FROM node:20\nCOPY . /app\nCMD ["node", "/app/s.js"]\n', "non-root", unsafe=False)
+    assert not result.changed
+    assert result.suggestions[0].changes_config == frozenset({"user"})
+
+
+@pytest.mark.docker
+def test_single_stage_node_api_with_all_unsafe_fixes_runs_as_node_and_answers(
+    tmp_path: Path,
+) -> None:
+    """The issue's requirement: `msdfix --write --unsafe-fixes` on a single-stage Node API."""
+    sd.require_images("node:18", "node:18-slim")
+    app = copy_app("node-api", tmp_path)
+    cli = [sys.executable, "-m", "msdfix", "--write", "--unsafe-fixes", str(app / "Dockerfile")]
+    subprocess.run(cli, check=True, capture_output=True, text=True)
+    text = (app / "Dockerfile").read_text()
+    user = _final_user(text)
+    assert user == "1000:1000", text
+    image = tag("non-root-node")
+    try:
+        built = sd.build(app, tag=image)
+        assert built.ok, built.tail()
+        assert sd.image_config(image)["User"] == "1000:1000"
+        body, uid = serve_and_get(image, 3000)
+        assert json.loads(body) == {"service": "node-api", "ok": True}
+        assert uid == "1000"
+    finally:
+        sd.remove_image(image)
+
+
+@pytest.mark.docker
+def test_debian_app_writes_its_data_as_uid_10001(tmp_path: Path) -> None:
+    sd.require_images("python:3.12-slim")
+    app = copy_app("python-notes", tmp_path)
+    out = run((app / "Dockerfile").read_text(), "non-root", context=app).output
+    assert "USER 10001:10001" in out
+    (app / "Dockerfile").write_text(out)
+    image = tag("non-root-python")
+    try:
+        built = sd.build(app, tag=image)
+        assert built.ok, built.tail()
+        body, uid = serve_and_get(image, 8080)
+        data = json.loads(body)
+        assert data["uid"] == 10001 and data["visits"] == 1  # it wrote data/visits.txt
+        assert uid == "10001"
+    finally:
+        sd.remove_image(image)
+
+
+def test_distroless_reached_through_a_stage_gets_a_numeric_user() -> None:
+    text = (
+        'FROM gcr.io/distroless/static-debian12 AS base\nFROM base\nCOPY x /x\nENTRYPOINT ["/x"]\n'
+    )
+    out = run(text, "non-root").output
+    assert "USER 65532:65532" in out and ":nonroot" not in out
+
+
+def test_volume_paths_are_quoted_in_the_shell_command() -> None:
+    text = 'FROM debian:12\nVOLUME ["/srv/my data"]\nCMD ["/app"]\n'
+    assert "mkdir -p '/srv/my data'" in run(text, "non-root").output
+
+
+def test_unresolved_workdir_variable_is_declined() -> None:
+    result = run('FROM debian:12\nARG HOME_DIR\nWORKDIR $HOME_DIR\nCMD ["/app"]\n', "non-root")
+    assert not result.changed and "variable" in messages(result)
+
+
+def test_quoted_workdir_and_a_volume_on_it_are_chowned_once() -> None:
+    text = 'FROM debian:12\nENV H=/opt/x\nWORKDIR "${H}"\nVOLUME /opt/x /data/\nCMD ["/app"]\n'
+    out = run(text, "non-root").output
+    assert "mkdir -p /opt/x /data && chown 10001:10001 /opt/x /data\n" in out
