@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from msdfix.syntax import ParseError, parse
+from msdfix.syntax.validate import validate
 from msdfix.syntax.values import instruction_values
 
 EDGE_CASES = {
@@ -137,9 +140,106 @@ def test_invalid_corpus_files_are_rejected() -> None:
         pytest.skip("../shared/corpus is absent")
     for path in sorted(folder.iterdir()):
         with pytest.raises(ParseError):
-            df = parse(path.read_text(encoding="utf-8"))
-            for ins in df.instructions:
-                instruction_values(ins)
+            validate(parse(path.read_text(encoding="utf-8")))
+
+
+# What `docker build` refuses before building (checked by hand against Docker 20.10's BuildKit,
+# with the messages of moby/buildkit frontend/dockerfile/instructions/parse.go).
+REFUSED = [
+    ('FROM alpine:3.19\nWORKDIR\nCMD ["sh"]\n', 2, "WORKDIR requires exactly one argument"),
+    ("FROM alpine\nUSER\n", 2, "USER requires exactly one argument"),
+    ("FROM alpine\nSTOPSIGNAL \\\n\n", 2, "STOPSIGNAL requires exactly one argument"),
+    ("FROM alpine\nMAINTAINER\n", 2, "MAINTAINER requires exactly one argument"),
+    ("FROM alpine\nENV\n", 2, "ENV requires at least one argument"),
+    ("FROM alpine\nLABEL\n", 2, "LABEL requires at least one argument"),
+    ("FROM alpine\nEXPOSE\n", 2, "EXPOSE requires at least one argument"),
+    ("FROM alpine\nVOLUME\n", 2, "VOLUME requires at least one argument"),
+    ('FROM alpine\nVOLUME [""]\n', 2, "VOLUME specified can not be an empty string"),
+    ("FROM alpine\nARG\n", 2, "ARG requires at least one argument"),
+    ("FROM alpine\nARG =1\n", 2, "ARG names can not be blank"),
+    ("FROM alpine\nENV =x\n", 2, "ENV names can not be blank"),
+    ("FROM alpine\nONBUILD\n", 2, "ONBUILD requires at least one argument"),
+    ("FROM alpine\nONBUILD ONBUILD RUN x\n", 2, "ONBUILD isn't allowed as an ONBUILD trigger"),
+    ("FROM alpine\nONBUILD FROM x\n", 2, "FROM isn't allowed as an ONBUILD trigger"),
+    ("FROM alpine\nHEALTHCHECK\n", 2, "HEALTHCHECK requires at least one argument"),
+    ("FROM alpine\nHEALTHCHECK CMD\n", 2, "Missing command after HEALTHCHECK CMD"),
+    ("FROM alpine\nHEALTHCHECK NONE x\n", 2, "HEALTHCHECK NONE takes no arguments"),
+    ("FROM alpine\nHEALTHCHECK TCP 80\n", 2, "unknown type"),
+    ("FROM alpine\nCOPY a\n", 2, "COPY requires at least two arguments"),
+    ('FROM alpine\nADD ["a"]\n', 2, "ADD requires at least two arguments"),
+    ("FROM alpine\nSHELL sh -c\n", 2, "SHELL requires the arguments to be in JSON form"),
+    ("FROM alpine\nSHELL []\n", 2, "SHELL requires the arguments to be in JSON form"),
+    ("FROM\n", 1, "FROM requires either one or three arguments"),
+    ("FROM --platform=linux/amd64\n", 1, "FROM requires either one or three arguments"),
+    ("FROM alpine AS\n", 1, "FROM requires either one or three arguments"),
+    ("FROM alpine AS 1x\n", 1, "invalid name for build stage"),
+    ("RUN echo hi\n", 1, "no build stage in current context"),
+    ("ARG A=1\nMAINTAINER me\nFROM alpine\n", 2, "no build stage in current context"),
+    ("ARG A=1\n# only an ARG\n", 1, "contains no stages to build"),
+    ('CMD [ "echo", [ "nested json" ] ]\n', 1, "arrays must be comprised of strings only"),
+]
+
+
+@pytest.mark.parametrize("text, line, message", REFUSED)
+def test_buildkit_refuses_these_before_building(text: str, line: int, message: str) -> None:
+    df = parse(text)  # BuildKit's parser accepts them all ...
+    with pytest.raises(ParseError, match=re.escape(message)) as exc:
+        validate(df)  # ... its instruction parser does not
+    assert exc.value.line == line
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ARG V=1\nFROM alpine:$V AS Build\nRUN\nCMD\nENTRYPOINT\n",
+        'FROM alpine\nONBUILD RUN make\nHEALTHCHECK NONE\nSHELL ["/bin/bash", "-c"]\n',
+        'FROM alpine\nHEALTHCHECK --interval=5s CMD ["true"]\nCOPY <<EOF /a\nx\nEOF\n',
+        "FROM alpine\nARG A\nENV A B\nLABEL a=\nEXPOSE 80/tcp\nVOLUME /data\n",
+    ],
+)
+def test_what_buildkit_accepts_is_accepted(text: str) -> None:
+    validate(parse(text))
+
+
+def _oracle_refuses(nodes) -> bool:  # type: ignore[no-untyped-def]
+    """BuildKit's argument and stage rules, read from its own parser's output."""
+    cmds = [n.cmd.lower() for n in nodes]
+    if "from" not in cmds or any(c not in ("arg", "from") for c in cmds[: cmds.index("from")]):
+        return True
+    for node in nodes:
+        cmd, values = node.cmd.lower(), node.value
+        if cmd in ("maintainer", "workdir", "user", "stopsignal") and len(values) != 1:
+            return True
+        if cmd in ("env", "label", "expose", "volume", "arg", "healthcheck") and not values:
+            return True
+        if cmd == "onbuild" and node.sub_cmd is None:
+            return True
+        if cmd in ("copy", "add") and len(values) < 2:
+            return True
+        if cmd == "healthcheck" and values[0].upper() == "CMD" and not values[1:]:
+            return True
+    return False
+
+
+def test_corpus_verdicts_match_buildkit(corpus) -> None:
+    """Every corpus file: refused by msdfix exactly when BuildKit's rules refuse it.
+
+    The only corpus files refused are BuildKit's parser test files without FROM and a real
+    Dockerfile with MAINTAINER above FROM, which `docker build` refuses too.
+    """
+    dockerfile = pytest.importorskip("dockerfile")
+    refused = []
+    for path in corpus:
+        text = path.read_text(encoding="utf-8")
+        try:
+            validate(parse(text))
+            ours = False
+        except ParseError:
+            ours = True
+        assert ours == _oracle_refuses(dockerfile.parse_string(text)), path
+        if ours:
+            refused.append(path)
+    assert len(refused) < 10
 
 
 _line = st.one_of(

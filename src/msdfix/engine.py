@@ -12,6 +12,7 @@ from msdfix.fixes import Applicability, Edit, Fix, apply_edits, overlaps
 from msdfix.model import BuildContext
 from msdfix.model.config import final_config
 from msdfix.syntax import Dockerfile, Instruction, ParseError, parse
+from msdfix.syntax.validate import validate
 from msdfix.transforms import Transform, all_transforms
 
 MAX_PASSES = 5
@@ -215,6 +216,7 @@ def rewrite(
     settings = settings or Settings()
     context = context or BuildContext(None)
     before = _parse_cached(text)
+    validate(before)
     result = _run(text, context, path, settings)
     if not result.changed:
         return result
@@ -225,6 +227,7 @@ def rewrite(
 def _verify(before: Dockerfile, result: Result, context: BuildContext, settings: Settings) -> None:
     try:
         after = _parse_cached(result.output)
+        validate(after)
     except ParseError as exc:
         raise InternalError(f"rewrite does not parse: line {exc.line}: {exc.message}") from exc
     # Stability needs no second run: _run only returns after a full pass of every enabled
