@@ -16,6 +16,7 @@ from msdfix.engine import InternalError, Settings, rewrite
 from msdfix.model import BuildContext
 from msdfix.model.config import final_config
 from msdfix.model.stages import build_model
+from msdfix.render.report import FileReport, file_json
 from msdfix.syntax import ParseError, parse
 from msdfix.transforms import all_transforms
 
@@ -28,6 +29,23 @@ BULK = CORPUS.parent / "bulk" / "dinosaur-dev.tar.xz"
 def _entry_cmd(text: str):  # type: ignore[no-untyped-def]
     config = final_config(build_model(parse(text)))
     return config.get("entrypoint"), config.get("cmd")
+
+
+def apply_json_edits(text: str, entry: dict) -> str:  # type: ignore[type-arg]
+    """What a client of ``--output-format json`` gets by applying every applied fix's edits."""
+    edits = sorted(
+        (e["start"], e["end"], e["content"])
+        for f in entry["fixes"]
+        if f["applied"]
+        for e in f["edits"]
+    )
+    out, pos = [], 0
+    for start, end, content in edits:
+        if start < pos or end < start or end > len(text):
+            raise ValueError(f"edit {start}..{end} overlaps or leaves the input")
+        out += [text[pos:start], content]
+        pos = end
+    return "".join(out) + text[pos:]
 
 
 def _check_all(paths: list[Path], unsafe: bool) -> collections.Counter[str]:
@@ -53,6 +71,8 @@ def _check_all(paths: list[Path], unsafe: bool) -> collections.Counter[str]:
             dockerfile.parse_string(result.output)
         except dockerfile.GoParseError as exc:
             problems.append(f"{path}: BuildKit rejects the output: {exc}")
+        if apply_json_edits(text, file_json(FileReport(str(path), result))) != result.output:
+            problems.append(f"{path}: the JSON edits do not reproduce the output")
         declared = set().union(*(f.changes_config for f in result.applied))
         if not declared & {"cmd", "entrypoint"} and _entry_cmd(result.output) != _entry_cmd(text):
             problems.append(f"{path}: final ENTRYPOINT/CMD changed")

@@ -241,3 +241,55 @@ def test_lines_named_in_messages_are_lines_of_the_original() -> None:
     result = rewrite(text, None, BuildContext(None), Settings(frozenset({"cache-mount"})))
     messages = [f.message for f in result.suggestions]
     assert any("may hold files from line 3 " in m for m in messages), messages
+
+
+@st.composite
+def _passes(draw):  # type: ignore[no-untyped-def]
+    """An original text and batches of non-overlapping edits, each against the text before."""
+    text = draw(st.text(alphabet="ab\n", max_size=30))
+    current, batches = text, []
+    for _ in range(draw(st.integers(1, 4))):
+        cuts = sorted(draw(st.lists(st.integers(0, len(current)), max_size=6)))
+        edits, pos = [], -1
+        for start, end in zip(cuts[::2], cuts[1::2], strict=False):
+            if start <= pos:
+                continue  # keep edits apart (the engine never applies touching insertions)
+            edits.append(Edit(start, end, draw(st.text(alphabet="XY\n", max_size=4))))
+            pos = end
+        batches.append(edits)
+        current = apply_edits(current, edits)
+    return text, batches, current
+
+
+@settings(max_examples=300, deadline=None)
+@given(_passes())
+def test_ledger_composes_every_pass_into_edits_of_the_original(case) -> None:  # type: ignore[no-untyped-def]
+    from msdfix.ledger import Ledger
+
+    text, batches, final = case
+    ledger = Ledger(text)
+    owners = []
+    for number, batch in enumerate(batches):
+        owner = Fix(f"t{number}", Applicability.SAFE, "m", 1, 1, batch)
+        owners.append(owner)
+        ledger.record([(e, owner) for e in batch])
+    assert ledger.current == final and ledger.check()
+    edits = [e for owner in owners for e in ledger.edits_of(owner)]
+    assert apply_edits(text, edits) == final
+    spans = sorted((e.start, e.end) for e in edits)
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))  # no overlap
+    assert all(0 <= s <= e <= len(text) for s, e in spans)
+
+
+def test_pragma_takes_a_reason_and_warns_about_unknown_ids() -> None:
+    text = (
+        "FROM python:3.12\n"
+        "# msdfix: ignore[cache-mount] vendored from upstream\n"
+        "RUN pip install a\n"
+        "# msdfix: ignore [cache-mount, nope]\n"
+        "RUN pip install b\n"
+        "RUN <<EOF\n# msdfix: ignore[in-a-heredoc]\nEOF\n"
+    )
+    result = rewrite(text, settings=_only("cache-mount"))
+    assert not result.changed
+    assert result.warnings == [(4, "unknown transform id 'nope' in pragma")]

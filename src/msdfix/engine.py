@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from msdfix.document import Document
-from msdfix.fixes import Applicability, Edit, Fix, apply_edits, overlaps
+from msdfix.fixes import Applicability, Edit, Fix, overlaps
+from msdfix.ledger import Ledger
 from msdfix.model import BuildContext
 from msdfix.model.config import final_config
 from msdfix.syntax import Dockerfile, Instruction, ParseError, parse
@@ -16,7 +17,8 @@ from msdfix.syntax.validate import validate
 from msdfix.transforms import Transform, all_transforms
 
 MAX_PASSES = 5
-PRAGMA_RE = re.compile(r"#\s*msdfix:\s*ignore(?:\[([^\]]*)\])?\s*$", re.IGNORECASE)
+# ``# msdfix: ignore`` or ``# msdfix: ignore[id,...]``, optionally followed by a reason.
+PRAGMA_RE = re.compile(r"#\s*msdfix:\s*ignore(?![\w-])\s*(?:\[([^\]]*)\])?", re.IGNORECASE)
 LINE_REF = re.compile(r"\b(line) (\d+)\b")  # "line N" in a message, N in the text it saw
 FILE_PRAGMA_RE = re.compile(r"^\s*#\s*msdfix:\s*ignore-file\b", re.IGNORECASE | re.MULTILINE)
 
@@ -62,6 +64,7 @@ class Result:
     output: str
     applied: list[Fix] = field(default_factory=list)
     suggestions: list[Fix] = field(default_factory=list)
+    warnings: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
 
     @property
     def changed(self) -> bool:
@@ -111,11 +114,11 @@ def _wanted(fix: Fix, settings: Settings) -> bool:
 
 
 def _run(text: str, context: BuildContext, path: str | None, settings: Settings) -> Result:
-    result = Result(text, text)
+    result = Result(text, text, warnings=_pragma_warnings(_parse_cached(text)))
     if FILE_PRAGMA_RE.search(text):
         return result
     transforms = [t() for t in settings.enabled()]
-    batches: list[list[Edit]] = []  # edits applied so far, to report lines of the original
+    ledger = Ledger(text)  # edits applied so far, as edits of the original
     quiet_on: dict[str, str] = {}  # transform id -> a text it changed nothing in
     suggestions_of: dict[str, list[Fix]] = {}  # latest explanations and suggestions per transform
     declined: list[Fix] = []  # unsafe/display-only fixes not applied, from every pass
@@ -126,24 +129,25 @@ def _run(text: str, context: BuildContext, path: str | None, settings: Settings)
                 continue  # deterministic: same text, same (empty) answer
             doc = Document(_reparse(result), context, path)
             taken: list[tuple[int, int]] = []
-            edits = []
+            edits: list[tuple[Edit, Fix]] = []
             suggestions: list[Fix] = []
             for fix in transform.check(doc):
                 if _suppressed(doc.dockerfile, fix):
                     continue
-                _locate_in_original(fix, doc.dockerfile, batches, text)
+                _locate_in_original(fix, doc.dockerfile, ledger)
                 if not fix.edits or not _wanted(fix, settings) or overlaps(fix, taken):
+                    fix.original_edits = _in_original(fix.edits, ledger)
                     suggestions.append(fix)
                     if fix.edits and not _wanted(fix, settings):
                         declined.append(fix)
                     continue
                 taken += [(e.start, e.end) for e in fix.edits]
-                edits += fix.edits
+                edits += [(e, fix) for e in fix.edits]
                 result.applied.append(fix)
             suggestions_of[transform.id] = suggestions
             if edits:
-                result.output = apply_edits(result.output, edits)
-                batches.append(sorted(edits, key=lambda e: (e.start, e.end)))
+                ledger.record(edits)
+                result.output = ledger.current
                 changed = True
             else:
                 quiet_on[transform.id] = result.output
@@ -163,47 +167,88 @@ def _run(text: str, context: BuildContext, path: str | None, settings: Settings)
                 if (fix.transform, fix.message) not in seen:
                     seen.add((fix.transform, fix.message))
                     result.suggestions.append(fix)
+            _settle(result, ledger)
             return result
     raise InternalError(f"no fixed point after {MAX_PASSES} passes")
 
 
-def _map_back(offset: int, batches: list[list[Edit]]) -> int:
-    """An offset in the current text, as an offset in the original text."""
-    for batch in reversed(batches):
-        shift = 0
-        for edit in batch:
-            new_start = edit.start + shift
-            if offset < new_start:
-                break
-            if offset < new_start + len(edit.content):
-                offset = edit.start + shift
-                break
-            shift += len(edit.content) - (edit.end - edit.start)
-        offset -= shift
-    return offset
+def line_count(text: str) -> int:
+    """Lines of ``text`` as BuildKit and editors count them (``\n``-separated, at least 1)."""
+    return max(1, text.count("\n") + (0 if text.endswith("\n") else 1))
 
 
-def _original_line(line: int, current: Dockerfile, batches: list[list[Edit]], original: str) -> int:
+def _original_line(line: int, current: Dockerfile, ledger: Ledger) -> int:
     """Line ``line`` of the current text, as a line number of the original text."""
     start = 0
     for _ in range(line - 1):  # offset of the line, without splitting the text
         start = current.text.find("\n", start) + 1
-    return original.count("\n", 0, _map_back(start, batches)) + 1
+    return ledger.original.count("\n", 0, ledger.to_original(start)) + 1
 
 
-def _locate_in_original(
-    fix: Fix, current: Dockerfile, batches: list[list[Edit]], original: str
-) -> None:
+def _locate_in_original(fix: Fix, current: Dockerfile, ledger: Ledger) -> None:
     """Make ``fix.line``/``end_line`` and the lines its message names refer to the original
     text, as users read it."""
-    if not batches:
+    if not ledger.changes:
         return
-    line = _original_line(fix.line, current, batches, original)
+    line = _original_line(fix.line, current, ledger)
     fix.end_line, fix.line = line + fix.end_line - fix.line, line
     fix.message = LINE_REF.sub(
-        lambda m: f"{m.group(1)} {_original_line(int(m.group(2)), current, batches, original)}",
+        lambda m: f"{m.group(1)} {_original_line(int(m.group(2)), current, ledger)}",
         fix.message,
     )
+
+
+def _in_original(edits: list[Edit], ledger: Ledger) -> list[Edit] | None:
+    """Edits of the current text as edits of the original, or None when they touch changes."""
+    if not all(ledger.untouched(e.start, e.end) for e in edits):
+        return None
+    return [Edit(ledger.to_original(e.start), ledger.to_original(e.end), e.content) for e in edits]
+
+
+def _settle(result: Result, ledger: Ledger) -> None:
+    """Final bookkeeping: each applied fix's edits of the original; lines within the file."""
+    if not ledger.check():
+        raise InternalError("composed edits do not reproduce the rewrite")
+    original = result.original
+    for fix in result.applied:
+        fix.original_edits = ledger.edits_of(fix)
+    last = line_count(original)
+    applied = {id(f) for f in result.applied}
+    for fix in result.applied + result.suggestions:
+        spans = list(ledger.spans.get(id(fix), [])) if id(fix) in applied else []
+        spans += [(e.start, e.end) for e in fix.original_edits or []]
+        lines = [fix.line, fix.end_line]
+        for start, end in spans:  # the lines the fix edits, as well as its instruction's
+            lines += [
+                original.count("\n", 0, start) + 1,
+                original.count("\n", 0, max(start, end - 1)) + 1,
+            ]
+        fix.line = max(1, min(min(lines), last))
+        fix.end_line = max(fix.line, min(max(lines), last))
+
+
+def _pragma_warnings(dockerfile: Dockerfile) -> list[tuple[int, str]]:
+    """Pragmas that name a transform no transform has (a typo silently ignores nothing)."""
+    known = {t.id for t in all_transforms()}
+    heredoc_lines = {
+        line
+        for ins in dockerfile.instructions
+        for doc in ins.heredocs
+        for line in range(
+            dockerfile.text.count("\n", 0, doc.body_start) + 1,
+            dockerfile.text.count("\n", 0, doc.body_end) + 1,
+        )
+    }
+    warnings = []
+    for number, line in enumerate(dockerfile.text.split("\n"), 1):
+        stripped = line.lstrip(" \t\ufeff")
+        match = PRAGMA_RE.match(stripped) if stripped.startswith("#") else None
+        if match is None or match.group(1) is None or number in heredoc_lines:
+            continue
+        for name in (i.strip() for i in match.group(1).split(",")):
+            if name not in known:
+                warnings.append((number, f"unknown transform id '{name}' in pragma"))
+    return warnings
 
 
 def rewrite(

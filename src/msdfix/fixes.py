@@ -36,6 +36,9 @@ class Fix:
     # Final-image settings this fix changes on purpose (e.g. {"cmd", "expose"}); the engine
     # refuses any other change of the final stage's observable configuration.
     changes_config: frozenset[str] = frozenset()
+    # Set by the engine: the edits as offsets into the file's ORIGINAL text (None when a fix
+    # not applied touches text that other fixes rewrote, so it has no such form).
+    original_edits: list[Edit] | None = None
 
     @property
     def span(self) -> tuple[int, int]:

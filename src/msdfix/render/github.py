@@ -2,21 +2,15 @@
 
 ``::warning file=F,line=L,endLine=E,title=T::message`` for applied fixes and unsafe
 suggestions, ``::notice`` for things deliberately left unchanged, ``::error`` for files that
-could not be processed. Lines are recomputed from the original and rewritten text (see
-:mod:`msdfix.render.sarif`), so annotations land on the lines a pull request shows.
+could not be processed. Lines are those of the ORIGINAL file (the same as in the summary),
+so annotations land on the lines a pull request shows.
 """
 
 from __future__ import annotations
 
 from msdfix.fixes import Applicability, Fix
+from msdfix.render.regions import rewritten_lines
 from msdfix.render.report import FileReport
-from msdfix.render.sarif import (
-    assign_blocks,
-    changed_blocks,
-    distance,
-    fix_region,
-    suggestion_region,
-)
 
 MAX_SNIPPET_LINES = 20
 
@@ -51,12 +45,13 @@ def _snippet(text: str) -> str:
     return "\n".join(shown) + (f"\n... ({more} more lines)" if more > 0 else "")
 
 
-def _suggestion(path: str, fix: Fix, region: tuple[int, int]) -> str:
+def _suggestion(path: str, fix: Fix) -> str:
+    region = (fix.line, fix.end_line)
     if not fix.edits:
         return command("notice", path, *region, f"msdfix {fix.transform}",
                        f"left unchanged: {fix.message}")  # fmt: skip
     unsafe = fix.applicability is Applicability.UNSAFE
-    hint = "use --unsafe-fixes to apply" if unsafe else "shown only"
+    hint = "use --unsafe-fixes to apply" if unsafe else "display-only: shown, never applied"
     kind = "warning" if unsafe else "notice"
     title = f"msdfix {fix.transform} ({fix.applicability.value}, not applied)"
     return command(kind, path, *region, title, f"{fix.message} ({hint})")
@@ -70,22 +65,17 @@ def file_annotations(report: FileReport) -> list[str]:
     if report.result is None:
         return []
     result = report.result
-    lines = len(result.original.splitlines())
-    blocks = changed_blocks(result.original, result.output)
-    owned = assign_blocks(result.applied, blocks)
     out = []
-    for i, fix in enumerate(result.applied):
+    for fix in result.applied:
         message = fix.message
-        inserted = "".join(b.inserted for b in owned[i])
-        if inserted:
-            message += "\n\nmsdfix rewrites these lines to:\n" + _snippet(inserted)
-        elif owned[i]:
+        new = rewritten_lines(result, fix.line, fix.end_line)
+        if new:
+            message += "\n\nmsdfix rewrites these lines to:\n" + _snippet(new)
+        else:
             message += "\n\nmsdfix removes these lines."
-        touching = [b for b in blocks if distance(fix, b) == 0] or owned[i]
-        out.append(command("warning", report.path, *fix_region(fix, touching, lines),
+        out.append(command("warning", report.path, fix.line, fix.end_line,
                            f"msdfix {fix.transform}", message))  # fmt: skip
-    for fix in result.suggestions:
-        out.append(_suggestion(report.path, fix, suggestion_region(result, fix)))
+    out += [_suggestion(report.path, fix) for fix in result.suggestions]
     return out
 
 

@@ -1,111 +1,23 @@
-"""SARIF 2.1.0: one result per fix, with ``fixes`` computed against the ORIGINAL file.
+"""SARIF 2.1.0: one result per fix, with ``fixes`` as replacements in the ORIGINAL file.
 
-Engine fixes are text edits against whatever text a transform saw (later passes see earlier
-rewrites), so the replacements in ``fixes`` are recomputed here from the original and the
-rewritten text: line blocks from difflib, each given to the applied fix nearest to it. Applying
-the replacements of every result of a file to the original gives exactly the rewritten file.
+The replacements are the engine's edits of the original (:mod:`msdfix.ledger`), the same as
+the JSON ``edits``: applying those of every applied fix of a file gives the rewritten file.
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 import sys
-from dataclasses import dataclass
 from pathlib import PurePath, PureWindowsPath
 from typing import Any
 from urllib.parse import quote
 
 from msdfix import __version__
-from msdfix.engine import Result
 from msdfix.fixes import Applicability, Fix
 from msdfix.render.report import FileReport
 from msdfix.transforms import all_transforms
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-
-
-@dataclass(frozen=True)
-class Block:
-    """Original lines ``[old_start, old_end)`` (0-based) became ``[new_start, new_end)``."""
-
-    old_start: int
-    old_end: int
-    new_start: int
-    new_end: int
-    char_offset: int
-    char_length: int
-    inserted: str
-
-
-def changed_blocks(original: str, output: str) -> list[Block]:
-    """Changed line blocks between two texts, with character offsets into ``original``."""
-    old, new = original.splitlines(keepends=True), output.splitlines(keepends=True)
-    starts = [0]
-    for line in old:
-        starts.append(starts[-1] + len(line))
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    blocks = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag != "equal":
-            inserted = "".join(new[j1:j2])
-            blocks.append(Block(i1, i2, j1, j2, starts[i1], starts[i2] - starts[i1], inserted))
-    return blocks
-
-
-def old_line(original: str, output: str, new_line: int) -> int:
-    """The 1-based line of ``original`` that line ``new_line`` of ``output`` comes from."""
-    old, new = original.splitlines(keepends=True), output.splitlines(keepends=True)
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    index = new_line - 1
-    for _tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if j1 <= index < j2:
-            return min(i1 + (index - j1), max(i2 - 1, i1)) + 1
-    return max(1, min(new_line, len(old)))
-
-
-def distance(fix: Fix, block: Block) -> int:
-    """0 when the fix's lines touch the block's original lines, else the gap in lines."""
-    lo, hi = block.old_start + 1, max(block.old_end, block.old_start + 1)
-    if fix.end_line < lo:
-        return lo - fix.end_line
-    if fix.line > hi:
-        return fix.line - hi
-    return 0
-
-
-def assign_blocks(applied: list[Fix], blocks: list[Block]) -> dict[int, list[Block]]:
-    """Give every changed block to the nearest applied fix (index into ``applied``)."""
-    owned: dict[int, list[Block]] = {i: [] for i in range(len(applied))}
-    candidates = [i for i, f in enumerate(applied) if f.edits] or list(range(len(applied)))
-    if not candidates:
-        return owned
-    for block in blocks:
-        best = min(candidates, key=lambda i: (distance(applied[i], block), i))
-        owned[best].append(block)
-    return owned
-
-
-def fix_region(fix: Fix, blocks: list[Block], line_count: int) -> tuple[int, int]:
-    """1-based (start, end) lines of the original that a fix changed (its blocks when known)."""
-    if blocks:
-        start = min(b.old_start for b in blocks) + 1
-        end = max(max(b.old_end, b.old_start + 1) for b in blocks)
-    else:
-        start, end = fix.line, fix.end_line
-    top = max(line_count, 1)
-    start = max(1, min(start, top))
-    return start, max(start, min(end, top))
-
-
-def suggestion_region(result: Result, fix: Fix) -> tuple[int, int]:
-    """Original lines of a suggestion (its lines refer to the final text of the rewrite)."""
-    lines = len(result.original.splitlines())
-    if not result.changed:
-        return fix_region(fix, [], lines)
-    start = old_line(result.original, result.output, fix.line)
-    end = max(start, old_line(result.original, result.output, fix.end_line))
-    return start, min(end, max(lines, 1))
 
 
 def artifact_uri(path: str) -> str:
@@ -172,26 +84,34 @@ def _replacement(offset: int, length: int, inserted: str) -> dict[str, Any]:
 
 
 def _result(
-    fix: Fix, rule_index: dict[str, int], uri: str, region: tuple[int, int], applied: bool
+    fix: Fix, rule_index: dict[str, int], uri: str, applied: bool, written: bool
 ) -> dict[str, Any]:
-    if applied:
+    level = "warning"
+    if applied and written:
         text = f"{fix.message} (fixed by msdfix)"
-        level = "warning"
+    elif applied:
+        how = "msdfix --write" + (
+            " --unsafe-fixes" if fix.applicability is Applicability.UNSAFE else ""
+        )
+        text = f"{fix.message} (msdfix can fix this: run {how})"
     elif not fix.edits:
-        text = f"left unchanged: {fix.message}"
-        level = "note"
+        text, level = f"left unchanged: {fix.message}", "note"
+    elif fix.applicability is Applicability.UNSAFE:
+        text = f"{fix.message} (unsafe fix, not applied; use --unsafe-fixes to apply it)"
     else:
-        text = f"{fix.message} ({fix.applicability.value} fix, not applied; use --unsafe-fixes)"
-        level = "warning" if fix.applicability is Applicability.UNSAFE else "note"
+        text, level = f"{fix.message} (display-only fix: shown, never applied)", "note"
     result: dict[str, Any] = {
         "ruleId": fix.transform,
         "level": level,
         "message": {"text": text},
-        "locations": [_location(uri, *region)],
+        "locations": [_location(uri, fix.line, fix.end_line)],
         "properties": {"applicability": fix.applicability.value, "applied": applied},
     }
     if fix.transform in rule_index:
         result["ruleIndex"] = rule_index[fix.transform]
+    if fix.original_edits:
+        reps = [_replacement(e.start, e.end - e.start, e.content) for e in fix.original_edits]
+        result["fixes"] = _fix(fix, uri, reps)
     return result
 
 
@@ -205,26 +125,10 @@ def file_results(report: FileReport, rule_index: dict[str, int]) -> list[dict[st
     """SARIF results for one file (applied fixes, then suggestions)."""
     if report.result is None:
         return []
-    result = report.result
     uri = artifact_uri(report.path)
-    lines = len(result.original.splitlines())
-    blocks = changed_blocks(result.original, result.output)
-    owned = assign_blocks(result.applied, blocks)
-    out = []
-    for i, fix in enumerate(result.applied):
-        item = _result(fix, rule_index, uri, fix_region(fix, owned[i], lines), True)
-        if owned[i]:
-            reps = [_replacement(b.char_offset, b.char_length, b.inserted) for b in owned[i]]
-            item["fixes"] = _fix(fix, uri, reps)
-        out.append(item)
-    for fix in result.suggestions:
-        item = _result(fix, rule_index, uri, suggestion_region(result, fix), False)
-        if fix.edits and not result.changed:
-            # Unchanged file: the suggestion's edits are offsets into the original itself.
-            edits = sorted(fix.edits, key=lambda e: e.start)
-            item["fixes"] = _fix(fix, uri, [_replacement(e.start, e.end - e.start, e.content)
-                                            for e in edits])  # fmt: skip
-        out.append(item)
+    result = report.result
+    out = [_result(f, rule_index, uri, True, report.written) for f in result.applied]
+    out += [_result(f, rule_index, uri, False, False) for f in result.suggestions]
     return out
 
 
