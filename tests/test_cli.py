@@ -153,10 +153,10 @@ def test_unreadable_file_reports_permission_denied(tmp_path: Path, monkeypatch) 
     path = tmp_path / "Dockerfile"
     path.write_text(PIP_DOCKERFILE)
 
-    def deny(self, *args, **kwargs):
+    def deny(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(Path, "read_bytes", deny)
+    monkeypatch.setattr(files.os, "open", deny)
     with pytest.raises(files.InputError, match="permission denied"):
         files.read(path)
 
@@ -271,7 +271,10 @@ def test_closing_line_counts_files(tmp_path: Path) -> None:
     (tmp_path / "a" / "Dockerfile").write_text(PIP_DOCKERFILE)
     (tmp_path / "b.Dockerfile").write_text(CLEAN_DOCKERFILE)
     err = msdfix(str(tmp_path), str(tmp_path / "missing")).stderr.decode().splitlines()
-    assert err[-1] == "1 of 3 files would be rewritten, 1 with errors"
+    assert err[-2:] == [
+        "1 of 3 files would be rewritten, 1 with errors",
+        "hint: run with --write to apply the changes",
+    ]
 
 
 def test_write_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:
@@ -282,3 +285,209 @@ def test_write_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:
     link.symlink_to(real)
     assert msdfix("--write", str(link)).returncode == 0
     assert link.is_symlink() and "--mount=type=cache" in real.read_text()
+
+
+# --- hardening (issue 11) ---
+
+
+def test_argument_less_instruction_is_a_parse_error_not_a_crash() -> None:
+    proc = msdfix("-", stdin=b'FROM alpine:3.19\nWORKDIR\nCMD ["sh"]\n')
+    assert proc.returncode == 2
+    assert proc.stderr.decode().splitlines() == [
+        "-:2: error: WORKDIR requires exactly one argument"
+    ]
+    assert proc.stdout == b""
+
+
+def test_file_without_from_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text("ARG VERSION=1\n# no stage\n")
+    proc = msdfix(str(path))
+    assert proc.returncode == 2
+    assert f"{path}:1: error: dockerfile contains no stages to build" in proc.stderr.decode()
+
+
+def test_uncaught_exception_in_rendering_is_exit_123_and_others_go_on(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    from msdfix import cli
+
+    (tmp_path / "a.Dockerfile").write_text(PIP_DOCKERFILE)
+    (tmp_path / "b.Dockerfile").write_text(PIP_DOCKERFILE.replace("flask", "django"))
+    real = cli.unified_diff
+
+    def flaky(before: str, after: str, path: str) -> str:
+        if path.endswith("a.Dockerfile"):
+            raise KeyError("boom")
+        return real(before, after, path)
+
+    monkeypatch.setattr(cli, "unified_diff", flaky)
+    with pytest.raises(SystemExit) as exc:
+        cli.main([str(tmp_path)])
+    assert exc.value.code == 123
+    out, err = capsys.readouterr()
+    assert "django" in out  # the other file was still processed
+    errors = [line for line in err.splitlines() if ": error: " in line]
+    assert errors == [
+        f"{tmp_path / 'a.Dockerfile'}:1: error: internal error: KeyError: 'boom' "
+        "(this is a bug in msdfix; nothing was written)"
+    ]
+    assert "Traceback" not in err
+
+
+def test_uncaught_exception_outside_files_is_one_line_and_123(
+    project: Path, monkeypatch, capsys
+) -> None:
+    from msdfix import cli
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("renderer\nexploded")
+
+    monkeypatch.setattr(cli, "json_report", broken)
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--output-format", "json", str(project / "Dockerfile")])
+    assert exc.value.code == 123
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1] == (
+        "msdfix: error: internal error: RuntimeError: renderer exploded "
+        "(this is a bug in msdfix; nothing was written)"
+    )
+
+
+def test_lines_never_past_the_end_of_the_file(tmp_path: Path) -> None:
+    """A fix that inserts at the end of the file names the last line, in every output."""
+    path = tmp_path / "Dockerfile"
+    text = "FROM python:3.12\nWORKDIR /app\nRUN pip install flask\n"
+    path.write_text(text)
+    code = (
+        "import sys\n"
+        "from msdfix import cli\n"
+        "from msdfix.transforms import REGISTRY, Transform\n"
+        "class Tail(Transform):\n"
+        "    id, title, order = 'test-tail', 'test', 99\n"
+        "    def check(self, doc):\n"
+        "        ins = doc.dockerfile.instructions[-1]\n"
+        "        if 'echo done' not in doc.text:\n"
+        "            yield doc.fix(self.id, ins, 'append', [__import__('msdfix.fixes').fixes"
+        ".Edit(len(doc.text), len(doc.text), 'RUN echo done\\n')])\n"
+        "REGISTRY['test-tail'] = Tail\n"
+        "cli.main(sys.argv[1:])\n"
+    )
+    common = [sys.executable, "-c", code, "--select", "test-tail"]
+    text_run = subprocess.run([*common, str(path)], capture_output=True, text=True)
+    assert "  line 3: test-tail: append" in text_run.stderr.splitlines()
+    gh = subprocess.run([*common, "--output-format", "github", str(path)], capture_output=True,
+                        text=True)  # fmt: skip
+    assert gh.stdout.startswith(f"::warning file={path},line=3,endLine=3,")
+    data = json.loads(
+        subprocess.run([*common, "--output-format", "json", str(path)], capture_output=True).stdout
+    )
+    (fix,) = data["files"][0]["fixes"]
+    assert (fix["line"], fix["end_line"]) == (3, 3)
+    assert fix["edits"] == [{"start": len(text), "end": len(text), "content": "RUN echo done\n"}]
+
+
+def test_json_edits_are_offsets_into_the_input_and_reproduce_the_output(tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    text = (
+        "FROM node:18\nWORKDIR /app\nCOPY . .\nRUN npm ci && npm cache clean --force\n"
+        "RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n"
+        'CMD ["node", "index.js"]\n'
+    )
+    path.write_text(text)
+    data = json.loads(msdfix("--output-format", "json", "--unsafe-fixes", str(path)).stdout)
+    (entry,) = data["files"]
+    assert data["version"] == 2 and entry["changed"]
+    edits = [e for f in entry["fixes"] if f["applied"] for e in f["edits"]]
+    assert len({f["transform"] for f in entry["fixes"] if f["applied"]}) >= 1
+    edits.sort(key=lambda e: (e["start"], e["end"]))
+    out, pos = [], 0
+    for edit in edits:
+        assert 0 <= pos <= edit["start"] <= edit["end"] <= len(text)  # no overlap, in range
+        out += [text[pos : edit["start"]], edit["content"]]
+        pos = edit["end"]
+    applied = "".join(out) + text[pos:]
+    assert msdfix("--write", "--unsafe-fixes", str(path)).returncode == 0
+    assert applied == path.read_text()
+
+
+def test_sarif_wording_follows_what_happened(tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text(PIP_DOCKERFILE)
+    pinned = tmp_path / "pinned.Dockerfile"
+    pinned.write_text(
+        "FROM node:18@sha256:" + "0" * 64 + '\nCOPY . /app\nCMD ["node", "/app/index.js"]\n'
+    )
+
+    def messages(*args: str) -> list[str]:
+        log = json.loads(msdfix("--output-format", "sarif", *args).stdout)
+        return [r["message"]["text"] for r in log["runs"][0]["results"]]
+
+    dry = messages(str(path), str(pinned))
+    assert dry and not any("fixed by msdfix" in m for m in dry)
+    assert any("msdfix can fix this: run msdfix --write" in m for m in dry)
+    display = [m for m in dry if "could be `node:18-slim`" in m]
+    assert display and all("--unsafe-fixes" not in m and "never applied" in m for m in display)
+    written = messages("--write", str(path))
+    assert written and all(m.endswith("(fixed by msdfix)") for m in written)
+
+
+def test_check_with_diff_shows_the_diff(project: Path) -> None:
+    proc = msdfix("--check", "--diff", "Dockerfile", cwd=project)
+    assert proc.returncode == 1
+    out = proc.stdout.decode()
+    assert out.startswith("--- Dockerfile\n+++ Dockerfile\n") and "+RUN --mount" in out
+    assert "would rewrite" not in out
+    assert (project / "Dockerfile").read_text() == PIP_DOCKERFILE
+
+
+def test_summary_in_line_order_with_hints_and_colour(tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text(
+        "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build -o /app .\nRUN ./configure\n"
+        "RUN pip install --no-cache-dir x\n"
+    )
+    proc = msdfix(str(path))
+    err = proc.stderr.decode().splitlines()
+    numbers = [int(line.split()[1].rstrip(":")) for line in err if line.startswith("  line ")]
+    assert len(numbers) >= 2 and numbers == sorted(numbers)
+    assert err[-2:] == [
+        "hint: run with --write to apply the changes",
+        "hint: 1 unsafe fix was not applied; add --unsafe-fixes to apply them",
+    ]
+    assert "\x1b[" not in proc.stderr.decode()
+    coloured = msdfix("--color", str(path)).stderr.decode()
+    assert "\x1b[" in coloured and "\x1b[32mcache-mount" in coloured  # applied: green
+    assert "\x1b[" not in msdfix(str(path), env={"NO_COLOR": "1"}).stderr.decode()
+    assert "hint: run with --write" not in msdfix("--write", str(path)).stderr.decode()
+
+
+def test_explain_renders_markup_for_a_terminal() -> None:
+    for transform_id in ("cache-mount", "reorder-copy", "split-stages", "slim-base"):
+        out = msdfix("--explain", transform_id).stdout.decode()
+        assert "``" not in out and ":mod:" not in out, transform_id
+        assert out.startswith(f"{transform_id}: ")
+    plain = msdfix("--explain", "cache-mount").stdout.decode()
+    assert "Adds --mount=type=cache,target=<dir> to each RUN" in plain
+    coloured = msdfix("--explain", "cache-mount", "--color").stdout.decode()
+    assert "\x1b[1mWhat it does" in coloured and "``" not in coloured
+
+
+def test_pragma_with_a_reason_and_unknown_ids(tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text(
+        "FROM python:3.12\n"
+        "# msdfix: ignore[cache-mount] vendored, keep as upstream has it\n"
+        "RUN pip install a\n"
+        "# msdfix: ignore[cache-mounts]\n"
+        "RUN pip install b\n"
+    )
+    proc = msdfix(str(path))
+    out, err = proc.stdout.decode(), proc.stderr.decode()
+    assert "+RUN --mount=type=cache,target=/root/.cache/pip pip install b" in out
+    assert "pip install a" not in out.replace(" pip install a\n", "")
+    assert f"{path}:4: warning: unknown transform id 'cache-mounts' in pragma" in err
+    data = json.loads(msdfix("--output-format", "json", str(path)).stdout)
+    assert data["files"][0]["warnings"] == [
+        {"line": 4, "message": "unknown transform id 'cache-mounts' in pragma"}
+    ]

@@ -25,32 +25,46 @@ class FileConfig:
     select: list[str] | None = None
     ignore: list[str] | None = None
     unsafe_fixes: bool | None = None
+    exclude: list[str] | None = None  # gitignore-style, relative to the file's directory
+    extend_exclude: list[str] | None = None
+    force_exclude: bool | None = None
+    respect_gitignore: bool | None = None
+
+    @property
+    def root(self) -> Path:
+        """The project root that ``exclude`` patterns are relative to."""
+        return self.path.parent if self.path is not None else Path.cwd()
 
 
-def _ids(value: Any, key: str, path: Path) -> list[str]:
-    if isinstance(value, str):
+LISTS = {"select": "transform ids", "ignore": "transform ids", "exclude": "patterns",
+         "extend-exclude": "patterns"}  # fmt: skip
+FLAGS = ("unsafe-fixes", "force-exclude", "respect-gitignore")
+
+
+def _strings(value: Any, key: str, path: Path) -> list[str]:
+    if isinstance(value, str) and LISTS[key] == "transform ids":
         value = value.split(",")
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"{path}: '{key}' must be a list of transform ids")
+        raise ConfigError(f"{path}: '{key}' must be a list of {LISTS[key]}")
     return [v.strip() for v in value if v.strip()]
 
 
 def _parse(path: Path, table: dict[str, Any]) -> FileConfig:
-    known = {"select", "ignore", "unsafe-fixes"}
+    known = {*LISTS, *FLAGS}
     unknown = sorted(set(table) - known)
     if unknown:
         raise ConfigError(
             f"{path}: unknown option(s) {', '.join(unknown)}; expected {', '.join(sorted(known))}"
         )
     config = FileConfig(path)
-    if "select" in table:
-        config.select = _ids(table["select"], "select", path)
-    if "ignore" in table:
-        config.ignore = _ids(table["ignore"], "ignore", path)
-    if "unsafe-fixes" in table:
-        if not isinstance(table["unsafe-fixes"], bool):
-            raise ConfigError(f"{path}: 'unsafe-fixes' must be true or false")
-        config.unsafe_fixes = table["unsafe-fixes"]
+    for key in LISTS:
+        if key in table:
+            setattr(config, key.replace("-", "_"), _strings(table[key], key, path))
+    for key in FLAGS:
+        if key in table:
+            if not isinstance(table[key], bool):
+                raise ConfigError(f"{path}: '{key}' must be true or false")
+            setattr(config, key.replace("-", "_"), table[key])
     return config
 
 

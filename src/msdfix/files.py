@@ -1,15 +1,19 @@
-"""Finding Dockerfiles, reading them strictly, and writing them atomically."""
+"""Reading Dockerfiles strictly (regular files only, bounded) and writing them back atomically."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat as stat_module
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 MAX_BYTES = 5 * 1024 * 1024
-SKIP_DIRS = {".git", "node_modules", ".hg", ".svn", ".tox", ".venv", "__pycache__"}
+UTF16_BOMS = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
+UTF32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")
 
 
 class InputError(Exception):
@@ -19,6 +23,22 @@ class InputError(Exception):
         super().__init__(message)
         self.message = message
         self.line = line
+
+
+@dataclass(frozen=True)
+class Source:
+    """A Dockerfile's text, how to encode it again, and the file's identity when read."""
+
+    text: str
+    encoding: str = "utf-8"  # "utf-8" (a BOM stays in the text) | "utf-16-le" | "utf-16-be"
+    identity: tuple[int, int, int, int] | None = None  # (dev, inode, size, mtime_ns)
+
+    def encode(self, text: str) -> bytes:
+        """``text`` in the file's own encoding (UTF-16 gets its byte-order mark back)."""
+        if self.encoding == "utf-8":
+            return text.encode("utf-8")
+        bom = next(b for b, name in UTF16_BOMS.items() if name == self.encoding)
+        return bom + text.encode(self.encoding)
 
 
 def is_dockerfile_name(name: str) -> bool:
@@ -31,65 +51,144 @@ def is_dockerfile_name(name: str) -> bool:
     )
 
 
-def discover(path: Path) -> Iterator[Path]:
-    """Dockerfiles under ``path`` in a stable order, skipping VCS and dependency dirs."""
-    for dirpath, dirnames, filenames in os.walk(path):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
-        for name in sorted(filenames):
-            if is_dockerfile_name(name):
-                yield Path(dirpath) / name
+def _identity(st: os.stat_result) -> tuple[int, int, int, int]:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def decode(data: bytes) -> str:
-    """Strict UTF-8 text of a Dockerfile, or :class:`InputError`."""
+def _too_large() -> InputError:
+    return InputError(f"file is larger than {MAX_BYTES // (1024 * 1024)} MB")
+
+
+def decode(data: bytes) -> Source:
+    """The text of a Dockerfile (UTF-8, or UTF-16 with a byte-order mark), or InputError."""
     if len(data) > MAX_BYTES:
-        raise InputError(f"file is larger than {MAX_BYTES // (1024 * 1024)} MB")
-    if b"\x00" in data:
+        raise _too_large()
+    encoding = "utf-8"
+    if data.startswith(UTF32_BOMS):
+        raise InputError("UTF-32 text is not supported (save the file as UTF-8)")
+    if data[:2] in UTF16_BOMS:
+        encoding = UTF16_BOMS[data[:2]]
+        try:
+            text = data[2:].decode(encoding)
+        except UnicodeDecodeError as exc:
+            line = data[2 : 2 + exc.start].decode(encoding, "replace").count("\n") + 1
+            raise InputError(f"not valid {encoding.upper()}", line) from exc
+    else:
+        if b"\x00" in data:
+            line = data[: data.index(b"\x00")].count(b"\n") + 1
+            raise InputError("binary file (contains NUL bytes)", line)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise InputError(f"not valid UTF-8 (byte 0x{data[exc.start]:02x})", line) from exc
+    if "\x00" in text:
         raise InputError(
-            "binary file (contains NUL bytes)", data[: data.index(b"\x00")].count(b"\n") + 1
+            "binary file (contains NUL characters)", text.count("\n", 0, text.index("\x00")) + 1
         )
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError(f"not valid UTF-8 (byte 0x{data[exc.start]:02x})", line) from exc
     if not text.strip("\ufeff \t\r\n"):
         raise InputError("empty file")
-    return text
+    return Source(text, encoding)
 
 
-def read(path: Path) -> str:
-    """Read a Dockerfile from disk."""
+def read_stream(stream: BinaryIO) -> Source:
+    """Read standard input (at most MAX_BYTES + 1 bytes)."""
+    chunks, size = [], 0
+    while size <= MAX_BYTES:
+        chunk = stream.read(MAX_BYTES + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return decode(b"".join(chunks))
+
+
+def load(path: Path) -> Source:
+    """Read a Dockerfile from disk: regular files only, never more than MAX_BYTES + 1 bytes.
+
+    The file is opened without blocking (a FIFO does not hang) and checked on the open
+    descriptor, so a ``Dockerfile -> /dev/zero`` link is refused before anything is read.
+    """
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise InputError(f"file is larger than {MAX_BYTES // (1024 * 1024)} MB")
-        return decode(path.read_bytes())
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError as exc:
         raise InputError("no such file or directory") from exc
     except PermissionError as exc:
         raise InputError("permission denied") from exc
-    except IsADirectoryError as exc:
-        raise InputError("is a directory") from exc
     except OSError as exc:
-        raise InputError(exc.strerror or str(exc)) from exc
+        raise InputError(f"cannot open: {exc.strerror or exc}") from exc
+    try:
+        st = os.fstat(fd)
+        if stat_module.S_ISDIR(st.st_mode):
+            raise InputError("is a directory")
+        if not stat_module.S_ISREG(st.st_mode):
+            raise InputError("not a regular file (a FIFO, socket or device is never read)")
+        if st.st_size > MAX_BYTES:
+            raise _too_large()
+        chunks, size = [], 0
+        while size <= MAX_BYTES:
+            chunk = os.read(fd, MAX_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}") from exc
+    finally:
+        os.close(fd)
+    source = decode(b"".join(chunks))
+    return Source(source.text, source.encoding, _identity(st))
 
 
-def write_atomic(path: Path, text: str) -> None:
+def read(path: Path) -> str:
+    """The text of a Dockerfile on disk (see :func:`load`)."""
+    return load(path).text
+
+
+def discover(path: Path) -> Iterator[Path]:
+    """Dockerfiles under ``path`` with the default exclusions (see :mod:`msdfix.discovery`)."""
+    from msdfix.discovery import Discovery
+
+    for found in Discovery().walk(path):
+        if found.error is None and found.path is not None:
+            yield found.path
+
+
+class WriteRefused(Exception):
+    """--write declined to replace a file; reported as a one-line error, nothing changed."""
+
+
+def write_atomic(path: Path, text: str, source: Source | None = None) -> None:
     """Replace ``path`` with ``text`` via a temp file and rename, keeping mode and owner.
 
-    A symlink stays a symlink: its target is rewritten.
+    A symlink stays a symlink: its target is rewritten. Refused (:class:`WriteRefused`) for
+    a file without write permission for its owner, a file with several hard links (a rename
+    would split them), and a file that changed since ``source`` was read from it.
     """
     path = path.resolve()
-    stat = path.stat()
+    before = path.stat()
+    if not before.st_mode & stat_module.S_IWUSR:
+        raise WriteRefused("file is read-only (its owner has no write permission); not rewritten")
+    if before.st_nlink > 1:
+        raise WriteRefused(
+            f"file has {before.st_nlink} hard links; not rewritten (replacing it would split "
+            "the links, writing through them would change every linked copy)"
+        )
+    data = (source or Source(text)).encode(text)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".msdfix", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, stat.st_mode & 0o7777)
+        os.chmod(tmp, before.st_mode & 0o7777)
         with contextlib.suppress(PermissionError):
-            os.chown(tmp, stat.st_uid, stat.st_gid)
+            os.chown(tmp, before.st_uid, before.st_gid)
+        if source is not None and source.identity is not None:
+            if _identity(path.stat()) != source.identity:
+                raise WriteRefused(
+                    "file changed while msdfix was running; not rewritten (run msdfix again)"
+                )
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

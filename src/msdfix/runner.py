@@ -50,15 +50,13 @@ def process(path: str, text: str, context: BuildContext, settings: Settings) -> 
         report.result = rewrite(text, path, context, settings)
     except ParseError as exc:
         report.error, report.error_line = exc.message, exc.line
-    except InternalError as exc:
-        report.error, report.internal = (
-            f"internal error: {exc} (this is a bug in msdfix; nothing was written)",
-            True,
-        )
     except (Exception, RecursionError) as exc:  # our bug, never the user's: exit 123
-        report.error, report.internal = (
-            f"internal error: {type(exc).__name__}: {exc} "
-            "(this is a bug in msdfix; nothing was written)",
-            True,
-        )
+        report.error, report.internal = internal_message(exc), True
     return report
+
+
+def internal_message(exc: BaseException) -> str:
+    """One line for an exception that is a bug in msdfix."""
+    what = str(exc) if isinstance(exc, InternalError) else f"{type(exc).__name__}: {exc}"
+    what = " ".join(what.split())[:300]
+    return f"internal error: {what} (this is a bug in msdfix; nothing was written)"

@@ -1,4 +1,4 @@
-"""Per-file summaries (stderr) and the JSON report."""
+"""Per-file summaries (stderr, coloured on a terminal) and the JSON report."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from rich.text import Text
+
 from msdfix.engine import Result
-from msdfix.fixes import Fix
+from msdfix.fixes import Applicability, Fix
 from msdfix.render.diff import unified_diff
 from msdfix.transforms import REGISTRY
 
@@ -34,41 +36,81 @@ class FileReport:
         return f"{self.path}:{self.error_line}: error: {self.error}"
 
 
+def _tag(fix: Fix, applied: bool) -> tuple[str, str]:
+    """The transform id with its status, and the colour it is shown in."""
+    if applied:
+        return fix.transform, "green"
+    if not fix.edits:
+        return f"{fix.transform} (left unchanged)", "dim"
+    if fix.applicability is Applicability.UNSAFE:
+        return f"{fix.transform} (unsafe, not applied)", "yellow"
+    return f"{fix.transform} ({fix.applicability.value}, not applied)", "dim"
+
+
 def fix_line(fix: Fix, applied: bool) -> str:
     """One summary line for a fix."""
-    if applied:
-        tag = fix.transform
-    elif not fix.edits:
-        tag = f"{fix.transform} (left unchanged)"
-    else:
-        tag = f"{fix.transform} ({fix.applicability.value}, not applied)"
-    return f"  line {fix.line}: {tag}: {fix.message}"
+    return _fix_text(fix, applied).plain
 
 
-def summary_lines(report: FileReport, write: bool) -> list[str]:
-    """Human summary of one file for stderr."""
+def _fix_text(fix: Fix, applied: bool) -> Text:
+    tag, style = _tag(fix, applied)
+    text = Text("  ")
+    text.append(f"line {fix.line}", "cyan")
+    text.append(": ")
+    text.append(tag, style)
+    text.append(f": {fix.message}")
+    return text
+
+
+def summary_text(report: FileReport, write: bool) -> list[Text]:
+    """Human summary of one file for stderr: fixes and suggestions in line order."""
     if report.error:
-        return [report.error_line_text()]
+        return [_diagnostic(report.path, report.error_line, "error", report.error)]
     assert report.result is not None
-    lines: list[str] = []
     result = report.result
+    out = [_diagnostic(report.path, line, "warning", msg) for line, msg in result.warnings]
     if result.changed:
         verb = "rewritten" if report.written else "would be rewritten"
         ids = sorted({f.transform for f in result.applied})
-        lines.append(f"{report.path}: {verb} ({', '.join(ids)})")
-        lines += [fix_line(f, True) for f in result.applied]
-    if result.suggestions:
-        if not result.changed:
-            lines.append(f"{report.path}: suggestions not applied")
-        lines += [fix_line(f, False) for f in result.suggestions]
-        if any(f.applicability.value == "unsafe" for f in result.suggestions):
-            lines.append("  (use --unsafe-fixes to apply the unsafe ones)")
-    lines += [f"  note: {n}" for n in report.notes]
-    return lines
+        out.append(Text.assemble((report.path, "bold"), f": {verb} ({', '.join(ids)})"))
+    elif result.suggestions:
+        out.append(Text.assemble((report.path, "bold"), ": suggestions not applied"))
+    entries = [(f.line, 0, f, True) for f in result.applied]
+    entries += [(f.line, 1, f, False) for f in result.suggestions]
+    out += [_fix_text(fix, applied) for _, _, fix, applied in sorted(entries, key=_entry_key)]
+    out += [Text(f"  note: {n}", "dim") for n in report.notes]
+    return out
+
+
+def _entry_key(entry: tuple[int, int, Fix, bool]) -> tuple[int, int]:
+    return entry[0], entry[1]
+
+
+def _diagnostic(path: str, line: int, kind: str, message: str) -> Text:
+    """``path:line: error: message`` (one line, grep-able, coloured by kind)."""
+    style = "bold red" if kind == "error" else "yellow"
+    return Text.assemble((f"{path}:{line}", "bold"), ": ", (kind, style), f": {message}")
+
+
+def summary_lines(report: FileReport, write: bool) -> list[str]:
+    """The summary of one file as plain lines."""
+    return [text.plain for text in summary_text(report, write)]
+
+
+def unsafe_withheld(reports: list[FileReport]) -> int:
+    """How many unsafe fixes were shown but not applied."""
+    return sum(
+        1
+        for r in reports
+        if r.result is not None
+        for f in r.result.suggestions
+        if f.edits and f.applicability is Applicability.UNSAFE
+    )
 
 
 def _fix_json(fix: Fix, applied: bool) -> dict[str, Any]:
     transform = REGISTRY.get(fix.transform)
+    edits = fix.original_edits or []
     return {
         "transform": fix.transform,
         "title": transform.title if transform else fix.transform,
@@ -77,12 +119,12 @@ def _fix_json(fix: Fix, applied: bool) -> dict[str, Any]:
         "message": fix.message,
         "line": fix.line,
         "end_line": fix.end_line,
-        "edits": [{"start": e.start, "end": e.end, "content": e.content} for e in fix.edits],
+        "edits": [{"start": e.start, "end": e.end, "content": e.content} for e in edits],
     }
 
 
 def file_json(report: FileReport) -> dict[str, Any]:
-    """JSON object for one file (edits are offsets into the text each fix was computed on)."""
+    """JSON object for one file; ``edits`` are offsets into the ORIGINAL input (see README)."""
     data: dict[str, Any] = {
         "path": report.path,
         "changed": report.changed,
@@ -97,6 +139,7 @@ def file_json(report: FileReport) -> dict[str, Any]:
         return data
     assert report.result is not None
     result = report.result
+    data["warnings"] = [{"line": line, "message": msg} for line, msg in result.warnings]
     data["fixes"] = [_fix_json(f, True) for f in result.applied] + [
         _fix_json(f, False) for f in result.suggestions
     ]
@@ -108,4 +151,4 @@ def file_json(report: FileReport) -> dict[str, Any]:
 
 def json_report(reports: list[FileReport]) -> str:
     """The whole run as JSON."""
-    return json.dumps({"version": 1, "files": [file_json(r) for r in reports]}, indent=2) + "\n"
+    return json.dumps({"version": 2, "files": [file_json(r) for r in reports]}, indent=2) + "\n"

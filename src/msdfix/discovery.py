@@ -1,0 +1,162 @@
+"""Which files a run processes: PATH arguments, directory search, exclusions, .gitignore.
+
+ruff's semantics: ``exclude`` (replacing the defaults) and ``extend-exclude`` are gitignore-style
+patterns relative to the project root (the configuration file's directory; the current
+directory for patterns given on the command line). A file named on the command line is always
+processed unless ``force-exclude`` is set. With ``respect-gitignore`` (default), directory search
+skips what ``.gitignore`` files (in the searched directories and their parents up to the git
+root) and ``.git/info/exclude`` ignore. Patterns are matched with ``pathspec``, the gitignore
+implementation black uses.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pathspec import GitIgnoreSpec
+
+from msdfix.files import is_dockerfile_name
+
+DEFAULT_EXCLUDE = (".git", ".hg", ".svn", ".tox", ".venv", "__pycache__", "node_modules")
+
+
+@dataclass(frozen=True)
+class Found:
+    """One input: what to call it, where it is (None for stdin), or why it cannot be used."""
+
+    display: str
+    path: Path | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Gitignore-style patterns anchored at ``root``."""
+
+    root: Path
+    spec: GitIgnoreSpec
+
+    @classmethod
+    def of(cls, root: Path, patterns: list[str]) -> Rules:
+        """Rules from pattern lines (blank lines and ``#`` comments are ignored)."""
+        return cls(root.resolve(), GitIgnoreSpec.from_lines(patterns))
+
+    def verdict(self, path: Path, is_dir: bool) -> bool | None:
+        """True: ignored, False: re-included by a ``!`` pattern, None: no pattern matches."""
+        try:
+            rel = path.relative_to(self.root).as_posix()
+        except ValueError:
+            rel = path.name  # outside the root: only single-name patterns can apply
+        if rel in ("", "."):
+            return None
+        return self.spec.check_file(rel + "/" if is_dir else rel).include
+
+
+@dataclass
+class Discovery:
+    """Exclusion settings for a run."""
+
+    exclude: list[Rules] = field(
+        default_factory=lambda: [Rules.of(Path.cwd(), list(DEFAULT_EXCLUDE))]
+    )
+    respect_gitignore: bool = True
+    force_exclude: bool = False
+    _gitignores: dict[Path, Rules | None] = field(default_factory=dict)
+    _roots: dict[Path, Path | None] = field(default_factory=dict)
+
+    def inputs(self, paths: tuple[str, ...]) -> Iterator[Found]:
+        """Every input named on the command line, directories searched (no PATH: ``.``)."""
+        for raw in paths or (".",):
+            if raw == "-":
+                yield Found("-", None)
+                continue
+            path = Path(raw)
+            if path.is_dir():
+                found = list(self.walk(path))
+                if not found:
+                    yield Found(raw, path, "no Dockerfiles found in this directory")
+                yield from found
+            elif not path.exists() and not path.is_symlink():
+                yield Found(raw, path, "no such file or directory")
+            elif not (self.force_exclude and self.force_excluded(path)):
+                yield Found(raw, path)
+
+    def force_excluded(self, path: Path) -> bool:
+        """For --force-exclude: would directory search leave this file (or a parent) out?"""
+        absolute = Path(os.path.abspath(path))
+        cwd = Path.cwd()
+        top = self._git_root(absolute.parent) or (
+            cwd if cwd in absolute.parents else absolute.parent
+        )
+        chain = [absolute, *(p for p in absolute.parents if top in p.parents)]
+        return any(self._excluded(p, p != absolute, top) for p in chain)
+
+    def walk(self, top: Path) -> Iterator[Found]:
+        """Dockerfiles under ``top`` in a stable order: regular files only, no directory links
+        followed; a directory that cannot be listed is reported, not skipped silently."""
+        errors: list[OSError] = []
+        floor = Path(os.path.abspath(top))
+        for dirpath, dirnames, filenames in os.walk(top, onerror=errors.append):
+            here = Path(dirpath)
+            dirnames[:] = sorted(d for d in dirnames if not self._skip(here / d, True, floor))
+            for name in sorted(filenames):
+                if is_dockerfile_name(name) and not self._skip(here / name, False, floor):
+                    try:
+                        regular = stat.S_ISREG(os.stat(here / name).st_mode)
+                    except OSError:
+                        regular = False  # a dangling link: nothing to read
+                    if regular:
+                        yield Found(str(here / name), here / name)
+            while errors:
+                error = errors.pop(0)
+                where = error.filename or dirpath
+                yield Found(str(where), Path(where), f"cannot list directory: {error.strerror}")
+
+    def _skip(self, path: Path, is_dir: bool, floor: Path) -> bool:
+        if is_dir and path.is_symlink():
+            return True  # never search through a link to a directory (loops, other trees)
+        return self._excluded(Path(os.path.abspath(path)), is_dir, floor)
+
+    def _excluded(self, absolute: Path, is_dir: bool, floor: Path) -> bool:
+        if any(rules.verdict(absolute, is_dir) for rules in self.exclude):
+            return True
+        return self.respect_gitignore and self._git_ignores(absolute, is_dir, floor)
+
+    def _git_ignores(self, path: Path, is_dir: bool, floor: Path) -> bool:
+        """git's verdict: ``.git/info/exclude``, then the ``.gitignore`` of every directory from
+        the git root (outside git: from ``floor``) down to the file's own; deeper files win."""
+        root = self._git_root(path.parent)
+        top = root or floor
+        rules = [self._rules(top / ".git" / "info" / "exclude", top)] if root else []
+        rules += [
+            self._rules(d / ".gitignore", d)
+            for d in reversed([path.parent, *path.parent.parents])
+            if d == top or top in d.parents
+        ]
+        verdict = None
+        for rule in rules:
+            answer = rule.verdict(path, is_dir) if rule is not None else None
+            verdict = answer if answer is not None else verdict
+        return bool(verdict)
+
+    def _rules(self, file: Path, root: Path) -> Rules | None:
+        if file not in self._gitignores:
+            try:
+                lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
+                self._gitignores[file] = Rules.of(root, lines)
+            except OSError:
+                self._gitignores[file] = None
+        return self._gitignores[file]
+
+    def _git_root(self, directory: Path) -> Path | None:
+        if directory not in self._roots:
+            parent = directory.parent
+            if (directory / ".git").exists():
+                self._roots[directory] = directory
+            else:
+                self._roots[directory] = None if parent == directory else self._git_root(parent)
+        return self._roots[directory]

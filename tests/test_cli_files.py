@@ -1,0 +1,294 @@
+"""Files as users have them: special files, encodings, --write edge cases, exclusions."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from msdfix import files
+from msdfix.files import MAX_BYTES, InputError
+
+PIP = "FROM python:3.12-slim\nRUN pip install --no-cache-dir flask\n"
+PIP_OUT = (
+    "FROM python:3.12-slim\nRUN --mount=type=cache,target=/root/.cache/pip pip install flask\n"
+)
+
+
+def msdfix(*args: str, cwd: Path | None = None, stdin: bytes | None = None, timeout: float = 60):
+    return subprocess.run(
+        [sys.executable, "-m", "msdfix.cli", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        env={**os.environ, "NO_COLOR": "1"},
+        timeout=timeout,
+    )
+
+
+def errors(proc: subprocess.CompletedProcess[bytes]) -> list[str]:
+    return [line for line in proc.stderr.decode().splitlines() if ": error: " in line]
+
+
+# --- special files and bounded reads ---
+
+
+def test_fifo_named_dockerfile_does_not_hang(tmp_path: Path) -> None:
+    fifo = tmp_path / "Dockerfile"
+    os.mkfifo(fifo)
+    good = tmp_path / "ok.Dockerfile"
+    good.write_text(PIP)
+    proc = msdfix(str(fifo), str(good), timeout=30)  # a hang fails with TimeoutExpired
+    assert proc.returncode == 2
+    assert errors(proc) == [f"{fifo}:1: error: not a regular file (a FIFO, socket or device is "
+                            "never read)"]  # fmt: skip
+    assert "+RUN --mount" in proc.stdout.decode()
+
+
+def test_directory_search_skips_special_files(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "Dockerfile")
+    (tmp_path / "zero").mkdir()
+    (tmp_path / "zero" / "Dockerfile").symlink_to("/dev/zero")
+    (tmp_path / "dangling.Dockerfile").symlink_to(tmp_path / "nowhere")
+    (tmp_path / "loop").symlink_to(tmp_path, target_is_directory=True)
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "Dockerfile").write_text(PIP)
+    proc = msdfix("--check", str(tmp_path), timeout=30)
+    assert proc.returncode == 1
+    assert proc.stdout.decode() == f"would rewrite {tmp_path / 'svc' / 'Dockerfile'}\n"
+
+
+def test_named_device_is_refused_before_reading(tmp_path: Path) -> None:
+    link = tmp_path / "Dockerfile"
+    link.symlink_to("/dev/zero")
+    proc = msdfix(str(link), timeout=30)
+    assert proc.returncode == 2 and "not a regular file" in errors(proc)[0]
+
+
+def test_socket_and_directory_named_dockerfile(tmp_path: Path) -> None:
+    sock_path = tmp_path / "s.Dockerfile"
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(sock_path))
+    try:
+        (tmp_path / "d.Dockerfile").mkdir()
+        proc = msdfix(str(sock_path), str(tmp_path / "d.Dockerfile"), timeout=30)
+    finally:
+        server.close()
+    assert proc.returncode == 2
+    assert [e.split(": error: ")[1] for e in errors(proc)] == [
+        "cannot open: No such device or address",
+        "no Dockerfiles found in this directory",  # a directory is searched, whatever its name
+    ]
+
+
+def test_huge_sparse_file_is_refused_without_reading_it(tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    with path.open("wb") as handle:
+        handle.truncate(8 * 1024**3)  # 8 GiB, sparse
+    proc = msdfix(str(path), timeout=30)
+    assert proc.returncode == 2 and "larger than 5 MB" in errors(proc)[0]
+
+
+def test_reads_are_bounded() -> None:
+    class Endless(io.RawIOBase):
+        served = 0
+
+        def readable(self) -> bool:
+            return True
+
+        def read(self, size: int = -1) -> bytes:
+            assert size > 0  # never "read everything"
+            Endless.served += size
+            return b"#" * size
+
+    with pytest.raises(InputError, match="larger than 5 MB"):
+        files.read_stream(Endless())  # type: ignore[arg-type]
+    assert Endless.served == MAX_BYTES + 1
+
+
+def test_a_read_error_stops_only_that_file(tmp_path: Path, monkeypatch, capsys) -> None:
+    from msdfix import cli
+
+    (tmp_path / "a.Dockerfile").write_text(PIP)
+    (tmp_path / "b.Dockerfile").write_text(PIP)
+    real_read = os.read
+
+    def failing_read(fd: int, size: int) -> bytes:
+        if os.readlink(f"/proc/self/fd/{fd}").endswith("a.Dockerfile"):
+            raise OSError(5, "Input/output error")
+        return real_read(fd, size)
+
+    monkeypatch.setattr(files.os, "read", failing_read)
+    with pytest.raises(SystemExit) as exc:
+        cli.main([str(tmp_path)])
+    assert exc.value.code == 2
+    out, err = capsys.readouterr()
+    assert f"{tmp_path / 'a.Dockerfile'}:1: error: cannot read: Input/output error" in err
+    assert f"+++ {tmp_path / 'b.Dockerfile'}" in out
+
+
+# --- encodings ---
+
+
+@pytest.mark.parametrize("codec, bom", [("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff")])
+def test_utf16_is_decoded_and_written_back_in_utf16(tmp_path: Path, codec: str, bom: bytes) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_bytes(bom + PIP.replace("\n", "\r\n").encode(codec))
+    dry = msdfix(str(path))
+    assert dry.returncode == 1 and "+RUN --mount=type=cache" in dry.stdout.decode()
+    assert "docker build reads Dockerfiles as UTF-8" in dry.stderr.decode()
+    assert msdfix("--write", str(path)).returncode == 0
+    assert path.read_bytes() == bom + PIP_OUT.replace("\n", "\r\n").encode(codec)
+    stdin = msdfix("-", stdin=bom + PIP.encode(codec))
+    assert stdin.stdout == bom + PIP_OUT.encode(codec)
+
+
+def test_utf8_bom_round_trips(tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_bytes(b"\xef\xbb\xbf" + PIP.encode())
+    assert msdfix("--write", str(path)).returncode == 0
+    assert path.read_bytes() == b"\xef\xbb\xbf" + PIP_OUT.encode()
+
+
+def test_utf32_and_broken_utf16_are_errors(tmp_path: Path) -> None:
+    utf32 = tmp_path / "a.Dockerfile"
+    utf32.write_bytes(b"\xff\xfe\x00\x00" + PIP.encode("utf-32-le"))
+    odd = tmp_path / "b.Dockerfile"
+    odd.write_bytes(b"\xff\xfe" + PIP.encode("utf-16-le") + b"\x00\xd8")  # lone surrogate
+    proc = msdfix(str(utf32), str(odd))
+    assert proc.returncode == 2
+    assert [e.split(": error: ")[1] for e in errors(proc)] == [
+        "UTF-32 text is not supported (save the file as UTF-8)",
+        "not valid UTF-16-LE",
+    ]
+
+
+# --- --write edge cases ---
+
+
+def test_write_refuses_a_read_only_file(tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text(PIP)
+    path.chmod(0o444)
+    proc = msdfix("--write", str(path))
+    assert proc.returncode == 2
+    assert errors(proc) == [
+        f"{path}:1: error: file is read-only (its owner has no write permission); not rewritten"
+    ]
+    assert path.read_text() == PIP and stat.S_IMODE(path.stat().st_mode) == 0o444
+
+
+def test_write_keeps_hard_links_by_refusing(tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text(PIP)
+    other = tmp_path / "copy.Dockerfile"
+    os.link(path, other)
+    proc = msdfix("--write", str(path))
+    assert proc.returncode == 2
+    assert "file has 2 hard links; not rewritten" in errors(proc)[0]
+    assert path.read_text() == other.read_text() == PIP
+    assert path.stat().st_ino == other.stat().st_ino
+
+
+def test_write_does_not_lose_an_edit_made_while_running(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    from msdfix import cli
+
+    path = tmp_path / "Dockerfile"
+    path.write_text(PIP)
+    real = cli.process
+
+    def process_while_user_edits(*args, **kwargs):
+        report = real(*args, **kwargs)
+        with path.open("a") as handle:  # the user saves the file in the meantime
+            handle.write("# edited\n")
+        return report
+
+    monkeypatch.setattr(cli, "process", process_while_user_edits)
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--write", str(path)])
+    assert exc.value.code == 2
+    assert "file changed while msdfix was running; not rewritten" in capsys.readouterr().err
+    assert path.read_text() == PIP + "# edited\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["Dockerfile"]  # no temp file left
+
+
+# --- exclusions ---
+
+
+def tree(root: Path, names: list[str]) -> None:
+    for name in names:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(PIP)
+
+
+def listed(proc: subprocess.CompletedProcess[bytes], root: Path) -> list[str]:
+    lines = proc.stdout.decode().splitlines()
+    paths = [Path(line.split(" ", 2)[2]) for line in lines]
+    return sorted(str(p.relative_to(root) if p.is_absolute() else p) for p in paths)
+
+
+def test_gitignore_is_respected_in_directory_search(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".gitignore").write_text("build/\n*.tmp.Dockerfile\n!keep.tmp.Dockerfile\n")
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / ".gitignore").write_text("/generated\n")
+    tree(tmp_path, ["Dockerfile", "build/Dockerfile", "a.tmp.Dockerfile", "keep.tmp.Dockerfile",
+                    "svc/Dockerfile", "svc/generated/Dockerfile", "other/generated/Dockerfile"])  # fmt: skip
+    proc = msdfix("--check", str(tmp_path))
+    assert listed(proc, tmp_path) == [
+        "Dockerfile", "keep.tmp.Dockerfile", "other/generated/Dockerfile", "svc/Dockerfile",
+    ]  # fmt: skip
+    (tmp_path / ".git" / "info").mkdir()
+    (tmp_path / ".git" / "info" / "exclude").write_text("other/\n")
+    assert "other/generated/Dockerfile" not in listed(msdfix("--check", str(tmp_path)), tmp_path)
+    everything = listed(msdfix("--check", "--no-respect-gitignore", str(tmp_path)), tmp_path)
+    assert len(everything) == 7
+    # A file named on the command line is processed anyway, unless --force-exclude.
+    ignored = str(tmp_path / "build" / "Dockerfile")
+    assert msdfix("--check", ignored).returncode == 1
+    forced = msdfix("--check", "--force-exclude", ignored)
+    assert forced.returncode == 0 and forced.stdout == b""
+
+
+def test_gitignore_in_a_subdirectory_search_uses_the_repository_root(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".gitignore").write_text("services/*/vendor/\n")
+    tree(tmp_path, ["services/api/Dockerfile", "services/api/vendor/Dockerfile"])
+    proc = msdfix("--check", str(tmp_path / "services"))
+    assert listed(proc, tmp_path) == ["services/api/Dockerfile"]
+
+
+def test_exclude_and_extend_exclude_from_config_and_command_line(tmp_path: Path) -> None:
+    tree(tmp_path, ["Dockerfile", "legacy/Dockerfile", "docs/Dockerfile.example",
+                    "deep/legacy/Dockerfile", "node_modules/x/Dockerfile"])  # fmt: skip
+    (tmp_path / "pyproject.toml").write_text('[tool.msdfix]\nextend-exclude = ["/legacy"]\n')
+    proc = msdfix("--check", ".", cwd=tmp_path)
+    assert listed(proc, tmp_path) == [
+        "Dockerfile",
+        "deep/legacy/Dockerfile",
+        "docs/Dockerfile.example",
+    ]
+    proc = msdfix("--check", "--extend-exclude", "*.example,deep", ".", cwd=tmp_path)
+    assert listed(proc, tmp_path) == ["Dockerfile"]
+    # --exclude replaces the defaults and the configured list (node_modules comes back).
+    proc = msdfix("--check", "--exclude", "docs", ".", cwd=tmp_path)
+    assert "node_modules/x/Dockerfile" in listed(proc, tmp_path)
+    assert "docs/Dockerfile.example" not in listed(proc, tmp_path)
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.msdfix]\nexclude = ["docs/"]\nforce-exclude = true\n'
+    )
+    assert msdfix("--check", "docs/Dockerfile.example", cwd=tmp_path).returncode == 0
+    assert msdfix("--check", "--no-force-exclude", "docs/Dockerfile.example",
+                  cwd=tmp_path).returncode == 1  # fmt: skip
+    (tmp_path / "pyproject.toml").write_text('[tool.msdfix]\nexclude = "docs"\n')
+    bad = msdfix("--check", ".", cwd=tmp_path)
+    assert bad.returncode == 2 and "'exclude' must be a list of patterns" in bad.stderr.decode()
