@@ -262,3 +262,17 @@ def test_generated_dockerfiles_round_trip(lines: list[str], newline: str, final:
     except ParseError:
         return
     assert str(df) == text
+
+
+@pytest.mark.parametrize("escapes", [1, 2, 3, 4])
+def test_line_continuation_is_one_escape_not_an_odd_run(escapes: int) -> None:
+    """BuildKit continues a line only on ONE trailing escape (`[^\\]\\[ \t]*$`), so three
+    backslashes at the end of a line end the instruction."""
+    dockerfile = pytest.importorskip("dockerfile")
+    for escape, text in [
+        ("\\", "FROM a\nRUN echo " + "\\" * escapes + " \nRUN x\n"),
+        ("`", "# escape=`\nFROM a\nRUN echo " + "`" * escapes + "\nRUN x\n"),
+    ]:
+        oracle = [(i.cmd, i.start_line, i.end_line) for i in dockerfile.parse_string(text)]
+        ours = [(i.keyword, i.start_line, i.end_line) for i in parse(text).instructions]
+        assert ours == oracle, (escape, escapes)

@@ -80,10 +80,14 @@ class _Parser:
         self.nodes: list[Trivia | Instruction] = []
 
     def _continuation_end(self, body: str) -> int | None:
-        """Index where a trailing escape (plus spaces/tabs) starts, or None."""
+        """Index where a trailing escape (plus spaces/tabs) starts, or None.
+
+        BuildKit's rule (``lineContinuationRegex``): one escape character at the end, not
+        preceded by another one; ``\\\\`` or ``\\\\\\`` at the end continue nothing.
+        """
         stripped = body.rstrip(" \t")
         run = len(stripped) - len(stripped.rstrip(self.escape))
-        return len(stripped) - 1 if run % 2 else None
+        return len(stripped) - 1 if run == 1 else None
 
     def _directives(self) -> int:
         index = 0
