@@ -64,3 +64,36 @@ def test_non_ascii_scripts_keep_offsets() -> None:
     commands = parse_commands("echo 'héllo wörld' && pip install x")
     assert commands[1].argv == ["pip", "install", "x"]
     assert "echo 'héllo wörld' && pip install x"[commands[1].start :] == "pip install x"
+
+
+def test_removals_never_leave_a_line_continuation() -> None:
+    """An escaped space before `&& rm -rf` (or before a removed flag): removing the tail would
+    leave the line ending in `\\`, and BuildKit would join the next instruction to the RUN."""
+    from msdfix.shell.edit import command_removal, word_removal
+
+    text = "FROM x\nRUN apt-get install -y curl\\ && rm -rf /var/lib/apt/lists/*\nRUN echo next\n"
+    script = run_script(parse(text).instructions[1], text)
+    assert script is not None
+    assert command_removal(script, 1) is None
+    # Three backslashes end no line, but the escaped blank still belongs to `curl\\ `.
+    text = text.replace("curl\\", "curl\\\\\\")
+    script = run_script(parse(text).instructions[1], text)
+    assert script is not None
+    span = command_removal(script, 1)
+    assert span is not None and text[: span[0]].endswith("curl\\\\\\ ")
+    text = "FROM x\nRUN pip install x\\  --no-cache-dir\nRUN echo next\n"
+    script = run_script(parse(text).instructions[1], text)
+    assert script is not None
+    command = script.commands[0]
+    assert command.words[-1].value == "--no-cache-dir"
+    assert word_removal(script, command, command.words[-1]) is None
+    # Without the escape the same removals are fine.
+    plain = "FROM x\nRUN apt-get install -y curl && rm -rf /var/lib/apt/lists/*\nRUN echo next\n"
+    script = run_script(parse(plain).instructions[1], plain)
+    assert script is not None
+    span = command_removal(script, 1)
+    assert span is not None
+    assert (
+        plain[: span[0]] + plain[span[1] :]
+        == "FROM x\nRUN apt-get install -y curl\nRUN echo next\n"
+    )

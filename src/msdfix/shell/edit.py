@@ -16,7 +16,32 @@ def _clean(script: RunScript, start: int, end: int, after: bool = False) -> tupl
     pstart = script.physical(start - 1) + 1 if after else script.physical(start)
     pend = script.physical(end - 1) + 1
     text = script.ins_text(pstart, pend)
-    return None if _COMMENT_LINE.search(text) else (pstart, pend)
+    if _COMMENT_LINE.search(text) or _joins_lines(script, pstart, pend):
+        return None
+    return (pstart, pend)
+
+
+def _continues(line: str, escape: str) -> bool:
+    """BuildKit's line continuation: one escape character at the end (blanks after it)."""
+    stripped = line.rstrip(" \t\r")
+    return len(stripped) - len(stripped.rstrip(escape)) == 1
+
+
+def _joins_lines(script: RunScript, start: int, end: int) -> bool:
+    """True when removing ``start:end`` changes whether its line continues onto the next one.
+
+    ``curl\\ && rm -rf x`` without ``&& rm -rf x`` ends in an escape: BuildKit would join the
+    next line (the next instruction) to this RUN.
+    """
+    if script.heredoc_start is not None:
+        return False
+    source = script.source
+    line_start = source.rfind("\n", 0, start) + 1
+    line_end = source.find("\n", end)
+    line_end = len(source) if line_end < 0 else line_end
+    escape = script.ins.escape
+    before = _continues(source[source.rfind("\n", 0, end) + 1 : line_end], escape)
+    return before != _continues(source[line_start:start] + source[end:line_end], escape)
 
 
 def word_removal(script: RunScript, command: Command, word: Word) -> tuple[int, int] | None:
@@ -30,7 +55,8 @@ def word_removal(script: RunScript, command: Command, word: Word) -> tuple[int, 
     if end > word.end and end < len(text) and script.contiguous(word.start, end):
         return _clean(script, word.start, end)
     start = word.start
-    while start > 0 and text[start - 1] in " \t":
+    floor = max((w.end for w in command.words if w.end <= word.start), default=0)
+    while start > floor and text[start - 1] in " \t":  # an escaped blank belongs to its word
         start -= 1
     if start == word.start or not script.contiguous(start, word.end):
         return None
@@ -63,7 +89,8 @@ def command_removal(
         return _clean(script, line_start, line_end) if line_end > line_start else None
     if command.op_before in _JOINERS:
         start = text.rfind(command.op_before, 0, command.start)
-        while start > 0 and text[start - 1] in " \t":
+        floor = commands[index - 1].end if index > 0 else 0
+        while start > floor and text[start - 1] in " \t":  # `curl\\ &&`: the blank is curl's
             start -= 1
         if following is not None and following.op_before not in _JOINERS:
             return None
