@@ -89,8 +89,8 @@ def manifest() -> list[dict[str, Any]]:
 def test_pre_commit_hooks_manifest() -> None:
     hooks = {h["id"]: h for h in manifest()}
     assert set(hooks) == {"msdfix", "msdfix-fix"}
-    assert hooks["msdfix"]["entry"] == "msdfix --check"
-    assert hooks["msdfix-fix"]["entry"] == "msdfix --write"
+    assert hooks["msdfix"]["entry"] == "msdfix --check --force-exclude"
+    assert hooks["msdfix-fix"]["entry"] == "msdfix --write --force-exclude"
     for hook in hooks.values():
         assert hook["language"] == "python"
         assert hook["types"] == ["dockerfile"]
