@@ -292,3 +292,14 @@ def test_exclude_and_extend_exclude_from_config_and_command_line(tmp_path: Path)
     (tmp_path / "pyproject.toml").write_text('[tool.msdfix]\nexclude = "docs"\n')
     bad = msdfix("--check", ".", cwd=tmp_path)
     assert bad.returncode == 2 and "'exclude' must be a list of patterns" in bad.stderr.decode()
+
+
+def test_impossible_paths_are_usage_errors_not_crashes(tmp_path: Path) -> None:
+    long_name = "a" * 5000
+    deep = "a/" * 3000 + "Dockerfile"
+    proc = msdfix(long_name, deep, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert [e.split(": error: ")[1] for e in errors(proc)] == [
+        "cannot access: File name too long",
+        "cannot access: File name too long",
+    ]

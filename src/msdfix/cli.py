@@ -100,6 +100,15 @@ def _discovery(
     )
 
 
+def _config_start(paths: tuple[str, ...]) -> Path:
+    """Where the search for a configuration file starts: the first PATH (or its directory)."""
+    first = Path(paths[0]) if paths and paths[0] != "-" else Path.cwd()
+    try:
+        return first if first.is_dir() else first.parent
+    except (OSError, ValueError):  # reported for that PATH later
+        return first.parent
+
+
 def _first(*values: bool | None) -> bool:
     return next(v for v in values if v is not None)
 
@@ -208,9 +217,8 @@ def fix_command(
         return
     if write and check:
         raise click.UsageError("--write and --check cannot be used together")
-    first = Path(paths[0]) if paths and paths[0] != "-" else Path.cwd()
     try:
-        config = find_config(first if first.is_dir() else first.parent)
+        config = find_config(_config_start(paths))
         settings = settings_for(config, select, ignore, unsafe_fixes)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc

@@ -74,7 +74,10 @@ def find_config(start: Path) -> FileConfig:
     for directory in [start, *start.parents]:
         for name in (".msdfix.toml", "pyproject.toml"):
             path = directory / name
-            if not path.is_file():
+            try:
+                if not path.is_file():
+                    continue
+            except (OSError, ValueError):  # a name too long, a NUL byte: no config there
                 continue
             try:
                 data = tomllib.loads(path.read_text(encoding="utf-8"))

@@ -75,12 +75,17 @@ class Discovery:
                 yield Found("-", None)
                 continue
             path = Path(raw)
-            if path.is_dir():
+            try:
+                is_dir, exists = path.is_dir(), path.exists() or path.is_symlink()
+            except (OSError, ValueError) as exc:  # a name too long, a NUL byte
+                yield Found(raw, path, f"cannot access: {getattr(exc, 'strerror', None) or exc}")
+                continue
+            if is_dir:
                 found = list(self.walk(path))
                 if not found:
                     yield Found(raw, path, "no Dockerfiles found in this directory")
                 yield from found
-            elif not path.exists() and not path.is_symlink():
+            elif not exists:
                 yield Found(raw, path, "no such file or directory")
             elif not (self.force_exclude and self.force_excluded(path)):
                 yield Found(raw, path)
