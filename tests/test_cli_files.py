@@ -303,3 +303,13 @@ def test_impossible_paths_are_usage_errors_not_crashes(tmp_path: Path) -> None:
         "cannot access: File name too long",
         "cannot access: File name too long",
     ]
+
+
+def test_hostile_gitignore_is_not_read(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".gitignore").symlink_to("/dev/zero")
+    (tmp_path / "svc").mkdir()
+    os.mkfifo(tmp_path / "svc" / ".gitignore")
+    tree(tmp_path, ["svc/Dockerfile"])
+    proc = msdfix("--check", str(tmp_path), timeout=30)
+    assert proc.returncode == 1 and listed(proc, tmp_path) == ["svc/Dockerfile"]

@@ -19,8 +19,9 @@ from pathlib import Path
 
 from pathspec import GitIgnoreSpec
 
-from msdfix.files import is_dockerfile_name
+from msdfix.files import InputError, is_dockerfile_name, read_regular
 
+GITIGNORE_LIMIT = 1 << 20
 DEFAULT_EXCLUDE = (".git", ".hg", ".svn", ".tox", ".venv", "__pycache__", "node_modules")
 
 
@@ -150,10 +151,11 @@ class Discovery:
 
     def _rules(self, file: Path, root: Path) -> Rules | None:
         if file not in self._gitignores:
-            try:
-                lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
+            try:  # a `.gitignore -> /dev/zero` link or a FIFO is never read
+                data, _ = read_regular(file, GITIGNORE_LIMIT)
+                lines = data.decode("utf-8", errors="replace").splitlines()
                 self._gitignores[file] = Rules.of(root, lines)
-            except OSError:
+            except InputError:
                 self._gitignores[file] = None
         return self._gitignores[file]
 

@@ -103,8 +103,8 @@ def read_stream(stream: BinaryIO) -> Source:
     return decode(b"".join(chunks))
 
 
-def load(path: Path) -> Source:
-    """Read a Dockerfile from disk: regular files only, never more than MAX_BYTES + 1 bytes.
+def read_regular(path: Path, limit: int = MAX_BYTES) -> tuple[bytes, os.stat_result]:
+    """The bytes of a regular file, never reading more than ``limit + 1`` bytes.
 
     The file is opened without blocking (a FIFO does not hang) and checked on the open
     descriptor, so a ``Dockerfile -> /dev/zero`` link is refused before anything is read.
@@ -123,11 +123,11 @@ def load(path: Path) -> Source:
             raise InputError("is a directory")
         if not stat_module.S_ISREG(st.st_mode):
             raise InputError("not a regular file (a FIFO, socket or device is never read)")
-        if st.st_size > MAX_BYTES:
+        if st.st_size > limit:
             raise _too_large()
         chunks, size = [], 0
-        while size <= MAX_BYTES:
-            chunk = os.read(fd, MAX_BYTES + 1 - size)
+        while size <= limit:
+            chunk = os.read(fd, limit + 1 - size)
             if not chunk:
                 break
             chunks.append(chunk)
@@ -136,7 +136,16 @@ def load(path: Path) -> Source:
         raise InputError(f"cannot read: {exc.strerror or exc}") from exc
     finally:
         os.close(fd)
-    source = decode(b"".join(chunks))
+    data = b"".join(chunks)
+    if len(data) > limit:
+        raise _too_large()
+    return data, st
+
+
+def load(path: Path) -> Source:
+    """Read a Dockerfile from disk (:func:`read_regular`) and decode it."""
+    data, st = read_regular(path)
+    source = decode(data)
     return Source(source.text, source.encoding, _identity(st))
 
 
