@@ -186,6 +186,9 @@ class _Writer:
 
     def instruction(self) -> str:
         c = self.c
+        if c.chance(1):  # BuildKit's parser takes these; `docker build` refuses most of them
+            return self.kw(c.pick(["WORKDIR", "USER", "RUN", "CMD", "ENTRYPOINT", "EXPOSE",
+                                   "ENV", "COPY", "ONBUILD", "HEALTHCHECK", "SHELL", "LABEL"]))  # fmt: skip
         kind = c.number(0, 29)
         if kind < 10:
             return self.run()
@@ -266,7 +269,9 @@ def dockerfile(c: Chooser) -> str:
     if c.chance(20):
         head.append(f"ARG {c.pick(['BASE_IMAGE=debian:12', 'PY_VERSION=3.12', 'VERSION'])}")
     lines = head[:]
-    for index in range(c.number(1, 3)):
+    if c.chance(1):
+        lines.append(c.pick(["MAINTAINER me@example.com", "RUN echo too early", "ARG ONLY=1"]))
+    for index in range(0 if c.chance(1) else c.number(1, 3)):  # sometimes no FROM at all
         lines += writer.stage(index)
     text = "\n".join(lines)
     if escape == "`":
