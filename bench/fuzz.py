@@ -4,7 +4,7 @@
     python bench/fuzz.py --count 5000 --jobs 1 --out /tmp/fuzz
 
 Each input is written to a file and run through ``msdfix --write --output-format json`` and
-then ``msdfix --check`` in-process (the real command: reading, rewriting, rendering, writing),
+then ``msdfix --check`` (every other input with ``--unsafe-fixes``) in-process (the real command: reading, rewriting, rendering, writing),
 in worker subprocesses that run batches of inputs with a time limit per input. Counted:
 tracebacks (an exception escaping the command or "Traceback" on stderr), hangs (over the time
 limit), exit 123 on inputs BuildKit's parser accepts / rejects, and broken promises: the parsers
@@ -68,8 +68,8 @@ def _apply(text: str, data: dict) -> str:  # type: ignore[type-arg]
     return apply_json_edits(text, data["files"][0])
 
 
-def one(text: str, path: Path, oracle) -> list[str]:  # type: ignore[no-untyped-def]
-    """Outcome labels of one input."""
+def one(text: str, path: Path, oracle, unsafe: bool) -> list[str]:  # type: ignore[no-untyped-def]
+    """Outcome labels of one input (with --unsafe-fixes when ``unsafe``)."""
     from msdfix.syntax import ParseError, parse
 
     labels = []
@@ -86,7 +86,8 @@ def one(text: str, path: Path, oracle) -> list[str]:  # type: ignore[no-untyped-
             labels.append("parity")
     data = text.encode("utf-8")
     path.write_bytes(data)
-    code, out, err, escaped = _cli(["--write", "--output-format", "json", "-q", str(path)])
+    fixes = ["--unsafe-fixes"] if unsafe else []
+    code, out, err, escaped = _cli([*fixes, "--write", "--output-format", "json", "-q", str(path)])
     if escaped is not None or "Traceback" in err:
         labels.append("traceback")
         return labels
@@ -107,7 +108,7 @@ def one(text: str, path: Path, oracle) -> list[str]:  # type: ignore[no-untyped-
             labels.append("output-rejected")
         if _apply(text, json.loads(out)) != written:
             labels.append("edits-mismatch")
-        again, _, err2, escaped2 = _cli(["--check", "-q", str(path)])
+        again, _, err2, escaped2 = _cli([*fixes, "--check", "-q", str(path)])
         if escaped2 is not None or "Traceback" in err2:
             labels.append("traceback")
         elif again != 0:
@@ -129,7 +130,7 @@ def worker(start: int, count: int, timeout: float, out_dir: Path) -> None:
             path = Path(tmp) / "Dockerfile"
             signal.setitimer(signal.ITIMER_REAL, timeout)
             try:
-                labels = one(text, path, oracle)
+                labels = one(text, path, oracle, unsafe=seed % 2 == 1)
             except Hang:
                 labels = ["hang"]
             finally:
