@@ -300,6 +300,28 @@ def test_nothing_to_change_does_nothing(tmp_path: Path, api: FakeGitHub) -> None
     assert repo.snapshot() == before
 
 
+def test_utf16_dockerfile_is_committed_in_utf16(tmp_path: Path, api: FakeGitHub) -> None:
+    repo = make_repo(tmp_path, {"README.md": "hello\n"})
+    other = tmp_path / "utf16"
+    git(tmp_path, "clone", "-q", str(repo.bare), str(other))
+    git(other, "config", "user.name", "Other")
+    git(other, "config", "user.email", "other@example.com")
+    (other / "Dockerfile").write_bytes(b"\xff\xfe" + PIP_DOCKERFILE.encode("utf-16-le"))
+    git(other, "add", "-A")
+    git(other, "commit", "-qm", "utf-16")
+    git(other, "push", "-q", "origin", "main")
+    proc = repo.pr(*api_args(api))
+    assert proc.returncode == 0, proc.stderr
+    blob = subprocess.run(
+        ["git", "show", "msdfix/optimize:Dockerfile"],
+        cwd=repo.bare,
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert blob.startswith(b"\xff\xfe")
+    assert blob[2:].decode("utf-16-le") == expected_output(PIP_DOCKERFILE)
+
+
 def test_branch_exists_without_open_pull_request(repo: Repo, api: FakeGitHub) -> None:
     """A merged PR (since reverted) left its branch: the identical branch is reused, a new PR
     opened, no push. Only a PR closed *without merging* declines a rewrite."""

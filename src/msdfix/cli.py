@@ -279,7 +279,7 @@ def _run_one(found: Found, options: Options) -> FileReport:
         source = read_stream(sys.stdin.buffer) if path is None else load(path)
     except InputError as exc:
         return FileReport(found.display, error=exc.message, error_line=exc.line)
-    context = BuildContext(options.context_dir or (path.parent if path else None))
+    context = BuildContext(options.context_dir or (path.parent if path else None), dockerfile=path)
     report = process(found.display, source.text, context, options.settings)
     if source.encoding != "utf-8":
         report.notes.append(UTF16_NOTE)

@@ -38,6 +38,7 @@ from msdfix.bot.policy import (
     open_pull,
 )
 from msdfix.bot.rewrite import VerifyRunner, run_verify_subprocess, say
+from msdfix.files import Source
 from msdfix.render.report import FileReport, summary_lines
 
 EXIT_OK, EXIT_VERIFY_FAILED, EXIT_ERROR = 0, 1, 2
@@ -212,7 +213,7 @@ class Run:
             mode, old = listing.split(" ")[:2]
             new = self.git.out("hash-object", *(["-w"] if write else []), "--stdin",
                                f"--path={report.path}",
-                               stdin=report.result.output.encode("utf-8"))  # fmt: skip
+                               stdin=Source("", report.encoding).encode(report.result.output))  # fmt: skip
             out.append(Change(report.path, mode, old, new))
         return out
 

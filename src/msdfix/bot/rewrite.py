@@ -19,7 +19,7 @@ from msdfix.bot import body as render
 from msdfix.bot.git import BotError
 from msdfix.config import ConfigError, FileConfig, find_config
 from msdfix.engine import Settings
-from msdfix.files import InputError, discover, read
+from msdfix.files import InputError, discover, load
 from msdfix.model import BuildContext
 from msdfix.render.report import FileReport
 from msdfix.runner import UnknownTransformError, parse_ids, process, settings_for
@@ -98,11 +98,13 @@ def rewrite(tree: Path, files: list[Path], chosen: Settings) -> list[FileReport]
             reports.append(FileReport(rel, notes=["symbolic link: left alone"]))
             continue
         try:
-            text = read(path)
+            source = load(path)
         except InputError as exc:
             reports.append(FileReport(rel, error=exc.message, error_line=exc.line))
             continue
-        reports.append(process(rel, text, BuildContext(path.parent, dockerfile=path), chosen))
+        report = process(rel, source.text, BuildContext(path.parent, dockerfile=path), chosen)
+        report.encoding = source.encoding
+        reports.append(report)
     return reports
 
 

@@ -25,6 +25,7 @@ class FileReport:
     internal: bool = False
     written: bool = False
     notes: list[str] = field(default_factory=list)
+    encoding: str = "utf-8"  # the file's encoding, for writing the rewrite back
 
     @property
     def changed(self) -> bool:

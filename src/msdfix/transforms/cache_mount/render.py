@@ -10,7 +10,7 @@ from msdfix.knowledge.package_managers import PackageManager
 
 # BuildKit splits --mount options on commas (CSV) and keys from values on "=": a target that
 # contains either cannot be written without quoting that older parsers do not accept.
-_UNSAFE_TARGET = set(",=\"' \t")
+_UNSAFE_TARGET = set(",=\"' \t\\`$")
 
 
 @dataclass
