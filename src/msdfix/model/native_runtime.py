@@ -1,0 +1,65 @@
+"""Compiled binaries (Go, Rust): the entry must run an artefact; the glibc of the build image."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from msdfix.knowledge import ecosystems as eco
+from msdfix.model.build_stage import (
+    HARMLESS,
+    Analysis,
+    Decline,
+    Plan,
+)
+
+
+
+def check_entry_runs(a: Analysis, artefacts: list[str]) -> dict[str, str]:
+    """The entry command must run an artefact; returns artefacts moved onto the runtime PATH."""
+    if a.entry is None:
+        raise Decline("no CMD or ENTRYPOINT says which binary runs")
+    moves: dict[str, str] = {}
+    for argv in a.entry.commands:
+        path = a.entry_path(argv[0]) if argv else None
+        if path is None:
+            raise Decline("the CMD/ENTRYPOINT program name uses a variable")
+        if path.startswith("/"):
+            ok = path in artefacts
+        else:
+            found = [p for p in artefacts if posixpath.basename(p) == path]
+            ok = len(found) == 1
+            if ok and posixpath.dirname(found[0]) not in eco.STANDARD_PATH:
+                moves[found[0]] = "/usr/local/bin/" + path
+        if not ok and not (a.entry.shell and argv[0] in HARMLESS):
+            raise Decline(f"the CMD/ENTRYPOINT runs `{argv[0]}`, which is not the built binary")
+    return moves
+
+
+def release(a: Analysis) -> str | None:
+    """The Debian release the build image is on (its glibc), or None when unknown."""
+    tag = a.stage.image.tag
+    if a.eco == "go":
+        return eco.golang_release(tag)
+    codename = eco.debian_codename(tag)
+    if codename or a.eco != "rust":
+        return codename
+    if eco.glibc_at_most_bookworm(tag):
+        return "bookworm"
+    return "trixie" if re.match(r"^\d+\.\d+", tag or "") else None
+
+
+def debian_runtime(a: Analysis) -> str:
+    return eco.DEBIAN_SLIM.format(codename=release(a) or "bookworm")
+
+
+def glibc_risk(a: Analysis, plan: Plan) -> None:
+    """A dynamically linked binary needs a runtime with the build image's glibc or newer."""
+    found = release(a)
+    if found == "trixie" and plan.runtime.startswith("gcr.io/distroless/"):
+        plan.runtime = plan.runtime.replace("-debian12", "-debian13")
+    if found is None and plan.unsafe is None:
+        plan.unsafe = (
+            f"the Debian release of {a.stage.image.raw} is unknown: the binary may need a "
+            f"newer glibc than {plan.runtime} has"
+        )

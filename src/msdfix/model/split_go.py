@@ -1,0 +1,202 @@
+"""split-stages for Go: the binaries `go build`/`go install` write, static or glibc."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from msdfix.fixes import Edit
+from msdfix.knowledge import ecosystems as eco
+from msdfix.model.artifacts import resolve
+from msdfix.model.build_stage import (
+    GO_VALUE_FLAGS,
+    Analysis,
+    Call,
+    Decline,
+    NotABuild,
+    Plan,
+    context_paths,
+    dedupe,
+    option,
+)
+from msdfix.model.native_runtime import check_entry_runs, debian_runtime, glibc_risk
+from msdfix.model.paths import within
+from msdfix.model.runtime_packages import runtime_packages
+
+
+
+def plan_go(a: Analysis) -> Plan:
+    builds = [c for c in a.calls if c.program == "go" and c.sub in ("build", "install")]
+    if not builds:
+        raise NotABuild
+    artefacts: list[str] = []
+    static: bool | None = None
+    edits: list[Edit] = []
+    unsafe = None
+    for call in builds:
+        if call.sub == "install":
+            paths, guessed = _go_install_output(a, call)
+            unsafe = unsafe or guessed
+            artefacts += paths
+        else:
+            artefacts.append(_go_output(a, call))
+    cgo = _cgo_setting(a, builds)
+    if cgo == "0":
+        static = True
+    elif cgo is None and a.ctx.present and not _uses_cgo(a):
+        static = True
+        for call in builds:
+            word = call.command.words[0]
+            if not call.script.editable or word.value != "go" or call.command.assignments:
+                static = None
+                break
+            at = call.script.physical(word.start)
+            edits.append(Edit(at, at, "CGO_ENABLED=0 "))
+        if static is None:
+            edits = []
+    elif (
+        cgo is None
+        and "alpine" in (a.stage.image.tag or "")
+        and not set(a.packages) & {"gcc", "build-base", "musl-dev"}
+    ):
+        static = True  # no C compiler: cgo is off
+    moves = check_entry_runs(a, artefacts)
+    files = context_paths(a, "go")
+    alpine = eco.alpine_version(a.stage.image.tag)
+    needs_shell = (
+        a.entry is not None
+        and a.entry.shell
+        or bool(a.setup_runs)
+        or bool(runtime_packages(a, a.packages))
+    )
+    if needs_shell:
+        runtime = eco.ALPINE_RUNTIME.format(version=alpine) if alpine else debian_runtime(a)
+    elif static:
+        runtime = eco.GO_STATIC_RUNTIME
+    elif alpine:
+        runtime = eco.ALPINE_RUNTIME.format(version=alpine)
+    else:
+        runtime = eco.GO_GLIBC_RUNTIME
+    plan = Plan(
+        runtime,
+        dedupe(artefacts + files.paths),
+        shell=needs_shell,
+        build_edits=edits,
+        apk=bool(alpine),
+    )
+    plan.moves, plan.unsafe = moves, unsafe
+    if not static and not alpine:
+        glibc_risk(a, plan)
+    plan.notes += [f"{src} is copied to {dst} (on the runtime PATH)" for src, dst in moves.items()]
+    if edits:
+        plan.notes.append("CGO_ENABLED=0 (no cgo in the sources)")
+    if files.whole and files.paths:
+        plan.notes.append(
+            "no build context: the copied source tree comes along in case the program reads it"
+        )
+    return plan
+
+
+def _go_output(a: Analysis, call: Call) -> str:
+    args = call.args[call.args.index(call.sub) + 1 :]
+    cwd = call.cwd
+    chdir = option(args, "-C")
+    if chdir:
+        cwd = resolve(chdir, cwd)
+    out = option(args, "-o", "--o")
+    if out is not None:
+        value = a._expand(out)
+        if value is None or value.endswith("/"):
+            raise Decline(f"cannot tell the output of `go build` at line {call.ins.start_line}")
+        return resolve(value, cwd)
+    positional, skip = [], False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg.split("=")[0] in GO_VALUE_FLAGS or arg.split("=")[0].lstrip("-") in {
+            f.lstrip("-") for f in GO_VALUE_FLAGS
+        }:
+            skip = "=" not in arg
+        elif not arg.startswith("-"):
+            positional.append(arg)
+    if len(positional) > 1 and not all(p.endswith(".go") for p in positional):
+        raise Decline(
+            f"`go build` at line {call.ins.start_line} builds several packages without -o"
+        )
+    if positional and positional[0].endswith(".go"):
+        return resolve(posixpath.basename(positional[0])[:-3], cwd)
+    if positional and positional[0] not in (".", "./"):
+        if "..." in positional[0] or not positional[0].startswith("."):
+            raise Decline(f"cannot tell the binary name of `go build {positional[0]}`")
+        return resolve(posixpath.basename(resolve(positional[0], cwd)), cwd)
+    module = _go_module(a)
+    if module:
+        name = module.rstrip("/").split("/")
+        last = name[-2] if len(name) > 1 and re.fullmatch(r"v[0-9]+", name[-1]) else name[-1]
+        return resolve(last, cwd)
+    if a.entry is not None:
+        path = a.entry_path(a.entry.argv[0])
+        if path and path.startswith("/") and posixpath.dirname(path) == cwd:
+            return path
+    raise Decline(
+        f"cannot tell the binary name of `go build` at line {call.ins.start_line} "
+        "(no -o, no go.mod)"
+    )
+
+
+def _go_module(a: Analysis) -> str | None:
+    text = a.ctx.read_text("go.mod") or ""
+    match = re.search(r"^module\s+(\S+)", text, re.MULTILINE)
+    return match.group(1).strip('"') if match else None
+
+
+def _cgo_setting(a: Analysis, builds: list[Call]) -> str | None:
+    values = {
+        c.command.assignments.get("CGO_ENABLED") or a.scope(c.ins).get("CGO_ENABLED")
+        for c in builds
+    }
+    return values.pop() if len(values) == 1 else None
+
+
+def _uses_cgo(a: Analysis) -> bool:
+    gomod = a.ctx.read_text("go.mod") or ""
+    if any(m in gomod for m in eco.GO_CGO_MODULES):
+        return True
+    for rel in a.ctx.glob("*.go"):
+        text = a.ctx.read_text(rel) or ""
+        if re.search(r'^\s*import\s+"C"|^\s*"C"\s*$', text, re.MULTILINE):
+            return True
+    return False
+
+
+def _go_install_output(a: Analysis, call: Call) -> tuple[list[str], str | None]:
+    """Binary path of `go install` and, when the name is a guess, why the split is unsafe."""
+    scope = a.scope(call.ins)
+    gobin = call.command.assignments.get("GOBIN") or scope.get("GOBIN")
+    gopath = (call.command.assignments.get("GOPATH") or scope.get("GOPATH") or "/go").split(":")[0]
+    out = gobin or resolve("bin", gopath)
+    if "$" in out:
+        raise Decline(
+            f"cannot tell where `go install` at line {call.ins.start_line} puts the binary"
+        )
+    args = call.args[call.args.index(call.sub) + 1 :]
+    packages = [x.split("@")[0] for x in args if not x.startswith("-")]
+    if any("..." in p for p in packages):
+        name = posixpath.basename(a.entry.argv[0]) if a.entry and a.entry.argv else ""
+        if not name or "$" in name:
+            raise Decline(f"`go install` at line {call.ins.start_line} builds several binaries")
+        return [
+            resolve(name, out)
+        ], "the binary the CMD runs is assumed to come from `go install ./...`"
+    if packages and "." not in packages and "./" not in packages:
+        names = [posixpath.basename(p.rstrip("/")) for p in packages]
+        if len(names) > 1:  # library packages install no binary: keep the one the CMD runs
+            wanted = posixpath.basename(a.entry.argv[0]) if a.entry and a.entry.argv else ""
+            names = [n for n in names if n == wanted]
+        return [resolve(n, out) for n in names], None
+    module = _go_module(a)
+    if module:
+        return [resolve(module.rstrip("/").split("/")[-1], out)], None
+    if within(call.cwd, resolve("src", gopath)) and call.cwd != resolve("src", gopath):
+        return [resolve(posixpath.basename(call.cwd), out)], None
+    raise Decline(f"cannot tell the binary name of `go install` at line {call.ins.start_line}")

@@ -1,0 +1,135 @@
+"""split-stages for Java (Maven/Gradle jars, installDist) and .NET (`dotnet publish`)."""
+
+from __future__ import annotations
+
+import posixpath
+import xml.etree.ElementTree as ET
+
+from msdfix.knowledge import ecosystems as eco
+from msdfix.model.artifacts import resolve
+from msdfix.model.build_stage import (
+    HARMLESS,
+    Analysis,
+    Call,
+    Decline,
+    NotABuild,
+    Plan,
+    context_paths,
+    dedupe,
+    option,
+)
+from msdfix.model.paths import within
+
+
+
+def plan_java(a: Analysis) -> Plan:
+    builds = [c for c in a.calls if _java_build(c)]
+    if not builds:
+        raise NotABuild
+    image = eco.java_runtime(a.stage.image.full_name, a.stage.image.tag)
+    if image is None:
+        raise Decline(
+            f"no JRE image of the same vendor and version is known for {a.stage.image.raw}"
+        )
+    if a.entry is None:
+        raise Decline("no CMD or ENTRYPOINT says which jar runs")
+    artefacts: list[str] = []
+    for argv in a.entry.commands:
+        if not argv:
+            continue
+        if posixpath.basename(argv[0]) == "java":
+            jar = option(argv, "-jar")
+            classpath = option(argv, "-cp", "-classpath", "--class-path")
+            entries = [jar] if jar else classpath.split(":") if classpath else []
+            for item in entries:
+                path = a.entry_path(item)
+                if path is None or not path.startswith("/"):
+                    raise Decline(f"cannot tell which files `{item}` in the CMD names")
+                _check_pom(a, path)
+                artefacts.append(path)
+            if not entries:
+                raise Decline("cannot tell which jar the CMD runs")
+        elif "/build/install/" in (a.entry_path(argv[0]) or ""):
+            path = a.entry_path(argv[0]) or ""
+            artefacts.append(
+                path[: path.index("/build/install/")]
+                + "/build/install/"
+                + path.split("/build/install/")[1].split("/")[0]
+            )
+        elif not (a.entry.shell and argv[0] in HARMLESS):
+            raise Decline(f"the CMD runs `{argv[0]}`, not `java -jar` or an installDist script")
+    files = context_paths(a, "java")
+    return Plan(
+        image[0],
+        dedupe(artefacts + files.paths),
+        unsafe=None if image[1] else "JRE of another vendor",
+    )
+
+
+def _java_build(call: Call) -> bool:
+    tool = posixpath.basename(call.program)
+    kind = (
+        "maven" if tool in ("mvn", "mvnw") else "gradle" if tool in ("gradle", "gradlew") else None
+    )
+    if kind is None:
+        return False
+    tasks = {t.lower().split(":")[-1] for t in call.args if not t.startswith("-")}
+    return bool(tasks & eco.JAVA_BUILD_TASKS[kind])
+
+
+def _check_pom(a: Analysis, jar: str) -> None:
+    text = a.ctx.read_text("pom.xml")
+    if text is None or any(ch in jar for ch in "*?["):
+        return
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError:
+        return
+    ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+
+    def find(path: str) -> str | None:
+        node = root.find("/".join(ns + p for p in path.split("/")))
+        return node.text.strip() if node is not None and node.text else None
+
+    name = (
+        find("build/finalName")
+        or f"{find('artifactId')}-{find('version') or find('parent/version')}"
+    )
+    if (
+        "$" not in name
+        and posixpath.dirname(jar).endswith("/target")
+        and posixpath.basename(jar) != f"{name}.jar"
+    ):
+        raise Decline(f"pom.xml builds {name}.jar but the CMD runs {posixpath.basename(jar)}")
+
+
+def plan_dotnet(a: Analysis) -> Plan:
+    builds = [c for c in a.calls if c.program == "dotnet" and c.sub == "publish"]
+    if not builds:
+        raise NotABuild
+    outs = []
+    for call in builds:
+        out = option(call.args, "-o", "--output")
+        if out is None or a._expand(out) is None:
+            raise Decline(
+                f"`dotnet publish` at line {call.ins.start_line} has no -o: "
+                "output directory unknown"
+            )
+        outs.append(resolve(a._expand(out) or "", call.cwd))
+    if a.entry is None or not a.entry.argv:
+        raise Decline("no CMD or ENTRYPOINT says which assembly runs")
+    argv = a.entry.argv
+    dll = argv[1] if posixpath.basename(argv[0]) == "dotnet" and len(argv) > 1 else argv[0]
+    value = a._expand(dll)
+    target = resolve(value, a.final_dir) if value else None
+    if not target or not any(within(target, o) for o in outs):
+        raise Decline("the CMD does not run the published output")
+    projects = a.ctx.glob("*.csproj") + a.ctx.glob("*/*.csproj")
+    web = not projects or any(
+        "Microsoft.NET.Sdk.Web" in (a.ctx.read_text(p) or "") for p in projects
+    )
+    runtime = eco.dotnet_runtime(a.stage.image.tag, web)
+    if runtime is None:
+        raise Decline(f"no .NET runtime image known for {a.stage.image.raw}")
+    files = context_paths(a, "dotnet")
+    return Plan(runtime, dedupe(outs + files.paths))

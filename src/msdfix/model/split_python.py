@@ -1,0 +1,104 @@
+"""split-stages for Python: interpreter prefix or virtualenv on the slim image."""
+
+from __future__ import annotations
+
+import re
+
+from msdfix.knowledge import ecosystems as eco
+from msdfix.model.artifacts import resolve
+from msdfix.model.build_stage import (
+    Analysis,
+    Decline,
+    NotABuild,
+    Plan,
+    context_paths,
+    dedupe,
+)
+
+
+
+def plan_python(a: Analysis) -> Plan:
+    installs = [c for c in a.calls if c.program in ("pip", "pip3", "uv") and "install" in c.args]
+    if any(c.program in ("poetry", "pipenv") for c, _ in [(u, 0) for u in a.calls]) or any(
+        p in ("poetry", "pipenv") for _, p in a.unknown
+    ):
+        raise Decline("poetry/pipenv environments are not handled")
+    if not installs:
+        raise NotABuild
+    for call in installs:
+        if {"--user", "--target", "-t", "--prefix", "--root"} & {
+            x.split("=")[0] for x in call.args
+        }:
+            raise Decline(
+                f"pip at line {call.ins.start_line} installs outside the interpreter's prefix"
+            )
+    tag = a.stage.image.tag
+    runtime_tag = eco.slim_variant("python", tag)
+    if runtime_tag is None:
+        raise Decline(f"no slim variant known for {a.stage.image.raw}")
+    build_deps = [
+        p
+        for p in a.packages
+        if p in eco.BUILD_ONLY_PACKAGES or p in eco.DEV_TO_RUNTIME or p.endswith("-dev")
+    ]
+    if runtime_tag == tag and not build_deps:
+        raise NotABuild
+    venv = _venv(a)
+    files = context_paths(a, None)
+    plan = Plan(
+        f"{a.stage.image.full_name}:{runtime_tag}",
+        dedupe([venv or "/usr/local", *files.paths]),
+        same_family=True,
+    )
+    if runtime_tag != tag:
+        requirements = _requirements(a)
+        if requirements is None:
+            plan.unsafe = (
+                "requirements not visible: compiled packages may link libraries of the full image"
+            )
+        else:
+            for name, libs in eco.PY_SOURCE_BUILT.items():
+                if name in requirements:
+                    plan.packages += libs
+    return plan
+
+
+def _venv(a: Analysis) -> str | None:
+    path = a.scope().get("PATH", "")
+    for call in a.calls:
+        target = None
+        if (
+            call.program in ("python", "python3")
+            and call.args[:2] == ["-m", "venv"]
+            and len(call.args) > 2
+        ):
+            target = call.args[-1]
+        elif call.program == "virtualenv" and call.args:
+            target = call.args[-1]
+        if target:
+            venv = resolve(target, call.cwd)
+            if venv + "/bin" in path.split(":"):
+                return venv
+            raise Decline(f"virtualenv {venv} is not on the PATH set by ENV")
+    return None
+
+
+def _requirements(a: Analysis) -> set[str] | None:
+    names: set[str] = set()
+    found = False
+    for rel in (
+        "requirements.txt",
+        "requirements/prod.txt",
+        "requirements/base.txt",
+        "pyproject.toml",
+        "setup.py",
+    ):
+        text = a.ctx.read_text(rel)
+        if text is None:
+            continue
+        found = True
+        for line in text.splitlines():
+            match = re.match(r"^\s*[\"']?([A-Za-z0-9._-]+)", line.split("#")[0])
+            if match:
+                names.add(match.group(1).lower().replace("_", "-"))
+    return names if found else None

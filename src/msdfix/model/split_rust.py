@@ -1,0 +1,145 @@
+"""split-stages for Rust: `cargo build`/`cargo install --path` binaries and the libraries they link."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import sys
+
+from msdfix.knowledge import ecosystems as eco
+from msdfix.model.artifacts import resolve
+from msdfix.model.build_stage import (
+    Analysis,
+    Call,
+    Decline,
+    NotABuild,
+    Plan,
+    context_dir,
+    context_paths,
+    dedupe,
+    option,
+)
+from msdfix.model.native_runtime import check_entry_runs, debian_runtime, glibc_risk
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+def plan_rust(a: Analysis) -> Plan:
+    builds = [c for c in a.calls if c.program == "cargo" and c.sub in ("build", "install")]
+    if not builds:
+        raise NotABuild
+    if "alpine" in (a.stage.image.tag or ""):
+        raise Decline("alpine (musl) Rust builds are not handled")
+    artefacts: list[str] = []
+    for call in builds:
+        if call.sub == "install":
+            artefacts += _cargo_install(a, call)
+            continue
+        out = _cargo_dir(a, call)
+        names = _cargo_bins(a, call)
+        if names is None:
+            path = a.entry_path(a.entry.argv[0]) if a.entry else None
+            if not path or posixpath.dirname(path) != out:
+                raise Decline(
+                    "cannot tell the binary name (no Cargo.toml and the CMD does not name target/…)"
+                )
+            names = [posixpath.basename(path)]
+        artefacts += [resolve(n, out) for n in names]
+    moves = check_entry_runs(a, artefacts)
+    files = context_paths(a, "rust")
+    plan = Plan(debian_runtime(a), dedupe(artefacts + files.paths), moves=moves)
+    plan.notes += [
+        f"{src}{' (`cargo install` output)' if src.endswith('/bin/' + posixpath.basename(src)) else ''}"
+        f" is copied to {dst} (on the runtime PATH)"
+        for src, dst in moves.items()
+    ]
+    bare = a.entry is not None and not a.entry.shell and not a.setup_runs
+    if bare and eco.glibc_at_most_bookworm(a.stage.image.tag):
+        plan.runtime, plan.shell = eco.RUST_RUNTIME, False
+    lock = a.ctx.read_text("Cargo.lock")
+    if lock is None:
+        plan.unsafe = (
+            "no Cargo.lock in the context: the shared libraries the binary needs are unknown"
+        )
+    else:
+        crates = set(re.findall(r'^name = "([^"]+)"', lock, re.MULTILINE))
+        for crate, libs in eco.RUST_CRATE_LIBS.items():
+            if crate in crates:
+                plan.packages += [p for p in libs if p not in plan.packages]
+        if "libssl3" in plan.packages and "bookworm" not in plan.runtime:
+            raise Decline("openssl-sys links a release-specific libssl")
+        if not plan.shell and set(plan.packages) <= {"libssl3", "ca-certificates"}:
+            plan.packages = []  # distroless/cc ships both
+        elif not plan.shell:
+            plan.runtime, plan.shell = debian_runtime(a), True
+    glibc_risk(a, plan)
+    if files.whole and files.paths:
+        plan.notes.append(
+            "no build context: the copied source tree comes along in case the program reads it"
+        )
+    return plan
+
+
+def _cargo_dir(a: Analysis, call: Call) -> str:
+    args = call.args
+    profile = "release" if "--release" in args or "-r" in args else "debug"
+    named = option(args, "--profile")
+    if named:
+        profile = "debug" if named == "dev" else named
+    target_dir = (
+        option(args, "--target-dir")
+        or call.command.assignments.get("CARGO_TARGET_DIR")
+        or a.scope(call.ins).get("CARGO_TARGET_DIR")
+        or "target"
+    )
+    manifest = option(args, "--manifest-path")
+    cwd = resolve(posixpath.dirname(manifest), call.cwd) if manifest else call.cwd
+    triple = option(args, "--target")
+    path = resolve(target_dir, cwd)
+    return resolve(profile, resolve(triple, path) if triple else path)
+
+
+def _cargo_install(a: Analysis, call: Call) -> list[str]:
+    """Binaries `cargo install --path X` puts in $CARGO_HOME/bin (/usr/local/cargo/bin)."""
+    line = call.ins.start_line
+    path = option(call.args, "--path")
+    if path is None or {"--git", "--example", "--examples"} & set(call.args):
+        raise Decline(f"`cargo install` at line {line} does not build the copied sources")
+    scope = {**a.scope(call.ins), **call.command.assignments}
+    root = (
+        option(call.args, "--root")
+        or scope.get("CARGO_INSTALL_ROOT")
+        or scope.get("CARGO_HOME")
+        or eco.RUST_CARGO_HOME
+    )
+    crate = resolve(path, call.cwd)
+    rel = context_dir(a, crate, call.ins)
+    if "$" in root + path or rel is None:
+        raise Decline(f"cannot tell what `cargo install` at line {line} builds or where")
+    names = _cargo_bins(a, call, rel)
+    if names is None:
+        raise Decline(f"cannot tell the binary name of `cargo install` at line {line}")
+    return [resolve(n, resolve("bin", resolve(root, call.cwd))) for n in names]
+
+
+def _cargo_bins(a: Analysis, call: Call, rel: str = "") -> list[str] | None:
+    explicit = [call.args[i + 1] for i, x in enumerate(call.args[:-1]) if x == "--bin"]
+    if explicit:
+        return explicit
+    text = a.ctx.read_text(posixpath.join(rel, "Cargo.toml"))
+    if text is None:
+        return None
+    try:
+        data = tomllib.loads(text)
+    except ValueError:
+        return None
+    if "workspace" in data and "package" not in data:
+        raise Decline("Cargo workspace: cannot tell which binary is built")
+    names = [b["name"] for b in data.get("bin", []) if isinstance(b, dict) and "name" in b]
+    package = data.get("package", {}).get("name")
+    if (not names or a.ctx.exists(posixpath.join(rel, "src/main.rs"))) and package:
+        names.append(package)
+    return names or None
