@@ -14,7 +14,6 @@ from msdfix.model.build_stage import (
 )
 
 
-
 def check_entry_runs(a: Analysis, artefacts: list[str]) -> dict[str, str]:
     """The entry command must run an artefact; returns artefacts moved onto the runtime PATH."""
     if a.entry is None:

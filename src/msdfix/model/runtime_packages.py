@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-
 from msdfix.knowledge import ecosystems as eco
 from msdfix.model.build_stage import (
     Analysis,
     Decline,
 )
-
 
 
 def runtime_packages(a: Analysis, packages: list[str]) -> list[str]:

@@ -24,7 +24,6 @@ from msdfix.model.paths import within
 from msdfix.model.runtime_packages import runtime_packages
 
 
-
 def plan_go(a: Analysis) -> Plan:
     builds = [c for c in a.calls if c.program == "go" and c.sub in ("build", "install")]
     if not builds:

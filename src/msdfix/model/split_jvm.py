@@ -21,7 +21,6 @@ from msdfix.model.build_stage import (
 from msdfix.model.paths import within
 
 
-
 def plan_java(a: Analysis) -> Plan:
     builds = [c for c in a.calls if _java_build(c)]
     if not builds:

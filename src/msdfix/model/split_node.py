@@ -19,7 +19,6 @@ from msdfix.model.build_stage import (
 )
 
 
-
 def plan_node(a: Analysis) -> Plan:
     installs = [
         c

@@ -16,7 +16,6 @@ from msdfix.model.build_stage import (
 )
 
 
-
 def plan_python(a: Analysis) -> Plan:
     installs = [c for c in a.calls if c.program in ("pip", "pip3", "uv") and "install" in c.args]
     if any(c.program in ("poetry", "pipenv") for c, _ in [(u, 0) for u in a.calls]) or any(
