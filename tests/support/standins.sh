@@ -21,7 +21,8 @@
 #   alpine:3.19/3.20       busybox-static + CA bundle on scratch: /bin/sh works, NO apk, no musl.
 #   gcr.io/distroless/*    static = CA bundle + passwd/group (root, nonroot 65532, nobody);
 #                          base = + glibc, libssl3; cc = + libgcc-s1, libstdc++6. :nonroot tags
-#                          add USER 65532:65532.
+#                          add USER 65532:65532; :debug tags add busybox in /busybox (on PATH) and
+#                          ENTRYPOINT ["/busybox/sh"], like the real ones.
 #
 # Usage:
 #   eval "$(tests/support/dockerd.sh start)"
@@ -74,8 +75,8 @@ TAGS[nginx]="nginx:alpine nginx:1.25-alpine"
 DEPS[nginx]=debian
 TAGS[alpine]="alpine:3.19 alpine:3.20"
 DEPS[alpine]=debian
-TAGS[distroless]="gcr.io/distroless/static-debian12 gcr.io/distroless/base-debian12 gcr.io/distroless/cc-debian12 gcr.io/distroless/static-debian12:nonroot gcr.io/distroless/base-debian12:nonroot gcr.io/distroless/cc-debian12:nonroot"
-DEPS[distroless]=debian
+TAGS[distroless]="gcr.io/distroless/static-debian12 gcr.io/distroless/base-debian12 gcr.io/distroless/cc-debian12 gcr.io/distroless/static-debian12:nonroot gcr.io/distroless/base-debian12:nonroot gcr.io/distroless/cc-debian12:nonroot gcr.io/distroless/static-debian12:debug gcr.io/distroless/base-debian12:debug gcr.io/distroless/cc-debian12:debug"
+DEPS[distroless]=alpine
 
 have_tag() { "$DOCKER" image inspect "$1" >/dev/null 2>&1; }
 
@@ -286,6 +287,12 @@ EOF
         printf '%s\n' "$df" | "$DOCKER" build "${NETWORK_OPT[@]}" --target "$v" -t "gcr.io/distroless/$v-debian12" - >&2
         printf 'FROM gcr.io/distroless/%s-debian12\nUSER 65532:65532\nWORKDIR /home/nonroot\n' "$v" \
             | "$DOCKER" build -t "gcr.io/distroless/$v-debian12:nonroot" - >&2
+        printf '%s\n' "FROM alpine:3.20 AS bb" \
+            'RUN mkdir /busybox && cp /bin/busybox /busybox/ && for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "/busybox/$a"; done' \
+            "FROM gcr.io/distroless/$v-debian12" "COPY --from=bb /busybox /busybox" \
+            "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/busybox" \
+            'ENTRYPOINT ["/busybox/sh"]' \
+            | "$DOCKER" build -t "gcr.io/distroless/$v-debian12:debug" - >&2
     done
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 
+from msdfix.knowledge.images import DEFAULT_WORKDIRS
 from msdfix.model.args import expand
 from msdfix.model.context import BuildContext
 from msdfix.model.stages import Model, Stage
@@ -25,7 +26,7 @@ def resolve(path: str, cwd: str) -> str:
 
 def workdirs(model: Model, stage: Stage) -> dict[int, str]:
     """``id(ins)`` -> the working directory in effect when ``ins`` runs (WORKDIR: the new one)."""
-    current = "/"
+    current = DEFAULT_WORKDIRS.get(stage.image.full_name, "/") if stage.parent is None else "/"
     found: dict[int, str] = {}
     for ins in stage.instructions:
         if ins.cmd == "workdir":

@@ -147,13 +147,16 @@ class Plan:
     apk: bool = False
     shell: bool = True
     build_edits: list[Edit] = field(default_factory=list)
-    prune: list[str] = field(default_factory=list)  # instruction lines of a prod-deps stage
+    stages: list[str] = field(default_factory=list)  # stages between build and runtime (text)
+    sources: dict[str, str] = field(default_factory=dict)  # copy path -> stage (default: build)
+    head_lines: list[str] = field(default_factory=list)  # runtime instructions right after FROM
     notes: list[str] = field(default_factory=list)
     unsafe: str | None = None
     moves: dict[str, str] = field(default_factory=dict)  # copied to another path (runtime PATH)
     same_family: bool = False  # the runtime image has the build image's environment
     head: str = ""  # stages inserted before the build stage (a frontend)
     head_at: int = 0
+    display_only: str | None = None  # why the fix can only be shown
 
 
 class Analysis:

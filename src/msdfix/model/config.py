@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
+from msdfix.knowledge.images import DEFAULT_WORKDIRS
 from msdfix.model.args import expand
 from msdfix.model.stages import Model
 from msdfix.syntax import Instruction
@@ -26,13 +27,17 @@ def final_config(model: Model) -> dict[str, Any]:
     stage = model.final
     if stage is None:
         return config
-    for st in stage.lineage:
+    chain = stage.lineage
+    config["workdir"] = DEFAULT_WORKDIRS.get(chain[0].image.full_name, "/")
+    for st in chain:
         for ins in st.instructions:
             cmd = ins.cmd
             if cmd in LAST_WINS:
                 config[cmd] = _value(ins)
                 if cmd == "entrypoint":
                     config.pop("cmd", None)  # ENTRYPOINT resets an inherited CMD
+                    if config[cmd] == (True, ()):
+                        del config[cmd]  # ENTRYPOINT [] declares none
             elif cmd == "workdir":
                 path = expand(instruction_values(ins)[1][0], model.stage_scope(st, ins))
                 config["workdir"] = posixpath.normpath(posixpath.join(config["workdir"], path))

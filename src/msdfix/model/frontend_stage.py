@@ -204,7 +204,8 @@ def apply_frontend(a: Analysis, plan: Plan, front: Frontend) -> None:
         for ins in a.stage.of("run"):
             if _frontend_toolchain_only(a, ins):
                 plan.build_edits.append(Edit(ins.comment_start, ins.end, ""))
-    lines = [f"{keyword(doc, 'FROM')} {front.image} {keyword(doc, 'AS')} {FRONTEND}{nl}"]
+    flag = f"--platform={a.stage.platform} " if a.stage.platform else ""
+    lines = [f"{keyword(doc, 'FROM')} {flag}{front.image} {keyword(doc, 'AS')} {FRONTEND}{nl}"]
     for ins in a.stage.instructions:
         if ins.start < last.start and ins.cmd in ("arg", "env"):
             lines.append(chunk(a, ins))

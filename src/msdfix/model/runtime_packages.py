@@ -1,26 +1,88 @@
-"""OS packages a runtime stage installs again."""
+"""OS packages a runtime stage installs again, named for the runtime's package manager."""
 
 from __future__ import annotations
 
-from msdfix.knowledge import ecosystems as eco
-from msdfix.model.build_stage import (
-    Analysis,
-    Decline,
-)
+import re
+from dataclasses import dataclass, field
+
+from msdfix.knowledge import os_packages as osp
+from msdfix.model.build_stage import COMMON_SOURCE, Analysis, Decline
+
+SOURCE_SUFFIXES = (
+    ".go", ".py", ".js", ".mjs", ".cjs", ".ts", ".rb", ".sh", ".bash", ".java", ".kt", ".rs",
+    ".cs", ".php", ".pl", ".yaml", ".yml", ".toml", ".conf", ".ini",
+)  # fmt: skip
+MAX_SCANNED = 4000
 
 
-def runtime_packages(a: Analysis, packages: list[str]) -> list[str]:
-    """OS packages the runtime needs: non-build packages, and -dev packages mapped to libraries."""
-    wanted: list[str] = []
-    uses = " ".join(" ".join(c) for c in (a.entry.commands if a.entry else []))
-    health = " ".join(i.args for i in a.stage.of("healthcheck"))
+@dataclass
+class RuntimePackages:
+    """What the runtime stage installs, and the build packages it leaves out on evidence."""
+
+    keep: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)  # dual-use tools nothing runs
+    unknown: list[str] = field(default_factory=list)  # dual-use tools that may be needed
+
+
+def build_manager(a: Analysis) -> str:
+    """The package manager the build stage installs with (its packages' naming)."""
+    return osp.APK if a.apk else osp.APT
+
+
+def runtime_packages(a: Analysis, packages: list[str]) -> RuntimePackages:
+    """Split the build's OS packages into runtime libraries/tools, dropped and unknown ones."""
+    manager = build_manager(a)
+    found = RuntimePackages()
+    mapping = osp.DEV_TO_RUNTIME[manager]
     for name in packages:
-        if name in ("curl", "wget") and (name in health or name in uses):
-            wanted.append(name)
-        elif name in eco.DEV_TO_RUNTIME:
-            wanted += eco.DEV_TO_RUNTIME[name]
+        if name in mapping:
+            found.keep += mapping[name]
         elif name.endswith(("-dev", "-devel")):
-            raise Decline(f"no runtime library known for {name}")
-        elif name not in eco.BUILD_ONLY_PACKAGES:
-            wanted.append(name)
-    return list(dict.fromkeys(wanted))
+            raise Decline(f"no runtime library known for {name} ({manager})")
+        elif name in osp.BUILD_ONLY[manager]:
+            continue
+        elif name in osp.DUAL_USE:
+            used = runs_tool(a, osp.DUAL_USE[name])
+            if used is None:
+                found.unknown.append(name)
+            elif used:
+                found.keep.append(name)
+            else:
+                found.dropped.append(name)
+        else:
+            found.keep.append(name)
+    found.keep = list(dict.fromkeys(found.keep))
+    return found
+
+
+def runs_tool(a: Analysis, tools: tuple[str, ...]) -> bool | None:
+    """Whether the image's program may run one of ``tools``: True on evidence (entry command,
+    HEALTHCHECK, repeated RUNs, a copied source or script naming it), False when the copied
+    files show none, None without a context."""
+    pattern = re.compile(r"(?<![\w./-])(?:" + "|".join(map(re.escape, tools)) + r")(?![\w.-])")
+    words = [w for argv in (a.entry.commands if a.entry else []) for w in argv]
+    words += [i.args for i in a.stage.of("healthcheck")] + [i.args for i in a.setup_runs]
+    if any(pattern.search(w.rsplit("/", 1)[-1] if "/" in w else w) for w in words):
+        return True
+    if not a.ctx.present:
+        return None
+    literal = re.compile(
+        r"[\"'`](?:/usr/bin/|/bin/)?(?:" + "|".join(map(re.escape, tools)) + r")[\"'` ]"
+    )
+    shell = re.compile(r"(?m)^[^#\n]*" + pattern.pattern)
+    scanned = 0
+    common = [re.compile(p) for p in COMMON_SOURCE]
+    copied = {rel for copy in a.copies for rel, _ in copy.context_files(a.ctx)}
+    for rel in sorted(copied):
+        if any(p.fullmatch(rel) for p in common):
+            continue
+        script = rel.endswith((".sh", ".bash")) or "/" not in rel and "." not in rel
+        if not script and not rel.endswith(SOURCE_SUFFIXES):
+            continue
+        scanned += 1
+        if scanned > MAX_SCANNED:
+            return None
+        text = a.ctx.read_text(rel) or ""
+        if literal.search(text) or (script and shell.search(text)):
+            return True
+    return False

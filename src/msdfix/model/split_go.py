@@ -7,6 +7,7 @@ import re
 
 from msdfix.fixes import Edit
 from msdfix.knowledge import ecosystems as eco
+from msdfix.knowledge.os_packages import CA_CERTIFICATES
 from msdfix.model.artifacts import resolve
 from msdfix.model.build_stage import (
     GO_VALUE_FLAGS,
@@ -66,7 +67,7 @@ def plan_go(a: Analysis) -> Plan:
         a.entry is not None
         and a.entry.shell
         or bool(a.setup_runs)
-        or bool(runtime_packages(a, a.packages))
+        or any(p not in CA_CERTIFICATES for p in runtime_packages(a, a.packages).keep)
     )
     if needs_shell:
         runtime = eco.ALPINE_RUNTIME.format(version=alpine) if alpine else debian_runtime(a)

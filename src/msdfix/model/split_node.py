@@ -1,30 +1,69 @@
-"""split-stages for Node: the app directory on the slim image, production dependencies."""
+"""split-stages for Node: the app on the slim image, production dependencies from a deps stage.
+
+The deps/build/production pattern: a ``prod-deps`` stage on the build image installs the
+production dependencies from the manifests alone (package.json, the lock file, .npmrc, ...), so
+a source edit never re-runs it; the runtime copies its ``node_modules`` and the app's files from
+the build stage, without the build's ``node_modules`` (which holds the dev dependencies). When
+the build deletes ``node_modules`` itself, the runtime gets the app as the build left it, and
+no dependencies come back. A static site served by a static file server (``serve``,
+``http-server``, ``sirv``) ships the served directory, package.json and the production
+dependencies (the server) only.
+"""
 
 from __future__ import annotations
 
 import posixpath
 import re
+from dataclasses import dataclass
 
 from msdfix.knowledge import ecosystems as eco
+from msdfix.knowledge import manifests
+from msdfix.model import frontend
+from msdfix.model.artifacts import resolve
 from msdfix.model.build_stage import (
     ROOT,
     Analysis,
+    Call,
     Decline,
     NotABuild,
     Plan,
+    chunk,
+    context_dir,
     context_paths,
     dedupe,
-    final_user,
     keyword,
 )
+from msdfix.model.paths import within
+from msdfix.shell.classify import program_args
+from msdfix.shell.script import run_script
+from msdfix.syntax import Instruction
+
+DEPS, APP_FILES = "prod-deps", "app-files"
+MANAGERS = ("npm", "yarn", "pnpm")
+INSTALL_SUBS = {"npm": ("ci", "install", "i"), "yarn": ("", "install"), "pnpm": ("install", "i")}
+DEV_FLAGS = {"--include=dev", "--production=false", "--prod=false", "--dev", "-D"}
+GLOBAL_TOOLS = {"npm", "yarn", "pnpm", "corepack"}
+
+
+def _global(call: Call) -> bool:
+    return (
+        "-g" in call.args
+        or "--global" in call.args
+        or call.sub == "global"
+        or call.program == "corepack"
+    )
+
+
+def _installs(a: Analysis) -> list[Call]:
+    return [
+        c
+        for c in a.calls
+        if c.program in MANAGERS and c.sub in INSTALL_SUBS[c.program] and not _global(c)
+    ]
 
 
 def plan_node(a: Analysis) -> Plan:
-    installs = [
-        c
-        for c in a.calls
-        if c.program in ("npm", "yarn", "pnpm") and c.sub in ("ci", "install", "i", "")
-    ]
+    installs = _installs(a)
     if not installs:
         raise NotABuild
     tag = a.stage.image.tag
@@ -39,54 +78,264 @@ def plan_node(a: Analysis) -> Plan:
     plan = Plan(
         f"{a.stage.image.full_name}:{runtime_tag}", dedupe([app, *files.paths]), same_family=True
     )
-    if any(
-        c.program == "npm"
-        and ("-g" in c.args or "--global" in c.args)
-        or c.program == "yarn"
-        and c.sub == "global"
-        for c in a.calls
-    ):
+    if any(_global(c) and c.program != "corepack" for c in a.calls):
         plan.copies = dedupe(plan.copies + ["/usr/local/lib/node_modules", "/usr/local/bin"])
-    manager = installs[0].program
-    reason = _prune_blocker(a, manager)
-    if reason is None:
-        major = re.match(r"\d+", tag or "")
-        flag = "--omit=dev" if major is None or int(major.group(0)) >= 16 else "--production"
-        if app != a.final_dir:
-            plan.prune.append(f"{keyword(a.doc, 'WORKDIR')} {app}")
-        if final_user(a) not in ROOT:
-            plan.prune.append(f"{keyword(a.doc, 'USER')} root")
-        plan.prune.append(f"{keyword(a.doc, 'RUN')} npm prune {flag}")
-        plan.notes.append("dev dependencies pruned")
-    else:
+    if _deletes_node_modules(a, app, installs):
+        plan.notes.append(
+            f"the build deletes {app}/node_modules: the runtime gets none (no dependencies "
+            "come back)"
+        )
+        return plan
+    reason = _deps_stage_blocker(a, app, installs)
+    if reason is not None:
         plan.notes.append(f"dev dependencies kept ({reason})")
+        return plan
+    _deps_stage(a, plan, app, installs[-1])
     return plan
 
 
-def _prune_blocker(a: Analysis, manager: str) -> str | None:
-    if manager != "npm":
-        return f"{manager} prune is not offered"
+def _deletes_node_modules(a: Analysis, app: str, installs: list[Call]) -> bool:
+    """True when a RUN after the last install removes the app's node_modules."""
+    last = installs[-1].ins
+    target = resolve("node_modules", app)
+    for ins in a.stage.of("run"):
+        if ins.start <= last.start and ins is not last:
+            continue
+        script = run_script(ins, a.doc.text)
+        for command in script.commands if script else []:
+            program, args = program_args(command)
+            if program not in ("rm", "rimraf"):
+                continue
+            cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
+            paths = [resolve(x.rstrip("/"), cwd) for x in args if not x.startswith("-")]
+            if program == "rm" and not any(x.startswith("-") and "r" in x for x in args):
+                continue
+            if target in paths:
+                return not any(c.ins.start > ins.start for c in installs)
+    return False
+
+
+@dataclass
+class _Install:
+    manager: str
+    rel: str  # the app directory in the build context
+    inputs: list[str]  # manifest files and directories that exist there
+
+
+def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | None:
+    """Why production dependencies cannot come from a deps stage (None: they can)."""
     if not a.ctx.present:
-        return "no build context to check package.json"
-    if not (a.ctx.exists("package-lock.json") or a.ctx.exists("npm-shrinkwrap.json")):
-        return "no package-lock.json"
-    package = a.ctx.read_json("package.json")
-    if not isinstance(package, dict):
+        return "no build context to read package.json"
+    if {c.cwd for c in installs} != {app} or len({c.program for c in installs}) != 1:
+        return "dependencies are installed in several directories or by several tools"
+    install = installs[-1]
+    if any(f.name == "mount" and "type=cache" not in (f.value or "") for f in install.ins.flags):
+        return f"the install at line {install.ins.start_line} mounts files or secrets"
+    if any(u.args.strip() not in ROOT for u in a.stage.of("user") if u.start < install.ins.start):
+        return "the dependencies are installed by a non-root user"
+    rel = context_dir(a, app, a.stage.instructions[-1])
+    if rel is None:
+        return f"{app} is not copied whole from one context directory"
+    package = frontend.package_json(a.ctx, rel)
+    if package is None:
         return "package.json unreadable"
-    dev = set(package.get("devDependencies") or {})
+    if package.get("workspaces"):
+        return "package.json declares workspaces (their manifests are needed)"
     scripts = package.get("scripts") or {}
+    hooks = [s for s in manifests.NPM_LIFECYCLE if s in scripts]
+    if hooks:
+        return f"package.json has a {hooks[0]} script, which may need the sources"
+    blocker = _lock_blocker(a, rel, install.program, package)
+    if blocker:
+        return blocker
+    dev = set(package.get("devDependencies") or {})
     for argv in a.entry.commands if a.entry else []:
         words = list(argv)
-        if words and words[0] in ("npm", "yarn", "pnpm"):
-            name = (
-                "start"
-                if words[1:2] == ["start"]
-                else (words[2] if len(words) > 2 and words[1] == "run" else None)
-            )
-            words = str(scripts.get(name, "")).split() if name else []
+        if words and words[0] in MANAGERS:
+            name = frontend.script_of(words, package)
+            words = name.split() if name else []
         elif words and words[0] == "npx":
             words = words[1:]
         for word in words:
             if word in dev or posixpath.basename(word) in dev:
                 return f"the start command uses dev dependency {word}"
     return None
+
+
+def _lock_blocker(a: Analysis, rel: str, manager: str, package: dict[str, object]) -> str | None:
+    """The lock file must exist and show the format of the manager in use."""
+    text = a.ctx.read_text(posixpath.join(rel, LOCKS[manager][0])) or ""
+    if manager == "npm":
+        shrink = a.ctx.exists(posixpath.join(rel, "npm-shrinkwrap.json"))
+        return None if text or shrink else "no package-lock.json"
+    if not text:
+        return f"no {LOCKS[manager][0]}"
+    if manager == "pnpm":
+        return None if re.search(r"^lockfileVersion:", text, re.M) else "pnpm-lock.yaml unreadable"
+    if text.lstrip().startswith("# yarn lockfile v1") or "# yarn lockfile v1" in text[:300]:
+        return None
+    declared = str(package.get("packageManager") or "")
+    major = re.match(r"yarn@(\d+)", declared)
+    if "__metadata:" not in text or major is None or int(major.group(1)) < 4:
+        return "yarn Berry without packageManager yarn@4+ (workspaces focus is a plugin before 4)"
+    rc = a.ctx.read_text(posixpath.join(rel, ".yarnrc.yml")) or ""
+    if not re.search(r"^nodeLinker:\s*['\"]?node-modules", rc, re.M):
+        return "yarn Plug'n'Play (no node_modules to copy)"
+    return None
+
+
+LOCKS = {
+    "npm": ("package-lock.json",),
+    "yarn": ("yarn.lock",),
+    "pnpm": ("pnpm-lock.yaml",),
+}
+ECOSYSTEM = {"npm": manifests.NPM, "yarn": manifests.YARN, "pnpm": manifests.PNPM}
+
+
+def _prod_command(a: Analysis, call: Call) -> str:
+    """The original install command with production-only flags."""
+    args = [x for x in call.args if x not in DEV_FLAGS and not x.startswith("--include=")]
+    text = a.ctx.read_text("yarn.lock") or ""
+    if call.program == "npm":
+        major = re.match(r"\d+", a.stage.image.tag or "")
+        args.append("--omit=dev" if major is None or int(major.group(0)) >= 16 else "--production")
+    elif call.program == "pnpm":
+        args.append("--prod")
+    elif "__metadata:" in text:
+        return "yarn workspaces focus --all --production"
+    else:
+        args = ["install", *args[1:]] if args and args[0] == "install" else ["install", *args]
+        args.append("--production")
+    return " ".join([call.program, *args])
+
+
+def _deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
+    """Add the prod-deps stage; the runtime takes its node_modules and the app without them."""
+    doc, nl = a.doc, a.doc.newline
+    rel = context_dir(a, app, a.stage.instructions[-1]) or ""
+    inputs = []
+    for name in ECOSYSTEM[install.program].manifests:
+        path = posixpath.join(rel, name.rstrip("/")) if rel else name.rstrip("/")
+        if (
+            a.ctx.exists(path)
+            or name.endswith("/")
+            and any(within(f, path) for f in a.ctx.files if not a.ctx.is_ignored(f))
+        ):
+            inputs.append((path, name.endswith("/")))
+    platform = a.stage.platform
+    flag = f"--platform={platform} " if platform else ""
+    lines = [f"{keyword(doc, 'FROM')} {flag}{a.stage.image.raw} {keyword(doc, 'AS')} {DEPS}{nl}"]
+    for ins in a.stage.instructions:
+        if ins.start >= install.ins.start:
+            break
+        if ins.cmd in ("arg", "env") or _tool_setup(a, ins):
+            lines.append(chunk(a, ins))
+    lines.append(f"{keyword(doc, 'WORKDIR')} {app}{nl}")
+    files = [p for p, is_dir in inputs if not is_dir]
+    if files:
+        lines.append(f"{keyword(doc, 'COPY')} {' '.join(files)} ./{nl}")
+    for path, is_dir in inputs:
+        if is_dir:
+            lines.append(f"{keyword(doc, 'COPY')} {path} ./{posixpath.basename(path)}{nl}")
+    lines.append(f"{keyword(doc, 'RUN')} {_prod_command(a, install)}{nl}")
+    plan.stages.append("".join(lines))
+    modules = resolve("node_modules", app)
+    outputs = _outputs(a, app, rel)
+    plan.copies = [p for p in plan.copies if p != app]
+    plan.sources[modules] = DEPS
+    served = _served(a, app, rel)
+    if served is not None:
+        entries = [resolve("package.json", app), resolve(served, app)]
+        plan.notes.append(
+            f"static site: only {served}, package.json and the production dependencies "
+            "(the server) ship"
+        )
+    elif outputs is not None:
+        entries = sorted({_top(dest, app) for dest in _context_entries(a, app)} | outputs)
+        entries = [e for e in entries if e != modules]
+    else:
+        if not _same_user(a, install):
+            plan.copies = dedupe([app, *plan.copies])
+            plan.sources.pop(modules)
+            plan.stages.pop()
+            plan.notes.append(
+                "dev dependencies kept (the build output is unknown and node_modules belongs "
+                "to another user than the build's last USER)"
+            )
+            return
+        plan.stages.append(
+            f"{keyword(doc, 'FROM')} {BUILD_ALIAS} {keyword(doc, 'AS')} {APP_FILES}{nl}"
+            f"{keyword(doc, 'RUN')} rm -rf {modules}{nl}"
+        )
+        entries = [app]
+        plan.sources[app] = APP_FILES
+    plan.copies = [modules, *dedupe([*entries, *plan.copies])]
+    plan.notes.append(
+        f"production dependencies installed from the manifests in a {DEPS} stage "
+        f"(`{_prod_command(a, install)}`)"
+    )
+
+
+BUILD_ALIAS = "\x00build\x00"  # replaced by the build stage's alias when rendering
+
+
+def _tool_setup(a: Analysis, ins: Instruction) -> bool:
+    """A RUN that only installs the package manager itself (npm i -g pnpm, corepack enable)."""
+    if ins.cmd != "run":
+        return False
+    calls = [c for c in a.calls if c.ins is ins]
+    script = run_script(ins, a.doc.text)
+    tools = GLOBAL_TOOLS | {"enable", "prepare"}
+    return (
+        bool(calls)
+        and script is not None
+        and len(calls) == len(script.commands)
+        and all(
+            _global(c)
+            and bool({x.rsplit("@", 1)[0] if x[1:].count("@") else x for x in c.args} & tools)
+            for c in calls
+        )
+    )
+
+
+def _same_user(a: Analysis, install: Call) -> bool:
+    """The build stage ends as the user that installed node_modules (it can delete them)."""
+    users = a.stage.of("user")
+    before = [u.args.strip() for u in users if u.start < install.ins.start]
+    installer = before[-1] if before else "root"
+    last = users[-1].args.strip() if users else "root"
+    return installer == last or installer in ROOT and last in ROOT
+
+
+def _context_entries(a: Analysis, app: str) -> list[str]:
+    return [dest for copy in a.copies for _, dest in copy.context_files(a.ctx) if within(dest, app)]
+
+
+def _top(path: str, base: str) -> str:
+    rest = posixpath.relpath(path, base)
+    return resolve(rest.split("/")[0], base)
+
+
+def _outputs(a: Analysis, app: str, rel: str) -> set[str] | None:
+    """Top-level paths in ``app`` the build scripts write (None: cannot tell)."""
+    package = frontend.package_json(a.ctx, rel)
+    found: set[str] = set()
+    for call in a.calls:
+        if call in _installs(a) or _global(call) or call.cwd != app:
+            continue
+        argv = [call.program, *call.args]
+        script = frontend.script_of(argv, package) if package else None
+        out = frontend.output_dir(a.ctx, rel, script, package) if script and package else None
+        if out is None:
+            return None
+        found.add(resolve(out.split("/")[0], app))
+    return found
+
+
+def _served(a: Analysis, app: str, rel: str) -> str | None:
+    """The directory the entry command serves with a static file server, or None."""
+    if a.entry is None or len(a.entry.commands) != 1 or a.final_dir != app:
+        return None
+    package = frontend.package_json(a.ctx, rel)
+    served = frontend.static_server(a.entry.commands[0], a.ctx, rel, package)
+    return served[0] if served else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from msdfix.knowledge import ecosystems as eco
+from msdfix.knowledge import os_packages as osp
 from msdfix.model.artifacts import resolve
 from msdfix.model.build_stage import (
     Analysis,
@@ -14,6 +15,7 @@ from msdfix.model.build_stage import (
     context_paths,
     dedupe,
 )
+from msdfix.model.runtime_packages import build_manager
 
 
 def plan_python(a: Analysis) -> Plan:
@@ -35,10 +37,11 @@ def plan_python(a: Analysis) -> Plan:
     runtime_tag = eco.slim_variant("python", tag)
     if runtime_tag is None:
         raise Decline(f"no slim variant known for {a.stage.image.raw}")
+    manager = build_manager(a)
     build_deps = [
         p
         for p in a.packages
-        if p in eco.BUILD_ONLY_PACKAGES or p in eco.DEV_TO_RUNTIME or p.endswith("-dev")
+        if p in osp.BUILD_ONLY[manager] or p in osp.DEV_TO_RUNTIME[manager] or p.endswith("-dev")
     ]
     if runtime_tag == tag and not build_deps:
         raise NotABuild
@@ -56,7 +59,7 @@ def plan_python(a: Analysis) -> Plan:
                 "requirements not visible: compiled packages may link libraries of the full image"
             )
         else:
-            for name, libs in eco.PY_SOURCE_BUILT.items():
+            for name, libs in osp.PY_SOURCE_BUILT[manager].items():
                 if name in requirements:
                     plan.packages += libs
     return plan

@@ -74,13 +74,14 @@ from __future__ import annotations
 
 import posixpath
 import re
-import sys
 from collections.abc import Iterable
 
 from msdfix.document import Document
 from msdfix.fixes import Applicability, Edit, Fix, apply_edits
 from msdfix.knowledge import ecosystems as eco
+from msdfix.knowledge.os_packages import APK, CA_CERTIFICATES, package_manager
 from msdfix.model import Stage
+from msdfix.model.artifacts import resolve
 from msdfix.model.build_stage import (
     ALPINE_SETUP,
     BUILD,
@@ -88,7 +89,6 @@ from msdfix.model.build_stage import (
     ECO_TOOLS,
     IMAGE_USERS,
     MOVE,
-    PRUNE,
     REPEAT,
     ROOT,
     RUNTIME,
@@ -107,21 +107,18 @@ from msdfix.model.frontend_stage import (
     nginx_runtime,
     plan_frontend,
 )
-from msdfix.model.runtime_packages import runtime_packages
+from msdfix.model.paths import within
+from msdfix.model.runtime_image import default_workdir, pinned, runtime_platform, tag_distroless
+from msdfix.model.runtime_packages import build_manager, runtime_packages
 from msdfix.model.split_go import plan_go
 from msdfix.model.split_jvm import plan_dotnet, plan_java
-from msdfix.model.split_node import plan_node
+from msdfix.model.split_node import BUILD_ALIAS, plan_node
 from msdfix.model.split_python import plan_python
 from msdfix.model.split_rust import plan_rust
 from msdfix.shell.classify import program_args
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
 from msdfix.transforms.base import Transform, register
-
-if sys.version_info >= (3, 11):
-    pass
-else:  # pragma: no cover
-    pass
 
 PLANNERS = {
     "go": plan_go,
@@ -147,22 +144,14 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
             f"RUN at line {ins.start_line} runs `{program}`, "
             "which may create files the runtime needs"
         )
-    plan.packages = list(dict.fromkeys(plan.packages + runtime_packages(a, a.packages)))
-    if plan.packages and not plan.shell:
-        raise Decline("the runtime needs OS packages but the chosen base has no package manager")
+    _packages(a, plan)
     if a.scripts and plan.unsafe is None:
         first = a.scripts[0]
         plan.unsafe = (
             f"RUN at line {first.ins.start_line} runs `{first.program} {first.args[0]}`, "
             "which may write files outside the copied paths"
         )
-    allowed = (
-        DEBIAN_SETUP
-        if not plan.apk and not plan.same_family
-        else ALPINE_SETUP
-        if plan.apk
-        else SETUP
-    )
+    allowed = ALPINE_SETUP if plan.apk else DEBIAN_SETUP if not plan.same_family else SETUP
     for ins in a.setup_runs:
         script = run_script(ins, a.doc.text)
         programs = {program_args(c)[0] for c in script.commands} if script else set()
@@ -190,12 +179,71 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
                             f"{ins.keyword} at line {ins.start_line} "
                             f"reads ${var} from the build image"
                         )
+    for path in [*plan.copies, *plan.moves.values()]:
+        if path in WHOLE_SYSTEM:
+            raise Decline(f"the runtime would need all of {path} from the build image")
     anchor = _anchor(a)
     builder = [
         i.args.strip() for i in a.stage.of("user") if anchor is not None and i.start < anchor.start
     ]
     if builder and builder[-1] not in ROOT and plan.same_family:
         plan.chown = builder[-1]  # files the build created belong to this user
+
+
+WHOLE_SYSTEM = frozenset(
+    {"/", "/usr", "/etc", "/var", "/lib", "/lib64", "/bin", "/sbin", "/usr/lib"}
+)
+
+
+def _packages(a: Analysis, plan: Plan) -> None:
+    """Runtime OS packages, named for the runtime's package manager (the build's own)."""
+    manager = package_manager(plan.runtime)
+    found = runtime_packages(a, a.packages)
+    keep = [p for p in found.keep if manager is not None or p not in CA_CERTIFICATES]
+    if found.dropped:
+        plan.notes.append(
+            f"{' '.join(found.dropped)} left in the build stage "
+            "(no copied source, script or command runs it)"
+        )
+    if manager is None:
+        if keep:
+            raise Decline(
+                f"the runtime needs {' '.join(keep)} but {plan.runtime} has no package manager"
+            )
+        if found.unknown and plan.unsafe is None:
+            plan.unsafe = (
+                f"{' '.join(found.unknown)} is not installed in the runtime: without the build "
+                "context msdfix cannot tell whether the program runs it"
+            )
+        return
+    keep += found.unknown
+    if keep and manager != build_manager(a) and a.packages:
+        raise Decline(
+            f"the build installs {build_manager(a)} packages but {plan.runtime} uses {manager}"
+        )
+    plan.apk = manager == APK
+    plan.packages = list(dict.fromkeys(plan.packages + keep))
+
+
+def _ordered_setup(a: Analysis, plan: Plan, anchor: Instruction | None) -> set[int]:
+    """Setup RUNs before the anchor that touch copied paths: they go after the copies."""
+    late: set[int] = set()
+    if anchor is None:
+        return late
+    copied = [plan.moves.get(p, p) for p in plan.copies]
+    for ins in a.setup_runs:
+        if ins.start > anchor.start:
+            continue
+        script = run_script(ins, a.doc.text)
+        for command in script.commands if script else []:
+            cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
+            _, args = program_args(command)
+            paths = [
+                resolve(x, cwd) for x in args if not x.startswith("-") and ("/" in x or "." in x)
+            ]
+            if any(within(p, c) or within(c, p) for p in paths for c in copied if c != "/"):
+                late.add(id(ins))
+    return late
 
 
 def _anchor(a: Analysis) -> Instruction | None:
@@ -217,17 +265,12 @@ def _render(a: Analysis, plan: Plan, alias: str) -> list[Edit]:
         edits.append(Edit(end, end, f" {keyword(doc, 'AS')} {alias}"))
     if plan.head:
         edits.append(Edit(plan.head_at, plan.head_at, plan.head))
-    source = alias
     out: list[str] = []
-    stages: list[str] = []
-    if plan.prune:
-        stages.append(
-            f"{keyword(doc, 'FROM')} {alias} {keyword(doc, 'AS')} {PRUNE}{nl}"
-            + "".join(p + nl for p in plan.prune)
-            + nl
-        )
-        source = PRUNE
-    out.append(f"{keyword(doc, 'FROM')} {plan.runtime} {keyword(doc, 'AS')} {RUNTIME}{nl}")
+    stages = [s.replace(BUILD_ALIAS, alias) + nl for s in plan.stages]
+    platform = runtime_platform(a)
+    flag = f"--platform={platform} " if platform else ""
+    out.append(f"{keyword(doc, 'FROM')} {flag}{plan.runtime} {keyword(doc, 'AS')} {RUNTIME}{nl}")
+    out += [line + nl for line in plan.head_lines]
     if plan.packages:
         if plan.apk:
             run = f"apk add --no-cache {' '.join(plan.packages)}"
@@ -237,31 +280,34 @@ def _render(a: Analysis, plan: Plan, alias: str) -> list[Edit]:
                 f"{' '.join(plan.packages)} && rm -rf /var/lib/apt/lists/*"
             )
         out.append(f"{keyword(doc, 'RUN')} {run}{nl}")
+    start = len(out)
     anchor = _anchor(a)
-    copies = "".join(
-        copy_line(doc, source, p, plan.moves.get(p, p), plan.chown) + nl for p in plan.copies
-    )
-    placed = anchor is None
-    if placed:
+    copies = ""
+    for path in plan.copies:
+        source = plan.sources.get(path, alias)
+        chown = plan.chown if source == alias else None
+        copies += copy_line(doc, source, path, plan.moves.get(path, path), chown) + nl
+    late = _ordered_setup(a, plan, anchor)
+    if anchor is None:
         out.append(copies)
+    deferred: list[str] = []
     for ins in a.stage.instructions:
         chunk = text[ins.comment_start : ins.end]
         if not chunk.endswith(("\n", "\r")):
             chunk += nl
         blank = text[: ins.comment_start].endswith((nl + nl, "\n\n"))
-        if (
-            blank
-            and len(out) > 1 + bool(plan.packages)
-            and (ins.cmd in MOVE | REPEAT or ins in a.setup_runs)
-        ):
+        if blank and len(out) > start and (ins.cmd in MOVE | REPEAT or ins in a.setup_runs):
             chunk = nl + chunk  # keep the blank line that separated it
         if ins.cmd in MOVE:
             edits.append(Edit(ins.comment_start, ins.end, ""))
             out.append(chunk)
+        elif id(ins) in late:
+            deferred.append(chunk.lstrip("\r\n"))
         elif ins.cmd in REPEAT or ins in a.setup_runs:
             out.append(chunk)
         if ins is anchor:
             out.append(copies)
+            out += deferred
     build = apply_edits(text, edits).rstrip(" \t")
     lead = (
         "" if build.endswith((nl + nl, "\n\n")) else nl if build.endswith(("\n", "\r")) else nl + nl
@@ -278,7 +324,9 @@ def _message(a: Analysis, plan: Plan) -> str:
         text += f"; runtime packages: {' '.join(plan.packages)}"
     if plan.notes:
         text += "; " + "; ".join(plan.notes)
-    if plan.unsafe:
+    if plan.display_only:
+        text += f" (display-only: {plan.display_only})"
+    elif plan.unsafe:
         text += f" (unsafe: {plan.unsafe})"
     return text
 
@@ -307,11 +355,14 @@ class SplitStages(Transform):
             analysis = Analysis(doc, stage, ecosystem)
             front = plan_frontend(analysis)
             plan = PLANNERS[ecosystem](analysis)
+            tag_distroless(analysis, plan)
+            default_workdir(analysis, plan)
             _common_checks(analysis, plan)
+            pinned(analysis, plan)
             if (
                 plan.runtime == stage.image.raw
                 and front is None
-                and not plan.prune
+                and not plan.stages
                 and not analysis.packages
             ):
                 raise Decline(f"the runtime would be {plan.runtime} with the same files")
@@ -330,7 +381,13 @@ class SplitStages(Transform):
                 fix = doc.fix(self.id, stage.from_, nginx[1], nginx[0], Applicability.UNSAFE)
                 fix.changes_config = NGINX_CONFIG
                 yield fix  # first: with --unsafe-fixes it wins over the safe split below
-        applicability = Applicability.UNSAFE if plan.unsafe else Applicability.SAFE
+        applicability = (
+            Applicability.DISPLAY_ONLY
+            if plan.display_only
+            else Applicability.UNSAFE
+            if plan.unsafe
+            else Applicability.SAFE
+        )
         yield doc.fix(
             self.id,
             stage.from_,

@@ -1,0 +1,100 @@
+"""The runtime stage's FROM line: platform, distroless tag, working directory, digest pins.
+
+- Platform: the runtime runs where the artefact runs. ``--platform=<value>`` of the build stage
+  is repeated on the runtime (and every added stage), except ``$BUILDPLATFORM`` when the build
+  cross-compiles for the target (Go with ``GOOS``/``GOARCH`` from ``$TARGETOS``/
+  ``$TARGETARCH``, declared with ``ARG`` in the stage, and cgo off): then the runtime takes the
+  target platform (no flag), as BuildKit's automatic platform ARGs intend.
+- Distroless tag: the images have no version tags, and untagged or ``:latest`` references are
+  hadolint findings (DL3006/DL3007). A program that already runs as ``nonroot`` (uid 65532)
+  gets ``:nonroot`` (same user; ``WORKDIR /`` is repeated when the original sets none, since
+  the image's is /home/nonroot); any other user gets ``:debug`` (root by default like
+  ``:latest``, the same files plus busybox in /busybox) with ``ENTRYPOINT []`` when the original
+  declares none, so the image's ``/busybox/sh`` entrypoint does not wrap the command.
+- Working directory: a build image whose default WORKDIR is not ``/`` (golang: ``/go``) gets
+  it repeated in the runtime when the stage never sets an absolute WORKDIR.
+- Digest: a build image pinned by digest makes the split display-only: the new images'
+  digests are unknown, as slim-base treats digest changes.
+"""
+
+from __future__ import annotations
+
+import re
+
+from msdfix.knowledge.images import DEFAULT_WORKDIRS, DISTROLESS_NONROOT
+from msdfix.model.build_stage import Analysis, Plan, final_user, keyword
+
+
+def runtime_platform(a: Analysis) -> str | None:
+    """The ``--platform`` value for the runtime stage (None: the target platform)."""
+    value = a.stage.platform
+    if value is None:
+        return None
+    if re.search(r"\$\{?BUILDPLATFORM\b", value):
+        return None if cross_compiles(a) else value
+    return value
+
+
+def cross_compiles(a: Analysis) -> bool:
+    """Every build call targets $TARGETOS/$TARGETARCH, declared in the stage, with cgo off."""
+    if a.eco != "go":
+        return False
+    declared = {
+        name.split("=")[0]
+        for ins in a.stage.of("arg")
+        for name in ins.args.split()
+        if ins.start < a.stage.instructions[-1].end
+    }
+    if not {"TARGETOS", "TARGETARCH"} <= declared and "TARGETPLATFORM" not in declared:
+        return False
+    builds = [c for c in a.calls if c.program == "go" and c.sub in ("build", "install")]
+    if not builds:
+        return False
+    for call in builds:
+        env = dict(a.scope(call.ins))
+        env.update(call.command.assignments)
+        raw = call.ins.args
+        for var, target in (("GOARCH", "TARGETARCH"), ("GOOS", "TARGETOS")):
+            if not re.search(rf"\b{var}=[\"']?\$\{{?{target}\b", raw) and target not in env.get(
+                var, ""
+            ):
+                return False
+        cgo = env.get("CGO_ENABLED")
+        if cgo != "0" and not re.search(r"\bCGO_ENABLED=0\b", raw):
+            return False
+    return True
+
+
+def tag_distroless(a: Analysis, plan: Plan) -> None:
+    """Give an untagged distroless runtime the tag that keeps the original's user (see above)."""
+    if not plan.runtime.startswith("gcr.io/distroless/") or ":" in plan.runtime:
+        return
+    doc = a.doc
+    user = final_user(a)
+    if user in DISTROLESS_NONROOT:
+        plan.runtime += ":nonroot"
+        if not any(w.args.strip().startswith("/") for w in a.stage.of("workdir")):
+            plan.head_lines.append(f"{keyword(doc, 'WORKDIR')} /")
+        return
+    plan.runtime += ":debug"
+    if not a.stage.of("entrypoint"):
+        plan.head_lines.append(f"{keyword(doc, 'ENTRYPOINT')} []")
+
+
+def default_workdir(a: Analysis, plan: Plan) -> None:
+    """Repeat the build image's default WORKDIR when the stage relies on it."""
+    default = DEFAULT_WORKDIRS.get(a.stage.image.full_name, "/")
+    if default == "/" or any(w.args.strip().startswith("/") for w in a.stage.of("workdir")):
+        return
+    plan.head_lines = [
+        line for line in plan.head_lines if not line.lower().startswith("workdir")
+    ] + [f"{keyword(a.doc, 'WORKDIR')} {default}"]
+
+
+def pinned(a: Analysis, plan: Plan) -> None:
+    """A digest-pinned build image: the split is only shown (the new images are not pinned)."""
+    if a.stage.image.digest:
+        plan.display_only = (
+            f"{a.stage.image.raw} is pinned by digest; pin {plan.runtime} by digest too, "
+            "msdfix cannot know it"
+        )
