@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass, field
 
@@ -35,12 +36,12 @@ def runtime_packages(a: Analysis, packages: list[str]) -> RuntimePackages:
     found = RuntimePackages()
     mapping = osp.DEV_TO_RUNTIME[manager]
     for name in packages:
+        if name in osp.BUILD_ONLY[manager]:
+            continue
         if name in mapping:
             found.keep += mapping[name]
         elif name.endswith(("-dev", "-devel")):
             raise Decline(f"no runtime library known for {name} ({manager})")
-        elif name in osp.BUILD_ONLY[manager]:
-            continue
         elif name in osp.DUAL_USE:
             used = runs_tool(a, osp.DUAL_USE[name])
             if used is None:
@@ -60,9 +61,9 @@ def runs_tool(a: Analysis, tools: tuple[str, ...]) -> bool | None:
     HEALTHCHECK, repeated RUNs, a copied source or script naming it), False when the copied
     files show none, None without a context."""
     pattern = re.compile(r"(?<![\w./-])(?:" + "|".join(map(re.escape, tools)) + r")(?![\w.-])")
-    words = [w for argv in (a.entry.commands if a.entry else []) for w in argv]
-    words += [i.args for i in a.stage.of("healthcheck")] + [i.args for i in a.setup_runs]
-    if any(pattern.search(w.rsplit("/", 1)[-1] if "/" in w else w) for w in words):
+    texts = [w for argv in (a.entry.commands if a.entry else []) for w in argv]
+    texts += [i.args for i in a.stage.of("healthcheck")] + [i.args for i in a.setup_runs]
+    if any(posixpath.basename(word) in tools for text in texts for word in text.split()):
         return True
     if not a.ctx.present:
         return None
