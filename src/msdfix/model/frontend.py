@@ -6,6 +6,7 @@ Read from the build context only (package.json scripts, vite/webpack configs); e
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from typing import Any
@@ -14,7 +15,7 @@ from msdfix.model.context import BuildContext
 from msdfix.shell.commands import parse_commands
 
 BUNDLER_DEFAULTS = {"vite": "dist", "parcel": "dist", "webpack": "dist", "vue-cli-service": "dist"}
-HARMLESS = {"mkdir", "cp", "rm", "rimraf", "echo", "tsc", "vue-tsc", "true", "cross-env", "mv"}
+HARMLESS = {"mkdir", "cp", "rm", "rimraf", "echo", "true", "cross-env", "mv"}
 RUNNERS = {"npm", "yarn", "yarnpkg", "pnpm"}
 STATIC_SERVERS = {"serve", "http-server", "sirv"}
 
@@ -89,12 +90,47 @@ def output_dir(
             found.add(out)
         elif program == "react-scripts" and argv[1:2] == ["build"]:
             found.add("build")
+        elif program in ("tsc", "vue-tsc"):
+            emitted = _tsc_out(context, rel_dir, argv)
+            if emitted is None:
+                return None
+            if emitted:
+                found.add(emitted)
         elif program not in HARMLESS:
             return None
     if len(found) != 1:
         return None
     out = posixpath.normpath(found.pop())
     return None if out.startswith("..") or out == "." or out.startswith("/") else out
+
+
+def _tsc_out(context: BuildContext, rel_dir: str, argv: list[str]) -> str | None:
+    """outDir of the tsconfig ``tsc`` compiles ('' when it emits nothing or next to the
+    sources), None when the config cannot be read or extends another one."""
+    if "--noEmit" in argv:
+        return ""
+    out = _opt(argv, "--outDir")
+    if out:
+        return out
+    project = _opt(argv, "-p", "--project") or "tsconfig.json"
+    if not project.endswith(".json"):
+        project = posixpath.join(project, "tsconfig.json")
+    text = context.read_text(posixpath.normpath(posixpath.join(rel_dir, project)))
+    if text is None:
+        return None
+    text = re.sub(r"(?m)^\s*//.*$|/\*.*?\*/", "", text, flags=re.S)
+    text = re.sub(r",(\s*[}\]])", r"\1", text)
+    try:
+        config = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(config, dict) or "extends" in config:
+        return None
+    options = config.get("compilerOptions") or {}
+    if options.get("noEmit"):
+        return ""
+    out = options.get("outDir")
+    return out if isinstance(out, str) else ""
 
 
 def _opt(argv: list[str], *names: str) -> str | None:

@@ -21,6 +21,7 @@ from msdfix.knowledge import manifests
 from msdfix.model import frontend
 from msdfix.model.artifacts import resolve
 from msdfix.model.build_stage import (
+    COMMON_SOURCE,
     ROOT,
     Analysis,
     Call,
@@ -78,7 +79,7 @@ def plan_node(a: Analysis) -> Plan:
     plan = Plan(
         f"{a.stage.image.full_name}:{runtime_tag}", dedupe([app, *files.paths]), same_family=True
     )
-    if any(_global(c) and c.program != "corepack" for c in a.calls):
+    if any(_global(c) and c.program != "corepack" for c in a.calls) and _entry_may_run_globals(a):
         plan.copies = dedupe(plan.copies + ["/usr/local/lib/node_modules", "/usr/local/bin"])
     if _deletes_node_modules(a, app, installs):
         plan.notes.append(
@@ -92,6 +93,14 @@ def plan_node(a: Analysis) -> Plan:
         return plan
     _deps_stage(a, plan, app, installs[-1])
     return plan
+
+
+def _entry_may_run_globals(a: Analysis) -> bool:
+    """False when the entry command only runs node/npm/npx (the slim image has them)."""
+    programs = [argv[0] for argv in (a.entry.commands if a.entry else []) if argv]
+    return not programs or any(
+        posixpath.basename(p) not in ("node", "npm", "npx") for p in programs
+    )
 
 
 def _deletes_node_modules(a: Analysis, app: str, installs: list[Call]) -> bool:
@@ -308,7 +317,14 @@ def _same_user(a: Analysis, install: Call) -> bool:
 
 
 def _context_entries(a: Analysis, app: str) -> list[str]:
-    return [dest for copy in a.copies for _, dest in copy.context_files(a.ctx) if within(dest, app)]
+    """Image paths of the context files copied into the app, without Dockerfiles, docs, VCS."""
+    common = [re.compile(p) for p in COMMON_SOURCE]
+    return [
+        dest
+        for copy in a.copies
+        for rel, dest in copy.context_files(a.ctx)
+        if within(dest, app) and not any(p.fullmatch(posixpath.basename(rel)) for p in common)
+    ]
 
 
 def _top(path: str, base: str) -> str:
