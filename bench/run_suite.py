@@ -1,12 +1,20 @@
 #!/usr/bin/env python3
-"""Benchmark msdfix on the apps in bench/apps/: rewrite each Dockerfile, then `msdfix verify`.
+"""Benchmark msdfix on the apps in bench/apps/: original, msdfix's rewrite and an expert's.
 
-For every app directory (``bench/apps/<name>/`` with a ``Dockerfile`` and a ``smoke.txt``):
+For every app directory (``bench/apps/<name>/`` with a ``Dockerfile``, an ``expert.Dockerfile``
+written by hand and a ``smoke.txt``):
 
 1. rewrite the Dockerfile with the msdfix engine (in-process ``msdfix.engine.rewrite_text``);
 2. build original and rewritten with Docker (``msdfix.verify.run_verify``: cold build, size,
    layers, warm rebuild after a source edit, image config, smoke check);
-3. print one table row: size before/after and ratio, cold build, warm rebuild and ratio, smoke.
+3. build the expert Dockerfile the same way (cold build, size, warm rebuild after editing the
+   same file, smoke check);
+4. print one row with the targets: the rewrite builds, its smoke check passes, its image is no
+   larger than the original and within 1.1x of the expert's, its warm rebuild is no slower
+   than the original's (10% or 0.5 s of measurement noise, whichever is larger).
+
+An app with a ``skip.txt`` is listed with that reason and not built (e.g. a base image that
+cannot be built offline); its rewrite is checked statically by the tests.
 
 ``smoke.txt`` holds one line: ``http PORT [PATH]`` (expect an HTTP 2xx) or ``cmd ARGS...``
 (run as ``docker run IMAGE ARGS...``, expect exit 0).
@@ -20,7 +28,7 @@ Needs a Docker daemon and the stand-in base images (no registry access here)::
     python bench/run_suite.py --json bench-results.json --save-rewritten /tmp/rewritten
 
 Stand-in images differ in size from the official ones: compare ratios, not absolute sizes.
-Exit status: 0 when every rewritten image passes, 1 otherwise, 2 when Docker is unavailable.
+Exit status: 0 when every built app meets its targets, 1 otherwise, 2 when Docker is unavailable.
 """
 
 from __future__ import annotations
@@ -44,7 +52,11 @@ from rich.text import Text  # noqa: E402
 
 from msdfix.verify import VerifyOptions, run_verify  # noqa: E402
 from msdfix.verify import docker as dk  # noqa: E402
+from msdfix.verify.context import copy_context, touch_file  # noqa: E402
 from msdfix.verify.report import VerifyReport, human_seconds, human_size, ratio  # noqa: E402
+
+SIZE_VS_EXPERT = 1.10
+WARM_NOISE, WARM_SLACK_S = 1.10, 0.5
 
 
 @dataclass
@@ -99,11 +111,70 @@ def rewrite(app: Path, unsafe: bool) -> str:
     return rewrite_text(text, path=str(app / "Dockerfile"), context_dir=str(app), unsafe=unsafe)
 
 
-def row_for(name: str, rep: VerifyReport | None, smoke: Smoke, error: str = "") -> list[Any]:
+@dataclass
+class Expert:
+    """The expert Dockerfile's build: size, warm rebuild, smoke check."""
+
+    size: int | None = None
+    warm: float | None = None
+    smoke_ok: bool | None = None
+    error: str = ""
+
+
+def measure_expert(client: Any, app: Path, smoke: Smoke, touched: str | None) -> Expert:
+    """Cold build, size, warm rebuild after editing ``touched``, smoke check; image removed."""
+    import shlex
+    import tempfile
+
+    expert = app / "expert.Dockerfile"
+    if not expert.is_file():
+        return Expert(error="no expert.Dockerfile")
+    tag = f"msdfix-bench/{app.name}:expert"
+    with tempfile.TemporaryDirectory(prefix="msdfix-bench-") as tmp:
+        ctx = copy_context(app, Path(tmp) / "context")
+        try:
+            cold = dk.build(client, ctx, expert, tag, no_cache=True)
+            if not cold.ok:
+                return Expert(error="expert build failed: " + cold.tail(5))
+            size = int(dk.inspect_image(client, tag).get("Size", 0))
+            if touched and (ctx / touched).is_file():
+                touch_file(ctx / touched)
+            warm = dk.build(client, ctx, expert, tag)
+            if smoke.kind == "http":
+                port, _, path = smoke.arg.partition(":")
+                ok = dk.smoke_http(client, tag, int(port), path or "/", timeout=45).ok
+            elif smoke.kind == "cmd":
+                ok = dk.smoke_cmd(client, tag, shlex.split(smoke.arg)).ok
+            else:
+                ok = None
+            return Expert(size, warm.seconds if warm.ok else None, ok)
+        finally:
+            dk.remove_images(client, [tag])
+
+
+def targets(rep: VerifyReport, expert: Expert) -> list[str]:
+    """The targets the rewrite misses (empty: all met)."""
+    o, r = rep.original, rep.rewritten
+    missed = list(rep.failures())
+    if r.size and o.size and r.size > o.size:
+        missed.append("larger than the original")
+    if r.size and expert.size and r.size > expert.size * SIZE_VS_EXPERT:
+        missed.append(f"over {SIZE_VS_EXPERT:.1f}x the expert's size")
+    ow = o.warm.seconds if o.warm is not None and o.warm.ok else None
+    rw = r.warm.seconds if r.warm is not None and r.warm.ok else None
+    if ow is not None and rw is not None and rw > max(ow * WARM_NOISE, ow + WARM_SLACK_S):
+        missed.append("warm rebuild slower than the original's")
+    return missed
+
+
+def row_for(
+    name: str, rep: VerifyReport | None, smoke: Smoke, expert: Expert | None, error: str = ""
+) -> list[Any]:
     """One table row."""
     if rep is None:
-        return [name, *["-"] * 9, Text(error or "skipped", style="yellow")]
+        return [name, *["-"] * 10, Text(error or "skipped", style="yellow")]
     o, r = rep.original, rep.rewritten
+    expert = expert or Expert()
 
     def secs(b: Any) -> float | None:
         return b.seconds if b is not None and b.ok else None
@@ -118,23 +189,28 @@ def row_for(name: str, rep: VerifyReport | None, smoke: Smoke, error: str = "") 
         res_o = o.smoke_http if smoke.kind == "http" else o.smoke
         res_r = r.smoke_http if smoke.kind == "http" else r.smoke
         mark = lambda c: "-" if c is None else ("ok" if c.ok else "FAIL")  # noqa: E731
+        ex = "-" if expert.smoke_ok is None else ("ok" if expert.smoke_ok else "FAIL")
         style = "green" if res_r is not None and res_r.ok else "red"
-        return Text(f"{mark(res_o)}/{mark(res_r)}", style=style)
+        return Text(f"{mark(res_o)}/{mark(res_r)}/{ex}", style=style)
 
-    verdict = Text("unchanged" if rep.unchanged else "", style="dim")
-    if rep.passed:
-        verdict.append(" PASS" if rep.unchanged else "PASS", style="green")
-    else:
-        verdict = Text("FAIL: " + "; ".join(rep.failures()), style="red")
+    missed = targets(rep, expert)
+    if expert.error:
+        missed.append(expert.error)
+    verdict = (
+        Text("all targets met", style="green")
+        if not missed
+        else Text("MISSED: " + "; ".join(missed), style="red")
+    )
     return [
         name,
         human_size(o.size),
         human_size(r.size),
+        human_size(expert.size),
         rat(o.size, r.size),
-        human_seconds(secs(o.build)),
-        human_seconds(secs(r.build)),
+        rat(expert.size, r.size),
         human_seconds(secs(o.warm)),
         human_seconds(secs(r.warm)),
+        human_seconds(expert.warm),
         rat(secs(o.warm), secs(r.warm)),
         smoke_text(),
         verdict,
@@ -181,16 +257,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     for col in (
         "app",
-        "size before",
-        "size after",
-        "ratio",
-        "cold before",
-        "cold after",
-        "warm before",
-        "warm after",
-        "warm ratio",
-        "smoke o/r",
-        "result",
+        "size original",
+        "size msdfix",
+        "size expert",
+        "msdfix/original",
+        "msdfix/expert",
+        "warm original",
+        "warm msdfix",
+        "warm expert",
+        "warm msdfix/original",
+        "smoke o/m/e",
+        "targets",
     ):
         table.add_column(col, justify="left" if col in ("app", "result") else "right")
     results: dict[str, Any] = {}
@@ -203,17 +280,28 @@ def main(argv: list[str] | None = None) -> int:
             all_ok = False
             continue
         smoke = Smoke.load(app)
+        if (app / "skip.txt").is_file():
+            reason = " ".join((app / "skip.txt").read_text().split())
+            err.print(f"[yellow]{name}: not built: {reason}[/]")
+            table.add_row(*row_for(name, None, smoke, None, f"not built here: {reason}"))
+            results[name] = {"skipped": reason}
+            continue
         text = (app / "Dockerfile").read_text()
         missing = [
             img
             for img in base_images(text)
+            + base_images(
+                (app / "expert.Dockerfile").read_text()
+                if (app / "expert.Dockerfile").is_file()
+                else ""
+            )
             if client.run("image", "inspect", img, timeout=30).returncode != 0
         ]
         if missing:
             imgs = " ".join(missing)
             msg = f"missing base image(s) {imgs}: tests/support/standins.sh {imgs}"
             err.print(f"[yellow]{name}: {msg}[/]")
-            table.add_row(*row_for(name, None, smoke, "missing base image"))
+            table.add_row(*row_for(name, None, smoke, None, "missing base image"))
             results[name] = {"error": msg}
             all_ok = False
             continue
@@ -222,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
             new_text = rewrite(app, args.unsafe_fixes)
         except Exception as exc:  # noqa: BLE001 - report any engine failure per app
             err.print(f"[red]{name}: msdfix failed: {exc!r}[/]")
-            table.add_row(*row_for(name, None, smoke, f"msdfix error: {exc}"))
+            table.add_row(*row_for(name, None, smoke, None, f"msdfix error: {exc}"))
             results[name] = {"error": f"msdfix: {exc!r}"}
             all_ok = False
             continue
@@ -239,9 +327,17 @@ def main(argv: list[str] | None = None) -> int:
             http_timeout=args.http_timeout,
         )
         rep = run_verify(opts, err)
-        all_ok &= rep.passed
-        table.add_row(*row_for(name, rep, smoke))
-        results[name] = {**rep.to_dict(), "rewritten_dockerfile": new_text}
+        err.print(f"{name}: expert build")
+        expert = measure_expert(client, app, smoke, rep.touched_file)
+        missed = targets(rep, expert) + ([expert.error] if expert.error else [])
+        all_ok &= not missed
+        table.add_row(*row_for(name, rep, smoke, expert))
+        results[name] = {
+            **rep.to_dict(),
+            "rewritten_dockerfile": new_text,
+            "expert": {"size": expert.size, "warm": expert.warm, "smoke_ok": expert.smoke_ok},
+            "missed": missed,
+        }
         if not rep.passed:
             for res in (rep.original, rep.rewritten):
                 for what, b in (("build", res.build), ("warm", res.warm)):

@@ -1,0 +1,3 @@
+module example.com/go-react-custom
+
+go 1.19

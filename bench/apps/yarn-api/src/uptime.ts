@@ -1,0 +1,3 @@
+export function uptime(since: number, format: (n: number) => string): string {
+  return format(Date.now() - since);
+}
