@@ -22,12 +22,18 @@ What it does
       console projects) of the same version.
     - Rust ``cargo install --path X``: the binary in ``$CARGO_HOME/bin`` (``/usr/local/cargo``;
       name from Cargo.toml) is copied to ``/usr/local/bin``, so a bare-name CMD still finds it.
-    - Node (backends and static frontends alike, same server and port): the app directory on
-      ``node:<tag>-slim``; dev dependencies are dropped by ``npm prune --omit=dev`` in a
-      ``prod-deps`` stage when package-lock.json is there and the start command does not use a
-      dev dependency; global npm installs carry ``/usr/local``. A static frontend served by
-      ``serve``/``http-server``/``sirv``/``vite preview`` is also offered on
-      ``nginx:1.25-alpine`` serving the build output (unsafe).
+    - Node (backends and static frontends alike, same server and port): the app on
+      ``node:<tag>-slim``. Production dependencies come from a ``prod-deps`` stage that installs
+      from the manifests alone (``npm ci --omit=dev``, ``yarn install --production``, yarn 4
+      ``workspaces focus --all --production``, ``pnpm install --prod``, with the original
+      install's flags), so source edits never re-run it; the runtime copies its
+      ``node_modules`` and the app's files from the build stage without the build's
+      ``node_modules`` (the top-level entries the context and the known build outputs give, or
+      an ``app-files`` stage that deletes ``node_modules`` when the outputs are unknown). When the
+      build deletes ``node_modules`` itself, none come back. A site served by a static file
+      server (``serve``/``http-server``/``sirv``) ships the served directory, package.json and
+      the production dependencies only. Global npm installs carry ``/usr/local`` when the entry
+      may run them. A static frontend is also offered on ``nginx:1.25-alpine`` (unsafe).
     - Several apps: a frontend built with npm/yarn/pnpm in its own directory next to a Go (or
       other) backend, or in a subdirectory of a Node backend, gets a ``frontend`` stage
       (BuildKit builds it in parallel) on ``node:<major>-slim`` (the major of the build image's
@@ -39,8 +45,13 @@ What it does
       ``python:<tag>-slim``; ``-dev`` packages and compilers stay in the build stage, their
       runtime libraries are installed instead (``libpq-dev`` -> ``libpq5``).
 
-    OS packages that are not build tools are installed again in the runtime stage; RUNs that only
-    create users/directories or set permissions are repeated there.
+    OS packages that are not build tools are installed again in the runtime stage with the
+    runtime's own package manager (apk on alpine, apt-get on Debian; ``-dev`` packages mapped
+    to their libraries per manager, e.g. ``libpq-dev`` -> ``libpq5`` / ``libpq``); tools a
+    program may run (curl, git, openssh-client, ...) are kept unless the copied sources,
+    scripts and commands show that nothing runs them. RUNs that only create users/directories
+    or set permissions are repeated there, after the copies of the files they touch. The
+    runtime repeats the build stage's ``--platform``; distroless runtimes get a tag (below).
 Why
     A single stage ships the compiler, the package caches and the sources: typically 1 GB where
     20-150 MB would do.
@@ -50,10 +61,24 @@ Example
     and ``FROM gcr.io/distroless/static-debian12 AS runtime`` /
     ``COPY --from=build /app/server /app/server`` / ``CMD ["/app/server"]``.
 Fix safety
+    Runtime image rules: ``--platform=X`` of the build stage is repeated on every new stage,
+    except ``$BUILDPLATFORM`` when Go cross-compiles (``GOOS``/``GOARCH`` from
+    ``$TARGETOS``/``$TARGETARCH`` declared with ARG, cgo off): then the runtime is the target
+    platform. Distroless images have no version tags and hadolint flags untagged or ``:latest``
+    ones (DL3006/DL3007): a program that runs as ``nonroot``/65532 gets ``:nonroot`` (the same
+    user; ``WORKDIR /`` repeated when none is set), any other gets ``:debug`` (root like
+    ``:latest``, plus busybox) with ``ENTRYPOINT []`` so its ``/busybox/sh`` entrypoint does not
+    wrap the command. A digest-pinned build image makes the split display-only (the runtime
+    image's digest is unknown, as in slim-base). The runtime never copies ``/`` or another
+    whole system directory. Dual-use tools (curl, git, ...) without a build context are kept
+    on a runtime with a package manager, or make a distroless split unsafe.
     Safe when the artefact and everything the program needs are known: Go (static binary
     proven by the context or ``CGO_ENABLED=0``; unknown cgo uses a glibc base), Rust with a
     Cargo.lock, Java with a ``-jar``/installDist entry on a JRE of the same vendor, .NET,
-    Node, and Python with the requirements visible (compiled dependencies' libraries come from a
+    Node (production dependencies from the lock file of the manager in use; dev dependencies
+    are kept, with the reason, without a lock file, with workspaces, install lifecycle scripts,
+    yarn Plug'n'Play, or a start command that uses a dev dependency), and Python with the
+    requirements visible (compiled dependencies' libraries come from a
     mapping table); a frontend stage on the Node major of the distribution's ``nodejs`` package
     the stage installed (the same image for Node backends). Unsafe (offered with
     ``--unsafe-fixes``): Rust or Python without a build context (shared libraries unknown),
@@ -63,7 +88,8 @@ Fix safety
     on: it changes CMD, EXPOSE, WORKDIR and ENV and declares them in its own
     ``changes_config``; the safe split keeps the same server and port). Not split (the reason
     is shown): unknown build commands or downloads, ``cargo install`` of a crate (not the copied
-    sources), ``-dev`` packages without a known runtime library, users created by build RUNs,
+    sources), ``-dev`` packages without a known runtime library, packages of another package manager than
+    the runtime's, a runtime that would copy a whole system directory, users created by build RUNs,
     ENV reading the build image's variables, a CMD that does not run the artefact, an artefact
     whose name cannot be found, a frontend whose output directory cannot be told, that shares
     the backend's directory or whose RUN also builds the backend. Never touched: multi-stage
@@ -225,25 +251,38 @@ def _packages(a: Analysis, plan: Plan) -> None:
     plan.packages = list(dict.fromkeys(plan.packages + keep))
 
 
-def _ordered_setup(a: Analysis, plan: Plan, anchor: Instruction | None) -> set[int]:
-    """Setup RUNs before the anchor that touch copied paths: they go after the copies."""
-    late: set[int] = set()
+def _ordered_setup(a: Analysis, plan: Plan, anchor: Instruction | None) -> dict[int, bool]:
+    """Setup RUNs before the anchor that touch copied paths -> whether they are still needed.
+
+    Needed ones (they also create users or touch other paths) go after the copies; RUNs that
+    only chmod/chown/mkdir/touch/ln inside copied paths are left out: ``COPY --from`` carries
+    their modes, owners and links (repeating ``chown -R`` would change the build's files too).
+    """
+    found: dict[int, bool] = {}
     if anchor is None:
-        return late
-    copied = [plan.moves.get(p, p) for p in plan.copies]
+        return found
+    copied = [plan.moves.get(p, p) for p in plan.copies if p != "/"]
     for ins in a.setup_runs:
         if ins.start > anchor.start:
             continue
         script = run_script(ins, a.doc.text)
+        touches, other = False, False
         for command in script.commands if script else []:
             cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
-            _, args = program_args(command)
-            paths = [
-                resolve(x, cwd) for x in args if not x.startswith("-") and ("/" in x or "." in x)
-            ]
-            if any(within(p, c) or within(c, p) for p in paths for c in copied if c != "/"):
-                late.add(id(ins))
-    return late
+            program, args = program_args(command)
+            words = [x for x in args if not x.startswith("-")]
+            paths = [resolve(x, cwd) for x in words if "/" in x or "." in x]
+            inside = [p for p in paths if any(within(p, c) for c in copied)]
+            if inside or any(within(c, p) for p in paths for c in copied):
+                touches = True
+            if program not in CARRIED or not paths or len(inside) != len(paths):
+                other = True
+        if touches:
+            found[id(ins)] = other
+    return found
+
+
+CARRIED = frozenset({"chmod", "chown", "mkdir", "touch", "ln"})
 
 
 def _anchor(a: Analysis) -> Instruction | None:
@@ -302,7 +341,8 @@ def _render(a: Analysis, plan: Plan, alias: str) -> list[Edit]:
             edits.append(Edit(ins.comment_start, ins.end, ""))
             out.append(chunk)
         elif id(ins) in late:
-            deferred.append(chunk.lstrip("\r\n"))
+            if late[id(ins)]:
+                deferred.append(chunk.lstrip("\r\n"))
         elif ins.cmd in REPEAT or ins in a.setup_runs:
             out.append(chunk)
         if ins is anchor:
