@@ -511,3 +511,66 @@ def test_go_server_dir_outside_the_frontend_build_is_explained(tmp_path):
     result = _run((context / "Dockerfile").read_text(), context)
     assert not result.changed
     assert "the server reads /src/web/static, which the frontend build" in _messages(result)
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize(
+    "case,images,argv,expect,user",
+    [
+        (
+            "go-platform",
+            ("golang:1.22", "gcr.io/distroless/static-debian12:debug"),
+            ["/out/hello", "--version"],
+            "hello 1.0",
+            "",
+        ),
+        (
+            "go-nonroot",
+            ("golang:1.22", "gcr.io/distroless/static-debian12:nonroot"),
+            ["hello", "--version"],
+            "hello 1.0",
+            "65532:65532",
+        ),
+        ("go-runs-git", ("golang:1.22", "debian:bookworm-slim"), ["/out/hello"], "git version", ""),
+    ],
+)
+def test_real_build_runtime_images(tmp_path, case, images, argv, expect, user):
+    """Platform carried over, distroless tags, kept runtime tools: both images run the same."""
+    from support.docker import docker, run
+
+    tags, (before, after), remove = _build_pair(tmp_path, case, images)
+    try:
+        users = [docker("inspect", "-f", "{{.Config.User}}", t).stdout.strip() for t in tags]
+        assert users == [user, user], users
+        for tag in tags:
+            result = run(tag, argv)
+            assert result.returncode == 0 and expect in result.stdout, (tag, result.stderr)
+        assert after < before, f"{case}: {after} is not below {before}"
+    finally:
+        remove(*tags)
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("case", ["python-entrypoint-script", "python-user-chown"])
+def test_real_build_setup_runs_after_their_files(tmp_path, case):
+    """chmod of an entrypoint script / useradd + chown of the app dir work in the runtime."""
+    tags, (before, after), remove = _build_pair(tmp_path, case, ("python:3.12", "python:3.12-slim"))
+    try:
+        for tag in tags:
+            _http(tag, 8000, "psycopg2 2.9.9")
+        assert after < before * 0.8, f"{case}: {after} vs {before}"
+    finally:
+        remove(*tags)
+
+
+@pytest.mark.docker
+def test_real_build_go_frontend_custom_script(tmp_path):
+    """The output dir comes from the build script itself (esbuild outdir) and http.Dir."""
+    images = ("golang:1.22", "node:18-slim", "gcr.io/distroless/static-debian12:debug")
+    tags, (before, after), remove = _build_pair(tmp_path, "go-frontend-custom-script", images)
+    try:
+        for tag in tags:
+            _http(tag, 8080, '<script src="app.js">')
+        assert after < before * 0.1
+    finally:
+        remove(*tags)
