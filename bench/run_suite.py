@@ -342,7 +342,8 @@ def main(argv: list[str] | None = None) -> int:
             for res in (rep.original, rep.rewritten):
                 for what, b in (("build", res.build), ("warm", res.warm)):
                     if b is not None and not b.ok:
-                        err.print(f"[red]{name} {res.label} {what} failed:[/]\n{b.tail(15)}")
+                        err.print(f"[red]{name} {res.label} {what} failed:[/]")
+                        err.print(b.tail(15), markup=False, highlight=False)
     out.print(table)
     out.print(f"total {time.monotonic() - started:.0f}s")
     if args.markdown:
