@@ -103,12 +103,15 @@ def base_images(dockerfile_text: str) -> list[str]:
     return images
 
 
-def rewrite(app: Path, unsafe: bool) -> str:
+def rewrite(app: Path, unsafe: bool, ignore: frozenset[str] = frozenset()) -> str:
     """Rewritten Dockerfile text from the msdfix engine."""
-    from msdfix.engine import rewrite_text
+    from msdfix.engine import Settings
+    from msdfix.engine import rewrite as engine_rewrite
+    from msdfix.model import BuildContext
 
     text = (app / "Dockerfile").read_text()
-    return rewrite_text(text, path=str(app / "Dockerfile"), context_dir=str(app), unsafe=unsafe)
+    settings = Settings(ignore=ignore, unsafe=unsafe)
+    return engine_rewrite(text, str(app / "Dockerfile"), BuildContext(app), settings).output
 
 
 @dataclass
@@ -239,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--markdown", type=Path, help="also write the table as Markdown to this file")
     ap.add_argument("--unsafe-fixes", action="store_true")
+    ap.add_argument("--ignore", default="", help="transform ids to leave out, comma-separated")
     ap.add_argument("--keep-images", action="store_true")
     ap.add_argument("--http-timeout", type=float, default=45.0)
     args = ap.parse_args(argv)
@@ -307,7 +311,9 @@ def main(argv: list[str] | None = None) -> int:
             continue
         err.rule(f"[bold]{name}")
         try:
-            new_text = rewrite(app, args.unsafe_fixes)
+            new_text = rewrite(
+                app, args.unsafe_fixes, frozenset(filter(None, args.ignore.split(",")))
+            )
         except Exception as exc:  # noqa: BLE001 - report any engine failure per app
             err.print(f"[red]{name}: msdfix failed: {exc!r}[/]")
             table.add_row(*row_for(name, None, smoke, None, f"msdfix error: {exc}"))
