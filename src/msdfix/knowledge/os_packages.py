@@ -10,7 +10,8 @@ distribution, so a name from one table is never installed with the other manager
   time (``curl`` in a HEALTHCHECK, ``git`` called by the app): package -> the commands it
   provides. They are kept unless the build context shows that nothing runs them.
 - ``DEV_TO_RUNTIME``: a ``-dev`` package -> the shared-library packages a program linked
-  against it loads at run time (empty: the slim/alpine images already have the library).
+  against it loads at run time (empty: the slim/alpine images already have the library); on
+  alpine also the compilers -> libgcc/libstdc++, which Debian images always have.
 - ``PY_SOURCE_BUILT``: Python distributions usually compiled from source -> the libraries they
   load at run time.
 """
@@ -30,7 +31,7 @@ BUILD_ONLY: dict[str, frozenset[str]] = {
     ),
     APK: frozenset(
         """
-        build-base gcc g++ make cmake clang llvm musl-dev libc-dev pkgconf pkgconfig autoconf
+        make cmake clang llvm musl-dev libc-dev pkgconf pkgconfig autoconf
         automake libtool linux-headers python3-dev gfortran ninja samurai binutils cargo rust go
         openjdk17-jdk maven gnupg
         """.split()
@@ -114,6 +115,10 @@ DEV_TO_RUNTIME: dict[str, dict[str, tuple[str, ...]]] = {
         "gmp-dev": ("gmp",),
         "geos-dev": ("geos",),
         "libffi-dev": ("libffi",),
+        # Compilers: C/C++ extensions load their support libraries, which the base lacks.
+        "gcc": ("libgcc",),
+        "g++": ("libgcc", "libstdc++"),
+        "build-base": ("libgcc", "libstdc++"),
         # Already in the alpine images (musl, OpenSSL, zlib are in the base):
         "openssl-dev": (),
         "zlib-dev": (),

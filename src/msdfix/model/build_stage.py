@@ -172,6 +172,9 @@ class Analysis:
         self.calls: list[Call] = []
         self.packages: list[str] = []
         self.apk = False
+        self.removed: set[str] = set()  # OS packages a later RUN removes again
+        self.groups: dict[str, list[str]] = {}  # apk add --virtual NAME -> its packages
+        self.upgrades = False  # apt-get upgrade / apk upgrade of the image's packages
         self.setup_runs: list[Instruction] = []
         self.unknown: list[tuple[Instruction, str]] = []
         self.scripts: list[Call] = []  # interpreter runs of the app's own code
@@ -206,7 +209,7 @@ class Analysis:
             )
             if program in OS_MANAGERS:
                 self.apk = self.apk or program == "apk"
-                self.packages += os_packages(args)
+                self._os_call(args)
                 kinds.add("os")
             elif self.eco != "node" and program in eco.FRONTEND_TOOLS:
                 self.calls.append(call)
@@ -231,6 +234,21 @@ class Analysis:
             first = next(c for c in self.calls if c.ins is ins and c.program in eco.FRONTEND_TOOLS)
             self.unknown.append((ins, first.program))
             self.mixed.add(id(ins))
+
+    def _os_call(self, args: list[str]) -> None:
+        """Record installs, removals (groups of ``apk add --virtual`` too) and upgrades."""
+        words = [a for a in args if not a.startswith("-")]
+        sub = words[0] if words else ""
+        installed = os_packages(args)
+        self.packages += installed
+        group = option(args, "--virtual", "-t") if sub == "add" else None
+        if group:
+            self.groups[group] = installed
+        if sub in ("purge", "remove", "del", "autoremove"):
+            for name in words[1:]:
+                self.removed |= set(self.groups.get(name, [name]))
+        if sub in ("upgrade", "dist-upgrade", "full-upgrade"):
+            self.upgrades = True
 
     def scope(self, ins: Instruction | None = None) -> dict[str, str]:
         return {k: v for k, v in self.model.stage_scope(self.stage, ins).items() if v is not None}

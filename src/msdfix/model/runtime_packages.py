@@ -42,6 +42,8 @@ def runtime_packages(a: Analysis, packages: list[str]) -> RuntimePackages:
             found.keep += mapping[name]
         elif name.endswith(("-dev", "-devel")):
             raise Decline(f"no runtime library known for {name} ({manager})")
+        elif name in a.removed:
+            continue  # the build removes it again: the original image does not have it
         elif name in osp.DUAL_USE:
             used = runs_tool(a, osp.DUAL_USE[name])
             if used is None:

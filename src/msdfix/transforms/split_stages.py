@@ -248,6 +248,8 @@ def _packages(a: Analysis, plan: Plan) -> None:
             f"the build installs {build_manager(a)} packages but {plan.runtime} uses {manager}"
         )
     plan.apk = manager == APK
+    if a.upgrades:
+        plan.notes.append("the runtime's OS packages are upgraded too, as the build's were")
     plan.packages = list(dict.fromkeys(plan.packages + keep))
 
 
@@ -310,13 +312,20 @@ def _render(a: Analysis, plan: Plan, alias: str) -> list[Edit]:
     flag = f"--platform={platform} " if platform else ""
     out.append(f"{keyword(doc, 'FROM')} {flag}{plan.runtime} {keyword(doc, 'AS')} {RUNTIME}{nl}")
     out += [line + nl for line in plan.head_lines]
-    if plan.packages:
+    upgrade = a.upgrades and package_manager(plan.runtime) is not None
+    if plan.packages or upgrade:
+        names = " ".join(plan.packages)
         if plan.apk:
-            run = f"apk add --no-cache {' '.join(plan.packages)}"
+            run = " && ".join(
+                (["apk upgrade --no-cache"] if upgrade else [])
+                + ([f"apk add --no-cache {names}"] if names else [])
+            )
         else:
-            run = (
-                "apt-get update && apt-get install -y --no-install-recommends "
-                f"{' '.join(plan.packages)} && rm -rf /var/lib/apt/lists/*"
+            run = " && ".join(
+                ["apt-get update"]
+                + (["apt-get upgrade -y"] if upgrade else [])
+                + ([f"apt-get install -y --no-install-recommends {names}"] if names else [])
+                + ["rm -rf /var/lib/apt/lists/*"]
             )
         out.append(f"{keyword(doc, 'RUN')} {run}{nl}")
     start = len(out)
@@ -399,13 +408,17 @@ class SplitStages(Transform):
             default_workdir(analysis, plan)
             _common_checks(analysis, plan)
             pinned(analysis, plan)
+            remaining = {p for p in analysis.packages if p not in analysis.removed}
             if (
                 plan.runtime == stage.image.raw
                 and front is None
                 and not plan.stages
-                and not analysis.packages
+                and remaining <= set(plan.packages)
             ):
-                raise Decline(f"the runtime would be {plan.runtime} with the same files")
+                raise Decline(
+                    f"the runtime would be {plan.runtime} with the same files"
+                    + (" (the build removes its build packages itself)" if analysis.removed else "")
+                )
             if front is not None:
                 apply_frontend(analysis, plan, front)
         except NotABuild:
