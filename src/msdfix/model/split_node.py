@@ -230,7 +230,7 @@ def _deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
             or name.endswith("/")
             and any(within(f, path) for f in a.ctx.files if not a.ctx.is_ignored(f))
         ):
-            inputs.append((path, name.endswith("/")))
+            inputs.append((resolve(name.rstrip("/"), app), name.endswith("/")))
     platform = a.stage.platform
     flag = f"--platform={platform} " if platform else ""
     lines = [f"{keyword(doc, 'FROM')} {flag}{a.stage.image.raw} {keyword(doc, 'AS')} {DEPS}{nl}"]
@@ -240,12 +240,16 @@ def _deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
         if ins.cmd in ("arg", "env") or _tool_setup(a, ins):
             lines.append(chunk(a, ins))
     lines.append(f"{keyword(doc, 'WORKDIR')} {app}{nl}")
+    # The manifests come from the build stage (as the context gave them): BuildKit caches the
+    # copy by content, so source edits keep this stage cached, and the install never runs
+    # concurrently with the build's (package caches shared by cache mounts need not allow it).
+    copy = f"{keyword(doc, 'COPY')} --from={BUILD_ALIAS}"
     files = [p for p, is_dir in inputs if not is_dir]
     if files:
-        lines.append(f"{keyword(doc, 'COPY')} {' '.join(files)} ./{nl}")
+        lines.append(f"{copy} {' '.join(files)} ./{nl}")
     for path, is_dir in inputs:
         if is_dir:
-            lines.append(f"{keyword(doc, 'COPY')} {path} ./{posixpath.basename(path)}{nl}")
+            lines.append(f"{copy} {path} ./{posixpath.basename(path)}{nl}")
     lines.append(f"{keyword(doc, 'RUN')} {_prod_command(a, install)}{nl}")
     plan.stages.append("".join(lines))
     modules = resolve("node_modules", app)
