@@ -84,7 +84,8 @@ def context_copies(model: Model, stage: Stage, dirs: dict[int, str]) -> list[Con
             return None
         dest = resolve(dest_raw, dirs[id(ins)])
         into_dir = (
-            dest_raw.endswith("/")
+            dest_raw.endswith(("/", "/.", "/.."))
+            or dest_raw in (".", "..")
             or len(sources) > 1
             or any(
                 s in (".", "./") or s.endswith("/") or any(ch in s for ch in "*?[") for s in sources

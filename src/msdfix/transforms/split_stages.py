@@ -330,11 +330,7 @@ def _render(a: Analysis, plan: Plan, alias: str) -> list[Edit]:
         out.append(f"{keyword(doc, 'RUN')} {run}{nl}")
     start = len(out)
     anchor = _anchor(a)
-    copies = ""
-    for path in plan.copies:
-        source = plan.sources.get(path, alias)
-        chown = plan.chown if source == alias else None
-        copies += copy_line(doc, source, path, plan.moves.get(path, path), chown) + nl
+    copies = _copy_block(a, plan, alias)
     late = _ordered_setup(a, plan, anchor)
     if anchor is None:
         out.append(copies)
@@ -364,6 +360,57 @@ def _render(a: Analysis, plan: Plan, alias: str) -> list[Edit]:
     head = lead + "".join(stages)
     edits.append(Edit(len(text), len(text), head + "".join(out).replace(nl + nl + nl, nl + nl)))
     return edits
+
+
+def _copy_block(a: Analysis, plan: Plan, alias: str) -> str:
+    """The runtime's COPY --from lines, what changes least first (so a source edit leaves the
+    earlier layers cached): other stages, context files (grouped by directory), artefacts,
+    context directories."""
+    doc, nl = a.doc, a.doc.newline
+    files: set[str] = set()
+    under: set[str] = set()
+    if a.ctx.present:
+        for copy in a.copies:
+            for _, dest in copy.context_files(a.ctx):
+                files.add(dest)
+                under.update(p for p in plan.copies if within(dest, p))
+
+    def rank(path: str) -> int:
+        if plan.sources.get(path, alias) != alias:
+            return 0
+        if path in files and path not in plan.moves:
+            return 1
+        return 3 if path in under or not a.ctx.present else 2
+
+    lines: list[str] = []
+    ordered = sorted(plan.copies, key=rank)
+    grouped: dict[str, list[str]] = {}
+    for path in ordered:
+        if rank(path) == 1 and not any(ch.isspace() for ch in path):
+            grouped.setdefault(posixpath.dirname(path), []).append(path)
+    chown = plan.chown
+    for parent, group in grouped.items():
+        if len(group) == 1:
+            lines.append(copy_line(doc, alias, group[0], group[0], chown))
+        else:
+            flags = f" --from={alias}" + (f" --chown={chown}" if chown else "")
+            target = parent.rstrip("/") + "/"
+            lines.append(f"{keyword(doc, 'COPY')}{flags} {' '.join(group)} {target}")
+    done = {p for group in grouped.values() for p in group}
+    position = 0
+    for path in ordered:
+        if path in done:
+            continue
+        source = plan.sources.get(path, alias)
+        line = copy_line(
+            doc, source, path, plan.moves.get(path, path), chown if source == alias else None
+        )
+        if rank(path) == 0:
+            lines.insert(position, line)
+            position += 1
+        else:
+            lines.append(line)
+    return "".join(line + nl for line in lines)
 
 
 def _message(a: Analysis, plan: Plan) -> str:
