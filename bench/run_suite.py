@@ -8,7 +8,8 @@ written by hand and a ``smoke.txt``):
 2. build original and rewritten with Docker (``msdfix.verify.run_verify``: cold build, size,
    layers, warm rebuild after a source edit, image config, smoke check);
 3. build the expert Dockerfile the same way (cold build, size, warm rebuild after editing the
-   same file, smoke check);
+   same file, smoke check); every warm rebuild time is the best of three (verify's and two
+   more edits of the same file): the machine is shared and single samples are noisy;
 4. print one row with the targets: the rewrite builds, its smoke check passes, its image is no
    larger than the original and within 1.1x of the expert's, its warm rebuild is no slower
    than the original's (10% or 0.5 s of measurement noise, whichever is larger).
@@ -124,8 +125,34 @@ class Expert:
     error: str = ""
 
 
+def warm_best(
+    client: Any, app: Path, dockerfile_text: str, tag: str, touched: str | None, runs: int = 2
+) -> list[float]:
+    """Warm rebuild times: ``runs`` times, edit ``touched`` (a fresh comment) and rebuild.
+
+    The machine is shared, so one sample is noisy: callers take the best of these and
+    verify's own sample. The first build only primes the context copy (layers are cached).
+    """
+    import tempfile
+
+    times: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="msdfix-bench-") as tmp:
+        ctx = copy_context(app, Path(tmp) / "context")
+        dockerfile = Path(tmp) / "Dockerfile"
+        dockerfile.write_text(dockerfile_text)
+        if not dk.build(client, ctx, dockerfile, tag).ok:
+            return times
+        for _ in range(runs):
+            if touched and (ctx / touched).is_file():
+                touch_file(ctx / touched)
+            result = dk.build(client, ctx, dockerfile, tag)
+            if result.ok:
+                times.append(result.seconds)
+    return times
+
+
 def measure_expert(client: Any, app: Path, smoke: Smoke, touched: str | None) -> Expert:
-    """Cold build, size, warm rebuild after editing ``touched``, smoke check; image removed."""
+    """Cold build, size, warm rebuilds after editing ``touched``, smoke check; image removed."""
     import shlex
     import tempfile
 
@@ -140,9 +167,7 @@ def measure_expert(client: Any, app: Path, smoke: Smoke, touched: str | None) ->
             if not cold.ok:
                 return Expert(error="expert build failed: " + cold.tail(5))
             size = int(dk.inspect_image(client, tag).get("Size", 0))
-            if touched and (ctx / touched).is_file():
-                touch_file(ctx / touched)
-            warm = dk.build(client, ctx, expert, tag)
+            warm = warm_best(client, app, expert.read_text(), tag, touched, runs=3)
             if smoke.kind == "http":
                 port, _, path = smoke.arg.partition(":")
                 ok = dk.smoke_http(client, tag, int(port), path or "/", timeout=45).ok
@@ -150,12 +175,20 @@ def measure_expert(client: Any, app: Path, smoke: Smoke, touched: str | None) ->
                 ok = dk.smoke_cmd(client, tag, shlex.split(smoke.arg)).ok
             else:
                 ok = None
-            return Expert(size, warm.seconds if warm.ok else None, ok)
+            return Expert(size, min(warm) if warm else None, ok)
         finally:
             dk.remove_images(client, [tag])
 
 
-def targets(rep: VerifyReport, expert: Expert) -> list[str]:
+def best_warm(result: Any, extra: list[float]) -> float | None:
+    """The best of verify's warm rebuild and the extra samples."""
+    samples = list(extra)
+    if result.warm is not None and result.warm.ok:
+        samples.append(result.warm.seconds)
+    return min(samples) if samples else None
+
+
+def targets(rep: VerifyReport, expert: Expert, warms: dict[str, list[float]]) -> list[str]:
     """The targets the rewrite misses (empty: all met)."""
     o, r = rep.original, rep.rewritten
     missed = list(rep.failures())
@@ -163,15 +196,20 @@ def targets(rep: VerifyReport, expert: Expert) -> list[str]:
         missed.append("larger than the original")
     if r.size and expert.size and r.size > expert.size * SIZE_VS_EXPERT:
         missed.append(f"over {SIZE_VS_EXPERT:.1f}x the expert's size")
-    ow = o.warm.seconds if o.warm is not None and o.warm.ok else None
-    rw = r.warm.seconds if r.warm is not None and r.warm.ok else None
+    ow = best_warm(o, warms.get("original", []))
+    rw = best_warm(r, warms.get("rewritten", []))
     if ow is not None and rw is not None and rw > max(ow * WARM_NOISE, ow + WARM_SLACK_S):
         missed.append("warm rebuild slower than the original's")
     return missed
 
 
 def row_for(
-    name: str, rep: VerifyReport | None, smoke: Smoke, expert: Expert | None, error: str = ""
+    name: str,
+    rep: VerifyReport | None,
+    smoke: Smoke,
+    expert: Expert | None,
+    error: str = "",
+    warms: dict[str, list[float]] | None = None,
 ) -> list[Any]:
     """One table row."""
     if rep is None:
@@ -196,7 +234,8 @@ def row_for(
         style = "green" if res_r is not None and res_r.ok else "red"
         return Text(f"{mark(res_o)}/{mark(res_r)}/{ex}", style=style)
 
-    missed = targets(rep, expert)
+    warms = warms or {}
+    missed = targets(rep, expert, warms)
     if expert.error:
         missed.append(expert.error)
     verdict = (
@@ -211,10 +250,10 @@ def row_for(
         human_size(expert.size),
         rat(o.size, r.size),
         rat(expert.size, r.size),
-        human_seconds(secs(o.warm)),
-        human_seconds(secs(r.warm)),
+        human_seconds(best_warm(o, warms.get("original", []))),
+        human_seconds(best_warm(r, warms.get("rewritten", []))),
         human_seconds(expert.warm),
-        rat(secs(o.warm), secs(r.warm)),
+        rat(best_warm(o, warms.get("original", [])), best_warm(r, warms.get("rewritten", []))),
         smoke_text(),
         verdict,
     ]
@@ -333,15 +372,21 @@ def main(argv: list[str] | None = None) -> int:
             http_timeout=args.http_timeout,
         )
         rep = run_verify(opts, err)
-        err.print(f"{name}: expert build")
+        err.print(f"{name}: more warm rebuilds, expert build")
+        warms = {
+            label: warm_best(client, app, body, f"msdfix-bench/{name}:{label}", rep.touched_file)
+            for label, body in (("original", text), ("rewritten", new_text))
+        }
+        dk.remove_images(client, [f"msdfix-bench/{name}:{label}" for label in warms])
         expert = measure_expert(client, app, smoke, rep.touched_file)
-        missed = targets(rep, expert) + ([expert.error] if expert.error else [])
+        missed = targets(rep, expert, warms) + ([expert.error] if expert.error else [])
         all_ok &= not missed
-        table.add_row(*row_for(name, rep, smoke, expert))
+        table.add_row(*row_for(name, rep, smoke, expert, warms=warms))
         results[name] = {
             **rep.to_dict(),
             "rewritten_dockerfile": new_text,
             "expert": {"size": expert.size, "warm": expert.warm, "smoke_ok": expert.smoke_ok},
+            "warm_samples": warms,
             "missed": missed,
         }
         if not rep.passed:
