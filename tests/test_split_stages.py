@@ -574,3 +574,96 @@ def test_real_build_go_frontend_custom_script(tmp_path):
         assert after < before * 0.1
     finally:
         remove(*tags)
+
+
+# ------------------------------------------------------------------ runtime rules, unit level
+
+
+def test_dual_use_tool_named_only_by_the_dockerfile_is_dropped(tmp_path):
+    """The Dockerfile itself (in the context) names curl: that is not evidence the app runs it."""
+    shutil.copytree(FIXTURES / "go-static", tmp_path, dirs_exist_ok=True)
+    text = _df(
+        "FROM golang:1.22",
+        "RUN apt-get update && apt-get install -y curl",
+        "WORKDIR /app",
+        "COPY . .",
+        "RUN go build -o /app/server .",
+        'CMD ["/app/server"]',
+    )
+    (tmp_path / "Dockerfile").write_text(text)
+    result = _run(text, tmp_path)
+    assert "static-debian12:debug AS runtime" in result.output
+    assert "curl left in the build stage" in _messages(result)
+
+
+def test_dual_use_tool_in_healthcheck_is_kept(tmp_path):
+    shutil.copytree(FIXTURES / "go-static", tmp_path, dirs_exist_ok=True)
+    text = _df(
+        "FROM golang:1.22",
+        "RUN apt-get update && apt-get install -y wget",
+        "WORKDIR /app",
+        "COPY . .",
+        "RUN go build -o /app/server .",
+        "HEALTHCHECK CMD wget -qO- http://localhost:8080/ || exit 1",
+        'CMD ["/app/server"]',
+    )
+    out = _run(text, tmp_path).output
+    runtime = out.split(" AS runtime")[1]
+    assert (
+        "FROM debian:bookworm-slim AS runtime" in out
+        and "install -y --no-install-recommends wget" in runtime
+    )
+
+
+def test_build_platform_without_target_args_keeps_the_build_platform(tmp_path):
+    shutil.copytree(FIXTURES / "go-static", tmp_path, dirs_exist_ok=True)
+    text = _df(
+        "FROM --platform=$BUILDPLATFORM golang:1.22",
+        "WORKDIR /app",
+        "COPY . .",
+        "RUN CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH go build -o /app/server .",
+        'CMD ["/app/server"]',
+    )
+    out = _run(text, tmp_path).output  # no ARG TARGETOS/TARGETARCH: they expand empty
+    assert (
+        "FROM --platform=$BUILDPLATFORM gcr.io/distroless/static-debian12:debug AS runtime" in out
+    )
+
+
+def test_node_modules_deleted_in_a_later_run(tmp_path):
+    shutil.copytree(FIXTURES / "node-deletes-node-modules", tmp_path, dirs_exist_ok=True)
+    text = _df(
+        "FROM node:20",
+        "WORKDIR /app",
+        "COPY . .",
+        "RUN npm ci && npm run build",
+        "RUN rm -rf ./node_modules",
+        'CMD ["node", "dist/server.js"]',
+    )
+    result = _run(text, tmp_path)
+    assert "COPY --from=build /app /app" in result.output and "prod-deps" not in result.output
+
+
+def test_yarn_berry_with_node_modules_linker_focuses_production(tmp_path):
+    shutil.copytree(FIXTURES / "node-yarn-berry-pnp", tmp_path, dirs_exist_ok=True)
+    (tmp_path / ".yarnrc.yml").write_text("nodeLinker: node-modules\n")
+    (tmp_path / "package.json").write_text(
+        '{"name":"b","packageManager":"yarn@4.5.0","scripts":{"build":"esbuild src/index.js '
+        '--outdir=dist"},"dependencies":{"ms":"2.1.3"},"devDependencies":{"esbuild":"0.21.5"}}'
+    )
+    out = _run((tmp_path / "Dockerfile").read_text(), tmp_path).output
+    assert "RUN yarn workspaces focus --all --production" in out
+    assert "COPY --from=build /app/package.json /app/yarn.lock /app/.yarnrc.yml ./" in out
+
+
+def test_nonroot_distroless_repeats_the_root_workdir(tmp_path):
+    shutil.copytree(FIXTURES / "go-static", tmp_path, dirs_exist_ok=True)
+    text = _df(
+        "FROM golang:1.22",
+        "COPY . /src",
+        "RUN cd /src && CGO_ENABLED=0 go build -o /usr/local/bin/hello .",
+        "USER nonroot",
+        'CMD ["hello"]',
+    )
+    out = _run(text, tmp_path).output
+    assert "static-debian12:nonroot AS runtime\nWORKDIR /go\n" in out  # golang's default WORKDIR
