@@ -87,12 +87,28 @@ def plan_node(a: Analysis) -> Plan:
             "come back)"
         )
         return plan
+    if all(_production_only(a, c) for c in installs):
+        plan.notes.append("the build installs production dependencies only: the app is copied")
+        return plan
     reason = _deps_stage_blocker(a, app, installs)
     if reason is not None:
         plan.notes.append(f"dev dependencies kept ({reason})")
         return plan
     _deps_stage(a, plan, app, installs[-1])
     return plan
+
+
+PROD_FLAGS = {"--omit=dev", "--production", "--only=production", "--only=prod", "--prod", "-P"}
+
+
+def _production_only(a: Analysis, call: Call) -> bool:
+    """The install leaves out dev dependencies (flag, or NODE_ENV=production without
+    ``--include=dev``): node_modules is already what the runtime needs."""
+    args = set(call.args)
+    if args & DEV_FLAGS or any(x.startswith("--include=") for x in args):
+        return False
+    env = {**a.scope(call.ins), **call.command.assignments}
+    return bool(args & PROD_FLAGS) or env.get("NODE_ENV") == "production"
 
 
 def _entry_may_run_globals(a: Analysis) -> bool:
@@ -205,7 +221,9 @@ def _prod_command(a: Analysis, call: Call) -> str:
     """The original install command with production-only flags."""
     args = [x for x in call.args if x not in DEV_FLAGS and not x.startswith("--include=")]
     text = a.ctx.read_text("yarn.lock") or ""
-    if call.program == "npm":
+    if args and set(args) & PROD_FLAGS:
+        pass
+    elif call.program == "npm":
         major = re.match(r"\d+", a.stage.image.tag or "")
         args.append("--omit=dev" if major is None or int(major.group(0)) >= 16 else "--production")
     elif call.program == "pnpm":
