@@ -157,6 +157,7 @@ class Plan:
     head: str = ""  # stages inserted before the build stage (a frontend)
     head_at: int = 0
     display_only: str | None = None  # why the fix can only be shown
+    stable: set[str] = field(default_factory=set)  # copies that change only with the manifests
 
 
 class Analysis:

@@ -89,6 +89,14 @@ def plan_node(a: Analysis) -> Plan:
         return plan
     if all(_production_only(a, c) for c in installs):
         plan.notes.append("the build installs production dependencies only: the app is copied")
+        rel = context_dir(a, app, a.stage.instructions[-1])
+        outputs = _outputs(a, app, rel) if rel is not None and a.ctx.present else None
+        if outputs is not None and {c.cwd for c in installs} == {app}:
+            modules = resolve("node_modules", app)  # first, so source edits keep it cached
+            entries = {_top(dest, app) for dest in _context_entries(a, app)} | outputs
+            rest = [p for p in plan.copies if p != app]
+            plan.copies = [modules, *dedupe([*sorted(entries - {modules}), *rest])]
+            plan.stable.add(modules)
         return plan
     reason = _deps_stage_blocker(a, app, installs)
     if reason is not None:
@@ -301,6 +309,7 @@ def _deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
         entries = [app]
         plan.sources[app] = APP_FILES
     plan.copies = [modules, *dedupe([*entries, *plan.copies])]
+    plan.stable.add(modules)
     plan.notes.append(
         f"production dependencies installed from the manifests in a {DEPS} stage "
         f"(`{_prod_command(a, install)}`)"

@@ -52,6 +52,7 @@ def plan_python(a: Analysis) -> Plan:
         dedupe([venv or "/usr/local", *files.paths]),
         same_family=True,
     )
+    plan.stable.add(venv or "/usr/local")
     if runtime_tag != tag:
         requirements = _requirements(a)
         if requirements is None:

@@ -364,8 +364,8 @@ def _render(a: Analysis, plan: Plan, alias: str) -> list[Edit]:
 
 def _copy_block(a: Analysis, plan: Plan, alias: str) -> str:
     """The runtime's COPY --from lines, what changes least first (so a source edit leaves the
-    earlier layers cached): other stages, context files (grouped by directory), artefacts,
-    context directories."""
+    earlier layers cached): other stages and dependency directories, context files (grouped by
+    directory), artefacts, context directories."""
     doc, nl = a.doc, a.doc.newline
     files: set[str] = set()
     under: set[str] = set()
@@ -376,7 +376,7 @@ def _copy_block(a: Analysis, plan: Plan, alias: str) -> str:
                 under.update(p for p in plan.copies if within(dest, p))
 
     def rank(path: str) -> int:
-        if plan.sources.get(path, alias) != alias:
+        if plan.sources.get(path, alias) != alias or path in plan.stable:
             return 0
         if path in files and path not in plan.moves:
             return 1
