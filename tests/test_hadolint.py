@@ -37,23 +37,11 @@ def _need_hadolint() -> None:
 TRANSFORMS = (
     "cache-mount", "reorder-copy", "slim-base", "build-checks", "exec-form", "non-root", "build-secrets",
 )  # fmt: skip
-# Known split-stages bugs the pipeline shows on these fixtures (strict: they must be fixed).
-KNOWN = {
-    "cache-mount/go-build": "split-stages writes distroless untagged (DL3006)",
-    "slim-base/python-requirements-slim-unsafe": "split-stages reuses the stage's alias (DL3023)",
-}
-
-
-def _case(case):  # type: ignore[no-untyped-def]
-    reason = KNOWN.get(case.id)
-    return (
-        pytest.param(case, marks=pytest.mark.xfail(strict=True, reason=reason)) if reason else case
-    )
 
 
 @pytest.mark.parametrize(
     "case",
-    [_case(c) for t in TRANSFORMS for c in cases(t) if c.expected is not None],
+    [c for t in TRANSFORMS for c in cases(t) if c.expected is not None],
     ids=lambda c: c.id,
 )
 def test_fixture_output_adds_no_finding(case, tmp_path: Path) -> None:

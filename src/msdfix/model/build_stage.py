@@ -286,6 +286,32 @@ def os_packages(args: list[str]) -> list[str]:
     return found
 
 
+NEW_STAGES = {RUNTIME, PRUNE, FRONTEND, "app-files"}
+
+
+def build_alias(stage: Stage) -> str:
+    """The build stage's name: its alias, unless the split needs that name for a new stage
+    (a single stage named ``runtime`` becomes ``build``; the new final stage is ``runtime``)."""
+    if stage.alias and stage.alias.lower() not in NEW_STAGES:
+        return stage.alias
+    return BUILD
+
+
+def alias_edits(doc: Document, stage: Stage) -> list[Edit]:
+    """Name the build stage: append ``AS build``, or rename an alias the split needs."""
+    from_ = stage.from_
+    end = from_.physical(from_.args_start + len(from_.args))
+    alias = build_alias(stage)
+    if stage.alias is None:
+        return [Edit(end, end, f" {keyword(doc, 'AS')} {alias}")]
+    if alias == stage.alias:
+        return []
+    start = end - len(stage.alias)
+    if doc.text[start:end] != stage.alias:
+        raise Decline(f"cannot rename the stage {stage.alias}, which the split needs")
+    return [Edit(start, end, alias)]
+
+
 def keyword(doc: Document, keyword: str) -> str:
     return keyword.lower() if doc.model.stages[0].from_.keyword.islower() else keyword
 

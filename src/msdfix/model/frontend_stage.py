@@ -29,6 +29,7 @@ from msdfix.model.build_stage import (
     Call,
     Decline,
     Plan,
+    alias_edits,
     chunk,
     context_dir,
     copy_line,
@@ -39,6 +40,7 @@ from msdfix.model.build_stage import (
     whole_copy,
 )
 from msdfix.model.paths import within
+from msdfix.model.runtime_image import platform_flag
 from msdfix.shell.classify import program_args
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
@@ -237,7 +239,8 @@ def apply_frontend(a: Analysis, plan: Plan, front: Frontend) -> None:
         for ins in a.stage.of("run"):
             if _frontend_toolchain_only(a, ins):
                 plan.build_edits.append(Edit(ins.comment_start, ins.end, ""))
-    flag = f"--platform={a.stage.platform} " if a.stage.platform else ""
+    platform = platform_flag(a.stage.platform)
+    flag = f"--platform={platform} " if platform else ""
     lines = [f"{keyword(doc, 'FROM')} {flag}{front.image} {keyword(doc, 'AS')} {FRONTEND}{nl}"]
     for ins in a.stage.instructions:
         if ins.start < last.start and ins.cmd in ("arg", "env"):
@@ -315,10 +318,7 @@ def nginx_runtime(a: Analysis, alias: str) -> tuple[list[Edit], str] | None:
     out = resolve(served[0], a.final_dir)
     doc, nl, text = a.doc, a.doc.newline, a.doc.text
     edits: list[Edit] = []
-    from_ = a.stage.from_
-    if a.stage.alias is None:
-        end = from_.physical(from_.args_start + len(from_.args))
-        edits.append(Edit(end, end, f" {keyword(doc, 'AS')} {alias}"))
+    edits += alias_edits(doc, a.stage)
     kept = []
     for ins in a.stage.instructions:
         if ins.cmd in MOVE:

@@ -27,11 +27,19 @@ from msdfix.model.build_stage import Analysis, Plan, final_user, keyword
 
 def runtime_platform(a: Analysis) -> str | None:
     """The ``--platform`` value for the runtime stage (None: the target platform)."""
-    value = a.stage.platform
+    value = platform_flag(a.stage.platform)
     if value is None:
         return None
     if re.search(r"\$\{?BUILDPLATFORM\b", value):
         return None if cross_compiles(a) else value
+    return value
+
+
+def platform_flag(value: str | None) -> str | None:
+    """The ``--platform`` value a new stage repeats: none for ``$TARGETPLATFORM`` (the default,
+    and hadolint's DL3065)."""
+    if value is None or re.fullmatch(r"\$\{?TARGETPLATFORM\}?", value.strip("\"'")):
+        return None
     return value
 
 

@@ -35,6 +35,7 @@ from msdfix.model.build_stage import (
     keyword,
 )
 from msdfix.model.paths import within
+from msdfix.model.runtime_image import platform_flag
 from msdfix.shell.classify import program_args
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
@@ -257,7 +258,7 @@ def _deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
             and any(within(f, path) for f in a.ctx.files if not a.ctx.is_ignored(f))
         ):
             inputs.append((resolve(name.rstrip("/"), app), name.endswith("/")))
-    platform = a.stage.platform
+    platform = platform_flag(a.stage.platform)
     flag = f"--platform={platform} " if platform else ""
     lines = [f"{keyword(doc, 'FROM')} {flag}{a.stage.image.raw} {keyword(doc, 'AS')} {DEPS}{nl}"]
     for ins in a.stage.instructions:

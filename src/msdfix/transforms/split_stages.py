@@ -110,7 +110,6 @@ from msdfix.model import Stage
 from msdfix.model.artifacts import resolve
 from msdfix.model.build_stage import (
     ALPINE_SETUP,
-    BUILD,
     DEBIAN_SETUP,
     ECO_TOOLS,
     IMAGE_USERS,
@@ -123,6 +122,8 @@ from msdfix.model.build_stage import (
     Decline,
     NotABuild,
     Plan,
+    alias_edits,
+    build_alias,
     copy_line,
     final_user,
     keyword,
@@ -299,11 +300,8 @@ def _anchor(a: Analysis) -> Instruction | None:
 def _render(a: Analysis, plan: Plan, alias: str) -> list[Edit]:
     doc, nl = a.doc, a.doc.newline
     text = doc.text
-    from_ = a.stage.from_
     edits = list(plan.build_edits)
-    if a.stage.alias is None:
-        end = from_.physical(from_.args_start + len(from_.args))
-        edits.append(Edit(end, end, f" {keyword(doc, 'AS')} {alias}"))
+    edits += alias_edits(doc, a.stage)
     if plan.head:
         edits.append(Edit(plan.head_at, plan.head_at, plan.head))
     out: list[str] = []
@@ -415,7 +413,7 @@ def _copy_block(a: Analysis, plan: Plan, alias: str) -> str:
 
 def _message(a: Analysis, plan: Plan) -> str:
     what = ", ".join(plan.copies)
-    text = f"split into {a.stage.alias or BUILD} + {RUNTIME} on {plan.runtime}, copying {what}"
+    text = f"split into {build_alias(a.stage)} + {RUNTIME} on {plan.runtime}, copying {what}"
     if plan.packages:
         text += f"; runtime packages: {' '.join(plan.packages)}"
     if plan.notes:
@@ -448,6 +446,7 @@ class SplitStages(Transform):
         try:
             if "$" in stage.from_.args and ecosystem not in ("go", "rust"):
                 raise Decline("the base image is chosen by a build argument")
+            alias_edits(doc, stage)  # the build stage can be named
             analysis = Analysis(doc, stage, ecosystem)
             front = plan_frontend(analysis)
             plan = PLANNERS[ecosystem](analysis)
@@ -474,7 +473,7 @@ class SplitStages(Transform):
             if _builds_something(doc, stage, ecosystem):
                 yield doc.fix(self.id, stage.from_, f"not split: {exc}", [])
             return
-        alias = stage.alias or BUILD
+        alias = build_alias(stage)
         if ecosystem == "node" and front is None:
             nginx = nginx_runtime(analysis, alias)
             if nginx is not None:
