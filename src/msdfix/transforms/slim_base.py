@@ -7,7 +7,9 @@ What it does
     ``python:3.12-bookworm`` -> ``python:3.12-slim-bookworm``, ``ruby:3.3`` -> ``ruby:3.3-slim``,
     ``debian:bookworm`` -> ``debian:bookworm-slim``, ``eclipse-temurin:17-jdk`` ->
     ``eclipse-temurin:17-jre``, ``nginx:1.25`` -> ``nginx:1.25-alpine``, and a final stage that only
-    copies a Go binary and runs it in exec form -> ``gcr.io/distroless/static-debian12``.
+    copies a Go binary and runs it in exec form -> ``gcr.io/distroless/static-debian12`` (tagged
+    as split-stages does: ``:nonroot`` plus ``WORKDIR /`` for a program that runs as nonroot,
+    else ``:debug`` plus ``ENTRYPOINT []``, so user, working directory and entrypoint stay).
     When it leaves a final stage alone for a reason worth knowing, it says why.
 Why
     The runtime image is what you ship, pull and scan: ``node:18`` is about 1 GB with compilers,
@@ -52,6 +54,7 @@ from msdfix.ecosystems.python import WHEEL_TOOLS, wheel_evidence
 from msdfix.fixes import Applicability, Edit, Fix
 from msdfix.knowledge.images import (
     DISTROLESS_FROM,
+    DISTROLESS_NONROOT,
     DISTROLESS_STATIC,
     DISTROLESS_USERS,
     HUB_REGISTRIES,
@@ -70,7 +73,6 @@ from msdfix.knowledge.images import (
 )
 from msdfix.model import Stage
 from msdfix.model.image import ImageRef
-from msdfix.model.users import is_root
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import Command, parse_commands
 from msdfix.shell.script import run_script
@@ -125,6 +127,7 @@ class _Candidate:
     target: Target
     unsafe: list[str] = field(default_factory=list)
     blocked: str | None = None
+    head: list[str] = field(default_factory=list)  # instructions to add right after FROM
 
 
 def _commands_of(text: str) -> list[Command]:
@@ -678,6 +681,11 @@ class _Planner:
         return cand
 
 
+def _keyword(like: str, word: str) -> str:
+    """``word`` in the letter case of the keyword ``like``."""
+    return word.lower() if like.islower() else word
+
+
 def _where(ins: Instruction) -> str:
     return f"{ins.keyword.upper()} at line {ins.start_line}"
 
@@ -766,12 +774,20 @@ def _distroless(doc: Document, stage: Stage, planner: _Planner) -> _Candidate | 
     if found is None:
         return None
     source, run = found
-    # Tagged, so hadolint has nothing to say (untagged is DL3006, latest DL3007); the nonroot
-    # tag runs as uid 65532, which only a stage that sets a non-root USER keeps as it was.
-    cand = _Candidate(Target("nonroot", "distroless", DISTROLESS_STATIC))
+    # Tagged, so hadolint has nothing to say (untagged is DL3006, latest DL3007), and as
+    # split-stages does: a program that runs as nonroot/65532 gets :nonroot (whose WORKDIR is
+    # /home/nonroot: WORKDIR / keeps the original's), any other :debug (root, plus busybox) with
+    # ENTRYPOINT [] so its /busybox/sh entrypoint does not wrap the command.
     users = [i.args.strip() for i in stage.of("user")]
-    if not users or is_root(users[-1]):
-        cand.unsafe.append("distroless's nonroot tag runs as uid 65532, not root")
+    like = stage.from_.keyword
+    if users and users[-1] in DISTROLESS_NONROOT:
+        cand = _Candidate(Target("nonroot", "distroless", DISTROLESS_STATIC))
+        if not any(w.args.strip().startswith("/") for w in stage.of("workdir")):
+            cand.head.append(_keyword(like, "WORKDIR") + " /")
+    else:
+        cand = _Candidate(Target("debug", "distroless", DISTROLESS_STATIC))
+        if not stage.of("entrypoint"):
+            cand.head.append(_keyword(like, "ENTRYPOINT") + " []")
     for ins in stage.instructions:
         if ins.cmd not in COPY_ONLY or any(s is ins for s in planner.facts.shell):
             cand.blocked = f"{_where(ins)} needs a shell, which distroless does not have"
@@ -886,7 +902,13 @@ class SlimBase(Transform):
             if cand.unsafe:
                 message += f" (unsafe: {'; '.join(dict.fromkeys(cand.unsafe))})"
                 applicability = Applicability.UNSAFE
-            yield doc.fix(self.id, ins, message, [Edit(spot[1], spot[2], new)], applicability)
+            edits = [Edit(spot[1], spot[2], new)]
+            if cand.head:
+                nl = doc.newline
+                text = "".join(line + nl for line in cand.head)
+                end = ins.end
+                edits.append(Edit(end, end, text if doc.text[end - 1 : end] == "\n" else nl + text))
+            yield doc.fix(self.id, ins, message, edits, applicability)
 
     def _candidates(self, doc: Document, stage: Stage, planner: _Planner) -> list[_Candidate]:
         family, tag = planner.family, planner.tag
