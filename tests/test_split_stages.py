@@ -146,6 +146,27 @@ def test_python_without_context_is_unsafe():
     assert "unsafe" in _messages(result)
 
 
+@pytest.mark.parametrize("entry", [None, 'CMD ["bash"]', "CMD /bin/sh"])
+def test_tool_image_split_is_unsafe_and_keeps_its_tools(tmp_path, entry):
+    """No CMD/ENTRYPOINT (or a bare shell): the image's users run their own commands, so the
+    tools it installs stay and the slimmer runtime is only offered as unsafe."""
+    (tmp_path / "requirements.txt").write_text("requests==2.31.0\n")
+    lines = [
+        "FROM python:3.12",
+        "RUN apt-get update && apt-get install -y --no-install-recommends jq curl",
+        "COPY requirements.txt .",
+        "RUN pip install -r requirements.txt",
+    ]
+    result = _run(_df(*lines, *([entry] if entry else [])), tmp_path)
+    assert result.output == _df(*lines, *([entry] if entry else []))
+    [fix] = [f for f in result.suggestions if f.message.startswith("split into")]
+    assert fix.applicability.value == "unsafe"
+    assert "its users may rely on tools of the build image" in fix.message
+    unsafe = _run(_df(*lines, *([entry] if entry else [])), tmp_path, unsafe=True).output
+    runtime = unsafe.split("AS runtime", 1)[1]
+    assert "jq" in runtime and "curl" in runtime
+
+
 def test_python_slim_without_build_deps_is_left_alone():
     text = _df(
         "FROM python:3.12-slim",
