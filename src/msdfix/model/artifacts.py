@@ -107,7 +107,9 @@ class Entry:
     @property
     def interactive(self) -> bool:
         """The container starts a shell with no script: its users run their own commands."""
-        return bool(self.argv) and posixpath.basename(self.argv[0]) in SHELLS and len(self.argv) == 1
+        return (
+            bool(self.argv) and posixpath.basename(self.argv[0]) in SHELLS and len(self.argv) == 1
+        )
 
 
 def toolbox(found: Entry | None) -> bool:
