@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -23,7 +23,7 @@ from msdfix.config import ConfigError, FileConfig, find_config
 from msdfix.discovery import DEFAULT_EXCLUDE, Discovery, Found, Rules
 from msdfix.engine import Settings, tune_gc
 from msdfix.files import InputError, WriteRefused, load, read_stream, write_atomic
-from msdfix.model import BuildContext
+from msdfix.model.context import BuildContext, ContextCache
 from msdfix.render.diff import print_diff, unified_diff
 from msdfix.render.explain import explain_text
 from msdfix.render.report import FileReport, json_report, summary_text, unsafe_withheld
@@ -48,6 +48,7 @@ class Options:
     show_diff: bool | None
     output_format: str
     color: bool
+    contexts: ContextCache = field(default_factory=ContextCache)  # shared within a run
 
 
 def _use_color(flag: bool | None, stream: TextIO) -> bool:
@@ -279,7 +280,8 @@ def _run_one(found: Found, options: Options) -> FileReport:
         source = read_stream(sys.stdin.buffer) if path is None else load(path)
     except InputError as exc:
         return FileReport(found.display, error=exc.message, error_line=exc.line)
-    context = BuildContext(options.context_dir or (path.parent if path else None), dockerfile=path)
+    root = options.context_dir or (path.parent if path else None)
+    context = BuildContext(root, dockerfile=path, cache=options.contexts)
     report = process(found.display, source.text, context, options.settings)
     if source.encoding != "utf-8":
         report.notes.append(UTF16_NOTE)

@@ -47,14 +47,18 @@ class ContextCopy:
     into_dir: bool  # sources land inside ``dest`` (a directory)
 
     def context_files(self, context: BuildContext) -> list[tuple[str, str]]:
-        """(context path, image path) of every file this COPY brings in (context needed)."""
+        """(context path, image path) of every file this COPY brings in (context needed).
+
+        Shared by the Dockerfiles of the folder that have the same COPY: do not modify."""
+        key = ("context_files", tuple(self.sources), self.dest, self.into_dir)
+        return context.view.memo(key, lambda: self._context_files(context))
+
+    def _context_files(self, context: BuildContext) -> list[tuple[str, str]]:
         pairs: list[tuple[str, str]] = []
         for src in self.sources:
             rel = posixpath.normpath(src).lstrip("/")
             prefix = "" if rel == "." else rel + "/"
-            for f in context.files:
-                if context.is_ignored(f):
-                    continue
+            for f in context.view.under(rel):
                 if f == rel:
                     pairs.append(
                         (

@@ -24,7 +24,7 @@ from msdfix.model.artifacts import (
     resolve,
     workdirs,
 )
-from msdfix.model.paths import within
+from msdfix.model.paths import parents, within
 from msdfix.model.stages import Stage
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import Command
@@ -365,9 +365,11 @@ def _top(path: str, base: str) -> str:
 
 def dedupe(paths: list[str]) -> list[str]:
     out: list[str] = []
+    stripped: set[str] = set()  # the kept paths without trailing slashes
     for path in sorted(set(paths), key=lambda p: (p.count("/"), p)):
-        if not any(within(path, o) for o in out):
+        if not any(p in stripped for p in parents(path)):  # (paths are distinct)
             out.append(path)
+            stripped.add(path.rstrip("/"))
     return out
 
 

@@ -134,7 +134,7 @@ from msdfix.model.frontend_stage import (
     nginx_runtime,
     plan_frontend,
 )
-from msdfix.model.paths import within
+from msdfix.model.paths import containing, within
 from msdfix.model.runtime_image import default_workdir, pinned, runtime_platform, tag_distroless
 from msdfix.model.runtime_packages import build_manager, runtime_packages
 from msdfix.model.split_go import plan_go
@@ -369,9 +369,8 @@ def _copy_block(a: Analysis, plan: Plan, alias: str) -> str:
     under: set[str] = set()
     if a.ctx.present:
         for copy in a.copies:
-            for _, dest in copy.context_files(a.ctx):
-                files.add(dest)
-                under.update(p for p in plan.copies if within(dest, p))
+            files.update(dest for _, dest in copy.context_files(a.ctx))
+        under = containing(files, plan.copies)
 
     def rank(path: str) -> int:
         if plan.sources.get(path, alias) != alias or path in plan.stable:

@@ -1,0 +1,96 @@
+"""Build contexts: one lazy walk per folder shared by its Dockerfiles; path helpers."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from functools import cached_property
+from pathlib import Path
+
+import pytest
+
+from msdfix.cli import main
+from msdfix.model import build_stage, context
+from msdfix.model.context import BuildContext, ContextCache
+from msdfix.model.paths import containing, within
+
+APP = """FROM python:3.12
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+COPY . .
+CMD ["python", "app.py"]
+"""
+
+
+@pytest.fixture
+def walks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The folders walked by build contexts."""
+    seen: list[str] = []
+    real = context.Folder.files.func
+
+    def counting(folder: context.Folder) -> list[str]:
+        seen.append(str(folder.root))
+        return real(folder)
+
+    prop = cached_property(counting)
+    prop.__set_name__(context.Folder, "files")
+    monkeypatch.setattr(context.Folder, "files", prop)
+    return seen
+
+
+def test_one_walk_per_folder(tmp_path: Path, walks: list[str], capsys) -> None:  # type: ignore[no-untyped-def]
+    for i in range(5):
+        (tmp_path / f"app{i}.Dockerfile").write_text(APP)
+    (tmp_path / "requirements.txt").write_text("flask\n")
+    (tmp_path / "app.py").write_text("print(1)\n")
+    with pytest.raises(SystemExit):
+        main([str(tmp_path)])
+    assert walks == [str(tmp_path)]
+    assert capsys.readouterr().out.count("+++ ") == 5
+
+
+def test_nothing_walked_when_not_asked(tmp_path: Path, walks: list[str]) -> None:
+    ctx = BuildContext(tmp_path, cache=ContextCache())
+    assert ctx.present and not ctx.exists("missing") and ctx.read_text("x") is None
+    assert walks == []
+    assert ctx.files == [] and walks == [str(tmp_path)]
+
+
+def test_contexts_share_a_folder_but_not_its_ignore_file(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("a")
+    (tmp_path / "b.txt").write_text("b")
+    (tmp_path / "one.Dockerfile.dockerignore").write_text("a.txt\n")
+    cache = ContextCache()
+    one = BuildContext(tmp_path, tmp_path / "one.Dockerfile", cache)
+    two = BuildContext(tmp_path, tmp_path / "two.Dockerfile", cache)
+    assert one.files is two.files
+    assert one.glob("*.txt") == ["b.txt"]
+    assert two.glob("*.txt") == ["a.txt", "b.txt"]
+    assert one.is_ignored("a.txt") and not two.is_ignored("a.txt")
+
+
+def test_cache_is_bounded(tmp_path: Path) -> None:
+    cache = ContextCache(size=2)
+    folders = [cache.folder(tmp_path / str(i)) for i in range(3)]
+    assert cache.folder(tmp_path / "0") is not folders[0]
+    assert cache.folder(tmp_path / "2") is folders[2]
+
+
+def _naive_dedupe(paths: list[str]) -> list[str]:
+    out: list[str] = []
+    for path in sorted(set(paths), key=lambda p: (p.count("/"), p)):
+        if not any(within(path, o) for o in out):
+            out.append(path)
+    return out
+
+
+def test_set_based_helpers_agree_with_within() -> None:
+    rng = random.Random(13)
+    parts = ["", "a", "b", "a/", "ab"]
+    pool = sorted({"/" + "/".join(p) for n in range(4) for p in itertools.product(parts, repeat=n)})
+    for _ in range(300):
+        paths = rng.sample(pool, rng.randint(0, 8))
+        bases = rng.sample(pool, rng.randint(0, 5))
+        assert build_stage.dedupe(paths) == _naive_dedupe(paths)
+        assert containing(paths, bases) == {b for b in bases if any(within(p, b) for p in paths)}
