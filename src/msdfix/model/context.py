@@ -48,6 +48,8 @@ class Folder:
             dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
             rel_dir = os.path.relpath(dirpath, self.root)
             for name in sorted(filenames):
+                if name.startswith(".") and name.endswith(".msdfix"):
+                    continue  # a file --write is replacing right now (files.write_atomic)
                 found.append(name if rel_dir == "." else f"{rel_dir}/{name}")
                 if len(found) >= MAX_WALK_FILES:
                     return found
