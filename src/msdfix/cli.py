@@ -11,8 +11,6 @@ import os
 import signal
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 import click
@@ -20,6 +18,8 @@ import click
 from msdfix import __version__
 
 if TYPE_CHECKING:  # the rest is imported when a command runs: `msdfix --version` stays fast
+    from pathlib import Path
+
     from msdfix.config import FileConfig
     from msdfix.discovery import Discovery, Found
     from msdfix.runner import Options, Outcome
@@ -49,6 +49,8 @@ def _discovery(
     respect_gitignore: bool | None,
 ) -> Discovery:
     """Exclusions from the configuration file and the command line (flags win, like ruff)."""
+    from pathlib import Path
+
     from msdfix.discovery import DEFAULT_EXCLUDE, Discovery, Rules
 
     cwd = Path.cwd()
@@ -71,6 +73,8 @@ def _discovery(
 
 def _config_start(paths: tuple[str, ...]) -> Path:
     """Where the search for a configuration file starts: the first PATH (or its directory)."""
+    from pathlib import Path
+
     first = Path(paths[0]) if paths and paths[0] != "-" else Path.cwd()
     try:
         return first if first.is_dir() else first.parent
@@ -261,19 +265,15 @@ def _failed(chunk: list[Found], exc: BaseException) -> list[tuple[Found, Outcome
     return [(found, failed(found, exc)) for found in chunk]
 
 
-@dataclass
 class Totals:
     """What the end of a run needs: counts, and every file's part of a machine format."""
 
-    files: int = 0
-    changed: int = 0
-    errors: int = 0
-    internal: bool = False
-    written: bool = False
-    pending: bool = False  # changes not written, of a file (not stdin)
-    unwritten: bool = False  # changes not written (or printed, for stdin)
-    withheld: int = 0
-    parts: list[Any] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.files = self.changed = self.errors = self.withheld = 0
+        self.internal = self.written = False
+        self.pending = False  # changes not written, of a file (not stdin)
+        self.unwritten = False  # changes not written (or printed, for stdin)
+        self.parts: list[Any] = []
 
     def add(self, outcome: Outcome) -> None:
         """Count one input."""
