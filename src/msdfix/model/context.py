@@ -29,14 +29,10 @@ T = TypeVar("T")
 class Folder:
     """One context folder as a run sees it: walked at most once, answers kept."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, root: Path | None) -> None:
+        self.root = root or Path()
         self._views: dict[Path | None, View] = {}
-
-    @cached_property
-    def present(self) -> bool:
-        """True when the folder is a directory."""
-        return self.root.is_dir()
+        self.present = root is not None and root.is_dir()  # (a directory)
 
     @cached_property
     def files(self) -> list[str]:
@@ -159,9 +155,7 @@ class BuildContext:
     @cached_property
     def view(self) -> View:
         """The context as the build sees it (shared with other Dockerfiles of the folder)."""
-        if self._folder is None:
-            return View(Folder(Path("/nonexistent")), None)
-        return self._folder.view(self.dockerfile)
+        return (self._folder or Folder(None)).view(self.dockerfile)
 
     @property
     def present(self) -> bool:
