@@ -12,7 +12,8 @@
   (``msdfix -q --jobs 1``): flat must stay within 1.3x of per-folder and grow linearly;
 - large (``--large``): 100,000 files with all CPUs, for the peak memory;
 - version: ``msdfix --version`` wall time (best of 10; must be under 150 ms);
-- peak memory (max RSS, msdfix's worker processes included) of every command run.
+- peak memory: the max RSS of every command run (the largest of msdfix's processes, its
+  worker processes included; a --jobs N run uses at most N + 1 such processes).
 """
 
 from __future__ import annotations
@@ -97,16 +98,24 @@ def ratio(name: str, texts: list[str]) -> None:
     )
 
 
+# Started from a small process: a child forked from this (large) one would count its memory.
+_MEASURE = """
+import resource, subprocess, sys, time
+start = time.perf_counter()
+code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+wall = time.perf_counter() - start
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(code, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
+"""
+
+
 def _run(args: list[str]) -> tuple[float, float, int]:
-    """Wall seconds, CPU seconds (children included) and peak RSS (KiB) of a command."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode not in (0, 1, 2):
-        raise SystemExit(f"{' '.join(args)}: exit {proc.returncode}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+    """Wall seconds, CPU seconds and peak RSS (KiB, worker processes included) of a command."""
+    out = subprocess.run([sys.executable, "-c", _MEASURE, *args], capture_output=True, text=True)
+    code, wall, cpu, peak = out.stdout.split()
+    if int(code) not in (0, 1, 2):
+        raise SystemExit(f"{' '.join(args)}: exit {code}")
+    return float(wall), float(cpu), int(peak)
 
 
 def jobs(root: Path) -> None:
@@ -116,8 +125,8 @@ def jobs(root: Path) -> None:
     one = _run([*MSDFIX, "-q", "--jobs", "1", str(root)])
     many = _run([*MSDFIX, "-q", "--jobs", str(cpus), str(root)])
     print(f"jobs: {count} files: --jobs 1 {count / one[0]:.0f} files/s "
-          f"({one[0]:.1f} s, {one[2] / 1024:.0f} MiB); --jobs {cpus} {count / many[0]:.0f} files/s "
-          f"({many[0]:.1f} s, {many[2] / 1024:.0f} MiB): scaling {one[0] / many[0]:.2f}x")  # fmt: skip
+          f"({one[0]:.1f} s, max RSS {one[2] / 1024:.0f} MiB); --jobs {cpus} {count / many[0]:.0f} files/s "
+          f"({many[0]:.1f} s, max RSS {many[2] / 1024:.0f} MiB): scaling {one[0] / many[0]:.2f}x")  # fmt: skip
 
 
 def _dockerfile_name(name: str) -> bool:
@@ -142,8 +151,8 @@ def layouts(bulk: Path, tmp: Path) -> None:
         flat_run = _run([*MSDFIX, "-q", "--jobs", "1", str(flat)])
         per_run = _run([*MSDFIX, "-q", "--jobs", "1", str(per)])
         per_file.append(flat_run[0] / n * 1000)
-        print(f"layouts: {n} files: flat {flat_run[0]:.1f} s ({flat_run[2] / 1024:.0f} MiB), "
-              f"per-folder {per_run[0]:.1f} s ({per_run[2] / 1024:.0f} MiB): "
+        print(f"layouts: {n} files: flat {flat_run[0]:.1f} s (max RSS {flat_run[2] / 1024:.0f} MiB), "
+              f"per-folder {per_run[0]:.1f} s (max RSS {per_run[2] / 1024:.0f} MiB): "
               f"flat/per {flat_run[0] / per_run[0]:.2f} (target <= 1.3), "
               f"flat {per_file[-1]:.2f} s per 1,000 files")  # fmt: skip
         shutil.rmtree(flat)
@@ -161,7 +170,7 @@ def large(bulk: Path, tmp: Path, total: int = 100_000) -> None:
     cpus = usable_cpus()
     wall, _, peak = _run([*MSDFIX, "-q", "--jobs", str(cpus), str(root)])
     print(f"large: {total} files, --jobs {cpus}: {wall:.0f} s ({total / wall:.0f} files/s), "
-          f"peak memory {peak / 1024:.0f} MiB")  # fmt: skip
+          f"max RSS {peak / 1024:.0f} MiB")  # fmt: skip
     shutil.rmtree(root)
 
 

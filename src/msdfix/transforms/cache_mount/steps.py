@@ -16,6 +16,8 @@ from msdfix.transforms.cache_mount.targets import Resolver
 _PROGRAMS = {p.lstrip("./") for m in MANAGERS for p in m.programs}
 _READER_PROGRAMS = {prefix[0] for m in MANAGERS for prefix in m.index_readers}
 _CLEANER_PROGRAMS = {prefix[0] for m in MANAGERS for prefix in m.clean_commands}
+_READER_PREFIXES = {tuple(prefix) for m in MANAGERS for prefix in m.index_readers}
+_READER_LENGTHS = sorted({len(prefix) for prefix in _READER_PREFIXES})
 
 
 @dataclass(frozen=True)
@@ -102,9 +104,7 @@ def _step(
     elif program in INDEX_REFRESHERS:
         refresh = not any(a in INDEX_REFRESHERS[program] for a in args)
     elif program in _READER_PROGRAMS or program.lstrip("./") in _PROGRAMS:
-        reads = any(
-            argv[: len(prefix)] == list(prefix) for m in MANAGERS for prefix in m.index_readers
-        )
+        reads = any(tuple(argv[:n]) in _READER_PREFIXES for n in _READER_LENGTHS)
     elif program and program not in INERT:
         unknown = True
     cleaner = None
