@@ -94,3 +94,38 @@ def test_set_based_helpers_agree_with_within() -> None:
         bases = rng.sample(pool, rng.randint(0, 5))
         assert build_stage.dedupe(paths) == _naive_dedupe(paths)
         assert containing(paths, bases) == {b for b in bases if any(within(p, b) for p in paths)}
+
+
+def test_copy_landing_agrees_with_listing_the_files(tmp_path: Path) -> None:
+    """``lands`` and ``top_entries`` answer what listing every copied file would."""
+    from msdfix.model.artifacts import ContextCopy, top
+
+    rng = random.Random(7)
+    names = ["a", "b", "src", "x.py", "Dockerfile"]
+    for _ in range(60):
+        path = tmp_path / "/".join(rng.choice(names) for _ in range(rng.randint(1, 3)))
+        if not any(p.is_file() for p in [path, *path.parents]) and not path.is_dir():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("x")
+    (tmp_path / ".dockerignore").write_text("b/a\n")
+    ctx = BuildContext(tmp_path, cache=ContextCache())
+    sources = [".", "./", "a", "src", "src/", "a/b", "x.py", "/src", "missing"]
+    dests = ["/", "/app", "/app/sub", "/usr/local", "/a", "/app/"]
+    probes = sorted({d + s for d in ["/", "/app/", "/app/sub/", "/a/", ""] for s in
+                     ["", "a", "b", "src", "a/b", "x.py", "src/a", "app", "sub/x.py"]})  # fmt: skip
+    for _ in range(300):
+        copy = ContextCopy(None, rng.sample(sources, rng.randint(1, 2)), rng.choice(dests),  # type: ignore[arg-type]
+                           rng.random() < 0.7)  # fmt: skip
+        pairs = copy._context_files(ctx)
+        dest_list = [d for _, d in pairs]
+        for probe in probes:
+            expected = (probe in dest_list, any(within(d, probe) for d in dest_list))
+            assert copy.lands(ctx, probe) == expected, (copy, probe)
+        skip = (lambda rel: rel.endswith(".py")) if rng.random() < 0.5 else (lambda rel: False)
+        key = ("test", rng.random())  # a fresh key: skip changes
+        assert copy.copied(ctx, key, lambda rel, skip=skip: not skip(rel)) == {
+            r for r, _ in pairs if not skip(r)
+        }
+        if copy.into_dir:
+            expected_tops = sorted({top(d, copy.dest) for r, d in pairs if not skip(r)})
+            assert copy.top_entries(ctx, key, skip) == expected_tops, copy

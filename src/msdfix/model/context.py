@@ -7,6 +7,7 @@ uses the same folder (``ContextCache``): n Dockerfiles in one folder cost one wa
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
 import json
 import os
@@ -96,6 +97,20 @@ class View:
     def kept(self) -> list[str]:
         """The folder's files that .dockerignore does not exclude, in walk order."""
         return [f for f in self.folder.files if not self.is_ignored(f)]
+
+    @cached_property
+    def kept_set(self) -> frozenset[str]:
+        """``kept`` as a set."""
+        return frozenset(self.kept)
+
+    @cached_property
+    def _sorted(self) -> list[str]:
+        return sorted(self.kept)
+
+    def has_prefix(self, prefix: str) -> bool:
+        """True when a kept file's path starts with ``prefix``."""
+        at = bisect.bisect_left(self._sorted, prefix)
+        return at < len(self._sorted) and self._sorted[at].startswith(prefix)
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
         """``compute()`` once per key for this view (answers that depend on the context only)."""

@@ -134,7 +134,7 @@ from msdfix.model.frontend_stage import (
     nginx_runtime,
     plan_frontend,
 )
-from msdfix.model.paths import containing, within
+from msdfix.model.paths import within
 from msdfix.model.runtime_image import default_workdir, pinned, runtime_platform, tag_distroless
 from msdfix.model.runtime_packages import build_manager, runtime_packages
 from msdfix.model.split_go import plan_go
@@ -368,9 +368,10 @@ def _copy_block(a: Analysis, plan: Plan, alias: str) -> str:
     files: set[str] = set()
     under: set[str] = set()
     if a.ctx.present:
-        for copy in a.copies:
-            files.update(dest for _, dest in copy.context_files(a.ctx))
-        under = containing(files, plan.copies)
+        for path in plan.copies:  # (without listing every file a COPY brings in)
+            lands = [copy.lands(a.ctx, path) for copy in a.copies]
+            files.update([path] if any(on for on, _ in lands) else [])
+            under.update([path] if any(below for _, below in lands) else [])
 
     def rank(path: str) -> int:
         if plan.sources.get(path, alias) != alias or path in plan.stable:
