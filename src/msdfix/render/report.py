@@ -152,4 +152,9 @@ def file_json(report: FileReport) -> dict[str, Any]:
 
 def json_report(reports: list[FileReport]) -> str:
     """The whole run as JSON."""
-    return json.dumps({"version": 2, "files": [file_json(r) for r in reports]}, indent=2) + "\n"
+    return json_text([file_json(r) for r in reports])
+
+
+def json_text(files: list[dict[str, Any]]) -> str:
+    """The whole run as JSON, from every file's ``file_json``."""
+    return json.dumps({"version": 2, "files": files}, indent=2) + "\n"

@@ -505,9 +505,7 @@ class _Planner:
                 if not path.endswith(".sh"):
                     continue
                 name = posixpath.basename(path)
-                rel = next(
-                    (f for f in self.doc.context.files if posixpath.basename(f) == name), None
-                )
+                rel = self.doc.context.named(name)
                 text = self.doc.context.read_text(rel) if rel else None
                 if text is None:
                     if name not in unread and not self._from_base(name):
@@ -762,7 +760,9 @@ def _static(doc: Document, stage: Stage, run: Instruction) -> bool:
 
 def _uses_exec(doc: Document) -> bool | None:
     """True when a Go source imports os/exec; None when there are no Go sources to read."""
-    files = [f for f in doc.context.files if f.endswith(".go")]
+    files = doc.context.view.memo(
+        "go files", lambda: [f for f in doc.context.files if f.endswith(".go")]
+    )
     if not files:
         return None
     for rel in files:
