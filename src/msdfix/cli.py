@@ -22,9 +22,9 @@ from msdfix import __version__
 from msdfix.config import ConfigError, FileConfig, find_config
 from msdfix.discovery import DEFAULT_EXCLUDE, Discovery, Found, Rules
 from msdfix.engine import Settings, tune_gc
-from msdfix.files import InputError, WriteRefused, load, read_stream, write_atomic
+from msdfix.files import InputError, WriteRefused, load, read_stream, write_atomic, write_files
 from msdfix.model import BuildContext
-from msdfix.render.diff import print_diff, unified_diff
+from msdfix.render.diff import files_diff, print_diff, unified_diff
 from msdfix.render.explain import explain_text
 from msdfix.render.report import FileReport, json_report, summary_text, unsafe_withheld
 from msdfix.runner import UnknownTransformError, internal_message, process, settings_for
@@ -295,7 +295,9 @@ def _run_one(found: Found, options: Options) -> FileReport:
         return report
     if result.changed and options.write and path is not None:
         try:
-            write_atomic(path, result.output, source)
+            write_files(result.files)
+            if result.output != result.original:
+                write_atomic(path, result.output, source)
             report.written = True
         except WriteRefused as exc:
             report.error = str(exc)
@@ -306,10 +308,13 @@ def _run_one(found: Found, options: Options) -> FileReport:
     if text_out and result.changed:
         show = options.show_diff or (options.show_diff is None and not options.write)
         if options.check and not options.show_diff:
-            click.echo(f"would rewrite {found.display}")
+            if result.output != result.original:
+                click.echo(f"would rewrite {found.display}")
+            for name, (old, _) in sorted(result.files.items()):
+                click.echo(f"would {'create' if old is None else 'extend'} {name}")
         elif show:
             diff = unified_diff(result.original, result.output, found.display)
-            print_diff(diff, sys.stdout, options.color)
+            print_diff(diff + files_diff(result.files), sys.stdout, options.color)
     return report
 
 

@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from msdfix.model.dockerignore import DockerIgnore, DockerIgnoreError
+from msdfix.model.dockerignore import DEFAULT_NAME, DockerIgnore, DockerIgnoreError, ignore_file
 
 MAX_MANIFEST_BYTES = 1 << 20
 MAX_WALK_FILES = 20000
@@ -27,6 +27,23 @@ class BuildContext:
         self.root = Path(root) if root is not None else None
         self.dockerfile = Path(dockerfile) if dockerfile is not None else None
         self.dockerignore_error: str | None = None
+        self.ignore_text: str | None = None  # set by with_ignore_text: not yet on disk
+
+    @property
+    def ignore_path(self) -> Path | None:
+        """The ignore file BuildKit reads, existing or not (``<Dockerfile>.dockerignore`` first)."""
+        if not self.present:
+            return None
+        assert self.root is not None
+        return ignore_file(self.root, self.dockerfile) or self.root / DEFAULT_NAME
+
+    def with_ignore_text(self, text: str) -> BuildContext:
+        """The same context, with ``text`` as the ignore file's contents (a pending change)."""
+        other = BuildContext(self.root, self.dockerfile)
+        other.ignore_text = text
+        if "files" in self.__dict__:
+            other.__dict__["files"] = self.files
+        return other
 
     @property
     def present(self) -> bool:
@@ -44,6 +61,8 @@ class BuildContext:
             return DockerIgnore([])
         assert self.root is not None
         try:
+            if self.ignore_text is not None:
+                return DockerIgnore.from_text(self.ignore_text)
             return DockerIgnore.for_build(self.root, self.dockerfile)
         except (DockerIgnoreError, OSError) as exc:
             self.dockerignore_error = str(exc)

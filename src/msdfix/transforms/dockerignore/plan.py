@@ -1,0 +1,317 @@
+"""Which exclusions a build context can take: candidates, what the build copies, and why.
+
+A candidate is checked against the context as it is: the paths it would newly exclude (the
+existing rules decide what is excluded now, Docker's matcher both before and after), every
+``COPY``/``ADD``/``RUN --mount`` source of every stage, and the existing ``!`` re-includes.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from msdfix.document import Document
+from msdfix.model.copies import Source, stage_sources
+from msdfix.model.dockerignore import DockerIgnore, Pattern
+from msdfix.model.stages import Stage
+from msdfix.shell.commands import Command
+from msdfix.shell.script import run_script
+from msdfix.syntax import Instruction
+
+MAX_ENTRIES = 100_000
+_GLOB = re.compile(r"[*?\[\\]")
+_GIT_WORD = re.compile(r"(?:^|[\s;&|(`'\"])git\s")
+_VCS_VERSIONING = re.compile(
+    r"setuptools[-_]scm|hatch-vcs|versioneer|dunamai|poetry-dynamic-versioning|\bpbr\b"
+)
+PYTHON_FILES = ("requirements.txt", "pyproject.toml", "setup.py", "setup.cfg", "Pipfile")
+NODE_FILES = ("package.json",)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One line to append, and what it is (``vcs``, ``deps``, ``output``, ``secret``, ``build``)."""
+
+    line: str
+    kind: str
+
+
+@dataclass
+class Verdict:
+    """A candidate's fate: ``safe``, ``unsafe`` (with a ``check:`` reason) or ``skip`` (why)."""
+
+    candidate: Candidate
+    status: str
+    reason: str = ""
+    copied_by: str = ""  # the whole-context COPY that ships what an unsafe line excludes
+    present: bool = False  # it excludes paths the context has now (not only future ones)
+
+    @property
+    def worth_it(self) -> bool:
+        """True when the line keeps something real out (the Dockerfile alone is not worth a file)."""
+        return self.present and self.candidate.kind != "build"
+
+
+@dataclass
+class Context:
+    """The context's paths (files and directories, relative) as far as the rules matter."""
+
+    paths: list[str] = field(default_factory=list)
+    truncated: bool = False
+
+
+def walk(root: Path, rules: DockerIgnore) -> Context:
+    """Every path of the context, except inside ``.git`` and inside directories already
+    excluded (an appended exclusion cannot re-include them; with ``!`` rules all are read)."""
+    found = Context()
+    prune = not rules.has_exceptions
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel_dir = os.path.relpath(dirpath, root)
+        prefix = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
+        keep = []
+        for name in sorted(dirnames):
+            rel = prefix + name
+            found.paths.append(rel)
+            if rel != ".git" and not (prune and rules.excludes(rel)):
+                keep.append(name)
+        dirnames[:] = keep
+        found.paths += [prefix + name for name in sorted(filenames)]
+        if len(found.paths) > MAX_ENTRIES:
+            found.truncated = True
+            break
+    return found
+
+
+def commands(stage: Stage) -> Iterator[tuple[Instruction, Command]]:
+    """The simple commands of the stage's RUNs."""
+    for ins in stage.of("run"):
+        script = run_script(ins)
+        if script is not None:
+            for command in script.commands:
+                yield ins, command
+
+
+def _argv(command: Command) -> list[str]:
+    argv = [posixpath.basename(command.argv[0]), *command.argv[1:]] if command.argv else []
+    if len(argv) > 2 and argv[0].startswith("python") and argv[1] == "-m":
+        argv = argv[2:]
+    return argv
+
+
+def installs(command: Command, kind: str) -> bool:
+    """True when the command installs Node (``kind`` "node") or Python ("python") packages."""
+    argv = _argv(command)
+    if not argv:
+        return False
+    name, rest = argv[0], argv[1:]
+    sub = rest[0] if rest else ""
+    if kind == "node":
+        if name == "yarn":
+            return not rest or sub in ("install", "add") or rest[0].startswith("-")
+        return (name, sub) in {
+            ("npm", "ci"), ("npm", "install"), ("npm", "i"), ("npm", "add"),
+            ("pnpm", "install"), ("pnpm", "i"), ("pnpm", "add"), ("bun", "install"),
+        }  # fmt: skip
+    if re.fullmatch(r"pip[\d.]*", name):
+        return sub == "install"
+    return (name, sub) in {
+        ("uv", "sync"), ("uv", "pip"), ("poetry", "install"), ("pipenv", "install"),
+        ("pipenv", "sync"), ("pdm", "install"), ("pdm", "sync"),
+    }  # fmt: skip
+
+
+def builds(command: Command) -> bool:
+    """True when the command runs a project build that writes dist/, build/ or target/."""
+    argv = _argv(command)
+    if not argv:
+        return False
+    name, rest = argv[0], argv[1:]
+    if name in ("npm", "pnpm", "yarn", "bun"):
+        return "build" in rest[:2]
+    if name in ("cargo", "mvn", "mvnw", "gradle", "gradlew"):
+        return True
+    return name in ("tsc", "vite", "ng", "next", "webpack", "rollup", "esbuild")
+
+
+def git_reader(doc: Document, stages: list[Stage]) -> str | None:
+    """Why a build step may read ``.git``, or None when no step msdfix sees does."""
+    text = doc.text
+    for stage in stages:
+        for ins, command in commands(stage):
+            argv = _argv(command)
+            if argv[:1] == ["git"]:
+                return f"line {ins.start_line} runs git"
+            if argv[:2] in (["go", "build"], ["go", "install"]) and "buildvcs=false" not in text:
+                return f"go on line {ins.start_line} stamps VCS data from .git (-buildvcs)"
+            for word in argv[1:]:
+                script = doc.context.read_text(word.removeprefix("./"))
+                if script is not None and _GIT_WORD.search(script):
+                    return f"{word} (run on line {ins.start_line}) runs git"
+    for name in PYTHON_FILES:
+        manifest = doc.context.read_text(name)
+        if manifest is not None and _VCS_VERSIONING.search(manifest):
+            return f"{name} takes the version from git"
+    package = doc.context.read_json("package.json")
+    scripts = package.get("scripts") if isinstance(package, dict) else None
+    if isinstance(scripts, dict) and any(
+        isinstance(v, str) and _GIT_WORD.search(" " + v) for v in scripts.values()
+    ):
+        return "a package.json script runs git"
+    return None
+
+
+def _stages_of(doc: Document, stage: Stage) -> list[Stage]:
+    """The stage and those built FROM it."""
+    return [stage, *doc.model.descendants(stage)]
+
+
+def _whole_copy_verdict(
+    doc: Document, candidate: Candidate, stage: Stage, source: Source
+) -> Verdict:
+    """A candidate whose paths a whole-context COPY (``COPY . .``) would ship."""
+    what = source.instruction
+    line = candidate.line
+    kind = candidate.kind
+    if kind == "vcs":
+        why = git_reader(doc, doc.model.stages)
+        if why:
+            return Verdict(candidate, "skip", f"{line} kept: {why}")
+        return Verdict(candidate, "unsafe", "check: nothing in the image reads it", what)
+    if kind == "deps":
+        eco = "node" if line == "node_modules" else "python"
+        runs = [
+            ins
+            for st in _stages_of(doc, stage)
+            for ins, command in commands(st)
+            if installs(command, eco)
+        ]
+        if not runs:
+            return Verdict(
+                candidate, "skip", f"{line} kept: {what} ships it and no RUN installs packages"
+            )
+        return Verdict(
+            candidate,
+            "unsafe",
+            f"check: it comes only from the install on line {runs[0].start_line} now, "
+            "not from the host",
+            what,
+        )
+    if kind == "output" and line in ("dist", "build", "target"):
+        runs = [ins for st in _stages_of(doc, stage) for ins, c in commands(st) if builds(c)]
+        if not runs:
+            return Verdict(candidate, "skip", f"{line} kept: {what} ships it and no RUN builds it")
+        return Verdict(
+            candidate,
+            "unsafe",
+            f"check: the build on line {runs[0].start_line} writes all of it",
+            what,
+        )
+    reasons = {
+        "output": "check: the app ships no bytecode without its sources",
+        "secret": "check: the app does not read it from the image (pass secrets at run time)",
+        "build": "check: nothing reads it from the image",
+    }
+    return Verdict(candidate, "unsafe", reasons[kind], what)
+
+
+def _has_glob(text: str) -> bool:
+    return bool(_GLOB.search(text))
+
+
+def _probe(pattern: Pattern) -> str:
+    """A path a ``!`` pattern re-includes (wildcards replaced by a letter)."""
+    text = pattern.text.replace("**/", "").replace("**", "x")
+    return re.sub(r"\[[^\]]*\]|[*?]", "x", text).replace("\\", "")
+
+
+def judge(
+    doc: Document, candidate: Candidate, before: DockerIgnore, ctx: Context
+) -> Verdict | None:
+    """The candidate's verdict against the rules ``before`` (None: it excludes nothing new)."""
+    after = DockerIgnore([*before.patterns, Pattern.compile(candidate.line, False)])
+    newly = [p for p in ctx.paths if after.excludes(p) and not before.excludes(p)]
+    reincluded = DockerIgnore(
+        [Pattern.compile(p.text, False) for p in before.patterns if p.exclusion]
+    )
+    probes = [_probe(p) for p in before.patterns if p.exclusion]
+    if any(reincluded.excludes(p) for p in newly) or any(
+        after.excludes(p) and not before.excludes(p) for p in probes
+    ):
+        return Verdict(candidate, "skip", f"{candidate.line} kept: a ! rule re-includes part of it")
+    if not newly and before.excludes(_representative(candidate.line)):
+        return None
+    unsafe: Verdict | None = None
+    for stage in doc.model.stages:
+        for _, source in stage_sources(stage, doc.model):
+            if source.pattern is None:
+                if any(source.copies(p) for p in newly):
+                    verdict = _whole_copy_verdict(doc, candidate, stage, source)
+                    if verdict.status == "skip":
+                        return verdict
+                    unsafe = unsafe or verdict
+                continue
+            literal = not _has_glob(source.pattern)
+            needed = (
+                literal and after.excludes(source.pattern) and not before.excludes(source.pattern)
+            )
+            if needed or any(source.copies(p) for p in newly):
+                return Verdict(
+                    candidate, "skip", f"{candidate.line} kept: {source.instruction} copies it"
+                )
+    verdict = unsafe or Verdict(candidate, "safe")
+    verdict.present = bool(newly)
+    return verdict
+
+
+def _representative(line: str) -> str:
+    """A path the line names (for lines that exclude nothing present yet)."""
+    return re.sub(r"[*?]", "x", line.replace("**/", "")) or line
+
+
+def candidates(doc: Document, ignore_rel: str | None, created: bool) -> list[Candidate]:
+    """The conventional exclusions for this project, in the order they are appended."""
+    ctx = doc.context
+    assert ctx.root is not None
+    root = ctx.root
+    images = " ".join(s.root_image.full_name.lower() for s in doc.model.stages)
+    node = any((root / n).is_file() for n in NODE_FILES) or (root / "node_modules").is_dir()
+    node = node or bool(re.search(r"\b(?:node|bun)\b", images))
+    python = any((root / n).is_file() for n in PYTHON_FILES) or "python" in images
+    found = [Candidate(".git", "vcs")]
+    if node:
+        found.append(Candidate("node_modules", "deps"))
+    if python or (root / ".venv").is_dir():
+        found.append(Candidate(".venv", "deps"))
+    if (root / "venv" / "pyvenv.cfg").is_file():
+        found.append(Candidate("venv", "deps"))
+    if python:
+        found += [Candidate("**/__pycache__", "output"), Candidate("**/*.pyc", "output")]
+    gitignored = _gitignored_dirs(doc)
+    for name in ("dist", "build", "target"):
+        if name in gitignored and (root / name).is_dir():
+            found.append(Candidate(name, "output"))
+    found += [
+        Candidate(line, "secret")
+        for line in ("**/.env", "**/.env.*", "**/*.pem", "**/*.key", "**/id_rsa*")
+    ]
+    dockerfile = ctx.dockerfile or (Path(doc.path) if doc.path and doc.path != "-" else None)
+    if dockerfile is not None:
+        try:
+            rel = os.path.relpath(dockerfile, root).replace(os.sep, "/")
+        except ValueError:
+            rel = ".."
+        if not rel.startswith("../") and not _has_glob(rel) and (root / rel).is_file():
+            found.append(Candidate(rel, "build"))
+    if created and ignore_rel is not None and not _has_glob(ignore_rel):
+        found.append(Candidate(ignore_rel, "build"))
+    return found
+
+
+def _gitignored_dirs(doc: Document) -> set[str]:
+    """Top-level directory names the context's own .gitignore marks as generated."""
+    text = doc.context.read_text(".gitignore") or ""
+    return {line.strip().strip("/") for line in text.splitlines() if line.strip()}
