@@ -97,15 +97,19 @@ class DockerIgnoreTransform(Transform):
         unsafe = [v for v in verdicts if v.status == "unsafe"]
         skipped = [v.reason for v in verdicts if v.status == "skip"]
         note = " (stdin: add these lines yourself)" if stdin else ""
+        done: list[str] = []  # lines of the safe fix, which the unsafe one adds after them
         if any(v.worth_it for v in verdicts if v.status == "safe"):
             message = (
                 f"{verb}: exclude {', '.join(safe)} from the build context: the build copies "
                 f"none of them{note}"
             )
             yield self._fix(doc, path, old, safe, message, Applicability.SAFE, stdin)
-            safe = []
+            done, safe = safe, []
         if any(v.worth_it for v in unsafe):
-            lines = safe + [v.candidate.line for v in unsafe]
+            # Cumulative: applied right after the safe fix, it must keep the safe lines too.
+            lines = [v.candidate.line for v in verdicts if v.status != "skip"]
+            if done:
+                lines = done + [v.candidate.line for v in unsafe]
             why = "; ".join(f"{v.candidate.line}: {v.reason}" for v in unsafe)
             also = f"; and {', '.join(safe)}, which the build does not copy" if safe else ""
             names = ", ".join(v.candidate.line for v in unsafe)
