@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import FIXTURES
 from fixture_cases import Case, cases
@@ -17,7 +20,8 @@ from msdfix.model import BuildContext
 from msdfix.model.copies import stage_sources
 from msdfix.model.dockerignore import DockerIgnore
 from msdfix.model.stages import build_model
-from msdfix.syntax import parse
+from msdfix.syntax import ParseError, parse
+from test_corpus import COUNTS
 
 ID = "dockerignore"
 CASES = cases(ID)
@@ -86,12 +90,14 @@ def test_fixtures_cover_before_after_and_noop() -> None:
     assert len(CASES) - len(with_expected) >= 5
 
 
-def assert_copies_kept(context: Path, dockerfile: str | None = None) -> None:
+def assert_copies_kept(
+    context: Path, dockerfile: str | None = None, rules: DockerIgnore | None = None
+) -> None:
     """No COPY/ADD/mount source of any stage names a path the build's rules exclude, unless it
     was excluded before msdfix (that is CopyIgnoredFile, reported, not caused)."""
     text = dockerfile if dockerfile is not None else (context / "Dockerfile").read_text()
     model = build_model(parse(text))
-    rules = DockerIgnore.for_build(context, context / "Dockerfile")
+    rules = rules or DockerIgnore.for_build(context, context / "Dockerfile")
     for stage in model.stages:
         for _, source in stage_sources(stage, model):
             if source.pattern is None:
@@ -307,3 +313,103 @@ def test_write_refuses_a_file_changed_meanwhile(tmp_path: Path) -> None:
 
 def test_fixture_dirs_exist() -> None:
     assert (FIXTURES / ID).is_dir()
+
+
+# Paths a developer's checkout often has next to the Dockerfile, created in generated contexts.
+EXTRAS = [".git/HEAD", "node_modules/a/index.js", ".venv/bin/python", ".env",
+          "__pycache__/m.cpython-312.pyc", "certs/dev.pem", "id_rsa"]  # fmt: skip
+_SAMPLE_GLOB = re.compile(r"\[[^\]]*\]|[*?]")
+
+
+def generated_context(text: str, root: Path, extras: list[str]) -> bool:
+    """A context for ``text``: every COPY/ADD/mount source exists (wildcards filled in), plus
+    ``extras``; False when a source cannot be made (a variable, ``..``, a URL-like path)."""
+    try:
+        model = build_model(parse(text))
+    except Exception:
+        return False
+    wanted = set(extras)
+    for stage in model.stages:
+        for _, source in stage_sources(stage, model):
+            if source.unknown:
+                return False
+            if source.pattern is not None:
+                rel = _SAMPLE_GLOB.sub("x", source.pattern.replace("**/", "")).replace("\\", "")
+                if rel.startswith("..") or ":" in rel or not rel:
+                    return False
+                wanted.add(rel)
+    root.mkdir(parents=True)
+    for rel in sorted(wanted, key=lambda r: (-r.count("/"), r)):
+        target = root / rel
+        if any(p.is_file() for p in [target, *target.parents] if root in p.parents):
+            continue
+        if target.exists():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("x\n")
+    (root / "Dockerfile").write_text(text)
+    return True
+
+
+def check_generated(text: str, context: Path, unsafe: bool) -> bool:
+    """Run on a generated context: copies kept, safe changes ship nothing new, a second run
+    (on the pending ignore file) is a no-op. Returns whether the ignore file changed."""
+    result = run(context, unsafe)
+    if not result.files:
+        return False
+    [(_, new)] = result.files.values()
+    before = DockerIgnore.for_build(context, context / "Dockerfile")
+    after = DockerIgnore.from_text(new)
+    assert_copies_kept(context, text, after)
+    if not unsafe:  # a safe change never drops what a whole-context COPY ships
+        model = build_model(parse(text))
+        whole = [s for st in model.stages for _, s in stage_sources(st, model) if s.pattern is None]
+        for path in _files(context) if whole else []:
+            if any(s.copies(path) for s in whole):
+                assert after.excludes(path) == before.excludes(path), path
+    pending = BuildContext(context, context / "Dockerfile").with_ignore_text(new)
+    again = rewrite(
+        text, str(context / "Dockerfile"), pending, Settings(frozenset({ID}), unsafe=unsafe)
+    )
+    assert not again.changed, "second run changes the ignore file"
+    return True
+
+
+def test_corpus_with_generated_contexts(corpus, tmp_path: Path) -> None:
+    """Every corpus file with a context made from its own COPY sources and the usual clutter:
+    nothing copied is excluded, safe changes keep the image's files, a second run is a no-op.
+    Counts the files changed (quoted in the README)."""
+    counts = {"safe": 0, "unsafe": 0, "contexts": 0}
+    for index, path in enumerate(corpus):
+        text = path.read_text(encoding="utf-8", errors="strict")
+        context = tmp_path / str(index)
+        if not generated_context(text, context, EXTRAS):
+            continue
+        try:
+            for unsafe in (False, True):
+                counts["unsafe" if unsafe else "safe"] += check_generated(text, context, unsafe)
+        except ParseError:
+            continue
+        except AssertionError as exc:
+            raise AssertionError(f"{path}: {exc}") from exc
+        counts["contexts"] += 1
+    COUNTS.update({f"dockerignore (generated contexts):{k}": v for k, v in counts.items()})
+    assert counts["safe"] > 0 and counts["unsafe"] >= counts["safe"]
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_property_random_clutter_on_corpus_files(corpus, tmp_path_factory, data) -> None:  # type: ignore[no-untyped-def]
+    """Any subset of the usual clutter, on any corpus file, safe or unsafe: the same guarantees."""
+    path = data.draw(st.sampled_from(corpus))
+    extras = data.draw(st.lists(st.sampled_from(EXTRAS), unique=True))
+    unsafe = data.draw(st.booleans())
+    text = path.read_text(encoding="utf-8")
+    context = tmp_path_factory.mktemp("ctx") / "c"
+    if generated_context(text, context, extras):
+        try:
+            check_generated(text, context, unsafe)
+        except ParseError:
+            pass

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from msdfix.model.args import expand
 from msdfix.model.dockerignore import DockerIgnore, DockerIgnoreError, go_clean
@@ -36,10 +37,16 @@ class Source:
 
 def pattern_covers(pattern: str, rel: str) -> bool:
     """A COPY source names ``rel`` itself or a directory above it (wildcards as Docker's)."""
+    matcher = _matcher(pattern)
+    return matcher is not None and matcher.excludes(rel)
+
+
+@lru_cache(maxsize=1024)
+def _matcher(pattern: str) -> DockerIgnore | None:
     try:
-        return DockerIgnore.from_patterns([pattern]).excludes(rel)
+        return DockerIgnore.from_patterns([pattern])
     except DockerIgnoreError:
-        return False  # a source Docker rejects copies nothing (the build fails)
+        return None  # a source Docker rejects copies nothing (the build fails)
 
 
 def where(ins: Instruction) -> str:

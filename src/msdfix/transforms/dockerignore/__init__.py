@@ -77,14 +77,18 @@ class DockerIgnoreTransform(Transform):
             return
         ignore_rel = _relative(path, ctx.root)
         rules = before
+        kept = [p for p in tree.paths if not before.excludes(p)]
+        pairs = [(st, s) for st in doc.model.stages for _, s in stage_sources(st, doc.model)]
         verdicts: list[Verdict] = []
         for candidate in candidates(doc, ignore_rel, created=on_disk is None):
-            verdict = judge(doc, candidate, rules, tree)
+            verdict = judge(doc, candidate, rules, kept, pairs)
             if verdict is None:
                 continue
             verdicts.append(verdict)
             if verdict.status == "safe":
-                rules = DockerIgnore([*rules.patterns, Pattern.compile(candidate.line, False)])
+                line = Pattern.compile(candidate.line, False)
+                rules = DockerIgnore([*rules.patterns, line])
+                kept = [p for p in kept if not DockerIgnore([line]).excludes(p)]
         verb = f"create {name}" if on_disk is None else f"extend {name}"
         yield from self._fixes(doc, path, verb, old, verdicts)
 

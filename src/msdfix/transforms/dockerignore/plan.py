@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from msdfix.document import Document
-from msdfix.model.copies import Source, stage_sources
+from msdfix.model.copies import Source
 from msdfix.model.dockerignore import DockerIgnore, Pattern
 from msdfix.model.stages import Stage
 from msdfix.shell.commands import Command
@@ -229,39 +229,45 @@ def _probe(pattern: Pattern) -> str:
 
 
 def judge(
-    doc: Document, candidate: Candidate, before: DockerIgnore, ctx: Context
+    doc: Document,
+    candidate: Candidate,
+    before: DockerIgnore,
+    kept: list[str],
+    sources: list[tuple[Stage, Source]],
 ) -> Verdict | None:
-    """The candidate's verdict against the rules ``before`` (None: it excludes nothing new)."""
-    after = DockerIgnore([*before.patterns, Pattern.compile(candidate.line, False)])
-    newly = [p for p in ctx.paths if after.excludes(p) and not before.excludes(p)]
+    """The candidate's verdict against the rules ``before`` (None: it excludes nothing new).
+
+    ``kept`` are the context's paths ``before`` does not exclude. Appended last, the line
+    excludes exactly what it matches on top of what ``before`` excludes.
+    """
+    alone = DockerIgnore([Pattern.compile(candidate.line, False)])
+
+    def newly_excluded(path: str) -> bool:
+        return alone.excludes(path) and not before.excludes(path)
+
+    newly = [p for p in kept if alone.excludes(p)]
     reincluded = DockerIgnore(
         [Pattern.compile(p.text, False) for p in before.patterns if p.exclusion]
     )
     probes = [_probe(p) for p in before.patterns if p.exclusion]
-    if any(reincluded.excludes(p) for p in newly) or any(
-        after.excludes(p) and not before.excludes(p) for p in probes
-    ):
+    if any(reincluded.excludes(p) for p in newly) or any(newly_excluded(p) for p in probes):
         return Verdict(candidate, "skip", f"{candidate.line} kept: a ! rule re-includes part of it")
     if not newly and before.excludes(_representative(candidate.line)):
         return None
     unsafe: Verdict | None = None
-    for stage in doc.model.stages:
-        for _, source in stage_sources(stage, doc.model):
-            if source.pattern is None:
-                if any(source.copies(p) for p in newly):
-                    verdict = _whole_copy_verdict(doc, candidate, stage, source)
-                    if verdict.status == "skip":
-                        return verdict
-                    unsafe = unsafe or verdict
-                continue
-            literal = not _has_glob(source.pattern)
-            needed = (
-                literal and after.excludes(source.pattern) and not before.excludes(source.pattern)
+    for stage, source in sources:
+        if source.pattern is None:
+            if any(source.copies(p) for p in newly):
+                verdict = _whole_copy_verdict(doc, candidate, stage, source)
+                if verdict.status == "skip":
+                    return verdict
+                unsafe = unsafe or verdict
+            continue
+        needed = not _has_glob(source.pattern) and newly_excluded(source.pattern)
+        if needed or any(source.copies(p) for p in newly):
+            return Verdict(
+                candidate, "skip", f"{candidate.line} kept: {source.instruction} copies it"
             )
-            if needed or any(source.copies(p) for p in newly):
-                return Verdict(
-                    candidate, "skip", f"{candidate.line} kept: {source.instruction} copies it"
-                )
     verdict = unsafe or Verdict(candidate, "safe")
     verdict.present = bool(newly)
     return verdict
