@@ -13,6 +13,7 @@ from msdfix.model.dockerignore import DEFAULT_NAME, DockerIgnore, DockerIgnoreEr
 
 MAX_MANIFEST_BYTES = 1 << 20
 MAX_WALK_FILES = 20000
+MAX_ALL_PATHS = 200_000
 SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv", "venv", "target", ".gradle"}
 
 
@@ -41,9 +42,36 @@ class BuildContext:
         """The same context, with ``text`` as the ignore file's contents (a pending change)."""
         other = BuildContext(self.root, self.dockerfile)
         other.ignore_text = text
-        if "files" in self.__dict__:
-            other.__dict__["files"] = self.files
+        for name in ("files", "all_paths"):  # appended exclusions leave both valid
+            if name in self.__dict__:
+                other.__dict__[name] = self.__dict__[name]
         return other
+
+    @cached_property
+    def all_paths(self) -> list[str] | None:
+        """Every file and directory of the context, relative, ``.git`` itself but not inside it,
+        nor inside directories .dockerignore excludes (when it has no ``!`` rule); None when
+        there are more than MAX_ALL_PATHS."""
+        if not self.present:
+            return []
+        assert self.root is not None
+        rules = self.dockerignore
+        prune = not rules.has_exceptions
+        found: list[str] = []
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            rel_dir = os.path.relpath(dirpath, self.root)
+            prefix = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
+            keep = []
+            for name in sorted(dirnames):
+                rel = prefix + name
+                found.append(rel)
+                if rel != ".git" and not (prune and rules.excludes(rel)):
+                    keep.append(name)
+            dirnames[:] = keep
+            found += [prefix + name for name in sorted(filenames)]
+            if len(found) > MAX_ALL_PATHS:
+                return None
+        return found
 
     @property
     def present(self) -> bool:

@@ -40,7 +40,7 @@ from msdfix.fixes import Applicability, FileChange, Fix
 from msdfix.model.copies import stage_sources
 from msdfix.model.dockerignore import DockerIgnore, Pattern
 from msdfix.transforms.base import Transform, register
-from msdfix.transforms.dockerignore.plan import Verdict, candidates, judge, walk
+from msdfix.transforms.dockerignore.plan import Verdict, candidates, copies_of, judge, siblings
 
 
 @register
@@ -59,29 +59,39 @@ class DockerIgnoreTransform(Transform):
             return
         name = _display(path, ctx.root)
         yield from self._copy_ignored(doc, name)
-        sources = [s for st in doc.model.stages for _, s in stage_sources(st, doc.model)]
-        unknown = next((s for s in sources if s.unknown), None)
-        if unknown is not None:
-            why = f"{name} not extended: {unknown.instruction} copies a path msdfix cannot expand"
-            yield doc.fix(self.id, anchor, why, [])
-            return
         try:
             on_disk = path.read_bytes().decode("utf-8") if path.exists() else None
         except (OSError, UnicodeDecodeError):
             return  # Docker reads it as UTF-8: leave a file msdfix cannot read alone
         old = ctx.ignore_text if ctx.ignore_text is not None else on_disk
         before = ctx.dockerignore
-        tree = walk(ctx.root, before)
-        if tree.truncated:
+        paths = ctx.all_paths
+        if paths is None:
             yield doc.fix(self.id, anchor, f"{name} not extended: the context is too large", [])
             return
         ignore_rel = _relative(path, ctx.root)
+        others = siblings(doc, paths, ignore_rel)
+        if isinstance(others, str):
+            yield doc.fix(self.id, anchor, f"{name} not extended: {others}", [])
+            return
+        copies = copies_of(doc)
+        for other in others:
+            copies += copies_of(other, f" in {_display(Path(other.path or ''), ctx.root)}")
+        unknown = next((c for c in copies if c.source.unknown), None)
+        if unknown is not None:
+            where = unknown.source.instruction + unknown.label
+            yield doc.fix(
+                self.id,
+                anchor,
+                f"{name} not extended: {where} copies a path msdfix cannot expand",
+                [],
+            )
+            return
         rules = before
-        kept = [p for p in tree.paths if not before.excludes(p)]
-        pairs = [(st, s) for st in doc.model.stages for _, s in stage_sources(st, doc.model)]
+        kept = [p for p in paths if not before.excludes(p)]
         verdicts: list[Verdict] = []
         for candidate in candidates(doc, ignore_rel, created=on_disk is None):
-            verdict = judge(doc, candidate, rules, kept, pairs)
+            verdict = judge(doc, candidate, rules, kept, copies)
             if verdict is None:
                 continue
             verdicts.append(verdict)

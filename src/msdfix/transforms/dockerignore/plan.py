@@ -11,23 +11,24 @@ import os
 import posixpath
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from msdfix.document import Document
-from msdfix.model.copies import Source
-from msdfix.model.dockerignore import DockerIgnore, Pattern
+from msdfix.model.copies import Source, stage_sources
+from msdfix.model.dockerignore import DEFAULT_NAME, DockerIgnore, Pattern
 from msdfix.model.stages import Stage
 from msdfix.shell.commands import Command
 from msdfix.shell.script import run_script
-from msdfix.syntax import Instruction
+from msdfix.syntax import Instruction, ParseError, parse
 
-MAX_ENTRIES = 100_000
 _GLOB = re.compile(r"[*?\[\\]")
 _GIT_WORD = re.compile(r"(?:^|[\s;&|(`'\"])git\s")
 _VCS_VERSIONING = re.compile(
     r"setuptools[-_]scm|hatch-vcs|versioneer|dunamai|poetry-dynamic-versioning|\bpbr\b"
 )
+_DOCKERFILE_NAME = re.compile(r"(?:docker|container)file(?:\..+)?|.+\.(?:docker|container)file")
+_VENDORED = frozenset({"node_modules", ".venv", "venv", "vendor", "site-packages"})
 PYTHON_FILES = ("requirements.txt", "pyproject.toml", "setup.py", "setup.cfg", "Pipfile")
 NODE_FILES = ("package.json",)
 
@@ -38,6 +39,57 @@ class Candidate:
 
     line: str
     kind: str
+
+
+@dataclass(frozen=True)
+class Copy:
+    """A context source of one of the Dockerfiles that share the ignore file."""
+
+    doc: Document
+    stage: Stage
+    source: Source
+    label: str = ""  # " in Dockerfile.dev" for another Dockerfile than the one rewritten
+
+
+def copies_of(doc: Document, label: str = "") -> list[Copy]:
+    """Every context source of every stage of ``doc``."""
+    model = doc.model
+    return [Copy(doc, st, s, label) for st in model.stages for _, s in stage_sources(st, model)]
+
+
+def siblings(doc: Document, paths: list[str], ignore_rel: str | None) -> list[Document] | str:
+    """The other Dockerfiles of the context that read the same ignore file (no ignore file of
+    their own), parsed; or why one cannot be read."""
+    ctx = doc.context
+    assert ctx.root is not None
+    if ignore_rel != DEFAULT_NAME:
+        return []  # a <Dockerfile>.dockerignore is this Dockerfile's own
+    own = ctx.dockerfile or (Path(doc.path) if doc.path and doc.path != "-" else None)
+    found = []
+    for rel in paths:
+        parts = rel.lower().split("/")
+        if not _DOCKERFILE_NAME.fullmatch(parts[-1]) or _VENDORED.intersection(parts):
+            continue
+        target = ctx.root / rel
+        if not target.is_file() or (own is not None and _same(target, own)):
+            continue
+        if Path(str(target) + DEFAULT_NAME).is_file():
+            continue
+        text = ctx.read_text(rel)
+        if text is None:
+            return f"{rel} uses the same context and cannot be read"
+        try:
+            found.append(Document(parse(text), ctx, str(target)))
+        except ParseError:
+            return f"{rel} uses the same context and does not parse"
+    return found
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
 
 
 @dataclass
@@ -54,36 +106,6 @@ class Verdict:
     def worth_it(self) -> bool:
         """True when the line keeps something real out (the Dockerfile alone is not worth a file)."""
         return self.present and self.candidate.kind != "build"
-
-
-@dataclass
-class Context:
-    """The context's paths (files and directories, relative) as far as the rules matter."""
-
-    paths: list[str] = field(default_factory=list)
-    truncated: bool = False
-
-
-def walk(root: Path, rules: DockerIgnore) -> Context:
-    """Every path of the context, except inside ``.git`` and inside directories already
-    excluded (an appended exclusion cannot re-include them; with ``!`` rules all are read)."""
-    found = Context()
-    prune = not rules.has_exceptions
-    for dirpath, dirnames, filenames in os.walk(root):
-        rel_dir = os.path.relpath(dirpath, root)
-        prefix = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
-        keep = []
-        for name in sorted(dirnames):
-            rel = prefix + name
-            found.paths.append(rel)
-            if rel != ".git" and not (prune and rules.excludes(rel)):
-                keep.append(name)
-        dirnames[:] = keep
-        found.paths += [prefix + name for name in sorted(filenames)]
-        if len(found.paths) > MAX_ENTRIES:
-            found.truncated = True
-            break
-    return found
 
 
 def commands(stage: Stage) -> Iterator[tuple[Instruction, Command]]:
@@ -170,16 +192,16 @@ def _stages_of(doc: Document, stage: Stage) -> list[Stage]:
 
 
 def _whole_copy_verdict(
-    doc: Document, candidate: Candidate, stage: Stage, source: Source
+    doc: Document, candidate: Candidate, stage: Stage, source: Source, label: str
 ) -> Verdict:
     """A candidate whose paths a whole-context COPY (``COPY . .``) would ship."""
-    what = source.instruction
+    what = source.instruction + label
     line = candidate.line
     kind = candidate.kind
     if kind == "vcs":
         why = git_reader(doc, doc.model.stages)
         if why:
-            return Verdict(candidate, "skip", f"{line} kept: {why}")
+            return Verdict(candidate, "skip", f"{line} kept: {why}{label}")
         return Verdict(candidate, "unsafe", "check: nothing in the image reads it", what)
     if kind == "deps":
         eco = "node" if line == "node_modules" else "python"
@@ -233,7 +255,7 @@ def judge(
     candidate: Candidate,
     before: DockerIgnore,
     kept: list[str],
-    sources: list[tuple[Stage, Source]],
+    sources: list[Copy],
 ) -> Verdict | None:
     """The candidate's verdict against the rules ``before`` (None: it excludes nothing new).
 
@@ -255,19 +277,19 @@ def judge(
     if not newly and before.excludes(_representative(candidate.line)):
         return None
     unsafe: Verdict | None = None
-    for stage, source in sources:
+    for copy in sources:
+        source = copy.source
         if source.pattern is None:
             if any(source.copies(p) for p in newly):
-                verdict = _whole_copy_verdict(doc, candidate, stage, source)
+                verdict = _whole_copy_verdict(copy.doc, candidate, copy.stage, source, copy.label)
                 if verdict.status == "skip":
                     return verdict
                 unsafe = unsafe or verdict
             continue
         needed = not _has_glob(source.pattern) and newly_excluded(source.pattern)
         if needed or any(source.copies(p) for p in newly):
-            return Verdict(
-                candidate, "skip", f"{candidate.line} kept: {source.instruction} copies it"
-            )
+            where = f"{source.instruction}{copy.label}"
+            return Verdict(candidate, "skip", f"{candidate.line} kept: {where} copies it")
     verdict = unsafe or Verdict(candidate, "safe")
     verdict.present = bool(newly)
     return verdict
