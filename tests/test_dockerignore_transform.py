@@ -413,3 +413,42 @@ def test_property_random_clutter_on_corpus_files(corpus, tmp_path_factory, data)
             check_generated(text, context, unsafe)
         except ParseError:
             pass
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize(
+    "existing, only", [(True, False), (False, True)], ids=["all-extended", "alone-created"]
+)
+def test_node_api_build_with_the_written_file_answers(
+    tmp_path: Path, existing: bool, only: bool
+) -> None:
+    """Must show, built: ``msdfix --write --unsafe-fixes`` on bench/apps/node-api with a host
+    checkout's .git and a stale node_modules: the image has neither, and the app answers.
+    Alone, the single stage still runs ``COPY . .``: only the .dockerignore keeps them out."""
+    from newtransform_support import copy_app, sd, serve_and_get, tag
+
+    sd.require_images("node:18", "node:18-slim")
+    app = copy_app("node-api", tmp_path)
+    if not existing:
+        (app / ".dockerignore").unlink()
+    (app / ".git").mkdir()
+    (app / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (app / "node_modules" / "stale-host-module").mkdir(parents=True)
+    (app / "node_modules" / "stale-host-module" / "index.js").write_text("host\n")
+    cli = [sys.executable, "-m", "msdfix", "--write", "--unsafe-fixes", str(app / "Dockerfile")]
+    proc = subprocess.run(cli + (["--select", ID] if only else []), capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert ("COPY . .\nRUN npm ci\n" in (app / "Dockerfile").read_text()) == only
+    rules = DockerIgnore.for_build(app, app / "Dockerfile")
+    assert rules.excludes("node_modules") and rules.excludes(".git")
+    image = tag("dockerignore-node")
+    try:
+        built = sd.build(app, tag=image)
+        assert built.ok, built.tail()
+        body, _ = serve_and_get(image, 3000)
+        assert json.loads(body) == {"service": "node-api", "ok": True}
+        listing = sd.run(image, "ls -a /usr/src/app /usr/src/app/node_modules", entrypoint="")
+        assert ".git" not in listing.stdout.split() and "stale-host-module" not in listing.stdout
+        assert "express" in listing.stdout
+    finally:
+        sd.remove_image(image)
