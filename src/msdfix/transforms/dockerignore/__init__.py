@@ -31,16 +31,14 @@ Fix safety
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
 from msdfix.document import Document
 from msdfix.fixes import Applicability, FileChange, Fix
 from msdfix.model.copies import stage_sources
-from msdfix.model.dockerignore import DockerIgnore, Pattern
 from msdfix.transforms.base import Transform, register
-from msdfix.transforms.dockerignore.plan import Verdict, candidates, copies_of, judge, siblings
+from msdfix.transforms.dockerignore.plan import Verdict, display, own_path, plan
 
 
 @register
@@ -54,51 +52,20 @@ class DockerIgnoreTransform(Transform):
         path = ctx.ignore_path
         if path is None or ctx.root is None or not doc.model.stages or doc.is_windows:
             return
-        anchor = doc.model.stages[0].from_
         if ctx.dockerignore_error:
-            return
-        name = _display(path, ctx.root)
+            return  # the build fails on it already
+        name = display(path, ctx.root)
         yield from self._copy_ignored(doc, name)
         try:
             on_disk = path.read_bytes().decode("utf-8") if path.exists() else None
         except (OSError, UnicodeDecodeError):
             return  # Docker reads it as UTF-8: leave a file msdfix cannot read alone
+        verdicts = plan(doc, path, created=on_disk is None)
+        if isinstance(verdicts, str):
+            message = f"{name} not extended: {verdicts}"
+            yield doc.fix(self.id, doc.model.stages[0].from_, message, [])
+            return
         old = ctx.ignore_text if ctx.ignore_text is not None else on_disk
-        before = ctx.dockerignore
-        paths = ctx.all_paths
-        if paths is None:
-            yield doc.fix(self.id, anchor, f"{name} not extended: the context is too large", [])
-            return
-        ignore_rel = _relative(path, ctx.root)
-        others = siblings(doc, paths, ignore_rel)
-        if isinstance(others, str):
-            yield doc.fix(self.id, anchor, f"{name} not extended: {others}", [])
-            return
-        copies = copies_of(doc)
-        for other in others:
-            copies += copies_of(other, f" in {_display(Path(other.path or ''), ctx.root)}")
-        unknown = next((c for c in copies if c.source.unknown), None)
-        if unknown is not None:
-            where = unknown.source.instruction + unknown.label
-            yield doc.fix(
-                self.id,
-                anchor,
-                f"{name} not extended: {where} copies a path msdfix cannot expand",
-                [],
-            )
-            return
-        rules = before
-        kept = [p for p in paths if not before.excludes(p)]
-        verdicts: list[Verdict] = []
-        for candidate in candidates(doc, ignore_rel, created=on_disk is None):
-            verdict = judge(doc, candidate, rules, kept, copies)
-            if verdict is None:
-                continue
-            verdicts.append(verdict)
-            if verdict.status == "safe":
-                line = Pattern.compile(candidate.line, False)
-                rules = DockerIgnore([*rules.patterns, line])
-                kept = [p for p in kept if not DockerIgnore([line]).excludes(p)]
         verb = f"create {name}" if on_disk is None else f"extend {name}"
         yield from self._fixes(doc, path, verb, old, verdicts)
 
@@ -106,7 +73,7 @@ class DockerIgnoreTransform(Transform):
         self, doc: Document, path: Path, verb: str, old: str | None, verdicts: list[Verdict]
     ) -> Iterable[Fix]:
         anchor = doc.model.stages[0].from_
-        stdin = doc.path in (None, "-") and doc.context.dockerfile is None
+        stdin = own_path(doc) is None
         safe = [v.candidate.line for v in verdicts if v.status == "safe"]
         unsafe = [v for v in verdicts if v.status == "unsafe"]
         skipped = [v.reason for v in verdicts if v.status == "skip"]
@@ -164,16 +131,3 @@ class DockerIgnoreTransform(Transform):
                         "(BuildKit's CopyIgnoredFile): the copy fails or copies nothing"
                     )
                     yield doc.fix(self.id, ins, message, [])
-
-
-def _relative(path: Path, root: Path) -> str | None:
-    """``path`` relative to the context root, or None when it lies outside."""
-    try:
-        rel = os.path.relpath(path, root).replace(os.sep, "/")
-    except ValueError:
-        return None
-    return None if rel.startswith("../") else rel
-
-
-def _display(path: Path, root: Path) -> str:
-    return _relative(path, root) or str(path)

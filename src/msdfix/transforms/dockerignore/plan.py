@@ -64,7 +64,7 @@ def siblings(doc: Document, paths: list[str], ignore_rel: str | None) -> list[Do
     assert ctx.root is not None
     if ignore_rel != DEFAULT_NAME:
         return []  # a <Dockerfile>.dockerignore is this Dockerfile's own
-    own = ctx.dockerfile or (Path(doc.path) if doc.path and doc.path != "-" else None)
+    own = own_path(doc)
     found = []
     for rel in paths:
         parts = rel.lower().split("/")
@@ -83,6 +83,13 @@ def siblings(doc: Document, paths: list[str], ignore_rel: str | None) -> list[Do
         except ParseError:
             return f"{rel} uses the same context and does not parse"
     return found
+
+
+def own_path(doc: Document) -> Path | None:
+    """The rewritten Dockerfile's path (None from stdin)."""
+    if doc.context.dockerfile is not None:
+        return doc.context.dockerfile
+    return Path(doc.path) if doc.path and doc.path != "-" else None
 
 
 def _same(a: Path, b: Path) -> bool:
@@ -326,14 +333,10 @@ def candidates(doc: Document, ignore_rel: str | None, created: bool) -> list[Can
         Candidate(line, "secret")
         for line in ("**/.env", "**/.env.*", "**/*.pem", "**/*.key", "**/id_rsa*")
     ]
-    dockerfile = ctx.dockerfile or (Path(doc.path) if doc.path and doc.path != "-" else None)
-    if dockerfile is not None:
-        try:
-            rel = os.path.relpath(dockerfile, root).replace(os.sep, "/")
-        except ValueError:
-            rel = ".."
-        if not rel.startswith("../") and not _has_glob(rel) and (root / rel).is_file():
-            found.append(Candidate(rel, "build"))
+    own = own_path(doc)
+    rel = relative(own, root) if own is not None else None
+    if rel is not None and not _has_glob(rel) and (root / rel).is_file():
+        found.append(Candidate(rel, "build"))
     if created and ignore_rel is not None and not _has_glob(ignore_rel):
         found.append(Candidate(ignore_rel, "build"))
     return found
@@ -343,3 +346,49 @@ def _gitignored_dirs(doc: Document) -> set[str]:
     """Top-level directory names the context's own .gitignore marks as generated."""
     text = doc.context.read_text(".gitignore") or ""
     return {line.strip().strip("/") for line in text.splitlines() if line.strip()}
+
+
+def plan(doc: Document, path: Path, created: bool) -> list[Verdict] | str:
+    """Each candidate's verdict for the ignore file ``path``, or why none can be given."""
+    ctx = doc.context
+    assert ctx.root is not None
+    paths = ctx.all_paths
+    if paths is None:
+        return "the context is too large"
+    ignore_rel = relative(path, ctx.root)
+    others = siblings(doc, paths, ignore_rel)
+    if isinstance(others, str):
+        return others
+    copies = copies_of(doc)
+    for other in others:
+        copies += copies_of(other, f" in {display(Path(other.path or ''), ctx.root)}")
+    unknown = next((c for c in copies if c.source.unknown), None)
+    if unknown is not None:
+        return f"{unknown.source.instruction}{unknown.label} copies a path msdfix cannot expand"
+    rules = ctx.dockerignore
+    kept = [p for p in paths if not rules.excludes(p)]
+    verdicts: list[Verdict] = []
+    for candidate in candidates(doc, ignore_rel, created):
+        verdict = judge(doc, candidate, rules, kept, copies)
+        if verdict is None:
+            continue
+        verdicts.append(verdict)
+        if verdict.status == "safe":  # later lines are judged with it in place
+            line = Pattern.compile(candidate.line, False)
+            rules = DockerIgnore([*rules.patterns, line])
+            kept = [p for p in kept if not DockerIgnore([line]).excludes(p)]
+    return verdicts
+
+
+def relative(path: Path, root: Path) -> str | None:
+    """``path`` relative to the context root, or None when it lies outside."""
+    try:
+        rel = os.path.relpath(path, root).replace(os.sep, "/")
+    except ValueError:
+        return None
+    return None if rel.startswith("../") else rel
+
+
+def display(path: Path, root: Path) -> str:
+    """How messages name a file of the context."""
+    return relative(path, root) or str(path)
