@@ -107,7 +107,7 @@ from msdfix.fixes import Applicability, Edit, Fix, apply_edits
 from msdfix.knowledge import ecosystems as eco
 from msdfix.knowledge.os_packages import APK, CA_CERTIFICATES, package_manager
 from msdfix.model import Stage
-from msdfix.model.artifacts import resolve
+from msdfix.model.artifacts import resolve, toolbox
 from msdfix.model.build_stage import (
     ALPINE_SETUP,
     DEBIAN_SETUP,
@@ -172,6 +172,12 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
             "which may create files the runtime needs"
         )
     _packages(a, plan)
+    if toolbox(a.entry) and plan.unsafe is None:
+        plan.unsafe = (
+            "the image sets no CMD/ENTRYPOINT"
+            if a.entry is None
+            else f"the image starts `{a.entry.argv[0]}`"
+        ) + ": its users may rely on tools of the build image"
     if a.scripts and plan.unsafe is None:
         first = a.scripts[0]
         plan.unsafe = (
