@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import FIXTURES
-from fixture_cases import Case, cases
+from fixture_cases import Case, cases, render_messages
 from msdfix.engine import Result, Settings, rewrite
 from msdfix.model import BuildContext
 from msdfix.model.copies import stage_sources
@@ -25,20 +24,6 @@ from test_corpus import COUNTS
 
 ID = "dockerignore"
 CASES = cases(ID)
-
-
-def materialise(case: Case, tmp: Path) -> Path:
-    """The fixture's context in ``tmp``, with the paths case.toml ``make`` lists created
-    (``.git`` and ``node_modules`` cannot live in the repository)."""
-    context = tmp / case.path.name
-    shutil.copytree(case.path, context)
-    for name in ("expected.dockerignore", "case.toml"):
-        (context / name).unlink(missing_ok=True)
-    for rel in case.options.get("make", []):
-        target = context / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text("x\n")
-    return context
 
 
 def run(context: Path, unsafe: bool, select: bool = True, stdin: bool = False) -> Result:
@@ -61,7 +46,7 @@ def messages(result: Result) -> str:
 def test_fixture(case: Case, tmp_path: Path) -> None:
     """The ignore file becomes expected.dockerignore (absent: no change); Dockerfile untouched;
     a second run after writing changes nothing."""
-    context = materialise(case, tmp_path)
+    context = case.materialise(tmp_path)
     unsafe = bool(case.options.get("unsafe"))
     result = run(context, unsafe)
     assert result.output == result.original
@@ -79,6 +64,7 @@ def test_fixture(case: Case, tmp_path: Path) -> None:
         write(result)
         assert not run(context, unsafe).changed, f"{case.id}: second run changes something"
         assert_copies_kept(context)
+    assert render_messages(result) == case.messages, f"{case.id}: summary differs"
     reason = case.options.get("reason")
     if reason:
         assert reason in messages(result)
