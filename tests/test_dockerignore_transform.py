@@ -438,3 +438,18 @@ def test_node_api_build_with_the_written_file_answers(
         assert "express" in listing.stdout
     finally:
         sd.remove_image(image)
+
+
+def test_verify_builds_the_rewrite_with_its_new_ignore_file(tmp_path: Path) -> None:
+    """``msdfix verify`` builds the rewritten Dockerfile with the rewrite's .dockerignore (as
+    ``<Dockerfile>.dockerignore`` beside it, which BuildKit prefers) and the original without."""
+    from msdfix.verify.command import msdfix_rewrite
+    from msdfix.verify.run import VerifyOptions, _write_dockerfiles
+
+    context = node_api(tmp_path)
+    text, ignore = msdfix_rewrite(context / "Dockerfile", context, ID, None, True)
+    assert text == NODE_API and ignore is not None and "node_modules\n" in ignore
+    opts = VerifyOptions(context / "Dockerfile", context, text, rewritten_ignore=ignore)
+    paths = _write_dockerfiles(opts, tmp_path / "verify", NODE_API)
+    assert (paths["rewritten"].parent / "Dockerfile.dockerignore").read_text() == ignore
+    assert not (paths["original"].parent / "Dockerfile.dockerignore").exists()
