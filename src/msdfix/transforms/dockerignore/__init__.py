@@ -6,9 +6,10 @@ What it does
     ``.git``, ``node_modules`` (Node projects), ``.venv``/``venv`` and ``__pycache__``/``*.pyc``
     (Python projects), ``dist``/``build``/``target`` when the project's ``.gitignore`` marks them
     as generated, ``.env``/``.env.*``/``*.pem``/``*.key``/``id_rsa*`` anywhere, the Dockerfile
-    itself and the new ignore file. Lines are only appended (never reordered or deleted), and a
-    line that would undo a ``!`` re-include is not. It also reports a ``COPY``/``ADD`` of a path
-    the existing rules exclude (BuildKit's CopyIgnoredFile check).
+    itself and the new ignore file, when one of them keeps out something the context has now.
+    Lines are only appended (never reordered or deleted), and a line that would undo a ``!``
+    re-include is not. It also reports a ``COPY``/``ADD`` of a path the existing rules exclude
+    (BuildKit's CopyIgnoredFile check).
 Why
     Everything in the context is sent to the builder on every build, and a ``COPY . .`` layer is
     rebuilt whenever any file under it changes: a ``git commit`` or a local ``npm install`` then
@@ -19,7 +20,8 @@ Example
     ``node_modules``, ``**/.env``, ..., ``Dockerfile`` and ``.dockerignore``.
 Fix safety
     Every line is checked with Docker's own matching rules against the context's files and
-    every ``COPY``/``ADD``/``RUN --mount`` source of every stage: a line that would exclude
+    every ``COPY``/``ADD``/``RUN --mount`` source of every stage, of this Dockerfile and of the
+    other Dockerfiles of the context that read the same file: a line that would exclude
     something a source names is never added. A line is safe when nothing the build copies
     changes (only specific paths are copied, or the paths are absent). Under ``COPY . .`` it is
     unsafe, with what to check: ``node_modules`` or a virtualenv only when a RUN installs the
