@@ -453,3 +453,20 @@ def test_verify_builds_the_rewrite_with_its_new_ignore_file(tmp_path: Path) -> N
     paths = _write_dockerfiles(opts, tmp_path / "verify", NODE_API)
     assert (paths["rewritten"].parent / "Dockerfile.dockerignore").read_text() == ignore
     assert not (paths["original"].parent / "Dockerfile.dockerignore").exists()
+
+
+def test_siblings_other_dockerfiles_not_templates_or_ignore_files(tmp_path: Path) -> None:
+    context = node_api(tmp_path, "FROM node:20\nCOPY server.js /app/\n")
+    (context / "Dockerfile.dockerignore.bak").write_text("not a dockerfile {{\n")
+    (context / "Dockerfile.j2").write_text("{% if x %}\nFROM node\n")
+    (context / "Dockerfile.prod.dockerignore").write_text("x\n")
+    (context / "Dockerfile.prod").write_text("FROM node:20\nCOPY .git /git\n")
+    (context / "docker").mkdir()
+    (context / "docker" / "Dockerfile.ci").write_text("FROM node:20\nCOPY node_modules /m\n")
+    result = run(context, unsafe=True)
+    [(_, new)] = result.files.values()
+    assert ".git\n" in new  # Dockerfile.prod has its own ignore file
+    assert "node_modules" not in new.splitlines()  # docker/Dockerfile.ci copies it
+    assert "node_modules kept: COPY node_modules /m (line 2) in docker/Dockerfile.ci" in messages(
+        result
+    )

@@ -68,7 +68,10 @@ def siblings(doc: Document, paths: list[str], ignore_rel: str | None) -> list[Do
     found = []
     for rel in paths:
         parts = rel.lower().split("/")
-        if not _DOCKERFILE_NAME.fullmatch(parts[-1]) or _VENDORED.intersection(parts):
+        name = parts[-1]
+        if not _DOCKERFILE_NAME.fullmatch(name) or name.endswith(DEFAULT_NAME):
+            continue
+        if _VENDORED.intersection(parts):
             continue
         target = ctx.root / rel
         if not target.is_file() or (own is not None and _same(target, own)):
@@ -81,7 +84,7 @@ def siblings(doc: Document, paths: list[str], ignore_rel: str | None) -> list[Do
         try:
             found.append(Document(parse(text), ctx, str(target)))
         except ParseError:
-            return f"{rel} uses the same context and does not parse"
+            continue  # a template or notes: BuildKit cannot build it either
     return found
 
 
