@@ -470,3 +470,31 @@ def test_siblings_other_dockerfiles_not_templates_or_ignore_files(tmp_path: Path
     assert "node_modules kept: COPY node_modules /m (line 2) in docker/Dockerfile.ci" in messages(
         result
     )
+
+
+@pytest.mark.docker
+def test_python_api_build_with_the_written_file_answers(tmp_path: Path) -> None:
+    """bench/apps/python-fastapi (``COPY . /code`` + ``pip install``) with a checkout's .git, a
+    host .env and a stray .pyc: after ``--write --unsafe-fixes`` the image has none of them and
+    the app answers."""
+    from newtransform_support import copy_app, sd, serve_and_get, tag
+
+    sd.require_images("python:3.12-slim")
+    app = copy_app("python-fastapi", tmp_path)
+    for rel in (".git/HEAD", ".env", "stray.pyc"):
+        (app / rel).parent.mkdir(parents=True, exist_ok=True)
+        (app / rel).write_text("x\n")
+    cli = [sys.executable, "-m", "msdfix", "--write", "--unsafe-fixes", "--select", ID]
+    proc = subprocess.run([*cli, str(app / "Dockerfile")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    image = tag("dockerignore-python")
+    try:
+        built = sd.build(app, tag=image)
+        assert built.ok, built.tail()
+        body, _ = serve_and_get(image, 8000)
+        assert body
+        listing = sd.run(image, "ls -a /code", entrypoint="").stdout.split()
+        assert not {".git", ".env", "stray.pyc", "Dockerfile"} & set(listing), listing
+        assert {"main.py", "items.py", "requirements.txt"} <= set(listing)
+    finally:
+        sd.remove_image(image)
