@@ -18,6 +18,7 @@ from msdfix.engine import Result, Settings, rewrite
 from msdfix.model import BuildContext
 from msdfix.model.copies import stage_sources
 from msdfix.model.dockerignore import DockerIgnore
+from msdfix.model.pending import PendingIgnore
 from msdfix.model.stages import build_model
 from msdfix.syntax import ParseError, parse
 from test_corpus import COUNTS
@@ -353,7 +354,7 @@ def check_generated(text: str, context: Path, unsafe: bool) -> bool:
         for path in _files(context) if whole else []:
             if any(s.copies(path) for s in whole):
                 assert after.excludes(path) == before.excludes(path), path
-    pending = BuildContext(context, context / "Dockerfile").with_ignore_text(new)
+    pending = PendingIgnore(BuildContext(context, context / "Dockerfile"), new)
     again = rewrite(
         text, str(context / "Dockerfile"), pending, Settings(frozenset({ID}), unsafe=unsafe)
     )

@@ -12,6 +12,7 @@ from msdfix.fixes import Applicability, Edit, Fix, overlaps
 from msdfix.ledger import Ledger
 from msdfix.model import BuildContext
 from msdfix.model.config import final_config
+from msdfix.model.pending import PendingIgnore, ignore_path
 from msdfix.syntax import Dockerfile, Instruction, ParseError, parse
 from msdfix.syntax.validate import validate
 from msdfix.transforms import Transform, all_transforms
@@ -114,8 +115,8 @@ def _apply_files(result: Result, fix: Fix, context: BuildContext) -> BuildContex
     for change in fix.file_changes:
         old = result.files[change.path][0] if change.path in result.files else change.old
         result.files[change.path] = (old, change.new)
-        if context.ignore_path is not None and str(context.ignore_path) == change.path:
-            context = context.with_ignore_text(change.new)
+        if str(ignore_path(context)) == change.path:
+            context = PendingIgnore(context, change.new)
     return context
 
 

@@ -9,11 +9,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from msdfix.model.dockerignore import DEFAULT_NAME, DockerIgnore, DockerIgnoreError, ignore_file
+from msdfix.model.dockerignore import DockerIgnore, DockerIgnoreError
 
 MAX_MANIFEST_BYTES = 1 << 20
 MAX_WALK_FILES = 20000
-MAX_ALL_PATHS = 200_000
 SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv", "venv", "target", ".gradle"}
 
 
@@ -28,50 +27,6 @@ class BuildContext:
         self.root = Path(root) if root is not None else None
         self.dockerfile = Path(dockerfile) if dockerfile is not None else None
         self.dockerignore_error: str | None = None
-        self.ignore_text: str | None = None  # set by with_ignore_text: not yet on disk
-
-    @property
-    def ignore_path(self) -> Path | None:
-        """The ignore file BuildKit reads, existing or not (``<Dockerfile>.dockerignore`` first)."""
-        if not self.present:
-            return None
-        assert self.root is not None
-        return ignore_file(self.root, self.dockerfile) or self.root / DEFAULT_NAME
-
-    def with_ignore_text(self, text: str) -> BuildContext:
-        """The same context, with ``text`` as the ignore file's contents (a pending change)."""
-        other = BuildContext(self.root, self.dockerfile)
-        other.ignore_text = text
-        for name in ("files", "all_paths"):  # appended exclusions leave both valid
-            if name in self.__dict__:
-                other.__dict__[name] = self.__dict__[name]
-        return other
-
-    @cached_property
-    def all_paths(self) -> list[str] | None:
-        """Every file and directory of the context, relative, ``.git`` itself but not inside it,
-        nor inside directories .dockerignore excludes (when it has no ``!`` rule); None when
-        there are more than MAX_ALL_PATHS."""
-        if not self.present:
-            return []
-        assert self.root is not None
-        rules = self.dockerignore
-        prune = not rules.has_exceptions
-        found: list[str] = []
-        for dirpath, dirnames, filenames in os.walk(self.root):
-            rel_dir = os.path.relpath(dirpath, self.root)
-            prefix = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
-            keep = []
-            for name in sorted(dirnames):
-                rel = prefix + name
-                found.append(rel)
-                if rel != ".git" and not (prune and rules.excludes(rel)):
-                    keep.append(name)
-            dirnames[:] = keep
-            found += [prefix + name for name in sorted(filenames)]
-            if len(found) > MAX_ALL_PATHS:
-                return None
-        return found
 
     @property
     def present(self) -> bool:
@@ -89,8 +44,6 @@ class BuildContext:
             return DockerIgnore([])
         assert self.root is not None
         try:
-            if self.ignore_text is not None:
-                return DockerIgnore.from_text(self.ignore_text)
             return DockerIgnore.for_build(self.root, self.dockerfile)
         except (DockerIgnoreError, OSError) as exc:
             self.dockerignore_error = str(exc)

@@ -39,6 +39,7 @@ from pathlib import Path
 from msdfix.document import Document
 from msdfix.fixes import Applicability, FileChange, Fix
 from msdfix.model.copies import stage_sources
+from msdfix.model.pending import PendingIgnore, ignore_path
 from msdfix.transforms.base import Transform, register
 from msdfix.transforms.dockerignore.plan import Verdict, display, own_path, plan
 
@@ -51,7 +52,7 @@ class DockerIgnoreTransform(Transform):
 
     def check(self, doc: Document) -> Iterable[Fix]:
         ctx = doc.context
-        path = ctx.ignore_path
+        path = ignore_path(ctx)
         if path is None or ctx.root is None or not doc.model.stages or doc.is_windows:
             return
         if ctx.dockerignore_error:
@@ -67,7 +68,7 @@ class DockerIgnoreTransform(Transform):
             message = f"{name} not extended: {verdicts}"
             yield doc.fix(self.id, doc.model.stages[0].from_, message, [])
             return
-        old = ctx.ignore_text if ctx.ignore_text is not None else on_disk
+        old = ctx.ignore_text if isinstance(ctx, PendingIgnore) else on_disk
         verb = f"create {name}" if on_disk is None else f"extend {name}"
         yield from self._fixes(doc, path, verb, old, verdicts)
 

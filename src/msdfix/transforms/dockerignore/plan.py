@@ -17,6 +17,7 @@ from pathlib import Path
 from msdfix.document import Document
 from msdfix.model.copies import Source, stage_sources
 from msdfix.model.dockerignore import DEFAULT_NAME, DockerIgnore, Pattern
+from msdfix.model.pending import all_paths
 from msdfix.model.stages import Stage
 from msdfix.shell.commands import Command
 from msdfix.shell.script import run_script
@@ -355,7 +356,7 @@ def plan(doc: Document, path: Path, created: bool) -> list[Verdict] | str:
     """Each candidate's verdict for the ignore file ``path``, or why none can be given."""
     ctx = doc.context
     assert ctx.root is not None
-    paths = ctx.all_paths
+    paths = all_paths(ctx)
     if paths is None:
         return "the context is too large"
     ignore_rel = relative(path, ctx.root)
