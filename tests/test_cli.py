@@ -96,7 +96,8 @@ def test_directory_discovery_skips_vendored_dirs(tmp_path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(PIP_DOCKERFILE)
     proc = msdfix("--check", str(tmp_path))
-    listed = sorted(line.split(" ", 2)[2] for line in proc.stdout.decode().splitlines())
+    lines = proc.stdout.decode().splitlines()
+    listed = sorted(line.split(" ", 2)[2] for line in lines if line.startswith("would rewrite "))
     names = sorted(str(Path(p).relative_to(tmp_path)) for p in listed)
     assert names == ["Dockerfile", "svc/Dockerfile.prod", "svc/api.Dockerfile", "web/Containerfile"]
 

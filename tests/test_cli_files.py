@@ -232,7 +232,7 @@ def tree(root: Path, names: list[str]) -> None:
 
 def listed(proc: subprocess.CompletedProcess[bytes], root: Path) -> list[str]:
     lines = proc.stdout.decode().splitlines()
-    paths = [Path(line.split(" ", 2)[2]) for line in lines]
+    paths = [Path(line.split(" ", 2)[2]) for line in lines if line.startswith("would rewrite ")]
     return sorted(str(p.relative_to(root) if p.is_absolute() else p) for p in paths)
 
 

@@ -13,9 +13,9 @@ from rich.text import Text
 from msdfix.config import FileConfig
 from msdfix.discovery import Found
 from msdfix.engine import InternalError, Settings, rewrite
-from msdfix.files import InputError, WriteRefused, load, read_stream, write_atomic
+from msdfix.files import InputError, WriteRefused, load, read_stream, write_atomic, write_files
 from msdfix.model.context import BuildContext, ContextCache
-from msdfix.render.diff import print_diff, unified_diff
+from msdfix.render.diff import files_diff, print_diff, unified_diff
 from msdfix.render.report import FileReport, file_json, summary_text, unsafe_withheld
 from msdfix.syntax import ParseError
 from msdfix.transforms import all_transforms
@@ -215,7 +215,11 @@ def _run_one(
         return report
     if result.changed and options.write and path is not None:
         try:
-            write_atomic(path, result.output, source)
+            write_files(result.files)  # the new ignore file first: it was judged on its own
+            if result.files and context.root is not None:
+                options.contexts.forget(context.root)  # later files of the folder read it anew
+            if result.output != result.original:
+                write_atomic(path, result.output, source)
             report.written = True
         except WriteRefused as exc:
             report.error = str(exc)
@@ -226,8 +230,11 @@ def _run_one(
     if text_out and result.changed:
         show = options.show_diff or (options.show_diff is None and not options.write)
         if options.check and not options.show_diff:
-            out.write(f"would rewrite {found.display}\n")
+            if result.output != result.original:
+                out.write(f"would rewrite {found.display}\n")
+            for name, (old, _) in sorted(result.files.items()):
+                out.write(f"would {'create' if old is None else 'extend'} {name}\n")
         elif show:
             diff = unified_diff(result.original, result.output, found.display)
-            print_diff(diff, out, options.color)
+            print_diff(diff + files_diff(result.files), out, options.color)
     return report

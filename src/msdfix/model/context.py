@@ -86,6 +86,13 @@ class View:
         self._ignored: dict[str, bool] = {}
         self._memo: dict[Hashable, Any] = {}
 
+    @classmethod
+    def with_rules(cls, folder: Folder, rules: DockerIgnore) -> View:
+        """The folder through rules not (yet) in a file."""
+        view = cls(folder, None)
+        view.ignore = rules
+        return view
+
     def is_ignored(self, rel: str) -> bool:
         """True when .dockerignore keeps the context-relative path out of the build."""
         found = self._ignored.get(rel)
@@ -143,6 +150,10 @@ class ContextCache:
         else:
             self._folders.move_to_end(root)
         return found
+
+    def forget(self, root: Path) -> None:
+        """Drop what was read of ``root`` (a file in it was just written)."""
+        self._folders.pop(root, None)
 
 
 class BuildContext:

@@ -95,7 +95,7 @@ def _result(
             " --unsafe-fixes" if fix.applicability is Applicability.UNSAFE else ""
         )
         text = f"{fix.message} (msdfix can fix this: run {how})"
-    elif not fix.edits:
+    elif fix.explanation:
         text, level = f"left unchanged: {fix.message}", "note"
     elif fix.applicability is Applicability.UNSAFE:
         text = f"{fix.message} (unsafe fix, not applied; use --unsafe-fixes to apply it)"
