@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""Differential builds: real Dockerfiles built as written and as msdfix rewrites them.
+
+    python bench/differential.py select             # -> bench/differential/selection.json
+    python bench/differential.py run --limit 150 --jobs 2   # -> bench/differential/results.json
+    python bench/differential.py render             # table + summary into README.md
+
+``select`` keeps the files of ../shared/corpus and ../shared/bulk that can build offline with the
+stand-in images (Debian-family bases, RUN steps with apt, pip and npm only), cheapest first.
+``run`` builds each original, then the safe and the unsafe rewrite with empty cache mounts, and
+rebuilds the safe rewrite from every cache-mounted RUN with the mounts emptied and earlier
+layers cached (as CI with --cache-from does). Results are written after every file; a file is
+built again only when its text or msdfix's rewrite of it changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+from msdfix.engine import Settings
+from msdfix.model import BuildContext
+from msdfix.runner import process
+from msdfix.verify.diffbuild import Harness, digest
+from msdfix.verify.differential import make_context, screen
+from msdfix.verify.docker import detect_client
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+OUT = HERE / "differential"
+SHARED = REPO.parent / "shared"
+BULK = SHARED / "bulk" / "dinosaur-dev.tar.xz"
+BULK_DIR = Path(tempfile.gettempdir()) / "msdfix-differential-bulk"
+STANDINS = REPO / "tests" / "support" / "standins.sh"
+START, END = "<!-- differential:start -->", "<!-- differential:end -->"
+
+
+def standin_bases() -> frozenset[str]:
+    """Stand-in tags of Debian-family images (not the busybox 'alpine' or distroless ones)."""
+    out = subprocess.run(["bash", str(STANDINS), "--list"], capture_output=True, text=True)
+    tags = out.stdout.split()
+    return frozenset(t for t in tags if "alpine" not in t and "distroless" not in t)
+
+
+def bulk_root() -> Path:
+    """The bulk archive unpacked once into a temporary directory (never into the project)."""
+    marker = BULK_DIR / ".complete"
+    if not marker.exists():
+        shutil.rmtree(BULK_DIR, ignore_errors=True)
+        BULK_DIR.mkdir(parents=True)
+        with tarfile.open(BULK) as archive:
+            archive.extractall(BULK_DIR, filter="data")
+        marker.touch()
+    return BULK_DIR
+
+
+def source_text(key: str) -> str:
+    """Text of ``corpus/...`` or ``bulk/...`` keys."""
+    kind, _, rel = key.partition("/")
+    root = SHARED / "corpus" if kind == "corpus" else bulk_root()
+    return (root / rel).read_bytes().decode("utf-8")
+
+
+def select(args: argparse.Namespace) -> None:
+    bases = standin_bases()
+    roots = [("corpus", SHARED / "corpus"), ("bulk", bulk_root())]
+    chosen, reasons = [], {}
+    for kind, root in roots:
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            if path.name in ("MANIFEST.tsv", ".complete") or "invalid" in path.parts:
+                continue
+            try:
+                text = path.read_bytes().decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            result = screen(text, bases)
+            key = f"{kind}/{path.relative_to(root)}"
+            if result.ok:
+                chosen.append({"file": key, "sha": digest(text), "cost": result.cost})
+            else:
+                reason = result.reason.split(" ")[0] if "base" in result.reason else result.reason
+                reasons[reason] = reasons.get(reason, 0) + 1
+    chosen.sort(key=lambda e: (e["cost"], e["sha"]))
+    top = dict(sorted(reasons.items(), key=lambda kv: -kv[1])[:25])
+    data = {"bases": sorted(bases), "files": chosen, "excluded_top_reasons": top}
+    OUT.mkdir(exist_ok=True)
+    (OUT / "selection.json").write_text(json.dumps(data, indent=1) + "\n")
+    print(f"{len(chosen)} files selected -> {OUT / 'selection.json'}")
+
+
+def current_rewrite(key: str, text: str) -> str:
+    """Digest of the safe and unsafe rewrites msdfix makes now (decides whether to rebuild)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        make_context(text, Path(tmp))
+        outs = []
+        for unsafe in (False, True):
+            report = process(key, text, BuildContext(Path(tmp)), Settings(unsafe=unsafe))
+            outs.append(report.result.output if report.result else "")
+    return digest("\0".join(outs))
+
+
+def msdfix_revision() -> str:
+    proc = subprocess.run(
+        ["git", "-C", str(REPO), "describe", "--always", "--dirty"], capture_output=True, text=True
+    )
+    return proc.stdout.strip()
+
+
+def _save(results: dict[str, Any]) -> None:
+    tmp = OUT / "results.json.tmp"
+    tmp.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+    tmp.replace(OUT / "results.json")
+
+
+def run(args: argparse.Namespace) -> None:
+    selection = json.loads((OUT / "selection.json").read_text())["files"]
+    results_path = OUT / "results.json"
+    results: dict[str, Any] = json.loads(results_path.read_text()) if results_path.exists() else {}
+    entries = [e for e in selection if not args.files or any(fnmatch.fnmatch(e["file"], g) for g in args.files)]
+    entries = entries[: args.limit] if args.limit else entries
+    todo = []
+    for entry in entries:
+        key = entry["file"]
+        text = source_text(key)
+        old = results.get(key)
+        if old and old.get("input") == digest(text) and old.get("rewrite") == current_rewrite(key, text):
+            continue
+        todo.append((key, text))
+    print(f"{len(entries)} files, {len(todo)} to build", flush=True)
+    harness = Harness(detect_client(), timeout=args.timeout)
+    revision, lock = msdfix_revision(), threading.Lock()
+    with tempfile.TemporaryDirectory(prefix="msdfix-diff-") as tmp, ThreadPoolExecutor(args.jobs) as pool:
+        futures = {
+            pool.submit(harness.run_file, key, text, Path(tmp) / f"f{i}"): key
+            for i, (key, text) in enumerate(todo)
+        }
+        for n, future in enumerate(as_completed(futures), 1):
+            key = futures[future]
+            try:
+                record = future.result()
+            except Exception as exc:  # the harness's own failure: record it, keep going
+                record = {"input": digest(source_text(key)), "harness_error": repr(exc)[:500]}
+            record["msdfix"] = revision
+            with lock:
+                results[key] = record
+                _save(results)
+            print(f"[{n}/{len(todo)}] {key}: {line_of(record)}", flush=True)
+            _check_disk(harness)
+
+
+def _check_disk(harness: Harness) -> None:
+    if shutil.disk_usage(REPO).free < 15 * 2**30:
+        harness.client.run("builder", "prune", "-f", "--keep-storage", "15GB", timeout=600)
+
+
+def line_of(record: dict[str, Any]) -> str:
+    """One-line status of a record."""
+    if "harness_error" in record:
+        return f"harness error {record['harness_error']}"
+    if not record.get("original", {}).get("builds"):
+        return "original fails"
+    parts = []
+    for mode in ("safe", "unsafe"):
+        r = record.get(mode, {})
+        if not r.get("changed", True) or r.get("same_as_safe"):
+            parts.append(f"{mode}: {'unchanged' if not r.get('changed', True) else 'as safe'}")
+        elif "msdfix_error" in r:
+            parts.append(f"{mode}: msdfix error")
+        elif not r.get("builds"):
+            parts.append(f"{mode}: FAILS")
+        else:
+            parts.append(f"{mode}: ok {r.get('size_ratio')}" + ("" if r.get("cache_independent", True) else " NOT cache-independent"))
+    return "; ".join(parts)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("select", help="choose the files (selection.json)")
+    p_run = sub.add_parser("run", help="build and record (results.json)")
+    p_run.add_argument("--limit", type=int, default=0, help="first N selected files")
+    p_run.add_argument("--jobs", type=int, default=2, help="files built concurrently")
+    p_run.add_argument("--files", nargs="*", help="only keys matching these globs")
+    p_run.add_argument("--timeout", type=float, default=600, help="seconds per build")
+    p_render = sub.add_parser("render", help="results table into the README")
+    p_render.add_argument("--readme", type=Path, default=REPO / "README.md")
+    args = parser.parse_args()
+    if args.command == "render":
+        from differential_render import render  # type: ignore[import-not-found]
+
+        render(json.loads((OUT / "results.json").read_text()), args.readme, START, END)
+    else:
+        {"select": select, "run": run}[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(HERE))
+    main()
