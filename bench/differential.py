@@ -24,6 +24,7 @@ import sys
 import tarfile
 import tempfile
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
@@ -126,20 +127,31 @@ def run(args: argparse.Namespace) -> None:
     selection = json.loads((OUT / "selection.json").read_text())["files"]
     results_path = OUT / "results.json"
     results: dict[str, Any] = json.loads(results_path.read_text()) if results_path.exists() else {}
-    entries = [e for e in selection if not args.files or any(fnmatch.fnmatch(e["file"], g) for g in args.files)]
+    entries = [
+        e
+        for e in selection
+        if not args.files or any(fnmatch.fnmatch(e["file"], g) for g in args.files)
+    ]
     entries = entries[: args.limit] if args.limit else entries
     todo = []
     for entry in entries:
         key = entry["file"]
         text = source_text(key)
         old = results.get(key)
-        if old and old.get("input") == digest(text) and old.get("rewrite") == current_rewrite(key, text):
+        if (
+            old
+            and old.get("input") == digest(text)
+            and old.get("rewrite") == current_rewrite(key, text)
+        ):
             continue
         todo.append((key, text))
     print(f"{len(entries)} files, {len(todo)} to build", flush=True)
     harness = Harness(detect_client(), timeout=args.timeout)
     revision, lock = msdfix_revision(), threading.Lock()
-    with tempfile.TemporaryDirectory(prefix="msdfix-diff-") as tmp, ThreadPoolExecutor(args.jobs) as pool:
+    with (
+        tempfile.TemporaryDirectory(prefix="msdfix-diff-") as tmp,
+        ThreadPoolExecutor(args.jobs) as pool,
+    ):
         futures = {
             pool.submit(harness.run_file, key, text, Path(tmp) / f"f{i}"): key
             for i, (key, text) in enumerate(todo)
@@ -154,7 +166,8 @@ def run(args: argparse.Namespace) -> None:
             with lock:
                 results[key] = record
                 _save(results)
-            print(f"[{n}/{len(todo)}] {key}: {line_of(record)}", flush=True)
+            stamp = time.strftime("%H:%M:%S")
+            print(f"{stamp} [{n}/{len(todo)}] {key}: {line_of(record)}", flush=True)
             _check_disk(harness)
 
 
@@ -179,12 +192,123 @@ def line_of(record: dict[str, Any]) -> str:
         elif not r.get("builds"):
             parts.append(f"{mode}: FAILS")
         else:
-            parts.append(f"{mode}: ok {r.get('size_ratio')}" + ("" if r.get("cache_independent", True) else " NOT cache-independent"))
+            parts.append(
+                f"{mode}: ok {r.get('size_ratio')}"
+                + ("" if r.get("cache_independent", True) else " NOT cache-independent")
+            )
     return "; ".join(parts)
 
 
+def _pct(n: int, d: int) -> str:
+    return f"{n}/{d} ({100 * n / d:.0f}%)" if d else "0/0"
+
+
+def _safe_breaks(r: dict[str, Any]) -> list[str]:
+    """Targets a built safe rewrite misses."""
+    out = []
+    if not r.get("cache_independent", True):
+        out.append(
+            "not cache-independent (line "
+            + ", ".join(str(b["line"]) for b in r["bust"] if not b["builds"])
+            + ")"
+        )
+    if r.get("size_ratio", 1) > 1.01:
+        out.append(f"{(r['size_ratio'] - 1) * 100:.0f}% larger")
+    if r.get("config_diffs"):
+        out.append("config: " + ", ".join(d["key"] for d in r["config_diffs"]))
+    if r.get("fs", {}).get("unexpected_count"):
+        out.append(f"{r['fs']['unexpected_count']} unexpected paths")
+    if r.get("fs", {}).get("apt_config"):
+        out.append("apt configuration changed")
+    return out
+
+
+def _built(results: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in sorted(results.items()) if v.get("original", {}).get("builds")}
+
+
+def summary_lines(results: dict[str, Any]) -> list[str]:
+    """The headline numbers, one per line."""
+    built = _built(results)
+    safe = [v["safe"] for v in built.values() if v.get("safe", {}).get("changed")]
+    ok = [r for r in safe if r.get("builds")]
+    unsafe = [
+        v["unsafe"]
+        for v in built.values()
+        if v.get("unsafe", {}).get("changed") and not v["unsafe"].get("same_as_safe")
+    ]
+    busted = [r for r in ok if r.get("bust")]
+    return [
+        f"{len(built)} of {len(results)} files built as written; msdfix's safe fixes changed "
+        f"{len(safe)} of them.",
+        f"Safe rewrites built: {_pct(len(ok), len(safe))}; cache-independent: "
+        f"{_pct(sum(r.get('cache_independent', True) for r in ok), len(ok))} "
+        f"({len(busted)} rebuilt from a later cache-mounted RUN with empty mounts); "
+        f"more than 1% larger: {sum(r.get('size_ratio', 1) > 1.01 for r in ok)}; "
+        f"config differences: {sum(bool(r.get('config_diffs')) for r in ok)}; "
+        f"unexpected filesystem differences: {sum(bool(r['fs']['unexpected_count']) for r in ok)}; "
+        f"apt configuration changed: {sum(bool(r['fs']['apt_config']) for r in ok)}.",
+        f"Unsafe rewrites (where they differ from the safe one) built: "
+        f"{_pct(sum(bool(r.get('builds')) for r in unsafe), len(unsafe))}.",
+        f"msdfix errors: {sum('msdfix_error' in v.get(m, {}) for v in built.values() for m in ('safe', 'unsafe'))}.",
+    ]
+
+
+def _cell(r: dict[str, Any] | None, safe: bool) -> list[str]:
+    if r is None or "msdfix_error" in r:
+        return ["msdfix error", "", "", ""]
+    if not r.get("changed", True):
+        return ["unchanged", "", "", ""]
+    if r.get("same_as_safe"):
+        return ["= safe", "", "", ""]
+    if not r.get("builds"):
+        return ["**fails**", "", "", ""]
+    indep = "" if not safe else ("yes" if r.get("cache_independent", True) else "**no**")
+    breaks = (
+        _safe_breaks(r)
+        if safe
+        else (
+            []
+            if not r.get("config_diffs")
+            else ["config: " + ", ".join(d["key"] for d in r["config_diffs"])]
+        )
+    )
+    return [
+        "yes",
+        indep,
+        f"{r.get('size_ratio', 1):.3f}",
+        "; ".join(b for b in breaks if not b.startswith("not cache")),
+    ]
+
+
+def render(results: dict[str, Any]) -> str:
+    """Markdown: summary, breaks, and one row per file whose original builds."""
+    built = _built(results)
+    lines = [*summary_lines(results), ""]
+    lines += [
+        "| file | safe builds | cache-independent | size ratio | differences | unsafe builds | unsafe size ratio |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for key, v in built.items():
+        s, u = _cell(v.get("safe"), True), _cell(v.get("unsafe"), False)
+        lines.append(f"| `{key}` | {s[0]} | {s[1]} | {s[2]} | {s[3]} | {u[0]} | {u[2]} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_section(readme: Path, body: str) -> None:
+    """Replace what is between the markers (appended as a new section when they are absent)."""
+    text = readme.read_text()
+    if START not in text:
+        text = text.rstrip("\n") + f"\n\n## Differential builds\n\n{START}\n{END}\n"
+    head, _, rest = text.partition(START)
+    _, _, tail = rest.partition(END)
+    readme.write_text(f"{head}{START}\n{body}{END}{tail}")
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("select", help="choose the files (selection.json)")
     p_run = sub.add_parser("run", help="build and record (results.json)")
@@ -196,9 +320,9 @@ def main() -> None:
     p_render.add_argument("--readme", type=Path, default=REPO / "README.md")
     args = parser.parse_args()
     if args.command == "render":
-        from differential_render import render  # type: ignore[import-not-found]
-
-        render(json.loads((OUT / "results.json").read_text()), args.readme, START, END)
+        results = json.loads((OUT / "results.json").read_text())
+        write_section(args.readme, render(results))
+        print(summary_lines(results)[0])
     else:
         {"select": select, "run": run}[args.command](args)
 

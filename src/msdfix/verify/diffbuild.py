@@ -2,19 +2,24 @@
 that every cache-mounted RUN builds with empty mounts, and compare the final images.
 
 Cache mounts are shared by every build on the daemon, so each build that can use one holds
-``mount_lock`` from emptying the mounts to its end; builds of originals (no cache mounts) run
-concurrently with them.
+``MountLock`` (threads and, through a lock file, other harness processes) from emptying the
+mounts to its end; builds of originals (no cache mounts) run concurrently with them.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
+import os
 import subprocess
 import tarfile
+import tempfile
 import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from msdfix.engine import Settings
@@ -43,13 +48,37 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+class MountLock:
+    """Held while a build may use cache mounts: one such build at a time on this machine."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or Path(tempfile.gettempdir()) / "msdfix-differential-mounts.lock"
+        self.thread_lock = threading.Lock()
+        self.fd = -1
+
+    def __enter__(self) -> MountLock:
+        self.thread_lock.acquire()
+        self.fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o666)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        os.close(self.fd)  # releases the flock
+        self.thread_lock.release()
+
+
 @dataclass
 class Harness:
     """Shared state of one run: the client, the mount lock, the per-build timeout."""
 
     client: Client
     timeout: float = 600
-    mount_lock: threading.Lock = field(default_factory=threading.Lock)
+    mount_lock: MountLock = field(default_factory=MountLock)
 
     def build(
         self, workdir: Path, name: str, text: str, *, mounts: bool, bust: str | None = None
@@ -59,19 +88,13 @@ class Harness:
         dockerfile.write_text(text)
         tag = f"msdfix-diff/{workdir.name}:{name}-{uuid.uuid4().hex[:8]}"
         args = {BUST_ARG: uuid.uuid4().hex} if bust else None
-        lock = self.mount_lock if mounts else None
-        if lock is not None:
-            lock.acquire()
-        try:
+        with self.mount_lock if mounts else contextlib.nullcontext():
             if mounts:
                 empty_cache_mounts(self.client)
             out = build(
                 self.client, workdir / "context", dockerfile, tag,
                 timeout=self.timeout, build_args=args,
             )  # fmt: skip
-        finally:
-            if lock is not None:
-                lock.release()
         record: dict[str, Any] = {"builds": out.ok, "seconds": round(out.seconds, 1)}
         if not out.ok:
             record["error"] = out.tail(12)
