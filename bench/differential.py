@@ -8,8 +8,9 @@
 ``select`` keeps the files of ../shared/corpus and ../shared/bulk that can build offline with the
 stand-in images (Debian-family bases, RUN steps with apt, pip and npm only), cheapest first.
 ``run`` builds each original, then the safe and the unsafe rewrite with empty cache mounts, and
-rebuilds the safe rewrite from every cache-mounted RUN with the mounts emptied and earlier
-layers cached (as CI with --cache-from does). Results are written after every file; a file is
+rebuilds the safe rewrite from every cache-mounted RUN with empty mounts and earlier layers
+cached (as CI with --cache-from does). Every build gets cache mounts of its own (a unique id), so
+they start empty and concurrent builds cannot fill them. Results are written after every file; a file is
 built again only when its text or msdfix's rewrite of it changed.
 """
 
@@ -34,7 +35,7 @@ from msdfix.model import BuildContext
 from msdfix.runner import process
 from msdfix.verify.diffbuild import Harness, digest
 from msdfix.verify.differential import make_context, screen
-from msdfix.verify.docker import detect_client
+from msdfix.verify.docker import detect_client, empty_cache_mounts
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -168,10 +169,13 @@ def run(args: argparse.Namespace) -> None:
                 _save(results)
             stamp = time.strftime("%H:%M:%S")
             print(f"{stamp} [{n}/{len(todo)}] {key}: {line_of(record)}", flush=True)
-            _check_disk(harness)
+            _clean(harness, n)
 
 
-def _check_disk(harness: Harness) -> None:
+def _clean(harness: Harness, n: int) -> None:
+    """Every ten files drop the (private, now unused) cache mounts; prune when disk is short."""
+    if n % 10 == 0:
+        empty_cache_mounts(harness.client)
     if shutil.disk_usage(REPO).free < 15 * 2**30:
         harness.client.run("builder", "prune", "-f", "--keep-storage", "15GB", timeout=600)
 

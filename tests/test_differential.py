@@ -19,6 +19,7 @@ from msdfix.verify.differential import (
     insert_bust,
     make_context,
     normalise_image,
+    private_mounts,
     screen,
 )
 from support import docker as support
@@ -153,6 +154,19 @@ def test_insert_bust_is_a_pure_insertion_and_keeps_crlf():
     assert out == text.replace("  RUN", f"ARG {BUST_ARG}\r\n  RUN", 1)
 
 
+def test_private_mounts_give_each_mount_its_own_id():
+    text = (
+        "FROM debian:bookworm\n"
+        "RUN --mount=type=cache,target=/var/lib/apt/lists,sharing=locked apt-get update\n"
+        "RUN --mount=type=bind,source=.,target=/src \\\n"
+        "    --mount=type=cache,id=apt,target=/var/cache/apt apt-get install -y jq\n"
+    )
+    out = private_mounts(text, lambda line: f"n{line}")
+    assert out == text.replace(
+        "sharing=locked ", "sharing=locked,id=/var/lib/apt/lists-n2 "
+    ).replace("id=apt,", "id=apt-n3,")
+
+
 # ---- filesystem differences --------------------------------------------------------------------
 
 
@@ -250,7 +264,7 @@ def test_harness_catches_lists_that_live_only_in_the_mount(harness, tmp_path):
     lists = "RUN --mount=type=cache,target=/var/lib/apt/lists,sharing=locked "
     bad = f"FROM debian:bookworm-slim\n{lists}apt-get update\n{lists}apt-get install -y --no-install-recommends jq\n"
     make_context(original, tmp_path / "context")
-    tag, info = harness.build(tmp_path, "original", original, mounts=False)
+    tag, info = harness.build(tmp_path, "original", original)
     try:
         assert info["builds"], info.get("error")
         orig = (tag, harness.listing(tag), support.inspect(tag))

@@ -1,25 +1,21 @@
 """Differential builds, the Docker part: build a Dockerfile and msdfix's rewrites of it, check
 that every cache-mounted RUN builds with empty mounts, and compare the final images.
 
-Cache mounts are shared by every build on the daemon, so each build that can use one holds
-``MountLock`` (threads and, through a lock file, other harness processes) from emptying the
-mounts to its end; builds of originals (no cache mounts) run concurrently with them.
+Cache mounts are shared by every build on the daemon that names the same id, so each build
+gives its cache mounts ids of its own (:func:`private_mounts`): they start empty, and concurrent
+builds (other files, other processes, other users of the daemon) cannot fill them. A cache-busted
+rebuild keeps the ids of the RUNs before the bust point (their layers stay cached) and gives the
+RUN at the bust point and later ones fresh, empty mounts.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
-import os
 import subprocess
 import tarfile
-import tempfile
-import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from msdfix.engine import Settings
@@ -33,14 +29,9 @@ from msdfix.verify.differential import (
     classify_fs,
     insert_bust,
     make_context,
+    private_mounts,
 )
-from msdfix.verify.docker import (
-    Client,
-    build,
-    empty_cache_mounts,
-    inspect_image,
-    remove_images,
-)
+from msdfix.verify.docker import Client, build, inspect_image, remove_images
 
 
 def digest(text: str) -> str:
@@ -48,53 +39,25 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-class MountLock:
-    """Held while a build may use cache mounts: one such build at a time on this machine."""
-
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path or Path(tempfile.gettempdir()) / "msdfix-differential-mounts.lock"
-        self.thread_lock = threading.Lock()
-        self.fd = -1
-
-    def __enter__(self) -> MountLock:
-        self.thread_lock.acquire()
-        self.fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o666)
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        os.close(self.fd)  # releases the flock
-        self.thread_lock.release()
-
-
 @dataclass
 class Harness:
-    """Shared state of one run: the client, the mount lock, the per-build timeout."""
+    """Shared state of one run: the client and the per-build timeout."""
 
     client: Client
     timeout: float = 600
-    mount_lock: MountLock = field(default_factory=MountLock)
 
     def build(
-        self, workdir: Path, name: str, text: str, *, mounts: bool, bust: str | None = None
+        self, workdir: Path, name: str, text: str, *, bust: bool = False
     ) -> tuple[str, dict[str, Any]]:
         """Build ``text``; returns its tag and {builds, seconds[, error]}."""
         dockerfile = workdir / f"{name}.Dockerfile"
         dockerfile.write_text(text)
         tag = f"msdfix-diff/{workdir.name}:{name}-{uuid.uuid4().hex[:8]}"
         args = {BUST_ARG: uuid.uuid4().hex} if bust else None
-        with self.mount_lock if mounts else contextlib.nullcontext():
-            if mounts:
-                empty_cache_mounts(self.client)
-            out = build(
-                self.client, workdir / "context", dockerfile, tag,
-                timeout=self.timeout, build_args=args,
-            )  # fmt: skip
+        out = build(
+            self.client, workdir / "context", dockerfile, tag,
+            timeout=self.timeout, build_args=args,
+        )  # fmt: skip
         record: dict[str, Any] = {"builds": out.ok, "seconds": round(out.seconds, 1)}
         if not out.ok:
             record["error"] = out.tail(12)
@@ -147,7 +110,8 @@ class Harness:
         bust: bool,
     ) -> dict[str, Any]:
         """Build one rewrite, its cache-busted variants (``bust``), and compare the images."""
-        tag, record = self.build(workdir, mode, text, mounts=True)
+        nonce = uuid.uuid4().hex[:12]
+        tag, record = self.build(workdir, mode, private_mounts(text, lambda _: nonce))
         tags = [tag]
         try:
             if not record["builds"]:
@@ -156,8 +120,10 @@ class Harness:
             if bust:
                 record["bust"] = []
                 for line in bust_points(text):
-                    busted = insert_bust(text, line)
-                    btag, brec = self.build(workdir, f"{mode}-bust{line}", busted, mounts=True)
+                    fresh = uuid.uuid4().hex[:12]
+                    own = private_mounts(text, lambda at: fresh if at >= line else nonce)  # noqa: B023
+                    busted = insert_bust(own, line)
+                    btag, brec = self.build(workdir, f"{mode}-bust{line}", busted, bust=True)
                     tags.append(btag)
                     record["bust"].append({"line": line, **brec})
                 record["cache_independent"] = all(b["builds"] for b in record["bust"])
@@ -179,7 +145,7 @@ class Harness:
             else:
                 outputs[mode] = report.result.output
         result["rewrite"] = digest("\0".join(outputs.get(m, "") for m in ("safe", "unsafe")))
-        tag, result["original"] = self.build(workdir, "original", text, mounts="--mount" in text)
+        tag, result["original"] = self.build(workdir, "original", text)
         if not result["original"]["builds"]:
             return result
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -291,6 +291,42 @@ def bust_points(text: str) -> list[int]:
     if len({stage for stage, _ in runs}) == 1:
         runs = runs[1:]
     return [ins.start_line for _, ins in runs]
+
+
+def _private(value: str, nonce: str) -> str:
+    parts = value.split(",")
+    keys = [p.partition("=")[0].strip().lower() for p in parts]
+    if "id" in keys:
+        i = keys.index("id")
+        return ",".join(parts[:i] + [f"{parts[i]}-{nonce}"] + parts[i + 1 :])
+    target = next(
+        (
+            p.partition("=")[2]
+            for p, k in zip(parts, keys, strict=True)
+            if k in ("target", "dst", "destination")
+        ),
+        "",
+    )
+    return f"{value},id={target}-{nonce}"
+
+
+def private_mounts(text: str, nonce: Callable[[int], str]) -> str:
+    """``text`` with every cache mount given an id of its own: ``id=<id or target>-<nonce>``.
+
+    ``nonce(line)`` is called with each RUN's line. A cache mount is shared by every build on the
+    daemon that uses its id (the target by default), so a fresh nonce means an empty mount that
+    no concurrent build can fill; RUNs that share a mount in the file still share it (same
+    nonce). The mounts, targets and options are otherwise unchanged.
+    """
+    edits = []
+    for _, ins in cache_mounted_runs(text):
+        for flag in ins.flags:
+            if flag.name == "mount" and "type=cache" in (flag.value or ""):
+                value = _private(flag.value or "", nonce(ins.start_line))
+                edits.append((flag.start, flag.end, f"--mount={value}"))
+    for start, end, new in sorted(edits, reverse=True):
+        text = text[:start] + new + text[end:]
+    return text
 
 
 def insert_bust(text: str, line: int) -> str:
