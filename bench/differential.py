@@ -193,6 +193,8 @@ def line_of(record: dict[str, Any]) -> str:
             parts.append(f"{mode}: {'unchanged' if not r.get('changed', True) else 'as safe'}")
         elif "msdfix_error" in r:
             parts.append(f"{mode}: msdfix error")
+        elif "skipped" in r:
+            parts.append(f"{mode}: skipped ({r['skipped']})")
         elif not r.get("builds"):
             parts.append(f"{mode}: FAILS")
         else:
@@ -234,13 +236,19 @@ def _built(results: dict[str, Any]) -> dict[str, Any]:
 def summary_lines(results: dict[str, Any]) -> list[str]:
     """The headline numbers, one per line."""
     built = _built(results)
-    safe = [v["safe"] for v in built.values() if v.get("safe", {}).get("changed")]
+    safe = [
+        v["safe"]
+        for v in built.values()
+        if v.get("safe", {}).get("changed") and "skipped" not in v["safe"]
+    ]
     ok = [r for r in safe if r.get("builds")]
     unsafe = [
         v["unsafe"]
         for v in built.values()
         if v.get("unsafe", {}).get("changed") and not v["unsafe"].get("same_as_safe")
     ]
+    skipped = [r for r in unsafe if "skipped" in r]
+    unsafe = [r for r in unsafe if "skipped" not in r]
     busted = [r for r in ok if r.get("bust")]
     return [
         f"{len(built)} of {len(results)} files built as written; msdfix's safe fixes changed "
@@ -253,7 +261,8 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
         f"unexpected filesystem differences: {sum(bool(r['fs']['unexpected_count']) for r in ok)}; "
         f"apt configuration changed: {sum(bool(r['fs']['apt_config']) for r in ok)}.",
         f"Unsafe rewrites (where they differ from the safe one) built: "
-        f"{_pct(sum(bool(r.get('builds')) for r in unsafe), len(unsafe))}.",
+        f"{_pct(sum(bool(r.get('builds')) for r in unsafe), len(unsafe))} "
+        f"({len(skipped)} not built: their new base image is not available offline).",
         f"msdfix errors: {sum('msdfix_error' in v.get(m, {}) for v in built.values() for m in ('safe', 'unsafe'))}.",
     ]
 
@@ -265,6 +274,8 @@ def _cell(r: dict[str, Any] | None, safe: bool) -> list[str]:
         return ["unchanged", "", "", ""]
     if r.get("same_as_safe"):
         return ["= safe", "", "", ""]
+    if "skipped" in r:
+        return ["not built: no offline base", "", "", ""]
     if not r.get("builds"):
         return ["**fails**", "", "", ""]
     indep = "" if not safe else ("yes" if r.get("cache_independent", True) else "**no**")

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from msdfix.engine import Settings
-from msdfix.model import BuildContext
+from msdfix.model import BuildContext, build_model
 from msdfix.runner import process
+from msdfix.syntax import parse
 from msdfix.verify.configdiff import diff_configs
 from msdfix.verify.differential import (
     BUST_ARG,
@@ -31,7 +32,7 @@ from msdfix.verify.differential import (
     make_context,
     private_mounts,
 )
-from msdfix.verify.docker import Client, build, inspect_image, remove_images
+from msdfix.verify.docker import Client, build, image_id, inspect_image, remove_images
 
 
 def digest(text: str) -> str:
@@ -62,6 +63,17 @@ class Harness:
         if not out.ok:
             record["error"] = out.tail(12)
         return tag, record
+
+    def missing_bases(self, text: str) -> list[str]:
+        """FROM images of ``text`` that are neither earlier stages nor present locally."""
+        stages: set[str] = set()
+        missing = []
+        for stage in build_model(parse(text)).stages:
+            raw = stage.image.raw
+            if raw.lower() not in stages and image_id(self.client, raw) is None:
+                missing.append(raw)
+            stages |= {stage.name.lower(), str(stage.index)}
+        return missing
 
     def listing(self, tag: str) -> Listing:
         """Every path of the image's filesystem: (type, size) from ``docker export``."""
@@ -110,6 +122,9 @@ class Harness:
         bust: bool,
     ) -> dict[str, Any]:
         """Build one rewrite, its cache-busted variants (``bust``), and compare the images."""
+        missing = self.missing_bases(text)
+        if missing:
+            return {"skipped": f"base image {missing[0]} is not available offline"}
         nonce = uuid.uuid4().hex[:12]
         tag, record = self.build(workdir, mode, private_mounts(text, lambda _: nonce))
         tags = [tag]
