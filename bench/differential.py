@@ -88,16 +88,35 @@ def select(args: argparse.Namespace) -> None:
             result = screen(text, bases)
             key = f"{kind}/{path.relative_to(root)}"
             if result.ok:
-                chosen.append({"file": key, "sha": digest(text), "cost": result.cost})
+                chosen.append(
+                    {
+                        "file": key,
+                        "sha": digest(text),
+                        "cost": result.cost,
+                        "runs": result.manager_runs,
+                    }
+                )
             else:
                 reason = result.reason.split(" ")[0] if "base" in result.reason else result.reason
                 reasons[reason] = reasons.get(reason, 0) + 1
-    chosen.sort(key=lambda e: (e["cost"], e["sha"]))
+    chosen = interleave(chosen)
     top = dict(sorted(reasons.items(), key=lambda kv: -kv[1])[:25])
     data = {"bases": sorted(bases), "files": chosen, "excluded_top_reasons": top}
     OUT.mkdir(exist_ok=True)
     (OUT / "selection.json").write_text(json.dumps(data, indent=1) + "\n")
     print(f"{len(chosen)} files selected -> {OUT / 'selection.json'}")
+
+
+def interleave(files: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Cheapest first, alternating files with one package-manager RUN and files with several
+    (those test cache independence: a later RUN may need what an earlier one left in a mount)."""
+    key = lambda e: (e["cost"], e["sha"])  # noqa: E731
+    several = sorted((e for e in files if e["runs"] > 1), key=key)
+    one = sorted((e for e in files if e["runs"] <= 1), key=key)
+    out = []
+    for i in range(max(len(several), len(one))):
+        out += several[i : i + 1] + one[i : i + 1]
+    return out
 
 
 def current_rewrite(key: str, text: str) -> str:

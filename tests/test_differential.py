@@ -86,14 +86,20 @@ def test_screen_looks_into_sh_c_and_ranks_heavy_installs_last():
     )
     assert light.ok and heavy.ok
     assert light.cost < heavy.cost
+    assert (light.manager_runs, heavy.manager_runs) == (1, 1)
+    two = screen(
+        "FROM debian:bookworm\nRUN apt-get update\nRUN mkdir /a\nRUN apt-get install -y jq\n", BASES
+    )
+    assert two.manager_runs == 2
     bad = screen('FROM debian:bookworm\nRUN bash -c "wget -q http://x.example/"\n', BASES)
     assert "wget" in bad.reason
 
 
-def test_selection_is_sorted_and_matches_the_corpus():
+def test_selection_is_ordered_and_matches_the_corpus():
     data = json.loads((BENCH / "differential" / "selection.json").read_text())
     files = data["files"]
-    assert files == sorted(files, key=lambda e: (e["cost"], e["sha"]))
+    assert files == _bench().interleave(files)
+    assert files[0]["runs"] > 1 and files[1]["runs"] == 1
     corpus = [e for e in files if e["file"].startswith("corpus/")]
     root = BENCH.parent.parent / "shared"
     if not corpus or not (root / "corpus").is_dir():

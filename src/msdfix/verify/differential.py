@@ -52,6 +52,7 @@ class Screen:
 
     reason: str = ""
     cost: int = 0
+    manager_runs: int = 0  # RUNs that call apt, pip or npm
 
     @property
     def ok(self) -> bool:
@@ -124,11 +125,13 @@ def _screen_run(ins: Instruction, text: str, cost: list[int]) -> str:
     if script is None:
         return "RUN without a script"
     cost[0] += 2
+    before = cost[1]
     commands = list(_commands(script.text)) if script.text else script.commands
     for command in (c for c in commands if c.argv):
         reason = _screen_command(command, cost)
         if reason:
             return reason
+    cost[2] += cost[1] > before
     return ""
 
 
@@ -159,7 +162,7 @@ def screen(text: str, bases: frozenset[str]) -> Screen:
         return Screen("# syntax= directive (needs a registry)")
     if not model.stages:
         return Screen("no FROM")
-    cost = [0, 0]  # rough cost, package-manager commands
+    cost = [0, 0, 0]  # rough cost, package-manager commands, RUNs with one
     stages: set[str] = set()
     for stage in model.stages:
         raw = stage.from_.args.split()[0] if stage.from_.args.split() else ""
@@ -185,7 +188,7 @@ def screen(text: str, bases: frozenset[str]) -> Screen:
         return Screen("already has a cache mount")
     if not cost[1]:
         return Screen("no apt, pip or npm command")
-    return Screen("", cost[0] + 5 * (len(model.stages) - 1))
+    return Screen("", cost[0] + 5 * (len(model.stages) - 1), cost[2])
 
 
 # ---- build context ---------------------------------------------------------------------------
