@@ -158,8 +158,10 @@ def run(args: argparse.Namespace) -> None:
         key = entry["file"]
         text = source_text(key)
         old = results.get(key)
+        skipped = old and any("skipped" in old.get(m, {}) for m in ("safe", "unsafe"))
         if (
             old
+            and not skipped  # the missing base image may be there now
             and old.get("input") == digest(text)
             and old.get("rewrite") == current_rewrite(key, text)
         ):
@@ -255,11 +257,8 @@ def _built(results: dict[str, Any]) -> dict[str, Any]:
 def summary_lines(results: dict[str, Any]) -> list[str]:
     """The headline numbers, one per line."""
     built = _built(results)
-    safe = [
-        v["safe"]
-        for v in built.values()
-        if v.get("safe", {}).get("changed") and "skipped" not in v["safe"]
-    ]
+    changed = [v["safe"] for v in built.values() if v.get("safe", {}).get("changed")]
+    safe = [r for r in changed if "skipped" not in r]
     ok = [r for r in safe if r.get("builds")]
     unsafe = [
         v["unsafe"]
@@ -271,7 +270,8 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
     busted = [r for r in ok if r.get("bust")]
     return [
         f"{len(built)} of {len(results)} files built as written; msdfix's safe fixes changed "
-        f"{len(safe)} of them.",
+        f"{len(changed)} of them ({len(changed) - len(safe)} not built: their new base image "
+        "is not available offline).",
         f"Safe rewrites built: {_pct(len(ok), len(safe))}; cache-independent: "
         f"{_pct(sum(r.get('cache_independent', True) for r in ok), len(ok))} "
         f"({len(busted)} rebuilt from a later cache-mounted RUN with empty mounts); "
@@ -316,17 +316,28 @@ def _cell(r: dict[str, Any] | None, safe: bool) -> list[str]:
 
 
 def render(results: dict[str, Any]) -> str:
-    """Markdown: summary, breaks, and one row per file whose original builds."""
+    """Markdown: summary, the safe rewrites that miss a target, one row per built original."""
     built = _built(results)
-    lines = [*summary_lines(results), ""]
+    lines = [*(f"- {line}" for line in summary_lines(results)), ""]
+    misses = []
+    for key, v in built.items():
+        r = v.get("safe", {})
+        why = ["does not build"] if r.get("changed") and r.get("builds") is False else []
+        why += _safe_breaks(r) if r.get("builds") else []
+        if why:
+            misses.append(f"- `{key}`: {'; '.join(why)}")
+    if misses:
+        lines += ["Safe rewrites that miss a target:", "", *misses, ""]
     lines += [
+        "<details><summary>Per file</summary>",
+        "",
         "| file | safe builds | cache-independent | size ratio | differences | unsafe builds | unsafe size ratio |",
         "|---|---|---|---|---|---|---|",
     ]
     for key, v in built.items():
         s, u = _cell(v.get("safe"), True), _cell(v.get("unsafe"), False)
         lines.append(f"| `{key}` | {s[0]} | {s[1]} | {s[2]} | {s[3]} | {u[0]} | {u[2]} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, "", "</details>"]) + "\n"
 
 
 def write_section(readme: Path, body: str) -> None:

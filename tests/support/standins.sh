@@ -83,7 +83,7 @@ DEPS[distroless]=alpine
 aliases_of() {
     local v s
     case "$1" in
-    debian) echo debian:latest debian:stable debian:stable-slim debian:testing debian:sid
+    debian) echo debian:latest debian:stable debian:stable-slim debian:testing debian:testing-slim debian:sid debian:sid-slim
         for v in wheezy jessie stretch buster bullseye 7 8 9 10 11; do echo "debian:$v debian:$v-slim"; done
         # ubuntu: Debian 12 under ubuntu's tags (same package names for most of what Dockerfiles install)
         for v in latest 14.04 16.04 18.04 20.04 22.04 trusty xenial bionic focal jammy; do echo "ubuntu:$v"; done ;;
