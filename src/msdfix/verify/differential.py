@@ -79,27 +79,34 @@ def _packages(args: list[str], start: int) -> list[str]:
     return [a for a in args[start:] if not a.startswith("-") and "=" not in a]
 
 
-def _screen_command(command: Command, cost: list[int]) -> str:
+@dataclass
+class _Tally:
+    cost: int = 0
+    commands: int = 0  # apt, pip and npm commands
+    runs: int = 0  # RUNs with one of them
+
+
+def _screen_command(command: Command, tally: _Tally) -> str:
     program, args = program_args(command)
     if program not in PROGRAMS:
         return f"runs {program or command.argv[:1]!r}"
     sub = next((a for a in args if not a.startswith("-")), "")
     if program in ("apt-get", "apt", "pip", "pip3", "npm"):
-        cost[1] += 1
+        tally.commands += 1
     if program in ("apt-get", "apt"):
-        if sub == "install" and not {"-y", "--yes", "-yq", "-qy", "--assume-yes", "-qqy"} & set(
-            args
-        ):
-            if not any(re.fullmatch(r"-[a-z]*y[a-z]*", a) for a in args):
-                return "apt-get install without -y"
+        yes = any(
+            a in ("--yes", "--assume-yes") or re.fullmatch(r"-[a-z]*y[a-z]*", a) for a in args
+        )
+        if sub == "install" and not yes:
+            return "apt-get install without -y"
         if sub in ("upgrade", "dist-upgrade", "full-upgrade"):
-            cost[0] += 20
+            tally.cost += 20
         pkgs = _packages(args, args.index(sub) + 1) if sub == "install" else []
         if sub == "install" and any("=" in a and not a.startswith("-") for a in args):
             return "pins an apt package version"
         if any(GONE.match(p) for p in pkgs):
             return "installs a package Debian 12 no longer has"
-        cost[0] += len(pkgs) + sum(15 for p in pkgs if HEAVY.match(p))
+        tally.cost += len(pkgs) + sum(15 for p in pkgs if HEAVY.match(p))
     elif program in ("pip", "pip3"):
         if sub not in PIP_SUBCOMMANDS:
             return f"pip {sub}"
@@ -109,29 +116,29 @@ def _screen_command(command: Command, cost: list[int]) -> str:
             if not {"-r", "--requirement", "-c", "--constraint"} & set(options):
                 return "pip installs a local path or URL"
         if any("==" in t for t in targets):
-            cost[0] += 10  # old pins may compile from source
-        cost[0] += 3 * len(targets)
+            tally.cost += 10  # old pins may compile from source
+        tally.cost += 3 * len(targets)
     elif program == "npm":
         if sub not in NPM_SUBCOMMANDS:
             return f"npm {sub}"
-        cost[0] += 3 + 3 * len([a for a in args[1:] if not a.startswith("-")])
+        tally.cost += 3 + 3 * len([a for a in args[1:] if not a.startswith("-")])
     return ""
 
 
-def _screen_run(ins: Instruction, text: str, cost: list[int]) -> str:
+def _screen_run(ins: Instruction, text: str, tally: _Tally) -> str:
     if ins.flags:
         return "RUN with flags"
     script = run_script(ins, text)
     if script is None:
         return "RUN without a script"
-    cost[0] += 2
-    before = cost[1]
+    tally.cost += 2
+    before = tally.commands
     commands = list(_commands(script.text)) if script.text else script.commands
     for command in (c for c in commands if c.argv):
-        reason = _screen_command(command, cost)
+        reason = _screen_command(command, tally)
         if reason:
             return reason
-    cost[2] += cost[1] > before
+    tally.runs += tally.commands > before
     return ""
 
 
@@ -162,7 +169,7 @@ def screen(text: str, bases: frozenset[str]) -> Screen:
         return Screen("# syntax= directive (needs a registry)")
     if not model.stages:
         return Screen("no FROM")
-    cost = [0, 0, 0]  # rough cost, package-manager commands, RUNs with one
+    tally = _Tally()
     stages: set[str] = set()
     for stage in model.stages:
         raw = stage.from_.args.split()[0] if stage.from_.args.split() else ""
@@ -177,7 +184,7 @@ def screen(text: str, bases: frozenset[str]) -> Screen:
             if ins.cmd not in PLAIN:
                 return Screen(f"{ins.cmd.upper()} instruction")
             if ins.cmd == "run":
-                reason = _screen_run(ins, text, cost)
+                reason = _screen_run(ins, text, tally)
             elif ins.cmd in ("copy", "add"):
                 reason = _screen_copy(ins, stages)
             else:
@@ -186,9 +193,9 @@ def screen(text: str, bases: frozenset[str]) -> Screen:
                 return Screen(reason)
     if re.search(r"type=cache", text):
         return Screen("already has a cache mount")
-    if not cost[1]:
+    if not tally.commands:
         return Screen("no apt, pip or npm command")
-    return Screen("", cost[0] + 5 * (len(model.stages) - 1), cost[2])
+    return Screen("", tally.cost + 5 * (len(model.stages) - 1), tally.runs)
 
 
 # ---- build context ---------------------------------------------------------------------------
