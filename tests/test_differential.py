@@ -184,6 +184,7 @@ def test_classify_fs():
         "usr/bin/jq": ("file", 30000),
         "srv": ("dir", 0),
         "root/.cache/pip/http/x": ("file", 5),
+        "app/.npm/_logs/1.log": ("file", 5),
     }
     rewrite_fs = {
         "etc/passwd": ("file", 950),
@@ -193,6 +194,7 @@ def test_classify_fs():
     }
     diff = classify_fs(original, rewrite_fs)
     assert diff.expected == [
+        "- app/.npm/_logs/1.log",
         "- root/.cache/pip/http/x",
         "- var/lib/apt/lists/deb.debian.org_dists_bookworm_InRelease",
     ]

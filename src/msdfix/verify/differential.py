@@ -350,11 +350,12 @@ def insert_bust(text: str, line: int) -> str:
 # ---- filesystem differences ------------------------------------------------------------------
 
 # Paths a cache mount or a dropped cleanup may legitimately change: package indexes and
-# download caches, logs, and files that record timestamps.
+# download caches (apt's, and pip's and npm's under any home directory), logs, and files that
+# record timestamps.
 EXPECTED = re.compile(
     r"^(var/lib/apt/lists(/|$)|var/cache/apt(/|$)|var/log/|var/cache/debconf/|var/cache/ldconfig/"
-    r"|var/lib/dpkg/[^/]*-old$|(root|home/[^/]+)/\.cache(/|$)|(root|home/[^/]+)/\.npm(/|$)"
-    r"|(root|home/[^/]+)/\.config/configstore(/|$)|tmp/)"
+    r"|var/lib/dpkg/[^/]*-old$|(.*/)?\.cache(/|$)|(.*/)?\.npm(/|$)|(.*/)?\.config/configstore(/|$)"
+    r"|tmp/)"
 )
 APT_CONFIG = re.compile(r"^etc/apt/apt\.conf\.d/")
 
