@@ -315,10 +315,15 @@ def _cell(r: dict[str, Any] | None, safe: bool) -> list[str]:
     ]
 
 
-def render(results: dict[str, Any]) -> str:
+def render(results: dict[str, Any], selected: int | None = None) -> str:
     """Markdown: summary, the safe rewrites that miss a target, one row per built original."""
     built = _built(results)
     lines = [*(f"- {line}" for line in summary_lines(results)), ""]
+    if selected is not None:
+        lines[:0] = [
+            f"- {selected:,} files of the corpus and the bulk archive pass the selection; the "
+            f"first {len(results)} in its order were built."
+        ]
     misses = []
     for key, v in built.items():
         r = v.get("safe", {})
@@ -366,7 +371,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.command == "render":
         results = json.loads((OUT / "results.json").read_text())
-        write_section(args.readme, render(results))
+        selected = len(json.loads((OUT / "selection.json").read_text())["files"])
+        write_section(args.readme, render(results, selected))
         print(summary_lines(results)[0])
     else:
         {"select": select, "run": run}[args.command](args)

@@ -185,8 +185,10 @@ def test_classify_fs():
         "srv": ("dir", 0),
         "root/.cache/pip/http/x": ("file", 5),
         "app/.npm/_logs/1.log": ("file", 5),
+        "etc/ssl/private/ssl-cert-snakeoil.key": ("file", 1704),
     }
     rewrite_fs = {
+        "etc/ssl/private/ssl-cert-snakeoil.key": ("file", 1708),
         "etc/passwd": ("file", 950),
         "usr/bin/jq": ("file", 30000),
         "srv": ("dir", 0),
@@ -195,6 +197,7 @@ def test_classify_fs():
     diff = classify_fs(original, rewrite_fs)
     assert diff.expected == [
         "- app/.npm/_logs/1.log",
+        "~ etc/ssl/private/ssl-cert-snakeoil.key",
         "- root/.cache/pip/http/x",
         "- var/lib/apt/lists/deb.debian.org_dists_bookworm_InRelease",
     ]

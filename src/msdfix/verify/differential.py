@@ -216,9 +216,9 @@ _FILE_NAMES = frozenset(
 
 def _content(name: str) -> str:
     if name == "package.json":
-        return json.dumps(PACKAGE_JSON) + "\n"
-    if name in ("package-lock.json", "npm-shrinkwrap.json"):
-        return json.dumps(PACKAGE_LOCK) + "\n"
+        return json.dumps(PACKAGE_JSON, indent=2) + "\n"
+    if name in ("package-lock.json", "npm-shrinkwrap.json"):  # as npm writes it: npm keeps it
+        return json.dumps(PACKAGE_LOCK, indent=2) + "\n"
     if name.endswith(".sh"):
         return "#!/bin/sh\n"
     return ""  # an empty requirements file is valid for pip
@@ -350,12 +350,12 @@ def insert_bust(text: str, line: int) -> str:
 # ---- filesystem differences ------------------------------------------------------------------
 
 # Paths a cache mount or a dropped cleanup may legitimately change: package indexes and
-# download caches (apt's, and pip's and npm's under any home directory), logs, and files that
-# record timestamps.
+# download caches (apt's, and pip's and npm's under any home directory), logs, files that
+# record timestamps, and keys generated at install time.
 EXPECTED = re.compile(
     r"^(var/lib/apt/lists(/|$)|var/cache/apt(/|$)|var/log/|var/cache/debconf/|var/cache/ldconfig/"
     r"|var/lib/dpkg/[^/]*-old$|(.*/)?\.cache(/|$)|(.*/)?\.npm(/|$)|(.*/)?\.config/configstore(/|$)"
-    r"|tmp/)"
+    r"|tmp/|etc/ssl/private/ssl-cert-snakeoil\.key$)"
 )
 APT_CONFIG = re.compile(r"^etc/apt/apt\.conf\.d/")
 
