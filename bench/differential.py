@@ -161,6 +161,7 @@ def run(args: argparse.Namespace) -> None:
         skipped = old and any("skipped" in old.get(m, {}) for m in ("safe", "unsafe"))
         if (
             old
+            and not args.force
             and not skipped  # the missing base image may be there now
             and old.get("input") == digest(text)
             and old.get("rewrite") == current_rewrite(key, text)
@@ -366,6 +367,7 @@ def main() -> None:
     p_run.add_argument("--jobs", type=int, default=2, help="files built concurrently")
     p_run.add_argument("--files", nargs="*", help="only keys matching these globs")
     p_run.add_argument("--timeout", type=float, default=600, help="seconds per build")
+    p_run.add_argument("--force", action="store_true", help="rebuild files with cached results")
     p_render = sub.add_parser("render", help="results table into the README")
     p_render.add_argument("--readme", type=Path, default=REPO / "README.md")
     args = parser.parse_args()
