@@ -24,7 +24,6 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
@@ -170,7 +169,7 @@ def run(args: argparse.Namespace) -> None:
         todo.append((key, text))
     print(f"{len(entries)} files, {len(todo)} to build", flush=True)
     harness = Harness(detect_client(), timeout=args.timeout)
-    revision, lock = msdfix_revision(), threading.Lock()
+    revision = msdfix_revision()
     with (
         tempfile.TemporaryDirectory(prefix="msdfix-diff-") as tmp,
         ThreadPoolExecutor(args.jobs) as pool,
@@ -186,9 +185,8 @@ def run(args: argparse.Namespace) -> None:
             except Exception as exc:  # the harness's own failure: record it, keep going
                 record = {"input": digest(source_text(key)), "harness_error": repr(exc)[:500]}
             record["msdfix"] = revision
-            with lock:
-                results[key] = record
-                _save(results)
+            results[key] = record  # saved after every file: an interrupted run keeps its results
+            _save(results)
             stamp = time.strftime("%H:%M:%S")
             print(f"{stamp} [{n}/{len(todo)}] {key}: {line_of(record)}", flush=True)
             _clean(harness, n)
