@@ -78,13 +78,40 @@ DEPS[alpine]=debian
 TAGS[distroless]="gcr.io/distroless/static-debian12 gcr.io/distroless/base-debian12 gcr.io/distroless/cc-debian12 gcr.io/distroless/static-debian12:nonroot gcr.io/distroless/base-debian12:nonroot gcr.io/distroless/cc-debian12:nonroot gcr.io/distroless/static-debian12:debug gcr.io/distroless/base-debian12:debug gcr.io/distroless/cc-debian12:debug"
 DEPS[distroless]=alpine
 
+# Older tags of the same images, tagged (docker tag, no build) onto the group's first tag: an old
+# Dockerfile that builds against today's packages counts as buildable (bench/differential.py).
+aliases_of() {
+    local v s
+    case "$1" in
+    debian) echo debian:latest debian:stable debian:stable-slim debian:testing debian:testing-slim debian:sid debian:sid-slim
+        for v in wheezy jessie stretch buster bullseye 7 8 9 10 11; do echo "debian:$v debian:$v-slim"; done
+        # ubuntu: Debian 12 under ubuntu's tags (same package names for most of what Dockerfiles install)
+        for v in latest 14.04 16.04 18.04 20.04 22.04 trusty xenial bionic focal jammy; do echo "ubuntu:$v"; done ;;
+    python-slim) echo python:slim
+        for v in 3 3.4 3.5 3.6 3.7 3.8 3.9 3.10; do for s in slim slim-stretch slim-buster slim-bullseye; do echo "python:$v-$s"; done; done ;;
+    python) echo python:latest
+        for v in 3 3.4 3.5 3.6 3.7 3.8 3.9 3.10; do for s in "" -stretch -buster -bullseye; do echo "python:$v$s"; done; done ;;
+    node-slim) echo node:slim
+        for v in 4 5 6 7 8 9 10 11 12 14 16 lts current argon boron carbon dubnium erbium fermium gallium hydrogen; do
+            for s in "" -stretch -buster -bullseye; do echo "node:$v$s-slim"; done; done ;;
+    node) echo node:latest
+        for v in 4 5 6 7 8 9 10 11 12 14 16 lts current argon boron carbon dubnium erbium fermium gallium hydrogen; do
+            for s in "" -stretch -buster -bullseye; do echo "node:$v$s"; done; done ;;
+    esac
+}
+
+tag_aliases() {
+    local first="${TAGS[$1]%% *}" a
+    for a in $(aliases_of "$1"); do have_tag "$a" || "$DOCKER" tag "$first" "$a"; done
+}
+
 have_tag() { "$DOCKER" image inspect "$1" >/dev/null 2>&1; }
 
 group_of() {  # tag -> group
     local t="$1" g x
     [[ "$t" == *:* || "$t" == */* ]] || t="$t:latest"
     for g in $GROUPS_ORDER; do
-        for x in ${TAGS[$g]}; do
+        for x in ${TAGS[$g]} $(aliases_of "$g"); do
             [ "$x" = "$t" ] && { echo "$g"; return 0; }
             [[ "$x" != *:* ]] && [ "$x:latest" = "$t" ] && { echo "$g"; return 0; }
         done
@@ -314,12 +341,13 @@ ensure_group() {
         log "$g: built in ${took}s"
         TIMINGS+=("$(printf '%-12s %4ss  %s' "$g" "$took" "${TAGS[$g]}")")
     fi
+    tag_aliases "$g"
     DONE[$g]=1
 }
 
 main() {
     if [ "${1:-}" = --list ]; then
-        local g; for g in $GROUPS_ORDER; do printf '%s\n' ${TAGS[$g]}; done; return 0
+        local g; for g in $GROUPS_ORDER; do printf '%s\n' ${TAGS[$g]} $(aliases_of "$g"); done; return 0
     fi
     "$DOCKER" info >/dev/null 2>&1 || die "no Docker daemon at ${DOCKER_HOST:-default socket}; run: eval \"\$(tests/support/dockerd.sh start)\""
     local want=() a g

@@ -14,6 +14,7 @@ import re
 import shutil
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -153,6 +154,7 @@ def build(
     no_cache: bool = False,
     on_line: LineCallback | None = None,
     timeout: float = 3600,
+    build_args: dict[str, str] | None = None,
 ) -> BuildOutcome:
     """Build ``dockerfile`` with ``context`` into ``tag``, streaming output lines to on_line."""
     if client.mode == "buildx":
@@ -164,6 +166,8 @@ def build(
     argv += ["-t", tag, "-f", str(dockerfile)]
     if no_cache:
         argv.append("--no-cache")
+    for key, value in (build_args or {}).items():
+        argv += ["--build-arg", f"{key}={value}"]
     if client.network:
         argv += ["--network", client.network]
     argv.append(str(context))
@@ -178,6 +182,8 @@ def build(
         errors="replace",
     )
     assert proc.stdout is not None
+    watchdog = threading.Timer(timeout + 30, proc.kill)  # a build that stops printing
+    watchdog.start()
     try:
         for line in proc.stdout:
             lines.append(line.rstrip("\n"))
@@ -191,6 +197,8 @@ def build(
     except BaseException:
         proc.kill()
         raise
+    finally:
+        watchdog.cancel()
     return BuildOutcome(code == 0, time.monotonic() - start, "\n".join(lines))
 
 
