@@ -718,3 +718,19 @@ def test_nonroot_distroless_repeats_the_root_workdir(tmp_path):
     )
     out = _run(text, tmp_path).output
     assert "static-debian12:nonroot AS runtime\nWORKDIR /go\n" in out  # golang's default WORKDIR
+
+
+def test_node_without_dependencies_gets_no_deps_stage(tmp_path):
+    """An install of a package.json without any dependency creates no node_modules,
+    so a prod-deps stage would have nothing to copy (the build failed): the app is copied."""
+    (tmp_path / "package.json").write_text('{"name": "app", "version": "1.0.0"}')
+    (tmp_path / "package-lock.json").write_text(
+        '{"name": "app", "lockfileVersion": 3, "packages": {"": {"name": "app"}}}'
+    )
+    (tmp_path / "index.js").write_text("console.log(1)\n")
+    text = _df("FROM node:18", "WORKDIR /app", "COPY package*.json ./", "RUN npm install",
+               "COPY . .", 'CMD ["npm", "start"]')  # fmt: skip
+    result = _run(text, tmp_path)
+    assert "AS runtime" in result.output and "prod-deps" not in result.output
+    assert "COPY --from=build /app /app" in result.output
+    assert "lists no dependencies" in _messages(result)

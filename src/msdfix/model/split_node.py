@@ -192,6 +192,8 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
         return "package.json unreadable"
     if package.get("workspaces"):
         return "package.json declares workspaces (their manifests are needed)"
+    if not any(package.get(k) for k in ("dependencies", "optionalDependencies", "devDependencies")):
+        return "package.json lists no dependencies (an install creates no node_modules to copy)"
     scripts = package.get("scripts") or {}
     hooks = [s for s in manifests.NPM_LIFECYCLE if s in scripts]
     if hooks:
