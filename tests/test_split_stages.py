@@ -496,7 +496,7 @@ def test_fixture_output_adds_no_hadolint_finding(case, tmp_path: Path) -> None:
     ],
 )
 def test_frontend_output_dir(tmp_path, files, script, expected):
-    from msdfix.model import frontend
+    from msdfix.transforms.split_stages import frontend
 
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)

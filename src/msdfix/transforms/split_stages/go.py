@@ -8,8 +8,9 @@ import re
 from msdfix.fixes import Edit
 from msdfix.knowledge import ecosystems as eco
 from msdfix.knowledge.os_packages import CA_CERTIFICATES
-from msdfix.model.artifacts import resolve
-from msdfix.model.build_stage import (
+from msdfix.model.paths import within
+from msdfix.transforms.split_stages.artifacts import resolve
+from msdfix.transforms.split_stages.build_stage import (
     GO_VALUE_FLAGS,
     Analysis,
     Call,
@@ -20,9 +21,12 @@ from msdfix.model.build_stage import (
     dedupe,
     option,
 )
-from msdfix.model.native_runtime import check_entry_runs, debian_runtime, glibc_risk
-from msdfix.model.paths import within
-from msdfix.model.runtime_packages import runtime_packages
+from msdfix.transforms.split_stages.native_runtime import (
+    check_entry_runs,
+    debian_runtime,
+    glibc_risk,
+)
+from msdfix.transforms.split_stages.runtime_packages import runtime_packages
 
 
 def plan_go(a: Analysis) -> Plan:

@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 from msdfix.document import Document
 from msdfix.fixes import Edit
 from msdfix.knowledge import ecosystems as eco
-from msdfix.model.artifacts import (
+from msdfix.model.paths import within
+from msdfix.model.stages import Stage
+from msdfix.shell.classify import program_args
+from msdfix.shell.commands import Command
+from msdfix.shell.script import RunScript, run_script
+from msdfix.syntax import Instruction
+from msdfix.transforms.split_stages.artifacts import (
     SYSTEM_DIRS,
     ContextCopy,
     Entry,
@@ -24,12 +30,6 @@ from msdfix.model.artifacts import (
     resolve,
     workdirs,
 )
-from msdfix.model.paths import within
-from msdfix.model.stages import Stage
-from msdfix.shell.classify import program_args
-from msdfix.shell.commands import Command
-from msdfix.shell.script import RunScript, run_script
-from msdfix.syntax import Instruction
 
 BUILD, RUNTIME, PRUNE, FRONTEND = "build", "runtime", "prod-deps", "frontend"
 MOVE = {"expose", "cmd", "entrypoint", "healthcheck", "stopsignal", "label", "volume", "maintainer"}

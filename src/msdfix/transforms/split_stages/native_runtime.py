@@ -6,7 +6,7 @@ import posixpath
 import re
 
 from msdfix.knowledge import ecosystems as eco
-from msdfix.model.build_stage import (
+from msdfix.transforms.split_stages.build_stage import (
     HARMLESS,
     Analysis,
     Decline,

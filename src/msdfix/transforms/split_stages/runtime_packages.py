@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from msdfix.knowledge import os_packages as osp
-from msdfix.model.build_stage import COMMON_SOURCE, Analysis, Decline
+from msdfix.transforms.split_stages.build_stage import COMMON_SOURCE, Analysis, Decline
 
 SOURCE_SUFFIXES = (
     ".go", ".py", ".js", ".mjs", ".cjs", ".ts", ".rb", ".sh", ".bash", ".java", ".kt", ".rs",

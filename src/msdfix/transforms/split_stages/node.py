@@ -18,9 +18,13 @@ from dataclasses import dataclass
 
 from msdfix.knowledge import ecosystems as eco
 from msdfix.knowledge import manifests
-from msdfix.model import frontend
-from msdfix.model.artifacts import resolve
-from msdfix.model.build_stage import (
+from msdfix.model.paths import within
+from msdfix.shell.classify import program_args
+from msdfix.shell.script import run_script
+from msdfix.syntax import Instruction
+from msdfix.transforms.split_stages import frontend
+from msdfix.transforms.split_stages.artifacts import resolve
+from msdfix.transforms.split_stages.build_stage import (
     COMMON_SOURCE,
     ROOT,
     Analysis,
@@ -34,11 +38,7 @@ from msdfix.model.build_stage import (
     dedupe,
     keyword,
 )
-from msdfix.model.paths import within
-from msdfix.model.runtime_image import platform_flag
-from msdfix.shell.classify import program_args
-from msdfix.shell.script import run_script
-from msdfix.syntax import Instruction
+from msdfix.transforms.split_stages.runtime_image import platform_flag
 
 DEPS, APP_FILES = "prod-deps", "app-files"
 MANAGERS = ("npm", "yarn", "pnpm")

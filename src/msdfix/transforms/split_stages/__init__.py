@@ -107,8 +107,13 @@ from msdfix.fixes import Applicability, Edit, Fix, apply_edits
 from msdfix.knowledge import ecosystems as eco
 from msdfix.knowledge.os_packages import APK, CA_CERTIFICATES, package_manager
 from msdfix.model import Stage
-from msdfix.model.artifacts import resolve
-from msdfix.model.build_stage import (
+from msdfix.model.paths import within
+from msdfix.shell.classify import program_args
+from msdfix.shell.script import run_script
+from msdfix.syntax import Instruction
+from msdfix.transforms.base import Transform, register
+from msdfix.transforms.split_stages.artifacts import resolve
+from msdfix.transforms.split_stages.build_stage import (
     ALPINE_SETUP,
     DEBIAN_SETUP,
     ECO_TOOLS,
@@ -128,24 +133,24 @@ from msdfix.model.build_stage import (
     final_user,
     keyword,
 )
-from msdfix.model.frontend_stage import (
+from msdfix.transforms.split_stages.frontend_stage import (
     NGINX_CONFIG,
     apply_frontend,
     nginx_runtime,
     plan_frontend,
 )
-from msdfix.model.paths import within
-from msdfix.model.runtime_image import default_workdir, pinned, runtime_platform, tag_distroless
-from msdfix.model.runtime_packages import build_manager, runtime_packages
-from msdfix.model.split_go import plan_go
-from msdfix.model.split_jvm import plan_dotnet, plan_java
-from msdfix.model.split_node import BUILD_ALIAS, plan_node
-from msdfix.model.split_python import plan_python
-from msdfix.model.split_rust import plan_rust
-from msdfix.shell.classify import program_args
-from msdfix.shell.script import run_script
-from msdfix.syntax import Instruction
-from msdfix.transforms.base import Transform, register
+from msdfix.transforms.split_stages.go import plan_go
+from msdfix.transforms.split_stages.jvm import plan_dotnet, plan_java
+from msdfix.transforms.split_stages.node import BUILD_ALIAS, plan_node
+from msdfix.transforms.split_stages.python import plan_python
+from msdfix.transforms.split_stages.runtime_image import (
+    default_workdir,
+    pinned,
+    runtime_platform,
+    tag_distroless,
+)
+from msdfix.transforms.split_stages.runtime_packages import build_manager, runtime_packages
+from msdfix.transforms.split_stages.rust import plan_rust
 
 PLANNERS = {
     "go": plan_go,

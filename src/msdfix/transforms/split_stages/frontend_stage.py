@@ -16,9 +16,13 @@ from dataclasses import dataclass, field
 from msdfix.fixes import Edit, apply_edits
 from msdfix.knowledge import ecosystems as eco
 from msdfix.knowledge.images import NODE_NATIVE
-from msdfix.model import frontend
-from msdfix.model.artifacts import resolve
-from msdfix.model.build_stage import (
+from msdfix.model.paths import within
+from msdfix.shell.classify import program_args
+from msdfix.shell.script import run_script
+from msdfix.syntax import Instruction
+from msdfix.transforms.split_stages import frontend
+from msdfix.transforms.split_stages.artifacts import resolve
+from msdfix.transforms.split_stages.build_stage import (
     FRONTEND,
     HARMLESS,
     MOVE,
@@ -39,11 +43,7 @@ from msdfix.model.build_stage import (
     os_packages,
     whole_copy,
 )
-from msdfix.model.paths import within
-from msdfix.model.runtime_image import platform_flag
-from msdfix.shell.classify import program_args
-from msdfix.shell.script import run_script
-from msdfix.syntax import Instruction
+from msdfix.transforms.split_stages.runtime_image import platform_flag
 
 
 @dataclass

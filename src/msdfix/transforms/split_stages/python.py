@@ -6,8 +6,8 @@ import re
 
 from msdfix.knowledge import ecosystems as eco
 from msdfix.knowledge import os_packages as osp
-from msdfix.model.artifacts import resolve
-from msdfix.model.build_stage import (
+from msdfix.transforms.split_stages.artifacts import resolve
+from msdfix.transforms.split_stages.build_stage import (
     Analysis,
     Decline,
     NotABuild,
@@ -15,7 +15,7 @@ from msdfix.model.build_stage import (
     context_paths,
     dedupe,
 )
-from msdfix.model.runtime_packages import build_manager
+from msdfix.transforms.split_stages.runtime_packages import build_manager
 
 
 def plan_python(a: Analysis) -> Plan:

@@ -6,8 +6,9 @@ import posixpath
 import xml.etree.ElementTree as ET
 
 from msdfix.knowledge import ecosystems as eco
-from msdfix.model.artifacts import resolve
-from msdfix.model.build_stage import (
+from msdfix.model.paths import within
+from msdfix.transforms.split_stages.artifacts import resolve
+from msdfix.transforms.split_stages.build_stage import (
     HARMLESS,
     Analysis,
     Call,
@@ -18,7 +19,6 @@ from msdfix.model.build_stage import (
     dedupe,
     option,
 )
-from msdfix.model.paths import within
 
 
 def plan_java(a: Analysis) -> Plan:

@@ -7,8 +7,8 @@ import re
 import sys
 
 from msdfix.knowledge import ecosystems as eco
-from msdfix.model.artifacts import resolve
-from msdfix.model.build_stage import (
+from msdfix.transforms.split_stages.artifacts import resolve
+from msdfix.transforms.split_stages.build_stage import (
     Analysis,
     Call,
     Decline,
@@ -19,7 +19,11 @@ from msdfix.model.build_stage import (
     dedupe,
     option,
 )
-from msdfix.model.native_runtime import check_entry_runs, debian_runtime, glibc_risk
+from msdfix.transforms.split_stages.native_runtime import (
+    check_entry_runs,
+    debian_runtime,
+    glibc_risk,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
