@@ -5,8 +5,8 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-from msdfix.knowledge.images import DEFAULT_WORKDIRS
 from msdfix.model.args import expand
+from msdfix.model.base_images import DEFAULT_WORKDIRS
 from msdfix.model.stages import Model
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import env_pairs, instruction_values, unquote

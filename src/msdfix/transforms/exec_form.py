@@ -37,8 +37,8 @@ import re
 from collections.abc import Iterable
 
 from msdfix.document import Document
+from msdfix.ecosystems.entrypoints import Entrypoint, base_entrypoint
 from msdfix.fixes import Applicability, Edit, Fix
-from msdfix.knowledge.entrypoints import Entrypoint, base_entrypoint
 from msdfix.model.stages import Stage
 from msdfix.shell.plain import plain_argv
 from msdfix.syntax import Instruction

@@ -37,8 +37,8 @@ import shlex
 from collections.abc import Iterable
 
 from msdfix.document import Document
+from msdfix.ecosystems.runtime_users import UserSetup, create_user_command, user_setup
 from msdfix.fixes import Applicability, Edit, Fix
-from msdfix.knowledge.runtime_users import UserSetup, create_user_command, user_setup
 from msdfix.model.config import final_config
 from msdfix.model.stages import Stage
 from msdfix.model.users import effective_user, is_root

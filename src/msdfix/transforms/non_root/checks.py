@@ -8,8 +8,8 @@ import shlex
 from dataclasses import dataclass, field
 
 from msdfix.document import Document
-from msdfix.knowledge.programs import SHELLS
-from msdfix.knowledge.runtime_users import ROOT_PROGRAMS
+from msdfix.ecosystems.programs import SHELLS
+from msdfix.ecosystems.runtime_users import ROOT_PROGRAMS
 from msdfix.model.args import expand
 from msdfix.model.stages import Stage
 from msdfix.shell.classify import program_args

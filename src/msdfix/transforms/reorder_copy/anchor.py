@@ -6,7 +6,7 @@ import posixpath
 import re
 
 from msdfix.document import Document
-from msdfix.knowledge import manifests as kb
+from msdfix.ecosystems import manifests as kb
 from msdfix.model import Stage
 from msdfix.model.args import expand
 from msdfix.model.paths import within

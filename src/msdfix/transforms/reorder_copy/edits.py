@@ -5,8 +5,8 @@ from __future__ import annotations
 import posixpath
 
 from msdfix.document import Document
+from msdfix.ecosystems import manifests as kb
 from msdfix.fixes import Edit
-from msdfix.knowledge import manifests as kb
 from msdfix.model.paths import within
 from msdfix.shell.script import RunScript
 from msdfix.syntax import Instruction

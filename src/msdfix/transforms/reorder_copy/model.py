@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass, field
 
 from msdfix.document import Document
-from msdfix.knowledge import manifests as kb
-from msdfix.knowledge.package_managers import MANAGERS
+from msdfix.ecosystems import manifests as kb
+from msdfix.ecosystems.package_managers import MANAGERS
 from msdfix.model import Stage
 from msdfix.model.args import expand
 from msdfix.shell.commands import Command

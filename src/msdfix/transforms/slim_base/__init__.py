@@ -3,7 +3,7 @@
 What it does
     Rewrites the image reference of the final stage's FROM (only that text: ``--platform``,
     ``AS name`` and comments stay) to a smaller variant of the same family and version, from the
-    knowledge table in ``msdfix.knowledge.images``: ``node:18`` -> ``node:18-slim``,
+    knowledge table in ``msdfix.ecosystems.images``: ``node:18`` -> ``node:18-slim``,
     ``python:3.12-bookworm`` -> ``python:3.12-slim-bookworm``, ``ruby:3.3`` -> ``ruby:3.3-slim``,
     ``debian:bookworm`` -> ``debian:bookworm-slim``, ``eclipse-temurin:17-jdk`` ->
     ``eclipse-temurin:17-jre``, ``nginx:1.25`` -> ``nginx:1.25-alpine``, and a final stage that only
@@ -46,8 +46,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from msdfix.document import Document
-from msdfix.fixes import Applicability, Edit, Fix
-from msdfix.knowledge.images import (
+from msdfix.ecosystems.images import (
     DISTROLESS_FROM,
     DISTROLESS_STATIC,
     HUB_REGISTRIES,
@@ -59,6 +58,7 @@ from msdfix.knowledge.images import (
     jre_target,
     slim_target,
 )
+from msdfix.fixes import Applicability, Edit, Fix
 from msdfix.model import Stage
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values

@@ -8,8 +8,8 @@ import re
 from packaging.utils import canonicalize_name
 
 from msdfix.document import Document
+from msdfix.ecosystems.images import NODE_NATIVE, PY_NEEDS_FULL, RUBY_NATIVE
 from msdfix.ecosystems.python import WHEEL_TOOLS, wheel_evidence
-from msdfix.knowledge.images import NODE_NATIVE, PY_NEEDS_FULL, RUBY_NATIVE
 from msdfix.model import Stage
 from msdfix.transforms.slim_base.facts import Facts, Use
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 
 from msdfix.document import Document
-from msdfix.knowledge.images import DISTROLESS_NONROOT, DISTROLESS_STATIC, DISTROLESS_USERS, Target
+from msdfix.ecosystems.images import DISTROLESS_NONROOT, DISTROLESS_STATIC, DISTROLESS_USERS, Target
 from msdfix.model import Stage
 from msdfix.shell.classify import program_args
 from msdfix.shell.script import run_script

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from msdfix.document import Document
-from msdfix.knowledge.images import TOOL_PACKAGES
+from msdfix.ecosystems.images import TOOL_PACKAGES
 from msdfix.model import Stage
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import Command, parse_commands

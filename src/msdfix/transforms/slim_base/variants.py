@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from msdfix.document import Document
-from msdfix.knowledge.images import HUB_REGISTRIES, Family, Target, family_of, is_small
+from msdfix.ecosystems.images import HUB_REGISTRIES, Family, Target, family_of, is_small
 from msdfix.model import Stage
 from msdfix.model.image import ImageRef
 from msdfix.shell.classify import program_args

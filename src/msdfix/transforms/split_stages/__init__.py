@@ -103,9 +103,9 @@ import re
 from collections.abc import Iterable
 
 from msdfix.document import Document
+from msdfix.ecosystems import toolchains as eco
+from msdfix.ecosystems.os import APK, CA_CERTIFICATES, package_manager
 from msdfix.fixes import Applicability, Edit, Fix, apply_edits
-from msdfix.knowledge import ecosystems as eco
-from msdfix.knowledge.os_packages import APK, CA_CERTIFICATES, package_manager
 from msdfix.model import Stage
 from msdfix.model.paths import within
 from msdfix.shell.classify import program_args

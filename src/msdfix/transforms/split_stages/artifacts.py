@@ -5,8 +5,8 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 
-from msdfix.knowledge.images import DEFAULT_WORKDIRS
 from msdfix.model.args import expand
+from msdfix.model.base_images import DEFAULT_WORKDIRS
 from msdfix.model.context import BuildContext
 from msdfix.model.stages import Model, Stage
 from msdfix.shell.commands import parse_commands

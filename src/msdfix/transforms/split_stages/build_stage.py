@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 
 from msdfix.document import Document
+from msdfix.ecosystems import toolchains as eco
 from msdfix.fixes import Edit
-from msdfix.knowledge import ecosystems as eco
 from msdfix.model.paths import within
 from msdfix.model.stages import Stage
 from msdfix.shell.classify import program_args

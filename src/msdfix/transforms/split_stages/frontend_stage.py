@@ -13,9 +13,9 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
+from msdfix.ecosystems import toolchains as eco
+from msdfix.ecosystems.images import NODE_NATIVE
 from msdfix.fixes import Edit, apply_edits
-from msdfix.knowledge import ecosystems as eco
-from msdfix.knowledge.images import NODE_NATIVE
 from msdfix.model.paths import within
 from msdfix.shell.classify import program_args
 from msdfix.shell.script import run_script

@@ -5,9 +5,9 @@ from __future__ import annotations
 import posixpath
 import re
 
+from msdfix.ecosystems import toolchains as eco
+from msdfix.ecosystems.os import CA_CERTIFICATES
 from msdfix.fixes import Edit
-from msdfix.knowledge import ecosystems as eco
-from msdfix.knowledge.os_packages import CA_CERTIFICATES
 from msdfix.model.paths import within
 from msdfix.transforms.split_stages.artifacts import resolve
 from msdfix.transforms.split_stages.build_stage import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 import xml.etree.ElementTree as ET
 
-from msdfix.knowledge import ecosystems as eco
+from msdfix.ecosystems import toolchains as eco
 from msdfix.model.paths import within
 from msdfix.transforms.split_stages.artifacts import resolve
 from msdfix.transforms.split_stages.build_stage import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from msdfix.knowledge import ecosystems as eco
+from msdfix.ecosystems import toolchains as eco
 from msdfix.transforms.split_stages.build_stage import (
     HARMLESS,
     Analysis,

@@ -16,8 +16,8 @@ import posixpath
 import re
 from dataclasses import dataclass
 
-from msdfix.knowledge import ecosystems as eco
-from msdfix.knowledge import manifests
+from msdfix.ecosystems import manifests
+from msdfix.ecosystems import toolchains as eco
 from msdfix.model.paths import within
 from msdfix.shell.classify import program_args
 from msdfix.shell.script import run_script

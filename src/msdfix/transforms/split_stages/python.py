@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from msdfix.knowledge import ecosystems as eco
-from msdfix.knowledge import os_packages as osp
+from msdfix.ecosystems import os as osp
+from msdfix.ecosystems import toolchains as eco
 from msdfix.transforms.split_stages.artifacts import resolve
 from msdfix.transforms.split_stages.build_stage import (
     Analysis,

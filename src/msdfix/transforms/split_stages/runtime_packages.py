@@ -6,7 +6,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
-from msdfix.knowledge import os_packages as osp
+from msdfix.ecosystems import os as osp
 from msdfix.transforms.split_stages.build_stage import COMMON_SOURCE, Analysis, Decline
 
 SOURCE_SUFFIXES = (

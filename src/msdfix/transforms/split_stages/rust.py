@@ -6,7 +6,7 @@ import posixpath
 import re
 import sys
 
-from msdfix.knowledge import ecosystems as eco
+from msdfix.ecosystems import toolchains as eco
 from msdfix.transforms.split_stages.artifacts import resolve
 from msdfix.transforms.split_stages.build_stage import (
     Analysis,

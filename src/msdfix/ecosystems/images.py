@@ -220,8 +220,6 @@ DISTROLESS_STATIC = "gcr.io/distroless/static-debian12"
 DISTROLESS_USERS = frozenset({"root", "nonroot", "nobody", "0", "65532", "65534"})
 # The user of distroless ``:nonroot`` images, as a Dockerfile may name it.
 DISTROLESS_NONROOT = frozenset({"nonroot", "65532", "nonroot:nonroot", "65532:65532"})
-# Default working directory of images whose WORKDIR is not ``/``.
-DEFAULT_WORKDIRS = {"golang": "/go"}
 # Final-stage bases a static Go binary may leave for distroless/static.
 DISTROLESS_FROM = frozenset({"alpine", "debian", "ubuntu", "busybox", "golang"})
 

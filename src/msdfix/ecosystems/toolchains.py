@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from msdfix.knowledge.images import is_small, slim_target
+from msdfix.ecosystems.images import is_small, slim_target
 
 # Toolchain images (Docker Hub name or registry/name) -> ecosystem id.
 TOOLCHAIN_IMAGES: dict[str, str] = {
@@ -145,7 +145,7 @@ def alpine_version(tag: str | None) -> str | None:
 def slim_variant(family: str, tag: str | None) -> str | None:
     """The runtime tag on the same version and release: ``node:18`` -> ``18-slim``,
     ``python:3.12-bookworm`` -> ``3.12-slim-bookworm`` (slim-base's table in
-    :mod:`msdfix.knowledge.images`); small tags unchanged; None when no slim tag is known."""
+    :mod:`msdfix.ecosystems.images`); small tags unchanged; None when no slim tag is known."""
     if not tag:
         return None
     if is_small(tag):

@@ -1,7 +1,7 @@
 """Dependency manifests per ecosystem: what an install step reads, writes and how to prefetch.
 
 Data, not code. For each ecosystem: the package managers (ids from
-:mod:`msdfix.knowledge.package_managers`) whose install commands read it, the manifest and lock
+:mod:`msdfix.ecosystems.package_managers`) whose install commands read it, the manifest and lock
 files that make up its inputs (paths relative to the project directory; a trailing ``/`` marks a
 directory; ``**/`` a pattern searched in subdirectories), the COPY sources to use when there is
 no build context (globs, which BuildKit allows to match nothing), the directories the install
