@@ -381,3 +381,15 @@ def alpine_target(family: str, tag: str) -> Target | None:
 def is_small(tag: str) -> bool:
     """True for tags that already name a small variant."""
     return bool(re.search(r"(^|-)(slim|alpine|jre|distroless|minimal|musl)(\d|$|-|\.)", tag))
+
+
+def slim_variant(family: str, tag: str | None) -> str | None:
+    """The runtime tag on the same version and release: ``node:18`` -> ``18-slim``,
+    ``python:3.12-bookworm`` -> ``3.12-slim-bookworm`` (slim-base's table in
+    above); small tags unchanged; None when no slim tag is known."""
+    if not tag:
+        return None
+    if is_small(tag):
+        return tag
+    target = slim_target(family, tag)
+    return target.tag if target else None

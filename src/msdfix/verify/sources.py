@@ -12,7 +12,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from msdfix.ecosystems.toolchains import ecosystem_of
+from msdfix.ecosystems.registry import ecosystem_of
 from msdfix.model import Model, Stage, build_model
 from msdfix.model.args import expand
 from msdfix.model.config import final_config

@@ -40,7 +40,7 @@ import re
 from collections.abc import Iterable
 
 from msdfix.document import Document
-from msdfix.ecosystems.package_managers import MANAGERS
+from msdfix.ecosystems.registry import MANAGERS
 from msdfix.fixes import Applicability, Edit, Fix
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands

@@ -6,7 +6,7 @@ import posixpath
 from dataclasses import dataclass, field
 
 from msdfix.document import Document
-from msdfix.ecosystems.package_managers import APT_ARCHIVES_MOUNT
+from msdfix.ecosystems.os import APT_ARCHIVES_MOUNT
 from msdfix.model import Stage
 from msdfix.model.base_images import known_clean
 from msdfix.model.paths import within

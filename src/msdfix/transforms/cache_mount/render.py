@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from msdfix.document import Document
-from msdfix.ecosystems.package_managers import PackageManager
+from msdfix.ecosystems.base import PackageManager
 from msdfix.fixes import Edit
 
 # BuildKit splits --mount options on commas (CSV) and keys from values on "=": a target that

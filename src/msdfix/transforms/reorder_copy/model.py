@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass, field
 
 from msdfix.document import Document
-from msdfix.ecosystems import manifests as kb
-from msdfix.ecosystems.package_managers import MANAGERS
+from msdfix.ecosystems.base import Ecosystem
+from msdfix.ecosystems.registry import ECOSYSTEMS, MANAGERS
 from msdfix.model import Stage
 from msdfix.model.args import expand
 from msdfix.shell.commands import Command
@@ -41,7 +41,7 @@ DIR_OPTS = set(
     "--prefix --cwd -C --dir --directory --working-dir -d --manifest-path --gemfile -f --file "
     "--project -pl --projects --project-dir -p".split()
 )
-MANAGER_ECO = {m: e for e in kb.ECOSYSTEMS for m in e.managers}
+MANAGER_ECO = {m: e for e in ECOSYSTEMS for m in e.managers}
 
 
 class Skip(Exception):
@@ -69,7 +69,7 @@ class Source:
 class Use:
     """One command of the anchor RUN that reads dependency manifests."""
 
-    eco: kb.Ecosystem
+    eco: Ecosystem
     command: Command
     args: list[str]
     project: str  # context dir of the project

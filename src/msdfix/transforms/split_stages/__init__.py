@@ -103,8 +103,8 @@ import re
 from collections.abc import Iterable
 
 from msdfix.document import Document
-from msdfix.ecosystems import toolchains as eco
 from msdfix.ecosystems.os import APK, CA_CERTIFICATES, package_manager
+from msdfix.ecosystems.registry import ecosystem_of
 from msdfix.fixes import Applicability, Edit, Fix, apply_edits
 from msdfix.model import Stage
 from msdfix.model.paths import within
@@ -445,7 +445,7 @@ class SplitStages(Transform):
         ):
             return
         stage = stages[0]
-        ecosystem = eco.ecosystem_of(stage.image.full_name)
+        ecosystem = ecosystem_of(stage.image.full_name)
         if ecosystem is None or stage.image.name == "scratch" or not stage.instructions:
             return
         try:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from msdfix.document import Document
-from msdfix.ecosystems import toolchains as eco
+from msdfix.ecosystems.node import FRONTEND_TOOLS
 from msdfix.fixes import Edit
 from msdfix.model.paths import within
 from msdfix.model.stages import Stage
@@ -212,7 +212,7 @@ class Analysis:
                 self.apk = self.apk or program == "apk"
                 self._os_call(args)
                 kinds.add("os")
-            elif self.eco != "node" and program in eco.FRONTEND_TOOLS:
+            elif self.eco != "node" and program in FRONTEND_TOOLS:
                 self.calls.append(call)
                 kinds.add("frontend")
             elif program in tools or posixpath.basename(program) in tools:
@@ -232,7 +232,7 @@ class Analysis:
         elif kinds == {"frontend"}:
             self.frontend_runs.append(ins)
         elif "frontend" in kinds:
-            first = next(c for c in self.calls if c.ins is ins and c.program in eco.FRONTEND_TOOLS)
+            first = next(c for c in self.calls if c.ins is ins and c.program in FRONTEND_TOOLS)
             self.unknown.append((ins, first.program))
             self.mixed.add(id(ins))
 

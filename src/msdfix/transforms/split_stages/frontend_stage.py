@@ -13,8 +13,14 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
-from msdfix.ecosystems import toolchains as eco
 from msdfix.ecosystems.images import NODE_NATIVE
+from msdfix.ecosystems.node import (
+    FRONTEND_PACKAGES,
+    NGINX_HTML,
+    NGINX_PORT,
+    NGINX_RUNTIME,
+    frontend_node,
+)
 from msdfix.fixes import Edit, apply_edits
 from msdfix.model.paths import within
 from msdfix.shell.classify import program_args
@@ -81,7 +87,7 @@ def plan_frontend(a: Analysis) -> Frontend | None:
     a.calls = [c for c in a.calls if c.ins not in runs]
     a.scripts = [c for c in a.scripts if c.ins not in runs]
     if not node:
-        a.packages = [p for p in a.packages if p not in eco.FRONTEND_PACKAGES]
+        a.packages = [p for p in a.packages if p not in FRONTEND_PACKAGES]
         a.skip_rel = front.rel
     return front
 
@@ -174,7 +180,7 @@ def _frontend_plan(a: Analysis, runs: list[Instruction]) -> Frontend:
         return Frontend(runs, app, rel, resolve(out, app), a.stage.image.raw, None, note, subsets)
     if not {"nodejs", "npm"} & set(a.packages):
         raise Decline("cannot tell which Node.js the frontend build uses")
-    image, release = eco.frontend_node(a.stage.image.tag, a.eco)
+    image, release = frontend_node(a.stage.image.tag, a.eco)
     lock = (a.ctx.read_text(posixpath.join(rel, "package-lock.json")) or "") + (
         a.ctx.read_text(posixpath.join(rel, "yarn.lock")) or ""
     )
@@ -288,7 +294,7 @@ def _frontend_toolchain_only(a: Analysis, ins: Instruction) -> bool:
             packages += os_packages(args)
         elif program not in HARMLESS:
             return False
-    return bool(packages) and set(packages) <= eco.FRONTEND_PACKAGES
+    return bool(packages) and set(packages) <= FRONTEND_PACKAGES
 
 
 NGINX_CONFIG = frozenset({"cmd", "entrypoint", "expose", "workdir", "user", "env", "shell"})
@@ -330,19 +336,19 @@ def nginx_runtime(a: Analysis, alias: str) -> tuple[list[Edit], str] | None:
         "" if build.endswith((nl + nl, "\n\n")) else nl if build.endswith(("\n", "\r")) else nl + nl
     )
     runtime = (
-        f"{lead}{keyword(doc, 'FROM')} {eco.NGINX_RUNTIME} {keyword(doc, 'AS')} {RUNTIME}{nl}"
-        + copy_line(doc, alias, out, eco.NGINX_HTML, None)
+        f"{lead}{keyword(doc, 'FROM')} {NGINX_RUNTIME} {keyword(doc, 'AS')} {RUNTIME}{nl}"
+        + copy_line(doc, alias, out, NGINX_HTML, None)
         + nl
         + "".join(kept)
-        + f"{keyword(doc, 'EXPOSE')} {eco.NGINX_PORT}{nl}"
+        + f"{keyword(doc, 'EXPOSE')} {NGINX_PORT}{nl}"
     )
     edits.append(Edit(len(text), len(text), runtime))
     ports = sorted({p for i in a.stage.of("expose") for p in i.args.split()})
     was = f"from {', '.join(ports)} " if ports else ""
     spa = any(f in served[1].split() for f in ("-s", "--single"))
     message = (
-        f"serve the static build output {out} with nginx on {eco.NGINX_RUNTIME} "
-        f"(runtime stage without Node.js): the port changes {was}to {eco.NGINX_PORT} and the "
+        f"serve the static build output {out} with nginx on {NGINX_RUNTIME} "
+        f"(runtime stage without Node.js): the port changes {was}to {NGINX_PORT} and the "
         f"server changes from `{served[1]}` to nginx; CMD, EXPOSE, WORKDIR and ENV of the "
         "final image change"
         + ("; nginx's default config has no single-page fallback to index.html" if spa else "")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import posixpath
 import re
 
-from msdfix.ecosystems import toolchains as eco
-from msdfix.ecosystems.os import CA_CERTIFICATES
+from msdfix.ecosystems.go import GO_CGO_MODULES, GO_GLIBC_RUNTIME, GO_STATIC_RUNTIME
+from msdfix.ecosystems.os import ALPINE_RUNTIME, CA_CERTIFICATES, alpine_version
 from msdfix.fixes import Edit
 from msdfix.model.paths import within
 from msdfix.transforms.split_stages.artifacts import resolve
@@ -66,7 +66,7 @@ def plan_go(a: Analysis) -> Plan:
         static = True  # no C compiler: cgo is off
     moves = check_entry_runs(a, artefacts)
     files = context_paths(a, "go")
-    alpine = eco.alpine_version(a.stage.image.tag)
+    alpine = alpine_version(a.stage.image.tag)
     needs_shell = (
         a.entry is not None
         and a.entry.shell
@@ -74,13 +74,13 @@ def plan_go(a: Analysis) -> Plan:
         or any(p not in CA_CERTIFICATES for p in runtime_packages(a, a.packages).keep)
     )
     if needs_shell:
-        runtime = eco.ALPINE_RUNTIME.format(version=alpine) if alpine else debian_runtime(a)
+        runtime = ALPINE_RUNTIME.format(version=alpine) if alpine else debian_runtime(a)
     elif static:
-        runtime = eco.GO_STATIC_RUNTIME
+        runtime = GO_STATIC_RUNTIME
     elif alpine:
-        runtime = eco.ALPINE_RUNTIME.format(version=alpine)
+        runtime = ALPINE_RUNTIME.format(version=alpine)
     else:
-        runtime = eco.GO_GLIBC_RUNTIME
+        runtime = GO_GLIBC_RUNTIME
     plan = Plan(
         runtime,
         dedupe(artefacts + files.paths),
@@ -164,7 +164,7 @@ def _cgo_setting(a: Analysis, builds: list[Call]) -> str | None:
 
 def _uses_cgo(a: Analysis) -> bool:
     gomod = a.ctx.read_text("go.mod") or ""
-    if any(m in gomod for m in eco.GO_CGO_MODULES):
+    if any(m in gomod for m in GO_CGO_MODULES):
         return True
     for rel in a.ctx.glob("*.go"):
         text = a.ctx.read_text(rel) or ""

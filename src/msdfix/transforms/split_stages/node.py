@@ -16,8 +16,8 @@ import posixpath
 import re
 from dataclasses import dataclass
 
-from msdfix.ecosystems import manifests
-from msdfix.ecosystems import toolchains as eco
+from msdfix.ecosystems.images import slim_variant
+from msdfix.ecosystems.node import NPM, NPM_LIFECYCLE, PNPM, YARN
 from msdfix.model.paths import within
 from msdfix.shell.classify import program_args
 from msdfix.shell.script import run_script
@@ -69,7 +69,7 @@ def plan_node(a: Analysis) -> Plan:
     if not installs:
         raise NotABuild
     tag = a.stage.image.tag
-    runtime_tag = eco.slim_variant("node", tag)
+    runtime_tag = slim_variant("node", tag)
     if runtime_tag is None:
         raise Decline(f"no slim variant known for {a.stage.image.raw}")
     built = any(c.sub == "run" or c.program == "yarn" and c.sub == "build" for c in a.calls)
@@ -176,7 +176,7 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     if package.get("workspaces"):
         return "package.json declares workspaces (their manifests are needed)"
     scripts = package.get("scripts") or {}
-    hooks = [s for s in manifests.NPM_LIFECYCLE if s in scripts]
+    hooks = [s for s in NPM_LIFECYCLE if s in scripts]
     if hooks:
         return f"package.json has a {hooks[0]} script, which may need the sources"
     blocker = _lock_blocker(a, rel, install.program, package)
@@ -223,7 +223,7 @@ LOCKS = {
     "yarn": ("yarn.lock",),
     "pnpm": ("pnpm-lock.yaml",),
 }
-ECOSYSTEM = {"npm": manifests.NPM, "yarn": manifests.YARN, "pnpm": manifests.PNPM}
+ECOSYSTEM = {"npm": NPM, "yarn": YARN, "pnpm": PNPM}
 
 
 def _prod_command(a: Analysis, call: Call) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from msdfix.ecosystems import os as osp
-from msdfix.ecosystems import toolchains as eco
+from msdfix.ecosystems.images import slim_variant
 from msdfix.transforms.split_stages.artifacts import resolve
 from msdfix.transforms.split_stages.build_stage import (
     Analysis,
@@ -34,7 +34,7 @@ def plan_python(a: Analysis) -> Plan:
                 f"pip at line {call.ins.start_line} installs outside the interpreter's prefix"
             )
     tag = a.stage.image.tag
-    runtime_tag = eco.slim_variant("python", tag)
+    runtime_tag = slim_variant("python", tag)
     if runtime_tag is None:
         raise Decline(f"no slim variant known for {a.stage.image.raw}")
     manager = build_manager(a)
