@@ -39,9 +39,14 @@ class Stage:
         return chain[::-1]
 
     @property
+    def root(self) -> Stage:
+        """The first stage of the lineage: the one whose FROM names an image."""
+        return self.lineage[0]
+
+    @property
     def root_image(self) -> ImageRef:
         """The image at the bottom of the lineage (what the first FROM of the chain names)."""
-        return self.lineage[0].image
+        return self.root.image
 
     def of(self, *cmds: str) -> list[Instruction]:
         """Instructions of this stage with one of the given names."""

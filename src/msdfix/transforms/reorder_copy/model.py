@@ -114,15 +114,10 @@ def keyword_case(like: str, word: str) -> str:
 
 def workdirs_of(doc: Document, stage: Stage) -> dict[int, str]:
     """Workdir before each instruction of ``stage`` (paths under UNKNOWN when not knowable)."""
-    chain = []
-    current: Stage | None = stage
-    while current is not None:
-        chain.append(current)
-        current = current.parent
     workdir = UNKNOWN
     seen: dict[int, str] = {}
     unknowns = 0
-    for st in reversed(chain):
+    for st in stage.lineage:
         for ins in st.instructions:
             seen[id(ins)] = workdir
             if ins.cmd == "workdir":

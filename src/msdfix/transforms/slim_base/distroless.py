@@ -67,8 +67,7 @@ def _go_entry(doc: Document, stage: Stage) -> tuple[Stage, Instruction] | None:
 
 
 def _go_build(doc: Document, stage: Stage) -> Instruction | None:
-    current: Stage | None = stage
-    while current is not None:
+    for current in reversed(stage.lineage):  # the stage first, then what it is built FROM
         for ins in current.of("run"):
             script = run_script(ins, doc.text)
             if script and any(
@@ -76,7 +75,6 @@ def _go_build(doc: Document, stage: Stage) -> Instruction | None:
                 for c in script.commands
             ):
                 return ins
-        current = current.parent
     return None
 
 

@@ -47,12 +47,6 @@ def image_family(image: ImageRef) -> Family | None:
     return family_of(lookup_name(image))
 
 
-def root_stage(stage: Stage) -> Stage:
-    while stage.parent is not None:
-        stage = stage.parent
-    return stage
-
-
 def where(ins: Instruction) -> str:
     return f"{ins.keyword.upper()} at line {ins.start_line}"
 
@@ -135,7 +129,7 @@ class Planner:
             other = self.doc.model.stage(source.value) if source and source.value else None
             if other is None:
                 continue
-            root = root_stage(other)
+            root = other.root
             if glibc_only:
                 if "alpine" not in (root.image.tag or "") and root.image.name not in (
                     "alpine",
