@@ -667,3 +667,13 @@ def test_nonroot_distroless_repeats_the_root_workdir(tmp_path):
     )
     out = _run(text, tmp_path).output
     assert "static-debian12:nonroot AS runtime\nWORKDIR /go\n" in out  # golang's default WORKDIR
+
+
+@pytest.mark.parametrize("user", ["root:0", "0:root", "root:root"])
+def test_root_with_a_group_is_root(tmp_path, user):
+    """One definition of root (model.users.is_root): ``USER root:0`` installs as root."""
+    ctx = _fixture_context(tmp_path, "node-backend")
+    text = (ctx / "Dockerfile").read_text().replace("RUN npm ci", f"USER {user}\nRUN npm ci")
+    result = _run(text, ctx)
+    assert "non-root user" not in _messages(result)
+    assert "AS runtime" in result.output

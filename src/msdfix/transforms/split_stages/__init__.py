@@ -108,6 +108,7 @@ from msdfix.ecosystems.registry import ecosystem_of
 from msdfix.fixes import Applicability, Edit, Fix, apply_edits
 from msdfix.model import Stage
 from msdfix.model.paths import within
+from msdfix.model.users import is_root
 from msdfix.shell.classify import program_args
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
@@ -120,7 +121,6 @@ from msdfix.transforms.split_stages.build_stage import (
     IMAGE_USERS,
     MOVE,
     REPEAT,
-    ROOT,
     RUNTIME,
     SETUP,
     Analysis,
@@ -190,7 +190,7 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
         if not plan.shell or not programs & SETUP <= allowed:
             raise Decline(f"RUN at line {ins.start_line} cannot be repeated on {plan.runtime}")
     user = final_user(a)
-    if user not in ROOT and not re.fullmatch(r"[0-9]+(:[0-9]+)?", user) and "$" not in user:
+    if not is_root(user) and not re.fullmatch(r"[0-9]+(:[0-9]+)?", user) and "$" not in user:
         name = user.split(":")[0]
         made = any(re.search(rf"\b{re.escape(name)}\b", i.args) for i in a.setup_runs)
         known = any(plan.runtime.startswith(k) and name in v for k, v in IMAGE_USERS.items())
@@ -218,7 +218,7 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
     builder = [
         i.args.strip() for i in a.stage.of("user") if anchor is not None and i.start < anchor.start
     ]
-    if builder and builder[-1] not in ROOT and plan.same_family:
+    if builder and not is_root(builder[-1]) and plan.same_family:
         plan.chown = builder[-1]  # files the build created belong to this user
 
 

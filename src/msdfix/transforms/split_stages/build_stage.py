@@ -53,7 +53,6 @@ HARMLESS = {
     "whoami", "id", "uname", "date", "env", "sleep", "sync", "strip", "upx", "file", "du", "df",
 }  # fmt: skip
 OS_MANAGERS = {"apt-get", "apt", "apk"}
-ROOT = {"root", "0", "0:0", "root:root"}
 IMAGE_USERS = {"node": {"node"}, "gcr.io/distroless": {"nonroot", "65532"}}
 INTERPRETERS = {"python", "python3", "node", "sh", "bash"}
 ECO_TOOLS: dict[str, set[str]] = {

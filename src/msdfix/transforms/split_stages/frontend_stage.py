@@ -23,6 +23,7 @@ from msdfix.ecosystems.node import (
 )
 from msdfix.fixes import Edit, apply_edits
 from msdfix.model.paths import within
+from msdfix.model.users import is_root
 from msdfix.shell.classify import program_args
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
@@ -33,7 +34,6 @@ from msdfix.transforms.split_stages.build_stage import (
     HARMLESS,
     MOVE,
     OS_MANAGERS,
-    ROOT,
     RUNTIME,
     Analysis,
     Call,
@@ -127,7 +127,7 @@ def _frontend_plan(a: Analysis, runs: list[Instruction]) -> Frontend:
     if not a.ctx.present:
         raise Decline("no build context: cannot tell where the frontend build writes")
     last = runs[-1]
-    if any(u.args.strip() not in ROOT for u in a.stage.of("user") if u.start < last.start):
+    if any(not is_root(u.args.strip()) for u in a.stage.of("user") if u.start < last.start):
         raise Decline("the frontend build runs as a non-root user")
     rel = context_dir(a, app, last)
     if rel is None:
@@ -306,7 +306,7 @@ def nginx_runtime(a: Analysis, alias: str) -> tuple[list[Edit], str] | None:
         return None
     if any(a.stage.of(k) for k in ("entrypoint", "healthcheck", "volume", "stopsignal", "shell")):
         return None
-    if final_user(a) not in ROOT:
+    if not is_root(final_user(a)):
         return None
     rel = context_dir(a, a.final_dir, a.stage.instructions[-1])
     package = frontend.package_json(a.ctx, rel) if rel is not None else None

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from msdfix.ecosystems.images import slim_variant
 from msdfix.ecosystems.node import NPM, NPM_LIFECYCLE, PNPM, YARN
 from msdfix.model.paths import within
+from msdfix.model.users import is_root
 from msdfix.shell.classify import program_args
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
@@ -26,7 +27,6 @@ from msdfix.transforms.split_stages import frontend
 from msdfix.transforms.split_stages.artifacts import resolve
 from msdfix.transforms.split_stages.build_stage import (
     COMMON_SOURCE,
-    ROOT,
     Analysis,
     Call,
     Decline,
@@ -165,7 +165,7 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     install = installs[-1]
     if any(f.name == "mount" and "type=cache" not in (f.value or "") for f in install.ins.flags):
         return f"the install at line {install.ins.start_line} mounts files or secrets"
-    if any(u.args.strip() not in ROOT for u in a.stage.of("user") if u.start < install.ins.start):
+    if any(not is_root(u.args.strip()) for u in a.stage.of("user") if u.start < install.ins.start):
         return "the dependencies are installed by a non-root user"
     rel = context_dir(a, app, a.stage.instructions[-1])
     if rel is None:
@@ -345,7 +345,7 @@ def _same_user(a: Analysis, install: Call) -> bool:
     before = [u.args.strip() for u in users if u.start < install.ins.start]
     installer = before[-1] if before else "root"
     last = users[-1].args.strip() if users else "root"
-    return installer == last or installer in ROOT and last in ROOT
+    return installer == last or is_root(installer) and is_root(last)
 
 
 def _context_entries(a: Analysis, app: str) -> list[str]:
