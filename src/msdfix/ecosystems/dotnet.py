@@ -56,3 +56,9 @@ def dotnet_runtime(tag: str | None, web: bool) -> str | None:
         return None
     image = "aspnet" if web else "runtime"
     return f"mcr.microsoft.com/dotnet/{image}:{match.group(1)}{match.group(2) or ''}"
+
+
+# Programs that run this ecosystem's applications (the first word of an entry command).
+ENTRY_PROGRAMS: tuple[str, ...] = ("dotnet",)
+# Images whose containers run this ecosystem's programs, besides the toolchain images.
+RUNTIME_IMAGES: tuple[str, ...] = ()

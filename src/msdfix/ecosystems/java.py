@@ -115,3 +115,9 @@ def java_runtime(full_name: str, tag: str | None) -> tuple[str, bool] | None:
         match = re.match(r"^(\d+)(?:-jdk)?$", tag)
         return (f"sapmachine:{match.group(1)}-jre", True) if match else None
     return None
+
+
+# Programs that run this ecosystem's applications (the first word of an entry command).
+ENTRY_PROGRAMS: tuple[str, ...] = ("java",)
+# Images whose containers run this ecosystem's programs, besides the toolchain images.
+RUNTIME_IMAGES: tuple[str, ...] = ("openjdk",)

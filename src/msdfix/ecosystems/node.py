@@ -151,3 +151,19 @@ def frontend_node(tag: str | None, ecosystem: str) -> tuple[str, str | None]:
     release = golang_release(tag) if ecosystem == "go" else debian_codename(tag)
     major = DEBIAN_NODEJS.get(release or "")
     return f"node:{major or DEFAULT_NODE_MAJOR}-slim", f"Debian {release}" if major else None
+
+
+# Programs that run this ecosystem's applications (the first word of an entry command).
+ENTRY_PROGRAMS: tuple[str, ...] = (
+    "node",
+    "npm",
+    "yarn",
+    "pnpm",
+    "npx",
+    "bun",
+    "ts-node",
+    "tsx",
+    "deno",
+)
+# Images whose containers run this ecosystem's programs, besides the toolchain images.
+RUNTIME_IMAGES: tuple[str, ...] = ("oven/bun",)

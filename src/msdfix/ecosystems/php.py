@@ -63,3 +63,9 @@ COMPOSER_AUTOLOAD_FLAGS = {
     "--no-dev": "--no-dev",
     "--no-scripts": "--no-scripts",
 }
+
+
+# Programs that run this ecosystem's applications (the first word of an entry command).
+ENTRY_PROGRAMS: tuple[str, ...] = ("php", "php-fpm")
+# Images whose containers run this ecosystem's programs, besides the toolchain images.
+RUNTIME_IMAGES: tuple[str, ...] = ("php",)

@@ -181,3 +181,18 @@ INSTALL_SUBCOMMANDS: dict[str, tuple[str, ...]] = {
 
 # Toolchain images (Docker Hub name or registry/name) of this ecosystem.
 TOOLCHAIN_IMAGES: tuple[str, ...] = ("python",)
+
+
+# Programs that run this ecosystem's applications (the first word of an entry command).
+ENTRY_PROGRAMS: tuple[str, ...] = (
+    "python",
+    "python3",
+    "gunicorn",
+    "uvicorn",
+    "hypercorn",
+    "flask",
+    "celery",
+    "streamlit",
+)
+# Images whose containers run this ecosystem's programs, besides the toolchain images.
+RUNTIME_IMAGES: tuple[str, ...] = ()

@@ -73,6 +73,51 @@ TOOLCHAIN_IMAGES: dict[str, str] = {
 }
 
 
+# Images of ecosystems that the toolchain table does not name (ruby, php, openjdk, oven/bun).
+RUNTIME_IMAGES: dict[str, str] = {
+    image: ecosystem
+    for ecosystem, images in (
+        ("ruby", ruby.RUNTIME_IMAGES),
+        ("php", php.RUNTIME_IMAGES),
+        ("java", java.RUNTIME_IMAGES),
+        ("node", node.RUNTIME_IMAGES),
+    )
+    for image in images
+}
+
+# Program an entry command starts -> the ecosystem of the application it runs.
+ENTRY_PROGRAMS: dict[str, str] = {
+    program: ecosystem
+    for ecosystem, programs in (
+        ("python", python.ENTRY_PROGRAMS),
+        ("node", node.ENTRY_PROGRAMS),
+        ("java", java.ENTRY_PROGRAMS),
+        ("ruby", ruby.ENTRY_PROGRAMS),
+        ("php", php.ENTRY_PROGRAMS),
+        ("dotnet", dotnet.ENTRY_PROGRAMS),
+    )
+    for program in programs
+}
+
+# Package-manager program -> ecosystem id (``pip3`` -> python, ``bundle`` -> ruby).
+MANAGER_PROGRAMS: dict[str, str] = {
+    program: ecosystem
+    for ecosystem, managers in (
+        ("os", os.MANAGERS),
+        ("python", python.MANAGERS),
+        ("node", node.MANAGERS),
+        ("go", go.MANAGERS),
+        ("java", java.MANAGERS),
+        ("rust", rust.MANAGERS),
+        ("ruby", ruby.MANAGERS),
+        ("php", php.MANAGERS),
+        ("dotnet", dotnet.MANAGERS),
+    )
+    for manager in managers
+    for program in manager.programs
+}
+
+
 def ecosystem_of(full_name: str) -> str | None:
     """The ecosystem of a toolchain image (``golang`` -> ``go``), or None."""
     return TOOLCHAIN_IMAGES.get(full_name.lower())

@@ -44,3 +44,9 @@ MANIFESTS: tuple[Ecosystem, ...] = (BUNDLER,)
 INSTALL_SUBCOMMANDS: dict[str, tuple[str, ...]] = {
     "bundler": ("install",),
 }
+
+
+# Programs that run this ecosystem's applications (the first word of an entry command).
+ENTRY_PROGRAMS: tuple[str, ...] = ("ruby", "bundle", "rails", "puma", "rackup")
+# Images whose containers run this ecosystem's programs, besides the toolchain images.
+RUNTIME_IMAGES: tuple[str, ...] = ("ruby",)

@@ -10,14 +10,12 @@ from packaging.utils import canonicalize_name
 from msdfix.document import Document
 from msdfix.ecosystems.images import NODE_NATIVE, PY_NEEDS_FULL, RUBY_NATIVE
 from msdfix.ecosystems.python import WHEEL_TOOLS, wheel_evidence
+from msdfix.ecosystems.registry import MANAGER_PROGRAMS
 from msdfix.model import Stage
 from msdfix.transforms.slim_base.facts import Facts, Use
 
-INSTALLERS = {"npm": "node", "yarn": "node", "pnpm": "node", "pip": "python", "pip3": "python",
-              "uv": "python", "poetry": "python", "pipenv": "python", "bundle": "ruby",
-              "bundler": "ruby", "gem": "ruby"}  # fmt: skip
-
-
+# The ecosystems whose dependency installs slim-base checks against a smaller image.
+CHECKED = ("node", "python", "ruby")
 INSTALL_SUBCOMMANDS = {"install", "ci", "i", "add", "sync", "update", ""}
 _PIP_VALUE_OPTIONS = {
     "-r", "--requirement", "-c", "--constraint", "-t", "--target", "-i", "--index-url",
@@ -205,10 +203,10 @@ def _ruby_deps(doc: Document, calls: list[Use]) -> tuple[str, list[str]]:
 def install_calls(facts: Facts) -> dict[str, list[Use]]:
     found: dict[str, list[Use]] = {}
     for use in facts.uses:
-        ecosystem = INSTALLERS.get(use.program) or (
+        ecosystem = MANAGER_PROGRAMS.get(use.program) or (
             "python" if use.program.startswith("pip3.") else None
         )
-        if ecosystem is None or use.ins.cmd != "run":
+        if ecosystem not in CHECKED or use.ins.cmd != "run":
             continue
         sub = next((a for a in use.args if not a.startswith("-")), "")
         if use.program == "uv" and sub != "pip":
