@@ -92,3 +92,23 @@ def test_absent_context_is_conservative() -> None:
     ctx = BuildContext(None)
     assert not ctx.present and not ctx.exists("package.json") and ctx.files == []
     assert ctx.read_text("package.json") is None
+
+
+@pytest.mark.parametrize(
+    "text, entrypoint, cmd",
+    [
+        ('FROM a\nCMD ["c"]\n', None, '["c"]'),
+        ('FROM a\nENTRYPOINT ["e"]\nCMD ["c"]\n', '["e"]', '["c"]'),
+        # BuildKit keeps a CMD set earlier in the same stage (dispatchEntrypoint's cmdSet) ...
+        ('FROM a\nCMD ["c"]\nENTRYPOINT ["e"]\n', '["e"]', '["c"]'),
+        # ... and drops the one a stage inherits.
+        ('FROM a AS base\nCMD ["c"]\nFROM base\nENTRYPOINT ["e"]\n', '["e"]', None),
+        ('FROM a AS base\nENTRYPOINT ["e"]\nFROM base\nCMD ["c"]\n', '["e"]', '["c"]'),
+        ('FROM a AS base\nCMD ["c"]\nFROM base\nRUN x\n', None, '["c"]'),
+    ],
+)
+def test_stage_entry_follows_buildkit(text: str, entrypoint: str | None, cmd: str | None) -> None:
+    stage = build_model(parse(text)).final
+    assert stage is not None
+    found = stage.entry()
+    assert tuple(i.args if i else None for i in found) == (entrypoint, cmd)

@@ -48,6 +48,26 @@ class Stage:
         """The image at the bottom of the lineage (what the first FROM of the chain names)."""
         return self.root.image
 
+    def entry(self) -> tuple[Instruction | None, Instruction | None]:
+        """(ENTRYPOINT, CMD) in effect at the end of the stage, as BuildKit sets them.
+
+        The last of each along the lineage, except that an ENTRYPOINT drops the CMD it inherits
+        (from an earlier stage, or the base image's: None) and keeps one set before it in its own
+        stage. ``ENTRYPOINT []`` is returned as written.
+        """
+        entrypoint: Instruction | None = None
+        cmd: Instruction | None = None
+        for stage in self.lineage:
+            cmd_set = False
+            for ins in stage.instructions:
+                if ins.cmd == "cmd":
+                    cmd, cmd_set = ins, True
+                elif ins.cmd == "entrypoint":
+                    entrypoint = ins
+                    if not cmd_set:
+                        cmd = None
+        return entrypoint, cmd
+
     def of(self, *cmds: str) -> list[Instruction]:
         """Instructions of this stage with one of the given names."""
         return [i for i in self.instructions if i.cmd in cmds]

@@ -70,15 +70,6 @@ def _script_text(doc: Document, program: str) -> str | None:
     return None
 
 
-def _entrypoint(stage: Stage) -> Instruction | None:
-    """The last ENTRYPOINT of the stage's lineage."""
-    found = None
-    for st in stage.lineage:
-        for ins in st.of("entrypoint"):
-            found = ins
-    return found
-
-
 def _args_range(doc: Document, ins: Instruction) -> tuple[int, int] | None:
     """Physical range of the arguments, or None when comments sit between their lines."""
     logical = ins.logical
@@ -139,7 +130,7 @@ class ExecForm(Transform):
                 )  # fmt: skip
             note = "; `docker run IMAGE ARGS` now passes ARGS to it (shell form ignored them)"
         else:
-            entry = _entrypoint(stage)
+            entry = stage.entry()[0]
             if entry is not None and entry.is_json:
                 return self._decline(
                     doc, ins,

@@ -30,10 +30,11 @@ def _keyword(like: str, word: str) -> str:
 
 def _go_entry(doc: Document, stage: Stage) -> tuple[Stage, Instruction] | None:
     """(source stage, go build RUN) when the entry program is a Go binary COPY'd in."""
-    entry = stage.of("entrypoint") or stage.of("cmd")
-    argv = entry[-1].json_args() if entry else None
-    if entry and argv is None:
-        commands = commands_of(entry[-1].args)
+    entrypoint, cmd = stage.entry()
+    entry = entrypoint or cmd
+    argv = entry.json_args() if entry is not None else None
+    if entry is not None and argv is None:
+        commands = commands_of(entry.args)
         argv = commands[0].argv if commands else None
     if not argv:
         return None

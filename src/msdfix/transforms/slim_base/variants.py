@@ -73,10 +73,11 @@ class Planner:
 
     def _entry(self) -> str | None:
         """The program the container starts ('' when the stage sets no CMD/ENTRYPOINT)."""
-        entry = self.stage.of("entrypoint") or self.stage.of("cmd")
-        if not entry:
+        entrypoint, cmd = self.stage.entry()
+        entry = entrypoint or cmd
+        if entry is None:
             return ""
-        uses = [u for u in self.facts.uses if u.ins is entry[-1]]
+        uses = [u for u in self.facts.uses if u.ins is entry]
         if not uses:
             return None
         if uses[0].program in SHELLS:
