@@ -112,3 +112,10 @@ def test_stage_entry_follows_buildkit(text: str, entrypoint: str | None, cmd: st
     assert stage is not None
     found = stage.entry()
     assert tuple(i.args if i else None for i in found) == (entrypoint, cmd)
+
+
+def test_final_config_keeps_a_cmd_set_before_the_entrypoint() -> None:
+    config = final_config(build_model(parse('FROM a\nCMD ["c"]\nENTRYPOINT ["e"]\n')))
+    assert config["cmd"] == (True, ("c",)) and config["entrypoint"] == (True, ("e",))
+    inherited = final_config(build_model(parse('FROM a AS b\nCMD ["c"]\nFROM b\nENTRYPOINT []\n')))
+    assert "cmd" not in inherited and "entrypoint" not in inherited

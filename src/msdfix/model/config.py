@@ -33,11 +33,8 @@ def final_config(model: Model) -> dict[str, Any]:
         for ins in st.instructions:
             cmd = ins.cmd
             if cmd in LAST_WINS:
-                config[cmd] = _value(ins)
-                if cmd == "entrypoint":
-                    config.pop("cmd", None)  # ENTRYPOINT resets an inherited CMD
-                    if config[cmd] == (True, ()):
-                        del config[cmd]  # ENTRYPOINT [] declares none
+                if cmd not in ("entrypoint", "cmd"):
+                    config[cmd] = _value(ins)
             elif cmd == "workdir":
                 path = expand(instruction_values(ins)[1][0], model.stage_scope(st, ins))
                 config["workdir"] = posixpath.normpath(posixpath.join(config["workdir"], path))
@@ -46,4 +43,7 @@ def final_config(model: Model) -> dict[str, Any]:
                     config[cmd][unquote(key)] = unquote(value, ins.escape)
             elif cmd == "expose":
                 config["expose"].update(instruction_values(ins)[1])
+    for found in stage.entry():
+        if found is not None and (found.cmd == "cmd" or _value(found) != (True, ())):
+            config[found.cmd] = _value(found)  # ENTRYPOINT [] declares none
     return config

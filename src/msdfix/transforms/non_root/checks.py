@@ -14,7 +14,6 @@ from msdfix.model.args import expand
 from msdfix.model.stages import Stage
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands
-from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values, unquote
 
 PORT_FLAGS = frozenset(
@@ -36,14 +35,11 @@ class Command:
 
 def entry_command(stage: Stage) -> Command | None:
     """CMD and ENTRYPOINT in effect; None when the Dockerfile sets neither."""
-    found: dict[str, Instruction] = {}
-    for st in stage.lineage:
-        for ins in st.of("cmd", "entrypoint"):
-            found[ins.cmd] = ins
+    found = [ins for ins in stage.entry() if ins is not None]
     if not found:
         return None
     command = Command()
-    for ins in found.values():
+    for ins in found:
         argv = ins.json_args()
         if argv is None:
             argv = ["/bin/sh", "-c", ins.args]

@@ -106,10 +106,7 @@ class Entry:
 
 def entry(stage: Stage) -> Entry | None:
     """ENTRYPOINT + CMD of the stage as argv; None when there is neither."""
-    entrypoint = next((i for i in reversed(stage.instructions) if i.cmd == "entrypoint"), None)
-    cmd = next((i for i in reversed(stage.instructions) if i.cmd == "cmd"), None)
-    if entrypoint is not None and cmd is not None and cmd.start < entrypoint.start:
-        cmd = None  # ENTRYPOINT resets an earlier CMD
+    entrypoint, cmd = stage.entry()
     parts: list[list[str]] = []
     shell = False
     for ins in (entrypoint, cmd):
