@@ -14,11 +14,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-GLIBC, MUSL, NONE = "glibc", "musl", "none"
+from msdfix.model.base_images import MIRROR_PREFIXES
 
-# Docker Hub and verbatim mirrors of its official images.
-HUB_REGISTRIES = (None, "docker.io", "index.docker.io", "registry-1.docker.io")
-MIRROR_PREFIXES = ("public.ecr.aws/docker/library/", "mirror.gcr.io/library/")
+GLIBC, MUSL, NONE = "glibc", "musl", "none"
 
 # Tools the buildpack-deps based full images have and the -slim ones lack.
 BUILDPACK_TOOLS = frozenset(

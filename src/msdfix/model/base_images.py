@@ -13,6 +13,7 @@ from __future__ import annotations
 from msdfix.model.image import ImageRef
 
 ROOT = "root"
+# Docker Hub and verbatim mirrors of its official images.
 HUB_REGISTRIES = (None, "docker.io", "index.docker.io", "registry-1.docker.io")
 MIRROR_PREFIXES = ("public.ecr.aws/docker/library/", "mirror.gcr.io/library/")
 

@@ -49,8 +49,6 @@ from msdfix.document import Document
 from msdfix.ecosystems.images import (
     DISTROLESS_FROM,
     DISTROLESS_STATIC,
-    HUB_REGISTRIES,
-    MIRROR_PREFIXES,
     Target,
     alpine_target,
     family_of,
@@ -60,6 +58,7 @@ from msdfix.ecosystems.images import (
 )
 from msdfix.fixes import Applicability, Edit, Fix
 from msdfix.model import Stage
+from msdfix.model.base_images import HUB_REGISTRIES, MIRROR_PREFIXES
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
 from msdfix.transforms.base import Transform, register

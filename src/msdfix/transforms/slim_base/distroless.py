@@ -6,6 +6,7 @@ import posixpath
 
 from msdfix.document import Document
 from msdfix.ecosystems.images import DISTROLESS_NONROOT, DISTROLESS_STATIC, DISTROLESS_USERS, Target
+from msdfix.ecosystems.os import STANDARD_PATH
 from msdfix.model import Stage
 from msdfix.shell.classify import program_args
 from msdfix.shell.script import run_script
@@ -18,9 +19,6 @@ COPY_ONLY = {
     "copy", "add", "env", "expose", "label", "user", "workdir", "entrypoint", "cmd", "arg",
     "volume", "stopsignal", "healthcheck", "maintainer",
 }  # fmt: skip
-
-
-PATH_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 
 
 def _keyword(like: str, word: str) -> str:
@@ -59,7 +57,9 @@ def _go_entry(doc: Document, stage: Stage) -> tuple[Stage, Instruction] | None:
             hit = (
                 path == wanted
                 if wanted
-                else (posixpath.basename(path) == program and posixpath.dirname(path) in PATH_DIRS)
+                else (
+                    posixpath.basename(path) == program and posixpath.dirname(path) in STANDARD_PATH
+                )
             )
             if hit:
                 build = _go_build(doc, source)

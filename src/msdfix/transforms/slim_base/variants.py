@@ -7,8 +7,9 @@ import re
 from dataclasses import dataclass, field
 
 from msdfix.document import Document
-from msdfix.ecosystems.images import HUB_REGISTRIES, Family, Target, family_of, is_small
+from msdfix.ecosystems.images import Family, Target, family_of, is_small
 from msdfix.model import Stage
+from msdfix.model.base_images import HUB_REGISTRIES
 from msdfix.model.image import ImageRef
 from msdfix.shell.classify import program_args
 from msdfix.syntax import Instruction
