@@ -119,3 +119,14 @@ def test_final_config_keeps_a_cmd_set_before_the_entrypoint() -> None:
     assert config["cmd"] == (True, ("c",)) and config["entrypoint"] == (True, ("e",))
     inherited = final_config(build_model(parse('FROM a AS b\nCMD ["c"]\nFROM b\nENTRYPOINT []\n')))
     assert "cmd" not in inherited and "entrypoint" not in inherited
+
+
+def test_workdirs_follow_the_lineage_from_the_image_default() -> None:
+    model = build_model(
+        parse('FROM golang:1.22 AS b\nWORKDIR src\nFROM b\nARG D=app\nWORKDIR "$D"\n')
+    )
+    stage = model.final
+    assert stage is not None
+    before, end = model.workdirs(stage)
+    assert end == "/go/src/app"
+    assert before[id(stage.instructions[-1])] == "/go/src"

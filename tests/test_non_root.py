@@ -155,3 +155,9 @@ def test_an_inherited_cmd_does_not_count_after_an_entrypoint() -> None:
     assert "gosu" not in messages(dropped)
     kept = run(base + 'FROM base\nENTRYPOINT ["run"]\nCMD ["gosu", "x"]\n', "non-root")
     assert "gosu" in messages(kept)
+
+
+def test_the_working_directory_starts_at_the_image_default() -> None:
+    """golang images set WORKDIR /go: a relative COPY lands there (Model.workdirs)."""
+    result = run('FROM golang:1.22\nCOPY server .\nCMD ["./server"]\n', "non-root", unsafe=True)
+    assert "/go writable by it" in messages(result)

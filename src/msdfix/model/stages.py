@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass, field
 
 from msdfix.model.args import expand
+from msdfix.model.base_images import DEFAULT_WORKDIRS
 from msdfix.model.image import ImageRef, parse_image
 from msdfix.syntax import Dockerfile, Instruction
 from msdfix.syntax.values import env_pairs, instruction_values, unquote
@@ -118,6 +120,24 @@ class Model:
         """ARG/ENV values visible in ``stage`` before ``upto`` (declared defaults only)."""
         before, final = self._scopes(stage)
         return dict(before.get(id(upto), final) if upto is not None else final)
+
+    def workdirs(self, stage: Stage) -> tuple[dict[int, str], str]:
+        """The working directory before each instruction of ``stage``'s lineage (by id), and at its end.
+
+        It starts at the root image's default WORKDIR (``/`` unless the image is known to set
+        another); WORKDIR values get their ARG/ENV defaults expanded and their quotes removed,
+        and a variable without a default stays in the path as written.
+        """
+        current = DEFAULT_WORKDIRS.get(stage.root_image.full_name, "/")
+        before: dict[int, str] = {}
+        for st in stage.lineage:
+            for ins in st.instructions:
+                before[id(ins)] = current
+                if ins.cmd == "workdir":
+                    raw = expand(instruction_values(ins)[1][0], self.stage_scope(st, ins))
+                    path = unquote(raw, ins.escape)
+                    current = posixpath.normpath(posixpath.join(current, path))
+        return before, current
 
     def _scopes(
         self, stage: Stage

@@ -108,7 +108,7 @@ class NonRoot(Transform):
     def _fix(self, doc: Document, stage: Stage, setup: UserSetup) -> Fix | str:
         nl = doc.newline
         edits: list[Edit] = []
-        before, workdir = checks.workdirs(doc, stage)
+        before, workdir = doc.model.workdirs(stage)
         vols = list(dict.fromkeys(posixpath.normpath(v) for v in checks.volumes(doc, stage)))
         if any("$" in v for v in [*vols, workdir]):
             return "a VOLUME or WORKDIR path uses a variable msdfix cannot resolve"

@@ -113,20 +113,6 @@ def low_ports(stage: Stage, command: Command, config: dict) -> list[int]:  # typ
     return sorted({p for p in ports if 0 < p < 1024})
 
 
-def workdirs(doc: Document, stage: Stage) -> tuple[dict[int, str], str]:
-    """The working directory before each instruction of ``stage`` (by id), and at its end."""
-    current = "/"
-    before: dict[int, str] = {}
-    for st in stage.lineage:
-        for ins in st.instructions:
-            before[id(ins)] = current
-            if ins.cmd == "workdir":
-                raw = expand(instruction_values(ins)[1][0], doc.model.stage_scope(st, ins))
-                path = unquote(raw, ins.escape)
-                current = posixpath.normpath(posixpath.join(current, path))
-    return before, current
-
-
 def volumes(doc: Document, stage: Stage) -> list[str]:
     """VOLUME paths of the stage's lineage (with ARG/ENV defaults expanded)."""
     found = []
