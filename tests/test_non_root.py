@@ -161,3 +161,9 @@ def test_the_working_directory_starts_at_the_image_default() -> None:
     """golang images set WORKDIR /go: a relative COPY lands there (Model.workdirs)."""
     result = run('FROM golang:1.22\nCOPY server .\nCMD ["./server"]\n', "non-root", unsafe=True)
     assert "/go writable by it" in messages(result)
+
+
+def test_entry_scripts_are_listed_in_the_order_they_run() -> None:
+    """ENTRYPOINT's scripts first, then CMD's (Stage.entry), whichever was written first."""
+    result = run('FROM debian:12\nCMD ["/b.sh"]\nENTRYPOINT ["/a.sh"]\n', "non-root", unsafe=True)
+    assert "/a.sh, /b.sh does not need root" in messages(result)
