@@ -16,6 +16,9 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 
+MESSAGES = ".messages.txt"  # fixtures/<transform>/<case>.messages.txt, outside the build context
+
+
 @dataclass
 class Case:
     """One fixture directory; ``expected`` is None for cases that must stay unchanged."""
@@ -34,6 +37,15 @@ class Case:
     @property
     def expected(self) -> str | None:
         path = self.path / "expected.Dockerfile"
+        return path.read_text(encoding="utf-8") if path.exists() else None
+
+    @property
+    def messages_path(self) -> Path:
+        return self.path.with_name(self.path.name + MESSAGES)
+
+    @property
+    def messages(self) -> str | None:
+        path = self.messages_path
         return path.read_text(encoding="utf-8") if path.exists() else None
 
     @property
@@ -72,10 +84,26 @@ def check_case(case: Case) -> None:
         )
         assert not again.changed, f"{case.id}: second run changes the output"
         _assert_buildkit_parses(result.output, case.id)
+    assert render_messages(result) == case.messages, (
+        f"{case.id}: the summary differs from {case.messages_path.name} "
+        "(if the change is intended: python tests/fixture_cases.py --update)"
+    )
     reason = case.options.get("reason")
     if reason:
         messages = " ".join(f.message for f in result.applied + result.suggestions)
         assert reason in messages, f"{case.id}: expected reason {reason!r} in {messages!r}"
+
+
+def render_messages(result: Result) -> str:
+    """The summary lines of a fixture's run, in line order: its reasons' snapshot."""
+    fixes = sorted(result.applied + result.suggestions, key=lambda f: f.line)
+    lines = []
+    for fix in fixes:
+        status = fix.applicability.value + ("" if fix in result.applied else ", not applied")
+        lines.append(
+            f"line {fix.line}: {fix.transform} [{status if fix.edits else 'left unchanged'}] {fix.message}\n"
+        )
+    return "".join(lines)
 
 
 def _assert_buildkit_parses(text: str, label: str) -> None:
@@ -88,3 +116,13 @@ def _assert_buildkit_parses(text: str, label: str) -> None:
         dockerfile.parse_string(text)
     except dockerfile.GoParseError as exc:  # pragma: no cover - the assertion reports it
         raise AssertionError(f"{label}: BuildKit rejects the output: {exc}") from exc
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--update"]:
+        sys.exit(
+            "usage: python tests/fixture_cases.py --update  (rewrites every <case>.messages.txt)"
+        )
+    for transform in sorted(p.name for p in FIXTURES.iterdir() if p.is_dir()):
+        for case in cases(transform):
+            case.messages_path.write_text(render_messages(case.run()), encoding="utf-8")

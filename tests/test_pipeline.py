@@ -28,3 +28,15 @@ def test_whole_pipeline_on_fixture(case, unsafe: bool) -> None:
     before, after = (final_config(build_model(parse(t))) for t in (text, result.output))
     if not any(f.changes_config for f in result.applied):
         assert before == after
+
+
+def test_every_fixture_snapshots_its_reasons() -> None:
+    """Each fixture keeps the summary of its run in <case>.messages.txt beside it, so every reason msdfix gives
+    is regression-tested (fixture_cases.check_case compares it)."""
+    missing = [
+        str(c.relative_to(FIXTURES))
+        for c in CASES
+        if not c.with_name(c.name + ".messages.txt").is_file()
+    ]
+    assert not missing, f"run python tests/fixture_cases.py --update; missing: {missing}"
+    assert any(c.with_name(c.name + ".messages.txt").read_text(encoding="utf-8") for c in CASES)

@@ -235,3 +235,21 @@ def test_real_build_node_slim(tmp_path: Path) -> None:
         docker.remove_image(tag)
     print(f"slim-base real build: node:18 {sizes['before']} B, node:18-slim {sizes['after']} B")
     assert sizes["after"] < sizes["before"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "safe"),
+    [
+        ("", True),
+        ('CMD ["nginx", "-g", "daemon off;"]', True),
+        ('ENTRYPOINT ["/entrypoint.sh"]\nCMD ["nginx", "-g", "daemon off;"]', False),
+    ],
+)
+def test_nginx_alpine_is_unsafe_when_the_image_starts_its_own_program(entry, safe):
+    """An entrypoint script would run under busybox sh and musl instead of bash and glibc."""
+    text = "FROM nginx:1.25\nCOPY entrypoint.sh /\nCOPY www /usr/share/nginx/html\n" + entry
+    result = _run(text + "\n")
+    [fix] = [f for f in result.applied + result.suggestions if "nginx:1.25-alpine" in f.message]
+    assert (fix.applicability is Applicability.SAFE) is safe, fix.message
+    if not safe:
+        assert "entrypoint.sh" in fix.message and "busybox" in fix.message

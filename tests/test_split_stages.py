@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -144,6 +145,56 @@ def test_python_without_context_is_unsafe():
     result = _run(text, unsafe=True)
     assert "FROM python:3.12-slim AS runtime" in result.output
     assert "unsafe" in _messages(result)
+
+
+@pytest.mark.parametrize("entry", [None, 'CMD ["bash"]', "CMD /bin/sh"])
+def test_tool_image_split_is_unsafe_and_keeps_its_tools(tmp_path, entry):
+    """No CMD/ENTRYPOINT (or a bare shell): the image's users run their own commands, so the
+    tools it installs stay and the slimmer runtime is only offered as unsafe."""
+    (tmp_path / "requirements.txt").write_text("requests==2.31.0\n")
+    lines = [
+        "FROM python:3.12",
+        "RUN apt-get update && apt-get install -y --no-install-recommends jq curl",
+        "COPY requirements.txt .",
+        "RUN pip install -r requirements.txt",
+    ]
+    result = _run(_df(*lines, *([entry] if entry else [])), tmp_path)
+    assert result.output == _df(*lines, *([entry] if entry else []))
+    [fix] = [f for f in result.suggestions if f.message.startswith("split into")]
+    assert fix.applicability.value == "unsafe"
+    assert "its users may rely on tools of the build image" in fix.message
+    unsafe = _run(_df(*lines, *([entry] if entry else [])), tmp_path, unsafe=True).output
+    runtime = unsafe.split("AS runtime", 1)[1]
+    assert "jq" in runtime and "curl" in runtime
+
+
+NODE_API = ("FROM node:18", "WORKDIR /app", "COPY . .", "RUN npm ci", 'CMD ["node", "server.js"]')
+
+
+@pytest.mark.parametrize(
+    ("deps", "lock", "unsafe_reason"),
+    [
+        ({"express": "^4.18.0"}, "", None),
+        ({"pg": "^8.0.0", "pg-native": "^3.0.0"}, "", "pg-native needs libraries"),
+        ({"express": "^4.18.0"}, '"node_modules/simple-git": {}', "simple-git needs"),
+        (None, "", "package.json unreadable"),
+    ],
+)
+def test_node_runtime_needs_of_the_full_image(tmp_path, deps, lock, unsafe_reason):
+    """Packages that load a library or run a program only the full node image has (found in
+    package.json or, transitively, the lock file), or an unreadable package.json, make the
+    split onto node:*-slim unsafe."""
+    (tmp_path / "server.js").write_text("require('http').createServer().listen(3000)\n")
+    if deps is not None:
+        (tmp_path / "package.json").write_text(json.dumps({"name": "a", "dependencies": deps}))
+        (tmp_path / "package-lock.json").write_text("{" + lock + "}" if lock else "{}")
+    result = _run(_df(*NODE_API), tmp_path)
+    [fix] = [f for f in result.applied + result.suggestions if f.message.startswith("split")]
+    if unsafe_reason is None:
+        assert fix.applicability.value == "safe" and "AS runtime" in result.output
+    else:
+        assert fix.applicability.value == "unsafe" and unsafe_reason in fix.message
+        assert result.output == _df(*NODE_API)
 
 
 def test_python_slim_without_build_deps_is_left_alone():

@@ -65,6 +65,14 @@ NODE_NATIVE = frozenset(
     ffi-napi ref-napi oracledb odbc ibm_db @tensorflow/tfjs-node robotjs lmdb msgpackr-extract
 """.split()
 )
+# npm packages that load a system library or run a program that the full node image
+# (buildpack-deps) has and node:*-slim lacks: libpq, Kerberos, ODBC, libcurl, ImageMagick, git.
+NODE_NEEDS_FULL = frozenset(
+    """
+    pg-native libpq kerberos gssapi odbc ibm_db node-libcurl imagemagick-native imagemagick gm
+    simple-git nodegit
+""".split()
+)
 # Gems with C extensions (they need gcc/make on the image that runs bundle install).
 RUBY_NATIVE = frozenset(
     """

@@ -243,6 +243,9 @@ class Planner:
                 return cand
             if self.stage.of("healthcheck"):
                 cand.unsafe.append("the HEALTHCHECK runs on busybox and musl")
+            if self._entry() not in ("", "nginx"):
+                what = f"`{self._entry()}`" if self._entry() else "its own command"
+                cand.unsafe.append(f"the image starts {what}, which would run on busybox and musl")
             for ins in self.stage.of("copy", "add"):
                 dest = (instruction_values(ins)[1] or [""])[-1]
                 if ins.flag("from") and not dest.startswith(WEB_DIRS):

@@ -113,7 +113,7 @@ from msdfix.shell.classify import program_args
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
 from msdfix.transforms.base import Transform, register
-from msdfix.transforms.split_stages.artifacts import resolve
+from msdfix.transforms.split_stages.artifacts import resolve, toolbox
 from msdfix.transforms.split_stages.build_stage import (
     ALPINE_SETUP,
     DEBIAN_SETUP,
@@ -177,6 +177,12 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
             "which may create files the runtime needs"
         )
     _packages(a, plan)
+    if toolbox(a.entry) and plan.unsafe is None:
+        plan.unsafe = (
+            "the image sets no CMD/ENTRYPOINT"
+            if a.entry is None
+            else f"the image starts `{a.entry.argv[0]}`"
+        ) + ": its users may rely on tools of the build image"
     if a.scripts and plan.unsafe is None:
         first = a.scripts[0]
         plan.unsafe = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 
+from msdfix.ecosystems.programs import SHELLS
 from msdfix.model.args import expand
 from msdfix.model.base_images import DEFAULT_WORKDIRS
 from msdfix.model.context import BuildContext
@@ -102,6 +103,19 @@ class Entry:
     argv: list[str]
     shell: bool
     commands: list[list[str]]
+
+    @property
+    def interactive(self) -> bool:
+        """The container starts a shell with no script: its users run their own commands."""
+        return (
+            bool(self.argv) and posixpath.basename(self.argv[0]) in SHELLS and len(self.argv) == 1
+        )
+
+
+def toolbox(found: Entry | None) -> bool:
+    """An image that starts no program of its own (no CMD/ENTRYPOINT, or a bare shell) is a
+    tool environment: what its users run in it is unknown."""
+    return found is None or found.interactive
 
 
 def entry(stage: Stage) -> Entry | None:

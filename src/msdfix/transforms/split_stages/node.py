@@ -16,7 +16,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 
-from msdfix.ecosystems.images import slim_variant
+from msdfix.ecosystems.images import NODE_NEEDS_FULL, slim_variant
 from msdfix.ecosystems.node import NPM, NPM_LIFECYCLE, PNPM, YARN
 from msdfix.model.paths import within
 from msdfix.model.users import is_root
@@ -80,6 +80,7 @@ def plan_node(a: Analysis) -> Plan:
     plan = Plan(
         f"{a.stage.image.full_name}:{runtime_tag}", dedupe([app, *files.paths]), same_family=True
     )
+    plan.unsafe = _needs_full_image(a, app, plan.runtime)
     if any(_global(c) and c.program != "corepack" for c in a.calls) and _entry_may_run_globals(a):
         plan.copies = dedupe(plan.copies + ["/usr/local/lib/node_modules", "/usr/local/bin"])
     if _deletes_node_modules(a, app, installs):
@@ -105,6 +106,21 @@ def plan_node(a: Analysis) -> Plan:
         return plan
     _deps_stage(a, plan, app, installs[-1])
     return plan
+
+
+def _needs_full_image(a: Analysis, app: str, runtime: str) -> str | None:
+    """Why the app may need the build image's system libraries or programs (None: it does not)."""
+    rel = context_dir(a, app, a.stage.instructions[-1])
+    names = frontend.dependency_names(a.ctx, rel) if rel is not None and a.ctx.present else None
+    if names is None:
+        return (
+            "package.json unreadable: msdfix cannot rule out packages that need "
+            f"libraries or programs {runtime} lacks"
+        )
+    needs = sorted(names & NODE_NEEDS_FULL)
+    if needs:
+        return f"{needs[0]} needs libraries or programs that {runtime} lacks"
+    return None
 
 
 PROD_FLAGS = {"--omit=dev", "--production", "--only=production", "--only=prod", "--prod", "-P"}

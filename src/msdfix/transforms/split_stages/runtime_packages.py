@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from msdfix.ecosystems import os as osp
+from msdfix.transforms.split_stages.artifacts import toolbox
 from msdfix.transforms.split_stages.build_stage import COMMON_SOURCE, Analysis, Decline
 
 SOURCE_SUFFIXES = (
@@ -61,7 +62,9 @@ def runtime_packages(a: Analysis, packages: list[str]) -> RuntimePackages:
 def runs_tool(a: Analysis, tools: tuple[str, ...]) -> bool | None:
     """Whether the image's program may run one of ``tools``: True on evidence (entry command,
     HEALTHCHECK, repeated RUNs, a copied source or script naming it), False when the copied
-    files show none, None without a context."""
+    files show none, None without a context. A tool environment's users may run any of them."""
+    if toolbox(a.entry):
+        return True
     pattern = re.compile(r"(?<![\w./-])(?:" + "|".join(map(re.escape, tools)) + r")(?![\w.-])")
     texts = [w for argv in (a.entry.commands if a.entry else []) for w in argv]
     texts += [i.args for i in a.stage.of("healthcheck")] + [i.args for i in a.setup_runs]

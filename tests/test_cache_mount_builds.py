@@ -1,0 +1,187 @@
+"""Issue 9's reproductions, built for real: each safe cache-mount rewrite must build whenever the
+original builds, with ANY contents of the cache mounts, as CI does when it restores layers but
+never cache mounts.
+
+Without Docker only the static half runs (what the rewrite mounts and what it declines).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from msdfix.engine import Settings, rewrite
+from msdfix.model import BuildContext
+
+UPDATE_IN_SH_C = """\
+FROM debian:bookworm
+RUN sh -c "apt-get update"
+RUN apt-get install -y --no-install-recommends jq
+"""
+
+INSTALL_IN_BASH_C = """\
+FROM debian:bookworm
+RUN apt-get update
+RUN apt-get install -y --no-install-recommends jq
+RUN bash -c "apt-get install -y --no-install-recommends file"
+"""
+
+SUDO_UNDER_USER = """\
+FROM debian:bookworm
+RUN apt-get update && apt-get install -y --no-install-recommends sudo && rm -rf /var/lib/apt/lists/* \\
+    && useradd -m dev && echo "dev ALL=(ALL) NOPASSWD:ALL" > /etc/sudoers.d/dev
+USER dev
+RUN sudo apt-get update && sudo apt-get install -y --no-install-recommends jq
+"""
+
+REPRODUCTIONS = {
+    "update-in-sh-c": UPDATE_IN_SH_C,
+    "install-in-bash-c": INSTALL_IN_BASH_C,
+    "sudo-under-user": SUDO_UNDER_USER,
+}
+
+MOUNT = re.compile(r"--mount=type=cache,[^ \\\n]*target=([^ ,\\\n]+)")
+
+
+def _safe_rewrite(text: str, tmp_path: Path) -> str:
+    return rewrite(
+        text, "Dockerfile", BuildContext(tmp_path), Settings(None, frozenset(), False)
+    ).output
+
+
+def _mounted_runs(text: str) -> list[tuple[int, list[str]]]:
+    """(line index, mount targets) of every line that starts a RUN with a cache mount."""
+    found = []
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if not line.startswith("RUN "):
+            continue
+        end = i
+        while lines[end].endswith("\\"):
+            end += 1
+        targets = MOUNT.findall("\n".join(lines[i : end + 1]))
+        if targets:
+            found.append((i, targets))
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(REPRODUCTIONS))
+def test_lists_never_mounted_where_a_later_run_may_need_them(name: str, tmp_path: Path) -> None:
+    """/var/lib/apt/lists is mounted only in a RUN that refreshes it and when no later RUN may
+    install from it: every later RUN that runs apt-get install also runs apt-get update."""
+    out = _safe_rewrite(REPRODUCTIONS[name], tmp_path)
+    lines = out.splitlines()
+    for index, targets in _mounted_runs(out):
+        if "/var/lib/apt/lists" not in targets:
+            continue
+        later = "\n".join(lines[index + 1 :])
+        installs = re.findall(r"apt-get[^\n&;]*install", later)
+        updates = re.findall(r"apt-get[^\n&;]*update", later)
+        assert len(updates) >= len(installs), f"{name}: lists mounted at line {index + 1}:\n{out}"
+
+
+def test_unrecognised_refresh_keeps_lists_in_the_image(tmp_path: Path) -> None:
+    """`sh -c "apt-get update"` refreshes lists in a form msdfix reads: the install RUN after it
+    must not hide them behind a mount."""
+    out = _safe_rewrite(UPDATE_IN_SH_C, tmp_path)
+    assert all("/var/lib/apt/lists" not in t for _, t in _mounted_runs(out))
+
+
+def test_docker_clean_is_never_removed(tmp_path: Path) -> None:
+    for text in REPRODUCTIONS.values():
+        out = _safe_rewrite(text, tmp_path)
+        assert "docker-clean" not in out
+
+
+# --- real builds --------------------------------------------------------------------------
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def _bust_before(text: str, line_index: int) -> str:
+    """The Dockerfile with ``ARG MSDFIX_BUST`` just before a line: a fresh value re-runs that
+    RUN and everything after it, while every earlier layer comes from the layer cache."""
+    lines = text.splitlines(keepends=True)
+    return "".join([*lines[:line_index], "ARG MSDFIX_BUST\n", *lines[line_index:]])
+
+
+def _build(docker_mod, context: Path, text: str, name: str, **kw):  # type: ignore[no-untyped-def]
+    dockerfile = context / f"{name}.Dockerfile"
+    dockerfile.write_text(text)
+    return docker_mod.build(context, dockerfile, docker_mod.unique_tag("issue9", name), **kw)
+
+
+def _empty_cache_mounts(docker_mod) -> None:  # type: ignore[no-untyped-def]
+    docker_mod.docker("builder", "prune", "-f", "--filter", "type=exec.cachemount", timeout=300)
+
+
+@pytest.mark.parametrize("name", sorted(REPRODUCTIONS))
+def test_reproduction_builds_with_any_cache_mount_contents(name: str, tmp_path: Path) -> None:
+    """The original builds; its safe rewrite builds from empty mounts and, after a warm build,
+    with emptied mounts and the layers before each mounted RUN taken from the layer cache."""
+    docker_mod = pytest.importorskip("support.docker")
+    docker_mod.require_images("debian:bookworm", "debian:bookworm-slim")
+    original = REPRODUCTIONS[name]
+    out = _safe_rewrite(original, tmp_path)
+    assert out != original
+    tags: list[str] = []
+    try:
+        _empty_cache_mounts(docker_mod)
+        before = _build(docker_mod, tmp_path, original, "original")
+        tags.append(before.tag)
+        assert before.ok, before.tail()
+
+        _empty_cache_mounts(docker_mod)
+        after = _build(docker_mod, tmp_path, out, "rewrite")
+        tags.append(after.tag)
+        assert after.ok, after.tail()
+
+        for index, _ in _mounted_runs(out):
+            _empty_cache_mounts(docker_mod)
+            busted = _build(
+                docker_mod,
+                tmp_path,
+                _bust_before(out, index),
+                f"bust{index}",
+                build_args={"MSDFIX_BUST": uuid.uuid4().hex},
+            )
+            tags.append(busted.tag)
+            assert busted.ok, (
+                f"mounted RUN at line {index + 1} needs the mount's contents:\n{busted.tail()}"
+            )
+
+        size_before, size_after = (
+            docker_mod.image_size(before.tag),
+            docker_mod.image_size(after.tag),
+        )
+        assert size_after <= size_before * 1.01, (size_before, size_after)
+        assert docker_mod.image_config(after.tag) == docker_mod.image_config(before.tag)
+        # The final image keeps the package manager's configuration the original had.
+        probe = "ls /etc/apt/apt.conf.d/ | sort"
+        listed = [
+            docker_mod.run(tag, probe, entrypoint="").stdout for tag in (before.tag, after.tag)
+        ]
+        assert listed[0] == listed[1]
+        # And what the original installed is there.
+        assert docker_mod.run(after.tag, "command -v jq", entrypoint="").returncode == 0
+    finally:
+        docker_mod.remove_image(*tags)
+
+
+def test_cli_reports_why_lists_stay(tmp_path: Path) -> None:
+    """Every declined case says why, in one line of the summary."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "msdfix", "-"],
+        input=INSTALL_IN_BASH_C,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr  # stdin: the rewrite goes to stdout
+    why = [line for line in proc.stderr.splitlines() if "/var/lib/apt/lists" in line]
+    assert why and "left unchanged" in why[0] and "line 3" in why[0], proc.stderr
