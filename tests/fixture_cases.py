@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,10 +55,25 @@ class Case:
         path = self.path / "case.toml"
         return tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
+    def materialise(self, tmp: Path) -> Path:
+        """The case's context copied into ``tmp``, with the paths case.toml ``make`` lists
+        created (``.git`` and ``node_modules`` cannot live in the repository)."""
+        root = tmp / self.path.name
+        shutil.copytree(self.path, root, ignore=shutil.ignore_patterns("case.toml", "expected.*"))
+        for rel in self.options.get("make", []):
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_text("x\n", encoding="utf-8")
+        return root
+
     def run(self, only_this: bool = True) -> Result:
         opts = self.options
         select = opts.get("select", [self.transform] if only_this else None)
         settings = Settings(frozenset(select) if select else None, unsafe=bool(opts.get("unsafe")))
+        if opts.get("make"):  # run on a materialised copy (paths in messages are relative)
+            with tempfile.TemporaryDirectory() as tmp:
+                root = self.materialise(Path(tmp))
+                context = BuildContext(root, root / "Dockerfile")
+                return rewrite(self.source, str(root / "Dockerfile"), context, settings)
         context = BuildContext(None if opts.get("no_context") else self.path)
         return rewrite(self.source, str(self.path / "Dockerfile"), context, settings)
 
@@ -101,7 +118,7 @@ def render_messages(result: Result) -> str:
     for fix in fixes:
         status = fix.applicability.value + ("" if fix in result.applied else ", not applied")
         lines.append(
-            f"line {fix.line}: {fix.transform} [{status if fix.edits else 'left unchanged'}] {fix.message}\n"
+            f"line {fix.line}: {fix.transform} [{'left unchanged' if fix.explanation else status}] {fix.message}\n"
         )
     return "".join(lines)
 

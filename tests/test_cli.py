@@ -96,7 +96,8 @@ def test_directory_discovery_skips_vendored_dirs(tmp_path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(PIP_DOCKERFILE)
     proc = msdfix("--check", str(tmp_path))
-    listed = sorted(line.split(" ", 2)[2] for line in proc.stdout.decode().splitlines())
+    lines = proc.stdout.decode().splitlines()
+    listed = sorted(line.split(" ", 2)[2] for line in lines if line.startswith("would rewrite "))
     names = sorted(str(Path(p).relative_to(tmp_path)) for p in listed)
     assert names == ["Dockerfile", "svc/Dockerfile.prod", "svc/api.Dockerfile", "web/Containerfile"]
 
@@ -309,18 +310,18 @@ def test_file_without_from_is_an_error(tmp_path: Path) -> None:
 def test_uncaught_exception_in_rendering_is_exit_123_and_others_go_on(
     tmp_path: Path, monkeypatch, capsys
 ) -> None:
-    from msdfix import cli
+    from msdfix import cli, runner
 
     (tmp_path / "a.Dockerfile").write_text(PIP_DOCKERFILE)
     (tmp_path / "b.Dockerfile").write_text(PIP_DOCKERFILE.replace("flask", "django"))
-    real = cli.unified_diff
+    real = runner.unified_diff
 
     def flaky(before: str, after: str, path: str) -> str:
         if path.endswith("a.Dockerfile"):
             raise KeyError("boom")
         return real(before, after, path)
 
-    monkeypatch.setattr(cli, "unified_diff", flaky)
+    monkeypatch.setattr(runner, "unified_diff", flaky)
     with pytest.raises(SystemExit) as exc:
         cli.main([str(tmp_path)])
     assert exc.value.code == 123
@@ -338,11 +339,12 @@ def test_uncaught_exception_outside_files_is_one_line_and_123(
     project: Path, monkeypatch, capsys
 ) -> None:
     from msdfix import cli
+    from msdfix.render import report
 
     def broken(*args, **kwargs):
         raise RuntimeError("renderer\nexploded")
 
-    monkeypatch.setattr(cli, "json_report", broken)
+    monkeypatch.setattr(report, "json_text", broken)
     with pytest.raises(SystemExit) as exc:
         cli.main(["--output-format", "json", str(project / "Dockerfile")])
     assert exc.value.code == 123

@@ -199,11 +199,11 @@ def test_write_keeps_hard_links_by_refusing(tmp_path: Path) -> None:
 def test_write_does_not_lose_an_edit_made_while_running(
     tmp_path: Path, monkeypatch, capsys
 ) -> None:
-    from msdfix import cli
+    from msdfix import cli, runner
 
     path = tmp_path / "Dockerfile"
     path.write_text(PIP)
-    real = cli.process
+    real = runner.process
 
     def process_while_user_edits(*args, **kwargs):
         report = real(*args, **kwargs)
@@ -211,7 +211,7 @@ def test_write_does_not_lose_an_edit_made_while_running(
             handle.write("# edited\n")
         return report
 
-    monkeypatch.setattr(cli, "process", process_while_user_edits)
+    monkeypatch.setattr(runner, "process", process_while_user_edits)
     with pytest.raises(SystemExit) as exc:
         cli.main(["--write", str(path)])
     assert exc.value.code == 2
@@ -232,7 +232,7 @@ def tree(root: Path, names: list[str]) -> None:
 
 def listed(proc: subprocess.CompletedProcess[bytes], root: Path) -> list[str]:
     lines = proc.stdout.decode().splitlines()
-    paths = [Path(line.split(" ", 2)[2]) for line in lines]
+    paths = [Path(line.split(" ", 2)[2]) for line in lines if line.startswith("would rewrite ")]
     return sorted(str(p.relative_to(root) if p.is_absolute() else p) for p in paths)
 
 

@@ -10,44 +10,23 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TextIO
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
-from rich.console import Console
-from rich.text import Text
 
 from msdfix import __version__
-from msdfix.config import ConfigError, FileConfig, find_config
-from msdfix.discovery import DEFAULT_EXCLUDE, Discovery, Found, Rules
-from msdfix.engine import Settings, tune_gc
-from msdfix.files import InputError, WriteRefused, load, read_stream, write_atomic
-from msdfix.model import BuildContext
-from msdfix.render.diff import print_diff, unified_diff
-from msdfix.render.explain import explain_text
-from msdfix.render.report import FileReport, json_report, summary_text, unsafe_withheld
-from msdfix.runner import UnknownTransformError, internal_message, process, settings_for
-from msdfix.transforms import REGISTRY, all_transforms
+
+if TYPE_CHECKING:  # the rest is imported when a command runs: `msdfix --version` stays fast
+    from pathlib import Path
+
+    from msdfix.config import FileConfig
+    from msdfix.discovery import Discovery, Found
+    from msdfix.runner import Options, Outcome
 
 EXIT_CLEAN, EXIT_CHANGES, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 123
 SUBCOMMANDS = ("verify", "pr")
-UTF16_NOTE = (
-    "UTF-16 file: kept in UTF-16, but docker build reads Dockerfiles as UTF-8 and refuses it"
-)
-
-
-@dataclass
-class Options:
-    """What to do with each file."""
-
-    settings: Settings
-    context_dir: str | None
-    write: bool
-    check: bool
-    show_diff: bool | None
-    output_format: str
-    color: bool
+CHUNK = 16  # inputs per task sent to a worker process
 
 
 def _use_color(flag: bool | None, stream: TextIO) -> bool:
@@ -56,18 +35,6 @@ def _use_color(flag: bool | None, stream: TextIO) -> bool:
     if os.environ.get("NO_COLOR"):
         return False
     return stream.isatty()
-
-
-def _echo(texts: list[Text], color: bool) -> None:
-    """Lines on stderr, coloured when ``color``."""
-    if not texts:
-        return
-    if not color:
-        click.echo("\n".join(t.plain for t in texts), err=True)
-        return
-    console = Console(file=sys.stderr, force_terminal=True, highlight=False, soft_wrap=True)
-    for text in texts:
-        console.print(text)
 
 
 def _patterns(values: tuple[str, ...]) -> list[str]:
@@ -82,6 +49,10 @@ def _discovery(
     respect_gitignore: bool | None,
 ) -> Discovery:
     """Exclusions from the configuration file and the command line (flags win, like ruff)."""
+    from pathlib import Path
+
+    from msdfix.discovery import DEFAULT_EXCLUDE, Discovery, Rules
+
     cwd = Path.cwd()
     if exclude:
         rules = [Rules.of(cwd, _patterns(exclude))]
@@ -102,6 +73,8 @@ def _discovery(
 
 def _config_start(paths: tuple[str, ...]) -> Path:
     """Where the search for a configuration file starts: the first PATH (or its directory)."""
+    from pathlib import Path
+
     first = Path(paths[0]) if paths and paths[0] != "-" else Path.cwd()
     try:
         return first if first.is_dir() else first.parent
@@ -114,6 +87,11 @@ def _first(*values: bool | None) -> bool:
 
 
 def _explain(transform_id: str, color: bool) -> None:
+    from rich.console import Console
+
+    from msdfix.render.explain import explain_text
+    from msdfix.transforms import REGISTRY, all_transforms
+
     all_transforms()
     transform = REGISTRY.get(transform_id)
     if transform is None:
@@ -182,6 +160,13 @@ def _explain(transform_id: str, color: bool) -> None:
     default=None,
     help="Colour the diff and the summary (default: on a terminal; NO_COLOR respected).",
 )
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Worker processes (default: the CPUs this process may use). Output is the same.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only on stderr.")
 @click.option("--list-transforms", is_flag=True, help="List transforms and exit.")
 @click.option("--explain", metavar="ID", help="Explain a transform and exit.")
@@ -201,6 +186,7 @@ def fix_command(
     output_format: str,
     context_dir: str | None,
     color: bool | None,
+    jobs: int | None,
     quiet: bool,
     list_transforms: bool,
     explain: str | None,
@@ -208,6 +194,12 @@ def fix_command(
     """Rewrite Dockerfiles: split build/runtime stages, reorder COPY for the layer cache,
     add cache mounts, use smaller runtime bases. PATH is a file, a directory (searched
     for Dockerfiles) or - for stdin. Dry run by default: prints a diff."""
+    from msdfix.config import ConfigError, find_config
+    from msdfix.engine import tune_gc
+    from msdfix.parallel import usable_cpus
+    from msdfix.runner import Options, UnknownTransformError, settings_for
+    from msdfix.transforms import all_transforms
+
     if list_transforms:
         for transform in all_transforms():
             click.echo(f"{transform.id:16} {transform.title}")
@@ -227,110 +219,114 @@ def fix_command(
     discovery = _discovery(config, exclude, extend_exclude, force_exclude, respect_gitignore)
     options = Options(
         settings, context_dir, write, check, show_diff, output_format,
-        _use_color(color, sys.stdout),
+        _use_color(color, sys.stdout), _use_color(color, sys.stderr), quiet,
     )  # fmt: skip
-    err_color = _use_color(color, sys.stderr)
-    reports = []
-    for found in discovery.inputs(paths):
-        report = _guarded(found, options)
-        reports.append(report)
-        if not quiet or report.error:
-            _echo(summary_text(report, write), err_color)
+    tune_gc()
+    totals = Totals()
+    for outcome in _outcomes(discovery.inputs(paths), options, jobs or usable_cpus()):
+        if outcome.raw is not None:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(outcome.raw)
+            sys.stdout.buffer.flush()
+        sys.stdout.write(outcome.stdout)
+        sys.stderr.write(outcome.stderr)
+        totals.add(outcome)
     if output_format != "text":
-        sys.stdout.write(_machine_report(output_format, reports))
+        sys.stdout.write(_machine_report(output_format, totals.parts))
     if not quiet:
-        _echo(_closing(reports, options), err_color)
-    sys.exit(_exit_code(reports))
+        sys.stderr.write(_closing(totals, options))
+    sys.exit(totals.exit_code())
 
 
-def _closing(reports: list[FileReport], options: Options) -> list[Text]:
+def _outcomes(inputs: Iterable[Found], options: Options, jobs: int) -> Iterator[Outcome]:
+    """Every input's outcome in input order, from ``jobs`` processes; stdin is read here."""
+    from msdfix.parallel import ordered_map
+    from msdfix.runner import outcome, set_options, work
+
+    for chunk in ordered_map(work, _chunks(inputs), jobs, _failed, set_options, (options,)):
+        for found, done in chunk:
+            yield done if done is not None else outcome(found, options, sys.stdin.buffer)
+
+
+def _chunks(inputs: Iterable[Found]) -> Iterator[list[Found]]:
+    chunk: list[Found] = []
+    for found in inputs:
+        chunk.append(found)
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _failed(chunk: list[Found], exc: BaseException) -> list[tuple[Found, Outcome | None]]:
+    from msdfix.runner import failed
+
+    return [(found, failed(found, exc)) for found in chunk]
+
+
+class Totals:
+    """What the end of a run needs: counts, and every file's part of a machine format."""
+
+    def __init__(self) -> None:
+        self.files = self.changed = self.errors = self.withheld = 0
+        self.internal = self.written = False
+        self.pending = False  # changes not written, of a file (not stdin)
+        self.unwritten = False  # changes not written (or printed, for stdin)
+        self.parts: list[Any] = []
+
+    def add(self, outcome: Outcome) -> None:
+        """Count one input."""
+        self.files += 1
+        self.changed += outcome.changed
+        self.errors += outcome.error
+        self.internal |= outcome.internal
+        self.written |= outcome.written
+        self.unwritten |= outcome.changed and not outcome.written
+        self.pending |= outcome.changed and not outcome.written and outcome.path != "-"
+        self.withheld += outcome.withheld
+        if outcome.machine is not None:
+            self.parts.append(outcome.machine)
+
+    def exit_code(self) -> int:
+        """0 clean or all written, 1 changes pending, 2 an error, 123 an internal error."""
+        if self.internal:
+            return EXIT_INTERNAL
+        if self.errors:
+            return EXIT_ERROR
+        return EXIT_CHANGES if self.unwritten else EXIT_CLEAN
+
+
+def _closing(totals: Totals, options: Options) -> str:
     """File counts for a run over several files, then what to do next (ruff's hints)."""
+    from rich.text import Text
+
+    from msdfix.runner import render_text
+
     out = []
-    if len(reports) > 1:
-        changed = sum(r.changed for r in reports)
-        errors = sum(bool(r.error) for r in reports)
-        verb = "rewritten" if any(r.written for r in reports) else "would be rewritten"
-        line = f"{changed} of {len(reports)} files {verb}"
-        out.append(Text(line + (f", {errors} with errors" if errors else "")))
-    pending = [r for r in reports if r.changed and not r.written and r.path != "-"]
-    if pending and not options.write:
+    if totals.files > 1:
+        verb = "rewritten" if totals.written else "would be rewritten"
+        line = f"{totals.changed} of {totals.files} files {verb}"
+        out.append(Text(line + (f", {totals.errors} with errors" if totals.errors else "")))
+    if totals.pending and not options.write:
         out.append(Text("hint: run with --write to apply the changes", "dim"))
-    withheld = unsafe_withheld(reports)
-    if withheld:
-        fixes = "fix was" if withheld == 1 else "fixes were"
-        out.append(Text(f"hint: {withheld} unsafe {fixes} not applied; "
+    if totals.withheld:
+        fixes = "fix was" if totals.withheld == 1 else "fixes were"
+        out.append(Text(f"hint: {totals.withheld} unsafe {fixes} not applied; "
                         "add --unsafe-fixes to apply them", "dim"))  # fmt: skip
-    return out
+    return render_text(out, options.err_color)
 
 
-def _guarded(found: Found, options: Options) -> FileReport:
-    """One input, whatever happens: an unexpected exception is an internal error of that file."""
-    try:
-        return _run_one(found, options)
-    except Exception as exc:  # our bug, never the user's: exit 123, the other files go on
-        return FileReport(found.display, error=internal_message(exc), internal=True)
-
-
-def _run_one(found: Found, options: Options) -> FileReport:
-    if found.error:
-        return FileReport(found.display, error=found.error)
-    path = found.path
-    try:
-        source = read_stream(sys.stdin.buffer) if path is None else load(path)
-    except InputError as exc:
-        return FileReport(found.display, error=exc.message, error_line=exc.line)
-    context = BuildContext(options.context_dir or (path.parent if path else None), dockerfile=path)
-    report = process(found.display, source.text, context, options.settings)
-    if source.encoding != "utf-8":
-        report.notes.append(UTF16_NOTE)
-    if report.result is None:
-        return report
-    result = report.result
-    text_out = options.output_format == "text"
-    if path is None and text_out and not options.check and not options.show_diff:
-        sys.stdout.flush()
-        sys.stdout.buffer.write(source.encode(result.output))
-        sys.stdout.buffer.flush()
-        report.written = result.changed
-        return report
-    if result.changed and options.write and path is not None:
-        try:
-            write_atomic(path, result.output, source)
-            report.written = True
-        except WriteRefused as exc:
-            report.error = str(exc)
-            return report
-        except OSError as exc:
-            report.error = f"cannot write: {exc.strerror or exc}"
-            return report
-    if text_out and result.changed:
-        show = options.show_diff or (options.show_diff is None and not options.write)
-        if options.check and not options.show_diff:
-            click.echo(f"would rewrite {found.display}")
-        elif show:
-            diff = unified_diff(result.original, result.output, found.display)
-            print_diff(diff, sys.stdout, options.color)
-    return report
-
-
-def _machine_report(output_format: str, reports: list[FileReport]) -> str:
+def _machine_report(output_format: str, parts: list[Any]) -> str:
     if output_format == "json":
-        return json_report(reports)
+        from msdfix.render.report import json_text
+
+        return json_text(parts)
     if output_format == "github":
-        from msdfix.render.github import github_report
+        return "".join(parts)
+    from msdfix.render.sarif import sarif_text
 
-        return github_report(reports)
-    from msdfix.render.sarif import sarif_report
-
-    return sarif_report(reports)
-
-
-def _exit_code(reports: list[FileReport]) -> int:
-    if any(r.internal for r in reports):
-        return EXIT_INTERNAL
-    if any(r.error for r in reports):
-        return EXIT_ERROR
-    return EXIT_CHANGES if any(r.changed and not r.written for r in reports) else EXIT_CLEAN
+    return sarif_text(parts)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -339,7 +335,6 @@ def main(argv: list[str] | None = None) -> None:
     Nothing escapes as a traceback: an uncaught exception is one line on stderr and exit 123.
     """
     args = list(sys.argv[1:] if argv is None else argv)
-    tune_gc()
     if argv is None and hasattr(signal, "SIGPIPE"):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `msdfix ... | head` ends quietly
     try:
@@ -349,6 +344,8 @@ def main(argv: list[str] | None = None) -> None:
             return
         fix_command.main(args, prog_name="msdfix")
     except Exception as exc:
+        from msdfix.runner import internal_message
+
         click.echo(f"msdfix: error: {internal_message(exc)}", err=True)
         sys.exit(EXIT_INTERNAL)
 

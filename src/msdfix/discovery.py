@@ -82,10 +82,12 @@ class Discovery:
                 yield Found(raw, path, f"cannot access: {getattr(exc, 'strerror', None) or exc}")
                 continue
             if is_dir:
-                found = list(self.walk(path))
-                if not found:
+                empty = True
+                for found in self.walk(path):  # streamed: memory stays bounded
+                    empty = False
+                    yield found
+                if empty:
                     yield Found(raw, path, "no Dockerfiles found in this directory")
-                yield from found
             elif not exists:
                 yield Found(raw, path, "no such file or directory")
             elif not (self.force_exclude and self.force_excluded(path)):

@@ -12,6 +12,7 @@ from msdfix.fixes import Applicability, Edit, Fix, overlaps
 from msdfix.ledger import Ledger
 from msdfix.model import BuildContext
 from msdfix.model.config import final_config
+from msdfix.model.pending import PendingIgnore, ignore_path
 from msdfix.syntax import Dockerfile, Instruction, ParseError, parse
 from msdfix.syntax.validate import validate
 from msdfix.transforms import Transform, all_transforms
@@ -65,11 +66,13 @@ class Result:
     applied: list[Fix] = field(default_factory=list)
     suggestions: list[Fix] = field(default_factory=list)
     warnings: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
+    # Other files the applied fixes create or extend: path -> (old text or None, new text).
+    files: dict[str, tuple[str | None, str]] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
-        """True when the output differs from the input."""
-        return self.output != self.original
+        """True when the output differs from the input, or another file changes."""
+        return self.output != self.original or bool(self.files)
 
 
 def _suppressed(dockerfile: Dockerfile, fix: Fix) -> bool:
@@ -107,6 +110,16 @@ def _reparse(result: Result) -> Dockerfile:
         raise InternalError(f"rewrite does not parse: line {exc.line}: {exc.message}") from exc
 
 
+def _apply_files(result: Result, fix: Fix, context: BuildContext) -> BuildContext:
+    """Record the fix's file changes; the context later passes see (the ignore file's text)."""
+    for change in fix.file_changes:
+        old = result.files[change.path][0] if change.path in result.files else change.old
+        result.files[change.path] = (old, change.new)
+        if str(ignore_path(context)) == change.path:
+            context = PendingIgnore(context, change.new)
+    return context
+
+
 def _wanted(fix: Fix, settings: Settings) -> bool:
     if fix.applicability is Applicability.SAFE:
         return True
@@ -135,10 +148,16 @@ def _run(text: str, context: BuildContext, path: str | None, settings: Settings)
                 if _suppressed(doc.dockerfile, fix):
                     continue
                 _locate_in_original(fix, doc.dockerfile, ledger)
-                if not fix.edits or not _wanted(fix, settings) or overlaps(fix, taken):
+                if fix.file_changes and not fix.edits and _wanted(fix, settings):
+                    context = _apply_files(result, fix, context)
+                    result.applied.append(fix)
+                    quiet_on.clear()  # the context changed: every transform looks again
+                    changed = True
+                    continue
+                if fix.explanation or not _wanted(fix, settings) or overlaps(fix, taken):
                     fix.original_edits = _in_original(fix.edits, ledger)
                     suggestions.append(fix)
-                    if fix.edits and not _wanted(fix, settings):
+                    if not fix.explanation and not _wanted(fix, settings):
                         declined.append(fix)
                     continue
                 taken += [(e.start, e.end) for e in fix.edits]
@@ -149,12 +168,12 @@ def _run(text: str, context: BuildContext, path: str | None, settings: Settings)
                 ledger.record(edits)
                 result.output = ledger.current
                 changed = True
-            else:
+            elif not any(f.file_changes for f in result.applied if f.transform == transform.id):
                 quiet_on[transform.id] = result.output
         if not changed:
             # Explanations as of the final text; unsafe alternatives even when the text they
             # were proposed on has changed since (e.g. an unsafe split next to the safe one).
-            final = [s for t in transforms for s in suggestions_of.get(t.id, []) if not s.edits]
+            final = [s for t in transforms for s in suggestions_of.get(t.id, []) if s.explanation]
             seen: set[tuple[str, str]] = set()
             result.suggestions = []
             told = [(f.transform, f.line, f.message) for f in result.applied]

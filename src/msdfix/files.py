@@ -193,3 +193,34 @@ def write_atomic(path: Path, text: str, source: Source | None = None) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def write_files(files: dict[str, tuple[str | None, str]]) -> None:
+    """Write the other files of a rewrite (atomically), each only if unchanged since read."""
+    for name, (old, new) in files.items():
+        path = Path(name)
+        current = path.read_bytes().decode("utf-8") if path.exists() else None
+        if current != old:
+            raise WriteRefused(f"{name} changed while msdfix was running; not written")
+        if old is None:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".msdfix", dir=path.parent)
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(new.encode("utf-8"))
+                os.chmod(tmp, 0o666 & ~_umask())
+                os.link(tmp, path)  # fails if the file appeared meanwhile
+            except FileExistsError:
+                raise WriteRefused(
+                    f"{name} appeared while msdfix was running; not written"
+                ) from None
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+        else:
+            write_atomic(path, new, Source(old))
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

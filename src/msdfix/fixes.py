@@ -23,6 +23,15 @@ class Edit:
     content: str
 
 
+@dataclass(frozen=True)
+class FileChange:
+    """Create (``old`` None) or replace a file beside the Dockerfile, e.g. ``.dockerignore``."""
+
+    path: str
+    old: str | None
+    new: str
+
+
 @dataclass
 class Fix:
     """One change proposed by a transform, with its one-line reason."""
@@ -39,6 +48,13 @@ class Fix:
     # Set by the engine: the edits as offsets into the file's ORIGINAL text (None when a fix
     # not applied touches text that other fixes rewrote, so it has no such form).
     original_edits: list[Edit] | None = None
+    # Other files this fix creates or extends (absolute paths), applied with the Dockerfile.
+    file_changes: list[FileChange] = field(default_factory=list)
+
+    @property
+    def explanation(self) -> bool:
+        """True when the fix changes nothing: an explanation, not an edit."""
+        return not self.edits and not self.file_changes
 
     @property
     def span(self) -> tuple[int, int]:

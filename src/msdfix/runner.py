@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import io
+import sys
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, TextIO
+
+from rich.console import Console
+from rich.text import Text
+
 from msdfix.config import FileConfig
+from msdfix.discovery import Found
 from msdfix.engine import InternalError, Settings, rewrite
-from msdfix.model import BuildContext
-from msdfix.render.report import FileReport
+from msdfix.files import InputError, WriteRefused, load, read_stream, write_atomic, write_files
+from msdfix.model.context import BuildContext, ContextCache
+from msdfix.render.diff import files_diff, print_diff, unified_diff
+from msdfix.render.report import FileReport, file_json, summary_text, unsafe_withheld
 from msdfix.syntax import ParseError
 from msdfix.transforms import all_transforms
+
+UTF16_NOTE = (
+    "UTF-16 file: kept in UTF-16, but docker build reads Dockerfiles as UTF-8 and refuses it"
+)
 
 
 class UnknownTransformError(ValueError):
@@ -60,3 +75,166 @@ def internal_message(exc: BaseException) -> str:
     what = str(exc) if isinstance(exc, InternalError) else f"{type(exc).__name__}: {exc}"
     what = " ".join(what.split())[:300]
     return f"internal error: {what} (this is a bug in msdfix; nothing was written)"
+
+
+@dataclass
+class Options:
+    """What to do with each file of a command-line run."""
+
+    settings: Settings
+    context_dir: str | None
+    write: bool
+    check: bool
+    show_diff: bool | None
+    output_format: str
+    color: bool
+    err_color: bool = False
+    quiet: bool = False
+    contexts: ContextCache = field(default_factory=ContextCache)  # shared within a process
+
+
+@dataclass
+class Outcome:
+    """One input, finished: its output in print order and what the run's totals need."""
+
+    path: str
+    stdout: str = ""
+    stderr: str = ""
+    raw: bytes | None = None  # the rewritten file for stdin input, printed as bytes
+    machine: Any = None  # this file's part of the json/github/sarif output
+    changed: bool = False
+    written: bool = False
+    error: bool = False
+    internal: bool = False
+    withheld: int = 0  # unsafe fixes shown, not applied
+
+
+def outcome(found: Found, options: Options, stdin: BinaryIO | None = None) -> Outcome:
+    """Process one input (``stdin`` for ``-``) and render everything it prints."""
+    out = io.StringIO()
+    raw: list[bytes] = []
+    try:
+        report = _run_one(found, options, out, raw, stdin)
+    except Exception as exc:  # our bug, never the user's: exit 123, the other files go on
+        out, raw = io.StringIO(), []
+        report = FileReport(found.display, error=internal_message(exc), internal=True)
+    try:
+        return _finish(report, options, out.getvalue(), raw[0] if raw else None)
+    except Exception as exc:
+        report = FileReport(found.display, error=internal_message(exc), internal=True)
+        return _finish(report, options, "", None)
+
+
+_OPTIONS: list[Options] = []  # this process's options, for ``work``
+
+
+def set_options(options: Options) -> None:
+    """Set the options ``work`` uses in this process (a worker process's initializer)."""
+    _OPTIONS[:] = [options]
+
+
+def work(chunk: list[Found]) -> list[tuple[Found, Outcome | None]]:
+    """Outcomes of some inputs; None for stdin, which only the main process can read."""
+    options = _OPTIONS[0]
+    return [(f, None if f.path is None and not f.error else outcome(f, options)) for f in chunk]
+
+
+def failed(found: Found, exc: BaseException) -> Outcome:
+    """The outcome of an input whose worker process died."""
+    report = FileReport(found.display, error=internal_message(exc), internal=True)
+    return Outcome(report.path, stderr=report.error_line_text() + "\n", error=True, internal=True)
+
+
+def _finish(report: FileReport, options: Options, stdout: str, raw: bytes | None) -> Outcome:
+    stderr = ""
+    if not options.quiet or report.error:
+        stderr = render_text(summary_text(report, options.write), options.err_color)
+    return Outcome(
+        report.path,
+        stdout,
+        stderr,
+        raw,
+        _machine_part(report, options.output_format),
+        report.changed,
+        report.written,
+        bool(report.error),
+        report.internal,
+        unsafe_withheld([report]),
+    )
+
+
+def render_text(texts: list[Text], color: bool) -> str:
+    """Lines as printed on a terminal (coloured when ``color``), ``""`` for none."""
+    if not texts:
+        return ""
+    if not color:
+        return "\n".join(t.plain for t in texts) + "\n"
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, highlight=False, soft_wrap=True)
+    for text in texts:
+        console.print(text)
+    return buffer.getvalue()
+
+
+def _machine_part(report: FileReport, output_format: str) -> Any:
+    if output_format == "json":
+        return file_json(report)
+    if output_format == "github":
+        from msdfix.render.github import file_annotations
+
+        return "".join(file_annotations(report))
+    if output_format == "sarif":
+        from msdfix.render.sarif import sarif_part
+
+        return sarif_part(report)
+    return None
+
+
+def _run_one(
+    found: Found, options: Options, out: TextIO, raw: list[bytes], stdin: BinaryIO | None
+) -> FileReport:
+    if found.error:
+        return FileReport(found.display, error=found.error)
+    path = found.path
+    try:
+        source = read_stream(stdin or sys.stdin.buffer) if path is None else load(path)
+    except InputError as exc:
+        return FileReport(found.display, error=exc.message, error_line=exc.line)
+    root = options.context_dir or (path.parent if path else None)
+    context = BuildContext(root, dockerfile=path, cache=options.contexts)
+    report = process(found.display, source.text, context, options.settings)
+    if source.encoding != "utf-8":
+        report.notes.append(UTF16_NOTE)
+    if report.result is None:
+        return report
+    result = report.result
+    text_out = options.output_format == "text"
+    if path is None and text_out and not options.check and not options.show_diff:
+        raw.append(source.encode(result.output))
+        report.written = result.changed
+        return report
+    if result.changed and options.write and path is not None:
+        try:
+            write_files(result.files)  # the new ignore file first: it was judged on its own
+            if result.files and context.root is not None:
+                options.contexts.forget(context.root)  # later files of the folder read it anew
+            if result.output != result.original:
+                write_atomic(path, result.output, source)
+            report.written = True
+        except WriteRefused as exc:
+            report.error = str(exc)
+            return report
+        except OSError as exc:
+            report.error = f"cannot write: {exc.strerror or exc}"
+            return report
+    if text_out and result.changed:
+        show = options.show_diff or (options.show_diff is None and not options.write)
+        if options.check and not options.show_diff:
+            if result.output != result.original:
+                out.write(f"would rewrite {found.display}\n")
+            for name, (old, _) in sorted(result.files.items()):
+                out.write(f"would {'create' if old is None else 'extend'} {name}\n")
+        elif show:
+            diff = unified_diff(result.original, result.output, found.display)
+            print_diff(diff + files_diff(result.files), out, options.color)
+    return report

@@ -98,7 +98,7 @@ def _suggestions(reports: list[FileReport]) -> list[str]:
     for report in reports:
         for fix in report.result.suggestions if report.result else []:
             line = f"- `{report.path}` line {fix.line}, `{fix.transform}`: {fix.message}"
-            if not fix.edits:
+            if fix.explanation:
                 left.append(line)
             elif fix.applicability is Applicability.UNSAFE:
                 unsafe.append(line)

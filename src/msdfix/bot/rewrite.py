@@ -93,6 +93,8 @@ def dockerfiles(tree: Path, targets: list[tuple[str, Path]]) -> list[Path]:
 def rewrite(tree: Path, files: list[Path], chosen: Settings) -> list[FileReport]:
     """One report per file (symbolic links are left alone)."""
     reports = []
+    # A pull request carries Dockerfile rewrites only: .dockerignore changes are left to users.
+    chosen = Settings(chosen.select, chosen.ignore | {"dockerignore"}, chosen.unsafe)
     for path in files:
         rel = path.relative_to(tree).as_posix()
         if path.is_symlink():

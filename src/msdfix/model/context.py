@@ -1,53 +1,206 @@
-"""The build context next to a Dockerfile: file lookup, .dockerignore, small manifest reads."""
+"""The build context next to a Dockerfile: file lookup, .dockerignore, small manifest reads.
+
+What a context folder holds (its file list, the .dockerignore verdicts, derived answers) is
+computed lazily, once per folder and ignore file, and shared by every Dockerfile of a run that
+uses the same folder (``ContextCache``): n Dockerfiles in one folder cost one walk, not n.
+"""
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
 import json
 import os
+import posixpath
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from msdfix.model.dockerignore import DockerIgnore, DockerIgnoreError
+from msdfix.model.dockerignore import DockerIgnore, DockerIgnoreError, ignore_file
+from msdfix.model.paths import within
 
 MAX_MANIFEST_BYTES = 1 << 20
 MAX_WALK_FILES = 20000
 SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv", "venv", "target", ".gradle"}
+T = TypeVar("T")
+
+
+class Folder:
+    """One context folder as a run sees it: walked at most once, answers kept."""
+
+    def __init__(self, root: Path | None) -> None:
+        self.root = root or Path()
+        self._views: dict[Path | None, View] = {}
+        self.present = root is not None and root.is_dir()  # (a directory)
+
+    @cached_property
+    def files(self) -> list[str]:
+        """Context-relative paths of regular files (bounded walk, skipping vendored dirs)."""
+        if not self.present:
+            return []
+        found: list[str] = []
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+            rel_dir = os.path.relpath(dirpath, self.root)
+            for name in sorted(filenames):
+                if name.startswith(".") and name.endswith(".msdfix"):
+                    continue  # a file --write is replacing right now (files.write_atomic)
+                found.append(name if rel_dir == "." else f"{rel_dir}/{name}")
+                if len(found) >= MAX_WALK_FILES:
+                    return found
+        return found
+
+    @cached_property
+    def by_name(self) -> dict[str, str]:
+        """Base name -> the first file (in walk order) with that name."""
+        names: dict[str, str] = {}
+        for rel in self.files:
+            names.setdefault(posixpath.basename(rel), rel)
+        return names
+
+    def view(self, dockerfile: Path | None) -> View:
+        """The folder through the ignore file a build of ``dockerfile`` uses."""
+        try:
+            key = ignore_file(self.root, dockerfile) if self.present else None
+        except OSError:
+            key = None
+        if key not in self._views:
+            self._views[key] = View(self, key)
+        return self._views[key]
+
+
+class View:
+    """A folder filtered by one .dockerignore file (or none): what a build can see."""
+
+    def __init__(self, folder: Folder, ignore: Path | None) -> None:
+        self.folder = folder
+        self.error: str | None = None
+        self.ignore = DockerIgnore([])
+        if ignore is not None:
+            try:
+                self.ignore = DockerIgnore.read(ignore)
+            except (DockerIgnoreError, OSError) as exc:
+                self.error, self.ignore = str(exc), DockerIgnore([])
+        self._ignored: dict[str, bool] = {}
+        self._memo: dict[Hashable, Any] = {}
+
+    @classmethod
+    def with_rules(cls, folder: Folder, rules: DockerIgnore) -> View:
+        """The folder through rules not (yet) in a file."""
+        view = cls(folder, None)
+        view.ignore = rules
+        return view
+
+    def is_ignored(self, rel: str) -> bool:
+        """True when .dockerignore keeps the context-relative path out of the build."""
+        found = self._ignored.get(rel)
+        if found is None:
+            found = self._ignored[rel] = self.ignore.excludes(rel)
+        return found
+
+    @cached_property
+    def kept(self) -> list[str]:
+        """The folder's files that .dockerignore does not exclude, in walk order."""
+        return [f for f in self.folder.files if not self.is_ignored(f)]
+
+    @cached_property
+    def kept_set(self) -> frozenset[str]:
+        """``kept`` as a set."""
+        return frozenset(self.kept)
+
+    @cached_property
+    def _sorted(self) -> list[str]:
+        return sorted(self.kept)
+
+    def has_prefix(self, prefix: str) -> bool:
+        """True when a kept file's path starts with ``prefix``."""
+        at = bisect.bisect_left(self._sorted, prefix)
+        return at < len(self._sorted) and self._sorted[at].startswith(prefix)
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()`` once per key for this view (answers that depend on the context only)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]  # type: ignore[no-any-return]
+
+    def under(self, rel: str) -> list[str]:
+        """Kept files equal to ``rel`` or below it (``rel`` normalised, ``""`` for the root)."""
+        prefix = "" if rel == "." else rel + "/"
+        return self.memo(
+            ("under", rel), lambda: [f for f in self.kept if f == rel or f.startswith(prefix)]
+        )
+
+
+class ContextCache:
+    """Context folders shared within a run; the ``size`` most recently used are kept."""
+
+    def __init__(self, size: int = 8) -> None:
+        self.size = size
+        self._folders: OrderedDict[Path, Folder] = OrderedDict()
+
+    def folder(self, root: Path) -> Folder:
+        """The shared state of ``root`` (created on first use)."""
+        found = self._folders.get(root)
+        if found is None:
+            found = self._folders[root] = Folder(root)
+            if len(self._folders) > self.size:
+                self._folders.popitem(last=False)
+        else:
+            self._folders.move_to_end(root)
+        return found
+
+    def forget(self, root: Path) -> None:
+        """Drop what was read of ``root`` (a file in it was just written)."""
+        self._folders.pop(root, None)
 
 
 class BuildContext:
-    """Files next to the Dockerfile. ``BuildContext(None)`` means: no context known."""
+    """Files next to the Dockerfile. ``BuildContext(None)`` means: no context known.
+
+    Contexts made with the same ``cache`` share what they read of the same folder.
+    """
 
     def __init__(
         self,
         root: str | os.PathLike[str] | None,
         dockerfile: str | os.PathLike[str] | None = None,
+        cache: ContextCache | None = None,
     ) -> None:
         self.root = Path(root) if root is not None else None
         self.dockerfile = Path(dockerfile) if dockerfile is not None else None
-        self.dockerignore_error: str | None = None
+        self._cache = cache
+
+    @cached_property
+    def _folder(self) -> Folder | None:
+        if self.root is None:
+            return None
+        return (self._cache or ContextCache(1)).folder(self.root)
+
+    @cached_property
+    def view(self) -> View:
+        """The context as the build sees it (shared with other Dockerfiles of the folder)."""
+        return (self._folder or Folder(None)).view(self.dockerfile)
 
     @property
     def present(self) -> bool:
         """True when a build context directory is available to inspect."""
-        return self.root is not None and self.root.is_dir()
+        return self._folder is not None and self._folder.present
 
-    @cached_property
+    @property
     def dockerignore(self) -> DockerIgnore:
         """The .dockerignore rules of the build (``<Dockerfile>.dockerignore`` first).
 
         A file Docker would reject fails the original build too; then nothing counts as
         excluded and ``dockerignore_error`` says why.
         """
-        if not self.present:
-            return DockerIgnore([])
-        assert self.root is not None
-        try:
-            return DockerIgnore.for_build(self.root, self.dockerfile)
-        except (DockerIgnoreError, OSError) as exc:
-            self.dockerignore_error = str(exc)
-            return DockerIgnore([])
+        return self.view.ignore
+
+    @property
+    def dockerignore_error(self) -> str | None:
+        """Why the .dockerignore file was not used, if it was not."""
+        return self.view.error
 
     @property
     def has_exceptions(self) -> bool:
@@ -56,7 +209,7 @@ class BuildContext:
 
     def is_ignored(self, rel: str) -> bool:
         """True when .dockerignore keeps the context-relative path out of the build."""
-        return self.dockerignore.excludes(rel)
+        return self.view.is_ignored(rel)
 
     def exists(self, rel: str) -> bool:
         """True when ``rel`` exists in the context and is not excluded by .dockerignore."""
@@ -67,23 +220,24 @@ class BuildContext:
 
     def glob(self, pattern: str) -> list[str]:
         """Context-relative files matching a glob pattern (not ignored)."""
-        return [f for f in self.files if fnmatch.fnmatch(f, pattern) and not self.is_ignored(f)]
+        view = self.view
+        return view.memo(
+            ("glob", pattern), lambda: [f for f in view.kept if fnmatch.fnmatch(f, pattern)]
+        )
 
-    @cached_property
+    def holds(self, rel: str) -> bool:
+        """True when a kept file is ``rel`` or below it (``within``)."""
+        view = self.view
+        return view.memo(("holds", rel), lambda: any(within(f, rel) for f in view.kept))
+
+    @property
     def files(self) -> list[str]:
         """Context-relative paths of regular files (bounded walk, skipping vendored dirs)."""
-        if not self.present:
-            return []
-        assert self.root is not None
-        found: list[str] = []
-        for dirpath, dirnames, filenames in os.walk(self.root):
-            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
-            rel_dir = os.path.relpath(dirpath, self.root)
-            for name in sorted(filenames):
-                found.append(name if rel_dir == "." else f"{rel_dir}/{name}")
-                if len(found) >= MAX_WALK_FILES:
-                    return found
-        return found
+        return self._folder.files if self._folder is not None else []
+
+    def named(self, name: str) -> str | None:
+        """The first file (in walk order) whose base name is ``name``."""
+        return self._folder.by_name.get(name) if self._folder is not None else None
 
     def read_text(self, rel: str) -> str | None:
         """Contents of a small file in the context, or None when absent, large or unreadable."""

@@ -199,8 +199,11 @@ class DockerIgnore:
     ) -> DockerIgnore:
         """The rules BuildKit applies: ``<Dockerfile>.dockerignore``, else the context's."""
         path = ignore_file(context, dockerfile)
-        if path is None:
-            return cls([])
+        return cls([]) if path is None else cls.read(path)
+
+    @classmethod
+    def read(cls, path: str | os.PathLike[str]) -> DockerIgnore:
+        """The rules of one ignore file (DockerIgnoreError, OSError when unusable)."""
         with open(path, "rb") as fh:
             data = fh.read(MAX_BYTES + 1)
         if len(data) > MAX_BYTES:

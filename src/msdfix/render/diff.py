@@ -24,6 +24,17 @@ def unified_diff(before: str, after: str, path: str) -> str:
     return "".join(out)
 
 
+def files_diff(files: dict[str, tuple[str | None, str]]) -> str:
+    """Diffs of the other files a rewrite creates or extends (``/dev/null`` for a new file)."""
+    out = []
+    for path, (old, new) in sorted(files.items()):
+        diff = unified_diff(old or "", new, path)
+        if old is None:
+            diff = diff.replace(f"--- {path}\n", "--- /dev/null\n", 1)
+        out.append(diff)
+    return "".join(out)
+
+
 STYLES = {"+": "green", "-": "red", "@": "cyan", "\\": "dim"}
 
 

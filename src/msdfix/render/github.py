@@ -47,7 +47,7 @@ def _snippet(text: str) -> str:
 
 def _suggestion(path: str, fix: Fix) -> str:
     region = (fix.line, fix.end_line)
-    if not fix.edits:
+    if fix.explanation:
         return command("notice", path, *region, f"msdfix {fix.transform}",
                        f"left unchanged: {fix.message}")  # fmt: skip
     unsafe = fix.applicability is Applicability.UNSAFE

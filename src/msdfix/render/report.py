@@ -10,7 +10,7 @@ from rich.text import Text
 
 from msdfix.engine import Result
 from msdfix.fixes import Applicability, Fix
-from msdfix.render.diff import unified_diff
+from msdfix.render.diff import files_diff, unified_diff
 from msdfix.transforms import REGISTRY
 
 
@@ -41,7 +41,7 @@ def _tag(fix: Fix, applied: bool) -> tuple[str, str]:
     """The transform id with its status, and the colour it is shown in."""
     if applied:
         return fix.transform, "green"
-    if not fix.edits:
+    if fix.explanation:
         return f"{fix.transform} (left unchanged)", "dim"
     if fix.applicability is Applicability.UNSAFE:
         return f"{fix.transform} (unsafe, not applied)", "yellow"
@@ -105,7 +105,7 @@ def unsafe_withheld(reports: list[FileReport]) -> int:
         for r in reports
         if r.result is not None
         for f in r.result.suggestions
-        if f.edits and f.applicability is Applicability.UNSAFE
+        if not f.explanation and f.applicability is Applicability.UNSAFE
     )
 
 
@@ -147,9 +147,23 @@ def file_json(report: FileReport) -> dict[str, Any]:
     data["diff"] = (
         unified_diff(result.original, result.output, report.path) if result.changed else ""
     )
+    data["extra_files"] = [
+        {
+            "path": path,
+            "created": old is None,
+            "content": new,
+            "diff": files_diff({path: (old, new)}),
+        }
+        for path, (old, new) in sorted(result.files.items())
+    ]
     return data
 
 
 def json_report(reports: list[FileReport]) -> str:
     """The whole run as JSON."""
-    return json.dumps({"version": 2, "files": [file_json(r) for r in reports]}, indent=2) + "\n"
+    return json_text([file_json(r) for r in reports])
+
+
+def json_text(files: list[dict[str, Any]]) -> str:
+    """The whole run as JSON, from every file's ``file_json``."""
+    return json.dumps({"version": 2, "files": files}, indent=2) + "\n"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from functools import cache
 from pathlib import PurePath, PureWindowsPath
 from typing import Any
 from urllib.parse import quote
@@ -94,7 +95,7 @@ def _result(
             " --unsafe-fixes" if fix.applicability is Applicability.UNSAFE else ""
         )
         text = f"{fix.message} (msdfix can fix this: run {how})"
-    elif not fix.edits:
+    elif fix.explanation:
         text, level = f"left unchanged: {fix.message}", "note"
     elif fix.applicability is Applicability.UNSAFE:
         text = f"{fix.message} (unsafe fix, not applied; use --unsafe-fixes to apply it)"
@@ -140,12 +141,31 @@ def _notification(report: FileReport) -> dict[str, Any]:
     }
 
 
+SarifPart = tuple[list[dict[str, Any]], "dict[str, Any] | None", bool]
+
+
+def sarif_part(report: FileReport) -> SarifPart:
+    """One file's part of the log: its results, its error notification, whether internal."""
+    results = file_results(report, _rule_index())
+    return results, _notification(report) if report.error else None, report.internal
+
+
+@cache
+def _rule_index() -> dict[str, int]:
+    return _rules()[1]
+
+
 def sarif_log(reports: list[FileReport]) -> dict[str, Any]:
     """The SARIF log object for a run over ``reports``."""
-    rules, rule_index = _rules()
-    results = [r for report in reports for r in file_results(report, rule_index)]
-    errors = [_notification(r) for r in reports if r.error]
-    invocation: dict[str, Any] = {"executionSuccessful": not any(r.internal for r in reports)}
+    return sarif_log_of([sarif_part(report) for report in reports])
+
+
+def sarif_log_of(parts: list[SarifPart]) -> dict[str, Any]:
+    """The SARIF log object from every file's ``sarif_part``, in order."""
+    rules, _ = _rules()
+    results = [r for part in parts for r in part[0]]
+    errors = [part[1] for part in parts if part[1] is not None]
+    invocation: dict[str, Any] = {"executionSuccessful": not any(part[2] for part in parts)}
     if errors:
         invocation["toolExecutionNotifications"] = errors
     run = {
@@ -167,6 +187,11 @@ def sarif_log(reports: list[FileReport]) -> dict[str, Any]:
 def sarif_report(reports: list[FileReport]) -> str:
     """SARIF 2.1.0 JSON text for ``msdfix --output-format sarif``."""
     return json.dumps(sarif_log(reports), indent=2) + "\n"
+
+
+def sarif_text(parts: list[SarifPart]) -> str:
+    """SARIF 2.1.0 JSON text from every file's ``sarif_part``."""
+    return json.dumps(sarif_log_of(parts), indent=2) + "\n"
 
 
 def apply_replacements(original: str, replacements: list[dict[str, Any]]) -> str:

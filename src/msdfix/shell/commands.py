@@ -105,21 +105,18 @@ def _parse(script: str) -> list[Command]:
     def text(node: Node) -> str:
         return script[offsets(node.start_byte) : offsets(node.end_byte)]
 
-    def visit(node: Node, nested: bool) -> None:
-        if node.type == "command":
+    stack = [(tree.root_node, False)]  # depth first, left to right, without recursion
+    while stack:
+        node, nested = stack.pop()
+        kind = node.type
+        if kind == "command":
             found.append(_command(node, script, text, offsets, state, nested))
             state["op"] = None
-            return
-        if node.child_count == 0 and node.type in OPERATORS:
-            state["op"] = node.type
-            return
-        if node.type in WORD_TYPES or node.type in SKIP:
-            return
-        inner = nested or node.type in NESTING
-        for child in node.children:
-            visit(child, inner)
-
-    visit(tree.root_node, False)
+        elif kind in OPERATORS and node.child_count == 0:
+            state["op"] = kind
+        elif kind not in WORD_TYPES and kind not in SKIP:
+            inner = nested or kind in NESTING
+            stack.extend((child, inner) for child in reversed(node.children))
     return found
 
 

@@ -102,7 +102,10 @@ class Instruction:
 
     def flag(self, name: str) -> Flag | None:
         """The first flag named ``name`` (without dashes)."""
-        return next((f for f in self.flags if f.name == name), None)
+        for flag in self.flags:
+            if flag.name == name:
+                return flag
+        return None
 
     def flags_named(self, name: str) -> list[Flag]:
         """All flags named ``name``."""

@@ -64,10 +64,8 @@ def _script_text(doc: Document, program: str) -> str | None:
     if "/" not in program and not _SCRIPT.search(program) or not doc.context.present:
         return None
     name = posixpath.basename(program)
-    for rel in doc.context.files:
-        if posixpath.basename(rel) == name:
-            return doc.context.read_text(rel)
-    return None
+    rel = doc.context.named(name)
+    return doc.context.read_text(rel) if rel is not None else None
 
 
 def _args_range(doc: Document, ins: Instruction) -> tuple[int, int] | None:

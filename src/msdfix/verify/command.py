@@ -33,6 +33,17 @@ def rewritten_text(
 
     Raises click.UsageError for bad settings or input (exit 2); exits 123 on an internal error.
     """
+    return msdfix_rewrite(path, context, select, ignore, unsafe)[0]
+
+
+def msdfix_rewrite(
+    path: Path,
+    context: Path,
+    select: str | None,
+    ignore: str | None,
+    unsafe: bool | None,
+) -> tuple[str, str | None]:
+    """The rewrite of ``path`` and the new text of its ignore file (None: unchanged)."""
     try:
         settings = settings_for(find_config(path.resolve().parent), select, ignore, unsafe)
     except (ConfigError, UnknownTransformError) as exc:
@@ -44,7 +55,8 @@ def rewritten_text(
         sys.exit(EXIT_INTERNAL)
     if report.error or report.result is None:
         raise click.UsageError(f"{path}:{report.error_line or 1}: error: {report.error}")
-    return report.result.output
+    ignore_text = next((new for _, new in report.result.files.values()), None)
+    return report.result.output, ignore_text
 
 
 def _tolerances(size: str, warm: str) -> Tolerances:
@@ -154,6 +166,7 @@ def verify_command(
             dk.parse_http_spec(smoke_http)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--smoke-http") from None
+    new_ignore = None
     if rewritten is not None:
         try:  # the original is read to choose the file to edit: reject it before building
             parse(path.read_text(encoding="utf-8", errors="surrogateescape"))
@@ -161,11 +174,12 @@ def verify_command(
             raise click.UsageError(f"{path}:{exc.line}: error: {exc.message}") from None
         new_text = rewritten.read_text(encoding="utf-8", errors="surrogateescape")
     else:
-        new_text = rewritten_text(path, ctx, select, ignore, unsafe_fixes)
+        new_text, new_ignore = msdfix_rewrite(path, ctx, select, ignore, unsafe_fixes)
     opts = VerifyOptions(
         path,
         ctx,
         new_text,
+        rewritten_ignore=new_ignore,
         smoke=smoke,
         smoke_http=smoke_http,
         keep_images=keep_images,

@@ -40,6 +40,7 @@ class VerifyOptions:
     dockerfile: Path
     context: Path
     rewritten_text: str
+    rewritten_ignore: str | None = None  # the rewrite's new .dockerignore text, if it has one
     smoke: str | None = None
     smoke_http: str | None = None
     keep_images: bool = False
@@ -126,7 +127,9 @@ def _write_dockerfiles(opts: VerifyOptions, tmp: Path, original_text: str) -> di
         paths[label] = directory / opts.dockerfile.name
         paths[label].write_text(text, encoding="utf-8", errors="surrogateescape")
         ignore = opts.dockerfile.with_name(opts.dockerfile.name + ".dockerignore")
-        if ignore.is_file():
+        if label == "rewritten" and opts.rewritten_ignore is not None:
+            (directory / ignore.name).write_text(opts.rewritten_ignore, encoding="utf-8")
+        elif ignore.is_file():
             shutil.copy2(ignore, directory / ignore.name)
     return paths
 

@@ -16,34 +16,9 @@ from msdfix.ecosystems.registry import ENTRY_PROGRAMS, RUNTIME_IMAGES, ecosystem
 from msdfix.model import Model, Stage, build_model
 from msdfix.model.args import expand
 from msdfix.model.config import final_config
-from msdfix.model.dockerignore import DockerIgnore, DockerIgnoreError, go_clean
+from msdfix.model.copies import Source, stage_sources
 from msdfix.syntax import Instruction, parse
-from msdfix.syntax.values import instruction_values, unquote
-
-_URL = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@)", re.I)
-
-
-@dataclass(frozen=True)
-class Source:
-    """One context source of a ``COPY``/``ADD``/``RUN --mount``; ``pattern`` None means all."""
-
-    pattern: str | None
-    instruction: str  # e.g. "COPY . . (line 3)"
-    excludes: tuple[str, ...] = ()
-
-    def copies(self, rel: str) -> bool:
-        """True when this source brings the context file ``rel`` into the build."""
-        if self.pattern is not None and not _pattern_covers(self.pattern, rel):
-            return False
-        return not any(_pattern_covers(e, rel) for e in self.excludes)
-
-
-def _pattern_covers(pattern: str, rel: str) -> bool:
-    """A COPY source names ``rel`` itself or a directory above it (wildcards as Docker's)."""
-    try:
-        return DockerIgnore.from_patterns([pattern]).excludes(rel)
-    except DockerIgnoreError:
-        return False  # a source Docker rejects copies nothing (the build fails)
+from msdfix.syntax.values import instruction_values
 
 
 @dataclass
@@ -83,52 +58,6 @@ def used_stages(model: Model) -> list[Stage]:
     return seen
 
 
-def _where(ins: Instruction) -> str:
-    text = " ".join(ins.logical.split())
-    return f"{text if len(text) <= 60 else text[:57] + '...'} (line {ins.start_line})"
-
-
-def _clean_source(raw: str, scope: dict[str, str | None], escape: str | None) -> str | None:
-    """A context-relative source; None for the whole context or an unknown (``$VAR``) one."""
-    value = expand(raw, scope)
-    if escape is not None:  # shell form: quotes and escapes are removed
-        value = unquote(value, escape)
-    if "$" in value:
-        return None
-    value = go_clean(value).lstrip("/")
-    return None if value in ("", ".") else value
-
-
-def _copy_sources(stage: Stage, ins: Instruction, model: Model) -> list[Source]:
-    if ins.flag("from") is not None:
-        return []
-    _, values, is_json = instruction_values(ins)
-    scope = model.stage_scope(stage, ins)
-    escape = None if is_json else ins.escape
-    excludes = tuple(f.value for f in ins.flags_named("exclude") if f.value)
-    found = []
-    for raw in values[:-1]:
-        if (ins.heredocs and raw.startswith("<<")) or _URL.match(raw):
-            continue  # inline file or remote source: nothing from the context
-        found.append(Source(_clean_source(raw, scope, escape), _where(ins), excludes))
-    return found
-
-
-def _mount_sources(stage: Stage, ins: Instruction, model: Model) -> list[Source]:
-    """``RUN --mount`` of the build context (type bind, the default, without ``from``)."""
-    found = []
-    for flag in ins.flags_named("mount"):
-        fields = dict(
-            part.partition("=")[::2] for part in (flag.value or "").split(",") if part.strip()
-        )
-        if fields.get("type", "bind") != "bind" or "from" in fields:
-            continue
-        raw = fields.get("source", fields.get("src", ""))
-        scope = model.stage_scope(stage, ins)
-        found.append(Source(_clean_source(raw, scope, ins.escape), _where(ins)))
-    return found
-
-
 def _words(ins: Instruction) -> list[str]:
     _, values, is_json = instruction_values(ins)
     if is_json:
@@ -166,12 +95,9 @@ def read_build(text: str) -> BuildSources:
     stages = used_stages(model)
     facts = BuildSources(model, stages)
     for stage in sorted(stages, key=lambda s: s.index):
-        for ins in stage.instructions:
-            if ins.cmd in ("copy", "add"):
-                facts.sources += _copy_sources(stage, ins, model)
-            elif ins.cmd == "run":
-                facts.sources += _mount_sources(stage, ins, model)
-                facts.run_words.update(w.removeprefix("./") for w in _words(ins))
+        facts.sources += [source for _, source in stage_sources(stage, model)]
+        for ins in stage.of("run"):
+            facts.run_words.update(w.removeprefix("./") for w in _words(ins))
     facts.entry_words = _entry_words(model)
     for stage in stages:
         eco = _ecosystem(stage)

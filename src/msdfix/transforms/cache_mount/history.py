@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from msdfix.document import Document
 from msdfix.ecosystems.os import APT_ARCHIVES_MOUNT
@@ -103,13 +104,21 @@ class History:
             if target in other.logical and self._names(stage, other, target):
                 return other
         names = {s.name.lower() for s in [stage, *self.doc.model.descendants(stage)]}
-        for other in self.doc.dockerfile.instructions:
-            source = other.flag("from")
-            if other.cmd in ("copy", "add") and source and (source.value or "").lower() in names:
-                paths = instruction_values(other)[1][:-1]
-                if any(within(target, p) or within(p, target) for p in _absolute(paths)):
-                    return other
+        for other, source, paths in self._copies_from:
+            if source in names and any(within(target, p) or within(p, target) for p in paths):
+                return other
         return None
+
+    @cached_property
+    def _copies_from(self) -> list[tuple[Instruction, str, list[str]]]:
+        """Every ``COPY/ADD --from``: the stage it names (lower case), its absolute sources."""
+        found = []
+        for other in self.doc.dockerfile.instructions:
+            source = other.flag("from") if other.cmd in ("copy", "add") else None
+            if source:
+                paths = _absolute(instruction_values(other)[1][:-1])
+                found.append((other, (source.value or "").lower(), paths))
+        return found
 
     def _names(self, stage: Stage, ins: Instruction, target: str) -> bool:
         """True when a command of ``ins`` names a path in ``target`` other than to delete it."""

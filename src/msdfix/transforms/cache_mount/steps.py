@@ -17,7 +17,12 @@ from msdfix.transforms.cache_mount.targets import Resolver
 
 _PROGRAMS = {p.lstrip("./") for m in MANAGERS for p in m.programs}
 _READER_PROGRAMS = {prefix[0] for m in MANAGERS for prefix in m.index_readers}
-_CLEANER_PROGRAMS = {prefix[0] for m in MANAGERS for prefix in m.clean_commands}
+_CLEANERS: dict[str, list[tuple[tuple[str, ...], PackageManager]]] = {}  # by program, in order
+for _manager in MANAGERS:
+    for _prefix in _manager.clean_commands:
+        _CLEANERS.setdefault(_prefix[0], []).append((tuple(_prefix), _manager))
+_READER_PREFIXES = {tuple(prefix) for m in MANAGERS for prefix in m.index_readers}
+_READER_LENGTHS = sorted({len(prefix) for prefix in _READER_PREFIXES})
 
 
 @dataclass(frozen=True)
@@ -104,16 +109,10 @@ def _step(
     elif program in INDEX_REFRESHERS:
         refresh = not any(a in INDEX_REFRESHERS[program] for a in args)
     elif program in _READER_PROGRAMS or program.lstrip("./") in _PROGRAMS:
-        reads = any(
-            argv[: len(prefix)] == list(prefix) for m in MANAGERS for prefix in m.index_readers
-        )
+        reads = any(tuple(argv[:n]) in _READER_PREFIXES for n in _READER_LENGTHS)
     elif program and program not in INERT:
         unknown = True
-    cleaner = None
-    if program in _CLEANER_PROGRAMS:
-        cleaner = next(
-            (m for m in MANAGERS for p in m.clean_commands if argv[: len(p)] == list(p)), None
-        )
+    cleaner = next((m for p, m in _CLEANERS.get(program, ()) if tuple(argv[: len(p)]) == p), None)
     return Step(
         command, program, args, inlined, conditional, call, refresh, reads, unknown, cleaner
     )

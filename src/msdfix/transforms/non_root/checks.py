@@ -80,10 +80,8 @@ def _context_script(doc: Document, path: str) -> str | None:
     name = posixpath.basename(path)
     if not doc.context.present:
         return None
-    for rel in doc.context.files:
-        if posixpath.basename(rel) == name:
-            return doc.context.read_text(rel)
-    return None
+    rel = doc.context.named(name)
+    return doc.context.read_text(rel) if rel is not None else None
 
 
 def low_ports(stage: Stage, command: Command, config: dict) -> list[int]:  # type: ignore[type-arg]

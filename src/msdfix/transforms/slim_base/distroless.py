@@ -92,7 +92,9 @@ def _static(doc: Document, stage: Stage, run: Instruction) -> bool:
 
 def _uses_exec(doc: Document) -> bool | None:
     """True when a Go source imports os/exec; None when there are no Go sources to read."""
-    files = [f for f in doc.context.files if f.endswith(".go")]
+    files = doc.context.view.memo(
+        "go files", lambda: [f for f in doc.context.files if f.endswith(".go")]
+    )
     if not files:
         return None
     for rel in files:

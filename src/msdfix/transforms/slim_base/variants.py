@@ -106,9 +106,7 @@ class Planner:
                 if not path.endswith(".sh"):
                     continue
                 name = posixpath.basename(path)
-                rel = next(
-                    (f for f in self.doc.context.files if posixpath.basename(f) == name), None
-                )
+                rel = self.doc.context.named(name)
                 text = self.doc.context.read_text(rel) if rel else None
                 if text is None:
                     if name not in unread and not self._from_base(name):

@@ -379,10 +379,10 @@ def _copy_block(a: Analysis, plan: Plan, alias: str) -> str:
     files: set[str] = set()
     under: set[str] = set()
     if a.ctx.present:
-        for copy in a.copies:
-            for _, dest in copy.context_files(a.ctx):
-                files.add(dest)
-                under.update(p for p in plan.copies if within(dest, p))
+        for path in plan.copies:  # (without listing every file a COPY brings in)
+            lands = [copy.lands(a.ctx, path) for copy in a.copies]
+            files.update([path] if any(on for on, _ in lands) else [])
+            under.update([path] if any(below for _, below in lands) else [])
 
     def rank(path: str) -> int:
         if plan.sources.get(path, alias) != alias or path in plan.stable:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from functools import partial
 
 from msdfix.ecosystems.programs import SHELLS
 from msdfix.model.args import expand
 from msdfix.model.base_images import DEFAULT_WORKDIRS
 from msdfix.model.context import BuildContext
+from msdfix.model.paths import within
 from msdfix.model.stages import Model, Stage
 from msdfix.shell.commands import parse_commands
 from msdfix.syntax import Instruction
@@ -48,14 +51,83 @@ class ContextCopy:
     into_dir: bool  # sources land inside ``dest`` (a directory)
 
     def context_files(self, context: BuildContext) -> list[tuple[str, str]]:
-        """(context path, image path) of every file this COPY brings in (context needed)."""
+        """(context path, image path) of every file this COPY brings in (context needed).
+
+        Shared by the Dockerfiles of the folder that have the same COPY: do not modify."""
+        key = ("context_files", tuple(self.sources), self.dest, self.into_dir)
+        return context.view.memo(key, lambda: self._context_files(context))
+
+    def _base(self) -> str | None:
+        """What ``resolve`` puts before a context file's path below a source directory
+        (``dest/``), or None when ``dest`` is not a normalised absolute path."""
+        dest = self.dest
+        if not dest.startswith("/") or dest.startswith("//") or posixpath.normpath(dest) != dest:
+            return None
+        return dest if dest.endswith("/") else dest + "/"
+
+    def _single(self, context: BuildContext, rel: str) -> str | None:
+        """The image path of ``rel`` when the source names that one kept file."""
+        if rel == "." or rel not in context.view.kept_set:
+            return None
+        return self.dest if not self.into_dir else resolve(posixpath.basename(rel), self.dest)
+
+    def lands(self, context: BuildContext, path: str) -> tuple[bool, bool]:
+        """Whether a context file lands on the image path ``path``, and whether one lands on
+        or below it (``within``), without listing the files this COPY brings in."""
+        base = self._base()
+        if base is None:
+            dests = [dest for _, dest in self.context_files(context)]
+            return path in dests, any(within(dest, path) for dest in dests)
+        view, on, below = context.view, False, False
+        inside = path.rstrip("/") + "/"
+        for src in self.sources:
+            rel = posixpath.normpath(src).lstrip("/")
+            prefix = "" if rel == "." else rel + "/"
+            single = self._single(context, rel)
+            if single is not None:
+                on |= single == path
+                below |= within(single, path)
+            tail = path[len(base) :] if path.startswith(base) else ""
+            on |= bool(tail) and prefix + tail in view.kept_set
+            if len(inside) <= len(base):
+                below |= base.startswith(inside) and view.has_prefix(prefix)
+            elif inside.startswith(base):
+                below |= view.has_prefix(prefix + inside[len(base) :])
+        return on, on or below
+
+    def top_entries(
+        self, context: BuildContext, key: Hashable, skip: Callable[[str], bool]
+    ) -> list[str]:
+        """``sorted({top(dest, self.dest)})`` over the files this COPY (into a directory)
+        brings in whose context path ``skip`` does not reject; ``key`` names ``skip``."""
+        base = self._base()
+        if base is None or not self.into_dir:
+            return sorted(
+                {top(dest, self.dest) for rel, dest in self.context_files(context) if not skip(rel)}
+            )
+        names: set[str] = set()
+        for src in self.sources:
+            rel = posixpath.normpath(src).lstrip("/")
+            if self._single(context, rel) is not None and not skip(rel):
+                names.add(posixpath.basename(rel))
+            names |= context.view.memo(("tops", rel, key), partial(_firsts, context, rel, skip))
+        return sorted({resolve(name, self.dest) for name in names})
+
+    def copied(self, context: BuildContext, key: Hashable, keep: Callable[[str], bool]) -> set[str]:
+        """Context paths of the files this COPY brings in that ``keep`` accepts (``key`` names
+        ``keep``; computed once per folder and source)."""
+        found: set[str] = set()
+        for src in self.sources:
+            rel = posixpath.normpath(src).lstrip("/")
+            found |= context.view.memo(("copied", rel, key), partial(_kept, context, rel, keep))
+        return found
+
+    def _context_files(self, context: BuildContext) -> list[tuple[str, str]]:
         pairs: list[tuple[str, str]] = []
         for src in self.sources:
             rel = posixpath.normpath(src).lstrip("/")
             prefix = "" if rel == "." else rel + "/"
-            for f in context.files:
-                if context.is_ignored(f):
-                    continue
+            for f in context.view.under(rel):
                 if f == rel:
                     pairs.append(
                         (
@@ -68,6 +140,26 @@ class ContextCopy:
                 elif f.startswith(prefix):
                     pairs.append((f, resolve(f[len(prefix) :], self.dest)))
         return pairs
+
+
+def _firsts(context: BuildContext, rel: str, skip: Callable[[str], bool]) -> set[str]:
+    """First path components below ``rel`` of the kept files there that ``skip`` lets through."""
+    prefix = "" if rel == "." else rel + "/"
+    return {
+        f[len(prefix) :].split("/")[0]
+        for f in context.view.under(rel)
+        if f != rel and f.startswith(prefix) and not skip(f)
+    }
+
+
+def _kept(context: BuildContext, rel: str, keep: Callable[[str], bool]) -> set[str]:
+    return {f for f in context.view.under(rel) if keep(f)}
+
+
+def top(path: str, base: str) -> str:
+    """The entry directly in ``base`` that holds ``path``."""
+    rest = path[len(base.rstrip("/")) + 1 :] if base != "/" else path[1:]
+    return resolve(rest.split("/")[0], base)
 
 
 def context_copies(model: Model, stage: Stage, dirs: dict[int, str]) -> list[ContextCopy] | None:

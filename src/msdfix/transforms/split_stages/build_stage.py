@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from msdfix.document import Document
 from msdfix.ecosystems.node import FRONTEND_TOOLS
 from msdfix.fixes import Edit
-from msdfix.model.paths import within
+from msdfix.model.paths import parents, within
 from msdfix.model.stages import Stage
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import Command
@@ -342,31 +342,32 @@ def context_paths(a: Analysis, ecosystem: str | None) -> RuntimeFiles:
                         f"COPY at line {copy.ins.start_line} fills {copy.dest}; "
                         "cannot tell which files it adds without the build context"
                     )
-                paths += sorted({_top(dest, copy.dest) for _, dest in copy.context_files(a.ctx)})
+                paths += copy.top_entries(a.ctx, None, lambda rel: False)
             else:
                 paths.append(copy.dest)
         return RuntimeFiles(dedupe(paths), True)
     patterns = [re.compile(p) for p in SOURCE_ONLY[ecosystem] + COMMON_SOURCE]
+
+    def skip(rel: str) -> bool:
+        return any(p.fullmatch(rel) for p in patterns) or (
+            a.skip_rel is not None and within(rel, a.skip_rel)
+        )
+
     for copy in a.copies:
-        for rel, dest in copy.context_files(a.ctx):
-            if any(p.fullmatch(rel) for p in patterns) or (
-                a.skip_rel is not None and within(rel, a.skip_rel)
-            ):
-                continue
-            paths.append(_top(dest, copy.dest) if copy.into_dir else dest)
+        if copy.into_dir:
+            paths += copy.top_entries(a.ctx, (ecosystem, a.skip_rel), skip)
+        else:
+            paths += [dest for rel, dest in copy.context_files(a.ctx) if not skip(rel)]
     return RuntimeFiles(dedupe(paths), False)
-
-
-def _top(path: str, base: str) -> str:
-    rest = path[len(base.rstrip("/")) + 1 :] if base != "/" else path[1:]
-    return resolve(rest.split("/")[0], base)
 
 
 def dedupe(paths: list[str]) -> list[str]:
     out: list[str] = []
+    stripped: set[str] = set()  # the kept paths without trailing slashes
     for path in sorted(set(paths), key=lambda p: (p.count("/"), p)):
-        if not any(within(path, o) for o in out):
+        if not any(p in stripped for p in parents(path)):  # (paths are distinct)
             out.append(path)
+            stripped.add(path.rstrip("/"))
     return out
 
 

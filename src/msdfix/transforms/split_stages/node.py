@@ -268,11 +268,7 @@ def _deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
     inputs = []
     for name in ECOSYSTEM[install.program].manifests:
         path = posixpath.join(rel, name.rstrip("/")) if rel else name.rstrip("/")
-        if (
-            a.ctx.exists(path)
-            or name.endswith("/")
-            and any(within(f, path) for f in a.ctx.files if not a.ctx.is_ignored(f))
-        ):
+        if a.ctx.exists(path) or name.endswith("/") and a.ctx.holds(path):
             inputs.append((resolve(name.rstrip("/"), app), name.endswith("/")))
     platform = platform_flag(a.stage.platform)
     flag = f"--platform={platform} " if platform else ""

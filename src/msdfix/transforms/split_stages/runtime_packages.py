@@ -59,6 +59,17 @@ def runtime_packages(a: Analysis, packages: list[str]) -> RuntimePackages:
     return found
 
 
+_COMMON = [re.compile(p) for p in COMMON_SOURCE]
+
+
+def _scannable(rel: str) -> bool:
+    """A copied file that may run a tool: a script or a source file, not docs or Dockerfiles."""
+    if any(p.fullmatch(rel) for p in _COMMON):
+        return False
+    script = rel.endswith((".sh", ".bash")) or "/" not in rel and "." not in rel
+    return script or rel.endswith(SOURCE_SUFFIXES)
+
+
 def runs_tool(a: Analysis, tools: tuple[str, ...]) -> bool | None:
     """Whether the image's program may run one of ``tools``: True on evidence (entry command,
     HEALTHCHECK, repeated RUNs, a copied source or script naming it), False when the copied
@@ -77,14 +88,9 @@ def runs_tool(a: Analysis, tools: tuple[str, ...]) -> bool | None:
     )
     shell = re.compile(r"(?m)^[^#\n]*" + pattern.pattern)
     scanned = 0
-    common = [re.compile(p) for p in COMMON_SOURCE]
-    copied = {rel for copy in a.copies for rel, _ in copy.context_files(a.ctx)}
+    copied = {rel for copy in a.copies for rel in copy.copied(a.ctx, "scannable", _scannable)}
     for rel in sorted(copied):
-        if any(p.fullmatch(rel) for p in common):
-            continue
         script = rel.endswith((".sh", ".bash")) or "/" not in rel and "." not in rel
-        if not script and not rel.endswith(SOURCE_SUFFIXES):
-            continue
         scanned += 1
         if scanned > MAX_SCANNED:
             return None

@@ -1,0 +1,120 @@
+"""What a stage takes from the build context: ``COPY``/``ADD`` sources and context bind mounts.
+
+``# escape=``, JSON form and heredocs are handled by the parser; ``$VAR`` in a source is
+expanded with the stage's ARG/ENV scope, and one that stays unknown copies "anything".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from msdfix.model.args import expand
+from msdfix.model.dockerignore import DockerIgnore, DockerIgnoreError, go_clean
+from msdfix.model.stages import Model, Stage
+from msdfix.syntax import Instruction
+from msdfix.syntax.values import instruction_values, unquote
+
+_URL = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@)", re.I)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One context source of a ``COPY``/``ADD``/``RUN --mount``; ``pattern`` None means all."""
+
+    pattern: str | None
+    instruction: str  # e.g. "COPY . . (line 3)"
+    excludes: tuple[str, ...] = ()
+    unknown: bool = False  # a ``$VAR`` msdfix cannot expand (``pattern`` is then None)
+
+    def copies(self, rel: str) -> bool:
+        """True when this source brings the context file ``rel`` into the build."""
+        if self.pattern is not None and not pattern_covers(self.pattern, rel):
+            return False
+        return not any(pattern_covers(e, rel) for e in self.excludes)
+
+
+def pattern_covers(pattern: str, rel: str) -> bool:
+    """A COPY source names ``rel`` itself or a directory above it (wildcards as Docker's)."""
+    matcher = _matcher(pattern)
+    return matcher is not None and matcher.excludes(rel)
+
+
+@lru_cache(maxsize=1024)
+def _matcher(pattern: str) -> DockerIgnore | None:
+    try:
+        return DockerIgnore.from_patterns([pattern])
+    except DockerIgnoreError:
+        return None  # a source Docker rejects copies nothing (the build fails)
+
+
+def where(ins: Instruction) -> str:
+    """A short quote of the instruction with its line, for messages."""
+    text = " ".join(ins.logical.split())
+    return f"{text if len(text) <= 60 else text[:57] + '...'} (line {ins.start_line})"
+
+
+def clean_source(raw: str, scope: dict[str, str | None], escape: str | None) -> str | None:
+    """A context-relative source; None for the whole context or an unknown (``$VAR``) one."""
+    value = expand(raw, scope)
+    if escape is not None:  # shell form: quotes and escapes are removed
+        value = unquote(value, escape)
+    if "$" in value:
+        return None
+    value = go_clean(value).lstrip("/")
+    return None if value in ("", ".") else value
+
+
+def _source(
+    raw: str,
+    scope: dict[str, str | None],
+    escape: str | None,
+    ins: Instruction,
+    excludes: tuple[str, ...] = (),
+) -> Source:
+    pattern = clean_source(raw, scope, escape)
+    unknown = pattern is None and "$" in expand(raw, scope)
+    return Source(pattern, where(ins), excludes, unknown=unknown)
+
+
+def copy_sources(stage: Stage, ins: Instruction, model: Model) -> list[Source]:
+    """The context sources of one ``COPY``/``ADD`` (none for ``--from``, URLs, heredocs)."""
+    if ins.flag("from") is not None:
+        return []
+    _, values, is_json = instruction_values(ins)
+    scope = model.stage_scope(stage, ins)
+    escape = None if is_json else ins.escape
+    excludes = tuple(f.value for f in ins.flags_named("exclude") if f.value)
+    found = []
+    for raw in values[:-1]:
+        if (ins.heredocs and raw.startswith("<<")) or _URL.match(raw):
+            continue  # inline file or remote source: nothing from the context
+        found.append(_source(raw, scope, escape, ins, excludes))
+    return found
+
+
+def mount_sources(stage: Stage, ins: Instruction, model: Model) -> list[Source]:
+    """``RUN --mount`` of the build context (type bind, the default, without ``from``)."""
+    found = []
+    for flag in ins.flags_named("mount"):
+        fields = dict(
+            part.partition("=")[::2] for part in (flag.value or "").split(",") if part.strip()
+        )
+        if fields.get("type", "bind") != "bind" or "from" in fields:
+            continue
+        raw = fields.get("source", fields.get("src", ""))
+        scope = model.stage_scope(stage, ins)
+        found.append(_source(raw, scope, ins.escape, ins))
+    return found
+
+
+def stage_sources(stage: Stage, model: Model) -> list[tuple[Instruction, Source]]:
+    """Every context source of the stage's instructions, in file order."""
+    found: list[tuple[Instruction, Source]] = []
+    for ins in stage.instructions:
+        if ins.cmd in ("copy", "add"):
+            found += [(ins, s) for s in copy_sources(stage, ins, model)]
+        elif ins.cmd == "run":
+            found += [(ins, s) for s in mount_sources(stage, ins, model)]
+    return found

@@ -1,0 +1,136 @@
+"""dockerignore: create or extend the build's .dockerignore with what the build never copies.
+
+What it does
+    Appends to the ``.dockerignore`` BuildKit reads (``<Dockerfile>.dockerignore`` next to the
+    Dockerfile when there is one, else the context's ``.dockerignore``, created if missing):
+    ``.git``, ``node_modules`` (Node projects), ``.venv``/``venv`` and ``__pycache__``/``*.pyc``
+    (Python projects), ``dist``/``build``/``target`` when the project's ``.gitignore`` marks them
+    as generated, ``.env``/``.env.*``/``*.pem``/``*.key``/``id_rsa*`` anywhere, the Dockerfile
+    itself and the new ignore file, when one of them keeps out something the context has now.
+    Lines are only appended (never reordered or deleted), and a line that would undo a ``!``
+    re-include is not. It also reports a ``COPY``/``ADD`` of a path the existing rules exclude
+    (BuildKit's CopyIgnoredFile check).
+Why
+    Everything in the context is sent to the builder on every build, and a ``COPY . .`` layer is
+    rebuilt whenever any file under it changes: a ``git commit`` or a local ``npm install`` then
+    invalidates the cache. Host ``node_modules`` and virtualenvs hold binaries for the host's
+    platform, and ``.env`` files and keys end up in image layers.
+Example
+    A Node API with ``COPY . .`` and ``RUN npm ci`` gets a ``.dockerignore`` with ``.git``,
+    ``node_modules``, ``**/.env``, ..., ``Dockerfile`` and ``.dockerignore``.
+Fix safety
+    Every line is checked with Docker's own matching rules against the context's files and
+    every ``COPY``/``ADD``/``RUN --mount`` source of every stage, of this Dockerfile and of the
+    other Dockerfiles of the context that read the same file: a line that would exclude
+    something a source names is never added. A line is safe when nothing the build copies
+    changes (only specific paths are copied, or the paths are absent). Under ``COPY . .`` it is
+    unsafe, with what to check: ``node_modules`` or a virtualenv only when a RUN installs the
+    packages (else kept: the app needs them), build outputs only when a RUN builds them, ``.git``
+    only when no step msdfix sees reads it (``git``, ``go build``'s VCS stamping,
+    setuptools-scm, ...), secrets always (the app may read them). A Dockerfile from stdin gets
+    the change as a display-only suggestion; a ``$VAR`` source msdfix cannot expand declines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from msdfix.document import Document
+from msdfix.fixes import Applicability, FileChange, Fix
+from msdfix.model.copies import stage_sources
+from msdfix.model.pending import PendingIgnore, ignore_path
+from msdfix.transforms.base import Transform, register
+from msdfix.transforms.dockerignore.plan import Verdict, display, own_path, plan
+
+
+@register
+class DockerIgnoreTransform(Transform):
+    id = "dockerignore"
+    title = "Keep .git, dependencies, build outputs and secrets out of the build context"
+    order = 90
+
+    def check(self, doc: Document) -> Iterable[Fix]:
+        ctx = doc.context
+        path = ignore_path(ctx)
+        if path is None or ctx.root is None or not doc.model.stages or doc.is_windows:
+            return
+        if ctx.dockerignore_error:
+            return  # the build fails on it already
+        name = display(path, ctx.root)
+        yield from self._copy_ignored(doc, name)
+        try:
+            on_disk = path.read_bytes().decode("utf-8") if path.exists() else None
+        except (OSError, UnicodeDecodeError):
+            return  # Docker reads it as UTF-8: leave a file msdfix cannot read alone
+        verdicts = plan(doc, path, created=on_disk is None)
+        if isinstance(verdicts, str):
+            message = f"{name} not extended: {verdicts}"
+            yield doc.fix(self.id, doc.model.stages[0].from_, message, [])
+            return
+        old = ctx.ignore_text if isinstance(ctx, PendingIgnore) else on_disk
+        verb = f"create {name}" if on_disk is None else f"extend {name}"
+        yield from self._fixes(doc, path, verb, old, verdicts)
+
+    def _fixes(
+        self, doc: Document, path: Path, verb: str, old: str | None, verdicts: list[Verdict]
+    ) -> Iterable[Fix]:
+        anchor = doc.model.stages[0].from_
+        stdin = own_path(doc) is None
+        safe = [v.candidate.line for v in verdicts if v.status == "safe"]
+        unsafe = [v for v in verdicts if v.status == "unsafe"]
+        skipped = [v.reason for v in verdicts if v.status == "skip"]
+        note = " (stdin: add these lines yourself)" if stdin else ""
+        done: list[str] = []  # lines of the safe fix, which the unsafe one adds after them
+        if any(v.worth_it for v in verdicts if v.status == "safe"):
+            message = (
+                f"{verb}: exclude {', '.join(safe)} from the build context: the build copies "
+                f"none of them{note}"
+            )
+            yield self._fix(doc, path, old, safe, message, Applicability.SAFE, stdin)
+            done, safe = safe, []
+        if any(v.worth_it for v in unsafe):
+            # Cumulative: applied right after the safe fix, it must keep the safe lines too.
+            lines = [v.candidate.line for v in verdicts if v.status != "skip"]
+            if done:
+                lines = done + [v.candidate.line for v in unsafe]
+            why = "; ".join(f"{v.candidate.line}: {v.reason}" for v in unsafe)
+            also = f"; and {', '.join(safe)}, which the build does not copy" if safe else ""
+            names = ", ".join(v.candidate.line for v in unsafe)
+            copied = unsafe[0].copied_by
+            message = f"{verb}: exclude {names}, which {copied} copies ({why}){also}{note}"
+            yield self._fix(doc, path, old, lines, message, Applicability.UNSAFE, stdin)
+        if skipped:
+            yield doc.fix(self.id, anchor, "; ".join(skipped), [])
+
+    def _fix(
+        self,
+        doc: Document,
+        path: Path,
+        old: str | None,
+        lines: list[str],
+        message: str,
+        applicability: Applicability,
+        stdin: bool,
+    ) -> Fix:
+        text = old or ""
+        newline = "\r\n" if "\r\n" in text else "\n"
+        if text and not text.endswith("\n"):
+            text += newline
+        new = text + "".join(line + newline for line in lines)
+        kind = Applicability.DISPLAY_ONLY if stdin else applicability
+        fix = doc.fix(self.id, doc.model.stages[0].from_, message, [], kind)
+        fix.file_changes = [FileChange(str(path), old, new)]
+        return fix
+
+    def _copy_ignored(self, doc: Document, name: str) -> Iterable[Fix]:
+        """BuildKit's CopyIgnoredFile: a source the existing rules exclude."""
+        rules = doc.context.dockerignore
+        for stage in doc.model.stages:
+            for ins, source in stage_sources(stage, doc.model):
+                if source.pattern is not None and rules.excludes(source.pattern):
+                    message = (
+                        f"{source.instruction} copies {source.pattern}, which {name} excludes "
+                        "(BuildKit's CopyIgnoredFile): the copy fails or copies nothing"
+                    )
+                    yield doc.fix(self.id, ins, message, [])

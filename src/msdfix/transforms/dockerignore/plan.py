@@ -1,0 +1,398 @@
+"""Which exclusions a build context can take: candidates, what the build copies, and why.
+
+A candidate is checked against the context as it is: the paths it would newly exclude (the
+existing rules decide what is excluded now, Docker's matcher both before and after), every
+``COPY``/``ADD``/``RUN --mount`` source of every stage, and the existing ``!`` re-includes.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from msdfix.document import Document
+from msdfix.model.copies import Source, stage_sources
+from msdfix.model.dockerignore import DEFAULT_NAME, DockerIgnore, Pattern
+from msdfix.model.pending import all_paths
+from msdfix.model.stages import Stage
+from msdfix.shell.commands import Command
+from msdfix.shell.script import run_script
+from msdfix.syntax import Instruction, ParseError, parse
+
+_GLOB = re.compile(r"[*?\[\\]")
+_GIT_WORD = re.compile(r"(?:^|[\s;&|(`'\"])git\s")
+_VCS_VERSIONING = re.compile(
+    r"setuptools[-_]scm|hatch-vcs|versioneer|dunamai|poetry-dynamic-versioning|\bpbr\b"
+)
+_DOCKERFILE_NAME = re.compile(r"(?:docker|container)file(?:\..+)?|.+\.(?:docker|container)file")
+_VENDORED = frozenset({"node_modules", ".venv", "venv", "vendor", "site-packages"})
+PYTHON_FILES = ("requirements.txt", "pyproject.toml", "setup.py", "setup.cfg", "Pipfile")
+NODE_FILES = ("package.json",)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One line to append, and what it is (``vcs``, ``deps``, ``output``, ``secret``, ``build``)."""
+
+    line: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Copy:
+    """A context source of one of the Dockerfiles that share the ignore file."""
+
+    doc: Document
+    stage: Stage
+    source: Source
+    label: str = ""  # " in Dockerfile.dev" for another Dockerfile than the one rewritten
+
+
+def copies_of(doc: Document, label: str = "") -> list[Copy]:
+    """Every context source of every stage of ``doc``."""
+    model = doc.model
+    return [Copy(doc, st, s, label) for st in model.stages for _, s in stage_sources(st, model)]
+
+
+def siblings(doc: Document, paths: list[str], ignore_rel: str | None) -> list[Document] | str:
+    """The other Dockerfiles of the context that read the same ignore file (no ignore file of
+    their own), parsed; or why one cannot be read."""
+    ctx = doc.context
+    assert ctx.root is not None
+    if ignore_rel != DEFAULT_NAME:
+        return []  # a <Dockerfile>.dockerignore is this Dockerfile's own
+    own = own_path(doc)
+    found = []
+    for rel in paths:
+        parts = rel.lower().split("/")
+        name = parts[-1]
+        if not _DOCKERFILE_NAME.fullmatch(name) or name.endswith(DEFAULT_NAME):
+            continue
+        if _VENDORED.intersection(parts):
+            continue
+        target = ctx.root / rel
+        if not target.is_file() or (own is not None and _same(target, own)):
+            continue
+        if Path(str(target) + DEFAULT_NAME).is_file():
+            continue
+        text = ctx.read_text(rel)
+        if text is None:
+            return f"{rel} uses the same context and cannot be read"
+        try:
+            found.append(Document(parse(text), ctx, str(target)))
+        except ParseError:
+            continue  # a template or notes: BuildKit cannot build it either
+    return found
+
+
+def own_path(doc: Document) -> Path | None:
+    """The rewritten Dockerfile's path (None from stdin)."""
+    if doc.context.dockerfile is not None:
+        return doc.context.dockerfile
+    return Path(doc.path) if doc.path and doc.path != "-" else None
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+@dataclass
+class Verdict:
+    """A candidate's fate: ``safe``, ``unsafe`` (with a ``check:`` reason) or ``skip`` (why)."""
+
+    candidate: Candidate
+    status: str
+    reason: str = ""
+    copied_by: str = ""  # the whole-context COPY that ships what an unsafe line excludes
+    present: bool = False  # it excludes paths the context has now (not only future ones)
+
+    @property
+    def worth_it(self) -> bool:
+        """True when the line keeps something real out (the Dockerfile alone is not worth a file)."""
+        return self.present and self.candidate.kind != "build"
+
+
+def commands(stage: Stage) -> Iterator[tuple[Instruction, Command]]:
+    """The simple commands of the stage's RUNs."""
+    for ins in stage.of("run"):
+        script = run_script(ins)
+        if script is not None:
+            for command in script.commands:
+                yield ins, command
+
+
+def _argv(command: Command) -> list[str]:
+    argv = [posixpath.basename(command.argv[0]), *command.argv[1:]] if command.argv else []
+    if len(argv) > 2 and argv[0].startswith("python") and argv[1] == "-m":
+        argv = argv[2:]
+    return argv
+
+
+def installs(command: Command, kind: str) -> bool:
+    """True when the command installs Node (``kind`` "node") or Python ("python") packages."""
+    argv = _argv(command)
+    if not argv:
+        return False
+    name, rest = argv[0], argv[1:]
+    sub = rest[0] if rest else ""
+    if kind == "node":
+        if name == "yarn":
+            return not rest or sub in ("install", "add") or rest[0].startswith("-")
+        return (name, sub) in {
+            ("npm", "ci"), ("npm", "install"), ("npm", "i"), ("npm", "add"),
+            ("pnpm", "install"), ("pnpm", "i"), ("pnpm", "add"), ("bun", "install"),
+        }  # fmt: skip
+    if re.fullmatch(r"pip[\d.]*", name):
+        return sub == "install"
+    return (name, sub) in {
+        ("uv", "sync"), ("uv", "pip"), ("poetry", "install"), ("pipenv", "install"),
+        ("pipenv", "sync"), ("pdm", "install"), ("pdm", "sync"),
+    }  # fmt: skip
+
+
+def builds(command: Command) -> bool:
+    """True when the command runs a project build that writes dist/, build/ or target/."""
+    argv = _argv(command)
+    if not argv:
+        return False
+    name, rest = argv[0], argv[1:]
+    if name in ("npm", "pnpm", "yarn", "bun"):
+        return "build" in rest[:2]
+    if name in ("cargo", "mvn", "mvnw", "gradle", "gradlew"):
+        return True
+    return name in ("tsc", "vite", "ng", "next", "webpack", "rollup", "esbuild")
+
+
+def git_reader(doc: Document, stages: list[Stage]) -> str | None:
+    """Why a build step may read ``.git``, or None when no step msdfix sees does."""
+    text = doc.text
+    for stage in stages:
+        for ins, command in commands(stage):
+            argv = _argv(command)
+            if argv[:1] == ["git"]:
+                return f"line {ins.start_line} runs git"
+            if argv[:2] in (["go", "build"], ["go", "install"]) and "buildvcs=false" not in text:
+                return f"go on line {ins.start_line} stamps VCS data from .git (-buildvcs)"
+            for word in argv[1:]:
+                script = doc.context.read_text(word.removeprefix("./"))
+                if script is not None and _GIT_WORD.search(script):
+                    return f"{word} (run on line {ins.start_line}) runs git"
+    for name in PYTHON_FILES:
+        manifest = doc.context.read_text(name)
+        if manifest is not None and _VCS_VERSIONING.search(manifest):
+            return f"{name} takes the version from git"
+    package = doc.context.read_json("package.json")
+    scripts = package.get("scripts") if isinstance(package, dict) else None
+    if isinstance(scripts, dict) and any(
+        isinstance(v, str) and _GIT_WORD.search(" " + v) for v in scripts.values()
+    ):
+        return "a package.json script runs git"
+    return None
+
+
+def _stages_of(doc: Document, stage: Stage) -> list[Stage]:
+    """The stage and those built FROM it."""
+    return [stage, *doc.model.descendants(stage)]
+
+
+def _whole_copy_verdict(
+    doc: Document, candidate: Candidate, stage: Stage, source: Source, label: str
+) -> Verdict:
+    """A candidate whose paths a whole-context COPY (``COPY . .``) would ship."""
+    what = source.instruction + label
+    line = candidate.line
+    kind = candidate.kind
+    if kind == "vcs":
+        why = git_reader(doc, doc.model.stages)
+        if why:
+            return Verdict(candidate, "skip", f"{line} kept: {why}{label}")
+        return Verdict(candidate, "unsafe", "check: nothing in the image reads it", what)
+    if kind == "deps":
+        eco = "node" if line == "node_modules" else "python"
+        runs = [
+            ins
+            for st in _stages_of(doc, stage)
+            for ins, command in commands(st)
+            if installs(command, eco)
+        ]
+        if not runs:
+            return Verdict(
+                candidate, "skip", f"{line} kept: {what} ships it and no RUN installs packages"
+            )
+        return Verdict(
+            candidate,
+            "unsafe",
+            f"check: it comes only from the install on line {runs[0].start_line} now, "
+            "not from the host",
+            what,
+        )
+    if kind == "output" and line in ("dist", "build", "target"):
+        runs = [ins for st in _stages_of(doc, stage) for ins, c in commands(st) if builds(c)]
+        if not runs:
+            return Verdict(candidate, "skip", f"{line} kept: {what} ships it and no RUN builds it")
+        return Verdict(
+            candidate,
+            "unsafe",
+            f"check: the build on line {runs[0].start_line} writes all of it",
+            what,
+        )
+    reasons = {
+        "output": "check: the app ships no bytecode without its sources",
+        "secret": "check: the app does not read it from the image (pass secrets at run time)",
+        "build": "check: nothing reads it from the image",
+    }
+    return Verdict(candidate, "unsafe", reasons[kind], what)
+
+
+def _has_glob(text: str) -> bool:
+    return bool(_GLOB.search(text))
+
+
+def _probe(pattern: Pattern) -> str:
+    """A path a ``!`` pattern re-includes (wildcards replaced by a letter)."""
+    text = pattern.text.replace("**/", "").replace("**", "x")
+    return re.sub(r"\[[^\]]*\]|[*?]", "x", text).replace("\\", "")
+
+
+def judge(
+    doc: Document,
+    candidate: Candidate,
+    before: DockerIgnore,
+    kept: list[str],
+    sources: list[Copy],
+) -> Verdict | None:
+    """The candidate's verdict against the rules ``before`` (None: it excludes nothing new).
+
+    ``kept`` are the context's paths ``before`` does not exclude. Appended last, the line
+    excludes exactly what it matches on top of what ``before`` excludes.
+    """
+    alone = DockerIgnore([Pattern.compile(candidate.line, False)])
+
+    def newly_excluded(path: str) -> bool:
+        return alone.excludes(path) and not before.excludes(path)
+
+    newly = [p for p in kept if alone.excludes(p)]
+    reincluded = DockerIgnore(
+        [Pattern.compile(p.text, False) for p in before.patterns if p.exclusion]
+    )
+    probes = [_probe(p) for p in before.patterns if p.exclusion]
+    if any(reincluded.excludes(p) for p in newly) or any(newly_excluded(p) for p in probes):
+        return Verdict(candidate, "skip", f"{candidate.line} kept: a ! rule re-includes part of it")
+    if not newly and before.excludes(_representative(candidate.line)):
+        return None
+    unsafe: Verdict | None = None
+    for copy in sources:
+        source = copy.source
+        if source.pattern is None:
+            if any(source.copies(p) for p in newly):
+                verdict = _whole_copy_verdict(copy.doc, candidate, copy.stage, source, copy.label)
+                if verdict.status == "skip":
+                    return verdict
+                unsafe = unsafe or verdict
+            continue
+        needed = not _has_glob(source.pattern) and newly_excluded(source.pattern)
+        if needed or any(source.copies(p) for p in newly):
+            where = f"{source.instruction}{copy.label}"
+            return Verdict(candidate, "skip", f"{candidate.line} kept: {where} copies it")
+    verdict = unsafe or Verdict(candidate, "safe")
+    verdict.present = bool(newly)
+    return verdict
+
+
+def _representative(line: str) -> str:
+    """A path the line names (for lines that exclude nothing present yet)."""
+    return re.sub(r"[*?]", "x", line.replace("**/", "")) or line
+
+
+def candidates(doc: Document, ignore_rel: str | None, created: bool) -> list[Candidate]:
+    """The conventional exclusions for this project, in the order they are appended."""
+    ctx = doc.context
+    assert ctx.root is not None
+    root = ctx.root
+    images = " ".join(s.root_image.full_name.lower() for s in doc.model.stages)
+    node = any((root / n).is_file() for n in NODE_FILES) or (root / "node_modules").is_dir()
+    node = node or bool(re.search(r"\b(?:node|bun)\b", images))
+    python = any((root / n).is_file() for n in PYTHON_FILES) or "python" in images
+    found = [Candidate(".git", "vcs")]
+    if node:
+        found.append(Candidate("node_modules", "deps"))
+    if python or (root / ".venv").is_dir():
+        found.append(Candidate(".venv", "deps"))
+    if (root / "venv" / "pyvenv.cfg").is_file():
+        found.append(Candidate("venv", "deps"))
+    if python:
+        found += [Candidate("**/__pycache__", "output"), Candidate("**/*.pyc", "output")]
+    gitignored = _gitignored_dirs(doc)
+    for name in ("dist", "build", "target"):
+        if name in gitignored and (root / name).is_dir():
+            found.append(Candidate(name, "output"))
+    found += [
+        Candidate(line, "secret")
+        for line in ("**/.env", "**/.env.*", "**/*.pem", "**/*.key", "**/id_rsa*")
+    ]
+    own = own_path(doc)
+    rel = relative(own, root) if own is not None else None
+    if rel is not None and not _has_glob(rel) and (root / rel).is_file():
+        found.append(Candidate(rel, "build"))
+    if created and ignore_rel is not None and not _has_glob(ignore_rel):
+        found.append(Candidate(ignore_rel, "build"))
+    return found
+
+
+def _gitignored_dirs(doc: Document) -> set[str]:
+    """Top-level directory names the context's own .gitignore marks as generated."""
+    text = doc.context.read_text(".gitignore") or ""
+    return {line.strip().strip("/") for line in text.splitlines() if line.strip()}
+
+
+def plan(doc: Document, path: Path, created: bool) -> list[Verdict] | str:
+    """Each candidate's verdict for the ignore file ``path``, or why none can be given."""
+    ctx = doc.context
+    assert ctx.root is not None
+    paths = all_paths(ctx)
+    if paths is None:
+        return "the context is too large"
+    ignore_rel = relative(path, ctx.root)
+    others = siblings(doc, paths, ignore_rel)
+    if isinstance(others, str):
+        return others
+    copies = copies_of(doc)
+    for other in others:
+        copies += copies_of(other, f" in {display(Path(other.path or ''), ctx.root)}")
+    unknown = next((c for c in copies if c.source.unknown), None)
+    if unknown is not None:
+        return f"{unknown.source.instruction}{unknown.label} copies a path msdfix cannot expand"
+    rules = ctx.dockerignore
+    kept = [p for p in paths if not rules.excludes(p)]
+    verdicts: list[Verdict] = []
+    for candidate in candidates(doc, ignore_rel, created):
+        verdict = judge(doc, candidate, rules, kept, copies)
+        if verdict is None:
+            continue
+        verdicts.append(verdict)
+        if verdict.status == "safe":  # later lines are judged with it in place
+            line = Pattern.compile(candidate.line, False)
+            rules = DockerIgnore([*rules.patterns, line])
+            kept = [p for p in kept if not DockerIgnore([line]).excludes(p)]
+    return verdicts
+
+
+def relative(path: Path, root: Path) -> str | None:
+    """``path`` relative to the context root, or None when it lies outside."""
+    try:
+        rel = os.path.relpath(path, root).replace(os.sep, "/")
+    except ValueError:
+        return None
+    return None if rel.startswith("../") else rel
+
+
+def display(path: Path, root: Path) -> str:
+    """How messages name a file of the context."""
+    return relative(path, root) or str(path)

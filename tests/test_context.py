@@ -1,0 +1,132 @@
+"""Build contexts: one lazy walk per folder shared by its Dockerfiles; path helpers."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from functools import cached_property
+from pathlib import Path
+
+import pytest
+
+from msdfix.cli import main
+from msdfix.model import context
+from msdfix.model.context import BuildContext, ContextCache
+from msdfix.model.paths import containing, within
+from msdfix.transforms.split_stages import build_stage
+
+APP = """FROM python:3.12
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+COPY . .
+CMD ["python", "app.py"]
+"""
+
+
+@pytest.fixture
+def walks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The folders walked by build contexts."""
+    seen: list[str] = []
+    real = context.Folder.files.func
+
+    def counting(folder: context.Folder) -> list[str]:
+        seen.append(str(folder.root))
+        return real(folder)
+
+    prop = cached_property(counting)
+    prop.__set_name__(context.Folder, "files")
+    monkeypatch.setattr(context.Folder, "files", prop)
+    return seen
+
+
+def test_one_walk_per_folder(tmp_path: Path, walks: list[str], capsys) -> None:  # type: ignore[no-untyped-def]
+    for i in range(5):
+        (tmp_path / f"app{i}.Dockerfile").write_text(APP)
+    (tmp_path / "requirements.txt").write_text("flask\n")
+    (tmp_path / "app.py").write_text("print(1)\n")
+    with pytest.raises(SystemExit):
+        main([str(tmp_path)])
+    assert walks == [str(tmp_path)]
+    assert capsys.readouterr().out.count("+++ ") == 5
+
+
+def test_nothing_walked_when_not_asked(tmp_path: Path, walks: list[str]) -> None:
+    ctx = BuildContext(tmp_path, cache=ContextCache())
+    assert ctx.present and not ctx.exists("missing") and ctx.read_text("x") is None
+    assert walks == []
+    assert ctx.files == [] and walks == [str(tmp_path)]
+
+
+def test_contexts_share_a_folder_but_not_its_ignore_file(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("a")
+    (tmp_path / "b.txt").write_text("b")
+    (tmp_path / "one.Dockerfile.dockerignore").write_text("a.txt\n")
+    cache = ContextCache()
+    one = BuildContext(tmp_path, tmp_path / "one.Dockerfile", cache)
+    two = BuildContext(tmp_path, tmp_path / "two.Dockerfile", cache)
+    assert one.files is two.files
+    assert one.glob("*.txt") == ["b.txt"]
+    assert two.glob("*.txt") == ["a.txt", "b.txt"]
+    assert one.is_ignored("a.txt") and not two.is_ignored("a.txt")
+
+
+def test_cache_is_bounded(tmp_path: Path) -> None:
+    cache = ContextCache(size=2)
+    folders = [cache.folder(tmp_path / str(i)) for i in range(3)]
+    assert cache.folder(tmp_path / "0") is not folders[0]
+    assert cache.folder(tmp_path / "2") is folders[2]
+
+
+def _naive_dedupe(paths: list[str]) -> list[str]:
+    out: list[str] = []
+    for path in sorted(set(paths), key=lambda p: (p.count("/"), p)):
+        if not any(within(path, o) for o in out):
+            out.append(path)
+    return out
+
+
+def test_set_based_helpers_agree_with_within() -> None:
+    rng = random.Random(13)
+    parts = ["", "a", "b", "a/", "ab"]
+    pool = sorted({"/" + "/".join(p) for n in range(4) for p in itertools.product(parts, repeat=n)})
+    for _ in range(300):
+        paths = rng.sample(pool, rng.randint(0, 8))
+        bases = rng.sample(pool, rng.randint(0, 5))
+        assert build_stage.dedupe(paths) == _naive_dedupe(paths)
+        assert containing(paths, bases) == {b for b in bases if any(within(p, b) for p in paths)}
+
+
+def test_copy_landing_agrees_with_listing_the_files(tmp_path: Path) -> None:
+    """``lands`` and ``top_entries`` answer what listing every copied file would."""
+    from msdfix.transforms.split_stages.artifacts import ContextCopy, top
+
+    rng = random.Random(7)
+    names = ["a", "b", "src", "x.py", "Dockerfile"]
+    for _ in range(60):
+        path = tmp_path / "/".join(rng.choice(names) for _ in range(rng.randint(1, 3)))
+        if not any(p.is_file() for p in [path, *path.parents]) and not path.is_dir():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("x")
+    (tmp_path / ".dockerignore").write_text("b/a\n")
+    ctx = BuildContext(tmp_path, cache=ContextCache())
+    sources = [".", "./", "a", "src", "src/", "a/b", "x.py", "/src", "missing"]
+    dests = ["/", "/app", "/app/sub", "/usr/local", "/a", "/app/"]
+    probes = sorted({d + s for d in ["/", "/app/", "/app/sub/", "/a/", ""] for s in
+                     ["", "a", "b", "src", "a/b", "x.py", "src/a", "app", "sub/x.py"]})  # fmt: skip
+    for _ in range(300):
+        copy = ContextCopy(None, rng.sample(sources, rng.randint(1, 2)), rng.choice(dests),  # type: ignore[arg-type]
+                           rng.random() < 0.7)  # fmt: skip
+        pairs = copy._context_files(ctx)
+        dest_list = [d for _, d in pairs]
+        for probe in probes:
+            expected = (probe in dest_list, any(within(d, probe) for d in dest_list))
+            assert copy.lands(ctx, probe) == expected, (copy, probe)
+        skip = (lambda rel: rel.endswith(".py")) if rng.random() < 0.5 else (lambda rel: False)
+        key = ("test", rng.random())  # a fresh key: skip changes
+        assert copy.copied(ctx, key, lambda rel, skip=skip: not skip(rel)) == {
+            r for r, _ in pairs if not skip(r)
+        }
+        if copy.into_dir:
+            expected_tops = sorted({top(d, copy.dest) for r, d in pairs if not skip(r)})
+            assert copy.top_entries(ctx, key, skip) == expected_tops, copy

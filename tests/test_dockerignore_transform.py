@@ -1,0 +1,501 @@
+"""dockerignore transform: fixtures (expected.dockerignore), safety against COPY sources, CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import FIXTURES
+from fixture_cases import Case, cases, render_messages
+from msdfix.engine import Result, Settings, rewrite
+from msdfix.model import BuildContext
+from msdfix.model.copies import stage_sources
+from msdfix.model.dockerignore import DockerIgnore
+from msdfix.model.pending import PendingIgnore
+from msdfix.model.stages import build_model
+from msdfix.syntax import ParseError, parse
+from test_corpus import COUNTS
+
+ID = "dockerignore"
+CASES = cases(ID)
+
+
+def run(context: Path, unsafe: bool, select: bool = True, stdin: bool = False) -> Result:
+    dockerfile = context / "Dockerfile"
+    settings = Settings(frozenset({ID}) if select else None, unsafe=unsafe)
+    ctx = BuildContext(context, None if stdin else dockerfile)
+    return rewrite(dockerfile.read_text(), None if stdin else str(dockerfile), ctx, settings)
+
+
+def write(result: Result) -> None:
+    for name, (_, new) in result.files.items():
+        Path(name).write_text(new, newline="")
+
+
+def messages(result: Result) -> str:
+    return " | ".join(f.message for f in result.applied + result.suggestions)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_fixture(case: Case, tmp_path: Path) -> None:
+    """The ignore file becomes expected.dockerignore (absent: no change); Dockerfile untouched;
+    a second run after writing changes nothing."""
+    context = case.materialise(tmp_path)
+    unsafe = bool(case.options.get("unsafe"))
+    result = run(context, unsafe)
+    assert result.output == result.original
+    expected_path = case.path / "expected.dockerignore"
+    if not expected_path.exists():
+        assert result.files == {}, f"{case.id} must change nothing"
+    else:
+        name = case.options.get("ignore_file", ".dockerignore")
+        assert list(result.files) == [str(context / name)]
+        old, new = result.files[str(context / name)]
+        on_disk = context / name
+        assert old == (on_disk.read_bytes().decode() if on_disk.exists() else None)
+        assert new == expected_path.read_bytes().decode()
+        assert new.startswith(old or "")  # appended, never reordered or deleted
+        write(result)
+        assert not run(context, unsafe).changed, f"{case.id}: second run changes something"
+        assert_copies_kept(context)
+    assert render_messages(result) == case.messages, f"{case.id}: summary differs"
+    reason = case.options.get("reason")
+    if reason:
+        assert reason in messages(result)
+
+
+def test_fixtures_cover_before_after_and_noop() -> None:
+    with_expected = [c for c in CASES if (c.path / "expected.dockerignore").exists()]
+    assert len(with_expected) >= 5
+    assert len(CASES) - len(with_expected) >= 5
+
+
+def assert_copies_kept(
+    context: Path, dockerfile: str | None = None, rules: DockerIgnore | None = None
+) -> None:
+    """No COPY/ADD/mount source of any stage names a path the build's rules exclude, unless it
+    was excluded before msdfix (that is CopyIgnoredFile, reported, not caused)."""
+    text = dockerfile if dockerfile is not None else (context / "Dockerfile").read_text()
+    model = build_model(parse(text))
+    rules = rules or DockerIgnore.for_build(context, context / "Dockerfile")
+    for stage in model.stages:
+        for _, source in stage_sources(stage, model):
+            if source.pattern is None:
+                continue
+            for path in [source.pattern, *_files(context)]:
+                if source.copies(path) and (context / path).exists():
+                    assert not rules.excludes(path), f"{source.instruction}: {path} excluded"
+
+
+def _files(context: Path) -> list[str]:
+    return [p.relative_to(context).as_posix() for p in context.rglob("*")]
+
+
+NODE_API = """FROM node:20
+WORKDIR /usr/src/app
+COPY . .
+RUN npm ci
+EXPOSE 3000
+CMD ["node", "server.js"]
+"""
+
+
+def node_api(tmp_path: Path, dockerfile: str = NODE_API) -> Path:
+    context = tmp_path / "api"
+    (context / "node_modules" / "express").mkdir(parents=True)
+    (context / "node_modules" / "express" / "index.js").write_text("module.exports = 1\n")
+    (context / ".git").mkdir()
+    (context / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (context / "package.json").write_text('{"name": "api"}\n')
+    (context / "server.js").write_text("require('http').createServer().listen(3000)\n")
+    (context / "Dockerfile").write_text(dockerfile)
+    return context
+
+
+def msdfix(
+    *args: str, cwd: Path | None = None, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "msdfix.cli", *args], capture_output=True, cwd=cwd, input=stdin
+    )
+
+
+def test_must_show_write_unsafe_on_single_stage_node_api(tmp_path: Path) -> None:
+    """``msdfix --write --unsafe-fixes`` gives a .dockerignore excluding node_modules and .git."""
+    context = node_api(tmp_path)
+    proc = msdfix("--write", "--unsafe-fixes", str(context / "Dockerfile"))
+    assert proc.returncode == 0, proc.stderr.decode()
+    rules = DockerIgnore.for_build(context, context / "Dockerfile")
+    assert rules.excludes("node_modules/express/index.js") and rules.excludes(".git/HEAD")
+    for needed in ("package.json", "server.js"):
+        assert not rules.excludes(needed)
+    again = msdfix("--check", "--unsafe-fixes", str(context / "Dockerfile"))
+    assert again.returncode == 0 and again.stdout == b"", again.stdout.decode()
+
+
+def test_dry_run_shows_new_file_with_dev_null_and_check_lists_it(tmp_path: Path) -> None:
+    context = node_api(tmp_path)
+    proc = msdfix("--select", ID, "--unsafe-fixes", str(context / "Dockerfile"))
+    out = proc.stdout.decode()
+    assert proc.returncode == 1
+    assert f"--- /dev/null\n+++ {context / '.dockerignore'}\n" in out
+    assert "+node_modules\n" in out and "+.git\n" in out
+    assert not (context / ".dockerignore").exists()
+    check = msdfix("--check", "--select", ID, "--unsafe-fixes", str(context / "Dockerfile"))
+    assert check.stdout.decode() == f"would create {context / '.dockerignore'}\n"
+
+
+def test_existing_file_diff_and_write_append_only(tmp_path: Path) -> None:
+    context = node_api(tmp_path)
+    (context / ".dockerignore").write_text("# mine\n*.log\n")
+    proc = msdfix("--select", ID, "--unsafe-fixes", str(context / "Dockerfile"))
+    out = proc.stdout.decode()
+    assert f"--- {context / '.dockerignore'}\n" in out and " *.log\n" in out
+    msdfix("--write", "--select", ID, "--unsafe-fixes", str(context / "Dockerfile"))
+    text = (context / ".dockerignore").read_text()
+    assert text.startswith("# mine\n*.log\n") and "\nnode_modules\n" in text
+
+
+def test_json_lists_extra_files(tmp_path: Path) -> None:
+    context = node_api(tmp_path)
+    proc = msdfix(
+        "--output-format", "json", "--select", ID, "--unsafe-fixes", str(context / "Dockerfile")
+    )
+    entry = json.loads(proc.stdout)["files"][0]
+    assert entry["changed"] and entry["diff"] == ""
+    [extra] = entry["extra_files"]
+    assert extra["path"] == str(context / ".dockerignore") and extra["created"]
+    assert "node_modules\n" in extra["content"] and extra["diff"].startswith("--- /dev/null")
+    fix = next(f for f in entry["fixes"] if f["applied"])
+    assert fix["transform"] == ID and fix["edits"] == [] and fix["line"] == 1
+
+
+def test_sarif_result_on_the_from_line(tmp_path: Path) -> None:
+    context = node_api(tmp_path)
+    proc = msdfix("--output-format", "sarif", "--select", ID, str(context / "Dockerfile"))
+    results = json.loads(proc.stdout)["runs"][0]["results"]
+    assert results and all(r["ruleId"] == ID for r in results)
+    assert results[0]["locations"][0]["physicalLocation"]["region"]["startLine"] == 1
+
+
+def test_stdin_only_suggests(tmp_path: Path) -> None:
+    context = node_api(tmp_path)
+    proc = msdfix("--context", str(context), "--unsafe-fixes", "-", stdin=NODE_API.encode())
+    assert "dockerignore (display-only, not applied)" in proc.stderr.decode()
+    assert not (context / ".dockerignore").exists()
+    result = run(context, unsafe=True, stdin=True)
+    assert result.files == {} and any(f.file_changes for f in result.suggestions)
+
+
+def test_reorder_copy_sees_the_pending_file(tmp_path: Path) -> None:
+    """With node_modules excluded, reorder-copy can put the install first in the same run, and
+    the written result is a fixed point."""
+    context = node_api(tmp_path)
+    result = run(context, unsafe=True, select=False)
+    assert any(f.transform == "reorder-copy" for f in result.applied), messages(result)
+    (context / "Dockerfile").write_text(result.output)
+    write(result)
+    again = run(context, unsafe=True, select=False)
+    assert not again.changed, messages(again)
+
+
+def test_no_context_and_no_worthwhile_line_change_nothing(tmp_path: Path) -> None:
+    assert not rewrite(
+        NODE_API, None, BuildContext(None), Settings(frozenset({ID}), unsafe=True)
+    ).changed
+    (tmp_path / "Dockerfile").write_text(NODE_API)
+    (tmp_path / "server.js").write_text("")
+    assert not run(tmp_path, unsafe=True).changed  # nothing to keep out: no file for its own sake
+
+
+def test_unknown_source_declines(tmp_path: Path) -> None:
+    context = node_api(tmp_path, "FROM node:20\nARG SRC\nCOPY $SRC /app\nRUN npm ci\n")
+    result = run(context, unsafe=True)
+    assert not result.changed and "cannot expand" in messages(result)
+
+
+def test_ignore_pragma_on_from(tmp_path: Path) -> None:
+    context = node_api(tmp_path, "# msdfix: ignore[dockerignore]\n" + NODE_API)
+    assert not run(context, unsafe=True).changed
+
+
+@pytest.mark.parametrize(
+    "dockerfile, kept",
+    [
+        ("FROM node:20\nCOPY node_modules/express /app/node_modules/express\n", "node_modules"),
+        ("FROM node:20\nCOPY .git/HEAD /version\n", ".git"),
+        ("FROM node:20\nCOPY * /app/\n", "node_modules"),
+        (
+            "FROM node:20\nRUN --mount=type=bind,source=node_modules,target=/m ls /m\n",
+            "node_modules",
+        ),
+        ("FROM node:20 AS a\nCOPY package.json /\nFROM a\nADD node_modules /n\n", "node_modules"),
+        ("FROM node:20\nCOPY ./node_modules/*/index.js /x/\n", "node_modules"),
+    ],
+)
+def test_never_excludes_an_explicit_source(tmp_path: Path, dockerfile: str, kept: str) -> None:
+    context = node_api(tmp_path, dockerfile)
+    result = run(context, unsafe=True)
+    write(result)
+    assert_copies_kept(context)
+    assert f"{kept} kept" in messages(result)
+
+
+def test_copy_exclude_flag_makes_node_modules_uncopied(tmp_path: Path) -> None:
+    context = node_api(
+        tmp_path, "FROM node:20\nCOPY --exclude=node_modules --exclude=.git . /app\n"
+    )
+    result = run(context, unsafe=False)
+    [fix] = result.applied
+    assert "node_modules" in fix.message and ".git" in fix.message
+
+
+def test_python_venv_only_with_an_install(tmp_path: Path) -> None:
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    (tmp_path / "app.py").write_text("")
+    (tmp_path / "requirements.txt").write_text("flask\n")
+    shipped = 'FROM python:3.12\nWORKDIR /app\nCOPY . .\nCMD [".venv/bin/python", "app.py"]\n'
+    (tmp_path / "Dockerfile").write_text(shipped)
+    assert ".venv kept" in messages(run(tmp_path, unsafe=True))
+    installed = shipped.replace("CMD", "RUN pip install -r requirements.txt\nCMD")
+    (tmp_path / "Dockerfile").write_text(installed)
+    result = run(tmp_path, unsafe=True)
+    assert ".venv" in next(iter(result.files.values()))[1].splitlines()
+
+
+def test_setuptools_scm_keeps_git(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text('[build-system]\nrequires = ["setuptools-scm"]\n')
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12\nCOPY . /src\nRUN pip install /src\n")
+    result = run(tmp_path, unsafe=True)
+    assert ".git kept: pyproject.toml takes the version from git" in messages(result)
+
+
+def test_crlf_and_no_final_newline_are_respected(tmp_path: Path) -> None:
+    context = node_api(tmp_path, "FROM node:20\nCOPY server.js /app/\n")
+    (context / ".dockerignore").write_bytes(b"a\r\nb")
+    [(old, new)] = run(context, unsafe=False).files.values()
+    assert old == "a\r\nb" and new.startswith("a\r\nb\r\n") and "\r\n.git\r\n" in new
+
+
+def test_write_refuses_a_file_changed_meanwhile(tmp_path: Path) -> None:
+    from msdfix.files import WriteRefused, write_files
+
+    target = tmp_path / ".dockerignore"
+    target.write_text("x\n")
+    with pytest.raises(WriteRefused):
+        write_files({str(target): (None, ".git\n")})
+    with pytest.raises(WriteRefused):
+        write_files({str(target): ("y\n", "y\n.git\n")})
+    write_files({str(target): ("x\n", "x\n.git\n")})
+    assert target.read_text() == "x\n.git\n"
+
+
+def test_fixture_dirs_exist() -> None:
+    assert (FIXTURES / ID).is_dir()
+
+
+# Paths a developer's checkout often has next to the Dockerfile, created in generated contexts.
+EXTRAS = [".git/HEAD", "node_modules/a/index.js", ".venv/bin/python", ".env",
+          "__pycache__/m.cpython-312.pyc", "certs/dev.pem", "id_rsa"]  # fmt: skip
+_SAMPLE_GLOB = re.compile(r"\[[^\]]*\]|[*?]")
+
+
+def generated_context(text: str, root: Path, extras: list[str]) -> bool:
+    """A context for ``text``: every COPY/ADD/mount source exists (wildcards filled in), plus
+    ``extras``; False when a source cannot be made (a variable, ``..``, a URL-like path)."""
+    try:
+        model = build_model(parse(text))
+    except Exception:
+        return False
+    wanted = set(extras)
+    for stage in model.stages:
+        for _, source in stage_sources(stage, model):
+            if source.unknown:
+                return False
+            if source.pattern is not None:
+                rel = _SAMPLE_GLOB.sub("x", source.pattern.replace("**/", "")).replace("\\", "")
+                if rel.startswith("..") or ":" in rel or not rel:
+                    return False
+                wanted.add(rel)
+    root.mkdir(parents=True)
+    for rel in sorted(wanted, key=lambda r: (-r.count("/"), r)):
+        target = root / rel
+        if any(p.is_file() for p in [target, *target.parents] if root in p.parents):
+            continue
+        if target.exists():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("x\n")
+    (root / "Dockerfile").write_text(text)
+    return True
+
+
+def check_generated(text: str, context: Path, unsafe: bool) -> bool:
+    """Run on a generated context: copies kept, safe changes ship nothing new, a second run
+    (on the pending ignore file) is a no-op. Returns whether the ignore file changed."""
+    result = run(context, unsafe)
+    if not result.files:
+        return False
+    [(_, new)] = result.files.values()
+    before = DockerIgnore.for_build(context, context / "Dockerfile")
+    after = DockerIgnore.from_text(new)
+    assert_copies_kept(context, text, after)
+    if not unsafe:  # a safe change never drops what a whole-context COPY ships
+        model = build_model(parse(text))
+        whole = [s for st in model.stages for _, s in stage_sources(st, model) if s.pattern is None]
+        for path in _files(context) if whole else []:
+            if any(s.copies(path) for s in whole):
+                assert after.excludes(path) == before.excludes(path), path
+    pending = PendingIgnore(BuildContext(context, context / "Dockerfile"), new)
+    again = rewrite(
+        text, str(context / "Dockerfile"), pending, Settings(frozenset({ID}), unsafe=unsafe)
+    )
+    assert not again.changed, "second run changes the ignore file"
+    return True
+
+
+def test_corpus_with_generated_contexts(corpus, tmp_path: Path) -> None:
+    """Every corpus file with a context made from its own COPY sources and the usual clutter:
+    nothing copied is excluded, safe changes keep the image's files, a second run is a no-op.
+    Counts the files changed (quoted in the README)."""
+    counts = {"safe": 0, "unsafe": 0, "contexts": 0}
+    for index, path in enumerate(corpus):
+        text = path.read_text(encoding="utf-8", errors="strict")
+        context = tmp_path / str(index)
+        if not generated_context(text, context, EXTRAS):
+            continue
+        try:
+            for unsafe in (False, True):
+                counts["unsafe" if unsafe else "safe"] += check_generated(text, context, unsafe)
+        except ParseError:
+            continue
+        except AssertionError as exc:
+            raise AssertionError(f"{path}: {exc}") from exc
+        counts["contexts"] += 1
+    COUNTS.update({f"dockerignore (generated contexts):{k}": v for k, v in counts.items()})
+    assert counts["safe"] > 0 and counts["unsafe"] >= counts["safe"]
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_property_random_clutter_on_corpus_files(corpus, tmp_path_factory, data) -> None:  # type: ignore[no-untyped-def]
+    """Any subset of the usual clutter, on any corpus file, safe or unsafe: the same guarantees."""
+    path = data.draw(st.sampled_from(corpus))
+    extras = data.draw(st.lists(st.sampled_from(EXTRAS), unique=True))
+    unsafe = data.draw(st.booleans())
+    text = path.read_text(encoding="utf-8")
+    context = tmp_path_factory.mktemp("ctx") / "c"
+    if generated_context(text, context, extras):
+        try:
+            check_generated(text, context, unsafe)
+        except ParseError:
+            pass
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize(
+    "existing, only", [(True, False), (False, True)], ids=["all-extended", "alone-created"]
+)
+def test_node_api_build_with_the_written_file_answers(
+    tmp_path: Path, existing: bool, only: bool
+) -> None:
+    """Must show, built: ``msdfix --write --unsafe-fixes`` on bench/apps/node-api with a host
+    checkout's .git and a stale node_modules: the image has neither, and the app answers.
+    Alone, the single stage still runs ``COPY . .``: only the .dockerignore keeps them out."""
+    from newtransform_support import copy_app, sd, serve_and_get, tag
+
+    sd.require_images("node:18", "node:18-slim")
+    app = copy_app("node-api", tmp_path)
+    if not existing:
+        (app / ".dockerignore").unlink()
+    (app / ".git").mkdir()
+    (app / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (app / "node_modules" / "stale-host-module").mkdir(parents=True)
+    (app / "node_modules" / "stale-host-module" / "index.js").write_text("host\n")
+    cli = [sys.executable, "-m", "msdfix", "--write", "--unsafe-fixes", str(app / "Dockerfile")]
+    proc = subprocess.run(cli + (["--select", ID] if only else []), capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert ("COPY . .\nRUN npm ci\n" in (app / "Dockerfile").read_text()) == only
+    rules = DockerIgnore.for_build(app, app / "Dockerfile")
+    assert rules.excludes("node_modules") and rules.excludes(".git")
+    image = tag("dockerignore-node")
+    try:
+        built = sd.build(app, tag=image)
+        assert built.ok, built.tail()
+        body, _ = serve_and_get(image, 3000)
+        assert json.loads(body) == {"service": "node-api", "ok": True}
+        listing = sd.run(image, "ls -a /usr/src/app /usr/src/app/node_modules", entrypoint="")
+        assert ".git" not in listing.stdout.split() and "stale-host-module" not in listing.stdout
+        assert "express" in listing.stdout
+    finally:
+        sd.remove_image(image)
+
+
+def test_verify_builds_the_rewrite_with_its_new_ignore_file(tmp_path: Path) -> None:
+    """``msdfix verify`` builds the rewritten Dockerfile with the rewrite's .dockerignore (as
+    ``<Dockerfile>.dockerignore`` beside it, which BuildKit prefers) and the original without."""
+    from msdfix.verify.command import msdfix_rewrite
+    from msdfix.verify.run import VerifyOptions, _write_dockerfiles
+
+    context = node_api(tmp_path)
+    text, ignore = msdfix_rewrite(context / "Dockerfile", context, ID, None, True)
+    assert text == NODE_API and ignore is not None and "node_modules\n" in ignore
+    opts = VerifyOptions(context / "Dockerfile", context, text, rewritten_ignore=ignore)
+    paths = _write_dockerfiles(opts, tmp_path / "verify", NODE_API)
+    assert (paths["rewritten"].parent / "Dockerfile.dockerignore").read_text() == ignore
+    assert not (paths["original"].parent / "Dockerfile.dockerignore").exists()
+
+
+def test_siblings_other_dockerfiles_not_templates_or_ignore_files(tmp_path: Path) -> None:
+    context = node_api(tmp_path, "FROM node:20\nCOPY server.js /app/\n")
+    (context / "Dockerfile.dockerignore.bak").write_text("not a dockerfile {{\n")
+    (context / "Dockerfile.j2").write_text("{% if x %}\nFROM node\n")
+    (context / "Dockerfile.prod.dockerignore").write_text("x\n")
+    (context / "Dockerfile.prod").write_text("FROM node:20\nCOPY .git /git\n")
+    (context / "docker").mkdir()
+    (context / "docker" / "Dockerfile.ci").write_text("FROM node:20\nCOPY node_modules /m\n")
+    result = run(context, unsafe=True)
+    [(_, new)] = result.files.values()
+    assert ".git\n" in new  # Dockerfile.prod has its own ignore file
+    assert "node_modules" not in new.splitlines()  # docker/Dockerfile.ci copies it
+    assert "node_modules kept: COPY node_modules /m (line 2) in docker/Dockerfile.ci" in messages(
+        result
+    )
+
+
+@pytest.mark.docker
+def test_python_api_build_with_the_written_file_answers(tmp_path: Path) -> None:
+    """bench/apps/python-fastapi (``COPY . /code`` + ``pip install``) with a checkout's .git, a
+    host .env and a stray .pyc: after ``--write --unsafe-fixes`` the image has none of them and
+    the app answers."""
+    from newtransform_support import copy_app, sd, serve_and_get, tag
+
+    sd.require_images("python:3.12-slim")
+    app = copy_app("python-fastapi", tmp_path)
+    for rel in (".git/HEAD", ".env", "stray.pyc"):
+        (app / rel).parent.mkdir(parents=True, exist_ok=True)
+        (app / rel).write_text("x\n")
+    cli = [sys.executable, "-m", "msdfix", "--write", "--unsafe-fixes", "--select", ID]
+    proc = subprocess.run([*cli, str(app / "Dockerfile")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    image = tag("dockerignore-python")
+    try:
+        built = sd.build(app, tag=image)
+        assert built.ok, built.tail()
+        body, _ = serve_and_get(image, 8000)
+        assert body
+        listing = sd.run(image, "ls -a /code", entrypoint="").stdout.split()
+        assert not {".git", ".env", "stray.pyc", "Dockerfile"} & set(listing), listing
+        assert {"main.py", "items.py", "requirements.txt"} <= set(listing)
+    finally:
+        sd.remove_image(image)

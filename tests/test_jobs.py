@@ -1,0 +1,112 @@
+"""``--jobs``: the same bytes on stdout and stderr, and the same exit code, as one process."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from msdfix import parallel
+
+CHANGED = "FROM python:3.12-slim\nRUN pip install --no-cache-dir {}\n"
+UNCHANGED = 'FROM alpine:3.19\nCMD ["true"]\n'
+SPLIT = """FROM python:3.12
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+COPY . .
+CMD ["python", "app.py"]
+"""
+
+
+def _mixed(root: Path) -> list[str]:
+    """A folder of changed, unchanged, unparsable and unreadable files; the PATHs to pass."""
+    (root / "requirements.txt").write_text("flask\n")
+    (root / "app.py").write_text("print('hi')\n")
+    for i in range(24):
+        (root / f"c{i:02}.Dockerfile").write_text(CHANGED.format(f"pkg{i}"))
+        (root / f"u{i:02}.Dockerfile").write_text(UNCHANGED)
+    for i in range(6):
+        (root / f"s{i}.Dockerfile").write_text(SPLIT.replace("app.py", f"app{i}.py"))
+        (root / f"bad{i}.Dockerfile").write_text("RUN echo no FROM\n")  # unparsable
+        (root / f"latin{i}.Dockerfile").write_bytes(b"FROM alpine\nLABEL a=\xe9\xff\n")
+    (root / "sub").mkdir()
+    (root / "sub" / "Dockerfile").write_text(CHANGED.format("django") + "# msdfix: ignore[nope]\n")
+    (root / "Dockerfile").mkdir()  # a directory named like a Dockerfile
+    (root / "Dockerfile" / "Containerfile").write_text(UNCHANGED)
+    os.mkfifo(root / "fifo.Dockerfile")  # never read: refused when named, skipped in a search
+    return [".", "fifo.Dockerfile", "missing.Dockerfile", "c00.Dockerfile"]
+
+
+def _run(cwd: Path, jobs: int, *args: str) -> tuple[bytes, bytes, int]:
+    env = {**os.environ, "NO_COLOR": ""}
+    proc = subprocess.run(
+        [sys.executable, "-m", "msdfix", "--jobs", str(jobs), *args],
+        cwd=cwd,
+        capture_output=True,
+        env=env,
+        timeout=300,
+    )
+    return proc.stdout, proc.stderr, proc.returncode
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        (),
+        ("--color", "--unsafe-fixes"),
+        ("--check",),
+        ("--output-format", "json"),
+        ("--output-format", "github"),
+        ("--output-format", "sarif"),
+    ],
+)
+def test_jobs_2_prints_what_jobs_1_prints(tmp_path: Path, flags: tuple[str, ...]) -> None:
+    paths = _mixed(tmp_path)
+    one = _run(tmp_path, 1, *flags, *paths)
+    two = _run(tmp_path, 2, *flags, *paths)
+    assert one[2] == 2 and b"c23.Dockerfile" in one[0] + one[1]  # errors, and every file
+    assert two == one
+
+
+def test_jobs_2_writes_what_jobs_1_writes(tmp_path: Path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    paths = _mixed(first)
+    os.unlink(first / "fifo.Dockerfile")  # copytree cannot copy a FIFO
+    shutil.copytree(first, second)
+    paths.remove("fifo.Dockerfile")
+    one = _run(first, 1, "--write", *paths)
+    two = _run(second, 2, "--write", *paths)
+    assert one[2] == 2 and b"rewritten" in one[1]
+    assert two == one
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
+    assert all((first / f).read_bytes() == (second / f).read_bytes() for f in files)
+
+
+def test_usable_cpus_respects_a_cgroup_quota(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(parallel, "CGROUP", tmp_path)
+    own = tmp_path / "own.slice"
+    own.mkdir()
+    (own / "cpu.max").write_text("150000 100000\n")
+    cgroup = tmp_path / "proc-cgroup"
+    cgroup.write_text("0::/own.slice\n")
+    real_read = Path.read_text
+
+    def read_text(path: Path, *args, **kwargs) -> str:  # type: ignore[no-untyped-def]
+        if str(path) == "/proc/self/cgroup":
+            return real_read(cgroup)
+        return real_read(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", read_text)
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: set(range(8)))
+    assert parallel.usable_cpus() == 2
+    (own / "cpu.max").write_text("max 100000\n")
+    assert parallel.usable_cpus() == 8
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: {3})
+    assert parallel.usable_cpus() == 1
