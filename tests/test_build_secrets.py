@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from fixture_cases import cases, check_case
-from msdfix.knowledge.secrets import is_secret_name
+from msdfix.ecosystems.secrets import is_secret_name
 from newtransform_support import copy_app, messages, run, sd, serve_and_get, tag
 
 CASES = cases("build-secrets")

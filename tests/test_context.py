@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from msdfix.cli import main
-from msdfix.model import build_stage, context
+from msdfix.model import context
 from msdfix.model.context import BuildContext, ContextCache
 from msdfix.model.paths import containing, within
+from msdfix.transforms.split_stages import build_stage
 
 APP = """FROM python:3.12
 WORKDIR /app
@@ -98,7 +99,7 @@ def test_set_based_helpers_agree_with_within() -> None:
 
 def test_copy_landing_agrees_with_listing_the_files(tmp_path: Path) -> None:
     """``lands`` and ``top_entries`` answer what listing every copied file would."""
-    from msdfix.model.artifacts import ContextCopy, top
+    from msdfix.transforms.split_stages.artifacts import ContextCopy, top
 
     rng = random.Random(7)
     names = ["a", "b", "src", "x.py", "Dockerfile"]

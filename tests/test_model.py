@@ -92,3 +92,41 @@ def test_absent_context_is_conservative() -> None:
     ctx = BuildContext(None)
     assert not ctx.present and not ctx.exists("package.json") and ctx.files == []
     assert ctx.read_text("package.json") is None
+
+
+@pytest.mark.parametrize(
+    "text, entrypoint, cmd",
+    [
+        ('FROM a\nCMD ["c"]\n', None, '["c"]'),
+        ('FROM a\nENTRYPOINT ["e"]\nCMD ["c"]\n', '["e"]', '["c"]'),
+        # BuildKit keeps a CMD set earlier in the same stage (dispatchEntrypoint's cmdSet) ...
+        ('FROM a\nCMD ["c"]\nENTRYPOINT ["e"]\n', '["e"]', '["c"]'),
+        # ... and drops the one a stage inherits.
+        ('FROM a AS base\nCMD ["c"]\nFROM base\nENTRYPOINT ["e"]\n', '["e"]', None),
+        ('FROM a AS base\nENTRYPOINT ["e"]\nFROM base\nCMD ["c"]\n', '["e"]', '["c"]'),
+        ('FROM a AS base\nCMD ["c"]\nFROM base\nRUN x\n', None, '["c"]'),
+    ],
+)
+def test_stage_entry_follows_buildkit(text: str, entrypoint: str | None, cmd: str | None) -> None:
+    stage = build_model(parse(text)).final
+    assert stage is not None
+    found = stage.entry()
+    assert tuple(i.args if i else None for i in found) == (entrypoint, cmd)
+
+
+def test_final_config_keeps_a_cmd_set_before_the_entrypoint() -> None:
+    config = final_config(build_model(parse('FROM a\nCMD ["c"]\nENTRYPOINT ["e"]\n')))
+    assert config["cmd"] == (True, ("c",)) and config["entrypoint"] == (True, ("e",))
+    inherited = final_config(build_model(parse('FROM a AS b\nCMD ["c"]\nFROM b\nENTRYPOINT []\n')))
+    assert "cmd" not in inherited and "entrypoint" not in inherited
+
+
+def test_workdirs_follow_the_lineage_from_the_image_default() -> None:
+    model = build_model(
+        parse('FROM golang:1.22 AS b\nWORKDIR src\nFROM b\nARG D=app\nWORKDIR "$D"\n')
+    )
+    stage = model.final
+    assert stage is not None
+    before, end = model.workdirs(stage)
+    assert end == "/go/src/app"
+    assert before[id(stage.instructions[-1])] == "/go/src"

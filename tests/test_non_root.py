@@ -144,3 +144,26 @@ def test_quoted_workdir_and_a_volume_on_it_are_chowned_once() -> None:
     text = 'FROM debian:12\nENV H=/opt/x\nWORKDIR "${H}"\nVOLUME /opt/x /data/\nCMD ["/app"]\n'
     out = run(text, "non-root").output
     assert "mkdir -p /opt/x /data && chown 10001:10001 /opt/x /data\n" in out
+
+
+def test_an_inherited_cmd_does_not_count_after_an_entrypoint() -> None:
+    """BuildKit drops the CMD a stage inherits when the stage sets ENTRYPOINT (Stage.entry)."""
+    base = 'FROM debian:12 AS base\nCMD ["gosu", "app", "run"]\n'
+    inherited = run(base + 'FROM base\nCMD ["run"]\n', "non-root")
+    assert "gosu" not in messages(inherited)
+    dropped = run(base + 'FROM base\nENTRYPOINT ["run"]\n', "non-root")
+    assert "gosu" not in messages(dropped)
+    kept = run(base + 'FROM base\nENTRYPOINT ["run"]\nCMD ["gosu", "x"]\n', "non-root")
+    assert "gosu" in messages(kept)
+
+
+def test_the_working_directory_starts_at_the_image_default() -> None:
+    """golang images set WORKDIR /go: a relative COPY lands there (Model.workdirs)."""
+    result = run('FROM golang:1.22\nCOPY server .\nCMD ["./server"]\n', "non-root", unsafe=True)
+    assert "/go writable by it" in messages(result)
+
+
+def test_entry_scripts_are_listed_in_the_order_they_run() -> None:
+    """ENTRYPOINT's scripts first, then CMD's (Stage.entry), whichever was written first."""
+    result = run('FROM debian:12\nCMD ["/b.sh"]\nENTRYPOINT ["/a.sh"]\n', "non-root", unsafe=True)
+    assert "/a.sh, /b.sh does not need root" in messages(result)

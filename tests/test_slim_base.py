@@ -7,9 +7,7 @@ from pathlib import Path
 import pytest
 
 from fixture_cases import cases, check_case
-from msdfix.engine import Settings, rewrite
-from msdfix.fixes import Applicability
-from msdfix.knowledge.images import (
+from msdfix.ecosystems.images import (
     FAMILIES,
     RULES,
     alpine_target,
@@ -18,6 +16,8 @@ from msdfix.knowledge.images import (
     jre_target,
     slim_target,
 )
+from msdfix.engine import Settings, rewrite
+from msdfix.fixes import Applicability
 from msdfix.model import BuildContext
 from msdfix.transforms.slim_base import SlimBase
 

@@ -547,7 +547,7 @@ def test_fixture_output_adds_no_hadolint_finding(case, tmp_path: Path) -> None:
     ],
 )
 def test_frontend_output_dir(tmp_path, files, script, expected):
-    from msdfix.model import frontend
+    from msdfix.transforms.split_stages import frontend
 
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -734,3 +734,13 @@ def test_node_without_dependencies_gets_no_deps_stage(tmp_path):
     assert "AS runtime" in result.output and "prod-deps" not in result.output
     assert "COPY --from=build /app /app" in result.output
     assert "lists no dependencies" in _messages(result)
+
+
+@pytest.mark.parametrize("user", ["root:0", "0:root", "root:root"])
+def test_root_with_a_group_is_root(tmp_path, user):
+    """One definition of root (model.users.is_root): ``USER root:0`` installs as root."""
+    ctx = _fixture_context(tmp_path, "node-backend")
+    text = (ctx / "Dockerfile").read_text().replace("RUN npm ci", f"USER {user}\nRUN npm ci")
+    result = _run(text, ctx)
+    assert "non-root user" not in _messages(result)
+    assert "AS runtime" in result.output

@@ -6,7 +6,6 @@ import contextlib
 import os
 import stat as stat_module
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -152,15 +151,6 @@ def load(path: Path) -> Source:
 def read(path: Path) -> str:
     """The text of a Dockerfile on disk (see :func:`load`)."""
     return load(path).text
-
-
-def discover(path: Path) -> Iterator[Path]:
-    """Dockerfiles under ``path`` with the default exclusions (see :mod:`msdfix.discovery`)."""
-    from msdfix.discovery import Discovery
-
-    for found in Discovery().walk(path):
-        if found.error is None and found.path is not None:
-            yield found.path
 
 
 class WriteRefused(Exception):

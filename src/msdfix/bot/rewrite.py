@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,9 @@ import click
 from msdfix.bot import body as render
 from msdfix.bot.git import BotError
 from msdfix.config import ConfigError, FileConfig, find_config
+from msdfix.discovery import Discovery
 from msdfix.engine import Settings
-from msdfix.files import InputError, discover, load
+from msdfix.files import InputError, load
 from msdfix.model import BuildContext
 from msdfix.render.report import FileReport
 from msdfix.runner import UnknownTransformError, parse_ids, process, settings_for
@@ -81,7 +82,7 @@ def dockerfiles(tree: Path, targets: list[tuple[str, Path]]) -> list[Path]:
     for raw, rel in targets:
         target = tree / rel
         if target.is_dir():
-            found += [p for p in discover(target) if p not in found]
+            found += [p for p in _discover(target) if p not in found]
         elif target.exists() or target.is_symlink():
             found += [] if target in found else [target]
         else:
@@ -161,3 +162,10 @@ def _json_object(text: str) -> dict[str, Any] | None:
 def _last_line(text: str) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return lines[-1] if lines else ""
+
+
+def _discover(path: Path) -> Iterator[Path]:
+    """Dockerfiles under ``path`` with the default exclusions (see :mod:`msdfix.discovery`)."""
+    for found in Discovery().walk(path):
+        if found.error is None and found.path is not None:
+            yield found.path

@@ -1,4 +1,6 @@
-"""Python: what the build context proves about the packages an install will build.
+"""Python: pip, uv, poetry and pipenv (caches ``~/.cache/pip`` or ``PIP_CACHE_DIR``,
+``~/.cache/uv`` or ``UV_CACHE_DIR``, ``~/.cache/pypoetry``, ``~/.cache/pipenv``), their
+manifests, and what the build context proves about the packages an install will build.
 
 A package installs on a ``-slim`` image (no compiler, no ``-dev`` libraries) when pip finds a
 wheel for the interpreter and the machine: pure-Python (``py3-none-any``) or a manylinux wheel
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
+from msdfix.ecosystems.base import CacheDir, Ecosystem, PackageManager
 from msdfix.model.context import BuildContext
 
 if sys.version_info >= (3, 11):
@@ -98,3 +101,98 @@ def wheel_evidence(context: BuildContext, tool: str, version: tuple[int, int]) -
         if not set(ARCHES) <= arches:
             builds.append(canonicalize_name(str(package.get("name", "?"))))
     return WheelEvidence(name, tuple(builds))
+
+
+# ---------------------------------------------------------------- package managers
+
+MANAGERS: tuple[PackageManager, ...] = (
+    PackageManager(
+        "pip",
+        ("pip", "pip3", "pip3.8", "pip3.9", "pip3.10", "pip3.11", "pip3.12", "pip3.13"),
+        ("install", "wheel", "download"),
+        (CacheDir("~/.cache/pip", (("PIP_CACHE_DIR", ""),)),),
+        defeat_flags=("--no-cache-dir",),
+        clean_commands=(("pip", "cache", "purge"), ("pip3", "cache", "purge")),
+    ),
+    PackageManager(
+        "uv",
+        ("uv",),
+        ("pip", "sync", "add", "tool", "venv", "lock"),
+        (CacheDir("~/.cache/uv", (("UV_CACHE_DIR", ""),)),),
+        defeat_flags=("--no-cache",),
+        clean_commands=(("uv", "cache", "clean"),),
+        value_options=("--directory", "--project", "--cache-dir"),
+    ),
+    PackageManager(
+        "poetry",
+        ("poetry",),
+        ("install", "update", "add", "lock"),
+        (  # not the whole cache dir: poetry creates its virtualenvs under it
+            CacheDir("~/.cache/pypoetry/cache", (("POETRY_CACHE_DIR", "/cache"),)),
+            CacheDir("~/.cache/pypoetry/artifacts", (("POETRY_CACHE_DIR", "/artifacts"),)),
+        ),
+        defeat_flags=("--no-cache",),
+    ),
+    PackageManager(
+        "pipenv",
+        ("pipenv",),
+        ("install", "sync", "update", "lock"),
+        (
+            CacheDir("~/.cache/pipenv", (("PIPENV_CACHE_DIR", ""),)),
+            CacheDir("~/.cache/pip", (("PIP_CACHE_DIR", ""),)),
+        ),
+    ),
+)
+
+PIP = Ecosystem("pip", ("pip", "uv"), ())  # the requirements files named with -r/-c
+POETRY = Ecosystem(
+    "poetry",
+    ("poetry",),
+    ("pyproject.toml", "poetry.lock", "poetry.toml"),
+    guess=("pyproject.toml", "poetry.lock*", "poetry.toml*"),
+    outputs=(".venv",),
+)
+UV = Ecosystem(
+    "uv",
+    ("uv",),
+    ("pyproject.toml", "uv.lock", "uv.toml", ".python-version"),
+    guess=("pyproject.toml", "uv.lock*", ".python-version*"),
+    outputs=(".venv",),
+)
+PIPENV = Ecosystem(
+    "pipenv",
+    ("pipenv",),
+    ("Pipfile", "Pipfile.lock"),
+    guess=("Pipfile", "Pipfile.lock*"),
+    outputs=(".venv",),
+)
+MANIFESTS: tuple[Ecosystem, ...] = (
+    PIP,
+    POETRY,
+    UV,
+    PIPENV,
+)
+
+INSTALL_SUBCOMMANDS: dict[str, tuple[str, ...]] = {
+    "pip": ("install",),
+    "poetry": ("install", "sync"),
+    "pipenv": ("install", "sync"),
+}
+
+# Toolchain images (Docker Hub name or registry/name) of this ecosystem.
+TOOLCHAIN_IMAGES: tuple[str, ...] = ("python",)
+
+
+# Programs that run this ecosystem's applications (the first word of an entry command).
+ENTRY_PROGRAMS: tuple[str, ...] = (
+    "python",
+    "python3",
+    "gunicorn",
+    "uvicorn",
+    "hypercorn",
+    "flask",
+    "celery",
+    "streamlit",
+)
+# Images whose containers run this ecosystem's programs, besides the toolchain images.
+RUNTIME_IMAGES: tuple[str, ...] = ()

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import posixpath
 from typing import Any
 
-from msdfix.knowledge.images import DEFAULT_WORKDIRS
-from msdfix.model.args import expand
 from msdfix.model.stages import Model
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import env_pairs, instruction_values, unquote
@@ -27,23 +24,19 @@ def final_config(model: Model) -> dict[str, Any]:
     stage = model.final
     if stage is None:
         return config
-    chain = stage.lineage
-    config["workdir"] = DEFAULT_WORKDIRS.get(chain[0].image.full_name, "/")
-    for st in chain:
+    config["workdir"] = model.workdirs(stage)[1]
+    for st in stage.lineage:
         for ins in st.instructions:
             cmd = ins.cmd
             if cmd in LAST_WINS:
-                config[cmd] = _value(ins)
-                if cmd == "entrypoint":
-                    config.pop("cmd", None)  # ENTRYPOINT resets an inherited CMD
-                    if config[cmd] == (True, ()):
-                        del config[cmd]  # ENTRYPOINT [] declares none
-            elif cmd == "workdir":
-                path = expand(instruction_values(ins)[1][0], model.stage_scope(st, ins))
-                config["workdir"] = posixpath.normpath(posixpath.join(config["workdir"], path))
+                if cmd not in ("entrypoint", "cmd"):
+                    config[cmd] = _value(ins)
             elif cmd in ("env", "label"):
                 for key, value in env_pairs(ins):
                     config[cmd][unquote(key)] = unquote(value, ins.escape)
             elif cmd == "expose":
                 config["expose"].update(instruction_values(ins)[1])
+    for found in stage.entry():
+        if found is not None and (found.cmd == "cmd" or _value(found) != (True, ())):
+            config[found.cmd] = _value(found)  # ENTRYPOINT [] declares none
     return config

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass, field
 
 from msdfix.model.args import expand
+from msdfix.model.base_images import DEFAULT_WORKDIRS
 from msdfix.model.image import ImageRef, parse_image
 from msdfix.syntax import Dockerfile, Instruction
 from msdfix.syntax.values import env_pairs, instruction_values, unquote
@@ -39,9 +41,34 @@ class Stage:
         return chain[::-1]
 
     @property
+    def root(self) -> Stage:
+        """The first stage of the lineage: the one whose FROM names an image."""
+        return self.lineage[0]
+
+    @property
     def root_image(self) -> ImageRef:
         """The image at the bottom of the lineage (what the first FROM of the chain names)."""
-        return self.lineage[0].image
+        return self.root.image
+
+    def entry(self) -> tuple[Instruction | None, Instruction | None]:
+        """(ENTRYPOINT, CMD) in effect at the end of the stage, as BuildKit sets them.
+
+        The last of each along the lineage, except that an ENTRYPOINT drops the CMD it inherits
+        (from an earlier stage, or the base image's: None) and keeps one set before it in its own
+        stage. ``ENTRYPOINT []`` is returned as written.
+        """
+        entrypoint: Instruction | None = None
+        cmd: Instruction | None = None
+        for stage in self.lineage:
+            cmd_set = False
+            for ins in stage.instructions:
+                if ins.cmd == "cmd":
+                    cmd, cmd_set = ins, True
+                elif ins.cmd == "entrypoint":
+                    entrypoint = ins
+                    if not cmd_set:
+                        cmd = None
+        return entrypoint, cmd
 
     def of(self, *cmds: str) -> list[Instruction]:
         """Instructions of this stage with one of the given names."""
@@ -93,6 +120,24 @@ class Model:
         """ARG/ENV values visible in ``stage`` before ``upto`` (declared defaults only)."""
         before, final = self._scopes(stage)
         return dict(before.get(id(upto), final) if upto is not None else final)
+
+    def workdirs(self, stage: Stage) -> tuple[dict[int, str], str]:
+        """The working directory before each instruction of ``stage``'s lineage (by id), and at its end.
+
+        It starts at the root image's default WORKDIR (``/`` unless the image is known to set
+        another); WORKDIR values get their ARG/ENV defaults expanded and their quotes removed,
+        and a variable without a default stays in the path as written.
+        """
+        current = DEFAULT_WORKDIRS.get(stage.root_image.full_name, "/")
+        before: dict[int, str] = {}
+        for st in stage.lineage:
+            for ins in st.instructions:
+                before[id(ins)] = current
+                if ins.cmd == "workdir":
+                    raw = expand(instruction_values(ins)[1][0], self.stage_scope(st, ins))
+                    path = unquote(raw, ins.escape)
+                    current = posixpath.normpath(posixpath.join(current, path))
+        return before, current
 
     def _scopes(
         self, stage: Stage

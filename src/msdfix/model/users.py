@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from msdfix.knowledge.base_images import ROOT, default_user
+from msdfix.model.base_images import ROOT, default_user
 from msdfix.model.stages import Stage
 from msdfix.syntax import Instruction
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from msdfix.knowledge.package_managers import MANAGERS, PackageManager
-from msdfix.knowledge.programs import SHELLS
+from msdfix.ecosystems.base import PackageManager
+from msdfix.ecosystems.programs import SHELLS
+from msdfix.ecosystems.registry import MANAGERS
 from msdfix.shell.commands import Command
 
 _PYTHON = re.compile(r"^python[0-9.]*$")

@@ -2,7 +2,7 @@
 
 What it does
     For a build argument whose name says it holds a secret (``NPM_TOKEN``, ``PIP_PASSWORD``,
-    ``GITHUB_TOKEN``, ``API_KEY``, ...; a fixed table, see ``knowledge/secrets.py``), declared
+    ``GITHUB_TOKEN``, ``API_KEY``, ...; a fixed table, see ``ecosystems/secrets.py``), declared
     with ``ARG`` (and possibly forwarded with ``ENV NAME=$NAME``): every RUN that may read it
     gets ``--mount=type=secret,id=<name>,required=true`` and reads the secret into the same
     variable first (``NAME="$(cat /run/secrets/<name>)" && export NAME && ...``), and the
@@ -40,9 +40,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from msdfix.document import Document
+from msdfix.ecosystems.programs import INERT
+from msdfix.ecosystems.secrets import is_secret_name
 from msdfix.fixes import Applicability, Edit, Fix
-from msdfix.knowledge.programs import INERT
-from msdfix.knowledge.secrets import is_secret_name
 from msdfix.model.stages import Stage
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands

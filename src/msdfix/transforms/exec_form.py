@@ -37,8 +37,8 @@ import re
 from collections.abc import Iterable
 
 from msdfix.document import Document
+from msdfix.ecosystems.entrypoints import Entrypoint, base_entrypoint
 from msdfix.fixes import Applicability, Edit, Fix
-from msdfix.knowledge.entrypoints import Entrypoint, base_entrypoint
 from msdfix.model.stages import Stage
 from msdfix.shell.plain import plain_argv
 from msdfix.syntax import Instruction
@@ -66,15 +66,6 @@ def _script_text(doc: Document, program: str) -> str | None:
     name = posixpath.basename(program)
     rel = doc.context.named(name)
     return doc.context.read_text(rel) if rel is not None else None
-
-
-def _entrypoint(stage: Stage) -> Instruction | None:
-    """The last ENTRYPOINT of the stage's lineage."""
-    found = None
-    for st in stage.lineage:
-        for ins in st.of("entrypoint"):
-            found = ins
-    return found
 
 
 def _args_range(doc: Document, ins: Instruction) -> tuple[int, int] | None:
@@ -137,7 +128,7 @@ class ExecForm(Transform):
                 )  # fmt: skip
             note = "; `docker run IMAGE ARGS` now passes ARGS to it (shell form ignored them)"
         else:
-            entry = _entrypoint(stage)
+            entry = stage.entry()[0]
             if entry is not None and entry.is_json:
                 return self._decline(
                     doc, ins,

@@ -12,24 +12,13 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from msdfix.knowledge.ecosystems import ecosystem_of
+from msdfix.ecosystems.registry import ENTRY_PROGRAMS, RUNTIME_IMAGES, ecosystem_of
 from msdfix.model import Model, Stage, build_model
 from msdfix.model.args import expand
 from msdfix.model.config import final_config
 from msdfix.model.copies import Source, stage_sources
 from msdfix.syntax import Instruction, parse
 from msdfix.syntax.values import instruction_values
-
-# Base images of ecosystems the toolchain table does not name; entry programs by ecosystem.
-EXTRA_IMAGES = {"ruby": "ruby", "php": "php", "openjdk": "java", "oven/bun": "node"}
-ENTRY_PROGRAMS = {
-    "python": "python", "python3": "python", "gunicorn": "python", "uvicorn": "python",
-    "hypercorn": "python", "flask": "python", "celery": "python", "streamlit": "python",
-    "node": "node", "npm": "node", "yarn": "node", "pnpm": "node", "npx": "node", "bun": "node",
-    "ts-node": "node", "tsx": "node", "deno": "node", "java": "java", "ruby": "ruby",
-    "bundle": "ruby", "rails": "ruby", "puma": "ruby", "rackup": "ruby", "php": "php",
-    "php-fpm": "php", "dotnet": "dotnet",
-}  # fmt: skip
 
 
 @dataclass
@@ -97,7 +86,7 @@ def _entry_words(model: Model) -> list[str]:
 
 def _ecosystem(stage: Stage) -> str | None:
     name = stage.root_image.full_name.lower()
-    return ecosystem_of(name) or EXTRA_IMAGES.get(name)
+    return ecosystem_of(name) or RUNTIME_IMAGES.get(name)
 
 
 def read_build(text: str) -> BuildSources:

@@ -40,8 +40,8 @@ import re
 from collections.abc import Iterable
 
 from msdfix.document import Document
+from msdfix.ecosystems.registry import MANAGERS
 from msdfix.fixes import Applicability, Edit, Fix
-from msdfix.knowledge.package_managers import MANAGERS
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands
 from msdfix.shell.script import run_script

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from msdfix.document import Document
-from msdfix.knowledge.base_images import known_clean
-from msdfix.knowledge.package_managers import APT_ARCHIVES_MOUNT
+from msdfix.ecosystems.os import APT_ARCHIVES_MOUNT
 from msdfix.model import Stage
+from msdfix.model.base_images import known_clean
 from msdfix.model.paths import within
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from msdfix.document import Document
+from msdfix.ecosystems.base import CacheDir, PackageManager
+from msdfix.ecosystems.os import APT_ARCHIVES_MOUNT
 from msdfix.fixes import Edit
-from msdfix.knowledge.package_managers import APT_ARCHIVES_MOUNT, CacheDir, PackageManager
 from msdfix.model import Stage
 from msdfix.model.paths import within
 from msdfix.shell.classify import ToolCall

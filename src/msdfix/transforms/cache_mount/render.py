@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from msdfix.document import Document
+from msdfix.ecosystems.base import PackageManager
 from msdfix.fixes import Edit
-from msdfix.knowledge.package_managers import PackageManager
 
 # BuildKit splits --mount options on commas (CSV) and keys from values on "=": a target that
 # contains either cannot be written without quoting that older parsers do not accept.

@@ -5,8 +5,10 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 
-from msdfix.knowledge.package_managers import INDEX_REFRESHERS, MANAGERS, PackageManager
-from msdfix.knowledge.programs import INERT
+from msdfix.ecosystems.base import PackageManager
+from msdfix.ecosystems.os import INDEX_REFRESHERS
+from msdfix.ecosystems.programs import INERT
+from msdfix.ecosystems.registry import MANAGERS
 from msdfix.model.paths import within
 from msdfix.shell.classify import ToolCall, inline_script, program_args, tool_calls
 from msdfix.shell.commands import Command, parse_commands

@@ -6,9 +6,10 @@ import posixpath
 import re
 
 from msdfix.document import Document
-from msdfix.knowledge.base_images import ROOT
-from msdfix.knowledge.package_managers import IMAGE_ENV, IMAGE_USERS, CacheDir
+from msdfix.ecosystems.base import CacheDir
+from msdfix.ecosystems.registry import IMAGE_ENV, IMAGE_USERS
 from msdfix.model import Stage
+from msdfix.model.base_images import ROOT
 from msdfix.model.users import effective_user
 from msdfix.shell.classify import ToolCall
 from msdfix.syntax import Instruction

@@ -37,8 +37,8 @@ import shlex
 from collections.abc import Iterable
 
 from msdfix.document import Document
+from msdfix.ecosystems.runtime_users import UserSetup, create_user_command, user_setup
 from msdfix.fixes import Applicability, Edit, Fix
-from msdfix.knowledge.runtime_users import UserSetup, create_user_command, user_setup
 from msdfix.model.config import final_config
 from msdfix.model.stages import Stage
 from msdfix.model.users import effective_user, is_root
@@ -108,7 +108,7 @@ class NonRoot(Transform):
     def _fix(self, doc: Document, stage: Stage, setup: UserSetup) -> Fix | str:
         nl = doc.newline
         edits: list[Edit] = []
-        before, workdir = checks.workdirs(doc, stage)
+        before, workdir = doc.model.workdirs(stage)
         vols = list(dict.fromkeys(posixpath.normpath(v) for v in checks.volumes(doc, stage)))
         if any("$" in v for v in [*vols, workdir]):
             return "a VOLUME or WORKDIR path uses a variable msdfix cannot resolve"

@@ -8,13 +8,12 @@ import shlex
 from dataclasses import dataclass, field
 
 from msdfix.document import Document
-from msdfix.knowledge.programs import SHELLS
-from msdfix.knowledge.runtime_users import ROOT_PROGRAMS
+from msdfix.ecosystems.programs import SHELLS
+from msdfix.ecosystems.runtime_users import ROOT_PROGRAMS
 from msdfix.model.args import expand
 from msdfix.model.stages import Stage
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands
-from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values, unquote
 
 PORT_FLAGS = frozenset(
@@ -36,14 +35,11 @@ class Command:
 
 def entry_command(stage: Stage) -> Command | None:
     """CMD and ENTRYPOINT in effect; None when the Dockerfile sets neither."""
-    found: dict[str, Instruction] = {}
-    for st in stage.lineage:
-        for ins in st.of("cmd", "entrypoint"):
-            found[ins.cmd] = ins
+    found = [ins for ins in stage.entry() if ins is not None]
     if not found:
         return None
     command = Command()
-    for ins in found.values():
+    for ins in found:
         argv = ins.json_args()
         if argv is None:
             argv = ["/bin/sh", "-c", ins.args]
@@ -113,20 +109,6 @@ def low_ports(stage: Stage, command: Command, config: dict) -> list[int]:  # typ
         if PORT_ENV.match(key) and str(value).isdigit():
             ports.append(int(value))
     return sorted({p for p in ports if 0 < p < 1024})
-
-
-def workdirs(doc: Document, stage: Stage) -> tuple[dict[int, str], str]:
-    """The working directory before each instruction of ``stage`` (by id), and at its end."""
-    current = "/"
-    before: dict[int, str] = {}
-    for st in stage.lineage:
-        for ins in st.instructions:
-            before[id(ins)] = current
-            if ins.cmd == "workdir":
-                raw = expand(instruction_values(ins)[1][0], doc.model.stage_scope(st, ins))
-                path = unquote(raw, ins.escape)
-                current = posixpath.normpath(posixpath.join(current, path))
-    return before, current
 
 
 def volumes(doc: Document, stage: Stage) -> list[str]:

@@ -6,7 +6,9 @@ import posixpath
 import re
 
 from msdfix.document import Document
-from msdfix.knowledge import manifests as kb
+from msdfix.ecosystems.base import Ecosystem
+from msdfix.ecosystems.python import PIP
+from msdfix.ecosystems.registry import INSTALL_SUBCOMMANDS
 from msdfix.model import Stage
 from msdfix.model.args import expand
 from msdfix.model.paths import within
@@ -171,9 +173,9 @@ def _classify_tool(
     positional = [a for a in args if not a.startswith("-")]
     sub = positional[0] if positional else ""
     if manager == "uv" and sub == "pip":
-        return _classify_pip(kb.PIP, args[args.index("pip") + 1 :], command, source, cwd)
+        return _classify_pip(PIP, args[args.index("pip") + 1 :], command, source, cwd)
     if manager == "pip":
-        return _classify_pip(kb.PIP, args, command, source, cwd)
+        return _classify_pip(PIP, args, command, source, cwd)
     if eco is None:
         return "harmless" if manager in ("apt", "apk", "dnf", "yum", "gem") else "reader"
     if any(a in DIR_OPTS or a.split("=")[0] in DIR_OPTS for a in args) and manager not in (
@@ -191,13 +193,13 @@ def _classify_tool(
             return "harmless"
         if manager == "npm" and sub == "prune":
             return "harmless" if project is not None else "reader"
-        if sub in kb.INSTALL_SUBCOMMANDS[manager] and _positional(args) == ([sub] if sub else []):
+        if sub in INSTALL_SUBCOMMANDS[manager] and _positional(args) == ([sub] if sub else []):
             return Use(eco, command, args, project, cwd) if project is not None else "harmless"
         return "reader"
     if manager in ("poetry", "pipenv", "bundler", "composer"):
         if sub in ("config", "--version", "self") or (manager == "composer" and sub == "global"):
             return "harmless"
-        if sub in kb.INSTALL_SUBCOMMANDS[manager] and _positional(args) == [sub]:
+        if sub in INSTALL_SUBCOMMANDS[manager] and _positional(args) == [sub]:
             return Use(eco, command, args, project, cwd) if project is not None else "harmless"
         return "reader"
     if manager == "uv":
@@ -269,7 +271,7 @@ def _positional(args: list[str]) -> list[str]:
 
 
 def _classify_pip(
-    eco: kb.Ecosystem, args: list[str], command: Command, source: Source, cwd: str
+    eco: Ecosystem, args: list[str], command: Command, source: Source, cwd: str
 ) -> Use | str:
     if not args or args[0] not in ("install", "sync"):
         return (

@@ -5,8 +5,9 @@ from __future__ import annotations
 import posixpath
 
 from msdfix.document import Document
+from msdfix.ecosystems.java import MAVEN
+from msdfix.ecosystems.php import COMPOSER, COMPOSER_AUTOLOAD_FLAGS
 from msdfix.fixes import Edit
-from msdfix.knowledge import manifests as kb
 from msdfix.model.paths import within
 from msdfix.shell.script import RunScript
 from msdfix.syntax import Instruction
@@ -69,7 +70,7 @@ def fetch_text(use: Use, workdir: str) -> str:
     assert use.eco.fetch is not None
     program = use.command.words[0].value if use.command.words else ""
     fetch = use.eco.fetch.format(prog=program)
-    if use.eco is kb.MAVEN:
+    if use.eco is MAVEN:
         args = use.args
         for i, arg in enumerate(args):
             if arg in ("-s", "--settings") and i + 1 < len(args):
@@ -109,7 +110,7 @@ def after_install(
         )
     flags = "".join(doc.text[f.start : f.end] + " " for f in anchor.flags)
     for use in uses:
-        if use.eco is kb.COMPOSER:
+        if use.eco is COMPOSER:
             edits += _composer_edits(script, use)
             after += (
                 f"{anchor.keyword} {flags}{_cd(use, workdir)}{_composer_followup(script, use)}{nl}"
@@ -168,8 +169,6 @@ def _composer_followup(script: RunScript, use: Use) -> str:
     command = use.command
     program = script.text[command.start : command.words[0].end]
     flags = list(
-        dict.fromkeys(
-            kb.COMPOSER_AUTOLOAD_FLAGS[a] for a in use.args if a in kb.COMPOSER_AUTOLOAD_FLAGS
-        )
+        dict.fromkeys(COMPOSER_AUTOLOAD_FLAGS[a] for a in use.args if a in COMPOSER_AUTOLOAD_FLAGS)
     )
     return " ".join([program, "dump-autoload", *flags])

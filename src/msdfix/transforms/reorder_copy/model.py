@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass, field
 
 from msdfix.document import Document
-from msdfix.knowledge import manifests as kb
-from msdfix.knowledge.package_managers import MANAGERS
+from msdfix.ecosystems.base import Ecosystem
+from msdfix.ecosystems.registry import ECOSYSTEMS, MANAGERS
 from msdfix.model import Stage
 from msdfix.model.args import expand
 from msdfix.shell.commands import Command
@@ -41,7 +41,7 @@ DIR_OPTS = set(
     "--prefix --cwd -C --dir --directory --working-dir -d --manifest-path --gemfile -f --file "
     "--project -pl --projects --project-dir -p".split()
 )
-MANAGER_ECO = {m: e for e in kb.ECOSYSTEMS for m in e.managers}
+MANAGER_ECO = {m: e for e in ECOSYSTEMS for m in e.managers}
 
 
 class Skip(Exception):
@@ -69,7 +69,7 @@ class Source:
 class Use:
     """One command of the anchor RUN that reads dependency manifests."""
 
-    eco: kb.Ecosystem
+    eco: Ecosystem
     command: Command
     args: list[str]
     project: str  # context dir of the project
@@ -114,15 +114,10 @@ def keyword_case(like: str, word: str) -> str:
 
 def workdirs_of(doc: Document, stage: Stage) -> dict[int, str]:
     """Workdir before each instruction of ``stage`` (paths under UNKNOWN when not knowable)."""
-    chain = []
-    current: Stage | None = stage
-    while current is not None:
-        chain.append(current)
-        current = current.parent
     workdir = UNKNOWN
     seen: dict[int, str] = {}
     unknowns = 0
-    for st in reversed(chain):
+    for st in stage.lineage:
         for ins in st.instructions:
             seen[id(ins)] = workdir
             if ins.cmd == "workdir":

@@ -6,7 +6,14 @@ import posixpath
 import re
 
 from msdfix.document import Document
-from msdfix.knowledge import manifests as kb
+from msdfix.ecosystems.base import Ecosystem
+from msdfix.ecosystems.dotnet import DOTNET
+from msdfix.ecosystems.go import GO
+from msdfix.ecosystems.java import GRADLE, MAVEN
+from msdfix.ecosystems.node import NPM_LIFECYCLE
+from msdfix.ecosystems.php import COMPOSER, COMPOSER_INSTALL_SCRIPTS
+from msdfix.ecosystems.python import PIP, PIPENV, POETRY
+from msdfix.ecosystems.registry import MONOREPO_MARKERS
 from msdfix.model import Stage
 from msdfix.model.paths import within
 from msdfix.syntax import Instruction
@@ -31,7 +38,7 @@ def plan_manifests(
         return join_path(source.dest, inner)
 
     if not ctx.present:
-        if eco is kb.PIP:
+        if eco is PIP:
             for path in use.files:
                 folder = posixpath.dirname(path)
                 entry = folder + "/" if folder and folder != "." and folder != source.src else path
@@ -41,7 +48,7 @@ def plan_manifests(
                 "files"
             )
             return
-        if not eco.guess or (eco is kb.GO and within(source.dest, "/go/src")):
+        if not eco.guess or (eco is GO and within(source.dest, "/go/src")):
             raise Skip(f"{where} needs the build context to find its manifests", anchor)
         for pattern in eco.guess:
             entry = rel(pattern)
@@ -61,12 +68,12 @@ def plan_manifests(
                 anchor,
             )
     check = HAZARDS.get(eco.id)
-    if eco is kb.PIP:
+    if eco is PIP:
         files = _requirements(doc, use.files, anchor, where)
         for path in files:
             _add(plan, path, dest_of(path))
         return
-    if eco is kb.DOTNET:
+    if eco is DOTNET:
         found = [
             f
             for f in ctx.files
@@ -93,7 +100,7 @@ def plan_manifests(
         return
     names = list(eco.manifests)
     if (
-        eco is kb.MAVEN
+        eco is MAVEN
         and use.command.name not in ("mvnw",)
         and not use.command.argv[0].endswith("mvnw")
     ):
@@ -115,7 +122,7 @@ def plan_manifests(
     if (
         key
         and key not in present
-        or (eco is kb.GRADLE and not any(n.startswith(("build.", "settings.")) for n in present))
+        or (eco is GRADLE and not any(n.startswith(("build.", "settings.")) for n in present))
     ):
         raise Skip(f"{where}: {rel(key or 'build.gradle')} is not in the build context", anchor)
     if check is not None:
@@ -126,8 +133,8 @@ def plan_manifests(
     _two_phase_note(eco, use, plan)
 
 
-def _two_phase_note(eco: kb.Ecosystem, use: Use, plan: Plan) -> None:
-    if eco is kb.COMPOSER:
+def _two_phase_note(eco: Ecosystem, use: Use, plan: Plan) -> None:
+    if eco is COMPOSER:
         plan.notes.append(
             "`composer install` skips scripts and the autoloader; `composer dump-autoload` runs "
             "after the full COPY"
@@ -192,7 +199,7 @@ def _node(
             "have to come first",
             anchor,
         )
-    for marker in kb.MONOREPO_MARKERS:
+    for marker in MONOREPO_MARKERS:
         text = (
             ctx.read_text(posixpath.join(base, marker))
             if ctx.exists(posixpath.join(base, marker))
@@ -218,7 +225,7 @@ def _node(
     if isinstance(pnpm, dict) and pnpm.get("patchedDependencies"):
         raise Skip(f"{where}: pnpm.patchedDependencies needs the patch files", anchor)
     scripts = package.get("scripts")
-    hooks = [s for s in kb.NPM_LIFECYCLE if isinstance(scripts, dict) and s in scripts]
+    hooks = [s for s in NPM_LIFECYCLE if isinstance(scripts, dict) and s in scripts]
     ignore = "--ignore-scripts" in use.args or "--mode=skip-build" in use.args
     if hooks and not ignore:
         plan.unsafe.append(
@@ -230,7 +237,7 @@ def _python(
     doc: Document, use: Use, plan: Plan, anchor: Instruction, where: str, stage: Stage
 ) -> None:
     ctx = doc.context
-    name = "Pipfile" if use.eco is kb.PIPENV else "pyproject.toml"
+    name = "Pipfile" if use.eco is PIPENV else "pyproject.toml"
     text = ctx.read_text(posixpath.join(use.project, name)) or ""
     if (
         re.search(r"\bpath\s*=", text)
@@ -241,7 +248,7 @@ def _python(
             f"{where}: {name} has a local path dependency or workspace, which needs the sources",
             anchor,
         )
-    if use.eco is kb.POETRY and "--no-root" not in use.args and "--only-root" not in use.args:
+    if use.eco is POETRY and "--no-root" not in use.args and "--only-root" not in use.args:
         if not re.search(r"^\s*package-mode\s*=\s*false", text, re.M):
             raise Skip(
                 f"{where} installs the project itself, which needs the sources (use `--no-root` "
@@ -346,7 +353,7 @@ def _composer(
     if any(isinstance(r, dict) and r.get("type") == "path" for r in repo_list):
         raise Skip(f"{where}: composer.json has a path repository, which needs the sources", anchor)
     scripts = data.get("scripts")
-    hooks = [s for s in kb.COMPOSER_INSTALL_SCRIPTS if isinstance(scripts, dict) and s in scripts]
+    hooks = [s for s in COMPOSER_INSTALL_SCRIPTS if isinstance(scripts, dict) and s in scripts]
     if hooks and "--no-scripts" not in use.args:
         plan.unsafe.append(
             f"composer.json has {', '.join(hooks)} script(s), which `--no-scripts` skips"

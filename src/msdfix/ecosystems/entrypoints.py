@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from msdfix.knowledge.base_images import library_name
+from msdfix.model.base_images import library_name
 from msdfix.model.image import ImageRef
 
 

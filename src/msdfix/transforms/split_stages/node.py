@@ -16,14 +16,17 @@ import posixpath
 import re
 from dataclasses import dataclass
 
-from msdfix.knowledge import ecosystems as eco
-from msdfix.knowledge import manifests
-from msdfix.knowledge.images import NODE_NEEDS_FULL
-from msdfix.model import frontend
-from msdfix.model.artifacts import resolve
-from msdfix.model.build_stage import (
+from msdfix.ecosystems.images import NODE_NEEDS_FULL, slim_variant
+from msdfix.ecosystems.node import NPM, NPM_LIFECYCLE, PNPM, YARN
+from msdfix.model.paths import within
+from msdfix.model.users import is_root
+from msdfix.shell.classify import program_args
+from msdfix.shell.script import run_script
+from msdfix.syntax import Instruction
+from msdfix.transforms.split_stages import frontend
+from msdfix.transforms.split_stages.artifacts import resolve
+from msdfix.transforms.split_stages.build_stage import (
     COMMON_SOURCE,
-    ROOT,
     Analysis,
     Call,
     Decline,
@@ -35,11 +38,7 @@ from msdfix.model.build_stage import (
     dedupe,
     keyword,
 )
-from msdfix.model.paths import within
-from msdfix.model.runtime_image import platform_flag
-from msdfix.shell.classify import program_args
-from msdfix.shell.script import run_script
-from msdfix.syntax import Instruction
+from msdfix.transforms.split_stages.runtime_image import platform_flag
 
 DEPS, APP_FILES = "prod-deps", "app-files"
 MANAGERS = ("npm", "yarn", "pnpm")
@@ -70,7 +69,7 @@ def plan_node(a: Analysis) -> Plan:
     if not installs:
         raise NotABuild
     tag = a.stage.image.tag
-    runtime_tag = eco.slim_variant("node", tag)
+    runtime_tag = slim_variant("node", tag)
     if runtime_tag is None:
         raise Decline(f"no slim variant known for {a.stage.image.raw}")
     built = any(c.sub == "run" or c.program == "yarn" and c.sub == "build" for c in a.calls)
@@ -182,7 +181,7 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     install = installs[-1]
     if any(f.name == "mount" and "type=cache" not in (f.value or "") for f in install.ins.flags):
         return f"the install at line {install.ins.start_line} mounts files or secrets"
-    if any(u.args.strip() not in ROOT for u in a.stage.of("user") if u.start < install.ins.start):
+    if any(not is_root(u.args.strip()) for u in a.stage.of("user") if u.start < install.ins.start):
         return "the dependencies are installed by a non-root user"
     rel = context_dir(a, app, a.stage.instructions[-1])
     if rel is None:
@@ -195,7 +194,7 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     if not any(package.get(k) for k in ("dependencies", "optionalDependencies", "devDependencies")):
         return "package.json lists no dependencies (an install creates no node_modules to copy)"
     scripts = package.get("scripts") or {}
-    hooks = [s for s in manifests.NPM_LIFECYCLE if s in scripts]
+    hooks = [s for s in NPM_LIFECYCLE if s in scripts]
     if hooks:
         return f"package.json has a {hooks[0]} script, which may need the sources"
     blocker = _lock_blocker(a, rel, install.program, package)
@@ -242,7 +241,7 @@ LOCKS = {
     "yarn": ("yarn.lock",),
     "pnpm": ("pnpm-lock.yaml",),
 }
-ECOSYSTEM = {"npm": manifests.NPM, "yarn": manifests.YARN, "pnpm": manifests.PNPM}
+ECOSYSTEM = {"npm": NPM, "yarn": YARN, "pnpm": PNPM}
 
 
 def _prod_command(a: Analysis, call: Call) -> str:
@@ -360,7 +359,7 @@ def _same_user(a: Analysis, install: Call) -> bool:
     before = [u.args.strip() for u in users if u.start < install.ins.start]
     installer = before[-1] if before else "root"
     last = users[-1].args.strip() if users else "root"
-    return installer == last or installer in ROOT and last in ROOT
+    return installer == last or is_root(installer) and is_root(last)
 
 
 def _context_entries(a: Analysis, app: str) -> list[str]:

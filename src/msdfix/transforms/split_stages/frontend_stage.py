@@ -13,17 +13,27 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
+from msdfix.ecosystems.images import NODE_NATIVE
+from msdfix.ecosystems.node import (
+    FRONTEND_PACKAGES,
+    NGINX_HTML,
+    NGINX_PORT,
+    NGINX_RUNTIME,
+    frontend_node,
+)
 from msdfix.fixes import Edit, apply_edits
-from msdfix.knowledge import ecosystems as eco
-from msdfix.knowledge.images import NODE_NATIVE
-from msdfix.model import frontend
-from msdfix.model.artifacts import resolve
-from msdfix.model.build_stage import (
+from msdfix.model.paths import within
+from msdfix.model.users import is_root
+from msdfix.shell.classify import program_args
+from msdfix.shell.script import run_script
+from msdfix.syntax import Instruction
+from msdfix.transforms.split_stages import frontend
+from msdfix.transforms.split_stages.artifacts import resolve
+from msdfix.transforms.split_stages.build_stage import (
     FRONTEND,
     HARMLESS,
     MOVE,
     OS_MANAGERS,
-    ROOT,
     RUNTIME,
     Analysis,
     Call,
@@ -39,11 +49,7 @@ from msdfix.model.build_stage import (
     os_packages,
     whole_copy,
 )
-from msdfix.model.paths import within
-from msdfix.model.runtime_image import platform_flag
-from msdfix.shell.classify import program_args
-from msdfix.shell.script import run_script
-from msdfix.syntax import Instruction
+from msdfix.transforms.split_stages.runtime_image import platform_flag
 
 
 @dataclass
@@ -81,7 +87,7 @@ def plan_frontend(a: Analysis) -> Frontend | None:
     a.calls = [c for c in a.calls if c.ins not in runs]
     a.scripts = [c for c in a.scripts if c.ins not in runs]
     if not node:
-        a.packages = [p for p in a.packages if p not in eco.FRONTEND_PACKAGES]
+        a.packages = [p for p in a.packages if p not in FRONTEND_PACKAGES]
         a.skip_rel = front.rel
     return front
 
@@ -121,7 +127,7 @@ def _frontend_plan(a: Analysis, runs: list[Instruction]) -> Frontend:
     if not a.ctx.present:
         raise Decline("no build context: cannot tell where the frontend build writes")
     last = runs[-1]
-    if any(u.args.strip() not in ROOT for u in a.stage.of("user") if u.start < last.start):
+    if any(not is_root(u.args.strip()) for u in a.stage.of("user") if u.start < last.start):
         raise Decline("the frontend build runs as a non-root user")
     rel = context_dir(a, app, last)
     if rel is None:
@@ -174,7 +180,7 @@ def _frontend_plan(a: Analysis, runs: list[Instruction]) -> Frontend:
         return Frontend(runs, app, rel, resolve(out, app), a.stage.image.raw, None, note, subsets)
     if not {"nodejs", "npm"} & set(a.packages):
         raise Decline("cannot tell which Node.js the frontend build uses")
-    image, release = eco.frontend_node(a.stage.image.tag, a.eco)
+    image, release = frontend_node(a.stage.image.tag, a.eco)
     lock = (a.ctx.read_text(posixpath.join(rel, "package-lock.json")) or "") + (
         a.ctx.read_text(posixpath.join(rel, "yarn.lock")) or ""
     )
@@ -288,7 +294,7 @@ def _frontend_toolchain_only(a: Analysis, ins: Instruction) -> bool:
             packages += os_packages(args)
         elif program not in HARMLESS:
             return False
-    return bool(packages) and set(packages) <= eco.FRONTEND_PACKAGES
+    return bool(packages) and set(packages) <= FRONTEND_PACKAGES
 
 
 NGINX_CONFIG = frozenset({"cmd", "entrypoint", "expose", "workdir", "user", "env", "shell"})
@@ -300,7 +306,7 @@ def nginx_runtime(a: Analysis, alias: str) -> tuple[list[Edit], str] | None:
         return None
     if any(a.stage.of(k) for k in ("entrypoint", "healthcheck", "volume", "stopsignal", "shell")):
         return None
-    if final_user(a) not in ROOT:
+    if not is_root(final_user(a)):
         return None
     rel = context_dir(a, a.final_dir, a.stage.instructions[-1])
     package = frontend.package_json(a.ctx, rel) if rel is not None else None
@@ -330,19 +336,19 @@ def nginx_runtime(a: Analysis, alias: str) -> tuple[list[Edit], str] | None:
         "" if build.endswith((nl + nl, "\n\n")) else nl if build.endswith(("\n", "\r")) else nl + nl
     )
     runtime = (
-        f"{lead}{keyword(doc, 'FROM')} {eco.NGINX_RUNTIME} {keyword(doc, 'AS')} {RUNTIME}{nl}"
-        + copy_line(doc, alias, out, eco.NGINX_HTML, None)
+        f"{lead}{keyword(doc, 'FROM')} {NGINX_RUNTIME} {keyword(doc, 'AS')} {RUNTIME}{nl}"
+        + copy_line(doc, alias, out, NGINX_HTML, None)
         + nl
         + "".join(kept)
-        + f"{keyword(doc, 'EXPOSE')} {eco.NGINX_PORT}{nl}"
+        + f"{keyword(doc, 'EXPOSE')} {NGINX_PORT}{nl}"
     )
     edits.append(Edit(len(text), len(text), runtime))
     ports = sorted({p for i in a.stage.of("expose") for p in i.args.split()})
     was = f"from {', '.join(ports)} " if ports else ""
     spa = any(f in served[1].split() for f in ("-s", "--single"))
     message = (
-        f"serve the static build output {out} with nginx on {eco.NGINX_RUNTIME} "
-        f"(runtime stage without Node.js): the port changes {was}to {eco.NGINX_PORT} and the "
+        f"serve the static build output {out} with nginx on {NGINX_RUNTIME} "
+        f"(runtime stage without Node.js): the port changes {was}to {NGINX_PORT} and the "
         f"server changes from `{served[1]}` to nginx; CMD, EXPOSE, WORKDIR and ENV of the "
         "final image change"
         + ("; nginx's default config has no single-page fallback to index.html" if spa else "")

@@ -103,19 +103,24 @@ import re
 from collections.abc import Iterable
 
 from msdfix.document import Document
+from msdfix.ecosystems.os import APK, CA_CERTIFICATES, package_manager
+from msdfix.ecosystems.registry import ecosystem_of
 from msdfix.fixes import Applicability, Edit, Fix, apply_edits
-from msdfix.knowledge import ecosystems as eco
-from msdfix.knowledge.os_packages import APK, CA_CERTIFICATES, package_manager
 from msdfix.model import Stage
-from msdfix.model.artifacts import resolve, toolbox
-from msdfix.model.build_stage import (
+from msdfix.model.paths import within
+from msdfix.model.users import is_root
+from msdfix.shell.classify import program_args
+from msdfix.shell.script import run_script
+from msdfix.syntax import Instruction
+from msdfix.transforms.base import Transform, register
+from msdfix.transforms.split_stages.artifacts import resolve, toolbox
+from msdfix.transforms.split_stages.build_stage import (
     ALPINE_SETUP,
     DEBIAN_SETUP,
     ECO_TOOLS,
     IMAGE_USERS,
     MOVE,
     REPEAT,
-    ROOT,
     RUNTIME,
     SETUP,
     Analysis,
@@ -128,24 +133,24 @@ from msdfix.model.build_stage import (
     final_user,
     keyword,
 )
-from msdfix.model.frontend_stage import (
+from msdfix.transforms.split_stages.frontend_stage import (
     NGINX_CONFIG,
     apply_frontend,
     nginx_runtime,
     plan_frontend,
 )
-from msdfix.model.paths import within
-from msdfix.model.runtime_image import default_workdir, pinned, runtime_platform, tag_distroless
-from msdfix.model.runtime_packages import build_manager, runtime_packages
-from msdfix.model.split_go import plan_go
-from msdfix.model.split_jvm import plan_dotnet, plan_java
-from msdfix.model.split_node import BUILD_ALIAS, plan_node
-from msdfix.model.split_python import plan_python
-from msdfix.model.split_rust import plan_rust
-from msdfix.shell.classify import program_args
-from msdfix.shell.script import run_script
-from msdfix.syntax import Instruction
-from msdfix.transforms.base import Transform, register
+from msdfix.transforms.split_stages.go import plan_go
+from msdfix.transforms.split_stages.jvm import plan_dotnet, plan_java
+from msdfix.transforms.split_stages.node import BUILD_ALIAS, plan_node
+from msdfix.transforms.split_stages.python import plan_python
+from msdfix.transforms.split_stages.runtime_image import (
+    default_workdir,
+    pinned,
+    runtime_platform,
+    tag_distroless,
+)
+from msdfix.transforms.split_stages.runtime_packages import build_manager, runtime_packages
+from msdfix.transforms.split_stages.rust import plan_rust
 
 PLANNERS = {
     "go": plan_go,
@@ -191,7 +196,7 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
         if not plan.shell or not programs & SETUP <= allowed:
             raise Decline(f"RUN at line {ins.start_line} cannot be repeated on {plan.runtime}")
     user = final_user(a)
-    if user not in ROOT and not re.fullmatch(r"[0-9]+(:[0-9]+)?", user) and "$" not in user:
+    if not is_root(user) and not re.fullmatch(r"[0-9]+(:[0-9]+)?", user) and "$" not in user:
         name = user.split(":")[0]
         made = any(re.search(rf"\b{re.escape(name)}\b", i.args) for i in a.setup_runs)
         known = any(plan.runtime.startswith(k) and name in v for k, v in IMAGE_USERS.items())
@@ -219,7 +224,7 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
     builder = [
         i.args.strip() for i in a.stage.of("user") if anchor is not None and i.start < anchor.start
     ]
-    if builder and builder[-1] not in ROOT and plan.same_family:
+    if builder and not is_root(builder[-1]) and plan.same_family:
         plan.chown = builder[-1]  # files the build created belong to this user
 
 
@@ -446,7 +451,7 @@ class SplitStages(Transform):
         ):
             return
         stage = stages[0]
-        ecosystem = eco.ecosystem_of(stage.image.full_name)
+        ecosystem = ecosystem_of(stage.image.full_name)
         if ecosystem is None or stage.image.name == "scratch" or not stage.instructions:
             return
         try:

@@ -13,9 +13,15 @@ import re
 from dataclasses import dataclass, field
 
 from msdfix.document import Document
+from msdfix.ecosystems.node import FRONTEND_TOOLS
 from msdfix.fixes import Edit
-from msdfix.knowledge import ecosystems as eco
-from msdfix.model.artifacts import (
+from msdfix.model.paths import parents, within
+from msdfix.model.stages import Stage
+from msdfix.shell.classify import program_args
+from msdfix.shell.commands import Command
+from msdfix.shell.script import RunScript, run_script
+from msdfix.syntax import Instruction
+from msdfix.transforms.split_stages.artifacts import (
     SYSTEM_DIRS,
     ContextCopy,
     Entry,
@@ -24,12 +30,6 @@ from msdfix.model.artifacts import (
     resolve,
     workdirs,
 )
-from msdfix.model.paths import parents, within
-from msdfix.model.stages import Stage
-from msdfix.shell.classify import program_args
-from msdfix.shell.commands import Command
-from msdfix.shell.script import RunScript, run_script
-from msdfix.syntax import Instruction
 
 BUILD, RUNTIME, PRUNE, FRONTEND = "build", "runtime", "prod-deps", "frontend"
 MOVE = {"expose", "cmd", "entrypoint", "healthcheck", "stopsignal", "label", "volume", "maintainer"}
@@ -53,7 +53,6 @@ HARMLESS = {
     "whoami", "id", "uname", "date", "env", "sleep", "sync", "strip", "upx", "file", "du", "df",
 }  # fmt: skip
 OS_MANAGERS = {"apt-get", "apt", "apk"}
-ROOT = {"root", "0", "0:0", "root:root"}
 IMAGE_USERS = {"node": {"node"}, "gcr.io/distroless": {"nonroot", "65532"}}
 INTERPRETERS = {"python", "python3", "node", "sh", "bash"}
 ECO_TOOLS: dict[str, set[str]] = {
@@ -212,7 +211,7 @@ class Analysis:
                 self.apk = self.apk or program == "apk"
                 self._os_call(args)
                 kinds.add("os")
-            elif self.eco != "node" and program in eco.FRONTEND_TOOLS:
+            elif self.eco != "node" and program in FRONTEND_TOOLS:
                 self.calls.append(call)
                 kinds.add("frontend")
             elif program in tools or posixpath.basename(program) in tools:
@@ -232,7 +231,7 @@ class Analysis:
         elif kinds == {"frontend"}:
             self.frontend_runs.append(ins)
         elif "frontend" in kinds:
-            first = next(c for c in self.calls if c.ins is ins and c.program in eco.FRONTEND_TOOLS)
+            first = next(c for c in self.calls if c.ins is ins and c.program in FRONTEND_TOOLS)
             self.unknown.append((ins, first.program))
             self.mixed.add(id(ins))
 

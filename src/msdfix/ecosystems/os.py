@@ -1,4 +1,8 @@
-"""OS packages of a build stage and what a runtime stage needs of them, per package manager.
+"""The operating system's package managers (apt, apk, dnf, yum/microdnf), its release names, and
+the OS packages of a build stage and what a runtime stage needs of them.
+
+Caches: apt (``/var/cache/apt``, ``/var/lib/apt``), apk (``/var/cache/apk``), dnf
+(``/var/cache/dnf``), yum/microdnf (``/var/cache/yum``).
 
 Data, not code. Names are Debian (``apt``, bookworm and trixie) and Alpine (``apk``, 3.17+)
 package names; a runtime stage always uses the package manager of the build image's
@@ -17,6 +21,10 @@ distribution, so a name from one table is never installed with the other manager
 """
 
 from __future__ import annotations
+
+import re
+
+from msdfix.ecosystems.base import CacheDir, PackageManager
 
 APT, APK = "apt", "apk"
 
@@ -157,3 +165,114 @@ def package_manager(image: str) -> str | None:
     if name.startswith(("gcr.io/distroless/", "scratch")) or "distroless" in name:
         return None
     return APK if "alpine" in name else APT
+
+
+# ---------------------------------------------------------------- package managers
+
+APT_ARCHIVES_MOUNT = "/var/cache/apt"
+APT_DEBS = "/var/cache/apt/debs"  # where the mounted RUNs keep .debs (out of docker-clean's way)
+
+MANAGERS: tuple[PackageManager, ...] = (
+    PackageManager(
+        "apt",
+        ("apt-get", "apt", "aptitude"),
+        ("install", "update", "upgrade", "dist-upgrade", "full-upgrade", "build-dep", "reinstall"),
+        (
+            CacheDir(APT_ARCHIVES_MOUNT, locked=True),
+            CacheDir("/var/lib/apt/lists", locked=True, index=True),
+        ),
+        clean_commands=(("apt-get", "clean"), ("apt", "clean"), ("aptitude", "clean")),
+        system=True,
+        refresh=("update",),
+        index_readers=(
+            ("apt-cache",),
+            ("apt-get", "source"),
+            ("apt-get", "download"),
+            ("apt", "list"),
+            ("apt", "search"),
+            ("apt", "show"),
+            ("apt", "policy"),
+            ("apt", "source"),
+            ("apt", "download"),
+            ("aptitude", "search"),
+            ("aptitude", "show"),
+            ("aptitude", "download"),
+            ("aptitude", "source"),
+        ),
+        keep_options={
+            "apt-get": f"-o Dir::Cache::Archives={APT_DEBS}",
+            "aptitude": f"-o Dir::Cache::Archives={APT_DEBS}",
+            "apt": f"-o Dir::Cache::Archives={APT_DEBS} -o APT::Keep-Downloaded-Packages=true",
+        },
+        value_options=(
+            "-o",
+            "-c",
+            "-t",
+            "-a",
+            "--option",
+            "--config-file",
+            "--target-release",
+            "--default-release",
+            "--host-architecture",
+        ),
+    ),
+    PackageManager(
+        "apk",
+        ("apk",),
+        ("add", "update", "upgrade", "fix"),
+        (),
+        system=True,
+        no_mount="apk keeps no packages unless /etc/apk/cache is set up, so a mount caches nothing",
+    ),
+    PackageManager(
+        "dnf",
+        ("dnf", "dnf5"),
+        ("install", "upgrade", "update", "makecache", "builddep", "reinstall"),
+        (CacheDir("/var/cache/dnf", locked=True),),
+        clean_commands=(("dnf", "clean"), ("dnf5", "clean")),
+        system=True,
+        keeps_cleanup=True,
+    ),
+    PackageManager(
+        "yum",
+        ("yum", "microdnf"),
+        ("install", "upgrade", "update", "makecache", "reinstall"),
+        (CacheDir("/var/cache/yum", locked=True),),
+        clean_commands=(("yum", "clean"), ("microdnf", "clean")),
+        system=True,
+        keeps_cleanup=True,
+    ),
+)
+
+# Programs that refresh apt's package index unless given one of these options.
+INDEX_REFRESHERS: dict[str, tuple[str, ...]] = {
+    "add-apt-repository": ("-n", "--no-update"),
+    "apt-add-repository": ("-n", "--no-update"),
+}
+
+
+# ---------------------------------------------------------------- releases and runtime images
+
+DEBIAN_SLIM = "debian:{codename}-slim"
+ALPINE_RUNTIME = "alpine:{version}"
+DEFAULT_ALPINE = "3.20"
+DEBIAN_CODENAMES = ("jessie", "stretch", "buster", "bullseye", "bookworm", "trixie")
+
+# Directories on the PATH of every runtime image we pick.
+STANDARD_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
+
+
+def debian_codename(tag: str | None) -> str | None:
+    """The Debian release named in a tag (``1.75-bookworm`` -> ``bookworm``)."""
+    for name in DEBIAN_CODENAMES:
+        if tag and name in tag:
+            return name
+    return None
+
+
+def alpine_version(tag: str | None) -> str | None:
+    """``3.19`` for ``1.22-alpine3.19``, the default for plain ``-alpine``, None otherwise."""
+    if not tag or "alpine" not in tag:
+        return None
+    match = re.search(r"alpine(3\.\d+)", tag)
+    return match.group(1) if match else DEFAULT_ALPINE

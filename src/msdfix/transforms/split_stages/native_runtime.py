@@ -5,8 +5,10 @@ from __future__ import annotations
 import posixpath
 import re
 
-from msdfix.knowledge import ecosystems as eco
-from msdfix.model.build_stage import (
+from msdfix.ecosystems.go import golang_release
+from msdfix.ecosystems.os import DEBIAN_SLIM, STANDARD_PATH, debian_codename
+from msdfix.ecosystems.rust import glibc_at_most_bookworm
+from msdfix.transforms.split_stages.build_stage import (
     HARMLESS,
     Analysis,
     Decline,
@@ -28,7 +30,7 @@ def check_entry_runs(a: Analysis, artefacts: list[str]) -> dict[str, str]:
         else:
             found = [p for p in artefacts if posixpath.basename(p) == path]
             ok = len(found) == 1
-            if ok and posixpath.dirname(found[0]) not in eco.STANDARD_PATH:
+            if ok and posixpath.dirname(found[0]) not in STANDARD_PATH:
                 moves[found[0]] = "/usr/local/bin/" + path
         if not ok and not (a.entry.shell and argv[0] in HARMLESS):
             raise Decline(f"the CMD/ENTRYPOINT runs `{argv[0]}`, which is not the built binary")
@@ -39,17 +41,17 @@ def release(a: Analysis) -> str | None:
     """The Debian release the build image is on (its glibc), or None when unknown."""
     tag = a.stage.image.tag
     if a.eco == "go":
-        return eco.golang_release(tag)
-    codename = eco.debian_codename(tag)
+        return golang_release(tag)
+    codename = debian_codename(tag)
     if codename or a.eco != "rust":
         return codename
-    if eco.glibc_at_most_bookworm(tag):
+    if glibc_at_most_bookworm(tag):
         return "bookworm"
     return "trixie" if re.match(r"^\d+\.\d+", tag or "") else None
 
 
 def debian_runtime(a: Analysis) -> str:
-    return eco.DEBIAN_SLIM.format(codename=release(a) or "bookworm")
+    return DEBIAN_SLIM.format(codename=release(a) or "bookworm")
 
 
 def glibc_risk(a: Analysis, plan: Plan) -> None:

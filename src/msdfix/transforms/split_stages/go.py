@@ -5,11 +5,12 @@ from __future__ import annotations
 import posixpath
 import re
 
+from msdfix.ecosystems.go import GO_CGO_MODULES, GO_GLIBC_RUNTIME, GO_STATIC_RUNTIME
+from msdfix.ecosystems.os import ALPINE_RUNTIME, CA_CERTIFICATES, alpine_version
 from msdfix.fixes import Edit
-from msdfix.knowledge import ecosystems as eco
-from msdfix.knowledge.os_packages import CA_CERTIFICATES
-from msdfix.model.artifacts import resolve
-from msdfix.model.build_stage import (
+from msdfix.model.paths import within
+from msdfix.transforms.split_stages.artifacts import resolve
+from msdfix.transforms.split_stages.build_stage import (
     GO_VALUE_FLAGS,
     Analysis,
     Call,
@@ -20,9 +21,12 @@ from msdfix.model.build_stage import (
     dedupe,
     option,
 )
-from msdfix.model.native_runtime import check_entry_runs, debian_runtime, glibc_risk
-from msdfix.model.paths import within
-from msdfix.model.runtime_packages import runtime_packages
+from msdfix.transforms.split_stages.native_runtime import (
+    check_entry_runs,
+    debian_runtime,
+    glibc_risk,
+)
+from msdfix.transforms.split_stages.runtime_packages import runtime_packages
 
 
 def plan_go(a: Analysis) -> Plan:
@@ -62,7 +66,7 @@ def plan_go(a: Analysis) -> Plan:
         static = True  # no C compiler: cgo is off
     moves = check_entry_runs(a, artefacts)
     files = context_paths(a, "go")
-    alpine = eco.alpine_version(a.stage.image.tag)
+    alpine = alpine_version(a.stage.image.tag)
     needs_shell = (
         a.entry is not None
         and a.entry.shell
@@ -70,13 +74,13 @@ def plan_go(a: Analysis) -> Plan:
         or any(p not in CA_CERTIFICATES for p in runtime_packages(a, a.packages).keep)
     )
     if needs_shell:
-        runtime = eco.ALPINE_RUNTIME.format(version=alpine) if alpine else debian_runtime(a)
+        runtime = ALPINE_RUNTIME.format(version=alpine) if alpine else debian_runtime(a)
     elif static:
-        runtime = eco.GO_STATIC_RUNTIME
+        runtime = GO_STATIC_RUNTIME
     elif alpine:
-        runtime = eco.ALPINE_RUNTIME.format(version=alpine)
+        runtime = ALPINE_RUNTIME.format(version=alpine)
     else:
-        runtime = eco.GO_GLIBC_RUNTIME
+        runtime = GO_GLIBC_RUNTIME
     plan = Plan(
         runtime,
         dedupe(artefacts + files.paths),
@@ -160,7 +164,7 @@ def _cgo_setting(a: Analysis, builds: list[Call]) -> str | None:
 
 def _uses_cgo(a: Analysis) -> bool:
     gomod = a.ctx.read_text("go.mod") or ""
-    if any(m in gomod for m in eco.GO_CGO_MODULES):
+    if any(m in gomod for m in GO_CGO_MODULES):
         return True
     for rel in a.ctx.glob("*.go"):
         text = a.ctx.read_text(rel) or ""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from msdfix.knowledge.base_images import library_name
+from msdfix.model.base_images import library_name
 from msdfix.model.image import ImageRef
 
 APP_UID = "10001"  # fixed, above every distribution's system and login ranges

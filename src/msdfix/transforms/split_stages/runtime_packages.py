@@ -6,9 +6,9 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
-from msdfix.knowledge import os_packages as osp
-from msdfix.model.artifacts import toolbox
-from msdfix.model.build_stage import COMMON_SOURCE, Analysis, Decline
+from msdfix.ecosystems import os as osp
+from msdfix.transforms.split_stages.artifacts import toolbox
+from msdfix.transforms.split_stages.build_stage import COMMON_SOURCE, Analysis, Decline
 
 SOURCE_SUFFIXES = (
     ".go", ".py", ".js", ".mjs", ".cjs", ".ts", ".rb", ".sh", ".bash", ".java", ".kt", ".rs",

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import re
 
-from msdfix.knowledge.images import DEFAULT_WORKDIRS, DISTROLESS_NONROOT
-from msdfix.model.build_stage import Analysis, Plan, final_user, keyword
+from msdfix.ecosystems.images import DISTROLESS_NONROOT
+from msdfix.model.base_images import DEFAULT_WORKDIRS
+from msdfix.transforms.split_stages.build_stage import Analysis, Plan, final_user, keyword
 
 
 def runtime_platform(a: Analysis) -> str | None:

@@ -1,4 +1,5 @@
-"""What msdfix knows about base images before any instruction runs: default user and state.
+"""What msdfix knows about base images before any instruction runs: default user, working
+directory and state.
 
 Data, not code. Docker Hub's official ("library") images run as root unless their Dockerfile
 sets ``USER``; the ones that do are listed, and so are service images whose user depends on the
@@ -12,6 +13,7 @@ from __future__ import annotations
 from msdfix.model.image import ImageRef
 
 ROOT = "root"
+# Docker Hub and verbatim mirrors of its official images.
 HUB_REGISTRIES = (None, "docker.io", "index.docker.io", "registry-1.docker.io")
 MIRROR_PREFIXES = ("public.ecr.aws/docker/library/", "mirror.gcr.io/library/")
 
@@ -37,6 +39,8 @@ VENDOR_USERS: dict[str, str | None] = {
     "circleci/": "circleci", "cimg/": "circleci", "selenium/": "seluser", "jenkins/": "jenkins",
     "gitpod/": "gitpod", "amazonlinux": ROOT, "public.ecr.aws/amazonlinux/": ROOT,
 }  # fmt: skip
+# Default working directory of images whose WORKDIR is not ``/``.
+DEFAULT_WORKDIRS = {"golang": "/go"}
 # Tag suffixes that switch a vendor image to its non-root variant.
 NON_ROOT_TAGS = ("nonroot", "debug-nonroot", "chiseled", "chiseled-extra", "distroless")
 

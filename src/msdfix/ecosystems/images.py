@@ -14,11 +14,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-GLIBC, MUSL, NONE = "glibc", "musl", "none"
+from msdfix.model.base_images import MIRROR_PREFIXES
 
-# Docker Hub and verbatim mirrors of its official images.
-HUB_REGISTRIES = (None, "docker.io", "index.docker.io", "registry-1.docker.io")
-MIRROR_PREFIXES = ("public.ecr.aws/docker/library/", "mirror.gcr.io/library/")
+GLIBC, MUSL, NONE = "glibc", "musl", "none"
 
 # Tools the buildpack-deps based full images have and the -slim ones lack.
 BUILDPACK_TOOLS = frozenset(
@@ -228,8 +226,6 @@ DISTROLESS_STATIC = "gcr.io/distroless/static-debian12"
 DISTROLESS_USERS = frozenset({"root", "nonroot", "nobody", "0", "65532", "65534"})
 # The user of distroless ``:nonroot`` images, as a Dockerfile may name it.
 DISTROLESS_NONROOT = frozenset({"nonroot", "65532", "nonroot:nonroot", "65532:65532"})
-# Default working directory of images whose WORKDIR is not ``/``.
-DEFAULT_WORKDIRS = {"golang": "/go"}
 # Final-stage bases a static Go binary may leave for distroless/static.
 DISTROLESS_FROM = frozenset({"alpine", "debian", "ubuntu", "busybox", "golang"})
 
@@ -391,3 +387,15 @@ def alpine_target(family: str, tag: str) -> Target | None:
 def is_small(tag: str) -> bool:
     """True for tags that already name a small variant."""
     return bool(re.search(r"(^|-)(slim|alpine|jre|distroless|minimal|musl)(\d|$|-|\.)", tag))
+
+
+def slim_variant(family: str, tag: str | None) -> str | None:
+    """The runtime tag on the same version and release: ``node:18`` -> ``18-slim``,
+    ``python:3.12-bookworm`` -> ``3.12-slim-bookworm`` (slim-base's table in
+    above); small tags unchanged; None when no slim tag is known."""
+    if not tag:
+        return None
+    if is_small(tag):
+        return tag
+    target = slim_target(family, tag)
+    return target.tag if target else None

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from msdfix.knowledge import ecosystems as eco
-from msdfix.knowledge import os_packages as osp
-from msdfix.model.artifacts import resolve
-from msdfix.model.build_stage import (
+from msdfix.ecosystems import os as osp
+from msdfix.ecosystems.images import slim_variant
+from msdfix.transforms.split_stages.artifacts import resolve
+from msdfix.transforms.split_stages.build_stage import (
     Analysis,
     Decline,
     NotABuild,
@@ -15,7 +15,7 @@ from msdfix.model.build_stage import (
     context_paths,
     dedupe,
 )
-from msdfix.model.runtime_packages import build_manager
+from msdfix.transforms.split_stages.runtime_packages import build_manager
 
 
 def plan_python(a: Analysis) -> Plan:
@@ -34,7 +34,7 @@ def plan_python(a: Analysis) -> Plan:
                 f"pip at line {call.ins.start_line} installs outside the interpreter's prefix"
             )
     tag = a.stage.image.tag
-    runtime_tag = eco.slim_variant("python", tag)
+    runtime_tag = slim_variant("python", tag)
     if runtime_tag is None:
         raise Decline(f"no slim variant known for {a.stage.image.raw}")
     manager = build_manager(a)

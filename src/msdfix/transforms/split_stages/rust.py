@@ -6,9 +6,14 @@ import posixpath
 import re
 import sys
 
-from msdfix.knowledge import ecosystems as eco
-from msdfix.model.artifacts import resolve
-from msdfix.model.build_stage import (
+from msdfix.ecosystems.rust import (
+    RUST_CARGO_HOME,
+    RUST_CRATE_LIBS,
+    RUST_RUNTIME,
+    glibc_at_most_bookworm,
+)
+from msdfix.transforms.split_stages.artifacts import resolve
+from msdfix.transforms.split_stages.build_stage import (
     Analysis,
     Call,
     Decline,
@@ -19,7 +24,11 @@ from msdfix.model.build_stage import (
     dedupe,
     option,
 )
-from msdfix.model.native_runtime import check_entry_runs, debian_runtime, glibc_risk
+from msdfix.transforms.split_stages.native_runtime import (
+    check_entry_runs,
+    debian_runtime,
+    glibc_risk,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -57,8 +66,8 @@ def plan_rust(a: Analysis) -> Plan:
         for src, dst in moves.items()
     ]
     bare = a.entry is not None and not a.entry.shell and not a.setup_runs
-    if bare and eco.glibc_at_most_bookworm(a.stage.image.tag):
-        plan.runtime, plan.shell = eco.RUST_RUNTIME, False
+    if bare and glibc_at_most_bookworm(a.stage.image.tag):
+        plan.runtime, plan.shell = RUST_RUNTIME, False
     lock = a.ctx.read_text("Cargo.lock")
     if lock is None:
         plan.unsafe = (
@@ -66,7 +75,7 @@ def plan_rust(a: Analysis) -> Plan:
         )
     else:
         crates = set(re.findall(r'^name = "([^"]+)"', lock, re.MULTILINE))
-        for crate, libs in eco.RUST_CRATE_LIBS.items():
+        for crate, libs in RUST_CRATE_LIBS.items():
             if crate in crates:
                 plan.packages += [p for p in libs if p not in plan.packages]
         if "libssl3" in plan.packages and "bookworm" not in plan.runtime:
@@ -113,7 +122,7 @@ def _cargo_install(a: Analysis, call: Call) -> list[str]:
         option(call.args, "--root")
         or scope.get("CARGO_INSTALL_ROOT")
         or scope.get("CARGO_HOME")
-        or eco.RUST_CARGO_HOME
+        or RUST_CARGO_HOME
     )
     crate = resolve(path, call.cwd)
     rel = context_dir(a, crate, call.ins)

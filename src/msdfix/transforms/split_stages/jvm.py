@@ -5,9 +5,11 @@ from __future__ import annotations
 import posixpath
 import xml.etree.ElementTree as ET
 
-from msdfix.knowledge import ecosystems as eco
-from msdfix.model.artifacts import resolve
-from msdfix.model.build_stage import (
+from msdfix.ecosystems.dotnet import dotnet_runtime
+from msdfix.ecosystems.java import JAVA_BUILD_TASKS, java_runtime
+from msdfix.model.paths import within
+from msdfix.transforms.split_stages.artifacts import resolve
+from msdfix.transforms.split_stages.build_stage import (
     HARMLESS,
     Analysis,
     Call,
@@ -18,14 +20,13 @@ from msdfix.model.build_stage import (
     dedupe,
     option,
 )
-from msdfix.model.paths import within
 
 
 def plan_java(a: Analysis) -> Plan:
     builds = [c for c in a.calls if _java_build(c)]
     if not builds:
         raise NotABuild
-    image = eco.java_runtime(a.stage.image.full_name, a.stage.image.tag)
+    image = java_runtime(a.stage.image.full_name, a.stage.image.tag)
     if image is None:
         raise Decline(
             f"no JRE image of the same vendor and version is known for {a.stage.image.raw}"
@@ -73,7 +74,7 @@ def _java_build(call: Call) -> bool:
     if kind is None:
         return False
     tasks = {t.lower().split(":")[-1] for t in call.args if not t.startswith("-")}
-    return bool(tasks & eco.JAVA_BUILD_TASKS[kind])
+    return bool(tasks & JAVA_BUILD_TASKS[kind])
 
 
 def _check_pom(a: Analysis, jar: str) -> None:
@@ -127,7 +128,7 @@ def plan_dotnet(a: Analysis) -> Plan:
     web = not projects or any(
         "Microsoft.NET.Sdk.Web" in (a.ctx.read_text(p) or "") for p in projects
     )
-    runtime = eco.dotnet_runtime(a.stage.image.tag, web)
+    runtime = dotnet_runtime(a.stage.image.tag, web)
     if runtime is None:
         raise Decline(f"no .NET runtime image known for {a.stage.image.raw}")
     files = context_paths(a, "dotnet")

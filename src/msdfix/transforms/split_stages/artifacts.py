@@ -7,9 +7,9 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from functools import partial
 
-from msdfix.knowledge.images import DEFAULT_WORKDIRS
-from msdfix.knowledge.programs import SHELLS
+from msdfix.ecosystems.programs import SHELLS
 from msdfix.model.args import expand
+from msdfix.model.base_images import DEFAULT_WORKDIRS
 from msdfix.model.context import BuildContext
 from msdfix.model.paths import within
 from msdfix.model.stages import Model, Stage
@@ -212,10 +212,7 @@ def toolbox(found: Entry | None) -> bool:
 
 def entry(stage: Stage) -> Entry | None:
     """ENTRYPOINT + CMD of the stage as argv; None when there is neither."""
-    entrypoint = next((i for i in reversed(stage.instructions) if i.cmd == "entrypoint"), None)
-    cmd = next((i for i in reversed(stage.instructions) if i.cmd == "cmd"), None)
-    if entrypoint is not None and cmd is not None and cmd.start < entrypoint.start:
-        cmd = None  # ENTRYPOINT resets an earlier CMD
+    entrypoint, cmd = stage.entry()
     parts: list[list[str]] = []
     shell = False
     for ins in (entrypoint, cmd):

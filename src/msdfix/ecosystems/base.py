@@ -1,0 +1,66 @@
+"""The shapes of the per-ecosystem tables: package managers, their caches, dependency manifests.
+
+Data, not code. Each ecosystem module (``os``, ``python``, ``node``, ``go``, ``java``, ``rust``,
+``ruby``, ``php``, ``dotnet``) fills these in; :mod:`msdfix.ecosystems.registry` lists them all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class CacheDir:
+    """A cache location: absolute, or ``~/``-relative, or ``$VAR``-relative with a fallback."""
+
+    path: str
+    env: tuple[tuple[str, str], ...] = ()  # (variable, suffix) that set it; first wins
+    locked: bool = False  # sharing=locked: the tool cannot share its cache concurrently
+    store: bool = False  # the cache is the dependency store later builds steps read from
+    # A package index that installs read and only a refresh writes (apt lists): mounted only
+    # where the same RUN refreshes it first and nothing later reads it from the image.
+    index: bool = False
+
+
+@dataclass(frozen=True)
+class PackageManager:
+    """One tool: how to recognise its downloading commands and where it caches."""
+
+    id: str
+    programs: tuple[str, ...]
+    subcommands: tuple[str, ...]  # empty: any invocation downloads
+    caches: tuple[CacheDir, ...]
+    defeat_flags: tuple[str, ...] = ()  # flags that disable the cache; removed when mounted
+    clean_commands: tuple[tuple[str, ...], ...] = ()  # argv prefixes that only empty the cache
+    runtime_users: tuple[tuple[str, ...], ...] = ()  # CMD argv prefixes that read the cache
+    system: bool = False  # caches outside HOME (root-only system package managers)
+    # hadolint (DL3032/DL3040) wants the cleanup even with a mount: never remove it, and add no
+    # mount to a RUN that empties the cache anyway.
+    keeps_cleanup: bool = False
+    replace_flags: dict[str, str] = field(default_factory=dict)
+    value_options: tuple[str, ...] = ()  # options before the subcommand that take a value
+    refresh: tuple[str, ...] = ()  # subcommands that refresh the package index
+    # argv prefixes (besides the downloading subcommands) that read the package index
+    index_readers: tuple[tuple[str, ...], ...] = ()
+    offline_flags: tuple[str, ...] = ()  # flags that make the tool read only its cache
+    # Why msdfix adds no mount for this tool (it would cache nothing), or "" when it does.
+    no_mount: str = ""
+    # Options inserted after the program so downloads stay on the mount (apt's docker-clean
+    # hook deletes /var/cache/apt/archives/*.deb after every install), per program.
+    keep_options: dict[str, str] = field(default_factory=dict)
+
+
+HOME_CACHE = "~"
+
+
+@dataclass(frozen=True)
+class Ecosystem:
+    """The inputs and outputs of one ecosystem's dependency install."""
+
+    id: str
+    managers: tuple[str, ...]
+    manifests: tuple[str, ...]
+    guess: tuple[str, ...] = ()  # COPY sources without build context (empty: needs the context)
+    outputs: tuple[str, ...] = ()  # directories the install creates in the project directory
+    fetch: str | None = None  # offline-fetch command; ``{prog}`` is the build's own program word
+    build_subcommands: tuple[str, ...] = ()  # build commands that a fetch can precede

@@ -1,0 +1,71 @@
+"""PHP: Composer (``~/.cache/composer``), composer.json and the scripts and autoloader flags of
+``composer install``.
+
+Data, not code.
+"""
+
+from __future__ import annotations
+
+from msdfix.ecosystems.base import CacheDir, Ecosystem, PackageManager
+
+MANAGERS: tuple[PackageManager, ...] = (
+    PackageManager(
+        "composer",
+        ("composer", "composer.phar"),
+        ("install", "update", "require", "create-project"),
+        (
+            CacheDir(
+                "~/.cache/composer",
+                (
+                    ("COMPOSER_CACHE_DIR", ""),
+                    ("COMPOSER_HOME", "/cache"),
+                ),
+            ),
+        ),
+        defeat_flags=("--no-cache",),
+        clean_commands=(("composer", "clear-cache"), ("composer", "clearcache")),
+        value_options=("-d", "--working-dir"),
+    ),
+)
+
+
+COMPOSER = Ecosystem(
+    "composer",
+    ("composer",),
+    ("composer.json", "composer.lock", "auth.json"),
+    guess=("composer.json", "composer.lock*"),
+    outputs=("vendor",),
+)
+MANIFESTS: tuple[Ecosystem, ...] = (COMPOSER,)
+
+
+INSTALL_SUBCOMMANDS: dict[str, tuple[str, ...]] = {
+    "composer": ("install",),
+}
+
+
+# Composer scripts that ``install --no-scripts`` skips and ``dump-autoload`` does not run.
+COMPOSER_INSTALL_SCRIPTS = (
+    "pre-install-cmd",
+    "post-install-cmd",
+    "pre-update-cmd",
+    "post-update-cmd",
+)
+
+
+# ``composer install`` flags that belong to the autoloader, and their ``dump-autoload`` form.
+COMPOSER_AUTOLOAD_FLAGS = {
+    "--optimize-autoloader": "--optimize",
+    "-o": "--optimize",
+    "--classmap-authoritative": "--classmap-authoritative",
+    "-a": "--classmap-authoritative",
+    "--apcu-autoloader": "--apcu",
+    "--no-dev": "--no-dev",
+    "--no-scripts": "--no-scripts",
+}
+
+
+# Programs that run this ecosystem's applications (the first word of an entry command).
+ENTRY_PROGRAMS: tuple[str, ...] = ("php", "php-fpm")
+# Images whose containers run this ecosystem's programs, besides the toolchain images.
+RUNTIME_IMAGES: tuple[str, ...] = ("php",)

@@ -1,0 +1,145 @@
+"""Every ecosystem's tables together, in the order msdfix consults them.
+
+Adding a package manager or an ecosystem means adding its entries to its ecosystem module;
+this module only lists the modules.
+"""
+
+from __future__ import annotations
+
+from msdfix.ecosystems import dotnet, go, java, node, os, php, python, ruby, rust
+from msdfix.ecosystems.base import Ecosystem, PackageManager
+
+MANAGERS: tuple[PackageManager, ...] = (
+    *os.MANAGERS,
+    *python.MANAGERS,
+    *node.MANAGERS,
+    *go.MANAGERS,
+    *java.MANAGERS,
+    *rust.MANAGERS,
+    *ruby.MANAGERS,
+    *php.MANAGERS,
+    *dotnet.MANAGERS,
+)
+
+BY_ID = {m.id: m for m in MANAGERS}
+
+
+ECOSYSTEMS: tuple[Ecosystem, ...] = (
+    *node.MANIFESTS,
+    *python.MANIFESTS,
+    *go.MANIFESTS,
+    *java.MANIFESTS,
+    *rust.MANIFESTS,
+    *ruby.MANIFESTS,
+    *php.MANIFESTS,
+    *dotnet.MANIFESTS,
+)
+
+
+# Dependency-install subcommands (the first non-option argument) per package-manager id.
+INSTALL_SUBCOMMANDS: dict[str, tuple[str, ...]] = {
+    **node.INSTALL_SUBCOMMANDS,
+    **python.INSTALL_SUBCOMMANDS,
+    **go.INSTALL_SUBCOMMANDS,
+    **ruby.INSTALL_SUBCOMMANDS,
+    **php.INSTALL_SUBCOMMANDS,
+    **dotnet.INSTALL_SUBCOMMANDS,
+}
+
+
+# Files whose presence marks a monorepo: every member's manifest must come first.
+MONOREPO_MARKERS = (
+    "lerna.json",
+    "nx.json",
+    "turbo.json",
+    "rush.json",
+    "pnpm-workspace.yaml",
+    "go.work",
+)
+
+
+# Toolchain images (Docker Hub name or registry/name) -> ecosystem id.
+TOOLCHAIN_IMAGES: dict[str, str] = {
+    image: ecosystem
+    for ecosystem, images in (
+        ("go", go.TOOLCHAIN_IMAGES),
+        ("rust", rust.TOOLCHAIN_IMAGES),
+        ("node", node.TOOLCHAIN_IMAGES),
+        ("python", python.TOOLCHAIN_IMAGES),
+        ("java", java.TOOLCHAIN_IMAGES),
+        ("dotnet", dotnet.TOOLCHAIN_IMAGES),
+    )
+    for image in images
+}
+
+
+# Images of ecosystems that the toolchain table does not name (ruby, php, openjdk, oven/bun).
+RUNTIME_IMAGES: dict[str, str] = {
+    image: ecosystem
+    for ecosystem, images in (
+        ("ruby", ruby.RUNTIME_IMAGES),
+        ("php", php.RUNTIME_IMAGES),
+        ("java", java.RUNTIME_IMAGES),
+        ("node", node.RUNTIME_IMAGES),
+    )
+    for image in images
+}
+
+# Program an entry command starts -> the ecosystem of the application it runs.
+ENTRY_PROGRAMS: dict[str, str] = {
+    program: ecosystem
+    for ecosystem, programs in (
+        ("python", python.ENTRY_PROGRAMS),
+        ("node", node.ENTRY_PROGRAMS),
+        ("java", java.ENTRY_PROGRAMS),
+        ("ruby", ruby.ENTRY_PROGRAMS),
+        ("php", php.ENTRY_PROGRAMS),
+        ("dotnet", dotnet.ENTRY_PROGRAMS),
+    )
+    for program in programs
+}
+
+# Package-manager program -> ecosystem id (``pip3`` -> python, ``bundle`` -> ruby).
+MANAGER_PROGRAMS: dict[str, str] = {
+    program: ecosystem
+    for ecosystem, managers in (
+        ("os", os.MANAGERS),
+        ("python", python.MANAGERS),
+        ("node", node.MANAGERS),
+        ("go", go.MANAGERS),
+        ("java", java.MANAGERS),
+        ("rust", rust.MANAGERS),
+        ("ruby", ruby.MANAGERS),
+        ("php", php.MANAGERS),
+        ("dotnet", dotnet.MANAGERS),
+    )
+    for manager in managers
+    for program in manager.programs
+}
+
+
+def ecosystem_of(full_name: str) -> str | None:
+    """The ecosystem of a toolchain image (``golang`` -> ``go``), or None."""
+    return TOOLCHAIN_IMAGES.get(full_name.lower())
+
+
+# Environment that official base images set, by image name (Docker Hub library images).
+IMAGE_ENV: dict[str, dict[str, str]] = {
+    "golang": {"GOPATH": "/go"},
+    "rust": {"CARGO_HOME": "/usr/local/cargo"},
+    "ruby": {"GEM_HOME": "/usr/local/bundle", "BUNDLE_PATH": "/usr/local/bundle"},
+    "composer": {"COMPOSER_HOME": "/tmp"},
+}
+
+# Non-root users that official images create, by image name: user -> ("uid:gid", home).
+IMAGE_USERS: dict[str, dict[str, tuple[str, str]]] = {
+    "node": {"node": ("1000:1000", "/home/node"), "1000": ("1000:1000", "/home/node")},
+    "gradle": {"gradle": ("1000:1000", "/home/gradle"), "1000": ("1000:1000", "/home/gradle")},
+}
+
+# Images whose default user is not root, so ``~`` is not /root (leave their stages alone).
+NON_ROOT_IMAGES = (
+    "jenkins/", "bitnami/", "circleci/", "cimg/", "gitpod/", "jupyter/", "selenium/",
+    "sonarqube", "quay.io/jupyter/", "gcr.io/distroless/", "chainguard/", "cgr.dev/",
+    "mcr.microsoft.com/devcontainers/", "mcr.microsoft.com/vscode/",
+)  # fmt: skip

@@ -1,1 +1,0 @@
-"""Data about package managers and base images."""

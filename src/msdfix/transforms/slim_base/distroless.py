@@ -1,0 +1,159 @@
+"""slim-base: a final stage that only runs a copied Go binary, on distroless/static."""
+
+from __future__ import annotations
+
+import posixpath
+
+from msdfix.document import Document
+from msdfix.ecosystems.images import DISTROLESS_NONROOT, DISTROLESS_STATIC, DISTROLESS_USERS, Target
+from msdfix.ecosystems.os import STANDARD_PATH
+from msdfix.model import Stage
+from msdfix.shell.classify import program_args
+from msdfix.shell.script import run_script
+from msdfix.syntax import Instruction
+from msdfix.syntax.values import instruction_values
+from msdfix.transforms.slim_base.facts import commands_of
+from msdfix.transforms.slim_base.variants import Candidate, Planner, where
+
+COPY_ONLY = {
+    "copy", "add", "env", "expose", "label", "user", "workdir", "entrypoint", "cmd", "arg",
+    "volume", "stopsignal", "healthcheck", "maintainer",
+}  # fmt: skip
+
+
+def _keyword(like: str, word: str) -> str:
+    """``word`` in the letter case of the keyword ``like``."""
+    return word.lower() if like.islower() else word
+
+
+def _go_entry(doc: Document, stage: Stage) -> tuple[Stage, Instruction] | None:
+    """(source stage, go build RUN) when the entry program is a Go binary COPY'd in."""
+    entrypoint, cmd = stage.entry()
+    entry = entrypoint or cmd
+    argv = entry.json_args() if entry is not None else None
+    if entry is not None and argv is None:
+        commands = commands_of(entry.args)
+        argv = commands[0].argv if commands else None
+    if not argv:
+        return None
+    workdir = "/"
+    program = argv[0]
+    for ins in stage.instructions:
+        if ins.cmd == "workdir":
+            workdir = posixpath.join(workdir, instruction_values(ins)[1][0])
+        if ins.cmd != "copy" or not ins.flag("from"):
+            continue
+        source = doc.model.stage(ins.flag("from").value or "")  # type: ignore[union-attr]
+        values = instruction_values(ins)[1]
+        if source is None or len(values) < 2:
+            continue
+        dest = posixpath.join(workdir, values[-1])
+        targets = [posixpath.join(dest, posixpath.basename(s.rstrip("/"))) for s in values[:-1]]
+        if len(values) == 2 and not values[-1].endswith("/"):
+            targets.append(dest)
+        wanted = posixpath.normpath(posixpath.join(workdir, program)) if "/" in program else None
+        for path in targets:
+            path = posixpath.normpath(path)
+            hit = (
+                path == wanted
+                if wanted
+                else (
+                    posixpath.basename(path) == program and posixpath.dirname(path) in STANDARD_PATH
+                )
+            )
+            if hit:
+                build = _go_build(doc, source)
+                return (source, build) if build is not None else None
+    return None
+
+
+def _go_build(doc: Document, stage: Stage) -> Instruction | None:
+    for current in reversed(stage.lineage):  # the stage first, then what it is built FROM
+        for ins in current.of("run"):
+            script = run_script(ins, doc.text)
+            if script and any(
+                program_args(c)[0] == "go" and program_args(c)[1][:1] == ["build"]
+                for c in script.commands
+            ):
+                return ins
+    return None
+
+
+def _static(doc: Document, stage: Stage, run: Instruction) -> bool:
+    scope = doc.model.stage_scope(stage, run)
+    if scope.get("CGO_ENABLED") == "0":
+        return True
+    script = run_script(run, doc.text)
+    for command in script.commands if script else []:
+        if command.assignments.get("CGO_ENABLED") == "0" or "CGO_ENABLED=0" in command.argv[:2]:
+            return True
+    return False
+
+
+def _uses_exec(doc: Document) -> bool | None:
+    """True when a Go source imports os/exec; None when there are no Go sources to read."""
+    files = doc.context.view.memo(
+        "go files", lambda: [f for f in doc.context.files if f.endswith(".go")]
+    )
+    if not files:
+        return None
+    for rel in files:
+        text = doc.context.read_text(rel) or ""
+        if '"os/exec"' in text or "syscall.Exec" in text:
+            return True
+    return False
+
+
+def distroless_candidate(doc: Document, stage: Stage, planner: Planner) -> Candidate | None:
+    found = _go_entry(doc, stage)
+    if found is None:
+        return None
+    source, run = found
+    # Tagged, so hadolint has nothing to say (untagged is DL3006, latest DL3007), and as
+    # split-stages does: a program that runs as nonroot/65532 gets :nonroot (whose WORKDIR is
+    # /home/nonroot: WORKDIR / keeps the original's), any other :debug (root, plus busybox) with
+    # ENTRYPOINT [] so its /busybox/sh entrypoint does not wrap the command.
+    users = [i.args.strip() for i in stage.of("user")]
+    like = stage.from_.keyword
+    if users and users[-1] in DISTROLESS_NONROOT:
+        cand = Candidate(Target("nonroot", "distroless", DISTROLESS_STATIC))
+        if not any(w.args.strip().startswith("/") for w in stage.of("workdir")):
+            cand.head.append(_keyword(like, "WORKDIR") + " /")
+    else:
+        cand = Candidate(Target("debug", "distroless", DISTROLESS_STATIC))
+        if not stage.of("entrypoint"):
+            cand.head.append(_keyword(like, "ENTRYPOINT") + " []")
+    for ins in stage.instructions:
+        if ins.cmd not in COPY_ONLY or any(s is ins for s in planner.facts.shell):
+            cand.blocked = f"{where(ins)} needs a shell, which distroless does not have"
+            return cand
+        if ins.cmd == "healthcheck" and any(u.ins is ins for u in planner.facts.uses):
+            cand.blocked = (
+                f"the HEALTHCHECK at line {ins.start_line} runs a program distroless may not have"
+            )
+            return cand
+        users = (
+            [ins.args.strip()]
+            if ins.cmd == "user"
+            else [f.value or "" for f in ins.flags_named("chown")]
+        )
+        for user in users:
+            name = user.split(":")[0]
+            if name and not name.isdigit() and name not in DISTROLESS_USERS:
+                cand.blocked = f"user {name} (line {ins.start_line}) does not exist in distroless"
+                return cand
+    if not _static(doc, source, run):
+        cand.unsafe.append(
+            f"the Go binary may link glibc: set CGO_ENABLED=0 in stage {source.name}"
+        )
+    else:
+        uses_exec = _uses_exec(doc)
+        if uses_exec is None:
+            cand.unsafe.append(
+                "msdfix cannot see the Go sources: the program may run commands the old base had"
+            )
+        elif uses_exec:
+            cand.unsafe.append(
+                "the Go sources import os/exec: the program may run commands distroless lacks"
+            )
+    return cand

@@ -1,0 +1,106 @@
+"""slim-base: what the final stage runs, at build and at run time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from msdfix.document import Document
+from msdfix.ecosystems.images import TOOL_PACKAGES
+from msdfix.model import Stage
+from msdfix.shell.classify import program_args
+from msdfix.shell.commands import Command, parse_commands
+from msdfix.shell.script import run_script
+from msdfix.syntax import Instruction
+from msdfix.syntax.values import instruction_values
+
+
+@dataclass
+class Use:
+    """One command the stage runs (at build or run time)."""
+
+    ins: Instruction
+    program: str
+    args: list[str]
+
+
+@dataclass
+class Facts:
+    """What the final stage does that matters for a smaller base."""
+
+    uses: list[Use] = field(default_factory=list)
+    shell: list[Instruction] = field(default_factory=list)
+    apt: dict[int, set[str]] = field(default_factory=dict)  # start_line -> packages installed
+
+
+def commands_of(text: str) -> list[Command]:
+    try:
+        return parse_commands(text)
+    except Exception:  # a script tree-sitter cannot read: treat as no commands
+        return []
+
+
+def expand_sh(program: str, args: list[str]) -> list[tuple[str, list[str]]]:
+    """``sh -c 'script'`` gives the script's commands too."""
+    found = [(program, args)]
+    if program in ("sh", "bash", "ash", "dash") and "-c" in args:
+        index = args.index("-c")
+        if index + 1 < len(args):
+            found += [program_args(c) for c in commands_of(args[index + 1])]
+    return found
+
+
+def stage_facts(doc: Document, stage: Stage) -> Facts:
+    facts = Facts()
+    for ins in stage.instructions:
+        pairs: list[tuple[str, list[str]]] = []
+        if ins.cmd == "run":
+            facts.shell.append(ins)
+            script = run_script(ins, doc.text)
+            if script is not None:
+                pairs = [program_args(c) for c in script.commands]
+        elif ins.cmd in ("cmd", "entrypoint"):
+            argv = ins.json_args()
+            if argv is None:
+                facts.shell.append(ins)
+                pairs = [program_args(c) for c in commands_of(ins.args)]
+            elif argv:
+                pairs = [
+                    (
+                        argv[0].rsplit("/", 1)[-1] if not argv[0].startswith("./") else argv[0],
+                        argv[1:],
+                    )
+                ]
+        elif ins.cmd == "healthcheck":
+            _, values, is_json = instruction_values(ins)
+            if values and values[0].upper() == "CMD" and len(values) > 1:
+                if is_json:
+                    pairs = [(values[1].rsplit("/", 1)[-1], values[2:])]
+                else:
+                    facts.shell.append(ins)
+                    pairs = [program_args(c) for c in commands_of(values[1])]
+        elif ins.cmd in ("shell", "onbuild"):
+            facts.shell.append(ins)
+        for program, args in pairs:
+            for prog, rest in expand_sh(program, args):
+                if prog:
+                    facts.uses.append(Use(ins, prog, rest))
+                if prog in ("apt-get", "apt", "aptitude") and "install" in rest:
+                    names = {
+                        a.split("=")[0] for a in rest if not a.startswith("-") and a != "install"
+                    }
+                    facts.apt.setdefault(ins.start_line, set()).update(names)
+    return facts
+
+
+def installed_before(facts: Facts, tool: str, line: int) -> bool:
+    wanted = TOOL_PACKAGES.get(tool, frozenset({tool}))
+    return any(at <= line and names & wanted for at, names in facts.apt.items())
+
+
+def missing_tool(facts: Facts, tools: frozenset[str]) -> Use | None:
+    """The first use of a tool the smaller variant lacks and the stage does not install."""
+    for use in facts.uses:
+        name = use.program.rsplit("/", 1)[-1]
+        if name in tools and not installed_before(facts, name, use.ins.start_line):
+            return use
+    return None

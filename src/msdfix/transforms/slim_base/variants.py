@@ -1,0 +1,281 @@
+"""slim-base: the -slim, JRE and alpine candidates for the final stage."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+
+from msdfix.document import Document
+from msdfix.ecosystems.images import Family, Target, family_of, is_small
+from msdfix.model import Stage
+from msdfix.model.base_images import HUB_REGISTRIES
+from msdfix.model.image import ImageRef
+from msdfix.shell.classify import program_args
+from msdfix.syntax import Instruction
+from msdfix.syntax.values import instruction_values
+from msdfix.transforms.slim_base.deps import dependency_status, install_calls, node_deps
+from msdfix.transforms.slim_base.facts import (
+    commands_of,
+    installed_before,
+    missing_tool,
+    stage_facts,
+)
+
+OS_PACKAGERS = {"apt-get", "apt", "aptitude", "dpkg", "microdnf", "yum", "dnf", "apk"}
+SHELLS = {"sh", "bash", "ash", "dash", "zsh"}
+BASE_SCRIPTS = {"docker-entrypoint.sh"}  # shipped by the official images in every variant
+WEB_DIRS = ("/usr/share/nginx/", "/usr/share/nginx/html", "/var/www", "/etc/nginx")
+MAN_PAGE_PACKAGES = re.compile(
+    r"^(openjdk-\d+-(jre|jdk)(-headless)?|default-(jre|jdk)(-headless)?|ca-certificates-java"
+    r"|postgresql-client(-\d+|-common)?)$"
+)
+
+
+@dataclass
+class Candidate:
+    target: Target
+    unsafe: list[str] = field(default_factory=list)
+    blocked: str | None = None
+    head: list[str] = field(default_factory=list)  # instructions to add right after FROM
+
+
+def lookup_name(image: ImageRef) -> str:
+    return image.name if image.registry in HUB_REGISTRIES else image.full_name
+
+
+def image_family(image: ImageRef) -> Family | None:
+    return family_of(lookup_name(image))
+
+
+def where(ins: Instruction) -> str:
+    return f"{ins.keyword.upper()} at line {ins.start_line}"
+
+
+def short_names(names: list[str]) -> str:
+    return ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+
+
+class Planner:
+    """Candidates for the final stage, best first."""
+
+    def __init__(self, doc: Document, stage: Stage, family: Family, tag: str) -> None:
+        self.doc = doc
+        self.stage = stage
+        self.family = family
+        self.tag = tag
+        self.facts = stage_facts(doc, stage)
+        self.installs = install_calls(self.facts)
+
+    def _from_base(self, name: str) -> bool:
+        """A script the base image ships, unless the stage copies its own."""
+        copies = " ".join(i.args for i in self.stage.of("copy", "add"))
+        return name in BASE_SCRIPTS and name not in copies
+
+    def _entry(self) -> str | None:
+        """The program the container starts ('' when the stage sets no CMD/ENTRYPOINT)."""
+        entrypoint, cmd = self.stage.entry()
+        entry = entrypoint or cmd
+        if entry is None:
+            return ""
+        uses = [u for u in self.facts.uses if u.ins is entry]
+        if not uses:
+            return None
+        if uses[0].program in SHELLS:
+            if "-c" not in uses[0].args or len(uses) < 2:
+                return "sh"
+            uses = uses[1:]
+        return uses[0].program.rsplit("/", 1)[-1]
+
+    def _toolbox(self, unsafe: list[str]) -> None:
+        """A final stage that starts a shell (or the base's CMD) is a tool environment."""
+        if self.family.full_only_tools and self._entry() in ("", "sh"):
+            what = "sets no CMD/ENTRYPOINT" if self._entry() == "" else "starts a shell"
+            unsafe.append(f"the image {what}: its users may rely on tools of the full image")
+
+    def _scripts(self, unsafe: list[str]) -> str | None:
+        """Scripts the stage runs: read them from the context, or note they are unknown."""
+        unread: list[str] = []
+        for use in self.facts.uses:
+            paths = [use.program] + (
+                [use.args[0]]
+                if use.program in ("sh", "bash") and use.args and use.args[0] != "-c"
+                else []
+            )
+            for path in paths:
+                if not path.endswith(".sh"):
+                    continue
+                name = posixpath.basename(path)
+                rel = self.doc.context.named(name)
+                text = self.doc.context.read_text(rel) if rel else None
+                if text is None:
+                    if name not in unread and not self._from_base(name):
+                        unread.append(name)
+                    continue
+                for command in commands_of(text):
+                    program, _ = program_args(command)
+                    if program in self.family.full_only_tools and not installed_before(
+                        self.facts, program, use.ins.start_line
+                    ):
+                        return f"{name} (run at line {use.ins.start_line}) uses {program}"
+        if unread:
+            unsafe.append(f"it runs {', '.join(unread)}, which msdfix cannot read")
+        return None
+
+    def _copied_builds(self, unsafe: list[str], glibc_only: bool = False) -> str | None:
+        """Artefacts copied from stages that installed dependencies on a full image."""
+        for ins in self.stage.of("copy", "add"):
+            source = ins.flag("from")
+            other = self.doc.model.stage(source.value) if source and source.value else None
+            if other is None:
+                continue
+            root = other.root
+            if glibc_only:
+                if "alpine" not in (root.image.tag or "") and root.image.name not in (
+                    "alpine",
+                    "scratch",
+                ):
+                    return f"line {ins.start_line} copies files built on {root.image.raw} (glibc)"
+                continue
+            if is_small(root.image.tag or "") or image_family(root.image) is None:
+                continue
+            installs = install_calls(stage_facts(self.doc, other))
+            for ecosystem, calls in installs.items():
+                status, names = dependency_status(self.doc, ecosystem, calls, other)
+                if status != "none":
+                    what = ", ".join(names[:3]) if names else "dependencies msdfix cannot see"
+                    built = f"{ecosystem} packages built on {root.image.raw}"
+                    unsafe.append(f"line {ins.start_line} copies {built} ({what})")
+        return None
+
+    def _man_pages(self) -> str | None:
+        """A package whose install fails on -slim: it needs /usr/share/man/man1 (Debian's
+        slim images drop man pages; the JRE and PostgreSQL client set up man alternatives)."""
+        made = any("/usr/share/man" in i.logical for i in self.stage.of("run"))
+        for line, packages in sorted(self.facts.apt.items()):
+            for package in sorted(packages):
+                if MAN_PAGE_PACKAGES.match(package) and not made:
+                    return f"line {line} installs {package}, which needs /usr/share/man/man1"
+        return None
+
+    def slim(self, target: Target) -> Candidate:
+        cand = Candidate(target)
+        man = self._man_pages() if target.kind == "slim" else None
+        if man is not None:
+            cand.blocked = f"{man} (-slim images have no man pages)"
+            return cand
+        use = missing_tool(self.facts, self.family.full_only_tools)
+        if use is not None:
+            new = f"{self.family.name}:{target.tag}"
+            cand.blocked = f"{where(use.ins)} uses {use.program}, which {new} does not have"
+            return cand
+        cand.blocked = self._scripts(cand.unsafe)
+        if cand.blocked:
+            return cand
+        self._toolbox(cand.unsafe)
+        if target.kind == "jre" and self._entry() != "java":
+            cand.unsafe.append("the image does not start java directly: it may use JDK tools")
+        for ecosystem, calls in self.installs.items():
+            status, names = dependency_status(self.doc, ecosystem, calls, self.stage)
+            line = calls[0].ins.start_line
+            if status == "git":
+                cand.blocked = (
+                    f"line {line} installs from git ({short_names(names)}), and -slim has no git"
+                )
+            elif status == "native" and ecosystem in ("python", "ruby"):
+                cand.blocked = (
+                    f"line {line} installs {short_names(names)}, which need compilers or "
+                    "libraries only the full image has"
+                )
+            elif status == "native":
+                cand.unsafe.append(
+                    f"line {line} installs packages with install scripts or native code "
+                    f"({short_names(names)})"
+                )
+            elif status == "unproven":
+                what = f" ({short_names(names)} may be built from source)" if names else ""
+                cand.unsafe.append(
+                    f"nothing shows that line {line}'s {ecosystem} packages install without a "
+                    f"compiler or system libraries{what}"
+                )
+            elif status == "unknown":
+                cand.unsafe.append(
+                    f"line {line} installs {ecosystem} dependencies msdfix cannot see"
+                )
+            if cand.blocked:
+                return cand
+        self._copied_builds(cand.unsafe)
+        return cand
+
+    def jre(self, target: Target) -> Candidate:
+        cand = Candidate(target)
+        jdk = missing_tool(self.facts, self.family.full_only_tools)
+        if jdk is not None:
+            cand.blocked = f"{where(jdk.ins)} runs {jdk.program}, which a JRE does not have"
+            return cand
+        cand.blocked = self._scripts(cand.unsafe)
+        if self._entry() != "java":
+            cand.unsafe.append("the image does not start java directly: it may use JDK tools")
+        if target.repository:
+            packager = next((u for u in self.facts.uses if u.program in OS_PACKAGERS), None)
+            if packager is not None:
+                cand.blocked = (
+                    f"{where(packager.ins)} runs {packager.program} (eclipse-temurin is Ubuntu)"
+                )
+            cand.unsafe.append("a different JDK vendor (eclipse-temurin) and JAVA_HOME")
+        return cand
+
+    def alpine(self, target: Target) -> Candidate | None:
+        cand = Candidate(target)
+        apt = next(
+            (u for u in self.facts.uses if u.program in ("apt-get", "apt", "aptitude", "dpkg")),
+            None,
+        )
+        if apt is not None:
+            cand.blocked = f"{where(apt.ins)} runs {apt.program}; alpine has apk, not apt"
+            return cand
+        if self.family.name == "nginx":
+            run = self.stage.of("run")
+            if run:
+                cand.blocked = f"{where(run[0])} would run under busybox, not GNU tools"
+                return cand
+            if self.stage.of("healthcheck"):
+                cand.unsafe.append("the HEALTHCHECK runs on busybox and musl")
+            if self._entry() not in ("", "nginx"):
+                what = f"`{self._entry()}`" if self._entry() else "its own command"
+                cand.unsafe.append(f"the image starts {what}, which would run on busybox and musl")
+            for ins in self.stage.of("copy", "add"):
+                dest = (instruction_values(ins)[1] or [""])[-1]
+                if ins.flag("from") and not dest.startswith(WEB_DIRS):
+                    cand.unsafe.append(f"{where(ins)} copies files from a glibc stage")
+            for ins in self.stage.of("copy", "add"):
+                values = instruction_values(ins)[1]
+                if values and (
+                    "/etc/nginx" in values[-1]
+                    or any(v.endswith((".conf", ".template")) for v in values)
+                ):
+                    cand.unsafe.append(
+                        "custom nginx config (musl resolves upstream host names differently)"
+                    )
+                    break
+            return cand
+        # node: only with a lockfile that shows pure-JS dependencies
+        bash = next((u for u in self.facts.uses if u.program == "bash"), None)
+        if bash is not None:
+            cand.blocked = f"{where(bash.ins)} runs bash, which alpine does not have"
+            return cand
+        status, names = node_deps(self.doc) if self.doc.context.present else ("unknown", [])
+        if status == "native":
+            cand.blocked = f"native modules or install scripts ({short_names(names)}) target glibc, alpine is musl"
+            return cand
+        if status != "none":
+            return None
+        glibc = self._copied_builds([], glibc_only=True)
+        if glibc:
+            cand.blocked = glibc + "; alpine is musl"
+            return cand
+        slim = self.slim(Target(target.tag, "alpine"))
+        if slim.blocked or slim.unsafe:
+            return None
+        cand.unsafe.append("musl libc and busybox instead of glibc and GNU tools")
+        return cand
