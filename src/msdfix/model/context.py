@@ -219,7 +219,8 @@ class BuildContext:
         return (self.root / rel).exists()
 
     def glob(self, pattern: str) -> list[str]:
-        """Context-relative files matching a glob pattern (not ignored)."""
+        """Kept files matching an fnmatch pattern anywhere in the tree (``*.go`` finds every
+        Go source): a search, not COPY's wildcards (those are ``model.copies``, Docker's)."""
         view = self.view
         return view.memo(
             ("glob", pattern), lambda: [f for f in view.kept if fnmatch.fnmatch(f, pattern)]
