@@ -499,3 +499,21 @@ def test_python_api_build_with_the_written_file_answers(tmp_path: Path) -> None:
         assert {"main.py", "items.py", "requirements.txt"} <= set(listing)
     finally:
         sd.remove_image(image)
+
+
+def test_many_dockerfiles_sharing_the_ignore_file_decline(tmp_path: Path) -> None:
+    """A folder of many Dockerfiles (a monorepo's ``*.Dockerfile``) reading one ignore file is
+    declined with a reason: checking what each copies would cost every file all the others."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".env").write_text("TOKEN=x\n")
+    for i in range(20):
+        (tmp_path / f"app{i}.Dockerfile").write_text("FROM alpine:3.19\nCOPY app.txt /\n")
+    (tmp_path / "app.txt").write_text("x\n")
+    result = rewrite(
+        (tmp_path / "app0.Dockerfile").read_text(),
+        str(tmp_path / "app0.Dockerfile"),
+        BuildContext(tmp_path, tmp_path / "app0.Dockerfile"),
+        Settings(frozenset({"dockerignore"}), unsafe=True),
+    )
+    assert not result.changed and not result.files
+    assert any("20 Dockerfiles share" in f.message for f in result.suggestions)

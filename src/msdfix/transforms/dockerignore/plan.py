@@ -29,6 +29,7 @@ _VCS_VERSIONING = re.compile(
     r"setuptools[-_]scm|hatch-vcs|versioneer|dunamai|poetry-dynamic-versioning|\bpbr\b"
 )
 _DOCKERFILE_NAME = re.compile(r"(?:docker|container)file(?:\..+)?|.+\.(?:docker|container)file")
+MAX_SIBLINGS = 16  # other Dockerfiles reading the same ignore file that are checked
 _VENDORED = frozenset({"node_modules", ".venv", "venv", "vendor", "site-packages"})
 PYTHON_FILES = ("requirements.txt", "pyproject.toml", "setup.py", "setup.cfg", "Pipfile")
 NODE_FILES = ("package.json",)
@@ -66,14 +67,14 @@ def siblings(doc: Document, paths: list[str], ignore_rel: str | None) -> list[Do
     if ignore_rel != DEFAULT_NAME:
         return []  # a <Dockerfile>.dockerignore is this Dockerfile's own
     own = own_path(doc)
+    names = ctx.view.memo(("dockerfiles", len(paths)), lambda: _dockerfiles(paths))
+    if len(names) > MAX_SIBLINGS + 1:
+        return (
+            f"{len(names)} Dockerfiles share the context's {DEFAULT_NAME}: "
+            "too many to check what each copies"
+        )
     found = []
-    for rel in paths:
-        parts = rel.lower().split("/")
-        name = parts[-1]
-        if not _DOCKERFILE_NAME.fullmatch(name) or name.endswith(DEFAULT_NAME):
-            continue
-        if _VENDORED.intersection(parts):
-            continue
+    for rel in names:
         target = ctx.root / rel
         if not target.is_file() or (own is not None and _same(target, own)):
             continue
@@ -86,6 +87,19 @@ def siblings(doc: Document, paths: list[str], ignore_rel: str | None) -> list[Do
             found.append(Document(parse(text), ctx, str(target)))
         except ParseError:
             continue  # a template or notes: BuildKit cannot build it either
+    return found
+
+
+def _dockerfiles(paths: list[str]) -> list[str]:
+    """Paths named like Dockerfiles, outside vendored directories."""
+    found = []
+    for rel in paths:
+        parts = rel.lower().split("/")
+        name = parts[-1]
+        if not _DOCKERFILE_NAME.fullmatch(name) or name.endswith(DEFAULT_NAME):
+            continue
+        if not _VENDORED.intersection(parts):
+            found.append(rel)
     return found
 
 
@@ -370,7 +384,7 @@ def plan(doc: Document, path: Path, created: bool) -> list[Verdict] | str:
     if unknown is not None:
         return f"{unknown.source.instruction}{unknown.label} copies a path msdfix cannot expand"
     rules = ctx.dockerignore
-    kept = [p for p in paths if not rules.excludes(p)]
+    kept = [p for p in paths if not ctx.is_ignored(p)]  # verdicts shared within the folder
     verdicts: list[Verdict] = []
     for candidate in candidates(doc, ignore_rel, created):
         verdict = judge(doc, candidate, rules, kept, copies)
