@@ -17,6 +17,8 @@ import pytest
 
 from msdfix.engine import Settings, rewrite
 from msdfix.model import BuildContext
+from msdfix.syntax import Instruction
+from msdfix.verify.differential import BUST_ARG, cache_mounted_runs, insert_bust
 
 UPDATE_IN_SH_C = """\
 FROM debian:bookworm
@@ -39,13 +41,13 @@ USER dev
 RUN sudo apt-get update && sudo apt-get install -y --no-install-recommends jq
 """
 
+TARGET = re.compile(r"(?:^|,)target=([^,]+)")
+
 REPRODUCTIONS = {
     "update-in-sh-c": UPDATE_IN_SH_C,
     "install-in-bash-c": INSTALL_IN_BASH_C,
     "sudo-under-user": SUDO_UNDER_USER,
 }
-
-MOUNT = re.compile(r"--mount=type=cache,[^ \\\n]*target=([^ ,\\\n]+)")
 
 
 def _safe_rewrite(text: str, tmp_path: Path) -> str:
@@ -54,20 +56,12 @@ def _safe_rewrite(text: str, tmp_path: Path) -> str:
     ).output
 
 
-def _mounted_runs(text: str) -> list[tuple[int, list[str]]]:
-    """(line index, mount targets) of every line that starts a RUN with a cache mount."""
-    found = []
-    lines = text.splitlines()
-    for i, line in enumerate(lines):
-        if not line.startswith("RUN "):
-            continue
-        end = i
-        while lines[end].endswith("\\"):
-            end += 1
-        targets = MOUNT.findall("\n".join(lines[i : end + 1]))
-        if targets:
-            found.append((i, targets))
-    return found
+def _mounted_runs(text: str) -> list[tuple[Instruction, list[str]]]:
+    """Every RUN with a cache mount, and its mount targets (the harness's own reading)."""
+    return [
+        (ins, [t for f in ins.flags if f.name == "mount" for t in TARGET.findall(f.value or "")])
+        for _, ins in cache_mounted_runs(text)
+    ]
 
 
 @pytest.mark.parametrize("name", sorted(REPRODUCTIONS))
@@ -75,14 +69,13 @@ def test_lists_never_mounted_where_a_later_run_may_need_them(name: str, tmp_path
     """/var/lib/apt/lists is mounted only in a RUN that refreshes it and when no later RUN may
     install from it: every later RUN that runs apt-get install also runs apt-get update."""
     out = _safe_rewrite(REPRODUCTIONS[name], tmp_path)
-    lines = out.splitlines()
-    for index, targets in _mounted_runs(out):
+    for ins, targets in _mounted_runs(out):
         if "/var/lib/apt/lists" not in targets:
             continue
-        later = "\n".join(lines[index + 1 :])
+        later = out[ins.end :]
         installs = re.findall(r"apt-get[^\n&;]*install", later)
         updates = re.findall(r"apt-get[^\n&;]*update", later)
-        assert len(updates) >= len(installs), f"{name}: lists mounted at line {index + 1}:\n{out}"
+        assert len(updates) >= len(installs), f"{name}: lists mounted at line {ins.start_line}"
 
 
 def test_unrecognised_refresh_keeps_lists_in_the_image(tmp_path: Path) -> None:
@@ -99,15 +92,6 @@ def test_docker_clean_is_never_removed(tmp_path: Path) -> None:
 
 
 # --- real builds --------------------------------------------------------------------------
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-
-def _bust_before(text: str, line_index: int) -> str:
-    """The Dockerfile with ``ARG MSDFIX_BUST`` just before a line: a fresh value re-runs that
-    RUN and everything after it, while every earlier layer comes from the layer cache."""
-    lines = text.splitlines(keepends=True)
-    return "".join([*lines[:line_index], "ARG MSDFIX_BUST\n", *lines[line_index:]])
 
 
 def _build(docker_mod, context: Path, text: str, name: str, **kw):  # type: ignore[no-untyped-def]
@@ -141,18 +125,18 @@ def test_reproduction_builds_with_any_cache_mount_contents(name: str, tmp_path: 
         tags.append(after.tag)
         assert after.ok, after.tail()
 
-        for index, _ in _mounted_runs(out):
+        for ins, _ in _mounted_runs(out):
             _empty_cache_mounts(docker_mod)
             busted = _build(
                 docker_mod,
                 tmp_path,
-                _bust_before(out, index),
-                f"bust{index}",
-                build_args={"MSDFIX_BUST": uuid.uuid4().hex},
+                insert_bust(out, ins.start_line),
+                f"bust{ins.start_line}",
+                build_args={BUST_ARG: uuid.uuid4().hex},
             )
             tags.append(busted.tag)
             assert busted.ok, (
-                f"mounted RUN at line {index + 1} needs the mount's contents:\n{busted.tail()}"
+                f"mounted RUN at line {ins.start_line} needs the mount's contents:\n{busted.tail()}"
             )
 
         size_before, size_after = (

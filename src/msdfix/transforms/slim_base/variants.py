@@ -241,8 +241,9 @@ class Planner:
                 return cand
             if self.stage.of("healthcheck"):
                 cand.unsafe.append("the HEALTHCHECK runs on busybox and musl")
-            if self._entry() not in ("", "nginx"):
-                what = f"`{self._entry()}`" if self._entry() else "its own command"
+            started = self._entry()
+            if started not in ("", "nginx"):
+                what = f"`{started}`" if started else "its own command"
                 cand.unsafe.append(f"the image starts {what}, which would run on busybox and musl")
             for ins in self.stage.of("copy", "add"):
                 dest = (instruction_values(ins)[1] or [""])[-1]
