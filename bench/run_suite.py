@@ -38,6 +38,7 @@ import argparse
 import json
 import re
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 from rich.text import Text  # noqa: E402
 
+from msdfix.syntax import parse  # noqa: E402
 from msdfix.verify import VerifyOptions, run_verify  # noqa: E402
 from msdfix.verify import docker as dk  # noqa: E402
 from msdfix.verify.context import copy_context, touch_file  # noqa: E402
@@ -269,6 +271,20 @@ def markdown_table(table: Table) -> str:
     return "\n".join(lines) + "\n"
 
 
+def dummy_secrets(text: str, folder: Path) -> tuple[str, ...]:
+    """``--secret`` flags with a placeholder value for every secret the Dockerfile mounts
+    (build-secrets' rewrites require them; the originals read an empty build argument)."""
+    flags: list[str] = []
+    for ins in parse(text).instructions:
+        for mount in ins.flags_named("mount"):
+            fields = dict(f.partition("=")[::2] for f in (mount.value or "").split(","))
+            if fields.get("type") == "secret" and fields.get("id"):
+                path = folder / fields["id"]
+                path.write_text("placeholder\n")
+                flags += ["--secret", f"id={fields['id']},src={path}"]
+    return tuple(flags)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("apps", nargs="*", help="app names (default: every dir in bench/apps)")
@@ -316,6 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {}
     all_ok = True
     started = time.monotonic()
+    secrets_dir = Path(tempfile.mkdtemp(prefix="msdfix-bench-secrets-"))
     for name in names:
         app = APPS / name
         if not (app / "Dockerfile").is_file():
@@ -362,6 +379,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.save_rewritten:
             args.save_rewritten.mkdir(parents=True, exist_ok=True)
             (args.save_rewritten / f"{name}.Dockerfile").write_text(new_text)
+        client.build_flags = dummy_secrets(new_text, secrets_dir)
         opts = VerifyOptions(
             app / "Dockerfile",
             app,
@@ -370,6 +388,7 @@ def main(argv: list[str] | None = None) -> int:
             smoke_http=smoke.arg if smoke.kind == "http" else None,
             keep_images=args.keep_images,
             http_timeout=args.http_timeout,
+            build_flags=client.build_flags,
         )
         rep = run_verify(opts, err)
         err.print(f"{name}: more warm rebuilds, expert build")

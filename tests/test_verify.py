@@ -633,3 +633,26 @@ def test_smoke_http_with_host_network_refuses_a_busy_port() -> None:
         server.close()
     assert not outcome.ok and "already in use on the host" in outcome.detail
     assert not any(c[0] == "run" for c in client.calls)
+
+
+@pytest.mark.docker
+def test_verify_passes_build_args_and_secrets_to_both_builds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build-secrets rewrite verifies when the user passes the secret, as docker build needs."""
+    sd.require_images("alpine:3.20")
+    (tmp_path / "Dockerfile").write_text(
+        'FROM alpine:3.20\nARG TOKEN\nRUN test "$TOKEN" = s3cret && echo ok > /ok\nCMD ["cat", "/ok"]\n'
+    )
+    (tmp_path / "rewritten.Dockerfile").write_text(
+        "FROM alpine:3.20\n"
+        'RUN --mount=type=secret,id=token,required=true TOKEN="$(cat /run/secrets/token)" '
+        '&& test "$TOKEN" = s3cret && echo ok > /ok\nCMD ["cat", "/ok"]\n'
+    )
+    monkeypatch.setenv("TOKEN", "s3cret")
+    flags = ("--build-arg", "TOKEN=s3cret", "--secret", "id=token,env=TOKEN")
+    code, data = _verify(tmp_path, "rewritten.Dockerfile", *flags, "--smoke", "cat /ok")
+    assert code == 0, data
+    assert all(data["images"][label]["build"]["ok"] for label in ("original", "rewritten"))
+    code, data = _verify(tmp_path, "rewritten.Dockerfile", "--build-arg", "TOKEN=s3cret")
+    assert code == 1 and not data["images"]["rewritten"]["build"]["ok"]

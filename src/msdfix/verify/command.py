@@ -130,6 +130,21 @@ def _tolerances(size: str, warm: str) -> Tolerances:
 @click.option(
     "--network", metavar="MODE", help="Passed as --network to docker build/run (e.g. host)."
 )
+@click.option(
+    "--build-arg",
+    "build_args",
+    metavar="KEY=VALUE",
+    multiple=True,
+    help="Passed as --build-arg to both builds (repeatable).",
+)
+@click.option(
+    "--secret",
+    "secrets",
+    metavar="SPEC",
+    multiple=True,
+    help="Passed as --secret to both builds, e.g. id=npm_token,env=NPM_TOKEN (repeatable); "
+    "build-secrets' rewrites need it.",
+)
 @click.option("--docker", "docker_cli", metavar="PATH", help="docker client binary.")
 @click.option("--keep-images", is_flag=True, help="Keep the two images (tags in the report).")
 @click.option(
@@ -149,6 +164,8 @@ def verify_command(
     warm_tolerance: str,
     touch: str | None,
     network: str | None,
+    build_args: tuple[str, ...],
+    secrets: tuple[str, ...],
     docker_cli: str | None,
     keep_images: bool,
     output_format: str,
@@ -188,6 +205,10 @@ def verify_command(
         touch=touch,
         http_timeout=http_timeout,
         tolerances=tolerances,
+        build_flags=tuple(
+            [f for a in build_args for f in ("--build-arg", a)]
+            + [f for s in secrets for f in ("--secret", s)]
+        ),
     )
     try:
         report = run_verify(opts, err)

@@ -44,6 +44,7 @@ class Client:
     mode: str  # "buildx" | "buildkit" | "legacy"
     network: str | None = None
     env: dict[str, str] = field(default_factory=dict)
+    build_flags: tuple[str, ...] = ()  # --build-arg/--secret the user passed, for every build
 
     def run(
         self, *args: str, timeout: float | None = 600, check: bool = False
@@ -166,6 +167,7 @@ def build(
     argv += ["-t", tag, "-f", str(dockerfile)]
     if no_cache:
         argv.append("--no-cache")
+    argv += client.build_flags
     for key, value in (build_args or {}).items():
         argv += ["--build-arg", f"{key}={value}"]
     if client.network:

@@ -49,6 +49,7 @@ class VerifyOptions:
     touch: str | None = None
     http_timeout: float = 30.0
     tolerances: Tolerances = field(default_factory=Tolerances)
+    build_flags: tuple[str, ...] = ()  # e.g. ("--secret", "id=npm_token,env=NPM_TOKEN")
 
 
 def image_name(context: Path) -> str:
@@ -60,6 +61,7 @@ def image_name(context: Path) -> str:
 def run_verify(opts: VerifyOptions, console: Console) -> VerifyReport:
     """Do the builds and checks; raises dk.DockerUnavailable when there is no daemon."""
     client = dk.detect_client(opts.docker_cli, opts.network)
+    client.build_flags = opts.build_flags
     original_text = opts.dockerfile.read_text(encoding="utf-8", errors="surrogateescape")
     run_id = uuid.uuid4().hex[:10]
     repo = image_name(opts.context)
