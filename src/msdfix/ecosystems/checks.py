@@ -44,6 +44,9 @@ REPORT_ONLY: dict[str, frozenset[str]] = {
     "tsc": frozenset({"--noEmit"}),
     "gofmt": frozenset({"-l"}),
 }
+DASH_V = frozenset(
+    {"eslint", "stylelint", "prettier", "tsc", "jest", "mocha", "tslint"}
+)  # -v: version
 FIXING = frozenset({"--fix", "--fix-only", "--write", "-w", "--fix-dry-run"})
 # Build tools: goals/tasks that only compile and test; any other goal builds or publishes.
 MAVEN_TEST = frozenset({"test", "test-compile", "compile", "validate", "clean"})
@@ -92,6 +95,8 @@ def check_of(argv: list[str], scripts: Scripts, depth: int = 0) -> Check | str |
     sub = words[0] if words else ""
     if FIXING & set(args) or any(a.startswith("--fix=") for a in args):
         return None
+    if {"--version", "-V", "--help", "-h"} & set(args) or (program in DASH_V and "-v" in args):
+        return None  # reports the tool, checks nothing
     if program in ALWAYS:
         return Check("lint" if program not in ("pytest", "py.test", "jest", "mocha") else "test",
                      program)  # fmt: skip

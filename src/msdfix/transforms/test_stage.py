@@ -150,7 +150,10 @@ def _group(doc: Document, stage: Stage) -> Group | None:
     if len(found) > 1:
         lines = " and ".join(str(g.parts[0].ins.start_line) for g in found[:2])
         raise Decline(f"checks run at two points of the build (lines {lines})")
-    return found[0]  # (installs of test tools right before the checks belong to them)
+    group = found[0]  # installs of test tools right before the checks belong to them,
+    while all(c.kind == "install" for c in group.parts[-1].checks):  # later ones stay
+        group.parts.pop()
+    return group
 
 
 def _part(doc: Document, stage: Stage, ins: Instruction, dirs: dict[int, str]) -> Part | None:
@@ -172,26 +175,31 @@ def _part(doc: Document, stage: Stage, ins: Instruction, dirs: dict[int, str]) -
         kinds.append(found)
         harmless.append(False)
     checks = [k for k in kinds if k is not None]
-    if not checks:
-        return None
+    if not any(k.kind != "install" for k in checks):
+        whole = all(k is not None or h for k, h in zip(kinds, harmless, strict=True))
+        return Part(ins, script, checks, "whole") if checks and whole else None
     if all(k is not None or h for k, h in zip(kinds, harmless, strict=True)):
         return Part(ins, script, checks, "whole")
     flags = [k is not None for k in kinds]
     lead = flags.index(False)
     trail = len(flags) - flags[::-1].index(False)
-    if any(flags[lead:trail]):
+    runs = [k is not None and k.kind != "install" for k in kinds]
+    if any(runs[lead:trail]) or (any(runs[:lead]) and any(runs[trail:])):
+        name = next(k.name for k in kinds if k is not None and k.kind != "install")
         raise Decline(
-            f"RUN at line {ins.start_line} runs `{checks[0].name}` between build steps; "
-            "split the RUN first"
+            f"RUN at line {ins.start_line} runs `{name}` between build steps; split the RUN first"
         )
-    if lead and any(harmless[:lead]):
+    if any(runs[:lead]) and any(harmless[:lead]):
         raise Decline(f"RUN at line {ins.start_line} changes directory before its checks")
-    where, first, last = ("lead", 0, lead - 1) if lead else ("trail", trail, len(flags) - 1)
+    where, first, last = (
+        ("lead", 0, lead - 1) if any(runs[:lead]) else ("trail", trail, len(flags) - 1)
+    )
     programs = {program_args(c)[0] for c in script.commands}
     if programs & SHELL_STATE or not script.editable or script.heredoc_start is not None:
         raise Decline(f"RUN at line {ins.start_line} mixes checks and build steps in a way "
                       "msdfix cannot cut")  # fmt: skip
-    return Part(ins, script, [k for k in kinds if k is not None], where, first, last)
+    moved = [k for k in kinds[first : last + 1] if k is not None]
+    return Part(ins, script, moved, where, first, last)
 
 
 def _scripts(doc: Document, stage: Stage, cwd: str, before: Instruction) -> dict[str, Any] | None:
