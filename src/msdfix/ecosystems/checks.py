@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from msdfix.shell.classify import positionals
 from msdfix.shell.commands import parse_commands
 
 # Programs whose every call runs tests or linters (``python -m X`` is seen as ``X``).
@@ -124,21 +125,9 @@ def check_of(argv: list[str], scripts: Scripts, depth: int = 0) -> Check | str |
     return None
 
 
-def _goals(args: list[str], values: frozenset[str]) -> list[str]:
-    goals, skip = [], False
-    for arg in args:
-        if skip:
-            skip = False
-        elif arg in values:
-            skip = True
-        elif not arg.startswith("-"):
-            goals.append(arg)
-    return goals
-
-
 def _build_tool(program: str, args: list[str]) -> Check | str | None:
     maven = program in MAVEN
-    goals = _goals(args, MAVEN_VALUES if maven else GRADLE_VALUES)
+    goals = positionals(args, MAVEN_VALUES if maven else GRADLE_VALUES)
     allowed = MAVEN_TEST if maven else GRADLE_TEST
     if "test" in goals or "check" in goals:
         if set(goals) <= allowed:
