@@ -273,10 +273,8 @@ def _rewrite(doc: Document, stage: Stage, group: Group, names: set[str]) -> tupl
     edits = _insert(edits, at, new)
     tools = [c.name for p in parts for c in p.checks]
     installs = [c.name for p in parts for c in p.checks if c.kind == "install"]
-    lines = sorted({p.ins.start_line for p in parts})
-    where = f"line {lines[0]}" if len(lines) == 1 else f"lines {lines[0]}-{lines[-1]}"
     message = (
-        f"move {', '.join(f'`{t}`' for t in dict.fromkeys(tools))} ({where}) to a `{TEST}` "
+        f"move {', '.join(f'`{t}`' for t in dict.fromkeys(tools))} to a `{TEST}` "
         f"stage FROM {base}: the production image no longer runs "
         + ("or contains them" if installs else "them")
         + f"; run them with `docker build --target {TEST} .` (unsafe: a default BuildKit "
