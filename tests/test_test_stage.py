@@ -122,3 +122,10 @@ def test_bench_app_builds_tests_run_with_target_and_leave_production(tmp_path: P
         assert not sd.build(broken, broken / "Dockerfile.test-stage", tests, target="test").ok
     finally:
         sd.remove_image(before, after, tests)
+
+
+def test_stage_with_onbuild_is_declined() -> None:
+    text = 'FROM golang:1.22\nONBUILD COPY . /src\nRUN go test ./...\nCMD ["sh"]\n'
+    result = run(text, "test-stage")
+    assert not result.changed
+    assert "ONBUILD" in messages(result)

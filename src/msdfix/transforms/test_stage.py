@@ -26,7 +26,8 @@ Fix safety
     prints ``docker build --target test .``, which CI must run instead. Not moved (the reason is
     shown): an npm script msdfix cannot read or that runs something it does not know as a
     check, ``mvn verify`` (it also packages), checks in the middle of a RUN or at two points of
-    the build, a RUN it cannot cut, stages referenced by index, stage names already taken.
+    the build, a RUN it cannot cut, stages copied from by index, stage names already taken,
+    a stage with ONBUILD triggers.
     Files the checks wrote (coverage reports, caches) are no longer in the image. Never touched:
     files that already have a ``test`` stage, stages the final image does not need (BuildKit
     skips them already), tools that fix files (``eslint --fix``, ``black``, ``ruff format``).
@@ -223,10 +224,10 @@ def _scripts(doc: Document, stage: Stage, cwd: str, before: Instruction) -> dict
 def _rewrite(doc: Document, stage: Stage, group: Group, names: set[str]) -> tuple[list[Edit], str]:
     model, text, nl = doc.model, doc.text, doc.newline
     for other in model.stages:
-        if other.parent is None and re.fullmatch(r"\d+", other.from_.args.split()[-1] or ""):
-            raise Decline("a stage is built FROM another by its index")
         if any(re.fullmatch(r"\d+", n) for n in other.copy_sources()):
             raise Decline("a stage is copied from by its index")
+    if stage.of("onbuild"):
+        raise Decline("the stage has ONBUILD triggers, which a stage built FROM it would run")
     parts = group.parts
     first, last = parts[0], parts[-1]
     after = stage.instructions[stage.instructions.index(last.ins) + 1 :]
