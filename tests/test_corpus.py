@@ -22,7 +22,7 @@ from msdfix.transforms import all_transforms
 
 COUNTS: dict[str, int] = {}
 # Transforms whose every fix is unsafe: they change corpus files only with --unsafe-fixes.
-UNSAFE_ONLY = frozenset({"exec-form", "non-root", "build-secrets"})
+UNSAFE_ONLY = frozenset({"exec-form", "non-root", "build-secrets", "test-stage"})
 # Transforms that act only on a build context (the corpus has none): see their own tests.
 CONTEXT_ONLY = frozenset({"dockerignore"})
 BULK = CORPUS.parent / "bulk" / "dinosaur-dev.tar.xz"

@@ -36,6 +36,7 @@ def _need_hadolint() -> None:
 # split-stages checks its own fixtures in tests/test_split_stages.py.
 TRANSFORMS = (
     "cache-mount", "reorder-copy", "slim-base", "build-checks", "exec-form", "non-root", "build-secrets",
+    "test-stage",
 )  # fmt: skip
 
 

@@ -45,6 +45,20 @@ def program_args(command: Command) -> tuple[str, list[str]]:
     return cached[0], list(cached[1])
 
 
+def positionals(args: list[str], value_options: set[str] | frozenset[str]) -> list[str]:
+    """The arguments that are neither options nor the values of ``value_options``."""
+    out: list[str] = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in value_options:
+            skip = True
+        elif not arg.startswith("-"):
+            out.append(arg)
+    return out
+
+
 def _program_args(command: Command) -> tuple[str, list[str]]:
     argv = command.argv
     while argv and (argv[0] in _WRAPPERS or argv[0] == "env"):

@@ -12,7 +12,7 @@ from msdfix.ecosystems.registry import INSTALL_SUBCOMMANDS
 from msdfix.model import Stage
 from msdfix.model.args import expand
 from msdfix.model.paths import within
-from msdfix.shell.classify import program_args
+from msdfix.shell.classify import positionals, program_args
 from msdfix.shell.commands import Command
 from msdfix.shell.script import RunScript, run_script
 from msdfix.syntax import Instruction
@@ -258,16 +258,7 @@ def _classify_tool(
 
 
 def _positional(args: list[str]) -> list[str]:
-    out = []
-    skip = False
-    for arg in args:
-        if skip:
-            skip = False
-        elif arg in VALUE_OPTS:
-            skip = True
-        elif not arg.startswith("-"):
-            out.append(arg)
-    return out
+    return positionals(args, VALUE_OPTS)
 
 
 def _classify_pip(

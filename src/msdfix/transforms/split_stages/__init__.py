@@ -40,12 +40,16 @@ What it does
       distribution ``nodejs`` package; the same image for Node) copying only that directory.
       Its output (from the build script: vite/webpack config, esbuild/parcel flags,
       react-scripts; or the ``//go:embed`` directory) is copied into the build stage where its
-      RUNs were, and to the runtime unless Go embeds it.
+      RUNs were, and to the runtime unless Go embeds it. One package.json for client and server
+      (a Node app whose server serves its own bundle) is one app: one build stage.
     - Python: ``/usr/local`` (interpreter + pip installs) or the virtualenv, and the app, on
       ``python:<tag>-slim``; ``-dev`` packages and compilers stay in the build stage, their
       runtime libraries are installed instead (``libpq-dev`` -> ``libpq5``).
 
-    OS packages that are not build tools are installed again in the runtime stage with the
+    Test runners and linters (``pytest``, ``ruff check``, ``go test``, ``npm test`` ...: see
+    ``ecosystems/checks.py``) write nothing the runtime needs: they stay in the build stage,
+    so the build still fails when they fail (``test-stage`` can move them to a ``test``
+    stage, unsafe). OS packages that are not build tools are installed again in the runtime stage with the
     runtime's own package manager (apk on alpine, apt-get on Debian; ``-dev`` packages mapped
     to their libraries per manager, e.g. ``libpq-dev`` -> ``libpq5`` / ``libpq``); tools a
     program may run (curl, git, openssh-client, ...) are kept unless the copied sources,

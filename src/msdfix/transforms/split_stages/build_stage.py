@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from msdfix.document import Document
+from msdfix.ecosystems.checks import Check, check_of
 from msdfix.ecosystems.node import FRONTEND_TOOLS
 from msdfix.fixes import Edit
 from msdfix.model.paths import parents, within
@@ -224,7 +225,7 @@ class Analysis:
                     self.scripts.append(call)
             elif program in SETUP or (program in ("echo", "printf") and writes):
                 kinds.add("setup")
-            elif program in HARMLESS or not program:
+            elif program in HARMLESS or not program or _checks_only([program, *args]):
                 continue
             else:
                 self.unknown.append((ins, program))
@@ -268,6 +269,12 @@ class Analysis:
 
         value = expand(word, self.scope())
         return None if "$" in value else value
+
+
+def _checks_only(argv: list[str]) -> bool:
+    """A test runner or linter (pytest, ruff check, ...): it writes nothing the runtime needs."""
+    found = check_of(argv, lambda: None)
+    return isinstance(found, Check) and found.kind != "install"
 
 
 def os_packages(args: list[str]) -> list[str]:

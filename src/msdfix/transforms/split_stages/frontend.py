@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from msdfix.model.context import BuildContext
+from msdfix.shell.classify import positionals
 from msdfix.shell.commands import parse_commands
 
 BUNDLER_DEFAULTS = {"vite": "dist", "parcel": "dist", "webpack": "dist", "vue-cli-service": "dist"}
@@ -301,15 +302,7 @@ def static_server(
     if program not in STATIC_SERVERS:
         return None
     skip_values = {"-l", "--listen", "-p", "--port", "-a", "--address", "--host", "-c", "--config"}
-    positional: list[str] = []
-    skip = False
-    for arg in command[1:]:
-        if skip:
-            skip = False
-        elif arg in skip_values:
-            skip = True
-        elif not arg.startswith("-"):
-            positional.append(arg)
+    positional = positionals(command[1:], skip_values)
     if program == "sirv" and positional[:1] == ["start"]:
         positional = positional[1:]
     if len(positional) != 1:
