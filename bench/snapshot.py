@@ -43,7 +43,7 @@ def _record(path: str, text: str, unsafe: bool) -> dict[str, Any]:
         return {"error": report.error}
     result = report.result
     fixes = [
-        [f.transform, "note" if f.explanation else f.applicability.value, f.line, f.message]
+        [f.transform, f.fix.applicability.value if f.fix else "note", f.line, f.message]
         for f in result.applied + result.suggestions
     ]
     return {"output": hashlib.sha256(result.output.encode()).hexdigest()[:16], "fixes": fixes}

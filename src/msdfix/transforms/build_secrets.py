@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from msdfix.document import Document
 from msdfix.ecosystems.programs import INERT
 from msdfix.ecosystems.secrets import is_secret_name
-from msdfix.fixes import Applicability, Edit, Fix
+from msdfix.fixes import Applicability, Edit, Finding
 from msdfix.model.stages import Stage
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands
@@ -146,7 +146,7 @@ class BuildSecrets(Transform):
     title = "Pass tokens as BuildKit secrets, not build arguments"
     order = 60
 
-    def check(self, doc: Document) -> Iterable[Fix]:
+    def check(self, doc: Document) -> Iterable[Finding]:
         if doc.is_windows:
             return
         for stage in doc.model.stages:
@@ -167,10 +167,10 @@ class BuildSecrets(Transform):
                     elif plan.runs:
                         yield self._fix(doc, plan)
 
-    def _explain(self, doc: Document, ins: Instruction, message: str) -> Fix:
-        return doc.fix(self.id, ins, f"build argument left as it is: {message}", [])
+    def _explain(self, doc: Document, ins: Instruction, message: str) -> Finding:
+        return doc.note(self.id, ins, f"build argument left as it is: {message}")
 
-    def _fix(self, doc: Document, plan: Plan) -> Fix:
+    def _fix(self, doc: Document, plan: Plan) -> Finding:
         edits = [_delete(doc, ins) for ins in plan.deletes]
         mount = f"--mount=type=secret,id={plan.id},required=true "
         read = f'{plan.name}="$(cat /run/secrets/{plan.id})" && export {plan.name} && '
