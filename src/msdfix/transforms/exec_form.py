@@ -38,13 +38,13 @@ from collections.abc import Iterable
 
 from msdfix.document import Document
 from msdfix.ecosystems.entrypoints import Entrypoint, base_entrypoint
+from msdfix.ecosystems.programs import POSIX_SHELLS
 from msdfix.fixes import Applicability, Edit, Finding
 from msdfix.model.stages import Stage
 from msdfix.shell.plain import plain_argv
 from msdfix.syntax import Instruction
 from msdfix.transforms.base import Transform, register
 
-_POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash"})
 _SCRIPT = re.compile(r"\.(?:sh|bash|py|rb|pl)$")
 
 
@@ -56,7 +56,7 @@ def _shell_ok(stage: Stage) -> bool:
             shell = ins.json_args()
     if shell is None:
         return True
-    return bool(shell) and shell[0].rsplit("/", 1)[-1] in _POSIX_SHELLS and shell[-1] == "-c"
+    return bool(shell) and shell[0].rsplit("/", 1)[-1] in POSIX_SHELLS and shell[-1] == "-c"
 
 
 def _script_text(doc: Document, program: str) -> str | None:
