@@ -280,6 +280,7 @@ def test_summary_explains_what_was_left_alone(tmp_path: Path) -> None:
     path.write_text('FROM golang:1.22\nCOPY . .\nRUN go mod download\nCMD ["go", "run", "."]\n')
     err = msdfix("--select", "cache-mount", str(path)).stderr.decode()
     assert "cache-mount (left unchanged): go runs at container start" in err
+    assert f"{path}: left unchanged\n" in err  # explanations only: no suggestion to apply
 
 
 def test_closing_line_counts_files(tmp_path: Path) -> None:

@@ -77,8 +77,10 @@ def summary_text(report: FileReport, write: bool) -> list[Text]:
         verb = "rewritten" if report.written else "would be rewritten"
         ids = sorted({f.transform for f in result.applied})
         out.append(Text.assemble((report.path, "bold"), f": {verb} ({', '.join(ids)})"))
-    elif result.suggestions:
+    elif any(f.fix for f in result.suggestions):
         out.append(Text.assemble((report.path, "bold"), ": suggestions not applied"))
+    elif result.suggestions:  # only explanations: nothing was suggested
+        out.append(Text.assemble((report.path, "bold"), ": left unchanged"))
     entries = [(f.line, 0, f, True) for f in result.applied]
     entries += [(f.line, 1, f, False) for f in result.suggestions]
     out += [_fix_text(fix, applied) for _, _, fix, applied in sorted(entries, key=_entry_key)]
