@@ -248,6 +248,34 @@ def test_lines_named_in_messages_are_lines_of_the_original() -> None:
     assert any("may hold files from line 3 " in m for m in messages), messages
 
 
+def test_a_moved_line_keeps_its_original_number_in_later_messages(register_transform) -> None:
+    """A later pass naming an instruction an earlier fix moved names where the user wrote it."""
+
+    @register_transform
+    class Swap(Transform):
+        id, title, order = "test-swap", "test", 1
+
+        def check(self, doc: Document) -> Iterable[Finding]:
+            copy, run = doc.dockerfile.instructions[1:3]
+            if copy.keyword == "COPY":
+                moved = doc.text[run.start : run.end] + doc.text[copy.start : copy.end]
+                yield doc.fix(self.id, copy, "swap", [Edit(copy.start, run.end, moved)])
+
+    @register_transform
+    class Name(Transform):
+        id, title, order = "test-name", "test", 2
+
+        def check(self, doc: Document) -> Iterable[Finding]:
+            run = next(i for i in doc.dockerfile.instructions if i.keyword == "RUN")
+            yield doc.note(self.id, run, f"RUN on line {run.start_line}")
+
+    text = 'FROM alpine\nCOPY . .\nRUN make\nCMD ["app"]\n'
+    result = rewrite(text, settings=_only("test-swap", "test-name"))
+    assert result.output == 'FROM alpine\nRUN make\nCOPY . .\nCMD ["app"]\n'
+    (named,) = [f for f in result.suggestions if f.transform == "test-name"]
+    assert (named.line, named.message) == (3, "RUN on line 3")
+
+
 @st.composite
 def _passes(draw):  # type: ignore[no-untyped-def]
     """An original text and batches of non-overlapping edits, each against the text before."""

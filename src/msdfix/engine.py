@@ -209,7 +209,7 @@ def _original_line(line: int, current: Dockerfile, ledger: Ledger) -> int:
     start = 0
     for _ in range(line - 1):  # offset of the line, without splitting the text
         start = current.text.find("\n", start) + 1
-    return ledger.original.count("\n", 0, ledger.to_original(start)) + 1
+    return ledger.original.count("\n", 0, ledger.original_line_start(start)) + 1
 
 
 def _locate_in_original(finding: Finding, current: Dockerfile, ledger: Ledger) -> None:

@@ -10,6 +10,7 @@ SARIF, GitHub annotations and reported line numbers all come from here.
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass
 
 from msdfix.fixes import Edit, Fix, apply_edits
@@ -86,6 +87,24 @@ class Ledger:
             if offset < cur_end:
                 return change.start
             shift = cur_end - change.end
+        return offset - shift
+
+    def original_line_start(self, offset: int) -> int:
+        """Where the current line starting at ``offset`` is in the original: inside a change,
+        the same line carried over unchanged (a moved instruction), else the change's start."""
+        shift = 0
+        for cur_start, cur_end, i in self._pieces():
+            if offset < cur_start:
+                break
+            if offset < cur_end:
+                change = self.changes[i]
+                end = self.current.find("\n", offset)
+                line = self.current[offset : len(self.current) if end < 0 else end + 1]
+                span = self.original[change.start : change.end]
+                at = [m.start() for m in re.finditer(re.escape(line), span)]
+                at = [a for a in at if a == 0 or span[a - 1] == "\n"]
+                return change.start + at[0] if len(at) == 1 and line.strip() else change.start
+            shift = cur_end - self.changes[i].end
         return offset - shift
 
     def untouched(self, start: int, end: int) -> bool:

@@ -344,6 +344,7 @@ def _render(a: Analysis, plan: Plan, alias: str) -> list[Edit]:
     if anchor is None:
         out.append(copies)
     deferred: list[str] = []
+    tail: list[str] = []  # plan.from_context, after the copies like in the build
     for ins in a.stage.instructions:
         chunk = text[ins.comment_start : ins.end]
         if not chunk.endswith(("\n", "\r")):
@@ -354,6 +355,9 @@ def _render(a: Analysis, plan: Plan, alias: str) -> list[Edit]:
         if ins.cmd in MOVE:
             edits.append(Edit(ins.comment_start, ins.end, ""))
             out.append(chunk)
+        elif ins in plan.from_context:
+            edits.append(Edit(ins.comment_start, ins.end, ""))
+            tail.append(chunk.lstrip("\r\n"))
         elif id(ins) in late:
             if late[id(ins)]:
                 deferred.append(chunk.lstrip("\r\n"))
@@ -361,7 +365,7 @@ def _render(a: Analysis, plan: Plan, alias: str) -> list[Edit]:
             out.append(chunk)
         if ins is anchor:
             out.append(copies)
-            out += deferred
+            out += deferred + tail
     build = apply_edits(text, edits).rstrip(" \t")
     lead = (
         "" if build.endswith((nl + nl, "\n\n")) else nl if build.endswith(("\n", "\r")) else nl + nl

@@ -156,6 +156,9 @@ class Plan:
     head_at: int = 0
     display_only: str | None = None  # why the fix can only be shown
     stable: set[str] = field(default_factory=set)  # copies that change only with the manifests
+    # Context COPYs after the build's last RUN, moved verbatim from the build stage to the
+    # runtime: a source edit then leaves the build stage (and its copied prefix) cached.
+    from_context: list[Instruction] = field(default_factory=list)
 
 
 class Analysis:
@@ -330,11 +333,15 @@ class RuntimeFiles:
     whole: bool  # copied every context destination (no context to filter with)
 
 
-def context_paths(a: Analysis, ecosystem: str | None) -> RuntimeFiles:
-    """Image paths of context files the program may read (all of them without a context)."""
+def context_paths(
+    a: Analysis, ecosystem: str | None, skip: list[Instruction] | None = None
+) -> RuntimeFiles:
+    """Image paths of context files the program may read (all of them without a context),
+    leaving out those of the COPYs in ``skip``."""
     paths: list[str] = []
+    copies = [c for c in a.copies if c.ins not in (skip or [])]
     if not a.ctx.present or ecosystem is None:
-        for copy in a.copies:
+        for copy in copies:
             if copy.into_dir and copy.dest in SYSTEM_DIRS:
                 if not a.ctx.present:
                     raise Decline(
@@ -347,17 +354,41 @@ def context_paths(a: Analysis, ecosystem: str | None) -> RuntimeFiles:
         return RuntimeFiles(dedupe(paths), True)
     patterns = [re.compile(p) for p in SOURCE_ONLY[ecosystem] + COMMON_SOURCE]
 
-    def skip(rel: str) -> bool:
+    def source_only(rel: str) -> bool:
         return any(p.fullmatch(rel) for p in patterns) or (
             a.skip_rel is not None and within(rel, a.skip_rel)
         )
 
-    for copy in a.copies:
+    for copy in copies:
         if copy.into_dir:
-            paths += copy.top_entries(a.ctx, (ecosystem, a.skip_rel), skip)
+            paths += copy.top_entries(a.ctx, (ecosystem, a.skip_rel), source_only)
         else:
-            paths += [dest for rel, dest in copy.context_files(a.ctx) if not skip(rel)]
+            paths += [dest for rel, dest in copy.context_files(a.ctx) if not source_only(rel)]
     return RuntimeFiles(dedupe(paths), False)
+
+
+def trailing_copies(a: Analysis) -> list[Instruction]:
+    """Context COPYs after the stage's last RUN, when only COPYs and instructions that move to
+    the runtime follow that RUN (no WORKDIR, ENV, ARG or USER among them)."""
+    instructions = a.stage.instructions
+    runs = [i for i, ins in enumerate(instructions) if ins.cmd == "run"]
+    if not runs:
+        return []
+    context = {id(c.ins) for c in a.copies}
+    tail = instructions[runs[-1] + 1 :]
+    copies = [ins for ins in tail if ins.cmd == "copy"]
+    for ins in tail:
+        if ins.cmd in MOVE:
+            continue
+        chown = ins.flag("chown")
+        if (
+            ins.cmd != "copy"
+            or id(ins) not in context
+            or ins.heredocs
+            or (chown is not None and not re.fullmatch(r"\d+(:\d+)?", chown.value or ""))
+        ):
+            return []
+    return copies
 
 
 def dedupe(paths: list[str]) -> list[str]:

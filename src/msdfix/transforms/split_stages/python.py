@@ -14,6 +14,7 @@ from msdfix.transforms.split_stages.build_stage import (
     Plan,
     context_paths,
     dedupe,
+    trailing_copies,
 )
 from msdfix.transforms.split_stages.runtime_packages import build_manager
 
@@ -46,13 +47,21 @@ def plan_python(a: Analysis) -> Plan:
     if runtime_tag == tag and not build_deps:
         raise NotABuild
     venv = _venv(a)
-    files = context_paths(a, None)
+    tail = trailing_copies(a)
+    files = context_paths(a, None, tail)
     plan = Plan(
         f"{a.stage.image.full_name}:{runtime_tag}",
         dedupe([venv or "/usr/local", *files.paths]),
         same_family=True,
+        from_context=tail,
     )
     plan.stable.add(venv or "/usr/local")
+    if tail:
+        lines = ", ".join(str(ins.start_line) for ins in tail)
+        plan.notes.append(
+            f"the COPY on line {lines} moves to the runtime, so a source edit leaves the build "
+            "stage cached"
+        )
     if runtime_tag != tag:
         requirements = _requirements(a)
         if requirements is None:
