@@ -40,11 +40,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from msdfix.document import Document
-from msdfix.ecosystems.programs import INERT
 from msdfix.ecosystems.secrets import is_secret_name
 from msdfix.fixes import Applicability, Edit, Finding
 from msdfix.model.stages import Stage
-from msdfix.shell.classify import program_args
+from msdfix.shell.classify import is_inert, program_args
 from msdfix.shell.commands import parse_commands
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import env_pairs
@@ -59,7 +58,7 @@ def _may_read_env(ins: Instruction) -> bool:
     """True unless every program of the RUN is known to ignore arbitrary variables."""
     for command in parse_commands(ins.logical[ins.args_start :]):
         name, _ = program_args(command)
-        if name and name not in INERT:
+        if name and not is_inert(command):
             return True
     return False
 
