@@ -6,7 +6,8 @@
     python bench/snapshot.py diff before.json after.json # files whose output or messages differ
 
 Per file and mode (safe, unsafe) it records a hash of the output and the list of
-``(transform, applicability, line, message)`` of applied fixes and suggestions, or the error.
+``(transform, applicability, line, message)`` of applied fixes and suggestions (applicability
+``note`` for an explanation, which has no fix), or the error.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def _record(path: str, text: str, unsafe: bool) -> dict[str, Any]:
         return {"error": report.error}
     result = report.result
     fixes = [
-        [f.transform, f.applicability.value, f.line, f.message]
+        [f.transform, f.fix.applicability.value if f.fix else "note", f.line, f.message]
         for f in result.applied + result.suggestions
     ]
     return {"output": hashlib.sha256(result.output.encode()).hexdigest()[:16], "fixes": fixes}

@@ -113,13 +113,14 @@ def check_case(case: Case) -> None:
 
 def render_messages(result: Result) -> str:
     """The summary lines of a fixture's run, in line order: its reasons' snapshot."""
-    fixes = sorted(result.applied + result.suggestions, key=lambda f: f.line)
+    findings = sorted(result.applied + result.suggestions, key=lambda f: f.line)
     lines = []
-    for fix in fixes:
-        status = fix.applicability.value + ("" if fix in result.applied else ", not applied")
-        lines.append(
-            f"line {fix.line}: {fix.transform} [{'left unchanged' if fix.explanation else status}] {fix.message}\n"
-        )
+    for finding in findings:
+        status = "left unchanged"
+        if finding.fix is not None:
+            applied = "" if finding in result.applied else ", not applied"
+            status = finding.fix.applicability.value + applied
+        lines.append(f"line {finding.line}: {finding.transform} [{status}] {finding.message}\n")
     return "".join(lines)
 
 

@@ -51,7 +51,9 @@ def test_arg_has_no_legacy_form() -> None:
 
 def test_safe_and_needs_no_unsafe_flag() -> None:
     result = run("FROM a as b\nENV X y\n", "build-checks", unsafe=False)
-    assert result.changed and all(f.applicability.value == "safe" for f in result.applied)
+    assert result.changed and all(
+        f.fix and f.fix.applicability.value == "safe" for f in result.applied
+    )
 
 
 @pytest.mark.docker

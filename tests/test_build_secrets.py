@@ -41,6 +41,7 @@ def test_every_run_that_may_read_it_gets_the_mount_and_inert_ones_do_not() -> No
     text = (
         "FROM python:3.12\nARG PIP_TOKEN\nRUN mkdir /x && ls /x\n"
         'RUN pip install --index-url "https://u:$PIP_TOKEN@h/simple" a\nRUN ./configure\n'
+        "RUN scripts/install\n"  # the build's own script, not install(1)
     )
     out = run(text, "build-secrets").output
     lines = out.splitlines()
@@ -48,6 +49,7 @@ def test_every_run_that_may_read_it_gets_the_mount_and_inert_ones_do_not() -> No
     assert lines[1] == "RUN mkdir /x && ls /x"
     assert lines[2].startswith("RUN --mount=type=secret,id=pip_token,required=true ")
     assert lines[3].startswith("RUN --mount=type=secret,id=pip_token,required=true ")
+    assert lines[4].startswith("RUN --mount=type=secret,id=pip_token,required=true ")
 
 
 def test_summary_prints_the_build_flag() -> None:

@@ -63,6 +63,15 @@ def test_lists_are_not_mounted_when_a_later_run_installs_from_them() -> None:
     assert any("line 3 may install without refreshing" in m for m in _fixes(text))
 
 
+def test_a_build_script_named_like_a_system_tool_is_unknown() -> None:
+    """``scripts/install`` is the build's own script, not install(1): it may apt-get install."""
+    for script in ("scripts/install", "bin/sort"):
+        text = f"FROM debian:bookworm\nCOPY . .\nRUN apt-get update && apt-get install -y jq\nRUN {script}\n"
+        assert "/var/lib/apt/lists" not in _run(text), script
+    text = "FROM debian:bookworm\nRUN apt-get update && apt-get install -y jq\nRUN /usr/bin/install -d /x\n"
+    assert "target=/var/lib/apt/lists" in _run(text)  # the system tool, by its absolute path
+
+
 def test_sudo_under_a_non_root_user_keeps_the_image_configuration() -> None:
     """Issue 9, reproduction 3: nothing root-only is inserted, docker-clean stays on."""
     text = (

@@ -175,9 +175,24 @@ def test_json_output(project: Path) -> None:
     data = json.loads(proc.stdout)
     (entry,) = data["files"]
     assert entry["path"] == "Dockerfile" and entry["changed"] is True
-    (fix,) = [f for f in entry["fixes"] if f["applied"]]  # others: explanations, suggestions
+    (fix,) = [f for f in entry["fixes"] if f["applied"]]  # others: suggestions not applied
     assert fix["transform"] == "cache-mount" and fix["applicability"] == "safe" and fix["applied"]
     assert fix["line"] == 2 and fix["edits"] and entry["diff"].startswith("--- Dockerfile")
+
+
+def test_json_lists_explanations_as_notes_without_a_fix(tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM python:3.12\nARG API_TOKEN=abc\nRUN pip install flask\n")
+    data = json.loads(msdfix("--output-format", "json", str(path)).stdout)
+    (entry,) = data["files"]
+    (note,) = [n for n in entry["notes"] if n["transform"] == "build-secrets"]
+    assert set(note) == {"transform", "title", "message", "line", "end_line"}
+    assert note["line"] == 2 and "left as it is" in note["message"]
+    assert all(f["edits"] or f["transform"] == "dockerignore" for f in entry["fixes"])
+    sarif = json.loads(msdfix("--output-format", "sarif", str(path)).stdout)
+    (result,) = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "build-secrets"]
+    assert result["kind"] == "informational" and result["level"] == "none"
+    assert "fixes" not in result and "properties" not in result
 
 
 def test_select_and_ignore(project: Path) -> None:
@@ -265,6 +280,7 @@ def test_summary_explains_what_was_left_alone(tmp_path: Path) -> None:
     path.write_text('FROM golang:1.22\nCOPY . .\nRUN go mod download\nCMD ["go", "run", "."]\n')
     err = msdfix("--select", "cache-mount", str(path)).stderr.decode()
     assert "cache-mount (left unchanged): go runs at container start" in err
+    assert f"{path}: left unchanged\n" in err  # explanations only: no suggestion to apply
 
 
 def test_closing_line_counts_files(tmp_path: Path) -> None:
@@ -398,7 +414,7 @@ def test_json_edits_are_offsets_into_the_input_and_reproduce_the_output(tmp_path
     path.write_text(text)
     data = json.loads(msdfix("--output-format", "json", "--unsafe-fixes", str(path)).stdout)
     (entry,) = data["files"]
-    assert data["version"] == 2 and entry["changed"]
+    assert data["version"] == 3 and entry["changed"]
     edits = [e for f in entry["fixes"] if f["applied"] for e in f["edits"]]
     assert len({f["transform"] for f in entry["fixes"] if f["applied"]}) >= 1
     edits.sort(key=lambda e: (e["start"], e["end"]))
@@ -424,7 +440,7 @@ def test_sarif_wording_follows_what_happened(tmp_path: Path) -> None:
         log = json.loads(msdfix("--output-format", "sarif", *args).stdout)
         results = log["runs"][0]["results"]
         return [r["message"]["text"] for r in results
-                if applied is None or r["properties"]["applied"] is applied]  # fmt: skip
+                if applied is None or r.get("properties", {}).get("applied") is applied]  # fmt: skip
 
     dry = messages(str(path), str(pinned))
     assert dry and not any("fixed by msdfix" in m for m in dry)

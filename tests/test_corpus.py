@@ -75,7 +75,7 @@ def _check_all(paths: list[Path], unsafe: bool) -> collections.Counter[str]:
             problems.append(f"{path}: BuildKit rejects the output: {exc}")
         if apply_json_edits(text, file_json(FileReport(str(path), result))) != result.output:
             problems.append(f"{path}: the JSON edits do not reproduce the output")
-        declared = set().union(*(f.changes_config for f in result.applied))
+        declared = set().union(*(f.fix.changes_config for f in result.applied if f.fix))
         if not declared & {"cmd", "entrypoint"} and _entry_cmd(result.output) != _entry_cmd(text):
             problems.append(f"{path}: final ENTRYPOINT/CMD changed")
         again = rewrite(result.output, str(path), BuildContext(None), Settings(unsafe=unsafe))

@@ -191,7 +191,7 @@ def test_stdin_only_suggests(tmp_path: Path) -> None:
     assert "dockerignore (display-only, not applied)" in proc.stderr.decode()
     assert not (context / ".dockerignore").exists()
     result = run(context, unsafe=True, stdin=True)
-    assert result.files == {} and any(f.file_changes for f in result.suggestions)
+    assert result.files == {} and any(f.fix and f.fix.file_changes for f in result.suggestions)
 
 
 def test_reorder_copy_sees_the_pending_file(tmp_path: Path) -> None:

@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 from msdfix.document import Document
 from msdfix.engine import InternalError, Settings, rewrite
-from msdfix.fixes import Applicability, Edit, Fix, apply_edits
+from msdfix.fixes import Applicability, Edit, Finding, Fix, apply_edits
 from msdfix.model import BuildContext
+from msdfix.syntax import parse
 from msdfix.transforms import REGISTRY, Transform, all_transforms
 
 
@@ -57,7 +58,7 @@ def test_changing_the_final_config_is_refused(register_transform) -> None:
 
         id, title, order = "test-change-cmd", "test", 99
 
-        def check(self, doc: Document) -> Iterable[Fix]:
+        def check(self, doc: Document) -> Iterable[Finding]:
             ins = doc.dockerfile.instructions[-1]
             if "b" not in ins.args:
                 yield doc.fix(self.id, ins, "change", [Edit(ins.end - 5, ins.end - 1, '"b"]')])
@@ -76,7 +77,7 @@ def test_unstable_transform_is_an_internal_error(register_transform) -> None:
     class Grow(Transform):
         id, title, order = "test-grow", "test", 99
 
-        def check(self, doc: Document) -> Iterable[Fix]:
+        def check(self, doc: Document) -> Iterable[Finding]:
             ins = doc.dockerfile.instructions[-1]
             yield doc.fix(self.id, ins, "grow", [Edit(ins.end - 1, ins.end - 1, " x")])
 
@@ -89,7 +90,7 @@ def test_unparseable_output_is_an_internal_error(register_transform) -> None:
     class Break(Transform):
         id, title, order = "test-break", "test", 99
 
-        def check(self, doc: Document) -> Iterable[Fix]:
+        def check(self, doc: Document) -> Iterable[Finding]:
             ins = doc.dockerfile.instructions[-1]
             if ins.cmd == "run":
                 yield doc.fix(self.id, ins, "break", [Edit(ins.start, ins.start + 3, "FORM")])
@@ -103,7 +104,7 @@ def test_unsafe_fixes_need_opt_in_and_overlaps_are_deferred(register_transform) 
     class Two(Transform):
         id, title, order = "test-two", "test", 99
 
-        def check(self, doc: Document) -> Iterable[Fix]:
+        def check(self, doc: Document) -> Iterable[Finding]:
             ins = doc.dockerfile.instructions[-1]
             if "echo" in ins.args:
                 edit = Edit(ins.start + 4, ins.start + 8, "true")
@@ -117,17 +118,21 @@ def test_unsafe_fixes_need_opt_in_and_overlaps_are_deferred(register_transform) 
     assert [f.message for f in with_unsafe.applied] == ["unsafe one"]
 
 
-def test_suggestions_without_edits_are_reported_not_applied(register_transform) -> None:
+def test_explanations_are_findings_without_a_fix(register_transform) -> None:
     @register_transform
     class Explain(Transform):
         id, title, order = "test-explain", "test", 99
 
-        def check(self, doc: Document) -> Iterable[Fix]:
+        def check(self, doc: Document) -> Iterable[Finding]:
             ins = doc.dockerfile.instructions[0]
-            yield doc.fix(self.id, ins, "cannot tell", [], Applicability.DISPLAY_ONLY)
+            yield doc.note(self.id, ins, "cannot tell")
 
     result = rewrite("FROM alpine\n", settings=_only("test-explain"))
     assert not result.changed and [f.message for f in result.suggestions] == ["cannot tell"]
+    assert result.suggestions[0].fix is None
+    with pytest.raises(ValueError):  # a fix that changes nothing is an explanation
+        doc = Document(parse("FROM alpine\n"), BuildContext(None))
+        doc.fix("test-explain", doc.dockerfile.instructions[0], "cannot tell", [])
     suppressed = rewrite(
         "# msdfix: ignore[test-explain]\nFROM alpine\n", settings=_only("test-explain")
     )
@@ -145,7 +150,7 @@ def test_reported_lines_refer_to_the_original_text(register_transform) -> None:
     class Prepend(Transform):
         id, title, order = "test-prepend", "test", 1
 
-        def check(self, doc: Document) -> Iterable[Fix]:
+        def check(self, doc: Document) -> Iterable[Finding]:
             first = doc.dockerfile.instructions[0]
             if "ARG A" not in doc.text:
                 yield doc.fix(self.id, first, "prepend", [Edit(0, 0, "ARG A\nARG B\n")])
@@ -218,12 +223,12 @@ def test_a_fix_may_declare_the_config_it_changes(register_transform) -> None:
     class Expose(Transform):
         id, title, order = "test-expose", "test", 99
 
-        def check(self, doc: Document) -> Iterable[Fix]:
+        def check(self, doc: Document) -> Iterable[Finding]:
             ins = doc.dockerfile.instructions[-1]
             if "8080" not in ins.args:
-                fix = doc.fix(self.id, ins, "port", [Edit(ins.end - 3, ins.end - 1, "8080")])
-                fix.changes_config = frozenset({"expose"})
-                yield fix
+                edits = [Edit(ins.end - 3, ins.end - 1, "8080")]
+                config = frozenset({"expose"})
+                yield doc.fix(self.id, ins, "port", edits, changes_config=config)
 
     assert rewrite("FROM alpine\nEXPOSE 80\n", settings=_only("test-expose")).output.endswith(
         "8080\n"
@@ -250,7 +255,7 @@ def test_a_moved_line_keeps_its_original_number_in_later_messages(register_trans
     class Swap(Transform):
         id, title, order = "test-swap", "test", 1
 
-        def check(self, doc: Document) -> Iterable[Fix]:
+        def check(self, doc: Document) -> Iterable[Finding]:
             copy, run = doc.dockerfile.instructions[1:3]
             if copy.keyword == "COPY":
                 moved = doc.text[run.start : run.end] + doc.text[copy.start : copy.end]
@@ -260,9 +265,9 @@ def test_a_moved_line_keeps_its_original_number_in_later_messages(register_trans
     class Name(Transform):
         id, title, order = "test-name", "test", 2
 
-        def check(self, doc: Document) -> Iterable[Fix]:
+        def check(self, doc: Document) -> Iterable[Finding]:
             run = next(i for i in doc.dockerfile.instructions if i.keyword == "RUN")
-            yield doc.fix(self.id, run, f"RUN on line {run.start_line}", [])
+            yield doc.note(self.id, run, f"RUN on line {run.start_line}")
 
     text = 'FROM alpine\nCOPY . .\nRUN make\nCMD ["app"]\n'
     result = rewrite(text, settings=_only("test-swap", "test-name"))
@@ -297,8 +302,8 @@ def test_ledger_composes_every_pass_into_edits_of_the_original(case) -> None:  #
     text, batches, final = case
     ledger = Ledger(text)
     owners = []
-    for number, batch in enumerate(batches):
-        owner = Fix(f"t{number}", Applicability.SAFE, "m", 1, 1, batch)
+    for batch in filter(None, batches):  # a fix has edits
+        owner = Fix(Applicability.SAFE, batch)
         owners.append(owner)
         ledger.record([(e, owner) for e in batch])
     assert ledger.current == final and ledger.check()

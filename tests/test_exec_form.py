@@ -85,8 +85,8 @@ def test_node_base_entrypoint_runs_commands_as_they_are() -> None:
 def test_unsafe_and_declares_the_config_change() -> None:
     result = run("FROM python:3\nCMD python app.py\n", "exec-form", unsafe=False)
     assert not result.changed
-    fix = result.suggestions[0]
-    assert fix.applicability.value == "unsafe" and fix.changes_config == frozenset({"cmd"})
+    fix = result.suggestions[0].fix
+    assert fix and fix.applicability.value == "unsafe" and fix.changes_config == frozenset({"cmd"})
 
 
 @pytest.mark.docker

@@ -473,7 +473,7 @@ def test_github_annotations_land_on_original_lines_after_multiple_fixes() -> Non
         assert match
         start, end = int(match.group(1)), int(match.group(2))
         assert 1 <= start <= end <= count
-        edited = {NODE_APT.count("\n", 0, e.start) + 1 for e in fix.original_edits or []}
+        edited = {NODE_APT.count("\n", 0, e.start) + 1 for e in fix.fix.original_edits or []}
         assert edited & set(range(start, end + 1)), line  # on lines the fix changes
         assert f"line {start}: {fix.transform}" in summary  # the summary names the same line
 
@@ -522,6 +522,9 @@ def test_sarif_end_to_end_is_valid(tmp_path: Path) -> None:
     assert [r["id"] for r in driver["rules"]] == [t.id for t in all_transforms()]
     for result in run_["results"]:
         assert driver["rules"][result["ruleIndex"]]["id"] == result["ruleId"]
+        if result.get("kind") == "informational":  # an explanation: no fix, level none
+            assert result["level"] == "none" and "fixes" not in result
+            assert result["message"]["text"].startswith("left unchanged: ")
     notes = run_["invocations"][0]["toolExecutionNotifications"]
     assert notes[0]["message"]["text"] == "binary file (contains NUL bytes)"
     assert (
@@ -529,7 +532,7 @@ def test_sarif_end_to_end_is_valid(tmp_path: Path) -> None:
     )
     # Applying every fix of a file to the ORIGINAL text gives msdfix's rewrite.
     for name, text in {"Dockerfile": PIP, "n.Dockerfile": NODE_APT}.items():
-        results = [r for r in run_["results"] if _uri(r) == name and r["properties"]["applied"]]
+        results = [r for r in run_["results"] if _uri(r) == name and _applied(r)]
         replacements = [
             rep
             for r in results
@@ -549,6 +552,11 @@ def test_sarif_end_to_end_is_valid(tmp_path: Path) -> None:
         rep for f in go[0]["fixes"] for c in f["artifactChanges"] for rep in c["replacements"]
     ]
     assert apply_replacements(GO_UNSAFE, go_reps) == unsafe.output
+
+
+def _applied(result: dict[str, Any]) -> bool:
+    """An applied fix; explanations (``kind`` informational) have no properties."""
+    return "kind" not in result and bool(result["properties"]["applied"])
 
 
 def _uri(result: dict[str, Any]) -> str:

@@ -76,7 +76,8 @@ def test_declines_with_a_reason(text: str, reason: str) -> None:
 def test_unsafe_and_declares_the_user_change() -> None:
     result = run('FROM node:20\nCOPY . /app\nCMD ["node", "/app/s.js"]\n', "non-root", unsafe=False)
     assert not result.changed
-    assert result.suggestions[0].changes_config == frozenset({"user"})
+    fix = result.suggestions[0].fix
+    assert fix and fix.changes_config == frozenset({"user"})
 
 
 @pytest.mark.docker

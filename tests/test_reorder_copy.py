@@ -98,9 +98,9 @@ def test_unsafe_fix_is_marked_and_skipped_by_default() -> None:
     case = next(c for c in cases(ID) if c.path.name == "npm-postinstall-left-alone")
     result = case.run()
     assert not result.changed
-    fix = next(f for f in result.suggestions if f.transform == ID)
-    assert fix.applicability is Applicability.UNSAFE and fix.edits
-    assert "postinstall" in fix.message
+    finding = next(f for f in result.suggestions if f.transform == ID)
+    assert finding.fix and finding.fix.applicability is Applicability.UNSAFE and finding.fix.edits
+    assert "postinstall" in finding.message
 
 
 def test_no_context_acts_only_on_named_requirement_files() -> None:

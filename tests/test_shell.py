@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from msdfix.shell import parse_commands, run_script
 from msdfix.shell.classify import tool_calls
 from msdfix.syntax import parse
@@ -46,6 +48,13 @@ def test_exec_form_is_not_editable() -> None:
     text = 'FROM x\nRUN ["npm", "ci"]\n'
     script = run_script(parse(text).instructions[1], text)
     assert script is not None and not script.editable and script.commands[0].argv == ["npm", "ci"]
+
+
+@pytest.mark.parametrize("shell", ["sh", "/bin/bash", "ash", "/usr/bin/dash"])
+def test_exec_form_shell_scripts_are_read_for_every_posix_shell(shell: str) -> None:
+    text = f'FROM x\nRUN ["{shell}", "-c", "apk add curl && npm ci"]\n'
+    script = run_script(parse(text).instructions[1], text)
+    assert script is not None and [c.argv[0] for c in script.commands] == ["apk", "npm"]
 
 
 def test_tool_calls() -> None:

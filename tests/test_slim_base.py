@@ -127,7 +127,7 @@ def test_digest_is_display_only_and_never_applied() -> None:
     text = "FROM python:3.12@sha256:" + "a" * 64 + '\nCMD ["python", "-V"]\n'
     result = _run(text, unsafe=True)
     assert result.output == text
-    [fix] = [f for f in result.suggestions if f.edits]
+    [fix] = [f.fix for f in result.suggestions if f.fix]
     assert fix.applicability is Applicability.DISPLAY_ONLY
     assert fix.edits[0].content == "python:3.12-slim"
 
@@ -250,6 +250,6 @@ def test_nginx_alpine_is_unsafe_when_the_image_starts_its_own_program(entry, saf
     text = "FROM nginx:1.25\nCOPY entrypoint.sh /\nCOPY www /usr/share/nginx/html\n" + entry
     result = _run(text + "\n")
     [fix] = [f for f in result.applied + result.suggestions if "nginx:1.25-alpine" in f.message]
-    assert (fix.applicability is Applicability.SAFE) is safe, fix.message
+    assert fix.fix and (fix.fix.applicability is Applicability.SAFE) is safe, fix.message
     if not safe:
         assert "entrypoint.sh" in fix.message and "busybox" in fix.message

@@ -161,7 +161,7 @@ def test_tool_image_split_is_unsafe_and_keeps_its_tools(tmp_path, entry):
     result = _run(_df(*lines, *([entry] if entry else [])), tmp_path)
     assert result.output == _df(*lines, *([entry] if entry else []))
     [fix] = [f for f in result.suggestions if f.message.startswith("split into")]
-    assert fix.applicability.value == "unsafe"
+    assert fix.fix and fix.fix.applicability.value == "unsafe"
     assert "its users may rely on tools of the build image" in fix.message
     unsafe = _run(_df(*lines, *([entry] if entry else [])), tmp_path, unsafe=True).output
     runtime = unsafe.split("AS runtime", 1)[1]
@@ -191,9 +191,9 @@ def test_node_runtime_needs_of_the_full_image(tmp_path, deps, lock, unsafe_reaso
     result = _run(_df(*NODE_API), tmp_path)
     [fix] = [f for f in result.applied + result.suggestions if f.message.startswith("split")]
     if unsafe_reason is None:
-        assert fix.applicability.value == "safe" and "AS runtime" in result.output
+        assert fix.fix and fix.fix.applicability.value == "safe" and "AS runtime" in result.output
     else:
-        assert fix.applicability.value == "unsafe" and unsafe_reason in fix.message
+        assert fix.fix and fix.fix.applicability.value == "unsafe" and unsafe_reason in fix.message
         assert result.output == _df(*NODE_API)
 
 
@@ -468,9 +468,9 @@ def test_nginx_variant_only_with_unsafe_fixes(tmp_path):
     safe = _run(text, context)
     assert "FROM node:20-slim AS runtime" in safe.output and "nginx" not in safe.output
     offered = [f for f in safe.suggestions if "nginx" in f.message]
-    assert [f.applicability.value for f in offered] == ["unsafe"]
+    assert [f.fix and f.fix.applicability.value for f in offered] == ["unsafe"]
     unsafe = _run(text, context, unsafe=True)
-    assert [f.changes_config for f in unsafe.applied] == [
+    assert [f.fix.changes_config for f in unsafe.applied if f.fix] == [
         frozenset({"cmd", "entrypoint", "expose", "workdir", "user", "env", "shell"})
     ]
     after = final_config(Document(parse(unsafe.output), BuildContext(None)).model)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from msdfix.fixes import Applicability, Edit, Fix
+from msdfix.fixes import Applicability, Edit, FileChange, Finding, Fix
 from msdfix.model import BuildContext, Model, build_model
 from msdfix.syntax import Dockerfile, Instruction
 
@@ -69,6 +69,14 @@ class Document:
         message: str,
         edits: list[Edit],
         applicability: Applicability = Applicability.SAFE,
-    ) -> Fix:
-        """A fix located at instruction ``ins``."""
-        return Fix(transform, applicability, message, ins.start_line, ins.end_line, edits)
+        *,
+        file_changes: list[FileChange] | None = None,
+        changes_config: frozenset[str] = frozenset(),
+    ) -> Finding:
+        """A finding located at instruction ``ins``, with the fix made of ``edits``."""
+        fix = Fix(applicability, edits, file_changes or [], changes_config)
+        return Finding(transform, message, ins.start_line, ins.end_line, fix)
+
+    def note(self, transform: str, ins: Instruction, message: str) -> Finding:
+        """An explanation located at instruction ``ins``: a finding without a fix."""
+        return Finding(transform, message, ins.start_line, ins.end_line)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from msdfix.document import Document
-from msdfix.fixes import Applicability, Edit, Fix, overlaps
+from msdfix.fixes import Applicability, Edit, Finding, Fix, overlaps
 from msdfix.ledger import Ledger
 from msdfix.model import BuildContext
 from msdfix.model.config import final_config
@@ -63,8 +63,9 @@ class Result:
 
     original: str
     output: str
-    applied: list[Fix] = field(default_factory=list)
-    suggestions: list[Fix] = field(default_factory=list)
+    applied: list[Finding] = field(default_factory=list)  # each with its fix
+    # Fixes not applied (unsafe or display-only) and explanations (findings without a fix).
+    suggestions: list[Finding] = field(default_factory=list)
     warnings: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
     # Other files the applied fixes create or extend: path -> (old text or None, new text).
     files: dict[str, tuple[str | None, str]] = field(default_factory=dict)
@@ -75,12 +76,13 @@ class Result:
         return self.output != self.original or bool(self.files)
 
 
-def _suppressed(dockerfile: Dockerfile, fix: Fix) -> bool:
-    start = fix.span[0] if fix.edits else None
+def _suppressed(dockerfile: Dockerfile, finding: Finding) -> bool:
+    fix = finding.fix
+    start = fix.span[0] if fix and fix.edits else None
     for ins in dockerfile.instructions:
         inside = start is not None and ins.comment_start <= start < ins.end
-        if inside or (start is None and ins.start_line == fix.line):
-            return _ignored_here(dockerfile, ins, fix.transform)
+        if inside or (start is None and ins.start_line == finding.line):
+            return _ignored_here(dockerfile, ins, finding.transform)
     return False
 
 
@@ -133,8 +135,8 @@ def _run(text: str, context: BuildContext, path: str | None, settings: Settings)
     transforms = [t() for t in settings.enabled()]
     ledger = Ledger(text)  # edits applied so far, as edits of the original
     quiet_on: dict[str, str] = {}  # transform id -> a text it changed nothing in
-    suggestions_of: dict[str, list[Fix]] = {}  # latest explanations and suggestions per transform
-    declined: list[Fix] = []  # unsafe/display-only fixes not applied, from every pass
+    suggestions_of: dict[str, list[Finding]] = {}  # latest explanations and suggestions
+    declined: list[Finding] = []  # unsafe/display-only fixes not applied, from every pass
     for _ in range(MAX_PASSES):
         changed = False
         for transform in transforms:
@@ -143,49 +145,55 @@ def _run(text: str, context: BuildContext, path: str | None, settings: Settings)
             doc = Document(_reparse(result), context, path)
             taken: list[tuple[int, int]] = []
             edits: list[tuple[Edit, Fix]] = []
-            suggestions: list[Fix] = []
-            for fix in transform.check(doc):
-                if _suppressed(doc.dockerfile, fix):
+            suggestions: list[Finding] = []
+            for finding in transform.check(doc):
+                if _suppressed(doc.dockerfile, finding):
                     continue
-                _locate_in_original(fix, doc.dockerfile, ledger)
+                _locate_in_original(finding, doc.dockerfile, ledger)
+                fix = finding.fix
+                if fix is None:
+                    suggestions.append(finding)  # an explanation
+                    continue
                 if fix.file_changes and not fix.edits and _wanted(fix, settings):
                     context = _apply_files(result, fix, context)
-                    result.applied.append(fix)
+                    result.applied.append(finding)
                     quiet_on.clear()  # the context changed: every transform looks again
                     changed = True
                     continue
-                if fix.explanation or not _wanted(fix, settings) or overlaps(fix, taken):
+                if not _wanted(fix, settings) or overlaps(fix, taken):
                     fix.original_edits = _in_original(fix.edits, ledger)
-                    suggestions.append(fix)
-                    if not fix.explanation and not _wanted(fix, settings):
-                        declined.append(fix)
+                    suggestions.append(finding)
+                    if not _wanted(fix, settings):
+                        declined.append(finding)
                     continue
                 taken += [(e.start, e.end) for e in fix.edits]
                 edits += [(e, fix) for e in fix.edits]
-                result.applied.append(fix)
+                result.applied.append(finding)
             suggestions_of[transform.id] = suggestions
             if edits:
                 ledger.record(edits)
                 result.output = ledger.current
                 changed = True
-            elif not any(f.file_changes for f in result.applied if f.transform == transform.id):
+            elif not any(
+                f.fix and f.fix.file_changes for f in result.applied if f.transform == transform.id
+            ):
                 quiet_on[transform.id] = result.output
         if not changed:
             # Explanations as of the final text; unsafe alternatives even when the text they
             # were proposed on has changed since (e.g. an unsafe split next to the safe one).
-            final = [s for t in transforms for s in suggestions_of.get(t.id, []) if s.explanation]
+            final = [s for t in transforms for s in suggestions_of.get(t.id, []) if s.fix is None]
             seen: set[tuple[str, str]] = set()
             result.suggestions = []
             told = [(f.transform, f.line, f.message) for f in result.applied]
-            for fix in declined + final:
+            for finding in declined + final:
                 if any(
-                    t == fix.transform and line == fix.line and fix.message in message
+                    t == finding.transform and line == finding.line and finding.message in message
                     for t, line, message in told
                 ):
                     continue  # the applied fix of that line already says it
-                if (fix.transform, fix.message) not in seen:
-                    seen.add((fix.transform, fix.message))
-                    result.suggestions.append(fix)
+                if (finding.transform, finding.message) not in seen:
+                    seen.add((finding.transform, finding.message))
+                    result.suggestions.append(finding)
             _settle(result, ledger)
             return result
     raise InternalError(f"no fixed point after {MAX_PASSES} passes")
@@ -204,16 +212,16 @@ def _original_line(line: int, current: Dockerfile, ledger: Ledger) -> int:
     return ledger.original.count("\n", 0, ledger.original_line_start(start)) + 1
 
 
-def _locate_in_original(fix: Fix, current: Dockerfile, ledger: Ledger) -> None:
-    """Make ``fix.line``/``end_line`` and the lines its message names refer to the original
-    text, as users read it."""
+def _locate_in_original(finding: Finding, current: Dockerfile, ledger: Ledger) -> None:
+    """Make ``finding.line``/``end_line`` and the lines its message names refer to the
+    original text, as users read it."""
     if not ledger.changes:
         return
-    line = _original_line(fix.line, current, ledger)
-    fix.end_line, fix.line = line + fix.end_line - fix.line, line
-    fix.message = LINE_REF.sub(
+    line = _original_line(finding.line, current, ledger)
+    finding.end_line, finding.line = line + finding.end_line - finding.line, line
+    finding.message = LINE_REF.sub(
         lambda m: f"{m.group(1)} {_original_line(int(m.group(2)), current, ledger)}",
-        fix.message,
+        finding.message,
     )
 
 
@@ -229,21 +237,23 @@ def _settle(result: Result, ledger: Ledger) -> None:
     if not ledger.check():
         raise InternalError("composed edits do not reproduce the rewrite")
     original = result.original
-    for fix in result.applied:
-        fix.original_edits = ledger.edits_of(fix)
+    for finding in result.applied:
+        assert finding.fix is not None
+        finding.fix.original_edits = ledger.edits_of(finding.fix)
     last = line_count(original)
     applied = {id(f) for f in result.applied}
-    for fix in result.applied + result.suggestions:
-        spans = list(ledger.spans.get(id(fix), [])) if id(fix) in applied else []
-        spans += [(e.start, e.end) for e in fix.original_edits or []]
-        lines = [fix.line, fix.end_line]
+    for finding in result.applied + result.suggestions:
+        fix = finding.fix
+        spans = list(ledger.spans.get(id(fix), [])) if id(finding) in applied else []
+        spans += [(e.start, e.end) for e in fix.original_edits or []] if fix else []
+        lines = [finding.line, finding.end_line]
         for start, end in spans:  # the lines the fix edits, as well as its instruction's
             lines += [
                 original.count("\n", 0, start) + 1,
                 original.count("\n", 0, max(start, end - 1)) + 1,
             ]
-        fix.line = max(1, min(min(lines), last))
-        fix.end_line = max(fix.line, min(max(lines), last))
+        finding.line = max(1, min(min(lines), last))
+        finding.end_line = max(finding.line, min(max(lines), last))
 
 
 def _pragma_warnings(dockerfile: Dockerfile) -> list[tuple[int, str]]:
@@ -300,7 +310,7 @@ def _verify(before: Dockerfile, result: Result, context: BuildContext, settings:
     # transform over the final output proposed nothing, which is exactly what a second run does.
     used = {f.transform for f in result.applied}
     allowed = set().union(*(t.changes_config for t in settings.enabled() if t.id in used))
-    allowed.update(*(f.changes_config for f in result.applied))
+    allowed.update(*(f.fix.changes_config for f in result.applied if f.fix))
     old = final_config(Document(before, context).model)
     new = final_config(Document(after, context).model)
     for key in sorted(set(old) | set(new)):

@@ -1,4 +1,4 @@
-"""Fixes are text edits against the current text, with an applicability (ruff's model)."""
+"""Findings with an optional fix; fixes are text edits with an applicability (ruff's model)."""
 
 from __future__ import annotations
 
@@ -34,32 +34,41 @@ class FileChange:
 
 @dataclass
 class Fix:
-    """One change proposed by a transform, with its one-line reason."""
+    """The text edits (and other files) that resolve a finding, with how safe they are."""
 
-    transform: str
     applicability: Applicability
-    message: str
-    line: int
-    end_line: int
     edits: list[Edit] = field(default_factory=list)
+    # Other files this fix creates or extends (absolute paths), applied with the Dockerfile.
+    file_changes: list[FileChange] = field(default_factory=list)
     # Final-image settings this fix changes on purpose (e.g. {"cmd", "expose"}); the engine
     # refuses any other change of the final stage's observable configuration.
     changes_config: frozenset[str] = frozenset()
     # Set by the engine: the edits as offsets into the file's ORIGINAL text (None when a fix
     # not applied touches text that other fixes rewrote, so it has no such form).
     original_edits: list[Edit] | None = None
-    # Other files this fix creates or extends (absolute paths), applied with the Dockerfile.
-    file_changes: list[FileChange] = field(default_factory=list)
 
-    @property
-    def explanation(self) -> bool:
-        """True when the fix changes nothing: an explanation, not an edit."""
-        return not self.edits and not self.file_changes
+    def __post_init__(self) -> None:
+        if not self.edits and not self.file_changes:
+            raise ValueError("a fix changes something: report an explanation without a fix")
 
     @property
     def span(self) -> tuple[int, int]:
         """Smallest range covering all edits."""
         return min(e.start for e in self.edits), max(e.end for e in self.edits)
+
+
+@dataclass
+class Finding:
+    """What a transform reports about some lines: a one-line message and maybe a fix.
+
+    A finding without a fix is an explanation: why the transform left those lines as they are.
+    """
+
+    transform: str
+    message: str
+    line: int
+    end_line: int
+    fix: Fix | None = None
 
 
 def apply_edits(text: str, edits: list[Edit]) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 from msdfix import __version__
 from msdfix.bot.policy import body_marker, trailer
-from msdfix.fixes import Applicability, Fix
+from msdfix.fixes import Applicability, Finding
 from msdfix.render.diff import unified_diff
 from msdfix.render.report import FileReport
 
@@ -33,7 +33,7 @@ class Hunk:
     text: str
     start: int
     end: int
-    fixes: list[Fix] = field(default_factory=list)
+    fixes: list[Finding] = field(default_factory=list)
 
 
 def hunks(report: FileReport) -> list[Hunk]:
@@ -65,8 +65,8 @@ def title(reports: list[FileReport]) -> str:
     return f"msdfix: optimize {what} ({', '.join(ids)})"
 
 
-def _change(fix: Fix) -> str:
-    return f"- `{fix.transform}` (line {fix.line}): {fix.message}"
+def _change(finding: Finding) -> str:
+    return f"- `{finding.transform}` (line {finding.line}): {finding.message}"
 
 
 def _fence(text: str) -> str:
@@ -96,11 +96,13 @@ def _file_section(report: FileReport, with_diffs: bool) -> list[str]:
 def _suggestions(reports: list[FileReport]) -> list[str]:
     unsafe, left = [], []
     for report in reports:
-        for fix in report.result.suggestions if report.result else []:
-            line = f"- `{report.path}` line {fix.line}, `{fix.transform}`: {fix.message}"
-            if fix.explanation:
+        for finding in report.result.suggestions if report.result else []:
+            line = (
+                f"- `{report.path}` line {finding.line}, `{finding.transform}`: {finding.message}"
+            )
+            if finding.fix is None:
                 left.append(line)
-            elif fix.applicability is Applicability.UNSAFE:
+            elif finding.fix.applicability is Applicability.UNSAFE:
                 unsafe.append(line)
             else:
                 left.append(line + " (shown only)")

@@ -10,15 +10,23 @@ a file, ``make``, a program from the build context. Unknown may do anything.
 
 from __future__ import annotations
 
-INERT = frozenset(
+# Programs that print, test, wait, inspect or set the shell's own state: they create no file
+# and read no cache, so they are harmless anywhere (the one list; users add what they also allow).
+HARMLESS = frozenset(
     """
-    [ [[ test true false : echo printf cd pwd set export unset umask exit return shift trap
-    sleep wait ulimit alias type hash read local declare readonly
-    mkdir rmdir rm cp mv ln chmod chown chgrp touch ls cat head tail tee sed awk gawk mawk grep
-    egrep fgrep cut tr sort uniq wc find stat du df basename dirname realpath readlink
+    [ test true echo printf cd pwd set export ls cat which whoami id uname date env sleep file du
+    df
+    """.split()
+)
+INERT = HARMLESS | frozenset(
+    """
+    [[ false : unset umask exit return shift trap
+    wait ulimit alias type hash read local declare readonly
+    mkdir rmdir rm cp mv ln chmod chown chgrp touch head tail tee sed awk gawk mawk grep
+    egrep fgrep cut tr sort uniq wc find stat basename dirname realpath readlink
     mktemp install diff cmp comm paste join split csplit nl od hexdump sha1sum sha256sum
-    sha512sum md5sum cksum base64 yes seq date id whoami groups hostname uname nproc env printenv
-    which command getent timeout tac rev fold expand unexpand fmt column iconv file strings strip
+    sha512sum md5sum cksum base64 yes seq groups hostname nproc printenv
+    command getent timeout tac rev fold expand unexpand fmt column iconv strings strip
     tar gzip gunzip zcat bzip2 bunzip2 xz unxz zstd unzstd zip unzip 7z lz4
     curl wget git ssh-keyscan ssh-keygen gpg gpg2 gpgv openssl update-ca-certificates
     useradd userdel usermod groupadd groupdel groupmod adduser addgroup deluser delgroup passwd
@@ -30,7 +38,9 @@ INERT = frozenset(
     """.split()
 )
 
+# Shells that run ``-c SCRIPT`` as /bin/sh does (shell form's default, ``SHELL ["bash", "-c"]``).
+POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash"})
 # Programs that run the script given with -c, or a script file (then unknown).
-SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "busybox"})
+SHELLS = POSIX_SHELLS | {"zsh", "ksh", "busybox"}
 # Prefixes that run the rest of the command line as a program.
 WRAPPERS = frozenset({"sudo", "exec", "command", "nice", "nohup", "time", "env", "eatmydata"})

@@ -1,4 +1,4 @@
-"""GitHub Actions workflow commands: one annotation per fix, on the lines of the ORIGINAL file.
+"""GitHub Actions workflow commands: one annotation per finding, on the ORIGINAL file's lines.
 
 ``::warning file=F,line=L,endLine=E,title=T::message`` for applied fixes and unsafe
 suggestions, ``::notice`` for things deliberately left unchanged, ``::error`` for files that
@@ -8,7 +8,7 @@ so annotations land on the lines a pull request shows.
 
 from __future__ import annotations
 
-from msdfix.fixes import Applicability, Fix
+from msdfix.fixes import Applicability, Finding
 from msdfix.render.regions import rewritten_lines
 from msdfix.render.report import FileReport
 
@@ -45,16 +45,17 @@ def _snippet(text: str) -> str:
     return "\n".join(shown) + (f"\n... ({more} more lines)" if more > 0 else "")
 
 
-def _suggestion(path: str, fix: Fix) -> str:
-    region = (fix.line, fix.end_line)
-    if fix.explanation:
-        return command("notice", path, *region, f"msdfix {fix.transform}",
-                       f"left unchanged: {fix.message}")  # fmt: skip
+def _suggestion(path: str, finding: Finding) -> str:
+    region = (finding.line, finding.end_line)
+    fix = finding.fix
+    if fix is None:
+        return command("notice", path, *region, f"msdfix {finding.transform}",
+                       f"left unchanged: {finding.message}")  # fmt: skip
     unsafe = fix.applicability is Applicability.UNSAFE
     hint = "use --unsafe-fixes to apply" if unsafe else "display-only: shown, never applied"
     kind = "warning" if unsafe else "notice"
-    title = f"msdfix {fix.transform} ({fix.applicability.value}, not applied)"
-    return command(kind, path, *region, title, f"{fix.message} ({hint})")
+    title = f"msdfix {finding.transform} ({fix.applicability.value}, not applied)"
+    return command(kind, path, *region, title, f"{finding.message} ({hint})")
 
 
 def file_annotations(report: FileReport) -> list[str]:

@@ -9,7 +9,8 @@ from msdfix.fixes import Edit, apply_edits
 def applied_edits(result: Result) -> list[Edit]:
     """Every applied fix's edits of the original (non-overlapping; together: the output)."""
     return sorted(
-        (e for f in result.applied for e in f.original_edits or []), key=lambda e: (e.start, e.end)
+        (e for f in result.applied if f.fix for e in f.fix.original_edits or []),
+        key=lambda e: (e.start, e.end),
     )
 
 

@@ -9,9 +9,11 @@ from typing import Any
 from rich.text import Text
 
 from msdfix.engine import Result
-from msdfix.fixes import Applicability, Fix
+from msdfix.fixes import Applicability, Finding
 from msdfix.render.diff import files_diff, unified_diff
 from msdfix.transforms import REGISTRY
+
+JSON_VERSION = 3  # 3: explanations moved from ``fixes`` to ``notes`` (findings without a fix)
 
 
 @dataclass
@@ -37,29 +39,30 @@ class FileReport:
         return f"{self.path}:{self.error_line}: error: {self.error}"
 
 
-def _tag(fix: Fix, applied: bool) -> tuple[str, str]:
+def _tag(finding: Finding, applied: bool) -> tuple[str, str]:
     """The transform id with its status, and the colour it is shown in."""
+    fix = finding.fix
     if applied:
-        return fix.transform, "green"
-    if fix.explanation:
-        return f"{fix.transform} (left unchanged)", "dim"
+        return finding.transform, "green"
+    if fix is None:
+        return f"{finding.transform} (left unchanged)", "dim"
     if fix.applicability is Applicability.UNSAFE:
-        return f"{fix.transform} (unsafe, not applied)", "yellow"
-    return f"{fix.transform} ({fix.applicability.value}, not applied)", "dim"
+        return f"{finding.transform} (unsafe, not applied)", "yellow"
+    return f"{finding.transform} ({fix.applicability.value}, not applied)", "dim"
 
 
-def fix_line(fix: Fix, applied: bool) -> str:
-    """One summary line for a fix."""
-    return _fix_text(fix, applied).plain
+def fix_line(finding: Finding, applied: bool) -> str:
+    """One summary line for a finding."""
+    return _fix_text(finding, applied).plain
 
 
-def _fix_text(fix: Fix, applied: bool) -> Text:
-    tag, style = _tag(fix, applied)
+def _fix_text(finding: Finding, applied: bool) -> Text:
+    tag, style = _tag(finding, applied)
     text = Text("  ")
-    text.append(f"line {fix.line}", "cyan")
+    text.append(f"line {finding.line}", "cyan")
     text.append(": ")
     text.append(tag, style)
-    text.append(f": {fix.message}")
+    text.append(f": {finding.message}")
     return text
 
 
@@ -74,8 +77,10 @@ def summary_text(report: FileReport, write: bool) -> list[Text]:
         verb = "rewritten" if report.written else "would be rewritten"
         ids = sorted({f.transform for f in result.applied})
         out.append(Text.assemble((report.path, "bold"), f": {verb} ({', '.join(ids)})"))
-    elif result.suggestions:
+    elif any(f.fix for f in result.suggestions):
         out.append(Text.assemble((report.path, "bold"), ": suggestions not applied"))
+    elif result.suggestions:  # only explanations: nothing was suggested
+        out.append(Text.assemble((report.path, "bold"), ": left unchanged"))
     entries = [(f.line, 0, f, True) for f in result.applied]
     entries += [(f.line, 1, f, False) for f in result.suggestions]
     out += [_fix_text(fix, applied) for _, _, fix, applied in sorted(entries, key=_entry_key)]
@@ -83,7 +88,7 @@ def summary_text(report: FileReport, write: bool) -> list[Text]:
     return out
 
 
-def _entry_key(entry: tuple[int, int, Fix, bool]) -> tuple[int, int]:
+def _entry_key(entry: tuple[int, int, Finding, bool]) -> tuple[int, int]:
     return entry[0], entry[1]
 
 
@@ -105,21 +110,38 @@ def unsafe_withheld(reports: list[FileReport]) -> int:
         for r in reports
         if r.result is not None
         for f in r.result.suggestions
-        if not f.explanation and f.applicability is Applicability.UNSAFE
+        if f.fix is not None and f.fix.applicability is Applicability.UNSAFE
     )
 
 
-def _fix_json(fix: Fix, applied: bool) -> dict[str, Any]:
-    transform = REGISTRY.get(fix.transform)
+def _title(finding: Finding) -> str:
+    transform = REGISTRY.get(finding.transform)
+    return transform.title if transform else finding.transform
+
+
+def _note_json(finding: Finding) -> dict[str, Any]:
+    """An explanation: a finding without a fix."""
+    return {
+        "transform": finding.transform,
+        "title": _title(finding),
+        "message": finding.message,
+        "line": finding.line,
+        "end_line": finding.end_line,
+    }
+
+
+def _fix_json(finding: Finding, applied: bool) -> dict[str, Any]:
+    fix = finding.fix
+    assert fix is not None
     edits = fix.original_edits or []
     return {
-        "transform": fix.transform,
-        "title": transform.title if transform else fix.transform,
+        "transform": finding.transform,
+        "title": _title(finding),
         "applicability": fix.applicability.value,
         "applied": applied,
-        "message": fix.message,
-        "line": fix.line,
-        "end_line": fix.end_line,
+        "message": finding.message,
+        "line": finding.line,
+        "end_line": finding.end_line,
         "edits": [{"start": e.start, "end": e.end, "content": e.content} for e in edits],
     }
 
@@ -142,8 +164,9 @@ def file_json(report: FileReport) -> dict[str, Any]:
     result = report.result
     data["warnings"] = [{"line": line, "message": msg} for line, msg in result.warnings]
     data["fixes"] = [_fix_json(f, True) for f in result.applied] + [
-        _fix_json(f, False) for f in result.suggestions
+        _fix_json(f, False) for f in result.suggestions if f.fix is not None
     ]
+    data["notes"] = [_note_json(f) for f in result.suggestions if f.fix is None]
     data["diff"] = (
         unified_diff(result.original, result.output, report.path) if result.changed else ""
     )
@@ -166,4 +189,4 @@ def json_report(reports: list[FileReport]) -> str:
 
 def json_text(files: list[dict[str, Any]]) -> str:
     """The whole run as JSON, from every file's ``file_json``."""
-    return json.dumps({"version": 2, "files": files}, indent=2) + "\n"
+    return json.dumps({"version": JSON_VERSION, "files": files}, indent=2) + "\n"

@@ -1,4 +1,7 @@
-"""SARIF 2.1.0: one result per fix, with ``fixes`` as replacements in the ORIGINAL file.
+"""SARIF 2.1.0: one result per finding, with ``fixes`` as replacements in the ORIGINAL file.
+
+A finding without a fix (an explanation of what msdfix left unchanged) is an ``informational``
+result (level ``none``, SARIF's rule for any kind but ``fail``) without ``fixes`` or properties.
 
 The replacements are the engine's edits of the original (:mod:`msdfix.ledger`), the same as
 the JSON ``edits``: applying those of every applied fix of a file gives the rewritten file.
@@ -14,7 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from msdfix import __version__
-from msdfix.fixes import Applicability, Fix
+from msdfix.fixes import Applicability, Finding
 from msdfix.render.report import FileReport
 from msdfix.transforms import all_transforms
 
@@ -85,40 +88,44 @@ def _replacement(offset: int, length: int, inserted: str) -> dict[str, Any]:
 
 
 def _result(
-    fix: Fix, rule_index: dict[str, int], uri: str, applied: bool, written: bool
+    finding: Finding, rule_index: dict[str, int], uri: str, applied: bool, written: bool
 ) -> dict[str, Any]:
+    fix = finding.fix
     level = "warning"
-    if applied and written:
-        text = f"{fix.message} (fixed by msdfix)"
+    if fix is None:
+        text, level = f"left unchanged: {finding.message}", "none"
+    elif applied and written:
+        text = f"{finding.message} (fixed by msdfix)"
     elif applied:
         how = "msdfix --write" + (
             " --unsafe-fixes" if fix.applicability is Applicability.UNSAFE else ""
         )
-        text = f"{fix.message} (msdfix can fix this: run {how})"
-    elif fix.explanation:
-        text, level = f"left unchanged: {fix.message}", "note"
+        text = f"{finding.message} (msdfix can fix this: run {how})"
     elif fix.applicability is Applicability.UNSAFE:
-        text = f"{fix.message} (unsafe fix, not applied; use --unsafe-fixes to apply it)"
+        text = f"{finding.message} (unsafe fix, not applied; use --unsafe-fixes to apply it)"
     else:
-        text, level = f"{fix.message} (display-only fix: shown, never applied)", "note"
+        text, level = f"{finding.message} (display-only fix: shown, never applied)", "note"
     result: dict[str, Any] = {
-        "ruleId": fix.transform,
+        "ruleId": finding.transform,
         "level": level,
         "message": {"text": text},
-        "locations": [_location(uri, fix.line, fix.end_line)],
-        "properties": {"applicability": fix.applicability.value, "applied": applied},
+        "locations": [_location(uri, finding.line, finding.end_line)],
     }
-    if fix.transform in rule_index:
-        result["ruleIndex"] = rule_index[fix.transform]
-    if fix.original_edits:
+    if fix is None:
+        result["kind"] = "informational"
+    else:
+        result["properties"] = {"applicability": fix.applicability.value, "applied": applied}
+    if finding.transform in rule_index:
+        result["ruleIndex"] = rule_index[finding.transform]
+    if fix is not None and fix.original_edits:
         reps = [_replacement(e.start, e.end - e.start, e.content) for e in fix.original_edits]
-        result["fixes"] = _fix(fix, uri, reps)
+        result["fixes"] = _fix(finding, uri, reps)
     return result
 
 
-def _fix(fix: Fix, uri: str, replacements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _fix(finding: Finding, uri: str, replacements: list[dict[str, Any]]) -> list[dict[str, Any]]:
     change = {"artifactLocation": {"uri": uri}, "replacements": replacements}
-    description = {"text": f"{fix.transform}: {fix.message}"}
+    description = {"text": f"{finding.transform}: {finding.message}"}
     return [{"description": description, "artifactChanges": [change]}]
 
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from msdfix.ecosystems.base import PackageManager
-from msdfix.ecosystems.programs import SHELLS
+from msdfix.ecosystems.programs import INERT, SHELLS
 from msdfix.ecosystems.registry import MANAGERS
 from msdfix.shell.commands import Command
 
@@ -59,12 +59,28 @@ def positionals(args: list[str], value_options: set[str] | frozenset[str]) -> li
     return out
 
 
-def _program_args(command: Command) -> tuple[str, list[str]]:
+def _unwrapped(command: Command) -> list[str]:
+    """The argv after sudo/env/... prefixes."""
     argv = command.argv
     while argv and (argv[0] in _WRAPPERS or argv[0] == "env"):
         argv = [a for a in argv[1:]]
         while argv and (argv[0].startswith("-") or "=" in argv[0]):
             argv = argv[1:]
+    return argv
+
+
+def is_inert(command: Command) -> bool:
+    """True when the command runs an INERT program named bare or by an absolute path: a
+    relative path such as ``scripts/install`` or ``bin/sync`` is a file of the build, whatever
+    its name (``program_args`` names it by its last component)."""
+    program, _ = program_args(command)
+    argv = _unwrapped(command)
+    relative = bool(argv) and "/" in argv[0] and not argv[0].startswith("/")
+    return program in INERT and not relative
+
+
+def _program_args(command: Command) -> tuple[str, list[str]]:
+    argv = _unwrapped(command)
     if not argv:
         return "", []
     program = argv[0].rsplit("/", 1)[-1] if not argv[0].startswith("./") else argv[0]

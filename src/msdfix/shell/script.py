@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from msdfix.ecosystems.programs import POSIX_SHELLS
 from msdfix.shell.commands import Command, Word, parse_commands
 from msdfix.syntax import Instruction
 
@@ -46,7 +47,7 @@ def run_script(ins: Instruction, source: str = "") -> RunScript | None:
         return None
     argv = ins.json_args()
     if argv is not None:
-        if len(argv) >= 3 and argv[0].rsplit("/", 1)[-1] in ("sh", "bash") and argv[1] == "-c":
+        if len(argv) >= 3 and argv[0].rsplit("/", 1)[-1] in POSIX_SHELLS and argv[1] == "-c":
             return RunScript(ins, argv[2], parse_commands(argv[2]), editable=False, source=source)
         words = [Word(a, 0, 0) for a in argv]
         return RunScript(

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from msdfix.document import Document
-from msdfix.fixes import Fix
+from msdfix.fixes import Finding
 
 REGISTRY: dict[str, type[Transform]] = {}
 
@@ -14,7 +14,8 @@ REGISTRY: dict[str, type[Transform]] = {}
 class Transform:
     """Base class: subclasses set id/title/order and implement :meth:`check`.
 
-    ``check`` never mutates; it returns fixes (text edits) against ``doc.text``.
+    ``check`` never mutates; it returns findings, each with a fix (text edits against
+    ``doc.text``) or without one (an explanation of what it left as it is).
     ``changes_config`` names final-image settings the transform may change on purpose
     (e.g. ``{"base"}``); the engine refuses any other change of the observable config.
     """
@@ -24,8 +25,8 @@ class Transform:
     order: ClassVar[int]
     changes_config: ClassVar[frozenset[str]] = frozenset()
 
-    def check(self, doc: Document) -> Iterable[Fix]:
-        """Propose fixes for ``doc``."""
+    def check(self, doc: Document) -> Iterable[Finding]:
+        """Report findings, with or without fixes, for ``doc``."""
         raise NotImplementedError
 
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from msdfix.document import Document
-from msdfix.fixes import Edit, Fix
+from msdfix.fixes import Edit, Finding
 from msdfix.syntax import Instruction
 from msdfix.syntax.parser import GO_SPACE, WHITESPACE_RE
 from msdfix.syntax.values import instruction_values, parse_words
@@ -39,7 +39,7 @@ from msdfix.transforms.base import Transform, register
 _KEY_FORBIDDEN = set("\"'$=\\`")
 
 
-def _from_as(doc: Document, ins: Instruction) -> Fix | None:
+def _from_as(doc: Document, ins: Instruction) -> Finding | None:
     """FromAsCasing: ``as`` takes the case of the ``FROM`` keyword."""
     _, values, _ = instruction_values(ins)
     if len(values) != 3 or values[1].lower() != "as":
@@ -89,7 +89,7 @@ def _quote_spaces(value: str, escape: str) -> list[tuple[int, str]] | None:
     return inserts
 
 
-def _legacy_key_value(doc: Document, ins: Instruction) -> Fix | None:
+def _legacy_key_value(doc: Document, ins: Instruction) -> Finding | None:
     """LegacyKeyValueFormat: ``ENV key value`` -> ``ENV key=value`` with the same value."""
     start = ins.args_start
     rest = ins.logical[start:].rstrip(GO_SPACE)
@@ -128,7 +128,7 @@ class BuildChecks(Transform):
     title = "Fix BuildKit build checks FromAsCasing and LegacyKeyValueFormat"
     order = 50
 
-    def check(self, doc: Document) -> Iterable[Fix]:
+    def check(self, doc: Document) -> Iterable[Finding]:
         if doc.dockerfile.escape != "\\":
             return
         for ins in doc.dockerfile.instructions:

@@ -40,11 +40,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from msdfix.document import Document
-from msdfix.ecosystems.programs import INERT
 from msdfix.ecosystems.secrets import is_secret_name
-from msdfix.fixes import Applicability, Edit, Fix
+from msdfix.fixes import Applicability, Edit, Finding
 from msdfix.model.stages import Stage
-from msdfix.shell.classify import program_args
+from msdfix.shell.classify import is_inert, program_args
 from msdfix.shell.commands import parse_commands
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import env_pairs
@@ -59,7 +58,7 @@ def _may_read_env(ins: Instruction) -> bool:
     """True unless every program of the RUN is known to ignore arbitrary variables."""
     for command in parse_commands(ins.logical[ins.args_start :]):
         name, _ = program_args(command)
-        if name and name not in INERT:
+        if name and not is_inert(command):
             return True
     return False
 
@@ -146,7 +145,7 @@ class BuildSecrets(Transform):
     title = "Pass tokens as BuildKit secrets, not build arguments"
     order = 60
 
-    def check(self, doc: Document) -> Iterable[Fix]:
+    def check(self, doc: Document) -> Iterable[Finding]:
         if doc.is_windows:
             return
         for stage in doc.model.stages:
@@ -167,10 +166,10 @@ class BuildSecrets(Transform):
                     elif plan.runs:
                         yield self._fix(doc, plan)
 
-    def _explain(self, doc: Document, ins: Instruction, message: str) -> Fix:
-        return doc.fix(self.id, ins, f"build argument left as it is: {message}", [])
+    def _explain(self, doc: Document, ins: Instruction, message: str) -> Finding:
+        return doc.note(self.id, ins, f"build argument left as it is: {message}")
 
-    def _fix(self, doc: Document, plan: Plan) -> Fix:
+    def _fix(self, doc: Document, plan: Plan) -> Finding:
         edits = [_delete(doc, ins) for ins in plan.deletes]
         mount = f"--mount=type=secret,id={plan.id},required=true "
         read = f'{plan.name}="$(cat /run/secrets/{plan.id})" && export {plan.name} && '

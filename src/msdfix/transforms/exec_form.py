@@ -38,13 +38,13 @@ from collections.abc import Iterable
 
 from msdfix.document import Document
 from msdfix.ecosystems.entrypoints import Entrypoint, base_entrypoint
-from msdfix.fixes import Applicability, Edit, Fix
+from msdfix.ecosystems.programs import POSIX_SHELLS
+from msdfix.fixes import Applicability, Edit, Finding
 from msdfix.model.stages import Stage
 from msdfix.shell.plain import plain_argv
 from msdfix.syntax import Instruction
 from msdfix.transforms.base import Transform, register
 
-_POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash"})
 _SCRIPT = re.compile(r"\.(?:sh|bash|py|rb|pl)$")
 
 
@@ -56,7 +56,7 @@ def _shell_ok(stage: Stage) -> bool:
             shell = ins.json_args()
     if shell is None:
         return True
-    return bool(shell) and shell[0].rsplit("/", 1)[-1] in _POSIX_SHELLS and shell[-1] == "-c"
+    return bool(shell) and shell[0].rsplit("/", 1)[-1] in POSIX_SHELLS and shell[-1] == "-c"
 
 
 def _script_text(doc: Document, program: str) -> str | None:
@@ -100,7 +100,7 @@ class ExecForm(Transform):
     title = "Run CMD and ENTRYPOINT in exec (JSON) form"
     order = 70
 
-    def check(self, doc: Document) -> Iterable[Fix]:
+    def check(self, doc: Document) -> Iterable[Finding]:
         if doc.is_windows:
             return
         for stage in doc.model.stages:
@@ -111,7 +111,7 @@ class ExecForm(Transform):
                 if fix is not None:
                     yield fix
 
-    def _fix(self, doc: Document, stage: Stage, ins: Instruction) -> Fix | None:
+    def _fix(self, doc: Document, stage: Stage, ins: Instruction) -> Finding | None:
         keyword = ins.cmd.upper()
         plain = plain_argv(ins.args)
         if plain.argv is None:
@@ -169,9 +169,9 @@ class ExecForm(Transform):
             f" from `docker stop` (check that it exits on SIGTERM; if it starts child processes,"
             f" run with --init){note}"
         )
-        fix = doc.fix(self.id, ins, message, [Edit(*span, text)], Applicability.UNSAFE)
-        fix.changes_config = frozenset({ins.cmd})
-        return fix
+        edits = [Edit(*span, text)]
+        config = frozenset({ins.cmd})
+        return doc.fix(self.id, ins, message, edits, Applicability.UNSAFE, changes_config=config)
 
-    def _decline(self, doc: Document, ins: Instruction, message: str) -> Fix:
-        return doc.fix(self.id, ins, message, [])
+    def _decline(self, doc: Document, ins: Instruction, message: str) -> Finding:
+        return doc.note(self.id, ins, message)

@@ -44,7 +44,7 @@ from typing import Any
 
 from msdfix.document import Document
 from msdfix.ecosystems.checks import HARMLESS, Check, check_of
-from msdfix.fixes import Applicability, Edit, Fix
+from msdfix.fixes import Applicability, Edit, Finding
 from msdfix.model import Stage
 from msdfix.shell.classify import program_args
 from msdfix.shell.edit import command_removal
@@ -91,7 +91,7 @@ class TestStage(Transform):
     title = "Move tests and linters run during the build to a `test` stage"
     order = 15
 
-    def check(self, doc: Document) -> Iterable[Fix]:
+    def check(self, doc: Document) -> Iterable[Finding]:
         model = doc.model
         if not model.stages or doc.is_windows:
             return
@@ -105,7 +105,7 @@ class TestStage(Transform):
                     continue
                 edits, message = _rewrite(doc, stage, group, names)
             except Decline as exc:
-                yield doc.fix(self.id, stage.from_, f"checks not moved: {exc}", [])
+                yield doc.note(self.id, stage.from_, f"checks not moved: {exc}")
                 return
             yield doc.fix(self.id, group.parts[0].ins, message, edits, Applicability.UNSAFE)
             return

@@ -41,7 +41,7 @@ from collections.abc import Iterable
 
 from msdfix.document import Document
 from msdfix.ecosystems.registry import MANAGERS
-from msdfix.fixes import Applicability, Edit, Fix
+from msdfix.fixes import Applicability, Edit, Finding
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands
 from msdfix.shell.script import run_script
@@ -96,7 +96,7 @@ class CacheMount(Transform):
     title = "Cache package downloads with RUN --mount=type=cache"
     order = 30
 
-    def check(self, doc: Document) -> Iterable[Fix]:
+    def check(self, doc: Document) -> Iterable[Finding]:
         if doc.is_windows:
             return
         berry, berry_blocker = _yarn(doc)
@@ -120,10 +120,10 @@ class CacheMount(Transform):
                     history.planned[id(ins)] = [m.target for m in plan.mounts]
                     yield fix
 
-    def _fix(self, doc: Document, ins: Instruction, plan: Plan) -> Fix | None:
+    def _fix(self, doc: Document, ins: Instruction, plan: Plan) -> Finding | None:
         if not plan.mounts:
             if plan.notes:  # explain why this package-manager RUN is left alone
-                return doc.fix(self.id, ins, "; ".join(plan.notes), [])
+                return doc.note(self.id, ins, "; ".join(plan.notes))
             return None
         at = ins.physical(ins.args_start)
         edits = [*plan.edits, Edit(at, at, flags_text(doc, plan.mounts))]

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 
 from msdfix.ecosystems.base import PackageManager
 from msdfix.ecosystems.os import INDEX_REFRESHERS
-from msdfix.ecosystems.programs import INERT
 from msdfix.ecosystems.registry import MANAGERS
 from msdfix.model.paths import within
-from msdfix.shell.classify import ToolCall, inline_script, program_args, tool_calls
+from msdfix.shell.classify import ToolCall, inline_script, is_inert, program_args, tool_calls
 from msdfix.shell.commands import Command, parse_commands
 from msdfix.shell.script import RunScript
 from msdfix.transforms.cache_mount.targets import Resolver
@@ -110,7 +109,7 @@ def _step(
         refresh = not any(a in INDEX_REFRESHERS[program] for a in args)
     elif program in _READER_PROGRAMS or program.lstrip("./") in _PROGRAMS:
         reads = any(tuple(argv[:n]) in _READER_PREFIXES for n in _READER_LENGTHS)
-    elif program and program not in INERT:
+    elif program and not is_inert(command):
         unknown = True
     cleaner = next((m for p, m in _CLEANERS.get(program, ()) if tuple(argv[: len(p)]) == p), None)
     return Step(

@@ -37,7 +37,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from msdfix.document import Document
-from msdfix.fixes import Applicability, FileChange, Fix
+from msdfix.fixes import Applicability, FileChange, Finding
 from msdfix.model.copies import stage_sources
 from msdfix.model.pending import PendingIgnore, ignore_path
 from msdfix.transforms.base import Transform, register
@@ -50,7 +50,7 @@ class DockerIgnoreTransform(Transform):
     title = "Keep .git, dependencies, build outputs and secrets out of the build context"
     order = 90
 
-    def check(self, doc: Document) -> Iterable[Fix]:
+    def check(self, doc: Document) -> Iterable[Finding]:
         ctx = doc.context
         path = ignore_path(ctx)
         if path is None or ctx.root is None or not doc.model.stages or doc.is_windows:
@@ -66,7 +66,7 @@ class DockerIgnoreTransform(Transform):
         verdicts = plan(doc, path, created=on_disk is None)
         if isinstance(verdicts, str):
             message = f"{name} not extended: {verdicts}"
-            yield doc.fix(self.id, doc.model.stages[0].from_, message, [])
+            yield doc.note(self.id, doc.model.stages[0].from_, message)
             return
         old = ctx.ignore_text if isinstance(ctx, PendingIgnore) else on_disk
         verb = f"create {name}" if on_disk is None else f"extend {name}"
@@ -74,7 +74,7 @@ class DockerIgnoreTransform(Transform):
 
     def _fixes(
         self, doc: Document, path: Path, verb: str, old: str | None, verdicts: list[Verdict]
-    ) -> Iterable[Fix]:
+    ) -> Iterable[Finding]:
         anchor = doc.model.stages[0].from_
         stdin = own_path(doc) is None
         safe = [v.candidate.line for v in verdicts if v.status == "safe"]
@@ -101,7 +101,7 @@ class DockerIgnoreTransform(Transform):
             message = f"{verb}: exclude {names}, which {copied} copies ({why}){also}{note}"
             yield self._fix(doc, path, old, lines, message, Applicability.UNSAFE, stdin)
         if skipped:
-            yield doc.fix(self.id, anchor, "; ".join(skipped), [])
+            yield doc.note(self.id, anchor, "; ".join(skipped))
 
     def _fix(
         self,
@@ -112,18 +112,17 @@ class DockerIgnoreTransform(Transform):
         message: str,
         applicability: Applicability,
         stdin: bool,
-    ) -> Fix:
+    ) -> Finding:
         text = old or ""
         newline = "\r\n" if "\r\n" in text else "\n"
         if text and not text.endswith("\n"):
             text += newline
         new = text + "".join(line + newline for line in lines)
         kind = Applicability.DISPLAY_ONLY if stdin else applicability
-        fix = doc.fix(self.id, doc.model.stages[0].from_, message, [], kind)
-        fix.file_changes = [FileChange(str(path), old, new)]
-        return fix
+        change = FileChange(str(path), old, new)
+        return doc.fix(self.id, doc.model.stages[0].from_, message, [], kind, file_changes=[change])
 
-    def _copy_ignored(self, doc: Document, name: str) -> Iterable[Fix]:
+    def _copy_ignored(self, doc: Document, name: str) -> Iterable[Finding]:
         """BuildKit's CopyIgnoredFile: a source the existing rules exclude."""
         rules = doc.context.dockerignore
         for stage in doc.model.stages:
@@ -133,4 +132,4 @@ class DockerIgnoreTransform(Transform):
                         f"{source.instruction} copies {source.pattern}, which {name} excludes "
                         "(BuildKit's CopyIgnoredFile): the copy fails or copies nothing"
                     )
-                    yield doc.fix(self.id, ins, message, [])
+                    yield doc.note(self.id, ins, message)

@@ -38,7 +38,7 @@ from collections.abc import Iterable
 
 from msdfix.document import Document
 from msdfix.ecosystems.runtime_users import UserSetup, create_user_command, user_setup
-from msdfix.fixes import Applicability, Edit, Fix
+from msdfix.fixes import Applicability, Edit, Finding
 from msdfix.model.config import final_config
 from msdfix.model.stages import Stage
 from msdfix.model.users import effective_user, is_root
@@ -69,7 +69,7 @@ class NonRoot(Transform):
     order = 80
     changes_config = frozenset({"user"})
 
-    def check(self, doc: Document) -> Iterable[Fix]:
+    def check(self, doc: Document) -> Iterable[Finding]:
         stage = doc.model.final
         if stage is None or doc.is_windows:
             return
@@ -78,11 +78,11 @@ class NonRoot(Transform):
             return  # already non-root: nothing to do
         reason = self._decline_reason(doc, stage)
         if isinstance(reason, str):
-            yield doc.fix(self.id, stage.from_, f"final stage left as it is: {reason}", [])
+            yield doc.note(self.id, stage.from_, f"final stage left as it is: {reason}")
             return
         fix = self._fix(doc, stage, reason)
         if isinstance(fix, str):
-            yield doc.fix(self.id, stage.from_, f"final stage left as it is: {fix}", [])
+            yield doc.note(self.id, stage.from_, f"final stage left as it is: {fix}")
         else:
             yield fix
 
@@ -105,7 +105,7 @@ class NonRoot(Transform):
             return f"it listens on port {listed} (below 1024): a non-root process may bind it only where the runtime allows it"
         return setup
 
-    def _fix(self, doc: Document, stage: Stage, setup: UserSetup) -> Fix | str:
+    def _fix(self, doc: Document, stage: Stage, setup: UserSetup) -> Finding | str:
         nl = doc.newline
         edits: list[Edit] = []
         before, workdir = doc.model.workdirs(stage)
@@ -153,10 +153,10 @@ class NonRoot(Transform):
         unread = checks.unread_scripts(doc, command) if command else []
         if unread:
             message += f"; and that {', '.join(unread)} does not need root"
-        fix = doc.fix(self.id, stage.from_, message, edits)
-        fix.applicability = Applicability.UNSAFE
-        fix.changes_config = self.changes_config
-        return fix
+        return doc.fix(
+            self.id, stage.from_, message, edits, Applicability.UNSAFE,
+            changes_config=self.changes_config,
+        )  # fmt: skip
 
     def _anchor(self, stage: Stage) -> Instruction:
         steps = [i for i in stage.instructions if i.cmd in _BUILD_STEPS]

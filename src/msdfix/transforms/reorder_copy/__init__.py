@@ -39,7 +39,7 @@ import posixpath
 from collections.abc import Iterable
 
 from msdfix.document import Document
-from msdfix.fixes import Applicability, Edit, Fix
+from msdfix.fixes import Applicability, Edit, Finding
 from msdfix.model import Stage
 from msdfix.transforms.base import Transform, register
 from msdfix.transforms.reorder_copy.anchor import check_between, find_anchor, has_fetch
@@ -61,7 +61,7 @@ class ReorderCopy(Transform):
     title = "Copy dependency manifests and install before copying the sources"
     order = 20
 
-    def check(self, doc: Document) -> Iterable[Fix]:
+    def check(self, doc: Document) -> Iterable[Finding]:
         if doc.is_windows:
             return
         for stage in doc.model.stages:
@@ -74,16 +74,15 @@ class ReorderCopy(Transform):
                     fix = self._fix(doc, stage, index, source, workdirs)
                 except Skip as skip:
                     if skip.reason:
-                        yield doc.fix(self.id, skip.at or ins, skip.reason, [])
+                        yield doc.note(self.id, skip.at or ins, skip.reason)
                     continue
                 if fix is not None:
                     yield fix
-                    if fix.edits:
-                        break
+                    break
 
     def _fix(
         self, doc: Document, stage: Stage, index: int, source: Source, workdirs: dict[int, str]
-    ) -> Fix | None:
+    ) -> Finding | None:
         copy = source.ins
         later = stage.instructions[index + 1 :]
         anchor, uses, script, blocker = find_anchor(doc, stage, source, later, workdirs)

@@ -56,7 +56,7 @@ from msdfix.ecosystems.images import (
     jre_target,
     slim_target,
 )
-from msdfix.fixes import Applicability, Edit, Fix
+from msdfix.fixes import Applicability, Edit, Finding
 from msdfix.model import Stage
 from msdfix.model.base_images import HUB_REGISTRIES, MIRROR_PREFIXES
 from msdfix.syntax import Instruction
@@ -95,7 +95,7 @@ class SlimBase(Transform):
     title = "Run the final stage on a smaller variant of its base image"
     order = 40
 
-    def check(self, doc: Document) -> Iterable[Fix]:
+    def check(self, doc: Document) -> Iterable[Finding]:
         if doc.is_windows:
             return
         stage = doc.model.final
@@ -103,10 +103,10 @@ class SlimBase(Transform):
             return
         yield from self._check(doc, stage)
 
-    def _explain(self, doc: Document, ins: Instruction, message: str) -> Fix:
-        return doc.fix(self.id, ins, f"left base unchanged: {message}", [])
+    def _explain(self, doc: Document, ins: Instruction, message: str) -> Finding:
+        return doc.note(self.id, ins, f"left base unchanged: {message}")
 
-    def _check(self, doc: Document, stage: Stage) -> Iterator[Fix]:
+    def _check(self, doc: Document, stage: Stage) -> Iterator[Finding]:
         ins = stage.from_
         image = stage.image
         values = instruction_values(ins)[1]

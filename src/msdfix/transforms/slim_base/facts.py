@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from msdfix.document import Document
 from msdfix.ecosystems.images import TOOL_PACKAGES
+from msdfix.ecosystems.programs import POSIX_SHELLS
 from msdfix.model import Stage
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import Command, parse_commands
@@ -42,7 +43,7 @@ def commands_of(text: str) -> list[Command]:
 def expand_sh(program: str, args: list[str]) -> list[tuple[str, list[str]]]:
     """``sh -c 'script'`` gives the script's commands too."""
     found = [(program, args)]
-    if program in ("sh", "bash", "ash", "dash") and "-c" in args:
+    if program in POSIX_SHELLS and "-c" in args:
         index = args.index("-c")
         if index + 1 < len(args):
             found += [program_args(c) for c in commands_of(args[index + 1])]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from msdfix.document import Document
 from msdfix.ecosystems.images import Family, Target, family_of, is_small
+from msdfix.ecosystems.programs import POSIX_SHELLS, SHELLS
 from msdfix.model import Stage
 from msdfix.model.base_images import HUB_REGISTRIES
 from msdfix.model.image import ImageRef
@@ -23,7 +24,6 @@ from msdfix.transforms.slim_base.facts import (
 )
 
 OS_PACKAGERS = {"apt-get", "apt", "aptitude", "dpkg", "microdnf", "yum", "dnf", "apk"}
-SHELLS = {"sh", "bash", "ash", "dash", "zsh"}
 BASE_SCRIPTS = {"docker-entrypoint.sh"}  # shipped by the official images in every variant
 WEB_DIRS = ("/usr/share/nginx/", "/usr/share/nginx/html", "/var/www", "/etc/nginx")
 MAN_PAGE_PACKAGES = re.compile(
@@ -99,7 +99,7 @@ class Planner:
         for use in self.facts.uses:
             paths = [use.program] + (
                 [use.args[0]]
-                if use.program in ("sh", "bash") and use.args and use.args[0] != "-c"
+                if use.program in POSIX_SHELLS and use.args and use.args[0] != "-c"
                 else []
             )
             for path in paths:

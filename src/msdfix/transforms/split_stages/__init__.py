@@ -109,7 +109,7 @@ from collections.abc import Iterable
 from msdfix.document import Document
 from msdfix.ecosystems.os import APK, CA_CERTIFICATES, package_manager
 from msdfix.ecosystems.registry import ecosystem_of
-from msdfix.fixes import Applicability, Edit, Fix, apply_edits
+from msdfix.fixes import Applicability, Edit, Finding, apply_edits
 from msdfix.model import Stage
 from msdfix.model.paths import within
 from msdfix.model.users import is_root
@@ -450,7 +450,7 @@ class SplitStages(Transform):
     title = "Split a single-stage build into build and runtime stages"
     order = 10
 
-    def check(self, doc: Document) -> Iterable[Fix]:
+    def check(self, doc: Document) -> Iterable[Finding]:
         stages = doc.model.stages
         if (
             len(stages) != 1
@@ -490,15 +490,16 @@ class SplitStages(Transform):
             return
         except Decline as exc:
             if _builds_something(doc, stage, ecosystem):
-                yield doc.fix(self.id, stage.from_, f"not split: {exc}", [])
+                yield doc.note(self.id, stage.from_, f"not split: {exc}")
             return
         alias = build_alias(stage)
         if ecosystem == "node" and front is None:
             nginx = nginx_runtime(analysis, alias)
             if nginx is not None:
-                fix = doc.fix(self.id, stage.from_, nginx[1], nginx[0], Applicability.UNSAFE)
-                fix.changes_config = NGINX_CONFIG
-                yield fix  # first: with --unsafe-fixes it wins over the safe split below
+                yield doc.fix(
+                    self.id, stage.from_, nginx[1], nginx[0], Applicability.UNSAFE,
+                    changes_config=NGINX_CONFIG,
+                )  # fmt: skip  # first: with --unsafe-fixes it wins over the safe split below
         applicability = (
             Applicability.DISPLAY_ONLY
             if plan.display_only

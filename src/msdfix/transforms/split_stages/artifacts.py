@@ -7,7 +7,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from functools import partial
 
-from msdfix.ecosystems.programs import SHELLS
+from msdfix.ecosystems.programs import POSIX_SHELLS, SHELLS
 from msdfix.model.args import expand
 from msdfix.model.base_images import DEFAULT_WORKDIRS
 from msdfix.model.context import BuildContext
@@ -231,7 +231,7 @@ def entry(stage: Stage) -> Entry | None:
     if not argv:
         return None
     commands = [argv]
-    if len(argv) >= 3 and posixpath.basename(argv[0]) in ("sh", "bash", "ash") and argv[1] == "-c":
+    if len(argv) >= 3 and posixpath.basename(argv[0]) in POSIX_SHELLS and argv[1] == "-c":
         shell = True
         commands = [c.argv for c in parse_commands(argv[2]) if c.argv]
         argv = commands[0] if commands else argv

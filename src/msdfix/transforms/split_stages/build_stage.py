@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from msdfix.document import Document
+from msdfix.ecosystems import programs
 from msdfix.ecosystems.checks import Check, check_of
 from msdfix.ecosystems.node import FRONTEND_TOOLS
 from msdfix.fixes import Edit
@@ -49,10 +50,8 @@ SETUP = {
 }
 DEBIAN_SETUP = SETUP - {"adduser", "addgroup"}
 ALPINE_SETUP = SETUP - {"useradd", "groupadd", "usermod"}
-HARMLESS = {
-    "cd", "echo", "printf", "true", "set", "export", "ls", "cat", "pwd", "rm", "test", "[", "which",
-    "whoami", "id", "uname", "date", "env", "sleep", "sync", "strip", "upx", "file", "du", "df",
-}  # fmt: skip
+# Harmless in a build stage: the harmless programs, removing or shrinking built files, sync.
+HARMLESS = programs.HARMLESS | {"rm", "strip", "upx", "sync"}
 OS_MANAGERS = {"apt-get", "apt", "apk"}
 IMAGE_USERS = {"node": {"node"}, "gcr.io/distroless": {"nonroot", "65532"}}
 INTERPRETERS = {"python", "python3", "node", "sh", "bash"}

@@ -11,12 +11,17 @@ import posixpath
 import re
 from typing import Any
 
+from msdfix.ecosystems import programs
 from msdfix.model.context import BuildContext
 from msdfix.shell.classify import positionals
 from msdfix.shell.commands import parse_commands
 
 BUNDLER_DEFAULTS = {"vite": "dist", "parcel": "dist", "webpack": "dist", "vue-cli-service": "dist"}
-HARMLESS = {"mkdir", "cp", "rm", "rimraf", "echo", "true", "cross-env", "mv"}
+# Build-script commands that build nothing: harmless programs but those that change where or
+# how the next command builds (cd, export, set, env), file moves and node's helpers.
+HARMLESS = (programs.HARMLESS - {"cd", "export", "set", "env"}) | {
+    "mkdir", "cp", "mv", "rm", "rimraf", "cross-env",
+}  # fmt: skip
 RUNNERS = {"npm", "yarn", "yarnpkg", "pnpm"}
 STATIC_SERVERS = {"serve", "http-server", "sirv"}
 
