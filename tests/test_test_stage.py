@@ -79,10 +79,10 @@ def test_fix_is_unsafe_and_prints_the_target_command() -> None:
     text = 'FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go test ./...\nCMD ["go", "run", "."]\n'
     result = run(text, "test-stage", unsafe=False)
     assert not result.changed
-    fix = result.suggestions[0]
-    assert fix.applicability.value == "unsafe"
-    assert "docker build --target test ." in fix.message
-    assert "failing tests no longer fail the build" in fix.message
+    finding = result.suggestions[0]
+    assert finding.fix is not None and finding.fix.applicability.value == "unsafe"
+    assert "docker build --target test ." in finding.message
+    assert "failing tests no longer fail the build" in finding.message
     again = run(run(text, "test-stage").output, "test-stage")
     assert not again.changed and not again.suggestions
 
