@@ -59,6 +59,20 @@ def test_summary_prints_the_build_flag() -> None:
     )
 
 
+def test_declarations_nothing_reads_go_with_the_fix() -> None:
+    """An ARG of the same secret that another stage declares but never reads (as split-stages
+    repeats it in the runtime) is deleted too; one that a stage reads keeps its own fix."""
+    text = (
+        'FROM node:20 AS build\nARG NPM_TOKEN\nRUN echo "x:${NPM_TOKEN}" > .npmrc && npm ci\n'
+        "FROM node:20-slim AS runtime\nARG NPM_TOKEN\nCOPY --from=build /app /app\n"
+    )
+    out = run(text, "build-secrets").output
+    assert "ARG NPM_TOKEN" not in out
+    assert out.count("--mount=type=secret,id=npm_token") == 1
+    alone = "FROM node:20\nARG NPM_TOKEN\nCOPY . .\n"
+    assert not run(alone, "build-secrets").changed  # nothing moved: the ARG stays
+
+
 @pytest.mark.docker
 def test_bench_app_builds_with_the_secret_and_keeps_it_out_of_history(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -148,6 +148,8 @@ class BuildSecrets(Transform):
     def check(self, doc: Document) -> Iterable[Finding]:
         if doc.is_windows:
             return
+        found: list[Finding | Plan] = []
+        idle: dict[str, list[Instruction]] = {}  # declarations nothing reads, per name
         for stage in doc.model.stages:
             for arg in stage.of("arg"):
                 pairs = env_pairs(arg)
@@ -156,15 +158,29 @@ class BuildSecrets(Transform):
                     continue
                 name, default = secrets[0]
                 if len(pairs) != 1:
-                    yield self._explain(doc, arg, f"{name}: the ARG declares other names too")
+                    found.append(
+                        self._explain(doc, arg, f"{name}: the ARG declares other names too")
+                    )
                 elif default:
-                    yield self._explain(doc, arg, f"{name}: its default value is in the Dockerfile")
+                    found.append(
+                        self._explain(doc, arg, f"{name}: its default value is in the Dockerfile")
+                    )
                 else:
                     plan = _plan(doc, stage, arg, name)
                     if isinstance(plan, str):
-                        yield self._explain(doc, arg, f"{name}: {plan}")
+                        found.append(self._explain(doc, arg, f"{name}: {plan}"))
                     elif plan.runs:
-                        yield self._fix(doc, plan)
+                        found.append(plan)
+                    elif plan.deletes == [arg]:
+                        idle.setdefault(name, []).append(arg)
+        for item in found:
+            if isinstance(item, Plan):
+                # Other declarations of the secret that nothing reads go with the first fix
+                # (e.g. one split-stages repeated in the runtime stage).
+                item.deletes += idle.pop(item.name, [])
+                yield self._fix(doc, item)
+            else:
+                yield item
 
     def _explain(self, doc: Document, ins: Instruction, message: str) -> Finding:
         return doc.note(self.id, ins, f"build argument left as it is: {message}")
