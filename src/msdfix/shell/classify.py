@@ -89,14 +89,19 @@ def _program_args(command: Command) -> tuple[str, list[str]]:
     return program, argv[1:]
 
 
+# The managers that run each program, in MANAGERS order.
+_BY_PROGRAM: dict[str, list[PackageManager]] = {}
+for _manager in MANAGERS:
+    for _program in _manager.programs:
+        _BY_PROGRAM.setdefault(_program, []).append(_manager)
+
+
 def tool_calls(commands: list[Command], berry: bool = False) -> list[ToolCall]:
     """Package-manager calls that download packages, in script order."""
     calls = []
     for command in commands:
         program, args = program_args(command)
-        for manager in MANAGERS:
-            if program not in manager.programs:
-                continue
+        for manager in _BY_PROGRAM.get(program, ()):
             if manager.id == ("yarn" if berry else "yarn-berry"):
                 continue
             call = ToolCall(manager, command, args)

@@ -63,26 +63,60 @@ class Command:
 
 @lru_cache(maxsize=1)
 def _parser() -> Parser:
-    return Parser(Language(tree_sitter_bash.language()))
+    return Parser(_language())
 
 
-class _Offsets:
-    """Convert tree-sitter byte offsets to str offsets."""
+@lru_cache(maxsize=1)
+def _language() -> Language:
+    return Language(tree_sitter_bash.language())
 
-    def __init__(self, script: str) -> None:
-        self.ascii = script.isascii()
-        if not self.ascii:
-            self.table = [0] * (len(script.encode("utf-8")) + 1)
-            byte = 0
-            for index, ch in enumerate(script):
-                width = len(ch.encode("utf-8"))
-                for k in range(width):
-                    self.table[byte + k] = index
-                byte += width
-            self.table[byte] = len(script)
 
-    def __call__(self, byte: int) -> int:
-        return byte if self.ascii else self.table[byte]
+# What the walk does with a node, by its kind id (several ids can share one name).
+_COMMAND, _OPERATOR, _LEAF, _NESTING, _DESCEND = range(5)
+# What ``_command`` does with a child: a word, an assignment, a redirect, or nothing.
+_WORD, _ASSIGNMENT, _REDIRECT, _OTHER = range(4)
+
+
+@lru_cache(maxsize=1)
+def _kinds() -> tuple[dict[int, int], dict[int, int], frozenset[int]]:
+    """Walk actions, child roles and the ids of ``redirected_statement``, by kind id.
+
+    Ids outside the grammar's table (``ERROR`` nodes) are looked up with a default.
+    """
+    language = _language()
+    names = [language.node_kind_for_id(i) or "" for i in range(language.node_kind_count)]
+    walk = [
+        _COMMAND if name == "command"
+        else _OPERATOR if name in OPERATORS
+        else _LEAF if name in WORD_TYPES or name in SKIP
+        else _NESTING if name in NESTING
+        else _DESCEND
+        for name in names
+    ]  # fmt: skip
+    role = [
+        _WORD if name == "command_name" or name in WORD_TYPES
+        else _ASSIGNMENT if name == "variable_assignment"
+        else _REDIRECT if "redirect" in name
+        else _OTHER
+        for name in names
+    ]  # fmt: skip
+    redirected = frozenset(i for i, name in enumerate(names) if name == "redirected_statement")
+    return dict(enumerate(walk)), dict(enumerate(role)), redirected
+
+
+def _offsets(script: str) -> list[int] | None:
+    """str offset of each byte offset of ``script`` (None for ASCII: they are equal)."""
+    if script.isascii():
+        return None
+    table = [0] * (len(script.encode("utf-8")) + 1)
+    byte = 0
+    for index, ch in enumerate(script):
+        width = len(ch.encode("utf-8"))
+        for k in range(width):
+            table[byte + k] = index
+        byte += width
+    table[byte] = len(script)
+    return table
 
 
 @lru_cache(maxsize=512)
@@ -96,52 +130,64 @@ def parse_commands(script: str) -> list[Command]:
 
 
 def _parse(script: str) -> list[Command]:
-    data = script.encode("utf-8")
-    tree = _parser().parse(data)
-    offsets = _Offsets(script)
+    tree = _parser().parse(script.encode("utf-8"))
+    table = _offsets(script)
+    walk = _kinds()[0]
     found: list[Command] = []
     state: dict[str, str | None] = {"op": None, "cwd": None}
-
-    def text(node: Node) -> str:
-        return script[offsets(node.start_byte) : offsets(node.end_byte)]
-
     stack = [(tree.root_node, False)]  # depth first, left to right, without recursion
     while stack:
         node, nested = stack.pop()
-        kind = node.type
-        if kind == "command":
-            found.append(_command(node, script, text, offsets, state, nested))
+        action = walk.get(node.kind_id, _DESCEND)
+        if action == _COMMAND:
+            found.append(_command(node, script, table, state, nested))
             state["op"] = None
-        elif kind in OPERATORS and node.child_count == 0:
-            state["op"] = kind
-        elif kind not in WORD_TYPES and kind not in SKIP:
-            inner = nested or kind in NESTING
+        elif action == _OPERATOR:
+            if node.child_count == 0:
+                state["op"] = node.type
+            else:
+                stack.extend((child, nested) for child in reversed(node.children))
+        elif action != _LEAF:
+            inner = nested or action == _NESTING
             stack.extend((child, inner) for child in reversed(node.children))
     return found
 
 
-def _command(node: Node, script: str, text, offsets, state, nested: bool) -> Command:  # type: ignore[no-untyped-def]
+def _command(
+    node: Node, script: str, table: list[int] | None, state: dict[str, str | None], nested: bool
+) -> Command:
+    _, role, redirected = _kinds()
     words: list[Word] = []
     assignments: dict[str, str] = {}
     redirects: list[str] = []
     for child in node.children:
-        kind = child.type
-        if kind == "command_name" or kind in WORD_TYPES:
-            start, end = offsets(child.start_byte), offsets(child.end_byte)
-            raw = script[start:end]
+        kind = role.get(child.kind_id, _OTHER)
+        if kind == _OTHER:
+            continue
+        start, end = child.start_byte, child.end_byte
+        if table is not None:
+            start, end = table[start], table[end]
+        raw = script[start:end]
+        if kind == _WORD:
             words.append(Word(unquote(raw) if _QUOTING.search(raw) else raw, start, end))
-        elif kind == "variable_assignment" and not words:
-            name, _, value = text(child).partition("=")
-            assignments[name] = unquote(value)
-        elif "redirect" in kind:
-            redirects.append(text(child))
+        elif kind == _ASSIGNMENT:
+            if not words:
+                name, _, value = raw.partition("=")
+                assignments[name] = unquote(value)
+        else:
+            redirects.append(raw)
     parent = node.parent
-    if parent is not None and parent.type == "redirected_statement":
-        redirects += [text(c) for c in parent.children if "redirect" in c.type]
-    cmd = Command(
-        words, assignments, offsets(node.start_byte), offsets(node.end_byte),
-        state["op"], state["cwd"], nested, redirects,
-    )  # fmt: skip
+    if parent is not None and parent.kind_id in redirected:
+        for c in parent.children:
+            if role.get(c.kind_id) == _REDIRECT:
+                start, end = c.start_byte, c.end_byte
+                if table is not None:
+                    start, end = table[start], table[end]
+                redirects.append(script[start:end])
+    start, end = node.start_byte, node.end_byte
+    if table is not None:
+        start, end = table[start], table[end]
+    cmd = Command(words, assignments, start, end, state["op"], state["cwd"], nested, redirects)
     if cmd.name == "cd" and not nested:
         target = cmd.argv[1] if len(cmd.argv) > 1 else "~"
         state["cwd"] = (

@@ -99,26 +99,31 @@ class CacheMount(Transform):
     def check(self, doc: Document) -> Iterable[Finding]:
         if doc.is_windows:
             return
+        candidates = [
+            (stage, ins)
+            for stage in doc.model.stages
+            for ins in stage.of("run")
+            if ins.heredocs or _MANAGER_WORDS.search(ins.logical)
+        ]
+        if not candidates:  # no RUN names a package manager: nothing to read or plan
+            return
         berry, berry_blocker = _yarn(doc)
         history = History(doc, berry)
         runtime = _runtime_prefixes(doc)
         final_chain = doc.model.final.lineage if doc.model.final else []
-        for stage in doc.model.stages:
-            for ins in stage.of("run"):
-                if not _MANAGER_WORDS.search(ins.logical) and not ins.heredocs:
-                    continue
-                script = run_script(ins, doc.text)
-                steps = history.steps(ins)
-                if script is None or not steps or not any(s.call for s in steps):
-                    continue
-                plan = plan_run(
-                    doc, history, stage, ins, script, steps, runtime, stage in final_chain,
-                    berry_blocker,
-                )  # fmt: skip
-                fix = self._fix(doc, ins, plan)
-                if fix is not None:
-                    history.planned[id(ins)] = [m.target for m in plan.mounts]
-                    yield fix
+        for stage, ins in candidates:
+            script = run_script(ins, doc.text)
+            steps = history.steps(ins)
+            if script is None or not steps or not any(s.call for s in steps):
+                continue
+            plan = plan_run(
+                doc, history, stage, ins, script, steps, runtime, stage in final_chain,
+                berry_blocker,
+            )  # fmt: skip
+            fix = self._fix(doc, ins, plan)
+            if fix is not None:
+                history.planned[id(ins)] = [m.target for m in plan.mounts]
+                yield fix
 
     def _fix(self, doc: Document, ins: Instruction, plan: Plan) -> Finding | None:
         if not plan.mounts:

@@ -111,7 +111,10 @@ def _step(
         reads = any(tuple(argv[:n]) in _READER_PREFIXES for n in _READER_LENGTHS)
     elif program and not is_inert(command):
         unknown = True
-    cleaner = next((m for p, m in _CLEANERS.get(program, ()) if tuple(argv[: len(p)]) == p), None)
+    cleaners = _CLEANERS.get(program)
+    cleaner = (
+        next((m for p, m in cleaners if tuple(argv[: len(p)]) == p), None) if cleaners else None
+    )
     return Step(
         command, program, args, inlined, conditional, call, refresh, reads, unknown, cleaner
     )
