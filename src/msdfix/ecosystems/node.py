@@ -9,6 +9,8 @@ Data, not code. Caches: npm (``~/.npm``, ``npm_config_cache``), yarn v1
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from msdfix.ecosystems.base import CacheDir, Ecosystem, PackageManager
 from msdfix.ecosystems.go import golang_release
@@ -31,6 +33,9 @@ MANAGERS: tuple[PackageManager, ...] = (
         clean_commands=(("npm", "cache", "clean"),),
         offline_flags=("--offline",),
         value_options=("--prefix", "-C", "--workspace", "-w"),
+        inert_subcommands=("config", "cache", "set", "--version"),
+        global_markers=("-g", "--global", "global"),
+        tidy_subcommands=("prune",),
     ),
     PackageManager(
         "yarn",
@@ -40,6 +45,8 @@ MANAGERS: tuple[PackageManager, ...] = (
         clean_commands=(("yarn", "cache", "clean"),),
         offline_flags=("--offline",),
         value_options=("--cwd",),
+        inert_subcommands=("config", "cache", "set", "--version"),
+        global_markers=("-g", "--global", "global"),
     ),
     PackageManager(
         "yarn-berry",
@@ -48,6 +55,8 @@ MANAGERS: tuple[PackageManager, ...] = (
         (CacheDir("~/.yarn/berry/cache", (("YARN_GLOBAL_FOLDER", "/cache"),)),),
         clean_commands=(("yarn", "cache", "clean"),),
         value_options=("--cwd",),
+        inert_subcommands=("config", "cache", "set", "--version"),
+        global_markers=("-g", "--global", "global"),
     ),
     PackageManager(
         "pnpm",
@@ -65,6 +74,8 @@ MANAGERS: tuple[PackageManager, ...] = (
         clean_commands=(("pnpm", "store", "prune"),),
         offline_flags=("--offline",),
         value_options=("-C", "--dir", "--filter", "-F"),
+        inert_subcommands=("config", "cache", "set", "--version"),
+        global_markers=("-g", "--global", "global"),
     ),
 )
 
@@ -75,6 +86,8 @@ NPM = Ecosystem(
     ("package.json", "package-lock.json", "npm-shrinkwrap.json", ".npmrc"),
     guess=("package*.json", ".npmrc*"),
     outputs=("node_modules",),
+    key="package.json",
+    checks="node",
 )
 YARN = Ecosystem(
     "yarn",
@@ -82,6 +95,8 @@ YARN = Ecosystem(
     ("package.json", "yarn.lock", ".yarnrc", ".yarnrc.yml", ".npmrc", ".yarn/"),
     guess=("package.json", "yarn.lock*", ".yarnrc*", ".npmrc*"),
     outputs=("node_modules", ".pnp.cjs", ".pnp.loader.mjs"),
+    key="package.json",
+    checks="node",
 )
 PNPM = Ecosystem(
     "pnpm",
@@ -89,6 +104,8 @@ PNPM = Ecosystem(
     ("package.json", "pnpm-lock.yaml", "pnpm-workspace.yaml", ".npmrc", ".pnpmfile.cjs"),
     guess=("package.json", "pnpm-lock.yaml*", ".npmrc*"),
     outputs=("node_modules",),
+    key="package.json",
+    checks="node",
 )
 MANIFESTS: tuple[Ecosystem, ...] = (
     NPM,
@@ -103,6 +120,106 @@ INSTALL_SUBCOMMANDS: dict[str, tuple[str, ...]] = {
     "yarn-berry": ("", "install"),
     "pnpm": ("install", "i", "fetch"),
 }
+
+
+@dataclass(frozen=True)
+class ProjectInstall:
+    """How one program installs a project's dependencies from its manifests."""
+
+    subcommands: tuple[str, ...]  # install subcommands ("": the bare program)
+    ecosystem: Ecosystem  # the manifests the install reads
+    locks: tuple[str, ...]  # lock files, the usual one first
+    production: str  # the flag that leaves the dev dependencies out
+
+
+# Project installs by program (split-stages installs the production dependencies with them).
+PROJECT_INSTALLS: dict[str, ProjectInstall] = {
+    "npm": ProjectInstall(("ci", "install", "i"), NPM, ("package-lock.json",), "--omit=dev"),
+    "yarn": ProjectInstall(("", "install"), YARN, ("yarn.lock",), "--production"),
+    "pnpm": ProjectInstall(("install", "i"), PNPM, ("pnpm-lock.yaml",), "--prod"),
+}
+# Flags that keep (DEV) or leave out (PROD) the dev dependencies, for any of the programs.
+DEV_FLAGS = frozenset({"--include=dev", "--production=false", "--prod=false", "--dev", "-D"})
+PROD_FLAGS = frozenset(
+    {"--omit=dev", "--production", "--only=production", "--only=prod", "--prod", "-P"}
+)
+# Words of a global install that only sets up a package manager (npm i -g pnpm).
+GLOBAL_TOOLS = frozenset({"npm", "yarn", "pnpm", "corepack"})
+
+
+def lock_problem(
+    program: str,
+    read: Callable[[str], str | None],
+    exists: Callable[[str], bool],
+    package: dict[str, object],
+) -> str | None:
+    """Why the project's lock file cannot drive a production install (None: it can).
+
+    ``read`` and ``exists`` look up files in the project directory.
+    """
+    locks = PROJECT_INSTALLS[program].locks
+    text = read(locks[0]) or ""
+    if program == "npm":
+        return None if text or exists("npm-shrinkwrap.json") else "no package-lock.json"
+    if program == "yarn":
+        return _yarn_lock_problem(text, read, package)
+    if not text and not any(exists(lock) for lock in locks[1:]):
+        return f"no {locks[0]}"
+    if program == "pnpm" and not re.search(r"^lockfileVersion:", text, re.M):
+        return "pnpm-lock.yaml unreadable"
+    return None
+
+
+def _yarn_lock_problem(
+    text: str, read: Callable[[str], str | None], package: dict[str, object]
+) -> str | None:
+    if not text:
+        return "no yarn.lock"
+    if text.lstrip().startswith("# yarn lockfile v1") or "# yarn lockfile v1" in text[:300]:
+        return None
+    declared = str(package.get("packageManager") or "")
+    major = re.match(r"yarn@(\d+)", declared)
+    if "__metadata:" not in text or major is None or int(major.group(1)) < 4:
+        return "yarn Berry without packageManager yarn@4+ (workspaces focus is a plugin before 4)"
+    rc = read(".yarnrc.yml") or ""
+    if not re.search(r"^nodeLinker:\s*['\"]?node-modules", rc, re.M):
+        return "yarn Plug'n'Play (no node_modules to copy)"
+    return None
+
+
+def production_install(
+    program: str, args: list[str], node_major: int | None, yarn_lock: str
+) -> str:
+    """The install command ``program args`` with the dev dependencies left out.
+
+    ``node_major`` is the image's Node major (npm before 16 spells it ``--production``);
+    ``yarn_lock`` the text of the context's yarn.lock (a Berry lock needs workspaces focus).
+    """
+    args = [x for x in args if x not in DEV_FLAGS and not x.startswith("--include=")]
+    if args and set(args) & PROD_FLAGS:
+        pass
+    elif program == "npm":
+        args.append("--omit=dev" if node_major is None or node_major >= 16 else "--production")
+    elif program == "yarn" and "__metadata:" in yarn_lock:
+        return "yarn workspaces focus --all --production"
+    elif program == "yarn":
+        args = ["install", *args[1:]] if args and args[0] == "install" else ["install", *args]
+        args.append("--production")
+    else:
+        args.append(PROJECT_INSTALLS[program].production)
+    return " ".join([program, *args])
+
+
+# (program, first word) of commands that install the project's packages into node_modules.
+INSTALL_COMMANDS = frozenset(
+    {
+        ("yarn", ""), ("yarn", "install"), ("yarn", "add"),
+        ("npm", "ci"), ("npm", "install"), ("npm", "i"), ("npm", "add"),
+        ("pnpm", "install"), ("pnpm", "i"), ("pnpm", "add"), ("bun", "install"),
+    }
+)  # fmt: skip
+# Programs that run package.json scripts (``npm run build``).
+SCRIPT_RUNNERS = frozenset({"npm", "pnpm", "yarn", "bun"})
 
 
 # npm lifecycle scripts that run on a plain ``npm install`` / ``npm ci`` of the project.

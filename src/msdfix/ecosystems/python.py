@@ -113,6 +113,8 @@ MANAGERS: tuple[PackageManager, ...] = (
         (CacheDir("~/.cache/pip", (("PIP_CACHE_DIR", ""),)),),
         defeat_flags=("--no-cache-dir",),
         clean_commands=(("pip", "cache", "purge"), ("pip3", "cache", "purge")),
+        cache_options=("--cache-dir",),
+        no_cache_env=("PIP_NO_CACHE_DIR",),
     ),
     PackageManager(
         "uv",
@@ -122,6 +124,7 @@ MANAGERS: tuple[PackageManager, ...] = (
         defeat_flags=("--no-cache",),
         clean_commands=(("uv", "cache", "clean"),),
         value_options=("--directory", "--project", "--cache-dir"),
+        cache_options=("--cache-dir",),
     ),
     PackageManager(
         "poetry",
@@ -132,6 +135,7 @@ MANAGERS: tuple[PackageManager, ...] = (
             CacheDir("~/.cache/pypoetry/artifacts", (("POETRY_CACHE_DIR", "/artifacts"),)),
         ),
         defeat_flags=("--no-cache",),
+        inert_subcommands=("config", "--version", "self"),
     ),
     PackageManager(
         "pipenv",
@@ -141,6 +145,7 @@ MANAGERS: tuple[PackageManager, ...] = (
             CacheDir("~/.cache/pipenv", (("PIPENV_CACHE_DIR", ""),)),
             CacheDir("~/.cache/pip", (("PIP_CACHE_DIR", ""),)),
         ),
+        inert_subcommands=("config", "--version", "self"),
     ),
 )
 
@@ -151,6 +156,10 @@ POETRY = Ecosystem(
     ("pyproject.toml", "poetry.lock", "poetry.toml"),
     guess=("pyproject.toml", "poetry.lock*", "poetry.toml*"),
     outputs=(".venv",),
+    key="pyproject.toml",
+    checks="python",
+    no_self=("--no-root", "--only-root"),
+    no_self_setting=r"^\s*package-mode\s*=\s*false",
 )
 UV = Ecosystem(
     "uv",
@@ -158,6 +167,8 @@ UV = Ecosystem(
     ("pyproject.toml", "uv.lock", "uv.toml", ".python-version"),
     guess=("pyproject.toml", "uv.lock*", ".python-version*"),
     outputs=(".venv",),
+    key="pyproject.toml",
+    checks="python",
 )
 PIPENV = Ecosystem(
     "pipenv",
@@ -165,6 +176,8 @@ PIPENV = Ecosystem(
     ("Pipfile", "Pipfile.lock"),
     guess=("Pipfile", "Pipfile.lock*"),
     outputs=(".venv",),
+    key="Pipfile",
+    checks="python",
 )
 MANIFESTS: tuple[Ecosystem, ...] = (
     PIP,
@@ -172,6 +185,17 @@ MANIFESTS: tuple[Ecosystem, ...] = (
     UV,
     PIPENV,
 )
+
+# (program, first word) of commands that install the project's packages (pip: any ``pip*``).
+INSTALL_COMMANDS = frozenset(
+    {
+        ("uv", "sync"), ("uv", "pip"), ("poetry", "install"), ("pipenv", "install"),
+        ("pipenv", "sync"), ("pdm", "install"), ("pdm", "sync"),
+    }
+)  # fmt: skip
+
+# Tools that install into a virtualenv of their own (split-stages leaves them alone).
+ENV_MANAGERS: tuple[str, ...] = ("poetry", "pipenv")
 
 INSTALL_SUBCOMMANDS: dict[str, tuple[str, ...]] = {
     "pip": ("install",),

@@ -12,7 +12,7 @@ from msdfix.ecosystems.go import GO
 from msdfix.ecosystems.java import GRADLE, MAVEN
 from msdfix.ecosystems.node import NPM_LIFECYCLE
 from msdfix.ecosystems.php import COMPOSER, COMPOSER_INSTALL_SCRIPTS
-from msdfix.ecosystems.python import PIP, PIPENV, POETRY
+from msdfix.ecosystems.python import PIP
 from msdfix.ecosystems.registry import MONOREPO_MARKERS
 from msdfix.model import Stage
 from msdfix.model.paths import within
@@ -67,7 +67,7 @@ def plan_manifests(
                 f"COPY after the install would overwrite what it installed",
                 anchor,
             )
-    check = HAZARDS.get(eco.id)
+    check = HAZARDS.get(eco.checks)
     if eco is PIP:
         files = _requirements(doc, use.files, anchor, where)
         for path in files:
@@ -106,19 +106,7 @@ def plan_manifests(
     ):
         names = ["pom.xml"]
     present = [n for n in names if ctx.exists(rel(n.rstrip("/")))]
-    key = {
-        "npm": "package.json",
-        "yarn": "package.json",
-        "pnpm": "package.json",
-        "poetry": "pyproject.toml",
-        "uv": "pyproject.toml",
-        "pipenv": "Pipfile",
-        "go": "go.mod",
-        "maven": "pom.xml",
-        "cargo": "Cargo.toml",
-        "bundler": "Gemfile",
-        "composer": "composer.json",
-    }.get(eco.id)
+    key = eco.key
     if (
         key
         and key not in present
@@ -237,7 +225,7 @@ def _python(
     doc: Document, use: Use, plan: Plan, anchor: Instruction, where: str, stage: Stage
 ) -> None:
     ctx = doc.context
-    name = "Pipfile" if use.eco is PIPENV else "pyproject.toml"
+    name = use.eco.key
     text = ctx.read_text(posixpath.join(use.project, name)) or ""
     if (
         re.search(r"\bpath\s*=", text)
@@ -248,11 +236,13 @@ def _python(
             f"{where}: {name} has a local path dependency or workspace, which needs the sources",
             anchor,
         )
-    if use.eco is POETRY and "--no-root" not in use.args and "--only-root" not in use.args:
-        if not re.search(r"^\s*package-mode\s*=\s*false", text, re.M):
+    no_self = use.eco.no_self
+    if no_self and not any(flag in use.args for flag in no_self):
+        setting = use.eco.no_self_setting
+        if not (setting and re.search(setting, text, re.M)):
             raise Skip(
-                f"{where} installs the project itself, which needs the sources (use `--no-root` "
-                "for the dependencies)",
+                f"{where} installs the project itself, which needs the sources (use "
+                f"`{no_self[0]}` for the dependencies)",
                 anchor,
             )
 
@@ -361,12 +351,8 @@ def _composer(
 
 
 HAZARDS = {
-    "npm": _node,
-    "yarn": _node,
-    "pnpm": _node,
-    "poetry": _python,
-    "uv": _python,
-    "pipenv": _python,
+    "node": _node,
+    "python": _python,
     "go": _go,
     "maven": _maven,
     "gradle": _gradle,

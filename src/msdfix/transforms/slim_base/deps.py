@@ -9,7 +9,7 @@ from packaging.utils import canonicalize_name
 
 from msdfix.document import Document
 from msdfix.ecosystems.images import NODE_NATIVE, PY_NEEDS_FULL, RUBY_NATIVE
-from msdfix.ecosystems.python import WHEEL_TOOLS, wheel_evidence
+from msdfix.ecosystems.python import LOCK_FILES, WHEEL_TOOLS, wheel_evidence
 from msdfix.ecosystems.registry import MANAGER_PROGRAMS
 from msdfix.model import Stage
 from msdfix.transforms.slim_base.facts import Facts, Use
@@ -120,7 +120,7 @@ def _python_deps(
     for use in calls:
         program = use.program
         sub = next((a for a in use.args if not a.startswith("-")), "")
-        if program in ("poetry", "uv") and sub in ("install", "sync"):
+        if program in LOCK_FILES and sub in ("install", "sync"):
             if version is None:
                 return "unknown", []
             evidence = wheel_evidence(doc.context, program, version)

@@ -6,6 +6,7 @@ import re
 
 from msdfix.ecosystems import os as osp
 from msdfix.ecosystems.images import slim_variant
+from msdfix.ecosystems.python import ENV_MANAGERS
 from msdfix.transforms.split_stages.artifacts import resolve
 from msdfix.transforms.split_stages.build_stage import (
     Analysis,
@@ -20,10 +21,10 @@ from msdfix.transforms.split_stages.runtime_packages import build_manager
 
 def plan_python(a: Analysis) -> Plan:
     installs = [c for c in a.calls if c.program in ("pip", "pip3", "uv") and "install" in c.args]
-    if any(c.program in ("poetry", "pipenv") for c, _ in [(u, 0) for u in a.calls]) or any(
-        p in ("poetry", "pipenv") for _, p in a.unknown
+    if any(c.program in ENV_MANAGERS for c in a.calls) or any(
+        p in ENV_MANAGERS for _, p in a.unknown
     ):
-        raise Decline("poetry/pipenv environments are not handled")
+        raise Decline(f"{'/'.join(ENV_MANAGERS)} environments are not handled")
     if not installs:
         raise NotABuild
     for call in installs:
