@@ -229,6 +229,7 @@ def _python(
     text = ctx.read_text(posixpath.join(use.project, name)) or ""
     if (
         re.search(r"\bpath\s*=", text)
+        or re.search(r"@\s*file:", text)  # a PEP 508 direct reference to a local path
         or re.search(r"^\s*\[tool\.uv\.workspace\]", text, re.M)
         or re.search(r"workspace\s*=\s*true", text)
     ):
