@@ -8,6 +8,7 @@ Data, not code. Caches: npm (``~/.npm``, ``npm_config_cache``), yarn v1
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from msdfix.ecosystems.base import CacheDir, Ecosystem, PackageManager
 from msdfix.ecosystems.go import golang_release
 from msdfix.ecosystems.os import alpine_version, debian_codename
+from msdfix.model.context import BuildContext
 
 MANAGERS: tuple[PackageManager, ...] = (
     PackageManager(
@@ -284,3 +286,91 @@ ENTRY_PROGRAMS: tuple[str, ...] = (
 )
 # Images whose containers run this ecosystem's programs, besides the toolchain images.
 RUNTIME_IMAGES: tuple[str, ...] = ("oven/bun",)
+
+
+# ---------------------------------------------------------------- the project's dependencies
+
+
+@dataclass(frozen=True)
+class NodeDependencies:
+    """What a project's package.json and lock files say about the packages an install brings."""
+
+    production: dict[str, object]  # dependencies and optionalDependencies: name -> spec
+    dev: dict[str, object]  # devDependencies
+    locked: frozenset[str] = frozenset()  # every package a lock file names
+    locked_git: tuple[str, ...] = ()  # packages a lock file resolves from git
+    # Packages whose install runs a script, complete only when ``scripts_known`` (an npm
+    # lock file v2+ marks them with hasInstallScript).
+    install_scripts: frozenset[str] = frozenset()
+    scripts_known: bool = False
+    unknown: str | None = None  # why the lock files' package list cannot be read
+
+    @property
+    def names(self) -> set[str]:
+        """Every package the install may bring: direct ones and the locked ones."""
+        return {*self.production, *self.dev, *self.locked}
+
+
+# A yarn.lock / pnpm-lock.yaml entry: ``"name@range":``, ``/name@1.0.0:``, ``name@1.0.0:``.
+_LOCK_ENTRY = re.compile(r'^\s*"?/?((?:@[\w.-]+/)?[\w.-]+)@', re.M)
+
+
+def read_dependencies(context: BuildContext, rel_dir: str = "") -> NodeDependencies | None:
+    """The dependencies of the project in context directory ``rel_dir`` ('' is the root), from
+    package.json and every lock file there; None when package.json is unreadable."""
+
+    def path(name: str) -> str:
+        return posixpath.join(rel_dir, name) if rel_dir else name
+
+    package = context.read_json(path("package.json"))
+    if not isinstance(package, dict):
+        return None
+    production: dict[str, object] = {}
+    for key in ("dependencies", "optionalDependencies"):
+        if isinstance(package.get(key), dict):
+            production.update(package[key])
+    dev = package.get("devDependencies")
+    locked: set[str] = set()
+    git: list[str] = []
+    scripts: set[str] = set()
+    known = False
+    unknown: str | None = None
+    for name in ("package-lock.json", "npm-shrinkwrap.json"):
+        lock = context.read_json(path(name))
+        packages = lock.get("packages") if isinstance(lock, dict) else None
+        if isinstance(packages, dict):
+            known = True
+            for key, meta in packages.items():
+                if not key or not isinstance(meta, dict):
+                    continue
+                dep = key.rsplit("node_modules/", 1)[-1]
+                locked.add(dep)
+                if meta.get("hasInstallScript"):
+                    scripts.add(dep)
+                resolved = meta.get("resolved")
+                if isinstance(resolved, str) and resolved.startswith(("git+", "git:", "github:")):
+                    git.append(dep)
+        elif isinstance(lock, dict) and isinstance(lock.get("dependencies"), dict):
+            locked |= _v1_names(lock["dependencies"])
+    for name in ("yarn.lock", "pnpm-lock.yaml"):
+        locked.update(_LOCK_ENTRY.findall(context.read_text(path(name)) or ""))
+    return NodeDependencies(
+        production,
+        dict(dev) if isinstance(dev, dict) else {},
+        frozenset(locked),
+        tuple(git),
+        frozenset(scripts),
+        known,
+        unknown,
+    )
+
+
+def _v1_names(dependencies: dict[str, object]) -> set[str]:
+    """Package names of an npm lock file v1 ``dependencies`` tree."""
+    names = set()
+    for name, meta in dependencies.items():
+        names.add(name)
+        nested = meta.get("dependencies") if isinstance(meta, dict) else None
+        if isinstance(nested, dict):
+            names |= _v1_names(nested)
+    return names

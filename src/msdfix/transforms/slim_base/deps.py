@@ -9,6 +9,7 @@ from packaging.utils import canonicalize_name
 
 from msdfix.document import Document
 from msdfix.ecosystems.images import NODE_NATIVE, PY_NEEDS_FULL, RUBY_NATIVE
+from msdfix.ecosystems.node import read_dependencies
 from msdfix.ecosystems.python import LOCK_FILES, WHEEL_TOOLS, wheel_evidence
 from msdfix.ecosystems.registry import MANAGER_PROGRAMS
 from msdfix.model import Stage
@@ -26,39 +27,22 @@ _PIP_VALUE_OPTIONS = {
 
 def node_deps(doc: Document) -> tuple[str, list[str]]:
     """('none' | 'native' | 'git' | 'unknown', package names) from package-lock / package.json."""
-    ctx = doc.context
-    lock = ctx.read_json("package-lock.json")
-    if isinstance(lock, dict) and isinstance(lock.get("packages"), dict):
-        native: list[str] = []
-        git: list[str] = []
-        for key, meta in lock["packages"].items():
-            if not key or not isinstance(meta, dict):
-                continue
-            name = key.rsplit("node_modules/", 1)[-1]
-            if meta.get("hasInstallScript") or name in NODE_NATIVE:
-                native.append(name)
-            resolved = meta.get("resolved")
-            if isinstance(resolved, str) and resolved.startswith(("git+", "git:", "github:")):
-                git.append(name)
-        if git:
-            return "git", git
-        return ("native", sorted(set(native))) if native else ("none", [])
-    package = ctx.read_json("package.json")
-    if not isinstance(package, dict):
+    deps = read_dependencies(doc.context)
+    if deps is not None and deps.scripts_known:
+        if deps.locked_git:
+            return "git", list(deps.locked_git)
+        native = sorted(deps.install_scripts | (deps.locked & NODE_NATIVE))
+        return ("native", native) if native else ("none", [])
+    if deps is None:
         return "unknown", []
-    deps: dict[str, object] = {}
-    for key in ("dependencies", "optionalDependencies"):
-        if isinstance(package.get(key), dict):
-            deps.update(package[key])
-    git = [
-        n
-        for n, v in deps.items()
-        if isinstance(v, str) and v.startswith(("git", "github:", "gitlab:", "bitbucket:"))
-    ]
+    git = [n for n, v in deps.production.items() if isinstance(v, str) and v.startswith(_GIT)]
     if git:
         return "git", git
-    native = sorted(n for n in deps if n in NODE_NATIVE)
+    native = sorted(n for n in deps.production if n in NODE_NATIVE)
     return ("native", native) if native else ("unknown", [])
+
+
+_GIT = ("git", "github:", "gitlab:", "bitbucket:")
 
 
 def _requirements(doc: Document, path: str, depth: int = 0) -> tuple[str, list[str]] | None:

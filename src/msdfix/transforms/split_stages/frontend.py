@@ -26,25 +26,6 @@ def package_json(context: BuildContext, rel_dir: str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def dependency_names(context: BuildContext, rel_dir: str) -> set[str] | None:
-    """Every package the app's install may bring, direct ones from package.json and
-    transitive ones from its lock file; None when package.json is unreadable."""
-    package = package_json(context, rel_dir)
-    if package is None:
-        return None
-    names = {
-        name
-        for key in ("dependencies", "optionalDependencies", "devDependencies")
-        if isinstance(package.get(key), dict)
-        for name in package[key]
-    }
-    for lock in ("package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml"):
-        text = context.read_text(posixpath.join(rel_dir, lock) if rel_dir else lock) or ""
-        names.update(re.findall(r'node_modules/((?:@[\w.-]+/)?[\w.-]+)"', text))
-        names.update(re.findall(r'^\s*"?/?((?:@[\w.-]+/)?[\w.-]+)@', text, re.M))
-    return names
-
-
 def script_of(argv: list[str], package: dict[str, Any]) -> str | None:
     """The package.json script an ``npm run X``/``yarn X``/``pnpm X``/``npm start`` call runs."""
     if not argv or posixpath.basename(argv[0]) not in RUNNERS:

@@ -25,6 +25,7 @@ from msdfix.ecosystems.node import (
     PROJECT_INSTALLS,
     lock_problem,
     production_install,
+    read_dependencies,
 )
 from msdfix.model.paths import within
 from msdfix.model.users import is_root
@@ -117,13 +118,14 @@ def plan_node(a: Analysis) -> Plan:
 def _needs_full_image(a: Analysis, app: str, runtime: str) -> str | None:
     """Why the app may need the build image's system libraries or programs (None: it does not)."""
     rel = context_dir(a, app, a.stage.instructions[-1])
-    names = frontend.dependency_names(a.ctx, rel) if rel is not None and a.ctx.present else None
-    if names is None:
+    deps = read_dependencies(a.ctx, rel) if rel is not None and a.ctx.present else None
+    unknown = "package.json unreadable" if deps is None else deps.unknown
+    if deps is None or unknown is not None:
         return (
-            "package.json unreadable: msdfix cannot rule out packages that need "
+            f"{unknown}: msdfix cannot rule out packages that need "
             f"libraries or programs {runtime} lacks"
         )
-    needs = sorted(names & NODE_NEEDS_FULL)
+    needs = sorted(deps.names & NODE_NEEDS_FULL)
     if needs:
         return f"{needs[0]} needs libraries or programs that {runtime} lacks"
     return None

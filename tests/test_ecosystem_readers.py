@@ -1,0 +1,64 @@
+"""The per-ecosystem build-context readers: one reader per ecosystem, used by every transform."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from msdfix.ecosystems.node import read_dependencies
+from msdfix.model import BuildContext
+
+
+def _context(tmp_path: Path, files: dict[str, str]) -> BuildContext:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    return BuildContext(tmp_path)
+
+
+PACKAGE = json.dumps(
+    {
+        "dependencies": {"express": "^4", "lib": "github:me/lib"},
+        "optionalDependencies": {"fsevents": "*"},
+        "devDependencies": {"esbuild": "0.21.5"},
+    }
+)
+
+
+def test_node_reader_reads_package_json_and_every_lock(tmp_path: Path) -> None:
+    lock = {
+        "lockfileVersion": 3,
+        "packages": {
+            "": {},
+            "node_modules/express": {},
+            "node_modules/express/node_modules/bcrypt": {"hasInstallScript": True},
+            "node_modules/lib": {"resolved": "git+ssh://git@github.com/me/lib.git"},
+        },
+    }
+    yarn = '"@babel/core@^7.0.0", "@babel/core@^7.1":\n  version "7.1.0"\nlodash@^4:\n'
+    pnpm = "packages:\n\n  /sharp@0.33.0:\n    resolution: {}\n  left-pad@1.3.0:\n"
+    ctx = _context(
+        tmp_path,
+        {
+            "package.json": PACKAGE,
+            "package-lock.json": json.dumps(lock),
+            "yarn.lock": yarn,
+            "pnpm-lock.yaml": pnpm,
+        },
+    )
+    deps = read_dependencies(ctx)
+    assert deps is not None
+    assert set(deps.production) == {"express", "lib", "fsevents"}
+    assert set(deps.dev) == {"esbuild"}
+    assert deps.scripts_known and deps.install_scripts == {"bcrypt"}
+    assert deps.locked_git == ("lib",)
+    assert {"bcrypt", "@babel/core", "lodash", "sharp", "left-pad"} <= deps.locked
+    assert "esbuild" in deps.names and deps.unknown is None
+
+
+def test_node_reader_v1_lock_and_unreadable_package(tmp_path: Path) -> None:
+    v1 = {"lockfileVersion": 1, "dependencies": {"a": {"dependencies": {"canvas": {}}}}}
+    ctx = _context(tmp_path, {"app/package.json": "{}", "app/package-lock.json": json.dumps(v1)})
+    deps = read_dependencies(ctx, "app")
+    assert deps is not None and deps.locked == {"a", "canvas"} and not deps.scripts_known
+    assert read_dependencies(_context(tmp_path / "x", {"package.json": "{"})) is None
