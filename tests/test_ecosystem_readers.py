@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from msdfix.ecosystems.node import read_dependencies
+from msdfix.ecosystems.node import read_dependencies, script_name
 from msdfix.model import BuildContext
 
 
@@ -62,3 +62,14 @@ def test_node_reader_v1_lock_and_unreadable_package(tmp_path: Path) -> None:
     deps = read_dependencies(ctx, "app")
     assert deps is not None and deps.locked == {"a", "canvas"} and not deps.scripts_known
     assert read_dependencies(_context(tmp_path / "x", {"package.json": "{"})) is None
+
+
+def test_script_name_follows_each_runner_grammar() -> None:
+    assert script_name(["npm", "run", "build"]) == "build"
+    assert script_name(["/usr/bin/yarn", "--silent", "build"]) == "build"
+    assert script_name(["npm", "start"]) == "start"
+    assert script_name(["bun", "run", "build"]) == "build"
+    assert script_name(["bun", "dev"]) == "dev"
+    assert script_name(["bun", "build", "./src/index.ts"]) is None  # bun's bundler, no script
+    assert script_name(["npm"]) is None
+    assert script_name(["ng", "build"]) is None

@@ -220,8 +220,29 @@ INSTALL_COMMANDS = frozenset(
         ("pnpm", "install"), ("pnpm", "i"), ("pnpm", "add"), ("bun", "install"),
     }
 )  # fmt: skip
-# Programs that run package.json scripts (``npm run build``).
-SCRIPT_RUNNERS = frozenset({"npm", "pnpm", "yarn", "bun"})
+# Programs that run package.json scripts (``npm run build``, ``yarn build``), each with the
+# subcommands it runs itself even when a script has that name.
+SCRIPT_RUNNERS: dict[str, frozenset[str]] = {
+    "npm": frozenset(),
+    "yarn": frozenset(),
+    "yarnpkg": frozenset(),
+    "pnpm": frozenset(),
+    "bun": frozenset(
+        "install i add remove rm update outdated link unlink pm x build test init create upgrade "
+        "exec publish patch why audit info".split()
+    ),
+}
+
+
+def script_name(argv: list[str]) -> str | None:
+    """The package.json script a runner call names (``npm run build`` -> build), or None."""
+    builtins = SCRIPT_RUNNERS.get(posixpath.basename(argv[0])) if argv else None
+    words = [w for w in argv[1:] if not w.startswith("-")]
+    if builtins is None or not words:
+        return None
+    if words[0] in ("run", "run-script"):
+        return words[1] if len(words) > 1 else words[0]
+    return None if words[0] in builtins else words[0]
 
 
 # npm lifecycle scripts that run on a plain ``npm install`` / ``npm ci`` of the project.

@@ -11,12 +11,13 @@ import posixpath
 import re
 from typing import Any
 
+from msdfix.ecosystems.node import SCRIPT_RUNNERS, script_name
 from msdfix.model.context import BuildContext
 from msdfix.shell.commands import parse_commands
 
 BUNDLER_DEFAULTS = {"vite": "dist", "parcel": "dist", "webpack": "dist", "vue-cli-service": "dist"}
 HARMLESS = {"mkdir", "cp", "rm", "rimraf", "echo", "true", "cross-env", "mv"}
-RUNNERS = {"npm", "yarn", "yarnpkg", "pnpm"}
+RUNNERS = SCRIPT_RUNNERS
 STATIC_SERVERS = {"serve", "http-server", "sirv"}
 
 
@@ -28,12 +29,9 @@ def package_json(context: BuildContext, rel_dir: str) -> dict[str, Any] | None:
 
 def script_of(argv: list[str], package: dict[str, Any]) -> str | None:
     """The package.json script an ``npm run X``/``yarn X``/``pnpm X``/``npm start`` call runs."""
-    if not argv or posixpath.basename(argv[0]) not in RUNNERS:
+    name = script_name(argv)
+    if name is None:
         return None
-    words = [w for w in argv[1:] if not w.startswith("-")]
-    if not words:
-        return None
-    name = words[1] if words[0] in ("run", "run-script") and len(words) > 1 else words[0]
     scripts = package.get("scripts") or {}
     value = scripts.get(name) if isinstance(scripts, dict) else None
     return value if isinstance(value, str) else None
