@@ -1,13 +1,16 @@
-"""Node.js: npm, yarn (v1 and berry) and pnpm, their caches and manifests, and the Node major a
-frontend stage needs.
+"""Node.js: npm, yarn (v1 and berry), pnpm and bun, their caches and manifests, the Node major a
+frontend stage needs, and what a project's package.json and lock files say.
 
-Data, not code. Caches: npm (``~/.npm``, ``npm_config_cache``), yarn v1
-(``/usr/local/share/.cache/yarn`` for root, ``YARN_CACHE_FOLDER``), yarn berry
-(``~/.yarn/berry/cache``), pnpm (``~/.local/share/pnpm/store``).
+Caches: npm (``~/.npm``, ``npm_config_cache``), yarn v1 (``/usr/local/share/.cache/yarn`` for
+root, ``YARN_CACHE_FOLDER``), yarn berry (``~/.yarn/berry/cache``), pnpm
+(``~/.local/share/pnpm/store``), bun (``~/.bun/install/cache``, ``BUN_INSTALL_CACHE_DIR``; on
+Linux bun hard-links packages from it into node_modules and copies them when the cache is on
+another file system, as a cache mount is).
 """
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from collections.abc import Callable
@@ -79,6 +82,18 @@ MANAGERS: tuple[PackageManager, ...] = (
         inert_subcommands=("config", "cache", "set", "--version"),
         global_markers=("-g", "--global", "global"),
     ),
+    PackageManager(
+        "bun",
+        ("bun",),
+        ("install", "i", "add", "update"),
+        (CacheDir("~/.bun/install/cache", (("BUN_INSTALL_CACHE_DIR", ""),)),),
+        clean_commands=(("bun", "pm", "cache", "rm"),),
+        runtime_users=(("bunx",), ("bun", "x")),  # auto-installs into the cache at start
+        value_options=("--cwd",),
+        cache_options=("--cache-dir",),
+        inert_subcommands=("pm", "upgrade", "--version"),
+        global_markers=("-g", "--global"),
+    ),
 )
 
 
@@ -109,10 +124,20 @@ PNPM = Ecosystem(
     key="package.json",
     checks="node",
 )
+BUN = Ecosystem(
+    "bun",
+    ("bun",),
+    ("package.json", "bun.lock", "bun.lockb", "bunfig.toml", ".npmrc"),
+    guess=("package.json", "bun.lock*", "bunfig.toml*", ".npmrc*"),
+    outputs=("node_modules",),
+    key="package.json",
+    checks="node",
+)
 MANIFESTS: tuple[Ecosystem, ...] = (
     NPM,
     YARN,
     PNPM,
+    BUN,
 )
 
 
@@ -121,6 +146,7 @@ INSTALL_SUBCOMMANDS: dict[str, tuple[str, ...]] = {
     "yarn": ("", "install"),
     "yarn-berry": ("", "install"),
     "pnpm": ("install", "i", "fetch"),
+    "bun": ("install", "i"),
 }
 
 
@@ -139,6 +165,7 @@ PROJECT_INSTALLS: dict[str, ProjectInstall] = {
     "npm": ProjectInstall(("ci", "install", "i"), NPM, ("package-lock.json",), "--omit=dev"),
     "yarn": ProjectInstall(("", "install"), YARN, ("yarn.lock",), "--production"),
     "pnpm": ProjectInstall(("install", "i"), PNPM, ("pnpm-lock.yaml",), "--prod"),
+    "bun": ProjectInstall(("install", "i"), BUN, ("bun.lock", "bun.lockb"), "--production"),
 }
 # Flags that keep (DEV) or leave out (PROD) the dev dependencies, for any of the programs.
 DEV_FLAGS = frozenset({"--include=dev", "--production=false", "--prod=false", "--dev", "-D"})
@@ -146,7 +173,7 @@ PROD_FLAGS = frozenset(
     {"--omit=dev", "--production", "--only=production", "--only=prod", "--prod", "-P"}
 )
 # Words of a global install that only sets up a package manager (npm i -g pnpm).
-GLOBAL_TOOLS = frozenset({"npm", "yarn", "pnpm", "corepack"})
+GLOBAL_TOOLS = frozenset({"npm", "yarn", "pnpm", "bun", "corepack"})
 
 
 def lock_problem(
@@ -375,6 +402,15 @@ def read_dependencies(context: BuildContext, rel_dir: str = "") -> NodeDependenc
             locked |= _v1_names(lock["dependencies"])
     for name in ("yarn.lock", "pnpm-lock.yaml"):
         locked.update(_LOCK_ENTRY.findall(context.read_text(path(name)) or ""))
+    bun = context.read_text(path("bun.lock"))
+    if bun is not None:
+        found = _bun_names(bun)
+        if found is None:
+            unknown = "bun.lock unreadable"
+        else:
+            locked |= found
+    elif context.exists(path("bun.lockb")):
+        unknown = "bun.lockb is binary"
     return NodeDependencies(
         production,
         dict(dev) if isinstance(dev, dict) else {},
@@ -394,4 +430,21 @@ def _v1_names(dependencies: dict[str, object]) -> set[str]:
         nested = meta.get("dependencies") if isinstance(meta, dict) else None
         if isinstance(nested, dict):
             names |= _v1_names(nested)
+    return names
+
+
+def _bun_names(text: str) -> set[str] | None:
+    """Package names of a text bun.lock (JSON with trailing commas), or None."""
+    try:
+        data = json.loads(re.sub(r",(\s*[}\]])", r"\1", text))
+    except ValueError:
+        return None
+    packages = data.get("packages") if isinstance(data, dict) else None
+    if not isinstance(packages, dict):
+        return None
+    names = set()
+    for key, entry in packages.items():
+        spec = entry[0] if isinstance(entry, list) and entry else None
+        name = spec.rsplit("@", 1)[0] if isinstance(spec, str) and "@" in spec[1:] else None
+        names.add(name or key.rsplit("/", 1)[-1])
     return names

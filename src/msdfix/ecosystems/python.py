@@ -1,11 +1,12 @@
-"""Python: pip, uv, poetry and pipenv (caches ``~/.cache/pip`` or ``PIP_CACHE_DIR``,
-``~/.cache/uv`` or ``UV_CACHE_DIR``, ``~/.cache/pypoetry``, ``~/.cache/pipenv``), their
-manifests, and what the build context proves about the packages an install will build.
+"""Python: pip, uv, poetry, pipenv and pdm (caches ``~/.cache/pip`` or ``PIP_CACHE_DIR``,
+``~/.cache/uv`` or ``UV_CACHE_DIR``, ``~/.cache/pypoetry``, ``~/.cache/pipenv``,
+``~/.cache/pdm`` or ``PDM_CACHE_DIR``), their manifests, and what the build context proves about
+the packages an install will build.
 
 A package installs on a ``-slim`` image (no compiler, no ``-dev`` libraries) when pip finds a
 wheel for the interpreter and the machine: pure-Python (``py3-none-any``) or a manylinux wheel
 for both amd64 and arm64 (the build may run on either). Lock files that list each package's
-files (``poetry.lock``, ``uv.lock``) are that evidence; requirements files are not.
+files (``poetry.lock``, ``uv.lock``, ``pdm.lock``) are that evidence; requirements files are not.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ WHEEL_TOOLS = frozenset(
     "pip setuptools wheel uv poetry poetry-core pipenv virtualenv pip-tools hatch hatchling pdm"
     " flit flit-core build installer".split()
 )
-LOCK_FILES = {"poetry": "poetry.lock", "uv": "uv.lock"}
+LOCK_FILES = {"poetry": "poetry.lock", "uv": "uv.lock", "pdm": "pdm.lock"}
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,11 @@ def wheel_evidence(context: BuildContext, tool: str, version: tuple[int, int]) -
         source = package.get("source")
         if isinstance(source, dict) and ({"editable", "virtual"} & set(source)):
             continue  # the project itself: built from the copied sources either way
-        files = [f.get("file") for f in package.get("files", []) if isinstance(f, dict)]
+        files = [  # poetry and pdm: {file = ...}; pdm with static URLs: {url = ...}
+            f.get("file") or str(f.get("url", "")).rsplit("/", 1)[-1]
+            for f in package.get("files", [])
+            if isinstance(f, dict)
+        ]
         files += [
             str(w.get("url", "")).rsplit("/", 1)[-1]
             for w in package.get("wheels", [])
@@ -147,6 +152,16 @@ MANAGERS: tuple[PackageManager, ...] = (
         ),
         inert_subcommands=("config", "--version", "self"),
     ),
+    PackageManager(
+        "pdm",
+        ("pdm",),
+        ("install", "sync", "add", "update", "lock"),
+        (  # not the whole cache dir: with install.cache on, pdm links packages from packages/
+            CacheDir("~/.cache/pdm/http", (("PDM_CACHE_DIR", "/http"),)),
+            CacheDir("~/.cache/pdm/wheels", (("PDM_CACHE_DIR", "/wheels"),)),
+        ),
+        inert_subcommands=("config", "--version", "self", "cache"),
+    ),
 )
 
 PIP = Ecosystem("pip", ("pip", "uv"), ())  # the requirements files named with -r/-c
@@ -179,11 +194,23 @@ PIPENV = Ecosystem(
     key="Pipfile",
     checks="python",
 )
+PDM = Ecosystem(
+    "pdm",
+    ("pdm",),
+    ("pyproject.toml", "pdm.lock", "pdm.toml", ".pdm-python"),
+    guess=("pyproject.toml", "pdm.lock*", "pdm.toml*"),
+    outputs=(".venv", "__pypackages__"),
+    key="pyproject.toml",
+    checks="python",
+    no_self=("--no-self",),
+    no_self_setting=r"^\s*distribution\s*=\s*false",
+)
 MANIFESTS: tuple[Ecosystem, ...] = (
     PIP,
     POETRY,
     UV,
     PIPENV,
+    PDM,
 )
 
 # (program, first word) of commands that install the project's packages (pip: any ``pip*``).
@@ -195,12 +222,13 @@ INSTALL_COMMANDS = frozenset(
 )  # fmt: skip
 
 # Tools that install into a virtualenv of their own (split-stages leaves them alone).
-ENV_MANAGERS: tuple[str, ...] = ("poetry", "pipenv")
+ENV_MANAGERS: tuple[str, ...] = ("poetry", "pipenv", "pdm")
 
 INSTALL_SUBCOMMANDS: dict[str, tuple[str, ...]] = {
     "pip": ("install",),
     "poetry": ("install", "sync"),
     "pipenv": ("install", "sync"),
+    "pdm": ("install", "sync"),
 }
 
 # Toolchain images (Docker Hub name or registry/name) of this ecosystem.
