@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from msdfix.ecosystems.node import read_dependencies, script_name
+from msdfix.ecosystems.python import install_evidence, read_requirements
 from msdfix.model import BuildContext
 
 
@@ -73,3 +74,41 @@ def test_script_name_follows_each_runner_grammar() -> None:
     assert script_name(["bun", "build", "./src/index.ts"]) is None  # bun's bundler, no script
     assert script_name(["npm"]) is None
     assert script_name(["ng", "build"]) is None
+
+
+def test_requirements_reader_follows_includes_and_classifies_lines(tmp_path: Path) -> None:
+    ctx = _context(
+        tmp_path,
+        {
+            "requirements.txt": "-r req/base.txt\nZope.Interface[x]>=5 ; python_version>'3'\n"
+            "git+https://github.com/me/lib.git#egg=lib\n--index-url https://x\n",
+            "req/base.txt": "# base\nPyYAML==6.0  # yaml\n-c ../constraints.txt\n",
+            "constraints.txt": "psycopg2==2.9.9\n",
+        },
+    )
+    found = read_requirements(ctx, ["requirements.txt"])
+    assert found.files == ["requirements.txt", "req/base.txt", "constraints.txt"]
+    assert found.names == ["zope-interface", "pyyaml", "psycopg2"]  # PEP 503 names
+    assert found.git == ["git+https://github.com/me/lib.git#egg=lib"]
+    assert not found.local and found.missing is None
+    local = _context(tmp_path / "l", {"r.txt": "-e .\n./wheels/x.whl\n-r gone.txt\n"})
+    found = read_requirements(local, ["r.txt"])
+    assert [line for _, line in found.local] == ["-e .", "./wheels/x.whl"]
+    assert found.missing == "gone.txt"
+
+
+def test_install_evidence_is_proven_only_by_wheels(tmp_path: Path) -> None:
+    ctx = _context(tmp_path, {"requirements.txt": "flask==3.0.3\n", "pg.txt": "psycopg2\n"})
+    scope: dict[str, str | None] = {}
+
+    def status(*args: str) -> str:
+        return install_evidence(ctx, [("pip", ["install", *args])], (3, 12), scope).status
+
+    assert status("-r", "requirements.txt") == "unproven"
+    assert status("--only-binary", ":all:", "-r", "requirements.txt") == "none"
+    assert status("pip==24.0", "setuptools") == "none"  # packaging tools ship wheels
+    assert status("-r", "pg.txt") == "native"
+    assert status(".") == "unknown"
+    assert status("-r", "missing.txt") == "unknown"
+    evidence = install_evidence(ctx, [("pip", ["install", "-r", "pg.txt"])], (3, 12), scope)
+    assert evidence.packages == {"psycopg2"}

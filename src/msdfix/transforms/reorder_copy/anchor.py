@@ -7,7 +7,7 @@ import re
 
 from msdfix.document import Document
 from msdfix.ecosystems.base import Ecosystem
-from msdfix.ecosystems.python import PIP
+from msdfix.ecosystems.python import PIP, is_local
 from msdfix.ecosystems.registry import BY_ID, INSTALL_SUBCOMMANDS
 from msdfix.model import Stage
 from msdfix.model.args import expand
@@ -320,17 +320,6 @@ def _classify_pip(
         for p in inside
     ]
     return use
-
-
-def is_local(arg: str) -> bool:
-    """True for a pip argument naming a local path rather than a package."""
-    if "://" in arg and not arg.startswith("file:"):
-        return False
-    return (
-        arg.startswith((".", "/", "~", "file:"))
-        or arg.endswith((".whl", ".tar.gz", ".zip"))
-        or ("/" in arg and "@" not in arg)
-    )
 
 
 def check_between(source: Source, ins: Instruction) -> None:

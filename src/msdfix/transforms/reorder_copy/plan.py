@@ -12,12 +12,11 @@ from msdfix.ecosystems.go import GO
 from msdfix.ecosystems.java import GRADLE, MAVEN
 from msdfix.ecosystems.node import NPM_LIFECYCLE
 from msdfix.ecosystems.php import COMPOSER, COMPOSER_INSTALL_SCRIPTS
-from msdfix.ecosystems.python import PIP
+from msdfix.ecosystems.python import PIP, read_requirements
 from msdfix.ecosystems.registry import MONOREPO_MARKERS
 from msdfix.model import Stage
 from msdfix.model.paths import within
 from msdfix.syntax import Instruction
-from msdfix.transforms.reorder_copy.anchor import is_local
 from msdfix.transforms.reorder_copy.model import Plan, Skip, Source, Use, join_path
 
 
@@ -140,37 +139,15 @@ def _add(plan: Plan, path: str, dest: str) -> None:
 
 def _requirements(doc: Document, files: list[str], anchor: Instruction, where: str) -> list[str]:
     """The requirement files and the ones they include, or Skip for local paths."""
-    ctx = doc.context
-    todo = list(files)
-    found: list[str] = []
-    while todo:
-        path = todo.pop(0)
-        if path in found:
-            continue
-        text = ctx.read_text(path) if ctx.exists(path) else None
-        if text is None:
-            raise Skip(f"{where}: {path} is not in the build context", anchor)
-        found.append(path)
-        for raw in text.splitlines():
-            line = raw.split(" #")[0].strip()
-            if not line or line.startswith("#"):
-                continue
-            match = re.match(r"^(-r|--requirement|-c|--constraint)[\s=]*(\S+)", line)
-            if match:
-                todo.append(
-                    posixpath.normpath(posixpath.join(posixpath.dirname(path), match.group(2)))
-                )
-                continue
-            option = re.match(r"^(-e|--editable|-f|--find-links)[\s=]*(\S+)", line)
-            value = option.group(2) if option else line
-            if (option or not line.startswith("-")) and (
-                is_local(value.split(";")[0].strip()) or " @ file:" in line
-            ):
-                raise Skip(
-                    f"{where}: {path} installs a local path ({line}), which needs the sources",
-                    anchor,
-                )
-    return found
+    found = read_requirements(doc.context, files)
+    if found.missing is not None:
+        raise Skip(f"{where}: {found.missing} is not in the build context", anchor)
+    if found.local:
+        path, line = found.local[0]
+        raise Skip(
+            f"{where}: {path} installs a local path ({line}), which needs the sources", anchor
+        )
+    return found.files
 
 
 def _node(
