@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fixture_cases import cases, check_case
+from fixture_cases import Case, cases, check_case
 from msdfix.document import Document
 from msdfix.engine import Settings, rewrite
 from msdfix.model import BuildContext
@@ -296,6 +296,7 @@ def _build_pair(tmp_path: Path, case: str, images: tuple[str, ...], unsafe: bool
     context = tmp_path / case
     shutil.copytree(FIXTURES / case, context)
     source = (context / "Dockerfile").read_text()
+    unsafe = unsafe or bool(Case(ID, FIXTURES / case).options.get("unsafe"))  # as the fixture
     rewritten = rewrite(source, None, BuildContext(context), Settings(unsafe=unsafe)).output
     (context / "rewritten.Dockerfile").write_text(rewritten)
     tags = (unique_tag(f"split-{case}", "original"), unique_tag(f"split-{case}", "rewritten"))
