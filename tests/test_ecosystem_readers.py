@@ -112,3 +112,12 @@ def test_install_evidence_is_proven_only_by_wheels(tmp_path: Path) -> None:
     assert status("-r", "missing.txt") == "unknown"
     evidence = install_evidence(ctx, [("pip", ["install", "-r", "pg.txt"])], (3, 12), scope)
     assert evidence.packages == {"psycopg2"}
+
+
+def test_node_reader_calls_an_unreadable_lock_unknown(tmp_path: Path) -> None:
+    """A lock file that is there but cannot be read hides the transitive packages."""
+    ctx = _context(tmp_path, {"package.json": "{}", "package-lock.json": '{"truncated'})
+    deps = read_dependencies(ctx)
+    assert deps is not None and deps.unknown is not None and "package-lock.json" in deps.unknown
+    ok = read_dependencies(_context(tmp_path / "ok", {"package.json": "{}", "yarn.lock": ""}))
+    assert ok is not None and ok.unknown is None

@@ -400,8 +400,13 @@ def read_dependencies(context: BuildContext, rel_dir: str = "") -> NodeDependenc
                     git.append(dep)
         elif isinstance(lock, dict) and isinstance(lock.get("dependencies"), dict):
             locked |= _v1_names(lock["dependencies"])
+        elif not isinstance(lock, dict) and context.exists(path(name)):
+            unknown = f"{name} unreadable (not JSON, or over 1 MiB)"
     for name in ("yarn.lock", "pnpm-lock.yaml"):
-        locked.update(_LOCK_ENTRY.findall(context.read_text(path(name)) or ""))
+        text = context.read_text(path(name))
+        if text is None and context.exists(path(name)):
+            unknown = f"{name} unreadable (over 1 MiB)"
+        locked.update(_LOCK_ENTRY.findall(text or ""))
     bun = context.read_text(path("bun.lock"))
     if bun is not None:
         found = _bun_names(bun)
