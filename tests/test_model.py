@@ -130,3 +130,12 @@ def test_workdirs_follow_the_lineage_from_the_image_default() -> None:
     before, end = model.workdirs(stage)
     assert end == "/go/src/app"
     assert before[id(stage.instructions[-1])] == "/go/src"
+
+
+def test_oven_bun_runs_as_root_in_its_app_directory() -> None:
+    from msdfix.model.base_images import DEFAULT_WORKDIRS, default_user
+    from msdfix.model.image import parse_image
+
+    assert default_user(parse_image("oven/bun:1.1-alpine")) == "root"
+    assert default_user(parse_image("oven/bun:1-distroless")) is None  # not checked
+    assert DEFAULT_WORKDIRS[parse_image("oven/bun:1").full_name] == "/home/bun/app"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fixture_cases import cases, check_case
+from fixture_cases import Case, cases, check_case
 from msdfix.document import Document
 from msdfix.engine import Settings, rewrite
 from msdfix.model import BuildContext
@@ -156,7 +156,7 @@ def test_tool_image_split_is_unsafe_and_keeps_its_tools(tmp_path, entry):
         "FROM python:3.12",
         "RUN apt-get update && apt-get install -y --no-install-recommends jq curl",
         "COPY requirements.txt .",
-        "RUN pip install -r requirements.txt",
+        "RUN pip install --only-binary :all: -r requirements.txt",  # wheels only: no other reason
     ]
     result = _run(_df(*lines, *([entry] if entry else [])), tmp_path)
     assert result.output == _df(*lines, *([entry] if entry else []))
@@ -176,7 +176,12 @@ NODE_API = ("FROM node:18", "WORKDIR /app", "COPY . .", "RUN npm ci", 'CMD ["nod
     [
         ({"express": "^4.18.0"}, "", None),
         ({"pg": "^8.0.0", "pg-native": "^3.0.0"}, "", "pg-native needs libraries"),
-        ({"express": "^4.18.0"}, '"node_modules/simple-git": {}', "simple-git needs"),
+        (
+            {"express": "^4.18.0"},
+            '"lockfileVersion": 3, "packages": {"node_modules/simple-git": {}}',
+            "simple-git needs",
+        ),
+        ({"express": "^4.18.0"}, '"truncated', "package-lock.json unreadable"),
         (None, "", "package.json unreadable"),
     ],
 )
@@ -296,6 +301,7 @@ def _build_pair(tmp_path: Path, case: str, images: tuple[str, ...], unsafe: bool
     context = tmp_path / case
     shutil.copytree(FIXTURES / case, context)
     source = (context / "Dockerfile").read_text()
+    unsafe = unsafe or bool(Case(ID, FIXTURES / case).options.get("unsafe"))  # as the fixture
     rewritten = rewrite(source, None, BuildContext(context), Settings(unsafe=unsafe)).output
     (context / "rewritten.Dockerfile").write_text(rewritten)
     tags = (unique_tag(f"split-{case}", "original"), unique_tag(f"split-{case}", "rewritten"))

@@ -48,6 +48,15 @@ class PackageManager:
     # Options inserted after the program so downloads stay on the mount (apt's docker-clean
     # hook deletes /var/cache/apt/archives/*.deb after every install), per program.
     keep_options: dict[str, str] = field(default_factory=dict)
+    cache_options: tuple[str, ...] = ()  # options whose value is the cache directory
+    no_cache_env: tuple[str, ...] = ()  # variables that turn the cache off (nothing to mount)
+    # Subcommands that read nothing of the project (``config``, ``cache``); empty: the tool's
+    # command line is not read that way (go, cargo, maven, ... have their own grammar).
+    inert_subcommands: tuple[str, ...] = ()
+    # Options or subcommands that install outside the project (``-g``, ``global``).
+    global_markers: tuple[str, ...] = ()
+    # Subcommands that only tidy the project's installed dependencies (``npm prune``).
+    tidy_subcommands: tuple[str, ...] = ()
 
 
 HOME_CACHE = "~"
@@ -64,3 +73,8 @@ class Ecosystem:
     outputs: tuple[str, ...] = ()  # directories the install creates in the project directory
     fetch: str | None = None  # offline-fetch command; ``{prog}`` is the build's own program word
     build_subcommands: tuple[str, ...] = ()  # build commands that a fetch can precede
+    key: str = ""  # the manifest an install cannot run without (package.json, pyproject.toml)
+    checks: str = ""  # whose manifest hazards apply: the ecosystem module's name ("node")
+    # Install options that leave the project itself out (``--no-root``); empty: not checked.
+    no_self: tuple[str, ...] = ()
+    no_self_setting: str = ""  # a regex over the key manifest that does the same

@@ -17,6 +17,7 @@ MANAGERS: tuple[PackageManager, ...] = (
         ("restore", "publish"),
         (CacheDir("~/.nuget/packages", (("NUGET_PACKAGES", ""),), store=True),),
         runtime_users=(("dotnet", "run"), ("dotnet", "watch"), ("dotnet", "test")),
+        global_markers=("-g", "--global", "global"),
     ),
 )
 

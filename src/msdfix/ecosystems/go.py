@@ -40,6 +40,8 @@ GO = Ecosystem(
     ("go.mod", "go.sum"),
     guess=("go.mod", "go.sum*"),
     fetch="go mod download",
+    key="go.mod",
+    checks="go",
     build_subcommands=("build", "install", "test", "vet"),
 )
 MANIFESTS: tuple[Ecosystem, ...] = (GO,)

@@ -17,6 +17,7 @@ MANAGERS: tuple[PackageManager, ...] = (
         (),
         (CacheDir("~/.m2/repository", (("MAVEN_REPO_LOCAL", ""),), store=True, locked=True),),
         runtime_users=(("mvn",), ("mvnw",), ("./mvnw",)),
+        cache_options=("-Dmaven.repo.local",),
         offline_flags=("-o", "--offline"),
     ),
     PackageManager(
@@ -38,6 +39,8 @@ MAVEN = Ecosystem(
     ("maven",),
     ("pom.xml", ".mvn/", "mvnw"),
     fetch="{prog} -B dependency:go-offline",
+    key="pom.xml",
+    checks="maven",
     build_subcommands=("package", "install", "verify", "compile", "test"),
 )
 GRADLE = Ecosystem(
@@ -54,6 +57,7 @@ GRADLE = Ecosystem(
         "buildSrc/",
     ),
     fetch="{prog} dependencies --no-daemon",
+    checks="gradle",
     build_subcommands=(
         "build",
         "assemble",

@@ -1,18 +1,25 @@
-"""Node.js: npm, yarn (v1 and berry) and pnpm, their caches and manifests, and the Node major a
-frontend stage needs.
+"""Node.js: npm, yarn (v1 and berry), pnpm and bun, their caches and manifests, the Node major a
+frontend stage needs, and what a project's package.json and lock files say.
 
-Data, not code. Caches: npm (``~/.npm``, ``npm_config_cache``), yarn v1
-(``/usr/local/share/.cache/yarn`` for root, ``YARN_CACHE_FOLDER``), yarn berry
-(``~/.yarn/berry/cache``), pnpm (``~/.local/share/pnpm/store``).
+Caches: npm (``~/.npm``, ``npm_config_cache``), yarn v1 (``/usr/local/share/.cache/yarn`` for
+root, ``YARN_CACHE_FOLDER``), yarn berry (``~/.yarn/berry/cache``), pnpm
+(``~/.local/share/pnpm/store``), bun (``~/.bun/install/cache``, ``BUN_INSTALL_CACHE_DIR``; on
+Linux bun hard-links packages from it into node_modules and copies them when the cache is on
+another file system, as a cache mount is).
 """
 
 from __future__ import annotations
 
+import json
+import posixpath
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from msdfix.ecosystems.base import CacheDir, Ecosystem, PackageManager
 from msdfix.ecosystems.go import golang_release
 from msdfix.ecosystems.os import alpine_version, debian_codename
+from msdfix.model.context import BuildContext
 
 MANAGERS: tuple[PackageManager, ...] = (
     PackageManager(
@@ -31,6 +38,9 @@ MANAGERS: tuple[PackageManager, ...] = (
         clean_commands=(("npm", "cache", "clean"),),
         offline_flags=("--offline",),
         value_options=("--prefix", "-C", "--workspace", "-w"),
+        inert_subcommands=("config", "cache", "set", "--version"),
+        global_markers=("-g", "--global", "global"),
+        tidy_subcommands=("prune",),
     ),
     PackageManager(
         "yarn",
@@ -40,6 +50,8 @@ MANAGERS: tuple[PackageManager, ...] = (
         clean_commands=(("yarn", "cache", "clean"),),
         offline_flags=("--offline",),
         value_options=("--cwd",),
+        inert_subcommands=("config", "cache", "set", "--version"),
+        global_markers=("-g", "--global", "global"),
     ),
     PackageManager(
         "yarn-berry",
@@ -48,6 +60,8 @@ MANAGERS: tuple[PackageManager, ...] = (
         (CacheDir("~/.yarn/berry/cache", (("YARN_GLOBAL_FOLDER", "/cache"),)),),
         clean_commands=(("yarn", "cache", "clean"),),
         value_options=("--cwd",),
+        inert_subcommands=("config", "cache", "set", "--version"),
+        global_markers=("-g", "--global", "global"),
     ),
     PackageManager(
         "pnpm",
@@ -65,6 +79,20 @@ MANAGERS: tuple[PackageManager, ...] = (
         clean_commands=(("pnpm", "store", "prune"),),
         offline_flags=("--offline",),
         value_options=("-C", "--dir", "--filter", "-F"),
+        inert_subcommands=("config", "cache", "set", "--version"),
+        global_markers=("-g", "--global", "global"),
+    ),
+    PackageManager(
+        "bun",
+        ("bun",),
+        ("install", "i", "add", "update"),
+        (CacheDir("~/.bun/install/cache", (("BUN_INSTALL_CACHE_DIR", ""),)),),
+        clean_commands=(("bun", "pm", "cache", "rm"),),
+        runtime_users=(("bunx",), ("bun", "x")),  # auto-installs into the cache at start
+        value_options=("--cwd",),
+        cache_options=("--cache-dir",),
+        inert_subcommands=("pm", "upgrade", "--version"),
+        global_markers=("-g", "--global"),
     ),
 )
 
@@ -75,6 +103,8 @@ NPM = Ecosystem(
     ("package.json", "package-lock.json", "npm-shrinkwrap.json", ".npmrc"),
     guess=("package*.json", ".npmrc*"),
     outputs=("node_modules",),
+    key="package.json",
+    checks="node",
 )
 YARN = Ecosystem(
     "yarn",
@@ -82,6 +112,8 @@ YARN = Ecosystem(
     ("package.json", "yarn.lock", ".yarnrc", ".yarnrc.yml", ".npmrc", ".yarn/"),
     guess=("package.json", "yarn.lock*", ".yarnrc*", ".npmrc*"),
     outputs=("node_modules", ".pnp.cjs", ".pnp.loader.mjs"),
+    key="package.json",
+    checks="node",
 )
 PNPM = Ecosystem(
     "pnpm",
@@ -89,11 +121,23 @@ PNPM = Ecosystem(
     ("package.json", "pnpm-lock.yaml", "pnpm-workspace.yaml", ".npmrc", ".pnpmfile.cjs"),
     guess=("package.json", "pnpm-lock.yaml*", ".npmrc*"),
     outputs=("node_modules",),
+    key="package.json",
+    checks="node",
+)
+BUN = Ecosystem(
+    "bun",
+    ("bun",),
+    ("package.json", "bun.lock", "bun.lockb", "bunfig.toml", ".npmrc"),
+    guess=("package.json", "bun.lock*", "bunfig.toml*", ".npmrc*"),
+    outputs=("node_modules",),
+    key="package.json",
+    checks="node",
 )
 MANIFESTS: tuple[Ecosystem, ...] = (
     NPM,
     YARN,
     PNPM,
+    BUN,
 )
 
 
@@ -102,7 +146,130 @@ INSTALL_SUBCOMMANDS: dict[str, tuple[str, ...]] = {
     "yarn": ("", "install"),
     "yarn-berry": ("", "install"),
     "pnpm": ("install", "i", "fetch"),
+    "bun": ("install", "i"),
 }
+
+
+@dataclass(frozen=True)
+class ProjectInstall:
+    """How one program installs a project's dependencies from its manifests."""
+
+    subcommands: tuple[str, ...]  # install subcommands ("": the bare program)
+    ecosystem: Ecosystem  # the manifests the install reads
+    locks: tuple[str, ...]  # lock files, the usual one first
+    production: str  # the flag that leaves the dev dependencies out
+
+
+# Project installs by program (split-stages installs the production dependencies with them).
+PROJECT_INSTALLS: dict[str, ProjectInstall] = {
+    "npm": ProjectInstall(("ci", "install", "i"), NPM, ("package-lock.json",), "--omit=dev"),
+    "yarn": ProjectInstall(("", "install"), YARN, ("yarn.lock",), "--production"),
+    "pnpm": ProjectInstall(("install", "i"), PNPM, ("pnpm-lock.yaml",), "--prod"),
+    "bun": ProjectInstall(("install", "i"), BUN, ("bun.lock", "bun.lockb"), "--production"),
+}
+# Flags that keep (DEV) or leave out (PROD) the dev dependencies, for any of the programs.
+DEV_FLAGS = frozenset({"--include=dev", "--production=false", "--prod=false", "--dev", "-D"})
+PROD_FLAGS = frozenset(
+    {"--omit=dev", "--production", "--only=production", "--only=prod", "--prod", "-P"}
+)
+# Words of a global install that only sets up a package manager (npm i -g pnpm).
+GLOBAL_TOOLS = frozenset({"npm", "yarn", "pnpm", "bun", "corepack"})
+
+
+def lock_problem(
+    program: str,
+    read: Callable[[str], str | None],
+    exists: Callable[[str], bool],
+    package: dict[str, object],
+) -> str | None:
+    """Why the project's lock file cannot drive a production install (None: it can).
+
+    ``read`` and ``exists`` look up files in the project directory.
+    """
+    locks = PROJECT_INSTALLS[program].locks
+    text = read(locks[0]) or ""
+    if program == "npm":
+        return None if text or exists("npm-shrinkwrap.json") else "no package-lock.json"
+    if program == "yarn":
+        return _yarn_lock_problem(text, read, package)
+    if not text and not any(exists(lock) for lock in locks[1:]):
+        return f"no {locks[0]}"
+    if program == "pnpm" and not re.search(r"^lockfileVersion:", text, re.M):
+        return "pnpm-lock.yaml unreadable"
+    return None
+
+
+def _yarn_lock_problem(
+    text: str, read: Callable[[str], str | None], package: dict[str, object]
+) -> str | None:
+    if not text:
+        return "no yarn.lock"
+    if text.lstrip().startswith("# yarn lockfile v1") or "# yarn lockfile v1" in text[:300]:
+        return None
+    declared = str(package.get("packageManager") or "")
+    major = re.match(r"yarn@(\d+)", declared)
+    if "__metadata:" not in text or major is None or int(major.group(1)) < 4:
+        return "yarn Berry without packageManager yarn@4+ (workspaces focus is a plugin before 4)"
+    rc = read(".yarnrc.yml") or ""
+    if not re.search(r"^nodeLinker:\s*['\"]?node-modules", rc, re.M):
+        return "yarn Plug'n'Play (no node_modules to copy)"
+    return None
+
+
+def production_install(
+    program: str, args: list[str], node_major: int | None, yarn_lock: str
+) -> str:
+    """The install command ``program args`` with the dev dependencies left out.
+
+    ``node_major`` is the image's Node major (npm before 16 spells it ``--production``);
+    ``yarn_lock`` the text of the context's yarn.lock (a Berry lock needs workspaces focus).
+    """
+    args = [x for x in args if x not in DEV_FLAGS and not x.startswith("--include=")]
+    if args and set(args) & PROD_FLAGS:
+        pass
+    elif program == "npm":
+        args.append("--omit=dev" if node_major is None or node_major >= 16 else "--production")
+    elif program == "yarn" and "__metadata:" in yarn_lock:
+        return "yarn workspaces focus --all --production"
+    elif program == "yarn":
+        args = ["install", *args[1:]] if args and args[0] == "install" else ["install", *args]
+        args.append("--production")
+    else:
+        args.append(PROJECT_INSTALLS[program].production)
+    return " ".join([program, *args])
+
+
+# (program, first word) of commands that install the project's packages into node_modules.
+INSTALL_COMMANDS = frozenset(
+    {
+        ("yarn", ""), ("yarn", "install"), ("yarn", "add"),
+        ("npm", "ci"), ("npm", "install"), ("npm", "i"), ("npm", "add"),
+        ("pnpm", "install"), ("pnpm", "i"), ("pnpm", "add"), ("bun", "install"),
+    }
+)  # fmt: skip
+# Programs that run package.json scripts (``npm run build``, ``yarn build``), each with the
+# subcommands it runs itself even when a script has that name.
+SCRIPT_RUNNERS: dict[str, frozenset[str]] = {
+    "npm": frozenset(),
+    "yarn": frozenset(),
+    "yarnpkg": frozenset(),
+    "pnpm": frozenset(),
+    "bun": frozenset(
+        "install i add remove rm update outdated link unlink pm x build test init create upgrade "
+        "exec publish patch why audit info".split()
+    ),
+}
+
+
+def script_name(argv: list[str]) -> str | None:
+    """The package.json script a runner call names (``npm run build`` -> build), or None."""
+    builtins = SCRIPT_RUNNERS.get(posixpath.basename(argv[0])) if argv else None
+    words = [w for w in argv[1:] if not w.startswith("-")]
+    if builtins is None or not words:
+        return None
+    if words[0] in ("run", "run-script"):
+        return words[1] if len(words) > 1 else words[0]
+    return None if words[0] in builtins else words[0]
 
 
 # npm lifecycle scripts that run on a plain ``npm install`` / ``npm ci`` of the project.
@@ -167,3 +334,122 @@ ENTRY_PROGRAMS: tuple[str, ...] = (
 )
 # Images whose containers run this ecosystem's programs, besides the toolchain images.
 RUNTIME_IMAGES: tuple[str, ...] = ("oven/bun",)
+
+
+# ---------------------------------------------------------------- the project's dependencies
+
+
+@dataclass(frozen=True)
+class NodeDependencies:
+    """What a project's package.json and lock files say about the packages an install brings."""
+
+    production: dict[str, object]  # dependencies and optionalDependencies: name -> spec
+    dev: dict[str, object]  # devDependencies
+    locked: frozenset[str] = frozenset()  # every package a lock file names
+    locked_git: tuple[str, ...] = ()  # packages a lock file resolves from git
+    # Packages whose install runs a script, complete only when ``scripts_known`` (an npm
+    # lock file v2+ marks them with hasInstallScript).
+    install_scripts: frozenset[str] = frozenset()
+    scripts_known: bool = False
+    unknown: str | None = None  # why the lock files' package list cannot be read
+
+    @property
+    def names(self) -> set[str]:
+        """Every package the install may bring: direct ones and the locked ones."""
+        return {*self.production, *self.dev, *self.locked}
+
+
+# A yarn.lock / pnpm-lock.yaml entry: ``"name@range":``, ``/name@1.0.0:``, ``name@1.0.0:``.
+_LOCK_ENTRY = re.compile(r'^\s*"?/?((?:@[\w.-]+/)?[\w.-]+)@', re.M)
+
+
+def read_dependencies(context: BuildContext, rel_dir: str = "") -> NodeDependencies | None:
+    """The dependencies of the project in context directory ``rel_dir`` ('' is the root), from
+    package.json and every lock file there; None when package.json is unreadable."""
+
+    def path(name: str) -> str:
+        return posixpath.join(rel_dir, name) if rel_dir else name
+
+    package = context.read_json(path("package.json"))
+    if not isinstance(package, dict):
+        return None
+    production: dict[str, object] = {}
+    for key in ("dependencies", "optionalDependencies"):
+        if isinstance(package.get(key), dict):
+            production.update(package[key])
+    dev = package.get("devDependencies")
+    locked: set[str] = set()
+    git: list[str] = []
+    scripts: set[str] = set()
+    known = False
+    unknown: str | None = None
+    for name in ("package-lock.json", "npm-shrinkwrap.json"):
+        lock = context.read_json(path(name))
+        packages = lock.get("packages") if isinstance(lock, dict) else None
+        if isinstance(packages, dict):
+            known = True
+            for key, meta in packages.items():
+                if not key or not isinstance(meta, dict):
+                    continue
+                dep = key.rsplit("node_modules/", 1)[-1]
+                locked.add(dep)
+                if meta.get("hasInstallScript"):
+                    scripts.add(dep)
+                resolved = meta.get("resolved")
+                if isinstance(resolved, str) and resolved.startswith(("git+", "git:", "github:")):
+                    git.append(dep)
+        elif isinstance(lock, dict) and isinstance(lock.get("dependencies"), dict):
+            locked |= _v1_names(lock["dependencies"])
+        elif not isinstance(lock, dict) and context.exists(path(name)):
+            unknown = f"{name} unreadable (not JSON, or over 1 MiB)"
+    for name in ("yarn.lock", "pnpm-lock.yaml"):
+        text = context.read_text(path(name))
+        if text is None and context.exists(path(name)):
+            unknown = f"{name} unreadable (over 1 MiB)"
+        locked.update(_LOCK_ENTRY.findall(text or ""))
+    bun = context.read_text(path("bun.lock"))
+    if bun is not None:
+        found = _bun_names(bun)
+        if found is None:
+            unknown = "bun.lock unreadable"
+        else:
+            locked |= found
+    elif context.exists(path("bun.lockb")):
+        unknown = "bun.lockb is binary"
+    return NodeDependencies(
+        production,
+        dict(dev) if isinstance(dev, dict) else {},
+        frozenset(locked),
+        tuple(git),
+        frozenset(scripts),
+        known,
+        unknown,
+    )
+
+
+def _v1_names(dependencies: dict[str, object]) -> set[str]:
+    """Package names of an npm lock file v1 ``dependencies`` tree."""
+    names = set()
+    for name, meta in dependencies.items():
+        names.add(name)
+        nested = meta.get("dependencies") if isinstance(meta, dict) else None
+        if isinstance(nested, dict):
+            names |= _v1_names(nested)
+    return names
+
+
+def _bun_names(text: str) -> set[str] | None:
+    """Package names of a text bun.lock (JSON with trailing commas), or None."""
+    try:
+        data = json.loads(re.sub(r",(\s*[}\]])", r"\1", text))
+    except ValueError:
+        return None
+    packages = data.get("packages") if isinstance(data, dict) else None
+    if not isinstance(packages, dict):
+        return None
+    names = set()
+    for key, entry in packages.items():
+        spec = entry[0] if isinstance(entry, list) and entry else None
+        name = spec.rsplit("@", 1)[0] if isinstance(spec, str) and "@" in spec[1:] else None
+        names.add(name or key.rsplit("/", 1)[-1])
+    return names

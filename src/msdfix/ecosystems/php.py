@@ -25,6 +25,8 @@ MANAGERS: tuple[PackageManager, ...] = (
         defeat_flags=("--no-cache",),
         clean_commands=(("composer", "clear-cache"), ("composer", "clearcache")),
         value_options=("-d", "--working-dir"),
+        inert_subcommands=("config", "--version", "self"),
+        global_markers=("global",),
     ),
 )
 
@@ -35,6 +37,8 @@ COMPOSER = Ecosystem(
     ("composer.json", "composer.lock", "auth.json"),
     guess=("composer.json", "composer.lock*"),
     outputs=("vendor",),
+    key="composer.json",
+    checks="composer",
 )
 MANIFESTS: tuple[Ecosystem, ...] = (COMPOSER,)
 

@@ -1,21 +1,27 @@
-"""Python: pip, uv, poetry and pipenv (caches ``~/.cache/pip`` or ``PIP_CACHE_DIR``,
-``~/.cache/uv`` or ``UV_CACHE_DIR``, ``~/.cache/pypoetry``, ``~/.cache/pipenv``), their
-manifests, and what the build context proves about the packages an install will build.
+"""Python: pip, uv, poetry, pipenv and pdm (caches ``~/.cache/pip`` or ``PIP_CACHE_DIR``,
+``~/.cache/uv`` or ``UV_CACHE_DIR``, ``~/.cache/pypoetry``, ``~/.cache/pipenv``,
+``~/.cache/pdm`` or ``PDM_CACHE_DIR``), their manifests, and what the build context proves about
+the packages an install will build.
 
 A package installs on a ``-slim`` image (no compiler, no ``-dev`` libraries) when pip finds a
 wheel for the interpreter and the machine: pure-Python (``py3-none-any``) or a manylinux wheel
 for both amd64 and arm64 (the build may run on either). Lock files that list each package's
-files (``poetry.lock``, ``uv.lock``) are that evidence; requirements files are not.
+files (``poetry.lock``, ``uv.lock``, ``pdm.lock``) are that evidence; requirements files are not.
 """
 
 from __future__ import annotations
 
+import posixpath
+import re
 import sys
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from msdfix.ecosystems.base import CacheDir, Ecosystem, PackageManager
+from msdfix.ecosystems.images import PY_NEEDS_FULL
 from msdfix.model.context import BuildContext
 
 if sys.version_info >= (3, 11):
@@ -29,7 +35,7 @@ WHEEL_TOOLS = frozenset(
     "pip setuptools wheel uv poetry poetry-core pipenv virtualenv pip-tools hatch hatchling pdm"
     " flit flit-core build installer".split()
 )
-LOCK_FILES = {"poetry": "poetry.lock", "uv": "uv.lock"}
+LOCK_FILES = {"poetry": "poetry.lock", "uv": "uv.lock", "pdm": "pdm.lock"}
 
 
 @dataclass(frozen=True)
@@ -88,7 +94,11 @@ def wheel_evidence(context: BuildContext, tool: str, version: tuple[int, int]) -
         source = package.get("source")
         if isinstance(source, dict) and ({"editable", "virtual"} & set(source)):
             continue  # the project itself: built from the copied sources either way
-        files = [f.get("file") for f in package.get("files", []) if isinstance(f, dict)]
+        files = [  # poetry and pdm: {file = ...}; pdm with static URLs: {url = ...}
+            f.get("file") or str(f.get("url", "")).rsplit("/", 1)[-1]
+            for f in package.get("files", [])
+            if isinstance(f, dict)
+        ]
         files += [
             str(w.get("url", "")).rsplit("/", 1)[-1]
             for w in package.get("wheels", [])
@@ -113,6 +123,8 @@ MANAGERS: tuple[PackageManager, ...] = (
         (CacheDir("~/.cache/pip", (("PIP_CACHE_DIR", ""),)),),
         defeat_flags=("--no-cache-dir",),
         clean_commands=(("pip", "cache", "purge"), ("pip3", "cache", "purge")),
+        cache_options=("--cache-dir",),
+        no_cache_env=("PIP_NO_CACHE_DIR",),
     ),
     PackageManager(
         "uv",
@@ -122,6 +134,7 @@ MANAGERS: tuple[PackageManager, ...] = (
         defeat_flags=("--no-cache",),
         clean_commands=(("uv", "cache", "clean"),),
         value_options=("--directory", "--project", "--cache-dir"),
+        cache_options=("--cache-dir",),
     ),
     PackageManager(
         "poetry",
@@ -132,6 +145,7 @@ MANAGERS: tuple[PackageManager, ...] = (
             CacheDir("~/.cache/pypoetry/artifacts", (("POETRY_CACHE_DIR", "/artifacts"),)),
         ),
         defeat_flags=("--no-cache",),
+        inert_subcommands=("config", "--version", "self"),
     ),
     PackageManager(
         "pipenv",
@@ -141,6 +155,17 @@ MANAGERS: tuple[PackageManager, ...] = (
             CacheDir("~/.cache/pipenv", (("PIPENV_CACHE_DIR", ""),)),
             CacheDir("~/.cache/pip", (("PIP_CACHE_DIR", ""),)),
         ),
+        inert_subcommands=("config", "--version", "self"),
+    ),
+    PackageManager(
+        "pdm",
+        ("pdm",),
+        ("install", "sync", "add", "update", "lock"),
+        (  # not the whole cache dir: with install.cache on, pdm links packages from packages/
+            CacheDir("~/.cache/pdm/http", (("PDM_CACHE_DIR", "/http"),)),
+            CacheDir("~/.cache/pdm/wheels", (("PDM_CACHE_DIR", "/wheels"),)),
+        ),
+        inert_subcommands=("config", "--version", "self", "cache"),
     ),
 )
 
@@ -151,6 +176,10 @@ POETRY = Ecosystem(
     ("pyproject.toml", "poetry.lock", "poetry.toml"),
     guess=("pyproject.toml", "poetry.lock*", "poetry.toml*"),
     outputs=(".venv",),
+    key="pyproject.toml",
+    checks="python",
+    no_self=("--no-root", "--only-root"),
+    no_self_setting=r"^\s*package-mode\s*=\s*false",
 )
 UV = Ecosystem(
     "uv",
@@ -158,6 +187,8 @@ UV = Ecosystem(
     ("pyproject.toml", "uv.lock", "uv.toml", ".python-version"),
     guess=("pyproject.toml", "uv.lock*", ".python-version*"),
     outputs=(".venv",),
+    key="pyproject.toml",
+    checks="python",
 )
 PIPENV = Ecosystem(
     "pipenv",
@@ -165,18 +196,44 @@ PIPENV = Ecosystem(
     ("Pipfile", "Pipfile.lock"),
     guess=("Pipfile", "Pipfile.lock*"),
     outputs=(".venv",),
+    key="Pipfile",
+    checks="python",
+)
+PDM = Ecosystem(
+    "pdm",
+    ("pdm",),
+    ("pyproject.toml", "pdm.lock", "pdm.toml", ".pdm-python"),
+    guess=("pyproject.toml", "pdm.lock*", "pdm.toml*"),
+    outputs=(".venv", "__pypackages__"),
+    key="pyproject.toml",
+    checks="python",
+    no_self=("--no-self",),
+    no_self_setting=r"^\s*distribution\s*=\s*false",
 )
 MANIFESTS: tuple[Ecosystem, ...] = (
     PIP,
     POETRY,
     UV,
     PIPENV,
+    PDM,
 )
+
+# (program, first word) of commands that install the project's packages (pip: any ``pip*``).
+INSTALL_COMMANDS = frozenset(
+    {
+        ("uv", "sync"), ("uv", "pip"), ("poetry", "install"), ("pipenv", "install"),
+        ("pipenv", "sync"), ("pdm", "install"), ("pdm", "sync"),
+    }
+)  # fmt: skip
+
+# Tools that install into a virtualenv of their own (split-stages leaves them alone).
+ENV_MANAGERS: tuple[str, ...] = ("poetry", "pipenv", "pdm")
 
 INSTALL_SUBCOMMANDS: dict[str, tuple[str, ...]] = {
     "pip": ("install",),
     "poetry": ("install", "sync"),
     "pipenv": ("install", "sync"),
+    "pdm": ("install", "sync"),
 }
 
 # Toolchain images (Docker Hub name or registry/name) of this ecosystem.
@@ -196,3 +253,193 @@ ENTRY_PROGRAMS: tuple[str, ...] = (
 )
 # Images whose containers run this ecosystem's programs, besides the toolchain images.
 RUNTIME_IMAGES: tuple[str, ...] = ()
+
+
+# ---------------------------------------------------------------- requirements files
+
+_INCLUDE = re.compile(r"^(-r|--requirement|-c|--constraint)[\s=]*(\S+)")
+_PATH_OPTION = re.compile(r"^(-e|--editable|-f|--find-links)[\s=]*(\S+)")
+
+
+def is_local(arg: str) -> bool:
+    """True for a pip argument naming a local path rather than a package."""
+    if "://" in arg and not arg.startswith("file:"):
+        return False
+    return (
+        arg.startswith((".", "/", "~", "file:"))
+        or arg.endswith((".whl", ".tar.gz", ".zip"))
+        or ("/" in arg and "@" not in arg)
+    )
+
+
+@dataclass
+class Requirements:
+    """What requirements files, with the files they include (-r, -c), ask pip to install."""
+
+    files: list[str] = field(default_factory=list)  # context paths read, in reading order
+    names: list[str] = field(default_factory=list)  # canonical names of the named packages
+    git: list[str] = field(default_factory=list)  # version-control requirement lines
+    local: list[tuple[str, str]] = field(default_factory=list)  # (file, line) of local paths
+    missing: str | None = None  # the first file that is not in the context
+
+
+def read_requirements(context: BuildContext, paths: list[str]) -> Requirements:
+    """Read the requirements files ``paths`` (context paths) and every file they include."""
+    found = Requirements()
+    todo = list(paths)
+    while todo:
+        path = todo.pop(0)
+        if path in found.files:
+            continue
+        text = context.read_text(path)
+        if text is None:
+            found.missing = found.missing or path
+            continue
+        found.files.append(path)
+        for raw in text.splitlines():
+            line = raw.split(" #")[0].strip()
+            if not line or line.startswith("#"):
+                continue
+            include = _INCLUDE.match(line)
+            if include:
+                folder = posixpath.dirname(path)
+                todo.append(posixpath.normpath(posixpath.join(folder, include.group(2))))
+                continue
+            if "git+" in line:
+                found.git.append(line)
+                continue
+            option = _PATH_OPTION.match(line)
+            value = option.group(2) if option else line
+            if (option or not line.startswith("-")) and (
+                is_local(value.split(";")[0].strip()) or " @ file:" in line
+            ):
+                found.local.append((path, line))
+            elif line.startswith("-e") or line.startswith("--editable"):
+                found.local.append((path, line))  # an editable install builds from sources
+            elif not line.startswith("-"):
+                name = requirement_name(line)
+                if name is not None:
+                    found.names.append(name)
+    return found
+
+
+def requirement_name(spec: str) -> str | None:
+    """The canonical (PEP 503) name of a PEP 508 requirement, or None when it is not one."""
+    try:
+        return canonicalize_name(Requirement(spec).name)
+    except InvalidRequirement:
+        match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", spec)
+        return canonicalize_name(match.group(0)) if match else None
+
+
+# ---------------------------------------------------------------- what an install builds
+
+_PIP_VALUE_OPTIONS = {
+    "-r", "--requirement", "-c", "--constraint", "-t", "--target", "-i", "--index-url",
+    "--extra-index-url", "--prefix", "--root", "-f", "--find-links", "--only-binary",
+    "--no-binary", "--cache-dir", "--src", "-e", "--editable",
+}  # fmt: skip
+
+
+@dataclass
+class InstallEvidence:
+    """Whether the build context proves that Python installs need no compiler or -dev library.
+
+    ``status``: 'none' (proven: every package installs from a wheel), 'native' or 'git' (a
+    named package needs the full image), 'unproven' (packages that may be built from source;
+    ``names`` lists them when a lock file tells), 'unknown' (msdfix cannot see what installs).
+    """
+
+    status: str
+    names: list[str] = field(default_factory=list)
+    packages: set[str] = field(default_factory=set)  # every package name the installs name
+
+
+def install_evidence(
+    context: BuildContext,
+    installs: list[tuple[str, list[str]]],
+    version: tuple[int, int] | None,
+    scope: Mapping[str, str | None],
+) -> InstallEvidence:
+    """The evidence for the ``(program, args)`` installs of a stage on CPython ``version``."""
+    found = InstallEvidence("none")
+    for program, args in installs:
+        sub = next((a for a in args if not a.startswith("-")), "")
+        if program in LOCK_FILES and sub in ("install", "sync"):
+            if version is None:
+                return InstallEvidence("unknown", packages=found.packages)
+            evidence = wheel_evidence(context, program, version)
+            if not evidence.known:
+                return InstallEvidence("unknown", packages=found.packages)
+            if evidence.builds:
+                found.status, found.names = "unproven", [*found.names, *evidence.builds]
+            continue
+        if program not in ("pip", "pip3", "uv") and not program.startswith("pip3."):
+            return InstallEvidence("unknown", packages=found.packages)
+        status, names = _pip_blockers(context, args, found.packages)
+        if status in ("unknown", "native", "git"):
+            return InstallEvidence(status, names, found.packages)
+        if not (_only_binary(args, scope) or _tools_only(args)) and found.status == "none":
+            found.status = "unproven"
+    return found
+
+
+def _only_binary(args: list[str], scope: Mapping[str, str | None]) -> bool:
+    """pip refuses to build anything: ``--only-binary :all:`` or PIP_ONLY_BINARY=:all:."""
+    for i, arg in enumerate(args):
+        value = arg.split("=", 1)[1] if arg.startswith("--only-binary=") else None
+        if arg == "--only-binary" and i + 1 < len(args):
+            value = args[i + 1]
+        if value is not None and ":all:" in value.split(","):
+            return True
+    return ":all:" in (scope.get("PIP_ONLY_BINARY") or "").split(",")
+
+
+def _tools_only(args: list[str]) -> bool:
+    """A pip command that installs nothing but packaging tools (they ship wheels)."""
+    names = [a for a in args if not a.startswith("-") and a not in ("install", "pip")]
+    if any(a.startswith(("-r", "--requirement", "-e", "--editable", "-c")) for a in args):
+        return False
+    return bool(names) and all(requirement_name(n) in WHEEL_TOOLS for n in names)
+
+
+def _pip_blockers(
+    context: BuildContext, args: list[str], packages: set[str]
+) -> tuple[str, list[str]]:
+    """Known blockers among the packages a pip command names ('none' when none is known);
+    the names it installs are added to ``packages``."""
+    status, names = "none", list[str]()
+    files: list[str] = []
+    for i, arg in enumerate(args):
+        if arg in ("-r", "--requirement") and i + 1 < len(args):
+            files.append(args[i + 1])
+        elif arg.startswith("-r") and len(arg) > 2:
+            files.append(arg[2:])
+        elif arg.startswith("--requirement="):
+            files.append(arg.split("=", 1)[1])
+        elif (
+            not arg.startswith("-")
+            and arg not in ("install", "pip")
+            and (i == 0 or args[i - 1] not in _PIP_VALUE_OPTIONS)
+        ):
+            if arg.startswith(("git+", ".", "/")) or "://" in arg:
+                return "unknown", []
+            name = requirement_name(arg)
+            packages.add(name or arg)
+            if name in PY_NEEDS_FULL:
+                status, names = "native", [*names, arg]
+    for path in files:
+        rel = path[2:] if path.startswith("./") else path
+        if rel.startswith("/") or context.read_text(rel) is None:
+            rel = posixpath.basename(rel)  # copied from the context root (the usual case)
+        read = read_requirements(context, [rel])
+        if read.missing or read.local:
+            return "unknown", []
+        packages.update(read.names)
+        if read.git:
+            status, names = "git", [*names, *read.git]
+        elif status != "git":
+            native = [n for n in read.names if n in PY_NEEDS_FULL]
+            if native:
+                status, names = "native", [*names, *native]
+    return status, names

@@ -21,6 +21,7 @@ MANAGERS: tuple[PackageManager, ...] = (
                 ),
             ),
         ),
+        inert_subcommands=("config", "--version", "self"),
     ),
     PackageManager(
         "gem",
@@ -37,6 +38,8 @@ BUNDLER = Ecosystem(
     ("Gemfile", "Gemfile.lock", ".bundle/"),
     guess=("Gemfile", "Gemfile.lock*"),
     outputs=("vendor/bundle",),
+    key="Gemfile",
+    checks="bundler",
 )
 MANIFESTS: tuple[Ecosystem, ...] = (BUNDLER,)
 

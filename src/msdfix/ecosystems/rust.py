@@ -31,6 +31,8 @@ CARGO = Ecosystem(
     ("cargo",),
     ("Cargo.toml", "Cargo.lock", ".cargo/", "rust-toolchain", "rust-toolchain.toml"),
     fetch="mkdir -p src && touch src/main.rs && cargo fetch && rm -rf src",
+    key="Cargo.toml",
+    checks="cargo",
     build_subcommands=("build", "install", "test"),
 )
 MANIFESTS: tuple[Ecosystem, ...] = (CARGO,)

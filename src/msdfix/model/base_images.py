@@ -38,9 +38,10 @@ VENDOR_USERS: dict[str, str | None] = {
     "pytorch/pytorch": ROOT, "jupyter/": "jovyan", "quay.io/jupyter/": "jovyan",
     "circleci/": "circleci", "cimg/": "circleci", "selenium/": "seluser", "jenkins/": "jenkins",
     "gitpod/": "gitpod", "amazonlinux": ROOT, "public.ecr.aws/amazonlinux/": ROOT,
+    "oven/bun": ROOT,
 }  # fmt: skip
 # Default working directory of images whose WORKDIR is not ``/``.
-DEFAULT_WORKDIRS = {"golang": "/go"}
+DEFAULT_WORKDIRS = {"golang": "/go", "oven/bun": "/home/bun/app"}
 # Tag suffixes that switch a vendor image to its non-root variant.
 NON_ROOT_TAGS = ("nonroot", "debug-nonroot", "chiseled", "chiseled-extra", "distroless")
 

@@ -42,9 +42,9 @@ def plan_run(
         seen.append(manager)
         if manager.no_mount:
             plan.note(manager.no_mount)
-        elif manager.id == "pip" and (
-            "PIP_NO_CACHE_DIR" in planner.resolver.scope
-            or "PIP_NO_CACHE_DIR" in call.command.assignments
+        elif any(
+            v in planner.resolver.scope or v in call.command.assignments
+            for v in manager.no_cache_env
         ):
             continue
         elif manager.keeps_cleanup and any(

@@ -75,10 +75,9 @@ def explicit_dir(call: ToolCall) -> str | None:
     """A cache directory given on the command line (``--cache-dir``, ``-Dmaven.repo.local``)."""
     args = call.args
     for i, arg in enumerate(args):
-        if call.manager.id == "maven" and arg.startswith("-Dmaven.repo.local="):
-            return arg.split("=", 1)[1]
-        if call.manager.id in ("pip", "uv") and arg == "--cache-dir" and i + 1 < len(args):
-            return args[i + 1]
-        if call.manager.id in ("pip", "uv") and arg.startswith("--cache-dir="):
-            return arg.split("=", 1)[1]
+        for option in call.manager.cache_options:
+            if arg == option and i + 1 < len(args) and option.startswith("--"):
+                return args[i + 1]
+            if arg.startswith(option + "="):
+                return arg.split("=", 1)[1]
     return None

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from msdfix.document import Document
+from msdfix.ecosystems.node import INSTALL_COMMANDS as NODE_INSTALLS
+from msdfix.ecosystems.node import SCRIPT_RUNNERS as NODE_RUNNERS
+from msdfix.ecosystems.python import INSTALL_COMMANDS as PYTHON_INSTALLS
 from msdfix.model.copies import Source, stage_sources
 from msdfix.model.dockerignore import DEFAULT_NAME, DockerIgnore, Pattern
 from msdfix.model.pending import all_paths
@@ -155,20 +158,12 @@ def installs(command: Command, kind: str) -> bool:
     if not argv:
         return False
     name, rest = argv[0], argv[1:]
-    sub = rest[0] if rest else ""
+    sub = rest[0] if rest and not rest[0].startswith("-") else ""
     if kind == "node":
-        if name == "yarn":
-            return not rest or sub in ("install", "add") or rest[0].startswith("-")
-        return (name, sub) in {
-            ("npm", "ci"), ("npm", "install"), ("npm", "i"), ("npm", "add"),
-            ("pnpm", "install"), ("pnpm", "i"), ("pnpm", "add"), ("bun", "install"),
-        }  # fmt: skip
+        return (name, sub) in NODE_INSTALLS
     if re.fullmatch(r"pip[\d.]*", name):
         return sub == "install"
-    return (name, sub) in {
-        ("uv", "sync"), ("uv", "pip"), ("poetry", "install"), ("pipenv", "install"),
-        ("pipenv", "sync"), ("pdm", "install"), ("pdm", "sync"),
-    }  # fmt: skip
+    return (name, sub) in PYTHON_INSTALLS
 
 
 def builds(command: Command) -> bool:
@@ -177,7 +172,7 @@ def builds(command: Command) -> bool:
     if not argv:
         return False
     name, rest = argv[0], argv[1:]
-    if name in ("npm", "pnpm", "yarn", "bun"):
+    if name in NODE_RUNNERS:
         return "build" in rest[:2]
     if name in ("cargo", "mvn", "mvnw", "gradle", "gradlew"):
         return True

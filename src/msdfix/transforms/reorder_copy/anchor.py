@@ -7,8 +7,8 @@ import re
 
 from msdfix.document import Document
 from msdfix.ecosystems.base import Ecosystem
-from msdfix.ecosystems.python import PIP
-from msdfix.ecosystems.registry import INSTALL_SUBCOMMANDS
+from msdfix.ecosystems.python import PIP, is_local
+from msdfix.ecosystems.registry import BY_ID, INSTALL_SUBCOMMANDS
 from msdfix.model import Stage
 from msdfix.model.args import expand
 from msdfix.model.paths import within
@@ -178,28 +178,22 @@ def _classify_tool(
         return _classify_pip(PIP, args, command, source, cwd)
     if eco is None:
         return "harmless" if manager in ("apt", "apk", "dnf", "yum", "gem") else "reader"
+    tool = BY_ID[manager]
+    global_ = sub in tool.global_markers or any(
+        m in args for m in tool.global_markers if m.startswith("-")
+    )
     if any(a in DIR_OPTS or a.split("=")[0] in DIR_OPTS for a in args) and manager not in (
         "nuget",
     ):
-        if not (
-            manager in ("npm", "yarn", "yarn-berry")
-            and ("-g" in args or "--global" in args or sub == "global")
-        ):
+        if not global_:
             return "reader"
     project = project_of(source, cwd)
-    global_ = "-g" in args or "--global" in args or sub == "global"
-    if manager in ("npm", "yarn", "yarn-berry", "pnpm"):
-        if global_ or sub in ("config", "cache", "set", "--version"):
+    if tool.inert_subcommands:
+        if global_ or sub in tool.inert_subcommands:
             return "harmless"
-        if manager == "npm" and sub == "prune":
+        if sub in tool.tidy_subcommands:
             return "harmless" if project is not None else "reader"
         if sub in INSTALL_SUBCOMMANDS[manager] and _positional(args) == ([sub] if sub else []):
-            return Use(eco, command, args, project, cwd) if project is not None else "harmless"
-        return "reader"
-    if manager in ("poetry", "pipenv", "bundler", "composer"):
-        if sub in ("config", "--version", "self") or (manager == "composer" and sub == "global"):
-            return "harmless"
-        if sub in INSTALL_SUBCOMMANDS[manager] and _positional(args) == [sub]:
             return Use(eco, command, args, project, cwd) if project is not None else "harmless"
         return "reader"
     if manager == "uv":
@@ -317,17 +311,6 @@ def _classify_pip(
         for p in inside
     ]
     return use
-
-
-def is_local(arg: str) -> bool:
-    """True for a pip argument naming a local path rather than a package."""
-    if "://" in arg and not arg.startswith("file:"):
-        return False
-    return (
-        arg.startswith((".", "/", "~", "file:"))
-        or arg.endswith((".whl", ".tar.gz", ".zip"))
-        or ("/" in arg and "@" not in arg)
-    )
 
 
 def check_between(source: Source, ins: Instruction) -> None:

@@ -12,12 +12,11 @@ from msdfix.ecosystems.go import GO
 from msdfix.ecosystems.java import GRADLE, MAVEN
 from msdfix.ecosystems.node import NPM_LIFECYCLE
 from msdfix.ecosystems.php import COMPOSER, COMPOSER_INSTALL_SCRIPTS
-from msdfix.ecosystems.python import PIP, PIPENV, POETRY
+from msdfix.ecosystems.python import PIP, read_requirements
 from msdfix.ecosystems.registry import MONOREPO_MARKERS
 from msdfix.model import Stage
 from msdfix.model.paths import within
 from msdfix.syntax import Instruction
-from msdfix.transforms.reorder_copy.anchor import is_local
 from msdfix.transforms.reorder_copy.model import Plan, Skip, Source, Use, join_path
 
 
@@ -67,7 +66,7 @@ def plan_manifests(
                 f"COPY after the install would overwrite what it installed",
                 anchor,
             )
-    check = HAZARDS.get(eco.id)
+    check = HAZARDS.get(eco.checks)
     if eco is PIP:
         files = _requirements(doc, use.files, anchor, where)
         for path in files:
@@ -106,19 +105,7 @@ def plan_manifests(
     ):
         names = ["pom.xml"]
     present = [n for n in names if ctx.exists(rel(n.rstrip("/")))]
-    key = {
-        "npm": "package.json",
-        "yarn": "package.json",
-        "pnpm": "package.json",
-        "poetry": "pyproject.toml",
-        "uv": "pyproject.toml",
-        "pipenv": "Pipfile",
-        "go": "go.mod",
-        "maven": "pom.xml",
-        "cargo": "Cargo.toml",
-        "bundler": "Gemfile",
-        "composer": "composer.json",
-    }.get(eco.id)
+    key = eco.key
     if (
         key
         and key not in present
@@ -152,37 +139,15 @@ def _add(plan: Plan, path: str, dest: str) -> None:
 
 def _requirements(doc: Document, files: list[str], anchor: Instruction, where: str) -> list[str]:
     """The requirement files and the ones they include, or Skip for local paths."""
-    ctx = doc.context
-    todo = list(files)
-    found: list[str] = []
-    while todo:
-        path = todo.pop(0)
-        if path in found:
-            continue
-        text = ctx.read_text(path) if ctx.exists(path) else None
-        if text is None:
-            raise Skip(f"{where}: {path} is not in the build context", anchor)
-        found.append(path)
-        for raw in text.splitlines():
-            line = raw.split(" #")[0].strip()
-            if not line or line.startswith("#"):
-                continue
-            match = re.match(r"^(-r|--requirement|-c|--constraint)[\s=]*(\S+)", line)
-            if match:
-                todo.append(
-                    posixpath.normpath(posixpath.join(posixpath.dirname(path), match.group(2)))
-                )
-                continue
-            option = re.match(r"^(-e|--editable|-f|--find-links)[\s=]*(\S+)", line)
-            value = option.group(2) if option else line
-            if (option or not line.startswith("-")) and (
-                is_local(value.split(";")[0].strip()) or " @ file:" in line
-            ):
-                raise Skip(
-                    f"{where}: {path} installs a local path ({line}), which needs the sources",
-                    anchor,
-                )
-    return found
+    found = read_requirements(doc.context, files)
+    if found.missing is not None:
+        raise Skip(f"{where}: {found.missing} is not in the build context", anchor)
+    if found.local:
+        path, line = found.local[0]
+        raise Skip(
+            f"{where}: {path} installs a local path ({line}), which needs the sources", anchor
+        )
+    return found.files
 
 
 def _node(
@@ -237,10 +202,11 @@ def _python(
     doc: Document, use: Use, plan: Plan, anchor: Instruction, where: str, stage: Stage
 ) -> None:
     ctx = doc.context
-    name = "Pipfile" if use.eco is PIPENV else "pyproject.toml"
+    name = use.eco.key
     text = ctx.read_text(posixpath.join(use.project, name)) or ""
     if (
         re.search(r"\bpath\s*=", text)
+        or re.search(r"@\s*file:", text)  # a PEP 508 direct reference to a local path
         or re.search(r"^\s*\[tool\.uv\.workspace\]", text, re.M)
         or re.search(r"workspace\s*=\s*true", text)
     ):
@@ -248,11 +214,13 @@ def _python(
             f"{where}: {name} has a local path dependency or workspace, which needs the sources",
             anchor,
         )
-    if use.eco is POETRY and "--no-root" not in use.args and "--only-root" not in use.args:
-        if not re.search(r"^\s*package-mode\s*=\s*false", text, re.M):
+    no_self = use.eco.no_self
+    if no_self and not any(flag in use.args for flag in no_self):
+        setting = use.eco.no_self_setting
+        if not (setting and re.search(setting, text, re.M)):
             raise Skip(
-                f"{where} installs the project itself, which needs the sources (use `--no-root` "
-                "for the dependencies)",
+                f"{where} installs the project itself, which needs the sources (use "
+                f"`{no_self[0]}` for the dependencies)",
                 anchor,
             )
 
@@ -361,12 +329,8 @@ def _composer(
 
 
 HAZARDS = {
-    "npm": _node,
-    "yarn": _node,
-    "pnpm": _node,
-    "poetry": _python,
-    "uv": _python,
-    "pipenv": _python,
+    "node": _node,
+    "python": _python,
     "go": _go,
     "maven": _maven,
     "gradle": _gradle,

@@ -81,11 +81,13 @@ Fix safety
     Cargo.lock, Java with a ``-jar``/installDist entry on a JRE of the same vendor, .NET,
     Node (production dependencies from the lock file of the manager in use; dev dependencies
     are kept, with the reason, without a lock file, with workspaces, install lifecycle scripts,
-    yarn Plug'n'Play, or a start command that uses a dev dependency), and Python with the
-    requirements visible (compiled dependencies' libraries come from a
-    mapping table); a frontend stage on the Node major of the distribution's ``nodejs`` package
+    yarn Plug'n'Play, or a start command that uses a dev dependency), and Python with evidence
+    that every package installs from a wheel (a lock file listing wheels, ``--only-binary
+    :all:``, or packaging tools only; the runtime libraries of known source-built packages
+    come from a mapping table); a frontend stage on the Node major of the distribution's ``nodejs`` package
     the stage installed (the same image for Node backends). Unsafe (offered with
-    ``--unsafe-fixes``): Rust or Python without a build context (shared libraries unknown),
+    ``--unsafe-fixes``): Rust without a build context and Python without that wheel evidence
+    (shared libraries unknown),
     builds that run the app's own scripts (``python x.py``, ``node x.js``) that may write files
     outside the copied paths, a frontend whose Node major is a guess (release unknown), and
     nginx for a static frontend (a separate fix, yielded first so it wins when unsafe fixes are

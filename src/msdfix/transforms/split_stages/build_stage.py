@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from msdfix.document import Document
 from msdfix.ecosystems import programs
 from msdfix.ecosystems.checks import Check, check_of
-from msdfix.ecosystems.node import FRONTEND_TOOLS
+from msdfix.ecosystems.node import FRONTEND_TOOLS, PROJECT_INSTALLS
 from msdfix.fixes import Edit
 from msdfix.model.paths import parents, within
 from msdfix.model.stages import Stage
@@ -61,10 +61,8 @@ ECO_TOOLS: dict[str, set[str]] = {
     "java": {"git", "mvn", "mvnw", "./mvnw", "gradle", "gradlew", "./gradlew", "java", "cp", "mv"},
     "dotnet": {"dotnet"},
     "node": {
-        "npm",
+        *PROJECT_INSTALLS,
         "npx",
-        "yarn",
-        "pnpm",
         "corepack",
         "node",
         "cp",

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from msdfix.ecosystems import programs
+from msdfix.ecosystems.node import SCRIPT_RUNNERS, script_name
 from msdfix.model.context import BuildContext
 from msdfix.shell.classify import positionals
 from msdfix.shell.commands import parse_commands
@@ -22,7 +23,7 @@ BUNDLER_DEFAULTS = {"vite": "dist", "parcel": "dist", "webpack": "dist", "vue-cl
 HARMLESS = (programs.HARMLESS - {"cd", "export", "set", "env"}) | {
     "mkdir", "cp", "mv", "rm", "rimraf", "cross-env",
 }  # fmt: skip
-RUNNERS = {"npm", "yarn", "yarnpkg", "pnpm"}
+RUNNERS = SCRIPT_RUNNERS
 STATIC_SERVERS = {"serve", "http-server", "sirv"}
 
 
@@ -32,33 +33,11 @@ def package_json(context: BuildContext, rel_dir: str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def dependency_names(context: BuildContext, rel_dir: str) -> set[str] | None:
-    """Every package the app's install may bring, direct ones from package.json and
-    transitive ones from its lock file; None when package.json is unreadable."""
-    package = package_json(context, rel_dir)
-    if package is None:
-        return None
-    names = {
-        name
-        for key in ("dependencies", "optionalDependencies", "devDependencies")
-        if isinstance(package.get(key), dict)
-        for name in package[key]
-    }
-    for lock in ("package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml"):
-        text = context.read_text(posixpath.join(rel_dir, lock) if rel_dir else lock) or ""
-        names.update(re.findall(r'node_modules/((?:@[\w.-]+/)?[\w.-]+)"', text))
-        names.update(re.findall(r'^\s*"?/?((?:@[\w.-]+/)?[\w.-]+)@', text, re.M))
-    return names
-
-
 def script_of(argv: list[str], package: dict[str, Any]) -> str | None:
     """The package.json script an ``npm run X``/``yarn X``/``pnpm X``/``npm start`` call runs."""
-    if not argv or posixpath.basename(argv[0]) not in RUNNERS:
+    name = script_name(argv)
+    if name is None:
         return None
-    words = [w for w in argv[1:] if not w.startswith("-")]
-    if not words:
-        return None
-    name = words[1] if words[0] in ("run", "run-script") and len(words) > 1 else words[0]
     scripts = package.get("scripts") or {}
     value = scripts.get(name) if isinstance(scripts, dict) else None
     return value if isinstance(value, str) else None

@@ -20,6 +20,7 @@ from msdfix.ecosystems.node import (
     NGINX_PORT,
     NGINX_RUNTIME,
     frontend_node,
+    read_dependencies,
 )
 from msdfix.fixes import Edit, apply_edits
 from msdfix.model.paths import within
@@ -181,11 +182,8 @@ def _frontend_plan(a: Analysis, runs: list[Instruction]) -> Frontend:
     if not {"nodejs", "npm"} & set(a.packages):
         raise Decline("cannot tell which Node.js the frontend build uses")
     image, release = frontend_node(a.stage.image.tag, a.eco)
-    lock = (a.ctx.read_text(posixpath.join(rel, "package-lock.json")) or "") + (
-        a.ctx.read_text(posixpath.join(rel, "yarn.lock")) or ""
-    )
-    if any(re.search(rf'node_modules/{re.escape(m)}"|^"?{re.escape(m)}@', lock, re.M)
-           for m in NODE_NATIVE):  # fmt: skip
+    deps = read_dependencies(a.ctx, rel)
+    if deps is not None and deps.locked & NODE_NATIVE:
         image = image.replace("-slim", "")  # native modules need the full image's compilers
     major = re.sub(r"\D.*", "", image.split(":")[1])
     note = f"the frontend in {app} is built in its own stage on {image} (Node.js {major}, "

@@ -17,7 +17,16 @@ import re
 from dataclasses import dataclass
 
 from msdfix.ecosystems.images import NODE_NEEDS_FULL, slim_variant
-from msdfix.ecosystems.node import NPM, NPM_LIFECYCLE, PNPM, YARN
+from msdfix.ecosystems.node import (
+    DEV_FLAGS,
+    GLOBAL_TOOLS,
+    NPM_LIFECYCLE,
+    PROD_FLAGS,
+    PROJECT_INSTALLS,
+    lock_problem,
+    production_install,
+    read_dependencies,
+)
 from msdfix.model.paths import within
 from msdfix.model.users import is_root
 from msdfix.shell.classify import program_args
@@ -41,10 +50,6 @@ from msdfix.transforms.split_stages.build_stage import (
 from msdfix.transforms.split_stages.runtime_image import platform_flag
 
 DEPS, APP_FILES = "prod-deps", "app-files"
-MANAGERS = ("npm", "yarn", "pnpm")
-INSTALL_SUBS = {"npm": ("ci", "install", "i"), "yarn": ("", "install"), "pnpm": ("install", "i")}
-DEV_FLAGS = {"--include=dev", "--production=false", "--prod=false", "--dev", "-D"}
-GLOBAL_TOOLS = {"npm", "yarn", "pnpm", "corepack"}
 
 
 def _global(call: Call) -> bool:
@@ -60,7 +65,9 @@ def _installs(a: Analysis) -> list[Call]:
     return [
         c
         for c in a.calls
-        if c.program in MANAGERS and c.sub in INSTALL_SUBS[c.program] and not _global(c)
+        if c.program in PROJECT_INSTALLS
+        and c.sub in PROJECT_INSTALLS[c.program].subcommands
+        and not _global(c)
     ]
 
 
@@ -111,19 +118,17 @@ def plan_node(a: Analysis) -> Plan:
 def _needs_full_image(a: Analysis, app: str, runtime: str) -> str | None:
     """Why the app may need the build image's system libraries or programs (None: it does not)."""
     rel = context_dir(a, app, a.stage.instructions[-1])
-    names = frontend.dependency_names(a.ctx, rel) if rel is not None and a.ctx.present else None
-    if names is None:
+    deps = read_dependencies(a.ctx, rel) if rel is not None and a.ctx.present else None
+    unknown = "package.json unreadable" if deps is None else deps.unknown
+    if deps is None or unknown is not None:
         return (
-            "package.json unreadable: msdfix cannot rule out packages that need "
+            f"{unknown}: msdfix cannot rule out packages that need "
             f"libraries or programs {runtime} lacks"
         )
-    needs = sorted(names & NODE_NEEDS_FULL)
+    needs = sorted(deps.names & NODE_NEEDS_FULL)
     if needs:
         return f"{needs[0]} needs libraries or programs that {runtime} lacks"
     return None
-
-
-PROD_FLAGS = {"--omit=dev", "--production", "--only=production", "--only=prod", "--prod", "-P"}
 
 
 def _production_only(a: Analysis, call: Call) -> bool:
@@ -197,13 +202,18 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     hooks = [s for s in NPM_LIFECYCLE if s in scripts]
     if hooks:
         return f"package.json has a {hooks[0]} script, which may need the sources"
-    blocker = _lock_blocker(a, rel, install.program, package)
+    blocker = lock_problem(
+        install.program,
+        lambda name: a.ctx.read_text(posixpath.join(rel, name)),
+        lambda name: a.ctx.exists(posixpath.join(rel, name)),
+        package,
+    )
     if blocker:
         return blocker
     dev = set(package.get("devDependencies") or {})
     for argv in a.entry.commands if a.entry else []:
         words = list(argv)
-        if words and words[0] in MANAGERS:
+        if words and words[0] in PROJECT_INSTALLS:
             name = frontend.script_of(words, package)
             words = name.split() if name else []
         elif words and words[0] == "npx":
@@ -214,53 +224,15 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     return None
 
 
-def _lock_blocker(a: Analysis, rel: str, manager: str, package: dict[str, object]) -> str | None:
-    """The lock file must exist and show the format of the manager in use."""
-    text = a.ctx.read_text(posixpath.join(rel, LOCKS[manager][0])) or ""
-    if manager == "npm":
-        shrink = a.ctx.exists(posixpath.join(rel, "npm-shrinkwrap.json"))
-        return None if text or shrink else "no package-lock.json"
-    if not text:
-        return f"no {LOCKS[manager][0]}"
-    if manager == "pnpm":
-        return None if re.search(r"^lockfileVersion:", text, re.M) else "pnpm-lock.yaml unreadable"
-    if text.lstrip().startswith("# yarn lockfile v1") or "# yarn lockfile v1" in text[:300]:
-        return None
-    declared = str(package.get("packageManager") or "")
-    major = re.match(r"yarn@(\d+)", declared)
-    if "__metadata:" not in text or major is None or int(major.group(1)) < 4:
-        return "yarn Berry without packageManager yarn@4+ (workspaces focus is a plugin before 4)"
-    rc = a.ctx.read_text(posixpath.join(rel, ".yarnrc.yml")) or ""
-    if not re.search(r"^nodeLinker:\s*['\"]?node-modules", rc, re.M):
-        return "yarn Plug'n'Play (no node_modules to copy)"
-    return None
-
-
-LOCKS = {
-    "npm": ("package-lock.json",),
-    "yarn": ("yarn.lock",),
-    "pnpm": ("pnpm-lock.yaml",),
-}
-ECOSYSTEM = {"npm": NPM, "yarn": YARN, "pnpm": PNPM}
-
-
 def _prod_command(a: Analysis, call: Call) -> str:
     """The original install command with production-only flags."""
-    args = [x for x in call.args if x not in DEV_FLAGS and not x.startswith("--include=")]
-    text = a.ctx.read_text("yarn.lock") or ""
-    if args and set(args) & PROD_FLAGS:
-        pass
-    elif call.program == "npm":
-        major = re.match(r"\d+", a.stage.image.tag or "")
-        args.append("--omit=dev" if major is None or int(major.group(0)) >= 16 else "--production")
-    elif call.program == "pnpm":
-        args.append("--prod")
-    elif "__metadata:" in text:
-        return "yarn workspaces focus --all --production"
-    else:
-        args = ["install", *args[1:]] if args and args[0] == "install" else ["install", *args]
-        args.append("--production")
-    return " ".join([call.program, *args])
+    major = re.match(r"\d+", a.stage.image.tag or "")
+    return production_install(
+        call.program,
+        call.args,
+        int(major.group(0)) if major else None,
+        a.ctx.read_text("yarn.lock") or "",
+    )
 
 
 def _deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
@@ -268,7 +240,7 @@ def _deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
     doc, nl = a.doc, a.doc.newline
     rel = context_dir(a, app, a.stage.instructions[-1]) or ""
     inputs = []
-    for name in ECOSYSTEM[install.program].manifests:
+    for name in PROJECT_INSTALLS[install.program].ecosystem.manifests:
         path = posixpath.join(rel, name.rstrip("/")) if rel else name.rstrip("/")
         if a.ctx.exists(path) or name.endswith("/") and a.ctx.holds(path):
             inputs.append((resolve(name.rstrip("/"), app), name.endswith("/")))

@@ -6,6 +6,7 @@ import re
 
 from msdfix.ecosystems import os as osp
 from msdfix.ecosystems.images import slim_variant
+from msdfix.ecosystems.python import ENV_MANAGERS, InstallEvidence, install_evidence
 from msdfix.transforms.split_stages.artifacts import resolve
 from msdfix.transforms.split_stages.build_stage import (
     Analysis,
@@ -21,10 +22,10 @@ from msdfix.transforms.split_stages.runtime_packages import build_manager
 
 def plan_python(a: Analysis) -> Plan:
     installs = [c for c in a.calls if c.program in ("pip", "pip3", "uv") and "install" in c.args]
-    if any(c.program in ("poetry", "pipenv") for c, _ in [(u, 0) for u in a.calls]) or any(
-        p in ("poetry", "pipenv") for _, p in a.unknown
+    if any(c.program in ENV_MANAGERS for c in a.calls) or any(
+        p in ENV_MANAGERS for _, p in a.unknown
     ):
-        raise Decline("poetry/pipenv environments are not handled")
+        raise Decline(f"{'/'.join(ENV_MANAGERS)} environments are not handled")
     if not installs:
         raise NotABuild
     for call in installs:
@@ -63,16 +64,34 @@ def plan_python(a: Analysis) -> Plan:
             "stage cached"
         )
     if runtime_tag != tag:
-        requirements = _requirements(a)
-        if requirements is None:
-            plan.unsafe = (
-                "requirements not visible: compiled packages may link libraries of the full image"
-            )
-        else:
-            for name, libs in osp.PY_SOURCE_BUILT[manager].items():
-                if name in requirements:
-                    plan.packages += libs
+        version = re.match(r"(\d+)\.(\d+)", tag or "")
+        evidence = install_evidence(
+            a.ctx,
+            [(c.program, c.args) for c in installs],
+            (int(version.group(1)), int(version.group(2))) if version else None,
+            a.scope(),
+        )
+        for name, libs in osp.PY_SOURCE_BUILT[manager].items():
+            if name in evidence.packages:
+                plan.packages += libs
+        plan.unsafe = _unproven(evidence, plan.runtime)
     return plan
+
+
+def _unproven(evidence: InstallEvidence, runtime: str) -> str | None:
+    """Why the installed packages may need the full image's libraries (None: proven not to)."""
+    names = ", ".join(evidence.names[:3])
+    why = {
+        "none": None,
+        "unknown": "msdfix cannot see every package the installs bring",
+        "native": f"source-built packages ({names}) get only their known runtime libraries, "
+        "and nothing shows that the others install from wheels",
+        "git": f"packages from git ({names}) build from source",
+        "unproven": "nothing shows that every package installs from a wheel (a lock file "
+        "listing wheels, or --only-binary :all:)"
+        + (f"; {names} may be built from source" if names else ""),
+    }[evidence.status]
+    return f"{why}: compiled packages may link libraries {runtime} lacks" if why else None
 
 
 def _venv(a: Analysis) -> str | None:
@@ -93,24 +112,3 @@ def _venv(a: Analysis) -> str | None:
                 return venv
             raise Decline(f"virtualenv {venv} is not on the PATH set by ENV")
     return None
-
-
-def _requirements(a: Analysis) -> set[str] | None:
-    names: set[str] = set()
-    found = False
-    for rel in (
-        "requirements.txt",
-        "requirements/prod.txt",
-        "requirements/base.txt",
-        "pyproject.toml",
-        "setup.py",
-    ):
-        text = a.ctx.read_text(rel)
-        if text is None:
-            continue
-        found = True
-        for line in text.splitlines():
-            match = re.match(r"^\s*[\"']?([A-Za-z0-9._-]+)", line.split("#")[0])
-            if match:
-                names.add(match.group(1).lower().replace("_", "-"))
-    return names if found else None

@@ -1,0 +1,123 @@
+"""The per-ecosystem build-context readers: one reader per ecosystem, used by every transform."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from msdfix.ecosystems.node import read_dependencies, script_name
+from msdfix.ecosystems.python import install_evidence, read_requirements
+from msdfix.model import BuildContext
+
+
+def _context(tmp_path: Path, files: dict[str, str]) -> BuildContext:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    return BuildContext(tmp_path)
+
+
+PACKAGE = json.dumps(
+    {
+        "dependencies": {"express": "^4", "lib": "github:me/lib"},
+        "optionalDependencies": {"fsevents": "*"},
+        "devDependencies": {"esbuild": "0.21.5"},
+    }
+)
+
+
+def test_node_reader_reads_package_json_and_every_lock(tmp_path: Path) -> None:
+    lock = {
+        "lockfileVersion": 3,
+        "packages": {
+            "": {},
+            "node_modules/express": {},
+            "node_modules/express/node_modules/bcrypt": {"hasInstallScript": True},
+            "node_modules/lib": {"resolved": "git+ssh://git@github.com/me/lib.git"},
+        },
+    }
+    yarn = '"@babel/core@^7.0.0", "@babel/core@^7.1":\n  version "7.1.0"\nlodash@^4:\n'
+    pnpm = "packages:\n\n  /sharp@0.33.0:\n    resolution: {}\n  left-pad@1.3.0:\n"
+    ctx = _context(
+        tmp_path,
+        {
+            "package.json": PACKAGE,
+            "package-lock.json": json.dumps(lock),
+            "yarn.lock": yarn,
+            "pnpm-lock.yaml": pnpm,
+        },
+    )
+    deps = read_dependencies(ctx)
+    assert deps is not None
+    assert set(deps.production) == {"express", "lib", "fsevents"}
+    assert set(deps.dev) == {"esbuild"}
+    assert deps.scripts_known and deps.install_scripts == {"bcrypt"}
+    assert deps.locked_git == ("lib",)
+    assert {"bcrypt", "@babel/core", "lodash", "sharp", "left-pad"} <= deps.locked
+    assert "esbuild" in deps.names and deps.unknown is None
+
+
+def test_node_reader_v1_lock_and_unreadable_package(tmp_path: Path) -> None:
+    v1 = {"lockfileVersion": 1, "dependencies": {"a": {"dependencies": {"canvas": {}}}}}
+    ctx = _context(tmp_path, {"app/package.json": "{}", "app/package-lock.json": json.dumps(v1)})
+    deps = read_dependencies(ctx, "app")
+    assert deps is not None and deps.locked == {"a", "canvas"} and not deps.scripts_known
+    assert read_dependencies(_context(tmp_path / "x", {"package.json": "{"})) is None
+
+
+def test_script_name_follows_each_runner_grammar() -> None:
+    assert script_name(["npm", "run", "build"]) == "build"
+    assert script_name(["/usr/bin/yarn", "--silent", "build"]) == "build"
+    assert script_name(["npm", "start"]) == "start"
+    assert script_name(["bun", "run", "build"]) == "build"
+    assert script_name(["bun", "dev"]) == "dev"
+    assert script_name(["bun", "build", "./src/index.ts"]) is None  # bun's bundler, no script
+    assert script_name(["npm"]) is None
+    assert script_name(["ng", "build"]) is None
+
+
+def test_requirements_reader_follows_includes_and_classifies_lines(tmp_path: Path) -> None:
+    ctx = _context(
+        tmp_path,
+        {
+            "requirements.txt": "-r req/base.txt\nZope.Interface[x]>=5 ; python_version>'3'\n"
+            "git+https://github.com/me/lib.git#egg=lib\n--index-url https://x\n",
+            "req/base.txt": "# base\nPyYAML==6.0  # yaml\n-c ../constraints.txt\n",
+            "constraints.txt": "psycopg2==2.9.9\n",
+        },
+    )
+    found = read_requirements(ctx, ["requirements.txt"])
+    assert found.files == ["requirements.txt", "req/base.txt", "constraints.txt"]
+    assert found.names == ["zope-interface", "pyyaml", "psycopg2"]  # PEP 503 names
+    assert found.git == ["git+https://github.com/me/lib.git#egg=lib"]
+    assert not found.local and found.missing is None
+    local = _context(tmp_path / "l", {"r.txt": "-e .\n./wheels/x.whl\n-r gone.txt\n"})
+    found = read_requirements(local, ["r.txt"])
+    assert [line for _, line in found.local] == ["-e .", "./wheels/x.whl"]
+    assert found.missing == "gone.txt"
+
+
+def test_install_evidence_is_proven_only_by_wheels(tmp_path: Path) -> None:
+    ctx = _context(tmp_path, {"requirements.txt": "flask==3.0.3\n", "pg.txt": "psycopg2\n"})
+    scope: dict[str, str | None] = {}
+
+    def status(*args: str) -> str:
+        return install_evidence(ctx, [("pip", ["install", *args])], (3, 12), scope).status
+
+    assert status("-r", "requirements.txt") == "unproven"
+    assert status("--only-binary", ":all:", "-r", "requirements.txt") == "none"
+    assert status("pip==24.0", "setuptools") == "none"  # packaging tools ship wheels
+    assert status("-r", "pg.txt") == "native"
+    assert status(".") == "unknown"
+    assert status("-r", "missing.txt") == "unknown"
+    evidence = install_evidence(ctx, [("pip", ["install", "-r", "pg.txt"])], (3, 12), scope)
+    assert evidence.packages == {"psycopg2"}
+
+
+def test_node_reader_calls_an_unreadable_lock_unknown(tmp_path: Path) -> None:
+    """A lock file that is there but cannot be read hides the transitive packages."""
+    ctx = _context(tmp_path, {"package.json": "{}", "package-lock.json": '{"truncated'})
+    deps = read_dependencies(ctx)
+    assert deps is not None and deps.unknown is not None and "package-lock.json" in deps.unknown
+    ok = read_dependencies(_context(tmp_path / "ok", {"package.json": "{}", "yarn.lock": ""}))
+    assert ok is not None and ok.unknown is None
