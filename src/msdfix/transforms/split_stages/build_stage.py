@@ -417,11 +417,15 @@ def whole_copy(a: Analysis, app: str, before: Instruction) -> tuple[ContextCopy,
     for copy in reversed([c for c in a.copies if c.ins.start < before.start]):
         if not within(app, copy.dest) or not copy.into_dir:
             continue
-        if len(copy.sources) != 1 or any(ch in copy.sources[0] for ch in "*?["):
+        src = posixpath.normpath(copy.sources[0]).lstrip("/") if copy.sources else ""
+        if (
+            len(copy.sources) != 1
+            or any(ch in copy.sources[0] for ch in "*?[")
+            or (a.ctx.present and src in a.ctx.view.kept_set)  # one file, not a directory
+        ):
             if within(copy.dest, app):
                 continue  # a subset (manifests first): the whole directory follows
             return None
-        src = posixpath.normpath(copy.sources[0]).lstrip("/")
         rel = posixpath.normpath(posixpath.join(src, posixpath.relpath(app, copy.dest)))
         if rel.startswith(".."):
             return None

@@ -117,9 +117,9 @@ def plan_node(a: Analysis) -> Plan:
 
 def _needs_full_image(a: Analysis, app: str, runtime: str) -> str | None:
     """Why the app may need the build image's system libraries or programs (None: it does not)."""
-    rel = context_dir(a, app, a.stage.instructions[-1])
-    deps = read_dependencies(a.ctx, rel) if rel is not None and a.ctx.present else None
-    unknown = "package.json unreadable" if deps is None else deps.unknown
+    rel = _package_dir(a, app) if a.ctx.present else None
+    deps = read_dependencies(a.ctx, rel) if rel is not None else None
+    unknown = "package.json not found in the build context" if deps is None else deps.unknown
     if deps is None or unknown is not None:
         return (
             f"{unknown}: msdfix cannot rule out packages that need "
@@ -128,6 +128,19 @@ def _needs_full_image(a: Analysis, app: str, runtime: str) -> str | None:
     needs = sorted(deps.names & NODE_NEEDS_FULL)
     if needs:
         return f"{needs[0]} needs libraries or programs that {runtime} lacks"
+    return None
+
+
+def _package_dir(a: Analysis, app: str) -> str | None:
+    """The context directory of the package.json the build copies into ``app``."""
+    rel = context_dir(a, app, a.stage.instructions[-1])
+    if rel is not None:
+        return rel
+    target = resolve("package.json", app)
+    for copy in reversed(a.copies):
+        for source, dest in copy.context_files(a.ctx):
+            if dest == target:
+                return posixpath.dirname(source)
     return None
 
 
