@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from fixture_cases import cases, check_case
-from msdfix.ecosystems.checks import Check, check_of
+from msdfix.shell.checks import Check, check_of
 from newtransform_support import copy_app, messages, run, sd, serve_and_get, tag
 
 CASES = cases("test-stage")

@@ -43,9 +43,9 @@ from functools import partial
 from typing import Any
 
 from msdfix.document import Document
-from msdfix.ecosystems.checks import HARMLESS, Check, check_of
 from msdfix.fixes import Applicability, Edit, Finding
 from msdfix.model import Stage
+from msdfix.shell.checks import HARMLESS, Check, check_of
 from msdfix.shell.classify import program_args
 from msdfix.shell.edit import command_removal
 from msdfix.shell.script import RunScript, run_script

@@ -47,7 +47,7 @@ What it does
       runtime libraries are installed instead (``libpq-dev`` -> ``libpq5``).
 
     Test runners and linters (``pytest``, ``ruff check``, ``go test``, ``npm test`` ...: see
-    ``ecosystems/checks.py``) write nothing the runtime needs: they stay in the build stage,
+    ``shell/checks.py``) write nothing the runtime needs: they stay in the build stage,
     so the build still fails when they fail (``test-stage`` can move them to a ``test``
     stage, unsafe). OS packages that are not build tools are installed again in the runtime stage with the
     runtime's own package manager (apk on alpine, apt-get on Debian; ``-dev`` packages mapped

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 
 from msdfix.document import Document
 from msdfix.ecosystems import programs
-from msdfix.ecosystems.checks import Check, check_of
 from msdfix.ecosystems.node import FRONTEND_TOOLS, PROJECT_INSTALLS
 from msdfix.fixes import Edit
 from msdfix.model.paths import parents, within
 from msdfix.model.stages import Stage
+from msdfix.shell.checks import Check, check_of
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import Command
 from msdfix.shell.script import RunScript, run_script
