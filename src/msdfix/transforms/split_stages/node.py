@@ -46,6 +46,7 @@ from msdfix.transforms.split_stages.build_stage import (
     context_paths,
     dedupe,
     keyword,
+    trailing_copies,
 )
 from msdfix.transforms.split_stages.runtime_image import platform_flag
 
@@ -100,6 +101,17 @@ def plan_node(a: Analysis) -> Plan:
         plan.notes.append("the build installs production dependencies only: the app is copied")
         rel = context_dir(a, app, a.stage.instructions[-1])
         outputs = _outputs(a, app, rel) if rel is not None and a.ctx.present else None
+        tail = trailing_copies(a) if outputs is None else []
+        if tail:  # the app directory whole, without the files copied after the install
+            plan.copies = dedupe(
+                [p for p in plan.copies if p != app and p not in files.paths]
+                + [app, *context_paths(a, None, tail).paths]
+            )
+            plan.from_context = tail
+            plan.notes.append(
+                f"the COPY on line {', '.join(str(i.start_line) for i in tail)} moves to the "
+                "runtime, so a source edit leaves the build stage cached"
+            )
         if outputs is not None and {c.cwd for c in installs} == {app}:
             modules = resolve("node_modules", app)  # first, so source edits keep it cached
             entries = {_top(dest, app) for dest in _context_entries(a, app)} | outputs
