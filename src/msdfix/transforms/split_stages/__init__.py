@@ -45,6 +45,9 @@ What it does
     - Python: ``/usr/local`` (interpreter + pip installs) or the virtualenv, and the app, on
       ``python:<tag>-slim``; ``-dev`` packages and compilers stay in the build stage, their
       runtime libraries are installed instead (``libpq-dev`` -> ``libpq5``).
+    - Context COPYs after the build's last RUN (usually the sources) move verbatim to the
+      runtime (Python; Node when the app directory is copied whole), so a source edit leaves
+      the build stage cached and BuildKit need not re-checksum what the runtime copies from it.
 
     Test runners and linters (``pytest``, ``ruff check``, ``go test``, ``npm test`` ...: see
     ``shell/checks.py``) write nothing the runtime needs: they stay in the build stage,
