@@ -76,36 +76,36 @@ class Ledger:
         self.current = self.current[: edit.start] + edit.content + self.current[edit.end :]
         return start, end
 
-    def to_original(self, offset: int) -> int:
-        """An offset of the current text as an offset of the original (inside a change: its
-        start)."""
+    def _locate(self, offset: int) -> tuple[Change | None, int]:
+        """The change whose content holds current ``offset`` (None: original text), and the
+        original offset (inside a change: its start)."""
         shift = 0
         for cur_start, cur_end, i in self._pieces():
             change = self.changes[i]
             if offset < cur_start:
                 break
             if offset < cur_end:
-                return change.start
+                return change, change.start
             shift = cur_end - change.end
-        return offset - shift
+        return None, offset - shift
+
+    def to_original(self, offset: int) -> int:
+        """An offset of the current text as an offset of the original (inside a change: its
+        start)."""
+        return self._locate(offset)[1]
 
     def original_line_start(self, offset: int) -> int:
         """Where the current line starting at ``offset`` is in the original: inside a change,
         the same line carried over unchanged (a moved instruction), else the change's start."""
-        shift = 0
-        for cur_start, cur_end, i in self._pieces():
-            if offset < cur_start:
-                break
-            if offset < cur_end:
-                change = self.changes[i]
-                end = self.current.find("\n", offset)
-                line = self.current[offset : len(self.current) if end < 0 else end + 1]
-                span = self.original[change.start : change.end]
-                at = [m.start() for m in re.finditer(re.escape(line), span)]
-                at = [a for a in at if a == 0 or span[a - 1] == "\n"]
-                return change.start + at[0] if len(at) == 1 and line.strip() else change.start
-            shift = cur_end - self.changes[i].end
-        return offset - shift
+        change, original = self._locate(offset)
+        if change is None:
+            return original
+        end = self.current.find("\n", offset)
+        line = self.current[offset : len(self.current) if end < 0 else end + 1]
+        span = self.original[change.start : change.end]
+        at = [m.start() for m in re.finditer(re.escape(line), span)]
+        at = [a for a in at if a == 0 or span[a - 1] == "\n"]
+        return change.start + at[0] if len(at) == 1 and line.strip() else original
 
     def untouched(self, start: int, end: int) -> bool:
         """True when ``current[start:end]`` (and its edges) is text of the original."""

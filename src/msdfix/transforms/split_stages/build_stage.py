@@ -396,6 +396,17 @@ def trailing_copies(a: Analysis) -> list[Instruction]:
     return copies
 
 
+def move_to_runtime(plan: Plan, tail: list[Instruction]) -> None:
+    """Let the runtime copy ``tail`` (from ``trailing_copies``) from the context itself."""
+    if tail:
+        plan.from_context = tail
+        lines = ", ".join(str(ins.start_line) for ins in tail)
+        plan.notes.append(
+            f"the COPY on line {lines} moves to the runtime, so a source edit leaves the build "
+            "stage cached"
+        )
+
+
 def dedupe(paths: list[str]) -> list[str]:
     out: list[str] = []
     stripped: set[str] = set()  # the kept paths without trailing slashes

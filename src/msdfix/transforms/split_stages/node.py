@@ -46,11 +46,13 @@ from msdfix.transforms.split_stages.build_stage import (
     context_paths,
     dedupe,
     keyword,
+    move_to_runtime,
     trailing_copies,
 )
 from msdfix.transforms.split_stages.runtime_image import platform_flag
 
 DEPS, APP_FILES = "prod-deps", "app-files"
+GLOBAL_DIRS = ["/usr/local/lib/node_modules", "/usr/local/bin"]  # npm install -g
 
 
 def _global(call: Call) -> bool:
@@ -85,12 +87,14 @@ def plan_node(a: Analysis) -> Plan:
         raise NotABuild
     app = installs[0].cwd
     files = context_paths(a, None)
+    may_run_globals = any(_global(c) and c.program != "corepack" for c in a.calls)
+    globals_ = GLOBAL_DIRS if may_run_globals and _entry_may_run_globals(a) else []
     plan = Plan(
-        f"{a.stage.image.full_name}:{runtime_tag}", dedupe([app, *files.paths]), same_family=True
+        f"{a.stage.image.full_name}:{runtime_tag}",
+        dedupe([app, *files.paths, *globals_]),
+        same_family=True,
     )
     plan.unsafe = _needs_full_image(a, app, plan.runtime)
-    if any(_global(c) and c.program != "corepack" for c in a.calls) and _entry_may_run_globals(a):
-        plan.copies = dedupe(plan.copies + ["/usr/local/lib/node_modules", "/usr/local/bin"])
     if _deletes_node_modules(a, app, installs):
         plan.notes.append(
             f"the build deletes {app}/node_modules: the runtime gets none (no dependencies "
@@ -103,15 +107,8 @@ def plan_node(a: Analysis) -> Plan:
         outputs = _outputs(a, app, rel) if rel is not None and a.ctx.present else None
         tail = trailing_copies(a) if outputs is None else []
         if tail:  # the app directory whole, without the files copied after the install
-            plan.copies = dedupe(
-                [p for p in plan.copies if p != app and p not in files.paths]
-                + [app, *context_paths(a, None, tail).paths]
-            )
-            plan.from_context = tail
-            plan.notes.append(
-                f"the COPY on line {', '.join(str(i.start_line) for i in tail)} moves to the "
-                "runtime, so a source edit leaves the build stage cached"
-            )
+            plan.copies = dedupe([app, *context_paths(a, None, tail).paths, *globals_])
+            move_to_runtime(plan, tail)
         if outputs is not None and {c.cwd for c in installs} == {app}:
             modules = resolve("node_modules", app)  # first, so source edits keep it cached
             entries = {_top(dest, app) for dest in _context_entries(a, app)} | outputs

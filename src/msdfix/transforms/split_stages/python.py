@@ -15,6 +15,7 @@ from msdfix.transforms.split_stages.build_stage import (
     Plan,
     context_paths,
     dedupe,
+    move_to_runtime,
     trailing_copies,
 )
 from msdfix.transforms.split_stages.runtime_packages import build_manager
@@ -54,15 +55,9 @@ def plan_python(a: Analysis) -> Plan:
         f"{a.stage.image.full_name}:{runtime_tag}",
         dedupe([venv or "/usr/local", *files.paths]),
         same_family=True,
-        from_context=tail,
     )
     plan.stable.add(venv or "/usr/local")
-    if tail:
-        lines = ", ".join(str(ins.start_line) for ins in tail)
-        plan.notes.append(
-            f"the COPY on line {lines} moves to the runtime, so a source edit leaves the build "
-            "stage cached"
-        )
+    move_to_runtime(plan, tail)
     if runtime_tag != tag:
         version = re.match(r"(\d+)\.(\d+)", tag or "")
         evidence = install_evidence(
