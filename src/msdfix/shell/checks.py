@@ -83,6 +83,24 @@ class Check:
 
 
 Scripts = Callable[[], dict[str, Any] | None]  # package.json "scripts" (None: unreadable)
+# Every program ``check_of`` can answer anything but None for, as words of a script's text:
+# a script that names none of them runs no check (a cheap filter before parsing it).
+PROGRAMS = frozenset(
+    ALWAYS
+    | SUBCOMMANDS.keys()
+    | REPORT_ONLY.keys()
+    | MAVEN
+    | GRADLE
+    | NPM_RUNNERS
+    | {"node", "npx"}
+)
+_ALTERNATIVES = "|".join(sorted({re.escape(p.removeprefix("./")) for p in PROGRAMS}))
+_NAMED = re.compile(rf"\bpip|\b(?:{_ALTERNATIVES})\b")
+
+
+def may_run_checks(text: str) -> bool:
+    """False when no command of the script ``text`` can be a check (``check_of`` says None)."""
+    return _NAMED.search(text) is not None
 
 
 def check_of(argv: list[str], scripts: Scripts, depth: int = 0) -> Check | str | None:

@@ -45,7 +45,7 @@ from typing import Any
 from msdfix.document import Document
 from msdfix.fixes import Applicability, Edit, Finding
 from msdfix.model import Stage
-from msdfix.shell.checks import HARMLESS, Check, check_of
+from msdfix.shell.checks import HARMLESS, Check, check_of, may_run_checks
 from msdfix.shell.classify import program_args
 from msdfix.shell.edit import command_removal
 from msdfix.shell.script import RunScript, run_script
@@ -131,11 +131,16 @@ def _needed(doc: Document) -> list[Stage]:
 
 def _group(doc: Document, stage: Stage) -> Group | None:
     """The checks of the stage as one contiguous group of RUNs (None: no checks)."""
-    dirs = workdirs(doc.model, stage)
+    dirs: dict[int, str] | None = None  # read only for a stage that may run checks
     groups: list[Group] = []
     current: Group | None = None
     for ins in stage.instructions:
-        part = _part(doc, stage, ins, dirs) if ins.cmd == "run" else None
+        named = ins.cmd == "run" and (bool(ins.heredocs) or may_run_checks(ins.logical))
+        script = run_script(ins, doc.text) if named else None
+        part = None
+        if script is not None and script.commands:
+            dirs = workdirs(doc.model, stage) if dirs is None else dirs
+            part = _part(doc, stage, ins, script, dirs)
         if part is None:
             current = None
             continue
@@ -157,10 +162,9 @@ def _group(doc: Document, stage: Stage) -> Group | None:
     return group
 
 
-def _part(doc: Document, stage: Stage, ins: Instruction, dirs: dict[int, str]) -> Part | None:
-    script = run_script(ins, doc.text)
-    if script is None or not script.commands:
-        return None
+def _part(
+    doc: Document, stage: Stage, ins: Instruction, script: RunScript, dirs: dict[int, str]
+) -> Part | None:
     kinds: list[Check | None] = []
     harmless: list[bool] = []
     for command in script.commands:
