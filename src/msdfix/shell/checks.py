@@ -13,6 +13,7 @@ import posixpath
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from msdfix.shell.classify import positionals
@@ -98,6 +99,7 @@ _ALTERNATIVES = "|".join(sorted({re.escape(p.removeprefix("./")) for p in PROGRA
 _NAMED = re.compile(rf"\bpip|\b(?:{_ALTERNATIVES})\b")
 
 
+@lru_cache(maxsize=1024)  # each pass asks again about the same RUNs
 def may_run_checks(text: str) -> bool:
     """False when no command of the script ``text`` can be a check (``check_of`` says None)."""
     return _NAMED.search(text) is not None
