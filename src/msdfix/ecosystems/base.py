@@ -20,6 +20,10 @@ class CacheDir:
     # A package index that installs read and only a refresh writes (apt lists): mounted only
     # where the same RUN refreshes it first and nothing later reads it from the image.
     index: bool = False
+    # Also holds repository metadata the tool trusts until it expires (dnf, yum): metadata left
+    # on the mount by an earlier build can name package versions the mirrors have since
+    # dropped, so the mount is safe only where the tool re-checks it (``refresh_options``).
+    metadata: bool = False
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class PackageManager:
     replace_flags: dict[str, str] = field(default_factory=dict)
     value_options: tuple[str, ...] = ()  # options before the subcommand that take a value
     refresh: tuple[str, ...] = ()  # subcommands that refresh the package index
+    refresh_options: tuple[str, ...] = ()  # options that re-check cached repository metadata
     # argv prefixes (besides the downloading subcommands) that read the package index
     index_readers: tuple[tuple[str, ...], ...] = ()
     offline_flags: tuple[str, ...] = ()  # flags that make the tool read only its cache

@@ -228,19 +228,21 @@ MANAGERS: tuple[PackageManager, ...] = (
         "dnf",
         ("dnf", "dnf5"),
         ("install", "upgrade", "update", "makecache", "builddep", "reinstall"),
-        (CacheDir("/var/cache/dnf", locked=True),),
+        (CacheDir("/var/cache/dnf", locked=True, metadata=True),),
         clean_commands=(("dnf", "clean"), ("dnf5", "clean")),
         system=True,
         keeps_cleanup=True,
+        refresh_options=("--refresh",),
     ),
     PackageManager(
         "yum",
         ("yum", "microdnf"),
         ("install", "upgrade", "update", "makecache", "reinstall"),
-        (CacheDir("/var/cache/yum", locked=True),),
+        (CacheDir("/var/cache/yum", locked=True, metadata=True),),
         clean_commands=(("yum", "clean"), ("microdnf", "clean")),
         system=True,
         keeps_cleanup=True,
+        refresh_options=("--refresh",),  # yum 4 (dnf) and microdnf; yum 3 has none
     ),
 )
 

@@ -28,10 +28,15 @@ Fix safety
     mount only changes where downloads are kept, and BuildKit (Docker 23+, buildx,
     Podman/Buildah) supports it without a ``# syntax=`` line. Unsafe (with the reason shown)
     when the cache is the dependency store (Go modules, Maven, Gradle, Cargo, NuGet) and a
-    later step runs a program msdfix cannot see into. Left alone, with the reason: apk (it
-    keeps no packages unless ``/etc/apk/cache`` is set up), commands msdfix cannot classify
-    where they decide, users or homes it cannot know (an unknown base image's user is
-    unknown), yarn Plug'n'Play caches, Windows images, targets already mounted.
+    later step runs a program msdfix cannot see into, and for dnf/yum/microdnf unless the
+    install runs with ``--refresh``: their cache holds the repository metadata, which they
+    trust until it expires (hours to days, per repository), and Fedora's and RHEL's mirrors
+    drop the package versions old metadata names, so a mount filled by an earlier build can
+    break the next one with 404s (a fresh image always fetches fresh metadata). Left alone,
+    with the reason: apk (it keeps no packages unless ``/etc/apk/cache`` is set up),
+    commands msdfix cannot classify where they decide, users or homes it cannot know (an
+    unknown base image's user is unknown), yarn Plug'n'Play caches, Windows images, targets
+    already mounted.
 """
 
 from __future__ import annotations

@@ -119,10 +119,22 @@ class _Planner:
         unsafe = None
         if blocker is not None:
             unsafe = f"RUN at line {blocker.start_line} may need {target} in the image"
+        elif cache.metadata and not self._refreshes(call):
+            unsafe = (
+                f"{call.manager.id} trusts the repository metadata on the mount until it "
+                "expires, and mirrors drop package versions old metadata names; "
+                f"{' or '.join(call.manager.refresh_options)} makes it re-check"
+            )
         uid = self.resolver.uid
         plan.mounts.append(
             Mount(target, cache.locked, cache.store, cache.index, call.manager, uid, unsafe)
         )
+
+    def _refreshes(self, call: ToolCall) -> bool:
+        """True when the RUN's first call of ``call``'s tool re-checks cached metadata."""
+        manager = call.manager
+        first = next(s.call for s in self.steps if s.call and s.call.manager is manager)
+        return any(a in manager.refresh_options for a in first.args)
 
     def _decline(self, cache: CacheDir, call: ToolCall, target: str) -> str | None:
         """Why ``target`` is not mounted ("" when there is nothing to say), or None to mount."""
