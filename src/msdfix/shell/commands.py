@@ -6,6 +6,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from itertools import repeat
 from typing import NamedTuple
 
 import tree_sitter_bash
@@ -146,10 +147,10 @@ def _parse(script: str) -> list[Command]:
             if node.child_count == 0:
                 state["op"] = node.type
             else:
-                stack.extend((child, nested) for child in reversed(node.children))
+                stack.extend(zip(reversed(node.children), repeat(nested)))
         elif action != _LEAF:
             inner = nested or action == _NESTING
-            stack.extend((child, inner) for child in reversed(node.children))
+            stack.extend(zip(reversed(node.children), repeat(inner)))
     return found
 
 
@@ -188,7 +189,7 @@ def _command(
     if table is not None:
         start, end = table[start], table[end]
     cmd = Command(words, assignments, start, end, state["op"], state["cwd"], nested, redirects)
-    if cmd.name == "cd" and not nested:
+    if not nested and words and words[0].value.endswith("cd") and cmd.name == "cd":
         target = cmd.argv[1] if len(cmd.argv) > 1 else "~"
         state["cwd"] = (
             posixpath.normpath(posixpath.join(state["cwd"] or "", target))
