@@ -103,9 +103,13 @@ def test_unsafe_fix_is_marked_and_skipped_by_default() -> None:
     assert "postinstall" in finding.message
 
 
-def test_no_context_acts_only_on_named_requirement_files() -> None:
+def test_no_context_is_never_safe() -> None:
+    """Without a build context the requirements file is unread: it may name ``-e .`` or
+    ``-r other.txt``, so copying it alone first can break the build (unknown is not absent)."""
     text = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
-    out, applied, _ = _run(text)
+    out, applied, explained = _run(text)
+    assert out == text and not applied and "no build context" in explained[0]
+    out, applied, _ = _run(text, unsafe=True)
     assert "COPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\n" in out
     assert "no build context" in applied[0]
     out, applied, explained = _run(

@@ -24,8 +24,8 @@ Fix safety
     Safe when the build context shows the install reads only the manifests. Unsafe (applied with
     ``--unsafe-fixes``): npm lifecycle scripts (preinstall/install/postinstall/prepare) that may
     read sources, Composer install scripts, an added ``mvn dependency:go-offline`` in the final
-    stage, Gradle (build scripts may read other files), and every ecosystem except
-    ``pip install -r`` when there is no build context (manifests are then copied by glob).
+    stage, Gradle (build scripts may read other files), and every ecosystem when there is no
+    build context (manifests are then copied by glob, and what they name is unknown).
     Left unchanged, with the reason: workspaces and monorepos, local path dependencies (``file:``,
     ``-e .``, ``path =``, ``replace => ./``), installs of the project itself (``pip install .``,
     ``poetry install`` without ``--no-root``), install outputs such as ``node_modules`` present in

@@ -42,9 +42,9 @@ def plan_manifests(
                 folder = posixpath.dirname(path)
                 entry = folder + "/" if folder and folder != "." and folder != source.src else path
                 _add(plan, entry, dest_of(entry))
-            plan.notes.append(
-                "no build context: assumed the requirements files name no local paths or other "
-                "files"
+            plan.unsafe.append(
+                "no build context: could not check that the requirements files name no local "
+                "paths (-e .) or other files (-r, -c)"
             )
             return
         if not eco.guess or (eco is GO and within(source.dest, "/go/src")):
