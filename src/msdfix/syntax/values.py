@@ -16,6 +16,11 @@ from msdfix.syntax.parser import GO_SPACE, WHITESPACE_RE, ParseError
 
 def parse_words(rest: str, escape: str) -> list[str]:
     """BuildKit's ``parseWords``: split on spaces outside quotes, keeping quotes and escapes."""
+    return list(_parse_words(rest, escape))
+
+
+@lru_cache(maxsize=4096)
+def _parse_words(rest: str, escape: str) -> tuple[str, ...]:
     words: list[str] = []
     word = ""
     quote = ""
@@ -64,7 +69,7 @@ def parse_words(rest: str, escape: str) -> list[str]:
         i += 1
     if in_word and (blank_ok or word):
         words.append(word)
-    return words
+    return tuple(words)
 
 
 def _json_list(rest: str) -> list[str] | None:
