@@ -49,16 +49,6 @@ def _split(text: str) -> tuple[list[str], list[int]]:
     return bodies, starts
 
 
-def _keyword(logical: str, offset: int) -> str:
-    """The word at ``offset`` up to the next space, tab, VT, FF or CR."""
-    space = logical.find(" ", offset)
-    word = logical[offset:] if space < 0 else logical[offset:space]
-    if word.lower() in KNOWN_INSTRUCTIONS:  # letters only: no other separator inside
-        return word
-    match = _KEYWORD_RE.match(logical, offset)
-    return match.group(0) if match else ""
-
-
 def _lstrip_len(body: str) -> int:
     return len(body) - len(body.lstrip(GO_SPACE))
 
@@ -118,9 +108,13 @@ class _Parser:
         pending: list[Trivia] = []  # comment lines directly above the next instruction
         while index < count:
             body = bodies[index]
-            first = body[:1]
-            lead = 0 if first and first not in GO_SPACE else _lstrip_len(body)
-            if body[lead : lead + 1] == "#":
+            head = body[:1]
+            if not head or head in GO_SPACE:
+                lead = _lstrip_len(body)
+                head = body[lead : lead + 1]
+            else:
+                lead = 0
+            if head == "#":
                 pending.append(
                     _new(Trivia, ("comment", starts[index], starts[index + 1], index + 1))
                 )
@@ -156,9 +150,13 @@ class _Parser:
         else:
             logical, segments, index = self._continued(index, lead, cont, body_start)
         kw_offset = 0 if logical[:1] not in GO_SPACE else _lstrip_len(logical)
-        keyword = _keyword(logical, kw_offset)
-        if keyword.lower() not in KNOWN_INSTRUCTIONS:
-            raise ParseError(f"unknown instruction: {keyword}", first + 1)
+        space = logical.find(" ", kw_offset)
+        keyword = logical[kw_offset:] if space < 0 else logical[kw_offset:space]
+        if keyword.lower() not in KNOWN_INSTRUCTIONS:  # letters only: no other separator inside
+            match = _KEYWORD_RE.match(logical, kw_offset)
+            keyword = match.group(0) if match else ""
+            if keyword.lower() not in KNOWN_INSTRUCTIONS:
+                raise ParseError(f"unknown instruction: {keyword}", first + 1)
         rest = kw_offset + len(keyword)
         start = starts[first]
         end, escape = starts[index], self.escape
