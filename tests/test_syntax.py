@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from msdfix.syntax import ParseError, parse
 from msdfix.syntax.validate import validate
-from msdfix.syntax.values import instruction_values
+from msdfix.syntax.values import instruction_values, parse_words
 
 EDGE_CASES = {
     "crlf": "FROM alpine\r\nRUN echo a \\\r\n  && echo b\r\n",
@@ -276,3 +276,23 @@ def test_line_continuation_is_one_escape_not_an_odd_run(escapes: int) -> None:
         oracle = [(i.cmd, i.start_line, i.end_line) for i in dockerfile.parse_string(text)]
         ours = [(i.keyword, i.start_line, i.end_line) for i in parse(text).instructions]
         assert ours == oracle, (escape, escapes)
+
+
+def test_cached_views_are_fresh_copies() -> None:
+    """Parsed trees and value lookups are cached; what callers get back is theirs to change."""
+    text = 'FROM alpine\nENV A="x y" B=2\nCMD ["a", "b"]\n'
+    df = parse(text)
+    env, cmd = df.instructions[1], df.instructions[2]
+    expected = (list(df.instructions), cmd.json_args(), instruction_values(env))
+    words = parse_words(env.args, "\\")
+    df.instructions.pop()
+    args = cmd.json_args()
+    assert args is not None
+    args.append("c")
+    instruction_values(env)[1].clear()
+    parse_words(env.args, "\\").clear()
+    again = parse(text)  # a second tree of the same text: values computed on it match
+    assert (list(df.instructions), cmd.json_args(), instruction_values(env)) == expected
+    assert instruction_values(again.instructions[1]) == expected[2]
+    assert parse_words(env.args, "\\") == words
+    assert [i.start for i in df] == [i.start for i in expected[0]]

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import NamedTuple
 
 WHITESPACE = " \t\v\f\r"
+_ARGS_SPACE = frozenset(WHITESPACE + "\n")
+_DECODER = json.JSONDecoder()
 
 
 class Segment(NamedTuple):
@@ -84,15 +87,23 @@ class Instruction:
 
     def json_args(self) -> list[str] | None:
         """The exec-form argument list, or None for shell form."""
+        head = self.logical[self.args_offset : self.args_offset + 1]
+        if head != "[" and head not in _ARGS_SPACE:  # shell form (or no arguments)
+            return None
+        value = self._json_args
+        return None if value is None else list(value)
+
+    @cached_property
+    def _json_args(self) -> tuple[str, ...] | None:
         rest = self.args
         if not rest.startswith("["):
             return None
         try:
-            value, _ = json.JSONDecoder().raw_decode(rest)
+            value, _ = _DECODER.raw_decode(rest)
         except ValueError:
             return None
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            return value
+            return tuple(value)
         return None
 
     @property
@@ -149,10 +160,14 @@ class Dockerfile:
     @property
     def instructions(self) -> list[Instruction]:
         """All instructions in file order."""
-        return [n for n in self.nodes if isinstance(n, Instruction)]
+        return list(self._instructions)
+
+    @cached_property
+    def _instructions(self) -> tuple[Instruction, ...]:
+        return tuple([n for n in self.nodes if isinstance(n, Instruction)])
 
     def __iter__(self) -> Iterator[Instruction]:
-        return iter(self.instructions)
+        return iter(self._instructions)
 
     def comments_above(self, ins: Instruction) -> list[str]:
         """The comment lines owned by ``ins`` (text without newline)."""

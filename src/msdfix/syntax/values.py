@@ -16,6 +16,11 @@ from msdfix.syntax.parser import GO_SPACE, WHITESPACE_RE, ParseError
 
 def parse_words(rest: str, escape: str) -> list[str]:
     """BuildKit's ``parseWords``: split on spaces outside quotes, keeping quotes and escapes."""
+    return list(_parse_words(rest, escape))
+
+
+@lru_cache(maxsize=4096)
+def _parse_words(rest: str, escape: str) -> tuple[str, ...]:
     words: list[str] = []
     word = ""
     quote = ""
@@ -64,7 +69,7 @@ def parse_words(rest: str, escape: str) -> list[str]:
         i += 1
     if in_word and (blank_ok or word):
         words.append(word)
-    return words
+    return tuple(words)
 
 
 def _json_list(rest: str) -> list[str] | None:
@@ -106,12 +111,6 @@ def _name_val(rest: str, escape: str, key: str) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=8192)
-def _cached_value(cmd: str, rest: str, escape: str) -> tuple[tuple[str, ...], bool]:
-    values, is_json = _value_of(cmd, rest, escape)
-    return tuple(values), is_json
-
-
 def _value_of(cmd: str, rest: str, escape: str) -> tuple[list[str], bool]:
     """(values, is_json) for instruction ``cmd`` with arguments ``rest``."""
     if cmd in ("run", "cmd", "entrypoint", "shell"):
@@ -143,21 +142,29 @@ def _value_of(cmd: str, rest: str, escape: str) -> tuple[list[str], bool]:
 
 def instruction_values(ins: Instruction) -> tuple[str | None, list[str], bool]:
     """(sub_cmd, values, is_json) as BuildKit reports them; raises ParseError when invalid."""
-    rest = ins.logical[ins.args_offset :].strip(GO_SPACE)
     try:
-        if ins.cmd == "onbuild":
-            match = re.match(r"[^\t\v\f\r ]+", rest)
-            if not match:
-                return None, [], False
-            sub = match.group(0).lower()
-            sub_rest = rest[match.end() :].lstrip(GO_SPACE)
-            values, is_json = _value_of(sub, _strip_flags(sub_rest), ins.escape)
-            return sub.upper(), values, is_json
-        cached, is_json = _cached_value(ins.cmd, rest, ins.escape)
-        values = list(cached)
+        sub, values, is_json = _values(ins.cmd, ins.logical, ins.args_offset, ins.escape)
     except ValueError as exc:
         raise ParseError(str(exc), ins.start_line) from exc
-    return None, values, is_json
+    return sub, list(values), is_json
+
+
+@lru_cache(maxsize=8192)
+def _values(
+    cmd: str, logical: str, args_offset: int, escape: str
+) -> tuple[str | None, tuple[str, ...], bool]:
+    """Cached on the logical line: the same string object hashes once, re-parses hit too."""
+    rest = logical[args_offset:].strip(GO_SPACE)
+    if cmd == "onbuild":
+        match = re.match(r"[^\t\v\f\r ]+", rest)
+        if not match:
+            return None, (), False
+        sub = match.group(0).lower()
+        sub_rest = rest[match.end() :].lstrip(GO_SPACE)
+        values, is_json = _value_of(sub, _strip_flags(sub_rest), escape)
+        return sub.upper(), tuple(values), is_json
+    values, is_json = _value_of(cmd, rest, escape)
+    return None, tuple(values), is_json
 
 
 def _strip_flags(rest: str) -> str:
@@ -180,6 +187,11 @@ def unquote(value: str, escape: str = "\\") -> str:
     """Remove shell-style quotes and escapes from an ENV/LABEL value."""
     if "'" not in value and '"' not in value and "\\" not in value and escape not in value:
         return value
+    return _unquote(value, escape)
+
+
+@lru_cache(maxsize=8192)
+def _unquote(value: str, escape: str) -> str:
     out = ""
     quote = ""
     i = 0
