@@ -44,20 +44,21 @@ from msdfix.ecosystems.registry import MANAGERS
 from msdfix.fixes import Applicability, Edit, Finding
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands
-from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
 from msdfix.transforms.base import Transform, register
 from msdfix.transforms.cache_mount.history import History
 from msdfix.transforms.cache_mount.plan import plan_run
 from msdfix.transforms.cache_mount.render import Plan, flags_text, message
 
-_MANAGER_WORDS = re.compile(
-    "|".join(
-        sorted(
-            {re.escape(p.lstrip("./")) for m in MANAGERS for p in m.programs}, key=len, reverse=True
-        )
-    )
+_PROGRAM_WORDS = {p.lstrip("./") for m in MANAGERS for p in m.programs}
+# A RUN names a package manager when its text contains one of these (``apt`` covers ``apt-get``).
+_MANAGER_WORDS = tuple(
+    sorted(w for w in _PROGRAM_WORDS if not any(o in w for o in _PROGRAM_WORDS - {w}))
 )
+
+
+def _names_manager(text: str) -> bool:
+    return any(word in text for word in _MANAGER_WORDS)
 
 
 def _yarn(doc: Document) -> tuple[bool, str | None]:
@@ -103,7 +104,7 @@ class CacheMount(Transform):
             (stage, ins)
             for stage in doc.model.stages
             for ins in stage.of("run")
-            if ins.heredocs or _MANAGER_WORDS.search(ins.logical)
+            if ins.heredocs or _names_manager(ins.logical)
         ]
         if not candidates:  # no RUN names a package manager: nothing to read or plan
             return
@@ -112,12 +113,12 @@ class CacheMount(Transform):
         runtime = _runtime_prefixes(doc)
         final_chain = doc.model.final.lineage if doc.model.final else []
         for stage, ins in candidates:
-            script = run_script(ins, doc.text)
+            script = history.script(ins)
             steps = history.steps(ins)
             if script is None or not steps or not any(s.call for s in steps):
                 continue
             plan = plan_run(
-                doc, history, stage, ins, script, steps, runtime, stage in final_chain,
+                doc, history, stage, ins, script, steps, runtime, any(stage is s for s in final_chain),
                 berry_blocker,
             )  # fmt: skip
             fix = self._fix(doc, ins, plan)

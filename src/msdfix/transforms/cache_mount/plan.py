@@ -315,7 +315,8 @@ class _Planner:
             call = step.call
             if call is None or step.inlined:
                 continue
-            if not any(within(t, m) for m in targets for t in self.resolver.targets(call)):
+            call_targets = self.resolver.targets(call)
+            if not any(within(t, m) for m in targets for t in call_targets):
                 continue
             for word in call.command.words[1:]:
                 if word.value in call.manager.defeat_flags:
