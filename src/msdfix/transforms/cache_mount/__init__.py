@@ -51,14 +51,15 @@ from msdfix.transforms.cache_mount.plan import plan_run
 from msdfix.transforms.cache_mount.render import Plan, flags_text, message
 
 _PROGRAM_WORDS = {p.lstrip("./") for m in MANAGERS for p in m.programs}
-# A RUN names a package manager when its text contains one of these (``apt`` covers ``apt-get``).
-_MANAGER_WORDS = tuple(
-    sorted(w for w in _PROGRAM_WORDS if not any(o in w for o in _PROGRAM_WORDS - {w}))
+# A RUN may name a package manager when its text contains one of these words; a word that
+# contains another (``apt-get``, ``cargo``) adds nothing to the search, so it is left out.
+_MANAGER_WORDS = re.compile(
+    "|".join(
+        re.escape(w)
+        for w in sorted(_PROGRAM_WORDS)
+        if not any(o in w for o in _PROGRAM_WORDS - {w})
+    )
 )
-
-
-def _names_manager(text: str) -> bool:
-    return any(word in text for word in _MANAGER_WORDS)
 
 
 def _yarn(doc: Document) -> tuple[bool, str | None]:
@@ -104,7 +105,7 @@ class CacheMount(Transform):
             (stage, ins)
             for stage in doc.model.stages
             for ins in stage.of("run")
-            if ins.heredocs or _names_manager(ins.logical)
+            if ins.heredocs or _MANAGER_WORDS.search(ins.logical)
         ]
         if not candidates:  # no RUN names a package manager: nothing to read or plan
             return

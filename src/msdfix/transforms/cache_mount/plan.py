@@ -195,7 +195,7 @@ class _Planner:
 
     def finish(self) -> None:
         """Edits for the mounts: drop what they make pointless, keep apt's .debs."""
-        if not self.script.editable:
+        if not self.script.editable or not self.plan.mounts:
             return
         self._keep_apt_cleanup()
         for _ in range(len(self.plan.mounts) + 1):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 from collections import OrderedDict
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from msdfix.ecosystems.base import PackageManager
 from msdfix.ecosystems.os import INDEX_REFRESHERS
@@ -25,8 +25,7 @@ _READER_PREFIXES = {tuple(prefix) for m in MANAGERS for prefix in m.index_reader
 _READER_LENGTHS = sorted({len(prefix) for prefix in _READER_PREFIXES})
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """One command of a RUN, classified."""
 
     command: Command
