@@ -68,7 +68,7 @@ def removed_paths(args: tuple[str, ...] | list[str], home: str | None) -> list[s
     return paths
 
 
-_KEPT = 4096  # classified scripts kept: a file's RUNs are re-read on every pass
+_KEPT = 128  # a file's RUNs, re-read on each pass (more slows the whole run: memory)
 _cache: OrderedDict[tuple[str, tuple[tuple[str, ...], ...], bool], list[Step]] = OrderedDict()
 
 
