@@ -102,13 +102,14 @@ class History:
         steps = self.steps(ins)
         if steps is None:
             return ins.start_line
+        resolver = self.resolver(stage, ins)
         for step in steps:
             if step.unknown:
                 holder = ins.start_line
-            elif step.call is not None and target in self.resolver(stage, ins).targets(step.call):
+            elif step.call is not None and target in resolver.targets(step.call):
                 if not (target == APT_ARCHIVES_MOUNT and debs_cleaned) and not _defeated(step):
                     holder = ins.start_line
-            elif not step.conditional and self._cleans(step, stage, ins, target):
+            elif not step.conditional and step.cleans(target, resolver):
                 holder = None
         return holder
 
@@ -140,18 +141,13 @@ class History:
 
     def _names(self, stage: Stage, ins: Instruction, target: str) -> bool:
         """True when a command of ``ins`` names a path in ``target`` other than to delete it."""
+        resolver = self.resolver(stage, ins)
         for step in self.steps(ins) or []:
-            if step.program == "rm" or self._cleans(step, stage, ins, target):
+            if step.program == "rm" or step.cleans(target, resolver):
                 continue
             if any(target in arg for arg in step.args):
                 return True
         return False
-
-    def _cleans(self, step: Step, stage: Stage, ins: Instruction, target: str) -> bool:
-        """``step.cleans``, building the RUN's resolver only for a command that may clean."""
-        if step.program != "rm" and step.cleaner is None:
-            return False
-        return step.cleans(target, self.resolver(stage, ins))
 
     def index_reader(self, stage: Stage, ins: Instruction) -> Instruction | None:
         """A later RUN that may read the package index from the image before refreshing it.
