@@ -49,18 +49,20 @@ from msdfix.ecosystems.registry import MANAGERS
 from msdfix.fixes import Applicability, Edit, Finding
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands
-from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
 from msdfix.transforms.base import Transform, register
 from msdfix.transforms.cache_mount.history import History
 from msdfix.transforms.cache_mount.plan import plan_run
 from msdfix.transforms.cache_mount.render import Plan, flags_text, message
 
+_PROGRAM_WORDS = {p.lstrip("./") for m in MANAGERS for p in m.programs}
+# A RUN may name a package manager when its text contains one of these words; a word that
+# contains another (``apt-get``, ``cargo``) adds nothing to the search, so it is left out.
 _MANAGER_WORDS = re.compile(
     "|".join(
-        sorted(
-            {re.escape(p.lstrip("./")) for m in MANAGERS for p in m.programs}, key=len, reverse=True
-        )
+        re.escape(w)
+        for w in sorted(_PROGRAM_WORDS)
+        if not any(o in w for o in _PROGRAM_WORDS - {w})
     )
 )
 
@@ -117,12 +119,12 @@ class CacheMount(Transform):
         runtime = _runtime_prefixes(doc)
         final_chain = doc.model.final.lineage if doc.model.final else []
         for stage, ins in candidates:
-            script = run_script(ins, doc.text)
+            script = history.script(ins)
             steps = history.steps(ins)
             if script is None or not steps or not any(s.call for s in steps):
                 continue
             plan = plan_run(
-                doc, history, stage, ins, script, steps, runtime, stage in final_chain,
+                doc, history, stage, ins, script, steps, runtime, any(stage is s for s in final_chain),
                 berry_blocker,
             )  # fmt: skip
             fix = self._fix(doc, ins, plan)

@@ -5,17 +5,20 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TypeVar
 
 from msdfix.document import Document
 from msdfix.ecosystems.os import APT_ARCHIVES_MOUNT
 from msdfix.model import Stage
 from msdfix.model.base_images import known_clean
 from msdfix.model.paths import within
-from msdfix.shell.script import run_script
+from msdfix.shell.script import RunScript, run_script
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
 from msdfix.transforms.cache_mount.steps import Step, reads_image_index, run_steps
 from msdfix.transforms.cache_mount.targets import Resolver
+
+_T = TypeVar("_T")
 
 
 def mount_targets(ins: Instruction) -> list[str]:
@@ -40,8 +43,11 @@ class History:
     doc: Document
     berry: bool
     planned: dict[int, list[str]] = field(default_factory=dict)  # id(RUN) -> our targets
+    _scripts: dict[int, RunScript | None] = field(default_factory=dict)
     _steps: dict[int, list[Step] | None] = field(default_factory=dict)
     _resolvers: dict[int, Resolver] = field(default_factory=dict)
+    _mounts: dict[int, list[str]] = field(default_factory=dict)
+    _later: dict[int, list[Instruction]] = field(default_factory=dict)
 
     def resolver(self, stage: Stage, ins: Instruction) -> Resolver:
         """Cache directories as seen by one RUN (computed once per RUN)."""
@@ -50,17 +56,27 @@ class History:
             self._resolvers[key] = Resolver(self.doc, stage, ins)
         return self._resolvers[key]
 
+    def script(self, ins: Instruction) -> RunScript | None:
+        """The script of a RUN (computed once per RUN)."""
+        key = id(ins)
+        if key not in self._scripts:
+            self._scripts[key] = run_script(ins, self.doc.text)
+        return self._scripts[key]
+
     def steps(self, ins: Instruction) -> list[Step] | None:
         """Classified commands of a RUN (None for an exec-form program we cannot see into)."""
         key = id(ins)
         if key not in self._steps:
-            script = run_script(ins, self.doc.text)
+            script = self.script(ins)
             self._steps[key] = None if script is None else run_steps(script, self.berry)
         return self._steps[key]
 
     def mounted(self, ins: Instruction) -> list[str]:
         """Targets mounted in a RUN: by the file itself and by the fixes planned so far."""
-        return mount_targets(ins) + self.planned.get(id(ins), [])
+        key = id(ins)
+        if key not in self._mounts:
+            self._mounts[key] = mount_targets(ins)
+        return self._mounts[key] + self.planned.get(key, [])
 
     def may_hold(self, stage: Stage, ins: Instruction, target: str) -> int | None:
         """Line of what may have left files in ``target`` before ``ins`` (0: the base image)."""
@@ -103,8 +119,11 @@ class History:
         for other in self.later_runs(stage, ins):
             if target in other.logical and self._names(stage, other, target):
                 return other
-        names = {s.name.lower() for s in [stage, *self.doc.model.descendants(stage)]}
-        for other, source, paths in self._copies_from:
+        copies = self._copies_from
+        if not copies:
+            return None
+        names = {s.name.lower() for s in [stage, *self._descendants(stage)]}
+        for other, source, paths in copies:
             if source in names and any(within(target, p) or within(p, target) for p in paths):
                 return other
         return None
@@ -136,11 +155,11 @@ class History:
         Each stage built FROM this one sees the RUNs of its own lineage after ``ins``.
         """
         runs = stage.of("run")
-        after = runs[runs.index(ins) + 1 :]
+        after = runs[_position(runs, ins) + 1 :]
         sequences = [after]
-        for descendant in self.doc.model.descendants(stage):
+        for descendant in self._descendants(stage):
             lineage = descendant.lineage
-            between = lineage[lineage.index(stage) + 1 :]
+            between = lineage[_position(lineage, stage) + 1 :]
             sequences.append(after + [r for s in between for r in s.of("run")])
         for sequence in sequences:
             for other in sequence:
@@ -153,11 +172,28 @@ class History:
 
     def later_runs(self, stage: Stage, ins: Instruction) -> list[Instruction]:
         """RUNs after ``ins`` in its stage, then those of the stages built FROM it."""
-        runs = stage.of("run")
-        later = runs[runs.index(ins) + 1 :]
-        for descendant in self.doc.model.descendants(stage):
-            later += descendant.of("run")
-        return later
+        key = id(ins)
+        if key not in self._later:
+            runs = stage.of("run")
+            later = runs[_position(runs, ins) + 1 :]
+            for descendant in self._descendants(stage):
+                later += descendant.of("run")
+            self._later[key] = later
+        return self._later[key]
+
+    def _descendants(self, stage: Stage) -> list[Stage]:
+        """Stages built FROM ``stage`` (computed once per stage)."""
+        return self._stage_children[id(stage)]
+
+    @cached_property
+    def _stage_children(self) -> dict[int, list[Stage]]:
+        model = self.doc.model
+        return {id(s): model.descendants(s) for s in model.stages}
+
+
+def _position(items: list[_T], item: _T) -> int:
+    """Index of ``item`` itself (``list.index`` compares whole dataclasses field by field)."""
+    return next(i for i, x in enumerate(items) if x is item)
 
 
 def _defeated(step: Step) -> bool:

@@ -207,7 +207,7 @@ class _Planner:
 
     def finish(self) -> None:
         """Edits for the mounts: drop what they make pointless, keep apt's .debs."""
-        if not self.script.editable:
+        if not self.script.editable or not self.plan.mounts:
             return
         self._keep_apt_cleanup()
         for _ in range(len(self.plan.mounts) + 1):
@@ -327,7 +327,8 @@ class _Planner:
             call = step.call
             if call is None or step.inlined:
                 continue
-            if not any(within(t, m) for m in targets for t in self.resolver.targets(call)):
+            call_targets = self.resolver.targets(call)
+            if not any(within(t, m) for m in targets for t in call_targets):
                 continue
             for word in call.command.words[1:]:
                 if word.value in call.manager.defeat_flags:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
+from collections import OrderedDict
+from typing import NamedTuple
 
 from msdfix.ecosystems.base import PackageManager
 from msdfix.ecosystems.os import INDEX_REFRESHERS
@@ -24,8 +25,7 @@ _READER_PREFIXES = {tuple(prefix) for m in MANAGERS for prefix in m.index_reader
 _READER_LENGTHS = sorted({len(prefix) for prefix in _READER_PREFIXES})
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """One command of a RUN, classified."""
 
     command: Command
@@ -68,9 +68,28 @@ def removed_paths(args: tuple[str, ...] | list[str], home: str | None) -> list[s
     return paths
 
 
+_KEPT = 128  # a file's RUNs, re-read on each pass (more slows the whole run: memory)
+_cache: OrderedDict[tuple[str, tuple[tuple[str, ...], ...], bool], list[Step]] = OrderedDict()
+
+
 def run_steps(script: RunScript, berry: bool) -> list[Step]:
-    """Every command of the RUN (``sh -c`` scripts inlined), classified in execution order."""
-    return _steps(script.commands, berry, inlined=False, outer_conditional=False, depth=3)
+    """Every command of the RUN (``sh -c`` scripts inlined), classified in execution order.
+
+    The steps depend only on the commands (parsed from the script's text, or an exec form's
+    argv when there is no text), so each script is classified once; callers must not change
+    the list.
+    """
+    argv = () if script.text else tuple(tuple(c.argv) for c in script.commands)
+    key = (script.text, argv, berry)
+    steps = _cache.get(key)
+    if steps is not None:
+        _cache.move_to_end(key)
+        return steps
+    steps = _steps(script.commands, berry, inlined=False, outer_conditional=False, depth=3)
+    _cache[key] = steps
+    if len(_cache) > _KEPT:
+        _cache.popitem(last=False)  # the least recently used
+    return steps
 
 
 def _steps(
