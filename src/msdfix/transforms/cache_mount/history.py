@@ -50,11 +50,17 @@ class History:
     _later: dict[int, list[Instruction]] = field(default_factory=dict)
 
     def resolver(self, stage: Stage, ins: Instruction) -> Resolver:
-        """Cache directories as seen by one RUN (computed once per RUN)."""
+        """Cache directories as seen by one RUN (computed once per RUN), in the RUN's own
+        stage: a later RUN looked at from an ancestor stage has its own scope and user."""
         key = id(ins)
         if key not in self._resolvers:
-            self._resolvers[key] = Resolver(self.doc, stage, ins)
+            self._resolvers[key] = Resolver(self.doc, self._stage_of.get(key, stage), ins)
         return self._resolvers[key]
+
+    @cached_property
+    def _stage_of(self) -> dict[int, Stage]:
+        """id of each instruction -> the stage it belongs to."""
+        return {id(i): s for s in self.doc.model.stages for i in s.instructions}
 
     def script(self, ins: Instruction) -> RunScript | None:
         """The script of a RUN (computed once per RUN)."""
