@@ -109,8 +109,12 @@ def plan_node(a: Analysis) -> Plan:
         if tail:  # the app directory whole, without the files copied after the install
             plan.copies = dedupe([app, *context_paths(a, None, tail).paths, *globals_])
             move_to_runtime(plan, tail)
-        if outputs is not None and {c.cwd for c in installs} == {app}:
-            modules = resolve("node_modules", app)  # first, so source edits keep it cached
+        # node_modules first, so source edits keep it cached; only when the install surely
+        # creates it: without production dependencies it may create none, and a COPY of a
+        # missing path fails the build (the app directory is copied whole instead).
+        deps = read_dependencies(a.ctx, rel) if outputs is not None and rel is not None else None
+        if deps is not None and deps.production and {c.cwd for c in installs} == {app}:
+            modules = resolve("node_modules", app)
             entries = {_top(dest, app) for dest in _context_entries(a, app)} | outputs
             rest = [p for p in plan.copies if p != app]
             plan.copies = [modules, *dedupe([*sorted(entries - {modules}), *rest])]
