@@ -113,7 +113,7 @@ def plan_node(a: Analysis) -> Plan:
         # creates it: without production dependencies it may create none, and a COPY of a
         # missing path fails the build (the app directory is copied whole instead).
         deps = read_dependencies(a.ctx, rel) if outputs is not None and rel is not None else None
-        if deps is not None and deps.production and {c.cwd for c in installs} == {app}:
+        if outputs is not None and deps and deps.production and {c.cwd for c in installs} == {app}:
             modules = resolve("node_modules", app)
             entries = {_top(dest, app) for dest in _context_entries(a, app)} | outputs
             rest = [p for p in plan.copies if p != app]
