@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from msdfix.document import Document
 from msdfix.engine import InternalError, Settings, rewrite
-from msdfix.fixes import Applicability, Edit, Finding, Fix, apply_edits
+from msdfix.fixes import Applicability, Edit, Finding, Fix, Taken, apply_edits
 from msdfix.model import BuildContext
 from msdfix.syntax import parse
 from msdfix.transforms import REGISTRY, Transform, all_transforms
@@ -307,7 +307,11 @@ def test_ledger_composes_every_pass_into_edits_of_the_original(case) -> None:  #
         owners.append(owner)
         ledger.record([(e, owner) for e in batch])
     assert ledger.current == final and ledger.check()
-    edits = [e for owner in owners for e in ledger.edits_of(owner)]
+    for offset in range(len(final) + 1):  # the bisections agree with a walk of the changes
+        assert ledger.to_original(offset) == _walked(ledger, offset)
+        assert ledger.untouched(offset, offset + 2) == _untouched(ledger, offset, offset + 2)
+    owned = ledger.edits_by_owner()
+    edits = [e for owner in owners for e in owned.get(id(owner), [])]
     assert apply_edits(text, edits) == final
     spans = sorted((e.start, e.end) for e in edits)
     assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))  # no overlap
@@ -326,3 +330,57 @@ def test_pragma_takes_a_reason_and_warns_about_unknown_ids() -> None:
     result = rewrite(text, settings=_only("cache-mount"))
     assert not result.changed
     assert result.warnings == [(4, "unknown transform id 'nope' in pragma")]
+
+
+def _touches(edit: Edit, start: int, end: int) -> bool:
+    """The rule, range by range: intersecting, or touching where either is an insertion."""
+    if edit.start < end and start < edit.end:
+        return True
+    return (edit.start == edit.end or start == end) and start <= edit.end and edit.start <= end
+
+
+@st.composite
+def _fix_sequences(draw):  # type: ignore[no-untyped-def]
+    """Fixes of non-overlapping edits (each alone) on a short text, insertions included."""
+    fixes = []
+    for _ in range(draw(st.integers(1, 12))):
+        points = sorted(draw(st.lists(st.integers(0, 30), min_size=2, max_size=6)))
+        edits = [Edit(a, b, "x") for a, b in zip(points[::2], points[1::2], strict=False)]
+        fixes.append(Fix(Applicability.SAFE, edits))
+    return fixes
+
+
+@settings(max_examples=400, deadline=None)
+@given(_fix_sequences())
+def test_taken_ranges_find_exactly_the_overlapping_fixes(fixes: list[Fix]) -> None:
+    taken, accepted = Taken(), []
+    for fix in fixes:
+        expected = any(_touches(e, a.start, a.end) for e in fix.edits for a in accepted)
+        assert taken.overlaps(fix) == expected
+        if not expected:
+            taken.add(fix)
+            accepted += fix.edits
+
+
+def _current_spans(ledger):  # type: ignore[no-untyped-def]
+    shift = 0
+    for change in ledger.changes:
+        start = change.start + shift
+        yield start, start + len(change.content), change
+        shift += len(change.content) - (change.end - change.start)
+
+
+def _walked(ledger, offset: int) -> int:  # type: ignore[no-untyped-def]
+    """Current offset -> original offset, by walking every change."""
+    shift = 0
+    for start, end, change in _current_spans(ledger):
+        if offset < start:
+            break
+        if offset < end:
+            return change.start
+        shift = end - change.end
+    return offset - shift
+
+
+def _untouched(ledger, start: int, end: int) -> bool:  # type: ignore[no-untyped-def]
+    return not any(a <= end and b >= start for a, b, _ in _current_spans(ledger))

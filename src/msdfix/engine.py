@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import bisect
 import gc
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from msdfix.document import Document
-from msdfix.fixes import Applicability, Edit, Finding, Fix, overlaps
+from msdfix.fixes import Applicability, Edit, Finding, Fix, Taken
 from msdfix.ledger import Ledger
 from msdfix.model import BuildContext
 from msdfix.model.config import final_config
@@ -78,12 +79,11 @@ class Result:
 
 def _suppressed(dockerfile: Dockerfile, finding: Finding) -> bool:
     fix = finding.fix
-    start = fix.span[0] if fix and fix.edits else None
-    for ins in dockerfile.instructions:
-        inside = start is not None and ins.comment_start <= start < ins.end
-        if inside or (start is None and ins.start_line == finding.line):
-            return _ignored_here(dockerfile, ins, finding.transform)
-    return False
+    if fix and fix.edits:
+        ins = dockerfile.instruction_at(fix.span[0])
+    else:
+        ins = dockerfile.instruction_on_line(finding.line)
+    return ins is not None and _ignored_here(dockerfile, ins, finding.transform)
 
 
 def _ignored_here(dockerfile: Dockerfile, ins: Instruction, transform: str) -> bool:
@@ -143,7 +143,7 @@ def _run(text: str, context: BuildContext, path: str | None, settings: Settings)
             if quiet_on.get(transform.id) == result.output:
                 continue  # deterministic: same text, same (empty) answer
             doc = Document(_reparse(result), context, path)
-            taken: list[tuple[int, int]] = []
+            taken = Taken()
             edits: list[tuple[Edit, Fix]] = []
             suggestions: list[Finding] = []
             for finding in transform.check(doc):
@@ -160,13 +160,13 @@ def _run(text: str, context: BuildContext, path: str | None, settings: Settings)
                     quiet_on.clear()  # the context changed: every transform looks again
                     changed = True
                     continue
-                if not _wanted(fix, settings) or overlaps(fix, taken):
+                if not _wanted(fix, settings) or taken.overlaps(fix):
                     fix.original_edits = _in_original(fix.edits, ledger)
                     suggestions.append(finding)
                     if not _wanted(fix, settings):
                         declined.append(finding)
                     continue
-                taken += [(e.start, e.end) for e in fix.edits]
+                taken.add(fix)
                 edits += [(e, fix) for e in fix.edits]
                 result.applied.append(finding)
             suggestions_of[transform.id] = suggestions
@@ -206,10 +206,20 @@ def line_count(text: str) -> int:
 
 def _original_line(line: int, current: Dockerfile, ledger: Ledger) -> int:
     """Line ``line`` of the current text, as a line number of the original text."""
-    start = 0
-    for _ in range(line - 1):  # offset of the line, without splitting the text
-        start = current.text.find("\n", start) + 1
-    return ledger.original.count("\n", 0, ledger.original_line_start(start)) + 1
+    starts = _line_starts(current.text)
+    start = starts[line - 1] if 0 < line <= len(starts) else 0
+    return _line_of(ledger.original, ledger.original_line_start(start))
+
+
+def _line_of(text: str, offset: int) -> int:
+    """The line number of ``offset`` >= 0 (``text.count("\\n", 0, offset) + 1``, by bisection)."""
+    return bisect.bisect_right(_line_starts(text), offset)
+
+
+@lru_cache(maxsize=8)
+def _line_starts(text: str) -> list[int]:
+    """The offset where each line of ``text`` starts."""
+    return [0, *(m.end() for m in re.finditer("\n", text))]
 
 
 def _locate_in_original(finding: Finding, current: Dockerfile, ledger: Ledger) -> None:
@@ -237,9 +247,10 @@ def _settle(result: Result, ledger: Ledger) -> None:
     if not ledger.check():
         raise InternalError("composed edits do not reproduce the rewrite")
     original = result.original
+    owned = ledger.edits_by_owner()
     for finding in result.applied:
         assert finding.fix is not None
-        finding.fix.original_edits = ledger.edits_of(finding.fix)
+        finding.fix.original_edits = owned.get(id(finding.fix), [])
     last = line_count(original)
     applied = {id(f) for f in result.applied}
     for finding in result.applied + result.suggestions:
@@ -248,10 +259,7 @@ def _settle(result: Result, ledger: Ledger) -> None:
         spans += [(e.start, e.end) for e in fix.original_edits or []] if fix else []
         lines = [finding.line, finding.end_line]
         for start, end in spans:  # the lines the fix edits, as well as its instruction's
-            lines += [
-                original.count("\n", 0, start) + 1,
-                original.count("\n", 0, max(start, end - 1)) + 1,
-            ]
+            lines += [_line_of(original, start), _line_of(original, max(start, end - 1))]
         finding.line = max(1, min(min(lines), last))
         finding.end_line = max(finding.line, min(max(lines), last))
 

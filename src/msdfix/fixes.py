@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import sys
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -85,12 +87,37 @@ def apply_edits(text: str, edits: list[Edit]) -> str:
     return "".join(out)
 
 
-def overlaps(fix: Fix, taken: list[tuple[int, int]]) -> bool:
-    """True when an edit of ``fix`` intersects or touches (for insertions) a taken range."""
-    for edit in fix.edits:
-        for start, end in taken:
-            if edit.start < end and start < edit.end:
-                return True
-            if (edit.start == edit.end or start == end) and start <= edit.end and edit.start <= end:
-                return True
-    return False
+class Taken:
+    """Ranges of the text that the fixes accepted in one pass edit (kept sorted, so that a
+    check costs a few bisections rather than a walk over every earlier edit)."""
+
+    def __init__(self) -> None:
+        self.ranges: list[tuple[int, int]] = []  # sorted, non-overlapping (they may touch)
+
+    def add(self, fix: Fix) -> None:
+        for edit in fix.edits:
+            bisect.insort(self.ranges, (edit.start, edit.end))
+
+    def overlaps(self, fix: Fix) -> bool:
+        """True when an edit of ``fix`` intersects a taken range, or touches one where either
+        of the two is an insertion."""
+        return any(self._hits(edit.start, edit.end) for edit in fix.edits)
+
+    def _hits(self, start: int, end: int) -> bool:
+        ranges = self.ranges
+        # Sorted non-overlapping ranges have non-decreasing ends: among the ranges that begin
+        # before (or at) ``end``, the last reaches furthest.
+        before = bisect.bisect_left(ranges, (end, end))
+        if before and ranges[before - 1][1] > start:
+            return True  # intersects
+        if start == end:  # an insertion touches any range that reaches it
+            upto = bisect.bisect_right(ranges, (end, sys.maxsize))
+            return upto > 0 and ranges[upto - 1][1] >= start
+        # a taken insertion at either edge, or a range ending exactly at ``start`` is only
+        # touched by insertions (handled above)
+        return (start, start) in self._at(start) or (end, end) in self._at(end)
+
+    def _at(self, offset: int) -> list[tuple[int, int]]:
+        ranges = self.ranges
+        i = bisect.bisect_left(ranges, (offset, offset))
+        return ranges[i : i + 1]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import sys
 from dataclasses import dataclass
 
 from msdfix.fixes import Edit, Fix, apply_edits
@@ -34,60 +35,95 @@ class Ledger:
         self.current = original
         self.changes: list[Change] = []  # sorted by (start, end), non-overlapping
         self.spans: dict[int, list[tuple[int, int]]] = {}  # id(fix) -> original ranges it edited
+        self._cached: list[tuple[int, int, int]] | None = []
 
     def _pieces(self) -> list[tuple[int, int, int]]:
-        """(current start, current end, change index) for every change."""
-        out, shift = [], 0
-        for i, change in enumerate(self.changes):
-            start = change.start + shift
-            out.append((start, start + len(change.content), i))
-            shift += len(change.content) - (change.end - change.start)
-        return out
+        """(current start, current end, change index) for every change, sorted."""
+        if self._cached is None:
+            out, shift = [], 0
+            for i, change in enumerate(self.changes):
+                start = change.start + shift
+                out.append((start, start + len(change.content), i))
+                shift += len(change.content) - (change.end - change.start)
+            self._cached = out
+        return self._cached
 
     def record(self, edits: list[tuple[Edit, Fix]]) -> None:
-        """Compose non-overlapping edits of the current text, each with the fix it belongs to."""
-        for edit, owner in sorted(edits, key=lambda p: (p[0].start, p[0].end), reverse=True):
-            span = self._record(edit, owner)
-            self.spans.setdefault(id(owner), []).append(span)
+        """Compose non-overlapping edits of the current text, each with the fix it belongs to.
 
-    def _record(self, edit: Edit, owner: Fix) -> tuple[int, int]:
-        pieces = self._pieces()
-        touched = [p for p in pieces if p[0] <= edit.end and p[1] >= edit.start]
+        From the last edit to the first: an edit moves only the changes after it, which the
+        edits still to come (all before it) never touch, so the pieces before it stay valid
+        and the batch costs a walk of the changes once, not once per edit.
+        """
+        pieces = list(self._pieces())
+        for edit, owner in sorted(edits, key=lambda p: (p[0].start, p[0].end), reverse=True):
+            span = self._record(edit, owner, pieces)
+            self.spans.setdefault(id(owner), []).append(span)
+        self.current = apply_edits(self.current, [edit for edit, _ in edits])
+        self._cached = None
+
+    def _text(self, start: int, end: int, first: int, last: int) -> str:
+        """The current text of ``original[start:end]``, which holds changes ``first..last``."""
+        parts, pos = [], start
+        for change in self.changes[first : last + 1]:
+            parts += [self.original[pos : change.start], change.content]
+            pos = change.end
+        parts.append(self.original[pos:end])
+        return "".join(parts)
+
+    def _record(
+        self, edit: Edit, owner: Fix, pieces: list[tuple[int, int, int]]
+    ) -> tuple[int, int]:
+        """Record one edit; ``pieces`` (valid up to the edit) is cut back to end with it."""
+        reach = bisect.bisect_right(pieces, (edit.end, sys.maxsize, sys.maxsize))
+        first_touched = reach
+        while first_touched and pieces[first_touched - 1][1] >= edit.start:
+            first_touched -= 1
+        touched = pieces[first_touched:reach]
         if touched:
             first, last = self.changes[touched[0][2]], self.changes[touched[-1][2]]
             cur_start = min(edit.start, touched[0][0])
             cur_end = max(edit.end, touched[-1][1])
             start = first.start - (touched[0][0] - cur_start)
             end = last.end + (cur_end - touched[-1][1])
+            index, last_index = touched[0][2], touched[-1][2]
+            region = self._text(start, end, index, last_index)  # current[cur_start:cur_end]
             content = (
-                self.current[cur_start : edit.start]
-                + edit.content
-                + self.current[edit.end : cur_end]
+                region[: edit.start - cur_start] + edit.content + region[edit.end - cur_start :]
             )
             merged = Change(start, end, content, first.owner)
-            index = touched[0][2]
-            self.changes[index : touched[-1][2] + 1] = [merged]
+            self.changes[index : last_index + 1] = [merged]
+            new_start = cur_start
         else:
-            start = self.to_original(edit.start)
+            start = self._locate_in(pieces, edit.start)[1]
             end = start + (edit.end - edit.start)
             change = Change(start, end, edit.content, owner)
-            keys = [(c.start, c.end) for c in self.changes]
-            self.changes.insert(bisect.bisect(keys, (start, end)), change)
-        self.current = self.current[: edit.start] + edit.content + self.current[edit.end :]
+            index = bisect.bisect(self.changes, (start, end), key=lambda c: (c.start, c.end))
+            self.changes.insert(index, change)
+            new_start = edit.start
+        content_len = len(self.changes[index].content)
+        del pieces[first_touched:]
+        pieces.append((new_start, new_start + content_len, index))
         return start, end
 
     def _locate(self, offset: int) -> tuple[Change | None, int]:
         """The change whose content holds current ``offset`` (None: original text), and the
         original offset (inside a change: its start)."""
-        shift = 0
-        for cur_start, cur_end, i in self._pieces():
-            change = self.changes[i]
-            if offset < cur_start:
-                break
-            if offset < cur_end:
-                return change, change.start
-            shift = cur_end - change.end
-        return None, offset - shift
+        return self._locate_in(self._pieces(), offset)
+
+    def _locate_in(
+        self, pieces: list[tuple[int, int, int]], offset: int
+    ) -> tuple[Change | None, int]:
+        # Only the last piece starting at or before ``offset`` matters: it holds the offset,
+        # or it is the last change before it and gives the shift.
+        k = bisect.bisect_right(pieces, (offset, sys.maxsize, sys.maxsize))
+        if not k:
+            return None, offset
+        cur_start, cur_end, i = pieces[k - 1]
+        change = self.changes[i]
+        if offset < cur_end:
+            return change, change.start
+        return None, offset - (cur_end - change.end)
 
     def to_original(self, offset: int) -> int:
         """An offset of the current text as an offset of the original (inside a change: its
@@ -109,11 +145,16 @@ class Ledger:
 
     def untouched(self, start: int, end: int) -> bool:
         """True when ``current[start:end]`` (and its edges) is text of the original."""
-        return not any(p[0] <= end and p[1] >= start for p in self._pieces())
+        pieces = self._pieces()
+        k = bisect.bisect_right(pieces, (end, sys.maxsize, sys.maxsize))
+        return not k or pieces[k - 1][1] < start
 
-    def edits_of(self, fix: Fix) -> list[Edit]:
-        """The changes ``fix`` owns, as edits of the original."""
-        return [Edit(c.start, c.end, c.content) for c in self.changes if c.owner is fix]
+    def edits_by_owner(self) -> dict[int, list[Edit]]:
+        """id(fix) -> the changes that fix owns, as edits of the original."""
+        owned: dict[int, list[Edit]] = {}
+        for c in self.changes:
+            owned.setdefault(id(c.owner), []).append(Edit(c.start, c.end, c.content))
+        return owned
 
     def check(self) -> bool:
         """The changes reproduce the current text (a self-check of the composition)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from msdfix.model.args import expand
 from msdfix.model.base_images import DEFAULT_WORKDIRS
@@ -102,15 +103,35 @@ class Model:
         return self.stages[-1] if self.stages else None
 
     def stage(self, name: str) -> Stage | None:
-        """Stage by alias (case-insensitive) or index."""
+        """Stage by alias (case-insensitive) or index: the first that has that name."""
+        return self._by_name.get(name.lower())
+
+    @cached_property
+    def _by_name(self) -> dict[str, Stage]:
+        names: dict[str, Stage] = {}
         for stage in self.stages:
-            if stage.alias and stage.alias.lower() == name.lower() or str(stage.index) == name:
-                return stage
-        return None
+            if stage.alias:
+                names.setdefault(stage.alias.lower(), stage)
+            names.setdefault(str(stage.index), stage)
+        return names
 
     def descendants(self, stage: Stage) -> list[Stage]:
         """Stages built FROM ``stage``, directly or through other stages, in file order."""
-        return [s for s in self.stages if s is not stage and stage in s.lineage]
+        found, todo = [], list(self._children.get(id(stage), []))
+        while todo:
+            child = todo.pop()
+            found.append(child)
+            todo += self._children.get(id(child), [])
+        return sorted(found, key=lambda s: s.index)
+
+    @cached_property
+    def _children(self) -> dict[int, list[Stage]]:
+        """id(stage) -> the stages whose FROM names it."""
+        children: dict[int, list[Stage]] = {}
+        for stage in self.stages:
+            if stage.parent is not None:
+                children.setdefault(id(stage.parent), []).append(stage)
+        return children
 
     def copy_graph(self) -> dict[str, list[str]]:
         """Stage name -> names of stages or images it copies or mounts from."""
@@ -169,6 +190,7 @@ def build_model(dockerfile: Dockerfile) -> Model:
     """Compute stages and global ARG defaults of a parsed Dockerfile."""
     global_args: dict[str, str | None] = {}
     stages: list[Stage] = []
+    aliases: dict[str, Stage] = {}
     for ins in dockerfile.instructions:
         if ins.cmd == "from":
             _, values, _ = instruction_values(ins)
@@ -178,10 +200,10 @@ def build_model(dockerfile: Dockerfile) -> Model:
             stage = Stage(
                 len(stages), ins, parse_image(raw), alias, platform.value if platform else None
             )
-            for earlier in stages:
-                if earlier.alias and earlier.alias.lower() == raw.lower():
-                    stage.parent = earlier
+            stage.parent = aliases.get(raw.lower())  # the last earlier stage of that name
             stages.append(stage)
+            if alias:
+                aliases[alias.lower()] = stage
         elif stages:
             stages[-1].instructions.append(ins)
         elif ins.cmd == "arg":

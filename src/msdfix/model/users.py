@@ -22,6 +22,38 @@ def effective_user(stage: Stage, ins: Instruction | None = None) -> str | None:
     when unknown: the base image's default user is unknown and no USER was set since, or the
     USER value uses a variable.
     """
+    before, end = _users(stage)
+    if ins is None:
+        user = end
+    elif id(ins) in before:
+        user = before[id(ins)]
+    else:
+        user = _walk(stage, ins)
+    if user is None or "$" in user:
+        return None
+    return ROOT if is_root(user) else user
+
+
+def _users(stage: Stage) -> tuple[dict[int, str | None], str | None]:
+    """One sweep of the lineage: the USER as written before each instruction of ``stage``,
+    and at its end (computed once per stage, so a file of many RUNs costs linear time)."""
+    cache: dict[str, tuple[dict[int, str | None], str | None]]
+    cache = stage.__dict__.setdefault("_user_cache", {})
+    if "users" not in cache:
+        user = default_user(stage.root_image)
+        before: dict[int, str | None] = {}
+        for current in stage.lineage:
+            for other in current.instructions:
+                if current is stage:
+                    before[id(other)] = user
+                if other.cmd == "user":
+                    user = other.args.strip() or None
+        cache["users"] = (before, user)
+    return cache["users"]
+
+
+def _walk(stage: Stage, ins: Instruction) -> str | None:
+    """The USER before an instruction of an earlier stage of the lineage (rarely asked)."""
     user = default_user(stage.root_image)
     for current in stage.lineage:
         for other in current.instructions:
@@ -29,6 +61,4 @@ def effective_user(stage: Stage, ins: Instruction | None = None) -> str | None:
                 break
             if other.cmd == "user":
                 user = other.args.strip() or None
-    if user is None or "$" in user:
-        return None
-    return ROOT if is_root(user) else user
+    return user

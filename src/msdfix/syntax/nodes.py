@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -168,6 +169,29 @@ class Dockerfile:
 
     def __iter__(self) -> Iterator[Instruction]:
         return iter(self._instructions)
+
+    def instruction_at(self, offset: int) -> Instruction | None:
+        """The instruction whose text, owned comments included, holds ``offset``."""
+        found = bisect.bisect_right(self._ends, offset)  # the first that ends after it
+        if found < len(self._instructions):
+            ins = self._instructions[found]
+            return ins if ins.comment_start <= offset else None
+        return None
+
+    def instruction_on_line(self, line: int) -> Instruction | None:
+        """The instruction that starts on ``line``."""
+        found = bisect.bisect_left(self._start_lines, line)
+        if found < len(self._instructions) and self._start_lines[found] == line:
+            return self._instructions[found]
+        return None
+
+    @cached_property
+    def _ends(self) -> list[int]:
+        return [ins.end for ins in self._instructions]
+
+    @cached_property
+    def _start_lines(self) -> list[int]:
+        return [ins.start_line for ins in self._instructions]
 
     def comments_above(self, ins: Instruction) -> list[str]:
         """The comment lines owned by ``ins`` (text without newline)."""

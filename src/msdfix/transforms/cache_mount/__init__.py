@@ -129,7 +129,7 @@ class CacheMount(Transform):
             )  # fmt: skip
             fix = self._fix(doc, ins, plan)
             if fix is not None:
-                history.planned[id(ins)] = [m.target for m in plan.mounts]
+                history.plan(ins, [m.target for m in plan.mounts])
                 yield fix
 
     def _fix(self, doc: Document, ins: Instruction, plan: Plan) -> Finding | None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import posixpath
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TypeVar
@@ -47,7 +49,14 @@ class History:
     _steps: dict[int, list[Step] | None] = field(default_factory=dict)
     _resolvers: dict[int, Resolver] = field(default_factory=dict)
     _mounts: dict[int, list[str]] = field(default_factory=dict)
-    _later: dict[int, list[Instruction]] = field(default_factory=dict)
+    _stage_runs: dict[int, tuple[list[Instruction], dict[int, int]]] = field(default_factory=dict)
+    _tested: dict[tuple[int, str], tuple[list[int], list[Instruction]]] = field(
+        default_factory=dict
+    )
+    _lineage_runs: dict[int, tuple[list[tuple[Stage, Instruction]], dict[int, int]]] = field(
+        default_factory=dict
+    )
+    _folds: dict[tuple[int, str], _Fold] = field(default_factory=dict)
 
     def resolver(self, stage: Stage, ins: Instruction) -> Resolver:
         """Cache directories as seen by one RUN (computed once per RUN), in the RUN's own
@@ -85,22 +94,45 @@ class History:
         return self._mounts[key] + self.planned.get(key, [])
 
     def may_hold(self, stage: Stage, ins: Instruction, target: str) -> int | None:
-        """Line of what may have left files in ``target`` before ``ins`` (0: the base image)."""
-        root = stage.root_image
-        holder: int | None = None if known_clean(root) else 0
-        debs_cleaned = holder is None  # official images delete .debs after installs
-        for current in stage.lineage:
-            for other in current.instructions:
-                if other is ins:
-                    return holder
-                if other.cmd != "run":
-                    continue
-                if "docker-clean" in other.logical:
-                    debs_cleaned = False
-                if any(within(target, m) or within(m, target) for m in self.mounted(other)):
-                    continue
-                holder = self._after(current, other, target, holder, debs_cleaned)
-        return holder
+        """Line of what may have left files in ``target`` before ``ins`` (0: the base image).
+
+        A fold over the lineage's RUNs, kept per stage and target and continued from where the
+        last question stopped (RUNs are asked about in file order), so a file of many RUNs
+        costs linear time. Planning mounts for a RUN the fold has passed drops the fold.
+        """
+        flat, at = self._flat(stage)
+        stop = at.get(id(ins), len(flat))
+        fold = self._folds.get((id(stage), target))
+        if fold is None or fold.next > stop:
+            root = stage.root_image
+            holder: int | None = None if known_clean(root) else 0
+            fold = _Fold(0, holder, holder is None)  # official images delete .debs
+            self._folds[(id(stage), target)] = fold
+        for current, other in flat[fold.next : stop]:
+            fold.seen.add(id(other))
+            if "docker-clean" in other.logical:
+                fold.debs_cleaned = False
+            if any(within(target, m) or within(m, target) for m in self.mounted(other)):
+                continue
+            fold.holder = self._after(current, other, target, fold.holder, fold.debs_cleaned)
+        fold.next = max(fold.next, stop)
+        return fold.holder
+
+    def plan(self, ins: Instruction, targets: list[str]) -> None:
+        """Record the mounts planned for a RUN (later questions see them)."""
+        self.planned[id(ins)] = targets
+        self._folds = {k: f for k, f in self._folds.items() if id(ins) not in f.seen}
+
+    def _flat(self, stage: Stage) -> tuple[list[tuple[Stage, Instruction]], dict[int, int]]:
+        """The RUNs of the lineage in order, with their stage, and the position of each."""
+        found = self._lineage_runs.get(id(stage))
+        if found is None:
+            flat = [(c, i) for c in stage.lineage for i in c.instructions if i.cmd == "run"]
+            found = self._lineage_runs[id(stage)] = (
+                flat,
+                {id(i): n for n, (_, i) in enumerate(flat)},
+            )
+        return found
 
     def _after(
         self, stage: Stage, ins: Instruction, target: str, holder: int | None, debs_cleaned: bool
@@ -122,9 +154,13 @@ class History:
     def needed_later(self, stage: Stage, ins: Instruction, target: str) -> Instruction | None:
         """A later instruction that reads ``target`` from the image: it names the directory
         (a RUN's text, a ``COPY --from`` of this stage) or, for an index, installs from it."""
-        for other in self.later_runs(stage, ins):
-            if target in other.logical and self._names(stage, other, target):
-                return other
+
+        def reads(run: Instruction) -> bool:  # the same from every stage: a RUN's own resolver
+            return target in run.logical and self._names(stage, run, target)
+
+        reader = next(self.later_runs(stage, ins, f"names {target}", reads), None)
+        if reader is not None:
+            return reader
         copies = self._copies_from
         if not copies:
             return None
@@ -160,8 +196,8 @@ class History:
 
         Each stage built FROM this one sees the RUNs of its own lineage after ``ins``.
         """
-        runs = stage.of("run")
-        after = runs[_position(runs, ins) + 1 :]
+        runs, at = self._runs(stage)
+        after = runs[at[id(ins)] + 1 :]
         sequences = [after]
         for descendant in self._descendants(stage):
             lineage = descendant.lineage
@@ -176,16 +212,35 @@ class History:
                     break
         return None
 
-    def later_runs(self, stage: Stage, ins: Instruction) -> list[Instruction]:
-        """RUNs after ``ins`` in its stage, then those of the stages built FROM it."""
-        key = id(ins)
-        if key not in self._later:
+    def later_runs(
+        self, stage: Stage, ins: Instruction, key: str, test: Callable[[Instruction], bool]
+    ) -> Iterator[Instruction]:
+        """RUNs after ``ins`` in its stage, then those of the stages built FROM it, that pass
+        ``test``. ``key`` names the test: each stage's RUNs are tested once per key, and a
+        lookup costs a bisection, so a file of many RUNs costs linear time, not quadratic."""
+        positions, hits = self._passing(stage, key, test)
+        yield from hits[bisect.bisect_right(positions, self._runs(stage)[1][id(ins)]) :]
+        for descendant in self._descendants(stage):
+            yield from self._passing(descendant, key, test)[1]
+
+    def _runs(self, stage: Stage) -> tuple[list[Instruction], dict[int, int]]:
+        """The RUNs of ``stage`` and the position of each (computed once per stage)."""
+        found = self._stage_runs.get(id(stage))
+        if found is None:
             runs = stage.of("run")
-            later = runs[_position(runs, ins) + 1 :]
-            for descendant in self._descendants(stage):
-                later += descendant.of("run")
-            self._later[key] = later
-        return self._later[key]
+            found = self._stage_runs[id(stage)] = (runs, {id(r): i for i, r in enumerate(runs)})
+        return found
+
+    def _passing(
+        self, stage: Stage, key: str, test: Callable[[Instruction], bool]
+    ) -> tuple[list[int], list[Instruction]]:
+        """Positions and RUNs of ``stage`` that pass the test named ``key``, in file order."""
+        found = self._tested.get((id(stage), key))
+        if found is None:
+            runs = self._runs(stage)[0]
+            hits = [i for i, run in enumerate(runs) if test(run)]
+            found = self._tested[(id(stage), key)] = (hits, [runs[i] for i in hits])
+        return found
 
     def _descendants(self, stage: Stage) -> list[Stage]:
         """Stages built FROM ``stage`` (computed once per stage)."""
@@ -195,6 +250,16 @@ class History:
     def _stage_children(self) -> dict[int, list[Stage]]:
         model = self.doc.model
         return {id(s): model.descendants(s) for s in model.stages}
+
+
+@dataclass
+class _Fold:
+    """``may_hold``'s state after the lineage's first ``next`` RUNs."""
+
+    next: int
+    holder: int | None
+    debs_cleaned: bool
+    seen: set[int] = field(default_factory=set)
 
 
 def _position(items: list[_T], item: _T) -> int:

@@ -190,20 +190,27 @@ class _Planner:
     def _offline_later(self, manager: PackageManager) -> Instruction | None:
         if not manager.offline_flags:
             return None
-        for other in self.history.later_runs(self.stage, self.ins):
-            for step in self.history.steps(other) or []:
-                if step.call and step.call.manager is manager:
-                    if any(a in manager.offline_flags for a in step.args):
-                        return other
-        return None
+        history = self.history
+
+        def offline(run: Instruction) -> bool:
+            return any(
+                step.call.manager is manager and any(a in manager.offline_flags for a in step.args)
+                for step in history.steps(run) or []
+                if step.call
+            )
+
+        later = history.later_runs(self.stage, self.ins, f"offline {manager.id}", offline)
+        return next(later, None)
 
     def _store_blocker(self, call: ToolCall) -> Instruction | None:
         """A later RUN that runs a program msdfix cannot see into (it may read the store)."""
-        for other in self.history.later_runs(self.stage, self.ins):
-            steps = self.history.steps(other)
-            if steps is None or any(s.unknown for s in steps):
-                return other
-        return None
+        history = self.history
+
+        def opaque(run: Instruction) -> bool:
+            steps = history.steps(run)
+            return steps is None or any(s.unknown for s in steps)
+
+        return next(history.later_runs(self.stage, self.ins, "opaque", opaque), None)
 
     def finish(self) -> None:
         """Edits for the mounts: drop what they make pointless, keep apt's .debs."""
