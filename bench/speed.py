@@ -2,7 +2,7 @@
 
     python bench/speed.py                 # everything below on ../shared/corpus (a few minutes)
     python bench/speed.py --bulk          # the ratio on the 19,962-file archive in ../shared/bulk too
-    python bench/speed.py --only ratio    # one part: ratio, jobs, layouts, version
+    python bench/speed.py --only ratio    # one part: ratio, jobs, layouts, version, hostile
     python bench/speed.py DIR             # any directory of Dockerfiles
 
 - ratio: msdfix's full rewrite (all transforms and its own verification, in one process) against
@@ -12,6 +12,8 @@
 - layouts: n bulk files in one folder vs one folder per file, n = 1,000 / 5,000 / 20,000
   (``msdfix -q --jobs 1``): flat must stay within 1.3x of per-folder and grow linearly;
 - large (``--large``): 100,000 files with all CPUs, for the peak memory;
+- hostile: generated files of 1,000 and 3,000 copies of one line (RUNs, stages, ENVs, COPYs,
+  continuation lines): time and peak memory, which should grow about linearly;
 - version: ``msdfix --version`` wall time (best of 10; must be under 150 ms);
 - peak memory: the max RSS of every command run (the largest of msdfix's processes, its
   worker processes included; a --jobs N run uses at most N + 1 such processes).
@@ -190,6 +192,39 @@ def large(bulk: Path, tmp: Path, total: int = 100_000) -> None:
     shutil.rmtree(root)
 
 
+HOSTILE_SIZES = (1_000, 3_000)
+HOSTILE = {  # generated files: one repeated line (its number i substituted), with a head and tail
+    "apt RUNs": (["FROM debian:12"], "RUN apt-get update && apt-get install -y pkg{i}", []),
+    "pip RUNs that clean": (
+        ["FROM python:3.11", "COPY . /app"],
+        "RUN pip install pkg{i} && rm -rf /root/.cache/pip",
+        ['CMD ["python", "app.py"]'],
+    ),
+    "stages": ([], "FROM python:3.11 AS s{i}\nRUN pip install pkg{i}", ["FROM python:3.11-slim"]),
+    "ENV chain": (["FROM node:20"], "ENV V{i}=${{PATH}}:/opt/x{i}", ["COPY . .", "RUN npm ci"]),
+    "COPYs": (["FROM node:20", "WORKDIR /app"], "COPY f{i} /app/f{i}", ["RUN npm install"]),
+    "continued lines": (
+        ["FROM debian:12", "RUN apt-get install -y \\"],
+        "    pkg{i} \\",
+        ["    x"],
+    ),
+}
+
+
+def hostile(tmp: Path) -> None:
+    """Generated files of 1,000 and 3,000 copies of one line, diff printed: time and memory
+    should grow about linearly (a quadratic step costs 9x per 3x)."""
+    for shape, (head, line, tail) in HOSTILE.items():
+        results = []
+        for n in HOSTILE_SIZES:
+            path = tmp / "hostile.Dockerfile"
+            body = [line.format(i=i) for i in range(n)]
+            path.write_text("\n".join([*head, *body, *tail]) + "\n")
+            wall, _, peak = _run([*MSDFIX, str(path)])
+            results.append(f"{n}: {wall:.1f} s, {peak / 1024:.0f} MiB")
+        print(f"hostile: {shape}: " + "; ".join(results))
+
+
 def version() -> None:
     """``msdfix --version``: best and median of 10 runs."""
     times = sorted(_run([*MSDFIX, "--version"])[0] for _ in range(10))
@@ -218,11 +253,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("directory", nargs="?", type=Path, default=SHARED / "corpus")
     parser.add_argument("--bulk", action="store_true", help="the ratio on the bulk archive too")
-    parser.add_argument("--only", choices=["ratio", "jobs", "layouts", "version", "large"])
+    parser.add_argument(
+        "--only", choices=["ratio", "jobs", "layouts", "version", "large", "hostile"]
+    )
     parser.add_argument("--large", action="store_true", help="also 100,000 files (memory)")
     args = parser.parse_args()
     print(machine())
-    parts = [args.only] if args.only else ["version", "ratio", "jobs", "layouts"]
+    parts = [args.only] if args.only else ["version", "ratio", "jobs", "layouts", "hostile"]
     parts += ["large"] if args.large else []
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -242,6 +279,8 @@ def main() -> None:
             layouts(bulk, tmp)
         if "large" in parts:
             large(bulk, tmp)
+        if "hostile" in parts:
+            hostile(tmp)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(f"peak memory: this process {peak / 1024:.0f} MiB (commands: see above)")
 

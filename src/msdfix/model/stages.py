@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -139,8 +140,10 @@ class Model:
 
     def stage_scope(self, stage: Stage, upto: Instruction | None = None) -> dict[str, str | None]:
         """ARG/ENV values visible in ``stage`` before ``upto`` (declared defaults only)."""
-        before, final = self._scopes(stage)
-        return dict(before.get(id(upto), final) if upto is not None else final)
+        scopes = self._scopes(stage)
+        if upto is None or id(upto) not in scopes.before:
+            return dict(scopes.final)
+        return scopes.at(scopes.before[id(upto)])
 
     def workdirs(self, stage: Stage) -> tuple[dict[int, str], str]:
         """The working directory before each instruction of ``stage``'s lineage (by id), and at its end.
@@ -160,30 +163,56 @@ class Model:
                     current = posixpath.normpath(posixpath.join(current, path))
         return before, current
 
-    def _scopes(
-        self, stage: Stage
-    ) -> tuple[dict[int, dict[str, str | None]], dict[str, str | None]]:
+    def _scopes(self, stage: Stage) -> _Scopes:
         """One sweep over the stage chain: the scope before each instruction, and at the end."""
-        cache: dict[int, tuple[dict[int, dict[str, str | None]], dict[str, str | None]]]
-        cache = self.__dict__.setdefault("_scope_cache", {})
+        cache: dict[int, _Scopes] = self.__dict__.setdefault("_scope_cache", {})
         if stage.index in cache:
             return cache[stage.index]
-        scope: dict[str, str | None] = {}
-        before: dict[int, dict[str, str | None]] = {}
+        scopes = _Scopes()
+        scope = scopes.final
+        changes = 0  # ARG and ENV instructions seen so far
         for st in stage.lineage:
             for ins in st.instructions:
                 if st is stage:
-                    before[id(ins)] = scope
+                    scopes.before[id(ins)] = changes
                 if ins.cmd not in ("env", "arg"):
                     continue
-                scope = dict(scope)
                 for name, value in env_pairs(ins):
                     if ins.cmd == "env" or value:
-                        scope[name] = unquote(expand(value, scope), ins.escape)
-                    else:
-                        scope.setdefault(name, self.global_args.get(name))
-        cache[stage.index] = (before, scope)
-        return before, scope
+                        scopes.set(name, unquote(expand(value, scope), ins.escape), changes)
+                    elif name not in scope:
+                        scopes.set(name, self.global_args.get(name), changes)
+                changes += 1
+        cache[stage.index] = scopes
+        return scopes
+
+
+@dataclass
+class _Scopes:
+    """ARG/ENV values along a stage chain: every value with the instruction that set it.
+
+    The scope before an instruction is rebuilt when asked for, so n ENV lines cost memory
+    in proportion to n (a copy of the scope per instruction would cost n squared).
+    """
+
+    final: dict[str, str | None] = field(default_factory=dict)
+    before: dict[int, int] = field(default_factory=dict)  # id(ins) -> ARG/ENV lines before it
+    history: dict[str, tuple[list[int], list[str | None]]] = field(default_factory=dict)
+
+    def set(self, name: str, value: str | None, change: int) -> None:
+        self.final[name] = value
+        changes, values = self.history.setdefault(name, ([], []))
+        changes.append(change)
+        values.append(value)
+
+    def at(self, change: int) -> dict[str, str | None]:
+        """The scope after the first ``change`` ARG/ENV instructions."""
+        scope: dict[str, str | None] = {}
+        for name, (changes, values) in self.history.items():
+            k = bisect.bisect_left(changes, change)
+            if k:
+                scope[name] = values[k - 1]
+        return scope
 
 
 def build_model(dockerfile: Dockerfile) -> Model:
