@@ -139,3 +139,17 @@ def test_oven_bun_runs_as_root_in_its_app_directory() -> None:
     assert default_user(parse_image("oven/bun:1.1-alpine")) == "root"
     assert default_user(parse_image("oven/bun:1-distroless")) is None  # not checked
     assert DEFAULT_WORKDIRS[parse_image("oven/bun:1").full_name] == "/home/bun/app"
+
+
+def test_expansion_that_doubles_per_line_stays_as_written_past_the_limit() -> None:
+    from msdfix.model.args import MAX_EXPANSION, expand
+
+    assert expand("${A}${A}", {"A": "x" * (MAX_EXPANSION // 2)}) == "x" * MAX_EXPANSION
+    assert expand("${A}${A}!", {"A": "x" * (MAX_EXPANSION // 2)}) == "${A}${A}!"
+    # 40 doubling ARGs would need 2**40 characters: the model stays small and the base, which
+    # names the last of them, is unknown rather than guessed.
+    lines = ["ARG A0=xxxxxxxx", *(f"ARG A{i}=${{A{i - 1}}}${{A{i - 1}}}" for i in range(1, 40))]
+    text = "\n".join([*lines, "FROM debian:$A39", "RUN true", ""])
+    model = build_model(parse(text))
+    assert all(len(v or "") <= MAX_EXPANSION for v in model.global_args.values())
+    assert "$" in model.stages[0].image.raw

@@ -10,19 +10,43 @@ _VAR_RE = re.compile(
 )
 
 
+# Longest expansion msdfix computes. Values that double at each line (``ARG B=$A$A``) grow
+# exponentially; a larger result stays as written, which every reader treats as unknown.
+MAX_EXPANSION = 64 * 1024
+
+
 def expand(text: str, scope: Mapping[str, str | None]) -> str:
-    """Expand ``$VAR``, ``${VAR}``, ``${VAR:-default}`` and ``${VAR:+alt}``; unknown stay."""
+    """Expand ``$VAR``, ``${VAR}``, ``${VAR:-default}`` and ``${VAR:+alt}``; unknown stay.
+
+    A result longer than ``MAX_EXPANSION`` characters is not computed: ``text`` is returned as
+    written.
+    """
+    total = len(text)
 
     def replace(match: re.Match[str]) -> str:
+        nonlocal total
         name = match.group("braced") or match.group("plain")
         value = scope.get(name)
         op = match.group("op")
         if op is None:
-            return value if value is not None else match.group(0)
-        word = match.group("word")
-        empty = value is None or (op.startswith(":") and value == "")
-        if op.endswith("-"):
-            return word if empty else str(value)
-        return "" if empty else word
+            found = value if value is not None else match.group(0)
+        else:
+            word = match.group("word")
+            empty = value is None or (op.startswith(":") and value == "")
+            if op.endswith("-"):
+                found = word if empty else str(value)
+            else:
+                found = "" if empty else word
+        total += len(found) - len(match.group(0))
+        if total > MAX_EXPANSION:
+            raise _TooLong
+        return found
 
-    return _VAR_RE.sub(replace, text)
+    try:
+        return _VAR_RE.sub(replace, text)
+    except _TooLong:
+        return text
+
+
+class _TooLong(Exception):
+    """An expansion beyond ``MAX_EXPANSION``."""
