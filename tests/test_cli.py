@@ -218,6 +218,22 @@ def test_bad_config_is_a_usage_error(project: Path) -> None:
     assert proc.returncode == 2 and "unknown option" in proc.stderr.decode()
 
 
+def test_config_nested_too_deep_is_a_usage_error(project: Path) -> None:
+    (project / ".msdfix.toml").write_text("x = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    proc = msdfix("Dockerfile", cwd=project)
+    assert proc.returncode == 2 and ".msdfix.toml" in proc.stderr.decode()
+
+
+def test_context_files_nested_too_deep_are_unreadable_not_a_crash(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(
+        'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD ["node", "x"]\n'
+    )
+    (tmp_path / "package.json").write_text("[" * 100_000 + "]" * 100_000)
+    proc = msdfix(str(tmp_path / "Dockerfile"))
+    assert proc.returncode == 1, proc.stderr.decode()
+    assert "package.json could not be read" in proc.stderr.decode()
+
+
 def test_pragmas(tmp_path: Path) -> None:
     path = tmp_path / "Dockerfile"
     path.write_text(

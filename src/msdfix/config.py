@@ -81,7 +81,7 @@ def find_config(start: Path) -> FileConfig:
                 continue
             try:
                 data = tomllib.loads(path.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
                 raise ConfigError(f"{path}: {exc}") from exc
             if name == ".msdfix.toml":
                 return _parse(path, data.get("tool", {}).get("msdfix", data))

@@ -442,7 +442,7 @@ def _bun_names(text: str) -> set[str] | None:
     """Package names of a text bun.lock (JSON with trailing commas), or None."""
     try:
         data = json.loads(re.sub(r",(\s*[}\]])", r"\1", text))
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep
         return None
     packages = data.get("packages") if isinstance(data, dict) else None
     if not isinstance(packages, dict):

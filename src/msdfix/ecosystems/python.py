@@ -85,7 +85,7 @@ def wheel_evidence(context: BuildContext, tool: str, version: tuple[int, int]) -
         return WheelEvidence(None)
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError):  # RecursionError: nested too deep
         return WheelEvidence(None)
     builds = []
     for package in data.get("package", []):

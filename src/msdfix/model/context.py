@@ -260,5 +260,5 @@ class BuildContext:
             return None
         try:
             return json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep
             return None

@@ -135,7 +135,7 @@ def _json(context: BuildContext, rel: str) -> Any:
     )
     try:
         return json.loads(re.sub(r",(\s*[}\]])", r"\1", text))
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep
         return None
 
 

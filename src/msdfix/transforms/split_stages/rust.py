@@ -143,7 +143,7 @@ def _cargo_bins(a: Analysis, call: Call, rel: str = "") -> list[str] | None:
         return None
     try:
         data = tomllib.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep
         return None
     if "workspace" in data and "package" not in data:
         raise Decline("Cargo workspace: cannot tell which binary is built")
