@@ -230,6 +230,7 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
         if path in WHOLE_SYSTEM:
             raise Decline(f"the runtime would need all of {path} from the build image")
     anchor = _anchor(a)
+    _no_mkdir_of_copies(a, plan, anchor)
     builder = [
         i.args.strip() for i in a.stage.of("user") if anchor is not None and i.start < anchor.start
     ]
@@ -308,6 +309,43 @@ def _ordered_setup(a: Analysis, plan: Plan, anchor: Instruction | None) -> dict[
 CARRIED = frozenset({"chmod", "chown", "mkdir", "touch", "ln"})
 
 
+def _no_mkdir_of_copies(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
+    """Decline when a RUN repeated after the copies repeats a step that fails the second
+    time on a copied path: ``mkdir`` without ``-p``, ``ln`` without ``-f``, ``mv``, ``rm``
+    without ``-f``. The build stage ran it already, and its result is what the runtime copies.
+    """
+    late = _ordered_setup(a, plan, anchor)
+    copied = [plan.moves.get(p, p) for p in plan.copies if p != "/"]
+    for ins in a.setup_runs:
+        after = anchor is None or ins.start > anchor.start or late.get(id(ins))
+        script = run_script(ins, a.doc.text) if after else None
+        for command in script.commands if script else []:
+            program, args = program_args(command)
+            if program not in ONCE or any(_has_flag(x, *ONCE[program]) for x in args):
+                continue
+            cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
+            words = [x for x in args if not x.startswith("-")]
+            if program == "ln":  # only the link it creates: the last word, or one in cwd
+                words = words[-1:] if len(words) > 1 else [posixpath.basename(w) for w in words]
+            for path in (resolve(x, cwd) for x in words):
+                if any(within(c, path) or within(path, c) for c in copied):
+                    raise Decline(
+                        f"RUN at line {ins.start_line} runs `{program}` on {path} again after "
+                        "the runtime copies it from the build stage, where that RUN ran already"
+                    )
+
+
+# Programs that fail when run twice on the same path, and the flags that make them idempotent.
+ONCE = {"mkdir": ("p", "--parents"), "ln": ("f", "--force"), "mv": (), "rm": ("f", "--force")}
+
+
+def _has_flag(arg: str, short: str = "", long: str = "") -> bool:
+    """``arg`` is ``long``, or a group of short flags that contains ``short`` (``-pv``)."""
+    if arg.startswith("--"):
+        return bool(long) and arg == long
+    return bool(short) and arg.startswith("-") and short in arg[1:]
+
+
 def _anchor(a: Analysis) -> Instruction | None:
     """The last instruction that builds (after it, the artefacts exist)."""
     last = None
@@ -354,6 +392,7 @@ def _render(a: Analysis, plan: Plan, alias: str) -> list[Edit]:
         out.append(copies)
     deferred: list[str] = []
     tail: list[str] = []  # plan.from_context, after the copies like in the build
+    copied = anchor is None
     for ins in a.stage.instructions:
         chunk = text[ins.comment_start : ins.end]
         if not chunk.endswith(("\n", "\r")):
@@ -371,10 +410,13 @@ def _render(a: Analysis, plan: Plan, alias: str) -> list[Edit]:
             if late[id(ins)]:
                 deferred.append(chunk.lstrip("\r\n"))
         elif ins.cmd in REPEAT or ins in a.setup_runs:
-            out.append(chunk)
+            # after a RUN that waits for the copies, the rest waits too: a later USER, WORKDIR
+            # or RUN may depend on it (the user it creates), so the order stays the build's
+            (deferred if deferred and not copied else out).append(chunk)
         if ins is anchor:
             out.append(copies)
             out += deferred + tail
+            copied = True
     build = apply_edits(text, edits).rstrip(" \t")
     lead = (
         "" if build.endswith((nl + nl, "\n\n")) else nl if build.endswith(("\n", "\r")) else nl + nl
