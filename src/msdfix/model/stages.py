@@ -191,28 +191,32 @@ class Model:
 class _Scopes:
     """ARG/ENV values along a stage chain: every value with the instruction that set it.
 
-    The scope before an instruction is rebuilt when asked for, so n ENV lines cost memory
-    in proportion to n (a copy of the scope per instruction would cost n squared).
+    The scope before an instruction is rebuilt when asked for, from the last one built, so n
+    ENV lines cost memory in proportion to n (a copy of the scope per instruction would cost
+    n squared).
     """
 
     final: dict[str, str | None] = field(default_factory=dict)
     before: dict[int, int] = field(default_factory=dict)  # id(ins) -> ARG/ENV lines before it
-    history: dict[str, tuple[list[int], list[str | None]]] = field(default_factory=dict)
+    log: list[tuple[str, str | None]] = field(default_factory=list)  # (name, value) in order
+    log_changes: list[int] = field(default_factory=list)  # the ARG/ENV line of each entry
+    last: tuple[int, dict[str, str | None]] = (0, {})
 
     def set(self, name: str, value: str | None, change: int) -> None:
         self.final[name] = value
-        changes, values = self.history.setdefault(name, ([], []))
-        changes.append(change)
-        values.append(value)
+        self.log.append((name, value))
+        self.log_changes.append(change)
 
     def at(self, change: int) -> dict[str, str | None]:
-        """The scope after the first ``change`` ARG/ENV instructions."""
-        scope: dict[str, str | None] = {}
-        for name, (changes, values) in self.history.items():
-            k = bisect.bisect_left(changes, change)
-            if k:
-                scope[name] = values[k - 1]
-        return scope
+        """The scope after the first ``change`` ARG/ENV instructions (a copy)."""
+        done, scope = self.last if self.last[0] <= change else (0, {})
+        scope = dict(scope)
+        first = bisect.bisect_left(self.log_changes, done)
+        upto = bisect.bisect_left(self.log_changes, change)
+        for name, value in self.log[first:upto]:
+            scope[name] = value
+        self.last = (change, scope)
+        return dict(scope)
 
 
 def build_model(dockerfile: Dockerfile) -> Model:
