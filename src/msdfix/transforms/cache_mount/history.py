@@ -109,7 +109,6 @@ class History:
             fold = _Fold(0, holder, holder is None)  # official images delete .debs
             self._folds[(id(stage), target)] = fold
         for current, other in flat[fold.next : stop]:
-            fold.seen.add(id(other))
             if "docker-clean" in other.logical:
                 fold.debs_cleaned = False
             if any(within(target, m) or within(m, target) for m in self.mounted(other)):
@@ -121,7 +120,11 @@ class History:
     def plan(self, ins: Instruction, targets: list[str]) -> None:
         """Record the mounts planned for a RUN (later questions see them)."""
         self.planned[id(ins)] = targets
-        self._folds = {k: f for k, f in self._folds.items() if id(ins) not in f.seen}
+        self._folds = {
+            key: fold
+            for key, fold in self._folds.items()
+            if self._lineage_runs[key[0]][1].get(id(ins), fold.next) >= fold.next
+        }
 
     def _flat(self, stage: Stage) -> tuple[list[tuple[Stage, Instruction]], dict[int, int]]:
         """The RUNs of the lineage in order, with their stage, and the position of each."""
@@ -259,7 +262,6 @@ class _Fold:
     next: int
     holder: int | None
     debs_cleaned: bool
-    seen: set[int] = field(default_factory=set)
 
 
 def _position(items: list[_T], item: _T) -> int:
