@@ -14,10 +14,13 @@ MANAGERS: tuple[PackageManager, ...] = (
     PackageManager(
         "nuget",
         ("dotnet",),
-        ("restore", "publish"),
+        ("restore", "build", "test", "pack", "publish"),
         (CacheDir("~/.nuget/packages", (("NUGET_PACKAGES", ""),), store=True),),
         runtime_users=(("dotnet", "run"), ("dotnet", "watch"), ("dotnet", "test")),
         global_markers=("-g", "--global", "global"),
+        # build, test, publish, pack and run skip their implicit restore: they read the
+        # packages from the global packages folder as an earlier step left it
+        offline_flags=("--no-restore", "--no-build"),
     ),
 )
 

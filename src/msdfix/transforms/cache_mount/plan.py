@@ -192,11 +192,13 @@ class _Planner:
             return None
         history = self.history
 
-        def offline(run: Instruction) -> bool:
+        programs = {p.lstrip("./") for p in manager.programs}
+
+        def offline(run: Instruction) -> bool:  # any command of the tool, downloading or not
             return any(
-                step.call.manager is manager and any(a in manager.offline_flags for a in step.args)
+                step.program.lstrip("./") in programs
+                and any(a in manager.offline_flags for a in step.args)
                 for step in history.steps(run) or []
-                if step.call
             )
 
         later = history.later_runs(self.stage, self.ins, f"offline {manager.id}", offline)
