@@ -71,6 +71,24 @@ def test_named_device_is_refused_before_reading(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "not a regular file" in errors(proc)[0]
 
 
+@pytest.mark.parametrize("kind", ["device", "fifo", "directory"])
+def test_special_dockerignore_is_never_read(tmp_path: Path, kind: str) -> None:
+    """A .dockerignore that is a device, FIFO or directory is named, not read (Docker cannot
+    use it either): the run ends, with the reason, instead of reading /dev/zero forever."""
+    ignore = tmp_path / ".dockerignore"
+    if kind == "device":
+        ignore.symlink_to("/dev/zero")
+    elif kind == "fifo":
+        os.mkfifo(ignore)
+    else:
+        ignore.mkdir()
+    (tmp_path / "Dockerfile").write_text(PIP)
+    proc = msdfix(str(tmp_path / "Dockerfile"), timeout=30)  # a hang fails with TimeoutExpired
+    assert proc.returncode == 1, proc.stderr.decode()
+    assert ".dockerignore left alone (the build fails on it)" in proc.stderr.decode()
+    assert "+RUN --mount" in proc.stdout.decode()
+
+
 def test_socket_and_directory_named_dockerfile(tmp_path: Path) -> None:
     sock_path = tmp_path / "s.Dockerfile"
     server = socket.socket(socket.AF_UNIX)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from msdfix.files import InputError, read_regular
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -79,9 +81,11 @@ def find_config(start: Path) -> FileConfig:
                     continue
             except (OSError, ValueError):  # a name too long, a NUL byte: no config there
                 continue
-            try:
-                data = tomllib.loads(path.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
+            try:  # bounded, regular files only: never a FIFO or a link to /dev/zero
+                data = tomllib.loads(read_regular(path)[0].decode("utf-8"))
+            except InputError as exc:
+                raise ConfigError(f"{path}: {exc.message}") from exc
+            except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
                 raise ConfigError(f"{path}: {exc}") from exc
             if name == ".msdfix.toml":
                 return _parse(path, data.get("tool", {}).get("msdfix", data))

@@ -54,8 +54,9 @@ def _identity(st: os.stat_result) -> tuple[int, int, int, int]:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def _too_large() -> InputError:
-    return InputError(f"file is larger than {MAX_BYTES // (1024 * 1024)} MB")
+def _too_large(limit: int = MAX_BYTES) -> InputError:
+    size = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit} bytes"
+    return InputError(f"file is larger than {size}")
 
 
 def decode(data: bytes) -> Source:
@@ -123,7 +124,7 @@ def read_regular(path: Path, limit: int = MAX_BYTES) -> tuple[bytes, os.stat_res
         if not stat_module.S_ISREG(st.st_mode):
             raise InputError("not a regular file (a FIFO, socket or device is never read)")
         if st.st_size > limit:
-            raise _too_large()
+            raise _too_large(limit)
         chunks, size = [], 0
         while size <= limit:
             chunk = os.read(fd, limit + 1 - size)
@@ -137,7 +138,7 @@ def read_regular(path: Path, limit: int = MAX_BYTES) -> tuple[bytes, os.stat_res
         os.close(fd)
     data = b"".join(chunks)
     if len(data) > limit:
-        raise _too_large()
+        raise _too_large(limit)
     return data, st
 
 

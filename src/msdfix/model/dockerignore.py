@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from msdfix.files import InputError, read_regular
+
 DEFAULT_NAME = ".dockerignore"
 MAX_BYTES = 16 << 20
 _GO_SPACE = " \t\n\v\f\r\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"  # fmt: skip
@@ -204,10 +206,10 @@ class DockerIgnore:
     @classmethod
     def read(cls, path: str | os.PathLike[str]) -> DockerIgnore:
         """The rules of one ignore file (DockerIgnoreError, OSError when unusable)."""
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
-        if len(data) > MAX_BYTES:
-            raise DockerIgnoreError(f"{path}: larger than {MAX_BYTES} bytes")
+        try:  # only a regular file is read: never a FIFO or a link to /dev/zero
+            data, _ = read_regular(Path(path), MAX_BYTES)
+        except InputError as exc:
+            raise DockerIgnoreError(f"{path}: {exc.message}") from exc
         return cls.from_text(data.decode("utf-8", errors="replace"))
 
     @property
@@ -246,7 +248,7 @@ def ignore_file(
     """The ignore file a build uses: ``<Dockerfile>.dockerignore`` beside it, else the context's."""
     if dockerfile is not None:
         specific = Path(os.fspath(dockerfile) + DEFAULT_NAME)
-        if specific.is_file():
+        if specific.exists():
             return specific
     default = Path(context) / DEFAULT_NAME
-    return default if default.is_file() else None
+    return default if default.exists() else None

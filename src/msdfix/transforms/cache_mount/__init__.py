@@ -36,7 +36,8 @@ Fix safety
     with the reason: apk (it keeps no packages unless ``/etc/apk/cache`` is set up),
     commands msdfix cannot classify where they decide, users or homes it cannot know (an
     unknown base image's user is unknown), yarn Plug'n'Play caches, Windows images, targets
-    already mounted.
+    already mounted, and a store that a step reads offline (``mvn -o``, ``cargo --offline``,
+    ``dotnet publish --no-restore``), in that step and in the steps that fill it before.
 """
 
 from __future__ import annotations

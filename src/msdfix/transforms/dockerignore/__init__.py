@@ -55,9 +55,11 @@ class DockerIgnoreTransform(Transform):
         path = ignore_path(ctx)
         if path is None or ctx.root is None or not doc.model.stages or doc.is_windows:
             return
-        if ctx.dockerignore_error:
-            return  # the build fails on it already
         name = display(path, ctx.root)
+        if ctx.dockerignore_error:  # the build fails on it already: say why, change nothing
+            message = f"{name} left alone (the build fails on it): {ctx.dockerignore_error}"
+            yield doc.note(self.id, doc.model.stages[0].from_, message)
+            return
         yield from self._copy_ignored(doc, name)
         try:
             on_disk = path.read_bytes().decode("utf-8") if path.exists() else None
