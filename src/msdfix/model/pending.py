@@ -48,13 +48,10 @@ def all_paths(context: BuildContext) -> list[str] | None:
     """Every file and directory of the context, relative, ``.git`` itself but not inside it,
     nor inside directories the on-disk ignore file excludes (when it has no ``!`` rule, an
     appended exclusion cannot re-include them); None when there are more than MAX_ALL_PATHS.
-    Walked once per context (a pending one shares its base's walk)."""
+    Walked once per folder and ignore file: every Dockerfile of the folder, and a pending
+    context, share the walk of the on-disk view."""
     base = context.base if isinstance(context, PendingIgnore) else context
-    cached: tuple[list[str] | None] | None = getattr(base, "_all_paths", None)
-    if cached is None:
-        cached = (_walk(base),)
-        base._all_paths = cached  # type: ignore[attr-defined]
-    return cached[0]
+    return base.view.memo("all_paths", lambda: _walk(base))
 
 
 def _walk(context: BuildContext) -> list[str] | None:
