@@ -51,6 +51,37 @@ def test_one_walk_per_folder(tmp_path: Path, walks: list[str], capsys) -> None: 
     assert capsys.readouterr().out.count("+++ ") == 5
 
 
+def test_walks_do_not_grow_with_dockerfiles_in_a_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    """Every directory walk of a run (discovery, context files, the dockerignore transform's
+    every-path list) happens once per folder: 6 Dockerfiles walk as often as 2."""
+    import os
+
+    real = os.walk
+    roots: list[str] = []
+
+    def counting(top, *args, **kwargs):  # type: ignore[no-untyped-def]
+        roots.append(str(top))
+        return real(top, *args, **kwargs)
+
+    monkeypatch.setattr(os, "walk", counting)
+    counts = []
+    for n in (2, 6):
+        folder = tmp_path / str(n)
+        (folder / "src").mkdir(parents=True)
+        for i in range(n):
+            (folder / f"app{i}.Dockerfile").write_text(APP)
+        (folder / "requirements.txt").write_text("flask\n")
+        (folder / "app.py").write_text("print(1)\n")
+        roots.clear()
+        with pytest.raises(SystemExit):
+            main(["-j", "1", str(folder)])
+        assert capsys.readouterr().out.count("+++ ") == n
+        counts.append(len([r for r in roots if r == str(folder)]))
+    assert counts[0] == counts[1] and counts[0] > 0
+
+
 def test_nothing_walked_when_not_asked(tmp_path: Path, walks: list[str]) -> None:
     ctx = BuildContext(tmp_path, cache=ContextCache())
     assert ctx.present and not ctx.exists("missing") and ctx.read_text("x") is None
