@@ -1309,6 +1309,30 @@ def test_api_url_for_hosts() -> None:
             api_url_for(url, {})
 
 
+def test_text_from_the_dockerfile_mentions_and_closes_nothing() -> None:
+    """A user name, path or package name from a Dockerfile reaches the body and the commit
+    message as plain text: no @mention (a notification), no #123 (``fixes #1`` closes an
+    issue on merge), no HTML tag."""
+    from msdfix.engine import Settings
+    from msdfix.model import BuildContext
+    from msdfix.runner import process
+
+    text = (
+        "FROM python:3.12-slim\nUSER @octocat\nRUN pip install --no-cache-dir flask\n"
+        "USER root\nRUN pip install --no-cache-dir requests\n"
+    )
+    report = process("svc/fixes #1 <img src=x>/Dockerfile", text, BuildContext(None), Settings())
+    assert report.changed
+    body, commit = render.body([report], []), render.commit_message([report])
+    assert "@\u200boctocat" in body  # the message names the user, inert
+    for out in (body, commit):
+        assert "#1" not in out and "#\u200b1" in out
+        assert "<img" not in out and "<\u200bimg" in out
+    prose = re.sub(r"```diff\n.*?\n```", "", body, flags=re.S)  # code blocks render nothing
+    assert re.search(r"@(?=\w)", prose) is None and "<!-- msdfix:pull-request -->" in body
+    assert render.plain("see `a@b` and #12, <b>") == "see `a@\u200bb` and #\u200b12, <\u200bb>"
+
+
 def test_body_fits_github_limit() -> None:
     from msdfix.engine import Settings
     from msdfix.model import BuildContext

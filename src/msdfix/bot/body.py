@@ -15,6 +15,15 @@ from msdfix.render.report import FileReport
 MARKER = "<!-- msdfix:pull-request -->"
 BODY_LIMIT = 60000  # GitHub refuses bodies over 65536 characters
 HUNK_RE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@")
+# What GitHub turns into an action: @mentions (notifications), #123 references (and "fixes #1"
+# closes an issue on merge), HTML tags. Text from a Dockerfile (paths, package and user names)
+# reaches the body through the messages; a zero-width space after the sign keeps it plain text.
+_ACTIVE_RE = re.compile(r"([@#])(?=[\w-])|(<)(?=[A-Za-z/!?])")
+
+
+def plain(text: str) -> str:
+    """``text`` with mentions, issue references and HTML tags made inert for GitHub."""
+    return _ACTIVE_RE.sub(lambda m: (m.group(1) or m.group(2)) + "\u200b", text)
 
 
 @dataclass
@@ -61,12 +70,12 @@ def title(reports: list[FileReport]) -> str:
     """``msdfix: optimize Dockerfile (cache-mount)``."""
     changed = [r for r in reports if r.changed]
     ids = sorted({f.transform for r in changed if r.result for f in r.result.applied})
-    what = changed[0].path if len(changed) == 1 else f"{len(changed)} Dockerfiles"
+    what = plain(changed[0].path) if len(changed) == 1 else f"{len(changed)} Dockerfiles"
     return f"msdfix: optimize {what} ({', '.join(ids)})"
 
 
 def _change(finding: Finding) -> str:
-    return f"- `{finding.transform}` (line {finding.line}): {finding.message}"
+    return f"- `{finding.transform}` (line {finding.line}): {plain(finding.message)}"
 
 
 def _fence(text: str) -> str:
@@ -78,7 +87,7 @@ def _fence(text: str) -> str:
 
 def _file_section(report: FileReport, with_diffs: bool) -> list[str]:
     assert report.result is not None
-    out = [f"### `{report.path}`", ""]
+    out = [f"### `{plain(report.path)}`", ""]
     if with_diffs:
         parts = hunks(report)
         shown = {id(f) for h in parts for f in h.fixes}
@@ -98,7 +107,8 @@ def _suggestions(reports: list[FileReport]) -> list[str]:
     for report in reports:
         for finding in report.result.suggestions if report.result else []:
             line = (
-                f"- `{report.path}` line {finding.line}, `{finding.transform}`: {finding.message}"
+                f"- `{plain(report.path)}` line {finding.line}, `{finding.transform}`: "
+                f"{plain(finding.message)}"
             )
             if finding.fix is None:
                 left.append(line)
@@ -206,9 +216,10 @@ def commit_message(reports: list[FileReport], rewrite: str = "") -> str:
     lines = [title(reports), ""]
     for report in reports:
         if report.changed and report.result:
-            lines.append(f"{report.path}:")
+            lines.append(f"{plain(report.path)}:")
             lines += [
-                f"  - line {f.line}: {f.transform}: {f.message}" for f in report.result.applied
+                f"  - line {f.line}: {f.transform}: {plain(f.message)}"
+                for f in report.result.applied
             ]
     if rewrite:
         lines += ["", trailer(rewrite)]
