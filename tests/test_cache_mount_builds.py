@@ -157,6 +157,38 @@ def test_reproduction_builds_with_any_cache_mount_contents(name: str, tmp_path: 
         docker_mod.remove_image(*tags)
 
 
+UV_SYMLINK = """\
+FROM python:3.12-slim
+RUN pip install --no-cache-dir uv
+ENV UV_LINK_MODE=symlink
+RUN uv pip install --system-certs --system --break-system-packages six
+RUN python -c "import six"
+"""
+
+
+def test_uv_symlink_mode_gets_no_mount_because_a_mount_breaks_it(tmp_path: Path) -> None:
+    """msdfix leaves uv's symlink mode alone; built for real, the mount it declines makes the
+    next RUN fail (the installed package is a link into a cache that is not in the image)."""
+    out = _safe_rewrite(UV_SYMLINK, tmp_path)
+    assert "\nRUN uv pip install --system-certs" in out  # pip's own RUN gets its mount
+    docker_mod = pytest.importorskip("support.docker")
+    docker_mod.require_images("python:3.12-slim")
+    mounted = UV_SYMLINK.replace(
+        "RUN uv pip",
+        "RUN --mount=type=cache,target=/root/.cache/uv,id=" + uuid.uuid4().hex + " uv pip",
+    )
+    tags: list[str] = []
+    try:
+        before = _build(docker_mod, tmp_path, UV_SYMLINK, "uv-original")
+        tags.append(before.tag)
+        assert before.ok, before.tail()
+        after = _build(docker_mod, tmp_path, mounted, "uv-mounted")
+        tags.append(after.tag)
+        assert not after.ok and "No module named 'six'" in after.output, after.tail()
+    finally:
+        docker_mod.remove_image(*tags)
+
+
 def test_cli_reports_why_lists_stay(tmp_path: Path) -> None:
     """Every declined case says why, in one line of the summary."""
     proc = subprocess.run(

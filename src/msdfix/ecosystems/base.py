@@ -62,6 +62,11 @@ class PackageManager:
     global_markers: tuple[str, ...] = ()
     # Subcommands that only tidy the project's installed dependencies (``npm prune``).
     tidy_subcommands: tuple[str, ...] = ()
+    # The option and variable that choose how packages come from the cache into the install:
+    # "symlink" leaves links into the cache, which point nowhere once it is a mount.
+    link_option: str = ""
+    link_env: str = ""
+    link_config: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (context file, key path)
 
 
 HOME_CACHE = "~"

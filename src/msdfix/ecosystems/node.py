@@ -93,6 +93,7 @@ MANAGERS: tuple[PackageManager, ...] = (
         cache_options=("--cache-dir",),
         inert_subcommands=("pm", "upgrade", "--version"),
         global_markers=("-g", "--global"),
+        link_option="--backend",
     ),
 )
 

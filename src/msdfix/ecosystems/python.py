@@ -135,6 +135,9 @@ MANAGERS: tuple[PackageManager, ...] = (
         clean_commands=(("uv", "cache", "clean"),),
         value_options=("--directory", "--project", "--cache-dir"),
         cache_options=("--cache-dir",),
+        link_option="--link-mode",
+        link_env="UV_LINK_MODE",
+        link_config=(("uv.toml", ("link-mode",)), ("pyproject.toml", ("tool", "uv", "link-mode"))),
     ),
     PackageManager(
         "poetry",

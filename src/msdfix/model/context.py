@@ -12,11 +12,17 @@ import fnmatch
 import json
 import os
 import posixpath
+import sys
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 from msdfix.model.dockerignore import DockerIgnore, DockerIgnoreError, ignore_file
 from msdfix.model.paths import within
@@ -252,6 +258,17 @@ class BuildContext:
             return path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             return None
+
+    def read_toml(self, rel: str) -> dict[str, Any] | None:
+        """Parsed TOML of a small file, or None."""
+        text = self.read_text(rel)
+        if text is None:
+            return None
+        try:
+            data: dict[str, Any] = tomllib.loads(text)
+        except (tomllib.TOMLDecodeError, RecursionError):  # RecursionError: nested too deep
+            return None
+        return data
 
     def read_json(self, rel: str) -> Any:
         """Parsed JSON of a small file, or None."""

@@ -37,7 +37,9 @@ Fix safety
     commands msdfix cannot classify where they decide, users or homes it cannot know (an
     unknown base image's user is unknown), yarn Plug'n'Play caches, Windows images, targets
     already mounted, and a store that a step reads offline (``mvn -o``, ``cargo --offline``,
-    ``dotnet publish --no-restore``), in that step and in the steps that fill it before.
+    ``dotnet publish --no-restore``), in that step and in the steps that fill it before, and
+    installs that symlink packages into the cache (uv ``--link-mode symlink``, bun
+    ``--backend symlink``): on a mount the links would point nowhere.
 """
 
 from __future__ import annotations

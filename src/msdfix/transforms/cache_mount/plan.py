@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from msdfix.document import Document
 from msdfix.ecosystems.base import CacheDir, PackageManager
 from msdfix.ecosystems.os import APT_ARCHIVES_MOUNT
 from msdfix.fixes import Edit
-from msdfix.model import Stage
+from msdfix.model import BuildContext, Stage
 from msdfix.model.paths import within
 from msdfix.shell.classify import ToolCall
 from msdfix.shell.commands import Word
@@ -57,6 +59,11 @@ def plan_run(
             plan.note(f"{manager.id} runs at container start, so its cache stays in the image")
         elif any(a in manager.offline_flags for a in call.args):
             plan.note(f"{manager.id} runs offline here: it reads its cache from the image")
+        elif _links_into_cache(call, planner.resolver.scope, doc.context):
+            plan.note(
+                f"{manager.id} links the installed packages into its cache (symlink mode): "
+                "on a mount those links would point nowhere"
+            )
         elif manager.id == "yarn-berry" and berry_blocker:
             plan.note(berry_blocker)
         else:
@@ -64,6 +71,26 @@ def plan_run(
                 planner.consider(cache, call)
     planner.finish()
     return plan
+
+
+def _links_into_cache(call: ToolCall, scope: dict[str, str], ctx: BuildContext) -> bool:
+    """True when the install symlinks packages into the cache (``--link-mode symlink``): by
+    its option, else its variable, else the context's configuration file."""
+    manager, args = call.manager, call.args
+    if not manager.link_option:
+        return False
+    mode = call.command.assignments.get(manager.link_env) or scope.get(manager.link_env)
+    for name, keys in manager.link_config if mode is None else ():
+        value: Any = ctx.read_toml(name)
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        mode = mode or (value if isinstance(value, str) else None)
+    for i, arg in enumerate(args):
+        if arg == manager.link_option and i + 1 < len(args):
+            mode = args[i + 1]
+        elif arg.startswith(manager.link_option + "="):
+            mode = arg.split("=", 1)[1]
+    return mode == "symlink"
 
 
 class _Planner:
