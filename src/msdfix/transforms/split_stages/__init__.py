@@ -186,6 +186,12 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
             "which may create files the runtime needs"
         )
     _packages(a, plan)
+    from_base = sorted(n for n in a.removed if n not in a.packages)
+    if from_base and plan.unsafe is None:
+        plan.unsafe = (
+            f"the build removes {' '.join(from_base)}, which it did not install: the runtime "
+            "stage starts from a fresh base image and keeps them if the base has them"
+        )
     if toolbox(a.entry) and plan.unsafe is None:
         plan.unsafe = (
             "the image sets no CMD/ENTRYPOINT"
