@@ -238,7 +238,7 @@ class Analysis:
 
     def _os_call(self, args: list[str]) -> None:
         """Record installs, removals (groups of ``apk add --virtual`` too) and upgrades."""
-        words = [a for a in args if not a.startswith("-")]
+        words = _positional(args)
         sub = words[0] if words else ""
         installed = os_packages(args)
         self.packages += installed
@@ -274,22 +274,35 @@ def _checks_only(argv: list[str]) -> bool:
     return isinstance(found, Check) and found.kind != "install"
 
 
-def os_packages(args: list[str]) -> list[str]:
-    """Packages an ``apt-get install``/``apk add`` call installs."""
-    words = [a for a in args if not a.startswith("-")]
-    if not words or words[0] not in ("install", "add"):
-        return []
+# Options of apt-get and apk whose value is the next word (``-t``: apt's target release,
+# apk's ``--virtual``): that word is neither the subcommand nor a package.
+_VALUE_OPTIONS = frozenset(
+    {"-t", "--virtual", "-o", "--option", "--repository", "-X", "-c", "--config-file",
+     "--target-release", "-p", "--root", "--arch", "--cache-dir", "--keys-dir"}
+)  # fmt: skip
+
+
+def _positional(args: list[str]) -> list[str]:
+    """The words of an apt-get/apk call that are not options or option values, in order."""
     found: list[str] = []
     skip = False
-    for arg in args[args.index(words[0]) + 1 :]:
+    for arg in args:
         if skip:
             skip = False
-            continue
-        if arg in ("-t", "--virtual", "-o", "--option", "--repository", "-X"):
+        elif arg in _VALUE_OPTIONS:
             skip = True
         elif not arg.startswith("-"):
-            found.append(re.split(r"[=<>~]", arg)[0])
+            found.append(arg)
     return found
+
+
+def os_packages(args: list[str]) -> list[str]:
+    """Packages an ``apt-get install``/``apk add`` call installs (options may come first:
+    ``apk --no-cache --virtual .deps add gcc``)."""
+    words = _positional(args)
+    if not words or words[0] not in ("install", "add"):
+        return []
+    return [re.split(r"[=<>~]", w)[0] for w in words[1:]]
 
 
 NEW_STAGES = {RUNTIME, PRUNE, FRONTEND, "app-files"}
