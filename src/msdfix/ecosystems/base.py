@@ -68,6 +68,25 @@ class PackageManager:
     link_env: str = ""
     link_config: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (context file, key path)
 
+    def subcommand_of(self, args: list[str]) -> str:
+        """The first argument that is neither an option nor an option's value ('' if none):
+        ``pip --cache-dir /tmp install x`` -> ``install``."""
+        return next(iter(positionals(args, frozenset(self.value_options))), "")
+
+
+def positionals(args: list[str], value_options: set[str] | frozenset[str]) -> list[str]:
+    """The arguments that are neither options nor the values of ``value_options``."""
+    out: list[str] = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in value_options:
+            skip = True
+        elif not arg.startswith("-"):
+            out.append(arg)
+    return out
+
 
 HOME_CACHE = "~"
 

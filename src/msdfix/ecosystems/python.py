@@ -125,6 +125,22 @@ MANAGERS: tuple[PackageManager, ...] = (
         clean_commands=(("pip", "cache", "purge"), ("pip3", "cache", "purge")),
         cache_options=("--cache-dir",),
         no_cache_env=("PIP_NO_CACHE_DIR",),
+        # general options with a value, which may come before the subcommand
+        value_options=(
+            "--cache-dir",
+            "--log",
+            "--proxy",
+            "--retries",
+            "--timeout",
+            "--exists-action",
+            "--trusted-host",
+            "--cert",
+            "--client-cert",
+            "--python",
+            "--keyring-provider",
+            "--use-feature",
+            "--use-deprecated",
+        ),
     ),
     PackageManager(
         "uv",
@@ -172,6 +188,7 @@ MANAGERS: tuple[PackageManager, ...] = (
     ),
 )
 
+_BY_PROGRAM = {program: m for m in MANAGERS for program in m.programs}
 PIP = Ecosystem("pip", ("pip", "uv"), ())  # the requirements files named with -r/-c
 POETRY = Ecosystem(
     "poetry",
@@ -367,7 +384,8 @@ def install_evidence(
     """The evidence for the ``(program, args)`` installs of a stage on CPython ``version``."""
     found = InstallEvidence("none")
     for program, args in installs:
-        sub = next((a for a in args if not a.startswith("-")), "")
+        manager = _BY_PROGRAM.get(program)
+        sub = manager.subcommand_of(args) if manager else ""
         if program in LOCK_FILES and sub in ("install", "sync"):
             if version is None:
                 return InstallEvidence("unknown", packages=found.packages)

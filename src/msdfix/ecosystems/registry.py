@@ -7,7 +7,7 @@ this module only lists the modules.
 from __future__ import annotations
 
 from msdfix.ecosystems import dotnet, go, java, node, os, php, python, ruby, rust
-from msdfix.ecosystems.base import Ecosystem, PackageManager
+from msdfix.ecosystems.base import Ecosystem, PackageManager, positionals
 
 MANAGERS: tuple[PackageManager, ...] = (
     *os.MANAGERS,
@@ -116,6 +116,21 @@ MANAGER_PROGRAMS: dict[str, str] = {
     for manager in managers
     for program in manager.programs
 }
+
+
+# Package-manager program -> the options whose value is the next word, over its managers.
+_VALUE_OPTIONS: dict[str, frozenset[str]] = {}
+for _manager in MANAGERS:
+    for _program in _manager.programs:
+        _VALUE_OPTIONS[_program] = _VALUE_OPTIONS.get(_program, frozenset()) | set(
+            _manager.value_options
+        )
+
+
+def subcommand(program: str, args: list[str]) -> str:
+    """A package manager's subcommand: its first argument that is neither an option nor an
+    option's value (``pip --cache-dir /tmp install x`` -> ``install``); '' when none."""
+    return next(iter(positionals(args, _VALUE_OPTIONS.get(program, frozenset()))), "")
 
 
 def ecosystem_of(full_name: str) -> str | None:

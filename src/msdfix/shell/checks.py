@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from msdfix.shell.classify import positionals
+from msdfix.ecosystems.base import positionals
 from msdfix.shell.commands import parse_commands
 
 # Programs whose every call runs tests or linters (``python -m X`` is seen as ``X``).

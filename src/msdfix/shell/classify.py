@@ -25,15 +25,7 @@ class ToolCall:
     @property
     def subcommand(self) -> str:
         """First argument that is neither an option nor an option's value ('' when none)."""
-        skip = False
-        for arg in self.args:
-            if skip:
-                skip = False
-            elif arg in self.manager.value_options:
-                skip = True
-            elif not arg.startswith("-"):
-                return arg
-        return ""
+        return self.manager.subcommand_of(self.args)
 
 
 def program_args(command: Command) -> tuple[str, list[str]]:
@@ -43,20 +35,6 @@ def program_args(command: Command) -> tuple[str, list[str]]:
         cached = _program_args(command)
         command.__dict__["_program_args"] = cached
     return cached[0], list(cached[1])
-
-
-def positionals(args: list[str], value_options: set[str] | frozenset[str]) -> list[str]:
-    """The arguments that are neither options nor the values of ``value_options``."""
-    out: list[str] = []
-    skip = False
-    for arg in args:
-        if skip:
-            skip = False
-        elif arg in value_options:
-            skip = True
-        elif not arg.startswith("-"):
-            out.append(arg)
-    return out
 
 
 def _unwrapped(command: Command) -> list[str]:

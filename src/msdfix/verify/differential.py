@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from msdfix.ecosystems.registry import subcommand
 from msdfix.model import build_model
 from msdfix.model.image import parse_image
 from msdfix.shell import Command, parse_commands, run_script
@@ -90,7 +91,7 @@ def _screen_command(command: Command, tally: _Tally) -> str:
     program, args = program_args(command)
     if program not in PROGRAMS:
         return f"runs {program or command.argv[:1]!r}"
-    sub = next((a for a in args if not a.startswith("-")), "")
+    sub = subcommand(program, args)
     if program in ("apt-get", "apt", "pip", "pip3", "npm"):
         tally.commands += 1
     if program in ("apt-get", "apt"):

@@ -6,13 +6,13 @@ import posixpath
 import re
 
 from msdfix.document import Document
-from msdfix.ecosystems.base import Ecosystem
+from msdfix.ecosystems.base import Ecosystem, positionals
 from msdfix.ecosystems.python import PIP, is_local
 from msdfix.ecosystems.registry import BY_ID, INSTALL_SUBCOMMANDS
 from msdfix.model import Stage
 from msdfix.model.args import expand
 from msdfix.model.paths import within
-from msdfix.shell.classify import positionals, program_args
+from msdfix.shell.classify import program_args
 from msdfix.shell.commands import Command
 from msdfix.shell.script import RunScript, run_script
 from msdfix.syntax import Instruction

@@ -8,7 +8,7 @@ from msdfix.document import Document
 from msdfix.ecosystems.images import NODE_NATIVE, RUBY_NATIVE
 from msdfix.ecosystems.node import read_dependencies
 from msdfix.ecosystems.python import install_evidence
-from msdfix.ecosystems.registry import MANAGER_PROGRAMS
+from msdfix.ecosystems.registry import MANAGER_PROGRAMS, subcommand
 from msdfix.model import Stage
 from msdfix.transforms.slim_base.facts import Facts, Use
 
@@ -63,7 +63,7 @@ def install_calls(facts: Facts) -> dict[str, list[Use]]:
         )
         if ecosystem not in CHECKED or use.ins.cmd != "run":
             continue
-        sub = next((a for a in use.args if not a.startswith("-")), "")
+        sub = subcommand(use.program, use.args)
         if use.program == "uv" and sub != "pip":
             sub = "install" if sub in ("sync", "add") else "skip"
         if sub in INSTALL_SUBCOMMANDS or (use.program == "uv" and sub == "pip"):

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 
 from msdfix.document import Document
 from msdfix.ecosystems import programs
+from msdfix.ecosystems.base import positionals
 from msdfix.ecosystems.node import FRONTEND_TOOLS, PROJECT_INSTALLS
+from msdfix.ecosystems.registry import subcommand
 from msdfix.fixes import Edit
 from msdfix.model.paths import parents, within
 from msdfix.model.stages import Stage
@@ -132,7 +134,7 @@ class Call:
 
     @property
     def sub(self) -> str:
-        return next((a for a in self.args if not a.startswith("-")), "")
+        return subcommand(self.program, self.args)
 
 
 @dataclass
@@ -238,7 +240,7 @@ class Analysis:
 
     def _os_call(self, args: list[str]) -> None:
         """Record installs, removals (groups of ``apk add --virtual`` too) and upgrades."""
-        words = _positional(args)
+        words = positionals(args, _VALUE_OPTIONS)
         sub = words[0] if words else ""
         installed = os_packages(args)
         self.packages += installed
@@ -282,24 +284,10 @@ _VALUE_OPTIONS = frozenset(
 )  # fmt: skip
 
 
-def _positional(args: list[str]) -> list[str]:
-    """The words of an apt-get/apk call that are not options or option values, in order."""
-    found: list[str] = []
-    skip = False
-    for arg in args:
-        if skip:
-            skip = False
-        elif arg in _VALUE_OPTIONS:
-            skip = True
-        elif not arg.startswith("-"):
-            found.append(arg)
-    return found
-
-
 def os_packages(args: list[str]) -> list[str]:
     """Packages an ``apt-get install``/``apk add`` call installs (options may come first:
     ``apk --no-cache --virtual .deps add gcc``)."""
-    words = _positional(args)
+    words = positionals(args, _VALUE_OPTIONS)
     if not words or words[0] not in ("install", "add"):
         return []
     return [re.split(r"[=<>~]", w)[0] for w in words[1:]]

@@ -12,9 +12,9 @@ import re
 from typing import Any
 
 from msdfix.ecosystems import programs
+from msdfix.ecosystems.base import positionals
 from msdfix.ecosystems.node import SCRIPT_RUNNERS, script_name
 from msdfix.model.context import BuildContext
-from msdfix.shell.classify import positionals
 from msdfix.shell.commands import parse_commands
 
 BUNDLER_DEFAULTS = {"vite": "dist", "parcel": "dist", "webpack": "dist", "vue-cli-service": "dist"}
