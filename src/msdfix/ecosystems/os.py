@@ -223,6 +223,18 @@ MANAGERS: tuple[PackageManager, ...] = (
         (),
         system=True,
         no_mount="apk keeps no packages unless /etc/apk/cache is set up, so a mount caches nothing",
+        value_options=(
+            "-t",
+            "--virtual",
+            "-X",
+            "--repository",
+            "-p",
+            "--root",
+            "--arch",
+            "--cache-dir",
+            "--keys-dir",
+            "--repositories-file",
+        ),
     ),
     PackageManager(
         "dnf",

@@ -127,10 +127,16 @@ for _manager in MANAGERS:
         )
 
 
+def positional_args(program: str, args: list[str]) -> list[str]:
+    """A package manager's arguments that are neither options nor options' values, in order
+    (``apk --no-cache --virtual .deps add gcc`` -> ``add gcc``)."""
+    return positionals(args, _VALUE_OPTIONS.get(program, frozenset()))
+
+
 def subcommand(program: str, args: list[str]) -> str:
-    """A package manager's subcommand: its first argument that is neither an option nor an
-    option's value (``pip --cache-dir /tmp install x`` -> ``install``); '' when none."""
-    return next(iter(positionals(args, _VALUE_OPTIONS.get(program, frozenset()))), "")
+    """A package manager's subcommand (``pip --cache-dir /tmp install x`` -> ``install``);
+    '' when none."""
+    return next(iter(positional_args(program, args)), "")
 
 
 def ecosystem_of(full_name: str) -> str | None:

@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 
 from msdfix.document import Document
 from msdfix.ecosystems import programs
-from msdfix.ecosystems.base import positionals
 from msdfix.ecosystems.node import FRONTEND_TOOLS, PROJECT_INSTALLS
-from msdfix.ecosystems.registry import subcommand
+from msdfix.ecosystems.registry import positional_args, subcommand
 from msdfix.fixes import Edit
 from msdfix.model.paths import parents, within
 from msdfix.model.stages import Stage
@@ -212,7 +211,7 @@ class Analysis:
             )
             if program in OS_MANAGERS:
                 self.apk = self.apk or program == "apk"
-                self._os_call(args)
+                self._os_call(program, args)
                 kinds.add("os")
             elif self.eco != "node" and program in FRONTEND_TOOLS:
                 self.calls.append(call)
@@ -238,11 +237,11 @@ class Analysis:
             self.unknown.append((ins, first.program))
             self.mixed.add(id(ins))
 
-    def _os_call(self, args: list[str]) -> None:
+    def _os_call(self, program: str, args: list[str]) -> None:
         """Record installs, removals (groups of ``apk add --virtual`` too) and upgrades."""
-        words = positionals(args, _VALUE_OPTIONS)
+        words = positional_args(program, args)
         sub = words[0] if words else ""
-        installed = os_packages(args)
+        installed = os_packages(program, args)
         self.packages += installed
         group = option(args, "--virtual", "-t") if sub == "add" else None
         if group:
@@ -276,18 +275,10 @@ def _checks_only(argv: list[str]) -> bool:
     return isinstance(found, Check) and found.kind != "install"
 
 
-# Options of apt-get and apk whose value is the next word (``-t``: apt's target release,
-# apk's ``--virtual``): that word is neither the subcommand nor a package.
-_VALUE_OPTIONS = frozenset(
-    {"-t", "--virtual", "-o", "--option", "--repository", "-X", "-c", "--config-file",
-     "--target-release", "-p", "--root", "--arch", "--cache-dir", "--keys-dir"}
-)  # fmt: skip
-
-
-def os_packages(args: list[str]) -> list[str]:
+def os_packages(program: str, args: list[str]) -> list[str]:
     """Packages an ``apt-get install``/``apk add`` call installs (options may come first:
     ``apk --no-cache --virtual .deps add gcc``)."""
-    words = positionals(args, _VALUE_OPTIONS)
+    words = positional_args(program, args)
     if not words or words[0] not in ("install", "add"):
         return []
     return [re.split(r"[=<>~]", w)[0] for w in words[1:]]

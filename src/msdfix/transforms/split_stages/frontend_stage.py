@@ -289,7 +289,7 @@ def _frontend_toolchain_only(a: Analysis, ins: Instruction) -> bool:
     for command in script.commands:
         program, args = program_args(command)
         if program in OS_MANAGERS:
-            packages += os_packages(args)
+            packages += os_packages(program, args)
         elif program not in HARMLESS:
             return False
     return bool(packages) and set(packages) <= FRONTEND_PACKAGES
