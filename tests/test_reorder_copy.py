@@ -78,8 +78,8 @@ def test_install_at_end_of_file_without_newline(tmp_path: Path) -> None:
     )
     assert applied
     assert out == (
-        "FROM python:3.12\nCOPY requirements.txt /app/\nRUN pip install -r "
-        "/app/requirements.txt\nCOPY . /app\n"
+        "FROM python:3.12\nRUN --mount=type=bind,source=requirements.txt,"
+        "target=/app/requirements.txt \\\n    pip install -r /app/requirements.txt\nCOPY . /app\n"
     )
 
 
@@ -128,7 +128,7 @@ def test_run_between_that_touches_the_tree_blocks(tmp_path: Path) -> None:
     assert out == text and not applied and "line 3" in explained[0]
     harmless = text.replace("chown -R 1000 /app", "useradd -m app && mkdir -p /var/log/app")
     out, applied, _ = _run(harmless, tmp_path)
-    assert applied and out.index("COPY . /app") > out.index("RUN pip install")
+    assert applied and out.index("COPY . /app") > out.index("pip install")
 
 
 def test_copy_between_onto_the_tree_blocks(tmp_path: Path) -> None:
@@ -214,3 +214,75 @@ def test_real_build_keeps_install_cached(
         assert _install_step_cached(after.output, install), after.output
     finally:
         remove_image(*tags.values())
+
+
+# --- manifests on bind mounts ----------------------------------------------------------------
+
+PIP_APP = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+NPM_APP = "FROM node:18-slim\nWORKDIR /app\nCOPY . .\nRUN npm {} --no-audit --no-fund\n"
+NPM_FILES = {
+    "package.json": '{"name": "app", "version": "1.0.0"}\n',
+    "package-lock.json": '{"name": "app", "version": "1.0.0", "lockfileVersion": 3, '
+    '"requires": true, "packages": {"": {"name": "app", "version": "1.0.0"}}}\n',
+    "server.js": "console.log('hi')\n",
+}
+
+
+def _pip_context(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("# no dependencies\n")
+    (tmp_path / "app.py").write_text("print('hi')\n")
+
+
+def _npm_context(tmp_path: Path) -> None:
+    for name, text in NPM_FILES.items():
+        (tmp_path / name).write_text(text)
+
+
+def test_manifests_are_bind_mounted_only_for_installs_that_cannot_write_them(
+    tmp_path: Path,
+) -> None:
+    """pip's requirements files and ``npm ci`` only read the manifests, so the install reads them
+    from bind mounts and the image holds one copy; ``npm install`` may rewrite the lock file,
+    and ``--chown`` changes who may read them, so those still copy the manifests."""
+    _pip_context(tmp_path)
+    _npm_context(tmp_path)
+    out, applied, _ = _run(PIP_APP, tmp_path)
+    assert (
+        applied and "RUN --mount=type=bind,source=requirements.txt,target=/app/requirements" in out
+    )
+    assert "COPY requirements.txt" not in out and "mounted for the install" in applied[0]
+    out, applied, _ = _run(NPM_APP.format("ci"), tmp_path)
+    assert applied and out.count("--mount=type=bind") == 2 and "COPY package.json" not in out
+    out, applied, _ = _run(NPM_APP.format("install"), tmp_path)
+    assert applied and "COPY package.json package-lock.json ./" in out and "type=bind" not in out
+    chown = PIP_APP.replace("COPY . .", "COPY --chown=1000 . .")
+    out, applied, _ = _run(chown, tmp_path)
+    assert applied and "COPY --chown=1000 requirements.txt ./" in out and "type=bind" not in out
+
+
+@pytest.mark.parametrize("app", ["pip", "npm"])
+def test_bind_mounted_manifests_build_the_same_files(app: str, tmp_path: Path) -> None:
+    """Built for real: the rewrite with bind-mounted manifests builds, and its image holds the
+    same files at the same size as the original's (no second copy of the manifests)."""
+    docker_mod = pytest.importorskip("support.docker")
+    original = PIP_APP if app == "pip" else NPM_APP.format("ci")
+    (_pip_context if app == "pip" else _npm_context)(tmp_path)
+    out, applied, _ = _run(original, tmp_path)
+    assert applied and "type=bind" in out
+    docker_mod.require_images(original.split()[1])
+    tags: list[str] = []
+    try:
+        built = []
+        for name, text in (("original", original), ("rewrite", out)):
+            dockerfile = tmp_path.parent / f"{tmp_path.name}-{name}.Dockerfile"
+            dockerfile.write_text(text)
+            result = docker_mod.build(tmp_path, dockerfile, docker_mod.unique_tag("bind", name))
+            tags.append(result.tag)
+            assert result.ok, result.tail()
+            built.append(result.tag)
+        listing = "find /app -printf '%p %s %m %u\\n' | sort"
+        listed = [docker_mod.run(t, listing, entrypoint="").stdout for t in built]
+        assert listed[0] == listed[1] and "/app/" in listed[0]
+        assert docker_mod.image_size(built[1]) <= docker_mod.image_size(built[0])
+    finally:
+        docker_mod.remove_image(*tags)

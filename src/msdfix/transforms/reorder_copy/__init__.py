@@ -43,7 +43,12 @@ from msdfix.fixes import Applicability, Edit, Finding
 from msdfix.model import Stage
 from msdfix.transforms.base import Transform, register
 from msdfix.transforms.reorder_copy.anchor import check_between, find_anchor, has_fetch
-from msdfix.transforms.reorder_copy.edits import after_install, copy_lines, fetch_text
+from msdfix.transforms.reorder_copy.edits import (
+    after_install,
+    bind_flags,
+    copy_lines,
+    fetch_text,
+)
 from msdfix.transforms.reorder_copy.model import (
     Plan,
     Skip,
@@ -145,6 +150,11 @@ class ReorderCopy(Transform):
             )
         else:
             after, split_edits = after_install(doc, anchor, script, uses, workdir, source, scope)
+            at = anchor.physical(anchor.args_start)
+            binds = bind_flags(doc, anchor, source, plan, uses)
+            if binds is not None and not any(e.start <= at < e.end for e in split_edits):
+                lines = ""  # the install reads the manifests from bind mounts
+                edits.append(Edit(at, at, binds))
             if adjacent:
                 edits.append(Edit(copy.comment_start, copy.end, lines))
             else:
@@ -160,6 +170,8 @@ class ReorderCopy(Transform):
                 f"install {eco_names} dependencies from {files} before {where}, so source "
                 "edits keep the install layer cached"
             )
+            if not lines:
+                message += f" ({files} mounted for the install, so the image holds one copy)"
         if plan.notes:
             message += "; " + "; ".join(plan.notes)
         applicability = Applicability.SAFE

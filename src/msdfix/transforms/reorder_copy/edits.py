@@ -6,7 +6,9 @@ import posixpath
 
 from msdfix.document import Document
 from msdfix.ecosystems.java import MAVEN
+from msdfix.ecosystems.node import NPM
 from msdfix.ecosystems.php import COMPOSER, COMPOSER_AUTOLOAD_FLAGS
+from msdfix.ecosystems.python import PIP
 from msdfix.fixes import Edit
 from msdfix.model.paths import within
 from msdfix.shell.script import RunScript
@@ -55,6 +57,52 @@ def copy_lines(doc: Document, source: Source, plan: Plan, workdir: str) -> str:
         for dest, paths in ordered
     ] + lines
     return "".join(line + doc.newline for line in lines)
+
+
+# Installs documented never to write the files they read: pip's and uv's requirements files,
+# and ``npm ci`` ("It will never write to package.json or any of the package-locks").
+_NPM_CLEAN_INSTALL = {"ci", "clean-install", "ic", "install-clean", "isntall-clean"}
+
+
+def _reads_only(use: Use) -> bool:
+    if use.eco is PIP:
+        return bool(use.files)
+    return use.eco is NPM and next((a for a in use.args if not a.startswith("-")), "") in (
+        _NPM_CLEAN_INSTALL
+    )
+
+
+def bind_flags(
+    doc: Document, anchor: Instruction, source: Source, plan: Plan, uses: list[Use]
+) -> str | None:
+    """``--mount=type=bind`` flags that show the install its manifests without a COPY, so the
+    image holds them once (the full COPY after the install brings them); None when the
+    manifests must be copied: an install that may write them, flags such as ``--chown``,
+    manifests by glob or folder, or a destination msdfix cannot name."""
+    if (
+        not doc.context.present
+        or source.flags
+        or source.dollar
+        or source.ins.keyword.upper() != "COPY"
+        or anchor.heredocs
+        or not all(_reads_only(u) for u in uses)
+    ):
+        return None
+    parts = []
+    for path, dest in plan.manifests:
+        target = join_path(dest, posixpath.basename(path))
+        if (
+            path.endswith("/")
+            or not SAFE_NAME.match(path)
+            or any(c in path for c in "*?[")
+            or not target.startswith("/")
+            or target.startswith(UNKNOWN)
+            or not SAFE_NAME.match(target)
+        ):
+            return None
+        parts.append(f"--mount=type=bind,source={path},target={target}")
+    joiner = f" {doc.dockerfile.escape}{doc.newline}    "
+    return joiner.join(parts) + joiner
 
 
 def _cd(use: Use, workdir: str) -> str:
