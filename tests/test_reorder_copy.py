@@ -243,7 +243,8 @@ def test_manifests_are_bind_mounted_only_for_installs_that_cannot_write_them(
 ) -> None:
     """pip's requirements files and ``npm ci`` only read the manifests, so the install reads them
     from bind mounts and the image holds one copy; ``npm install`` may rewrite the lock file,
-    and ``--chown`` changes who may read them, so those still copy the manifests."""
+    ``--chown`` changes who may read them, and ``--ignore cache-mount`` says the builder has no
+    RUN --mount, so those still copy the manifests."""
     _pip_context(tmp_path)
     _npm_context(tmp_path)
     out, applied, _ = _run(PIP_APP, tmp_path)
@@ -255,6 +256,10 @@ def test_manifests_are_bind_mounted_only_for_installs_that_cannot_write_them(
     assert applied and out.count("--mount=type=bind") == 2 and "COPY package.json" not in out
     out, applied, _ = _run(NPM_APP.format("install"), tmp_path)
     assert applied and "COPY package.json package-lock.json ./" in out and "type=bind" not in out
+    legacy = rewrite(
+        PIP_APP, None, BuildContext(tmp_path), Settings(ignore=frozenset(["cache-mount"]))
+    )
+    assert "COPY requirements.txt ./" in legacy.output and "--mount" not in legacy.output
     chown = PIP_APP.replace("COPY . .", "COPY --chown=1000 . .")
     out, applied, _ = _run(chown, tmp_path)
     assert applied and "COPY --chown=1000 requirements.txt ./" in out and "type=bind" not in out

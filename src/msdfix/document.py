@@ -17,6 +17,9 @@ class Document:
     dockerfile: Dockerfile
     context: BuildContext
     path: str | None = None
+    # The builder supports RUN --mount: cache-mount is not ignored (users of builders without
+    # it, the legacy builder and kaniko, ignore cache-mount, as the README says).
+    run_mounts: bool = True
 
     @cached_property
     def model(self) -> Model:

@@ -133,6 +133,7 @@ def _run(text: str, context: BuildContext, path: str | None, settings: Settings)
     if FILE_PRAGMA_RE.search(text):
         return result
     transforms = [t() for t in settings.enabled()]
+    run_mounts = "cache-mount" not in settings.ignore  # how users say the builder lacks them
     ledger = Ledger(text)  # edits applied so far, as edits of the original
     quiet_on: dict[str, str] = {}  # transform id -> a text it changed nothing in
     suggestions_of: dict[str, list[Finding]] = {}  # latest explanations and suggestions
@@ -142,7 +143,7 @@ def _run(text: str, context: BuildContext, path: str | None, settings: Settings)
         for transform in transforms:
             if quiet_on.get(transform.id) == result.output:
                 continue  # deterministic: same text, same (empty) answer
-            doc = Document(_reparse(result), context, path)
+            doc = Document(_reparse(result), context, path, run_mounts)
             taken = Taken()
             edits: list[tuple[Edit, Fix]] = []
             suggestions: list[Finding] = []

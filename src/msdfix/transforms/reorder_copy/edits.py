@@ -77,10 +77,12 @@ def bind_flags(
 ) -> str | None:
     """``--mount=type=bind`` flags that show the install its manifests without a COPY, so the
     image holds them once (the full COPY after the install brings them); None when the
-    manifests must be copied: an install that may write them, flags such as ``--chown``,
-    manifests by glob or folder, or a destination msdfix cannot name."""
+    manifests must be copied: a builder without RUN --mount (``--ignore cache-mount``), an
+    install that may write them, flags such as ``--chown``, manifests by glob or folder, or a
+    destination msdfix cannot name."""
     if (
-        not doc.context.present
+        not doc.run_mounts
+        or not doc.context.present
         or source.flags
         or source.dollar
         or source.ins.keyword.upper() != "COPY"
