@@ -6,15 +6,20 @@ TestMatch, TestCompile, the exclusion and error tests) and ignorefile_test.go (R
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from msdfix.model.context import BuildContext
 from msdfix.model.dockerignore import (
     DockerIgnore,
     DockerIgnoreError,
     Pattern,
+    _match_pieces,
+    _pieces,
     go_clean,
     ignore_file,
     read_patterns,
@@ -326,3 +331,42 @@ def test_rejected_ignore_file_is_reported(tmp_path: Path) -> None:
     ctx = BuildContext(tmp_path)
     assert not ctx.is_ignored("a.txt") and ctx.exists("a.txt")
     assert ctx.dockerignore_error is not None and "src/[" in ctx.dockerignore_error
+
+
+# --- patterns that make a backtracking regex engine explode -----------------------------------
+
+_GLOB_PARTS = ["*", "**", "?", "a", "b", "/", ".", "[ab]", "[^a]", "\\\\*"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.sampled_from(_GLOB_PARTS), min_size=1, max_size=8).map("".join),
+    st.lists(st.text("ab/.\n*", max_size=12), min_size=1, max_size=10),
+)
+def test_the_matcher_without_backtracking_agrees_with_the_regex(
+    glob: str, paths: list[str]
+) -> None:
+    """Patterns with many wildcards are matched by a simulation that cannot backtrack; it
+    answers exactly as the regular expression Docker's matcher compiles."""
+    try:
+        pattern = Pattern.compile(glob, False)
+    except DockerIgnoreError:
+        return
+    if pattern.regex is None:
+        return
+    pieces = _pieces(pattern.regex.pattern[1:-2])
+    assume(pieces is not None)
+    assert pieces is not None
+    for path in paths:
+        assert _match_pieces(pieces, path) == (pattern.regex.match(path) is not None)
+
+
+def test_a_pattern_that_backtracks_exponentially_is_matched_in_linear_time() -> None:
+    """``*a*a...*b`` against a long name of ``a``s: Python's re needs exponential time (a
+    hostile .dockerignore hung msdfix); RE2, which Docker uses, and msdfix now do not."""
+    rules = DockerIgnore.from_text("*a" * 14 + "*b\n")
+    assert rules.patterns[0].pieces is not None
+    start = time.process_time()
+    assert not rules.excludes("a" * 200)
+    assert rules.excludes("a" * 200 + "b")
+    assert time.process_time() - start < 5  # the regex takes hours

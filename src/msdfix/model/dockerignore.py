@@ -76,6 +76,75 @@ def _check_glob_syntax(pattern: str) -> None:
             i += 1
 
 
+# The pieces of the regular expressions Pattern.compile writes, for matching without
+# backtracking: Python's re backtracks, and ``*a*a*a*a*b`` against a long name of ``a``s takes
+# exponential time (Go's RE2 does not), so a hostile .dockerignore hung msdfix.
+_PIECE = re.compile(
+    r"\(\.\*/\)\?|\.\*|\[\^/\]\*|\[\^/\]|\\.|\[\^?\]?(?:\\.|[^\]\\])*\]|[^*+?{}()|\\\[\]^$.]", re.S
+)
+_QUANTIFIED = ("(.*/)?", ".*", "[^/]*")
+_BACKTRACK_LIMIT = 2  # patterns with more wildcards than this are matched by _match_pieces
+
+
+def _pieces(regex: str) -> list[str] | None:
+    """``regex`` (without ``^`` and ``\\Z``) cut into the pieces Pattern.compile writes, or None
+    when it holds anything else (then the regular expression is used as it is)."""
+    pieces, at = [], 0
+    while at < len(regex):
+        found = _PIECE.match(regex, at)
+        if found is None:
+            return None
+        pieces.append(found.group())
+        at = found.end()
+    return pieces
+
+
+def _match_pieces(pieces: list[str], path: str) -> bool:
+    """Whether the pieces match all of ``path``: a simulation of all positions at once,
+    linear in the path for each piece (no backtracking)."""
+    single = [None if p in _QUANTIFIED else re.compile(p, re.S) for p in pieces]
+    end = len(pieces)
+
+    def close(states: set[tuple[int, bool]]) -> set[tuple[int, bool]]:
+        todo, seen = list(states), set(states)
+        while todo:
+            i, inner = todo.pop()
+            if not inner and i < end and pieces[i] in _QUANTIFIED:
+                nxt = (i + 1, False)  # each of them may match nothing
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return seen
+
+    states = close({(0, False)})
+    for ch in path:
+        following: set[tuple[int, bool]] = set()
+        for i, inner in states:
+            if i == end:
+                continue
+            piece = pieces[i]
+            if piece == "(.*/)?":  # state "inner": inside ".*", waiting for the "/"
+                if ch != "\n":
+                    following.add((i, True))
+                    if ch == "/":
+                        following.add((i + 1, False))
+            elif piece == ".*":
+                if ch != "\n":
+                    following.add((i, False))
+            elif piece == "[^/]*":
+                if ch != "/":
+                    following.add((i, False))
+            elif not inner:
+                matcher = single[i]
+                assert matcher is not None
+                if matcher.fullmatch(ch):
+                    following.add((i + 1, False))
+        states = close(following)
+        if not states:
+            return False
+    return (end, False) in states
+
+
 @dataclass(frozen=True)
 class Pattern:
     """One compiled pattern (``text`` is the cleaned pattern without ``!``)."""
@@ -84,6 +153,7 @@ class Pattern:
     exclusion: bool
     kind: str  # "exact" | "prefix" | "suffix" | "regexp"
     regex: re.Pattern[str] | None = None
+    pieces: tuple[str, ...] | None = None  # set when the regex could backtrack too much
 
     @classmethod
     def compile(cls, text: str, exclusion: bool) -> Pattern:
@@ -123,13 +193,16 @@ class Pattern:
             else:
                 out += ch
             step += 1
-        regex = None
+        regex, pieces = None, None
         if kind == "regexp":
             try:
                 regex = re.compile(out + r"\Z")  # Go's "$": end of text only
             except re.error as exc:
                 raise DockerIgnoreError(f"syntax error in pattern {text!r}: {exc}") from None
-        return cls(text, exclusion, kind, regex)
+            cut = _pieces(out[1:])
+            if cut is not None and sum(p in _QUANTIFIED for p in cut) > _BACKTRACK_LIMIT:
+                pieces = tuple(cut)
+        return cls(text, exclusion, kind, regex, pieces)
 
     def matches(self, path: str) -> bool:
         """patternmatcher's ``Pattern.match`` on one slash-separated path."""
@@ -140,6 +213,8 @@ class Pattern:
         if self.kind == "suffix":
             suffix = self.text[2:]
             return path.endswith(suffix) or (suffix[:1] == "/" and path == suffix[1:])
+        if self.pieces is not None:
+            return _match_pieces(list(self.pieces), path)
         assert self.regex is not None
         return self.regex.match(path) is not None
 
