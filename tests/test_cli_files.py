@@ -331,3 +331,27 @@ def test_hostile_gitignore_is_not_read(tmp_path: Path) -> None:
     tree(tmp_path, ["svc/Dockerfile"])
     proc = msdfix("--check", str(tmp_path), timeout=30)
     assert proc.returncode == 1 and listed(proc, tmp_path) == ["svc/Dockerfile"]
+
+
+@pytest.mark.parametrize("ignore_file", [".gitignore", ".dockerignore"])
+def test_ignore_patterns_that_backtrack_exponentially_end_in_time(
+    tmp_path: Path, ignore_file: str
+) -> None:
+    """``*a*a...*b`` against a long name takes Python's re exponential time. In .dockerignore
+    it is matched without backtracking (as Docker's RE2 does); in .gitignore the line is not
+    applied to search (pathspec uses re), so search visits more files, never fewer."""
+    hostile = "*a" * 14 + "*b\n"
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / ignore_file).write_text(hostile + "*skip*.Dockerfile\n")
+    name = "a" * 60
+    (tmp_path / name).mkdir()
+    (tmp_path / name / "Dockerfile").write_text(PIP)
+    (tmp_path / f"{name}.Dockerfile").write_text(PIP)
+    (tmp_path / "skip-me.Dockerfile").write_text(PIP)
+    (tmp_path / "requirements.txt").write_text("six\n")
+    proc = msdfix("--check", str(tmp_path), timeout=30)  # a hang fails with TimeoutExpired
+    assert proc.returncode == 1, proc.stderr.decode()
+    found = proc.stderr.decode()
+    assert f"{name}.Dockerfile" in found and f"{name}/Dockerfile" in found
+    # A usable pattern of the same file still applies.
+    assert ("skip-me" in found) == (ignore_file == ".dockerignore")

@@ -12,6 +12,7 @@ implementation black uses.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from pathspec import GitIgnoreSpec
 from msdfix.files import InputError, is_dockerfile_name, read_regular
 
 GITIGNORE_LIMIT = 1 << 20
+_STARS = re.compile(r"\\.|\*+|/")
 DEFAULT_EXCLUDE = (".git", ".hg", ".svn", ".tox", ".venv", "__pycache__", "node_modules")
 
 
@@ -43,8 +45,10 @@ class Rules:
 
     @classmethod
     def of(cls, root: Path, patterns: list[str]) -> Rules:
-        """Rules from pattern lines (blank lines and ``#`` comments are ignored)."""
-        return cls(root.resolve(), GitIgnoreSpec.from_lines(patterns))
+        """Rules from pattern lines (blank lines and ``#`` comments are ignored); a line that
+        could make the regex engine backtrack exponentially is left out."""
+        usable = [p for p in patterns if not _backtracks(p)]
+        return cls(root.resolve(), GitIgnoreSpec.from_lines(usable))
 
     def verdict(self, path: Path, is_dir: bool) -> bool | None:
         """True: ignored, False: re-included by a ``!`` pattern, None: no pattern matches."""
@@ -55,6 +59,18 @@ class Rules:
         if rel in ("", "."):
             return None
         return self.spec.check_file(rel + "/" if is_dir else rel).include
+
+
+def _backtracks(pattern: str) -> bool:
+    """True for a pattern with more than two ``*`` wildcards in one path segment
+    (``*a*a*a*b``): Python's re, which pathspec uses, takes time exponential in their number
+    on a long name. Such a line is not applied, so search may visit more files, never fewer."""
+    stars = 0
+    for token in _STARS.findall(pattern):
+        stars = 0 if token == "/" else stars + (token[0] == "*")
+        if stars > 2:
+            return True
+    return False
 
 
 @dataclass
