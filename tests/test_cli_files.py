@@ -355,3 +355,24 @@ def test_ignore_patterns_that_backtrack_exponentially_end_in_time(
     assert f"{name}.Dockerfile" in found and f"{name}/Dockerfile" in found
     # A usable pattern of the same file still applies.
     assert ("skip-me" in found) == (ignore_file == ".dockerignore")
+
+
+def test_a_context_nested_thousands_of_levels_deep(tmp_path: Path) -> None:
+    """Python 3.11's os.walk recursed once per level (exit 123 at about 1,000 levels), and the
+    ignore rules asked about every parent of every path again (cubic time): now one walk
+    without recursion, and each directory's answers kept."""
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.12\nCOPY . /app\nRUN pip install -r /app/requirements.txt\n"
+    )
+    (tmp_path / "requirements.txt").write_text("six\n")
+    (tmp_path / ".gitignore").write_text("*.log\n")
+    deep = tmp_path
+    for _ in range(1500):
+        deep = deep / "a"
+        deep.mkdir()
+    (deep / "Dockerfile").write_text(PIP)
+    for args in ([str(tmp_path / "Dockerfile")], [str(tmp_path)]):
+        proc = msdfix("--check", *args, timeout=60)  # a hang fails with TimeoutExpired
+        assert proc.returncode == 1, proc.stderr.decode()[-500:]
+        assert "internal error" not in proc.stderr.decode()
+    assert "a/a/a/Dockerfile" in proc.stderr.decode()  # search reached the deepest file

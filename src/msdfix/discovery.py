@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pathspec import GitIgnoreSpec
 
-from msdfix.files import InputError, is_dockerfile_name, read_regular
+from msdfix.files import InputError, is_dockerfile_name, read_regular, walk
 
 GITIGNORE_LIMIT = 1 << 20
 _STARS = re.compile(r"\\.|\*+|/")
@@ -84,6 +84,7 @@ class Discovery:
     force_exclude: bool = False
     _gitignores: dict[Path, Rules | None] = field(default_factory=dict)
     _roots: dict[Path, Path | None] = field(default_factory=dict)
+    _chains: dict[tuple[Path, Path], list[Rules | None]] = field(default_factory=dict)
 
     def inputs(self, paths: tuple[str, ...]) -> Iterator[Found]:
         """Every input named on the command line, directories searched (no PATH: ``.``)."""
@@ -124,7 +125,7 @@ class Discovery:
         followed; a directory that cannot be listed is reported, not skipped silently."""
         errors: list[OSError] = []
         floor = Path(os.path.abspath(top))
-        for dirpath, dirnames, filenames in os.walk(top, onerror=errors.append):
+        for dirpath, dirnames, filenames in walk(top, onerror=errors.append):
             here = Path(dirpath)
             dirnames[:] = sorted(d for d in dirnames if not self._skip(here / d, True, floor))
             for name in sorted(filenames):
@@ -156,16 +157,32 @@ class Discovery:
         root = self._git_root(path.parent)
         top = root or floor
         rules = [self._rules(top / ".git" / "info" / "exclude", top)] if root else []
-        rules += [
-            self._rules(d / ".gitignore", d)
-            for d in reversed([path.parent, *path.parent.parents])
-            if d == top or top in d.parents
-        ]
+        rules += self._chain(path.parent, top)
         verdict = None
         for rule in rules:
             answer = rule.verdict(path, is_dir) if rule is not None else None
             verdict = answer if answer is not None else verdict
         return bool(verdict)
+
+    def _chain(self, directory: Path, top: Path) -> list[Rules | None]:
+        """The ``.gitignore`` rules from ``top`` down to ``directory`` (none when it is not at
+        or below ``top``), kept per directory: a tree thousands of levels deep cost cubic time
+        when each file walked up to the top again."""
+        memo = self._chains
+        pending = []
+        while (directory, top) not in memo:
+            if directory == top:
+                memo[(directory, top)] = [self._rules(directory / ".gitignore", directory)]
+            elif directory.parent == directory:
+                memo[(directory, top)] = []  # the root, without meeting top: not below it
+            else:
+                pending.append(directory)
+                directory = directory.parent
+        chain = memo[(directory, top)]
+        for d in reversed(pending):
+            chain = [*chain, self._rules(d / ".gitignore", d)] if chain else []
+            memo[(d, top)] = chain
+        return chain
 
     def _rules(self, file: Path, root: Path) -> Rules | None:
         if file not in self._gitignores:
@@ -178,10 +195,19 @@ class Discovery:
         return self._gitignores[file]
 
     def _git_root(self, directory: Path) -> Path | None:
-        if directory not in self._roots:
-            parent = directory.parent
+        """The nearest directory at or above ``directory`` that holds ``.git`` (no recursion:
+        trees can be deeper than Python's stack)."""
+        pending = []
+        while directory not in self._roots:
+            pending.append(directory)
             if (directory / ".git").exists():
                 self._roots[directory] = directory
-            else:
-                self._roots[directory] = None if parent == directory else self._git_root(parent)
-        return self._roots[directory]
+                break
+            if directory.parent == directory:
+                self._roots[directory] = None
+                break
+            directory = directory.parent
+        root = self._roots[directory]
+        for d in pending:
+            self._roots[d] = root
+        return root

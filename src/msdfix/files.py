@@ -6,6 +6,7 @@ import contextlib
 import os
 import stat as stat_module
 import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -225,3 +226,34 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def walk(
+    top: str | os.PathLike[str], onerror: Callable[[OSError], None] | None = None
+) -> Iterator[tuple[str, list[str], list[str]]]:
+    """``os.walk`` top-down without following directory links, and without recursion: a tree
+    nested thousands of levels deep exhausted Python 3.11's recursive ``os.walk`` (3.12's is
+    iterative). The caller may prune ``dirnames`` in place, as with ``os.walk``."""
+    stack = [os.fspath(top)]
+    while stack:
+        path = stack.pop()
+        try:
+            with os.scandir(path) as entries:
+                listed = list(entries)
+        except OSError as error:
+            if onerror is not None:
+                onerror(error)
+            continue
+        dirnames: list[str] = []
+        filenames: list[str] = []
+        for entry in listed:
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            (dirnames if is_dir else filenames).append(entry.name)
+        yield path, dirnames, filenames
+        for name in reversed(dirnames):
+            below = os.path.join(path, name)
+            if not os.path.islink(below):
+                stack.append(below)

@@ -24,6 +24,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from msdfix.files import walk
 from msdfix.model.dockerignore import DockerIgnore, DockerIgnoreError, ignore_file
 from msdfix.model.paths import within
 
@@ -47,7 +48,7 @@ class Folder:
         if not self.present:
             return []
         found: list[str] = []
-        for dirpath, dirnames, filenames in os.walk(self.root):
+        for dirpath, dirnames, filenames in walk(self.root):
             dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
             rel_dir = os.path.relpath(dirpath, self.root)
             for name in sorted(filenames):

@@ -246,6 +246,7 @@ class DockerIgnore:
 
     def __init__(self, patterns: list[Pattern]) -> None:
         self.patterns = patterns
+        self._above: dict[tuple[int, str], bool] = {}
 
     @classmethod
     def from_patterns(cls, raw: list[str]) -> DockerIgnore:
@@ -296,18 +297,29 @@ class DockerIgnore:
         """patternmatcher's ``MatchesOrParentMatches`` on a slash-separated path, as given."""
         matched = False
         parent = _go_dir(path)
-        parent_dirs = parent.split("/")
-        for pattern in self.patterns:
+        for index, pattern in enumerate(self.patterns):
             if pattern.exclusion != matched:
                 continue  # only a later exception can undo a match, and vice versa
-            match = pattern.matches(path)
-            if not match and parent != ".":
-                match = any(
-                    pattern.matches("/".join(parent_dirs[: i + 1])) for i in range(len(parent_dirs))
-                )
-            if match:
+            if pattern.matches(path) or self._matches_above(index, parent):
                 matched = not pattern.exclusion
         return matched
+
+    def _matches_above(self, index: int, directory: str) -> bool:
+        """Whether pattern ``index`` matches ``directory`` or one of its parents; each
+        directory is asked once per pattern (a tree thousands of levels deep cost cubic time
+        when every path asked again about every parent)."""
+        memo = self._above
+        chain = []
+        while directory != "." and (index, directory) not in memo:
+            chain.append(directory)
+            parent = _go_dir(directory)
+            directory = "." if parent == directory else parent  # "/" is its own parent
+        found = directory != "." and memo[(index, directory)]
+        pattern = self.patterns[index]
+        for directory in reversed(chain):
+            found = found or pattern.matches(directory)
+            memo[(index, directory)] = found
+        return found
 
     def excludes(self, path: str) -> bool:
         """True when the context-relative ``path`` is not sent to the builder."""

@@ -10,6 +10,7 @@ import os
 from functools import cached_property
 from pathlib import Path
 
+from msdfix.files import walk
 from msdfix.model.context import BuildContext, Folder, View
 from msdfix.model.dockerignore import DEFAULT_NAME, DockerIgnore, ignore_file
 
@@ -61,7 +62,7 @@ def _walk(context: BuildContext) -> list[str] | None:
     rules = context.dockerignore
     prune = not rules.has_exceptions
     found: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(context.root):
+    for dirpath, dirnames, filenames in walk(context.root):
         rel_dir = os.path.relpath(dirpath, context.root)
         prefix = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
         keep = []

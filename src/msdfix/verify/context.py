@@ -11,6 +11,7 @@ import shutil
 import uuid
 from pathlib import Path
 
+from msdfix.files import walk
 from msdfix.model.context import BuildContext
 
 # Suffix -> comment appended to change the file's content harmlessly. Order = preference.
@@ -58,7 +59,7 @@ def copy_context(src: Path, dest: Path, dockerfile: Path | None = None) -> Path:
     ignore = BuildContext(src, dockerfile)
     has_negation = ignore.has_exceptions
     dest.mkdir(parents=True, exist_ok=True)
-    for root, dirs, files in os.walk(src):
+    for root, dirs, files in walk(src):
         rel_root = Path(root).relative_to(src)
         keep_dirs = []
         for d in dirs:

@@ -389,7 +389,8 @@ def plan(doc: Document, path: Path, created: bool) -> list[Verdict] | str:
         if verdict.status == "safe":  # later lines are judged with it in place
             line = Pattern.compile(candidate.line, False)
             rules = DockerIgnore([*rules.patterns, line])
-            kept = [p for p in kept if not DockerIgnore([line]).excludes(p)]
+            added = DockerIgnore([line])
+            kept = [p for p in kept if not added.excludes(p)]
     return verdicts
 
 
