@@ -376,3 +376,26 @@ def test_a_context_nested_thousands_of_levels_deep(tmp_path: Path) -> None:
         assert proc.returncode == 1, proc.stderr.decode()[-500:]
         assert "internal error" not in proc.stderr.decode()
     assert "a/a/a/Dockerfile" in proc.stderr.decode()  # search reached the deepest file
+
+
+def test_context_files_never_reach_outside_the_context(tmp_path: Path) -> None:
+    """A hostile repository names files outside its build context: msdfix reads none of them
+    (a requirements file's ``-r ../../etc/passwd`` was read and its first line quoted in the
+    summary, so in a bot's pull request), and writes none (a ``.dockerignore`` linked to a
+    file outside was extended through the link with --write)."""
+    outside = tmp_path / "outside.txt"
+    outside.write_text("root:x:0:0:secret\n")
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text(
+        "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+        'CMD ["python", "app.py"]\n'
+    )
+    (ctx / "requirements.txt").write_text(f"-r ../outside.txt\n-r {outside}\n-r link.txt\nsix\n")
+    (ctx / "link.txt").symlink_to(outside)
+    (ctx / ".dockerignore").symlink_to(outside)
+    proc = msdfix("--unsafe-fixes", "--write", str(ctx / "Dockerfile"))
+    assert proc.returncode in (0, 1), proc.stderr.decode()
+    assert "secret" not in proc.stdout.decode() + proc.stderr.decode()
+    assert outside.read_text() == "root:x:0:0:secret\n"
+    assert "links out of the build context" in proc.stderr.decode()

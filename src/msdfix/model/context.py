@@ -220,7 +220,7 @@ class BuildContext:
 
     def exists(self, rel: str) -> bool:
         """True when ``rel`` exists in the context and is not excluded by .dockerignore."""
-        if not self.present or self.is_ignored(rel):
+        if not self.present or _leaves(rel) or self.is_ignored(rel):
             return False
         assert self.root is not None
         return (self.root / rel).exists()
@@ -249,15 +249,19 @@ class BuildContext:
 
     def read_text(self, rel: str) -> str | None:
         """Contents of a small file in the context, or None when absent, large or unreadable."""
-        if not self.present:
+        if not self.present or _leaves(rel):
             return None
         assert self.root is not None
         path = self.root / rel
         try:
+            root = self.root.resolve()
+            real = path.resolve()
+            if real != root and root not in real.parents:
+                return None  # a link out of the context: Docker cannot read it either
             if not path.is_file() or path.stat().st_size > MAX_MANIFEST_BYTES:
                 return None
             return path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
+        except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python 3.11)
             return None
 
     def read_toml(self, rel: str) -> dict[str, Any] | None:
@@ -280,3 +284,10 @@ class BuildContext:
             return json.loads(text)
         except (ValueError, RecursionError):  # RecursionError: nested too deep
             return None
+
+
+def _leaves(rel: str) -> bool:
+    """True for a path outside the context (absolute, or ``..`` above its root): a context
+    file may name one (``-r ../../etc/passwd``), and msdfix must neither read nor quote it."""
+    norm = posixpath.normpath(rel)
+    return norm.startswith("/") or norm == ".." or norm.startswith("../")

@@ -61,6 +61,12 @@ class DockerIgnoreTransform(Transform):
             yield doc.note(self.id, doc.model.stages[0].from_, message)
             return
         yield from self._copy_ignored(doc, name)
+        if path.is_symlink() and not _inside(path, ctx.root):
+            message = (
+                f"{name} left alone: it links out of the build context, where msdfix writes nothing"
+            )
+            yield doc.note(self.id, doc.model.stages[0].from_, message)
+            return
         try:
             on_disk = path.read_bytes().decode("utf-8") if path.exists() else None
         except (OSError, UnicodeDecodeError):
@@ -135,3 +141,12 @@ class DockerIgnoreTransform(Transform):
                         "(BuildKit's CopyIgnoredFile): the copy fails or copies nothing"
                     )
                     yield doc.note(self.id, ins, message)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """True when the link ``path`` resolves to a place inside ``root`` (the context)."""
+    try:
+        real, top = path.resolve(), root.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python 3.11)
+        return False
+    return real == top or top in real.parents
