@@ -366,16 +366,23 @@ def test_a_context_nested_thousands_of_levels_deep(tmp_path: Path) -> None:
     )
     (tmp_path / "requirements.txt").write_text("six\n")
     (tmp_path / ".gitignore").write_text("*.log\n")
-    deep = tmp_path
-    for _ in range(1500):
-        deep = deep / "a"
-        deep.mkdir()
-    (deep / "Dockerfile").write_text(PIP)
-    for args in ([str(tmp_path / "Dockerfile")], [str(tmp_path)]):
-        proc = msdfix("--check", *args, timeout=60)  # a hang fails with TimeoutExpired
-        assert proc.returncode == 1, proc.stderr.decode()[-500:]
-        assert "internal error" not in proc.stderr.decode()
-    assert "a/a/a/Dockerfile" in proc.stderr.decode()  # search reached the deepest file
+    levels = [tmp_path / "a"]
+    for _ in range(1499):
+        levels.append(levels[-1] / "a")
+    try:
+        for level in levels:
+            level.mkdir()
+        (levels[-1] / "Dockerfile").write_text(PIP)
+        for args in ([str(tmp_path / "Dockerfile")], [str(tmp_path)]):
+            proc = msdfix("--check", *args, timeout=60)  # a hang fails with TimeoutExpired
+            assert proc.returncode == 1, proc.stderr.decode()[-500:]
+            assert "internal error" not in proc.stderr.decode()
+        assert "a/a/a/Dockerfile" in proc.stderr.decode()  # search reached the deepest file
+    finally:  # deepest first: shutil.rmtree (pytest's cleanup) recurses once per level too
+        (levels[-1] / "Dockerfile").unlink(missing_ok=True)
+        for level in reversed(levels):
+            if level.exists():
+                level.rmdir()
 
 
 def test_context_files_never_reach_outside_the_context(tmp_path: Path) -> None:

@@ -56,16 +56,18 @@ def test_walks_do_not_grow_with_dockerfiles_in_a_folder(
 ) -> None:  # type: ignore[no-untyped-def]
     """Every directory walk of a run (discovery, context files, the dockerignore transform's
     every-path list) happens once per folder: 6 Dockerfiles walk as often as 2."""
-    import os
+    from msdfix import discovery, files
+    from msdfix.model import pending
 
-    real = os.walk
+    real = files.walk
     roots: list[str] = []
 
     def counting(top, *args, **kwargs):  # type: ignore[no-untyped-def]
         roots.append(str(top))
         return real(top, *args, **kwargs)
 
-    monkeypatch.setattr(os, "walk", counting)
+    for module in (discovery, context, pending):  # every walk goes through files.walk
+        monkeypatch.setattr(module, "walk", counting)
     counts = []
     for n in (2, 6):
         folder = tmp_path / str(n)
