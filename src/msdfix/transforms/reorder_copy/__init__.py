@@ -13,13 +13,18 @@ What it does
     there is no install step but a build (``go build``, ``cargo build``, ``mvn package``,
     ``gradle build``), the offline fetch (``go mod download``, ``cargo fetch``, ``mvn
     dependency:go-offline``, ``gradle dependencies``) is added after the manifest COPY.
+    pip's requirements files and ``npm ci``'s manifests, which those installs never write, are
+    bind-mounted for the install instead of copied, so the image holds them once.
 Why
     Docker reuses a layer only while everything copied before it is unchanged. With the whole
     source copied first, every source edit reruns the dependency install; with the manifests
     first, the install layer stays cached until a manifest changes.
 Example
-    ``COPY . .`` / ``RUN npm ci`` becomes
-    ``COPY package.json package-lock.json ./`` / ``RUN npm ci`` / ``COPY . .``.
+    ``COPY . .`` / ``RUN npm install`` becomes
+    ``COPY package.json package-lock.json ./`` / ``RUN npm install`` / ``COPY . .``;
+    ``COPY . .`` / ``RUN pip install -r requirements.txt`` becomes
+    ``RUN --mount=type=bind,source=requirements.txt,target=/app/requirements.txt pip install
+    -r requirements.txt`` / ``COPY . .``.
 Fix safety
     Safe when the build context shows the install reads only the manifests. Unsafe (applied with
     ``--unsafe-fixes``): npm lifecycle scripts (preinstall/install/postinstall/prepare) that may
