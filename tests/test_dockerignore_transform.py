@@ -517,3 +517,17 @@ def test_many_dockerfiles_sharing_the_ignore_file_decline(tmp_path: Path) -> Non
     )
     assert not result.changed and not result.files
     assert any("20 Dockerfiles share" in f.message for f in result.suggestions)
+
+
+def test_a_dockerfile_name_cannot_write_lines_of_its_own(tmp_path: Path) -> None:
+    """The Dockerfile's own path is added as one literal line, or not at all: a file named
+    ``Dockerfile.x<newline>!.env`` wrote an exception that re-included the secrets file."""
+    (tmp_path / ".env").write_text("TOKEN=1\n")
+    (tmp_path / "package.json").write_text("{}\n")
+    name = tmp_path / "Dockerfile.x\n!.env"
+    name.write_text('FROM node:18\nWORKDIR /app\nCOPY . .\nCMD ["node", "s.js"]\n')
+    ctx = BuildContext(tmp_path, name)
+    result = rewrite(name.read_text(), str(name), ctx, Settings(frozenset({ID}), unsafe=True))
+    written = [new for _, new in result.files.values()]
+    assert written and "**/.env" in written[0]
+    assert not any(line.startswith("!") for line in written[0].splitlines())

@@ -26,7 +26,9 @@ from msdfix.shell.commands import Command
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction, ParseError, parse
 
-_GLOB = re.compile(r"[*?\[\\]")
+# Not one literal ignore line: wildcards, escapes, and what would make a line of its own or a
+# comment, an exception or trimmed text of it (a Dockerfile named "Dockerfile.x\n!.env").
+_GLOB = re.compile(r"[*?\[\\\n\r]|^[!#]|^\s|\s$")
 _GIT_WORD = re.compile(r"(?:^|[\s;&|(`'\"])git\s")
 _VCS_VERSIONING = re.compile(
     r"setuptools[-_]scm|hatch-vcs|versioneer|dunamai|poetry-dynamic-versioning|\bpbr\b"
