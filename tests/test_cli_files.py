@@ -406,3 +406,22 @@ def test_context_files_never_reach_outside_the_context(tmp_path: Path) -> None:
     assert "secret" not in proc.stdout.decode() + proc.stderr.decode()
     assert outside.read_text() == "root:x:0:0:secret\n"
     assert "links out of the build context" in proc.stderr.decode()
+
+
+def test_search_never_follows_a_file_link_out_of_the_searched_directory(tmp_path: Path) -> None:
+    """Like black, directory search skips a Dockerfile that links out of the tree: --write over
+    a checkout rewrote the file the link points to, wherever it was. Named on the command line,
+    the link is still processed (the user asked for it)."""
+    outside = tmp_path / "outside.Dockerfile"
+    outside.write_text(PIP)
+    repo = tmp_path / "repo"
+    (repo / "sub").mkdir(parents=True)
+    (repo / "sub" / "inner.Dockerfile").write_text(PIP)
+    (repo / "evil.Dockerfile").symlink_to(outside)
+    (repo / "ok.Dockerfile").symlink_to(repo / "sub" / "inner.Dockerfile")
+    proc = msdfix("--write", str(repo))
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert outside.read_text() == PIP
+    assert (repo / "sub" / "inner.Dockerfile").read_text() == PIP_OUT
+    proc = msdfix("--check", str(repo / "evil.Dockerfile"))
+    assert proc.returncode == 1

@@ -61,6 +61,17 @@ class Rules:
         return self.spec.check_file(rel + "/" if is_dir else rel).include
 
 
+def _stays_in(path: Path, real_top: Path) -> bool:
+    """True unless ``path`` is a link that resolves outside ``real_top``."""
+    if not path.is_symlink():
+        return True
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python 3.11)
+        return False
+    return real_top in real.parents
+
+
 def _backtracks(pattern: str) -> bool:
     """True for a pattern with more than two ``*`` wildcards in one path segment
     (``*a*a*a*b``): Python's re, which pathspec uses, takes time exponential in their number
@@ -122,9 +133,12 @@ class Discovery:
 
     def walk(self, top: Path) -> Iterator[Found]:
         """Dockerfiles under ``top`` in a stable order: regular files only, no directory links
-        followed; a directory that cannot be listed is reported, not skipped silently."""
+        followed, no file links that lead out of ``top`` (as black: --write over a checkout
+        must not rewrite files elsewhere); a directory that cannot be listed is reported, not
+        skipped silently."""
         errors: list[OSError] = []
         floor = Path(os.path.abspath(top))
+        real_floor = floor.resolve()
         for dirpath, dirnames, filenames in walk(top, onerror=errors.append):
             here = Path(dirpath)
             dirnames[:] = sorted(d for d in dirnames if not self._skip(here / d, True, floor))
@@ -134,7 +148,7 @@ class Discovery:
                         regular = stat.S_ISREG(os.stat(here / name).st_mode)
                     except OSError:
                         regular = False  # a dangling link: nothing to read
-                    if regular:
+                    if regular and _stays_in(here / name, real_floor):
                         yield Found(str(here / name), here / name)
             while errors:
                 error = errors.pop(0)
