@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pathspec import GitIgnoreSpec
 
-from msdfix.files import InputError, is_dockerfile_name, read_regular, walk
+from msdfix.files import InputError, is_dockerfile_name, read_regular, resolves_within, walk
 
 GITIGNORE_LIMIT = 1 << 20
 _STARS = re.compile(r"\\.|\*+|/")
@@ -59,17 +59,6 @@ class Rules:
         if rel in ("", "."):
             return None
         return self.spec.check_file(rel + "/" if is_dir else rel).include
-
-
-def _stays_in(path: Path, real_top: Path) -> bool:
-    """True unless ``path`` is a link that resolves outside ``real_top``."""
-    if not path.is_symlink():
-        return True
-    try:
-        real = path.resolve()
-    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python 3.11)
-        return False
-    return real_top in real.parents
 
 
 def _backtracks(pattern: str) -> bool:
@@ -138,7 +127,6 @@ class Discovery:
         skipped silently."""
         errors: list[OSError] = []
         floor = Path(os.path.abspath(top))
-        real_floor = floor.resolve()
         for dirpath, dirnames, filenames in walk(top, onerror=errors.append):
             here = Path(dirpath)
             dirnames[:] = sorted(d for d in dirnames if not self._skip(here / d, True, floor))
@@ -148,7 +136,9 @@ class Discovery:
                         regular = stat.S_ISREG(os.stat(here / name).st_mode)
                     except OSError:
                         regular = False  # a dangling link: nothing to read
-                    if regular and _stays_in(here / name, real_floor):
+                    if regular and (
+                        not (here / name).is_symlink() or resolves_within(here / name, floor)
+                    ):
                         yield Found(str(here / name), here / name)
             while errors:
                 error = errors.pop(0)

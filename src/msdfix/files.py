@@ -257,3 +257,13 @@ def walk(
             below = os.path.join(path, name)
             if not os.path.islink(below):
                 stack.append(below)
+
+
+def resolves_within(path: Path, root: Path) -> bool:
+    """True when ``path``, links followed, is ``root`` or lies below it; False for a link out,
+    a loop or an error. Context files and searched trees are read and written only inside."""
+    try:
+        real, top = path.resolve(), root.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python 3.11)
+        return False
+    return real == top or top in real.parents

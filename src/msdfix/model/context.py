@@ -24,7 +24,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from msdfix.files import walk
+from msdfix.files import resolves_within, walk
 from msdfix.model.dockerignore import DockerIgnore, DockerIgnoreError, ignore_file
 from msdfix.model.paths import within
 
@@ -253,15 +253,13 @@ class BuildContext:
             return None
         assert self.root is not None
         path = self.root / rel
+        if not resolves_within(path, self.root):
+            return None  # a link out of the context: Docker cannot read it either
         try:
-            root = self.root.resolve()
-            real = path.resolve()
-            if real != root and root not in real.parents:
-                return None  # a link out of the context: Docker cannot read it either
             if not path.is_file() or path.stat().st_size > MAX_MANIFEST_BYTES:
                 return None
             return path.read_text(encoding="utf-8", errors="replace")
-        except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python 3.11)
+        except OSError:
             return None
 
     def read_toml(self, rel: str) -> dict[str, Any] | None:

@@ -37,6 +37,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from msdfix.document import Document
+from msdfix.files import resolves_within
 from msdfix.fixes import Applicability, FileChange, Finding
 from msdfix.model.copies import stage_sources
 from msdfix.model.pending import PendingIgnore, ignore_path
@@ -61,7 +62,7 @@ class DockerIgnoreTransform(Transform):
             yield doc.note(self.id, doc.model.stages[0].from_, message)
             return
         yield from self._copy_ignored(doc, name)
-        if path.is_symlink() and not _inside(path, ctx.root):
+        if path.is_symlink() and not resolves_within(path, ctx.root):
             message = (
                 f"{name} left alone: it links out of the build context, where msdfix writes nothing"
             )
@@ -141,12 +142,3 @@ class DockerIgnoreTransform(Transform):
                         "(BuildKit's CopyIgnoredFile): the copy fails or copies nothing"
                     )
                     yield doc.note(self.id, ins, message)
-
-
-def _inside(path: Path, root: Path) -> bool:
-    """True when the link ``path`` resolves to a place inside ``root`` (the context)."""
-    try:
-        real, top = path.resolve(), root.resolve()
-    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python 3.11)
-        return False
-    return real == top or top in real.parents
