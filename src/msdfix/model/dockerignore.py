@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,7 +100,7 @@ def _pieces(regex: str) -> list[str] | None:
     return pieces
 
 
-def _match_pieces(pieces: list[str], path: str) -> bool:
+def _match_pieces(pieces: Sequence[str], path: str) -> bool:
     """Whether the pieces match all of ``path``: a simulation of all positions at once,
     linear in the path for each piece (no backtracking)."""
     single = [None if p in _QUANTIFIED else re.compile(p, re.S) for p in pieces]
@@ -214,7 +215,7 @@ class Pattern:
             suffix = self.text[2:]
             return path.endswith(suffix) or (suffix[:1] == "/" and path == suffix[1:])
         if self.pieces is not None:
-            return _match_pieces(list(self.pieces), path)
+            return _match_pieces(self.pieces, path)
         assert self.regex is not None
         return self.regex.match(path) is not None
 

@@ -9,6 +9,7 @@ from msdfix.ecosystems.java import MAVEN
 from msdfix.ecosystems.node import NPM
 from msdfix.ecosystems.php import COMPOSER, COMPOSER_AUTOLOAD_FLAGS
 from msdfix.ecosystems.python import PIP
+from msdfix.ecosystems.registry import subcommand
 from msdfix.fixes import Edit
 from msdfix.model.paths import within
 from msdfix.shell.script import RunScript
@@ -67,9 +68,7 @@ _NPM_CLEAN_INSTALL = {"ci", "clean-install", "ic", "install-clean", "isntall-cle
 def _reads_only(use: Use) -> bool:
     if use.eco is PIP:
         return bool(use.files)
-    return use.eco is NPM and next((a for a in use.args if not a.startswith("-")), "") in (
-        _NPM_CLEAN_INSTALL
-    )
+    return use.eco is NPM and subcommand("npm", use.args) in _NPM_CLEAN_INSTALL
 
 
 def bind_flags(
