@@ -28,15 +28,15 @@ CMD ["python", "app.py"]
 def walks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The folders walked by build contexts."""
     seen: list[str] = []
-    real = context.Folder.files.func
+    real = context.Folder.listed.func
 
-    def counting(folder: context.Folder) -> list[str]:
+    def counting(folder: context.Folder) -> tuple[list[str], bool]:
         seen.append(str(folder.root))
         return real(folder)
 
     prop = cached_property(counting)
-    prop.__set_name__(context.Folder, "files")
-    monkeypatch.setattr(context.Folder, "files", prop)
+    prop.__set_name__(context.Folder, "listed")
+    monkeypatch.setattr(context.Folder, "listed", prop)
     return seen
 
 
@@ -163,3 +163,34 @@ def test_copy_landing_agrees_with_listing_the_files(tmp_path: Path) -> None:
         if copy.into_dir:
             expected_tops = sorted({top(d, copy.dest) for r, d in pairs if not skip(r)})
             assert copy.top_entries(ctx, key, skip) == expected_tops, copy
+
+
+def test_a_context_too_large_to_list_is_unknown_not_absent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beyond MAX_WALK_FILES a file missing from the list may exist: transforms that need
+    the list leave the file alone and say why, the others still apply."""
+    from msdfix.engine import rewrite
+
+    fixture = Path(__file__).parent.parent / "fixtures" / "split-stages" / "dotnet"
+    for name in ("Dockerfile", "Program.cs", "app.csproj"):
+        (tmp_path / name).write_bytes((fixture / name).read_bytes())
+    text = (tmp_path / "Dockerfile").read_text()
+
+    def run() -> set[str]:
+        ctx = BuildContext(tmp_path, tmp_path / "Dockerfile")
+        result = rewrite(text, str(tmp_path / "Dockerfile"), ctx)
+        assert not any("too many" in f.message for f in result.applied)
+        return {f.transform for f in result.applied}
+
+    assert "split-stages" in run()
+    monkeypatch.setattr(context, "MAX_WALK_FILES", 2)  # 3 files
+    ctx = BuildContext(tmp_path, tmp_path / "Dockerfile")
+    result = rewrite(text, str(tmp_path / "Dockerfile"), ctx)
+    assert "split-stages" not in {f.transform for f in result.applied}
+    notes = [f for f in result.suggestions if f.transform == "split-stages"]
+    assert [f.message for f in notes] == [
+        "the build context holds more than 2 files, too many to tell which files it has, "
+        "so this transform left the file alone"
+    ]
+    assert ctx.first_files and len(ctx.first_files) == 2  # verify's choice of a file to edit

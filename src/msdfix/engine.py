@@ -13,6 +13,7 @@ from msdfix.fixes import Applicability, Edit, Finding, Fix, Taken
 from msdfix.ledger import Ledger
 from msdfix.model import BuildContext
 from msdfix.model.config import final_config
+from msdfix.model.context import ContextTooLarge
 from msdfix.model.pending import PendingIgnore, ignore_path
 from msdfix.syntax import Dockerfile, Instruction, ParseError, parse
 from msdfix.syntax.validate import validate
@@ -122,6 +123,15 @@ def _apply_files(result: Result, fix: Fix, context: BuildContext) -> BuildContex
     return context
 
 
+def _check(transform: Transform, doc: Document) -> list[Finding]:
+    """The transform's findings, or why it left the file alone when its context is too
+    large to list (a file missing from a partial list is unknown, not absent)."""
+    try:
+        return list(transform.check(doc))
+    except ContextTooLarge as exc:
+        return [Finding(transform.id, f"{exc}, so this transform left the file alone", 1, 1)]
+
+
 def _wanted(fix: Fix, settings: Settings) -> bool:
     if fix.applicability is Applicability.SAFE:
         return True
@@ -147,7 +157,7 @@ def _run(text: str, context: BuildContext, path: str | None, settings: Settings)
             taken = Taken()
             edits: list[tuple[Edit, Fix]] = []
             suggestions: list[Finding] = []
-            for finding in transform.check(doc):
+            for finding in _check(transform, doc):
                 if _suppressed(doc.dockerfile, finding):
                     continue
                 _locate_in_original(finding, doc.dockerfile, ledger)

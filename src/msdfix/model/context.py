@@ -29,9 +29,20 @@ from msdfix.model.dockerignore import DockerIgnore, DockerIgnoreError, ignore_fi
 from msdfix.model.paths import within
 
 MAX_MANIFEST_BYTES = 1 << 20
-MAX_WALK_FILES = 20000
+MAX_WALK_FILES = 100_000
 SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv", "venv", "target", ".gradle"}
 T = TypeVar("T")
+
+
+class ContextTooLarge(Exception):
+    """The context holds more files than msdfix lists, so a file missing from the list is
+    unknown, not absent: a transform that needs the list leaves the file unchanged."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"the build context holds more than {MAX_WALK_FILES:,} files, too many to tell "
+            "which files it has"
+        )
 
 
 class Folder:
@@ -43,20 +54,29 @@ class Folder:
         self.present = root is not None and root.is_dir()  # (a directory)
 
     @cached_property
-    def files(self) -> list[str]:
-        """Context-relative paths of regular files (bounded walk, skipping vendored dirs)."""
-        if not self.present:
-            return []
+    def listed(self) -> tuple[list[str], bool]:
+        """Context-relative paths of regular files, skipping vendored dirs, at most
+        MAX_WALK_FILES of them, and whether that is all of them."""
         found: list[str] = []
+        if not self.present:
+            return found, True
         for dirpath, dirnames, filenames in walk(self.root):
             dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
             rel_dir = os.path.relpath(dirpath, self.root)
             for name in sorted(filenames):
                 if name.startswith(".") and name.endswith(".msdfix"):
                     continue  # a file --write is replacing right now (files.write_atomic)
+                if len(found) == MAX_WALK_FILES:
+                    return found, False
                 found.append(name if rel_dir == "." else f"{rel_dir}/{name}")
-                if len(found) >= MAX_WALK_FILES:
-                    return found
+        return found, True
+
+    @property
+    def files(self) -> list[str]:
+        """All of ``listed``; ContextTooLarge when the walk stopped before the end."""
+        found, complete = self.listed
+        if not complete:
+            raise ContextTooLarge
         return found
 
     @cached_property
@@ -240,8 +260,14 @@ class BuildContext:
 
     @property
     def files(self) -> list[str]:
-        """Context-relative paths of regular files (bounded walk, skipping vendored dirs)."""
+        """Context-relative paths of regular files, skipping vendored dirs (ContextTooLarge
+        when there are more than MAX_WALK_FILES)."""
         return self._folder.files if self._folder is not None else []
+
+    @property
+    def first_files(self) -> list[str]:
+        """Up to MAX_WALK_FILES of ``files``: for a choice that any of them can serve."""
+        return self._folder.listed[0] if self._folder is not None else []
 
     def named(self, name: str) -> str | None:
         """The first file (in walk order) whose base name is ``name``."""

@@ -167,7 +167,7 @@ def choose_touch_file(context: BuildContext, dockerfile_text: str) -> TouchChoic
     has_main = _MainReader(context)
     skipped: Counter[str] = Counter()
     best: tuple[tuple[int, ...], int, str] | None = None
-    for rel in context.files:
+    for rel in context.first_files:
         suffix = PurePosixPath(rel).suffix
         if suffix not in COMMENT_STYLES or context.is_ignored(rel) or not facts.copied_by(rel):
             continue
