@@ -348,7 +348,7 @@ def test_uncaught_exception_in_rendering_is_exit_123_and_others_go_on(
     (tmp_path / "b.Dockerfile").write_text(PIP_DOCKERFILE.replace("flask", "django"))
     real = runner.unified_diff
 
-    def flaky(before: str, after: str, path: str) -> str:
+    def flaky(before: str, after: str, path: str, edits: object = None) -> str:
         if path.endswith("a.Dockerfile"):
             raise KeyError("boom")
         return real(before, after, path)

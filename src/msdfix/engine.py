@@ -71,6 +71,7 @@ class Result:
     warnings: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
     # Other files the applied fixes create or extend: path -> (old text or None, new text).
     files: dict[str, tuple[str | None, str]] = field(default_factory=dict)
+    edits: list[Edit] = field(default_factory=list)  # composed: the original into the output
 
     @property
     def changed(self) -> bool:
@@ -258,6 +259,7 @@ def _settle(result: Result, ledger: Ledger) -> None:
     if not ledger.check():
         raise InternalError("composed edits do not reproduce the rewrite")
     original = result.original
+    result.edits = [Edit(c.start, c.end, c.content) for c in ledger.changes]
     owned = ledger.edits_by_owner()
     for finding in result.applied:
         assert finding.fix is not None

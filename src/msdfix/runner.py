@@ -235,6 +235,6 @@ def _run_one(
             for name, (old, _) in sorted(result.files.items()):
                 out.write(f"would {'create' if old is None else 'extend'} {name}\n")
         elif show:
-            diff = unified_diff(result.original, result.output, found.display)
+            diff = unified_diff(result.original, result.output, found.display, result.edits)
             print_diff(diff + files_diff(result.files), out, options.color)
     return report

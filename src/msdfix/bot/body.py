@@ -48,7 +48,9 @@ class Hunk:
 def hunks(report: FileReport) -> list[Hunk]:
     """The file's diff split in hunks, each with the applied fixes whose lines it touches."""
     assert report.result is not None
-    diff = unified_diff(report.result.original, report.result.output, report.path)
+    diff = unified_diff(
+        report.result.original, report.result.output, report.path, report.result.edits
+    )
     found: list[Hunk] = []
     for line in diff.splitlines(keepends=True):
         match = HUNK_RE.match(line)

@@ -168,7 +168,9 @@ def file_json(report: FileReport) -> dict[str, Any]:
     ]
     data["notes"] = [_note_json(f) for f in result.suggestions if f.fix is None]
     data["diff"] = (
-        unified_diff(result.original, result.output, report.path) if result.changed else ""
+        unified_diff(result.original, result.output, report.path, result.edits)
+        if result.changed
+        else ""
     )
     data["extra_files"] = [
         {
