@@ -296,3 +296,30 @@ def test_cached_views_are_fresh_copies() -> None:
     assert instruction_values(again.instructions[1]) == expected[2]
     assert parse_words(env.args, "\\") == words
     assert [i.start for i in df] == [i.start for i in expected[0]]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        "[" * 2 + "]" * 2,
+        "[" * 5000 + "]" * 5000,  # too deep for Python's decoder, not for Go's
+        "[" * 10001 + "]" * 10001,  # too deep for Go's too: the shell form
+        '["a", ' + "[" * 12000 + "]" * 12000 + "]",
+        '["x\\"[[", ' + "[" * 9990 + "]" * 9990 + "]",  # brackets in a string do not count
+    ],
+)
+def test_deeply_nested_exec_form_is_read_as_buildkit_reads_it(args: str) -> None:
+    """Nested arrays are refused as BuildKit refuses them, at any depth (they used to
+    raise RecursionError, an internal error), and beyond Go's depth limit are shell form."""
+    dockerfile = pytest.importorskip("dockerfile")
+    text = f"FROM debian\nCMD {args}\nHEALTHCHECK CMD {args}\n"
+    try:
+        dockerfile.parse_string(text)
+        refused = False
+    except dockerfile.GoParseError:
+        refused = True
+    try:
+        validate(parse(text))
+        assert not refused
+    except ParseError as exc:
+        assert refused and exc.message.startswith("when using JSON array syntax")

@@ -101,7 +101,7 @@ class Instruction:
             return None
         try:
             value, _ = _DECODER.raw_decode(rest)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep, not strings
             return None
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return tuple(value)

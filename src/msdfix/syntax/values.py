@@ -72,6 +72,32 @@ def _parse_words(rest: str, escape: str) -> tuple[str, ...]:
     return tuple(words)
 
 
+NOT_STRINGS = "when using JSON array syntax, arrays must be comprised of strings only"
+GO_JSON_DEPTH = 10_000  # encoding/json's maxNestingDepth
+
+
+def _depth(text: str) -> int:
+    """The deepest nesting of arrays and objects in JSON text (outside strings)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
 def _json_list(rest: str) -> list[str] | None:
     rest = rest.lstrip(GO_SPACE)
     if not rest.startswith("["):
@@ -80,10 +106,14 @@ def _json_list(rest: str) -> list[str] | None:
         value, _ = json.JSONDecoder().raw_decode(rest)
     except ValueError:
         return None
+    except RecursionError:  # nested too deep for Python's decoder
+        if _depth(rest) > GO_JSON_DEPTH:
+            return None  # Go's decoder fails too: BuildKit reads the shell form
+        raise ValueError(NOT_STRINGS) from None
     if not isinstance(value, list):
         return None
     if not all(isinstance(v, str) for v in value):
-        raise ValueError("when using JSON array syntax, arrays must be comprised of strings only")
+        raise ValueError(NOT_STRINGS)
     return value
 
 
