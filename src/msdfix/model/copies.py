@@ -70,12 +70,12 @@ def _source(
     raw: str,
     scope: dict[str, str | None],
     escape: str | None,
-    ins: Instruction,
+    origin: str,
     excludes: tuple[str, ...] = (),
 ) -> Source:
     pattern = clean_source(raw, scope, escape)
     unknown = pattern is None and "$" in expand(raw, scope)
-    return Source(pattern, where(ins), excludes, unknown=unknown)
+    return Source(pattern, origin, excludes, unknown=unknown)
 
 
 def copy_sources(stage: Stage, ins: Instruction, model: Model) -> list[Source]:
@@ -86,17 +86,19 @@ def copy_sources(stage: Stage, ins: Instruction, model: Model) -> list[Source]:
     scope = model.stage_scope(stage, ins)
     escape = None if is_json else ins.escape
     excludes = tuple(f.value for f in ins.flags_named("exclude") if f.value)
+    origin = where(ins)  # once: quoting the instruction per source is quadratic
     found = []
     for raw in values[:-1]:
         if (ins.heredocs and raw.startswith("<<")) or _URL.match(raw):
             continue  # inline file or remote source: nothing from the context
-        found.append(_source(raw, scope, escape, ins, excludes))
+        found.append(_source(raw, scope, escape, origin, excludes))
     return found
 
 
 def mount_sources(stage: Stage, ins: Instruction, model: Model) -> list[Source]:
     """``RUN --mount`` of the build context (type bind, the default, without ``from``)."""
     found = []
+    origin = where(ins)
     for flag in ins.flags_named("mount"):
         fields = dict(
             part.partition("=")[::2] for part in (flag.value or "").split(",") if part.strip()
@@ -105,7 +107,7 @@ def mount_sources(stage: Stage, ins: Instruction, model: Model) -> list[Source]:
             continue
         raw = fields.get("source", fields.get("src", ""))
         scope = model.stage_scope(stage, ins)
-        found.append(_source(raw, scope, ins.escape, ins))
+        found.append(_source(raw, scope, ins.escape, origin))
     return found
 
 

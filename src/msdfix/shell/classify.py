@@ -40,11 +40,12 @@ def program_args(command: Command) -> tuple[str, list[str]]:
 def _unwrapped(command: Command) -> list[str]:
     """The argv after sudo/env/... prefixes."""
     argv = command.argv
-    while argv and (argv[0] in _WRAPPERS or argv[0] == "env"):
-        argv = [a for a in argv[1:]]
-        while argv and (argv[0].startswith("-") or "=" in argv[0]):
-            argv = argv[1:]
-    return argv
+    at = 0  # an index, not a copy per wrapper: `sudo sudo ... pip` is linear
+    while at < len(argv) and (argv[at] in _WRAPPERS or argv[at] == "env"):
+        at += 1
+        while at < len(argv) and (argv[at].startswith("-") or "=" in argv[at]):
+            at += 1
+    return argv[at:]
 
 
 def is_inert(command: Command) -> bool:

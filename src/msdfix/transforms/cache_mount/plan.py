@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from msdfix.document import Document
@@ -11,7 +12,7 @@ from msdfix.fixes import Edit
 from msdfix.model import BuildContext, Stage
 from msdfix.model.paths import within
 from msdfix.shell.classify import ToolCall
-from msdfix.shell.commands import Word
+from msdfix.shell.commands import Command, Word
 from msdfix.shell.edit import command_removal, word_removal
 from msdfix.shell.script import RunScript
 from msdfix.syntax import Instruction
@@ -281,6 +282,7 @@ class _Planner:
         removed: list[str] = []
         whole: dict[int, str] = {}  # index of a command to remove -> the target it cleans
         targets = [m.target for m in plan.mounts]
+        position = _positions(self.script.commands)
         for step in self.steps:
             hit = [t for t in targets if _touches(step, t, self.resolver)]
             if not hit:
@@ -290,7 +292,7 @@ class _Planner:
             )
             if step.inlined or step.conditional or step.command.redirects:
                 return hit[0], reason
-            index = self.script.commands.index(step.command)
+            index = position(step.command)
             if step.program != "rm":
                 whole[index] = hit[0]
                 continue
@@ -374,6 +376,20 @@ class _Planner:
                         removed.append(word.value)
         if removed:
             self.plan.note("dropped " + ", ".join(f"`{r}`" for r in removed))
+
+
+def _positions(commands: list[Command]) -> Callable[[Command], int]:
+    """``commands.index`` by a command's span, without comparing every command per lookup
+    (quadratic on a RUN of thousands of cleanups); equal commands have equal spans."""
+    first: dict[tuple[int, int], int] = {}
+    for k, command in enumerate(commands):
+        first.setdefault((command.start, command.end), k)
+
+    def position(command: Command) -> int:
+        k = first.get((command.start, command.end))
+        return k if k is not None and commands[k] == command else commands.index(command)
+
+    return position
 
 
 def _runs(indices: list[int]) -> list[tuple[int, int]]:
