@@ -384,3 +384,28 @@ def _walked(ledger, offset: int) -> int:  # type: ignore[no-untyped-def]
 
 def _untouched(ledger, start: int, end: int) -> bool:  # type: ignore[no-untyped-def]
     return not any(a <= end and b >= start for a, b, _ in _current_spans(ledger))
+
+
+def _chain(stages: int) -> str:
+    """A FROM chain: each stage built on the one before, each installing with pip."""
+    lines = ["FROM python:3.12 AS s0"]
+    for i in range(1, stages):
+        lines += [f"FROM s{i - 1} AS s{i}", f"RUN pip install p{i}"]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_stage_chain_deeper_than_msdfix_analyses_is_left_unchanged_with_the_reason() -> None:
+    """Analyses walk each stage's chain; thousands of stages each FROM the one before took
+    minutes. Real files chain at most 8 stages; beyond MAX_CHAIN the file is left alone."""
+    from msdfix.engine import MAX_CHAIN
+
+    assert rewrite(_chain(MAX_CHAIN)).changed
+    result = rewrite(_chain(MAX_CHAIN + 1))
+    assert not result.changed
+    assert result.warnings == [
+        (
+            2 * MAX_CHAIN,
+            f"left unchanged: stage s{MAX_CHAIN} is built on a chain of more than {MAX_CHAIN} "
+            "stages (each FROM the one before), more than msdfix analyses",
+        )
+    ]

@@ -20,6 +20,9 @@ from msdfix.syntax.validate import validate
 from msdfix.transforms import Transform, all_transforms
 
 MAX_PASSES = 5
+# Stages built FROM one another in one chain (real files: at most 8 of 23,664 in the corpus
+# and bulk). Analyses walk each stage's chain, so a chain of thousands is quadratic.
+MAX_CHAIN = 64
 # ``# msdfix: ignore`` or ``# msdfix: ignore[id,...]``, optionally followed by a reason.
 PRAGMA_RE = re.compile(r"#\s*msdfix:\s*ignore(?![\w-])\s*(?:\[([^\]]*)\])?", re.IGNORECASE)
 LINE_REF = re.compile(r"\b(line) (\d+)\b")  # "line N" in a message, N in the text it saw
@@ -314,11 +317,28 @@ def rewrite(
     context = context or BuildContext(None)
     before = _parse_cached(text)
     validate(before)
+    deep = _too_deep(before)
+    if deep is not None:
+        return Result(text, text, warnings=[deep])
     result = _run(text, context, path, settings)
     if not result.changed:
         return result
     _verify(before, result, context, settings)
     return result
+
+
+def _too_deep(dockerfile: Dockerfile) -> tuple[int, str] | None:
+    """Why the file is left unchanged when a stage sits on a chain longer than MAX_CHAIN."""
+    depth: dict[int, int] = {}
+    for stage in Document(dockerfile, BuildContext(None)).model.stages:
+        parent = stage.parent  # always an earlier stage
+        depth[id(stage)] = 1 + (depth.get(id(parent), 0) if parent is not None else 0)
+        if depth[id(stage)] > MAX_CHAIN:
+            return stage.from_.start_line, (
+                f"left unchanged: stage {stage.name} is built on a chain of more than "
+                f"{MAX_CHAIN} stages (each FROM the one before), more than msdfix analyses"
+            )
+    return None
 
 
 def _verify(before: Dockerfile, result: Result, context: BuildContext, settings: Settings) -> None:
