@@ -194,3 +194,40 @@ def test_a_context_too_large_to_list_is_unknown_not_absent(
         "so this transform left the file alone"
     ]
     assert ctx.first_files and len(ctx.first_files) == 2  # verify's choice of a file to edit
+
+
+def test_an_ignore_file_with_more_patterns_than_msdfix_evaluates_is_unknown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every path is matched against every pattern: 80,000 patterns took 36 s of CPU for a
+    few hundred files. Beyond MAX_PATTERNS what the build sees is unknown (not "nothing is
+    excluded"): the transforms that need it say so, and verify copies the whole context."""
+    from msdfix.engine import rewrite
+    from msdfix.model import dockerignore
+    from msdfix.verify.context import copy_context
+
+    ctx_dir = tmp_path / "ctx"
+    ctx_dir.mkdir()
+    (ctx_dir / "Dockerfile").write_text(APP)
+    (ctx_dir / "requirements.txt").write_text("flask\n")
+    (ctx_dir / "app.py").write_text("print(1)\n")
+    (ctx_dir / "notes.tmp").write_text("x\n")
+    (ctx_dir / ".dockerignore").write_text("*.tmp\nbuild\ndist\n")
+
+    def run() -> list[str]:
+        ctx = BuildContext(ctx_dir, ctx_dir / "Dockerfile")
+        result = rewrite(APP, str(ctx_dir / "Dockerfile"), ctx)
+        return [
+            f"{f.transform}: {f.message}" for f in result.suggestions if "patterns" in f.message
+        ]
+
+    monkeypatch.setattr(dockerignore, "MAX_PATTERNS", 3)
+    assert run() == []
+    assert not (copy_context(ctx_dir, tmp_path / "copy") / "notes.tmp").exists()
+    monkeypatch.setattr(dockerignore, "MAX_PATTERNS", 2)
+    notes = run()
+    assert (
+        "reorder-copy: .dockerignore has 3 patterns, more than msdfix evaluates (2): which "
+        "files the build sees is unknown, so this transform left the file alone" in notes
+    )
+    assert (copy_context(ctx_dir, tmp_path / "copy2") / "notes.tmp").exists()

@@ -25,7 +25,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from msdfix.files import resolves_within, walk
-from msdfix.model.dockerignore import DockerIgnore, DockerIgnoreError, ignore_file
+from msdfix.model.dockerignore import DockerIgnore, DockerIgnoreError, TooManyPatterns, ignore_file
 from msdfix.model.paths import within
 
 MAX_MANIFEST_BYTES = 1 << 20
@@ -35,12 +35,14 @@ T = TypeVar("T")
 
 
 class ContextTooLarge(Exception):
-    """The context holds more files than msdfix lists, so a file missing from the list is
-    unknown, not absent: a transform that needs the list leaves the file unchanged."""
+    """The context holds more files than msdfix lists (or its ignore file more patterns than
+    it evaluates), so what the build sees is unknown: a transform that needs it leaves the
+    file unchanged."""
 
-    def __init__(self) -> None:
+    def __init__(self, why: str | None = None) -> None:
         super().__init__(
-            f"the build context holds more than {MAX_WALK_FILES:,} files, too many to tell "
+            why
+            or f"the build context holds more than {MAX_WALK_FILES:,} files, too many to tell "
             "which files it has"
         )
 
@@ -105,13 +107,22 @@ class View:
         self.folder = folder
         self.error: str | None = None
         self.ignore = DockerIgnore([])
+        self.too_many: str | None = None
         if ignore is not None:
             try:
                 self.ignore = DockerIgnore.read(ignore)
+            except TooManyPatterns as exc:
+                self.too_many = f"{ignore.name} has {exc}: which files the build sees is unknown"
             except (DockerIgnoreError, OSError) as exc:
                 self.error, self.ignore = str(exc), DockerIgnore([])
         self._ignored: dict[str, bool] = {}
         self._memo: dict[Hashable, Any] = {}
+
+    def rules(self) -> DockerIgnore:
+        """The ignore rules (ContextTooLarge when there are too many to evaluate)."""
+        if self.too_many:
+            raise ContextTooLarge(self.too_many)
+        return self.ignore
 
     @classmethod
     def with_rules(cls, folder: Folder, rules: DockerIgnore) -> View:
@@ -124,7 +135,7 @@ class View:
         """True when .dockerignore keeps the context-relative path out of the build."""
         found = self._ignored.get(rel)
         if found is None:
-            found = self._ignored[rel] = self.ignore.excludes(rel)
+            found = self._ignored[rel] = self.rules().excludes(rel)
         return found
 
     @cached_property
@@ -222,7 +233,7 @@ class BuildContext:
         A file Docker would reject fails the original build too; then nothing counts as
         excluded and ``dockerignore_error`` says why.
         """
-        return self.view.ignore
+        return self.view.rules()
 
     @property
     def dockerignore_error(self) -> str | None:

@@ -23,12 +23,21 @@ from msdfix.files import InputError, read_regular
 
 DEFAULT_NAME = ".dockerignore"
 MAX_BYTES = 16 << 20
+MAX_PATTERNS = 10_000
 _GO_SPACE = " \t\n\v\f\r\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"  # fmt: skip
 _REGEX_ESCAPED = set(".+()|{}$")  # regexp specials that mean nothing to filepath.Match
 
 
 class DockerIgnoreError(ValueError):
     """A pattern Docker rejects (the build fails with it)."""
+
+
+class TooManyPatterns(ValueError):
+    """More patterns than msdfix evaluates: every path is matched against every pattern
+    (real ignore files have tens), so what the build sees is unknown, not "nothing excluded"."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(f"{count:,} patterns, more than msdfix evaluates ({MAX_PATTERNS:,})")
 
 
 def go_clean(path: str) -> str:
@@ -282,12 +291,16 @@ class DockerIgnore:
 
     @classmethod
     def read(cls, path: str | os.PathLike[str]) -> DockerIgnore:
-        """The rules of one ignore file (DockerIgnoreError, OSError when unusable)."""
+        """The rules of one ignore file (DockerIgnoreError, OSError when unusable;
+        TooManyPatterns beyond MAX_PATTERNS)."""
         try:  # only a regular file is read: never a FIFO or a link to /dev/zero
             data, _ = read_regular(Path(path), MAX_BYTES)
         except InputError as exc:
             raise DockerIgnoreError(f"{path}: {exc.message}") from exc
-        return cls.from_text(data.decode("utf-8", errors="replace"))
+        patterns = read_patterns(data.decode("utf-8", errors="replace"))
+        if len(patterns) > MAX_PATTERNS:
+            raise TooManyPatterns(len(patterns))
+        return cls.from_patterns(patterns)
 
     @property
     def has_exceptions(self) -> bool:

@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 
 from msdfix.files import walk
-from msdfix.model.context import BuildContext
+from msdfix.model.context import BuildContext, ContextTooLarge
 
 # Suffix -> comment appended to change the file's content harmlessly. Order = preference.
 COMMENT_STYLES: dict[str, str] = {
@@ -56,15 +56,19 @@ def copy_context(src: Path, dest: Path, dockerfile: Path | None = None) -> Path:
 
     Directories are only pruned as a whole when no ``!`` pattern could re-include something.
     """
-    ignore = BuildContext(src, dockerfile)
-    has_negation = ignore.has_exceptions
+    context = BuildContext(src, dockerfile)
+    try:
+        has_negation = context.has_exceptions
+        ignore: BuildContext | None = context
+    except ContextTooLarge:  # too many rules to evaluate: copy all, the build applies them
+        has_negation, ignore = True, None
     dest.mkdir(parents=True, exist_ok=True)
     for root, dirs, files in walk(src):
         rel_root = Path(root).relative_to(src)
         keep_dirs = []
         for d in dirs:
             rel = (rel_root / d).as_posix()
-            if not has_negation and ignore.is_ignored(rel):
+            if not has_negation and ignore and ignore.is_ignored(rel):
                 continue
             full = Path(root) / d
             if full.is_symlink():
@@ -75,7 +79,7 @@ def copy_context(src: Path, dest: Path, dockerfile: Path | None = None) -> Path:
         dirs[:] = keep_dirs
         for f in files:
             rel = (rel_root / f).as_posix()
-            if ignore.is_ignored(rel) and not f.endswith(".dockerignore"):
+            if ignore and ignore.is_ignored(rel) and not f.endswith(".dockerignore"):
                 continue
             srcf = Path(root) / f
             if srcf.is_symlink():
