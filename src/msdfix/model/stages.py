@@ -92,9 +92,12 @@ class Stage:
 
 @dataclass
 class Model:
-    """Read-only view: global ARGs, stages, and the COPY --from graph."""
+    """Read-only view: global ARGs, stages, and the COPY --from graph.
 
-    dockerfile: Dockerfile
+    It keeps no reference to its Dockerfile, which caches it (``Document.model``): that cycle
+    left every parsed file to the cyclic GC, about a seventh of a corpus run.
+    """
+
     global_args: dict[str, str | None]
     stages: list[Stage]
 
@@ -244,4 +247,4 @@ def build_model(dockerfile: Dockerfile) -> Model:
                 global_args[key] = (
                     unquote(expand(value, global_args), ins.escape) if value else None
                 )
-    return Model(dockerfile, global_args, stages)
+    return Model(global_args, stages)
