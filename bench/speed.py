@@ -208,6 +208,14 @@ HOSTILE = {  # generated files: one repeated line (its number i substituted), wi
         "    pkg{i} \\",
         ["    x"],
     ),
+    "one RUN: && chain": (["FROM debian:12", "RUN true \\"], "  && cd d{i} \\", ["  && true"]),
+    "one RUN: sudo sudo ...": (["FROM debian:12", "RUN \\"], "  sudo \\", ["  pip install x"]),
+    "one RUN: cleanups": (
+        ["FROM debian:12", "RUN apt-get update && apt-get install -y x \\"],
+        "  && rm -rf /var/lib/apt/lists/* \\",
+        ["  && true"],
+    ),
+    "one COPY: sources": (["FROM node:20", "COPY \\"], "  f{i} \\", ["  /app/", "RUN npm ci"]),
 }
 
 

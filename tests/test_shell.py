@@ -106,3 +106,44 @@ def test_removals_never_leave_a_line_continuation() -> None:
         plain[: span[0]] + plain[span[1] :]
         == "FROM x\nRUN apt-get install -y curl\nRUN echo next\n"
     )
+
+
+def test_redirects_belong_to_their_own_command_in_a_long_chain() -> None:
+    """Each command of a long ``&&`` chain (a deeply nested tree) gets the redirects of its
+    own redirected statement, and only those."""
+    parts = [
+        f"apt-get install -y p{i} > /log{i}" if i % 3 == 0 else f"cd d{i}" for i in range(3000)
+    ]
+    commands = parse_commands(" && ".join(parts))
+    assert len(commands) == 3000
+    for i, command in enumerate(commands):
+        assert command.redirects == ([f"> /log{i}"] if i % 3 == 0 else []), i
+
+
+@pytest.mark.parametrize(
+    ("script", "owner"),
+    [
+        ("a && b > x", 1),
+        ("a | b > x", 1),
+        ("a && b | c > x 2>&1", 2),
+        ("a > x && b", 0),
+        ("a; b > x", 1),
+    ],
+)
+def test_a_trailing_redirect_belongs_to_the_last_command_as_in_bash(
+    script: str, owner: int
+) -> None:
+    """tree-sitter-bash reads ``a && b > x`` as ``(a && b) > x``; bash redirects ``b`` only."""
+    commands = parse_commands(script)
+    assert [bool(c.redirects) for c in commands] == [i == owner for i in range(len(commands))]
+
+
+def test_removing_a_cleanup_never_hands_its_redirect_to_the_install() -> None:
+    """``pip install x && rm -rf /root/.cache/pip 2> /tmp/err.log`` became
+    ``pip install x 2> /tmp/err.log``: pip's errors went into the image. The cleanup stays."""
+    from msdfix.engine import rewrite
+
+    text = "FROM python:3.12\nRUN pip install flask && rm -rf /root/.cache/pip 2> /tmp/err.log\n"
+    result = rewrite(text)
+    assert "2> /tmp/err.log" not in result.output.replace("/root/.cache/pip 2> /tmp/err.log", "")
+    assert "rm -rf /root/.cache/pip 2> /tmp/err.log" in result.output

@@ -20,6 +20,7 @@ NESTING = {
     "compound_statement", "function_definition", "c_style_for_statement",
     "command_substitution", "process_substitution",
 }  # fmt: skip
+CHAINS = {"list", "pipeline"}
 SKIP = {"variable_assignment", "comment", "heredoc_body", "file_redirect", "test_command"}
 WORD_TYPES = {
     "word", "string", "raw_string", "concatenation", "number", "simple_expansion",
@@ -133,31 +134,60 @@ def parse_commands(script: str) -> list[Command]:
 def _parse(script: str) -> list[Command]:
     tree = _parser().parse(script.encode("utf-8"))
     table = _offsets(script)
-    walk = _kinds()[0]
+    walk, _, redirected = _kinds()
     found: list[Command] = []
     state: dict[str, str | None] = {"op": None, "cwd": None}
-    stack = [(tree.root_node, False)]  # depth first, left to right, without recursion
+    # Depth first, left to right, without recursion; each node with the redirected_statement
+    # whose redirects are its own, if any (``node.parent`` walks down from the root: quadratic
+    # in a long && chain).
+    stack: list[tuple[Node, bool, Node | None]] = [(tree.root_node, False, None)]
     while stack:
-        node, nested = stack.pop()
+        node, nested, redirect = stack.pop()
         action = walk.get(node.kind_id, _DESCEND)
         if action == _COMMAND:
-            found.append(_command(node, script, table, state, nested))
+            found.append(_command(node, script, table, state, nested, redirect))
             state["op"] = None
-        elif action == _OPERATOR:
-            if node.child_count == 0:
-                state["op"] = node.type
-            else:
-                stack.extend(zip(reversed(node.children), repeat(nested)))
+        elif action == _OPERATOR and node.child_count == 0:
+            state["op"] = node.type
         elif action != _LEAF:
             inner = nested or action == _NESTING
-            stack.extend(zip(reversed(node.children), repeat(inner)))
+            stack.extend(reversed(list(zip(node.children, repeat(inner), _owners(node, redirect)))))
     return found
 
 
+def _owners(node: Node, redirect: Node | None) -> list[Node | None]:
+    """The redirected_statement each child of ``node`` takes its redirects from.
+
+    tree-sitter-bash reads ``a && b > x`` as ``(a && b) > x``; bash gives ``> x`` to ``b``
+    alone, so the redirect goes to the last command of a list or pipeline body (removing
+    ``b`` must not hand its redirect to ``a``).
+    """
+    count = node.child_count
+    if node.kind_id in _kinds()[2]:
+        return [node] * count
+    if redirect is not None and node.kind_id in _chains() and count:
+        return [None] * (count - 1) + [redirect]
+    return [None] * count
+
+
+@lru_cache(maxsize=1)
+def _chains() -> frozenset[int]:
+    """Kind ids of ``list`` and ``pipeline`` (whose last command owns a trailing redirect)."""
+    language = _language()
+    return frozenset(
+        i for i in range(language.node_kind_count) if language.node_kind_for_id(i) in CHAINS
+    )
+
+
 def _command(
-    node: Node, script: str, table: list[int] | None, state: dict[str, str | None], nested: bool
+    node: Node,
+    script: str,
+    table: list[int] | None,
+    state: dict[str, str | None],
+    nested: bool,
+    redirect: Node | None,
 ) -> Command:
-    _, role, redirected = _kinds()
+    _, role, _ = _kinds()
     words: list[Word] = []
     assignments: dict[str, str] = {}
     redirects: list[str] = []
@@ -177,9 +207,8 @@ def _command(
                 assignments[name] = unquote(value)
         else:
             redirects.append(raw)
-    parent = node.parent
-    if parent is not None and parent.kind_id in redirected:
-        for c in parent.children:
+    if redirect is not None:
+        for c in redirect.children:
             if role.get(c.kind_id) == _REDIRECT:
                 start, end = c.start_byte, c.end_byte
                 if table is not None:
