@@ -550,6 +550,8 @@ def test_fixture_output_adds_no_hadolint_finding(case, tmp_path: Path) -> None:
         ({"scripts/build.js": "copy(process.env.OUT)"}, "node scripts/build.js", None),
         ({"tsconfig.json": '{"compilerOptions": {"outDir": "lib", } // emitted\n}'}, "tsc", "lib"),
         ({"tsconfig.json": '{"compilerOptions": {"noEmit": true}}'}, "tsc && vite build", "dist"),
+        # An unterminated string: the comment in it is still removed (the string is "\\").
+        ({"tsconfig.json": r'{"compilerOptions": {"outDir": "lib"}, "x": "\/**/\"}'}, "tsc", "lib"),
     ],
 )
 def test_frontend_output_dir(tmp_path, files, script, expected):
@@ -559,6 +561,26 @@ def test_frontend_output_dir(tmp_path, files, script, expected):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
     assert frontend.output_dir(BuildContext(tmp_path), "", script, {}) == expected
+
+
+@pytest.mark.parametrize(
+    "name,text",
+    [
+        ("tsconfig.json", '{"compilerOptions": {"outDir": "lib"}}' + "/*a" * 100_000),
+        ("tsconfig.json", '{"compilerOptions": {"outDir": "' + '\\"' * 100_000),
+    ],
+    ids=["open-comments", "open-string"],
+)
+def test_frontend_output_dir_of_hostile_configs_ends_in_time(tmp_path, name, text):
+    """Unterminated ``/*`` comments or a string of escaped quotes in a tsconfig: the comment
+    regex took quadratic time (minutes here, hours for 1 MiB). The output directory stays
+    unknown."""
+    from msdfix.transforms.split_stages import frontend
+    from support.deadline import deadline
+
+    (tmp_path / name).write_text(text)
+    with deadline():
+        assert frontend.output_dir(BuildContext(tmp_path), "", "tsc", {}) is None
 
 
 def test_go_server_dir_outside_the_frontend_build_is_explained(tmp_path):
