@@ -568,19 +568,27 @@ def test_frontend_output_dir(tmp_path, files, script, expected):
     [
         ("tsconfig.json", '{"compilerOptions": {"outDir": "lib"}}' + "/*a" * 100_000),
         ("tsconfig.json", '{"compilerOptions": {"outDir": "' + '\\"' * 100_000),
+        ("vite.config.js", "export default { build: { outDir: 'dist'" + " " * 100_000 + "x } }"),
+        (
+            "vite.config.js",
+            "export default { build: { outDir: path.resolve(__dirname, 'www')"
+            + " " * 100_000
+            + "x } }",
+        ),
     ],
-    ids=["open-comments", "open-string"],
+    ids=["open-comments", "open-string", "spaces-after-literal", "spaces-after-resolve"],
 )
 def test_frontend_output_dir_of_hostile_configs_ends_in_time(tmp_path, name, text):
-    """Unterminated ``/*`` comments or a string of escaped quotes in a tsconfig: the comment
-    regex took quadratic time (minutes here, hours for 1 MiB). The output directory stays
-    unknown."""
+    """Unterminated ``/*`` comments or a string of escaped quotes in a tsconfig, a long run of
+    spaces after a vite ``outDir``: each regex took quadratic time (minutes here, hours for
+    1 MiB). The output directory stays unknown."""
     from msdfix.transforms.split_stages import frontend
     from support.deadline import deadline
 
     (tmp_path / name).write_text(text)
+    script = "tsc" if name == "tsconfig.json" else "vite build"
     with deadline():
-        assert frontend.output_dir(BuildContext(tmp_path), "", "tsc", {}) is None
+        assert frontend.output_dir(BuildContext(tmp_path), "", script, {}) is None
 
 
 def test_go_server_dir_outside_the_frontend_build_is_explained(tmp_path):

@@ -273,11 +273,13 @@ def _config_out(context: BuildContext, rel_dir: str, tool: str) -> str | None:
         if match is None:
             return BUNDLER_DEFAULTS[tool]
         value = match.group(1)
-        literal = re.fullmatch(r"""\s*['"]([^'"$`]+)['"]\s*,?\s*(//.*)?""", value)
+        # "\s*(?:,\s*)?", not "\s*,?\s*": two runs of spaces side by side split a long run in
+        # every way before failing (quadratic)
+        literal = re.fullmatch(r"""\s*['"]([^'"$`]+)['"]\s*(?:,\s*)?(//.*)?""", value)
         if literal:
             return literal.group(1)
         resolved = re.fullmatch(
-            r"""\s*path\.(?:resolve|join)\(\s*__dirname\s*,\s*['"]([^'"$`]+)['"]\s*\)\s*,?\s*""",
+            r"""\s*path\.(?:resolve|join)\(\s*__dirname\s*,\s*['"]([^'"$`]+)['"]\s*\)\s*(?:,\s*)?""",
             value,
         )
         return resolved.group(1) if resolved else None
