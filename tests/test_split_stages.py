@@ -75,6 +75,28 @@ def test_go_cgo_import_keeps_cgo(tmp_path):
     assert "FROM gcr.io/distroless/base-debian12:debug AS runtime\nENTRYPOINT []\n" in out
 
 
+def test_go_cgo_check_after_a_long_run_of_blank_lines(tmp_path):
+    """From every line start the cgo regex's ``^\\s*`` ran over all the blank lines below:
+    quadratic (300,000 blank lines in a .go file took minutes)."""
+    from support.deadline import deadline
+
+    (tmp_path / "go.mod").write_text("module example.com/c\n")
+    text = _df(
+        "FROM golang:1.22", "WORKDIR /src", "COPY . .", "RUN go build -o /out/c .", 'CMD ["/out/c"]'
+    )
+    main = tmp_path / "main.go"
+    main.write_text("package main\n" + "\n" * 300_000 + "func main() {}\n")
+    with deadline():
+        assert (
+            "FROM gcr.io/distroless/static-debian12:debug AS runtime" in _run(text, tmp_path).output
+        )
+    main.write_text("package main\n" + "\n" * 300_000 + '  import "C"\n\nfunc main() {}\n')
+    with deadline():
+        assert (
+            "FROM gcr.io/distroless/base-debian12:debug AS runtime" in _run(text, tmp_path).output
+        )
+
+
 def test_shell_form_cmd_needs_a_shell_base(tmp_path):
     shutil.copytree(FIXTURES / "go-static", tmp_path, dirs_exist_ok=True)
     text = _df(

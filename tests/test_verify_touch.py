@@ -186,6 +186,19 @@ def test_go_package_main_found_by_content(tmp_path: Path) -> None:
     assert "a go source that is the app's entry module" in choice.reason
 
 
+@pytest.mark.parametrize("suffix,main", [(".rs", "pub fn main() {"), (".kt", "  fun main() {")])
+def test_main_markers_after_a_long_run_of_blank_lines(suffix: str, main: str) -> None:
+    """From every line start the marker's ``^\\s*`` ran over all the blank lines below:
+    quadratic (300,000 blank lines took minutes)."""
+    from msdfix.verify.touch import MAIN_MARKER
+    from support.deadline import deadline
+
+    blank = "\n" * 300_000
+    with deadline():
+        assert MAIN_MARKER[suffix].search(f"{blank}{main}\n}}\n{blank}") is not None
+        assert MAIN_MARKER[suffix].search(f"{blank}fn helper() {{}}\n{blank}") is None
+
+
 def test_app_language_beats_an_entry_script(tmp_path: Path) -> None:
     files = {"entrypoint.sh": "exec python app.py", "app.py": "x", "lib/helpers.py": "x"}
     df = 'FROM python:3.12-slim\nCOPY . /srv\nENTRYPOINT ["/srv/entrypoint.sh"]\n'
