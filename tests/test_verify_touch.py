@@ -67,6 +67,19 @@ def test_args_expanded_and_unknown_variables_cover_everything() -> None:
     assert facts.copied_by("web/index.js") is facts.sources[1]  # unknown: may be anything
 
 
+@pytest.mark.parametrize(
+    "version, ecosystems", [("1" * 200_000, ["python"]), ("1" * 200_000 + "x", [])]
+)
+def test_entry_program_with_a_long_version_suffix(version: str, ecosystems: list[str]) -> None:
+    """``[\\d.]+$`` scanned from every digit of a run to its end, which is not the word's end:
+    quadratic (200,000 digits took minutes)."""
+    from support.deadline import deadline
+
+    with deadline():
+        facts = read_build(f'FROM alpine\nCMD ["python{version}", "app.py"]\n')
+    assert facts.ecosystems == ecosystems
+
+
 def test_default_bind_mount_is_the_context() -> None:
     facts = read_build("FROM golang:1.22\nRUN --mount=target=/src go build -C /src ./...\n")
     assert [s.pattern for s in facts.sources] == [None]
