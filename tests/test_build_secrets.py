@@ -106,3 +106,15 @@ def test_a_run_that_already_mounts_the_secret_is_declined() -> None:
     text = 'FROM node:20\nARG NPM_TOKEN\nRUN --mount=type=secret,id=npm_token echo "$NPM_TOKEN"\n'
     result = run(text, "build-secrets")
     assert not result.changed and "already mounts" in messages(result)
+
+
+@pytest.mark.parametrize("name", ["(_TOKEN", "(a*)*b_TOKEN"])
+def test_a_name_with_regex_characters_is_looked_for_as_written(name: str) -> None:
+    """The ARG name went into a regex unescaped: ``(_TOKEN`` was an internal error and
+    ``(a*)*b_TOKEN`` backtracked exponentially on ``$aaa...`` (28 letters: half a minute)."""
+    from support.deadline import deadline
+
+    text = f"FROM alpine\nARG {name}\nRUN echo ${'a' * 40}! && echo {name}\n"
+    with deadline():
+        result = run(text, "build-secrets", unsafe=True)
+    assert not result.changed and not messages(result)

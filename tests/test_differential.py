@@ -77,6 +77,16 @@ def test_screen_rejects(text, reason):
     assert reason in result.reason
 
 
+def test_screen_reads_a_long_flag_of_ys_in_linear_time():
+    """``-[a-z]*y[a-z]*`` tried every "y" of a flag and scanned on from each before failing on
+    the "Y": quadratic (200,000 took minutes)."""
+    from support.deadline import deadline
+
+    with deadline():
+        result = screen(f"FROM debian:bookworm\nRUN apt-get install -{'y' * 200_000}Y jq\n", BASES)
+    assert not result.ok and "without -y" in result.reason
+
+
 def test_screen_looks_into_sh_c_and_ranks_heavy_installs_last():
     light = screen(
         'FROM debian:bookworm\nRUN sh -c "apt-get update && apt-get install -y jq"\n', BASES

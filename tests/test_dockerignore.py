@@ -365,8 +365,36 @@ def test_a_pattern_that_backtracks_exponentially_is_matched_in_linear_time() -> 
     """``*a*a...*b`` against a long name of ``a``s: Python's re needs exponential time (a
     hostile .dockerignore hung msdfix); RE2, which Docker uses, and msdfix now do not."""
     rules = DockerIgnore.from_text("*a" * 14 + "*b\n")
-    assert rules.patterns[0].pieces is not None
+    assert rules.patterns[0].backtracks
     start = time.process_time()
     assert not rules.excludes("a" * 200)
     assert rules.excludes("a" * 200 + "b")
     assert time.process_time() - start < 5  # the regex takes hours
+
+
+@pytest.mark.parametrize("rule, excluded", [("*a*", True), ("*a*b", False), ("[ab]*a*", True)])
+def test_a_long_path_is_matched_in_linear_time(rule: str, excluded: bool) -> None:
+    """A COPY source (or a probe path made of a .dockerignore line) can be far longer than any
+    file path; with up to two wildcards the regex backtracked over every split of it: quadratic
+    (20,000 characters against ``*a*`` took 10 s, 300,000 hours)."""
+    from support.deadline import deadline
+
+    with deadline():
+        assert DockerIgnore.from_text(rule).excludes("a" * 300_000 + "/x") is excluded
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(_GLOB_PARTS), min_size=1, max_size=6).map("".join),
+    st.lists(st.text("ab/.", min_size=1100, max_size=1300), min_size=1, max_size=3),
+)
+def test_long_paths_get_the_regex_answers(glob: str, paths: list[str]) -> None:
+    """Paths longer than any file path are matched without the regex, with its answers."""
+    try:
+        pattern = Pattern.compile(glob, False)
+    except DockerIgnoreError:
+        return
+    assume(pattern.regex is not None and pattern.pieces is not None)
+    assert pattern.regex is not None
+    for path in paths:
+        assert pattern.matches(path) == (pattern.regex.match(path) is not None)

@@ -248,6 +248,18 @@ def test_never_excludes_an_explicit_source(tmp_path: Path, dockerfile: str, kept
     assert f"{kept} kept" in messages(result)
 
 
+def test_probe_of_a_rule_with_many_unclosed_brackets() -> None:
+    """A ``!`` rule's probe path: from every "[" with no "]" after it the class regex scanned to
+    the end and failed (quadratic; 300,000 took minutes, a 16 MiB .dockerignore days)."""
+    from msdfix.model.dockerignore import Pattern
+    from msdfix.transforms.dockerignore.plan import _probe
+    from support.deadline import deadline
+
+    brackets = "\\[" * 300_000  # escaped: a literal "[" each
+    with deadline():
+        assert _probe(Pattern(f"[ab]x{brackets}*", True, "regexp")) == "xx" + "[" * 300_000 + "x"
+
+
 def test_copy_exclude_flag_makes_node_modules_uncopied(tmp_path: Path) -> None:
     context = node_api(
         tmp_path, "FROM node:20\nCOPY --exclude=node_modules --exclude=.git . /app\n"

@@ -332,6 +332,19 @@ def test_pragma_takes_a_reason_and_warns_about_unknown_ids() -> None:
     assert result.warnings == [(4, "unknown transform id 'nope' in pragma")]
 
 
+def test_file_pragma_after_a_long_run_of_blank_lines() -> None:
+    """From every line start the file pragma's ``^\\s*`` ran over all the blank lines below:
+    quadratic (300,000 blank lines took minutes). It is still found on its own line."""
+    from support.deadline import deadline
+
+    text = "FROM python:3.12\n" + "\n" * 300_000 + "RUN pip install a\n"
+    with deadline():
+        assert rewrite(text, settings=_only("cache-mount")).changed
+        assert not rewrite(
+            text + "  # msdfix: ignore-file\n", settings=_only("cache-mount")
+        ).changed
+
+
 def _touches(edit: Edit, start: int, end: int) -> bool:
     """The rule, range by range: intersecting, or touching where either is an insertion."""
     if edit.start < end and start < edit.end:

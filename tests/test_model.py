@@ -153,3 +153,16 @@ def test_expansion_that_doubles_per_line_stays_as_written_past_the_limit() -> No
     model = build_model(parse(text))
     assert all(len(v or "") <= MAX_EXPANSION for v in model.global_args.values())
     assert "$" in model.stages[0].image.raw
+
+
+def test_unclosed_braces_expand_in_linear_time() -> None:
+    """``${a`` repeated with no ``}``: each one scanned to the end for its ``}`` (quadratic;
+    a minute for 60 kB, hours for a 5 MiB Dockerfile). ``$VAR`` after the last ``}`` still
+    expands, the unclosed ones stay as written."""
+    from support.deadline import deadline
+
+    hostile = "${a" * 20_000  # the whole text stays under MAX_EXPANSION
+    with deadline():
+        assert expand(f"${{a}} {hostile} $a", {"a": "1"}) == f"1 {hostile} 1"
+        model = build_model(parse(f"ARG X={hostile * 5}\nFROM alpine\nRUN true\n"))
+    assert model.global_args["X"] == hostile * 5

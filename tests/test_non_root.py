@@ -168,3 +168,18 @@ def test_entry_scripts_are_listed_in_the_order_they_run() -> None:
     """ENTRYPOINT's scripts first, then CMD's (Stage.entry), whichever was written first."""
     result = run('FROM debian:12\nCMD ["/b.sh"]\nENTRYPOINT ["/a.sh"]\n', "non-root", unsafe=True)
     assert "/a.sh, /b.sh does not need root" in messages(result)
+
+
+@pytest.mark.parametrize("program, script", [("docker-entrypoint", True), ("server", False)])
+def test_entry_program_with_many_entrypoint_words_before_a_slash(
+    program: str, script: bool
+) -> None:
+    """Each "entrypoint" in a program path scanned to the next "/" and failed there, from every
+    one of them: quadratic (20,000 took half a minute, a 5 MiB Dockerfile days). Whether the
+    program is an entry script still depends on its last component only."""
+    from support.deadline import deadline
+
+    path = "/" + "entrypoint" * 100_000 + "/" + program
+    with deadline():
+        result = run(f'FROM debian:12\nENTRYPOINT ["{path}"]\n', "non-root", unsafe=True)
+    assert (f"and that {path} does not need root" in messages(result)) == script

@@ -103,6 +103,55 @@ def test_unsafe_fix_is_marked_and_skipped_by_default() -> None:
     assert "postinstall" in finding.message
 
 
+@pytest.mark.parametrize(
+    "fixture,manifest",
+    [
+        ("poetry-installs-root", "pyproject.toml"),
+        ("gradle-unsafe", "settings.gradle"),
+        ("cargo-adds-fetch", "Cargo.toml"),
+        ("bundler", "Gemfile"),
+    ],
+)
+def test_manifest_with_a_long_run_of_blank_lines(
+    tmp_path: Path, fixture: str, manifest: str
+) -> None:
+    """From every line start a ``^\\s*`` (re.M) ran over all the blank lines below: quadratic
+    (300,000 blank lines in a pyproject.toml, settings.gradle, Cargo.toml or Gemfile took
+    minutes). The manifest says what it said without them."""
+    from support.deadline import deadline
+
+    shutil.copytree(FIXTURES / ID / fixture, tmp_path, dirs_exist_ok=True)
+    dockerfile = (tmp_path / "Dockerfile").read_text()
+    before = _run(dockerfile, tmp_path, unsafe=True)
+    path = tmp_path / manifest
+    path.write_text(path.read_text() + "\n" * 300_000 + "# end\n")
+    with deadline():
+        assert _run(dockerfile, tmp_path, unsafe=True) == before
+
+
+@pytest.mark.parametrize(
+    "comment, ignored",
+    [
+        ("# " + "#msdfix:ignore[" * 100_000, False),
+        ("# " + "#msdfix:ignore[" * 100_000 + "]x", False),
+        ("# " + "#msdfix:ignore[" * 100_000 + "\n# msdfix: ignore[reorder-copy]", True),
+    ],
+    ids=["unclosed", "text-after-the-bracket", "pragma-below"],
+)
+def test_pragma_search_in_a_comment_of_unclosed_brackets(
+    tmp_path: Path, comment: str, ignored: bool
+) -> None:
+    """From every "#msdfix:ignore[" of a comment the pragma regex scanned on for a "]" ending
+    the line and failed: quadratic (5,000 took seconds, 100,000 most of an hour)."""
+    from support.deadline import deadline
+
+    shutil.copytree(FIXTURES / ID / "npm-ci", tmp_path, dirs_exist_ok=True)
+    text = (tmp_path / "Dockerfile").read_text().replace("RUN npm", f"{comment}\nRUN npm")
+    with deadline():
+        _, applied, _ = _run(text, tmp_path)
+    assert not applied if ignored else applied
+
+
 def test_no_context_is_never_safe() -> None:
     """Without a build context the requirements file is unread: it may name ``-e .`` or
     ``-r other.txt``, so copying it alone first can break the build (unknown is not absent)."""

@@ -44,6 +44,19 @@ def test_heredoc_script() -> None:
     assert text[script.physical(script.commands[1].start) :].startswith("pip install a")
 
 
+@pytest.mark.parametrize("tail, body", [("sh", True), ("x", False)])
+def test_heredoc_line_with_a_long_run_of_spaces(tail: str, body: bool) -> None:
+    """``<<EOF``, spaces, then not a shell: the heredoc-only regex split the spaces between its
+    two runs in every way before failing (quadratic; 300,000 spaces took minutes)."""
+    from support.deadline import deadline
+
+    text = "FROM x\nRUN <<EOF" + " " * 300_000 + tail + "\napt-get update\nEOF\n"
+    with deadline():
+        script = run_script(parse(text).instructions[1], text)
+    assert script is not None
+    assert [c.argv[0] for c in script.commands] == (["apt-get"] if body else [tail])
+
+
 def test_exec_form_is_not_editable() -> None:
     text = 'FROM x\nRUN ["npm", "ci"]\n'
     script = run_script(parse(text).instructions[1], text)

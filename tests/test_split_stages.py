@@ -75,6 +75,28 @@ def test_go_cgo_import_keeps_cgo(tmp_path):
     assert "FROM gcr.io/distroless/base-debian12:debug AS runtime\nENTRYPOINT []\n" in out
 
 
+def test_go_cgo_check_after_a_long_run_of_blank_lines(tmp_path):
+    """From every line start the cgo regex's ``^\\s*`` ran over all the blank lines below:
+    quadratic (300,000 blank lines in a .go file took minutes)."""
+    from support.deadline import deadline
+
+    (tmp_path / "go.mod").write_text("module example.com/c\n")
+    text = _df(
+        "FROM golang:1.22", "WORKDIR /src", "COPY . .", "RUN go build -o /out/c .", 'CMD ["/out/c"]'
+    )
+    main = tmp_path / "main.go"
+    main.write_text("package main\n" + "\n" * 300_000 + "func main() {}\n")
+    with deadline():
+        assert (
+            "FROM gcr.io/distroless/static-debian12:debug AS runtime" in _run(text, tmp_path).output
+        )
+    main.write_text("package main\n" + "\n" * 300_000 + '  import "C"\n\nfunc main() {}\n')
+    with deadline():
+        assert (
+            "FROM gcr.io/distroless/base-debian12:debug AS runtime" in _run(text, tmp_path).output
+        )
+
+
 def test_shell_form_cmd_needs_a_shell_base(tmp_path):
     shutil.copytree(FIXTURES / "go-static", tmp_path, dirs_exist_ok=True)
     text = _df(
@@ -550,6 +572,8 @@ def test_fixture_output_adds_no_hadolint_finding(case, tmp_path: Path) -> None:
         ({"scripts/build.js": "copy(process.env.OUT)"}, "node scripts/build.js", None),
         ({"tsconfig.json": '{"compilerOptions": {"outDir": "lib", } // emitted\n}'}, "tsc", "lib"),
         ({"tsconfig.json": '{"compilerOptions": {"noEmit": true}}'}, "tsc && vite build", "dist"),
+        # An unterminated string: the comment in it is still removed (the string is "\\").
+        ({"tsconfig.json": r'{"compilerOptions": {"outDir": "lib"}, "x": "\/**/\"}'}, "tsc", "lib"),
     ],
 )
 def test_frontend_output_dir(tmp_path, files, script, expected):
@@ -559,6 +583,34 @@ def test_frontend_output_dir(tmp_path, files, script, expected):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
     assert frontend.output_dir(BuildContext(tmp_path), "", script, {}) == expected
+
+
+@pytest.mark.parametrize(
+    "name,text",
+    [
+        ("tsconfig.json", '{"compilerOptions": {"outDir": "lib"}}' + "/*a" * 100_000),
+        ("tsconfig.json", '{"compilerOptions": {"outDir": "' + '\\"' * 100_000),
+        ("vite.config.js", "export default { build: { outDir: 'dist'" + " " * 100_000 + "x } }"),
+        (
+            "vite.config.js",
+            "export default { build: { outDir: path.resolve(__dirname, 'www')"
+            + " " * 100_000
+            + "x } }",
+        ),
+    ],
+    ids=["open-comments", "open-string", "spaces-after-literal", "spaces-after-resolve"],
+)
+def test_frontend_output_dir_of_hostile_configs_ends_in_time(tmp_path, name, text):
+    """Unterminated ``/*`` comments or a string of escaped quotes in a tsconfig, a long run of
+    spaces after a vite ``outDir``: each regex took quadratic time (minutes here, hours for
+    1 MiB). The output directory stays unknown."""
+    from msdfix.transforms.split_stages import frontend
+    from support.deadline import deadline
+
+    (tmp_path / name).write_text(text)
+    script = "tsc" if name == "tsconfig.json" else "vite build"
+    with deadline():
+        assert frontend.output_dir(BuildContext(tmp_path), "", script, {}) is None
 
 
 def test_go_server_dir_outside_the_frontend_build_is_explained(tmp_path):

@@ -73,6 +73,17 @@ def test_escape_directive_changes_continuation() -> None:
     assert df.instructions[1].end_line == 4
 
 
+def test_directive_value_with_a_long_run_of_spaces() -> None:
+    """The directive regex tried the end of the value after every character, each time over all
+    the spaces inside it: quadratic (300,000 spaces took minutes, a 5 MiB line days)."""
+    from support.deadline import deadline
+
+    value = "docker/dockerfile:1" + " " * 300_000 + "x"
+    with deadline():
+        df = parse(f"# syntax={value}  \n# escape=`\nFROM alpine\n")
+    assert df.directives == {"syntax": value, "escape": "`"}
+
+
 @pytest.mark.parametrize(
     "text, message",
     [

@@ -67,6 +67,19 @@ def test_args_expanded_and_unknown_variables_cover_everything() -> None:
     assert facts.copied_by("web/index.js") is facts.sources[1]  # unknown: may be anything
 
 
+@pytest.mark.parametrize(
+    "version, ecosystems", [("1" * 200_000, ["python"]), ("1" * 200_000 + "x", [])]
+)
+def test_entry_program_with_a_long_version_suffix(version: str, ecosystems: list[str]) -> None:
+    """``[\\d.]+$`` scanned from every digit of a run to its end, which is not the word's end:
+    quadratic (200,000 digits took minutes)."""
+    from support.deadline import deadline
+
+    with deadline():
+        facts = read_build(f'FROM alpine\nCMD ["python{version}", "app.py"]\n')
+    assert facts.ecosystems == ecosystems
+
+
 def test_default_bind_mount_is_the_context() -> None:
     facts = read_build("FROM golang:1.22\nRUN --mount=target=/src go build -C /src ./...\n")
     assert [s.pattern for s in facts.sources] == [None]
@@ -184,6 +197,19 @@ def test_go_package_main_found_by_content(tmp_path: Path) -> None:
     choice = _choose(tmp_path, df, files)
     assert choice.path == "cmd/api/api.go"
     assert "a go source that is the app's entry module" in choice.reason
+
+
+@pytest.mark.parametrize("suffix,main", [(".rs", "pub fn main() {"), (".kt", "  fun main() {")])
+def test_main_markers_after_a_long_run_of_blank_lines(suffix: str, main: str) -> None:
+    """From every line start the marker's ``^\\s*`` ran over all the blank lines below:
+    quadratic (300,000 blank lines took minutes)."""
+    from msdfix.verify.touch import MAIN_MARKER
+    from support.deadline import deadline
+
+    blank = "\n" * 300_000
+    with deadline():
+        assert MAIN_MARKER[suffix].search(f"{blank}{main}\n}}\n{blank}") is not None
+        assert MAIN_MARKER[suffix].search(f"{blank}fn helper() {{}}\n{blank}") is None
 
 
 def test_app_language_beats_an_entry_script(tmp_path: Path) -> None:

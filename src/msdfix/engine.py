@@ -26,7 +26,9 @@ MAX_CHAIN = 64
 # ``# msdfix: ignore`` or ``# msdfix: ignore[id,...]``, optionally followed by a reason.
 PRAGMA_RE = re.compile(r"#\s*msdfix:\s*ignore(?![\w-])\s*(?:\[([^\]]*)\])?", re.IGNORECASE)
 LINE_REF = re.compile(r"\b(line) (\d+)\b")  # "line N" in a message, N in the text it saw
-FILE_PRAGMA_RE = re.compile(r"^\s*#\s*msdfix:\s*ignore-file\b", re.IGNORECASE | re.MULTILINE)
+# [^\S\n]*, not \s*: from every line start \s* ran over all the blank lines below and back
+# (quadratic in a run of them); the line where the "#" is matches the same.
+FILE_PRAGMA_RE = re.compile(r"^[^\S\n]*#\s*msdfix:\s*ignore-file\b", re.IGNORECASE | re.MULTILINE)
 
 
 def tune_gc() -> None:

@@ -106,4 +106,6 @@ class Ecosystem:
     checks: str = ""  # whose manifest hazards apply: the ecosystem module's name ("node")
     # Install options that leave the project itself out (``--no-root``); empty: not checked.
     no_self: tuple[str, ...] = ()
-    no_self_setting: str = ""  # a regex over the key manifest that does the same
+    # A regex (re.M) over the key manifest that does the same; [^\S\n]* after ^, not \s*
+    # (which ran from every line start over all the blank lines below: quadratic).
+    no_self_setting: str = ""

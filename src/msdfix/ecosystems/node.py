@@ -361,7 +361,9 @@ class NodeDependencies:
 
 
 # A yarn.lock / pnpm-lock.yaml entry: ``"name@range":``, ``/name@1.0.0:``, ``name@1.0.0:``.
-_LOCK_ENTRY = re.compile(r'^\s*"?/?((?:@[\w.-]+/)?[\w.-]+)@', re.M)
+# [^\S\n]*, not \s*: from every line start \s* ran over all the blank lines below and back
+# (quadratic in a run of them); the entry's own line gives the same name.
+_LOCK_ENTRY = re.compile(r'^[^\S\n]*"?/?((?:@[\w.-]+/)?[\w.-]+)@', re.M)
 
 
 def read_dependencies(context: BuildContext, rel_dir: str = "") -> NodeDependencies | None:

@@ -199,7 +199,7 @@ POETRY = Ecosystem(
     key="pyproject.toml",
     checks="python",
     no_self=("--no-root", "--only-root"),
-    no_self_setting=r"^\s*package-mode\s*=\s*false",
+    no_self_setting=r"^[^\S\n]*package-mode\s*=\s*false",
 )
 UV = Ecosystem(
     "uv",
@@ -228,7 +228,7 @@ PDM = Ecosystem(
     key="pyproject.toml",
     checks="python",
     no_self=("--no-self",),
-    no_self_setting=r"^\s*distribution\s*=\s*false",
+    no_self_setting=r"^[^\S\n]*distribution\s*=\s*false",
 )
 MANIFESTS: tuple[Ecosystem, ...] = (
     PIP,

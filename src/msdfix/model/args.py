@@ -8,6 +8,7 @@ from collections.abc import Mapping
 _VAR_RE = re.compile(
     r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-+])?(?P<word>[^}]*)\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))"
 )
+_PLAIN_VAR_RE = re.compile(r"\$(?P<plain>[A-Za-z_][A-Za-z0-9_]*)")  # _VAR_RE where no "}" follows
 
 
 # Longest expansion msdfix computes. Values that double at each line (``ARG B=$A$A``) grow
@@ -25,9 +26,10 @@ def expand(text: str, scope: Mapping[str, str | None]) -> str:
 
     def replace(match: re.Match[str]) -> str:
         nonlocal total
-        name = match.group("braced") or match.group("plain")
+        groups = match.groupdict()
+        name = groups.get("braced") or groups["plain"]
         value = scope.get(name)
-        op = match.group("op")
+        op = groups.get("op")
         if op is None:
             found = value if value is not None else match.group(0)
         else:
@@ -42,8 +44,11 @@ def expand(text: str, scope: Mapping[str, str | None]) -> str:
             raise _TooLong
         return found
 
+    # Linear: no "${" after the last "}" can close, so only $VAR is looked for there. Each of
+    # them scanned to the end for a "}" and failed, from every "${" (quadratic).
+    cut = text.rfind("}") + 1
     try:
-        return _VAR_RE.sub(replace, text)
+        return _VAR_RE.sub(replace, text[:cut]) + _PLAIN_VAR_RE.sub(replace, text[cut:])
     except _TooLong:
         return text
 

@@ -94,6 +94,10 @@ _PIECE = re.compile(
 )
 _QUANTIFIED = ("(.*/)?", ".*", "[^/]*")
 _BACKTRACK_LIMIT = 2  # patterns with more wildcards than this are matched by _match_pieces
+# Longer paths too: with up to two wildcards the regex still backtracks over every split of the
+# path (quadratic: a 20,000-character COPY source against "*a*" took 10 s). No file path is this
+# long in practice; COPY sources and probe paths from a .dockerignore line may be.
+_SHORT_PATH = 1024
 
 
 def _pieces(regex: str) -> list[str] | None:
@@ -163,7 +167,8 @@ class Pattern:
     exclusion: bool
     kind: str  # "exact" | "prefix" | "suffix" | "regexp"
     regex: re.Pattern[str] | None = None
-    pieces: tuple[str, ...] | None = None  # set when the regex could backtrack too much
+    pieces: tuple[str, ...] | None = None  # the regex cut for _match_pieces (None: it cannot be)
+    backtracks: bool = False  # more wildcards than _BACKTRACK_LIMIT: always _match_pieces
 
     @classmethod
     def compile(cls, text: str, exclusion: bool) -> Pattern:
@@ -203,16 +208,17 @@ class Pattern:
             else:
                 out += ch
             step += 1
-        regex, pieces = None, None
+        regex, pieces, backtracks = None, None, False
         if kind == "regexp":
             try:
                 regex = re.compile(out + r"\Z")  # Go's "$": end of text only
             except re.error as exc:
                 raise DockerIgnoreError(f"syntax error in pattern {text!r}: {exc}") from None
             cut = _pieces(out[1:])
-            if cut is not None and sum(p in _QUANTIFIED for p in cut) > _BACKTRACK_LIMIT:
+            if cut is not None:
                 pieces = tuple(cut)
-        return cls(text, exclusion, kind, regex, pieces)
+                backtracks = sum(p in _QUANTIFIED for p in cut) > _BACKTRACK_LIMIT
+        return cls(text, exclusion, kind, regex, pieces, backtracks)
 
     def matches(self, path: str) -> bool:
         """patternmatcher's ``Pattern.match`` on one slash-separated path."""
@@ -223,7 +229,7 @@ class Pattern:
         if self.kind == "suffix":
             suffix = self.text[2:]
             return path.endswith(suffix) or (suffix[:1] == "/" and path == suffix[1:])
-        if self.pieces is not None:
+        if self.pieces is not None and (self.backtracks or len(path) > _SHORT_PATH):
             return _match_pieces(self.pieces, path)
         assert self.regex is not None
         return self.regex.match(path) is not None

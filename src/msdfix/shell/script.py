@@ -9,7 +9,9 @@ from msdfix.ecosystems.programs import POSIX_SHELLS
 from msdfix.shell.commands import Command, Word, parse_commands
 from msdfix.syntax import Instruction
 
-_HEREDOC_ONLY = re.compile(r"^<<-?\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\1\s*(?:(?:ba|da|)sh)?\s*$")
+# "\s*(?:sh\s*)?$", not "\s*(?:sh)?\s*$": two runs of spaces side by side split a long run in
+# every way before failing (quadratic in the line)
+_HEREDOC_ONLY = re.compile(r"^<<-?\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\1\s*(?:(?:ba|da|)sh\s*)?$")
 
 
 @dataclass

@@ -17,7 +17,10 @@ KNOWN_INSTRUCTIONS = frozenset(
     "shell stopsignal user volume workdir".split()
 )
 HEREDOC_INSTRUCTIONS = frozenset({"run", "copy", "add"})
-DIRECTIVE_RE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
+# The value runs to its last non-space character; "(.+?)\s*$" found that by trying \s*$ after
+# every character, each time over all the spaces inside the value (quadratic in the line).
+# ".+?" is left for a value of spaces only.
+DIRECTIVE_RE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(\S(?:.*\S)?|.+?)\s*$")
 HEREDOC_WORD_RE = re.compile(r"^(\d*)<<(-?)([^<]*)$")
 _KEYWORD_RE = re.compile(r"[^\t\v\f\r ]+")
 WHITESPACE_RE = re.compile(r"[\t\v\f\r ]+")

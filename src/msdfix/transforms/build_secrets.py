@@ -51,6 +51,9 @@ from msdfix.transforms.base import Transform, register
 
 
 def _uses(name: str, text: str) -> bool:
+    # escaped: the name is the Dockerfile's, any characters (``ARG (a*)*b_TOKEN`` backtracked
+    # exponentially, ``ARG (_TOKEN`` was an internal error)
+    name = re.escape(name)
     return re.search(rf"\$(?:\{{{name}(?![A-Za-z0-9_])|{name}(?![A-Za-z0-9_]))", text) is not None
 
 

@@ -95,8 +95,10 @@ def _screen_command(command: Command, tally: _Tally) -> str:
     if program in ("apt-get", "apt", "pip", "pip3", "npm"):
         tally.commands += 1
     if program in ("apt-get", "apt"):
+        # [a-xz]* up to the first y: "[a-z]*y[a-z]*" tried every y of a word and scanned on from
+        # each (quadratic in a long word of them)
         yes = any(
-            a in ("--yes", "--assume-yes") or re.fullmatch(r"-[a-z]*y[a-z]*", a) for a in args
+            a in ("--yes", "--assume-yes") or re.fullmatch(r"-[a-xz]*y[a-z]*", a) for a in args
         )
         if sub == "install" and not yes:
             return "apt-get install without -y"

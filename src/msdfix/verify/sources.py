@@ -104,7 +104,9 @@ def read_build(text: str) -> BuildSources:
         if eco and eco not in facts.ecosystems:
             facts.ecosystems.append(eco)
     program = facts.entry_words[0].rsplit("/", 1)[-1] if facts.entry_words else ""
-    eco = ENTRY_PROGRAMS.get(re.sub(r"[\d.]+$", "", program) or program)
+    # from the start of a run only: "[\d.]+$" scanned from every digit to the end of the run
+    # (quadratic in a long run not at the end)
+    eco = ENTRY_PROGRAMS.get(re.sub(r"(?<![\d.])[\d.]+$", "", program) or program)
     if eco and eco not in facts.ecosystems:
         facts.ecosystems.append(eco)
     return facts

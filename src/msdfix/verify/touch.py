@@ -71,11 +71,13 @@ CONVENTIONAL_ENTRY = frozenset(
     ("main", "app", "server", "index", "wsgi", "asgi", "manage", "__main__", "run", "program",
      "application", "cli")
 )  # fmt: skip
+# [^\S\n]* after ^ (re.M), not \s*: from every line start \s* ran over all the blank lines
+# below and back (quadratic in a run of them).
 MAIN_MARKER = {
     ".go": re.compile(r"^package main\b", re.M),
-    ".rs": re.compile(r"^\s*(?:pub\s+)?(?:async\s+)?fn main\s*\(", re.M),
+    ".rs": re.compile(r"^[^\S\n]*(?:pub\s+)?(?:async\s+)?fn main\s*\(", re.M),
     ".java": re.compile(r"static\s+void\s+main\s*\("),
-    ".kt": re.compile(r"^\s*fun main\s*\(", re.M),
+    ".kt": re.compile(r"^[^\S\n]*fun main\s*\(", re.M),
     ".cs": re.compile(r"static\s+(?:async\s+)?\S+\s+Main\s*\("),
 }
 _MODULE_ATTR = re.compile(r"^([A-Za-z_][\w.]*):[A-Za-z_][\w]*(?:\(.*\))?$")

@@ -269,7 +269,11 @@ def _has_glob(text: str) -> bool:
 def _probe(pattern: Pattern) -> str:
     """A path a ``!`` pattern re-includes (wildcards replaced by a letter)."""
     text = pattern.text.replace("**/", "").replace("**", "x")
-    return re.sub(r"\[[^\]]*\]|[*?]", "x", text).replace("\\", "")
+    # A "[" after the last "]" closes no class: only [*?] is replaced there (from each such "["
+    # the class scanned to the end and failed, quadratic)
+    cut = text.rfind("]") + 1
+    probe = re.sub(r"\[[^\]]*\]|[*?]", "x", text[:cut]) + re.sub(r"[*?]", "x", text[cut:])
+    return probe.replace("\\", "")
 
 
 def judge(

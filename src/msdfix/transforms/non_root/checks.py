@@ -24,6 +24,12 @@ _SCRIPT = re.compile(r"(\.(?:sh|bash)$|entrypoint[^/]*$)")
 PORT_ENV = re.compile(r"^(?:[A-Z]+_)?PORT$")
 
 
+def _script(word: str) -> bool:
+    """``_SCRIPT`` in ``word``. Any match lies in the last path component: searching from it
+    keeps every "entrypoint" before a "/" from scanning to that "/" (quadratic)."""
+    return _SCRIPT.search(word, word.rfind("/") + 1) is not None
+
+
 @dataclass
 class Command:
     """The final stage's CMD/ENTRYPOINT as argv lists, and scripts they run."""
@@ -50,7 +56,7 @@ def entry_command(stage: Stage) -> Command | None:
             command.programs.append(name)
             if name in SHELLS and args and not args[0].startswith("-"):
                 command.scripts.append(args[0])
-            elif cmd.argv and _SCRIPT.search(cmd.argv[0]):
+            elif cmd.argv and _script(cmd.argv[0]):
                 command.scripts.append(cmd.argv[0])
     return command
 

@@ -93,9 +93,22 @@ def manager_of(program: str) -> str | None:
     return next((m.id for m in MANAGERS if program in m.programs), None)
 
 
+def _pragma(comment: str) -> re.Match[str] | None:
+    """``PRAGMA_RE.search(comment)``, in linear time. A match runs to the end (but spaces) and
+    holds no "]" but its last character, and no "[" at all without one: it starts after every
+    other bracket. Searched from there, no "#...ignore[" rescans the rest for a "]" that
+    would have to end the comment (quadratic in a comment of them)."""
+    end = len(comment.rstrip())
+    if comment[end - 1 : end] == "]":
+        start = comment.rfind("]", 0, end - 1) + 1
+    else:
+        start = max(comment.rfind("["), comment.rfind("]")) + 1
+    return PRAGMA_RE.search(comment, start)
+
+
 def ignored_here(doc: Document, ins: Instruction, transform: str) -> bool:
     for comment in doc.dockerfile.comments_above(ins):
-        match = PRAGMA_RE.search(comment)
+        match = _pragma(comment)
         if match and (
             match.group(1) is None or transform in {i.strip() for i in match.group(1).split(",")}
         ):

@@ -204,10 +204,12 @@ def _python(
     ctx = doc.context
     name = use.eco.key
     text = ctx.read_text(posixpath.join(use.project, name)) or ""
+    # Here and below, [^\S\n]* after ^ (re.M), not \s*: from every line start \s* ran over all
+    # the blank lines below and back (quadratic in a run of them).
     if (
         re.search(r"\bpath\s*=", text)
         or re.search(r"@\s*file:", text)  # a PEP 508 direct reference to a local path
-        or re.search(r"^\s*\[tool\.uv\.workspace\]", text, re.M)
+        or re.search(r"^[^\S\n]*\[tool\.uv\.workspace\]", text, re.M)
         or re.search(r"workspace\s*=\s*true", text)
     ):
         raise Skip(
@@ -266,7 +268,7 @@ def _gradle(
 ) -> None:
     for name in ("settings.gradle", "settings.gradle.kts"):
         text = doc.context.read_text(posixpath.join(use.project, name)) or ""
-        if re.search(r"^\s*include", text, re.M):
+        if re.search(r"^[^\S\n]*include", text, re.M):
             raise Skip(
                 f"{where}: {name} includes subprojects: every build file would have to come first",
                 anchor,
@@ -283,7 +285,7 @@ def _cargo(
             f"{where}: Cargo.toml has a path dependency, explicit target paths or a workspace",
             anchor,
         )
-    if re.search(r"^\s*\[(lib|\[bin\])", text, re.M):
+    if re.search(r"^[^\S\n]*\[(lib|\[bin\])", text, re.M):
         raise Skip(
             f"{where}: Cargo.toml declares its targets, so `cargo fetch` cannot run without the "
             "sources",
@@ -295,7 +297,7 @@ def _bundler(
     doc: Document, use: Use, plan: Plan, anchor: Instruction, where: str, stage: Stage
 ) -> None:
     text = doc.context.read_text(posixpath.join(use.project, "Gemfile")) or ""
-    if re.search(r"^\s*(gemspec|eval_gemfile)\b", text, re.M) or re.search(
+    if re.search(r"^[^\S\n]*(gemspec|eval_gemfile)\b", text, re.M) or re.search(
         r"(\bpath:|:path\s*=>)", text
     ):
         raise Skip(

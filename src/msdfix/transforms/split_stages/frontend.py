@@ -126,13 +126,37 @@ def output_dir(
     return None if out.startswith("..") or out == "." or out.startswith("/") else out
 
 
+# JSONC tokens: a string (kept), a // comment, a /* */ comment. An unterminated string or /*
+# comment matches to the end ("open") once; when it had to close, each one was scanned to the
+# end and failed, then scanned again from every later start (quadratic).
+_STRING = r'"(?:\\.|[^"\\])*(?:"|(?P<open_string>\\?\Z))'
+_LINE_COMMENT = r"//[^\n]*"
+_BLOCK_COMMENT = r"/\*.*?(?:\*/|(?P<open_comment>\Z))"
+
+
+def _uncomment(text: str, strings: bool = True, comments: bool = True) -> str:
+    """``text`` without comments, strings kept, in linear time. Once a string (or ``/*``
+    comment) does not close, no later one can: what follows its opening is stripped the same
+    way, without strings (or ``/*`` comments)."""
+    alternatives = [_STRING] if strings else []
+    alternatives += [_LINE_COMMENT, _BLOCK_COMMENT] if comments else [_LINE_COMMENT]
+
+    def keep(match: re.Match[str]) -> str:
+        token, found = match.group(), match.groupdict()
+        if found.get("open_string") is not None:
+            return '"' + _uncomment(token[1:], False, comments)
+        if found.get("open_comment") is not None:
+            return "/*" + _uncomment(token[2:], strings, False)
+        return token if token.startswith('"') else ""
+
+    return re.sub("|".join(alternatives), keep, text, flags=re.S)
+
+
 def _json(context: BuildContext, rel: str) -> Any:
     text = context.read_text(rel)
     if text is None:
         return None
-    text = re.sub(
-        r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', lambda m: m.group(1) or "", text, flags=re.S
-    )
+    text = _uncomment(text)
     try:
         return json.loads(re.sub(r",(\s*[}\]])", r"\1", text))
     except (ValueError, RecursionError):  # RecursionError: nested too deep
@@ -249,11 +273,13 @@ def _config_out(context: BuildContext, rel_dir: str, tool: str) -> str | None:
         if match is None:
             return BUNDLER_DEFAULTS[tool]
         value = match.group(1)
-        literal = re.fullmatch(r"""\s*['"]([^'"$`]+)['"]\s*,?\s*(//.*)?""", value)
+        # "\s*(?:,\s*)?", not "\s*,?\s*": two runs of spaces side by side split a long run in
+        # every way before failing (quadratic)
+        literal = re.fullmatch(r"""\s*['"]([^'"$`]+)['"]\s*(?:,\s*)?(//.*)?""", value)
         if literal:
             return literal.group(1)
         resolved = re.fullmatch(
-            r"""\s*path\.(?:resolve|join)\(\s*__dirname\s*,\s*['"]([^'"$`]+)['"]\s*\)\s*,?\s*""",
+            r"""\s*path\.(?:resolve|join)\(\s*__dirname\s*,\s*['"]([^'"$`]+)['"]\s*\)\s*(?:,\s*)?""",
             value,
         )
         return resolved.group(1) if resolved else None

@@ -168,7 +168,9 @@ def _uses_cgo(a: Analysis) -> bool:
         return True
     for rel in a.ctx.glob("*.go"):
         text = a.ctx.read_text(rel) or ""
-        if re.search(r'^\s*import\s+"C"|^\s*"C"\s*$', text, re.MULTILINE):
+        # [^\S\n]*, not \s*: from every line start \s* ran over all the blank lines below and
+        # back (quadratic in a run of them)
+        if re.search(r'^[^\S\n]*import\s+"C"|^[^\S\n]*"C"\s*$', text, re.MULTILINE):
             return True
     return False
 
