@@ -334,3 +334,12 @@ def test_deeply_nested_exec_form_is_read_as_buildkit_reads_it(args: str) -> None
         assert not refused
     except ParseError as exc:
         assert refused and exc.message.startswith("when using JSON array syntax")
+
+
+def test_a_word_of_millions_of_characters_is_read_in_linear_time() -> None:
+    """The word grew one character at a time (``str +=``): quadratic, minutes at 5 MiB."""
+    from support.deadline import deadline
+
+    word = "a" * 2_000_000
+    with deadline(30):
+        assert parse_words(f'X={word} "b c"', "\\") == [f"X={word}", '"b c"']

@@ -22,7 +22,7 @@ def parse_words(rest: str, escape: str) -> list[str]:
 @lru_cache(maxsize=4096)
 def _parse_words(rest: str, escape: str) -> tuple[str, ...]:
     words: list[str] = []
-    word = ""
+    word: list[str] = []  # characters: ``str +=`` per character is quadratic in a long word
     quote = ""
     blank_ok = False
     in_word = False
@@ -43,16 +43,16 @@ def _parse_words(rest: str, escape: str) -> tuple[str, ...]:
                     quote = ""
                     i += 1
                     continue
-                word += ch
+                word.append(ch)
                 i += 1
                 ch = rest[i]
-            word += ch
+            word.append(ch)
             i += 1
             continue
         if ch.isspace():
             if blank_ok or word:
-                words.append(word)
-            word, blank_ok, in_word = "", False, False
+                words.append("".join(word))
+            word, blank_ok, in_word = [], False, False
             i += 1
             continue
         if ch in "'\"":
@@ -62,13 +62,13 @@ def _parse_words(rest: str, escape: str) -> tuple[str, ...]:
             if i + 1 == n:
                 i += 1
                 continue
-            word += ch
+            word.append(ch)
             i += 1
             ch = rest[i]
-        word += ch
+        word.append(ch)
         i += 1
     if in_word and (blank_ok or word):
-        words.append(word)
+        words.append("".join(word))
     return tuple(words)
 
 
