@@ -17,6 +17,7 @@ import posixpath
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from msdfix.files import InputError, read_regular
@@ -93,7 +94,7 @@ _PIECE = re.compile(
     r"\(\.\*/\)\?|\.\*|\[\^/\]\*|\[\^/\]|\\.|\[\^?\]?(?:\\.|[^\]\\])*\]|[^*+?{}()|\\\[\]^$.]", re.S
 )
 _QUANTIFIED = ("(.*/)?", ".*", "[^/]*")
-_BACKTRACK_LIMIT = 2  # patterns with more wildcards than this are matched by _match_pieces
+_BACKTRACK_LIMIT = 2  # patterns with more wildcards than this are matched by _Automaton
 # Longer paths too: with up to two wildcards the regex still backtracks over every split of the
 # path (quadratic: a 20,000-character COPY source against "*a*" took 10 s). No file path is this
 # long in practice; COPY sources and probe paths from a .dockerignore line may be.
@@ -113,50 +114,91 @@ def _pieces(regex: str) -> list[str] | None:
     return pieces
 
 
-def _match_pieces(pieces: Sequence[str], path: str) -> bool:
-    """Whether the pieces match all of ``path``: a simulation of all positions at once,
-    linear in the path for each piece (no backtracking)."""
-    single = [None if p in _QUANTIFIED else re.compile(p, re.S) for p in pieces]
-    end = len(pieces)
+class _Automaton:
+    """The pieces as a bit-parallel automaton: one step per character, no backtracking.
 
-    def close(states: set[tuple[int, bool]]) -> set[tuple[int, bool]]:
-        todo, seen = list(states), set(states)
-        while todo:
-            i, inner = todo.pop()
-            if not inner and i < end and pieces[i] in _QUANTIFIED:
-                nxt = (i + 1, False)  # each of them may match nothing
-                if nxt not in seen:
-                    seen.add(nxt)
-                    todo.append(nxt)
-        return seen
+    Bit ``i`` of ``outer`` means "before piece i"; bit ``i`` of ``inner`` means "inside piece
+    i's ``(.*/)?``, waiting for a ``/``". The state after each directory is kept, so a path
+    costs its last name only: a tree thousands of levels deep is matched in linear time.
+    """
 
-    states = close({(0, False)})
-    for ch in path:
-        following: set[tuple[int, bool]] = set()
-        for i, inner in states:
-            if i == end:
-                continue
-            piece = pieces[i]
-            if piece == "(.*/)?":  # state "inner": inside ".*", waiting for the "/"
-                if ch != "\n":
-                    following.add((i, True))
-                    if ch == "/":
-                        following.add((i + 1, False))
-            elif piece == ".*":
-                if ch != "\n":
-                    following.add((i, False))
-            elif piece == "[^/]*":
-                if ch != "/":
-                    following.add((i, False))
-            elif not inner:
-                matcher = single[i]
-                assert matcher is not None
-                if matcher.fullmatch(ch):
-                    following.add((i + 1, False))
-        states = close(following)
-        if not states:
-            return False
-    return (end, False) in states
+    def __init__(self, pieces: Sequence[str]) -> None:
+        def mask(*kinds: str) -> int:
+            return sum(1 << i for i, piece in enumerate(pieces) if piece in kinds)
+
+        self.end = len(pieces)
+        self.quantified = mask(*_QUANTIFIED)
+        self.any = mask(".*")
+        self.name = mask("[^/]*")
+        self.dirs = mask("(.*/)?")
+        self.singles = [
+            (1 << i, re.compile(p, re.S)) for i, p in enumerate(pieces) if p not in _QUANTIFIED
+        ]
+        self.by_char: dict[str, int] = {}
+        self.after_dir: dict[str, tuple[int, int]] = {}
+        self.start = (self._close(1), 0)
+
+    def _close(self, outer: int) -> int:
+        """Add the states reached by matching nothing (each quantified piece may)."""
+        while True:
+            more = outer | ((outer & self.quantified) << 1)
+            if more == outer:
+                return outer
+            outer = more
+
+    def _singles(self, ch: str) -> int:
+        """The single-character pieces ``ch`` matches."""
+        found = self.by_char.get(ch)
+        if found is None:
+            found = sum(bit for bit, matcher in self.singles if matcher.fullmatch(ch))
+            if len(self.by_char) < _MEMO_LIMIT:
+                self.by_char[ch] = found
+        return found
+
+    def _run(self, state: tuple[int, int], text: str) -> tuple[int, int]:
+        outer, inner = state
+        for ch in text:
+            if not (outer or inner):
+                break
+            waiting = (outer | inner) & self.dirs
+            following = (outer & self._singles(ch)) << 1
+            if ch != "\n":
+                following |= outer & self.any
+            if ch != "/":
+                following |= outer & self.name
+            else:
+                following |= waiting << 1
+            outer, inner = self._close(following), waiting if ch != "\n" else 0
+        return outer, inner
+
+    def _after(self, directory: str) -> tuple[int, int]:
+        """The state after ``directory`` and its ``/``."""
+        chain = []
+        while directory not in self.after_dir:
+            cut = directory.rfind("/")
+            chain.append((directory, directory[cut + 1 :]))
+            if cut < 0:
+                state = self.start
+                break
+            directory = directory[:cut]
+        else:
+            state = self.after_dir[directory]
+        if len(self.after_dir) + len(chain) > _MEMO_LIMIT:
+            self.after_dir.clear()
+        for known, name in reversed(chain):
+            state = self._run(state, name + "/")
+            self.after_dir[known] = state
+        return state
+
+    def matches(self, path: str) -> bool:
+        """Whether the pieces match all of ``path``."""
+        cut = path.rfind("/")
+        state = self.start if cut < 0 else self._after(path[:cut])
+        outer, _ = self._run(state, path[cut + 1 :])
+        return bool(outer >> self.end & 1)
+
+
+_MEMO_LIMIT = 100_000  # states kept per pattern (about the walk's limit on files)
 
 
 @dataclass(frozen=True)
@@ -168,7 +210,12 @@ class Pattern:
     kind: str  # "exact" | "prefix" | "suffix" | "regexp"
     regex: re.Pattern[str] | None = None
     pieces: tuple[str, ...] | None = None  # the regex cut for _match_pieces (None: it cannot be)
-    backtracks: bool = False  # more wildcards than _BACKTRACK_LIMIT: always _match_pieces
+    backtracks: bool = False  # more wildcards than _BACKTRACK_LIMIT: always the automaton
+
+    @cached_property
+    def automaton(self) -> _Automaton | None:
+        """The pieces as an automaton (built when a path first needs it)."""
+        return None if self.pieces is None else _Automaton(self.pieces)
 
     @classmethod
     def compile(cls, text: str, exclusion: bool) -> Pattern:
@@ -229,8 +276,8 @@ class Pattern:
         if self.kind == "suffix":
             suffix = self.text[2:]
             return path.endswith(suffix) or (suffix[:1] == "/" and path == suffix[1:])
-        if self.pieces is not None and (self.backtracks or len(path) > _SHORT_PATH):
-            return _match_pieces(self.pieces, path)
+        if self.automaton is not None and (self.backtracks or len(path) > _SHORT_PATH):
+            return self.automaton.matches(path)
         assert self.regex is not None
         return self.regex.match(path) is not None
 
