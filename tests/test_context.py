@@ -231,3 +231,33 @@ def test_an_ignore_file_with_more_patterns_than_msdfix_evaluates_is_unknown(
         "files the build sees is unknown, so this transform left the file alone" in notes
     )
     assert (copy_context(ctx_dir, tmp_path / "copy2") / "notes.tmp").exists()
+
+
+@pytest.mark.parametrize(
+    "rules, reason",
+    [
+        ("*a" * 800_000 + "\n", "a pattern of 1,600,000 characters"),
+        ("".join("*a" * 2000 + f"{i}\n" for i in range(100)), "patterns of 400,190 characters"),
+    ],
+)
+def test_an_ignore_file_with_longer_patterns_than_msdfix_evaluates_is_unknown(
+    tmp_path: Path, rules: str, reason: str
+) -> None:
+    """A pattern of 1.6 million characters took minutes to compile (and a gigabyte) before any
+    path was matched; 1,000 patterns of 4,000 wildcards took 37 s and a gigabyte. A pattern
+    longer than any path, or rules far longer than real ignore files, leave what the build
+    sees unknown: the transforms that need it say so, and nothing hangs."""
+    from msdfix.engine import rewrite
+    from support.deadline import deadline
+
+    ctx_dir = tmp_path / "ctx"
+    ctx_dir.mkdir()
+    (ctx_dir / "Dockerfile").write_text(APP)
+    (ctx_dir / "requirements.txt").write_text("flask\n")
+    (ctx_dir / "app.py").write_text("print(1)\n")
+    (ctx_dir / ".dockerignore").write_text(rules)
+    with deadline():
+        ctx = BuildContext(ctx_dir, ctx_dir / "Dockerfile")
+        result = rewrite(APP, str(ctx_dir / "Dockerfile"), ctx)
+    notes = [f.message for f in result.suggestions if "characters" in f.message]
+    assert notes and all(reason in n and "left the file alone" in n for n in notes), notes

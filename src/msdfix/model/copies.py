@@ -11,7 +11,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from msdfix.model.args import expand
-from msdfix.model.dockerignore import DockerIgnore, DockerIgnoreError, go_clean
+from msdfix.model.dockerignore import (
+    MAX_PATTERN_CHARS,
+    DockerIgnore,
+    DockerIgnoreError,
+    go_clean,
+)
 from msdfix.model.stages import Model, Stage
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values, unquote
@@ -43,6 +48,8 @@ def pattern_covers(pattern: str, rel: str) -> bool:
 
 @lru_cache(maxsize=1024)
 def _matcher(pattern: str) -> DockerIgnore | None:
+    if len(pattern) > MAX_PATTERN_CHARS:
+        return None  # longer than any path the build can stat (ENAMETOOLONG): it fails
     try:
         return DockerIgnore.from_patterns([pattern])
     except DockerIgnoreError:

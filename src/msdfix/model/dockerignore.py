@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -25,6 +25,8 @@ from msdfix.files import InputError, read_regular
 DEFAULT_NAME = ".dockerignore"
 MAX_BYTES = 16 << 20
 MAX_PATTERNS = 10_000
+MAX_PATTERN_CHARS = 4096  # Linux's PATH_MAX
+MAX_RULES_CHARS = 256 << 10  # all patterns together (real ignore files have a few hundred)
 _GO_SPACE = " \t\n\v\f\r\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"  # fmt: skip
 _REGEX_ESCAPED = set(".+()|{}$")  # regexp specials that mean nothing to filepath.Match
 
@@ -34,11 +36,25 @@ class DockerIgnoreError(ValueError):
 
 
 class TooManyPatterns(ValueError):
-    """More patterns than msdfix evaluates: every path is matched against every pattern
-    (real ignore files have tens), so what the build sees is unknown, not "nothing excluded"."""
+    """More patterns, or a longer one, than msdfix evaluates: every path is matched against
+    every pattern (real ignore files have tens, each shorter than a path), so what the build
+    sees is unknown, not "nothing excluded"."""
 
-    def __init__(self, count: int) -> None:
-        super().__init__(f"{count:,} patterns, more than msdfix evaluates ({MAX_PATTERNS:,})")
+    @classmethod
+    def check(cls, patterns: list[str]) -> None:
+        """Raise for rules beyond MAX_PATTERNS, MAX_PATTERN_CHARS or MAX_RULES_CHARS."""
+        if len(patterns) > MAX_PATTERNS:
+            raise cls(f"{len(patterns):,} patterns, more than msdfix evaluates ({MAX_PATTERNS:,})")
+        longest = max(map(len, patterns), default=0)
+        if longest > MAX_PATTERN_CHARS:
+            raise cls(
+                f"a pattern of {longest:,} characters, longer than msdfix evaluates "
+                f"({MAX_PATTERN_CHARS:,})"
+            )
+        total = sum(map(len, patterns))
+        if total > MAX_RULES_CHARS:
+            raise cls(f"patterns of {total:,} characters, more than msdfix evaluates "
+                      f"({MAX_RULES_CHARS:,})")  # fmt: skip
 
 
 def go_clean(path: str) -> str:
@@ -123,16 +139,22 @@ class _Automaton:
     """
 
     def __init__(self, pieces: Sequence[str]) -> None:
+        positions: dict[str, list[int]] = {}
+        for i, piece in enumerate(pieces):
+            positions.setdefault(piece, []).append(i)
+
         def mask(*kinds: str) -> int:
-            return sum(1 << i for i, piece in enumerate(pieces) if piece in kinds)
+            return _bits(i for kind in kinds for i in positions.get(kind, ()))
 
         self.end = len(pieces)
         self.quantified = mask(*_QUANTIFIED)
         self.any = mask(".*")
         self.name = mask("[^/]*")
         self.dirs = mask("(.*/)?")
-        self.singles = [
-            (1 << i, re.compile(p, re.S)) for i, p in enumerate(pieces) if p not in _QUANTIFIED
+        self.singles = [  # one matcher per distinct piece, with the bits of its positions
+            (_bits(at), re.compile(piece, re.S))
+            for piece, at in positions.items()
+            if piece not in _QUANTIFIED
         ]
         self.by_char: dict[str, int] = {}
         self.after_dir: dict[str, tuple[int, int]] = {}
@@ -198,6 +220,17 @@ class _Automaton:
         return bool(outer >> self.end & 1)
 
 
+def _bits(positions: Iterable[int]) -> int:
+    """An int with these bits set (in linear time: a sum of ``1 << i`` is quadratic)."""
+    found = bytearray()
+    for i in positions:
+        byte = i >> 3
+        if byte >= len(found):
+            found.extend(bytes(byte + 1 - len(found)))
+        found[byte] |= 1 << (i & 7)
+    return int.from_bytes(found, "little")
+
+
 _MEMO_LIMIT = 100_000  # states kept per pattern (about the walk's limit on files)
 
 
@@ -220,7 +253,7 @@ class Pattern:
     @classmethod
     def compile(cls, text: str, exclusion: bool) -> Pattern:
         """Translate like patternmatcher's ``Pattern.compile`` (separator ``/``)."""
-        out, kind, i, n = "^", "exact", 0, len(text)
+        out, kind, i, n = ["^"], "exact", 0, len(text)  # joined once: str += is quadratic
         step = 0
         while i < n:
             ch = text[i]
@@ -233,35 +266,41 @@ class Pattern:
                     if kind == "exact":
                         kind = "prefix"
                     else:
-                        out, kind = out + ".*", "regexp"
+                        kind = "regexp"
+                        out.append(".*")
                 else:
-                    out, kind = out + "(.*/)?", "regexp"
+                    kind = "regexp"
+                    out.append("(.*/)?")
                 if step == 0:
                     kind = "suffix"
             elif ch == "*":
-                out, kind = out + "[^/]*", "regexp"
+                kind = "regexp"
+                out.append("[^/]*")
             elif ch == "?":
-                out, kind = out + "[^/]", "regexp"
+                kind = "regexp"
+                out.append("[^/]")
             elif ch in _REGEX_ESCAPED:
-                out += "\\" + ch
+                out.append("\\" + ch)
             elif ch == "\\":
                 if i < n:
-                    out, kind = out + "\\" + text[i], "regexp"
+                    kind = "regexp"
+                    out.append("\\" + text[i])
                     i += 1
                 else:
-                    out += "\\"  # a trailing backslash stays (New rejects it anyway)
+                    out.append("\\")  # a trailing backslash stays (New rejects it anyway)
             elif ch in "[]":
-                out, kind = out + ch, "regexp"
+                kind = "regexp"
+                out.append(ch)
             else:
-                out += ch
+                out.append(ch)
             step += 1
         regex, pieces, backtracks = None, None, False
         if kind == "regexp":
             try:
-                regex = re.compile(out + r"\Z")  # Go's "$": end of text only
+                regex = re.compile("".join(out) + r"\Z")  # Go's "$": end of text only
             except re.error as exc:
                 raise DockerIgnoreError(f"syntax error in pattern {text!r}: {exc}") from None
-            cut = _pieces(out[1:])
+            cut = _pieces("".join(out[1:]))
             if cut is not None:
                 pieces = tuple(cut)
                 backtracks = sum(p in _QUANTIFIED for p in cut) > _BACKTRACK_LIMIT
@@ -314,6 +353,7 @@ class DockerIgnore:
     @classmethod
     def from_patterns(cls, raw: list[str]) -> DockerIgnore:
         """patternmatcher's ``New``: trim, clean, ``!`` exceptions, syntax check."""
+        TooManyPatterns.check(raw)
         compiled = []
         for pattern in raw:
             pattern = pattern.strip(_GO_SPACE)
@@ -345,15 +385,12 @@ class DockerIgnore:
     @classmethod
     def read(cls, path: str | os.PathLike[str]) -> DockerIgnore:
         """The rules of one ignore file (DockerIgnoreError, OSError when unusable;
-        TooManyPatterns beyond MAX_PATTERNS)."""
+        TooManyPatterns beyond the limits of TooManyPatterns.check)."""
         try:  # only a regular file is read: never a FIFO or a link to /dev/zero
             data, _ = read_regular(Path(path), MAX_BYTES)
         except InputError as exc:
             raise DockerIgnoreError(f"{path}: {exc.message}") from exc
-        patterns = read_patterns(data.decode("utf-8", errors="replace"))
-        if len(patterns) > MAX_PATTERNS:
-            raise TooManyPatterns(len(patterns))
-        return cls.from_patterns(patterns)
+        return cls.from_patterns(read_patterns(data.decode("utf-8", errors="replace")))
 
     @property
     def has_exceptions(self) -> bool:
