@@ -91,10 +91,13 @@ def _check_pom(a: Analysis, jar: str) -> None:
         node = root.find("/".join(ns + p for p in path.split("/")))
         return node.text.strip() if node is not None and node.text else None
 
-    name = (
-        find("build/finalName")
-        or f"{find('artifactId')}-{find('version') or find('parent/version')}"
-    )
+    artifact, version = find("artifactId"), find("version") or find("parent/version")
+    name = find("build/finalName") or (artifact and version and f"{artifact}-{version}")
+    if not name:
+        raise Decline(
+            "pom.xml names neither a finalName nor an artifactId and version, so the jar it "
+            "builds is unknown"
+        )
     if (
         "$" not in name
         and posixpath.dirname(jar).endswith("/target")
