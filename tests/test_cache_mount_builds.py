@@ -189,6 +189,41 @@ def test_uv_symlink_mode_gets_no_mount_because_a_mount_breaks_it(tmp_path: Path)
         docker_mod.remove_image(*tags)
 
 
+NPM_AS_NEW_USER = """\
+FROM node:20
+RUN useradd -m app
+USER app
+ENV npm_config_cache=/tmp/npmcache
+WORKDIR /home/app
+RUN npm install --no-audit --no-fund is-number@7.0.0
+"""
+
+
+def test_no_mount_for_a_user_whose_uid_is_unknown(tmp_path: Path) -> None:
+    """A cache mount is created owned by root (mode 0755) unless ``uid=`` says otherwise. For a
+    user msdfix cannot give the uid of (``useradd`` picks it), the mount is declined with that
+    reason; built for real, the mount makes npm fail where the original creates the directory
+    itself. (msdfix mounted it as a safe fix until this round.)"""
+    result = rewrite(NPM_AS_NEW_USER, "Dockerfile", BuildContext(tmp_path), Settings())
+    assert "--mount=type=cache" not in result.output
+    assert any("the uid of user app is unknown" in f.message for f in result.suggestions)
+    docker_mod = pytest.importorskip("support.docker")
+    docker_mod.require_images("node:20")
+    mounted = NPM_AS_NEW_USER.replace(
+        "RUN npm", "RUN --mount=type=cache,target=/tmp/npmcache,id=" + uuid.uuid4().hex + " npm"
+    )
+    tags: list[str] = []
+    try:
+        before = _build(docker_mod, tmp_path, NPM_AS_NEW_USER, "npm-user-original")
+        tags.append(before.tag)
+        assert before.ok, before.tail()
+        after = _build(docker_mod, tmp_path, mounted, "npm-user-mounted")
+        tags.append(after.tag)
+        assert not after.ok, after.tail()
+    finally:
+        docker_mod.remove_image(*tags)
+
+
 def test_cli_reports_why_lists_stay(tmp_path: Path) -> None:
     """Every declined case says why, in one line of the summary."""
     proc = subprocess.run(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import posixpath
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -12,6 +13,7 @@ from typing import TypeVar
 from msdfix.document import Document
 from msdfix.ecosystems.os import APT_ARCHIVES_MOUNT
 from msdfix.model import Stage
+from msdfix.model.args import expand
 from msdfix.model.base_images import known_clean
 from msdfix.model.paths import within
 from msdfix.shell.script import RunScript, run_script
@@ -21,6 +23,7 @@ from msdfix.transforms.cache_mount.steps import Step, reads_image_index, run_ste
 from msdfix.transforms.cache_mount.targets import Resolver
 
 _T = TypeVar("_T")
+_ARCHIVE = re.compile(r"\.(?:tar|tgz|tbz2?|txz|tar\.[a-z0-9]+)$", re.IGNORECASE)
 
 
 def mount_targets(ins: Instruction) -> list[str]:
@@ -57,6 +60,9 @@ class History:
         default_factory=dict
     )
     _folds: dict[tuple[int, str], _Fold] = field(default_factory=dict)
+    _copied: dict[tuple[int, str], tuple[list[int], list[Instruction]]] = field(
+        default_factory=dict
+    )
 
     def resolver(self, stage: Stage, ins: Instruction) -> Resolver:
         """Cache directories as seen by one RUN (computed once per RUN), in the RUN's own
@@ -153,6 +159,83 @@ class History:
             elif not step.conditional and step.cleans(target, resolver):
                 holder = None
         return holder
+
+    def copied_into(self, stage: Stage, ins: Instruction, target: str) -> Instruction | None:
+        """The last COPY/ADD of the lineage before ``ins`` whose files may land in ``target``
+        (a mount there hides them from ``ins``): its destination is in ``target``, or is a
+        directory above it. Found once per stage and target, then by bisection."""
+        key = (id(stage), target)
+        if key not in self._copied:
+            workdirs, _ = self.doc.model.workdirs(stage)
+            starts: list[int] = []
+            copies: list[Instruction] = []
+            for position, (st, other) in enumerate(self._lineage(stage)):
+                if other.cmd not in ("copy", "add"):
+                    continue
+                dest = self._destination(st, other, workdirs[id(other)])
+                if dest is not None and self._lands(other, dest, target):
+                    starts.append(position)
+                    copies.append(other)
+            self._copied[key] = (starts, copies)
+        starts, copies = self._copied[key]
+        at = bisect.bisect_left(starts, self._lineage_position(stage)[id(ins)])
+        return copies[at - 1] if at else None
+
+    def _lineage(self, stage: Stage) -> list[tuple[Stage, Instruction]]:
+        return [(st, i) for st in stage.lineage for i in st.instructions]
+
+    @cached_property
+    def _positions(self) -> dict[int, dict[int, int]]:
+        return {}
+
+    def _lineage_position(self, stage: Stage) -> dict[int, int]:
+        """Position of each instruction in the lineage of ``stage`` (by id)."""
+        found = self._positions.get(id(stage))
+        if found is None:
+            found = {id(i): n for n, (_, i) in enumerate(self._lineage(stage))}
+            self._positions[id(stage)] = found
+        return found
+
+    def _lands(self, ins: Instruction, dest: str, target: str) -> bool:
+        """Whether the COPY/ADD to ``dest`` may put files in ``target``.
+
+        Into ``target`` or below it: yes. Into a directory above it: a file source lands at
+        ``dest/<name>``, a directory's contents below ``dest``, so a directory source (or an
+        archive ADD unpacks) may hold the path, unless the build context shows it does not.
+        """
+        if within(dest, target):
+            return True
+        if not within(target, dest):
+            return False
+        rel = posixpath.relpath(target, dest)
+        ctx = self.doc.context
+        other_stage = ins.flag("from") is not None
+        for raw in instruction_values(ins)[1][:-1]:
+            if raw.startswith("--"):
+                continue
+            source = posixpath.normpath(raw).lstrip("/") or "."
+            name = posixpath.basename(source)
+            if within(posixpath.join(dest, name), target):
+                return True
+            if ins.cmd == "add" and _ARCHIVE.search(name):
+                return True  # unpacked below dest
+            if not other_stage and ctx.present and "$" not in source:
+                if ctx.holds(posixpath.normpath(posixpath.join(source, rel))):
+                    return True  # the context has the path below the copied directory
+                continue
+            if source in (".", "/") or "." not in name or raw.endswith("/"):
+                return True  # a directory whose contents msdfix cannot see
+        return False
+
+    def _destination(self, stage: Stage, ins: Instruction, workdir: str) -> str | None:
+        """The absolute destination of a COPY/ADD (None when a variable hides it)."""
+        values = instruction_values(ins)[1]
+        if len(values) < 2:
+            return None
+        dest = expand(values[-1], self.doc.model.stage_scope(stage, ins))
+        if "$" in dest or "$" in workdir:
+            return None
+        return posixpath.normpath(posixpath.join(workdir, dest))
 
     def needed_later(self, stage: Stage, ins: Instruction, target: str) -> Instruction | None:
         """A later instruction that reads ``target`` from the image: it names the directory

@@ -10,6 +10,7 @@ from msdfix.ecosystems.base import CacheDir, PackageManager
 from msdfix.ecosystems.os import APT_ARCHIVES_MOUNT
 from msdfix.fixes import Edit
 from msdfix.model import BuildContext, Stage
+from msdfix.model.base_images import ROOT
 from msdfix.model.paths import within
 from msdfix.shell.classify import ToolCall
 from msdfix.shell.commands import Command, Word
@@ -127,6 +128,17 @@ class _Planner:
             return
         if not target.startswith("/") or target == "/":
             return
+        resolver = self.resolver
+        if not call.manager.system and resolver.user != ROOT and resolver.uid is None:
+            # A new cache mount belongs to root (mode 0755): the user could not write to it
+            # where the original created the directory itself (npm and go fail with EACCES).
+            plan.note(
+                f"{call.manager.id}: the user this RUN runs as is unknown"
+                if resolver.user is None
+                else f"{call.manager.id}: the uid of user {resolver.user} is unknown, and a "
+                f"cache mount belongs to root unless its uid is given"
+            )
+            return
         mounted = self.existing + [m.target for m in plan.mounts]
         if any(within(target, m) or within(m, target) for m in mounted):
             return
@@ -178,6 +190,12 @@ class _Planner:
                 )
         if target == APT_ARCHIVES_MOUNT and not self._keepable(call.manager):
             return ""  # only refreshes, or installs msdfix cannot edit: nothing to keep
+        copy = history.copied_into(stage, ins, target)
+        if copy is not None:
+            return (
+                f"{target} holds files from line {copy.start_line}, which a mount would hide "
+                "from this RUN"
+            )
         user = history.needed_later(stage, ins, target)
         if user is not None:
             return f"{target} is used by line {user.start_line}"
