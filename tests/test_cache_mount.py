@@ -235,3 +235,40 @@ def test_removing_the_last_command_takes_its_continuation_along() -> None:
 def test_removing_a_flag_keeps_the_line_layout() -> None:
     text = "FROM python:3.12\nRUN pip install \\\n    --no-cache-dir flask\n"
     assert _run(text).endswith("pip install \\\n    flask\n")
+
+
+@pytest.mark.parametrize(
+    "copy, context_file, mounted",
+    [
+        ("COPY --from=build /root/.cache/pip /root/.cache/pip", None, False),  # into it
+        ("COPY wheels /root/.cache/pip/wheels", None, False),  # below it
+        ("COPY requirements.txt .", None, True),  # a file lands at /requirements.txt
+        ("COPY . .", None, False),  # the whole context at /: unknown without it
+        ("COPY . .", "app.py", True),  # the context shows no root/.cache
+        ("COPY . .", "root/.cache/pip/http/x", False),  # the context has the path
+        ("ADD rootfs.tar.gz /", "rootfs.tar.gz", False),  # unpacked: anything may land
+        ("COPY --from=build /root /root", None, False),  # another stage's directory
+    ],
+)
+def test_no_mount_over_files_an_earlier_copy_put_there(
+    tmp_path, copy: str, context_file: str | None, mounted: bool
+) -> None:
+    """A mount hides what the image has at its target from the RUN: a directory an earlier
+    COPY/ADD may have filled gets no mount (``pip install --no-index --find-links`` of copied
+    wheels failed on the empty mount), and a copy that cannot reach it changes nothing."""
+    text = (
+        "FROM python:3.12 AS build\nRUN echo\nFROM python:3.12\nWORKDIR /\n"
+        f"{copy}\nRUN pip install -r requirements.txt\n"
+    )
+    context = BuildContext(None)
+    if context_file is not None:
+        (tmp_path / context_file).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / context_file).write_text("x\n")
+        (tmp_path / "requirements.txt").write_text("six\n")
+        context = BuildContext(tmp_path)
+    result = rewrite(text, None, context, Settings(frozenset({"cache-mount"})))
+    assert ("target=/root/.cache/pip" in result.output) is mounted
+    if not mounted:
+        assert any(
+            "/root/.cache/pip holds files from line 5" in f.message for f in result.suggestions
+        )

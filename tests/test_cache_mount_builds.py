@@ -224,6 +224,38 @@ def test_no_mount_for_a_user_whose_uid_is_unknown(tmp_path: Path) -> None:
         docker_mod.remove_image(*tags)
 
 
+COPIED_WHEELS = """\
+FROM python:3.12 AS wheels
+RUN pip download --no-cache-dir --dest /root/.cache/pip six==1.16.0
+FROM python:3.12
+COPY --from=wheels /root/.cache/pip /root/.cache/pip
+RUN pip install --no-index --find-links /root/.cache/pip six==1.16.0
+"""
+
+
+def test_no_mount_over_a_directory_an_earlier_copy_filled(tmp_path: Path) -> None:
+    """The mount hides what an earlier COPY put at its target from the RUN: msdfix leaves that
+    RUN alone; built for real, the mount makes the offline install fail."""
+    result = rewrite(COPIED_WHEELS, "Dockerfile", BuildContext(tmp_path), Settings())
+    assert "--mount=type=cache" not in result.output.splitlines()[-1]
+    docker_mod = pytest.importorskip("support.docker")
+    docker_mod.require_images("python:3.12")
+    lines = COPIED_WHEELS.splitlines(keepends=True)
+    lines[-1] = lines[-1].replace(
+        "RUN pip", "RUN --mount=type=cache,target=/root/.cache/pip,id=" + uuid.uuid4().hex + " pip"
+    )
+    tags: list[str] = []
+    try:
+        before = _build(docker_mod, tmp_path, COPIED_WHEELS, "wheels-original")
+        tags.append(before.tag)
+        assert before.ok, before.tail()
+        after = _build(docker_mod, tmp_path, "".join(lines), "wheels-mounted")
+        tags.append(after.tag)
+        assert not after.ok, after.tail()
+    finally:
+        docker_mod.remove_image(*tags)
+
+
 def test_cli_reports_why_lists_stay(tmp_path: Path) -> None:
     """Every declined case says why, in one line of the summary."""
     proc = subprocess.run(
