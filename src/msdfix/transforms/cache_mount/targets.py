@@ -33,8 +33,8 @@ class Resolver:
             self.home: str | None = home or "/root"
         elif known is not None:  # e.g. USER node in the node images: uid 1000, /home/node
             self.uid, self.home = known[0], home or known[1]
-        elif self.user and re.fullmatch(r"[1-9][0-9]*(:[0-9]+)?", self.user) and home:
-            self.home, self.uid = home, self.user
+        elif self.user and re.fullmatch(r"[1-9][0-9]*(:[0-9]+)?", self.user):
+            self.home, self.uid = home, self.user  # a numeric user's home only from HOME
         else:
             self.home = None
 
