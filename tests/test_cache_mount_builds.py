@@ -157,6 +157,29 @@ def test_reproduction_builds_with_any_cache_mount_contents(name: str, tmp_path: 
         docker_mod.remove_image(*tags)
 
 
+def _mount_breaks_it(tmp_path: Path, original: str, mounted: str, name: str, image: str):  # type: ignore[no-untyped-def]
+    """Build ``original`` (it must build) and ``mounted``, the same with the mount msdfix
+    declines (it must not); the mounted build's result, for its output."""
+    docker_mod = pytest.importorskip("support.docker")
+    docker_mod.require_images(image)
+    tags: list[str] = []
+    try:
+        before = _build(docker_mod, tmp_path, original, f"{name}-original")
+        tags.append(before.tag)
+        assert before.ok, before.tail()
+        after = _build(docker_mod, tmp_path, mounted, f"{name}-mounted")
+        tags.append(after.tag)
+        assert not after.ok, after.tail()
+        return after
+    finally:
+        docker_mod.remove_image(*tags)
+
+
+def _mount(target: str) -> str:
+    """A cache mount of its own (a unique id: it starts empty)."""
+    return f"RUN --mount=type=cache,target={target},id={uuid.uuid4().hex} "
+
+
 UV_SYMLINK = """\
 FROM python:3.12-slim
 RUN pip install --no-cache-dir uv
@@ -171,22 +194,9 @@ def test_uv_symlink_mode_gets_no_mount_because_a_mount_breaks_it(tmp_path: Path)
     next RUN fail (the installed package is a link into a cache that is not in the image)."""
     out = _safe_rewrite(UV_SYMLINK, tmp_path)
     assert "\nRUN uv pip install --system-certs" in out  # pip's own RUN gets its mount
-    docker_mod = pytest.importorskip("support.docker")
-    docker_mod.require_images("python:3.12-slim")
-    mounted = UV_SYMLINK.replace(
-        "RUN uv pip",
-        "RUN --mount=type=cache,target=/root/.cache/uv,id=" + uuid.uuid4().hex + " uv pip",
-    )
-    tags: list[str] = []
-    try:
-        before = _build(docker_mod, tmp_path, UV_SYMLINK, "uv-original")
-        tags.append(before.tag)
-        assert before.ok, before.tail()
-        after = _build(docker_mod, tmp_path, mounted, "uv-mounted")
-        tags.append(after.tag)
-        assert not after.ok and "No module named 'six'" in after.output, after.tail()
-    finally:
-        docker_mod.remove_image(*tags)
+    mounted = UV_SYMLINK.replace("RUN uv pip", _mount("/root/.cache/uv") + "uv pip")
+    after = _mount_breaks_it(tmp_path, UV_SYMLINK, mounted, "uv", "python:3.12-slim")
+    assert "No module named 'six'" in after.output, after.tail()
 
 
 NPM_AS_NEW_USER = """\
@@ -207,21 +217,8 @@ def test_no_mount_for_a_user_whose_uid_is_unknown(tmp_path: Path) -> None:
     result = rewrite(NPM_AS_NEW_USER, "Dockerfile", BuildContext(tmp_path), Settings())
     assert "--mount=type=cache" not in result.output
     assert any("the uid of user app is unknown" in f.message for f in result.suggestions)
-    docker_mod = pytest.importorskip("support.docker")
-    docker_mod.require_images("node:20")
-    mounted = NPM_AS_NEW_USER.replace(
-        "RUN npm", "RUN --mount=type=cache,target=/tmp/npmcache,id=" + uuid.uuid4().hex + " npm"
-    )
-    tags: list[str] = []
-    try:
-        before = _build(docker_mod, tmp_path, NPM_AS_NEW_USER, "npm-user-original")
-        tags.append(before.tag)
-        assert before.ok, before.tail()
-        after = _build(docker_mod, tmp_path, mounted, "npm-user-mounted")
-        tags.append(after.tag)
-        assert not after.ok, after.tail()
-    finally:
-        docker_mod.remove_image(*tags)
+    mounted = NPM_AS_NEW_USER.replace("RUN npm", _mount("/tmp/npmcache") + "npm")
+    _mount_breaks_it(tmp_path, NPM_AS_NEW_USER, mounted, "npm-user", "node:20")
 
 
 COPIED_WHEELS = """\
@@ -238,22 +235,9 @@ def test_no_mount_over_a_directory_an_earlier_copy_filled(tmp_path: Path) -> Non
     RUN alone; built for real, the mount makes the offline install fail."""
     result = rewrite(COPIED_WHEELS, "Dockerfile", BuildContext(tmp_path), Settings())
     assert "--mount=type=cache" not in result.output.splitlines()[-1]
-    docker_mod = pytest.importorskip("support.docker")
-    docker_mod.require_images("python:3.12")
     lines = COPIED_WHEELS.splitlines(keepends=True)
-    lines[-1] = lines[-1].replace(
-        "RUN pip", "RUN --mount=type=cache,target=/root/.cache/pip,id=" + uuid.uuid4().hex + " pip"
-    )
-    tags: list[str] = []
-    try:
-        before = _build(docker_mod, tmp_path, COPIED_WHEELS, "wheels-original")
-        tags.append(before.tag)
-        assert before.ok, before.tail()
-        after = _build(docker_mod, tmp_path, "".join(lines), "wheels-mounted")
-        tags.append(after.tag)
-        assert not after.ok, after.tail()
-    finally:
-        docker_mod.remove_image(*tags)
+    lines[-1] = lines[-1].replace("RUN pip", _mount("/root/.cache/pip") + "pip")
+    _mount_breaks_it(tmp_path, COPIED_WHEELS, "".join(lines), "wheels", "python:3.12")
 
 
 def test_cli_reports_why_lists_stay(tmp_path: Path) -> None:
