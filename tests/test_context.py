@@ -261,3 +261,22 @@ def test_an_ignore_file_with_longer_patterns_than_msdfix_evaluates_is_unknown(
         result = rewrite(APP, str(ctx_dir / "Dockerfile"), ctx)
     notes = [f.message for f in result.suggestions if "characters" in f.message]
     assert notes and all(reason in n and "left the file alone" in n for n in notes), notes
+
+
+def test_extending_an_ignore_file_at_the_pattern_limit_is_no_internal_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The limits apply to the file as read: the lines the dockerignore transform appends to
+    a file just under MAX_PATTERNS took the pending rules over it (exit 123)."""
+    from msdfix.engine import Settings, rewrite
+    from msdfix.model import dockerignore
+
+    monkeypatch.setattr(dockerignore, "MAX_PATTERNS", 3)
+    (tmp_path / "Dockerfile").write_text(APP)
+    (tmp_path / "requirements.txt").write_text("flask\n")
+    (tmp_path / "app.py").write_text("print(1)\n")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".dockerignore").write_text("*.tmp\nbuild\ndist\n")
+    ctx = BuildContext(tmp_path, tmp_path / "Dockerfile")
+    result = rewrite(APP, str(tmp_path / "Dockerfile"), ctx, Settings(unsafe=True))
+    assert any(f.transform == "dockerignore" for f in result.applied)

@@ -353,7 +353,6 @@ class DockerIgnore:
     @classmethod
     def from_patterns(cls, raw: list[str]) -> DockerIgnore:
         """patternmatcher's ``New``: trim, clean, ``!`` exceptions, syntax check."""
-        TooManyPatterns.check(raw)
         compiled = []
         for pattern in raw:
             pattern = pattern.strip(_GO_SPACE)
@@ -390,7 +389,9 @@ class DockerIgnore:
             data, _ = read_regular(Path(path), MAX_BYTES)
         except InputError as exc:
             raise DockerIgnoreError(f"{path}: {exc.message}") from exc
-        return cls.from_patterns(read_patterns(data.decode("utf-8", errors="replace")))
+        patterns = read_patterns(data.decode("utf-8", errors="replace"))
+        TooManyPatterns.check(patterns)  # a pending file adds msdfix's own few lines only
+        return cls.from_patterns(patterns)
 
     @property
     def has_exceptions(self) -> bool:
