@@ -272,3 +272,32 @@ def test_no_mount_over_files_an_earlier_copy_put_there(
         assert any(
             "/root/.cache/pip holds files from line 5" in f.message for f in result.suggestions
         )
+
+
+@pytest.mark.parametrize(
+    "evidence, root",
+    [
+        ("RUN apt-get update && apt-get install -y git", True),
+        ("RUN DEBIAN_FRONTEND=noninteractive apt-get install -y git && echo ok", True),
+        ("RUN useradd -m app", True),
+        ('RUN ["apk", "add", "git"]', True),
+        ("RUN apt-get install -y git || true", False),  # its failure is forgiven
+        ("RUN apt-get install -y git; echo done", False),  # the status is echo's
+        ("RUN sudo apt-get install -y git", False),  # sudo: any user
+        ("RUN apt-get install -s git", False),  # a simulation writes nothing
+        ("RUN if true; then apt-get install -y git; fi", False),  # nested
+        ("RUN apt-get download git", False),  # any user may download
+        ("RUN apt-get install -y git\nUSER $APP", False),  # a later USER resets it
+    ],
+)
+def test_a_command_only_root_can_run_shows_an_unknown_base_images_user(
+    evidence: str, root: bool
+) -> None:
+    """The base image's user is unknown, so ``~/.cache/pip`` is too; a command whose failure
+    fails its RUN and that only root can run (a system install, ``useradd``) shows the RUN
+    and those after it run as root, as the original builds."""
+    text = f"FROM acme/base:1\n{evidence}\nRUN pip install six\n"
+    mounted = "target=/root/.cache/pip" in _run(text)
+    assert mounted is root
+    if not root:
+        assert any("the user this RUN runs as is unknown" in m for m in _fixes(text))

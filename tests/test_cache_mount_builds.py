@@ -240,6 +240,41 @@ def test_no_mount_over_a_directory_an_earlier_copy_filled(tmp_path: Path) -> Non
     _mount_breaks_it(tmp_path, COPIED_WHEELS, "".join(lines), "wheels", "python:3.12")
 
 
+def test_unknown_base_image_shown_to_run_as_root_builds_with_its_mounts(tmp_path: Path) -> None:
+    """An image msdfix does not know: its user is unknown, until ``useradd`` (which only root
+    can run) shows the RUN runs as root. The pip mount that gives is built for real: from empty
+    mounts, and rebuilt from the mounted RUN with emptied mounts, the package is there."""
+    docker_mod = pytest.importorskip("support.docker")
+    docker_mod.require_images("python:3.12-slim")
+    base = docker_mod.unique_tag("issue9", "unknown-base")
+    text = (
+        f"FROM {base}\nRUN useradd -m app\nRUN pip install six==1.16.0\n"
+        'RUN python -c "import six"\nUSER app\n'
+    )
+    out = _safe_rewrite(text, tmp_path)
+    assert "RUN --mount=type=cache,target=/root/.cache/pip pip install" in out, out
+    tags = [base]
+    try:
+        made = _build(docker_mod, tmp_path, "FROM python:3.12-slim\n", "unknown-base-image")
+        tags.append(made.tag)
+        assert made.ok, made.tail()
+        docker_mod.docker("tag", made.tag, base, check=True)
+        _empty_cache_mounts(docker_mod)
+        for name, dockerfile in (("unknown-original", text), ("unknown-rewrite", out)):
+            built = _build(docker_mod, tmp_path, dockerfile, name)
+            tags.append(built.tag)
+            assert built.ok, built.tail()
+        _empty_cache_mounts(docker_mod)
+        busted = _build(
+            docker_mod, tmp_path, insert_bust(out, 3), "unknown-bust",
+            build_args={BUST_ARG: uuid.uuid4().hex},
+        )  # fmt: skip
+        tags.append(busted.tag)
+        assert busted.ok, busted.tail()
+    finally:
+        docker_mod.remove_image(*tags)
+
+
 def test_cli_reports_why_lists_stay(tmp_path: Path) -> None:
     """Every declined case says why, in one line of the summary."""
     proc = subprocess.run(

@@ -19,6 +19,7 @@ from msdfix.model.paths import within
 from msdfix.shell.script import RunScript, run_script
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
+from msdfix.transforms.cache_mount.root_evidence import runs_as_root
 from msdfix.transforms.cache_mount.steps import Step, reads_image_index, run_steps
 from msdfix.transforms.cache_mount.targets import Resolver
 
@@ -60,6 +61,7 @@ class History:
         default_factory=dict
     )
     _folds: dict[tuple[int, str], _Fold] = field(default_factory=dict)
+    _rooted: dict[int, dict[int, bool]] = field(default_factory=dict)
     _copied: dict[tuple[int, str], tuple[list[int], list[Instruction]]] = field(
         default_factory=dict
     )
@@ -69,8 +71,28 @@ class History:
         stage: a later RUN looked at from an ancestor stage has its own scope and user."""
         key = id(ins)
         if key not in self._resolvers:
-            self._resolvers[key] = Resolver(self.doc, self._stage_of.get(key, stage), ins)
+            own = self._stage_of.get(key, stage)
+            resolver = Resolver(self.doc, own, ins)
+            if resolver.user is None and self._runs_as_root(own, ins):
+                resolver.as_root()
+            self._resolvers[key] = resolver
         return self._resolvers[key]
+
+    def _runs_as_root(self, stage: Stage, ins: Instruction) -> bool:
+        """Whether a RUN of the lineage since the last USER, up to ``ins`` itself, ran a
+        command only root can run (one sweep per stage)."""
+        found = self._rooted.get(id(stage))
+        if found is None:
+            found, rooted = {}, False
+            for _, other in self._lineage(stage):
+                if other.cmd == "user":
+                    rooted = False
+                elif other.cmd == "run" and not rooted:
+                    script = self.script(other)
+                    rooted = script is not None and runs_as_root(script)
+                found[id(other)] = rooted
+            self._rooted[id(stage)] = found
+        return found.get(id(ins), False)
 
     @cached_property
     def _stage_of(self) -> dict[int, Stage]:

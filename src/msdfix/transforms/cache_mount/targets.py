@@ -38,6 +38,11 @@ class Resolver:
         else:
             self.home = None
 
+    def as_root(self) -> None:
+        """The RUN runs as root, as a command only root can run shows (the base image's user
+        was unknown)."""
+        self.user, self.home = ROOT, self.scope.get("HOME") or "/root"
+
     def variable(self, name: str, call: ToolCall | None = None) -> str | None:
         """A variable's value for the call (command-line assignment, ENV/ARG, image ENV)."""
         value = (
