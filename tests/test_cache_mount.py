@@ -287,6 +287,7 @@ def test_no_mount_over_files_an_earlier_copy_put_there(
         ("RUN apt-get install -s git", False),  # a simulation writes nothing
         ("RUN if true; then apt-get install -y git; fi", False),  # nested
         ("RUN apt-get download git", False),  # any user may download
+        ("RUN apk add --root=/tmp/r git", False),  # into a root directory a user may own
         ("RUN apt-get install -y git\nUSER $APP", False),  # a later USER resets it
     ],
 )

@@ -22,10 +22,12 @@ _ROOT_ONLY = {
     **dict.fromkeys(("dnf", "yum", "microdnf"), {"install", "update", "upgrade", "remove"}),
     **dict.fromkeys(("useradd", "groupadd", "adduser", "addgroup"), {""}),
 }
-# Options under which those commands write nothing (or only print).
+# Options under which those commands write nothing (or only print), or write into another
+# root directory a user may own (``apk add --root``, ``dnf --installroot``).
 _HARMLESS = {
     "-s", "--simulate", "--just-print", "--dry-run", "--recon", "--no-act", "-h", "--help",
-    "--print-uris", "--download-only", "--assumeno", "--version", "-V",
+    "--print-uris", "--download-only", "--assumeno", "--version", "-V", "-p", "--root",
+    "--installroot",
 }  # fmt: skip
 
 
@@ -44,7 +46,7 @@ def runs_as_root(script: RunScript) -> bool:
 def _needs_root(command: Command) -> bool:
     """The command itself (not under sudo) writes where only root may."""
     wanted = _ROOT_ONLY.get(command.name)
-    if wanted is None or any(a in _HARMLESS for a in command.argv):
+    if wanted is None or any(a.split("=", 1)[0] in _HARMLESS for a in command.argv):
         return False
     if "" in wanted:
         return True
