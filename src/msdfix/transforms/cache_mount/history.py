@@ -62,6 +62,7 @@ class History:
     )
     _folds: dict[tuple[int, str], _Fold] = field(default_factory=dict)
     _rooted: dict[int, dict[int, bool]] = field(default_factory=dict)
+    _copy_dests: dict[int, list[tuple[int, Instruction, str]]] = field(default_factory=dict)
     _copied: dict[tuple[int, str], tuple[list[int], list[Instruction]]] = field(
         default_factory=dict
     )
@@ -188,20 +189,28 @@ class History:
         directory above it. Found once per stage and target, then by bisection."""
         key = (id(stage), target)
         if key not in self._copied:
-            workdirs, _ = self.doc.model.workdirs(stage)
-            starts: list[int] = []
-            copies: list[Instruction] = []
-            for position, (st, other) in enumerate(self._lineage(stage)):
-                if other.cmd not in ("copy", "add"):
-                    continue
-                dest = self._destination(st, other, workdirs[id(other)])
-                if dest is not None and self._lands(other, dest, target):
-                    starts.append(position)
-                    copies.append(other)
-            self._copied[key] = (starts, copies)
+            landing = [
+                (at, c, dest) for at, c, dest in self._copies(stage) if self._lands(c, dest, target)
+            ]
+            self._copied[key] = ([at for at, _, _ in landing], [c for _, c, _ in landing])
         starts, copies = self._copied[key]
         at = bisect.bisect_left(starts, self._lineage_position(stage)[id(ins)])
         return copies[at - 1] if at else None
+
+    def _copies(self, stage: Stage) -> list[tuple[int, Instruction, str]]:
+        """Each COPY/ADD of the lineage with a known destination: position, instruction,
+        absolute destination (once per stage)."""
+        found = self._copy_dests.get(id(stage))
+        if found is None:
+            workdirs, _ = self.doc.model.workdirs(stage)
+            found = [
+                (position, other, dest)
+                for position, (st, other) in enumerate(self._lineage(stage))
+                if other.cmd in ("copy", "add")
+                and (dest := self._destination(st, other, workdirs[id(other)])) is not None
+            ]
+            self._copy_dests[id(stage)] = found
+        return found
 
     def _lineage(self, stage: Stage) -> list[tuple[Stage, Instruction]]:
         return [(st, i) for st in stage.lineage for i in st.instructions]
