@@ -248,6 +248,9 @@ def test_removing_a_flag_keeps_the_line_layout() -> None:
         ("COPY . .", "root/.cache/pip/http/x", False),  # the context has the path
         ("ADD rootfs.tar.gz /", "rootfs.tar.gz", False),  # unpacked: anything may land
         ("COPY --from=build /root /root", None, False),  # another stage's directory
+        ("ADD https://example.com/x.tar.gz /root/", None, True),  # a download: one file
+        ("ADD https://example.com/pip /root/.cache/", None, False),  # ... named like the cache
+        ("ADD https://github.com/a/b.git /root/", None, False),  # a git tree: any path
     ],
 )
 def test_no_mount_over_files_an_earlier_copy_put_there(

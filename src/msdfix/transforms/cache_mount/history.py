@@ -244,6 +244,11 @@ class History:
         for raw in instruction_values(ins)[1][:-1]:
             if raw.startswith("--"):
                 continue
+            if "://" in raw or raw.startswith("git@"):  # a download: one file, or a git tree
+                name = posixpath.basename(raw.split("#")[0].split("?")[0].rstrip("/"))
+                if within(posixpath.join(dest, name), target) or ".git" in raw or "#" in raw:
+                    return True
+                continue
             source = posixpath.normpath(raw).lstrip("/") or "."
             name = posixpath.basename(source)
             if within(posixpath.join(dest, name), target):
