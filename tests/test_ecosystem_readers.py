@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from msdfix.ecosystems.node import read_dependencies, script_name
+import pytest
+
+from msdfix.ecosystems.node import lock_problem, read_dependencies, script_name
 from msdfix.ecosystems.python import install_evidence, read_requirements
 from msdfix.model import BuildContext
 
@@ -134,3 +136,20 @@ def test_node_reader_calls_an_unreadable_lock_unknown(tmp_path: Path) -> None:
     assert deps is not None and deps.unknown is not None and "package-lock.json" in deps.unknown
     ok = read_dependencies(_context(tmp_path / "ok", {"package.json": "{}", "yarn.lock": ""}))
     assert ok is not None and ok.unknown is None
+
+
+@pytest.mark.parametrize(
+    "program, files, problem",
+    [
+        ("yarn", {}, "no yarn.lock"),
+        ("yarn", {"yarn.lock": ""}, "yarn.lock is empty"),
+        ("npm", {"package-lock.json": ""}, "package-lock.json is empty"),
+        ("npm", {"package-lock.json": '{"lockfileVersion": 3}'}, None),
+    ],
+)
+def test_a_lock_file_that_is_empty_is_told_apart_from_a_missing_one(
+    program: str, files: dict[str, str], problem: str | None
+) -> None:
+    """An empty lock file is reported as empty, not as missing (users look for the file)."""
+
+    assert lock_problem(program, files.get, lambda rel: rel in files, {}) == problem

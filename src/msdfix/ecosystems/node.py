@@ -188,7 +188,10 @@ def lock_problem(
     ``read`` and ``exists`` look up files in the project directory.
     """
     locks = PROJECT_INSTALLS[program].locks
-    text = read(locks[0]) or ""
+    raw = read(locks[0])
+    text = raw or ""
+    if raw == "" and program in ("npm", "yarn"):
+        return f"{locks[0]} is empty"
     if program == "npm":
         return None if text or exists("npm-shrinkwrap.json") else "no package-lock.json"
     if program == "yarn":
