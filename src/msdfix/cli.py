@@ -165,7 +165,8 @@ def _explain(transform_id: str, color: bool) -> None:
     "--jobs",
     type=click.IntRange(min=1),
     metavar="N",
-    help="Worker processes (default: the CPUs this process may use). Output is the same.",
+    help="Worker processes (default: the CPUs this process may use; --write uses one). Output "
+    "is the same.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only on stderr.")
 @click.option("--list-transforms", is_flag=True, help="List transforms and exit.")
@@ -223,7 +224,10 @@ def fix_command(
     )  # fmt: skip
     tune_gc()
     totals = Totals()
-    for outcome in _outcomes(discovery.inputs(paths), options, jobs or usable_cpus()):
+    # --write rewrites one file at a time: a rewritten file is part of the next files' build
+    # contexts, so writes made while other workers read them made the output vary with --jobs.
+    workers = 1 if write else jobs or usable_cpus()
+    for outcome in _outcomes(discovery.inputs(paths), options, workers):
         if outcome.raw is not None:
             sys.stdout.flush()
             sys.stdout.buffer.write(outcome.raw)
