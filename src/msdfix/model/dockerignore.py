@@ -115,6 +115,7 @@ _BACKTRACK_LIMIT = 2  # patterns with more wildcards than this are matched by _A
 # path (quadratic: a 20,000-character COPY source against "*a*" took 10 s). No file path is this
 # long in practice; COPY sources and probe paths from a .dockerignore line may be.
 _SHORT_PATH = 1024
+_MEMO_LIMIT = 100_000  # automaton states kept per pattern (about the walk's limit on files)
 
 
 def _pieces(regex: str) -> list[str] | None:
@@ -231,9 +232,6 @@ def _bits(positions: Iterable[int]) -> int:
     return int.from_bytes(found, "little")
 
 
-_MEMO_LIMIT = 100_000  # states kept per pattern (about the walk's limit on files)
-
-
 @dataclass(frozen=True)
 class Pattern:
     """One compiled pattern (``text`` is the cleaned pattern without ``!``)."""
@@ -242,7 +240,7 @@ class Pattern:
     exclusion: bool
     kind: str  # "exact" | "prefix" | "suffix" | "regexp"
     regex: re.Pattern[str] | None = None
-    pieces: tuple[str, ...] | None = None  # the regex cut for _match_pieces (None: it cannot be)
+    pieces: tuple[str, ...] | None = None  # the regex cut for _Automaton (None: it cannot be)
     backtracks: bool = False  # more wildcards than _BACKTRACK_LIMIT: always the automaton
 
     @cached_property
@@ -315,7 +313,8 @@ class Pattern:
         if self.kind == "suffix":
             suffix = self.text[2:]
             return path.endswith(suffix) or (suffix[:1] == "/" and path == suffix[1:])
-        if self.automaton is not None and (self.backtracks or len(path) > _SHORT_PATH):
+        if self.pieces is not None and (self.backtracks or len(path) > _SHORT_PATH):
+            assert self.automaton is not None  # built only now: short paths use the regex
             return self.automaton.matches(path)
         assert self.regex is not None
         return self.regex.match(path) is not None

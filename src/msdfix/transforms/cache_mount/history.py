@@ -63,6 +63,7 @@ class History:
     _folds: dict[tuple[int, str], _Fold] = field(default_factory=dict)
     _rooted: dict[int, dict[int, bool]] = field(default_factory=dict)
     _copy_dests: dict[int, list[tuple[int, Instruction, str]]] = field(default_factory=dict)
+    _positions: dict[int, dict[int, int]] = field(default_factory=dict)
     _copied: dict[tuple[int, str], tuple[list[int], list[Instruction]]] = field(
         default_factory=dict
     )
@@ -215,10 +216,6 @@ class History:
     def _lineage(self, stage: Stage) -> list[tuple[Stage, Instruction]]:
         return [(st, i) for st in stage.lineage for i in st.instructions]
 
-    @cached_property
-    def _positions(self) -> dict[int, dict[int, int]]:
-        return {}
-
     def _lineage_position(self, stage: Stage) -> dict[int, int]:
         """Position of each instruction in the lineage of ``stage`` (by id)."""
         found = self._positions.get(id(stage))
@@ -242,8 +239,6 @@ class History:
         ctx = self.doc.context
         other_stage = ins.flag("from") is not None
         for raw in instruction_values(ins)[1][:-1]:
-            if raw.startswith("--"):
-                continue
             if "://" in raw or raw.startswith("git@"):  # a download: one file, or a git tree
                 name = posixpath.basename(raw.split("#")[0].split("?")[0].rstrip("/"))
                 if within(posixpath.join(dest, name), target) or ".git" in raw or "#" in raw:
