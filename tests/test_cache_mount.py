@@ -297,11 +297,40 @@ def test_no_mount_over_files_an_earlier_copy_put_there(
 def test_a_command_only_root_can_run_shows_an_unknown_base_images_user(
     evidence: str, root: bool
 ) -> None:
-    """The base image's user is unknown, so ``~/.cache/pip`` is too; a command whose failure
+    """The base image's user is unknown, so a user's cache is too; a command whose failure
     fails its RUN and that only root can run (a system install, ``useradd``) shows the RUN
-    and those after it run as root, as the original builds."""
-    text = f"FROM acme/base:1\n{evidence}\nRUN pip install six\n"
-    mounted = "target=/root/.cache/pip" in _run(text)
+    and those after it run as root, as the original builds. (The cache directory is set in
+    the Dockerfile: the unknown image could set HOME or PIP_CACHE_DIR.)"""
+    text = f"FROM acme/base:1\nENV PIP_CACHE_DIR=/var/cache/pip\n{evidence}\nRUN pip install six\n"
+    mounted = "target=/var/cache/pip" in _run(text)
     assert mounted is root
     if not root:
         assert any("the user this RUN runs as is unknown" in m for m in _fixes(text))
+
+
+@pytest.mark.parametrize(
+    "base, user",
+    [("acme/base:1", "USER root\n"), ("jupyter/base-notebook", "USER root\n"), ("acme/b", "")],
+)
+def test_an_images_unknown_environment_may_move_a_users_cache(base: str, user: str) -> None:
+    """An image msdfix does not know, or one that starts as another user, may set HOME or
+    PIP_CACHE_DIR (jupyter's images keep HOME=/home/jovyan after ``USER root``): root's pip
+    cache is not known to be /root/.cache/pip, and dropping ``--no-cache-dir`` could leave
+    the cache in the image. apt's cache is a fixed path: it is still mounted."""
+    text = (
+        f"FROM {base}\n{user}RUN apt-get update && apt-get install -y git\n"
+        "RUN pip install --no-cache-dir six\n"
+    )
+    out = _run(text)
+    assert "target=/var/cache/apt" in out
+    assert "pip install --no-cache-dir six" in out
+    assert any(
+        f"pip: its cache depends on HOME, PIP_CACHE_DIR, which base image {base} may set" in m
+        for m in _fixes(text)
+    ), _fixes(text)
+
+
+def test_a_known_root_images_environment_is_known() -> None:
+    """Official images that start as root set neither HOME nor a pip variable."""
+    out = _run("FROM python:3.12\nRUN pip install --no-cache-dir six\n")
+    assert "RUN --mount=type=cache,target=/root/.cache/pip pip install six" in out

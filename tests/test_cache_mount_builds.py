@@ -242,17 +242,18 @@ def test_no_mount_over_a_directory_an_earlier_copy_filled(tmp_path: Path) -> Non
 
 def test_unknown_base_image_shown_to_run_as_root_builds_with_its_mounts(tmp_path: Path) -> None:
     """An image msdfix does not know: its user is unknown, until ``useradd`` (which only root
-    can run) shows the RUN runs as root. The pip mount that gives is built for real: from empty
-    mounts, and rebuilt from the mounted RUN with emptied mounts, the package is there."""
+    can run) shows the RUN runs as root. The pip mount that gives (its directory set in the
+    Dockerfile) is built for real: from empty mounts, and rebuilt from the mounted RUN with
+    emptied mounts, the package is there."""
     docker_mod = pytest.importorskip("support.docker")
     docker_mod.require_images("python:3.12-slim")
     base = docker_mod.unique_tag("issue9", "unknown-base")
     text = (
-        f"FROM {base}\nRUN useradd -m app\nRUN pip install six==1.16.0\n"
-        'RUN python -c "import six"\nUSER app\n'
+        f"FROM {base}\nENV PIP_CACHE_DIR=/var/cache/pip\nRUN useradd -m app\n"
+        'RUN pip install six==1.16.0\nRUN python -c "import six"\nUSER app\n'
     )
     out = _safe_rewrite(text, tmp_path)
-    assert "RUN --mount=type=cache,target=/root/.cache/pip pip install" in out, out
+    assert "RUN --mount=type=cache,target=/var/cache/pip pip install" in out, out
     tags = [base]
     try:
         made = _build(docker_mod, tmp_path, "FROM python:3.12-slim\n", "unknown-base-image")
@@ -266,11 +267,45 @@ def test_unknown_base_image_shown_to_run_as_root_builds_with_its_mounts(tmp_path
             assert built.ok, built.tail()
         _empty_cache_mounts(docker_mod)
         busted = _build(
-            docker_mod, tmp_path, insert_bust(out, 3), "unknown-bust",
+            docker_mod, tmp_path, insert_bust(out, 4), "unknown-bust",
             build_args={BUST_ARG: uuid.uuid4().hex},
         )  # fmt: skip
         tags.append(busted.tag)
         assert busted.ok, busted.tail()
+    finally:
+        docker_mod.remove_image(*tags)
+
+
+def test_an_unknown_images_home_would_keep_the_cache_in_the_image(tmp_path: Path) -> None:
+    """An image msdfix does not know sets HOME (as jupyter's do), and a RUN as root installs
+    with ``--no-cache-dir``. The mount a /root home would give, with the flag dropped, builds
+    but leaves pip's cache in the image under that HOME (here the wheel pip builds from
+    docopt's sdist), so msdfix declines it."""
+    docker_mod = pytest.importorskip("support.docker")
+    docker_mod.require_images("python:3.12-slim")
+    base = docker_mod.unique_tag("issue9", "home-base")
+    text = f"FROM {base}\nUSER root\nRUN pip install --no-cache-dir docopt==0.6.2\n"
+    assert _safe_rewrite(text, tmp_path) == text
+    mounted = text.replace(
+        "RUN pip install --no-cache-dir", _mount("/root/.cache/pip") + "pip install"
+    )
+    tags = [base]
+    try:
+        made = _build(
+            docker_mod, tmp_path, "FROM python:3.12-slim\nENV HOME=/opt/home\n", "home-base"
+        )
+        tags.append(made.tag)
+        assert made.ok, made.tail()
+        docker_mod.docker("tag", made.tag, base, check=True)
+        for name, dockerfile, cached in (
+            ("home-original", text, False),
+            ("home-mounted", mounted, True),
+        ):
+            built = _build(docker_mod, tmp_path, dockerfile, name)
+            tags.append(built.tag)
+            assert built.ok, built.tail()
+            found = docker_mod.docker("run", "--rm", built.tag, "ls", "/opt/home/.cache/pip")
+            assert (found.returncode == 0) is cached, found.stderr
     finally:
         docker_mod.remove_image(*tags)
 

@@ -118,13 +118,7 @@ class _Planner:
         plan = self.plan
         target = self.resolver.target(cache, call)
         if target is None:
-            user = self.resolver.user
-            if cache.path.startswith("~") or not cache.path:
-                plan.note(
-                    f"{call.manager.id}: the user this RUN runs as is unknown"
-                    if user is None
-                    else f"{call.manager.id}: the home of user {user} is unknown"
-                )
+            self._unknown_target(cache, call)
             return
         if not target.startswith("/") or target == "/":
             return
@@ -169,6 +163,24 @@ class _Planner:
         plan.mounts.append(
             Mount(target, cache.locked, cache.store, cache.index, call.manager, uid, unsafe)
         )
+
+    def _unknown_target(self, cache: CacheDir, call: ToolCall) -> None:
+        """Say why the cache directory cannot be known, where users would wonder."""
+        resolver, tool = self.resolver, call.manager.id
+        user, homeless = resolver.user, cache.path.startswith("~") or not cache.path
+        if user is None:
+            if homeless:
+                self.plan.note(f"{tool}: the user this RUN runs as is unknown")
+        elif resolver.home is None and user != ROOT and homeless:
+            self.plan.note(f"{tool}: the home of user {user} is unknown")
+        elif not resolver.env_known and (cache.env or cache.path.startswith("~")):
+            names = ["HOME"] * cache.path.startswith("~") + [v for v, _ in cache.env]
+            self.plan.note(
+                f"{tool}: its cache depends on {', '.join(names)}, which base image "
+                f"{resolver.image} may set (msdfix does not know its environment)"
+            )
+        elif homeless:
+            self.plan.note(f"{tool}: the home of user {user} is unknown")
 
     def _refreshes(self, call: ToolCall) -> bool:
         """True when the RUN's first call of ``call``'s tool re-checks cached metadata."""

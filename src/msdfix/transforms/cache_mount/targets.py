@@ -9,7 +9,8 @@ from msdfix.document import Document
 from msdfix.ecosystems.base import CacheDir
 from msdfix.ecosystems.registry import IMAGE_ENV, IMAGE_USERS
 from msdfix.model import Stage
-from msdfix.model.base_images import ROOT
+from msdfix.model.base_images import ROOT, default_user, library_name
+from msdfix.model.image import ImageRef, parse_image
 from msdfix.model.users import effective_user
 from msdfix.shell.classify import ToolCall
 from msdfix.syntax import Instruction
@@ -25,12 +26,16 @@ class Resolver:
         self.scope = {k: v for k, v in doc.model.stage_scope(stage, ins).items() if v is not None}
         image = stage.root_image.name
         self.image_env = IMAGE_ENV.get(image, {})
+        # Only images known to start as root are known not to set HOME or a cache variable
+        # (jupyter's images, root after ``USER root``, keep HOME=/home/jovyan).
+        self.env_known = _starts_as_root(stage.root_image)
+        self.image = stage.root_image.raw
         self.user = effective_user(stage, ins)
         home = self.scope.get("HOME")
         self.uid: str | None = None
         known = IMAGE_USERS.get(image, {}).get(self.user or "")
         if self.user == ROOT:
-            self.home: str | None = home or "/root"
+            self.home: str | None = home or self._root_home()
         elif known is not None:  # e.g. USER node in the node images: uid 1000, /home/node
             self.uid, self.home = known[0], home or known[1]
         elif self.user and re.fullmatch(r"[1-9][0-9]*(:[0-9]+)?", self.user):
@@ -41,7 +46,11 @@ class Resolver:
     def as_root(self) -> None:
         """The RUN runs as root, as a command only root can run shows (the base image's user
         was unknown)."""
-        self.user, self.home = ROOT, self.scope.get("HOME") or "/root"
+        self.user, self.home = ROOT, self.scope.get("HOME") or self._root_home()
+
+    def _root_home(self) -> str | None:
+        """root's HOME when the Dockerfile sets none: /root, unless the image may set it."""
+        return "/root" if self.env_known else None
 
     def variable(self, name: str, call: ToolCall | None = None) -> str | None:
         """A variable's value for the call (command-line assignment, ENV/ARG, image ENV)."""
@@ -56,13 +65,15 @@ class Resolver:
 
     def target(self, cache: CacheDir, call: ToolCall) -> str | None:
         """The absolute cache directory, or None when it cannot be known."""
+        explicit = explicit_dir(call)  # a command-line option beats the environment
+        if explicit is not None and cache is call.manager.caches[0]:
+            return explicit
         for var, suffix in cache.env:
             value = self.variable(var, call)
             if value:
                 return None if "$" in value else posixpath.normpath(value + suffix)
-        explicit = explicit_dir(call)
-        if explicit is not None and cache is call.manager.caches[0]:
-            return explicit
+            if not self.env_known:
+                return None  # the base image may set it
         if not cache.path:
             return None
         if cache.path.startswith("~"):
@@ -74,6 +85,20 @@ class Resolver:
     def targets(self, call: ToolCall) -> list[str]:
         """Every cache directory of the call's manager that can be known."""
         return [t for c in call.manager.caches if (t := self.target(c, call))]
+
+
+def _starts_as_root(image: ImageRef) -> bool:
+    """The image is known to start as root; an official image's tag may be a variable
+    (``python:$VERSION``): every tag of it starts as root with the same environment."""
+    if default_user(image) == ROOT:
+        return True
+    untagged = parse_image(image.raw.split("@")[0].rsplit(":", 1)[0]) if image.tag else None
+    return (
+        untagged is not None
+        and "$" not in untagged.raw
+        and library_name(untagged) is not None
+        and default_user(untagged) == ROOT
+    )
 
 
 def explicit_dir(call: ToolCall) -> str | None:
