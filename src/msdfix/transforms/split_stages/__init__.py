@@ -149,6 +149,7 @@ from msdfix.transforms.split_stages.frontend_stage import (
     plan_frontend,
 )
 from msdfix.transforms.split_stages.go import plan_go
+from msdfix.transforms.split_stages.image_tools import check_image_tools
 from msdfix.transforms.split_stages.jvm import plan_dotnet, plan_java
 from msdfix.transforms.split_stages.node import BUILD_ALIAS, plan_node
 from msdfix.transforms.split_stages.python import plan_python
@@ -242,6 +243,21 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
     ]
     if builder and not is_root(builder[-1]) and plan.same_family:
         plan.chown = builder[-1]  # files the build created belong to this user
+    owned = builder and not is_root(builder[-1]) or _gives_files_away(a)
+    if owned and not is_root(user) and plan.unsafe is None:
+        plan.unsafe = (
+            f"the program runs as {user} and the build gives it files or directories; the "
+            "runtime's WORKDIR and the directories COPY --from creates belong to root, so it "
+            "may not write where it could"
+        )
+    check_image_tools(a, plan)
+
+
+def _gives_files_away(a: Analysis) -> bool:
+    """A COPY/ADD --chown or a chown in a RUN: files belong to a user other than root."""
+    if any(f.name == "chown" for ins in a.stage.of("copy", "add") for f in ins.flags):
+        return True
+    return any(re.search(r"\bchown\b", ins.args) for ins in a.stage.of("run"))
 
 
 WHOLE_SYSTEM = frozenset(

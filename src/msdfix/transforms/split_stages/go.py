@@ -21,8 +21,10 @@ from msdfix.transforms.split_stages.build_stage import (
     dedupe,
     option,
 )
+from msdfix.transforms.split_stages.image_tools import healthcheck
 from msdfix.transforms.split_stages.native_runtime import (
     check_entry_runs,
+    check_linked_libraries,
     debian_runtime,
     glibc_risk,
 )
@@ -47,7 +49,7 @@ def plan_go(a: Analysis) -> Plan:
     cgo = _cgo_setting(a, builds)
     if cgo == "0":
         static = True
-    elif cgo is None and a.ctx.present and not _uses_cgo(a):
+    elif cgo is None and a.ctx.present and not _uses_cgo(a) and not _cgo_flags(builds):
         static = True
         for call in builds:
             word = call.command.words[0]
@@ -70,6 +72,7 @@ def plan_go(a: Analysis) -> Plan:
     needs_shell = (
         a.entry is not None
         and a.entry.shell
+        or healthcheck(a.stage)[0]
         or bool(a.setup_runs)
         or any(p not in CA_CERTIFICATES for p in runtime_packages(a, a.packages).keep)
     )
@@ -91,6 +94,7 @@ def plan_go(a: Analysis) -> Plan:
     plan.moves, plan.unsafe = moves, unsafe
     if not static and not alpine:
         glibc_risk(a, plan)
+        check_linked_libraries(a, plan)
     plan.notes += [f"{src} is copied to {dst} (on the runtime PATH)" for src, dst in moves.items()]
     if edits:
         plan.notes.append("CGO_ENABLED=0 (no cgo in the sources)")
@@ -160,6 +164,18 @@ def _cgo_setting(a: Analysis, builds: list[Call]) -> str | None:
         for c in builds
     }
     return values.pop() if len(values) == 1 else None
+
+
+# Build flags that only work with cgo on (the race, memory and address sanitizers, C shared
+# libraries and plugins, the external linker).
+CGO_FLAGS = re.compile(
+    r"^--?(?:race|msan|asan)$|^--?buildmode=(?:c-shared|c-archive|plugin)$|linkmode[= ]external"
+)
+
+
+def _cgo_flags(builds: list[Call]) -> bool:
+    """A build flag needs cgo, so CGO_ENABLED=0 would fail the build."""
+    return any(CGO_FLAGS.search(arg) for call in builds for arg in call.args)
 
 
 def _uses_cgo(a: Analysis) -> bool:

@@ -64,3 +64,43 @@ def glibc_risk(a: Analysis, plan: Plan) -> None:
             f"the Debian release of {a.stage.image.raw} is unknown: the binary may need a "
             f"newer glibc than {plan.runtime} has"
         )
+
+
+# Libraries every glibc runtime has (distroless/base and cc included): linking them is safe.
+GLIBC_LIBRARIES = frozenset({"c", "m", "pthread", "dl", "rt", "resolv", "util", "gcc_s"})
+_CGO_LINK = re.compile(r"(?m)^[^\S\n]*#cgo\b([^:\n]*):(.*)$")
+_RUST_LINK = re.compile(r"#\[link\(([^)\n]*)\)|rustc-link-lib=(?:([a-z-]+)=)?([\w.+-]+)")
+
+
+def linked_libraries(a: Analysis) -> list[str]:
+    """System libraries the sources link by name (``#cgo LDFLAGS: -lcrypt``, ``#cgo
+    pkg-config: x``, Rust's ``#[link(name = ...)]`` and build scripts' ``rustc-link-lib``),
+    beyond glibc's own: the runtime image may not have them."""
+    found: list[str] = []
+    pattern = "*.go" if a.eco == "go" else "*.rs"
+    for rel in a.ctx.glob(pattern):
+        text = a.ctx.read_text(rel) or ""
+        if a.eco == "go":
+            for directive, value in _CGO_LINK.findall(text):
+                words = value.split()
+                if directive.split()[-1:] == ["pkg-config"]:
+                    found += [w for w in words if not w.startswith("-")]
+                found += [w[2:] for w in words if w.startswith("-l") and len(w) > 2]
+        else:
+            for m in _RUST_LINK.finditer(text):
+                attribute, kind, name = m.groups()
+                if attribute is not None:
+                    named = re.search(r'\bname\s*=\s*"([^"]+)"', attribute)
+                    kind = "static" if re.search(r'\bkind\s*=\s*"static"', attribute) else None
+                    name = named.group(1) if named else None
+                if name and kind != "static":  # a static library is inside the binary
+                    found.append(name)
+    return [n for n in dict.fromkeys(found) if n not in GLIBC_LIBRARIES]
+
+
+def check_linked_libraries(a: Analysis, plan: Plan) -> None:
+    """A binary linked against a library glibc does not bring makes the split unsafe."""
+    libraries = linked_libraries(a) if a.ctx.present else []
+    if libraries and plan.unsafe is None:
+        names = ", ".join(f"lib{n}" for n in libraries[:3])
+        plan.unsafe = f"the sources link {names}, which {plan.runtime} may lack"

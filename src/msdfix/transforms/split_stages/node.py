@@ -30,6 +30,7 @@ from msdfix.ecosystems.node import (
 from msdfix.model.paths import within
 from msdfix.model.users import is_root
 from msdfix.shell.classify import program_args
+from msdfix.shell.commands import parse_commands
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
 from msdfix.transforms.split_stages import frontend
@@ -94,7 +95,7 @@ def plan_node(a: Analysis) -> Plan:
         dedupe([app, *files.paths, *globals_]),
         same_family=True,
     )
-    plan.unsafe = _needs_full_image(a, app, plan.runtime)
+    plan.unsafe = _needs_full_image(a, app, plan.runtime) or _writes_outside(a, app)
     if _deletes_node_modules(a, app, installs):
         plan.notes.append(
             f"the build deletes {app}/node_modules: the runtime gets none (no dependencies "
@@ -120,12 +121,56 @@ def plan_node(a: Analysis) -> Plan:
             plan.copies = [modules, *dedupe([*sorted(entries - {modules}), *rest])]
             plan.stable.add(modules)
         return plan
+    _no_deleted_copies(a, app, installs)
     reason = _deps_stage_blocker(a, app, installs)
     if reason is not None:
         plan.notes.append(f"dev dependencies kept ({reason})")
         return plan
     _deps_stage(a, plan, app, installs[-1])
     return plan
+
+
+def _no_deleted_copies(a: Analysis, app: str, installs: list[Call]) -> None:
+    """Decline when a RUN after the install deletes part of the app other than node_modules
+    (``rm -rf src`` after the build): the runtime would copy paths that are gone."""
+    last = installs[-1].ins
+    modules = resolve("node_modules", app)
+    for ins in a.stage.of("run"):
+        if ins.start < last.start:
+            continue
+        script = run_script(ins, a.doc.text)
+        for command in script.commands if script else []:
+            program, args = program_args(command)
+            if program not in ("rm", "rimraf"):
+                continue
+            cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
+            for path in (resolve(x.rstrip("/"), cwd) for x in args if not x.startswith("-")):
+                if within(path, app) and path != app and not within(path, modules):
+                    raise Decline(
+                        f"RUN at line {ins.start_line} deletes {path}, which the runtime "
+                        "stage would copy from the context's list"
+                    )
+
+
+WRITERS = frozenset({"cp", "mv", "mkdir", "rsync", "ln", "tee", "install"})
+
+
+def _writes_outside(a: Analysis, app: str) -> str | None:
+    """A package.json script the build runs that writes an absolute path outside the app."""
+    rel = _package_dir(a, app) if a.ctx.present else None
+    package = frontend.package_json(a.ctx, rel) if rel is not None else None
+    if package is None:
+        return None
+    for call in a.calls:
+        script = frontend.script_of([call.program, *call.args], package)
+        for command in parse_commands(script) if script else []:
+            program, args = program_args(command)
+            outside = [x for x in args if x.startswith("/") and not within(x, app)]
+            if program in WRITERS and outside:
+                return (
+                    f"the {call.program} script at line {call.ins.start_line} writes {outside[-1]}"
+                )
+    return None
 
 
 def _needs_full_image(a: Analysis, app: str, runtime: str) -> str | None:
@@ -168,11 +213,10 @@ def _production_only(a: Analysis, call: Call) -> bool:
 
 
 def _entry_may_run_globals(a: Analysis) -> bool:
-    """False when the entry command only runs node/npm/npx (the slim image has them)."""
+    """False when the entry command only runs node (the slim image has it); npm, npx and yarn
+    run package.json scripts, which may call a globally installed tool (pm2-runtime)."""
     programs = [argv[0] for argv in (a.entry.commands if a.entry else []) if argv]
-    return not programs or any(
-        posixpath.basename(p) not in ("node", "npm", "npx") for p in programs
-    )
+    return not programs or any(posixpath.basename(p) != "node" for p in programs)
 
 
 def _deletes_node_modules(a: Analysis, app: str, installs: list[Call]) -> bool:
@@ -236,17 +280,117 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     )
     if blocker:
         return blocker
-    dev = set(package.get("devDependencies") or {})
-    for argv in a.entry.commands if a.entry else []:
-        words = list(argv)
-        if words and words[0] in PROJECT_INSTALLS:
-            name = frontend.script_of(words, package)
-            words = name.split() if name else []
-        elif words and words[0] == "npx":
-            words = words[1:]
-        for word in words:
-            if word in dev or posixpath.basename(word) in dev:
-                return f"the start command uses dev dependency {word}"
+    local = _local_specifier(package)
+    if local:
+        return f"package.json names {local}, which the install reads from the sources"
+    if a.packages:
+        return (
+            f"the build installs {' '.join(a.packages[:3])}, which a separate install of the "
+            "production dependencies may need"
+        )
+    after = a.calls[a.calls.index(install) + 1 :] if install in a.calls else []
+    changer = next((c for c in after if _runs_package(c)), None)
+    if changer is not None:
+        return (
+            f"RUN at line {changer.ins.start_line} runs `{changer.program} "
+            f"{' '.join(changer.args[:2])}`, which may change node_modules"
+        )
+    dev = set(package.get("devDependencies") or {}) - set(package.get("dependencies") or {})
+    for word in _start_words(a, package):
+        name = _package_name(word)
+        if word in dev or posixpath.basename(word) in dev or name in dev:
+            return f"the start command uses dev dependency {name if name in dev else word}"
+    if _served(a, app, rel) is None:  # a served site's sources are bundled
+        used = _imported(a, app, dev)
+        if used:
+            return f"{used[1]} imports dev dependency {used[0]}"
+    return None
+
+
+LOCAL_SPECIFIERS = ("file:", "link:", "portal:", "patch:")
+SOURCE_FILE = re.compile(r"\.(?:[cm]?js|jsx|ts|tsx|mts|cts)$")
+# Tests, tool configuration and type declarations: not loaded by the running app.
+NOT_RUNTIME = re.compile(
+    r"(?:^|/)(?:tests?|__tests__|__mocks__|spec|e2e|cypress|scripts)/|\.(?:test|spec|stories|d)\."
+    r"[cm]?[jt]sx?$|(?:^|/)[^/]*\.config\.[cm]?[jt]s$|(?:^|/)\.[^/]+$"
+)
+IMPORT = re.compile(
+    r"""(?:\brequire\s*\(\s*|\bimport\s*\(\s*|\bfrom\s+|^\s*import\s+)["']([^"'./][^"']*)["']""",
+    re.MULTILINE,
+)
+MAX_IMPORT_SCAN = 2000
+
+
+def _local_specifier(package: dict[str, object]) -> str | None:
+    """A dependency installed from the app's own files (``file:``, ``link:``, a patch), or
+    pnpm's patched dependencies: the manifests alone do not install it."""
+    pnpm = package.get("pnpm")
+    if package.get("patchedDependencies") or (
+        isinstance(pnpm, dict) and pnpm.get("patchedDependencies")
+    ):
+        return "patched dependencies (patch files)"
+    for key in (
+        "dependencies",
+        "devDependencies",
+        "optionalDependencies",
+        "resolutions",
+        "overrides",
+    ):
+        table = package.get(key)
+        for name, spec in table.items() if isinstance(table, dict) else []:
+            if isinstance(spec, str) and spec.startswith(LOCAL_SPECIFIERS):
+                return f"{name}@{spec}"
+    return None
+
+
+def _runs_package(call: Call) -> bool:
+    """``npx X``, ``npm exec``, ``yarn dlx``: a package's program, which may write node_modules."""
+    return call.program == "npx" or call.sub in ("exec", "x", "dlx")
+
+
+def _start_words(a: Analysis, package: dict[str, object]) -> list[str]:
+    """The entry command's words, package.json scripts it runs expanded (nested ones too)."""
+    words: list[str] = []
+    todo = [list(argv) for argv in (a.entry.commands if a.entry else [])]
+    seen = 0
+    while todo and seen < 20:
+        argv, seen = todo.pop(), seen + 1
+        if argv and argv[0] in PROJECT_INSTALLS:
+            script = frontend.script_of(argv, package)
+            todo += [c.argv for c in parse_commands(script) if c.argv] if script else []
+            continue
+        words += argv[1:] if argv and argv[0] == "npx" else argv
+    return words
+
+
+def _package_name(word: str) -> str:
+    """``dotenv/config`` -> ``dotenv``; ``@scope/pkg/sub`` -> ``@scope/pkg``."""
+    parts = word.split("/")
+    return "/".join(parts[:2]) if word.startswith("@") else parts[0]
+
+
+def _imported(a: Analysis, app: str, dev: set[str]) -> tuple[str, str] | None:
+    """(dev dependency, file) for a copied source the app may load that imports one."""
+    if not dev:
+        return None
+    scanned = 0
+    for copy in a.copies:
+        for rel, dest in copy.context_files(a.ctx):
+            if not within(dest, app) or not SOURCE_FILE.search(rel) or NOT_RUNTIME.search(rel):
+                continue
+            if "node_modules/" in rel:
+                continue
+            scanned += 1
+            if scanned > MAX_IMPORT_SCAN:
+                return None
+            text = a.ctx.read_text(rel) or ""
+            for match in IMPORT.finditer(text):
+                line_start = text.rfind("\n", 0, match.start()) + 1
+                if text.startswith("import type", line_start):
+                    continue
+                name = _package_name(match.group(1))
+                if name in dev and not name.startswith("@types/"):
+                    return name, rel
     return None
 
 

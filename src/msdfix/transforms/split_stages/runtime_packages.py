@@ -74,19 +74,26 @@ def runs_tool(a: Analysis, tools: tuple[str, ...]) -> bool | None:
     """Whether the image's program may run one of ``tools``: True on evidence (entry command,
     HEALTHCHECK, repeated RUNs, a copied source or script naming it), False when the copied
     files show none, None without a context. A tool environment's users may run any of them."""
+    found = tool_run(a, tools)
+    return found if found is None else bool(found)
+
+
+def tool_run(a: Analysis, tools: tuple[str, ...]) -> str | None:
+    """The first of ``tools`` the image's program may run ("" when none, and "?" for any, in
+    a tool environment), or None when there is no context to look in (see ``runs_tool``)."""
     if toolbox(a.entry):
-        return True
-    pattern = re.compile(r"(?<![\w./-])(?:" + "|".join(map(re.escape, tools)) + r")(?![\w.-])")
+        return "?"
     texts = [w for argv in (a.entry.commands if a.entry else []) for w in argv]
     texts += [i.args for i in a.stage.of("healthcheck")] + [i.args for i in a.setup_runs]
-    if any(posixpath.basename(word) in tools for text in texts for word in text.split()):
-        return True
+    for text in texts:
+        for word in text.split():
+            if posixpath.basename(word) in tools:
+                return posixpath.basename(word)
     if not a.ctx.present:
         return None
-    literal = re.compile(
-        r"[\"'`](?:/usr/bin/|/bin/)?(?:" + "|".join(map(re.escape, tools)) + r")[\"'` ]"
-    )
-    shell = re.compile(r"(?m)^[^#\n]*" + pattern.pattern)
+    names = "|".join(map(re.escape, tools))
+    literal = re.compile(r"[\"'`](?:/usr/bin/|/bin/)?(" + names + r")[\"'` ]")
+    shell = re.compile(r"(?m)^[^#\n]*(?<![\w./-])(" + names + r")(?![\w.-])")
     scanned = 0
     copied = {rel for copy in a.copies for rel in copy.copied(a.ctx, "scannable", _scannable)}
     for rel in sorted(copied):
@@ -95,6 +102,7 @@ def runs_tool(a: Analysis, tools: tuple[str, ...]) -> bool | None:
         if scanned > MAX_SCANNED:
             return None
         text = a.ctx.read_text(rel) or ""
-        if literal.search(text) or (script and shell.search(text)):
-            return True
-    return False
+        match = literal.search(text) or (shell.search(text) if script else None)
+        if match:
+            return match.group(1)
+    return ""

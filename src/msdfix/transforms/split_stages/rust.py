@@ -24,8 +24,10 @@ from msdfix.transforms.split_stages.build_stage import (
     dedupe,
     option,
 )
+from msdfix.transforms.split_stages.image_tools import healthcheck
 from msdfix.transforms.split_stages.native_runtime import (
     check_entry_runs,
+    check_linked_libraries,
     debian_runtime,
     glibc_risk,
 )
@@ -66,6 +68,7 @@ def plan_rust(a: Analysis) -> Plan:
         for src, dst in moves.items()
     ]
     bare = a.entry is not None and not a.entry.shell and not a.setup_runs
+    bare = bare and not healthcheck(a.stage)[0]  # a shell-form HEALTHCHECK needs /bin/sh
     if bare and glibc_at_most_bookworm(a.stage.image.tag):
         plan.runtime, plan.shell = RUST_RUNTIME, False
     lock = a.ctx.read_text("Cargo.lock")
@@ -85,6 +88,7 @@ def plan_rust(a: Analysis) -> Plan:
         elif not plan.shell:
             plan.runtime, plan.shell = debian_runtime(a), True
     glibc_risk(a, plan)
+    check_linked_libraries(a, plan)
     if files.whole and files.paths:
         plan.notes.append(
             "no build context: the copied source tree comes along in case the program reads it"

@@ -1,0 +1,61 @@
+"""Tools the program may take from the build image: a full toolchain image (node, python,
+golang, rust, ruby: buildpack-deps with curl, wget, git, ssh, procps, ...) has them, and the
+-slim, distroless or alpine runtime does not. ``HEALTHCHECK CMD curl ...`` on ``node:20`` works
+because the image ships curl; on ``node:20-slim`` the container turns unhealthy.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+from msdfix.ecosystems.images import BUILDPACK_TOOLS, TOOL_PACKAGES
+from msdfix.model.base_images import library_name
+from msdfix.model.stages import Stage
+from msdfix.shell.classify import program_args
+from msdfix.shell.commands import parse_commands
+from msdfix.syntax.values import instruction_values
+from msdfix.transforms.split_stages.build_stage import Analysis, Plan
+from msdfix.transforms.split_stages.runtime_packages import tool_run
+
+FULL_IMAGES = frozenset({"node", "python", "golang", "rust", "ruby", "buildpack-deps"})
+# Tools a program calls by name (``exec.Command("git", ...)``, ``subprocess.run(["curl"...``):
+# names distinctive enough to look for as quoted words in sources ("file" and "free" are not).
+CALLED = (
+    "curl", "wget", "git", "ssh", "scp", "sftp", "gpg", "hg", "svn", "ps", "pkill", "pgrep",
+    "convert", "identify", "magick", "unzip", "bzip2", "xz",
+)  # fmt: skip
+
+
+def healthcheck(stage: Stage) -> tuple[bool, list[str]]:
+    """(shell form?, programs) of the stage's HEALTHCHECK CMD (the last one counts)."""
+    checks = stage.of("healthcheck")
+    if not checks:
+        return False, []
+    _, values, is_json = instruction_values(checks[-1])
+    if len(values) < 2 or values[0].upper() != "CMD":
+        return False, []
+    if is_json:
+        return False, [values[1].rsplit("/", 1)[-1]]
+    return True, [program_args(c)[0] for c in parse_commands(values[1])]
+
+
+def check_image_tools(a: Analysis, plan: Plan) -> None:
+    """Make the split unsafe when the program may run a tool only the build image has."""
+    image = a.stage.image
+    tag = (image.tag or "").lower()
+    if library_name(image) not in FULL_IMAGES or "slim" in tag or "alpine" in tag:
+        return
+    if plan.unsafe is not None or plan.runtime == image.raw:
+        return
+    installed = set(a.packages) | set(plan.packages)
+    missing = [t for t in sorted(BUILDPACK_TOOLS) if not TOOL_PACKAGES.get(t, {t}) & installed]
+    programs = [posixpath.basename(argv[0]) for argv in a.entry.commands if argv] if a.entry else []
+    entry = next((p for p in programs if p in missing), None)
+    check = next((p for p in healthcheck(a.stage)[1] if p in missing), None)
+    if entry or check:
+        who, found = ("the CMD/ENTRYPOINT", entry) if entry else ("the HEALTHCHECK", check)
+    else:
+        who, found = "the program may", tool_run(a, tuple(t for t in missing if t in CALLED))
+    if found and found != "?":
+        verb = "run" if who.endswith("may") else "runs"
+        plan.unsafe = f"{who} {verb} `{found}`, which {image.raw} has and {plan.runtime} lacks"

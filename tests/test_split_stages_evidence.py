@@ -1,0 +1,214 @@
+"""split-stages on evidence the build image carries and the runtime lacks: tools, linked
+libraries, cgo-only flags, file owners, and Node installs that need more than the manifests.
+
+Each case was a safe split that broke a real build or app when built for real; each is now
+unsafe, declined, or keeps the dev dependencies."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from msdfix.engine import Settings, rewrite
+from msdfix.model import BuildContext
+
+ID = "split-stages"
+NODE = (
+    "FROM node:20\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\n"
+    "RUN npm run build\n{extra}EXPOSE 3000\nCMD {cmd}\n"
+)
+GO = 'FROM golang:1.22\nWORKDIR /app\nCOPY . .\nRUN go build {flags}-o /app/server .\n{extra}CMD ["/app/server"]\n'
+
+
+def _write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+def _split(text: str, root: Path) -> tuple[str, str, None]:
+    """(safe output, every message) for split-stages alone."""
+    result = rewrite(text, None, BuildContext(root), Settings(frozenset({ID})))
+    messages = " ".join(f.message for f in result.applied + result.suggestions)
+    return result.output, messages, None
+
+
+def _node_app(
+    root: Path, package: dict[str, object], sources: dict[str, str] | None = None
+) -> Path:
+    lock = {"name": "app", "lockfileVersion": 3, "requires": True, "packages": {"": {}}}
+    files = {
+        "package.json": json.dumps({"name": "app", "version": "1.0.0", **package}),
+        "package-lock.json": json.dumps(lock),
+        "src/index.js": "require('express')\n",
+        **(sources or {}),
+    }
+    return _write(root, files)
+
+
+BUILD = {"build": "node build.js", "start": "node dist/index.js"}
+DEPS = {"express": "^4.18.0"}
+
+
+def test_a_healthcheck_running_curl_keeps_the_full_image(tmp_path: Path) -> None:
+    """node:20 has curl, node:20-slim does not: the container would turn unhealthy."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    text = NODE.format(
+        extra="HEALTHCHECK CMD curl -f http://localhost:3000/ || exit 1\n",
+        cmd='["node", "dist/index.js"]',
+    )
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out
+    assert "the HEALTHCHECK runs `curl`, which node:20 has and node:20-slim lacks" in messages
+
+
+def test_a_program_that_runs_git_keeps_the_full_image(tmp_path: Path) -> None:
+    root = _write(tmp_path, {
+        "go.mod": "module example.com/app\n",
+        "main.go": 'package main\nimport "os/exec"\nfunc main() { exec.Command("git", "log").Run() }\n',
+    })  # fmt: skip
+    out, messages, _ = _split(GO.format(flags="", extra=""), root)
+    assert "AS runtime" not in out
+    assert "may run `git`, which golang:1.22 has" in messages
+
+
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        ("main.go", 'package main\n/*\n#cgo LDFLAGS: -lcrypt\n*/\nimport "C"\nfunc main() {}\n'),
+        (
+            "main.go",
+            'package main\n/*\n#cgo linux pkg-config: libpq\n*/\nimport "C"\nfunc main() {}\n',
+        ),
+    ],
+)
+def test_a_cgo_program_linking_a_library_is_unsafe(tmp_path: Path, name: str, text: str) -> None:
+    root = _write(tmp_path, {"go.mod": "module example.com/app\n", name: text})
+    out, messages, _ = _split(GO.format(flags="", extra=""), root)
+    assert "AS runtime" not in out
+    assert "the sources link lib" in messages
+
+
+def test_glibc_and_static_libraries_are_not_counted(tmp_path: Path) -> None:
+    root = _write(tmp_path, {
+        "go.mod": "module example.com/app\n",
+        "main.go": 'package main\n/*\n#cgo LDFLAGS: -lm -lpthread\n*/\nimport "C"\nfunc main() {}\n',
+    })  # fmt: skip
+    out, messages, _ = _split(GO.format(flags="", extra=""), root)
+    assert "AS runtime" in out, messages
+
+
+def test_a_rust_link_attribute_is_unsafe(tmp_path: Path) -> None:
+    root = _write(tmp_path, {
+        "Cargo.toml": '[package]\nname = "app"\nversion = "0.1.0"\n',
+        "Cargo.lock": 'version = 3\n[[package]]\nname = "app"\nversion = "0.1.0"\n',
+        "src/main.rs": '#[link(name = "crypt")]\nextern "C" {}\nfn main() {}\n',
+    })  # fmt: skip
+    text = (
+        "FROM rust:1.75\nWORKDIR /app\nCOPY . .\nRUN cargo build --release\n"
+        'CMD ["/app/target/release/app"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out
+    assert "the sources link libcrypt" in messages
+
+
+@pytest.mark.parametrize("flag", ["-race ", "-buildmode=c-shared ", "-msan "])
+def test_a_build_flag_that_needs_cgo_keeps_cgo_on(tmp_path: Path, flag: str) -> None:
+    root = _write(tmp_path, {"go.mod": "module example.com/app\n", "main.go": "package main\n"})
+    out, _, _ = _split(GO.format(flags=flag, extra=""), root)
+    assert "CGO_ENABLED=0" not in out
+
+
+def test_a_shell_form_healthcheck_gets_a_runtime_with_a_shell(tmp_path: Path) -> None:
+    root = _write(tmp_path, {"go.mod": "module example.com/app\n", "main.go": "package main\n"})
+    text = GO.format(flags="", extra="HEALTHCHECK CMD /app/server -check || exit 1\n")
+    out, _, _ = _split(text, root)
+    assert "FROM debian:bookworm-slim AS runtime" in out, out
+
+
+def test_files_given_to_a_non_root_user_make_the_split_unsafe(tmp_path: Path) -> None:
+    """The runtime's WORKDIR and the directories COPY --from creates belong to root."""
+    root = _write(tmp_path, {"go.mod": "module example.com/app\n", "main.go": "package main\n"})
+    text = (
+        "FROM golang:1.22\nRUN useradd -m app\nWORKDIR /home/app/src\n"
+        "COPY --chown=app:app . .\nUSER app\nRUN go build -o server .\n"
+        'CMD ["/home/app/src/server"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out
+    assert "the program runs as app and the build gives it files or directories" in messages
+
+
+@pytest.mark.parametrize(
+    "package, sources, reason",
+    [
+        ({"dependencies": {**DEPS, "util": "file:./packages/util"}}, {}, "package.json names util@file:./packages/util"),
+        ({"pnpm": {"patchedDependencies": {"ms@2.1.3": "patches/ms.patch"}}}, {}, "package.json names patched dependencies"),
+        ({"devDependencies": {"dotenv": "^16"}}, {"src/config.js": "import 'dotenv/config'\n"}, "src/config.js imports dev dependency dotenv"),
+        ({"devDependencies": {"nodemon": "^3"}, "scripts": {**BUILD, "start": "npm run serve", "serve": "nodemon dist/index.js"}}, {}, "the start command uses dev dependency nodemon"),
+        ({"devDependencies": {"dotenv": "^16"}, "scripts": {**BUILD, "start": "node -r dotenv/config dist/index.js"}}, {}, "the start command uses dev dependency dotenv"),
+    ],
+)  # fmt: skip
+def test_node_installs_that_need_more_than_the_manifests_keep_dev_dependencies(
+    tmp_path: Path, package: dict[str, object], sources: dict[str, str], reason: str
+) -> None:
+    merged = {"scripts": BUILD, "dependencies": DEPS, **package}
+    if "dependencies" in package:
+        merged["dependencies"] = package["dependencies"]
+    root = _node_app(tmp_path, merged, sources)
+    out, messages, _ = _split(NODE.format(extra="", cmd='["npm", "start"]'), root)
+    assert "prod-deps" not in out
+    assert f"dev dependencies kept ({reason}" in messages, messages
+
+
+def test_a_tests_import_of_a_dev_dependency_does_not_count(tmp_path: Path) -> None:
+    root = _node_app(
+        tmp_path,
+        {"scripts": BUILD, "dependencies": DEPS, "devDependencies": {"jest": "^29"}},
+        {"src/index.test.js": "const {expect} = require('jest')\n"},
+    )
+    out, messages, _ = _split(NODE.format(extra="", cmd='["node", "dist/index.js"]'), root)
+    assert "prod-deps" in out, messages
+
+
+def test_npx_after_the_install_keeps_the_builds_node_modules(tmp_path: Path) -> None:
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    text = NODE.format(extra="", cmd='["node", "dist/index.js"]').replace(
+        "RUN npm ci\n", "RUN npm ci && npx patch-package\n"
+    )
+    out, messages, _ = _split(text, root)
+    assert "prod-deps" not in out
+    assert "runs `npx patch-package`, which may change node_modules" in messages
+
+
+def test_a_build_that_deletes_copied_sources_is_declined(tmp_path: Path) -> None:
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    text = NODE.format(extra="", cmd='["node", "dist/index.js"]').replace(
+        "RUN npm run build\n", "RUN npm run build && rm -rf src\n"
+    )
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out
+    assert "deletes /app/src, which the runtime stage would copy" in messages
+
+
+def test_a_build_script_writing_outside_the_app_is_unsafe(tmp_path: Path) -> None:
+    scripts = {**BUILD, "build": "node build.js && mkdir -p /var/www && cp -r static /var/www/"}
+    root = _node_app(tmp_path, {"scripts": scripts, "dependencies": DEPS})
+    out, messages, _ = _split(NODE.format(extra="", cmd='["node", "dist/index.js"]'), root)
+    assert "AS runtime" not in out
+    assert "the npm script at line 6 writes /var/www" in messages
+
+
+def test_global_tools_come_along_when_npm_start_may_run_them(tmp_path: Path) -> None:
+    root = _node_app(
+        tmp_path, {"scripts": {**BUILD, "start": "pm2-runtime dist/index.js"}, "dependencies": DEPS}
+    )
+    text = NODE.format(extra="", cmd='["npm", "start"]').replace(
+        "RUN npm ci\n", "RUN npm install -g pm2 && npm ci\n"
+    )
+    out, _, _ = _split(text, root)
+    assert "/usr/local/lib/node_modules" in out, out
