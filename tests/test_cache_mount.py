@@ -325,7 +325,8 @@ def test_an_images_unknown_environment_may_move_a_users_cache(base: str, user: s
     assert "target=/var/cache/apt" in out
     assert "pip install --no-cache-dir six" in out
     assert any(
-        f"pip: its cache depends on HOME, PIP_CACHE_DIR, which base image {base} may set" in m
+        f"pip: its cache depends on HOME, PIP_CACHE_DIR, XDG_CACHE_HOME, which base image {base} may set"
+        in m
         for m in _fixes(text)
     ), _fixes(text)
 
@@ -334,3 +335,39 @@ def test_a_known_root_images_environment_is_known() -> None:
     """Official images that start as root set neither HOME nor a pip variable."""
     out = _run("FROM python:3.12\nRUN pip install --no-cache-dir six\n")
     assert "RUN --mount=type=cache,target=/root/.cache/pip pip install six" in out
+
+
+@pytest.mark.parametrize(
+    "cleanup, reason",
+    [
+        ("rm -rf $POETRY_CACHE_DIR", "the RUN deletes /tmp/pc, which would contain the mount"),
+        ("rm -rf ${POETRY_CACHE_DIR}/*", "the RUN deletes /tmp/pc, which would contain the mount"),
+        ("rm -rf $UNSET", "the RUN deletes $UNSET, a path msdfix cannot resolve"),
+    ],
+)
+def test_an_rm_of_a_variable_is_read_as_the_path_it_names(cleanup: str, reason: str) -> None:
+    """``rm -rf $POETRY_CACHE_DIR`` with the cache mounted below it fails the build
+    ("Device or resource busy"): the variable is expanded, and one msdfix cannot expand may
+    name the mount, so nothing is mounted."""
+    text = (
+        "FROM python:3.12\nENV POETRY_CACHE_DIR=/tmp/pc\nARG UNSET\nWORKDIR /app\n"
+        f"RUN poetry install --no-root && {cleanup}\n"
+    )
+    assert "--mount" not in _run(text)
+    assert any(reason in m for m in _fixes(text)), _fixes(text)
+
+
+@pytest.mark.parametrize(
+    "text, target",
+    [
+        ("ENV XDG_CACHE_HOME=/tmp/.cache\nRUN pip install flask\n", "/tmp/.cache/pip"),
+        ("RUN HOME=/tmp pip install flask\n", "/tmp/.cache/pip"),
+        ("ENV XDG_CACHE_HOME=/x\nRUN go build ./...\n", "/x/go-build"),
+    ],
+)
+def test_the_cache_follows_xdg_cache_home_and_an_inline_home(text: str, target: str) -> None:
+    """pip, uv, poetry, pipenv, pdm and go keep ``~/.cache/<tool>`` under XDG_CACHE_HOME;
+    ``HOME=/tmp pip ...`` moves ``~``. A mount at /root/.cache would miss the cache and,
+    with ``--no-cache-dir`` dropped, leave it in the image."""
+    base = "golang:1.22" if "go build" in text else "python:3.12"
+    assert f"target={target}" in _run(f"FROM {base}\n{text}")

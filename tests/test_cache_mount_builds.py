@@ -322,3 +322,19 @@ def test_cli_reports_why_lists_stay(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr  # stdin: the rewrite goes to stdout
     why = [line for line in proc.stderr.splitlines() if "/var/lib/apt/lists" in line]
     assert why and "left unchanged" in why[0] and "line 3" in why[0], proc.stderr
+
+
+RM_VARIABLE = """\
+FROM debian:bookworm-slim
+ENV CACHE=/tmp/toolcache
+RUN mkdir -p $CACHE/cache && touch $CACHE/cache/x && rm -rf $CACHE
+"""
+
+
+def test_an_rm_of_a_variable_above_the_mount_fails_the_mounted_build(tmp_path: Path) -> None:
+    """``rm -rf $POETRY_CACHE_DIR`` (the common poetry recipe) with the cache mounted below
+    that directory: the original builds, the mounted RUN fails ("Device or resource busy"),
+    so msdfix reads the variable and declines such a mount."""
+    mounted = RM_VARIABLE.replace("RUN mkdir", _mount("/tmp/toolcache/cache") + "mkdir")
+    after = _mount_breaks_it(tmp_path, RM_VARIABLE, mounted, "rm-variable", "debian:bookworm-slim")
+    assert "busy" in after.tail().lower() or "cannot remove" in after.tail().lower()

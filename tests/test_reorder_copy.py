@@ -340,3 +340,24 @@ def test_bind_mounted_manifests_build_the_same_files(app: str, tmp_path: Path) -
         assert docker_mod.image_size(built[1]) <= docker_mod.image_size(built[0])
     finally:
         docker_mod.remove_image(*tags)
+
+
+@pytest.mark.parametrize(
+    "env, moved",
+    [
+        ("ENV PIP_NO_INDEX=1 PIP_FIND_LINKS=/app/wheels", False),
+        ("ENV PIP_CONSTRAINT=constraints.txt", False),
+        ("ENV PIP_FIND_LINKS=/opt/wheels", True),
+        ("ENV PIP_FIND_LINKS=https://example.com/wheels", True),
+    ],
+)
+def test_an_install_reading_the_copied_tree_through_pip_env_stays(
+    tmp_path: Path, env: str, moved: bool
+) -> None:
+    """``PIP_FIND_LINKS=/app/wheels`` makes pip read wheels that ``COPY . .`` brings: moved
+    before the copy, the install finds none (a real build failed with "No matching
+    distribution")."""
+    (tmp_path / "requirements.txt").write_text("flask\n")
+    text = f"FROM python:3.12\n{env}\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+    out = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"reorder-copy"}))).output
+    assert (out != text) is moved

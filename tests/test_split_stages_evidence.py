@@ -212,3 +212,43 @@ def test_global_tools_come_along_when_npm_start_may_run_them(tmp_path: Path) -> 
     )
     out, _, _ = _split(text, root)
     assert "/usr/local/lib/node_modules" in out, out
+
+
+PY = 'FROM python:3.12\n{env}WORKDIR /app\nCOPY requirements.txt .\nRUN {install}\nCOPY . .\nCMD ["python", "app.py"]\n'
+
+
+@pytest.mark.parametrize(
+    "env",
+    ["ENV PIP_TARGET=/opt/deps PYTHONPATH=/opt/deps\n", "ENV UV_PROJECT_ENVIRONMENT=/opt/venv\n"],
+)
+def test_an_install_moved_by_the_environment_is_not_split(tmp_path: Path, env: str) -> None:
+    """The runtime copies the interpreter's prefix; pip's PIP_TARGET or uv's project
+    environment put the packages elsewhere (a real split lost gunicorn)."""
+    root = _write(tmp_path, {"requirements.txt": "flask\n", "app.py": ""})
+    install = (
+        "uv sync --frozen"
+        if "UV_" in env
+        else "pip install --only-binary :all: -r requirements.txt"
+    )
+    out, messages, _ = _split(PY.format(env=env, install=install), root)
+    assert "AS runtime" not in out
+    assert "install outside the interpreter's prefix" in messages
+
+
+def test_a_package_that_loads_a_system_library_brings_it(tmp_path: Path) -> None:
+    """psycopg 3 is a pure-Python wheel that loads libpq at run time."""
+    root = _write(tmp_path, {"requirements.txt": "psycopg==3.2.3\n", "app.py": ""})
+    text = PY.format(env="", install="pip install --only-binary :all: -r requirements.txt")
+    out, messages, _ = _split(text, root)
+    assert "libpq5" in out, messages
+
+
+def test_a_file_the_build_writes_outside_the_copies_makes_the_split_unsafe(tmp_path: Path) -> None:
+    root = _write(tmp_path, {"requirements.txt": "flask\n", "app.py": ""})
+    install = (
+        "pip install --only-binary :all: -r requirements.txt && mkdir -p /etc/gunicorn "
+        "&& printf 'workers = 2' > /etc/gunicorn/gunicorn.conf.py"
+    )
+    out, messages, _ = _split(PY.format(env="", install=install), root)
+    assert "AS runtime" not in out
+    assert "RUN at line 4 writes /etc/gunicorn, which the runtime does not copy" in messages

@@ -25,7 +25,7 @@ MANAGERS: tuple[PackageManager, ...] = (
                 ),
                 store=True,
             ),
-            CacheDir("~/.cache/go-build", (("GOCACHE", ""),)),
+            CacheDir("~/.cache/go-build", (("GOCACHE", ""), ("XDG_CACHE_HOME", "/go-build"))),
         ),
         clean_commands=(("go", "clean", "-modcache"), ("go", "clean", "-cache")),
         runtime_users=(("go", "run"), ("go", "test")),

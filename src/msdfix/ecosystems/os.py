@@ -16,8 +16,8 @@ distribution, so a name from one table is never installed with the other manager
 - ``DEV_TO_RUNTIME``: a ``-dev`` package -> the shared-library packages a program linked
   against it loads at run time (empty: the slim/alpine images already have the library); on
   alpine also the compilers -> libgcc/libstdc++, which Debian images always have.
-- ``PY_SOURCE_BUILT``: Python distributions usually compiled from source -> the libraries they
-  load at run time.
+- ``PY_SOURCE_BUILT``: Python distributions usually compiled from source, or that load a system
+  library or run a program at run time -> the packages they need there.
 """
 
 from __future__ import annotations
@@ -146,6 +146,9 @@ PY_SOURCE_BUILT: dict[str, dict[str, tuple[str, ...]]] = {
         "python-ldap": ("libldap-2.5-0", "libsasl2-2"),
         "pyodbc": ("libodbc2",),
         "uwsgi": ("libxml2",),
+        "psycopg": ("libpq5",),  # psycopg 3 loads libpq at run time (a pure-Python wheel)
+        "gitpython": ("git",),  # runs the git program
+        "python-magic": ("libmagic1",),  # loads libmagic at run time
     },
     APK: {
         "psycopg2": ("libpq",),
@@ -155,6 +158,9 @@ PY_SOURCE_BUILT: dict[str, dict[str, tuple[str, ...]]] = {
         "uwsgi": ("libxml2",),
         "lxml": ("libxml2", "libxslt"),
         "pillow": ("libjpeg-turbo", "zlib"),
+        "psycopg": ("libpq",),
+        "gitpython": ("git",),
+        "python-magic": ("libmagic",),
     },
 }
 

@@ -1,4 +1,5 @@
-"""Python: pip, uv, poetry, pipenv and pdm (caches ``~/.cache/pip`` or ``PIP_CACHE_DIR``,
+"""Python: pip, uv, poetry, pipenv and pdm (caches ``~/.cache/pip`` or ``PIP_CACHE_DIR``
+(``XDG_CACHE_HOME`` moves every ``~/.cache``),
 ``~/.cache/uv`` or ``UV_CACHE_DIR``, ``~/.cache/pypoetry``, ``~/.cache/pipenv``,
 ``~/.cache/pdm`` or ``PDM_CACHE_DIR``), their manifests, and what the build context proves about
 the packages an install will build.
@@ -120,7 +121,7 @@ MANAGERS: tuple[PackageManager, ...] = (
         "pip",
         ("pip", "pip3", "pip3.8", "pip3.9", "pip3.10", "pip3.11", "pip3.12", "pip3.13"),
         ("install", "wheel", "download"),
-        (CacheDir("~/.cache/pip", (("PIP_CACHE_DIR", ""),)),),
+        (CacheDir("~/.cache/pip", (("PIP_CACHE_DIR", ""), ("XDG_CACHE_HOME", "/pip"))),),
         defeat_flags=("--no-cache-dir",),
         clean_commands=(("pip", "cache", "purge"), ("pip3", "cache", "purge")),
         cache_options=("--cache-dir",),
@@ -146,7 +147,7 @@ MANAGERS: tuple[PackageManager, ...] = (
         "uv",
         ("uv",),
         ("pip", "sync", "add", "tool", "venv", "lock"),
-        (CacheDir("~/.cache/uv", (("UV_CACHE_DIR", ""),)),),
+        (CacheDir("~/.cache/uv", (("UV_CACHE_DIR", ""), ("XDG_CACHE_HOME", "/uv"))),),
         defeat_flags=("--no-cache",),
         clean_commands=(("uv", "cache", "clean"),),
         value_options=("--directory", "--project", "--cache-dir"),
@@ -160,8 +161,14 @@ MANAGERS: tuple[PackageManager, ...] = (
         ("poetry",),
         ("install", "update", "add", "lock"),
         (  # not the whole cache dir: poetry creates its virtualenvs under it
-            CacheDir("~/.cache/pypoetry/cache", (("POETRY_CACHE_DIR", "/cache"),)),
-            CacheDir("~/.cache/pypoetry/artifacts", (("POETRY_CACHE_DIR", "/artifacts"),)),
+            CacheDir(
+                "~/.cache/pypoetry/cache",
+                (("POETRY_CACHE_DIR", "/cache"), ("XDG_CACHE_HOME", "/pypoetry/cache")),
+            ),
+            CacheDir(
+                "~/.cache/pypoetry/artifacts",
+                (("POETRY_CACHE_DIR", "/artifacts"), ("XDG_CACHE_HOME", "/pypoetry/artifacts")),
+            ),
         ),
         defeat_flags=("--no-cache",),
         inert_subcommands=("config", "--version", "self"),
@@ -171,8 +178,8 @@ MANAGERS: tuple[PackageManager, ...] = (
         ("pipenv",),
         ("install", "sync", "update", "lock"),
         (
-            CacheDir("~/.cache/pipenv", (("PIPENV_CACHE_DIR", ""),)),
-            CacheDir("~/.cache/pip", (("PIP_CACHE_DIR", ""),)),
+            CacheDir("~/.cache/pipenv", (("PIPENV_CACHE_DIR", ""), ("XDG_CACHE_HOME", "/pipenv"))),
+            CacheDir("~/.cache/pip", (("PIP_CACHE_DIR", ""), ("XDG_CACHE_HOME", "/pip"))),
         ),
         inert_subcommands=("config", "--version", "self"),
     ),
@@ -181,8 +188,13 @@ MANAGERS: tuple[PackageManager, ...] = (
         ("pdm",),
         ("install", "sync", "add", "update", "lock"),
         (  # not the whole cache dir: with install.cache on, pdm links packages from packages/
-            CacheDir("~/.cache/pdm/http", (("PDM_CACHE_DIR", "/http"),)),
-            CacheDir("~/.cache/pdm/wheels", (("PDM_CACHE_DIR", "/wheels"),)),
+            CacheDir(
+                "~/.cache/pdm/http", (("PDM_CACHE_DIR", "/http"), ("XDG_CACHE_HOME", "/pdm/http"))
+            ),
+            CacheDir(
+                "~/.cache/pdm/wheels",
+                (("PDM_CACHE_DIR", "/wheels"), ("XDG_CACHE_HOME", "/pdm/wheels")),
+            ),
         ),
         inert_subcommands=("config", "--version", "self", "cache"),
     ),

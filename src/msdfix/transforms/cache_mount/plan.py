@@ -19,7 +19,7 @@ from msdfix.shell.script import RunScript
 from msdfix.syntax import Instruction
 from msdfix.transforms.cache_mount.history import History, mount_targets
 from msdfix.transforms.cache_mount.render import Mount, Plan, writable_target
-from msdfix.transforms.cache_mount.steps import Step, refreshes_first, removed_paths
+from msdfix.transforms.cache_mount.steps import Step, refreshes_first, removed_paths, unresolved
 from msdfix.transforms.cache_mount.targets import Resolver
 
 
@@ -314,6 +314,11 @@ class _Planner:
         targets = [m.target for m in plan.mounts]
         position = _positions(self.script.commands)
         for step in self.steps:
+            unknown = unresolved(step.args, self.resolver) if step.program == "rm" else None
+            if unknown is not None and targets:
+                return targets[0], (
+                    f"the RUN deletes {unknown}, a path msdfix cannot resolve (it may be the mount)"
+                )
             hit = [t for t in targets if _touches(step, t, self.resolver)]
             if not hit:
                 continue
@@ -357,7 +362,7 @@ class _Planner:
         for word in step.command.words[1:]:
             if word.value.startswith("-"):
                 continue
-            paths = removed_paths([word.value], self.resolver.home)
+            paths = removed_paths([word.value], self.resolver)
             if not paths:
                 outside = True
                 continue
@@ -436,6 +441,6 @@ def _runs(indices: list[int]) -> list[tuple[int, int]]:
 def _touches(step: Step, target: str, resolver: Resolver) -> bool:
     """True when the step deletes anything in or above ``target``."""
     if step.program == "rm":
-        paths = removed_paths(step.args, resolver.home)
+        paths = removed_paths(step.args, resolver)
         return any(within(p, target) or within(target, p) for p in paths)
     return step.cleans(target, resolver)

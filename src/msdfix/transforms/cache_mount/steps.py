@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from collections import OrderedDict
 from typing import NamedTuple
 
@@ -42,23 +43,41 @@ class Step(NamedTuple):
     def cleans(self, target: str, resolver: Resolver) -> bool:
         """True when this command deletes ``target`` or everything in it."""
         if self.program == "rm":
-            return any(within(target, p) for p in removed_paths(self.args, resolver.home))
+            return any(within(target, p) for p in removed_paths(self.args, resolver))
         manager = self.cleaner
         if manager is None:
             return False
         return target in resolver.targets(ToolCall(manager, self.command, list(self.args)))
 
 
-def removed_paths(args: tuple[str, ...] | list[str], home: str | None) -> list[str]:
+_VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
+
+
+def expanded(arg: str, resolver: Resolver) -> str:
+    """``arg`` with the variables msdfix knows replaced (HOME, ENV, ARG, the image's ENV)."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(2)
+        found = resolver.home if name == "HOME" else resolver.variable(name)
+        return found if found is not None else match.group(0)
+
+    if arg.startswith("~/") and resolver.home is not None:
+        arg = resolver.home + arg[1:]
+    return _VARIABLE.sub(value, arg) if "$" in arg else arg
+
+
+def unresolved(args: tuple[str, ...] | list[str], resolver: Resolver) -> str | None:
+    """The first ``rm`` argument whose path msdfix cannot know (a variable it cannot expand)."""
+    return next((a for a in args if not a.startswith("-") and "$" in expanded(a, resolver)), None)
+
+
+def removed_paths(args: tuple[str, ...] | list[str], resolver: Resolver) -> list[str]:
     """Directories an ``rm`` argument list deletes, or empties (``dir/*``), normalised."""
     paths = []
     for arg in args:
         if arg.startswith("-"):
             continue
-        if arg.startswith(("~/", "$HOME/", "${HOME}/")):
-            if home is None:
-                continue
-            arg = home + "/" + arg.split("/", 1)[1]
+        arg = expanded(arg, resolver)
         if not arg.startswith("/"):
             continue
         base = arg[:-1] if arg.endswith("/*") or arg.endswith("/.") else arg

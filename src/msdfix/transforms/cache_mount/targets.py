@@ -77,7 +77,10 @@ class Resolver:
         if not cache.path:
             return None
         if cache.path.startswith("~"):
-            return None if self.home is None else posixpath.normpath(self.home + cache.path[1:])
+            home = call.command.assignments.get("HOME") or self.home  # HOME=/tmp pip install
+            if home is None or "$" in home:
+                return None
+            return posixpath.normpath(home + cache.path[1:])
         if not call.manager.system and self.user != ROOT:
             return None  # e.g. yarn's /usr/local/share/.cache/yarn is root's cache only
         return cache.path

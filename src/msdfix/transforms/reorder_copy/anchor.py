@@ -146,9 +146,31 @@ def _classify(command: Command, source: Source, workdir: str, scope: dict[str, s
     if manager is None:
         return "reader"
     cwd = cwd_of(command, workdir, scope)
-    if cwd is None:
+    if cwd is None or _reads_through_env(manager, command, source, scope):
         return "reader"
     return _classify_tool(manager, program, args, command, source, cwd)
+
+
+# Environment variables that make pip or uv read files (wheel directories, constraints, config)
+PATH_ENV = {
+    "pip": ("PIP_FIND_LINKS", "PIP_CONSTRAINT", "PIP_REQUIREMENT", "PIP_CONFIG_FILE", "PIP_TARGET"),
+    "uv": ("UV_FIND_LINKS", "UV_CONSTRAINT", "UV_OVERRIDE", "UV_CONFIG_FILE"),
+}
+
+
+def _reads_through_env(
+    manager: str, command: Command, source: Source, scope: dict[str, str]
+) -> bool:
+    """pip/uv read a path of the copied tree named by an environment variable
+    (``PIP_FIND_LINKS=/app/wheels``): the install cannot move before the copy."""
+    for var in PATH_ENV.get(manager, ()) + (PATH_ENV["pip"] if manager == "uv" else ()):
+        value = command.assignments.get(var) or scope.get(var) or ""
+        for part in value.split():
+            if not part.startswith(("http://", "https://")) and not outside(
+                expand(part, scope), source
+            ):
+                return True
+    return False
 
 
 def outside(path: str, source: Source) -> bool:

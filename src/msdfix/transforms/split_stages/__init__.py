@@ -251,6 +251,40 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
             "may not write where it could"
         )
     check_image_tools(a, plan)
+    _writes_outside_copies(a, plan)
+
+
+# Programs that write the paths they are given (cp/mv/ln/install: the last one).
+PATH_WRITERS = frozenset({"cp", "mv", "ln", "install", "mkdir", "touch", "tee"})
+SCRATCH_DIRS = ("/tmp", "/var/tmp", "/dev", "/proc")
+
+
+def _writes_outside_copies(a: Analysis, plan: Plan) -> None:
+    """A build RUN that writes a file outside what the runtime copies (``printf ... >
+    /etc/app.conf``, ``mkdir /data``) makes the split unsafe: the runtime starts from a fresh
+    base image without it. RUNs the runtime repeats write it again."""
+    copied = [plan.moves.get(p, p) for p in plan.copies]
+    repeated = {id(i) for i in a.setup_runs}
+    for ins in a.stage.of("run"):
+        script = run_script(ins, a.doc.text) if id(ins) not in repeated else None
+        for command in script.commands if script else []:
+            cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
+            program, args = program_args(command)
+            targets = [re.sub(r"^[0-9&]*>+\|?\s*", "", r.strip()) for r in command.redirects]
+            targets = [t for t, r in zip(targets, command.redirects, strict=True) if ">" in r]
+            if program in PATH_WRITERS:
+                paths = [x for x in args if not x.startswith("-")]
+                targets += paths if program in ("mkdir", "touch", "tee") else paths[-1:]
+            for target in targets:
+                path = resolve(target, cwd) if not target.startswith("$") else None
+                if path is None or path.startswith(SCRATCH_DIRS) or target.startswith("&"):
+                    continue
+                if not any(within(path, c) for c in copied) and plan.unsafe is None:
+                    plan.unsafe = (
+                        f"RUN at line {ins.start_line} writes {path}, which the runtime "
+                        "does not copy"
+                    )
+                    return
 
 
 def _gives_files_away(a: Analysis) -> bool:

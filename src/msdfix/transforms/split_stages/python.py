@@ -20,9 +20,19 @@ from msdfix.transforms.split_stages.build_stage import (
 )
 from msdfix.transforms.split_stages.runtime_packages import build_manager
 
+# Environment that makes pip or uv install somewhere else than the interpreter's prefix.
+RELOCATING_ENV = (
+    "PIP_TARGET", "PIP_PREFIX", "PIP_ROOT", "PIP_USER", "PYTHONUSERBASE",
+    "UV_PROJECT_ENVIRONMENT", "VIRTUAL_ENV", "UV_TARGET", "UV_PREFIX",
+)  # fmt: skip
+
 
 def plan_python(a: Analysis) -> Plan:
-    installs = [c for c in a.calls if c.program in ("pip", "pip3", "uv") and "install" in c.args]
+    installs = [
+        c
+        for c in a.calls
+        if c.program in ("pip", "pip3", "uv") and ("install" in c.args or c.sub == "sync")
+    ]
     if any(c.program in ENV_MANAGERS for c in a.calls) or any(
         p in ENV_MANAGERS for _, p in a.unknown
     ):
@@ -35,6 +45,13 @@ def plan_python(a: Analysis) -> Plan:
         }:
             raise Decline(
                 f"pip at line {call.ins.start_line} installs outside the interpreter's prefix"
+            )
+        env = {**a.scope(call.ins), **call.command.assignments}
+        moved = next((v for v in RELOCATING_ENV if env.get(v)), None)
+        if moved is not None:
+            raise Decline(
+                f"ENV {moved} makes {call.program} at line {call.ins.start_line} install "
+                "outside the interpreter's prefix"
             )
     tag = a.stage.image.tag
     runtime_tag = slim_variant("python", tag)
