@@ -185,14 +185,24 @@ def test_npx_after_the_install_keeps_the_builds_node_modules(tmp_path: Path) -> 
     assert "runs `npx patch-package`, which may change node_modules" in messages
 
 
-def test_a_build_that_deletes_copied_sources_is_declined(tmp_path: Path) -> None:
+def test_a_build_that_deletes_copied_sources_never_copies_them(tmp_path: Path) -> None:
+    """``rm -rf src`` after the build: a runtime COPY that names src would fail. The split
+    copies the app whole (src is simply gone) or is declined."""
     root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
     text = NODE.format(extra="", cmd='["node", "dist/index.js"]').replace(
         "RUN npm run build\n", "RUN npm run build && rm -rf src\n"
     )
     out, messages, _ = _split(text, root)
-    assert "AS runtime" not in out
-    assert "deletes /app/src, which the runtime stage would copy" in messages
+    copies = [line for line in out.splitlines() if line.startswith("COPY --from")]
+    assert not any("/app/src" in line for line in copies), out
+    (root / "build.js").write_text("")  # named entries: src would be listed, so no split
+    root.joinpath("package.json").write_text(
+        json.dumps({"name": "app", "scripts": {**BUILD, "build": "tsc"}, "dependencies": DEPS})
+    )
+    (root / "tsconfig.json").write_text('{"compilerOptions": {"outDir": "dist"}}')
+    out, messages, _ = _split(text, root)
+    copies = [line for line in out.splitlines() if line.startswith("COPY --from")]
+    assert not any("/app/src" in line for line in copies), out
 
 
 def test_a_build_script_writing_outside_the_app_is_unsafe(tmp_path: Path) -> None:

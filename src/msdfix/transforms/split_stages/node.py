@@ -76,6 +76,12 @@ def _installs(a: Analysis) -> list[Call]:
 
 
 def plan_node(a: Analysis) -> Plan:
+    plan = _plan(a)
+    _no_deleted_copies(a, plan)
+    return plan
+
+
+def _plan(a: Analysis) -> Plan:
     installs = _installs(a)
     if not installs:
         raise NotABuild
@@ -121,7 +127,6 @@ def plan_node(a: Analysis) -> Plan:
             plan.copies = [modules, *dedupe([*sorted(entries - {modules}), *rest])]
             plan.stable.add(modules)
         return plan
-    _no_deleted_copies(a, app, installs)
     reason = _deps_stage_blocker(a, app, installs)
     if reason is not None:
         plan.notes.append(f"dev dependencies kept ({reason})")
@@ -130,14 +135,11 @@ def plan_node(a: Analysis) -> Plan:
     return plan
 
 
-def _no_deleted_copies(a: Analysis, app: str, installs: list[Call]) -> None:
-    """Decline when a RUN after the install deletes part of the app other than node_modules
-    (``rm -rf src`` after the build): the runtime would copy paths that are gone."""
-    last = installs[-1].ins
-    modules = resolve("node_modules", app)
+def _no_deleted_copies(a: Analysis, plan: Plan) -> None:
+    """Decline when a RUN deletes a path the runtime copies by name (``rm -rf src`` after
+    the build, with ``src`` in the list of the app's entries): the COPY would fail."""
+    named = [p for p in plan.copies if p not in plan.sources]
     for ins in a.stage.of("run"):
-        if ins.start < last.start:
-            continue
         script = run_script(ins, a.doc.text)
         for command in script.commands if script else []:
             program, args = program_args(command)
@@ -145,10 +147,11 @@ def _no_deleted_copies(a: Analysis, app: str, installs: list[Call]) -> None:
                 continue
             cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
             for path in (resolve(x.rstrip("/"), cwd) for x in args if not x.startswith("-")):
-                if within(path, app) and path != app and not within(path, modules):
+                gone = next((c for c in named if within(c, path)), None)
+                if gone is not None and "*" not in path:
                     raise Decline(
                         f"RUN at line {ins.start_line} deletes {path}, which the runtime "
-                        "stage would copy from the context's list"
+                        f"stage would copy ({gone})"
                     )
 
 
