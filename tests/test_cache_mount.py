@@ -371,3 +371,48 @@ def test_the_cache_follows_xdg_cache_home_and_an_inline_home(text: str, target: 
     with ``--no-cache-dir`` dropped, leave it in the image."""
     base = "golang:1.22" if "go build" in text else "python:3.12"
     assert f"target={target}" in _run(f"FROM {base}\n{text}")
+
+
+@pytest.mark.parametrize(
+    "later",
+    [
+        "RUN timeout 600 apt-get install -y jq",  # a wrapper with an argument of its own
+        'RUN apt-get satisfy -y "jq (>= 1.6)"',  # any apt subcommand but a few reads the lists
+        "RUN nice -n 10 apt-get install -y jq",
+    ],
+)
+def test_a_later_install_that_reads_the_lists_keeps_them_in_the_image(later: str) -> None:
+    """Built for real by the exploration: with the lists mounted, the later install failed with
+    "Unable to locate package"."""
+    text = f"FROM debian:12\nRUN apt-get update && apt-get install -y curl\n{later}\n"
+    assert "target=/var/lib/apt/lists" not in _run(text)
+    assert any("/var/lib/apt/lists stays in the image: RUN at line 3" in m for m in _fixes(text))
+
+
+def test_a_run_that_reads_the_apt_archives_keeps_them() -> None:
+    """``--download-only`` then ``dpkg -i /var/cache/apt/archives/*.deb``: moving the .debs to
+    the mount's directory made dpkg find none."""
+    text = (
+        "FROM debian:12\nRUN apt-get update && apt-get install -y --download-only jq "
+        "&& dpkg -i /var/cache/apt/archives/*.deb\n"
+    )
+    out = _run(text)
+    assert "Dir::Cache::Archives" not in out and "target=/var/cache/apt," not in out
+    assert any("reads /var/cache/apt/archives/*.deb" in m for m in _fixes(text))
+
+
+@pytest.mark.parametrize(
+    "offline", ["RUN GOPROXY=off go build .", "ENV GOPROXY=off\nRUN go build ."]
+)
+def test_goproxy_off_reads_the_module_store_offline(offline: str) -> None:
+    text = f"FROM golang:1.22\nWORKDIR /app\nCOPY go.mod ./\nRUN go mod download\nCOPY . .\n{offline}\n"
+    out = _run(text)
+    assert "target=/go/pkg/mod" not in out
+    assert any("/go/pkg/mod is read offline by line" in m for m in _fixes(text))
+
+
+def test_a_command_run_as_another_user_gets_no_mount() -> None:
+    """``sudo -u app pip ...`` caches in app's home, not root's."""
+    text = "FROM python:3.12\nRUN sudo -u app pip install --no-cache-dir flask\n"
+    assert _run(text) == text
+    assert any("pip: runs as another user" in m for m in _fixes(text))

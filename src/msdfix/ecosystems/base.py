@@ -48,6 +48,7 @@ class PackageManager:
     # argv prefixes (besides the downloading subcommands) that read the package index
     index_readers: tuple[tuple[str, ...], ...] = ()
     offline_flags: tuple[str, ...] = ()  # flags that make the tool read only its cache
+    offline_env: tuple[tuple[str, str], ...] = ()  # variable=value that do the same
     # Why msdfix adds no mount for this tool (it would cache nothing), or "" when it does.
     no_mount: str = ""
     # Options inserted after the program so downloads stay on the mount (apt's docker-clean

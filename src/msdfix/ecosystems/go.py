@@ -29,6 +29,7 @@ MANAGERS: tuple[PackageManager, ...] = (
         ),
         clean_commands=(("go", "clean", "-modcache"), ("go", "clean", "-cache")),
         runtime_users=(("go", "run"), ("go", "test")),
+        offline_env=(("GOPROXY", "off"),),
         value_options=("-C",),
     ),
 )

@@ -22,6 +22,7 @@ MANAGERS: tuple[PackageManager, ...] = (
         ),
         runtime_users=(("cargo", "run"), ("cargo", "test")),
         offline_flags=("--offline", "--frozen"),
+        offline_env=(("CARGO_NET_OFFLINE", "true"),),
     ),
 )
 

@@ -11,7 +11,17 @@ from msdfix.ecosystems.registry import MANAGERS
 from msdfix.shell.commands import Command
 
 _PYTHON = re.compile(r"^python[0-9.]*$")
-_WRAPPERS = {"sudo", "exec", "command", "nice", "time"}
+# Programs that run the command after them: how many positional words they take first
+# (``timeout 600 apt-get``, ``flock /tmp/lock apt-get``), and their options with a value.
+_WRAPPERS = {
+    "sudo": 0, "exec": 0, "command": 0, "nice": 0, "time": 0, "env": 0, "nohup": 0,
+    "eatmydata": 0, "stdbuf": 0, "ionice": 0, "timeout": 1, "flock": 1, "taskset": 1, "chrt": 1,
+}  # fmt: skip
+_VALUE_OPTIONS = {
+    "sudo": {"-u", "-g", "-h", "-p", "-C", "-U", "-r", "-t", "-D"},
+    "nice": {"-n"}, "timeout": {"-s", "-k"}, "ionice": {"-c", "-n", "-p"},
+    "flock": {"-w", "-E", "-c"}, "stdbuf": {"-i", "-o", "-e"}, "chrt": {"-T", "-P", "-D"},
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -41,10 +51,12 @@ def _unwrapped(command: Command) -> list[str]:
     """The argv after sudo/env/... prefixes."""
     argv = command.argv
     at = 0  # an index, not a copy per wrapper: `sudo sudo ... pip` is linear
-    while at < len(argv) and (argv[at] in _WRAPPERS or argv[at] == "env"):
-        at += 1
+    while at < len(argv) and argv[at] in _WRAPPERS:
+        wrapper, at = argv[at], at + 1
+        values = _VALUE_OPTIONS.get(wrapper, set())
         while at < len(argv) and (argv[at].startswith("-") or "=" in argv[at]):
-            at += 1
+            at += 2 if argv[at] in values else 1
+        at += _WRAPPERS[wrapper]
     return argv[at:]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from msdfix.document import Document
@@ -59,7 +59,9 @@ def plan_run(
             p[: len(r)] == list(r) for p in runtime for r in manager.runtime_users
         ):
             plan.note(f"{manager.id} runs at container start, so its cache stays in the image")
-        elif any(a in manager.offline_flags for a in call.args):
+        elif runs_offline(
+            manager, call.args, {**planner.resolver.scope, **call.command.assignments}
+        ):
             plan.note(f"{manager.id} runs offline here: it reads its cache from the image")
         elif _links_into_cache(call, planner.resolver.scope, doc.context):
             plan.note(
@@ -116,6 +118,9 @@ class _Planner:
     def consider(self, cache: CacheDir, call: ToolCall) -> None:
         """Mount ``cache`` for ``call`` unless something says no."""
         plan = self.plan
+        if not call.manager.system and _other_user(call.command):
+            plan.note(f"{call.manager.id}: runs as another user ({call.command.argv[0]} -u)")
+            return
         target = self.resolver.target(cache, call)
         if target is None:
             self._unknown_target(cache, call)
@@ -202,6 +207,19 @@ class _Planner:
                 )
         if target == APT_ARCHIVES_MOUNT and not self._keepable(call.manager):
             return ""  # only refreshes, or installs msdfix cannot edit: nothing to keep
+        if target == APT_ARCHIVES_MOUNT:
+            named = next(
+                (
+                    a
+                    for s in self.steps
+                    if s.program != "rm" and s.call is None
+                    for a in s.args
+                    if a.startswith(APT_ARCHIVES_MOUNT + "/")
+                ),
+                None,
+            )
+            if named is not None:  # dpkg -i /var/cache/apt/archives/*.deb after --download-only
+                return f"the RUN reads {named}, where the .debs would no longer be"
         copy = history.copied_into(stage, ins, target)
         if copy is not None:
             return (
@@ -246,16 +264,20 @@ class _Planner:
         )
 
     def _offline_later(self, manager: PackageManager) -> Instruction | None:
-        if not manager.offline_flags:
+        if not manager.offline_flags and not manager.offline_env:
             return None
-        history = self.history
+        history, model = self.history, self.doc.model
 
         programs = {p.lstrip("./") for p in manager.programs}
+        owner = {id(i): st for st in model.stages for i in st.instructions}
 
         def offline(run: Instruction) -> bool:  # any command of the tool, downloading or not
+            scope = {
+                k: v for k, v in model.stage_scope(owner[id(run)], run).items() if v is not None
+            }
             return any(
                 step.program.lstrip("./") in programs
-                and any(a in manager.offline_flags for a in step.args)
+                and runs_offline(manager, step.args, {**scope, **step.command.assignments})
                 for step in history.steps(run) or []
             )
 
@@ -411,6 +433,27 @@ class _Planner:
                         removed.append(word.value)
         if removed:
             self.plan.note("dropped " + ", ".join(f"`{r}`" for r in removed))
+
+
+def runs_offline(manager: PackageManager, args: Sequence[str], env: Mapping[str, str]) -> bool:
+    """The tool reads only its cache: an offline flag, or ``GOPROXY=off``-style variable."""
+    if any(a in manager.offline_flags for a in args):
+        return True
+    return any((env.get(var) or "").split(",")[0] == value for var, value in manager.offline_env)
+
+
+def _other_user(command: Command) -> bool:
+    """``sudo -u app pip ...``: the command runs as a user (and HOME) the RUN's is not."""
+    argv = command.argv
+    return (
+        bool(argv)
+        and argv[0].rsplit("/", 1)[-1] == "sudo"
+        and any(
+            a in ("-u", "-g", "--user", "--group") or a.startswith(("-u", "--user="))
+            for a in argv[1:]
+            if a.startswith("-")
+        )
+    )
 
 
 def _positions(commands: list[Command]) -> Callable[[Command], int]:

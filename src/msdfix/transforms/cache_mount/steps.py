@@ -129,6 +129,13 @@ def _steps(
     return steps
 
 
+APT_PROGRAMS = frozenset({"apt-get", "apt", "aptitude"})
+# apt subcommands that never read the package lists (the rest may: satisfy, source, ...).
+APT_WITHOUT_INDEX = frozenset(
+    {"clean", "autoclean", "remove", "purge", "autoremove", "autopurge", "help", "moo"}
+)
+
+
 def _step(
     command: Command,
     program: str,
@@ -145,6 +152,9 @@ def _step(
         reads = bool(manager.refresh) and not refresh
     elif program in INDEX_REFRESHERS:
         refresh = not any(a in INDEX_REFRESHERS[program] for a in args)
+    elif program in APT_PROGRAMS:  # satisfy, source, download, ...: anything but these
+        words = [a for a in args if not a.startswith("-")]
+        reads = bool(words) and words[0] not in APT_WITHOUT_INDEX
     elif program in _READER_PROGRAMS or program.lstrip("./") in _PROGRAMS:
         reads = any(tuple(argv[:n]) in _READER_PREFIXES for n in _READER_LENGTHS)
     elif program and not is_inert(command):
