@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from fixture_cases import cases, check_case
@@ -416,3 +418,16 @@ def test_a_command_run_as_another_user_gets_no_mount() -> None:
     text = "FROM python:3.12\nRUN sudo -u app pip install --no-cache-dir flask\n"
     assert _run(text) == text
     assert any("pip: runs as another user" in m for m in _fixes(text))
+
+
+def test_apt_at_container_start_keeps_the_lists(tmp_path: Path) -> None:
+    """An entrypoint script that runs ``apt-get install $EXTRA_PACKAGES`` needs the lists in
+    the image (a real build's container failed with "Unable to locate package")."""
+    (tmp_path / "entrypoint.sh").write_text('#!/bin/sh\napt-get install -y $EXTRA\nexec "$@"\n')
+    text = (
+        "FROM debian:12\nRUN apt-get update && apt-get install -y curl\n"
+        'COPY entrypoint.sh /entrypoint.sh\nENTRYPOINT ["/entrypoint.sh"]\nCMD ["sh"]\n'
+    )
+    result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"cache-mount"})))
+    assert "--mount" not in result.output
+    assert any("apt runs at container start" in f.message for f in result.suggestions)

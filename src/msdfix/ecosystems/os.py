@@ -190,6 +190,7 @@ MANAGERS: tuple[PackageManager, ...] = (
         clean_commands=(("apt-get", "clean"), ("apt", "clean"), ("aptitude", "clean")),
         system=True,
         refresh=("update",),
+        runtime_users=(("apt-get",), ("apt",), ("aptitude",)),  # installs at container start
         index_readers=(
             ("apt-cache",),
             ("apt-get", "source"),

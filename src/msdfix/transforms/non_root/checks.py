@@ -67,7 +67,7 @@ def needs_root(doc: Document, command: Command) -> str | None:
         if name in ROOT_PROGRAMS:
             return f"the command runs {name}, which needs root"
     for script in command.scripts:
-        text = _context_script(doc, script)
+        text = context_script(doc, script)
         if text is None:
             continue
         for cmd in parse_commands(text):
@@ -79,10 +79,11 @@ def needs_root(doc: Document, command: Command) -> str | None:
 
 def unread_scripts(doc: Document, command: Command) -> list[str]:
     """Scripts the command runs that msdfix could not read."""
-    return [s for s in command.scripts if _context_script(doc, s) is None]
+    return [s for s in command.scripts if context_script(doc, s) is None]
 
 
-def _context_script(doc: Document, path: str) -> str | None:
+def context_script(doc: Document, path: str) -> str | None:
+    """The text of a script the command runs, found by name in the build context."""
     name = posixpath.basename(path)
     if not doc.context.present:
         return None
