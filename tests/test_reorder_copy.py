@@ -361,3 +361,25 @@ def test_an_install_reading_the_copied_tree_through_pip_env_stays(
     text = f"FROM python:3.12\n{env}\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
     out = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"reorder-copy"}))).output
     assert (out != text) is moved
+
+
+@pytest.mark.parametrize(
+    "manifest, extra",
+    [
+        ('[package]\nname = "a"\nversion = "0.1.0"\ndefault-run = "migrate"\n', {}),
+        ('[package]\nname = "a"\nversion = "0.1.0"\n[[bench]]\nname = "throughput"\n', {}),
+        ('[package]\nname = "a"\nversion = "0.1.0"\n', {".cargo/config.toml": "[source.vendored-sources]\n"}),
+    ],
+)  # fmt: skip
+def test_cargo_fetch_stub_is_not_used_where_it_fails(
+    tmp_path: Path, manifest: str, extra: dict[str, str]
+) -> None:
+    """The `touch src/main.rs && cargo fetch` stub failed real builds: a default-run target,
+    a bench without a path, and crates vendored through .cargo/config.toml."""
+    for rel, text in {"Cargo.toml": manifest, "Cargo.lock": "version = 3\n", **extra}.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    text = "FROM rust:1.75\nWORKDIR /app\nCOPY . .\nRUN cargo build --release\n"
+    out, _, explained = _run(text, tmp_path)
+    assert out == text
+    assert explained, explained

@@ -285,12 +285,19 @@ def _cargo(
             f"{where}: Cargo.toml has a path dependency, explicit target paths or a workspace",
             anchor,
         )
-    if re.search(r"^[^\S\n]*\[(lib|\[bin\])", text, re.M):
+    if re.search(r"^[^\S\n]*\[(lib|\[(bin|bench|test|example)\])", text, re.M) or re.search(
+        r"^[^\S\n]*(default-run|build)\s*=", text, re.M
+    ):
         raise Skip(
             f"{where}: Cargo.toml declares its targets, so `cargo fetch` cannot run without the "
             "sources",
             anchor,
         )
+    for name in (".cargo/config.toml", ".cargo/config"):  # source replacement: vendor/
+        if doc.context.exists(posixpath.join(use.project, name)):
+            raise Skip(
+                f"{where}: {name} configures cargo from the sources (vendored crates?)", anchor
+            )
 
 
 def _bundler(
