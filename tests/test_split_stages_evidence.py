@@ -262,3 +262,15 @@ def test_a_file_the_build_writes_outside_the_copies_makes_the_split_unsafe(tmp_p
     out, messages, _ = _split(PY.format(env="", install=install), root)
     assert "AS runtime" not in out
     assert "RUN at line 4 writes /etc/gunicorn, which the runtime does not copy" in messages
+
+
+def test_a_virtualenv_on_the_path_is_what_the_runtime_copies(tmp_path: Path) -> None:
+    """``python -m venv /opt/venv`` with its bin on PATH: the runtime copies the venv (the
+    interpreter it links to is at the same path in the slim image). Was declined as an
+    unknown program `venv`; built for real, the app answers the same."""
+    root = _write(tmp_path, {"requirements.txt": "flask==3.0.3\n", "app.py": ""})
+    env = "RUN python -m venv /opt/venv\nENV PATH=/opt/venv/bin:$PATH\n"
+    text = PY.format(env=env, install="pip install --only-binary :all: -r requirements.txt")
+    out, messages, _ = _split(text, root)
+    assert "COPY --from=build /opt/venv /opt/venv" in out, messages
+    assert "/usr/local" not in out

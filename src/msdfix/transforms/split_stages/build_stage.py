@@ -79,7 +79,7 @@ ECO_TOOLS: dict[str, set[str]] = {
         "grunt",
         "bower",
     },
-    "python": {"pip", "pip3", "python", "python3", "uv", "virtualenv", "cp", "mv"},
+    "python": {"pip", "pip3", "python", "python3", "uv", "virtualenv", "venv", "cp", "mv"},
 }
 GO_VALUE_FLAGS = {
     "-o", "-ldflags", "-gcflags", "-asmflags", "-tags", "-mod", "-modfile", "-p", "-buildmode",

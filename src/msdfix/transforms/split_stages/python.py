@@ -110,13 +110,7 @@ def _venv(a: Analysis) -> str | None:
     path = a.scope().get("PATH", "")
     for call in a.calls:
         target = None
-        if (
-            call.program in ("python", "python3")
-            and call.args[:2] == ["-m", "venv"]
-            and len(call.args) > 2
-        ):
-            target = call.args[-1]
-        elif call.program == "virtualenv" and call.args:
+        if call.program in ("venv", "virtualenv") and call.args:  # python -m venv DIR
             target = call.args[-1]
         if target:
             venv = resolve(target, call.cwd)
