@@ -73,7 +73,7 @@ class History:
         stage: a later RUN looked at from an ancestor stage has its own scope and user."""
         key = id(ins)
         if key not in self._resolvers:
-            own = self._stage_of.get(key, stage)
+            own = self.stage_of.get(key, stage)
             resolver = Resolver(self.doc, own, ins)
             if resolver.user is None and self._runs_as_root(own, ins):
                 resolver.as_root()
@@ -97,7 +97,7 @@ class History:
         return found.get(id(ins), False)
 
     @cached_property
-    def _stage_of(self) -> dict[int, Stage]:
+    def stage_of(self) -> dict[int, Stage]:
         """id of each instruction -> the stage it belongs to."""
         return {id(i): s for s in self.doc.model.stages for i in s.instructions}
 

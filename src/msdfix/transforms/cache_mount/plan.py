@@ -269,7 +269,7 @@ class _Planner:
         history, model = self.history, self.doc.model
 
         programs = {p.lstrip("./") for p in manager.programs}
-        owner = {id(i): st for st in model.stages for i in st.instructions}
+        owner = history.stage_of
 
         def offline(run: Instruction) -> bool:  # any command of the tool, downloading or not
             scope = {
