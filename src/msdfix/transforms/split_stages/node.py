@@ -318,7 +318,9 @@ NOT_RUNTIME = re.compile(
     r"[cm]?[jt]sx?$|(?:^|/)[^/]*\.config\.[cm]?[jt]s$|(?:^|/)\.[^/]+$"
 )
 IMPORT = re.compile(
-    r"""(?:\brequire\s*\(\s*|\bimport\s*\(\s*|\bfrom\s+|^\s*import\s+)["']([^"'./][^"']*)["']""",
+    # [ \t], not \s: from every line start \s* ran over all the blank lines below (quadratic)
+    r"""(?:\brequire[ \t]*\([ \t]*|\bimport[ \t]*\([ \t]*|\bfrom[ \t]+|^[ \t]*import[ \t]+)"""
+    r"""["']([^"'./\n][^"'\n]*)["']""",
     re.MULTILINE,
 )
 MAX_IMPORT_SCAN = 2000
