@@ -246,11 +246,13 @@ def test_an_install_moved_by_the_environment_is_not_split(tmp_path: Path, env: s
 
 
 def test_a_package_that_loads_a_system_library_brings_it(tmp_path: Path) -> None:
-    """psycopg 3 is a pure-Python wheel that loads libpq at run time."""
+    """psycopg 3 is a pure-Python wheel that loads libpq at run time: the split's runtime
+    installs libpq5 (and the split stays unsafe: the package is on the needs-the-full-image
+    list that slim-base declines on)."""
     root = _write(tmp_path, {"requirements.txt": "psycopg==3.2.3\n", "app.py": ""})
     text = PY.format(env="", install="pip install --only-binary :all: -r requirements.txt")
-    out, messages, _ = _split(text, root)
-    assert "libpq5" in out, messages
+    _, messages, _ = _split(text, root)
+    assert "runtime packages: libpq5" in messages, messages
 
 
 def test_a_file_the_build_writes_outside_the_copies_makes_the_split_unsafe(tmp_path: Path) -> None:
@@ -274,3 +276,58 @@ def test_a_virtualenv_on_the_path_is_what_the_runtime_copies(tmp_path: Path) -> 
     out, messages, _ = _split(text, root)
     assert "COPY --from=build /opt/venv /opt/venv" in out, messages
     assert "/usr/local" not in out
+
+
+@pytest.mark.parametrize(
+    "package, sources, reason",
+    [
+        ({"scripts": {**BUILD, "prestart": "tsc -p .", "start": "node dist/index.js"}, "devDependencies": {"typescript": "5"}}, {}, "the start command runs `tsc`"),
+        ({"devDependencies": {"semver": "7"}}, {"entrypoint.sh": "#!/bin/sh\n./node_modules/.bin/semver 1.2.3\nexec \"$@\"\n"}, "uses dev dependency ./node_modules/.bin/semver"),
+        ({"dependencies": {**DEPS, "@prisma/client": "5"}}, {}, "@prisma/client generates code into node_modules"),
+        ({}, {"src/gen.js": "module.exports = require('./node_modules/.generated')\n"}, "loads ./node_modules/.generated"),
+    ],
+)  # fmt: skip
+def test_what_the_app_runs_at_start_keeps_the_builds_node_modules(
+    tmp_path: Path, package: dict[str, object], sources: dict[str, str], reason: str
+) -> None:
+    """npm runs prestart before start; an entrypoint script may run a dev dependency's
+    program; Prisma's client and other build output live in node_modules: each broke a real
+    app when production dependencies came from a separate install."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS, **package}, sources)
+    text = NODE.format(extra="", cmd='["npm", "start"]')
+    if "entrypoint.sh" in sources:
+        text = text.replace("CMD", 'ENTRYPOINT ["/app/entrypoint.sh"]\nCMD')
+    out, messages, _ = _split(text, root)
+    assert "prod-deps" not in out
+    assert reason in messages, messages
+
+
+def test_a_folder_holding_only_a_gitkeep_is_copied(tmp_path: Path) -> None:
+    """``uploads/.gitkeep`` keeps the folder the app writes into."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS}, {"uploads/.gitkeep": ""})
+    (root / "tsconfig.json").write_text('{"compilerOptions": {"outDir": "dist"}}')
+    root.joinpath("package.json").write_text(
+        json.dumps({"name": "app", "scripts": {**BUILD, "build": "tsc"}, "dependencies": DEPS})
+    )
+    out, messages, _ = _split(NODE.format(extra="", cmd='["node", "dist/index.js"]'), root)
+    assert "/app/uploads" in out or "COPY --from=build /app /app" in out, out
+
+
+@pytest.mark.parametrize(
+    "image, source",
+    [
+        ("node:20", ("server.js", "require('child_process').execSync('git rev-parse HEAD')\n")),
+        ("python:3.12", ("app.py", "import subprocess\nsubprocess.run(['git', 'log'])\n")),
+    ],
+)
+def test_slim_base_is_unsafe_when_the_sources_run_a_full_image_tool(
+    tmp_path: Path, image: str, source: tuple[str, str]
+) -> None:
+    """The same evidence as split-stages: node:20-slim and python:3.12-slim have no git."""
+    _write(tmp_path, {source[0]: source[1]})
+    program = "node" if image.startswith("node") else "python"
+    text = f'FROM {image}\nWORKDIR /app\nCOPY . .\nCMD ["{program}", "{source[0]}"]\n'
+    result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"slim-base"})))
+    assert result.output == text
+    messages = " ".join(f.message for f in result.suggestions)
+    assert "the sources may run `git`" in messages, messages

@@ -53,7 +53,8 @@ PY_NEEDS_FULL = frozenset(
     """
     psycopg2 mysqlclient mysql-python python-ldap uwsgi pycairo pygobject dbus-python pyodbc
     python-magic pylibmc pycurl gssapi xmlsec m2crypto pygraphviz pyaudio cairosvg weasyprint wand
-    python-snappy pykerberos kerberos mod-wsgi gdal fiona
+    python-snappy pykerberos kerberos mod-wsgi gdal fiona psycopg gitpython lightgbm
+    opencv-python opencv-contrib-python pytesseract pdf2image pyzbar pyvips
 """.split()
 )
 # npm packages that build or ship native (glibc) code.

@@ -149,6 +149,12 @@ PY_SOURCE_BUILT: dict[str, dict[str, tuple[str, ...]]] = {
         "psycopg": ("libpq5",),  # psycopg 3 loads libpq at run time (a pure-Python wheel)
         "gitpython": ("git",),  # runs the git program
         "python-magic": ("libmagic1",),  # loads libmagic at run time
+        "lightgbm": ("libgomp1",),  # its wheel links the system's OpenMP runtime
+        "opencv-python": ("libgl1", "libglib2.0-0"),  # cv2 loads libGL and GLib
+        "opencv-contrib-python": ("libgl1", "libglib2.0-0"),
+        "pytesseract": ("tesseract-ocr",),  # runs the tesseract program
+        "pdf2image": ("poppler-utils",),  # runs pdftoppm
+        "pyzbar": ("libzbar0",),
     },
     APK: {
         "psycopg2": ("libpq",),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from msdfix.document import Document
-from msdfix.ecosystems.images import NODE_NATIVE, RUBY_NATIVE
+from msdfix.ecosystems.images import NODE_NATIVE, NODE_NEEDS_FULL, RUBY_NATIVE
 from msdfix.ecosystems.node import read_dependencies
 from msdfix.ecosystems.python import install_evidence
 from msdfix.ecosystems.registry import MANAGER_PROGRAMS, subcommand
@@ -23,14 +23,14 @@ def node_deps(doc: Document) -> tuple[str, list[str]]:
     if deps is not None and deps.scripts_known:
         if deps.locked_git:
             return "git", list(deps.locked_git)
-        native = sorted(deps.install_scripts | (deps.locked & NODE_NATIVE))
+        native = sorted(deps.install_scripts | (deps.locked & (NODE_NATIVE | NODE_NEEDS_FULL)))
         return ("native", native) if native else ("none", [])
     if deps is None:
         return "unknown", []
     git = [n for n, v in deps.production.items() if isinstance(v, str) and v.startswith(_GIT)]
     if git:
         return "git", git
-    native = sorted(n for n in deps.production if n in NODE_NATIVE)
+    native = sorted(n for n in deps.production if n in NODE_NATIVE | NODE_NEEDS_FULL)
     return ("native", native) if native else ("unknown", [])
 
 

@@ -12,6 +12,7 @@ from msdfix.ecosystems.programs import POSIX_SHELLS, SHELLS
 from msdfix.model import Stage
 from msdfix.model.base_images import HUB_REGISTRIES
 from msdfix.model.image import ImageRef
+from msdfix.model.program_calls import CALLED, called_tool
 from msdfix.shell.classify import program_args
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
@@ -122,6 +123,17 @@ class Planner:
             unsafe.append(f"it runs {', '.join(unread)}, which msdfix cannot read")
         return None
 
+    def _called_tools(self, unsafe: list[str], new: str) -> None:
+        """A source that runs a tool of the full image (``execSync('git ...')``)."""
+        tools = tuple(
+            t
+            for t in CALLED
+            if t in self.family.full_only_tools and not installed_before(self.facts, t, 10**9)
+        )
+        found = called_tool(self.doc.context, tools)
+        if found:
+            unsafe.append(f"the sources may run `{found}`, which {new} does not have")
+
     def _copied_builds(self, unsafe: list[str], glibc_only: bool = False) -> str | None:
         """Artefacts copied from stages that installed dependencies on a full image."""
         for ins in self.stage.of("copy", "add"):
@@ -173,6 +185,7 @@ class Planner:
         if cand.blocked:
             return cand
         self._toolbox(cand.unsafe)
+        self._called_tools(cand.unsafe, f"{self.family.name}:{target.tag}")
         if target.kind == "jre" and self._entry() != "java":
             cand.unsafe.append("the image does not start java directly: it may use JDK tools")
         for ecosystem, calls in self.installs.items():

@@ -26,6 +26,7 @@ from msdfix.ecosystems.node import (
     lock_problem,
     production_install,
     read_dependencies,
+    script_name,
 )
 from msdfix.model.paths import within
 from msdfix.model.users import is_root
@@ -33,6 +34,7 @@ from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
+from msdfix.transforms.non_root.checks import context_script, entry_command
 from msdfix.transforms.split_stages import frontend
 from msdfix.transforms.split_stages.artifacts import resolve
 from msdfix.transforms.split_stages.build_stage import (
@@ -291,7 +293,15 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
             f"the build installs {' '.join(a.packages[:3])}, which a separate install of the "
             "production dependencies may need"
         )
+    deps = {**(package.get("dependencies") or {}), **(package.get("devDependencies") or {})}
+    generated = next((n for n in GENERATES_INTO_MODULES if n in deps), None)
+    if generated:
+        return f"{generated} generates code into node_modules, which a separate install lacks"
     after = a.calls[a.calls.index(install) + 1 :] if install in a.calls else []
+    for call in after:
+        script = frontend.script_of([call.program, *call.args], package)
+        if script and "node_modules" in script:
+            return f"the script at line {call.ins.start_line} writes into node_modules"
     changer = next((c for c in after if _runs_package(c)), None)
     if changer is not None:
         return (
@@ -299,23 +309,33 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
             f"{' '.join(changer.args[:2])}`, which may change node_modules"
         )
     dev = set(package.get("devDependencies") or {}) - set(package.get("dependencies") or {})
-    for word in _start_words(a, package):
-        name = _package_name(word)
-        if word in dev or posixpath.basename(word) in dev or name in dev:
-            return f"the start command uses dev dependency {name if name in dev else word}"
+    production = set(package.get("dependencies") or {})
+    for argv in _start_commands(a, package):
+        for word in argv:
+            name = _package_name(word)
+            if word in dev or posixpath.basename(word) in dev or name in dev:
+                return f"the start command uses dev dependency {name if name in dev else word}"
+        program = posixpath.basename(argv[0]) if argv else ""
+        if dev and program and "/" not in argv[0] and program not in START_PROGRAMS | production:
+            return f"the start command runs `{program}`, which may come from a dev dependency"
     if _served(a, app, rel) is None:  # a served site's sources are bundled
         used = _imported(a, app, dev)
+        if used and "node_modules/" in used[0]:
+            return f"{used[1]} loads {used[0]}, which a separate install would not create"
         if used:
             return f"{used[1]} imports dev dependency {used[0]}"
     return None
 
 
+# Packages whose client code is generated into node_modules by a build step (prisma generate).
+GENERATES_INTO_MODULES = ("@prisma/client", "prisma", "@graphql-codegen/cli", "typechain")
 LOCAL_SPECIFIERS = ("file:", "link:", "portal:", "patch:")
 SOURCE_FILE = re.compile(r"\.(?:[cm]?js|jsx|ts|tsx|mts|cts)$")
 # Tests, tool configuration and type declarations: not loaded by the running app.
 NOT_RUNTIME = re.compile(
     r"(?:^|/)(?:tests?|__tests__|__mocks__|spec|e2e|cypress|scripts)/|\.(?:test|spec|stories|d)\."
     r"[cm]?[jt]sx?$|(?:^|/)[^/]*\.config\.[cm]?[jt]s$|(?:^|/)\.[^/]+$"
+    r"|(?:^|/)(?:build|gulpfile|gruntfile|rollup|esbuild|webpack|babel|jest|karma)\b[^/]*$"
 )
 IMPORT = re.compile(
     # [ \t], not \s: from every line start \s* ran over all the blank lines below (quadratic)
@@ -323,6 +343,8 @@ IMPORT = re.compile(
     r"""["']([^"'./\n][^"'\n]*)["']""",
     re.MULTILINE,
 )
+# A path into node_modules loaded by path: code a build step generated there.
+MODULES_PATH = re.compile(r"""["'`]((?:\.{1,2}/)+node_modules/[^"'`\n]*)["'`]""")
 MAX_IMPORT_SCAN = 2000
 
 
@@ -353,19 +375,37 @@ def _runs_package(call: Call) -> bool:
     return call.program == "npx" or call.sub in ("exec", "x", "dlx")
 
 
-def _start_words(a: Analysis, package: dict[str, object]) -> list[str]:
-    """The entry command's words, package.json scripts it runs expanded (nested ones too)."""
-    words: list[str] = []
+# Programs a start command runs that no dev dependency provides.
+START_PROGRAMS = frozenset(
+    """node npm npx yarn pnpm corepack sh bash exec env cd echo printf set export true false test
+    [ sleep cat mkdir rm cp mv ln touch chmod chown wait exit trap ulimit umask tini dumb-init
+    su-exec gosu""".split()
+)
+
+
+def _start_commands(a: Analysis, package: dict[str, object]) -> list[list[str]]:
+    """The entry command's commands (its scripts' too), package.json scripts it runs expanded
+    with their pre/post hooks (nested ones too)."""
+    words: list[list[str]] = []
     todo = [list(argv) for argv in (a.entry.commands if a.entry else [])]
+    command = entry_command(a.stage)
+    for script in command.scripts if command else []:  # ENTRYPOINT ["docker-entrypoint.sh"]
+        text = context_script(a.doc, script) or ""
+        todo += [c.argv for c in parse_commands(text) if c.argv]
+    scripts = package.get("scripts")
+    scripts = scripts if isinstance(scripts, dict) else {}
     seen = 0
-    while todo and seen < 20:
+    while todo and seen < 40:
         argv, seen = todo.pop(), seen + 1
         if argv and argv[0] in PROJECT_INSTALLS:
-            script = frontend.script_of(argv, package)
-            todo += [c.argv for c in parse_commands(script) if c.argv] if script else []
+            name = script_name(argv) or ("start" if argv[1:2] == ["start"] else None)
+            for hook in [f"pre{name}", name, f"post{name}"] if name else []:
+                body = scripts.get(hook)  # npm runs prestart before start
+                if isinstance(body, str):
+                    todo += [c.argv for c in parse_commands(body) if c.argv]
             continue
-        words += argv[1:] if argv and argv[0] == "npx" else argv
-    return words
+        words.append(argv[1:] if argv and argv[0] == "npx" else argv)
+    return [w for w in words if w]
 
 
 def _package_name(word: str) -> str:
@@ -376,8 +416,6 @@ def _package_name(word: str) -> str:
 
 def _imported(a: Analysis, app: str, dev: set[str]) -> tuple[str, str] | None:
     """(dev dependency, file) for a copied source the app may load that imports one."""
-    if not dev:
-        return None
     scanned = 0
     for copy in a.copies:
         for rel, dest in copy.context_files(a.ctx):
@@ -389,6 +427,9 @@ def _imported(a: Analysis, app: str, dev: set[str]) -> tuple[str, str] | None:
             if scanned > MAX_IMPORT_SCAN:
                 return None
             text = a.ctx.read_text(rel) or ""
+            generated = MODULES_PATH.search(text)  # require('./node_modules/.generated')
+            if generated:
+                return generated.group(1), rel  # not a package: generated by the build
             for match in IMPORT.finditer(text):
                 line_start = text.rfind("\n", 0, match.start()) + 1
                 if text.startswith("import type", line_start):
@@ -512,11 +553,14 @@ def _same_user(a: Analysis, install: Call) -> bool:
 def _context_entries(a: Analysis, app: str) -> list[str]:
     """Image paths of the context files copied into the app, without Dockerfiles, docs, VCS."""
     common = [re.compile(p) for p in COMMON_SOURCE]
-    return [
+    return [  # a folder's .gitkeep or README keeps the folder (the app may write into it)
         dest
         for copy in a.copies
         for rel, dest in copy.context_files(a.ctx)
-        if within(dest, app) and not any(p.fullmatch(posixpath.basename(rel)) for p in common)
+        if within(dest, app)
+        and not (
+            _top(dest, app) == dest and any(p.fullmatch(posixpath.basename(rel)) for p in common)
+        )
     ]
 
 
