@@ -383,3 +383,26 @@ def test_cargo_fetch_stub_is_not_used_where_it_fails(
     out, _, explained = _run(text, tmp_path)
     assert out == text
     assert explained, explained
+
+
+@pytest.mark.parametrize(
+    "files, run",
+    [
+        ({"requirements.txt": "--find-links vendor\nhello==0.1\n"}, "pip install -r requirements.txt"),
+        ({"requirements.txt": "hello==0.1\n"}, "pip install -f wheels -r requirements.txt"),
+        ({"package.json": '{"name": "a", "dependencies": {"ms": "2"}}', "yarn.lock": "", ".yarnrc": 'yarn-offline-mirror "./mirror"\n'}, "yarn install --offline"),
+        ({"package.json": '{"name": "a", "scripts": {"build": "node b.js"}, "dependencies": {"ms": "2"}}', "package-lock.json": "{}"}, "export API=x && npm ci && npm run build"),
+    ],
+)  # fmt: skip
+def test_installs_that_read_more_than_their_manifests_stay(
+    tmp_path: Path, files: dict[str, str], run: str
+) -> None:
+    """Each broke a real build once moved before ``COPY . .`` (or lost the shell's exported
+    variable once split): a wheel folder named without ./, a yarn offline mirror, an export."""
+    for rel, text in files.items():
+        (tmp_path / rel).write_text(text)
+    text = f"FROM node:20\nWORKDIR /app\nCOPY . .\nRUN {run}\n"
+    if "pip" in run:
+        text = text.replace("node:20", "python:3.12")
+    out, _, explained = _run(text, tmp_path)
+    assert out == text, out

@@ -459,3 +459,22 @@ def _bun_names(text: str) -> set[str] | None:
         name = spec.rsplit("@", 1)[0] if isinstance(spec, str) and "@" in spec[1:] else None
         names.add(name or key.rsplit("/", 1)[-1])
     return names
+
+
+# Settings of .yarnrc/.npmrc/.yarnrc.yml that make an install read files of the project.
+LOCAL_CONFIG = re.compile(
+    r"(?m)^[ \t]*(yarn-offline-mirror|offline-mirror|yarnPath|cafile|userconfig|globalconfig)"
+    r"[ \t]*[:=]?[ \t]*[\"']?([^\"'\s]+)"
+)
+
+
+def local_package_config(ctx: BuildContext, base: str) -> str | None:
+    """A package-manager setting naming a path in the project (an offline mirror, yarn's
+    own release): the manifests alone do not install."""
+    for name in (".yarnrc", ".npmrc", ".yarnrc.yml"):
+        text = ctx.read_text(posixpath.join(base, name)) or ""
+        for key, value in LOCAL_CONFIG.findall(text):
+            inside = posixpath.normpath(value).startswith(".yarn/")  # copied with the manifests
+            if not inside and not value.startswith(("/", "http:", "https:", "~", "$")):
+                return f"{name} sets {key} to {value}"
+    return None

@@ -342,7 +342,10 @@ def read_requirements(context: BuildContext, paths: list[str]) -> Requirements:
                 continue
             option = _PATH_OPTION.match(line)
             value = option.group(2) if option else line
-            if (option or not line.startswith("-")) and (
+            links = option is not None and option.group(1) in ("-f", "--find-links")
+            if links and "://" not in value or links and value.startswith("file:"):
+                found.local.append((path, line))  # a wheel folder: ``--find-links vendor``
+            elif (option or not line.startswith("-")) and (
                 is_local(value.split(";")[0].strip()) or " @ file:" in line
             ):
                 found.local.append((path, line))

@@ -306,8 +306,9 @@ def _classify_pip(
             i += 1
         elif name in PIP_PATH_OPTS:
             path = inline if eq else value
+            folder = name in ("-f", "--find-links") and "://" not in path  # -f wheels: a folder
             local = local or (
-                is_local(path)
+                (is_local(path) or folder)
                 and not (path.startswith("/") and not within(join_path(cwd, path), source.dest))
             )
             i += 0 if eq else 1

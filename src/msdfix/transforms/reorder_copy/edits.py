@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 
 from msdfix.document import Document
 from msdfix.ecosystems.java import MAVEN
@@ -176,6 +177,7 @@ def after_install(
             or prev.nested
             or prev.redirects
             or any(c.nested for c in commands[last:first])
+            or SHELL_STATE.search(anchor.args) is not None
         ):
             raise Skip(
                 f"`{' '.join(split.argv)}` in the install RUN (line {anchor.start_line}) needs "
@@ -200,6 +202,14 @@ def after_install(
         edits.append(Edit(start, end, ""))
         after += f"{anchor.keyword} {flags}{cd}{tail}{nl}"
     return after, edits
+
+
+# Commands whose effect on the shell (variables, options, sourced files) the split-off part
+# would lose: ``export API_URL=... && npm ci && npm run build``.
+SHELL_STATE = re.compile(
+    r"(?:^|[;&|(]|\bthen|\bdo)\s*(?:export|source|\.|declare|typeset|umask|ulimit|alias"
+    r"|shopt|unset|eval)\s"
+)
 
 
 def _composer_edits(script: RunScript, use: Use) -> list[Edit]:

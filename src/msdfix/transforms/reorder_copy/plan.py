@@ -10,7 +10,7 @@ from msdfix.ecosystems.base import Ecosystem
 from msdfix.ecosystems.dotnet import DOTNET
 from msdfix.ecosystems.go import GO
 from msdfix.ecosystems.java import GRADLE, MAVEN
-from msdfix.ecosystems.node import NPM_LIFECYCLE
+from msdfix.ecosystems.node import NPM_LIFECYCLE, local_package_config
 from msdfix.ecosystems.php import COMPOSER, COMPOSER_INSTALL_SCRIPTS
 from msdfix.ecosystems.python import PIP, read_requirements
 from msdfix.ecosystems.registry import MONOREPO_MARKERS
@@ -189,6 +189,9 @@ def _node(
     pnpm = package.get("pnpm")
     if isinstance(pnpm, dict) and pnpm.get("patchedDependencies"):
         raise Skip(f"{where}: pnpm.patchedDependencies needs the patch files", anchor)
+    config = local_package_config(ctx, base)
+    if config:
+        raise Skip(f"{where}: {config}, which needs the sources", anchor)
     scripts = package.get("scripts")
     hooks = [s for s in NPM_LIFECYCLE if isinstance(scripts, dict) and s in scripts]
     ignore = "--ignore-scripts" in use.args or "--mode=skip-build" in use.args

@@ -23,6 +23,7 @@ from msdfix.ecosystems.node import (
     NPM_LIFECYCLE,
     PROD_FLAGS,
     PROJECT_INSTALLS,
+    local_package_config,
     lock_problem,
     production_install,
     read_dependencies,
@@ -288,6 +289,9 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     local = _local_specifier(package)
     if local:
         return f"package.json names {local}, which the install reads from the sources"
+    config = local_package_config(a.ctx, rel)
+    if config:
+        return f"{config}, which the install reads from the sources"
     if a.packages:
         return (
             f"the build installs {' '.join(a.packages[:3])}, which a separate install of the "
