@@ -110,3 +110,31 @@ def test_usable_cpus_respects_a_cgroup_quota(tmp_path: Path, monkeypatch) -> Non
     assert parallel.usable_cpus() == 8
     monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: {3})
     assert parallel.usable_cpus() == 1
+
+
+PARENT = os.getpid()
+
+
+def _dies_in_a_worker(task: int) -> int:
+    """Task 3 kills the worker process running it (as the OOM killer would)."""
+    if task == 3 and os.getpid() != PARENT:
+        os._exit(1)
+    return task * 10
+
+
+def _no_setup() -> None:
+    pass
+
+
+def test_a_worker_that_dies_loses_no_task() -> None:
+    """Every result comes back, in order: the task whose worker died is handed to
+    ``failed`` (the CLI reruns it in its own process), the others go on in a new pool."""
+    seen: list[int] = []
+
+    def failed(task: int, exc: BaseException) -> int:
+        seen.append(task)
+        return task * 10
+
+    results = list(parallel.ordered_map(_dies_in_a_worker, range(8), 2, failed, _no_setup, ()))
+    assert results == [t * 10 for t in range(8)]
+    assert 3 in seen

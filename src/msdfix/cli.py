@@ -247,7 +247,13 @@ def _outcomes(inputs: Iterable[Found], options: Options, jobs: int) -> Iterator[
     from msdfix.parallel import ordered_map
     from msdfix.runner import outcome, set_options, work
 
-    for chunk in ordered_map(work, _chunks(inputs), jobs, _failed, set_options, (options,)):
+    def failed(chunk: list[Found], exc: BaseException) -> list[tuple[Found, Outcome | None]]:
+        """A worker died (killed, or its process could not start): the chunk runs here, so
+        one lost process fails no file; an exception of a file is that file's error."""
+        set_options(options)
+        return work(chunk)
+
+    for chunk in ordered_map(work, _chunks(inputs), jobs, failed, set_options, (options,)):
         for found, done in chunk:
             yield done if done is not None else outcome(found, options, sys.stdin.buffer)
 
@@ -261,12 +267,6 @@ def _chunks(inputs: Iterable[Found]) -> Iterator[list[Found]]:
             chunk = []
     if chunk:
         yield chunk
-
-
-def _failed(chunk: list[Found], exc: BaseException) -> list[tuple[Found, Outcome | None]]:
-    from msdfix.runner import failed
-
-    return [(found, failed(found, exc)) for found in chunk]
 
 
 class Totals:

@@ -139,12 +139,6 @@ def work(chunk: list[Found]) -> list[tuple[Found, Outcome | None]]:
     return [(f, None if f.path is None and not f.error else outcome(f, options)) for f in chunk]
 
 
-def failed(found: Found, exc: BaseException) -> Outcome:
-    """The outcome of an input whose worker process died."""
-    report = FileReport(found.display, error=internal_message(exc), internal=True)
-    return Outcome(report.path, stderr=report.error_line_text() + "\n", error=True, internal=True)
-
-
 def _finish(report: FileReport, options: Options, stdout: str, raw: bytes | None) -> Outcome:
     stderr = ""
     if not options.quiet or report.error:
