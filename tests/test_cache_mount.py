@@ -36,7 +36,8 @@ def _fixes(text: str) -> list[str]:
 
 
 def test_apt_keeps_debs_on_the_mount_without_touching_apt_configuration() -> None:
-    out = _run("FROM debian:12\nRUN apt-get update && apt-get install -y curl\n")
+    clean = " && rm -rf /var/lib/apt/lists/*"
+    out = _run(f"FROM debian:12\nRUN apt-get update && apt-get install -y curl{clean}\n")
     assert "docker-clean" not in out and "keep-cache" not in out
     assert "apt-get -o Dir::Cache::Archives=/var/cache/apt/debs install -y curl" in out
     assert "target=/var/lib/apt/lists," in out and "target=/var/lib/apt," not in out
@@ -70,7 +71,10 @@ def test_a_build_script_named_like_a_system_tool_is_unknown() -> None:
     for script in ("scripts/install", "bin/sort"):
         text = f"FROM debian:bookworm\nCOPY . .\nRUN apt-get update && apt-get install -y jq\nRUN {script}\n"
         assert "/var/lib/apt/lists" not in _run(text), script
-    text = "FROM debian:bookworm\nRUN apt-get update && apt-get install -y jq\nRUN /usr/bin/install -d /x\n"
+    text = (
+        "FROM debian:bookworm\nRUN apt-get update && apt-get install -y jq"
+        " && rm -rf /var/lib/apt/lists/*\nRUN /usr/bin/install -d /x\n"
+    )
     assert "target=/var/lib/apt/lists" in _run(text)  # the system tool, by its absolute path
 
 
@@ -80,7 +84,8 @@ def test_sudo_under_a_non_root_user_keeps_the_image_configuration() -> None:
         "FROM debian:bookworm\n"
         "RUN apt-get update && apt-get install -y --no-install-recommends sudo && rm -rf /var/lib/apt/lists/* \\\n"
         '    && useradd -m dev && echo "dev ALL=(ALL) NOPASSWD:ALL" > /etc/sudoers.d/dev\n'
-        "USER dev\nRUN sudo apt-get update && sudo apt-get install -y --no-install-recommends jq\n"
+        "USER dev\nRUN sudo apt-get update && sudo apt-get install -y --no-install-recommends jq"
+        " && sudo rm -rf /var/lib/apt/lists/*\n"
     )
     out = _run(text)
     assert "docker-clean" not in out
@@ -431,3 +436,41 @@ def test_apt_at_container_start_keeps_the_lists(tmp_path: Path) -> None:
     result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"cache-mount"})))
     assert "--mount" not in result.output
     assert any("apt runs at container start" in f.message for f in result.suggestions)
+
+
+@pytest.mark.parametrize(
+    "text, mounted",
+    [
+        ("FROM debian:12\nRUN apt-get update && apt-get install -y jq\n", False),
+        ("FROM debian:12\nRUN apt-get update && apt-get install -y jq && rm -rf /var/lib/apt/lists/*\n", True),
+        ("FROM debian:12 AS build\nRUN apt-get update && apt-get install -y jq\nFROM scratch\nCOPY --from=build /usr/bin/jq /jq\n", True),
+        ("FROM debian:12\nRUN apt-get update && apt-get install -y jq\nONBUILD RUN apt-get install -y curl\n", False),
+    ],
+)  # fmt: skip
+def test_lists_the_final_image_keeps_stay_in_it(text: str, mounted: bool) -> None:
+    """The original leaves its apt lists in the final image: containers (an entrypoint's
+    ``apt-get install``) and images built FROM it (ONBUILD, a CI base image) may install without
+    refreshing, so the lists stay; a build stage's, or lists the RUN deletes, are mounted."""
+    assert ("target=/var/lib/apt/lists" in _run(text)) is mounted
+
+
+def test_find_exec_is_a_command_msdfix_does_not_read() -> None:
+    """``find /tmp/debs -exec apt-get install {} +`` installs from the lists: they stay."""
+    text = (
+        "FROM debian:12 AS build\nRUN apt-get update && apt-get install -y curl\n"
+        "RUN find /tmp/debs -name '*.deb' -exec apt-get install -y {} +\n"
+        "FROM scratch\nCOPY --from=build /usr/bin/curl /curl\n"
+    )
+    assert "target=/var/lib/apt/lists" not in _run(text)
+    assert "target=/var/lib/apt/lists" in _run(text.replace(" -exec apt-get install -y {} +", ""))
+
+
+def test_a_cache_directory_set_in_the_tools_configuration_is_unknown() -> None:
+    """``npm config set cache /var/cache/npm``: a /root/.npm mount with ``npm cache clean``
+    dropped left 1.4 MB of cache in a real image."""
+    text = (
+        "FROM node:20\nRUN npm config set cache /var/cache/npm --global\n"
+        "RUN npm install -g cowsay && npm cache clean --force\n"
+    )
+    assert _run(text) == text
+    assert any("RUN at line 2 configures where it caches" in m for m in _fixes(text))

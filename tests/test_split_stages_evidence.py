@@ -331,3 +331,38 @@ def test_slim_base_is_unsafe_when_the_sources_run_a_full_image_tool(
     assert result.output == text
     messages = " ".join(f.message for f in result.suggestions)
     assert "the sources may run `git`" in messages, messages
+
+
+@pytest.mark.parametrize(
+    "main, reason",
+    [
+        ('exec.Command("/bin/sh", "-c", "echo hook")', "may run `sh`"),
+        ('exec.Command("openssl", "version")', "may run `openssl`"),
+        ('user.Lookup("www-data")', "looks up system users"),
+    ],
+)
+def test_what_distroless_lacks_keeps_the_build_image(
+    tmp_path: Path, main: str, reason: str
+) -> None:
+    """Distroless has no shell (``:debug``'s is /busybox/sh), no coreutils or openssl, and
+    only root and nonroot as users: each broke a Go split built for real."""
+    root = _write(tmp_path, {
+        "go.mod": "module example.com/app\n",
+        "main.go": f'package main\nimport ("os/exec"; "os/user")\nfunc main() {{ {main} }}\n',
+    })  # fmt: skip
+    out, messages, _ = _split(GO.format(flags="", extra=""), root)
+    assert "AS runtime" not in out
+    assert reason in messages, messages
+
+
+def test_a_tool_named_in_env_is_kept(tmp_path: Path) -> None:
+    """``ENV JSON_TOOL=jq`` and ``exec.Command(os.Getenv("JSON_TOOL"))``: jq stays installed."""
+    root = _write(tmp_path, {"go.mod": "module example.com/app\n", "main.go": "package main\n"})
+    text = GO.format(flags="", extra="").replace(
+        "WORKDIR /app\n",
+        "RUN apt-get update && apt-get install -y jq && rm -rf /var/lib/apt/lists/*\n"
+        "ENV JSON_TOOL=jq\nWORKDIR /app\n",
+    )
+    out, messages, _ = _split(text, root)
+    assert "jq left in the build stage" not in messages
+    assert "jq" in out.split("AS runtime")[-1], out

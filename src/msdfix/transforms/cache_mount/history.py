@@ -49,6 +49,8 @@ class History:
     doc: Document
     berry: bool
     planned: dict[int, list[str]] = field(default_factory=dict)  # id(RUN) -> our targets
+    # tool id -> the RUNs that set its cache directory in its configuration (npm config set)
+    configuring: dict[str, list[tuple[Stage, Instruction]]] = field(default_factory=dict)
     _scripts: dict[int, RunScript | None] = field(default_factory=dict)
     _steps: dict[int, list[Step] | None] = field(default_factory=dict)
     _resolvers: dict[int, Resolver] = field(default_factory=dict)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -36,6 +37,7 @@ def plan_run(
 ) -> Plan:
     """Mounts, edits and reasons for one package-manager RUN."""
     planner = _Planner(doc, history, stage, ins, script, steps)
+    planner.in_final_image = in_final_image
     plan = planner.plan
     seen: list[PackageManager] = []
     for step in steps:
@@ -114,10 +116,18 @@ class _Planner:
         self.resolver = history.resolver(stage, ins)
         self.existing = mount_targets(ins)
         self.plan = Plan()
+        self.in_final_image = False  # the RUN's stage is in the final image's lineage
 
     def consider(self, cache: CacheDir, call: ToolCall) -> None:
         """Mount ``cache`` for ``call`` unless something says no."""
         plan = self.plan
+        configured = self._configured(call.manager)
+        if configured is not None:
+            plan.note(
+                f"{call.manager.id}: RUN at line {configured.start_line} configures where it "
+                "caches, which msdfix does not read"
+            )
+            return
         if not call.manager.system and _other_user(call.command):
             plan.note(f"{call.manager.id}: runs as another user ({call.command.argv[0]} -u)")
             return
@@ -169,6 +179,29 @@ class _Planner:
             Mount(target, cache.locked, cache.store, cache.index, call.manager, uid, unsafe)
         )
 
+    def _configured(self, manager: PackageManager) -> Instruction | None:
+        """An earlier RUN of the lineage that sets the tool's cache directory in its own
+        configuration (``npm config set cache /var/cache/npm``, ``pip config set
+        global.cache-dir``): the mount would miss the cache."""
+        found = self.history.configuring.get(manager.id)
+        if found is None:  # every RUN of the file is read once per tool
+            names = "|".join(re.escape(p.lstrip("./")) for p in manager.programs)
+            pattern = re.compile(rf"\b(?:{names})\b[^;&|\n]*\bconfig\s+set\b[^;&|\n]*cache")
+            found = [
+                (stage, ins)
+                for stage in self.doc.model.stages
+                for ins in stage.of("run")
+                if "config" in ins.logical and pattern.search(ins.logical)
+            ]
+            self.history.configuring[manager.id] = found
+        lineage = self.stage.lineage
+        for stage, ins in found:
+            if any(stage is s for s in lineage) and (
+                stage is not self.stage or ins.start < self.ins.start
+            ):
+                return ins
+        return None
+
     def _unknown_target(self, cache: CacheDir, call: ToolCall) -> None:
         """Say why the cache directory cannot be known, where users would wonder."""
         resolver, tool = self.resolver, call.manager.id
@@ -204,6 +237,11 @@ class _Planner:
                 return (
                     f"{target} stays in the image: RUN at line {reader.start_line} "
                     "may install without refreshing it"
+                )
+            if self.in_final_image and self._leaves(target):
+                return (
+                    f"{target} stays in the image, where the original leaves it: containers "
+                    "and images built FROM it may install without refreshing it"
                 )
         if target == APT_ARCHIVES_MOUNT and not self._keepable(call.manager):
             return ""  # only refreshes, or installs msdfix cannot edit: nothing to keep

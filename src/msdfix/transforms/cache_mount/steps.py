@@ -130,6 +130,7 @@ def _steps(
 
 
 APT_PROGRAMS = frozenset({"apt-get", "apt", "aptitude"})
+RUNS_COMMAND = frozenset({"-exec", "-execdir", "-ok", "-okdir"})
 # apt subcommands that never read the package lists (the rest may: satisfy, source, ...).
 APT_WITHOUT_INDEX = frozenset(
     {"clean", "autoclean", "remove", "purge", "autoremove", "autopurge", "help", "moo"}
@@ -159,6 +160,8 @@ def _step(
         reads = any(tuple(argv[:n]) in _READER_PREFIXES for n in _READER_LENGTHS)
     elif program and not is_inert(command):
         unknown = True
+    elif program == "find" and any(a in RUNS_COMMAND for a in args):
+        unknown = True  # find ... -exec apt-get install {} +: a command msdfix does not read
     cleaners = _CLEANERS.get(program)
     cleaner = (
         next((m for p, m in cleaners if tuple(argv[: len(p)]) == p), None) if cleaners else None

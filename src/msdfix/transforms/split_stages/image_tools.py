@@ -7,6 +7,7 @@ because the image ships curl; on ``node:20-slim`` the container turns unhealthy.
 from __future__ import annotations
 
 import posixpath
+import re
 
 from msdfix.ecosystems.images import BUILDPACK_TOOLS, TOOL_PACKAGES
 from msdfix.model.base_images import library_name
@@ -24,6 +25,22 @@ CALLED = (
     "curl", "wget", "git", "ssh", "scp", "sftp", "gpg", "hg", "svn", "ps", "pkill", "pgrep",
     "convert", "identify", "magick", "unzip", "bzip2", "xz",
 )  # fmt: skip
+
+
+# Programs of the build image a distroless runtime lacks (it has no shell and no coreutils).
+NO_DISTROLESS = (
+    "sh", "bash", "perl", "openssl", "python3", "python", "env", "awk", "sed", "grep", "tar",
+    "gzip", "jq",
+)  # fmt: skip
+_USER_LOOKUP = re.compile(r"\buser\.(?:Lookup|LookupGroup|LookupId|LookupGroupId)\(")
+
+
+def _looks_up_users(a: Analysis) -> str | None:
+    """A Go source that looks up users by name or id (distroless knows root, nonroot only)."""
+    for rel in a.ctx.glob("*.go") if a.ctx.present and a.eco == "go" else []:
+        if not rel.startswith("vendor/") and _USER_LOOKUP.search(a.ctx.read_text(rel) or ""):
+            return rel
+    return None
 
 
 def healthcheck(stage: Stage) -> tuple[bool, list[str]]:
@@ -49,13 +66,21 @@ def check_image_tools(a: Analysis, plan: Plan) -> None:
         return
     installed = set(a.packages) | set(plan.packages)
     missing = [t for t in sorted(BUILDPACK_TOOLS) if not TOOL_PACKAGES.get(t, {t}) & installed]
+    distroless = plan.runtime.startswith("gcr.io/distroless/")
+    if distroless:  # no shell, no coreutils, no system users
+        missing += [t for t in NO_DISTROLESS if t not in missing]
+        users = _looks_up_users(a)
+        if users:
+            plan.unsafe = f"{users} looks up system users, which {plan.runtime} does not have"
+            return
     programs = [posixpath.basename(argv[0]) for argv in a.entry.commands if argv] if a.entry else []
     entry = next((p for p in programs if p in missing), None)
     check = next((p for p in healthcheck(a.stage)[1] if p in missing), None)
     if entry or check:
         who, found = ("the CMD/ENTRYPOINT", entry) if entry else ("the HEALTHCHECK", check)
     else:
-        who, found = "the program may", tool_run(a, tuple(t for t in missing if t in CALLED))
+        called = tuple(t for t in missing if t in CALLED or distroless and t in NO_DISTROLESS)
+        who, found = "the program may", tool_run(a, called)
     if found and found != "?":
         verb = "run" if who.endswith("may") else "runs"
         plan.unsafe = f"{who} {verb} `{found}`, which {image.raw} has and {plan.runtime} lacks"

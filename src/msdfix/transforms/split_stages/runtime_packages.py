@@ -85,6 +85,7 @@ def tool_run(a: Analysis, tools: tuple[str, ...]) -> str | None:
         return "?"
     texts = [w for argv in (a.entry.commands if a.entry else []) for w in argv]
     texts += [i.args for i in a.stage.of("healthcheck")] + [i.args for i in a.setup_runs]
+    texts += [v for i in a.stage.of("env", "arg") for v in re.split(r"[\s=\"']+", i.args)]
     for text in texts:
         for word in text.split():
             if posixpath.basename(word) in tools:
