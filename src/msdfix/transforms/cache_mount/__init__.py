@@ -21,7 +21,9 @@ Fix safety
     directory, empty included (CI restores layers, never cache mounts). So a directory is
     mounted only where nothing reads it from the image afterwards: apt's lists
     (``/var/lib/apt/lists``) only in a RUN that refreshes them first, and only when no later
-    RUN of the stage, or of a stage built FROM it, may install without refreshing; never
+    RUN of the stage, or of a stage built FROM it, may install without refreshing (in the final
+    image, only where the RUN deletes them itself: containers and images built FROM it may
+    install without refreshing); never
     ``/var/lib/apt`` itself (apt records auto-installed packages there). A cleanup is dropped
     only when the directory cannot hold files from an earlier step (or from a base image msdfix
     does not know), because the mount would hide those files from it. Safe otherwise: a cache
