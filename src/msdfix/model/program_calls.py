@@ -17,15 +17,22 @@ SOURCE_PATTERNS = ("*.py", "*.js", "*.mjs", "*.cjs", "*.ts", "*.go", "*.rb", "*.
 MAX_SCANNED = 4000
 
 
+def tool_patterns(tools: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(a tool named as a quoted word in a source, a tool run at a shell script line's start),
+    each with the tool's name as group 1."""
+    names = "|".join(map(re.escape, tools))
+    literal = re.compile(r"[\"'`](?:/usr/bin/|/bin/)?(" + names + r")[\"'` ]")
+    shell = re.compile(r"(?m)^[^#\n]*(?<![\w./-])(" + names + r")(?![\w.-])")
+    return literal, shell
+
+
 def called_tool(ctx: BuildContext, tools: tuple[str, ...]) -> str | None:
     """The first of ``tools`` a source file of the build context names as a program (a quoted
     word, or a command at the start of a shell script's line); None when none does, or when
     there is no context or too much of it to read."""
     if not ctx.present or not tools:
         return None
-    names = "|".join(map(re.escape, tools))
-    literal = re.compile(r"[\"'`](?:/usr/bin/|/bin/)?(" + names + r")[\"'` ]")
-    shell = re.compile(r"(?m)^[^#\n]*?(?<![\w./-])(" + names + r")(?![\w.-])")
+    literal, shell = tool_patterns(tools)
     files = sorted({f for pattern in SOURCE_PATTERNS for f in ctx.glob(pattern)})
     if len(files) > MAX_SCANNED:
         return None

@@ -11,6 +11,7 @@ import re
 
 from msdfix.ecosystems.images import BUILDPACK_TOOLS, TOOL_PACKAGES
 from msdfix.model.base_images import library_name
+from msdfix.model.program_calls import CALLED
 from msdfix.model.stages import Stage
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands
@@ -19,13 +20,6 @@ from msdfix.transforms.split_stages.build_stage import Analysis, Plan
 from msdfix.transforms.split_stages.runtime_packages import tool_run
 
 FULL_IMAGES = frozenset({"node", "python", "golang", "rust", "ruby", "buildpack-deps"})
-# Tools a program calls by name (``exec.Command("git", ...)``, ``subprocess.run(["curl"...``):
-# names distinctive enough to look for as quoted words in sources ("file" and "free" are not).
-CALLED = (
-    "curl", "wget", "git", "ssh", "scp", "sftp", "gpg", "hg", "svn", "ps", "pkill", "pgrep",
-    "convert", "identify", "magick", "unzip", "bzip2", "xz",
-)  # fmt: skip
-
 
 # Programs of the build image a distroless runtime lacks (it has no shell and no coreutils).
 NO_DISTROLESS = (

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from msdfix.ecosystems.images import NODE_NEEDS_FULL, slim_variant
@@ -142,20 +143,33 @@ def _no_deleted_copies(a: Analysis, plan: Plan) -> None:
     """Decline when a RUN deletes a path the runtime copies by name (``rm -rf src`` after
     the build, with ``src`` in the list of the app's entries): the COPY would fail."""
     named = [p for p in plan.copies if p not in plan.sources]
-    for ins in a.stage.of("run"):
+    for ins, _, _, paths in _removals(a, a.stage.of("run")):
+        for path in paths:
+            gone = next((c for c in named if within(c, path)), None)
+            if gone is not None and "*" not in path:
+                raise Decline(
+                    f"RUN at line {ins.start_line} deletes {path}, which the runtime "
+                    f"stage would copy ({gone})"
+                )
+
+
+def _removals(
+    a: Analysis, runs: Iterable[Instruction]
+) -> Iterator[tuple[Instruction, str, list[str], list[str]]]:
+    """(RUN, rm or rimraf, its arguments, the absolute paths it names) for every removal."""
+    for ins in runs:
         script = run_script(ins, a.doc.text)
         for command in script.commands if script else []:
             program, args = program_args(command)
             if program not in ("rm", "rimraf"):
                 continue
             cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
-            for path in (resolve(x.rstrip("/"), cwd) for x in args if not x.startswith("-")):
-                gone = next((c for c in named if within(c, path)), None)
-                if gone is not None and "*" not in path:
-                    raise Decline(
-                        f"RUN at line {ins.start_line} deletes {path}, which the runtime "
-                        f"stage would copy ({gone})"
-                    )
+            yield (
+                ins,
+                program,
+                args,
+                [resolve(x.rstrip("/"), cwd) for x in args if not x.startswith("-")],
+            )
 
 
 WRITERS = frozenset({"cp", "mv", "mkdir", "rsync", "ln", "tee", "install"})
@@ -229,20 +243,12 @@ def _deletes_node_modules(a: Analysis, app: str, installs: list[Call]) -> bool:
     """True when a RUN after the last install removes the app's node_modules."""
     last = installs[-1].ins
     target = resolve("node_modules", app)
-    for ins in a.stage.of("run"):
-        if ins.start <= last.start and ins is not last:
+    runs = [i for i in a.stage.of("run") if i.start > last.start or i is last]
+    for ins, program, args, paths in _removals(a, runs):
+        if program == "rm" and not any(x.startswith("-") and "r" in x for x in args):
             continue
-        script = run_script(ins, a.doc.text)
-        for command in script.commands if script else []:
-            program, args = program_args(command)
-            if program not in ("rm", "rimraf"):
-                continue
-            cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
-            paths = [resolve(x.rstrip("/"), cwd) for x in args if not x.startswith("-")]
-            if program == "rm" and not any(x.startswith("-") and "r" in x for x in args):
-                continue
-            if target in paths:
-                return not any(c.ins.start > ins.start for c in installs)
+        if target in paths:
+            return not any(c.ins.start > ins.start for c in installs)
     return False
 
 

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from msdfix.ecosystems import os as osp
+from msdfix.model.program_calls import tool_patterns
 from msdfix.transforms.split_stages.artifacts import toolbox
 from msdfix.transforms.split_stages.build_stage import COMMON_SOURCE, Analysis, Decline
 
@@ -92,9 +93,7 @@ def tool_run(a: Analysis, tools: tuple[str, ...]) -> str | None:
                 return posixpath.basename(word)
     if not a.ctx.present:
         return None
-    names = "|".join(map(re.escape, tools))
-    literal = re.compile(r"[\"'`](?:/usr/bin/|/bin/)?(" + names + r")[\"'` ]")
-    shell = re.compile(r"(?m)^[^#\n]*(?<![\w./-])(" + names + r")(?![\w.-])")
+    literal, shell = tool_patterns(tools)
     scanned = 0
     copied = {rel for copy in a.copies for rel in copy.copied(a.ctx, "scannable", _scannable)}
     for rel in sorted(copied):
