@@ -302,9 +302,21 @@ def test_what_the_app_runs_at_start_keeps_the_builds_node_modules(
     assert reason in messages, messages
 
 
-def test_a_folder_holding_only_a_gitkeep_is_copied(tmp_path: Path) -> None:
-    """``uploads/.gitkeep`` keeps the folder the app writes into."""
-    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS}, {"uploads/.gitkeep": ""})
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"uploads/.gitkeep": ""},
+        {"uploads/cache/": ""},  # empty folders: git cannot hold them, a context can
+        {"uploads/old.log": "", ".dockerignore": "uploads/*.log\n"},  # holds only ignored files
+    ],
+)
+def test_a_folder_without_files_is_copied(tmp_path: Path, files: dict[str, str]) -> None:
+    """The folder the app writes into exists in the runtime as in the original."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        if not rel.endswith("/"):
+            (root / rel).write_text(text)
     (root / "tsconfig.json").write_text('{"compilerOptions": {"outDir": "dist"}}')
     root.joinpath("package.json").write_text(
         json.dumps({"name": "app", "scripts": {**BUILD, "build": "tsc"}, "dependencies": DEPS})
@@ -366,3 +378,32 @@ def test_a_tool_named_in_env_is_kept(tmp_path: Path) -> None:
     out, messages, _ = _split(text, root)
     assert "jq left in the build stage" not in messages
     assert "jq" in out.split("AS runtime")[-1], out
+
+
+@pytest.mark.parametrize(
+    "unpack, tool",
+    [
+        ("tar -xJf seed.tar.xz -C data", "xz"),  # -J runs xz, which -slim lacks
+        ("tar xjf seed.tar.bz2", "bzip2"),
+        ("tar -xf seed.tar.xz", "xz"),  # GNU tar picks the compressor from the suffix
+        ("tar -xzf seed.tar.gz", None),  # gzip is in every Debian image
+    ],
+)
+def test_a_start_script_that_unpacks_with_xz_needs_the_full_image(
+    tmp_path: Path, unpack: str, tool: str | None
+) -> None:
+    """``npm start`` runs ``bin/start`` (no suffix, a shell's ``#!`` line), which unpacks an
+    archive; node:18-slim has tar and gzip but neither xz nor bzip2."""
+    root = _node_app(tmp_path, {"scripts": {"start": "./bin/start"}, "dependencies": DEPS})
+    _write(
+        root, {"bin/start": f"#!/bin/sh\nset -e\nmkdir -p data\n{unpack}\nexec node src/index.js\n"}
+    )
+    text = 'FROM node:18\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci --omit=dev\nCOPY . .\nCMD ["npm", "start"]\n'
+    for transform in (ID, "slim-base"):
+        result = rewrite(text, None, BuildContext(root), Settings(frozenset({transform})))
+        messages = " ".join(f.message for f in result.suggestions)
+        if tool is None:
+            assert result.applied, transform
+        else:
+            assert not result.applied, transform
+            assert f"run `{tool}`" in messages, messages

@@ -54,6 +54,7 @@ class Folder:
         self.root = root or Path()
         self._views: dict[Path | None, View] = {}
         self.present = root is not None and root.is_dir()  # (a directory)
+        self._dirs: list[str] = []
 
     @cached_property
     def listed(self) -> tuple[list[str], bool]:
@@ -65,6 +66,8 @@ class Folder:
         for dirpath, dirnames, filenames in walk(self.root):
             dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
             rel_dir = os.path.relpath(dirpath, self.root)
+            if rel_dir != ".":
+                self._dirs.append(rel_dir)
             for name in sorted(filenames):
                 if name.startswith(".") and name.endswith(".msdfix"):
                     continue  # a file --write is replacing right now (files.write_atomic)
@@ -80,6 +83,12 @@ class Folder:
         if not complete:
             raise ContextTooLarge
         return found
+
+    @property
+    def dirs(self) -> list[str]:
+        """Context-relative paths of the directories the walk of ``files`` entered."""
+        self.files  # noqa: B018 (walks the folder, or raises ContextTooLarge)
+        return self._dirs
 
     @cached_property
     def by_name(self) -> dict[str, str]:
@@ -156,6 +165,14 @@ class View:
         """True when a kept file's path starts with ``prefix``."""
         at = bisect.bisect_left(self._sorted, prefix)
         return at < len(self._sorted) and self._sorted[at].startswith(prefix)
+
+    @cached_property
+    def bare_dirs(self) -> list[str]:
+        """Directories the build sees that hold no file it sees (``uploads/``, or ``logs/``
+        whose files are ignored): a COPY of their parent still creates them."""
+        return [
+            d for d in self.folder.dirs if not self.has_prefix(d + "/") and not self.is_ignored(d)
+        ]
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
         """``compute()`` once per key for this view (answers that depend on the context only)."""

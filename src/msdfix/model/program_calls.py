@@ -4,6 +4,7 @@ distroless image may lack although the full toolchain image has them."""
 
 from __future__ import annotations
 
+import posixpath
 import re
 
 from msdfix.model.context import BuildContext
@@ -26,21 +27,61 @@ def tool_patterns(tools: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[s
     return literal, shell
 
 
+# GNU tar runs a compressor for -J/-j or an archive's suffix: `tar -xJf seed.tar.xz` needs xz.
+_TAR = re.compile(r"(?m)^[^#\n]*(?<![\w./-])tar\s+([^\n;&|]*)")
+_TAR_FILTERS = {
+    tool: re.compile(
+        rf"^-?[a-zA-Z]*{flag}[a-zA-Z]*(?=\s|$)|\s-[a-zA-Z]*{flag}[a-zA-Z]*(?=\s|$)"
+        rf"|(?:^|\s)--{long}(?=\s|$)|\.(?:{suffixes})(?![\w.])"
+    )
+    for tool, flag, long, suffixes in (
+        ("xz", "J", "xz", r"tar\.xz|txz"), ("bzip2", "j", "bzip2", r"tar\.bz2|tbz2?|tbz")
+    )
+}  # fmt: skip
+_SHELLS = re.compile(r"#!\s*(?:/usr)?/bin/(?:env\s+)?(?:ba|da|a|z)?sh\b")
+
+
+def tar_tool(text: str, tools: tuple[str, ...]) -> str | None:
+    """The first of ``tools`` (xz, bzip2) that a ``tar`` command of a shell text runs."""
+    for match in _TAR.finditer(text) if "tar" in text else ():
+        for tool, flags in _TAR_FILTERS.items():
+            if tool in tools and flags.search(match.group(1)):
+                return tool
+    return None
+
+
+def is_script(rel: str, text: str) -> bool:
+    """A shell script: ``*.sh``/``*.bash``, or a shell's ``#!`` line (``bin/start``)."""
+    return rel.endswith((".sh", ".bash")) or _SHELLS.match(text) is not None
+
+
+def search(text: str, script: bool, tools: tuple[str, ...]) -> str | None:
+    """The first of ``tools`` a source names as a program (in a shell script also a
+    command, or a tool a ``tar`` command runs)."""
+    literal, shell = tool_patterns(tools)
+    match = literal.search(text) or (shell.search(text) if script else None)
+    if match:
+        return match.group(1)
+    return tar_tool(text, tools) if script else None
+
+
 def called_tool(ctx: BuildContext, tools: tuple[str, ...]) -> str | None:
     """The first of ``tools`` a source file of the build context names as a program (a quoted
     word, or a command at the start of a shell script's line); None when none does, or when
     there is no context or too much of it to read."""
     if not ctx.present or not tools:
         return None
-    literal, shell = tool_patterns(tools)
-    files = sorted({f for pattern in SOURCE_PATTERNS for f in ctx.glob(pattern)})
+    files = {f for pattern in SOURCE_PATTERNS for f in ctx.glob(pattern)}
+    files |= {f for f in ctx.glob("*") if "." not in posixpath.basename(f)}  # bin/start
     if len(files) > MAX_SCANNED:
         return None
-    for rel in files:
+    for rel in sorted(files):
         if "node_modules/" in rel or rel.startswith("vendor/"):
             continue
         text = ctx.read_text(rel) or ""
-        match = literal.search(text) or (shell.search(text) if rel.endswith(".sh") else None)
-        if match:
-            return match.group(1)
+        if "." not in posixpath.basename(rel) and not text.startswith("#!"):
+            continue
+        found = search(text, is_script(rel, text), tools)
+        if found:
+            return found
     return None

@@ -122,6 +122,19 @@ class ContextCopy:
             found |= context.view.memo(("copied", rel, key), partial(_kept, context, rel, keep))
         return found
 
+    def bare_dirs(self, context: BuildContext) -> list[str]:
+        """Image paths of the directories without files this COPY creates (``bare_dirs``)."""
+        found: list[str] = []
+        for src in self.sources:
+            rel = posixpath.normpath(src).lstrip("/")
+            prefix = "" if rel == "." else rel + "/"
+            for d in context.view.bare_dirs:
+                if d == rel:
+                    found.append(self.dest)
+                elif d.startswith(prefix):
+                    found.append(resolve(d[len(prefix) :], self.dest))
+        return found
+
     def _context_files(self, context: BuildContext) -> list[tuple[str, str]]:
         pairs: list[tuple[str, str]] = []
         for src in self.sources:

@@ -566,7 +566,7 @@ def _context_entries(a: Analysis, app: str) -> list[str]:
     return [  # a folder's .gitkeep or README keeps the folder (the app may write into it)
         dest
         for copy in a.copies
-        for rel, dest in copy.context_files(a.ctx)
+        for rel, dest in [*copy.context_files(a.ctx), *((d, d) for d in copy.bare_dirs(a.ctx))]
         if within(dest, app)
         and not (
             _top(dest, app) == dest and any(p.fullmatch(posixpath.basename(rel)) for p in common)

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from msdfix.ecosystems import os as osp
-from msdfix.model.program_calls import tool_patterns
+from msdfix.model.program_calls import is_script, search, tar_tool
 from msdfix.transforms.split_stages.artifacts import toolbox
 from msdfix.transforms.split_stages.build_stage import COMMON_SOURCE, Analysis, Decline
 
@@ -67,7 +67,7 @@ def _scannable(rel: str) -> bool:
     """A copied file that may run a tool: a script or a source file, not docs or Dockerfiles."""
     if any(p.fullmatch(rel) for p in _COMMON):
         return False
-    script = rel.endswith((".sh", ".bash")) or "/" not in rel and "." not in rel
+    script = rel.endswith((".sh", ".bash")) or "." not in posixpath.basename(rel)
     return script or rel.endswith(SOURCE_SUFFIXES)
 
 
@@ -91,18 +91,22 @@ def tool_run(a: Analysis, tools: tuple[str, ...]) -> str | None:
         for word in text.split():
             if posixpath.basename(word) in tools:
                 return posixpath.basename(word)
+        if tar_tool(text, tools):
+            return tar_tool(text, tools)
     if not a.ctx.present:
         return None
-    literal, shell = tool_patterns(tools)
     scanned = 0
     copied = {rel for copy in a.copies for rel in copy.copied(a.ctx, "scannable", _scannable)}
     for rel in sorted(copied):
-        script = rel.endswith((".sh", ".bash")) or "/" not in rel and "." not in rel
         scanned += 1
         if scanned > MAX_SCANNED:
             return None
         text = a.ctx.read_text(rel) or ""
-        match = literal.search(text) or (shell.search(text) if script else None)
-        if match:
-            return match.group(1)
+        bare = "." not in posixpath.basename(rel)  # a script without suffix, or LICENSE
+        if bare and "/" in rel and not text.startswith("#!"):
+            continue
+        script = is_script(rel, text) or bare and "/" not in rel
+        found = search(text, script, tools)
+        if found:
+            return found
     return ""
