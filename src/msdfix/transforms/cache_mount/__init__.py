@@ -52,6 +52,7 @@ from collections.abc import Iterable
 from msdfix.document import Document
 from msdfix.ecosystems.registry import MANAGERS
 from msdfix.fixes import Applicability, Edit, Finding
+from msdfix.model.entry import context_script, entry_command
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands
 from msdfix.syntax import Instruction
@@ -59,7 +60,6 @@ from msdfix.transforms.base import Transform, register
 from msdfix.transforms.cache_mount.history import History
 from msdfix.transforms.cache_mount.plan import plan_run
 from msdfix.transforms.cache_mount.render import Plan, flags_text, message
-from msdfix.transforms.non_root.checks import context_script, entry_command
 
 _PROGRAM_WORDS = {p.lstrip("./") for m in MANAGERS for p in m.programs}
 # A RUN may name a package manager when its text contains one of these words; a word that
@@ -102,7 +102,7 @@ def _runtime_prefixes(doc: Document) -> list[list[str]]:
             found += [[program_args(c)[0], *program_args(c)[1]] for c in parse_commands(ins.args)]
     command = entry_command(final)
     for script in command.scripts if command else []:  # docker-entrypoint.sh: apt-get install
-        text = context_script(doc, script)
+        text = context_script(doc.context, script)
         found += [[program_args(c)[0], *program_args(c)[1]] for c in parse_commands(text or "")]
     return found
 

@@ -40,6 +40,7 @@ from msdfix.document import Document
 from msdfix.ecosystems.runtime_users import UserSetup, create_user_command, user_setup
 from msdfix.fixes import Applicability, Edit, Finding
 from msdfix.model.config import final_config
+from msdfix.model.entry import entry_command
 from msdfix.model.stages import Stage
 from msdfix.model.users import effective_user, is_root
 from msdfix.syntax import Instruction
@@ -93,7 +94,7 @@ class NonRoot(Transform):
         setup = user_setup(stage.root_image)
         if isinstance(setup, str):
             return setup
-        command = checks.entry_command(stage)
+        command = entry_command(stage)
         if command is None:
             return "the Dockerfile sets no CMD or ENTRYPOINT (the base image's own command may need root)"
         why = checks.needs_root(doc, command)
@@ -149,7 +150,7 @@ class NonRoot(Transform):
         if lines:
             edits.append(Edit(at, at, prefix + nl.join(lines) + nl))
         message = self._message(setup, writable, chowned)
-        command = checks.entry_command(stage)
+        command = entry_command(stage)
         unread = checks.unread_scripts(doc, command) if command else []
         if unread:
             message += f"; and that {', '.join(unread)} does not need root"

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import posixpath
 import re
-import shlex
-from dataclasses import dataclass, field
 
 from msdfix.document import Document
-from msdfix.ecosystems.programs import SHELLS
 from msdfix.ecosystems.runtime_users import ROOT_PROGRAMS
 from msdfix.model.args import expand
+from msdfix.model.entry import Command, context_script
 from msdfix.model.stages import Stage
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands
@@ -20,45 +17,7 @@ PORT_FLAGS = frozenset(
     "--port -p --bind -b --listen -l --http --addr --address --http-port --server.port".split()
 )
 _HOST_PORT = re.compile(r"^(?:[\w.-]*|\[[0-9a-fA-F:]*\]|\*):(\d{1,5})$")
-_SCRIPT = re.compile(r"(\.(?:sh|bash)$|entrypoint[^/]*$)")
 PORT_ENV = re.compile(r"^(?:[A-Z]+_)?PORT$")
-
-
-def _script(word: str) -> bool:
-    """``_SCRIPT`` in ``word``. Any match lies in the last path component: searching from it
-    keeps every "entrypoint" before a "/" from scanning to that "/" (quadratic)."""
-    return _SCRIPT.search(word, word.rfind("/") + 1) is not None
-
-
-@dataclass
-class Command:
-    """The final stage's CMD/ENTRYPOINT as argv lists, and scripts they run."""
-
-    argvs: list[list[str]] = field(default_factory=list)
-    programs: list[str] = field(default_factory=list)
-    scripts: list[str] = field(default_factory=list)
-
-
-def entry_command(stage: Stage) -> Command | None:
-    """CMD and ENTRYPOINT in effect; None when the Dockerfile sets neither."""
-    found = [ins for ins in stage.entry() if ins is not None]
-    if not found:
-        return None
-    command = Command()
-    for ins in found:
-        argv = ins.json_args()
-        if argv is None:
-            argv = ["/bin/sh", "-c", ins.args]
-        command.argvs.append(argv)
-        shell = len(argv) >= 3 and argv[0].rsplit("/", 1)[-1] in SHELLS and argv[1] == "-c"
-        for cmd in parse_commands(argv[2] if shell else shlex.join(argv)):
-            name, args = program_args(cmd)
-            command.programs.append(name)
-            if name in SHELLS and args and not args[0].startswith("-"):
-                command.scripts.append(args[0])
-            elif cmd.argv and _script(cmd.argv[0]):
-                command.scripts.append(cmd.argv[0])
-    return command
 
 
 def needs_root(doc: Document, command: Command) -> str | None:
@@ -67,7 +26,7 @@ def needs_root(doc: Document, command: Command) -> str | None:
         if name in ROOT_PROGRAMS:
             return f"the command runs {name}, which needs root"
     for script in command.scripts:
-        text = context_script(doc, script)
+        text = context_script(doc.context, script)
         if text is None:
             continue
         for cmd in parse_commands(text):
@@ -79,16 +38,7 @@ def needs_root(doc: Document, command: Command) -> str | None:
 
 def unread_scripts(doc: Document, command: Command) -> list[str]:
     """Scripts the command runs that msdfix could not read."""
-    return [s for s in command.scripts if context_script(doc, s) is None]
-
-
-def context_script(doc: Document, path: str) -> str | None:
-    """The text of a script the command runs, found by name in the build context."""
-    name = posixpath.basename(path)
-    if not doc.context.present:
-        return None
-    rel = doc.context.named(name)
-    return doc.context.read_text(rel) if rel is not None else None
+    return [s for s in command.scripts if context_script(doc.context, s) is None]
 
 
 def low_ports(stage: Stage, command: Command, config: dict) -> list[int]:  # type: ignore[type-arg]

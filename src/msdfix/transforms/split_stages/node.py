@@ -30,13 +30,13 @@ from msdfix.ecosystems.node import (
     read_dependencies,
     script_name,
 )
+from msdfix.model.entry import context_script, entry_command
 from msdfix.model.paths import within
 from msdfix.model.users import is_root
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
-from msdfix.transforms.non_root.checks import context_script, entry_command
 from msdfix.transforms.split_stages import frontend
 from msdfix.transforms.split_stages.artifacts import resolve
 from msdfix.transforms.split_stages.build_stage import (
@@ -400,7 +400,7 @@ def _start_commands(a: Analysis, package: dict[str, object]) -> list[list[str]]:
     todo = [list(argv) for argv in (a.entry.commands if a.entry else [])]
     command = entry_command(a.stage)
     for script in command.scripts if command else []:  # ENTRYPOINT ["docker-entrypoint.sh"]
-        text = context_script(a.doc, script) or ""
+        text = context_script(a.ctx, script) or ""
         todo += [c.argv for c in parse_commands(text) if c.argv]
     scripts = package.get("scripts")
     scripts = scripts if isinstance(scripts, dict) else {}
