@@ -304,15 +304,11 @@ class _Planner:
     def _offline_later(self, manager: PackageManager) -> Instruction | None:
         if not manager.offline_flags and not manager.offline_env:
             return None
-        history, model = self.history, self.doc.model
-
+        history = self.history
         programs = {p.lstrip("./") for p in manager.programs}
-        owner = history.stage_of
 
         def offline(run: Instruction) -> bool:  # any command of the tool, downloading or not
-            scope = {
-                k: v for k, v in model.stage_scope(owner[id(run)], run).items() if v is not None
-            }
+            scope = history.resolver(self.stage, run).scope
             return any(
                 step.program.lstrip("./") in programs
                 and runs_offline(manager, step.args, {**scope, **step.command.assignments})
