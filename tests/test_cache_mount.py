@@ -474,3 +474,48 @@ def test_a_cache_directory_set_in_the_tools_configuration_is_unknown() -> None:
     )
     assert _run(text) == text
     assert any("RUN at line 2 configures where it caches" in m for m in _fixes(text))
+
+
+PIP_CONF = (
+    "FROM python:3.12-slim\nCOPY {src} /etc/pip.conf\nWORKDIR /app\nCOPY requirements.txt .\n"
+    "RUN pip install --no-cache-dir -r requirements.txt\n"
+)
+
+
+@pytest.mark.parametrize(
+    "files, src, mounted",
+    [
+        ({"pip.conf": "[global]\ncache-dir = /var/cache/pip\n"}, "pip.conf", False),
+        ({"conf/pip.conf": "[global]\ncache_dir=/var/cache/pip\n"}, "conf/", False),
+        ({"pip.conf": "[global]\ntimeout = 60\n"}, "pip.conf", True),  # the cache stays put
+    ],
+)
+def test_a_copied_configuration_that_moves_the_cache_declines(
+    tmp_path: Path, files: dict[str, str], src: str, mounted: bool
+) -> None:
+    """``COPY pip.conf /etc/pip.conf`` with ``cache-dir``: built for real, the mount at
+    /root/.cache/pip (with ``--no-cache-dir`` dropped) left pip's cache in /var/cache/pip of
+    the image."""
+    for rel, text in {**files, "requirements.txt": "flask\n"}.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    text = PIP_CONF.format(src=src)
+    result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"cache-mount"})))
+    assert ("--mount=type=cache" in result.output) is mounted
+    if not mounted:
+        messages = [f.message for f in result.suggestions]
+        assert any("line 2 copies a pip configuration" in m for m in messages), messages
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FROM python:3.12\nCOPY pip.conf /etc/pip.conf\nRUN pip install flask\n",  # unreadable
+        "FROM python:3.12\nENV PIP_CONFIG_FILE=/etc/custom.cfg\nRUN pip install flask\n",
+        "FROM golang:1.22\nRUN go env -w GOMODCACHE=/srv/mod\nRUN go mod download\n",
+        "FROM node:20\nRUN pnpm config set store-dir /srv/store\nRUN pnpm install\n",
+        "FROM python:3.12\nRUN printf '[global]\\ncache-dir=/x\\n' > /etc/pip.conf\nRUN pip install flask\n",
+    ],
+)
+def test_a_configuration_msdfix_cannot_read_declines(text: str) -> None:
+    assert _run(text) == text

@@ -68,6 +68,11 @@ class PackageManager:
     link_option: str = ""
     link_env: str = ""
     link_config: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (context file, key path)
+    # Configuration files (base names) that may move the cache, the pattern of the settings
+    # that do, and variables that name another configuration file.
+    config_files: tuple[str, ...] = ()
+    config_keys: str = ""
+    config_env: tuple[str, ...] = ()
 
     def subcommand_of(self, args: list[str]) -> str:
         """The first argument that is neither an option nor an option's value ('' if none):

@@ -21,6 +21,8 @@ MANAGERS: tuple[PackageManager, ...] = (
         # build, test, publish, pack and run skip their implicit restore: they read the
         # packages from the global packages folder as an earlier step left it
         offline_flags=("--no-restore", "--no-build"),
+        config_files=("nuget.config", "NuGet.Config", "NuGet.config"),
+        config_keys=r"globalPackagesFolder",
     ),
 )
 

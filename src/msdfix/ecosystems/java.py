@@ -19,6 +19,8 @@ MANAGERS: tuple[PackageManager, ...] = (
         runtime_users=(("mvn",), ("mvnw",), ("./mvnw",)),
         cache_options=("-Dmaven.repo.local",),
         offline_flags=("-o", "--offline"),
+        config_files=("settings.xml",),
+        config_keys=r"localRepository",
     ),
     PackageManager(
         "gradle",

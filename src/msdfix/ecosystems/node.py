@@ -41,6 +41,9 @@ MANAGERS: tuple[PackageManager, ...] = (
         inert_subcommands=("config", "cache", "set", "--version"),
         global_markers=("-g", "--global", "global"),
         tidy_subcommands=("prune",),
+        config_files=(".npmrc", "npmrc"),
+        config_keys=r"(?m)^\s*cache\s*=",
+        config_env=("NPM_CONFIG_USERCONFIG", "NPM_CONFIG_GLOBALCONFIG", "npm_config_userconfig"),
     ),
     PackageManager(
         "yarn",
@@ -52,6 +55,8 @@ MANAGERS: tuple[PackageManager, ...] = (
         value_options=("--cwd",),
         inert_subcommands=("config", "cache", "set", "--version"),
         global_markers=("-g", "--global", "global"),
+        config_files=(".yarnrc",),
+        config_keys=r"cache-folder",
     ),
     PackageManager(
         "yarn-berry",
@@ -62,6 +67,9 @@ MANAGERS: tuple[PackageManager, ...] = (
         value_options=("--cwd",),
         inert_subcommands=("config", "cache", "set", "--version"),
         global_markers=("-g", "--global", "global"),
+        config_files=(".yarnrc.yml",),
+        config_keys=r"cacheFolder|globalFolder|enableGlobalCache",
+        config_env=("YARN_RC_FILENAME",),
     ),
     PackageManager(
         "pnpm",
@@ -81,6 +89,9 @@ MANAGERS: tuple[PackageManager, ...] = (
         value_options=("-C", "--dir", "--filter", "-F"),
         inert_subcommands=("config", "cache", "set", "--version"),
         global_markers=("-g", "--global", "global"),
+        config_files=(".npmrc", "npmrc"),
+        config_keys=r"store-dir|cache-dir",
+        config_env=("NPM_CONFIG_USERCONFIG", "npm_config_userconfig"),
     ),
     PackageManager(
         "bun",
@@ -94,6 +105,8 @@ MANAGERS: tuple[PackageManager, ...] = (
         inert_subcommands=("pm", "upgrade", "--version"),
         global_markers=("-g", "--global"),
         link_option="--backend",
+        config_files=("bunfig.toml",),
+        config_keys=r"cache",
     ),
 )
 

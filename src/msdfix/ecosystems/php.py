@@ -27,6 +27,8 @@ MANAGERS: tuple[PackageManager, ...] = (
         value_options=("-d", "--working-dir"),
         inert_subcommands=("config", "--version", "self"),
         global_markers=("global",),
+        config_files=("config.json",),
+        config_keys=r"cache-dir|cache-files-dir|cache-repo-dir",
     ),
 )
 

@@ -142,6 +142,9 @@ MANAGERS: tuple[PackageManager, ...] = (
             "--use-feature",
             "--use-deprecated",
         ),
+        config_files=("pip.conf", "pip.ini"),
+        config_keys=r"cache[-_]dir",
+        config_env=("PIP_CONFIG_FILE",),
     ),
     PackageManager(
         "uv",
@@ -155,6 +158,9 @@ MANAGERS: tuple[PackageManager, ...] = (
         link_option="--link-mode",
         link_env="UV_LINK_MODE",
         link_config=(("uv.toml", ("link-mode",)), ("pyproject.toml", ("tool", "uv", "link-mode"))),
+        config_files=("uv.toml",),
+        config_keys=r"cache-dir",
+        config_env=("UV_CONFIG_FILE",),
     ),
     PackageManager(
         "poetry",
@@ -172,6 +178,8 @@ MANAGERS: tuple[PackageManager, ...] = (
         ),
         defeat_flags=("--no-cache",),
         inert_subcommands=("config", "--version", "self"),
+        config_files=("config.toml", "poetry.toml"),
+        config_keys=r"cache-dir",
     ),
     PackageManager(
         "pipenv",
@@ -182,6 +190,9 @@ MANAGERS: tuple[PackageManager, ...] = (
             CacheDir("~/.cache/pip", (("PIP_CACHE_DIR", ""), ("XDG_CACHE_HOME", "/pip"))),
         ),
         inert_subcommands=("config", "--version", "self"),
+        config_files=("pip.conf", "pip.ini"),
+        config_keys=r"cache[-_]dir",
+        config_env=("PIP_CONFIG_FILE",),
     ),
     PackageManager(
         "pdm",
@@ -197,6 +208,8 @@ MANAGERS: tuple[PackageManager, ...] = (
             ),
         ),
         inert_subcommands=("config", "--version", "self", "cache"),
+        config_files=("config.toml",),
+        config_keys=r"cache_dir",
     ),
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -12,6 +13,7 @@ from msdfix.ecosystems.os import APT_ARCHIVES_MOUNT
 from msdfix.fixes import Edit
 from msdfix.model import BuildContext, Stage
 from msdfix.model.base_images import ROOT
+from msdfix.model.copies import copy_sources
 from msdfix.model.paths import within
 from msdfix.shell.classify import ToolCall
 from msdfix.shell.commands import Command, Word
@@ -122,11 +124,17 @@ class _Planner:
         """Mount ``cache`` for ``call`` unless something says no."""
         plan = self.plan
         configured = self._configured(call.manager)
-        if configured is not None:
-            plan.note(
-                f"{call.manager.id}: RUN at line {configured.start_line} configures where it "
-                "caches, which msdfix does not read"
-            )
+        moved = next((v for v in call.manager.config_env if v in self.resolver.scope), None)
+        if moved or configured is not None:
+            tool = call.manager.id
+            if moved:
+                why = f"${moved} names a {tool} configuration file msdfix does not read"
+            elif configured is not None and configured.cmd == "run":
+                why = f"RUN at line {configured.start_line} configures where it caches"
+            else:
+                line = configured.start_line if configured is not None else 0
+                why = f"line {line} copies a {tool} configuration that may set where it caches"
+            plan.note(f"{tool}: {why}")
             return
         if not call.manager.system and _other_user(call.command):
             plan.note(f"{call.manager.id}: runs as another user ({call.command.argv[0]} -u)")
@@ -180,18 +188,28 @@ class _Planner:
         )
 
     def _configured(self, manager: PackageManager) -> Instruction | None:
-        """An earlier RUN of the lineage that sets the tool's cache directory in its own
-        configuration (``npm config set cache /var/cache/npm``, ``pip config set
-        global.cache-dir``): the mount would miss the cache."""
+        """An earlier instruction of the lineage that sets the tool's cache directory in its
+        own configuration (``npm config set cache /var/cache/npm``, ``go env -w GOMODCACHE``,
+        ``COPY pip.conf /etc/pip.conf`` with ``cache-dir``, or one msdfix cannot read): the
+        mount would miss the cache."""
         found = self.history.configuring.get(manager.id)
-        if found is None:  # every RUN of the file is read once per tool
+        if found is None:  # every instruction of the file is read once per tool
             names = "|".join(re.escape(p.lstrip("./")) for p in manager.programs)
-            pattern = re.compile(rf"\b(?:{names})\b[^;&|\n]*\bconfig\s+set\b[^;&|\n]*cache")
+            pattern = re.compile(
+                rf"\b(?:{names})\b[^;&|\n]*\b(?:config\s+set|env\s+-w)\b[^;&|\n]*(?:cache|store)",
+                re.IGNORECASE,
+            )
             found = [
                 (stage, ins)
                 for stage in self.doc.model.stages
                 for ins in stage.of("run")
-                if "config" in ins.logical and pattern.search(ins.logical)
+                if pattern.search(ins.logical) or _writes_config(ins, manager)
+            ]
+            found += [
+                (stage, ins)
+                for stage in self.doc.model.stages
+                for ins in stage.of("copy", "add")
+                if _copies_config(self.doc, stage, ins, manager)
             ]
             self.history.configuring[manager.id] = found
         lineage = self.stage.lineage
@@ -521,3 +539,34 @@ def _touches(step: Step, target: str, resolver: Resolver) -> bool:
         paths = removed_paths(step.args, resolver)
         return any(within(p, target) or within(target, p) for p in paths)
     return step.cleans(target, resolver)
+
+
+def _writes_config(ins: Instruction, manager: PackageManager) -> bool:
+    """A RUN that writes a cache setting into one of the tool's configuration files
+    (``printf '[global]\\ncache-dir = /x' > /etc/pip.conf``)."""
+    text = ins.logical
+    return (
+        bool(manager.config_keys)
+        and any(name in text for name in manager.config_files)
+        and re.search(manager.config_keys, text) is not None
+    )
+
+
+def _copies_config(doc: Document, stage: Stage, ins: Instruction, manager: PackageManager) -> bool:
+    """A COPY/ADD that brings one of the tool's configuration files from the build context
+    when it sets the cache, or when msdfix cannot read it."""
+    if not manager.config_files:
+        return False
+    sources = copy_sources(stage, ins, doc.model)
+    names = manager.config_files
+    ctx = doc.context
+    if not ctx.present:
+        return any(s.pattern and posixpath.basename(s.pattern) in names for s in sources)
+    for name in names:
+        for rel in ctx.glob(f"*{name}"):
+            if posixpath.basename(rel) != name or not any(s.copies(rel) for s in sources):
+                continue
+            text = ctx.read_text(rel)
+            if text is None or re.search(manager.config_keys, text):
+                return True
+    return False
