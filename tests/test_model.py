@@ -57,11 +57,46 @@ def test_stages_global_args_and_copy_graph() -> None:
 
 def test_stage_scope_follows_arg_and_env() -> None:
     model = build_model(
-        parse("ARG V=1\nFROM alpine\nARG V\nENV HOME=/home/x P=$HOME/bin\nRUN true\n")
+        parse("ARG V=1\nFROM alpine\nARG V\nENV HOME=/home/x\nENV P=$HOME/bin\nRUN true\n")
     )
     stage = model.stages[0]
     scope = model.stage_scope(stage, stage.instructions[-1])
     assert scope == {"V": "1", "HOME": "/home/x", "P": "/home/x/bin"}
+
+
+@pytest.mark.parametrize(
+    "lines, expected",
+    [
+        # Docker's reference: one ENV line expands every value with the variables before it
+        ("ENV abc=hello\nENV abc=bye def=$abc\nENV ghi=$abc", {"def": "hello", "ghi": "bye"}),
+        ("ENV APP_ROOT=/opt/app APP_HOME=$APP_ROOT/web", {"APP_HOME": "$APP_ROOT/web"}),
+        ("ARG A=1\nARG A=2 B=$A", {"A": "2", "B": None}),  # frontends differ: unknown
+        ("ARG A=1 B=2", {"A": "1", "B": "2"}),
+    ],
+)
+def test_a_line_sees_the_variables_set_before_it(lines: str, expected: dict[str, str]) -> None:
+    """Built for real: ``ENV VENV=/opt/venv PATH=$VENV/bin:$PATH`` never put the venv on
+    PATH, and a split copying /opt/venv lost every package pip had installed."""
+    model = build_model(parse(f"FROM alpine\n{lines}\nRUN true\n"))
+    stage = model.stages[0]
+    scope = model.stage_scope(stage, stage.instructions[-1])
+    assert {k: scope[k] for k in expected} == expected
+
+
+def test_the_fixed_scope_leaves_out_what_a_build_argument_may_change() -> None:
+    model = build_model(parse(
+        "ARG G=/g\nFROM alpine\nARG G\nARG A=/a\nENV B=$A/bin C=/c D=${G}x\nRUN true\n"
+    ))  # fmt: skip
+    stage = model.stages[0]
+    run = stage.instructions[-1]
+    assert model.stage_scope(stage, run) == {
+        "G": "/g",
+        "A": "/a",
+        "B": "/a/bin",
+        "C": "/c",
+        "D": "/gx",
+    }
+    assert model.fixed_scope(stage, run) == {"G": None, "A": None, "B": None, "C": "/c", "D": None}
 
 
 def test_final_config_follows_parent_stages() -> None:

@@ -287,6 +287,29 @@ def _npm_context(tmp_path: Path) -> None:
         (tmp_path / name).write_text(text)
 
 
+@pytest.mark.parametrize(
+    "head",
+    [
+        "ARG APP_HOME=/app\nWORKDIR $APP_HOME",
+        "ARG BASE=/app\nENV APP_HOME=$BASE\nWORKDIR ${APP_HOME}",
+        "ARG APP_HOME=/app\nFROM python:3.12-slim\nARG APP_HOME\nWORKDIR $APP_HOME",
+    ],
+)
+def test_a_workdir_from_a_build_argument_is_never_written_as_a_fixed_path(
+    tmp_path: Path, head: str
+) -> None:
+    """``--build-arg APP_HOME=/srv`` moves the workdir: a bind target written as
+    /app/requirements.txt would hide the file from pip. The manifests are copied instead,
+    to the workdir as written."""
+    _pip_context(tmp_path)
+    text = PIP_APP.replace("WORKDIR /app", head)
+    if head.startswith("ARG APP_HOME=/app\nFROM"):
+        text = text.replace("FROM python:3.12-slim\n", "", 1)
+    out, applied, _ = _run(text, tmp_path)
+    assert applied and "COPY requirements.txt ./" in out
+    assert "/app/requirements.txt" not in out
+
+
 def test_manifests_are_bind_mounted_only_for_installs_that_cannot_write_them(
     tmp_path: Path,
 ) -> None:

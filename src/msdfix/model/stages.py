@@ -148,6 +148,15 @@ class Model:
             return dict(scopes.final)
         return scopes.at(scopes.before[id(upto)])
 
+    def fixed_scope(self, stage: Stage, upto: Instruction | None = None) -> dict[str, str | None]:
+        """``stage_scope`` without the values ``docker build --build-arg`` may change: an ARG's
+        default, and an ENV value made from one. A path msdfix writes into new text is worked
+        out with these: ``COPY --from=build /app/server`` from ``ARG HOME_DIR=/app`` would
+        name a folder that a build with another HOME_DIR does not have."""
+        overridable = self._scopes(stage).overridable
+        scope = self.stage_scope(stage, upto)
+        return {k: None if k in overridable else v for k, v in scope.items()}
+
     def workdirs(self, stage: Stage) -> tuple[dict[int, str], str]:
         """The working directory before each instruction of ``stage``'s lineage (by id), and at its end.
 
@@ -180,9 +189,13 @@ class Model:
                     scopes.before[id(ins)] = changes
                 if ins.cmd not in ("env", "arg"):
                     continue
-                for name, value in env_pairs(ins):
-                    if ins.cmd == "env" or value:
-                        scopes.set(name, unquote(expand(value, scope), ins.escape), changes)
+                for (name, raw), (_, value) in zip(
+                    env_pairs(ins), line_values(ins, scope), strict=True
+                ):
+                    if ins.cmd == "arg" or set(_REFERENCE.findall(raw)) & scopes.overridable:
+                        scopes.overridable.add(name)  # ever: later lines may still use it
+                    if ins.cmd == "env" or raw:
+                        scopes.set(name, value, changes)
                     elif name not in scope:
                         scopes.set(name, self.global_args.get(name), changes)
                 changes += 1
@@ -204,6 +217,7 @@ class _Scopes:
     log: list[tuple[str, str | None]] = field(default_factory=list)  # (name, value) in order
     log_changes: list[int] = field(default_factory=list)  # the ARG/ENV line of each entry
     last: tuple[int, dict[str, str | None]] = (0, {})
+    overridable: set[str] = field(default_factory=set)  # names set from an ARG, ever
 
     def set(self, name: str, value: str | None, change: int) -> None:
         self.final[name] = value
@@ -220,6 +234,27 @@ class _Scopes:
             scope[name] = value
         self.last = (change, scope)
         return dict(scope)
+
+
+_REFERENCE = re.compile(r"\$\{?(\w+)")
+
+
+def line_values(ins: Instruction, scope: dict[str, str | None]) -> list[tuple[str, str | None]]:
+    """(name, value) of an ENV or ARG line, every value expanded with the variables as they
+    were before the line (``ENV A=/opt B=$A/bin`` gives B the earlier A, as BuildKit does);
+    None for an ARG without default, and for an ARG value naming a variable the same line
+    sets (frontend versions differ on it)."""
+    pairs = env_pairs(ins)
+    before = dict(scope) if len(pairs) > 1 else scope
+    found: list[tuple[str, str | None]] = []
+    for name, value in pairs:
+        if ins.cmd == "arg" and not value:
+            found.append((name, None))
+        elif ins.cmd == "arg" and {n for n, _ in found} & set(_REFERENCE.findall(value)):
+            found.append((name, None))
+        else:
+            found.append((name, unquote(expand(value, before), ins.escape)))
+    return found
 
 
 def build_model(dockerfile: Dockerfile) -> Model:
@@ -243,8 +278,5 @@ def build_model(dockerfile: Dockerfile) -> Model:
         elif stages:
             stages[-1].instructions.append(ins)
         elif ins.cmd == "arg":
-            for key, value in env_pairs(ins):
-                global_args[key] = (
-                    unquote(expand(value, global_args), ins.escape) if value else None
-                )
+            global_args.update(line_values(ins, global_args))
     return Model(global_args, stages)

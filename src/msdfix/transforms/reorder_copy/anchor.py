@@ -94,7 +94,7 @@ def touches(doc: Document, stage: Stage, source: Source, ins: Instruction, workd
         return True
     if not values:
         return True
-    dest = unquote(expand(values[-1], doc.model.stage_scope(stage, ins)), ins.escape)
+    dest = unquote(expand(values[-1], doc.model.fixed_scope(stage, ins)), ins.escape)
     if "$" in dest:
         return True
     target = join_path(workdir, dest)

@@ -134,7 +134,7 @@ def workdirs_of(doc: Document, stage: Stage) -> dict[int, str]:
         for ins in st.instructions:
             seen[id(ins)] = workdir
             if ins.cmd == "workdir":
-                value = unquote(expand(ins.args, doc.model.stage_scope(st, ins)), ins.escape)
+                value = unquote(expand(ins.args, doc.model.fixed_scope(st, ins)), ins.escape)
                 if "$" in value or not value:
                     unknowns += 1
                     workdir = f"{UNKNOWN}{unknowns}"
@@ -155,7 +155,7 @@ def whole_tree_copy(doc: Document, stage: Stage, ins: Instruction, workdir: str)
         return None
     if len(values) != 2:
         return None
-    scope = doc.model.stage_scope(stage, ins)
+    scope = doc.model.fixed_scope(stage, ins)
     src, dest = (unquote(expand(v, scope), ins.escape) for v in values)
     if "$" in src or "$" in dest or "://" in src or src.startswith("git@"):
         return None

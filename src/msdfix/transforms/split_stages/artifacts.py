@@ -36,7 +36,7 @@ def workdirs(model: Model, stage: Stage) -> dict[int, str]:
         if ins.cmd == "workdir":
             values = instruction_values(ins)[1]
             if values:
-                current = resolve(expand(values[0], model.stage_scope(stage, ins)), current)
+                current = resolve(expand(values[0], model.fixed_scope(stage, ins)), current)
         found[id(ins)] = current
     return found
 
@@ -184,7 +184,7 @@ def context_copies(model: Model, stage: Stage, dirs: dict[int, str]) -> list[Con
         values = instruction_values(ins)[1]
         if ins.heredocs or len(values) < 2:
             return None
-        scope = model.stage_scope(stage, ins)
+        scope = model.fixed_scope(stage, ins)
         *sources, dest_raw = [expand(v, scope) for v in values]
         if any("$" in s for s in [*sources, dest_raw]) or any("://" in s for s in sources):
             return None
