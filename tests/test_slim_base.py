@@ -154,6 +154,22 @@ def test_compiled_packages_copied_from_full_stage_are_unsafe(tmp_path: Path) -> 
     assert any("copies python packages built on python:3.12" in f.message for f in safe.suggestions)
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-32"])
+def test_requirements_are_read_in_the_encoding_their_byte_order_mark_names(
+    tmp_path: Path, encoding: str
+) -> None:
+    """PowerShell's ``pip freeze > requirements.txt`` writes UTF-16 with a BOM, which pip
+    reads: msdfix must see the same packages in it as in a UTF-8 file."""
+    (tmp_path / "requirements.txt").write_bytes("psycopg2==2.9.9\n".encode(encoding))
+    text = (
+        "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\n"
+        'RUN pip install -r requirements.txt\nCOPY . .\nCMD ["python", "app.py"]\n'
+    )
+    result = _run(text, context=tmp_path)
+    assert not result.changed
+    assert any("installs psycopg2" in f.message for f in result.suggestions)
+
+
 def test_never_writes_latest() -> None:
     for text in ('FROM node\nCMD ["node"]\n', 'FROM node:latest\nCMD ["node"]\n'):
         result = _run(text, unsafe=True)

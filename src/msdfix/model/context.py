@@ -8,6 +8,7 @@ uses the same folder (``ContextCache``): n Dockerfiles in one folder cost one wa
 from __future__ import annotations
 
 import bisect
+import codecs
 import fnmatch
 import json
 import os
@@ -312,7 +313,7 @@ class BuildContext:
         try:
             if not path.is_file() or path.stat().st_size > MAX_MANIFEST_BYTES:
                 return None
-            return path.read_text(encoding="utf-8", errors="replace")
+            return decode(path.read_bytes())
         except OSError:
             return None
 
@@ -336,6 +337,19 @@ class BuildContext:
             return json.loads(text)
         except (ValueError, RecursionError):  # RecursionError: nested too deep
             return None
+
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+)  # fmt: skip
+
+
+def decode(data: bytes) -> str:
+    """A context file's text as tools read it: UTF-8, or the encoding its byte-order mark
+    names (PowerShell's ``pip freeze > requirements.txt`` writes UTF-16, and pip reads it)."""
+    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), "utf-8")
+    return data.decode(encoding, errors="replace")
 
 
 def _leaves(rel: str) -> bool:
