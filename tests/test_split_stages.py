@@ -264,7 +264,9 @@ def test_lowercase_keywords_and_crlf_are_kept(tmp_path):
     assert "\n" not in out.replace("\r\n", "")
 
 
-def test_platform_flag_and_existing_alias_are_kept(tmp_path):
+def test_platform_flag_is_kept_and_the_stage_name_moves_to_the_final_stage(tmp_path):
+    """``docker build --target builder`` must still give the image that runs the program:
+    the original name goes to the new final stage, the build stage becomes ``build``."""
     shutil.copytree(FIXTURES / "go-static", tmp_path, dirs_exist_ok=True)
     text = _df(
         "FROM --platform=$BUILDPLATFORM golang:1.22 AS builder",
@@ -274,8 +276,24 @@ def test_platform_flag_and_existing_alias_are_kept(tmp_path):
         'CMD ["/app/server"]',
     )
     out = _run(text, tmp_path).output
-    assert out.startswith("FROM --platform=$BUILDPLATFORM golang:1.22 AS builder\n")
-    assert "COPY --from=builder /app/server /app/server" in out
+    assert out.startswith("FROM --platform=$BUILDPLATFORM golang:1.22 AS build\n")
+    assert "COPY --from=build /app/server /app/server" in out
+    final = parse(out).instructions
+    assert [i.args for i in final if i.cmd == "from"][-1].endswith(" AS builder")
+
+
+@pytest.mark.parametrize("head", ["ARG APP_HOME=/app", "ARG HOME_DIR=/app\nENV APP_HOME=$HOME_DIR"])
+def test_paths_from_a_build_argument_are_not_split(tmp_path, head):
+    """``COPY --from=build /app/server /app/server`` would fail a build run with
+    ``--build-arg APP_HOME=/srv``: the build wrote /srv/server."""
+    shutil.copytree(FIXTURES / "go-static", tmp_path, dirs_exist_ok=True)
+    text = _df("FROM golang:1.22", head, "WORKDIR $APP_HOME", "COPY . .",
+               "RUN go build -o server .", 'CMD ["./server"]')  # fmt: skip
+    result = _run(text, tmp_path)
+    assert not result.changed
+    assert "depend on $APP_HOME, which a build argument may change" in _messages(result)
+    fixed = _run(text.replace("WORKDIR $APP_HOME", "WORKDIR /app"), tmp_path)
+    assert "COPY --from=build /app/server /app/server" in fixed.output
 
 
 def test_final_config_identical_for_every_fixture():
@@ -705,11 +723,29 @@ def test_dual_use_tool_named_only_by_the_dockerfile_is_dropped(tmp_path):
     assert "curl left in the build stage" in _messages(result)
 
 
-def test_dual_use_tool_in_healthcheck_is_kept(tmp_path):
+@pytest.mark.parametrize(
+    "install, expected",
+    [
+        ("apt-get install -y wget", "apt-get install -y wget"),
+        (
+            "apt-get install -y --no-install-recommends wget",
+            "install -y --no-install-recommends wget",
+        ),
+        (
+            "apt-get -o APT::Install-Recommends=false install -y wget",
+            "install -y --no-install-recommends wget",
+        ),
+    ],
+)
+def test_dual_use_tool_in_healthcheck_is_kept_with_the_recommends_the_build_had(
+    tmp_path, install, expected
+):
+    """Built for real: imagemagick without its recommended packages has no ghostscript, and
+    the app's PDF conversion failed. The runtime installs recommends exactly when the build did."""
     shutil.copytree(FIXTURES / "go-static", tmp_path, dirs_exist_ok=True)
     text = _df(
         "FROM golang:1.22",
-        "RUN apt-get update && apt-get install -y wget",
+        f"RUN apt-get update && {install}",
         "WORKDIR /app",
         "COPY . .",
         "RUN go build -o /app/server .",
@@ -718,10 +754,7 @@ def test_dual_use_tool_in_healthcheck_is_kept(tmp_path):
     )
     out = _run(text, tmp_path).output
     runtime = out.split(" AS runtime")[1]
-    assert (
-        "FROM debian:bookworm-slim AS runtime" in out
-        and "install -y --no-install-recommends wget" in runtime
-    )
+    assert "FROM debian:bookworm-slim AS runtime" in out and expected in runtime
 
 
 def test_build_platform_without_target_args_keeps_the_build_platform(tmp_path):

@@ -155,6 +155,11 @@ def test_files_given_to_a_non_root_user_make_the_split_unsafe(tmp_path: Path) ->
         ({"devDependencies": {"semver": "7"}}, {"entrypoint.sh": "#!/bin/sh\n./node_modules/.bin/semver 1.2.3\nexec \"$@\"\n"}, "uses dev dependency ./node_modules/.bin/semver"),
         ({"dependencies": {**DEPS, "@prisma/client": "5"}}, {}, "@prisma/client generates code into node_modules"),
         ({}, {"src/gen.js": "module.exports = require('./node_modules/.generated')\n"}, "loads ./node_modules/.generated"),
+        # files skipped as tool configuration or scripts, but the running app loads them
+        ({"devDependencies": {"@next/bundle-analyzer": "14"}, "scripts": {**BUILD, "start": "next start"}, "dependencies": {**DEPS, "next": "14"}}, {"next.config.js": "module.exports = require('@next/bundle-analyzer')()({})\n"}, "next.config.js imports dev dependency @next/bundle-analyzer"),
+        ({"devDependencies": {"fastify": "4"}, "scripts": {**BUILD, "start": "node scripts/server.js"}}, {"scripts/server.js": "require('fastify')\n"}, "scripts/server.js imports dev dependency fastify"),
+        ({"devDependencies": {"convict": "6"}}, {"src/index.js": "const c = require('./app.config')\n", "src/app.config.js": "require('convict')\n"}, "src/app.config.js imports dev dependency convict"),
+        ({"devDependencies": {"git-rev-sync": "3"}}, {"src/index.mjs": "import info from './build-info'\n", "src/build-info.js": "import 'git-rev-sync'\n"}, "src/build-info.js imports dev dependency git-rev-sync"),
     ],
 )  # fmt: skip
 def test_node_installs_that_need_more_than_the_manifests_keep_dev_dependencies(
@@ -171,6 +176,18 @@ def test_node_installs_that_need_more_than_the_manifests_keep_dev_dependencies(
     out, messages, _ = _split(text, root)
     assert "prod-deps" not in out
     assert reason in messages, messages
+
+
+def test_sources_too_many_to_check_keep_the_dev_dependencies(tmp_path: Path) -> None:
+    """Unknown is never absent: sources msdfix stopped reading may import a dev dependency."""
+    from msdfix.transforms.split_stages.node import MAX_IMPORT_SCAN
+
+    sources = {f"src/m{i}.js": "module.exports = 1\n" for i in range(MAX_IMPORT_SCAN + 1)}
+    package = {"scripts": BUILD, "dependencies": DEPS, "devDependencies": {"jest": "29"}}
+    root = _node_app(tmp_path, package, sources)
+    out, messages, _ = _split(NODE.format(extra="", cmd='["node", "dist/index.js"]'), root)
+    assert "prod-deps" not in out
+    assert f"over {MAX_IMPORT_SCAN} sources, too many to check" in messages, messages
 
 
 def test_a_tests_import_of_a_dev_dependency_does_not_count(tmp_path: Path) -> None:

@@ -130,7 +130,6 @@ from msdfix.transforms.split_stages.build_stage import (
     IMAGE_USERS,
     MOVE,
     REPEAT,
-    RUNTIME,
     SETUP,
     Analysis,
     Decline,
@@ -141,6 +140,7 @@ from msdfix.transforms.split_stages.build_stage import (
     copy_line,
     final_user,
     keyword,
+    runtime_alias,
 )
 from msdfix.transforms.split_stages.frontend_stage import (
     NGINX_CONFIG,
@@ -236,6 +236,12 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
     for path in [*plan.copies, *plan.moves.values()]:
         if path in WHOLE_SYSTEM:
             raise Decline(f"the runtime would need all of {path} from the build image")
+        variable = re.search(r"\$\{?\w+\}?", path)
+        if variable:  # a build argument's default: --build-arg would move the files
+            raise Decline(
+                f"the paths it would copy depend on {variable.group(0)}, which a build "
+                "argument may change"
+            )
     anchor = _anchor(a)
     _no_mkdir_of_copies(a, plan, anchor)
     builder = [
@@ -422,7 +428,8 @@ def _render(a: Analysis, plan: Plan, alias: str) -> list[Edit]:
     stages = [s.replace(BUILD_ALIAS, alias) + nl for s in plan.stages]
     platform = runtime_platform(a)
     flag = f"--platform={platform} " if platform else ""
-    out.append(f"{keyword(doc, 'FROM')} {flag}{plan.runtime} {keyword(doc, 'AS')} {RUNTIME}{nl}")
+    name = runtime_alias(a.stage)
+    out.append(f"{keyword(doc, 'FROM')} {flag}{plan.runtime} {keyword(doc, 'AS')} {name}{nl}")
     out += [line + nl for line in plan.head_lines]
     upgrade = a.upgrades and package_manager(plan.runtime) is not None
     if plan.packages or upgrade:
@@ -432,11 +439,12 @@ def _render(a: Analysis, plan: Plan, alias: str) -> list[Edit]:
                 (["apk upgrade --no-cache"] if upgrade else [])
                 + ([f"apk add --no-cache {names}"] if names else [])
             )
-        else:
+        else:  # recommended packages as the build's install had them (imagemagick: ghostscript)
+            quiet = "" if a.recommends else "--no-install-recommends "
             run = " && ".join(
                 ["apt-get update"]
                 + (["apt-get upgrade -y"] if upgrade else [])
-                + ([f"apt-get install -y --no-install-recommends {names}"] if names else [])
+                + ([f"apt-get install -y {quiet}{names}"] if names else [])
                 + ["rm -rf /var/lib/apt/lists/*"]
             )
         out.append(f"{keyword(doc, 'RUN')} {run}{nl}")
@@ -535,7 +543,7 @@ def _copy_block(a: Analysis, plan: Plan, alias: str) -> str:
 
 def _message(a: Analysis, plan: Plan) -> str:
     what = ", ".join(plan.copies)
-    text = f"split into {build_alias(a.stage)} + {RUNTIME} on {plan.runtime}, copying {what}"
+    text = f"split into {build_alias(a.stage)} + {runtime_alias(a.stage)} on {plan.runtime}, copying {what}"
     if plan.packages:
         text += f"; runtime packages: {' '.join(plan.packages)}"
     if plan.notes:

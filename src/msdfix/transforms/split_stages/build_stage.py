@@ -177,6 +177,7 @@ class Analysis:
         self.removed: set[str] = set()  # OS packages a later RUN removes again
         self.groups: dict[str, list[str]] = {}  # apk add --virtual NAME -> its packages
         self.upgrades = False  # apt-get upgrade / apk upgrade of the image's packages
+        self.recommends = False  # an apt install that also installs recommended packages
         self.setup_runs: list[Instruction] = []
         self.unknown: list[tuple[Instruction, str]] = []
         self.scripts: list[Call] = []  # interpreter runs of the app's own code
@@ -243,6 +244,12 @@ class Analysis:
         sub = words[0] if words else ""
         installed = os_packages(program, args)
         self.packages += installed
+        if installed and program in ("apt-get", "apt", "aptitude"):
+            quiet = "--no-install-recommends" in args or any(
+                "Install-Recommends=" in a and a.rsplit("=", 1)[1].lower() in ("false", "0", "no")
+                for a in args
+            )
+            self.recommends |= not quiet
         group = option(args, "--virtual", "-t") if sub == "add" else None
         if group:
             self.groups[group] = installed
@@ -288,11 +295,19 @@ NEW_STAGES = {RUNTIME, PRUNE, FRONTEND, "app-files"}
 
 
 def build_alias(stage: Stage) -> str:
-    """The build stage's name: its alias, unless the split needs that name for a new stage
-    (a single stage named ``runtime`` becomes ``build``; the new final stage is ``runtime``)."""
-    if stage.alias and stage.alias.lower() not in NEW_STAGES:
-        return stage.alias
+    """The build stage's name: ``build``. A stage the original names keeps its name on the
+    new final stage (``runtime_alias``), so ``docker build --target production`` still
+    builds the image that runs."""
     return BUILD
+
+
+def runtime_alias(stage: Stage) -> str:
+    """The new final stage's name: the original stage's, unless the split needs that name
+    for another stage (``build``, ``runtime``, ``prod-deps``, ...)."""
+    alias = stage.alias
+    if alias and alias.lower() not in NEW_STAGES | {BUILD}:
+        return alias
+    return RUNTIME
 
 
 def alias_edits(doc: Document, stage: Stage) -> list[Edit]:

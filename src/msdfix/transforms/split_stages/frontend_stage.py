@@ -35,7 +35,6 @@ from msdfix.transforms.split_stages.build_stage import (
     HARMLESS,
     MOVE,
     OS_MANAGERS,
-    RUNTIME,
     Analysis,
     Call,
     Decline,
@@ -48,6 +47,7 @@ from msdfix.transforms.split_stages.build_stage import (
     final_user,
     keyword,
     os_packages,
+    runtime_alias,
     whole_copy,
 )
 from msdfix.transforms.split_stages.runtime_image import platform_flag
@@ -334,7 +334,7 @@ def nginx_runtime(a: Analysis, alias: str) -> tuple[list[Edit], str] | None:
         "" if build.endswith((nl + nl, "\n\n")) else nl if build.endswith(("\n", "\r")) else nl + nl
     )
     runtime = (
-        f"{lead}{keyword(doc, 'FROM')} {NGINX_RUNTIME} {keyword(doc, 'AS')} {RUNTIME}{nl}"
+        f"{lead}{keyword(doc, 'FROM')} {NGINX_RUNTIME} {keyword(doc, 'AS')} {runtime_alias(a.stage)}{nl}"
         + copy_line(doc, alias, out, NGINX_HTML, None)
         + nl
         + "".join(kept)
