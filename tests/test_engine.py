@@ -422,3 +422,24 @@ def test_a_stage_chain_deeper_than_msdfix_analyses_is_left_unchanged_with_the_re
             "stages (each FROM the one before), more than msdfix analyses",
         )
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# escape=`\nFROM python:3.12\nCOPY . .\nRUN pip install -r requirements.txt `\n  --no-cache-dir\n",
+        'FROM python:3.12\nSHELL ["powershell", "-Command"]\nRUN pip install --no-cache-dir flask\n',
+    ],
+)
+def test_a_windows_dockerfile_is_left_alone_and_says_so(text: str) -> None:
+    """A file msdfix does not rewrite must say why, not come back silently unchanged."""
+    result = rewrite(text, None, BuildContext(None), Settings())
+    assert result.output == text
+    assert [line for line, msg in result.warnings if "a Windows Dockerfile" in msg] == [1]
+    linux = rewrite(
+        "FROM python:3.12\nRUN pip install --no-cache-dir flask\n",
+        None,
+        BuildContext(None),
+        Settings(),
+    )
+    assert linux.changed and not linux.warnings

@@ -140,6 +140,12 @@ def _check(transform: Transform, doc: Document) -> list[Finding]:
         return [Finding(transform.id, f"{exc}, so this transform left the file alone", 1, 1)]
 
 
+WINDOWS = (
+    "a Windows Dockerfile (backtick escape, PowerShell or cmd SHELL, or a Windows base image): "
+    "only build-checks apply to it"
+)
+
+
 def _wanted(fix: Fix, settings: Settings) -> bool:
     if fix.applicability is Applicability.SAFE:
         return True
@@ -152,6 +158,8 @@ def _run(text: str, context: BuildContext, path: str | None, settings: Settings)
         return result
     transforms = [t() for t in settings.enabled()]
     run_mounts = "cache-mount" not in settings.ignore  # how users say the builder lacks them
+    if Document(_reparse(result), context, path, run_mounts).is_windows:
+        result.warnings.append((1, WINDOWS))
     ledger = Ledger(text)  # edits applied so far, as edits of the original
     quiet_on: dict[str, str] = {}  # transform id -> a text it changed nothing in
     suggestions_of: dict[str, list[Finding]] = {}  # latest explanations and suggestions
