@@ -408,3 +408,72 @@ def test_a_start_script_that_unpacks_with_xz_needs_the_full_image(
         else:
             assert not result.applied, transform
             assert f"run `{tool}`" in messages, messages
+
+
+# A fourth round of apps built for real: each safe split below broke the running app.
+
+
+def test_node_options_preloading_a_dev_dependency_keeps_it(tmp_path: Path) -> None:
+    """``ENV NODE_OPTIONS="-r dotenv/config"`` preloads dotenv into every node process."""
+    root = _node_app(
+        tmp_path, {"scripts": BUILD, "dependencies": DEPS, "devDependencies": {"dotenv": "16"}}
+    )
+    text = NODE.format(extra='ENV NODE_OPTIONS="-r dotenv/config"\n', cmd='["npm", "start"]')
+    out, messages, _ = _split(text, root)
+    assert "prod-deps" not in out
+    assert "the start command uses dev dependency dotenv" in messages, messages
+
+
+def test_a_dev_dependency_a_library_loads_by_name_is_kept(tmp_path: Path) -> None:
+    """pino's transport target 'pino-pretty' is loaded by pino, not by a require."""
+    source = "const pino = require('pino')\npino({transport: {target: 'pino-pretty'}})\n"
+    package = {"scripts": BUILD, "dependencies": DEPS, "devDependencies": {"pino-pretty": "11"}}
+    root = _node_app(tmp_path, package, {"src/index.js": source})
+    out, messages, _ = _split(NODE.format(extra="", cmd='["node", "dist/index.js"]'), root)
+    assert "prod-deps" not in out
+    assert "src/index.js names dev dependency pino-pretty" in messages, messages
+
+
+@pytest.mark.parametrize(
+    "source, tool",
+    [
+        ("execSync('cd /usr/src/app && git --version')\n", "git"),
+        ("execSync(`tar -cJf /tmp/backup.tar.xz dist && echo archived`)\n", "xz"),
+        ('exec("GIT_DIR=/data/.git git log -1")\n', "git"),
+    ],
+)
+def test_a_shell_line_in_a_string_counts_as_running_its_tools(
+    tmp_path: Path, source: str, tool: str
+) -> None:
+    """node:20-slim has neither git nor xz: the endpoints answered 'not found'."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS}, {"src/index.js": source})
+    out, messages, _ = _split(NODE.format(extra="", cmd='["node", "dist/index.js"]'), root)
+    assert "AS runtime" not in out
+    assert f"may run `{tool}`, which node:20 has and node:20-slim lacks" in messages, messages
+
+
+def test_a_start_script_running_a_tool_keeps_the_full_image(tmp_path: Path) -> None:
+    scripts = {**BUILD, "prestart": "git rev-parse --short HEAD > REVISION"}
+    root = _node_app(tmp_path, {"scripts": scripts, "dependencies": DEPS})
+    out, messages, _ = _split(NODE.format(extra="", cmd='["npm", "start"]'), root)
+    assert "AS runtime" not in out
+    assert "the start command runs `git`, which node:20 has and node:20-slim lacks" in messages
+
+
+@pytest.mark.parametrize(
+    "run, shown",
+    [
+        ('python -c "import app; app.init_db()"', "python -c"),
+        ("python setup_data.py", "python setup_data.py"),
+    ],
+)
+def test_project_code_run_by_the_build_may_write_anywhere(
+    tmp_path: Path, run: str, shown: str
+) -> None:
+    """init_db() created /var/lib/notes/notes.db, which the runtime did not have."""
+    root = _write(tmp_path, {"requirements.txt": "flask\n", "app.py": ""})
+    text = PY.format(env="", install="pip install --only-binary :all: -r requirements.txt")
+    out, messages, _ = _split(text.replace("CMD", f"RUN {run}\nCMD"), root)
+    assert "AS runtime" not in out
+    assert f"runs `{shown}`, which may write files outside the copied paths" in messages, messages
+    assert "AS runtime" in _split(text, root)[0]

@@ -55,14 +55,40 @@ def is_script(rel: str, text: str) -> bool:
     return rel.endswith((".sh", ".bash")) or _SHELLS.match(text) is not None
 
 
+# A one-line string literal of a source: a shell command line for execSync, os.system, ...
+# Linear: a start is a quote no backslash escapes, so at most one start per quote kind and
+# line fails (any later unescaped quote of its kind closes it).
+_STRING = re.compile(r"""(?<!\\)(["'`])((?:\\.|(?!\1)[^\\\n])*)\1""")
+
+
+def _command_patterns(tools: tuple[str, ...]) -> re.Pattern[str]:
+    """A tool in a command position of a shell line: its start, or after ``&&``, ``;``,
+    ``|``, ``$(``, and after ``VAR=value`` assignments (``cd /app && git log``)."""
+    names = "|".join(map(re.escape, tools))
+    return re.compile(
+        r"(?:^|[;&|(]|\$\()\s*(?:\w+=\S*\s+)*(?:/usr/bin/|/bin/)?(" + names + r")(?=\s|$)"
+    )
+
+
 def search(text: str, script: bool, tools: tuple[str, ...]) -> str | None:
     """The first of ``tools`` a source names as a program (in a shell script also a
-    command, or a tool a ``tar`` command runs)."""
+    command, or a tool a ``tar`` command runs; in another source also a command of a shell
+    line written as a string: ``execSync('cd x && git log')``, ``'tar -cJf a.tar.xz d'``)."""
     literal, shell = tool_patterns(tools)
     match = literal.search(text) or (shell.search(text) if script else None)
     if match:
         return match.group(1)
-    return tar_tool(text, tools) if script else None
+    if script:
+        return tar_tool(text, tools)
+    command = _command_patterns(tools)
+    for string in _STRING.finditer(text):
+        line = string.group(2)
+        found = command.search(line)
+        if found:
+            return found.group(1)
+        if "tar" in line and tar_tool(line, tools):
+            return tar_tool(line, tools)
+    return None
 
 
 def called_tool(ctx: BuildContext, tools: tuple[str, ...]) -> str | None:

@@ -56,6 +56,19 @@ HARMLESS = programs.HARMLESS | {"rm", "strip", "upx", "sync"}
 OS_MANAGERS = {"apt-get", "apt", "apk"}
 IMAGE_USERS = {"node": {"node"}, "gcr.io/distroless": {"nonroot", "65532"}}
 INTERPRETERS = {"python", "python3", "node", "sh", "bash"}
+
+
+# Options that run inline code (``sh -c`` is read as the commands it runs).
+INLINE_CODE = {"python": ("-c",), "python3": ("-c",), "node": ("-e", "--eval", "-p", "--print")}
+
+
+def _runs_code(program: str, args: list[str]) -> bool:
+    """An interpreter run of the project's own code: a script, or inline code (``python -c
+    "import app; app.init_db()"`` may write anywhere, as ``python x.py`` may; ``python -m X``
+    is already the program X)."""
+    return bool(args) and (not args[0].startswith("-") or args[0] in INLINE_CODE.get(program, ()))
+
+
 ECO_TOOLS: dict[str, set[str]] = {
     "go": {"go", "gofmt", "git"},
     "rust": {"cargo", "rustup", "rustc", "git"},
@@ -220,7 +233,7 @@ class Analysis:
             elif program in tools or posixpath.basename(program) in tools:
                 self.calls.append(call)
                 kinds.add("build")
-                if program in INTERPRETERS and args and not args[0].startswith("-"):
+                if program in INTERPRETERS and _runs_code(program, args):
                     self.scripts.append(call)
             elif program in SETUP or (program in ("echo", "printf") and writes):
                 kinds.add("setup")

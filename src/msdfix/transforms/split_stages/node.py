@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from msdfix.ecosystems.images import NODE_NEEDS_FULL, slim_variant
+from msdfix.ecosystems.images import BUILDPACK_TOOLS, NODE_NEEDS_FULL, TOOL_PACKAGES, slim_variant
 from msdfix.ecosystems.node import (
     DEV_FLAGS,
     GLOBAL_TOOLS,
@@ -32,6 +32,7 @@ from msdfix.ecosystems.node import (
 )
 from msdfix.model.entry import context_script, entry_command
 from msdfix.model.paths import within
+from msdfix.model.program_calls import tar_tool
 from msdfix.model.users import is_root
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands
@@ -105,7 +106,11 @@ def _plan(a: Analysis) -> Plan:
         dedupe([app, *files.paths, *globals_]),
         same_family=True,
     )
-    plan.unsafe = _needs_full_image(a, app, plan.runtime) or _writes_outside(a, app)
+    plan.unsafe = (
+        _needs_full_image(a, app, plan.runtime)
+        or _writes_outside(a, app)
+        or _start_tool(a, app, plan.runtime)
+    )
     if _deletes_node_modules(a, app, installs):
         plan.notes.append(
             f"the build deletes {app}/node_modules: the runtime gets none (no dependencies "
@@ -206,6 +211,23 @@ def _needs_full_image(a: Analysis, app: str, runtime: str) -> str | None:
     needs = sorted(deps.names & NODE_NEEDS_FULL)
     if needs:
         return f"{needs[0]} needs libraries or programs that {runtime} lacks"
+    return None
+
+
+def _start_tool(a: Analysis, app: str, runtime: str) -> str | None:
+    """A tool the start command (its npm scripts and hooks too) runs that the full image has
+    and ``runtime`` lacks: ``"prestart": "git rev-parse HEAD > REVISION"``."""
+    tag = (a.stage.image.tag or "").lower()
+    if "slim" in tag or "alpine" in tag:  # the build image lacks them as well
+        return None
+    rel = _package_dir(a, app) if a.ctx.present else None
+    package = frontend.package_json(a.ctx, rel) if rel is not None else None
+    installed = set(a.packages)
+    for argv in _start_commands(a, package or {}):
+        program = posixpath.basename(argv[0])
+        tool = program if program in BUILDPACK_TOOLS else tar_tool(" ".join(argv), ("xz", "bzip2"))
+        if tool and not TOOL_PACKAGES.get(tool, {tool}) & installed:
+            return f"the start command runs `{tool}`, which {a.stage.image.raw} has and {runtime} lacks"
     return None
 
 
@@ -398,6 +420,9 @@ def _start_commands(a: Analysis, package: dict[str, object]) -> list[list[str]]:
     for script in command.scripts if command else []:  # ENTRYPOINT ["docker-entrypoint.sh"]
         text = context_script(a.ctx, script) or ""
         todo += [c.argv for c in parse_commands(text) if c.argv]
+    options = a.scope().get("NODE_OPTIONS")  # preloads into every node process: -r dotenv/config
+    if options:
+        todo.append(["node", *options.split()])
     scripts = package.get("scripts")
     scripts = scripts if isinstance(scripts, dict) else {}
     seen = 0
@@ -460,6 +485,9 @@ def _imported(
             name = _package_name(match.group(1))
             if name in dev and not name.startswith("@types/"):
                 return f"{rel} imports dev dependency {name}"
+        for match in NAMED.finditer(text):  # pino({transport: {target: 'pino-pretty'}})
+            if match.group(1) in dev and not match.group(1).startswith("@types/"):
+                return f"{rel} names dev dependency {match.group(1)}, which a library may load"
         for match in RELATIVE_IMPORT.finditer(text):
             found = _module(resolve(match.group(1), posixpath.dirname(dest)), files)
             if found and found not in seen:
@@ -486,6 +514,8 @@ def _module(path: str, files: dict[str, str]) -> str | None:
 MODULE_SUFFIXES = tuple(
     f"{stem}.{ext}" for stem in ("", "/index") for ext in "js cjs mjs ts tsx jsx mts cts".split()
 )
+# A string that is exactly a package name: libraries load plugins and transports by name.
+NAMED = re.compile(r"""["'`](@?[\w.-]+(?:/[\w.-]+)?)["'`]""")
 RELATIVE_IMPORT = re.compile(
     r"""(?:\brequire[ \t]*\([ \t]*|\bimport[ \t]*\([ \t]*|\bfrom[ \t]+|^[ \t]*import[ \t]+)"""
     r"""["'](\.{1,2}/[^"'\n]*)["']""",
