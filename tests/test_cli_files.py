@@ -425,3 +425,98 @@ def test_search_never_follows_a_file_link_out_of_the_searched_directory(tmp_path
     assert (repo / "sub" / "inner.Dockerfile").read_text() == PIP_OUT
     proc = msdfix("--check", str(repo / "evil.Dockerfile"))
     assert proc.returncode == 1
+
+
+# --- hostile input found by a prober: one-line errors or correct output, never exit 123 ---
+
+APP = (
+    "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt app.py ./\n"
+    'RUN pip install --no-cache-dir -r requirements.txt\nCMD ["python", "app.py"]\n'
+)
+
+
+def _app(root: Path, dockerfile: str = APP) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "requirements.txt").write_text("flask\n")
+    (root / "app.py").write_text("print(1)\n")
+    (root / "Dockerfile").write_text(dockerfile)
+    return root / "Dockerfile"
+
+
+@pytest.mark.parametrize("pattern", ["!", "\\", "[z-a]"])
+def test_a_gitignore_line_git_skips_is_skipped(tmp_path: Path, pattern: str) -> None:
+    _app(tmp_path / "sub")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "sub" / ".gitignore").write_text(pattern + "\n")
+    proc = msdfix(".", cwd=tmp_path)
+    assert proc.returncode == 1 and b"--- sub/Dockerfile" in proc.stdout, proc.stderr
+
+
+@pytest.mark.parametrize(
+    "name, text, message",
+    [
+        ("pyproject.toml", "tool = 5", "'tool' must be a table"),
+        ("pyproject.toml", "[tool]\nmsdfix = 5", "'tool.msdfix' must be a table"),
+        (".msdfix.toml", "tool = {msdfix = [1]}", "'tool.msdfix' must be a table"),
+    ],
+)
+def test_a_config_of_the_wrong_shape_is_a_one_line_error(
+    tmp_path: Path, name: str, text: str, message: str
+) -> None:
+    _app(tmp_path)
+    (tmp_path / name).write_text(text + "\n")
+    proc = msdfix("Dockerfile", cwd=tmp_path)
+    assert proc.returncode == 2 and message in proc.stderr.decode(), proc.stderr
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda root: (root / ("Dockerfile." + "a" * 240)).write_text(
+            APP
+        ),  # a sibling's own ignore file: name too long
+        lambda root: (root / "Dockerfile").write_text(
+            APP.replace("requirements.txt app.py", "a" * 300)
+        ),
+        lambda root: (root / "requirements.txt").write_bytes(b"flask\n-r a\x00b.txt\n"),
+        lambda root: (root / "Dockerfile").write_text(APP.replace('"app.py"', '"\\ud800"')),
+    ],
+    ids=["long-sibling-name", "long-copy-source", "nul-in-include", "lone-surrogate"],
+)
+def test_names_no_file_can_have_are_absent_not_crashes(tmp_path: Path, change) -> None:  # type: ignore[no-untyped-def]
+    _app(tmp_path)
+    (tmp_path / ".git").mkdir()
+    change(tmp_path)
+    proc = msdfix("Dockerfile", cwd=tmp_path)
+    assert proc.returncode in (0, 1) and b"internal error" not in proc.stderr, proc.stderr
+
+
+def test_sarif_names_a_path_that_is_not_utf8_by_its_bytes(tmp_path: Path) -> None:
+    import json
+
+    folder = Path(os.fsdecode(bytes(tmp_path) + b"/x\xff\xfey"))
+    _app(folder)
+    proc = msdfix("--output-format", "sarif", ".", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    sarif = json.loads(proc.stdout)
+    uris = {
+        loc["physicalLocation"]["artifactLocation"]["uri"]
+        for result in sarif["runs"][0]["results"]
+        for loc in result["locations"]
+    }
+    assert uris == {"x%FF%FEy/Dockerfile"}
+
+
+@pytest.mark.parametrize("refusal", ["read-only", "hard-link"])
+def test_a_refused_write_writes_no_ignore_file_either(tmp_path: Path, refusal: str) -> None:
+    """Nothing is ever half-written: the new .dockerignore waits for the Dockerfile."""
+    path = _app(tmp_path)
+    (tmp_path / ".git").mkdir()
+    if refusal == "read-only":
+        path.chmod(0o444)
+    else:
+        os.link(path, tmp_path / "other.Dockerfile")
+    assert b".dockerignore" in msdfix("Dockerfile", cwd=tmp_path).stdout  # it would write one
+    proc = msdfix("--write", "Dockerfile", cwd=tmp_path)
+    assert proc.returncode == 2 and "not rewritten" in proc.stderr.decode()
+    assert not (tmp_path / ".dockerignore").exists() and path.read_text() == APP

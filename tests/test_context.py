@@ -280,3 +280,46 @@ def test_extending_an_ignore_file_at_the_pattern_limit_is_no_internal_error(
     ctx = BuildContext(tmp_path, tmp_path / "Dockerfile")
     result = rewrite(APP, str(tmp_path / "Dockerfile"), ctx, Settings(unsafe=True))
     assert any(f.transform == "dockerignore" for f in result.applied)
+
+
+@pytest.mark.parametrize(
+    "fixture, name, text",
+    [
+        ("cache-mount/cargo-build", "Cargo.toml", "package = 5\n"),
+        ("cache-mount/cargo-build", "Cargo.toml", '[package]\nname = 5\nversion = "0.1.0"\n'),
+        (
+            "cache-mount/noop-pdm-unknown-home",
+            "pdm.lock",
+            'package = 5\n[metadata]\nlock_version = "4.5.0"\n',
+        ),
+        (
+            "cache-mount/noop-pdm-unknown-home",
+            "pdm.lock",
+            '[[package]]\nname = "six"\nversion = "1"\nfiles = 5\n',
+        ),
+        ("split-stages/go-frontend", "web/package.json", '{"name": "web", "scripts": 5}'),
+        ("split-stages/go-frontend", "web/package.json", '{"name": "web", "devDependencies": 5}'),
+        (
+            "split-stages/node-backend",
+            "package.json",
+            '{"name": "a", "scripts": 5, "dependencies": {}}',
+        ),
+        ("split-stages/node-backend", "package.json", '{"name": "a", "dependencies": 5}'),
+    ],
+)
+def test_a_manifest_of_another_shape_is_unreadable_not_a_crash(
+    tmp_path: Path, fixture: str, name: str, text: str
+) -> None:
+    """Context files are the user's (or an attacker's): a manifest whose tables hold numbers
+    is read as unreadable, and the transforms that need it decline as for a missing one."""
+    import shutil
+
+    from msdfix.engine import Settings, rewrite
+
+    root = Path(__file__).resolve().parent.parent / "fixtures" / fixture
+    shutil.copytree(root, tmp_path, dirs_exist_ok=True)
+    (tmp_path / name).write_text(text)
+    dockerfile = (tmp_path / "Dockerfile").read_text()
+    for unsafe in (False, True):
+        result = rewrite(dockerfile, None, BuildContext(tmp_path), Settings(unsafe=unsafe))
+        assert result.output.startswith("FROM")

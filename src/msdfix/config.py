@@ -87,9 +87,12 @@ def find_config(start: Path) -> FileConfig:
                 raise ConfigError(f"{path}: {exc.message}") from exc
             except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
                 raise ConfigError(f"{path}: {exc}") from exc
-            if name == ".msdfix.toml":
-                return _parse(path, data.get("tool", {}).get("msdfix", data))
-            table = data.get("tool", {}).get("msdfix")
+            tool = data.get("tool", {})
+            if not isinstance(tool, dict):
+                raise ConfigError(f"{path}: 'tool' must be a table")
+            table = tool.get("msdfix", data if name == ".msdfix.toml" else None)
+            if table is not None and not isinstance(table, dict):
+                raise ConfigError(f"{path}: 'tool.msdfix' must be a table")
             if table is not None:
                 return _parse(path, table)
     return FileConfig()

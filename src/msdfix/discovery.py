@@ -36,6 +36,16 @@ class Found:
     error: str | None = None
 
 
+def _compiles(pattern: str) -> bool:
+    """False for a line git accepts and matches nothing with (``!``, a trailing ``\\``,
+    ``[z-a]``) but pathspec refuses: it is left out, as it changes nothing."""
+    try:
+        GitIgnoreSpec.from_lines([pattern])
+    except (ValueError, re.error):  # GitIgnorePatternError is a ValueError
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class Rules:
     """Gitignore-style patterns anchored at ``root``."""
@@ -47,7 +57,7 @@ class Rules:
     def of(cls, root: Path, patterns: list[str]) -> Rules:
         """Rules from pattern lines (blank lines and ``#`` comments are ignored); a line that
         could make the regex engine backtrack exponentially is left out."""
-        usable = [p for p in patterns if not _backtracks(p)]
+        usable = [p for p in patterns if not _backtracks(p) and _compiles(p)]
         return cls(root.resolve(), GitIgnoreSpec.from_lines(usable))
 
     def verdict(self, path: Path, is_dir: bool) -> bool | None:

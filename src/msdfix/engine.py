@@ -211,11 +211,13 @@ def _run(text: str, context: BuildContext, path: str | None, settings: Settings)
             final = [s for t in transforms for s in suggestions_of.get(t.id, []) if s.fix is None]
             seen: set[tuple[str, str]] = set()
             result.suggestions = []
-            told = [(f.transform, f.line, f.message) for f in result.applied]
+            told: dict[tuple[str, int], list[str]] = {}  # one lookup per finding: linear
+            for f in result.applied:
+                told.setdefault((f.transform, f.line), []).append(f.message)
             for finding in declined + final:
                 if any(
-                    t == finding.transform and line == finding.line and finding.message in message
-                    for t, line, message in told
+                    finding.message in message
+                    for message in told.get((finding.transform, finding.line), ())
                 ):
                     continue  # the applied fix of that line already says it
                 if (finding.transform, finding.message) not in seen:

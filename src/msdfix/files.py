@@ -51,6 +51,31 @@ def is_dockerfile_name(name: str) -> bool:
     )
 
 
+def is_file(path: Path) -> bool:
+    """``path.is_file()``, False for a name no file can have (longer than the system allows,
+    a NUL byte): names come from Dockerfiles and build contexts, which may be hostile."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def is_dir(path: Path) -> bool:
+    """``path.is_dir()``, False for a name no directory can have (see ``is_file``)."""
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
+
+
+def exists(path: Path) -> bool:
+    """``path.exists()``, False for a name nothing can have (see ``is_file``)."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
 def _identity(st: os.stat_result) -> tuple[int, int, int, int]:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
@@ -159,14 +184,9 @@ class WriteRefused(Exception):
     """--write declined to replace a file; reported as a one-line error, nothing changed."""
 
 
-def write_atomic(path: Path, text: str, source: Source | None = None) -> None:
-    """Replace ``path`` with ``text`` via a temp file and rename, keeping mode and owner.
-
-    A symlink stays a symlink: its target is rewritten. Refused (:class:`WriteRefused`) for
-    a file without write permission for its owner, a file with several hard links (a rename
-    would split them), and a file that changed since ``source`` was read from it.
-    """
-    path = path.resolve()
+def writable(path: Path) -> os.stat_result:
+    """``path``'s status, or :class:`WriteRefused` when --write must not replace it: no write
+    permission for its owner, or several hard links (a rename would split them)."""
     before = path.stat()
     if not before.st_mode & stat_module.S_IWUSR:
         raise WriteRefused("file is read-only (its owner has no write permission); not rewritten")
@@ -175,6 +195,18 @@ def write_atomic(path: Path, text: str, source: Source | None = None) -> None:
             f"file has {before.st_nlink} hard links; not rewritten (replacing it would split "
             "the links, writing through them would change every linked copy)"
         )
+    return before
+
+
+def write_atomic(path: Path, text: str, source: Source | None = None) -> None:
+    """Replace ``path`` with ``text`` via a temp file and rename, keeping mode and owner.
+
+    A symlink stays a symlink: its target is rewritten. Refused (:class:`WriteRefused`) for
+    a file without write permission for its owner, a file with several hard links (a rename
+    would split them), and a file that changed since ``source`` was read from it.
+    """
+    path = path.resolve()
+    before = writable(path)
     data = (source or Source(text)).encode(text)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".msdfix", dir=path.parent)
     try:
@@ -201,7 +233,7 @@ def write_files(files: dict[str, tuple[str | None, str]]) -> None:
     """Write the other files of a rewrite (atomically), each only if unchanged since read."""
     for name, (old, new) in files.items():
         path = Path(name)
-        current = path.read_bytes().decode("utf-8") if path.exists() else None
+        current = path.read_bytes().decode("utf-8") if exists(path) else None
         if current != old:
             raise WriteRefused(f"{name} changed while msdfix was running; not written")
         if old is None:
@@ -264,6 +296,6 @@ def resolves_within(path: Path, root: Path) -> bool:
     a loop or an error. Context files and searched trees are read and written only inside."""
     try:
         real, top = path.resolve(), root.resolve()
-    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python 3.11)
+    except (OSError, RuntimeError, ValueError):  # RuntimeError: a symlink loop (Python 3.11)
         return False
     return real == top or top in real.parents

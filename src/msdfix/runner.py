@@ -13,7 +13,15 @@ from rich.text import Text
 from msdfix.config import FileConfig
 from msdfix.discovery import Found
 from msdfix.engine import InternalError, Settings, rewrite
-from msdfix.files import InputError, WriteRefused, load, read_stream, write_atomic, write_files
+from msdfix.files import (
+    InputError,
+    WriteRefused,
+    load,
+    read_stream,
+    writable,
+    write_atomic,
+    write_files,
+)
 from msdfix.model.context import BuildContext, ContextCache
 from msdfix.render.diff import files_diff, print_diff, unified_diff
 from msdfix.render.report import FileReport, file_json, summary_text, unsafe_withheld
@@ -209,6 +217,8 @@ def _run_one(
         return report
     if result.changed and options.write and path is not None:
         try:
+            if result.output != result.original:
+                writable(path.resolve())  # refused: nothing is written, the ignore file neither
             write_files(result.files)  # the new ignore file first: it was judged on its own
             if result.files and context.root is not None:
                 options.contexts.forget(context.root)  # later files of the folder read it anew

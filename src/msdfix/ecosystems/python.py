@@ -17,6 +17,7 @@ import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
@@ -89,20 +90,21 @@ def wheel_evidence(context: BuildContext, tool: str, version: tuple[int, int]) -
     except (tomllib.TOMLDecodeError, RecursionError):  # RecursionError: nested too deep
         return WheelEvidence(None)
     builds = []
-    for package in data.get("package", []):
+    packages = data.get("package", [])
+    for package in packages if isinstance(packages, list) else [None]:
         if not isinstance(package, dict):
-            continue
+            return WheelEvidence(None)  # a lock file of another shape: unreadable
         source = package.get("source")
         if isinstance(source, dict) and ({"editable", "virtual"} & set(source)):
             continue  # the project itself: built from the copied sources either way
         files = [  # poetry and pdm: {file = ...}; pdm with static URLs: {url = ...}
             f.get("file") or str(f.get("url", "")).rsplit("/", 1)[-1]
-            for f in package.get("files", [])
+            for f in _list(package.get("files"))
             if isinstance(f, dict)
         ]
         files += [
             str(w.get("url", "")).rsplit("/", 1)[-1]
-            for w in package.get("wheels", [])
+            for w in _list(package.get("wheels"))
             if isinstance(w, dict)
         ]
         arches: set[str] = set()
@@ -492,3 +494,8 @@ def _pip_blockers(
             if native:
                 status, names = "native", [*names, *native]
     return status, names
+
+
+def _list(value: Any) -> list[Any]:
+    """A lock file's array, or none when it holds something else."""
+    return value if isinstance(value, list) else []

@@ -25,7 +25,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from msdfix.files import resolves_within, walk
+from msdfix.files import exists, is_file, resolves_within, walk
 from msdfix.model.dockerignore import DockerIgnore, DockerIgnoreError, TooManyPatterns, ignore_file
 from msdfix.model.paths import within
 
@@ -272,7 +272,7 @@ class BuildContext:
         if not self.present or _leaves(rel) or self.is_ignored(rel):
             return False
         assert self.root is not None
-        return (self.root / rel).exists()
+        return exists(self.root / rel)
 
     def glob(self, pattern: str) -> list[str]:
         """Kept files matching an fnmatch pattern anywhere in the tree (``*.go`` finds every
@@ -311,7 +311,7 @@ class BuildContext:
         if not resolves_within(path, self.root):
             return None  # a link out of the context: Docker cannot read it either
         try:
-            if not path.is_file() or path.stat().st_size > MAX_MANIFEST_BYTES:
+            if not is_file(path) or path.stat().st_size > MAX_MANIFEST_BYTES:
                 return None
             return decode(path.read_bytes())
         except OSError:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from msdfix.files import InputError, read_regular
+from msdfix.files import InputError, exists, read_regular
 
 DEFAULT_NAME = ".dockerignore"
 MAX_BYTES = 16 << 20
@@ -439,7 +439,7 @@ def ignore_file(
     """The ignore file a build uses: ``<Dockerfile>.dockerignore`` beside it, else the context's."""
     if dockerfile is not None:
         specific = Path(os.fspath(dockerfile) + DEFAULT_NAME)
-        if specific.exists():
+        if exists(specific):
             return specific
     default = Path(context) / DEFAULT_NAME
-    return default if default.exists() else None
+    return default if exists(default) else None

@@ -10,6 +10,7 @@ the JSON ``edits``: applying those of every applied fix of a file gives the rewr
 from __future__ import annotations
 
 import json
+import os
 import sys
 from functools import cache
 from pathlib import PurePath, PureWindowsPath
@@ -31,9 +32,8 @@ def artifact_uri(path: str) -> str:
     if sys.platform == "win32":  # pragma: no cover
         path = PureWindowsPath(path).as_posix()
     pure = PurePath(path)
-    if pure.is_absolute():
-        return "file://" + quote(pure.as_posix())
-    return quote(pure.as_posix())
+    raw = os.fsencode(pure.as_posix())  # a name that is not UTF-8: its bytes, percent-encoded
+    return "file://" + quote(raw) if pure.is_absolute() else quote(raw)
 
 
 def doc_sections(doc: str) -> dict[str, str]:

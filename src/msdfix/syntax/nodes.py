@@ -104,7 +104,7 @@ class Instruction:
         except (ValueError, RecursionError):  # RecursionError: nested too deep, not strings
             return None
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            return tuple(value)
+            return tuple(_valid(v) for v in value)
         return None
 
     @property
@@ -197,3 +197,11 @@ class Dockerfile:
         """The comment lines owned by ``ins`` (text without newline)."""
         block = self.text[ins.comment_start : ins.start]
         return [line.strip() for line in block.splitlines() if line.strip()]
+
+
+def _valid(text: str) -> str:
+    """``text`` with lone surrogates (``"\\ud800"`` in JSON) as U+FFFD, as Go's decoder in
+    BuildKit reads them: the rest of msdfix handles only encodable text."""
+    if not any("\ud800" <= c <= "\udfff" for c in text):
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")

@@ -272,39 +272,39 @@ def _heredoc_words(line: str) -> list[tuple[bool, str, bool]]:
 def _raw_words(line: str) -> list[str]:
     """Split on unquoted whitespace, keeping quotes and escapes (shlex RawQuotes mode)."""
     words: list[str] = []
-    word = ""
+    word: list[str] = []  # characters, joined once: += on a long word is quadratic
     quote = ""
     have = False
     i = 0
     while i < len(line):
         ch = line[i]
         if quote:
-            word += ch
+            word.append(ch)
             if ch == "\\" and quote == '"' and i + 1 < len(line):
-                word += line[i + 1]
+                word.append(line[i + 1])
                 i += 1
             elif ch == quote:
                 quote = ""
         elif ch in " \t\n":
             if have:
-                words.append(word)
-            word, have = "", False
+                words.append("".join(word))
+            word, have = [], False
         else:
             have = True
-            word += ch
+            word.append(ch)
             if ch in "\"'":
                 quote = ch
             elif ch == "\\" and i + 1 < len(line):
-                word += line[i + 1]
+                word.append(line[i + 1])
                 i += 1
         i += 1
     if have:
-        words.append(word)
+        words.append("".join(word))
     return words
 
 
 def _unquote(word: str) -> str | None:
-    out = ""
+    out: list[str] = []
     quote = ""
     i = 0
     while i < len(word):
@@ -314,18 +314,18 @@ def _unquote(word: str) -> str | None:
                 quote = ""
             elif ch == "\\" and quote == '"' and i + 1 < len(word):
                 i += 1
-                out += word[i]
+                out.append(word[i])
             else:
-                out += ch
+                out.append(ch)
         elif ch in "\"'":
             quote = ch
         elif ch == "\\" and i + 1 < len(word):
             i += 1
-            out += word[i]
+            out.append(word[i])
         else:
-            out += ch
+            out.append(ch)
         i += 1
-    return None if quote else out
+    return None if quote else "".join(out)
 
 
 def _flags(ins: Instruction, offset: int) -> tuple[list[Flag], int]:
@@ -343,7 +343,7 @@ def _flags(ins: Instruction, offset: int) -> tuple[list[Flag], int]:
         if pos >= end or not line.startswith("--", pos):
             return flags, pos
         start = pos
-        word = ""
+        chars: list[str] = []
         quote = ""
         while pos < end:
             ch = line[pos]
@@ -352,9 +352,9 @@ def _flags(ins: Instruction, offset: int) -> tuple[list[Flag], int]:
                     quote = ""
                 elif ch == "\\" and pos + 1 < end:
                     pos += 1
-                    word += line[pos]
+                    chars.append(line[pos])
                 else:
-                    word += ch
+                    chars.append(ch)
             elif ch in GO_SPACE:
                 break
             elif ch in "\"'":
@@ -362,10 +362,11 @@ def _flags(ins: Instruction, offset: int) -> tuple[list[Flag], int]:
             elif ch == "\\":
                 if pos + 1 < end:
                     pos += 1
-                    word += line[pos]
+                    chars.append(line[pos])
             else:
-                word += ch
+                chars.append(ch)
             pos += 1
+        word = "".join(chars)
         if word == "--":
             return flags, pos
         name, eq, value = word[2:].partition("=")

@@ -222,19 +222,19 @@ def unquote(value: str, escape: str = "\\") -> str:
 
 @lru_cache(maxsize=8192)
 def _unquote(value: str, escape: str) -> str:
-    out = ""
+    out: list[str] = []
     quote = ""
     i = 0
     while i < len(value):
         ch = value[i]
         if ch == escape and quote != "'" and i + 1 < len(value):
             i += 1
-            out += value[i]
+            out.append(value[i])
         elif quote and ch == quote:
             quote = ""
         elif not quote and ch in "'\"":
             quote = ch
         else:
-            out += ch
+            out.append(ch)
         i += 1
-    return out
+    return "".join(out)

@@ -18,6 +18,7 @@ from msdfix.document import Document
 from msdfix.ecosystems.node import INSTALL_COMMANDS as NODE_INSTALLS
 from msdfix.ecosystems.node import SCRIPT_RUNNERS as NODE_RUNNERS
 from msdfix.ecosystems.python import INSTALL_COMMANDS as PYTHON_INSTALLS
+from msdfix.files import is_dir, is_file
 from msdfix.model.copies import Source, stage_sources
 from msdfix.model.dockerignore import DEFAULT_NAME, DockerIgnore, Pattern
 from msdfix.model.pending import all_paths
@@ -81,9 +82,9 @@ def siblings(doc: Document, paths: list[str], ignore_rel: str | None) -> list[Do
     found = []
     for rel in names:
         target = ctx.root / rel
-        if not target.is_file() or (own is not None and _same(target, own)):
+        if not is_file(target) or (own is not None and _same(target, own)):
             continue
-        if Path(str(target) + DEFAULT_NAME).is_file():
+        if is_file(Path(str(target) + DEFAULT_NAME)):
             continue
         text = ctx.read_text(rel)
         if text is None:
@@ -346,7 +347,7 @@ def candidates(doc: Document, ignore_rel: str | None, created: bool) -> list[Can
         found += [Candidate("**/__pycache__", "output"), Candidate("**/*.pyc", "output")]
     gitignored = _gitignored_dirs(doc)
     for name in ("dist", "build", "target"):
-        if name in gitignored and (root / name).is_dir():
+        if name in gitignored and is_dir(root / name):
             found.append(Candidate(name, "output"))
     found += [
         Candidate(line, "secret")
@@ -354,7 +355,7 @@ def candidates(doc: Document, ignore_rel: str | None, created: bool) -> list[Can
     ]
     own = own_path(doc)
     rel = relative(own, root) if own is not None else None
-    if rel is not None and not _has_glob(rel) and (root / rel).is_file():
+    if rel is not None and not _has_glob(rel) and is_file(root / rel):
         found.append(Candidate(rel, "build"))
     if created and ignore_rel is not None and not _has_glob(ignore_rel):
         found.append(Candidate(ignore_rel, "build"))

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from msdfix.document import Document
 from msdfix.ecosystems.base import Ecosystem
 from msdfix.ecosystems.registry import ECOSYSTEMS, MANAGERS
+from msdfix.files import is_dir
 from msdfix.model import Stage
 from msdfix.model.args import expand
 from msdfix.shell.commands import Command
@@ -168,7 +169,7 @@ def whole_tree_copy(doc: Document, stage: Stage, ins: Instruction, workdir: str)
             not doc.context.present
             or root is None
             or doc.context.is_ignored(src)
-            or not (root / src).is_dir()
+            or not is_dir(root / src)
         ):
             return None
     flags = "".join(" " + doc.text[f.start : f.end] for f in ins.flags)

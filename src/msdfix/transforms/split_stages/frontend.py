@@ -30,7 +30,15 @@ STATIC_SERVERS = {"serve", "http-server", "sirv"}
 def package_json(context: BuildContext, rel_dir: str) -> dict[str, Any] | None:
     """package.json of a context directory ('' is the root), or None."""
     data = context.read_json(posixpath.join(rel_dir, "package.json") if rel_dir else "package.json")
-    return data if isinstance(data, dict) else None
+    if not isinstance(data, dict) or any(
+        not isinstance(data.get(key, {}), dict) for key in OBJECTS
+    ):  # npm refuses such a file too
+        return None
+    return data
+
+
+# package.json fields that must be objects ("scripts": 5 is unreadable).
+OBJECTS = ("scripts", "dependencies", "devDependencies", "optionalDependencies", "peerDependencies")
 
 
 def script_of(argv: list[str], package: dict[str, Any]) -> str | None:

@@ -151,8 +151,13 @@ def _cargo_bins(a: Analysis, call: Call, rel: str = "") -> list[str] | None:
         return None
     if "workspace" in data and "package" not in data:
         raise Decline("Cargo workspace: cannot tell which binary is built")
-    names = [b["name"] for b in data.get("bin", []) if isinstance(b, dict) and "name" in b]
-    package = data.get("package", {}).get("name")
+    bins, package_table = data.get("bin", []), data.get("package", {})
+    if not isinstance(bins, list) or not isinstance(package_table, dict):
+        raise Decline("Cargo.toml has a [package] or [[bin]] msdfix cannot read")
+    names = [b["name"] for b in bins if isinstance(b, dict) and isinstance(b.get("name"), str)]
+    package = package_table.get("name")
+    if package is not None and not isinstance(package, str):
+        raise Decline("Cargo.toml names its package with something other than a string")
     if (not names or a.ctx.exists(posixpath.join(rel, "src/main.rs"))) and package:
         names.append(package)
     return names or None
