@@ -519,3 +519,22 @@ def test_a_copied_configuration_that_moves_the_cache_declines(
 )
 def test_a_configuration_msdfix_cannot_read_declines(text: str) -> None:
     assert _run(text) == text
+
+
+@pytest.mark.parametrize(
+    "cleanup, lists_mounted",
+    [
+        ("apt-get clean", False),  # empties the archives only: the image keeps its lists
+        ("apt-get clean && rm -rf /var/lib/apt/lists/*", True),
+    ],
+)
+def test_apt_get_clean_is_no_list_cleanup(cleanup: str, lists_mounted: bool) -> None:
+    """Built for real: with the lists mounted after `apt-get clean`, the image had none and a
+    later `apt-get install` found no package."""
+    out = _run(
+        "FROM debian:12-slim\n"
+        f"RUN apt-get update && apt-get install -y --no-install-recommends curl && {cleanup}\n"
+        'CMD ["curl", "--version"]\n'
+    )
+    assert "target=/var/cache/apt," in out and "apt-get clean" not in out
+    assert ("target=/var/lib/apt/lists" in out) is lists_mounted

@@ -835,3 +835,24 @@ def test_root_with_a_group_is_root(tmp_path, user):
     result = _run(text, ctx)
     assert "non-root user" not in _messages(result)
     assert "AS runtime" in result.output
+
+
+@pytest.mark.parametrize(
+    "alias, build, final", [("build", "builder", "build"), ("runtime", "build", "runtime")]
+)
+def test_the_original_stage_name_always_names_the_final_stage(tmp_path, alias, build, final):
+    """``docker build --target NAME`` built the image that runs; it still does."""
+    shutil.copytree(FIXTURES / "go-static", tmp_path, dirs_exist_ok=True)
+    text = _df(f"FROM golang:1.22 AS {alias}", "WORKDIR /app", "COPY . .",
+               "RUN go build -o /app/server .", 'CMD ["/app/server"]')  # fmt: skip
+    froms = [i.args for i in parse(_run(text, tmp_path).output).instructions if i.cmd == "from"]
+    assert froms[0].endswith(f" AS {build}") and froms[-1].endswith(f" AS {final}")
+
+
+def test_a_stage_named_like_a_stage_the_split_adds_is_not_split(tmp_path):
+    shutil.copytree(FIXTURES / "go-static", tmp_path, dirs_exist_ok=True)
+    text = _df("FROM golang:1.22 AS prod-deps", "WORKDIR /app", "COPY . .",
+               "RUN go build -o /app/server .", 'CMD ["/app/server"]')  # fmt: skip
+    result = _run(text, tmp_path)
+    assert not result.changed
+    assert "named prod-deps, a name the split needs for its own stage" in _messages(result)

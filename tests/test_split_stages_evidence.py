@@ -331,6 +331,7 @@ def test_a_folder_without_files_is_copied(tmp_path: Path, files: dict[str, str])
     [
         ("node:20", ("server.js", "require('child_process').execSync('git rev-parse HEAD')\n")),
         ("python:3.12", ("app.py", "import subprocess\nsubprocess.run(['git', 'log'])\n")),
+        ("node:20", ("entrypoint.bash", '#!/usr/bin/env bash\ncurl -fsS "$URL" -o /tmp/c\n')),
     ],
 )
 def test_slim_base_is_unsafe_when_the_sources_run_a_full_image_tool(
@@ -343,7 +344,8 @@ def test_slim_base_is_unsafe_when_the_sources_run_a_full_image_tool(
     result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"slim-base"})))
     assert result.output == text
     messages = " ".join(f.message for f in result.suggestions)
-    assert "the sources may run `git`" in messages, messages
+    tool = "curl" if source[0].endswith(".bash") else "git"
+    assert f"the sources may run `{tool}`" in messages, messages
 
 
 @pytest.mark.parametrize(
@@ -477,3 +479,17 @@ def test_project_code_run_by_the_build_may_write_anywhere(
     assert "AS runtime" not in out
     assert f"runs `{shown}`, which may write files outside the copied paths" in messages, messages
     assert "AS runtime" in _split(text, root)[0]
+
+
+def test_a_computed_require_may_load_any_copied_file(tmp_path: Path) -> None:
+    """``require(path.join(process.cwd(), 'app.config.js'))`` loaded a root config that
+    required dayjs, a dev dependency."""
+    sources = {
+        "src/index.js": "const cfg = require(path.join(process.cwd(), 'app.config.js'))\n",
+        "app.config.js": "module.exports = require('dayjs')(0)\n",
+    }
+    package = {"scripts": BUILD, "dependencies": DEPS, "devDependencies": {"dayjs": "1"}}
+    root = _node_app(tmp_path, package, sources)
+    out, messages, _ = _split(NODE.format(extra="", cmd='["node", "dist/index.js"]'), root)
+    assert "prod-deps" not in out
+    assert "app.config.js imports dev dependency dayjs" in messages, messages

@@ -18,7 +18,8 @@ class CacheDir:
     locked: bool = False  # sharing=locked: the tool cannot share its cache concurrently
     store: bool = False  # the cache is the dependency store later builds steps read from
     # A package index that installs read and only a refresh writes (apt lists): mounted only
-    # where the same RUN refreshes it first and nothing later reads it from the image.
+    # where the same RUN refreshes it first and nothing later reads it from the image. The
+    # manager's clean command (``apt-get clean``) leaves it alone.
     index: bool = False
     # Also holds repository metadata the tool trusts until it expires (dnf, yum): metadata left
     # on the mount by an earlier build can name package versions the mirrors have since

@@ -14,7 +14,9 @@ CALLED = (
     "curl", "wget", "git", "ssh", "scp", "sftp", "gpg", "hg", "svn", "ps", "pkill", "pgrep",
     "convert", "identify", "magick", "unzip", "bzip2", "xz",
 )  # fmt: skip
-SOURCE_PATTERNS = ("*.py", "*.js", "*.mjs", "*.cjs", "*.ts", "*.go", "*.rb", "*.sh", "*.rs")
+SOURCE_PATTERNS = (
+    "*.py", "*.js", "*.mjs", "*.cjs", "*.ts", "*.go", "*.rb", "*.sh", "*.bash", "*.rs",
+)  # fmt: skip
 MAX_SCANNED = 4000
 
 

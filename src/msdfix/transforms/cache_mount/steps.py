@@ -45,8 +45,8 @@ class Step(NamedTuple):
         if self.program == "rm":
             return any(within(target, p) for p in removed_paths(self.args, resolver))
         manager = self.cleaner
-        if manager is None:
-            return False
+        if manager is None or target in {c.path for c in manager.caches if c.index}:
+            return False  # `apt-get clean` empties the archives, never the lists
         return target in resolver.targets(ToolCall(manager, self.command, list(self.args)))
 
 

@@ -445,8 +445,8 @@ def _render(a: Analysis, plan: Plan, alias: str) -> list[Edit]:
                 ["apt-get update"]
                 + (["apt-get upgrade -y"] if upgrade else [])
                 + ([f"apt-get install -y {quiet}{names}"] if names else [])
-                + ["rm -rf /var/lib/apt/lists/*"]
-            )
+                + (["rm -rf /var/lib/apt/lists/*"] if a.clears_lists else [])
+            )  # the lists stay where the original kept them: a container may install
         out.append(f"{keyword(doc, 'RUN')} {run}{nl}")
     start = len(out)
     anchor = _anchor(a)

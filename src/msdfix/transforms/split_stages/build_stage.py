@@ -191,6 +191,7 @@ class Analysis:
         self.groups: dict[str, list[str]] = {}  # apk add --virtual NAME -> its packages
         self.upgrades = False  # apt-get upgrade / apk upgrade of the image's packages
         self.recommends = False  # an apt install that also installs recommended packages
+        self.clears_lists = False  # a RUN deletes apt's lists (else the image keeps them)
         self.setup_runs: list[Instruction] = []
         self.unknown: list[tuple[Instruction, str]] = []
         self.scripts: list[Call] = []  # interpreter runs of the app's own code
@@ -223,6 +224,8 @@ class Analysis:
                 r.lstrip("0123456789&").startswith(">") and "/dev/null" not in r
                 for r in command.redirects
             )
+            if program == "rm" and any(x.startswith("/var/lib/apt/lists") for x in args):
+                self.clears_lists = True
             if program in OS_MANAGERS:
                 self.apk = self.apk or program == "apk"
                 self._os_call(program, args)
@@ -308,33 +311,30 @@ NEW_STAGES = {RUNTIME, PRUNE, FRONTEND, "app-files"}
 
 
 def build_alias(stage: Stage) -> str:
-    """The build stage's name: ``build``. A stage the original names keeps its name on the
-    new final stage (``runtime_alias``), so ``docker build --target production`` still
-    builds the image that runs."""
-    return BUILD
+    """The build stage's name: ``build`` (``builder`` when the original stage is ``build``).
+    The original name goes to the new final stage (``runtime_alias``), so ``docker build
+    --target production`` still builds the image that runs."""
+    return "builder" if (stage.alias or "").lower() == BUILD else BUILD
 
 
 def runtime_alias(stage: Stage) -> str:
-    """The new final stage's name: the original stage's, unless the split needs that name
-    for another stage (``build``, ``runtime``, ``prod-deps``, ...)."""
-    alias = stage.alias
-    if alias and alias.lower() not in NEW_STAGES | {BUILD}:
-        return alias
-    return RUNTIME
+    """The new final stage's name: the original stage's, else ``runtime``."""
+    return stage.alias or RUNTIME
 
 
 def alias_edits(doc: Document, stage: Stage) -> list[Edit]:
-    """Name the build stage: append ``AS build``, or rename an alias the split needs."""
+    """Name the build stage: append ``AS build``, or rename the original alias (it moves to
+    the final stage); a name the split needs for a stage of its own declines."""
     from_ = stage.from_
     end = from_.physical(from_.args_start + len(from_.args))
     alias = build_alias(stage)
     if stage.alias is None:
         return [Edit(end, end, f" {keyword(doc, 'AS')} {alias}")]
-    if alias == stage.alias:
-        return []
+    if stage.alias.lower() in NEW_STAGES - {RUNTIME}:
+        raise Decline(f"the stage is named {stage.alias}, a name the split needs for its own stage")
     start = end - len(stage.alias)
     if doc.text[start:end] != stage.alias:
-        raise Decline(f"cannot rename the stage {stage.alias}, which the split needs")
+        raise Decline(f"cannot rename the stage {stage.alias}, which moves to the final stage")
     return [Edit(start, end, alias)]
 
 

@@ -365,6 +365,11 @@ NOT_RUNTIME = re.compile(
     r"[cm]?[jt]sx?$|(?:^|/)[^/]*\.config\.[cm]?[jt]s$|(?:^|/)\.[^/]+$"
     r"|(?:^|/)(?:build|gulpfile|gruntfile|rollup|esbuild|webpack|babel|jest|karma)\b[^/]*$"
 )
+TESTS = re.compile(
+    r"(?:^|/)(?:tests?|__tests__|__mocks__|spec|e2e|cypress)/|\.(?:test|spec|stories|d)\.[cm]?[jt]sx?$"
+)
+# require()/import() of a computed path: it may load any copied file.
+COMPUTED_IMPORT = re.compile(r"\b(?:require|import)[ \t]*\([ \t]*(?:[^\s\"'`)]|`[^`\n]*\$\{)")
 IMPORT = re.compile(
     # [ \t], not \s: from every line start \s* ran over all the blank lines below (quadratic)
     r"""(?:\brequire[ \t]*\([ \t]*|\bimport[ \t]*\([ \t]*|\bfrom[ \t]+|^[ \t]*import[ \t]+)"""
@@ -488,8 +493,15 @@ def _imported(
         for match in NAMED.finditer(text):  # pino({transport: {target: 'pino-pretty'}})
             if match.group(1) in dev and not match.group(1).startswith("@types/"):
                 return f"{rel} names dev dependency {match.group(1)}, which a library may load"
-        for match in RELATIVE_IMPORT.finditer(text):
-            found = _module(resolve(match.group(1), posixpath.dirname(dest)), files)
+        found_files = [
+            _module(resolve(m.group(1), posixpath.dirname(dest)), files)
+            for m in RELATIVE_IMPORT.finditer(text)
+        ]
+        if COMPUTED_IMPORT.search(text):  # require(path.join(cwd, 'app.config.js')): any file
+            found_files += [
+                d for d, r in files.items() if SOURCE_FILE.search(r) and not TESTS.search(r)
+            ]
+        for found in found_files:
             if found and found not in seen:
                 seen.add(found)
                 todo.append(found)
