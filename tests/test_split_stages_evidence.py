@@ -493,3 +493,20 @@ def test_a_computed_require_may_load_any_copied_file(tmp_path: Path) -> None:
     out, messages, _ = _split(NODE.format(extra="", cmd='["node", "dist/index.js"]'), root)
     assert "prod-deps" not in out
     assert "app.config.js imports dev dependency dayjs" in messages, messages
+
+
+def test_more_sources_than_msdfix_reads_may_run_any_tool(tmp_path: Path) -> None:
+    """Unknown is never absent: past the scan limit a source may call git or curl."""
+    from msdfix.model.program_calls import MAX_SCANNED
+
+    sources = {f"src/m{i}.js": "module.exports = 1\n" for i in range(MAX_SCANNED + 1)}
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS}, sources)
+    out, messages, _ = _split(NODE.format(extra="", cmd='["node", "dist/index.js"]'), root)
+    assert "AS runtime" not in out
+    assert "more sources than msdfix reads" in messages, messages
+    text = 'FROM node:20\nWORKDIR /app\nCOPY . .\nCMD ["node", "src/m0.js"]\n'
+    result = rewrite(text, None, BuildContext(root), Settings(frozenset({"slim-base"})))
+    assert result.output == text
+    assert "too many sources to read which tools they run" in " ".join(
+        f.message for f in result.suggestions
+    )

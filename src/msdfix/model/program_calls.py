@@ -18,6 +18,7 @@ SOURCE_PATTERNS = (
     "*.py", "*.js", "*.mjs", "*.cjs", "*.ts", "*.go", "*.rb", "*.sh", "*.bash", "*.rs",
 )  # fmt: skip
 MAX_SCANNED = 4000
+TOO_MANY = "*"  # answer for a context with more sources than msdfix reads: any tool may run
 
 
 def tool_patterns(tools: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
@@ -95,14 +96,14 @@ def search(text: str, script: bool, tools: tuple[str, ...]) -> str | None:
 
 def called_tool(ctx: BuildContext, tools: tuple[str, ...]) -> str | None:
     """The first of ``tools`` a source file of the build context names as a program (a quoted
-    word, or a command at the start of a shell script's line); None when none does, or when
-    there is no context or too much of it to read."""
+    word, or a command at the start of a shell script's line); None when none does or there
+    is no context, ``TOO_MANY`` when there is too much of it to read."""
     if not ctx.present or not tools:
         return None
     files = {f for pattern in SOURCE_PATTERNS for f in ctx.glob(pattern)}
     files |= {f for f in ctx.glob("*") if "." not in posixpath.basename(f)}  # bin/start
     if len(files) > MAX_SCANNED:
-        return None
+        return TOO_MANY  # unknown, never absent
     for rel in sorted(files):
         if "node_modules/" in rel or rel.startswith("vendor/"):
             continue

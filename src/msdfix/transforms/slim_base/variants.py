@@ -12,7 +12,7 @@ from msdfix.ecosystems.programs import POSIX_SHELLS, SHELLS
 from msdfix.model import Stage
 from msdfix.model.base_images import HUB_REGISTRIES
 from msdfix.model.image import ImageRef
-from msdfix.model.program_calls import CALLED, called_tool
+from msdfix.model.program_calls import CALLED, TOO_MANY, called_tool
 from msdfix.shell.classify import program_args
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
@@ -131,7 +131,9 @@ class Planner:
             if t in self.family.full_only_tools and not installed_before(self.facts, t, 10**9)
         )
         found = called_tool(self.doc.context, tools)
-        if found:
+        if found == TOO_MANY:
+            unsafe.append(f"the context has too many sources to read which tools they run ({new})")
+        elif found:
             unsafe.append(f"the sources may run `{found}`, which {new} does not have")
 
     def _copied_builds(self, unsafe: list[str], glibc_only: bool = False) -> str | None:

@@ -11,7 +11,7 @@ import re
 
 from msdfix.ecosystems.images import BUILDPACK_TOOLS, TOOL_PACKAGES
 from msdfix.model.base_images import library_name
-from msdfix.model.program_calls import CALLED
+from msdfix.model.program_calls import CALLED, MAX_SCANNED, TOO_MANY
 from msdfix.model.stages import Stage
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands
@@ -75,6 +75,11 @@ def check_image_tools(a: Analysis, plan: Plan) -> None:
     else:
         called = tuple(t for t in missing if t in CALLED or distroless and t in NO_DISTROLESS)
         who, found = "the program may", tool_run(a, called)
-    if found and found != "?":
+    if found == TOO_MANY:
+        plan.unsafe = (
+            f"the context has more sources than msdfix reads ({MAX_SCANNED}): one may run a "
+            f"tool {image.raw} has and {plan.runtime} lacks"
+        )
+    elif found and found != "?":
         verb = "run" if who.endswith("may") else "runs"
         plan.unsafe = f"{who} {verb} `{found}`, which {image.raw} has and {plan.runtime} lacks"

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from msdfix.ecosystems import os as osp
-from msdfix.model.program_calls import is_script, search, tar_tool
+from msdfix.model.program_calls import MAX_SCANNED, TOO_MANY, is_script, search, tar_tool
 from msdfix.transforms.split_stages.artifacts import toolbox
 from msdfix.transforms.split_stages.build_stage import COMMON_SOURCE, Analysis, Decline
 
@@ -15,7 +15,6 @@ SOURCE_SUFFIXES = (
     ".go", ".py", ".js", ".mjs", ".cjs", ".ts", ".rb", ".sh", ".bash", ".java", ".kt", ".rs",
     ".cs", ".php", ".pl", ".yaml", ".yml", ".toml", ".conf", ".ini",
 )  # fmt: skip
-MAX_SCANNED = 4000
 
 
 @dataclass
@@ -100,7 +99,7 @@ def tool_run(a: Analysis, tools: tuple[str, ...]) -> str | None:
     for rel in sorted(copied):
         scanned += 1
         if scanned > MAX_SCANNED:
-            return None
+            return TOO_MANY  # unknown, never absent
         text = a.ctx.read_text(rel) or ""
         bare = "." not in posixpath.basename(rel)  # a script without suffix, or LICENSE
         if bare and "/" in rel and not text.startswith("#!"):
