@@ -287,26 +287,14 @@ def test_extending_an_ignore_file_at_the_pattern_limit_is_no_internal_error(
     [
         ("cache-mount/cargo-build", "Cargo.toml", "package = 5\n"),
         ("cache-mount/cargo-build", "Cargo.toml", '[package]\nname = 5\nversion = "0.1.0"\n'),
-        (
-            "cache-mount/noop-pdm-unknown-home",
-            "pdm.lock",
-            'package = 5\n[metadata]\nlock_version = "4.5.0"\n',
-        ),
-        (
-            "cache-mount/noop-pdm-unknown-home",
-            "pdm.lock",
-            '[[package]]\nname = "six"\nversion = "1"\nfiles = 5\n',
-        ),
+        ("cache-mount/noop-pdm-unknown-home", "pdm.lock", 'package = 5\n[metadata]\nlock_version = "4.5.0"\n'),
+        ("cache-mount/noop-pdm-unknown-home", "pdm.lock", '[[package]]\nname = "six"\nversion = "1"\nfiles = 5\n'),
         ("split-stages/go-frontend", "web/package.json", '{"name": "web", "scripts": 5}'),
         ("split-stages/go-frontend", "web/package.json", '{"name": "web", "devDependencies": 5}'),
-        (
-            "split-stages/node-backend",
-            "package.json",
-            '{"name": "a", "scripts": 5, "dependencies": {}}',
-        ),
+        ("split-stages/node-backend", "package.json", '{"name": "a", "scripts": 5, "dependencies": {}}'),
         ("split-stages/node-backend", "package.json", '{"name": "a", "dependencies": 5}'),
     ],
-)
+)  # fmt: skip
 def test_a_manifest_of_another_shape_is_unreadable_not_a_crash(
     tmp_path: Path, fixture: str, name: str, text: str
 ) -> None:

@@ -437,29 +437,24 @@ def test_a_dev_dependency_a_library_loads_by_name_is_kept(tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize(
-    "source, tool",
+    "prestart, source, reason",
     [
-        ("execSync('cd /usr/src/app && git --version')\n", "git"),
-        ("execSync(`tar -cJf /tmp/backup.tar.xz dist && echo archived`)\n", "xz"),
-        ('exec("GIT_DIR=/data/.git git log -1")\n', "git"),
+        (None, "execSync('cd /usr/src/app && git --version')\n", "may run `git`"),
+        (None, "execSync(`tar -cJf /tmp/backup.tar.xz dist && echo archived`)\n", "may run `xz`"),
+        (None, 'exec("GIT_DIR=/data/.git git log -1")\n', "may run `git`"),
+        ("git rev-parse --short HEAD > REVISION", "", "the start command runs `git`"),
     ],
-)
-def test_a_shell_line_in_a_string_counts_as_running_its_tools(
-    tmp_path: Path, source: str, tool: str
+)  # fmt: skip
+def test_a_tool_run_from_a_string_or_a_start_script_keeps_the_full_image(
+    tmp_path: Path, prestart: str | None, source: str, reason: str
 ) -> None:
-    """node:20-slim has neither git nor xz: the endpoints answered 'not found'."""
-    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS}, {"src/index.js": source})
-    out, messages, _ = _split(NODE.format(extra="", cmd='["node", "dist/index.js"]'), root)
-    assert "AS runtime" not in out
-    assert f"may run `{tool}`, which node:20 has and node:20-slim lacks" in messages, messages
-
-
-def test_a_start_script_running_a_tool_keeps_the_full_image(tmp_path: Path) -> None:
-    scripts = {**BUILD, "prestart": "git rev-parse --short HEAD > REVISION"}
-    root = _node_app(tmp_path, {"scripts": scripts, "dependencies": DEPS})
+    """node:20-slim has neither git nor xz: the endpoints answered 'not found', and npm
+    start failed in its prestart hook."""
+    scripts = {**BUILD, **({"prestart": prestart} if prestart else {})}
+    root = _node_app(tmp_path, {"scripts": scripts, "dependencies": DEPS}, {"src/index.js": source})
     out, messages, _ = _split(NODE.format(extra="", cmd='["npm", "start"]'), root)
     assert "AS runtime" not in out
-    assert "the start command runs `git`, which node:20 has and node:20-slim lacks" in messages
+    assert f"{reason}, which node:20 has and node:20-slim lacks" in messages, messages
 
 
 @pytest.mark.parametrize(
