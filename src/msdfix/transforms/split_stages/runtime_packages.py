@@ -79,10 +79,13 @@ def runs_tool(a: Analysis, tools: tuple[str, ...]) -> bool | None:
 
 
 def tool_run(a: Analysis, tools: tuple[str, ...]) -> str | None:
-    """The first of ``tools`` the image's program may run ("" when none, and "?" for any, in
-    a tool environment), or None when there is no context to look in (see ``runs_tool``)."""
+    """The first of ``tools`` the image's program may run ("" when none, "?" for any in a
+    tool environment, ``TOO_MANY`` when the context has more sources than msdfix reads), or
+    None when there is no context to look in (see ``runs_tool``)."""
     if toolbox(a.entry):
         return "?"
+    if not tools:
+        return ""
     texts = [w for argv in (a.entry.commands if a.entry else []) for w in argv]
     texts += [i.args for i in a.stage.of("healthcheck")] + [i.args for i in a.setup_runs]
     texts += [v for i in a.stage.of("env", "arg") for v in re.split(r"[\s=\"']+", i.args)]
