@@ -342,7 +342,8 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
         )
     dev = set(package.get("devDependencies") or {}) - set(package.get("dependencies") or {})
     production = set(package.get("dependencies") or {})
-    for argv in _start_commands(a, package):
+    starts = _start_commands(a, package)
+    for argv in starts:
         for word in argv:
             name = _package_name(word)
             if word in dev or posixpath.basename(word) in dev or name in dev:
@@ -351,7 +352,7 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
         if dev and program and "/" not in argv[0] and program not in START_PROGRAMS | production:
             return f"the start command runs `{program}`, which may come from a dev dependency"
     if _served(a, app, rel) is None:  # a served site's sources are bundled
-        return _imported(a, app, dev, _start_commands(a, package), package.get("main"))
+        return _imported(a, app, dev, starts, package.get("main"))
     return None
 
 
@@ -359,14 +360,16 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
 GENERATES_INTO_MODULES = ("@prisma/client", "prisma", "@graphql-codegen/cli", "typechain")
 LOCAL_SPECIFIERS = ("file:", "link:", "portal:", "patch:")
 SOURCE_FILE = re.compile(r"\.(?:[cm]?js|jsx|ts|tsx|mts|cts)$")
-# Tests, tool configuration and type declarations: not loaded by the running app.
-NOT_RUNTIME = re.compile(
-    r"(?:^|/)(?:tests?|__tests__|__mocks__|spec|e2e|cypress|scripts)/|\.(?:test|spec|stories|d)\."
-    r"[cm]?[jt]sx?$|(?:^|/)[^/]*\.config\.[cm]?[jt]s$|(?:^|/)\.[^/]+$"
-    r"|(?:^|/)(?:build|gulpfile|gruntfile|rollup|esbuild|webpack|babel|jest|karma)\b[^/]*$"
+# Tests and type declarations: never loaded by the running app.
+_TESTS = (
+    r"(?:^|/)(?:tests?|__tests__|__mocks__|spec|e2e|cypress)/|\.(?:test|spec|stories|d)\."
+    r"[cm]?[jt]sx?$"
 )
-TESTS = re.compile(
-    r"(?:^|/)(?:tests?|__tests__|__mocks__|spec|e2e|cypress)/|\.(?:test|spec|stories|d)\.[cm]?[jt]sx?$"
+TESTS = re.compile(_TESTS)
+# Tests, tool configuration, build scripts: not loaded by the running app unless it says so.
+NOT_RUNTIME = re.compile(
+    _TESTS + r"|(?:^|/)scripts/|(?:^|/)[^/]*\.config\.[cm]?[jt]s$|(?:^|/)\.[^/]+$"
+    r"|(?:^|/)(?:build|gulpfile|gruntfile|rollup|esbuild|webpack|babel|jest|karma)\b[^/]*$"
 )
 # require()/import() of a computed path: it may load any copied file.
 COMPUTED_IMPORT = re.compile(r"\b(?:require|import)[ \t]*\([ \t]*(?:[^\s\"'`)]|`[^`\n]*\$\{)")
@@ -475,6 +478,7 @@ def _imported(
     todo += [d for d in (_module(resolve(w, a.final_dir), files) for w in named) if d]
     todo = list(dict.fromkeys(todo))
     seen = set(todo)
+    computed = False  # a computed require() seen: every source was queued
     for dest in todo:  # grows while it runs: the files the scanned ones require
         if len(seen) > MAX_IMPORT_SCAN:
             return f"the app has over {MAX_IMPORT_SCAN} sources, too many to check for dev dependencies"
@@ -497,7 +501,8 @@ def _imported(
             _module(resolve(m.group(1), posixpath.dirname(dest)), files)
             for m in RELATIVE_IMPORT.finditer(text)
         ]
-        if COMPUTED_IMPORT.search(text):  # require(path.join(cwd, 'app.config.js')): any file
+        if not computed and COMPUTED_IMPORT.search(text):  # require(path.join(cwd, 'x.js'))
+            computed = True  # may load any file: all of them, once
             found_files += [
                 d for d, r in files.items() if SOURCE_FILE.search(r) and not TESTS.search(r)
             ]
