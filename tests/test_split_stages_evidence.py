@@ -270,6 +270,24 @@ def test_an_install_moved_by_the_environment_is_not_split(tmp_path: Path, env: s
     assert "install outside the interpreter's prefix" in messages
 
 
+@pytest.mark.parametrize(
+    "cmd, tool",
+    [
+        ('["sh", "-c", "tar -xJf seed.tar.xz -C /app && exec python app.py"]', "xz"),
+        ('["git", "daemon", "--base-path=/app"]', "git"),
+    ],
+)
+def test_a_start_command_running_a_tool_of_the_full_image_keeps_it(
+    tmp_path: Path, cmd: str, tool: str
+) -> None:
+    """python:3.12-slim has neither xz nor git: the container would exit at its start."""
+    root = _write(tmp_path, {"requirements.txt": "flask\n", "app.py": ""})
+    text = PY.format(env="", install="pip install --only-binary :all: -r requirements.txt")
+    out, messages, _ = _split(text.replace('["python", "app.py"]', cmd), root)
+    assert "AS runtime" not in out
+    assert f"the start command runs `{tool}`, which python:3.12 has" in messages, messages
+
+
 def test_a_package_that_loads_a_system_library_brings_it(tmp_path: Path) -> None:
     """psycopg 3 is a pure-Python wheel that loads libpq at run time: the split's runtime
     installs libpq5 (and the split stays unsafe: the package is on the needs-the-full-image

@@ -184,6 +184,9 @@ class Analysis:
         self.dirs = workdirs(self.model, stage)
         self.final_dir = self.dirs[id(stage.instructions[-1])] if stage.instructions else "/"
         self.entry: Entry | None = entry(stage)
+        # What starting the program runs: the entry command's commands, and what an ecosystem
+        # knows they run (npm start's scripts and hooks).
+        self.start: list[list[str]] = [list(c) for c in self.entry.commands] if self.entry else []
         self.calls: list[Call] = []
         self.packages: list[str] = []
         self.apk = False

@@ -11,7 +11,7 @@ import re
 
 from msdfix.ecosystems.images import BUILDPACK_TOOLS, TOOL_PACKAGES
 from msdfix.model.base_images import library_name
-from msdfix.model.program_calls import CALLED, MAX_SCANNED, TOO_MANY
+from msdfix.model.program_calls import CALLED, MAX_SCANNED, TOO_MANY, tar_tool
 from msdfix.model.stages import Stage
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands
@@ -50,6 +50,18 @@ def healthcheck(stage: Stage) -> tuple[bool, list[str]]:
     return True, [program_args(c)[0] for c in parse_commands(values[1])]
 
 
+def _start_tool(start: list[list[str]], missing: list[str]) -> str | None:
+    """The first of ``missing`` the start commands run: a program, or ``xz``/``bzip2`` that
+    a ``tar -J``/``-j`` runs."""
+    filters = tuple(t for t in ("xz", "bzip2") if t in missing)
+    for argv in start:
+        program = posixpath.basename(argv[0]) if argv else ""
+        tool = program if program in missing else tar_tool(" ".join(argv), filters)
+        if tool:
+            return tool
+    return None
+
+
 def check_image_tools(a: Analysis, plan: Plan) -> None:
     """Make the split unsafe when the program may run a tool only the build image has."""
     image = a.stage.image
@@ -67,11 +79,10 @@ def check_image_tools(a: Analysis, plan: Plan) -> None:
         if users:
             plan.unsafe = f"{users} looks up system users, which {plan.runtime} does not have"
             return
-    programs = [posixpath.basename(argv[0]) for argv in a.entry.commands if argv] if a.entry else []
-    entry = next((p for p in programs if p in missing), None)
+    entry = _start_tool(a.start, missing)
     check = next((p for p in healthcheck(a.stage)[1] if p in missing), None)
     if entry or check:
-        who, found = ("the CMD/ENTRYPOINT", entry) if entry else ("the HEALTHCHECK", check)
+        who, found = ("the start command", entry) if entry else ("the HEALTHCHECK", check)
     else:
         called = tuple(t for t in missing if t in CALLED or distroless and t in NO_DISTROLESS)
         who, found = "the program may", tool_run(a, called)

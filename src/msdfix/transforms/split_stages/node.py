@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from msdfix.ecosystems.images import BUILDPACK_TOOLS, NODE_NEEDS_FULL, TOOL_PACKAGES, slim_variant
+from msdfix.ecosystems.images import NODE_NEEDS_FULL, slim_variant
 from msdfix.ecosystems.node import (
     DEV_FLAGS,
     GLOBAL_TOOLS,
@@ -32,7 +32,6 @@ from msdfix.ecosystems.node import (
 )
 from msdfix.model.entry import context_script, entry_command
 from msdfix.model.paths import within
-from msdfix.model.program_calls import tar_tool
 from msdfix.model.users import is_root
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands
@@ -106,11 +105,11 @@ def _plan(a: Analysis) -> Plan:
         dedupe([app, *files.paths, *globals_]),
         same_family=True,
     )
-    plan.unsafe = (
-        _needs_full_image(a, app, plan.runtime)
-        or _writes_outside(a, app)
-        or _start_tool(a, app, plan.runtime)
+    rel = _package_dir(a, app) if a.ctx.present else None
+    a.start = _start_commands(
+        a, (frontend.package_json(a.ctx, rel) if rel is not None else None) or {}
     )
+    plan.unsafe = _needs_full_image(a, app, plan.runtime) or _writes_outside(a, app)
     if _deletes_node_modules(a, app, installs):
         plan.notes.append(
             f"the build deletes {app}/node_modules: the runtime gets none (no dependencies "
@@ -211,23 +210,6 @@ def _needs_full_image(a: Analysis, app: str, runtime: str) -> str | None:
     needs = sorted(deps.names & NODE_NEEDS_FULL)
     if needs:
         return f"{needs[0]} needs libraries or programs that {runtime} lacks"
-    return None
-
-
-def _start_tool(a: Analysis, app: str, runtime: str) -> str | None:
-    """A tool the start command (its npm scripts and hooks too) runs that the full image has
-    and ``runtime`` lacks: ``"prestart": "git rev-parse HEAD > REVISION"``."""
-    tag = (a.stage.image.tag or "").lower()
-    if "slim" in tag or "alpine" in tag:  # the build image lacks them as well
-        return None
-    rel = _package_dir(a, app) if a.ctx.present else None
-    package = frontend.package_json(a.ctx, rel) if rel is not None else None
-    installed = set(a.packages)
-    for argv in _start_commands(a, package or {}):
-        program = posixpath.basename(argv[0])
-        tool = program if program in BUILDPACK_TOOLS else tar_tool(" ".join(argv), ("xz", "bzip2"))
-        if tool and not TOOL_PACKAGES.get(tool, {tool}) & installed:
-            return f"the start command runs `{tool}`, which {a.stage.image.raw} has and {runtime} lacks"
     return None
 
 
