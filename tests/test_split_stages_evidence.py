@@ -288,6 +288,14 @@ def test_a_start_command_running_a_tool_of_the_full_image_keeps_it(
     assert f"the start command runs `{tool}`, which python:3.12 has" in messages, messages
 
 
+def test_a_quoted_workdir_is_the_directory_it_names(tmp_path: Path) -> None:
+    """``WORKDIR "/srv/app"`` is /srv/app: the runtime copied ``/"/srv/app"`` before."""
+    root = _write(tmp_path, {"requirements.txt": "flask\n", "app.py": ""})
+    text = PY.format(env="", install="pip install --only-binary :all: -r requirements.txt")
+    out, _, _ = _split(text.replace("WORKDIR /app", 'WORKDIR "/srv/app"'), root)
+    assert "COPY --from=build /srv/app /srv/app\n" in out, out
+
+
 def test_a_package_that_loads_a_system_library_brings_it(tmp_path: Path) -> None:
     """psycopg 3 is a pure-Python wheel that loads libpq at run time: the split's runtime
     installs libpq5 (and the split stays unsafe: the package is on the needs-the-full-image

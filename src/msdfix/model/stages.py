@@ -157,21 +157,35 @@ class Model:
         scope = self.stage_scope(stage, upto)
         return {k: None if k in overridable else v for k, v in scope.items()}
 
-    def workdirs(self, stage: Stage) -> tuple[dict[int, str], str]:
+    def workdirs(
+        self, stage: Stage, fixed: bool = False, unknown: str | None = None
+    ) -> tuple[dict[int, str], str]:
         """The working directory before each instruction of ``stage``'s lineage (by id), and at its end.
 
-        It starts at the root image's default WORKDIR (``/`` unless the image is known to set
-        another); WORKDIR values get their ARG/ENV defaults expanded and their quotes removed,
-        and a variable without a default stays in the path as written.
+        WORKDIR values get their ARG/ENV defaults expanded (``fixed``: only the values no
+        build argument can change, see ``fixed_scope``) and their quotes removed. Without
+        ``unknown``, the walk starts at the root image's default WORKDIR (``/`` unless the
+        image is known to set another) and a variable without a value stays in the path as
+        written. With it, a directory that cannot be known is ``{unknown}{n}``: the root
+        image's (``n`` empty: any image may set one), and each WORKDIR whose value keeps a
+        variable (``n`` counts them).
         """
-        current = DEFAULT_WORKDIRS.get(stage.root_image.full_name, "/")
+        scope_of = self.fixed_scope if fixed else self.stage_scope
+        default = DEFAULT_WORKDIRS.get(stage.root_image.full_name, "/")
+        current = default if unknown is None else unknown
         before: dict[int, str] = {}
+        unknowns = 0
         for st in stage.lineage:
             for ins in st.instructions:
                 before[id(ins)] = current
-                if ins.cmd == "workdir":
-                    raw = expand(instruction_values(ins)[1][0], self.stage_scope(st, ins))
-                    path = unquote(raw, ins.escape)
+                values = instruction_values(ins)[1] if ins.cmd == "workdir" else []
+                if not values:
+                    continue
+                path = unquote(expand(values[0], scope_of(st, ins)), ins.escape)
+                if unknown is not None and ("$" in path or not path):
+                    unknowns += 1
+                    current = f"{unknown}{unknowns}"
+                else:
                     current = posixpath.normpath(posixpath.join(current, path))
         return before, current
 

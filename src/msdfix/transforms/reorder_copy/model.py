@@ -128,20 +128,7 @@ def keyword_case(like: str, word: str) -> str:
 
 def workdirs_of(doc: Document, stage: Stage) -> dict[int, str]:
     """Workdir before each instruction of ``stage`` (paths under UNKNOWN when not knowable)."""
-    workdir = UNKNOWN
-    seen: dict[int, str] = {}
-    unknowns = 0
-    for st in stage.lineage:
-        for ins in st.instructions:
-            seen[id(ins)] = workdir
-            if ins.cmd == "workdir":
-                value = unquote(expand(ins.args, doc.model.fixed_scope(st, ins)), ins.escape)
-                if "$" in value or not value:
-                    unknowns += 1
-                    workdir = f"{UNKNOWN}{unknowns}"
-                else:
-                    workdir = join_path(workdir, value)
-    return seen
+    return doc.model.workdirs(stage, fixed=True, unknown=UNKNOWN)[0]
 
 
 def whole_tree_copy(doc: Document, stage: Stage, ins: Instruction, workdir: str) -> Source | None:

@@ -9,7 +9,6 @@ from functools import partial
 
 from msdfix.ecosystems.programs import POSIX_SHELLS, SHELLS
 from msdfix.model.args import expand
-from msdfix.model.base_images import DEFAULT_WORKDIRS
 from msdfix.model.context import BuildContext
 from msdfix.model.paths import within
 from msdfix.model.stages import Model, Stage
@@ -29,16 +28,11 @@ def resolve(path: str, cwd: str) -> str:
 
 
 def workdirs(model: Model, stage: Stage) -> dict[int, str]:
-    """``id(ins)`` -> the working directory in effect when ``ins`` runs (WORKDIR: the new one)."""
-    current = DEFAULT_WORKDIRS.get(stage.image.full_name, "/") if stage.parent is None else "/"
-    found: dict[int, str] = {}
-    for ins in stage.instructions:
-        if ins.cmd == "workdir":
-            values = instruction_values(ins)[1]
-            if values:
-                current = resolve(expand(values[0], model.fixed_scope(stage, ins)), current)
-        found[id(ins)] = current
-    return found
+    """``id(ins)`` -> the working directory in effect when ``ins`` runs (WORKDIR: the new one),
+    worked out from values no build argument can change."""
+    before, end = model.workdirs(stage, fixed=True)
+    after = [before[id(ins)] for ins in stage.instructions[1:]] + [end]
+    return {id(ins): path for ins, path in zip(stage.instructions, after, strict=True)}
 
 
 @dataclass
