@@ -429,3 +429,30 @@ def test_installs_that_read_more_than_their_manifests_stay(
         text = text.replace("node:20", "python:3.12")
     out, _, explained = _run(text, tmp_path)
     assert out == text, out
+
+
+@pytest.mark.parametrize(
+    "files, mounted",
+    [
+        ({"uv.toml": "[pip]\nsystem = true\n"}, "uv.toml"),
+        ({"pyproject.toml": "[tool.uv]\nconstraint-dependencies = ['werkzeug<3.1']\n"}, "pyproject.toml"),
+        ({"pyproject.toml": "[project]\nname = 'app'\n"}, None),  # no uv settings in it
+    ],
+)  # fmt: skip
+def test_uv_pip_moved_before_the_copy_still_reads_its_settings(
+    tmp_path: Path, files: dict[str, str], mounted: str | None
+) -> None:
+    """`uv pip install` reads uv.toml or pyproject.toml's [tool.uv] from its directory: built
+    for real, the moved install without it failed ("No virtual environment found") or
+    installed versions its constraints exclude."""
+    for name, text in {"requirements.txt": "flask==3.0.3\n", **files}.items():
+        (tmp_path / name).write_text(text)
+    text = (
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n"
+        'RUN uv pip install -r requirements.txt\nCMD ["python", "app.py"]\n'
+    )
+    out, applied, _ = _run(text, tmp_path)
+    assert applied, out
+    assert "source=requirements.txt,target=/app/requirements.txt" in out
+    for name in ("uv.toml", "pyproject.toml"):
+        assert (f"source={name},target=/app/{name}" in out) is (name == mounted), out

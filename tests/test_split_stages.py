@@ -173,7 +173,9 @@ def test_python_without_context_is_unsafe():
 def test_tool_image_split_is_unsafe_and_keeps_its_tools(tmp_path, entry):
     """No CMD/ENTRYPOINT (or a bare shell): the image's users run their own commands, so the
     tools it installs stay and the slimmer runtime is only offered as unsafe."""
-    (tmp_path / "requirements.txt").write_text("requests==2.31.0\n")
+    (tmp_path / "requirements.txt").write_text(  # the whole tree, hashed
+        "requests==2.31.0 --hash=sha256:" + "0" * 64 + "\n"
+    )
     lines = [
         "FROM python:3.12",
         "RUN apt-get update && apt-get install -y --no-install-recommends jq curl",

@@ -249,6 +249,8 @@ def test_global_tools_come_along_when_npm_start_may_run_them(tmp_path: Path) -> 
     assert "/usr/local/lib/node_modules" in out, out
 
 
+# Requirements that list the whole tree (pip's hash-checking mode): a split may be safe.
+LOCKED = "flask==3.0.3 --hash=sha256:" + "0" * 64 + "\n"
 PY = 'FROM python:3.12\n{env}WORKDIR /app\nCOPY requirements.txt .\nRUN {install}\nCOPY . .\nCMD ["python", "app.py"]\n'
 
 
@@ -259,7 +261,7 @@ PY = 'FROM python:3.12\n{env}WORKDIR /app\nCOPY requirements.txt .\nRUN {install
 def test_an_install_moved_by_the_environment_is_not_split(tmp_path: Path, env: str) -> None:
     """The runtime copies the interpreter's prefix; pip's PIP_TARGET or uv's project
     environment put the packages elsewhere (a real split lost gunicorn)."""
-    root = _write(tmp_path, {"requirements.txt": "flask\n", "app.py": ""})
+    root = _write(tmp_path, {"requirements.txt": LOCKED, "app.py": ""})
     install = (
         "uv sync --frozen"
         if "UV_" in env
@@ -281,7 +283,7 @@ def test_a_start_command_running_a_tool_of_the_full_image_keeps_it(
     tmp_path: Path, cmd: str, tool: str
 ) -> None:
     """python:3.12-slim has neither xz nor git: the container would exit at its start."""
-    root = _write(tmp_path, {"requirements.txt": "flask\n", "app.py": ""})
+    root = _write(tmp_path, {"requirements.txt": LOCKED, "app.py": ""})
     text = PY.format(env="", install="pip install --only-binary :all: -r requirements.txt")
     out, messages, _ = _split(text.replace('["python", "app.py"]', cmd), root)
     assert "AS runtime" not in out
@@ -290,10 +292,43 @@ def test_a_start_command_running_a_tool_of_the_full_image_keeps_it(
 
 def test_a_quoted_workdir_is_the_directory_it_names(tmp_path: Path) -> None:
     """``WORKDIR "/srv/app"`` is /srv/app: the runtime copied ``/"/srv/app"`` before."""
-    root = _write(tmp_path, {"requirements.txt": "flask\n", "app.py": ""})
+    root = _write(tmp_path, {"requirements.txt": LOCKED, "app.py": ""})
     text = PY.format(env="", install="pip install --only-binary :all: -r requirements.txt")
     out, _, _ = _split(text.replace("WORKDIR /app", 'WORKDIR "/srv/app"'), root)
     assert "COPY --from=build /srv/app /srv/app\n" in out, out
+
+
+UV_LOCK = """version = 1
+
+[[package]]
+name = "{name}"
+version = "3.2.3"
+source = {{ registry = "https://pypi.org/simple" }}
+wheels = [{{ url = "https://files.pythonhosted.org/{name}-3.2.3-py3-none-any.whl" }}]
+
+[[package]]
+name = "srv"
+version = "0.1.0"
+source = {{ virtual = "." }}
+"""
+
+
+@pytest.mark.parametrize("name, safe", [("psycopg", False), ("itsdangerous", True)])
+def test_a_lock_file_dependency_that_loads_a_system_library_is_seen(
+    tmp_path: Path, name: str, safe: bool
+) -> None:
+    """uv.lock lists every dependency: psycopg (a pure-Python wheel) loads libpq, which
+    python:3.12-slim lacks. Built for real, the split's app failed "libpq library not found"."""
+    root = _write(tmp_path, {"pyproject.toml": "", "uv.lock": UV_LOCK.format(name=name)})
+    text = (
+        "FROM python:3.12\nWORKDIR /srv\nRUN pip install uv==0.4.30\n"
+        "COPY pyproject.toml uv.lock ./\nRUN uv sync --frozen --no-install-project\n"
+        'COPY app.py .\nCMD ["/srv/.venv/bin/python", "app.py"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert ("AS runtime" in out) is safe, messages
+    if not safe:
+        assert "psycopg" in messages and "libpq5" in messages, messages
 
 
 def test_a_package_that_loads_a_system_library_brings_it(tmp_path: Path) -> None:
@@ -307,7 +342,7 @@ def test_a_package_that_loads_a_system_library_brings_it(tmp_path: Path) -> None
 
 
 def test_a_file_the_build_writes_outside_the_copies_makes_the_split_unsafe(tmp_path: Path) -> None:
-    root = _write(tmp_path, {"requirements.txt": "flask\n", "app.py": ""})
+    root = _write(tmp_path, {"requirements.txt": LOCKED, "app.py": ""})
     install = (
         "pip install --only-binary :all: -r requirements.txt && mkdir -p /etc/gunicorn "
         "&& printf 'workers = 2' > /etc/gunicorn/gunicorn.conf.py"
@@ -321,7 +356,7 @@ def test_a_virtualenv_on_the_path_is_what_the_runtime_copies(tmp_path: Path) -> 
     """``python -m venv /opt/venv`` with its bin on PATH: the runtime copies the venv (the
     interpreter it links to is at the same path in the slim image). Was declined as an
     unknown program `venv`; built for real, the app answers the same."""
-    root = _write(tmp_path, {"requirements.txt": "flask==3.0.3\n", "app.py": ""})
+    root = _write(tmp_path, {"requirements.txt": LOCKED, "app.py": ""})
     env = "RUN python -m venv /opt/venv\nENV PATH=/opt/venv/bin:$PATH\n"
     text = PY.format(env=env, install="pip install --only-binary :all: -r requirements.txt")
     out, messages, _ = _split(text, root)
@@ -494,7 +529,7 @@ def test_project_code_run_by_the_build_may_write_anywhere(
     tmp_path: Path, run: str, shown: str
 ) -> None:
     """init_db() created /var/lib/notes/notes.db, which the runtime did not have."""
-    root = _write(tmp_path, {"requirements.txt": "flask\n", "app.py": ""})
+    root = _write(tmp_path, {"requirements.txt": LOCKED, "app.py": ""})
     text = PY.format(env="", install="pip install --only-binary :all: -r requirements.txt")
     out, messages, _ = _split(text.replace("CMD", f"RUN {run}\nCMD"), root)
     assert "AS runtime" not in out

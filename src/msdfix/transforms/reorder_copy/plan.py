@@ -69,6 +69,8 @@ def plan_manifests(
     check = HAZARDS.get(eco.checks)
     if eco is PIP:
         files = _requirements(doc, use.files, anchor, where)
+        if posixpath.basename(use.command.argv[0]) == "uv":
+            files += _uv_settings(doc, project, source.src)
         for path in files:
             _add(plan, path, dest_of(path))
         return
@@ -135,6 +137,27 @@ def _in_project(path: str, project: str) -> bool:
 def _add(plan: Plan, path: str, dest: str) -> None:
     if path not in [p for p, _ in plan.manifests]:
         plan.manifests.append((path, dest))
+
+
+def _uv_settings(doc: Document, project: str, top: str) -> list[str]:
+    """The file ``uv pip`` takes its settings from: uv.toml, or pyproject.toml with a
+    [tool.uv] table, in the working directory or the nearest folder above it (within the
+    copied tree ``top``). The install moved before the copy must see it too: its index,
+    constraints and `system` setting change what is installed, and where."""
+    folder = posixpath.normpath(project)
+    top = posixpath.normpath(top)
+    while True:
+        for name in ("uv.toml", "pyproject.toml"):
+            path = posixpath.normpath(posixpath.join(folder, name))
+            text = doc.context.read_text(path)
+            if text is not None and (name == "uv.toml" or _UV_TABLE.search(text)):
+                return [path]
+        if folder in (top, ".", "") or folder.startswith(".."):
+            return []
+        folder = posixpath.dirname(folder) or "."
+
+
+_UV_TABLE = re.compile(r"^[^\S\n]*\[tool\.uv[.\]]", re.M)
 
 
 def _requirements(doc: Document, files: list[str], anchor: Instruction, where: str) -> list[str]:

@@ -213,6 +213,11 @@ class Planner:
                     f"nothing shows that line {line}'s {ecosystem} packages install without a "
                     f"compiler or system libraries{what}"
                 )
+            elif status == "open":
+                cand.unsafe.append(
+                    f"line {line}'s {ecosystem} requirements do not list every dependency (no "
+                    "lock file, pip-compile output or hashes): one may load a system library"
+                )
             elif status == "unknown":
                 cand.unsafe.append(
                     f"line {line} installs {ecosystem} dependencies msdfix cannot see"

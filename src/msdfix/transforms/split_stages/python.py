@@ -99,10 +99,14 @@ def _unproven(evidence: InstallEvidence, runtime: str) -> str | None:
         "native": f"source-built packages ({names}) get only their known runtime libraries, "
         "and nothing shows that the others install from wheels",
         "git": f"packages from git ({names}) build from source",
+        "open": "the requirements do not list every dependency (no lock file, pip-compile "
+        "output or hashes)",
         "unproven": "nothing shows that every package installs from a wheel (a lock file "
         "listing wheels, or --only-binary :all:)"
         + (f"; {names} may be built from source" if names else ""),
     }[evidence.status]
+    if evidence.status == "open":  # wheels, but which? psycopg's loads libpq at run time
+        return f"{why}: one may load a system library {runtime} lacks"
     return f"{why}: compiled packages may link libraries {runtime} lacks" if why else None
 
 
