@@ -269,3 +269,28 @@ def test_nginx_alpine_is_unsafe_when_the_image_starts_its_own_program(entry, saf
     assert fix.fix and (fix.fix.applicability is Applicability.SAFE) is safe, fix.message
     if not safe:
         assert "entrypoint.sh" in fix.message and "busybox" in fix.message
+
+
+@pytest.mark.parametrize(
+    "run, reason, applied",
+    [
+        ("tar -xJf data/cities.tar.xz -C data", "line 6 uses xz, which python:3.12-slim does not have", False),
+        ("python setup.py build_ext --inplace", "runs the project's own code (`python setup.py`)", False),
+        ("python -m compileall .", None, True),  # a module of the interpreter, not the project's code
+    ],
+)  # fmt: skip
+def test_a_run_that_needs_the_full_image_keeps_it(
+    tmp_path: Path, run: str, reason: str | None, applied: bool
+) -> None:
+    """Built for real on python:3.12-slim: tar found no xz, and the project's Cython
+    extension found no gcc. The lock-like requirements leave no other reason."""
+    (tmp_path / "requirements.txt").write_text("flask==3.0.3 --hash=sha256:" + "0" * 64 + "\n")
+    text = (
+        "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\n"
+        "RUN pip install --only-binary :all: -r requirements.txt\nCOPY . .\n"
+        f'RUN {run}\nCMD ["python", "app.py"]\n'
+    )
+    result = _run(text, context=tmp_path)
+    assert result.changed is applied, [f.message for f in result.suggestions]
+    if reason:
+        assert any(reason in f.message for f in result.suggestions), result.suggestions

@@ -331,6 +331,28 @@ def test_a_lock_file_dependency_that_loads_a_system_library_is_seen(
         assert "psycopg" in messages and "libpq5" in messages, messages
 
 
+@pytest.mark.parametrize(
+    "files, requirement, reason",
+    [
+        ({"docker-entrypoint.sh": "#!/bin/sh\nset -e\nmake -s migrate\nexec \"$@\"\n"}, "", "the program may run `make`"),
+        ({"app.py": 'subprocess.run(["tar", "-cJf", str(out), "-C", d], check=True)\n'}, "", "the program may run `xz`"),
+        ({"app.py": "from sh import git\n"}, "sh==2.0.7 --hash=sha256:" + "1" * 64 + "\n", "(sh)"),
+    ],
+)  # fmt: skip
+def test_a_tool_the_app_runs_keeps_the_full_image(
+    tmp_path: Path, files: dict[str, str], requirement: str, reason: str
+) -> None:
+    """Built for real on python:3.12-slim: the entrypoint's `make` was not found, tar found
+    no xz, and `from sh import git` failed to import (sh makes programs of names)."""
+    root = _write(tmp_path, {"requirements.txt": LOCKED + requirement, "app.py": "", **files})
+    text = PY.format(env="", install="pip install --only-binary :all: -r requirements.txt")
+    if "docker-entrypoint.sh" in files:
+        text = text.replace("CMD [", 'ENTRYPOINT ["./docker-entrypoint.sh"]\nCMD [')
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out
+    assert reason in messages, messages
+
+
 def test_a_package_that_loads_a_system_library_brings_it(tmp_path: Path) -> None:
     """psycopg 3 is a pure-Python wheel that loads libpq at run time: the split's runtime
     installs libpq5 (and the split stays unsafe: the package is on the needs-the-full-image

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from functools import lru_cache
 
 from msdfix.model.context import BuildContext
 
@@ -21,6 +22,7 @@ MAX_SCANNED = 4000
 TOO_MANY = "*"  # answer for a context with more sources than msdfix reads: any tool may run
 
 
+@lru_cache(maxsize=64)
 def tool_patterns(tools: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
     """(a tool named as a quoted word in a source, a tool run at a shell script line's start),
     each with the tool's name as group 1."""
@@ -64,6 +66,7 @@ def is_script(rel: str, text: str) -> bool:
 _STRING = re.compile(r"""(?<!\\)(["'`])((?:\\.|(?!\1)[^\\\n])*)\1""")
 
 
+@lru_cache(maxsize=64)
 def _command_patterns(tools: tuple[str, ...]) -> re.Pattern[str]:
     """A tool in a command position of a shell line: its start, or after ``&&``, ``;``,
     ``|``, ``$(``, and after ``VAR=value`` assignments (``cd /app && git log``)."""
@@ -73,16 +76,28 @@ def _command_patterns(tools: tuple[str, ...]) -> re.Pattern[str]:
     )
 
 
-def search(text: str, script: bool, tools: tuple[str, ...]) -> str | None:
+def search(
+    text: str, script: bool, tools: tuple[str, ...], commands: tuple[str, ...] = ()
+) -> str | None:
     """The first of ``tools`` a source names as a program (in a shell script also a
     command, or a tool a ``tar`` command runs; in another source also a command of a shell
-    line written as a string: ``execSync('cd x && git log')``, ``'tar -cJf a.tar.xz d'``)."""
-    literal, shell = tool_patterns(tools)
-    match = literal.search(text) or (shell.search(text) if script else None)
+    line written as a string: ``execSync('cd x && git log')``, ``'tar -cJf a.tar.xz d'``,
+    or a ``tar`` argv list: ``["tar", "-cJf", out]``). ``commands``: more tools to look for
+    where a shell script runs a command (its position tells them from words: ``make``)."""
+    if not tools and not commands:
+        return None
+    literal, shell = tool_patterns(tools) if tools else (None, None)
+    match = literal and literal.search(text) or (shell.search(text) if shell and script else None)
     if match:
         return match.group(1)
     if script:
-        return tar_tool(text, tools)
+        extra = tuple(t for t in commands if t not in tools)
+        command = _command_patterns(extra) if extra else None
+        for line in text.splitlines() if command is not None else ():
+            found = command.search(line.split(" #")[0].strip()) if command else None
+            if found and not line.lstrip().startswith("#"):
+                return found.group(1)
+        return tar_tool(text, (*tools, *extra))
     command = _command_patterns(tools)
     for string in _STRING.finditer(text):
         line = string.group(2)
@@ -91,14 +106,29 @@ def search(text: str, script: bool, tools: tuple[str, ...]) -> str | None:
             return found.group(1)
         if "tar" in line and tar_tool(line, tools):
             return tar_tool(line, tools)
+    for argv in _TAR_ARGV.finditer(text) if "tar" in text else ():
+        words = " ".join(w for _, w in _WORD.findall(argv.group(2)))
+        if tar_tool(f"tar {words}", tools):
+            return tar_tool(f"tar {words}", tools)
     return None
 
 
-def called_tool(ctx: BuildContext, tools: tuple[str, ...]) -> str | None:
+# ``["tar", "-cJf", out]``, ``("tar", "-xjf", ...)``, ``exec.Command("tar", "-cJf", ...)``: the
+# quoted words after a quoted "tar", each after a comma (linear: no nested repetition).
+_TAR_ARGV = re.compile(
+    r"""(["'`])tar\1((?:[ \t]*,[ \t]*(?:"[^"\n]*"|'[^'\n]*'|`[^`\n]*`|[\w.]+))+)"""
+)
+_WORD = re.compile(r"""(["'`])([^"'`\n]*)\1""")
+
+
+def called_tool(
+    ctx: BuildContext, tools: tuple[str, ...], commands: tuple[str, ...] = ()
+) -> str | None:
     """The first of ``tools`` a source file of the build context names as a program (a quoted
-    word, or a command at the start of a shell script's line); None when none does or there
-    is no context, ``TOO_MANY`` when there is too much of it to read."""
-    if not ctx.present or not tools:
+    word, or a command at the start of a shell script's line), or of ``commands`` a shell
+    script runs; None when none does or there is no context, ``TOO_MANY`` when there is too
+    much of it to read."""
+    if not ctx.present or not tools and not commands:
         return None
     files = {f for pattern in SOURCE_PATTERNS for f in ctx.glob(pattern)}
     files |= {f for f in ctx.glob("*") if "." not in posixpath.basename(f)}  # bin/start
@@ -110,7 +140,7 @@ def called_tool(ctx: BuildContext, tools: tuple[str, ...]) -> str | None:
         text = ctx.read_text(rel) or ""
         if "." not in posixpath.basename(rel) and not text.startswith("#!"):
             continue
-        found = search(text, is_script(rel, text), tools)
+        found = search(text, is_script(rel, text), tools, commands)
         if found:
             return found
     return None

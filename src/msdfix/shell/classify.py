@@ -38,6 +38,17 @@ class ToolCall:
         return self.manager.subcommand_of(self.args)
 
 
+# Options that run inline code (``sh -c`` is read as the commands it runs).
+INLINE_CODE = {"python": ("-c",), "python3": ("-c",), "node": ("-e", "--eval", "-p", "--print")}
+
+
+def runs_project_code(program: str, args: list[str]) -> bool:
+    """An interpreter run of the project's own code: a script, or inline code (``python -c
+    "import app; app.init_db()"`` may do anything, as ``python x.py`` may; ``python -m X``
+    is already the program X)."""
+    return bool(args) and (not args[0].startswith("-") or args[0] in INLINE_CODE.get(program, ()))
+
+
 def program_args(command: Command) -> tuple[str, list[str]]:
     """Program name and arguments, looking through sudo/env/``python -m`` (computed once)."""
     cached: tuple[str, list[str]] | None = command.__dict__.get("_program_args")

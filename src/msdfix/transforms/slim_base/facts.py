@@ -8,6 +8,7 @@ from msdfix.document import Document
 from msdfix.ecosystems.images import TOOL_PACKAGES
 from msdfix.ecosystems.programs import POSIX_SHELLS
 from msdfix.model import Stage
+from msdfix.model.program_calls import tar_tool
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import Command, parse_commands
 from msdfix.shell.script import run_script
@@ -98,10 +99,14 @@ def installed_before(facts: Facts, tool: str, line: int) -> bool:
     return any(at <= line and names & wanted for at, names in facts.apt.items())
 
 
-def missing_tool(facts: Facts, tools: frozenset[str]) -> Use | None:
-    """The first use of a tool the smaller variant lacks and the stage does not install."""
+def missing_tool(facts: Facts, tools: frozenset[str]) -> tuple[Use, str] | None:
+    """The first use of a tool the smaller variant lacks and the stage does not install, and
+    that tool: the program, or the compressor a ``tar`` runs (``tar -xJf`` runs xz)."""
+    filters = tuple(t for t in ("xz", "bzip2") if t in tools)
     for use in facts.uses:
         name = use.program.rsplit("/", 1)[-1]
+        if name == "tar":
+            name = tar_tool(" ".join(["tar", *use.args]), filters) or name
         if name in tools and not installed_before(facts, name, use.ins.start_line):
-            return use
+            return use, name
     return None

@@ -13,16 +13,25 @@ from msdfix.model import Stage
 from msdfix.model.base_images import HUB_REGISTRIES
 from msdfix.model.image import ImageRef
 from msdfix.model.program_calls import CALLED, TOO_MANY, called_tool
-from msdfix.shell.classify import program_args
+from msdfix.shell.classify import INLINE_CODE, program_args, runs_project_code
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
 from msdfix.transforms.slim_base.deps import dependency_status, install_calls, node_deps
 from msdfix.transforms.slim_base.facts import (
+    Use,
     commands_of,
     installed_before,
     missing_tool,
     stage_facts,
 )
+
+
+def _project_code(use: Use) -> bool:
+    """A RUN that runs the project's own code with an interpreter (``python setup.py
+    build_ext`` compiles, a build script may run anything)."""
+    program = posixpath.basename(use.program)
+    return use.ins.cmd == "run" and program in INLINE_CODE and runs_project_code(program, use.args)
+
 
 OS_PACKAGERS = {"apt-get", "apt", "aptitude", "dpkg", "microdnf", "yum", "dnf", "apk"}
 BASE_SCRIPTS = {"docker-entrypoint.sh"}  # shipped by the official images in every variant
@@ -125,12 +134,11 @@ class Planner:
 
     def _called_tools(self, unsafe: list[str], new: str) -> None:
         """A source that runs a tool of the full image (``execSync('git ...')``)."""
-        tools = tuple(
-            t
-            for t in CALLED
-            if t in self.family.full_only_tools and not installed_before(self.facts, t, 10**9)
+        lacks = sorted(
+            t for t in self.family.full_only_tools if not installed_before(self.facts, t, 10**9)
         )
-        found = called_tool(self.doc.context, tools)
+        tools = tuple(t for t in CALLED if t in lacks)
+        found = called_tool(self.doc.context, tools, tuple(lacks))
         if found == TOO_MANY:
             unsafe.append(f"the context has too many sources to read which tools they run ({new})")
         elif found:
@@ -178,11 +186,18 @@ class Planner:
         if man is not None:
             cand.blocked = f"{man} (-slim images have no man pages)"
             return cand
-        use = missing_tool(self.facts, self.family.full_only_tools)
-        if use is not None:
+        missing = missing_tool(self.facts, self.family.full_only_tools)
+        if missing is not None:
+            use, tool = missing
             new = f"{self.family.name}:{target.tag}"
-            cand.blocked = f"{where(use.ins)} uses {use.program}, which {new} does not have"
+            cand.blocked = f"{where(use.ins)} uses {tool}, which {new} does not have"
             return cand
+        code = next((u for u in self.facts.uses if _project_code(u)), None)
+        if code is not None:
+            cand.unsafe.append(
+                f"{where(code.ins)} runs the project's own code (`{code.program} "
+                f"{code.args[0]}`), which may use compilers or tools only the full image has"
+            )
         cand.blocked = self._scripts(cand.unsafe)
         if cand.blocked:
             return cand
@@ -229,9 +244,10 @@ class Planner:
 
     def jre(self, target: Target) -> Candidate:
         cand = Candidate(target)
-        jdk = missing_tool(self.facts, self.family.full_only_tools)
-        if jdk is not None:
-            cand.blocked = f"{where(jdk.ins)} runs {jdk.program}, which a JRE does not have"
+        missing = missing_tool(self.facts, self.family.full_only_tools)
+        if missing is not None:
+            jdk, tool = missing
+            cand.blocked = f"{where(jdk.ins)} runs {tool}, which a JRE does not have"
             return cand
         cand.blocked = self._scripts(cand.unsafe)
         if self._entry() != "java":

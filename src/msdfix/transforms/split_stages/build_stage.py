@@ -20,7 +20,7 @@ from msdfix.fixes import Edit
 from msdfix.model.paths import parents, within
 from msdfix.model.stages import Stage
 from msdfix.shell.checks import Check, check_of
-from msdfix.shell.classify import program_args
+from msdfix.shell.classify import program_args, runs_project_code
 from msdfix.shell.commands import Command
 from msdfix.shell.script import RunScript, run_script
 from msdfix.syntax import Instruction
@@ -56,17 +56,6 @@ HARMLESS = programs.HARMLESS | {"rm", "strip", "upx", "sync"}
 OS_MANAGERS = {"apt-get", "apt", "apk"}
 IMAGE_USERS = {"node": {"node"}, "gcr.io/distroless": {"nonroot", "65532"}}
 INTERPRETERS = {"python", "python3", "node", "sh", "bash"}
-
-
-# Options that run inline code (``sh -c`` is read as the commands it runs).
-INLINE_CODE = {"python": ("-c",), "python3": ("-c",), "node": ("-e", "--eval", "-p", "--print")}
-
-
-def _runs_code(program: str, args: list[str]) -> bool:
-    """An interpreter run of the project's own code: a script, or inline code (``python -c
-    "import app; app.init_db()"`` may write anywhere, as ``python x.py`` may; ``python -m X``
-    is already the program X)."""
-    return bool(args) and (not args[0].startswith("-") or args[0] in INLINE_CODE.get(program, ()))
 
 
 ECO_TOOLS: dict[str, set[str]] = {
@@ -239,7 +228,7 @@ class Analysis:
             elif program in tools or posixpath.basename(program) in tools:
                 self.calls.append(call)
                 kinds.add("build")
-                if program in INTERPRETERS and _runs_code(program, args):
+                if program in INTERPRETERS and runs_project_code(program, args):
                     self.scripts.append(call)
             elif program in SETUP or (program in ("echo", "printf") and writes):
                 kinds.add("setup")

@@ -85,7 +85,7 @@ def check_image_tools(a: Analysis, plan: Plan) -> None:
         who, found = ("the start command", entry) if entry else ("the HEALTHCHECK", check)
     else:
         called = tuple(t for t in missing if t in CALLED or distroless and t in NO_DISTROLESS)
-        who, found = "the program may", tool_run(a, called)
+        who, found = "the program may", tool_run(a, called, tuple(missing))
     if found == TOO_MANY:
         plan.unsafe = (
             f"the context has more sources than msdfix reads ({MAX_SCANNED}): one may run a "

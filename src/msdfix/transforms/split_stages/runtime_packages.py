@@ -78,13 +78,14 @@ def runs_tool(a: Analysis, tools: tuple[str, ...]) -> bool | None:
     return found if found is None else bool(found)
 
 
-def tool_run(a: Analysis, tools: tuple[str, ...]) -> str | None:
-    """The first of ``tools`` the image's program may run ("" when none, "?" for any in a
-    tool environment, ``TOO_MANY`` when the context has more sources than msdfix reads), or
-    None when there is no context to look in (see ``runs_tool``)."""
+def tool_run(a: Analysis, tools: tuple[str, ...], commands: tuple[str, ...] = ()) -> str | None:
+    """The first of ``tools`` the image's program may run, or of ``commands`` a copied shell
+    script runs ("" when none, "?" for any in a tool environment, ``TOO_MANY`` when the
+    context has more sources than msdfix reads), or None when there is no context to look
+    in (see ``runs_tool``)."""
     if toolbox(a.entry):
         return "?"
-    if not tools:
+    if not tools and not commands:
         return ""
     texts = [w for argv in (a.entry.commands if a.entry else []) for w in argv]
     texts += [i.args for i in a.stage.of("healthcheck")] + [i.args for i in a.setup_runs]
@@ -108,7 +109,7 @@ def tool_run(a: Analysis, tools: tuple[str, ...]) -> str | None:
         if bare and "/" in rel and not text.startswith("#!"):
             continue
         script = is_script(rel, text) or bare and "/" not in rel
-        found = search(text, script, tools)
+        found = search(text, script, tools, commands)
         if found:
             return found
     return ""
