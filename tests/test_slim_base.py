@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -294,3 +295,27 @@ def test_a_run_that_needs_the_full_image_keeps_it(
     assert result.changed is applied, [f.message for f in result.suggestions]
     if reason:
         assert any(reason in f.message for f in result.suggestions), result.suggestions
+
+
+def test_node_dependencies_are_read_where_the_install_takes_its_manifests(tmp_path: Path) -> None:
+    """The root's package.json is clean and api/'s lock has a node-gyp addon: the install
+    reads api/'s (built for real on node:18-slim: gyp found no make)."""
+    lock = {
+        "lockfileVersion": 3,
+        "packages": {"": {}, "node_modules/iconv": {"hasInstallScript": True}},
+    }
+    for rel, data in {
+        "package.json": {"devDependencies": {"prettier": "3"}},
+        "package-lock.json": {"lockfileVersion": 3, "packages": {"": {}}},
+        "api/package.json": {"dependencies": {"iconv": "3"}},
+        "api/package-lock.json": lock,
+    }.items():
+        (tmp_path / rel).parent.mkdir(exist_ok=True)
+        (tmp_path / rel).write_text(json.dumps(data))
+    text = (
+        "FROM node:18\nWORKDIR /app\nCOPY api/package.json api/package-lock.json ./\n"
+        'RUN npm ci --omit=dev\nCOPY api/ .\nCMD ["node", "server.js"]\n'
+    )
+    result = _run(text, context=tmp_path)
+    assert not result.changed
+    assert any("(iconv)" in f.message for f in result.suggestions), result.suggestions

@@ -76,6 +76,28 @@ def test_a_program_that_runs_git_keeps_the_full_image(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    "source, kept",
+    [
+        ('files, _ := filepath.Glob("posts/*.md")', ["/app/posts", "/app/ABOUT.md"]),
+        ('http.ServeFile(w, r, "LICENSE")', ["/app/LICENSE"]),
+        ('fmt.Println("hello")', []),  # names none: docs and licence stay out
+    ],
+)
+def test_docs_the_program_reads_are_copied(tmp_path: Path, source: str, kept: list[str]) -> None:
+    """A blog reading posts/*.md answered 404 on every page: Markdown, licence and VCS files
+    are left out only when no source names their kind."""
+    root = _write(tmp_path, {
+        "go.mod": "module example.com/app\n",
+        "main.go": f"package main\nfunc main() {{ {source} }}\n",
+        "posts/hello.md": "# hi\n", "ABOUT.md": "about\n", "LICENSE": "MIT\n",
+    })  # fmt: skip
+    out, messages, _ = _split(GO.format(flags="", extra=""), root)
+    runtime = out.split("AS runtime", 1)[1]
+    for path in ["/app/posts", "/app/ABOUT.md", "/app/LICENSE"]:
+        assert (path in runtime) is (path in kept), runtime
+
+
+@pytest.mark.parametrize(
     "name, text",
     [
         ("main.go", 'package main\n/*\n#cgo LDFLAGS: -lcrypt\n*/\nimport "C"\nfunc main() {}\n'),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fnmatch
+import posixpath
 import re
 
 from msdfix.document import Document
@@ -10,6 +12,8 @@ from msdfix.ecosystems.node import read_dependencies
 from msdfix.ecosystems.python import install_evidence
 from msdfix.ecosystems.registry import MANAGER_PROGRAMS, subcommand
 from msdfix.model import Stage
+from msdfix.model.copies import copy_sources
+from msdfix.syntax import Instruction
 from msdfix.transforms.slim_base.facts import Facts, Use
 
 # The ecosystems whose dependency installs slim-base checks against a smaller image.
@@ -17,9 +21,41 @@ CHECKED = ("node", "python", "ruby")
 INSTALL_SUBCOMMANDS = {"install", "ci", "i", "add", "sync", "update", ""}
 
 
-def node_deps(doc: Document) -> tuple[str, list[str]]:
-    """('none' | 'native' | 'git' | 'unknown', package names) from package-lock / package.json."""
-    deps = read_dependencies(doc.context)
+def node_deps(doc: Document, stage: Stage, calls: list[Use]) -> tuple[str, list[str]]:
+    """('none' | 'native' | 'git' | 'unknown', package names) from the package-lock and
+    package.json each install reads (the first answer other than 'none')."""
+    found: tuple[str, list[str]] = ("none", [])
+    for use in calls:
+        folder = _manifest_dir(doc, stage, use.ins)
+        status = _node_deps(doc, folder) if folder is not None else ("unknown", [])
+        if status[0] != "none":
+            return status
+    return found if calls else _node_deps(doc, "")
+
+
+def _manifest_dir(doc: Document, stage: Stage, ins: Instruction) -> str | None:
+    """The context folder of the package.json an install reads: the one the last COPY/ADD
+    before it brings (``COPY api/package*.json ./``: api). None when no COPY brings one."""
+    before: list[tuple[Stage, Instruction]] = []
+    for st in stage.lineage:
+        for other in st.instructions:
+            if other is ins:
+                break
+            if other.cmd in ("copy", "add"):
+                before.append((st, other))
+    for st, other in reversed(before):
+        for source in copy_sources(st, other, doc.model):
+            path = posixpath.normpath(source.pattern or ".").strip("/")
+            path = "" if path == "." else path
+            if fnmatch.fnmatch(posixpath.basename(path), "package*.json"):
+                return posixpath.dirname(path)
+            if doc.context.exists(posixpath.join(path, "package.json")):
+                return path
+    return None
+
+
+def _node_deps(doc: Document, folder: str) -> tuple[str, list[str]]:
+    deps = read_dependencies(doc.context, folder)
     if deps is not None and deps.scripts_known:
         if deps.locked_git:
             return "git", list(deps.locked_git)
@@ -77,7 +113,7 @@ def dependency_status(
     if not doc.context.present:
         return "unknown", []
     if ecosystem == "node":
-        return node_deps(doc)
+        return node_deps(doc, stage, calls)
     if ecosystem == "python":
         version = _python_version(stage.root_image.tag)
         scope = doc.model.stage_scope(stage, calls[0].ins) if calls else {}

@@ -301,7 +301,11 @@ class Planner:
         if bash is not None:
             cand.blocked = f"{where(bash.ins)} runs bash, which alpine does not have"
             return cand
-        status, names = node_deps(self.doc) if self.doc.context.present else ("unknown", [])
+        status, names = (
+            node_deps(self.doc, self.stage, self.installs.get("node", []))
+            if self.doc.context.present
+            else ("unknown", [])
+        )
         if status == "native":
             cand.blocked = f"native modules or install scripts ({short_names(names)}) target glibc, alpine is musl"
             return cand

@@ -114,6 +114,22 @@ COMMON_SOURCE = (
     r"Dockerfile.*", r".*\.Dockerfile", r"\.dockerignore", r"\.git.*", r".*\.md", r"LICEN[CS]E.*",
     r"Makefile", r"\.(github|vscode|idea)/.*", r"\.editorconfig",
 )  # fmt: skip
+_COMMON = [re.compile(p) for p in COMMON_SOURCE]
+# What a source says when it reads such a file (a blog's ``posts/*.md``, an endpoint serving
+# LICENSE, ``git describe``): the first of these a COMMON_SOURCE path contains.
+DOC_WORDS = (
+    ".md", "LICEN", "Makefile", "Dockerfile", ".dockerignore", ".git", ".vscode", ".idea",
+    ".editorconfig",
+)  # fmt: skip
+SOURCE_SUFFIXES = (
+    ".go", ".py", ".js", ".mjs", ".cjs", ".ts", ".rb", ".sh", ".bash", ".java", ".kt", ".rs",
+    ".cs", ".php", ".pl", ".yaml", ".yml", ".toml", ".conf", ".ini",
+)  # fmt: skip
+MAX_READ = 4000  # sources read for DOC_WORDS; more: every such file may be read
+
+
+def _is_source(rel: str) -> bool:
+    return rel.endswith(SOURCE_SUFFIXES)
 
 
 class Decline(Exception):
@@ -194,8 +210,29 @@ class Analysis:
         if copies is None:
             raise Decline("a COPY/ADD reads a URL, another image or a variable path")
         self.copies: list[ContextCopy] = copies
+        self._doc_words: frozenset[str] | None = None
         for ins in stage.of("run"):
             self._run(ins)
+
+    def doc_words(self) -> frozenset[str]:
+        """The DOC_WORDS some copied source contains (all of them when there are more
+        sources than msdfix reads): the kinds of docs, licence or VCS files it may read."""
+        if self._doc_words is None:
+            files = {rel for c in self.copies for rel in c.copied(self.ctx, "source", _is_source)}
+            found: set[str] = set(DOC_WORDS) if len(files) > MAX_READ else set()
+            for path in sorted(files) if len(files) <= MAX_READ else ():
+                text = self.ctx.read_text(path) or ""
+                found.update(w for w in DOC_WORDS if w in text)
+            self._doc_words = frozenset(found)
+        return self._doc_words
+
+    def reads_doc(self, rel: str) -> bool:
+        """True when a docs, licence or VCS file (COMMON_SOURCE) may be read by the program:
+        a copied source names its kind (``.md``, ``LICEN``, ``.git``, ...)."""
+        if not any(p.fullmatch(rel) for p in _COMMON):
+            return False
+        word = next((w for w in DOC_WORDS if w in rel), None)
+        return word is not None and word in self.doc_words()
 
     def _run(self, ins: Instruction) -> None:
         script = run_script(ins, self.doc.text)
@@ -372,13 +409,14 @@ def context_paths(
     patterns = [re.compile(p) for p in SOURCE_ONLY[ecosystem] + COMMON_SOURCE]
 
     def source_only(rel: str) -> bool:
-        return any(p.fullmatch(rel) for p in patterns) or (
+        return (any(p.fullmatch(rel) for p in patterns) and not a.reads_doc(rel)) or (
             a.skip_rel is not None and within(rel, a.skip_rel)
         )
 
     for copy in copies:
         if copy.into_dir:
-            paths += copy.top_entries(a.ctx, (ecosystem, a.skip_rel), source_only)
+            key = (ecosystem, a.skip_rel, a.doc_words())
+            paths += copy.top_entries(a.ctx, key, source_only)
         else:
             paths += [dest for rel, dest in copy.context_files(a.ctx) if not source_only(rel)]
     return RuntimeFiles(dedupe(paths), False)

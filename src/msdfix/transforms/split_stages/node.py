@@ -641,7 +641,9 @@ def _context_entries(a: Analysis, app: str) -> list[str]:
         for rel, dest in [*copy.context_files(a.ctx), *((d, d) for d in copy.bare_dirs(a.ctx))]
         if within(dest, app)
         and not (
-            _top(dest, app) == dest and any(p.fullmatch(posixpath.basename(rel)) for p in common)
+            _top(dest, app) == dest
+            and any(p.fullmatch(posixpath.basename(rel)) for p in common)
+            and not a.reads_doc(posixpath.basename(rel))
         )
     ]
 

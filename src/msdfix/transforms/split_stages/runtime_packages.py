@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from msdfix.ecosystems import os as osp
 from msdfix.model.program_calls import MAX_SCANNED, TOO_MANY, is_script, search, tar_tool
 from msdfix.transforms.split_stages.artifacts import toolbox
-from msdfix.transforms.split_stages.build_stage import COMMON_SOURCE, Analysis, Decline
-
-SOURCE_SUFFIXES = (
-    ".go", ".py", ".js", ".mjs", ".cjs", ".ts", ".rb", ".sh", ".bash", ".java", ".kt", ".rs",
-    ".cs", ".php", ".pl", ".yaml", ".yml", ".toml", ".conf", ".ini",
-)  # fmt: skip
+from msdfix.transforms.split_stages.build_stage import (
+    COMMON_SOURCE,
+    SOURCE_SUFFIXES,
+    Analysis,
+    Decline,
+)
 
 
 @dataclass
