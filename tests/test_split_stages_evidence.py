@@ -169,6 +169,9 @@ def test_files_given_to_a_non_root_user_make_the_split_unsafe(tmp_path: Path) ->
     "package, sources, reason",
     [
         ({"dependencies": {**DEPS, "util": "file:./packages/util"}}, {}, "package.json names util@file:./packages/util"),
+        # npm reads a path or a tarball as a local package (built for real: ENOENT in prod-deps)
+        ({"dependencies": {**DEPS, "acme": "./vendor/acme-1.0.0.tgz"}}, {}, "package.json names acme@./vendor/acme-1.0.0.tgz"),
+        ({"dependencies": {**DEPS, "acme": "vendor/acme-1.0.0.tgz"}}, {}, "package.json names acme@vendor/acme-1.0.0.tgz"),
         ({"pnpm": {"patchedDependencies": {"ms@2.1.3": "patches/ms.patch"}}}, {}, "package.json names patched dependencies"),
         ({"devDependencies": {"dotenv": "^16"}}, {"src/config.js": "import 'dotenv/config'\n"}, "src/config.js imports dev dependency dotenv"),
         ({"devDependencies": {"nodemon": "^3"}, "scripts": {**BUILD, "start": "npm run serve", "serve": "nodemon dist/index.js"}}, {}, "the start command uses dev dependency nodemon"),

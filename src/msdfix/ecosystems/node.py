@@ -481,6 +481,33 @@ LOCAL_CONFIG = re.compile(
 )
 
 
+_LOCAL_PREFIXES = ("file:", "link:", "workspace:", "portal:", "patch:", ".", "~/", "/")
+_DEPENDENCY_TABLES = (
+    "dependencies", "devDependencies", "optionalDependencies", "peerDependencies",
+    "resolutions", "overrides",
+)  # fmt: skip
+
+
+def is_local_spec(spec: str) -> bool:
+    """A dependency specifier that installs the project's own files, as npm-package-arg reads
+    it: a path (``./vendor/x.tgz``, ``../lib``), a tarball file, or a ``file:``/``link:``/
+    ``workspace:``/``portal:``/``patch:`` protocol."""
+    if "://" in spec:
+        return False
+    return spec.startswith(_LOCAL_PREFIXES) or spec.endswith((".tgz", ".tar.gz", ".tar"))
+
+
+def local_dependency(package: dict[str, object]) -> tuple[str, str] | None:
+    """(name, spec) of the first dependency package.json installs from the project's own
+    files (the manifests alone do not install it), or None."""
+    for key in _DEPENDENCY_TABLES:
+        table = package.get(key)
+        for name, spec in table.items() if isinstance(table, dict) else []:
+            if isinstance(spec, str) and is_local_spec(spec):
+                return name, spec
+    return None
+
+
 def local_package_config(ctx: BuildContext, base: str) -> str | None:
     """A package-manager setting naming a path in the project (an offline mirror, yarn's
     own release): the manifests alone do not install."""

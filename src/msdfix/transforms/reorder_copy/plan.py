@@ -10,7 +10,7 @@ from msdfix.ecosystems.base import Ecosystem
 from msdfix.ecosystems.dotnet import DOTNET
 from msdfix.ecosystems.go import GO
 from msdfix.ecosystems.java import GRADLE, MAVEN
-from msdfix.ecosystems.node import NPM_LIFECYCLE, local_package_config
+from msdfix.ecosystems.node import NPM_LIFECYCLE, local_dependency, local_package_config
 from msdfix.ecosystems.php import COMPOSER, COMPOSER_INSTALL_SCRIPTS
 from msdfix.ecosystems.python import PIP, read_requirements
 from msdfix.ecosystems.registry import MONOREPO_MARKERS
@@ -199,16 +199,12 @@ def _node(
                 "first",
                 anchor,
             )
-    for section in ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies"):
-        deps = package.get(section)
-        for name, spec in deps.items() if isinstance(deps, dict) else []:
-            if isinstance(spec, str) and spec.startswith(
-                ("file:", "link:", "workspace:", "portal:", "./", "../", "/")
-            ):
-                raise Skip(
-                    f"{where}: dependency {name} is a local path ({spec}), which needs the sources",
-                    anchor,
-                )
+    local = local_dependency(package)
+    if local is not None:
+        raise Skip(
+            f"{where}: dependency {local[0]} is a local path ({local[1]}), which needs the sources",
+            anchor,
+        )
     pnpm = package.get("pnpm")
     if isinstance(pnpm, dict) and pnpm.get("patchedDependencies"):
         raise Skip(f"{where}: pnpm.patchedDependencies needs the patch files", anchor)

@@ -24,6 +24,7 @@ from msdfix.ecosystems.node import (
     NPM_LIFECYCLE,
     PROD_FLAGS,
     PROJECT_INSTALLS,
+    local_dependency,
     local_package_config,
     lock_problem,
     production_install,
@@ -340,7 +341,6 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
 
 # Packages whose client code is generated into node_modules by a build step (prisma generate).
 GENERATES_INTO_MODULES = ("@prisma/client", "prisma", "@graphql-codegen/cli", "typechain")
-LOCAL_SPECIFIERS = ("file:", "link:", "portal:", "patch:")
 SOURCE_FILE = re.compile(r"\.(?:[cm]?js|jsx|ts|tsx|mts|cts)$")
 # Tests and type declarations: never loaded by the running app.
 _TESTS = (
@@ -367,25 +367,15 @@ MAX_IMPORT_SCAN = 2000
 
 
 def _local_specifier(package: dict[str, object]) -> str | None:
-    """A dependency installed from the app's own files (``file:``, ``link:``, a patch), or
-    pnpm's patched dependencies: the manifests alone do not install it."""
+    """A dependency installed from the app's own files (a path, a tarball, ``file:``, a
+    patch), or pnpm's patched dependencies: the manifests alone do not install it."""
     pnpm = package.get("pnpm")
     if package.get("patchedDependencies") or (
         isinstance(pnpm, dict) and pnpm.get("patchedDependencies")
     ):
         return "patched dependencies (patch files)"
-    for key in (
-        "dependencies",
-        "devDependencies",
-        "optionalDependencies",
-        "resolutions",
-        "overrides",
-    ):
-        table = package.get(key)
-        for name, spec in table.items() if isinstance(table, dict) else []:
-            if isinstance(spec, str) and spec.startswith(LOCAL_SPECIFIERS):
-                return f"{name}@{spec}"
-    return None
+    local = local_dependency(package)
+    return f"{local[0]}@{local[1]}" if local else None
 
 
 def _runs_package(call: Call) -> bool:
