@@ -537,7 +537,11 @@ def test_node_options_preloading_a_dev_dependency_keeps_it(tmp_path: Path) -> No
 def test_a_dev_dependency_a_library_loads_by_name_is_kept(tmp_path: Path) -> None:
     """pino's transport target 'pino-pretty' is loaded by pino, not by a require."""
     source = "const pino = require('pino')\npino({transport: {target: 'pino-pretty'}})\n"
-    package = {"scripts": BUILD, "dependencies": DEPS, "devDependencies": {"pino-pretty": "11"}}
+    package = {
+        "scripts": BUILD,
+        "dependencies": {**DEPS, "pino": "9"},
+        "devDependencies": {"pino-pretty": "11"},
+    }
     root = _node_app(tmp_path, package, {"src/index.js": source})
     out, messages, _ = _split(NODE.format(extra="", cmd='["node", "dist/index.js"]'), root)
     assert "prod-deps" not in out
@@ -613,3 +617,27 @@ def test_more_sources_than_msdfix_reads_may_run_any_tool(tmp_path: Path) -> None
     assert "too many sources to read which tools they run" in " ".join(
         f.message for f in result.suggestions
     )
+
+
+@pytest.mark.parametrize(
+    "meta, kept",
+    [({"dev": True}, True), ({}, False), (None, True)],  # None: the lock does not list it
+)
+def test_an_undeclared_import_is_kept_unless_the_lock_installs_it_for_production(
+    tmp_path: Path, meta: dict[str, object] | None, kept: bool
+) -> None:
+    """natural-compare is not in package.json: eslint (a dev dependency) brings it, and the
+    prod-deps stage's `npm ci --omit=dev` did not (built for real: MODULE_NOT_FOUND)."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS}, {
+        "src/index.js": "require('express')\nconst compare = require('natural-compare')\n",
+    })  # fmt: skip
+    packages: dict[str, object] = {"": {}, "node_modules/express": {}}
+    if meta is not None:
+        packages["node_modules/natural-compare"] = meta
+    lock = {"name": "app", "lockfileVersion": 3, "requires": True, "packages": packages}
+    (root / "package-lock.json").write_text(json.dumps(lock))
+    out, messages, _ = _split(NODE.format(extra="", cmd='["node", "dist/index.js"]'), root)
+    assert "AS runtime" in out
+    assert ("prod-deps" not in out) is kept, messages
+    if kept:
+        assert "imports natural-compare, which only a dev dependency brings" in messages

@@ -369,6 +369,9 @@ class NodeDependencies:
     install_scripts: frozenset[str] = frozenset()
     scripts_known: bool = False
     unknown: str | None = None  # why the lock files' package list cannot be read
+    # Packages an npm lock file installs at the top of node_modules for production (not
+    # "dev"): what ``npm ci --omit=dev`` leaves a bare require() to find. None: no npm lock.
+    hoisted: frozenset[str] | None = None
 
     @property
     def names(self) -> set[str]:
@@ -402,16 +405,24 @@ def read_dependencies(context: BuildContext, rel_dir: str = "") -> NodeDependenc
     scripts: set[str] = set()
     known = False
     unknown: str | None = None
+    hoisted: set[str] | None = None
     for name in ("package-lock.json", "npm-shrinkwrap.json"):
         lock = context.read_json(path(name))
         packages = lock.get("packages") if isinstance(lock, dict) else None
         if isinstance(packages, dict):
             known = True
+            hoisted = set() if hoisted is None else hoisted
             for key, meta in packages.items():
                 if not key or not isinstance(meta, dict):
                     continue
                 dep = key.rsplit("node_modules/", 1)[-1]
                 locked.add(dep)
+                if (
+                    key == f"node_modules/{dep}"
+                    and not meta.get("dev")
+                    and not meta.get("devOptional")
+                ):
+                    hoisted.add(dep)
                 if meta.get("hasInstallScript"):
                     scripts.add(dep)
                 resolved = meta.get("resolved")
@@ -419,6 +430,11 @@ def read_dependencies(context: BuildContext, rel_dir: str = "") -> NodeDependenc
                     git.append(dep)
         elif isinstance(lock, dict) and isinstance(lock.get("dependencies"), dict):
             locked |= _v1_names(lock["dependencies"])
+            hoisted = (hoisted or set()) | {
+                n
+                for n, meta in lock["dependencies"].items()
+                if isinstance(meta, dict) and not meta.get("dev")
+            }
         elif not isinstance(lock, dict) and context.exists(path(name)):
             unknown = f"{name} unreadable (not JSON, or over 1 MiB)"
     for name in ("yarn.lock", "pnpm-lock.yaml"):
@@ -443,7 +459,17 @@ def read_dependencies(context: BuildContext, rel_dir: str = "") -> NodeDependenc
         frozenset(scripts),
         known,
         unknown,
+        frozenset(hoisted) if hoisted is not None else None,
     )
+
+
+# Modules every Node has (``require('fs')``, ``node:fs``): no install brings them.
+BUILTIN_MODULES = frozenset(
+    """assert async_hooks buffer child_process cluster console constants crypto dgram
+    diagnostics_channel dns domain events fs http http2 https inspector module net os path
+    perf_hooks process punycode querystring readline repl stream string_decoder sys test timers
+    tls trace_events tty url util v8 vm wasi worker_threads zlib""".split()
+)
 
 
 def _v1_names(dependencies: dict[str, object]) -> set[str]:

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from msdfix.ecosystems.images import NODE_NEEDS_FULL, slim_variant
 from msdfix.ecosystems.node import (
+    BUILTIN_MODULES,
     DEV_FLAGS,
     GLOBAL_TOOLS,
     NPM_LIFECYCLE,
@@ -335,8 +337,32 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
         if dev and program and "/" not in argv[0] and program not in START_PROGRAMS | production:
             return f"the start command runs `{program}`, which may come from a dev dependency"
     if _served(a, app, rel) is None:  # a served site's sources are bundled
-        return _imported(a, app, dev, starts, package.get("main"))
+        absent = _absent_after_prune(a, rel, package)
+        return _imported(a, app, dev, absent, starts, package.get("main"))
     return None
+
+
+def _absent_after_prune(
+    a: Analysis, rel: str, package: dict[str, Any]
+) -> Callable[[str], str | None]:
+    """For a package name the app imports: why a production-only install may not bring it
+    (None: it does). A name package.json does not declare is there only when something
+    brings it: the npm lock tells whether that is a production package or a dev one's."""
+    declared = {package.get("name")} | BUILTIN_MODULES
+    for key in ("dependencies", "optionalDependencies", "peerDependencies"):
+        table = package.get(key)
+        declared |= set(table) if isinstance(table, dict) else set()
+    deps = read_dependencies(a.ctx, rel)
+    hoisted = deps.hoisted if deps is not None else None
+
+    def absent(name: str) -> str | None:
+        if name in declared or name.startswith(("#", "node:")):
+            return None
+        if hoisted is None:
+            return "which package.json does not declare (a dev dependency may bring it)"
+        return None if name in hoisted else "which only a dev dependency brings"
+
+    return absent
 
 
 # Packages whose client code is generated into node_modules by a build step (prisma generate).
@@ -426,7 +452,12 @@ def _package_name(word: str) -> str:
 
 
 def _imported(
-    a: Analysis, app: str, dev: set[str], starts: list[list[str]], main: object
+    a: Analysis,
+    app: str,
+    dev: set[str],
+    absent: Callable[[str], str | None],
+    starts: list[list[str]],
+    main: object,
 ) -> str | None:
     """Why a copied source the app may load needs what a separate production install lacks:
     it imports a dev dependency, or loads code a build step generated in node_modules.
@@ -466,6 +497,9 @@ def _imported(
             name = _package_name(match.group(1))
             if name in dev and not name.startswith("@types/"):
                 return f"{rel} imports dev dependency {name}"
+            why = absent(name) if name not in dev else None
+            if why is not None:
+                return f"{rel} imports {name}, {why}"
         for match in NAMED.finditer(text):  # pino({transport: {target: 'pino-pretty'}})
             if match.group(1) in dev and not match.group(1).startswith("@types/"):
                 return f"{rel} names dev dependency {match.group(1)}, which a library may load"
