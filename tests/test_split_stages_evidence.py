@@ -554,6 +554,8 @@ def test_a_dev_dependency_a_library_loads_by_name_is_kept(tmp_path: Path) -> Non
         (None, "execSync('cd /usr/src/app && git --version')\n", "may run `git`"),
         (None, "execSync(`tar -cJf /tmp/backup.tar.xz dist && echo archived`)\n", "may run `xz`"),
         (None, 'exec("GIT_DIR=/data/.git git log -1")\n', "may run `git`"),
+        # every program of the packages the full image has (openssh-client: ssh-keygen too)
+        (None, "execFileSync('ssh-keygen', ['-t', 'ed25519', '-f', key])\n", "may run `ssh-keygen`"),
         ("git rev-parse --short HEAD > REVISION", "", "the start command runs `git`"),
     ],
 )  # fmt: skip

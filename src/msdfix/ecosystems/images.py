@@ -18,12 +18,15 @@ from msdfix.model.base_images import MIRROR_PREFIXES
 
 GLIBC, MUSL, NONE = "glibc", "musl", "none"
 
-# Tools the buildpack-deps based full images have and the -slim ones lack.
+# Tools the buildpack-deps based full images have and the -slim ones lack (each program of
+# the packages that bring them: openssh-client has ssh-keygen as well as ssh).
 BUILDPACK_TOOLS = frozenset(
     """
     gcc g++ cc c++ cpp make git curl wget gpg ssh scp sftp hg svn bzr patch autoconf automake
     autoreconf libtool libtoolize pkg-config file unzip bzip2 xz unxz convert identify magick ps
     pkill pgrep top free node-gyp dpkg-architecture
+    ssh-keygen ssh-keyscan ssh-add ssh-agent gpgv bunzip2 bzcat xzcat lzma unlzma zipinfo
+    mogrify montage strings objdump readelf
 """.split()
 )
 # JDK tools a JRE lacks.
@@ -39,6 +42,10 @@ _TOOL_PACKAGES = """
     ps=procps pkill=procps pgrep=procps top=procps free=procps ssh=openssh-client
     scp=openssh-client sftp=openssh-client gpg=gnupg,gpg,gnupg2 hg=mercurial svn=subversion
     xz=xz-utils unxz=xz-utils convert=imagemagick identify=imagemagick magick=imagemagick
+    ssh-keygen=openssh-client ssh-keyscan=openssh-client ssh-add=openssh-client
+    ssh-agent=openssh-client gpgv=gpgv,gnupg bunzip2=bzip2 bzcat=bzip2 xzcat=xz-utils
+    lzma=xz-utils unlzma=xz-utils zipinfo=unzip mogrify=imagemagick montage=imagemagick
+    strings=binutils objdump=binutils readelf=binutils
     python3=python3,python3-minimal python=python3,python-is-python3 pkg-config=pkg-config,pkgconf
 """
 # apt packages that provide a tool (a stage that installs one may use the tool on -slim).

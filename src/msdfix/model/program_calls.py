@@ -13,7 +13,9 @@ from msdfix.model.context import BuildContext
 # Names distinctive enough to look for as quoted words in sources ("file" and "free" are not).
 CALLED = (
     "curl", "wget", "git", "ssh", "scp", "sftp", "gpg", "hg", "svn", "ps", "pkill", "pgrep",
-    "convert", "identify", "magick", "unzip", "bzip2", "xz",
+    "convert", "identify", "magick", "unzip", "bzip2", "xz", "ssh-keygen", "ssh-keyscan",
+    "ssh-add", "ssh-agent", "gpgv", "bunzip2", "bzcat", "xzcat", "unxz", "zipinfo", "mogrify",
+    "readelf", "objdump",
 )  # fmt: skip
 SOURCE_PATTERNS = (
     "*.py", "*.js", "*.mjs", "*.cjs", "*.ts", "*.go", "*.rb", "*.sh", "*.bash", "*.rs",
