@@ -643,3 +643,18 @@ def test_an_undeclared_import_is_kept_unless_the_lock_installs_it_for_production
     assert ("prod-deps" not in out) is kept, messages
     if kept:
         assert "imports natural-compare, which only a dev dependency brings" in messages
+
+
+def test_a_debian_slim_runtime_gets_the_toolchain_images_ca_certificates(tmp_path: Path) -> None:
+    """golang has ca-certificates, debian:bookworm-slim does not: an HTTPS call failed with
+    "x509: certificate signed by unknown authority" after a split for a shell-form CMD."""
+    root = _write(tmp_path, {"go.mod": "module example.com/app\n", "main.go": "package main\n"})
+    text = GO.format(flags="", extra="ENV PORT=8080\n").replace(
+        'CMD ["/app/server"]', "CMD /app/server -addr :$PORT"
+    )
+    out, _, _ = _split(text, root)
+    runtime = out.split("AS runtime", 1)[1]
+    assert "debian:bookworm-slim" in out
+    assert "COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/" in runtime, (
+        runtime
+    )

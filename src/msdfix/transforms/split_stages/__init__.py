@@ -138,6 +138,7 @@ from msdfix.transforms.split_stages.build_stage import (
     alias_edits,
     build_alias,
     copy_line,
+    dedupe,
     final_user,
     keyword,
     runtime_alias,
@@ -335,6 +336,21 @@ def _packages(a: Analysis, plan: Plan) -> None:
     if a.upgrades:
         plan.notes.append("the runtime's OS packages are upgraded too, as the build's were")
     plan.packages = list(dict.fromkeys(plan.packages + keep))
+    if plan.runtime.startswith("debian:") and not plan.same_family:
+        files = [f for f, p in TOOLCHAIN_FILES.items() if p not in plan.packages]
+        plan.copies = dedupe([*plan.copies, *files])
+        plan.notes.append(
+            f"CA certificates and time zones come from {a.stage.image.raw} "
+            f"({plan.runtime} may lack them)"
+        )
+
+
+# Files of the toolchain images (buildpack-deps) that programs read at run time and a
+# Debian -slim image leaves out, with the package that would bring them.
+TOOLCHAIN_FILES = {
+    "/etc/ssl/certs/ca-certificates.crt": "ca-certificates",
+    "/usr/share/zoneinfo": "tzdata",  # not in debian:trixie-slim
+}
 
 
 def _ordered_setup(a: Analysis, plan: Plan, anchor: Instruction | None) -> dict[int, bool]:
