@@ -244,7 +244,8 @@ def test_opens_once_updates_on_next_change_and_pushes_nothing_when_identical(
     assert "- `cache-mount` (line 4): cache pip downloads in /root/.cache/pip" in pr_body
     assert "-RUN pip install --no-cache-dir -r requirements.txt" in pr_body
     assert (
-        "+RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt" in pr_body
+        "+RUN --mount=type=cache,target=/root/.cache/pip \\\n+    --mount=type=tmpfs,target=/root/.cache/pip/wheels \\\n+    pip install -r requirements.txt"
+        in pr_body
     )
     assert api.requests[2].body == {"labels": ["msdfix", "docker"]}
     # The branch on the remote: one commit on top of main with exactly the rewrite.

@@ -341,7 +341,10 @@ def test_an_images_unknown_environment_may_move_a_users_cache(base: str, user: s
 def test_a_known_root_images_environment_is_known() -> None:
     """Official images that start as root set neither HOME nor a pip variable."""
     out = _run("FROM python:3.12\nRUN pip install --no-cache-dir six\n")
-    assert "RUN --mount=type=cache,target=/root/.cache/pip pip install six" in out
+    assert (
+        "RUN --mount=type=cache,target=/root/.cache/pip \\\n    --mount=type=tmpfs,target=/root/.cache/pip/wheels \\\n    pip install six"
+        in out
+    )
 
 
 @pytest.mark.parametrize(
@@ -538,3 +541,37 @@ def test_apt_get_clean_is_no_list_cleanup(cleanup: str, lists_mounted: bool) -> 
     )
     assert "target=/var/cache/apt," in out and "apt-get clean" not in out
     assert ("target=/var/lib/apt/lists" in out) is lists_mounted
+
+
+def test_the_wheels_pip_builds_are_not_shared_between_builds() -> None:
+    """pip keys a wheel it built from an sdist by the sdist alone: a uWSGI wheel built before
+    libpcre2-dev was installed came back from the shared cache (built for real: routing
+    lost). Its wheels/ folder gets a tmpfs of its own; downloads stay shared."""
+    text = "FROM python:3.12\nRUN pip install --no-cache-dir uwsgi==2.0.28\n"
+    result = rewrite(text, None, BuildContext(None), Settings(frozenset({"cache-mount"})))
+    assert (
+        "RUN --mount=type=cache,target=/root/.cache/pip \\\n"
+        "    --mount=type=tmpfs,target=/root/.cache/pip/wheels \\\n"
+        "    pip install uwsgi==2.0.28\n"
+    ) in result.output
+    assert "/root/.cache/pip/wheels stays per build (tmpfs)" in result.applied[0].message
+
+
+@pytest.mark.parametrize(
+    "install, safe",
+    [
+        ("uv pip install --system -r requirements.txt", False),  # an sdist may be built
+        ("uv pip install --system --only-binary :all: -r requirements.txt", True),
+        ("uv pip install --system --no-build -r requirements.txt", True),
+    ],
+)
+def test_a_uv_cache_is_safe_only_where_nothing_is_built(
+    tmp_path: Path, install: str, safe: bool
+) -> None:
+    """uv keeps the wheels it builds in its cache (versioned folders a tmpfs cannot name)."""
+    (tmp_path / "requirements.txt").write_text("flask==3.0.3\n")
+    text = f"FROM python:3.12-slim\nCOPY requirements.txt .\nRUN {install}\n"
+    result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"cache-mount"})))
+    assert result.changed is safe, [f.message for f in result.suggestions]
+    if not safe:
+        assert any("uv keeps the wheels it builds" in f.message for f in result.suggestions)

@@ -39,7 +39,10 @@ def test_dry_run_prints_diff_and_exits_1(project: Path) -> None:
     assert proc.returncode == 1
     out = proc.stdout.decode()
     assert out.startswith("--- Dockerfile\n+++ Dockerfile\n")
-    assert "+RUN --mount=type=cache,target=/root/.cache/pip pip install flask" in out
+    assert (
+        "+RUN --mount=type=cache,target=/root/.cache/pip \\\n+    --mount=type=tmpfs,target=/root/.cache/pip/wheels \\\n+    pip install flask"
+        in out
+    )
     assert "cache-mount" in proc.stderr.decode()
     assert (project / "Dockerfile").read_text() == PIP_DOCKERFILE
 
@@ -80,7 +83,7 @@ def test_stdin_to_stdout() -> None:
     proc = msdfix("-", stdin=PIP_DOCKERFILE.encode())
     assert proc.returncode == 0
     assert proc.stdout.decode() == (
-        "FROM python:3.12-slim\nRUN --mount=type=cache,target=/root/.cache/pip pip install flask\n"
+        "FROM python:3.12-slim\nRUN --mount=type=cache,target=/root/.cache/pip \\\n    --mount=type=tmpfs,target=/root/.cache/pip/wheels \\\n    pip install flask\n"
     )
 
 
@@ -240,7 +243,10 @@ def test_pragmas(tmp_path: Path) -> None:
         "FROM python:3.12\n# msdfix: ignore[cache-mount]\nRUN pip install a\nRUN pip install b\n"
     )
     out = msdfix(str(path)).stdout.decode()
-    assert "+RUN --mount=type=cache,target=/root/.cache/pip pip install b" in out
+    assert (
+        "+RUN --mount=type=cache,target=/root/.cache/pip \\\n+    --mount=type=tmpfs,target=/root/.cache/pip/wheels \\\n+    pip install b"
+        in out
+    )
     assert "pip install a" not in out.replace(" pip install a\n", "")
     path.write_text("FROM python:3.12\nRUN pip install a\n# msdfix: ignore-file\n")
     assert msdfix(str(path)).returncode == 0
@@ -519,7 +525,10 @@ def test_pragma_with_a_reason_and_unknown_ids(tmp_path: Path) -> None:
     )
     proc = msdfix(str(path))
     out, err = proc.stdout.decode(), proc.stderr.decode()
-    assert "+RUN --mount=type=cache,target=/root/.cache/pip pip install b" in out
+    assert (
+        "+RUN --mount=type=cache,target=/root/.cache/pip \\\n+    --mount=type=tmpfs,target=/root/.cache/pip/wheels \\\n+    pip install b"
+        in out
+    )
     assert "pip install a" not in out.replace(" pip install a\n", "")
     assert f"{path}:4: warning: unknown transform id 'cache-mounts' in pragma" in err
     data = json.loads(msdfix("--output-format", "json", str(path)).stdout)

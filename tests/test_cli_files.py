@@ -16,9 +16,7 @@ from msdfix import files
 from msdfix.files import MAX_BYTES, InputError
 
 PIP = "FROM python:3.12-slim\nRUN pip install --no-cache-dir flask\n"
-PIP_OUT = (
-    "FROM python:3.12-slim\nRUN --mount=type=cache,target=/root/.cache/pip pip install flask\n"
-)
+PIP_OUT = "FROM python:3.12-slim\nRUN --mount=type=cache,target=/root/.cache/pip \\\n    --mount=type=tmpfs,target=/root/.cache/pip/wheels \\\n    pip install flask\n"
 
 
 def msdfix(*args: str, cwd: Path | None = None, stdin: bytes | None = None, timeout: float = 60):

@@ -25,6 +25,11 @@ class CacheDir:
     # on the mount by an earlier build can name package versions the mirrors have since
     # dropped, so the mount is safe only where the tool re-checks it (``refresh_options``).
     metadata: bool = False
+    # Subdirectories where the tool keeps what it built itself, keyed without the build's
+    # environment (pip's wheels/: a wheel built from an sdist without a -dev library's
+    # headers would be reused after one is installed): each gets a tmpfs of its own, so only
+    # downloads are shared between builds.
+    built: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

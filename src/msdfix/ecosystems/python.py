@@ -125,7 +125,13 @@ MANAGERS: tuple[PackageManager, ...] = (
         "pip",
         ("pip", "pip3", "pip3.8", "pip3.9", "pip3.10", "pip3.11", "pip3.12", "pip3.13"),
         ("install", "wheel", "download"),
-        (CacheDir("~/.cache/pip", (("PIP_CACHE_DIR", ""), ("XDG_CACHE_HOME", "/pip"))),),
+        (
+            CacheDir(
+                "~/.cache/pip",
+                (("PIP_CACHE_DIR", ""), ("XDG_CACHE_HOME", "/pip")),
+                built=("wheels",),
+            ),
+        ),
         defeat_flags=("--no-cache-dir",),
         clean_commands=(("pip", "cache", "purge"), ("pip3", "cache", "purge")),
         cache_options=("--cache-dir",),

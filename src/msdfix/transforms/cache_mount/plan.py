@@ -10,6 +10,7 @@ from typing import Any
 from msdfix.document import Document
 from msdfix.ecosystems.base import CacheDir, PackageManager
 from msdfix.ecosystems.os import APT_ARCHIVES_MOUNT
+from msdfix.ecosystems.python import install_evidence
 from msdfix.fixes import Edit
 from msdfix.model import BuildContext, Stage
 from msdfix.model.base_images import ROOT
@@ -176,6 +177,12 @@ class _Planner:
         unsafe = None
         if blocker is not None:
             unsafe = f"RUN at line {blocker.start_line} may need {target} in the image"
+        elif call.manager.id == "uv" and self._may_build(call):
+            unsafe = (
+                "uv keeps the wheels it builds from source in this cache, keyed without the "
+                "build's environment (headers installed later are not seen); nothing shows "
+                "that every package installs from a wheel"
+            )
         elif cache.metadata and not self._refreshes(call):
             unsafe = (
                 f"{call.manager.id} trusts the repository metadata on the mount until it "
@@ -184,7 +191,16 @@ class _Planner:
             )
         uid = self.resolver.uid
         plan.mounts.append(
-            Mount(target, cache.locked, cache.store, cache.index, call.manager, uid, unsafe)
+            Mount(
+                target,
+                cache.locked,
+                cache.store,
+                cache.index,
+                call.manager,
+                uid,
+                unsafe,
+                cache.built,
+            )  # fmt: skip
         )
 
     def _configured(self, manager: PackageManager) -> Instruction | None:
@@ -237,6 +253,17 @@ class _Planner:
             )
         elif homeless:
             self.plan.note(f"{tool}: the home of user {user} is unknown")
+
+    def _may_build(self, call: ToolCall) -> bool:
+        """True unless the context shows that the install takes every package from a wheel
+        (a lock file listing wheels, ``--only-binary :all:``, ``--no-build``)."""
+        if "--no-build" in call.args or self.resolver.scope.get("UV_NO_BUILD"):
+            return False
+        tag = re.match(r"(\d+)\.(\d+)", self.stage.root_image.tag or "")
+        version = (int(tag.group(1)), int(tag.group(2))) if tag else None
+        scope = {k: v for k, v in self.resolver.scope.items() if v is not None}
+        evidence = install_evidence(self.doc.context, [("uv", call.args)], version, scope)
+        return evidence.status not in ("none", "open")
 
     def _refreshes(self, call: ToolCall) -> bool:
         """True when the RUN's first call of ``call``'s tool re-checks cached metadata."""

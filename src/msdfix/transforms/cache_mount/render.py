@@ -24,6 +24,7 @@ class Mount:
     manager: PackageManager
     uid: str | None = None
     unsafe: str | None = None  # why the mount may change the build (a dependency store)
+    built: tuple[str, ...] = ()  # subdirectories kept out of the cache (a tmpfs each)
 
 
 @dataclass
@@ -61,6 +62,7 @@ def flags_text(doc: Document, mounts: list[Mount]) -> str:
             uid, _, gid = mount.uid.partition(":")
             text += f",uid={uid},gid={gid or uid}"
         parts.append(text)
+        parts += [f"--mount=type=tmpfs,target={mount.target}/{sub}" for sub in mount.built]
     if len(parts) == 1:
         return parts[0] + " "
     joiner = f" {doc.dockerfile.escape}{doc.newline}    "
@@ -72,6 +74,9 @@ def message(plan: Plan) -> str:
     managers = sorted({m.manager.id for m in plan.mounts})
     targets = ", ".join(m.target for m in plan.mounts)
     text = f"cache {'/'.join(managers)} downloads in {targets}"
+    for mount in plan.mounts:
+        for sub in mount.built:  # a wheel built without a -dev library's headers
+            text += f"; {mount.target}/{sub} stays per build (tmpfs): it holds what {mount.manager.id} builds"
     if plan.notes:
         text += "; " + "; ".join(plan.notes)
     if plan.unsafe_reason:
