@@ -399,16 +399,25 @@ def test_a_later_install_that_reads_the_lists_keeps_them_in_the_image(later: str
     assert any("/var/lib/apt/lists stays in the image: RUN at line 3" in m for m in _fixes(text))
 
 
-def test_a_run_that_reads_the_apt_archives_keeps_them() -> None:
-    """``--download-only`` then ``dpkg -i /var/cache/apt/archives/*.deb``: moving the .debs to
-    the mount's directory made dpkg find none."""
+@pytest.mark.parametrize(
+    "reads",
+    [
+        "dpkg -i /var/cache/apt/archives/*.deb",
+        'for deb in /var/cache/apt/archives/*.deb; do dpkg-deb -x "$deb" /rootfs; done',
+        "dpkg-deb -x $(ls /var/cache/apt/archives/jq_*.deb) /rootfs",
+        "D=/var/cache/apt/archives && cp $D/*.deb /debs/",
+    ],
+)
+def test_a_run_that_reads_the_apt_archives_keeps_them(reads: str) -> None:
+    """``--download-only`` then a read of /var/cache/apt/archives/*.deb, in a command, a loop,
+    a substitution or a variable: moving the .debs to the mount's directory made dpkg find
+    none (built for real: "failed to read archive")."""
     text = (
-        "FROM debian:12\nRUN apt-get update && apt-get install -y --download-only jq "
-        "&& dpkg -i /var/cache/apt/archives/*.deb\n"
+        f"FROM debian:12\nRUN apt-get update && apt-get install -y --download-only jq && {reads}\n"
     )
     out = _run(text)
     assert "Dir::Cache::Archives" not in out and "target=/var/cache/apt," not in out
-    assert any("reads /var/cache/apt/archives/*.deb" in m for m in _fixes(text))
+    assert any("the RUN reads /var/cache/apt, where the .debs" in m for m in _fixes(text))
 
 
 @pytest.mark.parametrize(

@@ -16,11 +16,13 @@ _PYTHON = re.compile(r"^python[0-9.]*$")
 _WRAPPERS = {
     "sudo": 0, "exec": 0, "command": 0, "nice": 0, "time": 0, "env": 0, "nohup": 0,
     "eatmydata": 0, "stdbuf": 0, "ionice": 0, "timeout": 1, "flock": 1, "taskset": 1, "chrt": 1,
+    "xargs": 0,
 }  # fmt: skip
 _VALUE_OPTIONS = {
     "sudo": {"-u", "-g", "-h", "-p", "-C", "-U", "-r", "-t", "-D"},
     "nice": {"-n"}, "timeout": {"-s", "-k"}, "ionice": {"-c", "-n", "-p"},
     "flock": {"-w", "-E", "-c"}, "stdbuf": {"-i", "-o", "-e"}, "chrt": {"-T", "-P", "-D"},
+    "xargs": {"-I", "-n", "-P", "-L", "-s", "-d", "-a", "-E"},
 }  # fmt: skip
 
 

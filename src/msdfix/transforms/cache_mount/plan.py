@@ -291,18 +291,15 @@ class _Planner:
         if target == APT_ARCHIVES_MOUNT and not self._keepable(call.manager):
             return ""  # only refreshes, or installs msdfix cannot edit: nothing to keep
         if target == APT_ARCHIVES_MOUNT:
-            named = next(
-                (
-                    a
-                    for s in self.steps
-                    if s.program != "rm" and s.call is None
-                    for a in s.args
-                    if a.startswith(APT_ARCHIVES_MOUNT + "/")
-                ),
-                None,
+            # dpkg -i /var/cache/apt/archives/*.deb after --download-only, in a command, a
+            # for loop's list, a $(...) or a variable: anywhere but an rm of the .debs
+            removed = sum(
+                a.count(APT_ARCHIVES_MOUNT) for s in self.steps if s.program == "rm" for a in s.args
             )
-            if named is not None:  # dpkg -i /var/cache/apt/archives/*.deb after --download-only
-                return f"the RUN reads {named}, where the .debs would no longer be"
+            if self.script.text.count(APT_ARCHIVES_MOUNT) > removed:
+                return f"the RUN reads {APT_ARCHIVES_MOUNT}, where the .debs would no longer be"
+            if any(a in ("--download-only", "-d", "download") for a in call.args):
+                return "the RUN downloads .debs for a later step, which reads them in the image"
         copy = history.copied_into(stage, ins, target)
         if copy is not None:
             return (
