@@ -279,6 +279,17 @@ LOCKED = "flask==3.0.3 --hash=sha256:" + "0" * 64 + "\n"
 PY = 'FROM python:3.12\n{env}WORKDIR /app\nCOPY requirements.txt .\nRUN {install}\nCOPY . .\nCMD ["python", "app.py"]\n'
 
 
+def _py_split(
+    root: Path, old: str = "", new: str = "", files: dict[str, str] | None = None
+) -> tuple[str, str]:
+    """(safe output, messages) of a Python app whose requirements list the whole tree, with
+    ``old`` replaced by ``new`` in the Dockerfile."""
+    _write(root, {"requirements.txt": LOCKED, "app.py": "", **(files or {})})
+    text = PY.format(env="", install="pip install --only-binary :all: -r requirements.txt")
+    out, messages, _ = _split(text.replace(old, new) if old else text, root)
+    return out, messages
+
+
 @pytest.mark.parametrize(
     "env",
     ["ENV PIP_TARGET=/opt/deps PYTHONPATH=/opt/deps\n", "ENV UV_PROJECT_ENVIRONMENT=/opt/venv\n"],
@@ -308,18 +319,14 @@ def test_a_start_command_running_a_tool_of_the_full_image_keeps_it(
     tmp_path: Path, cmd: str, tool: str
 ) -> None:
     """python:3.12-slim has neither xz nor git: the container would exit at its start."""
-    root = _write(tmp_path, {"requirements.txt": LOCKED, "app.py": ""})
-    text = PY.format(env="", install="pip install --only-binary :all: -r requirements.txt")
-    out, messages, _ = _split(text.replace('["python", "app.py"]', cmd), root)
+    out, messages = _py_split(tmp_path, '["python", "app.py"]', cmd)
     assert "AS runtime" not in out
     assert f"the start command runs `{tool}`, which python:3.12 has" in messages, messages
 
 
 def test_a_quoted_workdir_is_the_directory_it_names(tmp_path: Path) -> None:
     """``WORKDIR "/srv/app"`` is /srv/app: the runtime copied ``/"/srv/app"`` before."""
-    root = _write(tmp_path, {"requirements.txt": LOCKED, "app.py": ""})
-    text = PY.format(env="", install="pip install --only-binary :all: -r requirements.txt")
-    out, _, _ = _split(text.replace("WORKDIR /app", 'WORKDIR "/srv/app"'), root)
+    out, _ = _py_split(tmp_path, "WORKDIR /app", 'WORKDIR "/srv/app"')
     assert "COPY --from=build /srv/app /srv/app\n" in out, out
 
 
@@ -369,11 +376,10 @@ def test_a_tool_the_app_runs_keeps_the_full_image(
 ) -> None:
     """Built for real on python:3.12-slim: the entrypoint's `make` was not found, tar found
     no xz, and `from sh import git` failed to import (sh makes programs of names)."""
-    root = _write(tmp_path, {"requirements.txt": LOCKED + requirement, "app.py": "", **files})
-    text = PY.format(env="", install="pip install --only-binary :all: -r requirements.txt")
-    if "docker-entrypoint.sh" in files:
-        text = text.replace("CMD [", 'ENTRYPOINT ["./docker-entrypoint.sh"]\nCMD [')
-    out, messages, _ = _split(text, root)
+    entry = "docker-entrypoint.sh" in files
+    files = {**files, "requirements.txt": LOCKED + requirement}
+    new = 'ENTRYPOINT ["./docker-entrypoint.sh"]\nCMD [' if entry else "CMD ["
+    out, messages = _py_split(tmp_path, "CMD [", new, files)
     assert "AS runtime" not in out
     assert reason in messages, messages
 
@@ -582,12 +588,10 @@ def test_project_code_run_by_the_build_may_write_anywhere(
     tmp_path: Path, run: str, shown: str
 ) -> None:
     """init_db() created /var/lib/notes/notes.db, which the runtime did not have."""
-    root = _write(tmp_path, {"requirements.txt": LOCKED, "app.py": ""})
-    text = PY.format(env="", install="pip install --only-binary :all: -r requirements.txt")
-    out, messages, _ = _split(text.replace("CMD", f"RUN {run}\nCMD"), root)
+    out, messages = _py_split(tmp_path, "CMD", f"RUN {run}\nCMD")
     assert "AS runtime" not in out
     assert f"runs `{shown}`, which may write files outside the copied paths" in messages, messages
-    assert "AS runtime" in _split(text, root)[0]
+    assert "AS runtime" in _py_split(tmp_path)[0]
 
 
 def test_a_computed_require_may_load_any_copied_file(tmp_path: Path) -> None:
