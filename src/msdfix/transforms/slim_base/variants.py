@@ -195,7 +195,7 @@ class Planner:
         code = next((u for u in self.facts.uses if _project_code(u)), None)
         if code is not None:
             cand.unsafe.append(
-                f"{where(code.ins)} runs the project's own code (`{code.program} "
+                f"{where(code.ins)} runs code msdfix does not read (`{code.program} "
                 f"{code.args[0]}`), which may use compilers or tools only the full image has"
             )
         cand.blocked = self._scripts(cand.unsafe)
