@@ -1,4 +1,5 @@
-"""Shell analysis of RUN instructions: simple commands, package-manager classification."""
+"""Shell analysis: RUN instructions (simple commands, package-manager classification) and the
+command a stage starts (CMD/ENTRYPOINT and the scripts they run)."""
 
 from msdfix.shell.commands import Command, Word, parse_commands
 from msdfix.shell.script import RunScript, run_script

@@ -52,9 +52,9 @@ from collections.abc import Iterable
 from msdfix.document import Document
 from msdfix.ecosystems.registry import MANAGERS
 from msdfix.fixes import Applicability, Edit, Finding
-from msdfix.model.entry import context_script, entry_command
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands
+from msdfix.shell.entry import context_script, entry_command
 from msdfix.syntax import Instruction
 from msdfix.transforms.base import Transform, register
 from msdfix.transforms.cache_mount.history import History

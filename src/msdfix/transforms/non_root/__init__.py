@@ -40,9 +40,9 @@ from msdfix.document import Document
 from msdfix.ecosystems.runtime_users import UserSetup, create_user_command, user_setup
 from msdfix.fixes import Applicability, Edit, Finding
 from msdfix.model.config import final_config
-from msdfix.model.entry import entry_command
 from msdfix.model.stages import Stage
 from msdfix.model.users import effective_user, is_root
+from msdfix.shell.entry import entry_command
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
 from msdfix.transforms.base import Transform, register

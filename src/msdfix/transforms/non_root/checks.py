@@ -7,10 +7,10 @@ import re
 from msdfix.document import Document
 from msdfix.ecosystems.runtime_users import ROOT_PROGRAMS
 from msdfix.model.args import expand
-from msdfix.model.entry import Command, context_script
 from msdfix.model.stages import Stage
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands
+from msdfix.shell.entry import Command, context_script
 from msdfix.syntax.values import instruction_values, unquote
 
 PORT_FLAGS = frozenset(

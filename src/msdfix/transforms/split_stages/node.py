@@ -33,11 +33,11 @@ from msdfix.ecosystems.node import (
     read_dependencies,
     script_name,
 )
-from msdfix.model.entry import context_script, entry_command
 from msdfix.model.paths import within
 from msdfix.model.users import is_root
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands
+from msdfix.shell.entry import context_script, entry_command
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
 from msdfix.transforms.split_stages import frontend
