@@ -94,11 +94,13 @@ def search(
         return match.group(1)
     if script:
         extra = tuple(t for t in commands if t not in tools)
-        command = _command_patterns(extra) if extra else None
-        for line in text.splitlines() if command is not None else ():
-            found = command.search(line.split(" #")[0].strip()) if command else None
-            if found and not line.lstrip().startswith("#"):
-                return found.group(1)
+        if extra:
+            command = _command_patterns(extra)
+            for line in text.splitlines():
+                if not line.lstrip().startswith("#"):
+                    found = command.search(line.split(" #")[0].strip())
+                    if found:
+                        return found.group(1)
         return tar_tool(text, (*tools, *extra))
     command = _command_patterns(tools)
     for string in _STRING.finditer(text):
@@ -110,8 +112,9 @@ def search(
             return tar_tool(line, tools)
     for argv in _TAR_ARGV.finditer(text) if "tar" in text else ():
         words = " ".join(w for _, w in _WORD.findall(argv.group(2)))
-        if tar_tool(f"tar {words}", tools):
-            return tar_tool(f"tar {words}", tools)
+        found_tool = tar_tool(f"tar {words}", tools)
+        if found_tool:
+            return found_tool
     return None
 
 

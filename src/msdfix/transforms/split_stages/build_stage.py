@@ -18,6 +18,7 @@ from msdfix.ecosystems.node import FRONTEND_TOOLS, PROJECT_INSTALLS
 from msdfix.ecosystems.registry import positional_args, subcommand
 from msdfix.fixes import Edit
 from msdfix.model.paths import parents, within
+from msdfix.model.program_calls import MAX_SCANNED
 from msdfix.model.stages import Stage
 from msdfix.shell.checks import Check, check_of
 from msdfix.shell.classify import program_args, runs_project_code
@@ -114,7 +115,7 @@ COMMON_SOURCE = (
     r"Dockerfile.*", r".*\.Dockerfile", r"\.dockerignore", r"\.git.*", r".*\.md", r"LICEN[CS]E.*",
     r"Makefile", r"\.(github|vscode|idea)/.*", r"\.editorconfig",
 )  # fmt: skip
-_COMMON = [re.compile(p) for p in COMMON_SOURCE]
+COMMON = [re.compile(p) for p in COMMON_SOURCE]
 # What a source says when it reads such a file (a blog's ``posts/*.md``, an endpoint serving
 # LICENSE, ``git describe``): the first of these a COMMON_SOURCE path contains.
 DOC_WORDS = (
@@ -125,7 +126,6 @@ SOURCE_SUFFIXES = (
     ".go", ".py", ".js", ".mjs", ".cjs", ".ts", ".rb", ".sh", ".bash", ".java", ".kt", ".rs",
     ".cs", ".php", ".pl", ".yaml", ".yml", ".toml", ".conf", ".ini",
 )  # fmt: skip
-MAX_READ = 4000  # sources read for DOC_WORDS; more: every such file may be read
 
 
 def _is_source(rel: str) -> bool:
@@ -219,8 +219,8 @@ class Analysis:
         sources than msdfix reads): the kinds of docs, licence or VCS files it may read."""
         if self._doc_words is None:
             files = {rel for c in self.copies for rel in c.copied(self.ctx, "source", _is_source)}
-            found: set[str] = set(DOC_WORDS) if len(files) > MAX_READ else set()
-            for path in sorted(files) if len(files) <= MAX_READ else ():
+            found: set[str] = set(DOC_WORDS) if len(files) > MAX_SCANNED else set()
+            for path in sorted(files) if len(files) <= MAX_SCANNED else ():
                 text = self.ctx.read_text(path) or ""
                 found.update(w for w in DOC_WORDS if w in text)
             self._doc_words = frozenset(found)
@@ -229,7 +229,7 @@ class Analysis:
     def reads_doc(self, rel: str) -> bool:
         """True when a docs, licence or VCS file (COMMON_SOURCE) may be read by the program:
         a copied source names its kind (``.md``, ``LICEN``, ``.git``, ...)."""
-        if not any(p.fullmatch(rel) for p in _COMMON):
+        if not any(p.fullmatch(rel) for p in COMMON):
             return False
         word = next((w for w in DOC_WORDS if w in rel), None)
         return word is not None and word in self.doc_words()

@@ -43,7 +43,7 @@ from msdfix.syntax import Instruction
 from msdfix.transforms.split_stages import frontend
 from msdfix.transforms.split_stages.artifacts import resolve
 from msdfix.transforms.split_stages.build_stage import (
-    COMMON_SOURCE,
+    COMMON,
     Analysis,
     Call,
     Decline,
@@ -327,7 +327,7 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
         )
     dev = set(package.get("devDependencies") or {}) - set(package.get("dependencies") or {})
     production = set(package.get("dependencies") or {})
-    starts = _start_commands(a, package)
+    starts = a.start  # _plan worked them out from this package.json (the same context_dir)
     for argv in starts:
         for word in argv:
             name = _package_name(word)
@@ -658,7 +658,6 @@ def _same_user(a: Analysis, install: Call) -> bool:
 
 def _context_entries(a: Analysis, app: str) -> list[str]:
     """Image paths of the context files copied into the app, without Dockerfiles, docs, VCS."""
-    common = [re.compile(p) for p in COMMON_SOURCE]
     return [  # a folder's .gitkeep or README keeps the folder (the app may write into it)
         dest
         for copy in a.copies
@@ -666,7 +665,7 @@ def _context_entries(a: Analysis, app: str) -> list[str]:
         if within(dest, app)
         and not (
             _top(dest, app) == dest
-            and any(p.fullmatch(posixpath.basename(rel)) for p in common)
+            and any(p.fullmatch(posixpath.basename(rel)) for p in COMMON)
             and not a.reads_doc(posixpath.basename(rel))
         )
     ]

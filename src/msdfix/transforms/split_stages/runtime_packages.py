@@ -10,7 +10,7 @@ from msdfix.ecosystems import os as osp
 from msdfix.model.program_calls import MAX_SCANNED, TOO_MANY, is_script, search, tar_tool
 from msdfix.transforms.split_stages.artifacts import toolbox
 from msdfix.transforms.split_stages.build_stage import (
-    COMMON_SOURCE,
+    COMMON,
     SOURCE_SUFFIXES,
     Analysis,
     Decline,
@@ -59,12 +59,9 @@ def runtime_packages(a: Analysis, packages: list[str]) -> RuntimePackages:
     return found
 
 
-_COMMON = [re.compile(p) for p in COMMON_SOURCE]
-
-
 def _scannable(rel: str) -> bool:
     """A copied file that may run a tool: a script or a source file, not docs or Dockerfiles."""
-    if any(p.fullmatch(rel) for p in _COMMON):
+    if any(p.fullmatch(rel) for p in COMMON):
         return False
     script = rel.endswith((".sh", ".bash")) or "." not in posixpath.basename(rel)
     return script or rel.endswith(SOURCE_SUFFIXES)
