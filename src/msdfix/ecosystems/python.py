@@ -426,6 +426,12 @@ class InstallEvidence:
     packages: set[str] = field(default_factory=set)  # every package name the installs name
 
 
+def python_version(tag: str | None) -> tuple[int, int] | None:
+    """The CPython (major, minor) an image tag names (``3.12-slim``), or None."""
+    match = re.match(r"(\d+)\.(\d+)", tag or "")
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
 def install_evidence(
     context: BuildContext,
     installs: list[tuple[str, list[str]]],

@@ -10,7 +10,7 @@ from typing import Any
 from msdfix.document import Document
 from msdfix.ecosystems.base import CacheDir, PackageManager
 from msdfix.ecosystems.os import APT_ARCHIVES_MOUNT
-from msdfix.ecosystems.python import install_evidence
+from msdfix.ecosystems.python import install_evidence, python_version
 from msdfix.fixes import Edit
 from msdfix.model import BuildContext, Stage
 from msdfix.model.base_images import ROOT
@@ -259,8 +259,7 @@ class _Planner:
         (a lock file listing wheels, ``--only-binary :all:``, ``--no-build``)."""
         if "--no-build" in call.args or self.resolver.scope.get("UV_NO_BUILD"):
             return False
-        tag = re.match(r"(\d+)\.(\d+)", self.stage.root_image.tag or "")
-        version = (int(tag.group(1)), int(tag.group(2))) if tag else None
+        version = python_version(self.stage.root_image.tag)
         scope = {k: v for k, v in self.resolver.scope.items() if v is not None}
         evidence = install_evidence(self.doc.context, [("uv", call.args)], version, scope)
         return evidence.status not in ("none", "open")

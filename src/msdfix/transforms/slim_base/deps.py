@@ -9,7 +9,7 @@ import re
 from msdfix.document import Document
 from msdfix.ecosystems.images import NODE_NATIVE, NODE_NEEDS_FULL, RUBY_NATIVE
 from msdfix.ecosystems.node import read_dependencies
-from msdfix.ecosystems.python import install_evidence
+from msdfix.ecosystems.python import install_evidence, python_version
 from msdfix.ecosystems.registry import MANAGER_PROGRAMS, subcommand
 from msdfix.model import Stage
 from msdfix.model.copies import copy_sources
@@ -115,15 +115,10 @@ def dependency_status(
     if ecosystem == "node":
         return node_deps(doc, stage, calls)
     if ecosystem == "python":
-        version = _python_version(stage.root_image.tag)
+        version = python_version(stage.root_image.tag)
         scope = doc.model.stage_scope(stage, calls[0].ins) if calls else {}
         evidence = install_evidence(
             doc.context, [(u.program, u.args) for u in calls], version, scope
         )
         return evidence.status, evidence.names
     return _ruby_deps(doc, calls)
-
-
-def _python_version(tag: str | None) -> tuple[int, int] | None:
-    match = re.match(r"(\d+)\.(\d+)", tag or "")
-    return (int(match.group(1)), int(match.group(2))) if match else None

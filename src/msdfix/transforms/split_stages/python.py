@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
 from msdfix.ecosystems import os as osp
 from msdfix.ecosystems.images import slim_variant
-from msdfix.ecosystems.python import ENV_MANAGERS, InstallEvidence, install_evidence
+from msdfix.ecosystems.python import (
+    ENV_MANAGERS,
+    InstallEvidence,
+    install_evidence,
+    python_version,
+)
 from msdfix.transforms.split_stages.artifacts import resolve
 from msdfix.transforms.split_stages.build_stage import (
     Analysis,
@@ -76,12 +79,8 @@ def plan_python(a: Analysis) -> Plan:
     plan.stable.add(venv or "/usr/local")
     move_to_runtime(plan, tail)
     if runtime_tag != tag:
-        version = re.match(r"(\d+)\.(\d+)", tag or "")
         evidence = install_evidence(
-            a.ctx,
-            [(c.program, c.args) for c in installs],
-            (int(version.group(1)), int(version.group(2))) if version else None,
-            a.scope(),
+            a.ctx, [(c.program, c.args) for c in installs], python_version(tag), a.scope()
         )
         for name, libs in osp.PY_SOURCE_BUILT[manager].items():
             if name in evidence.packages:
