@@ -189,6 +189,14 @@ class _Planner:
                 "expires, and mirrors drop package versions old metadata names; "
                 f"{' or '.join(call.manager.refresh_options)} makes it re-check"
             )
+        if unsafe is None and not call.manager.system and resolver.user != ROOT:
+            # BuildKit creates a missing mount point and its parents owned by root (0755) in
+            # the image, where the original left the directory to the user who wrote it.
+            unsafe = (
+                f"it runs as user {resolver.user}: BuildKit leaves {target} and the parents it "
+                f"creates in the image owned by root, so {resolver.user} can no longer write "
+                "there at run time (npm fails with EACCES, an app cannot create ~/.cache/...)"
+            )
         uid = self.resolver.uid
         plan.mounts.append(
             Mount(

@@ -34,6 +34,8 @@ class Resolver:
         home = self.scope.get("HOME")
         self.uid: str | None = None
         known = IMAGE_USERS.get(image, {}).get(self.user or "")
+        if known is not None and _accounts_changed(stage, ins):
+            known = None  # usermod -u 1001 node: the image's table no longer holds
         if self.user == ROOT:
             self.home: str | None = home or self._root_home()
         elif known is not None:  # e.g. USER node in the node images: uid 1000, /home/node
@@ -101,6 +103,22 @@ def _starts_as_root(image: ImageRef) -> bool:
         and "$" not in untagged.raw
         and library_name(untagged) is not None
         and default_user(untagged) == ROOT
+    )
+
+
+# Commands and files that change an account the image defines (its uid, group or home).
+_ACCOUNTS = re.compile(
+    r"\b(?:usermod|groupmod|userdel|groupdel|deluser|delgroup)\b|/etc/(?:passwd|group)\b"
+)
+
+
+def _accounts_changed(stage: Stage, ins: Instruction) -> bool:
+    """Whether a RUN of the lineage before ``ins`` may change an image account."""
+    return any(
+        _ACCOUNTS.search(run.logical)
+        for st in stage.lineage
+        for run in st.of("run")
+        if st is not stage or run.start < ins.start
     )
 
 
