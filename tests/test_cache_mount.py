@@ -584,3 +584,20 @@ def test_a_uv_cache_is_safe_only_where_nothing_is_built(
     assert result.changed is safe, [f.message for f in result.suggestions]
     if not safe:
         assert any("uv keeps the wheels it builds" in f.message for f in result.suggestions)
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        "gosu app pip install --user flask",
+        "su-exec app pip install --user flask",
+        "runuser -u app -- pip install --user flask",
+        "setpriv --reuid=app --regid=app --init-groups pip install --user flask",
+        "chroot --userspec=app / pip install --user flask",
+        "doas -u app pip install --user flask",
+    ],
+)
+def test_a_user_switching_wrapper_gets_no_mount(run: str) -> None:
+    """The mount would be root's cache while the tool writes the other user's HOME."""
+    out = _run(f"FROM python:3.12\nRUN useradd -m app\nRUN {run}\n")
+    assert "--mount" not in out

@@ -320,3 +320,28 @@ def test_node_dependencies_are_read_where_the_install_takes_its_manifests(tmp_pa
     result = _run(text, context=tmp_path)
     assert not result.changed
     assert any("(iconv)" in f.message for f in result.suggestions), result.suggestions
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        'su app -c "pip install --user --no-cache-dir netifaces==0.11.0"',
+        'runuser app -c "pip install --user netifaces==0.11.0"',
+        "runuser -u app -- pip install --user netifaces==0.11.0",
+        "gosu app pip install --user netifaces==0.11.0",
+        "su-exec app pip install --user netifaces==0.11.0",
+        "setpriv --reuid=app --regid=app --init-groups pip install --user netifaces==0.11.0",
+        "chroot --userspec=app / pip install --user netifaces==0.11.0",
+    ],
+)
+def test_an_install_run_through_a_user_switch_is_seen(run: str) -> None:
+    """Built for real: `su app -c "pip install netifaces"` on python:3.12-slim found no gcc;
+    each of these runs the install as another user, as `sudo -u` does."""
+    text = f'FROM python:3.12\nRUN useradd -m app\nRUN {run}\nCMD ["python", "-m", "app"]\n'
+    result = _run(text)
+    assert not result.changed
+    assert any(
+        "unsafe: line 3" in f.message or "line 3's python packages" in f.message
+        for f in result.suggestions
+        if f.fix
+    ), result.suggestions

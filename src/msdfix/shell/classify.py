@@ -16,14 +16,32 @@ _PYTHON = re.compile(r"^python[0-9.]*$")
 _WRAPPERS = {
     "sudo": 0, "exec": 0, "command": 0, "nice": 0, "time": 0, "env": 0, "nohup": 0,
     "eatmydata": 0, "stdbuf": 0, "ionice": 0, "timeout": 1, "flock": 1, "taskset": 1, "chrt": 1,
-    "xargs": 0,
+    "xargs": 0, "gosu": 1, "su-exec": 1, "s6-setuidgid": 1, "chroot": 1, "setpriv": 0,
+    "doas": 0, "chpst": 0, "setsid": 0, "unshare": 0, "nsenter": 0, "tini": 0, "dumb-init": 0,
+    "catatonit": 0, "fakeroot": 0,
 }  # fmt: skip
 _VALUE_OPTIONS = {
     "sudo": {"-u", "-g", "-h", "-p", "-C", "-U", "-r", "-t", "-D"},
     "nice": {"-n"}, "timeout": {"-s", "-k"}, "ionice": {"-c", "-n", "-p"},
     "flock": {"-w", "-E", "-c"}, "stdbuf": {"-i", "-o", "-e"}, "chrt": {"-T", "-P", "-D"},
     "xargs": {"-I", "-n", "-P", "-L", "-s", "-d", "-a", "-E"},
+    "runuser": {"-u", "--user", "-g", "--group", "-G", "--supp-group", "-s", "--shell"},
+    "setpriv": {"--reuid", "--regid", "--groups", "--inh-caps", "--ambient-caps",
+                "--bounding-set", "--securebits", "--selinux-label", "--apparmor-profile"},
+    "doas": {"-u", "-C"}, "chpst": {"-u", "-U", "-e", "-/", "-n", "-l", "-L", "-m", "-d", "-o",
+                                    "-p", "-f", "-c"},
+    "nsenter": {"-t", "--target", "-S", "--setuid", "-G", "--setgid"},
+    "tini": {"-s", "-p", "-e"}, "dumb-init": {"-r", "--rewrite"},
 }  # fmt: skip
+# Programs that run their ``-c``/``--command`` string as a shell script, as another user.
+_SU = frozenset({"su", "runuser"})
+# Options that make a wrapper run the command as another user (``gosu`` and the like always do).
+_USER_OPTIONS = {
+    "sudo": ("-u", "--user", "-g", "--group"), "doas": ("-u",), "runuser": ("-u", "--user"),
+    "setpriv": ("--reuid", "--regid", "--init-groups"), "chroot": ("--userspec",),
+    "chpst": ("-u", "-U"), "nsenter": ("-S", "--setuid"),
+}  # fmt: skip
+_ALWAYS_OTHER_USER = frozenset({"gosu", "su-exec", "s6-setuidgid"})
 
 
 @dataclass(frozen=True)
@@ -64,13 +82,44 @@ def _unwrapped(command: Command) -> list[str]:
     """The argv after sudo/env/... prefixes."""
     argv = command.argv
     at = 0  # an index, not a copy per wrapper: `sudo sudo ... pip` is linear
-    while at < len(argv) and argv[at] in _WRAPPERS:
+    while at < len(argv) and (argv[at] in _WRAPPERS or _runuser_wrapper(argv, at)):
         wrapper, at = argv[at], at + 1
         values = _VALUE_OPTIONS.get(wrapper, set())
         while at < len(argv) and (argv[at].startswith("-") or "=" in argv[at]):
             at += 2 if argv[at] in values else 1
-        at += _WRAPPERS[wrapper]
+        at += _WRAPPERS.get(wrapper, 0)
     return argv[at:]
+
+
+def _runuser_wrapper(argv: list[str], at: int) -> bool:
+    """``runuser -u app -- cmd`` runs cmd; ``runuser app -c STRING`` is su's form."""
+    return argv[at] == "runuser" and any(
+        a in ("-u", "--user") or a.startswith("--user=") for a in argv[at + 1 :]
+    )
+
+
+def other_user(command: Command) -> bool:
+    """``sudo -u app pip``, ``gosu app pip``, ``su app -c ...``: the command runs as a user (and
+    HOME) the RUN's is not."""
+    argv = command.argv
+    for at, word in enumerate(argv):
+        name = word.rsplit("/", 1)[-1]
+        if name in _ALWAYS_OTHER_USER or name in _SU:
+            return True
+        options = _USER_OPTIONS.get(name, ())
+        if any(_is_option(a, options) for a in argv[at + 1 :] if a.startswith("-")):
+            return True
+        if name not in _WRAPPERS:
+            return False
+    return False
+
+
+def _is_option(arg: str, options: tuple[str, ...]) -> bool:
+    """``arg`` is one of ``options``, spelt alone, ``--opt=value`` or ``-uvalue``."""
+    return any(
+        arg == o or arg.startswith(o + "=") or (len(o) == 2 and arg.startswith(o) and len(arg) > 2)
+        for o in options
+    )
 
 
 def is_inert(command: Command) -> bool:
@@ -115,9 +164,24 @@ def tool_calls(commands: list[Command], berry: bool = False) -> list[ToolCall]:
     return calls
 
 
-def inline_script(command: Command) -> str | None:
-    """The script of ``sh -c SCRIPT`` (any shell, options before ``-c`` allowed), else None."""
+def inline_script(command: Command, as_other_user: bool = False) -> str | None:
+    """The script of ``sh -c SCRIPT`` (any shell, options before ``-c`` allowed), else None;
+    with ``as_other_user`` also ``su app -c SCRIPT`` and ``runuser app -c SCRIPT``."""
     program, args = program_args(command)
+    return inner_script(program, args, as_other_user)
+
+
+def inner_script(program: str, args: list[str], as_other_user: bool = True) -> str | None:
+    """The script ``program args`` runs as a shell script (``sh -c``; ``su -c``), else None."""
+    if program in _SU:
+        if not as_other_user:
+            return None
+        for i, arg in enumerate(args):
+            if arg in ("-c", "--command") and i + 1 < len(args):
+                return args[i + 1]
+            if arg.startswith("--command="):
+                return arg.partition("=")[2]
+        return None
     if program not in SHELLS:
         return None
     if program == "busybox":

@@ -16,7 +16,7 @@ from msdfix.model import BuildContext, Stage
 from msdfix.model.base_images import ROOT
 from msdfix.model.copies import copy_sources
 from msdfix.model.paths import within
-from msdfix.shell.classify import ToolCall
+from msdfix.shell.classify import ToolCall, other_user
 from msdfix.shell.commands import Command, Word
 from msdfix.shell.edit import command_removal, word_removal
 from msdfix.shell.script import RunScript
@@ -137,8 +137,8 @@ class _Planner:
                 why = f"line {line} copies a {tool} configuration that may set where it caches"
             plan.note(f"{tool}: {why}")
             return
-        if not call.manager.system and _other_user(call.command):
-            plan.note(f"{call.manager.id}: runs as another user ({call.command.argv[0]} -u)")
+        if not call.manager.system and other_user(call.command):
+            plan.note(f"{call.manager.id}: runs as another user ({call.command.argv[0]})")
             return
         target = self.resolver.target(cache, call)
         if target is None:
@@ -523,20 +523,6 @@ def runs_offline(manager: PackageManager, args: Sequence[str], env: Mapping[str,
     if any(a in manager.offline_flags for a in args):
         return True
     return any((env.get(var) or "").split(",")[0] == value for var, value in manager.offline_env)
-
-
-def _other_user(command: Command) -> bool:
-    """``sudo -u app pip ...``: the command runs as a user (and HOME) the RUN's is not."""
-    argv = command.argv
-    return (
-        bool(argv)
-        and argv[0].rsplit("/", 1)[-1] == "sudo"
-        and any(
-            a in ("-u", "-g", "--user", "--group") or a.startswith(("-u", "--user="))
-            for a in argv[1:]
-            if a.startswith("-")
-        )
-    )
 
 
 def _positions(commands: list[Command]) -> Callable[[Command], int]:

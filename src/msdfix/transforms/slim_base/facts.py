@@ -6,10 +6,9 @@ from dataclasses import dataclass, field
 
 from msdfix.document import Document
 from msdfix.ecosystems.images import TOOL_PACKAGES
-from msdfix.ecosystems.programs import POSIX_SHELLS
 from msdfix.model import Stage
 from msdfix.model.program_calls import tar_tool
-from msdfix.shell.classify import program_args
+from msdfix.shell.classify import inner_script, program_args
 from msdfix.shell.commands import Command, parse_commands
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
@@ -42,12 +41,11 @@ def commands_of(text: str) -> list[Command]:
 
 
 def expand_sh(program: str, args: list[str]) -> list[tuple[str, list[str]]]:
-    """``sh -c 'script'`` gives the script's commands too."""
+    """``sh -c 'script'`` and ``su app -c 'script'`` give the script's commands too."""
     found = [(program, args)]
-    if program in POSIX_SHELLS and "-c" in args:
-        index = args.index("-c")
-        if index + 1 < len(args):
-            found += [program_args(c) for c in commands_of(args[index + 1])]
+    script = inner_script(program, args)
+    if script is not None:
+        found += [program_args(c) for c in commands_of(script)]
     return found
 
 
