@@ -662,3 +662,23 @@ def test_a_debian_slim_runtime_gets_the_toolchain_images_ca_certificates(tmp_pat
     assert "COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/" in runtime, (
         runtime
     )
+
+
+@pytest.mark.parametrize(
+    "package, app",
+    [
+        ("gnupg", "import gnupg\ngnupg.GPG()\n"),  # python-gnupg runs gpg
+        ("lsb-release", "import subprocess\n"),
+        ("software-properties-common", ""),
+    ],
+)
+def test_a_repository_setup_tool_the_build_never_runs_stays(
+    tmp_path: Path, package: str, app: str
+) -> None:
+    """Built for real: gnupg, installed for python-gnupg (which runs gpg), was dropped as a
+    build-only package and the app failed with "Unable to run gpg". Installed and never run
+    by the build, such a tool was installed for the image's program."""
+    install = f"RUN apt-get update && apt-get install -y --no-install-recommends {package}\n"
+    out, messages = _py_split(tmp_path, "WORKDIR", f"{install}WORKDIR", {"app.py": app})
+    assert "AS runtime" in out, messages
+    assert f"install -y --no-install-recommends {package}" in out.split("AS runtime", 1)[1]

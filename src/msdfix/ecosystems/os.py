@@ -33,17 +33,28 @@ BUILD_ONLY: dict[str, frozenset[str]] = {
         """
         build-essential gcc g++ make cmake clang llvm libc-dev libc6-dev pkg-config pkgconf
         autoconf automake libtool python3-dev python-dev gfortran ninja-build apt-utils binutils
-        software-properties-common apt-transport-https dirmngr gnupg gnupg2 lsb-release cargo
-        rustc golang-go default-jdk-headless maven
+        apt-transport-https cargo rustc golang-go default-jdk-headless maven
         """.split()
     ),
     APK: frozenset(
         """
         make cmake clang llvm musl-dev libc-dev pkgconf pkgconfig autoconf
         automake libtool linux-headers python3-dev gfortran ninja samurai binutils cargo rust go
-        openjdk17-jdk maven gnupg
+        openjdk17-jdk maven
         """.split()
     ),
+}
+
+# Tools a build installs to set up repositories (``curl ... | gpg --dearmor``,
+# ``$(lsb_release -cs)``), which a program may also run (python-gnupg runs gpg): left out of
+# the runtime only when a RUN of the build runs one of the words given (its use is shown), and
+# then only as DUAL_USE tools are. A package the build never runs was installed for the image.
+SETUP_TOOLS: dict[str, tuple[str, ...]] = {
+    "gnupg": ("gpg", "gpg2", "gpg-agent", "apt-key", "add-apt-repository"),
+    "gnupg2": ("gpg", "gpg2", "gpg-agent", "apt-key", "add-apt-repository"),
+    "dirmngr": ("dirmngr", "gpg", "gpg2", "apt-key", "add-apt-repository"),
+    "lsb-release": ("lsb_release",),
+    "software-properties-common": ("add-apt-repository", "apt-add-repository"),
 }
 
 DUAL_USE: dict[str, tuple[str, ...]] = {

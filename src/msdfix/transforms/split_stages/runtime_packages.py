@@ -45,8 +45,10 @@ def runtime_packages(a: Analysis, packages: list[str]) -> RuntimePackages:
             raise Decline(f"no runtime library known for {name} ({manager})")
         elif name in a.removed:
             continue  # the build removes it again: the original image does not have it
-        elif name in osp.DUAL_USE:
-            used = runs_tool(a, osp.DUAL_USE[name])
+        elif name in osp.SETUP_TOOLS and not _build_runs(a, osp.SETUP_TOOLS[name]):
+            found.keep.append(name)  # installed, never run by the build: the image's program's
+        elif name in osp.DUAL_USE or name in osp.SETUP_TOOLS:
+            used = runs_tool(a, osp.DUAL_USE.get(name) or osp.SETUP_TOOLS[name])
             if used is None:
                 found.unknown.append(name)
             elif used:
@@ -57,6 +59,12 @@ def runtime_packages(a: Analysis, packages: list[str]) -> RuntimePackages:
             found.keep.append(name)
     found.keep = list(dict.fromkeys(found.keep))
     return found
+
+
+def _build_runs(a: Analysis, words: tuple[str, ...]) -> bool:
+    """Whether a RUN of the build stage names one of ``words`` as a word of its script."""
+    pattern = re.compile(r"(?<![\w.-])(?:" + "|".join(map(re.escape, words)) + r")(?![\w.-])")
+    return any(pattern.search(run.logical) for run in a.stage.of("run"))
 
 
 def _scannable(rel: str) -> bool:
