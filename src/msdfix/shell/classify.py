@@ -91,6 +91,15 @@ def _unwrapped(command: Command) -> list[str]:
     return argv[at:]
 
 
+def wrappers(command: Command) -> list[str]:
+    """The wrapper programs before the command's program (``gosu app run``: ``gosu``)."""
+    argv = command.argv
+    rest = len(_unwrapped(command))
+    return [
+        w.rsplit("/", 1)[-1] for w in argv[: len(argv) - rest] if w in _WRAPPERS or w == "runuser"
+    ]
+
+
 def _runuser_wrapper(argv: list[str], at: int) -> bool:
     """``runuser -u app -- cmd`` runs cmd; ``runuser app -c STRING`` is su's form."""
     return argv[at] == "runuser" and any(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from msdfix.ecosystems.programs import SHELLS
 from msdfix.model.context import BuildContext
 from msdfix.model.stages import Stage
-from msdfix.shell.classify import program_args
+from msdfix.shell.classify import program_args, wrappers
 from msdfix.shell.commands import parse_commands
 
 _SCRIPT = re.compile(r"(\.(?:sh|bash)$|entrypoint[^/]*$)")
@@ -47,7 +47,7 @@ def entry_command(stage: Stage) -> Command | None:
         shell = len(argv) >= 3 and argv[0].rsplit("/", 1)[-1] in SHELLS and argv[1] == "-c"
         for cmd in parse_commands(argv[2] if shell else shlex.join(argv)):
             name, args = program_args(cmd)
-            command.programs.append(name)
+            command.programs += [*wrappers(cmd), name]  # gosu app run: gosu needs root
             if name in SHELLS and args and not args[0].startswith("-"):
                 command.scripts.append(args[0])
             elif cmd.argv and _script(cmd.argv[0]):

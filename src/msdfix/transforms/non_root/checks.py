@@ -8,7 +8,7 @@ from msdfix.document import Document
 from msdfix.ecosystems.runtime_users import ROOT_PROGRAMS
 from msdfix.model.args import expand
 from msdfix.model.stages import Stage
-from msdfix.shell.classify import program_args
+from msdfix.shell.classify import program_args, wrappers
 from msdfix.shell.commands import parse_commands
 from msdfix.shell.entry import Command, context_script
 from msdfix.syntax.values import instruction_values, unquote
@@ -30,9 +30,9 @@ def needs_root(doc: Document, command: Command) -> str | None:
         if text is None:
             continue
         for cmd in parse_commands(text):
-            name, _ = program_args(cmd)
-            if name in ROOT_PROGRAMS:
-                return f"{script} runs {name}, which needs root"
+            for name in [*wrappers(cmd), program_args(cmd)[0]]:
+                if name in ROOT_PROGRAMS:
+                    return f"{script} runs {name}, which needs root"
     return None
 
 
