@@ -78,26 +78,29 @@ def program_args(command: Command) -> tuple[str, list[str]]:
     return cached[0], list(cached[1])
 
 
-def _unwrapped(command: Command) -> list[str]:
-    """The argv after sudo/env/... prefixes."""
+def _unwrap(command: Command) -> tuple[list[str], list[str]]:
+    """(the sudo/env/... prefixes, the argv after them)."""
     argv = command.argv
+    found = []
     at = 0  # an index, not a copy per wrapper: `sudo sudo ... pip` is linear
     while at < len(argv) and (argv[at] in _WRAPPERS or _runuser_wrapper(argv, at)):
         wrapper, at = argv[at], at + 1
+        found.append(wrapper)
         values = _VALUE_OPTIONS.get(wrapper, set())
         while at < len(argv) and (argv[at].startswith("-") or "=" in argv[at]):
             at += 2 if argv[at] in values else 1
         at += _WRAPPERS.get(wrapper, 0)
-    return argv[at:]
+    return found, argv[at:]
+
+
+def _unwrapped(command: Command) -> list[str]:
+    """The argv after sudo/env/... prefixes."""
+    return _unwrap(command)[1]
 
 
 def wrappers(command: Command) -> list[str]:
     """The wrapper programs before the command's program (``gosu app run``: ``gosu``)."""
-    argv = command.argv
-    rest = len(_unwrapped(command))
-    return [
-        w.rsplit("/", 1)[-1] for w in argv[: len(argv) - rest] if w in _WRAPPERS or w == "runuser"
-    ]
+    return _unwrap(command)[0]
 
 
 def _runuser_wrapper(argv: list[str], at: int) -> bool:
@@ -173,11 +176,11 @@ def tool_calls(commands: list[Command], berry: bool = False) -> list[ToolCall]:
     return calls
 
 
-def inline_script(command: Command, as_other_user: bool = False) -> str | None:
-    """The script of ``sh -c SCRIPT`` (any shell, options before ``-c`` allowed), else None;
-    with ``as_other_user`` also ``su app -c SCRIPT`` and ``runuser app -c SCRIPT``."""
+def inline_script(command: Command) -> str | None:
+    """The script of ``sh -c SCRIPT`` (any shell, options before ``-c`` allowed), else None
+    (not ``su app -c SCRIPT``: its commands run as another user)."""
     program, args = program_args(command)
-    return inner_script(program, args, as_other_user)
+    return inner_script(program, args, as_other_user=False)
 
 
 def inner_script(program: str, args: list[str], as_other_user: bool = True) -> str | None:

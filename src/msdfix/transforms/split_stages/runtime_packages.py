@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from msdfix.ecosystems import os as osp
 from msdfix.model.program_calls import MAX_SCANNED, TOO_MANY, is_script, search, tar_tool
@@ -63,8 +64,13 @@ def runtime_packages(a: Analysis, packages: list[str]) -> RuntimePackages:
 
 def _build_runs(a: Analysis, words: tuple[str, ...]) -> bool:
     """Whether a RUN of the build stage names one of ``words`` as a word of its script."""
-    pattern = re.compile(r"(?<![\w.-])(?:" + "|".join(map(re.escape, words)) + r")(?![\w.-])")
+    pattern = _words(words)
     return any(pattern.search(run.logical) for run in a.stage.of("run"))
+
+
+@lru_cache(maxsize=16)  # one per SETUP_TOOLS entry
+def _words(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w.-])(?:" + "|".join(map(re.escape, words)) + r")(?![\w.-])")
 
 
 def _scannable(rel: str) -> bool:
