@@ -456,3 +456,59 @@ def test_uv_pip_moved_before_the_copy_still_reads_its_settings(
     assert "source=requirements.txt,target=/app/requirements.txt" in out
     for name in ("uv.toml", "pyproject.toml"):
         assert (f"source={name},target=/app/{name}" in out) is (name == mounted), out
+
+
+@pytest.mark.parametrize(
+    "env, run, files, moved",
+    [
+        ("ENV PIP_EXTRA_INDEX_URL=file:///app/pypi/simple", "pip install -r requirements.txt", {}, False),
+        ("ENV PIP_INDEX_URL=file:///app/pypi/simple", "pip install -r requirements.txt", {}, False),
+        ("ENV PIP_EXTRA_INDEX_URL=pypi/simple", "pip install -r requirements.txt", {}, False),
+        ("ENV UV_INDEX=acme=file:///app/pypi/simple", "uv pip install --system -r requirements.txt", {}, False),
+        ("ENV UV_EXTRA_INDEX_URL=file:///app/pypi/simple", "uv pip install --system -r requirements.txt", {}, False),
+        ("ENV UV_DEFAULT_INDEX=file://localhost/app/pypi/simple", "uv pip install --system -r requirements.txt", {}, False),
+        ("", "pip install -i file:///app/pypi/simple -r requirements.txt", {}, False),
+        ("", "pip install --extra-index-url=file:///app/pypi/simple -r requirements.txt", {}, False),
+        ("", "pip install --extra-index-url ./pypi/simple -r requirements.txt", {}, False),
+        ("", "uv pip install --system --index acme=file:///app/pypi/simple -r requirements.txt", {}, False),
+        ("", "uv pip install --system --default-index file:///app/pypi/simple -r requirements.txt", {}, False),
+        ("", "pip install -r requirements.txt", {"requirements.txt": "--extra-index-url file:///app/pypi/simple\nacme-utils==1.0\n"}, False),
+        ("", "pip install -r requirements.txt", {"requirements.txt": "-r base.txt\n", "base.txt": "-i pypi/simple\nacme-utils==1.0\n"}, False),
+        ("", "pip install -r requirements.txt", {"requirements.txt": "--index-url=file:pypi/simple\nacme-utils==1.0\n"}, False),
+        # remote indexes, and local ones outside the copied tree, are not read from it
+        ("ENV PIP_EXTRA_INDEX_URL=https://pypi.example.com/simple", "pip install -r requirements.txt", {}, True),
+        ("ENV PIP_EXTRA_INDEX_URL=file:///opt/pypi/simple", "pip install -r requirements.txt", {}, True),
+        ("", "pip install -i https://pypi.example.com/simple -r requirements.txt", {}, True),
+        ("", "pip install -f file:///opt/wheels -r requirements.txt", {}, True),
+        ("", "uv pip install --system --index acme=https://pypi.example.com/simple -r requirements.txt", {}, True),
+        ("", "pip install -r requirements.txt", {"requirements.txt": "--extra-index-url https://pypi.example.com/simple\nflask\n"}, True),
+    ],
+)  # fmt: skip
+def test_an_install_reading_a_local_index_of_the_copied_tree_stays(
+    tmp_path: Path, env: str, run: str, files: dict[str, str], moved: bool
+) -> None:
+    """A real build broke: ``PIP_EXTRA_INDEX_URL=file:///srv/app/pypi/simple`` named an index
+    that ``COPY . .`` brings, and the moved install found no acme-utils ("No matching
+    distribution"). A ``file:`` URL or a path given as an index is read like --find-links."""
+    for name, text in {"requirements.txt": "acme-utils==1.0\nflask\n", **files}.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "pypi/simple/acme-utils").mkdir(parents=True)
+    (tmp_path / "pypi/simple/acme-utils/index.html").write_text("<a>acme_utils-1.0.whl</a>\n")
+    text = f"FROM python:3.12\n{env}\nWORKDIR /app\nCOPY . .\nRUN {run}\n"
+    out, applied, explained = _run(text, tmp_path)
+    assert (out != text) is moved, out
+    if not moved:
+        assert any("pypi/simple" in m for m in explained), explained
+
+
+def test_pipenv_reads_pip_environment_variables(tmp_path: Path) -> None:
+    """pipenv runs pip in its environment: PIP_FIND_LINKS naming a copied folder keeps it."""
+    (tmp_path / "Pipfile").write_text('[packages]\nflask = "*"\n')
+    (tmp_path / "Pipfile.lock").write_text("{}\n")
+    text = (
+        "FROM python:3.12\nENV PIP_FIND_LINKS=/app/wheels\nWORKDIR /app\nCOPY . .\n"
+        "RUN pipenv install --system --deploy\n"
+    )
+    out, _, explained = _run(text, tmp_path)
+    assert out == text
+    assert any("PIP_FIND_LINKS=/app/wheels" in m for m in explained), explained
