@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import uuid
 from pathlib import Path
@@ -512,3 +513,116 @@ def test_pipenv_reads_pip_environment_variables(tmp_path: Path) -> None:
     out, _, explained = _run(text, tmp_path)
     assert out == text
     assert any("PIP_FIND_LINKS=/app/wheels" in m for m in explained), explained
+
+
+PNPM_LOCK = """lockfileVersion: '6.0'
+
+overrides:
+  qs: file:./vendor/qs-6.11.0-acme.1.tgz
+
+dependencies:
+  express:
+    specifier: 4.18.2
+    version: 4.18.2
+
+packages:
+
+  file:vendor/qs-6.11.0-acme.1.tgz:
+    resolution: {integrity: sha512-OYbj, tarball: file:vendor/qs-6.11.0-acme.1.tgz}
+    name: qs
+    version: 6.11.0-acme.1
+"""
+PLAIN_PNPM_LOCK = """lockfileVersion: '6.0'
+
+dependencies:
+  link:
+    specifier: ^1.0.0
+    version: 1.0.0
+
+packages:
+
+  /link@1.0.0:
+    resolution: {integrity: sha512-abc}
+    dev: false
+"""
+BERRY_LOCK = """__metadata:
+  version: 8
+
+"app@workspace:.":
+  version: 0.0.0-use.local
+  resolution: "app@workspace:."
+
+"ms@npm:2.1.3":
+  version: 2.1.3
+  resolution: "ms@npm:2.1.3"
+
+"resolve@patch:resolve@npm%3A^1.22.1#~builtin<compat/resolve>":
+  version: 1.22.8
+"""
+NPM_LOCK = {"lockfileVersion": 3, "packages": {"": {"dependencies": {"express": "4.18.2"}}, "node_modules/express": {"version": "4.18.2", "resolved": "https://registry.npmjs.org/express/-/express-4.18.2.tgz"}}}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "package, lock, run, reason",
+    [
+        # the real failure: pnpm.overrides to a vendored tarball (ENOENT once moved)
+        ({"pnpm": {"overrides": {"qs": "file:./vendor/qs-6.11.0-acme.1.tgz"}}}, ("pnpm-lock.yaml", PNPM_LOCK), "pnpm install --frozen-lockfile --prod", "dependency qs is a local path"),
+        ({"overrides": {"express": {"qs": "file:./vendor/qs.tgz"}}}, ("package-lock.json", NPM_LOCK), "npm ci", "dependency express > qs is a local path"),
+        ({"overrides": {"qs": {".": "file:./vendor/qs.tgz", "side-channel": "1.0.4"}}}, ("package-lock.json", NPM_LOCK), "npm ci", "dependency qs is a local path"),
+        ({"pnpm": {"packageExtensions": {"express@4": {"dependencies": {"qs": "link:./vendor/qs"}}}}}, ("pnpm-lock.yaml", PLAIN_PNPM_LOCK), "pnpm install", "dependency express@4 > dependencies > qs is a local path"),
+        # package.json says nothing; the lock the install reads resolves a local package
+        ({}, ("pnpm-lock.yaml", PNPM_LOCK.replace("overrides:\n  qs: file:./vendor/qs-6.11.0-acme.1.tgz\n", "")), "pnpm install --frozen-lockfile", "pnpm-lock.yaml resolves a package from a local path (file:vendor/qs-6.11.0-acme.1.tgz:)"),
+        ({}, ("package-lock.json", {**NPM_LOCK, "packages": {**NPM_LOCK["packages"], "node_modules/qs": {"version": "6.11.0", "resolved": "file:vendor/qs.tgz"}}}), "npm ci", '"resolved": "file:vendor/qs.tgz"'),
+        ({}, ("package-lock.json", {**NPM_LOCK, "packages": {**NPM_LOCK["packages"], "node_modules/util": {"resolved": "lib/util", "link": True}}}), "npm ci", '"link": true'),
+        ({}, ("npm-shrinkwrap.json", {"lockfileVersion": 1, "dependencies": {"qs": {"version": "file:vendor/qs.tgz"}}}), "npm ci", '"version": "file:vendor/qs.tgz"'),
+        ({}, ("yarn.lock", '# yarn lockfile v1\n\n"qs@file:./vendor/qs.tgz":\n  version "6.11.0"\n'), "yarn install --frozen-lockfile", "yarn.lock resolves a package from a local path"),
+        ({}, ("yarn.lock", BERRY_LOCK + '\n"qs@portal:./vendor/qs::locator=app%40workspace%3A.":\n  version: 0.0.0-use.local\n'), "yarn install --immutable", "@portal:"),
+    ],
+)  # fmt: skip
+def test_a_node_install_of_a_local_override_or_locked_local_package_stays(
+    tmp_path: Path, package: dict[str, object], lock: tuple[str, object], run: str, reason: str
+) -> None:
+    """A real build broke: pnpm.overrides pointed qs at a vendored tarball, and the install
+    moved before ``COPY . .`` failed with ENOENT. Override tables are read to the bottom, and
+    a lock file entry resolved from the project's files means the manifests cannot install."""
+    name, content = lock
+    package = {"name": "app", "dependencies": {"express": "4.18.2"}, **package}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / name).write_text(
+        content if isinstance(content, str) else json.dumps(content, indent=2)
+    )
+    (tmp_path / "vendor").mkdir()
+    (tmp_path / "vendor/qs.tgz").write_text("x")
+    text = f'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN {run}\nCMD ["node", "index.js"]\n'
+    out, _, explained = _run(text, tmp_path)
+    assert out == text, out
+    assert any(reason in m for m in explained), explained
+
+
+@pytest.mark.parametrize(
+    "lock, run",
+    [
+        (("pnpm-lock.yaml", PLAIN_PNPM_LOCK), "pnpm install --frozen-lockfile"),  # a package named link
+        (("yarn.lock", BERRY_LOCK), "yarn install --immutable"),  # the root workspace, a builtin patch
+        (("package-lock.json", NPM_LOCK), "npm ci"),
+    ],
+)  # fmt: skip
+def test_a_node_install_with_registry_packages_only_still_moves(
+    tmp_path: Path, lock: tuple[str, object], run: str
+) -> None:
+    name, content = lock
+    package = {
+        "name": "app",
+        "dependencies": {"express": "4.18.2"},
+        "overrides": {"qs": {".": "6.11.0"}},
+    }
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / name).write_text(
+        content if isinstance(content, str) else json.dumps(content, indent=2)
+    )
+    if name == "yarn.lock":
+        (tmp_path / ".yarnrc.yml").write_text("nodeLinker: node-modules\n")
+    text = f'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN {run}\nCMD ["node", "index.js"]\n'
+    out, applied, _ = _run(text, tmp_path)
+    assert applied and out != text, out
+    assert f"COPY package.json {name}" in out or f"source={name}" in out, out

@@ -10,7 +10,12 @@ from msdfix.ecosystems.base import Ecosystem
 from msdfix.ecosystems.dotnet import DOTNET
 from msdfix.ecosystems.go import GO
 from msdfix.ecosystems.java import GRADLE, MAVEN
-from msdfix.ecosystems.node import NPM_LIFECYCLE, local_dependency, local_package_config
+from msdfix.ecosystems.node import (
+    NPM_LIFECYCLE,
+    local_dependency,
+    local_package_config,
+    locked_local,
+)
 from msdfix.ecosystems.php import COMPOSER, COMPOSER_INSTALL_SCRIPTS
 from msdfix.ecosystems.python import PIP, read_requirements
 from msdfix.ecosystems.registry import MONOREPO_MARKERS
@@ -205,6 +210,9 @@ def _node(
             f"{where}: dependency {local[0]} is a local path ({local[1]}), which needs the sources",
             anchor,
         )
+    locked = locked_local(ctx, base, use.eco)
+    if locked is not None:
+        raise Skip(f"{where}: {locked}, which needs the sources", anchor)
     pnpm = package.get("pnpm")
     if isinstance(pnpm, dict) and pnpm.get("patchedDependencies"):
         raise Skip(f"{where}: pnpm.patchedDependencies needs the patch files", anchor)
