@@ -626,3 +626,71 @@ def test_a_node_install_with_registry_packages_only_still_moves(
     out, applied, _ = _run(text, tmp_path)
     assert applied and out != text, out
     assert f"COPY package.json {name}" in out or f"source={name}" in out, out
+
+
+@pytest.mark.parametrize(
+    "env, files, copied",
+    [
+        ("", {".env": "PIP_MIRROR_URL=https://pypi.org/simple\n"}, "COPY Pipfile Pipfile.lock .env ./"),
+        ("ENV PIPENV_DONT_LOAD_ENV=1\n", {".env": "X=1\n"}, "COPY Pipfile Pipfile.lock ./"),
+        ("", {".env": "X=1\n", ".dockerignore": ".env\n"}, "COPY Pipfile Pipfile.lock ./"),
+        ("", {}, "COPY Pipfile Pipfile.lock ./"),
+        ("ENV PIPENV_DOTENV_LOCATION=/app/deploy/pipenv.env\n", {".env": "X=1\n", "deploy/pipenv.env": "X=1\n"}, "COPY deploy/pipenv.env deploy/"),
+        ("ENV PIPENV_DOTENV_LOCATION=/etc/pipenv.env\n", {".env": "X=1\n"}, "COPY Pipfile Pipfile.lock ./"),
+        # a value msdfix cannot know: declined
+        ("ARG PIPENV_DOTENV_LOCATION=.env.prod\n", {".env.prod": "X=1\n"}, None),
+        ("ARG DOTENV\nENV PIPENV_DOTENV_LOCATION=$DOTENV\n", {".env": "X=1\n"}, None),
+    ],
+)  # fmt: skip
+def test_pipenv_install_moved_before_the_copy_still_loads_its_dotenv(
+    tmp_path: Path, env: str, files: dict[str, str], copied: str | None
+) -> None:
+    """A real build broke: ``pipenv install`` loads .env from the project, and the Pipfile's
+    source URL was ``${PIP_MIRROR_URL}`` from it; moved before ``COPY . .`` with Pipfile and
+    Pipfile.lock only, the install looked in the index "${PIP_MIRROR_URL}"."""
+    pipfile = '[[source]]\nurl = "${PIP_MIRROR_URL}"\nname = "mirror"\n[packages]\nflask = "*"\n'
+    for name, text in {"Pipfile": pipfile, "Pipfile.lock": "{}\n", **files}.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    text = f"FROM python:3.12\n{env}WORKDIR /app\nCOPY . .\nRUN pipenv install --system --deploy\n"
+    out, applied, explained = _run(text, tmp_path)
+    if copied is None:
+        assert out == text, out
+        assert any("PIPENV_DOTENV_LOCATION" in m for m in explained), explained
+    else:
+        copies = [x for x in out.split("COPY . .")[0].splitlines() if x.startswith("COPY")]
+        assert copied in copies, out
+        assert any(".env" in x for x in copies) is (".env" in copied), out
+
+
+@pytest.mark.parametrize(
+    "files, copied",
+    [
+        ({".env.yarn": "NPM_TOKEN=x\n"}, ".env.yarn"),
+        ({".env.yarn": "X=1\n", ".yarnrc.yml": "nodeLinker: node-modules\ninjectEnvironmentFiles: [.env.ci?]\n", ".env.ci": "X=1\n"}, ".env.ci"),
+        ({".yarnrc.yml": "injectEnvironmentFiles:\n  - .env.ci\n  - '.env.local?'\nnodeLinker: node-modules\n", ".env.ci": "X=1\n", ".env.local": "Y=2\n"}, ".env.ci .env.local"),
+        ({".yarnrc.yml": "injectEnvironmentFiles: []\n", ".env.yarn": "X=1\n"}, ""),
+        ({}, ""),
+        ({".yarnrc.yml": "injectEnvironmentFiles: ['${ENV_FILE}']\n"}, None),
+    ],
+)  # fmt: skip
+def test_yarn_install_moved_before_the_copy_still_loads_its_environment_files(
+    tmp_path: Path, files: dict[str, str], copied: str | None
+) -> None:
+    """Yarn (Berry) loads .env.yarn, or the files injectEnvironmentFiles names, into the
+    environment of every command, an install too (``${VAR}`` in .yarnrc.yml, install
+    scripts): the same hidden input as pipenv's .env, copied with the manifests."""
+    package = '{"name": "app", "packageManager": "yarn@4.5.3", "dependencies": {"ms": "2.1.3"}}'
+    for name, text in {"package.json": package, "yarn.lock": BERRY_LOCK, **files}.items():
+        (tmp_path / name).write_text(text)
+    text = (
+        'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn install --immutable\nCMD ["node", "i.js"]\n'
+    )
+    out, _, explained = _run(text, tmp_path)
+    if copied is None:
+        assert out == text, out
+        assert any("injectEnvironmentFiles" in m for m in explained), explained
+        return
+    before = out.split("COPY . .")[0]
+    for name in (".env.yarn", ".env.ci", ".env.local"):
+        assert (name in before) is (name in copied.split()), out

@@ -578,6 +578,33 @@ def locked_local(context: BuildContext, rel_dir: str, eco: Ecosystem) -> str | N
     return None
 
 
+_INJECT = re.compile(r"^injectEnvironmentFiles[ \t]*:[ \t]*(.*)$", re.M)
+_ITEM = re.compile(r"^[ \t]+-[ \t]*(.*)$")
+
+
+def yarn_env_files(rc: str) -> list[str] | None:
+    """The files yarn (Berry) loads into the environment of every command, installs too
+    (their variables may fill ``${VAR}`` in .yarnrc.yml or reach install scripts): the
+    ``injectEnvironmentFiles`` list of .yarnrc.yml text ``rc``, ``.env.yarn?`` by default. A
+    trailing ``?`` marks a file loaded only if present. None when the list cannot be read."""
+    match = _INJECT.search(rc)
+    if match is None:
+        return [".env.yarn?"]
+    value = match.group(1).split(" #")[0].strip()
+    if value.startswith("[") and value.endswith("]"):
+        items = value[1:-1].split(",")
+    elif value in ("", "|", ">"):
+        items = []
+        for line in rc[match.end() + 1 :].splitlines():
+            item = _ITEM.match(line)
+            if item is None and line.strip() and not line.lstrip().startswith("#"):
+                break
+            items += [item.group(1).split(" #")[0]] if item else []
+    else:
+        return None
+    return [i.strip().strip("'\"") for i in items if i.strip()]
+
+
 def local_package_config(ctx: BuildContext, base: str) -> str | None:
     """A package-manager setting naming a path in the project (an offline mirror, yarn's
     own release): the manifests alone do not install."""
