@@ -7,7 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from msdfix.ecosystems.node import lock_problem, read_dependencies, script_name
+from msdfix.ecosystems.node import (
+    NPM,
+    PNPM,
+    YARN,
+    local_dependency,
+    lock_problem,
+    locked_local,
+    read_dependencies,
+    script_name,
+)
 from msdfix.ecosystems.python import install_evidence, read_requirements
 from msdfix.model import BuildContext
 
@@ -168,3 +177,46 @@ def test_a_lock_file_that_is_empty_is_told_apart_from_a_missing_one(
     """An empty lock file is reported as empty, not as missing (users look for the file)."""
 
     assert lock_problem(program, files.get, lambda rel: rel in files, {}) == problem
+
+
+def test_local_dependency_reads_override_tables_to_the_bottom() -> None:
+    """npm's nested overrides (with the "." key), pnpm.overrides and pnpm.packageExtensions:
+    a local spec anywhere in them means the manifests alone cannot install."""
+    assert local_dependency({"overrides": {"express": {"qs": "file:./q.tgz"}}}) == (
+        "express > qs",
+        "file:./q.tgz",
+    )
+    assert local_dependency({"overrides": {"qs": {".": "./q.tgz", "x": "1"}}}) == ("qs", "./q.tgz")
+    assert local_dependency({"pnpm": {"overrides": {"qs": "link:../qs"}}}) == ("qs", "link:../qs")
+    extensions = {"pnpm": {"packageExtensions": {"a@1": {"dependencies": {"b": "file:b"}}}}}
+    assert local_dependency(extensions) == ("a@1 > dependencies > b", "file:b")
+    plain = {"overrides": {"qs": {".": "6.11.0"}}, "pnpm": {"overrides": {"ms": "^2"}}}
+    assert local_dependency(plain) is None
+
+
+def test_locked_local_reads_the_locks_of_the_install_only(tmp_path: Path) -> None:
+    ctx = _context(
+        tmp_path,
+        {
+            "yarn.lock": '"qs@file:./vendor/qs.tgz":\n  version "6.11.0"\n',
+            "pnpm-lock.yaml": "lockfileVersion: '6.0'\ndependencies:\n  link:\n    version: 1.0.0\n",
+            "sub/pnpm-lock.yaml": "packages:\n  /a@1.0.0:\n    resolution: {tarball: file:a.tgz}\n",
+        },
+    )
+    assert locked_local(ctx, "", NPM) is None  # no npm lock: yarn.lock is not npm's
+    assert "qs@file:./vendor/qs.tgz" in str(locked_local(ctx, "", YARN))
+    assert locked_local(ctx, "", PNPM) is None  # a package named link
+    assert "tarball: file:a.tgz" in str(locked_local(ctx, "sub", PNPM))
+
+
+def test_locked_local_reads_a_lock_over_the_manifest_limit(tmp_path: Path, monkeypatch) -> None:
+    """Lock files outgrow read_text's 1 MiB; one that cannot be read at all is unknown."""
+    import msdfix.model.context as context_module
+
+    filler = "".join(f'    "node_modules/p{i}": {{"version": "1.0.0"}},\n' for i in range(40000))
+    lock = '{"packages": {\n' + filler + '    "node_modules/qs": {"link": true}\n}}\n'
+    ctx = _context(tmp_path, {"package-lock.json": lock})
+    assert len(lock) > 1 << 20 and ctx.read_text("package-lock.json") is None
+    assert '"link": true' in str(locked_local(ctx, "", NPM))
+    monkeypatch.setattr(context_module, "MAX_SCANNED_BYTES", 1 << 20)
+    assert "could not be read" in str(locked_local(ctx, "", NPM))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import uuid
 from pathlib import Path
@@ -456,3 +457,240 @@ def test_uv_pip_moved_before_the_copy_still_reads_its_settings(
     assert "source=requirements.txt,target=/app/requirements.txt" in out
     for name in ("uv.toml", "pyproject.toml"):
         assert (f"source={name},target=/app/{name}" in out) is (name == mounted), out
+
+
+@pytest.mark.parametrize(
+    "env, run, files, moved",
+    [
+        ("ENV PIP_EXTRA_INDEX_URL=file:///app/pypi/simple", "pip install -r requirements.txt", {}, False),
+        ("ENV PIP_INDEX_URL=file:///app/pypi/simple", "pip install -r requirements.txt", {}, False),
+        ("ENV PIP_EXTRA_INDEX_URL=pypi/simple", "pip install -r requirements.txt", {}, False),
+        ("ENV UV_INDEX=acme=file:///app/pypi/simple", "uv pip install --system -r requirements.txt", {}, False),
+        ("ENV UV_EXTRA_INDEX_URL=file:///app/pypi/simple", "uv pip install --system -r requirements.txt", {}, False),
+        ("ENV UV_DEFAULT_INDEX=file://localhost/app/pypi/simple", "uv pip install --system -r requirements.txt", {}, False),
+        ("", "pip install -i file:///app/pypi/simple -r requirements.txt", {}, False),
+        ("", "pip install --extra-index-url=file:///app/pypi/simple -r requirements.txt", {}, False),
+        ("", "pip install --extra-index-url ./pypi/simple -r requirements.txt", {}, False),
+        ("", "uv pip install --system --index acme=file:///app/pypi/simple -r requirements.txt", {}, False),
+        ("", "uv pip install --system --default-index file:///app/pypi/simple -r requirements.txt", {}, False),
+        ("", "pip install -r requirements.txt", {"requirements.txt": "--extra-index-url file:///app/pypi/simple\nacme-utils==1.0\n"}, False),
+        ("", "pip install -r requirements.txt", {"requirements.txt": "-r base.txt\n", "base.txt": "-i pypi/simple\nacme-utils==1.0\n"}, False),
+        ("", "pip install -r requirements.txt", {"requirements.txt": "--index-url=file:pypi/simple\nacme-utils==1.0\n"}, False),
+        # remote indexes, and local ones outside the copied tree, are not read from it
+        ("ENV PIP_EXTRA_INDEX_URL=https://pypi.example.com/simple", "pip install -r requirements.txt", {}, True),
+        ("ENV PIP_EXTRA_INDEX_URL=file:///opt/pypi/simple", "pip install -r requirements.txt", {}, True),
+        ("", "pip install -i https://pypi.example.com/simple -r requirements.txt", {}, True),
+        ("", "pip install -f file:///opt/wheels -r requirements.txt", {}, True),
+        ("", "uv pip install --system --index acme=https://pypi.example.com/simple -r requirements.txt", {}, True),
+        ("", "pip install -r requirements.txt", {"requirements.txt": "--extra-index-url https://pypi.example.com/simple\nflask\n"}, True),
+    ],
+)  # fmt: skip
+def test_an_install_reading_a_local_index_of_the_copied_tree_stays(
+    tmp_path: Path, env: str, run: str, files: dict[str, str], moved: bool
+) -> None:
+    """A real build broke: ``PIP_EXTRA_INDEX_URL=file:///srv/app/pypi/simple`` named an index
+    that ``COPY . .`` brings, and the moved install found no acme-utils ("No matching
+    distribution"). A ``file:`` URL or a path given as an index is read like --find-links."""
+    for name, text in {"requirements.txt": "acme-utils==1.0\nflask\n", **files}.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "pypi/simple/acme-utils").mkdir(parents=True)
+    (tmp_path / "pypi/simple/acme-utils/index.html").write_text("<a>acme_utils-1.0.whl</a>\n")
+    text = f"FROM python:3.12\n{env}\nWORKDIR /app\nCOPY . .\nRUN {run}\n"
+    out, applied, explained = _run(text, tmp_path)
+    assert (out != text) is moved, out
+    if not moved:
+        assert any("pypi/simple" in m for m in explained), explained
+
+
+def test_pipenv_reads_pip_environment_variables(tmp_path: Path) -> None:
+    """pipenv runs pip in its environment: PIP_FIND_LINKS naming a copied folder keeps it."""
+    (tmp_path / "Pipfile").write_text('[packages]\nflask = "*"\n')
+    (tmp_path / "Pipfile.lock").write_text("{}\n")
+    text = (
+        "FROM python:3.12\nENV PIP_FIND_LINKS=/app/wheels\nWORKDIR /app\nCOPY . .\n"
+        "RUN pipenv install --system --deploy\n"
+    )
+    out, _, explained = _run(text, tmp_path)
+    assert out == text
+    assert any("PIP_FIND_LINKS=/app/wheels" in m for m in explained), explained
+
+
+PNPM_LOCK = """lockfileVersion: '6.0'
+
+overrides:
+  qs: file:./vendor/qs-6.11.0-acme.1.tgz
+
+dependencies:
+  express:
+    specifier: 4.18.2
+    version: 4.18.2
+
+packages:
+
+  file:vendor/qs-6.11.0-acme.1.tgz:
+    resolution: {integrity: sha512-OYbj, tarball: file:vendor/qs-6.11.0-acme.1.tgz}
+    name: qs
+    version: 6.11.0-acme.1
+"""
+PLAIN_PNPM_LOCK = """lockfileVersion: '6.0'
+
+dependencies:
+  link:
+    specifier: ^1.0.0
+    version: 1.0.0
+
+packages:
+
+  /link@1.0.0:
+    resolution: {integrity: sha512-abc}
+    dev: false
+"""
+BERRY_LOCK = """__metadata:
+  version: 8
+
+"app@workspace:.":
+  version: 0.0.0-use.local
+  resolution: "app@workspace:."
+
+"ms@npm:2.1.3":
+  version: 2.1.3
+  resolution: "ms@npm:2.1.3"
+
+"resolve@patch:resolve@npm%3A^1.22.1#~builtin<compat/resolve>":
+  version: 1.22.8
+"""
+NPM_LOCK = {"lockfileVersion": 3, "packages": {"": {"dependencies": {"express": "4.18.2"}}, "node_modules/express": {"version": "4.18.2", "resolved": "https://registry.npmjs.org/express/-/express-4.18.2.tgz"}}}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "package, lock, run, reason",
+    [
+        # the real failure: pnpm.overrides to a vendored tarball (ENOENT once moved)
+        ({"pnpm": {"overrides": {"qs": "file:./vendor/qs-6.11.0-acme.1.tgz"}}}, ("pnpm-lock.yaml", PNPM_LOCK), "pnpm install --frozen-lockfile --prod", "dependency qs is a local path"),
+        ({"overrides": {"express": {"qs": "file:./vendor/qs.tgz"}}}, ("package-lock.json", NPM_LOCK), "npm ci", "dependency express > qs is a local path"),
+        ({"overrides": {"qs": {".": "file:./vendor/qs.tgz", "side-channel": "1.0.4"}}}, ("package-lock.json", NPM_LOCK), "npm ci", "dependency qs is a local path"),
+        ({"pnpm": {"packageExtensions": {"express@4": {"dependencies": {"qs": "link:./vendor/qs"}}}}}, ("pnpm-lock.yaml", PLAIN_PNPM_LOCK), "pnpm install", "dependency express@4 > dependencies > qs is a local path"),
+        # package.json says nothing; the lock the install reads resolves a local package
+        ({}, ("pnpm-lock.yaml", PNPM_LOCK.replace("overrides:\n  qs: file:./vendor/qs-6.11.0-acme.1.tgz\n", "")), "pnpm install --frozen-lockfile", "pnpm-lock.yaml resolves a package from a local path (file:vendor/qs-6.11.0-acme.1.tgz:)"),
+        ({}, ("package-lock.json", {**NPM_LOCK, "packages": {**NPM_LOCK["packages"], "node_modules/qs": {"version": "6.11.0", "resolved": "file:vendor/qs.tgz"}}}), "npm ci", '"resolved": "file:vendor/qs.tgz"'),
+        ({}, ("package-lock.json", {**NPM_LOCK, "packages": {**NPM_LOCK["packages"], "node_modules/util": {"resolved": "lib/util", "link": True}}}), "npm ci", '"link": true'),
+        ({}, ("npm-shrinkwrap.json", {"lockfileVersion": 1, "dependencies": {"qs": {"version": "file:vendor/qs.tgz"}}}), "npm ci", '"version": "file:vendor/qs.tgz"'),
+        ({}, ("yarn.lock", '# yarn lockfile v1\n\n"qs@file:./vendor/qs.tgz":\n  version "6.11.0"\n'), "yarn install --frozen-lockfile", "yarn.lock resolves a package from a local path"),
+        ({}, ("yarn.lock", BERRY_LOCK + '\n"qs@portal:./vendor/qs::locator=app%40workspace%3A.":\n  version: 0.0.0-use.local\n'), "yarn install --immutable", "@portal:"),
+    ],
+)  # fmt: skip
+def test_a_node_install_of_a_local_override_or_locked_local_package_stays(
+    tmp_path: Path, package: dict[str, object], lock: tuple[str, object], run: str, reason: str
+) -> None:
+    """A real build broke: pnpm.overrides pointed qs at a vendored tarball, and the install
+    moved before ``COPY . .`` failed with ENOENT. Override tables are read to the bottom, and
+    a lock file entry resolved from the project's files means the manifests cannot install."""
+    name, content = lock
+    package = {"name": "app", "dependencies": {"express": "4.18.2"}, **package}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / name).write_text(
+        content if isinstance(content, str) else json.dumps(content, indent=2)
+    )
+    (tmp_path / "vendor").mkdir()
+    (tmp_path / "vendor/qs.tgz").write_text("x")
+    text = f'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN {run}\nCMD ["node", "index.js"]\n'
+    out, _, explained = _run(text, tmp_path)
+    assert out == text, out
+    assert any(reason in m for m in explained), explained
+
+
+@pytest.mark.parametrize(
+    "lock, run",
+    [
+        (("pnpm-lock.yaml", PLAIN_PNPM_LOCK), "pnpm install --frozen-lockfile"),  # a package named link
+        (("yarn.lock", BERRY_LOCK), "yarn install --immutable"),  # the root workspace, a builtin patch
+        (("package-lock.json", NPM_LOCK), "npm ci"),
+    ],
+)  # fmt: skip
+def test_a_node_install_with_registry_packages_only_still_moves(
+    tmp_path: Path, lock: tuple[str, object], run: str
+) -> None:
+    name, content = lock
+    package = {
+        "name": "app",
+        "dependencies": {"express": "4.18.2"},
+        "overrides": {"qs": {".": "6.11.0"}},
+    }
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / name).write_text(
+        content if isinstance(content, str) else json.dumps(content, indent=2)
+    )
+    if name == "yarn.lock":
+        (tmp_path / ".yarnrc.yml").write_text("nodeLinker: node-modules\n")
+    text = f'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN {run}\nCMD ["node", "index.js"]\n'
+    out, applied, _ = _run(text, tmp_path)
+    assert applied and out != text, out
+    assert f"COPY package.json {name}" in out or f"source={name}" in out, out
+
+
+@pytest.mark.parametrize(
+    "env, files, copied",
+    [
+        ("", {".env": "PIP_MIRROR_URL=https://pypi.org/simple\n"}, "COPY Pipfile Pipfile.lock .env ./"),
+        ("ENV PIPENV_DONT_LOAD_ENV=1\n", {".env": "X=1\n"}, "COPY Pipfile Pipfile.lock ./"),
+        ("", {".env": "X=1\n", ".dockerignore": ".env\n"}, "COPY Pipfile Pipfile.lock ./"),
+        ("", {}, "COPY Pipfile Pipfile.lock ./"),
+        ("ENV PIPENV_DOTENV_LOCATION=/app/deploy/pipenv.env\n", {".env": "X=1\n", "deploy/pipenv.env": "X=1\n"}, "COPY deploy/pipenv.env deploy/"),
+        ("ENV PIPENV_DOTENV_LOCATION=/etc/pipenv.env\n", {".env": "X=1\n"}, "COPY Pipfile Pipfile.lock ./"),
+        # a value msdfix cannot know: declined
+        ("ARG PIPENV_DOTENV_LOCATION=.env.prod\n", {".env.prod": "X=1\n"}, None),
+        ("ARG DOTENV\nENV PIPENV_DOTENV_LOCATION=$DOTENV\n", {".env": "X=1\n"}, None),
+    ],
+)  # fmt: skip
+def test_pipenv_install_moved_before_the_copy_still_loads_its_dotenv(
+    tmp_path: Path, env: str, files: dict[str, str], copied: str | None
+) -> None:
+    """A real build broke: ``pipenv install`` loads .env from the project, and the Pipfile's
+    source URL was ``${PIP_MIRROR_URL}`` from it; moved before ``COPY . .`` with Pipfile and
+    Pipfile.lock only, the install looked in the index "${PIP_MIRROR_URL}"."""
+    pipfile = '[[source]]\nurl = "${PIP_MIRROR_URL}"\nname = "mirror"\n[packages]\nflask = "*"\n'
+    for name, text in {"Pipfile": pipfile, "Pipfile.lock": "{}\n", **files}.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    text = f"FROM python:3.12\n{env}WORKDIR /app\nCOPY . .\nRUN pipenv install --system --deploy\n"
+    out, applied, explained = _run(text, tmp_path)
+    if copied is None:
+        assert out == text, out
+        assert any("PIPENV_DOTENV_LOCATION" in m for m in explained), explained
+    else:
+        copies = [x for x in out.split("COPY . .")[0].splitlines() if x.startswith("COPY")]
+        assert copied in copies, out
+        assert any(".env" in x for x in copies) is (".env" in copied), out
+
+
+@pytest.mark.parametrize(
+    "files, copied",
+    [
+        ({".env.yarn": "NPM_TOKEN=x\n"}, ".env.yarn"),
+        ({".env.yarn": "X=1\n", ".yarnrc.yml": "nodeLinker: node-modules\ninjectEnvironmentFiles: [.env.ci?]\n", ".env.ci": "X=1\n"}, ".env.ci"),
+        ({".yarnrc.yml": "injectEnvironmentFiles:\n  - .env.ci\n  - '.env.local?'\nnodeLinker: node-modules\n", ".env.ci": "X=1\n", ".env.local": "Y=2\n"}, ".env.ci .env.local"),
+        ({".yarnrc.yml": "injectEnvironmentFiles: []\n", ".env.yarn": "X=1\n"}, ""),
+        ({}, ""),
+        ({".yarnrc.yml": "injectEnvironmentFiles: ['${ENV_FILE}']\n"}, None),
+    ],
+)  # fmt: skip
+def test_yarn_install_moved_before_the_copy_still_loads_its_environment_files(
+    tmp_path: Path, files: dict[str, str], copied: str | None
+) -> None:
+    """Yarn (Berry) loads .env.yarn, or the files injectEnvironmentFiles names, into the
+    environment of every command, an install too (``${VAR}`` in .yarnrc.yml, install
+    scripts): the same hidden input as pipenv's .env, copied with the manifests."""
+    package = '{"name": "app", "packageManager": "yarn@4.5.3", "dependencies": {"ms": "2.1.3"}}'
+    for name, text in {"package.json": package, "yarn.lock": BERRY_LOCK, **files}.items():
+        (tmp_path / name).write_text(text)
+    text = (
+        'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn install --immutable\nCMD ["node", "i.js"]\n'
+    )
+    out, _, explained = _run(text, tmp_path)
+    if copied is None:
+        assert out == text, out
+        assert any("injectEnvironmentFiles" in m for m in explained), explained
+        return
+    before = out.split("COPY . .")[0]
+    for name in (".env.yarn", ".env.ci", ".env.local"):
+        assert (name in before) is (name in copied.split()), out

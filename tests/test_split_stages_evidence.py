@@ -173,6 +173,9 @@ def test_files_given_to_a_non_root_user_make_the_split_unsafe(tmp_path: Path) ->
         ({"dependencies": {**DEPS, "acme": "./vendor/acme-1.0.0.tgz"}}, {}, "package.json names acme@./vendor/acme-1.0.0.tgz"),
         ({"dependencies": {**DEPS, "acme": "vendor/acme-1.0.0.tgz"}}, {}, "package.json names acme@vendor/acme-1.0.0.tgz"),
         ({"pnpm": {"patchedDependencies": {"ms@2.1.3": "patches/ms.patch"}}}, {}, "package.json names patched dependencies"),
+        # an override to a vendored tarball, nested (npm) or recorded only in the lock
+        ({"overrides": {"express": {"qs": "file:./vendor/qs-6.11.0.tgz"}}}, {}, "package.json names express > qs@file:./vendor/qs-6.11.0.tgz"),
+        ({}, {"package-lock.json": json.dumps({"lockfileVersion": 3, "packages": {"": {}, "node_modules/qs": {"version": "6.11.0", "resolved": "file:vendor/qs-6.11.0.tgz"}}}, indent=2)}, 'package-lock.json resolves a package from a local path ("resolved": "file:vendor/qs-6.11.0.tgz")'),
         ({"devDependencies": {"dotenv": "^16"}}, {"src/config.js": "import 'dotenv/config'\n"}, "src/config.js imports dev dependency dotenv"),
         ({"devDependencies": {"nodemon": "^3"}, "scripts": {**BUILD, "start": "npm run serve", "serve": "nodemon dist/index.js"}}, {}, "the start command uses dev dependency nodemon"),
         ({"devDependencies": {"dotenv": "^16"}, "scripts": {**BUILD, "start": "node -r dotenv/config dist/index.js"}}, {}, "the start command uses dev dependency dotenv"),

@@ -525,13 +525,84 @@ def is_local_spec(spec: str) -> bool:
 
 def local_dependency(package: dict[str, object]) -> tuple[str, str] | None:
     """(name, spec) of the first dependency package.json installs from the project's own
-    files (the manifests alone do not install it), or None."""
-    for key in _DEPENDENCY_TABLES:
-        table = package.get(key)
-        for name, spec in table.items() if isinstance(table, dict) else []:
-            if isinstance(spec, str) and is_local_spec(spec):
-                return name, spec
+    files (the manifests alone do not install it), or None. Override tables are read to the
+    bottom: npm's nested ``overrides`` (``{"express": {"qs": ...}}``, ``{"qs": {".": ...}}``),
+    ``pnpm.overrides`` and the dependency tables of ``pnpm.packageExtensions``; the name of a
+    nested one is its path (``express > qs``)."""
+    pnpm = package.get("pnpm")
+    tables = [package.get(key) for key in _DEPENDENCY_TABLES]
+    if isinstance(pnpm, dict):
+        tables += [pnpm.get("overrides"), pnpm.get("packageExtensions")]
+    for table in tables:
+        todo: list[tuple[str, object]] = [("", table)]
+        while todo:
+            name, value = todo.pop(0)
+            if isinstance(value, str) and is_local_spec(value):
+                return name, value
+            for key, inner in value.items() if isinstance(value, dict) else []:
+                todo.append((name if key == "." else f"{name} > {key}" if name else key, inner))
     return None
+
+
+# A lock file line that resolves a package from the project's own files: npm's ``"resolved":
+# "file:..."`` or ``"link": true`` (``"version": "file:..."`` in a v1 lock), pnpm's
+# ``file:``/``link:`` specifiers, versions and ``tarball: file:`` resolutions, yarn's
+# ``name@file:``, ``@link:`` and (Berry) ``@portal:`` entries. Not ``workspace:``: every Berry
+# lock has the root's ``app@workspace:.`` entry; workspaces are declined from package.json.
+LOCAL_LOCK_LINES = {
+    "package-lock.json": re.compile(r'"(?:resolved|version)":\s*"file:|"link":\s*true\b'),
+    "npm-shrinkwrap.json": re.compile(r'"(?:resolved|version)":\s*"file:|"link":\s*true\b'),
+    # not after a word character (``profile:``); not a YAML key (``link: 1.0.0``, a package
+    # named link), whose colon a space or the line end follows
+    "pnpm-lock.yaml": re.compile(r"(?<![\w.-])(?:file|link):(?![\s]|$)"),
+    "yarn.lock": re.compile(r"@(?:file|link|portal):"),
+}
+
+
+def locked_local(context: BuildContext, rel_dir: str, eco: Ecosystem) -> str | None:
+    """Why the lock files ``eco``'s install reads in the project ``rel_dir`` do not let the
+    manifests alone install: the first entry that resolves a package from the project's files
+    (``tarball: file:vendor/qs.tgz``), or a lock that exists but cannot be read. None when no
+    such lock names a local package (or none exists)."""
+    for name in eco.manifests:
+        pattern = LOCAL_LOCK_LINES.get(name)
+        path = posixpath.join(rel_dir, name) if rel_dir not in ("", ".") else name
+        if pattern is None or not context.exists(path):
+            continue
+        try:
+            line = context.find_line(path, pattern)
+        except OSError as error:
+            return f"{name} could not be read ({error})"
+        if line is not None:
+            return f"{name} resolves a package from a local path ({line.strip()[:120]})"
+    return None
+
+
+_INJECT = re.compile(r"^injectEnvironmentFiles[ \t]*:[ \t]*(.*)$", re.M)
+_ITEM = re.compile(r"^[ \t]+-[ \t]*(.*)$")
+
+
+def yarn_env_files(rc: str) -> list[str] | None:
+    """The files yarn (Berry) loads into the environment of every command, installs too
+    (their variables may fill ``${VAR}`` in .yarnrc.yml or reach install scripts): the
+    ``injectEnvironmentFiles`` list of .yarnrc.yml text ``rc``, ``.env.yarn?`` by default. A
+    trailing ``?`` marks a file loaded only if present. None when the list cannot be read."""
+    match = _INJECT.search(rc)
+    if match is None:
+        return [".env.yarn?"]
+    value = match.group(1).split(" #")[0].strip()
+    if value.startswith("[") and value.endswith("]"):
+        items = value[1:-1].split(",")
+    elif value in ("", "|", ">"):
+        items = []
+        for line in rc[match.end() + 1 :].splitlines():
+            item = _ITEM.match(line)
+            if item is None and line.strip() and not line.lstrip().startswith("#"):
+                break
+            items += [item.group(1).split(" #")[0]] if item else []
+    else:
+        return None
+    return [i.strip().strip("'\"") for i in items if i.strip()]
 
 
 def local_package_config(ctx: BuildContext, base: str) -> str | None:

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
@@ -313,7 +314,23 @@ RUNTIME_IMAGES: tuple[str, ...] = ()
 # ---------------------------------------------------------------- requirements files
 
 _INCLUDE = re.compile(r"^(-r|--requirement|-c|--constraint)[\s=]*(\S+)")
-_PATH_OPTION = re.compile(r"^(-e|--editable|-f|--find-links)[\s=]*(\S+)")
+_PATH_OPTION = re.compile(
+    r"^(-e|--editable|-f|--find-links|-i|--index-url|--extra-index-url)[\s=]*(\S+)"
+)
+# Options whose value is where pip looks for packages: an index or a folder (or page) of links.
+LOCATION_OPTIONS = ("-f", "--find-links", "-i", "--index-url", "--extra-index-url")
+
+
+def local_location(value: str) -> str | None:
+    """The path an index or find-links location names: a ``file:`` URL's path, or the value
+    itself when it is no URL (``vendor``, ``/app/wheels``); None for a remote URL."""
+    if value.startswith("file:"):
+        path = unquote(value[len("file:") :])
+        if path.startswith("//"):  # file:///app/simple, file://localhost/app/simple
+            host, _, rest = path[2:].partition("/")
+            return "/" + rest if host in ("", "localhost") else value  # another host: unknown
+        return path
+    return None if "://" in value else value
 
 
 def is_local(arg: str) -> bool:
@@ -370,9 +387,11 @@ def read_requirements(context: BuildContext, paths: list[str]) -> Requirements:
                 continue
             option = _PATH_OPTION.match(line)
             value = option.group(2) if option else line
-            links = option is not None and option.group(1) in ("-f", "--find-links")
-            if links and "://" not in value or links and value.startswith("file:"):
-                found.local.append((path, line))  # a wheel folder: ``--find-links vendor``
+            location = option is not None and option.group(1) in LOCATION_OPTIONS
+            if location and local_location(value) is not None:
+                found.local.append((path, line))  # ``--find-links vendor``, a file: index
+            elif location:
+                continue  # a remote index or page of links
             elif (option or not line.startswith("-")) and (
                 is_local(value.split(";")[0].strip()) or " @ file:" in line
             ):

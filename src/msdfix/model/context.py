@@ -13,6 +13,7 @@ import fnmatch
 import json
 import os
 import posixpath
+import re
 import sys
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -30,6 +31,7 @@ from msdfix.model.dockerignore import DockerIgnore, DockerIgnoreError, TooManyPa
 from msdfix.model.paths import within
 
 MAX_MANIFEST_BYTES = 1 << 20
+MAX_SCANNED_BYTES = 64 << 20  # a file find_line reads line by line (lock files grow large)
 MAX_WALK_FILES = 100_000
 SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv", "venv", "target", ".gradle"}
 T = TypeVar("T")
@@ -316,6 +318,22 @@ class BuildContext:
             return decode(path.read_bytes())
         except OSError:
             return None
+
+    def find_line(self, rel: str, pattern: re.Pattern[str]) -> str | None:
+        """The first line of context file ``rel`` that ``pattern`` matches, or None when no
+        line does. Read line by line, so files over read_text's limit are searched too; a
+        file that cannot be read (absent, over MAX_SCANNED_BYTES) raises OSError: its lines
+        are unknown, not absent."""
+        if not self.present or _leaves(rel):
+            raise OSError(f"{rel} is not in the build context")
+        assert self.root is not None
+        path = self.root / rel
+        if not resolves_within(path, self.root) or not is_file(path):
+            raise OSError(f"{rel} is not a file of the build context")
+        if path.stat().st_size > MAX_SCANNED_BYTES:
+            raise OSError(f"{rel} is over {MAX_SCANNED_BYTES >> 20} MiB")
+        with open(path, encoding="utf-8", errors="replace") as lines:
+            return next((line.rstrip("\r\n") for line in lines if pattern.search(line)), None)
 
     def read_toml(self, rel: str) -> dict[str, Any] | None:
         """Parsed TOML of a small file, or None."""

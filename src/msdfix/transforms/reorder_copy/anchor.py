@@ -7,7 +7,7 @@ import re
 
 from msdfix.document import Document
 from msdfix.ecosystems.base import Ecosystem, positionals
-from msdfix.ecosystems.python import PIP, is_local
+from msdfix.ecosystems.python import PIP, is_local, local_location
 from msdfix.ecosystems.registry import BY_ID, INSTALL_SUBCOMMANDS
 from msdfix.model import Stage
 from msdfix.model.args import expand
@@ -19,6 +19,7 @@ from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values, unquote
 from msdfix.transforms.reorder_copy.model import (
     DIR_OPTS,
+    INDEX_OPTS,
     MANAGER_ECO,
     PATH_TOOLS,
     PIP_PATH_OPTS,
@@ -26,6 +27,7 @@ from msdfix.transforms.reorder_copy.model import (
     SYSTEM,
     VALUE_OPTS,
     VERSION_ARGS,
+    Reads,
     Skip,
     Source,
     Use,
@@ -40,6 +42,7 @@ def find_anchor(
     """The first RUN after the copy that installs (or builds) from the copied tree."""
     blocker: Instruction | None = None
     selfish: str | None = None
+    reading: str | None = None
     for ins in later:
         if ins.cmd != "run":
             if ins.cmd in ("copy", "add") and touches(doc, stage, source, ins, workdirs[id(ins)]):
@@ -63,6 +66,11 @@ def find_anchor(
                         f"`{' '.join(command.argv)}` (line {ins.start_line}) installs the "
                         "project itself"
                     )
+                if isinstance(kind, Reads) and reading is None and blocker is None:
+                    reading = (
+                        f"`{' '.join(command.argv)}` (line {ins.start_line}) reads "
+                        f"{kind.what} from the copied files, so it cannot move before the COPY"
+                    )
         if uses:
             return ins, uses, script, blocker
         if readers:
@@ -71,6 +79,8 @@ def find_anchor(
         raise Skip(
             f"{selfish}, which needs the sources: copy and install the dependencies first by hand"
         )
+    if reading:
+        raise Skip(reading)
     return None, [], None, None
 
 
@@ -110,8 +120,11 @@ def cwd_of(command: Command, workdir: str, scope: dict[str, str]) -> str | None:
     return join_path(workdir, cwd)
 
 
-def _classify(command: Command, source: Source, workdir: str, scope: dict[str, str]) -> Use | str:
-    """'harmless', 'reader', or a Use for commands that read dependency manifests."""
+def _classify(
+    command: Command, source: Source, workdir: str, scope: dict[str, str]
+) -> Use | Reads | str:
+    """'harmless', 'reader', 'self' (installs the project), a Use for commands that read
+    dependency manifests, or Reads for an install that reads other copied files."""
     program, args = program_args(command)
     if not program or program == "cd":
         return "harmless"
@@ -146,31 +159,52 @@ def _classify(command: Command, source: Source, workdir: str, scope: dict[str, s
     if manager is None:
         return "reader"
     cwd = cwd_of(command, workdir, scope)
-    if cwd is None or _reads_through_env(manager, command, source, scope):
+    if cwd is None:
         return "reader"
+    env = _reads_through_env(manager, command, source, scope)
+    if env is not None:
+        return Reads(env)
     return _classify_tool(manager, program, args, command, source, cwd)
 
 
-# Environment variables that make pip or uv read files (wheel directories, constraints, config)
+# Environment variables that make pip or uv read files (wheel directories, indexes, constraints,
+# config); pipenv runs pip in its environment.
 PATH_ENV = {
-    "pip": ("PIP_FIND_LINKS", "PIP_CONSTRAINT", "PIP_REQUIREMENT", "PIP_CONFIG_FILE", "PIP_TARGET"),
-    "uv": ("UV_FIND_LINKS", "UV_CONSTRAINT", "UV_OVERRIDE", "UV_CONFIG_FILE"),
-}
+    "pip": (
+        "PIP_FIND_LINKS", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_CONSTRAINT",
+        "PIP_REQUIREMENT", "PIP_CONFIG_FILE", "PIP_TARGET",
+    ),
+    "uv": (
+        "UV_FIND_LINKS", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_INDEX", "UV_DEFAULT_INDEX",
+        "UV_CONSTRAINT", "UV_OVERRIDE", "UV_CONFIG_FILE",
+    ),
+}  # fmt: skip
+ENV_USERS = {"pip": ("pip",), "uv": ("uv", "pip"), "pipenv": ("pip",)}
+# Index options and variables whose value may name the index: ``name=url`` (uv).
+NAMED_INDEX = {"--index", "--default-index", "UV_INDEX", "UV_DEFAULT_INDEX"}
+
+
+def read_location(option: str, value: str) -> str | None:
+    """The path an index, find-links or file option (or variable) ``option`` reads, or None
+    when ``value`` is a remote URL."""
+    if option in NAMED_INDEX:
+        value = re.sub(r"^[\w.-]+=(?=\S)", "", value)
+    return local_location(value)
 
 
 def _reads_through_env(
     manager: str, command: Command, source: Source, scope: dict[str, str]
-) -> bool:
-    """pip/uv read a path of the copied tree named by an environment variable
-    (``PIP_FIND_LINKS=/app/wheels``): the install cannot move before the copy."""
-    for var in PATH_ENV.get(manager, ()) + (PATH_ENV["pip"] if manager == "uv" else ()):
+) -> str | None:
+    """``VAR=value`` when pip/uv read a path of the copied tree named by an environment
+    variable (``PIP_FIND_LINKS=/app/wheels``, ``PIP_EXTRA_INDEX_URL=file:///app/simple``): the
+    install cannot move before the copy."""
+    for var in [v for m in ENV_USERS.get(manager, ()) for v in PATH_ENV[m]]:
         value = command.assignments.get(var) or scope.get(var) or ""
         for part in value.split():
-            if not part.startswith(("http://", "https://")) and not outside(
-                expand(part, scope), source
-            ):
-                return True
-    return False
+            path = read_location(var, expand(part, scope))
+            if path is not None and not outside(path, source):
+                return f"{var}={part}"
+    return None
 
 
 def outside(path: str, source: Source) -> bool:
@@ -190,7 +224,7 @@ def project_of(source: Source, cwd: str) -> str | None:
 
 def _classify_tool(
     manager: str, program: str, args: list[str], command: Command, source: Source, cwd: str
-) -> Use | str:
+) -> Use | Reads | str:
     eco = MANAGER_ECO.get(manager)
     positional = [a for a in args if not a.startswith("-")]
     sub = positional[0] if positional else ""
@@ -279,7 +313,7 @@ def _positional(args: list[str]) -> list[str]:
 
 def _classify_pip(
     eco: Ecosystem, args: list[str], command: Command, source: Source, cwd: str
-) -> Use | str:
+) -> Use | Reads | str:
     if not args or args[0] not in ("install", "sync"):
         return (
             "harmless"
@@ -288,6 +322,7 @@ def _classify_pip(
         )
     files: list[str] = []
     local = False
+    reads: str | None = None
     i = 1
     while i < len(args):
         arg = args[i]
@@ -304,11 +339,17 @@ def _classify_pip(
         elif arg in ("-e", "--editable"):
             local = local or (is_local(value) and not outside(value, source))
             i += 1
+        elif name in INDEX_OPTS:  # an index or wheel folder: a path (file: URL) of the tree?
+            location = inline if eq else value
+            path = read_location(name, location)
+            full = join_path(cwd, path or "")
+            if path is not None and ("$" in path or not outside(full, source)) and reads is None:
+                reads = f"{name} {location}"
+            i += 0 if eq else 1
         elif name in PIP_PATH_OPTS:
             path = inline if eq else value
-            folder = name in ("-f", "--find-links") and "://" not in path  # -f wheels: a folder
             local = local or (
-                (is_local(path) or folder)
+                is_local(path)
                 and not (path.startswith("/") and not within(join_path(cwd, path), source.dest))
             )
             i += 0 if eq else 1
@@ -321,6 +362,8 @@ def _classify_pip(
         i += 1
     if local:
         return "self" if within(cwd, source.dest) else "reader"
+    if reads is not None:
+        return Reads(reads)
     paths = [join_path(cwd, f) for f in files if "$" not in f]
     if len(paths) != len(files):
         return "reader"

@@ -26,12 +26,14 @@ SYSTEM = set(
 )
 PATH_TOOLS = set("rm mkdir chmod chown chgrp ln touch source . curl wget".split())
 PIP_VALUE_OPTS = set(
-    "-i --index-url --extra-index-url --trusted-host --platform --python-version --implementation "
+    "--trusted-host --platform --python-version --implementation "
     "--abi --only-binary --no-binary --progress-bar --cache-dir --log --timeout --retries "
     "--upgrade-strategy --config-settings --global-option --install-option --report --python -p "
     "--index-strategy --keyring-provider".split()
 )
-PIP_PATH_OPTS = set("-t --target --prefix --root --src -f --find-links".split())
+PIP_PATH_OPTS = set("-t --target --prefix --root --src".split())
+# Where pip and uv look for packages: a URL, or a path (a file: URL) the install reads.
+INDEX_OPTS = set("-i --index-url --extra-index-url --index --default-index -f --find-links".split())
 VALUE_OPTS = set(
     "--omit --include --loglevel --registry --cache --network-timeout --mutex --only --with "
     "--without -E --extras --jobs -j --retry --path --group --categories --python --extra "
@@ -64,6 +66,14 @@ class Source:
     flags: str
     dollar: bool
     relative: bool = False
+
+
+@dataclass(frozen=True)
+class Reads:
+    """An install that reads a copied path no manifest covers (``what``: the option or
+    variable and its value): it cannot move before the whole-tree COPY."""
+
+    what: str
 
 
 @dataclass

@@ -10,9 +10,16 @@ from msdfix.ecosystems.base import Ecosystem
 from msdfix.ecosystems.dotnet import DOTNET
 from msdfix.ecosystems.go import GO
 from msdfix.ecosystems.java import GRADLE, MAVEN
-from msdfix.ecosystems.node import NPM_LIFECYCLE, local_dependency, local_package_config
+from msdfix.ecosystems.node import (
+    NPM_LIFECYCLE,
+    YARN,
+    local_dependency,
+    local_package_config,
+    locked_local,
+    yarn_env_files,
+)
 from msdfix.ecosystems.php import COMPOSER, COMPOSER_INSTALL_SCRIPTS
-from msdfix.ecosystems.python import PIP, read_requirements
+from msdfix.ecosystems.python import PIP, PIPENV, read_requirements
 from msdfix.ecosystems.registry import MONOREPO_MARKERS
 from msdfix.model import Stage
 from msdfix.model.paths import within
@@ -119,7 +126,50 @@ def plan_manifests(
     for name in present:
         entry = rel(name.rstrip("/")) + ("/" if name.endswith("/") else "")
         _add(plan, entry, dest_of(entry))
+    for path in _env_files(doc, stage, source, use, anchor, where):
+        _add(plan, path, dest_of(path))
     _two_phase_note(eco, use, plan)
+
+
+_TRUE = ("1", "true", "yes", "on")  # true to every pipenv release (others differ on "", "y")
+
+
+def _env_files(
+    doc: Document, stage: Stage, source: Source, use: Use, anchor: Instruction, where: str
+) -> list[str]:
+    """Environment files the install loads besides its manifests, as context paths the whole
+    COPY brings: pipenv's ``.env`` in the project (or ``PIPENV_DOTENV_LOCATION``) unless
+    ``PIPENV_DONT_LOAD_ENV`` is true; yarn's ``injectEnvironmentFiles`` (``.env.yarn``).
+    Their variables may set the index or its credentials (pipenv expands ``${VAR}`` in the
+    Pipfile's source URLs): they are copied with the manifests. Skip when one cannot be
+    located (a variable, a setting msdfix cannot read)."""
+    scope = {**doc.model.fixed_scope(stage, anchor), **use.command.assignments}
+    names: list[str | None]
+    if use.eco is PIPENV:
+        if str(scope.get("PIPENV_DONT_LOAD_ENV")).strip().lower() in _TRUE:
+            return []
+        setting = "PIPENV_DOTENV_LOCATION"
+        names = [scope[setting]] if setting in scope else [".env"]
+    elif use.eco is YARN:
+        setting = "injectEnvironmentFiles"
+        rc = doc.context.read_text(posixpath.join(use.project, ".yarnrc.yml"))
+        found = yarn_env_files(rc or "")
+        if "YARN_INJECT_ENVIRONMENT_FILES" in scope or found is None:
+            raise Skip(f"{where}: yarn's {setting} could not be read", anchor)
+        names = list(found)
+    else:
+        return []
+    paths = []
+    for name in names:
+        if name is None or "$" in name or name.startswith("~"):
+            raise Skip(f"{where}: {setting} names {name or 'a value'} msdfix cannot locate", anchor)
+        full = join_path(use.dest, name.removesuffix("?"))
+        if within(full, source.dest):
+            path = posixpath.normpath(
+                posixpath.join(source.src, posixpath.relpath(full, source.dest))
+            )
+            paths += [path] if doc.context.exists(path) else []
+    return paths
 
 
 def _two_phase_note(eco: Ecosystem, use: Use, plan: Plan) -> None:
@@ -205,6 +255,9 @@ def _node(
             f"{where}: dependency {local[0]} is a local path ({local[1]}), which needs the sources",
             anchor,
         )
+    locked = locked_local(ctx, base, use.eco)
+    if locked is not None:
+        raise Skip(f"{where}: {locked}, which needs the sources", anchor)
     pnpm = package.get("pnpm")
     if isinstance(pnpm, dict) and pnpm.get("patchedDependencies"):
         raise Skip(f"{where}: pnpm.patchedDependencies needs the patch files", anchor)

@@ -29,6 +29,7 @@ from msdfix.ecosystems.node import (
     local_dependency,
     local_package_config,
     lock_problem,
+    locked_local,
     production_install,
     read_dependencies,
     script_name,
@@ -302,6 +303,9 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     local = _local_specifier(package)
     if local:
         return f"package.json names {local}, which the install reads from the sources"
+    locked = locked_local(a.ctx, rel, PROJECT_INSTALLS[install.program].ecosystem)
+    if locked:
+        return f"{locked}, which the install reads from the sources"
     config = local_package_config(a.ctx, rel)
     if config:
         return f"{config}, which the install reads from the sources"
