@@ -720,6 +720,14 @@ PLAIN_MAIN = 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println() }\n'
         ("golang:1.22-alpine", "RUN apk add --no-cache git\n", None, "", True),
         ("golang:1.22-alpine", "RUN apk add --no-cache gcc musl-dev\n", None, "", False),
         ("golang:1.22-alpine", "RUN ./install-toolchain.sh\n", None, "", False),
+        (
+            "golang:1.22-alpine",
+            "RUN wget -qO- https://x/cc.tgz | tar -xz -C /usr\n",
+            None,
+            "",
+            False,
+        ),
+        ("golang:1.22-alpine", "COPY --from=tonistiigi/xx /usr/bin/ /usr/bin/\n", None, "", False),
         ("golang:1.19-alpine", "", None, "", False),  # before Go 1.20 cgo stays on
     ],
 )

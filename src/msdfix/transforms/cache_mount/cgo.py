@@ -26,6 +26,11 @@ NO_COMPILER = frozenset(
     "git ca-certificates tzdata curl wget bash make openssh-client upx jq zip unzip tar xz "
     "git-lfs".split()
 )
+# Programs that put files where msdfix does not follow them (a toolchain unpacked into PATH).
+FILE_PLACERS = frozenset(
+    "tar unzip 7z cp mv ln install rsync dpkg rpm curl wget gunzip xz unxz bzip2 bunzip2 zstd "
+    "unzstd".split()
+)
 # Where a copied file may become a compiler on PATH.
 _PATH_ROOTS = ("/usr", "/bin", "/sbin", "/lib", "/opt", "/go/bin")
 
@@ -101,8 +106,9 @@ def _no_compiler(
 
 
 def _may_add_compiler(step: Step) -> bool:
-    """A command msdfix cannot read, or a system package install beyond ``NO_COMPILER``."""
-    if step.unknown:
+    """A command msdfix cannot read or that places files, or a system package install beyond
+    ``NO_COMPILER``."""
+    if step.unknown or step.program in FILE_PLACERS:
         return True
     call = step.call
     if call is None or not call.manager.system:
