@@ -134,7 +134,7 @@ def test_gopath_with_several_entries_uses_the_first() -> None:
 
 
 def test_poetry_virtualenvs_stay_in_the_image() -> None:
-    out = _run("FROM python:3.12\nRUN pip install poetry && poetry install\n")
+    out = _run("FROM python:3.12\nRUN pip install poetry && poetry install\n", unsafe=True)
     assert "target=/root/.cache/pypoetry/cache" in out
     assert "target=/root/.cache/pypoetry," not in out and "target=/root/.cache/pypoetry " not in out
 
@@ -211,7 +211,7 @@ def test_user_root_again_uses_root_home() -> None:
 
 
 def test_go_without_golang_image_uses_home_gopath() -> None:
-    out = _run("FROM debian:12\nRUN go build ./...\n")
+    out = _run("FROM debian:12\nENV CGO_ENABLED=0\nRUN go build ./...\n")
     assert "target=/root/go/pkg/mod" in out and "target=/root/.cache/go-build" in out
 
 
@@ -372,7 +372,7 @@ def test_an_rm_of_a_variable_is_read_as_the_path_it_names(cleanup: str, reason: 
     [
         ("ENV XDG_CACHE_HOME=/tmp/.cache\nRUN pip install flask\n", "/tmp/.cache/pip"),
         ("RUN HOME=/tmp pip install flask\n", "/tmp/.cache/pip"),
-        ("ENV XDG_CACHE_HOME=/x\nRUN go build ./...\n", "/x/go-build"),
+        ("ENV XDG_CACHE_HOME=/x\nRUN CGO_ENABLED=0 go build ./...\n", "/x/go-build"),
     ],
 )
 def test_the_cache_follows_xdg_cache_home_and_an_inline_home(text: str, target: str) -> None:
@@ -601,3 +601,185 @@ def test_a_user_switching_wrapper_gets_no_mount(run: str) -> None:
     """The mount would be root's cache while the tool writes the other user's HOME."""
     out = _run(f"FROM python:3.12\nRUN useradd -m app\nRUN {run}\n")
     assert "--mount" not in out
+
+
+def _rewrite(text: str, ctx: Path | None = None, unsafe: bool = False):
+    settings = Settings(frozenset({"cache-mount"}), unsafe=unsafe)
+    return rewrite(text, None, BuildContext(ctx), settings)
+
+
+def _messages(result) -> list[str]:
+    return [f.message for f in result.applied + result.suggestions]
+
+
+POETRY_UWSGI = (
+    "FROM python:3.12\nENV POETRY_VIRTUALENVS_CREATE=false\n"
+    "RUN apt-get update && apt-get install -y --no-install-recommends libpcre2-dev\n"
+    "RUN pip install --no-cache-dir poetry==1.8.5\nWORKDIR /app\n"
+    "COPY pyproject.toml poetry.lock ./\nRUN poetry install --only main --no-root\n"
+)
+WHEEL = "flask-3.0.3-py3-none-any.whl"
+SDIST = "uwsgi-2.0.28.tar.gz"
+
+
+@pytest.mark.parametrize(
+    "files, safe",
+    [
+        ([SDIST], False),  # built here: the wheel poetry builds lands in artifacts/
+        ([WHEEL], True),
+        (None, False),  # no lock file: unknown is not "no sdist"
+    ],
+)
+def test_poetry_artifacts_are_shared_only_where_nothing_is_built(
+    tmp_path: Path, files: list[str] | None, safe: bool
+) -> None:
+    """poetry keeps the wheels it builds from sdists in artifacts/, in the same hashed dirs
+    as the archives it downloads: a uWSGI wheel built without PCRE came back after
+    libpcre2-dev was added (built for real: routing lost)."""
+    (tmp_path / "pyproject.toml").write_text("[tool.poetry]\nname = 'app'\n")
+    if files is not None:
+        lines = "".join(f'    {{file = "{f}", hash = "sha256:0"}},\n' for f in files)
+        (tmp_path / "poetry.lock").write_text(
+            f'[[package]]\nname = "pkg"\nversion = "1"\nfiles = [\n{lines}]\n'
+        )
+    result = _rewrite(POETRY_UWSGI, tmp_path)
+    poetry = [m for m in _messages(result) if "poetry" in m]
+    assert ("target=/root/.cache/pypoetry/artifacts" in result.output) is safe, poetry
+    if not safe:
+        assert any("poetry keeps the wheels it builds from source" in m for m in poetry)
+        out = _rewrite(POETRY_UWSGI, tmp_path, unsafe=True).output
+        assert "target=/root/.cache/pypoetry/artifacts" in out  # offered, marked unsafe
+
+
+def test_poetry_no_binary_builds_what_the_lock_lists_as_wheels(tmp_path: Path) -> None:
+    """``installer.no-binary`` builds packages from sdists although wheels exist."""
+    (tmp_path / "pyproject.toml").write_text("[tool.poetry]\nname = 'app'\n")
+    (tmp_path / "poetry.lock").write_text(
+        f'[[package]]\nname = "flask"\nversion = "3"\nfiles = [{{file = "{WHEEL}"}}]\n'
+    )
+    text = POETRY_UWSGI.replace("RUN poetry", "RUN POETRY_INSTALLER_NO_BINARY=:all: poetry")
+    assert "pypoetry/artifacts" not in _rewrite(text, tmp_path).output
+    (tmp_path / "poetry.toml").write_text('[installer]\nno-binary = [":all:"]\n')
+    assert "pypoetry/artifacts" not in _rewrite(POETRY_UWSGI, tmp_path).output
+
+
+def test_pipenv_caches_keep_the_wheels_pip_builds_per_build() -> None:
+    """pipenv runs pip with PIP_CACHE_DIR set to its own cache: pip's layout, pip's built
+    wheels in wheels/ under both caches."""
+    result = _rewrite("FROM python:3.12\nRUN pip install pipenv && pipenv install --system\n")
+    for cache in ("/root/.cache/pipenv", "/root/.cache/pip"):
+        assert f"--mount=type=tmpfs,target={cache}/wheels" in result.output
+        assert f"{cache}/wheels stays per build (tmpfs)" in result.applied[0].message
+
+
+def test_pdm_wheels_holding_only_builds_are_not_mounted() -> None:
+    """pdm's wheels/ holds nothing but the wheels it built from sdists: sharing it shares
+    builds and caches no download."""
+    out = _run("FROM python:3.12\nRUN pip install pdm && pdm install\n")
+    assert "target=/root/.cache/pdm/http" in out and "pdm/wheels" not in out
+
+
+PNPM = (
+    "FROM node:18\nENV npm_config_build_from_source=true npm_config_sqlite=/usr\n"
+    "WORKDIR /app\nCOPY package.json pnpm-lock.yaml ./\nRUN {install}\n"
+)
+PNPM_LOCK = "lockfileVersion: '{version}'\n\npackages:\n\n  /sqlite3@5.1.7:\n{entry}\n"
+
+
+@pytest.mark.parametrize(
+    "version, entry, install, safe",
+    [
+        ("6.0", "    resolution: {integrity: sha512-x}\n    requiresBuild: true\n", "", False),
+        ("6.0", "    resolution: {integrity: sha512-x}\n    dev: false\n", "", True),
+        ("5.4", "    resolution: {integrity: sha512-x}\n", "", True),
+        ("6.0", "    resolution: {tarball: https://codeload.github.com/a/b}\n", "", False),
+        ("9.0", "    resolution: {integrity: sha512-x}\n", "", False),  # v9: no requiresBuild
+        ("6.0", "    resolution: {integrity: sha512-x}\n", "pnpm install", False),  # not frozen
+        ("6.0", "    resolution: {integrity: sha512-x}\n", "pnpm add sqlite3", False),
+        ("9.0", "    resolution: {integrity: sha512-x}\n", "pnpm fetch", True),  # no scripts
+        (None, "", "", False),  # no build context
+    ],
+)
+def test_the_pnpm_store_is_shared_only_where_no_install_script_runs(
+    tmp_path: Path, version: str | None, entry: str, install: str, safe: bool
+) -> None:
+    """pnpm keeps what install scripts build in its store (side-effects-cache, on by default),
+    keyed without build variables or system libraries: node-sqlite3 came back with its
+    bundled SQLite instead of the system one the Dockerfile asked for (built for real)."""
+    (tmp_path / "package.json").write_text('{"dependencies": {"sqlite3": "5.1.7"}}')
+    if version is not None:
+        (tmp_path / "pnpm-lock.yaml").write_text(PNPM_LOCK.format(version=version, entry=entry))
+    text = PNPM.format(install=install or "pnpm install --frozen-lockfile --prod")
+    result = _rewrite(text, tmp_path if version is not None else None)
+    assert ("pnpm/store" in result.output) is safe, _messages(result)
+    if not safe:
+        assert any("no package runs an install script" in m for m in _messages(result))
+
+
+GO_CGO = (
+    "FROM {image}\nARG EDITION=community\nWORKDIR /src\n{setup}COPY . .\n"
+    "RUN go build -o /usr/local/bin/licsrv .\n"
+)
+CGO_MAIN = 'package main\n\n// #include <acme/edition.h>\nimport "C"\n\nfunc main() {}\n'
+PLAIN_MAIN = 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println() }\n'
+
+
+@pytest.mark.parametrize(
+    "image, setup, main, gomod, build_cache",
+    [
+        ("golang:1.22", 'RUN /tmp/install-sdk.sh "$EDITION"\n', CGO_MAIN, "", False),
+        ("golang:1.22", "", None, "", False),  # no build context: cgo unknown
+        ("golang:1.22", "ENV CGO_ENABLED=0\n", None, "", True),
+        ("golang:1.22", "ARG CGO_ENABLED=0\n", None, "", False),  # --build-arg may set 1
+        ("golang:1.22", "", PLAIN_MAIN, "", True),  # the context shows no cgo
+        ("golang:1.22", "", PLAIN_MAIN, "require github.com/mattn/go-sqlite3 v1.14.22\n", False),
+        ("golang:1.22-alpine", "", None, "", True),  # no C compiler: Go turns cgo off
+        ("golang:1.22-alpine", "RUN apk add --no-cache git\n", None, "", True),
+        ("golang:1.22-alpine", "RUN apk add --no-cache gcc musl-dev\n", None, "", False),
+        ("golang:1.22-alpine", "RUN ./install-toolchain.sh\n", None, "", False),
+        (
+            "golang:1.22-alpine",
+            "RUN wget -qO- https://x/cc.tgz | tar -xz -C /usr\n",
+            None,
+            "",
+            False,
+        ),
+        ("golang:1.22-alpine", "COPY --from=tonistiigi/xx /usr/bin/ /usr/bin/\n", None, "", False),
+        ("golang:1.19-alpine", "", None, "", False),  # before Go 1.20 cgo stays on
+    ],
+)
+def test_the_go_build_cache_is_shared_only_without_cgo(
+    tmp_path: Path, image: str, setup: str, main: str | None, gomod: str, build_cache: bool
+) -> None:
+    """``go help cache``: the build cache "does not detect changes to C libraries imported
+    with cgo": a binary built against another build's C header came back (built for real).
+    The module cache stays shared (go.sum verifies downloads); the build cache only where
+    cgo is off or compiles nothing of the build's own."""
+    if main is not None:
+        (tmp_path / "main.go").write_text(main)
+        (tmp_path / "go.mod").write_text(f"module example.com/app\n\ngo 1.22\n{gomod}")
+    text = GO_CGO.format(image=image, setup=setup)
+    result = _rewrite(text, tmp_path if main is not None else None)
+    assert "target=/go/pkg/mod" in result.output, _messages(result)
+    assert ("target=/root/.cache/go-build" in result.output) is build_cache, _messages(result)
+    if not build_cache:
+        assert any(
+            "/root/.cache/go-build is not mounted: Go's build cache does not see changes to the C"
+            in m
+            for m in _messages(result)
+        )
+
+
+def test_go_mod_download_compiles_nothing_and_keeps_both_mounts() -> None:
+    out = _run("FROM golang:1.22\nWORKDIR /src\nCOPY go.mod go.sum ./\nRUN go mod download\n")
+    assert "target=/go/pkg/mod" in out and "target=/root/.cache/go-build" in out
+
+
+def test_go_sources_in_a_directory_msdfix_does_not_list_are_unknown(tmp_path: Path) -> None:
+    """The context walk skips node_modules, target, .venv ...: Go files there are unseen."""
+    (tmp_path / "go.mod").write_text("module example.com/app\n\ngo 1.22\n")
+    (tmp_path / "main.go").write_text(PLAIN_MAIN)
+    (tmp_path / "target").mkdir()
+    (tmp_path / "target" / "c.go").write_text(CGO_MAIN)
+    out = _rewrite(GO_CGO.format(image="golang:1.22", setup=""), tmp_path).output
+    assert "target=/go/pkg/mod" in out and "go-build" not in out

@@ -30,6 +30,11 @@ class CacheDir:
     # headers would be reused after one is installed): each gets a tmpfs of its own, so only
     # downloads are shared between builds.
     built: tuple[str, ...] = ()
+    # What the tool builds and keeps here among its downloads, keyed without the build's
+    # environment, where no tmpfs can split it off: "wheels" (built from sdists), "scripts"
+    # (the files install scripts produce), "cgo" (objects compiled against C headers). Such
+    # a cache is shared only where the build's evidence shows nothing of that kind is built.
+    builds: str = ""
 
 
 @dataclass(frozen=True)

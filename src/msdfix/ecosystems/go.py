@@ -10,6 +10,7 @@ import re
 
 from msdfix.ecosystems.base import CacheDir, Ecosystem, PackageManager
 from msdfix.ecosystems.os import debian_codename
+from msdfix.model.context import BuildContext
 
 MANAGERS: tuple[PackageManager, ...] = (
     PackageManager(
@@ -25,7 +26,11 @@ MANAGERS: tuple[PackageManager, ...] = (
                 ),
                 store=True,
             ),
-            CacheDir("~/.cache/go-build", (("GOCACHE", ""), ("XDG_CACHE_HOME", "/go-build"))),
+            CacheDir(  # cgo objects are cached without the C headers they were built with
+                "~/.cache/go-build",
+                (("GOCACHE", ""), ("XDG_CACHE_HOME", "/go-build")),
+                builds="cgo",
+            ),
         ),
         clean_commands=(("go", "clean", "-modcache"), ("go", "clean", "-cache")),
         runtime_users=(("go", "run"), ("go", "test")),
@@ -65,6 +70,40 @@ GO_CGO_MODULES = (
     "github.com/mattn/go-sqlite3", "github.com/confluentinc/confluent-kafka-go",
     "github.com/google/gopacket/pcap", "gopkg.in/gographics/imagick", "github.com/tecbot/gorocksdb",
 )  # fmt: skip
+
+# A Go file that uses cgo (``import "C"``, alone or in an import block).
+CGO_IMPORT = re.compile(r'^[^\S\n]*import\s+"C"|^[^\S\n]*"C"\s*$', re.M)
+
+
+def cgo_free(context: BuildContext, args: list[str], goflags: str) -> bool:
+    """True when the build context shows that a build of it compiles no cgo of its own: every
+    Go source it can compile is in the context (its go.mod files require nothing, or its one
+    module is vendored and built from vendor/), and none imports "C". Only the standard
+    library's cgo is left, which uses the base image's libc headers alone."""
+    if not context.present or any("@" in a for a in args) or context.unlisted:
+        return False
+    mods = [m for m in context.glob("*go.mod") if m.rsplit("/", 1)[-1] == "go.mod"]
+    texts = [context.read_text(m) for m in mods]
+    if not mods or any(t is None for t in texts):
+        return False
+    requires = [t for t in texts if t and re.search(r"^\s*require\b", t, re.M)]
+    if requires:
+        folder = mods[0].rpartition("/")[0]
+        vendored = context.exists(
+            f"{folder}/vendor/modules.txt" if folder else "vendor/modules.txt"
+        )
+        flags = [*args, goflags]
+        go = re.search(r"^go\s+1\.(\d+)", texts[0] or "", re.M)
+        by_vendor = any("-mod=vendor" in a for a in flags) or (go and int(go.group(1)) >= 14)
+        by_mod = any("-mod=mod" in a for a in flags)
+        if len(mods) > 1 or not vendored or by_mod or not by_vendor:
+            return False  # modules come from the proxy: msdfix cannot read them
+    for rel in context.glob("*.go"):
+        text = context.read_text(rel)
+        if text is None or CGO_IMPORT.search(text):
+            return False
+    return True
+
 
 # golang:<version> tags without a release name: the Debian release they are built on.
 GOLANG_RELEASES = (

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from msdfix.ecosystems.base import CacheDir, Ecosystem, PackageManager
+from msdfix.ecosystems.base import CacheDir, Ecosystem, PackageManager, positionals
 from msdfix.ecosystems.go import golang_release
 from msdfix.ecosystems.os import alpine_version, debian_codename
 from msdfix.model.context import BuildContext
@@ -75,13 +75,14 @@ MANAGERS: tuple[PackageManager, ...] = (
         "pnpm",
         ("pnpm",),
         ("install", "i", "add", "fetch", "update", "up"),
-        (
+        (  # the store keeps what install scripts build (side-effects-cache, on by default)
             CacheDir(
                 "~/.local/share/pnpm/store",
                 (
                     ("npm_config_store_dir", ""),
                     ("PNPM_STORE_DIR", ""),
                 ),
+                builds="scripts",
             ),
         ),
         clean_commands=(("pnpm", "store", "prune"),),
@@ -615,3 +616,60 @@ def local_package_config(ctx: BuildContext, base: str) -> str | None:
             if not inside and not value.startswith(("/", "http:", "https:", "~", "$")):
                 return f"{name} sets {key} to {value}"
     return None
+
+
+# ---------------------------------------------------------------- builds kept in a cache
+
+# pnpm-lock.yaml before v9 marks each package that runs an install script or has a
+# binding.gyp (and every optional one) ``requiresBuild: true``; v9 dropped the field.
+_PNPM_LOCK_VERSION = re.compile(r"""^lockfileVersion:\s*['"]?(\d+)""", re.M)
+_PNPM_DEPENDENCIES = re.compile(r"^\s*(?:dev|optional)?[dD]ependencies:", re.M)
+
+
+def may_run_install_scripts(
+    context: BuildContext, manager: PackageManager, args: list[str]
+) -> bool:
+    """True unless a pnpm command is shown to build nothing the store keeps: ``pnpm fetch``
+    (downloads only), or a frozen install of the context's one lock file that lists no
+    package, or, before v9, only registry packages none of which ``requiresBuild``."""
+    words = positionals(args, frozenset(manager.value_options))
+    if words[:1] == ["fetch"]:
+        return False
+    if words not in (["install"], ["i"]) or "--frozen-lockfile" not in args:
+        return True  # adds packages, or may re-resolve (not in the lock file)
+    if any(a in manager.global_markers for a in args):
+        return True
+    locks = context.glob("*pnpm-lock.yaml") if context.present else []
+    text = context.read_text(locks[0]) if len(locks) == 1 else None
+    version = _PNPM_LOCK_VERSION.search(text or "")
+    if text is None or version is None:
+        return True
+    entries = _pnpm_packages(text)
+    if entries is None:
+        return _PNPM_DEPENDENCIES.search(text) is not None  # no packages: nothing to build
+    if int(version.group(1)) >= 9:
+        return bool(entries)  # the lock no longer says which packages build
+    # git, tarball and directory sources (no integrity) are built when fetched
+    return any("integrity:" not in e or "requiresBuild: true" in e for e in entries)
+
+
+def _pnpm_packages(text: str) -> list[str] | None:
+    """The entries of a pnpm lock file's ``packages:`` section (None: it has none), each as
+    its text; an entry msdfix cannot delimit comes back as a marker that proves nothing."""
+    lines = text.splitlines()
+    if "packages:" not in lines:
+        return None
+    entries: list[str] = []
+    for line in lines[lines.index("packages:") + 1 :]:
+        indent = len(line) - len(line.lstrip(" "))
+        if not line.strip():
+            continue
+        if indent == 0:
+            break
+        if indent == 2:
+            entries.append("")
+        elif indent < 2 or not entries or line.startswith("\t"):
+            return ["unreadable"]
+        else:
+            entries[-1] += line.strip() + "\n"
+    return entries

@@ -39,6 +39,11 @@ WHEEL_TOOLS = frozenset(
     " flit flit-core build installer".split()
 )
 LOCK_FILES = {"poetry": "poetry.lock", "uv": "uv.lock", "pdm": "pdm.lock"}
+# Variables that make an installer build packages from source although wheels exist.
+NO_BINARY_ENV = (
+    "PIP_NO_BINARY", "UV_NO_BINARY", "UV_NO_BINARY_PACKAGE", "POETRY_INSTALLER_NO_BINARY",
+    "PDM_NO_BINARY",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -161,7 +166,11 @@ MANAGERS: tuple[PackageManager, ...] = (
         "uv",
         ("uv",),
         ("pip", "sync", "add", "tool", "venv", "lock"),
-        (CacheDir("~/.cache/uv", (("UV_CACHE_DIR", ""), ("XDG_CACHE_HOME", "/uv"))),),
+        (  # uv's built wheels sit in versioned buckets a tmpfs cannot name
+            CacheDir(
+                "~/.cache/uv", (("UV_CACHE_DIR", ""), ("XDG_CACHE_HOME", "/uv")), builds="wheels"
+            ),
+        ),
         defeat_flags=("--no-cache",),
         clean_commands=(("uv", "cache", "clean"),),
         value_options=("--directory", "--project", "--cache-dir"),
@@ -182,9 +191,10 @@ MANAGERS: tuple[PackageManager, ...] = (
                 "~/.cache/pypoetry/cache",
                 (("POETRY_CACHE_DIR", "/cache"), ("XDG_CACHE_HOME", "/pypoetry/cache")),
             ),
-            CacheDir(
+            CacheDir(  # the wheels poetry builds sit next to the archives (same hashed dirs)
                 "~/.cache/pypoetry/artifacts",
                 (("POETRY_CACHE_DIR", "/artifacts"), ("XDG_CACHE_HOME", "/pypoetry/artifacts")),
+                builds="wheels",
             ),
         ),
         defeat_flags=("--no-cache",),
@@ -196,9 +206,17 @@ MANAGERS: tuple[PackageManager, ...] = (
         "pipenv",
         ("pipenv",),
         ("install", "sync", "update", "lock"),
-        (
-            CacheDir("~/.cache/pipenv", (("PIPENV_CACHE_DIR", ""), ("XDG_CACHE_HOME", "/pipenv"))),
-            CacheDir("~/.cache/pip", (("PIP_CACHE_DIR", ""), ("XDG_CACHE_HOME", "/pip"))),
+        (  # pipenv runs pip with PIP_CACHE_DIR=PIPENV_CACHE_DIR: pip's layout, wheels/ built
+            CacheDir(
+                "~/.cache/pipenv",
+                (("PIPENV_CACHE_DIR", ""), ("XDG_CACHE_HOME", "/pipenv")),
+                built=("wheels",),
+            ),
+            CacheDir(
+                "~/.cache/pip",
+                (("PIP_CACHE_DIR", ""), ("XDG_CACHE_HOME", "/pip")),
+                built=("wheels",),
+            ),
         ),
         inert_subcommands=("config", "--version", "self"),
         config_files=("pip.conf", "pip.ini"),
@@ -209,13 +227,12 @@ MANAGERS: tuple[PackageManager, ...] = (
         "pdm",
         ("pdm",),
         ("install", "sync", "add", "update", "lock"),
-        (  # not the whole cache dir: with install.cache on, pdm links packages from packages/
+        # Only http/ (downloads): with install.cache on, pdm links packages from packages/,
+        # and wheels/ holds nothing but the wheels pdm built from sdists, keyed without the
+        # build's environment (a mount there would share builds and cache no download).
+        (
             CacheDir(
                 "~/.cache/pdm/http", (("PDM_CACHE_DIR", "/http"), ("XDG_CACHE_HOME", "/pdm/http"))
-            ),
-            CacheDir(
-                "~/.cache/pdm/wheels",
-                (("PDM_CACHE_DIR", "/wheels"), ("XDG_CACHE_HOME", "/pdm/wheels")),
             ),
         ),
         inert_subcommands=("config", "--version", "self", "cache"),

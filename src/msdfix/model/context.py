@@ -58,6 +58,7 @@ class Folder:
         self._views: dict[Path | None, View] = {}
         self.present = root is not None and root.is_dir()  # (a directory)
         self._dirs: list[str] = []
+        self._skipped: list[str] = []  # directories the walk did not enter (SKIP_DIRS)
 
     @cached_property
     def listed(self) -> tuple[list[str], bool]:
@@ -67,8 +68,11 @@ class Folder:
         if not self.present:
             return found, True
         for dirpath, dirnames, filenames in walk(self.root):
-            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
             rel_dir = os.path.relpath(dirpath, self.root)
+            self._skipped += [
+                d if rel_dir == "." else f"{rel_dir}/{d}" for d in dirnames if d in SKIP_DIRS
+            ]
+            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
             if rel_dir != ".":
                 self._dirs.append(rel_dir)
             for name in sorted(filenames):
@@ -92,6 +96,12 @@ class Folder:
         """Context-relative paths of the directories the walk of ``files`` entered."""
         self.files  # noqa: B018 (walks the folder, or raises ContextTooLarge)
         return self._dirs
+
+    @property
+    def skipped(self) -> list[str]:
+        """Context-relative paths of the directories the walk of ``files`` left out."""
+        self.files  # noqa: B018 (walks the folder, or raises ContextTooLarge)
+        return self._skipped
 
     @cached_property
     def by_name(self) -> dict[str, str]:
@@ -299,6 +309,18 @@ class BuildContext:
     def first_files(self) -> list[str]:
         """Up to MAX_WALK_FILES of ``files``: for a choice that any of them can serve."""
         return self._folder.listed[0] if self._folder is not None else []
+
+    @property
+    def unlisted(self) -> list[str]:
+        """Directories the build sees whose files ``files`` leaves out (node_modules, target,
+        .venv, ...: vendored trees; .git is never a source)."""
+        if self._folder is None:
+            return []
+        return [
+            d
+            for d in self._folder.skipped
+            if posixpath.basename(d) != ".git" and not self.is_ignored(d)
+        ]
 
     def named(self, name: str) -> str | None:
         """The first file (in walk order) whose base name is ``name``."""

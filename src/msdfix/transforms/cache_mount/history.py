@@ -210,7 +210,7 @@ class History:
                 (position, other, dest)
                 for position, (st, other) in enumerate(self._lineage(stage))
                 if other.cmd in ("copy", "add")
-                and (dest := self._destination(st, other, workdirs[id(other)])) is not None
+                and (dest := self.destination(st, other, workdirs[id(other)])) is not None
             ]
             self._copy_dests[id(stage)] = found
         return found
@@ -260,7 +260,7 @@ class History:
                 return True  # a directory whose contents msdfix cannot see
         return False
 
-    def _destination(self, stage: Stage, ins: Instruction, workdir: str) -> str | None:
+    def destination(self, stage: Stage, ins: Instruction, workdir: str) -> str | None:
         """The absolute destination of a COPY/ADD (None when a variable hides it)."""
         values = instruction_values(ins)[1]
         if len(values) < 2:

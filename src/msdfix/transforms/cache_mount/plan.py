@@ -9,8 +9,9 @@ from typing import Any
 
 from msdfix.document import Document
 from msdfix.ecosystems.base import CacheDir, PackageManager
+from msdfix.ecosystems.node import may_run_install_scripts
 from msdfix.ecosystems.os import APT_ARCHIVES_MOUNT
-from msdfix.ecosystems.python import install_evidence, python_version
+from msdfix.ecosystems.python import NO_BINARY_ENV, install_evidence, python_version
 from msdfix.fixes import Edit
 from msdfix.model import BuildContext, Stage
 from msdfix.model.base_images import ROOT
@@ -21,6 +22,8 @@ from msdfix.shell.commands import Command, Word
 from msdfix.shell.edit import command_removal, word_removal
 from msdfix.shell.script import RunScript
 from msdfix.syntax import Instruction
+from msdfix.transforms.cache_mount.cgo import REASON as CGO_REASON
+from msdfix.transforms.cache_mount.cgo import cgo_unproven
 from msdfix.transforms.cache_mount.history import History, mount_targets
 from msdfix.transforms.cache_mount.render import Mount, Plan, writable_target
 from msdfix.transforms.cache_mount.steps import Step, refreshes_first, removed_paths, unresolved
@@ -177,12 +180,8 @@ class _Planner:
         unsafe = None
         if blocker is not None:
             unsafe = f"RUN at line {blocker.start_line} may need {target} in the image"
-        elif call.manager.id == "uv" and self._may_build(call):
-            unsafe = (
-                "uv keeps the wheels it builds from source in this cache, keyed without the "
-                "build's environment (headers installed later are not seen); nothing shows "
-                "that every package installs from a wheel"
-            )
+        elif cache.builds in _SHARED_BUILDS and self._may_build(cache.builds, call):
+            unsafe = _SHARED_BUILDS[cache.builds].format(tool=call.manager.id)
         elif cache.metadata and not self._refreshes(call):
             unsafe = (
                 f"{call.manager.id} trusts the repository metadata on the mount until it "
@@ -262,15 +261,39 @@ class _Planner:
         elif homeless:
             self.plan.note(f"{tool}: the home of user {user} is unknown")
 
-    def _may_build(self, call: ToolCall) -> bool:
-        """True unless the context shows that the install takes every package from a wheel
-        (a lock file listing wheels, ``--only-binary :all:``, ``--no-build``)."""
-        if "--no-build" in call.args or self.resolver.scope.get("UV_NO_BUILD"):
+    def _may_build(self, kind: str, call: ToolCall) -> bool:
+        """True unless the evidence shows that ``call`` builds nothing of ``kind`` into the
+        cache (see ``CacheDir.builds``)."""
+        if kind == "scripts":
+            return may_run_install_scripts(self.doc.context, call.manager, call.args)
+        scope = {**self.resolver.scope, **call.command.assignments}
+        if "--no-build" in call.args or (scope.get("UV_NO_BUILD") or "").lower() in _TRUE:
             return False
+        if self._no_binary(call, scope):
+            return True  # builds from sdists even where a wheel exists
         version = python_version(self.stage.root_image.tag)
-        scope = {k: v for k, v in self.resolver.scope.items() if v is not None}
-        evidence = install_evidence(self.doc.context, [("uv", call.args)], version, scope)
+        program = call.manager.id
+        evidence = install_evidence(self.doc.context, [(program, call.args)], version, scope)
         return evidence.status not in ("none", "open")
+
+    def _no_binary(self, call: ToolCall, scope: Mapping[str, str]) -> bool:
+        """A ``--no-binary`` option, variable or setting (a context file or an earlier RUN)
+        that makes the tool build packages a lock file lists wheels for."""
+        if any(a.startswith("--no-binary") for a in call.args):
+            return True
+        if any(scope.get(v) for v in NO_BINARY_ENV):
+            return True
+        ctx = self.doc.context
+        for name in ("pyproject.toml", "poetry.toml", "uv.toml", "pdm.toml", "config.toml"):
+            for rel in ctx.glob(f"*{name}") if ctx.present else ():
+                if _NO_BINARY.search(ctx.read_text(rel) or "no-binary"):
+                    return True
+        return any(
+            _NO_BINARY.search(ins.logical)
+            for stage in self.stage.lineage
+            for ins in stage.of("run")
+            if stage is not self.stage or ins.start <= self.ins.start
+        )
 
     def _refreshes(self, call: ToolCall) -> bool:
         """True when the RUN's first call of ``call``'s tool re-checks cached metadata."""
@@ -295,6 +318,8 @@ class _Planner:
                     f"{target} stays in the image, where the original leaves it: containers "
                     "and images built FROM it may install without refreshing it"
                 )
+        if cache.builds == "cgo" and cgo_unproven(self.doc, history, stage, ins, call, self.steps):
+            return f"{target} is not mounted: {CGO_REASON}"
         if target == APT_ARCHIVES_MOUNT and not self._keepable(call.manager):
             return ""  # only refreshes, or installs msdfix cannot edit: nothing to keep
         if target == APT_ARCHIVES_MOUNT:
@@ -516,6 +541,23 @@ class _Planner:
                         removed.append(word.value)
         if removed:
             self.plan.note("dropped " + ", ".join(f"`{r}`" for r in removed))
+
+
+# Why a cache that keeps what the tool built (``CacheDir.builds``) is unsafe to share.
+_SHARED_BUILDS = {
+    "wheels": (
+        "{tool} keeps the wheels it builds from source in this cache, keyed without the "
+        "build's environment (headers installed later are not seen); nothing shows that "
+        "every package installs from a wheel"
+    ),
+    "scripts": (
+        "{tool} keeps the files install scripts build (compiled addons) in its store and "
+        "reuses them, keyed without the build's environment (npm_config_* variables, "
+        "headers, libraries); nothing shows that no package runs an install script"
+    ),
+}
+_NO_BINARY = re.compile(r"no[-_]binary", re.IGNORECASE)
+_TRUE = ("1", "true", "yes", "on")
 
 
 def runs_offline(manager: PackageManager, args: Sequence[str], env: Mapping[str, str]) -> bool:
