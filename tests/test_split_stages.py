@@ -858,3 +858,45 @@ def test_a_stage_named_like_a_stage_the_split_adds_is_not_split(tmp_path):
     result = _run(text, tmp_path)
     assert not result.changed
     assert "named prod-deps, a name the split needs for its own stage" in _messages(result)
+
+
+def _deps_stage_of(out: str) -> str:
+    return out.split(" AS prod-deps", 1)[1].split("\nFROM ", 1)[0] if " AS prod-deps" in out else ""
+
+
+@pytest.mark.parametrize(
+    "setup, replayed",
+    [
+        # npm config set writes the ~/.npmrc the install reads (ERESOLVE without it, built)
+        ("COPY package*.json ./\nRUN npm config set legacy-peer-deps true\n", True),
+        ("RUN npm config set legacy-peer-deps true\nCOPY package*.json ./\n", True),
+        # before any COPY a RUN read nothing copied: it replays as written, after its WORKDIR
+        (
+            "RUN echo '@acme:registry=https://npm.acme.dev/' > .npmrc-user && "
+            "cp .npmrc-user /root/.npmrc\nCOPY package*.json ./\n",
+            True,
+        ),
+    ],
+)
+def test_the_deps_stage_replays_what_configures_the_install(tmp_path, setup, replayed):
+    """The prod-deps stage installs from the base image: configuration an earlier RUN wrote
+    for the build's install must be written there too."""
+    ctx = _fixture_context(tmp_path, "node-frontend-custom-server")
+    text = (ctx / "Dockerfile").read_text()
+    text = text.replace("COPY package*.json ./\n", setup)
+    deps = _deps_stage_of(_run(text, ctx, unsafe=True).output)
+    run = next(line for line in setup.splitlines() if line.startswith("RUN"))
+    assert (run in deps) is replayed, deps
+    if "echo" in run:  # the RUN wrote into its working directory: it runs in the same one
+        assert deps.index("WORKDIR /app") < deps.index(run)
+
+
+def test_a_run_after_a_copy_that_may_change_the_install_keeps_dev_dependencies(tmp_path):
+    """A RUN after files are copied may read them (``cp npmrc /root/.npmrc``): it cannot be replayed
+    in a stage that has only the manifests, so the split keeps node_modules as built."""
+    ctx = _fixture_context(tmp_path, "node-frontend-custom-server")
+    text = (ctx / "Dockerfile").read_text()
+    text = text.replace("RUN npm install\n", "RUN cp npmrc /root/.npmrc\nRUN npm install\n")
+    result = _run(text, ctx)
+    assert " AS prod-deps" not in result.output
+    assert "may change what the install reads" in _messages(result)

@@ -278,6 +278,9 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
         return f"the install at line {install.ins.start_line} mounts files or secrets"
     if any(not is_root(u.args.strip()) for u in a.stage.of("user") if u.start < install.ins.start):
         return "the dependencies are installed by a non-root user"
+    replayed = _replayed(a, install)
+    if isinstance(replayed, str):
+        return replayed
     rel = context_dir(a, app, a.stage.instructions[-1])
     if rel is None:
         return f"{app} is not copied whole from one context directory"
@@ -573,11 +576,9 @@ def _deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
     platform = platform_flag(a.stage.platform)
     flag = f"--platform={platform} " if platform else ""
     lines = [f"{keyword(doc, 'FROM')} {flag}{a.stage.image.raw} {keyword(doc, 'AS')} {DEPS}{nl}"]
-    for ins in a.stage.instructions:
-        if ins.start >= install.ins.start:
-            break
-        if ins.cmd in ("arg", "env") or _tool_setup(a, ins):
-            lines.append(chunk(a, ins))
+    replayed = _replayed(a, install)
+    assert not isinstance(replayed, str)  # _deps_stage_blocker declined it
+    lines += [chunk(a, ins) for ins in replayed]
     lines.append(f"{keyword(doc, 'WORKDIR')} {app}{nl}")
     # The manifests come from the build stage (as the context gave them): BuildKit caches the
     # copy by content, so source edits keep this stage cached, and the install never runs
@@ -630,6 +631,51 @@ def _deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
 
 
 BUILD_ALIAS = "\x00build\x00"  # replaced by the build stage's alias when rendering
+
+
+def _replayed(a: Analysis, install: Call) -> list[Instruction] | str:
+    """What the deps stage replays from the build stage before its install: ARG, ENV and
+    SHELL; RUNs that set up the package manager or only set its configuration (``npm config
+    set legacy-peer-deps true`` writes the ~/.npmrc the install reads); and every RUN that
+    comes before the stage's first COPY or ADD (it read nothing copied, so it replays as
+    written: ~/.npmrc written by echo, git config), with the WORKDIRs before it. A reason
+    (str) when a RUN after a COPY may change what the install reads and cannot be replayed."""
+    out: list[Instruction] = []
+    copied = other = False
+    for ins in a.stage.instructions:
+        if ins.start >= install.ins.start:
+            break
+        copied = copied or ins.cmd in ("copy", "add")
+        if ins.cmd in ("arg", "env", "shell") or _tool_setup(a, ins) or _sets_config(a, ins):
+            out.append(ins)
+        elif ins.cmd == "run" and not copied:
+            out.append(ins)
+            other = True
+        elif ins.cmd == "run":
+            return (
+                f"RUN at line {ins.start_line} may change what the install reads, and comes "
+                "after files are copied"
+            )
+        elif ins.cmd == "workdir" and not copied:
+            out.append(ins)
+    return out if other else [i for i in out if i.cmd != "workdir"]
+
+
+def _sets_config(a: Analysis, ins: Instruction) -> bool:
+    """A RUN that only sets the package managers' configuration (``npm config set ...``,
+    ``yarn config set ...``, ``npm set ...``)."""
+    if ins.cmd != "run":
+        return False
+    calls = [c for c in a.calls if c.ins is ins]
+    script = run_script(ins, a.doc.text)
+    return (
+        bool(calls)
+        and script is not None
+        and len(calls) == len(script.commands)
+        and all(
+            c.program in ("npm", "yarn", "pnpm") and c.sub in ("config", "set") for c in calls
+        )
+    )
 
 
 def _tool_setup(a: Analysis, ins: Instruction) -> bool:
