@@ -685,3 +685,42 @@ def test_a_repository_setup_tool_the_build_never_runs_stays(
     out, messages = _py_split(tmp_path, "WORKDIR", f"{install}WORKDIR", {"app.py": app})
     assert "AS runtime" in out, messages
     assert f"install -y --no-install-recommends {package}" in out.split("AS runtime", 1)[1]
+
+
+PRE_COMMIT = (
+    "FROM python:3.12\nWORKDIR /opt/lint\nCOPY requirements.txt .\n"
+    "RUN pip install --no-cache-dir --only-binary :all: --require-hashes -r requirements.txt\n"
+    "WORKDIR /src\n{start}\n"
+)
+
+
+@pytest.mark.parametrize(
+    "start, opaque",
+    [
+        # pre-commit runs git: on python:3.12-slim it failed with "git failed" (built for real)
+        ('ENTRYPOINT ["pre-commit", "run"]\nCMD ["--all-files"]', "pre-commit"),
+        ('CMD ["/usr/local/bin/ansible-playbook", "site.yml"]', "ansible-playbook"),
+        ("CMD exec tini -- dvc pull", "dvc"),
+        ('CMD ["gunicorn", "-b", "0.0.0.0:8000", "app:app"]', None),  # runs the app's code
+        ('CMD ["python", "-m", "app"]', None),  # app.py of the context
+        ('CMD ["python3", "-m", "http.server"]', None),  # the standard library
+        ('CMD ["python", "-m", "pre_commit", "run"]', "pre-commit"),
+        ('CMD ["./run.sh"]', None),  # a file of the app: read where it runs
+    ],
+)
+def test_a_start_program_whose_code_msdfix_does_not_read_is_unsafe(
+    tmp_path: Path, start: str, opaque: str | None
+) -> None:
+    """A program installed by pip (or npm) runs tools msdfix cannot see: whether the slim
+    runtime has them is unknown, so the split and slim-base are unsafe."""
+    root = _write(tmp_path, {"requirements.txt": "identify==2.6.1 --hash=sha256:00\n"})
+    (root / "app.py").write_text("print('hello')\n")
+    text = PRE_COMMIT.format(start=start)
+    for transform in (ID, "slim-base"):
+        result = rewrite(text, None, BuildContext(root), Settings(frozenset({transform})))
+        messages = " ".join(f.message for f in result.applied + result.suggestions)
+        if opaque:
+            assert not result.changed, transform
+            assert f"`{opaque}`, a program whose own code msdfix does not read" in messages
+        else:
+            assert "whose own code msdfix does not read" not in messages

@@ -44,3 +44,17 @@ POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash"})
 SHELLS = POSIX_SHELLS | {"zsh", "ksh", "busybox"}
 # Prefixes that run the rest of the command line as a program.
 WRAPPERS = frozenset({"sudo", "exec", "command", "nice", "nohup", "time", "env", "eatmydata"})
+
+# Programs a container starts that run only the app's own code (which msdfix reads) or serve
+# files: interpreters, application servers and process managers of the ecosystems. Any other
+# program an image starts (pre-commit, ansible, prisma, supervisord) is opaque: msdfix cannot
+# see which tools it runs, so whether a smaller image has them is unknown.
+APP_STARTERS = frozenset(
+    """
+    python python3 pypy pypy3 node nodejs deno bun java ruby perl php dotnet npm yarn pnpm
+    gunicorn uvicorn hypercorn daphne waitress-serve uwsgi granian flask django-admin celery
+    streamlit gradio rq dramatiq huey alembic pm2 pm2-runtime nodemon ts-node tsx next nuxt
+    serve http-server vite puma rails rackup unicorn sidekiq bundle rake thin
+    nginx httpd apache2-foreground php-fpm caddy
+    """.split()
+)

@@ -93,7 +93,7 @@ def _unwrap(command: Command) -> tuple[list[str], list[str]]:
     return found, argv[at:]
 
 
-def _unwrapped(command: Command) -> list[str]:
+def unwrapped(command: Command) -> list[str]:
     """The argv after sudo/env/... prefixes."""
     return _unwrap(command)[1]
 
@@ -139,13 +139,13 @@ def is_inert(command: Command) -> bool:
     relative path such as ``scripts/install`` or ``bin/sync`` is a file of the build, whatever
     its name (``program_args`` names it by its last component)."""
     program, _ = program_args(command)
-    argv = _unwrapped(command)
+    argv = unwrapped(command)
     relative = bool(argv) and "/" in argv[0] and not argv[0].startswith("/")
     return program in INERT and not relative
 
 
 def _program_args(command: Command) -> tuple[str, list[str]]:
-    argv = _unwrapped(command)
+    argv = unwrapped(command)
     if not argv:
         return "", []
     program = argv[0].rsplit("/", 1)[-1] if not argv[0].startswith("./") else argv[0]

@@ -7,12 +7,14 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
+import sys
 from dataclasses import dataclass, field
 
-from msdfix.ecosystems.programs import SHELLS
+from msdfix.ecosystems.programs import APP_STARTERS, HARMLESS, POSIX_SHELLS, SHELLS
 from msdfix.model.context import BuildContext
 from msdfix.model.stages import Stage
-from msdfix.shell.classify import program_args, wrappers
+from msdfix.shell.classify import program_args, unwrapped, wrappers
+from msdfix.shell.commands import Command as ShellCommand
 from msdfix.shell.commands import parse_commands
 
 _SCRIPT = re.compile(r"(\.(?:sh|bash)$|entrypoint[^/]*$)")
@@ -62,3 +64,98 @@ def context_script(ctx: BuildContext, path: str) -> str | None:
         return None
     rel = ctx.named(name)
     return ctx.read_text(rel) if rel is not None else None
+
+
+@dataclass
+class Entry:
+    """What the container runs: argv of the first command, and whether a shell is needed."""
+
+    argv: list[str]
+    shell: bool
+    commands: list[list[str]]
+
+    @property
+    def interactive(self) -> bool:
+        """The container starts a shell with no script: its users run their own commands."""
+        return (
+            bool(self.argv) and posixpath.basename(self.argv[0]) in SHELLS and len(self.argv) == 1
+        )
+
+
+def toolbox(found: Entry | None) -> bool:
+    """An image that starts no program of its own (no CMD/ENTRYPOINT, or a bare shell) is a
+    tool environment: what its users run in it is unknown."""
+    return found is None or found.interactive
+
+
+def entry(stage: Stage) -> Entry | None:
+    """ENTRYPOINT + CMD of the stage as argv; None when there is neither."""
+    entrypoint, cmd = stage.entry()
+    parts: list[list[str]] = []
+    shell = False
+    for ins in (entrypoint, cmd):
+        if ins is None:
+            continue
+        argv = ins.json_args()
+        if argv is None:
+            shell = True
+            parsed = parse_commands(ins.args)
+            parts.append(parsed[0].argv if parsed else [])
+            if ins is entrypoint:
+                break  # shell-form ENTRYPOINT ignores CMD
+        else:
+            parts.append(argv)
+    argv = [a for p in parts for a in p]
+    if not argv:
+        return None
+    commands = [argv]
+    if len(argv) >= 3 and posixpath.basename(argv[0]) in POSIX_SHELLS and argv[1] == "-c":
+        shell = True
+        commands = [c.argv for c in parse_commands(argv[2]) if c.argv]
+        argv = commands[0] if commands else argv
+    while argv and argv[0] in ("exec", "env", "tini", "dumb-init", "--"):
+        argv = argv[1:]
+    return Entry(argv, shell, commands)
+
+
+_VERSIONED = re.compile(r"^(?:python|pypy|node|ruby|php|perl)[0-9.]*$")
+
+
+def _module(command: ShellCommand) -> str | None:
+    """The top-level module ``python -m pkg.mod`` runs (None: not such a command)."""
+    words = unwrapped(command)
+    if not words or not _VERSIONED.match(posixpath.basename(words[0])) or "-m" not in words:
+        return None
+    at = words.index("-m") + 1
+    return words[at].split(".")[0] if at < len(words) else None
+
+
+def opaque_program(argvs: list[list[str]], ctx: BuildContext) -> str | None:
+    """The first program the start commands ``argvs`` run whose own code msdfix cannot read,
+    and so not which tools it runs (``pre-commit`` runs git): not a shell, wrapper, harmless
+    builtin, interpreter or known app server (``APP_STARTERS``), not a file of the app (a path
+    outside a ``bin`` folder, or a file of the build context). None when every one is known."""
+    for argv in argvs:
+        for command in parse_commands(shlex.join(argv)) if argv else []:
+            name, _ = program_args(command)
+            module = _module(command)
+            if module is not None:  # python -m X: the app's package, the stdlib, or installed
+                if (
+                    module in sys.stdlib_module_names
+                    or ctx.present
+                    and (ctx.named(f"{module}.py") or ctx.exists(f"{module}/__init__.py"))
+                ):
+                    continue
+                name = module.replace("_", "-")
+            base = posixpath.basename(name)
+            folder = posixpath.dirname(name)
+            if not base or "$" in name or base in SHELLS or base in HARMLESS:
+                continue
+            if base in APP_STARTERS or _VERSIONED.match(base) or base.startswith("-"):
+                continue
+            if folder and not folder.endswith("/bin"):
+                continue  # ./server, /app/run: the app's own files or build outputs
+            if ctx.present and ctx.named(base) is not None:
+                continue  # a script of the context: read where it runs
+            return base
+    return None

@@ -14,6 +14,7 @@ from msdfix.model.base_images import HUB_REGISTRIES
 from msdfix.model.image import ImageRef
 from msdfix.model.program_calls import CALLED, TOO_MANY, called_tool
 from msdfix.shell.classify import INLINE_CODE, program_args, runs_project_code
+from msdfix.shell.entry import entry, opaque_program
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
 from msdfix.transforms.slim_base.deps import dependency_status, install_calls, node_deps
@@ -40,6 +41,10 @@ MAN_PAGE_PACKAGES = re.compile(
     r"^(openjdk-\d+-(jre|jdk)(-headless)?|default-(jre|jdk)(-headless)?|ca-certificates-java"
     r"|postgresql-client(-\d+|-common)?)$"
 )
+
+
+# Families whose images start an interpreter's programs: pip, npm or gem may install them.
+INTERPRETED = frozenset({"python", "node", "ruby"})
 
 
 @dataclass
@@ -144,6 +149,19 @@ class Planner:
         elif found:
             unsafe.append(f"the sources may run `{found}`, which {new} does not have")
 
+    def _opaque_start(self, unsafe: list[str], new: str) -> None:
+        """The container starts a program installed by a package manager (``pre-commit``,
+        which runs git): which tools it runs is unknown."""
+        found = entry(self.stage)
+        if self.family.name not in INTERPRETED or found is None:
+            return
+        program = opaque_program(found.commands, self.doc.context)
+        if program is not None:
+            unsafe.append(
+                f"the image starts `{program}`, a program whose own code msdfix does not read: "
+                f"it may run a tool {new} does not have (git, curl, ssh)"
+            )
+
     def _copied_builds(self, unsafe: list[str], glibc_only: bool = False) -> str | None:
         """Artefacts copied from stages that installed dependencies on a full image."""
         for ins in self.stage.of("copy", "add"):
@@ -203,6 +221,7 @@ class Planner:
             return cand
         self._toolbox(cand.unsafe)
         self._called_tools(cand.unsafe, f"{self.family.name}:{target.tag}")
+        self._opaque_start(cand.unsafe, f"{self.family.name}:{target.tag}")
         if target.kind == "jre" and self._entry() != "java":
             cand.unsafe.append("the image does not start java directly: it may use JDK tools")
         for ecosystem, calls in self.installs.items():

@@ -7,12 +7,10 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from functools import partial
 
-from msdfix.ecosystems.programs import POSIX_SHELLS, SHELLS
 from msdfix.model.args import expand
 from msdfix.model.context import BuildContext
 from msdfix.model.paths import within
 from msdfix.model.stages import Model, Stage
-from msdfix.shell.commands import parse_commands
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
 
@@ -193,55 +191,3 @@ def context_copies(model: Model, stage: Stage, dirs: dict[int, str]) -> list[Con
         )
         found.append(ContextCopy(ins, sources, dest, into_dir))
     return found
-
-
-@dataclass
-class Entry:
-    """What the container runs: argv of the first command, and whether a shell is needed."""
-
-    argv: list[str]
-    shell: bool
-    commands: list[list[str]]
-
-    @property
-    def interactive(self) -> bool:
-        """The container starts a shell with no script: its users run their own commands."""
-        return (
-            bool(self.argv) and posixpath.basename(self.argv[0]) in SHELLS and len(self.argv) == 1
-        )
-
-
-def toolbox(found: Entry | None) -> bool:
-    """An image that starts no program of its own (no CMD/ENTRYPOINT, or a bare shell) is a
-    tool environment: what its users run in it is unknown."""
-    return found is None or found.interactive
-
-
-def entry(stage: Stage) -> Entry | None:
-    """ENTRYPOINT + CMD of the stage as argv; None when there is neither."""
-    entrypoint, cmd = stage.entry()
-    parts: list[list[str]] = []
-    shell = False
-    for ins in (entrypoint, cmd):
-        if ins is None:
-            continue
-        argv = ins.json_args()
-        if argv is None:
-            shell = True
-            parsed = parse_commands(ins.args)
-            parts.append(parsed[0].argv if parsed else [])
-            if ins is entrypoint:
-                break  # shell-form ENTRYPOINT ignores CMD
-        else:
-            parts.append(argv)
-    argv = [a for p in parts for a in p]
-    if not argv:
-        return None
-    commands = [argv]
-    if len(argv) >= 3 and posixpath.basename(argv[0]) in POSIX_SHELLS and argv[1] == "-c":
-        shell = True
-        commands = [c.argv for c in parse_commands(argv[2]) if c.argv]
-        argv = commands[0] if commands else argv
-    while argv and argv[0] in ("exec", "env", "tini", "dumb-init", "--"):
-        argv = argv[1:]
-    return Entry(argv, shell, commands)

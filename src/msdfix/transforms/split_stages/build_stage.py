@@ -23,14 +23,13 @@ from msdfix.model.stages import Stage
 from msdfix.shell.checks import Check, check_of
 from msdfix.shell.classify import program_args, runs_project_code
 from msdfix.shell.commands import Command
+from msdfix.shell.entry import Entry, entry
 from msdfix.shell.script import RunScript, run_script
 from msdfix.syntax import Instruction
 from msdfix.transforms.split_stages.artifacts import (
     SYSTEM_DIRS,
     ContextCopy,
-    Entry,
     context_copies,
-    entry,
     resolve,
     workdirs,
 )

@@ -15,6 +15,7 @@ from msdfix.model.program_calls import CALLED, MAX_SCANNED, TOO_MANY, tar_tool
 from msdfix.model.stages import Stage
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands
+from msdfix.shell.entry import opaque_program
 from msdfix.syntax.values import instruction_values
 from msdfix.transforms.split_stages.build_stage import Analysis, Plan
 from msdfix.transforms.split_stages.runtime_packages import tool_run
@@ -86,7 +87,13 @@ def check_image_tools(a: Analysis, plan: Plan) -> None:
     else:
         called = tuple(t for t in missing if t in CALLED or distroless and t in NO_DISTROLESS)
         who, found = "the program may", tool_run(a, called, tuple(missing))
-    if found == TOO_MANY:
+    opaque = opaque_program(a.start, a.ctx) if a.eco in ("python", "node") else None
+    if not found and opaque:
+        plan.unsafe = (
+            f"the start command runs `{opaque}`, a program whose own code msdfix does not "
+            f"read: it may run a tool {image.raw} has and {plan.runtime} lacks (git, curl, ssh)"
+        )
+    elif found == TOO_MANY:
         plan.unsafe = (
             f"the context has more sources than msdfix reads ({MAX_SCANNED}): one may run a "
             f"tool {image.raw} has and {plan.runtime} lacks"

@@ -672,9 +672,7 @@ def _sets_config(a: Analysis, ins: Instruction) -> bool:
         bool(calls)
         and script is not None
         and len(calls) == len(script.commands)
-        and all(
-            c.program in ("npm", "yarn", "pnpm") and c.sub in ("config", "set") for c in calls
-        )
+        and all(c.program in ("npm", "yarn", "pnpm") and c.sub in ("config", "set") for c in calls)
     )
 
 

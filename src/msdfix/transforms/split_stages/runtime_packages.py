@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from msdfix.ecosystems import os as osp
 from msdfix.model.program_calls import MAX_SCANNED, TOO_MANY, is_script, search, tar_tool
-from msdfix.transforms.split_stages.artifacts import toolbox
+from msdfix.shell.entry import toolbox
 from msdfix.transforms.split_stages.build_stage import (
     COMMON,
     SOURCE_SUFFIXES,
