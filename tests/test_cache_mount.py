@@ -437,6 +437,14 @@ def test_a_command_run_as_another_user_gets_no_mount() -> None:
     assert any("pip: runs as another user" in m for m in _fixes(text))
 
 
+def test_only_a_wrappers_own_options_choose_its_user() -> None:
+    """``sudo pip install --user flask`` runs pip as root: ``--user`` is pip's option, not
+    sudo's, so root's cache is the one to mount."""
+    text = "FROM python:3.12\nRUN sudo pip install --user --no-cache-dir flask\n"
+    assert "target=/root/.cache/pip" in _run(text)
+    assert not any("runs as another user" in m for m in _fixes(text))
+
+
 def test_apt_at_container_start_keeps_the_lists(tmp_path: Path) -> None:
     """An entrypoint script that runs ``apt-get install $EXTRA_PACKAGES`` needs the lists in
     the image (a real build's container failed with "Unable to locate package")."""

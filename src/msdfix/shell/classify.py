@@ -80,17 +80,23 @@ def program_args(command: Command) -> tuple[str, list[str]]:
 
 def _unwrap(command: Command) -> tuple[list[str], list[str]]:
     """(the sudo/env/... prefixes, the argv after them)."""
-    argv = command.argv
-    found = []
+    found, at = _wrappers_with_options(command.argv)
+    return [w for w, _ in found], command.argv[at:]
+
+
+def _wrappers_with_options(argv: list[str]) -> tuple[list[tuple[str, list[str]]], int]:
+    """Each sudo/env/... prefix with its own options, and where the command after them
+    starts."""
+    found: list[tuple[str, list[str]]] = []
     at = 0  # an index, not a copy per wrapper: `sudo sudo ... pip` is linear
     while at < len(argv) and (argv[at] in _WRAPPERS or _runuser_wrapper(argv, at)):
-        wrapper, at = argv[at], at + 1
-        found.append(wrapper)
+        wrapper, at, start = argv[at], at + 1, at + 1
         values = _VALUE_OPTIONS.get(wrapper, set())
         while at < len(argv) and (argv[at].startswith("-") or "=" in argv[at]):
             at += 2 if argv[at] in values else 1
+        found.append((wrapper, [a for a in argv[start:at] if a.startswith("-")]))
         at += _WRAPPERS.get(wrapper, 0)
-    return found, argv[at:]
+    return found, at
 
 
 def unwrapped(command: Command) -> list[str]:
@@ -112,17 +118,19 @@ def _runuser_wrapper(argv: list[str], at: int) -> bool:
 
 def other_user(command: Command) -> bool:
     """``sudo -u app pip``, ``gosu app pip``, ``su app -c ...``: the command runs as a user (and
-    HOME) the RUN's is not."""
+    HOME) the RUN's is not. Only a wrapper's own options count: ``sudo pip install --user x``
+    runs pip as root."""
     argv = command.argv
-    for at, word in enumerate(argv):
+    found, at = _wrappers_with_options(argv)
+    if at < len(argv):  # /usr/bin/sudo -u app pip: a wrapper named by its path
+        name = argv[at].rsplit("/", 1)[-1]
+        found += _wrappers_with_options([name, *argv[at + 1 :]])[0] or [(name, [])]
+    for word, options in found:
         name = word.rsplit("/", 1)[-1]
         if name in _ALWAYS_OTHER_USER or name in _SU:
             return True
-        options = _USER_OPTIONS.get(name, ())
-        if any(_is_option(a, options) for a in argv[at + 1 :] if a.startswith("-")):
+        if any(_is_option(a, _USER_OPTIONS.get(name, ())) for a in options):
             return True
-        if name not in _WRAPPERS:
-            return False
     return False
 
 
