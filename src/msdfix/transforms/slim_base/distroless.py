@@ -9,10 +9,10 @@ from msdfix.ecosystems.images import DISTROLESS_NONROOT, DISTROLESS_STATIC, DIST
 from msdfix.ecosystems.os import STANDARD_PATH
 from msdfix.model import Stage
 from msdfix.shell.classify import program_args
+from msdfix.shell.commands import parse_commands
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
-from msdfix.transforms.slim_base.facts import commands_of
 from msdfix.transforms.slim_base.variants import Candidate, Planner, where
 
 COPY_ONLY = {
@@ -32,7 +32,7 @@ def _go_entry(doc: Document, stage: Stage) -> tuple[Stage, Instruction] | None:
     entry = entrypoint or cmd
     argv = entry.json_args() if entry is not None else None
     if entry is not None and argv is None:
-        commands = commands_of(entry.args)
+        commands = parse_commands(entry.args)
         argv = commands[0].argv if commands else None
     if not argv:
         return None

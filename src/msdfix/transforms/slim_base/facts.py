@@ -9,7 +9,7 @@ from msdfix.ecosystems.images import TOOL_PACKAGES
 from msdfix.model import Stage
 from msdfix.model.program_calls import tar_tool
 from msdfix.shell.classify import inner_script, program_args
-from msdfix.shell.commands import Command, parse_commands
+from msdfix.shell.commands import parse_commands
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
@@ -33,19 +33,12 @@ class Facts:
     apt: dict[int, set[str]] = field(default_factory=dict)  # start_line -> packages installed
 
 
-def commands_of(text: str) -> list[Command]:
-    try:
-        return parse_commands(text)
-    except Exception:  # a script tree-sitter cannot read: treat as no commands
-        return []
-
-
 def expand_sh(program: str, args: list[str]) -> list[tuple[str, list[str]]]:
     """``sh -c 'script'`` and ``su app -c 'script'`` give the script's commands too."""
     found = [(program, args)]
     script = inner_script(program, args)
     if script is not None:
-        found += [program_args(c) for c in commands_of(script)]
+        found += [program_args(c) for c in parse_commands(script)]
     return found
 
 
@@ -62,7 +55,7 @@ def stage_facts(doc: Document, stage: Stage) -> Facts:
             argv = ins.json_args()
             if argv is None:
                 facts.shell.append(ins)
-                pairs = [program_args(c) for c in commands_of(ins.args)]
+                pairs = [program_args(c) for c in parse_commands(ins.args)]
             elif argv:
                 pairs = [
                     (
@@ -77,7 +70,7 @@ def stage_facts(doc: Document, stage: Stage) -> Facts:
                     pairs = [(values[1].rsplit("/", 1)[-1], values[2:])]
                 else:
                     facts.shell.append(ins)
-                    pairs = [program_args(c) for c in commands_of(values[1])]
+                    pairs = [program_args(c) for c in parse_commands(values[1])]
         elif ins.cmd in ("shell", "onbuild"):
             facts.shell.append(ins)
         for program, args in pairs:

@@ -14,13 +14,13 @@ from msdfix.model.base_images import HUB_REGISTRIES
 from msdfix.model.image import ImageRef
 from msdfix.model.program_calls import CALLED, TOO_MANY, called_tool
 from msdfix.shell.classify import INLINE_CODE, program_args, runs_project_code
+from msdfix.shell.commands import parse_commands
 from msdfix.shell.entry import entry, opaque_program
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
 from msdfix.transforms.slim_base.deps import dependency_status, install_calls, node_deps
 from msdfix.transforms.slim_base.facts import (
     Use,
-    commands_of,
     installed_before,
     missing_tool,
     stage_facts,
@@ -127,7 +127,7 @@ class Planner:
                     if name not in unread and not self._from_base(name):
                         unread.append(name)
                     continue
-                for command in commands_of(text):
+                for command in parse_commands(text):
                     program, _ = program_args(command)
                     if program in self.family.full_only_tools and not installed_before(
                         self.facts, program, use.ins.start_line
