@@ -694,3 +694,116 @@ def test_yarn_install_moved_before_the_copy_still_loads_its_environment_files(
     before = out.split("COPY . .")[0]
     for name in (".env.yarn", ".env.ci", ".env.local"):
         assert (name in before) is (name in copied.split()), out
+
+
+PY_FILES = {
+    "requirements.txt": "flask==3.0.3\n",
+    "app.py": "print('hi')\n",
+    "Aptfile": "jq\n",
+    "VERSION": "2.4.1\n",
+    "vendor/acme-cli_1.4.0_all.deb": "!<arch>\n",
+    "sdk/lib/libacme.so.1": "\x7fELF",
+}
+
+
+@pytest.mark.parametrize(
+    "between, moved",
+    [
+        # each broke a real build or app (round 7): the RUN read the tree after the COPY
+        ("RUN apt-get update && xargs apt-get install -y < Aptfile", False),
+        ('RUN echo "$(cat VERSION)" > /etc/app-release', False),
+        ("RUN v=`cat VERSION` && echo $v > /etc/app-release", False),
+        ("RUN apt-get update && apt-get install -y ./vendor/acme-cli_1.4.0_all.deb", False),
+        ("RUN echo /app/sdk/lib > /etc/ld.so.conf.d/acme.conf && ldconfig", False),
+        ("RUN ldconfig", False),
+        ("RUN useradd -m -d /app app", False),  # the home it makes would own the tree
+        # what reads nothing of the tree still lets the install move
+        ("RUN apt-get update && apt-get install -y --no-install-recommends jq", True),
+        ("RUN echo 'deb http://deb.debian.org/debian bookworm main' > /etc/apt/x.list", True),
+        ("RUN useradd -m app", True),
+    ],
+)
+def test_a_run_between_the_copy_and_the_install_that_reads_the_tree_keeps_it(
+    tmp_path: Path, between: str, moved: bool
+) -> None:
+    """A RUN between ``COPY . .`` and the install moves with the install before the COPY: it
+    may do so only when none of its words, redirects or command substitutions names the
+    copied tree (``xargs apt-get install < Aptfile`` failed: "cannot open Aptfile")."""
+    for name, text in PY_FILES.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    text = (
+        f"FROM python:3.12\nWORKDIR /app\nCOPY . .\n{between}\n"
+        "RUN pip install --no-cache-dir -r requirements.txt\n"
+    )
+    out, _, explained = _run(text, tmp_path)
+    assert (out != text) is moved, explained
+
+
+@pytest.mark.parametrize(
+    "setup, files, reason",
+    [
+        ("", {"requirements.txt": "acme-utils@file:///app/vendor/acme.whl\n"}, "installs a local path"),
+        ("", {"requirements.txt": "acme[cli] @file:vendor/acme.whl\n"}, "installs a local path"),
+        ("ENV PIP_CERT=/app/certs/ca.pem", {}, "reads PIP_CERT=/app/certs/ca.pem"),
+        ("ENV REQUESTS_CA_BUNDLE=/app/certs/ca.pem", {}, "reads REQUESTS_CA_BUNDLE"),
+        ("ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt", {}, None),
+    ],
+)  # fmt: skip
+def test_pip_reads_of_the_copied_tree_keep_the_install_after_the_copy(
+    tmp_path: Path, setup: str, files: dict[str, str], reason: str | None
+) -> None:
+    """A PEP 508 ``name@file:`` reference however spaced, and a certificate bundle of the
+    tree named by PIP_CERT or REQUESTS_CA_BUNDLE (the moved install found no CA bundle)."""
+    for name, text in {"requirements.txt": "flask==3.0.3\n", **files}.items():
+        (tmp_path / name).write_text(text)
+    text = (
+        f"FROM python:3.12\n{setup}\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+    )
+    out, _, explained = _run(text, tmp_path)
+    assert (out == text) is (reason is not None), explained
+    if reason:
+        assert any(reason in m for m in explained), explained
+
+
+def test_uv_settings_naming_a_folder_of_the_tree_keep_the_install(tmp_path: Path) -> None:
+    """uv.toml's ``find-links = ["vendor/wheels"]``: "Failed to read --find-links directory"."""
+    (tmp_path / "requirements.txt").write_text("acme-utils==1.0\n")
+    (tmp_path / "uv.toml").write_text('find-links = ["vendor/wheels"]\n')
+    text = (
+        "FROM python:3.12\nWORKDIR /app\nCOPY . .\n"
+        "RUN uv pip install --system -r requirements.txt\n"
+    )
+    out, _, explained = _run(text, tmp_path)
+    assert out == text
+    assert any("uv.toml sets find-links to vendor/wheels" in m for m in explained), explained
+    (tmp_path / "uv.toml").write_text('index-url = "https://pypi.example.com/simple"\n')
+    assert _run(text, tmp_path)[0] != text  # a remote index: the manifests are enough
+
+
+def test_pipenv_pipfile_variable_names_the_pipfile(tmp_path: Path) -> None:
+    """PIPENV_PIPFILE=/app/deploy/Pipfile: the root Pipfile is another project's."""
+    for folder in (tmp_path, tmp_path / "deploy"):
+        folder.mkdir(exist_ok=True)
+        (folder / "Pipfile").write_text('[packages]\nflask = "*"\n')
+        (folder / "Pipfile.lock").write_text("{}\n")
+    text = (
+        "FROM python:3.12\nENV PIPENV_PIPFILE=/app/deploy/Pipfile\nWORKDIR /app\nCOPY . .\n"
+        "RUN pipenv install --system --deploy\n"
+    )
+    out, _, explained = _run(text, tmp_path)
+    assert out == text
+    assert any("PIPENV_PIPFILE=/app/deploy/Pipfile" in m for m in explained), explained
+
+
+def test_poetry_only_root_installs_the_project_and_stays_after_the_copy(tmp_path: Path) -> None:
+    """``--only-root`` installs nothing but the project: the reverse of ``--no-root``."""
+    (tmp_path / "pyproject.toml").write_text("[tool.poetry]\nname = 'shop'\n")
+    (tmp_path / "poetry.lock").write_text("")
+    text = (
+        "FROM python:3.12\nRUN pip install poetry\nWORKDIR /app\nCOPY . .\n"
+        "RUN poetry install --no-root --only main\nRUN poetry install --only-root\n"
+    )
+    out, _, _ = _run(text, tmp_path)
+    assert out.index("RUN poetry install --no-root") < out.index("COPY . .")
+    assert out.index("COPY . .") < out.index("RUN poetry install --only-root")

@@ -251,7 +251,7 @@ POETRY = Ecosystem(
     outputs=(".venv",),
     key="pyproject.toml",
     checks="python",
-    no_self=("--no-root", "--only-root"),
+    no_self=("--no-root",),
     no_self_setting=r"^[^\S\n]*package-mode\s*=\s*false",
 )
 UV = Ecosystem(
@@ -350,6 +350,35 @@ def local_location(value: str) -> str | None:
     return None if "://" in value else value
 
 
+_UV_LOCATIONS = ("find-links", "index-url", "extra-index-url")
+
+
+def uv_local_location(text: str, path: str) -> str | None:
+    """Where uv's settings file ``path`` (uv.toml, or pyproject.toml's [tool.uv]) makes an
+    install read the project's files: a find-links folder or an index given as a path or
+    ``file:`` URL (``find-links = ["vendor/wheels"]``); None when it names none."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return f"{path} could not be read"
+    if not path.endswith("uv.toml"):
+        data = data.get("tool", {}).get("uv", {}) if isinstance(data.get("tool"), dict) else {}
+    tables = [data, data.get("pip")] if isinstance(data, dict) else []
+    for table in [t for t in tables if isinstance(t, dict)]:
+        indexes = table.get("index")
+        urls = (
+            [i.get("url") for i in indexes if isinstance(i, dict)]
+            if isinstance(indexes, list)
+            else []
+        )
+        values = [(key, table.get(key)) for key in _UV_LOCATIONS] + [("index", u) for u in urls]
+        for key, value in values:
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, str) and local_location(item) is not None:
+                    return f"{path} sets {key} to {item}"
+    return None
+
+
 def is_local(arg: str) -> bool:
     """True for a pip argument naming a local path rather than a package."""
     if "://" in arg and not arg.startswith("file:"):
@@ -374,6 +403,10 @@ class Requirements:
     # in pip's hash-checking mode (each requirement with --hash, which pip enforces on every
     # dependency). Otherwise the packages' own dependencies are unknown.
     closed: bool = True
+
+
+# A PEP 508 direct reference to a local file, however spaced: ``name@file:``, ``name[x] @file:``.
+_FILE_REFERENCE = re.compile(r"^[A-Za-z0-9][\w.\-]*\s*(?:\[[^\]]*\])?\s*@\s*file:", re.I)
 
 
 def read_requirements(context: BuildContext, paths: list[str]) -> Requirements:
@@ -410,7 +443,7 @@ def read_requirements(context: BuildContext, paths: list[str]) -> Requirements:
             elif location:
                 continue  # a remote index or page of links
             elif (option or not line.startswith("-")) and (
-                is_local(value.split(";")[0].strip()) or " @ file:" in line
+                is_local(value.split(";")[0].strip()) or _FILE_REFERENCE.search(line)
             ):
                 found.local.append((path, line))
             elif line.startswith("-e") or line.startswith("--editable"):

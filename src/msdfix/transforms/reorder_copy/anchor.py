@@ -73,6 +73,8 @@ def find_anchor(
                     )
         if uses:
             return ins, uses, script, blocker
+        if "$(" in ins.logical or "`" in ins.logical:
+            readers = True  # ``x=$(cat VERSION)``: a command msdfix does not see
         if readers:
             blocker = blocker or ins
     if selfish and not _installs_before(doc, stage, source.ins):
@@ -129,15 +131,21 @@ def _classify(
     if not program or program == "cd":
         return "harmless"
     for redirect in command.redirects:
-        target = re.sub(r"^[0-9&]*>+\|?\s*", "", redirect.strip())
-        if redirect.lstrip("0123456789").startswith("<") or target.startswith("&"):
+        bare = redirect.strip().lstrip("0123456789")
+        if bare.startswith(("<<", "<&", "<(")):
+            continue  # a here-document or here-string, a descriptor, a process
+        target = re.sub(r"^&?[<>]+\|?\s*", "", bare)
+        if target.startswith("&"):
             continue
         if not outside(expand(target, scope), source):
-            return "reader"
+            return "reader"  # writes into the tree, or reads from it (``< Aptfile``)
+    if any("$(" in w or "`" in w for w in [*command.argv, *command.assignments.values()]):
+        return "reader"  # a command substitution runs a command msdfix does not classify
     if args and all(a in VERSION_ARGS for a in args):
         return "harmless"
     if program in SYSTEM:
-        return "harmless"
+        named = next((a for a in args if _names_tree(a, source, scope)), None)
+        return "harmless" if named is None else "reader"
     if program in PATH_TOOLS:
         if program == "curl":
             return (
@@ -172,14 +180,23 @@ def _classify(
 PATH_ENV = {
     "pip": (
         "PIP_FIND_LINKS", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_CONSTRAINT",
-        "PIP_REQUIREMENT", "PIP_CONFIG_FILE", "PIP_TARGET",
+        "PIP_REQUIREMENT", "PIP_CONFIG_FILE", "PIP_TARGET", "PIP_CERT", "PIP_CLIENT_CERT",
+        "PIP_SRC",
     ),
     "uv": (
         "UV_FIND_LINKS", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_INDEX", "UV_DEFAULT_INDEX",
-        "UV_CONSTRAINT", "UV_OVERRIDE", "UV_CONFIG_FILE",
+        "UV_CONSTRAINT", "UV_OVERRIDE", "UV_CONFIG_FILE", "UV_BUILD_CONSTRAINT", "UV_PROJECT",
+        "UV_WORKING_DIRECTORY", "UV_ENV_FILE", "SSL_CLIENT_CERT",
     ),
+    "pipenv": ("PIPENV_PIPFILE",),
+    "pdm": ("PDM_PROJECT",),
+    # the certificates and credentials every HTTPS download of pip, uv and pipenv reads
+    "tls": ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR", "NETRC"),
 }  # fmt: skip
-ENV_USERS = {"pip": ("pip",), "uv": ("uv", "pip"), "pipenv": ("pip",)}
+ENV_USERS = {
+    "pip": ("pip", "tls"), "uv": ("uv", "pip", "tls"), "pipenv": ("pipenv", "pip", "tls"),
+    "pdm": ("pdm", "tls"), "poetry": ("tls",),
+}  # fmt: skip
 # Index options and variables whose value may name the index: ``name=url`` (uv).
 NAMED_INDEX = {"--index", "--default-index", "UV_INDEX", "UV_DEFAULT_INDEX"}
 
@@ -205,6 +222,21 @@ def _reads_through_env(
             if path is not None and not outside(path, source):
                 return f"{var}={part}"
     return None
+
+
+# Files a system package manager installs from the disk (``apt-get install ./x.deb``).
+_PACKAGE_FILE = re.compile(r"\.(?:deb|rpm|apk|gem)$")
+
+
+def _names_tree(arg: str, source: Source, scope: dict[str, str]) -> bool:
+    """An argument (or an option's ``=value``) that may name a path of the copied tree: a
+    path not shown to be outside it, or a package file (``./vendor/x.deb``, ``x.rpm``)."""
+    value = arg.split("=", 1)[1] if arg.startswith("-") and "=" in arg else arg
+    if "://" in value or value.startswith("-"):
+        return False
+    if not ("/" in value or value.startswith("~") or _PACKAGE_FILE.search(value)):
+        return False
+    return not outside(expand(value, scope), source)
 
 
 def outside(path: str, source: Source) -> bool:
@@ -233,7 +265,10 @@ def _classify_tool(
     if manager == "pip":
         return _classify_pip(PIP, args, command, source, cwd)
     if eco is None:
-        return "harmless" if manager in ("apt", "apk", "dnf", "yum", "gem") else "reader"
+        system = manager in ("apt", "apk", "dnf", "yum", "gem")
+        return (
+            "harmless" if system and not any(_names_tree(a, source, {}) for a in args) else "reader"
+        )
     tool = BY_ID[manager]
     global_ = sub in tool.global_markers or any(
         m in args for m in tool.global_markers if m.startswith("-")

@@ -22,7 +22,7 @@ SAFE_NAME = re.compile(r"^[A-Za-z0-9_.@+*?\[\]/-]+$")
 KEEP_FLAGS = {"chown", "chmod", "link"}
 SYSTEM = set(
     "apt-get apt apk dnf yum microdnf aptitude useradd adduser addgroup groupadd usermod echo true "
-    "set update-ca-certificates locale-gen ldconfig corepack sleep export".split()
+    "set locale-gen corepack sleep export".split()
 )
 PATH_TOOLS = set("rm mkdir chmod chown chgrp ln touch source . curl wget".split())
 PIP_VALUE_OPTS = set(
@@ -32,8 +32,12 @@ PIP_VALUE_OPTS = set(
     "--index-strategy --keyring-provider".split()
 )
 PIP_PATH_OPTS = set("-t --target --prefix --root --src".split())
-# Where pip and uv look for packages: a URL, or a path (a file: URL) the install reads.
-INDEX_OPTS = set("-i --index-url --extra-index-url --index --default-index -f --find-links".split())
+# Where pip and uv look for packages (a URL, or a path or file: URL the install reads), and the
+# certificates they trust.
+INDEX_OPTS = set(
+    "-i --index-url --extra-index-url --index --default-index -f --find-links --cert "
+    "--client-cert".split()
+)
 VALUE_OPTS = set(
     "--omit --include --loglevel --registry --cache --network-timeout --mutex --only --with "
     "--without -E --extras --jobs -j --retry --path --group --categories --python --extra "

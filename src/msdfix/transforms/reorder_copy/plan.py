@@ -19,7 +19,7 @@ from msdfix.ecosystems.node import (
     yarn_env_files,
 )
 from msdfix.ecosystems.php import COMPOSER, COMPOSER_INSTALL_SCRIPTS
-from msdfix.ecosystems.python import PIP, PIPENV, read_requirements
+from msdfix.ecosystems.python import PIP, PIPENV, read_requirements, uv_local_location
 from msdfix.ecosystems.registry import MONOREPO_MARKERS
 from msdfix.model import Stage
 from msdfix.model.paths import within
@@ -77,7 +77,12 @@ def plan_manifests(
     if eco is PIP:
         files = _requirements(doc, use.files, anchor, where)
         if posixpath.basename(use.command.argv[0]) == "uv":
-            files += _uv_settings(doc, project, source.src)
+            settings = _uv_settings(doc, project, source.src)
+            for path in settings:
+                local = uv_local_location(doc.context.read_text(path) or "", path)
+                if local:
+                    raise Skip(f"{where}: {local}, which needs the sources", anchor)
+            files += settings
         for path in files:
             _add(plan, path, dest_of(path))
         return
