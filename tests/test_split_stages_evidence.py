@@ -724,3 +724,68 @@ def test_a_start_program_whose_code_msdfix_does_not_read_is_unsafe(
             assert f"`{opaque}`, a program whose own code msdfix does not read" in messages
         else:
             assert "whose own code msdfix does not read" not in messages
+
+
+WHEELS_ONLY = (
+    "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\n"
+    "RUN pip install --no-cache-dir --only-binary :all: -r requirements.txt\nCOPY . .\n"
+    "{extra}CMD {cmd}\n"
+)
+
+
+def _both(text: str, root: Path) -> dict[str, tuple[bool, str]]:
+    """split-stages and slim-base alone: (changed, every message) of each."""
+    found = {}
+    for transform in (ID, "slim-base"):
+        result = rewrite(text, None, BuildContext(root), Settings(frozenset({transform})))
+        found[transform] = (
+            result.changed,
+            " ".join(f.message for f in result.applied + result.suggestions),
+        )
+    return found
+
+
+@pytest.mark.parametrize(
+    "files, extra, cmd, reason",
+    [
+        # each broke for real on python:3.12-slim (round 7)
+        (
+            {"start.py": 'import subprocess\nsubprocess.run(["make", "-s", "migrate"])\n'},
+            "", '["python", "start.py"]', "`make`",
+        ),
+        ({"start.py": 'import os\nos.system("patch -p1 < fix.diff")\n'}, "", '["python", "start.py"]', "`patch`"),
+        ({"Procfile": "web: gunicorn app:app\n"}, "", '["honcho", "start"]', "`honcho`"),
+        ({"deploy/supervisord.conf": "[program:x]\n"}, "", '["supervisord", "-c", "deploy/supervisord.conf"]', "`supervisord`"),
+        (
+            {"plugins/.keep": ""}, "ONBUILD COPY plugins/ /app/plugins/\n"
+            "ONBUILD RUN pip install -r /app/plugins/requirements.txt\n",
+            '["python", "app.py"]', "ONBUILD",
+        ),
+        ({"start.py": 'print("make sure the patch is applied")\n'}, "", '["python", "start.py"]', None),
+    ],
+)  # fmt: skip
+def test_what_the_program_runs_on_the_smaller_image_needs_evidence(
+    tmp_path: Path, files: dict[str, str], extra: str, cmd: str, reason: str | None
+) -> None:
+    """Argv lists and shell strings a source runs (any tool the full image has, not only the
+    distinctive names), process managers whose configuration runs commands, and ONBUILD
+    triggers (split-stages declines them) keep the full image or make the move unsafe."""
+    root = _write(
+        tmp_path, {"requirements.txt": "flask==3.0.3 --hash=sha256:00\n", "app.py": "", **files}
+    )
+    result = _both(WHEELS_ONLY.format(extra=extra, cmd=cmd), root)
+    for transform, (changed, messages) in result.items():
+        if reason is None:
+            assert changed, (transform, messages)
+        elif transform == ID and reason == "ONBUILD":
+            assert not changed
+        else:
+            assert not changed and reason in messages, (transform, messages)
+
+
+def test_a_package_that_compiles_at_run_time_keeps_the_full_image(tmp_path: Path) -> None:
+    """pyximport compiled a .pyx at import: "command 'x86_64-linux-gnu-gcc' failed"."""
+    root = _write(tmp_path, {"requirements.txt": "cython==3.0.11 --hash=sha256:00\n", "app.py": ""})
+    result = _both(WHEELS_ONLY.format(extra="", cmd='["python", "app.py"]'), root)
+    for transform, (changed, messages) in result.items():
+        assert not changed and "cython" in messages, (transform, messages)

@@ -56,13 +56,15 @@ TOOL_PACKAGES: dict[str, frozenset[str]] = {
 
 # Python distributions that compile against, or load, system libraries the full image has
 # (libpq-dev, libmariadb-dev, libldap, libmagic, imagemagick, ...) and python:X-slim lacks, or
-# that run its programs by names msdfix cannot see (sh and plumbum: ``from sh import git``).
+# that run its programs by names msdfix cannot see (sh and plumbum: ``from sh import git``), or
+# that compile C when the program imports a module (cython's pyximport, cppimport).
 PY_NEEDS_FULL = frozenset(
     """
     psycopg2 mysqlclient mysql-python python-ldap uwsgi pycairo pygobject dbus-python pyodbc
     python-magic pylibmc pycurl gssapi xmlsec m2crypto pygraphviz pyaudio cairosvg weasyprint wand
     python-snappy pykerberos kerberos mod-wsgi gdal fiona psycopg gitpython lightgbm
     opencv-python opencv-contrib-python pytesseract pdf2image pyzbar pyvips sh plumbum
+    cython cppimport
 """.split()
 )
 # npm packages that build or ship native (glibc) code.

@@ -78,6 +78,20 @@ def _command_patterns(tools: tuple[str, ...]) -> re.Pattern[str]:
     )
 
 
+@lru_cache(maxsize=64)
+def _run_patterns(tools: tuple[str, ...]) -> re.Pattern[str]:
+    """A tool a source runs: the first word of an argv list (``["make", "-s"]``,
+    ``exec.Command("make", ...)``, ``os.execvp("make", ...)``), or the command of a shell
+    string given to a call that runs one (``os.system("patch -p1 < fix.diff")``)."""
+    names = "|".join(map(re.escape, tools))
+    path = r"(?:/usr/bin/|/bin/|/usr/local/bin/)?"
+    runs = r"(?:system|popen|run|call|check_call|check_output|Popen|execSync|spawnSync|getoutput)"
+    return re.compile(
+        rf"""[\[(][ \t]*(["'`]){path}({names})\1[ \t]*[,\])]"""
+        rf"""|\b{runs}\([ \t]*(["'`])[ \t]*{path}({names})(?=[\s"'`])"""
+    )
+
+
 def search(
     text: str, script: bool, tools: tuple[str, ...], commands: tuple[str, ...] = ()
 ) -> str | None:
@@ -102,6 +116,10 @@ def search(
                     if found:
                         return found.group(1)
         return tar_tool(text, (*tools, *extra))
+    extra = tuple(t for t in commands if t not in tools)
+    found_run = _run_patterns(extra).search(text) if extra else None
+    if found_run:
+        return found_run.group(2) or found_run.group(4)
     command = _command_patterns(tools)
     for string in _STRING.finditer(text):
         line = string.group(2)

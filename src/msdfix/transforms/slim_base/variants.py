@@ -108,6 +108,16 @@ class Planner:
             what = "sets no CMD/ENTRYPOINT" if self._entry() == "" else "starts a shell"
             unsafe.append(f"the image {what}: its users may rely on tools of the full image")
 
+    def _onbuild(self, unsafe: list[str]) -> None:
+        """ONBUILD triggers run in the builds of child images, on inputs msdfix never sees
+        (``ONBUILD RUN pip install -r plugins/requirements.txt`` needs gcc there)."""
+        trigger = next(iter(self.stage.of("onbuild")), None)
+        if trigger is not None:
+            unsafe.append(
+                f"line {trigger.start_line} is an ONBUILD trigger: images built FROM this one "
+                "run it, and what it needs is unknown"
+            )
+
     def _scripts(self, unsafe: list[str]) -> str | None:
         """Scripts the stage runs: read them from the context, or note they are unknown."""
         unread: list[str] = []
@@ -220,6 +230,7 @@ class Planner:
         if cand.blocked:
             return cand
         self._toolbox(cand.unsafe)
+        self._onbuild(cand.unsafe)
         self._called_tools(cand.unsafe, f"{self.family.name}:{target.tag}")
         self._opaque_start(cand.unsafe, f"{self.family.name}:{target.tag}")
         if target.kind == "jre" and self._entry() != "java":
@@ -269,6 +280,7 @@ class Planner:
             cand.blocked = f"{where(jdk.ins)} runs {tool}, which a JRE does not have"
             return cand
         cand.blocked = self._scripts(cand.unsafe)
+        self._onbuild(cand.unsafe)
         if self._entry() != "java":
             cand.unsafe.append("the image does not start java directly: it may use JDK tools")
         if target.repository:
