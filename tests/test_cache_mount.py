@@ -791,3 +791,15 @@ def test_go_sources_in_a_directory_msdfix_does_not_list_are_unknown(tmp_path: Pa
     (tmp_path / "target" / "c.go").write_text(CGO_MAIN)
     out = _rewrite(GO_CGO.format(image="golang:1.22", setup=""), tmp_path).output
     assert "target=/go/pkg/mod" in out and "go-build" not in out
+
+
+@pytest.mark.parametrize(
+    "arg", ["ARG PIP_CACHE_DIR=/opt/pipcache", "ARG XDG_CACHE_HOME=/opt/cache", "ARG HOME=/srv/build", "ARG PIP_CACHE_DIR"]
+)  # fmt: skip
+def test_a_cache_directory_a_build_argument_sets_is_unknown(arg: str) -> None:
+    """``--build-arg PIP_CACHE_DIR=/x`` moves pip's cache: a mount at the ARG's default would
+    leave it in the image, with --no-cache-dir dropped."""
+    text = f"FROM python:3.12\n{arg}\nRUN pip install --no-cache-dir flask\n"
+    assert _run(text) == text
+    name = arg.split()[1].split("=")[0]
+    assert any(f"depends on {name}, which a build argument sets" in m for m in _fixes(text))

@@ -247,13 +247,16 @@ class _Planner:
         """Say why the cache directory cannot be known, where users would wonder."""
         resolver, tool = self.resolver, call.manager.id
         user, homeless = resolver.user, cache.path.startswith("~") or not cache.path
-        if user is None:
+        names = ["HOME"] * cache.path.startswith("~") + [v for v, _ in cache.env]
+        argument = next((n for n in names if resolver.scope.get(n) == f"${{{n}}}"), None)
+        if argument is not None:
+            self.plan.note(f"{tool}: its cache depends on {argument}, which a build argument sets")
+        elif user is None:
             if homeless:
                 self.plan.note(f"{tool}: the user this RUN runs as is unknown")
         elif resolver.home is None and user != ROOT and homeless:
             self.plan.note(f"{tool}: the home of user {user} is unknown")
         elif not resolver.env_known and (cache.env or cache.path.startswith("~")):
-            names = ["HOME"] * cache.path.startswith("~") + [v for v, _ in cache.env]
             self.plan.note(
                 f"{tool}: its cache depends on {', '.join(names)}, which base image "
                 f"{resolver.image} may set (msdfix does not know its environment)"

@@ -24,6 +24,11 @@ class Resolver:
 
     def __init__(self, doc: Document, stage: Stage, ins: Instruction) -> None:
         self.scope = {k: v for k, v in doc.model.stage_scope(stage, ins).items() if v is not None}
+        # What ``--build-arg`` may set (an ARG, with or without a default, or an ENV made from
+        # one): a cache directory worked out from it is unknown, spelt as the variable.
+        for name, value in doc.model.fixed_scope(stage, ins).items():
+            if value is None:
+                self.scope[name] = f"${{{name}}}"
         image = stage.root_image.name
         self.image_env = IMAGE_ENV.get(image, {})
         # Only images known to start as root are known not to set HOME or a cache variable
