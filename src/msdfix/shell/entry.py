@@ -140,12 +140,10 @@ def opaque_program(argvs: list[list[str]], ctx: BuildContext) -> str | None:
             name, _ = program_args(command)
             module = _module(command)
             if module is not None:  # python -m X: the app's package, the stdlib, or installed
-                if (
-                    module in sys.stdlib_module_names
-                    or ctx.present
-                    and (ctx.named(f"{module}.py") or ctx.exists(f"{module}/__init__.py"))
-                ):
-                    continue
+                if module in sys.stdlib_module_names or not ctx.present:
+                    continue  # without the context, like ``python app.py``: the app's own
+                if ctx.named(f"{module}.py") or ctx.glob(f"*{module}/__init__.py"):
+                    continue  # a module or package of the context (src/shop/ too)
                 name = module.replace("_", "-")
             base = posixpath.basename(name)
             folder = posixpath.dirname(name)
