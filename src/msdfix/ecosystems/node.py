@@ -302,6 +302,19 @@ NPM_LIFECYCLE = (
 )
 
 
+def lifecycle_hooks(package: dict[str, object], context: BuildContext, rel: str) -> list[str]:
+    """The lifecycle scripts an install of the project in ``rel`` runs: package.json's, and
+    npm's default ``install: node-gyp rebuild`` when the project has a binding.gyp and no
+    install or preinstall script of its own (it writes ``build/`` next to package.json)."""
+    scripts = package.get("scripts")
+    scripts = scripts if isinstance(scripts, dict) else {}
+    hooks = [s for s in NPM_LIFECYCLE if s in scripts]
+    gyp = posixpath.join(rel, "binding.gyp") if rel not in ("", ".") else "binding.gyp"
+    if "install" not in scripts and "preinstall" not in scripts and context.exists(gyp):
+        hooks.append("npm's default install script (node-gyp rebuild of binding.gyp)")
+    return hooks
+
+
 # Toolchain images (Docker Hub name or registry/name) of this ecosystem.
 TOOLCHAIN_IMAGES: tuple[str, ...] = ("node",)
 

@@ -322,6 +322,17 @@ class BuildContext:
             if posixpath.basename(d) != ".git" and not self.is_ignored(d)
         ]
 
+    @property
+    def repositories(self) -> list[str]:
+        """The ``.git`` directories the build sees (``files`` never lists their files)."""
+        if self._folder is None:
+            return []
+        return [
+            d
+            for d in self._folder.skipped
+            if posixpath.basename(d) == ".git" and not self.is_ignored(d)
+        ]
+
     def named(self, name: str) -> str | None:
         """The first file (in walk order) whose base name is ``name``."""
         return self._folder.by_name.get(name) if self._folder is not None else None

@@ -11,8 +11,8 @@ from msdfix.ecosystems.dotnet import DOTNET
 from msdfix.ecosystems.go import GO
 from msdfix.ecosystems.java import GRADLE, MAVEN
 from msdfix.ecosystems.node import (
-    NPM_LIFECYCLE,
     YARN,
+    lifecycle_hooks,
     local_dependency,
     local_package_config,
     locked_local,
@@ -269,13 +269,10 @@ def _node(
     config = local_package_config(ctx, base)
     if config:
         raise Skip(f"{where}: {config}, which needs the sources", anchor)
-    scripts = package.get("scripts")
-    hooks = [s for s in NPM_LIFECYCLE if isinstance(scripts, dict) and s in scripts]
+    hooks = lifecycle_hooks(package, ctx, base)
     ignore = "--ignore-scripts" in use.args or "--mode=skip-build" in use.args
     if hooks and not ignore:
-        plan.unsafe.append(
-            f"package.json has {', '.join(hooks)} script(s) that may read the sources"
-        )
+        plan.unsafe.append(f"the install runs {', '.join(hooks)}, which may read the sources")
 
 
 def _python(

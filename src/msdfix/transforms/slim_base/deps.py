@@ -8,7 +8,7 @@ import re
 
 from msdfix.document import Document
 from msdfix.ecosystems.images import NODE_NATIVE, NODE_NEEDS_FULL, RUBY_NATIVE
-from msdfix.ecosystems.node import read_dependencies
+from msdfix.ecosystems.node import lifecycle_hooks, read_dependencies
 from msdfix.ecosystems.python import install_evidence, python_version
 from msdfix.ecosystems.registry import MANAGER_PROGRAMS, subcommand
 from msdfix.model import Stage
@@ -55,6 +55,11 @@ def _manifest_dir(doc: Document, stage: Stage, ins: Instruction) -> str | None:
 
 
 def _node_deps(doc: Document, folder: str) -> tuple[str, list[str]]:
+    package = doc.context.read_json(posixpath.join(folder, "package.json"))
+    hooks = lifecycle_hooks(package, doc.context, folder) if isinstance(package, dict) else []
+    builds = [h for h in hooks if h.startswith(("preinstall", "install", "postinstall", "npm"))]
+    if builds:  # the project's own install script (node-gyp of its binding.gyp) may compile
+        return "native", [f"the project's {builds[0]}"]
     deps = read_dependencies(doc.context, folder)
     if deps is not None and deps.scripts_known:
         if deps.locked_git:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from functools import partial
@@ -48,6 +49,18 @@ class ContextCopy:
         Shared by the Dockerfiles of the folder that have the same COPY: do not modify."""
         key = ("context_files", tuple(self.sources), self.dest, self.into_dir)
         return context.view.memo(key, lambda: self._context_files(context))
+
+    def repositories(self, context: BuildContext) -> list[tuple[str, str]]:
+        """(context path, image path) of the ``.git`` directories this COPY (of a directory)
+        brings in: ``context_files`` never lists their files."""
+        found = []
+        for src in self.sources if self.into_dir else []:
+            rel = posixpath.normpath(src).lstrip("/")
+            prefix = "" if rel == "." else rel + "/"
+            for git in context.repositories:
+                if git.startswith(prefix):
+                    found.append((git, resolve(git[len(prefix) :], self.dest)))
+        return found
 
     def _base(self) -> str | None:
         """What ``resolve`` puts before a context file's path below a source directory
@@ -103,6 +116,9 @@ class ContextCopy:
             if self._single(context, rel) is not None and not skip(rel):
                 names.add(posixpath.basename(rel))
             names |= context.view.memo(("tops", rel, key), partial(_firsts, context, rel, skip))
+        for git, dest in self.repositories(context):  # read by the app: a source or library
+            if not skip(f"{git}/HEAD"):  # names it
+                names.add(top(dest, self.dest))
         return sorted({resolve(name, self.dest) for name in names})
 
     def copied(self, context: BuildContext, key: Hashable, keep: Callable[[str], bool]) -> set[str]:
@@ -167,6 +183,11 @@ def top(path: str, base: str) -> str:
     return resolve(rest.split("/")[0], base)
 
 
+# Files ADD unpacks (a local tar archive, compressed or not); also any source with a glob,
+# which may match one.
+_ARCHIVE = re.compile(r"\.(?:tar|tgz|tbz2?|txz|tzst|gz|bz2|xz|zst|lz4|Z)$|[*?\[]")
+
+
 def context_copies(model: Model, stage: Stage, dirs: dict[int, str]) -> list[ContextCopy] | None:
     """Every COPY/ADD of the stage that reads the build context; None when one cannot be read."""
     found = []
@@ -180,6 +201,8 @@ def context_copies(model: Model, stage: Stage, dirs: dict[int, str]) -> list[Con
         *sources, dest_raw = [expand(v, scope) for v in values]
         if any("$" in s for s in [*sources, dest_raw]) or any("://" in s for s in sources):
             return None
+        if ins.cmd == "add" and any(_ARCHIVE.search(s) for s in sources):
+            return None  # ADD unpacks a local archive: what lands is the archive's contents
         dest = resolve(dest_raw, dirs[id(ins)])
         into_dir = (
             dest_raw.endswith(("/", "/.", "/.."))

@@ -127,6 +127,18 @@ SOURCE_SUFFIXES = (
 )  # fmt: skip
 
 
+# Manifests that list dependencies, and a dependency named for git in one: a package.json key
+# or a requirement's name (``"git-repo-info": "^2"``, ``GitPython==3.1``), not github/gitlab.
+_GIT_DEPENDENCY = (
+    ("*package.json", "package.json"), ("*requirements*.txt", "*"), ("*pyproject.toml", "*"),
+    ("*Pipfile", "Pipfile"),
+)  # fmt: skip
+_GIT_NAME = re.compile(
+    r"""(?im)^[ \t]*["']?@?[\w./-]*?\bgit(?!hub|lab|ea|ignore|attributes|keep|\+)[\w.-]*["']?"""
+    r"""[ \t]*(?:[:=<>~!;\[]|$)"""
+)
+
+
 def _is_source(rel: str) -> bool:
     return rel.endswith(SOURCE_SUFFIXES)
 
@@ -222,8 +234,20 @@ class Analysis:
             for path in sorted(files) if len(files) <= MAX_SCANNED else ():
                 text = self.ctx.read_text(path) or ""
                 found.update(w for w in DOC_WORDS if w in text)
+            if ".git" not in found and self._git_dependency():
+                found.add(".git")  # git-repo-info reads .git/HEAD for the app
             self._doc_words = frozenset(found)
         return self._doc_words
+
+    def _git_dependency(self) -> bool:
+        """A dependency named for git (git-repo-info, git-rev-sync, gitpython): a library may
+        read the repository, which no copied source of the app names."""
+        for pattern, name in _GIT_DEPENDENCY:
+            for rel in self.ctx.glob(pattern) if self.ctx.present else ():
+                if posixpath.basename(rel) == name or "*" in name:
+                    if _GIT_NAME.search(self.ctx.read_text(rel) or ""):
+                        return True
+        return False
 
     def reads_doc(self, rel: str) -> bool:
         """True when a docs, licence or VCS file (COMMON_SOURCE) may be read by the program:

@@ -42,13 +42,15 @@ OBJECTS = ("scripts", "dependencies", "devDependencies", "optionalDependencies",
 
 
 def script_of(argv: list[str], package: dict[str, Any]) -> str | None:
-    """The package.json script an ``npm run X``/``yarn X``/``pnpm X``/``npm start`` call runs."""
+    """The package.json script an ``npm run X``/``yarn X``/``pnpm X``/``npm start`` call runs,
+    with the ``preX`` and ``postX`` hooks npm and yarn 1 run around it (``"prebuild": "node
+    gen.js"`` writes files the build's output does not name)."""
     name = script_name(argv)
-    if name is None:
-        return None
     scripts = package.get("scripts") or {}
-    value = scripts.get(name) if isinstance(scripts, dict) else None
-    return value if isinstance(value, str) else None
+    if name is None or not isinstance(scripts, dict) or not isinstance(scripts.get(name), str):
+        return None
+    hooks = [scripts.get(f"pre{name}"), scripts[name], scripts.get(f"post{name}")]
+    return " && ".join(s for s in hooks if isinstance(s, str))
 
 
 def is_build(argv: list[str], package: dict[str, Any] | None) -> bool:
@@ -95,6 +97,8 @@ def output_dir(
             if program == "vite" and "build" not in argv[1:2]:
                 return None
             out = _opt(argv, "--outDir", "--out-dir", "--dist-dir", "--output-path", "--dest")
+            if out is None and _config_file(argv):
+                return None  # webpack --config webpack.prod.js: msdfix reads only the default
             if out is None:
                 out = _config_out(context, rel_dir, program)
             if out is None:
@@ -265,6 +269,18 @@ def _opt(argv: list[str], *names: str) -> str | None:
     return None
 
 
+def _config_file(argv: list[str]) -> bool:
+    """The command names its own configuration file (``--config x.js``, ``-c x.js``)."""
+    return any(a in ("-c", "--config") or a.startswith("--config=") for a in argv[1:])
+
+
+def _config_files(context: BuildContext, rel_dir: str, tool: str) -> list[str]:
+    """The ``<tool>.config.*`` files of the app directory."""
+    names = [f"{tool}.config.{ext}" for ext in ("js", "mjs", "cjs", "ts", "mts")]
+    paths = [posixpath.join(rel_dir, n) if rel_dir else n for n in names]
+    return [p for p in paths if context.exists(p)]
+
+
 def _config_out(context: BuildContext, rel_dir: str, tool: str) -> str | None:
     """outDir of vite.config.* / output.path of webpack.config.*; the default when unset."""
     if tool not in ("vite", "webpack"):
@@ -315,6 +331,8 @@ def static_server(
         return None
     program = posixpath.basename(command[0])
     if program == "vite" and command[1:2] == ["preview"]:
+        if _config_file(command) or _config_files(context, rel_dir, "vite"):
+            return None  # its host, port, headers and proxy come from the config
         out = _config_out(context, rel_dir, "vite")
         return (out, label) if out else None
     if program not in STATIC_SERVERS:

@@ -174,8 +174,9 @@ CGO_FLAGS = re.compile(
 
 
 def _cgo_flags(builds: list[Call]) -> bool:
-    """A build flag needs cgo, so CGO_ENABLED=0 would fail the build."""
-    return any(CGO_FLAGS.search(arg) for call in builds for arg in call.args)
+    """A build flag needs cgo, so CGO_ENABLED=0 would fail the build, or a flag comes from a
+    variable (``-ldflags "$LDFLAGS"``, an ARG that may say ``-linkmode external``)."""
+    return any(CGO_FLAGS.search(arg) or "$" in arg for call in builds for arg in call.args)
 
 
 def _uses_cgo(a: Analysis) -> bool:

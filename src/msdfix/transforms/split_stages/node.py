@@ -23,9 +23,9 @@ from msdfix.ecosystems.node import (
     BUILTIN_MODULES,
     DEV_FLAGS,
     GLOBAL_TOOLS,
-    NPM_LIFECYCLE,
     PROD_FLAGS,
     PROJECT_INSTALLS,
+    lifecycle_hooks,
     local_dependency,
     local_package_config,
     lock_problem,
@@ -132,7 +132,20 @@ def _plan(a: Analysis) -> Plan:
         # creates it: without production dependencies it may create none, and a COPY of a
         # missing path fails the build (the app directory is copied whole instead).
         deps = read_dependencies(a.ctx, rel) if outputs is not None and rel is not None else None
-        if outputs is not None and deps and deps.production and {c.cwd for c in installs} == {app}:
+        package = frontend.package_json(a.ctx, rel) if rel is not None else None
+        hooks = (
+            lifecycle_hooks(package, a.ctx, rel)
+            if package is not None and rel is not None
+            else None
+        )
+        if (  # an install hook may write next to package.json (node-gyp's build/)
+            outputs is not None
+            and deps
+            and deps.production
+            and {c.cwd for c in installs} == {app}
+            and package is not None
+            and not hooks
+        ):
             modules = resolve("node_modules", app)
             entries = {_top(dest, app) for dest in _context_entries(a, app)} | outputs
             rest = [p for p in plan.copies if p != app]
@@ -291,10 +304,9 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
         return "package.json declares workspaces (their manifests are needed)"
     if not any(package.get(k) for k in ("dependencies", "optionalDependencies", "devDependencies")):
         return "package.json lists no dependencies (an install creates no node_modules to copy)"
-    scripts = package.get("scripts") or {}
-    hooks = [s for s in NPM_LIFECYCLE if s in scripts]
+    hooks = lifecycle_hooks(package, a.ctx, rel)
     if hooks:
-        return f"package.json has a {hooks[0]} script, which may need the sources"
+        return f"the install runs {hooks[0]}, which may need the sources"
     blocker = lock_problem(
         install.program,
         lambda name: a.ctx.read_text(posixpath.join(rel, name)),
@@ -324,7 +336,7 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     after = a.calls[a.calls.index(install) + 1 :] if install in a.calls else []
     for call in after:
         script = frontend.script_of([call.program, *call.args], package)
-        if script and "node_modules" in script:
+        if script and ("node_modules" in script or _script_writes_modules(script)):
             return f"the script at line {call.ins.start_line} writes into node_modules"
     changer = next((c for c in after if _runs_package(c)), None)
     if changer is not None:
@@ -395,6 +407,9 @@ IMPORT = re.compile(
     re.MULTILINE,
 )
 # A path into node_modules loaded by path: code a build step generated there.
+# A package's files named by path: ``'/node_modules/bootstrap/dist'``, ``'node_modules',
+# 'htmx.org'`` (path.join's words).
+MODULES_FILE = re.compile(r"""node_modules["'`]?(?:[ \t]*,[ \t]*["'`]|/)(@?[\w.-]+(?:/[\w.-]+)?)""")
 MODULES_PATH = re.compile(r"""["'`]((?:\.{1,2}/)+node_modules/[^"'`\n]*)["'`]""")
 MAX_IMPORT_SCAN = 2000
 
@@ -412,8 +427,31 @@ def _local_specifier(package: dict[str, object]) -> str | None:
 
 
 def _runs_package(call: Call) -> bool:
-    """``npx X``, ``npm exec``, ``yarn dlx``: a package's program, which may write node_modules."""
-    return call.program == "npx" or call.sub in ("exec", "x", "dlx")
+    """``npx X``, ``npm exec``, ``yarn dlx``: a package's program, which may write node_modules;
+    ``npm rebuild bcrypt`` builds one (after ``npm ci --ignore-scripts``)."""
+    return call.program == "npx" or call.sub in ("exec", "x", "dlx", "rebuild", "rb")
+
+
+# Programs of a package.json script that write into node_modules (patch-package patches
+# dependencies in place; node-gyp and npm rebuild build their addons).
+MODULE_WRITERS = frozenset({"patch-package", "node-gyp", "node-pre-gyp", "prebuild-install"})
+
+
+def _script_writes_modules(script: str) -> str | None:
+    """The program of a package.json script that writes into node_modules, if any."""
+    for command in parse_commands(script):
+        program, args = program_args(command)
+        if (
+            program in MODULE_WRITERS
+            or program in ("npm", "pnpm", "yarn")
+            and args[:1]
+            in (
+                ["rebuild"],
+                ["rb"],
+            )
+        ):
+            return program
+    return None
 
 
 # Programs a start command runs that no dev dependency provides.
@@ -507,6 +545,9 @@ def _imported(
             why = absent(name) if name not in dev else None
             if why is not None:
                 return f"{rel} imports {name}, {why}"
+        for match in MODULES_FILE.finditer(text) if "node_modules" in text else ():
+            if _package_name(match.group(1)) in dev:  # express.static('node_modules/bootstrap')
+                return f"{rel} reads files of dev dependency {_package_name(match.group(1))}"
         for match in NAMED.finditer(text):  # pino({transport: {target: 'pino-pretty'}})
             if match.group(1) in dev and not match.group(1).startswith("@types/"):
                 return f"{rel} names dev dependency {match.group(1)}, which a library may load"
@@ -709,7 +750,11 @@ def _context_entries(a: Analysis, app: str) -> list[str]:
     return [  # a folder's .gitkeep or README keeps the folder (the app may write into it)
         dest
         for copy in a.copies
-        for rel, dest in [*copy.context_files(a.ctx), *((d, d) for d in copy.bare_dirs(a.ctx))]
+        for rel, dest in [
+            *copy.context_files(a.ctx),
+            *((d, d) for d in copy.bare_dirs(a.ctx)),
+            *copy.repositories(a.ctx),
+        ]
         if within(dest, app)
         and not (
             _top(dest, app) == dest
