@@ -235,6 +235,8 @@ FAMILIES: dict[str, Family] = {
 DISTROLESS_STATIC = "gcr.io/distroless/static-debian12"
 # Users that exist in distroless/static's /etc/passwd.
 DISTROLESS_USERS = frozenset({"root", "nonroot", "nobody", "0", "65532", "65534"})
+# The groups of distroless's /etc/group (no ``nogroup``: Debian's and Alpine's name for 65534).
+DISTROLESS_GROUPS = frozenset({"root", "nobody", "tty", "staff", "nonroot"})
 # The user of distroless ``:nonroot`` images, as a Dockerfile may name it.
 DISTROLESS_NONROOT = frozenset({"nonroot", "65532", "nonroot:nonroot", "65532:65532"})
 # Final-stage bases a static Go binary may leave for distroless/static.

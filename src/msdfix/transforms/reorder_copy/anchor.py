@@ -189,13 +189,19 @@ PATH_ENV = {
         "UV_WORKING_DIRECTORY", "UV_ENV_FILE", "SSL_CLIENT_CERT",
     ),
     "pipenv": ("PIPENV_PIPFILE",),
+    "npm": (
+        "NPM_CONFIG_USERCONFIG", "npm_config_userconfig", "NPM_CONFIG_GLOBALCONFIG",
+        "npm_config_globalconfig",
+    ),
+    "yarn": ("YARN_RC_FILENAME",),
     "pdm": ("PDM_PROJECT",),
     # the certificates and credentials every HTTPS download of pip, uv and pipenv reads
     "tls": ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR", "NETRC"),
 }  # fmt: skip
 ENV_USERS = {
     "pip": ("pip", "tls"), "uv": ("uv", "pip", "tls"), "pipenv": ("pipenv", "pip", "tls"),
-    "pdm": ("pdm", "tls"), "poetry": ("tls",),
+    "pdm": ("pdm", "tls"), "poetry": ("tls",), "npm": ("npm",), "pnpm": ("npm",),
+    "yarn": ("npm", "yarn"),
 }  # fmt: skip
 # Index options and variables whose value may name the index: ``name=url`` (uv).
 NAMED_INDEX = {"--index", "--default-index", "UV_INDEX", "UV_DEFAULT_INDEX"}

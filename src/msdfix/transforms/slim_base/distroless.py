@@ -5,7 +5,13 @@ from __future__ import annotations
 import posixpath
 
 from msdfix.document import Document
-from msdfix.ecosystems.images import DISTROLESS_NONROOT, DISTROLESS_STATIC, DISTROLESS_USERS, Target
+from msdfix.ecosystems.images import (
+    DISTROLESS_GROUPS,
+    DISTROLESS_NONROOT,
+    DISTROLESS_STATIC,
+    DISTROLESS_USERS,
+    Target,
+)
 from msdfix.ecosystems.os import STANDARD_PATH
 from msdfix.model import Stage
 from msdfix.shell.classify import program_args
@@ -138,9 +144,12 @@ def distroless_candidate(doc: Document, stage: Stage, planner: Planner) -> Candi
             else [f.value or "" for f in ins.flags_named("chown")]
         )
         for user in users:
-            name = user.split(":")[0]
+            name, _, group = user.partition(":")
             if name and not name.isdigit() and name not in DISTROLESS_USERS:
                 cand.blocked = f"user {name} (line {ins.start_line}) does not exist in distroless"
+                return cand
+            if group and not group.isdigit() and group not in DISTROLESS_GROUPS:
+                cand.blocked = f"group {group} (line {ins.start_line}) does not exist in distroless"
                 return cand
     if not _static(doc, source, run):
         cand.unsafe.append(

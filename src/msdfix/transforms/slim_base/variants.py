@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 
 from msdfix.document import Document
 from msdfix.ecosystems.images import Family, Target, family_of, is_small
+from msdfix.ecosystems.node import run_scripts
 from msdfix.ecosystems.programs import POSIX_SHELLS, SHELLS
 from msdfix.model import Stage
 from msdfix.model.base_images import HUB_REGISTRIES
 from msdfix.model.image import ImageRef
-from msdfix.model.program_calls import CALLED, TOO_MANY, called_tool
+from msdfix.model.program_calls import CALLED, TOO_MANY, called_tool, search
 from msdfix.shell.classify import INLINE_CODE, program_args, runs_project_code
 from msdfix.shell.commands import parse_commands
 from msdfix.shell.entry import entry, opaque_program
@@ -172,13 +173,46 @@ class Planner:
                 f"it may run a tool {new} does not have (git, curl, ssh)"
             )
 
+    def _start_scripts(self, unsafe: list[str], new: str) -> None:
+        """package.json scripts the container starts (``npm start``: prestart and start)
+        that run a tool of the full image (``git rev-parse HEAD > REVISION``)."""
+        found = entry(self.stage)
+        package = self.doc.context.read_json("package.json")
+        if found is None or not isinstance(package, dict):
+            return
+        lacks = tuple(
+            sorted(
+                t for t in self.family.full_only_tools if not installed_before(self.facts, t, 10**9)
+            )
+        )
+        for argv in found.commands:
+            for body in run_scripts(argv, package):
+                tool = search(body, True, lacks)
+                if tool:
+                    unsafe.append(f"`{' '.join(argv)}` runs `{tool}`, which {new} does not have")
+                    return
+
+    def _copied_stages(self) -> list[tuple[Instruction, Stage]]:
+        """Each COPY --from of the stage with every stage its files may come from: the one it
+        names and, through their own COPY --from, the stages that one copies from (deps ->
+        build -> runtime: node_modules built in deps)."""
+        found: list[tuple[Instruction, Stage]] = []
+        for ins in self.stage.of("copy", "add"):
+            todo, seen = [ins], set[int]()
+            while todo:
+                copy = todo.pop()
+                source = copy.flag("from")
+                other = self.doc.model.stage(source.value) if source and source.value else None
+                if other is None or id(other) in seen or other is self.stage:
+                    continue
+                seen.add(id(other))
+                found.append((ins, other))
+                todo += [c for st in other.lineage for c in st.of("copy", "add")]
+        return found
+
     def _copied_builds(self, unsafe: list[str], glibc_only: bool = False) -> str | None:
         """Artefacts copied from stages that installed dependencies on a full image."""
-        for ins in self.stage.of("copy", "add"):
-            source = ins.flag("from")
-            other = self.doc.model.stage(source.value) if source and source.value else None
-            if other is None:
-                continue
+        for ins, other in self._copied_stages():
             root = other.root
             if glibc_only:
                 if "alpine" not in (root.image.tag or "") and root.image.name not in (
@@ -233,6 +267,7 @@ class Planner:
         self._onbuild(cand.unsafe)
         self._called_tools(cand.unsafe, f"{self.family.name}:{target.tag}")
         self._opaque_start(cand.unsafe, f"{self.family.name}:{target.tag}")
+        self._start_scripts(cand.unsafe, f"{self.family.name}:{target.tag}")
         if target.kind == "jre" and self._entry() != "java":
             cand.unsafe.append("the image does not start java directly: it may use JDK tools")
         for ecosystem, calls in self.installs.items():

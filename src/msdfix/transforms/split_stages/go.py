@@ -91,6 +91,20 @@ def plan_go(a: Analysis) -> Plan:
         build_edits=edits,
         apk=bool(alpine),
     )
+    generator = next(
+        (c for c in a.calls if c.program == "go" and c.sub in ("run", "generate")), None
+    )
+    if generator is not None:  # go run ./cmd/bundle writes public/app.js
+        unsafe = unsafe or (
+            f"RUN at line {generator.ins.start_line} runs `go {generator.sub}`, which may write "
+            "files the program reads at run time"
+        )
+    toolchain = _needs_toolchain(a)
+    if toolchain is not None:
+        unsafe = unsafe or (
+            f"{toolchain[0]} imports {toolchain[1]}, which reads the Go toolchain's files "
+            f"(GOROOT) at run time: {runtime} has none"
+        )
     plan.moves, plan.unsafe = moves, unsafe
     if not static and not alpine:
         glibc_risk(a, plan)
@@ -177,6 +191,20 @@ def _cgo_flags(builds: list[Call]) -> bool:
     """A build flag needs cgo, so CGO_ENABLED=0 would fail the build, or a flag comes from a
     variable (``-ldflags "$LDFLAGS"``, an ARG that may say ``-linkmode external``)."""
     return any(CGO_FLAGS.search(arg) or "$" in arg for call in builds for arg in call.args)
+
+
+# Packages that load the Go toolchain's sources or export data at run time.
+_TOOLCHAIN_IMPORT = re.compile(r'"(go/importer|go/build|golang\.org/x/tools/go/packages)"')
+
+
+def _needs_toolchain(a: Analysis) -> tuple[str, str] | None:
+    """(source, package) of a Go source that needs GOROOT when it runs (type-checking with
+    ``importer.Default()``), or None."""
+    for rel in a.ctx.glob("*.go") if a.ctx.present else ():
+        match = _TOOLCHAIN_IMPORT.search(a.ctx.read_text(rel) or "")
+        if match and not rel.startswith("vendor/"):
+            return rel, match.group(1)
+    return None
 
 
 def _uses_cgo(a: Analysis) -> bool:

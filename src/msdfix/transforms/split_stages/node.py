@@ -683,6 +683,16 @@ def _replayed(a: Analysis, install: Call) -> list[Instruction] | str:
     (str) when a RUN after a COPY may change what the install reads and cannot be replayed."""
     out: list[Instruction] = []
     copied = other = False
+    scope = a.scope(install.ins)
+    config = next((v for v in scope if _CONFIG_FILE_ENV.fullmatch(v)), None)
+    if config is not None:  # npm reads that file: the stage has only the manifests
+        return f"{config} names a configuration file the install reads"
+    for copy in a.copies:
+        if copy.ins.start < install.ins.start and not within(copy.dest, install.cwd):
+            return (  # COPY npmrc /root/.npmrc: configuration the stage would not have
+                f"COPY at line {copy.ins.start_line} puts files outside {install.cwd} that the "
+                "install may read"
+            )
     for ins in a.stage.instructions:
         if ins.start >= install.ins.start:
             break
@@ -700,6 +710,12 @@ def _replayed(a: Analysis, install: Call) -> list[Instruction] | str:
         elif ins.cmd == "workdir" and not copied:
             out.append(ins)
     return out if other else [i for i in out if i.cmd != "workdir"]
+
+
+# Variables naming a configuration file of npm, yarn or pnpm (any case: npm reads both).
+_CONFIG_FILE_ENV = re.compile(
+    r"(?i)npm_config_(?:user|global)config|yarn_rc_filename"
+)
 
 
 def _sets_config(a: Analysis, ins: Instruction) -> bool:
