@@ -807,3 +807,17 @@ def test_poetry_only_root_installs_the_project_and_stays_after_the_copy(tmp_path
     out, _, _ = _run(text, tmp_path)
     assert out.index("RUN poetry install --no-root") < out.index("COPY . .")
     assert out.index("COPY . .") < out.index("RUN poetry install --only-root")
+
+
+def test_an_npm_config_file_of_the_tree_keeps_the_install_after_the_copy(tmp_path: Path) -> None:
+    """``ENV NPM_CONFIG_USERCONFIG=/app/.npmrc.docker`` (legacy-peer-deps): the moved npm ci
+    failed with ERESOLVE (built for real)."""
+    _npm_context(tmp_path)
+    (tmp_path / ".npmrc.docker").write_text("legacy-peer-deps=true\n")
+    text = (
+        "FROM node:18\nWORKDIR /app\nCOPY . .\nENV NPM_CONFIG_USERCONFIG=/app/.npmrc.docker\n"
+        "RUN npm ci\n"
+    )
+    out, _, explained = _run(text, tmp_path)
+    assert out == text
+    assert any("NPM_CONFIG_USERCONFIG=/app/.npmrc.docker" in m for m in explained), explained

@@ -345,3 +345,46 @@ def test_an_install_run_through_a_user_switch_is_seen(run: str) -> None:
         for f in result.suggestions
         if f.fix
     ), result.suggestions
+
+
+def test_npm_start_scripts_are_read_for_tools(tmp_path) -> None:
+    """``"prestart": "git rev-parse --short HEAD > REVISION"``: on node:18-slim the container
+    exited with "git: not found" (built for real)."""
+    (tmp_path / "package.json").write_text(
+        '{"name": "a", "scripts": {"prestart": "git rev-parse HEAD > REVISION", '
+        '"start": "node server.js"}}'
+    )
+    (tmp_path / "server.js").write_text("console.log(1)\n")
+    text = 'FROM node:18\nWORKDIR /app\nCOPY . .\nCMD ["npm", "start"]\n'
+    result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"slim-base"})))
+    assert not result.changed
+    assert any("`npm start` runs `git`" in f.message for f in result.suggestions)
+
+
+def test_a_distroless_user_needs_its_group_too() -> None:
+    """``USER nobody:nogroup`` on distroless: "unable to find group nogroup" (built for real)."""
+    text = (
+        "FROM golang:1.19 AS build\nWORKDIR /src\nCOPY . .\n"
+        "RUN CGO_ENABLED=0 go build -o /out/app .\n"
+        "FROM debian:bookworm-slim\nCOPY --from=build /out/app /usr/local/bin/app\n"
+        'USER nobody:nogroup\nCMD ["app"]\n'
+    )
+    result = _run(text)
+    assert "distroless" not in result.output
+    assert any("group nogroup" in f.message for f in result.suggestions)
+
+
+def test_copies_are_followed_through_every_stage_they_come_from() -> None:
+    """deps (native addon built on node:18) -> build -> runtime: libcurl.so.4 was missing on
+    node:18-slim (built for real)."""
+    text = (
+        "FROM node:18 AS deps\nWORKDIR /app\nRUN npm install node-libcurl@4\n"
+        "FROM node:18 AS build\nWORKDIR /app\nCOPY --from=deps /app/node_modules ./node_modules\n"
+        "FROM node:18\nWORKDIR /app\nCOPY --from=build /app /app\n"
+        'CMD ["node", "server.js"]\n'
+    )
+    result = _run(text)
+    assert (
+        not result.output.endswith('CMD ["node", "server.js"]\n')
+        or "node:18-slim" not in result.output
+    )

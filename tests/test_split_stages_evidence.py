@@ -789,3 +789,156 @@ def test_a_package_that_compiles_at_run_time_keeps_the_full_image(tmp_path: Path
     result = _both(WHEELS_ONLY.format(extra="", cmd='["python", "app.py"]'), root)
     for transform, (changed, messages) in result.items():
         assert not changed and "cython" in messages, (transform, messages)
+
+
+# ---------------------------------------------------------------- round 7: Node and Go apps
+
+EXPRESS_LOCK = {
+    "name": "app",
+    "lockfileVersion": 3,
+    "requires": True,
+    "packages": {
+        "": {"dependencies": {"express": "4.19.2"}, "devDependencies": {"bootstrap": "5.3.3"}},
+        "node_modules/express": {"version": "4.19.2", "resolved": "https://r/e.tgz", "integrity": "x"},
+        "node_modules/bootstrap": {"version": "5.3.3", "resolved": "https://r/b.tgz", "integrity": "x", "dev": True},
+    },
+}  # fmt: skip
+NODE_SERVER = (
+    "FROM node:18\nWORKDIR /app\nCOPY package*.json ./\n{before}RUN npm ci{after}\nCOPY . .\n"
+    '{build}EXPOSE 3000\nCMD ["node", "server.js"]\n'
+)
+
+
+def _express(root: Path, files: dict[str, str], scripts: dict[str, str] | None = None) -> Path:
+    package = {
+        "name": "app",
+        "version": "1.0.0",
+        "scripts": scripts or {},
+        "dependencies": {"express": "4.19.2"},
+        "devDependencies": {"bootstrap": "5.3.3"},
+    }
+    return _write(
+        root,
+        {
+            "package.json": json.dumps(package),
+            "package-lock.json": json.dumps(EXPRESS_LOCK),
+            "server.js": "require('express')\n",
+            **files,
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    "files, scripts, before, after, kept",
+    [
+        # each lost files or settings in a real build: node_modules or the app came from a
+        # separate production install that did not do what the build's install did
+        ({"server.js": "app.use(express.static(__dirname + '/node_modules/bootstrap/dist'))\n"}, None, "", "", "reads files of dev dependency bootstrap"),
+        ({}, {"apply": "patch-package"}, "", " && npm run apply", "writes into node_modules"),
+        ({}, None, "", " --ignore-scripts && npm rebuild bcrypt", "npm rebuild"),
+        ({"binding.gyp": "{}", "src/x.c": ""}, None, "", "", "node-gyp rebuild of binding.gyp"),
+        ({"npmrc": "legacy-peer-deps=true\n"}, None, "COPY npmrc /root/.npmrc\n", "", "puts files outside /app"),
+        ({}, None, "ENV NPM_CONFIG_USERCONFIG=/app/.npmrc.docker\n", "", "NPM_CONFIG_USERCONFIG names"),
+        ({}, None, "", "", None),  # the control: a deps stage
+    ],
+)  # fmt: skip
+def test_node_modules_come_from_the_build_when_a_separate_install_would_differ(
+    tmp_path: Path,
+    files: dict[str, str],
+    scripts: dict[str, str] | None,
+    before: str,
+    after: str,
+    kept: str | None,
+) -> None:
+    root = _express(tmp_path, files, scripts)
+    text = NODE_SERVER.format(before=before, after=after, build="")
+    out, messages, _ = _split(text, root)
+    assert (" AS prod-deps" in out) is (kept is None), messages
+    if kept:
+        assert kept in messages
+
+
+def test_a_script_runs_with_its_pre_and_post_hooks(tmp_path: Path) -> None:
+    """``prebuild`` wrote generated/openapi.json: the runtime must take it (here: the whole
+    app, since msdfix cannot tell what the hook writes)."""
+    root = _express(
+        tmp_path,
+        {"gen.js": "require('fs').writeFileSync('generated/x.json', '{}')\n", "tsconfig.json": '{"compilerOptions": {"outDir": "dist"}}'},
+        {"prebuild": "node gen.js", "build": "tsc"},
+    )  # fmt: skip
+    text = NODE_SERVER.format(before="", after="", build="RUN npm run build\n")
+    out, messages, _ = _split(text, root)
+    assert (
+        "COPY --from=app-files /app /app" in out or "copying /app/node_modules, /app;" in messages
+    )
+
+
+def test_a_dependency_named_for_git_keeps_the_repository(tmp_path: Path) -> None:
+    """git-repo-info read .git/HEAD: the commit went null when the split dropped .git."""
+    root = _express(tmp_path, {".git/HEAD": "ref: refs/heads/main\n"})
+    package = json.loads((root / "package.json").read_text())
+    package["dependencies"]["git-repo-info"] = "2.1.1"
+    (root / "package.json").write_text(json.dumps(package))
+    out, messages, _ = _split(NODE_SERVER.format(before="", after="", build=""), root)
+    assert "/app/.git" in messages, messages
+    package["dependencies"].pop("git-repo-info")
+    (root / "package.json").write_text(json.dumps(package))
+    assert "/app/.git" not in _split(NODE_SERVER.format(before="", after="", build=""), root)[1]
+
+
+@pytest.mark.parametrize(
+    "files, run, reason",
+    [
+        ({"cmd/bundle/main.go": "package main\n"}, "go run ./cmd/bundle && go build -o /app/server .", "runs `go run`"),
+        ({"main.go": 'package main\nimport "go/importer"\nfunc main() { _ = importer.Default() }\n'}, "go build -o /app/server .", "imports go/importer"),
+    ],
+)  # fmt: skip
+def test_a_go_build_that_needs_more_than_its_binary_is_unsafe(
+    tmp_path: Path, files: dict[str, str], run: str, reason: str
+) -> None:
+    """``go run ./cmd/bundle`` wrote public/ (404 after the split); a type checker needed
+    GOROOT ("could not import fmt")."""
+    root = _write(
+        tmp_path,
+        {
+            "go.mod": "module example.com/app\n\ngo 1.19\n",
+            "main.go": "package main\nfunc main() {}\n",
+            **files,
+        },
+    )
+    text = f'FROM golang:1.19\nWORKDIR /app\nCOPY . .\nRUN {run}\nCMD ["/app/server"]\n'
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out and reason in messages, messages
+
+
+def test_cgo_flags_from_a_variable_keep_cgo(tmp_path: Path) -> None:
+    """``-ldflags "$LDFLAGS"`` with ``-linkmode external`` in the ARG: CGO_ENABLED=0 gave a
+    binary that died at start (SIGTRAP)."""
+    root = _write(
+        tmp_path,
+        {
+            "go.mod": "module example.com/app\n\ngo 1.19\n",
+            "main.go": "package main\nfunc main() {}\n",
+        },
+    )
+    text = (
+        'FROM golang:1.19\nARG LDFLAGS="-linkmode external -extldflags -static"\nWORKDIR /app\n'
+        'COPY . .\nRUN go build -ldflags "$LDFLAGS" -o /app/server .\nCMD ["/app/server"]\n'
+    )
+    out, _, _ = _split(text, root)
+    assert "CGO_ENABLED=0" not in out
+
+
+def test_add_of_a_local_archive_declines_the_split(tmp_path: Path) -> None:
+    """ADD unpacks data.tar.gz: the runtime's COPY of the archive's name failed the build."""
+    root = _write(
+        tmp_path,
+        {
+            "go.mod": "module example.com/app\n\ngo 1.19\n",
+            "main.go": "package main\nfunc main() {}\n",
+            "data.tar.gz": "",
+        },
+    )
+    text = 'FROM golang:1.19\nWORKDIR /app\nCOPY . .\nADD data.tar.gz data/\nRUN go build -o /app/server .\nCMD ["/app/server"]\n'
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out, messages

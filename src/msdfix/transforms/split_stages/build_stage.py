@@ -133,9 +133,10 @@ _GIT_DEPENDENCY = (
     ("*package.json", "package.json"), ("*requirements*.txt", "*"), ("*pyproject.toml", "*"),
     ("*Pipfile", "Pipfile"),
 )  # fmt: skip
+_GIT = r"@?[\w./-]*?\bgit(?!hub|lab|ea|ignore|attributes|keep|\+)[\w.-]*"
 _GIT_NAME = re.compile(
-    r"""(?im)^[ \t]*["']?@?[\w./-]*?\bgit(?!hub|lab|ea|ignore|attributes|keep|\+)[\w.-]*["']?"""
-    r"""[ \t]*(?:[:=<>~!;\[]|$)"""
+    rf"""["']{_GIT}(?:["'][ \t]*[:=]|[ \t]*[=<>~!\[])|^[ \t]*{_GIT}[ \t]*(?:[=<>~!;\[]|$)""",
+    re.I | re.M,
 )
 
 

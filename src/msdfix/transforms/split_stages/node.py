@@ -713,9 +713,7 @@ def _replayed(a: Analysis, install: Call) -> list[Instruction] | str:
 
 
 # Variables naming a configuration file of npm, yarn or pnpm (any case: npm reads both).
-_CONFIG_FILE_ENV = re.compile(
-    r"(?i)npm_config_(?:user|global)config|yarn_rc_filename"
-)
+_CONFIG_FILE_ENV = re.compile(r"(?i)npm_config_(?:user|global)config|yarn_rc_filename")
 
 
 def _sets_config(a: Analysis, ins: Instruction) -> bool:
