@@ -278,6 +278,13 @@ NPM_FILES = {
 }
 
 
+def _stays(text: str, context: Path, reason: str) -> None:
+    """The install stays after the COPY, and the explanation says ``reason``."""
+    out, _, explained = _run(text, context)
+    assert out == text
+    assert any(reason in m for m in explained), explained
+
+
 def _pip_context(tmp_path: Path) -> None:
     (tmp_path / "requirements.txt").write_text("# no dependencies\n")
     (tmp_path / "app.py").write_text("print('hi')\n")
@@ -502,17 +509,24 @@ def test_an_install_reading_a_local_index_of_the_copied_tree_stays(
         assert any("pypi/simple" in m for m in explained), explained
 
 
-def test_pipenv_reads_pip_environment_variables(tmp_path: Path) -> None:
-    """pipenv runs pip in its environment: PIP_FIND_LINKS naming a copied folder keeps it."""
-    (tmp_path / "Pipfile").write_text('[packages]\nflask = "*"\n')
-    (tmp_path / "Pipfile.lock").write_text("{}\n")
+@pytest.mark.parametrize(
+    "env",
+    [
+        "PIP_FIND_LINKS=/app/wheels",  # pipenv runs pip in its environment
+        "PIPENV_PIPFILE=/app/deploy/Pipfile",  # the root Pipfile is another project's
+    ],
+)
+def test_pipenv_reads_files_named_by_environment_variables(tmp_path: Path, env: str) -> None:
+    """A copied folder or Pipfile named by a variable keeps the install after the COPY."""
+    for folder in (tmp_path, tmp_path / "deploy"):
+        folder.mkdir(exist_ok=True)
+        (folder / "Pipfile").write_text('[packages]\nflask = "*"\n')
+        (folder / "Pipfile.lock").write_text("{}\n")
     text = (
-        "FROM python:3.12\nENV PIP_FIND_LINKS=/app/wheels\nWORKDIR /app\nCOPY . .\n"
+        f"FROM python:3.12\nENV {env}\nWORKDIR /app\nCOPY . .\n"
         "RUN pipenv install --system --deploy\n"
     )
-    out, _, explained = _run(text, tmp_path)
-    assert out == text
-    assert any("PIP_FIND_LINKS=/app/wheels" in m for m in explained), explained
+    _stays(text, tmp_path, env)
 
 
 PNPM_LOCK = """lockfileVersion: '6.0'
@@ -774,26 +788,9 @@ def test_uv_settings_naming_a_folder_of_the_tree_keep_the_install(tmp_path: Path
         "FROM python:3.12\nWORKDIR /app\nCOPY . .\n"
         "RUN uv pip install --system -r requirements.txt\n"
     )
-    out, _, explained = _run(text, tmp_path)
-    assert out == text
-    assert any("uv.toml sets find-links to vendor/wheels" in m for m in explained), explained
+    _stays(text, tmp_path, "uv.toml sets find-links to vendor/wheels")
     (tmp_path / "uv.toml").write_text('index-url = "https://pypi.example.com/simple"\n')
     assert _run(text, tmp_path)[0] != text  # a remote index: the manifests are enough
-
-
-def test_pipenv_pipfile_variable_names_the_pipfile(tmp_path: Path) -> None:
-    """PIPENV_PIPFILE=/app/deploy/Pipfile: the root Pipfile is another project's."""
-    for folder in (tmp_path, tmp_path / "deploy"):
-        folder.mkdir(exist_ok=True)
-        (folder / "Pipfile").write_text('[packages]\nflask = "*"\n')
-        (folder / "Pipfile.lock").write_text("{}\n")
-    text = (
-        "FROM python:3.12\nENV PIPENV_PIPFILE=/app/deploy/Pipfile\nWORKDIR /app\nCOPY . .\n"
-        "RUN pipenv install --system --deploy\n"
-    )
-    out, _, explained = _run(text, tmp_path)
-    assert out == text
-    assert any("PIPENV_PIPFILE=/app/deploy/Pipfile" in m for m in explained), explained
 
 
 def test_poetry_only_root_installs_the_project_and_stays_after_the_copy(tmp_path: Path) -> None:
@@ -818,6 +815,4 @@ def test_an_npm_config_file_of_the_tree_keeps_the_install_after_the_copy(tmp_pat
         "FROM node:18\nWORKDIR /app\nCOPY . .\nENV NPM_CONFIG_USERCONFIG=/app/.npmrc.docker\n"
         "RUN npm ci\n"
     )
-    out, _, explained = _run(text, tmp_path)
-    assert out == text
-    assert any("NPM_CONFIG_USERCONFIG=/app/.npmrc.docker" in m for m in explained), explained
+    _stays(text, tmp_path, "NPM_CONFIG_USERCONFIG=/app/.npmrc.docker")

@@ -886,6 +886,11 @@ def test_a_dependency_named_for_git_keeps_the_repository(tmp_path: Path) -> None
     assert "/app/.git" not in _split(NODE_SERVER.format(before="", after="", build=""), root)[1]
 
 
+def _go_app(root: Path, **files: str) -> Path:
+    go_mod = "module example.com/app\n\ngo 1.19\n"
+    return _write(root, {"go.mod": go_mod, "main.go": "package main\nfunc main() {}\n", **files})
+
+
 @pytest.mark.parametrize(
     "files, run, reason",
     [
@@ -898,14 +903,7 @@ def test_a_go_build_that_needs_more_than_its_binary_is_unsafe(
 ) -> None:
     """``go run ./cmd/bundle`` wrote public/ (404 after the split); a type checker needed
     GOROOT ("could not import fmt")."""
-    root = _write(
-        tmp_path,
-        {
-            "go.mod": "module example.com/app\n\ngo 1.19\n",
-            "main.go": "package main\nfunc main() {}\n",
-            **files,
-        },
-    )
+    root = _go_app(tmp_path, **files)
     text = f'FROM golang:1.19\nWORKDIR /app\nCOPY . .\nRUN {run}\nCMD ["/app/server"]\n'
     out, messages, _ = _split(text, root)
     assert "AS runtime" not in out and reason in messages, messages
@@ -914,13 +912,7 @@ def test_a_go_build_that_needs_more_than_its_binary_is_unsafe(
 def test_cgo_flags_from_a_variable_keep_cgo(tmp_path: Path) -> None:
     """``-ldflags "$LDFLAGS"`` with ``-linkmode external`` in the ARG: CGO_ENABLED=0 gave a
     binary that died at start (SIGTRAP)."""
-    root = _write(
-        tmp_path,
-        {
-            "go.mod": "module example.com/app\n\ngo 1.19\n",
-            "main.go": "package main\nfunc main() {}\n",
-        },
-    )
+    root = _go_app(tmp_path)
     text = (
         'FROM golang:1.19\nARG LDFLAGS="-linkmode external -extldflags -static"\nWORKDIR /app\n'
         'COPY . .\nRUN go build -ldflags "$LDFLAGS" -o /app/server .\nCMD ["/app/server"]\n'
@@ -931,14 +923,7 @@ def test_cgo_flags_from_a_variable_keep_cgo(tmp_path: Path) -> None:
 
 def test_add_of_a_local_archive_declines_the_split(tmp_path: Path) -> None:
     """ADD unpacks data.tar.gz: the runtime's COPY of the archive's name failed the build."""
-    root = _write(
-        tmp_path,
-        {
-            "go.mod": "module example.com/app\n\ngo 1.19\n",
-            "main.go": "package main\nfunc main() {}\n",
-            "data.tar.gz": "",
-        },
-    )
+    root = _go_app(tmp_path, **{"data.tar.gz": ""})
     text = 'FROM golang:1.19\nWORKDIR /app\nCOPY . .\nADD data.tar.gz data/\nRUN go build -o /app/server .\nCMD ["/app/server"]\n'
     out, messages, _ = _split(text, root)
     assert "AS runtime" not in out, messages

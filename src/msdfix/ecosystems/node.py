@@ -20,7 +20,6 @@ from msdfix.ecosystems.base import CacheDir, Ecosystem, PackageManager, position
 from msdfix.ecosystems.go import golang_release
 from msdfix.ecosystems.os import alpine_version, debian_codename
 from msdfix.model.context import BuildContext
-from msdfix.shell.commands import parse_commands
 
 MANAGERS: tuple[PackageManager, ...] = (
     PackageManager(
@@ -289,26 +288,6 @@ def script_name(argv: list[str]) -> str | None:
     if words[0] in ("run", "run-script"):
         return words[1] if len(words) > 1 else words[0]
     return None if words[0] in builtins else words[0]
-
-
-def run_scripts(argv: list[str], package: dict[str, object]) -> list[str]:
-    """The package.json scripts a runner call runs, with the pre/post hooks npm and yarn 1
-    run around them (``npm start``: prestart, start, poststart); nested runner calls in them
-    are followed a few levels."""
-    found: list[str] = []
-    scripts = package.get("scripts")
-    todo, seen = [argv], 0
-    while todo and seen < 20 and isinstance(scripts, dict):
-        call, seen = todo.pop(), seen + 1
-        name = script_name(call) or ("start" if call[1:2] == ["start"] else None)
-        for hook in (f"pre{name}", name, f"post{name}") if name else ():
-            body = scripts.get(hook)
-            if isinstance(body, str):
-                found.append(body)
-                todo += [
-                    c.argv for c in parse_commands(body) if c.argv and c.argv[0] in SCRIPT_RUNNERS
-                ]
-    return found
 
 
 # npm lifecycle scripts that run on a plain ``npm install`` / ``npm ci`` of the project.

@@ -10,6 +10,7 @@ import shlex
 import sys
 from dataclasses import dataclass, field
 
+from msdfix.ecosystems.node import SCRIPT_RUNNERS, script_name
 from msdfix.ecosystems.programs import APP_STARTERS, HARMLESS, POSIX_SHELLS, SHELLS
 from msdfix.model.context import BuildContext
 from msdfix.model.stages import Stage
@@ -157,3 +158,23 @@ def opaque_program(argvs: list[list[str]], ctx: BuildContext) -> str | None:
                 continue  # a script of the context: read where it runs
             return base
     return None
+
+
+def run_scripts(argv: list[str], package: dict[str, object]) -> list[str]:
+    """The package.json scripts a runner call runs, with the pre/post hooks npm and yarn 1
+    run around them (``npm start``: prestart, start, poststart); nested runner calls in them
+    are followed a few levels."""
+    found: list[str] = []
+    scripts = package.get("scripts")
+    todo, seen = [argv], 0
+    while todo and seen < 20 and isinstance(scripts, dict):
+        call, seen = todo.pop(), seen + 1
+        name = script_name(call) or ("start" if call[1:2] == ["start"] else None)
+        for hook in (f"pre{name}", name, f"post{name}") if name else ():
+            body = scripts.get(hook)
+            if isinstance(body, str):
+                found.append(body)
+                todo += [
+                    c.argv for c in parse_commands(body) if c.argv and c.argv[0] in SCRIPT_RUNNERS
+                ]
+    return found

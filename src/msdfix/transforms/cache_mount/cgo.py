@@ -62,28 +62,17 @@ def cgo_unproven(
         return fixed["CGO_ENABLED"] != "0"  # None: a build argument may set it
     if cgo_free(doc.context, args, fixed.get("GOFLAGS") or ""):
         return False
-    return not _no_compiler(doc, history, stage, ins, call, steps)
-
-
-def _no_compiler(
-    doc: Document,
-    history: History,
-    stage: Stage,
-    ins: Instruction,
-    call: ToolCall,
-    steps: list[Step],
-) -> bool:
-    """golang:*-alpine (Go 1.20+) has no C compiler, and nothing before the call in the
-    stage's lineage may have added one (or named one in CC)."""
+    # golang:*-alpine (Go 1.20+) has no C compiler, unless something before the call in the
+    # stage's lineage may have added one (or named one in CC)
     image = stage.root_image
     tag = image.tag or ""
     version = re.match(r"(\d+)\.(\d+)", tag)
     if image.full_name != "golang" or "alpine" not in tag or "$" in tag:
-        return False
+        return True
     if version and (int(version.group(1)), int(version.group(2))) < (1, 20):
-        return False
+        return True
     if "CC" in call.command.assignments or "CC" in doc.model.stage_scope(stage, ins):
-        return False
+        return True
     workdirs, _ = doc.model.workdirs(stage)
     for st in stage.lineage:
         for other in st.instructions:
@@ -92,17 +81,17 @@ def _no_compiler(
             if other.cmd in ("copy", "add") and _may_copy_compiler(
                 history, st, other, workdirs.get(id(other), "/")
             ):
-                return False
+                return True
             if other.cmd == "run":
                 found = history.steps(other)
                 if found is None or any(_may_add_compiler(s) for s in found):
-                    return False
+                    return True
     for step in steps:  # the RUN's own commands before the call
         if step.command is call.command:
             break
         if _may_add_compiler(step):
-            return False
-    return True
+            return True
+    return False
 
 
 def _may_add_compiler(step: Step) -> bool:

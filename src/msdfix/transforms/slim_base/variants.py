@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 
 from msdfix.document import Document
 from msdfix.ecosystems.images import Family, Target, family_of, is_small
-from msdfix.ecosystems.node import run_scripts
 from msdfix.ecosystems.programs import POSIX_SHELLS, SHELLS
 from msdfix.model import Stage
 from msdfix.model.base_images import HUB_REGISTRIES
@@ -16,7 +15,7 @@ from msdfix.model.image import ImageRef
 from msdfix.model.program_calls import CALLED, TOO_MANY, called_tool, search
 from msdfix.shell.classify import INLINE_CODE, program_args, runs_project_code
 from msdfix.shell.commands import parse_commands
-from msdfix.shell.entry import entry, opaque_program
+from msdfix.shell.entry import entry, opaque_program, run_scripts
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
 from msdfix.transforms.slim_base.deps import dependency_status, install_calls, node_deps
