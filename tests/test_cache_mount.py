@@ -216,7 +216,7 @@ def test_go_without_golang_image_uses_home_gopath() -> None:
 
 
 def test_cargo_home_from_env() -> None:
-    out = _run("FROM debian:12\nENV CARGO_HOME=/opt/cargo\nRUN cargo fetch\n")
+    out = _run('FROM debian:12\nENV CARGO_HOME=/opt/cargo\nRUN cargo fetch\nCMD ["app"]\n')
     assert "target=/opt/cargo/registry" in out and "target=/opt/cargo/git/db" in out
 
 
@@ -424,7 +424,7 @@ def test_a_run_that_reads_the_apt_archives_keeps_them(reads: str) -> None:
     "offline", ["RUN GOPROXY=off go build .", "ENV GOPROXY=off\nRUN go build ."]
 )
 def test_goproxy_off_reads_the_module_store_offline(offline: str) -> None:
-    text = f"FROM golang:1.22\nWORKDIR /app\nCOPY go.mod ./\nRUN go mod download\nCOPY . .\n{offline}\n"
+    text = f'FROM golang:1.22\nWORKDIR /app\nCOPY go.mod ./\nRUN go mod download\nCOPY . .\n{offline}\nCMD ["app"]\n'
     out = _run(text)
     assert "target=/go/pkg/mod" not in out
     assert any("/go/pkg/mod is read offline by line" in m for m in _fixes(text))
@@ -779,7 +779,9 @@ def test_the_go_build_cache_is_shared_only_without_cgo(
 
 
 def test_go_mod_download_compiles_nothing_and_keeps_both_mounts() -> None:
-    out = _run("FROM golang:1.22\nWORKDIR /src\nCOPY go.mod go.sum ./\nRUN go mod download\n")
+    out = _run(
+        'FROM golang:1.22\nWORKDIR /src\nCOPY go.mod go.sum ./\nRUN go mod download\nCMD ["app"]\n'
+    )
     assert "target=/go/pkg/mod" in out and "target=/root/.cache/go-build" in out
 
 
@@ -803,3 +805,37 @@ def test_a_cache_directory_a_build_argument_sets_is_unknown(arg: str) -> None:
     assert _run(text) == text
     name = arg.split()[1].split("=")[0]
     assert any(f"depends on {name}, which a build argument sets" in m for m in _fixes(text))
+
+
+@pytest.mark.parametrize(
+    "reader",
+    [
+        # each failed for real (round 8): the later stage read the store the mount emptied
+        "FROM golang:1.22\nRUN --mount=type=bind,from=modules,source=/go/pkg/mod,target=/go/pkg/mod GOPROXY=off go build ./...\n",
+        "FROM golang:1.22\nCOPY --from=0 /go/pkg/mod /go/pkg/mod\nRUN GOPROXY=off go build ./...\n",
+    ],
+)  # fmt: skip
+def test_a_store_another_stage_reads_stays_in_the_image(reader: str) -> None:
+    text = f"FROM golang:1.22 AS modules\nCOPY go.mod go.sum ./\nRUN go mod download\n{reader}"
+    assert "target=/go/pkg/mod go mod download" not in _run(text)
+    assert any("/go/pkg/mod is used by line" in m for m in _fixes(text))
+
+
+def test_go_test_results_are_not_shared() -> None:
+    """A mistyped ``--build-arg TZ`` passed the test gate as "(cached)" from an earlier build."""
+    text = (
+        "FROM golang:1.22\nENV CGO_ENABLED=0\nCOPY . .\nRUN go test ./... && go build -o /app .\n"
+    )
+    out = _run(text)
+    assert "go-build" not in out
+    assert any("keeps `go test` results" in m for m in _fixes(text))
+    counted = text.replace("go test ./...", "go test -count=1 ./...")
+    assert "target=/root/.cache/go-build" in _run(counted)
+
+
+def test_an_image_that_starts_nothing_keeps_its_store() -> None:
+    """A dependency image (no CMD) that other images build FROM offline: its module store
+    came out empty."""
+    text = "FROM golang:1.22\nCOPY go.mod go.sum ./\nRUN go mod download\n"
+    assert "target=/go/pkg/mod" not in _run(text)
+    assert "target=/go/pkg/mod" in _run(text + 'CMD ["go", "version"]\n')

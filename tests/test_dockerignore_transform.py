@@ -543,3 +543,55 @@ def test_a_dockerfile_name_cannot_write_lines_of_its_own(tmp_path: Path) -> None
     written = [new for _, new in result.files.values()]
     assert written and "**/.env" in written[0]
     assert not any(line.startswith("!") for line in written[0].splitlines())
+
+
+SECRET_APP = """FROM {base}
+WORKDIR /app
+COPY app.py ./
+{copy}
+CMD ["python", "app.py"]
+"""
+
+
+def _secret_app(tmp_path: Path, base: str, copy: str) -> Path:
+    context = tmp_path / "svc"
+    (context / "deploy" / "tls").mkdir(parents=True)
+    (context / "deploy" / "tls" / "server.pem").write_text("cert\n")
+    (context / "config" / "default").mkdir(parents=True)
+    (context / "config" / "default" / "ca.pem").write_text("cert\n")
+    (context / "app.py").write_text("open('tls/server.pem')\n")
+    (context / "Dockerfile").write_text(SECRET_APP.format(base=base, copy=copy))
+    return context
+
+
+@pytest.mark.parametrize(
+    "base, copy, reason",
+    [
+        # each broke a real build or app (round 8): the excluded file was read by a COPY
+        # msdfix did not see
+        ("python:3.12-slim", "ONBUILD COPY . /app", "ONBUILD COPY . /app (line 4)"),
+        ("acme/python-onbuild:3.12", "", "the base image acme/python-onbuild:3.12"),
+        ("python:3.12-slim", "ARG CONF=config/default\nCOPY ${CONF}/ /etc/app/", "cannot expand"),
+    ],
+)
+def test_an_exclusion_needs_every_reader_of_the_context(
+    tmp_path: Path, base: str, copy: str, reason: str
+) -> None:
+    context = _secret_app(tmp_path, base, copy)
+    result = run(context, unsafe=False)
+    assert not any("*.pem" in f.message for f in result.applied), messages(result)
+    assert reason in messages(result)
+
+
+def test_a_symlinked_source_keeps_what_it_points_to(tmp_path: Path) -> None:
+    """``COPY tls/ ./tls/`` with ``tls -> deploy/tls``: excluding ``**/*.pem`` emptied it."""
+    context = _secret_app(tmp_path, "python:3.12-slim", "COPY tls/ ./tls/")
+    (context / "tls").symlink_to("deploy/tls")
+    assert "**/*.pem kept: COPY tls/ ./tls/ (line 4) copies it" in messages(run(context, True))
+
+
+def test_dockerfiles_named_with_a_dash_share_the_ignore_file(tmp_path: Path) -> None:
+    """``Dockerfile-dev`` ran ``git describe``: the shared .dockerignore must keep .git."""
+    context = node_api(tmp_path)
+    (context / "Dockerfile-dev").write_text("FROM node:20\nCOPY . .\nRUN git describe\n")
+    assert ".git kept: line 3 runs git in Dockerfile-dev" in messages(run(context, True))

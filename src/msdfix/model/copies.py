@@ -90,7 +90,7 @@ def copy_sources(stage: Stage, ins: Instruction, model: Model) -> list[Source]:
     if ins.flag("from") is not None:
         return []
     _, values, is_json = instruction_values(ins)
-    scope = model.stage_scope(stage, ins)
+    scope = model.fixed_scope(stage, ins)  # --build-arg may choose another source
     escape = None if is_json else ins.escape
     excludes = tuple(f.value for f in ins.flags_named("exclude") if f.value)
     origin = where(ins)  # once: quoting the instruction per source is quadratic
@@ -113,7 +113,7 @@ def mount_sources(stage: Stage, ins: Instruction, model: Model) -> list[Source]:
         if fields.get("type", "bind") != "bind" or "from" in fields:
             continue
         raw = fields.get("source", fields.get("src", ""))
-        scope = model.stage_scope(stage, ins)
+        scope = model.fixed_scope(stage, ins)
         found.append(_source(raw, scope, ins.escape, origin))
     return found
 
@@ -126,4 +126,11 @@ def stage_sources(stage: Stage, model: Model) -> list[tuple[Instruction, Source]
             found += [(ins, s) for s in copy_sources(stage, ins, model)]
         elif ins.cmd == "run":
             found += [(ins, s) for s in mount_sources(stage, ins, model)]
+        elif ins.cmd == "onbuild" and _ONBUILD_READS.match(ins.args):
+            # ONBUILD COPY . /app runs in the builds of child images, on their context
+            found.append((ins, Source(None, where(ins), unknown=True)))
     return found
+
+
+# An ONBUILD trigger that reads the context of the child's build.
+_ONBUILD_READS = re.compile(r"\s*(?:copy|add|run\b.*--mount)\b", re.I)

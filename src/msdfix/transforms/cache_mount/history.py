@@ -283,7 +283,13 @@ class History:
         copies = self._copies_from
         if not copies:
             return None
-        names = {s.name.lower() for s in [stage, *self._descendants(stage)]}
+        stages = self.doc.model.stages
+        # --from names a stage by its alias or its index (``COPY --from=0``)
+        names = {
+            name
+            for s in [stage, *self._descendants(stage)]
+            for name in (s.name.lower(), str(next(i for i, x in enumerate(stages) if x is s)))
+        }
         for other, source, paths in copies:
             if source in names and any(within(target, p) or within(p, target) for p in paths):
                 return other
@@ -291,13 +297,19 @@ class History:
 
     @cached_property
     def _copies_from(self) -> list[tuple[Instruction, str, list[str]]]:
-        """Every ``COPY/ADD --from``: the stage it names (lower case), its absolute sources."""
+        """Every ``COPY/ADD --from`` and ``RUN --mount=type=bind,from=``: the stage it names
+        (lower case), its absolute sources."""
         found = []
         for other in self.doc.dockerfile.instructions:
             source = other.flag("from") if other.cmd in ("copy", "add") else None
             if source:
                 paths = _absolute(instruction_values(other)[1][:-1])
                 found.append((other, (source.value or "").lower(), paths))
+            for mount in other.flags_named("mount") if other.cmd == "run" else []:
+                fields = dict(p.partition("=")[::2] for p in (mount.value or "").split(","))
+                if fields.get("from") and fields.get("type", "bind") == "bind":
+                    path = fields.get("source", fields.get("src", "/")) or "/"
+                    found.append((other, fields["from"].lower(), _absolute([path]) or ["/"]))
         return found
 
     def _names(self, stage: Stage, ins: Instruction, target: str) -> bool:

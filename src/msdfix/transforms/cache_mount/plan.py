@@ -20,6 +20,7 @@ from msdfix.model.paths import within
 from msdfix.shell.classify import ToolCall, other_user
 from msdfix.shell.commands import Command, Word
 from msdfix.shell.edit import command_removal, word_removal
+from msdfix.shell.entry import entry, toolbox
 from msdfix.shell.script import RunScript
 from msdfix.syntax import Instruction
 from msdfix.transforms.cache_mount.cgo import REASON as CGO_REASON
@@ -323,6 +324,21 @@ class _Planner:
                 )
         if cache.builds == "cgo" and cgo_unproven(self.doc, history, stage, ins, call, self.steps):
             return f"{target} is not mounted: {CGO_REASON}"
+        if cache.builds == "cgo" and self._caches_test_results(call.manager):
+            return (
+                f"{target} is not mounted: it keeps `go test` results, keyed without the files "
+                "and time zone data the tests read outside the module (a passing result would "
+                "be reused where the test now fails)"
+            )
+        kept = not any(s.cleans(target, self.resolver) for s in self.steps)
+        fetch = call.subcommand in ("mod", "fetch", "restore", "dependencies") or any(
+            a.startswith("dependency:") for a in call.args
+        )  # the RUN fills the store for what comes later: a dependency image's purpose
+        if cache.store and fetch and self.in_final_image and toolbox(entry(stage)) and kept:
+            return (
+                f"{target} stays in the image, where the original leaves it: the image starts no "
+                "program of its own, so images built FROM it may read the store"
+            )
         if target == APT_ARCHIVES_MOUNT and not self._keepable(call.manager):
             return ""  # only refreshes, or installs msdfix cannot edit: nothing to keep
         if target == APT_ARCHIVES_MOUNT:
@@ -353,6 +369,16 @@ class _Planner:
                 where = f"line {holder}" if holder else "the base image"
                 return f"{target} may hold files from {where} that this RUN deletes"
         return None
+
+    def _caches_test_results(self, manager: PackageManager) -> bool:
+        """A ``go test`` of the RUN whose results Go caches (no ``-count=1``)."""
+        return any(
+            s.call is not None
+            and s.call.manager is manager
+            and s.call.subcommand == "test"
+            and not any(a in ("-count=1", "-count", "--count=1") for a in s.call.args)
+            for s in self.steps
+        )
 
     def _leaves(self, target: str) -> bool:
         """True when, without a mount, this RUN leaves files in ``target``."""

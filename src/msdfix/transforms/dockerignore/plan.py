@@ -19,6 +19,7 @@ from msdfix.ecosystems.node import INSTALL_COMMANDS as NODE_INSTALLS
 from msdfix.ecosystems.node import SCRIPT_RUNNERS as NODE_RUNNERS
 from msdfix.ecosystems.python import INSTALL_COMMANDS as PYTHON_INSTALLS
 from msdfix.files import is_dir, is_file
+from msdfix.model.base_images import library_name
 from msdfix.model.copies import Source, stage_sources
 from msdfix.model.dockerignore import DEFAULT_NAME, DockerIgnore, Pattern
 from msdfix.model.pending import all_paths
@@ -34,7 +35,9 @@ _GIT_WORD = re.compile(r"(?:^|[\s;&|(`'\"])git\s")
 _VCS_VERSIONING = re.compile(
     r"setuptools[-_]scm|hatch-vcs|versioneer|dunamai|poetry-dynamic-versioning|\bpbr\b"
 )
-_DOCKERFILE_NAME = re.compile(r"(?:docker|container)file(?:\..+)?|.+\.(?:docker|container)file")
+_DOCKERFILE_NAME = re.compile(
+    r"(?:docker|container)file(?:[._-].+)?|.+[._-](?:docker|container)file", re.I
+)
 MAX_SIBLINGS = 16  # other Dockerfiles reading the same ignore file that are checked
 _VENDORED = frozenset({"node_modules", ".venv", "venv", "vendor", "site-packages"})
 PYTHON_FILES = ("requirements.txt", "pyproject.toml", "setup.py", "setup.cfg", "Pipfile")
@@ -60,9 +63,49 @@ class Copy:
 
 
 def copies_of(doc: Document, label: str = "") -> list[Copy]:
-    """Every context source of every stage of ``doc``."""
+    """Every context source of every stage of ``doc``: its COPY/ADD, context mounts and
+    ONBUILD triggers, the targets of symlinked sources, and anything for a stage whose base
+    image may have ONBUILD triggers of its own (``ONBUILD COPY . /app``)."""
     model = doc.model
-    return [Copy(doc, st, s, label) for st in model.stages for _, s in stage_sources(st, model)]
+    found = []
+    for st in model.stages:
+        for _, source in stage_sources(st, model):
+            found.append(Copy(doc, st, source, label))
+            target = _through_link(doc, source)
+            if target is not None:
+                found.append(Copy(doc, st, target, label))
+        if model.stage(st.image.raw) is None and not _without_triggers(st):
+            what = f"the base image {st.image.raw} (its ONBUILD triggers may copy any file)"
+            found.append(Copy(doc, st, Source(None, what, unknown=True), label))
+    return found
+
+
+def _without_triggers(stage: Stage) -> bool:
+    """The stage's base image is known to have no ONBUILD triggers: an official image (not
+    an ``onbuild`` tag), distroless, or scratch."""
+    image = stage.image
+    if image.name == "scratch" or image.raw.startswith("gcr.io/distroless/"):
+        return True
+    return library_name(image) is not None and "onbuild" not in (image.tag or "").lower()
+
+
+def _through_link(doc: Document, source: Source) -> Source | None:
+    """A source that is a symlink (or below one) in the context: BuildKit copies what it
+    points to (``tls -> deploy/tls/dev``), so the target's files are read too."""
+    root = doc.context.root
+    if root is None or source.pattern is None or _has_glob(source.pattern):
+        return None
+    path = root / source.pattern
+    try:
+        real, base = path.resolve(), root.resolve()
+    except (OSError, RuntimeError):
+        return Source(None, source.instruction, unknown=True)
+    if real == path.absolute() or not path.exists():
+        return None
+    if not real.is_relative_to(base):
+        return None  # outside the context: BuildKit refuses it
+    rel = real.relative_to(base).as_posix()
+    return Source(rel if rel != "." else None, source.instruction, source.excludes)
 
 
 def siblings(doc: Document, paths: list[str], ignore_rel: str | None) -> list[Document] | str:
