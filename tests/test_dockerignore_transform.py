@@ -282,6 +282,20 @@ def test_python_venv_only_with_an_install(tmp_path: Path) -> None:
     assert ".venv" in next(iter(result.files.values()))[1].splitlines()
 
 
+@pytest.mark.parametrize(
+    "pyproject",
+    [
+        "[build-system]\nrequires = ['versioningit']\n",
+        '[tool.pdm.version]\nsource = "scm"\n',
+        "[build-system]\nrequires = ['setuptools-git-versioning']\n",
+    ],
+)
+def test_other_vcs_versioning_keeps_git(tmp_path: Path, pyproject: str) -> None:
+    context = node_api(tmp_path, "FROM python:3.12\nCOPY . .\nRUN pip install .\n")
+    (context / "pyproject.toml").write_text(pyproject)
+    assert ".git kept: pyproject.toml takes the version from git" in messages(run(context, True))
+
+
 def test_setuptools_scm_keeps_git(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
     (tmp_path / "pyproject.toml").write_text('[build-system]\nrequires = ["setuptools-scm"]\n')

@@ -34,6 +34,8 @@ _GLOB = re.compile(r"[*?\[\\\n\r]|^[!#]|^\s|\s$")
 _GIT_WORD = re.compile(r"(?:^|[\s;&|(`'\"])git\s")
 _VCS_VERSIONING = re.compile(
     r"setuptools[-_]scm|hatch-vcs|versioneer|dunamai|poetry-dynamic-versioning|\bpbr\b"
+    r"|versioningit|setuptools-git-versioning|uv-dynamic-versioning"
+    r"|source\s*=\s*[\"']scm[\"']"  # pdm's [tool.pdm.version]
 )
 _DOCKERFILE_NAME = re.compile(
     r"(?:docker|container)file(?:[._-].+)?|.+[._-](?:docker|container)file", re.I
