@@ -90,7 +90,7 @@ def copy_sources(stage: Stage, ins: Instruction, model: Model) -> list[Source]:
     if ins.flag("from") is not None:
         return []
     _, values, is_json = instruction_values(ins)
-    scope = model.fixed_scope(stage, ins)  # --build-arg may choose another source
+    scope = model.stage_scope(stage, ins)
     escape = None if is_json else ins.escape
     excludes = tuple(f.value for f in ins.flags_named("exclude") if f.value)
     origin = where(ins)  # once: quoting the instruction per source is quadratic
@@ -113,7 +113,7 @@ def mount_sources(stage: Stage, ins: Instruction, model: Model) -> list[Source]:
         if fields.get("type", "bind") != "bind" or "from" in fields:
             continue
         raw = fields.get("source", fields.get("src", ""))
-        scope = model.fixed_scope(stage, ins)
+        scope = model.stage_scope(stage, ins)
         found.append(_source(raw, scope, ins.escape, origin))
     return found
 

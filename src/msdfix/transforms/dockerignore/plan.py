@@ -19,6 +19,7 @@ from msdfix.ecosystems.node import INSTALL_COMMANDS as NODE_INSTALLS
 from msdfix.ecosystems.node import SCRIPT_RUNNERS as NODE_RUNNERS
 from msdfix.ecosystems.python import INSTALL_COMMANDS as PYTHON_INSTALLS
 from msdfix.files import is_dir, is_file
+from msdfix.model.args import expand
 from msdfix.model.base_images import library_name
 from msdfix.model.copies import Source, stage_sources
 from msdfix.model.dockerignore import DEFAULT_NAME, DockerIgnore, Pattern
@@ -27,6 +28,7 @@ from msdfix.model.stages import Stage
 from msdfix.shell.commands import Command
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction, ParseError, parse
+from msdfix.syntax.values import instruction_values
 
 # Not one literal ignore line: wildcards, escapes, and what would make a line of its own or a
 # comment, an exception or trimmed text of it (a Dockerfile named "Dockerfile.x\n!.env").
@@ -71,7 +73,9 @@ def copies_of(doc: Document, label: str = "") -> list[Copy]:
     model = doc.model
     found = []
     for st in model.stages:
-        for _, source in stage_sources(st, model):
+        for ins, source in stage_sources(st, model):
+            if source.pattern is not None and _chosen_by_argument(doc, st, ins):
+                source = Source(None, source.instruction, unknown=True)
             found.append(Copy(doc, st, source, label))
             target = _through_link(doc, source)
             if target is not None:
@@ -80,6 +84,15 @@ def copies_of(doc: Document, label: str = "") -> list[Copy]:
             what = f"the base image {st.image.raw} (its ONBUILD triggers may copy any file)"
             found.append(Copy(doc, st, Source(None, what, unknown=True), label))
     return found
+
+
+def _chosen_by_argument(doc: Document, stage: Stage, ins: Instruction) -> bool:
+    """A source of the COPY/ADD that ``--build-arg`` may change (``COPY ${CONFIG_DIR}/``: the
+    ARG's default is only the default)."""
+    if ins.cmd not in ("copy", "add"):
+        return False
+    fixed = doc.model.fixed_scope(stage, ins)
+    return any("$" in expand(v, fixed) for v in instruction_values(ins)[1][:-1])
 
 
 def _without_triggers(stage: Stage) -> bool:
