@@ -79,13 +79,15 @@ def test_a_program_that_runs_git_keeps_the_full_image(tmp_path: Path) -> None:
     "source, kept",
     [
         ('files, _ := filepath.Glob("posts/*.md")', ["/app/posts", "/app/ABOUT.md"]),
-        ('http.ServeFile(w, r, "LICENSE")', ["/app/LICENSE"]),
-        ('fmt.Println("hello")', []),  # names none: docs and licence stay out
+        ('http.ServeFile(w, r, "LICENSE")', ["/app/posts", "/app/LICENSE"]),
+        # names none: top-level docs and licence stay out; Markdown in a folder is content
+        # (a Rust blog filtered by `extension() == Some("md")`, with no ".md" to see)
+        ('fmt.Println("hello")', ["/app/posts"]),
     ],
 )
 def test_docs_the_program_reads_are_copied(tmp_path: Path, source: str, kept: list[str]) -> None:
-    """A blog reading posts/*.md answered 404 on every page: Markdown, licence and VCS files
-    are left out only when no source names their kind."""
+    """A blog reading posts/*.md answered 404 on every page: top-level Markdown, licence and
+    VCS files are left out only when no source names their kind."""
     root = _write(tmp_path, {
         "go.mod": "module example.com/app\n",
         "main.go": f"package main\nfunc main() {{ {source} }}\n",
@@ -927,3 +929,80 @@ def test_add_of_a_local_archive_declines_the_split(tmp_path: Path) -> None:
     text = 'FROM golang:1.19\nWORKDIR /app\nCOPY . .\nADD data.tar.gz data/\nRUN go build -o /app/server .\nCMD ["/app/server"]\n'
     out, messages, _ = _split(text, root)
     assert "AS runtime" not in out, messages
+
+
+# ---------------------------------------------------------------- round 8: Rust apps
+
+RUST = 'FROM rust:1.75\nWORKDIR /app\nCOPY . .\n{run}RUN cargo build --release\n{extra}CMD ["/app/target/release/{bin}"]\n'
+CARGO_LOCK = 'version = 3\n[[package]]\nname = "app"\nversion = "0.1.0"\n'
+
+
+def _rust_app(root: Path, toml: str = "", lock: str = "", **files: str) -> Path:
+    cargo = '[package]\nname = "app"\nversion = "0.1.0"\n' + toml
+    files.setdefault("src/main.rs", "fn main() {}\n")
+    return _write(root, {"Cargo.toml": cargo, "Cargo.lock": CARGO_LOCK + lock, **files})
+
+
+def test_rust_binaries_are_the_ones_cargo_builds(tmp_path: Path) -> None:
+    """A [[bin]] that claims src/main.rs renames the package binary (the COPY of
+    target/release/app failed), and src/bin/*.rs binaries are built and run too."""
+    root = _rust_app(
+        tmp_path,
+        '[[bin]]\nname = "ingestd"\npath = "src/main.rs"\n',
+        **{"src/bin/worker.rs": "fn main() {}\n"},
+    )
+    out, messages, _ = _split(RUST.format(run="", extra="", bin="ingestd"), root)
+    assert "/app/target/release/ingestd" in messages and "/app/target/release/worker" in messages
+    assert "/app/target/release/app," not in messages
+
+
+@pytest.mark.parametrize(
+    "toml, lock, files, run, reason",
+    [
+        # each broke a real build or app (round 8)
+        ('[[bin]]\nname = "app"\nrequired-features = ["cli"]\n', "", {}, "", "features msdfix cannot tell"),
+        ("", '[[package]]\nname = "libz-sys"\nversion = "1"\n', {}, "", "libz-sys links a system library"),
+        ("", "", {"build.rs": "fn main() {}\n"}, "", "build.rs runs code"),
+        ("", "", {}, "RUN apt-get update && apt-get install -y libsqlite3-dev\n", "no runtime library known for libsqlite3-dev"),
+        ("", "", {"src/main.rs": 'fn main() { nix::unistd::User::from_name("www-data"); }\n'}, "", "looks up system users"),
+    ],
+)  # fmt: skip
+def test_a_rust_split_needs_evidence_of_what_the_binary_needs(
+    tmp_path: Path, toml: str, lock: str, files: dict[str, str], run: str, reason: str
+) -> None:
+    root = _rust_app(tmp_path, toml, lock, **files)
+    out, messages, _ = _split(RUST.format(run=run, extra="", bin="app"), root)
+    assert "AS runtime" not in out and reason in messages, messages
+
+
+@pytest.mark.parametrize(
+    "files, kept",
+    [
+        ({"content/hello.md": "# hi\n"}, "/app/content"),  # a blog's posts, not docs
+        ({"src/templates/status.html": "<p>\n"}, "/app/src"),  # loaded at run time
+    ],
+)
+def test_rust_runtime_files_are_kept(tmp_path: Path, files: dict[str, str], kept: str) -> None:
+    root = _rust_app(tmp_path, **files)
+    _, messages, _ = _split(RUST.format(run="", extra="", bin="app"), root)
+    assert kept in messages, messages
+
+
+def test_a_rust_program_that_starts_programs_gets_a_runtime_with_them(tmp_path: Path) -> None:
+    """``Command::new("df")`` on distroless (no programs at all): "No such file"."""
+    root = _rust_app(
+        tmp_path, **{"src/main.rs": 'fn main() { std::process::Command::new("df"); }\n'}
+    )
+    _, messages, _ = _split(RUST.format(run="", extra="", bin="app"), root)
+    assert "runtime on debian:bookworm-slim" in messages, messages
+
+
+def test_a_moved_binary_named_elsewhere_declines(tmp_path: Path) -> None:
+    """HEALTHCHECK CMD /usr/local/cargo/bin/app: the runtime had it in /usr/local/bin."""
+    root = _rust_app(tmp_path)
+    text = (
+        "FROM rust:1.75\nWORKDIR /app\nCOPY . .\nRUN cargo install --path .\n"
+        'HEALTHCHECK CMD ["/usr/local/cargo/bin/app", "--check"]\nCMD ["app"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out and "names /usr/local/cargo/bin/app" in messages

@@ -92,7 +92,7 @@ DEV_TO_RUNTIME: dict[str, dict[str, tuple[str, ...]]] = {
         "unixodbc-dev": ("libodbc2",),
         "libmagic-dev": ("libmagic1",),
         "libgeos-dev": ("libgeos-c1v5",),
-        # Already present in the slim images (the interpreter or the base links them):
+        # Already present in python:*-slim (the interpreter links them); elsewhere unknown:
         "libssl-dev": (),
         "libffi-dev": (),
         "zlib1g-dev": (),

@@ -89,8 +89,7 @@ GO_VALUE_FLAGS = {
 }  # fmt: skip
 SOURCE_ONLY = {
     "go": (r".*\.go", r"go\.(mod|sum|work|work\.sum)", r"vendor/.*", r"testdata/.*"),
-    "rust": (
-        r"src/.*",
+    "rust": (  # src/ keeps what is not Rust (templates the program loads at run time)
         r".*\.rs",
         r"Cargo\.(toml|lock)",
         r"(benches|tests|examples|target)/.*",
@@ -111,7 +110,7 @@ SOURCE_ONLY = {
     "dotnet": (r".*\.(cs|csproj|sln|fs|fsproj|vb|vbproj)", r"(bin|obj)/.*", r"Properties/.*"),
 }
 COMMON_SOURCE = (
-    r"Dockerfile.*", r".*\.Dockerfile", r"\.dockerignore", r"\.git.*", r".*\.md", r"LICEN[CS]E.*",
+    r"Dockerfile.*", r".*\.Dockerfile", r"\.dockerignore", r"\.git.*", r"[^/]*\.md", r"LICEN[CS]E.*",
     r"Makefile", r"\.(github|vscode|idea)/.*", r"\.editorconfig",
 )  # fmt: skip
 COMMON = [re.compile(p) for p in COMMON_SOURCE]

@@ -27,12 +27,18 @@ NO_DISTROLESS = (
     "sh", "bash", "perl", "openssl", "python3", "python", "env", "awk", "sed", "grep", "tar",
     "gzip", "jq",
 )  # fmt: skip
-_USER_LOOKUP = re.compile(r"\buser\.(?:Lookup|LookupGroup|LookupId|LookupGroupId)\(")
+_USER_LOOKUP = re.compile(
+    r"\buser\.(?:Lookup|LookupGroup|LookupId|LookupGroupId)\("  # Go
+    r"|\bgetpw(?:nam|uid)\b|\bgetgr(?:nam|gid)\b|User::from_name|get_user_by_name|\bPrivDrop\b"
+)
+_SOURCES = {"go": "*.go", "rust": "*.rs"}
 
 
 def _looks_up_users(a: Analysis) -> str | None:
-    """A Go source that looks up users by name or id (distroless knows root, nonroot only)."""
-    for rel in a.ctx.glob("*.go") if a.ctx.present and a.eco == "go" else []:
+    """A Go or Rust source that looks up users by name or id (distroless knows root, nobody
+    and nonroot only): ``user.Lookup``, ``getpwnam``, ``User::from_name``, privdrop."""
+    pattern = _SOURCES.get(a.eco)
+    for rel in a.ctx.glob(pattern) if a.ctx.present and pattern else []:
         if not rel.startswith("vendor/") and _USER_LOOKUP.search(a.ctx.read_text(rel) or ""):
             return rel
     return None

@@ -31,6 +31,12 @@ def check_entry_runs(a: Analysis, artefacts: list[str]) -> dict[str, str]:
             found = [p for p in artefacts if posixpath.basename(p) == path]
             ok = len(found) == 1
             if ok and posixpath.dirname(found[0]) not in STANDARD_PATH:
+                named = next((i for i in a.stage.instructions if found[0] in i.logical), None)
+                if named is not None:  # HEALTHCHECK CMD /usr/local/cargo/bin/relay
+                    raise Decline(
+                        f"line {named.start_line} names {found[0]}, which the runtime would "
+                        f"have at /usr/local/bin/{path}"
+                    )
                 moves[found[0]] = "/usr/local/bin/" + path
         if not ok and not (a.entry.shell and argv[0] in HARMLESS):
             raise Decline(f"the CMD/ENTRYPOINT runs `{argv[0]}`, which is not the built binary")

@@ -40,6 +40,9 @@ def runtime_packages(a: Analysis, packages: list[str]) -> RuntimePackages:
     for name in packages:
         if name in osp.BUILD_ONLY[manager]:
             continue
+        if name in mapping and not mapping[name] and a.eco != "python":
+            # libsqlite3-dev: python:*-slim links libsqlite3; debian:*-slim and distroless lack it
+            raise Decline(f"no runtime library known for {name} outside a Python image")
         if name in mapping:
             found.keep += mapping[name]
         elif name.endswith(("-dev", "-devel")):

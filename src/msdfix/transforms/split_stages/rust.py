@@ -78,6 +78,12 @@ def plan_rust(a: Analysis) -> Plan:
         )
     else:
         crates = set(re.findall(r'^name = "([^"]+)"', lock, re.MULTILINE))
+        unknown = sorted(c for c in crates if c.endswith("-sys") and c not in RUST_CRATE_LIBS)
+        if unknown:  # libz-sys, libsqlite3-sys: pkg-config picks the library at build time
+            plan.unsafe = (
+                f"{unknown[0]} links a system library msdfix cannot name, which the runtime "
+                "may lack"
+            )
         for crate, libs in RUST_CRATE_LIBS.items():
             if crate in crates:
                 plan.packages += [p for p in libs if p not in plan.packages]
@@ -87,6 +93,13 @@ def plan_rust(a: Analysis) -> Plan:
             plan.packages = []  # distroless/cc ships both
         elif not plan.shell:
             plan.runtime, plan.shell = debian_runtime(a), True
+    if a.ctx.present and a.ctx.glob("*build.rs"):
+        plan.unsafe = plan.unsafe or (
+            "build.rs runs code msdfix does not read at build time, which may write files the "
+            "program needs next to the binary"
+        )
+    if not plan.shell and _spawns(a):  # distroless (not :debug) has no programs at all
+        plan.runtime, plan.shell = debian_runtime(a), True
     glibc_risk(a, plan)
     check_linked_libraries(a, plan)
     if files.whole and files.paths:
@@ -155,9 +168,41 @@ def _cargo_bins(a: Analysis, call: Call, rel: str = "") -> list[str] | None:
     if not isinstance(bins, list) or not isinstance(package_table, dict):
         raise Decline("Cargo.toml has a [package] or [[bin]] msdfix cannot read")
     names = [b["name"] for b in bins if isinstance(b, dict) and isinstance(b.get("name"), str)]
+    if len(names) != len(bins) or any("required-features" in b for b in bins):
+        raise Decline("a [[bin]] of Cargo.toml is built only with features msdfix cannot tell")
     package = package_table.get("name")
     if package is not None and not isinstance(package, str):
         raise Decline("Cargo.toml names its package with something other than a string")
-    if (not names or a.ctx.exists(posixpath.join(rel, "src/main.rs"))) and package:
+    claimed = {posixpath.normpath(b["path"]) for b in bins if isinstance(b.get("path"), str)}
+    if package_table.get("autobins") is False:
+        return names or None  # only the [[bin]] tables are built
+    # Cargo's own targets: src/main.rs as the package (unless a [[bin]] takes it) and
+    # src/bin/*.rs or src/bin/*/main.rs, each built and maybe run by the program
+    if (
+        package
+        and "src/main.rs" not in claimed
+        and a.ctx.exists(posixpath.join(rel, "src/main.rs"))
+    ):
         names.append(package)
+    elif package and not names:
+        names.append(package)
+    for path in a.ctx.glob(posixpath.join(rel, "src/bin/*")) if a.ctx.present else []:
+        inside = path[len(posixpath.join(rel, "src/bin/")) :]
+        stem = inside[: -len(".rs")] if "/" not in inside and inside.endswith(".rs") else None
+        stem = stem or (inside.split("/")[0] if inside.endswith("/main.rs") else None)
+        local = posixpath.relpath(path, rel) if rel else path
+        if stem and local not in claimed and stem not in names:
+            names.append(stem)
     return names or None
+
+
+def _spawns(a: Analysis) -> bool:
+    """A Rust source that starts a program (``Command::new("df")``)."""
+    return (
+        any(
+            "Command::new" in (a.ctx.read_text(rel) or "")
+            for rel in (a.ctx.glob("*.rs") if a.ctx.present else [])
+            if not rel.startswith(("target/", "vendor/"))
+        )
+        or not a.ctx.present
+    )
