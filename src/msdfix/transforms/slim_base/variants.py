@@ -104,12 +104,9 @@ class Planner:
 
     def _toolbox(self, unsafe: list[str]) -> None:
         """A final stage that starts a shell (or the base's CMD) is a tool environment."""
-        # debian's -slim drops man pages, docs and locales a toolbox's users may read
-        full_only = self.family.full_only_tools or self.family.role == "os"
-        if full_only and self._entry() in ("", "sh"):
+        if self.family.full_only_tools and self._entry() in ("", "sh"):
             what = "sets no CMD/ENTRYPOINT" if self._entry() == "" else "starts a shell"
-            kind = "tools" if self.family.full_only_tools else "man pages, docs and locales"
-            unsafe.append(f"the image {what}: its users may rely on {kind} of the full image")
+            unsafe.append(f"the image {what}: its users may rely on tools of the full image")
 
     def _onbuild(self, unsafe: list[str]) -> None:
         """ONBUILD triggers run in the builds of child images, on inputs msdfix never sees
