@@ -839,3 +839,36 @@ def test_an_image_that_starts_nothing_keeps_its_store() -> None:
     text = "FROM golang:1.22\nCOPY go.mod go.sum ./\nRUN go mod download\n"
     assert "target=/go/pkg/mod" not in _run(text)
     assert "target=/go/pkg/mod" in _run(text + 'CMD ["go", "version"]\n')
+
+
+def test_a_last_cleanup_after_a_semicolon_stays_without_set_e() -> None:
+    """``...; [ -n "$X" ] && apt-get install $X ; rm -rf /var/lib/apt/lists/*``: the rm made
+    the RUN exit 0; without it the failed test ended the build (built for real)."""
+    run = (
+        "RUN apt-get update && apt-get install -y jq"
+        ' ; [ -n "$X" ] && apt-get install -y $X ; rm -rf /var/lib/apt/lists/*\n'
+    )
+    out = _run(f"FROM debian:12\nARG X\n{run}")
+    assert "rm -rf /var/lib/apt/lists/*" in out
+    assert "rm -rf" not in _run(f"FROM debian:12\nARG X\n{run.replace('RUN ', 'RUN set -e; ')}")
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        "export XDG_CACHE_HOME=/opt/xdg && pip install --no-cache-dir flask",
+        "env PIP_CACHE_DIR=/opt/pip pip install --no-cache-dir flask",
+        "set -a && . ./build.env && pip install --no-cache-dir flask",
+    ],
+)
+def test_a_cache_variable_the_run_sets_itself_is_unknown(run: str) -> None:
+    """The mount at /root/.cache/pip went unused while pip's cache landed in the image."""
+    text = f"FROM python:3.12\nRUN {run}\n"
+    assert _run(text) == text
+    assert any("what the RUN sets itself" in m for m in _fixes(text))
+
+
+def test_a_quoted_env_name_is_the_variable() -> None:
+    """``ENV "XDG_CACHE_HOME"=/opt/xdg`` sets XDG_CACHE_HOME (BuildKit unquotes the name)."""
+    out = _run('FROM python:3.12\nENV "XDG_CACHE_HOME"=/opt/xdg\nRUN pip install flask\n')
+    assert "target=/opt/xdg/pip" in out

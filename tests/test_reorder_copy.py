@@ -816,3 +816,52 @@ def test_an_npm_config_file_of_the_tree_keeps_the_install_after_the_copy(tmp_pat
         "RUN npm ci\n"
     )
     _stays(text, tmp_path, "NPM_CONFIG_USERCONFIG=/app/.npmrc.docker")
+
+
+@pytest.mark.parametrize(
+    "requirements, moved",
+    [
+        ("-r ./sub/../base.txt\n", False),  # pip opens sub/.. as written: sub must exist
+        ("--prefer-binary -r base.txt\n", True),  # an include after another option
+    ],
+)
+def test_requirement_includes_are_read_as_pip_reads_them(
+    tmp_path: Path, requirements: str, moved: bool
+) -> None:
+    (tmp_path / "requirements.txt").write_text(requirements)
+    (tmp_path / "base.txt").write_text("flask==3.0.3\n")
+    (tmp_path / "sub").mkdir()
+    text = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+    out, _, explained = _run(text, tmp_path)
+    assert (out != text) is moved, explained
+    if moved:
+        assert "source=base.txt" in out
+
+
+def test_a_run_with_a_fallback_is_not_split(tmp_path: Path) -> None:
+    """``pip install -r r.txt && pip install ujson || echo skipped``: split, the first part
+    lost its fallback and the build failed (built for real)."""
+    _pip_context(tmp_path)
+    text = (
+        "FROM python:3.12\nWORKDIR /app\nCOPY . .\n"
+        "RUN pip install -r requirements.txt && python setup.py build || echo skipped\n"
+    )
+    assert _run(text, tmp_path)[0] == text
+
+
+def test_comments_inside_a_split_run_are_kept(tmp_path: Path) -> None:
+    _pip_context(tmp_path)
+    text = (
+        "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt \\\n"
+        "    # byte-compile (OPS-231)\n    && python -m compileall -q /app\n"
+    )
+    out, _, _ = _run(text, tmp_path)
+    assert "# byte-compile (OPS-231)\nRUN python -m compileall -q /app" in out
+
+
+def test_a_file_ending_in_a_line_continuation_is_left_alone(tmp_path: Path) -> None:
+    """The moved COPY joined the last RUN: ``pip install -r requirements.txt COPY . .``."""
+    _pip_context(tmp_path)
+    text = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt \\\n"
+    out, _, explained = _run(text, tmp_path)
+    assert out == text and "line continuation" in " ".join(explained)

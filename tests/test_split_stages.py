@@ -900,3 +900,12 @@ def test_a_run_after_a_copy_that_may_change_the_install_keeps_dev_dependencies(t
     result = _run(text, ctx)
     assert " AS prod-deps" not in result.output
     assert "may change what the install reads" in _messages(result)
+
+
+def test_a_file_ending_in_a_line_continuation_is_not_split(tmp_path):
+    """The runtime stage appended after ``RUN go build ... \\`` joined that RUN: "circular
+    dependency detected on stage: build" (built for real)."""
+    shutil.copytree(FIXTURES / "go-static", tmp_path, dirs_exist_ok=True)
+    text = (tmp_path / "Dockerfile").read_text().rstrip("\n") + " \\\n"
+    result = _run(text, tmp_path)
+    assert not result.changed and "line continuation" in _messages(result)

@@ -41,6 +41,16 @@ class Document:
         return self.dockerfile.newline
 
     @cached_property
+    def ends_in_continuation(self) -> bool:
+        """The last instruction ends with a line continuation at the end of the file (valid:
+        BuildKit ends it there). Text added after it would join it."""
+        instructions = self.dockerfile.instructions
+        if not instructions:
+            return False
+        last = instructions[-1]
+        return self.text[last.start :].rstrip(" \t\r\n").endswith(last.escape)
+
+    @cached_property
     def is_windows(self) -> bool:
         """Backtick escape or a PowerShell/cmd SHELL: leave such files alone."""
         cached: bool | None = getattr(self.dockerfile, "_windows", None)

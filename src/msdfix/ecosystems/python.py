@@ -330,7 +330,8 @@ RUNTIME_IMAGES: tuple[str, ...] = ()
 
 # ---------------------------------------------------------------- requirements files
 
-_INCLUDE = re.compile(r"^(-r|--requirement|-c|--constraint)[\s=]*(\S+)")
+# An include on an option line, wherever it stands (``--prefer-binary -r base.txt``).
+_INCLUDE = re.compile(r"(?:^|\s)(-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?=[^\s=-]))(\S+)")
 _PATH_OPTION = re.compile(
     r"^(-e|--editable|-f|--find-links|-i|--index-url|--extra-index-url)[\s=]*(\S+)"
 )
@@ -427,11 +428,14 @@ def read_requirements(context: BuildContext, paths: list[str]) -> Requirements:
             line = raw.split(" #")[0].strip()
             if not line or line.startswith("#"):
                 continue
-            include = _INCLUDE.match(line)
-            if include:
+            includes = list(_INCLUDE.finditer(line)) if line.startswith("-") else []
+            for include in includes:
                 folder = posixpath.dirname(path)
+                if ".." in include.group(2).split("/")[1:]:
+                    found.local.append((path, line))  # pip opens sub/../x: sub must exist
                 todo.append(posixpath.normpath(posixpath.join(folder, include.group(2))))
-                continue
+            if includes and includes[0].start() == 0:
+                continue  # an include line (other options on it are read below)
             if "git+" in line:
                 found.git.append(line)
                 continue

@@ -63,6 +63,18 @@ def word_removal(script: RunScript, command: Command, word: Word) -> tuple[int, 
     return _clean(script, start, word.end)
 
 
+def _errexit(before: list[Command]) -> bool:
+    """A ``set -e`` (``-eux``, ``-o errexit``) runs before: a failing command ends the RUN."""
+    for command in before:
+        argv = command.argv
+        if argv[:1] == ["set"] and any(
+            (a.startswith("-") and not a.startswith("--") and "e" in a) or a == "errexit"
+            for a in argv[1:]
+        ):
+            return True
+    return False
+
+
 def command_removal(
     script: RunScript, index: int, last: int | None = None
 ) -> tuple[int, int] | None:
@@ -87,6 +99,8 @@ def command_removal(
         if len(commands) == len(group):
             return None
         return _clean(script, line_start, line_end) if line_end > line_start else None
+    if following is None and command.op_before == ";" and not _errexit(commands[:index]):
+        return None  # `A; rm -rf lists` exits 0 where A fails: the RUN's status would change
     if command.op_before in _JOINERS:
         start = text.rfind(command.op_before, 0, command.start)
         floor = commands[index - 1].end if index > 0 else 0

@@ -206,11 +206,13 @@ def _strip_flags(rest: str) -> str:
 
 
 def env_pairs(ins: Instruction) -> list[tuple[str, str]]:
-    """ENV/LABEL/ARG as (name, raw value) pairs; ARG without default gives value ''."""
+    """ENV/LABEL/ARG as (name, raw value) pairs; ARG without default gives value ''. Names
+    are unquoted as BuildKit sets them (``ENV "XDG_CACHE_HOME"=/x`` sets XDG_CACHE_HOME)."""
     _, values, _ = instruction_values(ins)
     if ins.cmd == "arg":
-        return [(w.partition("=")[0], w.partition("=")[2]) for w in values]
-    return list(zip(values[::2], values[1::2], strict=False))
+        return [(unquote(w.partition("=")[0], ins.escape), w.partition("=")[2]) for w in values]
+    names = [unquote(n, ins.escape) for n in values[::2]]
+    return list(zip(names, values[1::2], strict=False))
 
 
 def unquote(value: str, escape: str = "\\") -> str:

@@ -250,7 +250,10 @@ class _Planner:
         user, homeless = resolver.user, cache.path.startswith("~") or not cache.path
         names = ["HOME"] * cache.path.startswith("~") + [v for v, _ in cache.env]
         argument = next((n for n in names if resolver.scope.get(n) == f"${{{n}}}"), None)
-        if argument is not None:
+        itself = resolver.set_in_run(cache, call)
+        if itself is not None:
+            self.plan.note(f"{tool}: its cache depends on what the RUN sets itself ({itself})")
+        elif argument is not None:
             self.plan.note(f"{tool}: its cache depends on {argument}, which a build argument sets")
         elif user is None:
             if homeless:

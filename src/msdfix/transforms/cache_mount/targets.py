@@ -24,6 +24,7 @@ class Resolver:
 
     def __init__(self, doc: Document, stage: Stage, ins: Instruction) -> None:
         self.scope = {k: v for k, v in doc.model.stage_scope(stage, ins).items() if v is not None}
+        self.run_text = ins.logical  # ``export PIP_CACHE_DIR=...`` in the RUN itself
         # What ``--build-arg`` may set (an ARG, with or without a default, or an ENV made from
         # one): a cache directory worked out from it is unknown, spelt as the variable.
         for name, value in doc.model.fixed_scope(stage, ins).items():
@@ -75,6 +76,8 @@ class Resolver:
         explicit = explicit_dir(call)  # a command-line option beats the environment
         if explicit is not None and cache is call.manager.caches[0]:
             return explicit
+        if self.set_in_run(cache, call):
+            return None  # the RUN sets it itself (export, env VAR=x, set -a): unknown
         for var, suffix in cache.env:
             value = self.variable(var, call)
             if value:
@@ -91,6 +94,23 @@ class Resolver:
         if not call.manager.system and self.user != ROOT:
             return None  # e.g. yarn's /usr/local/share/.cache/yarn is root's cache only
         return cache.path
+
+    def set_in_run(self, cache: CacheDir, call: ToolCall) -> str | None:
+        """The variable of the cache's location the RUN sets itself outside the tool's own
+        prefix (``export PIP_CACHE_DIR=/opt/pip``, ``env HOME=/x pip``), or ``set -a`` when
+        it may set any; None when it sets none."""
+        if _SETS_ALL.search(self.run_text):
+            return "set -a"
+        names = [v for v, _ in cache.env] + ["HOME"] * cache.path.startswith("~")
+        return next(
+            (
+                v
+                for v in names
+                if v not in call.command.assignments
+                and re.search(rf"(?<![\w$]){v}=", self.run_text)
+            ),
+            None,
+        )
 
     def targets(self, call: ToolCall) -> list[str]:
         """Every cache directory of the call's manager that can be known."""
@@ -110,6 +130,9 @@ def _starts_as_root(image: ImageRef) -> bool:
         and default_user(untagged) == ROOT
     )
 
+
+# ``set -a`` (every assignment exported) or a sourced file: the RUN's environment is unknown.
+_SETS_ALL = re.compile(r"\bset\s+-\w*a|(?:^|[;&|(]\s*)(?:\.|source)\s+\S")
 
 # Commands and files that change an account the image defines (its uid, group or home).
 _ACCOUNTS = re.compile(

@@ -107,6 +107,12 @@ class ReorderCopy(Transform):
             )
         if ignored_here(doc, anchor, self.id):
             return None
+        if doc.ends_in_continuation:
+            raise Skip(
+                "the last line ends with a line continuation: a COPY moved after it would "
+                "join its RUN",
+                anchor,
+            )
         between = later[: later.index(anchor)]
         for ins in between:
             check_between(source, ins)

@@ -173,6 +173,7 @@ def after_install(
             not script.editable
             or script.heredoc_start is not None
             or split.op_before != "&&"
+            or any(c.op_before not in (None, "&&") for c in commands[1:] if not c.nested)
             or split.nested
             or prev.nested
             or prev.redirects
@@ -190,6 +191,9 @@ def after_install(
         while end > start and doc.text[end - 1] in "\r\n":
             end -= 1
         tail = doc.text[script.physical(split.start) : end]
+        between = doc.text[start : script.physical(split.start)]
+        comments = [c.strip() for c in between.splitlines() if c.strip().startswith("#")]
+        after += "".join(f"{c}{nl}" for c in comments)  # comment lines in the RUN stay
         cd = ""
         if split.cwd is not None:
             if not SAFE_NAME.match(split.cwd):

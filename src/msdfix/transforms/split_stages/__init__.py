@@ -591,6 +591,10 @@ class SplitStages(Transform):
         if ecosystem is None or stage.image.name == "scratch" or not stage.instructions:
             return
         try:
+            if doc.ends_in_continuation:
+                raise Decline(
+                    "the last line ends with a line continuation: a stage added after it would join its RUN"
+                )
             if "$" in stage.from_.args and ecosystem not in ("go", "rust"):
                 raise Decline("the base image is chosen by a build argument")
             alias_edits(doc, stage)  # the build stage can be named
