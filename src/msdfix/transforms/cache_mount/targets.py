@@ -99,9 +99,9 @@ class Resolver:
         """The variable of the cache's location the RUN sets itself outside the tool's own
         prefix (``export PIP_CACHE_DIR=/opt/pip``, ``env HOME=/x pip``), or ``set -a`` when
         it may set any; None when it sets none."""
-        if _SETS_ALL.search(self.run_text):
-            return "set -a"
         names = [v for v, _ in cache.env] + ["HOME"] * cache.path.startswith("~")
+        if names and _SETS_ALL.search(self.run_text):
+            return "set -a"
         return next(
             (
                 v
