@@ -594,6 +594,16 @@ def test_fixture_output_adds_no_hadolint_finding(case, tmp_path: Path) -> None:
         ({"tsconfig.json": '{"compilerOptions": {"noEmit": true}}'}, "tsc && vite build", "dist"),
         # An unterminated string: the comment in it is still removed (the string is "\\").
         ({"tsconfig.json": r'{"compilerOptions": {"outDir": "lib"}, "x": "\/**/\"}'}, "tsc", "lib"),
+        # round 9, each built for real: the output is chosen elsewhere than msdfix reads
+        (
+            {"svelte.config.js": "import adapter from '@sveltejs/adapter-static'\n"},
+            "vite build",
+            None,
+        ),
+        ({"package.json": '{"targets": {"app": {"distDir": "public"}}}'}, "parcel build", None),
+        ({".env": "BUILD_PATH=www\n"}, "react-scripts build", None),
+        ({}, "BUILD_PATH=www react-scripts build", None),
+        ({}, "react-scripts build", "build"),
     ],
 )
 def test_frontend_output_dir(tmp_path, files, script, expected):
@@ -909,3 +919,15 @@ def test_a_file_ending_in_a_line_continuation_is_not_split(tmp_path):
     text = (tmp_path / "Dockerfile").read_text().rstrip("\n") + " \\\n"
     result = _run(text, tmp_path)
     assert not result.changed and "line continuation" in _messages(result)
+
+
+def test_a_frontend_config_naming_a_path_outside_its_directory_declines(tmp_path):
+    """tailwind's ``content: ["../backend/templates/**/*.html"]``: the frontend stage had only
+    frontend/, and the CSS lost every class the templates use (built for real)."""
+    context = _fixture_context(tmp_path, "go-frontend")
+    web = next(p.parent for p in context.rglob("package.json") if "node_modules" not in p.parts)
+    (web / "tailwind.config.js").write_text(
+        'module.exports = {content: ["../templates/**/*.html"]}\n'
+    )
+    result = _run((context / "Dockerfile").read_text(), context, unsafe=True)
+    assert "names a path outside the frontend directory" in _messages(result)

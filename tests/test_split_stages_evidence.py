@@ -1006,3 +1006,26 @@ def test_a_moved_binary_named_elsewhere_declines(tmp_path: Path) -> None:
     )
     out, messages, _ = _split(text, root)
     assert "AS runtime" not in out and "names /usr/local/cargo/bin/app" in messages
+
+
+# ---------------------------------------------------------------- round 9: framework apps
+
+
+def test_a_compiler_helper_only_dev_dependencies_install_keeps_them(tmp_path: Path) -> None:
+    """tsc importHelpers made dist/ require tslib, which only a dev dependency brought:
+    "Cannot find module 'tslib'" with the prod-deps stage's node_modules (built for real)."""
+    lock = json.loads(json.dumps(EXPRESS_LOCK))
+    lock["packages"]["node_modules/tslib"] = {"version": "2.6.2", "dev": True}
+    root = _express(tmp_path, {"package-lock.json": json.dumps(lock)})
+    out, messages, _ = _split(NODE_SERVER.format(before="", after="", build=""), root)
+    assert " AS prod-deps" not in out and "require tslib" in messages, messages
+
+
+def test_a_dependency_that_runs_git_on_the_copied_repository_keeps_git(tmp_path: Path) -> None:
+    """sentry-sdk's release came from `git rev-parse HEAD`: on python:3.12-slim it was null."""
+    root = _write(tmp_path, {
+        "requirements.txt": "sentry-sdk==2.0.0 --hash=sha256:00\n", "app.py": "", ".git/HEAD": "ref\n",
+    })  # fmt: skip
+    text = WHEELS_ONLY.format(extra="", cmd='["python", "app.py"]')
+    for transform, (changed, messages) in _both(text, root).items():
+        assert not changed and "a dependency may run `git`" in messages, (transform, messages)

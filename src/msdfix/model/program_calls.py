@@ -167,3 +167,31 @@ def called_tool(
         if found:
             return found
     return None
+
+
+# Manifests that list dependencies, and a dependency named for git in one: a package.json key
+# or a requirement's name (``"git-repo-info": "^2"``, ``GitPython==3.1``), not github/gitlab.
+_GIT_DEPENDENCY = (
+    ("*package.json", "package.json"), ("*requirements*.txt", "*"), ("*pyproject.toml", "*"),
+    ("*Pipfile", "Pipfile"),
+)  # fmt: skip
+# (sentry-sdk and @sentry/node run `git rev-parse HEAD` for the release when none is set.)
+_GIT = (
+    r"(?:@?[\w./-]*?\bgit(?!hub|lab|ea|ignore|attributes|keep|\+)[\w.-]*|sentry-sdk|@sentry/node)"
+)
+_GIT_NAME = re.compile(
+    rf"""["']{_GIT}(?:["'][ \t]*[:=]|[ \t]*[=<>~!\[])|^[ \t]*{_GIT}[ \t]*(?:[=<>~!;\[]|$)""",
+    re.I | re.M,
+)
+
+
+def git_dependency(ctx: BuildContext) -> bool:
+    """A dependency named for git (git-repo-info, git-last-commit, gitpython) or that asks
+    git for the release (sentry-sdk): a library may read the repository, or run git, where no
+    copied source of the app says so."""
+    for pattern, name in _GIT_DEPENDENCY:
+        for rel in ctx.glob(pattern) if ctx.present else ():
+            if posixpath.basename(rel) == name or "*" in name:
+                if _GIT_NAME.search(ctx.read_text(rel) or ""):
+                    return True
+    return False

@@ -12,7 +12,7 @@ from msdfix.ecosystems.programs import POSIX_SHELLS, SHELLS
 from msdfix.model import Stage
 from msdfix.model.base_images import HUB_REGISTRIES
 from msdfix.model.image import ImageRef
-from msdfix.model.program_calls import CALLED, TOO_MANY, called_tool, search
+from msdfix.model.program_calls import CALLED, TOO_MANY, called_tool, git_dependency, search
 from msdfix.shell.classify import INLINE_CODE, program_args, runs_project_code
 from msdfix.shell.commands import parse_commands
 from msdfix.shell.entry import entry, opaque_program, run_scripts
@@ -153,7 +153,11 @@ class Planner:
             t for t in self.family.full_only_tools if not installed_before(self.facts, t, 10**9)
         )
         tools = tuple(t for t in CALLED if t in lacks)
-        found = called_tool(self.doc.context, tools, tuple(lacks))
+        ctx = self.doc.context
+        if "git" in lacks and ctx.repositories and git_dependency(ctx):
+            unsafe.append(f"a dependency may run `git` on the copied repository ({new})")
+            return
+        found = called_tool(ctx, tools, tuple(lacks))
         if found == TOO_MANY:
             unsafe.append(f"the context has too many sources to read which tools they run ({new})")
         elif found:

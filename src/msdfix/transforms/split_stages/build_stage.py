@@ -18,7 +18,7 @@ from msdfix.ecosystems.node import FRONTEND_TOOLS, PROJECT_INSTALLS
 from msdfix.ecosystems.registry import positional_args, subcommand
 from msdfix.fixes import Edit
 from msdfix.model.paths import parents, within
-from msdfix.model.program_calls import MAX_SCANNED
+from msdfix.model.program_calls import MAX_SCANNED, git_dependency
 from msdfix.model.stages import Stage
 from msdfix.shell.checks import Check, check_of
 from msdfix.shell.classify import program_args, runs_project_code
@@ -126,19 +126,6 @@ SOURCE_SUFFIXES = (
 )  # fmt: skip
 
 
-# Manifests that list dependencies, and a dependency named for git in one: a package.json key
-# or a requirement's name (``"git-repo-info": "^2"``, ``GitPython==3.1``), not github/gitlab.
-_GIT_DEPENDENCY = (
-    ("*package.json", "package.json"), ("*requirements*.txt", "*"), ("*pyproject.toml", "*"),
-    ("*Pipfile", "Pipfile"),
-)  # fmt: skip
-_GIT = r"@?[\w./-]*?\bgit(?!hub|lab|ea|ignore|attributes|keep|\+)[\w.-]*"
-_GIT_NAME = re.compile(
-    rf"""["']{_GIT}(?:["'][ \t]*[:=]|[ \t]*[=<>~!\[])|^[ \t]*{_GIT}[ \t]*(?:[=<>~!;\[]|$)""",
-    re.I | re.M,
-)
-
-
 def _is_source(rel: str) -> bool:
     return rel.endswith(SOURCE_SUFFIXES)
 
@@ -234,20 +221,14 @@ class Analysis:
             for path in sorted(files) if len(files) <= MAX_SCANNED else ():
                 text = self.ctx.read_text(path) or ""
                 found.update(w for w in DOC_WORDS if w in text)
-            if ".git" not in found and self._git_dependency():
+            if ".git" not in found and self.git_dependency():
                 found.add(".git")  # git-repo-info reads .git/HEAD for the app
             self._doc_words = frozenset(found)
         return self._doc_words
 
-    def _git_dependency(self) -> bool:
-        """A dependency named for git (git-repo-info, git-rev-sync, gitpython): a library may
-        read the repository, which no copied source of the app names."""
-        for pattern, name in _GIT_DEPENDENCY:
-            for rel in self.ctx.glob(pattern) if self.ctx.present else ():
-                if posixpath.basename(rel) == name or "*" in name:
-                    if _GIT_NAME.search(self.ctx.read_text(rel) or ""):
-                        return True
-        return False
+    def git_dependency(self) -> bool:
+        """A dependency may read the repository or run git (``git_dependency``)."""
+        return git_dependency(self.ctx)
 
     def reads_doc(self, rel: str) -> bool:
         """True when a docs, licence or VCS file (COMMON_SOURCE) may be read by the program:

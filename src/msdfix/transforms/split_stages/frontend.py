@@ -105,6 +105,8 @@ def output_dir(
                 return None
             found.add(out)
         elif program == "react-scripts" and argv[1:2] == ["build"]:
+            if _sets_build_path(context, rel_dir, script):
+                return None  # BUILD_PATH=www (the script, or a .env file CRA reads)
             found.add("build")
         elif program == "ng" and argv[1:2] == ["build"]:
             out = _opt(argv, "--output-path") or _angular_out(context, rel_dir, argv)
@@ -281,8 +283,33 @@ def _config_files(context: BuildContext, rel_dir: str, tool: str) -> list[str]:
     return [p for p in paths if context.exists(p)]
 
 
+def _sets_build_path(context: BuildContext, rel_dir: str, script: str) -> bool:
+    """Create React App's output folder is moved by BUILD_PATH (script or .env files)."""
+    names = (".env", ".env.production", ".env.local", ".env.production.local")
+    texts = [script, *(context.read_text(posixpath.join(rel_dir, n)) or "" for n in names)]
+    return any("BUILD_PATH" in text for text in texts)
+
+
+# Plugins and settings that choose the output folder themselves: SvelteKit's adapter writes
+# build/, Parcel's package.json "targets" their distDir, vue-cli its outputDir.
+_FRAMEWORK_OUTPUT = re.compile(r"@sveltejs/kit|@remix-run|astro|@analogjs|vike|qwik|solid-start")
+
+
 def _config_out(context: BuildContext, rel_dir: str, tool: str) -> str | None:
-    """outDir of vite.config.* / output.path of webpack.config.*; the default when unset."""
+    """outDir of vite.config.* / output.path of webpack.config.*; the default when unset
+    (None where a framework plugin or another setting chooses it)."""
+    package = context.read_text(posixpath.join(rel_dir, "package.json")) or ""
+    if tool == "parcel" and '"targets"' in package:
+        return None
+    if tool == "vue-cli-service" and (
+        context.exists(posixpath.join(rel_dir, "vue.config.js")) or '"vue"' in package
+    ):
+        return None
+    if tool == "vite" and (
+        _FRAMEWORK_OUTPUT.search(package)
+        or context.exists(posixpath.join(rel_dir, "svelte.config.js"))
+    ):
+        return None
     if tool not in ("vite", "webpack"):
         return BUNDLER_DEFAULTS[tool]
     key = {"vite": r"outDir", "webpack": r"path"}[tool]

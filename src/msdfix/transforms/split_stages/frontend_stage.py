@@ -138,6 +138,12 @@ def _frontend_plan(a: Analysis, runs: list[Instruction]) -> Frontend:
     package = frontend.package_json(a.ctx, rel)
     if package is None:
         raise Decline(f"no package.json in the frontend directory {rel or '.'}")
+    outside = _reads_outside(a, rel)
+    if outside is not None:  # tailwind's content: ["../backend/templates/**/*.html"]
+        raise Decline(
+            f"{outside} names a path outside the frontend directory, which its own stage "
+            "would not have"
+        )
     outs = set()
     scripts = []
     for call in local:
@@ -353,3 +359,35 @@ def nginx_runtime(a: Analysis, alias: str) -> tuple[list[Edit], str] | None:
         + " (unsafe: different server and port)"
     )
     return edits, message
+
+
+# A quoted relative path that leaves the directory: ``"../backend/templates/**/*.html"``.
+_PARENT_PATH = re.compile(r"""["'`]\.\./""")
+
+
+def _reads_outside(a: Analysis, rel: str) -> str | None:
+    """A file at the top of the frontend directory (tailwind, vite, tsconfig, postcss, ...)
+    that names a path above it, or None."""
+    prefix = f"{rel}/" if rel else ""
+    for path in a.ctx.glob(f"{prefix}*") if a.ctx.present and rel else []:
+        name = path[len(prefix) :]
+        if "/" in name or not name.endswith(_CONFIG_SUFFIXES):
+            continue  # the directory's own files: configuration (src/ imports stay inside)
+        if _PARENT_PATH.search(a.ctx.read_text(path) or ""):
+            return path
+    return None
+
+
+_CONFIG_SUFFIXES = (
+    ".js",
+    ".cjs",
+    ".mjs",
+    ".ts",
+    ".mts",
+    ".json",
+    ".jsx",
+    ".tsx",
+    ".vue",
+    ".svelte",
+    ".css",
+)

@@ -94,7 +94,12 @@ def check_image_tools(a: Analysis, plan: Plan) -> None:
         called = tuple(t for t in missing if t in CALLED or distroless and t in NO_DISTROLESS)
         who, found = "the program may", tool_run(a, called, tuple(missing))
     opaque = opaque_program(a.start, a.ctx) if a.eco in ("python", "node") else None
-    if not found and opaque:
+    if not found and "git" in missing and a.ctx.repositories and a.git_dependency():
+        plan.unsafe = (  # git-last-commit, sentry-sdk's release: `git rev-parse HEAD`
+            f"a dependency may run `git` on the copied repository, which {image.raw} has and "
+            f"{plan.runtime} lacks"
+        )
+    elif not found and opaque:
         plan.unsafe = (
             f"the start command runs `{opaque}`, a program whose own code msdfix does not "
             f"read: it may run a tool {image.raw} has and {plan.runtime} lacks (git, curl, ssh)"

@@ -280,6 +280,13 @@ class _Install:
     inputs: list[str]  # manifest files and directories that exist there
 
 
+# Packages a compiler's output requires although no source names them.
+COMPILER_HELPERS = (
+    "tslib", "@swc/helpers", "@babel/runtime", "@babel/runtime-corejs3", "core-js",
+    "regenerator-runtime",
+)  # fmt: skip
+
+
 def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | None:
     """Why production dependencies cannot come from a deps stage (None: they can)."""
     if not a.ctx.present:
@@ -333,6 +340,18 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     generated = next((n for n in GENERATES_INTO_MODULES if n in deps), None)
     if generated:
         return f"{generated} generates code into node_modules, which a separate install lacks"
+    found = read_dependencies(a.ctx, rel)
+    production = (found.hoisted if found and found.hoisted is not None else None) or set(
+        package.get("dependencies") or {}
+    )
+    helper = next(
+        (h for h in COMPILER_HELPERS if found and h in found.names and h not in production), None
+    )
+    if helper is not None:  # tsc importHelpers, SWC externalHelpers, babel transform-runtime
+        return (
+            f"the build's compiler may make the built code require {helper}, which only the "
+            "dev dependencies install"
+        )
     after = a.calls[a.calls.index(install) + 1 :] if install in a.calls else []
     for call in after:
         script = frontend.script_of([call.program, *call.args], package)
