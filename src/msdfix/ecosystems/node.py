@@ -290,6 +290,13 @@ def script_name(argv: list[str]) -> str | None:
     return None if words[0] in builtins else words[0]
 
 
+# Variables that name a configuration file an install reads (npm honours both spellings).
+NPM_CONFIG_FILE_ENV = (
+    "NPM_CONFIG_USERCONFIG", "npm_config_userconfig", "NPM_CONFIG_GLOBALCONFIG",
+    "npm_config_globalconfig",
+)  # fmt: skip
+YARN_CONFIG_FILE_ENV = ("YARN_RC_FILENAME",)
+
 # npm lifecycle scripts that run on a plain ``npm install`` / ``npm ci`` of the project.
 NPM_LIFECYCLE = (
     "preinstall",

@@ -7,6 +7,7 @@ import re
 
 from msdfix.document import Document
 from msdfix.ecosystems.base import Ecosystem, positionals
+from msdfix.ecosystems.node import NPM_CONFIG_FILE_ENV, YARN_CONFIG_FILE_ENV
 from msdfix.ecosystems.python import PIP, is_local, local_location
 from msdfix.ecosystems.registry import BY_ID, INSTALL_SUBCOMMANDS
 from msdfix.model import Stage
@@ -189,11 +190,8 @@ PATH_ENV = {
         "UV_WORKING_DIRECTORY", "UV_ENV_FILE", "SSL_CLIENT_CERT",
     ),
     "pipenv": ("PIPENV_PIPFILE",),
-    "npm": (
-        "NPM_CONFIG_USERCONFIG", "npm_config_userconfig", "NPM_CONFIG_GLOBALCONFIG",
-        "npm_config_globalconfig",
-    ),
-    "yarn": ("YARN_RC_FILENAME",),
+    "npm": NPM_CONFIG_FILE_ENV,
+    "yarn": YARN_CONFIG_FILE_ENV,
     "pdm": ("PDM_PROJECT",),
     # the certificates and credentials every HTTPS download of pip, uv and pipenv reads
     "tls": ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR", "NETRC"),

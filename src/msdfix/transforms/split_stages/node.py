@@ -23,8 +23,10 @@ from msdfix.ecosystems.node import (
     BUILTIN_MODULES,
     DEV_FLAGS,
     GLOBAL_TOOLS,
+    NPM_CONFIG_FILE_ENV,
     PROD_FLAGS,
     PROJECT_INSTALLS,
+    YARN_CONFIG_FILE_ENV,
     lifecycle_hooks,
     local_dependency,
     local_package_config,
@@ -703,7 +705,8 @@ def _replayed(a: Analysis, install: Call) -> list[Instruction] | str:
     out: list[Instruction] = []
     copied = other = False
     scope = a.scope(install.ins)
-    config = next((v for v in scope if _CONFIG_FILE_ENV.fullmatch(v)), None)
+    files = {n.lower() for n in NPM_CONFIG_FILE_ENV + YARN_CONFIG_FILE_ENV}  # npm: any case
+    config = next((v for v in scope if v.lower() in files), None)
     if config is not None:  # npm reads that file: the stage has only the manifests
         return f"{config} names a configuration file the install reads"
     for copy in a.copies:
@@ -731,41 +734,38 @@ def _replayed(a: Analysis, install: Call) -> list[Instruction] | str:
     return out if other else [i for i in out if i.cmd != "workdir"]
 
 
-# Variables naming a configuration file of npm, yarn or pnpm (any case: npm reads both).
-_CONFIG_FILE_ENV = re.compile(r"(?i)npm_config_(?:user|global)config|yarn_rc_filename")
+def _only_calls(a: Analysis, ins: Instruction, what: Callable[[Call], bool]) -> bool:
+    """A RUN whose every command is a build-tool call ``what`` accepts."""
+    if ins.cmd != "run":
+        return False
+    calls = [c for c in a.calls if c.ins is ins]
+    script = run_script(ins, a.doc.text)
+    return (
+        bool(calls)
+        and script is not None
+        and len(calls) == len(script.commands)
+        and all(what(c) for c in calls)
+    )
 
 
 def _sets_config(a: Analysis, ins: Instruction) -> bool:
     """A RUN that only sets the package managers' configuration (``npm config set ...``,
     ``yarn config set ...``, ``npm set ...``)."""
-    if ins.cmd != "run":
-        return False
-    calls = [c for c in a.calls if c.ins is ins]
-    script = run_script(ins, a.doc.text)
-    return (
-        bool(calls)
-        and script is not None
-        and len(calls) == len(script.commands)
-        and all(c.program in ("npm", "yarn", "pnpm") and c.sub in ("config", "set") for c in calls)
+    return _only_calls(
+        a, ins, lambda c: c.program in ("npm", "yarn", "pnpm") and c.sub in ("config", "set")
     )
 
 
 def _tool_setup(a: Analysis, ins: Instruction) -> bool:
     """A RUN that only installs the package manager itself (npm i -g pnpm, corepack enable)."""
-    if ins.cmd != "run":
-        return False
-    calls = [c for c in a.calls if c.ins is ins]
-    script = run_script(ins, a.doc.text)
     tools = GLOBAL_TOOLS | {"enable", "prepare"}
-    return (
-        bool(calls)
-        and script is not None
-        and len(calls) == len(script.commands)
-        and all(
+    return _only_calls(
+        a,
+        ins,
+        lambda c: (
             _global(c)
             and bool({x.rsplit("@", 1)[0] if x[1:].count("@") else x for x in c.args} & tools)
-            for c in calls
-        )
+        ),
     )
 
 
