@@ -248,8 +248,7 @@ class _Planner:
         """Say why the cache directory cannot be known, where users would wonder."""
         resolver, tool = self.resolver, call.manager.id
         user, homeless = resolver.user, cache.path.startswith("~") or not cache.path
-        names = ["HOME"] * cache.path.startswith("~") + [v for v, _ in cache.env]
-        argument = next((n for n in names if resolver.scope.get(n) == f"${{{n}}}"), None)
+        argument = resolver.from_argument(cache)
         itself = resolver.set_in_run(cache, call)
         if itself is not None:
             self.plan.note(f"{tool}: its cache depends on what the RUN sets itself ({itself})")
@@ -261,6 +260,7 @@ class _Planner:
         elif resolver.home is None and user != ROOT and homeless:
             self.plan.note(f"{tool}: the home of user {user} is unknown")
         elif not resolver.env_known and (cache.env or cache.path.startswith("~")):
+            names = ["HOME"] * cache.path.startswith("~") + [v for v, _ in cache.env]
             self.plan.note(
                 f"{tool}: its cache depends on {', '.join(names)}, which base image "
                 f"{resolver.image} may set (msdfix does not know its environment)"

@@ -95,6 +95,11 @@ class Resolver:
             return None  # e.g. yarn's /usr/local/share/.cache/yarn is root's cache only
         return cache.path
 
+    def from_argument(self, cache: CacheDir) -> str | None:
+        """The variable of the cache's location that ``--build-arg`` may set, or None."""
+        names = ["HOME"] * cache.path.startswith("~") + [v for v, _ in cache.env]
+        return next((n for n in names if self.scope.get(n) == f"${{{n}}}"), None)
+
     def set_in_run(self, cache: CacheDir, call: ToolCall) -> str | None:
         """The variable of the cache's location the RUN sets itself outside the tool's own
         prefix (``export PIP_CACHE_DIR=/opt/pip``, ``env HOME=/x pip``), or ``set -a`` when
