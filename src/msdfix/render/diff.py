@@ -24,6 +24,8 @@ def unified_diff(before: str, after: str, path: str, edits: list[Edit] | None = 
     compared: difflib over a whole file is quadratic when thousands of changed lines alternate
     with unchanged ones, and the lines between edits are known to be equal.
     """
+    if before == after:
+        return ""  # edits that cancel out (an inserted line, the same line deleted nearby)
     out = []
     old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
     opcodes = _opcodes_of_edits(old, new, edits) if edits else None
