@@ -64,6 +64,32 @@ def test_go_explicit_cgo_off_goes_static_without_context():
     assert "COPY --from=build /bin/x /bin/x" in out
 
 
+@pytest.mark.parametrize(
+    ("build", "env", "stripped"),
+    [
+        ("go build \\\n    -o /out/api .", "", 'go build -ldflags="-s -w" \\\n    -o /out/api .'),
+        ('go build -ldflags "-X main.version=1" -o /out/api .', "", None),
+        ('go build -gcflags="all=-N -l" -o /out/api .', "", None),
+        ("go build $BUILD_FLAGS -o /out/api .", "ARG BUILD_FLAGS", None),
+        ("go build -o /out/api .", "ENV GOFLAGS=-ldflags=-X=main.version=1", None),
+    ],
+)
+def test_go_split_strips_the_binary_only_when_the_build_sets_no_flags(build, env, stripped):
+    """The runtime gets the binary without symbol table and DWARF data (``-s -w``), unless
+    the build sets its own linker or compiler flags: a command-line -ldflags replaces the one
+    of GOFLAGS or of a variable, and -gcflags "-N -l" is a build for a debugger."""
+    lines = ["FROM golang:1.22", env, "COPY . /src", "WORKDIR /src", f"RUN {build}"]
+    text = _df(*[line for line in lines if line], 'CMD ["/out/api"]')
+    result = _run(text)
+    assert "AS runtime" in result.output
+    if stripped is None:
+        assert '-ldflags="-s -w"' not in result.output
+        assert "DWARF" not in _messages(result)
+    else:
+        assert f"RUN {stripped}\n" in result.output
+        assert "DWARF" in _messages(result)
+
+
 def test_go_cgo_import_keeps_cgo(tmp_path):
     (tmp_path / "go.mod").write_text("module example.com/c\n")
     (tmp_path / "main.go").write_text('package main\n\nimport "C"\n\nfunc main() {}\n')

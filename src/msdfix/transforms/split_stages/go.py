@@ -66,6 +66,8 @@ def plan_go(a: Analysis) -> Plan:
         and not set(a.packages) & {"gcc", "build-base", "musl-dev"}
     ):
         static = True  # no C compiler: cgo is off
+    strip = _strip_edits(a, builds)
+    edits += strip
     moves = check_entry_runs(a, artefacts)
     files = context_paths(a, "go")
     alpine = alpine_version(a.stage.image.tag)
@@ -110,13 +112,43 @@ def plan_go(a: Analysis) -> Plan:
         glibc_risk(a, plan)
         check_linked_libraries(a, plan)
     plan.notes += [f"{src} is copied to {dst} (on the runtime PATH)" for src, dst in moves.items()]
-    if edits:
+    if len(edits) > len(strip):
         plan.notes.append("CGO_ENABLED=0 (no cgo in the sources)")
+    if strip:
+        plan.notes.append(
+            '-ldflags="-s -w": the binary leaves out its symbol table and DWARF data (used by '
+            "debuggers; stack traces keep their names and lines)"
+        )
     if files.whole and files.paths:
         plan.notes.append(
             "no build context: the copied source tree comes along in case the program reads it"
         )
     return plan
+
+
+# Flags after which the build is meant for a debugger or sets its own linker flags.
+_OWN_FLAGS = re.compile(r"^--?(?:ldflags|gcflags)\b")
+
+
+def _strip_edits(a: Analysis, builds: list[Call]) -> list[Edit]:
+    """``-ldflags="-s -w"`` after each ``go build`` that sets no linker or compiler flags: the
+    runtime image gets the binary without the symbol table and DWARF data, as release tools
+    build it (goreleaser's default). None when any build sets its own flags, takes words from
+    variables, or GOFLAGS is set anywhere (a command-line -ldflags replaces GOFLAGS' one)."""
+    edits = []
+    for call in builds:
+        if (
+            call.sub != "build"
+            or not call.script.editable
+            or "GOFLAGS" in call.command.assignments
+            or "GOFLAGS" in a.doc.dockerfile.text
+            or any("$" in arg or _OWN_FLAGS.match(arg) for arg in call.args)
+        ):
+            return []
+        word = next(w for w in call.command.words[1:] if w.value == "build")
+        at = call.script.physical(word.end - 1) + 1
+        edits.append(Edit(at, at, ' -ldflags="-s -w"'))
+    return edits
 
 
 def _go_output(a: Analysis, call: Call) -> str:
