@@ -290,6 +290,18 @@ def script_name(argv: list[str]) -> str | None:
     return None if words[0] in builtins else words[0]
 
 
+def script_bodies(argv: list[str], package: dict[str, object]) -> list[str]:
+    """The package.json scripts a runner call runs, in order: ``preX``, ``X`` and ``postX``,
+    as npm and yarn 1 run them (``npm start`` runs prestart, start, poststart); [] when it
+    names no script."""
+    scripts = package.get("scripts")
+    name = script_name(argv) or ("start" if argv[1:2] == ["start"] else None)
+    if name is None or not isinstance(scripts, dict):
+        return []
+    hooks = (scripts.get(f"pre{name}"), scripts.get(name), scripts.get(f"post{name}"))
+    return [body for body in hooks if isinstance(body, str)]
+
+
 # Variables that name a configuration file an install reads (npm honours both spellings).
 NPM_CONFIG_FILE_ENV = (
     "NPM_CONFIG_USERCONFIG", "npm_config_userconfig", "NPM_CONFIG_GLOBALCONFIG",

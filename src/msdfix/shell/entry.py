@@ -10,7 +10,7 @@ import shlex
 import sys
 from dataclasses import dataclass, field
 
-from msdfix.ecosystems.node import SCRIPT_RUNNERS, script_name
+from msdfix.ecosystems.node import SCRIPT_RUNNERS, script_bodies
 from msdfix.ecosystems.programs import APP_STARTERS, HARMLESS, POSIX_SHELLS, SHELLS
 from msdfix.model.context import BuildContext
 from msdfix.model.stages import Stage
@@ -165,16 +165,10 @@ def run_scripts(argv: list[str], package: dict[str, object]) -> list[str]:
     run around them (``npm start``: prestart, start, poststart); nested runner calls in them
     are followed a few levels."""
     found: list[str] = []
-    scripts = package.get("scripts")
     todo, seen = [argv], 0
-    while todo and seen < 20 and isinstance(scripts, dict):
+    while todo and seen < 20:
         call, seen = todo.pop(), seen + 1
-        name = script_name(call) or ("start" if call[1:2] == ["start"] else None)
-        for hook in (f"pre{name}", name, f"post{name}") if name else ():
-            body = scripts.get(hook)
-            if isinstance(body, str):
-                found.append(body)
-                todo += [
-                    c.argv for c in parse_commands(body) if c.argv and c.argv[0] in SCRIPT_RUNNERS
-                ]
+        for body in script_bodies(call, package):
+            found.append(body)
+            todo += [c.argv for c in parse_commands(body) if c.argv and c.argv[0] in SCRIPT_RUNNERS]
     return found

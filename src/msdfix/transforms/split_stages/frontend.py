@@ -13,7 +13,7 @@ from typing import Any
 
 from msdfix.ecosystems import programs
 from msdfix.ecosystems.base import positionals
-from msdfix.ecosystems.node import SCRIPT_RUNNERS, script_name
+from msdfix.ecosystems.node import SCRIPT_RUNNERS, script_bodies, script_name
 from msdfix.model.context import BuildContext
 from msdfix.shell.commands import parse_commands
 
@@ -49,8 +49,7 @@ def script_of(argv: list[str], package: dict[str, Any]) -> str | None:
     scripts = package.get("scripts") or {}
     if name is None or not isinstance(scripts, dict) or not isinstance(scripts.get(name), str):
         return None
-    hooks = [scripts.get(f"pre{name}"), scripts[name], scripts.get(f"post{name}")]
-    return " && ".join(s for s in hooks if isinstance(s, str))
+    return " && ".join(script_bodies(argv, package))
 
 
 def is_build(argv: list[str], package: dict[str, Any] | None) -> bool:

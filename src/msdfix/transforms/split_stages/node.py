@@ -34,7 +34,7 @@ from msdfix.ecosystems.node import (
     locked_local,
     production_install,
     read_dependencies,
-    script_name,
+    script_bodies,
 )
 from msdfix.model.paths import within
 from msdfix.model.users import is_root
@@ -495,17 +495,12 @@ def _start_commands(a: Analysis, package: dict[str, object]) -> list[list[str]]:
     options = a.scope().get("NODE_OPTIONS")  # preloads into every node process: -r dotenv/config
     if options:
         todo.append(["node", *options.split()])
-    scripts = package.get("scripts")
-    scripts = scripts if isinstance(scripts, dict) else {}
     seen = 0
     while todo and seen < 40:
         argv, seen = todo.pop(), seen + 1
         if argv and argv[0] in PROJECT_INSTALLS:
-            name = script_name(argv) or ("start" if argv[1:2] == ["start"] else None)
-            for hook in [f"pre{name}", name, f"post{name}"] if name else []:
-                body = scripts.get(hook)  # npm runs prestart before start
-                if isinstance(body, str):
-                    todo += [c.argv for c in parse_commands(body) if c.argv]
+            for body in script_bodies(argv, package):  # npm runs prestart before start
+                todo += [c.argv for c in parse_commands(body) if c.argv]
             continue
         words.append(argv[1:] if argv and argv[0] == "npx" else argv)
     return [w for w in words if w]
