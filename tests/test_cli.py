@@ -484,6 +484,7 @@ def test_check_with_diff_shows_the_diff(project: Path) -> None:
 
 def test_summary_in_line_order_with_hints_and_colour(tmp_path: Path) -> None:
     path = tmp_path / "Dockerfile"
+    (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")
     path.write_text(
         "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build -o /app .\nRUN ./configure\n"
         "RUN pip install --no-cache-dir x\n"

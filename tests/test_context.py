@@ -311,3 +311,66 @@ def test_a_manifest_of_another_shape_is_unreadable_not_a_crash(
     for unsafe in (False, True):
         result = rewrite(dockerfile, None, BuildContext(tmp_path), Settings(unsafe=unsafe))
         assert result.output.startswith("FROM")
+
+
+GO_CGO = (
+    'package main\n\n// #include <stdio.h>\nimport "C"\n\nfunc main() { C.puts(C.CString("hi")) }\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("copies", "why"),
+    [
+        (["COPY go.mod ./", "COPY main.go ./"], "`go.mod` is not in"),
+        (["COPY . ."], "copies all of"),
+    ],
+)
+def test_a_folder_that_is_not_the_build_context_is_not_read(
+    tmp_path: Path, copies: list[str], why: str
+) -> None:
+    """``docker build -f docker/Dockerfile .``: the Dockerfile's folder lacks what the file
+    copies, so its (missing) Go sources cannot show that cgo is unused; the repository root,
+    given with --context, shows the ``import "C"``."""
+    from msdfix.engine import Settings, rewrite
+
+    (tmp_path / "go.mod").write_text("module example.com/x\n\ngo 1.19\n")
+    (tmp_path / "main.go").write_text(GO_CGO)
+    (tmp_path / "docker").mkdir()
+    text = "\n".join(
+        [
+            "FROM golang:1.22",
+            "WORKDIR /app",
+            *copies,
+            "RUN go build -o /app/server .",
+            'CMD ["/app/server"]',
+            "",
+        ]
+    )
+    (tmp_path / "docker" / "Dockerfile").write_text(text)
+    settings = Settings(frozenset({"split-stages"}))
+    in_folder = rewrite(text, None, BuildContext(tmp_path / "docker"), settings)
+    assert "CGO_ENABLED=0" not in in_folder.output  # unknown, not "no cgo"
+    assert "AS runtime" in in_folder.output  # split as without a context
+    assert [line for line, _ in in_folder.warnings] == [3]
+    assert why in in_folder.warnings[0][1] and "--context" in in_folder.warnings[0][1]
+    at_root = rewrite(text, None, BuildContext(tmp_path), settings)
+    assert at_root.warnings == [] and "CGO_ENABLED=0" not in at_root.output
+    (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")
+    assert "CGO_ENABLED=0 go build" in rewrite(text, None, BuildContext(tmp_path), settings).output
+
+
+@pytest.mark.parametrize(
+    "copy",
+    [
+        "COPY *.txt ./",
+        "COPY ${SRC}/ ./",
+        "COPY --from=golang:1.22 /usr/local/go /go",
+        "ADD https://example.com/x.tgz /x.tgz",
+    ],
+)
+def test_sources_that_name_no_file_leave_the_context_alone(tmp_path: Path, copy: str) -> None:
+    from msdfix.engine import Settings, rewrite
+
+    (tmp_path / "requirements.txt").write_text("flask\n")
+    text = f"FROM python:3.12\nARG SRC\n{copy}\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+    assert rewrite(text, None, BuildContext(tmp_path), Settings()).warnings == []

@@ -158,6 +158,7 @@ def test_pre_commit_run_check_and_fix_hooks(tmp_path: Path) -> None:
             "Dockerfile": PIP,
             "requirements.txt": "flask\n",
             "ok/Dockerfile": CLEAN,
+            "ok/app": "#!/bin/sh\n",
             "notes.txt": "RUN pip install x\n",
         },
     )

@@ -356,7 +356,9 @@ def test_a_lock_file_dependency_that_loads_a_system_library_is_seen(
 ) -> None:
     """uv.lock lists every dependency: psycopg (a pure-Python wheel) loads libpq, which
     python:3.12-slim lacks. Built for real, the split's app failed "libpq library not found"."""
-    root = _write(tmp_path, {"pyproject.toml": "", "uv.lock": UV_LOCK.format(name=name)})
+    root = _write(
+        tmp_path, {"pyproject.toml": "", "uv.lock": UV_LOCK.format(name=name), "app.py": ""}
+    )
     text = (
         "FROM python:3.12\nWORKDIR /srv\nRUN pip install uv==0.4.30\n"
         "COPY pyproject.toml uv.lock ./\nRUN uv sync --frozen --no-install-project\n"

@@ -153,7 +153,7 @@ def _explain(transform_id: str, color: bool) -> None:
     "--context",
     "context_dir",
     type=click.Path(file_okay=False),
-    help="Build context for stdin input.",
+    help="Build context (default: each Dockerfile's directory; stdin has none).",
 )
 @click.option(
     "--color/--no-color",

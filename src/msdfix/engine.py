@@ -14,6 +14,7 @@ from msdfix.ledger import Ledger
 from msdfix.model import BuildContext
 from msdfix.model.config import final_config
 from msdfix.model.context import ContextTooLarge
+from msdfix.model.copies import foreign_context
 from msdfix.model.pending import PendingIgnore, ignore_path
 from msdfix.syntax import Dockerfile, Instruction, ParseError, parse
 from msdfix.syntax.validate import validate
@@ -140,6 +141,7 @@ def _check(transform: Transform, doc: Document) -> list[Finding]:
         return [Finding(transform.id, f"{exc}, so this transform left the file alone", 1, 1)]
 
 
+FOREIGN = "msdfix reads none of its files (give the context with --context DIR)"
 WINDOWS = (
     "a Windows Dockerfile (backtick escape, PowerShell or cmd SHELL, or a Windows base image): "
     "only build-checks apply to it"
@@ -334,7 +336,15 @@ def rewrite(
     deep = _too_deep(before)
     if deep is not None:
         return Result(text, text, warnings=[deep])
+    foreign = foreign_context(Document(before, context).model, context)
+    if foreign is not None:  # what the folder holds says nothing about what the build sees
+        context = BuildContext(None)
     result = _run(text, context, path, settings)
+    if foreign is not None:
+        line, why = foreign
+        result.warnings.insert(
+            0, (line, f"{why}, so that folder is not the build context: {FOREIGN}")
+        )
     if not result.changed:
         return result
     _verify(before, result, context, settings)

@@ -286,6 +286,14 @@ class BuildContext:
         assert self.root is not None
         return exists(self.root / rel)
 
+    def on_disk(self, rel: str) -> bool:
+        """True when ``rel`` is in the context folder, whatever .dockerignore says (False for
+        a path outside it)."""
+        if not self.present or _leaves(rel):
+            return False
+        assert self.root is not None
+        return exists(self.root / rel)
+
     def glob(self, pattern: str) -> list[str]:
         """Kept files matching an fnmatch pattern anywhere in the tree (``*.go`` finds every
         Go source): a search, not COPY's wildcards (those are ``model.copies``, Docker's)."""

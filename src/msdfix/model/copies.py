@@ -10,7 +10,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from msdfix.files import is_dockerfile_name
 from msdfix.model.args import expand
+from msdfix.model.context import BuildContext, ContextTooLarge
 from msdfix.model.dockerignore import (
     MAX_PATTERN_CHARS,
     DockerIgnore,
@@ -134,3 +136,47 @@ def stage_sources(stage: Stage, model: Model) -> list[tuple[Instruction, Source]
 
 # An ONBUILD trigger that reads the context of the child's build.
 _ONBUILD_READS = re.compile(r"\s*(?:copy|add|run\b.*--mount)\b", re.I)
+
+
+_WILDCARD = re.compile(r"[*?\[]")
+
+
+def foreign_context(model: Model, ctx: BuildContext) -> tuple[int, str] | None:
+    """(line, why) when the folder cannot be the file's build context: a local source that a
+    COPY, ADD or bind mount names is not in it, or the file copies the whole context from a
+    folder that holds nothing but Dockerfiles (``docker build -f docker/Dockerfile .``).
+    None also when the folder is too large to tell (the transforms say so themselves)."""
+    if not ctx.present:
+        return None
+    try:
+        return _foreign(model, ctx)
+    except ContextTooLarge:
+        return None
+
+
+def _foreign(model: Model, ctx: BuildContext) -> tuple[int, str] | None:
+    for stage in model.stages:
+        for ins, source in stage_sources(stage, model):
+            if ins.cmd == "onbuild" or source.unknown:
+                continue
+            line = ins.start_line
+            if source.pattern is None:
+                if _only_dockerfiles(ctx):
+                    return (
+                        line,
+                        f"line {line} copies all of {ctx.root}/, which holds no file but Dockerfiles",
+                    )
+            elif not _WILDCARD.search(source.pattern) and not ctx.on_disk(source.pattern):
+                return line, f"`{source.pattern}` is not in {ctx.root}/"
+    return None
+
+
+def _only_dockerfiles(ctx: BuildContext) -> bool:
+    view = ctx.view
+    kept = view.kept
+    return not view.folder.skipped and view.memo(
+        "only-dockerfiles",
+        lambda: all(
+            is_dockerfile_name(f.rsplit("/", 1)[-1]) or f.endswith(".dockerignore") for f in kept
+        ),
+    )
