@@ -545,6 +545,47 @@ def test_node_options_preloading_a_dev_dependency_keeps_it(tmp_path: Path) -> No
     assert "the start command uses dev dependency dotenv" in messages, messages
 
 
+@pytest.mark.parametrize(
+    "start",
+    [
+        "node -r source-map-support/register dist/index.js",
+        "node --require=source-map-support/register dist/index.js",
+        "node --import source-map-support/register.js dist/index.js",
+    ],
+)
+def test_a_preloaded_package_only_a_dev_dependency_brings_keeps_them(
+    tmp_path: Path, start: str
+) -> None:
+    """terser (dev) brings source-map-support, which ``node -r`` preloads: built for real, the
+    runtime of a prod-deps split failed with MODULE_NOT_FOUND (Debian's node stand-in had
+    found it in /usr/share/nodejs)."""
+    lock = {
+        "lockfileVersion": 3,
+        "packages": {
+            "": {},
+            "node_modules/express": {"version": "4.19.2"},
+            "node_modules/terser": {"version": "5.31.0", "dev": True},
+            "node_modules/source-map-support": {"version": "0.5.21", "dev": True},
+        },
+    }
+    package = {
+        "scripts": {**BUILD, "start": start},
+        "dependencies": DEPS,
+        "devDependencies": {"terser": "5"},
+    }
+    root = _node_app(tmp_path, package, {"package-lock.json": json.dumps(lock)})
+    out, messages, _ = _split(NODE.format(extra="", cmd='["npm", "start"]'), root)
+    assert "prod-deps" not in out
+    assert "the start command preloads source-map-support, which only a dev dependency" in (
+        messages
+    ), messages
+    package["dependencies"] = {**DEPS, "source-map-support": "0.5"}  # declared: it ships
+    lock["packages"]["node_modules/source-map-support"] = {"version": "0.5.21"}  # type: ignore[index]
+    _node_app(tmp_path, package, {"package-lock.json": json.dumps(lock)})
+    out, messages, _ = _split(NODE.format(extra="", cmd='["npm", "start"]'), root)
+    assert "AS prod-deps" in out, messages
+
+
 def test_a_dev_dependency_a_library_loads_by_name_is_kept(tmp_path: Path) -> None:
     """pino's transport target 'pino-pretty' is loaded by pino, not by a require."""
     source = "const pino = require('pino')\npino({transport: {target: 'pino-pretty'}})\n"

@@ -376,10 +376,34 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
         program = posixpath.basename(argv[0]) if argv else ""
         if dev and program and "/" not in argv[0] and program not in START_PROGRAMS | production:
             return f"the start command runs `{program}`, which may come from a dev dependency"
+    absent = _absent_after_prune(a, rel, package)
+    for name in (_package_name(m) for argv in starts for m in preloaded(argv)):
+        why = absent(name)  # node -r source-map-support/register: a dev tool's dependency
+        if why is not None:
+            return f"the start command preloads {name}, {why}"
     if _served(a, app, rel) is None:  # a served site's sources are bundled
-        absent = _absent_after_prune(a, rel, package)
         return _imported(a, app, dev, absent, starts, package.get("main"))
     return None
+
+
+# node's options whose value is a module it loads before the program.
+PRELOAD_FLAGS = ("-r", "--require", "--import", "--loader", "--experimental-loader")
+
+
+def preloaded(argv: list[str]) -> list[str]:
+    """The packages ``node`` loads by name before the program (``-r dotenv/config``,
+    ``--import=tsx``); paths (``./tracing.js``) are sources, not packages."""
+    if not argv or posixpath.basename(argv[0]) not in ("node", "nodejs"):
+        return []
+    found = []
+    for i, word in enumerate(argv[1:], 1):
+        flag, eq, value = word.partition("=")
+        if flag not in PRELOAD_FLAGS:
+            continue
+        value = value if eq else (argv[i + 1] if i + 1 < len(argv) else "")
+        if value and not value.startswith((".", "/", "file:", "data:", "node:")):
+            found.append(value)
+    return found
 
 
 def _absent_after_prune(
