@@ -190,6 +190,9 @@ def test_files_given_to_a_non_root_user_make_the_split_unsafe(tmp_path: Path) ->
         ({"devDependencies": {"fastify": "4"}, "scripts": {**BUILD, "start": "node scripts/server.js"}}, {"scripts/server.js": "require('fastify')\n"}, "scripts/server.js imports dev dependency fastify"),
         ({"devDependencies": {"convict": "6"}}, {"src/index.js": "const c = require('./app.config')\n", "src/app.config.js": "require('convict')\n"}, "src/app.config.js imports dev dependency convict"),
         ({"devDependencies": {"git-rev-sync": "3"}}, {"src/index.mjs": "import info from './build-info'\n", "src/build-info.js": "import 'git-rev-sync'\n"}, "src/build-info.js imports dev dependency git-rev-sync"),
+        # require.resolve throws too (built for real: an asset of dev dependency bootstrap served by express)
+        ({"devDependencies": {"bootstrap": "5"}}, {"src/index.js": "require('express')\nconst css = require.resolve('bootstrap/dist/css/bootstrap.min.css')\n"}, "src/index.js imports dev dependency bootstrap"),
+        ({"devDependencies": {"bootstrap": "5"}}, {"src/index.mjs": "const css = import.meta.resolve('bootstrap/dist/css/bootstrap.min.css')\n"}, "src/index.mjs imports dev dependency bootstrap"),
     ],
 )  # fmt: skip
 def test_node_installs_that_need_more_than_the_manifests_keep_dev_dependencies(

@@ -447,8 +447,9 @@ NOT_RUNTIME = re.compile(
 COMPUTED_IMPORT = re.compile(r"\b(?:require|import)[ \t]*\([ \t]*(?:[^\s\"'`)]|`[^`\n]*\$\{)")
 IMPORT = re.compile(
     # [ \t], not \s: from every line start \s* ran over all the blank lines below (quadratic)
-    r"""(?:\brequire[ \t]*\([ \t]*|\bimport[ \t]*\([ \t]*|\bfrom[ \t]+|^[ \t]*import[ \t]+)"""
-    r"""["']([^"'./\n][^"'\n]*)["']""",
+    # require.resolve / import.meta.resolve find a package's files by name: they throw too
+    r"""(?:\brequire(?:\.resolve)?[ \t]*\([ \t]*|\bimport(?:\.meta\.resolve)?[ \t]*\([ \t]*"""
+    r"""|\bfrom[ \t]+|^[ \t]*import[ \t]+)["']([^"'./\n][^"'\n]*)["']""",
     re.MULTILINE,
 )
 # A path into node_modules loaded by path: code a build step generated there.
