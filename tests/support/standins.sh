@@ -21,6 +21,10 @@
 #                          points to it (the official binary ignores /etc/ssl/certs). node-gyp's
 #                          header cache (~/.cache/node-gyp/<v>) of root and node is pre-filled
 #                          from /usr/local/include: nodejs.org (headers download) is unreachable.
+#                          Corepack fetches yarn 2+/pnpm from the npm registry
+#                          (COREPACK_NPM_REGISTRY; repo.yarnpkg.com is unreachable) without
+#                          checking signatures (COREPACK_INTEGRITY_KEYS=0: the registry's answers
+#                          here lack them). Official images set neither.
 #   python:3.11*, 3.12*    Debian python3 3.11 for BOTH tags, pip + venv, PIP_BREAK_SYSTEM_PACKAGES=1.
 #                          full = + build-essential, libpq-dev, git (like buildpack-deps).
 #   golang:1.19/1.21/1.22  Debian golang-go 1.19 for all tags (GOTOOLCHAIN=local, GOPATH=/go).
@@ -229,7 +233,8 @@ RUN o=/out/usr/local && mkdir -p \$o/bin \$o/lib/node_modules/npm \$o/lib/node_m
     '  set -- node "\$@"' 'fi' '' 'exec "\$@"' >\$o/bin/docker-entrypoint.sh && chmod 755 \$o/bin/docker-entrypoint.sh
 FROM debian:bookworm
 COPY --from=fetch /out/ /
-ENV NODE_VERSION=$node_ver YARN_VERSION=$yarn_ver$extra_ca
+ENV NODE_VERSION=$node_ver YARN_VERSION=$yarn_ver$extra_ca \\
+    COREPACK_NPM_REGISTRY=$NPM_REGISTRY COREPACK_INTEGRITY_KEYS=0
 RUN groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node \\
  && node --version && npm --version && npx --version && yarn --version && corepack --version \\
  && npm config --global set update-notifier false && rm -rf /root/.npm \\
