@@ -282,6 +282,29 @@ def test_global_tools_come_along_when_npm_start_may_run_them(tmp_path: Path) -> 
     assert "/usr/local/lib/node_modules" in out, out
 
 
+def test_yarn_global_installs_bring_yarns_global_folder(tmp_path: Path) -> None:
+    """``yarn global add pm2`` links /usr/local/bin/pm2-runtime into yarn's global folder:
+    built for real, a runtime with only /usr/local/bin got a dangling link (the entrypoint then
+    ran ``node pm2-runtime``: Cannot find module '/app/pm2-runtime')."""
+    root = _node_app(
+        tmp_path, {"scripts": {**BUILD, "start": "pm2-runtime dist/index.js"}, "dependencies": DEPS}
+    )
+    text = NODE.format(extra="", cmd='["npm", "start"]').replace(
+        "RUN npm ci\n", "RUN yarn global add pm2 && npm ci\n"
+    )
+    out, _, _ = _split(text, root)
+    assert "COPY --from=build /usr/local/share/.config/yarn/global " in out, out
+    # as another user, or moved by a flag, the folder is elsewhere: not a safe split
+    for setup in (
+        "USER node\nRUN yarn global add pm2\nUSER root\n",
+        "RUN yarn global add --prefix /opt pm2\n",
+    ):
+        moved = NODE.format(extra="", cmd='["npm", "start"]').replace("WORKDIR", setup + "WORKDIR")
+        out, messages, _ = _split(moved, root)
+        assert "AS runtime" not in out, setup
+        assert "installs outside /usr/local/share/.config/yarn/global" in messages, messages
+
+
 # Requirements that list the whole tree (pip's hash-checking mode): a split may be safe.
 LOCKED = "flask==3.0.3 --hash=sha256:" + "0" * 64 + "\n"
 PY = 'FROM python:3.12\n{env}WORKDIR /app\nCOPY requirements.txt .\nRUN {install}\nCOPY . .\nCMD ["python", "app.py"]\n'
