@@ -190,6 +190,9 @@ def test_files_given_to_a_non_root_user_make_the_split_unsafe(tmp_path: Path) ->
         ({"devDependencies": {"fastify": "4"}, "scripts": {**BUILD, "start": "node scripts/server.js"}}, {"scripts/server.js": "require('fastify')\n"}, "scripts/server.js imports dev dependency fastify"),
         ({"devDependencies": {"convict": "6"}}, {"src/index.js": "const c = require('./app.config')\n", "src/app.config.js": "require('convict')\n"}, "src/app.config.js imports dev dependency convict"),
         ({"devDependencies": {"git-rev-sync": "3"}}, {"src/index.mjs": "import info from './build-info'\n", "src/build-info.js": "import 'git-rev-sync'\n"}, "src/build-info.js imports dev dependency git-rev-sync"),
+        # require.resolve throws too (built for real: an asset of dev dependency bootstrap served by express)
+        ({"devDependencies": {"bootstrap": "5"}}, {"src/index.js": "require('express')\nconst css = require.resolve('bootstrap/dist/css/bootstrap.min.css')\n"}, "src/index.js imports dev dependency bootstrap"),
+        ({"devDependencies": {"bootstrap": "5"}}, {"src/index.mjs": "const css = import.meta.resolve('bootstrap/dist/css/bootstrap.min.css')\n"}, "src/index.mjs imports dev dependency bootstrap"),
     ],
 )  # fmt: skip
 def test_node_installs_that_need_more_than_the_manifests_keep_dev_dependencies(
@@ -277,6 +280,29 @@ def test_global_tools_come_along_when_npm_start_may_run_them(tmp_path: Path) -> 
     )
     out, _, _ = _split(text, root)
     assert "/usr/local/lib/node_modules" in out, out
+
+
+def test_yarn_global_installs_bring_yarns_global_folder(tmp_path: Path) -> None:
+    """``yarn global add pm2`` links /usr/local/bin/pm2-runtime into yarn's global folder:
+    built for real, a runtime with only /usr/local/bin got a dangling link (the entrypoint then
+    ran ``node pm2-runtime``: Cannot find module '/app/pm2-runtime')."""
+    root = _node_app(
+        tmp_path, {"scripts": {**BUILD, "start": "pm2-runtime dist/index.js"}, "dependencies": DEPS}
+    )
+    text = NODE.format(extra="", cmd='["npm", "start"]').replace(
+        "RUN npm ci\n", "RUN yarn global add pm2 && npm ci\n"
+    )
+    out, _, _ = _split(text, root)
+    assert "COPY --from=build /usr/local/share/.config/yarn/global " in out, out
+    # as another user, or moved by a flag, the folder is elsewhere: not a safe split
+    for setup in (
+        "USER node\nRUN yarn global add pm2\nUSER root\n",
+        "RUN yarn global add --prefix /opt pm2\n",
+    ):
+        moved = NODE.format(extra="", cmd='["npm", "start"]').replace("WORKDIR", setup + "WORKDIR")
+        out, messages, _ = _split(moved, root)
+        assert "AS runtime" not in out, setup
+        assert "installs outside /usr/local/share/.config/yarn/global" in messages, messages
 
 
 # Requirements that list the whole tree (pip's hash-checking mode): a split may be safe.
@@ -545,6 +571,47 @@ def test_node_options_preloading_a_dev_dependency_keeps_it(tmp_path: Path) -> No
     out, messages, _ = _split(text, root)
     assert "prod-deps" not in out
     assert "the start command uses dev dependency dotenv" in messages, messages
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        "node -r source-map-support/register dist/index.js",
+        "node --require=source-map-support/register dist/index.js",
+        "node --import source-map-support/register.js dist/index.js",
+    ],
+)
+def test_a_preloaded_package_only_a_dev_dependency_brings_keeps_them(
+    tmp_path: Path, start: str
+) -> None:
+    """terser (dev) brings source-map-support, which ``node -r`` preloads: built for real, the
+    runtime of a prod-deps split failed with MODULE_NOT_FOUND (Debian's node stand-in had
+    found it in /usr/share/nodejs)."""
+    lock = {
+        "lockfileVersion": 3,
+        "packages": {
+            "": {},
+            "node_modules/express": {"version": "4.19.2"},
+            "node_modules/terser": {"version": "5.31.0", "dev": True},
+            "node_modules/source-map-support": {"version": "0.5.21", "dev": True},
+        },
+    }
+    package = {
+        "scripts": {**BUILD, "start": start},
+        "dependencies": DEPS,
+        "devDependencies": {"terser": "5"},
+    }
+    root = _node_app(tmp_path, package, {"package-lock.json": json.dumps(lock)})
+    out, messages, _ = _split(NODE.format(extra="", cmd='["npm", "start"]'), root)
+    assert "prod-deps" not in out
+    assert "the start command preloads source-map-support, which only a dev dependency" in (
+        messages
+    ), messages
+    package["dependencies"] = {**DEPS, "source-map-support": "0.5"}  # declared: it ships
+    lock["packages"]["node_modules/source-map-support"] = {"version": "0.5.21"}  # type: ignore[index]
+    _node_app(tmp_path, package, {"package-lock.json": json.dumps(lock)})
+    out, messages, _ = _split(NODE.format(extra="", cmd='["npm", "start"]'), root)
+    assert "AS prod-deps" in out, messages
 
 
 def test_a_dev_dependency_a_library_loads_by_name_is_kept(tmp_path: Path) -> None:

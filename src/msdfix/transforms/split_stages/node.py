@@ -37,7 +37,7 @@ from msdfix.ecosystems.node import (
     script_bodies,
 )
 from msdfix.model.paths import within
-from msdfix.model.users import is_root
+from msdfix.model.users import effective_user, is_root
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands
 from msdfix.shell.entry import context_script, entry_command
@@ -64,6 +64,8 @@ from msdfix.transforms.split_stages.runtime_image import platform_flag
 
 DEPS, APP_FILES = "prod-deps", "app-files"
 GLOBAL_DIRS = ["/usr/local/lib/node_modules", "/usr/local/bin"]  # npm install -g
+# `yarn global add` as root: packages here, their programs linked from /usr/local/bin.
+YARN_GLOBAL_DIR = "/usr/local/share/.config/yarn/global"
 
 
 def _global(call: Call) -> bool:
@@ -73,6 +75,35 @@ def _global(call: Call) -> bool:
         or call.sub == "global"
         or call.program == "corepack"
     )
+
+
+def _yarn_globals(a: Analysis) -> list[Call]:
+    return [c for c in a.calls if c.program == "yarn" and c.sub == "global"]
+
+
+def _global_dirs(a: Analysis) -> list[str]:
+    """Where the build's global installs put packages and programs: npm's prefix, and yarn's
+    global folder when ``yarn global add`` runs (its links in /usr/local/bin point there)."""
+    return [*GLOBAL_DIRS, *([YARN_GLOBAL_DIR] if _yarn_globals(a) else [])]
+
+
+def _yarn_global_elsewhere(a: Analysis) -> str | None:
+    """Why a ``yarn global`` install may write outside the copied global dirs (None: it does
+    not): a non-root user's folder is in its home, a flag or a variable moves it."""
+    for call in _yarn_globals(a):
+        user = effective_user(a.stage, call.ins)
+        moved = any(w.startswith(("--prefix", "--global-folder")) for w in call.args)
+        env = a.scope()
+        if (
+            (user is not None and not is_root(user))
+            or moved
+            or any(k in env for k in ("YARN_GLOBAL_FOLDER", "YARN_PREFIX", "PREFIX"))
+        ):
+            return (
+                f"`yarn global` at line {call.ins.start_line} installs outside "
+                f"{YARN_GLOBAL_DIR} (another user, --prefix or --global-folder)"
+            )
+    return None
 
 
 def _installs(a: Analysis) -> list[Call]:
@@ -105,7 +136,7 @@ def _plan(a: Analysis) -> Plan:
     app = installs[0].cwd
     files = context_paths(a, None)
     may_run_globals = any(_global(c) and c.program != "corepack" for c in a.calls)
-    globals_ = GLOBAL_DIRS if may_run_globals and _entry_may_run_globals(a) else []
+    globals_ = _global_dirs(a) if may_run_globals and _entry_may_run_globals(a) else []
     plan = Plan(
         f"{a.stage.image.full_name}:{runtime_tag}",
         dedupe([app, *files.paths, *globals_]),
@@ -115,7 +146,11 @@ def _plan(a: Analysis) -> Plan:
     a.start = _start_commands(
         a, (frontend.package_json(a.ctx, rel) if rel is not None else None) or {}
     )
-    plan.unsafe = _needs_full_image(a, app, plan.runtime) or _writes_outside(a, app)
+    plan.unsafe = (
+        _needs_full_image(a, app, plan.runtime)
+        or _writes_outside(a, app)
+        or (_yarn_global_elsewhere(a) if globals_ else None)
+    )
     if _deletes_node_modules(a, app, installs):
         plan.notes.append(
             f"the build deletes {app}/node_modules: the runtime gets none (no dependencies "
@@ -376,10 +411,34 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
         program = posixpath.basename(argv[0]) if argv else ""
         if dev and program and "/" not in argv[0] and program not in START_PROGRAMS | production:
             return f"the start command runs `{program}`, which may come from a dev dependency"
+    absent = _absent_after_prune(a, rel, package)
+    for name in (_package_name(m) for argv in starts for m in preloaded(argv)):
+        why = absent(name)  # node -r source-map-support/register: a dev tool's dependency
+        if why is not None:
+            return f"the start command preloads {name}, {why}"
     if _served(a, app, rel) is None:  # a served site's sources are bundled
-        absent = _absent_after_prune(a, rel, package)
         return _imported(a, app, dev, absent, starts, package.get("main"))
     return None
+
+
+# node's options whose value is a module it loads before the program.
+PRELOAD_FLAGS = ("-r", "--require", "--import", "--loader", "--experimental-loader")
+
+
+def preloaded(argv: list[str]) -> list[str]:
+    """The packages ``node`` loads by name before the program (``-r dotenv/config``,
+    ``--import=tsx``); paths (``./tracing.js``) are sources, not packages."""
+    if not argv or posixpath.basename(argv[0]) not in ("node", "nodejs"):
+        return []
+    found = []
+    for i, word in enumerate(argv[1:], 1):
+        flag, eq, value = word.partition("=")
+        if flag not in PRELOAD_FLAGS:
+            continue
+        value = value if eq else (argv[i + 1] if i + 1 < len(argv) else "")
+        if value and not value.startswith((".", "/", "file:", "data:", "node:")):
+            found.append(value)
+    return found
 
 
 def _absent_after_prune(
@@ -423,8 +482,9 @@ NOT_RUNTIME = re.compile(
 COMPUTED_IMPORT = re.compile(r"\b(?:require|import)[ \t]*\([ \t]*(?:[^\s\"'`)]|`[^`\n]*\$\{)")
 IMPORT = re.compile(
     # [ \t], not \s: from every line start \s* ran over all the blank lines below (quadratic)
-    r"""(?:\brequire[ \t]*\([ \t]*|\bimport[ \t]*\([ \t]*|\bfrom[ \t]+|^[ \t]*import[ \t]+)"""
-    r"""["']([^"'./\n][^"'\n]*)["']""",
+    # require.resolve / import.meta.resolve find a package's files by name: they throw too
+    r"""(?:\brequire(?:\.resolve)?[ \t]*\([ \t]*|\bimport(?:\.meta\.resolve)?[ \t]*\([ \t]*"""
+    r"""|\bfrom[ \t]+|^[ \t]*import[ \t]+)["']([^"'./\n][^"'\n]*)["']""",
     re.MULTILINE,
 )
 # A path into node_modules loaded by path: code a build step generated there.
