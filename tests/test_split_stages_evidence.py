@@ -1029,3 +1029,37 @@ def test_a_dependency_that_runs_git_on_the_copied_repository_keeps_git(tmp_path:
     text = WHEELS_ONLY.format(extra="", cmd='["python", "app.py"]')
     for transform, (changed, messages) in _both(text, root).items():
         assert not changed and "a dependency may run `git`" in messages, (transform, messages)
+
+
+def test_files_a_wildcard_copy_brings_reach_the_runtime(tmp_path: Path) -> None:
+    """``COPY go.* *.go *.json ./`` and ``COPY templates/*.html ./templates/``: a source with
+    wildcards was looked up literally, so settings.json and the templates the server reads at
+    start were left behind (built for real: the rewritten server exited)."""
+    root = _write(tmp_path, {
+        "go.mod": "module example.com/app\n",
+        "main.go": 'package main\nimport "os"\nfunc main() { os.ReadFile("settings.json") }\n',
+        "settings.json": "{}\n",
+        "templates/index.html": "<h1>x</h1>\n",
+        "templates/notes.txt": "not copied\n",
+    })  # fmt: skip
+    text = (
+        "FROM golang:1.22\nWORKDIR /app\nCOPY go.* *.go *.json ./\n"
+        "COPY templates/*.html ./templates/\nRUN go build -o server .\n"
+        'CMD ["./server"]\n'
+    )
+    out, _, _ = _split(text, root)
+    assert "AS runtime" in out
+    assert "COPY --from=build /app/settings.json /app/settings.json" in out
+    assert "/app/templates/index.html" in out
+    assert "notes.txt" not in out and "/app/main.go" not in out
+
+
+def test_a_source_a_wildcard_copy_brings_is_read_for_the_tools_it_runs(tmp_path: Path) -> None:
+    root = _write(tmp_path, {
+        "go.mod": "module example.com/app\n",
+        "main.go": 'package main\nimport "os/exec"\nfunc main() { exec.Command("git", "log").Run() }\n',
+    })  # fmt: skip
+    text = GO.format(flags="", extra="").replace("COPY . .", "COPY go.mod *.go ./")
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out
+    assert "may run `git`, which golang:1.22 has" in messages
