@@ -1063,3 +1063,36 @@ def test_a_source_a_wildcard_copy_brings_is_read_for_the_tools_it_runs(tmp_path:
     out, messages, _ = _split(text, root)
     assert "AS runtime" not in out
     assert "may run `git`, which golang:1.22 has" in messages
+
+
+@pytest.mark.parametrize(
+    "call, tool",
+    [
+        ('exec.Command("gofmt")', "gofmt"),
+        ('exec.CommandContext(ctx, "go", "vet", "./...")', "go"),
+    ],
+)
+def test_a_program_that_runs_the_go_toolchain_keeps_the_full_image(
+    tmp_path: Path, call: str, tool: str
+) -> None:
+    """A gofmt-as-a-service split onto distroless answered HTTP 500 (built for real): the
+    runtime of a split never has the build image's toolchain."""
+    root = _write(tmp_path, {
+        "go.mod": "module example.com/app\n",
+        "main.go": f'package main\nimport "os/exec"\nfunc main() {{ {call}.Run() }}\n',
+    })  # fmt: skip
+    out, messages, _ = _split(GO.format(flags="", extra=""), root)
+    assert "AS runtime" not in out
+    assert f"may run `{tool}`, which golang:1.22 has" in messages
+
+
+def test_a_go_program_that_names_go_in_a_string_is_still_split(tmp_path: Path) -> None:
+    root = _write(tmp_path, {
+        "go.mod": "module example.com/app\n",
+        "main.go": (
+            'package main\nimport "fmt"\nvar langs = []string{"go", "rust"}\n'
+            'func main() { if langs[0] == "go" { fmt.Println(langs) } }\n'
+        ),
+    })  # fmt: skip
+    out, _, _ = _split(GO.format(flags="", extra=""), root)
+    assert "AS runtime" in out

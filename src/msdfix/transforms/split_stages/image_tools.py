@@ -27,6 +27,12 @@ NO_DISTROLESS = (
     "sh", "bash", "perl", "openssl", "python3", "python", "env", "awk", "sed", "grep", "tar",
     "gzip", "jq",
 )  # fmt: skip
+# The build image's own toolchain, which a split's runtime never has (dropping it is the point):
+# a program that runs it (a gofmt service, ``exec.Command("go", "vet")``) needs the full image.
+TOOLCHAIN = {
+    "golang": ("go", "gofmt"),
+    "rust": ("cargo", "rustc", "rustup", "rustfmt", "rustdoc"),
+}
 _USER_LOOKUP = re.compile(
     r"\buser\.(?:Lookup|LookupGroup|LookupId|LookupGroupId)\("  # Go
     r"|\bgetpw(?:nam|uid)\b|\bgetgr(?:nam|gid)\b|User::from_name|get_user_by_name|\bPrivDrop\b"
@@ -79,6 +85,7 @@ def check_image_tools(a: Analysis, plan: Plan) -> None:
         return
     installed = set(a.packages) | set(plan.packages)
     missing = [t for t in sorted(BUILDPACK_TOOLS) if not TOOL_PACKAGES.get(t, {t}) & installed]
+    missing += TOOLCHAIN.get(library_name(image) or "", ())
     distroless = plan.runtime.startswith("gcr.io/distroless/")
     if distroless:  # no shell, no coreutils, no system users
         missing += [t for t in NO_DISTROLESS if t not in missing]
