@@ -1096,3 +1096,21 @@ def test_a_go_program_that_names_go_in_a_string_is_still_split(tmp_path: Path) -
     })  # fmt: skip
     out, _, _ = _split(GO.format(flags="", extra=""), root)
     assert "AS runtime" in out
+
+
+def test_a_jar_that_compiles_java_while_it_runs_keeps_the_jdk(tmp_path: Path) -> None:
+    """The JRE runtime of a Maven split has no compiler: ToolProvider.getSystemJavaCompiler()
+    returns null there."""
+    fixture = Path(__file__).parent.parent / "fixtures/split-stages/java-maven"
+    text = (fixture / "Dockerfile").read_text()
+    _write(tmp_path, {"pom.xml": (fixture / "pom.xml").read_text()})
+    source = tmp_path / "src/main/java/com/example/Hello.java"
+    _write(tmp_path, {"src/main/java/com/example/Hello.java": "class Hello {}\n"})
+    out, _, _ = _split(text, tmp_path)
+    assert "eclipse-temurin:17-jre AS runtime" in out
+    source.write_text(
+        "class Hello { Object c = javax.tools.ToolProvider.getSystemJavaCompiler(); }\n"
+    )
+    out, messages, _ = _split(text, tmp_path)
+    assert "AS runtime" not in out
+    assert "Hello.java compiles Java or runs a JDK tool" in messages
