@@ -1114,3 +1114,25 @@ def test_a_jar_that_compiles_java_while_it_runs_keeps_the_jdk(tmp_path: Path) ->
     out, messages, _ = _split(text, tmp_path)
     assert "AS runtime" not in out
     assert "Hello.java compiles Java or runs a JDK tool" in messages
+
+
+@pytest.mark.parametrize(
+    "tag, runtime",
+    [
+        ("1.19", "debian:bookworm-slim"),  # bookworm since 1.19.10 (June 2023)
+        ("1.17", "debian:bullseye-slim"),
+        ("1.19-bullseye", "debian:bullseye-slim"),
+    ],
+)
+def test_a_cgo_binary_runs_on_the_debian_release_of_the_tags_last_image(
+    tmp_path: Path, tag: str, runtime: str
+) -> None:
+    """golang:1.19 is built on bookworm: its cgo binaries need glibc 2.34+ symbols, which
+    bullseye (2.31) lacks."""
+    root = _write(tmp_path, {
+        "go.mod": "module example.com/app\n",
+        "main.go": 'package main\n// #include <stdio.h>\nimport "C"\nfunc main() {}\n',
+    })  # fmt: skip
+    text = f"FROM golang:{tag}\nWORKDIR /app\nCOPY . .\nRUN go build -o /app/server .\nCMD /app/server\n"
+    out, _, _ = _split(text, root)
+    assert f"FROM {runtime} AS runtime" in out
