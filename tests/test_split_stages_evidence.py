@@ -1083,7 +1083,7 @@ def test_a_program_that_runs_the_go_toolchain_keeps_the_full_image(
     })  # fmt: skip
     out, messages, _ = _split(GO.format(flags="", extra=""), root)
     assert "AS runtime" not in out
-    assert f"may run `{tool}`, which golang:1.22 has" in messages
+    assert f"`{tool}`, which golang:1.22 has" in messages
 
 
 def test_a_go_program_that_names_go_in_a_string_is_still_split(tmp_path: Path) -> None:
@@ -1091,7 +1091,7 @@ def test_a_go_program_that_names_go_in_a_string_is_still_split(tmp_path: Path) -
         "go.mod": "module example.com/app\n",
         "main.go": (
             'package main\nimport "fmt"\nvar langs = []string{"go", "rust"}\n'
-            'func main() { if langs[0] == "go" { fmt.Println(langs) } }\n'
+            'func main() { if langs[0] == "go" { fmt.Println("go", langs) } }\n'
         ),
     })  # fmt: skip
     out, _, _ = _split(GO.format(flags="", extra=""), root)
@@ -1136,3 +1136,22 @@ def test_a_cgo_binary_runs_on_the_debian_release_of_the_tags_last_image(
     text = f"FROM golang:{tag}\nWORKDIR /app\nCOPY . .\nRUN go build -o /app/server .\nCMD /app/server\n"
     out, _, _ = _split(text, root)
     assert f"FROM {runtime} AS runtime" in out
+
+
+def test_go_files_a_program_reads_as_data_reach_the_runtime(tmp_path: Path) -> None:
+    """A snippets server reads examples/*.go at run time: a copied source names a .go file,
+    so the .go files are not left behind as sources only."""
+    files = {
+        "go.mod": "module example.com/app\n",
+        "examples/hello.go": "//go:build ignore\n\npackage main\n",
+        "main.go": (
+            'package main\nimport ("os"; "strings")\n'
+            'func main() { n := os.Args[1]; if strings.HasSuffix(n, ".go") { os.ReadFile(n) } }\n'
+        ),
+    }
+    out, _, _ = _split(GO.format(flags="", extra=""), _write(tmp_path, files))
+    assert "COPY --from=build /app/examples /app/examples" in out
+    (tmp_path / "main.go").write_text('package main\nfunc main() { println("go") }\n')
+    (tmp_path / "main_test.go").write_text('package main\nvar fixture = "testdata/a.go"\n')
+    out, _, _ = _split(GO.format(flags="", extra=""), tmp_path)
+    assert "AS runtime" in out and "/app/examples" not in out
