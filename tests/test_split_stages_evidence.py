@@ -1155,3 +1155,17 @@ def test_go_files_a_program_reads_as_data_reach_the_runtime(tmp_path: Path) -> N
     (tmp_path / "main_test.go").write_text('package main\nvar fixture = "testdata/a.go"\n')
     out, _, _ = _split(GO.format(flags="", extra=""), tmp_path)
     assert "AS runtime" in out and "/app/examples" not in out
+
+
+def test_files_a_jar_reads_from_the_source_tree_reach_the_runtime(tmp_path: Path) -> None:
+    """``Path.of("src/main/resources/static")``: served from the source tree at run time."""
+    fixture = Path(__file__).parent.parent / "fixtures/split-stages/java-maven"
+    text = (fixture / "Dockerfile").read_text()
+    java = 'class Hello { Object root = java.nio.file.Path.of("src/main/resources/static"); }\n'
+    _write(tmp_path, {
+        "pom.xml": (fixture / "pom.xml").read_text(),
+        "src/main/java/com/example/Hello.java": java,
+        "src/main/resources/static/index.html": "<h1>x</h1>\n",
+    })  # fmt: skip
+    out, _, _ = _split(text, tmp_path)
+    assert "/build/src/main/resources/static/index.html" in out

@@ -120,10 +120,11 @@ DOC_WORDS = (
     ".md", "LICEN", "Makefile", "Dockerfile", ".dockerignore", ".git", ".vscode", ".idea",
     ".editorconfig",
 )  # fmt: skip
-# Source suffixes a program may read as data, and a file name with one in a string literal
-# (``strings.HasSuffix(name, ".go")``, ``"examples/hello.go"``): then such files are kept.
-READ_SOURCES = (".go", ".rs")
-_NAMES_SOURCE = re.compile(r"""\.(go|rs)["'`]""")
+# Source files a program may read as data: a file name with a source suffix in a string literal
+# (``strings.HasSuffix(name, ".go")``, ``"examples/hello.go"``), or a path into the source tree
+# (``Path.of("src/main/resources/static")``, ``file:src/...``): then such files are kept.
+READ_SOURCES = (".go", ".rs", "src/")
+_NAMES_SOURCE = re.compile(r"""\.(go|rs)["'`]|["'`](?:file:)?(?:\./)?(src)/""")
 SOURCE_SUFFIXES = (
     ".go", ".py", ".js", ".mjs", ".cjs", ".ts", ".rb", ".sh", ".bash", ".java", ".kt", ".rs",
     ".cs", ".php", ".pl", ".yaml", ".yml", ".toml", ".conf", ".ini",
@@ -227,7 +228,8 @@ class Analysis:
                 text = self.ctx.read_text(path) or ""
                 found.update(w for w in DOC_WORDS if w in text)
                 if not path.endswith(("_test.go", "_test.rs")):
-                    found.update("." + m for m in _NAMES_SOURCE.findall(text))
+                    for suffix, tree in _NAMES_SOURCE.findall(text):
+                        found.add("." + suffix if suffix else tree + "/")
             if ".git" not in found and self.git_dependency():
                 found.add(".git")  # git-repo-info reads .git/HEAD for the app
             self._doc_words = frozenset(found)
@@ -238,10 +240,12 @@ class Analysis:
         return git_dependency(self.ctx)
 
     def reads_source(self, rel: str) -> bool:
-        """True when a Go or Rust source file may be read by the program as data (a snippets
-        server's ``examples/hello.go``): a copied source names a file with its suffix."""
+        """True when a source file may be read by the program as data (a snippets server's
+        ``examples/hello.go``, static files served from ``src/main/resources``): a copied
+        source names a file with its suffix, or a path into ``src/``."""
         suffix = posixpath.splitext(rel)[1]
-        return suffix in READ_SOURCES and suffix in self.doc_words()
+        word = suffix if suffix in (".go", ".rs") else "src/" if rel.startswith("src/") else ""
+        return bool(word) and word in self.doc_words()
 
     def reads_doc(self, rel: str) -> bool:
         """True when a docs, licence or VCS file (COMMON_SOURCE) may be read by the program:
