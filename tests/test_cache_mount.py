@@ -872,3 +872,18 @@ def test_a_quoted_env_name_is_the_variable() -> None:
     """``ENV "XDG_CACHE_HOME"=/opt/xdg`` sets XDG_CACHE_HOME (BuildKit unquotes the name)."""
     out = _run('FROM python:3.12\nENV "XDG_CACHE_HOME"=/opt/xdg\nRUN pip install flask\n')
     assert "target=/opt/xdg/pip" in out
+
+
+def test_a_stage_built_from_the_run_that_starts_the_tool_keeps_its_cache() -> None:
+    """``docker build --target dev`` makes an image whose ``go run`` reads the modules the
+    build stage downloaded: on a mount they would be downloaded again at every start."""
+    text = (
+        "FROM golang:1.22 AS build\nWORKDIR /src\nCOPY go.mod go.sum ./\nRUN go mod download\n"
+        "COPY . .\nRUN CGO_ENABLED=0 go build -o /app .\n\n"
+        'FROM build AS dev\nCMD ["go", "run", "."]\n\n'
+        'FROM gcr.io/distroless/static-debian12\nCOPY --from=build /app /app\nCMD ["/app"]\n'
+    )
+    assert _run(text) == text
+    assert any("go runs at container start" in m for m in _fixes(text))
+    without_dev = text.replace('FROM build AS dev\nCMD ["go", "run", "."]\n\n', "")
+    assert "--mount=type=cache,target=/go/pkg/mod" in _run(without_dev)

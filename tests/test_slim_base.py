@@ -388,3 +388,43 @@ def test_copies_are_followed_through_every_stage_they_come_from() -> None:
         not result.output.endswith('CMD ["node", "server.js"]\n')
         or "node:18-slim" not in result.output
     )
+
+
+@pytest.mark.parametrize(
+    "cmd",
+    ['["java", "Hello.java"]', '["java", "-Xmx64m", "--source", "17", "/app/hello"]'],
+)
+def test_java_on_a_source_file_keeps_the_jdk(cmd: str, tmp_path: Path) -> None:
+    """The source launcher (JEP 330) compiles with jdk.compiler, which a JRE lacks."""
+    (tmp_path / "Hello.java").write_text("class Hello { public static void main(String[] a) {} }\n")
+    text = f"FROM eclipse-temurin:17\nWORKDIR /app\nCOPY Hello.java .\nCMD {cmd}\n"
+    result = _run(text, unsafe=True, context=tmp_path)
+    assert result.output == text
+    messages = " ".join(f.message for f in result.applied + result.suggestions)
+    assert "needs the JDK's compiler" in messages
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "JavaCompiler javac = ToolProvider.getSystemJavaCompiler();",
+        'Process p = new ProcessBuilder("jcmd", "1", "Thread.print").start();',
+    ],
+)
+def test_a_program_that_compiles_java_keeps_the_jdk(source: str, tmp_path: Path) -> None:
+    """A rule engine compiling rules/*.java at start-up: on a JRE the compiler is null."""
+    src = tmp_path / "src/main/java/App.java"
+    src.parent.mkdir(parents=True)
+    src.write_text(f"class App {{ void run() throws Exception {{ {source} }} }}\n")
+    text = (
+        "FROM eclipse-temurin:17-jdk AS build\nCOPY src src\nRUN javac -d out src/main/java/*.java\n"
+        "FROM eclipse-temurin:17-jdk\nCOPY --from=build /out /app\n"
+        'CMD ["java", "-cp", "/app", "App"]\n'
+    )
+    safe = _run(text, context=tmp_path)
+    assert safe.output == text
+    unsafe = _run(text, unsafe=True, context=tmp_path)
+    assert "FROM eclipse-temurin:17-jre\n" in unsafe.output
+    assert any("App.java compiles Java" in f.message for f in unsafe.applied)
+    (src).write_text("class App { void run() { System.out.println(1); } }\n")
+    assert "FROM eclipse-temurin:17-jre\n" in _run(text, context=tmp_path).output

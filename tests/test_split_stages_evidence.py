@@ -1098,3 +1098,143 @@ def test_a_dependency_that_runs_git_on_the_copied_repository_keeps_git(tmp_path:
     text = WHEELS_ONLY.format(extra="", cmd='["python", "app.py"]')
     for transform, (changed, messages) in _both(text, root).items():
         assert not changed and "a dependency may run `git`" in messages, (transform, messages)
+
+
+def test_files_a_wildcard_copy_brings_reach_the_runtime(tmp_path: Path) -> None:
+    """``COPY go.* *.go *.json ./`` and ``COPY templates/*.html ./templates/``: a source with
+    wildcards was looked up literally, so settings.json and the templates the server reads at
+    start were left behind (built for real: the rewritten server exited)."""
+    root = _write(tmp_path, {
+        "go.mod": "module example.com/app\n",
+        "main.go": 'package main\nimport "os"\nfunc main() { os.ReadFile("settings.json") }\n',
+        "settings.json": "{}\n",
+        "templates/index.html": "<h1>x</h1>\n",
+        "templates/notes.txt": "not copied\n",
+    })  # fmt: skip
+    text = (
+        "FROM golang:1.22\nWORKDIR /app\nCOPY go.* *.go *.json ./\n"
+        "COPY templates/*.html ./templates/\nRUN go build -o server .\n"
+        'CMD ["./server"]\n'
+    )
+    out, _, _ = _split(text, root)
+    assert "AS runtime" in out
+    assert "COPY --from=build /app/settings.json /app/settings.json" in out
+    assert "/app/templates/index.html" in out
+    assert "notes.txt" not in out and "/app/main.go" not in out
+
+
+def test_a_source_a_wildcard_copy_brings_is_read_for_the_tools_it_runs(tmp_path: Path) -> None:
+    root = _write(tmp_path, {
+        "go.mod": "module example.com/app\n",
+        "main.go": 'package main\nimport "os/exec"\nfunc main() { exec.Command("git", "log").Run() }\n',
+    })  # fmt: skip
+    text = GO.format(flags="", extra="").replace("COPY . .", "COPY go.mod *.go ./")
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out
+    assert "may run `git`, which golang:1.22 has" in messages
+
+
+@pytest.mark.parametrize(
+    "call, tool",
+    [
+        ('exec.Command("gofmt")', "gofmt"),
+        ('exec.CommandContext(ctx, "go", "vet", "./...")', "go"),
+    ],
+)
+def test_a_program_that_runs_the_go_toolchain_keeps_the_full_image(
+    tmp_path: Path, call: str, tool: str
+) -> None:
+    """A gofmt-as-a-service split onto distroless answered HTTP 500 (built for real): the
+    runtime of a split never has the build image's toolchain."""
+    root = _write(tmp_path, {
+        "go.mod": "module example.com/app\n",
+        "main.go": f'package main\nimport "os/exec"\nfunc main() {{ {call}.Run() }}\n',
+    })  # fmt: skip
+    out, messages, _ = _split(GO.format(flags="", extra=""), root)
+    assert "AS runtime" not in out
+    assert f"`{tool}`, which golang:1.22 has" in messages
+
+
+def test_a_go_program_that_names_go_in_a_string_is_still_split(tmp_path: Path) -> None:
+    root = _write(tmp_path, {
+        "go.mod": "module example.com/app\n",
+        "main.go": (
+            'package main\nimport "fmt"\nvar langs = []string{"go", "rust"}\n'
+            'func main() { if langs[0] == "go" { fmt.Println("go", langs) } }\n'
+        ),
+    })  # fmt: skip
+    out, _, _ = _split(GO.format(flags="", extra=""), root)
+    assert "AS runtime" in out
+
+
+def test_a_jar_that_compiles_java_while_it_runs_keeps_the_jdk(tmp_path: Path) -> None:
+    """The JRE runtime of a Maven split has no compiler: ToolProvider.getSystemJavaCompiler()
+    returns null there."""
+    fixture = Path(__file__).parent.parent / "fixtures/split-stages/java-maven"
+    text = (fixture / "Dockerfile").read_text()
+    _write(tmp_path, {"pom.xml": (fixture / "pom.xml").read_text()})
+    source = tmp_path / "src/main/java/com/example/Hello.java"
+    _write(tmp_path, {"src/main/java/com/example/Hello.java": "class Hello {}\n"})
+    out, _, _ = _split(text, tmp_path)
+    assert "eclipse-temurin:17-jre AS runtime" in out
+    source.write_text(
+        "class Hello { Object c = javax.tools.ToolProvider.getSystemJavaCompiler(); }\n"
+    )
+    out, messages, _ = _split(text, tmp_path)
+    assert "AS runtime" not in out
+    assert "Hello.java compiles Java or runs a JDK tool" in messages
+
+
+@pytest.mark.parametrize(
+    "tag, runtime",
+    [
+        ("1.19", "debian:bookworm-slim"),  # bookworm since 1.19.10 (June 2023)
+        ("1.17", "debian:bullseye-slim"),
+        ("1.19-bullseye", "debian:bullseye-slim"),
+    ],
+)
+def test_a_cgo_binary_runs_on_the_debian_release_of_the_tags_last_image(
+    tmp_path: Path, tag: str, runtime: str
+) -> None:
+    """golang:1.19 is built on bookworm: its cgo binaries need glibc 2.34+ symbols, which
+    bullseye (2.31) lacks."""
+    root = _write(tmp_path, {
+        "go.mod": "module example.com/app\n",
+        "main.go": 'package main\n// #include <stdio.h>\nimport "C"\nfunc main() {}\n',
+    })  # fmt: skip
+    text = f"FROM golang:{tag}\nWORKDIR /app\nCOPY . .\nRUN go build -o /app/server .\nCMD /app/server\n"
+    out, _, _ = _split(text, root)
+    assert f"FROM {runtime} AS runtime" in out
+
+
+def test_go_files_a_program_reads_as_data_reach_the_runtime(tmp_path: Path) -> None:
+    """A snippets server reads examples/*.go at run time: a copied source names a .go file,
+    so the .go files are not left behind as sources only."""
+    files = {
+        "go.mod": "module example.com/app\n",
+        "examples/hello.go": "//go:build ignore\n\npackage main\n",
+        "main.go": (
+            'package main\nimport ("os"; "strings")\n'
+            'func main() { n := os.Args[1]; if strings.HasSuffix(n, ".go") { os.ReadFile(n) } }\n'
+        ),
+    }
+    out, _, _ = _split(GO.format(flags="", extra=""), _write(tmp_path, files))
+    assert "COPY --from=build /app/examples /app/examples" in out
+    (tmp_path / "main.go").write_text('package main\nfunc main() { println("go") }\n')
+    (tmp_path / "main_test.go").write_text('package main\nvar fixture = "testdata/a.go"\n')
+    out, _, _ = _split(GO.format(flags="", extra=""), tmp_path)
+    assert "AS runtime" in out and "/app/examples" not in out
+
+
+def test_files_a_jar_reads_from_the_source_tree_reach_the_runtime(tmp_path: Path) -> None:
+    """``Path.of("src/main/resources/static")``: served from the source tree at run time."""
+    fixture = Path(__file__).parent.parent / "fixtures/split-stages/java-maven"
+    text = (fixture / "Dockerfile").read_text()
+    java = 'class Hello { Object root = java.nio.file.Path.of("src/main/resources/static"); }\n'
+    _write(tmp_path, {
+        "pom.xml": (fixture / "pom.xml").read_text(),
+        "src/main/java/com/example/Hello.java": java,
+        "src/main/resources/static/index.html": "<h1>x</h1>\n",
+    })  # fmt: skip
+    out, _, _ = _split(text, tmp_path)
+    assert "/build/src/main/resources/static/index.html" in out

@@ -105,13 +105,18 @@ def cgo_free(context: BuildContext, args: list[str], goflags: str) -> bool:
     return True
 
 
-# golang:<version> tags without a release name: the Debian release they are built on.
+# golang:<version> tags without a release name: the Debian release their last image is built
+# on. A new Debian stable becomes the base of every Go line still supported on its release day
+# (golang:1.19 moved from bullseye to bookworm in June 2023 with 1.19.10), so a line's first
+# image says too little: a cgo binary built on golang:1.19 needs bookworm's glibc 2.34+ symbols
+# and fails on bullseye. Where a line's switch is unsure the newer release is the safe answer
+# (glibc runs older binaries). 1.24 and later moved to trixie in August 2025: unknown here.
 GOLANG_RELEASES = (
     ((1, 0), "jessie"),
-    ((1, 9), "stretch"),
-    ((1, 12), "buster"),
+    ((1, 8), "stretch"),
+    ((1, 11), "buster"),
     ((1, 16), "bullseye"),
-    ((1, 20), "bookworm"),
+    ((1, 19), "bookworm"),
     ((1, 24), None),
 )
 

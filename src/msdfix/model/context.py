@@ -27,7 +27,13 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from msdfix.files import exists, is_file, resolves_within, walk
-from msdfix.model.dockerignore import DockerIgnore, DockerIgnoreError, TooManyPatterns, ignore_file
+from msdfix.model.dockerignore import (
+    DockerIgnore,
+    DockerIgnoreError,
+    Pattern,
+    TooManyPatterns,
+    ignore_file,
+)
 from msdfix.model.paths import within
 
 MAX_MANIFEST_BYTES = 1 << 20
@@ -193,12 +199,34 @@ class View:
             self._memo[key] = compute()
         return self._memo[key]  # type: ignore[no-any-return]
 
+    def matching(self, pattern: str) -> list[str]:
+        """The kept files, and the directories above them, that a COPY source with wildcards
+        names (``*.json``, ``templates/*.html``): Go's ``filepath.Match`` on the whole path, so
+        a ``*`` never crosses a ``/``; sorted. A pattern Docker rejects names nothing."""
+        return self.memo(("matching", pattern), lambda: _matching(self, pattern))
+
     def under(self, rel: str) -> list[str]:
         """Kept files equal to ``rel`` or below it (``rel`` normalised, ``""`` for the root)."""
         prefix = "" if rel == "." else rel + "/"
         return self.memo(
             ("under", rel), lambda: [f for f in self.kept if f == rel or f.startswith(prefix)]
         )
+
+
+def _matching(view: View, pattern: str) -> list[str]:
+    try:
+        compiled = Pattern.compile(pattern, False)
+    except DockerIgnoreError:
+        return []
+    depth = pattern.count("/")
+    found: set[str] = set()
+    for rel in view.kept:
+        parts = rel.split("/")
+        if len(parts) > depth:
+            candidate = "/".join(parts[: depth + 1])
+            if candidate not in found and compiled.matches(candidate):
+                found.add(candidate)
+    return sorted(found)
 
 
 class ContextCache:

@@ -81,7 +81,8 @@ def _command_patterns(tools: tuple[str, ...]) -> re.Pattern[str]:
 @lru_cache(maxsize=64)
 def _run_patterns(tools: tuple[str, ...]) -> re.Pattern[str]:
     """A tool a source runs: the first word of an argv list (``["make", "-s"]``,
-    ``exec.Command("make", ...)``, ``os.execvp("make", ...)``), or the command of a shell
+    ``exec.Command("make", ...)``, ``exec.CommandContext(ctx, "make")``, ``os.execvp("make",
+    ...)``), or the command of a shell
     string given to a call that runs one (``os.system("patch -p1 < fix.diff")``)."""
     names = "|".join(map(re.escape, tools))
     path = r"(?:/usr/bin/|/bin/|/usr/local/bin/)?"
@@ -89,6 +90,7 @@ def _run_patterns(tools: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(
         rf"""[\[(][ \t]*(["'`]){path}({names})\1[ \t]*[,\])]"""
         rf"""|\b{runs}\([ \t]*(["'`])[ \t]*{path}({names})(?=[\s"'`])"""
+        rf"""|\bCommandContext\([^,()\n]*,[ \t]*(["'`]){path}({names})\5[ \t]*[,)]"""
     )
 
 
@@ -119,7 +121,7 @@ def search(
     extra = tuple(t for t in commands if t not in tools)
     found_run = _run_patterns(extra).search(text) if extra else None
     if found_run:
-        return found_run.group(2) or found_run.group(4)
+        return found_run.group(2) or found_run.group(4) or found_run.group(6)
     command = _command_patterns(tools)
     for string in _STRING.finditer(text):
         line = string.group(2)

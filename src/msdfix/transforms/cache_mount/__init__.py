@@ -52,6 +52,7 @@ from collections.abc import Iterable
 from msdfix.document import Document
 from msdfix.ecosystems.registry import MANAGERS
 from msdfix.fixes import Applicability, Edit, Finding
+from msdfix.model import Stage
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands
 from msdfix.shell.entry import context_script, entry_command
@@ -88,22 +89,44 @@ def _yarn(doc: Document) -> tuple[bool, str | None]:
     return True, "yarn Plug'n'Play loads packages from its cache at run time"
 
 
-def _runtime_prefixes(doc: Document) -> list[list[str]]:
-    """argv of the final stage's CMD and ENTRYPOINT commands."""
-    final = doc.model.final
+def _argvs(instructions: Iterable[Instruction]) -> list[list[str]]:
+    """argv of the commands of CMD/ENTRYPOINT instructions."""
     found: list[list[str]] = []
-    if final is None:
-        return found
-    for ins in final.of("cmd", "entrypoint"):
+    for ins in instructions:
         argv = ins.json_args()
         if argv is not None:
             found.append([a.rsplit("/", 1)[-1] if not a.startswith("./") else a for a in argv])
         else:
             found += [[program_args(c)[0], *program_args(c)[1]] for c in parse_commands(ins.args)]
+    return found
+
+
+def _runtime_prefixes(doc: Document) -> list[list[str]]:
+    """argv of the final stage's CMD and ENTRYPOINT commands."""
+    final = doc.model.final
+    if final is None:
+        return []
+    found = _argvs(final.of("cmd", "entrypoint"))
     command = entry_command(final)
     for script in command.scripts if command else []:  # docker-entrypoint.sh: apt-get install
         text = context_script(doc.context, script)
         found += [[program_args(c)[0], *program_args(c)[1]] for c in parse_commands(text or "")]
+    return found
+
+
+def _start_prefixes(doc: Document, stage: Stage, final: list[list[str]]) -> list[list[str]]:
+    """argv of the start commands of the images built on ``stage``: the final image's
+    (``final``) when it is one of them, and those of every other stage built FROM it that the
+    Dockerfile gives a CMD/ENTRYPOINT (``FROM build AS dev`` + ``CMD ["go", "run", "."]``:
+    ``docker build --target dev`` makes it an image that runs go when it starts)."""
+    found: list[list[str]] = []
+    for target in doc.model.stages:
+        if not any(s is stage for s in target.lineage):
+            continue
+        if target is doc.model.final:
+            found += final
+        else:
+            found += _argvs(i for i in target.entry() if i is not None)
     return found
 
 
@@ -126,13 +149,14 @@ class CacheMount(Transform):
             return
         berry, berry_blocker = _yarn(doc)
         history = History(doc, berry)
-        runtime = _runtime_prefixes(doc)
+        final_start = _runtime_prefixes(doc)
         final_chain = doc.model.final.lineage if doc.model.final else []
         for stage, ins in candidates:
             script = history.script(ins)
             steps = history.steps(ins)
             if script is None or not steps or not any(s.call for s in steps):
                 continue
+            runtime = _start_prefixes(doc, stage, final_start)
             plan = plan_run(
                 doc, history, stage, ins, script, steps, runtime, any(stage is s for s in final_chain),
                 berry_blocker,

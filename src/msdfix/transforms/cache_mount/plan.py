@@ -64,9 +64,7 @@ def plan_run(
             s.cleans(t, planner.resolver) for s in steps for t in planner.resolver.targets(call)
         ):
             plan.note(f"{manager.id}: the RUN empties its cache, so a mount keeps nothing")
-        elif in_final_image and any(
-            p[: len(r)] == list(r) for p in runtime for r in manager.runtime_users
-        ):
+        elif any(p[: len(r)] == list(r) for p in runtime for r in manager.runtime_users):
             plan.note(f"{manager.id} runs at container start, so its cache stays in the image")
         elif runs_offline(
             manager, call.args, {**planner.resolver.scope, **call.command.assignments}

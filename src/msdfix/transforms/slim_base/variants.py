@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from msdfix.document import Document
 from msdfix.ecosystems.images import Family, Target, family_of, is_small
+from msdfix.ecosystems.jdk import compiling_reason, source_file_launch
 from msdfix.ecosystems.programs import POSIX_SHELLS, SHELLS
 from msdfix.model import Stage
 from msdfix.model.base_images import HUB_REGISTRIES
@@ -317,6 +318,17 @@ class Planner:
             jdk, tool = missing
             cand.blocked = f"{where(jdk.ins)} runs {tool}, which a JRE does not have"
             return cand
+        for use in self.facts.uses:
+            source = source_file_launch(use.args) if use.program == "java" else None
+            if source is not None:
+                cand.blocked = (
+                    f"{where(use.ins)} runs java on the source {source}, which needs the JDK's "
+                    "compiler (a JRE has no jdk.compiler)"
+                )
+                return cand
+        compiling = compiling_reason(self.doc.context)
+        if compiling is not None:
+            cand.unsafe.append(compiling)
         cand.blocked = self._scripts(cand.unsafe)
         self._onbuild(cand.unsafe)
         if self._entry() != "java":

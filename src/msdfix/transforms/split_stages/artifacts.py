@@ -43,6 +43,15 @@ class ContextCopy:
     dest: str
     into_dir: bool  # sources land inside ``dest`` (a directory)
 
+    def rels(self, context: BuildContext) -> list[str]:
+        """The context paths the sources name: a source with wildcards stands for every kept
+        file or directory it matches (Docker copies each like a named source)."""
+        found: list[str] = []
+        for src in self.sources:
+            rel = posixpath.normpath(src).lstrip("/")
+            found += context.view.matching(rel) if any(c in rel for c in "*?[") else [rel]
+        return found
+
     def context_files(self, context: BuildContext) -> list[tuple[str, str]]:
         """(context path, image path) of every file this COPY brings in (context needed).
 
@@ -54,8 +63,7 @@ class ContextCopy:
         """(context path, image path) of the ``.git`` directories this COPY (of a directory)
         brings in: ``context_files`` never lists their files."""
         found = []
-        for src in self.sources if self.into_dir else []:
-            rel = posixpath.normpath(src).lstrip("/")
+        for rel in self.rels(context) if self.into_dir else []:
             prefix = "" if rel == "." else rel + "/"
             for git in context.repositories:
                 if git.startswith(prefix):
@@ -85,8 +93,7 @@ class ContextCopy:
             return path in dests, any(within(dest, path) for dest in dests)
         view, on, below = context.view, False, False
         inside = path.rstrip("/") + "/"
-        for src in self.sources:
-            rel = posixpath.normpath(src).lstrip("/")
+        for rel in self.rels(context):
             prefix = "" if rel == "." else rel + "/"
             single = self._single(context, rel)
             if single is not None:
@@ -111,8 +118,7 @@ class ContextCopy:
                 {top(dest, self.dest) for rel, dest in self.context_files(context) if not skip(rel)}
             )
         names: set[str] = set()
-        for src in self.sources:
-            rel = posixpath.normpath(src).lstrip("/")
+        for rel in self.rels(context):
             if self._single(context, rel) is not None and not skip(rel):
                 names.add(posixpath.basename(rel))
             names |= context.view.memo(("tops", rel, key), partial(_firsts, context, rel, skip))
@@ -125,16 +131,14 @@ class ContextCopy:
         """Context paths of the files this COPY brings in that ``keep`` accepts (``key`` names
         ``keep``; computed once per folder and source)."""
         found: set[str] = set()
-        for src in self.sources:
-            rel = posixpath.normpath(src).lstrip("/")
+        for rel in self.rels(context):
             found |= context.view.memo(("copied", rel, key), partial(_kept, context, rel, keep))
         return found
 
     def bare_dirs(self, context: BuildContext) -> list[str]:
         """Image paths of the directories without files this COPY creates (``bare_dirs``)."""
         found: list[str] = []
-        for src in self.sources:
-            rel = posixpath.normpath(src).lstrip("/")
+        for rel in self.rels(context):
             prefix = "" if rel == "." else rel + "/"
             for d in context.view.bare_dirs:
                 if d == rel:
@@ -145,8 +149,7 @@ class ContextCopy:
 
     def _context_files(self, context: BuildContext) -> list[tuple[str, str]]:
         pairs: list[tuple[str, str]] = []
-        for src in self.sources:
-            rel = posixpath.normpath(src).lstrip("/")
+        for rel in self.rels(context):
             prefix = "" if rel == "." else rel + "/"
             for f in context.view.under(rel):
                 if f == rel:

@@ -120,6 +120,11 @@ DOC_WORDS = (
     ".md", "LICEN", "Makefile", "Dockerfile", ".dockerignore", ".git", ".vscode", ".idea",
     ".editorconfig",
 )  # fmt: skip
+# Source files a program may read as data: a file name with a source suffix in a string literal
+# (``strings.HasSuffix(name, ".go")``, ``"examples/hello.go"``), or a path into the source tree
+# (``Path.of("src/main/resources/static")``, ``file:src/...``): then such files are kept.
+READ_SOURCES = (".go", ".rs", "src/")
+_NAMES_SOURCE = re.compile(r"""\.(go|rs)["'`]|["'`](?:file:)?(?:\./)?(src)/""")
 SOURCE_SUFFIXES = (
     ".go", ".py", ".js", ".mjs", ".cjs", ".ts", ".rb", ".sh", ".bash", ".java", ".kt", ".rs",
     ".cs", ".php", ".pl", ".yaml", ".yml", ".toml", ".conf", ".ini",
@@ -218,9 +223,13 @@ class Analysis:
         if self._doc_words is None:
             files = {rel for c in self.copies for rel in c.copied(self.ctx, "source", _is_source)}
             found: set[str] = set(DOC_WORDS) if len(files) > MAX_SCANNED else set()
+            found |= set(READ_SOURCES) if len(files) > MAX_SCANNED else set()
             for path in sorted(files) if len(files) <= MAX_SCANNED else ():
                 text = self.ctx.read_text(path) or ""
                 found.update(w for w in DOC_WORDS if w in text)
+                if not path.endswith(("_test.go", "_test.rs")):
+                    for suffix, tree in _NAMES_SOURCE.findall(text):
+                        found.add("." + suffix if suffix else tree + "/")
             if ".git" not in found and self.git_dependency():
                 found.add(".git")  # git-repo-info reads .git/HEAD for the app
             self._doc_words = frozenset(found)
@@ -229,6 +238,14 @@ class Analysis:
     def git_dependency(self) -> bool:
         """A dependency may read the repository or run git (``git_dependency``)."""
         return git_dependency(self.ctx)
+
+    def reads_source(self, rel: str) -> bool:
+        """True when a source file may be read by the program as data (a snippets server's
+        ``examples/hello.go``, static files served from ``src/main/resources``): a copied
+        source names a file with its suffix, or a path into ``src/``."""
+        suffix = posixpath.splitext(rel)[1]
+        word = suffix if suffix in (".go", ".rs") else "src/" if rel.startswith("src/") else ""
+        return bool(word) and word in self.doc_words()
 
     def reads_doc(self, rel: str) -> bool:
         """True when a docs, licence or VCS file (COMMON_SOURCE) may be read by the program:
@@ -413,9 +430,11 @@ def context_paths(
     patterns = [re.compile(p) for p in SOURCE_ONLY[ecosystem] + COMMON_SOURCE]
 
     def source_only(rel: str) -> bool:
-        return (any(p.fullmatch(rel) for p in patterns) and not a.reads_doc(rel)) or (
-            a.skip_rel is not None and within(rel, a.skip_rel)
-        )
+        return (
+            any(p.fullmatch(rel) for p in patterns)
+            and not a.reads_doc(rel)
+            and not a.reads_source(rel)
+        ) or (a.skip_rel is not None and within(rel, a.skip_rel))
 
     for copy in copies:
         if copy.into_dir:

@@ -27,11 +27,32 @@ NO_DISTROLESS = (
     "sh", "bash", "perl", "openssl", "python3", "python", "env", "awk", "sed", "grep", "tar",
     "gzip", "jq",
 )  # fmt: skip
+# The build image's own toolchain, which a split's runtime never has (dropping it is the point):
+# a program that runs it (a gofmt service, ``exec.Command("go", "vet")``) needs the full image.
+# ``go`` is too common a word for the argv-list search: only an exec call counts for it.
+TOOLCHAIN = {
+    "golang": ("gofmt",),
+    "rust": ("cargo", "rustc", "rustup", "rustfmt", "rustdoc"),
+}
+_RUNS_GO = re.compile(
+    r"""\bexec\.(?:Command\(|CommandContext\([^,()\n]*,)[ \t]*"go"[ \t]*[,)]"""
+    r"""|\bLookPath\([ \t]*"go"[ \t]*\)"""
+)
 _USER_LOOKUP = re.compile(
     r"\buser\.(?:Lookup|LookupGroup|LookupId|LookupGroupId)\("  # Go
     r"|\bgetpw(?:nam|uid)\b|\bgetgr(?:nam|gid)\b|User::from_name|get_user_by_name|\bPrivDrop\b"
 )
 _SOURCES = {"go": "*.go", "rust": "*.rs"}
+
+
+def _runs_go(a: Analysis) -> str | None:
+    """A Go source (not a test) that runs the go command: ``exec.Command("go", "vet")``."""
+    for rel in a.ctx.glob("*.go") if a.ctx.present and a.eco == "go" else []:
+        if rel.startswith("vendor/") or rel.endswith("_test.go"):
+            continue
+        if _RUNS_GO.search(a.ctx.read_text(rel) or ""):
+            return rel
+    return None
 
 
 def _looks_up_users(a: Analysis) -> str | None:
@@ -79,6 +100,7 @@ def check_image_tools(a: Analysis, plan: Plan) -> None:
         return
     installed = set(a.packages) | set(plan.packages)
     missing = [t for t in sorted(BUILDPACK_TOOLS) if not TOOL_PACKAGES.get(t, {t}) & installed]
+    missing += TOOLCHAIN.get(library_name(image) or "", ())
     distroless = plan.runtime.startswith("gcr.io/distroless/")
     if distroless:  # no shell, no coreutils, no system users
         missing += [t for t in NO_DISTROLESS if t not in missing]
@@ -86,6 +108,10 @@ def check_image_tools(a: Analysis, plan: Plan) -> None:
         if users:
             plan.unsafe = f"{users} looks up system users, which {plan.runtime} does not have"
             return
+    go = _runs_go(a) if library_name(image) == "golang" else None
+    if go is not None:
+        plan.unsafe = f"{go} runs `go`, which {image.raw} has and {plan.runtime} lacks"
+        return
     entry = _start_tool(a.start, missing)
     check = next((p for p in healthcheck(a.stage)[1] if p in missing), None)
     if entry or check:

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 
 from msdfix.ecosystems.dotnet import dotnet_runtime
 from msdfix.ecosystems.java import JAVA_BUILD_TASKS, java_runtime
+from msdfix.ecosystems.jdk import compiling_reason
 from msdfix.model.paths import within
 from msdfix.transforms.split_stages.artifacts import resolve
 from msdfix.transforms.split_stages.build_stage import (
@@ -59,11 +60,8 @@ def plan_java(a: Analysis) -> Plan:
         elif not (a.entry.shell and argv[0] in HARMLESS):
             raise Decline(f"the CMD runs `{argv[0]}`, not `java -jar` or an installDist script")
     files = context_paths(a, "java")
-    return Plan(
-        image[0],
-        dedupe(artefacts + files.paths),
-        unsafe=None if image[1] else "JRE of another vendor",
-    )
+    unsafe = compiling_reason(a.ctx) or (None if image[1] else "JRE of another vendor")
+    return Plan(image[0], dedupe(artefacts + files.paths), unsafe=unsafe)
 
 
 def _java_build(call: Call) -> bool:
