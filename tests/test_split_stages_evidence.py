@@ -451,6 +451,9 @@ def test_a_folder_without_files_is_copied(tmp_path: Path, files: dict[str, str])
         ("node:20", ("server.js", "require('child_process').execSync('git rev-parse HEAD')\n")),
         ("python:3.12", ("app.py", "import subprocess\nsubprocess.run(['git', 'log'])\n")),
         ("node:20", ("entrypoint.bash", '#!/usr/bin/env bash\ncurl -fsS "$URL" -o /tmp/c\n')),
+        # a config file the program takes its commands from (built for real: /status gave 500)
+        ("python:3.12", ("probes.toml", '[probes.vcs]\ncmd = ["git", "--version"]\n')),
+        ("python:3.12", ("jobs.yaml", "- name: rev\n  run: 'git rev-parse HEAD'\n")),
     ],
 )
 def test_slim_base_is_unsafe_when_the_sources_run_a_full_image_tool(
@@ -465,6 +468,14 @@ def test_slim_base_is_unsafe_when_the_sources_run_a_full_image_tool(
     messages = " ".join(f.message for f in result.suggestions)
     tool = "curl" if source[0].endswith(".bash") else "git"
     assert f"the sources may run `{tool}`" in messages, messages
+
+
+def test_slim_base_does_not_read_ci_workflows_for_tools(tmp_path: Path) -> None:
+    """A CI workflow's commands run on the CI runner, not in the image."""
+    _write(tmp_path, {".github/workflows/ci.yml": "steps:\n  - run: 'git fetch --tags'\n"})
+    text = 'FROM python:3.12\nWORKDIR /app\nCOPY . .\nCMD ["python", "-c", "print(1)"]\n'
+    result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"slim-base"})))
+    assert "python:3.12-slim" in result.output, result.suggestions
 
 
 @pytest.mark.parametrize(

@@ -17,9 +17,20 @@ CALLED = (
     "ssh-add", "ssh-agent", "gpgv", "bunzip2", "bzcat", "xzcat", "unxz", "zipinfo", "mogrify",
     "readelf", "objdump",
 )  # fmt: skip
-SOURCE_PATTERNS = (
-    "*.py", "*.js", "*.mjs", "*.cjs", "*.ts", "*.go", "*.rb", "*.sh", "*.bash", "*.rs",
+# Files that may name a program the image runs: sources, and the config files a program
+# reads its commands from (``probes.toml``: ``cmd = ["curl", ...]``). split-stages and
+# slim-base read the same kinds, so one does not rate safe what the other declines.
+SOURCE_SUFFIXES = (
+    ".go", ".py", ".js", ".mjs", ".cjs", ".ts", ".rb", ".sh", ".bash", ".java", ".kt", ".rs",
+    ".cs", ".php", ".pl", ".yaml", ".yml", ".toml", ".conf", ".ini",
 )  # fmt: skip
+SOURCE_PATTERNS = tuple(f"*{suffix}" for suffix in SOURCE_SUFFIXES)
+# Docs, VCS, editor and CI files: not read by the image's program for commands to run.
+COMMON_SOURCE = (
+    r"Dockerfile.*", r".*\.Dockerfile", r"\.dockerignore", r"\.git.*", r"[^/]*\.md", r"LICEN[CS]E.*",
+    r"Makefile", r"\.(github|vscode|idea)/.*", r"\.editorconfig",
+)  # fmt: skip
+COMMON = [re.compile(p) for p in COMMON_SOURCE]
 MAX_SCANNED = 4000
 TOO_MANY = "*"  # answer for a context with more sources than msdfix reads: any tool may run
 
@@ -160,6 +171,8 @@ def called_tool(
     for rel in sorted(files):
         if "node_modules/" in rel or rel.startswith("vendor/"):
             continue
+        if any(p.fullmatch(rel) for p in COMMON):
+            continue  # CI workflows, docs: not what the image runs
         text = ctx.read_text(rel) or ""
         if "." not in posixpath.basename(rel) and not text.startswith("#!"):
             continue

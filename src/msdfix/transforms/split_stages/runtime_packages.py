@@ -8,14 +8,17 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from msdfix.ecosystems import os as osp
-from msdfix.model.program_calls import MAX_SCANNED, TOO_MANY, is_script, search, tar_tool
-from msdfix.shell.entry import toolbox
-from msdfix.transforms.split_stages.build_stage import (
+from msdfix.model.program_calls import (
     COMMON,
+    MAX_SCANNED,
     SOURCE_SUFFIXES,
-    Analysis,
-    Decline,
+    TOO_MANY,
+    is_script,
+    search,
+    tar_tool,
 )
+from msdfix.shell.entry import toolbox
+from msdfix.transforms.split_stages.build_stage import Analysis, Decline
 
 
 @dataclass
