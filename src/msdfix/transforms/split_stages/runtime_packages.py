@@ -104,7 +104,8 @@ def tool_run(a: Analysis, tools: tuple[str, ...], commands: tuple[str, ...] = ()
         return "?"
     if not tools and not commands:
         return ""
-    texts = [w for argv in (a.entry.commands if a.entry else []) for w in argv]
+    starts = [*a.entry.commands, *a.entry.substituted] if a.entry else []
+    texts = [w for argv in starts for w in argv]
     texts += [i.args for i in a.stage.of("healthcheck")] + [i.args for i in a.setup_runs]
     texts += [v for i in a.stage.of("env", "arg") for v in re.split(r"[\s=\"']+", i.args)]
     for text in texts:
