@@ -1099,3 +1099,23 @@ def test_a_substituted_coreutil_keeps_the_split(tmp_path: Path) -> None:
     text = PY_SPLIT.format(extra='CMD ["sh", "-c", "exec gunicorn -w $(nproc) app:app"]\n')
     out, messages, _ = _split(text, tmp_path)
     assert "AS runtime" in out, messages
+
+
+def test_slim_base_reads_env_values_for_tools_as_split_stages_does(tmp_path: Path) -> None:
+    """`ENV FETCH_TOOL=curl` and `subprocess.run([os.environ["FETCH_TOOL"], ...])`: split-stages
+    declined its python:3.11-slim runtime on the ENV; slim-base now does the same."""
+    _write(
+        tmp_path,
+        {
+            "requirements.txt": PINNED,
+            "app.py": 'import os, subprocess\nsubprocess.run([os.environ["FETCH_TOOL"], "-V"])\n',
+        },
+    )
+    text = PY_SPLIT.replace("WORKDIR", "ENV FETCH_TOOL=curl\nWORKDIR").format(
+        extra='CMD ["python", "app.py"]\n'
+    )
+    _, messages, _ = _split(text, tmp_path)
+    assert "`curl`" in messages, messages
+    result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"slim-base"})))
+    assert result.output == text
+    assert "names `curl`" in " ".join(f.message for f in result.suggestions)

@@ -155,6 +155,19 @@ _TAR_ARGV = re.compile(
 _WORD = re.compile(r"""(["'`])([^"'`\n]*)\1""")
 
 
+_VALUE_WORDS = re.compile(r"[\s=\"']+")
+
+
+def env_tool(values: list[str], tools: tuple[str, ...]) -> str | None:
+    """The first of ``tools`` an ENV or ARG value names (``ENV FETCH_TOOL=curl``,
+    ``PDF_CMD="/usr/bin/wget -q"``): a program the app may run by that name."""
+    for value in values:
+        for word in _VALUE_WORDS.split(value):
+            if posixpath.basename(word) in tools:
+                return posixpath.basename(word)
+    return None
+
+
 def called_tool(
     ctx: BuildContext, tools: tuple[str, ...], commands: tuple[str, ...] = ()
 ) -> str | None:
