@@ -454,6 +454,19 @@ def test_a_folder_without_files_is_copied(tmp_path: Path, files: dict[str, str])
         # a config file the program takes its commands from (built for real: /status gave 500)
         ("python:3.12", ("probes.toml", '[probes.vcs]\ncmd = ["git", "--version"]\n')),
         ("python:3.12", ("jobs.yaml", "- name: rev\n  run: 'git rev-parse HEAD'\n")),
+        # a shell script in a triple-quoted string (built for real: "curl: not found")
+        (
+            "python:3.12",
+            (
+                "job.py",
+                'import subprocess\nSYNC = """\nset -e\ngit fetch\n"""\n'
+                'subprocess.run(["sh", "-c", SYNC])\n',
+            ),
+        ),
+        (
+            "node:20",
+            ("job.js", "require('child_process').execSync(`\n  cd /app &&\n  git pull\n`)\n"),
+        ),
     ],
 )
 def test_slim_base_is_unsafe_when_the_sources_run_a_full_image_tool(
@@ -1119,3 +1132,12 @@ def test_slim_base_reads_env_values_for_tools_as_split_stages_does(tmp_path: Pat
     result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"slim-base"})))
     assert result.output == text
     assert "names `curl`" in " ".join(f.message for f in result.suggestions)
+
+
+def test_a_docstring_is_no_shell_script(tmp_path: Path) -> None:
+    """A docstring line that starts with a tool's name is prose, not a command."""
+    source = 'def sync():\n    """Fetch the export.\n\n    git history is kept.\n    """\n'
+    _write(tmp_path, {"app.py": source})
+    text = 'FROM python:3.12\nWORKDIR /app\nCOPY . .\nCMD ["python", "app.py"]\n'
+    result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"slim-base"})))
+    assert "python:3.12-slim" in result.output, result.suggestions

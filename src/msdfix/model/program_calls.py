@@ -139,12 +139,46 @@ def search(
             return found.group(1)
         if "tar" in line and tar_tool(line, tools):
             return tar_tool(line, tools)
+    for body in _multiline_strings(text) if tools else ():
+        for line in body.splitlines():  # SCRIPT = """\nset -e\ncurl -fsS $URL\n"""
+            found = command.search(line.split(" #")[0].strip())
+            if found and found.group(1):
+                return found.group(1)
+            if "tar" in line and tar_tool(line, tools):
+                return tar_tool(line, tools)
     for argv in _TAR_ARGV.finditer(text) if "tar" in text else ():
         words = " ".join(w for _, w in _WORD.findall(argv.group(2)))
         found_tool = tar_tool(f"tar {words}", tools)
         if found_tool:
             return found_tool
     return None
+
+
+# Delimiters of string literals that span lines: Python's triple quotes, a JS template literal.
+_MULTILINE = ('"""', "'''", "`")
+
+
+def _multiline_strings(text: str) -> list[str]:
+    """Bodies of the multi-line string literals of a source that are values (assigned or
+    passed: ``SCRIPT = <triple quote>...``, ``run(`...`)``), not docstrings: a shell script a program passes to ``sh -c`` has a command at each
+    line's start. Every other piece between a delimiter's occurrences: linear, escapes aside."""
+    found: list[str] = []
+    for delimiter in _MULTILINE:
+        pieces = text.split(delimiter) if delimiter in text else []
+        for before, body in zip(pieces[0::2], pieces[1::2], strict=False):
+            if "\n" in body and (delimiter == "`" or not _docstring(before)):
+                found.append(body)
+    return found
+
+
+def _docstring(before: str) -> bool:
+    """A triple quote that opens a docstring: first on its line, after a ``def``/``class``
+    line's colon or at the module's start (``before`` is the source up to it)."""
+    head, _, opener = before.rpartition("\n")
+    if opener.strip():
+        return False  # SCRIPT = """ or run(""" on the same line
+    code = head.rstrip()
+    return not code or code.endswith(":")
 
 
 # ``["tar", "-cJf", out]``, ``("tar", "-xjf", ...)``, ``exec.Command("tar", "-cJf", ...)``: the
