@@ -160,3 +160,29 @@ def test_removing_a_cleanup_never_hands_its_redirect_to_the_install() -> None:
     result = rewrite(text)
     assert "2> /tmp/err.log" not in result.output.replace("/root/.cache/pip 2> /tmp/err.log", "")
     assert "rm -rf /root/.cache/pip 2> /tmp/err.log" in result.output
+
+
+@pytest.mark.parametrize(
+    "script, programs",
+    [
+        (
+            "REV=$(git rev-parse --short HEAD); exec gunicorn app:app",
+            [["git", "rev-parse", "--short", "HEAD"]],
+        ),
+        ('echo "v=`curl -s x | jq .v`" > f', [["curl", "-s", "x"], ["jq", ".v"]]),
+        ("a $(b $(c d))", [["b", "$(c d)"], ["c", "d"]]),
+        ("source <(kubectl completion bash)", [["kubectl", "completion", "bash"]]),
+        ('echo "é $(git log)"', [["git", "log"]]),
+        ("x=$(< file); echo hi", []),
+    ],
+)
+def test_substituted_commands_are_commands_the_script_runs(
+    script: str, programs: list[list[str]]
+) -> None:
+    """$(...), backquotes and <(...) run programs, in words and assignments alike; spans are
+    the script's."""
+    from msdfix.shell.commands import substituted_commands
+
+    found = substituted_commands(script)
+    assert [c.argv for c in found] == programs
+    assert all(c.nested and script[c.words[0].start : c.words[0].end] == c.argv[0] for c in found)

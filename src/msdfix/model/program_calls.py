@@ -17,9 +17,20 @@ CALLED = (
     "ssh-add", "ssh-agent", "gpgv", "bunzip2", "bzcat", "xzcat", "unxz", "zipinfo", "mogrify",
     "readelf", "objdump",
 )  # fmt: skip
-SOURCE_PATTERNS = (
-    "*.py", "*.js", "*.mjs", "*.cjs", "*.ts", "*.go", "*.rb", "*.sh", "*.bash", "*.rs",
+# Files that may name a program the image runs: sources, and the config files a program
+# reads its commands from (``probes.toml``: ``cmd = ["curl", ...]``). split-stages and
+# slim-base read the same kinds, so one does not rate safe what the other declines.
+SOURCE_SUFFIXES = (
+    ".go", ".py", ".js", ".mjs", ".cjs", ".ts", ".rb", ".sh", ".bash", ".java", ".kt", ".rs",
+    ".cs", ".php", ".pl", ".yaml", ".yml", ".toml", ".conf", ".ini",
 )  # fmt: skip
+SOURCE_PATTERNS = tuple(f"*{suffix}" for suffix in SOURCE_SUFFIXES)
+# Docs, VCS, editor and CI files: not read by the image's program for commands to run.
+COMMON_SOURCE = (
+    r"Dockerfile.*", r".*\.Dockerfile", r"\.dockerignore", r"\.git.*", r"[^/]*\.md", r"LICEN[CS]E.*",
+    r"Makefile", r"\.(github|vscode|idea)/.*", r"\.editorconfig",
+)  # fmt: skip
+COMMON = [re.compile(p) for p in COMMON_SOURCE]
 MAX_SCANNED = 4000
 TOO_MANY = "*"  # answer for a context with more sources than msdfix reads: any tool may run
 
@@ -130,6 +141,13 @@ def search(
             return found.group(1)
         if "tar" in line and tar_tool(line, tools):
             return tar_tool(line, tools)
+    for body in _multiline_strings(text) if tools else ():
+        for line in body.splitlines():  # SCRIPT = """\nset -e\ncurl -fsS $URL\n"""
+            found = command.search(line.split(" #")[0].strip())
+            if found and found.group(1):
+                return found.group(1)
+            if "tar" in line and tar_tool(line, tools):
+                return tar_tool(line, tools)
     for argv in _TAR_ARGV.finditer(text) if "tar" in text else ():
         words = " ".join(w for _, w in _WORD.findall(argv.group(2)))
         found_tool = tar_tool(f"tar {words}", tools)
@@ -138,12 +156,52 @@ def search(
     return None
 
 
+# Delimiters of string literals that span lines: Python's triple quotes, a JS template literal.
+_MULTILINE = ('"""', "'''", "`")
+
+
+def _multiline_strings(text: str) -> list[str]:
+    """Bodies of the multi-line string literals of a source that are values (assigned or
+    passed: ``SCRIPT = <triple quote>...``, ``run(`...`)``), not docstrings: a shell script a program passes to ``sh -c`` has a command at each
+    line's start. Every other piece between a delimiter's occurrences: linear, escapes aside."""
+    found: list[str] = []
+    for delimiter in _MULTILINE:
+        pieces = text.split(delimiter) if delimiter in text else []
+        for before, body in zip(pieces[0::2], pieces[1::2], strict=False):
+            if "\n" in body and (delimiter == "`" or not _docstring(before)):
+                found.append(body)
+    return found
+
+
+def _docstring(before: str) -> bool:
+    """A triple quote that opens a docstring: first on its line, after a ``def``/``class``
+    line's colon or at the module's start (``before`` is the source up to it)."""
+    head, _, opener = before.rpartition("\n")
+    if opener.strip():
+        return False  # SCRIPT = """ or run(""" on the same line
+    code = head.rstrip()
+    return not code or code.endswith(":")
+
+
 # ``["tar", "-cJf", out]``, ``("tar", "-xjf", ...)``, ``exec.Command("tar", "-cJf", ...)``: the
 # quoted words after a quoted "tar", each after a comma (linear: no nested repetition).
 _TAR_ARGV = re.compile(
     r"""(["'`])tar\1((?:[ \t]*,[ \t]*(?:"[^"\n]*"|'[^'\n]*'|`[^`\n]*`|[\w.]+))+)"""
 )
 _WORD = re.compile(r"""(["'`])([^"'`\n]*)\1""")
+
+
+_VALUE_WORDS = re.compile(r"[\s=\"']+")
+
+
+def env_tool(values: list[str], tools: tuple[str, ...]) -> str | None:
+    """The first of ``tools`` an ENV or ARG value names (``ENV FETCH_TOOL=curl``,
+    ``PDF_CMD="/usr/bin/wget -q"``): a program the app may run by that name."""
+    for value in values:
+        for word in _VALUE_WORDS.split(value):
+            if posixpath.basename(word) in tools:
+                return posixpath.basename(word)
+    return None
 
 
 def called_tool(
@@ -162,6 +220,8 @@ def called_tool(
     for rel in sorted(files):
         if "node_modules/" in rel or rel.startswith("vendor/"):
             continue
+        if any(p.fullmatch(rel) for p in COMMON):
+            continue  # CI workflows, docs: not what the image runs
         text = ctx.read_text(rel) or ""
         if "." not in posixpath.basename(rel) and not text.startswith("#!"):
             continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from itertools import repeat
 from typing import NamedTuple
@@ -226,3 +226,39 @@ def _command(
             else target
         )
     return cmd
+
+
+_SUBSTITUTIONS = ("command_substitution", "process_substitution")
+
+
+def substituted_commands(script: str) -> list[Command]:
+    """Commands that ``$(...)``, backquotes and ``<(...)`` of ``script`` run, at any depth and
+    wherever they stand (a word, ``REV=$(git rev-parse HEAD)``, a redirect): programs the
+    script needs that ``parse_commands`` keeps inside words. Spans are ``script``'s; each
+    command is ``nested``."""
+    if "$(" not in script and "`" not in script and "(" not in script:
+        return []
+    table = _offsets(script)
+    found: list[Command] = []
+    stack: list[Node] = [_parser().parse(script.encode("utf-8")).root_node]
+    while stack:
+        node = stack.pop()
+        if node.type in _SUBSTITUTIONS and node.child_count >= 2:
+            start, end = node.children[0].end_byte, node.children[-1].start_byte
+            if table is not None:
+                start, end = table[start], table[end]
+            found += [_shifted(c, start) for c in parse_commands(script[start:end])]
+        stack.extend(reversed(node.children))
+    return found
+
+
+def _shifted(command: Command, offset: int) -> Command:
+    words = [Word(w.value, w.start + offset, w.end + offset) for w in command.words]
+    return replace(
+        command, words=words, start=command.start + offset, end=command.end + offset, nested=True
+    )
+
+
+def commands_run(script: str) -> list[Command]:
+    """Every command ``script`` runs: ``parse_commands``, then ``substituted_commands``."""
+    return parse_commands(script) + substituted_commands(script)

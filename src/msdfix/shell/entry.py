@@ -14,9 +14,9 @@ from msdfix.ecosystems.node import SCRIPT_RUNNERS, script_bodies
 from msdfix.ecosystems.programs import APP_STARTERS, HARMLESS, POSIX_SHELLS, SHELLS
 from msdfix.model.context import BuildContext
 from msdfix.model.stages import Stage
-from msdfix.shell.classify import program_args, unwrapped, wrappers
+from msdfix.shell.classify import inner_script, program_args, unwrapped, wrappers
 from msdfix.shell.commands import Command as ShellCommand
-from msdfix.shell.commands import parse_commands
+from msdfix.shell.commands import parse_commands, substituted_commands
 
 _SCRIPT = re.compile(r"(\.(?:sh|bash)$|entrypoint[^/]*$)")
 
@@ -74,6 +74,9 @@ class Entry:
     argv: list[str]
     shell: bool
     commands: list[list[str]]
+    # commands of the shell's ``$(...)`` and backquotes (``REV=$(git rev-parse HEAD)``):
+    # programs the image must have, not the app the image starts
+    substituted: list[list[str]] = field(default_factory=list)
 
     @property
     def interactive(self) -> bool:
@@ -94,6 +97,7 @@ def entry(stage: Stage) -> Entry | None:
     entrypoint, cmd = stage.entry()
     parts: list[list[str]] = []
     shell = False
+    script: str | None = None  # what `sh -c` runs, when the shell form is the whole command
     for ins in (entrypoint, cmd):
         if ins is None:
             continue
@@ -102,6 +106,7 @@ def entry(stage: Stage) -> Entry | None:
             shell = True
             parsed = parse_commands(ins.args)
             parts.append(parsed[0].argv if parsed else [])
+            script = ins.args if not parts[:-1] else None
             if ins is entrypoint:
                 break  # shell-form ENTRYPOINT ignores CMD
         else:
@@ -109,14 +114,18 @@ def entry(stage: Stage) -> Entry | None:
     argv = [a for p in parts for a in p]
     if not argv:
         return None
-    commands = [argv]
-    if len(argv) >= 3 and posixpath.basename(argv[0]) in POSIX_SHELLS and argv[1] == "-c":
-        shell = True
-        commands = [c.argv for c in parse_commands(argv[2]) if c.argv]
-        argv = commands[0] if commands else argv
+    inner = inner_script(posixpath.basename(argv[0]), argv[1:], as_other_user=False)
+    sh_c = inner is not None and posixpath.basename(argv[0]) in POSIX_SHELLS  # sh -ec '...'
+    if sh_c:
+        shell, script = True, inner
+    commands, substituted = [argv], []
+    if script is not None:  # every command the shell runs: `a && git log`, `$(git log)`
+        commands = [c.argv for c in parse_commands(script) if c.argv] or commands
+        substituted = [c.argv for c in substituted_commands(script) if c.argv]
+        argv = commands[0] if sh_c else argv
     while argv and argv[0] in ("exec", "env", "tini", "dumb-init", "--"):
         argv = argv[1:]
-    return Entry(argv, shell, commands)
+    return Entry(argv, shell, commands, substituted)
 
 
 _VERSIONED = re.compile(r"^(?:python|pypy|node|ruby|php|perl)[0-9.]*$")

@@ -9,7 +9,7 @@ from msdfix.ecosystems.images import TOOL_PACKAGES
 from msdfix.model import Stage
 from msdfix.model.program_calls import tar_tool
 from msdfix.shell.classify import inner_script, program_args
-from msdfix.shell.commands import parse_commands
+from msdfix.shell.commands import commands_run, substituted_commands
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
@@ -38,7 +38,7 @@ def expand_sh(program: str, args: list[str]) -> list[tuple[str, list[str]]]:
     found = [(program, args)]
     script = inner_script(program, args)
     if script is not None:
-        found += [program_args(c) for c in parse_commands(script)]
+        found += [program_args(c) for c in commands_run(script)]
     return found
 
 
@@ -50,12 +50,13 @@ def stage_facts(doc: Document, stage: Stage) -> Facts:
             facts.shell.append(ins)
             script = run_script(ins, doc.text)
             if script is not None:
-                pairs = [program_args(c) for c in script.commands]
+                inner = substituted_commands(script.text)  # REV=$(git rev-parse HEAD)
+                pairs = [program_args(c) for c in [*script.commands, *inner]]
         elif ins.cmd in ("cmd", "entrypoint"):
             argv = ins.json_args()
             if argv is None:
                 facts.shell.append(ins)
-                pairs = [program_args(c) for c in parse_commands(ins.args)]
+                pairs = [program_args(c) for c in commands_run(ins.args)]
             elif argv:
                 pairs = [
                     (
@@ -70,7 +71,7 @@ def stage_facts(doc: Document, stage: Stage) -> Facts:
                     pairs = [(values[1].rsplit("/", 1)[-1], values[2:])]
                 else:
                     facts.shell.append(ins)
-                    pairs = [program_args(c) for c in parse_commands(values[1])]
+                    pairs = [program_args(c) for c in commands_run(values[1])]
         elif ins.cmd in ("shell", "onbuild"):
             facts.shell.append(ins)
         for program, args in pairs:

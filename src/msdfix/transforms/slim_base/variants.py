@@ -13,7 +13,14 @@ from msdfix.ecosystems.programs import POSIX_SHELLS, SHELLS
 from msdfix.model import Stage
 from msdfix.model.base_images import HUB_REGISTRIES
 from msdfix.model.image import ImageRef
-from msdfix.model.program_calls import CALLED, TOO_MANY, called_tool, git_dependency, search
+from msdfix.model.program_calls import (
+    CALLED,
+    TOO_MANY,
+    called_tool,
+    env_tool,
+    git_dependency,
+    search,
+)
 from msdfix.shell.classify import INLINE_CODE, program_args, runs_project_code
 from msdfix.shell.commands import parse_commands
 from msdfix.shell.entry import entry, opaque_program, run_scripts
@@ -157,6 +164,11 @@ class Planner:
         ctx = self.doc.context
         if "git" in lacks and ctx.repositories and git_dependency(ctx):
             unsafe.append(f"a dependency may run `git` on the copied repository ({new})")
+            return
+        values = [i.args for stage in self.stage.lineage for i in stage.of("env", "arg")]
+        named = env_tool(values, tools)  # ENV FETCH_TOOL=curl: the app runs it by the name
+        if named:
+            unsafe.append(f"an ENV or ARG names `{named}`, which {new} does not have")
             return
         found = called_tool(ctx, tools, tuple(lacks))
         if found == TOO_MANY:

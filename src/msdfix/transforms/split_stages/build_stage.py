@@ -18,7 +18,13 @@ from msdfix.ecosystems.node import FRONTEND_TOOLS, PROJECT_INSTALLS
 from msdfix.ecosystems.registry import positional_args, subcommand
 from msdfix.fixes import Edit
 from msdfix.model.paths import parents, within
-from msdfix.model.program_calls import MAX_SCANNED, git_dependency
+from msdfix.model.program_calls import (
+    COMMON,
+    COMMON_SOURCE,
+    MAX_SCANNED,
+    SOURCE_SUFFIXES,
+    git_dependency,
+)
 from msdfix.model.stages import Stage
 from msdfix.shell.checks import Check, check_of
 from msdfix.shell.classify import program_args, runs_project_code
@@ -109,11 +115,6 @@ SOURCE_ONLY = {
     ),
     "dotnet": (r".*\.(cs|csproj|sln|fs|fsproj|vb|vbproj)", r"(bin|obj)/.*", r"Properties/.*"),
 }
-COMMON_SOURCE = (
-    r"Dockerfile.*", r".*\.Dockerfile", r"\.dockerignore", r"\.git.*", r"[^/]*\.md", r"LICEN[CS]E.*",
-    r"Makefile", r"\.(github|vscode|idea)/.*", r"\.editorconfig",
-)  # fmt: skip
-COMMON = [re.compile(p) for p in COMMON_SOURCE]
 # What a source says when it reads such a file (a blog's ``posts/*.md``, an endpoint serving
 # LICENSE, ``git describe``): the first of these a COMMON_SOURCE path contains.
 DOC_WORDS = (
@@ -125,10 +126,6 @@ DOC_WORDS = (
 # (``Path.of("src/main/resources/static")``, ``file:src/...``): then such files are kept.
 READ_SOURCES = (".go", ".rs", "src/")
 _NAMES_SOURCE = re.compile(r"""\.(go|rs)["'`]|["'`](?:file:)?(?:\./)?(src)/""")
-SOURCE_SUFFIXES = (
-    ".go", ".py", ".js", ".mjs", ".cjs", ".ts", ".rb", ".sh", ".bash", ".java", ".kt", ".rs",
-    ".cs", ".php", ".pl", ".yaml", ".yml", ".toml", ".conf", ".ini",
-)  # fmt: skip
 
 
 def _is_source(rel: str) -> bool:

@@ -14,7 +14,7 @@ from msdfix.model.base_images import library_name
 from msdfix.model.program_calls import CALLED, MAX_SCANNED, TOO_MANY, tar_tool
 from msdfix.model.stages import Stage
 from msdfix.shell.classify import program_args
-from msdfix.shell.commands import parse_commands
+from msdfix.shell.commands import commands_run
 from msdfix.shell.entry import opaque_program
 from msdfix.syntax.values import instruction_values
 from msdfix.transforms.split_stages.build_stage import Analysis, Plan
@@ -75,7 +75,7 @@ def healthcheck(stage: Stage) -> tuple[bool, list[str]]:
         return False, []
     if is_json:
         return False, [values[1].rsplit("/", 1)[-1]]
-    return True, [program_args(c)[0] for c in parse_commands(values[1])]
+    return True, [program_args(c)[0] for c in commands_run(values[1])]
 
 
 def _start_tool(start: list[list[str]], missing: list[str]) -> str | None:
@@ -112,7 +112,7 @@ def check_image_tools(a: Analysis, plan: Plan) -> None:
     if go is not None:
         plan.unsafe = f"{go} runs `go`, which {image.raw} has and {plan.runtime} lacks"
         return
-    entry = _start_tool(a.start, missing)
+    entry = _start_tool([*a.start, *(a.entry.substituted if a.entry else [])], missing)
     check = next((p for p in healthcheck(a.stage)[1] if p in missing), None)
     if entry or check:
         who, found = ("the start command", entry) if entry else ("the HEALTHCHECK", check)

@@ -37,6 +37,7 @@ from msdfix.ecosystems.node import (
     script_bodies,
 )
 from msdfix.model.paths import within
+from msdfix.model.program_calls import COMMON
 from msdfix.model.users import effective_user, is_root
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands
@@ -46,7 +47,6 @@ from msdfix.syntax import Instruction
 from msdfix.transforms.split_stages import frontend
 from msdfix.transforms.split_stages.artifacts import resolve
 from msdfix.transforms.split_stages.build_stage import (
-    COMMON,
     Analysis,
     Call,
     Decline,

@@ -8,14 +8,17 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from msdfix.ecosystems import os as osp
-from msdfix.model.program_calls import MAX_SCANNED, TOO_MANY, is_script, search, tar_tool
-from msdfix.shell.entry import toolbox
-from msdfix.transforms.split_stages.build_stage import (
+from msdfix.model.program_calls import (
     COMMON,
+    MAX_SCANNED,
     SOURCE_SUFFIXES,
-    Analysis,
-    Decline,
+    TOO_MANY,
+    is_script,
+    search,
+    tar_tool,
 )
+from msdfix.shell.entry import toolbox
+from msdfix.transforms.split_stages.build_stage import Analysis, Decline
 
 
 @dataclass
@@ -101,7 +104,8 @@ def tool_run(a: Analysis, tools: tuple[str, ...], commands: tuple[str, ...] = ()
         return "?"
     if not tools and not commands:
         return ""
-    texts = [w for argv in (a.entry.commands if a.entry else []) for w in argv]
+    starts = [*a.entry.commands, *a.entry.substituted] if a.entry else []
+    texts = [w for argv in starts for w in argv]
     texts += [i.args for i in a.stage.of("healthcheck")] + [i.args for i in a.setup_runs]
     texts += [v for i in a.stage.of("env", "arg") for v in re.split(r"[\s=\"']+", i.args)]
     for text in texts:
