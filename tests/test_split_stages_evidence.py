@@ -1029,3 +1029,28 @@ def test_a_dependency_that_runs_git_on_the_copied_repository_keeps_git(tmp_path:
     text = WHEELS_ONLY.format(extra="", cmd='["python", "app.py"]')
     for transform, (changed, messages) in _both(text, root).items():
         assert not changed and "a dependency may run `git`" in messages, (transform, messages)
+
+
+def test_a_dependency_reading_project_configuration_keeps_the_builds_node_modules(
+    tmp_path: Path,
+) -> None:
+    """The build's install saw `.puppeteerrc.cjs` (`skipDownload`): puppeteer's install script
+    reads it from the project. A prod-deps stage with the manifests alone would download
+    Chrome (a failed build without network, 280 MB more with): node_modules stays the build's
+    own."""
+    lock = {
+        "name": "app", "lockfileVersion": 3, "requires": True,
+        "packages": {"": {}, "node_modules/puppeteer": {"version": "21.5.2", "hasInstallScript": True}},
+    }  # fmt: skip
+    root = _write(tmp_path, {
+        "package.json": json.dumps({"name": "app", "version": "1.0.0", "scripts": BUILD,
+                                    "dependencies": {**DEPS, "puppeteer": "21.5.2"}}),
+        "package-lock.json": json.dumps(lock),
+        ".puppeteerrc.cjs": "module.exports = { skipDownload: true };\n",
+        "src/index.js": "require('express'); require('puppeteer')\n",
+    })  # fmt: skip
+    text = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nRUN npm run build\nCMD ["node", "dist/index.js"]\n'
+    out, messages, _ = _split(text, root)
+    assert " AS prod-deps" not in out
+    assert "may read .puppeteerrc.cjs (read by puppeteer's install script)" in messages
+

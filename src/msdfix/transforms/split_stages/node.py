@@ -27,6 +27,7 @@ from msdfix.ecosystems.node import (
     PROD_FLAGS,
     PROJECT_INSTALLS,
     YARN_CONFIG_FILE_ENV,
+    dependency_config,
     lifecycle_hooks,
     local_dependency,
     local_package_config,
@@ -343,6 +344,10 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     if generated:
         return f"{generated} generates code into node_modules, which a separate install lacks"
     found = read_dependencies(a.ctx, rel)
+    manifests = PROJECT_INSTALLS[install.program].ecosystem.manifests
+    read = dependency_config(a.ctx, rel, found, manifests)
+    if read:
+        return f"the install may read {read}, which a deps stage would not have"
     production = (found.hoisted if found and found.hoisted is not None else None) or set(
         package.get("dependencies") or {}
     )
