@@ -1054,3 +1054,33 @@ def test_a_dependency_reading_project_configuration_keeps_the_builds_node_module
     assert " AS prod-deps" not in out
     assert "may read .puppeteerrc.cjs (read by puppeteer's install script)" in messages
 
+
+@pytest.mark.parametrize(
+    ("move", "written"),
+    [
+        ("mv /tmp/node_modules $APP", "writes /usr/src/app, which the runtime does not copy"),
+        (
+            "export DEST=$APP && mv /tmp/node_modules $DEST",
+            "writes $DEST, a path msdfix cannot work out",
+        ),
+    ],
+)
+def test_a_write_to_a_path_in_a_variable_is_weighed_like_one_written_out(
+    tmp_path: Path, move: str, written: str
+) -> None:
+    """`npm install` in /tmp, then `mv /tmp/node_modules $APP`: the runtime copied /tmp and the
+    app's sources but not $APP/node_modules, and the app failed with MODULE_NOT_FOUND (built
+    for real: misterwil/mellow). A write target with a variable is expanded from ENV; one that
+    stays unknown (a variable of the shell) makes the split unsafe too."""
+    root = _write(tmp_path, {
+        "package.json": json.dumps({"name": "app", "dependencies": DEPS}),
+        "src/index.js": "require('express')\n",
+    })  # fmt: skip
+    text = (
+        "FROM node:20\nENV APP /usr/src/app\nCOPY package.json /tmp/package.json\n"
+        f"RUN cd /tmp && npm install && {move}\n"
+        'COPY src $APP/src\nWORKDIR $APP\nCMD ["node", "src/index.js"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out
+    assert written in messages, messages
