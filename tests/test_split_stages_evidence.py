@@ -1084,3 +1084,21 @@ def test_a_write_to_a_path_in_a_variable_is_weighed_like_one_written_out(
     out, messages, _ = _split(text, root)
     assert "AS runtime" not in out
     assert written in messages, messages
+
+
+def test_a_copied_symlink_into_a_dev_dependency_keeps_the_builds_node_modules(
+    tmp_path: Path,
+) -> None:
+    """`public/vendor/bootstrap -> ../../node_modules/bootstrap/dist` with bootstrap a dev
+    dependency: COPY keeps the link, the prod-deps stage does not install bootstrap, and the
+    page's CSS answered 404 (built for real: hackundsoehne/talkit-event-app-api)."""
+    root = _node_app(
+        tmp_path,
+        {"scripts": BUILD, "dependencies": DEPS, "devDependencies": {"bootstrap": "^5.3.2"}},
+        {"public/index.html": "<link href='/vendor/bootstrap/css/bootstrap.min.css'>\n"},
+    )
+    (root / "public/vendor").mkdir()
+    (root / "public/vendor/bootstrap").symlink_to("../../node_modules/bootstrap/dist")
+    out, messages, _ = _split(NODE.format(extra="", cmd='["node", "dist/index.js"]'), root)
+    assert " AS prod-deps" not in out
+    assert "public/vendor/bootstrap links to ../../node_modules/bootstrap/dist" in messages
