@@ -865,3 +865,56 @@ def test_a_file_ending_in_a_line_continuation_is_left_alone(tmp_path: Path) -> N
     text = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt \\\n"
     out, _, explained = _run(text, tmp_path)
     assert out == text and "line continuation" in " ".join(explained)
+
+
+def _puppeteer_lock(install_script: bool) -> str:
+    meta = {"version": "21.5.2", "hasInstallScript": True} if install_script else {"version": "1"}
+    packages = {"": {"name": "app", "dependencies": {"puppeteer": "21.5.2"}}}
+    packages["node_modules/puppeteer"] = meta
+    return json.dumps({"name": "app", "lockfileVersion": 3, "packages": packages})
+
+
+@pytest.mark.parametrize(
+    ("config", "lock"),
+    [
+        (".puppeteerrc.cjs", True),
+        ("puppeteer.config.js", True),
+        (".config/puppeteerrc", True),
+        (".puppeteerrc.cjs", None),  # no lock file: which dependencies run scripts is unknown
+    ],
+)
+def test_a_dependency_install_script_reading_project_configuration_keeps_the_order(
+    tmp_path: Path, config: str, lock: bool | None
+) -> None:
+    """npm runs dependencies' install scripts with INIT_CWD at the project, and they read
+    their configuration there: puppeteer's postinstall skipped the Chrome download that
+    `.puppeteerrc.cjs` turned off in the original, and downloaded it (a failed build without
+    network, a larger image with) once the install ran before the full COPY (built for real:
+    rafaelkallis/uzh-github-spider with a browserless set-up)."""
+    (tmp_path / "package.json").write_text(
+        json.dumps({"name": "app", "dependencies": {"puppeteer": "21.5.2"}})
+    )
+    if lock is not None:
+        (tmp_path / "package-lock.json").write_text(_puppeteer_lock(lock))
+    (tmp_path / config).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / config).write_text("module.exports = { skipDownload: true };\n")
+    (tmp_path / "index.js").write_text("require('puppeteer')\n")
+    text = NPM_APP.format("install")
+    out, applied, explained = _run(text, tmp_path)
+    assert out == text and not applied
+    assert any("read by puppeteer's install script" in m for m in explained), explained
+
+
+def test_a_dependency_without_an_install_script_leaves_its_configuration_to_the_copy(
+    tmp_path: Path,
+) -> None:
+    """An npm lock v2+ marks every package that runs an install script: a configuration file
+    named for another package is read when the app runs, after the full COPY."""
+    (tmp_path / "package.json").write_text(
+        json.dumps({"name": "app", "dependencies": {"puppeteer": "21.5.2"}})
+    )
+    (tmp_path / "package-lock.json").write_text(_puppeteer_lock(False))
+    (tmp_path / ".puppeteerrc.cjs").write_text("module.exports = {};\n")
+    (tmp_path / "index.js").write_text("require('puppeteer')\n")
+    _, applied, _ = _run(NPM_APP.format("install"), tmp_path)
+    assert applied

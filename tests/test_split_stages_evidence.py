@@ -1350,3 +1350,76 @@ def test_a_docstring_is_no_shell_script(tmp_path: Path) -> None:
     text = 'FROM python:3.12\nWORKDIR /app\nCOPY . .\nCMD ["python", "app.py"]\n'
     result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"slim-base"})))
     assert "python:3.12-slim" in result.output, result.suggestions
+
+
+def test_a_dependency_reading_project_configuration_keeps_the_builds_node_modules(
+    tmp_path: Path,
+) -> None:
+    """The build's install saw `.puppeteerrc.cjs` (`skipDownload`): puppeteer's install script
+    reads it from the project. A prod-deps stage with the manifests alone would download
+    Chrome (a failed build without network, 280 MB more with): node_modules stays the build's
+    own."""
+    lock = {
+        "name": "app", "lockfileVersion": 3, "requires": True,
+        "packages": {"": {}, "node_modules/puppeteer": {"version": "21.5.2", "hasInstallScript": True}},
+    }  # fmt: skip
+    root = _write(tmp_path, {
+        "package.json": json.dumps({"name": "app", "version": "1.0.0", "scripts": BUILD,
+                                    "dependencies": {**DEPS, "puppeteer": "21.5.2"}}),
+        "package-lock.json": json.dumps(lock),
+        ".puppeteerrc.cjs": "module.exports = { skipDownload: true };\n",
+        "src/index.js": "require('express'); require('puppeteer')\n",
+    })  # fmt: skip
+    text = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nRUN npm run build\nCMD ["node", "dist/index.js"]\n'
+    out, messages, _ = _split(text, root)
+    assert " AS prod-deps" not in out
+    assert "may read .puppeteerrc.cjs (read by puppeteer's install script)" in messages
+
+
+@pytest.mark.parametrize(
+    ("move", "written"),
+    [
+        ("mv /tmp/node_modules $APP", "writes /usr/src/app, which the runtime does not copy"),
+        (
+            "export DEST=$APP && mv /tmp/node_modules $DEST",
+            "writes $DEST, a path msdfix cannot work out",
+        ),
+    ],
+)
+def test_a_write_to_a_path_in_a_variable_is_weighed_like_one_written_out(
+    tmp_path: Path, move: str, written: str
+) -> None:
+    """`npm install` in /tmp, then `mv /tmp/node_modules $APP`: the runtime copied /tmp and the
+    app's sources but not $APP/node_modules, and the app failed with MODULE_NOT_FOUND (built
+    for real: misterwil/mellow). A write target with a variable is expanded from ENV; one that
+    stays unknown (a variable of the shell) makes the split unsafe too."""
+    root = _write(tmp_path, {
+        "package.json": json.dumps({"name": "app", "dependencies": DEPS}),
+        "src/index.js": "require('express')\n",
+    })  # fmt: skip
+    text = (
+        "FROM node:20\nENV APP /usr/src/app\nCOPY package.json /tmp/package.json\n"
+        f"RUN cd /tmp && npm install && {move}\n"
+        'COPY src $APP/src\nWORKDIR $APP\nCMD ["node", "src/index.js"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out
+    assert written in messages, messages
+
+
+def test_a_copied_symlink_into_a_dev_dependency_keeps_the_builds_node_modules(
+    tmp_path: Path,
+) -> None:
+    """`public/vendor/bootstrap -> ../../node_modules/bootstrap/dist` with bootstrap a dev
+    dependency: COPY keeps the link, the prod-deps stage does not install bootstrap, and the
+    page's CSS answered 404 (built for real: hackundsoehne/talkit-event-app-api)."""
+    root = _node_app(
+        tmp_path,
+        {"scripts": BUILD, "dependencies": DEPS, "devDependencies": {"bootstrap": "^5.3.2"}},
+        {"public/index.html": "<link href='/vendor/bootstrap/css/bootstrap.min.css'>\n"},
+    )
+    (root / "public/vendor").mkdir()
+    (root / "public/vendor/bootstrap").symlink_to("../../node_modules/bootstrap/dist")
+    out, messages, _ = _split(NODE.format(extra="", cmd='["node", "dist/index.js"]'), root)
+    assert " AS prod-deps" not in out
+    assert "public/vendor/bootstrap links to ../../node_modules/bootstrap/dist" in messages

@@ -334,6 +334,54 @@ def lifecycle_hooks(package: dict[str, object], context: BuildContext, rel: str)
     return hooks
 
 
+def dependency_config(
+    context: BuildContext, rel: str, deps: NodeDependencies | None, manifests: tuple[str, ...]
+) -> str | None:
+    """A file or folder of the project in ``rel`` named for a dependency whose install may run
+    a script (``.puppeteerrc.cjs``, ``puppeteer.config.js``, ``.huskyrc``, ``prisma/``), as
+    ``"<path> (read by <package>'s install script)"``, or None.
+
+    npm, yarn and pnpm run the install scripts of dependencies too, with INIT_CWD at the
+    project, and such scripts look their configuration up there (cosmiconfig's
+    ``.<name>rc*``, ``<name>.config.*``, ``.config/<name>rc*``; Prisma's ``prisma/`` schema):
+    an install that sees only the manifests does something else (puppeteer downloads Chrome
+    that ``skipDownload`` turned off). The packages are those an npm lock v2+ marks
+    ``hasInstallScript``; without one, every direct dependency (which run scripts is unknown).
+    """
+    if deps is None:
+        return None
+    names = deps.install_scripts if deps.scripts_known else {*deps.production, *deps.dev}
+    stems: dict[str, str] = {}
+    for name in sorted(names):
+        scope, _, bare = name.rpartition("/")
+        keys = (_stem(scope), _stem(scope + bare)) if scope.startswith("@") else (_stem(bare),)
+        for key in keys:
+            if len(key) > 2:
+                stems.setdefault(key, name)
+    if not stems:
+        return None
+    prefix = "" if rel in ("", ".") else rel + "/"
+    seen: set[str] = set()
+    for path in context.view.under(rel if prefix else "."):
+        parts = path[len(prefix) :].split("/")
+        entries = [parts[0]] + (parts[1:2] if parts[0] == ".config" and len(parts) > 1 else [])
+        for depth, entry in enumerate(entries):
+            shown = prefix + "/".join(parts[: depth + 1])
+            if shown in seen or (depth == 0 and entry in manifests):
+                continue
+            seen.add(shown)
+            key = _stem(entry.lstrip(".").split(".")[0])
+            found = stems.get(key) or (stems.get(key[:-2]) if key.endswith("rc") else None)
+            if found is not None:
+                return f"{shown} (read by {found}'s install script)"
+    return None
+
+
+def _stem(name: str) -> str:
+    """``name`` lower-cased with everything but letters and digits left out."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
 # Toolchain images (Docker Hub name or registry/name) of this ecosystem.
 TOOLCHAIN_IMAGES: tuple[str, ...] = ("node",)
 

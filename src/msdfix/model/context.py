@@ -388,6 +388,17 @@ class BuildContext:
         except OSError:
             return None
 
+    def link_target(self, rel: str) -> str | None:
+        """The target of context path ``rel`` when it is a symlink (as written, possibly
+        relative: COPY keeps the link, so the image resolves it where it lands), else None."""
+        if not self.present or _leaves(rel):
+            return None
+        assert self.root is not None
+        try:
+            return os.readlink(self.root / rel)
+        except OSError:  # not a link, absent
+            return None
+
     def find_line(self, rel: str, pattern: re.Pattern[str]) -> str | None:
         """The first line of context file ``rel`` that ``pattern`` matches, or None when no
         line does. Read line by line, so files over read_text's limit are searched too; a

@@ -12,10 +12,12 @@ from msdfix.ecosystems.go import GO
 from msdfix.ecosystems.java import GRADLE, MAVEN
 from msdfix.ecosystems.node import (
     YARN,
+    dependency_config,
     lifecycle_hooks,
     local_dependency,
     local_package_config,
     locked_local,
+    read_dependencies,
     yarn_env_files,
 )
 from msdfix.ecosystems.php import COMPOSER, COMPOSER_INSTALL_SCRIPTS
@@ -273,6 +275,10 @@ def _node(
     ignore = "--ignore-scripts" in use.args or "--mode=skip-build" in use.args
     if hooks and not ignore:
         plan.unsafe.append(f"the install runs {', '.join(hooks)}, which may read the sources")
+    rel = "" if base in ("", ".") else base
+    read = dependency_config(ctx, rel, read_dependencies(ctx, rel), use.eco.manifests)
+    if read and not ignore:
+        plan.unsafe.append(f"the install may read {read}, which the full COPY brings later")
 
 
 def _python(

@@ -116,6 +116,7 @@ from msdfix.ecosystems.os import APK, CA_CERTIFICATES, package_manager
 from msdfix.ecosystems.registry import ecosystem_of
 from msdfix.fixes import Applicability, Edit, Finding, apply_edits
 from msdfix.model import Stage
+from msdfix.model.args import expand
 from msdfix.model.paths import within
 from msdfix.model.users import is_root
 from msdfix.shell.classify import program_args
@@ -275,6 +276,7 @@ def _writes_outside_copies(a: Analysis, plan: Plan) -> None:
     repeated = {id(i) for i in a.setup_runs}
     for ins in a.stage.of("run"):
         script = run_script(ins, a.doc.text) if id(ins) not in repeated else None
+        scope = a.model.fixed_scope(a.stage, ins)
         for command in script.commands if script else []:
             cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
             program, args = program_args(command)
@@ -284,14 +286,19 @@ def _writes_outside_copies(a: Analysis, plan: Plan) -> None:
                 paths = [x for x in args if not x.startswith("-")]
                 targets += paths if program in ("mkdir", "touch", "tee") else paths[-1:]
             for target in targets:
-                path = resolve(target, cwd) if not target.startswith("$") else None
-                if path is None or path.startswith(SCRATCH_DIRS) or target.startswith("&"):
+                if target.startswith("&"):
                     continue
-                if not any(within(path, c) for c in copied) and plan.unsafe is None:
-                    plan.unsafe = (
-                        f"RUN at line {ins.start_line} writes {path}, which the runtime "
-                        "does not copy"
-                    )
+                word = expand(target, scope)  # `mv /tmp/node_modules $APP` (ENV APP=/app)
+                path = resolve(word, cwd) if "$" not in word else None
+                if path is not None and path.startswith(SCRATCH_DIRS):
+                    continue
+                if path is None or not any(within(path, c) for c in copied):
+                    if plan.unsafe is None:
+                        plan.unsafe = f"RUN at line {ins.start_line} writes " + (
+                            f"{target}, a path msdfix cannot work out"
+                            if path is None
+                            else f"{path}, which the runtime does not copy"
+                        )
                     return
 
 

@@ -27,6 +27,7 @@ from msdfix.ecosystems.node import (
     PROD_FLAGS,
     PROJECT_INSTALLS,
     YARN_CONFIG_FILE_ENV,
+    dependency_config,
     lifecycle_hooks,
     local_dependency,
     local_package_config,
@@ -378,6 +379,10 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     if generated:
         return f"{generated} generates code into node_modules, which a separate install lacks"
     found = read_dependencies(a.ctx, rel)
+    manifests = PROJECT_INSTALLS[install.program].ecosystem.manifests
+    read = dependency_config(a.ctx, rel, found, manifests)
+    if read:
+        return f"the install may read {read}, which a deps stage would not have"
     production = (found.hoisted if found and found.hoisted is not None else None) or set(
         package.get("dependencies") or {}
     )
@@ -601,6 +606,9 @@ def _imported(
     ]
     todo += [d for d in (_module(resolve(w, a.final_dir), files) for w in named) if d]
     todo = list(dict.fromkeys(todo))
+    linked = _linked_dev_dependency(a, files, dev)
+    if linked:
+        return linked
     seen = set(todo)
     computed = False  # a computed require() seen: every source was queued
     for dest in todo:  # grows while it runs: the files the scanned ones require
@@ -640,6 +648,22 @@ def _imported(
             if found and found not in seen:
                 seen.add(found)
                 todo.append(found)
+    return None
+
+
+def _linked_dev_dependency(a: Analysis, files: dict[str, str], dev: set[str]) -> str | None:
+    """A copied symlink into a dev dependency's files (``public/vendor/bootstrap ->
+    ../../node_modules/bootstrap/dist``): COPY keeps the link, and a production install
+    leaves it pointing nowhere (the page's CSS answered 404)."""
+    for dest, rel in files.items():
+        target = a.ctx.link_target(rel)
+        if target is None:
+            continue
+        path = posixpath.normpath(posixpath.join(posixpath.dirname(dest), target))
+        if "node_modules/" in path + "/":
+            name = _package_name(path.split("node_modules/", 1)[1])
+            if name in dev:
+                return f"{rel} links to {target}, files of dev dependency {name}"
     return None
 
 
