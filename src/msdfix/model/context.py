@@ -311,8 +311,7 @@ class BuildContext:
         """True when ``rel`` exists in the context and is not excluded by .dockerignore."""
         if not self.present or _leaves(rel) or self.is_ignored(rel):
             return False
-        assert self.root is not None
-        return exists(self.root / rel)
+        return self.on_disk(rel)
 
     def on_disk(self, rel: str) -> bool:
         """True when ``rel`` is in the context folder, whatever .dockerignore says (False for

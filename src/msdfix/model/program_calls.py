@@ -162,8 +162,9 @@ _MULTILINE = ('"""', "'''", "`")
 
 def _multiline_strings(text: str) -> list[str]:
     """Bodies of the multi-line string literals of a source that are values (assigned or
-    passed: ``SCRIPT = <triple quote>...``, ``run(`...`)``), not docstrings: a shell script a program passes to ``sh -c`` has a command at each
-    line's start. Every other piece between a delimiter's occurrences: linear, escapes aside."""
+    passed: ``SCRIPT = <triple quote>...``, ``run(`...`)``), not docstrings: a shell script
+    a program passes to ``sh -c`` has a command at each line's start. Every other piece
+    between a delimiter's occurrences: linear, escapes aside."""
     found: list[str] = []
     for delimiter in _MULTILINE:
         pieces = text.split(delimiter) if delimiter in text else []
@@ -191,14 +192,15 @@ _TAR_ARGV = re.compile(
 _WORD = re.compile(r"""(["'`])([^"'`\n]*)\1""")
 
 
-_VALUE_WORDS = re.compile(r"[\s=\"']+")
+# The words of an ENV or ARG line: names and values, quotes and ``=`` left out.
+VALUE_WORDS = re.compile(r"[\s=\"']+")
 
 
 def env_tool(values: list[str], tools: tuple[str, ...]) -> str | None:
     """The first of ``tools`` an ENV or ARG value names (``ENV FETCH_TOOL=curl``,
     ``PDF_CMD="/usr/bin/wget -q"``): a program the app may run by that name."""
     for value in values:
-        for word in _VALUE_WORDS.split(value):
+        for word in VALUE_WORDS.split(value):
             if posixpath.basename(word) in tools:
                 return posixpath.basename(word)
     return None

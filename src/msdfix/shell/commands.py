@@ -238,6 +238,11 @@ def substituted_commands(script: str) -> list[Command]:
     command is ``nested``."""
     if "$(" not in script and "`" not in script and "(" not in script:
         return []
+    return list(_substituted(script))
+
+
+@lru_cache(maxsize=512)  # each pass asks again about the same scripts, as of parse_commands
+def _substituted(script: str) -> tuple[Command, ...]:
     table = _offsets(script)
     found: list[Command] = []
     stack: list[Node] = [_parser().parse(script.encode("utf-8")).root_node]
@@ -249,7 +254,7 @@ def substituted_commands(script: str) -> list[Command]:
                 start, end = table[start], table[end]
             found += [_shifted(c, start) for c in parse_commands(script[start:end])]
         stack.extend(reversed(node.children))
-    return found
+    return tuple(found)
 
 
 def _shifted(command: Command, offset: int) -> Command:

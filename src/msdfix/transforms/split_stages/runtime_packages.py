@@ -13,6 +13,7 @@ from msdfix.model.program_calls import (
     MAX_SCANNED,
     SOURCE_SUFFIXES,
     TOO_MANY,
+    VALUE_WORDS,
     is_script,
     search,
     tar_tool,
@@ -107,7 +108,7 @@ def tool_run(a: Analysis, tools: tuple[str, ...], commands: tuple[str, ...] = ()
     starts = [*a.entry.commands, *a.entry.substituted] if a.entry else []
     texts = [w for argv in starts for w in argv]
     texts += [i.args for i in a.stage.of("healthcheck")] + [i.args for i in a.setup_runs]
-    texts += [v for i in a.stage.of("env", "arg") for v in re.split(r"[\s=\"']+", i.args)]
+    texts += [v for i in a.stage.of("env", "arg") for v in VALUE_WORDS.split(i.args)]
     for text in texts:
         for word in text.split():
             if posixpath.basename(word) in tools:
