@@ -1124,6 +1124,36 @@ def test_a_dependency_that_runs_git_on_the_copied_repository_keeps_git(tmp_path:
         assert not changed and "a dependency may run `git`" in messages, (transform, messages)
 
 
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"requirements.txt": "setuptools-scm==8.1.0 --hash=sha256:00\n"},
+        {
+            "requirements.txt": "flask==3.1.0 --hash=sha256:00\n",
+            "setup.cfg": "[metadata]\nname = app\n[options]\nsetup_requires = setuptools_scm\n",
+        },
+    ],
+)
+def test_a_tool_that_takes_the_version_from_git_keeps_git(
+    tmp_path: Path, files: dict[str, str]
+) -> None:
+    """``python -m setuptools_scm > VERSION`` (a RUN, or the entrypoint at start) ran `git
+    describe` on the copied repository: on python:3.12-slim the build failed with "command
+    git not found" (built for real), while dockerignore already kept .git for it."""
+    root = _write(tmp_path, {**files, "app.py": "", ".git/HEAD": "ref\n"})
+    text = WHEELS_ONLY.format(
+        extra="RUN python -m setuptools_scm > VERSION\n", cmd='["python", "app.py"]'
+    )
+    changed, messages = _both(text, root)["slim-base"]
+    assert not changed and "a dependency may run `git`" in messages, messages
+    text = WHEELS_ONLY.format(extra="", cmd='["./entrypoint.sh", "python", "app.py"]')
+    _write(
+        tmp_path, {"entrypoint.sh": '#!/bin/sh\npython -m setuptools_scm > VERSION\nexec "$@"\n'}
+    )
+    for transform, (changed, messages) in _both(text, root).items():
+        assert not changed and "a dependency may run `git`" in messages, (transform, messages)
+
+
 def test_files_a_wildcard_copy_brings_reach_the_runtime(tmp_path: Path) -> None:
     """``COPY go.* *.go *.json ./`` and ``COPY templates/*.html ./templates/``: a source with
     wildcards was looked up literally, so settings.json and the templates the server reads at

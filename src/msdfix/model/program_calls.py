@@ -237,8 +237,15 @@ def called_tool(
 # or a requirement's name (``"git-repo-info": "^2"``, ``GitPython==3.1``), not github/gitlab.
 _GIT_DEPENDENCY = (
     ("*package.json", "package.json"), ("*requirements*.txt", "*"), ("*pyproject.toml", "*"),
-    ("*Pipfile", "Pipfile"),
+    ("*Pipfile", "Pipfile"), ("*setup.py", "setup.py"), ("*setup.cfg", "setup.cfg"),
 )  # fmt: skip
+# Python tools that take the package's version from git (they run `git describe` on the
+# copied repository when the build or the program imports them; dockerignore keeps .git).
+VCS_VERSIONING = re.compile(
+    r"setuptools[-_]scm|hatch-vcs|versioneer|dunamai|poetry-dynamic-versioning|\bpbr\b"
+    r"|versioningit|setuptools-git-versioning|uv-dynamic-versioning"
+    r"|source\s*=\s*[\"']scm[\"']"  # pdm's [tool.pdm.version]
+)
 # (sentry-sdk and @sentry/node run `git rev-parse HEAD` for the release when none is set.)
 _GIT = (
     r"(?:@?[\w./-]*?\bgit(?!hub|lab|ea|ignore|attributes|keep|\+)[\w.-]*|sentry-sdk|@sentry/node)"
@@ -252,10 +259,14 @@ _GIT_NAME = re.compile(
 def git_dependency(ctx: BuildContext) -> bool:
     """A dependency named for git (git-repo-info, git-last-commit, gitpython) or that asks
     git for the release (sentry-sdk): a library may read the repository, or run git, where no
-    copied source of the app says so."""
+    copied source of the app says so; or a tool that takes the version from git
+    (setuptools-scm, ``VCS_VERSIONING``)."""
     for pattern, name in _GIT_DEPENDENCY:
         for rel in ctx.glob(pattern) if ctx.present else ():
             if posixpath.basename(rel) == name or "*" in name:
-                if _GIT_NAME.search(ctx.read_text(rel) or ""):
+                text = ctx.read_text(rel) or ""
+                if _GIT_NAME.search(text) or (
+                    not rel.endswith("package.json") and VCS_VERSIONING.search(text)
+                ):
                     return True
     return False

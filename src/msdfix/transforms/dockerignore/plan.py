@@ -24,6 +24,7 @@ from msdfix.model.base_images import library_name
 from msdfix.model.copies import Source, stage_sources
 from msdfix.model.dockerignore import DEFAULT_NAME, DockerIgnore, Pattern
 from msdfix.model.pending import all_paths
+from msdfix.model.program_calls import VCS_VERSIONING
 from msdfix.model.stages import Stage
 from msdfix.shell.commands import Command
 from msdfix.shell.script import run_script
@@ -34,11 +35,6 @@ from msdfix.syntax.values import instruction_values
 # comment, an exception or trimmed text of it (a Dockerfile named "Dockerfile.x\n!.env").
 _GLOB = re.compile(r"[*?\[\\\n\r]|^[!#]|^\s|\s$")
 _GIT_WORD = re.compile(r"(?:^|[\s;&|(`'\"])git\s")
-_VCS_VERSIONING = re.compile(
-    r"setuptools[-_]scm|hatch-vcs|versioneer|dunamai|poetry-dynamic-versioning|\bpbr\b"
-    r"|versioningit|setuptools-git-versioning|uv-dynamic-versioning"
-    r"|source\s*=\s*[\"']scm[\"']"  # pdm's [tool.pdm.version]
-)
 _DOCKERFILE_NAME = re.compile(
     r"(?:docker|container)file(?:[._-].+)?|.+[._-](?:docker|container)file", re.I
 )
@@ -256,7 +252,7 @@ def git_reader(doc: Document, stages: list[Stage]) -> str | None:
                     return f"{word} (run on line {ins.start_line}) runs git"
     for name in PYTHON_FILES:
         manifest = doc.context.read_text(name)
-        if manifest is not None and _VCS_VERSIONING.search(manifest):
+        if manifest is not None and VCS_VERSIONING.search(manifest):
             return f"{name} takes the version from git"
     package = doc.context.read_json("package.json")
     scripts = package.get("scripts") if isinstance(package, dict) else None
