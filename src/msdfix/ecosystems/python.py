@@ -482,7 +482,7 @@ def requirement_name(spec: str) -> str | None:
 _PIP_VALUE_OPTIONS = {
     "-r", "--requirement", "-c", "--constraint", "-t", "--target", "-i", "--index-url",
     "--extra-index-url", "--prefix", "--root", "-f", "--find-links", "--only-binary",
-    "--no-binary", "--cache-dir", "--src", "-e", "--editable",
+    "--no-binary", "--cache-dir", "--src", "-e", "--editable", "-w", "--wheel-dir",
 }  # fmt: skip
 
 
@@ -593,7 +593,7 @@ def _context_path(context: BuildContext, path: str) -> str:
 
 def _tools_only(args: list[str]) -> bool:
     """A pip command that installs nothing but packaging tools (they ship wheels)."""
-    names = [a for a in args if not a.startswith("-") and a not in ("install", "pip")]
+    names = [a for a in args if not a.startswith("-") and a not in ("install", "pip", "wheel")]
     if any(a.startswith(("-r", "--requirement", "-e", "--editable", "-c")) for a in args):
         return False
     return bool(names) and all(requirement_name(n) in WHEEL_TOOLS for n in names)
@@ -611,7 +611,7 @@ def _pip_blockers(
             continue
         if (
             not arg.startswith("-")
-            and arg not in ("install", "pip")
+            and arg not in ("install", "pip", "wheel")
             and (i == 0 or args[i - 1] not in _PIP_VALUE_OPTIONS)
         ):
             if arg.startswith(("git+", ".", "/")) or "://" in arg:

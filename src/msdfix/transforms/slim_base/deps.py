@@ -18,7 +18,9 @@ from msdfix.transforms.slim_base.facts import Facts, Use
 
 # The ecosystems whose dependency installs slim-base checks against a smaller image.
 CHECKED = ("node", "python", "ruby")
-INSTALL_SUBCOMMANDS = {"install", "ci", "i", "add", "sync", "update", ""}
+# (``pip wheel`` builds the packages it is given like ``pip install``: a stage that copies the
+# wheels installs what it compiled.)
+INSTALL_SUBCOMMANDS = {"install", "ci", "i", "add", "sync", "update", "wheel", ""}
 
 
 def node_deps(doc: Document, stage: Stage, calls: list[Use]) -> tuple[str, list[str]]:
