@@ -26,6 +26,7 @@ from msdfix.shell.commands import parse_commands
 from msdfix.shell.entry import entry, opaque_program, run_scripts
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
+from msdfix.transforms.slim_base.build_programs import installed_program
 from msdfix.transforms.slim_base.deps import dependency_status, install_calls, node_deps
 from msdfix.transforms.slim_base.facts import (
     Use,
@@ -275,6 +276,17 @@ class Planner:
             cand.unsafe.append(
                 f"{where(code.ins)} runs code msdfix does not read (`{code.program} "
                 f"{code.args[0]}`), which may use compilers or tools only the full image has"
+            )
+        installed = (
+            installed_program(self.facts, self.doc.context, self.family.full_only_tools)
+            if self.family.name == "python"
+            else None
+        )
+        if installed is not None:
+            cand.unsafe.append(
+                f"{where(installed.ins)} runs `{posixpath.basename(installed.program)}`, a "
+                "program msdfix does not read: it may use compilers or tools only the full "
+                "image has"
             )
         cand.blocked = self._scripts(cand.unsafe)
         if cand.blocked:
