@@ -1476,3 +1476,35 @@ def test_a_no_binary_line_of_the_requirements_defeats_only_binary(
     assert "/root/.cache/uv" not in result.output  # uv keeps the wheel it builds in its cache
     _write(tmp_path, {"requirements.txt": f"{COMPILED}--no-binary :none:\nflask==3.1.0\n"})
     assert _both(text, root)["slim-base"][0]
+
+
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [
+        (
+            'import ctypes, ctypes.util\nlib = ctypes.CDLL(ctypes.util.find_library("pq") or "libpq.so.5")\n',
+            "loads the system library libpq by name",
+        ),
+        ('from ctypes import cdll\nmagic = cdll.LoadLibrary("libmagic.so.1")\n', "libmagic"),
+        (
+            "from cffi import FFI\nffi = FFI()\nffi.cdef('int add(int, int);')\n"
+            "ffi.set_source('_fast', 'static int add(int a, int b) { return a + b; }')\n"
+            "ffi.compile(tmpdir='/tmp/build')\n",
+            "compiles C with cffi when it runs",
+        ),
+    ],
+)
+def test_a_source_that_loads_a_library_or_compiles_c_keeps_the_full_image(
+    tmp_path: Path, source: str, reason: str
+) -> None:
+    """The app's own ``ctypes.CDLL("libpq.so.5")`` (gunicorn's worker failed to boot: libpq.so.5
+    missing) and a cffi module compiled at import (no gcc) broke safe splits to
+    python:3.12-slim, built for real; slim-base alike."""
+    root = _write(tmp_path, {
+        "requirements.txt": f"{COMPILED}flask==3.1.0\ncffi==1.17.1\n", "app.py": source,
+    })  # fmt: skip
+    text = WHEELS_ONLY.format(extra="", cmd='["python", "app.py"]')
+    for transform, (changed, messages) in _both(text, root).items():
+        assert not changed and reason in messages, (transform, messages)
+    _write(tmp_path, {"app.py": 'import ctypes\nlibc = ctypes.CDLL("libc.so.6")\n'})
+    assert all(changed for changed, _ in _both(text, root).values())

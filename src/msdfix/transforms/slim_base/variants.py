@@ -13,6 +13,7 @@ from msdfix.ecosystems.programs import POSIX_SHELLS, SHELLS
 from msdfix.model import Stage
 from msdfix.model.base_images import HUB_REGISTRIES
 from msdfix.model.image import ImageRef
+from msdfix.model.native_loads import native_need, provided_names
 from msdfix.model.program_calls import (
     CALLED,
     TOO_MANY,
@@ -282,6 +283,16 @@ class Planner:
             if self.family.name == "python"
             else None
         )
+        packages = [p for names in self.facts.apt.values() for p in names]
+        copies = [i.args for i in self.stage.of("copy", "add")]
+        native = (
+            native_need(self.doc.context, provided_names(packages, copies))
+            if self.family.name == "python"
+            else None
+        )
+        if native is not None:
+            what = "a source may load a system library" if native == TOO_MANY else native
+            cand.unsafe.append(f"{what}, which only the full image may have")
         if installed is not None:
             cand.unsafe.append(
                 f"{where(installed.ins)} runs `{posixpath.basename(installed.program)}`, a "

@@ -11,6 +11,7 @@ import re
 
 from msdfix.ecosystems.images import BUILDPACK_TOOLS, TOOL_PACKAGES
 from msdfix.model.base_images import library_name
+from msdfix.model.native_loads import native_need, provided_names
 from msdfix.model.program_calls import CALLED, MAX_SCANNED, TOO_MANY, tar_tool
 from msdfix.model.stages import Stage
 from msdfix.shell.classify import program_args
@@ -108,6 +109,12 @@ def check_image_tools(a: Analysis, plan: Plan) -> None:
         if users:
             plan.unsafe = f"{users} looks up system users, which {plan.runtime} does not have"
             return
+    copies = [i.args for i in a.stage.of("copy", "add")]
+    native = native_need(a.ctx, provided_names(installed, copies)) if a.eco == "python" else None
+    if native is not None:
+        what = "a source may load a system library" if native == TOO_MANY else native
+        plan.unsafe = f"{what}, which {image.raw} may have and {plan.runtime} lacks"
+        return
     go = _runs_go(a) if library_name(image) == "golang" else None
     if go is not None:
         plan.unsafe = f"{go} runs `go`, which {image.raw} has and {plan.runtime} lacks"

@@ -1,0 +1,65 @@
+"""Python sources that load a system library by name, or compile C, while the program runs.
+
+The full python image (buildpack-deps) has gcc and many libraries (libpq, libxml2, libmagic,
+libcairo, ...) that ``python:*-slim`` lacks. Known PyPI packages that need them are listed in
+``PY_NEEDS_FULL``; the app's own ``ctypes.CDLL("libpq.so.5")`` or a cffi module compiled at
+import (``ffibuilder.compile()``) are seen only in its sources.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable
+
+from msdfix.model.context import BuildContext
+from msdfix.model.program_calls import MAX_SCANNED, TOO_MANY
+
+_LOAD = re.compile(
+    r"""\b(?:CDLL|PyDLL|LoadLibrary|find_library|dlopen)\(\s*[rbu]?["']([^"'\s]+)["']"""
+)
+_CFFI_BUILD = re.compile(r"\bset_source\(|\.verify\(")
+_CFFI_COMPILE = re.compile(r"\.compile\(|\.verify\(")
+# glibc's own libraries and the runtime libraries every Debian image has.
+_BASE_LIBRARIES = frozenset(
+    "c m dl pthread rt util crypt resolv nsl anl gcc_s stdc++ z python3".split()
+)
+_SKIPPED = ("tests/", "test/", "docs/", "venv/", ".venv/", "node_modules/", "site-packages/")
+
+
+def library_name(word: str) -> str:
+    """``libpq.so.5`` -> ``pq``; ``pq`` -> ``pq``; ``/usr/lib/libmagic.so.1`` -> ``magic``."""
+    base = posixpath.basename(word)
+    base = base.removeprefix("lib")
+    return re.split(r"\.so\b|\.dylib\b|\.dll\b", base)[0]
+
+
+def native_need(ctx: BuildContext, provided: Iterable[str] = ()) -> str | None:
+    """Why a Python source of the context needs the full image when it runs: it loads a
+    library beyond glibc's by name (through ctypes or cffi) that nothing ``provided`` (an
+    installed package ``libpq5``, a copied ``libfast.so.1``) brings, or it compiles C with
+    cffi. None when none does, or there is no context."""
+    if not ctx.present:
+        return None
+    files = [f for f in ctx.glob("*.py") if not f.startswith(_SKIPPED) and "/test" not in f]
+    if len(files) > MAX_SCANNED:
+        return TOO_MANY
+    packages = [posixpath.basename(p) for p in provided]
+    for rel in sorted(files):
+        text = ctx.read_text(rel) or ""
+        if "cffi" in text and _CFFI_BUILD.search(text) and _CFFI_COMPILE.search(text):
+            return f"{rel} compiles C with cffi when it runs (gcc)"
+        for match in _LOAD.finditer(text):
+            name = library_name(match.group(1))
+            if not name or name in _BASE_LIBRARIES or name.startswith("python"):
+                continue
+            if any(p.startswith(f"lib{name}") for p in packages):
+                continue  # the Dockerfile installs or copies it
+            return f"{rel} loads the system library lib{name} by name"
+    return None
+
+
+def provided_names(packages: Iterable[str], copies: Iterable[str]) -> set[str]:
+    """OS packages a stage installs and the words of its COPY/ADD lines (a vendored
+    ``libfast.so.1``): what may bring a library a source loads."""
+    return set(packages) | {w for line in copies for w in line.split()}
