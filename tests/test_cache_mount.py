@@ -887,3 +887,26 @@ def test_a_stage_built_from_the_run_that_starts_the_tool_keeps_its_cache() -> No
     assert any("go runs at container start" in m for m in _fixes(text))
     without_dev = text.replace('FROM build AS dev\nCMD ["go", "run", "."]\n\n', "")
     assert "--mount=type=cache,target=/go/pkg/mod" in _run(without_dev)
+
+
+@pytest.mark.parametrize(
+    "head, wheelhouse",
+    [
+        ("", "/root/.cache/pip/wheelhouse"),
+        ("ENV WHEELHOUSE=/root/.cache/pip/wheelhouse\n", "$WHEELHOUSE"),
+    ],
+)
+def test_files_a_run_leaves_in_the_cache_directory_for_a_later_run_get_no_mount(
+    head: str, wheelhouse: str
+) -> None:
+    """``pip download -d /root/.cache/pip/wheelhouse`` then, after ``COPY . .``, ``pip install
+    --no-index --find-links`` there: a mount on the install hid the wheels (the cold build
+    failed), and through ``$WHEELHOUSE`` both RUNs were mounted, so a source edit with the
+    cache mounts empty (CI) failed with "No matching distribution" (both built for real)."""
+    text = (
+        f"FROM python:3.12\n{head}WORKDIR /app\nCOPY requirements.txt .\n"
+        f"RUN pip download --no-cache-dir -d {wheelhouse} -r requirements.txt\nCOPY . .\n"
+        f"RUN pip install --no-cache-dir --no-index --find-links {wheelhouse} -r requirements.txt\n"
+        'CMD ["python", "app.py"]\n'
+    )
+    assert "--mount=type=cache" not in _run(text)

@@ -275,7 +275,7 @@ class History:
         (a RUN's text, a ``COPY --from`` of this stage) or, for an index, installs from it."""
 
         def reads(run: Instruction) -> bool:  # the same from every stage: a RUN's own resolver
-            return target in run.logical and self._names(stage, run, target)
+            return (target in run.logical or "$" in run.logical) and self.names(stage, run, target)
 
         reader = next(self.later_runs(stage, ins, f"names {target}", reads), None)
         if reader is not None:
@@ -312,15 +312,27 @@ class History:
                     found.append((other, fields["from"].lower(), _absolute([path]) or ["/"]))
         return found
 
-    def _names(self, stage: Stage, ins: Instruction, target: str) -> bool:
-        """True when a command of ``ins`` names a path in ``target`` other than to delete it."""
+    def names(self, stage: Stage, ins: Instruction, target: str) -> bool:
+        """True when a command of ``ins`` names a path in ``target`` other than to delete it,
+        also through a variable (``pip download -d $WHEELHOUSE``)."""
         resolver = self.resolver(stage, ins)
         for step in self.steps(ins) or []:
             if step.program == "rm" or step.cleans(target, resolver):
                 continue
-            if any(target in arg for arg in step.args):
+            scope = {**resolver.scope, **step.command.assignments}
+            if any(target in (expand(arg, scope) if "$" in arg else arg) for arg in step.args):
                 return True
         return False
+
+    def named_before(self, stage: Stage, ins: Instruction, target: str) -> Instruction | None:
+        """An earlier RUN of the lineage that names a path in ``target`` (``pip download -d
+        /root/.cache/pip/wheelhouse``): it may have left files there that ``ins`` reads."""
+        flat, at = self._flat(stage)
+        for own, other in reversed(flat[: at.get(id(ins), 0)]):
+            text = other.logical
+            if (target in text or "$" in text) and self.names(own, other, target):
+                return other
+        return None
 
     def index_reader(self, stage: Stage, ins: Instruction) -> Instruction | None:
         """A later RUN that may read the package index from the image before refreshing it.

@@ -358,6 +358,14 @@ class _Planner:
                 f"{target} holds files from line {copy.start_line}, which a mount would hide "
                 "from this RUN"
             )
+        earlier = (
+            history.named_before(stage, ins, target) if history.names(stage, ins, target) else None
+        )
+        if earlier is not None:
+            return (
+                f"{target} holds what line {earlier.start_line} put there, which this RUN "
+                "reads and a mount would hide"
+            )
         user = history.needed_later(stage, ins, target)
         if user is not None:
             return f"{target} is used by line {user.start_line}"
