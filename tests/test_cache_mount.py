@@ -894,6 +894,7 @@ def test_a_stage_built_from_the_run_that_starts_the_tool_keeps_its_cache() -> No
     [
         ("", "/root/.cache/pip/wheelhouse"),
         ("ENV WHEELHOUSE=/root/.cache/pip/wheelhouse\n", "$WHEELHOUSE"),
+        ("ENV PIP_FIND_LINKS=/root/.cache/pip/wheelhouse\n", ""),  # pip reads the variable
     ],
 )
 def test_files_a_run_leaves_in_the_cache_directory_for_a_later_run_get_no_mount(
@@ -903,10 +904,12 @@ def test_files_a_run_leaves_in_the_cache_directory_for_a_later_run_get_no_mount(
     --no-index --find-links`` there: a mount on the install hid the wheels (the cold build
     failed), and through ``$WHEELHOUSE`` both RUNs were mounted, so a source edit with the
     cache mounts empty (CI) failed with "No matching distribution" (both built for real)."""
+    links = f"--find-links {wheelhouse}" if wheelhouse else ""
     text = (
         f"FROM python:3.12\n{head}WORKDIR /app\nCOPY requirements.txt .\n"
-        f"RUN pip download --no-cache-dir -d {wheelhouse} -r requirements.txt\nCOPY . .\n"
-        f"RUN pip install --no-cache-dir --no-index --find-links {wheelhouse} -r requirements.txt\n"
+        "RUN pip download --no-cache-dir -d /root/.cache/pip/wheelhouse -r requirements.txt\n"
+        "COPY . .\n"
+        f"RUN pip install --no-cache-dir --no-index {links} -r requirements.txt\n"
         'CMD ["python", "app.py"]\n'
     )
     assert "--mount=type=cache" not in _run(text)

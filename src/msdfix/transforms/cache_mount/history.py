@@ -275,7 +275,7 @@ class History:
         (a RUN's text, a ``COPY --from`` of this stage) or, for an index, installs from it."""
 
         def reads(run: Instruction) -> bool:  # the same from every stage: a RUN's own resolver
-            return (target in run.logical or "$" in run.logical) and self.names(stage, run, target)
+            return self.names(stage, run, target)
 
         reader = next(self.later_runs(stage, ins, f"names {target}", reads), None)
         if reader is not None:
@@ -314,13 +314,17 @@ class History:
 
     def names(self, stage: Stage, ins: Instruction, target: str) -> bool:
         """True when a command of ``ins`` names a path in ``target`` other than to delete it,
-        also through a variable (``pip download -d $WHEELHOUSE``)."""
+        also through a variable (``pip download -d $WHEELHOUSE``), or runs with a variable
+        that names a path below it (``ENV PIP_FIND_LINKS=/root/.cache/pip/wheelhouse``: pip
+        reads it; the cache directory's own variable names ``target`` itself)."""
         resolver = self.resolver(stage, ins)
         for step in self.steps(ins) or []:
             if step.program == "rm" or step.cleans(target, resolver):
                 continue
             scope = {**resolver.scope, **step.command.assignments}
             if any(target in (expand(arg, scope) if "$" in arg else arg) for arg in step.args):
+                return True
+            if any(_below(v, target) for v in scope.values() if v):
                 return True
         return False
 
@@ -329,8 +333,7 @@ class History:
         /root/.cache/pip/wheelhouse``): it may have left files there that ``ins`` reads."""
         flat, at = self._flat(stage)
         for own, other in reversed(flat[: at.get(id(ins), 0)]):
-            text = other.logical
-            if (target in text or "$" in text) and self.names(own, other, target):
+            if self.names(own, other, target):
                 return other
         return None
 
@@ -416,3 +419,12 @@ def _defeated(step: Step) -> bool:
 
 def _absolute(paths: list[str]) -> list[str]:
     return [posixpath.normpath(p) for p in paths if p.startswith("/")]
+
+
+def _below(value: str, target: str) -> bool:
+    """A variable's value names a path strictly inside ``target`` (one path of a list)."""
+    return any(
+        p.rstrip("/") != target.rstrip("/") and within(p, target)
+        for p in re.split(r"[\s:,;]+", value)
+        if p.startswith("/")
+    )
