@@ -1487,6 +1487,10 @@ def test_a_no_binary_line_of_the_requirements_defeats_only_binary(
         ),
         ('from ctypes import cdll\nmagic = cdll.LoadLibrary("libmagic.so.1")\n', "libmagic"),
         (
+            'import ctypes, os\nxml = ctypes.CDLL(os.environ.get("XML_LIB", "libxml2.so.2"))\n',
+            "libxml2",
+        ),
+        (
             "from cffi import FFI\nffi = FFI()\nffi.cdef('int add(int, int);')\n"
             "ffi.set_source('_fast', 'static int add(int a, int b) { return a + b; }')\n"
             "ffi.compile(tmpdir='/tmp/build')\n",

@@ -18,6 +18,9 @@ from msdfix.model.program_calls import MAX_SCANNED, TOO_MANY
 _LOAD = re.compile(
     r"""\b(?:CDLL|PyDLL|LoadLibrary|find_library|dlopen)\(\s*[rbu]?["']([^"'\s]+)["']"""
 )
+# A shared object's name anywhere in a source that imports ctypes or cffi (``LoadLibrary(
+# os.environ.get("LIB", "libpq.so.5"))``).
+_SONAME = re.compile(r"""["'](?:[\w./-]*/)?(lib[\w+-]+?\.so(?:\.\d+)*)["']""")
 _CFFI_BUILD = re.compile(r"\bset_source\(|\.verify\(")
 _CFFI_COMPILE = re.compile(r"\.compile\(|\.verify\(")
 # glibc's own libraries and the runtime libraries every Debian image has.
@@ -49,8 +52,11 @@ def native_need(ctx: BuildContext, provided: Iterable[str] = ()) -> str | None:
         text = ctx.read_text(rel) or ""
         if "cffi" in text and _CFFI_BUILD.search(text) and _CFFI_COMPILE.search(text):
             return f"{rel} compiles C with cffi when it runs (gcc)"
-        for match in _LOAD.finditer(text):
-            name = library_name(match.group(1))
+        words = [m.group(1) for m in _LOAD.finditer(text)]
+        if "ctypes" in text or "cffi" in text:
+            words += [m.group(1) for m in _SONAME.finditer(text)]
+        for word in words:
+            name = library_name(word)
             if not name or name in _BASE_LIBRARIES or name.startswith("python"):
                 continue
             if any(p.startswith(f"lib{name}") for p in packages):
