@@ -394,6 +394,41 @@ def _bundler(
             f"{where}: the Gemfile uses a gemspec or local path gems, which need the sources",
             anchor,
         )
+    read = _GEMFILE_READS.search(_RUBY_COMMENT.sub("", text))
+    if read:
+        raise Skip(
+            f"{where}: the Gemfile reads other files (`{read.group(0).strip()}`), which the "
+            "manifests alone lack",
+            anchor,
+        )
+    cache = _bundler_cache(doc, use.project)
+    if cache:
+        raise Skip(
+            f"{where}: bundler installs from {cache} (packaged gems), which the manifests "
+            "alone lack",
+            anchor,
+        )
+
+
+# Ruby in a Gemfile that opens files of the project (``ruby File.read(".ruby-version")``,
+# ``ruby file: ".ruby-version"``, ``instance_eval(File.read("Gemfile.local"))``).
+_GEMFILE_READS = re.compile(
+    r"\b(?:File|IO|Pathname)\s*(?:\.|::)\s*(?:read|readlines|open|foreach|new|exist\?)"
+    r"|\bruby\b[^\n]*\bfile:|\b(?:instance_eval|require_relative)\b|\bload\s*\(?\s*[\"'A-Z]"
+    r"|\bDir\s*(?:\[|\.glob)"
+)
+_RUBY_COMMENT = re.compile(r"#(?!\{).*")
+
+
+def _bundler_cache(doc: Document, project: str) -> str | None:
+    """The packaged-gems folder bundler installs from when it exists (``vendor/cache``, or
+    the ``BUNDLE_CACHE_PATH`` of the project's ``.bundle/config``), if the context has one."""
+    config = doc.context.read_text(posixpath.join(project, ".bundle/config")) or ""
+    named = re.search(r"^BUNDLE_CACHE_PATH:\s*[\"']?([^\"'\n]+)", config, re.M)
+    folder = named.group(1).strip() if named else "vendor/cache"
+    if doc.context.holds(posixpath.normpath(posixpath.join(project, folder.strip("/")))):
+        return folder
+    return None
 
 
 def _composer(
