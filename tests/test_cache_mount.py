@@ -887,3 +887,19 @@ def test_a_stage_built_from_the_run_that_starts_the_tool_keeps_its_cache() -> No
     assert any("go runs at container start" in m for m in _fixes(text))
     without_dev = text.replace('FROM build AS dev\nCMD ["go", "run", "."]\n\n', "")
     assert "--mount=type=cache,target=/go/pkg/mod" in _run(without_dev)
+
+
+def test_composer_mounts_the_cache_it_really_uses() -> None:
+    """Composer as root caches in ~/.composer/cache unless an XDG_* variable is set or
+    /etc/xdg exists (debian and the php images have neither): with only ~/.cache/composer
+    mounted and `composer clear-cache` dropped, a real image kept the download cache."""
+    text = (
+        "FROM debian:bookworm\nWORKDIR /app\nCOPY composer.json composer.lock ./\n"
+        "RUN composer install --no-dev && composer clear-cache\n"
+    )
+    out = _run(text)
+    assert "target=/root/.composer/cache" in out
+    assert "target=/root/.cache/composer" in out
+    assert "clear-cache" not in out
+    home = "FROM debian:bookworm\nENV COMPOSER_HOME=/opt/composer\nRUN composer install\n"
+    assert _run(home).count("--mount=type=cache,target=/opt/composer/cache ") == 1
