@@ -428,3 +428,37 @@ def test_a_program_that_compiles_java_keeps_the_jdk(source: str, tmp_path: Path)
     assert any("App.java compiles Java" in f.message for f in unsafe.applied)
     (src).write_text("class App { void run() { System.out.println(1); } }\n")
     assert "FROM eclipse-temurin:17-jre\n" in _run(text, context=tmp_path).output
+
+
+@pytest.mark.parametrize(
+    ("run", "tool"),
+    [
+        ('echo "$SHA  /opt/a.txt" | shasum -a 256 -c -', "shasum"),
+        ("find /usr/local/lib -name '*.so' -exec strip --strip-unneeded {} +", "strip"),
+        ("perl -MJSON::PP -e 'print decode_json(<STDIN>)->{v}' < m.json > VERSION", "perl modules"),
+        ("perl -e 'use Digest::SHA qw(sha1_hex); print sha1_hex(1)' > ID", "perl modules"),
+        ("perl tools/gen.pl > out.txt", "perl modules"),
+        ("bzgrep -q x /opt/a.bz2", "bzgrep"),
+    ],
+)
+def test_full_image_programs_beyond_the_named_few_keep_the_base(run: str, tool: str) -> None:
+    """buildpack-deps brings whole packages and their dependencies (git: perl with shasum and
+    its modules; gcc: binutils with strip): each RUN failed for real on python:3.12-slim."""
+    text = f'FROM python:3.12\nCOPY . /app\nRUN {run}\nCMD ["python", "/app/app.py"]\n'
+    result = _run(text, unsafe=True)
+    assert result.output == text
+    assert any(f"uses {tool}," in s.message for s in result.suggestions), [
+        s.message for s in result.suggestions
+    ]
+
+
+def test_perl_one_liner_and_installed_packages_still_allow_slim() -> None:
+    base = "FROM python:3.12\nCOPY app.py /app/app.py\n"
+    end = 'CMD ["python", "/app/app.py"]\n'
+    one_liner = base + "RUN perl -pi -e 's/debug/info/' /app/app.py\n" + end
+    assert "python:3.12-slim" in _run(one_liner).output
+    installed = (
+        base + "RUN apt-get update && apt-get install -y --no-install-recommends perl binutils\n"
+        "RUN strip /usr/local/bin/x || true; perl -MJSON::PP -e 1\n" + end
+    )
+    assert "python:3.12-slim" in _run(installed, unsafe=True).output
