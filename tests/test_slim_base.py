@@ -462,3 +462,33 @@ def test_perl_one_liner_and_installed_packages_still_allow_slim() -> None:
         "RUN strip /usr/local/bin/x || true; perl -MJSON::PP -e 1\n" + end
     )
     assert "python:3.12-slim" in _run(installed, unsafe=True).output
+
+
+def test_file_sourced_by_the_entrypoint_is_read_for_tools(tmp_path: Path) -> None:
+    """`. /app/lib/helpers` (no suffix, no #! line) ran `wget`: python:3.12-slim was rated
+    safe and the real container exited with "wget: not found"."""
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "helpers").write_text('fetch() {\n    wget -q -O /app/c.json "$URL"\n}\n')
+    (tmp_path / "entrypoint.sh").write_text(
+        '#!/bin/sh\nset -e\n. /app/lib/helpers\nfetch\nexec "$@"\n'
+    )
+    (tmp_path / "app.py").write_text("print('hi')\n")
+    text = (
+        "FROM python:3.12\nWORKDIR /app\nCOPY lib/ lib/\nCOPY entrypoint.sh app.py ./\n"
+        'ENTRYPOINT ["/app/entrypoint.sh"]\nCMD ["python", "app.py"]\n'
+    )
+    result = _run(text, context=tmp_path)
+    assert result.output == text
+    assert any("`wget`" in s.message for s in result.suggestions)
+
+
+def test_sourced_paths() -> None:
+    from msdfix.model.program_calls import is_sourced, sourced_paths
+
+    found = sourced_paths(
+        ['set -e\n. /app/lib/helpers\nif [ -f x ]; then source "$APP_DIR/conf/env"; fi\n'
+         ". ./local\necho a.b # not sourced\n"]
+    )  # fmt: skip
+    assert found == {"app/lib/helpers", "conf/env", "local"}
+    assert is_sourced("lib/helpers", found) and is_sourced("deploy/local", found)
+    assert not is_sourced("lib/other", found)
