@@ -492,3 +492,52 @@ def test_sourced_paths() -> None:
     assert found == {"app/lib/helpers", "conf/env", "local"}
     assert is_sourced("lib/helpers", found) and is_sourced("deploy/local", found)
     assert not is_sourced("lib/other", found)
+
+
+@pytest.mark.parametrize(
+    ("lines", "reason"),
+    [
+        (
+            "RUN apt-get update && apt-get install -y --no-install-recommends groff-base\n"
+            'ENTRYPOINT ["groff", "-man", "-Tutf8"]\n',
+            "installs groff-base",
+        ),
+        (
+            "RUN apt-get update && apt-get install -y --no-install-recommends man-db jq\n"
+            'ENTRYPOINT ["man"]\n',
+            "installs man-db",
+        ),
+        (
+            "RUN apt-get update && apt-get install -y stunnel4\n"
+            "RUN cp /usr/share/doc/stunnel4/examples/stunnel.conf-sample /etc/stunnel/s.conf\n"
+            'CMD ["stunnel"]\n',
+            "reads /usr/share/doc/",
+        ),
+    ],
+)
+def test_slim_drops_docs_man_pages_groff_and_translations(lines: str, reason: str) -> None:
+    """debian:*-slim's dpkg skips /usr/share/{doc,man,groff,info,locale,...} of every package:
+    on it groff failed ("can't find 'DESC' file"), man found no page and the cp failed."""
+    text = "FROM debian:bookworm\n" + lines
+    result = _run(text, unsafe=True)
+    assert result.output == text
+    assert any(reason in s.message for s in result.suggestions), [
+        s.message for s in result.suggestions
+    ]
+
+
+def test_slim_translations_and_cleanups(tmp_path: Path) -> None:
+    cleanup = (
+        "FROM debian:bookworm\nRUN apt-get update && apt-get install -y curl "
+        "&& rm -rf /var/lib/apt/lists/* /usr/share/doc/* /usr/share/man/*\n"
+        'CMD ["curl", "--version"]\n'
+    )
+    assert "bookworm-slim" in _run(cleanup).output  # deleting docs is no reason to keep them
+    german = cleanup.replace("CMD", "ENV LANG=de_DE.UTF-8\nCMD")
+    assert "bookworm-slim" not in _run(german).output
+    assert "bookworm-slim" in _run(german, unsafe=True).output
+    (tmp_path / "app.py").write_text(
+        'import gettext\ngettext.translation("iso_3166-1", "/usr/share/locale", ["de"])\n'
+    )
+    text = 'FROM python:3.12\nCOPY app.py /app/app.py\nCMD ["python", "/app/app.py"]\n'
+    assert _run(text, unsafe=True, context=tmp_path).output == text

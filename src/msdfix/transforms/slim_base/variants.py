@@ -27,6 +27,7 @@ from msdfix.shell.entry import entry, opaque_program, run_scripts
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
 from msdfix.transforms.slim_base.deps import dependency_status, install_calls, node_deps
+from msdfix.transforms.slim_base.excluded import excluded_reason, translation_reason
 from msdfix.transforms.slim_base.facts import (
     Use,
     installed_before,
@@ -264,6 +265,19 @@ class Planner:
         if man is not None:
             cand.blocked = f"{man} (-slim images have no man pages)"
             return cand
+        if target.kind == "slim":
+            excluded = excluded_reason(self.doc, self.stage, self.facts)
+            if excluded is not None:
+                cand.blocked = (
+                    f"{excluded}: -slim leaves /usr/share/doc, man, groff, info and locale "
+                    "out of every package"
+                )
+                return cand
+            translated = translation_reason(self.stage)
+            if translated is not None:
+                cand.unsafe.append(
+                    f"{translated}: -slim leaves the translations in /usr/share/locale out"
+                )
         missing = missing_tool(self.facts, self.family.full_only_tools)
         if missing is not None:
             use, tool = missing
