@@ -533,7 +533,7 @@ def test_slim_translations_and_cleanups(tmp_path: Path) -> None:
         'CMD ["curl", "--version"]\n'
     )
     assert "bookworm-slim" in _run(cleanup).output  # deleting docs is no reason to keep them
-    german = cleanup.replace("CMD", "ENV LANG=de_DE.UTF-8\nCMD")
+    german = cleanup.replace("CMD", "ENV LANG de_DE.UTF-8\nCMD")  # legacy ENV form too
     assert "bookworm-slim" not in _run(german).output
     assert "bookworm-slim" in _run(german, unsafe=True).output
     (tmp_path / "app.py").write_text(

@@ -15,6 +15,7 @@ import re
 from msdfix.document import Document
 from msdfix.model import Stage
 from msdfix.model.program_calls import COMMON, MAX_SCANNED, SOURCE_PATTERNS
+from msdfix.syntax.values import env_pairs
 from msdfix.transforms.slim_base.facts import Facts
 
 EXCLUDED = re.compile(r"/usr/share/(?:doc|man|groff|info|locale|lintian|linda)(?:/|\b)")
@@ -26,7 +27,7 @@ READERS = re.compile(
 )
 # Locales whose messages come from translations (C, POSIX and English need none).
 _UNTRANSLATED = re.compile(r"^(?:C|POSIX|en)(?:[_.@:]|$)")
-_LOCALE_VARS = re.compile(r"(?:^|\s)(LANG|LANGUAGE|LC_ALL|LC_MESSAGES)=[\"']?([^\s\"']*)")
+_LOCALE_VARS = ("LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES")
 
 
 # Commands that name those paths without reading them: cleanups (`rm -rf /usr/share/doc/*`),
@@ -67,7 +68,9 @@ def translation_reason(stage: Stage) -> str | None:
     messages live in /usr/share/locale."""
     for st in stage.lineage:
         for ins in st.of("env"):
-            for name, value in _LOCALE_VARS.findall(" " + ins.args):
-                if value and not value.startswith("$") and not _UNTRANSLATED.match(value):
+            for name, value in env_pairs(ins):
+                if name not in _LOCALE_VARS or not value or value.startswith("$"):
+                    continue
+                if not all(_UNTRANSLATED.match(v) for v in value.split(":") if v):
                     return f"line {ins.start_line} sets {name}={value}"
     return None
