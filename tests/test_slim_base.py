@@ -541,3 +541,37 @@ def test_slim_translations_and_cleanups(tmp_path: Path) -> None:
     )
     text = 'FROM python:3.12\nCOPY app.py /app/app.py\nCMD ["python", "/app/app.py"]\n'
     assert _run(text, unsafe=True, context=tmp_path).output == text
+
+
+def test_npm_run_in_a_run_reads_its_scripts_for_tools(tmp_path: Path) -> None:
+    """`RUN npm run build` whose script ends with `shasum -a 256 dist/index.html` failed on
+    node:20-slim (no perl): the scripts a RUN runs are read like the start command's."""
+    (tmp_path / "package.json").write_text(
+        json.dumps(
+            {
+                "name": "ss",
+                "version": "1.0.0",
+                "scripts": {
+                    "build": "node build.js",
+                    "postbuild": "shasum -a 256 dist/index.html > dist/SHA256SUMS",
+                    "start": "node server.js",
+                },
+            }
+        )
+    )
+    (tmp_path / "package-lock.json").write_text(
+        json.dumps({"name": "ss", "lockfileVersion": 3, "packages": {"": {"name": "ss"}}})
+    )
+    (tmp_path / "build.js").write_text("require('fs').writeFileSync('dist/index.html', 'x')\n")
+    (tmp_path / "server.js").write_text("require('http').createServer().listen(3000)\n")
+    text = (
+        "FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\n"
+        'COPY . .\nRUN npm run build\nCMD ["node", "server.js"]\n'
+    )
+    result = _run(text, unsafe=True, context=tmp_path)
+    assert "node:20-slim" not in result.output
+    assert any("`shasum`" in s.message for s in result.suggestions)
+    package = json.loads((tmp_path / "package.json").read_text())
+    package["scripts"]["postbuild"] = "node -e 1"
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    assert "node:20-slim" in _run(text, context=tmp_path).output
