@@ -55,7 +55,11 @@ def excluded_reason(doc: Document, stage: Stage, facts: Facts) -> str | None:
     if ctx.present:
         files = sorted({f for pattern in SOURCE_PATTERNS for f in ctx.glob(pattern)})
         for rel in files[:MAX_SCANNED]:
-            if any(p.fullmatch(rel) for p in COMMON) or "node_modules/" in rel:
+            if (
+                any(p.fullmatch(rel) for p in COMMON)
+                or "node_modules/" in rel
+                or rel.startswith("vendor/")
+            ):
                 continue
             found = EXCLUDED.search(ctx.read_text(rel) or "")
             if found:
