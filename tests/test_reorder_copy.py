@@ -979,3 +979,33 @@ def test_bundler_gemfile_comment_saying_load_is_not_a_read(tmp_path: Path) -> No
         'source "https://rubygems.org"\nruby "3.3.0"\ngem "greeter" # load File.read early\n',
     )
     assert _run(_BUNDLE.format(flags=""), tmp_path)[1]
+
+
+def test_configured_install_folder_in_the_context_keeps_the_order(tmp_path: Path) -> None:
+    """composer.json's `config.vendor-dir` (and .bundle/config's BUNDLE_PATH) move the
+    install: a local lib/vendor copied after the install replaced what composer installed
+    (a real image served the stale package file)."""
+    (tmp_path / "composer.json").write_text(
+        json.dumps({"name": "a/b", "require": {}, "config": {"vendor-dir": "lib/vendor"}})
+    )
+    (tmp_path / "composer.lock").write_text("{}")
+    text = (
+        "FROM php:8.3-cli\nWORKDIR /app\nCOPY . .\nRUN composer install --no-dev\n"
+        'CMD ["php", "-S", "0.0.0.0:8080"]\n'
+    )
+    assert _run(text, tmp_path)[1]
+    (tmp_path / "lib" / "vendor").mkdir(parents=True)
+    (tmp_path / "lib" / "vendor" / "autoload.php").write_text("<?php\n")
+    out, applied, explained = _run(text, tmp_path, unsafe=True)
+    assert out == text and not applied
+    assert any("lib/vendor is in the build context" in m for m in explained)
+    gems = tmp_path / "gems"
+    gems.mkdir()
+    (gems / "Gemfile").write_text('source "https://rubygems.org"\ngem "rack"\n')
+    (gems / "Gemfile.lock").write_text("GEM\n  specs:\n    rack (3.0.8)\n")
+    (gems / ".bundle").mkdir()
+    (gems / ".bundle" / "config").write_text('---\nBUNDLE_PATH: ".gems"\n')
+    (gems / ".gems").mkdir()
+    (gems / ".gems" / "x.rb").write_text("")
+    out, applied, _ = _run(_BUNDLE.format(flags=""), gems, unsafe=True)
+    assert out == _BUNDLE.format(flags="") and not applied

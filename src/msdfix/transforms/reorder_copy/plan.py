@@ -67,7 +67,7 @@ def plan_manifests(
         )
         _two_phase_note(eco, use, plan)
         return
-    for out in eco.outputs:
+    for out in (*eco.outputs, *_configured_outputs(doc, eco.id, project)):
         if ctx.exists(rel(out)):
             raise Skip(
                 f"{where}: {rel(out)} is in the build context and not in .dockerignore, so the "
@@ -418,6 +418,21 @@ _GEMFILE_READS = re.compile(
     r"|\bDir\s*(?:\[|\.glob)"
 )
 _RUBY_COMMENT = re.compile(r"#(?!\{).*")
+
+
+def _configured_outputs(doc: Document, eco: str, project: str) -> list[str]:
+    """Where the project's own configuration puts the install (composer.json's
+    ``config.vendor-dir``, ``.bundle/config``'s ``BUNDLE_PATH``) besides the default."""
+    if eco == "composer":
+        data = doc.context.read_json(posixpath.join(project, "composer.json"))
+        config = data.get("config") if isinstance(data, dict) else None
+        vendor = config.get("vendor-dir") if isinstance(config, dict) else None
+        return [vendor.strip("/")] if isinstance(vendor, str) and vendor.strip("/") else []
+    if eco == "bundler":
+        text = doc.context.read_text(posixpath.join(project, ".bundle/config")) or ""
+        path = re.search(r"^BUNDLE_PATH:\s*[\"']?([^\"'\n]+)", text, re.M)
+        return [path.group(1).strip().strip("/")] if path and path.group(1).strip() else []
+    return []
 
 
 def _bundler_cache(doc: Document, project: str) -> str | None:
