@@ -913,3 +913,19 @@ def test_files_a_run_leaves_in_the_cache_directory_for_a_later_run_get_no_mount(
         'CMD ["python", "app.py"]\n'
     )
     assert "--mount=type=cache" not in _run(text)
+
+
+def test_composer_mounts_the_cache_it_really_uses() -> None:
+    """Composer as root caches in ~/.composer/cache unless an XDG_* variable is set or
+    /etc/xdg exists (debian and the php images have neither): with only ~/.cache/composer
+    mounted and `composer clear-cache` dropped, a real image kept the download cache."""
+    text = (
+        "FROM debian:bookworm\nWORKDIR /app\nCOPY composer.json composer.lock ./\n"
+        "RUN composer install --no-dev && composer clear-cache\n"
+    )
+    out = _run(text)
+    assert "target=/root/.composer/cache" in out
+    assert "target=/root/.cache/composer" in out
+    assert "clear-cache" not in out
+    home = "FROM debian:bookworm\nENV COMPOSER_HOME=/opt/composer\nRUN composer install\n"
+    assert _run(home).count("--mount=type=cache,target=/opt/composer/cache ") == 1

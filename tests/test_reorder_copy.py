@@ -918,3 +918,94 @@ def test_a_dependency_without_an_install_script_leaves_its_configuration_to_the_
     (tmp_path / "index.js").write_text("require('puppeteer')\n")
     _, applied, _ = _run(NPM_APP.format("install"), tmp_path)
     assert applied
+
+
+_BUNDLE = (
+    'FROM ruby:3.3\nWORKDIR /app\nCOPY . .\nRUN bundle install{flags}\nCMD ["ruby", "app.rb"]\n'
+)
+
+
+def _gem_project(tmp_path: Path, gemfile: str) -> None:
+    (tmp_path / "Gemfile").write_text(gemfile)
+    (tmp_path / "Gemfile.lock").write_text("GEM\n  specs:\n    greeter (0.1.0)\n")
+    (tmp_path / "app.rb").write_text('require "greeter"\n')
+
+
+def test_bundler_vendor_cache_stays_with_the_install(tmp_path: Path) -> None:
+    """Bundler installs from vendor/cache (`bundle package` output; `--local`: only from it):
+    moved before `COPY . .`, a real build found no gem ("Could not find greeter-0.1.0")."""
+    _gem_project(tmp_path, 'source "https://rubygems.org"\ngem "greeter", "0.1.0"\n')
+    text = _BUNDLE.format(flags=" --local")
+    assert _run(text, tmp_path)[1]  # without a cache folder the move is made
+    (tmp_path / "vendor" / "cache").mkdir(parents=True)
+    (tmp_path / "vendor" / "cache" / "greeter-0.1.0.gem").write_bytes(b"gem")
+    out, applied, explained = _run(text, tmp_path, unsafe=True)
+    assert out == text and not applied
+    assert any("vendor/cache" in m for m in explained)
+
+
+def test_bundler_cache_path_from_bundle_config(tmp_path: Path) -> None:
+    _gem_project(tmp_path, 'source "https://rubygems.org"\ngem "greeter", "0.1.0"\n')
+    (tmp_path / ".bundle").mkdir()
+    (tmp_path / ".bundle" / "config").write_text('---\nBUNDLE_CACHE_PATH: "gems"\n')
+    (tmp_path / "gems").mkdir()
+    (tmp_path / "gems" / "greeter-0.1.0.gem").write_bytes(b"gem")
+    text = _BUNDLE.format(flags="")
+    out, applied, _ = _run(text, tmp_path, unsafe=True)
+    assert out == text and not applied
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'ruby File.read(File.join(__dir__, ".ruby-version")).strip',
+        'ruby file: ".ruby-version"',
+        'instance_eval(File.read("Gemfile.local"))',
+    ],
+)
+def test_bundler_gemfile_that_reads_files_stays(tmp_path: Path, line: str) -> None:
+    """A Gemfile is Ruby: `ruby File.read(".ruby-version")` failed a real build of the
+    manifests-only install ("There was an error parsing `Gemfile`: No such file")."""
+    _gem_project(tmp_path, f'source "https://rubygems.org"\n{line}\n# load the gems\n')
+    text = _BUNDLE.format(flags="")
+    out, applied, explained = _run(text, tmp_path, unsafe=True)
+    assert out == text and not applied
+    assert any("reads other files" in m for m in explained)
+
+
+def test_bundler_gemfile_comment_saying_load_is_not_a_read(tmp_path: Path) -> None:
+    _gem_project(
+        tmp_path,
+        'source "https://rubygems.org"\nruby "3.3.0"\ngem "greeter" # load File.read early\n',
+    )
+    assert _run(_BUNDLE.format(flags=""), tmp_path)[1]
+
+
+def test_configured_install_folder_in_the_context_keeps_the_order(tmp_path: Path) -> None:
+    """composer.json's `config.vendor-dir` (and .bundle/config's BUNDLE_PATH) move the
+    install: a local lib/vendor copied after the install replaced what composer installed
+    (a real image served the stale package file)."""
+    (tmp_path / "composer.json").write_text(
+        json.dumps({"name": "a/b", "require": {}, "config": {"vendor-dir": "lib/vendor"}})
+    )
+    (tmp_path / "composer.lock").write_text("{}")
+    text = (
+        "FROM php:8.3-cli\nWORKDIR /app\nCOPY . .\nRUN composer install --no-dev\n"
+        'CMD ["php", "-S", "0.0.0.0:8080"]\n'
+    )
+    assert _run(text, tmp_path)[1]
+    (tmp_path / "lib" / "vendor").mkdir(parents=True)
+    (tmp_path / "lib" / "vendor" / "autoload.php").write_text("<?php\n")
+    out, applied, explained = _run(text, tmp_path, unsafe=True)
+    assert out == text and not applied
+    assert any("lib/vendor is in the build context" in m for m in explained)
+    gems = tmp_path / "gems"
+    gems.mkdir()
+    (gems / "Gemfile").write_text('source "https://rubygems.org"\ngem "rack"\n')
+    (gems / "Gemfile.lock").write_text("GEM\n  specs:\n    rack (3.0.8)\n")
+    (gems / ".bundle").mkdir()
+    (gems / ".bundle" / "config").write_text('---\nBUNDLE_PATH: ".gems"\n')
+    (gems / ".gems").mkdir()
+    (gems / ".gems" / "x.rb").write_text("")
+    out, applied, _ = _run(_BUNDLE.format(flags=""), gems, unsafe=True)
+    assert out == _BUNDLE.format(flags="") and not applied

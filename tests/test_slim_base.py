@@ -481,3 +481,150 @@ def test_a_build_run_of_an_installed_program_is_unknown_work(
     assert f"runs `{program}`, a program msdfix does not read" in messages, messages
     plain = text.replace(f"RUN {run}\n", "")
     assert "FROM python:3.12-slim" in _run(plain, context=tmp_path).output
+
+
+@pytest.mark.parametrize(
+    ("run", "tool"),
+    [
+        ('echo "$SHA  /opt/a.txt" | shasum -a 256 -c -', "shasum"),
+        ("find /usr/local/lib -name '*.so' -exec strip --strip-unneeded {} +", "strip"),
+        ("perl -MJSON::PP -e 'print decode_json(<STDIN>)->{v}' < m.json > VERSION", "perl modules"),
+        ("perl -e 'use Digest::SHA qw(sha1_hex); print sha1_hex(1)' > ID", "perl modules"),
+        ("perl tools/gen.pl > out.txt", "perl modules"),
+        ("bzgrep -q x /opt/a.bz2", "bzgrep"),
+    ],
+)
+def test_full_image_programs_beyond_the_named_few_keep_the_base(run: str, tool: str) -> None:
+    """buildpack-deps brings whole packages and their dependencies (git: perl with shasum and
+    its modules; gcc: binutils with strip): each RUN failed for real on python:3.12-slim."""
+    text = f'FROM python:3.12\nCOPY . /app\nRUN {run}\nCMD ["python", "/app/app.py"]\n'
+    result = _run(text, unsafe=True)
+    assert result.output == text
+    assert any(f"uses {tool}," in s.message for s in result.suggestions), [
+        s.message for s in result.suggestions
+    ]
+
+
+def test_perl_one_liner_and_installed_packages_still_allow_slim() -> None:
+    base = "FROM python:3.12\nCOPY app.py /app/app.py\n"
+    end = 'CMD ["python", "/app/app.py"]\n'
+    one_liner = base + "RUN perl -pi -e 's/debug/info/' /app/app.py\n" + end
+    assert "python:3.12-slim" in _run(one_liner).output
+    installed = (
+        base + "RUN apt-get update && apt-get install -y --no-install-recommends perl binutils\n"
+        "RUN strip /usr/local/bin/x || true; perl -MJSON::PP -e 1\n" + end
+    )
+    assert "python:3.12-slim" in _run(installed, unsafe=True).output
+
+
+def test_file_sourced_by_the_entrypoint_is_read_for_tools(tmp_path: Path) -> None:
+    """`. /app/lib/helpers` (no suffix, no #! line) ran `wget`: python:3.12-slim was rated
+    safe and the real container exited with "wget: not found"."""
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "helpers").write_text('fetch() {\n    wget -q -O /app/c.json "$URL"\n}\n')
+    (tmp_path / "entrypoint.sh").write_text(
+        '#!/bin/sh\nset -e\n. /app/lib/helpers\nfetch\nexec "$@"\n'
+    )
+    (tmp_path / "app.py").write_text("print('hi')\n")
+    text = (
+        "FROM python:3.12\nWORKDIR /app\nCOPY lib/ lib/\nCOPY entrypoint.sh app.py ./\n"
+        'ENTRYPOINT ["/app/entrypoint.sh"]\nCMD ["python", "app.py"]\n'
+    )
+    result = _run(text, context=tmp_path)
+    assert result.output == text
+    assert any("`wget`" in s.message for s in result.suggestions)
+
+
+def test_sourced_paths() -> None:
+    from msdfix.model.program_calls import is_sourced, sourced_paths
+
+    found = sourced_paths(
+        ['set -e\n. /app/lib/helpers\nif [ -f x ]; then source "$APP_DIR/conf/env"; fi\n'
+         ". ./local\necho a.b # not sourced\n"]
+    )  # fmt: skip
+    assert found == {"app/lib/helpers", "conf/env", "local"}
+    assert is_sourced("lib/helpers", found) and is_sourced("deploy/local", found)
+    assert not is_sourced("lib/other", found)
+
+
+@pytest.mark.parametrize(
+    ("lines", "reason"),
+    [
+        (
+            "RUN apt-get update && apt-get install -y --no-install-recommends groff-base\n"
+            'ENTRYPOINT ["groff", "-man", "-Tutf8"]\n',
+            "installs groff-base",
+        ),
+        (
+            "RUN apt-get update && apt-get install -y --no-install-recommends man-db jq\n"
+            'ENTRYPOINT ["man"]\n',
+            "installs man-db",
+        ),
+        (
+            "RUN apt-get update && apt-get install -y stunnel4\n"
+            "RUN cp /usr/share/doc/stunnel4/examples/stunnel.conf-sample /etc/stunnel/s.conf\n"
+            'CMD ["stunnel"]\n',
+            "reads /usr/share/doc/",
+        ),
+    ],
+)
+def test_slim_drops_docs_man_pages_groff_and_translations(lines: str, reason: str) -> None:
+    """debian:*-slim's dpkg skips /usr/share/{doc,man,groff,info,locale,...} of every package:
+    on it groff failed ("can't find 'DESC' file"), man found no page and the cp failed."""
+    text = "FROM debian:bookworm\n" + lines
+    result = _run(text, unsafe=True)
+    assert result.output == text
+    assert any(reason in s.message for s in result.suggestions), [
+        s.message for s in result.suggestions
+    ]
+
+
+def test_slim_translations_and_cleanups(tmp_path: Path) -> None:
+    cleanup = (
+        "FROM debian:bookworm\nRUN apt-get update && apt-get install -y curl "
+        "&& rm -rf /var/lib/apt/lists/* /usr/share/doc/* /usr/share/man/*\n"
+        'CMD ["curl", "--version"]\n'
+    )
+    assert "bookworm-slim" in _run(cleanup).output  # deleting docs is no reason to keep them
+    german = cleanup.replace("CMD", "ENV LANG de_DE.UTF-8\nCMD")  # legacy ENV form too
+    assert "bookworm-slim" not in _run(german).output
+    assert "bookworm-slim" in _run(german, unsafe=True).output
+    (tmp_path / "app.py").write_text(
+        'import gettext\ngettext.translation("iso_3166-1", "/usr/share/locale", ["de"])\n'
+    )
+    text = 'FROM python:3.12\nCOPY app.py /app/app.py\nCMD ["python", "/app/app.py"]\n'
+    assert _run(text, unsafe=True, context=tmp_path).output == text
+
+
+def test_npm_run_in_a_run_reads_its_scripts_for_tools(tmp_path: Path) -> None:
+    """`RUN npm run build` whose script ends with `shasum -a 256 dist/index.html` failed on
+    node:20-slim (no perl): the scripts a RUN runs are read like the start command's."""
+    (tmp_path / "package.json").write_text(
+        json.dumps(
+            {
+                "name": "ss",
+                "version": "1.0.0",
+                "scripts": {
+                    "build": "node build.js",
+                    "postbuild": "shasum -a 256 dist/index.html > dist/SHA256SUMS",
+                    "start": "node server.js",
+                },
+            }
+        )
+    )
+    (tmp_path / "package-lock.json").write_text(
+        json.dumps({"name": "ss", "lockfileVersion": 3, "packages": {"": {"name": "ss"}}})
+    )
+    (tmp_path / "build.js").write_text("require('fs').writeFileSync('dist/index.html', 'x')\n")
+    (tmp_path / "server.js").write_text("require('http').createServer().listen(3000)\n")
+    text = (
+        "FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\n"
+        'COPY . .\nRUN npm run build\nCMD ["node", "server.js"]\n'
+    )
+    result = _run(text, unsafe=True, context=tmp_path)
+    assert "node:20-slim" not in result.output
+    assert any("`shasum`" in s.message for s in result.suggestions)
+    package = json.loads((tmp_path / "package.json").read_text())
+    package["scripts"]["postbuild"] = "node -e 1"
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    assert "node:20-slim" in _run(text, context=tmp_path).output

@@ -18,8 +18,13 @@ from msdfix.model.base_images import MIRROR_PREFIXES
 
 GLIBC, MUSL, NONE = "glibc", "musl", "none"
 
-# Tools the buildpack-deps based full images have and the -slim ones lack (each program of
-# the packages that bring them: openssh-client has ssh-keygen as well as ssh).
+# `perl` that loads modules (`perl -MJSON::PP`, a script): -slim has perl-base only, the full
+# images the whole perl package (a RUN failed with "Can't locate JSON/PP.pm" on -slim).
+PERL_MODULES = "perl modules"
+# Tools the buildpack-deps based full images have and the -slim ones lack: every program of
+# the packages that bring them and of their dependencies (openssh-client has ssh-keygen as
+# well as ssh; git brings perl with shasum, gcc brings binutils with strip: a RUN running
+# `shasum -a 256 -c` or `strip` failed on -slim).
 BUILDPACK_TOOLS = frozenset(
     """
     gcc g++ cc c++ cpp make git curl wget gpg ssh scp sftp hg svn bzr patch autoconf automake
@@ -27,7 +32,22 @@ BUILDPACK_TOOLS = frozenset(
     pkill pgrep top free node-gyp dpkg-architecture
     ssh-keygen ssh-keyscan ssh-add ssh-agent gpgv bunzip2 bzcat xzcat lzma unlzma zipinfo
     mogrify montage strings objdump readelf
+    addr2line ar as c++filt elfedit gprof ld ld.bfd ld.gold gold nm objcopy ranlib size strip
+    c89 c99 gcc-ar gcc-nm gcc-ranlib gcov gmake pkgconf aclocal autoheader autom4te autoscan
+    autoupdate ifnames m4 corelist cpan enc2xs encguess h2ph h2xs instmodsh json_pp libnetcfg
+    perlbug perldoc perlivp piconv pl2pm pod2html pod2man pod2text pod2usage podchecker prove
+    ptar ptardiff ptargrep shasum splain streamzip xsubpp zipdetails
+    bzcmp bzdiff bzegrep bzfgrep bzgrep bzip2recover bzless bzmore lzcat lzcmp lzdiff lzgrep
+    lzmainfo xzcmp xzdiff xzegrep xzfgrep xzgrep xzless xzmore funzip unzipsfx zipgrep
+    dpkg-buildflags dpkg-buildpackage dpkg-checkbuilddeps dpkg-genchanges dpkg-gencontrol
+    dpkg-gensymbols dpkg-name dpkg-parsechangelog dpkg-scanpackages dpkg-scansources
+    dpkg-shlibdeps dpkg-source dpkg-vendor git-receive-pack git-shell git-upload-archive
+    git-upload-pack scalar pg_config mysql_config mariadb_config xml2-config xslt-config
+    curl-config composite compare conjure animate dirmngr gpg-agent gpgconf gpgsm
+    gpg-connect-agent watch vmstat uptime pmap pwdx sysctl slabtop tload skill snice
+    svnadmin svnversion svnlook svnsync svnserve svnrdump svnmucc svndumpfilter
 """.split()
+    + [PERL_MODULES]
 )
 # JDK tools a JRE lacks.
 JDK_TOOLS = frozenset(
@@ -45,13 +65,46 @@ _TOOL_PACKAGES = """
     ssh-keygen=openssh-client ssh-keyscan=openssh-client ssh-add=openssh-client
     ssh-agent=openssh-client gpgv=gpgv,gnupg bunzip2=bzip2 bzcat=bzip2 xzcat=xz-utils
     lzma=xz-utils unlzma=xz-utils zipinfo=unzip mogrify=imagemagick montage=imagemagick
-    strings=binutils objdump=binutils readelf=binutils
     python3=python3,python3-minimal python=python3,python-is-python3 pkg-config=pkg-config,pkgconf
+    pkgconf=pkgconf,pkg-config gmake=make,build-essential m4=m4,autoconf aclocal=automake
+    autoheader=autoconf autom4te=autoconf autoscan=autoconf autoupdate=autoconf ifnames=autoconf
+    pg_config=libpq-dev mysql_config=default-libmysqlclient-dev,libmysqlclient-dev,libmariadb-dev
+    mariadb_config=libmariadb-dev,default-libmysqlclient-dev xml2-config=libxml2-dev
+    xslt-config=libxslt1-dev,libxslt-dev curl-config=libcurl4-openssl-dev,libcurl4-gnutls-dev
+    scalar=git git-receive-pack=git git-shell=git git-upload-archive=git git-upload-pack=git
+    composite=imagemagick compare=imagemagick conjure=imagemagick animate=imagemagick
+    dirmngr=dirmngr,gnupg gpg-agent=gpg-agent,gnupg gpgconf=gpgconf,gnupg gpgsm=gpgsm,gnupg
+    gpg-connect-agent=gpg-agent,gnupg funzip=unzip unzipsfx=unzip zipgrep=unzip
 """
 # apt packages that provide a tool (a stage that installs one may use the tool on -slim).
+# Programs of one package (and the packages that bring it): "packages: programs".
+_PACKAGE_PROGRAMS = f"""
+    binutils,gcc,g++,build-essential: addr2line ar as c++filt elfedit gprof ld ld.bfd ld.gold
+        gold nm objcopy ranlib size strip strings objdump readelf
+    gcc,build-essential: c89 c99 gcc-ar gcc-nm gcc-ranlib gcov
+    perl: corelist cpan enc2xs encguess h2ph h2xs instmodsh json_pp libnetcfg perlbug perldoc
+        perlivp piconv pl2pm pod2html pod2man pod2text pod2usage podchecker prove ptar ptardiff
+        ptargrep shasum splain streamzip xsubpp zipdetails {PERL_MODULES.replace(" ", "_")}
+    bzip2: bzcmp bzdiff bzegrep bzfgrep bzgrep bzip2recover bzless bzmore
+    xz-utils: lzcat lzcmp lzdiff lzgrep lzmainfo xzcmp xzdiff xzegrep xzfgrep xzgrep xzless xzmore
+    dpkg-dev,build-essential: dpkg-buildflags dpkg-buildpackage dpkg-checkbuilddeps
+        dpkg-genchanges dpkg-gencontrol dpkg-gensymbols dpkg-name dpkg-parsechangelog
+        dpkg-scanpackages dpkg-scansources dpkg-shlibdeps dpkg-source dpkg-vendor
+    procps: watch vmstat uptime pmap pwdx sysctl slabtop tload skill snice
+    subversion: svnadmin svnversion svnlook svnsync svnserve svnrdump svnmucc svndumpfilter
+"""
 TOOL_PACKAGES: dict[str, frozenset[str]] = {
-    tool: frozenset(packages.split(","))
-    for tool, _, packages in (item.partition("=") for item in _TOOL_PACKAGES.split())
+    **{
+        program.replace("_", " "): frozenset(packages.strip().split(","))
+        for packages, _, programs in (
+            group.partition(":") for group in re.split(r"\n(?=    \S)", _PACKAGE_PROGRAMS.strip())
+        )
+        for program in programs.split()
+    },
+    **{
+        tool: frozenset(packages.split(","))
+        for tool, _, packages in (item.partition("=") for item in _TOOL_PACKAGES.split())
+    },
 }
 
 # Python distributions that compile against, or load, system libraries the full image has

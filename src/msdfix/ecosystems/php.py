@@ -1,4 +1,4 @@
-"""PHP: Composer (``~/.cache/composer``), composer.json and the scripts and autoloader flags of
+"""PHP: Composer (``~/.composer/cache`` or ``~/.cache/composer``), composer.json and the scripts and autoloader flags of
 ``composer install``.
 
 Data, not code.
@@ -13,12 +13,23 @@ MANAGERS: tuple[PackageManager, ...] = (
         "composer",
         ("composer", "composer.phar"),
         ("install", "update", "require", "create-project"),
+        # $COMPOSER_HOME/cache, where COMPOSER_HOME is ~/.composer, unless an XDG_* variable
+        # is set or /etc/xdg exists (then ~/.cache/composer): whether the image has /etc/xdg
+        # is unknown, so both are mounted (the root of debian and php images uses the first).
         (
+            CacheDir(
+                "~/.composer/cache",
+                (
+                    ("COMPOSER_CACHE_DIR", ""),
+                    ("COMPOSER_HOME", "/cache"),
+                ),
+            ),
             CacheDir(
                 "~/.cache/composer",
                 (
                     ("COMPOSER_CACHE_DIR", ""),
                     ("COMPOSER_HOME", "/cache"),
+                    ("XDG_CACHE_HOME", "/composer"),
                 ),
             ),
         ),

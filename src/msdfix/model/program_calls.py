@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 from msdfix.model.context import BuildContext
@@ -71,6 +72,38 @@ def tar_tool(text: str, tools: tuple[str, ...]) -> str | None:
 def is_script(rel: str, text: str) -> bool:
     """A shell script: ``*.sh``/``*.bash``, or a shell's ``#!`` line (``bin/start``)."""
     return rel.endswith((".sh", ".bash")) or _SHELLS.match(text) is not None
+
+
+# `. FILE` / `source FILE` in a command position: the file runs in that shell.
+_SOURCED = re.compile(
+    r"""(?:^|[;&|({]|\b(?:then|do|else))[ \t]*(?:\.|source)[ \t]+["']?([^\s"';&|)]+)""", re.M
+)
+_VAR_PREFIX = re.compile(r"^(?:\$\{?\w+\}?/)+")
+
+
+def sourced_paths(texts: Iterable[str]) -> set[str]:
+    """The files shell scripts source (``. /app/lib/helpers``, ``source "$DIR/env"``), as
+    paths without their leading ``/``, ``./`` or variable."""
+    found: set[str] = set()
+    for text in texts:
+        for match in _SOURCED.finditer(text) if "." in text or "source" in text else ():
+            path = _VAR_PREFIX.sub("", match.group(1)).lstrip("/")
+            path = path[2:] if path.startswith("./") else path
+            if path and "$" not in path:
+                found.add(path)
+    return found
+
+
+def sourced_script_paths(ctx: BuildContext, files: Iterable[str]) -> set[str]:
+    """What the shell scripts among ``files`` source."""
+    return sourced_paths(
+        text for rel in sorted(files) if is_script(rel, text := ctx.read_text(rel) or "")
+    )
+
+
+def is_sourced(rel: str, paths: set[str]) -> bool:
+    """``rel`` is a file that a script sources (so a shell script, whatever its name)."""
+    return any(rel == p or rel.endswith("/" + p) or p.endswith("/" + rel) for p in paths)
 
 
 # A one-line string literal of a source: a shell command line for execSync, os.system, ...
@@ -219,15 +252,17 @@ def called_tool(
     files |= {f for f in ctx.glob("*") if "." not in posixpath.basename(f)}  # bin/start
     if len(files) > MAX_SCANNED:
         return TOO_MANY  # unknown, never absent
+    sourced = sourced_script_paths(ctx, files)
     for rel in sorted(files):
         if "node_modules/" in rel or rel.startswith("vendor/"):
             continue
         if any(p.fullmatch(rel) for p in COMMON):
             continue  # CI workflows, docs: not what the image runs
         text = ctx.read_text(rel) or ""
-        if "." not in posixpath.basename(rel) and not text.startswith("#!"):
+        script = is_script(rel, text) or is_sourced(rel, sourced)
+        if "." not in posixpath.basename(rel) and not text.startswith("#!") and not script:
             continue
-        found = search(text, is_script(rel, text), tools, commands)
+        found = search(text, script, tools, commands)
         if found:
             return found
     return None

@@ -67,7 +67,7 @@ def plan_manifests(
         )
         _two_phase_note(eco, use, plan)
         return
-    for out in eco.outputs:
+    for out in (*eco.outputs, *_configured_outputs(doc, eco.id, project)):
         if ctx.exists(rel(out)):
             raise Skip(
                 f"{where}: {rel(out)} is in the build context and not in .dockerignore, so the "
@@ -394,6 +394,56 @@ def _bundler(
             f"{where}: the Gemfile uses a gemspec or local path gems, which need the sources",
             anchor,
         )
+    read = _GEMFILE_READS.search(_RUBY_COMMENT.sub("", text))
+    if read:
+        raise Skip(
+            f"{where}: the Gemfile reads other files (`{read.group(0).strip()}`), which the "
+            "manifests alone lack",
+            anchor,
+        )
+    cache = _bundler_cache(doc, use.project)
+    if cache:
+        raise Skip(
+            f"{where}: bundler installs from {cache} (packaged gems), which the manifests "
+            "alone lack",
+            anchor,
+        )
+
+
+# Ruby in a Gemfile that opens files of the project (``ruby File.read(".ruby-version")``,
+# ``ruby file: ".ruby-version"``, ``instance_eval(File.read("Gemfile.local"))``).
+_GEMFILE_READS = re.compile(
+    r"\b(?:File|IO|Pathname)\s*(?:\.|::)\s*(?:read|readlines|open|foreach|new|exist\?)"
+    r"|\bruby\b[^\n]*\bfile:|\b(?:instance_eval|require_relative)\b|\bload\s*\(?\s*[\"'A-Z]"
+    r"|\bDir\s*(?:\[|\.glob)"
+)
+_RUBY_COMMENT = re.compile(r"#(?!\{).*")
+
+
+def _configured_outputs(doc: Document, eco: str, project: str) -> list[str]:
+    """Where the project's own configuration puts the install (composer.json's
+    ``config.vendor-dir``, ``.bundle/config``'s ``BUNDLE_PATH``) besides the default."""
+    if eco == "composer":
+        data = doc.context.read_json(posixpath.join(project, "composer.json"))
+        config = data.get("config") if isinstance(data, dict) else None
+        vendor = config.get("vendor-dir") if isinstance(config, dict) else None
+        return [vendor.strip("/")] if isinstance(vendor, str) and vendor.strip("/") else []
+    if eco == "bundler":
+        text = doc.context.read_text(posixpath.join(project, ".bundle/config")) or ""
+        path = re.search(r"^BUNDLE_PATH:\s*[\"']?([^\"'\n]+)", text, re.M)
+        return [path.group(1).strip().strip("/")] if path and path.group(1).strip() else []
+    return []
+
+
+def _bundler_cache(doc: Document, project: str) -> str | None:
+    """The packaged-gems folder bundler installs from when it exists (``vendor/cache``, or
+    the ``BUNDLE_CACHE_PATH`` of the project's ``.bundle/config``), if the context has one."""
+    config = doc.context.read_text(posixpath.join(project, ".bundle/config")) or ""
+    named = re.search(r"^BUNDLE_CACHE_PATH:\s*[\"']?([^\"'\n]+)", config, re.M)
+    folder = named.group(1).strip() if named else "vendor/cache"
+    if doc.context.holds(posixpath.normpath(posixpath.join(project, folder.strip("/")))):
+        return folder
+    return None
 
 
 def _composer(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import posixpath
+import re
 from dataclasses import dataclass, field
 
 from msdfix.document import Document
-from msdfix.ecosystems.images import TOOL_PACKAGES
+from msdfix.ecosystems.images import PERL_MODULES, TOOL_PACKAGES
 from msdfix.model import Stage
 from msdfix.model.program_calls import tar_tool
 from msdfix.shell.classify import inner_script, program_args
@@ -34,12 +36,56 @@ class Facts:
 
 
 def expand_sh(program: str, args: list[str]) -> list[tuple[str, list[str]]]:
-    """``sh -c 'script'`` and ``su app -c 'script'`` give the script's commands too."""
+    """``sh -c 'script'`` and ``su app -c 'script'`` give the script's commands too, and
+    ``find ... -exec strip {} +`` the program it runs."""
     found = [(program, args)]
     script = inner_script(program, args)
     if script is not None:
         found += [program_args(c) for c in commands_run(script)]
+    return found + find_exec(program, args)
+
+
+_FIND_EXEC = ("-exec", "-execdir", "-ok", "-okdir")
+
+
+def find_exec(program: str, args: list[str]) -> list[tuple[str, list[str]]]:
+    """The commands ``find`` runs for its ``-exec``/``-execdir``/``-ok`` actions."""
+    if posixpath.basename(program) != "find":
+        return []
+    found: list[tuple[str, list[str]]] = []
+    at = 0
+    while at < len(args):
+        if args[at] in _FIND_EXEC and at + 1 < len(args):
+            end = at + 1
+            while end < len(args) and args[end] not in (";", "\\;", "+"):
+                end += 1
+            found.append((args[at + 1], args[at + 2 : end]))
+            at = end
+        at += 1
     return found
+
+
+_PERL_USE = re.compile(r"\b(?:use|require)\s+[A-Z]")
+
+
+def perl_loads_modules(args: list[str]) -> bool:
+    """``perl -MJSON::PP``, ``-e 'use JSON::PP; ...'`` or a script file: modules that -slim's
+    perl-base may lack (a one-liner such as ``perl -pi -e 's/a/b/' f`` needs none)."""
+    code = False
+    at = 0
+    while at < len(args):
+        arg = args[at]
+        if arg == "--" or not arg.startswith("-"):
+            return not code  # the first operand is the script unless -e gave the code
+        if arg.startswith(("-M", "-m")) and len(arg) > 2 and not arg.startswith("-M-"):
+            return True
+        if arg[-1] in "eE" and not arg.startswith("--"):
+            code = True
+            at += 1
+            if at < len(args) and _PERL_USE.search(args[at]):
+                return True
+        at += 1
+    return False
 
 
 def stage_facts(doc: Document, stage: Stage) -> Facts:
@@ -99,6 +145,8 @@ def missing_tool(facts: Facts, tools: frozenset[str]) -> tuple[Use, str] | None:
         name = use.program.rsplit("/", 1)[-1]
         if name == "tar":
             name = tar_tool(" ".join(["tar", *use.args]), filters) or name
+        elif name == "perl" and PERL_MODULES in tools and perl_loads_modules(use.args):
+            name = PERL_MODULES
         if name in tools and not installed_before(facts, name, use.ins.start_line):
             return use, name
     return None

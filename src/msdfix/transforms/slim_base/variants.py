@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from msdfix.document import Document
 from msdfix.ecosystems.images import Family, Target, family_of, is_small
 from msdfix.ecosystems.jdk import compiling_reason, source_file_launch
+from msdfix.ecosystems.node import SCRIPT_RUNNERS
 from msdfix.ecosystems.programs import POSIX_SHELLS, SHELLS
 from msdfix.model import Stage
 from msdfix.model.base_images import HUB_REGISTRIES
@@ -29,6 +30,7 @@ from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
 from msdfix.transforms.slim_base.build_programs import installed_program
 from msdfix.transforms.slim_base.deps import dependency_status, install_calls, node_deps
+from msdfix.transforms.slim_base.excluded import excluded_reason, translation_reason
 from msdfix.transforms.slim_base.facts import (
     Use,
     installed_before,
@@ -210,6 +212,27 @@ class Planner:
                     unsafe.append(f"`{' '.join(argv)}` runs `{tool}`, which {new} does not have")
                     return
 
+    def _build_scripts(self, new: str) -> str | None:
+        """package.json scripts a RUN runs (``npm run build``: prebuild, build, postbuild)
+        that run a tool of the full image (``shasum -a 256 dist/app.js``): the build fails."""
+        package = self.doc.context.read_json("package.json")
+        if not isinstance(package, dict):
+            return None
+        lacks = tuple(
+            sorted(
+                t for t in self.family.full_only_tools if not installed_before(self.facts, t, 10**9)
+            )
+        )
+        for use in self.facts.uses:
+            if use.ins.cmd != "run" or posixpath.basename(use.program) not in SCRIPT_RUNNERS:
+                continue
+            for body in run_scripts([posixpath.basename(use.program), *use.args], package):
+                tool = search(body, True, lacks)
+                if tool:
+                    call = " ".join([posixpath.basename(use.program), *use.args])
+                    return f"{where(use.ins)} runs `{call}`, whose script runs `{tool}`, which {new} does not have"
+        return None
+
     def _copied_stages(self) -> list[tuple[Instruction, Stage]]:
         """Each COPY --from of the stage with every stage its files may come from: the one it
         names and, through their own COPY --from, the stages that one copies from (deps ->
@@ -266,6 +289,19 @@ class Planner:
         if man is not None:
             cand.blocked = f"{man} (-slim images have no man pages)"
             return cand
+        if target.kind == "slim":
+            excluded = excluded_reason(self.doc, self.stage, self.facts)
+            if excluded is not None:
+                cand.blocked = (
+                    f"{excluded}: -slim leaves /usr/share/doc, man, groff, info and locale "
+                    "out of every package"
+                )
+                return cand
+            translated = translation_reason(self.stage)
+            if translated is not None:
+                cand.unsafe.append(
+                    f"{translated}: -slim leaves the translations in /usr/share/locale out"
+                )
         missing = missing_tool(self.facts, self.family.full_only_tools)
         if missing is not None:
             use, tool = missing
@@ -299,7 +335,9 @@ class Planner:
                 "program msdfix does not read: it may use compilers or tools only the full "
                 "image has"
             )
-        cand.blocked = self._scripts(cand.unsafe)
+        cand.blocked = self._scripts(cand.unsafe) or self._build_scripts(
+            f"{self.family.name}:{target.tag}"
+        )
         if cand.blocked:
             return cand
         self._toolbox(cand.unsafe)

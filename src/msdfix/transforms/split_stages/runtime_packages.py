@@ -15,7 +15,9 @@ from msdfix.model.program_calls import (
     TOO_MANY,
     VALUE_WORDS,
     is_script,
+    is_sourced,
     search,
+    sourced_script_paths,
     tar_tool,
 )
 from msdfix.shell.entry import toolbox
@@ -119,15 +121,17 @@ def tool_run(a: Analysis, tools: tuple[str, ...], commands: tuple[str, ...] = ()
         return None
     scanned = 0
     copied = {rel for copy in a.copies for rel in copy.copied(a.ctx, "scannable", _scannable)}
+    # `. /app/lib/helpers` runs lib/helpers (of the files read below)
+    sourced = sourced_script_paths(a.ctx, sorted(copied)[: MAX_SCANNED + 1])
     for rel in sorted(copied):
         scanned += 1
         if scanned > MAX_SCANNED:
             return TOO_MANY  # unknown, never absent
         text = a.ctx.read_text(rel) or ""
         bare = "." not in posixpath.basename(rel)  # a script without suffix, or LICENSE
-        if bare and "/" in rel and not text.startswith("#!"):
+        if bare and "/" in rel and not text.startswith("#!") and not is_sourced(rel, sourced):
             continue
-        script = is_script(rel, text) or bare and "/" not in rel
+        script = is_script(rel, text) or bare and "/" not in rel or is_sourced(rel, sourced)
         found = search(text, script, tools, commands)
         if found:
             return found

@@ -1,0 +1,80 @@
+"""slim-base: what Debian's -slim images leave out of every package installed on them.
+
+debuerreotype's slim variants (debian:*-slim, and python/node/ruby -slim, built FROM them)
+configure dpkg to skip ``/usr/share/{doc,man,groff,info,locale,lintian,linda}`` (keeping the
+copyright files and ``locale.alias``): programs that read those files work on the full image
+and fail on -slim (groff: "can't find 'DESC' file", man: "No manual entry", a translation:
+"No translation file found", a RUN copying an example from ``/usr/share/doc``).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from msdfix.document import Document
+from msdfix.model import Stage
+from msdfix.model.program_calls import COMMON, MAX_SCANNED, SOURCE_PATTERNS
+from msdfix.syntax.values import env_pairs
+from msdfix.transforms.slim_base.facts import Facts
+
+EXCLUDED = re.compile(r"/usr/share/(?:doc|man|groff|info|locale|lintian|linda)(?:/|\b)")
+# Packages whose programs read those files: man pages, groff's devices and macros, info
+# manuals, lintian's overrides, and documentation packages.
+READERS = re.compile(
+    r"^(?:man-db|man|groff|groff-base|info|texinfo|pinfo|lintian|manpages(?:-[a-z-]+)?"
+    r"|[a-z0-9.+-]+-doc)$"
+)
+# Locales whose messages come from translations (C, POSIX and English need none).
+_UNTRANSLATED = re.compile(r"^(?:C|POSIX|en)(?:[_.@:]|$)")
+_LOCALE_VARS = ("LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES")
+
+
+# Commands that name those paths without reading them: cleanups (`rm -rf /usr/share/doc/*`),
+# `mkdir -p /usr/share/man/man1` (the JRE's workaround), dpkg exclude lines written by echo.
+_NOT_READING = frozenset({"rm", "rmdir", "mkdir", "find", "echo", "printf", "tee"})
+
+
+def excluded_reason(doc: Document, stage: Stage, facts: Facts) -> str | None:
+    """Why the stage needs files -slim leaves out, or None."""
+    for line, packages in sorted(facts.apt.items()):
+        reader = sorted(p for p in packages if READERS.match(p))
+        if reader:
+            return f"line {line} installs {reader[0]}, which reads man pages, docs or groff data"
+    for use in facts.uses:
+        if posixpath.basename(use.program) in _NOT_READING:
+            continue
+        found = next((m for a in [use.program, *use.args] if (m := EXCLUDED.search(a))), None)
+        if found:
+            return f"{use.ins.keyword.upper()} at line {use.ins.start_line} reads {found.group(0)}"
+    for ins in stage.of("env"):
+        env = EXCLUDED.search(ins.args)
+        if env:
+            return f"ENV at line {ins.start_line} names {env.group(0)}"
+    ctx = doc.context
+    if ctx.present:
+        files = sorted({f for pattern in SOURCE_PATTERNS for f in ctx.glob(pattern)})
+        for rel in files[:MAX_SCANNED]:
+            if (
+                any(p.fullmatch(rel) for p in COMMON)
+                or "node_modules/" in rel
+                or rel.startswith("vendor/")
+            ):
+                continue
+            found = EXCLUDED.search(ctx.read_text(rel) or "")
+            if found:
+                return f"{rel} names {found.group(0)}"
+    return None
+
+
+def translation_reason(stage: Stage) -> str | None:
+    """A locale other than C/English set for the image: packaged programs' translated
+    messages live in /usr/share/locale."""
+    for st in stage.lineage:
+        for ins in st.of("env"):
+            for name, value in env_pairs(ins):
+                if name not in _LOCALE_VARS or not value or value.startswith("$"):
+                    continue
+                if not all(_UNTRANSLATED.match(v) for v in value.split(":") if v):
+                    return f"line {ins.start_line} sets {name}={value}"
+    return None
