@@ -72,6 +72,9 @@ def test_go_explicit_cgo_off_goes_static_without_context():
         ('go build -gcflags="all=-N -l" -o /out/api .', "", None),
         ("go build $BUILD_FLAGS -o /out/api .", "ARG BUILD_FLAGS", None),
         ("go build -o /out/api .", "ENV GOFLAGS=-ldflags=-X=main.version=1", None),
+        # -C must stay the first flag ("-C flag must be first flag on command line")
+        ("go build -C api -o /out/api .", "", 'go build -C api -ldflags="-s -w" -o /out/api .'),
+        ("go build -C=api -o /out/api .", "", 'go build -C=api -ldflags="-s -w" -o /out/api .'),
     ],
 )
 def test_go_split_strips_the_binary_only_when_the_build_sets_no_flags(build, env, stripped):
