@@ -1423,3 +1423,21 @@ def test_a_copied_symlink_into_a_dev_dependency_keeps_the_builds_node_modules(
     out, messages, _ = _split(NODE.format(extra="", cmd='["node", "dist/index.js"]'), root)
     assert " AS prod-deps" not in out
     assert "public/vendor/bootstrap links to ../../node_modules/bootstrap/dist" in messages
+
+
+@pytest.mark.parametrize(
+    ("cmd", "safe"),
+    [('["pnpm", "--filter", "api", "start"]', False), ('["node", "dist/index.js"]', True)],
+)
+def test_corepack_package_managers_stay_when_the_start_command_may_run_them(
+    tmp_path: Path, cmd: str, safe: bool
+) -> None:
+    """``corepack enable`` puts the pnpm/yarn shims in /usr/local/bin and downloads the pinned
+    version at the first install: built for real (a pnpm workspace), the slim runtime had no
+    ``pnpm`` and the node entrypoint ran ``node pnpm``: Cannot find module '/app/pnpm'."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    text = NODE.format(extra="", cmd=cmd).replace("WORKDIR", "RUN corepack enable\nWORKDIR")
+    out, messages, _ = _split(text, root)
+    assert ("AS runtime" in out) is safe, messages
+    if not safe:
+        assert "corepack at line 2 provides the package manager" in messages, messages

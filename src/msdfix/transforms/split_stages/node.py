@@ -151,6 +151,7 @@ def _plan(a: Analysis) -> Plan:
         _needs_full_image(a, app, plan.runtime)
         or _writes_outside(a, app)
         or (_yarn_global_elsewhere(a) if globals_ else None)
+        or _corepack_tools(a)
     )
     if _deletes_node_modules(a, app, installs):
         plan.notes.append(
@@ -289,6 +290,19 @@ def _production_only(a: Analysis, call: Call) -> bool:
         return False
     env = {**a.scope(call.ins), **call.command.assignments}
     return bool(args & PROD_FLAGS) or env.get("NODE_ENV") == "production"
+
+
+def _corepack_tools(a: Analysis) -> str | None:
+    """Why the runtime may lack the package manager the start command runs: ``corepack
+    enable``/``prepare`` put its shims in the build image and downloaded the version
+    package.json pins; the runtime has neither (None: no corepack, or the entry runs node)."""
+    calls = [c for c in a.calls if c.program == "corepack"]
+    if not calls or not _entry_may_run_globals(a):
+        return None
+    return (
+        f"corepack at line {calls[0].ins.start_line} provides the package manager the start "
+        "command may run; the runtime has neither its shims nor the version it downloaded"
+    )
 
 
 def _entry_may_run_globals(a: Analysis) -> bool:
