@@ -967,3 +967,18 @@ def test_a_frontend_config_naming_a_path_outside_its_directory_declines(tmp_path
     )
     result = _run((context / "Dockerfile").read_text(), context, unsafe=True)
     assert "names a path outside the frontend directory" in _messages(result)
+
+
+@pytest.mark.parametrize(
+    ("spec", "declines"), [("../../../shared/format.js", True), ("../../lib/format.js", False)]
+)
+def test_a_frontend_source_importing_above_its_directory_declines(tmp_path, spec, declines):
+    """``import { fmt } from "../../shared/format.js"`` in frontend/src/main.js: the frontend
+    stage had only frontend/, and esbuild failed with 'Could not resolve' (built for real);
+    an import that stays inside the frontend directory keeps the stage."""
+    context = _fixture_context(tmp_path, "go-frontend")
+    web = next(p.parent for p in context.rglob("package.json") if "node_modules" not in p.parts)
+    (web / "src" / "deep").mkdir(parents=True, exist_ok=True)
+    (web / "src" / "deep" / "use.js").write_text(f'import {{ fmt }} from "{spec}";\n')
+    result = _run((context / "Dockerfile").read_text(), context, unsafe=True)
+    assert ("names a path outside the frontend directory" in _messages(result)) is declines
