@@ -1441,3 +1441,32 @@ def test_corepack_package_managers_stay_when_the_start_command_may_run_them(
     assert ("AS runtime" in out) is safe, messages
     if not safe:
         assert "corepack at line 2 provides the package manager" in messages, messages
+
+
+def test_the_install_directory_option_names_the_project(tmp_path: Path) -> None:
+    """``npm install --prefix apps/api`` installs apps/api's package.json: built for real, the
+    split read the repository root's package.json, missed simple-git and moved the app onto
+    node:20-slim without git; ``npm ci --prefix /opt/deps`` made it copy a missing
+    /app/node_modules ("not found")."""
+    _write(tmp_path, {
+        "package.json": json.dumps({"name": "root", "devDependencies": {"prettier": "3.3.3"}}),
+        "apps/api/package.json": json.dumps({"name": "api", "dependencies": {"simple-git": "3"}}),
+        "apps/api/server.js": "require('simple-git')\n",
+    })  # fmt: skip
+    for install in ("npm install --omit=dev --prefix apps/api", "yarn --cwd apps/api install"):
+        text = (
+            f"FROM node:20\nWORKDIR /app\nCOPY . .\nRUN {install}\n"
+            'CMD ["node", "apps/api/server.js"]\n'
+        )
+        out, messages, _ = _split(text, tmp_path)
+        assert "AS runtime" not in out, install
+        assert "simple-git needs libraries or programs" in messages, messages
+    text = (
+        "FROM node:20\nWORKDIR /app\nCOPY apps/api/package.json /opt/deps/\n"
+        "RUN npm install --omit=dev --prefix /opt/deps\nENV NODE_PATH=/opt/deps/node_modules\n"
+        'COPY apps/api/server.js .\nCMD ["node", "server.js"]\n'
+    )
+    (tmp_path / "apps/api/package.json").write_text(json.dumps({"dependencies": DEPS}))
+    out, _, _ = _split(text, tmp_path)
+    assert "COPY --from=build /opt/deps /opt/deps" in out, out
+    assert "/app/node_modules" not in out, out
