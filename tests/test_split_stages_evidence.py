@@ -1470,3 +1470,32 @@ def test_the_install_directory_option_names_the_project(tmp_path: Path) -> None:
     out, _, _ = _split(text, tmp_path)
     assert "COPY --from=build /opt/deps /opt/deps" in out, out
     assert "/app/node_modules" not in out, out
+
+
+@pytest.mark.parametrize(
+    ("root", "member_dir", "extra"),
+    [
+        ({"workspaces": ["packages/*", "apps/*"]}, "packages/vcs", {}),
+        ({}, "packages/vcs", {"pnpm-workspace.yaml": "packages:\n  - 'packages/*'\n"}),
+        ({"dependencies": {"@acme/vcs": "file:./libs/vcs"}}, "libs/vcs", {}),
+    ],
+)
+def test_local_packages_dependencies_count_for_the_slim_runtime(
+    tmp_path: Path, root: dict[str, object], member_dir: str, extra: dict[str, str]
+) -> None:
+    """A workspace member's (or a ``file:`` dependency's) own package.json depends on
+    simple-git; without a lock file naming it, the split read only the root package.json and
+    moved the app onto node:20-slim: built for real, ``spawn git ENOENT`` (HTTP 500)."""
+    _write(tmp_path, {
+        "package.json": json.dumps({"name": "mono", "private": True, **root}),
+        f"{member_dir}/package.json": json.dumps(
+            {"name": "@acme/vcs", "dependencies": {"simple-git": "3.24.0"}}
+        ),
+        f"{member_dir}/index.js": "module.exports = require('simple-git')\n",
+        "server.js": "require('@acme/vcs')\n",
+        **extra,
+    })  # fmt: skip
+    text = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install --omit=dev\nCMD ["node", "server.js"]\n'
+    out, messages, _ = _split(text, tmp_path)
+    assert "AS runtime" not in out, out
+    assert "simple-git needs libraries or programs" in messages, messages

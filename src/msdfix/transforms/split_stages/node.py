@@ -31,6 +31,7 @@ from msdfix.ecosystems.node import (
     lifecycle_hooks,
     local_dependency,
     local_package_config,
+    local_package_names,
     lock_problem,
     locked_local,
     production_install,
@@ -263,7 +264,13 @@ def _needs_full_image(a: Analysis, app: str, runtime: str) -> str | None:
             f"{unknown}: msdfix cannot rule out packages that need "
             f"libraries or programs {runtime} lacks"
         )
-    needs = sorted(deps.names & NODE_NEEDS_FULL)
+    local = local_package_names(a.ctx, rel) if rel is not None else set()
+    if local is None:
+        return (
+            "more local packages (workspace members, path dependencies) than msdfix reads: "
+            f"it cannot rule out packages that need libraries or programs {runtime} lacks"
+        )
+    needs = sorted((deps.names | local) & NODE_NEEDS_FULL)
     if needs:
         return f"{needs[0]} needs libraries or programs that {runtime} lacks"
     return None
