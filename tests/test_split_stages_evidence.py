@@ -1499,3 +1499,29 @@ def test_local_packages_dependencies_count_for_the_slim_runtime(
     out, messages, _ = _split(text, tmp_path)
     assert "AS runtime" not in out, out
     assert "simple-git needs libraries or programs" in messages, messages
+
+
+def test_a_manifest_copied_from_another_folder_keeps_the_builds_node_modules(
+    tmp_path: Path,
+) -> None:
+    """``COPY .npmrc apps/web/package.json apps/web/package-lock.json ./``: the root .npmrc
+    (``legacy-peer-deps=true``) configured the install, and the prod-deps stage, which looked
+    for apps/web/.npmrc, installed without it: built for real, ``npm ci --omit=dev`` failed
+    with ERESOLVE."""
+    lock = {"name": "web", "lockfileVersion": 3, "requires": True, "packages": {"": {}}}
+    _write(tmp_path, {
+        ".npmrc": "legacy-peer-deps=true\n",
+        "apps/web/package.json": json.dumps(
+            {"name": "web", "scripts": BUILD, "dependencies": DEPS}
+        ),
+        "apps/web/package-lock.json": json.dumps(lock),
+        "apps/web/src/index.js": "require('express')\n",
+    })  # fmt: skip
+    text = (
+        "FROM node:20\nWORKDIR /app\n"
+        "COPY .npmrc apps/web/package.json apps/web/package-lock.json ./\nRUN npm ci\n"
+        'COPY apps/web/ ./\nRUN npm run build\nCMD ["node", "dist/index.js"]\n'
+    )
+    out, messages, _ = _split(text, tmp_path)
+    assert " AS prod-deps" not in out, out
+    assert "/app/.npmrc comes from .npmrc" in messages, messages

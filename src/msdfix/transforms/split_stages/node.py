@@ -346,6 +346,25 @@ COMPILER_HELPERS = (
 )  # fmt: skip
 
 
+def _manifest_from_elsewhere(a: Analysis, app: str, rel: str, install: Call) -> str | None:
+    """A manifest of the install (``.npmrc``, a lock file) that a COPY puts in the app from
+    another context folder than package.json's (``COPY .npmrc apps/web/package.json ./``):
+    what this module reads from ``rel`` is not what the install reads (None: none)."""
+    names = PROJECT_INSTALLS[install.program].ecosystem.manifests
+    for copy in a.copies:
+        for source, dest in copy.context_files(a.ctx):
+            for name in names:
+                target = resolve(name.rstrip("/"), app)
+                inside = dest == target or name.endswith("/") and within(dest, target)
+                expected = posixpath.join(rel, name.rstrip("/")) if rel else name.rstrip("/")
+                if inside and not within(posixpath.normpath(source), expected):
+                    return (
+                        f"{dest} comes from {source}, not from {rel or '.'} with package.json: "
+                        "a deps stage would install without it"
+                    )
+    return None
+
+
 def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | None:
     """Why production dependencies cannot come from a deps stage (None: they can)."""
     if not a.ctx.present:
@@ -366,6 +385,9 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     package = frontend.package_json(a.ctx, rel)
     if package is None:
         return "package.json unreadable"
+    elsewhere = _manifest_from_elsewhere(a, app, rel, install)
+    if elsewhere:
+        return elsewhere
     if package.get("workspaces"):
         return "package.json declares workspaces (their manifests are needed)"
     if not any(package.get(k) for k in ("dependencies", "optionalDependencies", "devDependencies")):
