@@ -1525,3 +1525,24 @@ def test_a_manifest_copied_from_another_folder_keeps_the_builds_node_modules(
     out, messages, _ = _split(text, tmp_path)
     assert " AS prod-deps" not in out, out
     assert "/app/.npmrc comes from .npmrc" in messages, messages
+
+
+@pytest.mark.parametrize(
+    ("build", "cmd"),
+    [
+        ("RUN npm run build && cp -r . /prod/api\nWORKDIR /prod/api\n", '["node", "index.js"]'),
+        ("RUN npm run build\n", '["node", "/srv/web/server.js"]'),
+    ],
+)
+def test_a_start_script_outside_the_copied_paths_keeps_the_full_image(
+    tmp_path: Path, build: str, cmd: str
+) -> None:
+    """The file ``node`` starts must reach the runtime: built for real, ``pnpm deploy
+    --filter=api --prod /prod/api`` + ``WORKDIR /prod/api`` + ``node server.js``, and an
+    esbuild ``--outfile=/srv/web/server.js`` with ``CMD node /srv/web/server.js``, each got a
+    runtime with only the app directory: Cannot find module."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    text = NODE.format(extra="", cmd=cmd).replace("RUN npm run build\n", build)
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out, out
+    assert "which the runtime would not have" in messages, messages

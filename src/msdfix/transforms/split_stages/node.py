@@ -121,7 +121,45 @@ def _installs(a: Analysis) -> list[Call]:
 def plan_node(a: Analysis) -> Plan:
     plan = _plan(a)
     _no_deleted_copies(a, plan)
+    plan.unsafe = plan.unsafe or _entry_outside(a, plan)
     return plan
+
+
+# node options whose value is the next word (not the script).
+_NODE_VALUE_OPTIONS = frozenset(
+    "-r --require --import --loader --experimental-loader --env-file --conditions -C "
+    "--input-type --title".split()
+)
+
+
+def _node_script(args: list[str]) -> str | None:
+    """The script file of node's arguments (the first word that is not an option)."""
+    skip = False
+    for word in args:
+        if skip:
+            skip = False
+        elif word in _NODE_VALUE_OPTIONS:
+            skip = True
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def _entry_outside(a: Analysis, plan: Plan) -> str | None:
+    """The script a ``node`` start command runs when the runtime does not copy it: a build
+    step wrote it elsewhere (``pnpm deploy /prod/api``, ``esbuild --outfile=/srv/x.js``)."""
+    own = [list(argv) for argv in (a.entry.commands if a.entry else [])]
+    for argv in own + [w for w in (a.start or []) if w not in own]:
+        if not argv or posixpath.basename(argv[0]) != "node" or {"-e", "--eval", "-p"} & set(argv):
+            continue
+        script = _node_script(argv[1:])
+        if script is None or "$" in script or (argv not in own and not script.startswith("/")):
+            continue
+        path = resolve(script, a.final_dir)
+        copied = [*plan.copies, *plan.moves.values()]
+        if not any(within(path, c) for c in copied) and not path.startswith("/usr/"):
+            return f"the start command runs {path}, which the runtime would not have"
+    return None
 
 
 def _plan(a: Analysis) -> Plan:
