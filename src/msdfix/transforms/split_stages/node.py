@@ -61,6 +61,7 @@ from msdfix.transforms.split_stages.build_stage import (
     keyword,
     move_to_runtime,
     trailing_copies,
+    whole_copy,
 )
 from msdfix.transforms.split_stages.runtime_image import platform_flag
 
@@ -233,6 +234,7 @@ def _plan(a: Analysis) -> Plan:
     reason = _deps_stage_blocker(a, app, installs)
     if reason is not None:
         plan.notes.append(f"dev dependencies kept ({reason})")
+        _modules_first(a, plan, app, installs)
         return plan
     _deps_stage(a, plan, app, installs[-1])
     return plan
@@ -784,6 +786,50 @@ def _prod_command(a: Analysis, call: Call) -> str:
         int(major.group(0)) if major else None,
         a.ctx.read_text("yarn.lock") or "",
     )
+
+
+def _modules_first(a: Analysis, plan: Plan, app: str, installs: list[Call]) -> None:
+    """Copy the build's node_modules on its own, before the rest of the app (from an app-files
+    stage without it), when the install runs after the sources are copied: the whole app in
+    one COPY re-copied every dependency on each source edit (built for real: an npm
+    workspace's warm rebuild went from 10 s to 15.5 s). Not after a manifests-only COPY, where
+    the app-files stage costs more than it saves (a yarn workspace: 0.8 s -> 1.4 s whole,
+    about 4 s with the stage). Only when the install surely creates node_modules (a COPY of a
+    missing path fails)."""
+    rel = context_dir(a, app, a.stage.instructions[-1]) if a.ctx.present else None
+    package = frontend.package_json(a.ctx, rel) if rel is not None else None
+    keys = ("dependencies", "optionalDependencies", "devDependencies", "workspaces")
+    if (
+        package is None
+        or rel is None
+        or not any(package.get(k) for k in keys)
+        or {c.cwd for c in installs} != {app}
+        or app not in plan.copies
+        or not _same_user(a, installs[-1])
+        or _plug_n_play(a, rel, package)
+        or whole_copy(a, app, installs[0].ins) is None  # manifests first: node_modules stays
+    ):
+        return
+    doc, nl = a.doc, a.doc.newline
+    modules = resolve("node_modules", app)
+    plan.stages.append(
+        f"{keyword(doc, 'FROM')} {BUILD_ALIAS} {keyword(doc, 'AS')} {APP_FILES}{nl}"
+        f"{keyword(doc, 'RUN')} rm -rf {modules}{nl}"
+    )
+    plan.copies = [modules, *dedupe(plan.copies)]
+    plan.sources[app] = APP_FILES
+    plan.stable.add(modules)
+    plan.notes.append(f"{modules} is copied on its own, before the rest of {app}")
+
+
+def _plug_n_play(a: Analysis, rel: str, package: dict[str, object]) -> bool:
+    """Yarn Berry without ``nodeLinker: node-modules``/``pnpm``: Plug'n'Play creates no
+    node_modules (a .yarnrc.yml, or packageManager yarn@2+)."""
+    rc = a.ctx.read_text(posixpath.join(rel, ".yarnrc.yml") if rel else ".yarnrc.yml")
+    if rc is not None:
+        return not re.search(r"^nodeLinker:\s*[\"']?(?:node-modules|pnpm)\b", rc, re.M)
+    manager = str(package.get("packageManager") or "")
+    return manager.startswith("yarn@") and not manager.startswith("yarn@1")
 
 
 def _deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
