@@ -235,7 +235,8 @@ NODE_API = ("FROM node:18", "WORKDIR /app", "COPY . .", "RUN npm ci", 'CMD ["nod
             "simple-git needs",
         ),
         ({"express": "^4.18.0"}, '"truncated', "package-lock.json unreadable"),
-        (None, "", "package.json unreadable"),
+        # no package.json at all: the folder is not the context of `npm ci` (none is read)
+        (None, "", "package.json not found in the build context"),
     ],
 )
 def test_node_runtime_needs_of_the_full_image(tmp_path, deps, lock, unsafe_reason):
