@@ -936,5 +936,5 @@ def test_an_install_below_a_workspace_root_stays_after_the_copy(
     (tmp_path / "apps/web/package.json").write_text('{"name": "web", "dependencies": {}}')
     if marker:
         (tmp_path / marker).write_text("packages:\n  - 'apps/*'\n")
-    text = "FROM node:20\nWORKDIR /repo\nCOPY . .\nRUN cd apps/web && npm ci\nCMD [\"node\"]\n"
+    text = 'FROM node:20\nWORKDIR /repo\nCOPY . .\nRUN cd apps/web && npm ci\nCMD ["node"]\n'
     _stays(text, tmp_path, "above the project marks a workspace root")
