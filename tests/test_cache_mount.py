@@ -171,6 +171,7 @@ def test_a_cache_switched_off_where_msdfix_cannot_edit_gets_no_mount() -> None:
 
 def test_yarn_plug_n_play_cache_is_not_mounted(tmp_path) -> None:
     (tmp_path / ".yarnrc.yml").write_text("yarnPath: .yarn/releases/yarn-4.1.0.cjs\n")
+    (tmp_path / "package.json").write_text('{"name": "app"}\n')  # else not the context
     text = "FROM node:20\nCOPY . .\nRUN yarn install --immutable\n"
     settings = Settings(frozenset({"cache-mount"}))
     result = rewrite(text, None, BuildContext(tmp_path), settings)

@@ -319,14 +319,17 @@ GO_CGO = (
 
 
 @pytest.mark.parametrize(
-    ("copies", "why"),
+    ("copies", "why", "helper"),
     [
-        (["COPY go.mod ./", "COPY main.go ./"], "`go.mod` is not in"),
-        (["COPY . ."], "copies all of"),
+        (["COPY go.mod ./", "COPY main.go ./"], "`go.mod` is not in", False),
+        (["COPY . ."], "copies all of", False),
+        # docker/ also holds an entrypoint script: still no Go project there (built for real:
+        # CGO_ENABLED=0 on cgo code, and a COPY of /src/entrypoint.sh the build lacked)
+        (["COPY . ."], "runs go, and it holds no go.mod", True),
     ],
 )
 def test_a_folder_that_is_not_the_build_context_is_not_read(
-    tmp_path: Path, copies: list[str], why: str
+    tmp_path: Path, copies: list[str], why: str, helper: bool
 ) -> None:
     """``docker build -f docker/Dockerfile .``: the Dockerfile's folder lacks what the file
     copies, so its (missing) Go sources cannot show that cgo is unused; the repository root,
@@ -336,6 +339,8 @@ def test_a_folder_that_is_not_the_build_context_is_not_read(
     (tmp_path / "go.mod").write_text("module example.com/x\n\ngo 1.19\n")
     (tmp_path / "main.go").write_text(GO_CGO)
     (tmp_path / "docker").mkdir()
+    if helper:
+        (tmp_path / "docker" / "entrypoint.sh").write_text('#!/bin/sh\nexec "$@"\n')
     text = "\n".join(
         [
             "FROM golang:1.22",

@@ -1009,3 +1009,23 @@ def test_configured_install_folder_in_the_context_keeps_the_order(tmp_path: Path
     (gems / ".gems" / "x.rb").write_text("")
     out, applied, _ = _run(_BUNDLE.format(flags=""), gems, unsafe=True)
     assert out == _BUNDLE.format(flags="") and not applied
+
+
+@pytest.mark.parametrize(
+    ("root", "marker"),
+    [('{"name": "m", "workspaces": ["apps/*"]}', None), ('{"name": "m"}', "pnpm-workspace.yaml")],
+)
+def test_an_install_below_a_workspace_root_stays_after_the_copy(
+    tmp_path: Path, root: str, marker: str | None
+) -> None:
+    """``cd apps/web && npm ci`` in a workspace member installs the whole workspace from the
+    root's package.json and lock (npm looks for the root in the parent folders): moved before
+    ``COPY . .`` with apps/web/package.json alone, it found no lock file."""
+    (tmp_path / "apps/web").mkdir(parents=True)
+    (tmp_path / "package.json").write_text(root)
+    (tmp_path / "package-lock.json").write_text('{"lockfileVersion": 3, "packages": {}}')
+    (tmp_path / "apps/web/package.json").write_text('{"name": "web", "dependencies": {}}')
+    if marker:
+        (tmp_path / marker).write_text("packages:\n  - 'apps/*'\n")
+    text = 'FROM node:20\nWORKDIR /repo\nCOPY . .\nRUN cd apps/web && npm ci\nCMD ["node"]\n'
+    _stays(text, tmp_path, "above the project marks a workspace root")

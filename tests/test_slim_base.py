@@ -628,3 +628,25 @@ def test_npm_run_in_a_run_reads_its_scripts_for_tools(tmp_path: Path) -> None:
     package["scripts"]["postbuild"] = "node -e 1"
     (tmp_path / "package.json").write_text(json.dumps(package))
     assert "node:20-slim" in _run(text, context=tmp_path).output
+
+
+@pytest.mark.parametrize(("arg", "safe"), [("ARG APP=api", False), ("ENV APP=api", True)])
+def test_a_package_json_chosen_by_a_build_argument_is_not_evidence(
+    tmp_path: Path, arg: str, safe: bool
+) -> None:
+    """``COPY apps/${APP}/package.json``: the default folder's package.json had no package
+    that needs the full image, and ``node:20-slim`` was safe; built for real with
+    ``--build-arg APP=worker``, whose simple-git found no git (HTTP 500). An ENV cannot be
+    changed from the command line: its folder is the one the build reads."""
+    lock = {"name": "x", "lockfileVersion": 3, "requires": True, "packages": {"": {}}}
+    for app, deps in (("api", {"ms": "2.1.3"}), ("worker", {"simple-git": "3.24.0"})):
+        (tmp_path / "apps" / app).mkdir(parents=True)
+        (tmp_path / "apps" / app / "package.json").write_text(json.dumps({"dependencies": deps}))
+        (tmp_path / "apps" / app / "package-lock.json").write_text(json.dumps(lock))
+    text = (
+        f"FROM node:20\n{arg}\nWORKDIR /app\n"
+        "COPY apps/${APP}/package.json apps/${APP}/package-lock.json ./\n"
+        'RUN npm ci --omit=dev\nCOPY apps/${APP}/ ./\nCMD ["node", "server.js"]\n'
+    )
+    result = _run(text, context=tmp_path)
+    assert ("FROM node:20-slim" in result.output) is safe, result.output

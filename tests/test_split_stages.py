@@ -72,6 +72,9 @@ def test_go_explicit_cgo_off_goes_static_without_context():
         ('go build -gcflags="all=-N -l" -o /out/api .', "", None),
         ("go build $BUILD_FLAGS -o /out/api .", "ARG BUILD_FLAGS", None),
         ("go build -o /out/api .", "ENV GOFLAGS=-ldflags=-X=main.version=1", None),
+        # -C must stay the first flag ("-C flag must be first flag on command line")
+        ("go build -C api -o /out/api .", "", 'go build -C api -ldflags="-s -w" -o /out/api .'),
+        ("go build -C=api -o /out/api .", "", 'go build -C=api -ldflags="-s -w" -o /out/api .'),
     ],
 )
 def test_go_split_strips_the_binary_only_when_the_build_sets_no_flags(build, env, stripped):
@@ -232,7 +235,8 @@ NODE_API = ("FROM node:18", "WORKDIR /app", "COPY . .", "RUN npm ci", 'CMD ["nod
             "simple-git needs",
         ),
         ({"express": "^4.18.0"}, '"truncated', "package-lock.json unreadable"),
-        (None, "", "package.json unreadable"),
+        # no package.json at all: the folder is not the context of `npm ci` (none is read)
+        (None, "", "package.json not found in the build context"),
     ],
 )
 def test_node_runtime_needs_of_the_full_image(tmp_path, deps, lock, unsafe_reason):
@@ -964,3 +968,18 @@ def test_a_frontend_config_naming_a_path_outside_its_directory_declines(tmp_path
     )
     result = _run((context / "Dockerfile").read_text(), context, unsafe=True)
     assert "names a path outside the frontend directory" in _messages(result)
+
+
+@pytest.mark.parametrize(
+    ("spec", "declines"), [("../../../shared/format.js", True), ("../../lib/format.js", False)]
+)
+def test_a_frontend_source_importing_above_its_directory_declines(tmp_path, spec, declines):
+    """``import { fmt } from "../../shared/format.js"`` in frontend/src/main.js: the frontend
+    stage had only frontend/, and esbuild failed with 'Could not resolve' (built for real);
+    an import that stays inside the frontend directory keeps the stage."""
+    context = _fixture_context(tmp_path, "go-frontend")
+    web = next(p.parent for p in context.rglob("package.json") if "node_modules" not in p.parts)
+    (web / "src" / "deep").mkdir(parents=True, exist_ok=True)
+    (web / "src" / "deep" / "use.js").write_text(f'import {{ fmt }} from "{spec}";\n')
+    result = _run((context / "Dockerfile").read_text(), context, unsafe=True)
+    assert ("names a path outside the frontend directory" in _messages(result)) is declines

@@ -1512,3 +1512,178 @@ def test_a_source_that_loads_a_library_or_compiles_c_keeps_the_full_image(
         assert not changed and reason in messages, (transform, messages)
     _write(tmp_path, {"app.py": 'import ctypes\nlibc = ctypes.CDLL("libc.so.6")\n'})
     assert all(changed for changed, _ in _both(text, root).values())
+
+
+@pytest.mark.parametrize(
+    ("cmd", "safe"),
+    [('["pnpm", "--filter", "api", "start"]', False), ('["node", "dist/index.js"]', True)],
+)
+def test_corepack_package_managers_stay_when_the_start_command_may_run_them(
+    tmp_path: Path, cmd: str, safe: bool
+) -> None:
+    """``corepack enable`` puts the pnpm/yarn shims in /usr/local/bin and downloads the pinned
+    version at the first install: built for real (a pnpm workspace), the slim runtime had no
+    ``pnpm`` and the node entrypoint ran ``node pnpm``: Cannot find module '/app/pnpm'."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    text = NODE.format(extra="", cmd=cmd).replace("WORKDIR", "RUN corepack enable\nWORKDIR")
+    out, messages, _ = _split(text, root)
+    assert ("AS runtime" in out) is safe, messages
+    if not safe:
+        assert "corepack at line 2 provides the package manager" in messages, messages
+
+
+def test_the_install_directory_option_names_the_project(tmp_path: Path) -> None:
+    """``npm install --prefix apps/api`` installs apps/api's package.json: built for real, the
+    split read the repository root's package.json, missed simple-git and moved the app onto
+    node:20-slim without git; ``npm ci --prefix /opt/deps`` made it copy a missing
+    /app/node_modules ("not found")."""
+    _write(tmp_path, {
+        "package.json": json.dumps({"name": "root", "devDependencies": {"prettier": "3.3.3"}}),
+        "apps/api/package.json": json.dumps({"name": "api", "dependencies": {"simple-git": "3"}}),
+        "apps/api/server.js": "require('simple-git')\n",
+    })  # fmt: skip
+    for install in ("npm install --omit=dev --prefix apps/api", "yarn --cwd apps/api install"):
+        text = (
+            f"FROM node:20\nWORKDIR /app\nCOPY . .\nRUN {install}\n"
+            'CMD ["node", "apps/api/server.js"]\n'
+        )
+        out, messages, _ = _split(text, tmp_path)
+        assert "AS runtime" not in out, install
+        assert "simple-git needs libraries or programs" in messages, messages
+    text = (
+        "FROM node:20\nWORKDIR /app\nCOPY apps/api/package.json /opt/deps/\n"
+        "RUN npm install --omit=dev --prefix /opt/deps\nENV NODE_PATH=/opt/deps/node_modules\n"
+        'COPY apps/api/server.js .\nCMD ["node", "server.js"]\n'
+    )
+    (tmp_path / "apps/api/package.json").write_text(json.dumps({"dependencies": DEPS}))
+    out, _, _ = _split(text, tmp_path)
+    assert "COPY --from=build /opt/deps /opt/deps" in out, out
+    assert "/app/node_modules" not in out, out
+
+
+@pytest.mark.parametrize(
+    ("root", "member_dir", "extra"),
+    [
+        ({"workspaces": ["packages/*", "apps/*"]}, "packages/vcs", {}),
+        ({}, "packages/vcs", {"pnpm-workspace.yaml": "packages:\n  - 'packages/*'\n"}),
+        ({"dependencies": {"@acme/vcs": "file:./libs/vcs"}}, "libs/vcs", {}),
+    ],
+)
+def test_local_packages_dependencies_count_for_the_slim_runtime(
+    tmp_path: Path, root: dict[str, object], member_dir: str, extra: dict[str, str]
+) -> None:
+    """A workspace member's (or a ``file:`` dependency's) own package.json depends on
+    simple-git; without a lock file naming it, the split read only the root package.json and
+    moved the app onto node:20-slim: built for real, ``spawn git ENOENT`` (HTTP 500)."""
+    _write(tmp_path, {
+        "package.json": json.dumps({"name": "mono", "private": True, **root}),
+        f"{member_dir}/package.json": json.dumps(
+            {"name": "@acme/vcs", "dependencies": {"simple-git": "3.24.0"}}
+        ),
+        f"{member_dir}/index.js": "module.exports = require('simple-git')\n",
+        "server.js": "require('@acme/vcs')\n",
+        **extra,
+    })  # fmt: skip
+    text = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install --omit=dev\nCMD ["node", "server.js"]\n'
+    out, messages, _ = _split(text, tmp_path)
+    assert "AS runtime" not in out, out
+    assert "simple-git needs libraries or programs" in messages, messages
+
+
+def test_a_manifest_copied_from_another_folder_keeps_the_builds_node_modules(
+    tmp_path: Path,
+) -> None:
+    """``COPY .npmrc apps/web/package.json apps/web/package-lock.json ./``: the root .npmrc
+    (``legacy-peer-deps=true``) configured the install, and the prod-deps stage, which looked
+    for apps/web/.npmrc, installed without it: built for real, ``npm ci --omit=dev`` failed
+    with ERESOLVE."""
+    lock = {"name": "web", "lockfileVersion": 3, "requires": True, "packages": {"": {}}}
+    _write(tmp_path, {
+        ".npmrc": "legacy-peer-deps=true\n",
+        "apps/web/package.json": json.dumps(
+            {"name": "web", "scripts": BUILD, "dependencies": DEPS}
+        ),
+        "apps/web/package-lock.json": json.dumps(lock),
+        "apps/web/src/index.js": "require('express')\n",
+    })  # fmt: skip
+    text = (
+        "FROM node:20\nWORKDIR /app\n"
+        "COPY .npmrc apps/web/package.json apps/web/package-lock.json ./\nRUN npm ci\n"
+        'COPY apps/web/ ./\nRUN npm run build\nCMD ["node", "dist/index.js"]\n'
+    )
+    out, messages, _ = _split(text, tmp_path)
+    assert " AS prod-deps" not in out, out
+    assert "/app/.npmrc comes from .npmrc" in messages, messages
+
+
+@pytest.mark.parametrize(
+    ("build", "cmd"),
+    [
+        ("RUN npm run build && cp -r . /prod/api\nWORKDIR /prod/api\n", '["node", "index.js"]'),
+        ("RUN npm run build\n", '["node", "/srv/web/server.js"]'),
+    ],
+)
+def test_a_start_script_outside_the_copied_paths_keeps_the_full_image(
+    tmp_path: Path, build: str, cmd: str
+) -> None:
+    """The file ``node`` starts must reach the runtime: built for real, ``pnpm deploy
+    --filter=api --prod /prod/api`` + ``WORKDIR /prod/api`` + ``node server.js``, and an
+    esbuild ``--outfile=/srv/web/server.js`` with ``CMD node /srv/web/server.js``, each got a
+    runtime with only the app directory: Cannot find module."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    text = NODE.format(extra="", cmd=cmd).replace("RUN npm run build\n", build)
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out, out
+    assert "which the runtime would not have" in messages, messages
+
+
+@pytest.mark.parametrize(("manifests_first", "separate"), [(False, True), (True, False)])
+def test_kept_node_modules_get_a_layer_of_their_own_when_the_install_follows_the_sources(
+    tmp_path: Path, manifests_first: bool, separate: bool
+) -> None:
+    """An npm workspace (dev dependencies kept) copied whole re-copied all of node_modules on
+    every source edit: built for real, the warm rebuild went from 10 s to 15.5 s. node_modules
+    now comes in a COPY of its own (unchanged after an identical install), the rest from an
+    app-files stage; not when the install already runs on the manifests alone."""
+    _write(tmp_path, {
+        "package.json": json.dumps({"name": "mono", "workspaces": ["packages/*"],
+                                    "devDependencies": {"typescript": "5.4.5"}}),
+        "package-lock.json": json.dumps({"lockfileVersion": 3, "packages": {"": {}}}),
+        "packages/shared/package.json": json.dumps({"name": "@acme/shared"}),
+        "server.js": "require('@acme/shared')\n",
+    })  # fmt: skip
+    head = "COPY package*.json ./\nCOPY packages/shared/package.json packages/shared/\nRUN npm ci\n"
+    body = "COPY . .\n" if manifests_first else "COPY . .\nRUN npm ci\n"
+    text = (
+        "FROM node:20\nWORKDIR /app\n"
+        + (head if manifests_first else "")
+        + body
+        + 'RUN npm run build --if-present\nCMD ["node", "server.js"]\n'
+    )
+    out, _, _ = _split(text, tmp_path)
+    assert "AS runtime" in out, out
+    assert ("COPY --from=build /app/node_modules /app/node_modules" in out) is separate, out
+    assert ("FROM build AS app-files" in out) is separate, out
+
+
+def test_node_modules_is_not_copied_twice_when_a_folder_above_the_app_is_copied(
+    tmp_path: Path,
+) -> None:
+    """``COPY . .`` at /repo, the app in /repo/apps/api: the runtime copied
+    /repo/apps/api/node_modules and then /repo, which holds it again (two layers of the same
+    files, both rebuilt after a source edit: warm rebuild 3.3 s -> 5.2 s, built for real)."""
+    lock = {"name": "api", "lockfileVersion": 3, "requires": True, "packages": {"": {}}}
+    _write(tmp_path, {
+        "apps/api/package.json": json.dumps({"name": "api", "dependencies": DEPS}),
+        "apps/api/package-lock.json": json.dumps(lock),
+        "apps/api/server.js": "require('express'); require('../../packages/shared')\n",
+        "packages/shared/index.js": "module.exports = 1\n",
+    })  # fmt: skip
+    text = (
+        "FROM node:20\nWORKDIR /repo\nCOPY . .\nWORKDIR /repo/apps/api\n"
+        'RUN npm ci --omit=dev\nCMD ["node", "server.js"]\n'
+    )
+    out, _, _ = _split(text, tmp_path)
+    assert "COPY --from=build /repo/apps/api/node_modules /repo/apps/api/node_modules" in out, out
+    assert "FROM build AS app-files\nRUN rm -rf /repo/apps/api/node_modules" in out, out
+    assert "COPY --from=app-files /repo /repo" in out, out

@@ -625,6 +625,58 @@ def local_dependency(package: dict[str, object]) -> tuple[str, str] | None:
     return None
 
 
+MAX_LOCAL_PACKAGES = 200
+
+
+def local_package_names(context: BuildContext, rel_dir: str) -> set[str] | None:
+    """Names of the dependencies that the project's own packages declare: workspace members
+    (package.json ``workspaces``, pnpm-workspace.yaml) and path dependencies (``file:../lib``),
+    followed through theirs. An install brings them without the root package.json naming
+    them (npm installs a member's simple-git). None when more than MAX_LOCAL_PACKAGES."""
+    seen: set[str] = set()
+    names: set[str] = set()
+    todo = [rel_dir]
+    while todo:
+        item = todo.pop()
+        here = posixpath.normpath(item) if item else ""
+        here = "" if here == "." else here
+        if here in seen or here.startswith("../"):
+            continue
+        seen.add(here)
+        if len(seen) > MAX_LOCAL_PACKAGES:
+            return None
+        package = context.read_json(posixpath.join(here, "package.json"))
+        if not isinstance(package, dict):
+            continue
+        for key in ("dependencies", "optionalDependencies"):
+            table = package.get(key)
+            for name, spec in table.items() if isinstance(table, dict) else []:
+                if isinstance(spec, str) and is_local_spec(spec) and "://" not in spec:
+                    path = spec.split(":", 1)[1] if ":" in spec[:9] else spec
+                    todo.append(posixpath.join(here, path))
+                elif here != rel_dir:
+                    names.add(name)
+        todo += [m.removesuffix("/package.json") for m in _members(context, here, package)]
+    return names
+
+
+def _members(context: BuildContext, here: str, package: dict[str, object]) -> list[str]:
+    """package.json files of the workspace members of the project in ``here``."""
+    spaces = package.get("workspaces")
+    if isinstance(spaces, dict):
+        spaces = spaces.get("packages")
+    patterns = [p for p in spaces if isinstance(p, str)] if isinstance(spaces, list) else []
+    yaml = context.read_text(posixpath.join(here, "pnpm-workspace.yaml")) or ""
+    patterns += re.findall(r"""^\s*-\s*["']?([^"'#\s]+)""", yaml, re.M)
+    found = []
+    for pattern in patterns:
+        if pattern.startswith("!"):
+            continue
+        glob = posixpath.join(here, pattern.rstrip("/"), "package.json")
+        found += [f for f in context.glob(glob) if "node_modules/" not in f]
+    return found
+
+
 # A lock file line that resolves a package from the project's own files: npm's ``"resolved":
 # "file:..."`` or ``"link": true`` (``"version": "file:..."`` in a v1 lock), pnpm's
 # ``file:``/``link:`` specifiers, versions and ``tarball: file:`` resolutions, yarn's

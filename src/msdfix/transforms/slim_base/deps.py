@@ -12,8 +12,9 @@ from msdfix.ecosystems.node import lifecycle_hooks, read_dependencies
 from msdfix.ecosystems.python import install_evidence, python_version
 from msdfix.ecosystems.registry import MANAGER_PROGRAMS, subcommand
 from msdfix.model import Stage
-from msdfix.model.copies import copy_sources
+from msdfix.model.copies import clean_source, copy_sources
 from msdfix.syntax import Instruction
+from msdfix.syntax.values import instruction_values
 from msdfix.transforms.slim_base.facts import Facts, Use
 
 # The ecosystems whose dependency installs slim-base checks against a smaller image.
@@ -46,6 +47,8 @@ def _manifest_dir(doc: Document, stage: Stage, ins: Instruction) -> str | None:
             if other.cmd in ("copy", "add"):
                 before.append((st, other))
     for st, other in reversed(before):
+        if _set_by_build_arg(doc, st, other):
+            return None  # --build-arg APP=worker copies another folder's package.json
         for source in copy_sources(st, other, doc.model):
             path = posixpath.normpath(source.pattern or ".").strip("/")
             path = "" if path == "." else path
@@ -54,6 +57,17 @@ def _manifest_dir(doc: Document, stage: Stage, ins: Instruction) -> str | None:
             if doc.context.exists(posixpath.join(path, "package.json")):
                 return path
     return None
+
+
+def _set_by_build_arg(doc: Document, stage: Stage, ins: Instruction) -> bool:
+    """A context source of the COPY/ADD whose path a build argument may change
+    (``COPY apps/${APP}/package.json``): its default names one folder, a build names any."""
+    if ins.flag("from") is not None:
+        return False
+    _, values, is_json = instruction_values(ins)
+    fixed = doc.model.fixed_scope(stage, ins)
+    escape = None if is_json else ins.escape
+    return any("$" in raw and clean_source(raw, fixed, escape) is None for raw in values[:-1])
 
 
 def _node_deps(doc: Document, folder: str) -> tuple[str, list[str]]:

@@ -266,6 +266,7 @@ class Analysis:
         for command in script.commands:
             program, args = program_args(command)
             cwd = resolve(command.cwd, self.dirs[id(ins)]) if command.cwd else self.dirs[id(ins)]
+            cwd = project_dir(program, args, cwd)
             call = Call(ins, script, command, program, args, cwd)
             writes = any(
                 r.lstrip("0123456789&").startswith(">") and "/dev/null" not in r
@@ -387,6 +388,23 @@ def alias_edits(doc: Document, stage: Stage) -> list[Edit]:
 
 def keyword(doc: Document, keyword: str) -> str:
     return keyword.lower() if doc.model.stages[0].from_.keyword.islower() else keyword
+
+
+# Options that name the project a Node package manager works on (npm's -C is --prefix).
+PROJECT_DIR_OPTIONS = {
+    "npm": ("--prefix", "-C"),
+    "pnpm": ("--dir", "-C"),
+    "yarn": ("--cwd",),
+    "bun": ("--cwd",),
+}
+
+
+def project_dir(program: str, args: list[str], cwd: str) -> str:
+    """The directory a package manager call works on: ``npm ci --prefix /opt/deps`` installs
+    /opt/deps/node_modules from /opt/deps/package.json, whatever the RUN's WORKDIR."""
+    names = PROJECT_DIR_OPTIONS.get(posixpath.basename(program))
+    chosen = option(args, *names) if names else None
+    return resolve(chosen, cwd) if chosen else cwd
 
 
 def option(args: list[str], *names: str) -> str | None:

@@ -371,11 +371,23 @@ def _reads_outside(a: Analysis, rel: str) -> str | None:
     prefix = f"{rel}/" if rel else ""
     for path in a.ctx.glob(f"{prefix}*") if a.ctx.present and rel else []:
         name = path[len(prefix) :]
-        if "/" in name or not name.endswith(_CONFIG_SUFFIXES):
-            continue  # the directory's own files: configuration (src/ imports stay inside)
-        if _PARENT_PATH.search(a.ctx.read_text(path) or ""):
-            return path
+        if not name.endswith(_CONFIG_SUFFIXES) or "node_modules/" in f"/{name}":
+            continue
+        text = a.ctx.read_text(path) or ""
+        if "/" not in name:  # configuration at the top: any ../ path leaves the directory
+            if _PARENT_PATH.search(text):
+                return path
+            continue
+        # a source below it: a relative import that climbs above the frontend directory
+        # (``import { fmt } from "../../shared/format.js"`` in src/main.js)
+        for spec in _RELATIVE_SPEC.findall(text):
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(path), spec))
+            if not within(target, rel):
+                return path
     return None
+
+
+_RELATIVE_SPEC = re.compile(r"""["'`]((?:\.\./)+[^"'`\s]*)""")
 
 
 _CONFIG_SUFFIXES = (

@@ -9,6 +9,7 @@ from msdfix.ecosystems.go import GO_CGO_MODULES, GO_GLIBC_RUNTIME, GO_STATIC_RUN
 from msdfix.ecosystems.os import ALPINE_RUNTIME, CA_CERTIFICATES, alpine_version
 from msdfix.fixes import Edit
 from msdfix.model.paths import within
+from msdfix.shell.commands import Word
 from msdfix.transforms.split_stages.artifacts import resolve
 from msdfix.transforms.split_stages.build_stage import (
     GO_VALUE_FLAGS,
@@ -145,10 +146,24 @@ def _strip_edits(a: Analysis, builds: list[Call]) -> list[Edit]:
             or any("$" in arg or _OWN_FLAGS.match(arg) for arg in call.args)
         ):
             return []
-        word = next(w for w in call.command.words[1:] if w.value == "build")
+        word = _insert_after(call)
         at = call.script.physical(word.end - 1) + 1
         edits.append(Edit(at, at, ' -ldflags="-s -w"'))
     return edits
+
+
+def _insert_after(call: Call) -> Word:
+    """The word after which a build flag goes: ``build``, or the directory of a leading
+    ``-C dir`` (Go requires -C to be the first flag: ``go build -ldflags=... -C api`` fails
+    with "-C flag must be first flag on command line")."""
+    words = call.command.words
+    at = next(i for i, w in enumerate(words) if i and w.value == "build")
+    flag = words[at + 1].value if at + 1 < len(words) else ""
+    if flag in ("-C", "--C") and at + 2 < len(words):
+        return words[at + 2]
+    if flag.startswith(("-C=", "--C=")):
+        return words[at + 1]
+    return words[at]
 
 
 def _go_output(a: Analysis, call: Call) -> str:
