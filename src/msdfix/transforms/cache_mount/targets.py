@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from functools import cached_property
 
 from msdfix.document import Document
 from msdfix.ecosystems.base import CacheDir
@@ -36,6 +37,7 @@ class Resolver:
         # (jupyter's images, root after ``USER root``, keep HOME=/home/jovyan).
         self.env_known = _starts_as_root(stage.root_image)
         self.image = stage.root_image.raw
+        self._where = (doc, stage, ins)
         self.user = effective_user(stage, ins)
         home = self.scope.get("HOME")
         self.uid: str | None = None
@@ -50,6 +52,13 @@ class Resolver:
             self.home, self.uid = home, self.user  # a numeric user's home only from HOME
         else:
             self.home = None
+
+    @cached_property
+    def workdir(self) -> str | None:
+        """The RUN's directory, for relative paths (None: a build argument may change it)."""
+        doc, stage, ins = self._where
+        workdir = doc.model.workdirs(stage, fixed=True, unknown="\0")[0].get(id(ins))
+        return workdir if workdir and "\0" not in workdir else None
 
     def as_root(self) -> None:
         """The RUN runs as root, as a command only root can run shows (the base image's user
