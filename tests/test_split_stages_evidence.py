@@ -1423,3 +1423,18 @@ def test_a_copied_symlink_into_a_dev_dependency_keeps_the_builds_node_modules(
     out, messages, _ = _split(NODE.format(extra="", cmd='["node", "dist/index.js"]'), root)
     assert " AS prod-deps" not in out
     assert "public/vendor/bootstrap links to ../../node_modules/bootstrap/dist" in messages
+
+
+@pytest.mark.parametrize("value, kept", [('"/app/offline"', True), ('"/srv/mirror"', False)])
+def test_an_absolute_config_path_into_the_app_keeps_the_builds_node_modules(
+    tmp_path: Path, value: str, kept: bool
+) -> None:
+    """An npm/yarn setting naming a path of the app (``yarn-offline-mirror "/app/offline"``,
+    ``cafile=/app/...``): the prod-deps stage, which
+    has the manifests only, failed offline (built for real, round 11); a path outside the
+    app is not the project's."""
+    root = _node_app(
+        tmp_path, {"scripts": BUILD, "dependencies": DEPS}, {".npmrc": f"cafile={value}\n"}
+    )
+    out, messages, _ = _split(NODE.format(extra="", cmd='["node", "dist/index.js"]'), root)
+    assert ("prod-deps" not in out) is kept, messages
