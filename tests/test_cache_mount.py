@@ -968,3 +968,28 @@ def test_a_run_that_creates_a_parent_of_the_mount_gets_none(text: str) -> None:
     assert any("which BuildKit creates first for the mount" in m for m in _fixes(text)), _fixes(
         text
     )
+
+
+@pytest.mark.parametrize(
+    "offline",
+    [
+        "npm ci --offline=true",
+        "npm_config_offline=true npm ci",
+        "NPM_CONFIG_OFFLINE=true npm ci",
+        "npm config set offline true && npm ci",
+    ],
+)
+def test_every_spelling_of_npms_offline_mode_reads_the_images_cache(offline: str) -> None:
+    """``RUN npm cache add ms@2.1.3`` then ``npm ci --offline=true``: the mount hid the cache
+    the image holds and npm failed with ENOTCACHED on a cold build (built for real, round 11);
+    ``--offline`` alone was the only spelling read."""
+    text = (
+        "FROM node:20\nRUN npm cache add ms@2.1.3\nWORKDIR /app\nCOPY package*.json ./\n"
+        f"RUN {offline}\n"
+    )
+    assert "--mount=type=cache" not in _run(text)
+
+
+def test_npm_offline_false_is_online() -> None:
+    out = _run("FROM node:20\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci --offline=false\n")
+    assert "--mount=type=cache,target=/root/.npm" in out

@@ -38,12 +38,14 @@ MANAGERS: tuple[PackageManager, ...] = (
         ),
         clean_commands=(("npm", "cache", "clean"),),
         offline_flags=("--offline",),
+        # npm reads every setting from npm_config_<name>, in either case
+        offline_env=(("npm_config_offline", "true"), ("NPM_CONFIG_OFFLINE", "true")),
         value_options=("--prefix", "-C", "--workspace", "-w"),
         inert_subcommands=("config", "cache", "set", "--version"),
         global_markers=("-g", "--global", "global"),
         tidy_subcommands=("prune",),
         config_files=(".npmrc", "npmrc"),
-        config_keys=r"(?m)^\s*cache\s*=",
+        config_keys=r"(?m)^\s*(?:cache|offline)\s*=",
         config_env=("NPM_CONFIG_USERCONFIG", "NPM_CONFIG_GLOBALCONFIG", "npm_config_userconfig"),
     ),
     PackageManager(

@@ -227,7 +227,7 @@ class _Planner:
         if found is None:  # every instruction of the file is read once per tool
             names = "|".join(re.escape(p.lstrip("./")) for p in manager.programs)
             pattern = re.compile(
-                rf"\b(?:{names})\b[^;&|\n]*\b(?:config\s+set|env\s+-w)\b[^;&|\n]*(?:cache|store)",
+                rf"\b(?:{names})\b[^;&|\n]*\b(?:config\s+set|env\s+-w)\b[^;&|\n]*(?:cache|store|offline)",
                 re.IGNORECASE,
             )
             found = [
@@ -246,7 +246,7 @@ class _Planner:
         lineage = self.stage.lineage
         for stage, ins in found:
             if any(stage is s for s in lineage) and (
-                stage is not self.stage or ins.start < self.ins.start
+                stage is not self.stage or ins.start <= self.ins.start  # the RUN itself too
             ):
                 return ins
         return None
@@ -650,10 +650,15 @@ _TRUE = ("1", "true", "yes", "on")
 
 
 def runs_offline(manager: PackageManager, args: Sequence[str], env: Mapping[str, str]) -> bool:
-    """The tool reads only its cache: an offline flag, or ``GOPROXY=off``-style variable."""
-    if any(a in manager.offline_flags for a in args):
-        return True
-    return any((env.get(var) or "").split(",")[0] == value for var, value in manager.offline_env)
+    """The tool reads only its cache: an offline flag (``--offline``, ``--offline=true``), or
+    a ``GOPROXY=off``-style variable (``npm_config_offline=true``)."""
+    for arg in args:
+        flag, eq, value = arg.partition("=")
+        if flag in manager.offline_flags and (not eq or value.lower() in _TRUE):
+            return True
+    return any(
+        (env.get(var) or "").split(",")[0].lower() == value for var, value in manager.offline_env
+    )
 
 
 def _positions(commands: list[Command]) -> Callable[[Command], int]:
