@@ -993,3 +993,16 @@ def test_every_spelling_of_npms_offline_mode_reads_the_images_cache(offline: str
 def test_npm_offline_false_is_online() -> None:
     out = _run("FROM node:20\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci --offline=false\n")
     assert "--mount=type=cache,target=/root/.npm" in out
+
+
+def test_a_run_that_reads_the_cache_directory_by_name_gets_no_mount() -> None:
+    """``pip download -d /root/.cache/pip six`` then ``pip install --no-index --find-links
+    /root/.cache/pip six``: the mount on the install hid the downloads ("No matching
+    distribution found", built for real, round 11); the tool's own cache option is no read."""
+    text = (
+        "FROM python:3.11\nRUN pip download -d /root/.cache/pip six==1.16.0\n"
+        "RUN pip install --no-index --find-links /root/.cache/pip six==1.16.0\n"
+    )
+    assert "--mount=type=cache" not in _run(text)
+    own = "FROM python:3.11\nRUN pip install --cache-dir /root/.cache/pip six\n"
+    assert "--mount=type=cache,target=/root/.cache/pip" in _run(own)

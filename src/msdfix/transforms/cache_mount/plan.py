@@ -30,6 +30,7 @@ from msdfix.transforms.cache_mount.render import Mount, Plan, writable_target
 from msdfix.transforms.cache_mount.steps import (
     Step,
     created_dirs,
+    expanded,
     find_deletes,
     glob_hit,
     refreshes_first,
@@ -37,7 +38,7 @@ from msdfix.transforms.cache_mount.steps import (
     run_dir,
     unresolved,
 )
-from msdfix.transforms.cache_mount.targets import Resolver
+from msdfix.transforms.cache_mount.targets import Resolver, explicit_dir
 
 
 def plan_run(
@@ -361,6 +362,12 @@ class _Planner:
                 return f"the RUN reads {APT_ARCHIVES_MOUNT}, where the .debs would no longer be"
             if any(a in ("--download-only", "-d", "download") for a in call.args):
                 return "the RUN downloads .debs for a later step, which reads them in the image"
+        named = self._names(target) if target != APT_ARCHIVES_MOUNT else None
+        if named is not None:
+            return (
+                f"the RUN reads {target} by name (`{named}`), where a mount would hide what "
+                "earlier steps put there"
+            )
         copy = history.copied_into(stage, ins, target)
         if copy is not None:
             return (
@@ -378,6 +385,23 @@ class _Planner:
             if holder is not None:
                 where = f"line {holder}" if holder else "the base image"
                 return f"{target} may hold files from {where} that this RUN deletes"
+        return None
+
+    def _names(self, target: str) -> str | None:
+        """An argument of the RUN that names ``target`` or a path in it, other than a
+        deletion or the tool's own cache option (``pip install --find-links /root/.cache/pip``
+        after ``pip download -d /root/.cache/pip``: the mount hid the downloads)."""
+        for step in self.steps:
+            if step.program in ("rm", "find"):
+                continue
+            option = explicit_dir(step.call) if step.call is not None else None
+            for arg in step.args:
+                value = arg.split("=", 1)[1] if arg.startswith("-") and "=" in arg else arg
+                value = expanded(value, self.resolver)
+                if not value.startswith("/") or value == option:
+                    continue
+                if within(posixpath.normpath(value), target):
+                    return arg
         return None
 
     def _caches_test_results(self, manager: PackageManager) -> bool:
