@@ -1006,3 +1006,15 @@ def test_a_run_that_reads_the_cache_directory_by_name_gets_no_mount() -> None:
     assert "--mount=type=cache" not in _run(text)
     own = "FROM python:3.11\nRUN pip install --cache-dir /root/.cache/pip six\n"
     assert "--mount=type=cache,target=/root/.cache/pip" in _run(own)
+
+
+def test_relative_paths_start_at_a_known_images_default_workdir() -> None:
+    """``rm package.deb`` in debian's default directory (/) names /package.deb, not an
+    unknown path: the mount stays."""
+    out = _run(
+        "FROM debian:bookworm\nRUN apt-get update && apt-get install -y ./x.deb wget "
+        "&& rm package.deb\n"
+    )
+    assert "--mount=type=cache,target=/var/cache/apt" in out
+    home = "FROM python:3.12\nRUN useradd -m -u 1000 $NAME && pip install six\n"
+    assert "--mount=type=cache,target=/root/.cache/pip" in _run(home)  # /home/... holds no mount

@@ -582,6 +582,11 @@ class _Planner:
         created = created_dirs(step, self.resolver)
         for path in created or []:
             for target in targets:
+                if path.endswith("/") and within(target, path.rstrip("/") or "/"):
+                    return target, (
+                        f"the RUN creates a directory in {path} msdfix cannot resolve (it may "
+                        f"hold the mount at {target})"
+                    )
                 if within(target, path):
                     return target, (
                         f"the RUN creates {path}, which BuildKit creates first for the mount "

@@ -227,8 +227,9 @@ _HOME_OPTIONS = {"useradd": ("-d", "--home-dir"), "adduser": ("--home", "--home"
 
 def created_dirs(step: Step, resolver: Resolver) -> list[str] | None:
     """Directories the step creates and expects not to exist (``mkdir`` without ``-p``, the
-    destination of ``git clone``, the home ``useradd -m``/``adduser`` makes), normalised;
-    None when one cannot be known."""
+    destination of ``git clone``, the home ``useradd -m``/``adduser`` makes), normalised. One
+    with a part msdfix cannot know is given as the directory it lands in, ending in ``/``
+    (``/home/$USER``: ``/home/``); None when not even that is known."""
     args, cwd = list(step.args), run_dir(step, resolver)
     words: list[str] = []
     if step.program == "mkdir" and not any(_MKDIR_PARENTS.match(a) for a in args):
@@ -250,9 +251,13 @@ def created_dirs(step: Step, resolver: Resolver) -> list[str] | None:
     paths = []
     for word in words:
         found = operand_paths(word, resolver, cwd)
-        if found is None:
+        if found is not None:
+            paths += [p.rstrip("/") or "/" for p in found]
+            continue
+        known = expanded(word, resolver).split("$")[0]
+        if not known.startswith("/"):
             return None
-        paths += [p.rstrip("/") or "/" for p in found]
+        paths.append(posixpath.dirname(known).rstrip("/") + "/")
     return paths
 
 

@@ -10,7 +10,7 @@ from msdfix.document import Document
 from msdfix.ecosystems.base import CacheDir
 from msdfix.ecosystems.registry import IMAGE_ENV, IMAGE_USERS
 from msdfix.model import Stage
-from msdfix.model.base_images import ROOT, default_user, library_name
+from msdfix.model.base_images import DEFAULT_WORKDIRS, ROOT, default_user, library_name
 from msdfix.model.image import ImageRef, parse_image
 from msdfix.model.users import effective_user
 from msdfix.shell.classify import ToolCall
@@ -57,7 +57,11 @@ class Resolver:
     def workdir(self) -> str | None:
         """The RUN's directory, for relative paths (None: a build argument may change it)."""
         doc, stage, ins = self._where
-        workdir = doc.model.workdirs(stage, fixed=True, unknown="\0")[0].get(id(ins))
+        workdir = doc.model.workdirs(stage, fixed=True, unknown="\0")[0].get(id(ins)) or ""
+        if workdir.startswith("\0") and not workdir[1:2].isdigit() and self.env_known:
+            # relative to the root image's own: known for the images known to start as root
+            default = DEFAULT_WORKDIRS.get(stage.root_image.full_name, "/")
+            workdir = posixpath.normpath(default + "/" + workdir[1:])
         return workdir if workdir and "\0" not in workdir else None
 
     def as_root(self) -> None:
