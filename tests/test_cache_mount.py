@@ -930,3 +930,134 @@ def test_composer_mounts_the_cache_it_really_uses() -> None:
     assert "clear-cache" not in out
     home = "FROM debian:bookworm\nENV COMPOSER_HOME=/opt/composer\nRUN composer install\n"
     assert _run(home).count("--mount=type=cache,target=/opt/composer/cache ") == 1
+
+
+@pytest.mark.parametrize(
+    "text, target",
+    [
+        # bash expands braces: /var/{lib/apt,cache/apt}/ deletes the apt mount point
+        (
+            'FROM debian:bookworm\nSHELL ["/bin/bash", "-c"]\nRUN apt-get update && apt-get '
+            "install -y jq && apt-get clean && rm -rf /var/{lib/apt,cache/apt}/\n",
+            "/var/cache/apt",
+        ),
+        (
+            'FROM debian:sid\nSHELL ["/bin/bash", "-c"]\nRUN apt-get update && apt-get install '
+            "-y libexif-dev && rm -rf /tmp/* /var/{tmp,cache}/* /var/lib/{apt,dpkg}/\n",
+            "/var/cache/apt",
+        ),
+        # a glob in any component may match the mount point or a directory above it
+        ("FROM python:3.12\nRUN pip install six && rm -rf /root/.c*\n", "/root/.cache/pip"),
+        ("FROM python:3.12\nRUN pip install six && rm -rf /root/.[a-z]*\n", "/root/.cache/pip"),
+        ("FROM python:3.12\nRUN pip install six && rm -rf /root/.cache/pi*\n", "/root/.cache/pip"),
+        (
+            "FROM debian:bookworm\nRUN apt-get update && apt-get install -y jq && rm -rf "
+            "/var/*/apt\n",
+            "/var/cache/apt",
+        ),
+        # a relative operand is read from WORKDIR and each cd
+        ("FROM node:20\nWORKDIR /root\nRUN npm install -g ms && rm -rf .cache .npm/x\n", ""),
+        (
+            "FROM python:3.12\nENV PIP_CACHE_DIR=/tmp/pip-cache\n"
+            "RUN cd /tmp && pip install six && rm -rf ./*\n",
+            "/tmp/pip-cache",
+        ),
+        # find deletes directories too, the mount point included
+        (
+            "FROM debian:bookworm\nRUN apt-get update && apt-get install -y jq "
+            "&& find /var/cache -mindepth 1 -delete\n",
+            "/var/cache/apt",
+        ),
+        (
+            "FROM node:20\nRUN npm install -g ms && find /root -depth -mindepth 1 "
+            "-exec rm -rf {} +\n",
+            "/root/.npm",
+        ),
+        # xargs rm deletes the words it reads
+        ("FROM node:20\nRUN npm install -g ms && find / -name x | xargs rm -rf\n", "/root/.npm"),
+    ],
+)
+def test_a_deletion_that_reaches_the_mount_point_declines_the_mount(text: str, target: str) -> None:
+    """Built for real (round 11, bulk): each RUN kept its ``rm``/``find`` next to a mount it
+    deletes, and failed with "Device or resource busy" where the original built."""
+    out = _run(text)
+    if target:
+        assert f"target={target}" not in out, out
+    else:  # `.cache` is outside the npm mount and stays; `.npm/x`, inside it, goes
+        assert "--mount=type=cache,target=/root/.npm npm install -g ms && rm -rf .cache\n" in out
+
+
+def test_a_relative_cleanup_of_the_cache_is_dropped_like_an_absolute_one() -> None:
+    """``WORKDIR /root`` + ``rm -rf .npm`` deletes the npm cache: with the mount, it goes."""
+    out = _run("FROM node:20\nWORKDIR /root\nRUN npm install -g ms && rm -rf .npm\n")
+    assert "RUN --mount=type=cache,target=/root/.npm npm install -g ms\n" in out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FROM python:3.12\nENV PIP_CACHE_DIR=/opt/app/cache\nRUN mkdir /opt/app && pip install six\n",
+        "FROM python:3.12\nENV HOME=/home/app\nRUN useradd -m -d /home/app app && pip install six\n",
+        "FROM python:3.12\nENV HOME=/home/app\nRUN useradd -m app && pip install six\n",
+        "FROM python:3.12\nENV PIP_CACHE_DIR=/src/.pc\nRUN git clone https://x/y.git /src "
+        "&& pip install /src\n",
+    ],
+)
+def test_a_run_that_creates_a_parent_of_the_mount_gets_none(text: str) -> None:
+    """BuildKit creates the mount's parents before the RUN: ``mkdir /opt/app`` failed with
+    "File exists", and ``useradd -m`` left a root-owned home its user could not write
+    (built for real, round 11)."""
+    assert "--mount=type=cache" not in _run(text)
+    assert any("which BuildKit creates first for the mount" in m for m in _fixes(text)), _fixes(
+        text
+    )
+
+
+@pytest.mark.parametrize(
+    "offline",
+    [
+        "npm ci --offline=true",
+        "npm_config_offline=true npm ci",
+        "NPM_CONFIG_OFFLINE=true npm ci",
+        "npm config set offline true && npm ci",
+    ],
+)
+def test_every_spelling_of_npms_offline_mode_reads_the_images_cache(offline: str) -> None:
+    """``RUN npm cache add ms@2.1.3`` then ``npm ci --offline=true``: the mount hid the cache
+    the image holds and npm failed with ENOTCACHED on a cold build (built for real, round 11);
+    ``--offline`` alone was the only spelling read."""
+    text = (
+        "FROM node:20\nRUN npm cache add ms@2.1.3\nWORKDIR /app\nCOPY package*.json ./\n"
+        f"RUN {offline}\n"
+    )
+    assert "--mount=type=cache" not in _run(text)
+
+
+def test_npm_offline_false_is_online() -> None:
+    out = _run("FROM node:20\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci --offline=false\n")
+    assert "--mount=type=cache,target=/root/.npm" in out
+
+
+def test_a_run_that_reads_the_cache_directory_by_name_gets_no_mount() -> None:
+    """``pip download -d /root/.cache/pip six`` then ``pip install --no-index --find-links
+    /root/.cache/pip six``: the mount on the install hid the downloads ("No matching
+    distribution found", built for real, round 11); the tool's own cache option is no read."""
+    text = (
+        "FROM python:3.11\nRUN pip download -d /root/.cache/pip six==1.16.0\n"
+        "RUN pip install --no-index --find-links /root/.cache/pip six==1.16.0\n"
+    )
+    assert "--mount=type=cache" not in _run(text)
+    own = "FROM python:3.11\nRUN pip install --cache-dir /root/.cache/pip six\n"
+    assert "--mount=type=cache,target=/root/.cache/pip" in _run(own)
+
+
+def test_relative_paths_start_at_a_known_images_default_workdir() -> None:
+    """``rm package.deb`` in debian's default directory (/) names /package.deb, not an
+    unknown path: the mount stays."""
+    out = _run(
+        "FROM debian:bookworm\nRUN apt-get update && apt-get install -y ./x.deb wget "
+        "&& rm package.deb\n"
+    )
+    assert "--mount=type=cache,target=/var/cache/apt" in out
+    home = "FROM python:3.12\nRUN useradd -m -u 1000 $NAME && pip install six\n"
+    assert "--mount=type=cache,target=/root/.cache/pip" in _run(home)  # /home/... holds no mount

@@ -1029,3 +1029,75 @@ def test_an_install_below_a_workspace_root_stays_after_the_copy(
         (tmp_path / marker).write_text("packages:\n  - 'apps/*'\n")
     text = 'FROM node:20\nWORKDIR /repo\nCOPY . .\nRUN cd apps/web && npm ci\nCMD ["node"]\n'
     _stays(text, tmp_path, "above the project marks a workspace root")
+
+
+@pytest.mark.parametrize(
+    "env, config",
+    [
+        ("WORKDIR /root\n", ".config/pip/pip.conf"),
+        ("ENV HOME=/app\nWORKDIR /app\n", ".pip/pip.conf"),
+        ("ENV XDG_CONFIG_HOME=/app\nWORKDIR /app\n", "pip/pip.conf"),
+    ],
+)
+def test_pips_user_configuration_in_the_tree_keeps_the_order(
+    tmp_path: Path, env: str, config: str
+) -> None:
+    """pip reads ~/.config/pip/pip.conf, ~/.pip/pip.conf and $XDG_CONFIG_HOME/pip/pip.conf:
+    with the tree copied to HOME, the moved install lost its find-links and failed ("No
+    matching distribution found", built for real, round 11)."""
+    (tmp_path / "requirements.txt").write_text("acme-local==1.0\n")
+    (tmp_path / config).parent.mkdir(parents=True)
+    (tmp_path / config).write_text("[global]\nfind-links = /root/wheels\n")
+    text = f"FROM python:3.11\n{env}COPY . .\nRUN pip install -r requirements.txt\n"
+    out, applied, explained = _run(text, tmp_path)
+    assert out == text and not applied, out
+    assert any("pip's user configuration" in m for m in explained), explained
+    (tmp_path / config).unlink()
+    assert _run(text, tmp_path)[1]  # without the file, the install moves
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {".yarnrc": 'yarn-offline-mirror "/app/offline"\n'},
+        {".yarnrc": 'cafile "/app/certs/ca.pem"\n'},
+        {".npmrc": "cafile=/app/certs/ca.pem\n"},
+        {"package.json": '{"dependencies": {"x": "file:///app/vendor/x.tgz"}}'},
+    ],
+)
+def test_an_absolute_path_into_the_tree_is_a_local_path(tmp_path: Path, files: dict) -> None:
+    """``yarn-offline-mirror "/app/offline"`` names the copied tree as much as
+    ``"./offline"``: the moved ``yarn install --offline`` failed ("Can't make a request in
+    offline mode", built for real, round 11), and so did the split's prod-deps stage."""
+    (tmp_path / "package.json").write_text('{"dependencies": {"ms": "2.1.3"}}')
+    (tmp_path / "yarn.lock").write_text("")
+    for name, body in files.items():
+        (tmp_path / name).write_text(body)
+    text = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn install --frozen-lockfile\n"
+    out, applied, _ = _run(text, tmp_path)
+    assert out == text and not applied, out
+
+
+def test_an_absolute_config_path_outside_the_tree_moves(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"dependencies": {"ms": "2.1.3"}}')
+    (tmp_path / ".npmrc").write_text("cafile=/etc/ssl/corp.pem\n")
+    text = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\n"
+    assert _run(text, tmp_path)[1]
+
+
+@pytest.mark.parametrize(
+    "dep, local",
+    [
+        ('acme = {file = "./wheels/acme-1.0-py3-none-any.whl"}', True),
+        ('acme = {file = "libs/acme"}', True),
+        ('acme = {file = "file:///app/libs/acme"}', True),
+        ('acme = {file = "https://example.org/acme-1.0.tar.gz"}', False),
+    ],
+)
+def test_a_pipfile_file_dependency_is_local(tmp_path: Path, dep: str, local: bool) -> None:
+    """Pipfile's ``{file = "./wheels/x.whl"}`` installs from the tree like ``path``: the moved
+    ``pipenv install`` failed with "No such file or directory" (built for real, round 11)."""
+    (tmp_path / "Pipfile").write_text(f'[packages]\nsix = "*"\n{dep}\n')
+    text = "FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pipenv install --system --skip-lock\n"
+    out, applied, _ = _run(text, tmp_path)
+    assert bool(applied) is not local, out

@@ -1687,3 +1687,18 @@ def test_node_modules_is_not_copied_twice_when_a_folder_above_the_app_is_copied(
     assert "COPY --from=build /repo/apps/api/node_modules /repo/apps/api/node_modules" in out, out
     assert "FROM build AS app-files\nRUN rm -rf /repo/apps/api/node_modules" in out, out
     assert "COPY --from=app-files /repo /repo" in out, out
+
+
+@pytest.mark.parametrize("value, kept", [('"/app/offline"', True), ('"/srv/mirror"', False)])
+def test_an_absolute_config_path_into_the_app_keeps_the_builds_node_modules(
+    tmp_path: Path, value: str, kept: bool
+) -> None:
+    """An npm/yarn setting naming a path of the app (``yarn-offline-mirror "/app/offline"``,
+    ``cafile=/app/...``): the prod-deps stage, which
+    has the manifests only, failed offline (built for real, round 11); a path outside the
+    app is not the project's."""
+    root = _node_app(
+        tmp_path, {"scripts": BUILD, "dependencies": DEPS}, {".npmrc": f"cafile={value}\n"}
+    )
+    out, messages, _ = _split(NODE.format(extra="", cmd='["node", "dist/index.js"]'), root)
+    assert ("prod-deps" not in out) is kept, messages

@@ -20,6 +20,7 @@ from msdfix.ecosystems.base import CacheDir, Ecosystem, PackageManager, position
 from msdfix.ecosystems.go import golang_release
 from msdfix.ecosystems.os import alpine_version, debian_codename
 from msdfix.model.context import BuildContext
+from msdfix.model.paths import within
 
 MANAGERS: tuple[PackageManager, ...] = (
     PackageManager(
@@ -37,12 +38,14 @@ MANAGERS: tuple[PackageManager, ...] = (
         ),
         clean_commands=(("npm", "cache", "clean"),),
         offline_flags=("--offline",),
+        # npm reads every setting from npm_config_<name>, in either case
+        offline_env=(("npm_config_offline", "true"), ("NPM_CONFIG_OFFLINE", "true")),
         value_options=("--prefix", "-C", "--workspace", "-w"),
         inert_subcommands=("config", "cache", "set", "--version"),
         global_markers=("-g", "--global", "global"),
         tidy_subcommands=("prune",),
         config_files=(".npmrc", "npmrc"),
-        config_keys=r"(?m)^\s*cache\s*=",
+        config_keys=r"(?m)^\s*(?:cache|offline)\s*=",
         config_env=("NPM_CONFIG_USERCONFIG", "NPM_CONFIG_GLOBALCONFIG", "npm_config_userconfig"),
     ),
     PackageManager(
@@ -599,7 +602,7 @@ def is_local_spec(spec: str) -> bool:
     """A dependency specifier that installs the project's own files, as npm-package-arg reads
     it: a path (``./vendor/x.tgz``, ``../lib``), a tarball file, or a ``file:``/``link:``/
     ``workspace:``/``portal:``/``patch:`` protocol."""
-    if "://" in spec:
+    if "://" in spec and not spec.startswith(("file:", "link:")):  # file:///app/x.tgz is local
         return False
     return spec.startswith(_LOCAL_PREFIXES) or spec.endswith((".tgz", ".tar.gz", ".tar"))
 
@@ -738,14 +741,21 @@ def yarn_env_files(rc: str) -> list[str] | None:
     return [i.strip().strip("'\"") for i in items if i.strip()]
 
 
-def local_package_config(ctx: BuildContext, base: str) -> str | None:
+def local_package_config(ctx: BuildContext, base: str, dest: str | None = None) -> str | None:
     """A package-manager setting naming a path in the project (an offline mirror, yarn's
-    own release): the manifests alone do not install."""
+    own release): the manifests alone do not install. ``dest`` is where the project lands in
+    the image: an absolute path (or ``file:`` URL) below it names the project too
+    (``yarn-offline-mirror "/app/offline"``); without it, any absolute path may."""
     for name in (".yarnrc", ".npmrc", ".yarnrc.yml"):
         text = ctx.read_text(posixpath.join(base, name)) or ""
         for key, value in LOCAL_CONFIG.findall(text):
+            path = re.sub(r"^file:(//)?", "", value)
+            if path.startswith("/"):
+                if dest is None or within(posixpath.normpath(path), dest):
+                    return f"{name} sets {key} to {value}"
+                continue
             inside = posixpath.normpath(value).startswith(".yarn/")  # copied with the manifests
-            if not inside and not value.startswith(("/", "http:", "https:", "~", "$")):
+            if not inside and not value.startswith(("http:", "https:", "~", "$")):
                 return f"{name} sets {key} to {value}"
     return None
 

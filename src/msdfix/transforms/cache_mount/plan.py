@@ -17,7 +17,7 @@ from msdfix.model import BuildContext, Stage
 from msdfix.model.base_images import ROOT
 from msdfix.model.copies import copy_sources
 from msdfix.model.paths import within
-from msdfix.shell.classify import ToolCall, other_user
+from msdfix.shell.classify import ToolCall, other_user, wrappers
 from msdfix.shell.commands import Command, Word
 from msdfix.shell.edit import command_removal, word_removal
 from msdfix.shell.entry import entry, toolbox
@@ -27,8 +27,18 @@ from msdfix.transforms.cache_mount.cgo import REASON as CGO_REASON
 from msdfix.transforms.cache_mount.cgo import cgo_unproven
 from msdfix.transforms.cache_mount.history import History, mount_targets
 from msdfix.transforms.cache_mount.render import Mount, Plan, writable_target
-from msdfix.transforms.cache_mount.steps import Step, refreshes_first, removed_paths, unresolved
-from msdfix.transforms.cache_mount.targets import Resolver
+from msdfix.transforms.cache_mount.steps import (
+    Step,
+    created_dirs,
+    expanded,
+    find_deletes,
+    glob_hit,
+    refreshes_first,
+    removed_paths,
+    run_dir,
+    unresolved,
+)
+from msdfix.transforms.cache_mount.targets import Resolver, explicit_dir
 
 
 def plan_run(
@@ -218,7 +228,7 @@ class _Planner:
         if found is None:  # every instruction of the file is read once per tool
             names = "|".join(re.escape(p.lstrip("./")) for p in manager.programs)
             pattern = re.compile(
-                rf"\b(?:{names})\b[^;&|\n]*\b(?:config\s+set|env\s+-w)\b[^;&|\n]*(?:cache|store)",
+                rf"\b(?:{names})\b[^;&|\n]*\b(?:config\s+set|env\s+-w)\b[^;&|\n]*(?:cache|store|offline)",
                 re.IGNORECASE,
             )
             found = [
@@ -237,7 +247,7 @@ class _Planner:
         lineage = self.stage.lineage
         for stage, ins in found:
             if any(stage is s for s in lineage) and (
-                stage is not self.stage or ins.start < self.ins.start
+                stage is not self.stage or ins.start <= self.ins.start  # the RUN itself too
             ):
                 return ins
         return None
@@ -352,6 +362,12 @@ class _Planner:
                 return f"the RUN reads {APT_ARCHIVES_MOUNT}, where the .debs would no longer be"
             if any(a in ("--download-only", "-d", "download") for a in call.args):
                 return "the RUN downloads .debs for a later step, which reads them in the image"
+        named = self._names(target) if target != APT_ARCHIVES_MOUNT else None
+        if named is not None:
+            return (
+                f"the RUN reads {target} by name (`{named}`), where a mount would hide what "
+                "earlier steps put there"
+            )
         copy = history.copied_into(stage, ins, target)
         if copy is not None:
             return (
@@ -377,6 +393,23 @@ class _Planner:
             if holder is not None:
                 where = f"line {holder}" if holder else "the base image"
                 return f"{target} may hold files from {where} that this RUN deletes"
+        return None
+
+    def _names(self, target: str) -> str | None:
+        """An argument of the RUN that names ``target`` or a path in it, other than a
+        deletion or the tool's own cache option (``pip install --find-links /root/.cache/pip``
+        after ``pip download -d /root/.cache/pip``: the mount hid the downloads)."""
+        for step in self.steps:
+            if step.program in ("rm", "find"):
+                continue
+            option = explicit_dir(step.call) if step.call is not None else None
+            for arg in step.args:
+                value = arg.split("=", 1)[1] if arg.startswith("-") and "=" in arg else arg
+                value = expanded(value, self.resolver)
+                if not value.startswith("/") or value == option:
+                    continue
+                if within(posixpath.normpath(value), target):
+                    return arg
         return None
 
     def _caches_test_results(self, manager: PackageManager) -> bool:
@@ -482,11 +515,9 @@ class _Planner:
         targets = [m.target for m in plan.mounts]
         position = _positions(self.script.commands)
         for step in self.steps:
-            unknown = unresolved(step.args, self.resolver) if step.program == "rm" else None
-            if unknown is not None and targets:
-                return targets[0], (
-                    f"the RUN deletes {unknown}, a path msdfix cannot resolve (it may be the mount)"
-                )
+            blocked = self._deletes_mount_point(step, targets)
+            if blocked is not None:
+                return blocked
             hit = [t for t in targets if _touches(step, t, self.resolver)]
             if not hit:
                 continue
@@ -524,21 +555,78 @@ class _Planner:
             plan.note("dropped " + ", ".join(f"`{r}`" for r in removed))
         return None
 
+    def _deletes_mount_point(self, step: Step, targets: list[str]) -> tuple[str, str] | None:
+        """(target, reason) when the step may delete a mount point or a directory above it in
+        a way the path checks below do not see: a word msdfix cannot resolve, a glob or brace
+        word (``/var/cache/ap?``, ``/var/{tmp,cache}/*`` under bash), ``find ... -delete``,
+        or ``xargs rm`` (its words come from the input)."""
+        if not targets:
+            return None
+        if step.program == "rm":
+            cwd = run_dir(step, self.resolver)
+            unknown = unresolved(step.args, self.resolver, cwd)
+            if unknown is None and "xargs" in wrappers(step.command):
+                unknown = "the words xargs reads"
+            if unknown is not None:
+                return targets[0], (
+                    f"the RUN deletes {unknown}, a path msdfix cannot resolve (it may be the mount)"
+                )
+            hit = glob_hit(step.args, self.resolver, cwd, targets)
+            if hit is not None:
+                target = next(t for t in targets if within(t, hit[1]))
+                return target, f"the RUN deletes {hit[0]}, which matches {hit[1]}: the mount point"
+        starts = find_deletes(step, self.resolver)
+        if starts is None:
+            return targets[0], "the RUN deletes with find in a directory msdfix cannot resolve"
+        for start in starts:
+            for target in targets:
+                if within(target, start.rstrip("/") or "/"):
+                    if start.endswith("/") and target == start.rstrip("/"):
+                        continue  # -mindepth 1: find empties the mount, keeps its point
+                    return target, (
+                        f"the RUN deletes everything under {start.rstrip('/')} with find, "
+                        "the mount point too"
+                    )
+        created = created_dirs(step, self.resolver)
+        for path in created or []:
+            for target in targets:
+                if path.endswith("/") and within(target, path.rstrip("/") or "/"):
+                    return target, (
+                        f"the RUN creates a directory in {path} msdfix cannot resolve (it may "
+                        f"hold the mount at {target})"
+                    )
+                if within(target, path):
+                    return target, (
+                        f"the RUN creates {path}, which BuildKit creates first for the mount "
+                        f"at {target} (mkdir fails, useradd copies no home files)"
+                    )
+        if created is None:
+            return targets[
+                0
+            ], "the RUN creates a directory msdfix cannot resolve (it may hold the mount)"
+        return None
+
     def _rm_words(self, step: Step, targets: list[str]) -> list[Word] | str | None:
         """The words of an ``rm`` to remove (None: the whole command), or a reason."""
         inside, outside = [], False
+        cwd = run_dir(step, self.resolver)
         for word in step.command.words[1:]:
             if word.value.startswith("-"):
                 continue
-            paths = removed_paths([word.value], self.resolver)
+            paths = removed_paths([word.value], self.resolver, cwd)
             if not paths:
                 outside = True
                 continue
-            path = paths[0]
-            if any(within(path, t) for t in targets):
+            if any(within(t, p) and not within(p, t) for p in paths for t in targets):
+                above = next(p for p in paths if any(within(t, p) for t in targets))
+                return f"the RUN deletes {above}, which would contain the mount"
+            mounted = [any(within(p, t) for t in targets) for p in paths]
+            if all(mounted):
                 inside.append(word)
-            elif any(within(t, path) for t in targets):
-                return f"the RUN deletes {path}, which would contain the mount"
+            elif any(mounted):
+                return (
+                    f"`{word.value}` deletes a mounted directory and others: msdfix cannot edit it"
+                )
             else:
                 outside = True
         return inside if outside else None
@@ -599,10 +687,15 @@ _TRUE = ("1", "true", "yes", "on")
 
 
 def runs_offline(manager: PackageManager, args: Sequence[str], env: Mapping[str, str]) -> bool:
-    """The tool reads only its cache: an offline flag, or ``GOPROXY=off``-style variable."""
-    if any(a in manager.offline_flags for a in args):
-        return True
-    return any((env.get(var) or "").split(",")[0] == value for var, value in manager.offline_env)
+    """The tool reads only its cache: an offline flag (``--offline``, ``--offline=true``), or
+    a ``GOPROXY=off``-style variable (``npm_config_offline=true``)."""
+    for arg in args:
+        flag, eq, value = arg.partition("=")
+        if flag in manager.offline_flags and (not eq or value.lower() in _TRUE):
+            return True
+    return any(
+        (env.get(var) or "").split(",")[0].lower() == value for var, value in manager.offline_env
+    )
 
 
 def _positions(commands: list[Command]) -> Callable[[Command], int]:
@@ -633,7 +726,7 @@ def _runs(indices: list[int]) -> list[tuple[int, int]]:
 def _touches(step: Step, target: str, resolver: Resolver) -> bool:
     """True when the step deletes anything in or above ``target``."""
     if step.program == "rm":
-        paths = removed_paths(step.args, resolver)
+        paths = removed_paths(step.args, resolver, run_dir(step, resolver))
         return any(within(p, target) or within(target, p) for p in paths)
     return step.cleans(target, resolver)
 

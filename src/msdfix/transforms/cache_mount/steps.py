@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import posixpath
 import re
 from collections import OrderedDict
@@ -43,7 +44,8 @@ class Step(NamedTuple):
     def cleans(self, target: str, resolver: Resolver) -> bool:
         """True when this command deletes ``target`` or everything in it."""
         if self.program == "rm":
-            return any(within(target, p) for p in removed_paths(self.args, resolver))
+            paths = removed_paths(self.args, resolver, run_dir(self, resolver))
+            return any(within(target, p) for p in paths)
         manager = self.cleaner
         if manager is None or target in {c.path for c in manager.caches if c.index}:
             return False  # `apt-get clean` empties the archives, never the lists
@@ -51,6 +53,11 @@ class Step(NamedTuple):
 
 
 _VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
+_GLOB = re.compile(r"[*?\[]")
+_BRACES = re.compile(r"\{([^{}]*,[^{}]*)\}")
+_MAX_WORDS = 64  # brace expansion of one word, at most
+# find actions that delete what they reach, and the commands -exec runs to delete.
+_FIND_DELETERS = frozenset({"rm", "rmdir", "unlink", "shred"})
 
 
 def expanded(arg: str, resolver: Resolver) -> str:
@@ -61,29 +68,196 @@ def expanded(arg: str, resolver: Resolver) -> str:
         found = resolver.home if name == "HOME" else resolver.variable(name)
         return found if found is not None else match.group(0)
 
-    if arg.startswith("~/") and resolver.home is not None:
+    if (arg == "~" or arg.startswith("~/")) and resolver.home is not None:
         arg = resolver.home + arg[1:]
     return _VARIABLE.sub(value, arg) if "$" in arg else arg
 
 
-def unresolved(args: tuple[str, ...] | list[str], resolver: Resolver) -> str | None:
-    """The first ``rm`` argument whose path msdfix cannot know (a variable it cannot expand)."""
-    return next((a for a in args if not a.startswith("-") and "$" in expanded(a, resolver)), None)
+def brace_words(arg: str) -> list[str]:
+    """The words bash's brace expansion makes of ``arg`` (``/var/{tmp,cache}/*``: two). Read
+    for every shell: where /bin/sh keeps the braces, the literal path deletes nothing more."""
+    match = _BRACES.search(arg)
+    if match is None:
+        return [arg]
+    words: list[str] = []
+    for part in match.group(1).split(","):
+        words += brace_words(arg[: match.start()] + part + arg[match.end() :])
+        if len(words) > _MAX_WORDS:
+            break
+    return words
 
 
-def removed_paths(args: tuple[str, ...] | list[str], resolver: Resolver) -> list[str]:
-    """Directories an ``rm`` argument list deletes, or empties (``dir/*``), normalised."""
+def run_dir(step: Step, resolver: Resolver) -> str | None:
+    """The directory the step runs in: WORKDIR, changed by each ``cd`` before it (None:
+    unknown, e.g. ``cd $DIR`` or a command inside ``sh -c``)."""
+    if step.inlined:
+        return None
+    base, cwd = resolver.workdir, step.command.cwd
+    if cwd is None:
+        return base
+    cwd = expanded(cwd, resolver)
+    if "$" in cwd or cwd.startswith(("~", "-")):
+        return None
+    if cwd.startswith("/"):
+        return _normal(cwd)
+    return _normal(posixpath.join(base, cwd)) if base else None
+
+
+def _normal(path: str) -> str:
+    """``posixpath.normpath``, with ``//var`` read as ``/var`` (as the kernel does)."""
+    return "/" + posixpath.normpath(path).lstrip("/") if path.startswith("/") else path
+
+
+def operand_paths(arg: str, resolver: Resolver, cwd: str | None) -> list[str] | None:
+    """The absolute, normalised paths one ``rm`` operand names (glob characters kept), or
+    None when msdfix cannot know them (a variable, ``~user``, relative to an unknown
+    directory)."""
+    paths = []
+    for word in brace_words(expanded(arg, resolver)):
+        if "$" in word or word.startswith("~"):
+            return None
+        if not word.startswith("/"):
+            if cwd is None:
+                return None
+            word = posixpath.join(cwd, word)
+        empties = word.endswith(("/*", "/."))  # dir/* and dir/. empty dir: "dir/"
+        path = _normal(word[:-2] or "/" if empties else word)
+        paths.append(path + "/" if empties and path != "/" else path)
+    return paths
+
+
+def unresolved(
+    args: tuple[str, ...] | list[str], resolver: Resolver, cwd: str | None
+) -> str | None:
+    """The first ``rm`` argument whose path msdfix cannot know."""
+    return next(
+        (a for a in args if not a.startswith("-") and operand_paths(a, resolver, cwd) is None),
+        None,
+    )
+
+
+def removed_paths(
+    args: tuple[str, ...] | list[str], resolver: Resolver, cwd: str | None
+) -> list[str]:
+    """Directories an ``rm`` argument list deletes, or empties (``dir/*``), normalised; words
+    with glob characters name no exact path (see ``glob_hit``)."""
     paths = []
     for arg in args:
         if arg.startswith("-"):
             continue
-        arg = expanded(arg, resolver)
-        if not arg.startswith("/"):
+        for path in operand_paths(arg, resolver, cwd) or []:
+            path = path.rstrip("/") or "/"
+            if not _GLOB.search(path):
+                paths.append(path)
+    return paths
+
+
+def glob_hit(
+    args: tuple[str, ...] | list[str], resolver: Resolver, cwd: str | None, targets: list[str]
+) -> tuple[str, str] | None:
+    """(the ``rm`` word, the directory) when a word with glob characters may match a mount
+    target or a directory above it (``/var/cache/ap?``, ``/root/.c*``): deleting it fails on
+    the mount point."""
+    for arg in args:
+        if arg.startswith("-"):
             continue
-        base = arg[:-1] if arg.endswith("/*") or arg.endswith("/.") else arg
-        if any(ch in base for ch in "*?[$"):
+        for path in operand_paths(arg, resolver, cwd) or []:
+            path = path.rstrip("/") or "/"
+            if not _GLOB.search(path):
+                continue
+            for target in targets:
+                above = _covered(path, target)
+                if above is not None:
+                    return arg, above
+    return None
+
+
+def _covered(pattern: str, target: str) -> str | None:
+    """The directory at or above ``target`` that ``pattern`` matches, if any."""
+    parts, names = pattern.strip("/").split("/"), target.strip("/").split("/")
+    if len(parts) > len(names):
+        return None
+    for part, name in zip(parts, names, strict=False):
+        if name.startswith(".") and not part.startswith("."):
+            return None  # a glob matches a dot file only when it spells the dot
+        if not fnmatch.fnmatchcase(name, part):
+            return None
+    return "/" + "/".join(names[: len(parts)])
+
+
+def find_deletes(step: Step, resolver: Resolver) -> list[str] | None:
+    """The start directories a ``find`` deletes in, directories included (``-delete``,
+    ``-exec rm -rf {} +``), normalised; [] when it deletes nothing or only files
+    (``-type f``); None when a start directory cannot be known."""
+    if step.program != "find":
+        return []
+    args = list(step.args)
+    deletes = "-delete" in args or any(
+        a in RUNS_COMMAND
+        and i + 1 < len(args)
+        and posixpath.basename(args[i + 1]) in _FIND_DELETERS
+        for i, a in enumerate(args)
+    )
+    mindepth = any(
+        a == "-mindepth" and i + 1 < len(args) and args[i + 1] != "0" for i, a in enumerate(args)
+    )
+    files_only = any(
+        a == "-type" and i + 1 < len(args) and args[i + 1] == "f" for i, a in enumerate(args)
+    ) and not any(a in {"-o", "-or", ","} for a in args)
+    if not deletes or files_only:
+        return []
+    starts = []
+    for arg in args:
+        if arg.startswith(("-", "(", "!")):
+            break
+        starts.append(arg)
+    paths = []
+    for start in starts or ["."]:
+        found = operand_paths(start, resolver, run_dir(step, resolver))
+        if found is None:
+            return None
+        paths += [(p.rstrip("/") or "/") + ("/" if mindepth else "") for p in found]
+    return paths  # "dir/": -mindepth 1 leaves dir itself
+
+
+# Options that make ``mkdir`` accept a directory that exists.
+_MKDIR_PARENTS = re.compile(r"^(-[a-zA-Z]*p[a-zA-Z]*|--parents)$")
+_HOME_OPTIONS = {"useradd": ("-d", "--home-dir"), "adduser": ("--home", "--home")}
+
+
+def created_dirs(step: Step, resolver: Resolver) -> list[str] | None:
+    """Directories the step creates and expects not to exist (``mkdir`` without ``-p``, the
+    destination of ``git clone``, the home ``useradd -m``/``adduser`` makes), normalised. One
+    with a part msdfix cannot know is given as the directory it lands in, ending in ``/``
+    (``/home/$USER``: ``/home/``); None when not even that is known."""
+    args, cwd = list(step.args), run_dir(step, resolver)
+    words: list[str] = []
+    if step.program == "mkdir" and not any(_MKDIR_PARENTS.match(a) for a in args):
+        words = [a for a in args if not a.startswith("-")]
+    elif step.program == "git" and args[:1] == ["clone"]:
+        plain = [a for a in args[1:] if not a.startswith("-")]
+        words = plain[1:2]
+    elif step.program in _HOME_OPTIONS:
+        short, long = _HOME_OPTIONS[step.program]
+        creates = step.program == "adduser" and "--no-create-home" not in args
+        creates = creates or any(a in {"-m", "--create-home"} for a in args)
+        home = next(
+            (args[i + 1] for i, a in enumerate(args[:-1]) if a in {short, long}),
+            next((a.split("=", 1)[1] for a in args if a.startswith(long + "=")), None),
+        )
+        names = [a for a in args if not a.startswith("-") and a != home]
+        if creates and (home or (names and "--system" not in args)):
+            words = [home or "/home/" + names[-1]]
+    paths = []
+    for word in words:
+        found = operand_paths(word, resolver, cwd)
+        if found is not None:
+            paths += [p.rstrip("/") or "/" for p in found]
             continue
-        paths.append(posixpath.normpath(base))
+        known = expanded(word, resolver).split("$")[0]
+        if not known.startswith("/"):
+            return None
+        paths.append(posixpath.dirname(known).rstrip("/") + "/")
     return paths
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import posixpath
 import re
+from functools import cached_property
 
 from msdfix.document import Document
 from msdfix.ecosystems.base import CacheDir
 from msdfix.ecosystems.registry import IMAGE_ENV, IMAGE_USERS
 from msdfix.model import Stage
-from msdfix.model.base_images import ROOT, default_user, library_name
+from msdfix.model.base_images import DEFAULT_WORKDIRS, ROOT, default_user, library_name
 from msdfix.model.image import ImageRef, parse_image
 from msdfix.model.users import effective_user
 from msdfix.shell.classify import ToolCall
@@ -36,6 +37,7 @@ class Resolver:
         # (jupyter's images, root after ``USER root``, keep HOME=/home/jovyan).
         self.env_known = _starts_as_root(stage.root_image)
         self.image = stage.root_image.raw
+        self._where = (doc, stage, ins)
         self.user = effective_user(stage, ins)
         home = self.scope.get("HOME")
         self.uid: str | None = None
@@ -50,6 +52,17 @@ class Resolver:
             self.home, self.uid = home, self.user  # a numeric user's home only from HOME
         else:
             self.home = None
+
+    @cached_property
+    def workdir(self) -> str | None:
+        """The RUN's directory, for relative paths (None: a build argument may change it)."""
+        doc, stage, ins = self._where
+        workdir = doc.model.workdirs(stage, fixed=True, unknown="\0")[0].get(id(ins)) or ""
+        if workdir.startswith("\0") and not workdir[1:2].isdigit() and self.env_known:
+            # relative to the root image's own: known for the images known to start as root
+            default = DEFAULT_WORKDIRS.get(stage.root_image.full_name, "/")
+            workdir = posixpath.normpath(default + "/" + workdir[1:])
+        return workdir if workdir and "\0" not in workdir else None
 
     def as_root(self) -> None:
         """The RUN runs as root, as a command only root can run shows (the base image's user

@@ -58,6 +58,8 @@ def find_anchor(
         readers = False
         for command in script.commands:
             kind = _classify(command, source, workdirs[id(ins)], scope)
+            if isinstance(kind, Use) and (config := user_config(doc, kind, source, scope)):
+                kind = Reads(config)
             if isinstance(kind, Use):
                 uses.append(kind)
             elif kind != "harmless":
@@ -85,6 +87,33 @@ def find_anchor(
     if reading:
         raise Skip(reading)
     return None, [], None, None
+
+
+# User-level configuration files a tool reads under HOME or XDG_CONFIG_HOME; npm's and
+# yarn's (~/.npmrc, ~/.yarnrc) come along with the manifests when the tree lands at HOME.
+_USER_CONFIGS = {
+    "pip": ("{xdg}/pip/pip.conf", "{home}/.pip/pip.conf"),
+    "pipenv": ("{xdg}/pip/pip.conf", "{home}/.pip/pip.conf"),
+    "uv": ("{xdg}/uv/uv.toml",),
+}
+
+
+def user_config(doc: Document, use: Use, source: Source, scope: dict[str, str]) -> str | None:
+    """The tool's user configuration file when the copied tree brings it (``WORKDIR /root``
+    + ``COPY . .`` with ``.config/pip/pip.conf``; ``ENV HOME=/app``): the install reads it,
+    so it cannot move before the COPY."""
+    manager = manager_of(program_args(use.command)[0])
+    patterns = _USER_CONFIGS.get(str(manager), ())
+    home = use.command.assignments.get("HOME") or scope.get("HOME") or "/root"
+    xdg = scope.get("XDG_CONFIG_HOME") or posixpath.join(home, ".config")
+    for pattern in patterns:
+        path = posixpath.normpath(pattern.format(home=expand(home, scope), xdg=expand(xdg, scope)))
+        if "$" in path or not within(path, source.dest):
+            continue
+        rel = posixpath.relpath(path, source.dest)
+        if doc.context.exists(posixpath.normpath(posixpath.join(source.src, rel))):
+            return f"{path} ({manager}'s user configuration)"
+    return None
 
 
 def _installs_before(doc: Document, stage: Stage, copy: Instruction) -> bool:

@@ -293,7 +293,7 @@ def _node(
     pnpm = package.get("pnpm")
     if isinstance(pnpm, dict) and pnpm.get("patchedDependencies"):
         raise Skip(f"{where}: pnpm.patchedDependencies needs the patch files", anchor)
-    config = local_package_config(ctx, base)
+    config = local_package_config(ctx, base, use.dest)
     if config:
         raise Skip(f"{where}: {config}, which needs the sources", anchor)
     hooks = lifecycle_hooks(package, ctx, base)
@@ -316,6 +316,9 @@ def _python(
     # the blank lines below and back (quadratic in a run of them).
     if (
         re.search(r"\bpath\s*=", text)
+        # Pipfile's ``file = "./wheels/x.whl"`` or ``file:///app/lib``: not a remote URL
+        # (pyproject's ``license = {file = "LICENSE"}`` is no dependency)
+        or (name == "Pipfile" and re.search(r"""\bfile\s*=\s*["'](?![a-z+]+://(?!/))""", text))
         or re.search(r"@\s*file:", text)  # a PEP 508 direct reference to a local path
         or re.search(r"^[^\S\n]*\[tool\.uv\.workspace\]", text, re.M)
         or re.search(r"workspace\s*=\s*true", text)

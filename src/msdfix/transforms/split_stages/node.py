@@ -453,7 +453,7 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     locked = locked_local(a.ctx, rel, PROJECT_INSTALLS[install.program].ecosystem)
     if locked:
         return f"{locked}, which the install reads from the sources"
-    config = local_package_config(a.ctx, rel)
+    config = local_package_config(a.ctx, rel, app)
     if config:
         return f"{config}, which the install reads from the sources"
     if a.packages:
