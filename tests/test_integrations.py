@@ -42,6 +42,7 @@ NODE_APT = (
 GO_UNSAFE = (
     "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build -o /app .\nRUN ./configure-thing\n"
 )
+GO_MAIN = "package main\n\nfunc main() {}\n"
 # Nothing to change and nothing to suggest: it already runs as a non-root user (non-root).
 CLEAN = 'FROM alpine:3.19\nCOPY app /app\nUSER 65534:65534\nCMD ["/app"]\n'
 
@@ -437,6 +438,7 @@ def test_github_annotations_end_to_end(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text(PIP)
     (tmp_path / "requirements.txt").write_text("flask\n")
     (tmp_path / "go.Dockerfile").write_text(GO_UNSAFE)
+    (tmp_path / "main.go").write_text(GO_MAIN)  # the Go build's sources: this is its context
     (tmp_path / "bin.Dockerfile").write_bytes(b"FROM x\n\x00")
     proc = run([*MSDFIX, "--output-format", "github", "-q", "."], tmp_path)
     assert proc.returncode == 2  # the binary file is an error
@@ -507,6 +509,7 @@ def test_sarif_end_to_end_is_valid(tmp_path: Path) -> None:
         "Dockerfile": PIP,
         "n.Dockerfile": NODE_APT,
         "go.Dockerfile": GO_UNSAFE,
+        "main.go": GO_MAIN,
         "ok.Dockerfile": CLEAN,
         "requirements.txt": "flask\n",
     }.items():
