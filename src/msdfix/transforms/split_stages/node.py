@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from msdfix.ecosystems.base import positionals
 from msdfix.ecosystems.images import NODE_NEEDS_FULL, slim_variant
 from msdfix.ecosystems.node import (
     BUILTIN_MODULES,
@@ -135,15 +136,7 @@ _NODE_VALUE_OPTIONS = frozenset(
 
 def _node_script(args: list[str]) -> str | None:
     """The script file of node's arguments (the first word that is not an option)."""
-    skip = False
-    for word in args:
-        if skip:
-            skip = False
-        elif word in _NODE_VALUE_OPTIONS:
-            skip = True
-        elif not word.startswith("-"):
-            return word
-    return None
+    return next(iter(positionals(args, _NODE_VALUE_OPTIONS)), None)
 
 
 def _entry_outside(a: Analysis, plan: Plan) -> str | None:
