@@ -10,11 +10,11 @@ from functools import lru_cache
 
 from msdfix.document import Document
 from msdfix.fixes import Applicability, Edit, Finding, Fix, Taken
+from msdfix.foreign_context import foreign_context
 from msdfix.ledger import Ledger
 from msdfix.model import BuildContext
 from msdfix.model.config import final_config
 from msdfix.model.context import ContextTooLarge
-from msdfix.model.copies import foreign_context
 from msdfix.model.pending import PendingIgnore, ignore_path
 from msdfix.syntax import Dockerfile, Instruction, ParseError, parse
 from msdfix.syntax.validate import validate
