@@ -589,6 +589,9 @@ def test_slim_translations_and_cleanups(tmp_path: Path) -> None:
     german = cleanup.replace("CMD", "ENV LANG de_DE.UTF-8\nCMD")  # legacy ENV form too
     assert "bookworm-slim" not in _run(german).output
     assert "bookworm-slim" in _run(german, unsafe=True).output
+    for english in ('ENV LC_ALL="en_US.UTF-8"', "ENV LANG='C.UTF-8'", "ENV LANG=C.UTF-8"):
+        quoted = cleanup.replace("CMD", f"{english}\nCMD")  # quotes are not part of the value
+        assert "bookworm-slim" in _run(quoted).output, english
     (tmp_path / "app.py").write_text(
         'import gettext\ngettext.translation("iso_3166-1", "/usr/share/locale", ["de"])\n'
     )

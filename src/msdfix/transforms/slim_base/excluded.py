@@ -15,7 +15,7 @@ import re
 from msdfix.document import Document
 from msdfix.model import Stage
 from msdfix.model.program_calls import COMMON, MAX_SCANNED, SOURCE_PATTERNS
-from msdfix.syntax.values import env_pairs
+from msdfix.syntax.values import env_pairs, unquote
 from msdfix.transforms.slim_base.facts import Facts
 
 EXCLUDED = re.compile(r"/usr/share/(?:doc|man|groff|info|locale|lintian|linda)(?:/|\b)")
@@ -72,8 +72,9 @@ def translation_reason(stage: Stage) -> str | None:
     messages live in /usr/share/locale."""
     for st in stage.lineage:
         for ins in st.of("env"):
-            for name, value in env_pairs(ins):
-                if name not in _LOCALE_VARS or not value or value.startswith("$"):
+            for name, raw in env_pairs(ins):
+                value = unquote(raw, ins.escape)  # ENV LC_ALL="en_US.UTF-8" is English
+                if name not in _LOCALE_VARS or not value or "$" in value:
                     continue
                 if not all(_UNTRANSLATED.match(v) for v in value.split(":") if v):
                     return f"line {ins.start_line} sets {name}={value}"
