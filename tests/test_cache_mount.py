@@ -1061,3 +1061,26 @@ def test_relative_paths_start_at_a_known_images_default_workdir() -> None:
     assert "--mount=type=cache,target=/var/cache/apt" in out
     home = "FROM python:3.12\nRUN useradd -m -u 1000 $NAME && pip install six\n"
     assert "--mount=type=cache,target=/root/.cache/pip" in _run(home)  # /home/... holds no mount
+
+
+@pytest.mark.parametrize(
+    "cleanup, mounted",
+    [
+        ("rm -rf ruby.tar.xz build/", True),  # no mount's path ends in these
+        ("mkdir build", True),
+        ("rm -rf cache", False),  # may be /var/cache, above the apt mount
+        ("rm -rf ./apt", False),
+        ("mkdir cache", False),
+    ],
+)
+def test_a_relative_path_in_an_unknown_directory_declines_only_a_mount_it_may_reach(
+    cleanup: str, mounted: bool
+) -> None:
+    """From an unknown directory (WORKDIR from a build argument) a relative literal path can
+    be a mount point or a directory above one only if such a path ends with its parts: round
+    11's rule had declined every mount of 9 corpus files for ``rm ruby.tar.xz``."""
+    text = (
+        "FROM debian:bookworm\nARG DIR=/src\nWORKDIR $DIR\n"
+        f"RUN apt-get update && apt-get install -y curl && {cleanup}\n"
+    )
+    assert ("--mount=type=cache,target=/var/cache/apt" in _run(text)) is mounted

@@ -564,7 +564,7 @@ class _Planner:
             return None
         if step.program == "rm":
             cwd = run_dir(step, self.resolver)
-            unknown = unresolved(step.args, self.resolver, cwd)
+            unknown = unresolved(step.args, self.resolver, cwd, targets)
             if unknown is None and "xargs" in wrappers(step.command):
                 unknown = "the words xargs reads"
             if unknown is not None:
@@ -587,7 +587,7 @@ class _Planner:
                         f"the RUN deletes everything under {start.rstrip('/')} with find, "
                         "the mount point too"
                     )
-        created = created_dirs(step, self.resolver)
+        created = created_dirs(step, self.resolver, targets)
         for path in created or []:
             for target in targets:
                 if path.endswith("/") and within(target, path.rstrip("/") or "/"):

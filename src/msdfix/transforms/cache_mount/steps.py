@@ -127,13 +127,41 @@ def operand_paths(arg: str, resolver: Resolver, cwd: str | None) -> list[str] | 
 
 
 def unresolved(
-    args: tuple[str, ...] | list[str], resolver: Resolver, cwd: str | None
+    args: tuple[str, ...] | list[str], resolver: Resolver, cwd: str | None, targets: list[str]
 ) -> str | None:
-    """The first ``rm`` argument whose path msdfix cannot know."""
+    """The first ``rm`` argument whose path msdfix cannot know and that may be a target or a
+    directory above one."""
     return next(
-        (a for a in args if not a.startswith("-") and operand_paths(a, resolver, cwd) is None),
+        (
+            a
+            for a in args
+            if not a.startswith("-")
+            and operand_paths(a, resolver, cwd) is None
+            and not misses_targets(a, targets)
+        ),
         None,
     )
+
+
+_LITERAL_RELATIVE = re.compile(r"[\w.+@%:,=-]+(?:/[\w.+@%:,=-]+)*/?")
+
+
+def misses_targets(word: str, targets: list[str]) -> bool:
+    """True when a relative path without variables or globs cannot be any target or a
+    directory above one, from whatever directory it is read: no such directory's path ends
+    with its parts (``rm ruby.tar.xz`` in an unknown WORKDIR; ``.cache`` may be
+    ``/root/.cache``)."""
+    if not _LITERAL_RELATIVE.fullmatch(word):
+        return False
+    parts = [p for p in word.rstrip("/").split("/") if p != "."]
+    if not parts or ".." in parts:
+        return False
+    for target in targets:
+        names = target.strip("/").split("/")
+        for end in range(len(parts), len(names) + 1):
+            if names[end - len(parts) : end] == parts:
+                return False
+    return True
 
 
 def removed_paths(
@@ -225,7 +253,7 @@ _MKDIR_PARENTS = re.compile(r"^(-[a-zA-Z]*p[a-zA-Z]*|--parents)$")
 _HOME_OPTIONS = {"useradd": ("-d", "--home-dir"), "adduser": ("--home", "--home")}
 
 
-def created_dirs(step: Step, resolver: Resolver) -> list[str] | None:
+def created_dirs(step: Step, resolver: Resolver, targets: list[str]) -> list[str] | None:
     """Directories the step creates and expects not to exist (``mkdir`` without ``-p``, the
     destination of ``git clone``, the home ``useradd -m``/``adduser`` makes), normalised. One
     with a part msdfix cannot know is given as the directory it lands in, ending in ``/``
@@ -256,6 +284,8 @@ def created_dirs(step: Step, resolver: Resolver) -> list[str] | None:
             continue
         known = expanded(word, resolver).split("$")[0]
         if not known.startswith("/"):
+            if misses_targets(word, targets):
+                continue  # mkdir build: no target's path ends in it
             return None
         paths.append(posixpath.dirname(known).rstrip("/") + "/")
     return paths
