@@ -1084,3 +1084,13 @@ def test_a_relative_path_in_an_unknown_directory_declines_only_a_mount_it_may_re
         f"RUN apt-get update && apt-get install -y curl && {cleanup}\n"
     )
     assert ("--mount=type=cache,target=/var/cache/apt" in _run(text)) is mounted
+
+
+def test_git_clone_options_with_values_are_not_its_destination() -> None:
+    """``git clone -b $BRANCH $URL /srv/src``: the destination is /srv/src, not the ``$URL``
+    word after the branch's value (read as a directory msdfix cannot resolve)."""
+    text = (
+        "FROM debian:bookworm\nARG BRANCH=main URL=https://example.com/x.git\n"
+        "RUN apt-get update && apt-get install -y git && git clone -b $BRANCH $URL /srv/src\n"
+    )
+    assert "--mount=type=cache,target=/var/cache/apt" in _run(text)

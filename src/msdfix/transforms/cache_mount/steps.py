@@ -8,7 +8,7 @@ import re
 from collections import OrderedDict
 from typing import NamedTuple
 
-from msdfix.ecosystems.base import PackageManager
+from msdfix.ecosystems.base import PackageManager, positionals
 from msdfix.ecosystems.os import INDEX_REFRESHERS
 from msdfix.ecosystems.registry import MANAGERS
 from msdfix.model.paths import within
@@ -253,6 +253,14 @@ _MKDIR_PARENTS = re.compile(r"^(-[a-zA-Z]*p[a-zA-Z]*|--parents)$")
 _HOME_OPTIONS = {"useradd": ("-d", "--home-dir"), "adduser": ("--home", "--home")}
 
 
+# git clone's options that take the next word as their value (-b BRANCH, --depth N, ...).
+_CLONE_VALUE_OPTIONS = frozenset(
+    "-b --branch -o --origin -c --config --depth --reference --reference-if-able -j --jobs "
+    "--separate-git-dir --template -u --upload-pack --shallow-since --shallow-exclude "
+    "--filter --server-option".split()
+)
+
+
 def created_dirs(step: Step, resolver: Resolver, targets: list[str]) -> list[str] | None:
     """Directories the step creates and expects not to exist (``mkdir`` without ``-p``, the
     destination of ``git clone``, the home ``useradd -m``/``adduser`` makes), normalised. One
@@ -263,8 +271,7 @@ def created_dirs(step: Step, resolver: Resolver, targets: list[str]) -> list[str
     if step.program == "mkdir" and not any(_MKDIR_PARENTS.match(a) for a in args):
         words = [a for a in args if not a.startswith("-")]
     elif step.program == "git" and args[:1] == ["clone"]:
-        plain = [a for a in args[1:] if not a.startswith("-")]
-        words = plain[1:2]
+        words = positionals(args[1:], _CLONE_VALUE_OPTIONS)[1:2]
     elif step.program in _HOME_OPTIONS:
         short, long = _HOME_OPTIONS[step.program]
         creates = step.program == "adduser" and "--no-create-home" not in args
