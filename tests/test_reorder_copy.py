@@ -1101,3 +1101,50 @@ def test_a_pipfile_file_dependency_is_local(tmp_path: Path, dep: str, local: boo
     text = "FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pipenv install --system --skip-lock\n"
     out, applied, _ = _run(text, tmp_path)
     assert bool(applied) is not local, out
+
+
+@pytest.mark.parametrize(
+    "files, install",
+    [
+        (  # yarn Berry with an empty lock: the install fills it, COPY . . empties it again
+            {
+                "package.json": json.dumps(
+                    {"name": "b", "packageManager": "yarn@4.5.0", "dependencies": {"ms": "2.1.3"}}
+                ),
+                ".yarnrc.yml": "nodeLinker: pnp\n",
+                "yarn.lock": "",
+            },
+            "yarn install && yarn build",
+        ),
+        (  # package-lock.json behind package.json: npm install rewrites it
+            {
+                "package.json": json.dumps({"name": "a", "dependencies": {"ms": "2.1.2"}}),
+                "package-lock.json": json.dumps(
+                    {
+                        "lockfileVersion": 3,
+                        "packages": {"": {"name": "a", "dependencies": {"ms": "2.1.3"}}},
+                    }
+                ),
+            },
+            "npm install",
+        ),
+    ],
+)
+def test_an_install_that_rewrites_a_stale_lock_is_not_moved_safely(
+    tmp_path: Path, files: dict[str, str], install: str
+) -> None:
+    """Moved before ``COPY . .``, an install that rewrites the lock file has its work undone by
+    the COPY: ``yarn build`` then failed with "This package doesn't seem to be present in your
+    lockfile" (built for real). A frozen install or a lock in step is still moved."""
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    text = f'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN {install}\nCMD ["node", "s.js"]\n'
+    out, _, explained = _run(text, tmp_path)
+    assert out == text
+    assert any("the install rewrites" in m for m in explained), explained
+    if install == "npm install":
+        assert _run(text.replace("npm install", "npm ci"), tmp_path)[0] != text
+        (tmp_path / "package.json").write_text(
+            json.dumps({"name": "a", "dependencies": {"ms": "2.1.3"}})
+        )
+        assert _run(text, tmp_path)[0] != text

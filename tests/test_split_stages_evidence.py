@@ -1702,3 +1702,27 @@ def test_an_absolute_config_path_into_the_app_keeps_the_builds_node_modules(
     )
     out, messages, _ = _split(NODE.format(extra="", cmd='["node", "dist/index.js"]'), root)
     assert ("prod-deps" not in out) is kept, messages
+
+
+def test_a_plug_n_play_split_is_unsafe_unless_the_cache_is_in_the_app(tmp_path: Path) -> None:
+    """yarn 4 keeps Plug'n'Play's cache in ~/.yarn/berry/cache, outside the copied app: the
+    split runtime failed with "Required package missing from disk" (built for real)."""
+    _write(tmp_path, {
+        "package.json": json.dumps({
+            "name": "b", "packageManager": "yarn@4.5.0", "dependencies": {"ms": "2.1.3"},
+            "scripts": {"build": "node build.js"},
+        }),
+        ".yarnrc.yml": "nodeLinker: pnp\n",
+        "yarn.lock": "__metadata:\n  version: 8\n",
+        "build.js": "require('fs').writeFileSync('out.js', '')\n",
+    })  # fmt: skip
+    text = (
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN corepack enable && yarn install && yarn build\n"
+        'CMD ["node", "-r", "./.pnp.cjs", "out.js"]\n'
+    )
+    out, messages, _ = _split(text, tmp_path)
+    assert out == text
+    assert "~/.yarn/berry/cache" in messages, messages
+    (tmp_path / ".yarnrc.yml").write_text("nodeLinker: pnp\nenableGlobalCache: false\n")
+    out, messages, _ = _split(text, tmp_path)
+    assert "~/.yarn/berry/cache" not in messages, messages

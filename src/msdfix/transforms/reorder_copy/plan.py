@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from typing import Any
 
 from msdfix.document import Document
 from msdfix.ecosystems.base import Ecosystem
@@ -23,8 +24,9 @@ from msdfix.ecosystems.node import (
 from msdfix.ecosystems.php import COMPOSER, COMPOSER_INSTALL_SCRIPTS
 from msdfix.ecosystems.python import PIP, PIPENV, read_requirements, uv_local_location
 from msdfix.ecosystems.registry import MONOREPO_MARKERS
-from msdfix.model import Stage
+from msdfix.model import BuildContext, Stage
 from msdfix.model.paths import within
+from msdfix.shell.classify import program_args
 from msdfix.syntax import Instruction
 from msdfix.transforms.reorder_copy.model import Plan, Skip, Source, Use, join_path
 
@@ -300,10 +302,46 @@ def _node(
     ignore = "--ignore-scripts" in use.args or "--mode=skip-build" in use.args
     if hooks and not ignore:
         plan.unsafe.append(f"the install runs {', '.join(hooks)}, which may read the sources")
+    stale = _stale_lock(ctx, base, package, use)
+    if stale is not None:
+        plan.unsafe.append(
+            f"the install rewrites {stale}, and the full COPY puts the context's copy back"
+        )
     rel = "" if base in ("", ".") else base
     read = dependency_config(ctx, rel, read_dependencies(ctx, rel), use.eco.manifests)
     if read and not ignore:
         plan.unsafe.append(f"the install may read {read}, which the full COPY brings later")
+
+
+_FROZEN = frozenset({"ci", "--immutable", "--frozen-lockfile", "--pure-lockfile"})
+
+
+def _stale_lock(ctx: BuildContext, base: str, package: dict[str, Any], use: Use) -> str | None:
+    """The lock file an install that is not frozen must rewrite, so that the context's copy,
+    which the moved full COPY brings back over it, is stale: yarn Berry's yarn.lock empty or
+    in another format (later yarn commands rejected it: "This package doesn't seem to be
+    present in your lockfile", built for real), or a package-lock.json whose root lists other
+    dependencies than package.json. None when unknown or in step."""
+    program = posixpath.basename(program_args(use.command)[0])
+    if _FROZEN & set(use.args):
+        return None
+    lock = ctx.read_text(posixpath.join(base, "yarn.lock"))
+    manager = str(package.get("packageManager") or "")
+    berry = ctx.exists(posixpath.join(base, ".yarnrc.yml")) or bool(
+        re.match(r"yarn@[2-9]", manager)
+    )
+    if program == "yarn" and berry and lock is not None and "__metadata:" not in lock:
+        return "yarn.lock"
+    data = ctx.read_json(posixpath.join(base, "package-lock.json"))
+    if program != "npm" or not isinstance(data, dict):
+        return None
+    root = (data.get("packages") or {}).get("") if isinstance(data.get("packages"), dict) else None
+    if not isinstance(root, dict):
+        return None
+    for key in ("dependencies", "devDependencies", "optionalDependencies"):
+        if (package.get(key) or {}) != (root.get(key) or {}):
+            return "package-lock.json"
+    return None
 
 
 def _python(

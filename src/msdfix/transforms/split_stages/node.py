@@ -185,6 +185,7 @@ def _plan(a: Analysis) -> Plan:
         or _writes_outside(a, app)
         or (_yarn_global_elsewhere(a) if globals_ else None)
         or _corepack_tools(a)
+        or _pnp_cache_outside(a, rel)
     )
     if _deletes_node_modules(a, app, installs):
         plan.notes.append(
@@ -830,6 +831,28 @@ def _without_modules(a: Analysis, plan: Plan, modules: str, above: list[str]) ->
     )
     for path in above:
         plan.sources[path] = APP_FILES
+
+
+def _pnp_cache_outside(a: Analysis, rel: str | None) -> str | None:
+    """Why the runtime may lack the packages of a yarn Plug'n'Play app: they load from yarn's
+    cache at run time, which yarn 4 keeps in ``~/.yarn/berry/cache``, outside the copied app,
+    unless ``.yarnrc.yml`` sets ``enableGlobalCache: false`` (built for real: "Required package
+    missing from disk"). None without a readable context or Plug'n'Play."""
+    if rel is None:
+        return None
+    package = frontend.package_json(a.ctx, rel)
+    if package is None or not _plug_n_play(a, rel, package):
+        return None
+    rc = a.ctx.read_text(posixpath.join(rel, ".yarnrc.yml") if rel else ".yarnrc.yml") or ""
+    if re.search(r"^enableGlobalCache:\s*[\"']?false\b", rc, re.M) and not re.search(
+        r"^cacheFolder:", rc, re.M
+    ):
+        return None
+    return (
+        "yarn Plug'n'Play loads packages from its cache at run time, which may be outside the "
+        "copied app (yarn 4's ~/.yarn/berry/cache) unless .yarnrc.yml sets enableGlobalCache: "
+        "false"
+    )
 
 
 def _plug_n_play(a: Analysis, rel: str, package: dict[str, object]) -> bool:
