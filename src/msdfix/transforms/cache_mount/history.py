@@ -318,13 +318,23 @@ class History:
         that names a path below it (``ENV PIP_FIND_LINKS=/root/.cache/pip/wheelhouse``: pip
         reads it; the cache directory's own variable names ``target`` itself)."""
         resolver = self.resolver(stage, ins)
+        inside = target.rstrip("/") + "/"  # in every value _below accepts: a cheap filter
+        text = ins.logical
+        if (
+            target not in text
+            and "$" not in text
+            and not ins.heredocs
+            and not text.lstrip().startswith("[")  # JSON may escape a path's characters
+            and not any(inside in v for v in resolver.scope.values() if v)
+        ):
+            return False  # no word or value can name it: skip parsing the RUN
         for step in self.steps(ins) or []:
             if step.program == "rm" or step.cleans(target, resolver):
                 continue
             scope = {**resolver.scope, **step.command.assignments}
             if any(target in (expand(arg, scope) if "$" in arg else arg) for arg in step.args):
                 return True
-            if any(_below(v, target) for v in scope.values() if v):
+            if any(inside in v and _below(v, target) for v in scope.values() if v):
                 return True
         return False
 
