@@ -1148,3 +1148,36 @@ def test_an_install_that_rewrites_a_stale_lock_is_not_moved_safely(
             json.dumps({"name": "a", "dependencies": {"ms": "2.1.3"}})
         )
         assert _run(text, tmp_path)[0] != text
+
+
+def test_manifests_copied_just_before_are_not_copied_again(tmp_path: Path) -> None:
+    (tmp_path / "go.mod").write_text("module x\n\ngo 1.19\n")
+    (tmp_path / "go.sum").write_text("")
+    (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")
+    text = (
+        "FROM golang:1.19\nWORKDIR /src\nCOPY go.mod go.sum ./\nCOPY . .\n"
+        "RUN go build -o /bin/app .\n"
+    )
+    out, applied, _ = _run(text, tmp_path)
+    assert out.count("COPY go.mod go.sum ./") == 1
+    assert out.index("COPY go.mod") < out.index("go mod download") < out.index("COPY . .")
+    assert applied and applied[0].startswith("run `go mod download`")
+    # elsewhere, or only one of the manifests: the fix copies them itself
+    for earlier in ("COPY go.mod /tmp/\n", "COPY go.mod ./\n", "COPY go.mod /src\n"):
+        out, _, _ = _run(text.replace("COPY go.mod go.sum ./\n", earlier), tmp_path)
+        assert "COPY go.mod go.sum ./\nRUN go mod download" in out
+
+
+def test_npm_manifests_copied_just_before_need_no_bind_mounts(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"name": "x", "version": "1.0.0"}\n')
+    (tmp_path / "package-lock.json").write_text('{"lockfileVersion": 3, "packages": {"": {}}}\n')
+    text = (
+        "FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json ./\nCOPY . .\n"
+        "RUN npm ci && npm run build\n"
+    )
+    out, applied, _ = _run(text, tmp_path)
+    assert "--mount=type=bind" not in out and out.count("COPY package.json") == 1
+    assert out.index("RUN npm ci") < out.index("COPY . .") < out.index("RUN npm run build")
+    assert "mounted" not in applied[0]
+    out, applied, _ = _run(text.replace("COPY package.json package-lock.json ./\n", ""), tmp_path)
+    assert "--mount=type=bind,source=package.json" in out and "mounted" in applied[0]

@@ -58,6 +58,7 @@ from msdfix.transforms.reorder_copy.model import (
     Plan,
     Skip,
     Source,
+    copied_just_before,
     ignored_here,
     whole_tree_copy,
     workdirs_of,
@@ -130,7 +131,8 @@ class ReorderCopy(Transform):
             return None
         workdir = workdirs[id(anchor)]
         scope = {k: v for k, v in doc.model.stage_scope(stage, anchor).items() if v is not None}
-        lines = copy_lines(doc, source, plan, workdir)
+        present = copied_just_before(doc, stage, index, plan, workdirs)
+        lines = "" if present is not None else copy_lines(doc, source, plan, workdir)
         eco_names = "/".join(dict.fromkeys(u.eco.id for u in uses))
         files = ", ".join(
             dict.fromkeys(
@@ -155,14 +157,12 @@ class ReorderCopy(Transform):
                     Edit(copy.comment_start, copy.end, ""),
                     Edit(anchor.comment_start, anchor.comment_start, new + block),
                 ]
-            message = (
-                f"copy {files} and run `{fetch}` before {where}, so the dependency layer "
-                "stays cached"
-            )
+            what = f"run `{fetch}`" if present else f"copy {files} and run `{fetch}`"
+            message = f"{what} before {where}, so the dependency layer stays cached"
         else:
             after, split_edits = after_install(doc, anchor, script, uses, workdir, source, scope)
             at = anchor.physical(anchor.args_start)
-            binds = bind_flags(doc, anchor, source, plan, uses)
+            binds = None if present else bind_flags(doc, anchor, source, plan, uses)
             if binds is not None and not any(e.start <= at < e.end for e in split_edits):
                 lines = ""  # the install reads the manifests from bind mounts
                 edits.append(Edit(at, at, binds))
@@ -181,7 +181,7 @@ class ReorderCopy(Transform):
                 f"install {eco_names} dependencies from {files} before {where}, so source "
                 "edits keep the install layer cached"
             )
-            if not lines:
+            if binds is not None and not lines:
                 message += f" ({files} mounted for the install, so the image holds one copy)"
         if plan.notes:
             message += "; " + "; ".join(plan.notes)

@@ -177,3 +177,43 @@ def whole_tree_copy(doc: Document, stage: Stage, ins: Instruction, workdir: str)
     return Source(
         ins, src, join_path(workdir, dest), flags, "$" in ins.logical, not dest.startswith("/")
     )
+
+
+def copied_just_before(
+    doc: Document, stage: Stage, index: int, plan: Plan, workdirs: dict[int, str]
+) -> Instruction | None:
+    """The COPY right before the whole-tree COPY at ``index`` when it already brings every
+    manifest of ``plan`` to its destination (``COPY go.mod go.sum ./`` then ``COPY . .``):
+    the install can run after it, with no second copy of the manifests."""
+    if index == 0:
+        return None
+    prev = stage.instructions[index - 1]
+    workdir = workdirs[id(prev)]
+    if (
+        prev.cmd != "copy"
+        or prev.heredocs
+        or any(f.name not in ("chown", "link") for f in prev.flags)
+        or workdir.startswith(UNKNOWN)
+        or "$" in prev.logical
+    ):
+        return None
+    try:
+        _, values, _ = instruction_values(prev)
+    except Exception:
+        return None
+    sources = [posixpath.normpath(unquote(v, prev.escape)) for v in values[:-1]]
+    dest = unquote(values[-1], prev.escape) if values else ""
+    if not sources or any(not SAFE_NAME.match(s) or any(c in s for c in "*?[") for s in sources):
+        return None
+    target = join_path(workdir, dest)
+    as_dir = dest.endswith("/") or dest in (".", "..") or len(sources) > 1
+    for path, into in plan.manifests:
+        if path.endswith("/") or posixpath.normpath(path) not in sources:
+            return None
+        if as_dir:
+            landed = posixpath.join(target, posixpath.basename(path))
+        else:  # ``COPY go.mod ./go.mod``; ``COPY go.mod /src`` may name a directory: unknown
+            landed = target
+        if landed != join_path(into, posixpath.basename(path)):
+            return None
+    return prev
