@@ -656,3 +656,22 @@ def test_verify_passes_build_args_and_secrets_to_both_builds(
     assert all(data["images"][label]["build"]["ok"] for label in ("original", "rewritten"))
     code, data = _verify(tmp_path, "rewritten.Dockerfile", "--build-arg", "TOKEN=s3cret")
     assert code == 1 and not data["images"]["rewritten"]["build"]["ok"]
+
+
+@pytest.mark.docker
+def test_verify_builds_the_target_stage_of_both_files(tmp_path: Path) -> None:
+    """A stage built with --target (a dev image) is proven only when verify builds it."""
+    sd.require_images("alpine:3.20")
+    text = (
+        'FROM alpine:3.20 AS dev\nRUN echo tools > /tools\nCMD ["cat", "/tools"]\n'
+        'FROM alpine:3.20\nRUN echo app > /app\nCMD ["cat", "/app"]\n'
+    )
+    (tmp_path / "Dockerfile").write_text(text)
+    (tmp_path / "rewritten.Dockerfile").write_text(text.replace("RUN echo tools > /tools\n", ""))
+    code, data = _verify(tmp_path, "rewritten.Dockerfile", "--smoke", "cat /app")
+    assert code == 0, data
+    code, data = _verify(
+        tmp_path, "rewritten.Dockerfile", "--target", "dev", "--smoke", "cat /tools"
+    )
+    assert code == 1 and data["images"]["original"]["smoke"]["ok"], data
+    assert not data["images"]["rewritten"]["smoke"]["ok"]

@@ -138,6 +138,12 @@ def _tolerances(size: str, warm: str) -> Tolerances:
     help="Passed as --build-arg to both builds (repeatable).",
 )
 @click.option(
+    "--target",
+    "target",
+    metavar="STAGE",
+    help="Build this stage of both Dockerfiles (passed as --target) instead of the last one.",
+)
+@click.option(
     "--secret",
     "secrets",
     metavar="SPEC",
@@ -165,6 +171,7 @@ def verify_command(
     touch: str | None,
     network: str | None,
     build_args: tuple[str, ...],
+    target: str | None,
     secrets: tuple[str, ...],
     docker_cli: str | None,
     keep_images: bool,
@@ -208,6 +215,7 @@ def verify_command(
         build_flags=tuple(
             [f for a in build_args for f in ("--build-arg", a)]
             + [f for s in secrets for f in ("--secret", s)]
+            + (["--target", target] if target else [])
         ),
     )
     try:
