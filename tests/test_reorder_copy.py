@@ -1148,3 +1148,22 @@ def test_an_install_that_rewrites_a_stale_lock_is_not_moved_safely(
             json.dumps({"name": "a", "dependencies": {"ms": "2.1.3"}})
         )
         assert _run(text, tmp_path)[0] != text
+
+
+def test_the_copy_stays_above_a_workdir_a_non_root_user_creates(tmp_path: Path) -> None:
+    """Round 13 (u36), built for real: moved below `USER app` + `WORKDIR /home/app/src`, the
+    COPY landed in a directory WORKDIR had created for app, so app could write its own code
+    (the original's directory was root:root 0755)."""
+    (tmp_path / "requirements.txt").write_text("six==1.16.0\n")
+    (tmp_path / "app.py").write_text("import six\n")
+    text = (
+        "FROM python:3.12\nRUN useradd -m -u 1001 app\nCOPY . /home/app/src\nUSER app\n"
+        "WORKDIR /home/app/src\nRUN pip install --user -r requirements.txt\n"
+        'CMD ["python", "app.py"]\n'
+    )
+    out, applied, explained = _run(text, tmp_path)
+    assert out == text and not applied
+    assert any("WORKDIR at line 5 runs as user app" in m for m in explained)
+    # the COPY gives the directory to that user itself: moving it changes nothing
+    chowned = text.replace("COPY . /home/app/src", "COPY --chown=app:app . /home/app/src")
+    assert _run(chowned, tmp_path)[1]

@@ -46,6 +46,7 @@ from collections.abc import Iterable
 from msdfix.document import Document
 from msdfix.fixes import Applicability, Edit, Finding
 from msdfix.model import Stage
+from msdfix.model.users import effective_user
 from msdfix.transforms.base import Transform, register
 from msdfix.transforms.reorder_copy.anchor import check_between, find_anchor, has_fetch
 from msdfix.transforms.reorder_copy.edits import (
@@ -114,8 +115,9 @@ class ReorderCopy(Transform):
                 anchor,
             )
         between = later[: later.index(anchor)]
-        for ins in between:
-            check_between(source, ins)
+        for pos, ins in enumerate(between):
+            after = workdirs[id((*between, anchor)[pos + 1])]
+            check_between(source, ins, effective_user(stage, ins), after)
         build = all(u.build for u in uses)
         if build:
             uses = uses[:1]
