@@ -1167,3 +1167,16 @@ def test_the_copy_stays_above_a_workdir_a_non_root_user_creates(tmp_path: Path) 
     # the COPY gives the directory to that user itself: moving it changes nothing
     chowned = text.replace("COPY . /home/app/src", "COPY --chown=app:app . /home/app/src")
     assert _run(chowned, tmp_path)[1]
+
+
+def test_an_unknown_base_images_user_counts_as_root_for_the_workdir(tmp_path: Path) -> None:
+    """Most images msdfix does not know start as root: their WORKDIR is root's, as the COPY's
+    directory was; a USER the file sets from a variable is unknown, and keeps the order."""
+    (tmp_path / "requirements.txt").write_text("six==1.16.0\n")
+    text = (
+        "FROM registry.example/base:1\nCOPY . /app\nWORKDIR /app\n"
+        "RUN pip install -r requirements.txt\n"
+    )
+    assert _run(text, tmp_path)[1]
+    variable = text.replace("COPY . /app\n", "COPY . /app\nUSER $APP_USER\n")
+    assert not _run(variable, tmp_path)[1]
