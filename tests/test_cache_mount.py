@@ -1094,3 +1094,89 @@ def test_git_clone_options_with_values_are_not_its_destination() -> None:
         "RUN apt-get update && apt-get install -y git && git clone -b $BRANCH $URL /srv/src\n"
     )
     assert "--mount=type=cache,target=/var/cache/apt" in _run(text)
+
+
+# Round 13 (non-root users), each built for real: a root RUN's mount leaves its target and the
+# parents BuildKit creates root-owned (0755) in the image, whatever the RUN does to them.
+_XDG_TMP = """FROM python:3.12-slim
+ENV XDG_CACHE_HOME=/tmp/.cache
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY app.py .
+{later}
+CMD ["python", "app.py"]
+"""
+
+
+def test_a_root_mount_where_a_later_user_writes_is_unsafe() -> None:
+    # u02: the original leaves no /tmp/.cache; user 1001 could no longer create
+    # /tmp/.cache/myapp ("Permission denied")
+    text = _XDG_TMP.format(later="USER 1001")
+    assert "--mount" not in _run(text)
+    assert any("USER 1001 (line 7) runs as another user" in m for m in _fixes(text))
+
+
+def test_a_root_mount_with_no_later_user_stays_safe() -> None:
+    assert "--mount=type=cache,target=/tmp/.cache/pip" in _run(_XDG_TMP.format(later=""))
+
+
+def test_a_root_mount_under_roots_home_stays_safe_before_a_user() -> None:
+    text = "FROM python:3.12-slim\nRUN pip install --no-cache-dir six\nUSER nobody\n"
+    assert "--mount=type=cache,target=/root/.cache/pip" in _run(text)
+
+
+def test_the_future_users_home_made_before_useradd_is_unsafe() -> None:
+    # u03: the mount made /home/app before `useradd -m`, which left it root's
+    text = (
+        "FROM python:3.12\nENV HOME=/home/app\nRUN pip install --no-cache-dir six\n"
+        'RUN useradd -m -d /home/app app\nUSER app\nCMD ["python"]\n'
+    )
+    assert "--mount" not in _run(text)
+
+
+def test_an_entrypoint_that_switches_user_counts_as_a_later_user(tmp_path: Path) -> None:
+    # u30: no USER; the entrypoint drops to app with gosu, whose ~/.cache became root's
+    (tmp_path / "entrypoint.sh").write_text('#!/bin/sh\nexec gosu app "$@"\n')
+    (tmp_path / "app.py").write_text("")
+    text = (
+        "FROM python:3.12-slim\nRUN useradd -m app\nENV HOME=/home/app\nWORKDIR /app\n"
+        "RUN pip install --no-cache-dir six\nCOPY . .\n"
+        'ENTRYPOINT ["/app/entrypoint.sh"]\nCMD ["python", "app.py"]\n'
+    )
+    settings = Settings(frozenset({"cache-mount"}))
+    result = rewrite(text, None, BuildContext(tmp_path), settings)
+    assert "--mount" not in result.output
+    assert any("gosu" in f.message for f in result.suggestions)
+
+
+def test_a_chown_in_the_mounted_run_counts_like_a_dropped_flag() -> None:
+    # u41: `chown -R tool /home/tool` reached the mounted gem cache, not the image's
+    # GEM_HOME/cache, so tool's `gem install` failed with EACCES
+    text = (
+        "FROM debian:12\nRUN useradd -m -u 1001 tool\nENV GEM_HOME=/home/tool/.gems HOME=/home/tool\n"
+        "RUN gem install --local /tmp/x.gem && chown -R tool /home/tool\nUSER tool\n"
+    )
+    assert "--mount" not in _run(text)
+    other = text.replace("chown -R tool /home/tool", "chown tool /srv/data")
+    assert "--mount=type=cache,target=/home/tool/.gems/cache" in _run(other)
+
+
+def test_pips_abbreviated_no_cache_flag_counts() -> None:
+    text = "FROM python:3.12\nENV HOME=/home/app\nRUN pip install --no-cache six\nUSER app\n"
+    assert "--mount" not in _run(text)
+
+
+def test_a_store_a_later_user_reads_is_not_mounted() -> None:
+    # u22: builder's `go build` read root's module store; with the mount it found an empty
+    # root-owned /go/pkg/mod ("mkdir /go/pkg/mod/cache: permission denied"): build failed
+    text = (
+        "FROM golang:1.22\nWORKDIR /src\nCOPY go.mod go.sum ./\nRUN go mod download\nCOPY . .\n"
+        "RUN useradd -u 10001 -m builder && chown -R builder /src\nUSER builder\n"
+        'RUN go build -o /src/app .\nCMD ["/src/app"]\n'
+    )
+    out = _run(text)
+    assert "target=/go/pkg/mod" not in out
+    assert any("/go/pkg/mod is read by line 8" in m for m in _fixes(text))
+    as_root = text.replace("USER builder\n", "")
+    assert "target=/go/pkg/mod" in _run(as_root)

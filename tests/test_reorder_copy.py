@@ -1181,3 +1181,35 @@ def test_npm_manifests_copied_just_before_need_no_bind_mounts(tmp_path: Path) ->
     assert "mounted" not in applied[0]
     out, applied, _ = _run(text.replace("COPY package.json package-lock.json ./\n", ""), tmp_path)
     assert "--mount=type=bind,source=package.json" in out and "mounted" in applied[0]
+
+
+def test_the_copy_stays_above_a_workdir_a_non_root_user_creates(tmp_path: Path) -> None:
+    """Round 13 (u36), built for real: moved below `USER app` + `WORKDIR /home/app/src`, the
+    COPY landed in a directory WORKDIR had created for app, so app could write its own code
+    (the original's directory was root:root 0755)."""
+    (tmp_path / "requirements.txt").write_text("six==1.16.0\n")
+    (tmp_path / "app.py").write_text("import six\n")
+    text = (
+        "FROM python:3.12\nRUN useradd -m -u 1001 app\nCOPY . /home/app/src\nUSER app\n"
+        "WORKDIR /home/app/src\nRUN pip install --user -r requirements.txt\n"
+        'CMD ["python", "app.py"]\n'
+    )
+    out, applied, explained = _run(text, tmp_path)
+    assert out == text and not applied
+    assert any("WORKDIR at line 5 runs as user app" in m for m in explained)
+    # the COPY gives the directory to that user itself: moving it changes nothing
+    chowned = text.replace("COPY . /home/app/src", "COPY --chown=app:app . /home/app/src")
+    assert _run(chowned, tmp_path)[1]
+
+
+def test_an_unknown_base_images_user_counts_as_root_for_the_workdir(tmp_path: Path) -> None:
+    """Most images msdfix does not know start as root: their WORKDIR is root's, as the COPY's
+    directory was; a USER the file sets from a variable is unknown, and keeps the order."""
+    (tmp_path / "requirements.txt").write_text("six==1.16.0\n")
+    text = (
+        "FROM registry.example/base:1\nCOPY . /app\nWORKDIR /app\n"
+        "RUN pip install -r requirements.txt\n"
+    )
+    assert _run(text, tmp_path)[1]
+    variable = text.replace("COPY . /app\n", "COPY . /app\nUSER $APP_USER\n")
+    assert not _run(variable, tmp_path)[1]

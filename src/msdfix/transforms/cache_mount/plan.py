@@ -39,6 +39,12 @@ from msdfix.transforms.cache_mount.steps import (
     unresolved,
 )
 from msdfix.transforms.cache_mount.targets import Resolver, explicit_dir
+from msdfix.transforms.cache_mount.users import (
+    later_user,
+    original_differs,
+    other_user_reader,
+    outside_root_home,
+)
 
 
 def plan_run(
@@ -205,6 +211,8 @@ class _Planner:
                 f"creates in the image owned by root, so {resolver.user} can no longer write "
                 "there at run time (npm fails with EACCES, an app cannot create ~/.cache/...)"
             )
+        if unsafe is None and not call.manager.system and resolver.user == ROOT:
+            unsafe = self._root_owned_for_later_user(target, call)
         uid = self.resolver.uid
         plan.mounts.append(
             Mount(
@@ -217,6 +225,22 @@ class _Planner:
                 unsafe,
                 cache.built,
             )  # fmt: skip
+        )
+
+    def _root_owned_for_later_user(self, target: str, call: ToolCall) -> str | None:
+        """Why a root RUN's mount outside /root is unsafe: a user other than root runs later,
+        the directories BuildKit leaves there are root's, and the original leaves them
+        otherwise (built for real: the user could no longer create /tmp/.cache/app or
+        ~/.cache/app, nor install a gem into its GEM_HOME)."""
+        if not outside_root_home(target):
+            return None
+        differs = original_differs(self.steps, call, target, self.resolver)
+        who = later_user(self.doc, self.stage, self.ins, self.in_final_image) if differs else None
+        if who is None:
+            return None
+        return (
+            f"{who} runs as another user than root later: BuildKit leaves {target} and the "
+            f"parents it creates in the image owned by root, and {differs}"
         )
 
     def _configured(self, manager: PackageManager) -> Instruction | None:
@@ -385,6 +409,18 @@ class _Planner:
         user = history.needed_later(stage, ins, target)
         if user is not None:
             return f"{target} is used by line {user.start_line}"
+        other = (
+            other_user_reader(history, stage, ins, cache, call, target)
+            if cache.store and self.resolver.user == ROOT
+            else None
+        )
+        if other is not None:
+            run, who = other
+            return (
+                f"{target} is read by line {run.start_line}, which runs {call.manager.id} as "
+                f"{'user ' + who if who else 'a user msdfix cannot tell'}: with a mount it finds "
+                "an empty directory owned by root, which that user cannot fill"
+            )
         offline = self._offline_later(call.manager)
         if offline is not None:
             return f"{target} is read offline by line {offline.start_line}"

@@ -46,6 +46,9 @@ from collections.abc import Iterable
 from msdfix.document import Document
 from msdfix.fixes import Applicability, Edit, Finding
 from msdfix.model import Stage
+from msdfix.model.base_images import ROOT
+from msdfix.model.users import effective_user
+from msdfix.syntax import Instruction
 from msdfix.transforms.base import Transform, register
 from msdfix.transforms.reorder_copy.anchor import check_between, find_anchor, has_fetch
 from msdfix.transforms.reorder_copy.edits import (
@@ -64,6 +67,19 @@ from msdfix.transforms.reorder_copy.model import (
     workdirs_of,
 )
 from msdfix.transforms.reorder_copy.plan import plan_manifests
+
+
+def _user(stage: Stage, ins: Instruction) -> str | None:
+    """The USER ``ins`` runs as; an unknown base image's own user counts as root (most are),
+    a USER the file sets from a variable stays unknown (None)."""
+    user = effective_user(stage, ins)
+    if user is None and not any(
+        other.cmd == "user" and (st is not stage or other.start < ins.start)
+        for st in stage.lineage
+        for other in st.instructions
+    ):
+        return ROOT
+    return user
 
 
 @register
@@ -115,8 +131,9 @@ class ReorderCopy(Transform):
                 anchor,
             )
         between = later[: later.index(anchor)]
-        for ins in between:
-            check_between(source, ins)
+        for pos, ins in enumerate(between):
+            after = workdirs[id((*between, anchor)[pos + 1])]
+            check_between(source, ins, _user(stage, ins), after)
         build = all(u.build for u in uses)
         if build:
             uses = uses[:1]

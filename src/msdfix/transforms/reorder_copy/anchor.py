@@ -13,6 +13,7 @@ from msdfix.ecosystems.registry import BY_ID, INSTALL_SUBCOMMANDS
 from msdfix.model import Stage
 from msdfix.model.args import expand
 from msdfix.model.paths import within
+from msdfix.model.users import is_root
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import Command
 from msdfix.shell.script import RunScript, run_script
@@ -26,6 +27,7 @@ from msdfix.transforms.reorder_copy.model import (
     PIP_PATH_OPTS,
     PIP_VALUE_OPTS,
     SYSTEM,
+    UNKNOWN,
     VALUE_OPTS,
     VERSION_ARGS,
     Reads,
@@ -447,14 +449,27 @@ def _classify_pip(
     return use
 
 
-def check_between(source: Source, ins: Instruction) -> None:
-    """Raise Skip when the full COPY cannot move past ``ins``."""
+def check_between(source: Source, ins: Instruction, user: str | None, after: str) -> None:
+    """Raise Skip when the full COPY cannot move past ``ins`` (run as ``user``, None when
+    unknown; ``after`` is the workdir once it ran)."""
     line = f"line {ins.start_line}"
     if ins.cmd == "workdir" and source.relative:
         raise Skip(
             f"the COPY at line {source.ins.start_line} has a relative destination and WORKDIR "
             f"changes at {line}"
         )
+    chown = source.ins.flag("chown")
+    owner = (chown.value or "").split(":")[0] if chown is not None else None
+    if ins.cmd == "workdir" and not is_root(user) and owner != (user or "").split(":")[0]:
+        # BuildKit creates a missing WORKDIR owned by the USER: moved below it, the COPY no
+        # longer makes that directory root's first (built for real: user app could write
+        # its code directory, where the original's was root:root 0755)
+        if UNKNOWN in after or within(after, source.dest) or within(source.dest, after):
+            raise Skip(
+                f"WORKDIR at {line} runs as {'user ' + user if user else 'an unknown user'} "
+                f"and may create {after} for it, where the COPY at line "
+                f"{source.ins.start_line} makes it {'root' if owner is None else owner}'s first"
+            )
     if ins.cmd in ("env", "arg") and source.dollar:
         raise Skip(
             f"the COPY at line {source.ins.start_line} uses variables that {ins.keyword} at "

@@ -1,0 +1,126 @@
+"""Users other than root that come after a RUN as root: what a root-owned mount point does to them.
+
+BuildKit creates a cache mount's target, and every parent it lacks, in the image owned by root
+with mode 0755, whatever the RUN does to them (a ``chown`` inside the RUN reaches the mounted
+cache, not the image's directory). A user who runs later may have created or owned those
+directories in the original (its HOME, GEM_HOME, /tmp/.cache), and a module store the root RUN
+filled was readable by that user without writing to it.
+"""
+
+from __future__ import annotations
+
+from msdfix.document import Document
+from msdfix.ecosystems.base import CacheDir
+from msdfix.model import Stage
+from msdfix.model.base_images import ROOT
+from msdfix.model.paths import within
+from msdfix.model.users import is_root
+from msdfix.shell.classify import ToolCall, other_user
+from msdfix.shell.commands import parse_commands
+from msdfix.shell.entry import context_script, entry_command
+from msdfix.syntax import Instruction
+from msdfix.transforms.cache_mount.history import History
+from msdfix.transforms.cache_mount.steps import Step, operand_paths, run_dir
+from msdfix.transforms.cache_mount.targets import Resolver
+
+ROOT_HOME = "/root"
+
+
+def later_user(doc: Document, stage: Stage, ins: Instruction, in_final_image: bool) -> str | None:
+    """A user other than root that runs after ``ins``: a USER of its stage after it or of a
+    stage built FROM it (a variable counts: it may name anyone), or the final image's entry
+    command switching user (``exec gosu app "$@"``); None when everything after runs as root."""
+    for other in stage.instructions:
+        if other.start > ins.start and other.cmd == "user" and not is_root(other.args.strip()):
+            return f"USER {other.args.strip()} (line {other.start_line})"
+    for child in doc.model.descendants(stage):
+        for other in child.of("user"):
+            if not is_root(other.args.strip()):
+                return f"USER {other.args.strip()} (line {other.start_line})"
+    final = doc.model.final
+    command = entry_command(final) if in_final_image and final is not None else None
+    if command is None:
+        return None
+    texts = [(" ".join(argv), "the start command") for argv in command.argvs]
+    for script in command.scripts:
+        texts.append((context_script(doc.context, script) or "", script))
+    for text, where in texts:
+        for cmd in parse_commands(text):
+            if other_user(cmd):
+                return f"{where} (`{' '.join(cmd.argv[:3])}`)"
+    return None
+
+
+def original_differs(
+    steps: list[Step], call: ToolCall, target: str, resolver: Resolver
+) -> str | None:
+    """How the original RUN leaves the cache directory otherwise than a mount point: without
+    one (a flag that turns the cache off, or pip's abbreviation of it, ``--no-cache``), or
+    with other owners or modes (a ``chown``/``chmod`` that reaches ``target`` changes the
+    mounted cache, not the image's directory); None when the tool leaves it root's, as the
+    mount does."""
+    flags = call.manager.defeat_flags
+    for arg in call.args:
+        if arg in flags or (len(arg) >= 8 and any(f.startswith(arg) for f in flags)):
+            return f"`{arg}` keeps the original from creating it"
+    for step in steps:
+        if step.program in _OWNERSHIP and _reaches(step, target, resolver):
+            return f"the RUN's `{step.program}` gives the original's to its owner"
+    return None
+
+
+_OWNERSHIP = ("chown", "chmod", "chgrp")
+
+
+def _reaches(step: Step, target: str, resolver: Resolver) -> bool:
+    """True when a chown/chmod/chgrp may change ``target``: an operand that is it, or a
+    directory above it with ``-R``, or one msdfix cannot resolve."""
+    recursive = any(
+        a in ("-R", "--recursive") or (a.startswith("-") and not a.startswith("--") and "R" in a)
+        for a in step.args
+    )
+    operands = [a for a in step.args if not a.startswith("-")]
+    if not any(a.startswith("--reference") for a in step.args):
+        operands = operands[1:]  # the owner or the mode
+    cwd = run_dir(step, resolver)
+    for operand in operands:
+        paths = operand_paths(operand, resolver, cwd)
+        if paths is None:
+            return True
+        for path in paths:
+            path = path.rstrip("/") or "/"
+            if path == target or (recursive and within(target, path)):
+                return True
+    return False
+
+
+def outside_root_home(target: str) -> bool:
+    """True when ``target`` is not under root's own home, which no other user can enter."""
+    return not within(target, ROOT_HOME)
+
+
+def other_user_reader(
+    history: History, stage: Stage, ins: Instruction, cache: CacheDir, call: ToolCall, target: str
+) -> tuple[Instruction, str | None] | None:
+    """A later RUN (of the stage or a stage built FROM it) that runs the same tool as a user
+    other than root, or one msdfix cannot tell, on the same store ``target`` (or an unknown
+    one), with that user (None: unknown)."""
+    manager = call.manager
+
+    def reads(run: Instruction) -> bool:
+        resolver = history.resolver(stage, run)
+        if resolver.user == ROOT:
+            return False
+        for step in history.steps(run) or []:
+            if step.call is None or step.call.manager is not manager:
+                continue
+            found = resolver.target(cache, step.call)
+            if found is None or within(found, target) or within(target, found):
+                return True
+        return False
+
+    key = f"other-user {manager.id} {target}"
+    run = next(history.later_runs(stage, ins, key, reads), None)
+    if run is None:
+        return None
+    return run, history.resolver(stage, run).user
