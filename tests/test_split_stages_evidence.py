@@ -1726,3 +1726,61 @@ def test_a_plug_n_play_split_is_unsafe_unless_the_cache_is_in_the_app(tmp_path: 
     (tmp_path / ".yarnrc.yml").write_text("nodeLinker: pnp\nenableGlobalCache: false\n")
     out, messages, _ = _split(text, tmp_path)
     assert "~/.yarn/berry/cache" not in messages, messages
+
+
+_WHOLE = "COPY --from=app-files /app /app"
+_INDEX = {"index.html": "<script type=module src=/src/main.js></script>\n", "src/main.js": ""}
+_TS_DIST = '{"compilerOptions": {"outDir": "dist"}}'
+_TS_BUILD = '{"compilerOptions": {"outDir": "build"}}'
+_WEBPACK_PLUGIN_PATH = (
+    "const path = require('path');\nmodule.exports = {\n  plugins: [\n    new Dotenv({\n"
+    "      path: './.env.production',\n    }),\n  ],\n  output: {\n"
+    "    path: path.resolve(__dirname, 'build'),\n  },\n};\n"
+)
+_ESBUILD_WRITES = (
+    "import { build } from 'esbuild';\nimport { writeFileSync } from 'fs';\n"
+    "await build({ entryPoints: ['src/server.js'], outfile: 'dist/server.js' });\n"
+    "writeFileSync('build-manifest.json', '{}');\n"
+)
+_ESBUILD_COPIES_IN = _ESBUILD_WRITES.replace(
+    "writeFileSync('build-manifest.json', '{}')", "cpSync('index.html', 'dist/index.html')"
+)
+
+
+@pytest.mark.parametrize(
+    "files, scripts, run, copied",
+    [
+        # round 13, each built for real: the rewrite copied a folder the build never wrote
+        # ("/app/dist" not found) or left out a file it wrote (the app exited at start)
+        (_INDEX, {"build": "vite build && rm -rf static && mv dist static"}, "", None),
+        ({"a.json": "{}", "tsconfig.json": _TS_DIST}, {"build": "tsc && cp a.json settings.json"}, "", None),
+        ({"tsconfig.json": _TS_DIST}, {"build": "tsc && date -u > BUILD_TIME"}, "", None),
+        ({"web/index.html": ""}, {"build": "vite build web"}, "", None),
+        ({"tsconfig.json": _TS_DIST, "tsconfig.build.json": _TS_BUILD}, {"build": "tsc -b tsconfig.build.json"}, "", "build"),
+        ({**_INDEX, "config.ts": "", "tsconfig.json": '{"include": ["config.ts"]}'}, {"build": "tsc && vite build"}, "", None),
+        ({"build.mjs": _ESBUILD_WRITES}, {"build": "node build.mjs"}, "", None),
+        ({"build.mjs": _ESBUILD_COPIES_IN}, {"build": "node build.mjs"}, "", "dist"),
+        ({"webpack.config.js": _WEBPACK_PLUGIN_PATH, ".env.production": ""}, {"build": "webpack"}, "", "build"),
+        (_INDEX, {"build": "vite build"}, "RUN npm run build -- --outDir static\n", None),
+        ({"public/index.html": ""}, {"build": "react-scripts build"}, "ENV BUILD_PATH=www\nRUN npm run build\n", None),
+        # controls: the output msdfix reads
+        (_INDEX, {"build": "vite build && cp dist/index.html dist/404.html"}, "", "dist"),
+        ({"tsconfig.json": _TS_DIST}, {"build": "tsc && echo ok > /dev/null"}, "", "dist"),
+    ],
+)  # fmt: skip
+def test_the_build_output_is_every_path_the_build_script_writes(
+    tmp_path: Path, files: dict[str, str], scripts: dict[str, str], run: str, copied: str | None
+) -> None:
+    """A build's output is where its tools write, all of it: cp/mv destinations, redirects,
+    a script's own fs writes, vite's root argument, the project `tsc -b` names, webpack's
+    output.path (not a plugin's path), words passed to the script, and the environment; or
+    unknown (the app is copied whole)."""
+    root = _express(tmp_path, files, scripts)
+    text = NODE_SERVER.format(before="", after="", build=run or "RUN npm run build\n")
+    out, messages, _ = _split(text, root)
+    assert " AS prod-deps" in out, messages
+    if copied is None:
+        assert _WHOLE in out, out
+    else:
+        assert f"COPY --from=build /app/{copied} /app/{copied}\n" in out, out
+        assert _WHOLE not in out

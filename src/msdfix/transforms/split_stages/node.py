@@ -1049,8 +1049,13 @@ def _outputs(a: Analysis, app: str, rel: str) -> set[str] | None:
         if call in _installs(a) or _global(call) or call.cwd != app:
             continue
         argv = [call.program, *call.args]
-        script = frontend.script_of(argv, package) if package else None
-        out = frontend.output_dir(a.ctx, rel, script, package) if script and package else None
+        script = frontend.build_script(argv, package) if package else None
+        env = a.build_env(call)
+        out = (
+            frontend.output_dir(a.ctx, rel, script, package, env=env)
+            if script and package
+            else None
+        )
         if out is None:
             return None
         found.add(resolve(out.split("/")[0], app))
