@@ -1784,3 +1784,23 @@ def test_the_build_output_is_every_path_the_build_script_writes(
     else:
         assert f"COPY --from=build /app/{copied} /app/{copied}\n" in out, out
         assert _WHOLE not in out
+
+
+def test_a_start_script_running_a_file_the_runtime_lacks_is_unsafe(tmp_path: Path) -> None:
+    """``"start": "node build/index.js"`` while msdfix took the output to be dist/: the
+    script npm runs lies in the package folder, and must be copied (it is now checked like
+    a node command of CMD)."""
+    root = _express(
+        tmp_path,
+        {"tsconfig.json": _TS_DIST, "gen.mjs": "outdir: 'dist'\n"},
+        {"build": "node gen.mjs", "start": "node build/index.js"},
+    )
+    text = NODE_SERVER.format(before="", after="", build="RUN npm run build\n")
+    text = text.replace('CMD ["node", "server.js"]', 'CMD ["npm", "start"]')
+    out, messages, _ = _split(text, root)
+    assert "runs /app/build/index.js, which the runtime would not have" in messages, messages
+    good = text.replace("node build/index.js", "node dist/index.js")
+    (root / "package.json").write_text(
+        (root / "package.json").read_text().replace("build/index.js", "dist/index.js")
+    )
+    assert "which the runtime would not have" not in _split(good, root)[1]

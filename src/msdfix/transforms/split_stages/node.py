@@ -141,19 +141,55 @@ def _node_script(args: list[str]) -> str | None:
 
 def _entry_outside(a: Analysis, plan: Plan) -> str | None:
     """The script a ``node`` start command runs when the runtime does not copy it: a build
-    step wrote it elsewhere (``pnpm deploy /prod/api``, ``esbuild --outfile=/srv/x.js``)."""
+    step wrote it elsewhere (``pnpm deploy /prod/api``, ``esbuild --outfile=/srv/x.js``), or
+    the build's output is not where msdfix looked (``"start": "node build/index.js"`` after
+    ``tsc -b tsconfig.build.json``). A package.json script runs in the package's folder."""
     own = [list(argv) for argv in (a.entry.commands if a.entry else [])]
-    for argv in own + [w for w in (a.start or []) if w not in own]:
+    scripts = _package_scripts(a, own)
+    runs: list[tuple[list[str], str | None]] = [(argv, a.final_dir) for argv in own]
+    runs += [(argv, folder) for argv, folder in scripts if (argv, folder) not in runs]
+    listed = {tuple(argv) for argv, _ in runs}
+    runs += [(w, None) for w in (a.start or []) if tuple(w) not in listed]
+    for argv, folder in runs:
         if not argv or posixpath.basename(argv[0]) != "node" or {"-e", "--eval", "-p"} & set(argv):
             continue
         script = _node_script(argv[1:])
-        if script is None or "$" in script or (argv not in own and not script.startswith("/")):
+        if script is None or "$" in script or (folder is None and not script.startswith("/")):
             continue
-        path = resolve(script, a.final_dir)
+        path = resolve(script, folder or a.final_dir)
         copied = [*plan.copies, *plan.moves.values()]
         if not any(within(path, c) for c in copied) and not path.startswith("/usr/"):
             return f"the start command runs {path}, which the runtime would not have"
     return None
+
+
+def _package_scripts(a: Analysis, own: list[list[str]]) -> list[tuple[list[str], str]]:
+    """The commands of the package.json scripts the entry command runs (``npm start``, with
+    their hooks and the scripts they run in turn), each with the app folder they run in;
+    none from a script that changes folder (``cd``)."""
+    installs = _installs(a)
+    if not installs or not a.ctx.present:
+        return []
+    app = installs[0].cwd
+    rel = _package_dir(a, app)
+    package = frontend.package_json(a.ctx, rel) if rel is not None else None
+    if package is None:
+        return []
+    found: list[tuple[list[str], str]] = []
+    todo = [argv for argv in own if argv and argv[0] in PROJECT_INSTALLS]
+    seen = 0
+    while todo and seen < 40:
+        argv, seen = todo.pop(), seen + 1
+        for body in script_bodies(argv, package):
+            commands = [c.argv for c in parse_commands(body) if c.argv]
+            if any(c[0] == "cd" for c in commands):
+                continue
+            for command in commands:
+                if command[0] in PROJECT_INSTALLS:
+                    todo.append(command)
+                else:
+                    found.append((command, app))
+    return found
 
 
 def _plan(a: Analysis) -> Plan:
