@@ -1804,3 +1804,38 @@ def test_a_start_script_running_a_file_the_runtime_lacks_is_unsafe(tmp_path: Pat
         (root / "package.json").read_text().replace("build/index.js", "dist/index.js")
     )
     assert "which the runtime would not have" not in _split(good, root)[1]
+
+
+_PEER_LOCK = {
+    "name": "app",
+    "lockfileVersion": 3,
+    "requires": True,
+    "packages": {
+        "": {"dependencies": {"express": "4.19.2"}, "devDependencies": {"graphql": "16.9.0"}},
+        "node_modules/express": {"version": "4.19.2", "peerDependencies": {"graphql": "^16"}},
+        "node_modules/graphql": {"version": "16.9.0", "dev": True},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    "npmrc, before, kept",
+    [
+        ("legacy-peer-deps=true\n", "", True),
+        ("", "ENV npm_config_legacy_peer_deps=true\n", True),
+        ("", "RUN npm config set legacy-peer-deps true\n", True),
+        ("", "", False),  # npm flags a production package's peer production itself
+    ],
+)
+def test_legacy_peer_deps_keeps_a_peer_the_lock_flags_dev(
+    tmp_path: Path, npmrc: str, before: str, kept: bool
+) -> None:
+    """With legacy-peer-deps the lock flagged @apollo/server's peer graphql (a dev
+    dependency) dev; `npm ci --omit=dev` dropped it: "Cannot find module 'graphql'"."""
+    root = _express(tmp_path, {".npmrc": npmrc} if npmrc else {})
+    (root / "package-lock.json").write_text(json.dumps(_PEER_LOCK))
+    text = NODE_SERVER.format(before=before, after="", build="")
+    out, messages, _ = _split(text, root)
+    assert (" AS prod-deps" not in out) is kept, messages
+    if kept:
+        assert "graphql, a peer of express" in messages

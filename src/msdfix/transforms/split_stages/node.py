@@ -29,6 +29,7 @@ from msdfix.ecosystems.node import (
     PROJECT_INSTALLS,
     YARN_CONFIG_FILE_ENV,
     dependency_config,
+    dev_flagged_peer,
     lifecycle_hooks,
     local_dependency,
     local_package_config,
@@ -477,6 +478,9 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     )
     if blocker:
         return blocker
+    legacy = _legacy_peer_gap(a, rel, install)
+    if legacy:
+        return legacy
     local = _local_specifier(package)
     if local:
         return f"package.json names {local}, which the install reads from the sources"
@@ -541,6 +545,31 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     if _served(a, app, rel) is None:  # a served site's sources are bundled
         return _imported(a, app, dev, absent, starts, package.get("main"))
     return None
+
+
+def _legacy_peer_gap(a: Analysis, rel: str, install: Call) -> str | None:
+    """Why ``npm ci --omit=dev`` may drop a package the app loads when npm's legacy-peer-deps
+    is on (the project's .npmrc, an npm_config_ variable, a flag or ``npm config set`` in a
+    RUN): the lock then flags dev a peer that only a dev dependency satisfies."""
+    if install.program != "npm":
+        return None
+    npmrc = a.ctx.read_text(posixpath.join(rel, ".npmrc") if rel else ".npmrc") or ""
+    runs = (a.doc.text[i.start : i.end] for i in a.stage.instructions if i.cmd == "run")
+    names = {k.lower() for k in a.model.stage_scope(a.stage, install.ins)}
+    if not (
+        re.search(r"(?m)^\s*legacy-peer-deps\s*=\s*[\"']?true", npmrc)
+        or "npm_config_legacy_peer_deps" in names
+        or any("legacy-peer-deps" in text for text in runs)
+    ):
+        return None
+    locks = [
+        posixpath.join(rel, n) if rel else n for n in ("npm-shrinkwrap.json", "package-lock.json")
+    ]
+    lock = next((a.ctx.read_json(p) for p in locks if a.ctx.exists(p)), None)
+    gap = dev_flagged_peer(lock)
+    if gap is None:
+        return None
+    return f"with legacy-peer-deps the lock flags {gap}, dev: a production-only install drops it"
 
 
 # node's options whose value is a module it loads before the program.
