@@ -1806,6 +1806,17 @@ def test_a_start_script_running_a_file_the_runtime_lacks_is_unsafe(tmp_path: Pat
     assert "which the runtime would not have" not in _split(good, root)[1]
 
 
+def test_a_start_script_naming_a_module_without_its_suffix_is_found(tmp_path: Path) -> None:
+    """``node server`` loads server.js: the copied server.js is the script it runs."""
+    scripts = {"build": "node gen.mjs", "start": "node server"}
+    root = _express(tmp_path, {"gen.mjs": "outdir: 'dist'\n"}, scripts)
+    text = NODE_SERVER.format(before="", after="", build="RUN npm run build\n")
+    text = text.replace('CMD ["node", "server.js"]', 'CMD ["npm", "start"]')
+    out, messages, _ = _split(text, root)
+    assert "which the runtime would not have" not in messages, messages
+    assert " AS prod-deps" in out
+
+
 _PEER_LOCK = {
     "name": "app",
     "lockfileVersion": 3,

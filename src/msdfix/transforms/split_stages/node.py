@@ -159,7 +159,8 @@ def _entry_outside(a: Analysis, plan: Plan) -> str | None:
             continue
         path = resolve(script, folder or a.final_dir)
         copied = [*plan.copies, *plan.moves.values()]
-        if not any(within(path, c) for c in copied) and not path.startswith("/usr/"):
+        paths = [path] + [path + ext for ext in (".js", ".cjs", ".mjs", ".json")]  # node server
+        if not any(within(p, c) for p in paths for c in copied) and not path.startswith("/usr/"):
             return f"the start command runs {path}, which the runtime would not have"
     return None
 
