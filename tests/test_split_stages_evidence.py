@@ -1850,3 +1850,17 @@ def test_legacy_peer_deps_keeps_a_peer_the_lock_flags_dev(
     assert (" AS prod-deps" not in out) is kept, messages
     if kept:
         assert "graphql, a peer of express" in messages
+
+
+@pytest.mark.parametrize("before, read", [("", False), ("COPY .npmrc ./\n", True)])
+def test_the_deps_stage_reads_the_configuration_the_builds_install_read(
+    tmp_path: Path, before: str, read: bool
+) -> None:
+    """An .npmrc with ignore-scripts=true that only `COPY . .` brings (after the install) was
+    not read by the build's install, which built bcrypt; the deps stage read it and did not:
+    "Cannot find module .../bcrypt_lib.node"."""
+    root = _express(tmp_path, {".npmrc": "ignore-scripts=true\n"})
+    out, messages, _ = _split(NODE_SERVER.format(before=before, after="", build=""), root)
+    assert " AS prod-deps" in out, messages
+    deps = out.split(" AS prod-deps", 1)[1].split("\nFROM ", 1)[0]
+    assert ("/app/.npmrc" in deps) is read, deps
