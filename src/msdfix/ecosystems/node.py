@@ -128,7 +128,8 @@ NPM = Ecosystem(
 YARN = Ecosystem(
     "yarn",
     ("yarn", "yarn-berry"),
-    ("package.json", "yarn.lock", ".yarnrc", ".yarnrc.yml", ".npmrc", ".yarn/"),
+    # .yarnclean: yarn 1 deletes the files it names from node_modules on every install
+    ("package.json", "yarn.lock", ".yarnrc", ".yarnrc.yml", ".npmrc", ".yarnclean", ".yarn/"),
     guess=("package.json", "yarn.lock*", ".yarnrc*", ".npmrc*"),
     outputs=("node_modules", ".pnp.cjs", ".pnp.loader.mjs"),
     key="package.json",
