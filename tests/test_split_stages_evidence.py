@@ -7,6 +7,7 @@ unsafe, declined, or keeps the dev dependencies."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -1752,9 +1753,9 @@ _ESBUILD_COPIES_IN = _ESBUILD_WRITES.replace(
     [
         # round 13, each built for real: the rewrite copied a folder the build never wrote
         # ("/app/dist" not found) or left out a file it wrote (the app exited at start)
-        (_INDEX, {"build": "vite build && rm -rf static && mv dist static"}, "", None),
-        ({"a.json": "{}", "tsconfig.json": _TS_DIST}, {"build": "tsc && cp a.json settings.json"}, "", None),
-        ({"tsconfig.json": _TS_DIST}, {"build": "tsc && date -u > BUILD_TIME"}, "", None),
+        (_INDEX, {"build": "vite build && rm -rf static && mv dist static"}, "", "static"),
+        ({"a.json": "{}", "tsconfig.json": _TS_DIST}, {"build": "tsc && cp a.json settings.json"}, "", "settings.json"),
+        ({"tsconfig.json": _TS_DIST}, {"build": "tsc && date -u > BUILD_TIME"}, "", "BUILD_TIME"),
         ({"web/index.html": ""}, {"build": "vite build web"}, "", None),
         ({"tsconfig.json": _TS_DIST, "tsconfig.build.json": _TS_BUILD}, {"build": "tsc -b tsconfig.build.json"}, "", "build"),
         ({**_INDEX, "config.ts": "", "tsconfig.json": '{"include": ["config.ts"]}'}, {"build": "tsc && vite build"}, "", None),
@@ -1782,8 +1783,11 @@ def test_the_build_output_is_every_path_the_build_script_writes(
     if copied is None:
         assert _WHOLE in out, out
     else:
-        assert f"COPY --from=build /app/{copied} /app/{copied}\n" in out, out
+        runtime = out.split(" AS runtime", 1)[1]
+        assert re.search(rf"COPY --from=build [^\n]*/app/{re.escape(copied)}[ \n]", runtime), out
         assert _WHOLE not in out
+        if copied == "static":  # moved away: a COPY of /app/dist failed the build
+            assert "/app/dist" not in runtime, out
 
 
 def test_a_start_script_running_a_file_the_runtime_lacks_is_unsafe(tmp_path: Path) -> None:

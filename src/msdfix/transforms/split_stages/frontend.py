@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from msdfix.ecosystems import programs
@@ -121,24 +122,30 @@ def _inside(path: str, out: str) -> bool:
     return path == out or path.startswith(out + "/")
 
 
-def output_dir(
-    context: BuildContext,
-    rel_dir: str,
-    script: str,
-    package: dict[str, Any],
-    depth: int = 0,
-    env: str = "",
-) -> str | None:
-    """Directory (relative to the app) a build script writes its output to, or None.
+@dataclass
+class _Writes:
+    """What a build script writes: its tools' output folders (``found``), other paths it
+    writes (``writes``: cp/mv destinations, redirects), paths it moves away (``moved``), and
+    every change in order (``events``: ``("+", path)`` written, ``("-", path)`` removed)."""
 
-    Every path a command of the script writes must lie in that directory: a redirect
-    (``date > BUILD_TIME``), a copy's destination (``cp a.json settings.json``) or a move
-    (``mv dist static`` moves the output away) makes it unknown otherwise. ``env`` is the
-    text that may set the build's variables besides the script (the stage's ENV/ARG names,
-    the RUN line): ``ENV BUILD_PATH=www`` moves Create React App's output."""
-    found: set[str] = set()
-    writes: list[str] = []
-    moved: list[str] = []
+    found: set[str] = field(default_factory=set)
+    writes: list[str] = field(default_factory=list)
+    moved: list[str] = field(default_factory=list)
+    events: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, out: str) -> None:
+        self.found.add(out)
+        self.events.append(("+", out))
+
+
+def _scan(
+    context: BuildContext, rel_dir: str, script: str, package: dict[str, Any], depth: int, env: str
+) -> _Writes | None:
+    """What ``script`` writes, None when a command may write anything (a program msdfix does
+    not know, a path in a variable). ``env`` is the text that may set the build's variables
+    besides the script (the stage's ENV/ARG names, the RUN line): ``ENV BUILD_PATH=www``
+    moves Create React App's output."""
+    w = _Writes()
     for cmd in parse_commands(script):
         argv = cmd.argv
         if not argv:
@@ -146,8 +153,12 @@ def output_dir(
         written = _written(cmd)
         if written is None:
             return None
-        writes += written[0]
-        moved += written[1]
+        w.writes += written[0]
+        w.moved += written[1]
+        w.events += [("-", m) for m in written[1]]
+        if posixpath.basename(argv[0]) in ("rm", "rimraf"):
+            w.events += [("-", a) for a in argv[1:] if not a.startswith("-")]
+        w.events += [("+", path) for path in written[0]]
         while argv and argv[0] in ("npx", "cross-env", "env"):
             argv = [a for a in argv[1:] if not a.startswith("-") and "=" not in a]
         if not argv:
@@ -157,10 +168,13 @@ def output_dir(
             nested = build_script(argv, package)
             if nested is None:
                 return None
-            out = output_dir(context, rel_dir, nested, package, depth + 1, env)
-            if out is None:
+            sub = _scan(context, rel_dir, nested, package, depth + 1, env)
+            if sub is None:
                 return None
-            found.add(out)
+            w.found |= sub.found
+            w.writes += sub.writes
+            w.moved += sub.moved
+            w.events += sub.events
         elif program == "esbuild":
             out = _opt(argv, "--outdir")
             outfile = _opt(argv, "--outfile")
@@ -168,7 +182,7 @@ def output_dir(
                 out = posixpath.dirname(outfile)
             if not out:
                 return None
-            found.add(out)
+            w.add(out)
         elif program in ("vite", "parcel", "webpack", "vue-cli-service"):
             if program == "vite" and "build" not in argv[1:2]:
                 return None
@@ -181,29 +195,29 @@ def output_dir(
                 out = _config_out(context, rel_dir, program)
             if out is None:
                 return None
-            found.add(out)
+            w.add(out)
         elif program == "react-scripts" and argv[1:2] == ["build"]:
             if _sets_build_path(context, rel_dir, script + "\n" + env):
                 return None  # BUILD_PATH=www (the script, or a .env file CRA reads)
-            found.add("build")
+            w.add("build")
         elif program == "ng" and argv[1:2] == ["build"]:
             out = _opt(argv, "--output-path") or _angular_out(context, rel_dir, argv)
             if out is None:
                 return None
-            found.add(out)
+            w.add(out)
         elif program == "next" and argv[1:2] in (["build"], ["export"]):
             out = _next_out(context, rel_dir, argv)
             if out is None:
                 return None
             if out:
-                found.add(out)
+                w.add(out)
         elif program == "nuxt" and argv[1:2] == ["generate"]:
-            found.add(".output/public")
+            w.add(".output/public")
         elif program == "node" and len(argv) == 2 and argv[1].endswith((".js", ".mjs", ".cjs")):
             out = _script_out(context, rel_dir, argv[1])
             if out is None:
                 return None
-            found.add(out)
+            w.add(out)
         elif program in ("babel", "swc"):  # babel src -d dist, swc src --out-dir dist
             out = _opt(argv, "-d", "--out-dir")
             outfile = _opt(argv, "-o", "--out-file")
@@ -211,23 +225,63 @@ def output_dir(
                 out = posixpath.dirname(outfile)
             if not out:
                 return None
-            found.add(out)
+            w.add(out)
         elif program in ("tsc", "vue-tsc"):
             emitted = _tsc_out(context, rel_dir, argv)
             if emitted is None:
                 return None
             if emitted:
-                found.add(emitted)
+                w.add(emitted)
         elif program not in HARMLESS:
             return None
-    if len(found) != 1:
+    return w
+
+
+def output_dir(
+    context: BuildContext,
+    rel_dir: str,
+    script: str,
+    package: dict[str, Any],
+    depth: int = 0,
+    env: str = "",
+) -> str | None:
+    """Directory (relative to the app) a build script writes its output to, or None.
+
+    Every path a command of the script writes must lie in that directory: a redirect
+    (``date > BUILD_TIME``), a copy's destination (``cp a.json settings.json``) or a move
+    (``mv dist static`` moves the output away) makes it unknown otherwise."""
+    w = _scan(context, rel_dir, script, package, depth, env)
+    if w is None or len(w.found) != 1:
         return None
-    out = posixpath.normpath(found.pop())
+    out = posixpath.normpath(next(iter(w.found)))
     if out.startswith("..") or out == "." or out.startswith("/"):
         return None
-    if not all(_inside(w, out) for w in writes) or any(_inside(out, m) for m in moved):
+    if not all(_inside(p, out) for p in w.writes) or any(_inside(out, m) for m in w.moved):
         return None
     return out
+
+
+def output_paths(
+    context: BuildContext, rel_dir: str, script: str, package: dict[str, Any], env: str = ""
+) -> set[str] | None:
+    """Every path in the app (relative to it) a build script leaves written: its tools'
+    output folders and the files its commands write (``mv dist static``: static, not dist),
+    replayed in order; paths outside the app are left out. None when unknown."""
+    w = _scan(context, rel_dir, script, package, 0, env)
+    if w is None:
+        return None
+    paths: set[str] = set()
+    for sign, raw in w.events:
+        if raw.startswith("/"):
+            continue
+        path = posixpath.normpath(raw)
+        if path.startswith("..") or path == ".":
+            return None
+        if sign == "+":
+            paths.add(path)
+        else:
+            paths = {p for p in paths if not _inside(p, path)}
+    return paths
 
 
 # vite build's options that take a value (``--ssr [entry]``, ``--sourcemap [output]``: a word

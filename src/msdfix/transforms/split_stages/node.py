@@ -1135,14 +1135,14 @@ def _outputs(a: Analysis, app: str, rel: str) -> set[str] | None:
         argv = [call.program, *call.args]
         script = frontend.build_script(argv, package) if package else None
         env = a.build_env(call)
-        out = (
-            frontend.output_dir(a.ctx, rel, script, package, env=env)
+        paths = (
+            frontend.output_paths(a.ctx, rel, script, package, env=env)
             if script and package
             else None
         )
-        if out is None:
+        if paths is None:
             return None
-        found.add(resolve(out.split("/")[0], app))
+        found |= {resolve(path.split("/")[0], app) for path in paths}
     return found
 
 
