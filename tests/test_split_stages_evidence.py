@@ -1764,6 +1764,7 @@ _ESBUILD_COPIES_IN = _ESBUILD_WRITES.replace(
         ({"webpack.config.js": _WEBPACK_PLUGIN_PATH, ".env.production": ""}, {"build": "webpack"}, "", "build"),
         (_INDEX, {"build": "vite build"}, "RUN npm run build -- --outDir static\n", None),
         ({"public/index.html": ""}, {"build": "react-scripts build"}, "ENV BUILD_PATH=www\nRUN npm run build\n", None),
+        ({"src/a.ts": "", "tsconfig.json": _TS_DIST}, {"build": "tsc && rm -rf src"}, "", None),
         # controls: the output msdfix reads
         (_INDEX, {"build": "vite build && cp dist/index.html dist/404.html"}, "", "dist"),
         ({"tsconfig.json": _TS_DIST}, {"build": "tsc && echo ok > /dev/null"}, "", "dist"),

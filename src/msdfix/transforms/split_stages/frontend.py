@@ -263,14 +263,15 @@ def output_dir(
 
 def output_paths(
     context: BuildContext, rel_dir: str, script: str, package: dict[str, Any], env: str = ""
-) -> set[str] | None:
-    """Every path in the app (relative to it) a build script leaves written: its tools'
-    output folders and the files its commands write (``mv dist static``: static, not dist),
-    replayed in order; paths outside the app are left out. None when unknown."""
+) -> tuple[set[str], set[str]] | None:
+    """(every path in the app, relative to it, a build script leaves written; every path it
+    leaves removed), replayed in order: ``mv dist static`` writes static, removes dist;
+    ``rm -rf dist && tsc`` writes dist. Paths outside the app are left out. None: unknown."""
     w = _scan(context, rel_dir, script, package, 0, env)
     if w is None:
         return None
     paths: set[str] = set()
+    gone: set[str] = set()
     for sign, raw in w.events:
         if raw.startswith("/"):
             continue
@@ -279,9 +280,11 @@ def output_paths(
             return None
         if sign == "+":
             paths.add(path)
+            gone = {g for g in gone if not _inside(g, path)}
         else:
             paths = {p for p in paths if not _inside(p, path)}
-    return paths
+            gone.add(path)
+    return paths, gone
 
 
 # vite build's options that take a value (``--ssr [entry]``, ``--sourcemap [output]``: a word

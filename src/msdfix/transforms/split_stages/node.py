@@ -1135,13 +1135,17 @@ def _outputs(a: Analysis, app: str, rel: str) -> set[str] | None:
         argv = [call.program, *call.args]
         script = frontend.build_script(argv, package) if package else None
         env = a.build_env(call)
-        paths = (
+        written = (
             frontend.output_paths(a.ctx, rel, script, package, env=env)
             if script and package
             else None
         )
-        if paths is None:
+        if written is None:
             return None
+        paths, gone = written
+        entries = {_top(dest, app) for dest in _context_entries(a, app)}
+        if any(within(entry, resolve(g, app)) for g in gone for entry in entries):
+            return None  # "build": "tsc && rm -rf src": a COPY of /app/src would fail
         found |= {resolve(path.split("/")[0], app) for path in paths}
     return found
 
