@@ -1811,9 +1811,13 @@ def test_a_start_script_running_a_file_the_runtime_lacks_is_unsafe(tmp_path: Pat
     assert "which the runtime would not have" not in _split(good, root)[1]
 
 
-def test_a_start_script_naming_a_module_without_its_suffix_is_found(tmp_path: Path) -> None:
-    """``node server`` loads server.js: the copied server.js is the script it runs."""
-    scripts = {"build": "node gen.mjs", "start": "node server"}
+@pytest.mark.parametrize("start", ["node server", "node ."])
+def test_a_start_script_naming_a_module_without_its_suffix_is_found(
+    tmp_path: Path, start: str
+) -> None:
+    """``node server`` loads server.js: the copied server.js is the script it runs (``node
+    .`` loads package.json's main, which msdfix does not follow)."""
+    scripts = {"build": "node gen.mjs", "start": start}
     root = _express(tmp_path, {"gen.mjs": "outdir: 'dist'\n"}, scripts)
     text = NODE_SERVER.format(before="", after="", build="RUN npm run build\n")
     text = text.replace('CMD ["node", "server.js"]', 'CMD ["npm", "start"]')

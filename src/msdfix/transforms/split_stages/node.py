@@ -158,6 +158,8 @@ def _entry_outside(a: Analysis, plan: Plan) -> str | None:
         if script is None or "$" in script or (folder is None and not script.startswith("/")):
             continue
         path = resolve(script, folder or a.final_dir)
+        if path == resolve(".", folder or a.final_dir):
+            continue  # node .: package.json's main, which msdfix does not follow
         copied = [*plan.copies, *plan.moves.values()]
         paths = [path] + [path + ext for ext in (".js", ".cjs", ".mjs", ".json")]  # node server
         if not any(within(p, c) for p in paths for c in copied) and not path.startswith("/usr/"):
