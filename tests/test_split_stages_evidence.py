@@ -1762,7 +1762,8 @@ _ESBUILD_COPIES_IN = _ESBUILD_WRITES.replace(
         ({"build.mjs": _ESBUILD_WRITES}, {"build": "node build.mjs"}, "", None),
         ({"build.mjs": _ESBUILD_COPIES_IN}, {"build": "node build.mjs"}, "", "dist"),
         ({"webpack.config.js": _WEBPACK_PLUGIN_PATH, ".env.production": ""}, {"build": "webpack"}, "", "build"),
-        (_INDEX, {"build": "vite build"}, "RUN npm run build -- --outDir static\n", None),
+        (_INDEX, {"build": "vite build"}, "RUN npm run build -- --outDir static\n", "static"),
+        (_INDEX, {"build": "vite build"}, "RUN yarn build --outDir www\n", "www"),
         ({"public/index.html": ""}, {"build": "react-scripts build"}, "ENV BUILD_PATH=www\nRUN npm run build\n", None),
         ({"src/a.ts": "", "tsconfig.json": _TS_DIST}, {"build": "tsc && rm -rf src"}, "", None),
         # controls: the output msdfix reads

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,16 +69,28 @@ def _commands(script: str) -> list[list[str]]:
 
 
 def build_script(argv: list[str], package: dict[str, Any]) -> str | None:
-    """The script a runner call builds with, as ``script_of``; None when the call passes it
-    more words (``npm run build -- --outDir static``, ``yarn build --dest www``): the runner
-    appends them to the script's command, where they may move its output."""
+    """The script a runner call builds with, as ``script_of``, with the words the call passes
+    it appended to the script (npm after ``--``, yarn and pnpm after the name): ``npm run
+    build -- --outDir static`` runs ``vite build --outDir static``. None when npm is given
+    options of its own after the name (they configure npm, not the script)."""
     name = script_name(argv)
     words = argv[1:]
     if name is None or name not in words:
         return script_of(argv, package)
-    if words[words.index(name) + 1 :]:
+    extra = words[words.index(name) + 1 :]
+    if not extra:
+        return script_of(argv, package)
+    if extra[0] == "--":
+        extra = extra[1:]
+    elif posixpath.basename(argv[0]) == "npm":
         return None
-    return script_of(argv, package)
+    scripts = package.get("scripts") or {}
+    main = scripts.get(name) if isinstance(scripts, dict) else None
+    if not isinstance(main, str):
+        return None
+    main = " ".join([main, *(shlex.quote(word) for word in extra)])
+    hooks = (scripts.get(f"pre{name}"), main, scripts.get(f"post{name}"))
+    return " && ".join(h for h in hooks if isinstance(h, str))
 
 
 # Commands that write the path they name last (cp SRC DEST), and those that create every
