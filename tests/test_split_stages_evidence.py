@@ -1766,6 +1766,10 @@ _ESBUILD_COPIES_IN = _ESBUILD_WRITES.replace(
         (_INDEX, {"build": "vite build"}, "RUN yarn build --outDir www\n", "www"),
         ({"public/index.html": ""}, {"build": "react-scripts build"}, "ENV BUILD_PATH=www\nRUN npm run build\n", None),
         ({"src/a.ts": "", "tsconfig.json": _TS_DIST}, {"build": "tsc && rm -rf src"}, "", None),
+        # tsconfig extends: a local base's outDir (relative to the base), a package's unseen
+        ({"tsconfig.base.json": _TS_BUILD, "tsconfig.json": '{"extends": "./tsconfig.base.json"}'}, {"build": "tsc"}, "", "build"),
+        ({"cfg/ts.json": '{"compilerOptions": {"outDir": "../out"}}', "tsconfig.json": '{"extends": "./cfg/ts.json"}'}, {"build": "tsc"}, "", "out"),
+        ({"tsconfig.json": '{"extends": "@tsconfig/node18/tsconfig.json"}'}, {"build": "tsc"}, "", None),
         # controls: the output msdfix reads
         (_INDEX, {"build": "vite build && cp dist/index.html dist/404.html"}, "", "dist"),
         ({"tsconfig.json": _TS_DIST}, {"build": "tsc && echo ok > /dev/null"}, "", "dist"),

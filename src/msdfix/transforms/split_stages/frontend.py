@@ -478,11 +478,11 @@ def _project_out(context: BuildContext, rel_dir: str, project: str, build: bool)
         project = posixpath.join(project, "tsconfig.json")
     path = posixpath.normpath(posixpath.join(rel_dir, project))
     config = _json(context, path)
-    if not isinstance(config, dict) or "extends" in config:
+    options = _compiler_options(context, path)
+    if not isinstance(config, dict) or options is None:
         return None
-    options = config.get("compilerOptions") or {}
     references = config.get("references") or [] if build else []
-    if not isinstance(options, dict) or not isinstance(references, list):
+    if not isinstance(references, list):
         return None
     for ref in references:  # tsc -b builds them first: each must emit nothing
         ref_path = ref.get("path") if isinstance(ref, dict) else None
@@ -499,6 +499,39 @@ def _project_out(context: BuildContext, rel_dir: str, project: str, build: bool)
     if config.get("files") == [] and (references or not build):
         return ""  # a solution file: compiles nothing itself
     return None
+
+
+def _compiler_options(context: BuildContext, path: str, depth: int = 0) -> dict[str, Any] | None:
+    """compilerOptions of the tsconfig at context path ``path`` with those of the configs it
+    ``extends`` by relative path (``"./tsconfig.json"``, NestJS's tsconfig.build.json) under
+    them; an outDir a base sets is made relative to ``path``'s folder, as tsc resolves it
+    from the base's. None when unreadable or extending a package (its options are unseen)."""
+    config = _json(context, path)
+    if not isinstance(config, dict) or depth > 5:
+        return None
+    own = config.get("compilerOptions") or {}
+    bases = config.get("extends", [])
+    bases = [bases] if isinstance(bases, str) else bases
+    if not isinstance(own, dict) or not isinstance(bases, list):
+        return None
+    merged: dict[str, Any] = {}
+    folder = posixpath.dirname(path)
+    for base in bases:
+        if not isinstance(base, str) or not base.startswith("."):
+            return None
+        base_path = posixpath.normpath(posixpath.join(folder, base))
+        if not base_path.endswith(".json"):
+            base_path += ".json"
+        inherited = _compiler_options(context, base_path, depth + 1)
+        if inherited is None:
+            return None
+        out = inherited.get("outDir")
+        if isinstance(out, str) and out:
+            base_folder = posixpath.dirname(base_path)
+            inherited["outDir"] = posixpath.relpath(posixpath.join(base_folder, out), folder or ".")
+        merged.update(inherited)
+    merged.update(own)
+    return merged
 
 
 def _opt(argv: list[str], *names: str) -> str | None:
