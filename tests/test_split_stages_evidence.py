@@ -1770,6 +1770,7 @@ _ESBUILD_COPIES_IN = _ESBUILD_WRITES.replace(
         ({"tsconfig.base.json": _TS_BUILD, "tsconfig.json": '{"extends": "./tsconfig.base.json"}'}, {"build": "tsc"}, "", "build"),
         ({"cfg/ts.json": '{"compilerOptions": {"outDir": "../out"}}', "tsconfig.json": '{"extends": "./cfg/ts.json"}'}, {"build": "tsc"}, "", "out"),
         ({"tsconfig.json": '{"extends": "@tsconfig/node18/tsconfig.json"}'}, {"build": "tsc"}, "", None),
+        ({"webpack.config.js": "module.exports = { output: { path: path.resolve(__dirname, 'bundle'), filename: 'main.js' } };\n"}, {"build": "webpack"}, "", "bundle"),
         # controls: the output msdfix reads
         (_INDEX, {"build": "vite build && cp dist/index.html dist/404.html"}, "", "dist"),
         ({"tsconfig.json": _TS_DIST}, {"build": "tsc && echo ok > /dev/null"}, "", "dist"),

@@ -599,6 +599,16 @@ def _config_out(context: BuildContext, rel_dir: str, tool: str) -> str | None:
             if blocks is None or len(blocks) > 1:
                 return None
             text = "\n".join(blocks)
+            if len(re.findall(r"\bpath\s*:", text)) > 1:
+                return None
+            # one line may hold the whole object: output: { path: resolve(...), filename }
+            found = re.search(
+                r"""\bpath\s*:\s*(?:['"]([^'"$`]+)['"]|path\.(?:resolve|join)\(\s*__dirname"""
+                r"""\s*,\s*['"]([^'"$`]+)['"]\s*\))\s*(?:[,}]|$)""",
+                text,
+            )
+            if found:
+                return found.group(1) or found.group(2)
         match = re.search(rf"\b{key}\s*:\s*(.+)", text)
         if match is None:
             return BUNDLER_DEFAULTS[tool]
