@@ -1213,3 +1213,20 @@ def test_an_unknown_base_images_user_counts_as_root_for_the_workdir(tmp_path: Pa
     assert _run(text, tmp_path)[1]
     variable = text.replace("COPY . /app\n", "COPY . /app\nUSER $APP_USER\n")
     assert not _run(variable, tmp_path)[1]
+
+
+def test_a_yarn_1_install_moved_before_the_copy_still_cleans_with_yarnclean(
+    tmp_path: Path,
+) -> None:
+    """yarn 1 deletes what .yarnclean names (``*.md``, ``test``) from node_modules on every
+    install: moved before ``COPY . .`` without it, the install kept them (a larger image)."""
+    package = '{"name": "app", "dependencies": {"ms": "2.1.3"}}'
+    lock = '# yarn lockfile v1\n\n\nms@2.1.3:\n  version "2.1.3"\n'
+    files = {"package.json": package, "yarn.lock": lock, ".yarnclean": "*.md\n", "i.js": ""}
+    for name, body in files.items():
+        (tmp_path / name).write_text(body)
+    text = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn install --frozen-lockfile\nCMD ["node", "i.js"]\n'
+    out, _, _ = _run(text, tmp_path)
+    before = out.split("COPY . .")[0]
+    assert "yarn install" in before, out
+    assert ".yarnclean" in before, out

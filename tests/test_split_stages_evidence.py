@@ -7,6 +7,7 @@ unsafe, declined, or keeps the dev dependencies."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -1726,3 +1727,155 @@ def test_a_plug_n_play_split_is_unsafe_unless_the_cache_is_in_the_app(tmp_path: 
     (tmp_path / ".yarnrc.yml").write_text("nodeLinker: pnp\nenableGlobalCache: false\n")
     out, messages, _ = _split(text, tmp_path)
     assert "~/.yarn/berry/cache" not in messages, messages
+
+
+_WHOLE = "COPY --from=app-files /app /app"
+_INDEX = {"index.html": "<script type=module src=/src/main.js></script>\n", "src/main.js": ""}
+_TS_DIST = '{"compilerOptions": {"outDir": "dist"}}'
+_TS_BUILD = '{"compilerOptions": {"outDir": "build"}}'
+_WEBPACK_PLUGIN_PATH = (
+    "const path = require('path');\nmodule.exports = {\n  plugins: [\n    new Dotenv({\n"
+    "      path: './.env.production',\n    }),\n  ],\n  output: {\n"
+    "    path: path.resolve(__dirname, 'build'),\n  },\n};\n"
+)
+_ESBUILD_WRITES = (
+    "import { build } from 'esbuild';\nimport { writeFileSync } from 'fs';\n"
+    "await build({ entryPoints: ['src/server.js'], outfile: 'dist/server.js' });\n"
+    "writeFileSync('build-manifest.json', '{}');\n"
+)
+_ESBUILD_COPIES_IN = _ESBUILD_WRITES.replace(
+    "writeFileSync('build-manifest.json', '{}')", "cpSync('index.html', 'dist/index.html')"
+)
+
+
+@pytest.mark.parametrize(
+    "files, scripts, run, copied",
+    [
+        # round 13, each built for real: the rewrite copied a folder the build never wrote
+        # ("/app/dist" not found) or left out a file it wrote (the app exited at start)
+        (_INDEX, {"build": "vite build && rm -rf static && mv dist static"}, "", "static"),
+        ({"a.json": "{}", "tsconfig.json": _TS_DIST}, {"build": "tsc && cp a.json settings.json"}, "", "settings.json"),
+        ({"tsconfig.json": _TS_DIST}, {"build": "tsc && date -u > BUILD_TIME"}, "", "BUILD_TIME"),
+        ({"web/index.html": ""}, {"build": "vite build web"}, "", None),
+        ({"tsconfig.json": _TS_DIST, "tsconfig.build.json": _TS_BUILD}, {"build": "tsc -b tsconfig.build.json"}, "", "build"),
+        ({**_INDEX, "config.ts": "", "tsconfig.json": '{"include": ["config.ts"]}'}, {"build": "tsc && vite build"}, "", None),
+        ({"build.mjs": _ESBUILD_WRITES}, {"build": "node build.mjs"}, "", None),
+        ({"build.mjs": _ESBUILD_COPIES_IN}, {"build": "node build.mjs"}, "", "dist"),
+        ({"webpack.config.js": _WEBPACK_PLUGIN_PATH, ".env.production": ""}, {"build": "webpack"}, "", "build"),
+        (_INDEX, {"build": "vite build"}, "RUN npm run build -- --outDir static\n", "static"),
+        (_INDEX, {"build": "vite build"}, "RUN yarn build --outDir www\n", "www"),
+        ({"public/index.html": ""}, {"build": "react-scripts build"}, "ENV BUILD_PATH=www\nRUN npm run build\n", None),
+        ({"src/a.ts": "", "tsconfig.json": _TS_DIST}, {"build": "tsc && rm -rf src"}, "", None),
+        # tsconfig extends: a local base's outDir (relative to the base), a package's unseen
+        ({"tsconfig.base.json": _TS_BUILD, "tsconfig.json": '{"extends": "./tsconfig.base.json"}'}, {"build": "tsc"}, "", "build"),
+        ({"cfg/ts.json": '{"compilerOptions": {"outDir": "../out"}}', "tsconfig.json": '{"extends": "./cfg/ts.json"}'}, {"build": "tsc"}, "", "out"),
+        ({"tsconfig.json": '{"extends": "@tsconfig/node18/tsconfig.json"}'}, {"build": "tsc"}, "", None),
+        ({"webpack.config.js": "module.exports = { output: { path: path.resolve(__dirname, 'bundle'), filename: 'main.js' } };\n"}, {"build": "webpack"}, "", "bundle"),
+        # controls: the output msdfix reads
+        (_INDEX, {"build": "vite build && cp dist/index.html dist/404.html"}, "", "dist"),
+        ({"tsconfig.json": _TS_DIST}, {"build": "tsc && echo ok > /dev/null"}, "", "dist"),
+    ],
+)  # fmt: skip
+def test_the_build_output_is_every_path_the_build_script_writes(
+    tmp_path: Path, files: dict[str, str], scripts: dict[str, str], run: str, copied: str | None
+) -> None:
+    """A build's output is where its tools write, all of it: cp/mv destinations, redirects,
+    a script's own fs writes, vite's root argument, the project `tsc -b` names, webpack's
+    output.path (not a plugin's path), words passed to the script, and the environment; or
+    unknown (the app is copied whole)."""
+    root = _express(tmp_path, files, scripts)
+    text = NODE_SERVER.format(before="", after="", build=run or "RUN npm run build\n")
+    out, messages, _ = _split(text, root)
+    assert " AS prod-deps" in out, messages
+    if copied is None:
+        assert _WHOLE in out, out
+    else:
+        runtime = out.split(" AS runtime", 1)[1]
+        assert re.search(rf"COPY --from=build [^\n]*/app/{re.escape(copied)}[ \n]", runtime), out
+        assert _WHOLE not in out
+        if copied == "static":  # moved away: a COPY of /app/dist failed the build
+            assert "/app/dist" not in runtime, out
+
+
+def test_a_start_script_running_a_file_the_runtime_lacks_is_unsafe(tmp_path: Path) -> None:
+    """``"start": "node build/index.js"`` while msdfix took the output to be dist/: the
+    script npm runs lies in the package folder, and must be copied (it is now checked like
+    a node command of CMD)."""
+    root = _express(
+        tmp_path,
+        {"tsconfig.json": _TS_DIST, "gen.mjs": "outdir: 'dist'\n"},
+        {"build": "node gen.mjs", "start": "node build/index.js"},
+    )
+    text = NODE_SERVER.format(before="", after="", build="RUN npm run build\n")
+    text = text.replace('CMD ["node", "server.js"]', 'CMD ["npm", "start"]')
+    out, messages, _ = _split(text, root)
+    assert "runs /app/build/index.js, which the runtime would not have" in messages, messages
+    good = text.replace("node build/index.js", "node dist/index.js")
+    (root / "package.json").write_text(
+        (root / "package.json").read_text().replace("build/index.js", "dist/index.js")
+    )
+    assert "which the runtime would not have" not in _split(good, root)[1]
+
+
+@pytest.mark.parametrize("start", ["node server", "node ."])
+def test_a_start_script_naming_a_module_without_its_suffix_is_found(
+    tmp_path: Path, start: str
+) -> None:
+    """``node server`` loads server.js: the copied server.js is the script it runs (``node
+    .`` loads package.json's main, which msdfix does not follow)."""
+    scripts = {"build": "node gen.mjs", "start": start}
+    root = _express(tmp_path, {"gen.mjs": "outdir: 'dist'\n"}, scripts)
+    text = NODE_SERVER.format(before="", after="", build="RUN npm run build\n")
+    text = text.replace('CMD ["node", "server.js"]', 'CMD ["npm", "start"]')
+    out, messages, _ = _split(text, root)
+    assert "which the runtime would not have" not in messages, messages
+    assert " AS prod-deps" in out
+
+
+_PEER_LOCK = {
+    "name": "app",
+    "lockfileVersion": 3,
+    "requires": True,
+    "packages": {
+        "": {"dependencies": {"express": "4.19.2"}, "devDependencies": {"graphql": "16.9.0"}},
+        "node_modules/express": {"version": "4.19.2", "peerDependencies": {"graphql": "^16"}},
+        "node_modules/graphql": {"version": "16.9.0", "dev": True},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    "npmrc, before, kept",
+    [
+        ("legacy-peer-deps=true\n", "", True),
+        ("", "ENV npm_config_legacy_peer_deps=true\n", True),
+        ("", "RUN npm config set legacy-peer-deps true\n", True),
+        ("", "", False),  # npm flags a production package's peer production itself
+    ],
+)
+def test_legacy_peer_deps_keeps_a_peer_the_lock_flags_dev(
+    tmp_path: Path, npmrc: str, before: str, kept: bool
+) -> None:
+    """With legacy-peer-deps the lock flagged @apollo/server's peer graphql (a dev
+    dependency) dev; `npm ci --omit=dev` dropped it: "Cannot find module 'graphql'"."""
+    root = _express(tmp_path, {".npmrc": npmrc} if npmrc else {})
+    (root / "package-lock.json").write_text(json.dumps(_PEER_LOCK))
+    text = NODE_SERVER.format(before=before, after="", build="")
+    out, messages, _ = _split(text, root)
+    assert (" AS prod-deps" not in out) is kept, messages
+    if kept:
+        assert "graphql, a peer of express" in messages
+
+
+@pytest.mark.parametrize("before, read", [("", False), ("COPY .npmrc ./\n", True)])
+def test_the_deps_stage_reads_the_configuration_the_builds_install_read(
+    tmp_path: Path, before: str, read: bool
+) -> None:
+    """An .npmrc with ignore-scripts=true that only `COPY . .` brings (after the install) was
+    not read by the build's install, which built bcrypt; the deps stage read it and did not:
+    "Cannot find module .../bcrypt_lib.node"."""
+    root = _express(tmp_path, {".npmrc": "ignore-scripts=true\n"})
+    out, messages, _ = _split(NODE_SERVER.format(before=before, after="", build=""), root)
+    assert " AS prod-deps" in out, messages
+    deps = out.split(" AS prod-deps", 1)[1].split("\nFROM ", 1)[0]
+    assert ("/app/.npmrc" in deps) is read, deps

@@ -15,6 +15,7 @@ import posixpath
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from msdfix.ecosystems.base import CacheDir, Ecosystem, PackageManager, positionals
 from msdfix.ecosystems.go import golang_release
@@ -127,7 +128,8 @@ NPM = Ecosystem(
 YARN = Ecosystem(
     "yarn",
     ("yarn", "yarn-berry"),
-    ("package.json", "yarn.lock", ".yarnrc", ".yarnrc.yml", ".npmrc", ".yarn/"),
+    # .yarnclean: yarn 1 deletes the files it names from node_modules on every install
+    ("package.json", "yarn.lock", ".yarnrc", ".yarnrc.yml", ".npmrc", ".yarnclean", ".yarn/"),
     guess=("package.json", "yarn.lock*", ".yarnrc*", ".npmrc*"),
     outputs=("node_modules", ".pnp.cjs", ".pnp.loader.mjs"),
     key="package.json",
@@ -335,6 +337,42 @@ def lifecycle_hooks(package: dict[str, object], context: BuildContext, rel: str)
     if "install" not in scripts and "preinstall" not in scripts and context.exists(gyp):
         hooks.append("npm's default install script (node-gyp rebuild of binding.gyp)")
     return hooks
+
+
+def dev_flagged_peer(lock: object) -> str | None:
+    """``"<peer>, a peer of <package>"`` for a production package of an npm lock (v2+) whose
+    required peer resolves to an entry the lock flags dev, or None.
+
+    npm flags what only dev dependencies reach; with ``legacy-peer-deps`` it ignores peer
+    edges, so such a peer is flagged dev and ``npm ci --omit=dev`` removes it (the package
+    then fails to load it: ``Cannot find module 'graphql'``)."""
+    packages = lock.get("packages") if isinstance(lock, dict) else None
+    if not isinstance(packages, dict):
+        return "the lock lists no packages"
+    for key, meta in packages.items():
+        if not key or not isinstance(meta, dict) or meta.get("dev") or meta.get("devOptional"):
+            continue
+        peers = meta.get("peerDependencies")
+        optional = meta.get("peerDependenciesMeta")
+        optional = optional if isinstance(optional, dict) else {}
+        for peer in peers if isinstance(peers, dict) else {}:
+            if (optional.get(peer) or {}).get("optional"):
+                continue
+            entry = _resolve_locked(packages, key, peer)
+            if isinstance(entry, dict) and (entry.get("dev") or entry.get("devOptional")):
+                return f"{peer}, a peer of {key.rsplit('node_modules/', 1)[-1]}"
+    return None
+
+
+def _resolve_locked(packages: dict[str, Any], key: str, name: str) -> object:
+    """The lock entry node's resolution finds for ``name`` required from package ``key``."""
+    base = key
+    while True:
+        found = packages.get(f"{base}/node_modules/{name}" if base else f"node_modules/{name}")
+        if found is not None or not base:
+            return found
+        cut = base.rfind("/node_modules/")
+        base = base[:cut] if cut >= 0 else ""
 
 
 def dependency_config(

@@ -326,6 +326,12 @@ class Analysis:
     def scope(self, ins: Instruction | None = None) -> dict[str, str]:
         return {k: v for k, v in self.model.stage_scope(self.stage, ins).items() if v is not None}
 
+    def build_env(self, call: Call) -> str:
+        """Text that may set a build call's variables besides its script: the names the
+        stage's ENV/ARG set (an ARG without a value too: --build-arg sets it), and its RUN."""
+        names = " ".join(self.model.stage_scope(self.stage, call.ins))
+        return names + "\n" + self.doc.text[call.ins.start : call.ins.end]
+
     def entry_path(self, word: str) -> str | None:
         """Absolute path of a program or file named in the entry command (None: unresolved)."""
         value = self._expand(word)

@@ -9,13 +9,16 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+import shlex
+from dataclasses import dataclass, field
 from typing import Any
 
 from msdfix.ecosystems import programs
 from msdfix.ecosystems.base import positionals
 from msdfix.ecosystems.node import SCRIPT_RUNNERS, script_bodies, script_name
 from msdfix.model.context import BuildContext
-from msdfix.shell.commands import parse_commands
+from msdfix.shell.commands import Command, parse_commands
+from msdfix.syntax.values import unquote
 
 BUNDLER_DEFAULTS = {"vite": "dist", "parcel": "dist", "webpack": "dist", "vue-cli-service": "dist"}
 # Build-script commands that build nothing: harmless programs but those that change where or
@@ -65,25 +68,126 @@ def _commands(script: str) -> list[list[str]]:
     return [c.argv for c in parse_commands(script) if c.argv]
 
 
-def output_dir(
-    context: BuildContext, rel_dir: str, script: str, package: dict[str, Any], depth: int = 0
-) -> str | None:
-    """Directory (relative to the app) a build script writes its output to, or None."""
-    found: set[str] = set()
-    for argv in _commands(script):
+def build_script(argv: list[str], package: dict[str, Any]) -> str | None:
+    """The script a runner call builds with, as ``script_of``, with the words the call passes
+    it appended to the script (npm after ``--``, yarn and pnpm after the name): ``npm run
+    build -- --outDir static`` runs ``vite build --outDir static``. None when npm is given
+    options of its own after the name (they configure npm, not the script)."""
+    name = script_name(argv)
+    words = argv[1:]
+    if name is None or name not in words:
+        return script_of(argv, package)
+    extra = words[words.index(name) + 1 :]
+    if not extra:
+        return script_of(argv, package)
+    if extra[0] == "--":
+        extra = extra[1:]
+    elif posixpath.basename(argv[0]) == "npm":
+        return None
+    scripts = package.get("scripts") or {}
+    main = scripts.get(name) if isinstance(scripts, dict) else None
+    if not isinstance(main, str):
+        return None
+    main = " ".join([main, *(shlex.quote(word) for word in extra)])
+    hooks = (scripts.get(f"pre{name}"), main, scripts.get(f"post{name}"))
+    return " && ".join(h for h in hooks if isinstance(h, str))
+
+
+# Commands that write the path they name last (cp SRC DEST), and those that create every
+# path they name (mkdir, touch).
+_COPIERS = frozenset({"cp", "mv", "ln", "install", "rsync"})
+_CREATORS = frozenset({"mkdir", "touch"})
+_REDIRECT = re.compile(r"^\s*(?:\d*|&)>{1,2}\|?\s*(?P<target>[^&\s].*)$")
+
+
+def _written(cmd: Command) -> tuple[list[str], list[str]] | None:
+    """(paths a build-script command writes, paths it moves away), from its redirects and,
+    for file commands, its operands; None when a path is a variable (it may be anything)."""
+    writes: list[str] = []
+    for raw in cmd.redirects:
+        match = _REDIRECT.match(raw)
+        if match and match.group("target").strip() not in (
+            "/dev/null",
+            "/dev/stdout",
+            "/dev/stderr",
+        ):
+            writes.append(unquote(match.group("target").strip()))
+    program = posixpath.basename(cmd.argv[0])
+    operands = [a for a in cmd.argv[1:] if not a.startswith("-")]
+    moved: list[str] = []
+    if program in _COPIERS and operands:
+        target = _opt(cmd.argv, "-t", "--target-directory")
+        writes.append(target or operands[-1])
+        if program == "mv":
+            moved = operands if target else operands[:-1]
+    elif program in _CREATORS:
+        writes += operands
+    if any("$" in w or "`" in w for w in writes + moved):
+        return None
+    return writes, moved
+
+
+def _inside(path: str, out: str) -> bool:
+    """``path`` (relative to the app, or absolute: written elsewhere) lies in ``out``."""
+    if path.startswith("/"):
+        return True  # outside the app: what _writes_outside weighs, not an output of the app
+    path = posixpath.normpath(path)
+    return path == out or path.startswith(out + "/")
+
+
+@dataclass
+class _Writes:
+    """What a build script writes: its tools' output folders (``found``), other paths it
+    writes (``writes``: cp/mv destinations, redirects), paths it moves away (``moved``), and
+    every change in order (``events``: ``("+", path)`` written, ``("-", path)`` removed)."""
+
+    found: set[str] = field(default_factory=set)
+    writes: list[str] = field(default_factory=list)
+    moved: list[str] = field(default_factory=list)
+    events: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, out: str) -> None:
+        self.found.add(out)
+        self.events.append(("+", out))
+
+
+def _scan(
+    context: BuildContext, rel_dir: str, script: str, package: dict[str, Any], depth: int, env: str
+) -> _Writes | None:
+    """What ``script`` writes, None when a command may write anything (a program msdfix does
+    not know, a path in a variable). ``env`` is the text that may set the build's variables
+    besides the script (the stage's ENV/ARG names, the RUN line): ``ENV BUILD_PATH=www``
+    moves Create React App's output."""
+    w = _Writes()
+    for cmd in parse_commands(script):
+        argv = cmd.argv
+        if not argv:
+            continue
+        written = _written(cmd)
+        if written is None:
+            return None
+        w.writes += written[0]
+        w.moved += written[1]
+        w.events += [("-", m) for m in written[1]]
+        if posixpath.basename(argv[0]) in ("rm", "rimraf"):
+            w.events += [("-", a) for a in argv[1:] if not a.startswith("-")]
+        w.events += [("+", path) for path in written[0]]
         while argv and argv[0] in ("npx", "cross-env", "env"):
             argv = [a for a in argv[1:] if not a.startswith("-") and "=" not in a]
         if not argv:
             continue
         program = posixpath.basename(argv[0])
         if program in RUNNERS and depth < 3:
-            nested = script_of(argv, package)
+            nested = build_script(argv, package)
             if nested is None:
                 return None
-            out = output_dir(context, rel_dir, nested, package, depth + 1)
-            if out is None:
+            sub = _scan(context, rel_dir, nested, package, depth + 1, env)
+            if sub is None:
                 return None
-            found.add(out)
+            w.found |= sub.found
+            w.writes += sub.writes
+            w.moved += sub.moved
+            w.events += sub.events
         elif program == "esbuild":
             out = _opt(argv, "--outdir")
             outfile = _opt(argv, "--outfile")
@@ -91,10 +195,12 @@ def output_dir(
                 out = posixpath.dirname(outfile)
             if not out:
                 return None
-            found.add(out)
+            w.add(out)
         elif program in ("vite", "parcel", "webpack", "vue-cli-service"):
             if program == "vite" and "build" not in argv[1:2]:
                 return None
+            if program == "vite" and _vite_root(argv[2:]):
+                return None  # vite build web: the output is web/dist, its config web/'s
             out = _opt(argv, "--outDir", "--out-dir", "--dist-dir", "--output-path", "--dest")
             if out is None and _config_file(argv):
                 return None  # webpack --config webpack.prod.js: msdfix reads only the default
@@ -102,29 +208,29 @@ def output_dir(
                 out = _config_out(context, rel_dir, program)
             if out is None:
                 return None
-            found.add(out)
+            w.add(out)
         elif program == "react-scripts" and argv[1:2] == ["build"]:
-            if _sets_build_path(context, rel_dir, script):
+            if _sets_build_path(context, rel_dir, script + "\n" + env):
                 return None  # BUILD_PATH=www (the script, or a .env file CRA reads)
-            found.add("build")
+            w.add("build")
         elif program == "ng" and argv[1:2] == ["build"]:
             out = _opt(argv, "--output-path") or _angular_out(context, rel_dir, argv)
             if out is None:
                 return None
-            found.add(out)
+            w.add(out)
         elif program == "next" and argv[1:2] in (["build"], ["export"]):
             out = _next_out(context, rel_dir, argv)
             if out is None:
                 return None
             if out:
-                found.add(out)
+                w.add(out)
         elif program == "nuxt" and argv[1:2] == ["generate"]:
-            found.add(".output/public")
+            w.add(".output/public")
         elif program == "node" and len(argv) == 2 and argv[1].endswith((".js", ".mjs", ".cjs")):
             out = _script_out(context, rel_dir, argv[1])
             if out is None:
                 return None
-            found.add(out)
+            w.add(out)
         elif program in ("babel", "swc"):  # babel src -d dist, swc src --out-dir dist
             out = _opt(argv, "-d", "--out-dir")
             outfile = _opt(argv, "-o", "--out-file")
@@ -132,19 +238,89 @@ def output_dir(
                 out = posixpath.dirname(outfile)
             if not out:
                 return None
-            found.add(out)
+            w.add(out)
         elif program in ("tsc", "vue-tsc"):
             emitted = _tsc_out(context, rel_dir, argv)
             if emitted is None:
                 return None
             if emitted:
-                found.add(emitted)
+                w.add(emitted)
         elif program not in HARMLESS:
             return None
-    if len(found) != 1:
+    return w
+
+
+def output_dir(
+    context: BuildContext,
+    rel_dir: str,
+    script: str,
+    package: dict[str, Any],
+    depth: int = 0,
+    env: str = "",
+) -> str | None:
+    """Directory (relative to the app) a build script writes its output to, or None.
+
+    Every path a command of the script writes must lie in that directory: a redirect
+    (``date > BUILD_TIME``), a copy's destination (``cp a.json settings.json``) or a move
+    (``mv dist static`` moves the output away) makes it unknown otherwise."""
+    w = _scan(context, rel_dir, script, package, depth, env)
+    if w is None or len(w.found) != 1:
         return None
-    out = posixpath.normpath(found.pop())
-    return None if out.startswith("..") or out == "." or out.startswith("/") else out
+    out = posixpath.normpath(next(iter(w.found)))
+    if out.startswith("..") or out == "." or out.startswith("/"):
+        return None
+    if not all(_inside(p, out) for p in w.writes) or any(_inside(out, m) for m in w.moved):
+        return None
+    return out
+
+
+def output_paths(
+    context: BuildContext, rel_dir: str, script: str, package: dict[str, Any], env: str = ""
+) -> tuple[set[str], set[str]] | None:
+    """(every path in the app, relative to it, a build script leaves written; every path it
+    leaves removed), replayed in order: ``mv dist static`` writes static, removes dist;
+    ``rm -rf dist && tsc`` writes dist. Paths outside the app are left out. None: unknown."""
+    w = _scan(context, rel_dir, script, package, 0, env)
+    if w is None:
+        return None
+    paths: set[str] = set()
+    gone: set[str] = set()
+    for sign, raw in w.events:
+        if raw.startswith("/"):
+            continue
+        path = posixpath.normpath(raw)
+        if path.startswith("..") or path == ".":
+            return None
+        if sign == "+":
+            paths.add(path)
+            gone = {g for g in gone if not _inside(g, path)}
+        else:
+            paths = {p for p in paths if not _inside(p, path)}
+            gone.add(path)
+    return paths, gone
+
+
+# vite build's options that take a value (``--ssr [entry]``, ``--sourcemap [output]``: a word
+# after them that is not an option is theirs); any other word is the project root.
+_VITE_VALUES = frozenset(
+    "--outDir --base --mode -m --config -c --logLevel -l --assetsDir --assetsInlineLimit "
+    "--filter -f --target --minify --sourcemap --manifest --ssrManifest --ssr --debug -d".split()
+)
+
+
+def _vite_root(args: list[str]) -> str | None:
+    """The project root ``vite build [root]`` names, or None."""
+    skip = False
+    for word in args:
+        if skip:
+            skip = False
+            if not word.startswith("-"):
+                continue
+        if word.startswith("-"):
+            skip = "=" not in word and word in _VITE_VALUES
+            continue
+        return word
+    return None
 
 
 # JSONC tokens: a string (kept), a // comment, a /* */ comment. An unterminated string or /*
@@ -222,6 +398,14 @@ def _next_out(context: BuildContext, rel_dir: str, argv: list[str]) -> str | Non
 
 
 OUT_KEYS = r"(?:outdir|outDir|outputDir|outputPath|outfile|distDir|dest)"
+# A build script's own file writes (node's fs, fs-extra, shelljs): the files it makes.
+_FS_WRITES = re.compile(
+    r"\b(?P<name>writeFile|appendFile|copyFile|cp|rename|mkdir|mkdtemp|symlink|link"
+    r"|createWriteStream|outputFile|outputJson|writeJson|copy|move|ensureDir|ensureFile|mkdirp"
+    r"|touch)(?:Sync)?\s*\((?P<args>[^()]*)"
+)
+# ... of which the path written is the second argument (source, destination).
+_FS_TWO_PATHS = frozenset({"copyFile", "cp", "rename", "symlink", "link", "copy", "move"})
 
 
 def _script_out(context: BuildContext, rel_dir: str, script: str) -> str | None:
@@ -242,30 +426,112 @@ def _script_out(context: BuildContext, rel_dir: str, script: str) -> str | None:
     if len(found) != 1:
         return None
     out = posixpath.normpath(found.pop())
-    return None if out.startswith(("/", "..")) or out == "." else out
+    if out.startswith(("/", "..")) or out == ".":
+        return None
+    return out if _fs_writes_inside(text, out) else None
+
+
+def _fs_writes_inside(text: str, out: str) -> bool:
+    """Every file a build script writes itself (``writeFileSync('manifest.json', ...)``,
+    ``cpSync('index.html', 'dist/index.html')``) names a literal path inside ``out``."""
+    for match in _FS_WRITES.finditer(text):
+        args = [a.strip() for a in match.group("args").split(",")]
+        index = 1 if match.group("name") in _FS_TWO_PATHS else 0
+        dest = re.fullmatch(r"""['"]([^'"$`{}]+)['"]""", args[index]) if len(args) > index else None
+        if dest is None or not _inside(dest.group(1), out) or dest.group(1).startswith("/"):
+            return False
+    return True
 
 
 def _tsc_out(context: BuildContext, rel_dir: str, argv: list[str]) -> str | None:
-    """outDir of the tsconfig ``tsc`` compiles ('' when it emits nothing or next to the
-    sources), None when the config cannot be read or extends another one."""
+    """outDir of the tsconfig ``tsc`` compiles ('' when it emits nothing), None when the config
+    cannot be read, extends another one, or emits beside the sources (no outDir: a top-level
+    ``config.ts`` becomes a top-level ``config.js``) or into other projects.
+
+    ``tsc -b``/``--build`` builds the projects it names as words (tsconfig.json when none)
+    and the projects they reference; ``-p``/``--project`` names one."""
     if "--noEmit" in argv:
         return ""
     out = _opt(argv, "--outDir")
     if out:
         return out
-    project = _opt(argv, "-p", "--project") or "tsconfig.json"
+    build = "-b" in argv or "--build" in argv
+    words = positionals(argv[1:], _TSC_VALUES)
+    if len(words) > 1 or words and not build:
+        return None  # several projects, or files compiled beside themselves (tsc src/x.ts)
+    projects = words
+    project = (projects[0] if projects else None) or _opt(argv, "-p", "--project")
+    return _project_out(context, rel_dir, project or "tsconfig.json", build)
+
+
+# tsc options that take a value (the next word is not a file or project).
+_TSC_VALUES = frozenset(
+    "-p --project --outDir --rootDir --target -t --module -m --lib --jsx --outFile "
+    "--declarationDir --tsBuildInfoFile --moduleResolution --baseUrl --types --typeRoots "
+    "--sourceRoot --mapRoot --newLine --locale --generateTrace".split()
+)
+
+
+def _project_out(context: BuildContext, rel_dir: str, project: str, build: bool) -> str | None:
+    """What ``_tsc_out`` says of one tsconfig (its references too when ``build``)."""
     if not project.endswith(".json"):
         project = posixpath.join(project, "tsconfig.json")
-    config = _json(context, posixpath.normpath(posixpath.join(rel_dir, project)))
-    if config is None:
+    path = posixpath.normpath(posixpath.join(rel_dir, project))
+    config = _json(context, path)
+    options = _compiler_options(context, path)
+    if not isinstance(config, dict) or options is None:
         return None
-    if not isinstance(config, dict) or "extends" in config:
+    references = config.get("references") or [] if build else []
+    if not isinstance(references, list):
         return None
-    options = config.get("compilerOptions") or {}
+    for ref in references:  # tsc -b builds them first: each must emit nothing
+        ref_path = ref.get("path") if isinstance(ref, dict) else None
+        if not isinstance(ref_path, str):
+            return None
+        folder = posixpath.dirname(path)
+        if _project_out(context, "", posixpath.join(folder, ref_path), False) != "":
+            return None
     if options.get("noEmit"):
         return ""
     out = options.get("outDir")
-    return out if isinstance(out, str) else ""
+    if isinstance(out, str) and out and not options.get("outFile"):
+        return out
+    if config.get("files") == [] and (references or not build):
+        return ""  # a solution file: compiles nothing itself
+    return None
+
+
+def _compiler_options(context: BuildContext, path: str, depth: int = 0) -> dict[str, Any] | None:
+    """compilerOptions of the tsconfig at context path ``path`` with those of the configs it
+    ``extends`` by relative path (``"./tsconfig.json"``, NestJS's tsconfig.build.json) under
+    them; an outDir a base sets is made relative to ``path``'s folder, as tsc resolves it
+    from the base's. None when unreadable or extending a package (its options are unseen)."""
+    config = _json(context, path)
+    if not isinstance(config, dict) or depth > 5:
+        return None
+    own = config.get("compilerOptions") or {}
+    bases = config.get("extends", [])
+    bases = [bases] if isinstance(bases, str) else bases
+    if not isinstance(own, dict) or not isinstance(bases, list):
+        return None
+    merged: dict[str, Any] = {}
+    folder = posixpath.dirname(path)
+    for base in bases:
+        if not isinstance(base, str) or not base.startswith("."):
+            return None
+        base_path = posixpath.normpath(posixpath.join(folder, base))
+        if not base_path.endswith(".json"):
+            base_path += ".json"
+        inherited = _compiler_options(context, base_path, depth + 1)
+        if inherited is None:
+            return None
+        out = inherited.get("outDir")
+        if isinstance(out, str) and out:
+            base_folder = posixpath.dirname(base_path)
+            inherited["outDir"] = posixpath.relpath(posixpath.join(base_folder, out), folder or ".")
+        merged.update(inherited)
+    merged.update(own)
+    return merged
 
 
 def _opt(argv: list[str], *names: str) -> str | None:
@@ -291,7 +557,8 @@ def _config_files(context: BuildContext, rel_dir: str, tool: str) -> list[str]:
 
 
 def _sets_build_path(context: BuildContext, rel_dir: str, script: str) -> bool:
-    """Create React App's output folder is moved by BUILD_PATH (script or .env files)."""
+    """Create React App's output folder is moved by BUILD_PATH (script, the environment the
+    caller adds to it, or .env files)."""
     names = (".env", ".env.production", ".env.local", ".env.production.local")
     texts = [script, *(context.read_text(posixpath.join(rel_dir, n)) or "" for n in names)]
     return any("BUILD_PATH" in text for text in texts)
@@ -327,6 +594,21 @@ def _config_out(context: BuildContext, rel_dir: str, tool: str) -> str | None:
             continue
         if tool == "vite" and re.search(r"\broot\s*:", text):
             return None  # output relative to another root
+        if tool == "webpack":  # output.path, not a plugin's or resolve's path
+            blocks = _webpack_outputs(text)
+            if blocks is None or len(blocks) > 1:
+                return None
+            text = "\n".join(blocks)
+            if len(re.findall(r"\bpath\s*:", text)) > 1:
+                return None
+            # one line may hold the whole object: output: { path: resolve(...), filename }
+            found = re.search(
+                r"""\bpath\s*:\s*(?:['"]([^'"$`]+)['"]|path\.(?:resolve|join)\(\s*__dirname"""
+                r"""\s*,\s*['"]([^'"$`]+)['"]\s*\))\s*(?:[,}]|$)""",
+                text,
+            )
+            if found:
+                return found.group(1) or found.group(2)
         match = re.search(rf"\b{key}\s*:\s*(.+)", text)
         if match is None:
             return BUNDLER_DEFAULTS[tool]
@@ -342,6 +624,25 @@ def _config_out(context: BuildContext, rel_dir: str, tool: str) -> str | None:
         )
         return resolved.group(1) if resolved else None
     return BUNDLER_DEFAULTS[tool]
+
+
+def _webpack_outputs(text: str) -> list[str] | None:
+    """The text of each ``output: { ... }`` object of a webpack config; None when one is not
+    an object literal (``output: outputFor(env)``)."""
+    blocks = []
+    for match in re.finditer(r"\boutput\s*:\s*", text):
+        start = match.end()
+        if text[start : start + 1] != "{":
+            return None
+        depth = 0
+        for end in range(start, len(text)):
+            depth += {"{": 1, "}": -1}.get(text[end], 0)
+            if depth == 0:
+                blocks.append(text[start + 1 : end])
+                break
+        else:
+            return None
+    return blocks
 
 
 def static_server(

@@ -151,7 +151,9 @@ def _frontend_plan(a: Analysis, runs: list[Instruction]) -> Frontend:
         if call.program in frontend.RUNNERS and frontend.is_build(argv, package):
             script = frontend.script_of(argv, package)
             scripts.append(f"`{' '.join(argv)}` runs `{script}`")
-            outs.add(frontend.output_dir(a.ctx, rel, script, package) if script else None)
+            script = frontend.build_script(argv, package)
+            env = a.build_env(call)
+            outs.add(frontend.output_dir(a.ctx, rel, script, package, env=env) if script else None)
     if not outs:
         raise Decline(f"the frontend in {app} is installed but not built")
     out = outs.pop() if len(outs) == 1 else None
@@ -321,8 +323,9 @@ def nginx_runtime(a: Analysis, alias: str) -> tuple[list[Edit], str] | None:
     for call in a.calls:
         argv = [call.program, *call.args]
         if call.cwd == a.final_dir and frontend.is_build(argv, package):
-            script = frontend.script_of(argv, package)
-            outs.add(frontend.output_dir(a.ctx, rel, script, package) if script else None)
+            script = frontend.build_script(argv, package)
+            env = a.build_env(call)
+            outs.add(frontend.output_dir(a.ctx, rel, script, package, env=env) if script else None)
     if served is None or outs != {served[0]}:
         return None
     out = resolve(served[0], a.final_dir)

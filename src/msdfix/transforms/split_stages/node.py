@@ -29,6 +29,7 @@ from msdfix.ecosystems.node import (
     PROJECT_INSTALLS,
     YARN_CONFIG_FILE_ENV,
     dependency_config,
+    dev_flagged_peer,
     lifecycle_hooks,
     local_dependency,
     local_package_config,
@@ -141,19 +142,58 @@ def _node_script(args: list[str]) -> str | None:
 
 def _entry_outside(a: Analysis, plan: Plan) -> str | None:
     """The script a ``node`` start command runs when the runtime does not copy it: a build
-    step wrote it elsewhere (``pnpm deploy /prod/api``, ``esbuild --outfile=/srv/x.js``)."""
+    step wrote it elsewhere (``pnpm deploy /prod/api``, ``esbuild --outfile=/srv/x.js``), or
+    the build's output is not where msdfix looked (``"start": "node build/index.js"`` after
+    ``tsc -b tsconfig.build.json``). A package.json script runs in the package's folder."""
     own = [list(argv) for argv in (a.entry.commands if a.entry else [])]
-    for argv in own + [w for w in (a.start or []) if w not in own]:
+    scripts = _package_scripts(a, own)
+    runs: list[tuple[list[str], str | None]] = [(argv, a.final_dir) for argv in own]
+    runs += [(argv, folder) for argv, folder in scripts if (argv, folder) not in runs]
+    listed = {tuple(argv) for argv, _ in runs}
+    runs += [(w, None) for w in (a.start or []) if tuple(w) not in listed]
+    for argv, folder in runs:
         if not argv or posixpath.basename(argv[0]) != "node" or {"-e", "--eval", "-p"} & set(argv):
             continue
         script = _node_script(argv[1:])
-        if script is None or "$" in script or (argv not in own and not script.startswith("/")):
+        if script is None or "$" in script or (folder is None and not script.startswith("/")):
             continue
-        path = resolve(script, a.final_dir)
+        path = resolve(script, folder or a.final_dir)
+        if path == resolve(".", folder or a.final_dir):
+            continue  # node .: package.json's main, which msdfix does not follow
         copied = [*plan.copies, *plan.moves.values()]
-        if not any(within(path, c) for c in copied) and not path.startswith("/usr/"):
+        paths = [path] + [path + ext for ext in (".js", ".cjs", ".mjs", ".json")]  # node server
+        if not any(within(p, c) for p in paths for c in copied) and not path.startswith("/usr/"):
             return f"the start command runs {path}, which the runtime would not have"
     return None
+
+
+def _package_scripts(a: Analysis, own: list[list[str]]) -> list[tuple[list[str], str]]:
+    """The commands of the package.json scripts the entry command runs (``npm start``, with
+    their hooks and the scripts they run in turn), each with the app folder they run in;
+    none from a script that changes folder (``cd``)."""
+    installs = _installs(a)
+    if not installs or not a.ctx.present:
+        return []
+    app = installs[0].cwd
+    rel = _package_dir(a, app)
+    package = frontend.package_json(a.ctx, rel) if rel is not None else None
+    if package is None:
+        return []
+    found: list[tuple[list[str], str]] = []
+    todo = [argv for argv in own if argv and argv[0] in PROJECT_INSTALLS]
+    seen = 0
+    while todo and seen < 40:
+        argv, seen = todo.pop(), seen + 1
+        for body in script_bodies(argv, package):
+            commands = [c.argv for c in parse_commands(body) if c.argv]
+            if any(c[0] == "cd" for c in commands):
+                continue
+            for command in commands:
+                if command[0] in PROJECT_INSTALLS:
+                    todo.append(command)
+                else:
+                    found.append((command, app))
+    return found
 
 
 def _plan(a: Analysis) -> Plan:
@@ -441,6 +481,9 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     )
     if blocker:
         return blocker
+    legacy = _legacy_peer_gap(a, rel, install)
+    if legacy:
+        return legacy
     local = _local_specifier(package)
     if local:
         return f"package.json names {local}, which the install reads from the sources"
@@ -505,6 +548,31 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     if _served(a, app, rel) is None:  # a served site's sources are bundled
         return _imported(a, app, dev, absent, starts, package.get("main"))
     return None
+
+
+def _legacy_peer_gap(a: Analysis, rel: str, install: Call) -> str | None:
+    """Why ``npm ci --omit=dev`` may drop a package the app loads when npm's legacy-peer-deps
+    is on (the project's .npmrc, an npm_config_ variable, a flag or ``npm config set`` in a
+    RUN): the lock then flags dev a peer that only a dev dependency satisfies."""
+    if install.program != "npm":
+        return None
+    npmrc = a.ctx.read_text(posixpath.join(rel, ".npmrc") if rel else ".npmrc") or ""
+    runs = (a.doc.text[i.start : i.end] for i in a.stage.instructions if i.cmd == "run")
+    names = {k.lower() for k in a.model.stage_scope(a.stage, install.ins)}
+    if not (
+        re.search(r"(?m)^\s*legacy-peer-deps\s*=\s*[\"']?true", npmrc)
+        or "npm_config_legacy_peer_deps" in names
+        or any("legacy-peer-deps" in text for text in runs)
+    ):
+        return None
+    locks = [
+        posixpath.join(rel, n) if rel else n for n in ("npm-shrinkwrap.json", "package-lock.json")
+    ]
+    lock = next((a.ctx.read_json(p) for p in locks if a.ctx.exists(p)), None)
+    gap = dev_flagged_peer(lock)
+    if gap is None:
+        return None
+    return f"with legacy-peer-deps the lock flags {gap}, dev: a production-only install drops it"
 
 
 # node's options whose value is a module it loads before the program.
@@ -873,7 +941,9 @@ def _deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
     for name in PROJECT_INSTALLS[install.program].ecosystem.manifests:
         path = posixpath.join(rel, name.rstrip("/")) if rel else name.rstrip("/")
         if a.ctx.exists(path) or name.endswith("/") and a.ctx.holds(path):
-            inputs.append((resolve(name.rstrip("/"), app), name.endswith("/")))
+            target = resolve(name.rstrip("/"), app)
+            if name in _MANIFESTS or _copied_before(a, target, install, name.endswith("/")):
+                inputs.append((target, name.endswith("/")))
     platform = platform_flag(a.stage.platform)
     flag = f"--platform={platform} " if platform else ""
     lines = [f"{keyword(doc, 'FROM')} {flag}{a.stage.image.raw} {keyword(doc, 'AS')} {DEPS}{nl}"]
@@ -932,6 +1002,22 @@ def _deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
 
 
 BUILD_ALIAS = "\x00build\x00"  # replaced by the build stage's alias when rendering
+# package.json and the lock files: what every install reads (the rest configures it).
+_MANIFESTS = frozenset(
+    "package.json package-lock.json npm-shrinkwrap.json yarn.lock pnpm-lock.yaml bun.lock "
+    "bun.lockb".split()
+)
+
+
+def _copied_before(a: Analysis, path: str, install: Call, folder: bool) -> bool:
+    """A COPY before the install put a context file on (a folder: in) ``path``: a
+    configuration file the full COPY brings only after it (``.npmrc`` with
+    ``ignore-scripts=true``) was not read by the build's install, so the deps stage must not
+    read it either."""
+    return any(
+        copy.ins.start < install.ins.start and copy.lands(a.ctx, path)[1 if folder else 0]
+        for copy in a.copies
+    )
 
 
 def _replayed(a: Analysis, install: Call) -> list[Instruction] | str:
@@ -1049,11 +1135,20 @@ def _outputs(a: Analysis, app: str, rel: str) -> set[str] | None:
         if call in _installs(a) or _global(call) or call.cwd != app:
             continue
         argv = [call.program, *call.args]
-        script = frontend.script_of(argv, package) if package else None
-        out = frontend.output_dir(a.ctx, rel, script, package) if script and package else None
-        if out is None:
+        script = frontend.build_script(argv, package) if package else None
+        env = a.build_env(call)
+        written = (
+            frontend.output_paths(a.ctx, rel, script, package, env=env)
+            if script and package
+            else None
+        )
+        if written is None:
             return None
-        found.add(resolve(out.split("/")[0], app))
+        paths, gone = written
+        entries = {_top(dest, app) for dest in _context_entries(a, app)}
+        if any(within(entry, resolve(g, app)) for g in gone for entry in entries):
+            return None  # "build": "tsc && rm -rf src": a COPY of /app/src would fail
+        found |= {resolve(path.split("/")[0], app) for path in paths}
     return found
 
 
