@@ -54,6 +54,7 @@ from msdfix.transforms.reorder_copy.edits import (
     copy_lines,
     fetch_text,
 )
+from msdfix.transforms.reorder_copy.fetch_env import fetch_blocker
 from msdfix.transforms.reorder_copy.model import (
     Plan,
     Skip,
@@ -148,6 +149,9 @@ class ReorderCopy(Transform):
         adjacent = not between and not doc.text[copy.end : anchor.comment_start].strip()
         if build:
             use = uses[0]
+            blocker = fetch_blocker(anchor, script, use)
+            if blocker is not None:
+                raise Skip(f"`{' '.join(use.command.argv)}`: {blocker}", anchor)
             fetch = fetch_text(use, workdir)
             new = lines + f"{anchor.keyword} {fetch}{nl}"
             if adjacent:
