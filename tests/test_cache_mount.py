@@ -1161,3 +1161,26 @@ def test_manifests_bind_mounted_from_the_context_give_no_access(tmp_path: Path) 
         "COPY --from=build /out/app /app\n"
     )
     assert sum("/go/pkg/mod" in line for line in _mounted(text, tmp_path)) == 2
+
+
+def test_a_target_stage_with_a_cmd_of_its_own_keeps_the_apt_lists_of_its_lineage() -> None:
+    """``FROM toolchain AS dev`` + ``CMD ["bash"]`` is an image (``--target dev``): built for
+    real, the rewrite's dev image had no lists and ``apt-get install less`` found nothing."""
+    text = (
+        "FROM debian:12 AS toolchain\n"
+        "RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev\n"
+        "FROM toolchain AS dev\n"
+        "WORKDIR /work\n"
+        'CMD ["bash"]\n'
+        "FROM toolchain AS build\n"
+        "COPY hello.c .\n"
+        "RUN gcc -O2 -o hello hello.c\n"
+        "FROM debian:12-slim\n"
+        "COPY --from=build /hello /usr/local/bin/hello\n"
+        'CMD ["hello"]\n'
+    )
+    out = _run(text)
+    assert "target=/var/cache/apt" in out
+    assert "target=/var/lib/apt/lists" not in out
+    without_dev = text.replace('FROM toolchain AS dev\nWORKDIR /work\nCMD ["bash"]\n', "")
+    assert "target=/var/lib/apt/lists" in _run(without_dev)
