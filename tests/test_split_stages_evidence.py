@@ -1726,3 +1726,44 @@ def test_a_plug_n_play_split_is_unsafe_unless_the_cache_is_in_the_app(tmp_path: 
     (tmp_path / ".yarnrc.yml").write_text("nodeLinker: pnp\nenableGlobalCache: false\n")
     out, messages, _ = _split(text, tmp_path)
     assert "~/.yarn/berry/cache" not in messages, messages
+
+
+def _java_maven(tmp_path: Path, cmd: str, pom_extra: str = "") -> tuple[str, str]:
+    fixture = Path(__file__).parent.parent / "fixtures/split-stages/java-maven"
+    pom = (fixture / "pom.xml").read_text().replace("</project>", pom_extra + "</project>")
+    _write(tmp_path, {"pom.xml": pom, "src/main/java/com/example/Hello.java": "class Hello {}\n"})
+    text = (
+        (fixture / "Dockerfile")
+        .read_text()
+        .replace('CMD ["java", "-cp", "target/hello-app.jar", "com.example.Hello"]', cmd)
+    )
+    out, messages, _ = _split(text, tmp_path)
+    return out, messages
+
+
+def test_a_classpath_wildcard_copies_its_directory(tmp_path: Path) -> None:
+    """``-cp target/hello-app.jar:target/lib/*``: the JVM reads every jar of target/lib. Copied
+    as the pattern, BuildKit wrote the jars onto one file named ``*`` (built for real:
+    NoClassDefFoundError)."""
+    cmd = 'CMD ["java", "-cp", "target/hello-app.jar:target/lib/*", "com.example.Hello"]'
+    out, _ = _java_maven(tmp_path, cmd)
+    assert "COPY --from=build /build/target/lib /build/target/lib\n" in out
+    assert not any("*" in line for line in out.splitlines() if line.startswith("COPY --from"))
+
+
+def test_a_classpath_pattern_other_than_a_directory_wildcard_is_declined(tmp_path: Path) -> None:
+    cmd = 'CMD ["java", "-cp", "target/hello-*.jar", "com.example.Hello"]'
+    out, messages = _java_maven(tmp_path, cmd)
+    assert "AS runtime" not in out
+    assert "the pattern `target/hello-*.jar`" in messages
+
+
+def test_a_jar_whose_dependencies_lie_beside_it_is_unsafe_to_split_alone(tmp_path: Path) -> None:
+    plugin = (
+        "<build><plugins><plugin><artifactId>maven-dependency-plugin</artifactId><executions>"
+        "<execution><goals><goal>copy-dependencies</goal></goals></execution></executions>"
+        "</plugin></plugins></build>"
+    )
+    out, messages = _java_maven(tmp_path, 'CMD ["java", "-jar", "target/hello-app.jar"]', plugin)
+    assert "AS runtime" not in out
+    assert "puts the jar's dependencies beside it" in messages
