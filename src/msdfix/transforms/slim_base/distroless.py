@@ -6,10 +6,12 @@ import posixpath
 
 from msdfix.document import Document
 from msdfix.ecosystems.images import (
+    DISTROLESS_GIDS,
     DISTROLESS_GROUPS,
     DISTROLESS_NONROOT,
     DISTROLESS_STATIC,
     DISTROLESS_USERS,
+    SYSTEM_ID_LIMIT,
     Target,
 )
 from msdfix.ecosystems.os import STANDARD_PATH
@@ -25,6 +27,13 @@ COPY_ONLY = {
     "copy", "add", "env", "expose", "label", "user", "workdir", "entrypoint", "cmd", "arg",
     "volume", "stopsignal", "healthcheck", "maintainer",
 }  # fmt: skip
+
+
+def _system_id(value: str, known: frozenset[str]) -> str | None:
+    """A numeric uid/gid in the system range that distroless does not define, or None."""
+    if value.isdigit() and int(value) < SYSTEM_ID_LIMIT and value not in known:
+        return value
+    return None
 
 
 def _keyword(like: str, word: str) -> str:
@@ -150,6 +159,14 @@ def distroless_candidate(doc: Document, stage: Stage, planner: Planner) -> Candi
                 return cand
             if group and not group.isdigit() and group not in DISTROLESS_GROUPS:
                 cand.blocked = f"group {group} (line {ins.start_line}) does not exist in distroless"
+                return cand
+            system = _system_id(name, DISTROLESS_USERS) or _system_id(group, DISTROLESS_GIDS)
+            if system:
+                cand.blocked = (
+                    f"id {system} (line {ins.start_line}) may be a system user or group of "
+                    f"{stage.image.raw} (Debian's www-data is 33), which distroless does not "
+                    "have: its name, home and lookups would change"
+                )
                 return cand
     if not _static(doc, source, run):
         cand.unsafe.append(
