@@ -1767,3 +1767,21 @@ def test_a_jar_whose_dependencies_lie_beside_it_is_unsafe_to_split_alone(tmp_pat
     out, messages = _java_maven(tmp_path, 'CMD ["java", "-jar", "target/hello-app.jar"]', plugin)
     assert "AS runtime" not in out
     assert "puts the jar's dependencies beside it" in messages
+
+
+def test_a_go_split_with_modules_outside_the_context_is_unsafe_on_distroless(
+    tmp_path: Path,
+) -> None:
+    """A required module ran ``bash`` through os/exec: the distroless runtime failed with
+    'executable file not found' (built for real)."""
+    go_mod = "module x\n\ngo 1.19\n\nrequire example.com/shellout v1.0.0\n"
+    _write(tmp_path, {"go.mod": go_mod, "main.go": "package main\n\nfunc main() {}\n"})
+    text = (
+        "FROM golang:1.19\nWORKDIR /app\nCOPY . .\n"
+        'RUN CGO_ENABLED=0 go build -o server .\nCMD ["./server"]\n'
+    )
+    out, messages, _ = _split(text, tmp_path)
+    assert "AS runtime" not in out
+    assert "go.mod requires example.com/shellout, whose code is not in the build context" in (
+        messages
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 
 from msdfix.document import Document
+from msdfix.ecosystems.go import unseen_go_modules
 from msdfix.ecosystems.images import (
     DISTROLESS_GIDS,
     DISTROLESS_GROUPS,
@@ -27,6 +28,10 @@ COPY_ONLY = {
     "copy", "add", "env", "expose", "label", "user", "workdir", "entrypoint", "cmd", "arg",
     "volume", "stopsignal", "healthcheck", "maintainer",
 }  # fmt: skip
+
+
+def _modules(names: list[str]) -> str:
+    return names[0] + (f" and {len(names) - 1} more" if len(names) > 1 else "")
 
 
 def _system_id(value: str, known: frozenset[str]) -> str | None:
@@ -181,5 +186,10 @@ def distroless_candidate(doc: Document, stage: Stage, planner: Planner) -> Candi
         elif uses_exec:
             cand.unsafe.append(
                 "the Go sources import os/exec: the program may run commands distroless lacks"
+            )
+        elif unseen := unseen_go_modules(doc.context):
+            cand.unsafe.append(
+                f"go.mod requires {_modules(unseen)}, whose code is not in the build context "
+                "(not vendored): it may run commands distroless lacks"
             )
     return cand
