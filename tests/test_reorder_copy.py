@@ -1259,3 +1259,19 @@ def test_go_proxy_keywords_and_remote_urls_are_not_paths(tmp_path: Path) -> None
         f"FROM golang:1.22\nWORKDIR /src\n{env}COPY . .\nRUN go build .\n", tmp_path
     )
     assert "RUN go mod download\nCOPY . ." in out and applied
+
+
+@pytest.mark.parametrize("name", ["maven.config", "jvm.config", "extensions.xml"])
+def test_maven_project_configuration_keeps_the_build_after_the_copy(
+    tmp_path: Path, name: str
+) -> None:
+    """mvn reads .mvn/maven.config (``-s .mvn/settings.xml``: a mirror), jvm.config and
+    extensions.xml from the project on every run: a fetch before the COPY ran without them."""
+    (tmp_path / "pom.xml").write_text("<project><artifactId>app</artifactId></project>\n")
+    (tmp_path / ".mvn").mkdir()
+    (tmp_path / ".mvn" / name).write_text("-s .mvn/settings.xml\n")
+    text = "FROM maven:3.9-eclipse-temurin-17\nWORKDIR /build\nCOPY . .\nRUN mvn -B package\n"
+    _stays(text, tmp_path, f".mvn/{name} configures Maven from the sources")
+    (tmp_path / ".mvn" / name).unlink()
+    out, _, _ = _run(text, tmp_path, unsafe=True)
+    assert "dependency:go-offline" in out
