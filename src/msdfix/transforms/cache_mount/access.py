@@ -30,12 +30,14 @@ def _options(spec: str) -> dict[str, str]:
 def _context_file(context: BuildContext, source: str) -> bool:
     """A regular file of the build context (a manifest such as go.mod): it gives no access."""
     rel = posixpath.normpath(source.lstrip("/")) if source else ""
+    root = context.root
     return bool(
         rel
         and rel != "."
+        and root is not None
         and context.present
         and context.exists(rel)
-        and (context.root / rel).is_file()
+        and (root / rel).is_file()
     )
 
 

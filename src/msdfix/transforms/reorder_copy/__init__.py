@@ -149,9 +149,9 @@ class ReorderCopy(Transform):
         adjacent = not between and not doc.text[copy.end : anchor.comment_start].strip()
         if build:
             use = uses[0]
-            blocker = fetch_blocker(anchor, script, use)
-            if blocker is not None:
-                raise Skip(f"`{' '.join(use.command.argv)}`: {blocker}", anchor)
+            lacking = fetch_blocker(anchor, script, use)
+            if lacking is not None:
+                raise Skip(f"`{' '.join(use.command.argv)}`: {lacking}", anchor)
             fetch = fetch_text(use, workdir)
             new = lines + f"{anchor.keyword} {fetch}{nl}"
             if adjacent:
