@@ -1180,3 +1180,93 @@ def test_a_store_a_later_user_reads_is_not_mounted() -> None:
     assert any("/go/pkg/mod is read by line 8" in m for m in _fixes(text))
     as_root = text.replace("USER builder\n", "")
     assert "target=/go/pkg/mod" in _run(as_root)
+
+
+def _mounted(text: str, context: Path | None = None) -> list[str]:
+    result = rewrite(text, None, BuildContext(context), Settings(frozenset({"cache-mount"})))
+    return [line for line in result.output.splitlines() if "type=cache" in line]
+
+
+def test_a_store_filled_through_a_bind_mount_stays_for_later_steps_without_it() -> None:
+    """The download reaches a proxy dump only its RUN mounts: with the layers cached and the
+    mount empty, the later ``go build`` found no proxy (built for real)."""
+    text = (
+        "FROM golang:1.22 AS build\n"
+        "ENV GOPROXY=file:///goproxy GOFLAGS=-mod=mod\n"
+        "WORKDIR /src\n"
+        "COPY go.mod ./\n"
+        "RUN --mount=type=bind,source=goproxy,target=/goproxy go mod download\n"
+        "COPY . .\n"
+        "RUN go build -o /out/app .\n"
+        "FROM gcr.io/distroless/static-debian12\n"
+        "COPY --from=build /out/app /app\n"
+    )
+    assert not any("/go/pkg/mod" in line for line in _mounted(text))
+    messages = " ".join(_fixes(text))
+    assert "which line 7 does not have" in messages
+    assert "holds what line 5 downloaded through" in messages
+
+
+def test_a_cache_filled_with_a_secret_stays_for_a_later_install_without_it() -> None:
+    text = (
+        "FROM node:20 AS build\n"
+        "WORKDIR /app\n"
+        "COPY package.json package-lock.json ./\n"
+        "RUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci\n"
+        "COPY . .\n"
+        "RUN npm run build && npm ci --omit=dev\n"
+    )
+    assert _mounted(text) == []
+
+
+def test_later_steps_with_the_same_secret_share_the_mount() -> None:
+    secret = "--mount=type=secret,id=npmrc,target=/root/.npmrc"
+    text = (
+        "FROM node:20 AS build\n"
+        "WORKDIR /app\n"
+        f"RUN {secret} npm ci\n"
+        f"RUN {secret} npm ci --omit=dev\n"
+    )
+    assert len(_mounted(text)) == 2
+
+
+def test_manifests_bind_mounted_from_the_context_give_no_access(tmp_path: Path) -> None:
+    """docker init's form: go.mod and go.sum are bind-mounted for the download, and the build
+    has them from the COPY: nothing only the download RUN can reach."""
+    (tmp_path / "go.mod").write_text("module x\n\ngo 1.22\n")
+    (tmp_path / "go.sum").write_text("")
+    text = (
+        "FROM golang:1.22 AS build\n"
+        "WORKDIR /src\n"
+        "RUN --mount=type=bind,source=go.sum,target=go.sum \\\n"
+        "    --mount=type=bind,source=go.mod,target=go.mod \\\n"
+        "    go mod download\n"
+        "COPY . .\n"
+        "RUN go build -o /out/app .\n"
+        "FROM gcr.io/distroless/static-debian12\n"
+        "COPY --from=build /out/app /app\n"
+    )
+    assert sum("/go/pkg/mod" in line for line in _mounted(text, tmp_path)) == 2
+
+
+def test_a_target_stage_with_a_cmd_of_its_own_keeps_the_apt_lists_of_its_lineage() -> None:
+    """``FROM toolchain AS dev`` + ``CMD ["bash"]`` is an image (``--target dev``): built for
+    real, the rewrite's dev image had no lists and ``apt-get install less`` found nothing."""
+    text = (
+        "FROM debian:12 AS toolchain\n"
+        "RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev\n"
+        "FROM toolchain AS dev\n"
+        "WORKDIR /work\n"
+        'CMD ["bash"]\n'
+        "FROM toolchain AS build\n"
+        "COPY hello.c .\n"
+        "RUN gcc -O2 -o hello hello.c\n"
+        "FROM debian:12-slim\n"
+        "COPY --from=build /hello /usr/local/bin/hello\n"
+        'CMD ["hello"]\n'
+    )
+    out = _run(text)
+    assert "target=/var/cache/apt" in out
+    assert "target=/var/lib/apt/lists" not in out
+    without_dev = text.replace('FROM toolchain AS dev\nWORKDIR /work\nCMD ["bash"]\n', "")
+    assert "target=/var/lib/apt/lists" in _run(without_dev)

@@ -1230,3 +1230,97 @@ def test_a_yarn_1_install_moved_before_the_copy_still_cleans_with_yarnclean(
     before = out.split("COPY . .")[0]
     assert "yarn install" in before, out
     assert ".yarnclean" in before, out
+
+
+def _go_context(tmp_path: Path) -> None:
+    (tmp_path / "go.mod").write_text("module x\n\ngo 1.19\n\nrequire example.com/greet v1.0.0\n")
+    (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")
+
+
+def test_the_added_fetch_carries_the_build_commands_inline_variables(tmp_path: Path) -> None:
+    """``GOPROXY=https://goproxy.corp.example go build``: a bare ``go mod download`` went to
+    the public proxy (built for real: no such host); the fetch gets the same variables."""
+    _go_context(tmp_path)
+    run = "RUN GOPROXY=https://goproxy.corp.example CGO_ENABLED=0 go build -o /app .\n"
+    out, applied, _ = _run(f"FROM golang:1.22\nWORKDIR /src\nCOPY . .\n{run}", tmp_path)
+    fetch = "RUN GOPROXY=https://goproxy.corp.example go mod download\n"
+    assert out.index("COPY go.mod ./\n" + fetch) < out.index("COPY . .")
+    assert applied
+
+
+@pytest.mark.parametrize(
+    ("run", "reason"),
+    [
+        (
+            "RUN --mount=type=bind,source=third_party/goproxy,target=/goproxy go build .\n",
+            "its RUN has `--mount=type=bind,source=third_party/goproxy,target=/goproxy`",
+        ),
+        (
+            "RUN --mount=type=secret,id=netrc,target=/root/.netrc go build .\n",
+            "its RUN has `--mount=type=secret,id=netrc,target=/root/.netrc`",
+        ),
+        (
+            "RUN --mount=type=bind,from=deps,source=/go/pkg/mod,target=/go/pkg/mod go build .\n",
+            "which an added fetch step would not have",
+        ),
+        (
+            "RUN go env -w GOPROXY=https://goproxy.corp.example && go build .\n",
+            "`go env -w GOPROXY=https://goproxy.corp.example` runs before it in the same RUN",
+        ),
+        (
+            'RUN git config --global url."https://x@github.com/".insteadOf "https://github.com/"'
+            " && go build .\n",
+            "runs before it in the same RUN",
+        ),
+        ('RUN GOFLAGS="-tags=a b" go build .\n', "its inline `GOFLAGS=...` cannot be carried"),
+    ],
+)
+def test_no_fetch_without_what_the_build_run_downloads_with(
+    tmp_path: Path, run: str, reason: str
+) -> None:
+    """The added fetch runs in a RUN of its own: a bind mount of a module proxy, a secret, a
+    ``go env -w`` or ``git config`` before the build are not there (built for real: the fetch
+    failed with the proxy, ``GOPROXY=off`` and ``go env -w`` forms)."""
+    _go_context(tmp_path)
+    _stays(f"FROM golang:1.22\nWORKDIR /src\nCOPY . .\n{run}", tmp_path, reason)
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        "ENV GOPROXY=file:///src/third_party/goproxy GOSUMDB=off\n",
+        "ENV GOPROXY=https://proxy.golang.org|file:///src/third_party/goproxy\n",
+        "ENV GOFLAGS=-modfile=/src/go.prod.mod\n",
+    ],
+)
+def test_go_reading_the_copied_tree_through_its_environment_stays(tmp_path: Path, env: str) -> None:
+    """A ``file://`` GOPROXY (or a ``-modfile``) under the copied tree is read by the fetch
+    too: moved before the COPY it found no proxy (built for real)."""
+    _go_context(tmp_path)
+    text = f"FROM golang:1.22\nWORKDIR /src\n{env}COPY . .\nRUN go build -o /app .\n"
+    _stays(text, tmp_path, "from the copied files, so it cannot move before the COPY")
+
+
+def test_go_proxy_keywords_and_remote_urls_are_not_paths(tmp_path: Path) -> None:
+    _go_context(tmp_path)
+    env = "ENV GOPROXY=https://goproxy.corp.example,direct GOFLAGS=-mod=mod\n"
+    out, applied, _ = _run(
+        f"FROM golang:1.22\nWORKDIR /src\n{env}COPY . .\nRUN go build .\n", tmp_path
+    )
+    assert "RUN go mod download\nCOPY . ." in out and applied
+
+
+@pytest.mark.parametrize("name", ["maven.config", "jvm.config", "extensions.xml"])
+def test_maven_project_configuration_keeps_the_build_after_the_copy(
+    tmp_path: Path, name: str
+) -> None:
+    """mvn reads .mvn/maven.config (``-s .mvn/settings.xml``: a mirror), jvm.config and
+    extensions.xml from the project on every run: a fetch before the COPY ran without them."""
+    (tmp_path / "pom.xml").write_text("<project><artifactId>app</artifactId></project>\n")
+    (tmp_path / ".mvn").mkdir()
+    (tmp_path / ".mvn" / name).write_text("-s .mvn/settings.xml\n")
+    text = "FROM maven:3.9-eclipse-temurin-17\nWORKDIR /build\nCOPY . .\nRUN mvn -B package\n"
+    _stays(text, tmp_path, f".mvn/{name} configures Maven from the sources")
+    (tmp_path / ".mvn" / name).unlink()
+    out, _, _ = _run(text, tmp_path, unsafe=True)
+    assert "dependency:go-offline" in out

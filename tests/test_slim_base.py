@@ -374,6 +374,71 @@ def test_a_distroless_user_needs_its_group_too() -> None:
     assert any("group nogroup" in f.message for f in result.suggestions)
 
 
+@pytest.mark.parametrize(
+    ("user", "moves"),
+    [("33", False), ("33:33", False), ("10001:33", False), ("65534", True), ("10001", True)],
+)
+def test_a_numeric_system_user_of_the_base_keeps_it(tmp_path: Path, user: str, moves: bool) -> None:
+    """``USER 33`` is www-data on Debian (home /var/www); distroless has no uid 33, so HOME
+    became / and ``user.Current()`` failed (built for real)."""
+    (tmp_path / "go.mod").write_text("module x\n\ngo 1.19\n")
+    (tmp_path / "main.go").write_text(
+        'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println() }\n'
+    )
+    text = (
+        "FROM golang:1.19 AS build\nWORKDIR /src\nCOPY . .\n"
+        "RUN CGO_ENABLED=0 go build -o /out/app .\n"
+        "FROM debian:12\nCOPY --from=build /out/app /usr/local/bin/app\n"
+        f'USER {user}\nENTRYPOINT ["app"]\n'
+    )
+    result = _run(text, context=tmp_path)
+    assert ("distroless" in result.output) is moves
+    if not moves:
+        assert any("may be a system user or group" in f.message for f in result.suggestions)
+
+
+@pytest.mark.parametrize(
+    ("files", "moves"),
+    [
+        ({}, True),
+        ({"go.mod": "module x\n\ngo 1.19\n\nrequire example.com/shellout v1.0.0\n"}, False),
+        (
+            {
+                "go.mod": "module x\n\ngo 1.19\n\nrequire (\n\texample.com/shellout v1.0.0\n)\n",
+                "vendor/modules.txt": "# example.com/shellout v1.0.0\n",
+            },
+            True,
+        ),
+        (
+            {
+                "go.mod": "module x\n\nrequire example.com/lib v0.0.0\n\n"
+                "replace example.com/lib => ./lib\n"
+            },
+            True,
+        ),
+    ],
+)
+def test_go_modules_outside_the_context_are_code_msdfix_cannot_read(
+    tmp_path: Path, files: dict[str, str], moves: bool
+) -> None:
+    """main.go imports no os/exec, but a required module did (``bash -c``): on distroless the
+    program failed with 'executable file not found' (built for real)."""
+    (tmp_path / "go.mod").write_text("module x\n\ngo 1.19\n")
+    (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    text = (
+        "FROM golang:1.19 AS build\nWORKDIR /src\nCOPY . .\n"
+        "RUN CGO_ENABLED=0 go build -o /out/app .\n"
+        'FROM debian:12\nCOPY --from=build /out/app /usr/local/bin/app\nCMD ["app"]\n'
+    )
+    result = _run(text, context=tmp_path)
+    assert ("distroless" in result.output) is moves
+    if not moves:
+        assert any("example.com/shellout, whose code" in f.message for f in result.suggestions)
+
+
 def test_copies_are_followed_through_every_stage_they_come_from() -> None:
     """deps (native addon built on node:18) -> build -> runtime: libcurl.so.4 was missing on
     node:18-slim (built for real)."""

@@ -1879,3 +1879,62 @@ def test_the_deps_stage_reads_the_configuration_the_builds_install_read(
     assert " AS prod-deps" in out, messages
     deps = out.split(" AS prod-deps", 1)[1].split("\nFROM ", 1)[0]
     assert ("/app/.npmrc" in deps) is read, deps
+
+
+def _java_maven(tmp_path: Path, cmd: str, pom_extra: str = "") -> tuple[str, str]:
+    fixture = Path(__file__).parent.parent / "fixtures/split-stages/java-maven"
+    pom = (fixture / "pom.xml").read_text().replace("</project>", pom_extra + "</project>")
+    _write(tmp_path, {"pom.xml": pom, "src/main/java/com/example/Hello.java": "class Hello {}\n"})
+    text = (
+        (fixture / "Dockerfile")
+        .read_text()
+        .replace('CMD ["java", "-cp", "target/hello-app.jar", "com.example.Hello"]', cmd)
+    )
+    out, messages, _ = _split(text, tmp_path)
+    return out, messages
+
+
+def test_a_classpath_wildcard_copies_its_directory(tmp_path: Path) -> None:
+    """``-cp target/hello-app.jar:target/lib/*``: the JVM reads every jar of target/lib. Copied
+    as the pattern, BuildKit wrote the jars onto one file named ``*`` (built for real:
+    NoClassDefFoundError)."""
+    cmd = 'CMD ["java", "-cp", "target/hello-app.jar:target/lib/*", "com.example.Hello"]'
+    out, _ = _java_maven(tmp_path, cmd)
+    assert "COPY --from=build /build/target/lib /build/target/lib\n" in out
+    assert not any("*" in line for line in out.splitlines() if line.startswith("COPY --from"))
+
+
+def test_a_classpath_pattern_other_than_a_directory_wildcard_is_declined(tmp_path: Path) -> None:
+    cmd = 'CMD ["java", "-cp", "target/hello-*.jar", "com.example.Hello"]'
+    out, messages = _java_maven(tmp_path, cmd)
+    assert "AS runtime" not in out
+    assert "the pattern `target/hello-*.jar`" in messages
+
+
+def test_a_jar_whose_dependencies_lie_beside_it_is_unsafe_to_split_alone(tmp_path: Path) -> None:
+    plugin = (
+        "<build><plugins><plugin><artifactId>maven-dependency-plugin</artifactId><executions>"
+        "<execution><goals><goal>copy-dependencies</goal></goals></execution></executions>"
+        "</plugin></plugins></build>"
+    )
+    out, messages = _java_maven(tmp_path, 'CMD ["java", "-jar", "target/hello-app.jar"]', plugin)
+    assert "AS runtime" not in out
+    assert "puts the jar's dependencies beside it" in messages
+
+
+def test_a_go_split_with_modules_outside_the_context_is_unsafe_on_distroless(
+    tmp_path: Path,
+) -> None:
+    """A required module ran ``bash`` through os/exec: the distroless runtime failed with
+    'executable file not found' (built for real)."""
+    go_mod = "module x\n\ngo 1.19\n\nrequire example.com/shellout v1.0.0\n"
+    _write(tmp_path, {"go.mod": go_mod, "main.go": "package main\n\nfunc main() {}\n"})
+    text = (
+        "FROM golang:1.19\nWORKDIR /app\nCOPY . .\n"
+        'RUN CGO_ENABLED=0 go build -o server .\nCMD ["./server"]\n'
+    )
+    out, messages, _ = _split(text, tmp_path)
+    assert "AS runtime" not in out
+    assert "go.mod requires example.com/shellout, whose code is not in the build context" in (
+        messages
+    )

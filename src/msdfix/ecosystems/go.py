@@ -135,3 +135,39 @@ def golang_release(tag: str | None) -> str | None:
         if version >= since:
             found = release
     return found
+
+
+_REQUIRE_BLOCK = re.compile(r"^require\s*\((.*?)^\)", re.MULTILINE | re.DOTALL)
+_REQUIRE_LINE = re.compile(r"^require\s+(\S+)\s", re.MULTILINE)
+_LOCAL_REPLACE = re.compile(r"^\s*(?:replace\s+)?(\S+)(?:\s+\S+)?\s*=>\s*\.{1,2}/", re.MULTILINE)
+
+
+def unseen_go_modules(ctx: BuildContext) -> list[str]:
+    """Modules go.mod requires whose code is not in the build context: not vendored
+    (vendor/modules.txt) and not replaced by a local directory. What they run, link or read
+    is unknown (a helper library ran ``bash`` through os/exec, built for real)."""
+    gomod = ctx.read_text("go.mod") if ctx.present else None
+    if not gomod or ctx.exists("vendor/modules.txt"):
+        return []
+    text = re.sub(r"//[^\n]*", "", gomod)
+    required = [
+        line.split()[0]
+        for block in _REQUIRE_BLOCK.findall(text)
+        for line in block.splitlines()
+        if line.strip()
+    ] + _REQUIRE_LINE.findall(text)
+    local = set(_LOCAL_REPLACE.findall(text)) | _workspace_modules(ctx)
+    return [m for m in dict.fromkeys(required) if m not in local]
+
+
+def _workspace_modules(ctx: BuildContext) -> set[str]:
+    """Module paths of the directories go.work uses (their code is in the context)."""
+    work = re.sub(r"//[^\n]*", "", ctx.read_text("go.work") or "")
+    dirs = re.findall(r"^\s*(?:use\s+)?(\.{1,2}(?:/[^\s)]*)?)\s*$", work, re.MULTILINE)
+    found = set()
+    for rel in dirs:
+        gomod = ctx.read_text(f"{rel.strip('./') or '.'}/go.mod".lstrip("./")) or ""
+        match = re.search(r"^module\s+(\S+)", gomod, re.MULTILINE)
+        if match:
+            found.add(match.group(1))
+    return found

@@ -290,6 +290,11 @@ DISTROLESS_STATIC = "gcr.io/distroless/static-debian12"
 DISTROLESS_USERS = frozenset({"root", "nonroot", "nobody", "0", "65532", "65534"})
 # The groups of distroless's /etc/group (no ``nogroup``: Debian's and Alpine's name for 65534).
 DISTROLESS_GROUPS = frozenset({"root", "nobody", "tty", "staff", "nonroot"})
+# Numeric ids of distroless's /etc/group entries.
+DISTROLESS_GIDS = frozenset({"0", "5", "50", "65532", "65534"})
+# Below this, a numeric id may name a system user or group of the original base (Debian's
+# www-data is 33, Alpine's guest 405) whose name and home distroless does not have.
+SYSTEM_ID_LIMIT = 1000
 # The user of distroless ``:nonroot`` images, as a Dockerfile may name it.
 DISTROLESS_NONROOT = frozenset({"nonroot", "65532", "nonroot:nonroot", "65532:65532"})
 # Final-stage bases a static Go binary may leave for distroless/static.

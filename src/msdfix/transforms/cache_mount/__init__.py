@@ -130,6 +130,16 @@ def _start_prefixes(doc: Document, stage: Stage, final: list[list[str]]) -> list
     return found
 
 
+def _images(doc: Document) -> list[Stage]:
+    """The images the Dockerfile defines: the final stage, and every other stage with a CMD or
+    ENTRYPOINT of its own (``FROM toolchain AS dev`` + ``CMD ["bash"]``, built with
+    ``--target dev``): what their containers and child images may read stays in them as in
+    the final image (built for real: the dev image lost its apt lists, and
+    ``apt-get install`` in it found no package)."""
+    final = doc.model.final
+    return [s for s in doc.model.stages if s is final or s.of("cmd", "entrypoint")]
+
+
 @register
 class CacheMount(Transform):
     id = "cache-mount"
@@ -150,7 +160,7 @@ class CacheMount(Transform):
         berry, berry_blocker = _yarn(doc)
         history = History(doc, berry)
         final_start = _runtime_prefixes(doc)
-        final_chain = doc.model.final.lineage if doc.model.final else []
+        final_chain = [s for image in _images(doc) for s in image.lineage]
         for stage, ins in candidates:
             script = history.script(ins)
             steps = history.steps(ins)

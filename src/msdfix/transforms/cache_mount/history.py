@@ -215,6 +215,12 @@ class History:
             self._copy_dests[id(stage)] = found
         return found
 
+    def earlier_runs(self, stage: Stage, ins: Instruction) -> list[Instruction]:
+        """The RUNs before ``ins`` in the lineage of ``stage``, nearest first."""
+        position = self._lineage_position(stage).get(id(ins), 0)
+        lineage = self._lineage(stage)[:position]
+        return [i for _, i in reversed(lineage) if i.cmd == "run"]
+
     def _lineage(self, stage: Stage) -> list[tuple[Stage, Instruction]]:
         return [(st, i) for st in stage.lineage for i in st.instructions]
 

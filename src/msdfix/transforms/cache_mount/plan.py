@@ -23,6 +23,7 @@ from msdfix.shell.edit import command_removal, word_removal
 from msdfix.shell.entry import entry, toolbox
 from msdfix.shell.script import RunScript
 from msdfix.syntax import Instruction
+from msdfix.transforms.cache_mount.access import access_mounts, has_mount
 from msdfix.transforms.cache_mount.cgo import REASON as CGO_REASON
 from msdfix.transforms.cache_mount.cgo import cgo_unproven
 from msdfix.transforms.cache_mount.history import History, mount_targets
@@ -424,6 +425,21 @@ class _Planner:
         offline = self._offline_later(call.manager)
         if offline is not None:
             return f"{target} is read offline by line {offline.start_line}"
+        if cache.builds != "cgo":  # a download cache (what the tool compiled is rebuilt)
+            stranded = self._stranded_later(call.manager)
+            if stranded is not None:
+                run, spec = stranded
+                return (
+                    f"{target} is filled through `--mount={spec}`, which line "
+                    f"{run.start_line} does not have: it reads {target} from the image"
+                )
+            filler = self._filled_without_me(call.manager, target)
+            if filler is not None:
+                run, spec = filler
+                return (
+                    f"{target} holds what line {run.start_line} downloaded through "
+                    f"`--mount={spec}`, which this RUN does not have: a mount would hide it"
+                )
         if any(s.cleans(target, self.resolver) for s in self.steps):
             holder = history.may_hold(stage, ins, target)
             if holder is not None:
@@ -498,6 +514,45 @@ class _Planner:
 
         later = history.later_runs(self.stage, self.ins, f"offline {manager.id}", offline)
         return next(later, None)
+
+    def _stranded_later(self, manager: PackageManager) -> tuple[Instruction, str] | None:
+        """A later RUN of the tool without a mount this RUN downloads through (a secret, an
+        ssh agent, a bind-mounted proxy), and that mount."""
+        specs = access_mounts(self.ins, self.doc.context)
+        if not specs:
+            return None
+        history = self.history
+
+        def calls(run: Instruction) -> bool:
+            return any(
+                s.call is not None and s.call.manager is manager for s in history.steps(run) or []
+            )
+
+        for run in history.later_runs(self.stage, self.ins, f"calls {manager.id}", calls):
+            missing = next((spec for spec in specs if not has_mount(run, spec)), None)
+            if missing is not None:
+                return run, missing
+        return None
+
+    def _filled_without_me(
+        self, manager: PackageManager, target: str
+    ) -> tuple[Instruction, str] | None:
+        """An earlier RUN of the tool that left ``target`` in the image after downloading
+        through a mount this RUN lacks, and that mount."""
+        history = self.history
+        for run in history.earlier_runs(self.stage, self.ins):
+            steps = history.steps(run) or []
+            if not any(s.call is not None and s.call.manager is manager for s in steps):
+                continue
+            if any(within(target, m) for m in history.mounted(run) + mount_targets(run)):
+                continue
+            missing = next(
+                (s for s in access_mounts(run, self.doc.context) if not has_mount(self.ins, s)),
+                None,
+            )
+            if missing is not None:
+                return run, missing
+        return None
 
     def _store_blocker(self, call: ToolCall) -> Instruction | None:
         """A later RUN that runs a program msdfix cannot see into (it may read the store)."""

@@ -57,6 +57,7 @@ from msdfix.transforms.reorder_copy.edits import (
     copy_lines,
     fetch_text,
 )
+from msdfix.transforms.reorder_copy.fetch_env import fetch_blocker
 from msdfix.transforms.reorder_copy.model import (
     Plan,
     Skip,
@@ -165,6 +166,9 @@ class ReorderCopy(Transform):
         adjacent = not between and not doc.text[copy.end : anchor.comment_start].strip()
         if build:
             use = uses[0]
+            lacking = fetch_blocker(anchor, script, use)
+            if lacking is not None:
+                raise Skip(f"`{' '.join(use.command.argv)}`: {lacking}", anchor)
             fetch = fetch_text(use, workdir)
             new = lines + f"{anchor.keyword} {fetch}{nl}"
             if adjacent:

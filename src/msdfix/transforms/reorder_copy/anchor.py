@@ -224,13 +224,15 @@ PATH_ENV = {
     "npm": NPM_CONFIG_FILE_ENV,
     "yarn": YARN_CONFIG_FILE_ENV,
     "pdm": ("PDM_PROJECT",),
+    # Go: a file:// module proxy, an alternate go.mod (-modfile), the go env file
+    "go": ("GOPROXY", "GOFLAGS", "GOENV"),
     # the certificates and credentials every HTTPS download of pip, uv and pipenv reads
     "tls": ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR", "NETRC"),
 }  # fmt: skip
 ENV_USERS = {
     "pip": ("pip", "tls"), "uv": ("uv", "pip", "tls"), "pipenv": ("pipenv", "pip", "tls"),
     "pdm": ("pdm", "tls"), "poetry": ("tls",), "npm": ("npm",), "pnpm": ("npm",),
-    "yarn": ("npm", "yarn"),
+    "yarn": ("npm", "yarn"), "go": ("go",),
 }  # fmt: skip
 # Index options and variables whose value may name the index: ``name=url`` (uv).
 NAMED_INDEX = {"--index", "--default-index", "UV_INDEX", "UV_DEFAULT_INDEX"}
@@ -252,11 +254,25 @@ def _reads_through_env(
     install cannot move before the copy."""
     for var in [v for m in ENV_USERS.get(manager, ()) for v in PATH_ENV[m]]:
         value = command.assignments.get(var) or scope.get(var) or ""
-        for part in value.split():
+        for part in _env_parts(var, value):
             path = read_location(var, expand(part, scope))
             if path is not None and not outside(path, source):
                 return f"{var}={part}"
     return None
+
+
+def _env_parts(var: str, value: str) -> list[str]:
+    """The locations a variable's value lists: Go's GOPROXY is a ``,``/``|`` list where only
+    ``file:`` entries are paths (``direct``, ``off`` are keywords), GOFLAGS names a path only
+    in ``-modfile=``, GOENV is a file (or ``off``); the other tools' values are
+    space-separated locations."""
+    if var == "GOPROXY":
+        return [p for p in re.split(r"[,|]", value) if p.startswith("file:")]
+    if var == "GOFLAGS":
+        return [p.split("=", 1)[1] for p in value.split() if p.startswith("-modfile=")]
+    if var == "GOENV":
+        return [] if value in ("", "off") else [value]
+    return value.split()
 
 
 # Files a system package manager installs from the disk (``apt-get install ./x.deb``).

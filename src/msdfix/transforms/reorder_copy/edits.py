@@ -16,6 +16,7 @@ from msdfix.model.paths import within
 from msdfix.shell.script import RunScript
 from msdfix.syntax import Instruction
 from msdfix.transforms.reorder_copy.anchor import _classify
+from msdfix.transforms.reorder_copy.fetch_env import assignments_prefix
 from msdfix.transforms.reorder_copy.model import (
     SAFE_NAME,
     UNKNOWN,
@@ -127,7 +128,12 @@ def fetch_text(use: Use, workdir: str) -> str:
                 raise Skip(
                     f"`{' '.join(use.command.argv)}` uses a settings file; not adding a fetch step"
                 )
-    return _cd(use, workdir) + fetch
+    prefix = assignments_prefix(use)  # the build's inline variables, on the tool's command
+    parts = [
+        prefix + part if posixpath.basename(part.split()[0]) == use.command.name else part
+        for part in fetch.split(" && ")
+    ]
+    return _cd(use, workdir) + " && ".join(parts)
 
 
 def after_install(

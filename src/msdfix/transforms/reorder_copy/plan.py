@@ -392,6 +392,10 @@ def _go(doc: Document, use: Use, plan: Plan, anchor: Instruction, where: str, st
         raise Skip("", anchor)
 
 
+# Files of a project's .mvn/ directory that Maven reads on every run.
+MAVEN_PROJECT_CONFIG = ("maven.config", "jvm.config", "extensions.xml")
+
+
 def _maven(
     doc: Document, use: Use, plan: Plan, anchor: Instruction, where: str, stage: Stage
 ) -> None:
@@ -406,6 +410,13 @@ def _maven(
         "<parent>" in text and doc.context.exists(posixpath.join(use.project, "../pom.xml"))
     ):
         raise Skip(f"{where}: pom.xml has a local parent pom", anchor)
+    for name in MAVEN_PROJECT_CONFIG:  # read from the project's .mvn/ by every mvn run
+        if doc.context.exists(posixpath.join(use.project, ".mvn", name)):
+            raise Skip(
+                f"{where}: .mvn/{name} configures Maven from the sources (settings, mirrors, "
+                "extensions), which an added fetch before them would run without",
+                anchor,
+            )
     if use.build and doc.model.final is stage:
         plan.unsafe.append(
             "the added `dependency:go-offline` may download plugins into the final image's ~/.m2"

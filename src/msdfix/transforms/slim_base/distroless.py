@@ -5,11 +5,14 @@ from __future__ import annotations
 import posixpath
 
 from msdfix.document import Document
+from msdfix.ecosystems.go import unseen_go_modules
 from msdfix.ecosystems.images import (
+    DISTROLESS_GIDS,
     DISTROLESS_GROUPS,
     DISTROLESS_NONROOT,
     DISTROLESS_STATIC,
     DISTROLESS_USERS,
+    SYSTEM_ID_LIMIT,
     Target,
 )
 from msdfix.ecosystems.os import STANDARD_PATH
@@ -25,6 +28,17 @@ COPY_ONLY = {
     "copy", "add", "env", "expose", "label", "user", "workdir", "entrypoint", "cmd", "arg",
     "volume", "stopsignal", "healthcheck", "maintainer",
 }  # fmt: skip
+
+
+def _modules(names: list[str]) -> str:
+    return names[0] + (f" and {len(names) - 1} more" if len(names) > 1 else "")
+
+
+def _system_id(value: str, known: frozenset[str]) -> str | None:
+    """A numeric uid/gid in the system range that distroless does not define, or None."""
+    if value.isdigit() and int(value) < SYSTEM_ID_LIMIT and value not in known:
+        return value
+    return None
 
 
 def _keyword(like: str, word: str) -> str:
@@ -151,6 +165,14 @@ def distroless_candidate(doc: Document, stage: Stage, planner: Planner) -> Candi
             if group and not group.isdigit() and group not in DISTROLESS_GROUPS:
                 cand.blocked = f"group {group} (line {ins.start_line}) does not exist in distroless"
                 return cand
+            system = _system_id(name, DISTROLESS_USERS) or _system_id(group, DISTROLESS_GIDS)
+            if system:
+                cand.blocked = (
+                    f"id {system} (line {ins.start_line}) may be a system user or group of "
+                    f"{stage.image.raw} (Debian's www-data is 33), which distroless does not "
+                    "have: its name, home and lookups would change"
+                )
+                return cand
     if not _static(doc, source, run):
         cand.unsafe.append(
             f"the Go binary may link glibc: set CGO_ENABLED=0 in stage {source.name}"
@@ -164,5 +186,10 @@ def distroless_candidate(doc: Document, stage: Stage, planner: Planner) -> Candi
         elif uses_exec:
             cand.unsafe.append(
                 "the Go sources import os/exec: the program may run commands distroless lacks"
+            )
+        elif unseen := unseen_go_modules(doc.context):
+            cand.unsafe.append(
+                f"go.mod requires {_modules(unseen)}, whose code is not in the build context "
+                "(not vendored): it may run commands distroless lacks"
             )
     return cand

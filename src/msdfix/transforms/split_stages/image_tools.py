@@ -9,6 +9,7 @@ from __future__ import annotations
 import posixpath
 import re
 
+from msdfix.ecosystems.go import unseen_go_modules
 from msdfix.ecosystems.images import BUILDPACK_TOOLS, TOOL_PACKAGES
 from msdfix.model.base_images import library_name
 from msdfix.model.native_loads import native_need, provided_names
@@ -108,6 +109,14 @@ def check_image_tools(a: Analysis, plan: Plan) -> None:
         users = _looks_up_users(a)
         if users:
             plan.unsafe = f"{users} looks up system users, which {plan.runtime} does not have"
+            return
+        unseen = unseen_go_modules(a.ctx) if a.eco == "go" else []
+        if unseen:
+            more = f" and {len(unseen) - 1} more" if len(unseen) > 1 else ""
+            plan.unsafe = (
+                f"go.mod requires {unseen[0]}{more}, whose code is not in the build context "
+                f"(not vendored): it may run a program {image.raw} has and {plan.runtime} lacks"
+            )
             return
     copies = [i.args for i in a.stage.of("copy", "add")]
     native = native_need(a.ctx, provided_names(installed, copies)) if a.eco == "python" else None

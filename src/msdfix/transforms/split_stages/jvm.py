@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 import xml.etree.ElementTree as ET
 
 from msdfix.ecosystems.dotnet import dotnet_runtime
@@ -35,6 +36,7 @@ def plan_java(a: Analysis) -> Plan:
     if a.entry is None:
         raise Decline("no CMD or ENTRYPOINT says which jar runs")
     artefacts: list[str] = []
+    unsafe_reasons: list[str] = []
     for argv in a.entry.commands:
         if not argv:
             continue
@@ -46,8 +48,15 @@ def plan_java(a: Analysis) -> Plan:
                 path = a.entry_path(item)
                 if path is None or not path.startswith("/"):
                     raise Decline(f"cannot tell which files `{item}` in the CMD names")
-                _check_pom(a, path)
-                artefacts.append(path)
+                copied = _classpath_dir(item, path)
+                if copied == path:  # a jar (a wildcard's directory holds the dependencies)
+                    _check_pom(a, path)
+                artefacts.append(copied)
+            if jar and _jar_classpath(a):
+                unsafe_reasons.append(
+                    "pom.xml puts the jar's dependencies beside it (copy-dependencies, "
+                    "a manifest Class-Path), which the runtime may not get"
+                )
             if not entries:
                 raise Decline("cannot tell which jar the CMD runs")
         elif "/build/install/" in (a.entry_path(argv[0]) or ""):
@@ -60,8 +69,30 @@ def plan_java(a: Analysis) -> Plan:
         elif not (a.entry.shell and argv[0] in HARMLESS):
             raise Decline(f"the CMD runs `{argv[0]}`, not `java -jar` or an installDist script")
     files = context_paths(a, "java")
-    unsafe = compiling_reason(a.ctx) or (None if image[1] else "JRE of another vendor")
+    unsafe = (
+        compiling_reason(a.ctx)
+        or (None if image[1] else "JRE of another vendor")
+        or (unsafe_reasons[0] if unsafe_reasons else None)
+    )
     return Plan(image[0], dedupe(artefacts + files.paths), unsafe=unsafe)
+
+
+def _classpath_dir(item: str, path: str) -> str:
+    """The path to copy for a classpath entry: the directory of the JVM's ``dir/*`` wildcard
+    (every jar in it; copied as a glob it became one file named ``*``, built for real), the
+    entry itself otherwise; any other pattern is declined."""
+    if path.endswith("/*") and not any(ch in path[:-2] for ch in "*?["):
+        return path[:-2]
+    if any(ch in path for ch in "*?["):
+        raise Decline(f"cannot tell which files the pattern `{item}` in the CMD names")
+    return path
+
+
+def _jar_classpath(a: Analysis) -> bool:
+    """pom.xml copies the dependencies next to the jar or writes them into its manifest's
+    Class-Path: the jar alone does not run."""
+    text = a.ctx.read_text("pom.xml") or ""
+    return "copy-dependencies" in text or re.search(r"<addClasspath>\s*true", text) is not None
 
 
 def _java_build(call: Call) -> bool:
