@@ -1726,3 +1726,30 @@ def test_a_plug_n_play_split_is_unsafe_unless_the_cache_is_in_the_app(tmp_path: 
     (tmp_path / ".yarnrc.yml").write_text("nodeLinker: pnp\nenableGlobalCache: false\n")
     out, messages, _ = _split(text, tmp_path)
     assert "~/.yarn/berry/cache" not in messages, messages
+
+
+@pytest.mark.parametrize(
+    "cleanup",
+    [
+        "RUN rm /tmp/requirements.txt",
+        "RUN rm -rf /var/lib/apt/lists/* /tmp/requirements.txt",
+        "RUN rm -rf /tmp/*",
+    ],
+)
+def test_a_copied_file_a_later_run_deletes_is_not_copied_into_the_runtime(
+    tmp_path: Path, cleanup: str
+) -> None:
+    """micado/security-policy-manager: ``COPY requirements.txt /tmp/`` and, after the
+    installs, ``rm -rf ... /tmp/requirements.txt``: ``COPY --from=build /tmp/requirements.txt``
+    failed ("not found") on a python split. Any ecosystem, a plain path or a glob."""
+    root = _write(tmp_path, {"requirements.txt": "flask\n", "app/__init__.py": "app = 1\n"})
+    text = (
+        "FROM python:3-slim\nCOPY app /spm/app\nCOPY requirements.txt /tmp/\n"
+        "RUN pip install -r /tmp/requirements.txt\n"
+        "RUN apt-get update && apt-get install -y apt-transport-https curl gnupg\n"
+        f"{cleanup}\nWORKDIR /spm\n"
+        'CMD ["gunicorn", "-b", "0.0.0.0:5003", "app:app"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert "/tmp/requirements.txt /tmp/requirements.txt" not in out
+    assert "AS runtime" not in out and "which the runtime stage would copy" in messages

@@ -154,7 +154,7 @@ from msdfix.transforms.split_stages.frontend_stage import (
 from msdfix.transforms.split_stages.go import plan_go
 from msdfix.transforms.split_stages.image_tools import check_image_tools
 from msdfix.transforms.split_stages.jvm import plan_dotnet, plan_java
-from msdfix.transforms.split_stages.node import BUILD_ALIAS, plan_node
+from msdfix.transforms.split_stages.node import BUILD_ALIAS, no_deleted_copies, plan_node
 from msdfix.transforms.split_stages.python import plan_python
 from msdfix.transforms.split_stages.runtime_image import (
     default_workdir,
@@ -608,6 +608,7 @@ class SplitStages(Transform):
             analysis = Analysis(doc, stage, ecosystem)
             front = plan_frontend(analysis)
             plan = PLANNERS[ecosystem](analysis)
+            no_deleted_copies(analysis, plan)
             tag_distroless(analysis, plan)
             default_workdir(analysis, plan)
             _common_checks(analysis, plan)
