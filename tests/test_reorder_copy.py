@@ -643,6 +643,26 @@ def test_a_node_install_with_registry_packages_only_still_moves(
 
 
 @pytest.mark.parametrize(
+    "dotenv", ["PIP_FIND_LINKS=/app/wheels", "PIP_FIND_LINKS=./wheels", 'PIP_FIND_LINKS="wheels"']
+)
+def test_pipenv_dotenv_naming_a_path_of_the_tree_keeps_the_order(
+    tmp_path: Path, dotenv: str
+) -> None:
+    """Built for real (k8s-ecrupdater's shape): .env sets PIP_FIND_LINKS to the project's
+    wheels/ folder; moved before ``COPY . .`` with Pipfile, Pipfile.lock and .env only,
+    pipenv found no wheels: "No matching distribution found for acme-local==1.0"."""
+    files = {"Pipfile": '[packages]\nacme-local = "==1.0"\n', "Pipfile.lock": "{}\n"}
+    files |= {".env": dotenv + "\n", "wheels/acme_local-1.0-py3-none-any.whl": "x"}
+    for name, body in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(body)
+    text = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pipenv install --system --deploy\n"
+    _stays(text, tmp_path, "reads PIP_FIND_LINKS=/app/wheels from the copied files")
+    (tmp_path / ".env").write_text("DJANGO_DEBUG=1\n")  # no path: the move stays
+    assert _run(text, tmp_path)[0] != text
+
+
+@pytest.mark.parametrize(
     "env, files, copied",
     [
         ("", {".env": "PIP_MIRROR_URL=https://pypi.org/simple\n"}, "COPY Pipfile Pipfile.lock .env ./"),
