@@ -1201,3 +1201,35 @@ def test_npm_manifests_copied_just_before_need_no_bind_mounts(tmp_path: Path) ->
     assert "mounted" not in applied[0]
     out, applied, _ = _run(text.replace("COPY package.json package-lock.json ./\n", ""), tmp_path)
     assert "--mount=type=bind,source=package.json" in out and "mounted" in applied[0]
+
+
+@pytest.mark.parametrize(
+    "pnpmfile, moves",
+    [
+        ('module.exports = { hooks: require("./tools/hooks") }\n', False),
+        ("const f = require('fs').readFileSync(__dirname + '/hooks.json')\n", False),
+        ("const h = require(process.env.HOOKS)\n", False),
+        ("module.exports = { hooks: { readPackage: (p) => p } }\n", True),
+    ],
+)
+def test_a_pnpmfile_that_loads_project_files_keeps_the_order(
+    tmp_path: Path, pnpmfile: str, moves: bool
+) -> None:
+    """Built for real: ``.pnpmfile.cjs`` came along with the manifests, but the
+    ``./tools/hooks`` it requires did not: "Error during pnpmfile execution ... Cannot find
+    module './tools/hooks'" (the split's prod-deps stage copied the same three files)."""
+    files = {"package.json": '{"name": "x", "dependencies": {"ms": "2.1.3"}}', "pnpm-lock.yaml": ""}
+    files |= {".pnpmfile.cjs": pnpmfile, "tools/hooks.js": "module.exports = {}\n"}
+    for name, body in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(body)
+    text = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN pnpm install --frozen-lockfile\n"
+    text += 'CMD ["node", "i.js"]\n'
+    out, _, explained = _run(text, tmp_path)
+    if moves:
+        assert out != text and "COPY package.json pnpm-lock.yaml .pnpmfile.cjs ./" in out, out
+    else:
+        assert out == text, out
+        assert any(".pnpmfile.cjs loads" in m for m in explained), explained
+    split = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"split-stages"})))
+    assert moves or "prod-deps" not in split.output, split.output

@@ -757,6 +757,25 @@ def local_package_config(ctx: BuildContext, base: str, dest: str | None = None) 
             inside = posixpath.normpath(value).startswith(".yarn/")  # copied with the manifests
             if not inside and not value.startswith(("http:", "https:", "~", "$")):
                 return f"{name} sets {key} to {value}"
+    return _pnpmfile_loads(ctx, base)
+
+
+# A pnpmfile's require/import of a relative path, a computed one, or a file it reads.
+_PNPMFILE_LOADS = re.compile(
+    r"""\b(?:require|import)\s*\(\s*(?:["'`](\.{1,2}/[^"'`]*)|[^"'`\s)])"""
+    r"""|\bfrom\s+["'](\.{1,2}/[^"']*)["']|\b(readFileSync|readFile|readdirSync)\b"""
+)
+
+
+def _pnpmfile_loads(ctx: BuildContext, base: str) -> str | None:
+    """pnpm runs ``.pnpmfile.cjs`` (code, not settings) during the install: a relative
+    ``require("./tools/hooks")`` (or a computed one, or a file read) needs more of the tree
+    than the manifests."""
+    for name in (".pnpmfile.cjs", ".pnpmfile.mjs", "pnpmfile.js"):
+        found = _PNPMFILE_LOADS.search(ctx.read_text(posixpath.join(base, name)) or "")
+        if found is not None:
+            what = found.group(1) or found.group(2) or found.group(3) or "a computed path"
+            return f"{name} loads {what} from the project"
     return None
 
 
