@@ -1753,3 +1753,23 @@ def test_a_copied_file_a_later_run_deletes_is_not_copied_into_the_runtime(
     out, messages, _ = _split(text, root)
     assert "/tmp/requirements.txt /tmp/requirements.txt" not in out
     assert "AS runtime" not in out and "which the runtime stage would copy" in messages
+
+
+@pytest.mark.parametrize(
+    "source, deps",
+    [
+        ('require("child_process").execFileSync("python3", ["hello.py"])\n', DEPS),
+        ('require("child_process").execSync("python tools/report.py")\n', DEPS),
+        ('const { PythonShell } = require("python-shell")\n', {"python-shell": "5.0.0"}),
+    ],
+)
+def test_a_node_program_running_python_keeps_the_full_image(
+    tmp_path: Path, source: str, deps: dict[str, str]
+) -> None:
+    """node:20 (buildpack-deps) has python3, node:20-slim has none: built for real, a split
+    app failed with "spawn python3 ENOENT" (python-shell running the app's hello.py).
+    slim-base already counted python3 among node's full-image tools; the split did not."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": deps}, {"src/index.js": source})
+    out, messages, _ = _split(NODE.format(extra="", cmd='["node", "dist/index.js"]'), root)
+    assert "node:20-slim" not in out, out
+    assert "python" in messages, messages
