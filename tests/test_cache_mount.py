@@ -1094,3 +1094,27 @@ def test_git_clone_options_with_values_are_not_its_destination() -> None:
         "RUN apt-get update && apt-get install -y git && git clone -b $BRANCH $URL /srv/src\n"
     )
     assert "--mount=type=cache,target=/var/cache/apt" in _run(text)
+
+
+@pytest.mark.parametrize(
+    "home, mounted",
+    [
+        ("ENV HOME=/home/app\n", False),  # pip's cache lands in app's home: root-owned there
+        ("", True),  # root's own /root/.cache/pip: nothing of app's
+    ],
+)
+def test_a_root_run_caching_in_the_home_of_the_later_user_is_unsafe(
+    home: str, mounted: bool
+) -> None:
+    """Built for real: the mount left /home/app/.cache and /home/app/.cache/pip root-owned in
+    the image (pip as root had written no cache there), and the app, run as app, failed with
+    "PermissionError: [Errno 13] Permission denied: '/home/app/.cache/myapp'"."""
+    text = (
+        "FROM python:3.12-slim\nRUN useradd -m -d /home/app app\n"
+        f"{home}WORKDIR /home/app\nCOPY requirements.txt .\n"
+        "RUN pip install -r requirements.txt\nCOPY app.py .\nUSER app\n"
+        'CMD ["python", "app.py"]\n'
+    )
+    assert ("--mount=type=cache" in _run(text)) is mounted
+    if not mounted:
+        assert any("inside the home of app" in m for m in _fixes(text))
