@@ -1773,3 +1773,12 @@ def test_a_node_program_running_python_keeps_the_full_image(
     out, messages, _ = _split(NODE.format(extra="", cmd='["node", "dist/index.js"]'), root)
     assert "node:20-slim" not in out, out
     assert "python" in messages, messages
+
+
+def test_a_start_command_that_installs_keeps_the_build_image(tmp_path: Path) -> None:
+    """``CMD npm ci && node dist/index.js``: the original image carries npm's cache, so the
+    container (re)installs offline; a split runtime has no cache (built for real: EAI_AGAIN)."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    out, messages, _ = _split(NODE.format(extra="", cmd="npm ci && node dist/index.js"), root)
+    assert "AS runtime" not in out, out
+    assert "the start command runs `npm ci`" in messages, messages

@@ -37,6 +37,10 @@ MANAGERS: tuple[PackageManager, ...] = (
             ),
         ),
         clean_commands=(("npm", "cache", "clean"),),
+        # an install (or npx) at container start reads the cache the image carries
+        runtime_users=(
+            ("npm", "install"), ("npm", "i"), ("npm", "ci"), ("npm", "exec"), ("npx",),
+        ),  # fmt: skip
         offline_flags=("--offline",),
         # npm reads every setting from npm_config_<name>, in either case
         offline_env=(("npm_config_offline", "true"), ("NPM_CONFIG_OFFLINE", "true")),
@@ -54,6 +58,7 @@ MANAGERS: tuple[PackageManager, ...] = (
         ("", "install", "add", "upgrade", "global"),
         (CacheDir("/usr/local/share/.cache/yarn", (("YARN_CACHE_FOLDER", ""),), locked=True),),
         clean_commands=(("yarn", "cache", "clean"),),
+        runtime_users=(("yarn", "install"), ("yarn", "add")),
         offline_flags=("--offline",),
         value_options=("--cwd",),
         inert_subcommands=("config", "cache", "set", "--version"),
@@ -89,6 +94,7 @@ MANAGERS: tuple[PackageManager, ...] = (
             ),
         ),
         clean_commands=(("pnpm", "store", "prune"),),
+        runtime_users=(("pnpm", "install"), ("pnpm", "i"), ("pnpm", "dlx"), ("pnpx",)),
         offline_flags=("--offline",),
         value_options=("-C", "--dir", "--filter", "-F"),
         inert_subcommands=("config", "cache", "set", "--version"),

@@ -154,6 +154,7 @@ from msdfix.transforms.split_stages.frontend_stage import (
 from msdfix.transforms.split_stages.go import plan_go
 from msdfix.transforms.split_stages.image_tools import check_image_tools
 from msdfix.transforms.split_stages.jvm import plan_dotnet, plan_java
+from msdfix.ecosystems.registry import MANAGERS
 from msdfix.transforms.split_stages.node import BUILD_ALIAS, no_deleted_copies, plan_node
 from msdfix.transforms.split_stages.python import plan_python
 from msdfix.transforms.split_stages.runtime_image import (
@@ -178,6 +179,16 @@ PLANNERS = {
 # ---------------------------------------------------------------- common checks and rendering
 
 
+def _start_install(a: Analysis) -> str | None:
+    """``npm ci`` (or another install that reads a package cache) run by the start command."""
+    for argv in [*(a.entry.commands if a.entry else []), *a.start]:
+        for manager in MANAGERS:
+            for prefix in manager.runtime_users:
+                if argv[: len(prefix)] == list(prefix):
+                    return " ".join(prefix)
+    return None
+
+
 def _common_checks(a: Analysis, plan: Plan) -> None:
     for ins, program in a.unknown:
         if id(ins) in a.mixed:
@@ -195,6 +206,12 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
         plan.unsafe = (
             f"the build removes {' '.join(from_base)}, which it did not install: the runtime "
             "stage starts from a fresh base image and keeps them if the base has them"
+        )
+    installer = _start_install(a)
+    if installer and plan.unsafe is None:
+        plan.unsafe = (
+            f"the start command runs `{installer}`, which reads the package cache the build "
+            "image carries; the runtime stage has none (an offline start fails)"
         )
     if toolbox(a.entry) and plan.unsafe is None:
         plan.unsafe = (
