@@ -39,7 +39,11 @@ MANAGERS: tuple[PackageManager, ...] = (
         clean_commands=(("npm", "cache", "clean"),),
         # an install (or npx) at container start reads the cache the image carries
         runtime_users=(
-            ("npm", "install"), ("npm", "i"), ("npm", "ci"), ("npm", "exec"), ("npx",),
+            ("npm", "install"),
+            ("npm", "i"),
+            ("npm", "ci"),
+            ("npm", "exec"),
+            ("npx",),
         ),  # fmt: skip
         offline_flags=("--offline",),
         # npm reads every setting from npm_config_<name>, in either case

@@ -113,7 +113,7 @@ from collections.abc import Iterable
 
 from msdfix.document import Document
 from msdfix.ecosystems.os import APK, CA_CERTIFICATES, package_manager
-from msdfix.ecosystems.registry import ecosystem_of
+from msdfix.ecosystems.registry import MANAGERS, ecosystem_of
 from msdfix.fixes import Applicability, Edit, Finding, apply_edits
 from msdfix.model import Stage
 from msdfix.model.args import expand
@@ -154,7 +154,6 @@ from msdfix.transforms.split_stages.frontend_stage import (
 from msdfix.transforms.split_stages.go import plan_go
 from msdfix.transforms.split_stages.image_tools import check_image_tools
 from msdfix.transforms.split_stages.jvm import plan_dotnet, plan_java
-from msdfix.ecosystems.registry import MANAGERS
 from msdfix.transforms.split_stages.node import BUILD_ALIAS, no_deleted_copies, plan_node
 from msdfix.transforms.split_stages.python import plan_python
 from msdfix.transforms.split_stages.runtime_image import (

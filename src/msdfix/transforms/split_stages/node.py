@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import posixpath
 import re
-from fnmatch import fnmatchcase
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Any
 
 from msdfix.ecosystems.base import positionals
