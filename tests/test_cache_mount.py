@@ -1270,3 +1270,47 @@ def test_a_target_stage_with_a_cmd_of_its_own_keeps_the_apt_lists_of_its_lineage
     assert "target=/var/lib/apt/lists" not in out
     without_dev = text.replace('FROM toolchain AS dev\nWORKDIR /work\nCMD ["bash"]\n', "")
     assert "target=/var/lib/apt/lists" in _run(without_dev)
+
+
+@pytest.mark.parametrize(
+    "home, mounted",
+    [
+        ("ENV HOME=/home/app\n", False),  # pip's cache lands in app's home: root-owned there
+        ("", True),  # root's own /root/.cache/pip: nothing of app's
+    ],
+)
+def test_a_root_run_caching_in_the_home_of_the_later_user_is_unsafe(
+    home: str, mounted: bool
+) -> None:
+    """Built for real: the mount left /home/app/.cache and /home/app/.cache/pip root-owned in
+    the image (pip as root had written no cache there), and the app, run as app, failed with
+    "PermissionError: [Errno 13] Permission denied: '/home/app/.cache/myapp'"."""
+    text = (
+        "FROM python:3.12-slim\nRUN useradd -m -d /home/app app\n"
+        f"{home}WORKDIR /home/app\nCOPY requirements.txt .\n"
+        "RUN pip install -r requirements.txt\nCOPY app.py .\nUSER app\n"
+        'CMD ["python", "app.py"]\n'
+    )
+    assert ("--mount=type=cache" in _run(text)) is mounted
+    if not mounted:
+        assert any("inside the home of app" in m for m in _fixes(text))
+
+
+@pytest.mark.parametrize(
+    "start, tool",
+    [
+        ("CMD npm ci && node index.js", "npm"),
+        ('CMD ["npx", "serve", "dist"]', "npm"),
+        ('CMD ["sh", "-c", "yarn install && yarn start"]', "yarn"),
+        ("CMD pip install -r requirements.txt && python app.py", "pip"),
+    ],
+)
+def test_an_install_at_container_start_keeps_its_cache_in_the_image(start: str, tool: str) -> None:
+    """Built for real: ``CMD npm ci && node index.js`` started offline from the npm cache the
+    original image carried; with /root/.npm on a mount it failed (EAI_AGAIN
+    registry.npmjs.org). go, cargo, mvn and apt already counted; npm, yarn, pnpm, pip did not."""
+    install = {"npm": "npm ci", "yarn": "yarn install", "pip": "pip install -r requirements.txt"}
+    text = f"FROM node:20\nWORKDIR /app\nCOPY . .\nRUN {install[tool]}\n{start}\n"
+    assert _run(text) == text
+    assert any(f"{tool} runs at container start" in m for m in _fixes(text))
+    assert "--mount=type=cache" in _run(text.replace(start, 'CMD ["node", "index.js"]'))

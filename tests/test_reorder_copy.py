@@ -1324,3 +1324,55 @@ def test_maven_project_configuration_keeps_the_build_after_the_copy(
     (tmp_path / ".mvn" / name).unlink()
     out, _, _ = _run(text, tmp_path, unsafe=True)
     assert "dependency:go-offline" in out
+
+
+@pytest.mark.parametrize(
+    "dotenv", ["PIP_FIND_LINKS=/app/wheels", "PIP_FIND_LINKS=./wheels", 'PIP_FIND_LINKS="wheels"']
+)
+def test_pipenv_dotenv_naming_a_path_of_the_tree_keeps_the_order(
+    tmp_path: Path, dotenv: str
+) -> None:
+    """Built for real (k8s-ecrupdater's shape): .env sets PIP_FIND_LINKS to the project's
+    wheels/ folder; moved before ``COPY . .`` with Pipfile, Pipfile.lock and .env only,
+    pipenv found no wheels: "No matching distribution found for acme-local==1.0"."""
+    files = {"Pipfile": '[packages]\nacme-local = "==1.0"\n', "Pipfile.lock": "{}\n"}
+    files |= {".env": dotenv + "\n", "wheels/acme_local-1.0-py3-none-any.whl": "x"}
+    for name, body in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(body)
+    text = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pipenv install --system --deploy\n"
+    _stays(text, tmp_path, "reads PIP_FIND_LINKS=/app/wheels from the copied files")
+    (tmp_path / ".env").write_text("DJANGO_DEBUG=1\n")  # no path: the move stays
+    assert _run(text, tmp_path)[0] != text
+
+
+@pytest.mark.parametrize(
+    "pnpmfile, moves",
+    [
+        ('module.exports = { hooks: require("./tools/hooks") }\n', False),
+        ("const f = require('fs').readFileSync(__dirname + '/hooks.json')\n", False),
+        ("const h = require(process.env.HOOKS)\n", False),
+        ("module.exports = { hooks: { readPackage: (p) => p } }\n", True),
+    ],
+)
+def test_a_pnpmfile_that_loads_project_files_keeps_the_order(
+    tmp_path: Path, pnpmfile: str, moves: bool
+) -> None:
+    """Built for real: ``.pnpmfile.cjs`` came along with the manifests, but the
+    ``./tools/hooks`` it requires did not: "Error during pnpmfile execution ... Cannot find
+    module './tools/hooks'" (the split's prod-deps stage copied the same three files)."""
+    files = {"package.json": '{"name": "x", "dependencies": {"ms": "2.1.3"}}', "pnpm-lock.yaml": ""}
+    files |= {".pnpmfile.cjs": pnpmfile, "tools/hooks.js": "module.exports = {}\n"}
+    for name, body in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(body)
+    text = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN pnpm install --frozen-lockfile\n"
+    text += 'CMD ["node", "i.js"]\n'
+    out, _, explained = _run(text, tmp_path)
+    if moves:
+        assert out != text and "COPY package.json pnpm-lock.yaml .pnpmfile.cjs ./" in out, out
+    else:
+        assert out == text, out
+        assert any(".pnpmfile.cjs loads" in m for m in explained), explained
+    split = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"split-stages"})))
+    assert moves or "prod-deps" not in split.output, split.output

@@ -1938,3 +1938,59 @@ def test_a_go_split_with_modules_outside_the_context_is_unsafe_on_distroless(
     assert "go.mod requires example.com/shellout, whose code is not in the build context" in (
         messages
     )
+
+
+@pytest.mark.parametrize(
+    "cleanup",
+    [
+        "RUN rm /tmp/requirements.txt",
+        "RUN rm -rf /var/lib/apt/lists/* /tmp/requirements.txt",
+        "RUN rm -rf /tmp/*",
+    ],
+)
+def test_a_copied_file_a_later_run_deletes_is_not_copied_into_the_runtime(
+    tmp_path: Path, cleanup: str
+) -> None:
+    """micado/security-policy-manager: ``COPY requirements.txt /tmp/`` and, after the
+    installs, ``rm -rf ... /tmp/requirements.txt``: ``COPY --from=build /tmp/requirements.txt``
+    failed ("not found") on a python split. Any ecosystem, a plain path or a glob."""
+    root = _write(tmp_path, {"requirements.txt": "flask\n", "app/__init__.py": "app = 1\n"})
+    text = (
+        "FROM python:3-slim\nCOPY app /spm/app\nCOPY requirements.txt /tmp/\n"
+        "RUN pip install -r /tmp/requirements.txt\n"
+        "RUN apt-get update && apt-get install -y apt-transport-https curl gnupg\n"
+        f"{cleanup}\nWORKDIR /spm\n"
+        'CMD ["gunicorn", "-b", "0.0.0.0:5003", "app:app"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert "/tmp/requirements.txt /tmp/requirements.txt" not in out
+    assert "AS runtime" not in out and "which the runtime stage would copy" in messages
+
+
+@pytest.mark.parametrize(
+    "source, deps",
+    [
+        ('require("child_process").execFileSync("python3", ["hello.py"])\n', DEPS),
+        ('require("child_process").execSync("python tools/report.py")\n', DEPS),
+        ('const { PythonShell } = require("python-shell")\n', {"python-shell": "5.0.0"}),
+    ],
+)
+def test_a_node_program_running_python_keeps_the_full_image(
+    tmp_path: Path, source: str, deps: dict[str, str]
+) -> None:
+    """node:20 (buildpack-deps) has python3, node:20-slim has none: built for real, a split
+    app failed with "spawn python3 ENOENT" (python-shell running the app's hello.py).
+    slim-base already counted python3 among node's full-image tools; the split did not."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": deps}, {"src/index.js": source})
+    out, messages, _ = _split(NODE.format(extra="", cmd='["node", "dist/index.js"]'), root)
+    assert "node:20-slim" not in out, out
+    assert "python" in messages, messages
+
+
+def test_a_start_command_that_installs_keeps_the_build_image(tmp_path: Path) -> None:
+    """``CMD npm ci && node dist/index.js``: the original image carries npm's cache, so the
+    container (re)installs offline; a split runtime has no cache (built for real: EAI_AGAIN)."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    out, messages, _ = _split(NODE.format(extra="", cmd="npm ci && node dist/index.js"), root)
+    assert "AS runtime" not in out, out
+    assert "the start command runs `npm ci`" in messages, messages

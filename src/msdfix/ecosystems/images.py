@@ -130,11 +130,12 @@ NODE_NATIVE = frozenset(
 """.split()
 )
 # npm packages that load a system library or run a program that the full node image
-# (buildpack-deps) has and node:*-slim lacks: libpq, Kerberos, ODBC, libcurl, ImageMagick, git.
+# (buildpack-deps) has and node:*-slim lacks: libpq, Kerberos, ODBC, libcurl, ImageMagick, git,
+# python3 (python-shell runs it).
 NODE_NEEDS_FULL = frozenset(
     """
     pg-native libpq kerberos gssapi odbc ibm_db node-libcurl imagemagick-native imagemagick gm
-    simple-git nodegit
+    simple-git nodegit python-shell
 """.split()
 )
 # Gems with C extensions (they need gcc/make on the image that runs bundle install).

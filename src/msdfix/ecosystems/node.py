@@ -38,6 +38,14 @@ MANAGERS: tuple[PackageManager, ...] = (
             ),
         ),
         clean_commands=(("npm", "cache", "clean"),),
+        # an install (or npx) at container start reads the cache the image carries
+        runtime_users=(
+            ("npm", "install"),
+            ("npm", "i"),
+            ("npm", "ci"),
+            ("npm", "exec"),
+            ("npx",),
+        ),  # fmt: skip
         offline_flags=("--offline",),
         # npm reads every setting from npm_config_<name>, in either case
         offline_env=(("npm_config_offline", "true"), ("NPM_CONFIG_OFFLINE", "true")),
@@ -55,6 +63,7 @@ MANAGERS: tuple[PackageManager, ...] = (
         ("", "install", "add", "upgrade", "global"),
         (CacheDir("/usr/local/share/.cache/yarn", (("YARN_CACHE_FOLDER", ""),), locked=True),),
         clean_commands=(("yarn", "cache", "clean"),),
+        runtime_users=(("yarn", "install"), ("yarn", "add")),
         offline_flags=("--offline",),
         value_options=("--cwd",),
         inert_subcommands=("config", "cache", "set", "--version"),
@@ -90,6 +99,7 @@ MANAGERS: tuple[PackageManager, ...] = (
             ),
         ),
         clean_commands=(("pnpm", "store", "prune"),),
+        runtime_users=(("pnpm", "install"), ("pnpm", "i"), ("pnpm", "dlx"), ("pnpx",)),
         offline_flags=("--offline",),
         value_options=("-C", "--dir", "--filter", "-F"),
         inert_subcommands=("config", "cache", "set", "--version"),
@@ -795,6 +805,25 @@ def local_package_config(ctx: BuildContext, base: str, dest: str | None = None) 
             inside = posixpath.normpath(value).startswith(".yarn/")  # copied with the manifests
             if not inside and not value.startswith(("http:", "https:", "~", "$")):
                 return f"{name} sets {key} to {value}"
+    return _pnpmfile_loads(ctx, base)
+
+
+# A pnpmfile's require/import of a relative path, a computed one, or a file it reads.
+_PNPMFILE_LOADS = re.compile(
+    r"""\b(?:require|import)\s*\(\s*(?:["'`](\.{1,2}/[^"'`]*)|[^"'`\s)])"""
+    r"""|\bfrom\s+["'](\.{1,2}/[^"']*)["']|\b(readFileSync|readFile|readdirSync)\b"""
+)
+
+
+def _pnpmfile_loads(ctx: BuildContext, base: str) -> str | None:
+    """pnpm runs ``.pnpmfile.cjs`` (code, not settings) during the install: a relative
+    ``require("./tools/hooks")`` (or a computed one, or a file read) needs more of the tree
+    than the manifests."""
+    for name in (".pnpmfile.cjs", ".pnpmfile.mjs", "pnpmfile.js"):
+        found = _PNPMFILE_LOADS.search(ctx.read_text(posixpath.join(base, name)) or "")
+        if found is not None:
+            what = found.group(1) or found.group(2) or found.group(3) or "a computed path"
+            return f"{name} loads {what} from the project"
     return None
 
 

@@ -140,6 +140,13 @@ MANAGERS: tuple[PackageManager, ...] = (
         ),
         defeat_flags=("--no-cache-dir",),
         clean_commands=(("pip", "cache", "purge"), ("pip3", "cache", "purge")),
+        # an install at container start reads the cache the image carries
+        runtime_users=(
+            ("pip", "install"),
+            ("pip3", "install"),
+            ("python", "-m", "pip", "install"),
+            ("python3", "-m", "pip", "install"),
+        ),  # fmt: skip
         cache_options=("--cache-dir",),
         no_cache_env=("PIP_NO_CACHE_DIR",),
         # general options with a value, which may come before the subcommand

@@ -94,7 +94,10 @@ def _argvs(instructions: Iterable[Instruction]) -> list[list[str]]:
     found: list[list[str]] = []
     for ins in instructions:
         argv = ins.json_args()
-        if argv is not None:
+        shell = argv is not None and len(argv) >= 3 and argv[1] == "-c"
+        if shell and argv is not None and argv[0].rsplit("/", 1)[-1] in ("sh", "bash", "ash"):
+            found += [[program_args(c)[0], *program_args(c)[1]] for c in parse_commands(argv[2])]
+        elif argv is not None:
             found.append([a.rsplit("/", 1)[-1] if not a.startswith("./") else a for a in argv])
         else:
             found += [[program_args(c)[0], *program_args(c)[1]] for c in parse_commands(ins.args)]

@@ -59,7 +59,8 @@ def find_anchor(
         uses: list[Use] = []
         readers = False
         for command in script.commands:
-            kind = _classify(command, source, workdirs[id(ins)], scope)
+            dotenv = _pipenv_dotenv(doc, command, source, workdirs[id(ins)], scope)
+            kind = _classify(command, source, workdirs[id(ins)], {**scope, **dotenv})
             if isinstance(kind, Use) and (config := user_config(doc, kind, source, scope)):
                 kind = Reads(config)
             if isinstance(kind, Use):
@@ -273,6 +274,37 @@ def _env_parts(var: str, value: str) -> list[str]:
     if var == "GOENV":
         return [] if value in ("", "off") else [value]
     return value.split()
+
+
+_DOTENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_]\w*)\s*=\s*(.*?)\s*$")
+_PATH_VARS = frozenset(v for m in ENV_USERS["pipenv"] for v in PATH_ENV[m])
+
+
+def _pipenv_dotenv(
+    doc: Document, command: Command, source: Source, workdir: str, scope: dict[str, str]
+) -> dict[str, str]:
+    """The variables pipenv loads from the project's ``.env`` (or PIPENV_DOTENV_LOCATION)
+    before it runs pip, with relative paths made absolute against the project: a value
+    such as ``PIP_FIND_LINKS=./wheels`` (or ``/app/wheels``) names the copied tree."""
+    if manager_of(program_args(command)[0]) != "pipenv":
+        return {}
+    if str(scope.get("PIPENV_DONT_LOAD_ENV", "")).strip().lower() in ("1", "true", "yes", "on"):
+        return {}
+    cwd = cwd_of(command, workdir, scope)
+    project = project_of(source, cwd) if cwd is not None else None
+    name = scope.get("PIPENV_DOTENV_LOCATION") or ".env"
+    if cwd is None or project is None or name.startswith(("/", "~", "$")):
+        return {}
+    pairs: dict[str, str] = {}
+    for line in (doc.context.read_text(posixpath.join(project, name)) or "").splitlines():
+        found = _DOTENV_LINE.match(line)
+        if found is None or found.group(1) not in _PATH_VARS:
+            continue
+        words = found.group(2).strip("\"'").split()
+        pairs[found.group(1)] = " ".join(
+            w if w.startswith(("/", "~", "$")) or "://" in w else join_path(cwd, w) for w in words
+        )
+    return pairs
 
 
 # Files a system package manager installs from the disk (``apt-get install ./x.deb``).

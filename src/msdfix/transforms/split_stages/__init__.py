@@ -113,7 +113,7 @@ from collections.abc import Iterable
 
 from msdfix.document import Document
 from msdfix.ecosystems.os import APK, CA_CERTIFICATES, package_manager
-from msdfix.ecosystems.registry import ecosystem_of
+from msdfix.ecosystems.registry import MANAGERS, ecosystem_of
 from msdfix.fixes import Applicability, Edit, Finding, apply_edits
 from msdfix.model import Stage
 from msdfix.model.args import expand
@@ -154,7 +154,7 @@ from msdfix.transforms.split_stages.frontend_stage import (
 from msdfix.transforms.split_stages.go import plan_go
 from msdfix.transforms.split_stages.image_tools import check_image_tools
 from msdfix.transforms.split_stages.jvm import plan_dotnet, plan_java
-from msdfix.transforms.split_stages.node import BUILD_ALIAS, plan_node
+from msdfix.transforms.split_stages.node import BUILD_ALIAS, no_deleted_copies, plan_node
 from msdfix.transforms.split_stages.python import plan_python
 from msdfix.transforms.split_stages.runtime_image import (
     default_workdir,
@@ -178,6 +178,16 @@ PLANNERS = {
 # ---------------------------------------------------------------- common checks and rendering
 
 
+def _start_install(a: Analysis) -> str | None:
+    """``npm ci`` (or another install that reads a package cache) run by the start command."""
+    for argv in [*(a.entry.commands if a.entry else []), *a.start]:
+        for manager in MANAGERS:
+            for prefix in manager.runtime_users:
+                if argv[: len(prefix)] == list(prefix):
+                    return " ".join(prefix)
+    return None
+
+
 def _common_checks(a: Analysis, plan: Plan) -> None:
     for ins, program in a.unknown:
         if id(ins) in a.mixed:
@@ -195,6 +205,12 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
         plan.unsafe = (
             f"the build removes {' '.join(from_base)}, which it did not install: the runtime "
             "stage starts from a fresh base image and keeps them if the base has them"
+        )
+    installer = _start_install(a)
+    if installer and plan.unsafe is None:
+        plan.unsafe = (
+            f"the start command runs `{installer}`, which reads the package cache the build "
+            "image carries; the runtime stage has none (an offline start fails)"
         )
     if toolbox(a.entry) and plan.unsafe is None:
         plan.unsafe = (
@@ -608,6 +624,7 @@ class SplitStages(Transform):
             analysis = Analysis(doc, stage, ecosystem)
             front = plan_frontend(analysis)
             plan = PLANNERS[ecosystem](analysis)
+            no_deleted_copies(analysis, plan)
             tag_distroless(analysis, plan)
             default_workdir(analysis, plan)
             _common_checks(analysis, plan)

@@ -10,7 +10,7 @@ import posixpath
 import re
 
 from msdfix.ecosystems.go import unseen_go_modules
-from msdfix.ecosystems.images import BUILDPACK_TOOLS, TOOL_PACKAGES
+from msdfix.ecosystems.images import BUILDPACK_TOOLS, TOOL_PACKAGES, family_of
 from msdfix.model.base_images import library_name
 from msdfix.model.native_loads import native_need, provided_names
 from msdfix.model.program_calls import CALLED, MAX_SCANNED, TOO_MANY, tar_tool
@@ -101,7 +101,11 @@ def check_image_tools(a: Analysis, plan: Plan) -> None:
     if plan.unsafe is not None or plan.runtime == image.raw:
         return
     installed = set(a.packages) | set(plan.packages)
-    missing = [t for t in sorted(BUILDPACK_TOOLS) if not TOOL_PACKAGES.get(t, {t}) & installed]
+    # The family's own list where it has one: node's full image also has python3, which
+    # node:*-slim lacks (slim-base reads the same list).
+    family = family_of(library_name(image) or "")
+    tools = family.full_only_tools if family and family.full_only_tools else BUILDPACK_TOOLS
+    missing = [t for t in sorted(tools) if not TOOL_PACKAGES.get(t, {t}) & installed]
     missing += TOOLCHAIN.get(library_name(image) or "", ())
     distroless = plan.runtime.startswith("gcr.io/distroless/")
     if distroless:  # no shell, no coreutils, no system users

@@ -16,6 +16,7 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Any
 
 from msdfix.ecosystems.base import positionals
@@ -123,7 +124,6 @@ def _installs(a: Analysis) -> list[Call]:
 
 def plan_node(a: Analysis) -> Plan:
     plan = _plan(a)
-    _no_deleted_copies(a, plan)
     plan.unsafe = plan.unsafe or _entry_outside(a, plan)
     return plan
 
@@ -278,18 +278,30 @@ def _plan(a: Analysis) -> Plan:
     return plan
 
 
-def _no_deleted_copies(a: Analysis, plan: Plan) -> None:
-    """Decline when a RUN deletes a path the runtime copies by name (``rm -rf src`` after
-    the build, with ``src`` in the list of the app's entries): the COPY would fail."""
+def no_deleted_copies(a: Analysis, plan: Plan) -> None:
+    """Decline when a RUN deletes a path the runtime copies by name from the build stage
+    (``rm -rf src`` after the build; ``COPY requirements.txt /tmp/`` then ``rm -rf
+    /tmp/*``): the build stage no longer holds it, so the COPY would fail. Every ecosystem."""
     named = [p for p in plan.copies if p not in plan.sources]
     for ins, _, _, paths in _removals(a, a.stage.of("run")):
         for path in paths:
-            gone = next((c for c in named if within(c, path)), None)
-            if gone is not None and "*" not in path:
+            gone = next((c for c in named if _deletes(path, c)), None)
+            if gone is not None:
                 raise Decline(
                     f"RUN at line {ins.start_line} deletes {path}, which the runtime "
                     f"stage would copy ({gone})"
                 )
+
+
+def _deletes(pattern: str, copied: str) -> bool:
+    """True when removing ``pattern`` (a path, or a shell glob such as ``/tmp/*``) removes
+    ``copied`` or a directory above it."""
+    if not any(ch in pattern for ch in "*?["):
+        return within(copied, pattern)
+    parts, names = pattern.strip("/").split("/"), copied.strip("/").split("/")
+    return len(names) >= len(parts) and all(
+        fnmatchcase(n, p) for n, p in zip(names, parts, strict=False)
+    )
 
 
 def _removals(
