@@ -417,6 +417,27 @@ def test_cli_exit_2_without_docker(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert "dockerd.sh start" in result.output
 
 
+def test_cli_passes_build_flags_to_every_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--build-arg, --secret, --ssh and --target reach the builds as docker build takes them."""
+    import msdfix.verify.command as command
+
+    df = tmp_path / "Dockerfile"
+    df.write_text("FROM alpine:3.20\n")
+    seen = []
+
+    def fake(opts, err):  # type: ignore[no-untyped-def]
+        seen.append(opts.build_flags)
+        raise dk.DockerUnavailable("stop here")
+
+    monkeypatch.setattr(command, "run_verify", fake)
+    args = ["--build-arg", "A=1", "--secret", "id=t,env=T", "--ssh", "default", "--target", "dev"]
+    result = CliRunner().invoke(verify_command, [str(df), "--rewritten", str(df), *args])
+    assert result.exit_code == 2, result.output
+    assert seen == [tuple(args)]
+
+
 def test_cli_rejects_bad_http_spec(tmp_path: Path) -> None:
     df = tmp_path / "Dockerfile"
     df.write_text("FROM alpine:3.20\n")

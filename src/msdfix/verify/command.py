@@ -151,6 +151,13 @@ def _tolerances(size: str, warm: str) -> Tolerances:
     help="Passed as --secret to both builds, e.g. id=npm_token,env=NPM_TOKEN (repeatable); "
     "build-secrets' rewrites need it.",
 )
+@click.option(
+    "--ssh",
+    "ssh",
+    metavar="SPEC",
+    multiple=True,
+    help="Passed as --ssh to both builds, e.g. default (repeatable): for RUN --mount=type=ssh.",
+)
 @click.option("--docker", "docker_cli", metavar="PATH", help="docker client binary.")
 @click.option("--keep-images", is_flag=True, help="Keep the two images (tags in the report).")
 @click.option(
@@ -173,6 +180,7 @@ def verify_command(
     build_args: tuple[str, ...],
     target: str | None,
     secrets: tuple[str, ...],
+    ssh: tuple[str, ...],
     docker_cli: str | None,
     keep_images: bool,
     output_format: str,
@@ -215,6 +223,7 @@ def verify_command(
         build_flags=tuple(
             [f for a in build_args for f in ("--build-arg", a)]
             + [f for s in secrets for f in ("--secret", s)]
+            + [f for s in ssh for f in ("--ssh", s)]
             + (["--target", target] if target else [])
         ),
     )
