@@ -41,6 +41,7 @@ from msdfix.transforms.cache_mount.steps import (
 )
 from msdfix.transforms.cache_mount.targets import Resolver, explicit_dir
 from msdfix.transforms.cache_mount.users import (
+    home_owner,
     later_user,
     original_differs,
     other_user_reader,
@@ -214,7 +215,11 @@ class _Planner:
             )
         if unsafe is None and not call.manager.system and resolver.user == ROOT:
             unsafe = self._root_owned_for_later_user(target, call)
-        owner = self._home_owner(target) if unsafe is None and not call.manager.system else None
+        owner = (
+            home_owner(self.stage, self.ins, self.resolver.scope, target)
+            if unsafe is None and not call.manager.system
+            else None
+        )
         if owner is not None:
             unsafe = (
                 f"BuildKit leaves {target} and the parents it creates in the image owned by "
@@ -250,20 +255,6 @@ class _Planner:
             f"{who} runs as another user than root later: BuildKit leaves {target} and the "
             f"parents it creates in the image owned by root, and {differs}"
         )
-
-    def _home_owner(self, target: str) -> str | None:
-        """The non-root user a later USER of the stage switches to when ``target`` lies in
-        that user's home (``/home/NAME``, or the HOME the RUN has when it is not /root):
-        the mount points BuildKit leaves there are root's, where the original had none."""
-        later = [i for i in self.stage.of("user") if i.start > self.ins.start]
-        users = [i.args.split(":")[0].strip() for i in later]
-        users = [u for u in users if u and u not in ("root", "0") and "$" not in u]
-        home = self.resolver.scope.get("HOME") or ""
-        for user in reversed(users):
-            homes = [f"/home/{user}", *([home] if home.startswith("/") and home != "/root" else [])]
-            if any(within(target, h) for h in homes):
-                return user
-        return None
 
     def _configured(self, manager: PackageManager) -> Instruction | None:
         """An earlier instruction of the lineage that sets the tool's cache directory in its

@@ -51,6 +51,22 @@ def later_user(doc: Document, stage: Stage, ins: Instruction, in_final_image: bo
     return None
 
 
+def home_owner(stage: Stage, ins: Instruction, scope: dict[str, str], target: str) -> str | None:
+    """The non-root user a later USER of the stage switches to when ``target`` lies in
+    that user's home (``/home/NAME``, or the HOME the RUN has when it is not /root):
+    the mount points BuildKit leaves there are root's, where the original had none (pip
+    as root does not cache under a directory root does not own)."""
+    later = [i for i in stage.of("user") if i.start > ins.start]
+    users = [i.args.split(":")[0].strip() for i in later]
+    users = [u for u in users if u and not is_root(u) and "$" not in u]
+    home = scope.get("HOME") or ""
+    for user in reversed(users):
+        homes = [f"/home/{user}", *([home] if home.startswith("/") and home != ROOT_HOME else [])]
+        if any(within(target, h) for h in homes):
+            return user
+    return None
+
+
 def original_differs(
     steps: list[Step], call: ToolCall, target: str, resolver: Resolver
 ) -> str | None:
