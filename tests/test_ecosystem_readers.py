@@ -14,8 +14,10 @@ from msdfix.ecosystems.node import (
     local_dependency,
     lock_problem,
     locked_local,
+    plug_n_play,
     read_dependencies,
     script_name,
+    yarn_berry,
 )
 from msdfix.ecosystems.python import install_evidence, read_requirements
 from msdfix.model import BuildContext
@@ -220,3 +222,35 @@ def test_locked_local_reads_a_lock_over_the_manifest_limit(tmp_path: Path, monke
     assert '"link": true' in str(locked_local(ctx, "", NPM))
     monkeypatch.setattr(context_module, "MAX_SCANNED_BYTES", 1 << 20)
     assert "could not be read" in str(locked_local(ctx, "", NPM))
+
+
+@pytest.mark.parametrize(
+    ("files", "package", "berry"),
+    [
+        ({}, {"packageManager": "yarn@1.22.19"}, False),
+        ({}, {"packageManager": "yarn@4.1.0"}, True),
+        ({}, {"packageManager": "yarn@10.0.0"}, True),  # not yarn 1 because it starts with 1
+        ({}, {"packageManager": "pnpm@9.0.0"}, False),
+        ({"web/.yarnrc.yml": "nodeLinker: pnp\n"}, {}, False),  # another folder's settings
+        ({".yarnrc.yml": "nodeLinker: pnp\n"}, {}, True),
+    ],
+)
+def test_yarn_berry_is_read_one_way_by_every_transform(
+    tmp_path: Path, files: dict[str, str], package: dict[str, str], berry: bool
+) -> None:
+    assert yarn_berry(_context(tmp_path, files), "", package) is berry
+
+
+@pytest.mark.parametrize(
+    ("rc", "pnp"),
+    [
+        (None, True),
+        ("enableGlobalCache: false\n", True),
+        ("nodeLinker: node-modules\n", False),
+        ("nodeLinker: 'pnpm'\n", False),
+        ("nodeLinker: node-modules-x\n", True),
+        ("# nodeLinker: node-modules\n", True),
+    ],
+)
+def test_plug_n_play_unless_the_linker_makes_node_modules(rc: str | None, pnp: bool) -> None:
+    assert plug_n_play(rc) is pnp

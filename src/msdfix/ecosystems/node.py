@@ -232,6 +232,20 @@ def lock_problem(
     return None
 
 
+def yarn_berry(ctx: BuildContext, base: str, package: object) -> bool:
+    """Yarn 2 or later runs in ``base``: a ``.yarnrc.yml`` there, or ``packageManager: yarn@2+``."""
+    manager = package.get("packageManager") if isinstance(package, dict) else None
+    major = re.match(r"yarn@(\d+)", manager) if isinstance(manager, str) else None
+    rc = posixpath.join(base, ".yarnrc.yml") if base else ".yarnrc.yml"
+    return ctx.exists(rc) or (major is not None and int(major.group(1)) >= 2)
+
+
+def plug_n_play(rc: str | None) -> bool:
+    """Yarn Berry's linker, given its ``.yarnrc.yml``, is Plug'n'Play: no node_modules unless
+    ``nodeLinker`` is ``node-modules`` or ``pnpm``."""
+    return not re.search(r"(?m)^nodeLinker:\s*[\"']?(?:node-modules|pnpm)(?![\w-])", rc or "")
+
+
 def _yarn_lock_problem(
     text: str, read: Callable[[str], str | None], package: dict[str, object]
 ) -> str | None:

@@ -50,6 +50,7 @@ import re
 from collections.abc import Iterable
 
 from msdfix.document import Document
+from msdfix.ecosystems.node import plug_n_play, yarn_berry
 from msdfix.ecosystems.registry import MANAGERS
 from msdfix.fixes import Applicability, Edit, Finding
 from msdfix.model import Stage
@@ -76,17 +77,11 @@ _MANAGER_WORDS = re.compile(
 
 def _yarn(doc: Document) -> tuple[bool, str | None]:
     """(yarn berry?, why its cache cannot be mounted or None)."""
-    ctx = doc.context
-    package = ctx.read_json("package.json")
-    manager = package.get("packageManager", "") if isinstance(package, dict) else ""
-    rc = ctx.read_text(".yarnrc.yml")
-    berry = rc is not None or (isinstance(manager, str) and bool(re.match(r"yarn@[2-9]", manager)))
-    if not berry:
+    if not yarn_berry(doc.context, "", doc.context.read_json("package.json")):
         return False, None
-    linker = re.search(r"(?m)^nodeLinker:\s*[\"']?([\w-]+)", rc or "")
-    if linker and linker.group(1) in ("node-modules", "pnpm"):
-        return True, None
-    return True, "yarn Plug'n'Play loads packages from its cache at run time"
+    if plug_n_play(doc.context.read_text(".yarnrc.yml")):
+        return True, "yarn Plug'n'Play loads packages from its cache at run time"
+    return True, None
 
 
 def _argvs(instructions: Iterable[Instruction]) -> list[list[str]]:

@@ -19,6 +19,7 @@ from msdfix.ecosystems.node import (
     local_package_config,
     locked_local,
     read_dependencies,
+    yarn_berry,
     yarn_env_files,
 )
 from msdfix.ecosystems.php import COMPOSER, COMPOSER_INSTALL_SCRIPTS
@@ -326,10 +327,7 @@ def _stale_lock(ctx: BuildContext, base: str, package: dict[str, Any], use: Use)
     if _FROZEN & set(use.args):
         return None
     lock = ctx.read_text(posixpath.join(base, "yarn.lock"))
-    manager = str(package.get("packageManager") or "")
-    berry = ctx.exists(posixpath.join(base, ".yarnrc.yml")) or bool(
-        re.match(r"yarn@[2-9]", manager)
-    )
+    berry = yarn_berry(ctx, base, package)
     if program == "yarn" and berry and lock is not None and "__metadata:" not in lock:
         return "yarn.lock"
     data = ctx.read_json(posixpath.join(base, "package-lock.json"))

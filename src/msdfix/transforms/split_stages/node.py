@@ -37,9 +37,11 @@ from msdfix.ecosystems.node import (
     local_package_names,
     lock_problem,
     locked_local,
+    plug_n_play,
     production_install,
     read_dependencies,
     script_bodies,
+    yarn_berry,
 )
 from msdfix.model.paths import within
 from msdfix.model.program_calls import COMMON
@@ -936,13 +938,9 @@ def _pnp_cache_outside(a: Analysis, rel: str | None) -> str | None:
 
 
 def _plug_n_play(a: Analysis, rel: str, package: dict[str, object]) -> bool:
-    """Yarn Berry without ``nodeLinker: node-modules``/``pnpm``: Plug'n'Play creates no
-    node_modules (a .yarnrc.yml, or packageManager yarn@2+)."""
+    """Yarn Berry with the Plug'n'Play linker: it creates no node_modules."""
     rc = a.ctx.read_text(posixpath.join(rel, ".yarnrc.yml") if rel else ".yarnrc.yml")
-    if rc is not None:
-        return not re.search(r"^nodeLinker:\s*[\"']?(?:node-modules|pnpm)\b", rc, re.M)
-    manager = str(package.get("packageManager") or "")
-    return manager.startswith("yarn@") and not manager.startswith("yarn@1")
+    return yarn_berry(a.ctx, rel, package) and plug_n_play(rc)
 
 
 def _deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
