@@ -240,6 +240,20 @@ def test_removing_the_last_command_takes_its_continuation_along() -> None:
     )
 
 
+@pytest.mark.parametrize("flag", ["--no-cache-dir", "--no-cache", "--no-ca"])
+def test_pip_abbreviations_of_no_cache_dir_are_dropped(flag: str) -> None:
+    """pip takes any unambiguous prefix of a long option: ``--no-cache`` switches the cache
+    off as ``--no-cache-dir`` does, so the mount would cache nothing if it stayed."""
+    out = _run(f"FROM python:3.12\nRUN pip install {flag} flask\n")
+    assert "--mount=type=cache,target=/root/.cache/pip" in out
+    assert out.endswith("pip install flask\n")
+
+
+def test_pip_options_that_only_start_like_no_cache_stay() -> None:
+    out = _run("FROM python:3.12\nRUN pip install --no-compile --no-cache-dir flask\n")
+    assert out.endswith("pip install --no-compile flask\n")
+
+
 def test_removing_a_flag_keeps_the_line_layout() -> None:
     text = "FROM python:3.12\nRUN pip install \\\n    --no-cache-dir flask\n"
     assert _run(text).endswith("pip install \\\n    flask\n")

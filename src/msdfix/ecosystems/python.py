@@ -138,7 +138,8 @@ MANAGERS: tuple[PackageManager, ...] = (
                 built=("wheels",),
             ),
         ),
-        defeat_flags=("--no-cache-dir",),
+        # pip (optparse) takes any unambiguous prefix of a long option: --no-cache, --no-ca
+        defeat_flags=tuple("--no-cache-dir"[:n] for n in range(7, 15)),
         clean_commands=(("pip", "cache", "purge"), ("pip3", "cache", "purge")),
         # an install at container start reads the cache the image carries
         runtime_users=(
