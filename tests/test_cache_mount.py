@@ -1331,3 +1331,47 @@ def test_an_install_at_container_start_keeps_its_cache_in_the_image(start: str, 
     assert _run(text) == text
     assert any(f"{tool} runs at container start" in m for m in _fixes(text))
     assert "--mount=type=cache" in _run(text.replace(start, 'CMD ["node", "index.js"]'))
+
+
+# ---- round 14 (Ruby and PHP apps, built for real)
+
+
+def test_bundle_cache_later_reads_the_gem_cache_offline() -> None:
+    """`bundle cache --no-install` after `bundle install`: with the layers cached and the
+    mounts empty (CI), it found no .gem ("Missing gem file 'mustermann-3.0.0.gem'", built for
+    real); `bundle install --local` reads the same cache."""
+    text = (
+        "FROM ruby:3.3\nWORKDIR /app\nCOPY Gemfile Gemfile.lock ./\nRUN bundle install\n"
+        "COPY . .\nRUN bundle cache --no-install\n"
+    )
+    assert "--mount=type=cache" not in _run(text)
+    local = "FROM ruby:3.3\nWORKDIR /app\nCOPY . .\nRUN bundle install --local\n"
+    assert "--mount=type=cache" not in _run(local)
+
+
+def test_gem_cache_mount_is_locked() -> None:
+    """RubyGems writes a .gem in place and reads it back: three parallel stages sharing the
+    mount failed with Gem::Package::FormatError, and passed with sharing=locked (built for
+    real)."""
+    out = _run("FROM ruby:3.3\nRUN gem install rake\n")
+    assert "--mount=type=cache,target=/usr/local/bundle/cache,sharing=locked gem install" in out
+    out = _run("FROM ruby:3.3\nWORKDIR /app\nCOPY . .\nRUN bundle install\n")
+    assert "target=/usr/local/bundle/cache,sharing=locked bundle install" in out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FROM composer:2\nRUN COMPOSER_CACHE_DIR=/dev/null composer install\n",
+        "FROM php:8.3-cli\nENV COMPOSER_CACHE_DIR=/dev/null\nRUN composer install\n",
+        "FROM python:3.12\nRUN PIP_CACHE_DIR=/dev/null pip install six\n",
+        "FROM ruby:3.3\nENV GEM_HOME=/dev/null\nRUN gem install rake\n",
+    ],
+)
+def test_a_cache_directory_of_dev_null_is_no_cache(text: str) -> None:
+    """`COMPOSER_CACHE_DIR=/dev/null` keeps the cache out of the image; a mount on /dev/null
+    kept the RUN's container from starting ("open /dev/null: is a directory", built for
+    real)."""
+    out = _run(text)
+    assert "target=/dev" not in out
+    assert any("caches nothing" in m for m in _fixes(text))

@@ -19,15 +19,20 @@ MANAGERS: tuple[PackageManager, ...] = (
                     ("GEM_HOME", "/cache"),
                     ("BUNDLE_PATH", "/cache"),
                 ),
+                # RubyGems writes a .gem in place, then reads it back: concurrent builds
+                # on a shared mount read each other's half-written files (FormatError)
+                locked=True,
             ),
         ),
         inert_subcommands=("config", "--version", "self"),
+        # read only the gems already in $GEM_HOME/cache (or vendor/cache)
+        offline_flags=("--local", "--no-install"),
     ),
     PackageManager(
         "gem",
         ("gem",),
         ("install", "update"),
-        (CacheDir("", (("GEM_HOME", "/cache"),)),),
+        (CacheDir("", (("GEM_HOME", "/cache"),), locked=True),),
     ),
 )
 

@@ -95,11 +95,19 @@ def plan_run(
             )
         elif manager.id == "yarn-berry" and berry_blocker:
             plan.note(berry_blocker)
+        elif pseudo := next((t for t in planner.resolver.targets(call) if _pseudo(t)), None):
+            plan.note(f"{manager.id}: its cache directory is {pseudo}, so it caches nothing")
         else:
             for cache in manager.caches:
                 planner.consider(cache, call)
     planner.finish()
     return plan
+
+
+def _pseudo(path: str) -> bool:
+    """A path of the kernel's file systems (``COMPOSER_CACHE_DIR=/dev/null``: no cache), which a
+    mount would replace: the RUN's container could not start ("open /dev/null: is a directory")."""
+    return any(path == top or path.startswith(top + "/") for top in ("/dev", "/proc", "/sys"))
 
 
 def _links_into_cache(call: ToolCall, scope: dict[str, str], ctx: BuildContext) -> bool:
