@@ -1376,3 +1376,173 @@ def test_a_pnpmfile_that_loads_project_files_keeps_the_order(
         assert any(".pnpmfile.cjs loads" in m for m in explained), explained
     split = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"split-stages"})))
     assert moves or "prod-deps" not in split.output, split.output
+
+
+# ---- round 14 (Ruby and PHP apps, built for real)
+
+
+@pytest.mark.parametrize(
+    "gemfile",
+    [
+        'source "https://rubygems.org"\ngem "rake"\n\npath "components" do\n  gem "billing"\nend\n',
+        'source "https://rubygems.org"\ngem "rake"\ngem "x", git: "vendor/x"\n',
+    ],
+)
+def test_bundler_local_gems_in_any_dsl_form_stay(tmp_path: Path, gemfile: str) -> None:
+    """`path "components" do ... end` (the block form) and a local `git:` repository: moved
+    before `COPY . .`, a real build failed ("The path `/app/components` does not exist")."""
+    _gem_project(tmp_path, gemfile)
+    text = _BUNDLE.format(flags="")
+    out, applied, explained = _run(text, tmp_path, unsafe=True)
+    assert out == text and not applied
+    assert any("local path gems" in m for m in explained)
+
+
+def test_bundler_lock_with_a_path_section_stays(tmp_path: Path) -> None:
+    _gem_project(tmp_path, 'source "https://rubygems.org"\ngem "greeter"\n')
+    (tmp_path / "Gemfile.lock").write_text(
+        "PATH\n  remote: engines/greeter\n  specs:\n    greeter (0.1.0)\n"
+    )
+    out, applied, _ = _run(_BUNDLE.format(flags=""), tmp_path, unsafe=True)
+    assert not applied
+
+
+def test_bundler_lock_without_a_build_platform_stays(tmp_path: Path) -> None:
+    """A Gemfile.lock made on a Mac: `bundle install` adds x86_64-linux to it and the moved
+    full COPY put the old lock back; `bundle exec` as a non-root user then failed to rewrite
+    it (Bundler::PermissionError, built for real)."""
+    _gem_project(tmp_path, 'source "https://rubygems.org"\ngem "greeter", "0.1.0"\n')
+    lock = "GEM\n  specs:\n    greeter (0.1.0)\n\nPLATFORMS\n  {}\n\nDEPENDENCIES\n  greeter\n"
+    (tmp_path / "Gemfile.lock").write_text(lock.format("arm64-darwin-23"))
+    out, applied, explained = _run(_BUNDLE.format(flags=""), tmp_path, unsafe=True)
+    assert not applied and any("no platform of the build" in m for m in explained)
+    (tmp_path / "Gemfile.lock").write_text(lock.format("arm64-darwin-23\n  x86_64-linux"))
+    assert _run(_BUNDLE.format(flags=""), tmp_path)[1]
+
+
+@pytest.mark.parametrize(
+    ("env", "files"),
+    [
+        ("ENV BUNDLE_GEMFILE=/app/Gemfile.next\n", ["Gemfile.next"]),
+        ("ENV BUNDLE_CACHE_PATH=vendor/gems\n", []),
+    ],
+)
+def test_bundler_manifest_named_by_the_environment_stays(
+    tmp_path: Path, env: str, files: list[str]
+) -> None:
+    """BUNDLE_GEMFILE names another Gemfile: the moved install failed ("No such file or
+    directory @ rb_sysopen - /app/Gemfile.next", built for real)."""
+    _gem_project(tmp_path, 'source "https://rubygems.org"\ngem "greeter", "0.1.0"\n')
+    for name in files:
+        (tmp_path / name).write_text('source "https://rubygems.org"\n')
+    text = "FROM ruby:3.3\n" + env + "WORKDIR /app\nCOPY . .\nRUN bundle install\n"
+    out, applied, _ = _run(text, tmp_path, unsafe=True)
+    assert out == text and not applied
+
+
+def test_bundler_default_gemfile_named_by_the_environment_moves(tmp_path: Path) -> None:
+    _gem_project(tmp_path, 'source "https://rubygems.org"\ngem "greeter", "0.1.0"\n')
+    text = "FROM ruby:3.3\nENV BUNDLE_GEMFILE=/app/Gemfile\nWORKDIR /app\nCOPY . .\nRUN bundle install\n"
+    assert _run(text, tmp_path)[1]
+
+
+def test_bundler_cache_path_set_in_the_install_run_stays(tmp_path: Path) -> None:
+    """`bundle config set --local cache_path vendor/gems && bundle install --local`: moved,
+    a real build found no gem ("Could not find sinatra-3.0.5, ... in any of the sources")."""
+    _gem_project(tmp_path, 'source "https://rubygems.org"\ngem "greeter", "0.1.0"\n')
+    (tmp_path / "vendor" / "gems").mkdir(parents=True)
+    (tmp_path / "vendor" / "gems" / "greeter-0.1.0.gem").write_bytes(b"gem")
+    text = (
+        "FROM ruby:3.3\nWORKDIR /app\nCOPY . .\n"
+        "RUN bundle config set --local cache_path vendor/gems && bundle install --local\n"
+    )
+    out, applied, _ = _run(text, tmp_path, unsafe=True)
+    assert out == text and not applied
+
+
+def _composer_project(tmp_path: Path, composer: dict[str, object], lock: object = None) -> str:
+    (tmp_path / "composer.json").write_text(json.dumps(composer))
+    (tmp_path / "composer.lock").write_text(json.dumps(lock if lock is not None else {}))
+    (tmp_path / "index.php").write_text("<?php\n")
+    return "FROM php:8.3-cli\nWORKDIR /app\nCOPY . .\nRUN composer install --no-dev\n"
+
+
+@pytest.mark.parametrize(
+    "repo",
+    [
+        {"type": "artifact", "url": "artifacts/"},
+        {"type": "vcs", "url": "libs/greeter"},
+        {"type": "composer", "url": "file:///app/packages"},
+        {
+            "type": "package",
+            "package": {
+                "name": "a/x",
+                "version": "1.0.0",
+                "dist": {"type": "zip", "url": "d/x.zip"},
+            },
+        },
+    ],
+)
+def test_composer_repositories_of_local_files_stay(tmp_path: Path, repo: dict[str, object]) -> None:
+    """An artifact repository (zips in the project): moved, a real build failed ("The
+    "artifacts/acme-greeter-1.2.0.zip" file could not be downloaded")."""
+    text = _composer_project(tmp_path, {"name": "a/b", "repositories": [repo]})
+    out, applied, explained = _run(text, tmp_path, unsafe=True)
+    assert out == text and not applied
+    assert any("from the project" in m for m in explained)
+
+
+def test_composer_lock_with_a_local_dist_stays(tmp_path: Path) -> None:
+    lock = {"packages": [{"name": "a/x", "dist": {"type": "zip", "url": "artifacts/x.zip"}}]}
+    text = _composer_project(tmp_path, {"name": "a/b"}, lock)
+    assert not _run(text, tmp_path, unsafe=True)[1]
+    remote = {"packages": [{"name": "a/x", "dist": {"type": "zip", "url": "https://x/y.zip"}}]}
+    text = _composer_project(tmp_path, {"name": "a/b"}, remote)
+    assert _run(text, tmp_path)[1]
+
+
+@pytest.mark.parametrize("env", ["COMPOSER=composer.prod.json", "COMPOSER_VENDOR_DIR=libs/vendor"])
+def test_composer_manifest_named_by_the_environment_stays(tmp_path: Path, env: str) -> None:
+    """COMPOSER names another composer.json: the moved install failed ("Composer could not
+    find a composer.json file in /app", built for real)."""
+    text = _composer_project(tmp_path, {"name": "a/b"})
+    text = text.replace("WORKDIR /app\n", f"ENV {env}\nWORKDIR /app\n")
+    out, applied, _ = _run(text, tmp_path, unsafe=True)
+    assert out == text and not applied
+
+
+@pytest.mark.parametrize(
+    ("flags", "dump"),
+    [
+        ("--ignore-platform-req=php", "--ignore-platform-req=php"),
+        ("--ignore-platform-reqs", "--ignore-platform-reqs"),
+        ("--apcu-autoloader-prefix=shop", "--apcu-prefix=shop"),
+    ],
+)
+def test_composer_dump_autoload_keeps_the_platform_flags(
+    tmp_path: Path, flags: str, dump: str
+) -> None:
+    """Without `--ignore-platform-req=php` the dumped autoloader checked the PHP version the
+    install ignored, and the container stopped ("Composer detected issues in your platform",
+    built for real)."""
+    text = _composer_project(tmp_path, {"name": "a/b"}).replace("--no-dev", f"--no-dev {flags}")
+    out, applied, _ = _run(text, tmp_path)
+    assert applied
+    assert f"RUN composer dump-autoload --no-dev {dump}\n" in out
+
+
+def test_cleanup_of_the_install_after_the_split_stays(tmp_path: Path) -> None:
+    """`npm ci && npm run build && rm -rf node_modules`: split, node_modules stayed in the
+    install layer and the image grew by 22 MB (built for real)."""
+    (tmp_path / "package.json").write_text(
+        json.dumps({"name": "a", "scripts": {"build": "vite build"}})
+    )
+    (tmp_path / "package-lock.json").write_text(json.dumps({"lockfileVersion": 3, "packages": {}}))
+    (tmp_path / "index.js").write_text("")
+    text = (
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci && npm run build && rm -rf node_modules\n"
+    )
+    out, applied, explained = _run(text, tmp_path, unsafe=True)
+    assert out == text and not applied
+    assert any("deletes what it installed" in m for m in explained)
+    assert _run(text.replace(" && rm -rf node_modules", ""), tmp_path)[1]

@@ -79,6 +79,14 @@ COMPOSER_AUTOLOAD_FLAGS = {
     "--apcu-autoloader": "--apcu",
     "--no-dev": "--no-dev",
     "--no-scripts": "--no-scripts",
+    "--no-plugins": "--no-plugins",
+    # the platform check the autoloader writes (vendor/composer/platform_check.php)
+    "--ignore-platform-reqs": "--ignore-platform-reqs",
+}
+# ``composer install`` options with a value, and their ``dump-autoload`` form.
+COMPOSER_AUTOLOAD_VALUE_FLAGS = {
+    "--ignore-platform-req": "--ignore-platform-req",
+    "--apcu-autoloader-prefix": "--apcu-prefix",
 }
 
 

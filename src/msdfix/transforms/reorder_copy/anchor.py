@@ -225,6 +225,9 @@ PATH_ENV = {
     "npm": NPM_CONFIG_FILE_ENV,
     "yarn": YARN_CONFIG_FILE_ENV,
     "pdm": ("PDM_PROJECT",),
+    # the manifest (BUNDLE_GEMFILE, COMPOSER) or package folder they install from or into
+    "bundler": ("BUNDLE_GEMFILE", "BUNDLE_CACHE_PATH"),
+    "composer": ("COMPOSER", "COMPOSER_VENDOR_DIR"),
     # Go: a file:// module proxy, an alternate go.mod (-modfile), the go env file
     "go": ("GOPROXY", "GOFLAGS", "GOENV"),
     # the certificates and credentials every HTTPS download of pip, uv and pipenv reads
@@ -233,7 +236,8 @@ PATH_ENV = {
 ENV_USERS = {
     "pip": ("pip", "tls"), "uv": ("uv", "pip", "tls"), "pipenv": ("pipenv", "pip", "tls"),
     "pdm": ("pdm", "tls"), "poetry": ("tls",), "npm": ("npm",), "pnpm": ("npm",),
-    "yarn": ("npm", "yarn"), "go": ("go",),
+    "yarn": ("npm", "yarn"), "go": ("go",), "bundler": ("bundler",),
+    "composer": ("composer",),
 }  # fmt: skip
 # Index options and variables whose value may name the index: ``name=url`` (uv).
 NAMED_INDEX = {"--index", "--default-index", "UV_INDEX", "UV_DEFAULT_INDEX"}
@@ -262,6 +266,11 @@ def _reads_through_env(
     return None
 
 
+_DEFAULT_MANIFEST = {"BUNDLE_GEMFILE": "Gemfile", "COMPOSER": "composer.json"}
+# `bundle config set [--local] KEY VALUE` keys that name a file or folder of the project.
+_BUNDLE_PATH_KEYS = frozenset({"cache_path", "gemfile", "BUNDLE_CACHE_PATH", "BUNDLE_GEMFILE"})
+
+
 def _env_parts(var: str, value: str) -> list[str]:
     """The locations a variable's value lists: Go's GOPROXY is a ``,``/``|`` list where only
     ``file:`` entries are paths (``direct``, ``off`` are keywords), GOFLAGS names a path only
@@ -271,6 +280,8 @@ def _env_parts(var: str, value: str) -> list[str]:
         return [p for p in re.split(r"[,|]", value) if p.startswith("file:")]
     if var == "GOFLAGS":
         return [p.split("=", 1)[1] for p in value.split() if p.startswith("-modfile=")]
+    if var in _DEFAULT_MANIFEST:  # naming the default manifest changes nothing
+        return [] if posixpath.basename(value) in ("", _DEFAULT_MANIFEST[var]) else [value]
     if var == "GOENV":
         return [] if value in ("", "off") else [value]
     return value.split()
@@ -363,6 +374,8 @@ def _classify_tool(
             return "reader"
     project = project_of(source, cwd)
     if tool.inert_subcommands:
+        if manager == "bundler" and sub == "config" and _BUNDLE_PATH_KEYS & set(positional):
+            return "reader"  # the install then reads that file or folder of the tree
         if global_ or sub in tool.inert_subcommands:
             return "harmless"
         if sub in tool.tidy_subcommands:

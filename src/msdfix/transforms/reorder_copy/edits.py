@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import posixpath
 import re
+import shlex
 
 from msdfix.document import Document
 from msdfix.ecosystems.java import MAVEN
 from msdfix.ecosystems.node import NPM
-from msdfix.ecosystems.php import COMPOSER, COMPOSER_AUTOLOAD_FLAGS
+from msdfix.ecosystems.php import (
+    COMPOSER,
+    COMPOSER_AUTOLOAD_FLAGS,
+    COMPOSER_AUTOLOAD_VALUE_FLAGS,
+)
 from msdfix.ecosystems.python import PIP
 from msdfix.ecosystems.registry import subcommand
 from msdfix.fixes import Edit
 from msdfix.model.paths import within
+from msdfix.shell.commands import Command
 from msdfix.shell.script import RunScript
 from msdfix.syntax import Instruction
 from msdfix.transforms.reorder_copy.anchor import _classify
@@ -175,6 +181,13 @@ def after_install(
         first = readers[0]
         split = commands[first]
         prev = commands[first - 1]
+        removed = removes_install(commands[first:], uses)
+        if removed is not None:
+            raise Skip(
+                f"`{removed}` after the install deletes what it installed: split off into "
+                "a later RUN, it would leave those files in the install layer (a larger image)",
+                anchor,
+            )
         if (
             not script.editable
             or script.heredoc_start is not None
@@ -214,6 +227,24 @@ def after_install(
     return after, edits
 
 
+def removes_install(commands: list[Command], uses: list[Use]) -> str | None:
+    """The first command that deletes an install's output folder (``rm -rf node_modules``,
+    ``npm prune``), as text; None when none does."""
+    outputs = {o for u in uses for o in u.eco.outputs}
+    for command in commands:
+        name = posixpath.basename(command.argv[0]) if command.argv else ""
+        words = [w for w in command.argv[1:] if not w.startswith("-")]
+        if name in ("npm", "pnpm", "yarn") and words[:1] == ["prune"]:
+            return " ".join(command.argv)
+        if name != "rm":
+            continue
+        for word in words:
+            path = posixpath.normpath(word)
+            if any(f"/{out}/" in f"/{path}/" for out in outputs):
+                return " ".join(command.argv)
+    return None
+
+
 # Commands whose effect on the shell (variables, options, sourced files) the split-off part
 # would lose: ``export API_URL=... && npm ci && npm run build``.
 SHELL_STATE = re.compile(
@@ -237,7 +268,19 @@ def _composer_edits(script: RunScript, use: Use) -> list[Edit]:
 def _composer_followup(script: RunScript, use: Use) -> str:
     command = use.command
     program = script.text[command.start : command.words[0].end]
-    flags = list(
-        dict.fromkeys(COMPOSER_AUTOLOAD_FLAGS[a] for a in use.args if a in COMPOSER_AUTOLOAD_FLAGS)
-    )
-    return " ".join([program, "dump-autoload", *flags])
+    return " ".join([program, "dump-autoload", *composer_autoload_flags(use.args)])
+
+
+def composer_autoload_flags(args: list[str]) -> list[str]:
+    """The ``dump-autoload`` form of the install's flags that shape the autoloader, values
+    included (``--ignore-platform-req=php``: without it the autoloader checks the PHP version
+    the install was told to ignore, and the container stops)."""
+    flags: list[str] = []
+    for i, arg in enumerate(args):
+        name, eq, value = arg.partition("=")
+        if arg in COMPOSER_AUTOLOAD_FLAGS:
+            flags.append(COMPOSER_AUTOLOAD_FLAGS[arg])
+        elif name in COMPOSER_AUTOLOAD_VALUE_FLAGS and (eq or i + 1 < len(args)):
+            new = COMPOSER_AUTOLOAD_VALUE_FLAGS[name]
+            flags.append(f"{new}={shlex.quote(value if eq else args[i + 1])}")
+    return list(dict.fromkeys(flags))

@@ -462,8 +462,12 @@ def _bundler(
     doc: Document, use: Use, plan: Plan, anchor: Instruction, where: str, stage: Stage
 ) -> None:
     text = doc.context.read_text(posixpath.join(use.project, "Gemfile")) or ""
-    if re.search(r"^[^\S\n]*(gemspec|eval_gemfile)\b", text, re.M) or re.search(
-        r"(\bpath:|:path\s*=>)", text
+    lock = doc.context.read_text(posixpath.join(use.project, "Gemfile.lock")) or ""
+    if (
+        re.search(r"^[^\S\n]*(gemspec|eval_gemfile|path)\b", text, re.M)
+        or re.search(r"(\bpath:|:path\s*=>)", text)
+        or _LOCAL_GIT.search(_RUBY_COMMENT.sub("", text))
+        or _LOCAL_LOCK.search(lock)
     ):
         raise Skip(
             f"{where}: the Gemfile uses a gemspec or local path gems, which need the sources",
@@ -476,6 +480,13 @@ def _bundler(
             "manifests alone lack",
             anchor,
         )
+    platforms = _lock_platforms(lock)
+    if platforms and not any(p == "ruby" or "linux" in p for p in platforms):
+        raise Skip(
+            f"{where}: Gemfile.lock lists no platform of the build ({', '.join(platforms)}): "
+            "the install adds one to it, and the full COPY would bring the old lock back",
+            anchor,
+        )
     cache = _bundler_cache(doc, use.project)
     if cache:
         raise Skip(
@@ -483,6 +494,23 @@ def _bundler(
             "alone lack",
             anchor,
         )
+
+
+# A gem from a git repository of the project (``git: "vendor/x"``, ``git "file://..." do``).
+_LOCAL_GIT = re.compile(
+    r"""(?:\bgit:\s*|:git\s*=>\s*|^[^\S\n]*git\s*\(?\s*)["'](?:file:|(?![a-z][a-z0-9+.-]*://|[\w.-]+@))""",
+    re.M,
+)
+# Gemfile.lock sections of gems from the project's folders (``PATH``, a local ``GIT`` remote).
+_LOCAL_LOCK = re.compile(
+    r"^PATH\n|^GIT\n  remote: (?:file:|(?![a-z][a-z0-9+.-]*://|[\w.-]+@))", re.M
+)
+
+
+def _lock_platforms(lock: str) -> list[str]:
+    """The PLATFORMS of a Gemfile.lock (empty when it has none)."""
+    section = re.search(r"^PLATFORMS\n((?:  \S.*\n?)*)", lock, re.M)
+    return section.group(1).split() if section else []
 
 
 # Ruby in a Gemfile that opens files of the project (``ruby File.read(".ruby-version")``,
@@ -521,6 +549,40 @@ def _bundler_cache(doc: Document, project: str) -> str | None:
     return None
 
 
+def _local_url(url: object) -> bool:
+    """A URL or path of the project: no scheme (``artifacts/``, ``../lib``) or ``file:``."""
+    return isinstance(url, str) and (
+        url.startswith("file:") or re.match(r"[a-z][a-z0-9+.-]*://|[\w.-]+@", url) is None
+    )
+
+
+def local_composer_source(repos: list[Any], lock: object) -> str | None:
+    """A composer repository (artifact, vcs, package, composer) or locked package whose files
+    come from the project's folders; None when every one is remote."""
+    for repo in repos:
+        if not isinstance(repo, dict):
+            continue
+        if repo.get("type") == "artifact" or _local_url(repo.get("url")) and "url" in repo:
+            return f"the {repo.get('type', 'composer')} repository {repo.get('url')}"
+        packages = repo.get("package")
+        for package in packages if isinstance(packages, list) else [packages]:
+            for kind in ("dist", "source"):
+                ref = package.get(kind) if isinstance(package, dict) else None
+                if isinstance(ref, dict) and _local_url(ref.get("url")):
+                    return f"the {kind} {ref.get('url')}"
+    for key in ("packages", "packages-dev"):
+        for package in lock.get(key) or [] if isinstance(lock, dict) else []:
+            for kind in ("dist", "source"):
+                ref = package.get(kind) if isinstance(package, dict) else None
+                if (
+                    isinstance(ref, dict)
+                    and ref.get("type") != "path"
+                    and _local_url(ref.get("url"))
+                ):
+                    return f"the locked {kind} {ref.get('url')}"
+    return None
+
+
 def _composer(
     doc: Document, use: Use, plan: Plan, anchor: Instruction, where: str, stage: Stage
 ) -> None:
@@ -537,6 +599,12 @@ def _composer(
     )
     if any(isinstance(r, dict) and r.get("type") == "path" for r in repo_list):
         raise Skip(f"{where}: composer.json has a path repository, which needs the sources", anchor)
+    lock = doc.context.read_json(posixpath.join(use.project, "composer.lock"))
+    local = local_composer_source(repo_list, lock)
+    if local is not None:
+        raise Skip(
+            f"{where}: composer reads {local} from the project, which needs the sources", anchor
+        )
     scripts = data.get("scripts")
     hooks = [s for s in COMPOSER_INSTALL_SCRIPTS if isinstance(scripts, dict) and s in scripts]
     if hooks and "--no-scripts" not in use.args:
