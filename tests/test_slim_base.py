@@ -718,3 +718,96 @@ def test_a_package_json_chosen_by_a_build_argument_is_not_evidence(
     )
     result = _run(text, context=tmp_path)
     assert ("FROM node:20-slim" in result.output) is safe, result.output
+
+
+# ---- round 14 (Ruby and PHP apps, built for real)
+
+
+_GEMS = 'source "https://rubygems.org"\ngem "puma"\n'
+
+
+@pytest.mark.parametrize(
+    ("start", "script"),
+    [
+        (
+            'ENTRYPOINT ["./docker-entrypoint.sh"]\nCMD ["bundle", "exec", "puma"]\n',
+            '#!/bin/sh\nset -e\nbundle check || bundle install\nexec "$@"\n',
+        ),
+        ("CMD bundle install && bundle exec puma\n", None),
+    ],
+)
+def test_install_at_container_start_is_not_slim_safe(
+    tmp_path: Path, start: str, script: str | None
+) -> None:
+    """No RUN installs gems, the entrypoint does: on ruby:3.3-slim it could not compile
+    ("mkmf.rb can't find header files for ruby", built for real)."""
+    (tmp_path / "Gemfile").write_text(_GEMS)
+    (tmp_path / "Gemfile.lock").write_text("GEM\n  specs:\n    puma (6.4.0)\n")
+    if script is not None:
+        (tmp_path / "docker-entrypoint.sh").write_text(script)
+    text = "FROM ruby:3.3\nWORKDIR /app\nCOPY . .\n" + start
+    result = _run(text, context=tmp_path)
+    assert result.output == text
+    assert any("when it starts" in f.message for f in result.suggestions)
+
+
+def test_compiled_gems_in_the_context_are_not_slim_safe(tmp_path: Path) -> None:
+    """A CI-built vendor/bundle copied with the checkout: on -slim its extension could not
+    load libpq ("libpq.so.5: cannot open shared object file", built for real)."""
+    ext = tmp_path / "vendor/bundle/ruby/3.1.0/gems/pqver-0.2.0/lib/pqver"
+    ext.mkdir(parents=True)
+    (ext / "pqver.so").write_bytes(b"\x7fELF")
+    (tmp_path / "app.rb").write_text('require "bundler/setup"\n')
+    text = (
+        "FROM ruby:3.3\nENV BUNDLE_PATH=vendor/bundle\nWORKDIR /app\nCOPY . .\n"
+        'CMD ["bundle", "exec", "ruby", "app.rb"]\n'
+    )
+    result = _run(text, context=tmp_path)
+    assert result.output == text
+    assert any("compiled code" in f.message for f in result.suggestions)
+    only_app = text.replace("COPY . .", "COPY app.rb .")
+    assert _run(only_app, context=tmp_path).output != only_app
+
+
+@pytest.mark.parametrize(
+    "copy",
+    [
+        "COPY --from=ghcr.io/acme/gems:1 /usr/local/bundle /usr/local/bundle\n",
+        "ADD gems.tar.gz /usr/local/bundle/\n",
+    ],
+)
+def test_gems_copied_from_an_image_or_archive_are_not_slim_safe(tmp_path: Path, copy: str) -> None:
+    (tmp_path / "gems.tar.gz").write_bytes(b"")
+    (tmp_path / "app.rb").write_text("puts 1\n")
+    text = "FROM ruby:3.3\nWORKDIR /app\n" + copy + 'COPY app.rb .\nCMD ["ruby", "app.rb"]\n'
+    result = _run(text, context=tmp_path)
+    assert result.output == text
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["puts `file -b --mime-type #{ARGV[0]}`\n", "out = %x(make -s report)\n"],
+)
+def test_ruby_backticks_run_full_image_programs(tmp_path: Path, source: str) -> None:
+    """`file -b --mime-type` in backticks: on ruby:3.3-slim the worker died with
+    "No such file or directory - file" (Errno::ENOENT, built for real)."""
+    (tmp_path / "app.rb").write_text(source)
+    text = 'FROM ruby:3.3\nWORKDIR /app\nCOPY app.rb .\nCMD ["ruby", "app.rb"]\n'
+    result = _run(text, context=tmp_path)
+    assert result.output == text
+
+
+def test_js_template_literal_is_not_a_command(tmp_path: Path) -> None:
+    (tmp_path / "index.js").write_text("console.log(`file ${process.argv[2]}`)\n")
+    text = 'FROM node:20\nWORKDIR /app\nCOPY index.js .\nCMD ["node", "index.js"]\n'
+    assert _run(text, context=tmp_path).output != text
+
+
+def test_ruby_fiddle_loading_a_system_library_is_not_slim_safe(tmp_path: Path) -> None:
+    """`Fiddle.dlopen("libpq.so.5")`: on ruby:3.3-slim "libpq.so.5: cannot open shared object
+    file" (Fiddle::DLError, built for real)."""
+    (tmp_path / "app.rb").write_text('require "fiddle"\nlib = Fiddle.dlopen("libpq.so.5")\n')
+    text = 'FROM ruby:3.3\nWORKDIR /app\nCOPY app.rb .\nCMD ["ruby", "app.rb"]\n'
+    result = _run(text, context=tmp_path)
+    assert result.output == text
+    assert any("libpq" in f.message for f in result.suggestions)

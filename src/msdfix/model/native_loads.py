@@ -16,8 +16,11 @@ from msdfix.model.context import BuildContext
 from msdfix.model.program_calls import MAX_SCANNED, TOO_MANY
 
 _LOAD = re.compile(
-    r"""\b(?:CDLL|PyDLL|LoadLibrary|find_library|dlopen)\(\s*[rbu]?["']([^"'\s]+)["']"""
+    r"""\b(?:CDLL|PyDLL|LoadLibrary|find_library|dlopen|Handle\.new|ffi_lib)[(\s]\s*[rbu]?["']"""
+    r"""([^"'\s]+)["']"""
 )
+# Sources read per family: Python's ctypes/cffi, Ruby's Fiddle and FFI.
+SUFFIXES = {"python": "*.py", "ruby": "*.rb"}
 # A shared object's name anywhere in a source that imports ctypes or cffi (``LoadLibrary(
 # os.environ.get("LIB", "libpq.so.5"))``).
 _SONAME = re.compile(r"""["'](?:[\w./-]*/)?(lib[\w+-]+?\.so(?:\.\d+)*)["']""")
@@ -37,14 +40,16 @@ def library_name(word: str) -> str:
     return re.split(r"\.so\b|\.dylib\b|\.dll\b", base)[0]
 
 
-def native_need(ctx: BuildContext, provided: Iterable[str] = ()) -> str | None:
+def native_need(
+    ctx: BuildContext, provided: Iterable[str] = (), pattern: str = "*.py"
+) -> str | None:
     """Why a Python source of the context needs the full image when it runs: it loads a
     library beyond glibc's by name (through ctypes or cffi) that nothing ``provided`` (an
     installed package ``libpq5``, a copied ``libfast.so.1``) brings, or it compiles C with
     cffi. None when none does, or there is no context."""
     if not ctx.present:
         return None
-    files = [f for f in ctx.glob("*.py") if not f.startswith(_SKIPPED) and "/test" not in f]
+    files = [f for f in ctx.glob(pattern) if not f.startswith(_SKIPPED) and "/test" not in f]
     if len(files) > MAX_SCANNED:
         return TOO_MANY
     packages = [posixpath.basename(p) for p in provided]
@@ -53,7 +58,7 @@ def native_need(ctx: BuildContext, provided: Iterable[str] = ()) -> str | None:
         if "cffi" in text and _CFFI_BUILD.search(text) and _CFFI_COMPILE.search(text):
             return f"{rel} compiles C with cffi when it runs (gcc)"
         words = [m.group(1) for m in _LOAD.finditer(text)]
-        if "ctypes" in text or "cffi" in text:
+        if "ctypes" in text or "cffi" in text or "fiddle" in text.lower():
             words += [m.group(1) for m in _SONAME.finditer(text)]
         for word in words:
             name = library_name(word)

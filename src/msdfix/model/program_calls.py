@@ -139,7 +139,11 @@ def _run_patterns(tools: tuple[str, ...]) -> re.Pattern[str]:
 
 
 def search(
-    text: str, script: bool, tools: tuple[str, ...], commands: tuple[str, ...] = ()
+    text: str,
+    script: bool,
+    tools: tuple[str, ...],
+    commands: tuple[str, ...] = (),
+    backticks: bool = False,
 ) -> str | None:
     """The first of ``tools`` a source names as a program (in a shell script also a
     command, or a tool a ``tar`` command runs; in another source also a command of a shell
@@ -163,6 +167,12 @@ def search(
                         return found.group(1)
         return tar_tool(text, (*tools, *extra))
     extra = tuple(t for t in commands if t not in tools)
+    if backticks and (tools or extra):  # Ruby, PHP, Perl: `cmd` and %x(cmd) run a shell
+        ran = _command_patterns((*tools, *extra))
+        for tick in _BACKTICKS.finditer(text):
+            found_tick = ran.search((tick.group(1) or tick.group(2) or "").strip())
+            if found_tick:
+                return found_tick.group(1)
     found_run = _run_patterns(extra).search(text) if extra else None
     if found_run:
         return found_run.group(2) or found_run.group(4) or found_run.group(6)
@@ -187,6 +197,12 @@ def search(
         if found_tool:
             return found_tool
     return None
+
+
+# The command of a backtick or ``%x(...)`` literal: code in Ruby, PHP and Perl, a template
+# string in JavaScript (``BACKTICK_SUFFIXES`` tells them apart).
+_BACKTICKS = re.compile(r"`([^`\n]*)`|%x[({]([^)}\n]*)[)}]")
+BACKTICK_SUFFIXES = (".rb", ".php", ".pl", ".pm", ".rake")
 
 
 # Delimiters of string literals that span lines: Python's triple quotes, a JS template literal.
@@ -262,7 +278,7 @@ def called_tool(
         script = is_script(rel, text) or is_sourced(rel, sourced)
         if "." not in posixpath.basename(rel) and not text.startswith("#!") and not script:
             continue
-        found = search(text, script, tools, commands)
+        found = search(text, script, tools, commands, rel.endswith(BACKTICK_SUFFIXES))
         if found:
             return found
     return None

@@ -14,7 +14,7 @@ from msdfix.ecosystems.programs import POSIX_SHELLS, SHELLS
 from msdfix.model import Stage
 from msdfix.model.base_images import HUB_REGISTRIES
 from msdfix.model.image import ImageRef
-from msdfix.model.native_loads import native_need, provided_names
+from msdfix.model.native_loads import SUFFIXES, native_need, provided_names
 from msdfix.model.program_calls import (
     CALLED,
     TOO_MANY,
@@ -37,6 +37,7 @@ from msdfix.transforms.slim_base.facts import (
     missing_tool,
     stage_facts,
 )
+from msdfix.transforms.slim_base.hidden import copied_native, start_install
 
 
 def _project_code(use: Use) -> bool:
@@ -251,6 +252,20 @@ class Planner:
                 todo += [c for st in other.lineage for c in st.of("copy", "add")]
         return found
 
+    def _hidden_installs(self, unsafe: list[str]) -> None:
+        """Packages no RUN installs: installed when the container starts, or copied in built."""
+        if self.family.name not in INTERPRETED:
+            return
+        started = start_install(self.doc, self.stage)
+        if started is not None:
+            unsafe.append(
+                f"the container runs `{started}` when it starts: what it installs may need "
+                "compilers or libraries only the full image has"
+            )
+        copied = copied_native(self.doc, self.stage)
+        if copied is not None:
+            unsafe.append(f"{copied}, which may need libraries only the full image has")
+
     def _copied_builds(self, unsafe: list[str], glibc_only: bool = False) -> str | None:
         """Artefacts copied from stages that installed dependencies on a full image."""
         for ins, other in self._copied_stages():
@@ -322,8 +337,10 @@ class Planner:
         packages = [p for names in self.facts.apt.values() for p in names]
         copies = [i.args for i in self.stage.of("copy", "add")]
         native = (
-            native_need(self.doc.context, provided_names(packages, copies))
-            if self.family.name == "python"
+            native_need(
+                self.doc.context, provided_names(packages, copies), SUFFIXES[self.family.name]
+            )
+            if self.family.name in SUFFIXES
             else None
         )
         if native is not None:
@@ -345,6 +362,7 @@ class Planner:
         self._called_tools(cand.unsafe, f"{self.family.name}:{target.tag}")
         self._opaque_start(cand.unsafe, f"{self.family.name}:{target.tag}")
         self._start_scripts(cand.unsafe, f"{self.family.name}:{target.tag}")
+        self._hidden_installs(cand.unsafe)
         if target.kind == "jre" and self._entry() != "java":
             cand.unsafe.append("the image does not start java directly: it may use JDK tools")
         for ecosystem, calls in self.installs.items():

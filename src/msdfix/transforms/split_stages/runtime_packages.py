@@ -9,6 +9,7 @@ from functools import lru_cache
 
 from msdfix.ecosystems import os as osp
 from msdfix.model.program_calls import (
+    BACKTICK_SUFFIXES,
     COMMON,
     MAX_SCANNED,
     SOURCE_SUFFIXES,
@@ -132,7 +133,7 @@ def tool_run(a: Analysis, tools: tuple[str, ...], commands: tuple[str, ...] = ()
         if bare and "/" in rel and not text.startswith("#!") and not is_sourced(rel, sourced):
             continue
         script = is_script(rel, text) or bare and "/" not in rel or is_sourced(rel, sourced)
-        found = search(text, script, tools, commands)
+        found = search(text, script, tools, commands, rel.endswith(BACKTICK_SUFFIXES))
         if found:
             return found
     return ""

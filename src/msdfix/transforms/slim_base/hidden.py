@@ -1,0 +1,66 @@
+"""Dependencies slim-base cannot see in a RUN: installed when the container starts, or
+copied in already built (a CI-built ``vendor/bundle``, a gem image, an archive)."""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+from msdfix.document import Document
+from msdfix.model import Stage
+from msdfix.shell.entry import context_script, entry, entry_command
+
+# A package install a start command or entrypoint script runs.
+_START_INSTALL = re.compile(
+    r"\b(?:bundler?\s+(?:install|update)|gem\s+install|npm\s+(?:install|ci|i)\b"
+    r"|pnpm\s+(?:install|i)\b|yarn(?:\s+install)?(?=\s*(?:$|&&|;|\|\|))|pip3?\s+install"
+    r"|composer\s+install)",
+    re.M,
+)
+# Compiled code of an installed package (Ruby/Python extensions, Node addons).
+NATIVE_FILES = ("*.so", "*.so.*", "*.node", "*.bundle")
+_ARCHIVE = re.compile(r"\.(?:tar|tgz|tbz2?|txz|tar\.(?:gz|bz2|xz|zst))$")
+
+
+def start_install(doc: Document, stage: Stage) -> str | None:
+    """The install (``bundle install``) the container runs when it starts, in its CMD,
+    ENTRYPOINT or a context script they run; None when there is none."""
+    found = entry(stage)
+    if found is None:
+        return None
+    texts = [shlex.join(argv) for argv in found.commands]
+    command = entry_command(stage)
+    for script in command.scripts if command is not None else []:
+        text = context_script(doc.context, script)
+        if text is not None:
+            texts.append(text)
+    for text in texts:
+        match = _START_INSTALL.search(text)
+        if match is not None:
+            return match.group(0)
+    return None
+
+
+def copied_native(doc: Document, stage: Stage) -> str | None:
+    """Why the stage may hold compiled packages no RUN of it installed: a COPY --from an
+    image (not a stage), an archive ADD unpacks, or compiled files in the build context."""
+    for ins in stage.of("copy", "add"):
+        source = ins.flag("from")
+        if source is not None and source.value:
+            if doc.model.stage(source.value) is None:
+                return f"line {ins.start_line} copies files from the image {source.value}"
+            continue
+        if ins.cmd == "add" and any(_ARCHIVE.search(w) for w in ins.args.split()[:-1]):
+            return f"line {ins.start_line} unpacks an archive msdfix does not read"
+        sources = [w.strip("/") for w in ins.args.split()[:-1] if not w.startswith("--")]
+        for pattern in NATIVE_FILES:
+            for path in doc.context.glob(pattern) if doc.context.present else []:
+                if any(_copies(src, path) for src in sources):
+                    return f"line {ins.start_line} copies compiled code ({path})"
+    return None
+
+
+def _copies(source: str, path: str) -> bool:
+    """True when the COPY source (context-relative) holds ``path``."""
+    source = source.removeprefix("./").strip("/")
+    return source in ("", ".") or path == source or path.startswith(source + "/")
