@@ -15,7 +15,7 @@ from msdfix.fixes import Edit
 from msdfix.model.paths import within
 from msdfix.shell.script import RunScript
 from msdfix.syntax import Instruction
-from msdfix.transforms.reorder_copy.anchor import _classify
+from msdfix.transforms.reorder_copy.anchor import _classify, cwd_of
 from msdfix.transforms.reorder_copy.fetch_env import assignments_prefix
 from msdfix.transforms.reorder_copy.model import (
     SAFE_NAME,
@@ -27,6 +27,7 @@ from msdfix.transforms.reorder_copy.model import (
     join_path,
     keyword_case,
 )
+from msdfix.transforms.reorder_copy.undo import changes_install
 
 # ---------------------------------------------------------------- text
 
@@ -190,6 +191,21 @@ def after_install(
                 f"`{' '.join(split.argv)}` in the install RUN (line {anchor.start_line}) needs "
                 "the sources "
                 f"and cannot be split off",
+                anchor,
+            )
+        changer = next(
+            (
+                c
+                for c in commands[first:]
+                if changes_install(c, uses, cwd_of(c, workdir, scope), scope)
+            ),
+            None,
+        )
+        if changer is not None:
+            raise Skip(
+                f"`{' '.join(changer.argv)}` in the install RUN (line {anchor.start_line}) "
+                "changes what the install wrote: split off into a later layer, it would leave "
+                "the installed files in the image twice or undeleted",
                 anchor,
             )
         start = script.physical(prev.end - 1) + 1
