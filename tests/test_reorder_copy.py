@@ -1544,5 +1544,34 @@ def test_cleanup_of_the_install_after_the_split_stays(tmp_path: Path) -> None:
     )
     out, applied, explained = _run(text, tmp_path, unsafe=True)
     assert out == text and not applied
-    assert any("deletes what it installed" in m for m in explained)
+    assert any("changes what the install wrote" in m for m in explained)
     assert _run(text.replace(" && rm -rf node_modules", ""), tmp_path)[1]
+
+
+@pytest.mark.parametrize(
+    "rest, moves",
+    [
+        ("npm run build && chown -R app:app /home/app", False),
+        ("npm run build && chmod -R g+w .", False),
+        ("npm run build && npm prune --production", False),
+        ("npm run build && rm -rf node_modules", False),
+        ("npm run build && rm -rf node_modules/typescript", False),
+        ("npm run build && rm -rf /tmp/* ~/.npm", True),
+        ("npm run build && chown -R app:app /home/app/dist", True),
+    ],
+)
+def test_an_install_whose_run_later_changes_what_it_wrote_keeps_the_order(
+    tmp_path: Path, rest: str, moves: bool
+) -> None:
+    """Built for real (lochnguyen/prerender's ``npm install && chown -R prerender ...``): split
+    off after the COPY, the chown re-wrote every file of node_modules into a new layer (+5 %);
+    ``npm install && npm run build && npm prune --production`` (or ``rm -rf node_modules``)
+    kept the dev dependencies in the install's layer (+2 %)."""
+    _npm_context(tmp_path)
+    text = f"FROM node:18\nWORKDIR /home/app\nCOPY . /home/app\nRUN npm install && {rest}\n"
+    out, _, explained = _run(text, tmp_path)
+    if moves:
+        assert out != text, explained
+    else:
+        assert out == text
+        assert any("changes what the install wrote" in m for m in explained), explained

@@ -811,3 +811,34 @@ def test_ruby_fiddle_loading_a_system_library_is_not_slim_safe(tmp_path: Path) -
     result = _run(text, context=tmp_path)
     assert result.output == text
     assert any("libpq" in f.message for f in result.suggestions)
+
+
+@pytest.mark.parametrize(
+    ("install", "moves"),
+    [
+        ("apt-get install curl", False),
+        ("apt install git curl", False),
+        ("apt-get -q install curl", False),
+        ("apt-get install -y curl", True),
+        ("apt-get install --yes curl", True),
+        ("apt-get -qq install curl", True),
+        ("apt-get install -qy curl", True),
+        ("yes | apt-get install curl", True),
+    ],
+)
+def test_an_apt_install_without_yes_keeps_the_full_image(
+    tmp_path: Path, install: str, moves: bool
+) -> None:
+    """Built for real: ``apt-get install curl`` without -y passed on node:18 (curl installed,
+    apt asks nothing) and stopped at "Do you want to continue? [Y/n] Abort." on node:18-slim."""
+    (tmp_path / "app.py").write_text("print('hi')\n")
+    text = (
+        f"FROM python:3.11\nRUN apt-get update && {install}\nWORKDIR /app\nCOPY app.py .\n"
+        'CMD ["python", "app.py"]\n'
+    )
+    result = _run(text, context=tmp_path)
+    slim = [f for f in result.applied if "-slim" in f.message]
+    assert bool(slim) is moves, [f.message for f in result.suggestions]
+    if not moves:
+        assert result.output == text
+        assert any("without -y" in f.message for f in result.suggestions)

@@ -18,10 +18,9 @@ from msdfix.ecosystems.python import PIP
 from msdfix.ecosystems.registry import subcommand
 from msdfix.fixes import Edit
 from msdfix.model.paths import within
-from msdfix.shell.commands import Command
 from msdfix.shell.script import RunScript
 from msdfix.syntax import Instruction
-from msdfix.transforms.reorder_copy.anchor import _classify
+from msdfix.transforms.reorder_copy.anchor import _classify, cwd_of
 from msdfix.transforms.reorder_copy.fetch_env import assignments_prefix
 from msdfix.transforms.reorder_copy.model import (
     SAFE_NAME,
@@ -33,6 +32,7 @@ from msdfix.transforms.reorder_copy.model import (
     join_path,
     keyword_case,
 )
+from msdfix.transforms.reorder_copy.undo import changes_install
 
 # ---------------------------------------------------------------- text
 
@@ -181,13 +181,6 @@ def after_install(
         first = readers[0]
         split = commands[first]
         prev = commands[first - 1]
-        removed = removes_install(commands[first:], uses)
-        if removed is not None:
-            raise Skip(
-                f"`{removed}` after the install deletes what it installed: split off into "
-                "a later RUN, it would leave those files in the install layer (a larger image)",
-                anchor,
-            )
         if (
             not script.editable
             or script.heredoc_start is not None
@@ -203,6 +196,21 @@ def after_install(
                 f"`{' '.join(split.argv)}` in the install RUN (line {anchor.start_line}) needs "
                 "the sources "
                 f"and cannot be split off",
+                anchor,
+            )
+        changer = next(
+            (
+                c
+                for c in commands[first:]
+                if changes_install(c, uses, cwd_of(c, workdir, scope), scope)
+            ),
+            None,
+        )
+        if changer is not None:
+            raise Skip(
+                f"`{' '.join(changer.argv)}` in the install RUN (line {anchor.start_line}) "
+                "changes what the install wrote: split off into a later layer, it would leave "
+                "the installed files in the image twice or undeleted",
                 anchor,
             )
         start = script.physical(prev.end - 1) + 1
@@ -225,24 +233,6 @@ def after_install(
         edits.append(Edit(start, end, ""))
         after += f"{anchor.keyword} {flags}{cd}{tail}{nl}"
     return after, edits
-
-
-def removes_install(commands: list[Command], uses: list[Use]) -> str | None:
-    """The first command that deletes an install's output folder (``rm -rf node_modules``,
-    ``npm prune``), as text; None when none does."""
-    outputs = {o for u in uses for o in u.eco.outputs}
-    for command in commands:
-        name = posixpath.basename(command.argv[0]) if command.argv else ""
-        words = [w for w in command.argv[1:] if not w.startswith("-")]
-        if name in ("npm", "pnpm", "yarn") and words[:1] == ["prune"]:
-            return " ".join(command.argv)
-        if name != "rm":
-            continue
-        for word in words:
-            path = posixpath.normpath(word)
-            if any(f"/{out}/" in f"/{path}/" for out in outputs):
-                return " ".join(command.argv)
-    return None
 
 
 # Commands whose effect on the shell (variables, options, sourced files) the split-off part

@@ -38,6 +38,7 @@ from msdfix.transforms.slim_base.facts import (
     stage_facts,
 )
 from msdfix.transforms.slim_base.hidden import copied_native, start_install
+from msdfix.transforms.slim_base.prompts import prompting_install
 
 
 def _project_code(use: Use) -> bool:
@@ -305,6 +306,14 @@ class Planner:
             cand.blocked = f"{man} (-slim images have no man pages)"
             return cand
         if target.kind == "slim":
+            asks = prompting_install(self.doc, self.facts)
+            if asks is not None:
+                cand.blocked = (
+                    f"{where(asks.ins)} runs `{asks.program} install` without -y: it passes only "
+                    "while every package it names is installed already, and -slim lacks "
+                    "packages of the full image (apt would stop at its prompt)"
+                )
+                return cand
             excluded = excluded_reason(self.doc, self.stage, self.facts)
             if excluded is not None:
                 cand.blocked = (
