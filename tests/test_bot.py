@@ -1138,6 +1138,25 @@ def test_no_remote(tmp_path: Path, api: FakeGitHub) -> None:
     assert api.requests == [] and repo.snapshot() == before
 
 
+@pytest.mark.parametrize(
+    ("option", "name"),
+    [("--base", "main:refs/heads/hijack"), ("--base", "*"), ("--base", "-x"),
+     ("--branch", "@{-1}"), ("--branch", "x:refs/heads/main")],
+)  # fmt: skip
+def test_a_branch_name_that_is_more_than_a_name_is_refused(
+    repo: Repo, api: FakeGitHub, option: str, name: str
+) -> None:
+    """A base or bot branch goes into refspecs: ``main:refs/heads/hijack`` made git fetch write
+    a local branch, ``*`` fetched every branch; ``@{-1}`` passed ``check-ref-format --branch``."""
+    git(repo.work, "checkout", "-q", "-b", "other")
+    git(repo.work, "checkout", "-q", "main")
+    before = repo.snapshot()
+    proc = repo.pr(*api_args(api, "--dry-run", option, name), GITHUB_TOKEN="")
+    assert proc.returncode == 2
+    assert _error(proc) == f"msdfix pr: error: {option} {name!r} is not a valid branch name"
+    assert repo.snapshot() == before and api.requests == []
+
+
 def test_usage_errors(repo: Repo, api: FakeGitHub, tmp_path: Path) -> None:
     assert _error(repo.pr(*api_args(api), GITHUB_TOKEN="")) == (
         "msdfix pr: error: no GitHub token: set GITHUB_TOKEN (or pass --token-env NAME)"
