@@ -518,3 +518,44 @@ def test_a_refused_write_writes_no_ignore_file_either(tmp_path: Path, refusal: s
     proc = msdfix("--write", "Dockerfile", cwd=tmp_path)
     assert proc.returncode == 2 and "not rewritten" in proc.stderr.decode()
     assert not (tmp_path / ".dockerignore").exists() and path.read_text() == APP
+
+
+# --- names and text that would act on a terminal or forge lines (round 14) ---
+
+
+def test_a_path_with_a_newline_or_tab_is_quoted_in_the_diff_header(tmp_path: Path) -> None:
+    """``--- a<newline>b<tab>c/Dockerfile`` split the header (a name can forge ``+++ other``)
+    and a tab starts its timestamp field: such a name is quoted as git and GNU diff quote it."""
+    folder = tmp_path / "a\nb\tc"
+    folder.mkdir()
+    (folder / "Dockerfile").write_text(PIP)
+    proc = msdfix("a\nb\tc/Dockerfile", cwd=tmp_path)
+    assert proc.stdout.decode().splitlines()[:3] == [
+        '--- "a\\nb\\tc/Dockerfile"', '+++ "a\\nb\\tc/Dockerfile"', "@@ -1,2 +1,4 @@",
+    ]  # fmt: skip
+    assert proc.stderr.decode().startswith("a\\x0ab\\x09c/Dockerfile: would be rewritten")
+
+
+@pytest.mark.parametrize("color", ["--no-color", "--color"])
+def test_escape_sequences_of_the_input_never_reach_the_terminal(tmp_path: Path, color: str) -> None:
+    """A folder named with an escape sequence, or a Dockerfile word holding one, reached stderr
+    raw (``unknown instruction: WORKDIR<ESC>[2J`` cleared the screen): they are escaped."""
+    folder = tmp_path / "e\x1b[31mRED"
+    folder.mkdir()
+    (folder / "Dockerfile").write_text(PIP)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "Dockerfile").write_text("FROM python:3.11\nWORKDIR\x1b[2J\n")
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.11\n# msdfix: ignore[x\x1b[2Jy]\nRUN true\n"
+    )
+    for args in (["e\x1b[31mRED/Dockerfile"], ["--check", "e\x1b[31mRED/Dockerfile"],
+                 ["bad/Dockerfile"], ["Dockerfile"]):  # fmt: skip
+        proc = msdfix(color, *args, cwd=tmp_path)
+        out, err = proc.stdout.decode(), proc.stderr.decode()
+        assert "\x1b[31mRED" not in err and "\x1b[2J" not in err, (args, err)
+        assert "\x1b[31mRED" not in out, (args, out)
+    assert (
+        "unknown instruction: WORKDIR\\x1b[2J"
+        in msdfix("bad/Dockerfile", cwd=tmp_path).stderr.decode()
+    )
