@@ -332,7 +332,7 @@ class Run:
             "result": result,
             "pr-number": str(pull.get("number", "")) if pull else "",
             "pr-url": str(pull.get("html_url", "")) if pull else "",
-            "changed-files": "\n".join(paths or []),
+            "changed-files": outputs.path_lines(paths or []),
         })  # fmt: skip
         return code
 
