@@ -559,3 +559,41 @@ def test_escape_sequences_of_the_input_never_reach_the_terminal(tmp_path: Path, 
         "unknown instruction: WORKDIR\\x1b[2J"
         in msdfix("bad/Dockerfile", cwd=tmp_path).stderr.decode()
     )
+
+
+def test_jobs_never_start_more_workers_than_cpus(tmp_path: Path, monkeypatch) -> None:
+    """The pool starts every worker at once (fork): --jobs 1000 started 1000 processes."""
+    from msdfix import cli, parallel
+
+    seen: list[int] = []
+    real = cli._outcomes
+
+    def spy(inputs, options, jobs):  # type: ignore[no-untyped-def]
+        seen.append(jobs)
+        return real(inputs, options, 1)
+
+    monkeypatch.setattr(cli, "_outcomes", spy)
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
+    (tmp_path / "Dockerfile").write_text(PIP)
+    for jobs, expected in (("1000", 2), ("1", 1)):
+        with pytest.raises(SystemExit):
+            cli.main(["--jobs", jobs, "-q", str(tmp_path)])
+        assert seen.pop() == expected
+
+
+def test_stdout_that_cannot_encode_the_diff_is_not_an_internal_error(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(
+        'FROM python:3.12-slim\nLABEL a="日本"\n' + PIP.split("\n", 1)[1]
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "msdfix.cli", "Dockerfile"], cwd=tmp_path, capture_output=True,
+        env={**os.environ, "NO_COLOR": "1", "PYTHONIOENCODING": "latin-1"}, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    assert ' LABEL a="\\u65e5\\u672c"' in proc.stdout.decode("latin-1")
+
+
+def test_a_context_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(PIP)
+    proc = msdfix("--context", "nonexist", "Dockerfile", cwd=tmp_path)
+    assert proc.returncode == 2 and b"'nonexist' does not exist" in proc.stderr
