@@ -18,10 +18,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from msdfix.files import read_regular
 from msdfix.model.context import BuildContext
 from msdfix.verify import docker as dk
 from msdfix.verify.configdiff import diff_configs
-from msdfix.files import read_regular
 from msdfix.verify.context import copy_context, touch_file
 from msdfix.verify.report import ImageResult, VerifyReport
 from msdfix.verify.tolerance import Tolerances
