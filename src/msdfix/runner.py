@@ -219,7 +219,8 @@ def _run_one(
     if result.changed and options.write and path is not None:
         try:
             if result.output != result.original:
-                writable(path.resolve())  # refused: nothing is written, the ignore file neither
+                # refused (changed since read, read-only, ...): the ignore file is not written
+                writable(path.resolve(), source)
             write_files(result.files)  # the new ignore file first: it was judged on its own
             if result.files and context.root is not None:
                 options.contexts.forget(context.root)  # later files of the folder read it anew
