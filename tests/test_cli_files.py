@@ -597,3 +597,15 @@ def test_a_context_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text(PIP)
     proc = msdfix("--context", "nonexist", "Dockerfile", cwd=tmp_path)
     assert proc.returncode == 2 and b"'nonexist' does not exist" in proc.stderr
+
+
+def test_an_ignore_file_swapped_for_a_fifo_before_the_write_does_not_hang(tmp_path: Path) -> None:
+    """The write re-read the ignore file without a bound: a FIFO in its place hung it."""
+    (tmp_path / ".dockerignore").write_text("*.md\n")
+    old = (tmp_path / ".dockerignore").read_text()
+    (tmp_path / ".dockerignore").unlink()
+    os.mkfifo(tmp_path / ".dockerignore")
+    from support.deadline import deadline
+
+    with deadline(10), pytest.raises(files.WriteRefused, match="changed while msdfix"):
+        files.write_files({str(tmp_path / ".dockerignore"): (old, old + ".git\n")})

@@ -240,7 +240,10 @@ def write_files(files: dict[str, tuple[str | None, str]]) -> None:
     """Write the other files of a rewrite (atomically), each only if unchanged since read."""
     for name, (old, new) in files.items():
         path = Path(name)
-        current = path.read_bytes().decode("utf-8") if exists(path) else None
+        try:  # bounded: an ignore file swapped for a FIFO or /dev/zero must not hang the write
+            current = read_regular(path)[0].decode("utf-8") if exists(path) else None
+        except (InputError, UnicodeDecodeError):
+            raise WriteRefused(f"{name} changed while msdfix was running; not written") from None
         if current != old:
             raise WriteRefused(f"{name} changed while msdfix was running; not written")
         if old is None:
