@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -11,6 +12,15 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 CORPUS = ROOT.parent / "shared" / "corpus"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# Subprocesses (``python -m msdfix.cli`` in a temporary directory) import the msdfix under
+# test: a relative PYTHONPATH=src (a worktree beside an editable install) no longer resolves
+# there, and they ran the installed copy instead.
+import msdfix  # noqa: E402
+
+_SRC = str(Path(msdfix.__file__).resolve().parent.parent)
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [_SRC, *(p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p)]
+)
 
 
 def corpus_files(include_invalid: bool = False) -> list[Path]:

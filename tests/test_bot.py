@@ -1138,6 +1138,25 @@ def test_no_remote(tmp_path: Path, api: FakeGitHub) -> None:
     assert api.requests == [] and repo.snapshot() == before
 
 
+@pytest.mark.parametrize(
+    ("option", "name"),
+    [("--base", "main:refs/heads/hijack"), ("--base", "*"), ("--base", "-x"),
+     ("--branch", "@{-1}"), ("--branch", "x:refs/heads/main")],
+)  # fmt: skip
+def test_a_branch_name_that_is_more_than_a_name_is_refused(
+    repo: Repo, api: FakeGitHub, option: str, name: str
+) -> None:
+    """A base or bot branch goes into refspecs: ``main:refs/heads/hijack`` made git fetch write
+    a local branch, ``*`` fetched every branch; ``@{-1}`` passed ``check-ref-format --branch``."""
+    git(repo.work, "checkout", "-q", "-b", "other")
+    git(repo.work, "checkout", "-q", "main")
+    before = repo.snapshot()
+    proc = repo.pr(*api_args(api, "--dry-run", option, name), GITHUB_TOKEN="")
+    assert proc.returncode == 2
+    assert _error(proc) == f"msdfix pr: error: {option} {name!r} is not a valid branch name"
+    assert repo.snapshot() == before and api.requests == []
+
+
 def test_usage_errors(repo: Repo, api: FakeGitHub, tmp_path: Path) -> None:
     assert _error(repo.pr(*api_args(api), GITHUB_TOKEN="")) == (
         "msdfix pr: error: no GitHub token: set GITHUB_TOKEN (or pass --token-env NAME)"
@@ -1373,3 +1392,43 @@ def test_verify_with_docker_end_to_end(tmp_path: Path, api: FakeGitHub) -> None:
     assert re.search(r"\| image size \| \d+\.\d MiB \| \d+\.\d MiB \| [+-]\d+% \|", text), text
     assert "| HTTP smoke check | pass | pass |  |" in text
     assert "Result: passed." in text
+
+
+# --- paths from the repository that would forge the description or the outputs (round 14) ---
+
+
+FORGED = "x\n### Verification\nResult: passed. [Approve](https://evil.example)`/Dockerfile"
+
+
+def test_a_path_cannot_leave_its_code_span_in_the_description_or_commit_message() -> None:
+    from msdfix.engine import Settings
+    from msdfix.model import BuildContext
+    from msdfix.runner import process
+
+    report = process(FORGED, PIP_DOCKERFILE, BuildContext(None), Settings(unsafe=False))
+    assert report.changed
+    texts = [render.body([report], [], "", "f" * 24), render.commit_message([report], "f" * 24),
+             render.title([report])]  # fmt: skip
+    for text in texts:
+        lines = text.splitlines()
+        assert "### Verification" not in lines and not any(
+            line.startswith("Result: passed. [Approve]") for line in lines
+        ), text
+    body_lines = texts[0].splitlines()
+    heading = '### ``"x\\n### Verification\\nResult: passed. [Approve](https://evil.example)`/Dockerfile"``'
+    assert heading in body_lines
+    assert render.code("a`b") == "``a`b``" and render.code("`x") == "`` `x ``"
+
+
+def test_step_outputs_keep_one_path_a_line_and_always_encode(tmp_path: Path) -> None:
+    """``changed-files`` is one path a line: a newline in a path made two; a name that is not
+    UTF-8 (lone surrogates in the JSON) was a traceback after ``result`` had been written."""
+    report = json.dumps({"files": [{"path": "a\nb\tc/Dockerfile", "changed": True},
+                                   {"path": "x\udcff/Dockerfile", "changed": True}]})  # fmt: skip
+    values = outputs.from_json_report(report)
+    assert values["changed-files"].splitlines() == ['"a\\nb\\tc/Dockerfile"', "x\udcff/Dockerfile"]
+    out = tmp_path / "out"
+    outputs.write(values, {"GITHUB_OUTPUT": str(out)})
+    written = step_outputs(out.read_text(encoding="utf-8"))
+    assert written["result"] == "changes"
+    assert written["changed-files"] == '"a\\nb\\tc/Dockerfile"\nx\\udcff/Dockerfile'

@@ -1375,3 +1375,43 @@ def test_a_cache_directory_of_dev_null_is_no_cache(text: str) -> None:
     out = _run(text)
     assert "target=/dev" not in out
     assert any("caches nothing" in m for m in _fixes(text))
+
+
+# --- hostile sizes: linear time (round 14) ---
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # every RUN asked about every earlier RUN (a download through a mount it lacks)
+        "FROM python:3.11\n" + "".join(f"RUN pip install p{i}\n" for i in range(2000)),
+        # every stage's RUN walked every stage and its lineage (images built on the stage)
+        "".join(f"FROM python:3.11 AS s{i}\nRUN pip install p{i}\n" for i in range(4000)),
+        # every tool call searched the whole RUN for ``NAME=``
+        "FROM python:3.11\nRUN " + " | ".join(["pip install x"] * 6000) + "\n",
+    ],
+    ids=["runs", "stages", "calls"],
+)
+def test_many_runs_stages_or_calls_take_linear_time(text: str) -> None:
+    """Each took minutes (quadratic); now a few seconds, far inside the deadline."""
+    from support.deadline import deadline
+
+    with deadline(30):
+        result = rewrite(
+            text, "Dockerfile", BuildContext(None), Settings(select=frozenset({"cache-mount"}))
+        )
+    assert result.changed
+
+
+def test_a_run_that_assigns_the_cache_variable_itself_is_still_seen() -> None:
+    """The names a RUN assigns are read once per RUN; ``$PIP_CACHE_DIR=`` assigns nothing and
+    ``XPIP_CACHE_DIR=`` is another name."""
+    from msdfix.transforms.cache_mount.targets import _ASSIGNED_RE
+
+    text = "export PIP_CACHE_DIR=/x; echo $HOME=1 XPIP_CACHE_DIR=2 A=B=3 a_1="
+    assert set(_ASSIGNED_RE.findall(text)) == {"PIP_CACHE_DIR", "XPIP_CACHE_DIR", "A", "B", "a_1"}
+    out = rewrite(
+        "FROM python:3.11\nRUN export PIP_CACHE_DIR=/opt/pip && pip install flask\n",
+        "Dockerfile", BuildContext(None), Settings(select=frozenset({"cache-mount"})),
+    )  # fmt: skip
+    assert not out.changed

@@ -518,3 +518,94 @@ def test_a_refused_write_writes_no_ignore_file_either(tmp_path: Path, refusal: s
     proc = msdfix("--write", "Dockerfile", cwd=tmp_path)
     assert proc.returncode == 2 and "not rewritten" in proc.stderr.decode()
     assert not (tmp_path / ".dockerignore").exists() and path.read_text() == APP
+
+
+# --- names and text that would act on a terminal or forge lines (round 14) ---
+
+
+def test_a_path_with_a_newline_or_tab_is_quoted_in_the_diff_header(tmp_path: Path) -> None:
+    """``--- a<newline>b<tab>c/Dockerfile`` split the header (a name can forge ``+++ other``)
+    and a tab starts its timestamp field: such a name is quoted as git and GNU diff quote it."""
+    folder = tmp_path / "a\nb\tc"
+    folder.mkdir()
+    (folder / "Dockerfile").write_text(PIP)
+    proc = msdfix("a\nb\tc/Dockerfile", cwd=tmp_path)
+    assert proc.stdout.decode().splitlines()[:3] == [
+        '--- "a\\nb\\tc/Dockerfile"', '+++ "a\\nb\\tc/Dockerfile"', "@@ -1,2 +1,4 @@",
+    ]  # fmt: skip
+    assert proc.stderr.decode().startswith("a\\x0ab\\x09c/Dockerfile: would be rewritten")
+
+
+@pytest.mark.parametrize("color", ["--no-color", "--color"])
+def test_escape_sequences_of_the_input_never_reach_the_terminal(tmp_path: Path, color: str) -> None:
+    """A folder named with an escape sequence, or a Dockerfile word holding one, reached stderr
+    raw (``unknown instruction: WORKDIR<ESC>[2J`` cleared the screen): they are escaped."""
+    folder = tmp_path / "e\x1b[31mRED"
+    folder.mkdir()
+    (folder / "Dockerfile").write_text(PIP)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "Dockerfile").write_text("FROM python:3.11\nWORKDIR\x1b[2J\n")
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.11\n# msdfix: ignore[x\x1b[2Jy]\nRUN true\n"
+    )
+    for args in (["e\x1b[31mRED/Dockerfile"], ["--check", "e\x1b[31mRED/Dockerfile"],
+                 ["bad/Dockerfile"], ["Dockerfile"]):  # fmt: skip
+        proc = msdfix(color, *args, cwd=tmp_path)
+        out, err = proc.stdout.decode(), proc.stderr.decode()
+        assert "\x1b[31mRED" not in err and "\x1b[2J" not in err, (args, err)
+        assert "\x1b[31mRED" not in out, (args, out)
+    assert (
+        "unknown instruction: WORKDIR\\x1b[2J"
+        in msdfix("bad/Dockerfile", cwd=tmp_path).stderr.decode()
+    )
+
+
+def test_jobs_never_start_more_workers_than_cpus(tmp_path: Path, monkeypatch) -> None:
+    """The pool starts every worker at once (fork): --jobs 1000 started 1000 processes."""
+    from msdfix import cli, parallel
+
+    seen: list[int] = []
+    real = cli._outcomes
+
+    def spy(inputs, options, jobs):  # type: ignore[no-untyped-def]
+        seen.append(jobs)
+        return real(inputs, options, 1)
+
+    monkeypatch.setattr(cli, "_outcomes", spy)
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
+    (tmp_path / "Dockerfile").write_text(PIP)
+    for jobs, expected in (("1000", 2), ("1", 1)):
+        with pytest.raises(SystemExit):
+            cli.main(["--jobs", jobs, "-q", str(tmp_path)])
+        assert seen.pop() == expected
+
+
+def test_stdout_that_cannot_encode_the_diff_is_not_an_internal_error(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(
+        'FROM python:3.12-slim\nLABEL a="日本"\n' + PIP.split("\n", 1)[1]
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "msdfix.cli", "Dockerfile"], cwd=tmp_path, capture_output=True,
+        env={**os.environ, "NO_COLOR": "1", "PYTHONIOENCODING": "latin-1"}, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    assert ' LABEL a="\\u65e5\\u672c"' in proc.stdout.decode("latin-1")
+
+
+def test_a_context_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(PIP)
+    proc = msdfix("--context", "nonexist", "Dockerfile", cwd=tmp_path)
+    assert proc.returncode == 2 and b"'nonexist' does not exist" in proc.stderr
+
+
+def test_an_ignore_file_swapped_for_a_fifo_before_the_write_does_not_hang(tmp_path: Path) -> None:
+    """The write re-read the ignore file without a bound: a FIFO in its place hung it."""
+    (tmp_path / ".dockerignore").write_text("*.md\n")
+    old = (tmp_path / ".dockerignore").read_text()
+    (tmp_path / ".dockerignore").unlink()
+    os.mkfifo(tmp_path / ".dockerignore")
+    from support.deadline import deadline
+
+    with deadline(10), pytest.raises(files.WriteRefused, match="changed while msdfix"):
+        files.write_files({str(tmp_path / ".dockerignore"): (old, old + ".git\n")})

@@ -609,3 +609,36 @@ def test_dockerfiles_named_with_a_dash_share_the_ignore_file(tmp_path: Path) -> 
     context = node_api(tmp_path)
     (context / "Dockerfile-dev").write_text("FROM node:20\nCOPY . .\nRUN git describe\n")
     assert ".git kept: line 3 runs git in Dockerfile-dev" in messages(run(context, True))
+
+
+def test_a_dockerfile_changed_during_the_run_gets_no_ignore_file_either(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """--write wrote the new .dockerignore, then refused the Dockerfile, which had changed since
+    it was read: half a rewrite. Every check that can refuse the write now runs first."""
+    from msdfix import cli, runner
+
+    context = node_api(tmp_path)
+    dockerfile = context / "Dockerfile"
+    real = runner.process
+
+    def edited_meanwhile(*args, **kwargs):  # type: ignore[no-untyped-def]
+        report = real(*args, **kwargs)
+        dockerfile.write_text(NODE_API + "# edited by someone else\n")
+        return report
+
+    monkeypatch.setattr(runner, "process", edited_meanwhile)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--write", "--unsafe-fixes", str(dockerfile)])
+    assert exit_info.value.code == 2
+    assert "file changed while msdfix was running" in capsys.readouterr().err
+    assert not (context / ".dockerignore").exists()
+    assert dockerfile.read_text().endswith("# edited by someone else\n")
+
+
+def test_a_directory_in_the_dockerfiles_place_is_refused_as_such(tmp_path: Path) -> None:
+    from msdfix.files import WriteRefused, writable
+
+    (tmp_path / "Dockerfile").mkdir()
+    with pytest.raises(WriteRefused, match="no longer a regular file"):
+        writable(tmp_path / "Dockerfile")

@@ -186,3 +186,17 @@ def test_substituted_commands_are_commands_the_script_runs(
     found = substituted_commands(script)
     assert [c.argv for c in found] == programs
     assert all(c.nested and script[c.words[0].start : c.words[0].end] == c.argv[0] for c in found)
+
+
+def test_deeply_nested_substitutions_are_parsed_once() -> None:
+    """Each ``$(`` level was parsed again from its text: depth 10,000 took minutes."""
+    from msdfix.shell.commands import commands_run
+    from support.deadline import deadline
+
+    depth = 10000
+    script = "echo " + "$(" * depth + "pip install x" + ")" * depth
+    with deadline(30):
+        found = commands_run(script)
+    assert len(found) == depth + 1
+    assert found[-1].name == "pip" and found[-1].nested
+    assert script[found[-1].start : found[-1].end] == "pip install x"

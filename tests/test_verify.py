@@ -696,3 +696,42 @@ def test_verify_builds_the_target_stage_of_both_files(tmp_path: Path) -> None:
     )
     assert code == 1 and data["images"]["original"]["smoke"]["ok"], data
     assert not data["images"]["rewritten"]["smoke"]["ok"]
+
+
+# --- hostile names and special files (round 14) ---
+
+
+@pytest.mark.parametrize("name", ["src/[/]app.py", "src/[link=https://evil.example]x[/link].py"])
+def test_the_text_report_never_reads_a_file_name_as_markup(name: str) -> None:
+    """A context file named ``[/]app.py`` (the file verify edits) raised MarkupError after both
+    builds; ``[link=...]`` printed a terminal hyperlink."""
+    import io
+
+    from rich.console import Console
+
+    from msdfix.verify.report import render_table
+
+    report = VerifyReport(
+        "Dockerfile", ".", "buildx", ImageResult("original", "t:o"),
+        ImageResult("rewritten", "t:r"), touched_file=name, touched_reason=f"{name}: chosen",
+        notes=[f"note about {name}"],
+    )  # fmt: skip
+    buffer = io.StringIO()
+    render_table(report, Console(file=buffer, force_terminal=True, width=200))
+    out = buffer.getvalue()
+    assert f"edited for the warm rebuild: {name}: chosen" in out
+    assert "\x1b]8;" not in out
+
+
+def test_special_files_are_refused_before_reading(tmp_path: Path) -> None:
+    """``verify --rewritten R PATH`` read PATH and R unbounded: a FIFO hung, /dev/zero ran out
+    of memory. They are refused as the main command refuses them (exit 2, one line)."""
+    fifo = tmp_path / "Dockerfile.fifo"
+    os.mkfifo(fifo)
+    good = tmp_path / "Dockerfile"
+    good.write_text("FROM python:3.12-slim\n")
+    for args in (["--rewritten", str(good), str(fifo)], ["--rewritten", str(fifo), str(good)],
+                 [str(fifo)], ["--rewritten", str(good), "/dev/zero"]):  # fmt: skip
+        result = CliRunner().invoke(verify_command, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "not a regular file" in result.output, (args, result.output)

@@ -152,7 +152,7 @@ def _explain(transform_id: str, color: bool) -> None:
 @click.option(
     "--context",
     "context_dir",
-    type=click.Path(file_okay=False),
+    type=click.Path(file_okay=False, exists=True),
     help="Build context (default: each Dockerfile's directory; stdin has none).",
 )
 @click.option(
@@ -165,7 +165,7 @@ def _explain(transform_id: str, color: bool) -> None:
     "--jobs",
     type=click.IntRange(min=1),
     metavar="N",
-    help="Worker processes (default: the CPUs this process may use; --write uses one). Output "
+    help="Worker processes (default and most: the CPUs this process may use; --write uses one). Output "
     "is the same.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only on stderr.")
@@ -226,7 +226,9 @@ def fix_command(
     totals = Totals()
     # --write rewrites one file at a time: a rewritten file is part of the next files' build
     # contexts, so writes made while other workers read them made the output vary with --jobs.
-    workers = 1 if write else jobs or usable_cpus()
+    # More workers than CPUs is never faster, and the pool starts them all at once (fork):
+    # --jobs 1000 started 1000 processes, whatever the work.
+    workers = 1 if write else min(jobs or usable_cpus(), usable_cpus())
     for outcome in _outcomes(discovery.inputs(paths), options, workers):
         if outcome.raw is not None:
             sys.stdout.flush()
@@ -339,6 +341,7 @@ def main(argv: list[str] | None = None) -> None:
     Nothing escapes as a traceback: an uncaught exception is one line on stderr and exit 123.
     """
     args = list(sys.argv[1:] if argv is None else argv)
+    _lenient_stdout()
     if argv is None and hasattr(signal, "SIGPIPE"):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `msdfix ... | head` ends quietly
     try:
@@ -352,6 +355,14 @@ def main(argv: list[str] | None = None) -> None:
 
         click.echo(f"msdfix: error: {internal_message(exc)}", err=True)
         sys.exit(EXIT_INTERNAL)
+
+
+def _lenient_stdout() -> None:
+    """Let stdout show what its encoding lacks as escapes (stderr's default): a diff or path
+    that a Latin-1 or ASCII terminal cannot encode was an internal error (exit 123)."""
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None and getattr(sys.stdout, "errors", None) == "strict":
+        reconfigure(errors="backslashreplace")
 
 
 def _subcommand(name: str) -> click.Command:

@@ -184,10 +184,19 @@ class WriteRefused(Exception):
     """--write declined to replace a file; reported as a one-line error, nothing changed."""
 
 
-def writable(path: Path) -> os.stat_result:
-    """``path``'s status, or :class:`WriteRefused` when --write must not replace it: no write
-    permission for its owner, or several hard links (a rename would split them)."""
+CHANGED = "file changed while msdfix was running; not rewritten (run msdfix again)"
+
+
+def writable(path: Path, source: Source | None = None) -> os.stat_result:
+    """``path``'s status, or :class:`WriteRefused` when --write must not replace it: it is no
+    longer the file ``source`` was read from, not a regular file (a directory put in its place
+    was refused as "2 hard links"), no write permission for its owner, or several hard links
+    (a rename would split them)."""
     before = path.stat()
+    if source is not None and source.identity is not None and _identity(before) != source.identity:
+        raise WriteRefused(CHANGED)
+    if not stat_module.S_ISREG(before.st_mode):
+        raise WriteRefused("no longer a regular file; not rewritten (run msdfix again)")
     if not before.st_mode & stat_module.S_IWUSR:
         raise WriteRefused("file is read-only (its owner has no write permission); not rewritten")
     if before.st_nlink > 1:
@@ -219,9 +228,7 @@ def write_atomic(path: Path, text: str, source: Source | None = None) -> None:
             os.chown(tmp, before.st_uid, before.st_gid)
         if source is not None and source.identity is not None:
             if _identity(path.stat()) != source.identity:
-                raise WriteRefused(
-                    "file changed while msdfix was running; not rewritten (run msdfix again)"
-                )
+                raise WriteRefused(CHANGED)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -233,7 +240,10 @@ def write_files(files: dict[str, tuple[str | None, str]]) -> None:
     """Write the other files of a rewrite (atomically), each only if unchanged since read."""
     for name, (old, new) in files.items():
         path = Path(name)
-        current = path.read_bytes().decode("utf-8") if exists(path) else None
+        try:  # bounded: an ignore file swapped for a FIFO or /dev/zero must not hang the write
+            current = read_regular(path)[0].decode("utf-8") if exists(path) else None
+        except (InputError, UnicodeDecodeError):
+            raise WriteRefused(f"{name} changed while msdfix was running; not written") from None
         if current != old:
             raise WriteRefused(f"{name} changed while msdfix was running; not written")
         if old is None:

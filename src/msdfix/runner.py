@@ -24,6 +24,7 @@ from msdfix.files import (
 )
 from msdfix.model.context import BuildContext, ContextCache
 from msdfix.render.diff import files_diff, print_diff, unified_diff
+from msdfix.render.quoting import printable
 from msdfix.render.report import FileReport, file_json, summary_text, unsafe_withheld
 from msdfix.syntax import ParseError
 from msdfix.transforms import all_transforms
@@ -218,7 +219,8 @@ def _run_one(
     if result.changed and options.write and path is not None:
         try:
             if result.output != result.original:
-                writable(path.resolve())  # refused: nothing is written, the ignore file neither
+                # refused (changed since read, read-only, ...): the ignore file is not written
+                writable(path.resolve(), source)
             write_files(result.files)  # the new ignore file first: it was judged on its own
             if result.files and context.root is not None:
                 options.contexts.forget(context.root)  # later files of the folder read it anew
@@ -235,9 +237,9 @@ def _run_one(
         show = options.show_diff or (options.show_diff is None and not options.write)
         if options.check and not options.show_diff:
             if result.output != result.original:
-                out.write(f"would rewrite {found.display}\n")
+                out.write(f"would rewrite {printable(found.display)}\n")
             for name, (old, _) in sorted(result.files.items()):
-                out.write(f"would {'create' if old is None else 'extend'} {name}\n")
+                out.write(f"would {'create' if old is None else 'extend'} {printable(name)}\n")
         elif show:
             diff = unified_diff(result.original, result.output, found.display, result.edits)
             print_diff(diff + files_diff(result.files), out, options.color)

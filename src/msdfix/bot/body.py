@@ -10,6 +10,7 @@ from msdfix import __version__
 from msdfix.bot.policy import body_marker, trailer
 from msdfix.fixes import Applicability, Finding
 from msdfix.render.diff import unified_diff
+from msdfix.render.quoting import printable, quote_path
 from msdfix.render.report import FileReport
 
 MARKER = "<!-- msdfix:pull-request -->"
@@ -19,6 +20,17 @@ HUNK_RE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@")
 # closes an issue on merge), HTML tags. Text from a Dockerfile (paths, package and user names)
 # reaches the body through the messages; a zero-width space after the sign keeps it plain text.
 _ACTIVE_RE = re.compile(r"([@#])(?=[\w-])|(<)(?=[A-Za-z/!?])")
+
+
+def code(text: str) -> str:
+    """``text`` as an inline code span it cannot leave: newlines and other control characters
+    quoted as git quotes a path, and a fence of more backticks than any run inside it (a path
+    named ``x<newline>### Verification`` forged a heading, a backtick ended the span)."""
+    text = quote_path(text)
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    fence = "`" * (longest + 1)
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def plain(text: str) -> str:
@@ -72,12 +84,14 @@ def title(reports: list[FileReport]) -> str:
     """``msdfix: optimize Dockerfile (cache-mount)``."""
     changed = [r for r in reports if r.changed]
     ids = sorted({f.transform for r in changed if r.result for f in r.result.applied})
-    what = plain(changed[0].path) if len(changed) == 1 else f"{len(changed)} Dockerfiles"
+    what = (
+        plain(quote_path(changed[0].path)) if len(changed) == 1 else f"{len(changed)} Dockerfiles"
+    )
     return f"msdfix: optimize {what} ({', '.join(ids)})"
 
 
 def _change(finding: Finding) -> str:
-    return f"- `{finding.transform}` (line {finding.line}): {plain(finding.message)}"
+    return f"- `{finding.transform}` (line {finding.line}): {plain(printable(finding.message))}"
 
 
 def _fence(text: str) -> str:
@@ -89,7 +103,7 @@ def _fence(text: str) -> str:
 
 def _file_section(report: FileReport, with_diffs: bool) -> list[str]:
     assert report.result is not None
-    out = [f"### `{plain(report.path)}`", ""]
+    out = [f"### {code(plain(report.path))}", ""]
     if with_diffs:
         parts = hunks(report)
         shown = {id(f) for h in parts for f in h.fixes}
@@ -109,8 +123,8 @@ def _suggestions(reports: list[FileReport]) -> list[str]:
     for report in reports:
         for finding in report.result.suggestions if report.result else []:
             line = (
-                f"- `{plain(report.path)}` line {finding.line}, `{finding.transform}`: "
-                f"{plain(finding.message)}"
+                f"- {code(plain(report.path))} line {finding.line}, `{finding.transform}`: "
+                f"{plain(printable(finding.message))}"
             )
             if finding.fix is None:
                 left.append(line)
@@ -135,9 +149,9 @@ def _verify_section(verifications: list[Verification]) -> list[str]:
     out = ["### Verification (`msdfix verify`)", ""]
     for item in verifications:
         if item.data is None:
-            out += [f"- `{item.path}`: not verified: {item.skipped}", ""]
+            out += [f"- {code(plain(item.path))}: not verified: {item.skipped}", ""]
             continue
-        out += [f"`{item.path}`", "", *verify_table(item.data), ""]
+        out += [code(plain(item.path)), "", *verify_table(item.data), ""]
     return out
 
 
@@ -218,9 +232,9 @@ def commit_message(reports: list[FileReport], rewrite: str = "") -> str:
     lines = [title(reports), ""]
     for report in reports:
         if report.changed and report.result:
-            lines.append(f"{plain(report.path)}:")
+            lines.append(f"{plain(quote_path(report.path))}:")
             lines += [
-                f"  - line {f.line}: {f.transform}: {plain(f.message)}"
+                f"  - line {f.line}: {f.transform}: {plain(printable(f.message))}"
                 for f in report.result.applied
             ]
     if rewrite:

@@ -107,8 +107,9 @@ class Run:
 
     def main(self) -> int:
         o, git = self.o, self.git
-        if git.run("check-ref-format", "--branch", o.branch, check=False).returncode != 0:
-            raise BotError(f"--branch {o.branch!r} is not a valid branch name")
+        _check_branch(git, o.branch, "--branch")
+        if o.base is not None:
+            _check_branch(git, o.base, "--base")
         url = git.remote_url(o.remote)
         password = urlsplit(url).password if "://" in url else None
         if password:
@@ -124,6 +125,8 @@ class Run:
                 if github is None:
                     raise BotError("cannot tell the default branch; pass --base BRANCH")
                 base = github.default_branch()
+            if not o.base:
+                _check_branch(git, base, "the remote's default branch")
             base_sha = git.fetch(o.remote, base)
             return self._rewrite_and_publish(tmp, github, base, base_sha)
 
@@ -329,7 +332,7 @@ class Run:
             "result": result,
             "pr-number": str(pull.get("number", "")) if pull else "",
             "pr-url": str(pull.get("html_url", "")) if pull else "",
-            "changed-files": "\n".join(paths or []),
+            "changed-files": outputs.path_lines(paths or []),
         })  # fmt: skip
         return code
 
@@ -381,6 +384,15 @@ def push_failure(stdout: str, stderr: str) -> str:
 
 def _tree(git: Git, commit: str) -> str:
     return git.out("rev-parse", f"{commit}^{{tree}}")
+
+
+def _check_branch(git: Git, name: str, what: str) -> None:
+    """Refuse a name that is not one plain branch: it goes into refspecs (``refs/heads/NAME``),
+    where ``main:refs/heads/x`` would also write a local ref and ``*`` fetch every branch, and
+    ``@{-1}`` is not expanded (``check-ref-format --branch`` would expand it)."""
+    proc = git.run("check-ref-format", f"refs/heads/{name}", check=False)
+    if proc.returncode != 0 or name.startswith("-"):
+        raise BotError(f"{what} {name!r} is not a valid branch name")
 
 
 def _identity(git: Git) -> tuple[str, str]:

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.text import Text
 
 from msdfix.fixes import Edit, apply_edits
+from msdfix.render.quoting import quote_path
 
 NO_NEWLINE = "\\ No newline at end of file\n"
 Opcode = tuple[Literal["replace", "delete", "insert", "equal"], int, int, int, int]
@@ -112,8 +113,8 @@ def _format(old: list[str], new: list[str], path: str, opcodes: list[Opcode]) ->
     """``difflib.unified_diff(old, new, path, path, n=3)`` for precomputed opcodes."""
     for k, group in enumerate(_Known(opcodes).get_grouped_opcodes(3)):
         if k == 0:
-            yield f"--- {path}\n"
-            yield f"+++ {path}\n"
+            yield f"--- {quote_path(path)}\n"
+            yield f"+++ {quote_path(path)}\n"
         first, last = group[0], group[-1]
         yield f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n"
         for tag, i1, i2, j1, j2 in group:
@@ -137,7 +138,7 @@ def files_diff(files: dict[str, tuple[str | None, str]]) -> str:
     for path, (old, new) in sorted(files.items()):
         diff = unified_diff(old or "", new, path)
         if old is None:
-            diff = diff.replace(f"--- {path}\n", "--- /dev/null\n", 1)
+            diff = diff.replace(f"--- {quote_path(path)}\n", "--- /dev/null\n", 1)
         out.append(diff)
     return "".join(out)
 

@@ -133,14 +133,18 @@ def parse_commands(script: str) -> list[Command]:
 
 def _parse(script: str) -> list[Command]:
     tree = _parser().parse(script.encode("utf-8"))
-    table = _offsets(script)
+    return _walk([tree.root_node], script, _offsets(script))
+
+
+def _walk(nodes: list[Node], script: str, table: list[int] | None) -> list[Command]:
+    """The simple commands under ``nodes`` (a tree of ``script``), as ``parse_commands``."""
     walk, _, redirected = _kinds()
     found: list[Command] = []
     state: dict[str, str | None] = {"op": None, "cwd": None}
     # Depth first, left to right, without recursion; each node with the redirected_statement
     # whose redirects are its own, if any (``node.parent`` walks down from the root: quadratic
     # in a long && chain).
-    stack: list[tuple[Node, bool, Node | None]] = [(tree.root_node, False, None)]
+    stack: list[tuple[Node, bool, Node | None]] = [(n, False, None) for n in reversed(nodes)]
     while stack:
         node, nested, redirect = stack.pop()
         action = walk.get(node.kind_id, _DESCEND)
@@ -243,25 +247,18 @@ def substituted_commands(script: str) -> list[Command]:
 
 @lru_cache(maxsize=512)  # each pass asks again about the same scripts, as of parse_commands
 def _substituted(script: str) -> tuple[Command, ...]:
+    """Each substitution's commands, read from the nodes of one parse of ``script`` (parsing
+    each substitution's text again made ``$( $( ... ) )`` quadratic in its depth)."""
     table = _offsets(script)
     found: list[Command] = []
     stack: list[Node] = [_parser().parse(script.encode("utf-8")).root_node]
     while stack:
         node = stack.pop()
         if node.type in _SUBSTITUTIONS and node.child_count >= 2:
-            start, end = node.children[0].end_byte, node.children[-1].start_byte
-            if table is not None:
-                start, end = table[start], table[end]
-            found += [_shifted(c, start) for c in parse_commands(script[start:end])]
+            body = node.children[1:-1]
+            found += [replace(c, nested=True) for c in _walk(body, script, table)]
         stack.extend(reversed(node.children))
     return tuple(found)
-
-
-def _shifted(command: Command, offset: int) -> Command:
-    words = [Word(w.value, w.start + offset, w.end + offset) for w in command.words]
-    return replace(
-        command, words=words, start=command.start + offset, end=command.end + offset, nested=True
-    )
 
 
 def commands_run(script: str) -> list[Command]:

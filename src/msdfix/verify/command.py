@@ -8,8 +8,10 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from msdfix.config import ConfigError, find_config
+from msdfix.files import InputError, read_regular
 from msdfix.model.context import BuildContext
 from msdfix.runner import UnknownTransformError, process, settings_for
 from msdfix.syntax import ParseError, parse
@@ -48,7 +50,7 @@ def msdfix_rewrite(
         settings = settings_for(find_config(path.resolve().parent), select, ignore, unsafe)
     except (ConfigError, UnknownTransformError) as exc:
         raise click.UsageError(str(exc)) from None
-    text = path.read_text(encoding="utf-8", errors="surrogateescape")
+    text = read_dockerfile(path)
     report = process(str(path), text, BuildContext(context, path), settings)
     if report.internal:
         click.echo(f"{path}: {report.error}", err=True)
@@ -57,6 +59,15 @@ def msdfix_rewrite(
         raise click.UsageError(f"{path}:{report.error_line or 1}: error: {report.error}")
     ignore_text = next((new for _, new in report.result.files.values()), None)
     return report.result.output, ignore_text
+
+
+def read_dockerfile(path: Path) -> str:
+    """A Dockerfile through the bounded reader (a regular file of at most 5 MB: a FIFO hung
+    verify, ``/dev/zero`` ran it out of memory); a usage error otherwise."""
+    try:
+        return read_regular(path)[0].decode("utf-8", "surrogateescape")
+    except InputError as exc:
+        raise click.UsageError(f"{path}:{exc.line}: error: {exc.message}") from None
 
 
 def _tolerances(size: str, warm: str) -> Tolerances:
@@ -201,10 +212,10 @@ def verify_command(
     new_ignore = None
     if rewritten is not None:
         try:  # the original is read to choose the file to edit: reject it before building
-            parse(path.read_text(encoding="utf-8", errors="surrogateescape"))
+            parse(read_dockerfile(path))
         except ParseError as exc:
             raise click.UsageError(f"{path}:{exc.line}: error: {exc.message}") from None
-        new_text = rewritten.read_text(encoding="utf-8", errors="surrogateescape")
+        new_text = read_dockerfile(rewritten)
     else:
         new_text, new_ignore = msdfix_rewrite(path, ctx, select, ignore, unsafe_fixes)
     opts = VerifyOptions(
@@ -231,12 +242,14 @@ def verify_command(
         report = run_verify(opts, err)
     except TouchError as exc:
         raise click.BadParameter(str(exc), param_hint="--touch") from None
+    except InputError as exc:  # the Dockerfile was replaced since it was read above
+        raise click.UsageError(f"{path}:{exc.line}: error: {exc.message}") from None
     except ParseError as exc:
         raise click.UsageError(f"{path}:{exc.line}: error: {exc.message}") from None
     except dk.DockerUnavailable as exc:
         if output_format == "json":
             click.echo(json.dumps({"error": "docker unavailable", "detail": str(exc)}))
-        err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(EXIT_NO_DOCKER)
     except (Exception, RecursionError) as exc:  # our bug, never the user's: exit 123
         click.echo(

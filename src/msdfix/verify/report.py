@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -223,7 +224,9 @@ def render_table(report: VerifyReport, console: Console) -> None:
         "cold build (no cache)", human_seconds(ob), human_seconds(rb), _ratio_text(ob, rb)
     )
     ow, rw = (o.warm.seconds if o.warm else None), (r.warm.seconds if r.warm else None)
-    label = f"warm rebuild ({report.touched_file})" if report.touched_file else "warm rebuild"
+    label = (
+        f"warm rebuild ({escape(report.touched_file)})" if report.touched_file else "warm rebuild"
+    )
     limit = f" (max {report.tolerances.warm_limit(ow):.1f}s)" if o.warm and o.warm.ok and ow else ""
     table.add_row(
         label,
@@ -255,9 +258,9 @@ def render_table(report: VerifyReport, console: Console) -> None:
         for d in report.config_diffs:
             style = "red" if d.severity == "error" else "yellow"
             dt.add_row(
-                d.key,
-                json.dumps(d.original),
-                json.dumps(d.rewritten),
+                escape(d.key),
+                escape(json.dumps(d.original)),
+                escape(json.dumps(d.rewritten)),
                 Text(d.severity, style=style),
             )
         console.print(dt)
@@ -269,16 +272,18 @@ def render_table(report: VerifyReport, console: Console) -> None:
         for what, c in (("smoke command", res.smoke), ("smoke http", res.smoke_http)):
             if c is not None and not c.ok:
                 console.print(
-                    f"[bold red]{res.label} {what} failed[/]: {c.detail}",
+                    f"[bold red]{res.label} {what} failed[/]: {escape(str(c.detail))}",
                     markup=True,
                     highlight=False,
                 )
     console.print(f"tolerances: {report.tolerances.describe()}", highlight=False)
     if report.touched_reason:
-        console.print(f"edited for the warm rebuild: {report.touched_reason}", highlight=False)
+        console.print(
+            f"edited for the warm rebuild: {escape(report.touched_reason)}", highlight=False
+        )
     for note in report.notes:
-        console.print(f"[yellow]note:[/] {note}", highlight=False)
+        console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
     if report.passed:
         console.print("[bold green]PASS[/]: rewritten image builds and passes every check")
     else:
-        console.print("[bold red]FAIL[/]: " + "; ".join(report.failures()))
+        console.print("[bold red]FAIL[/]: " + escape("; ".join(report.failures())))

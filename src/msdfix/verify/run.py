@@ -18,6 +18,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from msdfix.files import read_regular
 from msdfix.model.context import BuildContext
 from msdfix.verify import docker as dk
 from msdfix.verify.configdiff import diff_configs
@@ -62,7 +63,7 @@ def run_verify(opts: VerifyOptions, console: Console) -> VerifyReport:
     """Do the builds and checks; raises dk.DockerUnavailable when there is no daemon."""
     client = dk.detect_client(opts.docker_cli, opts.network)
     client.build_flags = opts.build_flags
-    original_text = opts.dockerfile.read_text(encoding="utf-8", errors="surrogateescape")
+    original_text = read_regular(opts.dockerfile)[0].decode("utf-8", "surrogateescape")
     run_id = uuid.uuid4().hex[:10]
     repo = image_name(opts.context)
     orig = ImageResult("original", f"{repo}:original-{run_id}")

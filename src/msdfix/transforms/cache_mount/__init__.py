@@ -112,20 +112,35 @@ def _runtime_prefixes(doc: Document) -> list[list[str]]:
     return found
 
 
-def _start_prefixes(doc: Document, stage: Stage, final: list[list[str]]) -> list[list[str]]:
-    """argv of the start commands of the images built on ``stage``: the final image's
+class _StartCommands:
+    """argv of the start commands of the images built on each stage: the final image's
     (``final``) when it is one of them, and those of every other stage built FROM it that the
     Dockerfile gives a CMD/ENTRYPOINT (``FROM build AS dev`` + ``CMD ["go", "run", "."]``:
-    ``docker build --target dev`` makes it an image that runs go when it starts)."""
-    found: list[list[str]] = []
-    for target in doc.model.stages:
-        if not any(s is stage for s in target.lineage):
-            continue
-        if target is doc.model.final:
-            found += final
-        else:
-            found += _argvs(i for i in target.entry() if i is not None)
-    return found
+    ``docker build --target dev`` makes it an image that runs go when it starts).
+
+    Which stages are built on which is indexed once per file and each stage's answer kept: a
+    walk over every stage and its lineage per RUN was quadratic in the number of stages.
+    """
+
+    def __init__(self, doc: Document, final: list[list[str]]) -> None:
+        self.doc, self.final = doc, final
+        self.built_on: dict[int, list[Stage]] = {}
+        for target in doc.model.stages:
+            for stage in target.lineage:
+                self.built_on.setdefault(id(stage), []).append(target)
+        self.found: dict[int, list[list[str]]] = {}
+
+    def of(self, stage: Stage) -> list[list[str]]:
+        """The start commands of the images built on ``stage``, in stage order."""
+        if id(stage) not in self.found:
+            argvs: list[list[str]] = []
+            for target in self.built_on.get(id(stage), []):
+                if target is self.doc.model.final:
+                    argvs += self.final
+                else:
+                    argvs += _argvs(i for i in target.entry() if i is not None)
+            self.found[id(stage)] = argvs
+        return self.found[id(stage)]
 
 
 def _images(doc: Document) -> list[Stage]:
@@ -157,16 +172,16 @@ class CacheMount(Transform):
             return
         berry, berry_blocker = _yarn(doc)
         history = History(doc, berry)
-        final_start = _runtime_prefixes(doc)
-        final_chain = [s for image in _images(doc) for s in image.lineage]
+        starts = _StartCommands(doc, _runtime_prefixes(doc))
+        final_chain = {id(s) for image in _images(doc) for s in image.lineage}
         for stage, ins in candidates:
             script = history.script(ins)
             steps = history.steps(ins)
             if script is None or not steps or not any(s.call for s in steps):
                 continue
-            runtime = _start_prefixes(doc, stage, final_start)
+            runtime = starts.of(stage)
             plan = plan_run(
-                doc, history, stage, ins, script, steps, runtime, any(stage is s for s in final_chain),
+                doc, history, stage, ins, script, steps, runtime, id(stage) in final_chain,
                 berry_blocker,
             )  # fmt: skip
             fix = self._fix(doc, ins, plan)

@@ -215,11 +215,19 @@ class History:
             self._copy_dests[id(stage)] = found
         return found
 
-    def earlier_runs(self, stage: Stage, ins: Instruction) -> list[Instruction]:
-        """The RUNs before ``ins`` in the lineage of ``stage``, nearest first."""
-        position = self._lineage_position(stage).get(id(ins), 0)
-        lineage = self._lineage(stage)[:position]
-        return [i for _, i in reversed(lineage) if i.cmd == "run"]
+    def earlier_runs(
+        self, stage: Stage, ins: Instruction, key: str, test: Callable[[Instruction], bool]
+    ) -> Iterator[Instruction]:
+        """RUNs before ``ins`` in the lineage of ``stage`` that pass ``test``, nearest first.
+
+        As for ``later_runs``, each stage's RUNs are tested once per ``key`` and a lookup costs
+        a bisection: a scan of every earlier RUN per RUN was quadratic in a stage's RUNs.
+        """
+        positions, hits = self._passing(stage, key, test)
+        position = self._runs(stage)[1].get(id(ins), 0)
+        yield from reversed(hits[: bisect.bisect_left(positions, position)])
+        for ancestor in reversed(stage.lineage[:-1]):
+            yield from reversed(self._passing(ancestor, key, test)[1])
 
     def _lineage(self, stage: Stage) -> list[tuple[Stage, Instruction]]:
         return [(st, i) for st in stage.lineage for i in st.instructions]

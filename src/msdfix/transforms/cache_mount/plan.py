@@ -559,16 +559,18 @@ class _Planner:
     ) -> tuple[Instruction, str] | None:
         """An earlier RUN of the tool that left ``target`` in the image after downloading
         through a mount this RUN lacks, and that mount."""
-        history = self.history
-        for run in history.earlier_runs(self.stage, self.ins):
+        history, context = self.history, self.doc.context
+
+        def fills(run: Instruction) -> bool:  # runs the tool with a mount of access
             steps = history.steps(run) or []
-            if not any(s.call is not None and s.call.manager is manager for s in steps):
-                continue
+            calls = any(s.call is not None and s.call.manager is manager for s in steps)
+            return calls and bool(access_mounts(run, context))
+
+        for run in history.earlier_runs(self.stage, self.ins, f"fills {manager.id}", fills):
             if any(within(target, m) for m in history.mounted(run) + mount_targets(run)):
                 continue
             missing = next(
-                (s for s in access_mounts(run, self.doc.context) if not has_mount(self.ins, s)),
-                None,
+                (s for s in access_mounts(run, context) if not has_mount(self.ins, s)), None
             )
             if missing is not None:
                 return run, missing

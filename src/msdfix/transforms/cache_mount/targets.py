@@ -16,6 +16,7 @@ from msdfix.model.users import effective_user
 from msdfix.shell.classify import ToolCall
 from msdfix.syntax import Instruction
 
+_ASSIGNED_RE = re.compile(r"(?<![\w$])(\w+)=")
 # Variables that hold a list of directories: the tool uses the first entry.
 PATH_LISTS = {"GOPATH"}
 
@@ -118,17 +119,21 @@ class Resolver:
         prefix (``export PIP_CACHE_DIR=/opt/pip``, ``env HOME=/x pip``), or ``set -a`` when
         it may set any; None when it sets none."""
         names = [v for v, _ in cache.env] + ["HOME"] * cache.path.startswith("~")
-        if names and _SETS_ALL.search(self.run_text):
+        if names and self._sets_all:
             return "set -a"
-        return next(
-            (
-                v
-                for v in names
-                if v not in call.command.assignments
-                and re.search(rf"(?<![\w$]){v}=", self.run_text)
-            ),
-            None,
-        )
+        assigned = self._assigned
+        return next((v for v in names if v not in call.command.assignments and v in assigned), None)
+
+    @cached_property
+    def _sets_all(self) -> bool:
+        """The RUN may set any variable (``set -a``, a sourced file): read once per RUN."""
+        return bool(_SETS_ALL.search(self.run_text))
+
+    @cached_property
+    def _assigned(self) -> frozenset[str]:
+        """Every name the RUN's text assigns (``NAME=``, not ``$NAME=``), found in one pass: a
+        search of the whole text per tool call was quadratic in a RUN of thousands of calls."""
+        return frozenset(_ASSIGNED_RE.findall(self.run_text))
 
     def targets(self, call: ToolCall) -> list[str]:
         """Every cache directory of the call's manager that can be known."""

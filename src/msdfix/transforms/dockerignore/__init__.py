@@ -37,7 +37,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from msdfix.document import Document
-from msdfix.files import exists, resolves_within
+from msdfix.files import InputError, exists, read_regular, resolves_within
 from msdfix.fixes import Applicability, FileChange, Finding
 from msdfix.model.copies import stage_sources
 from msdfix.model.pending import PendingIgnore, ignore_path
@@ -69,8 +69,8 @@ class DockerIgnoreTransform(Transform):
             yield doc.note(self.id, doc.model.stages[0].from_, message)
             return
         try:
-            on_disk = path.read_bytes().decode("utf-8") if exists(path) else None
-        except (OSError, UnicodeDecodeError):
+            on_disk = read_regular(path)[0].decode("utf-8") if exists(path) else None
+        except (InputError, OSError, UnicodeDecodeError):
             return  # Docker reads it as UTF-8: leave a file msdfix cannot read alone
         verdicts = plan(doc, path, created=on_disk is None)
         if isinstance(verdicts, str):

@@ -1,0 +1,40 @@
+"""Text from the input shown where it could act: terminals, diff headers, lists of paths.
+
+A file name or a Dockerfile word may hold a newline (a second line that looks like msdfix's
+own), a tab (a diff header's timestamp field) or an escape sequence (it recolours the terminal,
+moves the cursor or sets its title). ``printable`` escapes them for the summary; ``quote_path``
+quotes a path as git does, so one line with a path is always that one whole path.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_C_ESCAPES = {"\a": "a", "\b": "b", "\t": "t", "\n": "n", "\v": "v", "\f": "f", "\r": "r"}
+
+
+def printable(text: str) -> str:
+    """``text`` with its control characters (C0 with tab and newline, DEL, C1) as ``\\xNN``."""
+    if not _CONTROL_RE.search(text):
+        return text
+    return _CONTROL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def quote_path(path: str) -> str:
+    """``path``, or when it holds a control character or starts with ``"``, the path in double
+    quotes with C escapes (``"a\\nb\\tc/Dockerfile"``), as git and GNU diff write such names and
+    ``git apply`` and ``patch`` read them."""
+    if not _CONTROL_RE.search(path) and not path.startswith('"'):
+        return path
+    out = []
+    for char in path:
+        if char in ('"', "\\"):
+            out.append("\\" + char)
+        elif char in _C_ESCAPES:
+            out.append("\\" + _C_ESCAPES[char])
+        elif _CONTROL_RE.match(char):
+            out.append("".join(f"\\{byte:03o}" for byte in char.encode("utf-8")))
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
