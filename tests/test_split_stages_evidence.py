@@ -2081,3 +2081,28 @@ def test_a_wheel_built_on_some_machine_is_no_evidence(
         tmp_path, "-r requirements.txt", f"{install} -r requirements.txt", {f"wheels/{wheel}": ""}
     )
     assert ("AS runtime" in out) is safe, messages
+
+
+def test_uv_symlink_mode_is_not_split(tmp_path: Path) -> None:
+    """With ``UV_LINK_MODE=symlink`` the virtualenv's packages are links into uv's cache,
+    which the runtime does not copy (built for real: Django's imports failed)."""
+    result = _uv_split(tmp_path, {}, env="ENV UV_LINK_MODE=symlink\n")
+    assert "links the packages into its cache" in result, result
+
+
+@pytest.mark.parametrize(
+    "files, old, new",
+    [
+        ({"pip.conf": "[install]\ntarget = /opt/deps\n"}, "WORKDIR /app", "COPY pip.conf /etc/pip.conf\nWORKDIR /app"),
+        ({"pip.conf": "[global]\nuser = true\n"}, "WORKDIR /app", "COPY pip.conf /root/.config/pip/pip.conf\nWORKDIR /app"),
+        ({}, "WORKDIR /app", "RUN pip config --global set install.target /opt/deps\nWORKDIR /app"),
+    ],
+)  # fmt: skip
+def test_a_pip_configuration_that_moves_the_install_is_not_split(
+    tmp_path: Path, files: dict[str, str], old: str, new: str
+) -> None:
+    """pip reads ``target``/``user``/... from pip.conf like PIP_TARGET: the packages went
+    to /opt/deps, which the runtime lacked (built for real: "No module named gunicorn")."""
+    out, messages = _py_split(tmp_path, old, new, files)
+    assert "AS runtime" not in out, out
+    assert "may go outside the interpreter's prefix" in messages, messages

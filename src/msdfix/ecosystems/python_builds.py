@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
+from msdfix.ecosystems.base import PackageManager
 from msdfix.model.context import BuildContext
 
 # Settings files in which uv, poetry and pdm may say "build these from their sdists".
@@ -112,3 +114,59 @@ def local_wheel_builds(context: BuildContext, folders: list[str]) -> list[str]:
                 if any(t.platform.startswith("linux_") for t in tags):
                     found.append(name)
     return found
+
+
+def links_into_cache(
+    manager: PackageManager,
+    args: list[str],
+    assignments: Mapping[str, str],
+    scope: Mapping[str, str | None],
+    context: BuildContext,
+) -> bool:
+    """True when the install symlinks packages into the tool's cache (uv ``--link-mode
+    symlink``, bun ``--backend symlink``): by its option, else its variable, else the
+    context's configuration file. The installed files then live in the cache."""
+    if not manager.link_option:
+        return False
+    mode = assignments.get(manager.link_env) or scope.get(manager.link_env)
+    for name, keys in manager.link_config if mode is None else ():
+        value: Any = context.read_toml(name)
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        mode = mode or (value if isinstance(value, str) else None)
+    for i, arg in enumerate(args):
+        if arg == manager.link_option and i + 1 < len(args):
+            mode = args[i + 1]
+        elif arg.startswith(manager.link_option + "="):
+            mode = arg.split("=", 1)[1]
+    return mode == "symlink"
+
+
+# pip settings that install somewhere else than the interpreter's prefix (pip.conf keys, and
+# ``pip config set install.target ...``); uv's ``[pip]`` table has target and prefix.
+_PIP_RELOCATING = re.compile(r"^[^\S\n]*(target|prefix|root|user)[^\S\n]*[=:]", re.M | re.I)
+_PIP_CONFIG_SET = re.compile(r"\bconfig\b.*\b(?:install|global)\.(target|prefix|root|user)\b")
+
+
+def relocating_config(context: BuildContext, runs: list[str]) -> str | None:
+    """Where pip's or uv's configuration may move the install out of the interpreter's prefix
+    (pip reads ``pip.conf`` files like its ``PIP_TARGET``, ``PIP_USER``, ... variables): a
+    pip.conf/pip.ini of the context with ``target``/``prefix``/``root``/``user`` (or one that
+    cannot be read), uv.toml's ``[pip]`` target or prefix, or a RUN that sets them (``pip
+    config set install.target``, a pip.conf written by the RUN)."""
+    if context.present:
+        for rel in context.glob("*pip.conf") + context.glob("*pip.ini"):
+            text = context.read_text(rel)
+            if text is None or _PIP_RELOCATING.search(text):
+                return f"{rel} may set where pip installs"
+        for rel, table in (("uv.toml", ("pip",)), ("pyproject.toml", ("tool", "uv", "pip"))):
+            data: Any = context.read_toml(rel)
+            for key in table:
+                data = _table(data, key)
+            if data.get("target") or data.get("prefix"):
+                return f"{rel} sets where uv pip installs"
+    for text in runs:
+        written = "pip.conf" in text and _PIP_RELOCATING.search(text.replace("\\n", "\n"))
+        if _PIP_CONFIG_SET.search(text) or written:
+            return "a RUN sets where pip installs"
+    return None

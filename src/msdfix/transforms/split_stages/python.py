@@ -6,10 +6,12 @@ from msdfix.ecosystems import os as osp
 from msdfix.ecosystems.images import slim_variant
 from msdfix.ecosystems.python import (
     ENV_MANAGERS,
+    MANAGERS,
     InstallEvidence,
     install_evidence,
     python_version,
 )
+from msdfix.ecosystems.python_builds import links_into_cache, relocating_config
 from msdfix.transforms.split_stages.artifacts import resolve
 from msdfix.transforms.split_stages.build_stage import (
     Analysis,
@@ -28,6 +30,9 @@ RELOCATING_ENV = (
     "PIP_TARGET", "PIP_PREFIX", "PIP_ROOT", "PIP_USER", "PYTHONUSERBASE",
     "UV_PROJECT_ENVIRONMENT", "VIRTUAL_ENV", "UV_TARGET", "UV_PREFIX",
 )  # fmt: skip
+
+
+UV = next(m for m in MANAGERS if m.id == "uv")
 
 
 def plan_python(a: Analysis) -> Plan:
@@ -50,12 +55,22 @@ def plan_python(a: Analysis) -> Plan:
                 f"pip at line {call.ins.start_line} installs outside the interpreter's prefix"
             )
         env = {**a.scope(call.ins), **call.command.assignments}
+        if call.program == "uv" and links_into_cache(
+            UV, call.args, call.command.assignments, env, a.ctx
+        ):
+            raise Decline(
+                f"uv at line {call.ins.start_line} links the packages into its cache "
+                "(symlink mode), which the runtime would not have"
+            )
         moved = next((v for v in RELOCATING_ENV if env.get(v)), None)
         if moved is not None:
             raise Decline(
                 f"ENV {moved} makes {call.program} at line {call.ins.start_line} install "
                 "outside the interpreter's prefix"
             )
+    config = relocating_config(a.ctx, [i.logical for st in a.stage.lineage for i in st.of("run")])
+    if config is not None:
+        raise Decline(f"{config}: the install may go outside the interpreter's prefix")
     tag = a.stage.image.tag
     runtime_tag = slim_variant("python", tag)
     if runtime_tag is None:
