@@ -2106,3 +2106,24 @@ def test_a_pip_configuration_that_moves_the_install_is_not_split(
     out, messages = _py_split(tmp_path, old, new, files)
     assert "AS runtime" not in out, out
     assert "may go outside the interpreter's prefix" in messages, messages
+
+
+@pytest.mark.parametrize(
+    "create, venv",
+    [
+        ("uv venv /opt/venv", "/opt/venv"),
+        ("uv venv --python 3.11 /opt/venv", "/opt/venv"),
+        ("python -m venv /opt/venv", "/opt/venv"),
+    ],
+)
+def test_a_virtualenv_uv_creates_is_what_the_runtime_copies(
+    tmp_path: Path, create: str, venv: str
+) -> None:
+    """``uv venv /opt/venv`` on PATH: the runtime copied /usr/local and the app only, and
+    gunicorn was not found (built for real)."""
+    out, messages = _py_split(
+        tmp_path,
+        "WORKDIR /app",
+        f'RUN pip install uv && {create}\nENV PATH="{venv}/bin:$PATH"\nWORKDIR /app',
+    )
+    assert f"COPY --from=build {venv} {venv}\n" in out, messages

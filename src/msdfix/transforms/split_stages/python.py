@@ -124,12 +124,30 @@ def _unproven(evidence: InstallEvidence, runtime: str) -> str | None:
     return f"{why}: compiled packages may link libraries {runtime} lacks" if why else None
 
 
+# uv venv's options that take a value (the folder is its only positional argument).
+_UV_VENV_VALUES = frozenset(
+    "-p --python --prompt --index-url --extra-index-url -i -f --find-links --index-strategy "
+    "--keyring-provider --link-mode --exclude-newer --cache-dir --directory --project "
+    "--config-file --color --index --default-index".split()
+)
+
+
+def _uv_venv_dir(args: list[str]) -> str:
+    """The folder ``uv venv`` creates: its positional argument, else ``.venv``."""
+    for i, arg in enumerate(args):
+        if not arg.startswith("-") and (i == 0 or args[i - 1] not in _UV_VENV_VALUES):
+            return arg
+    return ".venv"
+
+
 def _venv(a: Analysis) -> str | None:
     path = a.scope().get("PATH", "")
     for call in a.calls:
         target = None
         if call.program in ("venv", "virtualenv") and call.args:  # python -m venv DIR
             target = call.args[-1]
+        elif call.program == "uv" and call.args[:1] == ["venv"]:  # uv venv [DIR]
+            target = _uv_venv_dir(call.args[1:])
         if target:
             venv = resolve(target, call.cwd)
             if venv + "/bin" in path.split(":"):
