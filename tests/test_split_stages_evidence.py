@@ -2071,7 +2071,9 @@ def test_the_locked_project_built_from_the_copies_counts(
         ("psycopg2_binary-2.9.9-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl", True),
     ],
 )
-@pytest.mark.parametrize("install", ["--no-index --find-links ./wheels", "-f wheels"])
+@pytest.mark.parametrize(
+    "install", ["--no-index --find-links ./wheels", "-f wheels", "-f /opt/wheelhouse"]
+)
 def test_a_wheel_built_on_some_machine_is_no_evidence(
     tmp_path: Path, wheel: str, safe: bool, install: str
 ) -> None:

@@ -96,13 +96,18 @@ def local_wheel_builds(context: BuildContext, folders: list[str]) -> list[str]:
     """Wheels in the context ``folders`` (find-links locations, as the build names them) that
     are not portable: a ``linux_<arch>`` wheel was compiled against the libraries of the
     machine that built it. A folder given by an absolute path is looked for at the context's
-    root and by its last component (``/wheels`` copied from ``wheels/``)."""
+    root and by its last component (``/wheels`` copied from ``wheels/``); when neither is a
+    folder of the context, any wheel of the context may be the one copied there."""
     found: list[str] = []
+    wheels = context.glob("*.whl") if context.present else []
+    folders_of = {posixpath.dirname(p) for p in wheels}
     for folder in folders:
         rel = folder.removeprefix("./").strip("/")
         prefixes = {rel, posixpath.basename(rel)} if folder.startswith("/") else {rel}
+        if folder.startswith("/") and not prefixes & folders_of:
+            prefixes = folders_of  # /wheels from vendor/wheels: any of them may land there
         for prefix in prefixes:
-            for path in context.glob("*.whl"):
+            for path in wheels:
                 if posixpath.dirname(path) != prefix:
                     continue
                 name = posixpath.basename(path)
