@@ -2129,3 +2129,22 @@ def test_a_virtualenv_uv_creates_is_what_the_runtime_copies(
         f'RUN pip install uv && {create}\nENV PATH="{venv}/bin:$PATH"\nWORKDIR /app',
     )
     assert f"COPY --from=build {venv} {venv}\n" in out, messages
+
+
+@pytest.mark.parametrize(
+    "files, env, flags, safe",
+    [
+        ({".python-version": "3.12\n"}, "", "", False),
+        ({".python-version": "3.11\n"}, "", "", True),
+        ({}, "ENV UV_PYTHON_PREFERENCE=only-managed\n", "", False),
+        ({}, "", " --python 3.13", False),
+    ],
+)
+def test_uv_with_a_managed_python_is_not_split(
+    tmp_path: Path, files: dict[str, str], env: str, flags: str, safe: bool
+) -> None:
+    """uv downloads an interpreter other than the image's into ~/.local/share/uv/python,
+    and the virtualenv points there: the runtime, which copies /usr/local and the app,
+    would lack it (static: python-build-standalone is not reachable here)."""
+    result = _uv_split(tmp_path, files, env, flags)
+    assert ("AS runtime" in result) is safe, result

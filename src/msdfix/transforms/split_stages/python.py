@@ -68,6 +68,9 @@ def plan_python(a: Analysis) -> Plan:
                 f"ENV {moved} makes {call.program} at line {call.ins.start_line} install "
                 "outside the interpreter's prefix"
             )
+    managed = _managed_python(a)
+    if managed is not None:
+        raise Decline(f"{managed}: uv may install a managed Python outside the copied prefix")
     config = relocating_config(a.ctx, [i.logical for st in a.stage.lineage for i in st.of("run")])
     if config is not None:
         raise Decline(f"{config}: the install may go outside the interpreter's prefix")
@@ -122,6 +125,32 @@ def _unproven(evidence: InstallEvidence, runtime: str) -> str | None:
     if evidence.status == "open":  # wheels, but which? psycopg's loads libpq at run time
         return f"{why}: one may load a system library {runtime} lacks"
     return f"{why}: compiled packages may link libraries {runtime} lacks" if why else None
+
+
+def _managed_python(a: Analysis) -> str | None:
+    """Why uv may pick (and download) a managed interpreter instead of the image's, which
+    lives under ~/.local/share/uv/python: a preference for managed ones, or a version other
+    than the image's asked by ``--python``/``UV_PYTHON`` or the context's .python-version."""
+    image = python_version(a.stage.image.tag)
+    for call in a.calls:
+        if call.program != "uv" or call.args[:1] not in (["sync"], ["venv"], ["run"]):
+            continue
+        env = {**a.scope(call.ins), **call.command.assignments}
+        if (env.get("UV_PYTHON_PREFERENCE") or "") in ("managed", "only-managed"):
+            return f"UV_PYTHON_PREFERENCE={env['UV_PYTHON_PREFERENCE']}"
+        wanted = [env.get("UV_PYTHON") or ""]
+        wanted += [
+            call.args[i + 1] for i, arg in enumerate(call.args[:-1]) if arg in ("--python", "-p")
+        ]
+        wanted += [x.split("=", 1)[1] for x in call.args if x.startswith("--python=")]
+        text = a.ctx.read_text(".python-version") if a.ctx.present else None
+        if text and text.strip():
+            wanted.append(text.strip().splitlines()[0])
+        for value in wanted:
+            asked = python_version(value.removeprefix("python").removeprefix("cpython-"))
+            if asked is not None and asked != image:
+                return f"uv at line {call.ins.start_line} asks for Python {value}"
+    return None
 
 
 # uv venv's options that take a value (the folder is its only positional argument).
