@@ -2114,7 +2114,7 @@ def test_a_pip_configuration_that_moves_the_install_is_not_split(
     "create, venv",
     [
         ("uv venv /opt/venv", "/opt/venv"),
-        ("uv venv --python 3.11 /opt/venv", "/opt/venv"),
+        ("uv venv --python 3.12 /opt/venv", "/opt/venv"),
         ("python -m venv /opt/venv", "/opt/venv"),
     ],
 )
