@@ -1994,3 +1994,157 @@ def test_a_start_command_that_installs_keeps_the_build_image(tmp_path: Path) -> 
     out, messages, _ = _split(NODE.format(extra="", cmd="npm ci && node dist/index.js"), root)
     assert "AS runtime" not in out, out
     assert "the start command runs `npm ci`" in messages, messages
+
+
+# Round 14 (Python apps with real dependency managers, built for real): what makes a lock
+# file's wheels, or --only-binary, no evidence, and installs that land outside the copies.
+UV_APP = (
+    "FROM python:3.11\n{env}RUN pip install uv==0.4.30\nWORKDIR /app\nCOPY . .\n"
+    'RUN uv sync --frozen --no-dev{flags}\nENV PATH="/app/.venv/bin:$PATH"\n'
+    'CMD ["gunicorn", "app:app"]\n'
+)
+
+
+def _uv_split(root: Path, files: dict[str, str], env: str = "", flags: str = "") -> str:
+    lock = UV_LOCK.format(name="flask")
+    _write(root, {"pyproject.toml": "", "uv.lock": lock, "app.py": "", **files})
+    out, messages, _ = _split(UV_APP.format(env=env, flags=flags), root)
+    return out if "AS runtime" in out else messages
+
+
+def test_a_uv_lock_with_wheels_is_split(tmp_path: Path) -> None:
+    assert "AS runtime" in _uv_split(tmp_path, {})
+
+
+@pytest.mark.parametrize(
+    "files, env, flags",
+    [
+        ({"pyproject.toml": '[tool.uv]\nno-binary-package = ["flask"]\n'}, "", ""),
+        ({"uv.toml": 'no-binary-package = ["flask"]\n'}, "", ""),
+        ({}, "ENV UV_NO_BINARY_PACKAGE=flask\n", ""),
+        ({}, "", " --no-binary-package flask"),
+    ],
+)
+def test_a_lock_is_no_evidence_when_the_tool_builds_from_sdists(
+    tmp_path: Path, files: dict[str, str], env: str, flags: str
+) -> None:
+    """uv.lock lists psycopg2-binary's wheels, but ``no-binary-package`` builds it against
+    the full image's libpq: the split's runtime failed "libpq.so.5" (built for real)."""
+    assert "may be built from source" in _uv_split(tmp_path, files, env, flags)
+
+
+BUILT_PROJECT = """[project]
+name = "srv"
+version = "0.1.0"
+
+[build-system]
+requires = ["{requires}"]
+build-backend = "{backend}"
+{extra}"""
+
+
+@pytest.mark.parametrize(
+    "files, safe",
+    [
+        ({"setup.py": "from setuptools import Extension, setup\nsetup(ext_modules=[])\n"}, False),
+        ({"pyproject.toml": BUILT_PROJECT.format(requires="hatchling", backend="hatchling.build", extra="")}, True),
+        ({"pyproject.toml": BUILT_PROJECT.format(requires="hatchling", backend="hatchling.build", extra="[tool.hatch.build.hooks.custom]\n")}, False),
+        ({"pyproject.toml": BUILT_PROJECT.format(requires="maturin", backend="maturin", extra="")}, False),
+        ({"pyproject.toml": BUILT_PROJECT.format(requires="setuptools", backend="setuptools.build_meta", extra='[tool.setuptools]\next-modules = [{name = "srv._c", sources = ["c.c"]}]\n')}, False),
+    ],
+)  # fmt: skip
+def test_the_locked_project_built_from_the_copies_counts(
+    tmp_path: Path, files: dict[str, str], safe: bool
+) -> None:
+    """uv builds an ``editable`` project with its backend: a setup.py Extension linked the
+    full image's libpq, and the split's runtime failed "libpq.so.5" (built for real; on
+    slim-base, gcc was missing)."""
+    lock = UV_LOCK.format(name="flask").replace('{ virtual = "." }', '{ editable = "." }')
+    result = _uv_split(tmp_path, {"uv.lock": lock, **files})
+    assert ("AS runtime" in result) is safe, result
+
+
+@pytest.mark.parametrize(
+    "wheel, safe",
+    [
+        ("psycopg2_binary-2.9.9-cp311-cp311-linux_x86_64.whl", False),
+        ("psycopg2_binary-2.9.9-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl", True),
+    ],
+)
+@pytest.mark.parametrize(
+    "install", ["--no-index --find-links ./wheels", "-f wheels", "-f /opt/wheelhouse"]
+)
+def test_a_wheel_built_on_some_machine_is_no_evidence(
+    tmp_path: Path, wheel: str, safe: bool, install: str
+) -> None:
+    """A wheelhouse with a ``linux_x86_64`` wheel (``pip wheel`` of an sdist) links the
+    libraries of the machine that built it (built for real: "libpq.so.5" on slim)."""
+    out, messages = _py_split(
+        tmp_path, "-r requirements.txt", f"{install} -r requirements.txt", {f"wheels/{wheel}": ""}
+    )
+    assert ("AS runtime" in out) is safe, messages
+
+
+def test_uv_symlink_mode_is_not_split(tmp_path: Path) -> None:
+    """With ``UV_LINK_MODE=symlink`` the virtualenv's packages are links into uv's cache,
+    which the runtime does not copy (built for real: Django's imports failed)."""
+    result = _uv_split(tmp_path, {}, env="ENV UV_LINK_MODE=symlink\n")
+    assert "links the packages into its cache" in result, result
+
+
+@pytest.mark.parametrize(
+    "files, old, new",
+    [
+        ({"pip.conf": "[install]\ntarget = /opt/deps\n"}, "WORKDIR /app", "COPY pip.conf /etc/pip.conf\nWORKDIR /app"),
+        ({"pip.conf": "[global]\nuser = true\n"}, "WORKDIR /app", "COPY pip.conf /root/.config/pip/pip.conf\nWORKDIR /app"),
+        ({}, "WORKDIR /app", "RUN pip config --global set install.target /opt/deps\nWORKDIR /app"),
+    ],
+)  # fmt: skip
+def test_a_pip_configuration_that_moves_the_install_is_not_split(
+    tmp_path: Path, files: dict[str, str], old: str, new: str
+) -> None:
+    """pip reads ``target``/``user``/... from pip.conf like PIP_TARGET: the packages went
+    to /opt/deps, which the runtime lacked (built for real: "No module named gunicorn")."""
+    out, messages = _py_split(tmp_path, old, new, files)
+    assert "AS runtime" not in out, out
+    assert "may go outside the interpreter's prefix" in messages, messages
+
+
+@pytest.mark.parametrize(
+    "create, venv",
+    [
+        ("uv venv /opt/venv", "/opt/venv"),
+        ("uv venv --python 3.12 /opt/venv", "/opt/venv"),
+        ("python -m venv /opt/venv", "/opt/venv"),
+    ],
+)
+def test_a_virtualenv_uv_creates_is_what_the_runtime_copies(
+    tmp_path: Path, create: str, venv: str
+) -> None:
+    """``uv venv /opt/venv`` on PATH: the runtime copied /usr/local and the app only, and
+    gunicorn was not found (built for real)."""
+    out, messages = _py_split(
+        tmp_path,
+        "WORKDIR /app",
+        f'RUN pip install uv && {create}\nENV PATH="{venv}/bin:$PATH"\nWORKDIR /app',
+    )
+    assert f"COPY --from=build {venv} {venv}\n" in out, messages
+
+
+@pytest.mark.parametrize(
+    "files, env, flags, safe",
+    [
+        ({".python-version": "3.12\n"}, "", "", False),
+        ({".python-version": "3.11\n"}, "", "", True),
+        ({}, "ENV UV_PYTHON_PREFERENCE=only-managed\n", "", False),
+        ({}, "", " --python 3.13", False),
+    ],
+)
+def test_uv_with_a_managed_python_is_not_split(
+    tmp_path: Path, files: dict[str, str], env: str, flags: str, safe: bool
+) -> None:
+    """uv downloads an interpreter other than the image's into ~/.local/share/uv/python,
+    and the virtualenv points there: the runtime, which copies /usr/local and the app,
+    would lack it (static: python-build-standalone is not reachable here)."""
+    result = _uv_split(tmp_path, files, env, flags)
+    assert ("AS runtime" in result) is safe, result

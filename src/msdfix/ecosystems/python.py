@@ -25,6 +25,7 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 
 from msdfix.ecosystems.base import CacheDir, Ecosystem, PackageManager
 from msdfix.ecosystems.images import PY_NEEDS_FULL
+from msdfix.ecosystems.python_builds import configured_no_binary, local_wheel_builds, pure_build
 from msdfix.model.context import BuildContext
 
 if sys.version_info >= (3, 11):
@@ -103,8 +104,13 @@ def wheel_evidence(context: BuildContext, tool: str, version: tuple[int, int]) -
             return WheelEvidence(None)  # a lock file of another shape: unreadable
         names.append(canonicalize_name(str(package.get("name", "?"))))
         source = package.get("source")
-        if isinstance(source, dict) and ({"editable", "virtual"} & set(source)):
-            continue  # the project itself: built from the copied sources either way
+        if isinstance(source, dict) and "virtual" in source:
+            continue  # the project itself, not built
+        if isinstance(source, dict) and "editable" in source:
+            # the project or a member, built from the copied sources by its backend
+            if not pure_build(context, str(source["editable"])):
+                builds.append(names[-1])
+            continue
         files = [  # poetry and pdm: {file = ...}; pdm with static URLs: {url = ...}
             f.get("file") or str(f.get("url", "")).rsplit("/", 1)[-1]
             for f in _list(package.get("files"))
@@ -538,16 +544,24 @@ def install_evidence(
             native = [n for n in evidence.names if n in PY_NEEDS_FULL]
             if native:
                 return InstallEvidence("native", native, found.packages)
-            if evidence.builds:
-                found.status, found.names = "unproven", [*found.names, *evidence.builds]
+            builds = list(evidence.builds)
+            if _no_binary(context, args, scope, program):  # sdists although wheels exist
+                builds += [n for n in evidence.names if n not in builds]
+            if _builds_self(context, program, args):
+                builds.append("the project itself")
+            if builds:
+                found.status, found.names = "unproven", [*found.names, *builds]
             continue
         if program not in ("pip", "pip3", "uv") and not program.startswith("pip3."):
             return InstallEvidence("unknown", packages=found.packages)
         status, names = _pip_blockers(context, args, found.packages)
         if status in ("unknown", "native", "git"):
             return InstallEvidence(status, names, found.packages)
-        wheels = _only_binary(args, scope) and not _no_binary(context, args, scope)
-        if not (wheels or _tools_only(args)) and found.status in (
+        wheels = _only_binary(args, scope) and not _no_binary(context, args, scope, program)
+        built = local_wheel_builds(context, _find_links(args, scope)) if wheels else []
+        if built:  # compiled on some machine, against its libraries
+            found.status, found.names = "unproven", [*found.names, *built]
+        elif not (wheels or _tools_only(args)) and found.status in (
             "none",
             "open",
         ):
@@ -568,14 +582,53 @@ def _only_binary(args: list[str], scope: Mapping[str, str | None]) -> bool:
     return ":all:" in (scope.get("PIP_ONLY_BINARY") or "").split(",")
 
 
-def _no_binary(context: BuildContext, args: list[str], scope: Mapping[str, str | None]) -> bool:
-    """Some package is built from its sdist although ``--only-binary :all:`` is given: a
-    ``--no-binary`` option, variable or line of a requirements file (pip reads the file's
-    options after the command line's, so the file's wins)."""
+def _no_binary(
+    context: BuildContext, args: list[str], scope: Mapping[str, str | None], program: str = "pip"
+) -> bool:
+    """Some package is built from its sdist although ``--only-binary :all:`` is given or a
+    lock file lists wheels: a ``--no-binary`` option, variable or line of a requirements file
+    (pip reads the file's options after the command line's, so the file's wins), or for uv,
+    poetry and pdm a ``no-binary`` setting in their settings files."""
     if any(a.startswith("--no-binary") for a in args) or any(scope.get(v) for v in NO_BINARY_ENV):
         return True
+    if program in ("uv", "poetry", "pdm") and configured_no_binary(context):
+        return True
+    if program in LOCK_FILES and not _requirement_files(args):
+        return False
     files = _requirement_files(args)
     return read_requirements(context, [_context_path(context, f) for f in files]).no_binary
+
+
+def _builds_self(context: BuildContext, program: str, args: list[str]) -> bool:
+    """poetry and pdm install the project itself (not in their lock files) unless told not
+    to; its build may run code msdfix does not read (a build script, hooks, extensions)."""
+    if program not in ("poetry", "pdm") or {"--no-root", "--no-self"} & set(args):
+        return False
+    ecosystem = POETRY if program == "poetry" else PDM
+    text = context.read_text("pyproject.toml")
+    if (
+        text is not None
+        and ecosystem.no_self_setting
+        and re.search(ecosystem.no_self_setting, text, re.M)
+    ):
+        return False
+    return not pure_build(context, ".")
+
+
+def _find_links(args: list[str], scope: Mapping[str, str | None]) -> list[str]:
+    """The local folders a pip command finds packages in (``-f``/``--find-links``, and
+    ``PIP_FIND_LINKS``/``UV_FIND_LINKS``)."""
+    values: list[str] = []
+    for i, arg in enumerate(args):
+        if arg in ("-f", "--find-links") and i + 1 < len(args):
+            values.append(args[i + 1])
+        elif arg.startswith("--find-links="):
+            values.append(arg.split("=", 1)[1])
+        elif arg.startswith("-f") and len(arg) > 2:
+            values.append(arg[2:])
+    for var in ("PIP_FIND_LINKS", "UV_FIND_LINKS"):
+        values += (scope.get(var) or "").split()
+    return [p for p in (local_location(v) for v in values) if p]
 
 
 def _requirement_files(args: list[str]) -> list[str]:

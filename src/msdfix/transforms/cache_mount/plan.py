@@ -5,13 +5,13 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
 
 from msdfix.document import Document
 from msdfix.ecosystems.base import CacheDir, PackageManager
 from msdfix.ecosystems.node import may_run_install_scripts
 from msdfix.ecosystems.os import APT_ARCHIVES_MOUNT
 from msdfix.ecosystems.python import NO_BINARY_ENV, install_evidence, python_version
+from msdfix.ecosystems.python_builds import links_into_cache
 from msdfix.fixes import Edit
 from msdfix.model import BuildContext, Stage
 from msdfix.model.base_images import ROOT
@@ -111,23 +111,8 @@ def _pseudo(path: str) -> bool:
 
 
 def _links_into_cache(call: ToolCall, scope: dict[str, str], ctx: BuildContext) -> bool:
-    """True when the install symlinks packages into the cache (``--link-mode symlink``): by
-    its option, else its variable, else the context's configuration file."""
-    manager, args = call.manager, call.args
-    if not manager.link_option:
-        return False
-    mode = call.command.assignments.get(manager.link_env) or scope.get(manager.link_env)
-    for name, keys in manager.link_config if mode is None else ():
-        value: Any = ctx.read_toml(name)
-        for key in keys:
-            value = value.get(key) if isinstance(value, dict) else None
-        mode = mode or (value if isinstance(value, str) else None)
-    for i, arg in enumerate(args):
-        if arg == manager.link_option and i + 1 < len(args):
-            mode = args[i + 1]
-        elif arg.startswith(manager.link_option + "="):
-            mode = arg.split("=", 1)[1]
-    return mode == "symlink"
+    """True when the install symlinks packages into the cache (``--link-mode symlink``)."""
+    return links_into_cache(call.manager, call.args, call.command.assignments, scope, ctx)
 
 
 class _Planner:

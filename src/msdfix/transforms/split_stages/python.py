@@ -6,10 +6,12 @@ from msdfix.ecosystems import os as osp
 from msdfix.ecosystems.images import slim_variant
 from msdfix.ecosystems.python import (
     ENV_MANAGERS,
+    MANAGERS,
     InstallEvidence,
     install_evidence,
     python_version,
 )
+from msdfix.ecosystems.python_builds import links_into_cache, relocating_config
 from msdfix.transforms.split_stages.artifacts import resolve
 from msdfix.transforms.split_stages.build_stage import (
     Analysis,
@@ -28,6 +30,9 @@ RELOCATING_ENV = (
     "PIP_TARGET", "PIP_PREFIX", "PIP_ROOT", "PIP_USER", "PYTHONUSERBASE",
     "UV_PROJECT_ENVIRONMENT", "VIRTUAL_ENV", "UV_TARGET", "UV_PREFIX",
 )  # fmt: skip
+
+
+UV = next(m for m in MANAGERS if m.id == "uv")
 
 
 def plan_python(a: Analysis) -> Plan:
@@ -50,12 +55,25 @@ def plan_python(a: Analysis) -> Plan:
                 f"pip at line {call.ins.start_line} installs outside the interpreter's prefix"
             )
         env = {**a.scope(call.ins), **call.command.assignments}
+        if call.program == "uv" and links_into_cache(
+            UV, call.args, call.command.assignments, env, a.ctx
+        ):
+            raise Decline(
+                f"uv at line {call.ins.start_line} links the packages into its cache "
+                "(symlink mode), which the runtime would not have"
+            )
         moved = next((v for v in RELOCATING_ENV if env.get(v)), None)
         if moved is not None:
             raise Decline(
                 f"ENV {moved} makes {call.program} at line {call.ins.start_line} install "
                 "outside the interpreter's prefix"
             )
+    managed = _managed_python(a)
+    if managed is not None:
+        raise Decline(f"{managed}: uv may install a managed Python outside the copied prefix")
+    config = relocating_config(a.ctx, [i.logical for st in a.stage.lineage for i in st.of("run")])
+    if config is not None:
+        raise Decline(f"{config}: the install may go outside the interpreter's prefix")
     tag = a.stage.image.tag
     runtime_tag = slim_variant("python", tag)
     if runtime_tag is None:
@@ -109,12 +127,56 @@ def _unproven(evidence: InstallEvidence, runtime: str) -> str | None:
     return f"{why}: compiled packages may link libraries {runtime} lacks" if why else None
 
 
+def _managed_python(a: Analysis) -> str | None:
+    """Why uv may pick (and download) a managed interpreter instead of the image's, which
+    lives under ~/.local/share/uv/python: a preference for managed ones, or a version other
+    than the image's asked by ``--python``/``UV_PYTHON`` or the context's .python-version."""
+    image = python_version(a.stage.image.tag)
+    for call in a.calls:
+        if call.program != "uv" or call.args[:1] not in (["sync"], ["venv"], ["run"]):
+            continue
+        env = {**a.scope(call.ins), **call.command.assignments}
+        if (env.get("UV_PYTHON_PREFERENCE") or "") in ("managed", "only-managed"):
+            return f"UV_PYTHON_PREFERENCE={env['UV_PYTHON_PREFERENCE']}"
+        wanted = [env.get("UV_PYTHON") or ""]
+        wanted += [
+            call.args[i + 1] for i, arg in enumerate(call.args[:-1]) if arg in ("--python", "-p")
+        ]
+        wanted += [x.split("=", 1)[1] for x in call.args if x.startswith("--python=")]
+        text = a.ctx.read_text(".python-version") if a.ctx.present else None
+        if text and text.strip():
+            wanted.append(text.strip().splitlines()[0])
+        for value in wanted:
+            asked = python_version(value.removeprefix("python").removeprefix("cpython-"))
+            if asked is not None and asked != image:
+                return f"uv at line {call.ins.start_line} asks for Python {value}"
+    return None
+
+
+# uv venv's options that take a value (the folder is its only positional argument).
+_UV_VENV_VALUES = frozenset(
+    "-p --python --prompt --index-url --extra-index-url -i -f --find-links --index-strategy "
+    "--keyring-provider --link-mode --exclude-newer --cache-dir --directory --project "
+    "--config-file --color --index --default-index".split()
+)
+
+
+def _uv_venv_dir(args: list[str]) -> str:
+    """The folder ``uv venv`` creates: its positional argument, else ``.venv``."""
+    for i, arg in enumerate(args):
+        if not arg.startswith("-") and (i == 0 or args[i - 1] not in _UV_VENV_VALUES):
+            return arg
+    return ".venv"
+
+
 def _venv(a: Analysis) -> str | None:
     path = a.scope().get("PATH", "")
     for call in a.calls:
         target = None
         if call.program in ("venv", "virtualenv") and call.args:  # python -m venv DIR
             target = call.args[-1]
+        elif call.program == "uv" and call.args[:1] == ["venv"]:  # uv venv [DIR]
+            target = _uv_venv_dir(call.args[1:])
         if target:
             venv = resolve(target, call.cwd)
             if venv + "/bin" in path.split(":"):
