@@ -1546,3 +1546,17 @@ def test_cleanup_of_the_install_after_the_split_stays(tmp_path: Path) -> None:
     assert out == text and not applied
     assert any("deletes what it installed" in m for m in explained)
     assert _run(text.replace(" && rm -rf node_modules", ""), tmp_path)[1]
+
+
+@pytest.mark.parametrize(
+    "head", ["ARG SUB\nWORKDIR /app${SUB:+/sub}", "ARG APP_HOME\nWORKDIR ${APP_HOME:-/app}"]
+)
+def test_a_workdir_from_a_build_argument_modifier_is_not_its_default(
+    tmp_path: Path, head: str
+) -> None:
+    """``${SUB:+/sub}`` and ``${APP_HOME:-/app}`` change with ``--build-arg``: a bind target
+    written as /app/package.json hid the manifest from ``npm ci`` (built: "can only install
+    with an existing package-lock.json")."""
+    _pip_context(tmp_path)
+    out, _, _ = _run(PIP_APP.replace("WORKDIR /app", head), tmp_path)
+    assert "/app/requirements.txt" not in out

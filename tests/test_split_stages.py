@@ -983,3 +983,21 @@ def test_a_frontend_source_importing_above_its_directory_declines(tmp_path, spec
     (web / "src" / "deep" / "use.js").write_text(f'import {{ fmt }} from "{spec}";\n')
     result = _run((context / "Dockerfile").read_text(), context, unsafe=True)
     assert ("names a path outside the frontend directory" in _messages(result)) is declines
+
+
+@pytest.mark.parametrize(
+    "head, build",
+    [
+        ("ARG OUT", "go build -o ${OUT:-/usr/local/bin}/server ."),
+        ("ARG OUT=/usr/local/bin", "go build -o $OUT/server ."),
+        ("ARG BIN=/opt/bin\nENV GOBIN=$BIN", "go install ."),
+    ],
+)
+def test_artefact_paths_from_a_build_argument_are_not_split(tmp_path, head, build):
+    """``--build-arg OUT=/usr/bin`` writes the binary elsewhere: a COPY --from=build of the
+    default's path fails (built: "/usr/local/bin/server" not found)."""
+    shutil.copytree(FIXTURES / "go-static", tmp_path, dirs_exist_ok=True)
+    text = _df("FROM golang:1.22", "WORKDIR /src", head, "COPY . .", f"RUN {build}",
+               'CMD ["server"]')  # fmt: skip
+    result = _run(text, tmp_path)
+    assert "COPY --from=build" not in result.output

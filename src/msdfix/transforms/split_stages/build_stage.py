@@ -339,10 +339,20 @@ class Analysis:
             return None
         return resolve(value, self.final_dir) if "/" in value else value
 
+    def fixed_value(self, name: str, ins: Instruction | None = None) -> str | None:
+        """``name``'s value where no build argument can change it (None: unset); Decline
+        when one may (``ARG BIN=/opt/bin`` / ``ENV GOBIN=$BIN``: the files land elsewhere)."""
+        fixed = self.model.fixed_scope(self.stage, ins)
+        if name in fixed and fixed[name] is None:
+            raise Decline(f"${name} comes from a build argument: the build may write elsewhere")
+        return fixed.get(name)
+
     def _expand(self, word: str) -> str | None:
         from msdfix.model.args import expand
 
-        value = expand(word, self.scope())
+        # paths are worked out from values no build argument can change: ``-o $OUT/server``
+        # with ``ARG OUT=/usr/local/bin`` writes elsewhere under ``--build-arg OUT=/opt``
+        value = expand(word, self.model.fixed_scope(self.stage))
         return None if "$" in value else value
 
 
