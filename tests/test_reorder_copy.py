@@ -1560,3 +1560,21 @@ def test_a_workdir_from_a_build_argument_modifier_is_not_its_default(
     _pip_context(tmp_path)
     out, _, _ = _run(PIP_APP.replace("WORKDIR /app", head), tmp_path)
     assert "/app/requirements.txt" not in out
+
+
+def test_node_options_that_load_a_copied_file_keep_the_install_after_the_copy(
+    tmp_path: Path,
+) -> None:
+    """npm is a node program: ``NODE_OPTIONS=--require ./tracing.js`` made the moved ``npm ci``
+    fail with "Cannot find module './tracing.js'" (built)."""
+    _npm_context(tmp_path)
+    (tmp_path / "tracing.js").write_text("console.log('tracing')\n")
+    text = (
+        'FROM node:20\nENV NODE_OPTIONS="--require ./tracing.js"\nWORKDIR /app\nCOPY . .\n'
+        'RUN npm ci\nCMD ["node", "server.js"]\n'
+    )
+    out, applied, explained = _run(text, tmp_path)
+    assert not applied
+    assert any("NODE_OPTIONS=./tracing.js" in m for m in explained)
+    module = text.replace("./tracing.js", "dd-trace/init")  # a module name is no file
+    assert _run(module, tmp_path)[1]

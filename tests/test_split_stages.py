@@ -1046,3 +1046,15 @@ def test_generated_paths_with_spaces_are_quoted(tmp_path):
     out = _run(_df(*lines[:3], apt, *lines[3:]), tmp_path).output
     assert "rm -rf '/srv/my app/node_modules'" in out
     assert "rm -rf /srv/my app" not in out and "COPY --from=build /srv/my app" not in out
+
+
+def test_node_options_loading_a_copied_file_keeps_the_install_in_the_build(tmp_path):
+    """``ENV NODE_OPTIONS="--require ./tracing.js"``: npm is a node program, so a deps stage with
+    only the manifests failed with "Cannot find module './tracing.js'" (built)."""
+    _node_app(tmp_path)
+    (tmp_path / "tracing.js").write_text("console.log('tracing')\n")
+    text = _df("FROM node:20", 'ENV NODE_OPTIONS="--require ./tracing.js"', "WORKDIR /app",
+               "COPY . .", "RUN npm ci", 'CMD ["node", "server.js"]')  # fmt: skip
+    result = _run(text, tmp_path)
+    assert "AS prod-deps" not in result.output
+    assert "NODE_OPTIONS makes the install load ./tracing.js" in _messages(result)

@@ -38,6 +38,7 @@ from msdfix.ecosystems.node import (
     local_package_names,
     lock_problem,
     locked_local,
+    node_options_files,
     plug_n_play,
     production_install,
     read_dependencies,
@@ -475,6 +476,11 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     replayed = _replayed(a, install)
     if isinstance(replayed, str):
         return replayed
+    loads = node_options_files(
+        a.doc.model.stage_scope(a.stage, install.ins).get("NODE_OPTIONS") or ""
+    )
+    if loads:
+        return f"NODE_OPTIONS makes the install load {loads[0]}, which a deps stage lacks"
     rel = context_dir(a, app, a.stage.instructions[-1])
     if rel is None:
         return f"{app} is not copied whole from one context directory"
