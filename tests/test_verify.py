@@ -696,3 +696,9 @@ def test_verify_builds_the_target_stage_of_both_files(tmp_path: Path) -> None:
     )
     assert code == 1 and data["images"]["original"]["smoke"]["ok"], data
     assert not data["images"]["rewritten"]["smoke"]["ok"]
+
+
+def test_an_empty_workdir_and_root_are_the_same_config() -> None:
+    """distroless spells out ``WorkingDir: "/"``, debian leaves it empty: both run in /."""
+    assert not diff_configs({"WorkingDir": ""}, {"WorkingDir": "/"})
+    assert diff_configs({"WorkingDir": ""}, {"WorkingDir": "/app"})
