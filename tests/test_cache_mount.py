@@ -1415,3 +1415,29 @@ def test_a_run_that_assigns_the_cache_variable_itself_is_still_seen() -> None:
         "Dockerfile", BuildContext(None), Settings(select=frozenset({"cache-mount"})),
     )  # fmt: skip
     assert not out.changed
+
+
+@pytest.mark.parametrize(
+    ("name", "config", "run"),
+    [
+        (".npmrc", "cache=/opt/npmc\n", "npm ci && npm cache clean --force"),
+        (
+            "uv.toml",
+            'cache-dir = "/opt/uvc"\n',
+            "uv pip install --system --only-binary :all: -r requirements.txt && uv cache clean",
+        ),
+    ],
+)
+def test_a_configuration_the_run_mounts_makes_the_cache_unknown(tmp_path, name, config, run):
+    """reorder-copy bind-mounts the project's .npmrc/uv.toml into the install: the cache went
+    to /opt/npmc, neither mounted nor cleaned any more (built: 7 MB left in the image)."""
+    (tmp_path / name).write_text(config)
+    (tmp_path / "package.json").write_text('{"name": "x", "dependencies": {"ms": "^2.1.3"}}')
+    (tmp_path / "package-lock.json").write_text('{"lockfileVersion": 3, "packages": {}}')
+    (tmp_path / "requirements.txt").write_text("six==1.16.0\n")
+    base = "node:20" if name == ".npmrc" else "python:3.12"
+    text = f"FROM {base}\nWORKDIR /app\nCOPY . .\nRUN {run}\n"
+    settings = Settings(frozenset({"reorder-copy", "cache-mount"}))
+    out = rewrite(text, None, BuildContext(tmp_path), settings).output
+    assert f"source={name}" in out  # reorder-copy mounted it
+    assert "type=cache" not in out and "clean" in out

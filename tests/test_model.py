@@ -201,3 +201,14 @@ def test_unclosed_braces_expand_in_linear_time() -> None:
         assert expand(f"${{a}} {hostile} $a", {"a": "1"}) == f"1 {hostile} 1"
         model = build_model(parse(f"ARG X={hostile * 5}\nFROM alpine\nRUN true\n"))
     assert model.global_args["X"] == hostile * 5
+
+
+def test_expand_keeps_every_form_of_a_value_a_build_argument_may_set() -> None:
+    """``ARG SUB`` / ``WORKDIR /opt/${SUB:-app}``: ``--build-arg SUB=x`` moves the folder, so
+    the default is no answer; a name the Dockerfile never sets is unset (its default applies)."""
+    scope = {"SUB": None}
+    assert (
+        expand("/opt/${SUB:-app}/${SUB:+x}/${SUB-a}", scope)
+        == "/opt/${SUB:-app}/${SUB:+x}/${SUB-a}"
+    )
+    assert expand("${UNSET:-d}${UNSET:+x}", scope) == "d"

@@ -1575,3 +1575,35 @@ def test_an_install_whose_run_later_changes_what_it_wrote_keeps_the_order(
     else:
         assert out == text
         assert any("changes what the install wrote" in m for m in explained), explained
+
+
+@pytest.mark.parametrize(
+    "head", ["ARG SUB\nWORKDIR /app${SUB:+/sub}", "ARG APP_HOME\nWORKDIR ${APP_HOME:-/app}"]
+)
+def test_a_workdir_from_a_build_argument_modifier_is_not_its_default(
+    tmp_path: Path, head: str
+) -> None:
+    """``${SUB:+/sub}`` and ``${APP_HOME:-/app}`` change with ``--build-arg``: a bind target
+    written as /app/package.json hid the manifest from ``npm ci`` (built: "can only install
+    with an existing package-lock.json")."""
+    _pip_context(tmp_path)
+    out, _, _ = _run(PIP_APP.replace("WORKDIR /app", head), tmp_path)
+    assert "/app/requirements.txt" not in out
+
+
+def test_node_options_that_load_a_copied_file_keep_the_install_after_the_copy(
+    tmp_path: Path,
+) -> None:
+    """npm is a node program: ``NODE_OPTIONS=--require ./tracing.js`` made the moved ``npm ci``
+    fail with "Cannot find module './tracing.js'" (built)."""
+    _npm_context(tmp_path)
+    (tmp_path / "tracing.js").write_text("console.log('tracing')\n")
+    text = (
+        'FROM node:20\nENV NODE_OPTIONS="--require ./tracing.js"\nWORKDIR /app\nCOPY . .\n'
+        'RUN npm ci\nCMD ["node", "server.js"]\n'
+    )
+    out, applied, explained = _run(text, tmp_path)
+    assert not applied
+    assert any("NODE_OPTIONS=./tracing.js" in m for m in explained)
+    module = text.replace("./tracing.js", "dd-trace/init")  # a module name is no file
+    assert _run(module, tmp_path)[1]

@@ -842,3 +842,30 @@ def test_an_apt_install_without_yes_keeps_the_full_image(
     if not moves:
         assert result.output == text
         assert any("without -y" in f.message for f in result.suggestions)
+
+
+@pytest.mark.parametrize(
+    "overlay",
+    ["ADD overlay.tar.gz /app/", "COPY --from=gen /out/ ./", "ADD overlay.tgz ."],
+)
+def test_manifests_an_archive_or_another_stage_may_replace_are_unknown(tmp_path, overlay):
+    """The package.json ``npm ci`` reads came from the archive (its postinstall ran make), not
+    from the context: node:20-slim failed with "make: not found" (built)."""
+    ms = {"version": "2.1.3", "resolved": "https://registry.npmjs.org/ms/-/ms-2.1.3.tgz"}
+    root = {"name": "x", "version": "1.0.0", "dependencies": {"ms": "^2.1.3"}}
+    lock = {"name": "x", "lockfileVersion": 3, "packages": {"": root, "node_modules/ms": ms}}
+    (tmp_path / "package.json").write_text(json.dumps(root))
+    (tmp_path / "package-lock.json").write_text(json.dumps(lock))
+    for name in ("overlay.tar.gz", "overlay.tgz"):
+        (tmp_path / name).write_bytes(b"\x1f\x8b")
+    text = (
+        "FROM node:20 AS gen\nWORKDIR /out\nRUN echo\n"
+        f"FROM node:20\nWORKDIR /app\nCOPY . .\n{overlay}\nRUN npm ci\n"
+        'CMD ["node", "server.js"]\n'
+    )
+    result = _run(text, context=tmp_path)
+    assert "node:20-slim" not in result.output
+    assert "FROM node:20-slim" in _run(text.replace(overlay, ""), context=tmp_path).output
+    below = text.replace(overlay, overlay.replace("./", "./dist/").replace("/app/", "/app/dist/"))
+    if "--from" in overlay:  # a stage's files below the install's folder leave package.json
+        assert "FROM node:20-slim" in _run(below, context=tmp_path).output

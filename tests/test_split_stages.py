@@ -983,3 +983,78 @@ def test_a_frontend_source_importing_above_its_directory_declines(tmp_path, spec
     (web / "src" / "deep" / "use.js").write_text(f'import {{ fmt }} from "{spec}";\n')
     result = _run((context / "Dockerfile").read_text(), context, unsafe=True)
     assert ("names a path outside the frontend directory" in _messages(result)) is declines
+
+
+@pytest.mark.parametrize(
+    "head, build",
+    [
+        ("ARG OUT", "go build -o ${OUT:-/usr/local/bin}/server ."),
+        ("ARG OUT=/usr/local/bin", "go build -o $OUT/server ."),
+        ("ARG BIN=/opt/bin\nENV GOBIN=$BIN", "go install ."),
+    ],
+)
+def test_artefact_paths_from_a_build_argument_are_not_split(tmp_path, head, build):
+    """``--build-arg OUT=/usr/bin`` writes the binary elsewhere: a COPY --from=build of the
+    default's path fails (built: "/usr/local/bin/server" not found)."""
+    shutil.copytree(FIXTURES / "go-static", tmp_path, dirs_exist_ok=True)
+    text = _df("FROM golang:1.22", "WORKDIR /src", head, "COPY . .", f"RUN {build}",
+               'CMD ["server"]')  # fmt: skip
+    result = _run(text, tmp_path)
+    assert "COPY --from=build" not in result.output
+
+
+def _node_app(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text(
+        json.dumps({"name": "x", "version": "1.0.0", "dependencies": {"ms": "^2.1.3"}})
+    )
+    (tmp_path / "package-lock.json").write_text(
+        json.dumps(
+            {
+                "name": "x",
+                "version": "1.0.0",
+                "lockfileVersion": 3,
+                "requires": True,
+                "packages": {
+                    "": {"name": "x", "version": "1.0.0", "dependencies": {"ms": "^2.1.3"}},
+                    "node_modules/ms": {
+                        "version": "2.1.3",
+                        "resolved": "https://registry.npmjs.org/ms/-/ms-2.1.3.tgz",
+                        "integrity": "sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==",
+                    },
+                },
+            }
+        )
+    )
+    (tmp_path / "server.js").write_text(
+        "require('ms'); require('http').createServer().listen(3000)\n"
+    )
+
+
+def test_generated_paths_with_spaces_are_quoted(tmp_path):
+    """``WORKDIR "/srv/my app"``: the prod-deps COPY was written as ``COPY --from=build /srv/my
+    app/package.json ...`` (four sources: the build failed), and the app-files stage ran
+    ``rm -rf /srv/my app/node_modules``."""
+    _node_app(tmp_path)
+    text = _df("FROM node:20", 'WORKDIR "/srv/my app"', "COPY . .", "RUN npm ci",
+               'CMD ["node", "server.js"]')  # fmt: skip
+    out = _run(text, tmp_path).output
+    assert "COPY --from=build /srv/my app/" not in out
+    assert '["/srv/my app/package.json", "/srv/my app/package-lock.json", "./"]' in out
+    assert 'WORKDIR "/srv/my app"' in _deps_stage_of(out)
+    apt = "RUN apt-get update && apt-get install -y --no-install-recommends procps"
+    lines = text.splitlines()
+    out = _run(_df(*lines[:3], apt, *lines[3:]), tmp_path).output
+    assert "rm -rf '/srv/my app/node_modules'" in out
+    assert "rm -rf /srv/my app" not in out and "COPY --from=build /srv/my app" not in out
+
+
+def test_node_options_loading_a_copied_file_keeps_the_install_in_the_build(tmp_path):
+    """``ENV NODE_OPTIONS="--require ./tracing.js"``: npm is a node program, so a deps stage with
+    only the manifests failed with "Cannot find module './tracing.js'" (built)."""
+    _node_app(tmp_path)
+    (tmp_path / "tracing.js").write_text("console.log('tracing')\n")
+    text = _df("FROM node:20", 'ENV NODE_OPTIONS="--require ./tracing.js"', "WORKDIR /app",
+               "COPY . .", "RUN npm ci", 'CMD ["node", "server.js"]')  # fmt: skip
+    result = _run(text, tmp_path)
+    assert "AS prod-deps" not in result.output
+    assert "NODE_OPTIONS makes the install load ./tracing.js" in _messages(result)

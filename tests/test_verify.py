@@ -735,3 +735,9 @@ def test_special_files_are_refused_before_reading(tmp_path: Path) -> None:
         result = CliRunner().invoke(verify_command, args)
         assert result.exit_code == 2, (args, result.output)
         assert "not a regular file" in result.output, (args, result.output)
+
+
+def test_an_empty_workdir_and_root_are_the_same_config() -> None:
+    """distroless spells out ``WorkingDir: "/"``, debian leaves it empty: both run in /."""
+    assert not diff_configs({"WorkingDir": ""}, {"WorkingDir": "/"})
+    assert diff_configs({"WorkingDir": ""}, {"WorkingDir": "/app"})

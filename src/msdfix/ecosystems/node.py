@@ -337,6 +337,25 @@ NPM_CONFIG_FILE_ENV = (
     "npm_config_globalconfig",
 )  # fmt: skip
 YARN_CONFIG_FILE_ENV = ("YARN_RC_FILENAME",)
+# node options that load a file before the program runs: with NODE_OPTIONS they apply to npm,
+# yarn, pnpm and every install script, which then read that file from the image.
+_NODE_LOADS = ("--require", "-r", "--import", "--loader", "--experimental-loader", "--env-file")
+
+
+def node_options_files(value: str) -> list[str]:
+    """The paths a NODE_OPTIONS value makes node load (``--require ./tracing.js``,
+    ``--env-file=.env``); module names (``--require dd-trace/init``) are not paths."""
+    words, found = value.split(), []
+    for i, word in enumerate(words):
+        option, eq, arg = word.partition("=")
+        if option not in _NODE_LOADS:
+            continue
+        path = arg if eq else (words[i + 1] if i + 1 < len(words) else "")
+        path = path.strip("\"'")
+        if path.startswith(("/", "./", "../")) or option == "--env-file" and path:
+            found.append(path)
+    return found
+
 
 # npm lifecycle scripts that run on a plain ``npm install`` / ``npm ci`` of the project.
 NPM_LIFECYCLE = (

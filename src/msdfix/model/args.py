@@ -19,6 +19,9 @@ MAX_EXPANSION = 64 * 1024
 def expand(text: str, scope: Mapping[str, str | None]) -> str:
     """Expand ``$VAR``, ``${VAR}``, ``${VAR:-default}`` and ``${VAR:+alt}``; unknown stay.
 
+    A name the scope holds as None (an ARG without default, or a value a build argument may
+    change) stays as written in every form: ``${SUB:-app}`` is ``app`` only when no
+    ``--build-arg SUB=...`` is given, so the default is no answer for it.
     A result longer than ``MAX_EXPANSION`` characters is not computed: ``text`` is returned as
     written.
     """
@@ -30,7 +33,7 @@ def expand(text: str, scope: Mapping[str, str | None]) -> str:
         name = groups.get("braced") or groups["plain"]
         value = scope.get(name)
         op = groups.get("op")
-        if op is None:
+        if op is None or (value is None and name in scope):
             found = value if value is not None else match.group(0)
         else:
             word = match.group("word")

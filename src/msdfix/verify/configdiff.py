@@ -101,6 +101,8 @@ def diff_configs(
             sa, sb = sorted((a or {}).keys()), sorted((b or {}).keys())
             if sa != sb:
                 diffs.append(ConfigDiff(key, sa or None, sb or None, "error"))
+        elif key == "WorkingDir" and (a or "/") == (b or "/"):
+            continue  # an empty WorkingDir runs in /: a base that spells it out changes nothing
         elif _norm(a) != _norm(b):
             diffs.append(ConfigDiff(key, a, b, "error"))
     return sorted(diffs, key=lambda d: (d.severity != "error", d.key))

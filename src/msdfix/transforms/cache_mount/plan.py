@@ -15,7 +15,7 @@ from msdfix.ecosystems.python_builds import links_into_cache
 from msdfix.fixes import Edit
 from msdfix.model import BuildContext, Stage
 from msdfix.model.base_images import ROOT
-from msdfix.model.copies import copy_sources
+from msdfix.model.copies import copy_sources, mount_sources
 from msdfix.model.paths import within
 from msdfix.shell.classify import ToolCall, other_user, wrappers
 from msdfix.shell.commands import Command, Word
@@ -139,10 +139,13 @@ class _Planner:
         plan = self.plan
         configured = self._configured(call.manager)
         moved = next((v for v in call.manager.config_env if v in self.resolver.scope), None)
-        if moved or configured is not None:
+        brought = _copies_config(self.doc, self.stage, self.ins, call.manager)
+        if moved or configured is not None or brought:
             tool = call.manager.id
             if moved:
                 why = f"${moved} names a {tool} configuration file msdfix does not read"
+            elif brought:  # reorder-copy's --mount=type=bind,source=.npmrc brings it too
+                why = f"the RUN mounts a {tool} configuration that may set where it caches"
             elif configured is not None and configured.cmd == "run":
                 why = f"RUN at line {configured.start_line} configures where it caches"
             else:
@@ -841,11 +844,14 @@ def _writes_config(ins: Instruction, manager: PackageManager) -> bool:
 
 
 def _copies_config(doc: Document, stage: Stage, ins: Instruction, manager: PackageManager) -> bool:
-    """A COPY/ADD that brings one of the tool's configuration files from the build context
-    when it sets the cache, or when msdfix cannot read it."""
+    """A COPY/ADD (or a RUN's bind mount) that brings one of the tool's configuration files
+    from the build context when it sets the cache, or when msdfix cannot read it."""
     if not manager.config_files:
         return False
-    sources = copy_sources(stage, ins, doc.model)
+    if ins.cmd == "run":
+        sources = mount_sources(stage, ins, doc.model)
+    else:
+        sources = copy_sources(stage, ins, doc.model)
     names = manager.config_files
     ctx = doc.context
     if not ctx.present:

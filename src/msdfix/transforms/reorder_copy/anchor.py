@@ -7,7 +7,7 @@ import re
 
 from msdfix.document import Document
 from msdfix.ecosystems.base import Ecosystem, positionals
-from msdfix.ecosystems.node import NPM_CONFIG_FILE_ENV, YARN_CONFIG_FILE_ENV
+from msdfix.ecosystems.node import NPM_CONFIG_FILE_ENV, YARN_CONFIG_FILE_ENV, node_options_files
 from msdfix.ecosystems.python import PIP, is_local, local_location
 from msdfix.ecosystems.registry import BY_ID, INSTALL_SUBCOMMANDS
 from msdfix.model import Stage
@@ -224,6 +224,8 @@ PATH_ENV = {
     "pipenv": ("PIPENV_PIPFILE",),
     "npm": NPM_CONFIG_FILE_ENV,
     "yarn": YARN_CONFIG_FILE_ENV,
+    # npm, yarn and pnpm are node programs: NODE_OPTIONS=--require ./tracing.js loads a file
+    "node": ("NODE_OPTIONS",),
     "pdm": ("PDM_PROJECT",),
     # the manifest (BUNDLE_GEMFILE, COMPOSER) or package folder they install from or into
     "bundler": ("BUNDLE_GEMFILE", "BUNDLE_CACHE_PATH"),
@@ -235,8 +237,8 @@ PATH_ENV = {
 }  # fmt: skip
 ENV_USERS = {
     "pip": ("pip", "tls"), "uv": ("uv", "pip", "tls"), "pipenv": ("pipenv", "pip", "tls"),
-    "pdm": ("pdm", "tls"), "poetry": ("tls",), "npm": ("npm",), "pnpm": ("npm",),
-    "yarn": ("npm", "yarn"), "go": ("go",), "bundler": ("bundler",),
+    "pdm": ("pdm", "tls"), "poetry": ("tls",), "npm": ("npm", "node"), "pnpm": ("npm", "node"),
+    "yarn": ("npm", "yarn", "node"), "go": ("go",), "bundler": ("bundler",),
     "composer": ("composer",),
 }  # fmt: skip
 # Index options and variables whose value may name the index: ``name=url`` (uv).
@@ -284,6 +286,8 @@ def _env_parts(var: str, value: str) -> list[str]:
         return [] if posixpath.basename(value) in ("", _DEFAULT_MANIFEST[var]) else [value]
     if var == "GOENV":
         return [] if value in ("", "off") else [value]
+    if var == "NODE_OPTIONS":
+        return node_options_files(value)
     return value.split()
 
 

@@ -12,7 +12,9 @@ from msdfix.ecosystems.node import lifecycle_hooks, read_dependencies
 from msdfix.ecosystems.python import install_evidence, python_version
 from msdfix.ecosystems.registry import MANAGER_PROGRAMS, subcommand
 from msdfix.model import Stage
+from msdfix.model.args import expand
 from msdfix.model.copies import clean_source, copy_sources
+from msdfix.model.paths import within
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
 from msdfix.transforms.slim_base.facts import Facts, Use
@@ -49,6 +51,8 @@ def _manifest_dir(doc: Document, stage: Stage, ins: Instruction) -> str | None:
     for st, other in reversed(before):
         if _set_by_build_arg(doc, st, other):
             return None  # --build-arg APP=worker copies another folder's package.json
+        if _may_bring_unseen(doc, stage, st, other, ins):
+            return None  # an archive or another stage may replace the context's manifests
         for source in copy_sources(st, other, doc.model):
             path = posixpath.normpath(source.pattern or ".").strip("/")
             path = "" if path == "." else path
@@ -57,6 +61,36 @@ def _manifest_dir(doc: Document, stage: Stage, ins: Instruction) -> str | None:
             if doc.context.exists(posixpath.join(path, "package.json")):
                 return path
     return None
+
+
+_ARCHIVE = re.compile(r"\.(?:tar|tgz|tbz2?|txz|tar\.[a-z0-9]+)$", re.IGNORECASE)
+_NODE_MANIFESTS = ("package*.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", ".npmrc")
+
+
+def _may_bring_unseen(
+    doc: Document, stage: Stage, st: Stage, other: Instruction, install: Instruction
+) -> bool:
+    """A COPY/ADD whose files msdfix cannot list (``--from`` another stage or image, a URL, a
+    local archive ADD unpacks) that lands on the install's folder or above it, or puts a
+    manifest into it: the package.json the install reads may be that one, not the context's."""
+    _, values, _ = instruction_values(other)
+    unseen = other.flag("from") is not None or any("://" in raw for raw in values[:-1])
+    unseen = unseen or (
+        other.cmd == "add" and any(_ARCHIVE.search(raw.rstrip("/")) for raw in values[:-1])
+    )
+    if not unseen or len(values) < 2:
+        return False
+    before, _ = doc.model.workdirs(stage)
+    workdir, folder = before.get(id(other), "/"), before.get(id(install), "/")
+    dest = expand(values[-1], doc.model.stage_scope(st, other))
+    if "$" in dest or "$" in workdir or "$" in folder:
+        return True
+    dest = posixpath.normpath(posixpath.join(workdir, dest))
+    name = posixpath.basename(dest)
+    return within(folder, dest) or (
+        posixpath.dirname(dest) == folder
+        and any(fnmatch.fnmatch(name, pattern) for pattern in _NODE_MANIFESTS)
+    )
 
 
 def _set_by_build_arg(doc: Document, stage: Stage, ins: Instruction) -> bool:

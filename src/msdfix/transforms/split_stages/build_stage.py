@@ -339,10 +339,20 @@ class Analysis:
             return None
         return resolve(value, self.final_dir) if "/" in value else value
 
+    def fixed_value(self, name: str, ins: Instruction | None = None) -> str | None:
+        """``name``'s value where no build argument can change it (None: unset); Decline
+        when one may (``ARG BIN=/opt/bin`` / ``ENV GOBIN=$BIN``: the files land elsewhere)."""
+        fixed = self.model.fixed_scope(self.stage, ins)
+        if name in fixed and fixed[name] is None:
+            raise Decline(f"${name} comes from a build argument: the build may write elsewhere")
+        return fixed.get(name)
+
     def _expand(self, word: str) -> str | None:
         from msdfix.model.args import expand
 
-        value = expand(word, self.scope())
+        # paths are worked out from values no build argument can change: ``-o $OUT/server``
+        # with ``ARG OUT=/usr/local/bin`` writes elsewhere under ``--build-arg OUT=/opt``
+        value = expand(word, self.model.fixed_scope(self.stage))
         return None if "$" in value else value
 
 
@@ -544,10 +554,24 @@ def final_user(a: Analysis) -> str:
 
 
 def copy_line(doc: Document, stage: str | None, path: str, dest: str, chown: str | None) -> str:
+    return copy_paths_line(doc, stage, [path], dest, chown)
+
+
+def copy_paths_line(
+    doc: Document, stage: str | None, paths: list[str], dest: str, chown: str | None = None
+) -> str:
+    """``COPY [--from] [--chown] paths... dest``, in JSON form when a path has whitespace (the
+    shell form would split ``/srv/my app`` into two sources)."""
     flags = (f" --from={stage}" if stage else "") + (f" --chown={chown}" if chown else "")
-    if any(ch.isspace() for ch in path + dest):
-        return f"{keyword(doc, 'COPY')}{flags} {json.dumps([path, dest])}"
-    return f"{keyword(doc, 'COPY')}{flags} {path} {dest}"
+    if any(ch.isspace() for ch in "".join(paths) + dest):
+        return f"{keyword(doc, 'COPY')}{flags} {json.dumps([*paths, dest])}"
+    return f"{keyword(doc, 'COPY')}{flags} {' '.join(paths)} {dest}"
+
+
+def workdir_line(doc: Document, path: str) -> str:
+    """``WORKDIR path``, quoted when the path has whitespace or quotes."""
+    quoted = json.dumps(path) if re.search(r"[\s\"'\\]", path) else path
+    return f"{keyword(doc, 'WORKDIR')} {quoted}"
 
 
 def chunk(a: Analysis, ins: Instruction) -> str:

@@ -269,9 +269,9 @@ def _uses_cgo(a: Analysis) -> bool:
 
 def _go_install_output(a: Analysis, call: Call) -> tuple[list[str], str | None]:
     """Binary path of `go install` and, when the name is a guess, why the split is unsafe."""
-    scope = a.scope(call.ins)
-    gobin = call.command.assignments.get("GOBIN") or scope.get("GOBIN")
-    gopath = (call.command.assignments.get("GOPATH") or scope.get("GOPATH") or "/go").split(":")[0]
+    env = call.command.assignments
+    gobin = env.get("GOBIN") or a.fixed_value("GOBIN", call.ins)
+    gopath = (env.get("GOPATH") or a.fixed_value("GOPATH", call.ins) or "/go").split(":")[0]
     out = gobin or resolve("bin", gopath)
     if "$" in out:
         raise Decline(

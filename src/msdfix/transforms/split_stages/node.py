@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import shlex
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -37,6 +38,7 @@ from msdfix.ecosystems.node import (
     local_package_names,
     lock_problem,
     locked_local,
+    node_options_files,
     plug_n_play,
     production_install,
     read_dependencies,
@@ -62,11 +64,14 @@ from msdfix.transforms.split_stages.build_stage import (
     chunk,
     context_dir,
     context_paths,
+    copy_line,
+    copy_paths_line,
     dedupe,
     keyword,
     move_to_runtime,
     trailing_copies,
     whole_copy,
+    workdir_line,
 )
 from msdfix.transforms.split_stages.runtime_image import platform_flag
 
@@ -471,6 +476,11 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     replayed = _replayed(a, install)
     if isinstance(replayed, str):
         return replayed
+    loads = node_options_files(
+        a.doc.model.stage_scope(a.stage, install.ins).get("NODE_OPTIONS") or ""
+    )
+    if loads:
+        return f"NODE_OPTIONS makes the install load {loads[0]}, which a deps stage lacks"
     rel = context_dir(a, app, a.stage.instructions[-1])
     if rel is None:
         return f"{app} is not copied whole from one context directory"
@@ -894,7 +904,7 @@ def _modules_first(a: Analysis, plan: Plan, app: str, installs: list[Call]) -> N
     modules = resolve("node_modules", app)
     plan.stages.append(
         f"{keyword(doc, 'FROM')} {BUILD_ALIAS} {keyword(doc, 'AS')} {APP_FILES}{nl}"
-        f"{keyword(doc, 'RUN')} rm -rf {modules}{nl}"
+        f"{keyword(doc, 'RUN')} rm -rf {shlex.quote(modules)}{nl}"
     )
     plan.copies = [modules, *dedupe(plan.copies)]
     plan.sources[app] = APP_FILES
@@ -909,7 +919,7 @@ def _without_modules(a: Analysis, plan: Plan, modules: str, above: list[str]) ->
     doc, nl = a.doc, a.doc.newline
     plan.stages.append(
         f"{keyword(doc, 'FROM')} {BUILD_ALIAS} {keyword(doc, 'AS')} {APP_FILES}{nl}"
-        f"{keyword(doc, 'RUN')} rm -rf {modules}{nl}"
+        f"{keyword(doc, 'RUN')} rm -rf {shlex.quote(modules)}{nl}"
     )
     for path in above:
         plan.sources[path] = APP_FILES
@@ -960,17 +970,17 @@ def _deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
     replayed = _replayed(a, install)
     assert not isinstance(replayed, str)  # _deps_stage_blocker declined it
     lines += [chunk(a, ins) for ins in replayed]
-    lines.append(f"{keyword(doc, 'WORKDIR')} {app}{nl}")
+    lines.append(workdir_line(doc, app) + nl)
     # The manifests come from the build stage (as the context gave them): BuildKit caches the
     # copy by content, so source edits keep this stage cached, and the install never runs
     # concurrently with the build's (package caches shared by cache mounts need not allow it).
-    copy = f"{keyword(doc, 'COPY')} --from={BUILD_ALIAS}"
     files = [p for p, is_dir in inputs if not is_dir]
     if files:
-        lines.append(f"{copy} {' '.join(files)} ./{nl}")
+        lines.append(copy_paths_line(doc, BUILD_ALIAS, files, "./") + nl)
     for path, is_dir in inputs:
         if is_dir:
-            lines.append(f"{copy} {path} ./{posixpath.basename(path)}{nl}")
+            dest = f"./{posixpath.basename(path)}"
+            lines.append(copy_line(doc, BUILD_ALIAS, path, dest, None) + nl)
     lines.append(f"{keyword(doc, 'RUN')} {_prod_command(a, install)}{nl}")
     plan.stages.append("".join(lines))
     modules = resolve("node_modules", app)
@@ -999,7 +1009,7 @@ def _deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
             return
         plan.stages.append(
             f"{keyword(doc, 'FROM')} {BUILD_ALIAS} {keyword(doc, 'AS')} {APP_FILES}{nl}"
-            f"{keyword(doc, 'RUN')} rm -rf {modules}{nl}"
+            f"{keyword(doc, 'RUN')} rm -rf {shlex.quote(modules)}{nl}"
         )
         entries = [app]
         plan.sources[app] = APP_FILES

@@ -118,7 +118,7 @@ def _cargo_dir(a: Analysis, call: Call) -> str:
     target_dir = (
         option(args, "--target-dir")
         or call.command.assignments.get("CARGO_TARGET_DIR")
-        or a.scope(call.ins).get("CARGO_TARGET_DIR")
+        or a.fixed_value("CARGO_TARGET_DIR", call.ins)
         or "target"
     )
     manifest = option(args, "--manifest-path")
@@ -134,11 +134,13 @@ def _cargo_install(a: Analysis, call: Call) -> list[str]:
     path = option(call.args, "--path")
     if path is None or {"--git", "--example", "--examples"} & set(call.args):
         raise Decline(f"`cargo install` at line {line} does not build the copied sources")
-    scope = {**a.scope(call.ins), **call.command.assignments}
+    env = call.command.assignments
     root = (
         option(call.args, "--root")
-        or scope.get("CARGO_INSTALL_ROOT")
-        or scope.get("CARGO_HOME")
+        or env.get("CARGO_INSTALL_ROOT")
+        or a.fixed_value("CARGO_INSTALL_ROOT", call.ins)
+        or env.get("CARGO_HOME")
+        or a.fixed_value("CARGO_HOME", call.ins)
         or RUST_CARGO_HOME
     )
     crate = resolve(path, call.cwd)
