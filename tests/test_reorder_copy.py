@@ -1548,6 +1548,27 @@ def test_cleanup_of_the_install_after_the_split_stays(tmp_path: Path) -> None:
     assert _run(text.replace(" && rm -rf node_modules", ""), tmp_path)[1]
 
 
+def test_an_install_rest_that_deletes_it_moves_in_a_stage_only_copied_from(
+    tmp_path: Path,
+) -> None:
+    """The deleted files stay in a lower layer only of a stage that ships: a build stage
+    whose output is copied out keeps none of its layers, so its install still moves (the
+    bench app node-bundle-rmmodules, after its split, lost its cached install)."""
+    (tmp_path / "package.json").write_text(
+        json.dumps({"name": "a", "scripts": {"build": "vite build"}})
+    )
+    (tmp_path / "package-lock.json").write_text(json.dumps({"lockfileVersion": 3, "packages": {}}))
+    (tmp_path / "index.js").write_text("")
+    build = (
+        "FROM node:20 AS build\nWORKDIR /app\nCOPY . .\n"
+        "RUN npm ci && npm run build && rm -rf node_modules\n"
+    )
+    copied = build + "FROM nginx:1.25\nCOPY --from=build /app/dist /usr/share/nginx/html\n"
+    assert _run(copied, tmp_path)[1]
+    dev = build + 'CMD ["npm", "start"]\n' + copied.removeprefix(build)  # --target build ships it
+    assert not _run(dev, tmp_path, unsafe=True)[1]
+
+
 @pytest.mark.parametrize(
     "rest, moves",
     [

@@ -106,6 +106,17 @@ class Model:
         """The stage a plain ``docker build`` produces."""
         return self.stages[-1] if self.stages else None
 
+    def images(self) -> list[Stage]:
+        """The images the Dockerfile defines: the final stage, and every other stage with a CMD
+        or ENTRYPOINT of its own (``FROM toolchain AS dev`` + ``CMD ["bash"]``, built with
+        ``--target dev``)."""
+        return [s for s in self.stages if s is self.final or s.of("cmd", "entrypoint")]
+
+    def ships(self, stage: Stage) -> bool:
+        """Whether ``stage``'s layers are part of an image the Dockerfile defines (it is one,
+        or one is built FROM it); a stage only copied from ships none of its layers."""
+        return any(s is stage for image in self.images() for s in image.lineage)
+
     def stage(self, name: str) -> Stage | None:
         """Stage by alias (case-insensitive) or index: the first that has that name."""
         return self._by_name.get(name.lower())

@@ -144,13 +144,10 @@ class _StartCommands:
 
 
 def _images(doc: Document) -> list[Stage]:
-    """The images the Dockerfile defines: the final stage, and every other stage with a CMD or
-    ENTRYPOINT of its own (``FROM toolchain AS dev`` + ``CMD ["bash"]``, built with
-    ``--target dev``): what their containers and child images may read stays in them as in
-    the final image (built for real: the dev image lost its apt lists, and
-    ``apt-get install`` in it found no package)."""
-    final = doc.model.final
-    return [s for s in doc.model.stages if s is final or s.of("cmd", "entrypoint")]
+    """The images the Dockerfile defines (``Model.images``): what their containers and child
+    images may read stays in them as in the final image (built for real: a ``--target dev``
+    image lost its apt lists, and ``apt-get install`` in it found no package)."""
+    return doc.model.images()
 
 
 @register

@@ -181,7 +181,9 @@ class ReorderCopy(Transform):
             what = f"run `{fetch}`" if present else f"copy {files} and run `{fetch}`"
             message = f"{what} before {where}, so the dependency layer stays cached"
         else:
-            after, split_edits = after_install(doc, anchor, script, uses, workdir, source, scope)
+            after, split_edits = after_install(
+                doc, anchor, script, uses, workdir, source, scope, doc.model.ships(stage)
+            )
             at = anchor.physical(anchor.args_start)
             binds = None if present else bind_flags(doc, anchor, source, plan, uses)
             if binds is not None and not any(e.start <= at < e.end for e in split_edits):

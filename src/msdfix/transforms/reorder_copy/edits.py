@@ -150,8 +150,10 @@ def after_install(
     workdir: str,
     source: Source,
     scope: dict[str, str],
+    shipped: bool = True,
 ) -> tuple[str, list[Edit]]:
-    """Text to insert after the full COPY (follow-ups, split-off commands), and edits of the RUN."""
+    """Text to insert after the full COPY (follow-ups, split-off commands), and edits of the RUN.
+    ``shipped``: the RUN's stage is part of an image (not only copied from), so its layers count."""
     nl = doc.newline
     edits: list[Edit] = []
     after = ""
@@ -202,7 +204,7 @@ def after_install(
             (
                 c
                 for c in commands[first:]
-                if changes_install(c, uses, cwd_of(c, workdir, scope), scope)
+                if shipped and changes_install(c, uses, cwd_of(c, workdir, scope), scope)
             ),
             None,
         )
