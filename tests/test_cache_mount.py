@@ -1320,14 +1320,23 @@ def test_a_root_run_caching_in_the_home_of_the_later_user_is_unsafe(
         ('CMD ["npx", "serve", "dist"]', "npm"),
         ('CMD ["sh", "-c", "yarn install && yarn start"]', "yarn"),
         ("CMD pip install -r requirements.txt && python app.py", "pip"),
+        ("CMD bundle install && ruby app.rb", "bundler"),
+        ('CMD ["composer", "install"]', "composer"),
     ],
 )
 def test_an_install_at_container_start_keeps_its_cache_in_the_image(start: str, tool: str) -> None:
     """Built for real: ``CMD npm ci && node index.js`` started offline from the npm cache the
     original image carried; with /root/.npm on a mount it failed (EAI_AGAIN
     registry.npmjs.org). go, cargo, mvn and apt already counted; npm, yarn, pnpm, pip did not."""
-    install = {"npm": "npm ci", "yarn": "yarn install", "pip": "pip install -r requirements.txt"}
-    text = f"FROM node:20\nWORKDIR /app\nCOPY . .\nRUN {install[tool]}\n{start}\n"
+    install = {
+        "npm": "npm ci",
+        "yarn": "yarn install",
+        "pip": "pip install -r requirements.txt",
+        "bundler": "bundle install",  # the same start-install list slim-base and the split read
+        "composer": "composer install",
+    }
+    base = {"bundler": "ruby:3.3", "composer": "composer:2"}.get(tool, "node:20")
+    text = f"FROM {base}\nWORKDIR /app\nCOPY . .\nRUN {install[tool]}\n{start}\n"
     assert _run(text) == text
     assert any(f"{tool} runs at container start" in m for m in _fixes(text))
     assert "--mount=type=cache" in _run(text.replace(start, 'CMD ["node", "index.js"]'))

@@ -734,6 +734,10 @@ _GEMS = 'source "https://rubygems.org"\ngem "puma"\n'
             '#!/bin/sh\nset -e\nbundle check || bundle install\nexec "$@"\n',
         ),
         ("CMD bundle install && bundle exec puma\n", None),
+        (  # a bare `bundle` is `bundle install`
+            'ENTRYPOINT ["./docker-entrypoint.sh"]\nCMD ["bundle", "exec", "puma"]\n',
+            '#!/bin/sh\nset -e\nbundle\nexec "$@"\n',
+        ),
     ],
 )
 def test_install_at_container_start_is_not_slim_safe(

@@ -35,6 +35,9 @@ MANAGERS: tuple[PackageManager, ...] = (
         ),
         defeat_flags=("--no-cache",),
         clean_commands=(("composer", "clear-cache"), ("composer", "clearcache")),
+        runtime_users=tuple(
+            (p, s) for p in ("composer", "composer.phar") for s in ("install", "update", "require")
+        ),
         value_options=("-d", "--working-dir"),
         inert_subcommands=("config", "--version", "self"),
         global_markers=("global",),

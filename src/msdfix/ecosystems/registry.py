@@ -164,3 +164,19 @@ NON_ROOT_IMAGES = (
     "sonarqube", "quay.io/jupyter/", "gcr.io/distroless/", "chainguard/", "cgr.dev/",
     "mcr.microsoft.com/devcontainers/", "mcr.microsoft.com/vscode/",
 )  # fmt: skip
+
+
+# Programs whose bare call installs (``yarn`` is ``yarn install``, ``bundle`` is ``bundle install``).
+_BARE_INSTALL = {"yarn": "install", "bundle": "install", "bundler": "install"}
+
+
+def runtime_install(argv: list[str]) -> str | None:
+    """The install ``argv`` runs that reads a package cache (``npm ci``, ``bundle install``,
+    ``npx``), as its manager's command prefix; None when it runs none."""
+    if len(argv) == 1 and argv[0] in _BARE_INSTALL:
+        argv = [argv[0], _BARE_INSTALL[argv[0]]]
+    for manager in MANAGERS:
+        for prefix in manager.runtime_users:
+            if argv[: len(prefix)] == list(prefix):
+                return " ".join(prefix)
+    return None

@@ -27,12 +27,15 @@ MANAGERS: tuple[PackageManager, ...] = (
         inert_subcommands=("config", "--version", "self"),
         # read only the gems already in $GEM_HOME/cache (or vendor/cache)
         offline_flags=("--local", "--no-install"),
+        # an install at container start reads the cache the image carries
+        runtime_users=tuple((p, s) for p in ("bundle", "bundler") for s in ("install", "update")),
     ),
     PackageManager(
         "gem",
         ("gem",),
         ("install", "update"),
         (CacheDir("", (("GEM_HOME", "/cache"),), locked=True),),
+        runtime_users=(("gem", "install"), ("gem", "update")),
     ),
 )
 

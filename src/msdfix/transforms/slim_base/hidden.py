@@ -4,19 +4,13 @@ copied in already built (a CI-built ``vendor/bundle``, a gem image, an archive).
 from __future__ import annotations
 
 import re
-import shlex
 
 from msdfix.document import Document
+from msdfix.ecosystems.registry import runtime_install
 from msdfix.model import Stage
+from msdfix.shell.commands import parse_commands
 from msdfix.shell.entry import context_script, entry, entry_command
 
-# A package install a start command or entrypoint script runs.
-_START_INSTALL = re.compile(
-    r"\b(?:bundler?\s+(?:install|update)|gem\s+install|npm\s+(?:install|ci|i)\b"
-    r"|pnpm\s+(?:install|i)\b|yarn(?:\s+install)?(?=\s*(?:$|&&|;|\|\|))|pip3?\s+install"
-    r"|composer\s+install)",
-    re.M,
-)
 # Compiled code of an installed package (Ruby/Python extensions, Node addons).
 NATIVE_FILES = ("*.so", "*.so.*", "*.node", "*.bundle")
 _ARCHIVE = re.compile(r"\.(?:tar|tgz|tbz2?|txz|tar\.(?:gz|bz2|xz|zst))$")
@@ -28,17 +22,12 @@ def start_install(doc: Document, stage: Stage) -> str | None:
     found = entry(stage)
     if found is None:
         return None
-    texts = [shlex.join(argv) for argv in found.commands]
+    argvs = list(found.commands)
     command = entry_command(stage)
     for script in command.scripts if command is not None else []:
         text = context_script(doc.context, script)
-        if text is not None:
-            texts.append(text)
-    for text in texts:
-        match = _START_INSTALL.search(text)
-        if match is not None:
-            return match.group(0)
-    return None
+        argvs += [c.argv for c in parse_commands(text)] if text is not None else []
+    return next((install for argv in argvs if (install := runtime_install(argv))), None)
 
 
 def copied_native(doc: Document, stage: Stage) -> str | None:

@@ -113,7 +113,7 @@ from collections.abc import Iterable
 
 from msdfix.document import Document
 from msdfix.ecosystems.os import APK, CA_CERTIFICATES, package_manager
-from msdfix.ecosystems.registry import MANAGERS, ecosystem_of
+from msdfix.ecosystems.registry import ecosystem_of, runtime_install
 from msdfix.fixes import Applicability, Edit, Finding, apply_edits
 from msdfix.model import Stage
 from msdfix.model.args import expand
@@ -180,12 +180,8 @@ PLANNERS = {
 
 def _start_install(a: Analysis) -> str | None:
     """``npm ci`` (or another install that reads a package cache) run by the start command."""
-    for argv in [*(a.entry.commands if a.entry else []), *a.start]:
-        for manager in MANAGERS:
-            for prefix in manager.runtime_users:
-                if argv[: len(prefix)] == list(prefix):
-                    return " ".join(prefix)
-    return None
+    argvs = [*(a.entry.commands if a.entry else []), *a.start]
+    return next((found for argv in argvs if (found := runtime_install(argv))), None)
 
 
 def _common_checks(a: Analysis, plan: Plan) -> None:
