@@ -13,6 +13,7 @@ from __future__ import annotations
 import posixpath
 
 from msdfix.ecosystems.base import positionals
+from msdfix.ecosystems.node import PROD_FLAGS
 from msdfix.ecosystems.python import PDM, PIP, PIPENV, POETRY, UV
 from msdfix.ecosystems.registry import subcommand
 from msdfix.model.args import expand
@@ -27,14 +28,7 @@ _SYSTEM = ("/usr/local", "/usr/lib", "/opt", "/root/.local", "venv")
 _META = {"chown", "chmod", "chgrp"}
 # Subcommands that remove installed packages, and flags that make an install drop some.
 _PRUNE = {"prune", "uninstall", "remove", "rm", "un", "r", "clean", "dedupe", "ddp"}
-_PRODUCTION = (
-    "--production",
-    "--omit=dev",
-    "--only=prod",
-    "--only=production",
-    "--no-dev",
-    "--prod",
-)
+_PRODUCTION = PROD_FLAGS | {"--no-dev"}  # node's production flags, composer's and poetry's
 
 
 def _outputs(use: Use) -> list[str]:
