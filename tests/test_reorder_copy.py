@@ -1531,14 +1531,19 @@ def test_composer_dump_autoload_keeps_the_platform_flags(
     assert f"RUN composer dump-autoload --no-dev {dump}\n" in out
 
 
-def test_cleanup_of_the_install_after_the_split_stays(tmp_path: Path) -> None:
-    """`npm ci && npm run build && rm -rf node_modules`: split, node_modules stayed in the
-    install layer and the image grew by 22 MB (built for real)."""
+def _vite_app(tmp_path: Path) -> None:
+    """A locked npm app whose build script runs vite."""
     (tmp_path / "package.json").write_text(
         json.dumps({"name": "a", "scripts": {"build": "vite build"}})
     )
     (tmp_path / "package-lock.json").write_text(json.dumps({"lockfileVersion": 3, "packages": {}}))
     (tmp_path / "index.js").write_text("")
+
+
+def test_cleanup_of_the_install_after_the_split_stays(tmp_path: Path) -> None:
+    """`npm ci && npm run build && rm -rf node_modules`: split, node_modules stayed in the
+    install layer and the image grew by 22 MB (built for real)."""
+    _vite_app(tmp_path)
     text = (
         "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci && npm run build && rm -rf node_modules\n"
     )
@@ -1554,11 +1559,7 @@ def test_an_install_rest_that_deletes_it_moves_in_a_stage_only_copied_from(
     """The deleted files stay in a lower layer only of a stage that ships: a build stage
     whose output is copied out keeps none of its layers, so its install still moves (the
     bench app node-bundle-rmmodules, after its split, lost its cached install)."""
-    (tmp_path / "package.json").write_text(
-        json.dumps({"name": "a", "scripts": {"build": "vite build"}})
-    )
-    (tmp_path / "package-lock.json").write_text(json.dumps({"lockfileVersion": 3, "packages": {}}))
-    (tmp_path / "index.js").write_text("")
+    _vite_app(tmp_path)
     build = (
         "FROM node:20 AS build\nWORKDIR /app\nCOPY . .\n"
         "RUN npm ci && npm run build && rm -rf node_modules\n"
