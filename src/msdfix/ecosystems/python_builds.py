@@ -17,7 +17,7 @@ from msdfix.model.context import BuildContext
 
 # Settings files in which uv, poetry and pdm may say "build these from their sdists".
 NO_BINARY_FILES = ("pyproject.toml", "uv.toml", "poetry.toml", "pdm.toml", "config.toml")
-_NO_BINARY = re.compile(r"no[-_]binary", re.IGNORECASE)
+NO_BINARY = re.compile(r"no[-_]binary", re.IGNORECASE)
 
 # Build backends that only copy files into the wheel (no compiler, no code of the project),
 # as long as no hook or build script of the project runs with them.
@@ -45,7 +45,7 @@ def configured_no_binary(context: BuildContext) -> str | None:
     for name in NO_BINARY_FILES:
         for rel in context.glob(f"*{name}"):
             text = context.read_text(rel)
-            if text is None or _NO_BINARY.search(text):
+            if text is None or NO_BINARY.search(text):
                 return rel
     return None
 

@@ -11,7 +11,7 @@ from msdfix.ecosystems.base import CacheDir, PackageManager
 from msdfix.ecosystems.node import may_run_install_scripts
 from msdfix.ecosystems.os import APT_ARCHIVES_MOUNT
 from msdfix.ecosystems.python import NO_BINARY_ENV, install_evidence, python_version
-from msdfix.ecosystems.python_builds import links_into_cache
+from msdfix.ecosystems.python_builds import NO_BINARY, configured_no_binary, links_into_cache
 from msdfix.fixes import Edit
 from msdfix.model import BuildContext, Stage
 from msdfix.model.base_images import ROOT
@@ -331,13 +331,10 @@ class _Planner:
             return True
         if any(scope.get(v) for v in NO_BINARY_ENV):
             return True
-        ctx = self.doc.context
-        for name in ("pyproject.toml", "poetry.toml", "uv.toml", "pdm.toml", "config.toml"):
-            for rel in ctx.glob(f"*{name}") if ctx.present else ():
-                if _NO_BINARY.search(ctx.read_text(rel) or "no-binary"):
-                    return True
+        if configured_no_binary(self.doc.context) is not None:
+            return True
         return any(
-            _NO_BINARY.search(ins.logical)
+            NO_BINARY.search(ins.logical)
             for stage in self.stage.lineage
             for ins in stage.of("run")
             if stage is not self.stage or ins.start <= self.ins.start
@@ -783,7 +780,6 @@ _SHARED_BUILDS = {
         "headers, libraries); nothing shows that no package runs an install script"
     ),
 }
-_NO_BINARY = re.compile(r"no[-_]binary", re.IGNORECASE)
 _TRUE = ("1", "true", "yes", "on")
 
 
