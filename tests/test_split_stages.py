@@ -1048,6 +1048,22 @@ def test_generated_paths_with_spaces_are_quoted(tmp_path):
     assert "rm -rf /srv/my app" not in out and "COPY --from=build /srv/my app" not in out
 
 
+@pytest.mark.parametrize("workdir", ["/srv/a[1]", "/srv/cache*", "/srv/a?b", "/srv/$HOME"])
+def test_generated_paths_that_copy_reads_as_patterns_decline(tmp_path, workdir):
+    """``WORKDIR /srv/a[1]``: the runtime's ``COPY --from=build /srv/a[1]/dist ...`` is a pattern
+    that matches ``/srv/a1/dist``, so it copied nothing and the app did not start (built); a
+    ``$`` would expand as a variable. The split declines instead of writing such a path."""
+    _node_app(tmp_path)
+    quoted = workdir.replace("$", "\\$")
+    text = _df("FROM node:20", f"WORKDIR {quoted}", "COPY . .", "RUN npm ci",
+               'CMD ["node", "server.js"]')  # fmt: skip
+    result = _run(text, tmp_path)
+    assert result.output == text
+    assert "as a pattern or a variable" in _messages(result)
+    plain = _run(text.replace(quoted, "/srv/app"), tmp_path)
+    assert "AS runtime" in plain.output
+
+
 def test_node_options_loading_a_copied_file_keeps_the_install_in_the_build(tmp_path):
     """``ENV NODE_OPTIONS="--require ./tracing.js"``: npm is a node program, so a deps stage with
     only the manifests failed with "Cannot find module './tracing.js'" (built)."""

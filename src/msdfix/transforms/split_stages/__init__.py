@@ -638,20 +638,22 @@ class SplitStages(Transform):
                 )
             if front is not None:
                 apply_frontend(analysis, plan, front)
+            alias = build_alias(stage)
+            edits = _render(analysis, plan, alias)
+            nginx = (
+                nginx_runtime(analysis, alias) if ecosystem == "node" and front is None else None
+            )
         except NotABuild:
             return
         except Decline as exc:
             if _builds_something(doc, stage, ecosystem):
                 yield doc.note(self.id, stage.from_, f"not split: {exc}")
             return
-        alias = build_alias(stage)
-        if ecosystem == "node" and front is None:
-            nginx = nginx_runtime(analysis, alias)
-            if nginx is not None:
-                yield doc.fix(
-                    self.id, stage.from_, nginx[1], nginx[0], Applicability.UNSAFE,
-                    changes_config=NGINX_CONFIG,
-                )  # fmt: skip  # first: with --unsafe-fixes it wins over the safe split below
+        if nginx is not None:
+            yield doc.fix(
+                self.id, stage.from_, nginx[1], nginx[0], Applicability.UNSAFE,
+                changes_config=NGINX_CONFIG,
+            )  # fmt: skip  # first: with --unsafe-fixes it wins over the safe split below
         applicability = (
             Applicability.DISPLAY_ONLY
             if plan.display_only
@@ -663,7 +665,7 @@ class SplitStages(Transform):
             self.id,
             stage.from_,
             _message(analysis, plan),
-            _render(analysis, plan, alias),
+            edits,
             applicability,
         )
 

@@ -553,6 +553,12 @@ def final_user(a: Analysis) -> str:
     return users[-1].args.strip() if users else "root"
 
 
+# COPY's sources are patterns (``/srv/a[1]`` matches ``/srv/a1``) and its words expand
+# variables and escapes, so a path written literally must hold none of these characters.
+_GLOB_OR_VARIABLE = re.compile(r"[*?\[\\$]")
+_VARIABLE = re.compile(r"[\\$]")
+
+
 def copy_line(doc: Document, stage: str | None, path: str, dest: str, chown: str | None) -> str:
     return copy_paths_line(doc, stage, [path], dest, chown)
 
@@ -562,6 +568,9 @@ def copy_paths_line(
 ) -> str:
     """``COPY [--from] [--chown] paths... dest``, in JSON form when a path has whitespace (the
     shell form would split ``/srv/my app`` into two sources)."""
+    patterns = [p for p in paths if _GLOB_OR_VARIABLE.search(p)]
+    if patterns or _VARIABLE.search(dest):
+        raise Decline(f"COPY would read {(patterns or [dest])[0]} as a pattern or a variable")
     flags = (f" --from={stage}" if stage else "") + (f" --chown={chown}" if chown else "")
     if any(ch.isspace() for ch in "".join(paths) + dest):
         return f"{keyword(doc, 'COPY')}{flags} {json.dumps([*paths, dest])}"

@@ -49,6 +49,7 @@ from msdfix.transforms.split_stages.build_stage import (
     os_packages,
     runtime_alias,
     whole_copy,
+    workdir_line,
 )
 from msdfix.transforms.split_stages.runtime_image import platform_flag
 
@@ -265,7 +266,7 @@ def apply_frontend(a: Analysis, plan: Plan, front: Frontend) -> None:
             continue
         if a.dirs[id(ins)] != cwd:
             cwd = a.dirs[id(ins)]
-            lines.append(f"{keyword(doc, 'WORKDIR')} {cwd}{nl}")
+            lines.append(workdir_line(doc, cwd) + nl)
         if ins is whole:
             lines.append(copy_line(doc, None, front.rel or ".", front.dir, None) + nl)
         else:
