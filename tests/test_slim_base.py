@@ -848,6 +848,21 @@ def test_an_apt_install_without_yes_keeps_the_full_image(
         assert any("without -y" in f.message for f in result.suggestions)
 
 
+def test_an_apt_install_without_yes_keeps_the_jdk(tmp_path: Path) -> None:
+    """The JRE image lacks packages of the JDK image (binutils in eclipse-temurin) as -slim
+    lacks the full image's: an install without -y that pulls in more than it names stops at
+    apt's prompt there, as it did on -slim (built)."""
+    (tmp_path / "app.jar").write_bytes(b"PK")
+    text = (
+        "FROM eclipse-temurin:17-jdk\nRUN apt-get update && apt-get install {}binutils\n"
+        'COPY app.jar /app.jar\nCMD ["java", "-jar", "/app.jar"]\n'
+    )
+    result = _run(text.format(""), context=tmp_path)
+    assert result.output == text.format("")
+    assert any("without -y" in f.message for f in result.suggestions)
+    assert "FROM eclipse-temurin:17-jre\n" in _run(text.format("-y "), context=tmp_path).output
+
+
 @pytest.mark.parametrize(
     "overlay",
     ["ADD overlay.tar.gz /app/", "COPY --from=gen /out/ ./", "ADD overlay.tgz ."],

@@ -299,6 +299,17 @@ class Planner:
                     return f"line {line} installs {package}, which needs /usr/share/man/man1"
         return None
 
+    def _prompt(self, smaller: str) -> str | None:
+        """An apt install without -y: it passes only while every package it names is there."""
+        asks = prompting_install(self.doc, self.facts)
+        if asks is None:
+            return None
+        return (
+            f"{where(asks.ins)} runs `{asks.program} install` without -y: it passes only while "
+            f"every package it names is installed already, and {smaller} lacks packages of the "
+            "full image (apt would stop at its prompt)"
+        )
+
     def slim(self, target: Target) -> Candidate:
         cand = Candidate(target)
         man = self._man_pages() if target.kind == "slim" else None
@@ -306,13 +317,8 @@ class Planner:
             cand.blocked = f"{man} (-slim images have no man pages)"
             return cand
         if target.kind == "slim":
-            asks = prompting_install(self.doc, self.facts)
-            if asks is not None:
-                cand.blocked = (
-                    f"{where(asks.ins)} runs `{asks.program} install` without -y: it passes only "
-                    "while every package it names is installed already, and -slim lacks "
-                    "packages of the full image (apt would stop at its prompt)"
-                )
+            cand.blocked = self._prompt("-slim")
+            if cand.blocked:
                 return cand
             excluded = excluded_reason(self.doc, self.stage, self.facts)
             if excluded is not None:
@@ -413,6 +419,9 @@ class Planner:
 
     def jre(self, target: Target) -> Candidate:
         cand = Candidate(target)
+        cand.blocked = self._prompt("the JRE image")
+        if cand.blocked:
+            return cand
         missing = missing_tool(self.facts, self.family.full_only_tools)
         if missing is not None:
             jdk, tool = missing
