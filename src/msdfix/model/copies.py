@@ -6,6 +6,7 @@ expanded with the stage's ARG/ENV scope, and one that stays unknown copies "anyt
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -100,6 +101,26 @@ def copy_sources(stage: Stage, ins: Instruction, model: Model) -> list[Source]:
             continue  # inline file or remote source: nothing from the context
         found.append(_source(raw, scope, escape, origin, excludes))
     return found
+
+
+_ARCHIVE = re.compile(r"\.(?:tar|tgz|tbz2?|txz|tar\.[a-z0-9]+)$", re.IGNORECASE)
+
+
+def unpacks_archive(ins: Instruction) -> bool:
+    """An ``ADD`` of a local archive: Docker unpacks it, so msdfix cannot list the files."""
+    if ins.cmd != "add" or ins.flag("from") is not None:
+        return False
+    _, values, _ = instruction_values(ins)
+    return any(_ARCHIVE.search(raw.rstrip("/")) and not _URL.match(raw) for raw in values[:-1])
+
+
+def archive_destination(model: Model, stage: Stage, ins: Instruction) -> str | None:
+    """Where an ``ADD`` of a local archive unpacks, as an absolute path (it keeps a ``$`` when
+    a variable msdfix cannot expand decides it); None for any other instruction."""
+    if not unpacks_archive(ins):
+        return None
+    dest = expand(instruction_values(ins)[1][-1], model.stage_scope(stage, ins))
+    return posixpath.normpath(posixpath.join(model.workdirs(stage)[0].get(id(ins), "/"), dest))
 
 
 def mount_sources(stage: Stage, ins: Instruction, model: Model) -> list[Source]:

@@ -15,7 +15,12 @@ from msdfix.ecosystems.python_builds import NO_BINARY, configured_no_binary, lin
 from msdfix.fixes import Edit
 from msdfix.model import BuildContext, Stage
 from msdfix.model.base_images import ROOT
-from msdfix.model.copies import copy_sources, mount_sources
+from msdfix.model.copies import (
+    archive_destination,
+    copy_sources,
+    mount_sources,
+    unpacks_archive,
+)
 from msdfix.model.paths import within
 from msdfix.shell.classify import ToolCall, other_user, wrappers
 from msdfix.shell.commands import Command, Word
@@ -148,6 +153,11 @@ class _Planner:
                 why = f"the RUN mounts a {tool} configuration that may set where it caches"
             elif configured is not None and configured.cmd == "run":
                 why = f"RUN at line {configured.start_line} configures where it caches"
+            elif configured is not None and unpacks_archive(configured):
+                why = (
+                    f"line {configured.start_line} unpacks an archive that may hold a {tool} "
+                    "configuration"
+                )
             else:
                 line = configured.start_line if configured is not None else 0
                 why = f"line {line} copies a {tool} configuration that may set where it caches"
@@ -839,11 +849,18 @@ def _writes_config(ins: Instruction, manager: PackageManager) -> bool:
     )
 
 
+_CONFIG_DIRS = ("/etc", "/root", "/home", "/usr/local")  # system and user configuration
+
+
 def _copies_config(doc: Document, stage: Stage, ins: Instruction, manager: PackageManager) -> bool:
     """A COPY/ADD (or a RUN's bind mount) that brings one of the tool's configuration files
     from the build context when it sets the cache, or when msdfix cannot read it."""
     if not manager.config_files:
         return False
+    dest = archive_destination(doc.model, stage, ins)
+    if dest is not None:  # it may hold any file: the tool's configuration where it reads one
+        dirs = [*_CONFIG_DIRS, *doc.model.workdirs(stage)[0].values()]
+        return "$" in dest or any(within(d, dest) for d in dirs)
     if ins.cmd == "run":
         sources = mount_sources(stage, ins, doc.model)
     else:

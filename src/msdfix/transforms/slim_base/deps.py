@@ -13,7 +13,7 @@ from msdfix.ecosystems.python import install_evidence, python_version
 from msdfix.ecosystems.registry import MANAGER_PROGRAMS, subcommand
 from msdfix.model import Stage
 from msdfix.model.args import expand
-from msdfix.model.copies import clean_source, copy_sources
+from msdfix.model.copies import clean_source, copy_sources, unpacks_archive
 from msdfix.model.paths import within
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
@@ -63,7 +63,6 @@ def _manifest_dir(doc: Document, stage: Stage, ins: Instruction) -> str | None:
     return None
 
 
-_ARCHIVE = re.compile(r"\.(?:tar|tgz|tbz2?|txz|tar\.[a-z0-9]+)$", re.IGNORECASE)
 _NODE_MANIFESTS = ("package*.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", ".npmrc")
 
 
@@ -75,9 +74,7 @@ def _may_bring_unseen(
     manifest into it: the package.json the install reads may be that one, not the context's."""
     _, values, _ = instruction_values(other)
     unseen = other.flag("from") is not None or any("://" in raw for raw in values[:-1])
-    unseen = unseen or (
-        other.cmd == "add" and any(_ARCHIVE.search(raw.rstrip("/")) for raw in values[:-1])
-    )
+    unseen = unseen or unpacks_archive(other)
     if not unseen or len(values) < 2:
         return False
     before, _ = doc.model.workdirs(stage)
