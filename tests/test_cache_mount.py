@@ -1479,3 +1479,21 @@ def test_an_archive_add_may_bring_the_tools_configuration(tmp_path, add, mounts)
     assert ("type=cache" in result.output) is mounts
     if not mounts:
         assert any("unpacks an archive" in f.message for f in result.suggestions)
+
+
+def test_mounts_follow_flags_that_stand_one_per_line() -> None:
+    """docker init's layout: the RUN's flags one per line, the command on its own line. The new
+    mount is one more such line, not a flag glued to the command."""
+    text = (
+        "FROM golang:1.22\nWORKDIR /src\n"
+        "RUN --mount=type=cache,target=/go/pkg/mod/ \\\n"
+        "    --mount=type=bind,source=go.mod,target=go.mod \\\n"
+        "    go mod download -x\n"
+    )
+    assert _run(text).endswith(
+        "    --mount=type=bind,source=go.mod,target=go.mod \\\n"
+        "    --mount=type=cache,target=/root/.cache/go-build \\\n"
+        "    go mod download -x\n"
+    )
+    inline = "FROM golang:1.22\nRUN --mount=type=cache,target=/go/pkg/mod/ go mod download\n"
+    assert "/go/pkg/mod/ --mount=type=cache,target=/root/.cache/go-build go mod" in _run(inline)

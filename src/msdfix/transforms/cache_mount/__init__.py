@@ -84,6 +84,16 @@ def _yarn(doc: Document) -> tuple[bool, str | None]:
     return True, None
 
 
+def _own_line(doc: Document, ins: Instruction, at: int) -> str | None:
+    """The indentation of the RUN's command when it starts a continuation line after the
+    RUN's flags (docker init's layout: one ``--mount`` per line); None otherwise."""
+    start = max(doc.text.rfind("\n", 0, at), doc.text.rfind("\r", 0, at)) + 1
+    indent = doc.text[start:at]
+    if start <= ins.start or indent.strip() or not ins.flags:
+        return None
+    return indent
+
+
 def _argvs(instructions: Iterable[Instruction]) -> list[list[str]]:
     """argv of the commands of CMD/ENTRYPOINT instructions."""
     found: list[list[str]] = []
@@ -192,6 +202,6 @@ class CacheMount(Transform):
                 return doc.note(self.id, ins, "; ".join(plan.notes))
             return None
         at = ins.physical(ins.args_start)
-        edits = [*plan.edits, Edit(at, at, flags_text(doc, plan.mounts))]
+        edits = [*plan.edits, Edit(at, at, flags_text(doc, plan.mounts, _own_line(doc, ins, at)))]
         applicability = Applicability.UNSAFE if plan.unsafe_reason else Applicability.SAFE
         return doc.fix(self.id, ins, message(plan), edits, applicability)

@@ -51,8 +51,9 @@ def writable_target(target: str) -> bool:
     return not any(ch in _UNSAFE_TARGET for ch in target)
 
 
-def flags_text(doc: Document, mounts: list[Mount]) -> str:
-    """``--mount=...`` flags, one per line after the first when there are several."""
+def flags_text(doc: Document, mounts: list[Mount], indent: str | None = None) -> str:
+    """``--mount=...`` flags, one per line after the first when there are several; with
+    ``indent``, each on a line of its own (the RUN's flags already stand one per line)."""
     parts = []
     for mount in mounts:
         text = f"--mount=type=cache,target={mount.target}"
@@ -63,6 +64,8 @@ def flags_text(doc: Document, mounts: list[Mount]) -> str:
             text += f",uid={uid},gid={gid or uid}"
         parts.append(text)
         parts += [f"--mount=type=tmpfs,target={mount.target}/{sub}" for sub in mount.built]
+    if indent is not None:
+        return "".join(f"{part} {doc.dockerfile.escape}{doc.newline}{indent}" for part in parts)
     if len(parts) == 1:
         return parts[0] + " "
     joiner = f" {doc.dockerfile.escape}{doc.newline}    "
