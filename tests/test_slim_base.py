@@ -888,3 +888,51 @@ def test_manifests_an_archive_or_another_stage_may_replace_are_unknown(tmp_path,
     below = text.replace(overlay, overlay.replace("./", "./dist/").replace("/app/", "/app/dist/"))
     if "--from" in overlay:  # a stage's files below the install's folder leave package.json
         assert "FROM node:20-slim" in _run(below, context=tmp_path).output
+
+
+@pytest.mark.parametrize(
+    ("run", "moves"),
+    [
+        (
+            "sed -i 's/#   StrictHostKeyChecking ask/StrictHostKeyChecking no/' /etc/ssh/ssh_config",
+            False,
+        ),
+        ("echo 'StrictHostKeyChecking no' >> /etc/ssh/ssh_config", False),
+        ("sed -i 's/none/read|write/' /etc/ImageMagick-6/policy.xml", False),
+        ("sed -i 's/none/read|write/' /etc/ImageMagick*/policy.xml", False),
+        ("sh -c \"sed -i 's/^#//' /etc/ldap/ldap.conf\"", False),
+        ("cp /etc/wgetrc /tmp/wgetrc", False),
+        (
+            "apt-get update && apt-get install -y openssh-client && sed -i 's/a/b/' /etc/ssh/ssh_config",
+            True,
+        ),
+        ("mkdir -p /etc/ssh && echo 'StrictHostKeyChecking no' >> /etc/ssh/ssh_config", True),
+        ("echo 'vm.swappiness=1' >> /etc/sysctl.conf", True),
+        ("rm -rf /etc/ssh /etc/ImageMagick-6", True),
+        ("echo /etc/ssh/ssh_config", True),
+    ],
+)
+def test_a_run_that_edits_a_file_of_a_full_only_package_keeps_the_full_image(
+    tmp_path: Path, run: str, moves: bool
+) -> None:
+    """Built for real: ``sed -i ... /etc/ssh/ssh_config`` passed on node:18 (openssh-client
+    installed) and failed on node:18-slim with "sed: can't read /etc/ssh/ssh_config"."""
+    (tmp_path / "server.js").write_text("console.log('hi')\n")
+    text = f'FROM node:18\nRUN {run}\nWORKDIR /app\nCOPY . .\nCMD ["node", "server.js"]\n'
+    result = _run(text, context=tmp_path)
+    slim = [f for f in result.applied if "-slim" in f.message]
+    assert bool(slim) is moves, [f.message for f in result.suggestions]
+    if not moves:
+        assert any("on the full image only" in f.message for f in result.suggestions)
+
+
+def test_a_config_file_copied_in_first_is_there_on_slim(tmp_path: Path) -> None:
+    """A COPY that brings the directory (or the file) makes the later edit work on -slim."""
+    (tmp_path / "ssh_config").write_text("Host *\n")
+    (tmp_path / "server.js").write_text("console.log('hi')\n")
+    text = (
+        "FROM node:18\nCOPY ssh_config /etc/ssh/ssh_config\n"
+        "RUN sed -i 's/a/b/' /etc/ssh/ssh_config\nWORKDIR /app\nCOPY server.js .\n"
+        'CMD ["node", "server.js"]\n'
+    )
+    assert "FROM node:18-slim\n" in _run(text, context=tmp_path).output

@@ -1074,3 +1074,67 @@ def test_node_options_loading_a_copied_file_keeps_the_install_in_the_build(tmp_p
     result = _run(text, tmp_path)
     assert "AS prod-deps" not in result.output
     assert "NODE_OPTIONS makes the install load ./tracing.js" in _messages(result)
+
+
+_MS = {
+    "version": "2.1.3",
+    "resolved": "https://registry.npmjs.org/ms/-/ms-2.1.3.tgz",
+    "integrity": "sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==",
+}
+
+
+@pytest.mark.parametrize(
+    ("dependency", "safe"),
+    [("puppeteer", False), ("cypress", False), ("left-pad", True)],
+)
+def test_a_dependency_that_installs_into_the_home_makes_the_split_unsafe(
+    tmp_path: Path, dependency: str, safe: bool
+) -> None:
+    """puppeteer >= 19 keeps Chrome in ~/.cache/puppeteer: the prod-deps stage downloads it
+    there and the runtime copies node_modules only, so the app cannot find its browser."""
+    deps = {"ms": "2.1.3", dependency: "1.0.0"}
+    (tmp_path / "package.json").write_text(
+        json.dumps({"name": "a", "version": "1.0.0", "dependencies": deps})
+    )
+    packages = {
+        "": {"name": "a", "version": "1.0.0", "dependencies": deps},
+        "node_modules/ms": _MS,
+        f"node_modules/{dependency}": {"version": "1.0.0", "hasInstallScript": True},
+    }
+    lock = {"name": "a", "version": "1.0.0", "lockfileVersion": 3, "packages": packages}
+    (tmp_path / "package-lock.json").write_text(json.dumps(lock))
+    (tmp_path / "server.js").write_text("require('ms')\n")
+    text = _df(
+        "FROM node:18",
+        "WORKDIR /app",
+        "COPY package.json package-lock.json ./",
+        "RUN npm ci",
+        "COPY . .",
+        'CMD ["node", "server.js"]',
+    )
+    result = _run(text, tmp_path)
+    assert ("FROM node:18-slim AS runtime" in result.output) is safe, _messages(result)
+    if not safe:
+        assert "~/.cache" in _messages(result)
+
+
+def test_a_path_dependency_with_an_install_script_makes_the_split_unsafe(tmp_path: Path) -> None:
+    """Built for real: a ``file:`` package whose postinstall wrote ~/.cache/fetcher/bin/tool;
+    the split's runtime answered "Could not find tool at /root/.cache/fetcher/bin/tool"."""
+    vendor = tmp_path / "vendor" / "fetcher"
+    vendor.mkdir(parents=True)
+    scripts = {"postinstall": "node install.js"}
+    (vendor / "package.json").write_text(
+        json.dumps({"name": "fetcher", "version": "1.0.0", "scripts": scripts})
+    )
+    deps = {"fetcher": "file:vendor/fetcher", "ms": "2.1.3"}
+    (tmp_path / "package.json").write_text(
+        json.dumps({"name": "a", "version": "1.0.0", "dependencies": deps})
+    )
+    (tmp_path / "server.js").write_text("require('fetcher')\n")
+    text = _df(
+        "FROM node:18", "WORKDIR /app", "COPY . .", "RUN npm install", 'CMD ["node", "server.js"]'
+    )
+    result = _run(text, tmp_path)
+    assert "AS runtime" not in result.output
+    assert "runs a postinstall script" in _messages(result)

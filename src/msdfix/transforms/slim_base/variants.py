@@ -39,6 +39,7 @@ from msdfix.transforms.slim_base.facts import (
 )
 from msdfix.transforms.slim_base.hidden import copied_native, start_install
 from msdfix.transforms.slim_base.prompts import prompting_install
+from msdfix.transforms.slim_base.system_files import full_only_file
 
 
 def _project_code(use: Use) -> bool:
@@ -326,6 +327,10 @@ class Planner:
                     f"{excluded}: -slim leaves /usr/share/doc, man, groff, info and locale "
                     "out of every package"
                 )
+                return cand
+            system = full_only_file(self.doc, self.stage, self.facts)
+            if system is not None:
+                cand.blocked = system
                 return cand
             translated = translation_reason(self.stage)
             if translated is not None:

@@ -73,6 +73,7 @@ from msdfix.transforms.split_stages.build_stage import (
     whole_copy,
     workdir_line,
 )
+from msdfix.transforms.split_stages.home_writes import home_writer
 from msdfix.transforms.split_stages.runtime_image import platform_flag
 
 DEPS, APP_FILES = "prod-deps", "app-files"
@@ -229,6 +230,7 @@ def _plan(a: Analysis) -> Plan:
     )
     plan.unsafe = (
         _needs_full_image(a, app, plan.runtime)
+        or _home_writer(a, rel)
         or _writes_outside(a, app)
         or (_yarn_global_elsewhere(a) if globals_ else None)
         or _corepack_tools(a)
@@ -349,6 +351,12 @@ def _writes_outside(a: Analysis, app: str) -> str | None:
                     f"the {call.program} script at line {call.ins.start_line} writes {outside[-1]}"
                 )
     return None
+
+
+def _home_writer(a: Analysis, rel: str | None) -> str | None:
+    """A production dependency whose install script may write outside node_modules."""
+    deps = read_dependencies(a.ctx, rel) if rel is not None else None
+    return home_writer(a.ctx, rel, deps) if deps is not None and rel is not None else None
 
 
 def _needs_full_image(a: Analysis, app: str, runtime: str) -> str | None:
