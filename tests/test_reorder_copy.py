@@ -1629,3 +1629,19 @@ def test_node_options_that_load_a_copied_file_keep_the_install_after_the_copy(
     assert any("NODE_OPTIONS=./tracing.js" in m for m in explained)
     module = text.replace("./tracing.js", "dd-trace/init")  # a module name is no file
     assert _run(module, tmp_path)[1]
+
+
+def test_a_stage_whose_from_a_build_argument_chooses_keeps_its_install(tmp_path: Path) -> None:
+    """``FROM base-${ENV} AS final``: base-dev's WORKDIR is /usr/src/app, base-prod's /app;
+    built for real with ``--build-arg ENV=dev``, the manifests bind-mounted at /app left
+    ``npm ci`` in /usr/src/app without a package-lock.json."""
+    _npm_context(tmp_path)
+    text = (
+        "ARG ENV=prod\n"
+        "FROM node:20 AS base-prod\nWORKDIR /app\n"
+        "FROM node:20 AS base-dev\nWORKDIR /usr/src/app\n"
+        "FROM base-${ENV} AS final\nCOPY . .\nRUN npm ci\n"
+        'CMD ["node", "server.js"]\n'
+    )
+    _stays(text, tmp_path, "may name another stage under --build-arg")
+
