@@ -1074,3 +1074,27 @@ def test_node_options_loading_a_copied_file_keeps_the_install_in_the_build(tmp_p
     result = _run(text, tmp_path)
     assert "AS prod-deps" not in result.output
     assert "NODE_OPTIONS makes the install load ./tracing.js" in _messages(result)
+
+
+def _go_app(root: Path) -> None:
+    (root / "go.mod").write_text("module example.com/app\n\ngo 1.21\n")
+    (root / "main.go").write_text(
+        'package main\n\nimport "net/http"\n\nfunc main() { http.ListenAndServe(":8080", nil) }\n'
+    )
+
+
+@pytest.mark.parametrize(
+    "setting", ["ARG CGO_ENABLED=0", "ARG ENABLE_CGO=0\nENV CGO_ENABLED=${ENABLE_CGO}"]
+)
+def test_go_cgo_setting_a_build_argument_may_change_keeps_glibc(tmp_path, setting):
+    """``--build-arg CGO_ENABLED=1`` links net/http against glibc's loader: built for real,
+    the static runtime failed "exec /usr/local/bin/app: no such file or directory"."""
+    _go_app(tmp_path)
+    text = _df(
+        "FROM golang:1.22", setting, "WORKDIR /src", "COPY . .",
+        "RUN go build -o /usr/local/bin/app .", 'CMD ["app"]',
+    )  # fmt: skip
+    out = _run(text, tmp_path).output
+    assert "FROM gcr.io/distroless/base-debian12:debug AS runtime" in out
+    assert "static-debian12" not in out and "CGO_ENABLED=0 go build" not in out
+
