@@ -1098,3 +1098,42 @@ def test_go_cgo_setting_a_build_argument_may_change_keeps_glibc(tmp_path, settin
     assert "FROM gcr.io/distroless/base-debian12:debug AS runtime" in out
     assert "static-debian12" not in out and "CGO_ENABLED=0 go build" not in out
 
+
+def _node_script_app(root: Path, scripts: dict[str, str]) -> None:
+    package = {
+        "name": "app", "version": "1.0.0", "scripts": {"start": "node server.js", **scripts},
+        "dependencies": {"ms": "2.1.3"},
+    }  # fmt: skip
+    lock = {
+        "name": "app", "lockfileVersion": 3, "requires": True,
+        "packages": {
+            "": {"name": "app", "version": "1.0.0", "dependencies": {"ms": "2.1.3"}},
+            "node_modules/ms": {
+                "version": "2.1.3",
+                "resolved": "https://registry.npmjs.org/ms/-/ms-2.1.3.tgz",
+                "license": "MIT",
+            },
+        },
+    }  # fmt: skip
+    (root / "package.json").write_text(json.dumps(package))
+    (root / "package-lock.json").write_text(json.dumps(lock))
+    (root / "server.js").write_text("require('ms');\n")
+    (root / "build.js").write_text("require('fs').mkdirSync('dist');\n")
+
+
+def test_node_script_named_by_a_variable_is_unknown(tmp_path):
+    """``npm run ${BUILD_SCRIPT}`` with ``--build-arg BUILD_SCRIPT=build:static``: built for
+    real, that script's /srv/www was missing from the runtime, which copied only /app."""
+    _node_script_app(
+        tmp_path,
+        {"build": "node build.js", "build:static": "node build.js && cp -r dist /srv/www"},
+    )
+    text = _df(
+        "FROM node:20", "WORKDIR /app", "COPY . .", "RUN npm ci --omit=dev",
+        "ARG BUILD_SCRIPT=build", "RUN npm run ${BUILD_SCRIPT}", 'CMD ["node", "server.js"]',
+    )  # fmt: skip
+    result = _run(text, tmp_path)
+    assert result.output == text
+    assert "is chosen by a variable" in _messages(result)
+    assert _run(text.replace("${BUILD_SCRIPT}", "build"), tmp_path).output != text
+

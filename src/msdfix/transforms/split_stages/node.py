@@ -43,6 +43,7 @@ from msdfix.ecosystems.node import (
     production_install,
     read_dependencies,
     script_bodies,
+    script_name,
     yarn_berry,
 )
 from msdfix.model.paths import within
@@ -340,6 +341,12 @@ def _writes_outside(a: Analysis, app: str) -> str | None:
     if package is None:
         return None
     for call in a.calls:
+        named = script_name([call.program, *call.args])
+        if named is not None and "$" in named:  # npm run ${BUILD_SCRIPT}: any script
+            return (
+                f"the script `{named}` at line {call.ins.start_line} is chosen by a variable: "
+                "what it writes, and where, is unknown"
+            )
         script = frontend.script_of([call.program, *call.args], package)
         for command in parse_commands(script) if script else []:
             program, args = program_args(command)
