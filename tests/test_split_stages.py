@@ -1137,3 +1137,29 @@ def test_node_script_named_by_a_variable_is_unknown(tmp_path):
     assert "is chosen by a variable" in _messages(result)
     assert _run(text.replace("${BUILD_SCRIPT}", "build"), tmp_path).output != text
 
+
+@pytest.mark.parametrize(
+    "name, compose, unsafe",
+    [
+        ("compose.yaml", 'services:\n  test:\n    build: .\n    command: ["go", "test"]\n', True),
+        ("docker-compose.yml", "services:\n  api: {build: ., entrypoint: [sh]}\n", True),
+        ("compose.yml", "services:\n  db:\n    image: postgres\n    command: -c fsync=off\n"
+         "  api:\n    build: .\n", False),
+        ("compose.yaml", "services:\n  api:\n    build:\n      context: .\n"
+         "      dockerfile: Dockerfile.dev\n    command: go run .\n", False),
+    ],
+)  # fmt: skip
+def test_a_compose_service_with_its_own_command_makes_the_split_unsafe(
+    tmp_path, name, compose, unsafe
+):
+    """``docker compose run test`` runs ``go test ./...`` in the image: built for real, the
+    split's distroless runtime had no go ("executable file not found in $PATH")."""
+    _go_app(tmp_path)
+    (tmp_path / name).write_text(compose)
+    text = _df(
+        "FROM golang:1.22", "WORKDIR /src", "COPY . .",
+        "RUN go build -o /usr/local/bin/app .", 'CMD ["app"]',
+    )  # fmt: skip
+    result = _run(text, tmp_path)
+    assert (result.output == text) is unsafe
+    assert ("built from this Dockerfile" in _messages(result)) is unsafe
