@@ -1163,3 +1163,22 @@ def test_a_compose_service_with_its_own_command_makes_the_split_unsafe(
     result = _run(text, tmp_path)
     assert (result.output == text) is unsafe
     assert ("built from this Dockerfile" in _messages(result)) is unsafe
+
+
+def test_node_options_from_a_build_argument_keeps_the_install_in_the_build(tmp_path):
+    """``ARG NODE_OPTIONS=--max-old-space-size=4096`` and ``--build-arg
+    NODE_OPTIONS=--require=./tracing.js``: a prod-deps stage that holds only the manifests
+    cannot load ./tracing.js for its ``npm ci``."""
+    _node_script_app(tmp_path, {"build": "node build.js"})
+    package = json.loads((tmp_path / "package.json").read_text())
+    package["devDependencies"] = {"is-number": "7.0.0"}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    text = _df(
+        "FROM node:20", "ARG NODE_OPTIONS=--max-old-space-size=4096", "WORKDIR /app",
+        "COPY . .", "RUN npm ci", "RUN npm run build", 'CMD ["node", "server.js"]',
+    )  # fmt: skip
+    result = _run(text, tmp_path)
+    assert "AS prod-deps" not in result.output
+    assert "NODE_OPTIONS comes from a build argument" in _messages(result)
+    fixed = _run(text.replace("ARG NODE_OPTIONS", "ENV NODE_OPTIONS"), tmp_path)
+    assert "AS prod-deps" in fixed.output

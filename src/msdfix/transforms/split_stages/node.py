@@ -483,6 +483,16 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     replayed = _replayed(a, install)
     if isinstance(replayed, str):
         return replayed
+    fixed = a.doc.model.fixed_scope(a.stage, install.ins)
+    chosen = next(
+        (v for v in ("NODE_OPTIONS", *NPM_CONFIG_FILE_ENV, *YARN_CONFIG_FILE_ENV) if v in fixed),
+        None,
+    )
+    if chosen is not None and fixed[chosen] is None:  # ARG NODE_OPTIONS=--max-old-space-size=...
+        return (
+            f"{chosen} comes from a build argument, which may make the install load a file "
+            "a deps stage lacks (--require ./tracing.js)"
+        )
     loads = node_options_files(
         a.doc.model.stage_scope(a.stage, install.ins).get("NODE_OPTIONS") or ""
     )
