@@ -62,6 +62,10 @@ class Stage:
     def below(self, ancestor: Stage) -> list[Stage]:
         """The stages after ``ancestor`` down to this one, along the FROM chain that reaches
         it (through an alternate where a build argument may choose it); [] when none does."""
+        lineage = self.lineage
+        if not any(s.alternates for s in lineage):  # the usual case: one chain, no search
+            at = next((i for i, s in enumerate(lineage) if s is ancestor), None)
+            return [] if at is None else lineage[at + 1 :]
         chain: list[Stage] = []
         current: Stage | None = self
         while current is not None and current is not ancestor:
@@ -151,28 +155,30 @@ class Model:
         or ENTRYPOINT of its own (``FROM toolchain AS dev`` + ``CMD ["bash"]``, built with
         ``--target dev``), and every stage no other stage uses: only ``--target`` builds it,
         so it is an image whatever its CMD (a devcontainer, a debug image)."""
-        used = self._used()
-        return [
-            s
-            for s in self.stages
-            if s is self.final or s.of("cmd", "entrypoint") or id(s) not in used
-        ]
+        return list(self._images)
 
     def ships(self, stage: Stage) -> bool:
         """Whether ``stage``'s layers are part of an image the Dockerfile defines (it is one,
         or one is built FROM it); a stage only copied from ships none of its layers."""
-        return any(s is stage for image in self.images() for s in image.ancestry)
+        return id(stage) in self._shipped
 
-    def _used(self) -> set[int]:
-        """ids of the stages another stage is built FROM (any a build argument may name),
-        copies from or mounts (by name or index)."""
-        used = {id(p) for s in self.stages for p in s.ancestry if p is not s}
-        for stage in self.stages:
+    @cached_property
+    def _images(self) -> tuple[Stage, ...]:
+        used = {id(p) for s in self.stages for p in (s.parent, *s.alternates) if p is not None}
+        for stage in self.stages:  # COPY --from and RUN --mount=from=, by name or index
             for name in stage.copy_sources():
                 found = self.stage(name)
                 if found is not None and found is not stage:
                     used.add(id(found))
-        return used
+        return tuple(
+            s
+            for s in self.stages
+            if s is self.final or s.of("cmd", "entrypoint") or id(s) not in used
+        )
+
+    @cached_property
+    def _shipped(self) -> frozenset[int]:
+        return frozenset(id(s) for image in self._images for s in image.ancestry)
 
     def stage(self, name: str) -> Stage | None:
         """Stage by alias (case-insensitive) or index: the first that has that name."""
