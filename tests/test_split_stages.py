@@ -1134,8 +1134,10 @@ def test_node_script_named_by_a_variable_is_unknown(tmp_path):
     )  # fmt: skip
     result = _run(text, tmp_path)
     assert result.output == text
-    assert "is chosen by a variable" in _messages(result)
+    assert "which a build argument may set" in _messages(result)
     assert _run(text.replace("${BUILD_SCRIPT}", "build"), tmp_path).output != text
+    flags = text.replace("${BUILD_SCRIPT}", "build -- $BUILD_FLAGS")  # --outDir /srv/www
+    assert _run(flags, tmp_path).output == flags
 
 
 @pytest.mark.parametrize(

@@ -342,10 +342,11 @@ def _writes_outside(a: Analysis, app: str) -> str | None:
         return None
     for call in a.calls:
         named = script_name([call.program, *call.args])
-        if named is not None and "$" in named:  # npm run ${BUILD_SCRIPT}: any script
+        variable = next((w for w in call.args if "$" in w), None) if named else None
+        if variable is not None:  # npm run ${BUILD_SCRIPT}, npm run build -- $FLAGS
             return (
-                f"the script `{named}` at line {call.ins.start_line} is chosen by a variable: "
-                "what it writes, and where, is unknown"
+                f"the script `{named}` at line {call.ins.start_line} runs with `{variable}`, "
+                "which a build argument may set: what it writes, and where, is unknown"
             )
         script = frontend.script_of([call.program, *call.args], package)
         for command in parse_commands(script) if script else []:
