@@ -24,7 +24,10 @@ def compose_override(ctx: BuildContext) -> str | None:
     if not ctx.present or ctx.root is None:
         return None
     dockerfile = ctx.dockerfile.name if ctx.dockerfile is not None else "Dockerfile"
-    names = sorted(p.name for p in ctx.root.iterdir() if COMPOSE_FILE.match(p.name))
+    try:
+        names = sorted(p.name for p in ctx.root.iterdir() if COMPOSE_FILE.match(p.name))
+    except OSError:  # an unreadable folder: no compose file to weigh
+        return None
     for name in names:
         for service, block in _services(ctx.read_text(name) or ""):
             if not _BUILD.search(block):
