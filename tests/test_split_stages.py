@@ -1167,6 +1167,30 @@ def test_a_compose_service_with_its_own_command_makes_the_split_unsafe(
     assert ("built from this Dockerfile" in _messages(result)) is unsafe
 
 
+@pytest.mark.parametrize(
+    "compose, unsafe",
+    [
+        ('services:\n  api:\n    build: ./api\n    command: ["go", "test", "./..."]\n', True),
+        ("services:\n  api:\n    build:\n      context: api\n    entrypoint: sh\n", True),
+        ('services:\n  web:\n    build: ./web\n    command: ["go", "run", "."]\n', False),
+    ],
+)
+def test_a_compose_file_above_the_context_counts_for_its_build_folder(tmp_path, compose, unsafe):
+    """A monorepo's compose.yaml builds ./api with its own command: the api Dockerfile's
+    image runs it, whatever folder the compose file lies in."""
+    api = tmp_path / "api"
+    api.mkdir()
+    _go_app(api)
+    (tmp_path / "compose.yaml").write_text(compose)
+    text = _df(
+        "FROM golang:1.22", "WORKDIR /src", "COPY . .",
+        "RUN go build -o /usr/local/bin/app .", 'CMD ["app"]',
+    )  # fmt: skip
+    result = _run(text, api)
+    assert (result.output == text) is unsafe
+    assert ("../compose.yaml gives service api" in _messages(result)) is unsafe
+
+
 def test_node_options_from_a_build_argument_keeps_the_install_in_the_build(tmp_path):
     """``ARG NODE_OPTIONS=--max-old-space-size=4096`` and ``--build-arg
     NODE_OPTIONS=--require=./tracing.js``: a prod-deps stage that holds only the manifests
