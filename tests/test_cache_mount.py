@@ -1497,3 +1497,34 @@ def test_mounts_follow_flags_that_stand_one_per_line() -> None:
     )
     inline = "FROM golang:1.22\nRUN --mount=type=cache,target=/go/pkg/mod/ go mod download\n"
     assert "/go/pkg/mod/ --mount=type=cache,target=/root/.cache/go-build go mod" in _run(inline)
+
+
+def test_a_stage_a_build_argument_may_put_under_a_later_install_keeps_its_apt_lists() -> None:
+    """``FROM base-${ENV} AS final`` + ``apt-get install`` without a refresh: built for real
+    with ``--build-arg ENV=dev``, the rewrite had mounted base-dev's lists ("Package 'less'
+    has no installation candidate")."""
+    text = (
+        "ARG ENV=prod\n"
+        "FROM node:20 AS base-prod\n"
+        "RUN apt-get update && apt-get install -y --no-install-recommends tini\n"
+        "FROM node:20 AS base-dev\n"
+        "RUN apt-get update && apt-get install -y --no-install-recommends tini procps\n"
+        "FROM base-${ENV} AS final\n"
+        "RUN apt-get install -y --no-install-recommends less\n"
+        'CMD ["node", "server.js"]\n'
+    )
+    assert "target=/var/lib/apt/lists" not in _run(text)
+
+
+def test_a_leaf_stage_without_a_cmd_of_its_own_keeps_its_apt_lists() -> None:
+    """A stage no other stage uses is built only with ``--target`` (a devcontainer): built
+    for real, the rewrite's image had no lists and ``apt-get install less`` failed."""
+    text = (
+        "FROM python:3.12 AS devcontainer\n"
+        "RUN apt-get update && apt-get install -y --no-install-recommends git\n"
+        "FROM python:3.12 AS prod\n"
+        'CMD ["python", "app.py"]\n'
+    )
+    out = _run(text)
+    assert "target=/var/cache/apt" in out
+    assert "target=/var/lib/apt/lists" not in out

@@ -212,3 +212,32 @@ def test_expand_keeps_every_form_of_a_value_a_build_argument_may_set() -> None:
         == "/opt/${SUB:-app}/${SUB:+x}/${SUB-a}"
     )
     assert expand("${UNSET:-d}${UNSET:+x}", scope) == "d"
+
+
+def test_from_with_a_variable_may_name_every_stage_it_matches() -> None:
+    """``FROM base-${ENV}`` names base-prod by default and base-dev under ``--build-arg
+    ENV=dev``: both are its parents for what is built FROM them."""
+    model = build_model(
+        parse(
+            "ARG ENV=prod\nFROM debian:12 AS base-prod\nFROM debian:12 AS base-dev\n"
+            "FROM debian:12 AS other\nFROM base-${ENV} AS final\nRUN true\n"
+        )
+    )
+    prod, dev, other, final = model.stages
+    assert final.parent is prod and final.alternates == [dev]
+    assert final in model.descendants(dev) and final not in model.descendants(other)
+    assert final.variable_lineage is final and final.below(dev) == [final]
+    assert model.ships(dev) and other in model.images()  # other: a leaf, an image of its own
+
+
+def test_a_stage_no_other_stage_uses_is_an_image() -> None:
+    """Only ``--target`` builds a leaf stage: it is an image, with or without a CMD."""
+    model = build_model(
+        parse(
+            "FROM debian:12 AS devcontainer\nRUN true\nFROM debian:12 AS build\nRUN true\n"
+            "FROM debian:12 AS base\nFROM base AS app\nCOPY --from=build /x /x\n"
+        )
+    )
+    devcontainer, build, base, app = model.stages
+    assert model.images() == [devcontainer, app]
+    assert model.ships(base) and not model.ships(build)

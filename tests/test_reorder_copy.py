@@ -1629,3 +1629,73 @@ def test_node_options_that_load_a_copied_file_keep_the_install_after_the_copy(
     assert any("NODE_OPTIONS=./tracing.js" in m for m in explained)
     module = text.replace("./tracing.js", "dd-trace/init")  # a module name is no file
     assert _run(module, tmp_path)[1]
+
+
+def test_a_stage_whose_from_a_build_argument_chooses_keeps_its_install(tmp_path: Path) -> None:
+    """``FROM base-${ENV} AS final``: base-dev's WORKDIR is /usr/src/app, base-prod's /app;
+    built for real with ``--build-arg ENV=dev``, the manifests bind-mounted at /app left
+    ``npm ci`` in /usr/src/app without a package-lock.json."""
+    _npm_context(tmp_path)
+    text = (
+        "ARG ENV=prod\n"
+        "FROM node:20 AS base-prod\nWORKDIR /app\n"
+        "FROM node:20 AS base-dev\nWORKDIR /usr/src/app\n"
+        "FROM base-${ENV} AS final\nCOPY . .\nRUN npm ci\n"
+        'CMD ["node", "server.js"]\n'
+    )
+    _stays(text, tmp_path, "may name another stage under --build-arg")
+
+
+@pytest.mark.parametrize(
+    "install",
+    [
+        "pip install -r requirements.txt $EXTRA_REQS",
+        'pip install "${PIP_ARGS}" -r requirements.txt',
+        "uv pip install --system -r requirements.txt $EXTRA_REQS",
+    ],
+)
+def test_pip_words_a_variable_gives_keep_the_install_after_the_copy(
+    tmp_path: Path, install: str
+) -> None:
+    """``--build-arg EXTRA_REQS="-r requirements-dev.txt"``: built for real, the moved
+    install found no requirements-dev.txt ("Could not open requirements file")."""
+    _pip_context(tmp_path)
+    text = (
+        'FROM python:3.12\nARG EXTRA_REQS=""\nARG PIP_ARGS=""\nWORKDIR /app\nCOPY . .\n'
+        f'RUN {install}\nCMD ["python", "app.py"]\n'
+    )
+    _stays(text, tmp_path, "a build argument may make it name files")
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        "ARG GOPROXY=https://proxy.golang.org,direct\nENV GOPROXY=${GOPROXY}\n",
+        "ARG GOPROXY\n",
+        "ARG GOFLAGS=-mod=mod\n",
+    ],
+)
+def test_a_go_variable_a_build_argument_sets_keeps_the_build_after_the_copy(
+    tmp_path: Path, setting: str
+) -> None:
+    """``--build-arg GOPROXY=file:///src/goproxy``: built for real, the added `go mod
+    download` ran before the COPY brought the proxy ("no such file or directory")."""
+    (tmp_path / "go.mod").write_text("module example.com/app\n\ngo 1.21\n")
+    (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")
+    text = (
+        f"FROM golang:1.22 AS build\n{setting}WORKDIR /src\nCOPY . .\n"
+        "RUN CGO_ENABLED=0 go build -o /out/app .\n"
+    )
+    _stays(text, tmp_path, "a build argument may set it")
+
+
+def test_a_pip_variable_a_build_argument_sets_keeps_the_install_after_the_copy(
+    tmp_path: Path,
+) -> None:
+    """``ARG PIP_FIND_LINKS=""`` may become ``/app/wheels``, a folder of the copied tree."""
+    _pip_context(tmp_path)
+    text = (
+        'FROM python:3.12\nARG PIP_FIND_LINKS=""\nWORKDIR /app\nCOPY . .\n'
+        'RUN pip install -r requirements.txt\nCMD ["python", "app.py"]\n'
+    )
+    _stays(text, tmp_path, "PIP_FIND_LINKS (a build argument may set it")

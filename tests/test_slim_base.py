@@ -631,6 +631,12 @@ def test_sourced_paths() -> None:
             'CMD ["stunnel"]\n',
             "reads /usr/share/doc/",
         ),
+        (  # --build-arg EXTRA_PACKAGES=man-db (static: the stand-in images lack the dpkg rule)
+            'ARG EXTRA_PACKAGES=""\n'
+            "RUN apt-get update && apt-get install -y curl $EXTRA_PACKAGES\n"
+            'CMD ["curl", "--version"]\n',
+            "packages a build argument may choose",
+        ),
     ],
 )
 def test_slim_drops_docs_man_pages_groff_and_translations(lines: str, reason: str) -> None:

@@ -1138,3 +1138,137 @@ def test_a_path_dependency_with_an_install_script_makes_the_split_unsafe(tmp_pat
     result = _run(text, tmp_path)
     assert "AS runtime" not in result.output
     assert "runs a postinstall script" in _messages(result)
+
+
+def _go_app(root: Path) -> None:
+    (root / "go.mod").write_text("module example.com/app\n\ngo 1.21\n")
+    (root / "main.go").write_text(
+        'package main\n\nimport "net/http"\n\nfunc main() { http.ListenAndServe(":8080", nil) }\n'
+    )
+
+
+@pytest.mark.parametrize(
+    "setting", ["ARG CGO_ENABLED=0", "ARG ENABLE_CGO=0\nENV CGO_ENABLED=${ENABLE_CGO}"]
+)
+def test_go_cgo_setting_a_build_argument_may_change_keeps_glibc(tmp_path, setting):
+    """``--build-arg CGO_ENABLED=1`` links net/http against glibc's loader: built for real,
+    the static runtime failed "exec /usr/local/bin/app: no such file or directory"."""
+    _go_app(tmp_path)
+    text = _df(
+        "FROM golang:1.22", setting, "WORKDIR /src", "COPY . .",
+        "RUN go build -o /usr/local/bin/app .", 'CMD ["app"]',
+    )  # fmt: skip
+    out = _run(text, tmp_path).output
+    assert "FROM gcr.io/distroless/base-debian12:debug AS runtime" in out
+    assert "static-debian12" not in out and "CGO_ENABLED=0 go build" not in out
+
+
+def _node_script_app(root: Path, scripts: dict[str, str]) -> None:
+    package = {
+        "name": "app", "version": "1.0.0", "scripts": {"start": "node server.js", **scripts},
+        "dependencies": {"ms": "2.1.3"},
+    }  # fmt: skip
+    lock = {
+        "name": "app", "lockfileVersion": 3, "requires": True,
+        "packages": {
+            "": {"name": "app", "version": "1.0.0", "dependencies": {"ms": "2.1.3"}},
+            "node_modules/ms": {
+                "version": "2.1.3",
+                "resolved": "https://registry.npmjs.org/ms/-/ms-2.1.3.tgz",
+                "license": "MIT",
+            },
+        },
+    }  # fmt: skip
+    (root / "package.json").write_text(json.dumps(package))
+    (root / "package-lock.json").write_text(json.dumps(lock))
+    (root / "server.js").write_text("require('ms');\n")
+    (root / "build.js").write_text("require('fs').mkdirSync('dist');\n")
+
+
+def test_node_script_named_by_a_variable_is_unknown(tmp_path):
+    """``npm run ${BUILD_SCRIPT}`` with ``--build-arg BUILD_SCRIPT=build:static``: built for
+    real, that script's /srv/www was missing from the runtime, which copied only /app."""
+    _node_script_app(
+        tmp_path,
+        {"build": "node build.js", "build:static": "node build.js && cp -r dist /srv/www"},
+    )
+    text = _df(
+        "FROM node:20", "WORKDIR /app", "COPY . .", "RUN npm ci --omit=dev",
+        "ARG BUILD_SCRIPT=build", "RUN npm run ${BUILD_SCRIPT}", 'CMD ["node", "server.js"]',
+    )  # fmt: skip
+    result = _run(text, tmp_path)
+    assert result.output == text
+    assert "which a build argument may set" in _messages(result)
+    assert _run(text.replace("${BUILD_SCRIPT}", "build"), tmp_path).output != text
+    flags = text.replace("${BUILD_SCRIPT}", "build -- $BUILD_FLAGS")  # --outDir /srv/www
+    assert _run(flags, tmp_path).output == flags
+
+
+@pytest.mark.parametrize(
+    "name, compose, unsafe",
+    [
+        ("compose.yaml", 'services:\n  test:\n    build: .\n    command: ["go", "test"]\n', True),
+        ("docker-compose.yml", "services:\n  api: {build: ., entrypoint: [sh]}\n", True),
+        ("compose.yml", "services:\n  db:\n    image: postgres\n    command: -c fsync=off\n"
+         "  api:\n    build: .\n", False),
+        ("compose.yaml", "services:\n  api:\n    build:\n      context: .\n"
+         "      dockerfile: Dockerfile.dev\n    command: go run .\n", False),
+    ],
+)  # fmt: skip
+def test_a_compose_service_with_its_own_command_makes_the_split_unsafe(
+    tmp_path, name, compose, unsafe
+):
+    """``docker compose run test`` runs ``go test ./...`` in the image: built for real, the
+    split's distroless runtime had no go ("executable file not found in $PATH")."""
+    _go_app(tmp_path)
+    (tmp_path / name).write_text(compose)
+    text = _df(
+        "FROM golang:1.22", "WORKDIR /src", "COPY . .",
+        "RUN go build -o /usr/local/bin/app .", 'CMD ["app"]',
+    )  # fmt: skip
+    result = _run(text, tmp_path)
+    assert (result.output == text) is unsafe
+    assert ("built from this Dockerfile" in _messages(result)) is unsafe
+
+
+@pytest.mark.parametrize(
+    "compose, unsafe",
+    [
+        ('services:\n  api:\n    build: ./api\n    command: ["go", "test", "./..."]\n', True),
+        ("services:\n  api:\n    build:\n      context: api\n    entrypoint: sh\n", True),
+        ('services:\n  web:\n    build: ./web\n    command: ["go", "run", "."]\n', False),
+    ],
+)
+def test_a_compose_file_above_the_context_counts_for_its_build_folder(tmp_path, compose, unsafe):
+    """A monorepo's compose.yaml builds ./api with its own command: the api Dockerfile's
+    image runs it, whatever folder the compose file lies in."""
+    api = tmp_path / "api"
+    api.mkdir()
+    _go_app(api)
+    (tmp_path / "compose.yaml").write_text(compose)
+    text = _df(
+        "FROM golang:1.22", "WORKDIR /src", "COPY . .",
+        "RUN go build -o /usr/local/bin/app .", 'CMD ["app"]',
+    )  # fmt: skip
+    result = _run(text, api)
+    assert (result.output == text) is unsafe
+    assert ("../compose.yaml gives service api" in _messages(result)) is unsafe
+
+
+def test_node_options_from_a_build_argument_keeps_the_install_in_the_build(tmp_path):
+    """``ARG NODE_OPTIONS=--max-old-space-size=4096`` and ``--build-arg
+    NODE_OPTIONS=--require=./tracing.js``: a prod-deps stage that holds only the manifests
+    cannot load ./tracing.js for its ``npm ci``."""
+    _node_script_app(tmp_path, {"build": "node build.js"})
+    package = json.loads((tmp_path / "package.json").read_text())
+    package["devDependencies"] = {"is-number": "7.0.0"}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    text = _df(
+        "FROM node:20", "ARG NODE_OPTIONS=--max-old-space-size=4096", "WORKDIR /app",
+        "COPY . .", "RUN npm ci", "RUN npm run build", 'CMD ["node", "server.js"]',
+    )  # fmt: skip
+    result = _run(text, tmp_path)
+    assert "AS prod-deps" not in result.output
+    assert "NODE_OPTIONS comes from a build argument" in _messages(result)
+    fixed = _run(text.replace("ARG NODE_OPTIONS", "ENV NODE_OPTIONS"), tmp_path)
+    assert "AS prod-deps" in fixed.output

@@ -26,6 +26,9 @@ class Stage:
     platform: str | None
     instructions: list[Instruction] = field(default_factory=list)
     parent: Stage | None = None  # set when FROM names an earlier stage
+    # other earlier stages FROM may name when a build argument changes its variables
+    # (``FROM base-${ENV}``: base-dev as well as the default's base-prod)
+    alternates: list[Stage] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -41,6 +44,47 @@ class Stage:
             chain.append(current)
             current = current.parent
         return chain[::-1]
+
+    @property
+    def ancestry(self) -> list[Stage]:
+        """The lineage plus every stage a build argument may put in it instead (the
+        ``alternates`` of each FROM along the way, and their own ancestry)."""
+        found: dict[int, Stage] = {}
+        todo: list[Stage] = [self]
+        while todo:
+            current = todo.pop()
+            if id(current) in found:
+                continue
+            found[id(current)] = current
+            todo += [s for s in (current.parent, *current.alternates) if s is not None]
+        return sorted(found.values(), key=lambda s: s.index)
+
+    def below(self, ancestor: Stage) -> list[Stage]:
+        """The stages after ``ancestor`` down to this one, along the FROM chain that reaches
+        it (through an alternate where a build argument may choose it); [] when none does."""
+        lineage = self.lineage
+        if not any(s.alternates for s in lineage):  # the usual case: one chain, no search
+            at = next((i for i, s in enumerate(lineage) if s is ancestor), None)
+            return [] if at is None else lineage[at + 1 :]
+        chain: list[Stage] = []
+        current: Stage | None = self
+        while current is not None and current is not ancestor:
+            chain.append(current)
+            current = next(
+                (
+                    p
+                    for p in (current.parent, *current.alternates)
+                    if p is not None and any(a is ancestor for a in p.ancestry)
+                ),
+                None,
+            )
+        return chain[::-1] if current is ancestor else []
+
+    @property
+    def variable_lineage(self) -> Stage | None:
+        """The first stage of the lineage whose FROM a build argument may point at another
+        stage (its WORKDIR, USER, ENV and RUNs are then not known), or None."""
+        return next((s for s in self.lineage if s.alternates), None)
 
     @property
     def root(self) -> Stage:
@@ -107,15 +151,34 @@ class Model:
         return self.stages[-1] if self.stages else None
 
     def images(self) -> list[Stage]:
-        """The images the Dockerfile defines: the final stage, and every other stage with a CMD
+        """The images the Dockerfile defines: the final stage, every other stage with a CMD
         or ENTRYPOINT of its own (``FROM toolchain AS dev`` + ``CMD ["bash"]``, built with
-        ``--target dev``)."""
-        return [s for s in self.stages if s is self.final or s.of("cmd", "entrypoint")]
+        ``--target dev``), and every stage no other stage uses: only ``--target`` builds it,
+        so it is an image whatever its CMD (a devcontainer, a debug image)."""
+        return list(self._images)
 
     def ships(self, stage: Stage) -> bool:
         """Whether ``stage``'s layers are part of an image the Dockerfile defines (it is one,
         or one is built FROM it); a stage only copied from ships none of its layers."""
-        return any(s is stage for image in self.images() for s in image.lineage)
+        return id(stage) in self._shipped
+
+    @cached_property
+    def _images(self) -> tuple[Stage, ...]:
+        used = {id(p) for s in self.stages for p in (s.parent, *s.alternates) if p is not None}
+        for stage in self.stages:  # COPY --from and RUN --mount=from=, by name or index
+            for name in stage.copy_sources():
+                found = self.stage(name)
+                if found is not None and found is not stage:
+                    used.add(id(found))
+        return tuple(
+            s
+            for s in self.stages
+            if s is self.final or s.of("cmd", "entrypoint") or id(s) not in used
+        )
+
+    @cached_property
+    def _shipped(self) -> frozenset[int]:
+        return frozenset(id(s) for image in self._images for s in image.ancestry)
 
     def stage(self, name: str) -> Stage | None:
         """Stage by alias (case-insensitive) or index: the first that has that name."""
@@ -144,8 +207,9 @@ class Model:
         """id(stage) -> the stages whose FROM names it."""
         children: dict[int, list[Stage]] = {}
         for stage in self.stages:
-            if stage.parent is not None:
-                children.setdefault(id(stage.parent), []).append(stage)
+            for parent in (stage.parent, *stage.alternates):
+                if parent is not None:
+                    children.setdefault(id(parent), []).append(stage)
         return children
 
     def copy_graph(self) -> dict[str, list[str]]:
@@ -297,6 +361,8 @@ def build_model(dockerfile: Dockerfile) -> Model:
                 len(stages), ins, parse_image(raw), alias, platform.value if platform else None
             )
             stage.parent = aliases.get(raw.lower())  # the last earlier stage of that name
+            if values and "$" in values[0]:
+                stage.alternates = _alternates(values[0], stage.parent, aliases)
             stages.append(stage)
             if alias:
                 aliases[alias.lower()] = stage
@@ -305,3 +371,19 @@ def build_model(dockerfile: Dockerfile) -> Model:
         elif ins.cmd == "arg":
             global_args.update(line_values(ins, global_args))
     return Model(global_args, stages)
+
+
+_VARIABLE = re.compile(r"\$(?:\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _alternates(written: str, default: Stage | None, aliases: dict[str, Stage]) -> list[Stage]:
+    """The earlier stages a FROM with variables may name under another ``--build-arg``:
+    each alias the written name matches with every variable standing for any text
+    (``base-${ENV}`` matches base-dev and base-prod). A name made of variables alone counts
+    only when its default names a stage (``FROM ${TARGET}`` with ``ARG TARGET=prod``);
+    otherwise it names an image, as almost always."""
+    parts = _VARIABLE.split(written.lower())
+    if default is None and not "".join(parts).strip():
+        return []
+    pattern = re.compile(".*".join(re.escape(p) for p in parts), re.DOTALL)
+    return [s for name, s in aliases.items() if s is not default and pattern.fullmatch(name)]

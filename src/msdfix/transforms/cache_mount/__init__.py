@@ -136,7 +136,7 @@ class _StartCommands:
         self.doc, self.final = doc, final
         self.built_on: dict[int, list[Stage]] = {}
         for target in doc.model.stages:
-            for stage in target.lineage:
+            for stage in target.ancestry:
                 self.built_on.setdefault(id(stage), []).append(target)
         self.found: dict[int, list[list[str]]] = {}
 
@@ -180,7 +180,7 @@ class CacheMount(Transform):
         berry, berry_blocker = _yarn(doc)
         history = History(doc, berry)
         starts = _StartCommands(doc, _runtime_prefixes(doc))
-        final_chain = {id(s) for image in _images(doc) for s in image.lineage}
+        final_chain = {id(s) for image in _images(doc) for s in image.ancestry}
         for stage, ins in candidates:
             script = history.script(ins)
             steps = history.steps(ins)

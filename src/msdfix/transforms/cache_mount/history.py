@@ -8,7 +8,6 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TypeVar
 
 from msdfix.document import Document
 from msdfix.ecosystems.os import APT_ARCHIVES_MOUNT
@@ -23,7 +22,6 @@ from msdfix.transforms.cache_mount.root_evidence import runs_as_root
 from msdfix.transforms.cache_mount.steps import Step, reads_image_index, run_steps
 from msdfix.transforms.cache_mount.targets import Resolver
 
-_T = TypeVar("_T")
 _ARCHIVE = re.compile(r"\.(?:tar|tgz|tbz2?|txz|tar\.[a-z0-9]+)$", re.IGNORECASE)
 
 
@@ -370,8 +368,7 @@ class History:
         after = runs[at[id(ins)] + 1 :]
         sequences = [after]
         for descendant in self._descendants(stage):
-            lineage = descendant.lineage
-            between = lineage[_position(lineage, stage) + 1 :]
+            between = descendant.below(stage)
             sequences.append(after + [r for s in between for r in s.of("run")])
         for sequence in sequences:
             for other in sequence:
@@ -429,11 +426,6 @@ class _Fold:
     next: int
     holder: int | None
     debs_cleaned: bool
-
-
-def _position(items: list[_T], item: _T) -> int:
-    """Index of ``item`` itself (``list.index`` compares whole dataclasses field by field)."""
-    return next(i for i, x in enumerate(items) if x is item)
 
 
 def _defeated(step: Step) -> bool:

@@ -98,6 +98,16 @@ class ReorderCopy(Transform):
                 source = whole_tree_copy(doc, stage, ins, workdirs[id(ins)])
                 if source is None:
                     continue
+                chosen = stage.variable_lineage
+                if chosen is not None:
+                    yield doc.note(
+                        self.id,
+                        ins,
+                        f"`{chosen.from_.logical.strip()}` (line {chosen.from_.start_line}) may "
+                        "name another stage under --build-arg: the WORKDIR, USER and ENV the "
+                        "install runs with are unknown",
+                    )
+                    break
                 try:
                     fix = self._fix(doc, stage, index, source, workdirs)
                 except Skip as skip:

@@ -56,11 +56,16 @@ def find_anchor(
             blocker = blocker or ins
             continue
         scope = {k: v for k, v in doc.model.stage_scope(stage, ins).items() if v is not None}
+        overridable = frozenset(
+            k for k, v in doc.model.fixed_scope(stage, ins).items() if v is None
+        )
         uses: list[Use] = []
         readers = False
         for command in script.commands:
             dotenv = _pipenv_dotenv(doc, command, source, workdirs[id(ins)], scope)
-            kind = _classify(command, source, workdirs[id(ins)], {**scope, **dotenv})
+            kind = _classify(
+                command, source, workdirs[id(ins)], {**scope, **dotenv}, overridable - set(dotenv)
+            )
             if isinstance(kind, Use) and (config := user_config(doc, kind, source, scope)):
                 kind = Reads(config)
             if isinstance(kind, Use):
@@ -156,10 +161,15 @@ def cwd_of(command: Command, workdir: str, scope: dict[str, str]) -> str | None:
 
 
 def _classify(
-    command: Command, source: Source, workdir: str, scope: dict[str, str]
+    command: Command,
+    source: Source,
+    workdir: str,
+    scope: dict[str, str],
+    overridable: frozenset[str] = frozenset(),
 ) -> Use | Reads | str:
     """'harmless', 'reader', 'self' (installs the project), a Use for commands that read
-    dependency manifests, or Reads for an install that reads other copied files."""
+    dependency manifests, or Reads for an install that reads other copied files
+    (``overridable``: the variables a build argument may set)."""
     program, args = program_args(command)
     if not program or program == "cd":
         return "harmless"
@@ -202,7 +212,7 @@ def _classify(
     cwd = cwd_of(command, workdir, scope)
     if cwd is None:
         return "reader"
-    env = _reads_through_env(manager, command, source, scope)
+    env = _reads_through_env(manager, command, source, scope, overridable)
     if env is not None:
         return Reads(env)
     return _classify_tool(manager, program, args, command, source, cwd)
@@ -254,12 +264,19 @@ def read_location(option: str, value: str) -> str | None:
 
 
 def _reads_through_env(
-    manager: str, command: Command, source: Source, scope: dict[str, str]
+    manager: str,
+    command: Command,
+    source: Source,
+    scope: dict[str, str],
+    overridable: frozenset[str] = frozenset(),
 ) -> str | None:
     """``VAR=value`` when pip/uv read a path of the copied tree named by an environment
     variable (``PIP_FIND_LINKS=/app/wheels``, ``PIP_EXTRA_INDEX_URL=file:///app/simple``): the
-    install cannot move before the copy."""
+    install cannot move before the copy. A variable a build argument may set (``ARG GOPROXY``,
+    an ENV made from one: ``--build-arg GOPROXY=file:///src/goproxy``) may name one too."""
     for var in [v for m in ENV_USERS.get(manager, ()) for v in PATH_ENV[m]]:
+        if var in overridable and var not in command.assignments:
+            return f"{var} (a build argument may set it to a path)"
         value = command.assignments.get(var) or scope.get(var) or ""
         for part in _env_parts(var, value):
             path = read_location(var, expand(part, scope))
@@ -463,6 +480,10 @@ def _classify_pip(
         arg = args[i]
         value = args[i + 1] if i + 1 < len(args) else ""
         name, eq, inline = arg.partition("=")
+        if "$" in arg and not arg.startswith("-"):
+            # ``pip install -r requirements.txt $EXTRA``: a build argument may make it
+            # ``-r requirements-dev.txt`` or ``-e .``, files that only the COPY brings
+            return Reads(f"`{arg}` (a build argument may make it name files)")
         if arg in ("-r", "--requirement", "-c", "--constraint") or (
             eq and name in ("--requirement", "--constraint")
         ):

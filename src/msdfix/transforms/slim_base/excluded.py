@@ -41,6 +41,12 @@ def excluded_reason(doc: Document, stage: Stage, facts: Facts) -> str | None:
         reader = sorted(p for p in packages if READERS.match(p))
         if reader:
             return f"line {line} installs {reader[0]}, which reads man pages, docs or groff data"
+        chosen = sorted(p for p in packages if "$" in p)
+        if chosen:  # ARG EXTRA_PACKAGES="": --build-arg EXTRA_PACKAGES=man-db
+            return (
+                f"line {line} installs {chosen[0]}, packages a build argument may choose "
+                "(man-db, *-doc: readers of what -slim leaves out)"
+            )
     for use in facts.uses:
         if posixpath.basename(use.program) in _NOT_READING:
             continue

@@ -145,6 +145,7 @@ from msdfix.transforms.split_stages.build_stage import (
     keyword,
     runtime_alias,
 )
+from msdfix.transforms.split_stages.compose import compose_override
 from msdfix.transforms.split_stages.frontend_stage import (
     NGINX_CONFIG,
     apply_frontend,
@@ -273,6 +274,8 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
         )
     check_image_tools(a, plan)
     _writes_outside_copies(a, plan)
+    if plan.unsafe is None:
+        plan.unsafe = compose_override(a.ctx)
 
 
 # Programs that write the paths they are given (cp/mv/ln/install: the last one).

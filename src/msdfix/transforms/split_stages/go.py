@@ -219,11 +219,24 @@ def _go_module(a: Analysis) -> str | None:
     return match.group(1).strip('"') if match else None
 
 
+# _cgo_setting's answer when a build argument may set CGO_ENABLED: neither on nor off.
+CGO_UNKNOWN = "?"
+
+
 def _cgo_setting(a: Analysis, builds: list[Call]) -> str | None:
-    values = {
-        c.command.assignments.get("CGO_ENABLED") or a.scope(c.ins).get("CGO_ENABLED")
-        for c in builds
-    }
+    """CGO_ENABLED of the builds (None: unset, or they differ). ``ARG CGO_ENABLED=0`` (or an
+    ENV made from an ARG) is CGO_UNKNOWN: ``--build-arg CGO_ENABLED=1`` links the binary
+    against glibc's loader, which a static runtime lacks (built for real: "exec
+    /usr/local/bin/app: no such file or directory")."""
+    values = set()
+    for call in builds:
+        inline = call.command.assignments.get("CGO_ENABLED")
+        if inline is None:
+            fixed = a.model.fixed_scope(a.stage, call.ins)
+            if "CGO_ENABLED" in fixed and fixed["CGO_ENABLED"] is None:
+                return CGO_UNKNOWN
+            inline = fixed.get("CGO_ENABLED")
+        values.add(CGO_UNKNOWN if inline is not None and "$" in inline else inline)
     return values.pop() if len(values) == 1 else None
 
 

@@ -43,6 +43,7 @@ from msdfix.ecosystems.node import (
     production_install,
     read_dependencies,
     script_bodies,
+    script_name,
     yarn_berry,
 )
 from msdfix.model.paths import within
@@ -342,6 +343,13 @@ def _writes_outside(a: Analysis, app: str) -> str | None:
     if package is None:
         return None
     for call in a.calls:
+        named = script_name([call.program, *call.args])
+        variable = next((w for w in call.args if "$" in w), None) if named else None
+        if variable is not None:  # npm run ${BUILD_SCRIPT}, npm run build -- $FLAGS
+            return (
+                f"the script `{named}` at line {call.ins.start_line} runs with `{variable}`, "
+                "which a build argument may set: what it writes, and where, is unknown"
+            )
         script = frontend.script_of([call.program, *call.args], package)
         for command in parse_commands(script) if script else []:
             program, args = program_args(command)
@@ -484,6 +492,16 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     replayed = _replayed(a, install)
     if isinstance(replayed, str):
         return replayed
+    fixed = a.doc.model.fixed_scope(a.stage, install.ins)
+    chosen = next(
+        (v for v in ("NODE_OPTIONS", *NPM_CONFIG_FILE_ENV, *YARN_CONFIG_FILE_ENV) if v in fixed),
+        None,
+    )
+    if chosen is not None and fixed[chosen] is None:  # ARG NODE_OPTIONS=--max-old-space-size=...
+        return (
+            f"{chosen} comes from a build argument, which may make the install load a file "
+            "a deps stage lacks (--require ./tracing.js)"
+        )
     loads = node_options_files(
         a.doc.model.stage_scope(a.stage, install.ins).get("NODE_OPTIONS") or ""
     )
