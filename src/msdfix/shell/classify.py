@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass
 
 from msdfix.ecosystems.base import PackageManager
 from msdfix.ecosystems.programs import INERT, SHELLS
-from msdfix.ecosystems.registry import MANAGERS
-from msdfix.shell.commands import Command
+from msdfix.ecosystems.registry import MANAGERS, runtime_install
+from msdfix.shell.commands import Command, parse_commands
 
 _PYTHON = re.compile(r"^python[0-9.]*$")
 # Programs that run the command after them: how many positional words they take first
@@ -167,6 +168,29 @@ _BY_PROGRAM: dict[str, list[PackageManager]] = {}
 for _manager in MANAGERS:
     for _program in _manager.programs:
         _BY_PROGRAM.setdefault(_program, []).append(_manager)
+
+
+def start_install(argv: list[str], depth: int = 0) -> str | None:
+    """``runtime_install`` of a command a container runs, read as a RUN's command is: through
+    wrappers (``exec``, ``env X=1``, ``gosu app``, ``sudo``), ``python -m``, the program by its
+    basename (``/usr/local/bin/bundle``), the subcommand after general options
+    (``npm --silent install``) and into ``sh -c`` strings."""
+    for command in parse_commands(shlex.join(argv)) if argv else []:
+        name, args = program_args(command)
+        name = name.rsplit("/", 1)[-1]
+        inner = inner_script(name, args)
+        if inner is not None and depth < 8:
+            found = next(
+                (f for c in parse_commands(inner) if (f := start_install(c.argv, depth + 1))), None
+            )
+        else:
+            subs = [m.subcommand_of(args) for m in _BY_PROGRAM.get(name, ())]
+            found = runtime_install([name, *args]) or next(
+                (f for sub in subs if sub and (f := runtime_install([name, sub]))), None
+            )
+        if found is not None:
+            return found
+    return None
 
 
 def tool_calls(commands: list[Command], berry: bool = False) -> list[ToolCall]:
