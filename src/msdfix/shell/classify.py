@@ -100,6 +100,33 @@ def _wrappers_with_options(argv: list[str]) -> tuple[list[tuple[str, list[str]]]
     return found, at
 
 
+_ASSIGNMENT = re.compile(r"^([A-Za-z_]\w*)=(.*)$", re.S)
+
+
+def env_assignments(command: Command) -> dict[str, str]:
+    """The variables a wrapper sets for the command after it (``env A=1 cmd``, ``sudo A=1``)."""
+    _, at = _wrappers_with_options(command.argv)
+    found = (_ASSIGNMENT.match(w) for w in command.argv[:at])
+    return {m.group(1): m.group(2) for m in found if m is not None}
+
+
+# ``export A=1 B=2`` (``declare -x``, ``typeset -x``): a declaration, which parse_commands
+# does not list as a command.
+_EXPORT = re.compile(
+    r"(?:^|[;&|(\s])(?:export|(?:declare|typeset)\s+-\w*x\w*)((?:\s+[A-Za-z_]\w*=(?:'[^']*'|\"[^\"]*\"|[^\s;&|)]*))+)"
+)
+_PAIR = re.compile(r"([A-Za-z_]\w*)=('[^']*'|\"[^\"]*\"|[^\s;&|)]*)")
+
+
+def exports(script: str) -> list[tuple[int, str, str]]:
+    """(offset, name, value) of each variable a RUN script exports to the commands after it."""
+    return [
+        (found.start(), pair.group(1), pair.group(2).strip("'\""))
+        for found in _EXPORT.finditer(script)
+        for pair in _PAIR.finditer(found.group(1))
+    ]
+
+
 def unwrapped(command: Command) -> list[str]:
     """The argv after sudo/env/... prefixes."""
     return _unwrap(command)[1]
