@@ -1465,7 +1465,12 @@ def test_bundler_manifest_named_in_the_run_or_by_a_build_argument_stays(
 
 
 @pytest.mark.parametrize(
-    "head", ["ARG PIP_INDEX_URL\n", "ARG PIP_EXTRA_INDEX_URL=https://pypi.example/simple\n"]
+    "head",
+    [
+        "ARG PIP_INDEX_URL\n",
+        "ARG PIP_EXTRA_INDEX_URL=https://pypi.example/simple\n",
+        "ARG NODE_OPTIONS=--max-old-space-size=4096\n",
+    ],
 )
 def test_index_url_build_argument_still_moves(tmp_path: Path, head: str) -> None:
     """A build argument naming an index (not a project file) leaves the install movable."""

@@ -299,7 +299,7 @@ _NOT_FILE = re.compile(r"INDEX|URL|PROXY|FLAGS|OPTIONS|FIND_LINKS|CERT|CA_BUNDLE
 def _names_file(var: str, value: str) -> bool:
     """``var`` (which a build argument may set) may name a file or folder of the project."""
     return not _NOT_FILE.search(var) or any(
-        read_location(var, p) is not None for p in value.split()
+        read_location(var, p) is not None for p in _env_parts(var, value)
     )
 
 
