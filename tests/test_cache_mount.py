@@ -1325,6 +1325,11 @@ def test_a_root_run_caching_in_the_home_of_the_later_user_is_unsafe(
         ("CMD pip install -r requirements.txt && python app.py", "pip"),
         ("CMD bundle install && ruby app.rb", "bundler"),
         ('CMD ["composer", "install"]', "composer"),
+        # round 15: the start-install reading slim-base and the split share (a bare yarn,
+        # options before the subcommand, a shell string inside the shell string)
+        ('CMD ["sh", "-c", "yarn && yarn start"]', "yarn"),
+        ("CMD npm --silent ci && node index.js", "npm"),
+        ("CMD sh -c 'exec pip install -r requirements.txt' && python app.py", "pip"),
     ],
 )
 def test_an_install_at_container_start_keeps_its_cache_in_the_image(start: str, tool: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import uuid
 from pathlib import Path
@@ -1440,6 +1441,45 @@ def test_bundler_manifest_named_by_the_environment_stays(
     assert out == text and not applied
 
 
+@pytest.mark.parametrize(
+    ("head", "run"),
+    [
+        ("", "export BUNDLE_GEMFILE=/app/Gemfile.next && bundle install"),
+        ("", "declare -x BUNDLE_GEMFILE=Gemfile.next; bundle install"),
+        ("", "env BUNDLE_GEMFILE=Gemfile.next bundle install"),
+        ("ARG GEMFILE=Gemfile\nENV BUNDLE_GEMFILE=/app/${GEMFILE}\n", "bundle install"),
+        ("ARG BUNDLE_GEMFILE\n", "bundle install"),
+    ],
+)
+def test_bundler_manifest_named_in_the_run_or_by_a_build_argument_stays(
+    tmp_path: Path, head: str, run: str
+) -> None:
+    """Round 15: the Gemfile named by `export`/`env` in the RUN, or by a build argument
+    (`--build-arg GEMFILE=Gemfile.next`), is not the copied Gemfile: the moved install failed
+    ("There was an error parsing `Gemfile.next`: No such file or directory", built)."""
+    _gem_project(tmp_path, 'source "https://rubygems.org"\ngem "greeter", "0.1.0"\n')
+    (tmp_path / "Gemfile.next").write_text('source "https://rubygems.org"\n')
+    text = f"FROM ruby:3.3\n{head}WORKDIR /app\nCOPY . .\nRUN {run}\n"
+    out, applied, _ = _run(text, tmp_path, unsafe=True)
+    assert out == text and not applied
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        "ARG PIP_INDEX_URL\n",
+        "ARG PIP_EXTRA_INDEX_URL=https://pypi.example/simple\n",
+        "ARG NODE_OPTIONS=--max-old-space-size=4096\n",
+    ],
+)
+def test_index_url_build_argument_still_moves(tmp_path: Path, head: str) -> None:
+    """A build argument naming an index (not a project file) leaves the install movable."""
+    (tmp_path / "requirements.txt").write_text("flask==3.0.0\n")
+    (tmp_path / "app.py").write_text("print(1)\n")
+    text = f"FROM python:3.11\n{head}WORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+    assert _run(text, tmp_path)[1]
+
+
 def test_bundler_default_gemfile_named_by_the_environment_moves(tmp_path: Path) -> None:
     _gem_project(tmp_path, 'source "https://rubygems.org"\ngem "greeter", "0.1.0"\n')
     text = "FROM ruby:3.3\nENV BUNDLE_GEMFILE=/app/Gemfile\nWORKDIR /app\nCOPY . .\nRUN bundle install\n"
@@ -1507,6 +1547,25 @@ def test_composer_manifest_named_by_the_environment_stays(tmp_path: Path, env: s
     find a composer.json file in /app", built for real)."""
     text = _composer_project(tmp_path, {"name": "a/b"})
     text = text.replace("WORKDIR /app\n", f"ENV {env}\nWORKDIR /app\n")
+    out, applied, _ = _run(text, tmp_path, unsafe=True)
+    assert out == text and not applied
+
+
+@pytest.mark.parametrize(
+    ("head", "run"),
+    [
+        ("", "export COMPOSER=composer.prod.json && composer install --no-dev"),
+        ("ARG MANIFEST=composer.json\nENV COMPOSER=${MANIFEST}\n", "composer install --no-dev"),
+    ],
+)
+def test_composer_manifest_named_in_the_run_or_by_a_build_argument_stays(
+    tmp_path: Path, head: str, run: str
+) -> None:
+    """Round 15: `export COMPOSER=...` in the RUN or an ENV from a build argument names
+    another composer.json than the one the moved install would copy."""
+    text = _composer_project(tmp_path, {"name": "a/b"})
+    text = text.replace("WORKDIR /app\n", f"{head}WORKDIR /app\n")
+    text = re.sub(r"(?m)^RUN composer install.*$", f"RUN {run}", text)
     out, applied, _ = _run(text, tmp_path, unsafe=True)
     assert out == text and not applied
 
@@ -1668,25 +1727,35 @@ def test_pip_words_a_variable_gives_keep_the_install_after_the_copy(
 
 
 @pytest.mark.parametrize(
-    "setting",
+    ("setting", "stays"),
     [
-        "ARG GOPROXY=https://proxy.golang.org,direct\nENV GOPROXY=${GOPROXY}\n",
-        "ARG GOPROXY\n",
-        "ARG GOFLAGS=-mod=mod\n",
+        ("ARG GOPROXY=file:///src/goproxy\nENV GOPROXY=${GOPROXY}\n", True),
+        ("ARG GOFLAGS=-modfile=/src/go.alt.mod\n", True),
+        ("ARG GOENV\n", True),  # a file, whatever the build passes
+        # A proxy or flags argument is read from its default: builds pass a proxy's URL there
+        ("ARG GOPROXY=https://proxy.golang.org,direct\nENV GOPROXY=${GOPROXY}\n", False),
+        ("ARG GOPROXY\n", False),
+        ("ARG GOFLAGS=-mod=mod\n", False),
     ],
 )
 def test_a_go_variable_a_build_argument_sets_keeps_the_build_after_the_copy(
-    tmp_path: Path, setting: str
+    tmp_path: Path, setting: str, stays: bool
 ) -> None:
-    """``--build-arg GOPROXY=file:///src/goproxy``: built for real, the added `go mod
-    download` ran before the COPY brought the proxy ("no such file or directory")."""
+    """``GOPROXY=file:///src/goproxy``: built for real, the added `go mod download` ran before
+    the COPY brought the proxy ("no such file or directory"). A variable that names a file
+    stays unknown whatever its default; a proxy, index or flags variable counts when its
+    default names a path (``--build-arg GOPROXY=file://...`` over a URL default is a known
+    limitation)."""
     (tmp_path / "go.mod").write_text("module example.com/app\n\ngo 1.21\n")
     (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")
     text = (
         f"FROM golang:1.22 AS build\n{setting}WORKDIR /src\nCOPY . .\n"
         "RUN CGO_ENABLED=0 go build -o /out/app .\n"
     )
-    _stays(text, tmp_path, "a build argument may set it")
+    if stays:
+        _stays(text, tmp_path, "a build argument may set it")
+    else:
+        assert "go mod download" in _run(text, tmp_path)[0]
 
 
 def test_a_pip_variable_a_build_argument_sets_keeps_the_install_after_the_copy(

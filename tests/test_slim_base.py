@@ -744,6 +744,24 @@ _GEMS = 'source "https://rubygems.org"\ngem "puma"\n'
             'ENTRYPOINT ["./docker-entrypoint.sh"]\nCMD ["bundle", "exec", "puma"]\n',
             '#!/bin/sh\nset -e\nbundle\nexec "$@"\n',
         ),
+        # round 15: a start install through a wrapper, by path or in `sh -c` is one too (the
+        # script's `env BUNDLE_JOBS=4 bundle install` got a safe -slim: fastcrc failed, built)
+        *(
+            (
+                'ENTRYPOINT ["./docker-entrypoint.sh"]\nCMD ["bundle", "exec", "puma"]\n',
+                f'#!/bin/sh\nset -e\nbundle check || {line}\nexec "$@"\n',
+            )
+            for line in (
+                "env BUNDLE_JOBS=4 bundle install",
+                "exec bundle install",
+                "/usr/local/bin/bundle install",
+                "gosu app bundle install",
+                "sudo -E bundle install",
+                "sh -c 'bundle install'",
+                "bundle --verbose install",
+            )
+        ),
+        ('CMD ["sh", "-c", "exec bundle install && bundle exec puma"]\n', None),
     ],
 )
 def test_install_at_container_start_is_not_slim_safe(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass
 
 from msdfix.ecosystems.base import PackageManager
 from msdfix.ecosystems.programs import INERT, SHELLS
-from msdfix.ecosystems.registry import MANAGERS
-from msdfix.shell.commands import Command
+from msdfix.ecosystems.registry import MANAGERS, runtime_install
+from msdfix.shell.commands import Command, parse_commands
 
 _PYTHON = re.compile(r"^python[0-9.]*$")
 # Programs that run the command after them: how many positional words they take first
@@ -99,6 +100,33 @@ def _wrappers_with_options(argv: list[str]) -> tuple[list[tuple[str, list[str]]]
     return found, at
 
 
+_ASSIGNMENT = re.compile(r"^([A-Za-z_]\w*)=(.*)$", re.S)
+
+
+def env_assignments(command: Command) -> dict[str, str]:
+    """The variables a wrapper sets for the command after it (``env A=1 cmd``, ``sudo A=1``)."""
+    _, at = _wrappers_with_options(command.argv)
+    found = (_ASSIGNMENT.match(w) for w in command.argv[:at])
+    return {m.group(1): m.group(2) for m in found if m is not None}
+
+
+# ``export A=1 B=2`` (``declare -x``, ``typeset -x``): a declaration, which parse_commands
+# does not list as a command.
+_EXPORT = re.compile(
+    r"(?:^|[;&|(\s])(?:export|(?:declare|typeset)\s+-\w*x\w*)((?:\s+[A-Za-z_]\w*=(?:'[^']*'|\"[^\"]*\"|[^\s;&|)]*))+)"
+)
+_PAIR = re.compile(r"([A-Za-z_]\w*)=('[^']*'|\"[^\"]*\"|[^\s;&|)]*)")
+
+
+def exports(script: str) -> list[tuple[int, str, str]]:
+    """(offset, name, value) of each variable a RUN script exports to the commands after it."""
+    return [
+        (found.start(), pair.group(1), pair.group(2).strip("'\""))
+        for found in _EXPORT.finditer(script)
+        for pair in _PAIR.finditer(found.group(1))
+    ]
+
+
 def unwrapped(command: Command) -> list[str]:
     """The argv after sudo/env/... prefixes."""
     return _unwrap(command)[1]
@@ -167,6 +195,29 @@ _BY_PROGRAM: dict[str, list[PackageManager]] = {}
 for _manager in MANAGERS:
     for _program in _manager.programs:
         _BY_PROGRAM.setdefault(_program, []).append(_manager)
+
+
+def start_install(argv: list[str], depth: int = 0) -> str | None:
+    """``runtime_install`` of a command a container runs, read as a RUN's command is: through
+    wrappers (``exec``, ``env X=1``, ``gosu app``, ``sudo``), ``python -m``, the program by its
+    basename (``/usr/local/bin/bundle``), the subcommand after general options
+    (``npm --silent install``) and into ``sh -c`` strings."""
+    for command in parse_commands(shlex.join(argv)) if argv else []:
+        name, args = program_args(command)
+        name = name.rsplit("/", 1)[-1]
+        inner = inner_script(name, args)
+        if inner is not None and depth < 8:
+            found = next(
+                (f for c in parse_commands(inner) if (f := start_install(c.argv, depth + 1))), None
+            )
+        else:
+            subs = [m.subcommand_of(args) for m in _BY_PROGRAM.get(name, ())]
+            found = runtime_install([name, *args]) or next(
+                (f for sub in subs if sub and (f := runtime_install([name, sub]))), None
+            )
+        if found is not None:
+            return found
+    return None
 
 
 def tool_calls(commands: list[Command], berry: bool = False) -> list[ToolCall]:

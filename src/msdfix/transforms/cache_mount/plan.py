@@ -22,7 +22,7 @@ from msdfix.model.copies import (
     unpacks_archive,
 )
 from msdfix.model.paths import within
-from msdfix.shell.classify import ToolCall, other_user, wrappers
+from msdfix.shell.classify import ToolCall, other_user, start_install, wrappers
 from msdfix.shell.commands import Command, Word
 from msdfix.shell.edit import command_removal, word_removal
 from msdfix.shell.entry import entry, toolbox
@@ -87,7 +87,7 @@ def plan_run(
             s.cleans(t, planner.resolver) for s in steps for t in planner.resolver.targets(call)
         ):
             plan.note(f"{manager.id}: the RUN empties its cache, so a mount keeps nothing")
-        elif any(p[: len(r)] == list(r) for p in runtime for r in manager.runtime_users):
+        elif any(start_install(p) in _prefixes(manager) for p in runtime):
             plan.note(f"{manager.id} runs at container start, so its cache stays in the image")
         elif runs_offline(
             manager, call.args, {**planner.resolver.scope, **call.command.assignments}
@@ -107,6 +107,11 @@ def plan_run(
                 planner.consider(cache, call)
     planner.finish()
     return plan
+
+
+def _prefixes(manager: PackageManager) -> set[str]:
+    """The start commands that read ``manager``'s cache, as ``runtime_install`` names them."""
+    return {" ".join(r) for r in manager.runtime_users}
 
 
 def _pseudo(path: str) -> bool:

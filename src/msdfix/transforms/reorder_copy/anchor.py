@@ -14,7 +14,7 @@ from msdfix.model import Stage
 from msdfix.model.args import expand
 from msdfix.model.paths import within
 from msdfix.model.users import is_root
-from msdfix.shell.classify import program_args
+from msdfix.shell.classify import env_assignments, exports, program_args
 from msdfix.shell.commands import Command
 from msdfix.shell.script import RunScript, run_script
 from msdfix.syntax import Instruction
@@ -56,15 +56,19 @@ def find_anchor(
             blocker = blocker or ins
             continue
         scope = {k: v for k, v in doc.model.stage_scope(stage, ins).items() if v is not None}
-        overridable = frozenset(
-            k for k, v in doc.model.fixed_scope(stage, ins).items() if v is None
-        )
+        by_arg = frozenset(k for k, v in doc.model.fixed_scope(stage, ins).items() if v is None)
+        declared = exports(script.text)  # `export BUNDLE_GEMFILE=x && bundle install`
         uses: list[Use] = []
         readers = False
         for command in script.commands:
+            exported = {name: value for at, name, value in declared if at < command.start}
             dotenv = _pipenv_dotenv(doc, command, source, workdirs[id(ins)], scope)
             kind = _classify(
-                command, source, workdirs[id(ins)], {**scope, **dotenv}, overridable - set(dotenv)
+                command,
+                source,
+                workdirs[id(ins)],
+                {**scope, **dotenv, **exported},
+                by_arg - exported.keys() - dotenv.keys(),
             )
             if isinstance(kind, Use) and (config := user_config(doc, kind, source, scope)):
                 kind = Reads(config)
@@ -165,11 +169,11 @@ def _classify(
     source: Source,
     workdir: str,
     scope: dict[str, str],
-    overridable: frozenset[str] = frozenset(),
+    by_arg: frozenset[str] = frozenset(),
 ) -> Use | Reads | str:
     """'harmless', 'reader', 'self' (installs the project), a Use for commands that read
-    dependency manifests, or Reads for an install that reads other copied files
-    (``overridable``: the variables a build argument may set)."""
+    dependency manifests, or Reads for an install that reads other copied files. ``by_arg``:
+    the variables a build argument may set."""
     program, args = program_args(command)
     if not program or program == "cd":
         return "harmless"
@@ -212,7 +216,7 @@ def _classify(
     cwd = cwd_of(command, workdir, scope)
     if cwd is None:
         return "reader"
-    env = _reads_through_env(manager, command, source, scope, overridable)
+    env = _reads_through_env(manager, command, source, scope, by_arg)
     if env is not None:
         return Reads(env)
     return _classify_tool(manager, program, args, command, source, cwd)
@@ -268,21 +272,35 @@ def _reads_through_env(
     command: Command,
     source: Source,
     scope: dict[str, str],
-    overridable: frozenset[str] = frozenset(),
+    by_arg: frozenset[str] = frozenset(),
 ) -> str | None:
     """``VAR=value`` when pip/uv read a path of the copied tree named by an environment
     variable (``PIP_FIND_LINKS=/app/wheels``, ``PIP_EXTRA_INDEX_URL=file:///app/simple``): the
-    install cannot move before the copy. A variable a build argument may set (``ARG GOPROXY``,
-    an ENV made from one: ``--build-arg GOPROXY=file:///src/goproxy``) may name one too."""
+    install cannot move before the copy. The command's own ``VAR=x``/``env VAR=x`` count; a
+    variable a build argument may set (``ENV BUNDLE_GEMFILE=/app/${GEMFILE}``) is unknown
+    when it names a file (or its default is a local path)."""
+    assigned = {**env_assignments(command), **command.assignments}
     for var in [v for m in ENV_USERS.get(manager, ()) for v in PATH_ENV[m]]:
-        if var in overridable and var not in command.assignments:
-            return f"{var} (a build argument may set it to a path)"
-        value = command.assignments.get(var) or scope.get(var) or ""
+        value = assigned.get(var) or scope.get(var) or ""
+        if var in by_arg and var not in assigned and _names_file(var, value):
+            return f"{var} (a build argument may set it)"
         for part in _env_parts(var, value):
             path = read_location(var, expand(part, scope))
             if path is not None and not outside(path, source):
                 return f"{var}={part}"
     return None
+
+
+# Variables that name an index, a proxy, options or credentials rather than a project file: a
+# build argument setting them (``ARG PIP_INDEX_URL``) names a file only when its default does.
+_NOT_FILE = re.compile(r"INDEX|URL|PROXY|FLAGS|OPTIONS|CERT|CA_BUNDLE|NETRC")
+
+
+def _names_file(var: str, value: str) -> bool:
+    """``var`` (which a build argument may set) may name a file or folder of the project."""
+    return not _NOT_FILE.search(var) or any(
+        read_location(var, p) is not None for p in _env_parts(var, value)
+    )
 
 
 _DEFAULT_MANIFEST = {"BUNDLE_GEMFILE": "Gemfile", "COMPOSER": "composer.json"}

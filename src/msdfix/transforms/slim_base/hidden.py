@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 from msdfix.document import Document
-from msdfix.ecosystems.registry import runtime_install
 from msdfix.model import Stage
+from msdfix.shell.classify import start_install as started
 from msdfix.shell.commands import parse_commands
 from msdfix.shell.entry import context_script, entry, entry_command
 
@@ -27,7 +27,7 @@ def start_install(doc: Document, stage: Stage) -> str | None:
     for script in command.scripts if command is not None else []:
         text = context_script(doc.context, script)
         argvs += [c.argv for c in parse_commands(text)] if text is not None else []
-    return next((install for argv in argvs if (install := runtime_install(argv))), None)
+    return next((install for argv in argvs if (install := started(argv))), None)
 
 
 def copied_native(doc: Document, stage: Stage) -> str | None:

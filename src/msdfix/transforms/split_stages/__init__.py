@@ -113,13 +113,13 @@ from collections.abc import Iterable
 
 from msdfix.document import Document
 from msdfix.ecosystems.os import APK, CA_CERTIFICATES, package_manager
-from msdfix.ecosystems.registry import ecosystem_of, runtime_install
+from msdfix.ecosystems.registry import ecosystem_of
 from msdfix.fixes import Applicability, Edit, Finding, apply_edits
 from msdfix.model import Stage
 from msdfix.model.args import expand
 from msdfix.model.paths import within
 from msdfix.model.users import is_root
-from msdfix.shell.classify import program_args
+from msdfix.shell.classify import program_args, start_install
 from msdfix.shell.entry import toolbox
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
@@ -182,7 +182,7 @@ PLANNERS = {
 def _start_install(a: Analysis) -> str | None:
     """``npm ci`` (or another install that reads a package cache) run by the start command."""
     argvs = [*(a.entry.commands if a.entry else []), *a.start]
-    return next((found for argv in argvs if (found := runtime_install(argv))), None)
+    return next((found for argv in argvs if (found := start_install(argv))), None)
 
 
 def _common_checks(a: Analysis, plan: Plan) -> None:
