@@ -650,6 +650,16 @@ def test_slim_drops_docs_man_pages_groff_and_translations(lines: str, reason: st
     ]
 
 
+def test_a_package_list_the_run_sets_itself_is_no_build_argument() -> None:
+    """``buildDeps='gcc make' && apt-get install $buildDeps`` (the official images' form) names
+    its packages in the RUN: only a build argument may choose man-db or a -doc package."""
+    text = (
+        "FROM debian:bookworm\nRUN buildDeps='curl ca-certificates' && apt-get update "
+        '&& apt-get install -y $buildDeps\nCMD ["curl", "--version"]\n'
+    )
+    assert "bookworm-slim" in _run(text).output
+
+
 def test_slim_translations_and_cleanups(tmp_path: Path) -> None:
     cleanup = (
         "FROM debian:bookworm\nRUN apt-get update && apt-get install -y curl "

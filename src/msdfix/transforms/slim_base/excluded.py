@@ -28,6 +28,7 @@ READERS = re.compile(
 # Locales whose messages come from translations (C, POSIX and English need none).
 _UNTRANSLATED = re.compile(r"^(?:C|POSIX|en)(?:[_.@:]|$)")
 _LOCALE_VARS = ("LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES")
+_VARIABLES = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 
 
 # Commands that name those paths without reading them: cleanups (`rm -rf /usr/share/doc/*`),
@@ -37,11 +38,13 @@ _NOT_READING = frozenset({"rm", "rmdir", "mkdir", "find", "echo", "printf", "tee
 
 def excluded_reason(doc: Document, stage: Stage, facts: Facts) -> str | None:
     """Why the stage needs files -slim leaves out, or None."""
+    last = stage.instructions[-1] if stage.instructions else stage.from_
+    by_arg = {k for k, v in doc.model.fixed_scope(stage, last).items() if v is None}
     for line, packages in sorted(facts.apt.items()):
         reader = sorted(p for p in packages if READERS.match(p))
         if reader:
             return f"line {line} installs {reader[0]}, which reads man pages, docs or groff data"
-        chosen = sorted(p for p in packages if "$" in p)
+        chosen = sorted(p for p in packages if by_arg & set(_VARIABLES.findall(p)))
         if chosen:  # ARG EXTRA_PACKAGES="": --build-arg EXTRA_PACKAGES=man-db
             return (
                 f"line {line} installs {chosen[0]}, packages a build argument may choose "
