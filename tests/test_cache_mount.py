@@ -1497,3 +1497,22 @@ def test_mounts_follow_flags_that_stand_one_per_line() -> None:
     )
     inline = "FROM golang:1.22\nRUN --mount=type=cache,target=/go/pkg/mod/ go mod download\n"
     assert "/go/pkg/mod/ --mount=type=cache,target=/root/.cache/go-build go mod" in _run(inline)
+
+
+@pytest.mark.parametrize("download", ["--download-only", "-d"])
+def test_apt_download_only_after_an_update_keeps_the_debs_for_a_later_offline_install(
+    download: str,
+) -> None:
+    """``apt-get update && apt-get install --download-only`` then ``apt-get install
+    --no-download``: the download was looked for in the RUN's first apt call only (the
+    update), so both RUNs moved the .debs onto the mount; with the first RUN cached and the
+    mount empty the second failed "Unable to fetch some archives" (built for real)."""
+    text = (
+        f"FROM debian:12\nRUN apt-get update && apt-get install -y {download} jq\n"
+        "COPY app /app\nRUN apt-get install -y --no-download jq && rm -rf /var/lib/apt/lists/*\n"
+    )
+    out = _run(text)
+    assert "Dir::Cache::Archives" not in out and "target=/var/cache/apt," not in out
+    messages = _fixes(text)
+    assert any("downloads .debs for a later step" in m for m in messages)
+    assert any("apt runs offline here" in m for m in messages)

@@ -207,6 +207,7 @@ MANAGERS: tuple[PackageManager, ...] = (
         clean_commands=(("apt-get", "clean"), ("apt", "clean"), ("aptitude", "clean")),
         system=True,
         refresh=("update",),
+        offline_flags=("--no-download",),  # installs the .debs an earlier step left
         runtime_users=(("apt-get",), ("apt",), ("aptitude",)),  # installs at container start
         index_readers=(
             ("apt-cache",),

@@ -89,8 +89,9 @@ def plan_run(
             plan.note(f"{manager.id}: the RUN empties its cache, so a mount keeps nothing")
         elif any(p[: len(r)] == list(r) for p in runtime for r in manager.runtime_users):
             plan.note(f"{manager.id} runs at container start, so its cache stays in the image")
-        elif runs_offline(
-            manager, call.args, {**planner.resolver.scope, **call.command.assignments}
+        elif any(
+            runs_offline(manager, c.args, {**planner.resolver.scope, **c.command.assignments})
+            for c in _calls_of(steps, manager)
         ):
             plan.note(f"{manager.id} runs offline here: it reads its cache from the image")
         elif _links_into_cache(call, planner.resolver.scope, doc.context):
@@ -107,6 +108,11 @@ def plan_run(
                 planner.consider(cache, call)
     planner.finish()
     return plan
+
+
+def _calls_of(steps: list[Step], manager: PackageManager) -> list[ToolCall]:
+    """Every call of ``manager`` in the RUN, in order (the first is often a refresh)."""
+    return [s.call for s in steps if s.call is not None and s.call.manager is manager]
 
 
 def _pseudo(path: str) -> bool:
@@ -400,7 +406,11 @@ class _Planner:
             )
             if self.script.text.count(APT_ARCHIVES_MOUNT) > removed:
                 return f"the RUN reads {APT_ARCHIVES_MOUNT}, where the .debs would no longer be"
-            if any(a in ("--download-only", "-d", "download") for a in call.args):
+            if any(
+                a in ("--download-only", "-d", "download")
+                for c in _calls_of(self.steps, call.manager)
+                for a in c.args
+            ):  # any apt call of the RUN, not only its first (`apt-get update && ...`)
                 return "the RUN downloads .debs for a later step, which reads them in the image"
         named = self._names(target) if target != APT_ARCHIVES_MOUNT else None
         if named is not None:
