@@ -1516,3 +1516,48 @@ def test_apt_download_only_after_an_update_keeps_the_debs_for_a_later_offline_in
     messages = _fixes(text)
     assert any("downloads .debs for a later step" in m for m in messages)
     assert any("apt runs offline here" in m for m in messages)
+
+
+APT_INSTALL = "RUN apt-get update && apt-get install -y xz-utils && rm -rf /var/lib/apt/lists/*\n"
+
+
+@pytest.mark.parametrize(
+    ("setup", "files"),
+    [
+        ("COPY 99cache /etc/apt/apt.conf.d/99cache\n", {"99cache": 'Dir::Cache "/cache/apt";\n'}),
+        ("COPY apt/ /etc/apt/\n", {"apt/apt.conf.d/10dirs": 'Dir { Cache "/cache/apt"; };\n'}),
+        ("COPY rootfs/ /\n", {"rootfs/etc/apt/apt.conf.d/01": 'Dir::State::Lists "/l";\n'}),
+        ("RUN echo 'Dir::Cache \"/cache/apt\";' > /etc/apt/apt.conf.d/99cache\n", {}),
+        ("ENV APT_CONFIG=/etc/apt/custom.conf\n", {}),
+    ],
+)
+def test_apt_configuration_that_moves_its_directories_gets_no_mount(
+    tmp_path: Path, setup: str, files: dict[str, str]
+) -> None:
+    """With ``Dir::Cache`` moved by a file in /etc/apt/apt.conf.d, the inserted ``-o
+    Dir::Cache::Archives=/var/cache/apt/debs`` failed on an empty mount ("Archives directory
+    /var/cache/apt/debs/partial is missing", built for real): apt creates ``partial/`` only
+    below its Dir::Cache."""
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    (tmp_path / "x").write_text("x\n")
+    text = f"FROM debian:12\nCOPY x /x\n{setup}{APT_INSTALL}"
+    settings = Settings(frozenset({"cache-mount"}))
+    result = rewrite(text, None, BuildContext(tmp_path), settings)
+    assert result.output == text
+    assert any("apt: " in f.message for f in result.applied + result.suggestions)
+
+
+def test_apt_configuration_that_keeps_the_default_directories_still_gets_the_mount(
+    tmp_path: Path,
+) -> None:
+    """Sources, pins and ``Dir::Cache::pkgcache ""`` (docker-clean's own line) move nothing."""
+    (tmp_path / "apt" / "apt.conf.d").mkdir(parents=True)
+    (tmp_path / "apt" / "apt.conf.d" / "no-cache").write_text('Dir::Cache::pkgcache "";\n')
+    (tmp_path / "apt" / "sources.list").write_text(
+        "deb http://deb.debian.org/debian bookworm main\n"
+    )
+    text = f"FROM debian:12\nCOPY apt/ /etc/apt/\n{APT_INSTALL}"
+    result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"cache-mount"})))
+    assert "target=/var/cache/apt," in result.output

@@ -31,6 +31,7 @@ from msdfix.syntax import Instruction
 from msdfix.transforms.cache_mount.access import access_mounts, has_mount
 from msdfix.transforms.cache_mount.cgo import REASON as CGO_REASON
 from msdfix.transforms.cache_mount.cgo import cgo_unproven
+from msdfix.transforms.cache_mount.config_dirs import copies_into_config_dir
 from msdfix.transforms.cache_mount.history import History, mount_targets
 from msdfix.transforms.cache_mount.render import Mount, Plan, writable_target
 from msdfix.transforms.cache_mount.steps import (
@@ -865,6 +866,8 @@ _CONFIG_DIRS = ("/etc", "/root", "/home", "/usr/local")  # system and user confi
 def _copies_config(doc: Document, stage: Stage, ins: Instruction, manager: PackageManager) -> bool:
     """A COPY/ADD (or a RUN's bind mount) that brings one of the tool's configuration files
     from the build context when it sets the cache, or when msdfix cannot read it."""
+    if copies_into_config_dir(doc, stage, ins, manager):
+        return True
     if not manager.config_files:
         return False
     dest = archive_destination(doc.model, stage, ins)
