@@ -888,3 +888,31 @@ def test_manifests_an_archive_or_another_stage_may_replace_are_unknown(tmp_path,
     below = text.replace(overlay, overlay.replace("./", "./dist/").replace("/app/", "/app/dist/"))
     if "--from" in overlay:  # a stage's files below the install's folder leave package.json
         assert "FROM node:20-slim" in _run(below, context=tmp_path).output
+
+
+@pytest.mark.parametrize(
+    ("run", "moves"),
+    [
+        ("apt-get purge -y --auto-remove wget curl", False),
+        ("apt-get remove -y git openssh-client && apt-get autoremove -y", False),
+        ("apt-mark hold libpq-dev && apt-get update && apt-get upgrade -y", False),
+        ("apt-get install -y --no-install-recommends gcc libpq-dev", False),
+        ("dpkg -s git > /dev/null", False),
+        ("apt-get update && apt-get install -y jq && apt-get purge -y jq", True),
+        ("apt-get update && apt-get install -y --no-install-recommends jq", True),
+    ],
+)
+def test_a_run_acting_on_the_full_images_packages_keeps_it(
+    tmp_path: Path, run: str, moves: bool
+) -> None:
+    """Built for real: ``apt-get purge -y wget curl`` (python:3.12), ``apt-get remove -y git``
+    (node:20), ``apt-mark hold libpq-dev`` and an ``apt-get install gcc libpq-dev`` with no
+    ``apt-get update`` passed on the full image, whose buildpack-deps packages they name, and
+    failed on -slim: "E: Unable to locate package wget"."""
+    (tmp_path / "app.py").write_text("print('hi')\n")
+    text = f'FROM python:3.12\nRUN {run}\nWORKDIR /app\nCOPY app.py .\nCMD ["python", "app.py"]\n'
+    result = _run(text, context=tmp_path)
+    slim = [f for f in result.applied if "-slim" in f.message]
+    assert bool(slim) is moves, [f.message for f in result.suggestions]
+    if not moves:
+        assert any("which the full image installs" in f.message for f in result.suggestions)
