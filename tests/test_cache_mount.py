@@ -1561,3 +1561,21 @@ def test_apt_configuration_that_keeps_the_default_directories_still_gets_the_mou
     text = f"FROM debian:12\nCOPY apt/ /etc/apt/\n{APT_INSTALL}"
     result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"cache-mount"})))
     assert "target=/var/cache/apt," in result.output
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        "chroot /rootfs apt-get update && chroot /rootfs apt-get install -y jq"
+        " && chroot /rootfs apt-get clean && rm -rf /rootfs/var/lib/apt/lists/*",
+        "apt-get -o Dir=/rootfs update && apt-get -o Dir=/rootfs install -y jq"
+        " && apt-get -o Dir=/rootfs clean",
+    ],
+)
+def test_apt_on_another_root_is_not_the_containers_apt(run: str) -> None:
+    """``chroot /rootfs apt-get install`` got ``-o Dir::Cache::Archives`` (inside the chroot)
+    and lost its ``chroot /rootfs apt-get clean``: the debootstrapped root kept its .debs and
+    pkgcache.bin, 117 MB -> 228 MB (built for real)."""
+    text = f"FROM debian:12 AS rootfs\nRUN debootstrap bookworm /rootfs\nRUN {run}\n"
+    text += 'FROM scratch\nCOPY --from=rootfs /rootfs/ /\nCMD ["jq"]\n'
+    assert _run(text) == text
