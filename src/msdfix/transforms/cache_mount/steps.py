@@ -343,14 +343,15 @@ def _steps(
             continue
         program, args = program_args(command)
         if _other_root(command, program, args):  # its caches are not this container's
-            steps.append(Step(command, program, tuple(args), inlined, conditional, None,
-                              False, False, True, None))  # fmt: skip
+            other = Step(command, program, tuple(args), inlined, conditional, *_OPAQUE)
+            steps.append(other)
             continue
         call = calls.get(id(command))
         steps.append(_step(command, program, tuple(args), inlined, conditional, call))
     return steps
 
 
+_OPAQUE = (None, False, False, True, None)  # no call, refresh or index read; unknown; no cleaner
 # apt options that point apt at another root or other directories (``-o Dir=/rootfs``)
 _APT_ROOT = re.compile(r"^(?:-o)?(?:RootDir|Dir(?:::(?:Cache|State))?)=")
 
