@@ -916,3 +916,31 @@ def test_a_run_acting_on_the_full_images_packages_keeps_it(
     assert bool(slim) is moves, [f.message for f in result.suggestions]
     if not moves:
         assert any("which the full image installs" in f.message for f in result.suggestions)
+
+
+@pytest.mark.parametrize(
+    ("start", "script"),
+    [
+        ('CMD ["env", "LANG=it_IT.UTF-8", "ls", "/nonexistent"]\n', None),
+        ("CMD LC_ALL=fr_FR.UTF-8 exec ls /nonexistent\n", None),
+        ('ENTRYPOINT ["/entrypoint.sh"]\n', "#!/bin/sh\nexport LANG=es_ES.UTF-8\nexec ls /x\n"),
+    ],
+)
+def test_a_locale_set_where_the_program_starts_makes_slim_unsafe(
+    tmp_path: Path, start: str, script: str | None
+) -> None:
+    """Built on a -slim with the real dpkg excludes: ``CMD ["env", "LANG=it_IT.UTF-8", ...]``
+    and an entrypoint's ``export LANG=es_ES.UTF-8`` printed Italian/Spanish messages on the
+    full image and English ones on -slim (no /usr/share/locale), as ENV LANG already said."""
+    copy = ""
+    if script is not None:
+        (tmp_path / "entrypoint.sh").write_text(script)
+        copy = "COPY entrypoint.sh /entrypoint.sh\n"
+    text = f"FROM debian:bookworm\nRUN apt-get update && apt-get install -y locales\n{copy}{start}"
+    result = _run(text, context=tmp_path)
+    assert result.output == text
+    assert any("translations" in f.message for f in result.suggestions)
+    english = text.replace("it_IT", "en_US").replace("fr_FR", "C").replace("es_ES", "en_GB")
+    if script is not None:
+        (tmp_path / "entrypoint.sh").write_text(script.replace("es_ES", "C"))
+    assert "FROM debian:bookworm-slim\n" in _run(english, context=tmp_path).output

@@ -340,7 +340,7 @@ class Planner:
                     "out of every package"
                 )
                 return cand
-            translated = translation_reason(self.stage)
+            translated = translation_reason(self.doc, self.stage)
             if translated is not None:
                 cand.unsafe.append(
                     f"{translated}: -slim leaves the translations in /usr/share/locale out"
