@@ -1579,3 +1579,14 @@ def test_apt_on_another_root_is_not_the_containers_apt(run: str) -> None:
     text = f"FROM debian:12 AS rootfs\nRUN debootstrap bookworm /rootfs\nRUN {run}\n"
     text += 'FROM scratch\nCOPY --from=rootfs /rootfs/ /\nCMD ["jq"]\n'
     assert _run(text) == text
+
+
+def test_a_cleanup_under_sudo_goes_whole() -> None:
+    """``sudo rm -rf /var/lib/apt/lists/*`` became ``sudo rm -rf``: the wrapper's words were
+    read as rm's operands (``rm`` a path outside the mount), so only the path went."""
+    text = (
+        "FROM debian:12\nRUN apt-get update && apt-get install -y sudo && rm -rf /var/lib/apt/lists/*\n"
+        "RUN sudo apt-get update && sudo apt-get install -y make && sudo rm -rf /var/lib/apt/lists/*\n"
+    )
+    out = _run(text)
+    assert "sudo rm" not in out and "target=/var/lib/apt/lists," in out

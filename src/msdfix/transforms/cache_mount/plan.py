@@ -729,7 +729,8 @@ class _Planner:
         """The words of an ``rm`` to remove (None: the whole command), or a reason."""
         inside, outside = [], False
         cwd = run_dir(step, self.resolver)
-        for word in step.command.words[1:]:
+        words = step.command.words
+        for word in words[len(words) - len(step.args) :] if step.args else []:  # after sudo rm
             if word.value.startswith("-"):
                 continue
             paths = removed_paths([word.value], self.resolver, cwd)
