@@ -1590,3 +1590,10 @@ def test_a_cleanup_under_sudo_goes_whole() -> None:
     )
     out = _run(text)
     assert "sudo rm" not in out and "target=/var/lib/apt/lists," in out
+
+
+def test_apt_named_by_its_path_keeps_its_debs_on_the_mount() -> None:
+    """``/usr/bin/apt-get install`` got the mount and the note "keep .debs on the mount"
+    but no ``-o Dir::Cache::Archives`` (docker-clean then deleted them: nothing cached)."""
+    text = "FROM debian:12\nRUN /usr/bin/apt-get update && /usr/bin/apt-get install -y jq\n"
+    assert "/usr/bin/apt-get -o Dir::Cache::Archives=/var/cache/apt/debs install" in _run(text)

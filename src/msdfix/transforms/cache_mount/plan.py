@@ -761,7 +761,10 @@ class _Planner:
             if step.call is None or step.call.manager is not manager or step.refresh:
                 continue
             option = manager.keep_options.get(step.program)
-            word = next((w for w in step.command.words if w.value == step.program), None)
+            word = next(  # /usr/bin/apt-get too
+                (w for w in step.command.words if w.value.rsplit("/", 1)[-1] == step.program),
+                None,
+            )
             if option is None or word is None or step.inlined:
                 continue
             at = self.script.physical(word.end - 1) + 1
