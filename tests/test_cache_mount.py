@@ -1533,3 +1533,103 @@ def test_a_leaf_stage_without_a_cmd_of_its_own_keeps_its_apt_lists() -> None:
     out = _run(text)
     assert "target=/var/cache/apt" in out
     assert "target=/var/lib/apt/lists" not in out
+
+
+@pytest.mark.parametrize("download", ["--download-only", "-d"])
+def test_apt_download_only_after_an_update_keeps_the_debs_for_a_later_offline_install(
+    download: str,
+) -> None:
+    """``apt-get update && apt-get install --download-only`` then ``apt-get install
+    --no-download``: the download was looked for in the RUN's first apt call only (the
+    update), so both RUNs moved the .debs onto the mount; with the first RUN cached and the
+    mount empty the second failed "Unable to fetch some archives" (built for real)."""
+    text = (
+        f"FROM debian:12\nRUN apt-get update && apt-get install -y {download} jq\n"
+        "COPY app /app\nRUN apt-get install -y --no-download jq && rm -rf /var/lib/apt/lists/*\n"
+    )
+    out = _run(text)
+    assert "Dir::Cache::Archives" not in out and "target=/var/cache/apt," not in out
+    messages = _fixes(text)
+    assert any("downloads .debs for a later step" in m for m in messages)
+    assert any("apt runs offline here" in m for m in messages)
+
+
+APT_INSTALL = "RUN apt-get update && apt-get install -y xz-utils && rm -rf /var/lib/apt/lists/*\n"
+
+
+@pytest.mark.parametrize(
+    ("setup", "files"),
+    [
+        ("COPY 99cache /etc/apt/apt.conf.d/99cache\n", {"99cache": 'Dir::Cache "/cache/apt";\n'}),
+        ("COPY apt/ /etc/apt/\n", {"apt/apt.conf.d/10dirs": 'Dir { Cache "/cache/apt"; };\n'}),
+        ("COPY rootfs/ /\n", {"rootfs/etc/apt/apt.conf.d/01": 'Dir::State::Lists "/l";\n'}),
+        ("RUN echo 'Dir::Cache \"/cache/apt\";' > /etc/apt/apt.conf.d/99cache\n", {}),
+        ("ENV APT_CONFIG=/etc/apt/custom.conf\n", {}),
+    ],
+)
+def test_apt_configuration_that_moves_its_directories_gets_no_mount(
+    tmp_path: Path, setup: str, files: dict[str, str]
+) -> None:
+    """With ``Dir::Cache`` moved by a file in /etc/apt/apt.conf.d, the inserted ``-o
+    Dir::Cache::Archives=/var/cache/apt/debs`` failed on an empty mount ("Archives directory
+    /var/cache/apt/debs/partial is missing", built for real): apt creates ``partial/`` only
+    below its Dir::Cache."""
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    (tmp_path / "x").write_text("x\n")
+    text = f"FROM debian:12\nCOPY x /x\n{setup}{APT_INSTALL}"
+    settings = Settings(frozenset({"cache-mount"}))
+    result = rewrite(text, None, BuildContext(tmp_path), settings)
+    assert result.output == text
+    assert any("apt: " in f.message for f in result.applied + result.suggestions)
+
+
+def test_apt_configuration_that_keeps_the_default_directories_still_gets_the_mount(
+    tmp_path: Path,
+) -> None:
+    """Sources, pins and ``Dir::Cache::pkgcache ""`` (docker-clean's own line) move nothing."""
+    (tmp_path / "apt" / "apt.conf.d").mkdir(parents=True)
+    (tmp_path / "apt" / "apt.conf.d" / "no-cache").write_text('Dir::Cache::pkgcache "";\n')
+    (tmp_path / "apt" / "sources.list").write_text(
+        "deb http://deb.debian.org/debian bookworm main\n"
+    )
+    text = f"FROM debian:12\nCOPY apt/ /etc/apt/\n{APT_INSTALL}"
+    result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"cache-mount"})))
+    assert "target=/var/cache/apt," in result.output
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        "chroot /rootfs apt-get update && chroot /rootfs apt-get install -y jq"
+        " && chroot /rootfs apt-get clean && rm -rf /rootfs/var/lib/apt/lists/*",
+        "apt-get -o Dir=/rootfs update && apt-get -o Dir=/rootfs install -y jq"
+        " && apt-get -o Dir=/rootfs clean",
+    ],
+)
+def test_apt_on_another_root_is_not_the_containers_apt(run: str) -> None:
+    """``chroot /rootfs apt-get install`` got ``-o Dir::Cache::Archives`` (inside the chroot)
+    and lost its ``chroot /rootfs apt-get clean``: the debootstrapped root kept its .debs and
+    pkgcache.bin, 117 MB -> 228 MB (built for real)."""
+    text = f"FROM debian:12 AS rootfs\nRUN debootstrap bookworm /rootfs\nRUN {run}\n"
+    text += 'FROM scratch\nCOPY --from=rootfs /rootfs/ /\nCMD ["jq"]\n'
+    assert _run(text) == text
+
+
+def test_a_cleanup_under_sudo_goes_whole() -> None:
+    """``sudo rm -rf /var/lib/apt/lists/*`` became ``sudo rm -rf``: the wrapper's words were
+    read as rm's operands (``rm`` a path outside the mount), so only the path went."""
+    text = (
+        "FROM debian:12\nRUN apt-get update && apt-get install -y sudo && rm -rf /var/lib/apt/lists/*\n"
+        "RUN sudo apt-get update && sudo apt-get install -y make && sudo rm -rf /var/lib/apt/lists/*\n"
+    )
+    out = _run(text)
+    assert "sudo rm" not in out and "target=/var/lib/apt/lists," in out
+
+
+def test_apt_named_by_its_path_keeps_its_debs_on_the_mount() -> None:
+    """``/usr/bin/apt-get install`` got the mount and the note "keep .debs on the mount"
+    but no ``-o Dir::Cache::Archives`` (docker-clean then deleted them: nothing cached)."""
+    text = "FROM debian:12\nRUN /usr/bin/apt-get update && /usr/bin/apt-get install -y jq\n"
+    assert "/usr/bin/apt-get -o Dir::Cache::Archives=/var/cache/apt/debs install" in _run(text)

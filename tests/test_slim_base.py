@@ -970,3 +970,59 @@ def test_a_config_file_copied_in_first_is_there_on_slim(tmp_path: Path) -> None:
         'CMD ["node", "server.js"]\n'
     )
     assert "FROM node:18-slim\n" in _run(text, context=tmp_path).output
+
+
+@pytest.mark.parametrize(
+    ("run", "moves"),
+    [
+        ("apt-get purge -y --auto-remove wget curl", False),
+        ("apt-get remove -y git openssh-client && apt-get autoremove -y", False),
+        ("apt-mark hold libpq-dev && apt-get update && apt-get upgrade -y", False),
+        ("apt-get install -y --no-install-recommends gcc libpq-dev", False),
+        ("dpkg -s git > /dev/null", False),
+        ("apt-get update && apt-get install -y jq && apt-get purge -y jq", True),
+        ("apt-get update && apt-get install -y --no-install-recommends jq", True),
+    ],
+)
+def test_a_run_acting_on_the_full_images_packages_keeps_it(
+    tmp_path: Path, run: str, moves: bool
+) -> None:
+    """Built for real: ``apt-get purge -y wget curl`` (python:3.12), ``apt-get remove -y git``
+    (node:20), ``apt-mark hold libpq-dev`` and an ``apt-get install gcc libpq-dev`` with no
+    ``apt-get update`` passed on the full image, whose buildpack-deps packages they name, and
+    failed on -slim: "E: Unable to locate package wget"."""
+    (tmp_path / "app.py").write_text("print('hi')\n")
+    text = f'FROM python:3.12\nRUN {run}\nWORKDIR /app\nCOPY app.py .\nCMD ["python", "app.py"]\n'
+    result = _run(text, context=tmp_path)
+    slim = [f for f in result.applied if "-slim" in f.message]
+    assert bool(slim) is moves, [f.message for f in result.suggestions]
+    if not moves:
+        assert any("which the full image installs" in f.message for f in result.suggestions)
+
+
+@pytest.mark.parametrize(
+    ("start", "script"),
+    [
+        ('CMD ["env", "LANG=it_IT.UTF-8", "ls", "/nonexistent"]\n', None),
+        ("CMD LC_ALL=fr_FR.UTF-8 exec ls /nonexistent\n", None),
+        ('ENTRYPOINT ["/entrypoint.sh"]\n', "#!/bin/sh\nexport LANG=es_ES.UTF-8\nexec ls /x\n"),
+    ],
+)
+def test_a_locale_set_where_the_program_starts_makes_slim_unsafe(
+    tmp_path: Path, start: str, script: str | None
+) -> None:
+    """Built on a -slim with the real dpkg excludes: ``CMD ["env", "LANG=it_IT.UTF-8", ...]``
+    and an entrypoint's ``export LANG=es_ES.UTF-8`` printed Italian/Spanish messages on the
+    full image and English ones on -slim (no /usr/share/locale), as ENV LANG already said."""
+    copy = ""
+    if script is not None:
+        (tmp_path / "entrypoint.sh").write_text(script)
+        copy = "COPY entrypoint.sh /entrypoint.sh\n"
+    text = f"FROM debian:bookworm\nRUN apt-get update && apt-get install -y locales\n{copy}{start}"
+    result = _run(text, context=tmp_path)
+    assert result.output == text
+    assert any("translations" in f.message for f in result.suggestions)
+    english = text.replace("it_IT", "en_US").replace("fr_FR", "C").replace("es_ES", "en_GB")
+    if script is not None:
+        (tmp_path / "entrypoint.sh").write_text(script.replace("es_ES", "C"))
+    assert "FROM debian:bookworm-slim\n" in _run(english, context=tmp_path).output

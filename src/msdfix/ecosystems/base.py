@@ -84,6 +84,8 @@ class PackageManager:
     config_files: tuple[str, ...] = ()
     config_keys: str = ""
     config_env: tuple[str, ...] = ()
+    # image paths where a copied file is the tool's configuration whatever its name
+    config_dests: tuple[str, ...] = ()
 
     def subcommand_of(self, args: list[str]) -> str:
         """The first argument that is neither an option nor an option's value ('' if none):

@@ -194,6 +194,9 @@ def package_manager(image: str) -> str | None:
 
 APT_ARCHIVES_MOUNT = "/var/cache/apt"
 APT_DEBS = "/var/cache/apt/debs"  # where the mounted RUNs keep .debs (out of docker-clean's way)
+# apt configuration that sets where apt keeps its caches (``Dir::Cache "/cache/apt";``, the
+# block form ``Dir { Cache ... }``, quotes escaped inside a RUN's echo)
+APT_DIRS = r'\b(?:RootDir|Dir(?:::(?:Cache|State)(?:::(?:Archives|Lists))?)?)\s*\\?["{]'
 
 MANAGERS: tuple[PackageManager, ...] = (
     PackageManager(
@@ -207,6 +210,13 @@ MANAGERS: tuple[PackageManager, ...] = (
         clean_commands=(("apt-get", "clean"), ("apt", "clean"), ("aptitude", "clean")),
         system=True,
         refresh=("update",),
+        offline_flags=("--no-download",),  # installs the .debs an earlier step left
+        # configuration that moves apt's directories away from the mounts: Dir, Dir::Cache,
+        # Dir::State (and their Archives/Lists), RootDir; in a file or written by a RUN
+        config_files=("/etc/apt/apt.conf",),  # the .d directory's files too (a substring)
+        config_dests=("/etc/apt/apt.conf", "/etc/apt/apt.conf.d"),
+        config_keys=APT_DIRS,
+        config_env=("APT_CONFIG",),
         runtime_users=(("apt-get",), ("apt",), ("aptitude",)),  # installs at container start
         index_readers=(
             ("apt-cache",),

@@ -31,6 +31,7 @@ from msdfix.syntax import Instruction
 from msdfix.transforms.cache_mount.access import access_mounts, has_mount
 from msdfix.transforms.cache_mount.cgo import REASON as CGO_REASON
 from msdfix.transforms.cache_mount.cgo import cgo_unproven
+from msdfix.transforms.cache_mount.config_dirs import copies_into_config_dir
 from msdfix.transforms.cache_mount.history import History, mount_targets
 from msdfix.transforms.cache_mount.render import Mount, Plan, writable_target
 from msdfix.transforms.cache_mount.steps import (
@@ -89,8 +90,9 @@ def plan_run(
             plan.note(f"{manager.id}: the RUN empties its cache, so a mount keeps nothing")
         elif any(start_install(p) in _prefixes(manager) for p in runtime):
             plan.note(f"{manager.id} runs at container start, so its cache stays in the image")
-        elif runs_offline(
-            manager, call.args, {**planner.resolver.scope, **call.command.assignments}
+        elif any(
+            runs_offline(manager, c.args, {**planner.resolver.scope, **c.command.assignments})
+            for c in _calls_of(steps, manager)
         ):
             plan.note(f"{manager.id} runs offline here: it reads its cache from the image")
         elif _links_into_cache(call, planner.resolver.scope, doc.context):
@@ -112,6 +114,11 @@ def plan_run(
 def _prefixes(manager: PackageManager) -> set[str]:
     """The start commands that read ``manager``'s cache, as ``runtime_install`` names them."""
     return {" ".join(r) for r in manager.runtime_users}
+
+
+def _calls_of(steps: list[Step], manager: PackageManager) -> list[ToolCall]:
+    """Every call of ``manager`` in the RUN, in order (the first is often a refresh)."""
+    return [s.call for s in steps if s.call is not None and s.call.manager is manager]
 
 
 def _pseudo(path: str) -> bool:
@@ -405,7 +412,11 @@ class _Planner:
             )
             if self.script.text.count(APT_ARCHIVES_MOUNT) > removed:
                 return f"the RUN reads {APT_ARCHIVES_MOUNT}, where the .debs would no longer be"
-            if any(a in ("--download-only", "-d", "download") for a in call.args):
+            if any(
+                a in ("--download-only", "-d", "download")
+                for c in _calls_of(self.steps, call.manager)
+                for a in c.args
+            ):  # any apt call of the RUN, not only its first (`apt-get update && ...`)
                 return "the RUN downloads .debs for a later step, which reads them in the image"
         named = self._names(target) if target != APT_ARCHIVES_MOUNT else None
         if named is not None:
@@ -723,7 +734,8 @@ class _Planner:
         """The words of an ``rm`` to remove (None: the whole command), or a reason."""
         inside, outside = [], False
         cwd = run_dir(step, self.resolver)
-        for word in step.command.words[1:]:
+        words = step.command.words
+        for word in words[len(words) - len(step.args) :] if step.args else []:  # after sudo rm
             if word.value.startswith("-"):
                 continue
             paths = removed_paths([word.value], self.resolver, cwd)
@@ -754,7 +766,10 @@ class _Planner:
             if step.call is None or step.call.manager is not manager or step.refresh:
                 continue
             option = manager.keep_options.get(step.program)
-            word = next((w for w in step.command.words if w.value == step.program), None)
+            word = next(  # /usr/bin/apt-get too
+                (w for w in step.command.words if w.value.rsplit("/", 1)[-1] == step.program),
+                None,
+            )
             if option is None or word is None or step.inlined:
                 continue
             at = self.script.physical(word.end - 1) + 1
@@ -860,6 +875,8 @@ _CONFIG_DIRS = ("/etc", "/root", "/home", "/usr/local")  # system and user confi
 def _copies_config(doc: Document, stage: Stage, ins: Instruction, manager: PackageManager) -> bool:
     """A COPY/ADD (or a RUN's bind mount) that brings one of the tool's configuration files
     from the build context when it sets the cache, or when msdfix cannot read it."""
+    if copies_into_config_dir(doc, stage, ins, manager):
+        return True
     if not manager.config_files:
         return False
     dest = archive_destination(doc.model, stage, ins)

@@ -12,7 +12,14 @@ from msdfix.ecosystems.base import PackageManager, positionals
 from msdfix.ecosystems.os import INDEX_REFRESHERS
 from msdfix.ecosystems.registry import MANAGERS
 from msdfix.model.paths import within
-from msdfix.shell.classify import ToolCall, inline_script, is_inert, program_args, tool_calls
+from msdfix.shell.classify import (
+    ToolCall,
+    inline_script,
+    is_inert,
+    program_args,
+    tool_calls,
+    wrappers,
+)
 from msdfix.shell.commands import Command, parse_commands
 from msdfix.shell.script import RunScript
 from msdfix.transforms.cache_mount.targets import Resolver
@@ -335,9 +342,28 @@ def _steps(
             steps += _steps(inner, berry, True, conditional, depth - 1)
             continue
         program, args = program_args(command)
+        if _other_root(command, program, args):  # its caches are not this container's
+            other = Step(command, program, tuple(args), inlined, conditional, *_OPAQUE)
+            steps.append(other)
+            continue
         call = calls.get(id(command))
         steps.append(_step(command, program, tuple(args), inlined, conditional, call))
     return steps
+
+
+_OPAQUE = (None, False, False, True, None)  # no call, refresh or index read; unknown; no cleaner
+# apt options that point apt at another root or other directories (``-o Dir=/rootfs``)
+_APT_ROOT = re.compile(r"^(?:-o)?(?:RootDir|Dir(?:::(?:Cache|State))?)=")
+
+
+def _other_root(command: Command, program: str, args: list[str]) -> bool:
+    """``chroot /rootfs apt-get install ...`` or ``apt-get -o Dir=/rootfs ...``: the command
+    works on another root file system, whose caches and cleanups are not the mounts' (a
+    dropped ``chroot /rootfs apt-get clean`` left 110 MB of .debs and pkgcache.bin in a
+    debootstrapped image, built for real)."""
+    if any(w.rsplit("/", 1)[-1] == "chroot" for w in wrappers(command)):
+        return True
+    return program in APT_PROGRAMS and any(_APT_ROOT.match(a) for a in args)
 
 
 APT_PROGRAMS = frozenset({"apt-get", "apt", "aptitude"})

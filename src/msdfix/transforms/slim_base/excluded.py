@@ -76,15 +76,47 @@ def excluded_reason(doc: Document, stage: Stage, facts: Facts) -> str | None:
     return None
 
 
-def translation_reason(stage: Stage) -> str | None:
+def translation_reason(doc: Document, stage: Stage) -> str | None:
     """A locale other than C/English set for the image: packaged programs' translated
-    messages live in /usr/share/locale."""
+    messages live in /usr/share/locale. Set by ENV, or where the program starts: ``env
+    LANG=it_IT.UTF-8`` in CMD/ENTRYPOINT/HEALTHCHECK, ``export LANG=...`` in a start script
+    (both lost their translations on a real -slim, built)."""
     for st in stage.lineage:
         for ins in st.of("env"):
             for name, raw in env_pairs(ins):
                 value = unquote(raw, ins.escape)  # ENV LC_ALL="en_US.UTF-8" is English
-                if name not in _LOCALE_VARS or not value or "$" in value:
-                    continue
-                if not all(_UNTRANSLATED.match(v) for v in value.split(":") if v):
+                if name in _LOCALE_VARS and _translated(value):
                     return f"line {ins.start_line} sets {name}={value}"
+    for st in stage.lineage:
+        for ins in st.of("cmd", "entrypoint", "healthcheck"):
+            found = _locale_set(ins.args)
+            if found:
+                return f"line {ins.start_line} starts the program with {found}"
+    ctx = doc.context
+    if ctx.present:
+        files = sorted({f for pattern in SOURCE_PATTERNS for f in ctx.glob(pattern)})
+        for rel in files[:MAX_SCANNED]:
+            if any(p.fullmatch(rel) for p in COMMON) or "node_modules/" in rel:
+                continue
+            found = _locale_set(ctx.read_text(rel) or "")
+            if found:
+                return f"{rel} sets {found}"
+    return None
+
+
+_ASSIGNED = re.compile(r"""\b(LANG|LANGUAGE|LC_ALL|LC_MESSAGES)=["']?([^\s"';,\]]+)""")
+
+
+def _translated(value: str) -> bool:
+    """A known locale value that is neither C/POSIX nor English."""
+    if not value or "$" in value:
+        return False
+    return not all(_UNTRANSLATED.match(v) for v in value.split(":") if v)
+
+
+def _locale_set(text: str) -> str | None:
+    """``LANG=it_IT.UTF-8`` (an assignment, exported or given to ``env``) in ``text``."""
+    for m in _ASSIGNED.finditer(text):
+        if _translated(m.group(2)):
+            return f"{m.group(1)}={m.group(2)}"
     return None

@@ -28,6 +28,7 @@ from msdfix.shell.commands import parse_commands
 from msdfix.shell.entry import entry, opaque_program, run_scripts
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
+from msdfix.transforms.slim_base.base_packages import base_package_use
 from msdfix.transforms.slim_base.build_programs import installed_program
 from msdfix.transforms.slim_base.deps import dependency_status, install_calls, node_deps
 from msdfix.transforms.slim_base.excluded import excluded_reason, translation_reason
@@ -311,6 +312,18 @@ class Planner:
             "full image (apt would stop at its prompt)"
         )
 
+    def _base_package(self) -> str | None:
+        """A removal, mark, dpkg query or unrefreshed install of a package the full image
+        ships and the stage does not install (``apt-get purge -y curl`` on python:3.12)."""
+        found = base_package_use(self.facts) if self.family.full_only_tools else None
+        if found is None:
+            return None
+        use, package = found
+        return (
+            f"{where(use.ins)} runs `{posixpath.basename(use.program)}` on {package}, which the "
+            "full image installs and -slim lacks (apt would not find it)"
+        )
+
     def slim(self, target: Target) -> Candidate:
         cand = Candidate(target)
         man = self._man_pages() if target.kind == "slim" else None
@@ -318,7 +331,7 @@ class Planner:
             cand.blocked = f"{man} (-slim images have no man pages)"
             return cand
         if target.kind == "slim":
-            cand.blocked = self._prompt("-slim")
+            cand.blocked = self._prompt("-slim") or self._base_package()
             if cand.blocked:
                 return cand
             excluded = excluded_reason(self.doc, self.stage, self.facts)
@@ -332,7 +345,7 @@ class Planner:
             if system is not None:
                 cand.blocked = system
                 return cand
-            translated = translation_reason(self.stage)
+            translated = translation_reason(self.doc, self.stage)
             if translated is not None:
                 cand.unsafe.append(
                     f"{translated}: -slim leaves the translations in /usr/share/locale out"
