@@ -960,6 +960,13 @@ def test_a_run_that_edits_a_file_of_a_full_only_package_keeps_the_full_image(
         assert any("on the full image only" in f.message for f in result.suggestions)
 
 
+def test_a_full_only_packages_file_means_nothing_for_debian_slim() -> None:
+    """debian:bookworm and debian:bookworm-slim have the same packages (-slim leaves out
+    docs only): an edit of /etc/mysql/my.cnf fails on both or on neither."""
+    text = "FROM debian:bookworm\nRUN sed -i 's/a/b/' /etc/mysql/my.cnf\nCMD [\"bash\"]\n"
+    assert "FROM debian:bookworm-slim\n" in _run(text).output
+
+
 def test_a_config_file_copied_in_first_is_there_on_slim(tmp_path: Path) -> None:
     """A COPY that brings the directory (or the file) makes the later edit work on -slim."""
     (tmp_path / "ssh_config").write_text("Host *\n")

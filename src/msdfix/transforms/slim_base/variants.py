@@ -341,7 +341,11 @@ class Planner:
                     "out of every package"
                 )
                 return cand
-            system = full_only_file(self.doc, self.stage, self.facts)
+            system = (  # debian's -slim has the same packages: only its files differ
+                full_only_file(self.doc, self.stage, self.facts)
+                if self.family.full_only_tools
+                else None
+            )
             if system is not None:
                 cand.blocked = system
                 return cand
