@@ -9,6 +9,7 @@ so annotations land on the lines a pull request shows.
 from __future__ import annotations
 
 from msdfix.fixes import Applicability, Finding
+from msdfix.render.diff import split_lines
 from msdfix.render.regions import rewritten_lines
 from msdfix.render.report import FileReport
 
@@ -39,7 +40,7 @@ def command(kind: str, path: str, line: int, end_line: int, title: str, message:
 
 
 def _snippet(text: str) -> str:
-    lines = text.splitlines()
+    lines = [line.removesuffix("\n").removesuffix("\r") for line in split_lines(text)]
     shown = lines[:MAX_SNIPPET_LINES]
     more = len(lines) - len(shown)
     return "\n".join(shown) + (f"\n... ({more} more lines)" if more > 0 else "")
