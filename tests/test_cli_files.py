@@ -561,6 +561,44 @@ def test_escape_sequences_of_the_input_never_reach_the_terminal(tmp_path: Path, 
     )
 
 
+def test_usage_errors_never_print_input_raw(tmp_path: Path) -> None:
+    """A configuration key or value, a path or an argument reached click's usage error raw: an
+    escape sequence acted on the terminal (click strips them only off a terminal) and a newline
+    forged a line of msdfix's own."""
+    (tmp_path / "Dockerfile").write_text(PIP)
+    (tmp_path / ".msdfix.toml").write_text(
+        '"\\u001b]0;t\\u0007\\u001b[2Jx\\nfake:1: error: y" = 1\n'
+    )
+    for args in (["Dockerfile"], ["--explain", "x\x1b[2J\nfake:1: error: y"]):
+        err = msdfix(*args, cwd=tmp_path).stderr.decode()
+        assert "\\x1b[2Jx\\x0afake:1: error: y" in err or "\\x1b[2J\\x0afake:1" in err, err
+        assert not any(line.startswith("fake:1") for line in err.splitlines()), err
+
+
+def test_no_output_line_reads_as_a_github_workflow_command(tmp_path: Path) -> None:
+    """The Actions runner acts on a line that starts with ``::`` after spaces, and on ``##[``
+    anywhere: a folder ``::error title=x::y`` made the summary line a forged annotation (or
+    ``::stop-commands::`` silenced the step). Control characters of a Dockerfile also reached
+    the github format's annotations raw."""
+    folder = tmp_path / "::error title=x::y ##[error]z"
+    folder.mkdir()
+    (folder / "Dockerfile").write_text("FROM python:3.11\nWORKDIR /a\x1b[2Jb\nRUN pip install x\n")
+    for fmt in ("text", "github", "json", "sarif"):
+        proc = msdfix("--output-format", fmt, ".", cwd=tmp_path)
+        for line in (proc.stdout + proc.stderr).decode().splitlines():
+            assert (
+                not line.lstrip().startswith("::")
+                or fmt == "github"
+                and line.startswith(("::warning file=", "::notice file=", "::error file="))
+            ), (fmt, line)
+            # a diff header is the path itself, exact for git apply (like git diff's)
+            assert "##[" not in line or line.startswith(("---", "+++", " ")), (fmt, line)
+        shown = proc.stderr.decode() + (proc.stdout.decode() if fmt == "github" else "")
+        assert "\x1b" not in shown, fmt  # the text diff shows the file's own text, as git diff
+    err = msdfix(".", cwd=tmp_path).stderr.decode()
+    assert err.startswith("./::error title=x::y #\\x23[error]z/Dockerfile: would be rewritten")
+
+
 def test_jobs_never_start_more_workers_than_cpus(tmp_path: Path, monkeypatch) -> None:
     """The pool starts every worker at once (fork): --jobs 1000 started 1000 processes."""
     from msdfix import cli, parallel

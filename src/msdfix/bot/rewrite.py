@@ -22,6 +22,7 @@ from msdfix.discovery import Discovery
 from msdfix.engine import Settings
 from msdfix.files import InputError, load
 from msdfix.model import BuildContext
+from msdfix.render.quoting import printable
 from msdfix.render.report import FileReport
 from msdfix.runner import UnknownTransformError, parse_ids, process, settings_for
 
@@ -30,7 +31,7 @@ VerifyRunner = Callable[[Path, Path, bool, tuple[str, ...]], tuple[int, str, str
 
 def say(message: str) -> None:
     """Status for the user (stderr)."""
-    click.echo(f"msdfix pr: {message}", err=True)
+    click.echo(f"msdfix pr: {printable(message)}", err=True)
 
 
 def run_verify_subprocess(
