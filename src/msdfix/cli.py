@@ -210,6 +210,10 @@ def fix_command(
         return
     if write and check:
         raise click.UsageError("--write and --check cannot be used together")
+    if "" in paths:  # Path("") is the current directory: a search nobody asked for
+        raise click.BadParameter("an empty PATH names no file", param_hint="PATH")
+    if paths.count("-") > 1:  # the second read an empty stdin: "empty file"
+        raise click.BadParameter("- (standard input) named more than once", param_hint="PATH")
     try:
         config = find_config(_config_start(paths))
         settings = settings_for(config, select, ignore, unsafe_fixes)
