@@ -1426,9 +1426,10 @@ def test_step_outputs_keep_one_path_a_line_and_always_encode(tmp_path: Path) -> 
     report = json.dumps({"files": [{"path": "a\nb\tc/Dockerfile", "changed": True},
                                    {"path": "x\udcff/Dockerfile", "changed": True}]})  # fmt: skip
     values = outputs.from_json_report(report)
-    assert values["changed-files"].splitlines() == ['"a\\nb\\tc/Dockerfile"', "x\udcff/Dockerfile"]
+    # a byte that is not UTF-8 is quoted as git quotes it (it was written as `\udcff`)
+    assert values["changed-files"].splitlines() == ['"a\\nb\\tc/Dockerfile"', '"x\\377/Dockerfile"']
     out = tmp_path / "out"
     outputs.write(values, {"GITHUB_OUTPUT": str(out)})
     written = step_outputs(out.read_text(encoding="utf-8"))
     assert written["result"] == "changes"
-    assert written["changed-files"] == '"a\\nb\\tc/Dockerfile"\nx\\udcff/Dockerfile'
+    assert written["changed-files"] == '"a\\nb\\tc/Dockerfile"\n"x\\377/Dockerfile"'

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import socket
 import stat
@@ -647,3 +648,23 @@ def test_an_ignore_file_swapped_for_a_fifo_before_the_write_does_not_hang(tmp_pa
 
     with deadline(10), pytest.raises(files.WriteRefused, match="changed while msdfix"):
         files.write_files({str(tmp_path / ".dockerignore"): (old, old + ".git\n")})
+
+
+def test_a_name_that_is_not_utf8_is_shown_the_same_way_in_each_output(tmp_path: Path) -> None:
+    """The text summary and the diff header showed ``x\\udcff\\udcfey`` (neither the bytes nor
+    git's quoting: ``git apply`` could not find the file), JSON wrote lone surrogate escapes
+    (strict parsers refuse them) and the github format raw bytes (invalid UTF-8). Now: diff
+    headers and the summary by the name's bytes (git's ``\\377``, printable's ``\\xff``),
+    json and github as ruff writes such names (U+FFFD), SARIF's URI percent-encoded."""
+    folder = tmp_path / os.fsdecode(b"x\xff\xfey")
+    folder.mkdir()
+    (folder / "Dockerfile").write_text(PIP)
+    text = msdfix(".", cwd=tmp_path)
+    assert text.stdout.decode().startswith('--- "x\\377\\376y/Dockerfile"\n')
+    assert text.stderr.decode().startswith("x\\xff\\xfey/Dockerfile: would be rewritten")
+    data = json.loads(msdfix("--output-format", "json", ".", cwd=tmp_path).stdout)
+    assert data["files"][0]["path"] == "x\ufffd\ufffdy/Dockerfile"
+    github = msdfix("--output-format", "github", ".", cwd=tmp_path).stdout.decode("utf-8")
+    assert github.startswith("::warning file=x\ufffd\ufffdy/Dockerfile,")
+    sarif = msdfix("--output-format", "sarif", ".", cwd=tmp_path).stdout.decode("utf-8")
+    assert '"uri": "x%FF%FEy/Dockerfile"' in sarif

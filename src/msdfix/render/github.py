@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from msdfix.fixes import Applicability, Finding
 from msdfix.render.diff import split_lines
-from msdfix.render.quoting import printable
+from msdfix.render.quoting import lossy, printable
 from msdfix.render.regions import rewritten_lines
 from msdfix.render.report import FileReport
 
@@ -33,7 +33,7 @@ def command(kind: str, path: str, line: int, end_line: int, title: str, message:
     sequence acted in the terminal and in the log view; the message keeps its own newlines."""
     props = ",".join(
         [
-            f"file={escape_property(printable(path))}",
+            f"file={escape_property(printable(lossy(path)))}",
             f"line={line}",
             f"endLine={end_line}",
             f"title={escape_property(printable(title))}",

@@ -11,7 +11,7 @@ from rich.text import Text
 from msdfix.engine import Result
 from msdfix.fixes import Applicability, Finding
 from msdfix.render.diff import files_diff, unified_diff
-from msdfix.render.quoting import printable, shown_path
+from msdfix.render.quoting import lossy, printable, shown_path
 from msdfix.transforms import REGISTRY
 
 JSON_VERSION = 3  # 3: explanations moved from ``fixes`` to ``notes`` (findings without a fix)
@@ -153,7 +153,7 @@ def _fix_json(finding: Finding, applied: bool) -> dict[str, Any]:
 def file_json(report: FileReport) -> dict[str, Any]:
     """JSON object for one file; ``edits`` are offsets into the ORIGINAL input (see README)."""
     data: dict[str, Any] = {
-        "path": report.path,
+        "path": lossy(report.path),
         "changed": report.changed,
         "written": report.written,
     }
@@ -178,7 +178,7 @@ def file_json(report: FileReport) -> dict[str, Any]:
     )
     data["extra_files"] = [
         {
-            "path": path,
+            "path": lossy(path),
             "created": old is None,
             "content": new,
             "diff": files_diff({path: (old, new)}),
