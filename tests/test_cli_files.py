@@ -668,3 +668,41 @@ def test_a_name_that_is_not_utf8_is_shown_the_same_way_in_each_output(tmp_path: 
     assert github.startswith("::warning file=x\ufffd\ufffdy/Dockerfile,")
     sarif = msdfix("--output-format", "sarif", ".", cwd=tmp_path).stdout.decode("utf-8")
     assert '"uri": "x%FF%FEy/Dockerfile"' in sarif
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "shown"),
+    [
+        (".msdfix.toml", "\n\nselect = 5\n", ".msdfix.toml:3: 'select' must be a list"),
+        ("pyproject.toml", "[tool.ruff]\nselect = 1\n\n[tool.msdfix]\nselect = 5\n",
+         "pyproject.toml:5: 'select' must be a list"),
+        ("pyproject.toml", "[tool]\nmsdfix.force-exclude = 'yes'\n",
+         "pyproject.toml:2: 'force-exclude' must be true or false"),
+        (".msdfix.toml", "x = 1\n", ".msdfix.toml:1: unknown option(s) x"),
+    ],
+)  # fmt: skip
+def test_a_configuration_error_names_its_line(
+    tmp_path: Path, name: str, text: str, shown: str
+) -> None:
+    """Config type errors named the file but no line."""
+    (tmp_path / "Dockerfile").write_text(PIP)
+    (tmp_path / name).write_text(text)
+    proc = msdfix("Dockerfile", cwd=tmp_path)
+    assert proc.returncode == 2 and shown in proc.stderr.decode(), proc.stderr.decode()
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo"])
+def test_a_configuration_file_that_is_not_a_regular_file_is_an_error(
+    tmp_path: Path, kind: str
+) -> None:
+    """A ``.msdfix.toml`` that is a directory or a FIFO was skipped without a word and the
+    search went on upward, where a parent's configuration could apply."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (tmp_path / ".msdfix.toml").write_text('select = ["exec-form"]\n')
+    (project / "Dockerfile").write_text(PIP)
+    config = project / ".msdfix.toml"
+    config.mkdir() if kind == "directory" else os.mkfifo(config)
+    proc = msdfix("Dockerfile", cwd=project, timeout=30)
+    assert proc.returncode == 2, proc.stderr.decode()
+    assert ".msdfix.toml: " in proc.stderr.decode() and proc.stdout == b""
