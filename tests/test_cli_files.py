@@ -706,3 +706,18 @@ def test_a_configuration_file_that_is_not_a_regular_file_is_an_error(
     proc = msdfix("Dockerfile", cwd=project, timeout=30)
     assert proc.returncode == 2, proc.stderr.decode()
     assert ".msdfix.toml: " in proc.stderr.decode() and proc.stdout == b""
+
+
+def test_ignore_patterns_in_set_syntax_print_no_python_warning(tmp_path: Path) -> None:
+    """``[[:alpha:]]`` or ``[a&&b]`` in .dockerignore, .gitignore or --exclude: Python's
+    FutureWarning about set syntax reached stderr with msdfix's source lines (an internal
+    error, exit 123, under ``-W error``)."""
+    (tmp_path / "Dockerfile").write_text(PIP)
+    (tmp_path / ".dockerignore").write_text("[[:alpha:]]x\n[a&&b]\n")
+    (tmp_path / ".gitignore").write_text("[[:alpha:]]y\n")
+    proc = subprocess.run(
+        [sys.executable, "-W", "error", "-m", "msdfix.cli", "--extend-exclude", "[[:x:]]", "."],
+        cwd=tmp_path, capture_output=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr.decode()
+    assert "Warning" not in proc.stderr.decode()
