@@ -397,6 +397,22 @@ def test_configuration_of_the_base_branch_applies(tmp_path: Path, api: FakeGitHu
     assert "opened pull request #1" in proc.stderr
 
 
+def test_configuration_above_the_temporary_tree_is_never_read(tmp_path: Path) -> None:
+    """The search for a configuration went on above the bot's temporary tree (``/tmp``,
+    ``/``): a file found there was ignored, but a broken one (or, now, a directory named
+    ``.msdfix.toml``) failed the run."""
+    from msdfix.bot.rewrite import settings
+
+    (tmp_path / ".msdfix.toml").mkdir()
+    (tmp_path / "pyproject.toml").write_text("[tool.msdfix]\nselect = 5\n")
+    tree = tmp_path / "tree"
+    (tree / "app").mkdir(parents=True)
+    chosen = settings(tree, Path("app"), None, None, None)
+    assert chosen.select is None and not chosen.unsafe
+    (tree / ".msdfix.toml").write_text('select = ["cache-mount"]\n')
+    assert settings(tree, Path("app"), None, None, None).select == frozenset({"cache-mount"})
+
+
 def test_invalid_configuration_is_an_error(tmp_path: Path, api: FakeGitHub) -> None:
     repo = make_repo(
         tmp_path, {"Dockerfile": PIP_DOCKERFILE, ".msdfix.toml": 'select = ["nope"]\n'}

@@ -99,10 +99,15 @@ def _parse(
     return config
 
 
-def find_config(start: Path) -> FileConfig:
-    """The nearest .msdfix.toml or pyproject.toml with [tool.msdfix], from ``start`` upward."""
+def find_config(start: Path, top: Path | None = None) -> FileConfig:
+    """The nearest .msdfix.toml or pyproject.toml with [tool.msdfix], from ``start`` upward
+    (not above ``top`` when given: the bot's temporary tree)."""
     start = start.resolve()
-    for directory in [start, *start.parents]:
+    chain = [start, *start.parents]
+    if top is not None:
+        top = top.resolve()
+        chain = [d for d in chain if d == top or top in d.parents]
+    for directory in chain:
         for name in (".msdfix.toml", "pyproject.toml"):
             path = directory / name
             try:

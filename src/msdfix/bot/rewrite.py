@@ -59,7 +59,8 @@ def settings(
     """Flags, else the base branch's own configuration (never a file outside its tree)."""
     first = (tree / start).resolve()
     try:
-        config = find_config(first if first.is_dir() else first.parent)
+        # never above the tree: a broken /tmp/.msdfix.toml of someone else failed the run
+        config = find_config(first if first.is_dir() else first.parent, top=tree)
     except ConfigError as exc:
         raise BotError(str(exc)) from exc
     if config.path is not None and tree.resolve() not in config.path.parents:
