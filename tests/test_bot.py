@@ -397,6 +397,22 @@ def test_configuration_of_the_base_branch_applies(tmp_path: Path, api: FakeGitHu
     assert "opened pull request #1" in proc.stderr
 
 
+def test_configuration_above_the_temporary_tree_is_never_read(tmp_path: Path) -> None:
+    """The search for a configuration went on above the bot's temporary tree (``/tmp``,
+    ``/``): a file found there was ignored, but a broken one (or, now, a directory named
+    ``.msdfix.toml``) failed the run."""
+    from msdfix.bot.rewrite import settings
+
+    (tmp_path / ".msdfix.toml").mkdir()
+    (tmp_path / "pyproject.toml").write_text("[tool.msdfix]\nselect = 5\n")
+    tree = tmp_path / "tree"
+    (tree / "app").mkdir(parents=True)
+    chosen = settings(tree, Path("app"), None, None, None)
+    assert chosen.select is None and not chosen.unsafe
+    (tree / ".msdfix.toml").write_text('select = ["cache-mount"]\n')
+    assert settings(tree, Path("app"), None, None, None).select == frozenset({"cache-mount"})
+
+
 def test_invalid_configuration_is_an_error(tmp_path: Path, api: FakeGitHub) -> None:
     repo = make_repo(
         tmp_path, {"Dockerfile": PIP_DOCKERFILE, ".msdfix.toml": 'select = ["nope"]\n'}
@@ -1426,9 +1442,10 @@ def test_step_outputs_keep_one_path_a_line_and_always_encode(tmp_path: Path) -> 
     report = json.dumps({"files": [{"path": "a\nb\tc/Dockerfile", "changed": True},
                                    {"path": "x\udcff/Dockerfile", "changed": True}]})  # fmt: skip
     values = outputs.from_json_report(report)
-    assert values["changed-files"].splitlines() == ['"a\\nb\\tc/Dockerfile"', "x\udcff/Dockerfile"]
+    # a byte that is not UTF-8 is quoted as git quotes it (it was written as `\udcff`)
+    assert values["changed-files"].splitlines() == ['"a\\nb\\tc/Dockerfile"', '"x\\377/Dockerfile"']
     out = tmp_path / "out"
     outputs.write(values, {"GITHUB_OUTPUT": str(out)})
     written = step_outputs(out.read_text(encoding="utf-8"))
     assert written["result"] == "changes"
-    assert written["changed-files"] == '"a\\nb\\tc/Dockerfile"\nx\\udcff/Dockerfile'
+    assert written["changed-files"] == '"a\\nb\\tc/Dockerfile"\n"x\\377/Dockerfile"'

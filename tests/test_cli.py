@@ -536,3 +536,27 @@ def test_pragma_with_a_reason_and_unknown_ids(tmp_path: Path) -> None:
     assert data["files"][0]["warnings"] == [
         {"line": 4, "message": "unknown transform id 'cache-mounts' in pragma"}
     ]
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        ([""], None, "an empty PATH names no file"),
+        (["-", "-"], b"FROM python:3.11\n", "- (standard input) named more than once"),
+        (["--select=", "Dockerfile"], None, "--select '' names no transform id"),
+        (["--select", ",", "Dockerfile"], None, "--select ',' names no transform id"),
+    ],
+)
+def test_arguments_that_name_nothing_are_usage_errors(
+    tmp_path: Path, args: list[str], stdin: bytes | None, message: str
+) -> None:
+    """``msdfix ""`` searched the current directory, ``msdfix - -`` said ``-:1: error: empty
+    file`` for the second read of stdin, and ``--select=`` (an unset variable in CI) ran no
+    transform and passed."""
+    (tmp_path / "Dockerfile").write_text("FROM python:3.11\nRUN pip install flask\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "msdfix.cli", *args],
+        cwd=tmp_path, input=stdin, capture_output=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr.decode()
+    assert message in proc.stderr.decode() and proc.stdout == b""

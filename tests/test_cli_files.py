@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import socket
 import stat
@@ -561,6 +562,44 @@ def test_escape_sequences_of_the_input_never_reach_the_terminal(tmp_path: Path, 
     )
 
 
+def test_usage_errors_never_print_input_raw(tmp_path: Path) -> None:
+    """A configuration key or value, a path or an argument reached click's usage error raw: an
+    escape sequence acted on the terminal (click strips them only off a terminal) and a newline
+    forged a line of msdfix's own."""
+    (tmp_path / "Dockerfile").write_text(PIP)
+    (tmp_path / ".msdfix.toml").write_text(
+        '"\\u001b]0;t\\u0007\\u001b[2Jx\\nfake:1: error: y" = 1\n'
+    )
+    for args in (["Dockerfile"], ["--explain", "x\x1b[2J\nfake:1: error: y"]):
+        err = msdfix(*args, cwd=tmp_path).stderr.decode()
+        assert "\\x1b[2Jx\\x0afake:1: error: y" in err or "\\x1b[2J\\x0afake:1" in err, err
+        assert not any(line.startswith("fake:1") for line in err.splitlines()), err
+
+
+def test_no_output_line_reads_as_a_github_workflow_command(tmp_path: Path) -> None:
+    """The Actions runner acts on a line that starts with ``::`` after spaces, and on ``##[``
+    anywhere: a folder ``::error title=x::y`` made the summary line a forged annotation (or
+    ``::stop-commands::`` silenced the step). Control characters of a Dockerfile also reached
+    the github format's annotations raw."""
+    folder = tmp_path / "::error title=x::y ##[error]z"
+    folder.mkdir()
+    (folder / "Dockerfile").write_text("FROM python:3.11\nWORKDIR /a\x1b[2Jb\nRUN pip install x\n")
+    for fmt in ("text", "github", "json", "sarif"):
+        proc = msdfix("--output-format", fmt, ".", cwd=tmp_path)
+        for line in (proc.stdout + proc.stderr).decode().splitlines():
+            assert (
+                not line.lstrip().startswith("::")
+                or fmt == "github"
+                and line.startswith(("::warning file=", "::notice file=", "::error file="))
+            ), (fmt, line)
+            # a diff header is the path itself, exact for git apply (like git diff's)
+            assert "##[" not in line or line.startswith(("---", "+++", " ")), (fmt, line)
+        shown = proc.stderr.decode() + (proc.stdout.decode() if fmt == "github" else "")
+        assert "\x1b" not in shown, fmt  # the text diff shows the file's own text, as git diff
+    err = msdfix(".", cwd=tmp_path).stderr.decode()
+    assert err.startswith("./::error title=x::y #\\x23[error]z/Dockerfile: would be rewritten")
+
+
 def test_jobs_never_start_more_workers_than_cpus(tmp_path: Path, monkeypatch) -> None:
     """The pool starts every worker at once (fork): --jobs 1000 started 1000 processes."""
     from msdfix import cli, parallel
@@ -609,3 +648,76 @@ def test_an_ignore_file_swapped_for_a_fifo_before_the_write_does_not_hang(tmp_pa
 
     with deadline(10), pytest.raises(files.WriteRefused, match="changed while msdfix"):
         files.write_files({str(tmp_path / ".dockerignore"): (old, old + ".git\n")})
+
+
+def test_a_name_that_is_not_utf8_is_shown_the_same_way_in_each_output(tmp_path: Path) -> None:
+    """The text summary and the diff header showed ``x\\udcff\\udcfey`` (neither the bytes nor
+    git's quoting: ``git apply`` could not find the file), JSON wrote lone surrogate escapes
+    (strict parsers refuse them) and the github format raw bytes (invalid UTF-8). Now: diff
+    headers and the summary by the name's bytes (git's ``\\377``, printable's ``\\xff``),
+    json and github as ruff writes such names (U+FFFD), SARIF's URI percent-encoded."""
+    folder = tmp_path / os.fsdecode(b"x\xff\xfey")
+    folder.mkdir()
+    (folder / "Dockerfile").write_text(PIP)
+    text = msdfix(".", cwd=tmp_path)
+    assert text.stdout.decode().startswith('--- "x\\377\\376y/Dockerfile"\n')
+    assert text.stderr.decode().startswith("x\\xff\\xfey/Dockerfile: would be rewritten")
+    data = json.loads(msdfix("--output-format", "json", ".", cwd=tmp_path).stdout)
+    assert data["files"][0]["path"] == "x\ufffd\ufffdy/Dockerfile"
+    github = msdfix("--output-format", "github", ".", cwd=tmp_path).stdout.decode("utf-8")
+    assert github.startswith("::warning file=x\ufffd\ufffdy/Dockerfile,")
+    sarif = msdfix("--output-format", "sarif", ".", cwd=tmp_path).stdout.decode("utf-8")
+    assert '"uri": "x%FF%FEy/Dockerfile"' in sarif
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "shown"),
+    [
+        (".msdfix.toml", "\n\nselect = 5\n", ".msdfix.toml:3: 'select' must be a list"),
+        ("pyproject.toml", "[tool.ruff]\nselect = 1\n\n[tool.msdfix]\nselect = 5\n",
+         "pyproject.toml:5: 'select' must be a list"),
+        ("pyproject.toml", "[tool]\nmsdfix.force-exclude = 'yes'\n",
+         "pyproject.toml:2: 'force-exclude' must be true or false"),
+        (".msdfix.toml", "x = 1\n", ".msdfix.toml:1: unknown option(s) x"),
+    ],
+)  # fmt: skip
+def test_a_configuration_error_names_its_line(
+    tmp_path: Path, name: str, text: str, shown: str
+) -> None:
+    """Config type errors named the file but no line."""
+    (tmp_path / "Dockerfile").write_text(PIP)
+    (tmp_path / name).write_text(text)
+    proc = msdfix("Dockerfile", cwd=tmp_path)
+    assert proc.returncode == 2 and shown in proc.stderr.decode(), proc.stderr.decode()
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo"])
+def test_a_configuration_file_that_is_not_a_regular_file_is_an_error(
+    tmp_path: Path, kind: str
+) -> None:
+    """A ``.msdfix.toml`` that is a directory or a FIFO was skipped without a word and the
+    search went on upward, where a parent's configuration could apply."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (tmp_path / ".msdfix.toml").write_text('select = ["exec-form"]\n')
+    (project / "Dockerfile").write_text(PIP)
+    config = project / ".msdfix.toml"
+    config.mkdir() if kind == "directory" else os.mkfifo(config)
+    proc = msdfix("Dockerfile", cwd=project, timeout=30)
+    assert proc.returncode == 2, proc.stderr.decode()
+    assert ".msdfix.toml: " in proc.stderr.decode() and proc.stdout == b""
+
+
+def test_ignore_patterns_in_set_syntax_print_no_python_warning(tmp_path: Path) -> None:
+    """``[[:alpha:]]`` or ``[a&&b]`` in .dockerignore, .gitignore or --exclude: Python's
+    FutureWarning about set syntax reached stderr with msdfix's source lines (an internal
+    error, exit 123, under ``-W error``)."""
+    (tmp_path / "Dockerfile").write_text(PIP)
+    (tmp_path / ".dockerignore").write_text("[[:alpha:]]x\n[a&&b]\n")
+    (tmp_path / ".gitignore").write_text("[[:alpha:]]y\n")
+    proc = subprocess.run(
+        [sys.executable, "-W", "error", "-m", "msdfix.cli", "--extend-exclude", "[[:x:]]", "."],
+        cwd=tmp_path, capture_output=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr.decode()
+    assert "Warning" not in proc.stderr.decode()

@@ -12,14 +12,14 @@ from hypothesis import strategies as st
 
 from msdfix.engine import rewrite
 from msdfix.fixes import Edit, apply_edits
-from msdfix.render.diff import NO_NEWLINE, unified_diff
+from msdfix.render.diff import NO_NEWLINE, files_diff, split_lines, unified_diff
 
 HUNK = re.compile(r"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@\n")
 
 
 def _sides(text: str) -> tuple[list[str], list[str], list[tuple[int, int, int, int]]]:
     """Apply a unified diff to nothing: the old and new lines it shows, and its hunk headers."""
-    lines = text.splitlines(keepends=True)[2:]
+    lines = split_lines(text)[2:]
     old: list[str] = []
     new: list[str] = []
     heads = []
@@ -44,7 +44,7 @@ def _sides(text: str) -> tuple[list[str], list[str], list[tuple[int, int, int, i
 def _applies(before: str, after: str, text: str) -> bool:
     """True when every hunk's old lines are ``before``'s at its line and its new lines
     ``after``'s, and the lines between hunks are equal."""
-    old_lines, new_lines = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    old_lines, new_lines = split_lines(before), split_lines(after)
     o, n, heads = _sides(text)
     rebuilt: list[str] = []
     at = 0
@@ -61,7 +61,9 @@ def _applies(before: str, after: str, text: str) -> bool:
     return "".join(rebuilt) == after
 
 
-LINE = st.sampled_from(["FROM a\n", "RUN x \\\n", "  && y\n", "\n", "COPY . .\n", "CMD z"])
+LINE = st.sampled_from(
+    ["FROM a\n", "RUN x \\\n", "  && y\n", "\n", "COPY . .\n", "CMD z", "L a\u2028\x0b\r b\n"]
+)
 
 
 @st.composite
@@ -117,3 +119,34 @@ def test_thousands_of_alternating_changes_compare_only_the_changed_lines(
     assert _applies(result.original, result.output, text_diff)
     assert text_diff.count("\n-RUN pip install") == 3000
     assert sizes and max(sizes) <= 4
+
+
+@pytest.mark.parametrize(
+    "separator", ["\v", "\f", "\x1c", "\x1e", "\x85", "\u2028", "\u2029", "\r"]
+)
+def test_lines_end_at_a_newline_only(separator: str) -> None:
+    """``str.splitlines`` also ends a line at these characters: the diff of a file holding one
+    had ``\\ No newline at end of file`` mid-file and lines the file does not have, and
+    ``git apply``/``patch`` refused it. Docker, diff and patch end lines at ``\\n`` only."""
+    before = f'FROM a\nLABEL a="x{separator}y"\nRUN pip install x\nCMD ["z"]\n'
+    after = before.replace("RUN pip", "RUN --mount=type=cache,target=/c pip")
+    start = before.index("pip")
+    edits = [Edit(start, start, "--mount=type=cache,target=/c ")]
+    for text in (unified_diff(before, after, "D", edits), unified_diff(before, after, "D")):
+        assert NO_NEWLINE not in text and text.count("\n") == 8, text
+        assert _applies(before, after, text)
+
+
+def test_every_diff_header_is_quoted_and_a_space_ends_with_a_tab() -> None:
+    """The difflib path (every ``.dockerignore`` diff) wrote the path raw: a folder named
+    ``a<newline>+++ b`` forged a header, and ``--- /dev/null`` was lost. A name with a space
+    gets git's trailing tab, without which GNU patch reads the name up to the space."""
+    new = files_diff({"a\n+++ b/.dockerignore": (None, ".git\n")})
+    assert new.splitlines()[:2] == ["--- /dev/null", '+++ "a\\n+++ b/.dockerignore"\t']
+    extended = files_diff({"a\nb/.dockerignore": (".git\n", ".git\n.env\n")})
+    assert extended.splitlines()[:2] == ['--- "a\\nb/.dockerignore"', '+++ "a\\nb/.dockerignore"']
+    before, after = "FROM a\nRUN x\n", "FROM a\nRUN y\n"
+    start = before.index("x")
+    for edits in ([Edit(start, start + 1, "y")], None):
+        text = unified_diff(before, after, "a b/Dockerfile", edits)
+        assert text.splitlines()[:2] == ["--- a b/Dockerfile\t", "+++ a b/Dockerfile\t"]

@@ -254,3 +254,12 @@ def test_yarn_berry_is_read_one_way_by_every_transform(
 )
 def test_plug_n_play_unless_the_linker_makes_node_modules(rc: str | None, pnp: bool) -> None:
     assert plug_n_play(rc) is pnp
+
+
+def test_a_uv_settings_file_nested_too_deep_is_unreadable_not_an_internal_error() -> None:
+    """``uv.toml`` of 5,000 nested arrays: tomllib's RecursionError was exit 123 (every other
+    context TOML read counts it as unreadable)."""
+    from msdfix.ecosystems.python import uv_local_location
+
+    deep = "x = " + "[" * 5000 + "]" * 5000 + "\n"
+    assert uv_local_location(deep, "uv.toml") == "uv.toml could not be read"

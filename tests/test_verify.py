@@ -448,6 +448,29 @@ def test_cli_rejects_bad_http_spec(tmp_path: Path) -> None:
     assert "PORT[:PATH]" in result.output
 
 
+@pytest.mark.parametrize(
+    ("option", "shown"),
+    [
+        (["--smoke", "'unclosed"], "No closing quotation"),
+        (["--size-tolerance", "nan"], "finite"),
+        (["--size-tolerance", "inf"], "finite"),
+        (["--http-timeout", "nan"], "expected seconds"),
+        (["--http-timeout", "-1"], "expected seconds"),
+    ],
+)
+def test_cli_parses_every_option_before_any_work(
+    tmp_path: Path, option: list[str], shown: str
+) -> None:
+    """``--smoke "'x"`` was split only after the Docker check: an internal error (exit 123).
+    ``--size-tolerance nan`` passed the check of negative values, and no size fails a
+    comparison with NaN; ``--http-timeout`` took nan and negative values."""
+    df = tmp_path / "Dockerfile"
+    df.write_text("FROM alpine:3.20\n")
+    result = CliRunner().invoke(verify_command, [str(df), "--rewritten", str(df), *option])
+    assert result.exit_code == 2, result.output
+    assert shown in result.output
+
+
 # ---------------------------------------------------------------- real Docker
 def _verify(fixture: str | Path, rewritten: str, *extra: str, original: str = "Dockerfile"):  # type: ignore[no-untyped-def]
     ctx = fixture if isinstance(fixture, Path) else FIXTURES / fixture

@@ -11,7 +11,7 @@ import os
 import signal
 import sys
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import click
 
@@ -210,6 +210,10 @@ def fix_command(
         return
     if write and check:
         raise click.UsageError("--write and --check cannot be used together")
+    if "" in paths:  # Path("") is the current directory: a search nobody asked for
+        raise click.BadParameter("an empty PATH names no file", param_hint="PATH")
+    if paths.count("-") > 1:  # the second read an empty stdin: "empty file"
+        raise click.BadParameter("- (standard input) named more than once", param_hint="PATH")
     try:
         config = find_config(_config_start(paths))
         settings = settings_for(config, select, ignore, unsafe_fixes)
@@ -346,15 +350,32 @@ def main(argv: list[str] | None = None) -> None:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `msdfix ... | head` ends quietly
     try:
         if args and args[0] in SUBCOMMANDS:
-            command = _subcommand(args[0])
-            command.main(args[1:], prog_name=f"msdfix {args[0]}")
-            return
-        fix_command.main(args, prog_name="msdfix")
+            _run(_subcommand(args[0]), args[1:], f"msdfix {args[0]}")
+        _run(fix_command, args, "msdfix")
     except Exception as exc:
         from msdfix.runner import internal_message
 
         click.echo(f"msdfix: error: {internal_message(exc)}", err=True)
         sys.exit(EXIT_INTERNAL)
+
+
+def _run(command: click.Command, args: list[str], prog_name: str) -> NoReturn:
+    """``command.main`` as click runs it, except that a usage error's message, which quotes
+    input (a configuration's keys and values, a path, an argument), is printable: click
+    printed it raw, and a key holding an escape sequence or a newline acted on the terminal or
+    forged a line."""
+    from msdfix.render.quoting import printable
+
+    try:
+        code = command.main(args, prog_name=prog_name, standalone_mode=False)
+    except click.ClickException as exc:
+        setattr(exc, "message", printable(exc.message))  # noqa: B010 (final in the stubs)
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("Aborted!", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 def _lenient_stdout() -> None:

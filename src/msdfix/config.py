@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,46 +45,81 @@ LISTS = {"select": "transform ids", "ignore": "transform ids", "exclude": "patte
 FLAGS = ("unsafe-fixes", "force-exclude", "respect-gitignore")
 
 
-def _strings(value: Any, key: str, path: Path) -> list[str]:
+_HEADER = re.compile(r"\s*\[\s*([^\]\[]*?)\s*\]")
+_QUOTES = re.compile(r"[\"'\s]")
+
+
+def _where(path: Path, text: str, key: str, pyproject: bool) -> str:
+    """``path:LINE`` of ``key``'s assignment in msdfix's table (the top level of .msdfix.toml,
+    ``[tool.msdfix]`` or a dotted ``tool.msdfix.KEY`` in pyproject.toml), or ``path`` when no
+    line shows it (tomllib gives values, not positions)."""
+    wanted = f"tool.msdfix.{key}" if pyproject else key
+    table = ""
+    for number, line in enumerate(text.split("\n"), 1):
+        header = _HEADER.match(line)
+        if header or line.lstrip().startswith("[["):
+            table = _QUOTES.sub("", header.group(1)) if header else "[["
+        elif "=" in line:
+            name = _QUOTES.sub("", line.partition("=")[0])
+            if (f"{table}.{name}" if table else name) == wanted:
+                return f"{path}:{number}"
+    return str(path)
+
+
+def _strings(value: Any, key: str, where: str) -> list[str]:
     if isinstance(value, str) and LISTS[key] == "transform ids":
         value = value.split(",")
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"{path}: '{key}' must be a list of {LISTS[key]}")
+        raise ConfigError(f"{where}: '{key}' must be a list of {LISTS[key]}")
     return [v.strip() for v in value if v.strip()]
 
 
-def _parse(path: Path, table: dict[str, Any]) -> FileConfig:
+def _parse(
+    path: Path, table: dict[str, Any], text: str = "", pyproject: bool = False
+) -> FileConfig:
     known = {*LISTS, *FLAGS}
     unknown = sorted(set(table) - known)
     if unknown:
         raise ConfigError(
-            f"{path}: unknown option(s) {', '.join(unknown)}; expected {', '.join(sorted(known))}"
+            f"{_where(path, text, unknown[0], pyproject)}: unknown option(s) "
+            f"{', '.join(unknown)}; expected {', '.join(sorted(known))}"
         )
     config = FileConfig(path)
     for key in LISTS:
         if key in table:
-            setattr(config, key.replace("-", "_"), _strings(table[key], key, path))
+            where = _where(path, text, key, pyproject)
+            setattr(config, key.replace("-", "_"), _strings(table[key], key, where))
     for key in FLAGS:
         if key in table:
             if not isinstance(table[key], bool):
-                raise ConfigError(f"{path}: '{key}' must be true or false")
+                raise ConfigError(
+                    f"{_where(path, text, key, pyproject)}: '{key}' must be true or false"
+                )
             setattr(config, key.replace("-", "_"), table[key])
     return config
 
 
-def find_config(start: Path) -> FileConfig:
-    """The nearest .msdfix.toml or pyproject.toml with [tool.msdfix], from ``start`` upward."""
+def find_config(start: Path, top: Path | None = None) -> FileConfig:
+    """The nearest .msdfix.toml or pyproject.toml with [tool.msdfix], from ``start`` upward
+    (not above ``top`` when given: the bot's temporary tree)."""
     start = start.resolve()
-    for directory in [start, *start.parents]:
+    chain = [start, *start.parents]
+    if top is not None:
+        top = top.resolve()
+        chain = [d for d in chain if d == top or top in d.parents]
+    for directory in chain:
         for name in (".msdfix.toml", "pyproject.toml"):
             path = directory / name
             try:
-                if not path.is_file():
+                if not path.is_file() and not os.path.lexists(path):
                     continue
             except (OSError, ValueError):  # a name too long, a NUL byte: no config there
                 continue
             try:  # bounded, regular files only: never a FIFO or a link to /dev/zero
-                data = tomllib.loads(read_regular(path)[0].decode("utf-8"))
+                # (something there that is not a regular file is an error: skipping it let
+                # a parent directory's configuration apply without a word)
+                text = read_regular(path)[0].decode("utf-8")
+                data = tomllib.loads(text)
             except InputError as exc:
                 raise ConfigError(f"{path}: {exc.message}") from exc
             except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
@@ -94,5 +131,5 @@ def find_config(start: Path) -> FileConfig:
             if table is not None and not isinstance(table, dict):
                 raise ConfigError(f"{path}: 'tool.msdfix' must be a table")
             if table is not None:
-                return _parse(path, table)
+                return _parse(path, table, text, pyproject=name == "pyproject.toml")
     return FileConfig()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,10 +41,19 @@ def _compiles(pattern: str) -> bool:
     """False for a line git accepts and matches nothing with (``!``, a trailing ``\\``,
     ``[z-a]``) but pathspec refuses: it is left out, as it changes nothing."""
     try:
-        GitIgnoreSpec.from_lines([pattern])
+        _spec([pattern])
     except (ValueError, re.error):  # GitIgnorePatternError is a ValueError
         return False
     return True
+
+
+def _spec(patterns: list[str]) -> GitIgnoreSpec:
+    """``GitIgnoreSpec.from_lines`` without Python's FutureWarning about set syntax
+    (``[[:alpha:]]``, ``[a&&b]``): it reached stderr with msdfix's source lines, and was an
+    internal error under ``-W error``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return GitIgnoreSpec.from_lines(patterns)
 
 
 @dataclass(frozen=True)
@@ -58,7 +68,7 @@ class Rules:
         """Rules from pattern lines (blank lines and ``#`` comments are ignored); a line that
         could make the regex engine backtrack exponentially is left out."""
         usable = [p for p in patterns if not _backtracks(p) and _compiles(p)]
-        return cls(root.resolve(), GitIgnoreSpec.from_lines(usable))
+        return cls(root.resolve(), _spec(usable))
 
     def verdict(self, path: Path, is_dir: bool) -> bool | None:
         """True: ignored, False: re-included by a ``!`` pattern, None: no pattern matches."""

@@ -60,6 +60,8 @@ def settings_for(
         if configured:
             parse_ids(",".join(configured))
     chosen = parse_ids(select) if select is not None else config.select
+    if select is not None and not chosen:  # `--select=$UNSET` ran nothing and passed
+        raise UnknownTransformError(f"--select {select!r} names no transform id")
     ignored = parse_ids(ignore) if ignore is not None else config.ignore
     unsafe_fixes = unsafe if unsafe is not None else bool(config.unsafe_fixes)
     return Settings(

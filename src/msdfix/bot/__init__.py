@@ -9,6 +9,7 @@ import click
 
 from msdfix.bot.git import BotError
 from msdfix.bot.pr import EXIT_ERROR, Options, Run
+from msdfix.render.quoting import printable
 
 __all__ = ["pr_command"]
 
@@ -119,6 +120,6 @@ def pr_command(
     try:
         code = Run(options).main()
     except BotError as exc:
-        click.echo(f"msdfix pr: error: {exc}", err=True)
+        click.echo(f"msdfix pr: error: {printable(str(exc))}", err=True)
         code = EXIT_ERROR
     sys.exit(code)

@@ -9,7 +9,7 @@ from typing import Any
 from msdfix import __version__
 from msdfix.bot.policy import body_marker, trailer
 from msdfix.fixes import Applicability, Finding
-from msdfix.render.diff import unified_diff
+from msdfix.render.diff import split_lines, unified_diff
 from msdfix.render.quoting import printable, quote_path
 from msdfix.render.report import FileReport
 
@@ -64,7 +64,7 @@ def hunks(report: FileReport) -> list[Hunk]:
         report.result.original, report.result.output, report.path, report.result.edits
     )
     found: list[Hunk] = []
-    for line in diff.splitlines(keepends=True):
+    for line in split_lines(diff):
         match = HUNK_RE.match(line)
         if match:
             start = int(match.group(1))

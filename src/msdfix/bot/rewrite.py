@@ -22,6 +22,7 @@ from msdfix.discovery import Discovery
 from msdfix.engine import Settings
 from msdfix.files import InputError, load
 from msdfix.model import BuildContext
+from msdfix.render.quoting import printable
 from msdfix.render.report import FileReport
 from msdfix.runner import UnknownTransformError, parse_ids, process, settings_for
 
@@ -30,7 +31,7 @@ VerifyRunner = Callable[[Path, Path, bool, tuple[str, ...]], tuple[int, str, str
 
 def say(message: str) -> None:
     """Status for the user (stderr)."""
-    click.echo(f"msdfix pr: {message}", err=True)
+    click.echo(f"msdfix pr: {printable(message)}", err=True)
 
 
 def run_verify_subprocess(
@@ -58,7 +59,8 @@ def settings(
     """Flags, else the base branch's own configuration (never a file outside its tree)."""
     first = (tree / start).resolve()
     try:
-        config = find_config(first if first.is_dir() else first.parent)
+        # never above the tree: a broken /tmp/.msdfix.toml of someone else failed the run
+        config = find_config(first if first.is_dir() else first.parent, top=tree)
     except ConfigError as exc:
         raise BotError(str(exc)) from exc
     if config.path is not None and tree.resolve() not in config.path.parents:

@@ -374,7 +374,7 @@ def uv_local_location(text: str, path: str) -> str | None:
     ``file:`` URL (``find-links = ["vendor/wheels"]``); None when it names none."""
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError):  # RecursionError: nested too deep
         return f"{path} could not be read"
     if not path.endswith("uv.toml"):
         data = data.get("tool", {}).get("uv", {}) if isinstance(data.get("tool"), dict) else {}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -295,7 +296,9 @@ class Pattern:
         regex, pieces, backtracks = None, None, False
         if kind == "regexp":
             try:
-                regex = re.compile("".join(out) + r"\Z")  # Go's "$": end of text only
+                with warnings.catch_warnings():  # set syntax ("[[:alpha:]]"): no stderr noise
+                    warnings.simplefilter("ignore", FutureWarning)
+                    regex = re.compile("".join(out) + r"\Z")  # Go's "$": end of text only
             except re.error as exc:
                 raise DockerIgnoreError(f"syntax error in pattern {text!r}: {exc}") from None
             cut = _pieces("".join(out[1:]))

@@ -18,6 +18,22 @@ NO_NEWLINE = "\\ No newline at end of file\n"
 Opcode = tuple[Literal["replace", "delete", "insert", "equal"], int, int, int, int]
 
 
+def split_lines(text: str) -> list[str]:
+    """``text``'s lines, each with its ``\\n``, ending at ``\\n`` only, as Docker, ``diff`` and
+    ``patch`` count lines: ``str.splitlines`` also ends one at ``\\v``, ``\\f``, ``\\x1c``-``\\x1e``,
+    ``\\x85``, U+2028, U+2029 and a lone ``\\r``, which gave diffs ``git apply`` refused."""
+    parts = text.split("\n")
+    lines = [part + "\n" for part in parts[:-1]]
+    return [*lines, parts[-1]] if parts[-1] else lines
+
+
+def header_name(path: str) -> str:
+    """``path`` as a ``---``/``+++`` header shows it: quoted as git quotes it, and followed by a
+    tab when it holds a space (as git writes it: GNU patch ends an unquoted name at a space)."""
+    name = quote_path(path)
+    return name + "\t" if " " in name else name
+
+
 def unified_diff(before: str, after: str, path: str, edits: list[Edit] | None = None) -> str:
     """A git-style unified diff of two texts (line endings kept, missing final newline marked).
 
@@ -28,14 +44,15 @@ def unified_diff(before: str, after: str, path: str, edits: list[Edit] | None = 
     if before == after:
         return ""  # edits that cancel out (an inserted line, the same line deleted nearby)
     out = []
-    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    old, new = split_lines(before), split_lines(after)
     opcodes = _opcodes_of_edits(old, new, edits) if edits else None
     if opcodes is None or apply_edits(before, edits or []) != after:
-        lines = difflib.unified_diff(old, new, path, path, n=3)
+        name = header_name(path)
+        lines = difflib.unified_diff(old, new, name, name, n=3)
     else:
         lines = _format(old, new, path, opcodes)
-    for line in lines:
-        if line.startswith(("---", "+++")):
+    for k, line in enumerate(lines):
+        if k < 2:  # the two headers (a removed line may start with "--" too)
             line = line.rstrip("\r\n") + "\n"
         out.append(line)
         if not line.endswith("\n"):
@@ -113,8 +130,8 @@ def _format(old: list[str], new: list[str], path: str, opcodes: list[Opcode]) ->
     """``difflib.unified_diff(old, new, path, path, n=3)`` for precomputed opcodes."""
     for k, group in enumerate(_Known(opcodes).get_grouped_opcodes(3)):
         if k == 0:
-            yield f"--- {quote_path(path)}\n"
-            yield f"+++ {quote_path(path)}\n"
+            yield f"--- {header_name(path)}\n"
+            yield f"+++ {header_name(path)}\n"
         first, last = group[0], group[-1]
         yield f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n"
         for tag, i1, i2, j1, j2 in group:
@@ -138,7 +155,7 @@ def files_diff(files: dict[str, tuple[str | None, str]]) -> str:
     for path, (old, new) in sorted(files.items()):
         diff = unified_diff(old or "", new, path)
         if old is None:
-            diff = diff.replace(f"--- {quote_path(path)}\n", "--- /dev/null\n", 1)
+            diff = diff.replace(f"--- {header_name(path)}\n", "--- /dev/null\n", 1)
         out.append(diff)
     return "".join(out)
 
@@ -152,6 +169,7 @@ def print_diff(diff: str, stream: TextIO, color: bool) -> None:
         stream.write(diff)
         return
     console = Console(file=stream, force_terminal=True, highlight=False, soft_wrap=True)
-    for line in diff.splitlines():
+    for line in diff.removesuffix("\n").split("\n"):
+        line = line.removesuffix("\r")
         style = "bold" if line.startswith(("---", "+++")) else STYLES.get(line[:1], "")
         console.print(Text(line, style=style))

@@ -9,6 +9,8 @@ so annotations land on the lines a pull request shows.
 from __future__ import annotations
 
 from msdfix.fixes import Applicability, Finding
+from msdfix.render.diff import split_lines
+from msdfix.render.quoting import lossy, printable
 from msdfix.render.regions import rewritten_lines
 from msdfix.render.report import FileReport
 
@@ -26,20 +28,23 @@ def escape_property(text: str) -> str:
 
 
 def command(kind: str, path: str, line: int, end_line: int, title: str, message: str) -> str:
-    """One workflow command line."""
+    """One workflow command line. Control characters of the input (a path, a Dockerfile's
+    words in a message or snippet) are escaped as in the summary (``printable``): an escape
+    sequence acted in the terminal and in the log view; the message keeps its own newlines."""
     props = ",".join(
         [
-            f"file={escape_property(path)}",
+            f"file={escape_property(printable(lossy(path)))}",
             f"line={line}",
             f"endLine={end_line}",
-            f"title={escape_property(title)}",
+            f"title={escape_property(printable(title))}",
         ]
     )
-    return f"::{kind} {props}::{escape_data(message)}\n"
+    text = "\n".join(printable(part) for part in message.split("\n"))
+    return f"::{kind} {props}::{escape_data(text)}\n"
 
 
 def _snippet(text: str) -> str:
-    lines = text.splitlines()
+    lines = [line.removesuffix("\n").removesuffix("\r") for line in split_lines(text)]
     shown = lines[:MAX_SNIPPET_LINES]
     more = len(lines) - len(shown)
     return "\n".join(shown) + (f"\n... ({more} more lines)" if more > 0 else "")

@@ -11,7 +11,7 @@ from rich.text import Text
 from msdfix.engine import Result
 from msdfix.fixes import Applicability, Finding
 from msdfix.render.diff import files_diff, unified_diff
-from msdfix.render.quoting import printable
+from msdfix.render.quoting import lossy, printable, shown_path
 from msdfix.transforms import REGISTRY
 
 JSON_VERSION = 3  # 3: explanations moved from ``fixes`` to ``notes`` (findings without a fix)
@@ -37,7 +37,7 @@ class FileReport:
 
     def error_line_text(self) -> str:
         """The one-line error, ``path:line: error: message``."""
-        return f"{printable(self.path)}:{self.error_line}: error: {printable(self.error or '')}"
+        return f"{shown_path(self.path)}:{self.error_line}: error: {printable(self.error or '')}"
 
 
 def _tag(finding: Finding, applied: bool) -> tuple[str, str]:
@@ -77,11 +77,11 @@ def summary_text(report: FileReport, write: bool) -> list[Text]:
     if result.changed:
         verb = "rewritten" if report.written else "would be rewritten"
         ids = sorted({f.transform for f in result.applied})
-        out.append(Text.assemble((printable(report.path), "bold"), f": {verb} ({', '.join(ids)})"))
+        out.append(Text.assemble((shown_path(report.path), "bold"), f": {verb} ({', '.join(ids)})"))
     elif any(f.fix for f in result.suggestions):
-        out.append(Text.assemble((printable(report.path), "bold"), ": suggestions not applied"))
+        out.append(Text.assemble((shown_path(report.path), "bold"), ": suggestions not applied"))
     elif result.suggestions:  # only explanations: nothing was suggested
-        out.append(Text.assemble((printable(report.path), "bold"), ": left unchanged"))
+        out.append(Text.assemble((shown_path(report.path), "bold"), ": left unchanged"))
     entries = [(f.line, 0, f, True) for f in result.applied]
     entries += [(f.line, 1, f, False) for f in result.suggestions]
     out += [_fix_text(fix, applied) for _, _, fix, applied in sorted(entries, key=_entry_key)]
@@ -98,7 +98,7 @@ def _diagnostic(path: str, line: int, kind: str, message: str) -> Text:
     of the path and message (from file names and Dockerfile text) are escaped."""
     style = "bold red" if kind == "error" else "yellow"
     return Text.assemble(
-        (f"{printable(path)}:{line}", "bold"), ": ", (kind, style), f": {printable(message)}"
+        (f"{shown_path(path)}:{line}", "bold"), ": ", (kind, style), f": {printable(message)}"
     )
 
 
@@ -153,7 +153,7 @@ def _fix_json(finding: Finding, applied: bool) -> dict[str, Any]:
 def file_json(report: FileReport) -> dict[str, Any]:
     """JSON object for one file; ``edits`` are offsets into the ORIGINAL input (see README)."""
     data: dict[str, Any] = {
-        "path": report.path,
+        "path": lossy(report.path),
         "changed": report.changed,
         "written": report.written,
     }
@@ -178,7 +178,7 @@ def file_json(report: FileReport) -> dict[str, Any]:
     )
     data["extra_files"] = [
         {
-            "path": path,
+            "path": lossy(path),
             "created": old is None,
             "content": new,
             "diff": files_diff({path: (old, new)}),

@@ -245,20 +245,41 @@ def substituted_commands(script: str) -> list[Command]:
     return list(_substituted(script))
 
 
+MAX_SUBSTITUTION_DEPTH = 64  # real scripts nest a few levels
+UNREAD_SUBSTITUTION = "$(...)"  # the program of a substitution nested deeper: unknown
+
+
 @lru_cache(maxsize=512)  # each pass asks again about the same scripts, as of parse_commands
 def _substituted(script: str) -> tuple[Command, ...]:
     """Each substitution's commands, read from the nodes of one parse of ``script`` (parsing
-    each substitution's text again made ``$( $( ... ) )`` quadratic in its depth)."""
+    each substitution's text again made ``$( $( ... ) )`` quadratic in its depth).
+
+    Each level's command holds a word with every deeper level's text (``"$(echo "$(...)")"``),
+    unquoted once per level: quadratic in the depth. A substitution nested deeper than
+    MAX_SUBSTITUTION_DEPTH is one command whose program is unknown (``$(...)``), as for any
+    script msdfix cannot read."""
     table = _offsets(script)
     found: list[Command] = []
-    stack: list[Node] = [_parser().parse(script.encode("utf-8")).root_node]
+    stack: list[tuple[Node, int]] = [(_parser().parse(script.encode("utf-8")).root_node, 0)]
     while stack:
-        node = stack.pop()
+        node, depth = stack.pop()
         if node.type in _SUBSTITUTIONS and node.child_count >= 2:
             body = node.children[1:-1]
+            if depth >= MAX_SUBSTITUTION_DEPTH:
+                found.append(_unread(node, table))
+                continue
             found += [replace(c, nested=True) for c in _walk(body, script, table)]
-        stack.extend(reversed(node.children))
+            depth += 1
+        stack.extend((child, depth) for child in reversed(node.children))
     return tuple(found)
+
+
+def _unread(node: Node, table: list[int] | None) -> Command:
+    """The command standing for a substitution msdfix does not read: an unknown program."""
+    start, end = node.start_byte, node.end_byte
+    if table is not None:
+        start, end = table[start], table[end]
+    return Command([Word(UNREAD_SUBSTITUTION, start, end)], {}, start, end, None, None, True)
 
 
 def commands_run(script: str) -> list[Command]:

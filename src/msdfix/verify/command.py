@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -209,6 +210,14 @@ def verify_command(
             dk.parse_http_spec(smoke_http)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--smoke-http") from None
+    if not 0 < http_timeout <= 86400:  # also refuses nan, which float() and ranges take
+        raise click.BadParameter(f"{http_timeout}: expected seconds in (0, 86400]",
+                                 param_hint="--http-timeout")  # fmt: skip
+    if smoke is not None:
+        try:  # split again after the builds: an unclosed quote there was an internal error
+            shlex.split(smoke)
+        except ValueError as exc:
+            raise click.BadParameter(f"{smoke!r}: {exc}", param_hint="--smoke") from None
     new_ignore = None
     if rewritten is not None:
         try:  # the original is read to choose the file to edit: reject it before building

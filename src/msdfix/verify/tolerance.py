@@ -9,6 +9,7 @@ measured twice before it fails.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -46,6 +47,8 @@ def parse_percent(value: str) -> float:
         number = float(value.strip().removesuffix("%"))
     except ValueError:
         raise ValueError(f"expected a percentage such as 1 or 1%, got {value!r}") from None
+    if not math.isfinite(number):  # float() takes "nan": no size could then fail the check
+        raise ValueError(f"expected a finite percentage, got {value!r}")
     if number < 0:
         raise ValueError(f"a tolerance cannot be negative: {value!r}")
     return number
