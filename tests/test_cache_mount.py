@@ -1633,3 +1633,26 @@ def test_apt_named_by_its_path_keeps_its_debs_on_the_mount() -> None:
     but no ``-o Dir::Cache::Archives`` (docker-clean then deleted them: nothing cached)."""
     text = "FROM debian:12\nRUN /usr/bin/apt-get update && /usr/bin/apt-get install -y jq\n"
     assert "/usr/bin/apt-get -o Dir::Cache::Archives=/var/cache/apt/debs install" in _run(text)
+
+
+@pytest.mark.parametrize(
+    ("copy", "mounted"),
+    [
+        ("COPY x /etc/php/${PHP_VERSION}/cli/conf.d/x\n", True),  # below /etc/php whatever it is
+        ("COPY x /home/${USER_NAME}/x\n", True),
+        ("COPY x /pkg-${PHP_VERSION}.deb\n", True),  # a name at the root that starts so
+        ("COPY x /etc/apt/apt.conf.d/${WHERE}\n", False),
+        ("COPY x /${WHERE}\n", False),  # anywhere: /etc/apt too
+        ("COPY x ${WHERE}/x\n", False),
+        ("COPY x /etc/${WHERE}/x\n", False),
+    ],
+)
+def test_a_copy_destination_with_a_variable_reaches_only_below_its_fixed_folder(
+    copy: str, mounted: bool
+) -> None:
+    """A build argument picks where the file lands, but below the folder written before the
+    variable: `/etc/php/${V}/...` or `/pkg-${V}.deb` cannot be apt's configuration, `/${X}` can
+    (7 corpus files had lost their apt mount to such destinations)."""
+    text = f"FROM debian:12\nARG PHP_VERSION=8.2\nARG USER_NAME=app\nARG WHERE\n{copy}{APT_INSTALL}"
+    result = rewrite(text, None, BuildContext(None), Settings(frozenset({"cache-mount"})))
+    assert ("target=/var/cache/apt," in result.output) is mounted

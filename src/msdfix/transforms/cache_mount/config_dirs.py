@@ -35,10 +35,14 @@ def copies_into_config_dir(
     if not sources or len(values) < 2:
         return False
     dest = expand(values[-1], doc.model.stage_scope(stage, ins))
-    if "$" in dest:
-        return True  # a destination msdfix cannot expand may be the configuration directory
     workdir = doc.model.workdirs(stage)[0].get(id(ins), "/")
-    dest = posixpath.normpath(posixpath.join(workdir, dest))
+    dest = posixpath.join(workdir, dest)
+    if "$" in dest:  # it starts with the text before its first variable
+        stem = dest[: dest.index("$")]
+        return any(
+            d.startswith(stem) or within(posixpath.dirname(stem), d) for d in manager.config_dests
+        )
+    dest = posixpath.normpath(dest)
     into = any(within(dest, d) for d in manager.config_dests)
     above = any(within(d, dest) for d in manager.config_dests)
     if not into and not above:
