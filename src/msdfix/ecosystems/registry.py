@@ -173,10 +173,23 @@ _BARE_INSTALL = {"yarn": "install", "bundle": "install", "bundler": "install"}
 def runtime_install(argv: list[str]) -> str | None:
     """The install ``argv`` runs that reads a package cache (``npm ci``, ``bundle install``,
     ``npx``), as its manager's command prefix; None when it runs none."""
+    if not argv:
+        return None
     if len(argv) == 1 and argv[0] in _BARE_INSTALL:
         argv = [argv[0], _BARE_INSTALL[argv[0]]]
+    for prefix in _RUNTIME_PREFIXES.get(argv[0], ()):
+        if argv[: len(prefix)] == list(prefix):
+            return " ".join(prefix)
+    return None
+
+
+def _runtime_prefixes() -> dict[str, list[tuple[str, ...]]]:
+    """Every manager's start-install prefixes by their first word, in the managers' order."""
+    found: dict[str, list[tuple[str, ...]]] = {}
     for manager in MANAGERS:
         for prefix in manager.runtime_users:
-            if argv[: len(prefix)] == list(prefix):
-                return " ".join(prefix)
-    return None
+            found.setdefault(prefix[0], []).append(prefix)
+    return found
+
+
+_RUNTIME_PREFIXES = _runtime_prefixes()

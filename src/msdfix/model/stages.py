@@ -243,8 +243,18 @@ class Model:
         image is known to set another) and a variable without a value stays in the path as
         written. With it, a directory that cannot be known is ``{unknown}{n}``: the root
         image's (``n`` empty: any image may set one), and each WORKDIR whose value keeps a
-        variable (``n`` counts them).
+        variable (``n`` counts them). Computed once per stage and form: the dict is shared.
         """
+        cache: dict[tuple[int, bool, str | None], tuple[dict[int, str], str]]
+        cache = self.__dict__.setdefault("_workdir_cache", {})
+        key = (stage.index, fixed, unknown)
+        if key not in cache:
+            cache[key] = self._workdirs(stage, fixed, unknown)
+        return cache[key]
+
+    def _workdirs(
+        self, stage: Stage, fixed: bool, unknown: str | None
+    ) -> tuple[dict[int, str], str]:
         scope_of = self.fixed_scope if fixed else self.stage_scope
         default = DEFAULT_WORKDIRS.get(stage.root_image.full_name, "/")
         current = default if unknown is None else unknown

@@ -534,8 +534,11 @@ class _Planner:
             return None
         history = self.history
         programs = {p.lstrip("./") for p in manager.programs}
+        flags = manager.offline_flags
 
         def offline(run: Instruction) -> bool:  # any command of the tool, downloading or not
+            if not manager.offline_env and not any(f in run.logical for f in flags):
+                return False  # no flag is written: nothing to parse the RUN for
             scope = history.resolver(self.stage, run).scope
             return any(
                 step.program.lstrip("./") in programs
