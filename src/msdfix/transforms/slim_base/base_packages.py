@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import posixpath
 
+from msdfix.ecosystems.base import positionals
 from msdfix.transforms.slim_base.facts import Facts, Use
 
 _APT = frozenset({"apt-get", "apt", "aptitude"})
@@ -19,19 +20,6 @@ _REMOVE = frozenset({"remove", "purge", "autopurge", "autoremove"})
 _MARK = frozenset({"hold", "unhold", "manual", "auto", "markauto", "unmarkauto"})
 _DPKG = frozenset({"-r", "--remove", "-P", "--purge", "-s", "--status", "-L", "--listfiles"})
 _DPKG_QUERY = frozenset({"-W", "--show", "-s", "--status", "-L", "--listfiles"})
-
-
-def _operands(args: list[str]) -> list[str]:
-    """The words that are neither options nor an option's value."""
-    found, skip = [], False
-    for arg in args:
-        if skip:
-            skip = False
-        elif arg in _APT_VALUES:
-            skip = True
-        elif not arg.startswith("-"):
-            found.append(arg)
-    return found
 
 
 def _package(word: str) -> str:
@@ -47,7 +35,7 @@ def base_package_use(facts: Facts) -> tuple[Use, str] | None:
         if use.ins.cmd != "run":
             continue
         program = posixpath.basename(use.program)
-        words = _operands(use.args)
+        words = positionals(use.args, _APT_VALUES)
         named: list[str] = []
         if program in _APT and words:
             sub, names = words[0], words[1:]

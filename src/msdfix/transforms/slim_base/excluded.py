@@ -60,20 +60,26 @@ def excluded_reason(doc: Document, stage: Stage, facts: Facts) -> str | None:
         env = EXCLUDED.search(ins.args)
         if env:
             return f"ENV at line {ins.start_line} names {env.group(0)}"
-    ctx = doc.context
-    if ctx.present:
-        files = sorted({f for pattern in SOURCE_PATTERNS for f in ctx.glob(pattern)})
-        for rel in files[:MAX_SCANNED]:
-            if (
-                any(p.fullmatch(rel) for p in COMMON)
-                or "node_modules/" in rel
-                or rel.startswith("vendor/")
-            ):
-                continue
-            found = EXCLUDED.search(ctx.read_text(rel) or "")
-            if found:
-                return f"{rel} names {found.group(0)}"
+    for rel in _sources(doc, vendored=False):
+        found = EXCLUDED.search(doc.context.read_text(rel) or "")
+        if found:
+            return f"{rel} names {found.group(0)}"
     return None
+
+
+def _sources(doc: Document, vendored: bool) -> list[str]:
+    """The project's own sources msdfix reads in the context (``vendored``: also vendor/)."""
+    ctx = doc.context
+    if not ctx.present:
+        return []
+    files = sorted({f for pattern in SOURCE_PATTERNS for f in ctx.glob(pattern)})
+    return [
+        rel
+        for rel in files[:MAX_SCANNED]
+        if not any(p.fullmatch(rel) for p in COMMON)
+        and "node_modules/" not in rel
+        and (vendored or not rel.startswith("vendor/"))
+    ]
 
 
 def translation_reason(doc: Document, stage: Stage) -> str | None:
@@ -92,15 +98,10 @@ def translation_reason(doc: Document, stage: Stage) -> str | None:
             found = _locale_set(ins.args)
             if found:
                 return f"line {ins.start_line} starts the program with {found}"
-    ctx = doc.context
-    if ctx.present:
-        files = sorted({f for pattern in SOURCE_PATTERNS for f in ctx.glob(pattern)})
-        for rel in files[:MAX_SCANNED]:
-            if any(p.fullmatch(rel) for p in COMMON) or "node_modules/" in rel:
-                continue
-            found = _locale_set(ctx.read_text(rel) or "")
-            if found:
-                return f"{rel} sets {found}"
+    for rel in _sources(doc, vendored=True):
+        found = _locale_set(doc.context.read_text(rel) or "")
+        if found:
+            return f"{rel} sets {found}"
     return None
 
 
