@@ -1204,6 +1204,12 @@ def test_node_script_named_by_a_variable_is_unknown(tmp_path):
     assert _run(flags, tmp_path).output == flags
 
 
+_GO_SERVER = _df(
+    "FROM golang:1.22", "WORKDIR /src", "COPY . .",
+    "RUN go build -o /usr/local/bin/app .", 'CMD ["app"]',
+)  # fmt: skip
+
+
 @pytest.mark.parametrize(
     "name, compose, unsafe",
     [
@@ -1222,10 +1228,7 @@ def test_a_compose_service_with_its_own_command_makes_the_split_unsafe(
     split's distroless runtime had no go ("executable file not found in $PATH")."""
     _go_app(tmp_path)
     (tmp_path / name).write_text(compose)
-    text = _df(
-        "FROM golang:1.22", "WORKDIR /src", "COPY . .",
-        "RUN go build -o /usr/local/bin/app .", 'CMD ["app"]',
-    )  # fmt: skip
+    text = _GO_SERVER
     result = _run(text, tmp_path)
     assert (result.output == text) is unsafe
     assert ("built from this Dockerfile" in _messages(result)) is unsafe
@@ -1246,10 +1249,7 @@ def test_a_compose_file_above_the_context_counts_for_its_build_folder(tmp_path, 
     api.mkdir()
     _go_app(api)
     (tmp_path / "compose.yaml").write_text(compose)
-    text = _df(
-        "FROM golang:1.22", "WORKDIR /src", "COPY . .",
-        "RUN go build -o /usr/local/bin/app .", 'CMD ["app"]',
-    )  # fmt: skip
+    text = _GO_SERVER
     result = _run(text, api)
     assert (result.output == text) is unsafe
     assert ("../compose.yaml gives service api" in _messages(result)) is unsafe

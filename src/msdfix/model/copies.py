@@ -117,10 +117,14 @@ def unpacks_archive(ins: Instruction) -> bool:
 def archive_destination(model: Model, stage: Stage, ins: Instruction) -> str | None:
     """Where an ``ADD`` of a local archive unpacks, as an absolute path (it keeps a ``$`` when
     a variable msdfix cannot expand decides it); None for any other instruction."""
-    if not unpacks_archive(ins):
-        return None
+    return posixpath.normpath(copy_destination(model, stage, ins)) if unpacks_archive(ins) else None
+
+
+def copy_destination(model: Model, stage: Stage, ins: Instruction) -> str:
+    """Where a ``COPY``/``ADD`` puts its files, joined to its WORKDIR (not normalised; a ``$``
+    stays where a variable msdfix cannot expand decides it)."""
     dest = expand(instruction_values(ins)[1][-1], model.stage_scope(stage, ins))
-    return posixpath.normpath(posixpath.join(model.workdirs(stage)[0].get(id(ins), "/"), dest))
+    return posixpath.join(model.workdirs(stage)[0].get(id(ins), "/"), dest)
 
 
 def mount_sources(stage: Stage, ins: Instruction, model: Model) -> list[Source]:

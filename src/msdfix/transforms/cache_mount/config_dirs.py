@@ -15,8 +15,7 @@ import re
 from msdfix.document import Document
 from msdfix.ecosystems.base import PackageManager
 from msdfix.model import Stage
-from msdfix.model.args import expand
-from msdfix.model.copies import copy_sources
+from msdfix.model.copies import copy_destination, copy_sources
 from msdfix.model.paths import within
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
@@ -34,9 +33,7 @@ def copies_into_config_dir(
     values = instruction_values(ins)[1]
     if not sources or len(values) < 2:
         return False
-    dest = expand(values[-1], doc.model.stage_scope(stage, ins))
-    workdir = doc.model.workdirs(stage)[0].get(id(ins), "/")
-    dest = posixpath.join(workdir, dest)
+    dest = copy_destination(doc.model, stage, ins)
     if "$" in dest:  # it starts with the text before its first variable
         stem = dest[: dest.index("$")]
         return any(
