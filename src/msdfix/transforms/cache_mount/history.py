@@ -337,7 +337,7 @@ class History:
             and "$" not in text
             and not ins.heredocs
             and not text.lstrip().startswith("[")  # JSON may escape a path's characters
-            and not any(inside in v for v in resolver.scope.values() if v)
+            and inside not in resolver.values_text
         ):
             return False  # no word or value can name it: skip parsing the RUN
         for step in self.steps(ins) or []:

@@ -55,6 +55,11 @@ class Resolver:
             self.home = None
 
     @cached_property
+    def values_text(self) -> str:
+        """Every scope value joined: a substring of one value is a substring of this."""
+        return "\0".join(self.scope.values())
+
+    @cached_property
     def workdir(self) -> str | None:
         """The RUN's directory, for relative paths (None: a build argument may change it)."""
         doc, stage, ins = self._where
