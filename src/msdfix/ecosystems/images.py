@@ -49,6 +49,13 @@ BUILDPACK_TOOLS = frozenset(
 """.split()
     + [PERL_MODULES]
 )
+# What node's -slim images purge after downloading node (nodejs/docker-node's
+# bookworm-slim Dockerfile installs ca-certificates, curl, wget, gnupg, ... then runs
+# `apt-mark auto '.*'` and `apt-get purge --auto-remove`): the full image (buildpack-deps)
+# keeps ca-certificates, so /etc/ssl/certs, update-ca-certificates and openssl (which
+# ca-certificates depends on) are full-only there.
+# python's and ruby's -slim install ca-certificates themselves.
+SLIM_PURGED = frozenset({"ca-certificates"})
 # JDK tools a JRE lacks.
 JDK_TOOLS = frozenset(
     """
@@ -75,6 +82,8 @@ _TOOL_PACKAGES = """
     composite=imagemagick compare=imagemagick conjure=imagemagick animate=imagemagick
     dirmngr=dirmngr,gnupg gpg-agent=gpg-agent,gnupg gpgconf=gpgconf,gnupg gpgsm=gpgsm,gnupg
     gpg-connect-agent=gpg-agent,gnupg funzip=unzip unzipsfx=unzip zipgrep=unzip
+    update-ca-certificates=ca-certificates openssl=openssl,ca-certificates
+    c_rehash=openssl,ca-certificates
 """
 # apt packages that provide a tool (a stage that installs one may use the tool on -slim).
 # Programs of one package (and the packages that bring it): "packages: programs".
@@ -182,6 +191,9 @@ class Family:
     full_only_tools: frozenset[str] = frozenset()
     note: str = ""
     alpine: str = "never"  # when alpine is proposed: never | unsafe | safe-if-static-only
+    # apt packages of the full image that its -slim variant does not carry, beyond the tools
+    # (node's -slim purges ca-certificates: see ``SLIM_PURGED``).
+    slim_lacks: frozenset[str] = frozenset()
 
     def variant(self, kind: str) -> Variant | None:
         """The variant of that kind, if the family has one."""
@@ -203,9 +215,10 @@ FAMILIES: dict[str, Family] = {
             "node", "runtime",
             (_v("full", 1000, "node:18"), _v("slim", 200, "node:18-slim"),
              _v("alpine", 130, "node:18-alpine", **_APK)),
-            BUILDPACK_TOOLS | {"python3", "python"},
+            BUILDPACK_TOOLS | {"python3", "python", "update-ca-certificates", "openssl", "c_rehash"},
             "node:18 -> node:18-slim; alpine only unsafe, never with native modules",
             alpine="unsafe",
+            slim_lacks=SLIM_PURGED,
         ),
         Family(
             "python", "runtime",

@@ -10,6 +10,7 @@ from msdfix.document import Document
 from msdfix.ecosystems.images import Family, Target, family_of, is_small
 from msdfix.ecosystems.jdk import compiling_reason, source_file_launch
 from msdfix.ecosystems.node import SCRIPT_RUNNERS
+from msdfix.ecosystems.os import CA_CERTIFICATES
 from msdfix.ecosystems.programs import POSIX_SHELLS, SHELLS
 from msdfix.model import Stage
 from msdfix.model.base_images import HUB_REGISTRIES
@@ -30,6 +31,7 @@ from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
 from msdfix.transforms.slim_base.base_packages import base_package_use
 from msdfix.transforms.slim_base.build_programs import installed_program
+from msdfix.transforms.slim_base.ca_store import ca_store_reason
 from msdfix.transforms.slim_base.deps import dependency_status, install_calls, node_deps
 from msdfix.transforms.slim_base.excluded import excluded_reason, translation_reason
 from msdfix.transforms.slim_base.facts import (
@@ -349,6 +351,15 @@ class Planner:
             if system is not None:
                 cand.blocked = system
                 return cand
+            if self.family.slim_lacks & CA_CERTIFICATES:
+                needed, maybe = ca_store_reason(
+                    self.stage, self.facts, f"{self.family.name}:{target.tag}"
+                )
+                if needed:
+                    cand.blocked = needed
+                    return cand
+                if maybe:
+                    cand.unsafe.append(maybe)
             translated = translation_reason(self.doc, self.stage)
             if translated is not None:
                 cand.unsafe.append(
