@@ -140,11 +140,13 @@ NODE_NATIVE = frozenset(
 )
 # npm packages that load a system library or run a program that the full node image
 # (buildpack-deps) has and node:*-slim lacks: libpq, Kerberos, ODBC, libcurl, ImageMagick, git,
-# python3 (python-shell runs it).
+# python3 (python-shell runs it), libssl (Prisma's engines load libssl.so and detect it with
+# `openssl version`: node:*-slim purges both, nodejs/docker-node#1919, Prisma's docs ask slim
+# images to `apt-get install openssl`).
 NODE_NEEDS_FULL = frozenset(
     """
     pg-native libpq kerberos gssapi odbc ibm_db node-libcurl imagemagick-native imagemagick gm
-    simple-git nodegit python-shell
+    simple-git nodegit python-shell @prisma/client prisma @prisma/engines
 """.split()
 )
 # Gems with C extensions (they need gcc/make on the image that runs bundle install).
