@@ -1095,3 +1095,32 @@ def test_python_slim_keeps_its_ca_certificates(tmp_path: Path) -> None:
         'RUN update-ca-certificates\nCOPY app.py .\nCMD ["python", "app.py"]\n'
     )
     assert "FROM python:3.12-slim\n" in _run(text, context=tmp_path).output
+
+
+@pytest.mark.parametrize(
+    ("install", "safe"),
+    [
+        ("", False),
+        (
+            "RUN apt-get update && apt-get install -y --no-install-recommends fontconfig libfreetype6\n",
+            True,
+        ),
+    ],
+)
+def test_openjdk_slim_has_no_fonts(install: str, safe: bool) -> None:
+    """docker-library/openjdk installs fontconfig and libfreetype6 in the full images only
+    ("libfontmanager.so: libfreetype.so.6: cannot open shared object file"): a Java program
+    that draws text fails on -jre-slim, and msdfix cannot read the jar to rule it out."""
+    text = f'FROM openjdk:8\n{install}COPY app.jar /app.jar\nCMD ["java", "-jar", "/app.jar"]\n'
+    result = _run(text)
+    assert ("FROM openjdk:8-jre-slim\n" in result.output) is safe, result.output
+    unsafe = _run(text, unsafe=True)
+    assert "FROM openjdk:8-jre-slim\n" in unsafe.output
+    if not safe:
+        assert any("fontconfig" in f.message for f in unsafe.applied)
+
+
+def test_temurin_jre_keeps_its_fonts() -> None:
+    """eclipse-temurin's JRE installs fontconfig as its JDK does: the move stays safe."""
+    text = 'FROM eclipse-temurin:17-jdk\nCOPY app.jar /app.jar\nCMD ["java", "-jar", "/app.jar"]\n'
+    assert "FROM eclipse-temurin:17-jre\n" in _run(text).output

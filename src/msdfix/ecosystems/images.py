@@ -56,6 +56,19 @@ BUILDPACK_TOOLS = frozenset(
 # ca-certificates depends on) are full-only there.
 # python's and ruby's -slim install ca-certificates themselves.
 SLIM_PURGED = frozenset({"ca-certificates"})
+# The openjdk images install fontconfig and libfreetype6 in the full variants only
+# (docker-library/openjdk: "java.lang.UnsatisfiedLinkError: libfontmanager.so: libfreetype.so.6:
+# cannot open shared object file", "Could not initialize class sun.awt.X11FontManager"); the
+# -slim and -jre-slim ones install ca-certificates and p11-kit alone. eclipse-temurin's JDK
+# and JRE both have fontconfig.
+JAVA_FONTS = frozenset({"fontconfig", "libfreetype6"})
+# Why a program may need a package the smaller variant lacks, by package.
+SLIM_LACKS_WHY = {
+    "fontconfig": "Java's font rendering (AWT text, PDF or image output, POI's autoSizeColumn) "
+    "fails without it",
+    "libfreetype6": "Java's font rendering (AWT text, PDF or image output, POI's autoSizeColumn) "
+    "fails without it",
+}
 # JDK tools a JRE lacks.
 JDK_TOOLS = frozenset(
     """
@@ -249,6 +262,7 @@ FAMILIES: dict[str, Family] = {
              _v("jre", 200, "openjdk:11-jre-slim")),
             JDK_TOOLS | BUILDPACK_TOOLS,
             "deprecated; 8/11 have -jre-slim, 17+ -> eclipse-temurin:<major>-jre (vendor change)",
+            slim_lacks=JAVA_FONTS,
         ),
         Family(
             "eclipse-temurin", "runtime",
