@@ -1124,3 +1124,25 @@ def test_temurin_jre_keeps_its_fonts() -> None:
     """eclipse-temurin's JRE installs fontconfig as its JDK does: the move stays safe."""
     text = 'FROM eclipse-temurin:17-jdk\nCOPY app.jar /app.jar\nCMD ["java", "-jar", "/app.jar"]\n'
     assert "FROM eclipse-temurin:17-jre\n" in _run(text).output
+
+
+@pytest.mark.parametrize(
+    ("source", "safe"),
+    [
+        ("import tkinter\n", False),
+        ("from tkinter import ttk\n", False),
+        ("import matplotlib\nmatplotlib.use('TkAgg')\n", False),
+        ("from PIL import Image, ImageTk\n", False),
+        ("import matplotlib\nmatplotlib.use('Agg')\n", True),
+    ],
+)
+def test_python_slim_has_no_tkinter(tmp_path: Path, source: str, safe: bool) -> None:
+    """docker-library/python's -slim leaves ``*tkinter*`` out of the ldd scan that keeps
+    the libraries of its build, so libtk and libtcl are purged; the full image has tk-dev."""
+    (tmp_path / "app.py").write_text(source)
+    text = 'FROM python:3.12\nWORKDIR /app\nCOPY app.py .\nCMD ["python", "app.py"]\n'
+    result = _run(text, context=tmp_path)
+    assert ("FROM python:3.12-slim\n" in result.output) is safe, result.output
+    if not safe:
+        unsafe = _run(text, unsafe=True, context=tmp_path)
+        assert any("tkinter" in f.message for f in unsafe.applied), unsafe.output
