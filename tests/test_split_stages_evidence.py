@@ -2168,3 +2168,32 @@ def test_prisma_needs_the_libssl_node_slim_lacks(tmp_path: Path, dependency: str
     output, messages, _ = _split(text, root)
     assert "node:18-slim" not in output, messages
     assert "needs libraries or programs that node:18-slim lacks" in messages, messages
+
+
+@pytest.mark.parametrize(
+    ("install", "added"),
+    [
+        ("apt-get install -y --no-install-recommends curl", True),  # built for real
+        ("apt-get install -y curl", False),  # the recommends bring ca-certificates
+        ("apt-get install -y --no-install-recommends curl ca-certificates", False),
+    ],
+)
+def test_node_slim_runtime_gets_ca_certificates_for_a_tls_client(
+    tmp_path: Path, install: str, added: bool
+) -> None:
+    """node:18-slim has no CA certificates (nodejs/docker-node purges them): the split's
+    runtime reinstalled curl without recommends, and the app's `curl https://...` failed
+    (node:18-slim emulated as the official, built for real); node:18 had them."""
+    root = _node_app(
+        tmp_path,
+        {"scripts": BUILD, "dependencies": DEPS},
+        {"build.js": "require('fs').mkdirSync('dist')\n",
+         "src/index.js": "require('child_process').execSync('curl -fsS https://example.com')\n"},
+    )  # fmt: skip
+    text = NODE.format(extra="", cmd='["node", "dist/index.js"]').replace(
+        "WORKDIR /app\n", f"RUN apt-get update && {install}\nWORKDIR /app\n", 1
+    )
+    output, messages, _ = _split(text, root)
+    assert "FROM node:20-slim" in output, messages
+    runtime = output.split("FROM node:20-slim", 1)[1]
+    assert ("ca-certificates" in runtime) is (added or "ca-certificates" in install), runtime
