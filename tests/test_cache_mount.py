@@ -1656,3 +1656,29 @@ def test_a_copy_destination_with_a_variable_reaches_only_below_its_fixed_folder(
     text = f"FROM debian:12\nARG PHP_VERSION=8.2\nARG USER_NAME=app\nARG WHERE\n{copy}{APT_INSTALL}"
     result = rewrite(text, None, BuildContext(None), Settings(frozenset({"cache-mount"})))
     assert ("target=/var/cache/apt," in result.output) is mounted
+
+
+@pytest.mark.parametrize(
+    ("base", "fetch", "start"),
+    [
+        ("golang:1.19", "go mod download", "go build -o /tmp/server ."),  # built for real
+        ("golang:1.19", "go mod download", "go vet ./..."),
+        ("rust:1.75", "cargo fetch", "cargo build --release"),
+        ("mcr.microsoft.com/dotnet/sdk:8.0", "dotnet restore", "dotnet build -c Release"),
+    ],
+)
+def test_a_start_script_that_builds_keeps_the_dependency_store(
+    tmp_path: Path, base: str, fetch: str, start: str
+) -> None:
+    """A dev image's entrypoint that compiles the sources when the container starts reads the
+    modules the build downloaded: with the store on a mount, ``go build`` at start failed
+    offline ("dial tcp: lookup proxy.golang.org: no such host"), where the original image
+    carried the modules (built for real)."""
+    (tmp_path / "start.sh").write_text(f'#!/bin/sh\nset -e\n{start}\nexec /tmp/server "$@"\n')
+    text = (
+        f"FROM {base}\nWORKDIR /app\nCOPY . .\nRUN {fetch}\n"
+        'COPY start.sh ./\nENTRYPOINT ["./start.sh"]\n'
+    )
+    result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"cache-mount"})))
+    assert "--mount" not in result.output, result.output
+    assert any("runs at container start" in f.message for f in result.suggestions)

@@ -1033,3 +1033,116 @@ def test_a_locale_set_where_the_program_starts_makes_slim_unsafe(
     if script is not None:
         (tmp_path / "entrypoint.sh").write_text(script.replace("es_ES", "C"))
     assert "FROM debian:bookworm-slim\n" in _run(english, context=tmp_path).output
+
+
+@pytest.mark.parametrize(
+    ("lines", "applied"),
+    [
+        (  # built for real: exit 127 on node:18-slim without ca-certificates
+            "COPY corp.crt /usr/local/share/ca-certificates/corp.crt\nRUN update-ca-certificates\n",
+            "none",
+        ),
+        ("RUN cat /etc/ssl/certs/ca-certificates.crt > /app-ca.pem\n", "none"),
+        (  # built for real: exit 127 (openssl comes with ca-certificates on the full image)
+            "RUN openssl req -x509 -newkey rsa:2048 -nodes -keyout /k.pem -out /c.pem -subj /CN=x\n",
+            "none",
+        ),
+        ("RUN apt-get update && apt-get install -y openssl && openssl rand -hex 8 > /s\n", "safe"),
+        (  # built for real: "error setting certificate file" at start
+            "RUN apt-get update && apt-get install -y --no-install-recommends curl\n",
+            "unsafe",
+        ),
+        (
+            "RUN echo 'APT::Install-Recommends \"false\";' > /etc/apt/apt.conf.d/norec\n"
+            "RUN apt-get update && apt-get install -y git\n",
+            "unsafe",
+        ),
+        ("ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt\n", "unsafe"),
+        ("RUN apt-get update && apt-get install -y curl\n", "safe"),  # recommends bring it
+        (
+            "RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates "
+            "curl && update-ca-certificates\n",
+            "safe",
+        ),
+        ("RUN apt-get update && apt-get install -y --no-install-recommends jq\n", "safe"),
+    ],
+)
+def test_node_slim_has_no_ca_certificates(tmp_path: Path, lines: str, applied: str) -> None:
+    """nodejs/docker-node's -slim Dockerfiles purge ca-certificates after downloading node
+    (``apt-mark auto '.*'`` + ``apt-get purge --auto-remove``); node:18 keeps it. Built for
+    real on node:18-slim emulated as the official one: update-ca-certificates and openssl
+    failed with exit 127, and curl installed without recommends failed at start with "error
+    setting certificate file: /etc/ssl/certs/ca-certificates.crt"."""
+    (tmp_path / "corp.crt").write_text("-----BEGIN CERTIFICATE-----\n")
+    (tmp_path / "server.js").write_text("require('http').createServer().listen(3000)\n")
+    text = f'FROM node:18\n{lines}WORKDIR /app\nCOPY server.js .\nCMD ["node", "server.js"]\n'
+    result = _run(text, context=tmp_path)
+    safe = [f for f in result.applied if "node:18-slim" in f.message]
+    assert bool(safe) is (applied == "safe"), [f.message for f in result.suggestions]
+    unsafe = _run(text, unsafe=True, context=tmp_path)
+    moved = [f for f in unsafe.applied if "node:18-slim" in f.message]
+    assert bool(moved) is (applied != "none"), [f.message for f in unsafe.suggestions]
+    if applied == "unsafe":
+        assert "CA certificates" in moved[0].message or "ca-certificates" in moved[0].message
+
+
+def test_python_slim_keeps_its_ca_certificates(tmp_path: Path) -> None:
+    """python's -slim installs ca-certificates itself: update-ca-certificates is there."""
+    (tmp_path / "corp.crt").write_text("-----BEGIN CERTIFICATE-----\n")
+    (tmp_path / "app.py").write_text("print('hi')\n")
+    text = (
+        "FROM python:3.12\nCOPY corp.crt /usr/local/share/ca-certificates/corp.crt\n"
+        'RUN update-ca-certificates\nCOPY app.py .\nCMD ["python", "app.py"]\n'
+    )
+    assert "FROM python:3.12-slim\n" in _run(text, context=tmp_path).output
+
+
+@pytest.mark.parametrize(
+    ("install", "safe"),
+    [
+        ("", False),
+        (
+            "RUN apt-get update && apt-get install -y --no-install-recommends fontconfig libfreetype6\n",
+            True,
+        ),
+    ],
+)
+def test_openjdk_slim_has_no_fonts(install: str, safe: bool) -> None:
+    """docker-library/openjdk installs fontconfig and libfreetype6 in the full images only
+    ("libfontmanager.so: libfreetype.so.6: cannot open shared object file"): a Java program
+    that draws text fails on -jre-slim, and msdfix cannot read the jar to rule it out."""
+    text = f'FROM openjdk:8\n{install}COPY app.jar /app.jar\nCMD ["java", "-jar", "/app.jar"]\n'
+    result = _run(text)
+    assert ("FROM openjdk:8-jre-slim\n" in result.output) is safe, result.output
+    unsafe = _run(text, unsafe=True)
+    assert "FROM openjdk:8-jre-slim\n" in unsafe.output
+    if not safe:
+        assert any("fontconfig" in f.message for f in unsafe.applied)
+
+
+def test_temurin_jre_keeps_its_fonts() -> None:
+    """eclipse-temurin's JRE installs fontconfig as its JDK does: the move stays safe."""
+    text = 'FROM eclipse-temurin:17-jdk\nCOPY app.jar /app.jar\nCMD ["java", "-jar", "/app.jar"]\n'
+    assert "FROM eclipse-temurin:17-jre\n" in _run(text).output
+
+
+@pytest.mark.parametrize(
+    ("source", "safe"),
+    [
+        ("import tkinter\n", False),
+        ("from tkinter import ttk\n", False),
+        ("import matplotlib\nmatplotlib.use('TkAgg')\n", False),
+        ("from PIL import Image, ImageTk\n", False),
+        ("import matplotlib\nmatplotlib.use('Agg')\n", True),
+    ],
+)
+def test_python_slim_has_no_tkinter(tmp_path: Path, source: str, safe: bool) -> None:
+    """docker-library/python's -slim leaves ``*tkinter*`` out of the ldd scan that keeps
+    the libraries of its build, so libtk and libtcl are purged; the full image has tk-dev."""
+    (tmp_path / "app.py").write_text(source)
+    text = 'FROM python:3.12\nWORKDIR /app\nCOPY app.py .\nCMD ["python", "app.py"]\n'
+    result = _run(text, context=tmp_path)
+    assert ("FROM python:3.12-slim\n" in result.output) is safe, result.output
+    if not safe:
+        unsafe = _run(text, unsafe=True, context=tmp_path)
+        assert any("tkinter" in f.message for f in unsafe.applied), unsafe.output

@@ -2148,3 +2148,52 @@ def test_uv_with_a_managed_python_is_not_split(
     would lack it (static: python-build-standalone is not reachable here)."""
     result = _uv_split(tmp_path, files, env, flags)
     assert ("AS runtime" in result) is safe, result
+
+
+@pytest.mark.parametrize("dependency", ["@prisma/client", "prisma"])
+def test_prisma_needs_the_libssl_node_slim_lacks(tmp_path: Path, dependency: str) -> None:
+    """node:*-slim purges ca-certificates and with it openssl and libssl3 (nodejs/docker-node
+    #1919); Prisma's query engine loads libssl.so and detects it with `openssl version`, so a
+    split onto node:18-slim was rated safe where the app could not load its engine."""
+    root = _node_app(
+        tmp_path,
+        {"scripts": {"build": "tsc", "start": "node dist/server.js"},
+         "dependencies": {dependency: "5.14.0"}, "devDependencies": {"typescript": "5.4.5"}},
+        {"prisma/schema.prisma": 'generator client {\n  provider = "prisma-client-js"\n}\n'},
+    )  # fmt: skip
+    text = (
+        "FROM node:18\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\n"
+        'COPY . .\nRUN npx prisma generate && npm run build\nCMD ["node", "dist/server.js"]\n'
+    )
+    output, messages, _ = _split(text, root)
+    assert "node:18-slim" not in output, messages
+    assert "needs libraries or programs that node:18-slim lacks" in messages, messages
+
+
+@pytest.mark.parametrize(
+    ("install", "added"),
+    [
+        ("apt-get install -y --no-install-recommends curl", True),  # built for real
+        ("apt-get install -y curl", False),  # the recommends bring ca-certificates
+        ("apt-get install -y --no-install-recommends curl ca-certificates", False),
+    ],
+)
+def test_node_slim_runtime_gets_ca_certificates_for_a_tls_client(
+    tmp_path: Path, install: str, added: bool
+) -> None:
+    """node:18-slim has no CA certificates (nodejs/docker-node purges them): the split's
+    runtime reinstalled curl without recommends, and the app's `curl https://...` failed
+    (node:18-slim emulated as the official, built for real); node:18 had them."""
+    root = _node_app(
+        tmp_path,
+        {"scripts": BUILD, "dependencies": DEPS},
+        {"build.js": "require('fs').mkdirSync('dist')\n",
+         "src/index.js": "require('child_process').execSync('curl -fsS https://example.com')\n"},
+    )  # fmt: skip
+    text = NODE.format(extra="", cmd='["node", "dist/index.js"]').replace(
+        "WORKDIR /app\n", f"RUN apt-get update && {install}\nWORKDIR /app\n", 1
+    )
+    output, messages, _ = _split(text, root)
+    assert "FROM node:20-slim" in output, messages
+    runtime = output.split("FROM node:20-slim", 1)[1]
+    assert ("ca-certificates" in runtime) is (added or "ca-certificates" in install), runtime

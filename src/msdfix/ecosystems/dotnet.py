@@ -16,7 +16,9 @@ MANAGERS: tuple[PackageManager, ...] = (
         ("dotnet",),
         ("restore", "build", "test", "pack", "publish"),
         (CacheDir("~/.nuget/packages", (("NUGET_PACKAGES", ""),), store=True),),
-        runtime_users=(("dotnet", "run"), ("dotnet", "watch"), ("dotnet", "test")),
+        runtime_users=tuple(  # build, publish and pack restore what is missing, as run does
+            ("dotnet", s) for s in ("run", "watch", "test", "build", "publish", "pack", "restore")
+        ),
         global_markers=("-g", "--global", "global"),
         # build, test, publish, pack and run skip their implicit restore: they read the
         # packages from the global packages folder as an earlier step left it

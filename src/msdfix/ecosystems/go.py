@@ -33,7 +33,13 @@ MANAGERS: tuple[PackageManager, ...] = (
             ),
         ),
         clean_commands=(("go", "clean", "-modcache"), ("go", "clean", "-cache")),
-        runtime_users=(("go", "run"), ("go", "test")),
+        # every subcommand that loads packages reads (and fills) the module store: a start
+        # script's `go build` failed offline on a mounted store ("dial tcp: lookup
+        # proxy.golang.org"), where the original image carried the modules
+        runtime_users=tuple(
+            ("go", s)
+            for s in ("run", "test", "build", "install", "vet", "generate", "get", "list", "mod")
+        ),
         offline_env=(("GOPROXY", "off"),),
         value_options=("-C",),
     ),

@@ -49,6 +49,26 @@ BUILDPACK_TOOLS = frozenset(
 """.split()
     + [PERL_MODULES]
 )
+# What node's -slim images purge after downloading node (nodejs/docker-node's
+# bookworm-slim Dockerfile installs ca-certificates, curl, wget, gnupg, ... then runs
+# `apt-mark auto '.*'` and `apt-get purge --auto-remove`): the full image (buildpack-deps)
+# keeps ca-certificates, so /etc/ssl/certs, update-ca-certificates and openssl (which
+# ca-certificates depends on) are full-only there.
+# python's and ruby's -slim install ca-certificates themselves.
+SLIM_PURGED = frozenset({"ca-certificates"})
+# The openjdk images install fontconfig and libfreetype6 in the full variants only
+# (docker-library/openjdk: "java.lang.UnsatisfiedLinkError: libfontmanager.so: libfreetype.so.6:
+# cannot open shared object file", "Could not initialize class sun.awt.X11FontManager"); the
+# -slim and -jre-slim ones install ca-certificates and p11-kit alone. eclipse-temurin's JDK
+# and JRE both have fontconfig.
+JAVA_FONTS = frozenset({"fontconfig", "libfreetype6"})
+# Why a program may need a package the smaller variant lacks, by package.
+SLIM_LACKS_WHY = {
+    "fontconfig": "Java's font rendering (AWT text, PDF or image output, POI's autoSizeColumn) "
+    "fails without it",
+    "libfreetype6": "Java's font rendering (AWT text, PDF or image output, POI's autoSizeColumn) "
+    "fails without it",
+}
 # JDK tools a JRE lacks.
 JDK_TOOLS = frozenset(
     """
@@ -75,6 +95,8 @@ _TOOL_PACKAGES = """
     composite=imagemagick compare=imagemagick conjure=imagemagick animate=imagemagick
     dirmngr=dirmngr,gnupg gpg-agent=gpg-agent,gnupg gpgconf=gpgconf,gnupg gpgsm=gpgsm,gnupg
     gpg-connect-agent=gpg-agent,gnupg funzip=unzip unzipsfx=unzip zipgrep=unzip
+    update-ca-certificates=ca-certificates openssl=openssl,ca-certificates
+    c_rehash=openssl,ca-certificates
 """
 # apt packages that provide a tool (a stage that installs one may use the tool on -slim).
 # Programs of one package (and the packages that bring it): "packages: programs".
@@ -131,11 +153,13 @@ NODE_NATIVE = frozenset(
 )
 # npm packages that load a system library or run a program that the full node image
 # (buildpack-deps) has and node:*-slim lacks: libpq, Kerberos, ODBC, libcurl, ImageMagick, git,
-# python3 (python-shell runs it).
+# python3 (python-shell runs it), libssl (Prisma's engines load libssl.so and detect it with
+# `openssl version`: node:*-slim purges both, nodejs/docker-node#1919, Prisma's docs ask slim
+# images to `apt-get install openssl`).
 NODE_NEEDS_FULL = frozenset(
     """
     pg-native libpq kerberos gssapi odbc ibm_db node-libcurl imagemagick-native imagemagick gm
-    simple-git nodegit python-shell
+    simple-git nodegit python-shell @prisma/client prisma @prisma/engines
 """.split()
 )
 # Gems with C extensions (they need gcc/make on the image that runs bundle install).
@@ -182,6 +206,9 @@ class Family:
     full_only_tools: frozenset[str] = frozenset()
     note: str = ""
     alpine: str = "never"  # when alpine is proposed: never | unsafe | safe-if-static-only
+    # apt packages of the full image that its -slim variant does not carry, beyond the tools
+    # (node's -slim purges ca-certificates: see ``SLIM_PURGED``).
+    slim_lacks: frozenset[str] = frozenset()
 
     def variant(self, kind: str) -> Variant | None:
         """The variant of that kind, if the family has one."""
@@ -203,9 +230,10 @@ FAMILIES: dict[str, Family] = {
             "node", "runtime",
             (_v("full", 1000, "node:18"), _v("slim", 200, "node:18-slim"),
              _v("alpine", 130, "node:18-alpine", **_APK)),
-            BUILDPACK_TOOLS | {"python3", "python"},
+            BUILDPACK_TOOLS | {"python3", "python", "update-ca-certificates", "openssl", "c_rehash"},
             "node:18 -> node:18-slim; alpine only unsafe, never with native modules",
             alpine="unsafe",
+            slim_lacks=SLIM_PURGED,
         ),
         Family(
             "python", "runtime",
@@ -234,6 +262,7 @@ FAMILIES: dict[str, Family] = {
              _v("jre", 200, "openjdk:11-jre-slim")),
             JDK_TOOLS | BUILDPACK_TOOLS,
             "deprecated; 8/11 have -jre-slim, 17+ -> eclipse-temurin:<major>-jre (vendor change)",
+            slim_lacks=JAVA_FONTS,
         ),
         Family(
             "eclipse-temurin", "runtime",

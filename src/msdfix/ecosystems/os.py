@@ -73,6 +73,17 @@ DUAL_USE: dict[str, tuple[str, ...]] = {
 
 # Certificates: tiny, and needed by any TLS client: kept whenever the runtime can install them.
 CA_CERTIFICATES = frozenset({"ca-certificates", "ca-certificates-bundle"})
+# Debian packages that verify TLS against /etc/ssl/certs and only *recommend* ca-certificates
+# (`apt-cache show`: libcurl4, libcurl3-gnutls, wget, git, aria2; curl through libcurl4), so
+# `--no-install-recommends` installs them without it; and packages that depend on it.
+CA_RECOMMENDING = frozenset({"curl", "libcurl4", "libcurl3-gnutls", "wget", "git", "aria2"})
+CA_BRINGING = CA_CERTIFICATES | {"ca-certificates-java", "python3-pip", "python3-certifi"}
+# Where programs read the system's CA certificates, and where update-ca-certificates reads
+# the local ones.
+CA_STORE_PATHS = re.compile(
+    r"(?:^|[=:\s])(/etc/ssl/certs\b|/usr/share/ca-certificates\b|/usr/local/share/ca-certificates\b"
+    r"|/etc/ca-certificates\.conf\b|/usr/lib/ssl/(?:certs|cert\.pem)\b)"
+)
 
 DEV_TO_RUNTIME: dict[str, dict[str, tuple[str, ...]]] = {
     APT: {

@@ -20,7 +20,10 @@ MANAGERS: tuple[PackageManager, ...] = (
             CacheDir("~/.cargo/registry", (("CARGO_HOME", "/registry"),), store=True),
             CacheDir("~/.cargo/git/db", (("CARGO_HOME", "/git/db"),), store=True),
         ),
-        runtime_users=(("cargo", "run"), ("cargo", "test")),
+        runtime_users=tuple(  # every subcommand that resolves the crates reads the registry
+            ("cargo", s)
+            for s in ("run", "test", "build", "check", "install", "bench", "doc", "fetch", "clippy")
+        ),
         offline_flags=("--offline", "--frozen"),
         offline_env=(("CARGO_NET_OFFLINE", "true"),),
     ),

@@ -30,6 +30,14 @@ _CFFI_COMPILE = re.compile(r"\.compile\(|\.verify\(")
 _BASE_LIBRARIES = frozenset(
     "c m dl pthread rt util crypt resolv nsl anl gcc_s stdc++ z python3".split()
 )
+# tkinter needs libtk/libtcl: docker-library/python's -slim Dockerfile leaves ``*tkinter*`` out
+# of the ldd scan that keeps the libraries its build linked, so apt purges them; the full image
+# installs tk-dev. (`import tkinter` fails there: "libtk8.6.so: cannot open shared object file".)
+_TKINTER = re.compile(
+    r"^\s*(?:import|from)\s+(?:tkinter|_tkinter|turtle|idlelib|PIL\.ImageTk)\b"
+    r"|\bImageTk\b|[\"']TkAgg[\"']",
+    re.M,
+)
 _SKIPPED = ("tests/", "test/", "docs/", "venv/", ".venv/", "node_modules/", "site-packages/")
 
 
@@ -57,6 +65,9 @@ def native_need(
         text = ctx.read_text(rel) or ""
         if "cffi" in text and _CFFI_BUILD.search(text) and _CFFI_COMPILE.search(text):
             return f"{rel} compiles C with cffi when it runs (gcc)"
+        if pattern == "*.py" and "tk" in text.lower() and _TKINTER.search(text):
+            if not any(p.startswith(("libtk", "tk")) for p in packages):
+                return f"{rel} imports tkinter, whose Tk libraries python:*-slim leaves out"
         words = [m.group(1) for m in _LOAD.finditer(text)]
         if "ctypes" in text or "cffi" in text or "fiddle" in text.lower():
             words += [m.group(1) for m in _SONAME.finditer(text)]

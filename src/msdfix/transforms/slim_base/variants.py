@@ -7,9 +7,10 @@ import re
 from dataclasses import dataclass, field
 
 from msdfix.document import Document
-from msdfix.ecosystems.images import Family, Target, family_of, is_small
+from msdfix.ecosystems.images import SLIM_LACKS_WHY, Family, Target, family_of, is_small
 from msdfix.ecosystems.jdk import compiling_reason, source_file_launch
 from msdfix.ecosystems.node import SCRIPT_RUNNERS
+from msdfix.ecosystems.os import CA_CERTIFICATES
 from msdfix.ecosystems.programs import POSIX_SHELLS, SHELLS
 from msdfix.model import Stage
 from msdfix.model.base_images import HUB_REGISTRIES
@@ -30,6 +31,7 @@ from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
 from msdfix.transforms.slim_base.base_packages import base_package_use
 from msdfix.transforms.slim_base.build_programs import installed_program
+from msdfix.transforms.slim_base.ca_store import ca_store_reason
 from msdfix.transforms.slim_base.deps import dependency_status, install_calls, node_deps
 from msdfix.transforms.slim_base.excluded import excluded_reason, translation_reason
 from msdfix.transforms.slim_base.facts import (
@@ -117,6 +119,17 @@ class Planner:
                 return "sh"
             uses = uses[1:]
         return uses[0].program.rsplit("/", 1)[-1]
+
+    def _lacking_packages(self, unsafe: list[str], new: str) -> None:
+        """Packages the full image has and ``new`` lacks, which no RUN of the stage installs,
+        where the program's own need is unreadable (fonts for a Java program's rendering)."""
+        installed = {p for names in self.facts.apt.values() for p in names}
+        lacking = sorted(p for p in self.family.slim_lacks - installed if p in SLIM_LACKS_WHY)
+        if lacking:
+            unsafe.append(
+                f"{new} has no {' or '.join(lacking)}, which the full image installs: "
+                f"{SLIM_LACKS_WHY[lacking[0]]}"
+            )
 
     def _toolbox(self, unsafe: list[str]) -> None:
         """A final stage that starts a shell (or the base's CMD) is a tool environment."""
@@ -349,6 +362,15 @@ class Planner:
             if system is not None:
                 cand.blocked = system
                 return cand
+            if self.family.slim_lacks & CA_CERTIFICATES:
+                needed, maybe = ca_store_reason(
+                    self.stage, self.facts, f"{self.family.name}:{target.tag}"
+                )
+                if needed:
+                    cand.blocked = needed
+                    return cand
+                if maybe:
+                    cand.unsafe.append(maybe)
             translated = translation_reason(self.doc, self.stage)
             if translated is not None:
                 cand.unsafe.append(
@@ -360,6 +382,8 @@ class Planner:
             new = f"{self.family.name}:{target.tag}"
             cand.blocked = f"{where(use.ins)} uses {tool}, which {new} does not have"
             return cand
+        if not target.repository:
+            self._lacking_packages(cand.unsafe, f"{self.family.name}:{target.tag}")
         code = next((u for u in self.facts.uses if _project_code(u)), None)
         if code is not None:
             cand.unsafe.append(

@@ -112,7 +112,14 @@ import re
 from collections.abc import Iterable
 
 from msdfix.document import Document
-from msdfix.ecosystems.os import APK, CA_CERTIFICATES, package_manager
+from msdfix.ecosystems.images import family_of
+from msdfix.ecosystems.os import (
+    APK,
+    CA_BRINGING,
+    CA_CERTIFICATES,
+    CA_RECOMMENDING,
+    package_manager,
+)
 from msdfix.ecosystems.registry import ecosystem_of
 from msdfix.fixes import Applicability, Edit, Finding, apply_edits
 from msdfix.model import Stage
@@ -359,6 +366,7 @@ def _packages(a: Analysis, plan: Plan) -> None:
     if a.upgrades:
         plan.notes.append("the runtime's OS packages are upgraded too, as the build's were")
     plan.packages = list(dict.fromkeys(plan.packages + keep))
+    _ca_bundle(a, plan)
     if plan.runtime.startswith("debian:") and not plan.same_family:
         files = [f for f, p in TOOLCHAIN_FILES.items() if p not in plan.packages]
         plan.copies = dedupe([*plan.copies, *files])
@@ -366,6 +374,21 @@ def _packages(a: Analysis, plan: Plan) -> None:
             f"CA certificates and time zones come from {a.stage.image.raw} "
             f"({plan.runtime} may lack them)"
         )
+
+
+def _ca_bundle(a: Analysis, plan: Plan) -> None:
+    """A runtime without CA certificates (node's -slim: nodejs/docker-node purges them) gets
+    ca-certificates when it installs a TLS client without its recommends (curl, wget, git:
+    ca-certificates is only their recommendation), as the full image had them."""
+    name, _, tag = plan.runtime.rpartition(":")
+    family = family_of(name)
+    if family is None or not family.slim_lacks & CA_CERTIFICATES or "slim" not in tag:
+        return
+    if a.recommends or set(plan.packages) & CA_BRINGING:
+        return
+    if set(plan.packages) & CA_RECOMMENDING:
+        plan.packages.append("ca-certificates")
+        plan.notes.append(f"ca-certificates added: {plan.runtime} has no CA certificates")
 
 
 # Files of the toolchain images (buildpack-deps) that programs read at run time and a
