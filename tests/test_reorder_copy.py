@@ -1768,3 +1768,35 @@ def test_a_pip_variable_a_build_argument_sets_keeps_the_install_after_the_copy(
         'RUN pip install -r requirements.txt\nCMD ["python", "app.py"]\n'
     )
     _stays(text, tmp_path, "PIP_FIND_LINKS (a build argument may set it")
+
+
+@pytest.mark.parametrize(
+    "files, reason",
+    [
+        # pnpm 10 reads its settings from pnpm-workspace.yaml (no `packages`: one project)
+        ({"pnpm-workspace.yaml": "patchedDependencies:\n  ms@2.1.3: patches/ms@2.1.3.patch\n"}, "pnpm-workspace.yaml patchedDependencies"),
+        # the lock records the patches the install applies
+        ({"pnpm-lock.yaml": "lockfileVersion: '9.0'\n\npatchedDependencies:\n  ms@2.1.3:\n    hash: abc\n    path: patches/ms@2.1.3.patch\n"}, "pnpm-lock.yaml patchedDependencies"),
+        ({"package.json": '{"name": "x", "dependencies": {"ms": "2.1.3"}, "patchedDependencies": {"ms@2.1.3": "patches/ms@2.1.3.patch"}}'}, "package.json patchedDependencies"),
+    ],
+)  # fmt: skip
+def test_patched_dependencies_declared_outside_package_json_keep_the_order(
+    tmp_path: Path, files: dict[str, str], reason: str
+) -> None:
+    """Built for real: pnpm 10 with ``patchedDependencies`` in pnpm-workspace.yaml; the moved
+    install got the three manifests without patches/ ("ENOENT: no such file or directory,
+    open '/app/patches/ms@2.1.3.patch'"), and so did the split's prod-deps stage."""
+    lock = "lockfileVersion: '9.0'\n"
+    base = {
+        "package.json": '{"name": "x", "dependencies": {"ms": "2.1.3"}}',
+        "pnpm-lock.yaml": lock,
+    }
+    for name, body in (base | files | {"patches/ms@2.1.3.patch": "--- a\n"}).items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(body)
+    text = "FROM node:20\nRUN npm i -g pnpm@10\nWORKDIR /app\nCOPY . .\n"
+    text += 'RUN pnpm install --frozen-lockfile\nCMD ["node", "i.js"]\n'
+    _stays(text, tmp_path, f"{reason} needs the patch files")
+    split = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"split-stages"})))
+    assert "prod-deps" not in split.output, split.output
+    assert any(reason in f.message for f in split.applied), [f.message for f in split.applied]

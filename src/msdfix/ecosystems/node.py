@@ -709,6 +709,34 @@ def local_dependency(package: dict[str, object]) -> tuple[str, str] | None:
     return None
 
 
+# A top-level ``patchedDependencies:`` key of pnpm-workspace.yaml (pnpm 10 reads its settings
+# there) or pnpm-lock.yaml (pnpm records the patches it applied).
+_PATCHED_KEY = re.compile(r"^patchedDependencies[ \t]*:", re.M)
+
+
+def patched_dependencies(ctx: BuildContext, base: str, package: dict[str, object]) -> str | None:
+    """Where the project in ``base`` declares patched dependencies, whose patch files the
+    install reads from the project (pnpm, bun; yarn's ``patch:`` specifiers are local specs):
+    package.json ``pnpm.patchedDependencies`` or ``patchedDependencies``, pnpm-workspace.yaml's
+    or pnpm-lock.yaml's ``patchedDependencies:`` key (pnpm 10 failed with ENOENT on the patch
+    when the manifests came without it). None: none declared."""
+    pnpm = package.get("pnpm")
+    if isinstance(pnpm, dict) and pnpm.get("patchedDependencies"):
+        return "package.json pnpm.patchedDependencies"
+    if package.get("patchedDependencies"):
+        return "package.json patchedDependencies"
+    for name in ("pnpm-workspace.yaml", "pnpm-lock.yaml"):
+        path = posixpath.join(base, name) if base not in ("", ".") else name
+        if not ctx.exists(path):
+            continue
+        try:
+            if ctx.find_line(path, _PATCHED_KEY) is not None:
+                return f"{name} patchedDependencies"
+        except OSError:  # unread: its patches are unknown, not absent
+            return f"{name} (unreadable, may declare patchedDependencies)"
+    return None
+
+
 MAX_LOCAL_PACKAGES = 200
 
 

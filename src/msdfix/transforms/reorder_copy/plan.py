@@ -18,6 +18,7 @@ from msdfix.ecosystems.node import (
     local_dependency,
     local_package_config,
     locked_local,
+    patched_dependencies,
     read_dependencies,
     yarn_berry,
     yarn_env_files,
@@ -293,9 +294,9 @@ def _node(
     locked = locked_local(ctx, base, use.eco)
     if locked is not None:
         raise Skip(f"{where}: {locked}, which needs the sources", anchor)
-    pnpm = package.get("pnpm")
-    if isinstance(pnpm, dict) and pnpm.get("patchedDependencies"):
-        raise Skip(f"{where}: pnpm.patchedDependencies needs the patch files", anchor)
+    patched = patched_dependencies(ctx, base, package)
+    if patched is not None:
+        raise Skip(f"{where}: {patched} needs the patch files", anchor)
     config = local_package_config(ctx, base, use.dest)
     if config:
         raise Skip(f"{where}: {config}, which needs the sources", anchor)

@@ -39,6 +39,7 @@ from msdfix.ecosystems.node import (
     lock_problem,
     locked_local,
     node_options_files,
+    patched_dependencies,
     plug_n_play,
     production_install,
     read_dependencies,
@@ -46,6 +47,7 @@ from msdfix.ecosystems.node import (
     script_name,
     yarn_berry,
 )
+from msdfix.model.context import BuildContext
 from msdfix.model.paths import within
 from msdfix.model.program_calls import COMMON
 from msdfix.model.users import effective_user, is_root
@@ -534,7 +536,7 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     legacy = _legacy_peer_gap(a, rel, install)
     if legacy:
         return legacy
-    local = _local_specifier(package)
+    local = _local_specifier(a.ctx, rel, package)
     if local:
         return f"package.json names {local}, which the install reads from the sources"
     locked = locked_local(a.ctx, rel, PROJECT_INSTALLS[install.program].ecosystem)
@@ -699,14 +701,12 @@ MODULES_PATH = re.compile(r"""["'`]((?:\.{1,2}/)+node_modules/[^"'`\n]*)["'`]"""
 MAX_IMPORT_SCAN = 2000
 
 
-def _local_specifier(package: dict[str, object]) -> str | None:
+def _local_specifier(ctx: BuildContext, rel: str, package: dict[str, object]) -> str | None:
     """A dependency installed from the app's own files (a path, a tarball, ``file:``, a
-    patch), or pnpm's patched dependencies: the manifests alone do not install it."""
-    pnpm = package.get("pnpm")
-    if package.get("patchedDependencies") or (
-        isinstance(pnpm, dict) and pnpm.get("patchedDependencies")
-    ):
-        return "patched dependencies (patch files)"
+    patch), or patched dependencies (pnpm, bun): the manifests alone do not install it."""
+    patched = patched_dependencies(ctx, rel, package)
+    if patched is not None:
+        return f"patched dependencies ({patched}: patch files)"
     local = local_dependency(package)
     return f"{local[0]}@{local[1]}" if local else None
 
