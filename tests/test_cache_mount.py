@@ -184,6 +184,34 @@ def test_yarn_plug_n_play_cache_is_not_mounted(tmp_path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "switch, kept",
+    [
+        ("corepack enable && corepack prepare yarn@4.1.1 --activate", True),
+        ("corepack enable && corepack prepare --activate yarn@stable", True),
+        ("yarn set version berry", True),
+        ("corepack enable && corepack install -g yarn@$YARN_VERSION", True),
+        ("corepack enable && corepack prepare yarn@1.22.19 --activate", False),
+        ("yarn policies set-version 1.22.19", False),
+        ("corepack enable", False),
+    ],
+)
+def test_yarn_made_berry_by_the_dockerfile_keeps_its_cache_clean(switch: str, kept: bool) -> None:
+    """Built for real: ``corepack prepare yarn@4.1.1 --activate && yarn config set nodeLinker
+    node-modules && yarn install && yarn cache clean`` on node:18-slim; read as yarn 1, its
+    ``yarn cache clean`` was dropped for a mount of yarn 1's cache, and yarn 4's global cache
+    stayed in the image (290,999,596 -> 292,570,660 bytes). Also from an earlier RUN."""
+    head = "FROM node:18-slim\nARG YARN_VERSION\n"
+    result = _rewrite(f"{head}RUN {switch} && yarn install && yarn cache clean\n")
+    if not kept:
+        assert "target=/usr/local/share/.cache/yarn" in result.output, result.output
+        return
+    later = _rewrite(f"{head}RUN {switch}\nRUN yarn install && yarn cache clean\n")
+    for each in (result, later):
+        assert not each.changed, each.output
+        assert any("whose linker and cache folder" in m for m in _messages(each))
+
+
 def test_never_adds_syntax_directive() -> None:
     assert "# syntax" not in _run("FROM python:3.12\nRUN pip install flask\n")
 

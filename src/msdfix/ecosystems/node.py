@@ -240,6 +240,33 @@ def yarn_berry(ctx: BuildContext, base: str, package: object) -> bool:
     return ctx.exists(rc) or (major is not None and int(major.group(1)) >= 2)
 
 
+def yarn_version_set(argv: list[str]) -> str | None:
+    """The yarn version spec a command makes later ``yarn`` calls run: ``corepack prepare
+    yarn@4.1.1 --activate``, ``corepack install -g yarn@stable``, ``corepack use yarn@4``,
+    ``yarn set version berry``, ``yarn policies set-version 1.22.19`` ("" for ``yarn`` with
+    no version: corepack's default). None: no such command (``corepack prepare`` alone takes
+    the project's ``packageManager``, which package.json shows)."""
+    if not argv:
+        return None
+    program = posixpath.basename(argv[0])
+    args = positionals(argv[1:], frozenset({"-o", "--output"}))
+    if program == "corepack" and args[:1] in (["prepare"], ["install"], ["use"]):
+        specs = [a for a in args[1:] if a.startswith("yarn@") or a == "yarn"]
+        return specs[-1].partition("@")[2] if specs else None
+    if program in ("yarn", "yarnpkg"):
+        if args[:2] == ["set", "version"] and len(args) > 2:
+            return args[2]
+        if args[:2] == ["policies", "set-version"]:
+            return args[2] if len(args) > 2 else "latest"
+    return None
+
+
+def yarn_classic_spec(spec: str) -> bool:
+    """A yarn version spec that surely names yarn 1 (``1.22.19``, ``^1``, ``classic``); a
+    variable, a tag (``stable``, ``berry``, ``latest``) or ``2`` and later do not."""
+    return spec == "classic" or re.fullmatch(r"[~^=v]?1(?:\.[\dx*]+){0,2}", spec) is not None
+
+
 def plug_n_play(rc: str | None) -> bool:
     """Yarn Berry's linker, given its ``.yarnrc.yml``, is Plug'n'Play: no node_modules unless
     ``nodeLinker`` is ``node-modules`` or ``pnpm``."""
