@@ -1800,3 +1800,34 @@ def test_patched_dependencies_declared_outside_package_json_keep_the_order(
     split = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"split-stages"})))
     assert "prod-deps" not in split.output, split.output
     assert any(reason in f.message for f in split.applied), [f.message for f in split.applied]
+
+
+@pytest.mark.parametrize(
+    "rc, cache",
+    [
+        ("nodeLinker: node-modules\nenableGlobalCache: false\n", ".yarn/cache"),
+        ("nodeLinker: node-modules\ncacheFolder: ./deps/yarn\n", "deps/yarn"),
+    ],
+)
+def test_a_yarn_cache_in_the_context_keeps_the_install_after_the_copy(
+    tmp_path: Path, rc: str, cache: str
+) -> None:
+    """Built for real (yarn 4, zero-installs): the moved install copied .yarn/ with the
+    manifests, and COPY . . brought the committed .yarn/cache again, so the image held it
+    twice (360,492,456 -> 407,802,532 bytes). Out of the context (.dockerignore) it moves."""
+    lock = '__metadata:\n  version: 8\n\n"ms@npm:^2.1.3":\n  version: 2.1.3\n'
+    files = {
+        "package.json": '{"name": "x", "packageManager": "yarn@4.1.1", "dependencies": {"ms": "^2.1.3"}}',
+        "yarn.lock": lock,
+        ".yarnrc.yml": rc,
+        f"{cache}/ms-npm-2.1.3-81ff3cfac1-d924b57e73.zip": "PK",
+        "index.js": "require('ms')\n",
+    }
+    for name, body in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(body)
+    text = "FROM node:18-slim\nWORKDIR /app\nRUN corepack enable\nCOPY . .\n"
+    text += 'RUN yarn install --immutable\nCMD ["node", "index.js"]\n'
+    _stays(text, tmp_path, f"{cache} (a yarn package cache in the build context) would be in")
+    (tmp_path / ".dockerignore").write_text(f"{cache}\n")
+    assert "COPY package.json yarn.lock .yarnrc.yml ./" in _run(text, tmp_path)[0]

@@ -267,6 +267,23 @@ def yarn_classic_spec(spec: str) -> bool:
     return spec == "classic" or re.fullmatch(r"[~^=v]?1(?:\.[\dx*]+){0,2}", spec) is not None
 
 
+_CACHE_FOLDER = re.compile(r"""(?m)^cacheFolder[ \t]*:[ \t]*["']?([^"'#\s]+)""")
+
+
+def yarn_project_cache(ctx: BuildContext, base: str) -> str | None:
+    """The context path of yarn Berry's cache folder inside the project in ``base`` when the
+    build context holds files there: ``.yarnrc.yml``'s relative ``cacheFolder``, else
+    ``.yarn/cache`` (committed for zero-installs). The install reads it and, without the
+    global cache, fills it. None: no such files."""
+    rc = ctx.read_text(posixpath.join(base, ".yarnrc.yml") if base else ".yarnrc.yml") or ""
+    setting = _CACHE_FOLDER.search(rc)
+    folder = setting.group(1) if setting else ".yarn/cache"
+    if folder.startswith(("/", "~", "$")):
+        return None
+    path = posixpath.normpath(posixpath.join(base, folder))
+    return path if not path.startswith("../") and ctx.holds(path) else None
+
+
 def plug_n_play(rc: str | None) -> bool:
     """Yarn Berry's linker, given its ``.yarnrc.yml``, is Plug'n'Play: no node_modules unless
     ``nodeLinker`` is ``node-modules`` or ``pnpm``."""

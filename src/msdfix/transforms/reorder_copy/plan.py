@@ -22,6 +22,7 @@ from msdfix.ecosystems.node import (
     read_dependencies,
     yarn_berry,
     yarn_env_files,
+    yarn_project_cache,
 )
 from msdfix.ecosystems.php import COMPOSER, COMPOSER_INSTALL_SCRIPTS
 from msdfix.ecosystems.python import PIP, PIPENV, read_requirements, uv_local_location
@@ -294,6 +295,13 @@ def _node(
     locked = locked_local(ctx, base, use.eco)
     if locked is not None:
         raise Skip(f"{where}: {locked}, which needs the sources", anchor)
+    cache = yarn_project_cache(ctx, base) if use.eco is YARN else None
+    if cache is not None:
+        raise Skip(
+            f"{where}: {cache} (a yarn package cache in the build context) would be in the "
+            "image twice: the install reads and fills it, and the full COPY brings it again",
+            anchor,
+        )
     patched = patched_dependencies(ctx, base, package)
     if patched is not None:
         raise Skip(f"{where}: {patched} needs the patch files", anchor)
