@@ -284,6 +284,34 @@ def yarn_project_cache(ctx: BuildContext, base: str) -> str | None:
     return path if not path.startswith("../") and ctx.holds(path) else None
 
 
+# Project settings that put installed packages outside the project's ``node_modules``: pnpm's
+# virtual store and modules folder (.npmrc; pnpm-workspace.yaml from pnpm 10), yarn 1's
+# modules folder (.yarnrc), yarn Berry's pnpm-linker store.
+_LAYOUT_SETTINGS = (
+    (".npmrc", re.compile(r"(?m)^[ \t]*(virtual-store-dir|modules-dir)[ \t]*=[ \t]*(\S*)")),
+    ("pnpm-workspace.yaml", re.compile(r"(?m)^(virtualStoreDir|modulesDir)[ \t]*:[ \t]*(\S*)")),
+    (".yarnrc", re.compile(r"(?m)^[ \t]*[\"']?(--(?:install\.)?modules-folder)[\"']?\s+(\S*)")),
+    (".yarnrc.yml", re.compile(r"(?m)^(pnpmStoreFolder)[ \t]*:[ \t]*(\S*)")),
+)
+LAYOUT_FLAGS = ("--virtual-store-dir", "--modules-dir", "--modules-folder")
+LAYOUT_ENV = ("npm_config_virtual_store_dir", "npm_config_modules_dir")
+
+
+def modules_elsewhere(ctx: BuildContext, base: str) -> str | None:
+    """A setting of the project in ``base`` that puts installed packages outside its
+    ``node_modules`` (``.npmrc virtual-store-dir=.pnpm-vs``: node_modules then holds only
+    links into that folder), as ``"<file> <setting>=<value>"``; None: none."""
+    for name, pattern in _LAYOUT_SETTINGS:
+        text = ctx.read_text(posixpath.join(base, name) if base else name) or ""
+        for match in pattern.finditer(text):
+            value = match.group(2).strip("\"'")
+            inside = posixpath.normpath(value or ".").split("/")[0] == "node_modules"
+            if not inside or match.group(1) in ("modules-dir", "modulesDir"):
+                if value.rstrip("/") != "node_modules":
+                    return f"{name} {match.group(1)}={value}"
+    return None
+
+
 def plug_n_play(rc: str | None) -> bool:
     """Yarn Berry's linker, given its ``.yarnrc.yml``, is Plug'n'Play: no node_modules unless
     ``nodeLinker`` is ``node-modules`` or ``pnpm``."""

@@ -26,6 +26,8 @@ from msdfix.ecosystems.node import (
     BUILTIN_MODULES,
     DEV_FLAGS,
     GLOBAL_TOOLS,
+    LAYOUT_ENV,
+    LAYOUT_FLAGS,
     NPM_CONFIG_FILE_ENV,
     PROD_FLAGS,
     PROJECT_INSTALLS,
@@ -38,6 +40,7 @@ from msdfix.ecosystems.node import (
     local_package_names,
     lock_problem,
     locked_local,
+    modules_elsewhere,
     node_options_files,
     patched_dependencies,
     plug_n_play,
@@ -228,6 +231,12 @@ def _plan(a: Analysis) -> Plan:
         same_family=True,
     )
     rel = _package_dir(a, app) if a.ctx.present else None
+    moved = _modules_moved(a, rel, installs)
+    if moved is not None:
+        raise Decline(
+            f"{moved} puts the installed packages outside {app}/node_modules, which the "
+            "runtime would copy"
+        )
     a.start = _start_commands(
         a, (frontend.package_json(a.ctx, rel) if rel is not None else None) or {}
     )
@@ -288,6 +297,23 @@ def _plan(a: Analysis) -> Plan:
         return plan
     _deps_stage(a, plan, app, installs[-1])
     return plan
+
+
+def _modules_moved(a: Analysis, rel: str | None, installs: list[Call]) -> str | None:
+    """A flag, variable or project setting that makes the install put packages outside
+    ``node_modules`` (pnpm's ``virtual-store-dir``, yarn's ``--modules-folder``): built for
+    real, the split's runtime got node_modules links into a virtual store it lacked
+    (MODULE_NOT_FOUND). None: none."""
+    for call in installs:
+        flag = next((x for x in call.args if x.partition("=")[0] in LAYOUT_FLAGS), None)
+        if flag is not None:
+            return f"`{call.program} {flag}`"
+        scope = a.model.stage_scope(a.stage, call.ins)
+        names = (*scope, *call.command.assignments)
+        env = next((k for k in names if k.lower() in LAYOUT_ENV), None)
+        if env is not None:
+            return f"${env}"
+    return modules_elsewhere(a.ctx, rel) if rel is not None else None
 
 
 def no_deleted_copies(a: Analysis, plan: Plan) -> None:
