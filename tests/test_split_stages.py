@@ -986,6 +986,32 @@ def test_a_frontend_source_importing_above_its_directory_declines(tmp_path, spec
 
 
 @pytest.mark.parametrize(
+    ("spec", "declines"),
+    [
+        ("file:../shared", True),
+        ("link:../shared", True),
+        ("../shared", True),
+        ("workspace:*", True),
+        ("file:./vendor/shared", False),
+    ],
+)
+def test_a_frontend_with_a_local_dependency_above_its_directory_declines(tmp_path, spec, declines):
+    """``"shared-utils": "file:../shared"`` in the frontend's package.json: the frontend stage
+    had only web/, npm installed nothing for it, and esbuild failed with 'Could not resolve
+    "shared-utils"' (built for real, without a lock file that names the path)."""
+    context = _fixture_context(tmp_path, "go-frontend")
+    web = next(p.parent for p in context.rglob("package.json") if "node_modules" not in p.parts)
+    package = json.loads((web / "package.json").read_text())
+    package.setdefault("dependencies", {})["shared-utils"] = spec
+    (web / "package.json").write_text(json.dumps(package))
+    (web / "package-lock.json").unlink()
+    text = (context / "Dockerfile").read_text().replace("npm ci", "npm install")
+    result = _run(text, context, unsafe=True)
+    found = f"package.json (shared-utils@{spec}) names a path outside the frontend directory"
+    assert (found in _messages(result)) is declines, _messages(result)
+
+
+@pytest.mark.parametrize(
     "head, build",
     [
         ("ARG OUT", "go build -o ${OUT:-/usr/local/bin}/server ."),

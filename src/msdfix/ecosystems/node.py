@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -762,10 +762,15 @@ def is_local_spec(spec: str) -> bool:
 
 def local_dependency(package: dict[str, object]) -> tuple[str, str] | None:
     """(name, spec) of the first dependency package.json installs from the project's own
-    files (the manifests alone do not install it), or None. Override tables are read to the
-    bottom: npm's nested ``overrides`` (``{"express": {"qs": ...}}``, ``{"qs": {".": ...}}``),
-    ``pnpm.overrides`` and the dependency tables of ``pnpm.packageExtensions``; the name of a
-    nested one is its path (``express > qs``)."""
+    files (the manifests alone do not install it), or None."""
+    return next(local_dependencies(package), None)
+
+
+def local_dependencies(package: dict[str, object]) -> Iterator[tuple[str, str]]:
+    """(name, spec) of every dependency package.json installs from the project's own files.
+    Override tables are read to the bottom: npm's nested ``overrides`` (``{"express": {"qs":
+    ...}}``, ``{"qs": {".": ...}}``), ``pnpm.overrides`` and the dependency tables of
+    ``pnpm.packageExtensions``; the name of a nested one is its path (``express > qs``)."""
     pnpm = package.get("pnpm")
     tables = [package.get(key) for key in _DEPENDENCY_TABLES]
     if isinstance(pnpm, dict):
@@ -775,10 +780,22 @@ def local_dependency(package: dict[str, object]) -> tuple[str, str] | None:
         while todo:
             name, value = todo.pop(0)
             if isinstance(value, str) and is_local_spec(value):
-                return name, value
+                yield name, value
             for key, inner in value.items() if isinstance(value, dict) else []:
                 todo.append((name if key == "." else f"{name} > {key}" if name else key, inner))
-    return None
+
+
+def local_spec_path(spec: str) -> str | None:
+    """The project-relative path a local specifier names (``file:../shared`` -> ``../shared``,
+    ``./vendor/x.tgz``); None when it names none a folder alone resolves (``workspace:*``
+    comes from the workspace root, ``~/`` from the home, ``patch:`` from its own spec)."""
+    protocol, colon, rest = spec.partition(":")
+    if not colon or len(protocol) < 2:  # a bare path (a Windows drive letter is no protocol)
+        rest = spec
+    elif protocol not in ("file", "link", "portal"):
+        return None
+    rest = rest.removeprefix("//") if rest.startswith("///") else rest
+    return None if rest.startswith("~") else rest
 
 
 # A top-level ``patchedDependencies:`` key of pnpm-workspace.yaml (pnpm 10 reads its settings

@@ -20,6 +20,8 @@ from msdfix.ecosystems.node import (
     NGINX_PORT,
     NGINX_RUNTIME,
     frontend_node,
+    local_dependencies,
+    local_spec_path,
     read_dependencies,
 )
 from msdfix.fixes import Edit, apply_edits
@@ -139,7 +141,7 @@ def _frontend_plan(a: Analysis, runs: list[Instruction]) -> Frontend:
     package = frontend.package_json(a.ctx, rel)
     if package is None:
         raise Decline(f"no package.json in the frontend directory {rel or '.'}")
-    outside = _reads_outside(a, rel)
+    outside = _local_outside(package, rel) or _reads_outside(a, rel)
     if outside is not None:  # tailwind's content: ["../backend/templates/**/*.html"]
         raise Decline(
             f"{outside} names a path outside the frontend directory, which its own stage "
@@ -363,6 +365,19 @@ def nginx_runtime(a: Analysis, alias: str) -> tuple[list[Edit], str] | None:
         + " (unsafe: different server and port)"
     )
     return edits, message
+
+
+def _local_outside(package: dict[str, object], rel: str) -> str | None:
+    """The frontend's package.json when it names a local dependency outside the frontend
+    directory (``"shared-utils": "file:../shared"``, ``workspace:*``): built for real, the
+    frontend stage's install lacked it and esbuild could not resolve "shared-utils"."""
+    for name, spec in local_dependencies(package):
+        path = local_spec_path(spec)
+        target = posixpath.normpath(posixpath.join(rel, path)) if path is not None else ".."
+        outside = target == ".." or target.startswith(("../", "/"))
+        if outside or rel and not within(target, rel):
+            return f"{rel or '.'}/package.json ({name}@{spec})"
+    return None
 
 
 # A quoted relative path that leaves the directory: ``"../backend/templates/**/*.html"``.
