@@ -1012,6 +1012,51 @@ def test_a_frontend_with_a_local_dependency_above_its_directory_declines(tmp_pat
 
 
 @pytest.mark.parametrize(
+    ("root", "frontend_run", "reason"),
+    [
+        # web is a workspace member: the root's `npm ci` installed esbuild (built for real)
+        ({"workspaces": ["web", "shared"]}, "cd web && npm run build", "is built without an install of its own"),
+        ({"workspaces": ["web", "shared"]}, "cd web && npm install && npm run build", "lies in the workspace of package.json"),
+        ({}, "cd web && npm run build", "is built without an install of its own"),
+        ({}, "cd web && npm install && npm run build", None),
+    ],
+)  # fmt: skip
+def test_a_frontend_whose_packages_come_from_another_install_gets_no_stage(
+    tmp_path, root, frontend_run, reason
+):
+    """Built for real: a Node server at /app whose package.json declares the workspaces web
+    and shared; the root's `npm ci` installed web's esbuild and linked shared, and the
+    frontend stage, with web/ alone, failed: "sh: 1: esbuild: not found"."""
+    files = {
+        "package.json": json.dumps({"name": "srv", "dependencies": {"ms": "2.1.3"}, **root}),
+        "package-lock.json": json.dumps({"lockfileVersion": 3, "packages": {"": {}}}),
+        "server.js": "require('ms')\nrequire('fs').readFileSync(__dirname + '/web/dist/main.js')\n",
+        "web/package.json": json.dumps(
+            {
+                "name": "web",
+                "scripts": {"build": "esbuild src/main.js --bundle --outdir=dist"},
+                "dependencies": {"shared-utils": "1.0.0"},
+                "devDependencies": {"esbuild": "0.20.2"},
+            }
+        ),
+        "web/src/main.js": 'import { hello } from "shared-utils";\n',
+        "shared/package.json": json.dumps({"name": "shared-utils", "version": "1.0.0"}),
+    }
+    for name, body in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(body)
+    text = _df("FROM node:18", "WORKDIR /app", "COPY . .", "RUN npm ci", f"RUN {frontend_run}",
+               'CMD ["node", "server.js"]')  # fmt: skip
+    result = _run(text, tmp_path, unsafe=True)
+    if reason is None:
+        assert "AS frontend" in result.output, _messages(result)
+    else:
+        # one Node app after all (the reason is the frontend plan's, which a Node stage drops)
+        assert "AS frontend" not in result.output, result.output
+        assert "COPY --from=build /app /app" in result.output or "app-files" in result.output
+
+
+@pytest.mark.parametrize(
     "head, build",
     [
         ("ARG OUT", "go build -o ${OUT:-/usr/local/bin}/server ."),

@@ -19,11 +19,13 @@ from msdfix.ecosystems.node import (
     NGINX_HTML,
     NGINX_PORT,
     NGINX_RUNTIME,
+    PROJECT_INSTALLS,
     frontend_node,
     local_dependencies,
     local_spec_path,
     read_dependencies,
 )
+from msdfix.ecosystems.registry import workspace_root_above
 from msdfix.fixes import Edit, apply_edits
 from msdfix.model.paths import within
 from msdfix.model.users import is_root
@@ -141,6 +143,17 @@ def _frontend_plan(a: Analysis, runs: list[Instruction]) -> Frontend:
     package = frontend.package_json(a.ctx, rel)
     if package is None:
         raise Decline(f"no package.json in the frontend directory {rel or '.'}")
+    if not any(_installs(c) for c in local):
+        raise Decline(
+            f"the frontend in {app} is built without an install of its own: its packages "
+            "come from another install, which its own stage would not have"
+        )
+    root = workspace_root_above(a.ctx, rel) if rel else None
+    if root is not None:  # npm/yarn/pnpm in the member install the root's workspace
+        raise Decline(
+            f"the frontend in {app} lies in the workspace of {root}, whose install brings its "
+            "dependencies"
+        )
     outside = _local_outside(package, rel) or _reads_outside(a, rel)
     if outside is not None:  # tailwind's content: ["../backend/templates/**/*.html"]
         raise Decline(
@@ -365,6 +378,13 @@ def nginx_runtime(a: Analysis, alias: str) -> tuple[list[Edit], str] | None:
         + " (unsafe: different server and port)"
     )
     return edits, message
+
+
+def _installs(call: Call) -> bool:
+    """``call`` installs its project's packages (``npm ci``, ``yarn``, ``pnpm install``)."""
+    install = PROJECT_INSTALLS.get("yarn" if call.program == "yarnpkg" else call.program)
+    sub = call.args[0] if call.args and not call.args[0].startswith("-") else ""
+    return install is not None and (call.sub in install.subcommands or sub in install.subcommands)
 
 
 def _local_outside(package: dict[str, object], rel: str) -> str | None:
