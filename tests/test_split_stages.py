@@ -1057,6 +1057,43 @@ def test_a_frontend_whose_packages_come_from_another_install_gets_no_stage(
 
 
 @pytest.mark.parametrize(
+    ("main", "web_dev", "root_dev", "staged"),
+    [
+        ('import ms from "ms";\n', {"esbuild": "0.20.2"}, {}, False),  # built for real
+        ('import "node:fs";\nimport ms from "ms";\n', {"esbuild": "0.20.2", "ms": "2"}, {}, True),
+        ('console.log(1);\n', {}, {"esbuild": "0.20.2"}, False),  # npm run finds ../node_modules/.bin
+        ('console.log(1);\n', {"esbuild": "0.20.2"}, {"esbuild": "0.20.2"}, True),
+    ],
+)  # fmt: skip
+def test_a_frontend_taking_packages_from_the_install_above_it_gets_no_stage(
+    tmp_path, main, web_dev, root_dev, staged
+):
+    """Built for real: the server's `npm ci` at /app installed ms, which /app/web/src/main.js
+    imports without web/package.json declaring it; esbuild resolved it from /app/node_modules,
+    and the frontend stage (web/ alone) failed: Could not resolve "ms"."""
+    files = {
+        "package.json": json.dumps(
+            {"name": "srv", "dependencies": {"ms": "2.1.3"}, "devDependencies": root_dev}
+        ),
+        "package-lock.json": json.dumps({"lockfileVersion": 3, "packages": {"": {}}}),
+        "server.js": "require('ms')\nrequire('fs').readFileSync(__dirname + '/web/dist/main.js')\n",
+        "web/package.json": json.dumps(
+            {"name": "web", "scripts": {"build": "esbuild src/main.js --bundle --outdir=dist"},
+             "devDependencies": web_dev}
+        ),
+        "web/package-lock.json": json.dumps({"lockfileVersion": 3, "packages": {"": {}}}),
+        "web/src/main.js": main,
+    }  # fmt: skip
+    for name, body in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(body)
+    text = _df("FROM node:18", "WORKDIR /app", "COPY . .", "RUN npm ci",
+               "RUN cd web && npm ci && npm run build", 'CMD ["node", "server.js"]')  # fmt: skip
+    result = _run(text, tmp_path, unsafe=True)
+    assert ("AS frontend" in result.output) is staged, _messages(result)
+
+
+@pytest.mark.parametrize(
     "head, build",
     [
         ("ARG OUT", "go build -o ${OUT:-/usr/local/bin}/server ."),

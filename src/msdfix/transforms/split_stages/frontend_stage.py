@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from msdfix.ecosystems.images import NODE_NATIVE
 from msdfix.ecosystems.node import (
+    BUILTIN_MODULES,
     FRONTEND_PACKAGES,
     NGINX_HTML,
     NGINX_PORT,
@@ -30,6 +31,7 @@ from msdfix.fixes import Edit, apply_edits
 from msdfix.model.paths import within
 from msdfix.model.users import is_root
 from msdfix.shell.classify import program_args
+from msdfix.shell.commands import parse_commands
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
 from msdfix.transforms.split_stages import frontend
@@ -147,6 +149,15 @@ def _frontend_plan(a: Analysis, runs: list[Instruction]) -> Frontend:
         raise Decline(
             f"the frontend in {app} is built without an install of its own: its packages "
             "come from another install, which its own stage would not have"
+        )
+    above = next(
+        (c for c in a.calls if c.ins not in runs and _installs(c) and within(app, c.cwd)), None
+    )
+    borrowed = _borrowed(a, rel, package, local, above) if above is not None else None
+    if above is not None and borrowed is not None:
+        raise Decline(
+            f"the frontend in {app} lies below the install at line {above.ins.start_line} "
+            f"({above.cwd}), and {borrowed}: its own stage would not have it"
         )
     root = workspace_root_above(a.ctx, rel) if rel else None
     if root is not None:  # npm/yarn/pnpm in the member install the root's workspace
@@ -385,6 +396,62 @@ def _installs(call: Call) -> bool:
     install = PROJECT_INSTALLS.get("yarn" if call.program == "yarnpkg" else call.program)
     sub = call.args[0] if call.args and not call.args[0].startswith("-") else ""
     return install is not None and (call.sub in install.subcommands or sub in install.subcommands)
+
+
+_SOURCE_SUFFIXES = (".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".mts", ".cts", ".vue", ".svelte")
+# A bare module specifier a source imports (``import x from "ms"``, ``require('ms/x')``).
+_BARE_IMPORT = re.compile(
+    r"""(?:\brequire[ \t]*\([ \t]*|\bimport[ \t]*\([ \t]*|\bfrom[ \t]+|^[ \t]*import[ \t]+)"""
+    r"""["']([^"'./\n#][^"'\n]*)["']""",
+    re.MULTILINE,
+)
+MAX_FRONTEND_SOURCES = 2000
+
+
+def _declared(package: dict[str, object]) -> set[str]:
+    """Every package a package.json names, and its own name."""
+    names = {str(package.get("name") or "")}
+    for key in ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies"):
+        table = package.get(key)
+        names |= set(table) if isinstance(table, dict) else set()
+    return names
+
+
+def _borrowed(
+    a: Analysis, rel: str, package: dict[str, object], calls: list[Call], above: Call
+) -> str | None:
+    """What the frontend's build takes from the install of a folder above it, which node,
+    bundlers and npm's PATH all search: a package its sources import that its package.json
+    does not declare, or a program its build scripts start that only the package.json above
+    declares (built for real: esbuild "Could not resolve "ms"" in the frontend stage). None:
+    nothing found."""
+    declared = _declared(package)
+    prefix = f"{rel}/" if rel else ""
+    sources = [
+        f
+        for f in (a.ctx.glob(f"{prefix}*") if a.ctx.present else [])
+        if f.endswith(_SOURCE_SUFFIXES) and "node_modules/" not in f"/{f}"
+    ]
+    if len(sources) > MAX_FRONTEND_SOURCES:
+        return f"its {len(sources)} sources are too many to check for imports"
+    for path in sources:
+        for spec in _BARE_IMPORT.findall(a.ctx.read_text(path) or ""):
+            parts = spec.split("/")
+            name = "/".join(parts[:2]) if spec.startswith("@") else parts[0]
+            if name not in declared and name not in BUILTIN_MODULES and ":" not in name:
+                return f"{path} imports {name}, which its package.json does not declare"
+    above_rel = context_dir(a, above.cwd, above.ins)
+    outer = frontend.package_json(a.ctx, above_rel) if above_rel is not None else None
+    theirs = _declared(outer) - declared if outer is not None else set()
+    for call in calls:
+        script = frontend.script_of([call.program, *call.args], package) or ""
+        for command in parse_commands(script) if script else []:
+            program, _ = program_args(command)
+            if program in theirs:
+                return (
+                    f"its build runs {program}, which only {above_rel or '.'}/package.json declares"
+                )
+    return None
 
 
 def _local_outside(package: dict[str, object], rel: str) -> str | None:
