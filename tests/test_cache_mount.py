@@ -212,6 +212,25 @@ def test_yarn_made_berry_by_the_dockerfile_keeps_its_cache_clean(switch: str, ke
         assert any("whose linker and cache folder" in m for m in _messages(each))
 
 
+@pytest.mark.parametrize(
+    "env, target",
+    [
+        ("ENV PNPM_HOME=/pnpm\nENV PATH=$PNPM_HOME:$PATH\n", "/pnpm/store"),
+        ("ENV XDG_DATA_HOME=/data\n", "/data/pnpm/store"),
+        ("ENV PNPM_HOME=/pnpm npm_config_store_dir=/cache/pnpm\n", "/cache/pnpm"),
+        ("", "/root/.local/share/pnpm/store"),
+    ],
+)
+def test_pnpm_store_follows_pnpm_home(env: str, target: str) -> None:
+    """Built for real: with ``ENV PNPM_HOME=/pnpm`` (pnpm's Docker guide) pnpm keeps its store
+    in /pnpm/store; the mount went to ~/.local/share/pnpm/store and the dropped ``pnpm store
+    prune`` left the pruned dev packages in /pnpm/store (728,865,265 -> 755,653,480 bytes)."""
+    text = f"FROM node:18\n{env}RUN npm i -g pnpm@8\nWORKDIR /app\nCOPY . .\n"
+    text += "RUN pnpm install --frozen-lockfile && pnpm prune --prod && pnpm store prune\n"
+    out = _rewrite(text, unsafe=True).output
+    assert f"--mount=type=cache,target={target} pnpm install" in out, out
+
+
 def test_never_adds_syntax_directive() -> None:
     assert "# syntax" not in _run("FROM python:3.12\nRUN pip install flask\n")
 

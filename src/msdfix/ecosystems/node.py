@@ -3,9 +3,9 @@ frontend stage needs, and what a project's package.json and lock files say.
 
 Caches: npm (``~/.npm``, ``npm_config_cache``), yarn v1 (``/usr/local/share/.cache/yarn`` for
 root, ``YARN_CACHE_FOLDER``), yarn berry (``~/.yarn/berry/cache``), pnpm
-(``~/.local/share/pnpm/store``), bun (``~/.bun/install/cache``, ``BUN_INSTALL_CACHE_DIR``; on
-Linux bun hard-links packages from it into node_modules and copies them when the cache is on
-another file system, as a cache mount is).
+(``~/.local/share/pnpm/store``, or ``$PNPM_HOME/store``), bun (``~/.bun/install/cache``,
+``BUN_INSTALL_CACHE_DIR``; on Linux bun hard-links packages from it into node_modules and
+copies them when the cache is on another file system, as a cache mount is).
 """
 
 from __future__ import annotations
@@ -91,9 +91,11 @@ MANAGERS: tuple[PackageManager, ...] = (
         (  # the store keeps what install scripts build (side-effects-cache, on by default)
             CacheDir(
                 "~/.local/share/pnpm/store",
-                (
+                (  # store-dir, else <pnpm home>/store: $PNPM_HOME, $XDG_DATA_HOME/pnpm, ~/...
                     ("npm_config_store_dir", ""),
                     ("PNPM_STORE_DIR", ""),
+                    ("PNPM_HOME", "/store"),
+                    ("XDG_DATA_HOME", "/pnpm/store"),
                 ),
                 builds="scripts",
             ),
