@@ -231,6 +231,30 @@ def test_pnpm_store_follows_pnpm_home(env: str, target: str) -> None:
     assert f"--mount=type=cache,target={target} pnpm install" in out, out
 
 
+@pytest.mark.parametrize(
+    "env, install, target",
+    [
+        ("ENV XDG_CACHE_HOME=/var/cache/app\n", "yarn install --frozen-lockfile", "/var/cache/app/yarn"),
+        ("ENV XDG_CACHE_HOME=/x YARN_CACHE_FOLDER=/yc\n", "yarn install --frozen-lockfile", "/yc"),
+        ("", "yarn install --frozen-lockfile", "/usr/local/share/.cache/yarn"),
+        ("ENV XDG_DATA_HOME=/data\n", "yarn install --immutable", "/data/yarn/berry/cache"),
+    ],
+)  # fmt: skip
+def test_yarn_cache_follows_the_xdg_folders(
+    tmp_path: Path, env: str, install: str, target: str
+) -> None:
+    """Built for real: yarn 1 caches in $XDG_CACHE_HOME/yarn (`yarn cache dir`); the mount went
+    to /usr/local/share/.cache/yarn and the dropped ``yarn cache clean`` left the real cache
+    in the image (293,484,598 -> 299,657,263 bytes). yarn 4's global folder is
+    $XDG_DATA_HOME/yarn/berry (`yarn config get globalFolder`)."""
+    (tmp_path / "package.json").write_text('{"name": "app"}\n')
+    if "immutable" in install:
+        (tmp_path / ".yarnrc.yml").write_text("nodeLinker: node-modules\n")
+    text = f"FROM node:18-slim\n{env}WORKDIR /app\nCOPY . .\nRUN {install} && yarn cache clean\n"
+    out = _rewrite(text, tmp_path).output
+    assert f"--mount=type=cache,target={target}" in out, out
+
+
 def test_never_adds_syntax_directive() -> None:
     assert "# syntax" not in _run("FROM python:3.12\nRUN pip install flask\n")
 

@@ -61,7 +61,13 @@ MANAGERS: tuple[PackageManager, ...] = (
         "yarn",
         ("yarn",),
         ("", "install", "add", "upgrade", "global"),
-        (CacheDir("/usr/local/share/.cache/yarn", (("YARN_CACHE_FOLDER", ""),), locked=True),),
+        (  # yarn 1 caches in $XDG_CACHE_HOME/yarn when it is set (yarn cache dir)
+            CacheDir(
+                "/usr/local/share/.cache/yarn",
+                (("YARN_CACHE_FOLDER", ""), ("XDG_CACHE_HOME", "/yarn")),
+                locked=True,
+            ),
+        ),
         clean_commands=(("yarn", "cache", "clean"),),
         runtime_users=(("yarn", "install"), ("yarn", "add")),
         offline_flags=("--offline",),
@@ -75,7 +81,12 @@ MANAGERS: tuple[PackageManager, ...] = (
         "yarn-berry",
         ("yarn",),
         ("", "install", "add", "up", "dlx"),
-        (CacheDir("~/.yarn/berry/cache", (("YARN_GLOBAL_FOLDER", "/cache"),)),),
+        (  # the global folder is $XDG_DATA_HOME/yarn/berry when that is set
+            CacheDir(
+                "~/.yarn/berry/cache",
+                (("YARN_GLOBAL_FOLDER", "/cache"), ("XDG_DATA_HOME", "/yarn/berry/cache")),
+            ),
+        ),
         clean_commands=(("yarn", "cache", "clean"),),
         value_options=("--cwd",),
         inert_subcommands=("config", "cache", "set", "--version"),
