@@ -1828,6 +1828,30 @@ def test_a_yarn_cache_in_the_context_keeps_the_install_after_the_copy(
         (tmp_path / name).write_text(body)
     text = "FROM node:18-slim\nWORKDIR /app\nRUN corepack enable\nCOPY . .\n"
     text += 'RUN yarn install --immutable\nCMD ["node", "index.js"]\n'
-    _stays(text, tmp_path, f"{cache} (a yarn package cache in the build context) would be in")
+    _stays(text, tmp_path, f"{cache} (a package cache in the build context) would be in")
     (tmp_path / ".dockerignore").write_text(f"{cache}\n")
     assert "COPY package.json yarn.lock .yarnrc.yml ./" in _run(text, tmp_path)[0]
+
+
+@pytest.mark.parametrize(
+    "files, install, cache",
+    [
+        ({".yarnrc": 'cache-folder ".yarn-cache"\n', "yarn.lock": "# yarn lockfile v1\n"}, "yarn install --frozen-lockfile", ".yarn-cache"),
+        ({".npmrc": "cache=.npm-cache\n", "package-lock.json": '{"lockfileVersion": 3, "packages": {"": {}}}'}, "npm ci", ".npm-cache"),
+        ({"pnpm-lock.yaml": "lockfileVersion: '6.0'\n"}, "pnpm install --frozen-lockfile --store-dir=.yarn-cache", ".yarn-cache"),
+    ],
+)  # fmt: skip
+def test_a_project_cache_folder_in_the_context_keeps_the_install_after_the_copy(
+    tmp_path: Path, files: dict[str, str], install: str, cache: str
+) -> None:
+    """The rule of the zero-installs build, for a cache folder the install is told to keep in
+    the project (a CI job's ``--cache-folder .yarn-cache`` left in the checkout): the moved
+    install fills it and COPY . . brings the context's copy again."""
+    base = {"package.json": '{"name": "x", "dependencies": {"ms": "2.1.3"}}', "index.js": ""}
+    for name, body in (base | files | {f"{cache}/ms-2.1.3.tgz": "x"}).items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(body)
+    text = f'FROM node:18-slim\nWORKDIR /app\nCOPY . .\nRUN {install}\nCMD ["node", "index.js"]\n'
+    _stays(text, tmp_path, f"{cache} (a package cache in the build context) would be in")
+    (tmp_path / ".dockerignore").write_text(f"{cache}\n")
+    assert _run(text, tmp_path)[0] != text

@@ -281,20 +281,50 @@ def yarn_classic_spec(spec: str) -> bool:
 
 
 _CACHE_FOLDER = re.compile(r"""(?m)^cacheFolder[ \t]*:[ \t]*["']?([^"'#\s]+)""")
+# Where a tool's package cache may be set inside the project: (config file, its setting's
+# pattern, the command-line option).
+_PROJECT_CACHES = {
+    "npm": (".npmrc", re.compile(r"(?m)^[ \t]*cache[ \t]*=[ \t]*[\"']?([^\"'\s#;]+)"), "--cache"),
+    "pnpm": (
+        ".npmrc",
+        re.compile(r"(?m)^[ \t]*store-dir[ \t]*=[ \t]*[\"']?([^\"'\s#;]+)"),
+        "--store-dir",
+    ),
+    "yarn": (
+        ".yarnrc",
+        re.compile(r"""(?m)^[ \t]*["']?(?:--)?cache-folder["']?[ \t]+["']?([^"'\s#]+)"""),
+        "--cache-folder",
+    ),
+}
 
 
-def yarn_project_cache(ctx: BuildContext, base: str) -> str | None:
-    """The context path of yarn Berry's cache folder inside the project in ``base`` when the
-    build context holds files there: ``.yarnrc.yml``'s relative ``cacheFolder``, else
-    ``.yarn/cache`` (committed for zero-installs). The install reads it and, without the
-    global cache, fills it. None: no such files."""
-    rc = ctx.read_text(posixpath.join(base, ".yarnrc.yml") if base else ".yarnrc.yml") or ""
-    setting = _CACHE_FOLDER.search(rc)
-    folder = setting.group(1) if setting else ".yarn/cache"
-    if folder.startswith(("/", "~", "$")):
-        return None
-    path = posixpath.normpath(posixpath.join(base, folder))
-    return path if not path.startswith("../") and ctx.holds(path) else None
+def project_cache(ctx: BuildContext, base: str, program: str, args: list[str]) -> str | None:
+    """The context path of the package cache an install of the project in ``base`` keeps
+    inside the project, when the build context holds files there: yarn Berry's
+    ``.yarn/cache`` (zero-installs) or ``.yarnrc.yml``'s ``cacheFolder``, or a relative
+    ``--cache``/``--store-dir``/``--cache-folder`` (or the same setting in ``.npmrc`` or
+    ``.yarnrc``: CI jobs keep ``.yarn-cache`` in the checkout). The install reads and fills
+    it. None: no such files."""
+    folders: list[str] = []
+    if program == "yarn":
+        rc = ctx.read_text(posixpath.join(base, ".yarnrc.yml") if base else ".yarnrc.yml")
+        setting = _CACHE_FOLDER.search(rc or "")
+        folders.append(setting.group(1) if setting else ".yarn/cache")
+    config, pattern, option = _PROJECT_CACHES.get(program, ("", None, ""))
+    for i, arg in enumerate(args):
+        if arg == option and i + 1 < len(args):
+            folders.append(args[i + 1])
+        elif option and arg.startswith(option + "="):
+            folders.append(arg.partition("=")[2])
+    text = ctx.read_text(posixpath.join(base, config) if base else config) if config else None
+    folders += pattern.findall(text or "") if pattern is not None else []
+    for folder in folders:
+        if folder.startswith(("/", "~", "$")):
+            continue
+        path = posixpath.normpath(posixpath.join(base, folder))
+        if not path.startswith("../") and path != ".." and ctx.holds(path):
+            return path
+    return None
 
 
 # Project settings that put installed packages outside the project's ``node_modules``: pnpm's

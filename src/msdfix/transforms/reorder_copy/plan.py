@@ -19,10 +19,10 @@ from msdfix.ecosystems.node import (
     local_package_config,
     locked_local,
     patched_dependencies,
+    project_cache,
     read_dependencies,
     yarn_berry,
     yarn_env_files,
-    yarn_project_cache,
 )
 from msdfix.ecosystems.php import COMPOSER, COMPOSER_INSTALL_SCRIPTS
 from msdfix.ecosystems.python import PIP, PIPENV, read_requirements, uv_local_location
@@ -277,11 +277,12 @@ def _node(
     locked = locked_local(ctx, base, use.eco)
     if locked is not None:
         raise Skip(f"{where}: {locked}, which needs the sources", anchor)
-    cache = yarn_project_cache(ctx, base) if use.eco is YARN else None
+    program = posixpath.basename(program_args(use.command)[0])
+    cache = project_cache(ctx, base, "yarn" if program == "yarnpkg" else program, use.args)
     if cache is not None:
         raise Skip(
-            f"{where}: {cache} (a yarn package cache in the build context) would be in the "
-            "image twice: the install reads and fills it, and the full COPY brings it again",
+            f"{where}: {cache} (a package cache in the build context) would be in the image "
+            "twice: the install reads and fills it, and the full COPY brings it again",
             anchor,
         )
     patched = patched_dependencies(ctx, base, package)
