@@ -255,6 +255,23 @@ def test_yarn_cache_follows_the_xdg_folders(
     assert f"--mount=type=cache,target={target}" in out, out
 
 
+@pytest.mark.parametrize(
+    "run",
+    [
+        "yarn install --frozen-lockfile --cache-folder /tmp/yc && yarn cache clean --cache-folder /tmp/yc",
+        "npm ci --cache /tmp/nc && npm cache clean --force --cache /tmp/nc",
+        "npm ci --cache=/tmp/nc && npm cache clean --force --cache=/tmp/nc",
+    ],
+)  # fmt: skip
+def test_a_cache_option_on_the_command_line_moves_the_cache(run: str) -> None:
+    """Built for real: ``yarn install --cache-folder /tmp/yarn-cache && yarn cache clean
+    --cache-folder /tmp/yarn-cache`` got a mount of yarn's default cache and lost its cleanup,
+    so /tmp/yarn-cache stayed in the image (293,484,554 -> 299,655,497 bytes)."""
+    out = _run(f"FROM node:18-slim\nWORKDIR /app\nCOPY . .\nRUN {run}\n")
+    assert "cache clean" in out and "/usr/local/share/.cache/yarn" not in out, out
+    assert "target=/root/.npm" not in out, out
+
+
 def test_never_adds_syntax_directive() -> None:
     assert "# syntax" not in _run("FROM python:3.12\nRUN pip install flask\n")
 
