@@ -151,7 +151,12 @@ def _frontend_plan(a: Analysis, runs: list[Instruction]) -> Frontend:
             "come from another install, which its own stage would not have"
         )
     above = next(
-        (c for c in a.calls if c.ins not in runs and _installs(c) and within(app, c.cwd)), None
+        (
+            c
+            for c in a.calls
+            if c.ins not in runs and _installs(c) and not _global(c) and within(app, c.cwd)
+        ),
+        None,
     )
     borrowed = _borrowed(a, rel, package, local, above) if above is not None else None
     if above is not None and borrowed is not None:
