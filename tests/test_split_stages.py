@@ -1056,6 +1056,14 @@ def test_a_frontend_whose_packages_come_from_another_install_gets_no_stage(
         assert "COPY --from=build /app /app" in result.output or "app-files" in result.output
 
 
+def test_a_go_workspace_above_the_frontend_keeps_its_stage(tmp_path):
+    """go.work marks a Go workspace, not a Node one: the frontend's install is its own."""
+    context = _fixture_context(tmp_path, "go-frontend")
+    (context / "go.work").write_text("go 1.21\n\nuse .\n")
+    result = _run((context / "Dockerfile").read_text(), context, unsafe=True)
+    assert "AS frontend" in result.output, _messages(result)
+
+
 @pytest.mark.parametrize(
     ("main", "web_dev", "root_dev", "staged"),
     [

@@ -61,7 +61,9 @@ MONOREPO_MARKERS = (
 )
 
 
-def workspace_root_above(ctx: BuildContext, base: str) -> str | None:
+def workspace_root_above(
+    ctx: BuildContext, base: str, markers: tuple[str, ...] = MONOREPO_MARKERS
+) -> str | None:
     """A package.json with ``workspaces`` or a monorepo marker in a folder above the project
     ``base`` (``cd apps/web && npm ci`` installs the whole workspace from the root's
     package.json and lock: moved before the copy, it found neither), or None."""
@@ -72,7 +74,7 @@ def workspace_root_above(ctx: BuildContext, base: str) -> str | None:
         package = ctx.read_json(path)
         if isinstance(package, dict) and package.get("workspaces"):
             return path
-        for marker in MONOREPO_MARKERS:
+        for marker in markers:
             marker_path = posixpath.join(folder, marker) if folder != "." else marker
             if ctx.exists(marker_path):
                 return marker_path

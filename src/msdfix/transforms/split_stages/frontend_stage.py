@@ -26,7 +26,7 @@ from msdfix.ecosystems.node import (
     local_spec_path,
     read_dependencies,
 )
-from msdfix.ecosystems.registry import workspace_root_above
+from msdfix.ecosystems.registry import MONOREPO_MARKERS, workspace_root_above
 from msdfix.fixes import Edit, apply_edits
 from msdfix.model.paths import within
 from msdfix.model.users import is_root
@@ -164,7 +164,8 @@ def _frontend_plan(a: Analysis, runs: list[Instruction]) -> Frontend:
             f"the frontend in {app} lies below the install at line {above.ins.start_line} "
             f"({above.cwd}), and {borrowed}: its own stage would not have it"
         )
-    root = workspace_root_above(a.ctx, rel) if rel else None
+    node_markers = tuple(m for m in MONOREPO_MARKERS if m != "go.work")
+    root = workspace_root_above(a.ctx, rel, node_markers) if rel else None
     if root is not None:  # npm/yarn/pnpm in the member install the root's workspace
         raise Decline(
             f"the frontend in {app} lies in the workspace of {root}, whose install brings its "
