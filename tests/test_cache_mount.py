@@ -184,6 +184,94 @@ def test_yarn_plug_n_play_cache_is_not_mounted(tmp_path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "switch, kept",
+    [
+        ("corepack enable && corepack prepare yarn@4.1.1 --activate", True),
+        ("corepack enable && corepack prepare --activate yarn@stable", True),
+        ("yarn set version berry", True),
+        ("corepack enable && corepack install -g yarn@$YARN_VERSION", True),
+        ("corepack enable && corepack prepare yarn@1.22.19 --activate", False),
+        ("yarn policies set-version 1.22.19", False),
+        ("corepack enable", False),
+    ],
+)
+def test_yarn_made_berry_by_the_dockerfile_keeps_its_cache_clean(switch: str, kept: bool) -> None:
+    """Built for real: ``corepack prepare yarn@4.1.1 --activate && yarn config set nodeLinker
+    node-modules && yarn install && yarn cache clean`` on node:18-slim; read as yarn 1, its
+    ``yarn cache clean`` was dropped for a mount of yarn 1's cache, and yarn 4's global cache
+    stayed in the image (290,999,596 -> 292,570,660 bytes). Also from an earlier RUN."""
+    head = "FROM node:18-slim\nARG YARN_VERSION\n"
+    result = _rewrite(f"{head}RUN {switch} && yarn install && yarn cache clean\n")
+    if not kept:
+        assert "target=/usr/local/share/.cache/yarn" in result.output, result.output
+        return
+    later = _rewrite(f"{head}RUN {switch}\nRUN yarn install && yarn cache clean\n")
+    for each in (result, later):
+        assert not each.changed, each.output
+        assert any("whose linker and cache folder" in m for m in _messages(each))
+
+
+@pytest.mark.parametrize(
+    "env, target",
+    [
+        ("ENV PNPM_HOME=/pnpm\nENV PATH=$PNPM_HOME:$PATH\n", "/pnpm/store"),
+        ("ENV XDG_DATA_HOME=/data\n", "/data/pnpm/store"),
+        ("ENV PNPM_HOME=/pnpm npm_config_store_dir=/cache/pnpm\n", "/cache/pnpm"),
+        ("", "/root/.local/share/pnpm/store"),
+    ],
+)
+def test_pnpm_store_follows_pnpm_home(env: str, target: str) -> None:
+    """Built for real: with ``ENV PNPM_HOME=/pnpm`` (pnpm's Docker guide) pnpm keeps its store
+    in /pnpm/store; the mount went to ~/.local/share/pnpm/store and the dropped ``pnpm store
+    prune`` left the pruned dev packages in /pnpm/store (728,865,265 -> 755,653,480 bytes)."""
+    text = f"FROM node:18\n{env}RUN npm i -g pnpm@8\nWORKDIR /app\nCOPY . .\n"
+    text += "RUN pnpm install --frozen-lockfile && pnpm prune --prod && pnpm store prune\n"
+    out = _rewrite(text, unsafe=True).output
+    assert f"--mount=type=cache,target={target} pnpm install" in out, out
+
+
+@pytest.mark.parametrize(
+    "env, install, target",
+    [
+        ("ENV XDG_CACHE_HOME=/var/cache/app\n", "yarn install --frozen-lockfile", "/var/cache/app/yarn"),
+        ("ENV XDG_CACHE_HOME=/x YARN_CACHE_FOLDER=/yc\n", "yarn install --frozen-lockfile", "/yc"),
+        ("", "yarn install --frozen-lockfile", "/usr/local/share/.cache/yarn"),
+        ("ENV XDG_DATA_HOME=/data\n", "yarn install --immutable", "/data/yarn/berry/cache"),
+    ],
+)  # fmt: skip
+def test_yarn_cache_follows_the_xdg_folders(
+    tmp_path: Path, env: str, install: str, target: str
+) -> None:
+    """Built for real: yarn 1 caches in $XDG_CACHE_HOME/yarn (`yarn cache dir`); the mount went
+    to /usr/local/share/.cache/yarn and the dropped ``yarn cache clean`` left the real cache
+    in the image (293,484,598 -> 299,657,263 bytes). yarn 4's global folder is
+    $XDG_DATA_HOME/yarn/berry (`yarn config get globalFolder`)."""
+    (tmp_path / "package.json").write_text('{"name": "app"}\n')
+    if "immutable" in install:
+        (tmp_path / ".yarnrc.yml").write_text("nodeLinker: node-modules\n")
+    text = f"FROM node:18-slim\n{env}WORKDIR /app\nCOPY . .\nRUN {install} && yarn cache clean\n"
+    out = _rewrite(text, tmp_path).output
+    assert f"--mount=type=cache,target={target}" in out, out
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        "yarn install --frozen-lockfile --cache-folder /tmp/yc && yarn cache clean --cache-folder /tmp/yc",
+        "npm ci --cache /tmp/nc && npm cache clean --force --cache /tmp/nc",
+        "npm ci --cache=/tmp/nc && npm cache clean --force --cache=/tmp/nc",
+    ],
+)  # fmt: skip
+def test_a_cache_option_on_the_command_line_moves_the_cache(run: str) -> None:
+    """Built for real: ``yarn install --cache-folder /tmp/yarn-cache && yarn cache clean
+    --cache-folder /tmp/yarn-cache`` got a mount of yarn's default cache and lost its cleanup,
+    so /tmp/yarn-cache stayed in the image (293,484,554 -> 299,655,497 bytes)."""
+    out = _run(f"FROM node:18-slim\nWORKDIR /app\nCOPY . .\nRUN {run}\n")
+    assert "cache clean" in out and "/usr/local/share/.cache/yarn" not in out, out
+    assert "target=/root/.npm" not in out, out
+
+
 def test_never_adds_syntax_directive() -> None:
     assert "# syntax" not in _run("FROM python:3.12\nRUN pip install flask\n")
 

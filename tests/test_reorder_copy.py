@@ -1768,3 +1768,90 @@ def test_a_pip_variable_a_build_argument_sets_keeps_the_install_after_the_copy(
         'RUN pip install -r requirements.txt\nCMD ["python", "app.py"]\n'
     )
     _stays(text, tmp_path, "PIP_FIND_LINKS (a build argument may set it")
+
+
+@pytest.mark.parametrize(
+    "files, reason",
+    [
+        # pnpm 10 reads its settings from pnpm-workspace.yaml (no `packages`: one project)
+        ({"pnpm-workspace.yaml": "patchedDependencies:\n  ms@2.1.3: patches/ms@2.1.3.patch\n"}, "pnpm-workspace.yaml patchedDependencies"),
+        # the lock records the patches the install applies
+        ({"pnpm-lock.yaml": "lockfileVersion: '9.0'\n\npatchedDependencies:\n  ms@2.1.3:\n    hash: abc\n    path: patches/ms@2.1.3.patch\n"}, "pnpm-lock.yaml patchedDependencies"),
+        ({"package.json": '{"name": "x", "dependencies": {"ms": "2.1.3"}, "patchedDependencies": {"ms@2.1.3": "patches/ms@2.1.3.patch"}}'}, "package.json patchedDependencies"),
+    ],
+)  # fmt: skip
+def test_patched_dependencies_declared_outside_package_json_keep_the_order(
+    tmp_path: Path, files: dict[str, str], reason: str
+) -> None:
+    """Built for real: pnpm 10 with ``patchedDependencies`` in pnpm-workspace.yaml; the moved
+    install got the three manifests without patches/ ("ENOENT: no such file or directory,
+    open '/app/patches/ms@2.1.3.patch'"), and so did the split's prod-deps stage."""
+    lock = "lockfileVersion: '9.0'\n"
+    base = {
+        "package.json": '{"name": "x", "dependencies": {"ms": "2.1.3"}}',
+        "pnpm-lock.yaml": lock,
+    }
+    for name, body in (base | files | {"patches/ms@2.1.3.patch": "--- a\n"}).items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(body)
+    text = "FROM node:20\nRUN npm i -g pnpm@10\nWORKDIR /app\nCOPY . .\n"
+    text += 'RUN pnpm install --frozen-lockfile\nCMD ["node", "i.js"]\n'
+    _stays(text, tmp_path, f"{reason} needs the patch files")
+    split = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"split-stages"})))
+    assert "prod-deps" not in split.output, split.output
+    assert any(reason in f.message for f in split.applied), [f.message for f in split.applied]
+
+
+@pytest.mark.parametrize(
+    "rc, cache",
+    [
+        ("nodeLinker: node-modules\nenableGlobalCache: false\n", ".yarn/cache"),
+        ("nodeLinker: node-modules\ncacheFolder: ./deps/yarn\n", "deps/yarn"),
+    ],
+)
+def test_a_yarn_cache_in_the_context_keeps_the_install_after_the_copy(
+    tmp_path: Path, rc: str, cache: str
+) -> None:
+    """Built for real (yarn 4, zero-installs): the moved install copied .yarn/ with the
+    manifests, and COPY . . brought the committed .yarn/cache again, so the image held it
+    twice (360,492,456 -> 407,802,532 bytes). Out of the context (.dockerignore) it moves."""
+    lock = '__metadata:\n  version: 8\n\n"ms@npm:^2.1.3":\n  version: 2.1.3\n'
+    files = {
+        "package.json": '{"name": "x", "packageManager": "yarn@4.1.1", "dependencies": {"ms": "^2.1.3"}}',
+        "yarn.lock": lock,
+        ".yarnrc.yml": rc,
+        f"{cache}/ms-npm-2.1.3-81ff3cfac1-d924b57e73.zip": "PK",
+        "index.js": "require('ms')\n",
+    }
+    for name, body in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(body)
+    text = "FROM node:18-slim\nWORKDIR /app\nRUN corepack enable\nCOPY . .\n"
+    text += 'RUN yarn install --immutable\nCMD ["node", "index.js"]\n'
+    _stays(text, tmp_path, f"{cache} (a package cache in the build context) would be in")
+    (tmp_path / ".dockerignore").write_text(f"{cache}\n")
+    assert "COPY package.json yarn.lock .yarnrc.yml ./" in _run(text, tmp_path)[0]
+
+
+@pytest.mark.parametrize(
+    "files, install, cache",
+    [
+        ({".yarnrc": 'cache-folder ".yarn-cache"\n', "yarn.lock": "# yarn lockfile v1\n"}, "yarn install --frozen-lockfile", ".yarn-cache"),
+        ({".npmrc": "cache=.npm-cache\n", "package-lock.json": '{"lockfileVersion": 3, "packages": {"": {}}}'}, "npm ci", ".npm-cache"),
+        ({"pnpm-lock.yaml": "lockfileVersion: '6.0'\n"}, "pnpm install --frozen-lockfile --store-dir=.yarn-cache", ".yarn-cache"),
+    ],
+)  # fmt: skip
+def test_a_project_cache_folder_in_the_context_keeps_the_install_after_the_copy(
+    tmp_path: Path, files: dict[str, str], install: str, cache: str
+) -> None:
+    """The rule of the zero-installs build, for a cache folder the install is told to keep in
+    the project (a CI job's ``--cache-folder .yarn-cache`` left in the checkout): the moved
+    install fills it and COPY . . brings the context's copy again."""
+    base = {"package.json": '{"name": "x", "dependencies": {"ms": "2.1.3"}}', "index.js": ""}
+    for name, body in (base | files | {f"{cache}/ms-2.1.3.tgz": "x"}).items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(body)
+    text = f'FROM node:18-slim\nWORKDIR /app\nCOPY . .\nRUN {install}\nCMD ["node", "index.js"]\n'
+    _stays(text, tmp_path, f"{cache} (a package cache in the build context) would be in")
+    (tmp_path / ".dockerignore").write_text(f"{cache}\n")
+    assert _run(text, tmp_path)[0] != text

@@ -986,6 +986,122 @@ def test_a_frontend_source_importing_above_its_directory_declines(tmp_path, spec
 
 
 @pytest.mark.parametrize(
+    ("spec", "declines"),
+    [
+        ("file:../shared", True),
+        ("link:../shared", True),
+        ("../shared", True),
+        ("workspace:*", True),
+        ("file:./vendor/shared", False),
+    ],
+)
+def test_a_frontend_with_a_local_dependency_above_its_directory_declines(tmp_path, spec, declines):
+    """``"shared-utils": "file:../shared"`` in the frontend's package.json: the frontend stage
+    had only web/, npm installed nothing for it, and esbuild failed with 'Could not resolve
+    "shared-utils"' (built for real, without a lock file that names the path)."""
+    context = _fixture_context(tmp_path, "go-frontend")
+    web = next(p.parent for p in context.rglob("package.json") if "node_modules" not in p.parts)
+    package = json.loads((web / "package.json").read_text())
+    package.setdefault("dependencies", {})["shared-utils"] = spec
+    (web / "package.json").write_text(json.dumps(package))
+    (web / "package-lock.json").unlink()
+    text = (context / "Dockerfile").read_text().replace("npm ci", "npm install")
+    result = _run(text, context, unsafe=True)
+    found = f"package.json (shared-utils@{spec}) names a path outside the frontend directory"
+    assert (found in _messages(result)) is declines, _messages(result)
+
+
+@pytest.mark.parametrize(
+    ("root", "frontend_run", "reason"),
+    [
+        # web is a workspace member: the root's `npm ci` installed esbuild (built for real)
+        ({"workspaces": ["web", "shared"]}, "cd web && npm run build", "is built without an install of its own"),
+        ({"workspaces": ["web", "shared"]}, "cd web && npm install && npm run build", "lies in the workspace of package.json"),
+        ({}, "cd web && npm run build", "is built without an install of its own"),
+        ({}, "cd web && npm install && npm run build", None),
+    ],
+)  # fmt: skip
+def test_a_frontend_whose_packages_come_from_another_install_gets_no_stage(
+    tmp_path, root, frontend_run, reason
+):
+    """Built for real: a Node server at /app whose package.json declares the workspaces web
+    and shared; the root's `npm ci` installed web's esbuild and linked shared, and the
+    frontend stage, with web/ alone, failed: "sh: 1: esbuild: not found"."""
+    files = {
+        "package.json": json.dumps({"name": "srv", "dependencies": {"ms": "2.1.3"}, **root}),
+        "package-lock.json": json.dumps({"lockfileVersion": 3, "packages": {"": {}}}),
+        "server.js": "require('ms')\nrequire('fs').readFileSync(__dirname + '/web/dist/main.js')\n",
+        "web/package.json": json.dumps(
+            {
+                "name": "web",
+                "scripts": {"build": "esbuild src/main.js --bundle --outdir=dist"},
+                "dependencies": {"shared-utils": "1.0.0"},
+                "devDependencies": {"esbuild": "0.20.2"},
+            }
+        ),
+        "web/src/main.js": 'import { hello } from "shared-utils";\n',
+        "shared/package.json": json.dumps({"name": "shared-utils", "version": "1.0.0"}),
+    }
+    for name, body in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(body)
+    text = _df("FROM node:18", "WORKDIR /app", "COPY . .", "RUN npm ci", f"RUN {frontend_run}",
+               'CMD ["node", "server.js"]')  # fmt: skip
+    result = _run(text, tmp_path, unsafe=True)
+    if reason is None:
+        assert "AS frontend" in result.output, _messages(result)
+    else:
+        # one Node app after all (the reason is the frontend plan's, which a Node stage drops)
+        assert "AS frontend" not in result.output, result.output
+        assert "COPY --from=build /app /app" in result.output or "app-files" in result.output
+
+
+def test_a_go_workspace_above_the_frontend_keeps_its_stage(tmp_path):
+    """go.work marks a Go workspace, not a Node one: the frontend's install is its own."""
+    context = _fixture_context(tmp_path, "go-frontend")
+    (context / "go.work").write_text("go 1.21\n\nuse .\n")
+    result = _run((context / "Dockerfile").read_text(), context, unsafe=True)
+    assert "AS frontend" in result.output, _messages(result)
+
+
+@pytest.mark.parametrize(
+    ("main", "web_dev", "root_dev", "staged"),
+    [
+        ('import ms from "ms";\n', {"esbuild": "0.20.2"}, {}, False),  # built for real
+        ('import "node:fs";\nimport ms from "ms";\n', {"esbuild": "0.20.2", "ms": "2"}, {}, True),
+        ('console.log(1);\n', {}, {"esbuild": "0.20.2"}, False),  # npm run finds ../node_modules/.bin
+        ('console.log(1);\n', {"esbuild": "0.20.2"}, {"esbuild": "0.20.2"}, True),
+    ],
+)  # fmt: skip
+def test_a_frontend_taking_packages_from_the_install_above_it_gets_no_stage(
+    tmp_path, main, web_dev, root_dev, staged
+):
+    """Built for real: the server's `npm ci` at /app installed ms, which /app/web/src/main.js
+    imports without web/package.json declaring it; esbuild resolved it from /app/node_modules,
+    and the frontend stage (web/ alone) failed: Could not resolve "ms"."""
+    files = {
+        "package.json": json.dumps(
+            {"name": "srv", "dependencies": {"ms": "2.1.3"}, "devDependencies": root_dev}
+        ),
+        "package-lock.json": json.dumps({"lockfileVersion": 3, "packages": {"": {}}}),
+        "server.js": "require('ms')\nrequire('fs').readFileSync(__dirname + '/web/dist/main.js')\n",
+        "web/package.json": json.dumps(
+            {"name": "web", "scripts": {"build": "esbuild src/main.js --bundle --outdir=dist"},
+             "devDependencies": web_dev}
+        ),
+        "web/package-lock.json": json.dumps({"lockfileVersion": 3, "packages": {"": {}}}),
+        "web/src/main.js": main,
+    }  # fmt: skip
+    for name, body in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(body)
+    text = _df("FROM node:18", "WORKDIR /app", "COPY . .", "RUN npm ci",
+               "RUN cd web && npm ci && npm run build", 'CMD ["node", "server.js"]')  # fmt: skip
+    result = _run(text, tmp_path, unsafe=True)
+    assert ("AS frontend" in result.output) is staged, _messages(result)
+
+
+@pytest.mark.parametrize(
     "head, build",
     [
         ("ARG OUT", "go build -o ${OUT:-/usr/local/bin}/server ."),

@@ -2197,3 +2197,28 @@ def test_node_slim_runtime_gets_ca_certificates_for_a_tls_client(
     assert "FROM node:20-slim" in output, messages
     runtime = output.split("FROM node:20-slim", 1)[1]
     assert ("ca-certificates" in runtime) is (added or "ca-certificates" in install), runtime
+@pytest.mark.parametrize(
+    "files, install, reason",
+    [
+        ({".npmrc": "virtual-store-dir=.pnpm-vs\n"}, "pnpm install --frozen-lockfile", ".npmrc virtual-store-dir=.pnpm-vs"),
+        ({".npmrc": "modules-dir=deps\n"}, "pnpm install --frozen-lockfile", ".npmrc modules-dir=deps"),
+        ({"pnpm-workspace.yaml": "virtualStoreDir: ../vstore\n"}, "pnpm install --frozen-lockfile", "pnpm-workspace.yaml virtualStoreDir=../vstore"),
+        ({}, "pnpm install --frozen-lockfile --virtual-store-dir /opt/vs", "`pnpm --virtual-store-dir`"),
+        ({".yarnrc": '--modules-folder "/opt/deps"\n'}, "yarn install --frozen-lockfile", ".yarnrc --modules-folder=/opt/deps"),
+        ({}, "npm_config_virtual_store_dir=/vs pnpm install --frozen-lockfile", "$npm_config_virtual_store_dir"),
+    ],
+)  # fmt: skip
+def test_an_install_that_puts_packages_outside_node_modules_is_not_split(
+    tmp_path: Path, files: dict[str, str], install: str, reason: str
+) -> None:
+    """Built for real: pnpm with ``virtual-store-dir=.pnpm-vs`` in .npmrc; the runtime got the
+    prod-deps stage's node_modules, whose links point into /app/.pnpm-vs, and the app failed
+    with MODULE_NOT_FOUND. A renamed modules folder would make the COPY itself fail."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    _write(root, {"pnpm-lock.yaml": "lockfileVersion: '6.0'\n", "yarn.lock": "", **files})
+    text = NODE.format(extra="", cmd='["node", "dist/index.js"]').replace(
+        "COPY package*.json ./\nRUN npm ci\nCOPY . .\n", f"COPY . .\nRUN {install}\n"
+    )
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out, out
+    assert f"{reason} puts the installed packages outside /app/node_modules" in messages, messages

@@ -3,9 +3,9 @@ frontend stage needs, and what a project's package.json and lock files say.
 
 Caches: npm (``~/.npm``, ``npm_config_cache``), yarn v1 (``/usr/local/share/.cache/yarn`` for
 root, ``YARN_CACHE_FOLDER``), yarn berry (``~/.yarn/berry/cache``), pnpm
-(``~/.local/share/pnpm/store``), bun (``~/.bun/install/cache``, ``BUN_INSTALL_CACHE_DIR``; on
-Linux bun hard-links packages from it into node_modules and copies them when the cache is on
-another file system, as a cache mount is).
+(``~/.local/share/pnpm/store``, or ``$PNPM_HOME/store``), bun (``~/.bun/install/cache``,
+``BUN_INSTALL_CACHE_DIR``; on Linux bun hard-links packages from it into node_modules and
+copies them when the cache is on another file system, as a cache mount is).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +50,7 @@ MANAGERS: tuple[PackageManager, ...] = (
         # npm reads every setting from npm_config_<name>, in either case
         offline_env=(("npm_config_offline", "true"), ("NPM_CONFIG_OFFLINE", "true")),
         value_options=("--prefix", "-C", "--workspace", "-w"),
+        cache_options=("--cache",),
         inert_subcommands=("config", "cache", "set", "--version"),
         global_markers=("-g", "--global", "global"),
         tidy_subcommands=("prune",),
@@ -61,11 +62,18 @@ MANAGERS: tuple[PackageManager, ...] = (
         "yarn",
         ("yarn",),
         ("", "install", "add", "upgrade", "global"),
-        (CacheDir("/usr/local/share/.cache/yarn", (("YARN_CACHE_FOLDER", ""),), locked=True),),
+        (  # yarn 1 caches in $XDG_CACHE_HOME/yarn when it is set (yarn cache dir)
+            CacheDir(
+                "/usr/local/share/.cache/yarn",
+                (("YARN_CACHE_FOLDER", ""), ("XDG_CACHE_HOME", "/yarn")),
+                locked=True,
+            ),
+        ),
         clean_commands=(("yarn", "cache", "clean"),),
         runtime_users=(("yarn", "install"), ("yarn", "add")),
         offline_flags=("--offline",),
         value_options=("--cwd",),
+        cache_options=("--cache-folder",),
         inert_subcommands=("config", "cache", "set", "--version"),
         global_markers=("-g", "--global", "global"),
         config_files=(".yarnrc",),
@@ -75,7 +83,12 @@ MANAGERS: tuple[PackageManager, ...] = (
         "yarn-berry",
         ("yarn",),
         ("", "install", "add", "up", "dlx"),
-        (CacheDir("~/.yarn/berry/cache", (("YARN_GLOBAL_FOLDER", "/cache"),)),),
+        (  # the global folder is $XDG_DATA_HOME/yarn/berry when that is set
+            CacheDir(
+                "~/.yarn/berry/cache",
+                (("YARN_GLOBAL_FOLDER", "/cache"), ("XDG_DATA_HOME", "/yarn/berry/cache")),
+            ),
+        ),
         clean_commands=(("yarn", "cache", "clean"),),
         value_options=("--cwd",),
         inert_subcommands=("config", "cache", "set", "--version"),
@@ -91,9 +104,11 @@ MANAGERS: tuple[PackageManager, ...] = (
         (  # the store keeps what install scripts build (side-effects-cache, on by default)
             CacheDir(
                 "~/.local/share/pnpm/store",
-                (
+                (  # store-dir, else <pnpm home>/store: $PNPM_HOME, $XDG_DATA_HOME/pnpm, ~/...
                     ("npm_config_store_dir", ""),
                     ("PNPM_STORE_DIR", ""),
+                    ("PNPM_HOME", "/store"),
+                    ("XDG_DATA_HOME", "/pnpm/store"),
                 ),
                 builds="scripts",
             ),
@@ -102,6 +117,7 @@ MANAGERS: tuple[PackageManager, ...] = (
         runtime_users=(("pnpm", "install"), ("pnpm", "i"), ("pnpm", "dlx"), ("pnpx",)),
         offline_flags=("--offline",),
         value_options=("-C", "--dir", "--filter", "-F"),
+        cache_options=("--store-dir",),
         inert_subcommands=("config", "cache", "set", "--version"),
         global_markers=("-g", "--global", "global"),
         config_files=(".npmrc", "npmrc"),
@@ -238,6 +254,108 @@ def yarn_berry(ctx: BuildContext, base: str, package: object) -> bool:
     major = re.match(r"yarn@(\d+)", manager) if isinstance(manager, str) else None
     rc = posixpath.join(base, ".yarnrc.yml") if base else ".yarnrc.yml"
     return ctx.exists(rc) or (major is not None and int(major.group(1)) >= 2)
+
+
+def yarn_version_set(argv: list[str]) -> str | None:
+    """The yarn version spec a command makes later ``yarn`` calls run: ``corepack prepare
+    yarn@4.1.1 --activate``, ``corepack install -g yarn@stable``, ``corepack use yarn@4``,
+    ``yarn set version berry``, ``yarn policies set-version 1.22.19`` ("" for ``yarn`` with
+    no version: corepack's default). None: no such command (``corepack prepare`` alone takes
+    the project's ``packageManager``, which package.json shows)."""
+    if not argv:
+        return None
+    program = posixpath.basename(argv[0])
+    args = positionals(argv[1:], frozenset({"-o", "--output"}))
+    if program == "corepack" and args[:1] in (["prepare"], ["install"], ["use"]):
+        specs = [a for a in args[1:] if a.startswith("yarn@") or a == "yarn"]
+        return specs[-1].partition("@")[2] if specs else None
+    if program in ("yarn", "yarnpkg"):
+        if args[:2] == ["set", "version"] and len(args) > 2:
+            return args[2]
+        if args[:2] == ["policies", "set-version"]:
+            return args[2] if len(args) > 2 else "latest"
+    return None
+
+
+def yarn_classic_spec(spec: str) -> bool:
+    """A yarn version spec that surely names yarn 1 (``1.22.19``, ``^1``, ``classic``); a
+    variable, a tag (``stable``, ``berry``, ``latest``) or ``2`` and later do not."""
+    return spec == "classic" or re.fullmatch(r"[~^=v]?1(?:\.[\dx*]+){0,2}", spec) is not None
+
+
+_CACHE_FOLDER = re.compile(r"""(?m)^cacheFolder[ \t]*:[ \t]*["']?([^"'#\s]+)""")
+# Where a tool's package cache may be set inside the project: (config file, its setting's
+# pattern, the command-line option).
+_PROJECT_CACHES = {
+    "npm": (".npmrc", re.compile(r"(?m)^[ \t]*cache[ \t]*=[ \t]*[\"']?([^\"'\s#;]+)"), "--cache"),
+    "pnpm": (
+        ".npmrc",
+        re.compile(r"(?m)^[ \t]*store-dir[ \t]*=[ \t]*[\"']?([^\"'\s#;]+)"),
+        "--store-dir",
+    ),
+    "yarn": (
+        ".yarnrc",
+        re.compile(r"""(?m)^[ \t]*["']?(?:--)?cache-folder["']?[ \t]+["']?([^"'\s#]+)"""),
+        "--cache-folder",
+    ),
+}
+
+
+def project_cache(ctx: BuildContext, base: str, program: str, args: list[str]) -> str | None:
+    """The context path of the package cache an install of the project in ``base`` keeps
+    inside the project, when the build context holds files there: yarn Berry's
+    ``.yarn/cache`` (zero-installs) or ``.yarnrc.yml``'s ``cacheFolder``, or a relative
+    ``--cache``/``--store-dir``/``--cache-folder`` (or the same setting in ``.npmrc`` or
+    ``.yarnrc``: CI jobs keep ``.yarn-cache`` in the checkout). The install reads and fills
+    it. None: no such files."""
+    folders: list[str] = []
+    if program == "yarn":
+        rc = ctx.read_text(posixpath.join(base, ".yarnrc.yml") if base else ".yarnrc.yml")
+        setting = _CACHE_FOLDER.search(rc or "")
+        folders.append(setting.group(1) if setting else ".yarn/cache")
+    config, pattern, option = _PROJECT_CACHES.get(program, ("", None, ""))
+    for i, arg in enumerate(args):
+        if arg == option and i + 1 < len(args):
+            folders.append(args[i + 1])
+        elif option and arg.startswith(option + "="):
+            folders.append(arg.partition("=")[2])
+    text = ctx.read_text(posixpath.join(base, config) if base else config) if config else None
+    folders += pattern.findall(text or "") if pattern is not None else []
+    for folder in folders:
+        if folder.startswith(("/", "~", "$")):
+            continue
+        path = posixpath.normpath(posixpath.join(base, folder))
+        if not path.startswith("../") and path != ".." and ctx.holds(path):
+            return path
+    return None
+
+
+# Project settings that put installed packages outside the project's ``node_modules``: pnpm's
+# virtual store and modules folder (.npmrc; pnpm-workspace.yaml from pnpm 10), yarn 1's
+# modules folder (.yarnrc), yarn Berry's pnpm-linker store.
+_LAYOUT_SETTINGS = (
+    (".npmrc", re.compile(r"(?m)^[ \t]*(virtual-store-dir|modules-dir)[ \t]*=[ \t]*(\S*)")),
+    ("pnpm-workspace.yaml", re.compile(r"(?m)^(virtualStoreDir|modulesDir)[ \t]*:[ \t]*(\S*)")),
+    (".yarnrc", re.compile(r"(?m)^[ \t]*[\"']?(--(?:install\.)?modules-folder)[\"']?\s+(\S*)")),
+    (".yarnrc.yml", re.compile(r"(?m)^(pnpmStoreFolder)[ \t]*:[ \t]*(\S*)")),
+)
+LAYOUT_FLAGS = ("--virtual-store-dir", "--modules-dir", "--modules-folder")
+LAYOUT_ENV = ("npm_config_virtual_store_dir", "npm_config_modules_dir")
+
+
+def modules_elsewhere(ctx: BuildContext, base: str) -> str | None:
+    """A setting of the project in ``base`` that puts installed packages outside its
+    ``node_modules`` (``.npmrc virtual-store-dir=.pnpm-vs``: node_modules then holds only
+    links into that folder), as ``"<file> <setting>=<value>"``; None: none."""
+    for name, pattern in _LAYOUT_SETTINGS:
+        text = ctx.read_text(posixpath.join(base, name) if base else name) or ""
+        for match in pattern.finditer(text):
+            value = match.group(2).strip("\"'")
+            inside = posixpath.normpath(value or ".").split("/")[0] == "node_modules"
+            if not inside or match.group(1) in ("modules-dir", "modulesDir"):
+                if value.rstrip("/") != "node_modules":
+                    return f"{name} {match.group(1)}={value}"
+    return None
 
 
 def plug_n_play(rc: str | None) -> bool:
@@ -690,10 +808,15 @@ def is_local_spec(spec: str) -> bool:
 
 def local_dependency(package: dict[str, object]) -> tuple[str, str] | None:
     """(name, spec) of the first dependency package.json installs from the project's own
-    files (the manifests alone do not install it), or None. Override tables are read to the
-    bottom: npm's nested ``overrides`` (``{"express": {"qs": ...}}``, ``{"qs": {".": ...}}``),
-    ``pnpm.overrides`` and the dependency tables of ``pnpm.packageExtensions``; the name of a
-    nested one is its path (``express > qs``)."""
+    files (the manifests alone do not install it), or None."""
+    return next(local_dependencies(package), None)
+
+
+def local_dependencies(package: dict[str, object]) -> Iterator[tuple[str, str]]:
+    """(name, spec) of every dependency package.json installs from the project's own files.
+    Override tables are read to the bottom: npm's nested ``overrides`` (``{"express": {"qs":
+    ...}}``, ``{"qs": {".": ...}}``), ``pnpm.overrides`` and the dependency tables of
+    ``pnpm.packageExtensions``; the name of a nested one is its path (``express > qs``)."""
     pnpm = package.get("pnpm")
     tables = [package.get(key) for key in _DEPENDENCY_TABLES]
     if isinstance(pnpm, dict):
@@ -703,9 +826,49 @@ def local_dependency(package: dict[str, object]) -> tuple[str, str] | None:
         while todo:
             name, value = todo.pop(0)
             if isinstance(value, str) and is_local_spec(value):
-                return name, value
+                yield name, value
             for key, inner in value.items() if isinstance(value, dict) else []:
                 todo.append((name if key == "." else f"{name} > {key}" if name else key, inner))
+
+
+def local_spec_path(spec: str) -> str | None:
+    """The project-relative path a local specifier names (``file:../shared`` -> ``../shared``,
+    ``./vendor/x.tgz``); None when it names none a folder alone resolves (``workspace:*``
+    comes from the workspace root, ``~/`` from the home, ``patch:`` from its own spec)."""
+    protocol, colon, rest = spec.partition(":")
+    if not colon or len(protocol) < 2:  # a bare path (a Windows drive letter is no protocol)
+        rest = spec
+    elif protocol not in ("file", "link", "portal"):
+        return None
+    rest = rest.removeprefix("//") if rest.startswith("///") else rest
+    return None if rest.startswith("~") else rest
+
+
+# A top-level ``patchedDependencies:`` key of pnpm-workspace.yaml (pnpm 10 reads its settings
+# there) or pnpm-lock.yaml (pnpm records the patches it applied).
+_PATCHED_KEY = re.compile(r"^patchedDependencies[ \t]*:", re.M)
+
+
+def patched_dependencies(ctx: BuildContext, base: str, package: dict[str, object]) -> str | None:
+    """Where the project in ``base`` declares patched dependencies, whose patch files the
+    install reads from the project (pnpm, bun; yarn's ``patch:`` specifiers are local specs):
+    package.json ``pnpm.patchedDependencies`` or ``patchedDependencies``, pnpm-workspace.yaml's
+    or pnpm-lock.yaml's ``patchedDependencies:`` key (pnpm 10 failed with ENOENT on the patch
+    when the manifests came without it). None: none declared."""
+    pnpm = package.get("pnpm")
+    if isinstance(pnpm, dict) and pnpm.get("patchedDependencies"):
+        return "package.json pnpm.patchedDependencies"
+    if package.get("patchedDependencies"):
+        return "package.json patchedDependencies"
+    for name in ("pnpm-workspace.yaml", "pnpm-lock.yaml"):
+        path = posixpath.join(base, name) if base not in ("", ".") else name
+        if not ctx.exists(path):
+            continue
+        try:
+            if ctx.find_line(path, _PATCHED_KEY) is not None:
+                return f"{name} patchedDependencies"
+        except OSError:  # unread: its patches are unknown, not absent
+            return f"{name} (unreadable, may declare patchedDependencies)"
     return None
 
 

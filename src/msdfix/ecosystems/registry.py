@@ -1,13 +1,16 @@
 """Every ecosystem's tables together, in the order msdfix consults them.
 
 Adding a package manager or an ecosystem means adding its entries to its ecosystem module;
-this module only lists the modules.
+this module only lists the modules, and finds the workspace roots their installs share.
 """
 
 from __future__ import annotations
 
+import posixpath
+
 from msdfix.ecosystems import dotnet, go, java, node, os, php, python, ruby, rust
 from msdfix.ecosystems.base import Ecosystem, PackageManager, positionals
+from msdfix.model.context import BuildContext
 
 MANAGERS: tuple[PackageManager, ...] = (
     *os.MANAGERS,
@@ -56,6 +59,26 @@ MONOREPO_MARKERS = (
     "pnpm-workspace.yaml",
     "go.work",
 )
+
+
+def workspace_root_above(
+    ctx: BuildContext, base: str, markers: tuple[str, ...] = MONOREPO_MARKERS
+) -> str | None:
+    """A package.json with ``workspaces`` or a monorepo marker in a folder above the project
+    ``base`` (``cd apps/web && npm ci`` installs the whole workspace from the root's
+    package.json and lock: moved before the copy, it found neither), or None."""
+    folder = posixpath.normpath(base) if base else "."
+    while folder not in (".", "") and not folder.startswith(".."):
+        folder = posixpath.dirname(folder) or "."
+        path = posixpath.join(folder, "package.json") if folder != "." else "package.json"
+        package = ctx.read_json(path)
+        if isinstance(package, dict) and package.get("workspaces"):
+            return path
+        for marker in markers:
+            marker_path = posixpath.join(folder, marker) if folder != "." else marker
+            if ctx.exists(marker_path):
+                return marker_path
+    return None
 
 
 # Toolchain images (Docker Hub name or registry/name) -> ecosystem id.

@@ -50,7 +50,7 @@ import re
 from collections.abc import Iterable
 
 from msdfix.document import Document
-from msdfix.ecosystems.node import plug_n_play, yarn_berry
+from msdfix.ecosystems.node import plug_n_play, yarn_berry, yarn_classic_spec
 from msdfix.ecosystems.registry import MANAGERS
 from msdfix.fixes import Applicability, Edit, Finding
 from msdfix.model import Stage
@@ -82,6 +82,22 @@ def _yarn(doc: Document) -> tuple[bool, str | None]:
     if plug_n_play(doc.context.read_text(".yarnrc.yml")):
         return True, "yarn Plug'n'Play loads packages from its cache at run time"
     return True, None
+
+
+def _switched_berry(history: History, ins: Instruction, berry: bool) -> str | None:
+    """Why yarn's cache is left alone where the Dockerfile, not the project, makes ``yarn``
+    yarn Berry (``corepack prepare yarn@4.1.1 --activate``, ``yarn set version stable``):
+    its linker and cache folder are set where msdfix does not look (a bare yarn 4 runs
+    Plug'n'Play from its global cache), and its ``yarn cache clean`` empties that cache
+    (dropped as yarn 1's, it left yarn 4's cache in the image). None: not switched."""
+    switch = None if berry else history.yarn_switch(ins)
+    if switch is None or yarn_classic_spec(switch[1]):
+        return None
+    line, spec = switch[0].start_line, switch[1] or "corepack's default"
+    return (
+        f"line {line} makes yarn {spec}, whose linker and cache folder the project does not "
+        "show (yarn Berry's Plug'n'Play loads packages from its cache at run time)"
+    )
 
 
 def _own_line(doc: Document, ins: Instruction, at: int) -> str | None:
@@ -189,7 +205,7 @@ class CacheMount(Transform):
             runtime = starts.of(stage)
             plan = plan_run(
                 doc, history, stage, ins, script, steps, runtime, id(stage) in final_chain,
-                berry_blocker,
+                berry_blocker or _switched_berry(history, ins, berry),
             )  # fmt: skip
             fix = self._fix(doc, ins, plan)
             if fix is not None:

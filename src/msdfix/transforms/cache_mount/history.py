@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from msdfix.document import Document
+from msdfix.ecosystems.node import yarn_classic_spec, yarn_version_set
 from msdfix.ecosystems.os import APT_ARCHIVES_MOUNT
 from msdfix.model import Stage
 from msdfix.model.args import expand
 from msdfix.model.base_images import known_clean
 from msdfix.model.paths import within
+from msdfix.shell.classify import program_args
 from msdfix.shell.script import RunScript, run_script
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
@@ -113,8 +115,27 @@ class History:
         key = id(ins)
         if key not in self._steps:
             script = self.script(ins)
-            self._steps[key] = None if script is None else run_steps(script, self.berry)
+            switch = self.yarn_switch(ins)
+            berry = self.berry or switch is not None and not yarn_classic_spec(switch[1])
+            self._steps[key] = None if script is None else run_steps(script, berry)
         return self._steps[key]
+
+    def yarn_switch(self, ins: Instruction) -> tuple[Instruction, str] | None:
+        """The last RUN of the lineage, up to ``ins`` itself, that sets the yarn version later
+        ``yarn`` calls run (``corepack prepare yarn@4.1.1 --activate``), with that version."""
+        stage = self.stage_of.get(id(ins))
+        if stage is None:
+            return None
+        flat, at = self._flat(stage)
+        found = None
+        for _, other in flat[: at.get(id(ins), len(flat)) + 1]:
+            script = self.script(other) if "yarn" in other.logical else None
+            for command in script.commands if script is not None else []:
+                program, args = program_args(command)
+                spec = yarn_version_set([program, *args])
+                if spec is not None:
+                    found = (other, spec)
+        return found
 
     def mounted(self, ins: Instruction) -> list[str]:
         """Targets mounted in a RUN: by the file itself and by the fixes planned so far."""

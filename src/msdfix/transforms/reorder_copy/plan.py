@@ -18,13 +18,15 @@ from msdfix.ecosystems.node import (
     local_dependency,
     local_package_config,
     locked_local,
+    patched_dependencies,
+    project_cache,
     read_dependencies,
     yarn_berry,
     yarn_env_files,
 )
 from msdfix.ecosystems.php import COMPOSER, COMPOSER_INSTALL_SCRIPTS
 from msdfix.ecosystems.python import PIP, PIPENV, read_requirements, uv_local_location
-from msdfix.ecosystems.registry import MONOREPO_MARKERS
+from msdfix.ecosystems.registry import MONOREPO_MARKERS, workspace_root_above
 from msdfix.model import BuildContext, Stage
 from msdfix.model.paths import within
 from msdfix.shell.classify import program_args
@@ -220,24 +222,6 @@ def _uv_settings(doc: Document, project: str, top: str) -> list[str]:
 _UV_TABLE = re.compile(r"^[^\S\n]*\[tool\.uv[.\]]", re.M)
 
 
-def _workspace_root_above(doc: Document, base: str) -> str | None:
-    """A package.json with ``workspaces`` or a monorepo marker in a folder above the project
-    ``base`` (``cd apps/web && npm ci`` installs the whole workspace from the root's
-    package.json and lock: moved before the copy, it found neither), or None."""
-    folder = posixpath.normpath(base) if base else "."
-    while folder not in (".", "") and not folder.startswith(".."):
-        folder = posixpath.dirname(folder) or "."
-        path = posixpath.join(folder, "package.json") if folder != "." else "package.json"
-        package = doc.context.read_json(path)
-        if isinstance(package, dict) and package.get("workspaces"):
-            return path
-        for marker in MONOREPO_MARKERS:
-            marker_path = posixpath.join(folder, marker) if folder != "." else marker
-            if doc.context.exists(marker_path):
-                return marker_path
-    return None
-
-
 def _requirements(doc: Document, files: list[str], anchor: Instruction, where: str) -> list[str]:
     """The requirement files and the ones they include, or Skip for local paths."""
     found = read_requirements(doc.context, files)
@@ -277,7 +261,7 @@ def _node(
                 "first",
                 anchor,
             )
-    root = _workspace_root_above(doc, base)
+    root = workspace_root_above(ctx, base)
     if root is not None:
         raise Skip(
             f"{where}: {root} above the project marks a workspace root, which the install "
@@ -293,9 +277,17 @@ def _node(
     locked = locked_local(ctx, base, use.eco)
     if locked is not None:
         raise Skip(f"{where}: {locked}, which needs the sources", anchor)
-    pnpm = package.get("pnpm")
-    if isinstance(pnpm, dict) and pnpm.get("patchedDependencies"):
-        raise Skip(f"{where}: pnpm.patchedDependencies needs the patch files", anchor)
+    program = posixpath.basename(program_args(use.command)[0])
+    cache = project_cache(ctx, base, "yarn" if program == "yarnpkg" else program, use.args)
+    if cache is not None:
+        raise Skip(
+            f"{where}: {cache} (a package cache in the build context) would be in the image "
+            "twice: the install reads and fills it, and the full COPY brings it again",
+            anchor,
+        )
+    patched = patched_dependencies(ctx, base, package)
+    if patched is not None:
+        raise Skip(f"{where}: {patched} needs the patch files", anchor)
     config = local_package_config(ctx, base, use.dest)
     if config:
         raise Skip(f"{where}: {config}, which needs the sources", anchor)

@@ -15,17 +15,23 @@ from dataclasses import dataclass, field
 
 from msdfix.ecosystems.images import NODE_NATIVE
 from msdfix.ecosystems.node import (
+    BUILTIN_MODULES,
     FRONTEND_PACKAGES,
     NGINX_HTML,
     NGINX_PORT,
     NGINX_RUNTIME,
+    PROJECT_INSTALLS,
     frontend_node,
+    local_dependencies,
+    local_spec_path,
     read_dependencies,
 )
+from msdfix.ecosystems.registry import MONOREPO_MARKERS, workspace_root_above
 from msdfix.fixes import Edit, apply_edits
 from msdfix.model.paths import within
 from msdfix.model.users import is_root
 from msdfix.shell.classify import program_args
+from msdfix.shell.commands import parse_commands
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
 from msdfix.transforms.split_stages import frontend
@@ -139,7 +145,33 @@ def _frontend_plan(a: Analysis, runs: list[Instruction]) -> Frontend:
     package = frontend.package_json(a.ctx, rel)
     if package is None:
         raise Decline(f"no package.json in the frontend directory {rel or '.'}")
-    outside = _reads_outside(a, rel)
+    if not any(_installs(c) for c in local):
+        raise Decline(
+            f"the frontend in {app} is built without an install of its own: its packages "
+            "come from another install, which its own stage would not have"
+        )
+    above = next(
+        (
+            c
+            for c in a.calls
+            if c.ins not in runs and _installs(c) and not _global(c) and within(app, c.cwd)
+        ),
+        None,
+    )
+    borrowed = _borrowed(a, rel, package, local, above) if above is not None else None
+    if above is not None and borrowed is not None:
+        raise Decline(
+            f"the frontend in {app} lies below the install at line {above.ins.start_line} "
+            f"({above.cwd}), and {borrowed}: its own stage would not have it"
+        )
+    node_markers = tuple(m for m in MONOREPO_MARKERS if m != "go.work")
+    root = workspace_root_above(a.ctx, rel, node_markers) if rel else None
+    if root is not None:  # npm/yarn/pnpm in the member install the root's workspace
+        raise Decline(
+            f"the frontend in {app} lies in the workspace of {root}, whose install brings its "
+            "dependencies"
+        )
+    outside = _local_outside(package, rel) or _reads_outside(a, rel)
     if outside is not None:  # tailwind's content: ["../backend/templates/**/*.html"]
         raise Decline(
             f"{outside} names a path outside the frontend directory, which its own stage "
@@ -363,6 +395,82 @@ def nginx_runtime(a: Analysis, alias: str) -> tuple[list[Edit], str] | None:
         + " (unsafe: different server and port)"
     )
     return edits, message
+
+
+def _installs(call: Call) -> bool:
+    """``call`` installs its project's packages (``npm ci``, ``yarn``, ``pnpm install``)."""
+    install = PROJECT_INSTALLS.get("yarn" if call.program == "yarnpkg" else call.program)
+    sub = call.args[0] if call.args and not call.args[0].startswith("-") else ""
+    return install is not None and (call.sub in install.subcommands or sub in install.subcommands)
+
+
+_SOURCE_SUFFIXES = (".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".mts", ".cts", ".vue", ".svelte")
+# A bare module specifier a source imports (``import x from "ms"``, ``require('ms/x')``).
+_BARE_IMPORT = re.compile(
+    r"""(?:\brequire[ \t]*\([ \t]*|\bimport[ \t]*\([ \t]*|\bfrom[ \t]+|^[ \t]*import[ \t]+)"""
+    r"""["']([^"'./\n#][^"'\n]*)["']""",
+    re.MULTILINE,
+)
+MAX_FRONTEND_SOURCES = 2000
+
+
+def _declared(package: dict[str, object]) -> set[str]:
+    """Every package a package.json names, and its own name."""
+    names = {str(package.get("name") or "")}
+    for key in ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies"):
+        table = package.get(key)
+        names |= set(table) if isinstance(table, dict) else set()
+    return names
+
+
+def _borrowed(
+    a: Analysis, rel: str, package: dict[str, object], calls: list[Call], above: Call
+) -> str | None:
+    """What the frontend's build takes from the install of a folder above it, which node,
+    bundlers and npm's PATH all search: a package its sources import that its package.json
+    does not declare, or a program its build scripts start that only the package.json above
+    declares (built for real: esbuild "Could not resolve "ms"" in the frontend stage). None:
+    nothing found."""
+    declared = _declared(package)
+    prefix = f"{rel}/" if rel else ""
+    sources = [
+        f
+        for f in (a.ctx.glob(f"{prefix}*") if a.ctx.present else [])
+        if f.endswith(_SOURCE_SUFFIXES) and "node_modules/" not in f"/{f}"
+    ]
+    if len(sources) > MAX_FRONTEND_SOURCES:
+        return f"its {len(sources)} sources are too many to check for imports"
+    for path in sources:
+        for spec in _BARE_IMPORT.findall(a.ctx.read_text(path) or ""):
+            parts = spec.split("/")
+            name = "/".join(parts[:2]) if spec.startswith("@") else parts[0]
+            if name not in declared and name not in BUILTIN_MODULES and ":" not in name:
+                return f"{path} imports {name}, which its package.json does not declare"
+    above_rel = context_dir(a, above.cwd, above.ins)
+    outer = frontend.package_json(a.ctx, above_rel) if above_rel is not None else None
+    theirs = _declared(outer) - declared if outer is not None else set()
+    for call in calls:
+        script = frontend.script_of([call.program, *call.args], package) or ""
+        for command in parse_commands(script) if script else []:
+            program, _ = program_args(command)
+            if program in theirs:
+                return (
+                    f"its build runs {program}, which only {above_rel or '.'}/package.json declares"
+                )
+    return None
+
+
+def _local_outside(package: dict[str, object], rel: str) -> str | None:
+    """The frontend's package.json when it names a local dependency outside the frontend
+    directory (``"shared-utils": "file:../shared"``, ``workspace:*``): built for real, the
+    frontend stage's install lacked it and esbuild could not resolve "shared-utils"."""
+    for name, spec in local_dependencies(package):
+        path = local_spec_path(spec)
+        target = posixpath.normpath(posixpath.join(rel, path)) if path is not None else ".."
+        outside = target == ".." or target.startswith(("../", "/"))
+        if outside or rel and not within(target, rel):
+            return f"{rel or '.'}/package.json ({name}@{spec})"
+    return None
 
 
 # A quoted relative path that leaves the directory: ``"../backend/templates/**/*.html"``.

@@ -26,6 +26,8 @@ from msdfix.ecosystems.node import (
     BUILTIN_MODULES,
     DEV_FLAGS,
     GLOBAL_TOOLS,
+    LAYOUT_ENV,
+    LAYOUT_FLAGS,
     NPM_CONFIG_FILE_ENV,
     PROD_FLAGS,
     PROJECT_INSTALLS,
@@ -38,7 +40,9 @@ from msdfix.ecosystems.node import (
     local_package_names,
     lock_problem,
     locked_local,
+    modules_elsewhere,
     node_options_files,
+    patched_dependencies,
     plug_n_play,
     production_install,
     read_dependencies,
@@ -46,6 +50,7 @@ from msdfix.ecosystems.node import (
     script_name,
     yarn_berry,
 )
+from msdfix.model.context import BuildContext
 from msdfix.model.paths import within
 from msdfix.model.program_calls import COMMON
 from msdfix.model.users import effective_user, is_root
@@ -226,6 +231,12 @@ def _plan(a: Analysis) -> Plan:
         same_family=True,
     )
     rel = _package_dir(a, app) if a.ctx.present else None
+    moved = _modules_moved(a, rel, installs)
+    if moved is not None:
+        raise Decline(
+            f"{moved} puts the installed packages outside {app}/node_modules, which the "
+            "runtime would copy"
+        )
     a.start = _start_commands(
         a, (frontend.package_json(a.ctx, rel) if rel is not None else None) or {}
     )
@@ -286,6 +297,23 @@ def _plan(a: Analysis) -> Plan:
         return plan
     _deps_stage(a, plan, app, installs[-1])
     return plan
+
+
+def _modules_moved(a: Analysis, rel: str | None, installs: list[Call]) -> str | None:
+    """A flag, variable or project setting that makes the install put packages outside
+    ``node_modules`` (pnpm's ``virtual-store-dir``, yarn's ``--modules-folder``): built for
+    real, the split's runtime got node_modules links into a virtual store it lacked
+    (MODULE_NOT_FOUND). None: none."""
+    for call in installs:
+        flag = next((x for x in call.args if x.partition("=")[0] in LAYOUT_FLAGS), None)
+        if flag is not None:
+            return f"`{call.program} {flag}`"
+        scope = a.model.stage_scope(a.stage, call.ins)
+        names = (*scope, *call.command.assignments)
+        env = next((k for k in names if k.lower() in LAYOUT_ENV), None)
+        if env is not None:
+            return f"${env}"
+    return modules_elsewhere(a.ctx, rel) if rel is not None else None
 
 
 def no_deleted_copies(a: Analysis, plan: Plan) -> None:
@@ -534,7 +562,7 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     legacy = _legacy_peer_gap(a, rel, install)
     if legacy:
         return legacy
-    local = _local_specifier(package)
+    local = _local_specifier(a.ctx, rel, package)
     if local:
         return f"package.json names {local}, which the install reads from the sources"
     locked = locked_local(a.ctx, rel, PROJECT_INSTALLS[install.program].ecosystem)
@@ -699,14 +727,12 @@ MODULES_PATH = re.compile(r"""["'`]((?:\.{1,2}/)+node_modules/[^"'`\n]*)["'`]"""
 MAX_IMPORT_SCAN = 2000
 
 
-def _local_specifier(package: dict[str, object]) -> str | None:
+def _local_specifier(ctx: BuildContext, rel: str, package: dict[str, object]) -> str | None:
     """A dependency installed from the app's own files (a path, a tarball, ``file:``, a
-    patch), or pnpm's patched dependencies: the manifests alone do not install it."""
-    pnpm = package.get("pnpm")
-    if package.get("patchedDependencies") or (
-        isinstance(pnpm, dict) and pnpm.get("patchedDependencies")
-    ):
-        return "patched dependencies (patch files)"
+    patch), or patched dependencies (pnpm, bun): the manifests alone do not install it."""
+    patched = patched_dependencies(ctx, rel, package)
+    if patched is not None:
+        return f"patched dependencies ({patched}: patch files)"
     local = local_dependency(package)
     return f"{local[0]}@{local[1]}" if local else None
 
