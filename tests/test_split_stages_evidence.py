@@ -2197,6 +2197,8 @@ def test_node_slim_runtime_gets_ca_certificates_for_a_tls_client(
     assert "FROM node:20-slim" in output, messages
     runtime = output.split("FROM node:20-slim", 1)[1]
     assert ("ca-certificates" in runtime) is (added or "ca-certificates" in install), runtime
+
+
 @pytest.mark.parametrize(
     "files, install, reason",
     [
