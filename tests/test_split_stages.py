@@ -1219,13 +1219,23 @@ _GO_SERVER = _df(
          "  api:\n    build: .\n", False),
         ("compose.yaml", "services:\n  api:\n    build:\n      context: .\n"
          "      dockerfile: Dockerfile.dev\n    command: go run .\n", False),
+        ("compose.yaml", "services:\n  api:\n    build: .\n    healthcheck:\n"
+         '      test: ["CMD-SHELL", "nc -z localhost 8080"]\n', True),
+        ("compose.yaml", "services:\n  api:\n    build: .\n    healthcheck:\n"
+         "      test:\n        - CMD-SHELL\n        - wget -qO- http://localhost:8080/\n", True),
+        ("compose.yaml", "services:\n  api:\n    build: .\n    healthcheck:\n"
+         "      disable: true\n", False),
+        ("compose.yaml", "services:\n  api:\n    build: .\n    healthcheck:\n"
+         '      test: ["NONE"]\n', False),
     ],
 )  # fmt: skip
 def test_a_compose_service_with_its_own_command_makes_the_split_unsafe(
     tmp_path, name, compose, unsafe
 ):
     """``docker compose run test`` runs ``go test ./...`` in the image: built for real, the
-    split's distroless runtime had no go ("executable file not found in $PATH")."""
+    split's distroless runtime had no go ("executable file not found in $PATH"); Compose
+    runs a service's ``healthcheck`` ``test`` in the container too (node:18-slim had no curl,
+    so the split app's service turned unhealthy, built for real)."""
     _go_app(tmp_path)
     (tmp_path / name).write_text(compose)
     text = _GO_SERVER
