@@ -1084,3 +1084,18 @@ def test_a_compose_healthcheck_makes_distroless_unsafe(tmp_path: Path) -> None:
     )
     assert "distroless" not in _run(text, context=tmp_path).output
     assert "distroless" in _run(text, unsafe=True, context=tmp_path).output
+
+
+def test_a_deploy_platform_process_counts_as_a_program_the_image_runs(tmp_path: Path) -> None:
+    """A Procfile process (Dokku and Heroku run it in the image) that runs curl keeps the
+    full node image; the same file without it moves to -slim."""
+    (tmp_path / "server.js").write_text(SERVER)
+    (tmp_path / "package.json").write_text('{"name": "app", "version": "1.0.0"}\n')
+    (tmp_path / "package-lock.json").write_text(LOCK)
+    (tmp_path / ".dockerignore").write_text("Procfile\n")
+    (tmp_path / "Procfile").write_text("web: node server.js\nping: curl -fsS http://x/\n")
+    result = _run(ORIGINAL, context=tmp_path)
+    assert "FROM node:18-slim\n" not in result.output
+    assert any("Procfile runs `curl` in its process" in f.message for f in result.suggestions)
+    (tmp_path / "Procfile").write_text("web: node server.js\n")
+    assert "FROM node:18-slim\n" in _run(ORIGINAL, context=tmp_path).output

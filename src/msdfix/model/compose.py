@@ -36,6 +36,11 @@ class ComposeRun:
     service: str
     key: str
     text: str
+    compose: bool = True  # False: a deploy platform's file (fly.toml, Procfile, ...)
+
+    def said(self) -> str:
+        """Where it runs, for a reason: ``compose.yaml's service api`` or ``fly.toml``."""
+        return f"{self.path}'s service {self.service}" if self.compose else self.path
 
 
 def compose_runs(ctx: BuildContext) -> list[ComposeRun]:

@@ -13,9 +13,9 @@ from msdfix.ecosystems.node import SCRIPT_RUNNERS
 from msdfix.ecosystems.programs import POSIX_SHELLS, SHELLS
 from msdfix.model import BuildContext, Stage
 from msdfix.model.base_images import HUB_REGISTRIES
-from msdfix.model.compose import compose_runs
 from msdfix.model.image import ImageRef
 from msdfix.model.native_loads import SUFFIXES, native_need, provided_names
+from msdfix.model.platforms import image_runs
 from msdfix.model.program_calls import (
     CALLED,
     TOO_MANY,
@@ -91,11 +91,11 @@ def compose_tool(ctx: BuildContext, lacks: list[str]) -> str | None:
     """A compose service built from this Dockerfile that runs a tool of the full image in
     its image (``healthcheck: test: [CMD, curl, -f, ...]``, ``command: git ...``), said as
     a reason, or None."""
-    for run in compose_runs(ctx):
+    for run in image_runs(ctx):
         words = {posixpath.basename(w) for w in _WORD.findall(run.text)}
         tool = next((t for t in lacks if t in words), None)
         if tool is not None:
-            return f"{run.path}'s service {run.service} runs `{tool}` in its {run.key}"
+            return f"{run.said()} runs `{tool}` in its {run.key}"
     return None
 
 
