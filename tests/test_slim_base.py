@@ -1146,3 +1146,67 @@ def test_python_slim_has_no_tkinter(tmp_path: Path, source: str, safe: bool) -> 
     if not safe:
         unsafe = _run(text, unsafe=True, context=tmp_path)
         assert any("tkinter" in f.message for f in unsafe.applied), unsafe.output
+_HEALTHY = (
+    "services:\n  server:\n    build:\n      context: .\n    healthcheck:\n"
+    "      test: {test}\n      interval: 10s\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("test", "slim"),
+    [
+        ('["CMD", "curl", "-f", "http://localhost:3000/"]', False),
+        ("\n        - CMD-SHELL\n        - wget -qO- http://localhost:3000/ || exit 1", False),
+        ('["CMD", "node", "healthcheck.js"]', True),
+        ('["NONE"]', True),
+    ],
+)
+def test_a_compose_healthcheck_counts_as_a_program_the_image_runs(
+    tmp_path: Path, test: str, slim: bool
+) -> None:
+    """Compose runs a service's ``healthcheck`` ``test`` inside the container: the docker-init
+    style .dockerignore keeps compose.yaml out of the image, and on node:18-slim ``curl -f``
+    failed ("curl: not found"), so the service turned unhealthy (built for real)."""
+    (tmp_path / "server.js").write_text(SERVER)
+    (tmp_path / "package.json").write_text('{"name": "app", "version": "1.0.0"}\n')
+    (tmp_path / "package-lock.json").write_text(LOCK)
+    (tmp_path / ".dockerignore").write_text("**/compose.y*ml\n")
+    (tmp_path / "compose.yaml").write_text(_HEALTHY.replace("{test}", test))
+    result = _run(ORIGINAL, context=tmp_path)
+    assert ("FROM node:18-slim\n" in result.output) is slim
+    if not slim:
+        assert any(
+            "compose.yaml's service server runs" in f.message and "healthcheck" in f.message
+            for f in result.suggestions
+        )
+
+
+def test_a_compose_healthcheck_makes_distroless_unsafe(tmp_path: Path) -> None:
+    """A compose healthcheck runs in the image: distroless has no wget or shell for it."""
+    (tmp_path / "go.mod").write_text("module x\n\ngo 1.19\n")
+    (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")
+    (tmp_path / "compose.yaml").write_text(
+        _HEALTHY.replace("{test}", '["CMD", "wget", "-qO-", "http://localhost:8080/"]')
+    )
+    text = (
+        "FROM golang:1.19 AS build\nWORKDIR /src\nCOPY . .\n"
+        "RUN CGO_ENABLED=0 go build -o /out/app .\n"
+        'FROM debian:12\nCOPY --from=build /out/app /usr/local/bin/app\nCMD ["app"]\n'
+    )
+    assert "distroless" not in _run(text, context=tmp_path).output
+    assert "distroless" in _run(text, unsafe=True, context=tmp_path).output
+
+
+def test_a_deploy_platform_process_counts_as_a_program_the_image_runs(tmp_path: Path) -> None:
+    """A Procfile process (Dokku and Heroku run it in the image) that runs curl keeps the
+    full node image; the same file without it moves to -slim."""
+    (tmp_path / "server.js").write_text(SERVER)
+    (tmp_path / "package.json").write_text('{"name": "app", "version": "1.0.0"}\n')
+    (tmp_path / "package-lock.json").write_text(LOCK)
+    (tmp_path / ".dockerignore").write_text("Procfile\n")
+    (tmp_path / "Procfile").write_text("web: node server.js\nping: curl -fsS http://x/\n")
+    result = _run(ORIGINAL, context=tmp_path)
+    assert "FROM node:18-slim\n" not in result.output
+    assert any("Procfile runs `curl` in its process" in f.message for f in result.suggestions)
+    (tmp_path / "Procfile").write_text("web: node server.js\n")
+    assert "FROM node:18-slim\n" in _run(ORIGINAL, context=tmp_path).output

@@ -1335,13 +1335,23 @@ _GO_SERVER = _df(
          "  api:\n    build: .\n", False),
         ("compose.yaml", "services:\n  api:\n    build:\n      context: .\n"
          "      dockerfile: Dockerfile.dev\n    command: go run .\n", False),
+        ("compose.yaml", "services:\n  api:\n    build: .\n    healthcheck:\n"
+         '      test: ["CMD-SHELL", "nc -z localhost 8080"]\n', True),
+        ("compose.yaml", "services:\n  api:\n    build: .\n    healthcheck:\n"
+         "      test:\n        - CMD-SHELL\n        - wget -qO- http://localhost:8080/\n", True),
+        ("compose.yaml", "services:\n  api:\n    build: .\n    healthcheck:\n"
+         "      disable: true\n", False),
+        ("compose.yaml", "services:\n  api:\n    build: .\n    healthcheck:\n"
+         '      test: ["NONE"]\n', False),
     ],
 )  # fmt: skip
 def test_a_compose_service_with_its_own_command_makes_the_split_unsafe(
     tmp_path, name, compose, unsafe
 ):
     """``docker compose run test`` runs ``go test ./...`` in the image: built for real, the
-    split's distroless runtime had no go ("executable file not found in $PATH")."""
+    split's distroless runtime had no go ("executable file not found in $PATH"); Compose
+    runs a service's ``healthcheck`` ``test`` in the container too (node:18-slim had no curl,
+    so the split app's service turned unhealthy, built for real)."""
     _go_app(tmp_path)
     (tmp_path / name).write_text(compose)
     text = _GO_SERVER
@@ -1369,6 +1379,32 @@ def test_a_compose_file_above_the_context_counts_for_its_build_folder(tmp_path, 
     result = _run(text, api)
     assert (result.output == text) is unsafe
     assert ("../compose.yaml gives service api" in _messages(result)) is unsafe
+
+
+@pytest.mark.parametrize(
+    "name, text, unsafe",
+    [
+        ("fly.toml", 'app = "x"\n[deploy]\n  release_command = "app migrate"\n', True),
+        ("fly.toml", 'app = "x"\n[processes]\n  web = "app"\n  worker = "app work"\n', True),
+        ("fly.toml", 'app = "x"\n[http_service]\n  internal_port = 8080\n', False),
+        ("Procfile", "web: app\nrelease: app migrate\n", True),
+        ("heroku.yml", "build:\n  docker:\n    web: Dockerfile\nrun:\n  worker: app work\n", True),
+        ("heroku.yml", "build:\n  docker:\n    web: Dockerfile\n", False),
+        ("render.yaml", "services:\n  - type: web\n    preDeployCommand: app migrate\n", True),
+        ("railway.json", '{"deploy": {"preDeployCommand": ["app migrate"]}}', True),
+        ("railway.toml", '[deploy]\nstartCommand = "app serve"\n', True),
+    ],
+)
+def test_a_deploy_platform_command_makes_the_split_unsafe(tmp_path, name, text, unsafe):
+    """fly.toml's ``release_command = "npm run migrate"`` runs in the image (a release
+    machine started from it): built for real, the split's prod-deps runtime had no
+    ``ts-node`` ("ts-node: not found"); Procfile, heroku.yml, render.yaml and railway's
+    files run their commands in the image the same way."""
+    _go_app(tmp_path)
+    (tmp_path / name).write_text(text)
+    result = _run(_GO_SERVER, tmp_path)
+    assert (result.output == _GO_SERVER) is unsafe
+    assert ("in this image: the runtime stage may lack" in _messages(result)) is unsafe
 
 
 def test_node_options_from_a_build_argument_keeps_the_install_in_the_build(tmp_path):

@@ -17,6 +17,7 @@ from msdfix.ecosystems.images import (
 )
 from msdfix.ecosystems.os import STANDARD_PATH
 from msdfix.model import Stage
+from msdfix.model.platforms import image_runs
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands
 from msdfix.shell.script import run_script
@@ -143,6 +144,12 @@ def distroless_candidate(doc: Document, stage: Stage, planner: Planner) -> Candi
         cand = Candidate(Target("debug", "distroless", DISTROLESS_STATIC))
         if not stage.of("entrypoint"):
             cand.head.append(_keyword(like, "ENTRYPOINT") + " []")
+    composed = next(iter(image_runs(planner.doc.context)), None)
+    if composed is not None:  # a compose healthcheck's curl, a command's sh
+        cand.unsafe.append(
+            f"{composed.said()} runs its own {composed.key} "
+            f"({composed.text[:60]}), which distroless may not be able to run"
+        )
     for ins in stage.instructions:
         if ins.cmd not in COPY_ONLY or any(s is ins for s in planner.facts.shell):
             cand.blocked = f"{where(ins)} needs a shell, which distroless does not have"

@@ -12,10 +12,11 @@ from msdfix.ecosystems.jdk import compiling_reason, source_file_launch
 from msdfix.ecosystems.node import SCRIPT_RUNNERS
 from msdfix.ecosystems.os import CA_CERTIFICATES
 from msdfix.ecosystems.programs import POSIX_SHELLS, SHELLS
-from msdfix.model import Stage
+from msdfix.model import BuildContext, Stage
 from msdfix.model.base_images import HUB_REGISTRIES
 from msdfix.model.image import ImageRef
 from msdfix.model.native_loads import SUFFIXES, native_need, provided_names
+from msdfix.model.platforms import image_runs
 from msdfix.model.program_calls import (
     CALLED,
     TOO_MANY,
@@ -83,6 +84,21 @@ def image_family(image: ImageRef) -> Family | None:
 
 def where(ins: Instruction) -> str:
     return f"{ins.keyword.upper()} at line {ins.start_line}"
+
+
+_WORD = re.compile(r"[\w.+-]+")
+
+
+def compose_tool(ctx: BuildContext, lacks: list[str]) -> str | None:
+    """A compose service built from this Dockerfile that runs a tool of the full image in
+    its image (``healthcheck: test: [CMD, curl, -f, ...]``, ``command: git ...``), said as
+    a reason, or None."""
+    for run in image_runs(ctx):
+        words = {posixpath.basename(w) for w in _WORD.findall(run.text)}
+        tool = next((t for t in lacks if t in words), None)
+        if tool is not None:
+            return f"{run.said()} runs `{tool}` in its {run.key}"
+    return None
 
 
 def short_names(names: list[str]) -> str:
@@ -190,6 +206,10 @@ class Planner:
         named = env_tool(values, tools)  # ENV FETCH_TOOL=curl: the app runs it by the name
         if named:
             unsafe.append(f"an ENV or ARG names `{named}`, which {new} does not have")
+            return
+        composed = compose_tool(ctx, lacks)
+        if composed:
+            unsafe.append(f"{composed}, which {new} does not have")
             return
         found = called_tool(ctx, tools, tuple(lacks))
         if found == TOO_MANY:
