@@ -1146,6 +1146,8 @@ def test_python_slim_has_no_tkinter(tmp_path: Path, source: str, safe: bool) -> 
     if not safe:
         unsafe = _run(text, unsafe=True, context=tmp_path)
         assert any("tkinter" in f.message for f in unsafe.applied), unsafe.output
+
+
 _HEALTHY = (
     "services:\n  server:\n    build:\n      context: .\n    healthcheck:\n"
     "      test: {test}\n      interval: 10s\n"
