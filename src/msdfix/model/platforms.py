@@ -6,17 +6,12 @@ and ``preDeployCommand``; with the compose services that build this Dockerfile."
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 from typing import Any
-
-import tomllib
 
 from msdfix.model.compose import ComposeRun, compose_runs
 from msdfix.model.context import BuildContext
 
-MAX_BYTES = 512 * 1024
 _PROCFILE = re.compile(r"^([\w-]+)\s*:\s*(.+)$", re.MULTILINE)
 _RENDER = re.compile(r"^\s*-?\s*(dockerCommand|preDeployCommand)\s*:\s*(.+)$", re.MULTILINE)
 _HEROKU_BLOCK = re.compile(r"^(run|release)\s*:\s*(.*)$")
@@ -26,15 +21,16 @@ def image_runs(ctx: BuildContext) -> list[ComposeRun]:
     """Every command a compose file or a deploy platform's file in the context runs in the
     image besides its own start command (a release step's ``npm run migrate`` runs
     ``ts-node``, a dev dependency)."""
-    if not ctx.present or ctx.root is None:
+    if not ctx.present:
         return []
-    return compose_runs(ctx) + platform_runs(ctx.root)
+    return compose_runs(ctx) + platform_runs(ctx)
 
 
-def platform_runs(root: Path) -> list[ComposeRun]:
-    """The commands the deploy platforms' files in ``root`` run in the image."""
+def platform_runs(ctx: BuildContext) -> list[ComposeRun]:
+    """The commands the deploy platforms' files at the top of the context run in the image
+    (read as every context file is: bounded, within the context, nesting too deep unread)."""
     found: list[ComposeRun] = []
-    fly = _toml(root / "fly.toml")
+    fly = _table(ctx.read_toml("fly.toml"))
     release = _at(fly, "deploy", "release_command")
     if isinstance(release, str) and release.strip():
         found.append(ComposeRun("fly.toml", "deploy", "release_command", release, False))
@@ -47,14 +43,14 @@ def platform_runs(root: Path) -> list[ComposeRun]:
         ]
     found += [
         ComposeRun("Procfile", m.group(1), "process", m.group(2).strip(), False)
-        for m in _PROCFILE.finditer(_read(root / "Procfile"))
+        for m in _PROCFILE.finditer(ctx.read_text("Procfile") or "")
     ]
-    found += _heroku(_read(root / "heroku.yml"))
+    found += _heroku(ctx.read_text("heroku.yml") or "")
     found += [
         ComposeRun("render.yaml", "service", m.group(1), m.group(2).strip(), False)
-        for m in _RENDER.finditer(_read(root / "render.yaml"))
+        for m in _RENDER.finditer(ctx.read_text("render.yaml") or "")
     ]
-    railway = _json(root / "railway.json") or _toml(root / "railway.toml")
+    railway = _table(ctx.read_json("railway.json")) or _table(ctx.read_toml("railway.toml"))
     for key in ("startCommand", "preDeployCommand"):
         value = _at(railway, "deploy", key)
         words = value if isinstance(value, list) else [value]
@@ -88,27 +84,6 @@ def _at(data: dict[str, Any], *keys: str) -> Any:
     return data
 
 
-def _read(path: Path) -> str:
-    try:
-        if not path.is_file() or path.stat().st_size > MAX_BYTES:
-            return ""
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-
-
-def _toml(path: Path) -> dict[str, Any]:
-    try:
-        data: dict[str, Any] = tomllib.loads(_read(path))
-    except tomllib.TOMLDecodeError:
-        return {}
-    return data
-
-
-def _json(path: Path) -> dict[str, Any]:
-    text = _read(path)
-    try:
-        data = json.loads(text) if text else {}
-    except ValueError:
-        return {}
+def _table(data: Any) -> dict[str, Any]:
+    """A parsed file's top-level table ({} for none, or for a JSON array or scalar)."""
     return data if isinstance(data, dict) else {}
