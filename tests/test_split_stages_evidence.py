@@ -2148,3 +2148,27 @@ def test_uv_with_a_managed_python_is_not_split(
     would lack it (static: python-build-standalone is not reachable here)."""
     result = _uv_split(tmp_path, files, env, flags)
     assert ("AS runtime" in result) is safe, result
+
+
+@pytest.mark.parametrize(
+    "compilers, libs",
+    [
+        ("gcc libc6-dev", "libgomp1 libatomic1"),
+        ("build-essential gfortran", "libgomp1 libatomic1 libgfortran5"),
+    ],
+)
+def test_the_compilers_support_libraries_come_to_a_slim_runtime(
+    tmp_path: Path, compilers: str, libs: str
+) -> None:
+    """Built for real: a C extension compiled with -fopenmp by `pip install .` on
+    python:3.12-slim with gcc; the split's runtime (python:3.12-slim) had no libgomp.so.1
+    and the import failed. The compiler's support libraries now come along."""
+    root = _write(tmp_path, {"setup.py": "from setuptools import setup\nsetup()\n", "app.py": ""})
+    text = (
+        "FROM python:3.12-slim\n"
+        f"RUN apt-get update && apt-get install -y --no-install-recommends {compilers}\n"
+        'WORKDIR /app\nCOPY . .\nRUN pip install .\nCMD ["python", "app.py"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" in out, messages
+    assert f"runtime packages: {libs}" in messages, messages

@@ -16,6 +16,8 @@ distribution, so a name from one table is never installed with the other manager
 - ``DEV_TO_RUNTIME``: a ``-dev`` package -> the shared-library packages a program linked
   against it loads at run time (empty: the slim/alpine images already have the library); on
   alpine also the compilers -> libgcc/libstdc++, which Debian images always have.
+- ``COMPILER_RUNTIME``: a compiler -> the support libraries (OpenMP, atomics, Fortran) code it
+  compiled may load, which the slim images lack.
 - ``PY_SOURCE_BUILT``: Python distributions usually compiled from source, or that load a system
   library or run a program at run time -> the packages they need there.
 """
@@ -148,6 +150,28 @@ DEV_TO_RUNTIME: dict[str, dict[str, tuple[str, ...]]] = {
         "ncurses-dev": (),
         "util-linux-dev": (),
     },  # fmt: skip
+}
+
+# Compilers -> the support libraries code they compile may load at run time and the slim images
+# lack: Debian's gcc depends on libgcc-N-dev, which brings libgomp1 (``-fopenmp``) and
+# libatomic1 (``-latomic``); gfortran adds libgfortran5 (with libquadmath0 where it exists).
+# Alpine's gcc depends on libgomp and libatomic, gfortran on libgfortran. A package pip builds
+# from an sdist chooses its own flags, so the runtime gets them whenever the build had the
+# compiler (a C extension built with -fopenmp on python:3.12-slim failed with "libgomp.so.1:
+# cannot open shared object file" in the split's runtime).
+COMPILER_RUNTIME: dict[str, dict[str, tuple[str, ...]]] = {
+    APT: {
+        "gcc": ("libgomp1", "libatomic1"),
+        "g++": ("libgomp1", "libatomic1"),
+        "build-essential": ("libgomp1", "libatomic1"),
+        "gfortran": ("libgomp1", "libatomic1", "libgfortran5"),
+    },
+    APK: {
+        "gcc": ("libgomp", "libatomic"),
+        "g++": ("libgomp", "libatomic"),
+        "build-base": ("libgomp", "libatomic"),
+        "gfortran": ("libgomp", "libatomic", "libgfortran"),
+    },
 }
 
 PY_SOURCE_BUILT: dict[str, dict[str, tuple[str, ...]]] = {

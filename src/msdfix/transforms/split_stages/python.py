@@ -96,6 +96,7 @@ def plan_python(a: Analysis) -> Plan:
     )
     plan.stable.add(venv or "/usr/local")
     move_to_runtime(plan, tail)
+    plan.packages += _compiler_runtime(manager, a.packages)
     if runtime_tag != tag:
         evidence = install_evidence(
             a.ctx, [(c.program, c.args) for c in installs], python_version(tag), a.scope()
@@ -105,6 +106,13 @@ def plan_python(a: Analysis) -> Plan:
                 plan.packages += libs
         plan.unsafe = _unproven(evidence, plan.runtime)
     return plan
+
+
+def _compiler_runtime(manager: str, packages: list[str]) -> list[str]:
+    """The support libraries of the compilers the build installs (pip builds sdists with the
+    flags each package chooses: ``-fopenmp`` links libgomp, which the slim runtime lacks)."""
+    found = [lib for p in packages for lib in osp.COMPILER_RUNTIME[manager].get(p, ())]
+    return list(dict.fromkeys(found))
 
 
 def _unproven(evidence: InstallEvidence, runtime: str) -> str | None:
