@@ -2172,3 +2172,17 @@ def test_the_compilers_support_libraries_come_to_a_slim_runtime(
     out, messages, _ = _split(text, root)
     assert "AS runtime" in out, messages
     assert f"runtime packages: {libs}" in messages, messages
+
+
+def test_a_compiler_the_build_removes_brings_no_support_libraries(tmp_path: Path) -> None:
+    """The original purges gcc (and its libraries) again: the runtime stays as small."""
+    root = _write(tmp_path, {"setup.py": "from setuptools import setup\nsetup()\n", "app.py": ""})
+    text = (
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n"
+        "RUN apt-get update && apt-get install -y gcc libpq-dev && pip install . "
+        "&& apt-get purge -y --auto-remove gcc\n"
+        'CMD ["python", "app.py"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert "runtime packages: libpq5" in messages, messages
+    assert "libgomp1" not in out, messages

@@ -96,7 +96,7 @@ def plan_python(a: Analysis) -> Plan:
     )
     plan.stable.add(venv or "/usr/local")
     move_to_runtime(plan, tail)
-    plan.packages += _compiler_runtime(manager, a.packages)
+    plan.packages += _compiler_runtime(manager, [p for p in a.packages if p not in a.removed])
     if runtime_tag != tag:
         evidence = install_evidence(
             a.ctx, [(c.program, c.args) for c in installs], python_version(tag), a.scope()
@@ -110,7 +110,8 @@ def plan_python(a: Analysis) -> Plan:
 
 def _compiler_runtime(manager: str, packages: list[str]) -> list[str]:
     """The support libraries of the compilers the build installs (pip builds sdists with the
-    flags each package chooses: ``-fopenmp`` links libgomp, which the slim runtime lacks)."""
+    flags each package chooses: ``-fopenmp`` links libgomp, which the slim runtime lacks).
+    A compiler the build removes again is left out, as its other packages are."""
     found = [lib for p in packages for lib in osp.COMPILER_RUNTIME[manager].get(p, ())]
     return list(dict.fromkeys(found))
 
