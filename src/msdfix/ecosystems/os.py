@@ -154,8 +154,9 @@ DEV_TO_RUNTIME: dict[str, dict[str, tuple[str, ...]]] = {
 
 # Compilers -> the support libraries code they compile may load at run time and the slim images
 # lack: Debian's gcc depends on libgcc-N-dev, which brings libgomp1 (``-fopenmp``) and
-# libatomic1 (``-latomic``); gfortran adds libgfortran5 (with libquadmath0 where it exists).
-# Alpine's gcc depends on libgomp and libatomic, gfortran on libgfortran. A package pip builds
+# libatomic1 (``-latomic``). Alpine's gcc depends on libgomp and libatomic, gfortran on
+# libgfortran. Debian's libgfortran is named by its soname, which changed between releases
+# (libgfortran3 up to stretch, libgfortran5 from buster on): ``COMPILER_UNMAPPED`` names it. A package pip builds
 # from an sdist chooses its own flags, so the runtime gets them whenever the build had the
 # compiler (a C extension built with -fopenmp on python:3.12-slim failed with "libgomp.so.1:
 # cannot open shared object file" in the split's runtime).
@@ -164,7 +165,7 @@ COMPILER_RUNTIME: dict[str, dict[str, tuple[str, ...]]] = {
         "gcc": ("libgomp1", "libatomic1"),
         "g++": ("libgomp1", "libatomic1"),
         "build-essential": ("libgomp1", "libatomic1"),
-        "gfortran": ("libgomp1", "libatomic1", "libgfortran5"),
+        "gfortran": ("libgomp1", "libatomic1"),
     },
     APK: {
         "gcc": ("libgomp", "libatomic"),
@@ -172,6 +173,11 @@ COMPILER_RUNTIME: dict[str, dict[str, tuple[str, ...]]] = {
         "build-base": ("libgomp", "libatomic"),
         "gfortran": ("libgomp", "libatomic", "libgfortran"),
     },
+}
+
+COMPILER_UNMAPPED: dict[str, dict[str, str]] = {
+    APT: {"gfortran": "libgfortran (libgfortran3 up to stretch, libgfortran5 from buster on)"},
+    APK: {},
 }
 
 PY_SOURCE_BUILT: dict[str, dict[str, tuple[str, ...]]] = {

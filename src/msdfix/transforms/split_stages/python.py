@@ -96,7 +96,16 @@ def plan_python(a: Analysis) -> Plan:
     )
     plan.stable.add(venv or "/usr/local")
     move_to_runtime(plan, tail)
-    plan.packages += _compiler_runtime(manager, [p for p in a.packages if p not in a.removed])
+    compilers = [p for p in a.packages if p not in a.removed]
+    plan.packages += _compiler_runtime(manager, compilers)
+    unmapped = next(
+        (
+            osp.COMPILER_UNMAPPED[manager][p]
+            for p in compilers
+            if p in osp.COMPILER_UNMAPPED[manager]
+        ),
+        None,
+    )
     if runtime_tag != tag:
         evidence = install_evidence(
             a.ctx, [(c.program, c.args) for c in installs], python_version(tag), a.scope()
@@ -105,6 +114,8 @@ def plan_python(a: Analysis) -> Plan:
             if name in evidence.packages:
                 plan.packages += libs
         plan.unsafe = _unproven(evidence, plan.runtime)
+    if unmapped is not None and plan.unsafe is None:
+        plan.unsafe = f"code the build compiled may load {unmapped}, which msdfix does not install"
     return plan
 
 
