@@ -1033,3 +1033,25 @@ def test_a_locale_set_where_the_program_starts_makes_slim_unsafe(
     if script is not None:
         (tmp_path / "entrypoint.sh").write_text(script.replace("es_ES", "C"))
     assert "FROM debian:bookworm-slim\n" in _run(english, context=tmp_path).output
+
+
+@pytest.mark.parametrize(
+    "package", ["cairocffi==1.7.1", "file-magic==0.4.1", "python-gnupg==0.5.3"]
+)
+def test_a_wheel_that_loads_a_library_or_runs_a_program_of_the_full_image_keeps_it(
+    tmp_path: Path, package: str
+) -> None:
+    """cairocffi dlopens libcairo.so.2, file-magic loads libmagic with ctypes, python-gnupg
+    runs gpg: python:3.12 has them (imagemagick's librsvg, `file`, gnupg), -slim does not."""
+    (tmp_path / "requirements.txt").write_text(f"{package} --hash=sha256:{'1' * 64}\n")
+    text = (
+        "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\n"
+        "RUN pip install --only-binary :all: -r requirements.txt\n"
+        'COPY . .\nCMD ["python", "app.py"]\n'
+    )
+    result = _run(text, context=tmp_path)
+    assert not result.changed, result.output
+    name = package.split("==")[0]
+    assert any(f"installs {name}" in f.message for f in result.suggestions), [
+        f.message for f in result.suggestions
+    ]

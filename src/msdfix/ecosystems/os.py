@@ -196,6 +196,13 @@ PY_SOURCE_BUILT: dict[str, dict[str, tuple[str, ...]]] = {
         "pytesseract": ("tesseract-ocr",),  # runs the tesseract program
         "pdf2image": ("poppler-utils",),  # runs pdftoppm
         "pyzbar": ("libzbar0",),
+        "cairocffi": ("libcairo2",),  # dlopens libcairo.so.2 when imported
+        "pangocffi": ("libpango-1.0-0",),
+        "pangocairocffi": ("libpangocairo-1.0-0",),
+        "file-magic": ("libmagic1",),  # loads libmagic with ctypes
+        "filemagic": ("libmagic1",),
+        "python-gnupg": ("gnupg",),  # runs the gpg program
+        "gnupg": ("gnupg",),
     },
     APK: {
         "psycopg2": ("libpq",),
@@ -208,6 +215,13 @@ PY_SOURCE_BUILT: dict[str, dict[str, tuple[str, ...]]] = {
         "psycopg": ("libpq",),
         "gitpython": ("git",),
         "python-magic": ("libmagic",),
+        "cairocffi": ("cairo",),
+        "pangocffi": ("pango",),
+        "pangocairocffi": ("pango",),
+        "file-magic": ("libmagic",),
+        "filemagic": ("libmagic",),
+        "python-gnupg": ("gnupg",),
+        "gnupg": ("gnupg",),
     },
 }
 
