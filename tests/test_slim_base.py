@@ -1055,3 +1055,30 @@ def test_a_wheel_that_loads_a_library_or_runs_a_program_of_the_full_image_keeps_
     assert any(f"installs {name}" in f.message for f in result.suggestions), [
         f.message for f in result.suggestions
     ]
+
+
+@pytest.mark.parametrize(
+    "source, kept",
+    [
+        ("import tkinter as tk\n", True),
+        ("import matplotlib\nmatplotlib.use('TkAgg')\n", True),
+        ("from PIL import Image, ImageTk\n", True),
+        ("import matplotlib\nmatplotlib.use('Agg')\n", False),
+    ],
+)
+def test_tkinter_needs_the_full_python_image(tmp_path: Path, source: str, kept: bool) -> None:
+    """python:X keeps tk-dev; python:X-slim leaves tkinter's libraries out on purpose (its
+    Dockerfile's ``find ... -not -name '*tkinter*'``): `import tkinter` fails there with
+    "libtk8.6.so: cannot open shared object file" (static: the stand-ins use Debian's
+    python3, which has no tkinter in either image)."""
+    (tmp_path / "requirements.txt").write_text(f"six==1.16.0 --hash=sha256:{'1' * 64}\n")
+    (tmp_path / "app.py").write_text(source)
+    text = (
+        "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\n"
+        "RUN pip install --only-binary :all: -r requirements.txt\n"
+        'COPY . .\nCMD ["python", "app.py"]\n'
+    )
+    result = _run(text, context=tmp_path)
+    assert result.changed is not kept, [f.message for f in result.suggestions]
+    if kept:
+        assert any("uses tkinter" in f.message for f in result.suggestions)

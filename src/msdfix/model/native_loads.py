@@ -26,6 +26,15 @@ SUFFIXES = {"python": "*.py", "ruby": "*.rb"}
 _SONAME = re.compile(r"""["'](?:[\w./-]*/)?(lib[\w+-]+?\.so(?:\.\d+)*)["']""")
 _CFFI_BUILD = re.compile(r"\bset_source\(|\.verify\(")
 _CFFI_COMPILE = re.compile(r"\.compile\(|\.verify\(")
+# tkinter's extension links libtk/libtcl: the full python image keeps tk-dev (a build
+# dependency of the interpreter), and the -slim Dockerfile deliberately leaves tkinter's
+# libraries out of what it keeps (``find ... -not -name '*tkinter*' -exec ldd``), so
+# ``import tkinter`` fails there with "libtk8.6.so: cannot open shared object file".
+_TKINTER = re.compile(
+    r"^[^\S\n]*(?:import|from)[^\S\n]+(?:_?tkinter|turtle|turtledemo|idlelib)\b"
+    r"|\bImageTk\b|\buse\(\s*[\"']TkAgg[\"']|\bMPLBACKEND\W+TkAgg\b",
+    re.MULTILINE | re.IGNORECASE,
+)
 # glibc's own libraries and the runtime libraries every Debian image has.
 _BASE_LIBRARIES = frozenset(
     "c m dl pthread rt util crypt resolv nsl anl gcc_s stdc++ z python3".split()
@@ -57,6 +66,8 @@ def native_need(
         text = ctx.read_text(rel) or ""
         if "cffi" in text and _CFFI_BUILD.search(text) and _CFFI_COMPILE.search(text):
             return f"{rel} compiles C with cffi when it runs (gcc)"
+        if pattern == "*.py" and _TKINTER.search(text) and not _provides_tk(packages):
+            return f"{rel} uses tkinter, which loads the system library libtk"
         words = [m.group(1) for m in _LOAD.finditer(text)]
         if "ctypes" in text or "cffi" in text or "fiddle" in text.lower():
             words += [m.group(1) for m in _SONAME.finditer(text)]
@@ -68,6 +79,11 @@ def native_need(
                 continue  # the Dockerfile installs or copies it
             return f"{rel} loads the system library lib{name} by name"
     return None
+
+
+def _provides_tk(packages: list[str]) -> bool:
+    """The Dockerfile installs Tk itself (``libtk8.6``, ``tk``, ``tk-dev``)."""
+    return any(p.startswith(("libtk", "tk")) for p in packages)
 
 
 def provided_names(packages: Iterable[str], copies: Iterable[str]) -> set[str]:
