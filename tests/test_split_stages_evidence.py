@@ -2189,3 +2189,28 @@ def test_a_compiler_the_build_removes_brings_no_support_libraries(tmp_path: Path
     out, messages, _ = _split(text, root)
     assert "runtime packages: libpq5" in messages, messages
     assert "libgomp1" not in out, messages
+
+
+@pytest.mark.parametrize(
+    "image, split",
+    [
+        ("python:3.9-slim-bullseye", False),  # bullseye's unixodbc-dev brings libodbc1
+        ("python:3.12-slim", False),  # names no release: the default moves over time
+        ("python:3.12-slim-bookworm", True),
+    ],
+)
+def test_a_runtime_library_named_for_one_release_needs_that_release(
+    tmp_path: Path, image: str, split: bool
+) -> None:
+    """unixodbc-dev -> libodbc2 holds on bookworm and trixie only; on bullseye the runtime's
+    `apt-get install libodbc2` would fail with "Unable to locate package"."""
+    root = _write(tmp_path, {"requirements.txt": "pyodbc==5.2.0\n", "app.py": ""})
+    text = (
+        f"FROM {image}\n"
+        "RUN apt-get update && apt-get install -y --no-install-recommends gcc unixodbc-dev\n"
+        'WORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD ["python", "app.py"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert ("AS runtime" in out) is split, messages
+    if not split:
+        assert "libodbc2 exists only in Debian bookworm, trixie" in messages, messages

@@ -362,6 +362,47 @@ def debian_codename(tag: str | None) -> str | None:
     return None
 
 
+# Runtime libraries that ``DEV_TO_RUNTIME`` maps a -dev package of a stable name to, whose
+# Debian package is named for the soname, which changes between releases: each exists only
+# in the releases listed (libldap2-dev brings libldap-2.4-2 on bullseye and libldap2 on trixie;
+# unixodbc-dev libodbc1 up to bullseye). An install of one on another release fails with
+# "Unable to locate package". (A -dev package named for its soname, libpcre3-dev, proves by
+# its own install that the build's release has the library.)
+RELEASE_NAMED: dict[str, tuple[str, ...]] = {
+    "libldap-2.5-0": ("bookworm",),
+    "libodbc2": ("bookworm", "trixie"),
+}
+_DEBIAN_NUMBERS = dict(zip(("8", "9", "10", "11", "12", "13"), DEBIAN_CODENAMES, strict=True))
+
+
+def image_release(image: str) -> str | None:
+    """The Debian release an image reference names (``python:3.12-slim-bookworm``,
+    ``debian:12-slim``), or None when its tag names none (the default moves over time)."""
+    name, _, tag = image.partition("@")[0].rpartition(":")
+    if not name:
+        return None
+    if name.rsplit("/", 1)[-1] == "debian":
+        number = re.match(r"(\d+)(?:\.\d+)*(?:-|$)", tag)
+        if number and number.group(1) in _DEBIAN_NUMBERS:
+            return _DEBIAN_NUMBERS[number.group(1)]
+    return debian_codename(tag)
+
+
+def release_bound(packages: list[str], image: str) -> str | None:
+    """Why installing ``packages`` on ``image`` may fail: one is named for releases the
+    image may not be (None when each exists in the image's release)."""
+    release = image_release(image)
+    for name in packages:
+        releases = RELEASE_NAMED.get(name)
+        if releases is not None and release not in releases:
+            where = f"is {release}" if release else "names no Debian release"
+            return (
+                f"{name} exists only in Debian {', '.join(releases)}, and {image} {where} "
+                "(the library's package is named for its soname)"
+            )
+    return None
+
+
 def alpine_version(tag: str | None) -> str | None:
     """``3.19`` for ``1.22-alpine3.19``, the default for plain ``-alpine``, None otherwise."""
     if not tag or "alpine" not in tag:

@@ -112,7 +112,7 @@ import re
 from collections.abc import Iterable
 
 from msdfix.document import Document
-from msdfix.ecosystems.os import APK, CA_CERTIFICATES, package_manager
+from msdfix.ecosystems.os import APK, APT, CA_CERTIFICATES, package_manager, release_bound
 from msdfix.ecosystems.registry import ecosystem_of
 from msdfix.fixes import Applicability, Edit, Finding, apply_edits
 from msdfix.model import Stage
@@ -359,6 +359,9 @@ def _packages(a: Analysis, plan: Plan) -> None:
     if a.upgrades:
         plan.notes.append("the runtime's OS packages are upgraded too, as the build's were")
     plan.packages = list(dict.fromkeys(plan.packages + keep))
+    bound = release_bound(plan.packages, plan.runtime) if manager == APT else None
+    if bound is not None:
+        raise Decline(bound)
     if plan.runtime.startswith("debian:") and not plan.same_family:
         files = [f for f, p in TOOLCHAIN_FILES.items() if p not in plan.packages]
         plan.copies = dedupe([*plan.copies, *files])
