@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from msdfix.ecosystems import os as osp
 from msdfix.ecosystems.images import slim_variant
 from msdfix.ecosystems.python import (
@@ -96,7 +98,8 @@ def plan_python(a: Analysis) -> Plan:
     )
     plan.stable.add(venv or "/usr/local")
     move_to_runtime(plan, tail)
-    compilers = [p for p in a.packages if p not in a.removed]
+    gone = a.removed if manager == osp.APK or _autoremoves(a) else set()
+    compilers = [p for p in a.packages if p not in gone]
     plan.packages += _compiler_runtime(manager, compilers)
     unmapped = next(
         (
@@ -119,10 +122,17 @@ def plan_python(a: Analysis) -> Plan:
     return plan
 
 
+def _autoremoves(a: Analysis) -> bool:
+    """A RUN of the build removes packages nothing depends on any more (``apt-get purge
+    --auto-remove``, ``apt-get autoremove``): a compiler's libraries go with it. A plain
+    ``purge`` leaves them installed, as apk's ``del`` of a virtual group does not."""
+    return any(re.search(r"\bauto-?remove\b", run.logical) for run in a.stage.of("run"))
+
+
 def _compiler_runtime(manager: str, packages: list[str]) -> list[str]:
     """The support libraries of the compilers the build installs (pip builds sdists with the
     flags each package chooses: ``-fopenmp`` links libgomp, which the slim runtime lacks).
-    A compiler the build removes again is left out, as its other packages are."""
+    A compiler the build removes with its dependencies is left out."""
     found = [lib for p in packages for lib in osp.COMPILER_RUNTIME[manager].get(p, ())]
     return list(dict.fromkeys(found))
 
