@@ -1082,3 +1082,29 @@ def test_tkinter_needs_the_full_python_image(tmp_path: Path, source: str, kept: 
     assert result.changed is not kept, [f.message for f in result.suggestions]
     if kept:
         assert any("uses tkinter" in f.message for f in result.suggestions)
+
+
+@pytest.mark.parametrize(
+    "requirement, source, reason",
+    [
+        ("torch==2.5.1", "import torch\nmodel = torch.compile(model)\n", "calls torch.compile"),
+        ("pytensor==2.26.4", "import pytensor\n", "installs pytensor"),
+    ],
+)
+def test_code_compiled_while_the_program_runs_keeps_the_full_image(
+    tmp_path: Path, requirement: str, source: str, reason: str
+) -> None:
+    """torch.compile (inductor) and pytensor build C++ with g++ when the program runs: the
+    full image has it, -slim does not (static, from their documentation)."""
+    (tmp_path / "requirements.txt").write_text(f"{requirement} --hash=sha256:{'1' * 64}\n")
+    (tmp_path / "app.py").write_text(source)
+    text = (
+        "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\n"
+        "RUN pip install --only-binary :all: -r requirements.txt\n"
+        'COPY . .\nCMD ["python", "app.py"]\n'
+    )
+    result = _run(text, context=tmp_path)
+    assert not result.changed, result.output
+    assert any(reason in f.message for f in result.suggestions), [
+        f.message for f in result.suggestions
+    ]

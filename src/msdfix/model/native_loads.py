@@ -35,6 +35,9 @@ _TKINTER = re.compile(
     r"|\bImageTk\b|\buse\(\s*[\"']TkAgg[\"']|\bMPLBACKEND\W+TkAgg\b",
     re.MULTILINE | re.IGNORECASE,
 )
+# torch.compile's default backend (inductor) compiles generated C++ with the system's
+# compiler when the program runs ("InvalidCxxCompiler: No working C++ compiler found").
+_TORCH_COMPILE = re.compile(r"\btorch\.compile\(|@torch\.compile\b")
 # glibc's own libraries and the runtime libraries every Debian image has.
 _BASE_LIBRARIES = frozenset(
     "c m dl pthread rt util crypt resolv nsl anl gcc_s stdc++ z python3".split()
@@ -66,6 +69,8 @@ def native_need(
         text = ctx.read_text(rel) or ""
         if "cffi" in text and _CFFI_BUILD.search(text) and _CFFI_COMPILE.search(text):
             return f"{rel} compiles C with cffi when it runs (gcc)"
+        if pattern == "*.py" and _TORCH_COMPILE.search(text):
+            return f"{rel} calls torch.compile, which builds C++ with a compiler when it runs"
         if pattern == "*.py" and _TKINTER.search(text) and not _provides_tk(packages):
             return f"{rel} uses tkinter, which loads the system library libtk"
         words = [m.group(1) for m in _LOAD.finditer(text)]
