@@ -1212,3 +1212,78 @@ def test_a_deploy_platform_process_counts_as_a_program_the_image_runs(tmp_path: 
     assert any("Procfile runs `curl` in its process" in f.message for f in result.suggestions)
     (tmp_path / "Procfile").write_text("web: node server.js\n")
     assert "FROM node:18-slim\n" in _run(ORIGINAL, context=tmp_path).output
+
+
+@pytest.mark.parametrize(
+    "package", ["cairocffi==1.7.1", "file-magic==0.4.1", "python-gnupg==0.5.3"]
+)
+def test_a_wheel_that_loads_a_library_or_runs_a_program_of_the_full_image_keeps_it(
+    tmp_path: Path, package: str
+) -> None:
+    """cairocffi dlopens libcairo.so.2, file-magic loads libmagic with ctypes, python-gnupg
+    runs gpg: python:3.12 has them (imagemagick's librsvg, `file`, gnupg), -slim does not."""
+    (tmp_path / "requirements.txt").write_text(f"{package} --hash=sha256:{'1' * 64}\n")
+    text = (
+        "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\n"
+        "RUN pip install --only-binary :all: -r requirements.txt\n"
+        'COPY . .\nCMD ["python", "app.py"]\n'
+    )
+    result = _run(text, context=tmp_path)
+    assert not result.changed, result.output
+    name = package.split("==")[0]
+    assert any(f"installs {name}" in f.message for f in result.suggestions), [
+        f.message for f in result.suggestions
+    ]
+
+
+@pytest.mark.parametrize(
+    "source, kept",
+    [
+        ("import tkinter as tk\n", True),
+        ("import matplotlib\nmatplotlib.use('TkAgg')\n", True),
+        ("from PIL import Image, ImageTk\n", True),
+        ("import matplotlib\nmatplotlib.use('Agg')\n", False),
+    ],
+)
+def test_tkinter_needs_the_full_python_image(tmp_path: Path, source: str, kept: bool) -> None:
+    """python:X keeps tk-dev; python:X-slim leaves tkinter's libraries out on purpose (its
+    Dockerfile's ``find ... -not -name '*tkinter*'``): `import tkinter` fails there with
+    "libtk8.6.so: cannot open shared object file" (static: the stand-ins use Debian's
+    python3, which has no tkinter in either image)."""
+    (tmp_path / "requirements.txt").write_text(f"six==1.16.0 --hash=sha256:{'1' * 64}\n")
+    (tmp_path / "app.py").write_text(source)
+    text = (
+        "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\n"
+        "RUN pip install --only-binary :all: -r requirements.txt\n"
+        'COPY . .\nCMD ["python", "app.py"]\n'
+    )
+    result = _run(text, context=tmp_path)
+    assert result.changed is not kept, [f.message for f in result.suggestions]
+    if kept:
+        assert any("uses tkinter" in f.message for f in result.suggestions)
+
+
+@pytest.mark.parametrize(
+    "requirement, source, reason",
+    [
+        ("torch==2.5.1", "import torch\nmodel = torch.compile(model)\n", "calls torch.compile"),
+        ("pytensor==2.26.4", "import pytensor\n", "installs pytensor"),
+    ],
+)
+def test_code_compiled_while_the_program_runs_keeps_the_full_image(
+    tmp_path: Path, requirement: str, source: str, reason: str
+) -> None:
+    """torch.compile (inductor) and pytensor build C++ with g++ when the program runs: the
+    full image has it, -slim does not (static, from their documentation)."""
+    (tmp_path / "requirements.txt").write_text(f"{requirement} --hash=sha256:{'1' * 64}\n")
+    (tmp_path / "app.py").write_text(source)
+    text = (
+        "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\n"
+        "RUN pip install --only-binary :all: -r requirements.txt\n"
+        'COPY . .\nCMD ["python", "app.py"]\n'
+    )
+    result = _run(text, context=tmp_path)
+    assert not result.changed, result.output
+    assert any(reason in f.message for f in result.suggestions), [
+        f.message for f in result.suggestions
+    ]

@@ -2224,3 +2224,75 @@ def test_an_install_that_puts_packages_outside_node_modules_is_not_split(
     out, messages, _ = _split(text, root)
     assert "AS runtime" not in out, out
     assert f"{reason} puts the installed packages outside /app/node_modules" in messages, messages
+
+
+@pytest.mark.parametrize(
+    "compilers, libs, unsafe",
+    [
+        ("gcc libc6-dev", "libgomp1 libatomic1", None),
+        # libgfortran's package is named by its soname, which changed between releases
+        ("build-essential gfortran", "libgomp1 libatomic1", "may load libgfortran"),
+    ],
+)
+def test_the_compilers_support_libraries_come_to_a_slim_runtime(
+    tmp_path: Path, compilers: str, libs: str, unsafe: str | None
+) -> None:
+    """Built for real: a C extension compiled with -fopenmp by `pip install .` on
+    python:3.12-slim with gcc; the split's runtime (python:3.12-slim) had no libgomp.so.1
+    and the import failed. The compiler's support libraries now come along."""
+    root = _write(tmp_path, {"setup.py": "from setuptools import setup\nsetup()\n", "app.py": ""})
+    text = (
+        "FROM python:3.12-slim\n"
+        f"RUN apt-get update && apt-get install -y --no-install-recommends {compilers}\n"
+        'WORKDIR /app\nCOPY . .\nRUN pip install .\nCMD ["python", "app.py"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert f"runtime packages: {libs}" in messages, messages
+    assert ("AS runtime" in out) is (unsafe is None), messages
+    if unsafe:
+        assert unsafe in messages, messages
+
+
+@pytest.mark.parametrize(
+    "purge, kept",
+    [("apt-get purge -y --auto-remove gcc", False), ("apt-get purge -y gcc", True)],
+)
+def test_a_compiler_the_build_removes_brings_its_libraries_only_if_they_stay(
+    tmp_path: Path, purge: str, kept: bool
+) -> None:
+    """--auto-remove takes libgomp1 out of the original too (the runtime stays as small);
+    a plain purge leaves it installed, so code built against it still finds it."""
+    root = _write(tmp_path, {"setup.py": "from setuptools import setup\nsetup()\n", "app.py": ""})
+    text = (
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n"
+        f"RUN apt-get update && apt-get install -y gcc libpq-dev && pip install . && {purge}\n"
+        'CMD ["python", "app.py"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" in out, messages
+    assert ("libgomp1" in out) is kept, messages
+
+
+@pytest.mark.parametrize(
+    "image, split",
+    [
+        ("python:3.9-slim-bullseye", False),  # bullseye's unixodbc-dev brings libodbc1
+        ("python:3.12-slim", False),  # names no release: the default moves over time
+        ("python:3.12-slim-bookworm", True),
+    ],
+)
+def test_a_runtime_library_named_for_one_release_needs_that_release(
+    tmp_path: Path, image: str, split: bool
+) -> None:
+    """unixodbc-dev -> libodbc2 holds on bookworm and trixie only; on bullseye the runtime's
+    `apt-get install libodbc2` would fail with "Unable to locate package"."""
+    root = _write(tmp_path, {"requirements.txt": "pyodbc==5.2.0\n", "app.py": ""})
+    text = (
+        f"FROM {image}\n"
+        "RUN apt-get update && apt-get install -y --no-install-recommends gcc unixodbc-dev\n"
+        'WORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD ["python", "app.py"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert ("AS runtime" in out) is split, messages
+    if not split:
+        assert "libodbc2 exists only in Debian bookworm, trixie" in messages, messages

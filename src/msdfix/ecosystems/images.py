@@ -132,14 +132,18 @@ TOOL_PACKAGES: dict[str, frozenset[str]] = {
 # Python distributions that compile against, or load, system libraries the full image has
 # (libpq-dev, libmariadb-dev, libldap, libmagic, imagemagick, ...) and python:X-slim lacks, or
 # that run its programs by names msdfix cannot see (sh and plumbum: ``from sh import git``), or
-# that compile C when the program imports a module (cython's pyximport, cppimport).
+# that compile C when the program imports a module (cython's pyximport, cppimport; PyMC's
+# pytensor and theano/aesara compile their C backend with g++ as the program runs). cairocffi
+# and pangocffi dlopen libcairo/libpango, and file-magic/filemagic libmagic (the full image has
+# them through imagemagick's librsvg and ``file``); python-gnupg and gnupg run ``gpg``.
 PY_NEEDS_FULL = frozenset(
     """
     psycopg2 mysqlclient mysql-python python-ldap uwsgi pycairo pygobject dbus-python pyodbc
     python-magic pylibmc pycurl gssapi xmlsec m2crypto pygraphviz pyaudio cairosvg weasyprint wand
     python-snappy pykerberos kerberos mod-wsgi gdal fiona psycopg gitpython lightgbm
     opencv-python opencv-contrib-python pytesseract pdf2image pyzbar pyvips sh plumbum
-    cython cppimport
+    cython cppimport cairocffi pangocffi pangocairocffi file-magic filemagic python-gnupg gnupg
+    pytensor theano theano-pymc aesara
 """.split()
 )
 # npm packages that build or ship native (glibc) code.

@@ -16,6 +16,8 @@ distribution, so a name from one table is never installed with the other manager
 - ``DEV_TO_RUNTIME``: a ``-dev`` package -> the shared-library packages a program linked
   against it loads at run time (empty: the slim/alpine images already have the library); on
   alpine also the compilers -> libgcc/libstdc++, which Debian images always have.
+- ``COMPILER_RUNTIME``: a compiler -> the support libraries (OpenMP, atomics, Fortran) code it
+  compiled may load, which the slim images lack.
 - ``PY_SOURCE_BUILT``: Python distributions usually compiled from source, or that load a system
   library or run a program at run time -> the packages they need there.
 """
@@ -161,6 +163,34 @@ DEV_TO_RUNTIME: dict[str, dict[str, tuple[str, ...]]] = {
     },  # fmt: skip
 }
 
+# Compilers -> the support libraries code they compile may load at run time and the slim images
+# lack: Debian's gcc depends on libgcc-N-dev, which brings libgomp1 (``-fopenmp``) and
+# libatomic1 (``-latomic``). Alpine's gcc depends on libgomp and libatomic, gfortran on
+# libgfortran. Debian's libgfortran is named by its soname, which changed between releases
+# (libgfortran3 up to stretch, libgfortran5 from buster on): ``COMPILER_UNMAPPED`` names it. A package pip builds
+# from an sdist chooses its own flags, so the runtime gets them whenever the build had the
+# compiler (a C extension built with -fopenmp on python:3.12-slim failed with "libgomp.so.1:
+# cannot open shared object file" in the split's runtime).
+COMPILER_RUNTIME: dict[str, dict[str, tuple[str, ...]]] = {
+    APT: {
+        "gcc": ("libgomp1", "libatomic1"),
+        "g++": ("libgomp1", "libatomic1"),
+        "build-essential": ("libgomp1", "libatomic1"),
+        "gfortran": ("libgomp1", "libatomic1"),
+    },
+    APK: {
+        "gcc": ("libgomp", "libatomic"),
+        "g++": ("libgomp", "libatomic"),
+        "build-base": ("libgomp", "libatomic"),
+        "gfortran": ("libgomp", "libatomic", "libgfortran"),
+    },
+}
+
+COMPILER_UNMAPPED: dict[str, dict[str, str]] = {
+    APT: {"gfortran": "libgfortran (libgfortran3 up to stretch, libgfortran5 from buster on)"},
+    APK: {},
+}
+
 PY_SOURCE_BUILT: dict[str, dict[str, tuple[str, ...]]] = {
     APT: {
         "psycopg2": ("libpq5",),
@@ -177,6 +207,13 @@ PY_SOURCE_BUILT: dict[str, dict[str, tuple[str, ...]]] = {
         "pytesseract": ("tesseract-ocr",),  # runs the tesseract program
         "pdf2image": ("poppler-utils",),  # runs pdftoppm
         "pyzbar": ("libzbar0",),
+        "cairocffi": ("libcairo2",),  # dlopens libcairo.so.2 when imported
+        "pangocffi": ("libpango-1.0-0",),
+        "pangocairocffi": ("libpangocairo-1.0-0",),
+        "file-magic": ("libmagic1",),  # loads libmagic with ctypes
+        "filemagic": ("libmagic1",),
+        "python-gnupg": ("gnupg",),  # runs the gpg program
+        "gnupg": ("gnupg",),
     },
     APK: {
         "psycopg2": ("libpq",),
@@ -189,6 +226,13 @@ PY_SOURCE_BUILT: dict[str, dict[str, tuple[str, ...]]] = {
         "psycopg": ("libpq",),
         "gitpython": ("git",),
         "python-magic": ("libmagic",),
+        "cairocffi": ("cairo",),
+        "pangocffi": ("pango",),
+        "pangocairocffi": ("pango",),
+        "file-magic": ("libmagic",),
+        "filemagic": ("libmagic",),
+        "python-gnupg": ("gnupg",),
+        "gnupg": ("gnupg",),
     },
 }
 
@@ -326,6 +370,47 @@ def debian_codename(tag: str | None) -> str | None:
     for name in DEBIAN_CODENAMES:
         if tag and name in tag:
             return name
+    return None
+
+
+# Runtime libraries that ``DEV_TO_RUNTIME`` maps a -dev package of a stable name to, whose
+# Debian package is named for the soname, which changes between releases: each exists only
+# in the releases listed (libldap2-dev brings libldap-2.4-2 on bullseye and libldap2 on trixie;
+# unixodbc-dev libodbc1 up to bullseye). An install of one on another release fails with
+# "Unable to locate package". (A -dev package named for its soname, libpcre3-dev, proves by
+# its own install that the build's release has the library.)
+RELEASE_NAMED: dict[str, tuple[str, ...]] = {
+    "libldap-2.5-0": ("bookworm",),
+    "libodbc2": ("bookworm", "trixie"),
+}
+_DEBIAN_NUMBERS = dict(zip(("8", "9", "10", "11", "12", "13"), DEBIAN_CODENAMES, strict=True))
+
+
+def image_release(image: str) -> str | None:
+    """The Debian release an image reference names (``python:3.12-slim-bookworm``,
+    ``debian:12-slim``), or None when its tag names none (the default moves over time)."""
+    name, _, tag = image.partition("@")[0].rpartition(":")
+    if not name:
+        return None
+    if name.rsplit("/", 1)[-1] == "debian":
+        number = re.match(r"(\d+)(?:\.\d+)*(?:-|$)", tag)
+        if number and number.group(1) in _DEBIAN_NUMBERS:
+            return _DEBIAN_NUMBERS[number.group(1)]
+    return debian_codename(tag)
+
+
+def release_bound(packages: list[str], image: str) -> str | None:
+    """Why installing ``packages`` on ``image`` may fail: one is named for releases the
+    image may not be (None when each exists in the image's release)."""
+    release = image_release(image)
+    for name in packages:
+        releases = RELEASE_NAMED.get(name)
+        if releases is not None and release not in releases:
+            where = f"is {release}" if release else "names no Debian release"
+            return (
+                f"{name} exists only in Debian {', '.join(releases)}, and {image} {where} "
+                "(the library's package is named for its soname)"
+            )
     return None
 
 

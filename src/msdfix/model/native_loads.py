@@ -26,17 +26,21 @@ SUFFIXES = {"python": "*.py", "ruby": "*.rb"}
 _SONAME = re.compile(r"""["'](?:[\w./-]*/)?(lib[\w+-]+?\.so(?:\.\d+)*)["']""")
 _CFFI_BUILD = re.compile(r"\bset_source\(|\.verify\(")
 _CFFI_COMPILE = re.compile(r"\.compile\(|\.verify\(")
+# tkinter's extension links libtk/libtcl: the full python image keeps tk-dev (a build
+# dependency of the interpreter), and the -slim Dockerfile deliberately leaves tkinter's
+# libraries out of what it keeps (``find ... -not -name '*tkinter*' -exec ldd``), so
+# ``import tkinter`` fails there with "libtk8.6.so: cannot open shared object file".
+_TKINTER = re.compile(
+    r"^[^\S\n]*(?:import|from)[^\S\n]+(?:_?tkinter|turtle|turtledemo|idlelib)\b"
+    r"|\bImageTk\b|\buse\(\s*[\"']TkAgg[\"']|\bMPLBACKEND\W+TkAgg\b",
+    re.MULTILINE | re.IGNORECASE,
+)
+# torch.compile's default backend (inductor) compiles generated C++ with the system's
+# compiler when the program runs ("InvalidCxxCompiler: No working C++ compiler found").
+_TORCH_COMPILE = re.compile(r"\btorch\.compile\(|@torch\.compile\b")
 # glibc's own libraries and the runtime libraries every Debian image has.
 _BASE_LIBRARIES = frozenset(
     "c m dl pthread rt util crypt resolv nsl anl gcc_s stdc++ z python3".split()
-)
-# tkinter needs libtk/libtcl: docker-library/python's -slim Dockerfile leaves ``*tkinter*`` out
-# of the ldd scan that keeps the libraries its build linked, so apt purges them; the full image
-# installs tk-dev. (`import tkinter` fails there: "libtk8.6.so: cannot open shared object file".)
-_TKINTER = re.compile(
-    r"^\s*(?:import|from)\s+(?:tkinter|_tkinter|turtle|idlelib|PIL\.ImageTk)\b"
-    r"|\bImageTk\b|[\"']TkAgg[\"']",
-    re.M,
 )
 _SKIPPED = ("tests/", "test/", "docs/", "venv/", ".venv/", "node_modules/", "site-packages/")
 
@@ -65,9 +69,10 @@ def native_need(
         text = ctx.read_text(rel) or ""
         if "cffi" in text and _CFFI_BUILD.search(text) and _CFFI_COMPILE.search(text):
             return f"{rel} compiles C with cffi when it runs (gcc)"
-        if pattern == "*.py" and "tk" in text.lower() and _TKINTER.search(text):
-            if not any(p.startswith(("libtk", "tk")) for p in packages):
-                return f"{rel} imports tkinter, whose Tk libraries python:*-slim leaves out"
+        if pattern == "*.py" and _TORCH_COMPILE.search(text):
+            return f"{rel} calls torch.compile, which builds C++ with a compiler when it runs"
+        if pattern == "*.py" and _TKINTER.search(text) and not _provides_tk(packages):
+            return f"{rel} uses tkinter, which loads the system library libtk"
         words = [m.group(1) for m in _LOAD.finditer(text)]
         if "ctypes" in text or "cffi" in text or "fiddle" in text.lower():
             words += [m.group(1) for m in _SONAME.finditer(text)]
@@ -79,6 +84,11 @@ def native_need(
                 continue  # the Dockerfile installs or copies it
             return f"{rel} loads the system library lib{name} by name"
     return None
+
+
+def _provides_tk(packages: list[str]) -> bool:
+    """The Dockerfile installs Tk itself (``libtk8.6``, ``tk``, ``tk-dev``)."""
+    return any(p.startswith(("libtk", "tk")) for p in packages)
 
 
 def provided_names(packages: Iterable[str], copies: Iterable[str]) -> set[str]:

@@ -115,10 +115,12 @@ from msdfix.document import Document
 from msdfix.ecosystems.images import family_of
 from msdfix.ecosystems.os import (
     APK,
+    APT,
     CA_BRINGING,
     CA_CERTIFICATES,
     CA_RECOMMENDING,
     package_manager,
+    release_bound,
 )
 from msdfix.ecosystems.registry import ecosystem_of
 from msdfix.fixes import Applicability, Edit, Finding, apply_edits
@@ -366,6 +368,9 @@ def _packages(a: Analysis, plan: Plan) -> None:
     if a.upgrades:
         plan.notes.append("the runtime's OS packages are upgraded too, as the build's were")
     plan.packages = list(dict.fromkeys(plan.packages + keep))
+    bound = release_bound(plan.packages, plan.runtime) if manager == APT else None
+    if bound is not None:
+        raise Decline(bound)
     _ca_bundle(a, plan)
     if plan.runtime.startswith("debian:") and not plan.same_family:
         files = [f for f, p in TOOLCHAIN_FILES.items() if p not in plan.packages]

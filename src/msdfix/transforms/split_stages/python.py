@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from msdfix.ecosystems import os as osp
 from msdfix.ecosystems.images import slim_variant
 from msdfix.ecosystems.python import (
@@ -96,6 +98,17 @@ def plan_python(a: Analysis) -> Plan:
     )
     plan.stable.add(venv or "/usr/local")
     move_to_runtime(plan, tail)
+    gone = a.removed if manager == osp.APK or _autoremoves(a) else set()
+    compilers = [p for p in a.packages if p not in gone]
+    plan.packages += _compiler_runtime(manager, compilers)
+    unmapped = next(
+        (
+            osp.COMPILER_UNMAPPED[manager][p]
+            for p in compilers
+            if p in osp.COMPILER_UNMAPPED[manager]
+        ),
+        None,
+    )
     if runtime_tag != tag:
         evidence = install_evidence(
             a.ctx, [(c.program, c.args) for c in installs], python_version(tag), a.scope()
@@ -104,7 +117,24 @@ def plan_python(a: Analysis) -> Plan:
             if name in evidence.packages:
                 plan.packages += libs
         plan.unsafe = _unproven(evidence, plan.runtime)
+    if unmapped is not None and plan.unsafe is None:
+        plan.unsafe = f"code the build compiled may load {unmapped}, which msdfix does not install"
     return plan
+
+
+def _autoremoves(a: Analysis) -> bool:
+    """A RUN of the build removes packages nothing depends on any more (``apt-get purge
+    --auto-remove``, ``apt-get autoremove``): a compiler's libraries go with it. A plain
+    ``purge`` leaves them installed, as apk's ``del`` of a virtual group does not."""
+    return any(re.search(r"\bauto-?remove\b", run.logical) for run in a.stage.of("run"))
+
+
+def _compiler_runtime(manager: str, packages: list[str]) -> list[str]:
+    """The support libraries of the compilers the build installs (pip builds sdists with the
+    flags each package chooses: ``-fopenmp`` links libgomp, which the slim runtime lacks).
+    A compiler the build removes with its dependencies is left out."""
+    found = [lib for p in packages for lib in osp.COMPILER_RUNTIME[manager].get(p, ())]
+    return list(dict.fromkeys(found))
 
 
 def _unproven(evidence: InstallEvidence, runtime: str) -> str | None:
