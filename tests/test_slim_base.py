@@ -989,6 +989,11 @@ def test_a_config_file_copied_in_first_is_there_on_slim(tmp_path: Path) -> None:
         ("dpkg -s git > /dev/null", False),
         ("apt-get update && apt-get install -y jq && apt-get purge -y jq", True),
         ("apt-get update && apt-get install -y --no-install-recommends jq", True),
+        (
+            "apt-get update && apt-get install -y --no-install-recommends jq"
+            " && apt-mark auto '.*' > /dev/null && apt-mark manual jq",
+            True,
+        ),
     ],
 )
 def test_a_run_acting_on_the_full_images_packages_keeps_it(
@@ -997,7 +1002,8 @@ def test_a_run_acting_on_the_full_images_packages_keeps_it(
     """Built for real: ``apt-get purge -y wget curl`` (python:3.12), ``apt-get remove -y git``
     (node:20), ``apt-mark hold libpq-dev`` and an ``apt-get install gcc libpq-dev`` with no
     ``apt-get update`` passed on the full image, whose buildpack-deps packages they name, and
-    failed on -slim: "E: Unable to locate package wget"."""
+    failed on -slim: "E: Unable to locate package wget". ``apt-mark auto '.*'`` names every
+    package, as the official -slim images' own Dockerfiles run it: it keeps -slim."""
     (tmp_path / "app.py").write_text("print('hi')\n")
     text = f'FROM python:3.12\nRUN {run}\nWORKDIR /app\nCOPY app.py .\nCMD ["python", "app.py"]\n'
     result = _run(text, context=tmp_path)
