@@ -1656,3 +1656,22 @@ def test_a_copy_destination_with_a_variable_reaches_only_below_its_fixed_folder(
     text = f"FROM debian:12\nARG PHP_VERSION=8.2\nARG USER_NAME=app\nARG WHERE\n{copy}{APT_INSTALL}"
     result = rewrite(text, None, BuildContext(None), Settings(frozenset({"cache-mount"})))
     assert ("target=/var/cache/apt," in result.output) is mounted
+
+
+@pytest.mark.parametrize(
+    ("start", "mounted"),
+    [
+        ('ENTRYPOINT ["yarn"]\nCMD ["start"]\n', True),
+        ('ENTRYPOINT ["yarn"]\nCMD ["test:integration"]\n', True),
+        ('ENTRYPOINT ["yarn"]\n', False),
+        ('ENTRYPOINT ["yarn"]\nCMD ["install"]\n', False),
+        ('ENTRYPOINT ["/entrypoint.sh"]\nCMD ["yarn"]\n', False),
+    ],
+)
+def test_an_exec_entrypoint_runs_with_the_cmd_as_its_arguments(start: str, mounted: bool) -> None:
+    """``ENTRYPOINT ["yarn"]`` + ``CMD ["start"]`` starts ``yarn start``, which installs
+    nothing: the ENTRYPOINT was read alone, as a bare ``yarn`` (an install), and the yarn
+    mount was lost (2 of 20,000 bulk files). The CMD still counts on its own, for an
+    entrypoint script that runs it (``exec "$@"``)."""
+    text = f"FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn install\n{start}"
+    assert ("--mount=type=cache" in _run(text)) is mounted
