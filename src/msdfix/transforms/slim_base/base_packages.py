@@ -32,6 +32,13 @@ def _every_package(word: str) -> bool:
     return word.strip("^$") in (".*", ".+", "*", "?*")
 
 
+def unrefreshed_install(use: Use) -> bool:
+    """True when ``use`` is an apt install (``base_package_use`` names one only before any
+    ``apt-get update``), not a removal, mark or query of an installed package."""
+    words = positionals(use.args, _APT_VALUES)
+    return posixpath.basename(use.program) in _APT and words[:1] in (["install"], ["reinstall"])
+
+
 def base_package_use(facts: Facts) -> tuple[Use, str] | None:
     """The first build command that needs a package only the full image may have installed,
     and that package: a removal, a mark or a dpkg query of a package the stage did not
