@@ -1565,6 +1565,9 @@ APT_INSTALL = "RUN apt-get update && apt-get install -y xz-utils && rm -rf /var/
         ("COPY rootfs/ /\n", {"rootfs/etc/apt/apt.conf.d/01": 'Dir::State::Lists "/l";\n'}),
         ("RUN echo 'Dir::Cache \"/cache/apt\";' > /etc/apt/apt.conf.d/99cache\n", {}),
         ("ENV APT_CONFIG=/etc/apt/custom.conf\n", {}),
+        # round 16: apt.conf(5), "the names of the configuration items are not case-sensitive"
+        ("COPY 99cache /etc/apt/apt.conf.d/99cache\n", {"99cache": 'dir::cache "/tmp/c";\n'}),
+        ("RUN echo 'DIR::STATE \"/tmp/s\";' > /etc/apt/apt.conf.d/99state\n", {}),
     ],
 )
 def test_apt_configuration_that_moves_its_directories_gets_no_mount(
@@ -1675,3 +1678,13 @@ def test_an_exec_entrypoint_runs_with_the_cmd_as_its_arguments(start: str, mount
     entrypoint script that runs it (``exec "$@"``)."""
     text = f"FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn install\n{start}"
     assert ("--mount=type=cache" in _run(text)) is mounted
+
+
+@pytest.mark.parametrize("option", ["-o dir::cache=/tmp/c", "-o DIR::CACHE=/tmp/c"])
+def test_apt_options_name_its_directories_in_any_case(option: str) -> None:
+    """apt's option names are not case-sensitive: ``-o dir::cache=/tmp/c`` moves the cache as
+    ``-o Dir::Cache=`` does, so no ``-o Dir::Cache::Archives`` goes next to it (its
+    ``partial/`` is created only below Dir::Cache: built for real, the rewrite of a
+    lower-case ``dir::cache`` configuration failed on the empty mount)."""
+    text = f"FROM debian:12\nRUN apt-get update && apt-get install -y {option} jq\n"
+    assert "Dir::Cache::Archives" not in _run(text)

@@ -517,8 +517,8 @@ class _Planner:
 
     def _keepable(self, manager: PackageManager) -> bool:
         """True when an install of this RUN can keep its .debs on the mount."""
-        if any("Dir::Cache" in a for s in self.steps for a in s.args):
-            return False  # the RUN chooses apt's cache directories itself
+        if any("dir::cache" in a.lower() for s in self.steps for a in s.args):
+            return False  # the RUN chooses apt's cache directories itself (in any case)
         return any(
             s.call is not None
             and s.call.manager is manager
