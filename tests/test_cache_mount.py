@@ -1688,3 +1688,30 @@ def test_apt_options_name_its_directories_in_any_case(option: str) -> None:
     lower-case ``dir::cache`` configuration failed on the empty mount)."""
     text = f"FROM debian:12\nRUN apt-get update && apt-get install -y {option} jq\n"
     assert "Dir::Cache::Archives" not in _run(text)
+
+
+@pytest.mark.parametrize(
+    ("before", "mounted"),
+    [
+        (
+            "FROM debian:12 AS conf\nRUN echo 'Dir::Cache \"/tmp/c\";' > /etc/apt/apt.conf.d/99c\n",
+            False,
+        ),
+        (
+            "FROM debian:12 AS conf\nRUN echo 'APT::Install-Recommends \"0\";' > /etc/apt/apt.conf.d/99c\n",
+            True,
+        ),
+        ("", False),  # --from=conf names an image then: its files are unknown
+    ],
+)
+def test_apt_configuration_copied_from_another_stage_or_image(before: str, mounted: bool) -> None:
+    """``COPY --from=conf /etc/apt/apt.conf.d/99c ...`` brings what that stage wrote: with
+    ``Dir::Cache "/tmp/c";`` the inserted ``-o Dir::Cache::Archives`` failed on the empty
+    mount ("Archives directory /var/cache/apt/debs/partial is missing", built for real);
+    only context files and RUNs of the stage's own lineage were read."""
+    text = (
+        f"{before}FROM debian:12\n"
+        "COPY --from=conf /etc/apt/apt.conf.d/99c /etc/apt/apt.conf.d/99c\n"
+        "RUN apt-get update && apt-get install -y jq && rm -rf /var/lib/apt/lists/*\n"
+    )
+    assert ("--mount=type=cache,target=/var/cache/apt" in _run(text)) is mounted

@@ -31,7 +31,7 @@ from msdfix.syntax import Instruction
 from msdfix.transforms.cache_mount.access import access_mounts, has_mount
 from msdfix.transforms.cache_mount.cgo import REASON as CGO_REASON
 from msdfix.transforms.cache_mount.cgo import cgo_unproven
-from msdfix.transforms.cache_mount.config_dirs import copies_into_config_dir
+from msdfix.transforms.cache_mount.config_dirs import copies_into_config_dir, writes_config
 from msdfix.transforms.cache_mount.history import History, mount_targets
 from msdfix.transforms.cache_mount.render import Mount, Plan, writable_target
 from msdfix.transforms.cache_mount.steps import (
@@ -290,7 +290,7 @@ class _Planner:
                 (stage, ins)
                 for stage in self.doc.model.stages
                 for ins in stage.of("run")
-                if pattern.search(ins.logical) or _writes_config(ins, manager)
+                if pattern.search(ins.logical) or writes_config(ins, manager)
             ]
             found += [
                 (stage, ins)
@@ -859,17 +859,6 @@ def _touches(step: Step, target: str, resolver: Resolver) -> bool:
         paths = removed_paths(step.args, resolver, run_dir(step, resolver))
         return any(within(p, target) or within(target, p) for p in paths)
     return step.cleans(target, resolver)
-
-
-def _writes_config(ins: Instruction, manager: PackageManager) -> bool:
-    """A RUN that writes a cache setting into one of the tool's configuration files
-    (``printf '[global]\\ncache-dir = /x' > /etc/pip.conf``)."""
-    text = ins.logical
-    return (
-        bool(manager.config_keys)
-        and any(name in text for name in manager.config_files)
-        and re.search(manager.config_keys, text) is not None
-    )
 
 
 _CONFIG_DIRS = ("/etc", "/root", "/home", "/usr/local")  # system and user configuration
