@@ -1568,6 +1568,9 @@ APT_INSTALL = "RUN apt-get update && apt-get install -y xz-utils && rm -rf /var/
         # round 16: apt.conf(5), "the names of the configuration items are not case-sensitive"
         ("COPY 99cache /etc/apt/apt.conf.d/99cache\n", {"99cache": 'dir::cache "/tmp/c";\n'}),
         ("RUN echo 'DIR::STATE \"/tmp/s\";' > /etc/apt/apt.conf.d/99state\n", {}),
+        # a heredoc is read as a context file is; a URL's file is unknown
+        ('COPY <<EOF /etc/apt/apt.conf.d/99c\nDir::Cache "/tmp/c";\nEOF\n', {}),
+        ("ADD https://example.com/99cache /etc/apt/apt.conf.d/99cache\n", {}),
     ],
 )
 def test_apt_configuration_that_moves_its_directories_gets_no_mount(

@@ -40,6 +40,8 @@ def copies_into_config_dir(
     if source is not None:
         return _from_elsewhere(doc, source.value or "", manager, depth)
     sources = copy_sources(stage, ins, doc.model)
+    if _inline_or_remote(ins, manager, len(values) - 1 - len(sources)):
+        return True
     if not sources:
         return False
     into, exact = landing
@@ -60,6 +62,15 @@ def copies_into_config_dir(
         if text is None or re.search(manager.config_keys, text):
             return True
     return False
+
+
+def _inline_or_remote(ins: Instruction, manager: PackageManager, skipped: int) -> bool:
+    """Sources that are no context files (``copy_sources`` skips them): a heredoc, read for
+    the tool's keys, or a URL, whose file msdfix cannot read."""
+    if skipped <= 0:
+        return False
+    inline = [h for h in ins.heredocs if re.search(manager.config_keys, h.content)]
+    return bool(inline) or skipped > len(ins.heredocs)
 
 
 def _landing(
