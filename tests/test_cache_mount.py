@@ -1718,3 +1718,13 @@ def test_apt_configuration_copied_from_another_stage_or_image(before: str, mount
         "RUN apt-get update && apt-get install -y jq && rm -rf /var/lib/apt/lists/*\n"
     )
     assert ("--mount=type=cache,target=/var/cache/apt" in _run(text)) is mounted
+
+
+def test_a_url_added_above_apts_configuration_lands_beside_it() -> None:
+    """``ADD https://.../wait-for-it.sh /`` writes one file, named by the URL, at /: it
+    cannot be apt's configuration (a corpus file kept its apt mount)."""
+    text = (
+        "FROM debian:12\nADD https://example.com/wait-for-it.sh /\n"
+        "RUN apt-get update && apt-get install -y jq && rm -rf /var/lib/apt/lists/*\n"
+    )
+    assert "--mount=type=cache,target=/var/cache/apt" in _run(text)

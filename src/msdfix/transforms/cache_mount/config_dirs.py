@@ -40,11 +40,11 @@ def copies_into_config_dir(
     if source is not None:
         return _from_elsewhere(doc, source.value or "", manager, depth)
     sources = copy_sources(stage, ins, doc.model)
-    if _inline_or_remote(ins, manager, len(values) - 1 - len(sources)):
-        return True
+    into, exact = landing
+    if (into or not exact) and _inline_or_remote(ins, manager, len(values) - 1 - len(sources)):
+        return True  # one file, named by the destination or the URL: it lands only there
     if not sources:
         return False
-    into, exact = landing
     if not exact:
         return True
     ctx = doc.context
