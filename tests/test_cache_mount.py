@@ -1728,3 +1728,21 @@ def test_a_url_added_above_apts_configuration_lands_beside_it() -> None:
         "RUN apt-get update && apt-get install -y jq && rm -rf /var/lib/apt/lists/*\n"
     )
     assert "--mount=type=cache,target=/var/cache/apt" in _run(text)
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        "export APT_CONFIG=/etc/apt/custom.conf && apt-get update && apt-get install -y jq",
+        "APT_CONFIG=/etc/apt/custom.conf apt-get update && apt-get install -y jq",
+        "apt-get update && apt-get install -y -c /etc/apt/custom.conf jq",
+        "apt-get update && apt-get install -y --config-file=/etc/apt/custom.conf jq",
+    ],
+)
+def test_apt_pointed_at_a_configuration_file_in_the_run_gets_no_mount(run: str) -> None:
+    """``APT_CONFIG`` counted only as an ENV/ARG of the stage: exported in the RUN (or set on
+    the command, or ``-c FILE``) it named a file with ``Dir::Cache "/tmp/apt-cache";``, and
+    the inserted ``-o Dir::Cache::Archives`` failed on the empty mount (built for real)."""
+    text = f"FROM debian:12\nCOPY custom.conf /etc/apt/custom.conf\nRUN {run}\n"
+    assert _run(text) == text
+    assert any("names a apt configuration file" in m for m in _fixes(text))

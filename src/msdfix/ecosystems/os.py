@@ -219,6 +219,7 @@ MANAGERS: tuple[PackageManager, ...] = (
         config_dests=("/etc/apt/apt.conf", "/etc/apt/apt.conf.d"),
         config_keys=APT_DIRS,
         config_env=("APT_CONFIG",),
+        config_options=("-c", "--config-file"),
         runtime_users=(("apt-get",), ("apt",), ("aptitude",)),  # installs at container start
         index_readers=(
             ("apt-cache",),

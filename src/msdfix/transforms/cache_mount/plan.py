@@ -22,7 +22,7 @@ from msdfix.model.copies import (
     unpacks_archive,
 )
 from msdfix.model.paths import within
-from msdfix.shell.classify import ToolCall, other_user, start_install, wrappers
+from msdfix.shell.classify import ToolCall, exports, other_user, start_install, wrappers
 from msdfix.shell.commands import Command, Word
 from msdfix.shell.edit import command_removal, word_removal
 from msdfix.shell.entry import entry, toolbox
@@ -150,17 +150,18 @@ class _Planner:
         self.existing = mount_targets(ins)
         self.plan = Plan()
         self.in_final_image = False  # the RUN's stage is in the final image's lineage
+        self.config_named: dict[str, str | None] = {}
 
     def consider(self, cache: CacheDir, call: ToolCall) -> None:
         """Mount ``cache`` for ``call`` unless something says no."""
         plan = self.plan
         configured = self._configured(call.manager)
-        moved = next((v for v in call.manager.config_env if v in self.resolver.scope), None)
+        moved = self._config_named(call)
         brought = _copies_config(self.doc, self.stage, self.ins, call.manager)
         if moved or configured is not None or brought:
             tool = call.manager.id
             if moved:
-                why = f"${moved} names a {tool} configuration file msdfix does not read"
+                why = f"{moved} names a {tool} configuration file msdfix does not read"
             elif brought:  # reorder-copy's --mount=type=bind,source=.npmrc brings it too
                 why = f"the RUN mounts a {tool} configuration that may set where it caches"
             elif configured is not None and configured.cmd == "run":
@@ -273,6 +274,29 @@ class _Planner:
             f"{who} runs as another user than root later: BuildKit leaves {target} and the "
             f"parents it creates in the image owned by root, and {differs}"
         )
+
+    def _config_named(self, call: ToolCall) -> str | None:
+        """How the call is pointed at a configuration file msdfix does not read: a variable
+        the stage sets, the command sets (``APT_CONFIG=x apt-get``) or the RUN exports before
+        it, or an option (``apt-get -c FILE``)."""
+        manager = call.manager
+        if manager.id not in self.config_named:  # once per tool: a RUN may hold many calls
+            self.config_named[manager.id] = self._find_config_named(manager)
+        return self.config_named[manager.id]
+
+    def _find_config_named(self, manager: PackageManager) -> str | None:
+        found = [(at, n) for at, n, _ in exports(self.script.text) if n in manager.config_env]
+        for each in _calls_of(self.steps, manager):
+            command = each.command
+            for name in manager.config_env:
+                if name in self.resolver.scope or name in command.assignments:
+                    return f"${name}"
+                if any(n == name and at < command.start for at, n in found):
+                    return f"${name}"
+            for arg in each.args:
+                if arg.split("=", 1)[0] in manager.config_options:
+                    return arg.split("=", 1)[0]
+        return None
 
     def _configured(self, manager: PackageManager) -> Instruction | None:
         """An earlier instruction of the lineage that sets the tool's cache directory in its
