@@ -1735,6 +1735,7 @@ def test_a_url_added_above_apts_configuration_lands_beside_it() -> None:
     [
         "export APT_CONFIG=/etc/apt/custom.conf && apt-get update && apt-get install -y jq",
         "APT_CONFIG=/etc/apt/custom.conf apt-get update && apt-get install -y jq",
+        "apt-get update && env APT_CONFIG=/etc/apt/custom.conf apt-get install -y jq",
         "apt-get update && apt-get install -y -c /etc/apt/custom.conf jq",
         "apt-get update && apt-get install -y --config-file=/etc/apt/custom.conf jq",
     ],

@@ -22,7 +22,14 @@ from msdfix.model.copies import (
     unpacks_archive,
 )
 from msdfix.model.paths import within
-from msdfix.shell.classify import ToolCall, exports, other_user, start_install, wrappers
+from msdfix.shell.classify import (
+    ToolCall,
+    env_assignments,
+    exports,
+    other_user,
+    start_install,
+    wrappers,
+)
 from msdfix.shell.commands import Command, Word
 from msdfix.shell.edit import command_removal, word_removal
 from msdfix.shell.entry import entry, toolbox
@@ -277,8 +284,8 @@ class _Planner:
 
     def _config_named(self, call: ToolCall) -> str | None:
         """How the call is pointed at a configuration file msdfix does not read: a variable
-        the stage sets, the command sets (``APT_CONFIG=x apt-get``) or the RUN exports before
-        it, or an option (``apt-get -c FILE``)."""
+        the stage sets, the command sets (``APT_CONFIG=x apt-get``, ``env APT_CONFIG=x
+        apt-get``) or the RUN exports before it, or an option (``apt-get -c FILE``)."""
         manager = call.manager
         if manager.id not in self.config_named:  # once per tool: a RUN may hold many calls
             self.config_named[manager.id] = self._find_config_named(manager)
@@ -289,7 +296,8 @@ class _Planner:
         for each in _calls_of(self.steps, manager):
             command = each.command
             for name in manager.config_env:
-                if name in self.resolver.scope or name in command.assignments:
+                set_here = {**command.assignments, **env_assignments(command)}
+                if name in self.resolver.scope or name in set_here:
                     return f"${name}"
                 if any(n == name and at < command.start for at, n in found):
                     return f"${name}"
