@@ -772,6 +772,13 @@ _GEMS = 'source "https://rubygems.org"\ngem "puma"\n'
             )
         ),
         ('CMD ["sh", "-c", "exec bundle install && bundle exec puma"]\n', None),
+        # round 16: the entrypoint script runs the CMD it is given (exec "$@")
+        (
+            'ENTRYPOINT ["./docker-entrypoint.sh"]\n'
+            'CMD ["sh", "-c", "bundle install && bundle exec puma"]\n',
+            '#!/bin/sh\nset -e\nexec "$@"\n',
+        ),
+        ('ENTRYPOINT ["/docker-entrypoint.sh"]\nCMD bundle install && bundle exec puma\n', None),
     ],
 )
 def test_install_at_container_start_is_not_slim_safe(
