@@ -1653,6 +1653,12 @@ APT_INSTALL = "RUN apt-get update && apt-get install -y xz-utils && rm -rf /var/
         ("COPY rootfs/ /\n", {"rootfs/etc/apt/apt.conf.d/01": 'Dir::State::Lists "/l";\n'}),
         ("RUN echo 'Dir::Cache \"/cache/apt\";' > /etc/apt/apt.conf.d/99cache\n", {}),
         ("ENV APT_CONFIG=/etc/apt/custom.conf\n", {}),
+        # round 16: apt.conf(5), "the names of the configuration items are not case-sensitive"
+        ("COPY 99cache /etc/apt/apt.conf.d/99cache\n", {"99cache": 'dir::cache "/tmp/c";\n'}),
+        ("RUN echo 'DIR::STATE \"/tmp/s\";' > /etc/apt/apt.conf.d/99state\n", {}),
+        # a heredoc is read as a context file is; a URL's file is unknown
+        ('COPY <<EOF /etc/apt/apt.conf.d/99c\nDir::Cache "/tmp/c";\nEOF\n', {}),
+        ("ADD https://example.com/99cache /etc/apt/apt.conf.d/99cache\n", {}),
     ],
 )
 def test_apt_configuration_that_moves_its_directories_gets_no_mount(
@@ -1770,3 +1776,85 @@ def test_a_start_script_that_builds_keeps_the_dependency_store(
     result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"cache-mount"})))
     assert "--mount" not in result.output, result.output
     assert any("runs at container start" in f.message for f in result.suggestions)
+    ("start", "mounted"),
+    [
+        ('ENTRYPOINT ["yarn"]\nCMD ["start"]\n', True),
+        ('ENTRYPOINT ["yarn"]\nCMD ["test:integration"]\n', True),
+        ('ENTRYPOINT ["yarn"]\n', False),
+        ('ENTRYPOINT ["yarn"]\nCMD ["install"]\n', False),
+        ('ENTRYPOINT ["/entrypoint.sh"]\nCMD ["yarn"]\n', False),
+    ],
+)
+def test_an_exec_entrypoint_runs_with_the_cmd_as_its_arguments(start: str, mounted: bool) -> None:
+    """``ENTRYPOINT ["yarn"]`` + ``CMD ["start"]`` starts ``yarn start``, which installs
+    nothing: the ENTRYPOINT was read alone, as a bare ``yarn`` (an install), and the yarn
+    mount was lost (2 of 20,000 bulk files). The CMD still counts on its own, for an
+    entrypoint script that runs it (``exec "$@"``)."""
+    text = f"FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn install\n{start}"
+    assert ("--mount=type=cache" in _run(text)) is mounted
+
+
+@pytest.mark.parametrize("option", ["-o dir::cache=/tmp/c", "-o DIR::CACHE=/tmp/c"])
+def test_apt_options_name_its_directories_in_any_case(option: str) -> None:
+    """apt's option names are not case-sensitive: ``-o dir::cache=/tmp/c`` moves the cache as
+    ``-o Dir::Cache=`` does, so no ``-o Dir::Cache::Archives`` goes next to it (its
+    ``partial/`` is created only below Dir::Cache: built for real, the rewrite of a
+    lower-case ``dir::cache`` configuration failed on the empty mount)."""
+    text = f"FROM debian:12\nRUN apt-get update && apt-get install -y {option} jq\n"
+    assert "Dir::Cache::Archives" not in _run(text)
+
+
+@pytest.mark.parametrize(
+    ("before", "mounted"),
+    [
+        (
+            "FROM debian:12 AS conf\nRUN echo 'Dir::Cache \"/tmp/c\";' > /etc/apt/apt.conf.d/99c\n",
+            False,
+        ),
+        (
+            "FROM debian:12 AS conf\nRUN echo 'APT::Install-Recommends \"0\";' > /etc/apt/apt.conf.d/99c\n",
+            True,
+        ),
+        ("", False),  # --from=conf names an image then: its files are unknown
+    ],
+)
+def test_apt_configuration_copied_from_another_stage_or_image(before: str, mounted: bool) -> None:
+    """``COPY --from=conf /etc/apt/apt.conf.d/99c ...`` brings what that stage wrote: with
+    ``Dir::Cache "/tmp/c";`` the inserted ``-o Dir::Cache::Archives`` failed on the empty
+    mount ("Archives directory /var/cache/apt/debs/partial is missing", built for real);
+    only context files and RUNs of the stage's own lineage were read."""
+    text = (
+        f"{before}FROM debian:12\n"
+        "COPY --from=conf /etc/apt/apt.conf.d/99c /etc/apt/apt.conf.d/99c\n"
+        "RUN apt-get update && apt-get install -y jq && rm -rf /var/lib/apt/lists/*\n"
+    )
+    assert ("--mount=type=cache,target=/var/cache/apt" in _run(text)) is mounted
+
+
+def test_a_url_added_above_apts_configuration_lands_beside_it() -> None:
+    """``ADD https://.../wait-for-it.sh /`` writes one file, named by the URL, at /: it
+    cannot be apt's configuration (a corpus file kept its apt mount)."""
+    text = (
+        "FROM debian:12\nADD https://example.com/wait-for-it.sh /\n"
+        "RUN apt-get update && apt-get install -y jq && rm -rf /var/lib/apt/lists/*\n"
+    )
+    assert "--mount=type=cache,target=/var/cache/apt" in _run(text)
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        "export APT_CONFIG=/etc/apt/custom.conf && apt-get update && apt-get install -y jq",
+        "APT_CONFIG=/etc/apt/custom.conf apt-get update && apt-get install -y jq",
+        "apt-get update && env APT_CONFIG=/etc/apt/custom.conf apt-get install -y jq",
+        "apt-get update && apt-get install -y -c /etc/apt/custom.conf jq",
+        "apt-get update && apt-get install -y --config-file=/etc/apt/custom.conf jq",
+    ],
+)
+def test_apt_pointed_at_a_configuration_file_in_the_run_gets_no_mount(run: str) -> None:
+    """``APT_CONFIG`` counted only as an ENV/ARG of the stage: exported in the RUN (or set on
+    the command, or ``-c FILE``) it named a file with ``Dir::Cache "/tmp/apt-cache";``, and
+    the inserted ``-o Dir::Cache::Archives`` failed on the empty mount (built for real)."""
+    text = f"FROM debian:12\nCOPY custom.conf /etc/apt/custom.conf\nRUN {run}\n"
+    assert _run(text) == text
+    assert any("names a apt configuration file" in m for m in _fixes(text))

@@ -241,3 +241,15 @@ def test_a_stage_no_other_stage_uses_is_an_image() -> None:
     devcontainer, build, base, app = model.stages
     assert model.images() == [devcontainer, app]
     assert model.ships(base) and not model.ships(build)
+
+
+def test_an_unnamed_stage_no_other_stage_uses_is_no_image() -> None:
+    """``--target`` takes a stage's name: ``docker build --target 0`` failed "target stage 0
+    could not be found", so an unnamed stage nothing uses is never built (binnacle files
+    whose alias was stripped kept their apt lists for it)."""
+    model = build_model(
+        parse("FROM debian:12\nRUN apt-get update\nFROM debian:12 AS app\nRUN true\n")
+    )
+    unnamed, app = model.stages
+    assert model.images() == [app]
+    assert not model.ships(unnamed)

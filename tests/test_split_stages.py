@@ -1424,3 +1424,27 @@ def test_node_options_from_a_build_argument_keeps_the_install_in_the_build(tmp_p
     assert "NODE_OPTIONS comes from a build argument" in _messages(result)
     fixed = _run(text.replace("ARG NODE_OPTIONS", "ENV NODE_OPTIONS"), tmp_path)
     assert "AS prod-deps" in fixed.output
+
+
+def test_an_install_the_entrypoint_script_runs_from_the_cmd_makes_the_split_unsafe(
+    tmp_path: Path,
+) -> None:
+    """``ENTRYPOINT ["./docker-entrypoint.sh"]`` (``exec "$@"``) with ``CMD ["sh", "-c",
+    "npm ci && npm start"]`` runs npm ci at start: built for real, the original started
+    offline from the npm cache it carried and the split's runtime exited "request to
+    https://registry.npmjs.org/ms/-/ms-2.1.3.tgz failed, reason: getaddrinfo EAI_AGAIN"."""
+    (tmp_path / "package.json").write_text(
+        '{"name": "web", "version": "1.0.0", "scripts": {"build": "node build.js", '
+        '"start": "node dist/server.js"}, "dependencies": {"ms": "2.1.3"}}\n'
+    )
+    (tmp_path / "package-lock.json").write_text('{"lockfileVersion": 3, "packages": {}}\n')
+    (tmp_path / "build.js").write_text("require('fs').mkdirSync('dist')\n")
+    (tmp_path / "docker-entrypoint.sh").write_text('#!/bin/sh\nset -e\nexec "$@"\n')
+    text = (
+        "FROM node:18\nWORKDIR /usr/src/app\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\n"
+        'RUN npm run build\nENTRYPOINT ["./docker-entrypoint.sh"]\n'
+        'CMD ["sh", "-c", "npm ci && npm start"]\n'
+    )
+    result = _run(text, context=tmp_path)
+    assert "AS runtime" not in result.output
+    assert any("the start command runs `npm ci`" in f.message for f in result.suggestions)

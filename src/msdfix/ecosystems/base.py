@@ -84,6 +84,8 @@ class PackageManager:
     config_files: tuple[str, ...] = ()
     config_keys: str = ""
     config_env: tuple[str, ...] = ()
+    # options that name another configuration file (``apt-get -c FILE``)
+    config_options: tuple[str, ...] = ()
     # image paths where a copied file is the tool's configuration whatever its name
     config_dests: tuple[str, ...] = ()
 

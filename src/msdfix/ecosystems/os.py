@@ -250,8 +250,10 @@ def package_manager(image: str) -> str | None:
 APT_ARCHIVES_MOUNT = "/var/cache/apt"
 APT_DEBS = "/var/cache/apt/debs"  # where the mounted RUNs keep .debs (out of docker-clean's way)
 # apt configuration that sets where apt keeps its caches (``Dir::Cache "/cache/apt";``, the
-# block form ``Dir { Cache ... }``, quotes escaped inside a RUN's echo)
-APT_DIRS = r'\b(?:RootDir|Dir(?:::(?:Cache|State)(?:::(?:Archives|Lists))?)?)\s*\\?["{]'
+# block form ``Dir { Cache ... }``, quotes escaped inside a RUN's echo), in any case: apt.conf(5)
+# "the names of the configuration items are not case-sensitive" (``dir::cache``, and apt's own
+# ``apt-config dump`` spells ``Dir::Cache::archives``)
+APT_DIRS = r'(?i)\b(?:RootDir|Dir(?:::(?:Cache|State)(?:::(?:Archives|Lists))?)?)\s*\\?["{]'
 
 MANAGERS: tuple[PackageManager, ...] = (
     PackageManager(
@@ -272,6 +274,7 @@ MANAGERS: tuple[PackageManager, ...] = (
         config_dests=("/etc/apt/apt.conf", "/etc/apt/apt.conf.d"),
         config_keys=APT_DIRS,
         config_env=("APT_CONFIG",),
+        config_options=("-c", "--config-file"),
         runtime_users=(("apt-get",), ("apt",), ("aptitude",)),  # installs at container start
         index_readers=(
             ("apt-cache",),

@@ -153,8 +153,10 @@ class Model:
     def images(self) -> list[Stage]:
         """The images the Dockerfile defines: the final stage, every other stage with a CMD
         or ENTRYPOINT of its own (``FROM toolchain AS dev`` + ``CMD ["bash"]``, built with
-        ``--target dev``), and every stage no other stage uses: only ``--target`` builds it,
-        so it is an image whatever its CMD (a devcontainer, a debug image)."""
+        ``--target dev``), and every named stage no other stage uses: only ``--target`` builds
+        it, so it is an image whatever its CMD (a devcontainer, a debug image). ``--target``
+        takes a name ("target stage 0 could not be found"): an unnamed stage nothing uses is
+        never built."""
         return list(self._images)
 
     def ships(self, stage: Stage) -> bool:
@@ -173,7 +175,7 @@ class Model:
         return tuple(
             s
             for s in self.stages
-            if s is self.final or s.of("cmd", "entrypoint") or id(s) not in used
+            if s is self.final or s.of("cmd", "entrypoint") or (s.alias and id(s) not in used)
         )
 
     @cached_property

@@ -17,6 +17,7 @@ from msdfix.model.stages import Stage
 from msdfix.shell.classify import inner_script, program_args, unwrapped, wrappers
 from msdfix.shell.commands import Command as ShellCommand
 from msdfix.shell.commands import parse_commands, substituted_commands
+from msdfix.syntax import Instruction
 
 _SCRIPT = re.compile(r"(\.(?:sh|bash)$|entrypoint[^/]*$)")
 
@@ -125,7 +126,28 @@ def entry(stage: Stage) -> Entry | None:
         argv = commands[0] if sh_c else argv
     while argv and argv[0] in ("exec", "env", "tini", "dumb-init", "--"):
         argv = argv[1:]
+    commands += _passed_on(entrypoint, cmd)
     return Entry(argv, shell, commands, substituted)
+
+
+def _passed_on(entrypoint: Instruction | None, cmd: Instruction | None) -> list[list[str]]:
+    """The CMD's own commands when an exec-form ENTRYPOINT script runs it (``exec "$@"``, the
+    official images' docker-entrypoint.sh): ``ENTRYPOINT ["./docker-entrypoint.sh"]`` with
+    ``CMD ["sh", "-c", "npm ci && npm start"]`` installs at start as the bare CMD would."""
+    argv = entrypoint.json_args() if entrypoint is not None else None
+    if cmd is None or not argv or not _script(argv[0]):
+        return []
+    words = cmd.json_args()
+    if words is None:
+        return [c.argv for c in parse_commands(cmd.args) if c.argv]
+    inner = (
+        inner_script(posixpath.basename(words[0]), words[1:], as_other_user=False)
+        if words
+        else None
+    )
+    if inner is not None and posixpath.basename(words[0]) in POSIX_SHELLS:
+        return [c.argv for c in parse_commands(inner) if c.argv]
+    return [words] if words else []
 
 
 _VERSIONED = re.compile(r"^(?:python|pypy|node|ruby|php|perl)[0-9.]*$")

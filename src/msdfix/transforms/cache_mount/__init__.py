@@ -56,7 +56,7 @@ from msdfix.fixes import Applicability, Edit, Finding
 from msdfix.model import Stage
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands
-from msdfix.shell.entry import context_script, entry_command
+from msdfix.shell.entry import context_script, entry, entry_command
 from msdfix.syntax import Instruction
 from msdfix.transforms.base import Transform, register
 from msdfix.transforms.cache_mount.history import History
@@ -125,12 +125,24 @@ def _argvs(instructions: Iterable[Instruction]) -> list[list[str]]:
     return found
 
 
+def _start_argvs(stage: Stage) -> list[list[str]]:
+    """argv of the commands the stage's container starts. An exec-form ENTRYPOINT runs with
+    the CMD as its arguments (``ENTRYPOINT ["yarn"]`` + ``CMD ["start"]`` is ``yarn start``,
+    not a bare ``yarn``, which installs); the CMD counts on its own too, since an entrypoint
+    script passes it on (``exec "$@"``)."""
+    entrypoint, cmd = stage.entry()
+    if entrypoint is not None and cmd is not None and entrypoint.json_args():
+        joined = entry(stage)
+        return [*(joined.commands if joined else []), *_argvs([cmd])]
+    return _argvs(i for i in (entrypoint, cmd) if i is not None)
+
+
 def _runtime_prefixes(doc: Document) -> list[list[str]]:
-    """argv of the final stage's CMD and ENTRYPOINT commands."""
+    """argv of the final stage's start commands."""
     final = doc.model.final
     if final is None:
         return []
-    found = _argvs(final.of("cmd", "entrypoint"))
+    found = _start_argvs(final)
     command = entry_command(final)
     for script in command.scripts if command else []:  # docker-entrypoint.sh: apt-get install
         text = context_script(doc.context, script)
@@ -164,7 +176,7 @@ class _StartCommands:
                 if target is self.doc.model.final:
                     argvs += self.final
                 else:
-                    argvs += _argvs(i for i in target.entry() if i is not None)
+                    argvs += _start_argvs(target)
             self.found[id(stage)] = argvs
         return self.found[id(stage)]
 

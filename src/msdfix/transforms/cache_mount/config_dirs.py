@@ -22,28 +22,31 @@ from msdfix.syntax.values import instruction_values
 
 
 def copies_into_config_dir(
-    doc: Document, stage: Stage, ins: Instruction, manager: PackageManager
+    doc: Document, stage: Stage, ins: Instruction, manager: PackageManager, depth: int = 0
 ) -> bool:
     """True when the COPY/ADD puts a context file in one of ``manager.config_dests``
     (``COPY 99cache /etc/apt/apt.conf.d/``, ``COPY apt/ /etc/apt/``, ``COPY rootfs/ /``)
-    that sets what ``manager.config_keys`` names, or one msdfix cannot read."""
+    that sets what ``manager.config_keys`` names, or one msdfix cannot read; or copies there
+    from another stage that writes or brings such a file, or from an image."""
     if not manager.config_dests or ins.cmd not in ("copy", "add"):
         return False
-    sources = copy_sources(stage, ins, doc.model)
     values = instruction_values(ins)[1]
-    if not sources or len(values) < 2:
+    if len(values) < 2:
         return False
-    dest = copy_destination(doc.model, stage, ins)
-    if "$" in dest:  # it starts with the text before its first variable
-        stem = dest[: dest.index("$")]
-        return any(
-            d.startswith(stem) or within(posixpath.dirname(stem), d) for d in manager.config_dests
-        )
-    dest = posixpath.normpath(dest)
-    into = any(within(dest, d) for d in manager.config_dests)
-    above = any(within(d, dest) for d in manager.config_dests)
-    if not into and not above:
+    landing = _landing(doc, stage, ins, manager)
+    if landing is None:
         return False
+    source = ins.flag("from")
+    if source is not None:
+        return _from_elsewhere(doc, source.value or "", manager, depth)
+    sources = copy_sources(stage, ins, doc.model)
+    into, exact = landing
+    if (into or not exact) and _inline_or_remote(ins, manager, len(values) - 1 - len(sources)):
+        return True  # one file, named by the destination or the URL: it lands only there
+    if not sources:
+        return False
+    if not exact:
+        return True
     ctx = doc.context
     names = {posixpath.basename(d) for d in manager.config_dests}
     if not ctx.present:  # only what the sources say: `COPY setup.sh /` lands elsewhere
@@ -59,3 +62,60 @@ def copies_into_config_dir(
         if text is None or re.search(manager.config_keys, text):
             return True
     return False
+
+
+def _inline_or_remote(ins: Instruction, manager: PackageManager, skipped: int) -> bool:
+    """Sources that are no context files (``copy_sources`` skips them): a heredoc, read for
+    the tool's keys, or a URL, whose file msdfix cannot read."""
+    if skipped <= 0:
+        return False
+    inline = [h for h in ins.heredocs if re.search(manager.config_keys, h.content)]
+    return bool(inline) or skipped > len(ins.heredocs)
+
+
+def _landing(
+    doc: Document, stage: Stage, ins: Instruction, manager: PackageManager
+) -> tuple[bool, bool] | None:
+    """Whether the COPY lands in (True) or above (False) a configuration directory, and
+    whether its destination is known (False: a variable may lead there); None: elsewhere."""
+    dest = copy_destination(doc.model, stage, ins)
+    if "$" in dest:  # it starts with the text before its first variable
+        stem = dest[: dest.index("$")]
+        if any(
+            d.startswith(stem) or within(posixpath.dirname(stem), d) for d in manager.config_dests
+        ):
+            return False, False
+        return None
+    dest = posixpath.normpath(dest)
+    if any(within(dest, d) for d in manager.config_dests):
+        return True, True
+    if any(within(d, dest) for d in manager.config_dests):
+        return False, True
+    return None
+
+
+def _from_elsewhere(doc: Document, name: str, manager: PackageManager, depth: int) -> bool:
+    """A ``COPY --from`` into the tool's configuration: from an image (msdfix does not read
+    its files) or from a stage whose lineage writes (``echo 'Dir::Cache ...' >
+    /etc/apt/apt.conf.d/99c``) or brings such a file."""
+    other = doc.model.stage(name)
+    if other is None or depth > 8:
+        return True
+    for st in other.lineage:
+        for ins in st.instructions:
+            if ins.cmd == "run" and writes_config(ins, manager):
+                return True
+            if copies_into_config_dir(doc, st, ins, manager, depth + 1):
+                return True
+    return False
+
+
+def writes_config(ins: Instruction, manager: PackageManager) -> bool:
+    """A RUN that writes a cache setting into one of the tool's configuration files
+    (``printf '[global]\\ncache-dir = /x' > /etc/pip.conf``)."""
+    text = ins.logical
+    return (
+        bool(manager.config_keys)
+        and any(name in text for name in manager.config_files)
+        and re.search(manager.config_keys, text) is not None
+    )

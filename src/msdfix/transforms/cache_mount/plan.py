@@ -22,7 +22,14 @@ from msdfix.model.copies import (
     unpacks_archive,
 )
 from msdfix.model.paths import within
-from msdfix.shell.classify import ToolCall, other_user, start_install, wrappers
+from msdfix.shell.classify import (
+    ToolCall,
+    env_assignments,
+    exports,
+    other_user,
+    start_install,
+    wrappers,
+)
 from msdfix.shell.commands import Command, Word
 from msdfix.shell.edit import command_removal, word_removal
 from msdfix.shell.entry import entry, toolbox
@@ -31,7 +38,7 @@ from msdfix.syntax import Instruction
 from msdfix.transforms.cache_mount.access import access_mounts, has_mount
 from msdfix.transforms.cache_mount.cgo import REASON as CGO_REASON
 from msdfix.transforms.cache_mount.cgo import cgo_unproven
-from msdfix.transforms.cache_mount.config_dirs import copies_into_config_dir
+from msdfix.transforms.cache_mount.config_dirs import copies_into_config_dir, writes_config
 from msdfix.transforms.cache_mount.history import History, mount_targets
 from msdfix.transforms.cache_mount.render import Mount, Plan, writable_target
 from msdfix.transforms.cache_mount.steps import (
@@ -150,17 +157,18 @@ class _Planner:
         self.existing = mount_targets(ins)
         self.plan = Plan()
         self.in_final_image = False  # the RUN's stage is in the final image's lineage
+        self.config_named: dict[str, str | None] = {}
 
     def consider(self, cache: CacheDir, call: ToolCall) -> None:
         """Mount ``cache`` for ``call`` unless something says no."""
         plan = self.plan
         configured = self._configured(call.manager)
-        moved = next((v for v in call.manager.config_env if v in self.resolver.scope), None)
+        moved = self._config_named(call)
         brought = _copies_config(self.doc, self.stage, self.ins, call.manager)
         if moved or configured is not None or brought:
             tool = call.manager.id
             if moved:
-                why = f"${moved} names a {tool} configuration file msdfix does not read"
+                why = f"{moved} names a {tool} configuration file msdfix does not read"
             elif brought:  # reorder-copy's --mount=type=bind,source=.npmrc brings it too
                 why = f"the RUN mounts a {tool} configuration that may set where it caches"
             elif configured is not None and configured.cmd == "run":
@@ -274,6 +282,30 @@ class _Planner:
             f"parents it creates in the image owned by root, and {differs}"
         )
 
+    def _config_named(self, call: ToolCall) -> str | None:
+        """How the call is pointed at a configuration file msdfix does not read: a variable
+        the stage sets, the command sets (``APT_CONFIG=x apt-get``, ``env APT_CONFIG=x
+        apt-get``) or the RUN exports before it, or an option (``apt-get -c FILE``)."""
+        manager = call.manager
+        if manager.id not in self.config_named:  # once per tool: a RUN may hold many calls
+            self.config_named[manager.id] = self._find_config_named(manager)
+        return self.config_named[manager.id]
+
+    def _find_config_named(self, manager: PackageManager) -> str | None:
+        found = [(at, n) for at, n, _ in exports(self.script.text) if n in manager.config_env]
+        for each in _calls_of(self.steps, manager):
+            command = each.command
+            for name in manager.config_env:
+                set_here = {**command.assignments, **env_assignments(command)}
+                if name in self.resolver.scope or name in set_here:
+                    return f"${name}"
+                if any(n == name and at < command.start for at, n in found):
+                    return f"${name}"
+            for arg in each.args:
+                if arg.split("=", 1)[0] in manager.config_options:
+                    return arg.split("=", 1)[0]
+        return None
+
     def _configured(self, manager: PackageManager) -> Instruction | None:
         """An earlier instruction of the lineage that sets the tool's cache directory in its
         own configuration (``npm config set cache /var/cache/npm``, ``go env -w GOMODCACHE``,
@@ -290,7 +322,7 @@ class _Planner:
                 (stage, ins)
                 for stage in self.doc.model.stages
                 for ins in stage.of("run")
-                if pattern.search(ins.logical) or _writes_config(ins, manager)
+                if pattern.search(ins.logical) or writes_config(ins, manager)
             ]
             found += [
                 (stage, ins)
@@ -517,8 +549,8 @@ class _Planner:
 
     def _keepable(self, manager: PackageManager) -> bool:
         """True when an install of this RUN can keep its .debs on the mount."""
-        if any("Dir::Cache" in a for s in self.steps for a in s.args):
-            return False  # the RUN chooses apt's cache directories itself
+        if any("dir::cache" in a.lower() for s in self.steps for a in s.args):
+            return False  # the RUN chooses apt's cache directories itself (in any case)
         return any(
             s.call is not None
             and s.call.manager is manager
@@ -859,17 +891,6 @@ def _touches(step: Step, target: str, resolver: Resolver) -> bool:
         paths = removed_paths(step.args, resolver, run_dir(step, resolver))
         return any(within(p, target) or within(target, p) for p in paths)
     return step.cleans(target, resolver)
-
-
-def _writes_config(ins: Instruction, manager: PackageManager) -> bool:
-    """A RUN that writes a cache setting into one of the tool's configuration files
-    (``printf '[global]\\ncache-dir = /x' > /etc/pip.conf``)."""
-    text = ins.logical
-    return (
-        bool(manager.config_keys)
-        and any(name in text for name in manager.config_files)
-        and re.search(manager.config_keys, text) is not None
-    )
 
 
 _CONFIG_DIRS = ("/etc", "/root", "/home", "/usr/local")  # system and user configuration

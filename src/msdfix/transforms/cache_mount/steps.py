@@ -352,8 +352,9 @@ def _steps(
 
 
 _OPAQUE = (None, False, False, True, None)  # no call, refresh or index read; unknown; no cleaner
-# apt options that point apt at another root or other directories (``-o Dir=/rootfs``)
-_APT_ROOT = re.compile(r"^(?:-o)?(?:RootDir|Dir(?:::(?:Cache|State))?)=")
+# apt options that point apt at another root or other directories (``-o Dir=/rootfs``; apt's
+# option names are not case-sensitive: ``-o dir=/rootfs``)
+_APT_ROOT = re.compile(r"^(?:-o)?(?:RootDir|Dir(?:::(?:Cache|State))?)=", re.IGNORECASE)
 
 
 def _other_root(command: Command, program: str, args: list[str]) -> bool:

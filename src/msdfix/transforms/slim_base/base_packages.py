@@ -26,6 +26,19 @@ def _package(word: str) -> str:
     return word.split("=", 1)[0].split(":", 1)[0]
 
 
+def _every_package(word: str) -> bool:
+    """A pattern every package name matches (``apt-mark auto '.*'``, the official images'
+    form): it names what is installed, which -slim has too, so apt always finds some."""
+    return word.strip("^$") in (".*", ".+", "*", "?*")
+
+
+def unrefreshed_install(use: Use) -> bool:
+    """True when ``use`` is an apt install (``base_package_use`` names one only before any
+    ``apt-get update``), not a removal, mark or query of an installed package."""
+    words = positionals(use.args, _APT_VALUES)
+    return posixpath.basename(use.program) in _APT and words[:1] in (["install"], ["reinstall"])
+
+
 def base_package_use(facts: Facts) -> tuple[Use, str] | None:
     """The first build command that needs a package only the full image may have installed,
     and that package: a removal, a mark or a dpkg query of a package the stage did not
@@ -57,7 +70,9 @@ def base_package_use(facts: Facts) -> tuple[Use, str] | None:
             if at < line or (at == line and not installs)
             for p in names
         }
-        named = [n for n in named if _package(n) not in mine and "$" not in n]
+        named = [
+            n for n in named if _package(n) not in mine and "$" not in n and not _every_package(n)
+        ]
         if named:
             return use, named[0]
     return None

@@ -30,7 +30,7 @@ from msdfix.shell.commands import parse_commands
 from msdfix.shell.entry import entry, opaque_program, run_scripts
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
-from msdfix.transforms.slim_base.base_packages import base_package_use
+from msdfix.transforms.slim_base.base_packages import base_package_use, unrefreshed_install
 from msdfix.transforms.slim_base.build_programs import installed_program
 from msdfix.transforms.slim_base.ca_store import ca_store_reason
 from msdfix.transforms.slim_base.deps import dependency_status, install_calls, node_deps
@@ -352,9 +352,16 @@ class Planner:
         if found is None:
             return None
         use, package = found
+        program = posixpath.basename(use.program)
+        if unrefreshed_install(use):  # `curl ... | bash -` may have fetched lists: not known
+            return (
+                f"{where(use.ins)} runs `{program} install` on {package} with no `apt-get "
+                "update` before it: apt finds only what the image has installed or lists, and "
+                "-slim has neither the full image's packages nor package lists"
+            )
         return (
-            f"{where(use.ins)} runs `{posixpath.basename(use.program)}` on {package}, which the "
-            "full image installs and -slim lacks (apt would not find it)"
+            f"{where(use.ins)} runs `{program}` on {package}, which the full image installs "
+            "and -slim lacks (apt would not find it)"
         )
 
     def slim(self, target: Target) -> Candidate:
