@@ -1776,6 +1776,9 @@ def test_a_start_script_that_builds_keeps_the_dependency_store(
     result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"cache-mount"})))
     assert "--mount" not in result.output, result.output
     assert any("runs at container start" in f.message for f in result.suggestions)
+
+
+@pytest.mark.parametrize(
     ("start", "mounted"),
     [
         ('ENTRYPOINT ["yarn"]\nCMD ["start"]\n', True),
