@@ -51,7 +51,8 @@ def test_alpine_python_gets_apk_runtime_libraries():
     out = rewrite((app / "Dockerfile").read_text(), None, BuildContext(app), Settings()).output
     runtime = _stages(out)[-1]
     assert runtime.startswith("FROM python:3.12-alpine AS runtime")
-    assert re.search(r"apk add (--no-cache|--update-cache) libgcc libpq libxml2 libxslt", runtime)
+    apk = re.search(r"apk add (?:--no-cache|--update-cache) (.*)", runtime)
+    assert apk is not None and {"libgcc", "libpq", "libxml2", "libxslt"} <= set(apk[1].split())
     assert " gcc" not in runtime and "-dev" not in runtime
 
 
