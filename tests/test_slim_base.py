@@ -17,7 +17,7 @@ from msdfix.ecosystems.images import (
     jre_target,
     slim_target,
 )
-from msdfix.engine import Settings, rewrite
+from msdfix.engine import Result, Settings, rewrite
 from msdfix.fixes import Applicability
 from msdfix.model import BuildContext
 from msdfix.transforms.slim_base import SlimBase
@@ -1234,6 +1234,20 @@ def test_a_deploy_platform_process_counts_as_a_program_the_image_runs(tmp_path: 
     assert "FROM node:18-slim\n" in _run(ORIGINAL, context=tmp_path).output
 
 
+def _wheels_only_app(tmp_path: Path, requirement: str, source: str | None = None) -> Result:
+    """A python:3.12 app that installs one hashed requirement from wheels only (evidence that
+    pip compiles nothing), with ``source`` as its app.py: what -slim lacks is then the app's."""
+    (tmp_path / "requirements.txt").write_text(f"{requirement} --hash=sha256:{'1' * 64}\n")
+    if source is not None:
+        (tmp_path / "app.py").write_text(source)
+    text = (
+        "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\n"
+        "RUN pip install --only-binary :all: -r requirements.txt\n"
+        'COPY . .\nCMD ["python", "app.py"]\n'
+    )
+    return _run(text, context=tmp_path)
+
+
 @pytest.mark.parametrize(
     "package", ["cairocffi==1.7.1", "file-magic==0.4.1", "python-gnupg==0.5.3"]
 )
@@ -1242,13 +1256,7 @@ def test_a_wheel_that_loads_a_library_or_runs_a_program_of_the_full_image_keeps_
 ) -> None:
     """cairocffi dlopens libcairo.so.2, file-magic loads libmagic with ctypes, python-gnupg
     runs gpg: python:3.12 has them (imagemagick's librsvg, `file`, gnupg), -slim does not."""
-    (tmp_path / "requirements.txt").write_text(f"{package} --hash=sha256:{'1' * 64}\n")
-    text = (
-        "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\n"
-        "RUN pip install --only-binary :all: -r requirements.txt\n"
-        'COPY . .\nCMD ["python", "app.py"]\n'
-    )
-    result = _run(text, context=tmp_path)
+    result = _wheels_only_app(tmp_path, package)
     assert not result.changed, result.output
     name = package.split("==")[0]
     assert any(f"installs {name}" in f.message for f in result.suggestions), [
@@ -1270,14 +1278,7 @@ def test_tkinter_needs_the_full_python_image(tmp_path: Path, source: str, kept: 
     Dockerfile's ``find ... -not -name '*tkinter*'``): `import tkinter` fails there with
     "libtk8.6.so: cannot open shared object file" (static: the stand-ins use Debian's
     python3, which has no tkinter in either image)."""
-    (tmp_path / "requirements.txt").write_text(f"six==1.16.0 --hash=sha256:{'1' * 64}\n")
-    (tmp_path / "app.py").write_text(source)
-    text = (
-        "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\n"
-        "RUN pip install --only-binary :all: -r requirements.txt\n"
-        'COPY . .\nCMD ["python", "app.py"]\n'
-    )
-    result = _run(text, context=tmp_path)
+    result = _wheels_only_app(tmp_path, "six==1.16.0", source)
     assert result.changed is not kept, [f.message for f in result.suggestions]
     if kept:
         assert any("uses tkinter" in f.message for f in result.suggestions)
@@ -1295,14 +1296,7 @@ def test_code_compiled_while_the_program_runs_keeps_the_full_image(
 ) -> None:
     """torch.compile (inductor) and pytensor build C++ with g++ when the program runs: the
     full image has it, -slim does not (static, from their documentation)."""
-    (tmp_path / "requirements.txt").write_text(f"{requirement} --hash=sha256:{'1' * 64}\n")
-    (tmp_path / "app.py").write_text(source)
-    text = (
-        "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\n"
-        "RUN pip install --only-binary :all: -r requirements.txt\n"
-        'COPY . .\nCMD ["python", "app.py"]\n'
-    )
-    result = _run(text, context=tmp_path)
+    result = _wheels_only_app(tmp_path, requirement, source)
     assert not result.changed, result.output
     assert any(reason in f.message for f in result.suggestions), [
         f.message for f in result.suggestions
