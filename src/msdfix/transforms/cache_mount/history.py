@@ -124,18 +124,30 @@ class History:
         """The last RUN of the lineage, up to ``ins`` itself, that sets the yarn version later
         ``yarn`` calls run (``corepack prepare yarn@4.1.1 --activate``), with that version."""
         stage = self.stage_of.get(id(ins))
-        if stage is None:
+        if stage is None or not self._yarn_setters:
             return None
         flat, at = self._flat(stage)
         found = None
         for _, other in flat[: at.get(id(ins), len(flat)) + 1]:
-            script = self.script(other) if "yarn" in other.logical else None
+            script = self.script(other) if id(other) in self._yarn_setters else None
             for command in script.commands if script is not None else []:
                 program, args = program_args(command)
                 spec = yarn_version_set([program, *args])
                 if spec is not None:
                     found = (other, spec)
         return found
+
+    @cached_property
+    def _yarn_setters(self) -> frozenset[int]:
+        """ids of the RUNs whose text may set yarn's version (a command of corepack, or
+        yarn's ``set version``/``policies set-version``): the others need no parse."""
+        return frozenset(
+            id(ins)
+            for ins in self.doc.dockerfile.instructions
+            if ins.cmd == "run"
+            and "yarn" in ins.logical
+            and ("corepack" in ins.logical or "version" in ins.logical)
+        )
 
     def mounted(self, ins: Instruction) -> list[str]:
         """Targets mounted in a RUN: by the file itself and by the fixes planned so far."""
