@@ -383,7 +383,7 @@ def test_no_mount_over_files_an_earlier_copy_put_there(
     assert ("target=/root/.cache/pip" in result.output) is mounted
     if not mounted:
         reason = (  # unpacked at /, it may bring /etc/pip.conf: that reason comes first
-            "line 5 unpacks an archive that may hold a pip configuration"
+            "line 5 unpacks an archive that may hold a configuration of pip"
             if copy.startswith("ADD rootfs")
             else "/root/.cache/pip holds files from line 5"
         )
@@ -630,7 +630,7 @@ def test_a_copied_configuration_that_moves_the_cache_declines(
     assert ("--mount=type=cache" in result.output) is mounted
     if not mounted:
         messages = [f.message for f in result.suggestions]
-        assert any("line 2 copies a pip configuration" in m for m in messages), messages
+        assert any("line 2 copies a configuration of pip" in m for m in messages), messages
 
 
 @pytest.mark.parametrize(
@@ -1860,4 +1860,4 @@ def test_apt_pointed_at_a_configuration_file_in_the_run_gets_no_mount(run: str) 
     the inserted ``-o Dir::Cache::Archives`` failed on the empty mount (built for real)."""
     text = f"FROM debian:12\nCOPY custom.conf /etc/apt/custom.conf\nRUN {run}\n"
     assert _run(text) == text
-    assert any("names a apt configuration file" in m for m in _fixes(text))
+    assert any("names a configuration file of apt" in m for m in _fixes(text))

@@ -168,19 +168,19 @@ class _Planner:
         if moved or configured is not None or brought:
             tool = call.manager.id
             if moved:
-                why = f"{moved} names a {tool} configuration file msdfix does not read"
+                why = f"{moved} names a configuration file of {tool}, which msdfix does not read"
             elif brought:  # reorder-copy's --mount=type=bind,source=.npmrc brings it too
-                why = f"the RUN mounts a {tool} configuration that may set where it caches"
+                why = f"the RUN mounts a configuration of {tool} that may set where it caches"
             elif configured is not None and configured.cmd == "run":
                 why = f"RUN at line {configured.start_line} configures where it caches"
             elif configured is not None and unpacks_archive(configured):
                 why = (
-                    f"line {configured.start_line} unpacks an archive that may hold a {tool} "
-                    "configuration"
+                    f"line {configured.start_line} unpacks an archive that may hold a "
+                    f"configuration of {tool}"
                 )
             else:
                 line = configured.start_line if configured is not None else 0
-                why = f"line {line} copies a {tool} configuration that may set where it caches"
+                why = f"line {line} copies a configuration of {tool} that may set where it caches"
             plan.note(f"{tool}: {why}")
             return
         if not call.manager.system and other_user(call.command):
