@@ -63,12 +63,10 @@ SLIM_PURGED = frozenset({"ca-certificates"})
 # and JRE both have fontconfig.
 JAVA_FONTS = frozenset({"fontconfig", "libfreetype6"})
 # Why a program may need a package the smaller variant lacks, by package.
-SLIM_LACKS_WHY = {
-    "fontconfig": "Java's font rendering (AWT text, PDF or image output, POI's autoSizeColumn) "
-    "fails without it",
-    "libfreetype6": "Java's font rendering (AWT text, PDF or image output, POI's autoSizeColumn) "
-    "fails without it",
-}
+SLIM_LACKS_WHY = dict.fromkeys(
+    JAVA_FONTS,
+    "Java's font rendering (AWT text, PDF or image output, POI's autoSizeColumn) fails without it",
+)
 # JDK tools a JRE lacks.
 JDK_TOOLS = frozenset(
     """

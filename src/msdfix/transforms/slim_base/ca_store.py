@@ -22,6 +22,7 @@ from msdfix.transforms.slim_base.facts import Facts, Use
 APT = frozenset({"apt-get", "apt", "aptitude"})
 # Commands that name a store path without reading it: cleanups, mkdir, echo's text.
 _NOT_READING = frozenset({"rm", "rmdir", "mkdir", "echo", "printf", ":"})
+_END = 10**9  # a line after every instruction of the file
 _NO_RECOMMENDS = ("--no-install-recommends", "Install-Recommends=false", "Install-Recommends=0")
 
 
@@ -70,10 +71,11 @@ def ca_store_reason(stage: Stage, facts: Facts, new: str) -> tuple[str | None, s
                 f"{use.ins.keyword.upper()} at line {line} reads {found.group(1)}, and {new} "
                 "has no CA certificates (its image purges ca-certificates)"
             ), None
+    anywhere = _brought(facts, _END)  # an install of the stage at any line brings the store
     for ins in stage.of("env"):
         for name, value in env_pairs(ins):
             found = CA_STORE_PATHS.search(value)
-            if found and not _brought(facts, 10**9) and not _copied(stage, 10**9):
+            if found and not anywhere and not _copied(stage, _END):
                 return None, (
                     f"ENV {name} at line {ins.start_line} names {found.group(1)}, and {new} has "
                     "no CA certificates (its image purges ca-certificates)"
@@ -82,7 +84,7 @@ def ca_store_reason(stage: Stage, facts: Facts, new: str) -> tuple[str | None, s
         if posixpath.basename(use.program) not in APT or "install" not in use.args:
             continue
         clients = sorted(facts.apt.get(use.ins.start_line, set()) & CA_RECOMMENDING)
-        if clients and not _brought(facts, 10**9) and _without_recommends(stage, use):
+        if clients and not anywhere and _without_recommends(stage, use):
             return None, (
                 f"line {use.ins.start_line} installs {clients[0]} without its recommended "
                 f"ca-certificates: {new} has none (the full image has), so its TLS connections "
