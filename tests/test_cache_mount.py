@@ -1659,6 +1659,12 @@ APT_INSTALL = "RUN apt-get update && apt-get install -y xz-utils && rm -rf /var/
         # a heredoc is read as a context file is; a URL's file is unknown
         ('COPY <<EOF /etc/apt/apt.conf.d/99c\nDir::Cache "/tmp/c";\nEOF\n', {}),
         ("ADD https://example.com/99cache /etc/apt/apt.conf.d/99cache\n", {}),
+        # round 17: a RUN that moves, copies or downloads a file there brings unknown text
+        ("COPY 99cache /tmp/99cache\nRUN mv /tmp/99cache /etc/apt/apt.conf.d/\n", {}),
+        ("RUN cp /x /etc/apt/apt.conf.d/99x\n", {}),
+        ("RUN curl -fsSo /etc/apt/apt.conf.d/99c https://example.com/c\n", {}),
+        ("RUN cat /x | tee /etc/apt/apt.conf.d/99x\n", {}),
+        ("RUN cat /x > /etc/apt/apt.conf.d/99x\n", {}),
     ],
 )
 def test_apt_configuration_that_moves_its_directories_gets_no_mount(
@@ -1677,6 +1683,24 @@ def test_apt_configuration_that_moves_its_directories_gets_no_mount(
     result = rewrite(text, None, BuildContext(tmp_path), settings)
     assert result.output == text
     assert any("apt: " in f.message for f in result.applied + result.suggestions)
+
+
+@pytest.mark.parametrize(
+    "setup",
+    [
+        "RUN echo 'APT::Default-Release \"stable\";' | tee -a /etc/apt/apt.conf.d/00local\n",
+        "RUN printf 'Acquire::Retries \"3\";' > /etc/apt/apt.conf.d/80retries\n",
+        "RUN rm -f /etc/apt/apt.conf.d/docker-clean && cat /etc/apt/apt.conf.d/*\n",
+    ],
+)
+def test_a_run_that_shows_what_it_writes_into_apt_configuration_keeps_the_mount(
+    setup: str,
+) -> None:
+    """echo/printf (also through ``tee``) show their text, which moves no directory; rm and
+    cat only remove or read."""
+    text = f"FROM debian:12\n{setup}{APT_INSTALL}"
+    result = rewrite(text, None, BuildContext(None), Settings(frozenset({"cache-mount"})))
+    assert "target=/var/cache/apt," in result.output
 
 
 def test_apt_configuration_that_keeps_the_default_directories_still_gets_the_mount(

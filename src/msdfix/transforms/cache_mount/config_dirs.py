@@ -17,6 +17,9 @@ from msdfix.ecosystems.base import PackageManager
 from msdfix.model import Stage
 from msdfix.model.copies import copy_destination, copy_sources
 from msdfix.model.paths import within
+from msdfix.shell.classify import program_args
+from msdfix.shell.commands import Command
+from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
 
@@ -112,10 +115,44 @@ def _from_elsewhere(doc: Document, name: str, manager: PackageManager, depth: in
 
 def writes_config(ins: Instruction, manager: PackageManager) -> bool:
     """A RUN that writes a cache setting into one of the tool's configuration files
-    (``printf '[global]\\ncache-dir = /x' > /etc/pip.conf``)."""
+    (``printf '[global]\\ncache-dir = /x' > /etc/pip.conf``), or brings a file there whose
+    text it does not show (``mv /tmp/99cache /etc/apt/apt.conf.d/``, ``curl -o
+    /etc/pip.conf URL``): what that file sets is unknown, not absent."""
     text = ins.logical
-    return (
-        bool(manager.config_keys)
-        and any(name in text for name in manager.config_files)
-        and re.search(manager.config_keys, text) is not None
-    )
+    if not manager.config_keys or not any(name in text for name in manager.config_files):
+        return False
+    if re.search(manager.config_keys, text) is not None:
+        return True
+    script = run_script(ins)
+    if script is None:
+        return True
+    before: Command | None = None
+    for command in script.commands:
+        if _brings_unseen(command, before, manager.config_files):
+            return True
+        before = command
+    return False
+
+
+# Commands that name a configuration file without writing into it what the RUN's text does
+# not show: readers, removers, mode changes; echo/printf and a sed script show their text.
+_SHOWN = frozenset(
+    {"rm", "cat", "grep", "ls", "head", "tail", "test", "[", "chmod", "chown", "echo",
+     "printf", "sed", "stat", "diff", "apt-config", "true"}
+)  # fmt: skip
+
+
+def _brings_unseen(command: Command, before: Command | None, names: tuple[str, ...]) -> bool:
+    """The command names a configuration file in its words or redirects and may fill it with
+    text the RUN does not show: a copy, move, link or download, or a redirect of another
+    command's output; ``tee`` writes what the command before it in the pipe prints."""
+    words = command.argv + command.redirects
+    if not any(name in word for word in words for name in names):
+        return False
+    program, _ = program_args(command)
+    if program == "tee":
+        fed_by = program_args(before)[0] if before is not None else ""
+        return command.op_before != "|" or fed_by not in ("echo", "printf")
+    if program == "cat" and any(name in r for r in command.redirects for name in names):
+        return True  # cat FILE > config: the copied file is not shown
+    return program not in _SHOWN
