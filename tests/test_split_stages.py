@@ -1448,3 +1448,21 @@ def test_an_install_the_entrypoint_script_runs_from_the_cmd_makes_the_split_unsa
     result = _run(text, context=tmp_path)
     assert "AS runtime" not in result.output
     assert any("the start command runs `npm ci`" in f.message for f in result.suggestions)
+
+
+def test_a_build_that_deletes_node_modules_and_installs_again_says_so() -> None:
+    """``rm -rf node_modules && npm ci --omit=dev`` in the install's own RUN: the runtime gets
+    the production packages the build left (the reason said none came back)."""
+    context = FIXTURES / "node-deletes-node-modules"
+    text = _df(
+        "FROM node:20",
+        "WORKDIR /app",
+        "COPY . .",
+        "RUN npm ci && npm run build && rm -rf node_modules && npm ci --omit=dev",
+        'CMD ["node", "dist/server.js"]',
+    )
+    messages = _messages(_run(text, context))
+    assert "deletes /app/node_modules and installs again in the same RUN" in messages
+    assert "none (no dependencies come back)" not in messages
+    deleted = _run(text.replace(" && npm ci --omit=dev", ""), context)
+    assert "none (no dependencies come back)" in _messages(deleted)

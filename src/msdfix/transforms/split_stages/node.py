@@ -248,10 +248,15 @@ def _plan(a: Analysis) -> Plan:
         or _corepack_tools(a)
         or _pnp_cache_outside(a, rel)
     )
-    if _deletes_node_modules(a, app, installs):
+    deleted = _deletes_node_modules(a, app, installs)
+    if deleted is not None:
         plan.notes.append(
-            f"the build deletes {app}/node_modules: the runtime gets none (no dependencies "
-            "come back)"
+            f"the build deletes {app}/node_modules"
+            + (
+                " and installs again in the same RUN: the runtime gets the ones it installs"
+                if deleted
+                else ": the runtime gets none (no dependencies come back)"
+            )
         )
         return plan
     if all(_production_only(a, c) for c in installs):
@@ -321,7 +326,7 @@ def no_deleted_copies(a: Analysis, plan: Plan) -> None:
     (``rm -rf src`` after the build; ``COPY requirements.txt /tmp/`` then ``rm -rf
     /tmp/*``): the build stage no longer holds it, so the COPY would fail. Every ecosystem."""
     named = [p for p in plan.copies if p not in plan.sources]
-    for ins, _, _, paths in _removals(a, a.stage.of("run")):
+    for ins, _, _, paths, _ in _removals(a, a.stage.of("run")):
         for path in paths:
             gone = next((c for c in named if _deletes(path, c)), None)
             if gone is not None:
@@ -344,8 +349,9 @@ def _deletes(pattern: str, copied: str) -> bool:
 
 def _removals(
     a: Analysis, runs: Iterable[Instruction]
-) -> Iterator[tuple[Instruction, str, list[str], list[str]]]:
-    """(RUN, rm or rimraf, its arguments, the absolute paths it names) for every removal."""
+) -> Iterator[tuple[Instruction, str, list[str], list[str], int]]:
+    """(RUN, rm or rimraf, its arguments, the absolute paths it names, where the command
+    starts in the RUN's script) for every removal."""
     for ins in runs:
         script = run_script(ins, a.doc.text)
         for command in script.commands if script else []:
@@ -358,6 +364,7 @@ def _removals(
                 program,
                 args,
                 [resolve(x.rstrip("/"), cwd) for x in args if not x.startswith("-")],
+                command.start,
             )
 
 
@@ -460,17 +467,21 @@ def _entry_may_run_globals(a: Analysis) -> bool:
     return not programs or any(posixpath.basename(p) != "node" for p in programs)
 
 
-def _deletes_node_modules(a: Analysis, app: str, installs: list[Call]) -> bool:
-    """True when a RUN after the last install removes the app's node_modules."""
+def _deletes_node_modules(a: Analysis, app: str, installs: list[Call]) -> bool | None:
+    """Whether the RUN of the last install removes the app's node_modules, or a RUN after it
+    does: None when none does, True when that RUN installs again after the removal
+    (``rm -rf node_modules && npm ci --omit=dev``), False when none comes back."""
     last = installs[-1].ins
     target = resolve("node_modules", app)
     runs = [i for i in a.stage.of("run") if i.start > last.start or i is last]
-    for ins, program, args, paths in _removals(a, runs):
+    for ins, program, args, paths, at in _removals(a, runs):
         if program == "rm" and not any(x.startswith("-") and "r" in x for x in args):
             continue
         if target in paths:
-            return not any(c.ins.start > ins.start for c in installs)
-    return False
+            if any(c.ins.start > ins.start for c in installs):
+                return None
+            return any(c.ins is ins and c.command.start > at for c in installs)
+    return None
 
 
 @dataclass
