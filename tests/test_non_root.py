@@ -131,6 +131,19 @@ def test_distroless_reached_through_a_stage_gets_a_numeric_user() -> None:
     assert "USER 65532:65532" in out and ":nonroot" not in out
 
 
+def test_without_a_shell_the_message_says_only_the_copied_files_are_the_users() -> None:
+    """On distroless nothing chowns the working directory: the COPY --chown files are the
+    user's, the directory stays root's (the reason called it writable and root-owned)."""
+    text = (
+        "FROM gcr.io/distroless/static-debian12\nWORKDIR /srv\nCOPY app /srv/app\n"
+        'ENTRYPOINT ["/srv/app"]\n'
+    )
+    said = messages(run(text, "non-root", unsafe=True))
+    assert "files copied into /srv owned by it (1 COPY/ADD with --chown)" in said
+    assert "the directories /srv stay owned by root" in said
+    assert "writable by it" not in said
+
+
 def test_volume_paths_are_quoted_in_the_shell_command() -> None:
     text = 'FROM debian:12\nVOLUME ["/srv/my data"]\nCMD ["/app"]\n'
     assert "mkdir -p '/srv/my data'" in run(text, "non-root").output

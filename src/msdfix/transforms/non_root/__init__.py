@@ -183,11 +183,14 @@ class NonRoot(Transform):
             "numeric": f"USER {setup.user}",
         }.get(setup.kind, f"a system user app (uid {setup.user.split(':')[0]})")
         text = f"final stage runs as {who} instead of root"
-        if writable:
-            text += f"; {', '.join(writable)} writable by it"
-        if chowned:
-            text += f" ({len(chowned)} COPY/ADD with --chown)"
+        paths = ", ".join(writable)
+        no_shell = setup.kind in ("variant", "numeric")  # nothing chowns the directories
+        copied = f" ({len(chowned)} COPY/ADD with --chown)" if chowned else ""
+        if no_shell and chowned:
+            text += f"; files copied into {paths} owned by it{copied}"
+        elif writable and not no_shell:
+            text += f"; {paths} writable by it{copied}"
         text += "; check: the app writes nowhere else (files from RUN steps stay root-owned)"
-        if setup.kind in ("variant", "numeric") and writable:
-            text += f", and {', '.join(writable)} stay owned by root (no shell to chown them)"
+        if no_shell and writable:
+            text += f", and the directories {paths} stay owned by root (no shell to chown them)"
         return text
