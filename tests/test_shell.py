@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from msdfix.model import build_model
 from msdfix.shell import parse_commands, run_script
 from msdfix.shell.classify import tool_calls
+from msdfix.shell.entry import entry
 from msdfix.syntax import parse
 
 
@@ -218,3 +220,21 @@ def test_quoted_nested_substitutions_take_linear_time() -> None:
     with deadline(20):
         found = commands_run("echo " + script)
     assert found[-1].name == UNREAD_SUBSTITUTION
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        'ENTRYPOINT ["tini", "--"]\nCMD ["node", "server.js"]',
+        'ENTRYPOINT ["/usr/bin/tini", "-g", "--"]\nCMD ["node", "server.js"]',
+        'ENTRYPOINT ["/sbin/tini", "-p", "SIGTERM", "--", "node"]\nCMD ["server.js"]',
+        'ENTRYPOINT ["/usr/local/bin/dumb-init", "--single-child", "--"]\nCMD node server.js',
+        'CMD ["/usr/bin/env", "NODE_ENV=production", "node", "server.js"]',
+    ],
+)
+def test_the_program_a_container_starts_is_read_through_init_wrappers(start: str) -> None:
+    """tini, dumb-init and env hand over to the program after them, by name or by path and
+    with their options (``/usr/bin/tini -g --`` read as the program ``/usr/bin/tini``)."""
+    stage = build_model(parse(f"FROM node:20\n{start}\n")).stages[0]
+    found = entry(stage)
+    assert found is not None and found.argv[:2] == ["node", "server.js"]

@@ -802,6 +802,10 @@ PRE_COMMIT = (
         ('CMD ["python3", "-m", "http.server"]', None),  # the standard library
         ('CMD ["python", "-m", "pre_commit", "run"]', "pre-commit"),
         ('CMD ["./run.sh"]', None),  # a file of the app: read where it runs
+        # round 17: a wrapper named by its path is the wrapper (Debian's tini is /usr/bin/tini)
+        ('ENTRYPOINT ["/usr/bin/tini", "-g", "--"]\nCMD ["python", "app.py"]', None),
+        ('ENTRYPOINT ["/sbin/tini", "-p", "SIGTERM", "--"]\nCMD ["python", "app.py"]', None),
+        ('ENTRYPOINT ["/usr/bin/dumb-init", "--"]\nCMD ["dvc", "pull"]', "dvc"),
     ],
 )
 def test_a_start_program_whose_code_msdfix_does_not_read_is_unsafe(

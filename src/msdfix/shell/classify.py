@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Container
 from dataclasses import dataclass
 
 from msdfix.ecosystems.base import PackageManager
@@ -85,13 +86,21 @@ def _unwrap(command: Command) -> tuple[list[str], list[str]]:
     return [w for w, _ in found], command.argv[at:]
 
 
-def _wrappers_with_options(argv: list[str]) -> tuple[list[tuple[str, list[str]]], int]:
-    """Each sudo/env/... prefix with its own options, and where the command after them
-    starts."""
+def after_wrappers(argv: list[str], names: frozenset[str]) -> list[str]:
+    """``argv`` after leading wrappers among ``names`` and their options (``/usr/bin/tini
+    -g -- node app.js``: ``node app.js``)."""
+    return argv[_wrappers_with_options(argv, names)[1] :]
+
+
+def _wrappers_with_options(
+    argv: list[str], names: Container[str] = _WRAPPERS
+) -> tuple[list[tuple[str, list[str]]], int]:
+    """Each sudo/env/... prefix (those in ``names``) with its own options, and where the
+    command after them starts."""
     found: list[tuple[str, list[str]]] = []
     at = 0  # an index, not a copy per wrapper: `sudo sudo ... pip` is linear
-    while at < len(argv) and (argv[at] in _WRAPPERS or _runuser_wrapper(argv, at)):
-        wrapper, at, start = argv[at], at + 1, at + 1
+    while at < len(argv) and (_base(argv[at]) in names or _runuser_wrapper(argv, at, names)):
+        wrapper, at, start = _base(argv[at]), at + 1, at + 1
         values = _VALUE_OPTIONS.get(wrapper, set())
         while at < len(argv) and (argv[at].startswith("-") or "=" in argv[at]):
             at += 2 if argv[at] in values else 1
@@ -137,10 +146,17 @@ def wrappers(command: Command) -> list[str]:
     return _unwrap(command)[0]
 
 
-def _runuser_wrapper(argv: list[str], at: int) -> bool:
+def _base(word: str) -> str:
+    """A program named by its path is the program (``/usr/bin/tini``, ``/sbin/gosu``)."""
+    return word.rsplit("/", 1)[-1] if "/" in word else word
+
+
+def _runuser_wrapper(argv: list[str], at: int, names: Container[str]) -> bool:
     """``runuser -u app -- cmd`` runs cmd; ``runuser app -c STRING`` is su's form."""
-    return argv[at] == "runuser" and any(
-        a in ("-u", "--user") or a.startswith("--user=") for a in argv[at + 1 :]
+    return (
+        names is _WRAPPERS
+        and _base(argv[at]) == "runuser"
+        and any(a in ("-u", "--user") or a.startswith("--user=") for a in argv[at + 1 :])
     )
 
 

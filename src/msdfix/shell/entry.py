@@ -14,11 +14,13 @@ from msdfix.ecosystems.node import SCRIPT_RUNNERS, script_bodies
 from msdfix.ecosystems.programs import APP_STARTERS, HARMLESS, POSIX_SHELLS, SHELLS
 from msdfix.model.context import BuildContext
 from msdfix.model.stages import Stage
-from msdfix.shell.classify import inner_script, program_args, unwrapped, wrappers
+from msdfix.shell.classify import after_wrappers, inner_script, program_args, unwrapped, wrappers
 from msdfix.shell.commands import Command as ShellCommand
 from msdfix.shell.commands import parse_commands, substituted_commands
 from msdfix.syntax import Instruction
 
+# What a container's start command runs first and then hands over to the program after it.
+_ENTRY_WRAPPERS = frozenset({"exec", "env", "tini", "dumb-init"})
 _SCRIPT = re.compile(r"(\.(?:sh|bash)$|entrypoint[^/]*$)")
 
 
@@ -124,7 +126,8 @@ def entry(stage: Stage) -> Entry | None:
         commands = [c.argv for c in parse_commands(script) if c.argv] or commands
         substituted = [c.argv for c in substituted_commands(script) if c.argv]
         argv = commands[0] if sh_c else argv
-    while argv and argv[0] in ("exec", "env", "tini", "dumb-init", "--"):
+    argv = after_wrappers(argv, _ENTRY_WRAPPERS)
+    if argv[:1] == ["--"]:
         argv = argv[1:]
     commands += _passed_on(entrypoint, cmd)
     return Entry(argv, shell, commands, substituted)
