@@ -1885,3 +1885,20 @@ def test_apt_pointed_at_a_configuration_file_in_the_run_gets_no_mount(run: str) 
     text = f"FROM debian:12\nCOPY custom.conf /etc/apt/custom.conf\nRUN {run}\n"
     assert _run(text) == text
     assert any("names a configuration file of apt" in m for m in _fixes(text))
+
+
+def test_a_mount_whose_target_names_an_env_value_is_read_through_it(tmp_path: Path) -> None:
+    """BuildKit expands ENV and ARG values in ``--mount`` options: ``target=$POETRY_CACHE_DIR``
+    already holds poetry's cache, so no mount goes below it (two nested mounts were added)."""
+    (tmp_path / "pyproject.toml").write_text('[tool.poetry]\nname = "x"\nversion = "0.1.0"\n')
+    (tmp_path / "poetry.lock").write_text("# lock\n")
+    text = (
+        "FROM python:3.12\nENV POETRY_CACHE_DIR=/tmp/poetry_cache\nWORKDIR /app\n"
+        "COPY pyproject.toml poetry.lock ./\n"
+        "RUN --mount=type=cache,target=$POETRY_CACHE_DIR poetry install --no-root\n"
+    )
+    settings = Settings(frozenset({"cache-mount"}))
+    assert rewrite(text, None, BuildContext(tmp_path), settings).output == text
+    elsewhere = text.replace("$POETRY_CACHE_DIR poetry", "/elsewhere poetry")
+    result = rewrite(elsewhere, None, BuildContext(tmp_path), settings)
+    assert "target=/tmp/poetry_cache/cache" in result.output

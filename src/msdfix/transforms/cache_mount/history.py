@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import posixpath
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -27,14 +27,18 @@ from msdfix.transforms.cache_mount.targets import Resolver
 _ARCHIVE = re.compile(r"\.(?:tar|tgz|tbz2?|txz|tar\.[a-z0-9]+)$", re.IGNORECASE)
 
 
-def mount_targets(ins: Instruction) -> list[str]:
-    """Targets of the cache (and other) mounts a RUN already has."""
+def mount_targets(ins: Instruction, scope: Mapping[str, str | None] | None = None) -> list[str]:
+    """Targets of the cache (and other) mounts a RUN already has; BuildKit expands ENV and
+    ARG values in them (``target=$POETRY_CACHE_DIR``), as ``scope`` gives them."""
     targets = []
     for flag in ins.flags_named("mount"):
         for option in (flag.value or "").split(","):
             key, _, value = option.partition("=")
             if key.strip().lower() in ("target", "dst", "destination"):
-                targets.append(posixpath.normpath(value.strip().strip("\"'")))
+                value = value.strip().strip("\"'")
+                if "$" in value and scope:
+                    value = expand(value, scope)
+                targets.append(posixpath.normpath(value))
     return targets
 
 
@@ -153,7 +157,9 @@ class History:
         """Targets mounted in a RUN: by the file itself and by the fixes planned so far."""
         key = id(ins)
         if key not in self._mounts:
-            self._mounts[key] = mount_targets(ins)
+            stage = self.stage_of.get(key)
+            scope = self.doc.model.fixed_scope(stage, ins) if stage is not None else None
+            self._mounts[key] = mount_targets(ins, scope)
         return self._mounts[key] + self.planned.get(key, [])
 
     def may_hold(self, stage: Stage, ins: Instruction, target: str) -> int | None:

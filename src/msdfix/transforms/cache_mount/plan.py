@@ -39,7 +39,7 @@ from msdfix.transforms.cache_mount.access import access_mounts, has_mount
 from msdfix.transforms.cache_mount.cgo import REASON as CGO_REASON
 from msdfix.transforms.cache_mount.cgo import cgo_unproven
 from msdfix.transforms.cache_mount.config_dirs import copies_into_config_dir, writes_config
-from msdfix.transforms.cache_mount.history import History, mount_targets
+from msdfix.transforms.cache_mount.history import History
 from msdfix.transforms.cache_mount.render import Mount, Plan, writable_target
 from msdfix.transforms.cache_mount.steps import (
     Step,
@@ -154,7 +154,7 @@ class _Planner:
         self.doc, self.history, self.stage, self.ins = doc, history, stage, ins
         self.script, self.steps = script, steps
         self.resolver = history.resolver(stage, ins)
-        self.existing = mount_targets(ins)
+        self.existing = history.mounted(ins)
         self.plan = Plan()
         self.in_final_image = False  # the RUN's stage is in the final image's lineage
         self.config_named: dict[str, str | None] = {}
@@ -613,7 +613,7 @@ class _Planner:
             return calls and bool(access_mounts(run, context))
 
         for run in history.earlier_runs(self.stage, self.ins, f"fills {manager.id}", fills):
-            if any(within(target, m) for m in history.mounted(run) + mount_targets(run)):
+            if any(within(target, m) for m in history.mounted(run)):
                 continue
             missing = next(
                 (s for s in access_mounts(run, context) if not has_mount(self.ins, s)), None
