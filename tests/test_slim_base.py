@@ -1301,3 +1301,27 @@ def test_code_compiled_while_the_program_runs_keeps_the_full_image(
     assert any(reason in f.message for f in result.suggestions), [
         f.message for f in result.suggestions
     ]
+
+
+@pytest.mark.parametrize("package", ["openjdk-17-jre-headless", "maven", "ant", "gradle"])
+def test_an_install_that_brings_a_jre_keeps_the_full_image(package: str) -> None:
+    """maven, ant and gradle depend on a JRE, whose postinst fails where -slim dropped
+    /usr/share/man/man1 (built for real on bookworm-slim's dpkg excludes); the packages that
+    bring one are read from apt's own resolution (``apt-get install -s`` on Debian 12)."""
+    text = f'FROM debian:12\nRUN apt-get update && apt-get install -y {package}\nCMD ["bash"]\n'
+    result = _run(text)
+    assert not result.changed
+    said = " ".join(f.message for f in result.suggestions)
+    assert f"installs {package}, which needs /usr/share/man/man1" in said
+    plain = _run(text.replace(package, "curl"))
+    assert "debian:12-slim" in plain.output
+
+
+def test_a_man_page_cleanup_is_not_the_jre_workaround() -> None:
+    """``rm -rf /usr/share/man/*`` after the JRE install named /usr/share/man and passed for
+    the ``mkdir -p /usr/share/man/man1`` workaround, so -slim was rated safe."""
+    install = "apt-get update && apt-get install -y openjdk-17-jre-headless"
+    text = f'FROM debian:12\nRUN {install} && rm -rf /usr/share/man/*\nCMD ["java"]\n'
+    assert not _run(text).changed
+    made = f'FROM debian:12\nRUN mkdir -p /usr/share/man/man1 && {install}\nCMD ["java"]\n'
+    assert "debian:12-slim" in _run(made).output

@@ -2300,3 +2300,28 @@ def test_a_runtime_library_named_for_one_release_needs_that_release(
     assert ("AS runtime" in out) is split, messages
     if not split:
         assert "libodbc2 exists only in Debian bookworm, trixie" in messages, messages
+
+
+@pytest.mark.parametrize(
+    ("package", "split"),
+    [("openjdk-17-jre-headless", False), ("default-jre-headless", False), ("libpq5", True)],
+)
+def test_a_runtime_package_that_needs_man_pages_is_not_installed_on_a_slim_image(
+    tmp_path: Path, package: str, split: bool
+) -> None:
+    """The JRE's postinst links its man pages into /usr/share/man/man1, which the -slim
+    images lack: "update-alternatives: error: error creating symbolic link
+    '/usr/share/man/man1/java.1.gz.dpkg-tmp'" (built for real with bookworm-slim's dpkg
+    excludes); the full image the build runs on has it."""
+    root = _write(tmp_path, {"requirements.txt": "flask==3.0.0 --hash=sha256:00\n", "app.py": ""})
+    text = (
+        "FROM python:3.12\n"
+        f"RUN apt-get update && apt-get install -y --no-install-recommends {package}\n"
+        "WORKDIR /app\nCOPY requirements.txt .\n"
+        "RUN pip install --only-binary :all: -r requirements.txt\nCOPY . .\n"
+        'CMD ["python", "app.py"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert ("AS runtime" in out) is split, messages
+    if not split:
+        assert f"{package}, whose install needs /usr/share/man/man1" in messages, messages

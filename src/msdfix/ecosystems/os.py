@@ -357,6 +357,36 @@ INDEX_REFRESHERS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Debian packages whose install fails where /usr/share/man/man1 is missing, as in every -slim
+# image (debian:*-slim and the python, node, ruby, openjdk -slim images built on it): the
+# JRE's and the PostgreSQL client's postinst link man pages they keep elsewhere into it
+# ("update-alternatives: error: error creating symbolic link
+# '/usr/share/man/man1/java.1.gz.dpkg-tmp'", built for real on bookworm-slim's dpkg
+# excludes), and so does every install that brings them.
+MAN_PAGE_PACKAGES = re.compile(
+    r"^(openjdk-\d+-(jre|jdk)(-headless)?|default-(jre|jdk)(-headless)?|ca-certificates-java"
+    r"|postgresql-client(-\d+|-common)?)$"
+)
+# Packages apt installs one of them with (``apt-get install -s``, recommends included, on
+# Debian 12), among those the corpus and bulk Dockerfiles install: maven, ant, gradle, ...
+BRINGS_MAN_PAGE_PACKAGES = frozenset(
+    """
+    ant ant-contrib ant-optional antlr4 arduino arduino-mk asciidoc aspectj bioperl clojure
+    collectd collectd-utils dbconfig-pgsql ditaa epubcheck erlang fastqc findbugs fop gradle
+    groovy icinga2-ido-pgsql jasmin-sable javacc jetty9 jing jruby jsvc junit latexdiff lava
+    lava-server leiningen liboctave-dev libpcl-dev libreoffice libreoffice-sdbc-hsqldb maven
+    maven-debian-helper osmosis pdftk plantuml postfixadmin postgresql
+    postgresql-server-dev-all procyon-decompiler r-cran-rjava rhino roundcube scala scilab
+    sweethome3d sympa trang weka yui-compressor zookeeper zookeeperd
+    """.split()
+)
+
+
+def needs_man_pages(package: str) -> bool:
+    """Whether installing ``package`` fails on a -slim image (see ``MAN_PAGE_PACKAGES``)."""
+    return bool(MAN_PAGE_PACKAGES.match(package)) or package in BRINGS_MAN_PAGE_PACKAGES
+
+
 # ---------------------------------------------------------------- releases and runtime images
 
 DEBIAN_SLIM = "debian:{codename}-slim"

@@ -10,7 +10,7 @@ from msdfix.document import Document
 from msdfix.ecosystems.images import SLIM_LACKS_WHY, Family, Target, family_of, is_small
 from msdfix.ecosystems.jdk import compiling_reason, source_file_launch
 from msdfix.ecosystems.node import SCRIPT_RUNNERS
-from msdfix.ecosystems.os import CA_CERTIFICATES
+from msdfix.ecosystems.os import CA_CERTIFICATES, needs_man_pages
 from msdfix.ecosystems.programs import POSIX_SHELLS, SHELLS
 from msdfix.model import BuildContext, Stage
 from msdfix.model.base_images import HUB_REGISTRIES
@@ -56,10 +56,6 @@ def _project_code(use: Use) -> bool:
 OS_PACKAGERS = {"apt-get", "apt", "aptitude", "dpkg", "microdnf", "yum", "dnf", "apk"}
 BASE_SCRIPTS = {"docker-entrypoint.sh"}  # shipped by the official images in every variant
 WEB_DIRS = ("/usr/share/nginx/", "/usr/share/nginx/html", "/var/www", "/etc/nginx")
-MAN_PAGE_PACKAGES = re.compile(
-    r"^(openjdk-\d+-(jre|jdk)(-headless)?|default-(jre|jdk)(-headless)?|ca-certificates-java"
-    r"|postgresql-client(-\d+|-common)?)$"
-)
 
 
 # Families whose images start an interpreter's programs: pip, npm or gem may install them.
@@ -327,10 +323,15 @@ class Planner:
     def _man_pages(self) -> str | None:
         """A package whose install fails on -slim: it needs /usr/share/man/man1 (Debian's
         slim images drop man pages; the JRE and PostgreSQL client set up man alternatives)."""
-        made = any("/usr/share/man" in i.logical for i in self.stage.of("run"))
+        made = [  # the workaround: `mkdir -p /usr/share/man/man1` (a cleanup is none)
+            use.ins.start_line
+            for use in self.facts.uses
+            if posixpath.basename(use.program) == "mkdir"
+            and any(a.startswith("/usr/share/man") for a in use.args)
+        ]
         for line, packages in sorted(self.facts.apt.items()):
             for package in sorted(packages):
-                if MAN_PAGE_PACKAGES.match(package) and not made:
+                if needs_man_pages(package) and not any(at <= line for at in made):
                     return f"line {line} installs {package}, which needs /usr/share/man/man1"
         return None
 

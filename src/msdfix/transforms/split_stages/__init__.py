@@ -119,6 +119,7 @@ from msdfix.ecosystems.os import (
     CA_BRINGING,
     CA_CERTIFICATES,
     CA_RECOMMENDING,
+    needs_man_pages,
     package_manager,
     release_bound,
 )
@@ -371,6 +372,12 @@ def _packages(a: Analysis, plan: Plan) -> None:
     bound = release_bound(plan.packages, plan.runtime) if manager == APT else None
     if bound is not None:
         raise Decline(bound)
+    man = next((p for p in plan.packages if needs_man_pages(p)), None)
+    if manager == APT and man is not None and plan.runtime != a.stage.image.raw:
+        raise Decline(
+            f"the runtime needs {man}, whose install needs /usr/share/man/man1, which "
+            f"{plan.runtime} may lack (the -slim and minimal images drop man pages)"
+        )
     _ca_bundle(a, plan)
     if plan.runtime.startswith("debian:") and not plan.same_family:
         files = [f for f, p in TOOLCHAIN_FILES.items() if p not in plan.packages]
