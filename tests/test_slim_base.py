@@ -1089,6 +1089,11 @@ def test_a_locale_set_where_the_program_starts_makes_slim_unsafe(
             "&& update-ca-certificates\n",
             "none",
         ),
+        (  # each install's own packages: lftp's recommends bring no CA store for wget
+            "RUN apt-get update && apt-get install -y lftp "
+            "&& apt-get install -y --no-install-recommends wget\n",
+            "unsafe",
+        ),
         (
             "RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates "
             "curl && update-ca-certificates\n",

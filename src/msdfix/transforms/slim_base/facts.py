@@ -126,10 +126,7 @@ def stage_facts(doc: Document, stage: Stage) -> Facts:
                 if prog:
                     facts.uses.append(Use(ins, prog, rest))
                 if prog in ("apt-get", "apt", "aptitude") and "install" in rest:
-                    names = {
-                        a.split("=")[0] for a in rest if not a.startswith("-") and a != "install"
-                    }
-                    facts.apt.setdefault(ins.start_line, set()).update(names)
+                    facts.apt.setdefault(ins.start_line, set()).update(_apt_names(rest))
     _recommended_ca(stage, facts)
     return facts
 
@@ -161,10 +158,14 @@ def _recommended_ca(stage: Stage, facts: Facts) -> None:
     update-ca-certificates`` ran on node:18-slim, which purges the CA store)."""
     for use in facts.uses:
         if posixpath.basename(use.program) not in _APT or "install" not in use.args:
-            continue
-        names = facts.apt.get(use.ins.start_line, set())
-        if names & CA_RECOMMENDING and not skips_recommends(stage, use):
-            names.add("ca-certificates")
+            continue  # each install's own packages: `install lftp && install --no-... wget`
+        if _apt_names(use.args) & CA_RECOMMENDING and not skips_recommends(stage, use):
+            facts.apt.setdefault(use.ins.start_line, set()).add("ca-certificates")
+
+
+def _apt_names(args: list[str]) -> set[str]:
+    """The packages an apt install's arguments name."""
+    return {a.split("=")[0] for a in args if not a.startswith("-") and a != "install"}
 
 
 def installed_before(facts: Facts, tool: str, line: int) -> bool:
