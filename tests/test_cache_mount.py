@@ -1902,3 +1902,33 @@ def test_a_mount_whose_target_names_an_env_value_is_read_through_it(tmp_path: Pa
     elsewhere = text.replace("$POETRY_CACHE_DIR poetry", "/elsewhere poetry")
     result = rewrite(elsewhere, None, BuildContext(tmp_path), settings)
     assert "target=/tmp/poetry_cache/cache" in result.output
+
+
+# ---- round 17 (the sixteenth round's merges, built for real)
+
+
+@pytest.mark.parametrize(
+    "start",
+    ['ENTRYPOINT ["npm"]\nCMD ["start"]\n', 'CMD ["npm", "start"]\n', "CMD npm run serve\n"],
+)
+def test_an_install_a_start_script_runs_keeps_its_cache_in_the_image(
+    tmp_path: Path, start: str
+) -> None:
+    """A package.json script the container starts that installs (``"start": "npm ci && node
+    server.js"``) reads the npm cache at start: built for real, the original started offline
+    from the cache it carried and the mounted cache's image failed (EAI_AGAIN
+    registry.npmjs.org). slim-base reads it as the start install it is too."""
+    (tmp_path / "package.json").write_text(
+        '{"name": "web", "scripts": {"start": "npm ci && node server.js", '
+        '"serve": "npm run start"}, "dependencies": {"ms": "2.1.3"}}\n'
+    )
+    text = f"FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\n{start}"
+    select = Settings(frozenset({"cache-mount"}))
+    result = rewrite(text, None, BuildContext(tmp_path), select)
+    assert result.output == text
+    assert any("npm runs at container start" in f.message for f in result.suggestions)
+    slim = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"slim-base"})))
+    assert "FROM node:20\n" in slim.output
+    assert any("runs `npm ci` when it starts" in f.message for f in slim.suggestions)
+    (tmp_path / "package.json").write_text('{"name": "web", "scripts": {"start": "node ."}}\n')
+    assert "--mount=type=cache" in rewrite(text, None, BuildContext(tmp_path), select).output

@@ -1079,6 +1079,21 @@ def test_a_locale_set_where_the_program_starts_makes_slim_unsafe(
         ),
         ("ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt\n", "unsafe"),
         ("RUN apt-get update && apt-get install -y curl\n", "safe"),  # recommends bring it
+        (  # round 17, built for real: curl's recommended ca-certificates brings the tool
+            "COPY corp.crt /usr/local/share/ca-certificates/corp.crt\n"
+            "RUN apt-get update && apt-get install -y curl && update-ca-certificates\n",
+            "safe",
+        ),
+        (
+            "RUN apt-get update && apt-get install -y --no-install-recommends curl "
+            "&& update-ca-certificates\n",
+            "none",
+        ),
+        (  # each install's own packages: lftp's recommends bring no CA store for wget
+            "RUN apt-get update && apt-get install -y lftp "
+            "&& apt-get install -y --no-install-recommends wget\n",
+            "unsafe",
+        ),
         (
             "RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates "
             "curl && update-ca-certificates\n",

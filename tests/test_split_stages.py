@@ -1426,6 +1426,32 @@ def test_node_options_from_a_build_argument_keeps_the_install_in_the_build(tmp_p
     assert "AS prod-deps" in fixed.output
 
 
+def test_an_install_a_start_script_runs_makes_the_split_unsafe(tmp_path: Path) -> None:
+    """``CMD ["npm", "start"]`` (or ``ENTRYPOINT ["npm"]`` + ``CMD ["start"]``) whose
+    package.json ``start`` is ``npm ci && node server.js`` installs at start: built for real
+    (round 17), the original started offline from the npm cache it carried and the split's
+    runtime exited "request to https://registry.npmjs.org/ms/-/ms-2.1.3.tgz failed, reason:
+    getaddrinfo EAI_AGAIN" (the script's install had been dropped with the runner call)."""
+    (tmp_path / "package.json").write_text(
+        '{"name": "web", "version": "1.0.0", "scripts": {"start": "npm ci && node server.js"}, '
+        '"dependencies": {"ms": "2.1.3"}}\n'
+    )
+    (tmp_path / "package-lock.json").write_text('{"lockfileVersion": 3, "packages": {}}\n')
+    (tmp_path / "server.js").write_text("require('ms')\n")
+    text = (
+        "FROM node:18\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\n"
+        'COPY . .\nENTRYPOINT ["npm"]\nCMD ["start"]\n'
+    )
+    result = _run(text, context=tmp_path)
+    assert "AS runtime" not in result.output
+    assert any("the start command runs `npm ci`" in f.message for f in result.suggestions)
+    (tmp_path / "package.json").write_text(
+        '{"name": "web", "version": "1.0.0", "scripts": {"start": "node server.js"}, '
+        '"dependencies": {"ms": "2.1.3"}}\n'
+    )
+    assert "AS runtime" in _run(text, context=tmp_path).output
+
+
 def test_an_install_the_entrypoint_script_runs_from_the_cmd_makes_the_split_unsafe(
     tmp_path: Path,
 ) -> None:

@@ -206,3 +206,20 @@ def run_scripts(argv: list[str], package: dict[str, object]) -> list[str]:
             found.append(body)
             todo += [c.argv for c in parse_commands(body) if c.argv and c.argv[0] in SCRIPT_RUNNERS]
     return found
+
+
+def with_start_scripts(ctx: BuildContext, argvs: list[list[str]]) -> list[list[str]]:
+    """``argvs`` (a container's start commands) and the commands of the package.json scripts
+    they run (``npm start`` whose ``start`` is ``npm ci && node server.js``, with its pre/post
+    hooks; the context's package.json, as slim-base reads it): built for real, such a start
+    installed offline from the npm cache the original image carried, and failed on the
+    mounted cache and in a split's runtime (EAI_AGAIN)."""
+    package = ctx.read_json("package.json") if ctx.present else None
+    if not isinstance(package, dict):
+        return argvs
+    found = list(argvs)
+    for argv in argvs:
+        call = [posixpath.basename(argv[0]), *argv[1:]] if argv else []
+        for body in run_scripts(call, package) if call and call[0] in SCRIPT_RUNNERS else []:
+            found += [c.argv for c in parse_commands(body) if c.argv]
+    return found

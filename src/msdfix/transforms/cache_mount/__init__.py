@@ -56,7 +56,7 @@ from msdfix.fixes import Applicability, Edit, Finding
 from msdfix.model import Stage
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands
-from msdfix.shell.entry import context_script, entry, entry_command
+from msdfix.shell.entry import context_script, entry, entry_command, with_start_scripts
 from msdfix.syntax import Instruction
 from msdfix.transforms.base import Transform, register
 from msdfix.transforms.cache_mount.history import History
@@ -147,7 +147,7 @@ def _runtime_prefixes(doc: Document) -> list[list[str]]:
     for script in command.scripts if command else []:  # docker-entrypoint.sh: apt-get install
         text = context_script(doc.context, script)
         found += [[program_args(c)[0], *program_args(c)[1]] for c in parse_commands(text or "")]
-    return found
+    return with_start_scripts(doc.context, found)
 
 
 class _StartCommands:
@@ -176,7 +176,7 @@ class _StartCommands:
                 if target is self.doc.model.final:
                     argvs += self.final
                 else:
-                    argvs += _start_argvs(target)
+                    argvs += with_start_scripts(self.doc.context, _start_argvs(target))
             self.found[id(stage)] = argvs
         return self.found[id(stage)]
 

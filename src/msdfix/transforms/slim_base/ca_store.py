@@ -17,13 +17,12 @@ import posixpath
 from msdfix.ecosystems.os import CA_BRINGING, CA_RECOMMENDING, CA_STORE_PATHS
 from msdfix.model import Stage
 from msdfix.syntax.values import env_pairs, instruction_values
-from msdfix.transforms.slim_base.facts import Facts, Use
+from msdfix.transforms.slim_base.facts import Facts, skips_recommends
 
 APT = frozenset({"apt-get", "apt", "aptitude"})
 # Commands that name a store path without reading it: cleanups, mkdir, echo's text.
 _NOT_READING = frozenset({"rm", "rmdir", "mkdir", "echo", "printf", ":"})
 _END = 10**9  # a line after every instruction of the file
-_NO_RECOMMENDS = ("--no-install-recommends", "Install-Recommends=false", "Install-Recommends=0")
 
 
 def _brought(facts: Facts, line: int) -> bool:
@@ -37,22 +36,6 @@ def _copied(stage: Stage, line: int) -> bool:
     for ins in stage.of("copy", "add"):
         values = instruction_values(ins)[1]
         if ins.start_line < line and values and CA_STORE_PATHS.search(values[-1]):
-            return True
-    return False
-
-
-def _without_recommends(stage: Stage, use: Use) -> bool:
-    """The apt install skips recommended packages: the flag, ``-o APT::Install-Recommends=
-    false``, or an apt setting the stage writes or copies (``Install-Recommends "false"``)."""
-    if any(a.endswith(_NO_RECOMMENDS) for a in use.args):
-        return True
-    for ins in stage.instructions:
-        if ins.start_line >= use.ins.start_line:
-            break
-        if "Install-Recommends" in ins.args:
-            return True
-        values = instruction_values(ins)[1] if ins.cmd in ("copy", "add") else []
-        if values and values[-1].startswith("/etc/apt"):
             return True
     return False
 
@@ -84,7 +67,7 @@ def ca_store_reason(stage: Stage, facts: Facts, new: str) -> tuple[str | None, s
         if posixpath.basename(use.program) not in APT or "install" not in use.args:
             continue
         clients = sorted(facts.apt.get(use.ins.start_line, set()) & CA_RECOMMENDING)
-        if clients and not anywhere and _without_recommends(stage, use):
+        if clients and not anywhere and skips_recommends(stage, use):
             return None, (
                 f"line {use.ins.start_line} installs {clients[0]} without its recommended "
                 f"ca-certificates: {new} has none (the full image has), so its TLS connections "

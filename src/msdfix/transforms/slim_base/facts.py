@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from msdfix.document import Document
 from msdfix.ecosystems.images import PERL_MODULES, TOOL_PACKAGES
+from msdfix.ecosystems.os import CA_RECOMMENDING
 from msdfix.model import Stage
 from msdfix.model.program_calls import tar_tool
 from msdfix.shell.classify import inner_script, program_args
@@ -125,11 +126,46 @@ def stage_facts(doc: Document, stage: Stage) -> Facts:
                 if prog:
                     facts.uses.append(Use(ins, prog, rest))
                 if prog in ("apt-get", "apt", "aptitude") and "install" in rest:
-                    names = {
-                        a.split("=")[0] for a in rest if not a.startswith("-") and a != "install"
-                    }
-                    facts.apt.setdefault(ins.start_line, set()).update(names)
+                    facts.apt.setdefault(ins.start_line, set()).update(_apt_names(rest))
+    _recommended_ca(stage, facts)
     return facts
+
+
+_APT = frozenset({"apt-get", "apt", "aptitude"})
+_NO_RECOMMENDS = ("--no-install-recommends", "Install-Recommends=false", "Install-Recommends=0")
+
+
+def skips_recommends(stage: Stage, use: Use) -> bool:
+    """The apt install skips recommended packages: the flag, ``-o APT::Install-Recommends=
+    false``, or an apt setting the stage writes or copies (``Install-Recommends "false"``)."""
+    if any(a.endswith(_NO_RECOMMENDS) for a in use.args):
+        return True
+    for ins in stage.instructions:
+        if ins.start_line >= use.ins.start_line:
+            break
+        if "Install-Recommends" in ins.args:
+            return True
+        values = instruction_values(ins)[1] if ins.cmd in ("copy", "add") else []
+        if values and values[-1].startswith("/etc/apt"):
+            return True
+    return False
+
+
+def _recommended_ca(stage: Stage, facts: Facts) -> None:
+    """An apt install that keeps recommended packages (apt's default) and installs a TLS
+    client that recommends ca-certificates (curl through libcurl4, wget, git) installs
+    ca-certificates too: record it (built for real: ``apt-get install -y curl &&
+    update-ca-certificates`` ran on node:18-slim, which purges the CA store)."""
+    for use in facts.uses:
+        if posixpath.basename(use.program) not in _APT or "install" not in use.args:
+            continue  # each install's own packages: `install lftp && install --no-... wget`
+        if _apt_names(use.args) & CA_RECOMMENDING and not skips_recommends(stage, use):
+            facts.apt.setdefault(use.ins.start_line, set()).add("ca-certificates")
+
+
+def _apt_names(args: list[str]) -> set[str]:
+    """The packages an apt install's arguments name."""
+    return {a.split("=")[0] for a in args if not a.startswith("-") and a != "install"}
 
 
 def installed_before(facts: Facts, tool: str, line: int) -> bool:

@@ -9,7 +9,7 @@ from msdfix.document import Document
 from msdfix.model import Stage
 from msdfix.shell.classify import start_install as started
 from msdfix.shell.commands import parse_commands
-from msdfix.shell.entry import context_script, entry, entry_command
+from msdfix.shell.entry import context_script, entry, entry_command, with_start_scripts
 
 # Compiled code of an installed package (Ruby/Python extensions, Node addons).
 NATIVE_FILES = ("*.so", "*.so.*", "*.node", "*.bundle")
@@ -27,6 +27,7 @@ def start_install(doc: Document, stage: Stage) -> str | None:
     for script in command.scripts if command is not None else []:
         text = context_script(doc.context, script)
         argvs += [c.argv for c in parse_commands(text)] if text is not None else []
+    argvs = with_start_scripts(doc.context, argvs)  # npm start: "npm ci && node ."
     return next((install for argv in argvs if (install := started(argv))), None)
 
 

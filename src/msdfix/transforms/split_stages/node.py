@@ -54,7 +54,7 @@ from msdfix.model.context import BuildContext
 from msdfix.model.paths import within
 from msdfix.model.program_calls import COMMON
 from msdfix.model.users import effective_user, is_root
-from msdfix.shell.classify import program_args
+from msdfix.shell.classify import program_args, start_install
 from msdfix.shell.commands import parse_commands
 from msdfix.shell.entry import context_script, entry_command
 from msdfix.shell.script import run_script
@@ -802,7 +802,8 @@ def _start_commands(a: Analysis, package: dict[str, object]) -> list[list[str]]:
         if argv and argv[0] in PROJECT_INSTALLS:
             for body in script_bodies(argv, package):  # npm runs prestart before start
                 todo += [c.argv for c in parse_commands(body) if c.argv]
-            continue
+            if not start_install(argv):  # a script's `npm ci` installs at start: kept
+                continue
         words.append(argv[1:] if argv and argv[0] == "npx" else argv)
     return [w for w in words if w]
 
