@@ -2324,4 +2324,4 @@ def test_a_runtime_package_that_needs_man_pages_is_not_installed_on_a_slim_image
     out, messages, _ = _split(text, root)
     assert ("AS runtime" in out) is split, messages
     if not split:
-        assert f"{package}, whose install needs /usr/share/man/man1" in messages, messages
+        assert f"{package}, which needs /usr/share/man/man1" in messages, messages

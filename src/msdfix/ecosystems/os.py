@@ -382,9 +382,16 @@ BRINGS_MAN_PAGE_PACKAGES = frozenset(
 )
 
 
-def needs_man_pages(package: str) -> bool:
-    """Whether installing ``package`` fails on a -slim image (see ``MAN_PAGE_PACKAGES``)."""
-    return bool(MAN_PAGE_PACKAGES.match(package)) or package in BRINGS_MAN_PAGE_PACKAGES
+def needs_man_pages(package: str) -> str | None:
+    """Why installing ``package`` fails on a -slim image (see ``MAN_PAGE_PACKAGES``), or
+    None."""
+    if MAN_PAGE_PACKAGES.match(package):
+        return f"{package}, which needs /usr/share/man/man1"
+    if package in BRINGS_MAN_PAGE_PACKAGES:
+        return (
+            f"{package}, which brings a JRE or the PostgreSQL client: they need /usr/share/man/man1"
+        )
+    return None
 
 
 # ---------------------------------------------------------------- releases and runtime images

@@ -331,8 +331,9 @@ class Planner:
         ]
         for line, packages in sorted(self.facts.apt.items()):
             for package in sorted(packages):
-                if needs_man_pages(package) and not any(at <= line for at in made):
-                    return f"line {line} installs {package}, which needs /usr/share/man/man1"
+                why = needs_man_pages(package)
+                if why and not any(at <= line for at in made):
+                    return f"line {line} installs {why}"
         return None
 
     def _prompt(self, smaller: str) -> str | None:

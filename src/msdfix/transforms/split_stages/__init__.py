@@ -372,11 +372,11 @@ def _packages(a: Analysis, plan: Plan) -> None:
     bound = release_bound(plan.packages, plan.runtime) if manager == APT else None
     if bound is not None:
         raise Decline(bound)
-    man = next((p for p in plan.packages if needs_man_pages(p)), None)
+    man = next((why for p in plan.packages if (why := needs_man_pages(p))), None)
     if manager == APT and man is not None and plan.runtime != a.stage.image.raw:
         raise Decline(
-            f"the runtime needs {man}, whose install needs /usr/share/man/man1, which "
-            f"{plan.runtime} may lack (the -slim and minimal images drop man pages)"
+            f"the runtime needs {man}, which {plan.runtime} may lack (the -slim and minimal "
+            "images drop man pages)"
         )
     _ca_bundle(a, plan)
     if plan.runtime.startswith("debian:") and not plan.same_family:
