@@ -255,6 +255,28 @@ def test_real_build_node_slim(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("line", "kept"),
+    [
+        ("COPY --chown=www-data:www-data www /usr/share/nginx/html", "user www-data"),
+        ("COPY --chown=nginx:www-data www /usr/share/nginx/html", "group www-data"),
+        ("COPY www /usr/share/nginx/html\nUSER www-data", "user www-data"),
+        ("COPY --chown=nginx:nginx www /usr/share/nginx/html\nUSER 101", None),
+    ],
+)
+def test_nginx_alpine_needs_the_users_the_stage_names(line, kept):
+    """Alpine's baselayout has no www-data user (a group 82, Debian's is 33): on an alpine
+    image ``USER www-data`` stopped the container ("unable to find user www-data: no matching
+    entries in passwd file", built for real on alpine:3.20). nginx (101) is in both images."""
+    result = _run(f"FROM nginx:1.25\n{line}\n")
+    messages = " ".join(f.message for f in result.applied + result.suggestions)
+    if kept is None:
+        assert "nginx:1.25-alpine" in result.output
+    else:
+        assert "nginx:1.25-alpine" not in result.output
+        assert f"{kept} (line " in messages, messages
+
+
+@pytest.mark.parametrize(
     ("entry", "safe"),
     [
         ("", True),

@@ -329,6 +329,11 @@ DISTROLESS_GIDS = frozenset({"0", "5", "50", "65532", "65534"})
 SYSTEM_ID_LIMIT = 1000
 # The user of distroless ``:nonroot`` images, as a Dockerfile may name it.
 DISTROLESS_NONROOT = frozenset({"nonroot", "65532", "nonroot:nonroot", "65532:65532"})
+# Users and groups both nginx images define with the same id: nginx's Dockerfiles add nginx
+# (101) to each; Alpine's baselayout has no www-data user (only a group, 82, where Debian's is
+# 33) and no nogroup, so `COPY --chown=www-data` stops on nginx:*-alpine.
+NGINX_ALPINE_USERS = frozenset({"root", "nginx", "nobody"})
+NGINX_ALPINE_GROUPS = frozenset({"root", "nginx"})
 # Final-stage bases a static Go binary may leave for distroless/static.
 DISTROLESS_FROM = frozenset({"alpine", "debian", "ubuntu", "busybox", "golang"})
 

@@ -7,7 +7,15 @@ import re
 from dataclasses import dataclass, field
 
 from msdfix.document import Document
-from msdfix.ecosystems.images import SLIM_LACKS_WHY, Family, Target, family_of, is_small
+from msdfix.ecosystems.images import (
+    NGINX_ALPINE_GROUPS,
+    NGINX_ALPINE_USERS,
+    SLIM_LACKS_WHY,
+    Family,
+    Target,
+    family_of,
+    is_small,
+)
 from msdfix.ecosystems.jdk import compiling_reason, source_file_launch
 from msdfix.ecosystems.node import SCRIPT_RUNNERS
 from msdfix.ecosystems.os import CA_CERTIFICATES
@@ -64,6 +72,26 @@ MAN_PAGE_PACKAGES = re.compile(
 
 # Families whose images start an interpreter's programs: pip, npm or gem may install them.
 INTERPRETED = frozenset({"python", "node", "ruby"})
+
+
+def _alpine_unknown_id(stage: Stage) -> str | None:
+    """A user or group name a USER or ``--chown`` of ``stage`` names that nginx's alpine image
+    lacks or numbers differently (Debian's www-data), as the reason; None when there is none."""
+    for ins in stage.of("user", "copy", "add"):
+        owners = (
+            [ins.args.strip()]
+            if ins.cmd == "user"
+            else [f.value or "" for f in ins.flags_named("chown")]
+        )
+        for owner in owners:
+            name, _, group = owner.partition(":")
+            if name and not name.isdigit() and name not in NGINX_ALPINE_USERS:
+                return f"user {name} (line {ins.start_line}) is not an alpine user with the same id"
+            if group and not group.isdigit() and group not in NGINX_ALPINE_GROUPS:
+                return (
+                    f"group {group} (line {ins.start_line}) is not an alpine group with the same id"
+                )
+    return None
 
 
 @dataclass
@@ -537,6 +565,10 @@ class Planner:
             run = self.stage.of("run")
             if run:
                 cand.blocked = f"{where(run[0])} would run under busybox, not GNU tools"
+                return cand
+            named = _alpine_unknown_id(self.stage)
+            if named is not None:
+                cand.blocked = named
                 return cand
             if self.stage.of("healthcheck"):
                 cand.unsafe.append("the HEALTHCHECK runs on busybox and musl")
