@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 
 from msdfix.document import Document
 from msdfix.ecosystems.images import (
+    MIME_TYPED_SERVING,
     NGINX_ALPINE_GROUPS,
     NGINX_ALPINE_USERS,
+    SLIM_LACKS_PROVIDERS,
     SLIM_LACKS_WHY,
     Family,
     Target,
@@ -94,6 +96,10 @@ def _alpine_unknown_id(stage: Stage) -> str | None:
     return None
 
 
+# Python sources read for file serving (a larger project is read in part: the rest unread).
+MAX_PY_SOURCES = 2000
+
+
 @dataclass
 class Candidate:
     target: Target
@@ -168,12 +174,38 @@ class Planner:
         """Packages the full image has and ``new`` lacks, which no RUN of the stage installs,
         where the program's own need is unreadable (fonts for a Java program's rendering)."""
         installed = {p for names in self.facts.apt.values() for p in names}
-        lacking = sorted(p for p in self.family.slim_lacks - installed if p in SLIM_LACKS_WHY)
+        lacking = sorted(
+            p
+            for p in self.family.slim_lacks
+            if p in SLIM_LACKS_WHY and not SLIM_LACKS_PROVIDERS.get(p, {p}) & installed
+        )
+        if lacking == ["media-types"] and not self._sends_typed_files():
+            lacking = []
         if lacking:
             unsafe.append(
                 f"{new} has no {' or '.join(lacking)}, which the full image installs: "
                 f"{SLIM_LACKS_WHY[lacking[0]]}"
             )
+
+    def _sends_typed_files(self) -> bool:
+        """The Python program may type files by their names (Python's mimetypes): its start
+        command or a source of the context names a file server or type guess, or a Flask app
+        has a static/ folder. Without a build context only the start command is read."""
+        entries = [i for i in self.stage.entry() if i is not None]
+        if any(MIME_TYPED_SERVING.search(i.args) for i in entries):
+            return True
+        ctx = self.doc.context
+        if not ctx.present:
+            return False
+        sources = [f for f in ctx.files if f.endswith(".py")][:MAX_PY_SOURCES]
+        for path in sources:
+            text = ctx.read_text(path) or ""
+            if MIME_TYPED_SERVING.search(text):
+                return True
+            folder = posixpath.dirname(path)
+            if "Flask(" in text and ctx.exists(posixpath.join(folder, "static")):
+                return True
+        return False
 
     def _toolbox(self, unsafe: list[str]) -> None:
         """A final stage that starts a shell (or the base's CMD) is a tool environment."""
