@@ -1540,3 +1540,24 @@ def test_serve_config_outside_the_served_directory_ships_the_app(tmp_path):
     assert frontend.static_server([*argv, "-c", "../serve.json"], ctx, "", None) is None
     inside = [*argv, "--config", "serve.json"]
     assert frontend.static_server(inside, ctx, "", None) == ("dist", " ".join(inside))
+
+
+@pytest.mark.parametrize(
+    "spec,config,out",
+    [
+        ("^3.14.0", None, ".output/public"),
+        ("^2.17.3", None, None),
+        ("latest", None, None),
+        ("^3.14.0", "export default { nitro: { output: { publicDir: 'www' } } }\n", None),
+    ],
+)
+def test_nuxt_generate_writes_output_public_from_nuxt_3_only(tmp_path, spec, config, out):
+    """Nuxt 2's ``nuxt generate`` writes dist (``generate.dir``), Nuxt 3's .output/public:
+    a frontend stage copying .output/public after a Nuxt 2 build would copy nothing ("not
+    found"). An unknown version, or a config that may move the output, is unknown."""
+    from msdfix.transforms.split_stages import frontend
+
+    if config:
+        (tmp_path / "nuxt.config.ts").write_text(config)
+    package = {"devDependencies": {"nuxt": spec}}
+    assert frontend.output_dir(BuildContext(tmp_path), "", "nuxt generate", package) == out

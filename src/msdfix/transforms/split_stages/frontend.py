@@ -225,7 +225,10 @@ def _scan(
             if out:
                 w.add(out)
         elif program == "nuxt" and argv[1:2] == ["generate"]:
-            w.add(".output/public")
+            out = _nuxt_out(context, rel_dir, package)
+            if out is None:
+                return None
+            w.add(out)
         elif program == "node" and len(argv) == 2 and argv[1].endswith((".js", ".mjs", ".cjs")):
             out = _script_out(context, rel_dir, argv[1])
             if out is None:
@@ -417,6 +420,21 @@ def _next_out(context: BuildContext, rel_dir: str, argv: list[str]) -> str | Non
             return dist.group(1) if dist else "out"
         return None
     return None
+
+
+def _nuxt_out(context: BuildContext, rel_dir: str, package: dict[str, Any]) -> str | None:
+    """.output/public, where Nuxt 3 and later generate; None for Nuxt 2 (its ``generate.dir``
+    defaults to dist), an unknown version, or a nuxt.config that may move the output (nitro's
+    ``output``, ``generate``)."""
+    specs = [package.get(k) for k in ("dependencies", "devDependencies")]
+    spec = next((t.get("nuxt") for t in specs if isinstance(t, dict) and t.get("nuxt")), None)
+    major = re.match(r"^[\^~>=v ]*(\d+)", spec) if isinstance(spec, str) else None
+    if major is None or int(major.group(1)) < 3:
+        return None
+    for name in _config_files(context, rel_dir, "nuxt"):
+        if re.search(r"\b(?:output|generate|publicDir)\s*:", _read_js(context, name) or ""):
+            return None
+    return ".output/public"
 
 
 OUT_KEYS = r"(?:outdir|outDir|outputDir|outputPath|outfile|distDir|dest)"
