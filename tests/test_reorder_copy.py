@@ -1855,3 +1855,35 @@ def test_a_project_cache_folder_in_the_context_keeps_the_install_after_the_copy(
     _stays(text, tmp_path, f"{cache} (a package cache in the build context) would be in")
     (tmp_path / ".dockerignore").write_text(f"{cache}\n")
     assert _run(text, tmp_path)[0] != text
+
+
+@pytest.mark.parametrize("rc", [".yarnrc", ".npmrc", ".yarnrc.yml"])
+def test_a_yarn_install_below_a_folder_with_yarn_settings_stays_after_the_copy(
+    tmp_path: Path, rc: str
+) -> None:
+    """yarn reads its settings files in every folder above the working directory: built for
+    real, ``cd frontend && yarn install`` moved before ``COPY . .`` lacked the root's
+    ``--install.ignore-engines true`` and failed the engines check. npm reads the project's
+    own .npmrc only, so its install still moves."""
+    package = '{"name": "web", "devDependencies": {"ms": "2.1.3"}}'
+    lock = '# yarn lockfile v1\n\n\nms@2.1.3:\n  version "2.1.3"\n'
+    _write_files(
+        tmp_path,
+        {"frontend/package.json": package, "frontend/yarn.lock": lock, rc: "x true\n", "a.py": ""},
+    )
+    text = (
+        "FROM python:3.12\nWORKDIR /app\nCOPY . .\n"
+        'RUN cd frontend && yarn install --frozen-lockfile\nCMD ["python", "a.py"]\n'
+    )
+    _stays(text, tmp_path, f"yarn reads {rc} in a folder above the project")
+    (tmp_path / "frontend" / "yarn.lock").unlink()
+    (tmp_path / "frontend" / "package-lock.json").write_text('{"lockfileVersion": 3}')
+    npm = text.replace("yarn install --frozen-lockfile", "npm ci")
+    out, applied, _ = _run(npm, tmp_path)
+    assert out.index("npm ci") < out.index("COPY . ."), (out, applied)
+
+
+def _write_files(root: Path, files: dict[str, str]) -> None:
+    for rel, body in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(body)

@@ -255,6 +255,50 @@ def test_real_build_node_slim(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("install", "unsafe"),
+    [
+        ("", True),
+        ("RUN apt-get update && apt-get install -y --no-install-recommends media-types\n", False),
+        ("RUN apt-get update && apt-get install -y mailcap\n", False),
+    ],
+)
+def test_python_slim_lacks_the_mime_types_its_mimetypes_reads(install, unsafe):
+    """python's -slim images have no /etc/mime.types (docker-library/python#254): built for
+    real with it removed, ``python -m http.server`` sent .woff2 and .webp as
+    application/octet-stream where python:3.12 sent font/woff2 and image/webp."""
+    text = f"FROM python:3.12\n{install}WORKDIR /srv\nCOPY site/ ./\n"
+    text += 'CMD ["python", "-m", "http.server", "8000"]\n'
+    result = _run(text, unsafe=True)
+    [fix] = [f for f in result.applied if "python:3.12-slim" in f.message]
+    reason = "python:3.12-slim has no media-types, which the full image installs"
+    assert (reason in fix.message) is unsafe, fix.message
+    if unsafe:
+        assert fix.fix and fix.fix.applicability is Applicability.UNSAFE
+
+
+@pytest.mark.parametrize(
+    ("line", "kept"),
+    [
+        ("COPY --chown=www-data:www-data www /usr/share/nginx/html", "user www-data"),
+        ("COPY --chown=nginx:www-data www /usr/share/nginx/html", "group www-data"),
+        ("COPY www /usr/share/nginx/html\nUSER www-data", "user www-data"),
+        ("COPY --chown=nginx:nginx www /usr/share/nginx/html\nUSER 101", None),
+    ],
+)
+def test_nginx_alpine_needs_the_users_the_stage_names(line, kept):
+    """Alpine's baselayout has no www-data user (a group 82, Debian's is 33): on an alpine
+    image ``USER www-data`` stopped the container ("unable to find user www-data: no matching
+    entries in passwd file", built for real on alpine:3.20). nginx (101) is in both images."""
+    result = _run(f"FROM nginx:1.25\n{line}\n")
+    messages = " ".join(f.message for f in result.applied + result.suggestions)
+    if kept is None:
+        assert "nginx:1.25-alpine" in result.output
+    else:
+        assert "nginx:1.25-alpine" not in result.output
+        assert f"{kept} (line " in messages, messages
+
+
+@pytest.mark.parametrize(
     ("entry", "safe"),
     [
         ("", True),

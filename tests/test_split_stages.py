@@ -1492,3 +1492,116 @@ def test_a_build_that_deletes_node_modules_and_installs_again_says_so() -> None:
     assert "none (no dependencies come back)" not in messages
     deleted = _run(text.replace(" && npm ci --omit=dev", ""), context)
     assert "none (no dependencies come back)" in _messages(deleted)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        "export default { envDir: '..' }\n",
+        "import path from 'node:path'\n"
+        "export default { resolve: { alias: { '@s': path.join(__dirname, '..', 'shared') } } }\n",
+    ],
+    ids=["env-dir", "path-words"],
+)
+def test_frontend_config_naming_the_parent_alone_is_not_split(tmp_path, config):
+    """vite's ``envDir: '..'`` read the VITE_ variables from the context's root .env, which
+    the frontend stage (a copy of web/ only) lacked: built for real, the bundle said "none"
+    where the original said "/api/v2"."""
+    context = _fixture_context(tmp_path, "go-frontend")
+    (context / "web" / "vite.config.js").write_text(config)
+    result = _run((context / "Dockerfile").read_text(), context)
+    assert not result.changed
+    assert "web/vite.config.js names a path outside the frontend directory" in _messages(result)
+
+
+def test_frontend_source_climbing_by_parent_words_is_not_split(tmp_path):
+    context = _fixture_context(tmp_path, "go-frontend")
+    app = context / "web" / "src" / "app.js"
+    app.write_text("const p = require('path').join(__dirname, '..', '..', 'VERSION')\n")
+    result = _run((context / "Dockerfile").read_text(), context)
+    assert not result.changed
+    assert "web/src/app.js names a path outside the frontend directory" in _messages(result)
+
+
+@pytest.mark.parametrize(
+    "config,out",
+    [
+        ("export default { build: {\n  // outDir: 'build',\n  sourcemap: true } }\n", "dist"),
+        ("export default { build: {\n  /* outDir: 'build', */\n  outDir: 'www',\n} }\n", "www"),
+        (
+            "export default {\n  base: 'https://cdn.example.com/',\n  build: {\n    outDir: 'www',\n  },\n}\n",
+            "www",
+        ),
+    ],
+    ids=["line-comment", "block-comment", "url-string"],
+)
+def test_vite_output_ignores_commented_out_settings(tmp_path, config, out):
+    """A commented-out ``// outDir: 'build'`` configures nothing: built for real, the
+    frontend stage's ``COPY --from=frontend /src/web/build`` failed ("not found"), vite had
+    written web/dist."""
+    from msdfix.transforms.split_stages import frontend
+
+    (tmp_path / "vite.config.js").write_text(config)
+    assert frontend.output_dir(BuildContext(tmp_path), "", "vite build", {}) == out
+
+
+def test_frontend_stage_never_installs_yarn_over_the_node_images_yarn(tmp_path):
+    """node images ship /usr/local/bin/yarn outside npm's folder: built for real, the moved
+    ``npm install -g yarn@1.22.22`` stopped with EEXIST on node:18-slim."""
+    context = _fixture_context(tmp_path, "go-frontend")
+    text = (context / "Dockerfile").read_text()
+    text = text.replace("nodejs npm\n", "nodejs npm\nRUN npm install -g yarn@1.22.22\n")
+    assert "RUN npm install -g yarn" in text
+    result = _run(text, context)
+    assert not result.changed
+    assert "installs yarn globally, which the node images ship already" in _messages(result)
+
+
+def test_frontend_with_yarn_config_above_it_is_not_split(tmp_path):
+    """yarn 1 reads .yarnrc and .npmrc from every parent folder: built for real, the frontend
+    stage (web/ only) lacked the root's ``ignore-engines true`` and the install failed."""
+    context = _fixture_context(tmp_path, "go-frontend")
+    (context / ".yarnrc").write_text("ignore-engines true\n")
+    (context / "web" / "yarn.lock").write_text("")
+    (context / "web" / "package-lock.json").unlink()
+    text = (context / "Dockerfile").read_text()
+    text = text.replace("nodejs npm", "nodejs npm yarnpkg").replace("npm ci", "yarnpkg install")
+    result = _run(text, context)
+    assert not result.changed
+    assert "yarn reads .yarnrc above the frontend directory web" in _messages(result)
+    (context / ".yarnrc").unlink()
+    assert _run(text, context).changed
+
+
+def test_serve_config_outside_the_served_directory_ships_the_app(tmp_path):
+    """serve resolves ``-c`` against the directory it serves: built for real, ``serve -s dist
+    -c ../serve.json`` in a runtime of dist alone stopped ("Could not read configuration")."""
+    from msdfix.transforms.split_stages import frontend
+
+    ctx = BuildContext(tmp_path)
+    argv = ["serve", "-s", "dist", "-l", "3000"]
+    assert frontend.static_server(argv, ctx, "", None) == ("dist", " ".join(argv))
+    assert frontend.static_server([*argv, "-c", "../serve.json"], ctx, "", None) is None
+    inside = [*argv, "--config", "serve.json"]
+    assert frontend.static_server(inside, ctx, "", None) == ("dist", " ".join(inside))
+
+
+@pytest.mark.parametrize(
+    "spec,config,out",
+    [
+        ("^3.14.0", None, ".output/public"),
+        ("^2.17.3", None, None),
+        ("latest", None, None),
+        ("^3.14.0", "export default { nitro: { output: { publicDir: 'www' } } }\n", None),
+    ],
+)
+def test_nuxt_generate_writes_output_public_from_nuxt_3_only(tmp_path, spec, config, out):
+    """Nuxt 2's ``nuxt generate`` writes dist (``generate.dir``), Nuxt 3's .output/public:
+    a frontend stage copying .output/public after a Nuxt 2 build would copy nothing ("not
+    found"). An unknown version, or a config that may move the output, is unknown."""
+    from msdfix.transforms.split_stages import frontend
+
+    if config:
+        (tmp_path / "nuxt.config.ts").write_text(config)
+    package = {"devDependencies": {"nuxt": spec}}
+    assert frontend.output_dir(BuildContext(tmp_path), "", "nuxt generate", package) == out

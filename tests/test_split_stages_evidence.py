@@ -2325,3 +2325,16 @@ def test_a_runtime_package_that_needs_man_pages_is_not_installed_on_a_slim_image
     assert ("AS runtime" in out) is split, messages
     if not split:
         assert f"{package}, which needs /usr/share/man/man1" in messages, messages
+
+
+def test_a_python_split_onto_slim_brings_the_full_images_mime_types(tmp_path: Path) -> None:
+    """python's -slim images have no /etc/mime.types (docker-library/python#254), which
+    Python's mimetypes reads: built for real with it removed, ``python -m http.server`` sent
+    .woff2 and .webp as application/octet-stream (font/woff2 and image/webp on python:3.12).
+    The runtime copies the build image's file, unless the build installs a package for it."""
+    out, messages = _py_split(tmp_path)
+    assert "AS runtime" in out
+    assert "COPY --from=build /etc/mime.types /etc/mime.types" in out, out
+    assert "/etc/mime.types comes from python:3.12" in messages
+    slim, _ = _py_split(tmp_path / "slim", "FROM python:3.12", "FROM python:3.12-slim")
+    assert "/etc/mime.types" not in slim

@@ -62,11 +62,34 @@ SLIM_PURGED = frozenset({"ca-certificates"})
 # -slim and -jre-slim ones install ca-certificates and p11-kit alone. eclipse-temurin's JDK
 # and JRE both have fontconfig.
 JAVA_FONTS = frozenset({"fontconfig", "libfreetype6"})
+# The python images install media-types (/etc/mime.types) in the full variants only
+# (docker-library/python#254: "python:3 ... has mime-support installed ... not installed in
+# python:3-slim"); Python's mimetypes reads it, so a server that sends files by type (http.server,
+# Starlette's StaticFiles, Flask's send_file) answers .woff2, .ttf, .webp with another
+# Content-Type on -slim (application/octet-stream, text/plain) and .js as application/javascript.
+MIME_TYPES = frozenset({"media-types"})
+# Packages that bring /etc/mime.types as well (media-types' older name, and mailcap before it).
+MIME_TYPES_PROVIDERS = frozenset({"media-types", "mime-support", "mailcap"})
 # Why a program may need a package the smaller variant lacks, by package.
-SLIM_LACKS_WHY = dict.fromkeys(
-    JAVA_FONTS,
-    "Java's font rendering (AWT text, PDF or image output, POI's autoSizeColumn) fails without it",
+SLIM_LACKS_WHY = {
+    **dict.fromkeys(
+        JAVA_FONTS,
+        "Java's font rendering (AWT text, PDF or image output, POI's autoSizeColumn) fails "
+        "without it",
+    ),
+    "media-types": "Python's mimetypes reads its /etc/mime.types, so files served by type "
+    "(fonts, webp, .js) get another Content-Type without it",
+}
+# What shows a Python program sends files by type: the standard library's file servers and
+# type guesses, and the static-file helpers of the web frameworks (Flask serves the app's
+# static/ folder by default).
+MIME_TYPED_SERVING = re.compile(
+    r"\b(?:mimetypes|http\.server|SimpleHTTPRequestHandler|StaticFiles|FileResponse"
+    r"|send_file|send_from_directory|static_folder|whitenoise|staticfiles|StaticFileHandler"
+    r"|add_static|guess_type)\b"
 )
+# Packages that stand in for one the smaller variant lacks (any of them brings its files).
+SLIM_LACKS_PROVIDERS = {"media-types": MIME_TYPES_PROVIDERS}
 # JDK tools a JRE lacks.
 JDK_TOOLS = frozenset(
     """
@@ -244,6 +267,7 @@ FAMILIES: dict[str, Family] = {
             BUILDPACK_TOOLS,
             "python:3.12-bookworm -> python:3.12-slim-bookworm; alpine never "
             "(manylinux wheels are glibc; packages compile from source on musl)",
+            slim_lacks=MIME_TYPES,
         ),
         Family(
             "ruby", "runtime",
@@ -329,6 +353,11 @@ DISTROLESS_GIDS = frozenset({"0", "5", "50", "65532", "65534"})
 SYSTEM_ID_LIMIT = 1000
 # The user of distroless ``:nonroot`` images, as a Dockerfile may name it.
 DISTROLESS_NONROOT = frozenset({"nonroot", "65532", "nonroot:nonroot", "65532:65532"})
+# Users and groups both nginx images define with the same id: nginx's Dockerfiles add nginx
+# (101) to each; Alpine's baselayout has no www-data user (only a group, 82, where Debian's is
+# 33) and no nogroup, so `COPY --chown=www-data` stops on nginx:*-alpine.
+NGINX_ALPINE_USERS = frozenset({"root", "nginx", "nobody"})
+NGINX_ALPINE_GROUPS = frozenset({"root", "nginx"})
 # Final-stage bases a static Go binary may leave for distroless/static.
 DISTROLESS_FROM = frozenset({"alpine", "debian", "ubuntu", "busybox", "golang"})
 

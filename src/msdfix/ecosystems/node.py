@@ -599,6 +599,11 @@ DEBIAN_NODEJS = {"buster": "10", "bullseye": "12", "bookworm": "18", "trixie": "
 ALPINE_NODEJS = {"3.16": "16", "3.17": "18", "3.18": "18", "3.19": "20", "3.20": "20", "3.21": "22"}
 DEFAULT_NODE_MAJOR = "18"
 
+# Packages whose programs the node images ship outside npm's global folder: docker-node
+# installs yarn 1 in /opt with links /usr/local/bin/yarn and yarnpkg, so `npm install -g yarn`
+# there stops with EEXIST (built for real on node:18-slim).
+NODE_IMAGE_PACKAGES = frozenset({"yarn"})
+
 NGINX_RUNTIME = "nginx:1.25-alpine"
 NGINX_HTML = "/usr/share/nginx/html"
 NGINX_PORT = "80"
@@ -1002,6 +1007,21 @@ def local_package_config(ctx: BuildContext, base: str, dest: str | None = None) 
             if not inside and not value.startswith(("http:", "https:", "~", "$")):
                 return f"{name} sets {key} to {value}"
     return _pnpmfile_loads(ctx, base)
+
+
+def yarn_parent_config(ctx: BuildContext, base: str) -> str | None:
+    """A ``.yarnrc``, ``.npmrc`` or ``.yarnrc.yml`` in a folder of the context above the
+    project ``base``: yarn 1 reads the first two and yarn 2+ the last from every folder between
+    the filesystem root and the working directory (yarn 1's ``getPossibleConfigLocations``,
+    Berry's ``Configuration.findRcFiles``), npm only the project's own. None: there is none."""
+    parts = [p for p in posixpath.normpath(base or ".").split("/") if p not in ("", ".")]
+    for depth in range(len(parts)):
+        folder = "/".join(parts[:depth])
+        for name in (".yarnrc", ".npmrc", ".yarnrc.yml"):
+            path = posixpath.join(folder, name) if folder else name
+            if ctx.exists(path):
+                return path
+    return None
 
 
 # A pnpmfile's require/import of a relative path, a computed one, or a file it reads.

@@ -23,6 +23,7 @@ from msdfix.ecosystems.node import (
     read_dependencies,
     yarn_berry,
     yarn_env_files,
+    yarn_parent_config,
 )
 from msdfix.ecosystems.php import COMPOSER, COMPOSER_INSTALL_SCRIPTS
 from msdfix.ecosystems.python import PIP, PIPENV, read_requirements, uv_local_location
@@ -288,6 +289,13 @@ def _node(
     patched = patched_dependencies(ctx, base, package)
     if patched is not None:
         raise Skip(f"{where}: {patched} needs the patch files", anchor)
+    above = yarn_parent_config(ctx, base) if program in ("yarn", "yarnpkg") else None
+    if above is not None:
+        raise Skip(
+            f"{where}: yarn reads {above} in a folder above the project (its settings files "
+            "in every parent folder), which the full COPY brings after the install",
+            anchor,
+        )
     config = local_package_config(ctx, base, use.dest)
     if config:
         raise Skip(f"{where}: {config}, which needs the sources", anchor)

@@ -7,7 +7,17 @@ import re
 from dataclasses import dataclass, field
 
 from msdfix.document import Document
-from msdfix.ecosystems.images import SLIM_LACKS_WHY, Family, Target, family_of, is_small
+from msdfix.ecosystems.images import (
+    MIME_TYPED_SERVING,
+    NGINX_ALPINE_GROUPS,
+    NGINX_ALPINE_USERS,
+    SLIM_LACKS_PROVIDERS,
+    SLIM_LACKS_WHY,
+    Family,
+    Target,
+    family_of,
+    is_small,
+)
 from msdfix.ecosystems.jdk import compiling_reason, source_file_launch
 from msdfix.ecosystems.node import SCRIPT_RUNNERS
 from msdfix.ecosystems.os import CA_CERTIFICATES, needs_man_pages
@@ -60,6 +70,30 @@ WEB_DIRS = ("/usr/share/nginx/", "/usr/share/nginx/html", "/var/www", "/etc/ngin
 
 # Families whose images start an interpreter's programs: pip, npm or gem may install them.
 INTERPRETED = frozenset({"python", "node", "ruby"})
+
+
+def _alpine_unknown_id(stage: Stage) -> str | None:
+    """A user or group name a USER or ``--chown`` of ``stage`` names that nginx's alpine image
+    lacks or numbers differently (Debian's www-data), as the reason; None when there is none."""
+    for ins in stage.of("user", "copy", "add"):
+        owners = (
+            [ins.args.strip()]
+            if ins.cmd == "user"
+            else [f.value or "" for f in ins.flags_named("chown")]
+        )
+        for owner in owners:
+            name, _, group = owner.partition(":")
+            if name and not name.isdigit() and name not in NGINX_ALPINE_USERS:
+                return f"user {name} (line {ins.start_line}) is not an alpine user with the same id"
+            if group and not group.isdigit() and group not in NGINX_ALPINE_GROUPS:
+                return (
+                    f"group {group} (line {ins.start_line}) is not an alpine group with the same id"
+                )
+    return None
+
+
+# Python sources read for file serving (a larger project is read in part: the rest unread).
+MAX_PY_SOURCES = 2000
 
 
 @dataclass
@@ -136,12 +170,38 @@ class Planner:
         """Packages the full image has and ``new`` lacks, which no RUN of the stage installs,
         where the program's own need is unreadable (fonts for a Java program's rendering)."""
         installed = {p for names in self.facts.apt.values() for p in names}
-        lacking = sorted(p for p in self.family.slim_lacks - installed if p in SLIM_LACKS_WHY)
+        lacking = sorted(
+            p
+            for p in self.family.slim_lacks
+            if p in SLIM_LACKS_WHY and not SLIM_LACKS_PROVIDERS.get(p, {p}) & installed
+        )
+        if lacking == ["media-types"] and not self._sends_typed_files():
+            lacking = []
         if lacking:
             unsafe.append(
                 f"{new} has no {' or '.join(lacking)}, which the full image installs: "
                 f"{SLIM_LACKS_WHY[lacking[0]]}"
             )
+
+    def _sends_typed_files(self) -> bool:
+        """The Python program may type files by their names (Python's mimetypes): its start
+        command or a source of the context names a file server or type guess, or a Flask app
+        has a static/ folder. Without a build context only the start command is read."""
+        entries = [i for i in self.stage.entry() if i is not None]
+        if any(MIME_TYPED_SERVING.search(i.args) for i in entries):
+            return True
+        ctx = self.doc.context
+        if not ctx.present:
+            return False
+        sources = [f for f in ctx.files if f.endswith(".py")][:MAX_PY_SOURCES]
+        for path in sources:
+            text = ctx.read_text(path) or ""
+            if MIME_TYPED_SERVING.search(text):
+                return True
+            folder = posixpath.dirname(path)
+            if "Flask(" in text and ctx.exists(posixpath.join(folder, "static")):
+                return True
+        return False
 
     def _toolbox(self, unsafe: list[str]) -> None:
         """A final stage that starts a shell (or the base's CMD) is a tool environment."""
@@ -539,6 +599,10 @@ class Planner:
             run = self.stage.of("run")
             if run:
                 cand.blocked = f"{where(run[0])} would run under busybox, not GNU tools"
+                return cand
+            named = _alpine_unknown_id(self.stage)
+            if named is not None:
+                cand.blocked = named
                 return cand
             if self.stage.of("healthcheck"):
                 cand.unsafe.append("the HEALTHCHECK runs on busybox and musl")

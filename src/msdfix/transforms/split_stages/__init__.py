@@ -112,7 +112,7 @@ import re
 from collections.abc import Iterable
 
 from msdfix.document import Document
-from msdfix.ecosystems.images import family_of
+from msdfix.ecosystems.images import MIME_TYPES, MIME_TYPES_PROVIDERS, family_of
 from msdfix.ecosystems.os import (
     APK,
     APT,
@@ -379,6 +379,7 @@ def _packages(a: Analysis, plan: Plan) -> None:
             "images drop man pages)"
         )
     _ca_bundle(a, plan)
+    _mime_types(a, plan)
     if plan.runtime.startswith("debian:") and not plan.same_family:
         files = [f for f, p in TOOLCHAIN_FILES.items() if p not in plan.packages]
         plan.copies = dedupe([*plan.copies, *files])
@@ -401,6 +402,23 @@ def _ca_bundle(a: Analysis, plan: Plan) -> None:
     if set(plan.packages) & CA_RECOMMENDING:
         plan.packages.append("ca-certificates")
         plan.notes.append(f"ca-certificates added: {plan.runtime} has no CA certificates")
+
+
+def _mime_types(a: Analysis, plan: Plan) -> None:
+    """A -slim runtime of the build image's family that lacks its /etc/mime.types (python's:
+    docker-library/python#254) gets the build image's copy, as Python's mimetypes reads it to
+    type the files a server sends (.woff2 went out as application/octet-stream)."""
+    name, _, tag = plan.runtime.rpartition(":")
+    family = family_of(name)
+    if family is None or not family.slim_lacks & MIME_TYPES or "slim" not in tag:
+        return
+    built_on = a.stage.image.tag or ""
+    if not plan.same_family or "slim" in built_on or "alpine" in built_on:
+        return  # the build image is no full variant: it has no copy either
+    if set(plan.packages) & MIME_TYPES_PROVIDERS:
+        return
+    plan.copies = dedupe([*plan.copies, "/etc/mime.types"])
+    plan.notes.append(f"/etc/mime.types comes from {a.stage.image.raw} ({plan.runtime} lacks it)")
 
 
 # Files of the toolchain images (buildpack-deps) that programs read at run time and a

@@ -225,7 +225,10 @@ def _scan(
             if out:
                 w.add(out)
         elif program == "nuxt" and argv[1:2] == ["generate"]:
-            w.add(".output/public")
+            out = _nuxt_out(context, rel_dir, package)
+            if out is None:
+                return None
+            w.add(out)
         elif program == "node" and len(argv) == 2 and argv[1].endswith((".js", ".mjs", ".cjs")):
             out = _script_out(context, rel_dir, argv[1])
             if out is None:
@@ -349,6 +352,28 @@ def _uncomment(text: str, strings: bool = True, comments: bool = True) -> str:
     return re.sub("|".join(alternatives), keep, text, flags=re.S)
 
 
+# JavaScript's tokens that hide a `//` or `/*`: strings in each quote (an unterminated one
+# runs to the end of its line, a template to the end of the text: linear time) and comments.
+_JS_TOKENS = re.compile(
+    r"""'(?:\\.|[^'\\\n])*'?|"(?:\\.|[^"\\\n])*"?|`(?:\\.|[^`\\])*`?"""
+    r"""|//[^\n]*|/\*.*?(?:\*/|\Z)""",
+    re.S,
+)
+
+
+def _js_code(text: str) -> str:
+    """A JavaScript/TypeScript file's text without its comments (strings kept): a commented-out
+    ``// outDir: 'build'`` configures nothing (built for real: the frontend stage's copy of
+    web/build failed, vite had written web/dist)."""
+    return _JS_TOKENS.sub(lambda m: "" if m.group().startswith("/") else m.group(), text)
+
+
+def _read_js(context: BuildContext, rel: str) -> str | None:
+    """The code of a JavaScript file of the context, comments left out; None when absent."""
+    text = context.read_text(rel)
+    return None if text is None else _js_code(text)
+
+
 def _json(context: BuildContext, rel: str) -> Any:
     text = context.read_text(rel)
     if text is None:
@@ -387,7 +412,7 @@ def _next_out(context: BuildContext, rel_dir: str, argv: list[str]) -> str | Non
     if argv[1] == "export":
         return _opt(argv, "-o", "--outdir") or "out"
     for ext in ("js", "mjs", "ts", "cjs"):
-        text = context.read_text(posixpath.join(rel_dir, f"next.config.{ext}"))
+        text = _read_js(context, posixpath.join(rel_dir, f"next.config.{ext}"))
         if text is None:
             continue
         if re.search(r"\boutput\s*:\s*['\"]export['\"]", text):
@@ -395,6 +420,21 @@ def _next_out(context: BuildContext, rel_dir: str, argv: list[str]) -> str | Non
             return dist.group(1) if dist else "out"
         return None
     return None
+
+
+def _nuxt_out(context: BuildContext, rel_dir: str, package: dict[str, Any]) -> str | None:
+    """.output/public, where Nuxt 3 and later generate; None for Nuxt 2 (its ``generate.dir``
+    defaults to dist), an unknown version, or a nuxt.config that may move the output (nitro's
+    ``output``, ``generate``)."""
+    specs = [package.get(k) for k in ("dependencies", "devDependencies")]
+    spec = next((t.get("nuxt") for t in specs if isinstance(t, dict) and t.get("nuxt")), None)
+    major = re.match(r"^[\^~>=v ]*(\d+)", spec) if isinstance(spec, str) else None
+    if major is None or int(major.group(1)) < 3:
+        return None
+    for name in _config_files(context, rel_dir, "nuxt"):
+        if re.search(r"\b(?:output|generate|publicDir)\s*:", _read_js(context, name) or ""):
+            return None
+    return ".output/public"
 
 
 OUT_KEYS = r"(?:outdir|outDir|outputDir|outputPath|outfile|distDir|dest)"
@@ -411,7 +451,7 @@ _FS_TWO_PATHS = frozenset({"copyFile", "cp", "rename", "symlink", "link", "copy"
 def _script_out(context: BuildContext, rel_dir: str, script: str) -> str | None:
     """The one output directory a build script names (``outdir: 'dist'``, ``path.resolve(
     __dirname, 'public')``), relative to the app; None when it names none or several."""
-    text = context.read_text(posixpath.normpath(posixpath.join(rel_dir, script)))
+    text = _read_js(context, posixpath.normpath(posixpath.join(rel_dir, script)))
     if text is None:
         return None
     found = set()
@@ -589,7 +629,7 @@ def _config_out(context: BuildContext, rel_dir: str, tool: str) -> str | None:
     key = {"vite": r"outDir", "webpack": r"path"}[tool]
     for ext in ("js", "mjs", "cjs", "ts", "mts"):
         rel = posixpath.join(rel_dir, f"{tool}.config.{ext}") if rel_dir else f"{tool}.config.{ext}"
-        text = context.read_text(rel)
+        text = _read_js(context, rel)
         if text is None:
             continue
         if tool == "vite" and re.search(r"\broot\s*:", text):
@@ -681,4 +721,16 @@ def static_server(
     out = posixpath.normpath(positional[0])
     if out == "." or out.startswith(("..", "/")):
         return None
+    if program == "serve" and not _serve_config_inside(command, out):
+        return None
     return out, label
+
+
+def _serve_config_inside(argv: list[str], out: str) -> bool:
+    """serve's ``-c``/``--config`` file, which it resolves against the served directory, lies
+    in it (built for real: ``serve -s dist -c ../serve.json`` in a runtime that ships only
+    dist stopped with "Could not read configuration from file /app/serve.json")."""
+    config = _opt(argv, "-c", "--config")
+    if config is None:
+        return True
+    return not config.startswith("/") and _inside(posixpath.join(out, config), out)

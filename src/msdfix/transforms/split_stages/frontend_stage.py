@@ -20,11 +20,13 @@ from msdfix.ecosystems.node import (
     NGINX_HTML,
     NGINX_PORT,
     NGINX_RUNTIME,
+    NODE_IMAGE_PACKAGES,
     PROJECT_INSTALLS,
     frontend_node,
     local_dependencies,
     local_spec_path,
     read_dependencies,
+    yarn_parent_config,
 )
 from msdfix.ecosystems.registry import MONOREPO_MARKERS, workspace_root_above
 from msdfix.fixes import Edit, apply_edits
@@ -131,6 +133,13 @@ def _frontend_plan(a: Analysis, runs: list[Instruction]) -> Frontend:
         raise Decline(f"{where} only for global tools, not to build a frontend")
     if len(dirs) != 1:
         raise Decline("the frontend build runs in several directories")
+    shipped = next((c for c in calls if _global(c) and _shipped(c)), None)
+    if shipped is not None and a.eco != "node":
+        raise Decline(
+            f"RUN at line {shipped.ins.start_line} installs yarn globally, which the node "
+            "images ship already (/usr/local/bin/yarn): `npm install -g yarn` fails there "
+            "with EEXIST"
+        )
     app = dirs.pop()
     if not a.ctx.present:
         raise Decline("no build context: cannot tell where the frontend build writes")
@@ -170,6 +179,13 @@ def _frontend_plan(a: Analysis, runs: list[Instruction]) -> Frontend:
         raise Decline(
             f"the frontend in {app} lies in the workspace of {root}, whose install brings its "
             "dependencies"
+        )
+    yarn = any(c.program in ("yarn", "yarnpkg") for c in local)
+    above_rc = yarn_parent_config(a.ctx, rel) if yarn and rel else None
+    if above_rc is not None:  # built for real: engines check without the parent .yarnrc
+        raise Decline(
+            f"yarn reads {above_rc} above the frontend directory {rel}, which its own stage "
+            "would not have"
         )
     outside = _local_outside(package, rel) or _reads_outside(a, rel)
     if outside is not None:  # tailwind's content: ["../backend/templates/**/*.html"]
@@ -397,6 +413,12 @@ def nginx_runtime(a: Analysis, alias: str) -> tuple[list[Edit], str] | None:
     return edits, message
 
 
+def _shipped(call: Call) -> bool:
+    """A global install of a package the node images ship outside npm (``npm i -g yarn@1``)."""
+    names = [re.sub(r"(?<=.)@.*", "", a) for a in call.args if not a.startswith("-")]
+    return call.sub in ("install", "i", "add") and bool(NODE_IMAGE_PACKAGES & set(names))
+
+
 def _installs(call: Call) -> bool:
     """``call`` installs its project's packages (``npm ci``, ``yarn``, ``pnpm install``)."""
     install = PROJECT_INSTALLS.get("yarn" if call.program == "yarnpkg" else call.program)
@@ -473,8 +495,9 @@ def _local_outside(package: dict[str, object], rel: str) -> str | None:
     return None
 
 
-# A quoted relative path that leaves the directory: ``"../backend/templates/**/*.html"``.
-_PARENT_PATH = re.compile(r"""["'`]\.\./""")
+# A quoted relative path that leaves the directory: ``"../backend/templates/**/*.html"``, or
+# the parent alone: vite's ``envDir: '..'``, ``path.resolve(__dirname, '..')``.
+_PARENT_PATH = re.compile(r"""["'`]\.\.(?:/|["'`])""")
 
 
 def _reads_outside(a: Analysis, rel: str) -> str | None:
@@ -492,7 +515,7 @@ def _reads_outside(a: Analysis, rel: str) -> str | None:
             continue
         # a source below it: a relative import that climbs above the frontend directory
         # (``import { fmt } from "../../shared/format.js"`` in src/main.js)
-        for spec in _RELATIVE_SPEC.findall(text):
+        for spec in _RELATIVE_SPEC.findall(text) + _parent_words(text):
             target = posixpath.normpath(posixpath.join(posixpath.dirname(path), spec))
             if not within(target, rel):
                 return path
@@ -500,6 +523,14 @@ def _reads_outside(a: Analysis, rel: str) -> str | None:
 
 
 _RELATIVE_SPEC = re.compile(r"""["'`]((?:\.\./)+[^"'`\s]*)""")
+# Parents as separate words of a path call: ``path.join(__dirname, '..', '..')``.
+_PARENT_WORDS = re.compile(r"""(?:["'`]\.\.["'`]\s*,?\s*)+""")
+
+
+def _parent_words(text: str) -> list[str]:
+    """Each run of quoted ``'..'`` words in ``text`` as the relative path it climbs
+    (``'..', '..'`` is ``../..``)."""
+    return ["/".join([".."] * run.group().count("..")) for run in _PARENT_WORDS.finditer(text)]
 
 
 _CONFIG_SUFFIXES = (
