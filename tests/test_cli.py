@@ -105,6 +105,18 @@ def test_directory_discovery_skips_vendored_dirs(tmp_path: Path) -> None:
     assert names == ["Dockerfile", "svc/Dockerfile.prod", "svc/api.Dockerfile", "web/Containerfile"]
 
 
+def test_directory_search_skips_buildkit_ignore_files(tmp_path: Path) -> None:
+    """``Dockerfile.dockerignore`` is BuildKit's ignore file for ``Dockerfile``, not a
+    Dockerfile: it was read as one and failed every run over the folder (exit 2)."""
+    (tmp_path / "Dockerfile").write_text(PIP_DOCKERFILE)
+    (tmp_path / "Dockerfile.dockerignore").write_text(".git\nnode_modules\n")
+    (tmp_path / "api.Dockerfile").write_text(PIP_DOCKERFILE)
+    (tmp_path / "api.Dockerfile.dockerignore").write_text(".git\n")
+    proc = msdfix("--check", ".", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr.decode()
+    assert proc.stdout.decode() == "would rewrite Dockerfile\nwould rewrite api.Dockerfile\n"
+
+
 @pytest.mark.parametrize(
     "content, message",
     [

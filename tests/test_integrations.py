@@ -96,6 +96,12 @@ def test_pre_commit_hooks_manifest() -> None:
         assert hook["language"] == "python"
         assert hook["types"] == ["dockerfile"]
         assert hook["name"]
+        # pre-commit tags BuildKit's `Dockerfile.dockerignore` as a dockerfile too
+        assert re.search(hook["exclude"], "svc/Dockerfile.dockerignore")
+        assert not re.search(hook["exclude"], "svc/Dockerfile.dev")
+    # pre-commit runs a hook in parallel batches unless it is serial: two Dockerfiles of one
+    # folder raced on its .dockerignore ("changed while msdfix was running", exit 2)
+    assert hooks["msdfix-fix"]["require_serial"] is True
     # pre-commit's own validation of a hooks manifest.
     clientlib = pytest.importorskip("pre_commit.clientlib")
     loaded = clientlib.load_manifest(str(ROOT / ".pre-commit-hooks.yaml"))
@@ -137,6 +143,8 @@ def _local_config(hook_ids: list[str]) -> str:
             f"        entry: {entry}",
             "        language: system",
             f"        types: [{types}]",
+            f"        require_serial: {str(hook.get('require_serial', False)).lower()}",
+            f"        exclude: '{hook.get('exclude', '^$')}'",
         ]
     return "\n".join(lines) + "\n"
 
