@@ -397,6 +397,29 @@ def test_configuration_of_the_base_branch_applies(tmp_path: Path, api: FakeGitHu
     assert "opened pull request #1" in proc.stderr
 
 
+def test_configured_exclusions_and_nested_configurations_apply(
+    tmp_path: Path, api: FakeGitHub
+) -> None:
+    """The bot searched with the default exclusions only: a Dockerfile the project's
+    ``extend-exclude`` skips for ``msdfix --check`` was rewritten in the pull request; and a
+    folder's own configuration applies to its files, as for ``msdfix``."""
+    repo = make_repo(
+        tmp_path,
+        {
+            "app/Dockerfile": PIP_DOCKERFILE,
+            "vendor/x/Dockerfile": PIP_DOCKERFILE,
+            "quiet/Dockerfile": PIP_DOCKERFILE,
+            "quiet/.msdfix.toml": 'ignore = ["cache-mount"]\n',
+            "pyproject.toml": '[tool.msdfix]\nextend-exclude = ["vendor/"]\n',
+        },
+    )
+    proc = repo.pr(*api_args(api, "--dry-run"), GITHUB_TOKEN="")
+    assert proc.returncode == 0, proc.stderr
+    assert "`app/Dockerfile`" in proc.stdout
+    assert "vendor/x/Dockerfile" not in proc.stdout + proc.stderr
+    assert "### `quiet/Dockerfile`" not in proc.stdout  # listed only for its unsafe fixes
+
+
 def test_configuration_above_the_temporary_tree_is_never_read(tmp_path: Path) -> None:
     """The search for a configuration went on above the bot's temporary tree (``/tmp``,
     ``/``): a file found there was ignored, but a broken one (or, now, a directory named

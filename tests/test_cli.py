@@ -227,6 +227,39 @@ def test_config_file_and_flags_win(project: Path) -> None:
     assert msdfix("Dockerfile", cwd=project).returncode == 1
 
 
+def test_a_file_named_twice_is_processed_once(project: Path) -> None:
+    """Overlapping PATHs (``msdfix . Dockerfile``, ``Dockerfile ./Dockerfile``) processed a file
+    once per name: "3 of 3 files", three reports, duplicate SARIF results. ruff and black
+    process each file once."""
+    proc = msdfix("--check", "Dockerfile", "./Dockerfile", ".", cwd=project)
+    assert proc.returncode == 1
+    assert proc.stdout.decode() == "would rewrite Dockerfile\n"
+    proc = msdfix("--output-format", "json", "Dockerfile", ".", cwd=project)
+    assert [f["path"] for f in json.loads(proc.stdout)["files"]] == ["Dockerfile"]
+
+
+def test_each_file_gets_its_own_folders_configuration(tmp_path: Path) -> None:
+    """The nearest configuration of each file applies, as in ruff and ``msdfix verify``: the
+    first PATH's applied to every file, so ``a``'s ``ignore`` silenced ``b`` or not depending
+    on the order pre-commit passed the names in."""
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "Dockerfile").write_text(PIP_DOCKERFILE)
+    (tmp_path / "a" / ".msdfix.toml").write_text('ignore = ["cache-mount"]\n')
+    (tmp_path / "b" / "legacy").mkdir()
+    (tmp_path / "b" / "legacy" / "Dockerfile").write_text(PIP_DOCKERFILE)
+    (tmp_path / "b" / "pyproject.toml").write_text('[tool.msdfix]\nextend-exclude = ["legacy/"]\n')
+    for args in (["a/Dockerfile", "b/Dockerfile"], ["b/Dockerfile", "a/Dockerfile"], ["."]):
+        proc = msdfix("--check", *args, cwd=tmp_path)
+        assert proc.returncode == 1, proc.stderr.decode()
+        assert proc.stdout.decode().replace("./", "") == "would rewrite b/Dockerfile\n", args
+    (tmp_path / "b" / ".msdfix.toml").write_text('select = ["nope"]\n')
+    proc = msdfix("--check", "a/Dockerfile", "b/Dockerfile", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "b/Dockerfile:1: error: configuration: " in proc.stderr.decode()
+    assert "unknown transform id(s) nope" in proc.stderr.decode()
+
+
 def test_bad_config_is_a_usage_error(project: Path) -> None:
     (project / ".msdfix.toml").write_text("colour = 'red'\n")
     proc = msdfix("Dockerfile", cwd=project)

@@ -20,8 +20,8 @@ from msdfix import __version__
 if TYPE_CHECKING:  # the rest is imported when a command runs: `msdfix --version` stays fast
     from pathlib import Path
 
-    from msdfix.config import FileConfig
-    from msdfix.discovery import Discovery, Found
+    from msdfix.config import ConfigTree
+    from msdfix.discovery import Discovery, Found, Scope
     from msdfix.runner import Options, Outcome
 
 EXIT_CLEAN, EXIT_CHANGES, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 123
@@ -42,33 +42,31 @@ def _patterns(values: tuple[str, ...]) -> list[str]:
 
 
 def _discovery(
-    config: FileConfig,
+    configs: ConfigTree,
     exclude: tuple[str, ...],
     extend_exclude: tuple[str, ...],
     force_exclude: bool | None,
     respect_gitignore: bool | None,
 ) -> Discovery:
-    """Exclusions from the configuration file and the command line (flags win, like ruff)."""
-    from pathlib import Path
+    """Exclusions from each folder's configuration file and the command line (flags win, like
+    ruff); a folder whose configuration is broken searches with the defaults (its files report
+    the error)."""
+    from msdfix.config import ConfigError, FileConfig
+    from msdfix.discovery import Discovery, scope_for
 
-    from msdfix.discovery import DEFAULT_EXCLUDE, Discovery, Rules
+    scopes: dict[Path | None, Scope] = {}
 
-    cwd = Path.cwd()
-    if exclude:
-        rules = [Rules.of(cwd, _patterns(exclude))]
-    elif config.exclude is not None:
-        rules = [Rules.of(config.root, config.exclude)]
-    else:
-        rules = [Rules.of(cwd, list(DEFAULT_EXCLUDE))]
-    if config.extend_exclude:
-        rules.append(Rules.of(config.root, config.extend_exclude))
-    if extend_exclude:
-        rules.append(Rules.of(cwd, _patterns(extend_exclude)))
-    return Discovery(
-        rules,
-        respect_gitignore=_first(respect_gitignore, config.respect_gitignore, True),
-        force_exclude=_first(force_exclude, config.force_exclude, False),
-    )
+    def scope_of(directory: Path) -> Scope:
+        try:
+            config = configs.at(directory)
+        except ConfigError:
+            config = FileConfig()
+        if config.path not in scopes:
+            scopes[config.path] = scope_for(config, _patterns(exclude), _patterns(extend_exclude),
+                                            force_exclude, respect_gitignore)  # fmt: skip
+        return scopes[config.path]
+
+    return Discovery(scope_of=scope_of)
 
 
 def _config_start(paths: tuple[str, ...]) -> Path:
@@ -80,10 +78,6 @@ def _config_start(paths: tuple[str, ...]) -> Path:
         return first if first.is_dir() else first.parent
     except (OSError, ValueError):  # reported for that PATH later
         return first.parent
-
-
-def _first(*values: bool | None) -> bool:
-    return next(v for v in values if v is not None)
 
 
 def _explain(transform_id: str, color: bool) -> None:
@@ -195,7 +189,7 @@ def fix_command(
     """Rewrite Dockerfiles: split build/runtime stages, reorder COPY for the layer cache,
     add cache mounts, use smaller runtime bases. PATH is a file, a directory (searched
     for Dockerfiles) or - for stdin. Dry run by default: prints a diff."""
-    from msdfix.config import ConfigError, find_config
+    from msdfix.config import ConfigError, ConfigTree
     from msdfix.engine import tune_gc
     from msdfix.parallel import usable_cpus
     from msdfix.runner import Options, UnknownTransformError, settings_for
@@ -214,17 +208,18 @@ def fix_command(
         raise click.BadParameter("an empty PATH names no file", param_hint="PATH")
     if paths.count("-") > 1:  # the second read an empty stdin: "empty file"
         raise click.BadParameter("- (standard input) named more than once", param_hint="PATH")
-    try:
-        config = find_config(_config_start(paths))
-        settings = settings_for(config, select, ignore, unsafe_fixes)
+    configs = ConfigTree()
+    try:  # the first PATH's configuration, checked before any file; each file gets its own
+        settings = settings_for(configs.at(_config_start(paths)), select, ignore, unsafe_fixes)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
     except UnknownTransformError as exc:
         raise click.BadParameter(str(exc)) from exc
-    discovery = _discovery(config, exclude, extend_exclude, force_exclude, respect_gitignore)
+    discovery = _discovery(configs, exclude, extend_exclude, force_exclude, respect_gitignore)
     options = Options(
         settings, context_dir, write, check, show_diff, output_format,
         _use_color(color, sys.stdout), _use_color(color, sys.stderr), quiet,
+        overrides=(select, ignore, unsafe_fixes), configs=configs,
     )  # fmt: skip
     tune_gc()
     totals = Totals()
