@@ -227,6 +227,14 @@ def test_config_file_and_flags_win(project: Path) -> None:
     assert msdfix("Dockerfile", cwd=project).returncode == 1
 
 
+def test_exit_non_zero_on_fix(project: Path) -> None:
+    """ruff's flag, for pre-commit's fix hook: exit 1 when a file was written, 0 when not."""
+    proc = msdfix("--write", "--exit-non-zero-on-fix", "Dockerfile", cwd=project)
+    assert proc.returncode == 1 and "rewritten" in proc.stderr.decode()
+    assert msdfix("--write", "--exit-non-zero-on-fix", "Dockerfile", cwd=project).returncode == 0
+    assert msdfix("--write", "Dockerfile", cwd=project).returncode == 0
+
+
 def test_a_file_named_twice_is_processed_once(project: Path) -> None:
     """Overlapping PATHs (``msdfix . Dockerfile``, ``Dockerfile ./Dockerfile``) processed a file
     once per name: "3 of 3 files", three reports, duplicate SARIF results. ruff and black

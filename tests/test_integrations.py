@@ -91,7 +91,7 @@ def test_pre_commit_hooks_manifest() -> None:
     hooks = {h["id"]: h for h in manifest()}
     assert set(hooks) == {"msdfix", "msdfix-fix"}
     assert hooks["msdfix"]["entry"] == "msdfix --check --force-exclude"
-    assert hooks["msdfix-fix"]["entry"] == "msdfix --write --force-exclude"
+    assert hooks["msdfix-fix"]["entry"] == "msdfix --write --force-exclude --exit-non-zero-on-fix"
     for hook in hooks.values():
         assert hook["language"] == "python"
         assert hook["types"] == ["dockerfile"]
@@ -195,6 +195,24 @@ def test_pre_commit_run_check_and_fix_hooks(tmp_path: Path) -> None:
     again = run([exe, "run", "--all-files"], repo, env)
     assert again.returncode == 0, again.stdout
     assert re.search(r"msdfix \(check\)\.+Passed", again.stdout)
+
+
+def test_pre_commit_fix_hook_fails_when_it_only_creates_a_dockerignore(tmp_path: Path) -> None:
+    """pre-commit sees changed tracked files, not new ones: the fix hook passed after creating
+    an untracked .dockerignore, the commit went through without it, and CI's ``msdfix --check``
+    of the clean checkout then failed (``would create .dockerignore``)."""
+    exe = _pre_commit()
+    dockerfile = 'FROM python:3.12-slim\nWORKDIR /app\nCOPY app.py /app/\nCMD ["python", "app.py"]\n'
+    repo = git_repo(
+        tmp_path / "repo", {"svc/Dockerfile": dockerfile, "svc/app.py": "", "svc/.env": "S=1\n"}
+    )
+    (repo / ".pre-commit-config.yaml").write_text(_local_config(["msdfix-fix"]))
+    commit_all(repo)
+    fix = run([exe, "run", "--all-files"], repo, _pre_commit_env(tmp_path))
+    assert (repo / "svc" / ".dockerignore").exists()
+    assert (repo / "svc" / "Dockerfile").read_text() == dockerfile
+    assert fix.returncode == 1, fix.stdout
+    assert re.search(r"msdfix \(fix\)\.+Failed", fix.stdout)
 
 
 def test_pre_commit_try_repo_installs_the_hook(tmp_path: Path) -> None:

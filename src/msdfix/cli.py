@@ -162,6 +162,11 @@ def _explain(transform_id: str, color: bool) -> None:
     help="Worker processes (default and most: the CPUs this process may use; --write uses one). Output "
     "is the same.",
 )
+@click.option(
+    "--exit-non-zero-on-fix",
+    is_flag=True,
+    help="With --write: exit 1 when a file was written (pre-commit does not see a new file).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only on stderr.")
 @click.option("--list-transforms", is_flag=True, help="List transforms and exit.")
 @click.option("--explain", metavar="ID", help="Explain a transform and exit.")
@@ -182,6 +187,7 @@ def fix_command(
     context_dir: str | None,
     color: bool | None,
     jobs: int | None,
+    exit_non_zero_on_fix: bool,
     quiet: bool,
     list_transforms: bool,
     explain: str | None,
@@ -240,7 +246,7 @@ def fix_command(
         sys.stdout.write(_machine_report(output_format, totals.parts))
     if not quiet:
         sys.stderr.write(_closing(totals, options))
-    sys.exit(totals.exit_code())
+    sys.exit(totals.exit_code(exit_non_zero_on_fix))
 
 
 def _outcomes(inputs: Iterable[Found], options: Options, jobs: int) -> Iterator[Outcome]:
@@ -293,13 +299,15 @@ class Totals:
         if outcome.machine is not None:
             self.parts.append(outcome.machine)
 
-    def exit_code(self) -> int:
-        """0 clean or all written, 1 changes pending, 2 an error, 123 an internal error."""
+    def exit_code(self, non_zero_on_fix: bool = False) -> int:
+        """0 clean or all written, 1 changes pending (or, with ``non_zero_on_fix``, written),
+        2 an error, 123 an internal error."""
         if self.internal:
             return EXIT_INTERNAL
         if self.errors:
             return EXIT_ERROR
-        return EXIT_CHANGES if self.unwritten else EXIT_CLEAN
+        pending = self.unwritten or (non_zero_on_fix and self.written)
+        return EXIT_CHANGES if pending else EXIT_CLEAN
 
 
 def _closing(totals: Totals, options: Options) -> str:
