@@ -1472,3 +1472,17 @@ def test_step_outputs_keep_one_path_a_line_and_always_encode(tmp_path: Path) -> 
     written = step_outputs(out.read_text(encoding="utf-8"))
     assert written["result"] == "changes"
     assert written["changed-files"] == '"a\\nb\\tc/Dockerfile"\n"x\\377/Dockerfile"'
+
+
+def test_a_title_never_exceeds_what_github_takes() -> None:
+    """A deep path made the one-file title longer than GitHub's 256 characters: the API
+    refused the pull request (422), on every run."""
+    from msdfix.engine import Settings
+    from msdfix.model import BuildContext
+    from msdfix.runner import process
+
+    deep = "/".join(["services-platform-payments"] * 10) + "/Dockerfile"
+    report = process(deep, PIP_DOCKERFILE, BuildContext(None), Settings(unsafe=False))
+    assert render.title([report]) == "msdfix: optimize 1 Dockerfile (cache-mount)"
+    report = process("app/Dockerfile", PIP_DOCKERFILE, BuildContext(None), Settings(unsafe=False))
+    assert render.title([report]) == "msdfix: optimize app/Dockerfile (cache-mount)"

@@ -202,7 +202,9 @@ def test_pre_commit_fix_hook_fails_when_it_only_creates_a_dockerignore(tmp_path:
     an untracked .dockerignore, the commit went through without it, and CI's ``msdfix --check``
     of the clean checkout then failed (``would create .dockerignore``)."""
     exe = _pre_commit()
-    dockerfile = 'FROM python:3.12-slim\nWORKDIR /app\nCOPY app.py /app/\nCMD ["python", "app.py"]\n'
+    dockerfile = (
+        'FROM python:3.12-slim\nWORKDIR /app\nCOPY app.py /app/\nCMD ["python", "app.py"]\n'
+    )
     repo = git_repo(
         tmp_path / "repo", {"svc/Dockerfile": dockerfile, "svc/app.py": "", "svc/.env": "S=1\n"}
     )
