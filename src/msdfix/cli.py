@@ -7,10 +7,11 @@ exception ends as one line and this code, black's convention).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import click
@@ -234,22 +235,45 @@ def fix_command(
     # More workers than CPUs is never faster, and the pool starts them all at once (fork):
     # --jobs 1000 started 1000 processes, whatever the work.
     workers = 1 if write else min(jobs or usable_cpus(), usable_cpus())
-    for outcome in _outcomes(discovery.inputs(paths), options, workers):
-        if outcome.raw is not None:
-            sys.stdout.flush()
-            sys.stdout.buffer.write(outcome.raw)
-            sys.stdout.buffer.flush()
-        sys.stdout.write(outcome.stdout)
-        sys.stderr.write(outcome.stderr)
-        totals.add(outcome)
-    if output_format != "text":
-        sys.stdout.write(_machine_report(output_format, totals.parts))
+    try:
+        with contextlib.closing(_outcomes(discovery.inputs(paths), options, workers)) as outcomes:
+            for outcome in outcomes:
+                _emit(outcome)
+                totals.add(outcome)
+        if output_format != "text":
+            sys.stdout.write(_machine_report(output_format, totals.parts))
+        sys.stdout.flush()
+    except BrokenPipeError:  # `msdfix ... | head`: the worker pool is shut down by now
+        _reader_gone()
     if not quiet:
         sys.stderr.write(_closing(totals, options))
     sys.exit(totals.exit_code(exit_non_zero_on_fix))
 
 
-def _outcomes(inputs: Iterable[Found], options: Options, jobs: int) -> Iterator[Outcome]:
+def _emit(outcome: Outcome) -> None:
+    if outcome.raw is not None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(outcome.raw)
+        sys.stdout.buffer.flush()
+    sys.stdout.write(outcome.stdout)
+    sys.stderr.write(outcome.stderr)
+
+
+def _reader_gone() -> NoReturn:
+    """End as a process killed by SIGPIPE ends (quietly, status 141 in a shell), once the
+    worker processes are gone: dying of SIGPIPE at the first write left them running forever,
+    blocked on a queue whose other end their own copies held open."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # nothing left to flush into the closed pipe
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGPIPE)
+    sys.exit(EXIT_CHANGES)
+
+
+def _outcomes(
+    inputs: Iterable[Found], options: Options, jobs: int
+) -> Generator[Outcome, None, None]:
     """Every input's outcome in input order, from ``jobs`` processes; stdin is read here."""
     from msdfix.parallel import ordered_map
     from msdfix.runner import outcome, set_options, work
@@ -349,8 +373,6 @@ def main(argv: list[str] | None = None) -> None:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     _lenient_stdout()
-    if argv is None and hasattr(signal, "SIGPIPE"):
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `msdfix ... | head` ends quietly
     try:
         if args and args[0] in SUBCOMMANDS:
             _run(_subcommand(args[0]), args[1:], f"msdfix {args[0]}")
