@@ -168,3 +168,34 @@ def test_a_closed_pipe_ends_the_run_and_its_workers(tmp_path: Path) -> None:
         time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGKILL)
     pytest.fail("worker processes outlived the run")
+
+
+def test_sigterm_to_the_main_process_ends_its_workers(tmp_path: Path) -> None:
+    """``kill PID`` of a ``--jobs 2`` run ended the main process at once and left both workers
+    blocked on their queue forever (parent 1). Now the pool is shut down first and the run
+    still ends as SIGTERM ends it."""
+    import signal
+    import time
+
+    for i in range(400):
+        (tmp_path / f"c{i:03}.Dockerfile").write_text(CHANGED.format(f"pkg{i}"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "msdfix.cli", "--jobs", "2", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().startswith(b"--- ")  # the workers are busy
+    proc.send_signal(signal.SIGTERM)
+    proc.stdout.close()
+    assert proc.wait(timeout=60) == -signal.SIGTERM
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    pytest.fail("worker processes outlived the run")

@@ -373,15 +373,30 @@ def main(argv: list[str] | None = None) -> None:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     _lenient_stdout()
+    if argv is None and hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         if args and args[0] in SUBCOMMANDS:
             _run(_subcommand(args[0]), args[1:], f"msdfix {args[0]}")
         _run(fix_command, args, "msdfix")
+    except Terminated:  # the worker pool is shut down by now: end as SIGTERM ends a process
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
     except Exception as exc:
         from msdfix.runner import internal_message
 
         click.echo(f"msdfix: error: {internal_message(exc)}", err=True)
         sys.exit(EXIT_INTERNAL)
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised where the main process is (a BaseException: no handler takes it)."""
+
+
+def _terminate(signum: int, frame: object) -> NoReturn:
+    """SIGTERM ended the main process at once and left its workers running forever, blocked
+    on their queue: it unwinds now, so the pool is shut down first (``_reader_gone``)."""
+    raise Terminated
 
 
 def _run(command: click.Command, args: list[str], prog_name: str) -> NoReturn:
