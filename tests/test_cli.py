@@ -568,6 +568,14 @@ def test_explain_renders_markup_for_a_terminal() -> None:
     assert "\x1b[1mWhat it does" in coloured and "``" not in coloured
 
 
+def test_file_pragma_after_a_byte_order_mark() -> None:
+    """A UTF-8 byte-order mark (kept, read past by BuildKit) opening the line hid
+    ``# msdfix: ignore-file``: the file was rewritten."""
+    text = "\ufeff# msdfix: ignore-file\n" + PIP_DOCKERFILE
+    proc = msdfix("--check", "-", stdin=text.encode())
+    assert proc.returncode == 0 and proc.stdout == b""
+
+
 def test_pragma_with_a_reason_and_unknown_ids(tmp_path: Path) -> None:
     path = tmp_path / "Dockerfile"
     path.write_text(
