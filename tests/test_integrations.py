@@ -491,6 +491,20 @@ def test_github_annotations_end_to_end(tmp_path: Path) -> None:
     assert all("\n" not in line and "\r" not in line for line in lines)
 
 
+def test_github_annotation_of_a_new_dockerignore_shows_its_lines(tmp_path: Path) -> None:
+    """A fix that only creates a .dockerignore is shown on the first FROM; its annotation said
+    "msdfix rewrites these lines to: FROM ..." (a line it leaves alone)."""
+    (tmp_path / "Dockerfile").write_text(
+        'FROM python:3.12-slim\nWORKDIR /app\nCOPY app.py /app/\nCMD ["python", "app.py"]\n'
+    )
+    (tmp_path / "app.py").write_text("")
+    (tmp_path / ".env").write_text("S=1\n")
+    proc = run([*MSDFIX, "--output-format", "github", "-q", "Dockerfile"], tmp_path)
+    line = next(x for x in proc.stdout.splitlines() if "title=msdfix dockerignore::" in x)
+    assert "rewrites these lines" not in line
+    assert "%0A%0Amsdfix creates .dockerignore:%0A" in line and "%0A**/.env%0A" in line
+
+
 def test_github_annotations_land_on_original_lines_after_multiple_fixes() -> None:
     report = report_for("n.Dockerfile", NODE_APT)
     assert report.result is not None and len(report.result.applied) >= 2
