@@ -263,8 +263,8 @@ def _reader_gone() -> NoReturn:
     """End as a process killed by SIGPIPE ends (quietly, status 141 in a shell), once the
     worker processes are gone: dying of SIGPIPE at the first write left them running forever,
     blocked on a queue whose other end their own copies held open."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())  # nothing left to flush into the closed pipe
+    with contextlib.suppress(OSError, ValueError):  # a stdout without a descriptor
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing to flush
     if hasattr(signal, "SIGPIPE"):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGPIPE)
