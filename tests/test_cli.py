@@ -261,6 +261,8 @@ def test_each_file_gets_its_own_folders_configuration(tmp_path: Path) -> None:
         proc = msdfix("--check", *args, cwd=tmp_path)
         assert proc.returncode == 1, proc.stderr.decode()
         assert proc.stdout.decode().replace("./", "") == "would rewrite b/Dockerfile\n", args
+    (tmp_path / "link").symlink_to(tmp_path / "a")  # searched where the link leads
+    assert msdfix("--check", "link/Dockerfile", cwd=tmp_path).returncode == 0
     (tmp_path / "b" / ".msdfix.toml").write_text('select = ["nope"]\n')
     proc = msdfix("--check", "a/Dockerfile", "b/Dockerfile", cwd=tmp_path)
     assert proc.returncode == 2

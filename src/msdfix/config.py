@@ -150,15 +150,33 @@ class ConfigTree:
     once (a tree thousands of levels deep stays linear)."""
 
     def __init__(self, top: Path | None = None) -> None:
-        self.top = Path(os.path.abspath(top)) if top is not None else None
+        self.top = top.resolve() if top is not None else None
         self._found: dict[Path, FileConfig | ConfigError] = {}
+        self._real: dict[Path, Path] = {}
 
     def at(self, directory: Path) -> FileConfig:
-        """The configuration that applies to files in ``directory`` (ConfigError if broken)."""
-        found = self._lookup(Path(os.path.abspath(directory)))
+        """The configuration that applies to files in ``directory`` (ConfigError if broken):
+        searched from the directory links lead to, as ``find_config`` and ``verify`` do."""
+        found = self._lookup(self._resolve(Path(os.path.abspath(directory))))
         if isinstance(found, ConfigError):
             raise found
         return found
+
+    def _resolve(self, directory: Path) -> Path:
+        """``directory.resolve()``, one ``lstat`` per directory however many are asked about
+        (``resolve`` walks every parent again: quadratic in a deep tree)."""
+        pending = []
+        while directory not in self._real and directory.parent != directory:
+            pending.append(directory)
+            directory = directory.parent
+        real = self._real.get(directory, directory)
+        for d in reversed(pending):
+            try:
+                real = d.resolve() if d.is_symlink() else real / d.name
+            except (OSError, RuntimeError):  # a loop: searched where it is named
+                real = real / d.name
+            self._real[d] = real
+        return real
 
     def _lookup(self, directory: Path) -> FileConfig | ConfigError:
         pending = []

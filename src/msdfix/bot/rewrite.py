@@ -85,7 +85,7 @@ def _config(tree: Path, configs: ConfigTree, directory: Path) -> FileConfig:
         config = configs.at(directory)
     except ConfigError as exc:
         raise BotError(str(exc)) from exc
-    if config.path is not None and Path(os.path.abspath(tree)) not in config.path.parents:
+    if config.path is not None and tree.resolve() not in config.path.parents:
         return FileConfig()
     return config
 
@@ -93,7 +93,7 @@ def _config(tree: Path, configs: ConfigTree, directory: Path) -> FileConfig:
 def _settings(
     tree: Path, config: FileConfig, select: str | None, ignore: str | None, unsafe: bool | None
 ) -> Settings:
-    where = config.path.relative_to(os.path.abspath(tree)) if config.path else None
+    where = config.path.relative_to(tree.resolve()) if config.path else None
     try:
         for configured in (config.select, config.ignore):
             if configured:
