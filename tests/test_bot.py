@@ -397,6 +397,29 @@ def test_configuration_of_the_base_branch_applies(tmp_path: Path, api: FakeGitHu
     assert "opened pull request #1" in proc.stderr
 
 
+def test_configured_exclusions_and_nested_configurations_apply(
+    tmp_path: Path, api: FakeGitHub
+) -> None:
+    """The bot searched with the default exclusions only: a Dockerfile the project's
+    ``extend-exclude`` skips for ``msdfix --check`` was rewritten in the pull request; and a
+    folder's own configuration applies to its files, as for ``msdfix``."""
+    repo = make_repo(
+        tmp_path,
+        {
+            "app/Dockerfile": PIP_DOCKERFILE,
+            "vendor/x/Dockerfile": PIP_DOCKERFILE,
+            "quiet/Dockerfile": PIP_DOCKERFILE,
+            "quiet/.msdfix.toml": 'ignore = ["cache-mount"]\n',
+            "pyproject.toml": '[tool.msdfix]\nextend-exclude = ["vendor/"]\n',
+        },
+    )
+    proc = repo.pr(*api_args(api, "--dry-run"), GITHUB_TOKEN="")
+    assert proc.returncode == 0, proc.stderr
+    assert "`app/Dockerfile`" in proc.stdout
+    assert "vendor/x/Dockerfile" not in proc.stdout + proc.stderr
+    assert "### `quiet/Dockerfile`" not in proc.stdout  # listed only for its unsafe fixes
+
+
 def test_configuration_above_the_temporary_tree_is_never_read(tmp_path: Path) -> None:
     """The search for a configuration went on above the bot's temporary tree (``/tmp``,
     ``/``): a file found there was ignored, but a broken one (or, now, a directory named
@@ -1449,3 +1472,17 @@ def test_step_outputs_keep_one_path_a_line_and_always_encode(tmp_path: Path) -> 
     written = step_outputs(out.read_text(encoding="utf-8"))
     assert written["result"] == "changes"
     assert written["changed-files"] == '"a\\nb\\tc/Dockerfile"\n"x\\377/Dockerfile"'
+
+
+def test_a_title_never_exceeds_what_github_takes() -> None:
+    """A deep path made the one-file title longer than GitHub's 256 characters: the API
+    refused the pull request (422), on every run."""
+    from msdfix.engine import Settings
+    from msdfix.model import BuildContext
+    from msdfix.runner import process
+
+    deep = "/".join(["services-platform-payments"] * 10) + "/Dockerfile"
+    report = process(deep, PIP_DOCKERFILE, BuildContext(None), Settings(unsafe=False))
+    assert render.title([report]) == "msdfix: optimize 1 Dockerfile (cache-mount)"
+    report = process("app/Dockerfile", PIP_DOCKERFILE, BuildContext(None), Settings(unsafe=False))
+    assert render.title([report]) == "msdfix: optimize app/Dockerfile (cache-mount)"

@@ -105,6 +105,18 @@ def test_directory_discovery_skips_vendored_dirs(tmp_path: Path) -> None:
     assert names == ["Dockerfile", "svc/Dockerfile.prod", "svc/api.Dockerfile", "web/Containerfile"]
 
 
+def test_directory_search_skips_buildkit_ignore_files(tmp_path: Path) -> None:
+    """``Dockerfile.dockerignore`` is BuildKit's ignore file for ``Dockerfile``, not a
+    Dockerfile: it was read as one and failed every run over the folder (exit 2)."""
+    (tmp_path / "Dockerfile").write_text(PIP_DOCKERFILE)
+    (tmp_path / "Dockerfile.dockerignore").write_text(".git\nnode_modules\n")
+    (tmp_path / "api.Dockerfile").write_text(PIP_DOCKERFILE)
+    (tmp_path / "api.Dockerfile.dockerignore").write_text(".git\n")
+    proc = msdfix("--check", ".", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr.decode()
+    assert proc.stdout.decode() == "would rewrite Dockerfile\nwould rewrite api.Dockerfile\n"
+
+
 @pytest.mark.parametrize(
     "content, message",
     [
@@ -213,6 +225,49 @@ def test_config_file_and_flags_win(project: Path) -> None:
     )
     (project / ".msdfix.toml").write_text("select = ['cache-mount']\n")
     assert msdfix("Dockerfile", cwd=project).returncode == 1
+
+
+def test_exit_non_zero_on_fix(project: Path) -> None:
+    """ruff's flag, for pre-commit's fix hook: exit 1 when a file was written, 0 when not."""
+    proc = msdfix("--write", "--exit-non-zero-on-fix", "Dockerfile", cwd=project)
+    assert proc.returncode == 1 and "rewritten" in proc.stderr.decode()
+    assert msdfix("--write", "--exit-non-zero-on-fix", "Dockerfile", cwd=project).returncode == 0
+    assert msdfix("--write", "Dockerfile", cwd=project).returncode == 0
+
+
+def test_a_file_named_twice_is_processed_once(project: Path) -> None:
+    """Overlapping PATHs (``msdfix . Dockerfile``, ``Dockerfile ./Dockerfile``) processed a file
+    once per name: "3 of 3 files", three reports, duplicate SARIF results. ruff and black
+    process each file once."""
+    proc = msdfix("--check", "Dockerfile", "./Dockerfile", ".", cwd=project)
+    assert proc.returncode == 1
+    assert proc.stdout.decode() == "would rewrite Dockerfile\n"
+    proc = msdfix("--output-format", "json", "Dockerfile", ".", cwd=project)
+    assert [f["path"] for f in json.loads(proc.stdout)["files"]] == ["Dockerfile"]
+
+
+def test_each_file_gets_its_own_folders_configuration(tmp_path: Path) -> None:
+    """The nearest configuration of each file applies, as in ruff and ``msdfix verify``: the
+    first PATH's applied to every file, so ``a``'s ``ignore`` silenced ``b`` or not depending
+    on the order pre-commit passed the names in."""
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "Dockerfile").write_text(PIP_DOCKERFILE)
+    (tmp_path / "a" / ".msdfix.toml").write_text('ignore = ["cache-mount"]\n')
+    (tmp_path / "b" / "legacy").mkdir()
+    (tmp_path / "b" / "legacy" / "Dockerfile").write_text(PIP_DOCKERFILE)
+    (tmp_path / "b" / "pyproject.toml").write_text('[tool.msdfix]\nextend-exclude = ["legacy/"]\n')
+    for args in (["a/Dockerfile", "b/Dockerfile"], ["b/Dockerfile", "a/Dockerfile"], ["."]):
+        proc = msdfix("--check", *args, cwd=tmp_path)
+        assert proc.returncode == 1, proc.stderr.decode()
+        assert proc.stdout.decode().replace("./", "") == "would rewrite b/Dockerfile\n", args
+    (tmp_path / "link").symlink_to(tmp_path / "a")  # searched where the link leads
+    assert msdfix("--check", "link/Dockerfile", cwd=tmp_path).returncode == 0
+    (tmp_path / "b" / ".msdfix.toml").write_text('select = ["nope"]\n')
+    proc = msdfix("--check", "a/Dockerfile", "b/Dockerfile", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "b/Dockerfile:1: error: configuration: " in proc.stderr.decode()
+    assert "unknown transform id(s) nope" in proc.stderr.decode()
 
 
 def test_bad_config_is_a_usage_error(project: Path) -> None:
@@ -513,6 +568,14 @@ def test_explain_renders_markup_for_a_terminal() -> None:
     assert "Adds --mount=type=cache,target=<dir> to each RUN" in plain
     coloured = msdfix("--explain", "cache-mount", "--color").stdout.decode()
     assert "\x1b[1mWhat it does" in coloured and "``" not in coloured
+
+
+def test_file_pragma_after_a_byte_order_mark() -> None:
+    """A UTF-8 byte-order mark (kept, read past by BuildKit) opening the line hid
+    ``# msdfix: ignore-file``: the file was rewritten."""
+    text = "\ufeff# msdfix: ignore-file\n" + PIP_DOCKERFILE
+    proc = msdfix("--check", "-", stdin=text.encode())
+    assert proc.returncode == 0 and proc.stdout == b""
 
 
 def test_pragma_with_a_reason_and_unknown_ids(tmp_path: Path) -> None:

@@ -91,11 +91,17 @@ def test_pre_commit_hooks_manifest() -> None:
     hooks = {h["id"]: h for h in manifest()}
     assert set(hooks) == {"msdfix", "msdfix-fix"}
     assert hooks["msdfix"]["entry"] == "msdfix --check --force-exclude"
-    assert hooks["msdfix-fix"]["entry"] == "msdfix --write --force-exclude"
+    assert hooks["msdfix-fix"]["entry"] == "msdfix --write --force-exclude --exit-non-zero-on-fix"
     for hook in hooks.values():
         assert hook["language"] == "python"
         assert hook["types"] == ["dockerfile"]
         assert hook["name"]
+        # pre-commit tags BuildKit's `Dockerfile.dockerignore` as a dockerfile too
+        assert re.search(hook["exclude"], "svc/Dockerfile.dockerignore")
+        assert not re.search(hook["exclude"], "svc/Dockerfile.dev")
+    # pre-commit runs a hook in parallel batches unless it is serial: two Dockerfiles of one
+    # folder raced on its .dockerignore ("changed while msdfix was running", exit 2)
+    assert hooks["msdfix-fix"]["require_serial"] is True
     # pre-commit's own validation of a hooks manifest.
     clientlib = pytest.importorskip("pre_commit.clientlib")
     loaded = clientlib.load_manifest(str(ROOT / ".pre-commit-hooks.yaml"))
@@ -137,6 +143,8 @@ def _local_config(hook_ids: list[str]) -> str:
             f"        entry: {entry}",
             "        language: system",
             f"        types: [{types}]",
+            f"        require_serial: {str(hook.get('require_serial', False)).lower()}",
+            f"        exclude: '{hook.get('exclude', '^$')}'",
         ]
     return "\n".join(lines) + "\n"
 
@@ -187,6 +195,26 @@ def test_pre_commit_run_check_and_fix_hooks(tmp_path: Path) -> None:
     again = run([exe, "run", "--all-files"], repo, env)
     assert again.returncode == 0, again.stdout
     assert re.search(r"msdfix \(check\)\.+Passed", again.stdout)
+
+
+def test_pre_commit_fix_hook_fails_when_it_only_creates_a_dockerignore(tmp_path: Path) -> None:
+    """pre-commit sees changed tracked files, not new ones: the fix hook passed after creating
+    an untracked .dockerignore, the commit went through without it, and CI's ``msdfix --check``
+    of the clean checkout then failed (``would create .dockerignore``)."""
+    exe = _pre_commit()
+    dockerfile = (
+        'FROM python:3.12-slim\nWORKDIR /app\nCOPY app.py /app/\nCMD ["python", "app.py"]\n'
+    )
+    repo = git_repo(
+        tmp_path / "repo", {"svc/Dockerfile": dockerfile, "svc/app.py": "", "svc/.env": "S=1\n"}
+    )
+    (repo / ".pre-commit-config.yaml").write_text(_local_config(["msdfix-fix"]))
+    commit_all(repo)
+    fix = run([exe, "run", "--all-files"], repo, _pre_commit_env(tmp_path))
+    assert (repo / "svc" / ".dockerignore").exists()
+    assert (repo / "svc" / "Dockerfile").read_text() == dockerfile
+    assert fix.returncode == 1, fix.stdout
+    assert re.search(r"msdfix \(fix\)\.+Failed", fix.stdout)
 
 
 def test_pre_commit_try_repo_installs_the_hook(tmp_path: Path) -> None:
@@ -461,6 +489,20 @@ def test_github_annotations_end_to_end(tmp_path: Path) -> None:
     )
     assert go.endswith("(use --unsafe-fixes to apply)")
     assert all("\n" not in line and "\r" not in line for line in lines)
+
+
+def test_github_annotation_of_a_new_dockerignore_shows_its_lines(tmp_path: Path) -> None:
+    """A fix that only creates a .dockerignore is shown on the first FROM; its annotation said
+    "msdfix rewrites these lines to: FROM ..." (a line it leaves alone)."""
+    (tmp_path / "Dockerfile").write_text(
+        'FROM python:3.12-slim\nWORKDIR /app\nCOPY app.py /app/\nCMD ["python", "app.py"]\n'
+    )
+    (tmp_path / "app.py").write_text("")
+    (tmp_path / ".env").write_text("S=1\n")
+    proc = run([*MSDFIX, "--output-format", "github", "-q", "Dockerfile"], tmp_path)
+    line = next(x for x in proc.stdout.splitlines() if "title=msdfix dockerignore::" in x)
+    assert "rewrites these lines" not in line
+    assert "%0A%0Amsdfix creates .dockerignore:%0A" in line and "%0A**/.env%0A" in line
 
 
 def test_github_annotations_land_on_original_lines_after_multiple_fixes() -> None:

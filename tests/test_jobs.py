@@ -138,3 +138,64 @@ def test_a_worker_that_dies_loses_no_task() -> None:
     results = list(parallel.ordered_map(_dies_in_a_worker, range(8), 2, failed, _no_setup, ()))
     assert results == [t * 10 for t in range(8)]
     assert 3 in seen
+
+
+def test_a_closed_pipe_ends_the_run_and_its_workers(tmp_path: Path) -> None:
+    """``msdfix --jobs 2 DIR | head -1``: the main process died of SIGPIPE at its first write
+    and left its worker processes blocked forever on their queue. Now the pool is shut down
+    first, and the run still ends as SIGPIPE ends it (quietly, 141 in a shell)."""
+    import signal
+    import time
+
+    for i in range(200):
+        (tmp_path / f"c{i:03}.Dockerfile").write_text(CHANGED.format(f"pkg{i}"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "msdfix.cli", "--jobs", "2", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: the workers can be found after it
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().startswith(b"--- ")
+    proc.stdout.close()
+    assert proc.wait(timeout=60) == -signal.SIGPIPE
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(proc.pid, 0)  # some process of its group is still alive
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    pytest.fail("worker processes outlived the run")
+
+
+def test_sigterm_to_the_main_process_ends_its_workers(tmp_path: Path) -> None:
+    """``kill PID`` of a ``--jobs 2`` run ended the main process at once and left both workers
+    blocked on their queue forever (parent 1). Now the pool is shut down first and the run
+    still ends as SIGTERM ends it."""
+    import signal
+    import time
+
+    for i in range(400):
+        (tmp_path / f"c{i:03}.Dockerfile").write_text(CHANGED.format(f"pkg{i}"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "msdfix.cli", "--jobs", "2", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().startswith(b"--- ")  # the workers are busy
+    proc.send_signal(signal.SIGTERM)
+    proc.stdout.close()
+    assert proc.wait(timeout=60) == -signal.SIGTERM
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    pytest.fail("worker processes outlived the run")

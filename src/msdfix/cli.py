@@ -7,10 +7,11 @@ exception ends as one line and this code, black's convention).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import click
@@ -20,8 +21,8 @@ from msdfix import __version__
 if TYPE_CHECKING:  # the rest is imported when a command runs: `msdfix --version` stays fast
     from pathlib import Path
 
-    from msdfix.config import FileConfig
-    from msdfix.discovery import Discovery, Found
+    from msdfix.config import ConfigTree
+    from msdfix.discovery import Discovery, Found, Scope
     from msdfix.runner import Options, Outcome
 
 EXIT_CLEAN, EXIT_CHANGES, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 123
@@ -42,33 +43,31 @@ def _patterns(values: tuple[str, ...]) -> list[str]:
 
 
 def _discovery(
-    config: FileConfig,
+    configs: ConfigTree,
     exclude: tuple[str, ...],
     extend_exclude: tuple[str, ...],
     force_exclude: bool | None,
     respect_gitignore: bool | None,
 ) -> Discovery:
-    """Exclusions from the configuration file and the command line (flags win, like ruff)."""
-    from pathlib import Path
+    """Exclusions from each folder's configuration file and the command line (flags win, like
+    ruff); a folder whose configuration is broken searches with the defaults (its files report
+    the error)."""
+    from msdfix.config import ConfigError, FileConfig
+    from msdfix.discovery import Discovery, scope_for
 
-    from msdfix.discovery import DEFAULT_EXCLUDE, Discovery, Rules
+    scopes: dict[Path | None, Scope] = {}
 
-    cwd = Path.cwd()
-    if exclude:
-        rules = [Rules.of(cwd, _patterns(exclude))]
-    elif config.exclude is not None:
-        rules = [Rules.of(config.root, config.exclude)]
-    else:
-        rules = [Rules.of(cwd, list(DEFAULT_EXCLUDE))]
-    if config.extend_exclude:
-        rules.append(Rules.of(config.root, config.extend_exclude))
-    if extend_exclude:
-        rules.append(Rules.of(cwd, _patterns(extend_exclude)))
-    return Discovery(
-        rules,
-        respect_gitignore=_first(respect_gitignore, config.respect_gitignore, True),
-        force_exclude=_first(force_exclude, config.force_exclude, False),
-    )
+    def scope_of(directory: Path) -> Scope:
+        try:
+            config = configs.at(directory)
+        except ConfigError:
+            config = FileConfig()
+        if config.path not in scopes:
+            scopes[config.path] = scope_for(config, _patterns(exclude), _patterns(extend_exclude),
+                                            force_exclude, respect_gitignore)  # fmt: skip
+        return scopes[config.path]
+
+    return Discovery(scope_of=scope_of)
 
 
 def _config_start(paths: tuple[str, ...]) -> Path:
@@ -80,10 +79,6 @@ def _config_start(paths: tuple[str, ...]) -> Path:
         return first if first.is_dir() else first.parent
     except (OSError, ValueError):  # reported for that PATH later
         return first.parent
-
-
-def _first(*values: bool | None) -> bool:
-    return next(v for v in values if v is not None)
 
 
 def _explain(transform_id: str, color: bool) -> None:
@@ -168,6 +163,11 @@ def _explain(transform_id: str, color: bool) -> None:
     help="Worker processes (default and most: the CPUs this process may use; --write uses one). Output "
     "is the same.",
 )
+@click.option(
+    "--exit-non-zero-on-fix",
+    is_flag=True,
+    help="With --write: exit 1 when a file was written (pre-commit does not see a new file).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only on stderr.")
 @click.option("--list-transforms", is_flag=True, help="List transforms and exit.")
 @click.option("--explain", metavar="ID", help="Explain a transform and exit.")
@@ -188,6 +188,7 @@ def fix_command(
     context_dir: str | None,
     color: bool | None,
     jobs: int | None,
+    exit_non_zero_on_fix: bool,
     quiet: bool,
     list_transforms: bool,
     explain: str | None,
@@ -195,7 +196,7 @@ def fix_command(
     """Rewrite Dockerfiles: split build/runtime stages, reorder COPY for the layer cache,
     add cache mounts, use smaller runtime bases. PATH is a file, a directory (searched
     for Dockerfiles) or - for stdin. Dry run by default: prints a diff."""
-    from msdfix.config import ConfigError, find_config
+    from msdfix.config import ConfigError, ConfigTree
     from msdfix.engine import tune_gc
     from msdfix.parallel import usable_cpus
     from msdfix.runner import Options, UnknownTransformError, settings_for
@@ -214,17 +215,18 @@ def fix_command(
         raise click.BadParameter("an empty PATH names no file", param_hint="PATH")
     if paths.count("-") > 1:  # the second read an empty stdin: "empty file"
         raise click.BadParameter("- (standard input) named more than once", param_hint="PATH")
-    try:
-        config = find_config(_config_start(paths))
-        settings = settings_for(config, select, ignore, unsafe_fixes)
+    configs = ConfigTree()
+    try:  # the first PATH's configuration, checked before any file; each file gets its own
+        settings = settings_for(configs.at(_config_start(paths)), select, ignore, unsafe_fixes)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
     except UnknownTransformError as exc:
         raise click.BadParameter(str(exc)) from exc
-    discovery = _discovery(config, exclude, extend_exclude, force_exclude, respect_gitignore)
+    discovery = _discovery(configs, exclude, extend_exclude, force_exclude, respect_gitignore)
     options = Options(
         settings, context_dir, write, check, show_diff, output_format,
         _use_color(color, sys.stdout), _use_color(color, sys.stderr), quiet,
+        overrides=(select, ignore, unsafe_fixes), configs=configs,
     )  # fmt: skip
     tune_gc()
     totals = Totals()
@@ -233,22 +235,45 @@ def fix_command(
     # More workers than CPUs is never faster, and the pool starts them all at once (fork):
     # --jobs 1000 started 1000 processes, whatever the work.
     workers = 1 if write else min(jobs or usable_cpus(), usable_cpus())
-    for outcome in _outcomes(discovery.inputs(paths), options, workers):
-        if outcome.raw is not None:
-            sys.stdout.flush()
-            sys.stdout.buffer.write(outcome.raw)
-            sys.stdout.buffer.flush()
-        sys.stdout.write(outcome.stdout)
-        sys.stderr.write(outcome.stderr)
-        totals.add(outcome)
-    if output_format != "text":
-        sys.stdout.write(_machine_report(output_format, totals.parts))
+    try:
+        with contextlib.closing(_outcomes(discovery.inputs(paths), options, workers)) as outcomes:
+            for outcome in outcomes:
+                _emit(outcome)
+                totals.add(outcome)
+        if output_format != "text":
+            sys.stdout.write(_machine_report(output_format, totals.parts))
+        sys.stdout.flush()
+    except BrokenPipeError:  # `msdfix ... | head`: the worker pool is shut down by now
+        _reader_gone()
     if not quiet:
         sys.stderr.write(_closing(totals, options))
-    sys.exit(totals.exit_code())
+    sys.exit(totals.exit_code(exit_non_zero_on_fix))
 
 
-def _outcomes(inputs: Iterable[Found], options: Options, jobs: int) -> Iterator[Outcome]:
+def _emit(outcome: Outcome) -> None:
+    if outcome.raw is not None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(outcome.raw)
+        sys.stdout.buffer.flush()
+    sys.stdout.write(outcome.stdout)
+    sys.stderr.write(outcome.stderr)
+
+
+def _reader_gone() -> NoReturn:
+    """End as a process killed by SIGPIPE ends (quietly, status 141 in a shell), once the
+    worker processes are gone: dying of SIGPIPE at the first write left them running forever,
+    blocked on a queue whose other end their own copies held open."""
+    with contextlib.suppress(OSError, ValueError):  # a stdout without a descriptor
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing to flush
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGPIPE)
+    sys.exit(EXIT_CHANGES)
+
+
+def _outcomes(
+    inputs: Iterable[Found], options: Options, jobs: int
+) -> Generator[Outcome, None, None]:
     """Every input's outcome in input order, from ``jobs`` processes; stdin is read here."""
     from msdfix.parallel import ordered_map
     from msdfix.runner import outcome, set_options, work
@@ -298,13 +323,15 @@ class Totals:
         if outcome.machine is not None:
             self.parts.append(outcome.machine)
 
-    def exit_code(self) -> int:
-        """0 clean or all written, 1 changes pending, 2 an error, 123 an internal error."""
+    def exit_code(self, non_zero_on_fix: bool = False) -> int:
+        """0 clean or all written, 1 changes pending (or, with ``non_zero_on_fix``, written),
+        2 an error, 123 an internal error."""
         if self.internal:
             return EXIT_INTERNAL
         if self.errors:
             return EXIT_ERROR
-        return EXIT_CHANGES if self.unwritten else EXIT_CLEAN
+        pending = self.unwritten or (non_zero_on_fix and self.written)
+        return EXIT_CHANGES if pending else EXIT_CLEAN
 
 
 def _closing(totals: Totals, options: Options) -> str:
@@ -346,17 +373,30 @@ def main(argv: list[str] | None = None) -> None:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     _lenient_stdout()
-    if argv is None and hasattr(signal, "SIGPIPE"):
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `msdfix ... | head` ends quietly
+    if argv is None and hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         if args and args[0] in SUBCOMMANDS:
             _run(_subcommand(args[0]), args[1:], f"msdfix {args[0]}")
         _run(fix_command, args, "msdfix")
+    except Terminated:  # the worker pool is shut down by now: end as SIGTERM ends a process
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
     except Exception as exc:
         from msdfix.runner import internal_message
 
         click.echo(f"msdfix: error: {internal_message(exc)}", err=True)
         sys.exit(EXIT_INTERNAL)
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised where the main process is (a BaseException: no handler takes it)."""
+
+
+def _terminate(signum: int, frame: object) -> NoReturn:
+    """SIGTERM ended the main process at once and left its workers running forever, blocked
+    on their queue: it unwinds now, so the pool is shut down first (``_reader_gone``)."""
+    raise Terminated
 
 
 def _run(command: click.Command, args: list[str], prog_name: str) -> NoReturn:

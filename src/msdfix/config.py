@@ -108,28 +108,93 @@ def find_config(start: Path, top: Path | None = None) -> FileConfig:
         top = top.resolve()
         chain = [d for d in chain if d == top or top in d.parents]
     for directory in chain:
-        for name in (".msdfix.toml", "pyproject.toml"):
-            path = directory / name
-            try:
-                if not path.is_file() and not os.path.lexists(path):
-                    continue
-            except (OSError, ValueError):  # a name too long, a NUL byte: no config there
-                continue
-            try:  # bounded, regular files only: never a FIFO or a link to /dev/zero
-                # (something there that is not a regular file is an error: skipping it let
-                # a parent directory's configuration apply without a word)
-                text = read_regular(path)[0].decode("utf-8")
-                data = tomllib.loads(text)
-            except InputError as exc:
-                raise ConfigError(f"{path}: {exc.message}") from exc
-            except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
-                raise ConfigError(f"{path}: {exc}") from exc
-            tool = data.get("tool", {})
-            if not isinstance(tool, dict):
-                raise ConfigError(f"{path}: 'tool' must be a table")
-            table = tool.get("msdfix", data if name == ".msdfix.toml" else None)
-            if table is not None and not isinstance(table, dict):
-                raise ConfigError(f"{path}: 'tool.msdfix' must be a table")
-            if table is not None:
-                return _parse(path, table, text, pyproject=name == "pyproject.toml")
+        config = _config_in(directory)
+        if config is not None:
+            return config
     return FileConfig()
+
+
+def _config_in(directory: Path) -> FileConfig | None:
+    """The configuration file of ``directory`` itself, None when it has none."""
+    for name in (".msdfix.toml", "pyproject.toml"):
+        path = directory / name
+        try:
+            if not path.is_file() and not os.path.lexists(path):
+                continue
+        except (OSError, ValueError):  # a name too long, a NUL byte: no config there
+            continue
+        try:  # bounded, regular files only: never a FIFO or a link to /dev/zero
+            # (something there that is not a regular file is an error: skipping it let
+            # a parent directory's configuration apply without a word)
+            text = read_regular(path)[0].decode("utf-8")
+            data = tomllib.loads(text)
+        except InputError as exc:
+            raise ConfigError(f"{path}: {exc.message}") from exc
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
+        tool = data.get("tool", {})
+        if not isinstance(tool, dict):
+            raise ConfigError(f"{path}: 'tool' must be a table")
+        table = tool.get("msdfix", data if name == ".msdfix.toml" else None)
+        if table is not None and not isinstance(table, dict):
+            raise ConfigError(f"{path}: 'tool.msdfix' must be a table")
+        if table is not None:
+            return _parse(path, table, text, pyproject=name == "pyproject.toml")
+    return None
+
+
+class ConfigTree:
+    """The nearest configuration of each directory, as ruff resolves it per file: a run over
+    several folders took the first PATH's configuration for every file, so the fixes a file
+    got depended on the order pre-commit passed the names in. Each directory is looked at
+    once (a tree thousands of levels deep stays linear)."""
+
+    def __init__(self, top: Path | None = None) -> None:
+        self.top = top.resolve() if top is not None else None
+        self._found: dict[Path, FileConfig | ConfigError] = {}
+        self._real: dict[Path, Path] = {}
+
+    def at(self, directory: Path) -> FileConfig:
+        """The configuration that applies to files in ``directory`` (ConfigError if broken):
+        searched from the directory links lead to, as ``find_config`` and ``verify`` do."""
+        found = self._lookup(self._resolve(Path(os.path.abspath(directory))))
+        if isinstance(found, ConfigError):
+            raise found
+        return found
+
+    def _resolve(self, directory: Path) -> Path:
+        """``directory.resolve()``, one ``lstat`` per directory however many are asked about
+        (``resolve`` walks every parent again: quadratic in a deep tree)."""
+        pending = []
+        while directory not in self._real and directory.parent != directory:
+            pending.append(directory)
+            directory = directory.parent
+        real = self._real.get(directory, directory)
+        for d in reversed(pending):
+            try:
+                real = d.resolve() if d.is_symlink() else real / d.name
+            except (OSError, RuntimeError):  # a loop: searched where it is named
+                real = real / d.name
+            self._real[d] = real
+        return real
+
+    def _lookup(self, directory: Path) -> FileConfig | ConfigError:
+        pending = []
+        while directory not in self._found and self._inside(directory):
+            pending.append(directory)
+            if directory.parent == directory:
+                break
+            directory = directory.parent
+        inherited = self._found.get(directory, FileConfig())
+        for d in reversed(pending):
+            try:
+                own = _config_in(d)
+            except ConfigError as exc:
+                own = None
+                inherited = exc
+            inherited = own if own is not None else inherited
+            self._found[d] = inherited
+        return inherited
+
+    def _inside(self, directory: Path) -> bool:
+        return self.top is None or directory == self.top or self.top in directory.parents

@@ -15,12 +15,13 @@ import os
 import re
 import stat
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pathspec import GitIgnoreSpec
 
+from msdfix.config import FileConfig
 from msdfix.files import InputError, is_dockerfile_name, read_regular, resolves_within, walk
 
 GITIGNORE_LIMIT = 1 << 20
@@ -93,21 +94,77 @@ def _backtracks(pattern: str) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class Scope:
+    """What the configuration of some directories says about search."""
+
+    exclude: list[Rules]
+    respect_gitignore: bool = True
+    force_exclude: bool = False
+
+
+def scope_for(
+    config: FileConfig,
+    exclude: list[str] | None = None,
+    extend_exclude: list[str] | None = None,
+    force_exclude: bool | None = None,
+    respect_gitignore: bool | None = None,
+) -> Scope:
+    """What one configuration and the command line's patterns and flags (which win, like
+    ruff's) say about search: ``exclude`` replaces the defaults and the configured exclude,
+    ``extend-exclude`` adds to them; command-line patterns are relative to the current
+    directory, configured ones to the configuration's."""
+    cwd = Path.cwd()
+    if exclude:
+        rules = [Rules.of(cwd, exclude)]
+    elif config.exclude is not None:
+        rules = [Rules.of(config.root, config.exclude)]
+    else:
+        rules = [Rules.of(cwd, list(DEFAULT_EXCLUDE))]
+    if config.extend_exclude:
+        rules.append(Rules.of(config.root, config.extend_exclude))
+    if extend_exclude:
+        rules.append(Rules.of(cwd, extend_exclude))
+    return Scope(
+        rules,
+        respect_gitignore=_first(respect_gitignore, config.respect_gitignore, True),
+        force_exclude=_first(force_exclude, config.force_exclude, False),
+    )
+
+
+def _first(*values: bool | None) -> bool:
+    return next(v for v in values if v is not None)
+
+
 @dataclass
 class Discovery:
-    """Exclusion settings for a run."""
+    """Exclusion settings for a run: the same everywhere, or from ``scope_of`` a directory
+    (the nearest configuration's exclusions, as ruff applies them per directory)."""
 
     exclude: list[Rules] = field(
         default_factory=lambda: [Rules.of(Path.cwd(), list(DEFAULT_EXCLUDE))]
     )
     respect_gitignore: bool = True
     force_exclude: bool = False
+    scope_of: Callable[[Path], Scope] | None = None
     _gitignores: dict[Path, Rules | None] = field(default_factory=dict)
     _roots: dict[Path, Path | None] = field(default_factory=dict)
     _chains: dict[tuple[Path, Path], list[Rules | None]] = field(default_factory=dict)
 
     def inputs(self, paths: tuple[str, ...]) -> Iterator[Found]:
-        """Every input named on the command line, directories searched (no PATH: ``.``)."""
+        """Every input named on the command line, directories searched (no PATH: ``.``), each
+        file once, as ruff and black do: ``msdfix . svc`` or ``Dockerfile ./Dockerfile``
+        processed a file twice (two reports, counted twice, duplicate SARIF results)."""
+        seen: set[str] = set()
+        for found in self._inputs(paths):
+            if found.path is not None and found.error is None:
+                key = os.path.abspath(found.path)
+                if key in seen:
+                    continue
+                seen.add(key)
+            yield found
+
+    def _inputs(self, paths: tuple[str, ...]) -> Iterator[Found]:
         for raw in paths or (".",):
             if raw == "-":
                 yield Found("-", None)
@@ -127,8 +184,14 @@ class Discovery:
                     yield Found(raw, path, "no Dockerfiles found in this directory")
             elif not exists:
                 yield Found(raw, path, "no such file or directory")
-            elif not (self.force_exclude and self.force_excluded(path)):
+            elif not (self._scope(path).force_exclude and self.force_excluded(path)):
                 yield Found(raw, path)
+
+    def _scope(self, path: Path) -> Scope:
+        """The search settings for a file or directory: those of its folder's configuration."""
+        if self.scope_of is None:
+            return Scope(self.exclude, self.respect_gitignore, self.force_exclude)
+        return self.scope_of(Path(os.path.abspath(path)).parent)
 
     def force_excluded(self, path: Path) -> bool:
         """For --force-exclude: would directory search leave this file (or a parent) out?"""
@@ -138,7 +201,8 @@ class Discovery:
             cwd if cwd in absolute.parents else absolute.parent
         )
         chain = [absolute, *(p for p in absolute.parents if top in p.parents)]
-        return any(self._excluded(p, p != absolute, top) for p in chain)
+        scope = self._scope(absolute)
+        return any(self._excluded(p, p != absolute, top, scope) for p in chain)
 
     def walk(self, top: Path) -> Iterator[Found]:
         """Dockerfiles under ``top`` in a stable order: regular files only, no directory links
@@ -168,12 +232,13 @@ class Discovery:
     def _skip(self, path: Path, is_dir: bool, floor: Path) -> bool:
         if is_dir and path.is_symlink():
             return True  # never search through a link to a directory (loops, other trees)
-        return self._excluded(Path(os.path.abspath(path)), is_dir, floor)
+        absolute = Path(os.path.abspath(path))
+        return self._excluded(absolute, is_dir, floor, self._scope(absolute))
 
-    def _excluded(self, absolute: Path, is_dir: bool, floor: Path) -> bool:
-        if any(rules.verdict(absolute, is_dir) for rules in self.exclude):
+    def _excluded(self, absolute: Path, is_dir: bool, floor: Path, scope: Scope) -> bool:
+        if any(rules.verdict(absolute, is_dir) for rules in scope.exclude):
             return True
-        return self.respect_gitignore and self._git_ignores(absolute, is_dir, floor)
+        return scope.respect_gitignore and self._git_ignores(absolute, is_dir, floor)
 
     def _git_ignores(self, path: Path, is_dir: bool, floor: Path) -> bool:
         """git's verdict: ``.git/info/exclude``, then the ``.gitignore`` of every directory from

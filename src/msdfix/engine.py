@@ -28,8 +28,11 @@ MAX_CHAIN = 64
 PRAGMA_RE = re.compile(r"#\s*msdfix:\s*ignore(?![\w-])\s*(?:\[([^\]]*)\])?", re.IGNORECASE)
 LINE_REF = re.compile(r"\b(line) (\d+)\b")  # "line N" in a message, N in the text it saw
 # [^\S\n]*, not \s*: from every line start \s* ran over all the blank lines below and back
-# (quadratic in a run of them); the line where the "#" is matches the same.
-FILE_PRAGMA_RE = re.compile(r"^[^\S\n]*#\s*msdfix:\s*ignore-file\b", re.IGNORECASE | re.MULTILINE)
+# (quadratic in a run of them); the line where the "#" is matches the same. A byte-order mark
+# (kept in the text, read past by BuildKit) may open the first line: it hid the pragma there.
+FILE_PRAGMA_RE = re.compile(
+    r"^\ufeff?[^\S\n]*#\s*msdfix:\s*ignore-file\b", re.IGNORECASE | re.MULTILINE
+)
 
 
 def tune_gc() -> None:

@@ -42,8 +42,12 @@ class Source:
 
 
 def is_dockerfile_name(name: str) -> bool:
-    """``Dockerfile``, ``*.Dockerfile``, ``Dockerfile.*``, ``Containerfile`` (any case)."""
+    """``Dockerfile``, ``*.Dockerfile``, ``Dockerfile.*``, ``Containerfile`` (any case), but
+    not ``<name>.dockerignore``: BuildKit's ignore file for the Dockerfile ``<name>``
+    (``Dockerfile.dockerignore``), which was read as a Dockerfile and failed every run."""
     lower = name.lower()
+    if lower.endswith(".dockerignore"):
+        return False
     return (
         lower in ("dockerfile", "containerfile")
         or lower.endswith(".dockerfile")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -71,6 +72,15 @@ def _v1_quota(directory: Path) -> float | None:
         return None
 
 
+def _worker_setup(setup: Callable[..., None], setup_args: tuple[Any, ...]) -> None:
+    """A worker's start: SIGTERM back to its default (the main process's handler, inherited by
+    fork, would make a worker's SIGTERM an exception sent back as a task's result), then
+    ``setup``."""
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    setup(*setup_args)
+
+
 def ordered_map(
     work: Callable[[T], R],
     tasks: Iterable[T],
@@ -100,7 +110,7 @@ def ordered_map(
         return
     pending = iter([first, second])
     window: deque[tuple[T, Future[R]]] = deque()
-    pool = ProcessPoolExecutor(jobs, initializer=setup, initargs=setup_args)
+    pool = ProcessPoolExecutor(jobs, initializer=_worker_setup, initargs=(setup, setup_args))
     try:
         while True:
             while len(window) < 4 * jobs:
@@ -118,7 +128,9 @@ def ordered_map(
             except BrokenProcessPool as exc:  # a worker died: this task fails, the others go on
                 yield failed(task, exc)
                 pool.shutdown(cancel_futures=True)
-                pool = ProcessPoolExecutor(jobs, initializer=setup, initargs=setup_args)
+                pool = ProcessPoolExecutor(
+                    jobs, initializer=_worker_setup, initargs=(setup, setup_args)
+                )
                 window = deque(
                     (t, f if f.done() and f.exception() is None else pool.submit(work, t))
                     for t, f in window

@@ -5,12 +5,13 @@ from __future__ import annotations
 import io
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 from rich.console import Console
 from rich.text import Text
 
-from msdfix.config import FileConfig
+from msdfix.config import ConfigError, ConfigTree, FileConfig
 from msdfix.discovery import Found
 from msdfix.engine import InternalError, Settings, rewrite
 from msdfix.files import (
@@ -102,6 +103,19 @@ class Options:
     err_color: bool = False
     quiet: bool = False
     contexts: ContextCache = field(default_factory=ContextCache)  # shared within a process
+    overrides: tuple[str | None, str | None, bool | None] = (None, None, None)  # the flags
+    configs: ConfigTree | None = None  # each file's nearest configuration (None: ``settings``)
+    _settings: dict[Path | None, Settings] = field(default_factory=dict)
+
+    def settings_at(self, path: Path | None) -> Settings:
+        """The settings for a file: its nearest configuration with the flags over it
+        (ConfigError, UnknownTransformError for a broken one); ``settings`` for stdin."""
+        if path is None or self.configs is None:
+            return self.settings
+        config = self.configs.at(path.parent)
+        if config.path not in self._settings:
+            self._settings[config.path] = settings_for(config, *self.overrides)
+        return self._settings[config.path]
 
 
 @dataclass
@@ -205,9 +219,13 @@ def _run_one(
         source = read_stream(stdin or sys.stdin.buffer) if path is None else load(path)
     except InputError as exc:
         return FileReport(found.display, error=exc.message, error_line=exc.line)
+    try:
+        settings = options.settings_at(path)
+    except (ConfigError, UnknownTransformError) as exc:
+        return FileReport(found.display, error=f"configuration: {printable(str(exc))}")
     root = options.context_dir or (path.parent if path else None)
     context = BuildContext(root, dockerfile=path, cache=options.contexts)
-    report = process(found.display, source.text, context, options.settings)
+    report = process(found.display, source.text, context, settings)
     if source.encoding != "utf-8":
         report.notes.append(UTF16_NOTE)
     if report.result is None:

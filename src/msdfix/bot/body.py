@@ -15,6 +15,7 @@ from msdfix.render.report import FileReport
 
 MARKER = "<!-- msdfix:pull-request -->"
 BODY_LIMIT = 60000  # GitHub refuses bodies over 65536 characters
+TITLE_LIMIT = 256  # and titles over 256
 HUNK_RE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@")
 # What GitHub turns into an action: @mentions (notifications), #123 references (and "fixes #1"
 # closes an issue on merge), HTML tags. Text from a Dockerfile (paths, package and user names)
@@ -81,12 +82,15 @@ def hunks(report: FileReport) -> list[Hunk]:
 
 
 def title(reports: list[FileReport]) -> str:
-    """``msdfix: optimize Dockerfile (cache-mount)``."""
+    """``msdfix: optimize Dockerfile (cache-mount)``; a path that would make the title longer
+    than GitHub takes (256 characters: 422 "title is too long", so no pull request at all) is
+    left for the description: ``msdfix: optimize 1 Dockerfile (...)``."""
     changed = [r for r in reports if r.changed]
     ids = sorted({f.transform for r in changed if r.result for f in r.result.applied})
-    what = (
-        plain(quote_path(changed[0].path)) if len(changed) == 1 else f"{len(changed)} Dockerfiles"
-    )
+    what = f"{len(changed)} Dockerfile{'s' if len(changed) != 1 else ''}"
+    named = f"msdfix: optimize {plain(quote_path(changed[0].path))} ({', '.join(ids)})"
+    if len(changed) == 1 and len(named) <= TITLE_LIMIT:
+        return named
     return f"msdfix: optimize {what} ({', '.join(ids)})"
 
 

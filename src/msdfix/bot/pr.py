@@ -167,7 +167,8 @@ class Run:
         root, cwd = git.root, o.cwd
         targets = [(raw, files.relative(root, cwd, raw)) for raw in o.paths or (".",)]
         chosen = files.settings(tree, targets[0][1], o.select, o.ignore, o.unsafe_fixes)
-        reports = files.rewrite(tree, files.dockerfiles(tree, targets), chosen)
+        settings_at = files.settings_of(tree, o.select, o.ignore, o.unsafe_fixes)
+        reports = files.rewrite(tree, files.dockerfiles(tree, targets), settings_at)
         changed = [r for r in reports if r.changed]
         for report in reports:
             for line in summary_lines(report, write=False):
@@ -183,7 +184,7 @@ class Run:
         paths = [r.path for r in changed]
         checks = []
         if o.verify:
-            checks = files.verify(self.verify_runner, tmp, tree, changed, chosen.unsafe,
+            checks = files.verify(self.verify_runner, tmp, tree, changed, settings_at,
                                   o.verify_options)  # fmt: skip
         failed = [v.path for v in checks if v.data is not None and not v.data.get("passed")]
         if failed:

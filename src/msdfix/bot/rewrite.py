@@ -7,6 +7,7 @@ configuration file outside that copy).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -17,8 +18,8 @@ import click
 
 from msdfix.bot import body as render
 from msdfix.bot.git import BotError
-from msdfix.config import ConfigError, FileConfig, find_config
-from msdfix.discovery import Discovery
+from msdfix.config import ConfigError, ConfigTree, FileConfig
+from msdfix.discovery import Discovery, Scope, scope_for
 from msdfix.engine import Settings
 from msdfix.files import InputError, load
 from msdfix.model import BuildContext
@@ -57,14 +58,41 @@ def settings(
     tree: Path, start: Path, select: str | None, ignore: str | None, unsafe: bool | None
 ) -> Settings:
     """Flags, else the base branch's own configuration (never a file outside its tree)."""
-    first = (tree / start).resolve()
+    first = Path(os.path.abspath(tree / start))
+    return settings_of(tree, select, ignore, unsafe)(first / "x" if first.is_dir() else first)
+
+
+def settings_of(
+    tree: Path, select: str | None, ignore: str | None, unsafe: bool | None
+) -> Callable[[Path], Settings]:
+    """Each file's settings: the flags over the nearest configuration of its folder in the
+    base branch's tree (as ``msdfix`` resolves them per file; never a file outside the tree)."""
+    configs = ConfigTree(top=tree)
+    chosen: dict[Path | None, Settings] = {}
+
+    def of(path: Path) -> Settings:
+        config = _config(tree, configs, path.parent)
+        if config.path not in chosen:
+            chosen[config.path] = _settings(tree, config, select, ignore, unsafe)
+        return chosen[config.path]
+
+    return of
+
+
+def _config(tree: Path, configs: ConfigTree, directory: Path) -> FileConfig:
     try:
         # never above the tree: a broken /tmp/.msdfix.toml of someone else failed the run
-        config = find_config(first if first.is_dir() else first.parent, top=tree)
+        config = configs.at(directory)
     except ConfigError as exc:
         raise BotError(str(exc)) from exc
     if config.path is not None and tree.resolve() not in config.path.parents:
-        config = FileConfig()
+        return FileConfig()
+    return config
+
+
+def _settings(
+    tree: Path, config: FileConfig, select: str | None, ignore: str | None, unsafe: bool | None
+) -> Settings:
     where = config.path.relative_to(tree.resolve()) if config.path else None
     try:
         for configured in (config.select, config.ignore):
@@ -79,12 +107,23 @@ def settings(
 
 
 def dockerfiles(tree: Path, targets: list[tuple[str, Path]]) -> list[Path]:
-    """The Dockerfiles named by (argument, path in the tree) pairs, directories searched."""
+    """The Dockerfiles named by (argument, path in the tree) pairs, directories searched with
+    the exclusions of their configurations (``exclude``, ``extend-exclude``, .gitignore)."""
+    configs = ConfigTree(top=tree)
+    scopes: dict[Path | None, Scope] = {}
+
+    def scope_of(directory: Path) -> Scope:
+        config = _config(tree, configs, directory)
+        if config.path not in scopes:
+            scopes[config.path] = scope_for(config)
+        return scopes[config.path]
+
+    discovery = Discovery(scope_of=scope_of)
     found: list[Path] = []
     for raw, rel in targets:
         target = tree / rel
         if target.is_dir():
-            found += [p for p in _discover(target) if p not in found]
+            found += [p for p in _discover(discovery, target) if p not in found]
         elif target.exists() or target.is_symlink():
             found += [] if target in found else [target]
         else:
@@ -92,12 +131,15 @@ def dockerfiles(tree: Path, targets: list[tuple[str, Path]]) -> list[Path]:
     return found
 
 
-def rewrite(tree: Path, files: list[Path], chosen: Settings) -> list[FileReport]:
-    """One report per file (symbolic links are left alone)."""
+def rewrite(
+    tree: Path, files: list[Path], settings_at: Callable[[Path], Settings]
+) -> list[FileReport]:
+    """One report per file (symbolic links are left alone), each with its own settings."""
     reports = []
-    # A pull request carries Dockerfile rewrites only: .dockerignore changes are left to users.
-    chosen = Settings(chosen.select, chosen.ignore | {"dockerignore"}, chosen.unsafe)
     for path in files:
+        own = settings_at(path)
+        # A pull request carries Dockerfile rewrites only: .dockerignore changes are left to users.
+        chosen = Settings(own.select, own.ignore | {"dockerignore"}, own.unsafe)
         rel = path.relative_to(tree).as_posix()
         if path.is_symlink():
             reports.append(FileReport(rel, notes=["symbolic link: left alone"]))
@@ -118,7 +160,7 @@ def verify(
     tmp: Path,
     tree: Path,
     changed: list[FileReport],
-    unsafe: bool,
+    settings_at: Callable[[Path], Settings],
     options: tuple[str, ...],
 ) -> list[render.Verification]:
     """``msdfix verify`` for each rewritten file; a missing Docker is recorded, not fatal."""
@@ -129,7 +171,8 @@ def verify(
         rewritten.parent.mkdir(parents=True)
         rewritten.write_text(report.result.output, encoding="utf-8")
         say(f"verifying {report.path} with Docker (msdfix verify)...")
-        code, stdout, stderr = runner(tree / report.path, rewritten, unsafe, options)
+        path = tree / report.path
+        code, stdout, stderr = runner(path, rewritten, settings_at(path).unsafe, options)
         data = _json_object(stdout)
         if code == 2 or data is None or "error" in data:
             detail = (data or {}).get("detail") or _last_line(stderr) or "no output"
@@ -166,8 +209,8 @@ def _last_line(text: str) -> str:
     return lines[-1] if lines else ""
 
 
-def _discover(path: Path) -> Iterator[Path]:
-    """Dockerfiles under ``path`` with the default exclusions (see :mod:`msdfix.discovery`)."""
-    for found in Discovery().walk(path):
+def _discover(discovery: Discovery, path: Path) -> Iterator[Path]:
+    """Dockerfiles under ``path`` (see :mod:`msdfix.discovery`)."""
+    for found in discovery.walk(path):
         if found.error is None and found.path is not None:
             yield found.path

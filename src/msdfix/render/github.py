@@ -8,7 +8,7 @@ so annotations land on the lines a pull request shows.
 
 from __future__ import annotations
 
-from msdfix.fixes import Applicability, Finding
+from msdfix.fixes import Applicability, FileChange, Finding
 from msdfix.render.diff import split_lines
 from msdfix.render.quoting import lossy, printable
 from msdfix.render.regions import rewritten_lines
@@ -50,6 +50,19 @@ def _snippet(text: str) -> str:
     return "\n".join(shown) + (f"\n... ({more} more lines)" if more > 0 else "")
 
 
+def _files_snippet(changes: list[FileChange]) -> str:
+    """What a fix that only writes other files (``.dockerignore``) adds to each: such a fix is
+    shown on the first FROM, whose own text it leaves alone ("msdfix rewrites these lines to:
+    FROM ..." said otherwise)."""
+    out = ""
+    for change in changes:
+        old = change.old or ""
+        added = change.new[len(old) :] if change.new.startswith(old) else change.new
+        verb = "creates" if change.old is None else "adds to"
+        out += f"\n\nmsdfix {verb} {lossy(change.path)}:\n" + _snippet(added)
+    return out
+
+
 def _suggestion(path: str, finding: Finding) -> str:
     region = (finding.line, finding.end_line)
     fix = finding.fix
@@ -75,7 +88,9 @@ def file_annotations(report: FileReport) -> list[str]:
     for fix in result.applied:
         message = fix.message
         new = rewritten_lines(result, fix.line, fix.end_line)
-        if new:
+        if fix.fix is not None and fix.fix.file_changes and not fix.fix.edits:
+            message += _files_snippet(fix.fix.file_changes)  # not the FROM it is shown on
+        elif new:
             message += "\n\nmsdfix rewrites these lines to:\n" + _snippet(new)
         else:
             message += "\n\nmsdfix removes these lines."
