@@ -1092,6 +1092,29 @@ def test_a_deletion_that_reaches_the_mount_point_declines_the_mount(text: str, t
         assert "--mount=type=cache,target=/root/.npm npm install -g ms && rm -rf .cache\n" in out
 
 
+@pytest.mark.parametrize(
+    "clean",
+    [
+        "find /root/.cache/pip -mindepth 1 -delete",
+        "find /root/.cache/pip/ -mindepth 1 -exec rm -rf {} +",
+        "rm -rf /root/.cache/pip/whe*",
+    ],
+)
+def test_a_deletion_that_reaches_the_wheels_tmpfs_declines_the_pip_mount(clean: str) -> None:
+    """Built for real (round 17): ``find /root/.cache/pip -mindepth 1 -delete`` keeps the
+    cache's mount point but not pip's ``wheels/`` tmpfs below it: the rewrite failed with
+    "cannot delete '/root/.cache/pip/wheels': Device or resource busy"."""
+    text = f"FROM python:3.12\nRUN pip install docopt && {clean}\n"
+    assert "--mount" not in _run(text)
+    assert any("/root/.cache/pip/wheels too" in m or "matches" in m for m in _fixes(text))
+
+
+def test_a_find_from_the_root_names_the_root_in_its_reason() -> None:
+    """``find / ... -delete`` is reported as deleting under ``/`` (it printed an empty path)."""
+    text = 'FROM python:3.12\nRUN pip install six && find / -name "*.pyc" -delete\n'
+    assert any("everything under / with find" in m for m in _fixes(text))
+
+
 def test_a_relative_cleanup_of_the_cache_is_dropped_like_an_absolute_one() -> None:
     """``WORKDIR /root`` + ``rm -rf .npm`` deletes the npm cache: with the mount, it goes."""
     out = _run("FROM node:20\nWORKDIR /root\nRUN npm install -g ms && rm -rf .npm\n")
