@@ -1115,6 +1115,34 @@ def test_a_find_from_the_root_names_the_root_in_its_reason() -> None:
     assert any("everything under / with find" in m for m in _fixes(text))
 
 
+@pytest.mark.parametrize(
+    ("text", "target"),
+    [
+        (
+            "FROM rust:1.75\nWORKDIR /src\nCOPY . .\nRUN cargo build --release\n",
+            "/usr/local/cargo/registry",
+        ),
+        (
+            "FROM rust:1.75\nWORKDIR /src\nCOPY . .\nRUN cargo build --release\n",
+            "/usr/local/cargo/git/db",
+        ),
+        ("FROM gradle:8-jdk17\nWORKDIR /src\nCOPY . .\nRUN gradle build\n", "/root/.gradle/caches"),
+        (
+            "FROM mcr.microsoft.com/dotnet/sdk:8.0\nWORKDIR /src\nCOPY . .\n"
+            'RUN dotnet publish -c Release -o /app\nENTRYPOINT ["dotnet", "/app/app.dll"]\n',
+            "/root/.nuget/packages",
+        ),
+    ],
+)
+def test_a_cache_whose_lock_is_outside_the_mount_is_locked(text: str, target: str) -> None:
+    """Builds sharing a cache mount exclude each other only through locks on that mount:
+    cargo locks ``$CARGO_HOME/.package-cache`` (outside the registry mount; the rust image
+    creates it there), NuGet a file in its temp folder, and Gradle's owner of a lock answers
+    release requests over UDP on loopback, which each BuildKit RUN has its own of (measured:
+    every RUN sees its own ``lo``). ``sharing=locked`` makes concurrent builds wait instead."""
+    assert f"--mount=type=cache,target={target},sharing=locked" in _run(text)
+
+
 def test_a_relative_cleanup_of_the_cache_is_dropped_like_an_absolute_one() -> None:
     """``WORKDIR /root`` + ``rm -rf .npm`` deletes the npm cache: with the mount, it goes."""
     out = _run("FROM node:20\nWORKDIR /root\nRUN npm install -g ms && rm -rf .npm\n")
