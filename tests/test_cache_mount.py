@@ -1143,6 +1143,31 @@ def test_a_cache_whose_lock_is_outside_the_mount_is_locked(text: str, target: st
     assert f"--mount=type=cache,target={target},sharing=locked" in _run(text)
 
 
+def test_go_clean_cache_stays_where_only_the_module_store_is_mounted() -> None:
+    """Built for real (round 17): ``go build && go clean -cache`` with only /go/pkg/mod mounted
+    (cgo not ruled out) lost its ``go clean -cache``, as if it emptied the module store: the
+    build cache stayed in the image (1.6 MB for a one-file cgo program, 12 KB before)."""
+    text = "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build -o /app . && go clean -cache\n"
+    out = _run(text)
+    assert (
+        "RUN --mount=type=cache,target=/go/pkg/mod go build -o /app . && go clean -cache\n" in out
+    )
+
+
+def test_a_clean_command_that_also_empties_an_unmounted_cache_declines_the_mount() -> None:
+    """``go clean -cache -modcache`` kept next to a /go/pkg/mod mount fails ("unlinkat
+    /go/pkg/mod: device or resource busy", built for real); dropped, it leaves the build
+    cache in the image. With the build cache not mounted, the RUN gets no mount."""
+    text = (
+        "FROM golang:1.22\nWORKDIR /src\nCOPY . .\n"
+        "RUN go build -o /app . && go clean -cache -modcache\n"
+    )
+    assert "--mount" not in _run(text)
+    assert any("also empties /root/.cache/go-build" in m for m in _fixes(text))
+    both = text.replace("RUN go build", "RUN CGO_ENABLED=0 go build")
+    assert "CGO_ENABLED=0 go build -o /app .\n" in _run(both)  # both mounted: the clean goes
+
+
 def test_a_relative_cleanup_of_the_cache_is_dropped_like_an_absolute_one() -> None:
     """``WORKDIR /root`` + ``rm -rf .npm`` deletes the npm cache: with the mount, it goes."""
     out = _run("FROM node:20\nWORKDIR /root\nRUN npm install -g ms && rm -rf .npm\n")

@@ -687,6 +687,12 @@ class _Planner:
                 return hit[0], reason
             index = position(step.command)
             if step.program != "rm":
+                kept = [t for t in step.cleaned(self.resolver) if t not in targets]
+                if kept:  # dropped, it would leave them in the image; kept, delete the mount
+                    return hit[0], (
+                        f"`{' '.join(step.command.argv)}` also empties {kept[0]}, which is not "
+                        "mounted: msdfix can neither drop it nor keep it next to the mount"
+                    )
                 whole[index] = hit[0]
                 continue
             words = self._rm_words(step, targets)
