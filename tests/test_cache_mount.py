@@ -1168,6 +1168,19 @@ def test_a_clean_command_that_also_empties_an_unmounted_cache_declines_the_mount
     assert "CGO_ENABLED=0 go build -o /app .\n" in _run(both)  # both mounted: the clean goes
 
 
+def test_every_call_of_the_tool_counts_for_what_it_builds_into_the_cache() -> None:
+    """Only the RUN's first uv call was read for builds from source: ``uv pip install
+    --no-build setuptools && uv pip install -r requirements.txt`` got a safe mount, though the
+    second call builds sdists into the shared cache (keyed without the build's environment)."""
+    text = (
+        "FROM python:3.12\nRUN pip install uv\nCOPY requirements.txt .\n"
+        "RUN uv pip install --system --no-build setuptools "
+        "&& uv pip install --system -r requirements.txt\n"
+    )
+    assert "target=/root/.cache/uv" not in _run(text)
+    assert "target=/root/.cache/uv" in _run(text.replace("-r req", "--no-build -r req"))
+
+
 def test_a_relative_cleanup_of_the_cache_is_dropped_like_an_absolute_one() -> None:
     """``WORKDIR /root`` + ``rm -rf .npm`` deletes the npm cache: with the mount, it goes."""
     out = _run("FROM node:20\nWORKDIR /root\nRUN npm install -g ms && rm -rf .npm\n")

@@ -223,7 +223,9 @@ class _Planner:
         unsafe = None
         if blocker is not None:
             unsafe = f"RUN at line {blocker.start_line} may need {target} in the image"
-        elif cache.builds in _SHARED_BUILDS and self._may_build(cache.builds, call):
+        elif cache.builds in _SHARED_BUILDS and any(  # every call of the tool in the RUN
+            self._may_build(cache.builds, c) for c in _calls_of(self.steps, call.manager)
+        ):
             unsafe = _SHARED_BUILDS[cache.builds].format(tool=call.manager.id)
         elif cache.metadata and not self._refreshes(call):
             unsafe = (
