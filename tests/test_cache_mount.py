@@ -1092,6 +1092,95 @@ def test_a_deletion_that_reaches_the_mount_point_declines_the_mount(text: str, t
         assert "--mount=type=cache,target=/root/.npm npm install -g ms && rm -rf .cache\n" in out
 
 
+@pytest.mark.parametrize(
+    "clean",
+    [
+        "find /root/.cache/pip -mindepth 1 -delete",
+        "find /root/.cache/pip/ -mindepth 1 -exec rm -rf {} +",
+        "rm -rf /root/.cache/pip/whe*",
+    ],
+)
+def test_a_deletion_that_reaches_the_wheels_tmpfs_declines_the_pip_mount(clean: str) -> None:
+    """Built for real (round 17): ``find /root/.cache/pip -mindepth 1 -delete`` keeps the
+    cache's mount point but not pip's ``wheels/`` tmpfs below it: the rewrite failed with
+    "cannot delete '/root/.cache/pip/wheels': Device or resource busy"."""
+    text = f"FROM python:3.12\nRUN pip install docopt && {clean}\n"
+    assert "--mount" not in _run(text)
+    assert any("/root/.cache/pip/wheels too" in m or "matches" in m for m in _fixes(text))
+
+
+def test_a_find_from_the_root_names_the_root_in_its_reason() -> None:
+    """``find / ... -delete`` is reported as deleting under ``/`` (it printed an empty path)."""
+    text = 'FROM python:3.12\nRUN pip install six && find / -name "*.pyc" -delete\n'
+    assert any("everything under / with find" in m for m in _fixes(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "target"),
+    [
+        (
+            "FROM rust:1.75\nWORKDIR /src\nCOPY . .\nRUN cargo build --release\n",
+            "/usr/local/cargo/registry",
+        ),
+        (
+            "FROM rust:1.75\nWORKDIR /src\nCOPY . .\nRUN cargo build --release\n",
+            "/usr/local/cargo/git/db",
+        ),
+        ("FROM gradle:8-jdk17\nWORKDIR /src\nCOPY . .\nRUN gradle build\n", "/root/.gradle/caches"),
+        (
+            "FROM mcr.microsoft.com/dotnet/sdk:8.0\nWORKDIR /src\nCOPY . .\n"
+            'RUN dotnet publish -c Release -o /app\nENTRYPOINT ["dotnet", "/app/app.dll"]\n',
+            "/root/.nuget/packages",
+        ),
+    ],
+)
+def test_a_cache_whose_lock_is_outside_the_mount_is_locked(text: str, target: str) -> None:
+    """Builds sharing a cache mount exclude each other only through locks on that mount:
+    cargo locks ``$CARGO_HOME/.package-cache`` (outside the registry mount; the rust image
+    creates it there), NuGet a file in its temp folder, and Gradle's owner of a lock answers
+    release requests over UDP on loopback, which each BuildKit RUN has its own of (measured:
+    every RUN sees its own ``lo``). ``sharing=locked`` makes concurrent builds wait instead."""
+    assert f"--mount=type=cache,target={target},sharing=locked" in _run(text)
+
+
+def test_go_clean_cache_stays_where_only_the_module_store_is_mounted() -> None:
+    """Built for real (round 17): ``go build && go clean -cache`` with only /go/pkg/mod mounted
+    (cgo not ruled out) lost its ``go clean -cache``, as if it emptied the module store: the
+    build cache stayed in the image (1.6 MB for a one-file cgo program, 12 KB before)."""
+    text = "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build -o /app . && go clean -cache\n"
+    out = _run(text)
+    assert (
+        "RUN --mount=type=cache,target=/go/pkg/mod go build -o /app . && go clean -cache\n" in out
+    )
+
+
+def test_a_clean_command_that_also_empties_an_unmounted_cache_declines_the_mount() -> None:
+    """``go clean -cache -modcache`` kept next to a /go/pkg/mod mount fails ("unlinkat
+    /go/pkg/mod: device or resource busy", built for real); dropped, it leaves the build
+    cache in the image. With the build cache not mounted, the RUN gets no mount."""
+    text = (
+        "FROM golang:1.22\nWORKDIR /src\nCOPY . .\n"
+        "RUN go build -o /app . && go clean -cache -modcache\n"
+    )
+    assert "--mount" not in _run(text)
+    assert any("also empties /root/.cache/go-build" in m for m in _fixes(text))
+    both = text.replace("RUN go build", "RUN CGO_ENABLED=0 go build")
+    assert "CGO_ENABLED=0 go build -o /app .\n" in _run(both)  # both mounted: the clean goes
+
+
+def test_every_call_of_the_tool_counts_for_what_it_builds_into_the_cache() -> None:
+    """Only the RUN's first uv call was read for builds from source: ``uv pip install
+    --no-build setuptools && uv pip install -r requirements.txt`` got a safe mount, though the
+    second call builds sdists into the shared cache (keyed without the build's environment)."""
+    text = (
+        "FROM python:3.12\nRUN pip install uv\nCOPY requirements.txt .\n"
+        "RUN uv pip install --system --no-build setuptools "
+        "&& uv pip install --system -r requirements.txt\n"
+    )
+    assert "target=/root/.cache/uv" not in _run(text)
+    assert "target=/root/.cache/uv" in _run(text.replace("-r req", "--no-build -r req"))
+
+
 def test_a_relative_cleanup_of_the_cache_is_dropped_like_an_absolute_one() -> None:
     """``WORKDIR /root`` + ``rm -rf .npm`` deletes the npm cache: with the mount, it goes."""
     out = _run("FROM node:20\nWORKDIR /root\nRUN npm install -g ms && rm -rf .npm\n")

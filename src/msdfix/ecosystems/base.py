@@ -35,6 +35,14 @@ class CacheDir:
     # (the files install scripts produce), "cgo" (objects compiled against C headers). Such
     # a cache is shared only where the build's evidence shows nothing of that kind is built.
     builds: str = ""
+    # The options of the manager's clean command that empty this cache (``go clean
+    # -modcache``: the module store, ``-cache``: the build cache); empty: any clean command
+    # of the manager empties it.
+    cleaned_by: tuple[str, ...] = ()
+
+    def cleaned(self, args: tuple[str, ...] | list[str]) -> bool:
+        """True when a clean command with ``args`` empties this cache."""
+        return not self.cleaned_by or any(a in self.cleaned_by for a in args)
 
 
 @dataclass(frozen=True)

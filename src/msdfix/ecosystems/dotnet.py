@@ -15,7 +15,10 @@ MANAGERS: tuple[PackageManager, ...] = (
         "nuget",
         ("dotnet",),
         ("restore", "build", "test", "pack", "publish"),
-        (CacheDir("~/.nuget/packages", (("NUGET_PACKAGES", ""),), store=True),),
+        # NuGet locks a package's extraction with a file in its temp folder
+        # (/tmp/NuGetScratch/lock), outside the mount: builds sharing it would not exclude
+        # each other
+        (CacheDir("~/.nuget/packages", (("NUGET_PACKAGES", ""),), store=True, locked=True),),
         runtime_users=tuple(  # build, publish and pack restore what is missing, as run does
             ("dotnet", s) for s in ("run", "watch", "test", "build", "publish", "pack", "restore")
         ),

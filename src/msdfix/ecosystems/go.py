@@ -25,11 +25,13 @@ MANAGERS: tuple[PackageManager, ...] = (
                     ("GOPATH", "/pkg/mod"),
                 ),
                 store=True,
+                cleaned_by=("-modcache",),
             ),
             CacheDir(  # cgo objects are cached without the C headers they were built with
                 "~/.cache/go-build",
                 (("GOCACHE", ""), ("XDG_CACHE_HOME", "/go-build")),
                 builds="cgo",
+                cleaned_by=("-cache",),
             ),
         ),
         clean_commands=(("go", "clean", "-modcache"), ("go", "clean", "-cache")),

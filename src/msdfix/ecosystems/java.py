@@ -26,8 +26,12 @@ MANAGERS: tuple[PackageManager, ...] = (
         "gradle",
         ("gradle", "gradlew", "./gradlew"),
         (),
-        (
-            CacheDir("~/.gradle/caches", (("GRADLE_USER_HOME", "/caches"),), store=True),
+        (  # Gradle asks the owner of a cache lock to release it over UDP on loopback, and
+            # each BuildKit RUN has a network namespace of its own: a second build on the
+            # shared mount waits for an answer that never comes ("Timeout waiting to lock")
+            CacheDir(
+                "~/.gradle/caches", (("GRADLE_USER_HOME", "/caches"),), store=True, locked=True
+            ),
             CacheDir("~/.gradle/wrapper", (("GRADLE_USER_HOME", "/wrapper"),), store=True),
         ),
         runtime_users=(("gradle",), ("gradlew",), ("./gradlew",)),

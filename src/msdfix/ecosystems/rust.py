@@ -16,9 +16,11 @@ MANAGERS: tuple[PackageManager, ...] = (
         "cargo",
         ("cargo",),
         ("build", "install", "fetch", "test", "vendor", "update", "generate-lockfile"),
-        (
-            CacheDir("~/.cargo/registry", (("CARGO_HOME", "/registry"),), store=True),
-            CacheDir("~/.cargo/git/db", (("CARGO_HOME", "/git/db"),), store=True),
+        (  # cargo's package-cache lock is $CARGO_HOME/.package-cache, outside these mounts
+            # (the rust image's cargo creates it there): builds sharing a mount would not
+            # exclude each other while they download and unpack crates into it
+            CacheDir("~/.cargo/registry", (("CARGO_HOME", "/registry"),), store=True, locked=True),
+            CacheDir("~/.cargo/git/db", (("CARGO_HOME", "/git/db"),), store=True, locked=True),
         ),
         runtime_users=tuple(  # every subcommand that resolves the crates reads the registry
             ("cargo", s)

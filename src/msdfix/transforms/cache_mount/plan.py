@@ -223,7 +223,9 @@ class _Planner:
         unsafe = None
         if blocker is not None:
             unsafe = f"RUN at line {blocker.start_line} may need {target} in the image"
-        elif cache.builds in _SHARED_BUILDS and self._may_build(cache.builds, call):
+        elif cache.builds in _SHARED_BUILDS and any(  # every call of the tool in the RUN
+            self._may_build(cache.builds, c) for c in _calls_of(self.steps, call.manager)
+        ):
             unsafe = _SHARED_BUILDS[cache.builds].format(tool=call.manager.id)
         elif cache.metadata and not self._refreshes(call):
             unsafe = (
@@ -687,6 +689,12 @@ class _Planner:
                 return hit[0], reason
             index = position(step.command)
             if step.program != "rm":
+                kept = [t for t in step.cleaned(self.resolver) if t not in targets]
+                if kept:  # dropped, it would leave them in the image; kept, delete the mount
+                    return hit[0], (
+                        f"`{' '.join(step.command.argv)}` also empties {kept[0]}, which is not "
+                        "mounted: msdfix can neither drop it nor keep it next to the mount"
+                    )
                 whole[index] = hit[0]
                 continue
             words = self._rm_words(step, targets)
@@ -714,13 +722,25 @@ class _Planner:
             plan.note("dropped " + ", ".join(f"`{r}`" for r in removed))
         return None
 
+    def _mount_points(self, targets: list[str]) -> dict[str, str]:
+        """Every mount point of ``targets`` -> the cache target it belongs to: the target and
+        the tmpfs BuildKit mounts below it for what the tool builds (pip's ``wheels/``)."""
+        points = {t: t for t in targets}
+        for mount in self.plan.mounts:
+            if mount.target in points:
+                points.update({f"{mount.target}/{sub}": mount.target for sub in mount.built})
+        return points
+
     def _deletes_mount_point(self, step: Step, targets: list[str]) -> tuple[str, str] | None:
         """(target, reason) when the step may delete a mount point or a directory above it in
         a way the path checks below do not see: a word msdfix cannot resolve, a glob or brace
         word (``/var/cache/ap?``, ``/var/{tmp,cache}/*`` under bash), ``find ... -delete``,
-        or ``xargs rm`` (its words come from the input)."""
+        or ``xargs rm`` (its words come from the input). A tmpfs below a cache target is a
+        mount point too: ``find /root/.cache/pip -mindepth 1 -delete`` failed on pip's
+        ``wheels/`` with "Device or resource busy" (built for real)."""
         if not targets:
             return None
+        points = self._mount_points(targets)
         if step.program == "rm":
             cwd = run_dir(step, self.resolver)
             unknown = unresolved(step.args, self.resolver, cwd, targets)
@@ -730,34 +750,36 @@ class _Planner:
                 return targets[0], (
                     f"the RUN deletes {unknown}, a path msdfix cannot resolve (it may be the mount)"
                 )
-            hit = glob_hit(step.args, self.resolver, cwd, targets)
+            hit = glob_hit(step.args, self.resolver, cwd, list(points))
             if hit is not None:
-                target = next(t for t in targets if within(t, hit[1]))
+                target = next(t for p, t in points.items() if within(p, hit[1]))
                 return target, f"the RUN deletes {hit[0]}, which matches {hit[1]}: the mount point"
         starts = find_deletes(step, self.resolver)
         if starts is None:
             return targets[0], "the RUN deletes with find in a directory msdfix cannot resolve"
         for start in starts:
-            for target in targets:
-                if within(target, start.rstrip("/") or "/"):
-                    if start.endswith("/") and target == start.rstrip("/"):
+            top = start.rstrip("/") or "/"
+            for point, target in points.items():
+                if within(point, top):
+                    if start.endswith("/") and point == top:
                         continue  # -mindepth 1: find empties the mount, keeps its point
+                    which = "" if point == target else f" {point}"
                     return target, (
-                        f"the RUN deletes everything under {start.rstrip('/')} with find, "
-                        "the mount point too"
+                        f"the RUN deletes everything under {top} with find, the mount "
+                        f"point{which} too"
                     )
-        created = created_dirs(step, self.resolver, targets)
+        created = created_dirs(step, self.resolver, list(points))
         for path in created or []:
-            for target in targets:
-                if path.endswith("/") and within(target, path.rstrip("/") or "/"):
+            for point, target in points.items():
+                if path.endswith("/") and within(point, path.rstrip("/") or "/"):
                     return target, (
                         f"the RUN creates a directory in {path} msdfix cannot resolve (it may "
-                        f"hold the mount at {target})"
+                        f"hold the mount at {point})"
                     )
-                if within(target, path):
+                if within(point, path):
                     return target, (
                         f"the RUN creates {path}, which BuildKit creates first for the mount "
-                        f"at {target} (mkdir fails, useradd copies no home files)"
+                        f"at {point} (mkdir fails, useradd copies no home files)"
                     )
         if created is None:
             return targets[

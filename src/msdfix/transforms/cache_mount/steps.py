@@ -53,10 +53,20 @@ class Step(NamedTuple):
         if self.program == "rm":
             paths = removed_paths(self.args, resolver, run_dir(self, resolver))
             return any(within(target, p) for p in paths)
+        return target in self.cleaned(resolver)
+
+    def cleaned(self, resolver: Resolver) -> list[str]:
+        """The cache directories this clean command empties (``go clean -cache``: the build
+        cache, not the module store; ``apt-get clean``: the archives, never the lists)."""
         manager = self.cleaner
-        if manager is None or target in {c.path for c in manager.caches if c.index}:
-            return False  # `apt-get clean` empties the archives, never the lists
-        return target in resolver.targets(ToolCall(manager, self.command, list(self.args)))
+        if manager is None:
+            return []
+        call = ToolCall(manager, self.command, list(self.args))
+        return [
+            t
+            for c in manager.caches
+            if not c.index and c.cleaned(self.args) and (t := resolver.target(c, call))
+        ]
 
 
 _VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
