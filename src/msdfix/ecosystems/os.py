@@ -375,9 +375,11 @@ BRINGS_MAN_PAGE_PACKAGES = frozenset(
     collectd collectd-utils dbconfig-pgsql ditaa epubcheck erlang fastqc findbugs fop gradle
     groovy icinga2-ido-pgsql jasmin-sable javacc jetty9 jing jruby jsvc junit latexdiff lava
     lava-server leiningen liboctave-dev libpcl-dev libreoffice libreoffice-sdbc-hsqldb maven
-    maven-debian-helper osmosis pdftk plantuml postfixadmin postgresql
+    maven-debian-helper octave octave-image octave-missing-functions octave-nan
+    octave-statistics osmosis pdftk plantuml postfixadmin postgis postgresql
     postgresql-server-dev-all procyon-decompiler r-cran-rjava rhino roundcube scala scilab
-    sweethome3d sympa trang weka yui-compressor zookeeper zookeeperd
+    sweethome3d sympa texlive-fonts-extra texlive-full texlive-latex-extra
+    texlive-publishers texlive-xetex trang weka xmlto yui-compressor zookeeper zookeeperd
     """.split()
 )
 
