@@ -346,6 +346,16 @@ def test_manifests_are_bind_mounted_only_for_installs_that_cannot_write_them(
     assert applied and "COPY --chown=1000 requirements.txt ./" in out and "type=bind" not in out
 
 
+def test_a_whole_tree_add_gets_bind_mounted_manifests_like_a_copy(tmp_path: Path) -> None:
+    """``ADD . .`` of a context folder copies like ``COPY . .`` (ADD unpacks only an archive
+    named as its source), so pip's requirements file is mounted, not copied a second time
+    (brat_displacy_adapter: the image held requirements.txt twice)."""
+    _pip_context(tmp_path)
+    out, applied, _ = _run(PIP_APP.replace("COPY . .", "ADD . ."), tmp_path)
+    assert applied and "--mount=type=bind,source=requirements.txt" in out, out
+    assert "COPY requirements.txt" not in out and "ADD . ." in out
+
+
 PIPENV_APP = "FROM python:3.12\nRUN pip install pipenv\nWORKDIR /app\nCOPY . .\nRUN {}\n"
 
 

@@ -101,13 +101,13 @@ def bind_flags(
     image holds them once (the full COPY after the install brings them); None when the
     manifests must be copied: a builder without RUN --mount (``--ignore cache-mount``), an
     install that may write them, flags such as ``--chown``, manifests by glob or folder, or a
-    destination msdfix cannot name."""
+    destination msdfix cannot name. A whole-tree ``ADD`` counts as a COPY: its source is a
+    context folder, and ADD unpacks only an archive named as the source itself."""
     if (
         not doc.run_mounts
         or not doc.context.present
         or source.flags
         or source.dollar
-        or source.ins.keyword.upper() != "COPY"
         or anchor.heredocs
         or not all(_reads_only(u) for u in uses)
     ):
