@@ -346,6 +346,45 @@ def test_manifests_are_bind_mounted_only_for_installs_that_cannot_write_them(
     assert applied and "COPY --chown=1000 requirements.txt ./" in out and "type=bind" not in out
 
 
+def test_a_whole_tree_add_gets_bind_mounted_manifests_like_a_copy(tmp_path: Path) -> None:
+    """``ADD . .`` of a context folder copies like ``COPY . .`` (ADD unpacks only an archive
+    named as its source), so pip's requirements file is mounted, not copied a second time
+    (brat_displacy_adapter: the image held requirements.txt twice)."""
+    _pip_context(tmp_path)
+    out, applied, _ = _run(PIP_APP.replace("COPY . .", "ADD . ."), tmp_path)
+    assert applied and "--mount=type=bind,source=requirements.txt" in out, out
+    assert "COPY requirements.txt" not in out and "ADD . ." in out
+
+
+PIPENV_APP = "FROM python:3.12\nRUN pip install pipenv\nWORKDIR /app\nCOPY . .\nRUN {}\n"
+
+
+@pytest.mark.parametrize(
+    ("install", "mounted"),
+    [
+        ("pipenv install --system --deploy", True),
+        ("pipenv sync --system", True),
+        ("pipenv install --system", False),
+        ("pipenv install --deploy requests", False),
+        ("pipenv install --deploy -r requirements.txt", False),
+    ],
+)
+def test_pipenv_reads_its_manifests_from_mounts_only_when_it_cannot_write_them(
+    tmp_path: Path, install: str, mounted: bool
+) -> None:
+    """``pipenv sync`` and ``pipenv install --deploy`` never write the Pipfile or the lock
+    (a real build passed with both read-only), so they read them from bind mounts: a COPY
+    kept a second copy of Pipfile.lock in the image (k8s-ecrupdater: 44 KB larger). A plain
+    install may lock, and a package or ``-r`` file is added to the Pipfile: those copy."""
+    (tmp_path / "Pipfile").write_text('[packages]\nrequests = "*"\n')
+    (tmp_path / "Pipfile.lock").write_text('{"_meta": {}, "default": {}, "develop": {}}\n')
+    (tmp_path / "app.py").write_text("print('hi')\n")
+    out, applied, _ = _run(PIPENV_APP.format(install), tmp_path)
+    binds = "--mount=type=bind,source=Pipfile,target=/app/Pipfile" in out
+    assert binds is mounted, out
+    assert not mounted or (applied and "COPY Pipfile Pipfile.lock ./" not in out), out
+
+
 @pytest.mark.parametrize("app", ["pip", "npm"])
 def test_bind_mounted_manifests_build_the_same_files(app: str, tmp_path: Path) -> None:
     """Built for real: the rewrite with bind-mounted manifests builds, and its image holds the
@@ -673,9 +712,13 @@ def test_pipenv_install_moved_before_the_copy_still_loads_its_dotenv(
         assert out == text, out
         assert any("PIPENV_DOTENV_LOCATION" in m for m in explained), explained
     else:
-        copies = [x for x in out.split("COPY . .")[0].splitlines() if x.startswith("COPY")]
-        assert copied in copies, out
-        assert any(".env" in x for x in copies) is (".env" in copied), out
+        head = out.split("COPY . .")[0]
+        brought = set(re.findall(r"--mount=type=bind,source=([^,]+),", head))
+        for line in head.splitlines():
+            brought |= set(line.split()[1:-1]) if line.startswith("COPY") else set()
+        wanted = set(copied.split()[1:-1])
+        assert wanted <= brought, out
+        assert ".env" in brought if ".env" in wanted else ".env" not in brought, out
 
 
 @pytest.mark.parametrize(

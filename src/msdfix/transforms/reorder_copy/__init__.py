@@ -13,8 +13,9 @@ What it does
     there is no install step but a build (``go build``, ``cargo build``, ``mvn package``,
     ``gradle build``), the offline fetch (``go mod download``, ``cargo fetch``, ``mvn
     dependency:go-offline``, ``gradle dependencies``) is added after the manifest COPY.
-    pip's requirements files and ``npm ci``'s manifests, which those installs never write, are
-    bind-mounted for the install instead of copied, so the image holds them once.
+    pip's requirements files and the manifests of ``npm ci``, ``pipenv sync`` and ``pipenv
+    install --deploy``, which those installs never write, are bind-mounted for the install
+    instead of copied, so the image holds them once.
 Why
     Docker reuses a layer only while everything copied before it is unchanged. With the whole
     source copied first, every source edit reruns the dependency install; with the manifests

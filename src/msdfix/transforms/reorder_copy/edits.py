@@ -14,8 +14,8 @@ from msdfix.ecosystems.php import (
     COMPOSER_AUTOLOAD_FLAGS,
     COMPOSER_AUTOLOAD_VALUE_FLAGS,
 )
-from msdfix.ecosystems.python import PIP
-from msdfix.ecosystems.registry import subcommand
+from msdfix.ecosystems.python import PIP, PIPENV
+from msdfix.ecosystems.registry import positional_args, subcommand
 from msdfix.fixes import Edit
 from msdfix.model.paths import within
 from msdfix.shell.script import RunScript
@@ -69,13 +69,28 @@ def copy_lines(doc: Document, source: Source, plan: Plan, workdir: str) -> str:
 
 
 # Installs documented never to write the files they read: pip's and uv's requirements files,
-# and ``npm ci`` ("It will never write to package.json or any of the package-locks").
+# ``npm ci`` ("It will never write to package.json or any of the package-locks"), ``pipenv
+# sync`` ("Installs all packages specified in Pipfile.lock") and ``pipenv install --deploy``
+# (fails "if the Pipfile.lock is out-of-date, instead of generating a new one").
 _NPM_CLEAN_INSTALL = {"ci", "clean-install", "ic", "install-clean", "isntall-clean"}
+
+
+def _pipenv_reads_only(args: list[str]) -> bool:
+    """``pipenv sync``, or ``pipenv install --deploy`` naming no package and no requirements
+    file to import (either writes the Pipfile); an option msdfix cannot place counts as a
+    package."""
+    words = positional_args("pipenv", args)
+    if words == ["sync"]:
+        return True
+    imports = any(a in ("-r", "--requirements") or a.startswith("--requirements=") for a in args)
+    return words == ["install"] and "--deploy" in args and not imports
 
 
 def _reads_only(use: Use) -> bool:
     if use.eco is PIP:
         return bool(use.files)
+    if use.eco is PIPENV:
+        return _pipenv_reads_only(use.args)
     return use.eco is NPM and subcommand("npm", use.args) in _NPM_CLEAN_INSTALL
 
 
@@ -86,13 +101,13 @@ def bind_flags(
     image holds them once (the full COPY after the install brings them); None when the
     manifests must be copied: a builder without RUN --mount (``--ignore cache-mount``), an
     install that may write them, flags such as ``--chown``, manifests by glob or folder, or a
-    destination msdfix cannot name."""
+    destination msdfix cannot name. A whole-tree ``ADD`` counts as a COPY: its source is a
+    context folder, and ADD unpacks only an archive named as the source itself."""
     if (
         not doc.run_mounts
         or not doc.context.present
         or source.flags
         or source.dollar
-        or source.ins.keyword.upper() != "COPY"
         or anchor.heredocs
         or not all(_reads_only(u) for u in uses)
     ):
