@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -144,9 +146,6 @@ def test_a_closed_pipe_ends_the_run_and_its_workers(tmp_path: Path) -> None:
     """``msdfix --jobs 2 DIR | head -1``: the main process died of SIGPIPE at its first write
     and left its worker processes blocked forever on their queue. Now the pool is shut down
     first, and the run still ends as SIGPIPE ends it (quietly, 141 in a shell)."""
-    import signal
-    import time
-
     for i in range(200):
         (tmp_path / f"c{i:03}.Dockerfile").write_text(CHANGED.format(f"pkg{i}"))
     proc = subprocess.Popen(
@@ -159,24 +158,13 @@ def test_a_closed_pipe_ends_the_run_and_its_workers(tmp_path: Path) -> None:
     assert proc.stdout.readline().startswith(b"--- ")
     proc.stdout.close()
     assert proc.wait(timeout=60) == -signal.SIGPIPE
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(proc.pid, 0)  # some process of its group is still alive
-        except ProcessLookupError:
-            return
-        time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGKILL)
-    pytest.fail("worker processes outlived the run")
+    _assert_workers_end(proc)
 
 
 def test_sigterm_to_the_main_process_ends_its_workers(tmp_path: Path) -> None:
     """``kill PID`` of a ``--jobs 2`` run ended the main process at once and left both workers
     blocked on their queue forever (parent 1). Now the pool is shut down first and the run
     still ends as SIGTERM ends it."""
-    import signal
-    import time
-
     for i in range(400):
         (tmp_path / f"c{i:03}.Dockerfile").write_text(CHANGED.format(f"pkg{i}"))
     proc = subprocess.Popen(
@@ -190,10 +178,15 @@ def test_sigterm_to_the_main_process_ends_its_workers(tmp_path: Path) -> None:
     proc.send_signal(signal.SIGTERM)
     proc.stdout.close()
     assert proc.wait(timeout=60) == -signal.SIGTERM
+    _assert_workers_end(proc)
+
+
+def _assert_workers_end(proc: subprocess.Popen[bytes]) -> None:
+    """Every process of the run's group (started with ``start_new_session``) ends."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            os.killpg(proc.pid, 0)
+            os.killpg(proc.pid, 0)  # some process of its group is still alive
         except ProcessLookupError:
             return
         time.sleep(0.2)

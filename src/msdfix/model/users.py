@@ -62,3 +62,13 @@ def _walk(stage: Stage, ins: Instruction) -> str | None:
             if other.cmd == "user":
                 user = other.args.strip() or None
     return user
+
+
+def owners(ins: Instruction) -> list[tuple[str, str]]:
+    """(user, group) that a USER or a COPY/ADD ``--chown`` names ("" where a part is absent)."""
+    named = (
+        [ins.args.strip()]
+        if ins.cmd == "user"
+        else [f.value or "" for f in ins.flags_named("chown")]
+    )
+    return [(user, group) for user, _, group in (n.partition(":") for n in named)]

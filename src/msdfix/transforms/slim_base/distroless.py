@@ -18,6 +18,7 @@ from msdfix.ecosystems.images import (
 from msdfix.ecosystems.os import STANDARD_PATH
 from msdfix.model import Stage
 from msdfix.model.platforms import image_runs
+from msdfix.model.users import owners
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands
 from msdfix.shell.script import run_script
@@ -159,13 +160,7 @@ def distroless_candidate(doc: Document, stage: Stage, planner: Planner) -> Candi
                 f"the HEALTHCHECK at line {ins.start_line} runs a program distroless may not have"
             )
             return cand
-        users = (
-            [ins.args.strip()]
-            if ins.cmd == "user"
-            else [f.value or "" for f in ins.flags_named("chown")]
-        )
-        for user in users:
-            name, _, group = user.partition(":")
+        for name, group in owners(ins):
             if name and not name.isdigit() and name not in DISTROLESS_USERS:
                 cand.blocked = f"user {name} (line {ins.start_line}) does not exist in distroless"
                 return cand

@@ -35,6 +35,7 @@ from msdfix.model.program_calls import (
     git_dependency,
     search,
 )
+from msdfix.model.users import owners
 from msdfix.shell.classify import INLINE_CODE, program_args, runs_project_code
 from msdfix.shell.commands import parse_commands
 from msdfix.shell.entry import entry, opaque_program, run_scripts
@@ -76,13 +77,7 @@ def _alpine_unknown_id(stage: Stage) -> str | None:
     """A user or group name a USER or ``--chown`` of ``stage`` names that nginx's alpine image
     lacks or numbers differently (Debian's www-data), as the reason; None when there is none."""
     for ins in stage.of("user", "copy", "add"):
-        owners = (
-            [ins.args.strip()]
-            if ins.cmd == "user"
-            else [f.value or "" for f in ins.flags_named("chown")]
-        )
-        for owner in owners:
-            name, _, group = owner.partition(":")
+        for name, group in owners(ins):
             if name and not name.isdigit() and name not in NGINX_ALPINE_USERS:
                 return f"user {name} (line {ins.start_line}) is not an alpine user with the same id"
             if group and not group.isdigit() and group not in NGINX_ALPINE_GROUPS:
