@@ -146,16 +146,8 @@ def test_a_closed_pipe_ends_the_run_and_its_workers(tmp_path: Path) -> None:
     """``msdfix --jobs 2 DIR | head -1``: the main process died of SIGPIPE at its first write
     and left its worker processes blocked forever on their queue. Now the pool is shut down
     first, and the run still ends as SIGPIPE ends it (quietly, 141 in a shell)."""
-    for i in range(200):
-        (tmp_path / f"c{i:03}.Dockerfile").write_text(CHANGED.format(f"pkg{i}"))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "msdfix.cli", "--jobs", "2", str(tmp_path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # its own process group: the workers can be found after it
-    )
+    proc = _busy_run(tmp_path, 200)
     assert proc.stdout is not None
-    assert proc.stdout.readline().startswith(b"--- ")
     proc.stdout.close()
     assert proc.wait(timeout=60) == -signal.SIGPIPE
     _assert_workers_end(proc)
@@ -165,7 +157,18 @@ def test_sigterm_to_the_main_process_ends_its_workers(tmp_path: Path) -> None:
     """``kill PID`` of a ``--jobs 2`` run ended the main process at once and left both workers
     blocked on their queue forever (parent 1). Now the pool is shut down first and the run
     still ends as SIGTERM ends it."""
-    for i in range(400):
+    proc = _busy_run(tmp_path, 400)
+    assert proc.stdout is not None
+    proc.send_signal(signal.SIGTERM)
+    proc.stdout.close()
+    assert proc.wait(timeout=60) == -signal.SIGTERM
+    _assert_workers_end(proc)
+
+
+def _busy_run(tmp_path: Path, files: int) -> subprocess.Popen[bytes]:
+    """A ``--jobs 2`` run over ``files`` changed Dockerfiles, once it has printed its first
+    diff (the workers are busy), in a process group of its own (its workers can be found)."""
+    for i in range(files):
         (tmp_path / f"c{i:03}.Dockerfile").write_text(CHANGED.format(f"pkg{i}"))
     proc = subprocess.Popen(
         [sys.executable, "-m", "msdfix.cli", "--jobs", "2", str(tmp_path)],
@@ -174,11 +177,8 @@ def test_sigterm_to_the_main_process_ends_its_workers(tmp_path: Path) -> None:
         start_new_session=True,
     )
     assert proc.stdout is not None
-    assert proc.stdout.readline().startswith(b"--- ")  # the workers are busy
-    proc.send_signal(signal.SIGTERM)
-    proc.stdout.close()
-    assert proc.wait(timeout=60) == -signal.SIGTERM
-    _assert_workers_end(proc)
+    assert proc.stdout.readline().startswith(b"--- ")
+    return proc
 
 
 def _assert_workers_end(proc: subprocess.Popen[bytes]) -> None:
