@@ -255,10 +255,13 @@ APT_DEBS = "/var/cache/apt/debs"  # where the mounted RUNs keep .debs (out of do
 # ``apt-config dump`` spells ``Dir::Cache::archives``)
 APT_DIRS = r'(?i)\b(?:RootDir|Dir(?:::(?:Cache|State)(?:::(?:Archives|Lists))?)?)\s*\\?["{]'
 
+# The programs that run apt (the apt manager's, and every apt install a transform reads).
+APT_PROGRAMS = ("apt-get", "apt", "aptitude")
+
 MANAGERS: tuple[PackageManager, ...] = (
     PackageManager(
         "apt",
-        ("apt-get", "apt", "aptitude"),
+        APT_PROGRAMS,
         ("install", "update", "upgrade", "dist-upgrade", "full-upgrade", "build-dep", "reinstall"),
         (
             CacheDir(APT_ARCHIVES_MOUNT, locked=True),

@@ -9,13 +9,14 @@ so does every later RUN until the next USER.
 
 from __future__ import annotations
 
+from msdfix.ecosystems.os import APT_PROGRAMS
 from msdfix.shell.commands import Command
 from msdfix.shell.script import RunScript
 
 # Programs and the subcommands that need root ("" : any arguments).
 _ROOT_ONLY = {
     **dict.fromkeys(
-        ("apt-get", "apt", "aptitude"),
+        APT_PROGRAMS,
         {"install", "update", "upgrade", "dist-upgrade", "full-upgrade", "remove", "purge"},
     ),
     "apk": {"add", "del", "update", "upgrade"},

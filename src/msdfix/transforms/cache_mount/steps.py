@@ -9,7 +9,7 @@ from collections import OrderedDict
 from typing import NamedTuple
 
 from msdfix.ecosystems.base import PackageManager, positionals
-from msdfix.ecosystems.os import INDEX_REFRESHERS
+from msdfix.ecosystems.os import APT_PROGRAMS, INDEX_REFRESHERS
 from msdfix.ecosystems.registry import MANAGERS
 from msdfix.model.paths import within
 from msdfix.shell.classify import (
@@ -377,7 +377,6 @@ def _other_root(command: Command, program: str, args: list[str]) -> bool:
     return program in APT_PROGRAMS and any(_APT_ROOT.match(a) for a in args)
 
 
-APT_PROGRAMS = frozenset({"apt-get", "apt", "aptitude"})
 RUNS_COMMAND = frozenset({"-exec", "-execdir", "-ok", "-okdir"})
 # apt subcommands that never read the package lists (the rest may: satisfy, source, ...).
 APT_WITHOUT_INDEX = frozenset(

@@ -12,9 +12,9 @@ from __future__ import annotations
 import posixpath
 
 from msdfix.ecosystems.base import positionals
+from msdfix.ecosystems.os import APT_PROGRAMS
 from msdfix.transforms.slim_base.facts import Facts, Use
 
-_APT = frozenset({"apt-get", "apt", "aptitude"})
 _APT_VALUES = frozenset({"-o", "-c", "-t", "-a", "--option", "--config-file", "--target-release"})
 _REMOVE = frozenset({"remove", "purge", "autopurge", "autoremove"})
 _MARK = frozenset({"hold", "unhold", "manual", "auto", "markauto", "unmarkauto"})
@@ -36,7 +36,8 @@ def unrefreshed_install(use: Use) -> bool:
     """True when ``use`` is an apt install (``base_package_use`` names one only before any
     ``apt-get update``), not a removal, mark or query of an installed package."""
     words = positionals(use.args, _APT_VALUES)
-    return posixpath.basename(use.program) in _APT and words[:1] in (["install"], ["reinstall"])
+    apt = posixpath.basename(use.program) in APT_PROGRAMS
+    return apt and words[:1] in (["install"], ["reinstall"])
 
 
 def base_package_use(facts: Facts) -> tuple[Use, str] | None:
@@ -50,7 +51,7 @@ def base_package_use(facts: Facts) -> tuple[Use, str] | None:
         program = posixpath.basename(use.program)
         words = positionals(use.args, _APT_VALUES)
         named: list[str] = []
-        if program in _APT and words:
+        if program in APT_PROGRAMS and words:
             sub, names = words[0], words[1:]
             if sub == "update":
                 refreshed = True
@@ -63,7 +64,7 @@ def base_package_use(facts: Facts) -> tuple[Use, str] | None:
         elif program == "dpkg-query" and any(a in _DPKG_QUERY for a in use.args):
             named = words
         line = use.ins.start_line
-        installs = program in _APT and words[:1] in (["install"], ["reinstall"])
+        installs = program in APT_PROGRAMS and words[:1] in (["install"], ["reinstall"])
         mine = {  # what the stage installed before (its own RUN too, for a removal)
             p
             for at, names in facts.apt.items()

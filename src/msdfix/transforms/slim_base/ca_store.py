@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import posixpath
 
-from msdfix.ecosystems.os import CA_BRINGING, CA_RECOMMENDING, CA_STORE_PATHS
+from msdfix.ecosystems.os import APT_PROGRAMS, CA_BRINGING, CA_RECOMMENDING, CA_STORE_PATHS
 from msdfix.model import Stage
 from msdfix.syntax.values import env_pairs, instruction_values
 from msdfix.transforms.slim_base.facts import Facts, skips_recommends
 
-APT = frozenset({"apt-get", "apt", "aptitude"})
 # Commands that name a store path without reading it: cleanups, mkdir, echo's text.
 _NOT_READING = frozenset({"rm", "rmdir", "mkdir", "echo", "printf", ":"})
 _END = 10**9  # a line after every instruction of the file
@@ -64,7 +63,7 @@ def ca_store_reason(stage: Stage, facts: Facts, new: str) -> tuple[str | None, s
                     "no CA certificates (its image purges ca-certificates)"
                 )
     for use in facts.uses:
-        if posixpath.basename(use.program) not in APT or "install" not in use.args:
+        if posixpath.basename(use.program) not in APT_PROGRAMS or "install" not in use.args:
             continue
         clients = sorted(facts.apt.get(use.ins.start_line, set()) & CA_RECOMMENDING)
         if clients and not anywhere and skips_recommends(stage, use):

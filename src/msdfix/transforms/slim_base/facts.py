@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from msdfix.document import Document
 from msdfix.ecosystems.images import PERL_MODULES, TOOL_PACKAGES
-from msdfix.ecosystems.os import CA_RECOMMENDING
+from msdfix.ecosystems.os import APT_PROGRAMS, CA_RECOMMENDING
 from msdfix.model import Stage
 from msdfix.model.program_calls import tar_tool
 from msdfix.shell.classify import inner_script, program_args
@@ -125,13 +125,12 @@ def stage_facts(doc: Document, stage: Stage) -> Facts:
             for prog, rest in expand_sh(program, args):
                 if prog:
                     facts.uses.append(Use(ins, prog, rest))
-                if prog in ("apt-get", "apt", "aptitude") and "install" in rest:
+                if prog in APT_PROGRAMS and "install" in rest:
                     facts.apt.setdefault(ins.start_line, set()).update(_apt_names(rest))
     _recommended_ca(stage, facts)
     return facts
 
 
-_APT = frozenset({"apt-get", "apt", "aptitude"})
 _NO_RECOMMENDS = ("--no-install-recommends", "Install-Recommends=false", "Install-Recommends=0")
 
 
@@ -157,7 +156,7 @@ def _recommended_ca(stage: Stage, facts: Facts) -> None:
     ca-certificates too: record it (built for real: ``apt-get install -y curl &&
     update-ca-certificates`` ran on node:18-slim, which purges the CA store)."""
     for use in facts.uses:
-        if posixpath.basename(use.program) not in _APT or "install" not in use.args:
+        if posixpath.basename(use.program) not in APT_PROGRAMS or "install" not in use.args:
             continue  # each install's own packages: `install lftp && install --no-... wget`
         if _apt_names(use.args) & CA_RECOMMENDING and not skips_recommends(stage, use):
             facts.apt.setdefault(use.ins.start_line, set()).add("ca-certificates")

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 
 from msdfix.document import Document
+from msdfix.ecosystems.os import APT_PROGRAMS
 from msdfix.transforms.slim_base.facts import Facts, Use
 
-_APT = ("apt-get", "apt", "aptitude")
 _YES_LONG = {"--yes", "--assume-yes", "--force-yes", "--quiet=2", "-q=2"}
 _ASSUME_YES = re.compile(r"assume-yes", re.IGNORECASE)
 _YES_PIPE = re.compile(r"\byes\b[^|&;]*\|")
@@ -37,7 +37,7 @@ def prompting_install(doc: Document, facts: Facts) -> Use | None:
     if _ASSUME_YES.search(doc.text):
         return None
     for use in facts.uses:
-        if use.program.rsplit("/", 1)[-1] not in _APT or "install" not in use.args:
+        if use.program.rsplit("/", 1)[-1] not in APT_PROGRAMS or "install" not in use.args:
             continue
         if _answers(use.args) or _YES_PIPE.search(use.ins.logical):
             continue

@@ -20,7 +20,7 @@ from msdfix.ecosystems.images import (
 )
 from msdfix.ecosystems.jdk import compiling_reason, source_file_launch
 from msdfix.ecosystems.node import SCRIPT_RUNNERS
-from msdfix.ecosystems.os import CA_CERTIFICATES, needs_man_pages
+from msdfix.ecosystems.os import APT_PROGRAMS, CA_CERTIFICATES, needs_man_pages
 from msdfix.ecosystems.programs import POSIX_SHELLS, SHELLS
 from msdfix.model import BuildContext, Stage
 from msdfix.model.base_images import HUB_REGISTRIES
@@ -64,7 +64,7 @@ def _project_code(use: Use) -> bool:
     return use.ins.cmd == "run" and program in INLINE_CODE and runs_project_code(program, use.args)
 
 
-OS_PACKAGERS = {"apt-get", "apt", "aptitude", "dpkg", "microdnf", "yum", "dnf", "apk"}
+OS_PACKAGERS = {*APT_PROGRAMS, "dpkg", "microdnf", "yum", "dnf", "apk"}
 BASE_SCRIPTS = {"docker-entrypoint.sh"}  # shipped by the official images in every variant
 WEB_DIRS = ("/usr/share/nginx/", "/usr/share/nginx/html", "/var/www", "/etc/nginx")
 
@@ -584,7 +584,7 @@ class Planner:
     def alpine(self, target: Target) -> Candidate | None:
         cand = Candidate(target)
         apt = next(
-            (u for u in self.facts.uses if u.program in ("apt-get", "apt", "aptitude", "dpkg")),
+            (u for u in self.facts.uses if u.program in (*APT_PROGRAMS, "dpkg")),
             None,
         )
         if apt is not None:

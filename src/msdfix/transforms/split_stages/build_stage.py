@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from msdfix.document import Document
 from msdfix.ecosystems import programs
 from msdfix.ecosystems.node import FRONTEND_TOOLS, PROJECT_INSTALLS
+from msdfix.ecosystems.os import APT_PROGRAMS
 from msdfix.ecosystems.registry import positional_args, subcommand
 from msdfix.fixes import Edit
 from msdfix.model.paths import parents, within
@@ -308,7 +309,7 @@ class Analysis:
         sub = words[0] if words else ""
         installed = os_packages(program, args)
         self.packages += installed
-        if installed and program in ("apt-get", "apt", "aptitude"):
+        if installed and program in APT_PROGRAMS:
             quiet = "--no-install-recommends" in args or any(
                 "Install-Recommends=" in a and a.rsplit("=", 1)[1].lower() in ("false", "0", "no")
                 for a in args
