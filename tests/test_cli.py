@@ -150,9 +150,36 @@ def test_error_line_number_points_at_the_problem(tmp_path: Path) -> None:
 def test_missing_file_and_empty_directory(tmp_path: Path) -> None:
     proc = msdfix(str(tmp_path / "nope"), str(tmp_path))
     assert proc.returncode == 2
-    err = proc.stderr.decode()
-    assert "nope:1: error: no such file or directory" in err
-    assert "no Dockerfiles found" in err
+    assert "nope:1: error: no such file or directory" in proc.stderr.decode()
+
+
+def test_a_directory_without_dockerfiles_is_nothing_to_do(tmp_path: Path) -> None:
+    """As ruff and black: a repository without Dockerfiles passes a fleet's CI run, with a
+    warning once; beside another path it adds nothing."""
+    (tmp_path / "empty").mkdir()
+    proc = msdfix(str(tmp_path / "empty"))
+    assert proc.returncode == 0 and proc.stdout == b""
+    assert proc.stderr.decode() == "warning: no Dockerfiles found under the given paths\n"
+    assert msdfix("--quiet", str(tmp_path / "empty")).stderr == b""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "Dockerfile").write_text(PIP_DOCKERFILE)
+    proc = msdfix(str(tmp_path / "empty"), str(tmp_path / "app"))
+    assert proc.returncode == 1 and b"warning" not in proc.stderr
+
+
+def test_templates_are_not_searched(tmp_path: Path) -> None:
+    """``Dockerfile.j2`` and its kind are a generator's input: directory search leaves them
+    out; named on the command line, they are read."""
+    template = "FROM python:3.12\n{% if dev %}\nRUN pip install -r dev.txt\n{% endif %}\n"
+    for name in ("Dockerfile.j2", "Dockerfile.tmpl", "api.Dockerfile.in", "Dockerfile.template"):
+        (tmp_path / name).write_text(template)
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12\n")
+    proc = msdfix(str(tmp_path))
+    assert (
+        proc.returncode == 0 and b"error" not in proc.stderr and b"Dockerfile." not in proc.stderr
+    )
+    named = msdfix(str(tmp_path / "Dockerfile.j2"))
+    assert named.returncode == 2 and b"Dockerfile.j2:2: error" in named.stderr
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can read any file")

@@ -97,10 +97,9 @@ def test_socket_and_directory_named_dockerfile(tmp_path: Path) -> None:
         proc = msdfix(str(sock_path), str(tmp_path / "d.Dockerfile"), timeout=30)
     finally:
         server.close()
-    assert proc.returncode == 2
+    assert proc.returncode == 2  # a directory is searched, whatever its name: it has none
     assert [e.split(": error: ")[1] for e in errors(proc)] == [
         "cannot open: No such device or address",
-        "no Dockerfiles found in this directory",  # a directory is searched, whatever its name
     ]
 
 

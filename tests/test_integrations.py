@@ -329,6 +329,17 @@ def test_action_definition() -> None:
         assert "${{" not in step["run"]
 
 
+def test_action_arrays_expand_on_old_bash() -> None:
+    """macOS runners' /bin/bash is 3.2, where ``"${a[@]}"`` of an empty array is an unbound
+    variable under ``set -u``: no ``--unsafe-fixes`` or no ``args`` failed the step. Every
+    array is expanded in the guarded form ``${a[@]+"${a[@]}"}``."""
+    for step in action()["runs"]["steps"]:
+        script = step["run"]
+        if "set -u" in script or "set -euo" in script:
+            bare = re.findall(r'(?<!\+)"\$\{(\w+)\[@\]\}"(?!\})', script)
+            assert not bare, f"{step['name']}: unguarded {bare}"
+
+
 def test_action_check_mode_annotates_and_fails(tmp_path: Path) -> None:
     repo = git_repo(
         tmp_path / "repo",

@@ -341,6 +341,8 @@ def _closing(totals: Totals, options: Options) -> str:
     from msdfix.runner import render_text
 
     out = []
+    if not totals.files:  # ruff's and black's words and exit code: nothing to do is no error
+        out.append(Text("warning: no Dockerfiles found under the given paths", "yellow"))
     if totals.files > 1:
         verb = "rewritten" if totals.written else "would be rewritten"
         line = f"{totals.changed} of {totals.files} files {verb}"

@@ -175,13 +175,8 @@ class Discovery:
             except (OSError, ValueError) as exc:  # a name too long, a NUL byte
                 yield Found(raw, path, f"cannot access: {getattr(exc, 'strerror', None) or exc}")
                 continue
-            if is_dir:
-                empty = True
-                for found in self.walk(path):  # streamed: memory stays bounded
-                    empty = False
-                    yield found
-                if empty:
-                    yield Found(raw, path, "no Dockerfiles found in this directory")
+            if is_dir:  # one without Dockerfiles adds nothing, as in ruff and black
+                yield from self.walk(path)  # streamed: memory stays bounded
             elif not exists:
                 yield Found(raw, path, "no such file or directory")
             elif not (self._scope(path).force_exclude and self.force_excluded(path)):

@@ -41,12 +41,21 @@ class Source:
         return bom + text.encode(self.encoding)
 
 
+TEMPLATE_SUFFIXES = (
+    ".j2", ".jinja", ".jinja2", ".tmpl", ".tpl", ".template", ".gotmpl", ".erb", ".mustache",
+    ".hbs", ".ejs", ".in",
+)  # fmt: skip
+
+
 def is_dockerfile_name(name: str) -> bool:
     """``Dockerfile``, ``*.Dockerfile``, ``Dockerfile.*``, ``Containerfile`` (any case), but
     not ``<name>.dockerignore``: BuildKit's ignore file for the Dockerfile ``<name>``
-    (``Dockerfile.dockerignore``), which was read as a Dockerfile and failed every run."""
+    (``Dockerfile.dockerignore``), which was read as a Dockerfile and failed every run; nor a
+    template engine's input (``Dockerfile.j2``, ``Dockerfile.tmpl``, ``Dockerfile.in``), which
+    a generator turns into the Dockerfile and whose ``{% if %}`` lines failed every run. A file
+    named on the command line is processed whatever its name."""
     lower = name.lower()
-    if lower.endswith(".dockerignore"):
+    if lower.endswith((".dockerignore", *TEMPLATE_SUFFIXES)):
         return False
     return (
         lower in ("dockerfile", "containerfile")
