@@ -1064,7 +1064,7 @@ def test_a_run_acting_on_the_full_images_packages_keeps_it(
     assert bool(slim) is moves, [f.message for f in result.suggestions]
     if not moves:
         said = (  # an install before any update: the package is not known to be the image's
-            "install` on gcc with no `apt-get update` before it"
+            "install` on gcc with no `apt-get update` before it that msdfix can see"
             if run.startswith("apt-get install")
             else "which the full image installs"
         )

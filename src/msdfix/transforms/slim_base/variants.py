@@ -413,8 +413,9 @@ class Planner:
         if unrefreshed_install(use):  # `curl ... | bash -` may have fetched lists: not known
             return (
                 f"{where(use.ins)} runs `{program} install` on {package} with no `apt-get "
-                "update` before it: apt finds only what the image has installed or lists, and "
-                "-slim has neither the full image's packages nor package lists"
+                "update` before it that msdfix can see (a script it runs may list packages): apt "
+                "finds only what the image has installed or lists, and -slim has neither the "
+                "full image's packages nor package lists"
             )
         return (
             f"{where(use.ins)} runs `{program}` on {package}, which the full image installs "
