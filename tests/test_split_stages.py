@@ -1393,18 +1393,49 @@ def test_a_compose_file_above_the_context_counts_for_its_build_folder(tmp_path, 
         ("render.yaml", "services:\n  - type: web\n    preDeployCommand: app migrate\n", True),
         ("railway.json", '{"deploy": {"preDeployCommand": ["app migrate"]}}', True),
         ("railway.toml", '[deploy]\nstartCommand = "app serve"\n', True),
+        # the image's own CMD again: a compose service runs it as it is; a platform may
+        # run it through /bin/sh, which the Go split's distroless runtime does not have
+        ("Procfile", "web: app\n", True),
+        ("fly.toml", 'app = "x"\n[processes]\n  web = "app"\n', True),
+        ("compose.yaml", 'services:\n  api:\n    build: .\n    command: ["app"]\n', False),
+        ("compose.yaml", "services:\n  api:\n    build: .\n    command: app\n", False),
+        ("compose.yaml", "services:\n  api:\n    build: .\n    entrypoint: app\n", True),
+        ("Procfile", "web: 'app\n", True),
     ],
-)
+)  # fmt: skip
 def test_a_deploy_platform_command_makes_the_split_unsafe(tmp_path, name, text, unsafe):
     """fly.toml's ``release_command = "npm run migrate"`` runs in the image (a release
     machine started from it): built for real, the split's prod-deps runtime had no
     ``ts-node`` ("ts-node: not found"); Procfile, heroku.yml, render.yaml and railway's
-    files run their commands in the image the same way."""
+    files run their commands in the image the same way. A Procfile's ``web:`` that is the
+    image's CMD word for word runs what the runtime is made to run."""
     _go_app(tmp_path)
     (tmp_path / name).write_text(text)
     result = _run(_GO_SERVER, tmp_path)
     assert (result.output == _GO_SERVER) is unsafe
-    assert ("in this image: the runtime stage may lack" in _messages(result)) is unsafe
+    assert ("the runtime stage may lack" in _messages(result)) is unsafe
+
+
+@pytest.mark.parametrize(
+    "name, text, unsafe",
+    [
+        ("Procfile", "web: node server.js\n", False),
+        ("Procfile", "web: node server.js\nworker: node worker.js\n", True),
+        ("fly.toml", 'app = "x"\n[processes]\n  app = "node server.js"\n', False),
+        ("railway.toml", '[deploy]\nstartCommand = "node  server.js"\n', False),
+        ("railway.toml", '[deploy]\nstartCommand = "node server.js --inspect"\n', True),
+    ],
+)  # fmt: skip
+def test_a_deploy_platform_running_the_cmd_again_keeps_the_split(tmp_path, name, text, unsafe):
+    """A Heroku-style ``Procfile`` whose one process is the image's CMD word for word runs
+    what the runtime is made to run (node:*-slim has /bin/sh for a platform that uses it):
+    it had made every such split unsafe. Another process, or other words, still does."""
+    _node_script_app(tmp_path, {"build": "node build.js"})
+    (tmp_path / name).write_text(text)
+    lines = ["FROM node:20", "WORKDIR /app", "COPY . .", "RUN npm ci", "RUN npm run build"]
+    result = _run(_df(*lines, 'CMD ["node", "server.js"]'), tmp_path)
+    assert ("AS runtime" not in result.output) is unsafe, _messages(result)
+    assert ("the runtime stage may lack" in _messages(result)) is unsafe
 
 
 def test_node_options_from_a_build_argument_keeps_the_install_in_the_build(tmp_path):

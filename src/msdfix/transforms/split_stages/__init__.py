@@ -285,7 +285,8 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
     check_image_tools(a, plan)
     _writes_outside_copies(a, plan)
     if plan.unsafe is None:
-        plan.unsafe = compose_override(a.ctx)
+        cmd = None if a.stage.of("entrypoint") else a.entry
+        plan.unsafe = compose_override(a.ctx, cmd, plan.shell)
 
 
 # Programs that write the paths they are given (cp/mv/ln/install: the last one).
