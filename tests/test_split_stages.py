@@ -1636,3 +1636,37 @@ def test_nuxt_generate_writes_output_public_from_nuxt_3_only(tmp_path, spec, con
         (tmp_path / "nuxt.config.ts").write_text(config)
     package = {"devDependencies": {"nuxt": spec}}
     assert frontend.output_dir(BuildContext(tmp_path), "", "nuxt generate", package) == out
+
+
+@pytest.mark.parametrize("bin_in_lock", [True, False])
+def test_a_static_server_from_a_production_package_of_another_name(tmp_path, bin_in_lock):
+    """``sirv dist`` runs sirv-cli's program: the npm lock file records each package's
+    ``bin``, so the start command's program is a production dependency's, and the split ships
+    dist with the production dependencies (built for real: 730 to 287 MB, the page, a deep
+    route and the bundle answered the same). Without the lock's ``bin`` it is unknown."""
+    package = {
+        "name": "app", "version": "1.0.0",
+        "scripts": {"build": "vite build", "start": "sirv dist --single --port 3000"},
+        "dependencies": {"sirv-cli": "2.0.2"}, "devDependencies": {"vite": "4.5.3"},
+    }  # fmt: skip
+    sirv: dict[str, object] = {"version": "2.0.2"}
+    if bin_in_lock:
+        sirv["bin"] = {"sirv": "bin.js"}
+    lock = {
+        "name": "app", "lockfileVersion": 3,
+        "packages": {
+            "": {"name": "app", "dependencies": package["dependencies"]},
+            "node_modules/sirv-cli": sirv,
+            "node_modules/vite": {"version": "4.5.3", "dev": True, "bin": {"vite": "bin/vite.js"}},
+        },
+    }  # fmt: skip
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "package-lock.json").write_text(json.dumps(lock))
+    (tmp_path / "index.html").write_text("<div id=app></div>\n")
+    text = _df(
+        "FROM node:18", "WORKDIR /app", "COPY . .", "RUN npm ci", "RUN npm run build",
+        'CMD ["npm", "start"]',
+    )  # fmt: skip
+    result = _run(text, tmp_path)
+    assert ("COPY --from=build /app/dist /app/dist" in result.output) is bin_in_lock
+    assert ("`sirv`, which may come from a dev dependency" in _messages(result)) is not bin_in_lock

@@ -660,6 +660,9 @@ class NodeDependencies:
     # Packages an npm lock file installs at the top of node_modules for production (not
     # "dev"): what ``npm ci --omit=dev`` leaves a bare require() to find. None: no npm lock.
     hoisted: frozenset[str] | None = None
+    # Programs such a production package links into node_modules/.bin (an npm lock file v2+
+    # records each package's ``bin``): ``sirv`` is sirv-cli's, not a package named sirv.
+    production_bins: frozenset[str] = frozenset()
 
     @property
     def names(self) -> set[str]:
@@ -694,6 +697,7 @@ def read_dependencies(context: BuildContext, rel_dir: str = "") -> NodeDependenc
     known = False
     unknown: str | None = None
     hoisted: set[str] | None = None
+    bins: set[str] = set()
     for name in ("package-lock.json", "npm-shrinkwrap.json"):
         lock = context.read_json(path(name))
         packages = lock.get("packages") if isinstance(lock, dict) else None
@@ -711,6 +715,8 @@ def read_dependencies(context: BuildContext, rel_dir: str = "") -> NodeDependenc
                     and not meta.get("devOptional")
                 ):
                     hoisted.add(dep)
+                    if isinstance(meta.get("bin"), dict):
+                        bins.update(b for b in meta["bin"] if isinstance(b, str))
                 if meta.get("hasInstallScript"):
                     scripts.add(dep)
                 resolved = meta.get("resolved")
@@ -748,6 +754,7 @@ def read_dependencies(context: BuildContext, rel_dir: str = "") -> NodeDependenc
         known,
         unknown,
         frozenset(hoisted) if hoisted is not None else None,
+        frozenset(bins),
     )
 
 

@@ -54,7 +54,7 @@ APP_STARTERS = frozenset(
     python python3 pypy pypy3 node nodejs deno bun java ruby perl php dotnet npm yarn pnpm
     gunicorn uvicorn hypercorn daphne waitress-serve uwsgi granian flask django-admin celery
     streamlit gradio rq dramatiq huey alembic pm2 pm2-runtime nodemon ts-node tsx next nuxt
-    serve http-server vite puma rails rackup unicorn sidekiq bundle rake thin
+    serve http-server sirv vite puma rails rackup unicorn sidekiq bundle rake thin
     nginx httpd apache2-foreground php-fpm caddy
     """.split()
 )

@@ -627,8 +627,10 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
             if word in dev or posixpath.basename(word) in dev or name in dev:
                 return f"the start command uses dev dependency {name if name in dev else word}"
         program = posixpath.basename(argv[0]) if argv else ""
+        linked = found.production_bins if found else frozenset()
         if dev and program and "/" not in argv[0] and program not in START_PROGRAMS | production:
-            return f"the start command runs `{program}`, which may come from a dev dependency"
+            if program not in linked:  # a production package's program (sirv-cli's sirv)
+                return f"the start command runs `{program}`, which may come from a dev dependency"
     absent = _absent_after_prune(a, rel, package)
     for name in (_package_name(m) for argv in starts for m in preloaded(argv)):
         why = absent(name)  # node -r source-map-support/register: a dev tool's dependency
