@@ -443,3 +443,23 @@ def test_a_windows_dockerfile_is_left_alone_and_says_so(text: str) -> None:
         Settings(),
     )
     assert linux.changed and not linux.warnings
+
+
+def test_a_fix_declined_again_on_the_rewrite_is_reported_once(tmp_path) -> None:
+    """An unsafe split declined in the first pass was declined again after reorder-copy and
+    cache-mount changed the text, with a reason about msdfix's own edits ("the install at
+    line 4 mounts files or secrets"): the user saw two contradictory suggestions for one
+    line. Only the first pass's, about the user's own text, is reported."""
+    (tmp_path / "package.json").write_text(
+        '{"name": "app", "version": "1.0.0", "scripts": {"build": "vite build", "start": '
+        '"pm3 dist"}, "dependencies": {"ms": "2.1.3"}, "devDependencies": {"vite": "5.0.0"}}'
+    )
+    (tmp_path / "package-lock.json").write_text('{"lockfileVersion": 3, "packages": {}}')
+    text = (
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nRUN npm run build\n"
+        'CMD ["npm", "start"]\n'
+    )
+    result = rewrite(text, "Dockerfile", BuildContext(tmp_path))
+    assert {"reorder-copy", "cache-mount"} <= {f.transform for f in result.applied}
+    splits = [f.message for f in result.suggestions if f.transform == "split-stages"]
+    assert len(splits) == 1 and "runs `pm3`" in splits[0], splits

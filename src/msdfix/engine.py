@@ -169,7 +169,11 @@ def _run(text: str, context: BuildContext, path: str | None, settings: Settings)
     quiet_on: dict[str, str] = {}  # transform id -> a text it changed nothing in
     suggestions_of: dict[str, list[Finding]] = {}  # latest explanations and suggestions
     declined: list[Finding] = []  # unsafe/display-only fixes not applied, from every pass
-    for _ in range(MAX_PASSES):
+    # (transform, line) -> the first pass that declined a fix there: a later pass proposes
+    # the same fix again on msdfix's own rewrite, with reasons about that text (a split seen
+    # after reorder-copy's mounts: "the install at line 4 mounts files")
+    declined_in: dict[tuple[str, int], int] = {}
+    for pass_no in range(MAX_PASSES):
         changed = False
         for transform in transforms:
             if quiet_on.get(transform.id) == result.output:
@@ -195,7 +199,8 @@ def _run(text: str, context: BuildContext, path: str | None, settings: Settings)
                 if not _wanted(fix, settings) or taken.overlaps(fix):
                     fix.original_edits = _in_original(fix.edits, ledger)
                     suggestions.append(finding)
-                    if not _wanted(fix, settings):
+                    first = declined_in.setdefault((transform.id, finding.line), pass_no)
+                    if not _wanted(fix, settings) and first == pass_no:
                         declined.append(finding)
                     continue
                 taken.add(fix)
