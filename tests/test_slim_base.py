@@ -1452,16 +1452,18 @@ def test_slim_images_have_no_fontconfig(line, kept):
         assert kept in messages, messages
 
 
-def test_node_packages_that_draw_with_system_fonts(tmp_path):
+@pytest.mark.parametrize("package", ["@resvg/resvg-js", "find-process", "ps-list"])
+def test_node_packages_that_need_the_full_images_files(tmp_path, package):
     """@resvg/resvg-js draws text with the fonts of /usr/share/fonts: on node:18-slim the badge
-    had no text (0 inked pixels, 1187 on node:18; built for real)."""
+    had no text (0 inked pixels, 1187 on node:18); find-process and ps-list run procps' ps
+    ("ps: not found", "spawn ps ENOENT"; built for real)."""
     (tmp_path / "package.json").write_text(
-        json.dumps({"name": "b", "dependencies": {"@resvg/resvg-js": "2.6.2"}})
+        json.dumps({"name": "b", "dependencies": {package: "1.0.0"}})
     )
     text = "FROM node:18\nWORKDIR /app\nCOPY package.json .\nRUN npm install\nCOPY . .\n"
     result = _run(text + 'CMD ["node", "s.js"]\n', True, tmp_path)
     [fix] = [f for f in result.applied if "node:18-slim" in f.message]
-    assert "@resvg/resvg-js" in fix.message
+    assert f"only the full image has ({package})" in fix.message, fix.message
     assert fix.fix and fix.fix.applicability is Applicability.UNSAFE
 
 

@@ -246,12 +246,16 @@ NODE_NATIVE = frozenset(
 # python3 (python-shell runs it), libssl (Prisma's engines load libssl.so and detect it with
 # `openssl version`: node:*-slim purges both, nodejs/docker-node#1919, Prisma's docs ask slim
 # images to `apt-get install openssl`), the system's fonts (resvg, @napi-rs/canvas and
-# skia-canvas draw text with the fonts of /usr/share/fonts: see ``SYSTEM_FONTS``).
+# skia-canvas draw text with the fonts of /usr/share/fonts: see ``SYSTEM_FONTS``), procps'
+# ``ps`` (find-process, ps-list, ps-node and tree-kill run it on Linux: on node:18-slim
+# find-process printed "ps: not found" and ps-list failed with "spawn ps ENOENT", built for
+# real; systeminformation runs ps and other system programs).
 NODE_NEEDS_FULL = frozenset(
     """
     pg-native libpq kerberos gssapi odbc ibm_db node-libcurl imagemagick-native imagemagick gm
     simple-git nodegit python-shell @prisma/client prisma @prisma/engines
     @resvg/resvg-js @napi-rs/canvas skia-canvas
+    find-process ps-list ps-node tree-kill systeminformation
 """.split()
 )
 # Gems with C extensions (they need gcc/make on the image that runs bundle install).

@@ -12,6 +12,7 @@ from msdfix.ecosystems.images import (
     NETBASE,
     NGINX_ALPINE_GROUPS,
     NGINX_ALPINE_USERS,
+    NODE_NEEDS_FULL,
     SLIM_LACKS_WHY,
     SYSTEM_FONTS,
     Family,
@@ -546,10 +547,12 @@ class Planner:
                     "libraries only the full image has"
                 )
             elif status == "native":
-                cand.unsafe.append(
-                    f"line {line} installs packages with install scripts or native code "
-                    f"({short_names(names)})"
+                what = (
+                    "packages that need libraries or programs only the full image has"
+                    if names and set(names) <= NODE_NEEDS_FULL
+                    else "packages with install scripts or native code"
                 )
+                cand.unsafe.append(f"line {line} installs {what} ({short_names(names)})")
             elif status == "unproven":
                 what = f" ({short_names(names)} may be built from source)" if names else ""
                 cand.unsafe.append(
