@@ -1528,3 +1528,38 @@ def test_programs_only_the_full_image_has(base, line, tool):
     messages = " ".join(f.message for f in result.applied + result.suggestions)
     assert f"{base}-slim" not in result.output
     assert f"uses {tool}, which {base}-slim does not have" in messages, messages
+
+
+@pytest.mark.parametrize(
+    ("deps", "kept"),
+    [
+        ("curl default-jdk-headless", "installs default-jdk-headless, which needs /usr/share/man"),
+        ("man-db", "installs man-db, which reads man pages"),
+        ("curl", None),
+    ],
+)
+def test_apt_packages_named_through_a_variable_of_the_run(deps, kept):
+    """``BUILDDEPS="..." && apt-get install $BUILDDEPS`` installs what the variable holds
+    (rocker's r-ver files, 15 in the corpus, install default-jdk so): built for real, the JRE's
+    postinst failed on debian:12-slim for lack of /usr/share/man/man1 and passed on debian:12."""
+    text = (
+        f'FROM debian:12\nRUN apt-get update && BUILDDEPS="{deps}" \\\n'
+        " && apt-get install -y --no-install-recommends $BUILDDEPS \\\n"
+        ' && apt-get purge -y ${BUILDDEPS} && rm -rf /var/lib/apt/lists/*\nCMD ["bash"]\n'
+    )
+    result = _run(text)
+    messages = " ".join(f.message for f in result.applied + result.suggestions)
+    if kept is None:
+        assert "debian:12-slim" in result.output, messages
+    else:
+        assert "debian:12-slim" not in result.output
+        assert kept in messages, messages
+
+
+def test_apt_packages_named_through_an_env_variable():
+    """An ENV value is what ``$BUILD_DEPS`` expands to in a later RUN."""
+    text = 'FROM debian:12\nENV BUILD_DEPS="default-jre-headless"\n'
+    result = _run(text + 'RUN apt-get update && apt-get install -y $BUILD_DEPS\nCMD ["java"]\n')
+    assert "debian:12-slim" not in result.output
+    messages = " ".join(f.message for f in result.applied + result.suggestions)
+    assert "installs default-jre-headless, which needs /usr/share/man/man1" in messages

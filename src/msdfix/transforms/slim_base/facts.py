@@ -12,7 +12,7 @@ from msdfix.ecosystems.os import APT_PROGRAMS, CA_RECOMMENDING
 from msdfix.model import Stage
 from msdfix.model.program_calls import tar_tool
 from msdfix.shell.classify import inner_script, program_args
-from msdfix.shell.commands import commands_run, substituted_commands
+from msdfix.shell.commands import commands_run, script_assignments, substituted_commands
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
@@ -93,12 +93,16 @@ def stage_facts(doc: Document, stage: Stage) -> Facts:
     facts = Facts()
     for ins in stage.instructions:
         pairs: list[tuple[str, list[str]]] = []
+        assigned: dict[str, str] = {}
         if ins.cmd == "run":
             facts.shell.append(ins)
             script = run_script(ins, doc.text)
             if script is not None:
                 inner = substituted_commands(script.text)  # REV=$(git rev-parse HEAD)
                 pairs = [program_args(c) for c in [*script.commands, *inner]]
+                scope = doc.model.stage_scope(stage, ins)  # ENV DEPS="..." and ARG defaults
+                assigned = {k: v for k, v in scope.items() if v is not None}
+                assigned.update(script_assignments(script.text))
         elif ins.cmd in ("cmd", "entrypoint"):
             argv = ins.json_args()
             if argv is None:
@@ -123,12 +127,34 @@ def stage_facts(doc: Document, stage: Stage) -> Facts:
             facts.shell.append(ins)
         for program, args in pairs:
             for prog, rest in expand_sh(program, args):
+                if prog in APT_PROGRAMS:
+                    rest = expand_words(rest, assigned)  # apt-get install $BUILDDEPS
                 if prog:
                     facts.uses.append(Use(ins, prog, rest))
                 if prog in APT_PROGRAMS and "install" in rest:
                     facts.apt.setdefault(ins.start_line, set()).update(_apt_names(rest))
     _recommended_ca(stage, facts)
     return facts
+
+
+_SHELL_VARIABLE = re.compile(r"\$(?:\{([A-Za-z_]\w*)\}|([A-Za-z_]\w*))")
+
+
+def expand_words(args: list[str], assigned: dict[str, str]) -> list[str]:
+    """``args`` with the variables the RUN's script sets expanded and split into words, as
+    the shell does with an unquoted ``$BUILDDEPS`` (built for real: ``BUILDDEPS="curl
+    default-jdk-headless" && apt-get install -y $BUILDDEPS`` passed on debian:12 and failed on
+    debian:12-slim, the JRE's postinst needing /usr/share/man/man1)."""
+    found: list[str] = []
+    for arg in args:
+        if "$" not in arg or not assigned:
+            found.append(arg)
+            continue
+        value = _SHELL_VARIABLE.sub(
+            lambda m: assigned.get(m.group(1) or m.group(2), m.group(0)), arg
+        )
+        found += value.split() or [arg]
+    return found
 
 
 _NO_RECOMMENDS = ("--no-install-recommends", "Install-Recommends=false", "Install-Recommends=0")
