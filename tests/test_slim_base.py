@@ -1563,3 +1563,25 @@ def test_apt_packages_named_through_an_env_variable():
     assert "debian:12-slim" not in result.output
     messages = " ".join(f.message for f in result.applied + result.suggestions)
     assert "installs default-jre-headless, which needs /usr/share/man/man1" in messages
+
+
+@pytest.mark.parametrize(
+    ("run", "unread"),
+    [
+        ("apt-get install -y $(cat /tmp/packages.txt)", "$(cat /tmp/packages.txt)"),
+        ("xargs -a /tmp/packages.txt apt-get install -y", "the packages xargs reads"),
+        ("apt-get install -y $PHPIZE_DEPS", "$PHPIZE_DEPS"),
+        ("apt-get install -y ./zulu17.deb", "./zulu17.deb"),
+        ("dpkg -i /tmp/zulu17.deb", "the .deb files dpkg installs"),
+        ("apt-get install -y curl", None),
+    ],
+)
+def test_apt_packages_msdfix_cannot_read(run, unread):
+    """Packages read from a file at build time may need what -slim leaves out: built for
+    real, ``apt-get install $(cat /tmp/packages.txt)`` with default-jre-headless in the file
+    passed on debian:12 and failed on debian:12-slim (/usr/share/man/man1)."""
+    text = "FROM debian:12\nCOPY packages.txt /tmp/\n"
+    result = _run(text + f'RUN apt-get update && {run}\nCMD ["bash"]\n', unsafe=True)
+    [fix] = [f for f in result.applied if "debian:12-slim" in f.message]
+    reason = f"installs apt packages msdfix cannot read ({unread})"
+    assert (reason in fix.message) is (unread is not None), fix.message

@@ -477,6 +477,11 @@ class Planner:
                     return cand
                 if maybe:
                     cand.unsafe.append(maybe)
+            for line, unread in sorted(self.facts.unread_apt.items())[:1]:
+                cand.unsafe.append(
+                    f"line {line} installs apt packages msdfix cannot read ({unread}): one may "
+                    "need what -slim leaves out (/usr/share/man for a JRE, docs, translations)"
+                )
             translated = translation_reason(self.doc, self.stage)
             if translated is None and self.family.name != "python":  # python's is /usr/local
                 translated = system_catalog_reason(self.doc)
