@@ -1384,3 +1384,204 @@ def test_a_man_page_cleanup_is_not_the_jre_workaround() -> None:
     assert not _run(text).changed
     made = f'FROM debian:12\nRUN mkdir -p /usr/share/man/man1 && {install}\nCMD ["java"]\n'
     assert "debian:12-slim" in _run(made).output
+
+
+_FONT_APP = "FROM {base}\nWORKDIR /app\n{install}COPY . .\nCMD {cmd}\n"
+
+
+@pytest.mark.parametrize(
+    ("base", "files", "install", "unsafe"),
+    [
+        ("python:3.12", {"app.py": 'ImageFont.truetype("DejaVuSans.ttf", 24)\n'}, "", True),
+        ("python:3.12", {"app.py": 'TTFont("Vera", "Vera.ttf")\n'}, "", True),
+        (
+            "python:3.12",
+            {"app.py": 'ImageFont.truetype("Roboto.ttf", 24)\n', "Roboto.ttf": "x"},
+            "",
+            False,
+        ),
+        (
+            "python:3.12",
+            {"app.py": 'ImageFont.truetype("DejaVuSans.ttf", 24)\n'},
+            "RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core\n",
+            False,
+        ),
+        ("node:18", {"app.js": 'fs.statSync("/usr/share/fonts/truetype/x.ttf")\n'}, "", True),
+        ("node:18", {"app.js": 'console.log("no fonts here")\n'}, "", False),
+    ],
+)
+def test_slim_images_have_no_system_fonts(tmp_path, base, files, install, unsafe):
+    """The full python/node/ruby images carry fontconfig and fonts-dejavu-core (buildpack-deps'
+    imagemagick libraries), -slim none: built for real on emulations of the official images,
+    Pillow's ``truetype("DejaVuSans.ttf")`` raised "cannot open resource" on python:3.12-slim
+    and a node program found no /usr/share/fonts on node:18-slim."""
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    cmd = '["python", "app.py"]' if base.startswith("python") else '["node", "app.js"]'
+    result = _run(_FONT_APP.format(base=base, install=install, cmd=cmd), True, tmp_path)
+    [fix] = [f for f in result.applied if f"{base}-slim" in f.message]
+    assert ("has no fonts-dejavu-core" in fix.message) is unsafe, fix.message
+    assert fix.fix is not None
+    assert (fix.fix.applicability is Applicability.UNSAFE) is unsafe
+
+
+@pytest.mark.parametrize(
+    ("line", "kept"),
+    [
+        ('RUN fc-cache -f\nCMD ["python", "app.py"]', "RUN at line 2 uses fc-cache"),
+        ('CMD ["fc-list"]', "CMD at line 2 uses fc-list"),
+        (
+            "RUN cp /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf /app/f.ttf",
+            "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf, which fonts-dejavu-core brings",
+        ),
+        (
+            'RUN apt-get update && apt-get install -y fontconfig && fc-cache -f\nCMD ["python"]',
+            None,
+        ),
+    ],
+)
+def test_slim_images_have_no_fontconfig(line, kept):
+    """fontconfig's programs and the DejaVu files are the full image's only (a RUN copying
+    DejaVuSans.ttf failed on python:3.12-slim: "No such file or directory")."""
+    result = _run(f"FROM python:3.12\n{line}\n")
+    messages = " ".join(f.message for f in result.applied + result.suggestions)
+    if kept is None:
+        assert "python:3.12-slim" in result.output
+    else:
+        assert "python:3.12-slim" not in result.output
+        assert kept in messages, messages
+
+
+@pytest.mark.parametrize("package", ["@resvg/resvg-js", "find-process", "ps-list"])
+def test_node_packages_that_need_the_full_images_files(tmp_path, package):
+    """@resvg/resvg-js draws text with the fonts of /usr/share/fonts: on node:18-slim the badge
+    had no text (0 inked pixels, 1187 on node:18); find-process and ps-list run procps' ps
+    ("ps: not found", "spawn ps ENOENT"; built for real)."""
+    (tmp_path / "package.json").write_text(
+        json.dumps({"name": "b", "dependencies": {package: "1.0.0"}})
+    )
+    text = "FROM node:18\nWORKDIR /app\nCOPY package.json .\nRUN npm install\nCOPY . .\n"
+    result = _run(text + 'CMD ["node", "s.js"]\n', True, tmp_path)
+    [fix] = [f for f in result.applied if "node:18-slim" in f.message]
+    assert f"only the full image has ({package})" in fix.message, fix.message
+    assert fix.fix and fix.fix.applicability is Applicability.UNSAFE
+
+
+@pytest.mark.parametrize(
+    ("base", "source", "unsafe"),
+    [
+        ("node:18", 'dns.lookupService("127.0.0.1", 443, cb)\n', True),
+        ("node:18", 'fs.readFileSync("/etc/services")\n', True),
+        ("python:3.12", 'socket.getservbyname("https")\n', False),  # python's -slim has netbase
+        ("node:18", 'dns.lookup("example.com", cb)\n', False),
+    ],
+)
+def test_node_slim_has_no_netbase(tmp_path, base, source, unsafe):
+    """node's -slim images have no netbase (debian:*-slim has none; buildpack-deps installs
+    it, python's -slim too): ``dns.lookupService("127.0.0.1", 443)`` answered "https" on
+    node:18 and "443" on node:18-slim (built for real)."""
+    name = "app.js" if base.startswith("node") else "app.py"
+    (tmp_path / name).write_text(source)
+    cmd = '["node", "app.js"]' if name == "app.js" else '["python", "app.py"]'
+    result = _run(_FONT_APP.format(base=base, install="", cmd=cmd), True, tmp_path)
+    [fix] = [f for f in result.applied if f"{base}-slim" in f.message]
+    assert ("has no netbase" in fix.message) is unsafe, fix.message
+
+
+@pytest.mark.parametrize(
+    ("base", "source", "unsafe"),
+    [
+        ("debian:12", 't = gettext.translation("iso_3166-1", languages=["de"])\n', True),
+        ("debian:12", 'gettext.install("app", localedir="/app/locale")\n', False),
+        ("debian:12", 't = gettext.translation("app", "locale", languages=["de"])\n', False),
+        ("python:3.12", 't = gettext.translation("app", languages=["de"])\n', False),
+    ],
+)
+def test_debian_python_reads_the_system_translations(tmp_path, base, source, unsafe):
+    """Debian's python3 loads a gettext domain given no folder from /usr/share/locale, which
+    -slim leaves out: built for real, ``gettext.translation("iso_3166-1", languages=["de"])``
+    printed "Deutschland" on debian:12 and raised "No translation file found for domain" on
+    debian:12-slim (the python images' Python reads /usr/local/share/locale)."""
+    (tmp_path / "app.py").write_text(source)
+    install = "RUN apt-get update && apt-get install -y --no-install-recommends python3\n"
+    text = _FONT_APP.format(base=base, install=install, cmd='["python3", "app.py"]')
+    result = _run(text, True, tmp_path)
+    [fix] = [f for f in result.applied if f"{base}-slim" in f.message]
+    assert ("loads a gettext domain from the default folder" in fix.message) is unsafe, fix.message
+
+
+@pytest.mark.parametrize(
+    ("base", "line", "tool"),
+    [
+        ("node:18", "RUN git-lfs install --skip-repo", "git-lfs"),
+        ("python:3.12", "RUN gcc-12 -O2 -o /app/tool tool.c", "gcc-12"),
+        ("node:18", "HEALTHCHECK CMD pidwait -c node", "pidwait"),
+        ("node:18", "RUN python3.11 tools/gen.py", "python3.11"),
+        ("python:3.12", "RUN lzless data.xz > /dev/null", "lzless"),
+    ],
+)
+def test_programs_only_the_full_image_has(base, line, tool):
+    """Programs the full images have and -slim lacks, from the difference of their program
+    folders (emulations of the official images): ``git-lfs install`` exited 127 on
+    node:18-slim and passed on node:18 (built for real)."""
+    result = _run(f'FROM {base}\nWORKDIR /app\n{line}\nCMD ["sh"]\n')
+    messages = " ".join(f.message for f in result.applied + result.suggestions)
+    assert f"{base}-slim" not in result.output
+    assert f"uses {tool}, which {base}-slim does not have" in messages, messages
+
+
+@pytest.mark.parametrize(
+    ("deps", "kept"),
+    [
+        ("curl default-jdk-headless", "installs default-jdk-headless, which needs /usr/share/man"),
+        ("man-db", "installs man-db, which reads man pages"),
+        ("curl", None),
+    ],
+)
+def test_apt_packages_named_through_a_variable_of_the_run(deps, kept):
+    """``BUILDDEPS="..." && apt-get install $BUILDDEPS`` installs what the variable holds
+    (rocker's r-ver files, 15 in the corpus, install default-jdk so): built for real, the JRE's
+    postinst failed on debian:12-slim for lack of /usr/share/man/man1 and passed on debian:12."""
+    text = (
+        f'FROM debian:12\nRUN apt-get update && BUILDDEPS="{deps}" \\\n'
+        " && apt-get install -y --no-install-recommends $BUILDDEPS \\\n"
+        ' && apt-get purge -y ${BUILDDEPS} && rm -rf /var/lib/apt/lists/*\nCMD ["bash"]\n'
+    )
+    result = _run(text)
+    messages = " ".join(f.message for f in result.applied + result.suggestions)
+    if kept is None:
+        assert "debian:12-slim" in result.output, messages
+    else:
+        assert "debian:12-slim" not in result.output
+        assert kept in messages, messages
+
+
+def test_apt_packages_named_through_an_env_variable():
+    """An ENV value is what ``$BUILD_DEPS`` expands to in a later RUN."""
+    text = 'FROM debian:12\nENV BUILD_DEPS="default-jre-headless"\n'
+    result = _run(text + 'RUN apt-get update && apt-get install -y $BUILD_DEPS\nCMD ["java"]\n')
+    assert "debian:12-slim" not in result.output
+    messages = " ".join(f.message for f in result.applied + result.suggestions)
+    assert "installs default-jre-headless, which needs /usr/share/man/man1" in messages
+
+
+@pytest.mark.parametrize(
+    ("run", "unread"),
+    [
+        ("apt-get install -y $(cat /tmp/packages.txt)", "$(cat /tmp/packages.txt)"),
+        ("xargs -a /tmp/packages.txt apt-get install -y", "the packages xargs reads"),
+        ("apt-get install -y $PHPIZE_DEPS", "$PHPIZE_DEPS"),
+        ("apt-get install -y ./zulu17.deb", "./zulu17.deb"),
+        ("dpkg -i /tmp/zulu17.deb", "the .deb files dpkg installs"),
+        ("apt-get install -y curl", None),
+    ],
+)
+def test_apt_packages_msdfix_cannot_read(run, unread):
+    """Packages read from a file at build time may need what -slim leaves out: built for
+    real, ``apt-get install $(cat /tmp/packages.txt)`` with default-jre-headless in the file
+    passed on debian:12 and failed on debian:12-slim (/usr/share/man/man1)."""
+    text = "FROM debian:12\nCOPY packages.txt /tmp/\n"
+    result = _run(text + f'RUN apt-get update && {run}\nCMD ["bash"]\n', unsafe=True)
+    [fix] = [f for f in result.applied if "debian:12-slim" in f.message]
+    reason = f"installs apt packages msdfix cannot read ({unread})"
+    assert (reason in fix.message) is (unread is not None), fix.message

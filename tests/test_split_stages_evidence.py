@@ -2338,3 +2338,23 @@ def test_a_python_split_onto_slim_brings_the_full_images_mime_types(tmp_path: Pa
     assert "/etc/mime.types comes from python:3.12" in messages
     slim, _ = _py_split(tmp_path / "slim", "FROM python:3.12", "FROM python:3.12-slim")
     assert "/etc/mime.types" not in slim
+
+
+@pytest.mark.parametrize(
+    ("source", "split"),
+    [
+        ('font = ImageFont.truetype("DejaVuSans.ttf", 24)\n', False),
+        ('font = ImageFont.truetype("fonts/Inter.ttf", 24)\n', True),
+    ],
+)
+def test_a_python_split_onto_slim_keeps_the_system_fonts(
+    tmp_path: Path, source: str, split: bool
+) -> None:
+    """The full python image has fontconfig and fonts-dejavu-core, python:*-slim no font:
+    built for real on emulations of the official images, the split's runtime raised "OSError:
+    cannot open resource" at Pillow's ``truetype("DejaVuSans.ttf")``. A font the context
+    ships is no system font."""
+    out, messages = _py_split(tmp_path, files={"app.py": source, "fonts/Inter.ttf": "x"})
+    assert ("AS runtime" in out) is split, messages
+    if not split:
+        assert "python:3.12-slim has no fonts, which python:3.12 has" in messages, messages

@@ -46,6 +46,10 @@ BUILDPACK_TOOLS = frozenset(
     curl-config composite compare conjure animate dirmngr gpg-agent gpgconf gpgsm
     gpg-connect-agent watch vmstat uptime pmap pwdx sysctl slabtop tload skill snice
     svnadmin svnversion svnlook svnsync svnserve svnrdump svnmucc svndumpfilter
+    fc-list fc-match fc-cache fc-query fc-scan fc-pattern fc-cat fc-conflist fc-validate
+    git-lfs gcc-12 g++-12 cpp-12 gcov-12 lto-dump ssh-copy-id slogin pidwait lzegrep lzfgrep
+    lzless lzmore gpgtar gpgsplit gpg-zip gpgcompose dirmngr-client krb5-config pcre2-config
+    libpng-config libpng16-config ncurses6-config ncursesw6-config svnauthz svnbench
 """.split()
     + [PERL_MODULES]
 )
@@ -79,6 +83,10 @@ SLIM_LACKS_WHY = {
     ),
     "media-types": "Python's mimetypes reads its /etc/mime.types, so files served by type "
     "(fonts, webp, .js) get another Content-Type without it",
+    "netbase": "service and protocol names (/etc/services, /etc/protocols) do not resolve "
+    "without it",
+    "fonts-dejavu-core": "text drawn with the system's fonts (fontconfig, /usr/share/fonts, a "
+    "font file named without its folder) finds no font without it",
 }
 # What shows a Python program sends files by type: the standard library's file servers and
 # type guesses, and the static-file helpers of the web frameworks (Flask serves the app's
@@ -88,8 +96,50 @@ MIME_TYPED_SERVING = re.compile(
     r"|send_file|send_from_directory|static_folder|whitenoise|staticfiles|StaticFileHandler"
     r"|add_static|guess_type)\b"
 )
+# The full python, node and ruby images carry fontconfig and the DejaVu fonts: buildpack-deps'
+# imagemagick and libmagickwand-dev bring libfontconfig1, whose fontconfig-config depends on
+# fonts-dejavu-core (its first alternative), and libfontconfig-dev the fontconfig programs. The
+# -slim images have no font and no /usr/share/fonts (built for real on emulations of the
+# official images: Pillow's ``ImageFont.truetype("DejaVuSans.ttf")`` raised "cannot open
+# resource" and ``fc-list`` was not found on python:3.12-slim, resvg drew no text on
+# node:18-slim).
+SYSTEM_FONTS = frozenset({"fonts-dejavu-core"})
+# Packages that bring a font (fontconfig's configuration depends on one).
+FONT_PACKAGES = re.compile(
+    r"^(?:fonts-[a-z0-9.+-]+|ttf-[a-z0-9.+-]+|xfonts-[a-z0-9.+-]+|gsfonts[a-z0-9.+-]*"
+    r"|fontconfig(?:-config)?|libfontconfig[a-z0-9.+-]*)$"
+)
+# What shows a program reads the system's fonts: their folders, fontconfig, a DejaVu face.
+SYSTEM_FONT_USE = re.compile(
+    r"/usr/share/fonts\b|/etc/fonts\b|\bfc-(?:list|match|cache|query|scan|pattern)\b"
+    r"|\bfontconfig\b|\bDejaVu"
+)
+# A font file named without a folder (Pillow's ``truetype("Arial.ttf")``, reportlab's
+# ``TTFont(name, "X.ttf")``): both search the system's font folders for it.
+FONT_FILE = re.compile(r"""["']([^"'/\\\s]+\.(?:ttf|otf|ttc|pfb))["']""", re.IGNORECASE)
+# node's and ruby's -slim images have no netbase (/etc/services, /etc/protocols, /etc/rpc):
+# debian:*-slim has none, nodejs/docker-node installs nothing that stays and docker-library/ruby
+# only ca-certificates, where buildpack-deps' curl image installs netbase (python's -slim
+# installs it too). Service and protocol names then fail to resolve: node's
+# ``dns.lookupService(ip, 443)`` answered "443" on node:18-slim and "https" on node:18 (built
+# for real), Ruby's ``Socket.getservbyname`` raises, perl's IO::Socket finds no "tcp".
+NETBASE = frozenset({"netbase"})
+# What shows a program looks names up in those files.
+NETBASE_USE = re.compile(
+    r"/etc/(?:services|protocols|rpc)\b|\bget(?:serv|proto)by(?:name|port|number)\b"
+    r"|\blookupService\b"
+)
 # Packages that stand in for one the smaller variant lacks (any of them brings its files).
 SLIM_LACKS_PROVIDERS = {"media-types": MIME_TYPES_PROVIDERS}
+
+
+def provides_lacking(package: str, installed: set[str]) -> bool:
+    """One of ``installed`` brings the files of ``package``, which the smaller variant lacks."""
+    if package in SYSTEM_FONTS:
+        return any(FONT_PACKAGES.match(name) for name in installed)
+    return bool(SLIM_LACKS_PROVIDERS.get(package, {package}) & installed)
+
+
 # JDK tools a JRE lacks.
 JDK_TOOLS = frozenset(
     """
@@ -117,7 +167,8 @@ _TOOL_PACKAGES = """
     dirmngr=dirmngr,gnupg gpg-agent=gpg-agent,gnupg gpgconf=gpgconf,gnupg gpgsm=gpgsm,gnupg
     gpg-connect-agent=gpg-agent,gnupg funzip=unzip unzipsfx=unzip zipgrep=unzip
     update-ca-certificates=ca-certificates openssl=openssl,ca-certificates
-    c_rehash=openssl,ca-certificates
+    c_rehash=openssl,ca-certificates python3.11=python3,python3.11,python3-minimal
+    pydoc3=python3 pygettext3=python3 py3compile=python3 py3clean=python3
 """
 # apt packages that provide a tool (a stage that installs one may use the tool on -slim).
 # Programs of one package (and the packages that bring it): "packages: programs".
@@ -135,6 +186,20 @@ _PACKAGE_PROGRAMS = f"""
         dpkg-scanpackages dpkg-scansources dpkg-shlibdeps dpkg-source dpkg-vendor
     procps: watch vmstat uptime pmap pwdx sysctl slabtop tload skill snice
     subversion: svnadmin svnversion svnlook svnsync svnserve svnrdump svnmucc svndumpfilter
+    gcc-12,gcc,g++,build-essential: gcc-12 cpp-12 gcov-12 lto-dump
+    g++-12,g++,build-essential: g++-12
+    openssh-client: ssh-copy-id slogin
+    procps: pidwait
+    xz-utils: lzegrep lzfgrep lzless lzmore
+    gnupg,gpg,gnupg2,gpgv: gpgtar gpgsplit gpg-zip gpgcompose
+    dirmngr,gnupg: dirmngr-client
+    libkrb5-dev,krb5-multidev: krb5-config
+    libpcre2-dev: pcre2-config
+    libpng-dev: libpng-config libpng16-config
+    libncurses-dev,libncurses5-dev,libncursesw5-dev: ncurses6-config ncursesw6-config
+    subversion: svnauthz svnbench
+    fontconfig: fc-list fc-match fc-cache fc-query fc-scan fc-pattern fc-cat fc-conflist
+        fc-validate
 """
 TOOL_PACKAGES: dict[str, frozenset[str]] = {
     **{
@@ -180,11 +245,17 @@ NODE_NATIVE = frozenset(
 # (buildpack-deps) has and node:*-slim lacks: libpq, Kerberos, ODBC, libcurl, ImageMagick, git,
 # python3 (python-shell runs it), libssl (Prisma's engines load libssl.so and detect it with
 # `openssl version`: node:*-slim purges both, nodejs/docker-node#1919, Prisma's docs ask slim
-# images to `apt-get install openssl`).
+# images to `apt-get install openssl`), the system's fonts (resvg, @napi-rs/canvas and
+# skia-canvas draw text with the fonts of /usr/share/fonts: see ``SYSTEM_FONTS``), procps'
+# ``ps`` (find-process, ps-list, ps-node and tree-kill run it on Linux: on node:18-slim
+# find-process printed "ps: not found" and ps-list failed with "spawn ps ENOENT", built for
+# real; systeminformation runs ps and other system programs).
 NODE_NEEDS_FULL = frozenset(
     """
     pg-native libpq kerberos gssapi odbc ibm_db node-libcurl imagemagick-native imagemagick gm
     simple-git nodegit python-shell @prisma/client prisma @prisma/engines
+    @resvg/resvg-js @napi-rs/canvas skia-canvas
+    find-process ps-list ps-node tree-kill systeminformation
 """.split()
 )
 # Gems with C extensions (they need gcc/make on the image that runs bundle install).
@@ -255,10 +326,12 @@ FAMILIES: dict[str, Family] = {
             "node", "runtime",
             (_v("full", 1000, "node:18"), _v("slim", 200, "node:18-slim"),
              _v("alpine", 130, "node:18-alpine", **_APK)),
-            BUILDPACK_TOOLS | {"python3", "python", "update-ca-certificates", "openssl", "c_rehash"},
+            BUILDPACK_TOOLS
+            | {"python3", "python", "update-ca-certificates", "openssl", "c_rehash"}
+            | {"python3.11", "pydoc3", "pygettext3", "py3compile", "py3clean"},
             "node:18 -> node:18-slim; alpine only unsafe, never with native modules",
             alpine="unsafe",
-            slim_lacks=SLIM_PURGED,
+            slim_lacks=SLIM_PURGED | SYSTEM_FONTS | NETBASE,
         ),
         Family(
             "python", "runtime",
@@ -267,7 +340,7 @@ FAMILIES: dict[str, Family] = {
             BUILDPACK_TOOLS,
             "python:3.12-bookworm -> python:3.12-slim-bookworm; alpine never "
             "(manylinux wheels are glibc; packages compile from source on musl)",
-            slim_lacks=MIME_TYPES,
+            slim_lacks=MIME_TYPES | SYSTEM_FONTS,
         ),
         Family(
             "ruby", "runtime",
@@ -275,6 +348,7 @@ FAMILIES: dict[str, Family] = {
              _v("alpine", 80, "ruby:3.3-alpine", **_APK)),
             BUILDPACK_TOOLS,
             "ruby:3.3-bookworm -> ruby:3.3-slim-bookworm; C extensions need the full image",
+            slim_lacks=SYSTEM_FONTS | NETBASE,
         ),
         Family(
             "debian", "os",

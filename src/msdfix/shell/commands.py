@@ -285,3 +285,31 @@ def _unread(node: Node, table: list[int] | None) -> Command:
 def commands_run(script: str) -> list[Command]:
     """Every command ``script`` runs: ``parse_commands``, then ``substituted_commands``."""
     return parse_commands(script) + substituted_commands(script)
+
+
+@lru_cache(maxsize=512)
+def _assigned(script: str) -> tuple[tuple[str, str], ...]:
+    tree = _parser().parse(script.encode("utf-8"))
+    table = _offsets(script)
+    found: list[tuple[str, str]] = []
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.type == "variable_assignment" and (
+            node.parent is None or node.parent.type != "command"
+        ):
+            start, end = node.start_byte, node.end_byte
+            if table is not None:
+                start, end = table[start], table[end]
+            name, _, value = script[start:end].partition("=")
+            found.append((name, unquote(value)))
+            continue
+        stack.extend(reversed(node.children))
+    return tuple(found)
+
+
+def script_assignments(script: str) -> dict[str, str]:
+    """The shell variables ``script`` sets in statements of their own (``DEPS="curl jq"``,
+    ``export DEPS=...``; not ``NAME=value cmd``, which only ``cmd`` sees), the last value
+    of each."""
+    return dict(_assigned(script))

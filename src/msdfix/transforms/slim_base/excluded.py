@@ -105,6 +105,27 @@ def translation_reason(doc: Document, stage: Stage) -> str | None:
     return None
 
 
+# Python's gettext given a domain and no folder (``gettext.translation("iso_3166-1",
+# languages=["de"])``): it reads ``sys.base_prefix``/share/locale, which is /usr/share/locale
+# for Debian's python3 (the python images' own Python reads /usr/local/share/locale).
+_DEFAULT_CATALOGS = re.compile(
+    r"\bgettext\.(?:translation|install|find|bindtextdomain|dgettext|dngettext)\(\s*"
+    r"(?:[\"'][^\"'\n]*[\"']|[A-Za-z_][\w.]*)\s*(?:\)|,\s*(?!localedir\b)[A-Za-z_]\w*\s*=)"
+)
+
+
+def system_catalog_reason(doc: Document) -> str | None:
+    """A Python source that loads a gettext domain from the default folder, which is
+    /usr/share/locale for Debian's python3: -slim keeps no translation there, so the lookup
+    fails whatever LANG says (built for real: ``gettext.translation("iso_3166-1",
+    languages=["de"])`` printed German country names on debian:12 and raised "No translation
+    file found for domain" on debian:12-slim)."""
+    for rel in _sources(doc, vendored=False):
+        if rel.endswith(".py") and _DEFAULT_CATALOGS.search(doc.context.read_text(rel) or ""):
+            return f"{rel} loads a gettext domain from the default folder, /usr/share/locale"
+    return None
+
+
 _ASSIGNED = re.compile(r"""\b(LANG|LANGUAGE|LC_ALL|LC_MESSAGES)=["']?([^\s"';,\]]+)""")
 
 

@@ -12,7 +12,7 @@ from msdfix.ecosystems.os import APT_PROGRAMS, CA_RECOMMENDING
 from msdfix.model import Stage
 from msdfix.model.program_calls import tar_tool
 from msdfix.shell.classify import inner_script, program_args
-from msdfix.shell.commands import commands_run, substituted_commands
+from msdfix.shell.commands import commands_run, script_assignments, substituted_commands
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
@@ -34,6 +34,8 @@ class Facts:
     uses: list[Use] = field(default_factory=list)
     shell: list[Instruction] = field(default_factory=list)
     apt: dict[int, set[str]] = field(default_factory=dict)  # start_line -> packages installed
+    # start_line -> how an apt install names packages msdfix cannot read
+    unread_apt: dict[int, str] = field(default_factory=dict)
 
 
 def expand_sh(program: str, args: list[str]) -> list[tuple[str, list[str]]]:
@@ -93,12 +95,22 @@ def stage_facts(doc: Document, stage: Stage) -> Facts:
     facts = Facts()
     for ins in stage.instructions:
         pairs: list[tuple[str, list[str]]] = []
+        assigned: dict[str, str] = {}
+        known: set[str] = set()
+        fed: set[int] = set()  # pairs whose command xargs runs with arguments from its input
         if ins.cmd == "run":
             facts.shell.append(ins)
             script = run_script(ins, doc.text)
             if script is not None:
                 inner = substituted_commands(script.text)  # REV=$(git rev-parse HEAD)
-                pairs = [program_args(c) for c in [*script.commands, *inner]]
+                commands = [*script.commands, *inner]
+                pairs = [program_args(c) for c in commands]
+                fed = {i for i, c in enumerate(commands) if c.name in ("xargs", "parallel")}
+                # ENV DEPS="..." (not an ARG's default: a build argument may change it)
+                scope = doc.model.fixed_scope(stage, ins)
+                assigned = {k: v for k, v in scope.items() if v is not None}
+                assigned.update(script_assignments(script.text))
+                known = set(scope) | set(assigned)
         elif ins.cmd in ("cmd", "entrypoint"):
             argv = ins.json_args()
             if argv is None:
@@ -121,14 +133,63 @@ def stage_facts(doc: Document, stage: Stage) -> Facts:
                     pairs = [program_args(c) for c in commands_run(values[1])]
         elif ins.cmd in ("shell", "onbuild"):
             facts.shell.append(ins)
-        for program, args in pairs:
+        for at, (program, args) in enumerate(pairs):
             for prog, rest in expand_sh(program, args):
+                if prog in APT_PROGRAMS:
+                    rest = expand_words(rest, assigned)  # apt-get install $BUILDDEPS
                 if prog:
                     facts.uses.append(Use(ins, prog, rest))
                 if prog in APT_PROGRAMS and "install" in rest:
                     facts.apt.setdefault(ins.start_line, set()).update(_apt_names(rest))
+                    unread = unread_packages(rest, known, at in fed)
+                    if unread is not None:
+                        facts.unread_apt.setdefault(ins.start_line, unread)
+                if posixpath.basename(prog) == "dpkg" and {"-i", "--install"} & set(rest):
+                    facts.unread_apt.setdefault(ins.start_line, "the .deb files dpkg installs")
     _recommended_ca(stage, facts)
     return facts
+
+
+_SHELL_VARIABLE = re.compile(r"\$(?:\{([A-Za-z_]\w*)\}|([A-Za-z_]\w*))")
+
+
+def expand_words(args: list[str], assigned: dict[str, str]) -> list[str]:
+    """``args`` with the variables the RUN's script sets expanded and split into words, as
+    the shell does with an unquoted ``$BUILDDEPS`` (built for real: ``BUILDDEPS="curl
+    default-jdk-headless" && apt-get install -y $BUILDDEPS`` passed on debian:12 and failed on
+    debian:12-slim, the JRE's postinst needing /usr/share/man/man1)."""
+    found: list[str] = []
+    for arg in args:
+        if "$" not in arg or not assigned:
+            found.append(arg)
+            continue
+        value = _SHELL_VARIABLE.sub(
+            lambda m: assigned.get(m.group(1) or m.group(2), m.group(0)), arg
+        )
+        found += value.split() or [arg]
+    return found
+
+
+_SUBSTITUTION = re.compile(r"\$\(|`")
+
+
+def unread_packages(args: list[str], known: set[str], fed: bool) -> str | None:
+    """How an apt install names packages msdfix cannot read, or None: from xargs' input
+    (``xargs -a packages.txt apt-get install``), a command substitution (``$(cat
+    packages.txt)``), a variable neither the RUN nor the stage sets (a base image's ENV) or
+    a downloaded .deb file.
+    Variables of the stage (build arguments) are judged where they are read."""
+    if fed:
+        return "the packages xargs reads"
+    for arg in args:
+        if _SUBSTITUTION.search(arg) and not arg.endswith((")", "`")):
+            return "$(...)"  # a substitution the shell parser split into words
+        if _SUBSTITUTION.search(arg) or arg.endswith(".deb"):  # ./google-chrome.deb
+            return arg
+        names = [m.group(1) or m.group(2) for m in _SHELL_VARIABLE.finditer(arg)]
+        if any(name not in known for name in names):
+            return arg
+    return None
 
 
 _NO_RECOMMENDS = ("--no-install-recommends", "Install-Recommends=false", "Install-Recommends=0")

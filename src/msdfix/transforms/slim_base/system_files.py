@@ -1,11 +1,12 @@
 """slim-base: system files that only the full image's packages bring.
 
 The full node/python/ruby images (buildpack-deps) carry openssh-client, imagemagick,
-mysql-common, libldap-common, wget, subversion, mercurial, procps and git, with their
-configuration files. A RUN that edits one without installing the package (``sed -i ...
-/etc/ssh/ssh_config``, ImageMagick's ``policy.xml``) passes on the full image and fails on
--slim: "sed: can't read /etc/ssh/ssh_config: No such file or directory" (node:18 ->
-node:18-slim, built for real). slim-base reads the programs a RUN runs; this reads the files.
+mysql-common, libldap-common, wget, subversion, mercurial, procps, git, fontconfig and the
+DejaVu fonts, with their configuration files. A RUN that edits one without installing the
+package (``sed -i ... /etc/ssh/ssh_config``, ImageMagick's ``policy.xml``) passes on the full
+image and fails on -slim: "sed: can't read /etc/ssh/ssh_config: No such file or directory"
+(node:18 -> node:18-slim, built for real). slim-base reads the programs a RUN runs; this reads
+the files.
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ _FULL_ONLY: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
         (r"/(?:usr/share|usr/lib)/git-core/", "git"),
         (r"/etc/wgetrc\b", "wget"),
         (r"/etc/sysctl\.conf\b", "procps"),
+        (
+            r"/usr/share/fonts/truetype/dejavu/",
+            "fonts-dejavu-core fonts-dejavu fonts-dejavu-extra fontconfig fontconfig-config "
+            "libfontconfig1 libfontconfig-dev",
+        ),
+        (r"/etc/fonts/", "fontconfig-config fontconfig libfontconfig1 libfontconfig-dev"),
     )
 )
 # Commands that name such a path without needing it: cleanups, mkdir, tests, echo's text.

@@ -9,19 +9,23 @@ from dataclasses import dataclass, field
 from msdfix.document import Document
 from msdfix.ecosystems.images import (
     MIME_TYPED_SERVING,
+    NETBASE,
     NGINX_ALPINE_GROUPS,
     NGINX_ALPINE_USERS,
-    SLIM_LACKS_PROVIDERS,
+    NODE_NEEDS_FULL,
     SLIM_LACKS_WHY,
+    SYSTEM_FONTS,
     Family,
     Target,
     family_of,
     is_small,
+    provides_lacking,
 )
 from msdfix.ecosystems.jdk import compiling_reason, source_file_launch
 from msdfix.ecosystems.node import SCRIPT_RUNNERS
 from msdfix.ecosystems.os import APT_PROGRAMS, CA_CERTIFICATES, needs_man_pages
 from msdfix.ecosystems.programs import POSIX_SHELLS, SHELLS
+from msdfix.ecosystems.slim_lacks import netbase_use, system_font_use
 from msdfix.model import BuildContext, Stage
 from msdfix.model.base_images import HUB_REGISTRIES
 from msdfix.model.image import ImageRef
@@ -45,7 +49,11 @@ from msdfix.transforms.slim_base.base_packages import base_package_use, unrefres
 from msdfix.transforms.slim_base.build_programs import installed_program
 from msdfix.transforms.slim_base.ca_store import ca_store_reason
 from msdfix.transforms.slim_base.deps import dependency_status, install_calls, node_deps
-from msdfix.transforms.slim_base.excluded import excluded_reason, translation_reason
+from msdfix.transforms.slim_base.excluded import (
+    excluded_reason,
+    system_catalog_reason,
+    translation_reason,
+)
 from msdfix.transforms.slim_base.facts import (
     Use,
     installed_before,
@@ -165,18 +173,32 @@ class Planner:
         """Packages the full image has and ``new`` lacks, which no RUN of the stage installs,
         where the program's own need is unreadable (fonts for a Java program's rendering)."""
         installed = {p for names in self.facts.apt.values() for p in names}
-        lacking = sorted(
-            p
-            for p in self.family.slim_lacks
-            if p in SLIM_LACKS_WHY and not SLIM_LACKS_PROVIDERS.get(p, {p}) & installed
-        )
-        if lacking == ["media-types"] and not self._sends_typed_files():
-            lacking = []
-        if lacking:
+        needs = {
+            p: why
+            for p in sorted(self.family.slim_lacks)
+            if p in SLIM_LACKS_WHY
+            and not provides_lacking(p, installed)
+            and (why := self._needs(p)) is not None
+        }
+        if needs:
+            first, why = next(iter(needs.items()))
             unsafe.append(
-                f"{new} has no {' or '.join(lacking)}, which the full image installs: "
-                f"{SLIM_LACKS_WHY[lacking[0]]}"
+                f"{new} has no {' or '.join(needs)}, which the full image installs: "
+                f"{SLIM_LACKS_WHY[first]}{f' ({why})' if why else ''}"
             )
+
+    def _needs(self, package: str) -> str | None:
+        """Why the program may need a package the smaller variant lacks ('' when unreadable,
+        None when it does not): mime types when it sends files by type, fonts and netbase when
+        it reads them."""
+        if package == "media-types":
+            return "" if self._sends_typed_files() else None
+        entries = [i.args for i in self.stage.entry() if i is not None]
+        if package in SYSTEM_FONTS:
+            return system_font_use(self.doc.context, entries)
+        if package in NETBASE:
+            return netbase_use(self.doc.context, entries)
+        return ""
 
     def _sends_typed_files(self) -> bool:
         """The Python program may type files by their names (Python's mimetypes): its start
@@ -456,7 +478,14 @@ class Planner:
                     return cand
                 if maybe:
                     cand.unsafe.append(maybe)
+            for line, unread in sorted(self.facts.unread_apt.items())[:1]:
+                cand.unsafe.append(
+                    f"line {line} installs apt packages msdfix cannot read ({unread}): one may "
+                    "need what -slim leaves out (/usr/share/man for a JRE, docs, translations)"
+                )
             translated = translation_reason(self.doc, self.stage)
+            if translated is None and self.family.name != "python":  # python's is /usr/local
+                translated = system_catalog_reason(self.doc)
             if translated is not None:
                 cand.unsafe.append(
                     f"{translated}: -slim leaves the translations in /usr/share/locale out"
@@ -524,10 +553,12 @@ class Planner:
                     "libraries only the full image has"
                 )
             elif status == "native":
-                cand.unsafe.append(
-                    f"line {line} installs packages with install scripts or native code "
-                    f"({short_names(names)})"
+                what = (
+                    "packages that need libraries or programs only the full image has"
+                    if names and set(names) <= NODE_NEEDS_FULL
+                    else "packages with install scripts or native code"
                 )
+                cand.unsafe.append(f"line {line} installs {what} ({short_names(names)})")
             elif status == "unproven":
                 what = f" ({short_names(names)} may be built from source)" if names else ""
                 cand.unsafe.append(

@@ -112,7 +112,13 @@ import re
 from collections.abc import Iterable
 
 from msdfix.document import Document
-from msdfix.ecosystems.images import MIME_TYPES, MIME_TYPES_PROVIDERS, family_of
+from msdfix.ecosystems.images import (
+    MIME_TYPES,
+    MIME_TYPES_PROVIDERS,
+    SYSTEM_FONTS,
+    family_of,
+    provides_lacking,
+)
 from msdfix.ecosystems.os import (
     APK,
     APT,
@@ -124,6 +130,7 @@ from msdfix.ecosystems.os import (
     release_bound,
 )
 from msdfix.ecosystems.registry import ecosystem_of
+from msdfix.ecosystems.slim_lacks import system_font_use
 from msdfix.fixes import Applicability, Edit, Finding, apply_edits
 from msdfix.model import Stage
 from msdfix.model.args import expand
@@ -381,6 +388,7 @@ def _packages(a: Analysis, plan: Plan) -> None:
         )
     _ca_bundle(a, plan)
     _mime_types(a, plan)
+    _system_fonts(a, plan)
     if plan.runtime.startswith("debian:") and not plan.same_family:
         files = [f for f, p in TOOLCHAIN_FILES.items() if p not in plan.packages]
         plan.copies = dedupe([*plan.copies, *files])
@@ -420,6 +428,24 @@ def _mime_types(a: Analysis, plan: Plan) -> None:
         return
     plan.copies = dedupe([*plan.copies, "/etc/mime.types"])
     plan.notes.append(f"/etc/mime.types comes from {a.stage.image.raw} ({plan.runtime} lacks it)")
+
+
+def _system_fonts(a: Analysis, plan: Plan) -> None:
+    """A -slim runtime of a family whose full image has fonts (``SYSTEM_FONTS``) has none: a
+    program that reads the system's fonts makes the split unsafe unless the runtime installs
+    a font (Pillow's ``truetype("DejaVuSans.ttf")`` raised "cannot open resource")."""
+    name, _, tag = plan.runtime.rpartition(":")
+    family = family_of(name)
+    if family is None or not family.slim_lacks & SYSTEM_FONTS or "slim" not in tag:
+        return
+    built_on = a.stage.image.tag or ""
+    if "slim" in built_on or "alpine" in built_on or plan.unsafe is not None:
+        return  # the build image is no full variant: it has no fonts either
+    if any(provides_lacking(p, set(plan.packages)) for p in SYSTEM_FONTS):
+        return
+    why = system_font_use(a.ctx, [i.args for i in a.stage.entry() if i is not None])
+    if why is not None:
+        plan.unsafe = f"{plan.runtime} has no fonts, which {a.stage.image.raw} has ({why})"
 
 
 # Files of the toolchain images (buildpack-deps) that programs read at run time and a

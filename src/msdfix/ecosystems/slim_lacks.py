@@ -1,0 +1,58 @@
+"""Whether a program reads files that a -slim image lacks and its full image has.
+
+The facts are in ``msdfix.ecosystems.images`` (``SYSTEM_FONTS``, ``NETBASE``): this reads the
+start commands and the build context's sources for their use.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from msdfix.ecosystems.images import FONT_FILE, NETBASE_USE, SYSTEM_FONT_USE
+from msdfix.model.context import BuildContext
+from msdfix.model.program_calls import COMMON, MAX_SCANNED, SOURCE_PATTERNS
+
+
+def _sources(ctx: BuildContext) -> list[str]:
+    """The project's sources, up to as many as msdfix reads."""
+    files = sorted({f for pattern in SOURCE_PATTERNS for f in ctx.glob(pattern)})
+    return [
+        rel
+        for rel in files[:MAX_SCANNED]
+        if not any(p.fullmatch(rel) for p in COMMON) and "node_modules/" not in rel
+    ]
+
+
+def _named(ctx: BuildContext, pattern: re.Pattern[str], texts: list[str]) -> str | None:
+    """Where ``texts`` (start commands) or a source match ``pattern``, or None."""
+    for text in texts:
+        found = pattern.search(text)
+        if found:
+            return f"the start command names {found.group(0)}"
+    for rel in _sources(ctx) if ctx.present else []:
+        found = pattern.search(ctx.read_text(rel) or "")
+        if found:
+            return f"{rel} names {found.group(0)}"
+    return None
+
+
+def system_font_use(ctx: BuildContext, texts: list[str]) -> str | None:
+    """Why the program may read the system's fonts, or None: the start commands or a source
+    name their folders, fontconfig or a DejaVu face, or a source names a font file without
+    its folder that the context does not hold (Pillow and reportlab then search the system's
+    folders)."""
+    named = _named(ctx, SYSTEM_FONT_USE, texts)
+    if named is not None or not ctx.present:
+        return named
+    shipped = {posixpath.basename(f).lower() for f in ctx.glob("*.*")}
+    for rel in _sources(ctx):
+        for m in FONT_FILE.finditer(ctx.read_text(rel) or ""):
+            if m.group(1).lower() not in shipped:
+                return f"{rel} loads {m.group(1)} by name, from the system's font folders"
+    return None
+
+
+def netbase_use(ctx: BuildContext, texts: list[str]) -> str | None:
+    """Why the program may read /etc/services or /etc/protocols, or None."""
+    return _named(ctx, NETBASE_USE, texts)
