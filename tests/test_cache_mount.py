@@ -1111,8 +1111,34 @@ def test_a_deletion_that_reaches_the_wheels_tmpfs_declines_the_pip_mount(clean: 
 
 def test_a_find_from_the_root_names_the_root_in_its_reason() -> None:
     """``find / ... -delete`` is reported as deleting under ``/`` (it printed an empty path)."""
-    text = 'FROM python:3.12\nRUN pip install six && find / -name "*.pyc" -delete\n'
+    text = 'FROM python:3.12\nRUN pip install six && find / -path "*/.cache/*" -delete\n'
     assert any("everything under / with find" in m for m in _fixes(text))
+
+
+@pytest.mark.parametrize(
+    ("clean", "mounted"),
+    [
+        ('find / -name "*.pyc" -or -name "*.pyo" -delete', True),
+        ('find / -name "*.pyc" -delete', True),
+        ("find /root -name '*.log' -o -type f -exec rm -f {} +", True),
+        ('find / -iname "*.PYC" -delete', True),
+        ('find / -name ".cache" -exec rm -rf {} +', False),  # a directory above the mount
+        ('find / -name "p*" -delete', False),  # pip
+        ('find / -iname "WHEELS" -delete', False),  # the tmpfs below it
+        ('find / \\( -name "*.pyc" -o -name "*.pyo" \\) -delete', False),  # not read
+        ('find / -name "*.pyc" -o -delete', False),  # the second branch deletes anything
+    ],
+)
+def test_a_find_that_deletes_only_other_names_keeps_the_pip_mount(
+    clean: str, mounted: bool
+) -> None:
+    """``find / -name '*.pyc' -or -name '*.pyo' -delete`` deletes only entries of those names
+    (-delete binds to the last test), never the mount points ``/root/.cache/pip`` and its
+    ``wheels/`` tmpfs: the mount was declined as "deletes everything under / with find" (a
+    bulk file; built for real with the mount). A name that a directory on the way has, or an
+    expression msdfix does not read, still declines."""
+    text = f"FROM python:3.12\nRUN pip install six && {clean}\n"
+    assert ("--mount=type=cache,target=/root/.cache/pip" in _run(text)) is mounted
 
 
 @pytest.mark.parametrize(
