@@ -1127,6 +1127,7 @@ def test_a_find_from_the_root_names_the_root_in_its_reason() -> None:
         ('find / -iname "WHEELS" -delete', False),  # the tmpfs below it
         ('find / \\( -name "*.pyc" -o -name "*.pyo" \\) -delete', False),  # not read
         ('find / -name "*.pyc" -o -delete', False),  # the second branch deletes anything
+        ('find / -delete -name "*.pyc"', False),  # the test after the action filters nothing
     ],
 )
 def test_a_find_that_deletes_only_other_names_keeps_the_pip_mount(

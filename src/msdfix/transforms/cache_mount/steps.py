@@ -287,7 +287,7 @@ def find_spares(step: Step, path: str, start: str) -> bool:
         if word not in ("-o", "-or"):
             branch.append(word)
             continue
-        if _branch_deletes(branch) and not _branch_spares(branch, names):
+        if _branch_deletes(branch) and not _branch_spares(_before_action(branch), names):
             return False
         branch = []
     return True
@@ -301,6 +301,15 @@ def _branch_deletes(branch: list[str]) -> bool:
         and posixpath.basename(branch[i + 1]) in _FIND_DELETERS
         for i, a in enumerate(branch)
     )
+
+
+def _before_action(branch: list[str]) -> list[str]:
+    """The tests before the branch's first deleting action (``-delete -name x`` deletes all:
+    find evaluates left to right)."""
+    for i, word in enumerate(branch):
+        if word == "-delete" or word in RUNS_COMMAND:
+            return branch[:i]
+    return branch
 
 
 def _branch_spares(branch: list[str], names: list[str]) -> bool:
