@@ -1111,8 +1111,35 @@ def test_a_deletion_that_reaches_the_wheels_tmpfs_declines_the_pip_mount(clean: 
 
 def test_a_find_from_the_root_names_the_root_in_its_reason() -> None:
     """``find / ... -delete`` is reported as deleting under ``/`` (it printed an empty path)."""
-    text = 'FROM python:3.12\nRUN pip install six && find / -name "*.pyc" -delete\n'
+    text = 'FROM python:3.12\nRUN pip install six && find / -path "*/.cache/*" -delete\n'
     assert any("everything under / with find" in m for m in _fixes(text))
+
+
+@pytest.mark.parametrize(
+    ("clean", "mounted"),
+    [
+        ('find / -name "*.pyc" -or -name "*.pyo" -delete', True),
+        ('find / -name "*.pyc" -delete', True),
+        ("find /root -name '*.log' -o -type f -exec rm -f {} +", True),
+        ('find / -iname "*.PYC" -delete', True),
+        ('find / -name ".cache" -exec rm -rf {} +', False),  # a directory above the mount
+        ('find / -name "p*" -delete', False),  # pip
+        ('find / -iname "WHEELS" -delete', False),  # the tmpfs below it
+        ('find / \\( -name "*.pyc" -o -name "*.pyo" \\) -delete', False),  # not read
+        ('find / -name "*.pyc" -o -delete', False),  # the second branch deletes anything
+        ('find / -delete -name "*.pyc"', False),  # the test after the action filters nothing
+    ],
+)
+def test_a_find_that_deletes_only_other_names_keeps_the_pip_mount(
+    clean: str, mounted: bool
+) -> None:
+    """``find / -name '*.pyc' -or -name '*.pyo' -delete`` deletes only entries of those names
+    (-delete binds to the last test), never the mount points ``/root/.cache/pip`` and its
+    ``wheels/`` tmpfs: the mount was declined as "deletes everything under / with find" (a
+    bulk file; built for real with the mount). A name that a directory on the way has, or an
+    expression msdfix does not read, still declines."""
+    text = f"FROM python:3.12\nRUN pip install six && {clean}\n"
+    assert ("--mount=type=cache,target=/root/.cache/pip" in _run(text)) is mounted
 
 
 @pytest.mark.parametrize(
@@ -1790,6 +1817,59 @@ def test_a_run_that_shows_what_it_writes_into_apt_configuration_keeps_the_mount(
     text = f"FROM debian:12\n{setup}{APT_INSTALL}"
     result = rewrite(text, None, BuildContext(None), Settings(frozenset({"cache-mount"})))
     assert "target=/var/cache/apt," in result.output
+
+
+COMPOSER_INSTALL = "FROM composer:2\nWORKDIR /app\nCOPY . .\n{setup}RUN composer install --no-dev\n"
+POETRY_INSTALL = "FROM python:3.12\nWORKDIR /app\nCOPY . .\n{setup}RUN poetry install\n"
+
+
+@pytest.mark.parametrize(
+    ("template", "setup"),
+    [
+        (COMPOSER_INSTALL, "RUN cp app/config.example.json app/config.json\n"),
+        (COMPOSER_INSTALL, "RUN mv /app/config.dist.json /app/config/config.json\n"),
+        (POETRY_INSTALL, "RUN cp settings/config.example.toml settings/config.toml\n"),
+    ],
+)
+def test_a_project_file_named_like_a_tools_home_configuration_keeps_the_mount(
+    template: str, setup: str
+) -> None:
+    """composer reads config.json, poetry and pdm config.toml only in their home folders
+    (COMPOSER_HOME, ~/.config/pypoetry): the round-17 rule for files a RUN brings unseen took
+    the app's own config.json for composer's ("composer: RUN at line 4 configures where it
+    caches") and dropped a safe mount."""
+    result = rewrite(
+        template.format(setup=setup),
+        None,
+        BuildContext(None),
+        Settings(frozenset({"cache-mount"}), unsafe=True),
+    )
+    assert "--mount=type=cache" in result.output
+    assert not any("configures where it caches" in f.message for f in result.suggestions)
+
+
+@pytest.mark.parametrize(
+    ("template", "setup"),
+    [
+        (COMPOSER_INSTALL, "RUN cp config.json /root/.composer/\n"),
+        (COMPOSER_INSTALL, "RUN cp conf/c.json $COMPOSER_HOME/config.json\n"),
+        (COMPOSER_INSTALL, "RUN curl -o /tmp/config.json https://example.com/c\n"),
+        (POETRY_INSTALL, "RUN cp c.toml /root/.config/pypoetry/config.toml\n"),
+        (POETRY_INSTALL, "RUN cp poetry.example.toml poetry.toml\n"),
+    ],
+)
+def test_a_file_brought_into_a_tools_home_configuration_still_declines(
+    template: str, setup: str
+) -> None:
+    """The home folder (or a variable that may be it) makes it the tool's configuration, and
+    poetry.toml is poetry's in any project folder."""
+    result = rewrite(
+        template.format(setup=setup),
+        None,
+        BuildContext(None),
+        Settings(frozenset({"cache-mount"}), unsafe=True),
+    )
+    assert any("configures where it caches" in f.message for f in result.suggestions)
 
 
 def test_apt_configuration_that_keeps_the_default_directories_still_gets_the_mount(

@@ -96,6 +96,12 @@ class PackageManager:
     config_options: tuple[str, ...] = ()
     # image paths where a copied file is the tool's configuration whatever its name
     config_dests: tuple[str, ...] = ()
+    # Names among ``config_files`` that the tool reads only in its home folder, whose names
+    # (``config_homes``) a path must show to be the tool's: composer's config.json in
+    # COMPOSER_HOME, poetry's and pdm's config.toml in ~/.config/pypoetry and ~/.config/pdm.
+    # A project's own config.json or config.toml is no configuration of the tool.
+    home_config_files: tuple[str, ...] = ()
+    config_homes: tuple[str, ...] = ()
 
     def subcommand_of(self, args: list[str]) -> str:
         """The first argument that is neither an option nor an option's value ('' if none):

@@ -43,6 +43,8 @@ MANAGERS: tuple[PackageManager, ...] = (
         global_markers=("global",),
         config_files=("config.json",),
         config_keys=r"cache-dir|cache-files-dir|cache-repo-dir",
+        home_config_files=("config.json",),  # $COMPOSER_HOME/config.json
+        config_homes=(".composer", "composer", "tmp"),  # the composer image: COMPOSER_HOME=/tmp
     ),
 )
 

@@ -215,6 +215,8 @@ MANAGERS: tuple[PackageManager, ...] = (
         inert_subcommands=("config", "--version", "self"),
         config_files=("config.toml", "poetry.toml"),
         config_keys=r"cache-dir",
+        home_config_files=("config.toml",),  # poetry.toml is the project's own
+        config_homes=("pypoetry",),
     ),
     PackageManager(
         "pipenv",
@@ -252,6 +254,8 @@ MANAGERS: tuple[PackageManager, ...] = (
         inert_subcommands=("config", "--version", "self", "cache"),
         config_files=("config.toml",),
         config_keys=r"cache_dir",
+        home_config_files=("config.toml",),
+        config_homes=("pdm",),
     ),
 )
 

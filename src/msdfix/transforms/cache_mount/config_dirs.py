@@ -128,7 +128,7 @@ def writes_config(ins: Instruction, manager: PackageManager) -> bool:
         return True
     before: Command | None = None
     for command in script.commands:
-        if _brings_unseen(command, before, manager.config_files):
+        if _brings_unseen(command, before, manager):
             return True
         before = command
     return False
@@ -142,12 +142,27 @@ _SHOWN = frozenset(
 )  # fmt: skip
 
 
-def _brings_unseen(command: Command, before: Command | None, names: tuple[str, ...]) -> bool:
+def _names_config(words: list[str], manager: PackageManager) -> bool:
+    """A word names one of the tool's configuration files: one it reads only in its home
+    folder (composer's config.json) counts where a word of the command names that folder or a
+    variable (``cp config.json /root/.composer/``), not as a project's file (``cp
+    app/config.example.json app/config.json``)."""
+    names = manager.config_files
+    named = [w for w in words if any(n in w for n in names)]
+    if any(any(n in w for n in names if n not in manager.home_config_files) for w in named):
+        return True
+    return bool(named) and any(
+        "$" in w or set(w.split("/")) & set(manager.config_homes) for w in words
+    )
+
+
+def _brings_unseen(command: Command, before: Command | None, manager: PackageManager) -> bool:
     """The command names a configuration file in its words or redirects and may fill it with
     text the RUN does not show: a copy, move, link or download, or a redirect of another
     command's output; ``tee`` writes what the command before it in the pipe prints."""
     words = command.argv + command.redirects
-    if not any(name in word for word in words for name in names):
+    names = manager.config_files
+    if not _names_config(words, manager):
         return False
     program, _ = program_args(command)
     if program == "tee":

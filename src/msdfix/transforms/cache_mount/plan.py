@@ -46,6 +46,7 @@ from msdfix.transforms.cache_mount.steps import (
     created_dirs,
     expanded,
     find_deletes,
+    find_spares,
     glob_hit,
     refreshes_first,
     removed_paths,
@@ -763,6 +764,8 @@ class _Planner:
                 if within(point, top):
                     if start.endswith("/") and point == top:
                         continue  # -mindepth 1: find empties the mount, keeps its point
+                    if find_spares(step, point, top):
+                        continue  # it deletes only files, or names no directory there has
                     which = "" if point == target else f" {point}"
                     return target, (
                         f"the RUN deletes everything under {top} with find, the mount "

@@ -265,6 +265,68 @@ def find_deletes(step: Step, resolver: Resolver) -> list[str] | None:
     return paths  # "dir/": -mindepth 1 leaves dir itself
 
 
+# find tests that keep a branch of its expression to entries of some names, and to files.
+_FIND_NAME_TESTS = frozenset({"-name", "-iname"})
+_FIND_FILE_TYPES = frozenset({"f", "l"})
+
+
+def find_spares(step: Step, path: str, start: str) -> bool:
+    """True when ``find`` cannot delete ``path`` or a directory between ``start`` and it:
+    every branch of its expression (split at ``-o``) that deletes keeps to files (``-type f``)
+    or to names none of those directories has (``find / -name '*.pyc' -o -name '*.pyo'
+    -delete``: -delete binds to the last test). Parentheses and negations are not read."""
+    args = list(step.args)
+    first = next((i for i, a in enumerate(args) if a.startswith(("-", "(", "!"))), len(args))
+    expression = args[first:]
+    if any(a in ("(", ")", "\\(", "\\)", "!", "-not", ",") for a in expression):
+        return False
+    relative = posixpath.relpath(path, start) if path != start else ""
+    names = [n for n in relative.split("/") if n not in ("", ".")] or [posixpath.basename(path)]
+    branch: list[str] = []
+    for word in [*expression, "-o"]:
+        if word not in ("-o", "-or"):
+            branch.append(word)
+            continue
+        if _branch_deletes(branch) and not _branch_spares(_before_action(branch), names):
+            return False
+        branch = []
+    return True
+
+
+def _branch_deletes(branch: list[str]) -> bool:
+    """The branch deletes what it matches (``-delete``, ``-exec rm -rf {} +``)."""
+    return "-delete" in branch or any(
+        a in RUNS_COMMAND
+        and i + 1 < len(branch)
+        and posixpath.basename(branch[i + 1]) in _FIND_DELETERS
+        for i, a in enumerate(branch)
+    )
+
+
+def _before_action(branch: list[str]) -> list[str]:
+    """The tests before the branch's first deleting action (``-delete -name x`` deletes all:
+    find evaluates left to right)."""
+    for i, word in enumerate(branch):
+        if word == "-delete" or word in RUNS_COMMAND:
+            return branch[:i]
+    return branch
+
+
+def _branch_spares(branch: list[str], names: list[str]) -> bool:
+    """The branch's tests match files only, or names none of ``names`` has."""
+    values = dict(zip(branch, branch[1:], strict=False))
+    if values.get("-type") in _FIND_FILE_TYPES:
+        return True
+    tests = [(a, branch[i + 1]) for i, a in enumerate(branch[:-1]) if a in _FIND_NAME_TESTS]
+    return bool(tests) and not any(
+        fnmatch.fnmatchcase(
+            n.lower() if test == "-iname" else n, glob.lower() if test == "-iname" else glob
+        )
+        for test, glob in tests
+        for n in names
+    )
+
+
 # Options that make ``mkdir`` accept a directory that exists.
 _MKDIR_PARENTS = re.compile(r"^(-[a-zA-Z]*p[a-zA-Z]*|--parents)$")
 _HOME_OPTIONS = {"useradd": ("-d", "--home-dir"), "adduser": ("--home", "--home")}
