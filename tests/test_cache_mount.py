@@ -2101,3 +2101,25 @@ def test_an_install_a_start_script_runs_keeps_its_cache_in_the_image(
     assert any("runs `npm ci` when it starts" in f.message for f in slim.suggestions)
     (tmp_path / "package.json").write_text('{"name": "web", "scripts": {"start": "node ."}}\n')
     assert "--mount=type=cache" in rewrite(text, None, BuildContext(tmp_path), select).output
+
+
+@pytest.mark.parametrize(
+    ("run", "reason"),
+    [
+        ("npm ci --cache .npm-cache", "npm: its cache directory `.npm-cache` is relative"),
+        ("npm ci --cache=$HOME/.npm-c", "npm: its cache directory `$HOME/.npm-c` comes from"),
+        ("pip install --cache-dir $X flask", "pip: its cache directory `$X` comes from a"),
+        ("pip install --cache-dir=pc flask", "pip: its cache directory `pc` is relative"),
+    ],
+)
+def test_a_relative_or_variable_cache_option_is_declined_with_a_reason(
+    run: str, reason: str
+) -> None:
+    """A cache directory the command line names relative to the RUN's directory or through a
+    variable the shell expands gets no mount, and the summary says why (it said nothing)."""
+    text = f"FROM python:3.12\nARG X=/tmp/pc\nWORKDIR /app\nRUN {run}\n"
+    if run.startswith("npm"):
+        text = text.replace("python:3.12", "node:18")
+    result = rewrite(text, None, BuildContext(None), Settings(frozenset(["cache-mount"])))
+    assert result.output == text
+    assert any(reason in f.message for f in result.suggestions), result.suggestions

@@ -323,8 +323,8 @@ def test_manifests_are_bind_mounted_only_for_installs_that_cannot_write_them(
     tmp_path: Path,
 ) -> None:
     """pip's requirements files and ``npm ci`` only read the manifests, so the install reads them
-    from bind mounts and the image holds one copy; ``npm install`` may rewrite the lock file,
-    ``--chown`` changes who may read them, and ``--ignore cache-mount`` says the builder has no
+    from bind mounts and the image holds one copy; ``npm install`` rewrites the lock file in
+    place, so its mounts are read-write (BuildKit discards the writes); ``--chown`` changes who may read them, and ``--ignore cache-mount`` says the builder has no
     RUN --mount, so those still copy the manifests."""
     _pip_context(tmp_path)
     _npm_context(tmp_path)
@@ -336,7 +336,7 @@ def test_manifests_are_bind_mounted_only_for_installs_that_cannot_write_them(
     out, applied, _ = _run(NPM_APP.format("ci"), tmp_path)
     assert applied and out.count("--mount=type=bind") == 2 and "COPY package.json" not in out
     out, applied, _ = _run(NPM_APP.format("install"), tmp_path)
-    assert applied and "COPY package.json package-lock.json ./" in out and "type=bind" not in out
+    assert applied and "target=/app/package-lock.json,rw " in out and "COPY package" not in out
     legacy = rewrite(
         PIP_APP, None, BuildContext(tmp_path), Settings(ignore=frozenset(["cache-mount"]))
     )
@@ -344,6 +344,73 @@ def test_manifests_are_bind_mounted_only_for_installs_that_cannot_write_them(
     chown = PIP_APP.replace("COPY . .", "COPY --chown=1000 . .")
     out, applied, _ = _run(chown, tmp_path)
     assert applied and "COPY --chown=1000 requirements.txt ./" in out and "type=bind" not in out
+
+
+NODE_APP = 'FROM node:18-slim\nWORKDIR /app\nCOPY . .\nRUN {}\nCMD ["node", "server.js"]\n'
+PY_APP = "FROM python:3.12-slim\nRUN pip install poetry uv\nWORKDIR /app\nCOPY . .\nRUN {}\n"
+
+
+@pytest.mark.parametrize(
+    ("install", "files", "mode"),
+    [
+        ("npm install", {"package-lock.json": NPM_FILES["package-lock.json"]}, "rw"),
+        ("npm install --omit=dev", {"package-lock.json": NPM_FILES["package-lock.json"]}, "rw"),
+        ("yarn install", {"yarn.lock": "# yarn lockfile v1\n"}, "rw"),
+        ("yarn --frozen-lockfile --production", {"yarn.lock": "# yarn lockfile v1\n"}, "ro"),
+        ("yarn install --immutable", {"yarn.lock": "__metadata:\n", ".yarnrc.yml": ""}, None),
+        ("corepack enable && yarn install", {"yarn.lock": "# yarn lockfile v1\n"}, None),
+        ("pnpm install", {"pnpm-lock.yaml": "lockfileVersion: '6.0'\n"}, None),
+        ("pnpm install --frozen-lockfile", {"pnpm-lock.yaml": "lockfileVersion: '6.0'\n"}, "ro"),
+    ],
+)
+def test_node_installs_read_manifests_from_mounts_as_they_write_them(
+    tmp_path: Path, install: str, files: dict[str, str], mode: str | None
+) -> None:
+    """Built for real with a 20-40 KB lock: the copied manifests made the image larger by
+    their size (yarn 1 +26.5 KB, npm install +6 KB net of its cache). ``npm install`` and
+    yarn 1 rewrite the lock in place, so they read it from read-write bind mounts (BuildKit
+    discards the writes; a read-only one failed with EROFS); yarn's and pnpm's frozen
+    installs never write it (read-only); pnpm renames a new lock over the old one, which
+    fails on any bind mount (EBUSY), and yarn Berry's or a version corepack picks is not
+    known, so those still copy."""
+    (tmp_path / "package.json").write_text('{"name": "app", "version": "1.0.0"}\n')
+    (tmp_path / "server.js").write_text("console.log('hi')\n")
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    out, applied, _ = _run(NODE_APP.format(install), tmp_path)
+    assert applied, out
+    lock = next(iter(files))
+    if mode is None:
+        assert "type=bind" not in out and f"COPY package.json {lock}" in out, out
+    else:
+        suffix = ",rw" if mode == "rw" else ""
+        assert f"source={lock},target=/app/{lock}{suffix} " in out, out
+        assert "COPY package.json" not in out and "mounted for the install" in applied[0]
+
+
+@pytest.mark.parametrize(
+    ("install", "lock", "mode"),
+    [
+        ("uv sync --no-install-project", "uv.lock", "rw"),
+        ("uv sync --locked --no-install-project", "uv.lock", "ro"),
+        ("uv sync --frozen --no-dev --no-install-project", "uv.lock", "ro"),
+        ("poetry install --no-root --only main", "poetry.lock", "rw"),
+    ],
+)
+def test_python_project_installs_read_manifests_from_mounts(
+    tmp_path: Path, install: str, lock: str, mode: str
+) -> None:
+    """``uv sync`` rewrites a stale uv.lock in place and poetry writes its TOML files in place
+    (read-write mounts, built with a stale uv.lock: the sync passed); ``--locked`` and
+    ``--frozen`` never write uv.lock (read-only, built). Copied, the 60-83 KB locks were in the
+    image twice."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "app"\nversion = "0.1"\n')
+    (tmp_path / lock).write_text("version = 1\n")
+    (tmp_path / "app.py").write_text("print('hi')\n")
+    out, applied, _ = _run(PY_APP.format(install), tmp_path)
+    suffix = ",rw" if mode == "rw" else ""
+    assert applied and f"source={lock},target=/app/{lock}{suffix} " in out, out
+    assert "COPY pyproject.toml" not in out
 
 
 def test_a_whole_tree_add_gets_bind_mounted_manifests_like_a_copy(tmp_path: Path) -> None:
@@ -846,7 +913,7 @@ def test_poetry_only_root_installs_the_project_and_stays_after_the_copy(tmp_path
         "RUN poetry install --no-root --only main\nRUN poetry install --only-root\n"
     )
     out, _, _ = _run(text, tmp_path)
-    assert out.index("RUN poetry install --no-root") < out.index("COPY . .")
+    assert out.index("poetry install --no-root") < out.index("COPY . .")
     assert out.index("COPY . .") < out.index("RUN poetry install --only-root")
 
 
@@ -1209,7 +1276,7 @@ def test_manifests_copied_just_before_are_not_copied_again(tmp_path: Path) -> No
     # elsewhere, or only one of the manifests: the fix copies them itself
     for earlier in ("COPY go.mod /tmp/\n", "COPY go.mod ./\n", "COPY go.mod /src\n"):
         out, _, _ = _run(text.replace("COPY go.mod go.sum ./\n", earlier), tmp_path)
-        assert "COPY go.mod go.sum ./\nRUN go mod download" in out
+        assert "target=/src/go.sum,rw \\\n    go mod download\nCOPY . ." in out, out
 
 
 def test_npm_manifests_copied_just_before_need_no_bind_mounts(tmp_path: Path) -> None:
@@ -1287,8 +1354,8 @@ def test_the_added_fetch_carries_the_build_commands_inline_variables(tmp_path: P
     _go_context(tmp_path)
     run = "RUN GOPROXY=https://goproxy.corp.example CGO_ENABLED=0 go build -o /app .\n"
     out, applied, _ = _run(f"FROM golang:1.22\nWORKDIR /src\nCOPY . .\n{run}", tmp_path)
-    fetch = "RUN GOPROXY=https://goproxy.corp.example go mod download\n"
-    assert out.index("COPY go.mod ./\n" + fetch) < out.index("COPY . .")
+    fetch = "GOPROXY=https://goproxy.corp.example go mod download\n"
+    assert out.index("target=/src/go.mod,rw \\\n    " + fetch) < out.index("COPY . .")
     assert applied
 
 
@@ -1351,7 +1418,7 @@ def test_go_proxy_keywords_and_remote_urls_are_not_paths(tmp_path: Path) -> None
     out, applied, _ = _run(
         f"FROM golang:1.22\nWORKDIR /src\n{env}COPY . .\nRUN go build .\n", tmp_path
     )
-    assert "RUN go mod download\nCOPY . ." in out and applied
+    assert "    go mod download\nCOPY . ." in out and applied
 
 
 @pytest.mark.parametrize("name", ["maven.config", "jvm.config", "extensions.xml"])
@@ -1414,7 +1481,7 @@ def test_a_pnpmfile_that_loads_project_files_keeps_the_order(
     text += 'CMD ["node", "i.js"]\n'
     out, _, explained = _run(text, tmp_path)
     if moves:
-        assert out != text and "COPY package.json pnpm-lock.yaml .pnpmfile.cjs ./" in out, out
+        assert out != text and "source=.pnpmfile.cjs,target=/app/.pnpmfile.cjs " in out, out
     else:
         assert out == text, out
         assert any(".pnpmfile.cjs loads" in m for m in explained), explained
@@ -1930,3 +1997,23 @@ def _write_files(root: Path, files: dict[str, str]) -> None:
     for rel, body in files.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(body)
+
+
+@pytest.mark.parametrize(
+    "build",
+    ["go build -o /bin/app .", "go mod download && go build -o /bin/app ."],
+)
+def test_go_fetch_reads_go_mod_and_go_sum_from_read_write_mounts(
+    tmp_path: Path, build: str
+) -> None:
+    """``go mod download`` rewrites go.sum in place when it lacks a hash ("go: updating
+    go.sum": read-only, the real build failed; read-write, it built), so the added or moved
+    fetch reads go.mod and go.sum from read-write bind mounts: copied, they were in the image
+    twice."""
+    (tmp_path / "go.mod").write_text("module example.com/app\n\ngo 1.19\n")
+    (tmp_path / "go.sum").write_text("")
+    (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")
+    text = f"FROM golang:1.19\nWORKDIR /app\nCOPY . .\nRUN {build}\n"
+    out, applied, _ = _run(text, tmp_path)
+    assert applied and "source=go.sum,target=/app/go.sum,rw " in out, out
+    assert "COPY go.mod" not in out and "mounted" in applied[0]

@@ -876,6 +876,23 @@ def test_node_without_dependencies_gets_no_deps_stage(tmp_path):
     assert "lists no dependencies" in _messages(result)
 
 
+@pytest.mark.parametrize("setup", ["npm i -g pnpm@8", "corepack enable"])
+def test_a_tool_set_up_in_the_install_run_keeps_the_deps_stage_out(tmp_path, setup):
+    """Built for real: ``RUN npm i -g pnpm@8 && pnpm install`` split into a prod-deps stage
+    whose ``RUN pnpm install --prod`` failed ("pnpm: not found"): the setup in the install's
+    own RUN is not replayed, so the split keeps the build's node_modules instead."""
+    (tmp_path / "package.json").write_text('{"name": "a", "dependencies": {"ms": "2.1.3"}}')
+    (tmp_path / "pnpm-lock.yaml").write_text("lockfileVersion: '6.0'\n")
+    (tmp_path / "index.js").write_text("console.log(1)\n")
+    text = _df("FROM node:18", "WORKDIR /app", "COPY . .", f"RUN {setup} && pnpm install",
+               'CMD ["node", "index.js"]')  # fmt: skip
+    result = _run(text, tmp_path)
+    assert "AS runtime" in result.output and "prod-deps" not in result.output
+    assert "sets up a tool in the install's RUN" in _messages(result)
+    separate = text.replace(f"RUN {setup} && pnpm", f"RUN {setup}\nRUN pnpm")
+    assert "RUN pnpm install --prod" in _run(separate, tmp_path).output
+
+
 @pytest.mark.parametrize("user", ["root:0", "0:root", "root:root"])
 def test_root_with_a_group_is_root(tmp_path, user):
     """One definition of root (model.users.is_root): ``USER root:0`` installs as root."""

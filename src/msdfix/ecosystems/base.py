@@ -144,3 +144,13 @@ class Ecosystem:
     # A regex (re.M) over the key manifest that does the same; [^\S\n]* after ^, not \s*
     # (which ran from every line start over all the blank lines below: quadratic).
     no_self_setting: str = ""
+
+
+# How an install treats the manifests it reads, which decides how reorder-copy may show them
+# to it without a COPY (a second copy in the image): ``NEVER_WRITES`` (documented never to
+# write them: a read-only bind mount), ``WRITES_IN_PLACE`` (may rewrite one, opening the file
+# itself: a read-write bind mount, whose writes BuildKit discards, as the full COPY after the
+# install overwrites them). A tool that replaces a file by renaming another over it fails on a
+# bind mount ("EBUSY: resource busy or locked, rename"), so it gets neither.
+NEVER_WRITES = "never"
+WRITES_IN_PLACE = "in place"

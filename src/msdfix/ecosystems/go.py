@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from msdfix.ecosystems.base import CacheDir, Ecosystem, PackageManager
+from msdfix.ecosystems.base import WRITES_IN_PLACE, CacheDir, Ecosystem, PackageManager
 from msdfix.ecosystems.os import debian_codename
 from msdfix.model.context import BuildContext
 
@@ -59,6 +59,14 @@ GO = Ecosystem(
     build_subcommands=("build", "install", "test", "vet"),
 )
 MANIFESTS: tuple[Ecosystem, ...] = (GO,)
+
+
+def fetch_manifest_writes(words: list[str]) -> str | None:
+    """How ``go mod download`` (``words``: its arguments that are no options) writes go.mod
+    and go.sum: in place (Go's lockedfile rewrites the open file), when go.sum lacks a hash it
+    wants ("go: updating go.sum": a read-only bind mount failed, a read-write one built, so
+    Docker's documented read-only pattern needs a complete go.sum); None for other commands."""
+    return WRITES_IN_PLACE if words[:2] == ["mod", "download"] else None
 
 
 INSTALL_SUBCOMMANDS: dict[str, tuple[str, ...]] = {

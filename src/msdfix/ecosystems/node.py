@@ -17,7 +17,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from msdfix.ecosystems.base import CacheDir, Ecosystem, PackageManager, positionals
+from msdfix.ecosystems.base import (
+    NEVER_WRITES,
+    WRITES_IN_PLACE,
+    CacheDir,
+    Ecosystem,
+    PackageManager,
+    positionals,
+)
 from msdfix.ecosystems.go import golang_release
 from msdfix.ecosystems.os import alpine_version, debian_codename
 from msdfix.model.context import BuildContext
@@ -412,6 +419,39 @@ INSTALL_COMMANDS = frozenset(
         ("pnpm", "install"), ("pnpm", "i"), ("pnpm", "add"), ("bun", "install"),
     }
 )  # fmt: skip
+# npm's spellings of ``npm install`` (its command aliases) and of ``npm ci``.
+NPM_INSTALL = frozenset("install i in ins inst insta instal isnt isnta isntal isntall add".split())
+NPM_CLEAN_INSTALL = frozenset({"ci", "clean-install", "ic", "install-clean", "isntall-clean"})
+# yarn 1's and pnpm's installs that never write the lock: yarn's --frozen-lockfile ("fail if
+# an update is needed") and --pure-lockfile ("don't generate a lockfile"), pnpm's
+# --frozen-lockfile ("fails if an update is needed").
+_YARN_FROZEN = frozenset({"--frozen-lockfile", "--pure-lockfile"})
+
+
+def manifest_writes(
+    program: str, words: list[str], args: list[str], classic_yarn: bool
+) -> str | None:
+    """How a Node install writes the manifests it reads (``base.NEVER_WRITES`` or
+    ``base.WRITES_IN_PLACE``); None when it may replace them by a rename, or is unknown.
+    ``npm ci`` "will never write to package.json or any of the package-locks"; ``npm
+    install`` rewrites package-lock.json in place (a real build passed with it on a read-write
+    bind mount, and failed with EROFS on a read-only one); yarn 1 writes yarn.lock in place
+    when it is stale (read-write mount: built, "Saved lockfile"); pnpm renames a temporary
+    file over pnpm-lock.yaml (EBUSY on a mount), so only its frozen install may read it from
+    one. ``words``: the arguments that are no options or their values (``install``);
+    ``classic_yarn``: the yarn that runs is surely yarn 1."""
+    command = words[0] if words else ""
+    if program == "npm" and command in NPM_CLEAN_INSTALL:
+        return NEVER_WRITES
+    if program == "npm" and command in NPM_INSTALL and len(words) == 1:
+        return WRITES_IN_PLACE
+    if program == "pnpm" and command in ("install", "i") and len(words) == 1:
+        return NEVER_WRITES if "--frozen-lockfile" in args else None
+    if program in ("yarn", "yarnpkg") and classic_yarn and words in ([], ["install"]):
+        return NEVER_WRITES if _YARN_FROZEN & set(args) else WRITES_IN_PLACE
+    return None
+
+
 # Programs that run package.json scripts (``npm run build``, ``yarn build``), each with the
 # subcommands it runs itself even when a script has that name.
 SCRIPT_RUNNERS: dict[str, frozenset[str]] = {

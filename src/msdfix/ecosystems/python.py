@@ -23,7 +23,13 @@ from urllib.parse import unquote
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
-from msdfix.ecosystems.base import CacheDir, Ecosystem, PackageManager
+from msdfix.ecosystems.base import (
+    NEVER_WRITES,
+    WRITES_IN_PLACE,
+    CacheDir,
+    Ecosystem,
+    PackageManager,
+)
 from msdfix.ecosystems.images import PY_NEEDS_FULL
 from msdfix.ecosystems.python_builds import configured_no_binary, local_wheel_builds, pure_build
 from msdfix.model.context import BuildContext
@@ -301,6 +307,23 @@ PDM = Ecosystem(
     no_self=("--no-self",),
     no_self_setting=r"^[^\S\n]*distribution\s*=\s*false",
 )
+
+
+def project_manifest_writes(program: str, words: list[str], args: list[str]) -> str | None:
+    """How ``uv sync`` and ``poetry install`` write the manifests they read
+    (``base.NEVER_WRITES`` or ``base.WRITES_IN_PLACE``); None for other commands. uv's
+    ``--locked`` asserts that uv.lock "will remain unchanged" and ``--frozen`` syncs "without
+    updating the uv.lock file"; a plain ``uv sync`` rewrites a stale uv.lock in place (built
+    with it on a read-write bind mount). Poetry writes its TOML files in place (tomlkit opens
+    the file itself), and ``poetry install`` writes poetry.lock only where there is none (a
+    stale one fails the install or is only warned about); built with both read-only."""
+    if program == "uv" and words == ["sync"]:
+        return NEVER_WRITES if {"--locked", "--frozen"} & set(args) else WRITES_IN_PLACE
+    if program == "poetry" and words in (["install"], ["sync"]):
+        return WRITES_IN_PLACE
+    return None
+
+
 MANIFESTS: tuple[Ecosystem, ...] = (
     PIP,
     POETRY,

@@ -150,10 +150,13 @@ for _manager in MANAGERS:
         )
 
 
-def positional_args(program: str, args: list[str]) -> list[str]:
+def positional_args(
+    program: str, args: list[str], more: frozenset[str] | set[str] = frozenset()
+) -> list[str]:
     """A package manager's arguments that are neither options nor options' values, in order
-    (``apk --no-cache --virtual .deps add gcc`` -> ``add gcc``)."""
-    return positionals(args, _VALUE_OPTIONS.get(program, frozenset()))
+    (``apk --no-cache --virtual .deps add gcc`` -> ``add gcc``); ``more``: other options
+    that take a value."""
+    return positionals(args, _VALUE_OPTIONS.get(program, frozenset()) | more)
 
 
 def subcommand(program: str, args: list[str]) -> str:

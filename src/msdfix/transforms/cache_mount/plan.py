@@ -140,6 +140,17 @@ def _links_into_cache(call: ToolCall, scope: dict[str, str], ctx: BuildContext) 
     return links_into_cache(call.manager, call.args, call.command.assignments, scope, ctx)
 
 
+def _unmountable(tool: str, target: str) -> str:
+    """Why a cache directory the command line names (``--cache .npm-cache``, ``--cache-dir
+    $X``) gets no mount: a variable is expanded when the RUN runs, and a relative path
+    depends on the directory it runs in."""
+    if "$" in target or "`" in target:
+        return f"{tool}: its cache directory `{target}` comes from a variable the RUN expands"
+    if target == "/":
+        return f"{tool}: its cache directory is the root directory"
+    return f"{tool}: its cache directory `{target}` is relative to where the RUN runs"
+
+
 class _Planner:
     """Decides one RUN's mounts; every declined directory gets its reason."""
 
@@ -192,6 +203,7 @@ class _Planner:
             self._unknown_target(cache, call)
             return
         if not target.startswith("/") or target == "/":
+            plan.note(_unmountable(call.manager.id, target))
             return
         resolver = self.resolver
         if not call.manager.system and resolver.user != ROOT and resolver.uid is None:

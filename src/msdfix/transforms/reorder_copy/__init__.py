@@ -13,9 +13,12 @@ What it does
     there is no install step but a build (``go build``, ``cargo build``, ``mvn package``,
     ``gradle build``), the offline fetch (``go mod download``, ``cargo fetch``, ``mvn
     dependency:go-offline``, ``gradle dependencies``) is added after the manifest COPY.
-    pip's requirements files and the manifests of ``npm ci``, ``pipenv sync`` and ``pipenv
-    install --deploy``, which those installs never write, are bind-mounted for the install
-    instead of copied, so the image holds them once.
+    The install (or fetch) reads its manifests from bind mounts instead of a COPY, so the
+    image holds them once: read-only where it never writes them (pip's requirements files,
+    ``npm ci``, ``pipenv sync``, yarn 1's and pnpm's ``--frozen-lockfile``, ``uv sync
+    --locked``/``--frozen``), read-write where it rewrites them in place (``npm install``,
+    yarn 1, ``uv sync``, ``poetry install``, ``go mod download``: BuildKit discards the
+    writes, as the full COPY would overwrite them).
 Why
     Docker reuses a layer only while everything copied before it is unchanged. With the whole
     source copied first, every source edit reruns the dependency install; with the manifests
@@ -181,7 +184,10 @@ class ReorderCopy(Transform):
             if lacking is not None:
                 raise Skip(f"`{' '.join(use.command.argv)}`: {lacking}", anchor)
             fetch = fetch_text(use, workdir)
-            new = lines + f"{anchor.keyword} {fetch}{nl}"
+            binds = None if present else bind_flags(doc, stage, anchor, source, plan, uses)
+            if binds is not None:
+                lines = ""  # the fetch reads the manifests from bind mounts
+            new = lines + f"{anchor.keyword} {binds or ''}{fetch}{nl}"
             if adjacent:
                 edits.append(Edit(copy.comment_start, copy.comment_start, new))
             else:
@@ -190,13 +196,15 @@ class ReorderCopy(Transform):
                     Edit(anchor.comment_start, anchor.comment_start, new + block),
                 ]
             what = f"run `{fetch}`" if present else f"copy {files} and run `{fetch}`"
+            if binds is not None:
+                what = f"run `{fetch}` with {files} mounted (the image holds one copy)"
             message = f"{what} before {where}, so the dependency layer stays cached"
         else:
             after, split_edits = after_install(
                 doc, anchor, script, uses, workdir, source, scope, doc.model.ships(stage)
             )
             at = anchor.physical(anchor.args_start)
-            binds = None if present else bind_flags(doc, anchor, source, plan, uses)
+            binds = None if present else bind_flags(doc, stage, anchor, source, plan, uses)
             if binds is not None and not any(e.start <= at < e.end for e in split_edits):
                 lines = ""  # the install reads the manifests from bind mounts
                 edits.append(Edit(at, at, binds))

@@ -7,17 +7,21 @@ import re
 import shlex
 
 from msdfix.document import Document
+from msdfix.ecosystems.base import NEVER_WRITES, WRITES_IN_PLACE
+from msdfix.ecosystems.go import GO, fetch_manifest_writes
 from msdfix.ecosystems.java import MAVEN
-from msdfix.ecosystems.node import NPM
+from msdfix.ecosystems.node import NPM, PNPM, YARN, manifest_writes, yarn_berry
 from msdfix.ecosystems.php import (
     COMPOSER,
     COMPOSER_AUTOLOAD_FLAGS,
     COMPOSER_AUTOLOAD_VALUE_FLAGS,
 )
-from msdfix.ecosystems.python import PIP, PIPENV
-from msdfix.ecosystems.registry import positional_args, subcommand
+from msdfix.ecosystems.python import PIP, PIPENV, POETRY, UV, project_manifest_writes
+from msdfix.ecosystems.registry import positional_args
 from msdfix.fixes import Edit
+from msdfix.model import Stage
 from msdfix.model.paths import within
+from msdfix.shell.classify import program_args
 from msdfix.shell.script import RunScript
 from msdfix.syntax import Instruction
 from msdfix.transforms.reorder_copy.anchor import _classify, cwd_of
@@ -25,6 +29,7 @@ from msdfix.transforms.reorder_copy.fetch_env import assignments_prefix
 from msdfix.transforms.reorder_copy.model import (
     SAFE_NAME,
     UNKNOWN,
+    VALUE_OPTS,
     Plan,
     Skip,
     Source,
@@ -68,17 +73,11 @@ def copy_lines(doc: Document, source: Source, plan: Plan, workdir: str) -> str:
     return "".join(line + doc.newline for line in lines)
 
 
-# Installs documented never to write the files they read: pip's and uv's requirements files,
-# ``npm ci`` ("It will never write to package.json or any of the package-locks"), ``pipenv
-# sync`` ("Installs all packages specified in Pipfile.lock") and ``pipenv install --deploy``
-# (fails "if the Pipfile.lock is out-of-date, instead of generating a new one").
-_NPM_CLEAN_INSTALL = {"ci", "clean-install", "ic", "install-clean", "isntall-clean"}
-
-
 def _pipenv_reads_only(args: list[str]) -> bool:
-    """``pipenv sync``, or ``pipenv install --deploy`` naming no package and no requirements
-    file to import (either writes the Pipfile); an option msdfix cannot place counts as a
-    package."""
+    """``pipenv sync`` ("Installs all packages specified in Pipfile.lock"), or ``pipenv
+    install --deploy`` (fails "if the Pipfile.lock is out-of-date, instead of generating a
+    new one") naming no package and no requirements file to import (either writes the
+    Pipfile); an option msdfix cannot place counts as a package."""
     words = positional_args("pipenv", args)
     if words == ["sync"]:
         return True
@@ -86,21 +85,58 @@ def _pipenv_reads_only(args: list[str]) -> bool:
     return words == ["install"] and "--deploy" in args and not imports
 
 
-def _reads_only(use: Use) -> bool:
+def _classic_yarn(doc: Document, stage: Stage, anchor: Instruction, use: Use) -> bool:
+    """The yarn ``use`` runs is surely yarn 1: the project has no ``.yarnrc.yml`` or
+    ``packageManager: yarn@2+``, and no RUN up to the install switches versions (corepack,
+    ``yarn set version``, ``yarn policies set-version``)."""
+    package = doc.context.read_json(posixpath.join(use.project, "package.json"))
+    if yarn_berry(doc.context, use.project, package):
+        return False
+    for st in stage.lineage:
+        for ins in st.instructions:
+            if st is stage and ins.start > anchor.start:
+                break
+            if ins.cmd == "run" and _SWITCHES.search(ins.logical):
+                return False
+    return True
+
+
+_SWITCHES = re.compile(r"corepack|set[ -]version")
+
+
+def _manifest_access(doc: Document, stage: Stage, anchor: Instruction, use: Use) -> str | None:
+    """How ``use`` writes the manifests it reads (``NEVER_WRITES``, ``WRITES_IN_PLACE``), from
+    what each tool documents or does; None: it may replace them, or msdfix does not know."""
+    program = posixpath.basename(program_args(use.command)[0])
+    words = positional_args(program, use.args, VALUE_OPTS)
     if use.eco is PIP:
-        return bool(use.files)
+        return NEVER_WRITES if use.files else None  # pip's and uv's -r/-c files
     if use.eco is PIPENV:
-        return _pipenv_reads_only(use.args)
-    return use.eco is NPM and subcommand("npm", use.args) in _NPM_CLEAN_INSTALL
+        return NEVER_WRITES if _pipenv_reads_only(use.args) else None
+    if use.eco in (POETRY, UV):
+        return project_manifest_writes(program, words, use.args)
+    if use.eco is GO:  # the fetch reorder-copy adds before a build is ``go mod download``
+        return fetch_manifest_writes(["mod", "download"] if use.build else words)
+    if use.eco in (NPM, YARN, PNPM):
+        classic = use.eco is YARN and _classic_yarn(doc, stage, anchor, use)
+        return manifest_writes(program, words, use.args, classic)
+    return None
 
 
 def bind_flags(
-    doc: Document, anchor: Instruction, source: Source, plan: Plan, uses: list[Use]
+    doc: Document,
+    stage: Stage,
+    anchor: Instruction,
+    source: Source,
+    plan: Plan,
+    uses: list[Use],
 ) -> str | None:
     """``--mount=type=bind`` flags that show the install its manifests without a COPY, so the
-    image holds them once (the full COPY after the install brings them); None when the
-    manifests must be copied: a builder without RUN --mount (``--ignore cache-mount``), an
-    install that may write them, flags such as ``--chown``, manifests by glob or folder, or a
+    image holds them once (the full COPY after the install brings them); read-write (``rw``:
+    BuildKit discards the writes, as the full COPY overwrites them) for an install that
+    rewrites a manifest in place. None when the manifests must be copied: a builder without
+    RUN --mount (``--ignore cache-mount``), an install that may replace them or whose writes
+    msdfix does not know, flags such as ``--chown``, manifests by glob or folder, or a
     destination msdfix cannot name. A whole-tree ``ADD`` counts as a COPY: its source is a
     context folder, and ADD unpacks only an archive named as the source itself."""
     if (
@@ -109,9 +145,12 @@ def bind_flags(
         or source.flags
         or source.dollar
         or anchor.heredocs
-        or not all(_reads_only(u) for u in uses)
     ):
         return None
+    access = {_manifest_access(doc, stage, anchor, u) for u in uses}
+    if None in access:
+        return None
+    mode = ",rw" if WRITES_IN_PLACE in access else ""
     parts = []
     for path, dest in plan.manifests:
         target = join_path(dest, posixpath.basename(path))
@@ -124,7 +163,7 @@ def bind_flags(
             or not SAFE_NAME.match(target)
         ):
             return None
-        parts.append(f"--mount=type=bind,source={path},target={target}")
+        parts.append(f"--mount=type=bind,source={path},target={target}{mode}")
     joiner = f" {doc.dockerfile.escape}{doc.newline}    "
     return joiner.join(parts) + joiner
 

@@ -528,6 +528,12 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
         return f"the install at line {install.ins.start_line} mounts files or secrets"
     if any(not is_root(u.args.strip()) for u in a.stage.of("user") if u.start < install.ins.start):
         return "the dependencies are installed by a non-root user"
+    setup = next((c for c in a.calls if c.ins is install.ins and _global(c)), None)
+    if setup is not None:  # npm i -g pnpm && pnpm install: the stage's RUN has only the install
+        return (
+            f"`{' '.join(setup.command.argv)}` sets up a tool in the install's RUN (line "
+            f"{install.ins.start_line}), which a deps stage would not have"
+        )
     replayed = _replayed(a, install)
     if isinstance(replayed, str):
         return replayed
