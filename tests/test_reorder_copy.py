@@ -385,6 +385,70 @@ def test_pipenv_reads_its_manifests_from_mounts_only_when_it_cannot_write_them(
     assert not mounted or (applied and "COPY Pipfile Pipfile.lock ./" not in out), out
 
 
+YARN_APP = 'FROM node:18-slim\nWORKDIR /app\nCOPY . .\nRUN {}\nCMD ["node", "app.js"]\n'
+
+
+@pytest.mark.parametrize(
+    ("install", "lock", "mounted"),
+    [
+        ("yarn install --frozen-lockfile --production", "yarn.lock", True),
+        ("yarn --frozen-lockfile", "yarn.lock", True),
+        ("corepack enable && yarn install --frozen-lockfile", "yarn.lock", False),
+        ("pnpm install --frozen-lockfile", "pnpm-lock.yaml", True),
+        ("yarn install --production", "yarn.lock", False),
+        ("pnpm install", "pnpm-lock.yaml", False),
+    ],
+)
+def test_frozen_yarn_and_pnpm_installs_read_their_manifests_from_mounts(
+    tmp_path: Path, install: str, lock: str, mounted: bool
+) -> None:
+    """yarn 1's and pnpm's ``--frozen-lockfile`` ("Don't generate a lockfile and fail if an
+    update is needed") never writes package.json or the lock, so the install reads them from
+    bind mounts: a COPY kept a second copy of yarn.lock in the image, which a `yarn cache
+    clean` original had not. Installs that may write the lock, and corepack's shims (which
+    may pin packageManager into package.json), still copy the manifests."""
+    (tmp_path / "package.json").write_text('{"name": "a", "dependencies": {"ms": "2.1.3"}}\n')
+    (tmp_path / lock).write_text("# lock\n")
+    (tmp_path / "app.js").write_text("console.log('hi')\n")
+    out, applied, _ = _run(YARN_APP.format(install), tmp_path)
+    assert applied, out
+    binds = f"--mount=type=bind,source={lock},target=/app/{lock}" in out
+    assert binds is mounted, out
+    assert ("COPY package.json" in out) is not mounted, out
+
+
+@pytest.mark.parametrize(
+    ("install", "safe"),
+    [
+        ("npm install && npm cache clean --force", False),
+        ("npm install \\\n && npm cache clean --force", False),
+        ("yarn install --production && yarn cache clean", False),
+        ("npm install", True),
+        ("yarn install --production", True),
+        ("npm install && apk del .build-deps", True),
+    ],
+)
+def test_copied_manifests_are_unsafe_where_the_original_keeps_no_cache(
+    tmp_path: Path, install: str, safe: bool
+) -> None:
+    """An install that may write its manifests gets them by COPY, so the image holds them twice;
+    that costs less than the download cache the mount takes out of the image, unless the
+    original emptied it (``npm cache clean --force``, which cache-mount drops in the same run):
+    built for real, `COPY . .` / `npm install && npm cache clean --force` on node:12-slim was
+    74,286 bytes larger rewritten."""
+    _npm_context(tmp_path)
+    (tmp_path / "yarn.lock").write_text("# lock\n")
+    if install.startswith("npm"):
+        (tmp_path / "yarn.lock").unlink()
+    text = f'FROM node:12-slim\nWORKDIR /app\nCOPY . .\nRUN {install}\nCMD ["node", "i.js"]\n'
+    result = rewrite(text, None, BuildContext(tmp_path), Settings())
+    moved = [f for f in result.applied if f.transform == ID]
+    assert bool(moved) is safe, result.output
+    if not safe:
+        told = [f.message for f in result.suggestions if f.transform == ID]
+        assert any("twice" in m and "cache clean" in m for m in told), told
+
+
 @pytest.mark.parametrize("app", ["pip", "npm"])
 def test_bind_mounted_manifests_build_the_same_files(app: str, tmp_path: Path) -> None:
     """Built for real: the rewrite with bind-mounted manifests builds, and its image holds the
@@ -1414,7 +1478,7 @@ def test_a_pnpmfile_that_loads_project_files_keeps_the_order(
     text += 'CMD ["node", "i.js"]\n'
     out, _, explained = _run(text, tmp_path)
     if moves:
-        assert out != text and "COPY package.json pnpm-lock.yaml .pnpmfile.cjs ./" in out, out
+        assert out != text and "target=/app/.pnpmfile.cjs" in out, out
     else:
         assert out == text, out
         assert any(".pnpmfile.cjs loads" in m for m in explained), explained

@@ -56,6 +56,7 @@ from msdfix.transforms.reorder_copy.edits import (
     after_install,
     bind_flags,
     copy_lines,
+    emptied_cache,
     fetch_text,
 )
 from msdfix.transforms.reorder_copy.fetch_env import fetch_blocker
@@ -217,6 +218,14 @@ class ReorderCopy(Transform):
             )
             if binds is not None and not lines:
                 message += f" ({files} mounted for the install, so the image holds one copy)"
+            elif lines and doc.model.ships(stage):
+                emptied = emptied_cache(doc.written(anchor), uses)
+                if emptied is not None:
+                    plan.unsafe.append(
+                        f"the image would hold {files} twice (copied for the install, then "
+                        f"with the sources), and `{emptied}` leaves no download cache in the "
+                        "original image for the cache mount to save: the rewrite is larger"
+                    )
         if plan.notes:
             message += "; " + "; ".join(plan.notes)
         applicability = Applicability.SAFE

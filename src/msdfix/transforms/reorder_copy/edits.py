@@ -8,14 +8,14 @@ import shlex
 
 from msdfix.document import Document
 from msdfix.ecosystems.java import MAVEN
-from msdfix.ecosystems.node import NPM
+from msdfix.ecosystems.node import NPM, PNPM, YARN
 from msdfix.ecosystems.php import (
     COMPOSER,
     COMPOSER_AUTOLOAD_FLAGS,
     COMPOSER_AUTOLOAD_VALUE_FLAGS,
 )
 from msdfix.ecosystems.python import PIP, PIPENV
-from msdfix.ecosystems.registry import positional_args, subcommand
+from msdfix.ecosystems.registry import MANAGERS, positional_args, subcommand
 from msdfix.fixes import Edit
 from msdfix.model.paths import within
 from msdfix.shell.script import RunScript
@@ -71,8 +71,12 @@ def copy_lines(doc: Document, source: Source, plan: Plan, workdir: str) -> str:
 # Installs documented never to write the files they read: pip's and uv's requirements files,
 # ``npm ci`` ("It will never write to package.json or any of the package-locks"), ``pipenv
 # sync`` ("Installs all packages specified in Pipfile.lock") and ``pipenv install --deploy``
-# (fails "if the Pipfile.lock is out-of-date, instead of generating a new one").
+# (fails "if the Pipfile.lock is out-of-date, instead of generating a new one"), and the
+# frozen installs of yarn 1 and pnpm: ``install --frozen-lockfile`` ("Don't generate a lockfile
+# and fail if an update is needed"). Not where corepack runs them: its shims may pin the
+# ``packageManager`` field into package.json.
 _NPM_CLEAN_INSTALL = {"ci", "clean-install", "ic", "install-clean", "isntall-clean"}
+_FROZEN_INSTALLS = {"yarn": ("", "install"), "pnpm": ("install", "i")}
 
 
 def _pipenv_reads_only(args: list[str]) -> bool:
@@ -91,7 +95,54 @@ def _reads_only(use: Use) -> bool:
         return bool(use.files)
     if use.eco is PIPENV:
         return _pipenv_reads_only(use.args)
+    if use.eco in (YARN, PNPM):
+        return _frozen(use.eco.id, use.args)
     return use.eco is NPM and subcommand("npm", use.args) in _NPM_CLEAN_INSTALL
+
+
+def _frozen(tool: str, args: list[str]) -> bool:
+    """``yarn [install] --frozen-lockfile``, ``pnpm install --frozen-lockfile``: installs that
+    fail rather than write the lockfile or package.json."""
+    words = positional_args(tool, args)
+    return (
+        len(words) <= 1
+        and subcommand(tool, args) in _FROZEN_INSTALLS[tool]
+        and "--frozen-lockfile" in args
+    )
+
+
+def _corepack(doc: Document, anchor: Instruction) -> bool:
+    """True when a RUN up to ``anchor`` names corepack (it may run the package manager)."""
+    return any(
+        ins.cmd == "run" and "corepack" in ins.logical and ins.start <= anchor.start
+        for stage in doc.model.stages
+        for ins in stage.instructions
+    )
+
+
+def emptied_cache(written: str, uses: list[Use]) -> str | None:
+    """The command or flag of the install RUN, as the user wrote it, that leaves the install's
+    download cache out of the image (``npm cache clean --force``, ``yarn cache clean``,
+    ``--no-cache-dir``), or None. Where the original keeps no cache, the cache mount saves
+    nothing to offset a second copy of the manifests."""
+    ids = {m for u in uses for m in u.eco.managers}
+    managers = [m for m in MANAGERS if m.id in ids]
+    for part in _COMMAND_SPLIT.split(written.replace("\\\n", " ")):
+        words = part.split()
+        for manager in managers:
+            for i, word in enumerate(words):
+                if posixpath.basename(word) not in manager.programs:
+                    continue
+                after = tuple(words[i + 1 :])
+                if any(after[: len(p) - 1] == p[1:] for p in manager.clean_commands):
+                    return " ".join(words[i:])
+                flag = next((w for w in words[i + 1 :] if w in manager.defeat_flags), None)
+                if flag is not None:
+                    return flag
+    return None
+
+
+_COMMAND_SPLIT = re.compile(r"&&|\|\||;|\||\n")
 
 
 def bind_flags(
@@ -110,6 +161,7 @@ def bind_flags(
         or source.dollar
         or anchor.heredocs
         or not all(_reads_only(u) for u in uses)
+        or (any(u.eco in (YARN, PNPM) for u in uses) and _corepack(doc, anchor))
     ):
         return None
     parts = []
