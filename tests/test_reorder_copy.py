@@ -417,6 +417,22 @@ def test_frozen_yarn_and_pnpm_installs_read_their_manifests_from_mounts(
     assert ("COPY package.json" in out) is not mounted, out
 
 
+@pytest.mark.parametrize("install", ["pnpm install --frozen-lockfile --prod", "pnpm install"])
+def test_a_pnpm_store_command_stays_in_the_install_run(tmp_path: Path, install: str) -> None:
+    """``pnpm store prune`` manages the store, not the project: split off after the full COPY
+    it ran without the store's cache mount and failed the build ("ENOENT: no such file or
+    directory, scandir '/root/.local/share/pnpm/store/v3/files'", built for real); it stays in
+    the install RUN."""
+    (tmp_path / "package.json").write_text('{"name": "a", "dependencies": {"ms": "2.1.3"}}\n')
+    (tmp_path / "pnpm-lock.yaml").write_text("lockfileVersion: '6.0'\n")
+    (tmp_path / "app.js").write_text("console.log('hi')\n")
+    text = "FROM node:18-slim\nRUN npm install -g pnpm@8\nWORKDIR /app\nCOPY . .\n"
+    text += f'RUN {install} && pnpm store prune\nCMD ["node", "app.js"]\n'
+    out, applied, _ = _run(text, tmp_path)
+    assert applied, out
+    assert f"{install} && pnpm store prune\nCOPY . .\n" in out, out
+
+
 @pytest.mark.parametrize(
     ("install", "safe"),
     [

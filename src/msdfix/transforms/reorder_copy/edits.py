@@ -134,7 +134,8 @@ def emptied_cache(written: str, uses: list[Use]) -> str | None:
                 if posixpath.basename(word) not in manager.programs:
                     continue
                 after = tuple(words[i + 1 :])
-                if any(after[: len(p) - 1] == p[1:] for p in manager.clean_commands):
+                cleans = () if manager.clean_keeps_used else manager.clean_commands
+                if any(after[: len(p) - 1] == p[1:] for p in cleans):
                     return " ".join(words[i:])
                 flag = next((w for w in words[i + 1 :] if w in manager.defeat_flags), None)
                 if flag is not None:
