@@ -13,9 +13,10 @@ What it does
     there is no install step but a build (``go build``, ``cargo build``, ``mvn package``,
     ``gradle build``), the offline fetch (``go mod download``, ``cargo fetch``, ``mvn
     dependency:go-offline``, ``gradle dependencies``) is added after the manifest COPY.
-    pip's requirements files and the manifests of ``npm ci``, ``pipenv sync`` and ``pipenv
-    install --deploy``, which those installs never write, are bind-mounted for the install
-    instead of copied, so the image holds them once.
+    pip's requirements files and the manifests of ``npm ci``, ``yarn``/``pnpm install
+    --frozen-lockfile``, ``pipenv sync`` and ``pipenv install --deploy``, which those installs
+    never write, are bind-mounted for the install instead of copied, so the image holds them
+    once.
 Why
     Docker reuses a layer only while everything copied before it is unchanged. With the whole
     source copied first, every source edit reruns the dependency install; with the manifests
@@ -28,7 +29,8 @@ Example
     -r requirements.txt`` / ``COPY . .``.
 Fix safety
     Safe when the build context shows the install reads only the manifests. Unsafe (applied with
-    ``--unsafe-fixes``): npm lifecycle scripts (preinstall/install/postinstall/prepare) that may
+    ``--unsafe-fixes``): copied manifests where the install RUN empties its download cache
+    (the image holds them twice and nothing offsets it), npm lifecycle scripts (preinstall/install/postinstall/prepare) that may
     read sources, Composer install scripts, an added ``mvn dependency:go-offline`` in the final
     stage, Gradle (build scripts may read other files), and every ecosystem when there is no
     build context (manifests are then copied by glob, and what they name is unknown).
