@@ -121,12 +121,18 @@ def _corepack(doc: Document, anchor: Instruction) -> bool:
 
 
 def emptied_cache(written: str, uses: list[Use]) -> str | None:
-    """The command or flag of the install RUN, as the user wrote it, that leaves the install's
-    download cache out of the image (``npm cache clean --force``, ``yarn cache clean``,
-    ``--no-cache-dir``), or None. Where the original keeps no cache, the cache mount saves
-    nothing to offset a second copy of the manifests."""
+    """The command, flag or cache mount of the install RUN, as the user wrote it, that leaves
+    the install's download cache out of the image (``npm cache clean --force``, ``yarn cache
+    clean``, ``--no-cache-dir``, ``--mount=type=cache,target=/root/.npm``), or None. Where
+    the original keeps no cache, the cache mount saves nothing to offset a second copy of the
+    manifests."""
     ids = {m for u in uses for m in u.eco.managers}
     managers = [m for m in MANAGERS if m.id in ids]
+    mounts: list[str] = _CACHE_MOUNT.findall(written)
+    for mount in mounts:  # the user's own mount: no cache in the image
+        tails = [c.path.removeprefix("~/").rstrip("/") for m in managers for c in m.caches]
+        if any(f"{t}," in mount + "," for t in tails if t):
+            return mount
     for part in _COMMAND_SPLIT.split(written.replace("\\\n", " ")):
         words = part.split()
         for manager in managers:
@@ -144,6 +150,7 @@ def emptied_cache(written: str, uses: list[Use]) -> str | None:
 
 
 _COMMAND_SPLIT = re.compile(r"&&|\|\||;|\||\n")
+_CACHE_MOUNT = re.compile(r"--mount=\S*type=cache\S*")
 
 
 def bind_flags(
