@@ -452,6 +452,92 @@ def test_pipenv_reads_its_manifests_from_mounts_only_when_it_cannot_write_them(
     assert not mounted or (applied and "COPY Pipfile Pipfile.lock ./" not in out), out
 
 
+YARN_APP = 'FROM node:18-slim\nWORKDIR /app\nCOPY . .\nRUN {}\nCMD ["node", "app.js"]\n'
+
+
+@pytest.mark.parametrize(
+    ("install", "lock", "mounted"),
+    [
+        ("yarn install --frozen-lockfile --production", "yarn.lock", True),
+        ("yarn --frozen-lockfile", "yarn.lock", True),
+        ("corepack enable && yarn install --frozen-lockfile", "yarn.lock", False),
+        ("pnpm install --frozen-lockfile", "pnpm-lock.yaml", True),
+        ("yarn install --production", "yarn.lock", True),  # yarn 1 writes in place: rw
+        ("pnpm install", "pnpm-lock.yaml", False),
+    ],
+)
+def test_frozen_yarn_and_pnpm_installs_read_their_manifests_from_mounts(
+    tmp_path: Path, install: str, lock: str, mounted: bool
+) -> None:
+    """yarn 1's and pnpm's ``--frozen-lockfile`` ("Don't generate a lockfile and fail if an
+    update is needed") never writes package.json or the lock, so the install reads them from
+    bind mounts: a COPY kept a second copy of yarn.lock in the image, which a `yarn cache
+    clean` original had not. yarn 1 without it rewrites them in place (read-write mounts);
+    pnpm without it renames a new lock over the old one, and corepack's shims may pin
+    packageManager into package.json: those still copy the manifests."""
+    (tmp_path / "package.json").write_text('{"name": "a", "dependencies": {"ms": "2.1.3"}}\n')
+    (tmp_path / lock).write_text("# lock\n")
+    (tmp_path / "app.js").write_text("console.log('hi')\n")
+    out, applied, _ = _run(YARN_APP.format(install), tmp_path)
+    assert applied, out
+    binds = f"--mount=type=bind,source={lock},target=/app/{lock}" in out
+    assert binds is mounted, out
+    assert ("COPY package.json" in out) is not mounted, out
+
+
+@pytest.mark.parametrize("install", ["pnpm install --frozen-lockfile --prod", "pnpm install"])
+def test_a_pnpm_store_command_stays_in_the_install_run(tmp_path: Path, install: str) -> None:
+    """``pnpm store prune`` manages the store, not the project: split off after the full COPY
+    it ran without the store's cache mount and failed the build ("ENOENT: no such file or
+    directory, scandir '/root/.local/share/pnpm/store/v3/files'", built for real); it stays in
+    the install RUN."""
+    (tmp_path / "package.json").write_text('{"name": "a", "dependencies": {"ms": "2.1.3"}}\n')
+    (tmp_path / "pnpm-lock.yaml").write_text("lockfileVersion: '6.0'\n")
+    (tmp_path / "app.js").write_text("console.log('hi')\n")
+    text = "FROM node:18-slim\nRUN npm install -g pnpm@8\nWORKDIR /app\nCOPY . .\n"
+    text += f'RUN {install} && pnpm store prune\nCMD ["node", "app.js"]\n'
+    out, applied, _ = _run(text, tmp_path)
+    assert applied, out
+    assert f"{install} && pnpm store prune\nCOPY . .\n" in out, out
+
+
+@pytest.mark.parametrize(
+    ("install", "safe"),
+    [
+        # npm install and yarn 1 read their manifests from read-write mounts: no copy
+        ("npm install && npm cache clean --force", True),
+        ("yarn install --production && yarn cache clean", True),
+        # under corepack, yarn's manifests are copied
+        ("corepack enable && yarn install --production && yarn cache clean", False),
+        ("corepack enable && yarn install \\\n && yarn cache clean", False),
+        ("corepack enable && yarn install --production", True),
+        ("corepack enable && yarn install && apk del .build-deps", True),
+        ("--mount=type=cache,target=/usr/local/share/.cache/yarn corepack enable && yarn", False),
+        ("--mount=type=cache,target=/var/cache/apt corepack enable && yarn install", True),
+    ],
+)
+def test_copied_manifests_are_unsafe_where_the_original_keeps_no_cache(
+    tmp_path: Path, install: str, safe: bool
+) -> None:
+    """An install that may write its manifests gets them by COPY, so the image holds them twice;
+    that costs less than the download cache the mount takes out of the image, unless the
+    original emptied it (``npm cache clean --force``, which cache-mount drops in the same run):
+    built for real, `COPY . .` / `npm install && npm cache clean --force` on node:12-slim was
+    74,286 bytes larger rewritten (npm install now reads them from read-write mounts; yarn
+    under corepack still copies them)."""
+    _npm_context(tmp_path)
+    (tmp_path / "yarn.lock").write_text("# lock\n")
+    if "yarn" not in install:
+        (tmp_path / "yarn.lock").unlink()
+    text = f'FROM node:12-slim\nWORKDIR /app\nCOPY . .\nRUN {install}\nCMD ["node", "i.js"]\n'
+    result = rewrite(text, None, BuildContext(tmp_path), Settings())
+    moved = [f for f in result.applied if f.transform == ID]
+    assert bool(moved) is safe, result.output
+    if not safe:
+        told = [f.message for f in result.suggestions if f.transform == ID]
+        assert any("twice" in m and "leaves no download cache" in m for m in told), told
+
+
 @pytest.mark.parametrize("app", ["pip", "npm"])
 def test_bind_mounted_manifests_build_the_same_files(app: str, tmp_path: Path) -> None:
     """Built for real: the rewrite with bind-mounted manifests builds, and its image holds the

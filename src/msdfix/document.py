@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -20,6 +21,15 @@ class Document:
     # The builder supports RUN --mount: cache-mount is not ignored (users of builders without
     # it, the legacy builder and kaniko, ignore cache-mount, as the README says).
     run_mounts: bool = True
+    # The text the user wrote for a span of the current text (earlier passes may have edited
+    # it: cache-mount drops ``npm cache clean``); None: the current text is the original.
+    original_of: Callable[[int, int], str] | None = None
+
+    def written(self, ins: Instruction) -> str:
+        """``ins`` as the user wrote it, before this run's earlier fixes."""
+        if self.original_of is None:
+            return self.text[ins.start : ins.end]
+        return self.original_of(ins.start, ins.end)
 
     @cached_property
     def model(self) -> Model:

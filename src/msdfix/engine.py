@@ -178,7 +178,7 @@ def _run(text: str, context: BuildContext, path: str | None, settings: Settings)
         for transform in transforms:
             if quiet_on.get(transform.id) == result.output:
                 continue  # deterministic: same text, same (empty) answer
-            doc = Document(_reparse(result), context, path, run_mounts)
+            doc = Document(_reparse(result), context, path, run_mounts, ledger.original_of)
             taken = Taken()
             edits: list[tuple[Edit, Fix]] = []
             suggestions: list[Finding] = []

@@ -130,6 +130,15 @@ class Ledger:
         start)."""
         return self._locate(offset)[1]
 
+    def original_of(self, start: int, end: int) -> str:
+        """The original text of the current span ``start:end`` (spans of changes widen to the
+        changes' original text)."""
+        first = self.to_original(start)
+        if end <= start:
+            return ""
+        change, last = self._locate(end - 1)
+        return self.original[first : change.end if change is not None else last + 1]
+
     def original_line_start(self, offset: int) -> int:
         """Where the current line starting at ``offset`` is in the original: inside a change,
         the same line carried over unchanged (a moved instruction), else the change's start."""

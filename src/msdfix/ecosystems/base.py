@@ -55,6 +55,9 @@ class PackageManager:
     caches: tuple[CacheDir, ...]
     defeat_flags: tuple[str, ...] = ()  # flags that disable the cache; removed when mounted
     clean_commands: tuple[tuple[str, ...], ...] = ()  # argv prefixes that only empty the cache
+    # The clean command keeps what installed projects still use (``pnpm store prune`` removes
+    # only unreferenced packages): the image keeps the downloads of the install before it.
+    clean_keeps_used: bool = False
     runtime_users: tuple[tuple[str, ...], ...] = ()  # CMD argv prefixes that read the cache
     system: bool = False  # caches outside HOME (root-only system package managers)
     # hadolint (DL3032/DL3040) wants the cleanup even with a mount: never remove it, and add no

@@ -18,7 +18,8 @@ What it does
     ``npm ci``, ``pipenv sync``, yarn 1's and pnpm's ``--frozen-lockfile``, ``uv sync
     --locked``/``--frozen``), read-write where it rewrites them in place (``npm install``,
     yarn 1, ``uv sync``, ``poetry install``, ``go mod download``: BuildKit discards the
-    writes, as the full COPY would overwrite them).
+    writes, as the full COPY would overwrite them). Not under corepack for yarn and pnpm: its
+    shims may pin ``packageManager`` into package.json.
 Why
     Docker reuses a layer only while everything copied before it is unchanged. With the whole
     source copied first, every source edit reruns the dependency install; with the manifests
@@ -31,7 +32,8 @@ Example
     -r requirements.txt`` / ``COPY . .``.
 Fix safety
     Safe when the build context shows the install reads only the manifests. Unsafe (applied with
-    ``--unsafe-fixes``): npm lifecycle scripts (preinstall/install/postinstall/prepare) that may
+    ``--unsafe-fixes``): copied manifests where the install RUN empties its download cache
+    (the image holds them twice and nothing offsets it), npm lifecycle scripts (preinstall/install/postinstall/prepare) that may
     read sources, Composer install scripts, an added ``mvn dependency:go-offline`` in the final
     stage, Gradle (build scripts may read other files), and every ecosystem when there is no
     build context (manifests are then copied by glob, and what they name is unknown).
@@ -59,6 +61,7 @@ from msdfix.transforms.reorder_copy.edits import (
     after_install,
     bind_flags,
     copy_lines,
+    emptied_cache,
     fetch_text,
 )
 from msdfix.transforms.reorder_copy.fetch_env import fetch_blocker
@@ -225,6 +228,14 @@ class ReorderCopy(Transform):
             )
             if binds is not None and not lines:
                 message += f" ({files} mounted for the install, so the image holds one copy)"
+            elif lines and doc.model.ships(stage):
+                emptied = emptied_cache(doc.written(anchor), uses)
+                if emptied is not None:
+                    plan.unsafe.append(
+                        f"the image would hold {files} twice (copied for the install, then "
+                        f"with the sources), and `{emptied}` leaves no download cache in the "
+                        "original image for the cache mount to save: the rewrite is larger"
+                    )
         if plan.notes:
             message += "; " + "; ".join(plan.notes)
         applicability = Applicability.SAFE

@@ -17,7 +17,7 @@ from msdfix.ecosystems.php import (
     COMPOSER_AUTOLOAD_VALUE_FLAGS,
 )
 from msdfix.ecosystems.python import PIP, PIPENV, POETRY, UV, project_manifest_writes
-from msdfix.ecosystems.registry import positional_args
+from msdfix.ecosystems.registry import MANAGERS, positional_args
 from msdfix.fixes import Edit
 from msdfix.model import Stage
 from msdfix.model.paths import within
@@ -123,6 +123,48 @@ def _manifest_access(doc: Document, stage: Stage, anchor: Instruction, use: Use)
     return None
 
 
+def _corepack(doc: Document, anchor: Instruction) -> bool:
+    """True when a RUN up to ``anchor`` names corepack (it may run the package manager)."""
+    return any(
+        ins.cmd == "run" and "corepack" in ins.logical and ins.start <= anchor.start
+        for stage in doc.model.stages
+        for ins in stage.instructions
+    )
+
+
+def emptied_cache(written: str, uses: list[Use]) -> str | None:
+    """The command, flag or cache mount of the install RUN, as the user wrote it, that leaves
+    the install's download cache out of the image (``npm cache clean --force``, ``yarn cache
+    clean``, ``--no-cache-dir``, ``--mount=type=cache,target=/root/.npm``), or None. Where
+    the original keeps no cache, the cache mount saves nothing to offset a second copy of the
+    manifests."""
+    ids = {m for u in uses for m in u.eco.managers}
+    managers = [m for m in MANAGERS if m.id in ids]
+    mounts: list[str] = _CACHE_MOUNT.findall(written)
+    for mount in mounts:  # the user's own mount: no cache in the image
+        tails = [c.path.removeprefix("~/").rstrip("/") for m in managers for c in m.caches]
+        if any(f"{t}," in mount + "," for t in tails if t):
+            return mount
+    for part in _COMMAND_SPLIT.split(written.replace("\\\n", " ")):
+        words = part.split()
+        for manager in managers:
+            for i, word in enumerate(words):
+                if posixpath.basename(word) not in manager.programs:
+                    continue
+                after = tuple(words[i + 1 :])
+                cleans = () if manager.clean_keeps_used else manager.clean_commands
+                if any(after[: len(p) - 1] == p[1:] for p in cleans):
+                    return " ".join(words[i:])
+                flag = next((w for w in words[i + 1 :] if w in manager.defeat_flags), None)
+                if flag is not None:
+                    return flag
+    return None
+
+
+_COMMAND_SPLIT = re.compile(r"&&|\|\||;|\||\n")
+_CACHE_MOUNT = re.compile(r"--mount=\S*type=cache\S*")
+
+
 def bind_flags(
     doc: Document,
     stage: Stage,
@@ -145,6 +187,7 @@ def bind_flags(
         or source.flags
         or source.dollar
         or anchor.heredocs
+        or (any(u.eco in (YARN, PNPM) for u in uses) and _corepack(doc, anchor))
     ):
         return None
     access = {_manifest_access(doc, stage, anchor, u) for u in uses}
