@@ -324,7 +324,8 @@ class _Planner:
                 (stage, ins)
                 for stage in self.doc.model.stages
                 for ins in stage.of("run")
-                if pattern.search(ins.logical) or writes_config(ins, manager)
+                if (_CONFIG_SET.search(ins.logical) and pattern.search(ins.logical))
+                or writes_config(ins, manager)
             ]
             found += [
                 (stage, ins)
@@ -610,9 +611,11 @@ class _Planner:
         history, context = self.history, self.doc.context
 
         def fills(run: Instruction) -> bool:  # runs the tool with a mount of access
-            steps = history.steps(run) or []
-            calls = any(s.call is not None and s.call.manager is manager for s in steps)
-            return calls and bool(access_mounts(run, context))
+            if not access_mounts(run, context):  # read its flags first: most RUNs have none
+                return False
+            return any(
+                s.call is not None and s.call.manager is manager for s in history.steps(run) or []
+            )
 
         for run in history.earlier_runs(self.stage, self.ins, f"fills {manager.id}", fills):
             if any(within(target, m) for m in history.mounted(run)):
@@ -868,6 +871,9 @@ _SHARED_BUILDS = {
     ),
 }
 _TRUE = ("1", "true", "yes", "on")
+# The part of ``_configured``'s pattern every match holds, with its flags: a RUN without it
+# needs no search per tool (that search tries each tool's names at every offset).
+_CONFIG_SET = re.compile(r"config\s+set|env\s+-w", re.IGNORECASE)
 
 
 def runs_offline(manager: PackageManager, args: Sequence[str], env: Mapping[str, str]) -> bool:
