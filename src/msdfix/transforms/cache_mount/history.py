@@ -73,6 +73,7 @@ class History:
     _copied: dict[tuple[int, str], tuple[list[int], list[Instruction]]] = field(
         default_factory=dict
     )
+    _scope_texts: dict[int, str] = field(default_factory=dict)
 
     def resolver(self, stage: Stage, ins: Instruction) -> Resolver:
         """Cache directories as seen by one RUN (computed once per RUN), in the RUN's own
@@ -368,7 +369,6 @@ class History:
         also through a variable (``pip download -d $WHEELHOUSE``), or runs with a variable
         that names a path below it (``ENV PIP_FIND_LINKS=/root/.cache/pip/wheelhouse``: pip
         reads it; the cache directory's own variable names ``target`` itself)."""
-        resolver = self.resolver(stage, ins)
         inside = target.rstrip("/") + "/"  # in every value _below accepts: a cheap filter
         text = ins.logical
         if (
@@ -376,18 +376,38 @@ class History:
             and "$" not in text
             and not ins.heredocs
             and not text.lstrip().startswith("[")  # JSON may escape a path's characters
-            and inside not in resolver.values_text
+            and not self._in_values(stage, ins, inside)
         ):
             return False  # no word or value can name it: skip parsing the RUN
+        resolver = self.resolver(stage, ins)
+        held = inside in resolver.values_text  # False: no value of the stage's scope holds it
         for step in self.steps(ins) or []:
             if step.program == "rm" or step.cleans(target, resolver):
                 continue
-            scope = {**resolver.scope, **step.command.assignments}
+            assigned = step.command.assignments
+            scope = {**resolver.scope, **assigned} if assigned else resolver.scope
             if any(target in (expand(arg, scope) if "$" in arg else arg) for arg in step.args):
                 return True
-            if any(inside in v and _below(v, target) for v in scope.values() if v):
+            if (held or assigned) and any(
+                inside in v and _below(v, target) for v in scope.values() if v
+            ):
                 return True
         return False
+
+    def _in_values(self, stage: Stage, ins: Instruction, part: str) -> bool:
+        """Whether ``part`` is in the text of the RUN's resolver's scope values
+        (``Resolver.values_text``), without building a resolver where the stage's values
+        already say no: each value of that scope is one of them or ``${NAME}`` (no ``/``, which
+        ``part`` ends with), so text found in none of them is in none of those."""
+        key = id(ins)
+        if key not in self._resolvers and "\0" not in part and part.endswith("/"):
+            if key not in self._scope_texts:
+                own = self.stage_of.get(key, stage)
+                values = self.doc.model.stage_scope(own, ins).values()
+                self._scope_texts[key] = "\0".join(v for v in values if v is not None)
+            if part not in self._scope_texts[key]:
+                return False
+        return part in self.resolver(stage, ins).values_text
 
     def named_before(self, stage: Stage, ins: Instruction, target: str) -> Instruction | None:
         """An earlier RUN of the lineage that names a path in ``target`` (``pip download -d
