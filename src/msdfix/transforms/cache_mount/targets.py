@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from msdfix.document import Document
 from msdfix.ecosystems.base import CacheDir
@@ -145,6 +145,7 @@ class Resolver:
         return [t for c in call.manager.caches if (t := self.target(c, call))]
 
 
+@lru_cache(maxsize=256)  # a fact of the reference alone, asked for every RUN
 def _starts_as_root(image: ImageRef) -> bool:
     """The image is known to start as root; an official image's tag may be a variable
     (``python:$VERSION``): every tag of it starts as root with the same environment."""
