@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 
 from msdfix.document import Document
 from msdfix.ecosystems.base import CacheDir, PackageManager
@@ -324,7 +325,7 @@ class _Planner:
                 (stage, ins)
                 for stage in self.doc.model.stages
                 for ins in stage.of("run")
-                if (_CONFIG_SET.search(ins.logical) and pattern.search(ins.logical))
+                if (_may_set_config(ins.logical) and pattern.search(ins.logical))
                 or writes_config(ins, manager)
             ]
             found += [
@@ -874,6 +875,12 @@ _TRUE = ("1", "true", "yes", "on")
 # The part of ``_configured``'s pattern every match holds, with its flags: a RUN without it
 # needs no search per tool (that search tries each tool's names at every offset).
 _CONFIG_SET = re.compile(r"config\s+set|env\s+-w", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1024)  # asked once per tool, and again on each pass
+def _may_set_config(text: str) -> bool:
+    """Whether a RUN's text holds ``_CONFIG_SET``."""
+    return _CONFIG_SET.search(text) is not None
 
 
 def runs_offline(manager: PackageManager, args: Sequence[str], env: Mapping[str, str]) -> bool:
