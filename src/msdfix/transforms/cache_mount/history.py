@@ -60,9 +60,7 @@ class History:
     _resolvers: dict[int, Resolver] = field(default_factory=dict)
     _mounts: dict[int, list[str]] = field(default_factory=dict)
     _stage_runs: dict[int, tuple[list[Instruction], dict[int, int]]] = field(default_factory=dict)
-    _tested: dict[tuple[int, str], tuple[list[int], list[Instruction]]] = field(
-        default_factory=dict
-    )
+    _tested: dict[tuple[int, str], _Tested] = field(default_factory=dict)
     _lineage_runs: dict[int, tuple[list[tuple[Stage, Instruction]], dict[int, int]]] = field(
         default_factory=dict
     )
@@ -444,8 +442,9 @@ class History:
         """RUNs after ``ins`` in its stage, then those of the stages built FROM it, that pass
         ``test``. ``key`` names the test: each stage's RUNs are tested once per key, and a
         lookup costs a bisection, so a file of many RUNs costs linear time, not quadratic."""
-        positions, hits = self._passing(stage, key, test)
-        yield from hits[bisect.bisect_right(positions, self._runs(stage)[1][id(ins)]) :]
+        position = self._runs(stage)[1][id(ins)]
+        positions, hits = self._passing(stage, key, test, position + 1)
+        yield from hits[bisect.bisect_right(positions, position) :]
         for descendant in self._descendants(stage):
             yield from self._passing(descendant, key, test)[1]
 
@@ -458,15 +457,23 @@ class History:
         return found
 
     def _passing(
-        self, stage: Stage, key: str, test: Callable[[Instruction], bool]
+        self, stage: Stage, key: str, test: Callable[[Instruction], bool], start: int = 0
     ) -> tuple[list[int], list[Instruction]]:
-        """Positions and RUNs of ``stage`` that pass the test named ``key``, in file order."""
+        """Positions and RUNs of ``stage`` that pass the test named ``key``, in file order:
+        every one from position ``start`` on, and those before it that an earlier question
+        needed. A RUN is tested once per key, and only when a question needs it (RUNs are
+        asked about in file order: the RUNs before the first asked about need no test for
+        what comes after them). The tests read the file, never the mounts planned so far."""
         found = self._tested.get((id(stage), key))
+        runs = self._runs(stage)[0]
         if found is None:
-            runs = self._runs(stage)[0]
-            hits = [i for i, run in enumerate(runs) if test(run)]
-            found = self._tested[(id(stage), key)] = (hits, [runs[i] for i in hits])
-        return found
+            found = self._tested[(id(stage), key)] = _Tested(len(runs), [], [])
+        if start < found.start:
+            new = [i for i in range(start, found.start) if test(runs[i])]
+            found.positions[:0] = new
+            found.hits[:0] = [runs[i] for i in new]
+            found.start = start
+        return found.positions, found.hits
 
     def _descendants(self, stage: Stage) -> list[Stage]:
         """Stages built FROM ``stage`` (computed once per stage)."""
@@ -476,6 +483,16 @@ class History:
     def _stage_children(self) -> dict[int, list[Stage]]:
         model = self.doc.model
         return {id(s): model.descendants(s) for s in model.stages}
+
+
+@dataclass
+class _Tested:
+    """``_passing``'s answers for one stage and test: RUNs from position ``start`` on are
+    tested; ``positions`` and ``hits`` are those that passed, in file order."""
+
+    start: int
+    positions: list[int]
+    hits: list[Instruction]
 
 
 @dataclass
