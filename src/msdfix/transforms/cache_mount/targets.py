@@ -25,11 +25,12 @@ class Resolver:
     """Cache directories for one RUN, from its stage's user and environment."""
 
     def __init__(self, doc: Document, stage: Stage, ins: Instruction) -> None:
-        self.scope = {k: v for k, v in doc.model.stage_scope(stage, ins).items() if v is not None}
+        scope, fixed = doc.model.scopes(stage, ins)
+        self.scope = {k: v for k, v in scope.items() if v is not None}
         self.run_text = ins.logical  # ``export PIP_CACHE_DIR=...`` in the RUN itself
         # What ``--build-arg`` may set (an ARG, with or without a default, or an ENV made from
         # one): a cache directory worked out from it is unknown, spelt as the variable.
-        for name, value in doc.model.fixed_scope(stage, ins).items():
+        for name, value in fixed.items():
             if value is None:
                 self.scope[name] = f"${{{name}}}"
         image = stage.root_image.name
