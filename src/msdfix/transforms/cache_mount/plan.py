@@ -159,13 +159,14 @@ class _Planner:
         self.plan = Plan()
         self.in_final_image = False  # the RUN's stage is in the final image's lineage
         self.config_named: dict[str, str | None] = {}
+        self.brought: dict[str, bool] = {}  # tool id -> _copies_config of this RUN
 
     def consider(self, cache: CacheDir, call: ToolCall) -> None:
         """Mount ``cache`` for ``call`` unless something says no."""
         plan = self.plan
         configured = self._configured(call.manager)
         moved = self._config_named(call)
-        brought = _copies_config(self.doc, self.stage, self.ins, call.manager)
+        brought = self._brings_config(call.manager)
         if moved or configured is not None or brought:
             tool = call.manager.id
             if moved:
@@ -284,6 +285,12 @@ class _Planner:
             f"{who} runs as another user than root later: BuildKit leaves {target} and the "
             f"parents it creates in the image owned by root, and {differs}"
         )
+
+    def _brings_config(self, manager: PackageManager) -> bool:
+        """``_copies_config`` of the RUN itself, once per tool (a tool has several caches)."""
+        if manager.id not in self.brought:
+            self.brought[manager.id] = _copies_config(self.doc, self.stage, self.ins, manager)
+        return self.brought[manager.id]
 
     def _config_named(self, call: ToolCall) -> str | None:
         """How the call is pointed at a configuration file msdfix does not read: a variable
