@@ -129,9 +129,12 @@ def copy_destination(model: Model, stage: Stage, ins: Instruction) -> str:
 
 def mount_sources(stage: Stage, ins: Instruction, model: Model) -> list[Source]:
     """``RUN --mount`` of the build context (type bind, the default, without ``from``)."""
+    mounts = ins.flags_named("mount")
+    if not mounts:
+        return []  # most RUNs: no quote of the instruction to make
     found = []
     origin = where(ins)
-    for flag in ins.flags_named("mount"):
+    for flag in mounts:
         fields = dict(
             part.partition("=")[::2] for part in (flag.value or "").split(",") if part.strip()
         )

@@ -230,9 +230,15 @@ class Model:
         default, and an ENV value made from one. A path msdfix writes into new text is worked
         out with these: ``COPY --from=build /app/server`` from ``ARG HOME_DIR=/app`` would
         name a folder that a build with another HOME_DIR does not have."""
+        return self.scopes(stage, upto)[1]
+
+    def scopes(
+        self, stage: Stage, upto: Instruction | None = None
+    ) -> tuple[dict[str, str | None], dict[str, str | None]]:
+        """``stage_scope`` and ``fixed_scope`` together, from one rebuild of the scope."""
         overridable = self._scopes(stage).overridable
         scope = self.stage_scope(stage, upto)
-        return {k: None if k in overridable else v for k, v in scope.items()}
+        return scope, {k: None if k in overridable else v for k, v in scope.items()}
 
     def workdirs(
         self, stage: Stage, fixed: bool = False, unknown: str | None = None

@@ -81,9 +81,14 @@ def program_args(command: Command) -> tuple[str, list[str]]:
 
 
 def _unwrap(command: Command) -> tuple[list[str], list[str]]:
-    """(the sudo/env/... prefixes, the argv after them)."""
-    found, at = _wrappers_with_options(command.argv)
-    return [w for w, _ in found], command.argv[at:]
+    """(the sudo/env/... prefixes, the argv after them), worked out once per command (as
+    ``program_args``: its words do not change); each caller gets its own lists."""
+    cached: tuple[tuple[str, ...], tuple[str, ...]] | None = command.__dict__.get("_unwrapped")
+    if cached is None:
+        found, at = _wrappers_with_options(command.argv)
+        cached = (tuple(w for w, _ in found), tuple(command.argv[at:]))
+        command.__dict__["_unwrapped"] = cached
+    return list(cached[0]), list(cached[1])
 
 
 def after_wrappers(argv: list[str], names: frozenset[str]) -> list[str]:

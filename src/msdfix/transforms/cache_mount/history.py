@@ -60,9 +60,7 @@ class History:
     _resolvers: dict[int, Resolver] = field(default_factory=dict)
     _mounts: dict[int, list[str]] = field(default_factory=dict)
     _stage_runs: dict[int, tuple[list[Instruction], dict[int, int]]] = field(default_factory=dict)
-    _tested: dict[tuple[int, str], tuple[list[int], list[Instruction]]] = field(
-        default_factory=dict
-    )
+    _tested: dict[tuple[int, str], _Tested] = field(default_factory=dict)
     _lineage_runs: dict[int, tuple[list[tuple[Stage, Instruction]], dict[int, int]]] = field(
         default_factory=dict
     )
@@ -73,6 +71,7 @@ class History:
     _copied: dict[tuple[int, str], tuple[list[int], list[Instruction]]] = field(
         default_factory=dict
     )
+    _scope_texts: dict[int, str] = field(default_factory=dict)
 
     def resolver(self, stage: Stage, ins: Instruction) -> Resolver:
         """Cache directories as seen by one RUN (computed once per RUN), in the RUN's own
@@ -368,7 +367,6 @@ class History:
         also through a variable (``pip download -d $WHEELHOUSE``), or runs with a variable
         that names a path below it (``ENV PIP_FIND_LINKS=/root/.cache/pip/wheelhouse``: pip
         reads it; the cache directory's own variable names ``target`` itself)."""
-        resolver = self.resolver(stage, ins)
         inside = target.rstrip("/") + "/"  # in every value _below accepts: a cheap filter
         text = ins.logical
         if (
@@ -376,18 +374,38 @@ class History:
             and "$" not in text
             and not ins.heredocs
             and not text.lstrip().startswith("[")  # JSON may escape a path's characters
-            and inside not in resolver.values_text
+            and not self._in_values(stage, ins, inside)
         ):
             return False  # no word or value can name it: skip parsing the RUN
+        resolver = self.resolver(stage, ins)
+        held = inside in resolver.values_text  # False: no value of the stage's scope holds it
         for step in self.steps(ins) or []:
             if step.program == "rm" or step.cleans(target, resolver):
                 continue
-            scope = {**resolver.scope, **step.command.assignments}
+            assigned = step.command.assignments
+            scope = {**resolver.scope, **assigned} if assigned else resolver.scope
             if any(target in (expand(arg, scope) if "$" in arg else arg) for arg in step.args):
                 return True
-            if any(inside in v and _below(v, target) for v in scope.values() if v):
+            if (held or assigned) and any(
+                inside in v and _below(v, target) for v in scope.values() if v
+            ):
                 return True
         return False
+
+    def _in_values(self, stage: Stage, ins: Instruction, part: str) -> bool:
+        """Whether ``part`` is in the text of the RUN's resolver's scope values
+        (``Resolver.values_text``), without building a resolver where the stage's values
+        already say no: each value of that scope is one of them or ``${NAME}`` (no ``/``, which
+        ``part`` ends with), so text found in none of them is in none of those."""
+        key = id(ins)
+        if key not in self._resolvers and "\0" not in part and part.endswith("/"):
+            if key not in self._scope_texts:
+                own = self.stage_of.get(key, stage)
+                values = self.doc.model.stage_scope(own, ins).values()
+                self._scope_texts[key] = "\0".join(v for v in values if v is not None)
+            if part not in self._scope_texts[key]:
+                return False
+        return part in self.resolver(stage, ins).values_text
 
     def named_before(self, stage: Stage, ins: Instruction, target: str) -> Instruction | None:
         """An earlier RUN of the lineage that names a path in ``target`` (``pip download -d
@@ -424,8 +442,9 @@ class History:
         """RUNs after ``ins`` in its stage, then those of the stages built FROM it, that pass
         ``test``. ``key`` names the test: each stage's RUNs are tested once per key, and a
         lookup costs a bisection, so a file of many RUNs costs linear time, not quadratic."""
-        positions, hits = self._passing(stage, key, test)
-        yield from hits[bisect.bisect_right(positions, self._runs(stage)[1][id(ins)]) :]
+        position = self._runs(stage)[1][id(ins)]
+        positions, hits = self._passing(stage, key, test, position + 1)
+        yield from hits[bisect.bisect_right(positions, position) :]
         for descendant in self._descendants(stage):
             yield from self._passing(descendant, key, test)[1]
 
@@ -438,15 +457,23 @@ class History:
         return found
 
     def _passing(
-        self, stage: Stage, key: str, test: Callable[[Instruction], bool]
+        self, stage: Stage, key: str, test: Callable[[Instruction], bool], start: int = 0
     ) -> tuple[list[int], list[Instruction]]:
-        """Positions and RUNs of ``stage`` that pass the test named ``key``, in file order."""
+        """Positions and RUNs of ``stage`` that pass the test named ``key``, in file order:
+        every one from position ``start`` on, and those before it that an earlier question
+        needed. A RUN is tested once per key, and only when a question needs it (RUNs are
+        asked about in file order: the RUNs before the first asked about need no test for
+        what comes after them). The tests read the file, never the mounts planned so far."""
         found = self._tested.get((id(stage), key))
+        runs = self._runs(stage)[0]
         if found is None:
-            runs = self._runs(stage)[0]
-            hits = [i for i, run in enumerate(runs) if test(run)]
-            found = self._tested[(id(stage), key)] = (hits, [runs[i] for i in hits])
-        return found
+            found = self._tested[(id(stage), key)] = _Tested(len(runs), [], [])
+        if start < found.start:
+            new = [i for i in range(start, found.start) if test(runs[i])]
+            found.positions[:0] = new
+            found.hits[:0] = [runs[i] for i in new]
+            found.start = start
+        return found.positions, found.hits
 
     def _descendants(self, stage: Stage) -> list[Stage]:
         """Stages built FROM ``stage`` (computed once per stage)."""
@@ -456,6 +483,16 @@ class History:
     def _stage_children(self) -> dict[int, list[Stage]]:
         model = self.doc.model
         return {id(s): model.descendants(s) for s in model.stages}
+
+
+@dataclass
+class _Tested:
+    """``_passing``'s answers for one stage and test: RUNs from position ``start`` on are
+    tested; ``positions`` and ``hits`` are those that passed, in file order."""
+
+    start: int
+    positions: list[int]
+    hits: list[Instruction]
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 
 from msdfix.document import Document
 from msdfix.ecosystems.base import CacheDir, PackageManager
@@ -170,13 +171,14 @@ class _Planner:
         self.plan = Plan()
         self.in_final_image = False  # the RUN's stage is in the final image's lineage
         self.config_named: dict[str, str | None] = {}
+        self.brought: dict[str, bool] = {}  # tool id -> _copies_config of this RUN
 
     def consider(self, cache: CacheDir, call: ToolCall) -> None:
         """Mount ``cache`` for ``call`` unless something says no."""
         plan = self.plan
         configured = self._configured(call.manager)
         moved = self._config_named(call)
-        brought = _copies_config(self.doc, self.stage, self.ins, call.manager)
+        brought = self._brings_config(call.manager)
         if moved or configured is not None or brought:
             tool = call.manager.id
             if moved:
@@ -297,6 +299,12 @@ class _Planner:
             f"parents it creates in the image owned by root, and {differs}"
         )
 
+    def _brings_config(self, manager: PackageManager) -> bool:
+        """``_copies_config`` of the RUN itself, once per tool (a tool has several caches)."""
+        if manager.id not in self.brought:
+            self.brought[manager.id] = _copies_config(self.doc, self.stage, self.ins, manager)
+        return self.brought[manager.id]
+
     def _config_named(self, call: ToolCall) -> str | None:
         """How the call is pointed at a configuration file msdfix does not read: a variable
         the stage sets, the command sets (``APT_CONFIG=x apt-get``, ``env APT_CONFIG=x
@@ -337,7 +345,8 @@ class _Planner:
                 (stage, ins)
                 for stage in self.doc.model.stages
                 for ins in stage.of("run")
-                if pattern.search(ins.logical) or writes_config(ins, manager)
+                if (_may_set_config(ins.logical) and pattern.search(ins.logical))
+                or writes_config(ins, manager)
             ]
             found += [
                 (stage, ins)
@@ -623,9 +632,11 @@ class _Planner:
         history, context = self.history, self.doc.context
 
         def fills(run: Instruction) -> bool:  # runs the tool with a mount of access
-            steps = history.steps(run) or []
-            calls = any(s.call is not None and s.call.manager is manager for s in steps)
-            return calls and bool(access_mounts(run, context))
+            if not access_mounts(run, context):  # read its flags first: most RUNs have none
+                return False
+            return any(
+                s.call is not None and s.call.manager is manager for s in history.steps(run) or []
+            )
 
         for run in history.earlier_runs(self.stage, self.ins, f"fills {manager.id}", fills):
             if any(within(target, m) for m in history.mounted(run)):
@@ -883,6 +894,15 @@ _SHARED_BUILDS = {
     ),
 }
 _TRUE = ("1", "true", "yes", "on")
+# The part of ``_configured``'s pattern every match holds, with its flags: a RUN without it
+# needs no search per tool (that search tries each tool's names at every offset).
+_CONFIG_SET = re.compile(r"config\s+set|env\s+-w", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1024)  # asked once per tool, and again on each pass
+def _may_set_config(text: str) -> bool:
+    """Whether a RUN's text holds ``_CONFIG_SET``."""
+    return _CONFIG_SET.search(text) is not None
 
 
 def runs_offline(manager: PackageManager, args: Sequence[str], env: Mapping[str, str]) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from msdfix.document import Document
 from msdfix.ecosystems.base import CacheDir
@@ -25,11 +25,12 @@ class Resolver:
     """Cache directories for one RUN, from its stage's user and environment."""
 
     def __init__(self, doc: Document, stage: Stage, ins: Instruction) -> None:
-        self.scope = {k: v for k, v in doc.model.stage_scope(stage, ins).items() if v is not None}
+        scope, fixed = doc.model.scopes(stage, ins)
+        self.scope = {k: v for k, v in scope.items() if v is not None}
         self.run_text = ins.logical  # ``export PIP_CACHE_DIR=...`` in the RUN itself
         # What ``--build-arg`` may set (an ARG, with or without a default, or an ENV made from
         # one): a cache directory worked out from it is unknown, spelt as the variable.
-        for name, value in doc.model.fixed_scope(stage, ins).items():
+        for name, value in fixed.items():
             if value is None:
                 self.scope[name] = f"${{{name}}}"
         image = stage.root_image.name
@@ -145,6 +146,7 @@ class Resolver:
         return [t for c in call.manager.caches if (t := self.target(c, call))]
 
 
+@lru_cache(maxsize=256)  # a fact of the reference alone, asked for every RUN
 def _starts_as_root(image: ImageRef) -> bool:
     """The image is known to start as root; an official image's tag may be a variable
     (``python:$VERSION``): every tag of it starts as root with the same environment."""
