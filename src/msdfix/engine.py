@@ -199,9 +199,10 @@ def _run(text: str, context: BuildContext, path: str | None, settings: Settings)
                 if not _wanted(fix, settings) or taken.overlaps(fix):
                     fix.original_edits = _in_original(fix.edits, ledger)
                     suggestions.append(finding)
-                    first = declined_in.setdefault((transform.id, finding.line), pass_no)
-                    if not _wanted(fix, settings) and first == pass_no:
-                        declined.append(finding)
+                    if not _wanted(fix, settings):
+                        first = declined_in.setdefault((transform.id, finding.line), pass_no)
+                        if first == pass_no:
+                            declined.append(finding)
                     continue
                 taken.add(fix)
                 edits += [(e, fix) for e in fix.edits]
