@@ -131,6 +131,19 @@ def test_distroless_reached_through_a_stage_gets_a_numeric_user() -> None:
     assert "USER 65532:65532" in out and ":nonroot" not in out
 
 
+def test_a_debug_runtime_msdfix_chose_for_root_becomes_nonroot(tmp_path: Path) -> None:
+    """split-stages gives a root Go program distroless ``:debug`` (untagged and ``:latest`` are
+    hadolint findings); once non-root applies, busybox has no reason left: ``:nonroot``, as the
+    experts write it (go-api was 1.41x the expert's size). A ``:debug`` the user wrote keeps
+    its busybox: ``:debug-nonroot``."""
+    app = copy_app("go-api", tmp_path)
+    out = run((app / "Dockerfile").read_text(), None, context=app).output
+    assert "FROM gcr.io/distroless/static-debian12:nonroot AS runtime" in out
+    assert ":debug" not in out
+    written = 'FROM gcr.io/distroless/static-debian12:debug\nCOPY app /app\nCMD ["/app"]\n'
+    assert "static-debian12:debug-nonroot" in run(written, None).output
+
+
 def test_without_a_shell_the_message_says_only_the_copied_files_are_the_users() -> None:
     """On distroless nothing chowns the working directory: the COPY --chown files are the
     user's, the directory stays root's (the reason called it writable and root-owned)."""

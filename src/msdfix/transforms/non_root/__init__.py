@@ -3,7 +3,8 @@
 What it does
     Switches the image's process to a non-root user after the last build step of the final
     stage: the ``node`` user (uid 1000) of node images; the ``:nonroot`` variant (uid 65532)
-    of a distroless image; on Debian/Ubuntu and Alpine based images a system user ``app``
+    of a distroless image (``:nonroot``, not ``:debug-nonroot``, for a ``:debug`` runtime
+    split-stages or slim-base chose in the same run only to keep root); on Debian/Ubuntu and Alpine based images a system user ``app``
     created with the image's own tools (``useradd`` or busybox ``adduser``) with the fixed uid
     10001; on ``scratch`` the numeric uid alone. USER is always numeric (``USER 1000:1000``),
     so Kubernetes' ``runAsNonRoot`` can check it and hadolint's DL3066 is satisfied. What the app writes stays writable: COPY/ADD into the
@@ -35,6 +36,7 @@ from __future__ import annotations
 import posixpath
 import shlex
 from collections.abc import Iterable
+from dataclasses import replace
 
 from msdfix.document import Document
 from msdfix.ecosystems.runtime_users import UserSetup, create_user_command, user_setup
@@ -49,6 +51,12 @@ from msdfix.transforms.base import Transform, register
 from msdfix.transforms.non_root import checks
 
 _BUILD_STEPS = ("run", "copy", "add", "workdir", "user")
+
+
+def _written_this_run(doc: Document, ins: Instruction) -> bool:
+    """An earlier transform of this run wrote ``ins`` (split-stages' or slim-base's runtime
+    ``FROM``): its distroless ``:debug`` tag was chosen only because the program ran as root."""
+    return doc.written(ins) != doc.text[ins.start : ins.end]
 
 
 def _within(path: str, dirs: list[str]) -> bool:
@@ -94,6 +102,8 @@ class NonRoot(Transform):
         setup = user_setup(stage.root_image)
         if isinstance(setup, str):
             return setup
+        if setup.tag == "debug-nonroot" and _written_this_run(doc, stage.from_):
+            setup = replace(setup, tag="nonroot")  # :debug chosen only to keep root
         command = entry_command(stage)
         if command is None:
             return "the Dockerfile sets no CMD or ENTRYPOINT (the base image's own command may need root)"
