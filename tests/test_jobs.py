@@ -194,3 +194,15 @@ def _assert_workers_end(proc: subprocess.Popen[bytes]) -> None:
         time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGKILL)
     pytest.fail("worker processes outlived the run")
+
+
+def test_ctrl_c_ends_the_run_as_sigint_ends_it(tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT to the whole process group) printed "Aborted!" and exited 1, which CI
+    reads as `--check`'s "would rewrite"; it now ends as SIGINT ends a process (130 in a
+    shell), with its workers gone."""
+    proc = _busy_run(tmp_path, 400)
+    assert proc.stdout is not None
+    os.killpg(proc.pid, signal.SIGINT)
+    proc.stdout.close()
+    assert proc.wait(timeout=60) == -signal.SIGINT
+    _assert_workers_end(proc)

@@ -414,8 +414,13 @@ def _run(command: click.Command, args: list[str], prog_name: str) -> NoReturn:
         setattr(exc, "message", printable(exc.message))  # noqa: B010 (final in the stubs)
         exc.show()
         sys.exit(exc.exit_code)
-    except click.Abort:
+    except click.Abort as exc:
         click.echo("Aborted!", err=True)
+        if isinstance(exc.__context__, KeyboardInterrupt) and hasattr(signal, "SIGINT"):
+            # End as Ctrl-C ends a process (130 in a shell): exit 1 read as `--check`'s
+            # "would rewrite" in CI.
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGINT)
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)
 
