@@ -2103,3 +2103,25 @@ def test_go_fetch_reads_go_mod_and_go_sum_from_read_write_mounts(
     out, applied, _ = _run(text, tmp_path)
     assert applied and "source=go.sum,target=/app/go.sum,rw " in out, out
     assert "COPY go.mod" not in out and "mounted" in applied[0]
+
+
+def test_go_download_that_completes_go_sum_is_unsafe(tmp_path: Path) -> None:
+    """``go mod download`` adds a required module's missing go.mod hash to go.sum, and the
+    ``go build`` after it needs it; moved before ``COPY . .``, the download's write was lost
+    (discarded by the read-write mount, or overwritten by the full COPY) and the build failed
+    with "missing go.sum entry" where the original built (golang:1.19, built for real). A
+    go.sum with every required module's go.mod hash keeps the safe move."""
+    go_mod = "module example.com/app\n\ngo 1.19\n\nrequire example.com/dep v1.0.0\n"
+    (tmp_path / "go.mod").write_text(go_mod)
+    (tmp_path / "go.sum").write_text("example.com/dep v1.0.0 h1:l1Im2fK1zhhSrp6BkLPgP3rZes=\n")
+    (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")
+    text = "FROM golang:1.19\nWORKDIR /app\nCOPY . .\nRUN go mod download\nRUN go build .\n"
+    out, applied, explained = _run(text, tmp_path)
+    assert out == text and not applied
+    assert any("adds example.com/dep v1.0.0's go.mod hash to go.sum" in e for e in explained)
+    (tmp_path / "go.sum").write_text(
+        "example.com/dep v1.0.0 h1:l1Im2fK1zhhSrp6BkLPgP3rZes=\n"
+        "example.com/dep v1.0.0/go.mod h1:fGPp69Hit/toBUWE+Ldh2b+Bo3=\n"
+    )
+    out, applied, _ = _run(text, tmp_path)
+    assert applied and "source=go.sum,target=/app/go.sum,rw " in out, out

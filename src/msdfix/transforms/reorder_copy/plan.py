@@ -9,7 +9,7 @@ from typing import Any
 from msdfix.document import Document
 from msdfix.ecosystems.base import Ecosystem
 from msdfix.ecosystems.dotnet import DOTNET
-from msdfix.ecosystems.go import GO
+from msdfix.ecosystems.go import GO, go_sum_missing
 from msdfix.ecosystems.java import GRADLE, MAVEN
 from msdfix.ecosystems.node import (
     YARN,
@@ -388,6 +388,13 @@ def _go(doc: Document, use: Use, plan: Plan, anchor: Instruction, where: str, st
         )
     if use.build and ctx.exists(posixpath.join(use.project, "vendor/modules.txt")):
         raise Skip("", anchor)
+    go_sum = ctx.read_text(posixpath.join(use.project, "go.sum"))
+    missing = None if use.build or go_sum is None else go_sum_missing(text, go_sum)
+    if missing is not None:  # the download completes go.sum, which a later build reads
+        plan.unsafe.append(
+            f"the install adds {missing}'s go.mod hash to go.sum, and the full COPY puts the "
+            "context's copy back"
+        )
 
 
 # Files of a project's .mvn/ directory that Maven reads on every run.
