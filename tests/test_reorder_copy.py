@@ -2125,3 +2125,44 @@ def test_go_download_that_completes_go_sum_is_unsafe(tmp_path: Path) -> None:
     )
     out, applied, _ = _run(text, tmp_path)
     assert applied and "source=go.sum,target=/app/go.sum,rw " in out, out
+
+
+UV_LOCK = """version = 1
+requires-python = ">=3.11"
+
+[[package]]
+name = "six"
+version = "1.16.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "my-app"
+version = "0.1.0"
+source = { virtual = "." }
+dependencies = [{ name = "six" }]
+
+[package.metadata]
+requires-dist = [{ name = "six", specifier = "==1.16.0" }]
+"""
+
+
+@pytest.mark.parametrize(
+    ("dependencies", "safe"),
+    [('["six==1.16.0"]', True), ('["Six>=1.16", "idna==3.7"]', False)],
+)
+def test_uv_sync_of_a_stale_lock_is_unsafe(tmp_path: Path, dependencies: str, safe: bool) -> None:
+    """A plain ``uv sync`` rewrites a uv.lock that lists other dependencies than
+    pyproject.toml; moved before ``COPY . .`` the write was lost, and the image's ``uv run``
+    locked again at start (offline: "failed to lookup address information"; the original
+    answered), built for real with uv 0.4.30. ``--locked`` never writes, so it stays safe."""
+    (tmp_path / "pyproject.toml").write_text(
+        f'[project]\nname = "My_App"\nversion = "0.1.0"\ndependencies = {dependencies}\n'
+    )
+    (tmp_path / "uv.lock").write_text(UV_LOCK)
+    (tmp_path / "app.py").write_text("print('hi')\n")
+    out, applied, explained = _run(PY_APP.format("uv sync --no-install-project"), tmp_path)
+    assert bool(applied) is safe, (applied, explained)
+    if not safe:
+        assert any("rewrites uv.lock, which lists other dependencies" in e for e in explained)
+        locked = PY_APP.format("uv sync --locked --no-install-project")
+        assert _run(locked, tmp_path)[1]
