@@ -2103,3 +2103,66 @@ def test_go_fetch_reads_go_mod_and_go_sum_from_read_write_mounts(
     out, applied, _ = _run(text, tmp_path)
     assert applied and "source=go.sum,target=/app/go.sum,rw " in out, out
     assert "COPY go.mod" not in out and "mounted" in applied[0]
+
+
+def test_go_download_that_completes_go_sum_is_unsafe(tmp_path: Path) -> None:
+    """``go mod download`` adds a required module's missing go.mod hash to go.sum, and the
+    ``go build`` after it needs it; moved before ``COPY . .``, the download's write was lost
+    (discarded by the read-write mount, or overwritten by the full COPY) and the build failed
+    with "missing go.sum entry" where the original built (golang:1.19, built for real). A
+    go.sum with every required module's go.mod hash keeps the safe move."""
+    go_mod = "module example.com/app\n\ngo 1.19\n\nrequire example.com/dep v1.0.0\n"
+    (tmp_path / "go.mod").write_text(go_mod)
+    (tmp_path / "go.sum").write_text("example.com/dep v1.0.0 h1:l1Im2fK1zhhSrp6BkLPgP3rZes=\n")
+    (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")
+    text = "FROM golang:1.19\nWORKDIR /app\nCOPY . .\nRUN go mod download\nRUN go build .\n"
+    out, applied, explained = _run(text, tmp_path)
+    assert out == text and not applied
+    assert any("adds example.com/dep v1.0.0's go.mod hash to go.sum" in e for e in explained)
+    (tmp_path / "go.sum").write_text(
+        "example.com/dep v1.0.0 h1:l1Im2fK1zhhSrp6BkLPgP3rZes=\n"
+        "example.com/dep v1.0.0/go.mod h1:fGPp69Hit/toBUWE+Ldh2b+Bo3=\n"
+    )
+    out, applied, _ = _run(text, tmp_path)
+    assert applied and "source=go.sum,target=/app/go.sum,rw " in out, out
+
+
+UV_LOCK = """version = 1
+requires-python = ">=3.11"
+
+[[package]]
+name = "six"
+version = "1.16.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "my-app"
+version = "0.1.0"
+source = { virtual = "." }
+dependencies = [{ name = "six" }]
+
+[package.metadata]
+requires-dist = [{ name = "six", specifier = "==1.16.0" }]
+"""
+
+
+@pytest.mark.parametrize(
+    ("dependencies", "safe"),
+    [('["six==1.16.0"]', True), ('["Six>=1.16", "idna==3.7"]', False)],
+)
+def test_uv_sync_of_a_stale_lock_is_unsafe(tmp_path: Path, dependencies: str, safe: bool) -> None:
+    """A plain ``uv sync`` rewrites a uv.lock that lists other dependencies than
+    pyproject.toml; moved before ``COPY . .`` the write was lost, and the image's ``uv run``
+    locked again at start (offline: "failed to lookup address information"; the original
+    answered), built for real with uv 0.4.30. ``--locked`` never writes, so it stays safe."""
+    (tmp_path / "pyproject.toml").write_text(
+        f'[project]\nname = "My_App"\nversion = "0.1.0"\ndependencies = {dependencies}\n'
+    )
+    (tmp_path / "uv.lock").write_text(UV_LOCK)
+    (tmp_path / "app.py").write_text("print('hi')\n")
+    out, applied, explained = _run(PY_APP.format("uv sync --no-install-project"), tmp_path)
+    assert bool(applied) is safe, (applied, explained)
+    if not safe:
+        assert any("rewrites uv.lock, which lists other dependencies" in e for e in explained)
+        locked = PY_APP.format("uv sync --locked --no-install-project")
+        assert _run(locked, tmp_path)[1]

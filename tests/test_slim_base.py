@@ -1585,3 +1585,26 @@ def test_apt_packages_msdfix_cannot_read(run, unread):
     [fix] = [f for f in result.applied if "debian:12-slim" in f.message]
     reason = f"installs apt packages msdfix cannot read ({unread})"
     assert (reason in fix.message) is (unread is not None), fix.message
+
+
+def test_alpine_reason_for_packages_that_run_programs_names_no_native_code(tmp_path):
+    """tree-kill (concurrently's dependency) runs procps' ``ps`` and has no compiled code, so
+    the alpine alternative is not refused for "native modules or install scripts (tree-kill)
+    target glibc" (untrue), but as on -slim, for what only the full image has."""
+    lock = {
+        "name": "a",
+        "lockfileVersion": 3,
+        "packages": {
+            "": {"name": "a", "devDependencies": {"tree-kill": "^1.2.2"}},
+            "node_modules/tree-kill": {"version": "1.2.2", "dev": True},
+        },
+    }
+    (tmp_path / "package.json").write_text(
+        json.dumps({"name": "a", "devDependencies": {"tree-kill": "^1.2.2"}})
+    )
+    (tmp_path / "package-lock.json").write_text(json.dumps(lock))
+    text = "FROM node:18\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\n"
+    result = _run(text + 'CMD ["node", "s.js"]\n', False, tmp_path)
+    messages = [f.message for f in result.suggestions if "node:18-alpine" in f.message]
+    assert messages and "only the full image has (tree-kill)" in messages[0], messages
+    assert not any("target glibc" in m for m in messages), messages

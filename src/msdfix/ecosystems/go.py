@@ -69,6 +69,41 @@ def fetch_manifest_writes(words: list[str]) -> str | None:
     return WRITES_IN_PLACE if words[:2] == ["mod", "download"] else None
 
 
+_REQUIRED_VERSION = re.compile(r"^[^\S\n]*(?:require[^\S\n]+)?(\S+)[^\S\n]+(v\S+)", re.M)
+_REPLACED_VERSION = re.compile(
+    r"^[^\S\n]*(?:replace[^\S\n]+)?(\S+)(?:[^\S\n]+(v\S+))?[^\S\n]+=>[^\S\n]+(\S+)[^\S\n]+(v\S+)",
+    re.M,
+)
+
+
+def _directives(go_mod: str, verb: str) -> str:
+    """The lines of ``go_mod``'s ``verb`` directives (one-line and block forms)."""
+    lines = re.findall(rf"^[^\S\n]*{verb}[^\S\n]+[^(\s].*$", go_mod, re.M)
+    for block in re.findall(rf"^[^\S\n]*{verb}[^\S\n]*\(([^)]*)\)", go_mod, re.M):
+        lines.extend(block.splitlines())
+    return "\n".join(line.split("//", 1)[0] for line in lines)
+
+
+def go_sum_missing(go_mod: str, go_sum: str) -> str | None:
+    """The first module version ``go_mod`` requires (after its ``replace`` directives that name
+    another module version) whose go.mod hash ``go_sum`` lacks, or None. ``go mod download``
+    writes it into go.sum (Go 1.17+ saves the hashes that load the build list, not those of
+    module contents, which a tidy go.sum leaves out for modules no package comes from), and a
+    later ``go build`` in -mod=readonly needs it: "missing go.sum entry", built for real on
+    golang:1.19 (the original, whose go.sum the download had completed, built)."""
+    replaced = {
+        (m.group(1), m.group(2)): (m.group(3), m.group(4))
+        for m in _REPLACED_VERSION.finditer(_directives(go_mod, "replace"))
+    }
+    have = set(re.findall(r"^(\S+ \S+/go\.mod) h1:", go_sum, re.M))
+    for m in _REQUIRED_VERSION.finditer(_directives(go_mod, "require")):
+        mod, ver = m.group(1), m.group(2)
+        mod, ver = replaced.get((mod, ver)) or replaced.get((mod, None)) or (mod, ver)
+        if f"{mod} {ver}/go.mod" not in have:
+            return f"{mod} {ver}"
+    return None
+
+
 INSTALL_SUBCOMMANDS: dict[str, tuple[str, ...]] = {
     "go": ("mod",),
 }

@@ -324,6 +324,45 @@ def project_manifest_writes(program: str, words: list[str], args: list[str]) -> 
     return None
 
 
+def _requirement_names(specs: object) -> set[str] | None:
+    """The canonical names of a list of PEP 508 requirements; None when one is unreadable."""
+    if not isinstance(specs, list):
+        return None
+    names: set[str] = set()
+    for spec in specs:
+        try:
+            names.add(canonicalize_name(Requirement(str(spec)).name))
+        except InvalidRequirement:
+            return None
+    return names
+
+
+def uv_lock_stale(pyproject: dict[str, Any], lock: dict[str, Any]) -> bool:
+    """True when uv.lock's entry of the project (``[package.metadata] requires-dist``) names
+    other packages than pyproject.toml's ``[project]`` dependencies and optional dependencies:
+    a plain ``uv sync`` then rewrites uv.lock, and ``uv run`` started from a copy without that
+    write locks again at start (it failed offline: "failed to lookup address information",
+    built for real with uv 0.4.30). False when unknown or in step."""
+    project = pyproject.get("project")
+    if not isinstance(project, dict) or not isinstance(project.get("name"), str):
+        return False
+    wanted = _requirement_names(project.get("dependencies", []))
+    extras = project.get("optional-dependencies", {})
+    for specs in extras.values() if isinstance(extras, dict) else ():
+        more = _requirement_names(specs)
+        wanted = None if wanted is None or more is None else wanted | more
+    name = canonicalize_name(project["name"])
+    entries = [p for p in lock.get("package", []) if isinstance(p, dict)]
+    entry = next((p for p in entries if p.get("name") == name), None)
+    metadata = entry.get("metadata") if entry else None
+    if wanted is None or not isinstance(metadata, dict):
+        return False
+    locked = metadata.get("requires-dist", [])
+    if not isinstance(locked, list) or not all(isinstance(d, dict) for d in locked):
+        return False
+    return wanted != {canonicalize_name(str(d.get("name"))) for d in locked}
+
+
 MANIFESTS: tuple[Ecosystem, ...] = (
     PIP,
     POETRY,

@@ -7,9 +7,9 @@ import re
 from typing import Any
 
 from msdfix.document import Document
-from msdfix.ecosystems.base import Ecosystem
+from msdfix.ecosystems.base import WRITES_IN_PLACE, Ecosystem
 from msdfix.ecosystems.dotnet import DOTNET
-from msdfix.ecosystems.go import GO
+from msdfix.ecosystems.go import GO, go_sum_missing
 from msdfix.ecosystems.java import GRADLE, MAVEN
 from msdfix.ecosystems.node import (
     YARN,
@@ -26,13 +26,20 @@ from msdfix.ecosystems.node import (
     yarn_parent_config,
 )
 from msdfix.ecosystems.php import COMPOSER, COMPOSER_INSTALL_SCRIPTS
-from msdfix.ecosystems.python import PIP, PIPENV, read_requirements, uv_local_location
-from msdfix.ecosystems.registry import MONOREPO_MARKERS, workspace_root_above
+from msdfix.ecosystems.python import (
+    PIP,
+    PIPENV,
+    project_manifest_writes,
+    read_requirements,
+    uv_local_location,
+    uv_lock_stale,
+)
+from msdfix.ecosystems.registry import MONOREPO_MARKERS, positional_args, workspace_root_above
 from msdfix.model import BuildContext, Stage
 from msdfix.model.paths import within
 from msdfix.shell.classify import program_args
 from msdfix.syntax import Instruction
-from msdfix.transforms.reorder_copy.model import Plan, Skip, Source, Use, join_path
+from msdfix.transforms.reorder_copy.model import VALUE_OPTS, Plan, Skip, Source, Use, join_path
 
 
 def plan_manifests(
@@ -363,6 +370,7 @@ def _python(
             f"{where}: {name} has a local path dependency or workspace, which needs the sources",
             anchor,
         )
+    _uv_stale_lock(doc, use, plan)
     no_self = use.eco.no_self
     if no_self and not any(flag in use.args for flag in no_self):
         setting = use.eco.no_self_setting
@@ -372,6 +380,22 @@ def _python(
                 f"`{no_self[0]}` for the dependencies)",
                 anchor,
             )
+
+
+def _uv_stale_lock(doc: Document, use: Use, plan: Plan) -> None:
+    """A plain ``uv sync`` rewrites a uv.lock that lists other dependencies than
+    pyproject.toml, and the full COPY puts the context's stale copy back."""
+    program = posixpath.basename(program_args(use.command)[0])
+    words = positional_args(program, use.args, VALUE_OPTS)
+    if program != "uv" or project_manifest_writes(program, words, use.args) != WRITES_IN_PLACE:
+        return
+    pyproject = doc.context.read_toml(posixpath.join(use.project, "pyproject.toml"))
+    lock = doc.context.read_toml(posixpath.join(use.project, "uv.lock"))
+    if pyproject is not None and lock is not None and uv_lock_stale(pyproject, lock):
+        plan.unsafe.append(
+            "the install rewrites uv.lock, which lists other dependencies than pyproject.toml, "
+            "and the full COPY puts the context's copy back (a `uv run` started from it locks again)"
+        )
 
 
 def _go(doc: Document, use: Use, plan: Plan, anchor: Instruction, where: str, stage: Stage) -> None:
@@ -388,6 +412,13 @@ def _go(doc: Document, use: Use, plan: Plan, anchor: Instruction, where: str, st
         )
     if use.build and ctx.exists(posixpath.join(use.project, "vendor/modules.txt")):
         raise Skip("", anchor)
+    go_sum = ctx.read_text(posixpath.join(use.project, "go.sum"))
+    missing = None if use.build or go_sum is None else go_sum_missing(text, go_sum)
+    if missing is not None:  # the download completes go.sum, which a later build reads
+        plan.unsafe.append(
+            f"the install adds {missing}'s go.mod hash to go.sum, and the full COPY puts the "
+            "context's copy back"
+        )
 
 
 # Files of a project's .mvn/ directory that Maven reads on every run.

@@ -662,6 +662,12 @@ class Planner:
             if self.doc.context.present
             else ("unknown", [])
         )
+        if status == "native" and names and set(names) <= NODE_NEEDS_FULL:
+            cand.blocked = (  # procps' ps, git, python3, libpq: no compiled code of their own
+                "packages that need libraries or programs only the full image has "
+                f"({short_names(names)})"
+            )
+            return cand
         if status == "native":
             cand.blocked = f"native modules or install scripts ({short_names(names)}) target glibc, alpine is musl"
             return cand
