@@ -63,12 +63,14 @@ from msdfix.transforms.reorder_copy.edits import (
     copy_lines,
     emptied_cache,
     fetch_text,
+    linked_cache,
 )
 from msdfix.transforms.reorder_copy.fetch_env import fetch_blocker
 from msdfix.transforms.reorder_copy.model import (
     Plan,
     Skip,
     Source,
+    Use,
     copied_just_before,
     ignored_here,
     whole_tree_copy,
@@ -230,11 +232,25 @@ class ReorderCopy(Transform):
                 message += f" ({files} mounted for the install, so the image holds one copy)"
             elif lines and doc.model.ships(stage):
                 emptied = emptied_cache(doc.written(anchor), uses)
-                if emptied is not None:
+                uncached = _uncached(doc, plan, uses)
+                if uncached:
+                    plan.unsafe.append(
+                        f"the image would hold {', '.join(uncached)} twice (copied for the "
+                        "install, then with the sources), and no cache mount takes what it "
+                        "holds out of the image: the rewrite is larger by its size"
+                    )
+                elif emptied is not None:
                     plan.unsafe.append(
                         f"the image would hold {files} twice (copied for the install, then "
                         f"with the sources), and `{emptied}` leaves no download cache in the "
                         "original image for the cache mount to save: the rewrite is larger"
+                    )
+                elif (linked := linked_cache(uses)) is not None:
+                    plan.unsafe.append(
+                        f"the image would hold {files} twice (copied for the install, then "
+                        f"with the sources), and {linked} hard-links the installed files to its "
+                        "download cache, so the cache costs the original image nothing for the "
+                        "cache mount to save: the rewrite is larger"
                     )
         if plan.notes:
             message += "; " + "; ".join(plan.notes)
@@ -243,3 +259,14 @@ class ReorderCopy(Transform):
             applicability = Applicability.UNSAFE
             message += " (unsafe: " + "; ".join(plan.unsafe) + ")"
         return doc.fix(self.id, anchor, message, edits, applicability)
+
+
+def _uncached(doc: Document, plan: Plan, uses: list[Use]) -> list[str]:
+    """The copied manifest folders (``.yarn/``) that hold files of the context (not all
+    in .dockerignore), which no cache mount offsets."""
+    names = {n for u in uses for n in u.eco.uncached}
+    return [
+        p
+        for p, _ in plan.manifests
+        if posixpath.basename(p.rstrip("/")) + "/" in names and doc.context.holds(p.rstrip("/"))
+    ]
