@@ -15,10 +15,11 @@ What it does
     dependency:go-offline``, ``gradle dependencies``) is added after the manifest COPY.
     The install (or fetch) reads its manifests from bind mounts instead of a COPY, so the
     image holds them once: read-only where it never writes them (pip's requirements files,
-    ``npm ci``, ``pipenv sync``, yarn 1's and pnpm's ``--frozen-lockfile``, ``uv sync
-    --locked``/``--frozen``), read-write where it rewrites them in place (``npm install``,
-    yarn 1, ``uv sync``, ``poetry install``, ``go mod download``: BuildKit discards the
-    writes, as the full COPY would overwrite them). Not under corepack for yarn and pnpm: its
+    ``npm ci``, ``pipenv sync``, yarn 1's, pnpm's and bun's ``--frozen-lockfile``, ``uv sync
+    --locked``/``--frozen``, ``composer install``), read-write where it rewrites them in place
+    (``npm install``, yarn 1, ``uv sync``, ``poetry install``, ``go mod download``, ``bundle
+    install``, ``cargo fetch``: BuildKit discards the writes, as the full COPY would overwrite
+    them). Not under corepack for yarn and pnpm: its
     shims may pin ``packageManager`` into package.json.
 Why
     Docker reuses a layer only while everything copied before it is unchanged. With the whole
@@ -33,7 +34,8 @@ Example
 Fix safety
     Safe when the build context shows the install reads only the manifests. Unsafe (applied with
     ``--unsafe-fixes``): copied manifests where the install RUN empties its download cache
-    (the image holds them twice and nothing offsets it), npm lifecycle scripts (preinstall/install/postinstall/prepare) that may
+    (the image holds them twice and nothing offsets it), or bun's (it hard-links node_modules
+    to its cache), or a copied Yarn Berry ``.yarn/`` (its release), npm lifecycle scripts (preinstall/install/postinstall/prepare) that may
     read sources, Composer install scripts, an added ``mvn dependency:go-offline`` in the final
     stage, Gradle (build scripts may read other files), and every ecosystem when there is no
     build context (manifests are then copied by glob, and what they name is unknown).
