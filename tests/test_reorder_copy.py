@@ -2209,3 +2209,21 @@ def test_a_bundle_config_the_install_writes_keeps_the_order(tmp_path: Path, inst
     (tmp_path / ".bundle").rmdir()
     out, applied, _ = _run(text, tmp_path)
     assert applied and "source=Gemfile,target=/app/Gemfile,rw" in out, out
+
+
+@pytest.mark.parametrize(
+    ("install", "mode"),
+    [("pdm install --prod --frozen-lockfile", ""), ("pdm install --prod", ",rw")],
+)
+def test_pdm_installs_read_manifests_from_mounts(tmp_path: Path, install: str, mode: str) -> None:
+    """Built for real (PDM 2.12, a 27 KB pdm.lock): copied, pyproject.toml and pdm.lock made
+    the image 27,402 bytes larger (PDM's cache mount saved nothing). ``--frozen-lockfile``
+    never writes the lock (read-only mounts built at the original's size); the plain install
+    rewrites a stale one in place (a read-write mount built)."""
+    pyproject = '[project]\nname = "app"\nversion = "0.1"\n\n[tool.pdm]\ndistribution = false\n'
+    (tmp_path / "pyproject.toml").write_text(pyproject)
+    (tmp_path / "pdm.lock").write_text("[metadata]\n")
+    (tmp_path / "app.py").write_text("print('hi')\n")
+    out, applied, _ = _run(PY_APP.replace("poetry uv", "pdm").format(install), tmp_path)
+    assert applied and f"source=pdm.lock,target=/app/pdm.lock{mode} " in out, out
+    assert "COPY pyproject.toml" not in out

@@ -16,9 +16,10 @@ What it does
     The install (or fetch) reads its manifests from bind mounts instead of a COPY, so the
     image holds them once: read-only where it never writes them (pip's requirements files,
     ``npm ci``, ``pipenv sync``, yarn 1's, pnpm's and bun's ``--frozen-lockfile``, ``uv sync
-    --locked``/``--frozen``, ``composer install``), read-write where it rewrites them in place
-    (``npm install``, yarn 1, ``uv sync``, ``poetry install``, ``go mod download``, ``bundle
-    install``, ``cargo fetch``: BuildKit discards the writes, as the full COPY would overwrite
+    --locked``/``--frozen``, ``composer install``, ``pdm install --frozen-lockfile``),
+    read-write where it rewrites them in place (``npm install``, yarn 1, ``uv sync``,
+    ``poetry install``, ``pdm install``, ``go mod download``, ``bundle install``, ``cargo
+    fetch``: BuildKit discards the writes, as the full COPY would overwrite
     them). Not under corepack for yarn and pnpm: its
     shims may pin ``packageManager`` into package.json.
 Why

@@ -17,7 +17,7 @@ from msdfix.ecosystems.php import (
     COMPOSER_AUTOLOAD_VALUE_FLAGS,
     composer_manifest_writes,
 )
-from msdfix.ecosystems.python import PIP, PIPENV, POETRY, UV, project_manifest_writes
+from msdfix.ecosystems.python import PDM, PIP, PIPENV, POETRY, UV, project_manifest_writes
 from msdfix.ecosystems.registry import MANAGERS, positional_args
 from msdfix.ecosystems.ruby import BUNDLER, bundle_manifest_writes
 from msdfix.ecosystems.rust import CARGO, CARGO_FETCH_WRITES
@@ -116,7 +116,7 @@ def _manifest_access(doc: Document, stage: Stage, anchor: Instruction, use: Use)
         return NEVER_WRITES if use.files else None  # pip's and uv's -r/-c files
     if use.eco is PIPENV:
         return NEVER_WRITES if _pipenv_reads_only(use.args) else None
-    if use.eco in (POETRY, UV):
+    if use.eco in (POETRY, UV, PDM):
         return project_manifest_writes(program, words, use.args)
     if use.eco is GO:  # the fetch reorder-copy adds before a build is ``go mod download``
         return fetch_manifest_writes(["mod", "download"] if use.build else words)
