@@ -2205,6 +2205,8 @@ def test_a_bundle_config_the_install_writes_keeps_the_order(tmp_path: Path, inst
     (tmp_path / ".bundle/config").write_text('---\nBUNDLE_WITHOUT: "test"\n')
     text = f"FROM ruby:3.3-slim\nWORKDIR /app\nCOPY . .\nRUN {install}\n"
     _stays(text, tmp_path, "writes .bundle/config, which the full COPY would bring back")
+    global_ = text.replace(install, "bundle config set without test && bundle install")
+    assert _run(global_, tmp_path)[1], "Bundler 2 writes ~/.bundle/config without --local"
     (tmp_path / ".bundle/config").unlink()
     (tmp_path / ".bundle").rmdir()
     out, applied, _ = _run(text, tmp_path)

@@ -78,8 +78,8 @@ BUNDLE_REMEMBERED = (
 
 def writes_local_config(script: str) -> str | None:
     """The command of ``script`` (shell text) that writes the project's .bundle/config:
-    ``bundle config`` without ``--global`` (``set --local``, or a Bundler 1 ``bundle config
-    KEY VALUE`` from a project directory) or ``bundle install`` with a remembered option;
+    ``bundle config --local`` (without it Bundler writes ~/.bundle/config: built, Bundler
+    2.3) or ``bundle install`` with a remembered option;
     None when there is none. A real build whose install RUN ran ``bundle config set --local
     path vendor/bundle`` failed at start (Bundler::GemNotFound) once the full COPY had brought
     the context's .bundle/config back over the written one."""
@@ -89,16 +89,7 @@ def writes_local_config(script: str) -> str | None:
             if word not in ("bundle", "bundler"):
                 continue
             rest = words[i + 1 :]
-            if (
-                rest[0] == "config"
-                and "--global" not in rest
-                and rest[1:2]
-                not in (
-                    ["get"],
-                    ["list"],
-                    [],
-                )
-            ):
+            if rest[0] == "config" and "--local" in rest:
                 return " ".join(words[i:])
             if rest[0] == "install" and any(a.split("=")[0] in BUNDLE_REMEMBERED for a in rest):
                 return " ".join(words[i:])
