@@ -2166,3 +2166,129 @@ def test_uv_sync_of_a_stale_lock_is_unsafe(tmp_path: Path, dependencies: str, sa
         assert any("rewrites uv.lock, which lists other dependencies" in e for e in explained)
         locked = PY_APP.format("uv sync --locked --no-install-project")
         assert _run(locked, tmp_path)[1]
+
+
+@pytest.mark.parametrize(
+    ("files", "text", "mount"),
+    [
+        (
+            {"package.json": '{"name": "a"}\n', "bun.lockb": "x", "index.js": "1\n"},
+            "FROM oven/bun:1\nWORKDIR /app\nCOPY . .\nRUN bun install --frozen-lockfile\n",
+            "source=bun.lockb,target=/app/bun.lockb \\",
+        ),
+        (
+            {"Gemfile": 'source "https://rubygems.org"\ngem "rack"\n', "app.rb": "1\n"},
+            "FROM ruby:3.3-slim\nWORKDIR /app\nCOPY . .\nRUN bundle install\n",
+            "source=Gemfile.lock,target=/app/Gemfile.lock,rw \\",
+        ),
+        (
+            {"composer.json": '{"require": {"php": ">=8.0"}}', "index.php": "<?php\n"},
+            "FROM composer:2\nWORKDIR /app\nCOPY . .\nRUN composer install --no-dev\n",
+            "source=composer.lock,target=/app/composer.lock \\",
+        ),
+        (
+            {
+                "Cargo.toml": '[package]\nname = "a"\nversion = "0.1.0"\n',
+                "src/main.rs": "fn main() {}\n",
+            },
+            'FROM rust:1.75\nWORKDIR /app\nCOPY . .\nRUN cargo build --release\nCMD ["cargo", "run"]\n',
+            "source=Cargo.lock,target=/app/Cargo.lock,rw \\",
+        ),
+    ],
+    ids=["bun-frozen", "bundler", "composer", "cargo-fetch"],
+)
+def test_more_installs_read_manifests_from_mounts_as_they_write_them(
+    tmp_path: Path, files: dict[str, str], text: str, mount: str
+) -> None:
+    """Built for real (a nineteenth round): copied, the manifests made the image larger by
+    their size (bun.lockb +20,701 bytes, Gemfile + lock +263, composer.json + lock +723,
+    Cargo.toml + lock +225 where cargo runs at start). bun's frozen install and ``composer
+    install`` never write them (read-only mounts built, to the byte the original's size);
+    Bundler and ``cargo fetch`` rewrite a stale lock in place (EROFS on a read-only mount, a
+    read-write one built)."""
+    for name, body in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(body)
+    first = next(iter(files))
+    extra = {
+        "Gemfile": "Gemfile.lock",
+        "composer.json": "composer.lock",
+        "Cargo.toml": "Cargo.lock",
+    }
+    if first in extra:
+        (tmp_path / extra[first]).write_text("x\n")
+    out, applied, _ = _run(text, tmp_path)
+    assert applied and mount in out, out
+    assert "mounted" in applied[0] and f"COPY {first}" not in out, out
+
+
+def test_a_plain_bun_install_copies_its_manifests_unsafely(tmp_path: Path) -> None:
+    """bun's plain install renames a new lockfile over a stale one (EBUSY on a bind mount), so
+    its manifests are copied; bun hard-links node_modules to its cache, so the cache mount
+    saves nothing to offset the second copy (a real image grew by 20,701 bytes)."""
+    (tmp_path / "package.json").write_text('{"name": "a"}\n')
+    (tmp_path / "bun.lockb").write_text("x")
+    text = "FROM oven/bun:1\nWORKDIR /app\nCOPY . .\nRUN bun install\n"
+    out, applied, explained = _run(text, tmp_path)
+    assert out == text and not applied
+    assert any("bun hard-links the installed files" in m for m in explained), explained
+
+
+def test_a_copied_yarn_folder_is_unsafe(tmp_path: Path) -> None:
+    """Yarn Berry's .yarn/ (its 2.75 MB release) copied for the install and again with the
+    sources: real images grew by 2,747,188 bytes (global cache on a cache mount, one package)
+    and 2,778,107 (``enableGlobalCache: false``). A .yarn/ that .dockerignore empties moves."""
+    (tmp_path / "package.json").write_text('{"name": "a", "packageManager": "yarn@4.5.0"}\n')
+    (tmp_path / "yarn.lock").write_text("__metadata:\n  version: 8\n")
+    (tmp_path / ".yarnrc.yml").write_text("yarnPath: .yarn/releases/yarn-4.5.0.cjs\n")
+    (tmp_path / ".yarn/releases").mkdir(parents=True)
+    (tmp_path / ".yarn/releases/yarn-4.5.0.cjs").write_text("//\n")
+    text = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN yarn install --immutable\n"
+    out, applied, explained = _run(text, tmp_path)
+    assert out == text and not applied
+    assert any("would hold .yarn/ twice" in m for m in explained), explained
+    (tmp_path / ".dockerignore").write_text(".yarn\n")
+    out, applied, _ = _run(text, tmp_path)
+    assert applied and "COPY package.json yarn.lock .yarnrc.yml ./" in out, out
+
+
+@pytest.mark.parametrize(
+    "install",
+    [
+        "bundle config set --local path vendor/bundle && bundle install",
+        "bundle install --without development",
+    ],
+)
+def test_a_bundle_config_the_install_writes_keeps_the_order(tmp_path: Path, install: str) -> None:
+    """With .bundle/config in the context, a RUN that writes it (``bundle config set
+    --local``, a remembered ``bundle install`` option) lost its settings when the full COPY
+    brought the context's back: a real image failed at start (Bundler::GemNotFound)."""
+    _gem_project(tmp_path, 'source "https://rubygems.org"\ngem "greeter"\n')
+    (tmp_path / ".bundle").mkdir()
+    (tmp_path / ".bundle/config").write_text('---\nBUNDLE_WITHOUT: "test"\n')
+    text = f"FROM ruby:3.3-slim\nWORKDIR /app\nCOPY . .\nRUN {install}\n"
+    _stays(text, tmp_path, "writes .bundle/config, which the full COPY would bring back")
+    global_ = text.replace(install, "bundle config set without test && bundle install")
+    assert _run(global_, tmp_path)[1], "Bundler 2 writes ~/.bundle/config without --local"
+    (tmp_path / ".bundle/config").unlink()
+    (tmp_path / ".bundle").rmdir()
+    out, applied, _ = _run(text, tmp_path)
+    assert applied and "source=Gemfile,target=/app/Gemfile,rw" in out, out
+
+
+@pytest.mark.parametrize(
+    ("install", "mode"),
+    [("pdm install --prod --frozen-lockfile", ""), ("pdm install --prod", ",rw")],
+)
+def test_pdm_installs_read_manifests_from_mounts(tmp_path: Path, install: str, mode: str) -> None:
+    """Built for real (PDM 2.12, a 27 KB pdm.lock): copied, pyproject.toml and pdm.lock made
+    the image 27,402 bytes larger (PDM's cache mount saved nothing). ``--frozen-lockfile``
+    never writes the lock (read-only mounts built at the original's size); the plain install
+    rewrites a stale one in place (a read-write mount built)."""
+    pyproject = '[project]\nname = "app"\nversion = "0.1"\n\n[tool.pdm]\ndistribution = false\n'
+    (tmp_path / "pyproject.toml").write_text(pyproject)
+    (tmp_path / "pdm.lock").write_text("[metadata]\n")
+    (tmp_path / "app.py").write_text("print('hi')\n")
+    out, applied, _ = _run(PY_APP.replace("poetry uv", "pdm").format(install), tmp_path)
+    assert applied and f"source=pdm.lock,target=/app/pdm.lock{mode} " in out, out
+    assert "COPY pyproject.toml" not in out

@@ -60,6 +60,9 @@ class PackageManager:
     clean_keeps_used: bool = False
     runtime_users: tuple[tuple[str, ...], ...] = ()  # CMD argv prefixes that read the cache
     system: bool = False  # caches outside HOME (root-only system package managers)
+    # Installs hard-link the cached files into the project: the cache adds nothing to the
+    # image, so a cache mount saves no space there.
+    links_cache: bool = False
     # hadolint (DL3032/DL3040) wants the cleanup even with a mount: never remove it, and add no
     # mount to a RUN that empties the cache anyway.
     keeps_cleanup: bool = False
@@ -147,6 +150,10 @@ class Ecosystem:
     # A regex (re.M) over the key manifest that does the same; [^\S\n]* after ^, not \s*
     # (which ran from every line start over all the blank lines below: quadratic).
     no_self_setting: str = ""
+    # Manifest folders whose files stand for no download a cache mount could take out of the
+    # image (Yarn Berry's .yarn/: its release, plugins, in-project cache): copied for the
+    # install, the image holds them twice whatever the cache mount saves.
+    uncached: tuple[str, ...] = ()
 
 
 # How an install treats the manifests it reads, which decides how reorder-copy may show them

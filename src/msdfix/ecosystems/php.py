@@ -6,7 +6,7 @@ Data, not code.
 
 from __future__ import annotations
 
-from msdfix.ecosystems.base import CacheDir, Ecosystem, PackageManager
+from msdfix.ecosystems.base import NEVER_WRITES, CacheDir, Ecosystem, PackageManager
 
 MANAGERS: tuple[PackageManager, ...] = (
     PackageManager(
@@ -64,6 +64,14 @@ MANIFESTS: tuple[Ecosystem, ...] = (COMPOSER,)
 INSTALL_SUBCOMMANDS: dict[str, tuple[str, ...]] = {
     "composer": ("install",),
 }
+
+
+def composer_manifest_writes(words: list[str]) -> str | None:
+    """How ``composer install`` (``words``: its arguments that are no options or their values)
+    writes the manifests it reads: never (``base.NEVER_WRITES``): it installs what
+    composer.lock names, and only warns when the lock is older than composer.json (built with
+    both on read-only bind mounts, stale lock included); None for other commands."""
+    return NEVER_WRITES if words == ["install"] else None
 
 
 # Composer scripts that ``install --no-scripts`` skips and ``dump-autoload`` does not run.

@@ -310,13 +310,18 @@ PDM = Ecosystem(
 
 
 def project_manifest_writes(program: str, words: list[str], args: list[str]) -> str | None:
-    """How ``uv sync`` and ``poetry install`` write the manifests they read
+    """How ``uv sync``, ``poetry install`` and ``pdm install`` write the manifests they read
     (``base.NEVER_WRITES`` or ``base.WRITES_IN_PLACE``); None for other commands. uv's
     ``--locked`` asserts that uv.lock "will remain unchanged" and ``--frozen`` syncs "without
     updating the uv.lock file"; a plain ``uv sync`` rewrites a stale uv.lock in place (built
     with it on a read-write bind mount). Poetry writes its TOML files in place (tomlkit opens
     the file itself), and ``poetry install`` writes poetry.lock only where there is none (a
-    stale one fails the install or is only warned about); built with both read-only."""
+    stale one fails the install or is only warned about); built with both read-only. PDM's
+    ``install --frozen-lockfile`` does not "create or update the lockfile" (built read-only,
+    at the original's size); its plain install rewrites a stale pdm.lock in place (built
+    read-write)."""
+    if program == "pdm" and words == ["install"]:
+        return NEVER_WRITES if "--frozen-lockfile" in args else WRITES_IN_PLACE
     if program == "uv" and words == ["sync"]:
         return NEVER_WRITES if {"--locked", "--frozen"} & set(args) else WRITES_IN_PLACE
     if program == "poetry" and words in (["install"], ["sync"]):

@@ -5,7 +5,9 @@ Data, not code.
 
 from __future__ import annotations
 
-from msdfix.ecosystems.base import CacheDir, Ecosystem, PackageManager
+import re
+
+from msdfix.ecosystems.base import WRITES_IN_PLACE, CacheDir, Ecosystem, PackageManager
 
 MANAGERS: tuple[PackageManager, ...] = (
     PackageManager(
@@ -55,6 +57,46 @@ MANIFESTS: tuple[Ecosystem, ...] = (BUNDLER,)
 INSTALL_SUBCOMMANDS: dict[str, tuple[str, ...]] = {
     "bundler": ("install",),
 }
+
+
+def bundle_manifest_writes(words: list[str]) -> str | None:
+    """How ``bundle install`` (``words``: its arguments that are no options or their values)
+    writes the manifests it reads: Bundler rewrites Gemfile.lock in place when it resolves
+    anew (``File.open(lockfile, "wb")``; built with a stale lock on a read-write bind mount,
+    failed with EROFS on a read-only one) and never writes the Gemfile (``base.WRITES_IN_PLACE``);
+    None for other commands."""
+    return WRITES_IN_PLACE if words in ([], ["install"]) else None
+
+
+# ``bundle install`` options Bundler 2 remembers in the project's .bundle/config ("remembered
+# options", deprecated but still written).
+BUNDLE_REMEMBERED = (
+    "--path --deployment --without --with --frozen --system --binstubs --clean --no-prune "
+    "--shebang --standalone --trust-policy --no-cache".split()
+)
+
+
+def writes_local_config(script: str) -> str | None:
+    """The command of ``script`` (shell text) that writes the project's .bundle/config:
+    ``bundle config --local`` (without it Bundler writes ~/.bundle/config: built, Bundler
+    2.3) or ``bundle install`` with a remembered option;
+    None when there is none. A real build whose install RUN ran ``bundle config set --local
+    path vendor/bundle`` failed at start (Bundler::GemNotFound) once the full COPY had brought
+    the context's .bundle/config back over the written one."""
+    for part in _COMMANDS.split(script.replace("\\\n", " ")):
+        words = part.split()
+        for i, word in enumerate(words[:-1]):
+            if word not in ("bundle", "bundler"):
+                continue
+            rest = words[i + 1 :]
+            if rest[0] == "config" and "--local" in rest:
+                return " ".join(words[i:])
+            if rest[0] == "install" and any(a.split("=")[0] in BUNDLE_REMEMBERED for a in rest):
+                return " ".join(words[i:])
+    return None
+
+
+_COMMANDS = re.compile(r"&&|\|\||;|\||\n")
 
 
 # Programs that run this ecosystem's applications (the first word of an entry command).

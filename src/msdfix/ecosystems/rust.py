@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from msdfix.ecosystems.base import CacheDir, Ecosystem, PackageManager
+from msdfix.ecosystems.base import WRITES_IN_PLACE, CacheDir, Ecosystem, PackageManager
 from msdfix.ecosystems.os import debian_codename
 
 MANAGERS: tuple[PackageManager, ...] = (
@@ -42,6 +42,10 @@ CARGO = Ecosystem(
     build_subcommands=("build", "install", "test"),
 )
 MANIFESTS: tuple[Ecosystem, ...] = (CARGO,)
+# How ``cargo fetch`` (the fetch reorder-copy adds before a build) writes the manifests it
+# reads: Cargo.lock in place when it is stale (a read-only bind mount failed with "failed to
+# open: /app/Cargo.lock ... Read-only file system", a read-write one built), Cargo.toml never.
+CARGO_FETCH_WRITES = WRITES_IN_PLACE
 
 
 # Toolchain images (Docker Hub name or registry/name) of this ecosystem.

@@ -15,10 +15,12 @@ What it does
     dependency:go-offline``, ``gradle dependencies``) is added after the manifest COPY.
     The install (or fetch) reads its manifests from bind mounts instead of a COPY, so the
     image holds them once: read-only where it never writes them (pip's requirements files,
-    ``npm ci``, ``pipenv sync``, yarn 1's and pnpm's ``--frozen-lockfile``, ``uv sync
-    --locked``/``--frozen``), read-write where it rewrites them in place (``npm install``,
-    yarn 1, ``uv sync``, ``poetry install``, ``go mod download``: BuildKit discards the
-    writes, as the full COPY would overwrite them). Not under corepack for yarn and pnpm: its
+    ``npm ci``, ``pipenv sync``, yarn 1's, pnpm's and bun's ``--frozen-lockfile``, ``uv sync
+    --locked``/``--frozen``, ``composer install``, ``pdm install --frozen-lockfile``),
+    read-write where it rewrites them in place (``npm install``, yarn 1, ``uv sync``,
+    ``poetry install``, ``pdm install``, ``go mod download``, ``bundle install``, ``cargo
+    fetch``: BuildKit discards the writes, as the full COPY would overwrite
+    them). Not under corepack for yarn and pnpm: its
     shims may pin ``packageManager`` into package.json.
 Why
     Docker reuses a layer only while everything copied before it is unchanged. With the whole
@@ -33,7 +35,8 @@ Example
 Fix safety
     Safe when the build context shows the install reads only the manifests. Unsafe (applied with
     ``--unsafe-fixes``): copied manifests where the install RUN empties its download cache
-    (the image holds them twice and nothing offsets it), npm lifecycle scripts (preinstall/install/postinstall/prepare) that may
+    (the image holds them twice and nothing offsets it), or bun's (it hard-links node_modules
+    to its cache), or a copied Yarn Berry ``.yarn/`` (its release), npm lifecycle scripts (preinstall/install/postinstall/prepare) that may
     read sources, Composer install scripts, an added ``mvn dependency:go-offline`` in the final
     stage, Gradle (build scripts may read other files), and every ecosystem when there is no
     build context (manifests are then copied by glob, and what they name is unknown).
@@ -63,12 +66,14 @@ from msdfix.transforms.reorder_copy.edits import (
     copy_lines,
     emptied_cache,
     fetch_text,
+    linked_cache,
 )
 from msdfix.transforms.reorder_copy.fetch_env import fetch_blocker
 from msdfix.transforms.reorder_copy.model import (
     Plan,
     Skip,
     Source,
+    Use,
     copied_just_before,
     ignored_here,
     whole_tree_copy,
@@ -230,11 +235,25 @@ class ReorderCopy(Transform):
                 message += f" ({files} mounted for the install, so the image holds one copy)"
             elif lines and doc.model.ships(stage):
                 emptied = emptied_cache(doc.written(anchor), uses)
-                if emptied is not None:
+                uncached = _uncached(doc, plan, uses)
+                if uncached:
+                    plan.unsafe.append(
+                        f"the image would hold {', '.join(uncached)} twice (copied for the "
+                        "install, then with the sources), and no cache mount takes what it "
+                        "holds out of the image: the rewrite is larger by its size"
+                    )
+                elif emptied is not None:
                     plan.unsafe.append(
                         f"the image would hold {files} twice (copied for the install, then "
                         f"with the sources), and `{emptied}` leaves no download cache in the "
                         "original image for the cache mount to save: the rewrite is larger"
+                    )
+                elif (linked := linked_cache(uses)) is not None:
+                    plan.unsafe.append(
+                        f"the image would hold {files} twice (copied for the install, then "
+                        f"with the sources), and {linked} hard-links the installed files to its "
+                        "download cache, so the cache costs the original image nothing for the "
+                        "cache mount to save: the rewrite is larger"
                     )
         if plan.notes:
             message += "; " + "; ".join(plan.notes)
@@ -243,3 +262,14 @@ class ReorderCopy(Transform):
             applicability = Applicability.UNSAFE
             message += " (unsafe: " + "; ".join(plan.unsafe) + ")"
         return doc.fix(self.id, anchor, message, edits, applicability)
+
+
+def _uncached(doc: Document, plan: Plan, uses: list[Use]) -> list[str]:
+    """The copied manifest folders (``.yarn/``) that hold files of the context (not all
+    in .dockerignore), which no cache mount offsets."""
+    names = {n for u in uses for n in u.eco.uncached}
+    return [
+        p
+        for p, _ in plan.manifests
+        if posixpath.basename(p.rstrip("/")) + "/" in names and doc.context.holds(p.rstrip("/"))
+    ]

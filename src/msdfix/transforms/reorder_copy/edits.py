@@ -10,14 +10,17 @@ from msdfix.document import Document
 from msdfix.ecosystems.base import NEVER_WRITES, WRITES_IN_PLACE
 from msdfix.ecosystems.go import GO, fetch_manifest_writes
 from msdfix.ecosystems.java import MAVEN
-from msdfix.ecosystems.node import NPM, PNPM, YARN, manifest_writes, yarn_berry
+from msdfix.ecosystems.node import BUN, NPM, PNPM, YARN, manifest_writes, yarn_berry
 from msdfix.ecosystems.php import (
     COMPOSER,
     COMPOSER_AUTOLOAD_FLAGS,
     COMPOSER_AUTOLOAD_VALUE_FLAGS,
+    composer_manifest_writes,
 )
-from msdfix.ecosystems.python import PIP, PIPENV, POETRY, UV, project_manifest_writes
+from msdfix.ecosystems.python import PDM, PIP, PIPENV, POETRY, UV, project_manifest_writes
 from msdfix.ecosystems.registry import MANAGERS, positional_args
+from msdfix.ecosystems.ruby import BUNDLER, bundle_manifest_writes
+from msdfix.ecosystems.rust import CARGO, CARGO_FETCH_WRITES
 from msdfix.fixes import Edit
 from msdfix.model import Stage
 from msdfix.model.paths import within
@@ -113,11 +116,17 @@ def _manifest_access(doc: Document, stage: Stage, anchor: Instruction, use: Use)
         return NEVER_WRITES if use.files else None  # pip's and uv's -r/-c files
     if use.eco is PIPENV:
         return NEVER_WRITES if _pipenv_reads_only(use.args) else None
-    if use.eco in (POETRY, UV):
+    if use.eco in (POETRY, UV, PDM):
         return project_manifest_writes(program, words, use.args)
     if use.eco is GO:  # the fetch reorder-copy adds before a build is ``go mod download``
         return fetch_manifest_writes(["mod", "download"] if use.build else words)
-    if use.eco in (NPM, YARN, PNPM):
+    if use.eco is CARGO:  # reorder-copy adds ``cargo fetch`` before a build
+        return CARGO_FETCH_WRITES if use.build else None
+    if use.eco is COMPOSER:
+        return composer_manifest_writes(words)
+    if use.eco is BUNDLER:
+        return bundle_manifest_writes(words)
+    if use.eco in (NPM, YARN, PNPM, BUN):
         classic = use.eco is YARN and _classic_yarn(doc, stage, anchor, use)
         return manifest_writes(program, words, use.args, classic)
     return None
@@ -159,6 +168,13 @@ def emptied_cache(written: str, uses: list[Use]) -> str | None:
                 if flag is not None:
                     return flag
     return None
+
+
+def linked_cache(uses: list[Use]) -> str | None:
+    """The manager of ``uses`` whose installs hard-link their files to its download cache
+    (bun), so the cache costs the original image nothing a cache mount could save; or None."""
+    ids = {m for u in uses for m in u.eco.managers}
+    return next((m.id for m in MANAGERS if m.id in ids and m.links_cache), None)
 
 
 _COMMAND_SPLIT = re.compile(r"&&|\|\||;|\||\n")

@@ -35,6 +35,7 @@ from msdfix.ecosystems.python import (
     uv_lock_stale,
 )
 from msdfix.ecosystems.registry import MONOREPO_MARKERS, positional_args, workspace_root_above
+from msdfix.ecosystems.ruby import writes_local_config
 from msdfix.model import BuildContext, Stage
 from msdfix.model.paths import within
 from msdfix.shell.classify import program_args
@@ -518,6 +519,13 @@ def _bundler(
             "the install adds one to it, and the full COPY would bring the old lock back",
             anchor,
         )
+    written = _writes_bundle_config(doc, stage, anchor, use.project)
+    if written:
+        raise Skip(
+            f"{where}: `{written}` writes .bundle/config, which the full COPY would bring back "
+            "from the context without those settings",
+            anchor,
+        )
     cache = _bundler_cache(doc, use.project)
     if cache:
         raise Skip(
@@ -536,6 +544,23 @@ _LOCAL_GIT = re.compile(
 _LOCAL_LOCK = re.compile(
     r"^PATH\n|^GIT\n  remote: (?:file:|(?![a-z][a-z0-9+.-]*://|[\w.-]+@))", re.M
 )
+
+
+def _writes_bundle_config(
+    doc: Document, stage: Stage, anchor: Instruction, project: str
+) -> str | None:
+    """The command that writes the project's .bundle/config in the install RUN or a RUN
+    between it and the COPY before it, where the context has one (copied first, then brought
+    back by the full COPY); None otherwise."""
+    if not doc.context.exists(posixpath.join(project, ".bundle/config")):
+        return None
+    for ins in reversed([i for i in stage.instructions if i.start <= anchor.start]):
+        if ins.cmd in ("copy", "add"):
+            return None
+        written = writes_local_config(ins.logical) if ins.cmd == "run" else None
+        if written:
+            return written
+    return None
 
 
 def _lock_platforms(lock: str) -> list[str]:
