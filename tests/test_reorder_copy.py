@@ -357,7 +357,8 @@ PY_APP = "FROM python:3.12-slim\nRUN pip install poetry uv\nWORKDIR /app\nCOPY .
         ("npm install --omit=dev", {"package-lock.json": NPM_FILES["package-lock.json"]}, "rw"),
         ("yarn install", {"yarn.lock": "# yarn lockfile v1\n"}, "rw"),
         ("yarn --frozen-lockfile --production", {"yarn.lock": "# yarn lockfile v1\n"}, "ro"),
-        ("yarn install --immutable", {"yarn.lock": "__metadata:\n", ".yarnrc.yml": ""}, None),
+        ("yarn install --immutable", {"yarn.lock": "__metadata:\n", ".yarnrc.yml": ""}, "rw"),
+        ("yarn install", {"yarn.lock": "__metadata:\n", ".yarnrc.yml": ""}, None),
         ("corepack enable && yarn install", {"yarn.lock": "# yarn lockfile v1\n"}, None),
         ("pnpm install", {"pnpm-lock.yaml": "lockfileVersion: '6.0'\n"}, None),
         ("pnpm install --frozen-lockfile", {"pnpm-lock.yaml": "lockfileVersion: '6.0'\n"}, "ro"),
@@ -371,8 +372,9 @@ def test_node_installs_read_manifests_from_mounts_as_they_write_them(
     yarn 1 rewrite the lock in place, so they read it from read-write bind mounts (BuildKit
     discards the writes; a read-only one failed with EROFS); yarn's and pnpm's frozen
     installs never write it (read-only); pnpm renames a new lock over the old one, which
-    fails on any bind mount (EBUSY), and yarn Berry's or a version corepack picks is not
-    known, so those still copy."""
+    fails on any bind mount (EBUSY), and a version corepack picks is not known, so those
+    still copy; yarn 2+'s ``install --immutable`` never writes the lock (read-write: it may
+    normalise package.json in place), its plain install still copies."""
     (tmp_path / "package.json").write_text('{"name": "app", "version": "1.0.0"}\n')
     (tmp_path / "server.js").write_text("console.log('hi')\n")
     for name, text in files.items():
@@ -386,6 +388,37 @@ def test_node_installs_read_manifests_from_mounts_as_they_write_them(
         suffix = ",rw" if mode == "rw" else ""
         assert f"source={lock},target=/app/{lock}{suffix} " in out, out
         assert "COPY package.json" not in out and "mounted for the install" in applied[0]
+
+
+def _berry_app(root: Path, yarn: dict[str, str]) -> None:
+    (root / "package.json").write_text('{"name": "app", "packageManager": "yarn@4.5.3"}\n')
+    (root / "yarn.lock").write_text("__metadata:\n  version: 8\n")
+    (root / ".yarnrc.yml").write_text("yarnPath: .yarn/releases/yarn-4.5.3.cjs\n")
+    (root / "server.js").write_text("console.log('hi')\n")
+    for name, text in yarn.items():
+        (root / ".yarn" / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / ".yarn" / name).write_text(text)
+
+
+def test_yarn_berry_reads_its_release_from_a_mount(tmp_path: Path) -> None:
+    """Built for real (yarn 4.5.3, node:20-slim): `COPY .yarn/ .yarn/` before `yarn install
+    --immutable` made the image 2,758,308 bytes larger than the original (the 2.76 MB
+    release twice); with .yarn/releases and the manifests on read-write bind mounts it built,
+    answered the same and was 7,139 bytes smaller (the package cache on its mount)."""
+    _berry_app(tmp_path, {"releases/yarn-4.5.3.cjs": "//\n", "plugins/p.cjs": "//\n"})
+    out, applied, _ = _run(NODE_APP.format("yarn install --immutable"), tmp_path)
+    assert applied and "COPY .yarn" not in out and "COPY package.json" not in out, out
+    for entry in ("releases", "plugins"):
+        assert f"source=.yarn/{entry},target=/app/.yarn/{entry},rw " in out, out
+
+
+@pytest.mark.parametrize("output", ["unplugged/x/package.json", "install-state.gz"])
+def test_yarn_berry_outputs_in_the_context_keep_the_copy(tmp_path: Path, output: str) -> None:
+    """What the install writes into .yarn/, found in the context, would be seen by the
+    original's install and put back over the install's by the full COPY: copied as before."""
+    _berry_app(tmp_path, {"releases/yarn-4.5.3.cjs": "//\n", output: "x\n"})
+    out, applied, _ = _run(NODE_APP.format("yarn install --immutable"), tmp_path)
+    assert applied and "COPY .yarn/ .yarn/" in out and "type=bind" not in out, out
 
 
 @pytest.mark.parametrize(
