@@ -412,6 +412,32 @@ def test_yarn_berry_reads_its_release_from_a_mount(tmp_path: Path) -> None:
         assert f"source=.yarn/{entry},target=/app/.yarn/{entry},rw " in out, out
 
 
+@pytest.mark.parametrize(
+    ("pin", "switch", "mounted"),
+    [
+        ("yarn@4.5.3", "", True),
+        (None, "", False),
+        ("yarn@1.22.22", "", False),
+        ("yarn@4.5.3", "RUN yarn set version 4.6.0\n", False),
+    ],
+)
+def test_corepack_runs_the_pinned_berry_from_mounts(
+    tmp_path: Path, pin: str | None, switch: str, mounted: bool
+) -> None:
+    """Built for real (corepack 0.31, yarn 4.5.3 pinned, .yarn/releases committed): the
+    mounted install built, answered the same, left package.json byte-identical and was 7,099
+    bytes smaller. Corepack runs the pinned version and writes package.json only to pin a
+    missing one; without a pin, or with a version set on the way, the manifests are copied."""
+    _berry_app(tmp_path, {"releases/yarn-4.5.3.cjs": "//\n"})
+    package = {"name": "app"} | ({"packageManager": pin} if pin else {})
+    (tmp_path / "package.json").write_text(json.dumps(package) + "\n")
+    text = NODE_APP.replace("WORKDIR", f"RUN corepack enable\n{switch}WORKDIR")
+    out, applied, _ = _run(text.format("yarn install --immutable"), tmp_path)
+    assert applied, out
+    assert ("source=.yarn/releases,target=/app/.yarn/releases,rw " in out) is mounted, out
+    assert ("COPY .yarn/ .yarn/" in out) is not mounted, out
+
+
 @pytest.mark.parametrize("output", ["unplugged/x/package.json", "install-state.gz"])
 def test_yarn_berry_outputs_in_the_context_keep_the_copy(tmp_path: Path, output: str) -> None:
     """What the install writes into .yarn/, found in the context, would be seen by the
@@ -2043,7 +2069,8 @@ def test_a_yarn_cache_in_the_context_keeps_the_install_after_the_copy(
 ) -> None:
     """Built for real (yarn 4, zero-installs): the moved install copied .yarn/ with the
     manifests, and COPY . . brought the committed .yarn/cache again, so the image held it
-    twice (360,492,456 -> 407,802,532 bytes). Out of the context (.dockerignore) it moves."""
+    twice (360,492,456 -> 407,802,532 bytes). Out of the context (.dockerignore) it moves,
+    reading the manifests from mounts (corepack runs the pinned yarn 4)."""
     lock = '__metadata:\n  version: 8\n\n"ms@npm:^2.1.3":\n  version: 2.1.3\n'
     files = {
         "package.json": '{"name": "x", "packageManager": "yarn@4.1.1", "dependencies": {"ms": "^2.1.3"}}',
@@ -2059,7 +2086,9 @@ def test_a_yarn_cache_in_the_context_keeps_the_install_after_the_copy(
     text += 'RUN yarn install --immutable\nCMD ["node", "index.js"]\n'
     _stays(text, tmp_path, f"{cache} (a package cache in the build context) would be in")
     (tmp_path / ".dockerignore").write_text(f"{cache}\n")
-    assert "COPY package.json yarn.lock .yarnrc.yml ./" in _run(text, tmp_path)[0]
+    out = _run(text, tmp_path)[0]
+    assert "--mount=type=bind,source=yarn.lock,target=/app/yarn.lock,rw" in out, out
+    assert out.index("yarn install") < out.index("COPY . .") and "COPY package" not in out
 
 
 @pytest.mark.parametrize(

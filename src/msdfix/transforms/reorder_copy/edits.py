@@ -148,6 +148,33 @@ def _corepack(doc: Document, anchor: Instruction) -> bool:
     )
 
 
+def _pinned_berry(doc: Document, anchor: Instruction, uses: list[Use]) -> bool:
+    """True when corepack's shim can only run yarn 2+ without writing package.json: every
+    install is yarn's, in a project whose package.json pins ``packageManager: yarn@2+``
+    (corepack runs that version, and writes package.json only to pin a missing one), and no
+    RUN up to the install sets another version (``yarn set version``)."""
+    if not uses or any(u.eco is not YARN for u in uses):
+        return False
+    if any(
+        ins.cmd == "run" and _SET_VERSION.search(ins.logical) and ins.start <= anchor.start
+        for stage in doc.model.stages
+        for ins in stage.instructions
+    ):
+        return False
+    return all(_pinned_yarn_major(doc, u) >= 2 for u in uses)
+
+
+_SET_VERSION = re.compile(r"set[ -]version")
+
+
+def _pinned_yarn_major(doc: Document, use: Use) -> int:
+    """The major version of yarn that ``use``'s package.json pins (0 when none)."""
+    package = doc.context.read_json(posixpath.join(use.project, "package.json"))
+    pin = package.get("packageManager") if isinstance(package, dict) else None
+    found = re.match(r"yarn@(\d+)\.", pin) if isinstance(pin, str) else None
+    return int(found.group(1)) if found else 0
+
+
 def emptied_cache(written: str, uses: list[Use]) -> str | None:
     """The command, flag or cache mount of the install RUN, as the user wrote it, that leaves
     the install's download cache out of the image (``npm cache clean --force``, ``yarn cache
@@ -203,7 +230,11 @@ def bind_flags(
         or source.flags
         or source.dollar
         or anchor.heredocs
-        or (any(u.eco in (YARN, PNPM) for u in uses) and _corepack(doc, anchor))
+        or (
+            any(u.eco in (YARN, PNPM) for u in uses)
+            and _corepack(doc, anchor)
+            and not _pinned_berry(doc, anchor, uses)
+        )
     ):
         return None
     access = {_manifest_access(doc, stage, anchor, u) for u in uses}
