@@ -357,7 +357,8 @@ PY_APP = "FROM python:3.12-slim\nRUN pip install poetry uv\nWORKDIR /app\nCOPY .
         ("npm install --omit=dev", {"package-lock.json": NPM_FILES["package-lock.json"]}, "rw"),
         ("yarn install", {"yarn.lock": "# yarn lockfile v1\n"}, "rw"),
         ("yarn --frozen-lockfile --production", {"yarn.lock": "# yarn lockfile v1\n"}, "ro"),
-        ("yarn install --immutable", {"yarn.lock": "__metadata:\n", ".yarnrc.yml": ""}, None),
+        ("yarn install --immutable", {"yarn.lock": "__metadata:\n", ".yarnrc.yml": ""}, "rw"),
+        ("yarn install", {"yarn.lock": "__metadata:\n", ".yarnrc.yml": ""}, None),
         ("corepack enable && yarn install", {"yarn.lock": "# yarn lockfile v1\n"}, None),
         ("pnpm install --frozen-lockfile", {"pnpm-lock.yaml": "lockfileVersion: '6.0'\n"}, "ro"),
     ],
@@ -370,8 +371,9 @@ def test_node_installs_read_manifests_from_mounts_as_they_write_them(
     yarn 1 rewrite the lock in place, so they read it from read-write bind mounts (BuildKit
     discards the writes; a read-only one failed with EROFS); yarn's and pnpm's frozen
     installs never write it (read-only); pnpm renames a new lock over the old one, which
-    fails on any bind mount (EBUSY), and yarn Berry's or a version corepack picks is not
-    known, so those still copy."""
+    fails on any bind mount (EBUSY), and a version corepack picks is not known, so those
+    still copy; yarn 2+'s ``install --immutable`` never writes the lock (read-write: it may
+    normalise package.json in place), its plain install still copies."""
     (tmp_path / "package.json").write_text('{"name": "app", "version": "1.0.0"}\n')
     (tmp_path / "server.js").write_text("console.log('hi')\n")
     for name, text in files.items():
@@ -385,6 +387,65 @@ def test_node_installs_read_manifests_from_mounts_as_they_write_them(
         suffix = ",rw" if mode == "rw" else ""
         assert f"source={lock},target=/app/{lock}{suffix} " in out, out
         assert "COPY package.json" not in out and "mounted for the install" in applied[0]
+
+
+def _berry_app(root: Path, yarn: dict[str, str]) -> None:
+    (root / "package.json").write_text('{"name": "app", "packageManager": "yarn@4.5.3"}\n')
+    (root / "yarn.lock").write_text("__metadata:\n  version: 8\n")
+    (root / ".yarnrc.yml").write_text("yarnPath: .yarn/releases/yarn-4.5.3.cjs\n")
+    (root / "server.js").write_text("console.log('hi')\n")
+    for name, text in yarn.items():
+        (root / ".yarn" / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / ".yarn" / name).write_text(text)
+
+
+def test_yarn_berry_reads_its_release_from_a_mount(tmp_path: Path) -> None:
+    """Built for real (yarn 4.5.3, node:20-slim): `COPY .yarn/ .yarn/` before `yarn install
+    --immutable` made the image 2,758,308 bytes larger than the original (the 2.76 MB
+    release twice); with .yarn/releases and the manifests on read-write bind mounts it built,
+    answered the same and was 7,139 bytes smaller (the package cache on its mount)."""
+    _berry_app(tmp_path, {"releases/yarn-4.5.3.cjs": "//\n", "plugins/p.cjs": "//\n"})
+    out, applied, _ = _run(NODE_APP.format("yarn install --immutable"), tmp_path)
+    assert applied and "COPY .yarn" not in out and "COPY package.json" not in out, out
+    for entry in ("releases", "plugins"):
+        assert f"source=.yarn/{entry},target=/app/.yarn/{entry},rw " in out, out
+
+
+@pytest.mark.parametrize(
+    ("pin", "switch", "mounted"),
+    [
+        ("yarn@4.5.3", "", True),
+        (None, "", False),
+        ("yarn@1.22.22", "", False),
+        ("yarn@4.5.3", "RUN yarn set version 4.6.0\n", False),
+    ],
+)
+def test_corepack_runs_the_pinned_berry_from_mounts(
+    tmp_path: Path, pin: str | None, switch: str, mounted: bool
+) -> None:
+    """Built for real (corepack 0.31, yarn 4.5.3 pinned, .yarn/releases committed): the
+    mounted install built, answered the same, left package.json byte-identical and was 7,099
+    bytes smaller. Corepack runs the pinned version and writes package.json only to pin a
+    missing one; without a pin, or with a version set on the way, the manifests are copied."""
+    _berry_app(tmp_path, {"releases/yarn-4.5.3.cjs": "//\n"})
+    package = {"name": "app"} | ({"packageManager": pin} if pin else {})
+    (tmp_path / "package.json").write_text(json.dumps(package) + "\n")
+    text = NODE_APP.replace("WORKDIR", f"RUN corepack enable\n{switch}WORKDIR")
+    out, applied, _ = _run(text.format("yarn install --immutable"), tmp_path)
+    assert bool(applied) is mounted, out  # a copied .yarn/ is unsafe: held twice
+    out = _run(text.format("yarn install --immutable"), tmp_path, unsafe=True)[0]
+    assert ("source=.yarn/releases,target=/app/.yarn/releases,rw " in out) is mounted, out
+    assert ("COPY .yarn/ .yarn/" in out) is not mounted, out
+
+
+@pytest.mark.parametrize("output", ["unplugged/x/package.json", "install-state.gz"])
+def test_yarn_berry_outputs_in_the_context_keep_the_copy(tmp_path: Path, output: str) -> None:
+    """What the install writes into .yarn/, found in the context, would be seen by the
+    original's install and put back over the install's by the full COPY: copied as before."""
+    _berry_app(tmp_path, {"releases/yarn-4.5.3.cjs": "//\n", output: "x\n"})
+    out, applied, _ = _run(NODE_APP.format("yarn install --immutable"), tmp_path, unsafe=True)
+    assert applied and "COPY .yarn/ .yarn/" in out and "type=bind" not in out, out
+    assert not _run(NODE_APP.format("yarn install --immutable"), tmp_path)[1]  # held twice
 
 
 @pytest.mark.parametrize(
@@ -2008,7 +2069,8 @@ def test_a_yarn_cache_in_the_context_keeps_the_install_after_the_copy(
 ) -> None:
     """Built for real (yarn 4, zero-installs): the moved install copied .yarn/ with the
     manifests, and COPY . . brought the committed .yarn/cache again, so the image held it
-    twice (360,492,456 -> 407,802,532 bytes). Out of the context (.dockerignore) it moves."""
+    twice (360,492,456 -> 407,802,532 bytes). Out of the context (.dockerignore) it moves,
+    reading the manifests from mounts (corepack runs the pinned yarn 4)."""
     lock = '__metadata:\n  version: 8\n\n"ms@npm:^2.1.3":\n  version: 2.1.3\n'
     files = {
         "package.json": '{"name": "x", "packageManager": "yarn@4.1.1", "dependencies": {"ms": "^2.1.3"}}',
@@ -2024,7 +2086,9 @@ def test_a_yarn_cache_in_the_context_keeps_the_install_after_the_copy(
     text += 'RUN yarn install --immutable\nCMD ["node", "index.js"]\n'
     _stays(text, tmp_path, f"{cache} (a package cache in the build context) would be in")
     (tmp_path / ".dockerignore").write_text(f"{cache}\n")
-    assert "COPY package.json yarn.lock .yarnrc.yml ./" in _run(text, tmp_path)[0]
+    out = _run(text, tmp_path)[0]
+    assert "--mount=type=bind,source=yarn.lock,target=/app/yarn.lock,rw" in out, out
+    assert out.index("yarn install") < out.index("COPY . .") and "COPY package" not in out
 
 
 @pytest.mark.parametrize(
@@ -2248,13 +2312,14 @@ def test_a_plain_pnpm_install_copies_its_manifests_unsafely(tmp_path: Path) -> N
 def test_a_copied_yarn_folder_is_unsafe(tmp_path: Path) -> None:
     """Yarn Berry's .yarn/ (its 2.75 MB release) copied for the install and again with the
     sources: real images grew by 2,747,188 bytes (global cache on a cache mount, one package)
-    and 2,778,107 (``enableGlobalCache: false``). A .yarn/ that .dockerignore empties moves."""
+    and 2,778,107 (``enableGlobalCache: false``). A .yarn/ that .dockerignore empties moves.
+    (``--immutable`` reads them from mounts instead: see above.)"""
     (tmp_path / "package.json").write_text('{"name": "a", "packageManager": "yarn@4.5.0"}\n')
     (tmp_path / "yarn.lock").write_text("__metadata:\n  version: 8\n")
     (tmp_path / ".yarnrc.yml").write_text("yarnPath: .yarn/releases/yarn-4.5.0.cjs\n")
     (tmp_path / ".yarn/releases").mkdir(parents=True)
     (tmp_path / ".yarn/releases/yarn-4.5.0.cjs").write_text("//\n")
-    text = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN yarn install --immutable\n"
+    text = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN yarn install\n"
     out, applied, explained = _run(text, tmp_path)
     assert out == text and not applied
     assert any("would hold .yarn/ twice" in m for m in explained), explained

@@ -468,6 +468,32 @@ def manifest_writes(
     return None
 
 
+def berry_manifest_writes(words: list[str], args: list[str]) -> str | None:
+    """How yarn 2+'s install writes the manifests it reads: ``--immutable`` ("abort with an
+    error exit code if the lockfile was to be modified") leaves yarn.lock as it is, and yarn
+    writes a manifest it normalises in place (a real build of yarn 4.5's ``install
+    --immutable`` passed with package.json, yarn.lock, .yarnrc.yml and .yarn/releases on
+    read-write bind mounts), so ``base.WRITES_IN_PLACE``; None for other commands."""
+    return WRITES_IN_PLACE if words in ([], ["install"]) and "--immutable" in args else None
+
+
+# What yarn 2+'s install writes into ``.yarn/``: the package cache (``enableGlobalCache:
+# false``), the unplugged packages of Plug'n'Play, the install state and yarn 2's build state.
+BERRY_OUTPUTS = frozenset({"cache", "unplugged", "install-state.gz", "build-state.yml"})
+
+
+def berry_folder_entries(ctx: BuildContext, folder: str) -> list[str] | None:
+    """The entries of a yarn 2+ ``.yarn/`` folder in the context that its install only reads
+    (``releases``, ``plugins``, ``patches``, ...), as context paths; None when the context
+    holds something the install writes there (``BERRY_OUTPUTS``: the install would see it,
+    and the full COPY after it would put the context's copy over the install's)."""
+    root = folder.rstrip("/")
+    names = {f[len(root) + 1 :].split("/")[0] for f in ctx.view.under(root) if f != root}
+    if names & BERRY_OUTPUTS:
+        return None
+    return [posixpath.join(root, name) for name in sorted(names)]
+
+
 # Programs that run package.json scripts (``npm run build``, ``yarn build``), each with the
 # subcommands it runs itself even when a script has that name.
 SCRIPT_RUNNERS: dict[str, frozenset[str]] = {

@@ -10,7 +10,16 @@ from msdfix.document import Document
 from msdfix.ecosystems.base import NEVER_WRITES, WRITES_IN_PLACE
 from msdfix.ecosystems.go import GO, fetch_manifest_writes
 from msdfix.ecosystems.java import MAVEN
-from msdfix.ecosystems.node import BUN, NPM, PNPM, YARN, manifest_writes, yarn_berry
+from msdfix.ecosystems.node import (
+    BUN,
+    NPM,
+    PNPM,
+    YARN,
+    berry_folder_entries,
+    berry_manifest_writes,
+    manifest_writes,
+    yarn_berry,
+)
 from msdfix.ecosystems.php import (
     COMPOSER,
     COMPOSER_AUTOLOAD_FLAGS,
@@ -128,8 +137,16 @@ def _manifest_access(doc: Document, stage: Stage, anchor: Instruction, use: Use)
         return bundle_manifest_writes(words)
     if use.eco in (NPM, YARN, PNPM, BUN):
         classic = use.eco is YARN and _classic_yarn(doc, stage, anchor, use)
+        if use.eco is YARN and not classic and _berry(doc, use):
+            return berry_manifest_writes(words, use.args)
         return manifest_writes(program, words, use.args, classic)
     return None
+
+
+def _berry(doc: Document, use: Use) -> bool:
+    """True when the project of ``use`` shows yarn 2+ (``.yarnrc.yml``, ``packageManager``)."""
+    package = doc.context.read_json(posixpath.join(use.project, "package.json"))
+    return yarn_berry(doc.context, use.project, package)
 
 
 def _corepack(doc: Document, anchor: Instruction) -> bool:
@@ -139,6 +156,33 @@ def _corepack(doc: Document, anchor: Instruction) -> bool:
         for stage in doc.model.stages
         for ins in stage.instructions
     )
+
+
+def _pinned_berry(doc: Document, anchor: Instruction, uses: list[Use]) -> bool:
+    """True when corepack's shim can only run yarn 2+ without writing package.json: every
+    install is yarn's, in a project whose package.json pins ``packageManager: yarn@2+``
+    (corepack runs that version, and writes package.json only to pin a missing one), and no
+    RUN up to the install sets another version (``yarn set version``)."""
+    if not uses or any(u.eco is not YARN for u in uses):
+        return False
+    if any(
+        ins.cmd == "run" and _SET_VERSION.search(ins.logical) and ins.start <= anchor.start
+        for stage in doc.model.stages
+        for ins in stage.instructions
+    ):
+        return False
+    return all(_pinned_yarn_major(doc, u) >= 2 for u in uses)
+
+
+_SET_VERSION = re.compile(r"set[ -]version")
+
+
+def _pinned_yarn_major(doc: Document, use: Use) -> int:
+    """The major version of yarn that ``use``'s package.json pins (0 when none)."""
+    package = doc.context.read_json(posixpath.join(use.project, "package.json"))
+    pin = package.get("packageManager") if isinstance(package, dict) else None
+    found = re.match(r"yarn@(\d+)\.", pin) if isinstance(pin, str) else None
+    return int(found.group(1)) if found else 0
 
 
 def emptied_cache(written: str, uses: list[Use]) -> str | None:
@@ -203,7 +247,11 @@ def bind_flags(
         or source.flags
         or source.dollar
         or anchor.heredocs
-        or (any(u.eco in (YARN, PNPM) for u in uses) and _corepack(doc, anchor))
+        or (
+            any(u.eco in (YARN, PNPM) for u in uses)
+            and _corepack(doc, anchor)
+            and not _pinned_berry(doc, anchor, uses)
+        )
     ):
         return None
     access = {_manifest_access(doc, stage, anchor, u) for u in uses}
@@ -211,7 +259,7 @@ def bind_flags(
         return None
     mode = ",rw" if WRITES_IN_PLACE in access else ""
     parts = []
-    for path, dest in plan.manifests:
+    for path, dest in _mounted(doc, plan, uses):
         target = join_path(dest, posixpath.basename(path))
         if (
             path.endswith("/")
@@ -225,6 +273,24 @@ def bind_flags(
         parts.append(f"--mount=type=bind,source={path},target={target}{mode}")
     joiner = f" {doc.dockerfile.escape}{doc.newline}    "
     return joiner.join(parts) + joiner
+
+
+def _mounted(doc: Document, plan: Plan, uses: list[Use]) -> list[tuple[str, str]]:
+    """The manifests as (context path, destination dir) pairs to mount: yarn 2+'s
+    ``.yarn/`` folder becomes the entries its install only reads (``.yarn/releases``, whose
+    copy made a real image 2.76 MB larger); any other folder stays one (not mounted)."""
+    pairs: list[tuple[str, str]] = []
+    berry = any(u.eco is YARN and _berry(doc, u) for u in uses)
+    for path, dest in plan.manifests:
+        entries = None
+        if berry and path.endswith("/") and posixpath.basename(path.rstrip("/")) == ".yarn":
+            entries = berry_folder_entries(doc.context, path)
+        if entries is None:
+            pairs.append((path, dest))
+            continue
+        inner = join_path(dest, ".yarn")
+        pairs.extend((entry, inner) for entry in entries)
+    return pairs
 
 
 def _cd(use: Use, workdir: str) -> str:
