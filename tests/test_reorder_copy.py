@@ -2103,3 +2103,18 @@ def test_go_fetch_reads_go_mod_and_go_sum_from_read_write_mounts(
     out, applied, _ = _run(text, tmp_path)
     assert applied and "source=go.sum,target=/app/go.sum,rw " in out, out
     assert "COPY go.mod" not in out and "mounted" in applied[0]
+
+
+@pytest.mark.parametrize(
+    "lock",
+    ['{"packages": 5}', '{"packages-dev": {"a": 1}}', "[1]", '{"packages": [' + " " * (1 << 20) + "]}"],
+)
+def test_composer_lock_that_cannot_be_read_stays(tmp_path: Path, lock: str) -> None:
+    """A composer.lock whose packages are not a list was an internal error (`'int' object is
+    not iterable`), and one over the manifest limit counted as locking nothing: what it locks
+    is unknown (a local dist needs the sources), so the install stays where it is."""
+    text = _composer_project(tmp_path, {"name": "a/b"})
+    (tmp_path / "composer.lock").write_text(lock)
+    out, applied, explained = _run(text, tmp_path, unsafe=True)
+    assert out == text and not applied
+    assert any("composer.lock could not be read" in m for m in explained)

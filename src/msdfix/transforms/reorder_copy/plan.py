@@ -571,7 +571,7 @@ def local_composer_source(repos: list[Any], lock: object) -> str | None:
                 if isinstance(ref, dict) and _local_url(ref.get("url")):
                     return f"the {kind} {ref.get('url')}"
     for key in ("packages", "packages-dev"):
-        for package in lock.get(key) or [] if isinstance(lock, dict) else []:
+        for package in _locked(lock, key) or []:
             for kind in ("dist", "source"):
                 ref = package.get(kind) if isinstance(package, dict) else None
                 if (
@@ -581,6 +581,15 @@ def local_composer_source(repos: list[Any], lock: object) -> str | None:
                 ):
                     return f"the locked {kind} {ref.get('url')}"
     return None
+
+
+def _locked(lock: object, key: str) -> list[Any] | None:
+    """composer.lock's ``packages`` or ``packages-dev`` list ([] without one); None when
+    the lock is not an object or the value is not a list (composer refuses such a lock)."""
+    if not isinstance(lock, dict):
+        return None
+    value = lock.get(key, [])
+    return value if isinstance(value, list) else None
 
 
 def _composer(
@@ -599,7 +608,12 @@ def _composer(
     )
     if any(isinstance(r, dict) and r.get("type") == "path" for r in repo_list):
         raise Skip(f"{where}: composer.json has a path repository, which needs the sources", anchor)
-    lock = doc.context.read_json(posixpath.join(use.project, "composer.lock"))
+    lock_path = posixpath.join(use.project, "composer.lock")
+    lock = doc.context.read_json(lock_path)
+    if doc.context.exists(lock_path) and any(
+        _locked(lock, key) is None for key in ("packages", "packages-dev")
+    ):  # too large, malformed or of another shape: what it locks is unknown, not nothing
+        raise Skip(f"{where}: composer.lock could not be read", anchor)
     local = local_composer_source(repo_list, lock)
     if local is not None:
         raise Skip(
