@@ -2118,3 +2118,35 @@ def test_composer_lock_that_cannot_be_read_stays(tmp_path: Path, lock: str) -> N
     out, applied, explained = _run(text, tmp_path, unsafe=True)
     assert out == text and not applied
     assert any("composer.lock could not be read" in m for m in explained)
+
+
+@pytest.mark.parametrize(
+    "manifest, text, install",
+    [
+        ("go.mod", "module x\n\ngo 1.21\n\nreplace example.com/lib => ./lib\n", "go mod download"),
+        ("pom.xml", "<project><modules><module>core</module></modules></project>\n", "mvn -B package"),
+        ("Cargo.toml", '[package]\nname = "a"\n\n[dependencies]\nlib = { path = "lib" }\n', "cargo build --release"),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("shape", ["large", "loop"])
+def test_a_manifest_that_cannot_be_read_is_unknown_not_empty(
+    tmp_path: Path, manifest: str, text: str, install: str, shape: str
+) -> None:
+    """A go.mod padded past the 1 MiB manifest limit read as empty, so its local `replace`
+    (or a pom's modules, a crate's path dependency) was not seen and the install moved
+    before `COPY . .`, where the replaced folder is missing. Unreadable is unknown."""
+    image = {"go.mod": "golang:1.22", "pom.xml": "maven:3-eclipse-temurin-17", "Cargo.toml": "rust:1.75"}
+    dockerfile = f"FROM {image[manifest]}\nWORKDIR /app\nCOPY . .\nRUN {install}\n"
+    (tmp_path / manifest).write_text(text)
+    assert _run(dockerfile, tmp_path)[0] == dockerfile  # the hazard, read
+    if shape == "large":
+        (tmp_path / manifest).write_text(text + ("#" if manifest != "go.mod" else "//") * (1 << 20))
+        if manifest == "pom.xml":
+            (tmp_path / manifest).write_text(text + "<!--" + " " * (1 << 20) + "-->\n")
+    else:
+        (tmp_path / manifest).unlink()
+        (tmp_path / manifest).symlink_to(manifest)
+    out, applied, explained = _run(dockerfile, tmp_path)
+    assert out == dockerfile and not applied
+    if shape == "large":  # (a link loop is no file the install can read: declined before)
+        assert any(f"{manifest} is over 1 MiB" in m for m in explained)

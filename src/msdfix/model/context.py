@@ -56,6 +56,11 @@ class ContextTooLarge(Exception):
         )
 
 
+class Unreadable(Exception):
+    """A context file the build sees that msdfix cannot read: what it says is unknown, which
+    never counts as absent (the message says why: ``go.mod is over 1 MiB``)."""
+
+
 class Folder:
     """One context folder as a run sees it: walked at most once, answers kept."""
 
@@ -387,6 +392,25 @@ class BuildContext:
         except OSError:
             return None
 
+    def read_known(self, rel: str) -> str | None:
+        """Contents of context file ``rel`` (read as ``read_text`` reads it), None when the
+        build has no such file (absent, excluded by .dockerignore, outside the context);
+        Unreadable when it has one msdfix cannot read: over the manifest limit, a link out
+        of the context or in a loop, a directory, FIFO or device. ``read_text(...) or ""``
+        read those as empty, so a hazard they hold (a local ``replace`` in a 1 MiB go.mod)
+        counted as absent."""
+        text = self.read_text(rel)
+        if text is not None or not self.present or _leaves(rel) or self.is_ignored(rel):
+            return text
+        assert self.root is not None
+        path = self.root / rel
+        try:
+            if not os.path.lexists(path):
+                return None
+        except ValueError:  # a NUL byte: no file has that name
+            return None
+        raise Unreadable(f"{rel} {_why_unreadable(path, self.root)}")
+
     def link_target(self, rel: str) -> str | None:
         """The target of context path ``rel`` when it is a symlink (as written, possibly
         relative: COPY keeps the link, so the image resolves it where it lands), else None."""
@@ -447,6 +471,21 @@ def decode(data: bytes) -> str:
     names (PowerShell's ``pip freeze > requirements.txt`` writes UTF-16, and pip reads it)."""
     encoding = next((name for bom, name in _BOMS if data.startswith(bom)), "utf-8")
     return data.decode(encoding, errors="replace")
+
+
+def _why_unreadable(path: Path, root: Path) -> str:
+    """Why ``read_text`` could not read ``path``, which exists (for Unreadable)."""
+    if not resolves_within(path, root):
+        return "links outside the build context or in a loop"
+    if not is_file(path):
+        return "is not a regular file"
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    if size > MAX_MANIFEST_BYTES:
+        return f"is over {MAX_MANIFEST_BYTES >> 20} MiB"
+    return "cannot be read"
 
 
 def _leaves(rel: str) -> bool:

@@ -29,6 +29,7 @@ from msdfix.ecosystems.php import COMPOSER, COMPOSER_INSTALL_SCRIPTS
 from msdfix.ecosystems.python import PIP, PIPENV, read_requirements, uv_local_location
 from msdfix.ecosystems.registry import MONOREPO_MARKERS, workspace_root_above
 from msdfix.model import BuildContext, Stage
+from msdfix.model.context import Unreadable
 from msdfix.model.paths import within
 from msdfix.shell.classify import program_args
 from msdfix.syntax import Instruction
@@ -87,7 +88,7 @@ def plan_manifests(
         if posixpath.basename(use.command.argv[0]) == "uv":
             settings = _uv_settings(doc, project, source.src)
             for path in settings:
-                local = uv_local_location(doc.context.read_text(path) or "", path)
+                local = uv_local_location(_manifest(doc, path, where, anchor), path)
                 if local:
                     raise Skip(f"{where}: {local}, which needs the sources", anchor)
             files += settings
@@ -342,12 +343,21 @@ def _stale_lock(ctx: BuildContext, base: str, package: dict[str, Any], use: Use)
     return None
 
 
+def _manifest(doc: Document, rel: str, where: str, anchor: Instruction) -> str:
+    """A manifest's text for the hazard checks ("" when the build has none); Skip when it
+    has one msdfix cannot read: a hazard in it (a local path) is unknown, not absent."""
+    try:
+        return doc.context.read_known(rel) or ""
+    except Unreadable as exc:
+        raise Skip(f"{where}: {exc}, so what it needs is unknown", anchor) from None
+
+
 def _python(
     doc: Document, use: Use, plan: Plan, anchor: Instruction, where: str, stage: Stage
 ) -> None:
     ctx = doc.context
     name = use.eco.key
-    text = ctx.read_text(posixpath.join(use.project, name)) or ""
+    text = _manifest(doc, posixpath.join(use.project, name), where, anchor)
     # Here and below, [^\S\n]* after ^ (re.M), not \s*: from every line start \s* ran over all
     # the blank lines below and back (quadratic in a run of them).
     if (
@@ -376,7 +386,7 @@ def _python(
 
 def _go(doc: Document, use: Use, plan: Plan, anchor: Instruction, where: str, stage: Stage) -> None:
     ctx = doc.context
-    text = ctx.read_text(posixpath.join(use.project, "go.mod")) or ""
+    text = _manifest(doc, posixpath.join(use.project, "go.mod"), where, anchor)
     if re.search(r"=>\s*(\.{1,2}/|/|\.\s*$|\.\.\s*$)", text, re.M):
         raise Skip(
             f"{where}: go.mod replaces a module with a local path, which needs the sources", anchor
@@ -397,7 +407,7 @@ MAVEN_PROJECT_CONFIG = ("maven.config", "jvm.config", "extensions.xml")
 def _maven(
     doc: Document, use: Use, plan: Plan, anchor: Instruction, where: str, stage: Stage
 ) -> None:
-    text = doc.context.read_text(posixpath.join(use.project, "pom.xml")) or ""
+    text = _manifest(doc, posixpath.join(use.project, "pom.xml"), where, anchor)
     if "<modules>" in text:
         raise Skip(
             f"{where}: pom.xml is a multi-module build: every module's pom.xml would have to come "
@@ -425,7 +435,7 @@ def _gradle(
     doc: Document, use: Use, plan: Plan, anchor: Instruction, where: str, stage: Stage
 ) -> None:
     for name in ("settings.gradle", "settings.gradle.kts"):
-        text = doc.context.read_text(posixpath.join(use.project, name)) or ""
+        text = _manifest(doc, posixpath.join(use.project, name), where, anchor)
         if re.search(r"^[^\S\n]*include", text, re.M):
             raise Skip(
                 f"{where}: {name} includes subprojects: every build file would have to come first",
@@ -437,7 +447,7 @@ def _gradle(
 def _cargo(
     doc: Document, use: Use, plan: Plan, anchor: Instruction, where: str, stage: Stage
 ) -> None:
-    text = doc.context.read_text(posixpath.join(use.project, "Cargo.toml")) or ""
+    text = _manifest(doc, posixpath.join(use.project, "Cargo.toml"), where, anchor)
     if re.search(r"\bpath\s*=", text) or "[workspace]" in text:
         raise Skip(
             f"{where}: Cargo.toml has a path dependency, explicit target paths or a workspace",
@@ -461,8 +471,8 @@ def _cargo(
 def _bundler(
     doc: Document, use: Use, plan: Plan, anchor: Instruction, where: str, stage: Stage
 ) -> None:
-    text = doc.context.read_text(posixpath.join(use.project, "Gemfile")) or ""
-    lock = doc.context.read_text(posixpath.join(use.project, "Gemfile.lock")) or ""
+    text = _manifest(doc, posixpath.join(use.project, "Gemfile"), where, anchor)
+    lock = _manifest(doc, posixpath.join(use.project, "Gemfile.lock"), where, anchor)
     if (
         re.search(r"^[^\S\n]*(gemspec|eval_gemfile|path)\b", text, re.M)
         or re.search(r"(\bpath:|:path\s*=>)", text)
