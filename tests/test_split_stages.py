@@ -1687,3 +1687,14 @@ def test_a_static_server_from_a_production_package_of_another_name(tmp_path, bin
     result = _run(text, tmp_path)
     assert ("COPY --from=build /app/dist /app/dist" in result.output) is bin_in_lock
     assert ("`sirv`, which may come from a dev dependency" in _messages(result)) is not bin_in_lock
+
+
+@pytest.mark.parametrize("name", [[], {}, 5])
+def test_a_package_name_that_is_not_a_string_names_nothing(tmp_path, name):
+    """`"name": []` in package.json was an internal error (exit 123: unhashable type) when
+    the split asked which imported packages the production install brings."""
+    _node_app(tmp_path)
+    package = json.loads((tmp_path / "package.json").read_text())
+    (tmp_path / "package.json").write_text(json.dumps({**package, "name": name}))
+    text = _df("FROM node:20", "WORKDIR /app", "COPY . .", "RUN npm ci", 'CMD ["node", "server.js"]')
+    _run(text, tmp_path)  # no exception
