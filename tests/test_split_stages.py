@@ -680,6 +680,26 @@ def test_frontend_output_dir_of_hostile_configs_ends_in_time(tmp_path, name, tex
         assert frontend.output_dir(BuildContext(tmp_path), "", script, {}) is None
 
 
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"projects": {"a": 5}},
+        {"projects": {"a": {"architect": 5}}},
+        {"projects": {"a": {"architect": {"build": {"options": 5}}}}},
+        {"projects": {"a": {"architect": {"build": {"options": {"outputPath": {"base": "d", "browser": 5}}}}}}},
+        {"projects": {"a": {}, "b": {}}, "defaultProject": []},
+    ],
+)  # fmt: skip
+def test_frontend_output_dir_of_an_angular_json_of_other_types_is_unknown(tmp_path, config):
+    """angular.json written by hand with a project, architect or options that is not an
+    object (or a list as defaultProject) was an internal error (exit 123); its output
+    directory is unknown."""
+    from msdfix.transforms.split_stages import frontend
+
+    (tmp_path / "angular.json").write_text(json.dumps(config))
+    assert frontend.output_dir(BuildContext(tmp_path), "", "ng build", {}) is None
+
+
 def test_go_server_dir_outside_the_frontend_build_is_explained(tmp_path):
     context = _fixture_context(tmp_path, "go-frontend-custom-script")
     main = context / "main.go"

@@ -385,6 +385,14 @@ def _json(context: BuildContext, rel: str) -> Any:
         return None
 
 
+def _at(table: object, *keys: str) -> object:
+    """``table[k1][k2]...``, None where a level is missing or not an object (angular.json
+    written by hand: ``"architect": 5`` was an internal error)."""
+    for key in keys:
+        table = table.get(key) if isinstance(table, dict) else None
+    return table
+
+
 def _angular_out(context: BuildContext, rel_dir: str, argv: list[str]) -> str | None:
     """outputPath of the project ``ng build`` builds (angular.json); the application builder
     (Angular 17+) writes the browser files to ``<outputPath>/browser``."""
@@ -396,14 +404,16 @@ def _angular_out(context: BuildContext, rel_dir: str, argv: list[str]) -> str | 
     name = next((n for n in names if n in projects), config.get("defaultProject"))
     if name is None and len(projects) == 1:
         name = next(iter(projects))
-    build = ((projects.get(name) or {}).get("architect") or {}).get("build") or {}
-    out = (build.get("options") or {}).get("outputPath")
+    build = _at(projects.get(name) if isinstance(name, str) else None, "architect", "build")
+    out = _at(build, "options", "outputPath")
     if isinstance(out, dict):
         base, browser = out.get("base"), out.get("browser", "browser")
-        return posixpath.join(base, browser) if isinstance(base, str) and browser else base
+        if not isinstance(base, str) or not isinstance(browser, str):
+            return None
+        return posixpath.join(base, browser) if browser else base
     if not isinstance(out, str):
         return None
-    return posixpath.join(out, "browser") if "application" in str(build.get("builder")) else out
+    return posixpath.join(out, "browser") if "application" in str(_at(build, "builder")) else out
 
 
 def _next_out(context: BuildContext, rel_dir: str, argv: list[str]) -> str | None:
