@@ -11,6 +11,7 @@ from msdfix.ecosystems.node import (
     NPM,
     PNPM,
     YARN,
+    dev_flagged_peer,
     local_dependency,
     lock_problem,
     locked_local,
@@ -263,3 +264,17 @@ def test_a_uv_settings_file_nested_too_deep_is_unreadable_not_an_internal_error(
 
     deep = "x = " + "[" * 5000 + "]" * 5000 + "\n"
     assert uv_local_location(deep, "uv.toml") == "uv.toml could not be read"
+
+
+@pytest.mark.parametrize("meta", [5, [], "optional", None])
+def test_a_peer_meta_that_is_not_an_object_marks_nothing_optional(meta: object) -> None:
+    """A lock's ``peerDependenciesMeta`` entry of another type (``"x": 5``) was an internal
+    error (exit 123); it marks nothing optional, so a dev-only peer is still found."""
+    lock = {
+        "packages": {
+            "": {},
+            "node_modules/a": {"peerDependencies": {"x": "1"}, "peerDependenciesMeta": {"x": meta}},
+            "node_modules/x": {"dev": True},
+        }
+    }
+    assert dev_flagged_peer(lock) == "x, a peer of a"
