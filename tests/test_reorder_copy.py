@@ -2107,7 +2107,12 @@ def test_go_fetch_reads_go_mod_and_go_sum_from_read_write_mounts(
 
 @pytest.mark.parametrize(
     "lock",
-    ['{"packages": 5}', '{"packages-dev": {"a": 1}}', "[1]", '{"packages": [' + " " * (1 << 20) + "]}"],
+    [
+        '{"packages": 5}',
+        '{"packages-dev": {"a": 1}}',
+        "[1]",
+        '{"packages": [' + " " * (1 << 20) + "]}",
+    ],
 )
 def test_composer_lock_that_cannot_be_read_stays(tmp_path: Path, lock: str) -> None:
     """A composer.lock whose packages are not a list was an internal error (`'int' object is
@@ -2135,7 +2140,11 @@ def test_a_manifest_that_cannot_be_read_is_unknown_not_empty(
     """A go.mod padded past the 1 MiB manifest limit read as empty, so its local `replace`
     (or a pom's modules, a crate's path dependency) was not seen and the install moved
     before `COPY . .`, where the replaced folder is missing. Unreadable is unknown."""
-    image = {"go.mod": "golang:1.22", "pom.xml": "maven:3-eclipse-temurin-17", "Cargo.toml": "rust:1.75"}
+    image = {
+        "go.mod": "golang:1.22",
+        "pom.xml": "maven:3-eclipse-temurin-17",
+        "Cargo.toml": "rust:1.75",
+    }
     dockerfile = f"FROM {image[manifest]}\nWORKDIR /app\nCOPY . .\nRUN {install}\n"
     (tmp_path / manifest).write_text(text)
     assert _run(dockerfile, tmp_path)[0] == dockerfile  # the hazard, read

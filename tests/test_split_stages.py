@@ -1397,6 +1397,50 @@ def test_a_compose_service_with_its_own_command_makes_the_split_unsafe(
     assert ("built from this Dockerfile" in _messages(result)) is unsafe
 
 
+_GO_TEST = 'command: ["go", "test", "./..."]'
+
+
+@pytest.mark.parametrize(
+    "compose",
+    [
+        "x-app: &app\n  build: .\n  " + _GO_TEST + "\nservices:\n  test:\n    <<: *app\n",
+        "services:\n  base:\n    image: x\n    " + _GO_TEST + "\n  test:\n    build: .\n    extends: base\n",
+        '{"services": {"test": {"build": ".", "command": ["go", "test"]}}}\n',
+        "services: {test: {build: ., command: [go, test]}}\n",
+        '"services":\n  test:\n    build: .\n    ' + _GO_TEST + "\n",
+        "services: &all\n  test:\n    build: .\n    " + _GO_TEST + "\n",
+        "include:\n  - test.yaml\n",
+        "services:\n  test:\n    build: .\n    " + _GO_TEST + "\n" + "#" * 600_000 + "\n",
+        "\ufeffservices:\n  test:\n    build: .\n    " + _GO_TEST + "\n",
+        'services:\n  test:\n    "build": .\n    "command": ["go", "test"]\n',
+    ],
+    ids=["merge-key", "extends", "json", "flow", "quoted-key", "anchored", "include", "large", "bom",
+         "quoted-keys"],
+)  # fmt: skip
+def test_a_compose_file_the_reader_cannot_follow_is_unknown_not_absent(tmp_path, compose):
+    """Valid compose files the hand-written reader did not follow (a service taking its build
+    and command from an anchor or `extends`, JSON or flow style, `include:`, over 512 KiB, a
+    byte-order mark, quoted keys) counted as having no service that builds this folder: the
+    split stayed safe though `docker compose run test` runs `go test` in the image, which the
+    distroless runtime lacks. What such a file's services run is unknown."""
+    _go_app(tmp_path)
+    (tmp_path / "compose.yaml").write_text(compose)
+    text = _GO_SERVER
+    result = _run(text, tmp_path)
+    assert result.output == text
+    assert "compose.yaml" in _messages(result)
+
+
+def test_a_compose_anchor_of_a_service_built_elsewhere_changes_nothing(tmp_path):
+    """A merge key in a service that builds another folder says nothing about this one."""
+    _go_app(tmp_path)
+    (tmp_path / "compose.yaml").write_text(
+        "x-app: &app\n  " + _GO_TEST + "\nservices:\n  web:\n    <<: *app\n    build: ./web\n"
+        "  db:\n    image: postgres\n    logging: *app\n"
+    )
+    assert _run(_GO_SERVER, tmp_path).output != _GO_SERVER
+
+
 @pytest.mark.parametrize(
     "compose, unsafe",
     [
@@ -1716,5 +1760,7 @@ def test_a_package_name_that_is_not_a_string_names_nothing(tmp_path, name):
     _node_app(tmp_path)
     package = json.loads((tmp_path / "package.json").read_text())
     (tmp_path / "package.json").write_text(json.dumps({**package, "name": name}))
-    text = _df("FROM node:20", "WORKDIR /app", "COPY . .", "RUN npm ci", 'CMD ["node", "server.js"]')
+    text = _df(
+        "FROM node:20", "WORKDIR /app", "COPY . .", "RUN npm ci", 'CMD ["node", "server.js"]'
+    )
     _run(text, tmp_path)  # no exception
