@@ -355,7 +355,6 @@ def _manifest(doc: Document, rel: str, where: str, anchor: Instruction) -> str:
 def _python(
     doc: Document, use: Use, plan: Plan, anchor: Instruction, where: str, stage: Stage
 ) -> None:
-    ctx = doc.context
     name = use.eco.key
     text = _manifest(doc, posixpath.join(use.project, name), where, anchor)
     # Here and below, [^\S\n]* after ^ (re.M), not \s*: from every line start \s* ran over all

@@ -28,9 +28,9 @@ from msdfix.ecosystems.programs import POSIX_SHELLS, SHELLS
 from msdfix.ecosystems.slim_lacks import netbase_use, system_font_use
 from msdfix.model import BuildContext, Stage
 from msdfix.model.base_images import HUB_REGISTRIES
+from msdfix.model.compose import UNKNOWN
 from msdfix.model.image import ImageRef
 from msdfix.model.native_loads import SUFFIXES, native_need, provided_names
-from msdfix.model.compose import UNKNOWN
 from msdfix.model.platforms import image_runs
 from msdfix.model.program_calls import (
     CALLED,
