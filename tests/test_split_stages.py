@@ -1764,3 +1764,35 @@ def test_a_package_name_that_is_not_a_string_names_nothing(tmp_path, name):
         "FROM node:20", "WORKDIR /app", "COPY . .", "RUN npm ci", 'CMD ["node", "server.js"]'
     )
     _run(text, tmp_path)  # no exception
+
+
+def test_a_go_source_over_the_manifest_limit_is_searched_for_cgo(tmp_path):
+    """A generated Go file over 1 MiB was never read, so its `import "C"` went unseen and the
+    split built with CGO_ENABLED=0 (the file drops out of a cgo-less build) for a static
+    runtime. Sources are searched line by line up to 64 MiB; one that cannot be read at all
+    may use cgo."""
+    _go_app(tmp_path)
+    blob = 'var blob = "' + "x" * (1 << 20) + '"\n'
+    (tmp_path / "gen.go").write_text('package main\n\n// #include <stdio.h>\nimport "C"\n' + blob)
+    out = _run(_GO_SERVER, tmp_path).output
+    assert "CGO_ENABLED=0" not in out
+    (tmp_path / "gen.go").unlink()
+    (tmp_path / "gen.go").symlink_to("gen.go")  # a loop: unreadable, so unknown
+    assert "CGO_ENABLED=0" not in _run(_GO_SERVER, tmp_path).output
+    (tmp_path / "gen.go").unlink()
+    assert "CGO_ENABLED=0" in _run(_GO_SERVER, tmp_path).output
+
+
+def test_a_rust_source_that_cannot_be_read_may_start_programs(tmp_path):
+    """`Command::new` in a Rust source over 1 MiB went unseen (read as empty)."""
+    from msdfix.transforms.split_stages.rust import _spawns
+
+    class _A:
+        def __init__(self) -> None:
+            self.ctx = BuildContext(tmp_path)
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src/main.rs").write_text("fn main() {}\n")
+    assert not _spawns(_A())
+    (tmp_path / "src/gen.rs").write_text("// x\n" * 300_000 + 'fn f() { Command::new("df"); }\n')
+    assert _spawns(_A())

@@ -438,6 +438,16 @@ class BuildContext:
         with open(path, encoding="utf-8", errors="replace") as lines:
             return next((line.rstrip("\r\n") for line in lines if pattern.search(line)), None)
 
+    def may_match(self, rel: str, pattern: re.Pattern[str]) -> bool:
+        """True when a line of context file ``rel`` matches ``pattern`` (``find_line``), or
+        when the file cannot be read: a search for a hazard (``import "C"``, a program a
+        source runs) must not count a source it could not read as free of it. ``read_text``
+        stops at 1 MiB, and a generated 2 MiB Go file's ``import "C"`` went unseen."""
+        try:
+            return self.find_line(rel, pattern) is not None
+        except OSError:
+            return True
+
     def read_toml(self, rel: str) -> dict[str, Any] | None:
         """Parsed TOML of a small file, or None."""
         text = self.read_text(rel)

@@ -52,7 +52,7 @@ def _runs_go(a: Analysis) -> str | None:
     for rel in a.ctx.glob("*.go") if a.ctx.present and a.eco == "go" else []:
         if rel.startswith("vendor/") or rel.endswith("_test.go"):
             continue
-        if _RUNS_GO.search(a.ctx.read_text(rel) or ""):
+        if a.ctx.may_match(rel, _RUNS_GO):  # (or cannot be read: unknown)
             return rel
     return None
 
@@ -62,7 +62,7 @@ def _looks_up_users(a: Analysis) -> str | None:
     and nonroot only): ``user.Lookup``, ``getpwnam``, ``User::from_name``, privdrop."""
     pattern = _SOURCES.get(a.eco)
     for rel in a.ctx.glob(pattern) if a.ctx.present and pattern else []:
-        if not rel.startswith("vendor/") and _USER_LOOKUP.search(a.ctx.read_text(rel) or ""):
+        if not rel.startswith("vendor/") and a.ctx.may_match(rel, _USER_LOOKUP):
             return rel
     return None
 
