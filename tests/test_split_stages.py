@@ -1796,3 +1796,28 @@ def test_a_rust_source_that_cannot_be_read_may_start_programs(tmp_path):
     assert not _spawns(_A())
     (tmp_path / "src/gen.rs").write_text("// x\n" * 300_000 + 'fn f() { Command::new("df"); }\n')
     assert _spawns(_A())
+
+
+def test_a_pom_or_project_that_cannot_be_read_is_unknown_not_absent(tmp_path):
+    """A pom.xml over 1 MiB read as no pom, so the jar name went unchecked and the split
+    copied target/app.jar, which a pom naming another jar does not build; a .csproj over
+    1 MiB read as no web SDK, so an ASP.NET app got the plain runtime image, without
+    ASP.NET Core. Unreadable is unknown: the split is declined, or gets aspnet."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "pom.xml").write_text(
+        "<project><artifactId>shop</artifactId><version>2.0</version>"
+        + "<!--" + " " * (1 << 20) + "--></project>\n"
+    )  # fmt: skip
+    text = _df("FROM maven:3.9-eclipse-temurin-17", "WORKDIR /app", "COPY . .",
+               "RUN mvn -B package -DskipTests", 'CMD ["java", "-jar", "target/app.jar"]')  # fmt: skip
+    result = _run(text, tmp_path)
+    assert result.output == text
+    assert "pom.xml is over 1 MiB, so the jar it builds is unknown" in _messages(result)
+    (tmp_path / "pom.xml").unlink()
+    (tmp_path / "app.csproj").write_text(
+        '<Project Sdk="Microsoft.NET.Sdk.Web">' + "<!--" + " " * (1 << 20) + "--></Project>\n"
+    )
+    text = _df("FROM mcr.microsoft.com/dotnet/sdk:8.0", "WORKDIR /src", "COPY . .",
+               "RUN dotnet publish -c Release -o /app", "WORKDIR /app",
+               'ENTRYPOINT ["dotnet", "app.dll"]')  # fmt: skip
+    assert "dotnet/aspnet:8.0" in _run(text, tmp_path).output
