@@ -1821,3 +1821,16 @@ def test_a_pom_or_project_that_cannot_be_read_is_unknown_not_absent(tmp_path):
                "RUN dotnet publish -c Release -o /app", "WORKDIR /app",
                'ENTRYPOINT ["dotnet", "app.dll"]')  # fmt: skip
     assert "dotnet/aspnet:8.0" in _run(text, tmp_path).output
+
+
+def test_a_go_mod_that_cannot_be_read_requires_unknown_modules(tmp_path):
+    """A go.mod over 1 MiB read as requiring nothing, so the split of a module with proxy
+    dependencies (which may run programs the distroless runtime lacks) became safe."""
+    _go_app(tmp_path)
+    gomod = tmp_path / "go.mod"
+    gomod.write_text(gomod.read_text() + "\nrequire github.com/google/uuid v1.6.0\n")
+    assert _run(_GO_SERVER, tmp_path).output == _GO_SERVER  # unsafe: uuid's code is unseen
+    gomod.write_text(gomod.read_text() + "// padding\n" * 100_000)
+    result = _run(_GO_SERVER, tmp_path)
+    assert result.output == _GO_SERVER
+    assert "go.mod requires modules msdfix cannot list (go.mod is over 1 MiB)" in _messages(result)
