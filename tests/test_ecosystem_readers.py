@@ -278,3 +278,16 @@ def test_a_peer_meta_that_is_not_an_object_marks_nothing_optional(meta: object) 
         }
     }
     assert dev_flagged_peer(lock) == "x, a peer of a"
+
+
+def test_a_long_chain_of_requirement_includes_is_read_in_linear_time(tmp_path: Path) -> None:
+    """Each `-r` include was looked up in the list of files read so far: 4,000 chained files
+    took 14 s (40,000: 30 s more). Files read are kept in a set."""
+    from support.deadline import deadline
+
+    count = 40_000
+    for i in range(count):
+        (tmp_path / f"r{i}.txt").write_text(f"-r r{i + 1}.txt\n")
+    with deadline(20):  # about 5 s; the list took 30 s and more
+        found = read_requirements(BuildContext(tmp_path), ["r0.txt"])
+    assert len(found.files) == count and found.missing == f"r{count}.txt"
