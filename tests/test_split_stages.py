@@ -681,6 +681,36 @@ def test_frontend_output_dir_of_hostile_configs_ends_in_time(tmp_path, name, tex
 
 
 @pytest.mark.parametrize(
+    "name, text, script",
+    [
+        ("vite.config.js", "export default {\n  build: {\n    outDir: 'www',\n  },\n}\n", "vite build"),
+        ("tsconfig.json", '{"compilerOptions": {"outDir": "lib"}}\n', "tsc"),
+        ("angular.json", '{"projects": {"a": {"architect": {"build": {"options": '
+         '{"outputPath": "dist/a"}}}}}}\n', "ng build"),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("shape", ["large", "loop"])
+def test_frontend_output_dir_of_a_config_that_cannot_be_read_is_unknown(
+    tmp_path, name, text, script, shape
+):
+    """A vite config over 1 MiB (or a link loop) read as no config, so the output was vite's
+    default dist: the split copied /app/dist, which a build writing www never made (COPY
+    failed). A config that cannot be read leaves the output unknown."""
+    from msdfix.transforms.split_stages import frontend
+
+    path = tmp_path / name
+    path.write_text(text)
+    assert frontend.output_dir(BuildContext(tmp_path), "", script, {}) is not None
+    if shape == "large":
+        path.write_text(text + " " * (1 << 20))
+    else:
+        path.unlink()
+        path.symlink_to(name)
+    assert frontend.output_dir(BuildContext(tmp_path), "", script, {}) is None
+    assert frontend.output_paths(BuildContext(tmp_path), "", script, {}) is None
+
+
+@pytest.mark.parametrize(
     "config",
     [
         {"projects": {"a": 5}},
