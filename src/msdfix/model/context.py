@@ -400,7 +400,7 @@ class BuildContext:
         read those as empty, so a hazard they hold (a local ``replace`` in a 1 MiB go.mod)
         counted as absent."""
         text = self.read_text(rel)
-        if text is not None or not self.present or _leaves(rel) or self.is_ignored(rel):
+        if text is not None or not self.present or _leaves(rel):
             return text
         assert self.root is not None
         path = self.root / rel
@@ -408,6 +408,8 @@ class BuildContext:
             if not os.path.lexists(path):
                 return None
         except ValueError:  # a NUL byte: no file has that name
+            return None
+        if self.is_ignored(rel):
             return None
         raise Unreadable(f"{rel} {_why_unreadable(path, self.root)}")
 
