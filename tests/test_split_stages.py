@@ -1864,3 +1864,19 @@ def test_a_go_mod_that_cannot_be_read_requires_unknown_modules(tmp_path):
     result = _run(_GO_SERVER, tmp_path)
     assert result.output == _GO_SERVER
     assert "go.mod requires modules msdfix cannot list (go.mod is over 1 MiB)" in _messages(result)
+
+
+def test_a_compose_file_linking_out_of_its_folder_is_not_read(tmp_path):
+    """`compose.yaml -> /proc/self/environ` was read, and an environment line that looked
+    like a service's command was quoted in the summary. A compose file that links out of
+    its folder is not read (what it runs is unknown: the split is unsafe)."""
+    context = tmp_path / "app"
+    context.mkdir()
+    _go_app(context)
+    outside = tmp_path / "secret.yaml"
+    outside.write_text("services:\n  api:\n    build: ./app\n    command: TOKEN=s3cr3t\n")
+    (context / "compose.yaml").symlink_to(outside)
+    result = _run(_GO_SERVER, context)
+    assert result.output == _GO_SERVER
+    assert "s3cr3t" not in _messages(result)
+    assert "links out of its folder" in _messages(result)

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from msdfix.files import resolves_within
 from msdfix.model.context import BuildContext
 
 # compose.yaml, docker-compose.yml, docker-compose.override.yml, compose.dev.yaml, ...
@@ -149,7 +150,10 @@ def _compose_files(folder: Path) -> list[Path]:
 
 def _read(path: Path) -> str | None:
     """The file's text (a byte-order mark dropped, as YAML reads it); None when it is over
-    MAX_COMPOSE_BYTES or cannot be read."""
+    MAX_COMPOSE_BYTES, cannot be read, or links out of its folder: ``compose.yaml ->
+    /proc/self/environ`` was read, and a line of the environment quoted in the summary."""
+    if not resolves_within(path, path.parent):
+        return None
     try:
         if path.stat().st_size > MAX_COMPOSE_BYTES:
             return None
@@ -163,7 +167,9 @@ def _unfollowed(text: str | None) -> str | None:
     reads block-style YAML, so a file it could not read, services in flow style or JSON
     (both valid compose files) and ``include:`` of other files are unknown, not absent."""
     if text is None:
-        return f"it is over {MAX_COMPOSE_BYTES >> 10} KiB or cannot be read"
+        return (
+            f"it is over {MAX_COMPOSE_BYTES >> 10} KiB, links out of its folder or cannot be read"
+        )
     if _INCLUDE.search(text):
         return "it includes other compose files"
     if not any(_SERVICES.match(line) for line in text.splitlines()) and _OTHER_SERVICES.search(
