@@ -1880,3 +1880,15 @@ def test_a_compose_file_linking_out_of_its_folder_is_not_read(tmp_path):
     assert result.output == _GO_SERVER
     assert "s3cr3t" not in _messages(result)
     assert "links out of its folder" in _messages(result)
+
+
+def test_a_frontend_package_json_that_cannot_be_read_is_not_called_missing(tmp_path):
+    """A frontend's package.json over 1 MiB was declined as "no package.json in the frontend
+    directory web": unknown said as absent. The reason says it could not be read."""
+    context = _fixture_context(tmp_path, "go-frontend")
+    package = context / "web" / "package.json"
+    package.write_text(package.read_text() + " " * (1 << 20))
+    result = _run((context / "Dockerfile").read_text(), context)
+    assert not result.changed
+    assert "web/package.json could not be read" in _messages(result)
+    assert "no package.json" not in _messages(result)
