@@ -2159,3 +2159,16 @@ def test_a_manifest_that_cannot_be_read_is_unknown_not_empty(
     assert out == dockerfile and not applied
     if shape == "large":  # (a link loop is no file the install can read: declined before)
         assert any(f"{manifest} is over 1 MiB" in m for m in explained)
+
+
+def test_an_included_requirements_file_that_cannot_be_read_is_not_called_missing(
+    tmp_path: Path,
+) -> None:
+    """`-r base.txt` where base.txt is over 1 MiB was declined as "base.txt is not in the
+    build context": the reason says it cannot be read."""
+    (tmp_path / "requirements.txt").write_text("-r base.txt\nflask\n")
+    (tmp_path / "base.txt").write_text("requests\n" + "#\n" * (1 << 19))
+    text = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+    out, applied, explained = _run(text, tmp_path)
+    assert out == text and not applied
+    assert any("base.txt is over 1 MiB" in m for m in explained)

@@ -228,6 +228,7 @@ def _requirements(doc: Document, files: list[str], anchor: Instruction, where: s
     """The requirement files and the ones they include, or Skip for local paths."""
     found = read_requirements(doc.context, files)
     if found.missing is not None:
+        _manifest(doc, found.missing, where, anchor)  # there but unreadable: says why
         raise Skip(f"{where}: {found.missing} is not in the build context", anchor)
     if found.local:
         path, line = found.local[0]
