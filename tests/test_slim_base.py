@@ -1408,8 +1408,11 @@ _FONT_APP = "FROM {base}\nWORKDIR /app\n{install}COPY . .\nCMD {cmd}\n"
         ),
         ("node:18", {"app.js": 'fs.statSync("/usr/share/fonts/truetype/x.ttf")\n'}, "", True),
         ("node:18", {"app.js": 'console.log("no fonts here")\n'}, "", False),
+        # a source over 1 MiB (read as none before: -slim was safe) is searched line by line
+        ("node:18", {"app.js": "//\n" * (1 << 19) + 'fs.statSync("/usr/share/fonts/x.ttf")\n'}, "", True),
+        ("python:3.12", {"app.py": "#\n" * (1 << 19) + 'ImageFont.truetype("Vera.ttf")\n'}, "", True),
     ],
-)
+)  # fmt: skip
 def test_slim_images_have_no_system_fonts(tmp_path, base, files, install, unsafe):
     """The full python/node/ruby images carry fontconfig and fonts-dejavu-core (buildpack-deps'
     imagemagick libraries), -slim none: built for real on emulations of the official images,

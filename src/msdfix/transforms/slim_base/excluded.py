@@ -61,7 +61,10 @@ def excluded_reason(doc: Document, stage: Stage, facts: Facts) -> str | None:
         if env:
             return f"ENV at line {ins.start_line} names {env.group(0)}"
     for rel in _sources(doc, vendored=False):
-        found = EXCLUDED.search(doc.context.read_text(rel) or "")
+        try:
+            found = doc.context.search(rel, EXCLUDED)
+        except OSError:  # unread is not "names none"
+            return f"{rel} cannot be read, so what it names is unknown"
         if found:
             return f"{rel} names {found.group(0)}"
     return None
