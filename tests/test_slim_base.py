@@ -1408,11 +1408,8 @@ _FONT_APP = "FROM {base}\nWORKDIR /app\n{install}COPY . .\nCMD {cmd}\n"
         ),
         ("node:18", {"app.js": 'fs.statSync("/usr/share/fonts/truetype/x.ttf")\n'}, "", True),
         ("node:18", {"app.js": 'console.log("no fonts here")\n'}, "", False),
-        # a source over 1 MiB (read as none before: -slim was safe) is searched line by line
-        ("node:18", {"app.js": "//\n" * (1 << 19) + 'fs.statSync("/usr/share/fonts/x.ttf")\n'}, "", True),
-        ("python:3.12", {"app.py": "#\n" * (1 << 19) + 'ImageFont.truetype("Vera.ttf")\n'}, "", True),
     ],
-)  # fmt: skip
+)
 def test_slim_images_have_no_system_fonts(tmp_path, base, files, install, unsafe):
     """The full python/node/ruby images carry fontconfig and fonts-dejavu-core (buildpack-deps'
     imagemagick libraries), -slim none: built for real on emulations of the official images,
@@ -1426,6 +1423,25 @@ def test_slim_images_have_no_system_fonts(tmp_path, base, files, install, unsafe
     assert ("has no fonts-dejavu-core" in fix.message) is unsafe, fix.message
     assert fix.fix is not None
     assert (fix.fix.applicability is Applicability.UNSAFE) is unsafe
+
+
+@pytest.mark.parametrize(
+    ("base", "name", "text"),
+    [
+        ("node:18", "app.js", 'fs.statSync("/usr/share/fonts/x.ttf")\n' + "//\n" * (1 << 19)),
+        ("python:3.12", "app.py", 'ImageFont.truetype("Vera.ttf")\n' + "#\n" * (1 << 19)),
+    ],
+)
+def test_a_source_that_cannot_be_read_is_not_free_of_system_fonts(
+    tmp_path: Path, base: str, name: str, text: str
+) -> None:
+    """A source over 1 MiB was read as empty, so one that stats /usr/share/fonts (or loads a
+    font by name) let node:18-slim / python:3.12-slim be safe. What it names is unknown."""
+    (tmp_path / name).write_text(text)
+    cmd = f'["{"python" if name.endswith(".py") else "node"}", "{name}"]'
+    result = _run(_FONT_APP.format(base=base, install="", cmd=cmd), False, tmp_path)
+    assert f"{base}-slim" not in result.output
+    assert any(f"{name} is over 1 MiB" in f.message for f in result.suggestions)
 
 
 @pytest.mark.parametrize(

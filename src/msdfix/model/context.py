@@ -440,13 +440,6 @@ class BuildContext:
         with open(path, encoding="utf-8", errors="replace") as lines:
             return next((line.rstrip("\r\n") for line in lines if pattern.search(line)), None)
 
-    def search(self, rel: str, pattern: re.Pattern[str]) -> re.Match[str] | None:
-        """``pattern``'s first match in context file ``rel`` (one line at a time, up to
-        MAX_SCANNED_BYTES: a 2 MiB source is searched too), None when no line matches;
-        OSError when the file cannot be read: its text is unknown, not free of the match."""
-        line = self.find_line(rel, pattern)
-        return pattern.search(line) if line is not None else None
-
     def may_match(self, rel: str, pattern: re.Pattern[str]) -> bool:
         """True when a line of context file ``rel`` matches ``pattern`` (``find_line``), or
         when the file cannot be read: a search for a hazard (``import "C"``, a program a
