@@ -1504,7 +1504,7 @@ def test_a_no_binary_line_of_the_requirements_defeats_only_binary(
         # a source over 1 MiB (read as none: the split and -slim were safe) is unknown
         (
             'from ctypes import cdll\nmagic = cdll.LoadLibrary("libmagic.so.1")\n' + "#\n" * (1 << 19),
-            "app.py is over 1 MiB, so which",
+            "app.py is over 1 MiB, so ",
         ),
     ],
 )  # fmt: skip

@@ -424,11 +424,14 @@ class BuildContext:
         except OSError:  # not a link, absent
             return None
 
-    def find_line(self, rel: str, pattern: re.Pattern[str]) -> str | None:
+    def find_line(
+        self, rel: str, pattern: re.Pattern[str], needles: tuple[str, ...] = ()
+    ) -> str | None:
         """The first line of context file ``rel`` that ``pattern`` matches, or None when no
         line does. Read line by line, so files over read_text's limit are searched too; a
         file that cannot be read (absent, over MAX_SCANNED_BYTES) raises OSError: its lines
-        are unknown, not absent."""
+        are unknown, not absent. ``needles``: texts one of which every match holds; lines
+        without any are not given to the regex (one starting with ``\\b`` took 0.3 s a MiB)."""
         if not self.present or _leaves(rel):
             raise OSError(f"{rel} is not in the build context")
         assert self.root is not None
@@ -438,15 +441,22 @@ class BuildContext:
         if path.stat().st_size > MAX_SCANNED_BYTES:
             raise OSError(f"{rel} is over {MAX_SCANNED_BYTES >> 20} MiB")
         with open(path, encoding="utf-8", errors="replace") as lines:
-            return next((line.rstrip("\r\n") for line in lines if pattern.search(line)), None)
+            return next(
+                (
+                    line.rstrip("\r\n")
+                    for line in lines
+                    if (not needles or any(n in line for n in needles)) and pattern.search(line)
+                ),
+                None,
+            )
 
-    def may_match(self, rel: str, pattern: re.Pattern[str]) -> bool:
+    def may_match(self, rel: str, pattern: re.Pattern[str], needles: tuple[str, ...] = ()) -> bool:
         """True when a line of context file ``rel`` matches ``pattern`` (``find_line``), or
         when the file cannot be read: a search for a hazard (``import "C"``, a program a
         source runs) must not count a source it could not read as free of it. ``read_text``
         stops at 1 MiB, and a generated 2 MiB Go file's ``import "C"`` went unseen."""
         try:
-            return self.find_line(rel, pattern) is not None
+            return self.find_line(rel, pattern, needles) is not None
         except OSError:
             return True
 

@@ -270,7 +270,7 @@ def _needs_toolchain(a: Analysis) -> tuple[str, str | None] | None:
         if rel.startswith("vendor/"):
             continue
         try:
-            line = a.ctx.find_line(rel, _TOOLCHAIN_IMPORT)
+            line = a.ctx.find_line(rel, _TOOLCHAIN_IMPORT, ('"go',))
         except OSError:  # unread is not "imports nothing"
             return rel, None
         match = _TOOLCHAIN_IMPORT.search(line or "")
@@ -284,7 +284,7 @@ def _uses_cgo(a: Analysis) -> bool:
         return True
     # [^\S\n]*, not \s*: from every line start \s* ran over all the blank lines below and
     # back (quadratic in a run of them). A source that cannot be read may use cgo.
-    return any(a.ctx.may_match(rel, CGO_IMPORT) for rel in a.ctx.glob("*.go"))
+    return any(a.ctx.may_match(rel, CGO_IMPORT, ('"C"',)) for rel in a.ctx.glob("*.go"))
 
 
 def _go_install_output(a: Analysis, call: Call) -> tuple[list[str], str | None]:
