@@ -307,6 +307,16 @@ def test_config_nested_too_deep_is_a_usage_error(project: Path) -> None:
     (project / ".msdfix.toml").write_text("x = " + "[" * 100_000 + "]" * 100_000 + "\n")
     proc = msdfix("Dockerfile", cwd=project)
     assert proc.returncode == 2 and ".msdfix.toml" in proc.stderr.decode()
+    assert ".msdfix.toml: nested too deep to read" in proc.stderr.decode()
+
+
+def test_a_pyproject_that_is_not_utf8_names_its_line(project: Path) -> None:
+    """A pyproject.toml saved as UTF-16 (or with a stray byte) gave Python's codec message,
+    which names a byte position and no line: the error names the line and the byte."""
+    (project / "pyproject.toml").write_bytes(b'[project]\nname = "a\xff"\n')
+    proc = msdfix("Dockerfile", cwd=project)
+    assert proc.returncode == 2
+    assert "pyproject.toml:2: not valid UTF-8 (byte 0xff)" in proc.stderr.decode()
 
 
 def test_context_files_nested_too_deep_are_unreadable_not_a_crash(tmp_path: Path) -> None:

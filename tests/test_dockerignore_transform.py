@@ -642,3 +642,26 @@ def test_a_directory_in_the_dockerfiles_place_is_refused_as_such(tmp_path: Path)
     (tmp_path / "Dockerfile").mkdir()
     with pytest.raises(WriteRefused, match="no longer a regular file"):
         writable(tmp_path / "Dockerfile")
+
+
+@pytest.mark.parametrize("name", ["pyproject.toml", "setup.sh"])
+def test_a_file_that_cannot_be_read_may_read_git(tmp_path: Path, name: str) -> None:
+    """A pyproject.toml (or a script a RUN runs) over 1 MiB read as none, so `.git` was
+    ignored although setuptools-scm took the version from it (`pip install` then fails:
+    "unable to detect version"). Unreadable is unknown: .git is kept."""
+    (tmp_path / ".git").mkdir()
+    run_it = "RUN sh setup.sh\n" if name == "setup.sh" else ""
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM python:3.12\nCOPY . /src\nWORKDIR /src\n{run_it}RUN pip install /src\n"
+    )
+    text = (
+        '[build-system]\nrequires = ["setuptools-scm"]\n'
+        if name != "setup.sh"
+        else "git describe\n"
+    )
+    (tmp_path / name).write_text(text + "#\n" * (1 << 19) + "\n")
+    result = run(tmp_path, unsafe=True)
+    assert (
+        f".git kept: {name} is over 1 MiB, so whether the build reads .git is unknown"
+        in messages(result)
+    )

@@ -2273,12 +2273,12 @@ def test_more_installs_read_manifests_from_mounts_as_they_write_them(
         (tmp_path / name).write_text(body)
     first = next(iter(files))
     extra = {
-        "Gemfile": "Gemfile.lock",
-        "composer.json": "composer.lock",
-        "Cargo.toml": "Cargo.lock",
+        "Gemfile": ("Gemfile.lock", "x\n"),
+        "composer.json": ("composer.lock", '{"packages": []}\n'),
+        "Cargo.toml": ("Cargo.lock", "x\n"),
     }
     if first in extra:
-        (tmp_path / extra[first]).write_text("x\n")
+        (tmp_path / extra[first][0]).write_text(extra[first][1])
     out, applied, _ = _run(text, tmp_path)
     assert applied and mount in out, out
     assert "mounted" in applied[0] and f"COPY {first}" not in out, out
@@ -2368,3 +2368,72 @@ def test_pdm_installs_read_manifests_from_mounts(tmp_path: Path, install: str, m
     out, applied, _ = _run(PY_APP.replace("poetry uv", "pdm").format(install), tmp_path)
     assert applied and f"source=pdm.lock,target=/app/pdm.lock{mode} " in out, out
     assert "COPY pyproject.toml" not in out
+
+
+@pytest.mark.parametrize(
+    "lock",
+    [
+        '{"packages": 5}',
+        '{"packages-dev": {"a": 1}}',
+        "[1]",
+        '{"packages": [' + " " * (1 << 20) + "]}",
+    ],
+)
+def test_composer_lock_that_cannot_be_read_stays(tmp_path: Path, lock: str) -> None:
+    """A composer.lock whose packages are not a list was an internal error (`'int' object is
+    not iterable`), and one over the manifest limit counted as locking nothing: what it locks
+    is unknown (a local dist needs the sources), so the install stays where it is."""
+    text = _composer_project(tmp_path, {"name": "a/b"})
+    (tmp_path / "composer.lock").write_text(lock)
+    out, applied, explained = _run(text, tmp_path, unsafe=True)
+    assert out == text and not applied
+    assert any("composer.lock could not be read" in m for m in explained)
+
+
+@pytest.mark.parametrize(
+    "manifest, text, install",
+    [
+        ("go.mod", "module x\n\ngo 1.21\n\nreplace example.com/lib => ./lib\n", "go mod download"),
+        ("pom.xml", "<project><modules><module>core</module></modules></project>\n", "mvn -B package"),
+        ("Cargo.toml", '[package]\nname = "a"\n\n[dependencies]\nlib = { path = "lib" }\n', "cargo build --release"),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("shape", ["large", "loop"])
+def test_a_manifest_that_cannot_be_read_is_unknown_not_empty(
+    tmp_path: Path, manifest: str, text: str, install: str, shape: str
+) -> None:
+    """A go.mod padded past the 1 MiB manifest limit read as empty, so its local `replace`
+    (or a pom's modules, a crate's path dependency) was not seen and the install moved
+    before `COPY . .`, where the replaced folder is missing. Unreadable is unknown."""
+    image = {
+        "go.mod": "golang:1.22",
+        "pom.xml": "maven:3-eclipse-temurin-17",
+        "Cargo.toml": "rust:1.75",
+    }
+    dockerfile = f"FROM {image[manifest]}\nWORKDIR /app\nCOPY . .\nRUN {install}\n"
+    (tmp_path / manifest).write_text(text)
+    assert _run(dockerfile, tmp_path)[0] == dockerfile  # the hazard, read
+    if shape == "large":
+        (tmp_path / manifest).write_text(text + ("#" if manifest != "go.mod" else "//") * (1 << 20))
+        if manifest == "pom.xml":
+            (tmp_path / manifest).write_text(text + "<!--" + " " * (1 << 20) + "-->\n")
+    else:
+        (tmp_path / manifest).unlink()
+        (tmp_path / manifest).symlink_to(manifest)
+    out, applied, explained = _run(dockerfile, tmp_path)
+    assert out == dockerfile and not applied
+    if shape == "large":  # (a link loop is no file the install can read: declined before)
+        assert any(f"{manifest} is over 1 MiB" in m for m in explained)
+
+
+def test_an_included_requirements_file_that_cannot_be_read_is_not_called_missing(
+    tmp_path: Path,
+) -> None:
+    """`-r base.txt` where base.txt is over 1 MiB was declined as "base.txt is not in the
+    build context": the reason says it cannot be read."""
+    (tmp_path / "requirements.txt").write_text("-r base.txt\nflask\n")
+    (tmp_path / "base.txt").write_text("requests\n" + "#\n" * (1 << 19))
+    text = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+    out, applied, explained = _run(text, tmp_path)
+    assert out == text and not applied
+    assert any("base.txt is over 1 MiB" in m for m in explained)

@@ -1426,6 +1426,25 @@ def test_slim_images_have_no_system_fonts(tmp_path, base, files, install, unsafe
 
 
 @pytest.mark.parametrize(
+    ("base", "name", "text"),
+    [
+        ("node:18", "app.js", 'fs.statSync("/usr/share/fonts/x.ttf")\n' + "//\n" * (1 << 19)),
+        ("python:3.12", "app.py", 'ImageFont.truetype("Vera.ttf")\n' + "#\n" * (1 << 19)),
+    ],
+)
+def test_a_source_that_cannot_be_read_is_not_free_of_system_fonts(
+    tmp_path: Path, base: str, name: str, text: str
+) -> None:
+    """A source over 1 MiB was read as empty, so one that stats /usr/share/fonts (or loads a
+    font by name) let node:18-slim / python:3.12-slim be safe. What it names is unknown."""
+    (tmp_path / name).write_text(text)
+    cmd = f'["{"python" if name.endswith(".py") else "node"}", "{name}"]'
+    result = _run(_FONT_APP.format(base=base, install="", cmd=cmd), False, tmp_path)
+    assert f"{base}-slim" not in result.output
+    assert any(f"{name} is over 1 MiB" in f.message for f in result.suggestions)
+
+
+@pytest.mark.parametrize(
     ("line", "kept"),
     [
         ('RUN fc-cache -f\nCMD ["python", "app.py"]', "RUN at line 2 uses fc-cache"),

@@ -680,6 +680,56 @@ def test_frontend_output_dir_of_hostile_configs_ends_in_time(tmp_path, name, tex
         assert frontend.output_dir(BuildContext(tmp_path), "", script, {}) is None
 
 
+@pytest.mark.parametrize(
+    "name, text, script",
+    [
+        ("vite.config.js", "export default {\n  build: {\n    outDir: 'www',\n  },\n}\n", "vite build"),
+        ("tsconfig.json", '{"compilerOptions": {"outDir": "lib"}}\n', "tsc"),
+        ("angular.json", '{"projects": {"a": {"architect": {"build": {"options": '
+         '{"outputPath": "dist/a"}}}}}}\n', "ng build"),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("shape", ["large", "loop"])
+def test_frontend_output_dir_of_a_config_that_cannot_be_read_is_unknown(
+    tmp_path, name, text, script, shape
+):
+    """A vite config over 1 MiB (or a link loop) read as no config, so the output was vite's
+    default dist: the split copied /app/dist, which a build writing www never made (COPY
+    failed). A config that cannot be read leaves the output unknown."""
+    from msdfix.transforms.split_stages import frontend
+
+    path = tmp_path / name
+    path.write_text(text)
+    assert frontend.output_dir(BuildContext(tmp_path), "", script, {}) is not None
+    if shape == "large":
+        path.write_text(text + " " * (1 << 20))
+    else:
+        path.unlink()
+        path.symlink_to(name)
+    assert frontend.output_dir(BuildContext(tmp_path), "", script, {}) is None
+    assert frontend.output_paths(BuildContext(tmp_path), "", script, {}) is None
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"projects": {"a": 5}},
+        {"projects": {"a": {"architect": 5}}},
+        {"projects": {"a": {"architect": {"build": {"options": 5}}}}},
+        {"projects": {"a": {"architect": {"build": {"options": {"outputPath": {"base": "d", "browser": 5}}}}}}},
+        {"projects": {"a": {}, "b": {}}, "defaultProject": []},
+    ],
+)  # fmt: skip
+def test_frontend_output_dir_of_an_angular_json_of_other_types_is_unknown(tmp_path, config):
+    """angular.json written by hand with a project, architect or options that is not an
+    object (or a list as defaultProject) was an internal error (exit 123); its output
+    directory is unknown."""
+    from msdfix.transforms.split_stages import frontend
+
+    (tmp_path / "angular.json").write_text(json.dumps(config))
+    assert frontend.output_dir(BuildContext(tmp_path), "", "ng build", {}) is None
+
+
 def test_go_server_dir_outside_the_frontend_build_is_explained(tmp_path):
     context = _fixture_context(tmp_path, "go-frontend-custom-script")
     main = context / "main.go"
@@ -1377,6 +1427,50 @@ def test_a_compose_service_with_its_own_command_makes_the_split_unsafe(
     assert ("built from this Dockerfile" in _messages(result)) is unsafe
 
 
+_GO_TEST = 'command: ["go", "test", "./..."]'
+
+
+@pytest.mark.parametrize(
+    "compose",
+    [
+        "x-app: &app\n  build: .\n  " + _GO_TEST + "\nservices:\n  test:\n    <<: *app\n",
+        "services:\n  base:\n    image: x\n    " + _GO_TEST + "\n  test:\n    build: .\n    extends: base\n",
+        '{"services": {"test": {"build": ".", "command": ["go", "test"]}}}\n',
+        "services: {test: {build: ., command: [go, test]}}\n",
+        '"services":\n  test:\n    build: .\n    ' + _GO_TEST + "\n",
+        "services: &all\n  test:\n    build: .\n    " + _GO_TEST + "\n",
+        "include:\n  - test.yaml\n",
+        "services:\n  test:\n    build: .\n    " + _GO_TEST + "\n" + "#" * 600_000 + "\n",
+        "\ufeffservices:\n  test:\n    build: .\n    " + _GO_TEST + "\n",
+        'services:\n  test:\n    "build": .\n    "command": ["go", "test"]\n',
+    ],
+    ids=["merge-key", "extends", "json", "flow", "quoted-key", "anchored", "include", "large", "bom",
+         "quoted-keys"],
+)  # fmt: skip
+def test_a_compose_file_the_reader_cannot_follow_is_unknown_not_absent(tmp_path, compose):
+    """Valid compose files the hand-written reader did not follow (a service taking its build
+    and command from an anchor or `extends`, JSON or flow style, `include:`, over 512 KiB, a
+    byte-order mark, quoted keys) counted as having no service that builds this folder: the
+    split stayed safe though `docker compose run test` runs `go test` in the image, which the
+    distroless runtime lacks. What such a file's services run is unknown."""
+    _go_app(tmp_path)
+    (tmp_path / "compose.yaml").write_text(compose)
+    text = _GO_SERVER
+    result = _run(text, tmp_path)
+    assert result.output == text
+    assert "compose.yaml" in _messages(result)
+
+
+def test_a_compose_anchor_of_a_service_built_elsewhere_changes_nothing(tmp_path):
+    """A merge key in a service that builds another folder says nothing about this one."""
+    _go_app(tmp_path)
+    (tmp_path / "compose.yaml").write_text(
+        "x-app: &app\n  " + _GO_TEST + "\nservices:\n  web:\n    <<: *app\n    build: ./web\n"
+        "  db:\n    image: postgres\n    logging: *app\n"
+    )
+    assert _run(_GO_SERVER, tmp_path).output != _GO_SERVER
+
+
 @pytest.mark.parametrize(
     "compose, unsafe",
     [
@@ -1687,3 +1781,114 @@ def test_a_static_server_from_a_production_package_of_another_name(tmp_path, bin
     result = _run(text, tmp_path)
     assert ("COPY --from=build /app/dist /app/dist" in result.output) is bin_in_lock
     assert ("`sirv`, which may come from a dev dependency" in _messages(result)) is not bin_in_lock
+
+
+@pytest.mark.parametrize("name", [[], {}, 5])
+def test_a_package_name_that_is_not_a_string_names_nothing(tmp_path, name):
+    """`"name": []` in package.json was an internal error (exit 123: unhashable type) when
+    the split asked which imported packages the production install brings."""
+    _node_app(tmp_path)
+    package = json.loads((tmp_path / "package.json").read_text())
+    (tmp_path / "package.json").write_text(json.dumps({**package, "name": name}))
+    text = _df(
+        "FROM node:20", "WORKDIR /app", "COPY . .", "RUN npm ci", 'CMD ["node", "server.js"]'
+    )
+    _run(text, tmp_path)  # no exception
+
+
+def test_a_go_source_over_the_manifest_limit_is_searched_for_cgo(tmp_path):
+    """A generated Go file over 1 MiB was never read, so its `import "C"` went unseen and the
+    split built with CGO_ENABLED=0 (the file drops out of a cgo-less build) for a static
+    runtime. Sources are searched line by line up to 64 MiB; one that cannot be read at all
+    may use cgo."""
+    _go_app(tmp_path)
+    blob = 'var blob = "' + "x" * (1 << 20) + '"\n'
+    (tmp_path / "gen.go").write_text('package main\n\n// #include <stdio.h>\nimport "C"\n' + blob)
+    out = _run(_GO_SERVER, tmp_path).output
+    assert "CGO_ENABLED=0" not in out
+    (tmp_path / "gen.go").unlink()
+    (tmp_path / "gen.go").symlink_to("gen.go")  # a loop: unreadable, so unknown
+    assert "CGO_ENABLED=0" not in _run(_GO_SERVER, tmp_path).output
+    (tmp_path / "gen.go").unlink()
+    assert "CGO_ENABLED=0" in _run(_GO_SERVER, tmp_path).output
+
+
+def test_a_rust_source_that_cannot_be_read_may_start_programs(tmp_path):
+    """`Command::new` in a Rust source over 1 MiB went unseen (read as empty)."""
+    from msdfix.transforms.split_stages.rust import _spawns
+
+    class _A:
+        def __init__(self) -> None:
+            self.ctx = BuildContext(tmp_path)
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src/main.rs").write_text("fn main() {}\n")
+    assert not _spawns(_A())
+    (tmp_path / "src/gen.rs").write_text("// x\n" * 300_000 + 'fn f() { Command::new("df"); }\n')
+    assert _spawns(_A())
+
+
+def test_a_pom_or_project_that_cannot_be_read_is_unknown_not_absent(tmp_path):
+    """A pom.xml over 1 MiB read as no pom, so the jar name went unchecked and the split
+    copied target/app.jar, which a pom naming another jar does not build; a .csproj over
+    1 MiB read as no web SDK, so an ASP.NET app got the plain runtime image, without
+    ASP.NET Core. Unreadable is unknown: the split is declined, or gets aspnet."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "pom.xml").write_text(
+        "<project><artifactId>shop</artifactId><version>2.0</version>"
+        + "<!--" + " " * (1 << 20) + "--></project>\n"
+    )  # fmt: skip
+    text = _df("FROM maven:3.9-eclipse-temurin-17", "WORKDIR /app", "COPY . .",
+               "RUN mvn -B package -DskipTests", 'CMD ["java", "-jar", "target/app.jar"]')  # fmt: skip
+    result = _run(text, tmp_path)
+    assert result.output == text
+    assert "pom.xml is over 1 MiB, so the jar it builds is unknown" in _messages(result)
+    (tmp_path / "pom.xml").unlink()
+    (tmp_path / "app.csproj").write_text(
+        '<Project Sdk="Microsoft.NET.Sdk.Web">' + "<!--" + " " * (1 << 20) + "--></Project>\n"
+    )
+    text = _df("FROM mcr.microsoft.com/dotnet/sdk:8.0", "WORKDIR /src", "COPY . .",
+               "RUN dotnet publish -c Release -o /app", "WORKDIR /app",
+               'ENTRYPOINT ["dotnet", "app.dll"]')  # fmt: skip
+    assert "dotnet/aspnet:8.0" in _run(text, tmp_path).output
+
+
+def test_a_go_mod_that_cannot_be_read_requires_unknown_modules(tmp_path):
+    """A go.mod over 1 MiB read as requiring nothing, so the split of a module with proxy
+    dependencies (which may run programs the distroless runtime lacks) became safe."""
+    _go_app(tmp_path)
+    gomod = tmp_path / "go.mod"
+    gomod.write_text(gomod.read_text() + "\nrequire github.com/google/uuid v1.6.0\n")
+    assert _run(_GO_SERVER, tmp_path).output == _GO_SERVER  # unsafe: uuid's code is unseen
+    gomod.write_text(gomod.read_text() + "// padding\n" * 100_000)
+    result = _run(_GO_SERVER, tmp_path)
+    assert result.output == _GO_SERVER
+    assert "go.mod requires modules msdfix cannot list (go.mod is over 1 MiB)" in _messages(result)
+
+
+def test_a_compose_file_linking_out_of_its_folder_is_not_read(tmp_path):
+    """`compose.yaml -> /proc/self/environ` was read, and an environment line that looked
+    like a service's command was quoted in the summary. A compose file that links out of
+    its folder is not read (what it runs is unknown: the split is unsafe)."""
+    context = tmp_path / "app"
+    context.mkdir()
+    _go_app(context)
+    outside = tmp_path / "secret.yaml"
+    outside.write_text("services:\n  api:\n    build: ./app\n    command: TOKEN=s3cr3t\n")
+    (context / "compose.yaml").symlink_to(outside)
+    result = _run(_GO_SERVER, context)
+    assert result.output == _GO_SERVER
+    assert "s3cr3t" not in _messages(result)
+    assert "links out of its folder" in _messages(result)
+
+
+def test_a_frontend_package_json_that_cannot_be_read_is_not_called_missing(tmp_path):
+    """A frontend's package.json over 1 MiB was declined as "no package.json in the frontend
+    directory web": unknown said as absent. The reason says it could not be read."""
+    context = _fixture_context(tmp_path, "go-frontend")
+    package = context / "web" / "package.json"
+    package.write_text(package.read_text() + " " * (1 << 20))
+    result = _run((context / "Dockerfile").read_text(), context)
+    assert not result.changed
+    assert "web/package.json could not be read" in _messages(result)
+    assert "no package.json" not in _messages(result)

@@ -1501,8 +1501,13 @@ def test_a_no_binary_line_of_the_requirements_defeats_only_binary(
             "ffi.compile(tmpdir='/tmp/build')\n",
             "compiles C with cffi when it runs",
         ),
+        # a source over 1 MiB (read as none: the split and -slim were safe) is unknown
+        (
+            'from ctypes import cdll\nmagic = cdll.LoadLibrary("libmagic.so.1")\n' + "#\n" * (1 << 19),
+            "app.py is over 1 MiB, so ",
+        ),
     ],
-)
+)  # fmt: skip
 def test_a_source_that_loads_a_library_or_compiles_c_keeps_the_full_image(
     tmp_path: Path, source: str, reason: str
 ) -> None:
@@ -2358,3 +2363,16 @@ def test_a_python_split_onto_slim_keeps_the_system_fonts(
     assert ("AS runtime" in out) is split, messages
     if not split:
         assert "python:3.12-slim has no fonts, which python:3.12 has" in messages, messages
+
+
+def test_a_source_that_cannot_be_read_may_load_a_library(tmp_path: Path) -> None:
+    """native_need read a Python source over 1 MiB as empty: its `cdll.LoadLibrary` went
+    unseen. Unread is unknown (the split's and -slim's other checks said so only by chance)."""
+    from msdfix.model.native_loads import native_need
+
+    (tmp_path / "app.py").write_text(
+        'import ctypes\nctypes.CDLL("libmagic.so.1")\n' + "#\n" * (1 << 19)
+    )
+    assert native_need(BuildContext(tmp_path)) == (
+        "app.py is over 1 MiB, so which system libraries it loads is unknown"
+    )

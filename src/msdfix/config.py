@@ -126,11 +126,18 @@ def _config_in(directory: Path) -> FileConfig | None:
         try:  # bounded, regular files only: never a FIFO or a link to /dev/zero
             # (something there that is not a regular file is an error: skipping it let
             # a parent directory's configuration apply without a word)
-            text = read_regular(path)[0].decode("utf-8")
+            raw = read_regular(path)[0]
+            text = raw.decode("utf-8")
             data = tomllib.loads(text)
         except InputError as exc:
             raise ConfigError(f"{path}: {exc.message}") from exc
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
+        except UnicodeDecodeError as exc:  # (the codec's message named a position, no line)
+            line = raw[: exc.start].count(b"\n") + 1
+            byte = raw[exc.start]
+            raise ConfigError(f"{path}:{line}: not valid UTF-8 (byte 0x{byte:02x})") from exc
+        except RecursionError as exc:  # (was "maximum recursion depth exceeded")
+            raise ConfigError(f"{path}: nested too deep to read") from exc
+        except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: {exc}") from exc
         tool = data.get("tool", {})
         if not isinstance(tool, dict):

@@ -10,7 +10,7 @@ import re
 
 from msdfix.ecosystems.base import WRITES_IN_PLACE, CacheDir, Ecosystem, PackageManager
 from msdfix.ecosystems.os import debian_codename
-from msdfix.model.context import BuildContext
+from msdfix.model.context import BuildContext, Unreadable
 
 MANAGERS: tuple[PackageManager, ...] = (
     PackageManager(
@@ -196,8 +196,12 @@ _LOCAL_REPLACE = re.compile(r"^\s*(?:replace\s+)?(\S+)(?:\s+\S+)?\s*=>\s*\.{1,2}
 def unseen_go_modules(ctx: BuildContext) -> list[str]:
     """Modules go.mod requires whose code is not in the build context: not vendored
     (vendor/modules.txt) and not replaced by a local directory. What they run, link or read
-    is unknown (a helper library ran ``bash`` through os/exec, built for real)."""
-    gomod = ctx.read_text("go.mod") if ctx.present else None
+    is unknown (a helper library ran ``bash`` through os/exec, built for real). A go.mod
+    that cannot be read requires modules it cannot list, which is not none."""
+    try:
+        gomod = ctx.read_known("go.mod") if ctx.present else None
+    except Unreadable as exc:
+        return [] if ctx.exists("vendor/modules.txt") else [f"modules msdfix cannot list ({exc})"]
     if not gomod or ctx.exists("vendor/modules.txt"):
         return []
     text = re.sub(r"//[^\n]*", "", gomod)

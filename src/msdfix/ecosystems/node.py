@@ -599,7 +599,8 @@ def dev_flagged_peer(lock: object) -> str | None:
         optional = meta.get("peerDependenciesMeta")
         optional = optional if isinstance(optional, dict) else {}
         for peer in peers if isinstance(peers, dict) else {}:
-            if (optional.get(peer) or {}).get("optional"):
+            meta = optional.get(peer)  # npm writes an object; anything else marks nothing
+            if isinstance(meta, dict) and meta.get("optional"):
                 continue
             entry = _resolve_locked(packages, key, peer)
             if isinstance(entry, dict) and (entry.get("dev") or entry.get("devOptional")):

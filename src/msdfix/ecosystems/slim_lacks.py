@@ -10,7 +10,7 @@ import posixpath
 import re
 
 from msdfix.ecosystems.images import FONT_FILE, NETBASE_USE, SYSTEM_FONT_USE
-from msdfix.model.context import BuildContext
+from msdfix.model.context import BuildContext, Unreadable
 from msdfix.model.program_calls import COMMON, MAX_SCANNED, SOURCE_PATTERNS
 
 
@@ -31,7 +31,10 @@ def _named(ctx: BuildContext, pattern: re.Pattern[str], texts: list[str]) -> str
         if found:
             return f"the start command names {found.group(0)}"
     for rel in _sources(ctx) if ctx.present else []:
-        found = pattern.search(ctx.read_text(rel) or "")
+        try:  # (not line by line up to 64 MiB: these regexes take 0.5 s a MiB)
+            found = pattern.search(ctx.read_known(rel) or "")
+        except Unreadable as exc:  # unread is not "names none"
+            return f"{exc}, so what it names is unknown"
         if found:
             return f"{rel} names {found.group(0)}"
     return None
@@ -47,7 +50,11 @@ def system_font_use(ctx: BuildContext, texts: list[str]) -> str | None:
         return named
     shipped = {posixpath.basename(f).lower() for f in ctx.glob("*.*")}
     for rel in _sources(ctx):
-        for m in FONT_FILE.finditer(ctx.read_text(rel) or ""):
+        try:
+            text = ctx.read_known(rel) or ""
+        except Unreadable as exc:
+            return f"{exc}, so which fonts it loads is unknown"
+        for m in FONT_FILE.finditer(text):
             if m.group(1).lower() not in shipped:
                 return f"{rel} loads {m.group(1)} by name, from the system's font folders"
     return None

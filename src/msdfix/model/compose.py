@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from msdfix.files import resolves_within
 from msdfix.model.context import BuildContext
 
 # compose.yaml, docker-compose.yml, docker-compose.override.yml, compose.dev.yaml, ...
@@ -25,6 +26,15 @@ _DOCKERFILE = re.compile(r"dockerfile\s*:\s*[\"']?([^\s\"',}]+)")
 _HEALTHCHECK = re.compile(r"^(\s*)healthcheck\s*:\s*(.*)$")
 _TEST = re.compile(r"(?:^\s*|[{,]\s*)test\s*:[ \t]*(.*)$", re.MULTILINE)
 _DISABLED = re.compile(r"(?:^\s*|[{,]\s*)disable\s*:\s*true\b", re.IGNORECASE | re.MULTILINE)
+# Where a compose file holds its services in a form this reader does not follow: flow style
+# or JSON (``{"services": ...}``, ``services: {api: ...}``), a quoted or anchored key.
+_OTHER_SERVICES = re.compile(r"""^[{\s]*["']?services["']?\s*:""", re.MULTILINE)
+_INCLUDE = re.compile(r"^include\s*:", re.MULTILINE)  # other compose files, merged in
+_INHERITS = re.compile(r"^\s*(?:<<|extends)\s*:", re.MULTILINE)  # keys from elsewhere
+_QUOTED_KEY = re.compile(
+    r"""(^[ \t]*|[{,][ \t]*)(?:"([\w.-]+)"|'([\w.-]+)')[ \t]*:""", re.MULTILINE
+)
+UNKNOWN = "unknown"  # a ComposeRun's key when what the file's services run is unknown
 
 
 @dataclass(frozen=True)
@@ -40,7 +50,17 @@ class ComposeRun:
 
     def said(self) -> str:
         """Where it runs, for a reason: ``compose.yaml's service api`` or ``fly.toml``."""
-        return f"{self.path}'s service {self.service}" if self.compose else self.path
+        if self.compose and self.service:
+            return f"{self.path}'s service {self.service}"
+        return self.path
+
+    @property
+    def runs(self) -> str:
+        """What it runs, for a reason: ``its own command (go test)``, or for an UNKNOWN run
+        ``commands msdfix cannot tell (<why>)``."""
+        if self.key == UNKNOWN:
+            return f"commands msdfix cannot tell ({self.text})"
+        return f"its own {self.key} ({self.text[:60]})"
 
 
 def compose_runs(ctx: BuildContext) -> list[ComposeRun]:
@@ -57,9 +77,19 @@ def compose_runs(ctx: BuildContext) -> list[ComposeRun]:
     for folder in [root, *root.parents][: PARENT_LEVELS + 1]:
         for path in _compose_files(folder):
             rel = posixpath.relpath(path, root)
-            for service, block in _services(_read(path)):
+            text = _read(path)
+            why = _unfollowed(text)
+            if why is not None:  # unknown is not "no service builds this folder"
+                found.append(ComposeRun(rel, "", UNKNOWN, why))
+                continue
+            for service, block in _services(text or ""):
+                block = _QUOTED_KEY.sub(r"\1\2\3:", block)  # "build": . is build: .
                 where = _build_context(block)
-                if where is None or "://" in where or (folder / where).resolve() != root:
+                if _INHERITS.search(block) and (where is None or _builds(folder, where, root)):
+                    why = "it takes keys from elsewhere (`<<:` or `extends:`)"
+                    found.append(ComposeRun(rel, service, UNKNOWN, why))
+                    continue
+                if where is None or not _builds(folder, where, root):
                     continue
                 named = _DOCKERFILE.search(block)
                 if named and posixpath.basename(named.group(1)) != dockerfile:
@@ -118,13 +148,41 @@ def _compose_files(folder: Path) -> list[Path]:
         return []
 
 
-def _read(path: Path) -> str:
+def _read(path: Path) -> str | None:
+    """The file's text (a byte-order mark dropped, as YAML reads it); None when it is over
+    MAX_COMPOSE_BYTES, cannot be read, or links out of its folder: ``compose.yaml ->
+    /proc/self/environ`` was read, and a line of the environment quoted in the summary."""
+    if not resolves_within(path, path.parent):
+        return None
     try:
         if path.stat().st_size > MAX_COMPOSE_BYTES:
-            return ""
-        return path.read_text(encoding="utf-8", errors="replace")
+            return None
+        return path.read_text(encoding="utf-8", errors="replace").removeprefix("\ufeff")
     except OSError:
-        return ""
+        return None
+
+
+def _unfollowed(text: str | None) -> str | None:
+    """Why this reader cannot tell what the file's services run, or None when it can: it
+    reads block-style YAML, so a file it could not read, services in flow style or JSON
+    (both valid compose files) and ``include:`` of other files are unknown, not absent."""
+    if text is None:
+        return (
+            f"it is over {MAX_COMPOSE_BYTES >> 10} KiB, links out of its folder or cannot be read"
+        )
+    if _INCLUDE.search(text):
+        return "it includes other compose files"
+    if not any(_SERVICES.match(line) for line in text.splitlines()) and _OTHER_SERVICES.search(
+        text
+    ):
+        return "its services are written in flow style or JSON, which msdfix does not read"
+    return None
+
+
+def _builds(folder: Path, where: str, root: Path) -> bool:
+    """True when a service's build context ``where`` (relative to the compose file's
+    ``folder``) is this build's context ``root``."""
+    return "://" not in where and (folder / where).resolve() == root
 
 
 def _build_context(block: str) -> str | None:

@@ -12,7 +12,7 @@ import posixpath
 import re
 from collections.abc import Iterable
 
-from msdfix.model.context import BuildContext
+from msdfix.model.context import BuildContext, Unreadable
 from msdfix.model.program_calls import MAX_SCANNED, TOO_MANY
 
 _LOAD = re.compile(
@@ -66,7 +66,10 @@ def native_need(
         return TOO_MANY
     packages = [posixpath.basename(p) for p in provided]
     for rel in sorted(files):
-        text = ctx.read_text(rel) or ""
+        try:
+            text = ctx.read_known(rel) or ""
+        except Unreadable as exc:  # unread is not "loads none"
+            return f"{exc}, so which system libraries it loads is unknown"
         if "cffi" in text and _CFFI_BUILD.search(text) and _CFFI_COMPILE.search(text):
             return f"{rel} compiles C with cffi when it runs (gcc)"
         if pattern == "*.py" and _TORCH_COMPILE.search(text):

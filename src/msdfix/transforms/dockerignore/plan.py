@@ -21,6 +21,7 @@ from msdfix.ecosystems.python import INSTALL_COMMANDS as PYTHON_INSTALLS
 from msdfix.files import is_dir, is_file
 from msdfix.model.args import expand
 from msdfix.model.base_images import library_name
+from msdfix.model.context import Unreadable
 from msdfix.model.copies import Source, stage_sources
 from msdfix.model.dockerignore import DEFAULT_NAME, DockerIgnore, Pattern
 from msdfix.model.pending import all_paths
@@ -236,8 +237,26 @@ def builds(command: Command) -> bool:
     return name in ("tsc", "vite", "ng", "next", "webpack", "rollup", "esbuild")
 
 
+def _known(doc: Document, rel: str) -> str | None:
+    """A context file's text, None without one (or for a directory); Unreadable when the
+    build has it but msdfix cannot read it."""
+    root = doc.context.root
+    if root is not None and is_dir(root / rel):
+        return None
+    return doc.context.read_known(rel)
+
+
 def git_reader(doc: Document, stages: list[Stage]) -> str | None:
-    """Why a build step may read ``.git``, or None when no step msdfix sees does."""
+    """Why a build step may read ``.git``, or None when no step msdfix sees does. A file it
+    looks in that cannot be read may (a 1 MiB setup.py read as none let `.git` be ignored
+    though setuptools-scm took the version from it)."""
+    try:
+        return _git_reader(doc, stages)
+    except Unreadable as exc:
+        return f"{exc}, so whether the build reads .git is unknown"
+
+
+def _git_reader(doc: Document, stages: list[Stage]) -> str | None:
     text = doc.text
     for stage in stages:
         for ins, command in commands(stage):
@@ -247,13 +266,14 @@ def git_reader(doc: Document, stages: list[Stage]) -> str | None:
             if argv[:2] in (["go", "build"], ["go", "install"]) and "buildvcs=false" not in text:
                 return f"go on line {ins.start_line} stamps VCS data from .git (-buildvcs)"
             for word in argv[1:]:
-                script = doc.context.read_text(word.removeprefix("./"))
+                script = _known(doc, word.removeprefix("./"))
                 if script is not None and _GIT_WORD.search(script):
                     return f"{word} (run on line {ins.start_line}) runs git"
     for name in PYTHON_FILES:
-        manifest = doc.context.read_text(name)
+        manifest = _known(doc, name)
         if manifest is not None and VCS_VERSIONING.search(manifest):
             return f"{name} takes the version from git"
+    _known(doc, "package.json")
     package = doc.context.read_json("package.json")
     scripts = package.get("scripts") if isinstance(package, dict) else None
     if isinstance(scripts, dict) and any(

@@ -37,6 +37,7 @@ from msdfix.ecosystems.python import (
 from msdfix.ecosystems.registry import MONOREPO_MARKERS, positional_args, workspace_root_above
 from msdfix.ecosystems.ruby import writes_local_config
 from msdfix.model import BuildContext, Stage
+from msdfix.model.context import Unreadable
 from msdfix.model.paths import within
 from msdfix.shell.classify import program_args
 from msdfix.syntax import Instruction
@@ -95,7 +96,7 @@ def plan_manifests(
         if posixpath.basename(use.command.argv[0]) == "uv":
             settings = _uv_settings(doc, project, source.src)
             for path in settings:
-                local = uv_local_location(doc.context.read_text(path) or "", path)
+                local = uv_local_location(_manifest(doc, path, where, anchor), path)
                 if local:
                     raise Skip(f"{where}: {local}, which needs the sources", anchor)
             files += settings
@@ -235,6 +236,7 @@ def _requirements(doc: Document, files: list[str], anchor: Instruction, where: s
     """The requirement files and the ones they include, or Skip for local paths."""
     found = read_requirements(doc.context, files)
     if found.missing is not None:
+        _manifest(doc, found.missing, where, anchor)  # there but unreadable: says why
         raise Skip(f"{where}: {found.missing} is not in the build context", anchor)
     if found.local:
         path, line = found.local[0]
@@ -350,12 +352,20 @@ def _stale_lock(ctx: BuildContext, base: str, package: dict[str, Any], use: Use)
     return None
 
 
+def _manifest(doc: Document, rel: str, where: str, anchor: Instruction) -> str:
+    """A manifest's text for the hazard checks ("" when the build has none); Skip when it
+    has one msdfix cannot read: a hazard in it (a local path) is unknown, not absent."""
+    try:
+        return doc.context.read_known(rel) or ""
+    except Unreadable as exc:
+        raise Skip(f"{where}: {exc}, so what it needs is unknown", anchor) from None
+
+
 def _python(
     doc: Document, use: Use, plan: Plan, anchor: Instruction, where: str, stage: Stage
 ) -> None:
-    ctx = doc.context
     name = use.eco.key
-    text = ctx.read_text(posixpath.join(use.project, name)) or ""
+    text = _manifest(doc, posixpath.join(use.project, name), where, anchor)
     # Here and below, [^\S\n]* after ^ (re.M), not \s*: from every line start \s* ran over all
     # the blank lines below and back (quadratic in a run of them).
     if (
@@ -401,7 +411,7 @@ def _uv_stale_lock(doc: Document, use: Use, plan: Plan) -> None:
 
 def _go(doc: Document, use: Use, plan: Plan, anchor: Instruction, where: str, stage: Stage) -> None:
     ctx = doc.context
-    text = ctx.read_text(posixpath.join(use.project, "go.mod")) or ""
+    text = _manifest(doc, posixpath.join(use.project, "go.mod"), where, anchor)
     if re.search(r"=>\s*(\.{1,2}/|/|\.\s*$|\.\.\s*$)", text, re.M):
         raise Skip(
             f"{where}: go.mod replaces a module with a local path, which needs the sources", anchor
@@ -429,7 +439,7 @@ MAVEN_PROJECT_CONFIG = ("maven.config", "jvm.config", "extensions.xml")
 def _maven(
     doc: Document, use: Use, plan: Plan, anchor: Instruction, where: str, stage: Stage
 ) -> None:
-    text = doc.context.read_text(posixpath.join(use.project, "pom.xml")) or ""
+    text = _manifest(doc, posixpath.join(use.project, "pom.xml"), where, anchor)
     if "<modules>" in text:
         raise Skip(
             f"{where}: pom.xml is a multi-module build: every module's pom.xml would have to come "
@@ -457,7 +467,7 @@ def _gradle(
     doc: Document, use: Use, plan: Plan, anchor: Instruction, where: str, stage: Stage
 ) -> None:
     for name in ("settings.gradle", "settings.gradle.kts"):
-        text = doc.context.read_text(posixpath.join(use.project, name)) or ""
+        text = _manifest(doc, posixpath.join(use.project, name), where, anchor)
         if re.search(r"^[^\S\n]*include", text, re.M):
             raise Skip(
                 f"{where}: {name} includes subprojects: every build file would have to come first",
@@ -469,7 +479,7 @@ def _gradle(
 def _cargo(
     doc: Document, use: Use, plan: Plan, anchor: Instruction, where: str, stage: Stage
 ) -> None:
-    text = doc.context.read_text(posixpath.join(use.project, "Cargo.toml")) or ""
+    text = _manifest(doc, posixpath.join(use.project, "Cargo.toml"), where, anchor)
     if re.search(r"\bpath\s*=", text) or "[workspace]" in text:
         raise Skip(
             f"{where}: Cargo.toml has a path dependency, explicit target paths or a workspace",
@@ -493,8 +503,8 @@ def _cargo(
 def _bundler(
     doc: Document, use: Use, plan: Plan, anchor: Instruction, where: str, stage: Stage
 ) -> None:
-    text = doc.context.read_text(posixpath.join(use.project, "Gemfile")) or ""
-    lock = doc.context.read_text(posixpath.join(use.project, "Gemfile.lock")) or ""
+    text = _manifest(doc, posixpath.join(use.project, "Gemfile"), where, anchor)
+    lock = _manifest(doc, posixpath.join(use.project, "Gemfile.lock"), where, anchor)
     if (
         re.search(r"^[^\S\n]*(gemspec|eval_gemfile|path)\b", text, re.M)
         or re.search(r"(\bpath:|:path\s*=>)", text)
@@ -627,7 +637,7 @@ def local_composer_source(repos: list[Any], lock: object) -> str | None:
                 if isinstance(ref, dict) and _local_url(ref.get("url")):
                     return f"the {kind} {ref.get('url')}"
     for key in ("packages", "packages-dev"):
-        for package in lock.get(key) or [] if isinstance(lock, dict) else []:
+        for package in _locked(lock, key) or []:
             for kind in ("dist", "source"):
                 ref = package.get(kind) if isinstance(package, dict) else None
                 if (
@@ -637,6 +647,15 @@ def local_composer_source(repos: list[Any], lock: object) -> str | None:
                 ):
                     return f"the locked {kind} {ref.get('url')}"
     return None
+
+
+def _locked(lock: object, key: str) -> list[Any] | None:
+    """composer.lock's ``packages`` or ``packages-dev`` list ([] without one); None when
+    the lock is not an object or the value is not a list (composer refuses such a lock)."""
+    if not isinstance(lock, dict):
+        return None
+    value = lock.get(key, [])
+    return value if isinstance(value, list) else None
 
 
 def _composer(
@@ -655,7 +674,12 @@ def _composer(
     )
     if any(isinstance(r, dict) and r.get("type") == "path" for r in repo_list):
         raise Skip(f"{where}: composer.json has a path repository, which needs the sources", anchor)
-    lock = doc.context.read_json(posixpath.join(use.project, "composer.lock"))
+    lock_path = posixpath.join(use.project, "composer.lock")
+    lock = doc.context.read_json(lock_path)
+    if doc.context.exists(lock_path) and any(
+        _locked(lock, key) is None for key in ("packages", "packages-dev")
+    ):  # too large, malformed or of another shape: what it locks is unknown, not nothing
+        raise Skip(f"{where}: composer.lock could not be read", anchor)
     local = local_composer_source(repo_list, lock)
     if local is not None:
         raise Skip(

@@ -148,8 +148,7 @@ def distroless_candidate(doc: Document, stage: Stage, planner: Planner) -> Candi
     composed = next(iter(image_runs(planner.doc.context)), None)
     if composed is not None:  # a compose healthcheck's curl, a command's sh
         cand.unsafe.append(
-            f"{composed.said()} runs its own {composed.key} "
-            f"({composed.text[:60]}), which distroless may not be able to run"
+            f"{composed.said()} runs {composed.runs}, which distroless may not be able to run"
         )
     for ins in stage.instructions:
         if ins.cmd not in COPY_ONLY or any(s is ins for s in planner.facts.shell):

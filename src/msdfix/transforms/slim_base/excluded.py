@@ -14,6 +14,7 @@ import re
 
 from msdfix.document import Document
 from msdfix.model import Stage
+from msdfix.model.context import Unreadable
 from msdfix.model.program_calls import COMMON, MAX_SCANNED, SOURCE_PATTERNS
 from msdfix.syntax.values import env_pairs, unquote
 from msdfix.transforms.slim_base.facts import Facts
@@ -61,7 +62,10 @@ def excluded_reason(doc: Document, stage: Stage, facts: Facts) -> str | None:
         if env:
             return f"ENV at line {ins.start_line} names {env.group(0)}"
     for rel in _sources(doc, vendored=False):
-        found = EXCLUDED.search(doc.context.read_text(rel) or "")
+        try:
+            found = EXCLUDED.search(doc.context.read_known(rel) or "")
+        except Unreadable as exc:  # unread is not "names none"
+            return f"{exc}, so what it names is unknown"
         if found:
             return f"{rel} names {found.group(0)}"
     return None

@@ -28,6 +28,7 @@ from msdfix.ecosystems.programs import POSIX_SHELLS, SHELLS
 from msdfix.ecosystems.slim_lacks import netbase_use, system_font_use
 from msdfix.model import BuildContext, Stage
 from msdfix.model.base_images import HUB_REGISTRIES
+from msdfix.model.compose import UNKNOWN
 from msdfix.model.image import ImageRef
 from msdfix.model.native_loads import SUFFIXES, native_need, provided_names
 from msdfix.model.platforms import image_runs
@@ -127,6 +128,8 @@ def compose_tool(ctx: BuildContext, lacks: list[str]) -> str | None:
     its image (``healthcheck: test: [CMD, curl, -f, ...]``, ``command: git ...``), said as
     a reason, or None."""
     for run in image_runs(ctx):
+        if run.key == UNKNOWN:
+            return f"{run.said()} may run {run.runs} in the image"
         words = {posixpath.basename(w) for w in _WORD.findall(run.text)}
         tool = next((t for t in lacks if t in words), None)
         if tool is not None:

@@ -6,7 +6,7 @@ import json
 import shlex
 
 from msdfix.model import BuildContext
-from msdfix.model.compose import ComposeRun
+from msdfix.model.compose import UNKNOWN, ComposeRun
 from msdfix.model.platforms import image_runs
 from msdfix.shell.entry import Entry
 
@@ -42,6 +42,11 @@ def compose_override(ctx: BuildContext, cmd: Entry | None, shell: bool) -> str |
         return (
             f"{run.path} runs its {run.key} ({run.text[:60]}) in this image: the runtime "
             "stage may lack what that runs"
+        )
+    if run.key == UNKNOWN:
+        return (
+            f"{run.said()} may build this Dockerfile and run {run.runs} in its image: the "
+            "runtime stage may lack what that runs"
         )
     return (
         f"{run.path} gives service {run.service}, built from this Dockerfile, its own "

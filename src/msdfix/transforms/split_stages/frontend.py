@@ -16,7 +16,7 @@ from typing import Any
 from msdfix.ecosystems import programs
 from msdfix.ecosystems.base import positionals
 from msdfix.ecosystems.node import SCRIPT_RUNNERS, script_bodies, script_name
-from msdfix.model.context import BuildContext
+from msdfix.model.context import BuildContext, Unreadable
 from msdfix.shell.commands import Command, parse_commands
 from msdfix.syntax.values import unquote
 
@@ -265,8 +265,12 @@ def output_dir(
 
     Every path a command of the script writes must lie in that directory: a redirect
     (``date > BUILD_TIME``), a copy's destination (``cp a.json settings.json``) or a move
-    (``mv dist static`` moves the output away) makes it unknown otherwise."""
-    w = _scan(context, rel_dir, script, package, depth, env)
+    (``mv dist static`` moves the output away) makes it unknown otherwise. A config that cannot be read makes it unknown too (a 1 MiB
+    vite config read as none gave vite's default dist, which the build did not write)."""
+    try:
+        w = _scan(context, rel_dir, script, package, depth, env)
+    except Unreadable:
+        return None
     if w is None or len(w.found) != 1:
         return None
     out = posixpath.normpath(next(iter(w.found)))
@@ -282,8 +286,12 @@ def output_paths(
 ) -> tuple[set[str], set[str]] | None:
     """(every path in the app, relative to it, a build script leaves written; every path it
     leaves removed), replayed in order: ``mv dist static`` writes static, removes dist;
-    ``rm -rf dist && tsc`` writes dist. Paths outside the app are left out. None: unknown."""
-    w = _scan(context, rel_dir, script, package, 0, env)
+    ``rm -rf dist && tsc`` writes dist. Paths outside the app are left out. None: unknown
+    (a config that cannot be read among them)."""
+    try:
+        w = _scan(context, rel_dir, script, package, 0, env)
+    except Unreadable:
+        return None
     if w is None:
         return None
     paths: set[str] = set()
@@ -369,13 +377,14 @@ def _js_code(text: str) -> str:
 
 
 def _read_js(context: BuildContext, rel: str) -> str | None:
-    """The code of a JavaScript file of the context, comments left out; None when absent."""
-    text = context.read_text(rel)
+    """The code of a JavaScript file of the context, comments left out; None when absent,
+    Unreadable when present but unreadable (the public functions' answer is then None)."""
+    text = context.read_known(rel)
     return None if text is None else _js_code(text)
 
 
 def _json(context: BuildContext, rel: str) -> Any:
-    text = context.read_text(rel)
+    text = context.read_known(rel)  # (Unreadable: see _read_js)
     if text is None:
         return None
     text = _uncomment(text)
@@ -383,6 +392,14 @@ def _json(context: BuildContext, rel: str) -> Any:
         return json.loads(re.sub(r",(\s*[}\]])", r"\1", text))
     except (ValueError, RecursionError):  # RecursionError: nested too deep
         return None
+
+
+def _at(table: object, *keys: str) -> object:
+    """``table[k1][k2]...``, None where a level is missing or not an object (angular.json
+    written by hand: ``"architect": 5`` was an internal error)."""
+    for key in keys:
+        table = table.get(key) if isinstance(table, dict) else None
+    return table
 
 
 def _angular_out(context: BuildContext, rel_dir: str, argv: list[str]) -> str | None:
@@ -396,14 +413,16 @@ def _angular_out(context: BuildContext, rel_dir: str, argv: list[str]) -> str | 
     name = next((n for n in names if n in projects), config.get("defaultProject"))
     if name is None and len(projects) == 1:
         name = next(iter(projects))
-    build = ((projects.get(name) or {}).get("architect") or {}).get("build") or {}
-    out = (build.get("options") or {}).get("outputPath")
+    build = _at(projects.get(name) if isinstance(name, str) else None, "architect", "build")
+    out = _at(build, "options", "outputPath")
     if isinstance(out, dict):
         base, browser = out.get("base"), out.get("browser", "browser")
-        return posixpath.join(base, browser) if isinstance(base, str) and browser else base
+        if not isinstance(base, str) or not isinstance(browser, str):
+            return None
+        return posixpath.join(base, browser) if browser else base
     if not isinstance(out, str):
         return None
-    return posixpath.join(out, "browser") if "application" in str(build.get("builder")) else out
+    return posixpath.join(out, "browser") if "application" in str(_at(build, "builder")) else out
 
 
 def _next_out(context: BuildContext, rel_dir: str, argv: list[str]) -> str | None:
@@ -612,7 +631,7 @@ _FRAMEWORK_OUTPUT = re.compile(r"@sveltejs/kit|@remix-run|astro|@analogjs|vike|q
 def _config_out(context: BuildContext, rel_dir: str, tool: str) -> str | None:
     """outDir of vite.config.* / output.path of webpack.config.*; the default when unset
     (None where a framework plugin or another setting chooses it)."""
-    package = context.read_text(posixpath.join(rel_dir, "package.json")) or ""
+    package = context.read_known(posixpath.join(rel_dir, "package.json")) or ""
     if tool == "parcel" and '"targets"' in package:
         return None
     if tool == "vue-cli-service" and (
@@ -708,7 +727,10 @@ def static_server(
     if program == "vite" and command[1:2] == ["preview"]:
         if _config_file(command) or _config_files(context, rel_dir, "vite"):
             return None  # its host, port, headers and proxy come from the config
-        out = _config_out(context, rel_dir, "vite")
+        try:
+            out = _config_out(context, rel_dir, "vite")
+        except Unreadable:
+            return None
         return (out, label) if out else None
     if program not in STATIC_SERVERS:
         return None

@@ -153,6 +153,9 @@ def _frontend_plan(a: Analysis, runs: list[Instruction]) -> Frontend:
         raise Decline("the frontend shares the build context's root with the backend")
     package = frontend.package_json(a.ctx, rel)
     if package is None:
+        manifest = posixpath.join(rel, "package.json") if rel else "package.json"
+        if a.ctx.on_disk(manifest):  # unknown, not absent: the reason says which
+            raise Decline(f"{manifest} could not be read (too large, malformed or not a file)")
         raise Decline(f"no package.json in the frontend directory {rel or '.'}")
     if not any(_installs(c) for c in local):
         raise Decline(

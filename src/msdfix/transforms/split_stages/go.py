@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from msdfix.ecosystems.go import GO_CGO_MODULES, GO_GLIBC_RUNTIME, GO_STATIC_RUNTIME
+from msdfix.ecosystems.go import CGO_IMPORT, GO_CGO_MODULES, GO_GLIBC_RUNTIME, GO_STATIC_RUNTIME
 from msdfix.ecosystems.os import ALPINE_RUNTIME, CA_CERTIFICATES, alpine_version
 from msdfix.fixes import Edit
 from msdfix.model.paths import within
@@ -104,9 +104,13 @@ def plan_go(a: Analysis) -> Plan:
         )
     toolchain = _needs_toolchain(a)
     if toolchain is not None:
+        source, package = toolchain
         unsafe = unsafe or (
-            f"{toolchain[0]} imports {toolchain[1]}, which reads the Go toolchain's files "
+            f"{source} imports {package}, which reads the Go toolchain's files "
             f"(GOROOT) at run time: {runtime} has none"
+            if package
+            else f"{source} cannot be read, so whether it reads the Go toolchain's files "
+            f"(GOROOT) at run time is unknown: {runtime} has none"
         )
     plan.moves, plan.unsafe = moves, unsafe
     if not static and not alpine:
@@ -253,31 +257,34 @@ def _cgo_flags(builds: list[Call]) -> bool:
     return any(CGO_FLAGS.search(arg) or "$" in arg for call in builds for arg in call.args)
 
 
+_CGO_MODULE = re.compile("|".join(re.escape(m) for m in GO_CGO_MODULES))
+
 # Packages that load the Go toolchain's sources or export data at run time.
 _TOOLCHAIN_IMPORT = re.compile(r'"(go/importer|go/build|golang\.org/x/tools/go/packages)"')
 
 
-def _needs_toolchain(a: Analysis) -> tuple[str, str] | None:
+def _needs_toolchain(a: Analysis) -> tuple[str, str | None] | None:
     """(source, package) of a Go source that needs GOROOT when it runs (type-checking with
-    ``importer.Default()``), or None."""
+    ``importer.Default()``), package None when the source cannot be read; or None."""
     for rel in a.ctx.glob("*.go") if a.ctx.present else ():
-        match = _TOOLCHAIN_IMPORT.search(a.ctx.read_text(rel) or "")
-        if match and not rel.startswith("vendor/"):
+        if rel.startswith("vendor/"):
+            continue
+        try:
+            line = a.ctx.find_line(rel, _TOOLCHAIN_IMPORT, ('"go',))
+        except OSError:  # unread is not "imports nothing"
+            return rel, None
+        match = _TOOLCHAIN_IMPORT.search(line or "")
+        if match:
             return rel, match.group(1)
     return None
 
 
 def _uses_cgo(a: Analysis) -> bool:
-    gomod = a.ctx.read_text("go.mod") or ""
-    if any(m in gomod for m in GO_CGO_MODULES):
+    if a.ctx.on_disk("go.mod") and a.ctx.may_match("go.mod", _CGO_MODULE):
         return True
-    for rel in a.ctx.glob("*.go"):
-        text = a.ctx.read_text(rel) or ""
-        # [^\S\n]*, not \s*: from every line start \s* ran over all the blank lines below and
-        # back (quadratic in a run of them)
-        if re.search(r'^[^\S\n]*import\s+"C"|^[^\S\n]*"C"\s*$', text, re.MULTILINE):
-            return True
-    return False
+    # [^\S\n]*, not \s*: from every line start \s* ran over all the blank lines below and
+    # back (quadratic in a run of them). A source that cannot be read may use cgo.
+    return any(a.ctx.may_match(rel, CGO_IMPORT, ('"C"',)) for rel in a.ctx.glob("*.go"))
 
 
 def _go_install_output(a: Analysis, call: Call) -> tuple[list[str], str | None]:

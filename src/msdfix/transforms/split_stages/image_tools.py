@@ -44,6 +44,8 @@ _USER_LOOKUP = re.compile(
     r"\buser\.(?:Lookup|LookupGroup|LookupId|LookupGroupId)\("  # Go
     r"|\bgetpw(?:nam|uid)\b|\bgetgr(?:nam|gid)\b|User::from_name|get_user_by_name|\bPrivDrop\b"
 )
+# One of these is in every _USER_LOOKUP match (lines without any skip the slow regex).
+_USER_NEEDLES = ("user.", "getpw", "getgr", "User::from_name", "get_user_by_name", "PrivDrop")
 _SOURCES = {"go": "*.go", "rust": "*.rs"}
 
 
@@ -52,7 +54,7 @@ def _runs_go(a: Analysis) -> str | None:
     for rel in a.ctx.glob("*.go") if a.ctx.present and a.eco == "go" else []:
         if rel.startswith("vendor/") or rel.endswith("_test.go"):
             continue
-        if _RUNS_GO.search(a.ctx.read_text(rel) or ""):
+        if a.ctx.may_match(rel, _RUNS_GO, ('"go"',)):  # (or cannot be read: unknown)
             return rel
     return None
 
@@ -62,7 +64,7 @@ def _looks_up_users(a: Analysis) -> str | None:
     and nonroot only): ``user.Lookup``, ``getpwnam``, ``User::from_name``, privdrop."""
     pattern = _SOURCES.get(a.eco)
     for rel in a.ctx.glob(pattern) if a.ctx.present and pattern else []:
-        if not rel.startswith("vendor/") and _USER_LOOKUP.search(a.ctx.read_text(rel) or ""):
+        if not rel.startswith("vendor/") and a.ctx.may_match(rel, _USER_LOOKUP, _USER_NEEDLES):
             return rel
     return None
 

@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from msdfix.ecosystems.dotnet import dotnet_runtime
 from msdfix.ecosystems.java import JAVA_BUILD_TASKS, java_runtime
 from msdfix.ecosystems.jdk import compiling_reason
+from msdfix.model.context import Unreadable
 from msdfix.model.paths import within
 from msdfix.transforms.split_stages.artifacts import resolve
 from msdfix.transforms.split_stages.build_stage import (
@@ -88,10 +89,16 @@ def _classpath_dir(item: str, path: str) -> str:
     return path
 
 
+_WEB_SDK = re.compile(re.escape("Microsoft.NET.Sdk.Web"))
+
+
 def _jar_classpath(a: Analysis) -> bool:
     """pom.xml copies the dependencies next to the jar or writes them into its manifest's
-    Class-Path: the jar alone does not run."""
-    text = a.ctx.read_text("pom.xml") or ""
+    Class-Path: the jar alone does not run (and may, when pom.xml cannot be read)."""
+    try:
+        text = a.ctx.read_known("pom.xml") or ""
+    except Unreadable:
+        return True
     return "copy-dependencies" in text or re.search(r"<addClasspath>\s*true", text) is not None
 
 
@@ -107,8 +114,13 @@ def _java_build(call: Call) -> bool:
 
 
 def _check_pom(a: Analysis, jar: str) -> None:
-    text = a.ctx.read_text("pom.xml")
-    if text is None or any(ch in jar for ch in "*?["):
+    if any(ch in jar for ch in "*?["):
+        return
+    try:
+        text = a.ctx.read_known("pom.xml")
+    except Unreadable as exc:  # (read as empty, a 1 MiB pom let a wrong jar name through)
+        raise Decline(f"{exc}, so the jar it builds is unknown") from None
+    if text is None:
         return
     try:
         root = ET.fromstring(text)
@@ -157,9 +169,8 @@ def plan_dotnet(a: Analysis) -> Plan:
     if not target or not any(within(target, o) for o in outs):
         raise Decline("the CMD does not run the published output")
     projects = a.ctx.glob("*.csproj") + a.ctx.glob("*/*.csproj")
-    web = not projects or any(
-        "Microsoft.NET.Sdk.Web" in (a.ctx.read_text(p) or "") for p in projects
-    )
+    # a project that cannot be read may be a web one (aspnet holds the runtime too)
+    web = not projects or any(a.ctx.may_match(p, _WEB_SDK) for p in projects)
     runtime = dotnet_runtime(a.stage.image.tag, web)
     if runtime is None:
         raise Decline(f"no .NET runtime image known for {a.stage.image.raw}")

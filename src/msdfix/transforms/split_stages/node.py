@@ -698,7 +698,8 @@ def _absent_after_prune(
     """For a package name the app imports: why a production-only install may not bring it
     (None: it does). A name package.json does not declare is there only when something
     brings it: the npm lock tells whether that is a production package or a dev one's."""
-    declared = {package.get("name")} | BUILTIN_MODULES
+    name = package.get("name")  # a name that is not a string names nothing (`"name": []`)
+    declared = ({name} if isinstance(name, str) else set()) | BUILTIN_MODULES
     for key in ("dependencies", "optionalDependencies", "peerDependencies"):
         table = package.get(key)
         declared |= set(table) if isinstance(table, dict) else set()

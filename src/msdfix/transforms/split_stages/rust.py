@@ -198,11 +198,14 @@ def _cargo_bins(a: Analysis, call: Call, rel: str = "") -> list[str] | None:
     return names or None
 
 
+_SPAWNS = re.compile(re.escape("Command::new"))
+
+
 def _spawns(a: Analysis) -> bool:
     """A Rust source that starts a program (``Command::new("df")``)."""
     return (
         any(
-            "Command::new" in (a.ctx.read_text(rel) or "")
+            a.ctx.may_match(rel, _SPAWNS)  # (or cannot be read: unknown)
             for rel in (a.ctx.glob("*.rs") if a.ctx.present else [])
             if not rel.startswith(("target/", "vendor/"))
         )
