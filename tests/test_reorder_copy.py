@@ -2332,20 +2332,24 @@ def test_a_copied_yarn_folder_is_unsafe(tmp_path: Path) -> None:
     "install",
     [
         "bundle config set --local path vendor/bundle && bundle install",
+        "bundle config set path vendor/bundle && bundle install",
+        "bundle config path vendor/bundle && bundle install",
         "bundle install --without development",
     ],
 )
 def test_a_bundle_config_the_install_writes_keeps_the_order(tmp_path: Path, install: str) -> None:
-    """With .bundle/config in the context, a RUN that writes it (``bundle config set
-    --local``, a remembered ``bundle install`` option) lost its settings when the full COPY
-    brought the context's back: a real image failed at start (Bundler::GemNotFound)."""
+    """With .bundle/config in the context, a RUN that writes it (``bundle config set``
+    with ``--local`` or without a scope, which Bundler 2 makes local inside an app; a
+    remembered ``bundle install`` option) lost its settings when the full COPY brought the
+    context's back: real images failed at start (Bundler::GemNotFound), ``--local`` and,
+    nineteenth round's second pass, ``bundle config set path vendor/bundle``."""
     _gem_project(tmp_path, 'source "https://rubygems.org"\ngem "greeter"\n')
     (tmp_path / ".bundle").mkdir()
     (tmp_path / ".bundle/config").write_text('---\nBUNDLE_WITHOUT: "test"\n')
     text = f"FROM ruby:3.3-slim\nWORKDIR /app\nCOPY . .\nRUN {install}\n"
     _stays(text, tmp_path, "writes .bundle/config, which the full COPY would bring back")
-    global_ = text.replace(install, "bundle config set without test && bundle install")
-    assert _run(global_, tmp_path)[1], "Bundler 2 writes ~/.bundle/config without --local"
+    global_ = text.replace(install, "bundle config set --global without test && bundle install")
+    assert _run(global_, tmp_path)[1], "--global writes ~/.bundle/config"
     (tmp_path / ".bundle/config").unlink()
     (tmp_path / ".bundle").rmdir()
     out, applied, _ = _run(text, tmp_path)
