@@ -358,7 +358,14 @@ PY_APP = "FROM python:3.12-slim\nRUN pip install poetry uv\nWORKDIR /app\nCOPY .
         ("yarn install", {"yarn.lock": "# yarn lockfile v1\n"}, "rw"),
         ("yarn --frozen-lockfile --production", {"yarn.lock": "# yarn lockfile v1\n"}, "ro"),
         ("yarn install --immutable", {"yarn.lock": "__metadata:\n", ".yarnrc.yml": ""}, "rw"),
-        ("yarn install", {"yarn.lock": "__metadata:\n", ".yarnrc.yml": ""}, None),
+        (
+            "yarn install",
+            {
+                "yarn.lock": "__metadata:\n",
+                ".yarnrc.yml": "nodeLinker: node-modules\nenableGlobalCache: true\n",
+            },
+            None,
+        ),
         ("corepack enable && yarn install", {"yarn.lock": "# yarn lockfile v1\n"}, None),
         ("pnpm install --frozen-lockfile", {"pnpm-lock.yaml": "lockfileVersion: '6.0'\n"}, "ro"),
     ],
@@ -436,6 +443,35 @@ def test_corepack_runs_the_pinned_berry_from_mounts(
     out = _run(text.format("yarn install --immutable"), tmp_path, unsafe=True)[0]
     assert ("source=.yarn/releases,target=/app/.yarn/releases,rw " in out) is mounted, out
     assert ("COPY .yarn/ .yarn/" in out) is not mounted, out
+
+
+@pytest.mark.parametrize(
+    ("rc", "pin", "safe"),
+    [
+        ("nodeLinker: node-modules\n", "yarn@4.5.0", True),
+        ("nodeLinker: node-modules\nenableGlobalCache: false\n", "yarn@4.5.0", False),
+        ("nodeLinker: node-modules\n", "yarn@3.8.5", False),
+        ("nodeLinker: node-modules\nenableGlobalCache: true\n", "yarn@3.8.5", True),
+        ("nodeLinker: node-modules\ncacheFolder: ./cache\n", "yarn@4.5.0", False),
+        ("", "yarn@4.5.0", False),
+    ],
+)
+def test_copied_berry_manifests_with_the_cache_in_the_image_are_unsafe(
+    tmp_path: Path, rc: str, pin: str, safe: bool
+) -> None:
+    """Built for real (corepack, yarn 4.5.0, ``enableGlobalCache: false``, a plain ``yarn
+    install``): the copied package.json, yarn.lock and .yarnrc.yml made the image 24,302
+    bytes larger, as nothing took yarn's cache (in .yarn/cache) out of the image to offset
+    them. With the global cache (Yarn 4's default) and node_modules its cache mount does."""
+    (tmp_path / ".yarnrc.yml").write_text(rc)
+    (tmp_path / "package.json").write_text(json.dumps({"name": "a", "packageManager": pin}))
+    (tmp_path / "yarn.lock").write_text("__metadata:\n  version: 8\n")
+    (tmp_path / "server.js").write_text("console.log('hi')\n")
+    text = NODE_APP.replace("WORKDIR", "RUN corepack enable\nWORKDIR").format("yarn install")
+    out, applied, explained = _run(text, tmp_path)
+    assert bool(applied) is safe, out
+    assert safe or any("no cache mount takes it out" in m for m in explained), explained
+    assert "COPY package.json yarn.lock .yarnrc.yml ./" in _run(text, tmp_path, unsafe=True)[0]
 
 
 @pytest.mark.parametrize("output", ["unplugged/x/package.json", "install-state.gz"])
@@ -2316,7 +2352,9 @@ def test_a_copied_yarn_folder_is_unsafe(tmp_path: Path) -> None:
     (``--immutable`` reads them from mounts instead: see above.)"""
     (tmp_path / "package.json").write_text('{"name": "a", "packageManager": "yarn@4.5.0"}\n')
     (tmp_path / "yarn.lock").write_text("__metadata:\n  version: 8\n")
-    (tmp_path / ".yarnrc.yml").write_text("yarnPath: .yarn/releases/yarn-4.5.0.cjs\n")
+    (tmp_path / ".yarnrc.yml").write_text(
+        "yarnPath: .yarn/releases/yarn-4.5.0.cjs\nnodeLinker: node-modules\n"
+    )
     (tmp_path / ".yarn/releases").mkdir(parents=True)
     (tmp_path / ".yarn/releases/yarn-4.5.0.cjs").write_text("//\n")
     text = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN yarn install\n"

@@ -382,6 +382,26 @@ def plug_n_play(rc: str | None) -> bool:
     return not re.search(r"(?m)^nodeLinker:\s*[\"']?(?:node-modules|pnpm)(?![\w-])", rc or "")
 
 
+def berry_cache_kept(rc: str, major: int) -> str | None:
+    """Why Yarn Berry, given its ``.yarnrc.yml`` text and pinned major (0: unknown), keeps
+    its download cache in the image whatever cache mount the RUN has, or None where the
+    global cache (Yarn 4's default, ``~/.yarn/berry/cache``) holds it: Plug'n'Play loads
+    packages from the cache at run time, ``cacheFolder`` moves it, and
+    ``enableGlobalCache: false`` (the default before Yarn 4) keeps it in ``.yarn/cache``."""
+    if plug_n_play(rc):
+        return "Plug'n'Play loads packages from its cache at run time"
+    if re.search(r"(?m)^cacheFolder\s*:", rc):
+        return ".yarnrc.yml's cacheFolder keeps its cache in a folder it names"
+    found = re.search(r"(?m)^enableGlobalCache\s*:\s*[\"']?(true|false)\b", rc)
+    if found is not None:
+        if found.group(1) == "true":
+            return None
+        return "enableGlobalCache: false keeps its cache in the project's .yarn/cache"
+    if major >= 4:
+        return None
+    return "before Yarn 4 (or unpinned) enableGlobalCache defaults to false: .yarn/cache"
+
+
 def _yarn_lock_problem(
     text: str, read: Callable[[str], str | None], package: dict[str, object]
 ) -> str | None:
