@@ -2372,6 +2372,7 @@ def test_a_copied_yarn_folder_is_unsafe(tmp_path: Path) -> None:
         "bundle config set --local path vendor/bundle && bundle install",
         "bundle config set path vendor/bundle && bundle install",
         "bundle config path vendor/bundle && bundle install",
+        "bundle config --delete without && bundle install",
         "bundle install --without development",
     ],
 )

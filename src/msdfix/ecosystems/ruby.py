@@ -103,9 +103,12 @@ _COMMANDS = re.compile(r"&&|\|\||;|\||\n")
 
 def _sets_config(args: list[str]) -> bool:
     """Whether ``bundle config ARGS`` may write the project's config: anything but a read
-    (no arguments, ``get``, ``list``, one name) or a ``--global`` write."""
+    (no arguments, ``get``, ``list``, one name) or a ``--global`` write; ``--delete NAME``
+    removes NAME from the local config too."""
     if "--global" in args:
         return False
+    if "--delete" in args:
+        return True
     names = [a for a in args if not a.startswith("-")]
     return bool(names) and names[0] not in ("get", "list") and len(names) > 1
 
