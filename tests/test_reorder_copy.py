@@ -450,8 +450,7 @@ def test_corepack_runs_the_pinned_berry_from_mounts(
     [
         ("nodeLinker: node-modules\n", "yarn@4.5.0", True),
         ("nodeLinker: node-modules\nenableGlobalCache: false\n", "yarn@4.5.0", False),
-        ("nodeLinker: node-modules\n", "yarn@3.8.5", False),
-        ("nodeLinker: node-modules\nenableGlobalCache: true\n", "yarn@3.8.5", True),
+        ("nodeLinker: node-modules\n", "yarn@3.8.5", True),
         ("nodeLinker: node-modules\ncacheFolder: ./cache\n", "yarn@4.5.0", False),
         ("", "yarn@4.5.0", False),
     ],
@@ -462,7 +461,8 @@ def test_copied_berry_manifests_with_the_cache_in_the_image_are_unsafe(
     """Built for real (corepack, yarn 4.5.0, ``enableGlobalCache: false``, a plain ``yarn
     install``): the copied package.json, yarn.lock and .yarnrc.yml made the image 24,302
     bytes larger, as nothing took yarn's cache (in .yarn/cache) out of the image to offset
-    them. With the global cache (Yarn 4's default) and node_modules its cache mount does."""
+    them. With the global cache (Yarn 4's default; yarn 3's global mirror) and node_modules
+    its cache mount does (yarn 3.8.5: 1,820,743 bytes smaller, built)."""
     (tmp_path / ".yarnrc.yml").write_text(rc)
     (tmp_path / "package.json").write_text(json.dumps({"name": "a", "packageManager": pin}))
     (tmp_path / "yarn.lock").write_text("__metadata:\n  version: 8\n")

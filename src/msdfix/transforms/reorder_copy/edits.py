@@ -237,7 +237,7 @@ def kept_berry_cache(doc: Document, uses: list[Use]) -> str | None:
             rc = doc.context.read_known(rc_path) or ""
         except Unreadable:
             return f"{rc_path} cannot be read, so where yarn caches is unknown"
-        kept = berry_cache_kept(rc, _pinned_yarn_major(doc, use))
+        kept = berry_cache_kept(rc)
         if kept is not None:
             return f"yarn {kept}"
     return None
