@@ -2388,11 +2388,28 @@ def test_a_bundle_config_the_install_writes_keeps_the_order(tmp_path: Path, inst
     text = f"FROM ruby:3.3-slim\nWORKDIR /app\nCOPY . .\nRUN {install}\n"
     _stays(text, tmp_path, "writes .bundle/config, which the full COPY would bring back")
     global_ = text.replace(install, "bundle config set --global without test && bundle install")
-    assert _run(global_, tmp_path)[1], "--global writes ~/.bundle/config"
+    assert _run(global_, tmp_path, unsafe=True)[1], "--global: ~/.bundle/config"
     (tmp_path / ".bundle/config").unlink()
     (tmp_path / ".bundle").rmdir()
     out, applied, _ = _run(text, tmp_path)
     assert applied and "source=Gemfile,target=/app/Gemfile,rw" in out, out
+
+
+def test_a_copied_bundle_folder_is_unsafe(tmp_path: Path) -> None:
+    """With .bundle/config in the context the manifests are copied (a folder), and nothing
+    offsets the second copy: built (Bundler 2.3, gems from a ``file://`` repository), the
+    image was 273 bytes larger than the original. A .bundle/ that .dockerignore empties
+    moves."""
+    _gem_project(tmp_path, 'source "https://rubygems.org"\ngem "greeter"\n')
+    (tmp_path / ".bundle").mkdir()
+    (tmp_path / ".bundle/config").write_text('---\nBUNDLE_WITHOUT: "test"\n')
+    text = "FROM ruby:3.3-slim\nWORKDIR /app\nCOPY . .\nRUN bundle install\n"
+    out, applied, explained = _run(text, tmp_path)
+    assert out == text and not applied, out
+    assert any("would hold .bundle/ twice" in m for m in explained), explained
+    assert "COPY .bundle/ .bundle/" in _run(text, tmp_path, unsafe=True)[0]
+    (tmp_path / ".dockerignore").write_text(".bundle\n")
+    assert _run(text, tmp_path)[1]
 
 
 @pytest.mark.parametrize(
