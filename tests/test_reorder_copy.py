@@ -358,7 +358,14 @@ PY_APP = "FROM python:3.12-slim\nRUN pip install poetry uv\nWORKDIR /app\nCOPY .
         ("yarn install", {"yarn.lock": "# yarn lockfile v1\n"}, "rw"),
         ("yarn --frozen-lockfile --production", {"yarn.lock": "# yarn lockfile v1\n"}, "ro"),
         ("yarn install --immutable", {"yarn.lock": "__metadata:\n", ".yarnrc.yml": ""}, "rw"),
-        ("yarn install", {"yarn.lock": "__metadata:\n", ".yarnrc.yml": ""}, None),
+        (
+            "yarn install",
+            {
+                "yarn.lock": "__metadata:\n",
+                ".yarnrc.yml": "nodeLinker: node-modules\nenableGlobalCache: true\n",
+            },
+            None,
+        ),
         ("corepack enable && yarn install", {"yarn.lock": "# yarn lockfile v1\n"}, None),
         ("pnpm install --frozen-lockfile", {"pnpm-lock.yaml": "lockfileVersion: '6.0'\n"}, "ro"),
     ],
@@ -436,6 +443,35 @@ def test_corepack_runs_the_pinned_berry_from_mounts(
     out = _run(text.format("yarn install --immutable"), tmp_path, unsafe=True)[0]
     assert ("source=.yarn/releases,target=/app/.yarn/releases,rw " in out) is mounted, out
     assert ("COPY .yarn/ .yarn/" in out) is not mounted, out
+
+
+@pytest.mark.parametrize(
+    ("rc", "pin", "safe"),
+    [
+        ("nodeLinker: node-modules\n", "yarn@4.5.0", True),
+        ("nodeLinker: node-modules\nenableGlobalCache: false\n", "yarn@4.5.0", False),
+        ("nodeLinker: node-modules\n", "yarn@3.8.5", True),
+        ("nodeLinker: node-modules\ncacheFolder: ./cache\n", "yarn@4.5.0", False),
+        ("", "yarn@4.5.0", False),
+    ],
+)
+def test_copied_berry_manifests_with_the_cache_in_the_image_are_unsafe(
+    tmp_path: Path, rc: str, pin: str, safe: bool
+) -> None:
+    """Built for real (corepack, yarn 4.5.0, ``enableGlobalCache: false``, a plain ``yarn
+    install``): the copied package.json, yarn.lock and .yarnrc.yml made the image 24,302
+    bytes larger, as nothing took yarn's cache (in .yarn/cache) out of the image to offset
+    them. With the global cache (Yarn 4's default; yarn 3's global mirror) and node_modules
+    its cache mount does (yarn 3.8.5: 1,820,743 bytes smaller, built)."""
+    (tmp_path / ".yarnrc.yml").write_text(rc)
+    (tmp_path / "package.json").write_text(json.dumps({"name": "a", "packageManager": pin}))
+    (tmp_path / "yarn.lock").write_text("__metadata:\n  version: 8\n")
+    (tmp_path / "server.js").write_text("console.log('hi')\n")
+    text = NODE_APP.replace("WORKDIR", "RUN corepack enable\nWORKDIR").format("yarn install")
+    out, applied, explained = _run(text, tmp_path)
+    assert bool(applied) is safe, out
+    assert safe or any("no cache mount takes it out" in m for m in explained), explained
+    assert "COPY package.json yarn.lock .yarnrc.yml ./" in _run(text, tmp_path, unsafe=True)[0]
 
 
 @pytest.mark.parametrize("output", ["unplugged/x/package.json", "install-state.gz"])
@@ -2316,7 +2352,9 @@ def test_a_copied_yarn_folder_is_unsafe(tmp_path: Path) -> None:
     (``--immutable`` reads them from mounts instead: see above.)"""
     (tmp_path / "package.json").write_text('{"name": "a", "packageManager": "yarn@4.5.0"}\n')
     (tmp_path / "yarn.lock").write_text("__metadata:\n  version: 8\n")
-    (tmp_path / ".yarnrc.yml").write_text("yarnPath: .yarn/releases/yarn-4.5.0.cjs\n")
+    (tmp_path / ".yarnrc.yml").write_text(
+        "yarnPath: .yarn/releases/yarn-4.5.0.cjs\nnodeLinker: node-modules\n"
+    )
     (tmp_path / ".yarn/releases").mkdir(parents=True)
     (tmp_path / ".yarn/releases/yarn-4.5.0.cjs").write_text("//\n")
     text = "FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN yarn install\n"
@@ -2332,24 +2370,46 @@ def test_a_copied_yarn_folder_is_unsafe(tmp_path: Path) -> None:
     "install",
     [
         "bundle config set --local path vendor/bundle && bundle install",
+        "bundle config set path vendor/bundle && bundle install",
+        "bundle config path vendor/bundle && bundle install",
+        "bundle config --delete without && bundle install",
         "bundle install --without development",
     ],
 )
 def test_a_bundle_config_the_install_writes_keeps_the_order(tmp_path: Path, install: str) -> None:
-    """With .bundle/config in the context, a RUN that writes it (``bundle config set
-    --local``, a remembered ``bundle install`` option) lost its settings when the full COPY
-    brought the context's back: a real image failed at start (Bundler::GemNotFound)."""
+    """With .bundle/config in the context, a RUN that writes it (``bundle config set``
+    with ``--local`` or without a scope, which Bundler 2 makes local inside an app; a
+    remembered ``bundle install`` option) lost its settings when the full COPY brought the
+    context's back: real images failed at start (Bundler::GemNotFound), ``--local`` and,
+    nineteenth round's second pass, ``bundle config set path vendor/bundle``."""
     _gem_project(tmp_path, 'source "https://rubygems.org"\ngem "greeter"\n')
     (tmp_path / ".bundle").mkdir()
     (tmp_path / ".bundle/config").write_text('---\nBUNDLE_WITHOUT: "test"\n')
     text = f"FROM ruby:3.3-slim\nWORKDIR /app\nCOPY . .\nRUN {install}\n"
     _stays(text, tmp_path, "writes .bundle/config, which the full COPY would bring back")
-    global_ = text.replace(install, "bundle config set without test && bundle install")
-    assert _run(global_, tmp_path)[1], "Bundler 2 writes ~/.bundle/config without --local"
+    global_ = text.replace(install, "bundle config set --global without test && bundle install")
+    assert _run(global_, tmp_path, unsafe=True)[1], "--global: ~/.bundle/config"
     (tmp_path / ".bundle/config").unlink()
     (tmp_path / ".bundle").rmdir()
     out, applied, _ = _run(text, tmp_path)
     assert applied and "source=Gemfile,target=/app/Gemfile,rw" in out, out
+
+
+def test_a_copied_bundle_folder_is_unsafe(tmp_path: Path) -> None:
+    """With .bundle/config in the context the manifests are copied (a folder), and nothing
+    offsets the second copy: built (Bundler 2.3, gems from a ``file://`` repository), the
+    image was 273 bytes larger than the original. A .bundle/ that .dockerignore empties
+    moves."""
+    _gem_project(tmp_path, 'source "https://rubygems.org"\ngem "greeter"\n')
+    (tmp_path / ".bundle").mkdir()
+    (tmp_path / ".bundle/config").write_text('---\nBUNDLE_WITHOUT: "test"\n')
+    text = "FROM ruby:3.3-slim\nWORKDIR /app\nCOPY . .\nRUN bundle install\n"
+    out, applied, explained = _run(text, tmp_path)
+    assert out == text and not applied, out
+    assert any("would hold .bundle/ twice" in m for m in explained), explained
+    assert "COPY .bundle/ .bundle/" in _run(text, tmp_path, unsafe=True)[0]
+    (tmp_path / ".dockerignore").write_text(".bundle\n")
+    assert _run(text, tmp_path)[1]
 
 
 @pytest.mark.parametrize(

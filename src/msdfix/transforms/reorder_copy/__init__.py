@@ -36,7 +36,8 @@ Fix safety
     Safe when the build context shows the install reads only the manifests. Unsafe (applied with
     ``--unsafe-fixes``): copied manifests where the install RUN empties its download cache
     (the image holds them twice and nothing offsets it), or bun's (it hard-links node_modules
-    to its cache), or a copied Yarn Berry ``.yarn/`` (its release), npm lifecycle scripts (preinstall/install/postinstall/prepare) that may
+    to its cache), or Yarn Berry's where its cache stays in the image (Plug'n'Play,
+    ``enableGlobalCache: false``), or a copied Yarn Berry ``.yarn/`` (its release), npm lifecycle scripts (preinstall/install/postinstall/prepare) that may
     read sources, Composer install scripts, an added ``mvn dependency:go-offline`` in the final
     stage, Gradle (build scripts may read other files), and every ecosystem when there is no
     build context (manifests are then copied by glob, and what they name is unknown).
@@ -66,6 +67,7 @@ from msdfix.transforms.reorder_copy.edits import (
     copy_lines,
     emptied_cache,
     fetch_text,
+    kept_berry_cache,
     linked_cache,
 )
 from msdfix.transforms.reorder_copy.fetch_env import fetch_blocker
@@ -254,6 +256,12 @@ class ReorderCopy(Transform):
                         f"with the sources), and {linked} hard-links the installed files to its "
                         "download cache, so the cache costs the original image nothing for the "
                         "cache mount to save: the rewrite is larger"
+                    )
+                elif (kept := kept_berry_cache(doc, uses)) is not None:
+                    plan.unsafe.append(
+                        f"the image would hold {files} twice (copied for the install, then "
+                        f"with the sources), and {kept}, so no cache mount takes it out of the "
+                        "image to offset the copy: the rewrite is larger"
                     )
         if plan.notes:
             message += "; " + "; ".join(plan.notes)

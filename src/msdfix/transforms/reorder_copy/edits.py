@@ -15,6 +15,7 @@ from msdfix.ecosystems.node import (
     NPM,
     PNPM,
     YARN,
+    berry_cache_kept,
     berry_folder_entries,
     berry_manifest_writes,
     manifest_writes,
@@ -32,6 +33,7 @@ from msdfix.ecosystems.ruby import BUNDLER, bundle_manifest_writes
 from msdfix.ecosystems.rust import CARGO, CARGO_FETCH_WRITES
 from msdfix.fixes import Edit
 from msdfix.model import Stage
+from msdfix.model.context import Unreadable
 from msdfix.model.paths import within
 from msdfix.shell.classify import program_args
 from msdfix.shell.script import RunScript
@@ -219,6 +221,26 @@ def linked_cache(uses: list[Use]) -> str | None:
     (bun), so the cache costs the original image nothing a cache mount could save; or None."""
     ids = {m for u in uses for m in u.eco.managers}
     return next((m.id for m in MANAGERS if m.id in ids and m.links_cache), None)
+
+
+def kept_berry_cache(doc: Document, uses: list[Use]) -> str | None:
+    """Why a Yarn Berry install of ``uses`` keeps its download cache in the image (see
+    ``berry_cache_kept``; an unreadable ``.yarnrc.yml`` is unknown), so no cache mount offsets
+    a second copy of the manifests; None where none does. Built (Yarn 4.5,
+    ``enableGlobalCache: false``, a plain ``yarn install``): the copied package.json,
+    yarn.lock and .yarnrc.yml made the image 24,302 bytes larger."""
+    for use in uses:
+        if use.eco is not YARN or not _berry(doc, use):
+            continue
+        rc_path = posixpath.join(use.project, ".yarnrc.yml")
+        try:
+            rc = doc.context.read_known(rc_path) or ""
+        except Unreadable:
+            return f"{rc_path} cannot be read, so where yarn caches is unknown"
+        kept = berry_cache_kept(rc)
+        if kept is not None:
+            return f"yarn {kept}"
+    return None
 
 
 _COMMAND_SPLIT = re.compile(r"&&|\|\||;|\||\n")
