@@ -59,6 +59,7 @@ from msdfix.model.base_images import ROOT
 from msdfix.model.users import effective_user
 from msdfix.syntax import Instruction
 from msdfix.transforms.base import Transform, register
+from msdfix.transforms.cache_mount import safe_cached
 from msdfix.transforms.reorder_copy.anchor import check_between, find_anchor, has_fetch
 from msdfix.transforms.reorder_copy.edits import (
     after_install,
@@ -255,6 +256,14 @@ class ReorderCopy(Transform):
                         "download cache, so the cache costs the original image nothing for the "
                         "cache mount to save: the rewrite is larger"
                     )
+                elif (bare := _unmounted(doc, anchor, uses)) is not None:
+                    plan.unsafe.append(
+                        f"the image would hold {files} twice (copied for the install, then "
+                        f"with the sources), and no safe cache mount takes {bare}'s download "
+                        f"cache of line {anchor.start_line} out of the image (cache-mount leaves "
+                        "the RUN alone or rates its mount unsafe), so nothing offsets the copy: "
+                        "the rewrite is larger"
+                    )
         if plan.notes:
             message += "; " + "; ".join(plan.notes)
         applicability = Applicability.SAFE
@@ -262,6 +271,18 @@ class ReorderCopy(Transform):
             applicability = Applicability.UNSAFE
             message += " (unsafe: " + "; ".join(plan.unsafe) + ")"
         return doc.fix(self.id, anchor, message, edits, applicability)
+
+
+def _unmounted(doc: Document, anchor: Instruction, uses: list[Use]) -> str | None:
+    """The manager of ``uses`` whose download cache cache-mount's safe fix of the install RUN
+    ``anchor`` leaves in the image (it declines the RUN, rates its mount unsafe, or the
+    builder lacks RUN --mount), or None: the copied manifests' second copy is then offset by
+    nothing."""
+    mounted = safe_cached(doc, anchor)
+    ids = dict.fromkeys(m for u in uses for m in u.eco.managers)
+    if any(m in mounted for m in ids):
+        return None
+    return next(iter(ids), None)
 
 
 def _uncached(doc: Document, plan: Plan, uses: list[Use]) -> list[str]:
