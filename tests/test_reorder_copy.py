@@ -2499,3 +2499,27 @@ def test_copied_manifests_with_a_safe_cache_mount_stay_safe(tmp_path: Path) -> N
     )
     out, applied, _ = _run(text, tmp_path)
     assert "COPY app.csproj ./\nRUN" in out and applied, out
+
+
+def test_an_added_fetch_with_copied_manifests_and_no_safe_cache_mount_is_unsafe(
+    tmp_path: Path,
+) -> None:
+    """The fetch reorder-copy adds before a build (``go mod download``) with manifests copied
+    (``--chown``): where cache-mount cannot mount the build's module cache (a user whose uid
+    and home are unknown), nothing offsets the second go.mod (a real rewrite was 18 bytes
+    larger, same output); as root, with the cache mounted, the move stays safe."""
+    (tmp_path / "go.mod").write_text("module a\n\ngo 1.19\n")
+    (tmp_path / "go.sum").write_text("")
+    (tmp_path / "main.go").write_text("package main\nfunc main() {}\n")
+    text = (
+        "FROM golang:1.19\nRUN useradd -m app\nUSER app\nWORKDIR /home/app/src\n"
+        'COPY --chown=app . .\nRUN go build -o /home/app/a .\nCMD ["/home/app/a"]\n'
+    )
+    out, applied, explained = _run(text, tmp_path)
+    assert out == text and not applied
+    assert any("no safe cache mount takes go's" in m for m in explained), explained
+    root = (
+        'FROM golang:1.19\nWORKDIR /src\nCOPY --chown=1000 . .\nRUN go build -o /a .\nCMD ["/a"]\n'
+    )
+    out, applied, _ = _run(root, tmp_path)
+    assert applied and "COPY --chown=1000 go.mod go.sum ./" in out, out

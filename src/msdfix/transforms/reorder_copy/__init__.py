@@ -208,6 +208,8 @@ class ReorderCopy(Transform):
             if binds is not None:
                 what = f"run `{fetch}` with {files} mounted (the image holds one copy)"
             message = f"{what} before {where}, so the dependency layer stays cached"
+            if lines and doc.model.ships(stage):  # the fetch shares the build's user and cache
+                _doubled(doc, anchor, plan, uses, files)
         else:
             after, split_edits = after_install(
                 doc, anchor, script, uses, workdir, source, scope, doc.model.ships(stage)
@@ -235,35 +237,7 @@ class ReorderCopy(Transform):
             if binds is not None and not lines:
                 message += f" ({files} mounted for the install, so the image holds one copy)"
             elif lines and doc.model.ships(stage):
-                emptied = emptied_cache(doc.written(anchor), uses)
-                uncached = _uncached(doc, plan, uses)
-                if uncached:
-                    plan.unsafe.append(
-                        f"the image would hold {', '.join(uncached)} twice (copied for the "
-                        "install, then with the sources), and no cache mount takes what it "
-                        "holds out of the image: the rewrite is larger by its size"
-                    )
-                elif emptied is not None:
-                    plan.unsafe.append(
-                        f"the image would hold {files} twice (copied for the install, then "
-                        f"with the sources), and `{emptied}` leaves no download cache in the "
-                        "original image for the cache mount to save: the rewrite is larger"
-                    )
-                elif (linked := linked_cache(uses)) is not None:
-                    plan.unsafe.append(
-                        f"the image would hold {files} twice (copied for the install, then "
-                        f"with the sources), and {linked} hard-links the installed files to its "
-                        "download cache, so the cache costs the original image nothing for the "
-                        "cache mount to save: the rewrite is larger"
-                    )
-                elif (bare := _unmounted(doc, anchor, uses)) is not None:
-                    plan.unsafe.append(
-                        f"the image would hold {files} twice (copied for the install, then "
-                        f"with the sources), and no safe cache mount takes {bare}'s download "
-                        f"cache of line {anchor.start_line} out of the image (cache-mount leaves "
-                        "the RUN alone or rates its mount unsafe), so nothing offsets the copy: "
-                        "the rewrite is larger"
-                    )
+                _doubled(doc, anchor, plan, uses, files)
         if plan.notes:
             message += "; " + "; ".join(plan.notes)
         applicability = Applicability.SAFE
@@ -271,6 +245,38 @@ class ReorderCopy(Transform):
             applicability = Applicability.UNSAFE
             message += " (unsafe: " + "; ".join(plan.unsafe) + ")"
         return doc.fix(self.id, anchor, message, edits, applicability)
+
+
+def _doubled(doc: Document, anchor: Instruction, plan: Plan, uses: list[Use], files: str) -> None:
+    """Make the move unsafe where the image would hold the copied manifests twice and no
+    cache mount takes a download cache of the install (or fetch) RUN ``anchor`` out of the
+    image to offset that: the rewrite would be larger."""
+    twice = f"the image would hold {files} twice (copied for the install, then with the sources)"
+    emptied = emptied_cache(doc.written(anchor), uses)
+    uncached = _uncached(doc, plan, uses)
+    if uncached:
+        plan.unsafe.append(
+            f"the image would hold {', '.join(uncached)} twice (copied for the install, then "
+            "with the sources), and no cache mount takes what it holds out of the image: the "
+            "rewrite is larger by its size"
+        )
+    elif emptied is not None:
+        plan.unsafe.append(
+            f"{twice}, and `{emptied}` leaves no download cache in the original image for the "
+            "cache mount to save: the rewrite is larger"
+        )
+    elif (linked := linked_cache(uses)) is not None:
+        plan.unsafe.append(
+            f"{twice}, and {linked} hard-links the installed files to its download cache, so "
+            "the cache costs the original image nothing for the cache mount to save: the "
+            "rewrite is larger"
+        )
+    elif (bare := _unmounted(doc, anchor, uses)) is not None:
+        plan.unsafe.append(
+            f"{twice}, and no safe cache mount takes {bare}'s download cache of line "
+            f"{anchor.start_line} out of the image (cache-mount leaves the RUN alone or rates "
+            "its mount unsafe), so nothing offsets the copy: the rewrite is larger"
+        )
 
 
 def _unmounted(doc: Document, anchor: Instruction, uses: list[Use]) -> str | None:
