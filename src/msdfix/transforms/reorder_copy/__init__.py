@@ -35,7 +35,8 @@ Example
 Fix safety
     Safe when the build context shows the install reads only the manifests. Unsafe (applied with
     ``--unsafe-fixes``): copied manifests where the install RUN empties its download cache
-    (the image holds them twice and nothing offsets it), or bun's (it hard-links node_modules
+    or cache-mount gives it no safe mount of that cache (the image holds them twice and
+    nothing offsets it), or bun's (it hard-links node_modules
     to its cache), or a copied Yarn Berry ``.yarn/`` (its release), npm lifecycle scripts (preinstall/install/postinstall/prepare) that may
     read sources, Composer install scripts, an added ``mvn dependency:go-offline`` in the final
     stage, Gradle (build scripts may read other files), and every ecosystem when there is no
