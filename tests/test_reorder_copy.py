@@ -2469,6 +2469,11 @@ def test_an_included_requirements_file_that_cannot_be_read_is_not_called_missing
             "FROM python:3.11-slim\nRUN useradd -m app\nWORKDIR /home/app/src\nUSER app\n"
             "COPY --chown=app . .\nRUN pip install --user -r requirements.txt\n",
         ),
+        (  # PIP_NO_CACHE_DIR: pip keeps no cache, so cache-mount mounts none
+            {"requirements.txt": "six==1.16.0\n"},
+            "FROM python:3.11-slim\nENV PIP_NO_CACHE_DIR=1\nWORKDIR /app\n"
+            "COPY --chown=1000 . .\nRUN pip install -r requirements.txt\n",
+        ),
         (  # dotnet restore in the image that runs `dotnet run`: nuget's store stays in it
             {"app.csproj": '<Project Sdk="Microsoft.NET.Sdk"></Project>\n'},
             "FROM mcr.microsoft.com/dotnet/sdk:8.0\nWORKDIR /app\nCOPY . .\n"
@@ -2482,7 +2487,8 @@ def test_copied_manifests_without_a_safe_cache_mount_are_unsafe(
     """Manifests copied for the install are in the image twice; only the download cache that
     cache-mount's safe mount takes out of the image offsets that. Where cache-mount leaves
     the install RUN alone (or rates its mount unsafe), the move is unsafe: real rewrites were
-    larger (yarn 1 as the node user +382 bytes, pip --user +12 bytes, same output)."""
+    larger (yarn 1 as the node user +382 bytes, pip --user +12 bytes, pip with
+    PIP_NO_CACHE_DIR +12 bytes, same output)."""
     for name, body in files.items():
         (tmp_path / name).write_text(body)
     out, applied, explained = _run(text, tmp_path)
