@@ -325,7 +325,8 @@ def test_manifests_are_bind_mounted_only_for_installs_that_cannot_write_them(
     """pip's requirements files and ``npm ci`` only read the manifests, so the install reads them
     from bind mounts and the image holds one copy; ``npm install`` rewrites the lock file in
     place, so its mounts are read-write (BuildKit discards the writes); ``--chown`` changes who may read them, and ``--ignore cache-mount`` says the builder has no
-    RUN --mount, so those still copy the manifests."""
+    RUN --mount, so those still copy the manifests (unsafe without --mount: no cache mount
+    offsets the second copy)."""
     _pip_context(tmp_path)
     _npm_context(tmp_path)
     out, applied, _ = _run(PIP_APP, tmp_path)
@@ -339,6 +340,14 @@ def test_manifests_are_bind_mounted_only_for_installs_that_cannot_write_them(
     assert applied and "target=/app/package-lock.json,rw " in out and "COPY package" not in out
     legacy = rewrite(
         PIP_APP, None, BuildContext(tmp_path), Settings(ignore=frozenset(["cache-mount"]))
+    )
+    assert legacy.output == PIP_APP  # no cache mount offsets the copy: unsafe
+    assert any("no safe cache mount takes" in f.message for f in legacy.suggestions)
+    legacy = rewrite(
+        PIP_APP,
+        None,
+        BuildContext(tmp_path),
+        Settings(ignore=frozenset(["cache-mount"]), unsafe=True),
     )
     assert "COPY requirements.txt ./" in legacy.output and "--mount" not in legacy.output
     chown = PIP_APP.replace("COPY . .", "COPY --chown=1000 . .")
@@ -358,12 +367,9 @@ PY_APP = "FROM python:3.12-slim\nRUN pip install poetry uv\nWORKDIR /app\nCOPY .
         ("yarn install", {"yarn.lock": "# yarn lockfile v1\n"}, "rw"),
         ("yarn --frozen-lockfile --production", {"yarn.lock": "# yarn lockfile v1\n"}, "ro"),
         ("yarn install --immutable", {"yarn.lock": "__metadata:\n", ".yarnrc.yml": ""}, "rw"),
-        (
+        (  # node-modules: yarn 2+'s global cache goes on a cache mount (PnP's stays)
             "yarn install",
-            {
-                "yarn.lock": "__metadata:\n",
-                ".yarnrc.yml": "nodeLinker: node-modules\nenableGlobalCache: true\n",
-            },
+            {"yarn.lock": "__metadata:\n", ".yarnrc.yml": "nodeLinker: node-modules\n"},
             None,
         ),
         ("corepack enable && yarn install", {"yarn.lock": "# yarn lockfile v1\n"}, None),
@@ -1489,9 +1495,11 @@ def test_the_copy_stays_above_a_workdir_a_non_root_user_creates(tmp_path: Path) 
     out, applied, explained = _run(text, tmp_path)
     assert out == text and not applied
     assert any("WORKDIR at line 5 runs as user app" in m for m in explained)
-    # the COPY gives the directory to that user itself: moving it changes nothing
+    # the COPY gives the directory to that user itself: moving it changes nothing (unsafe
+    # only because pip's cache stays in the image, so nothing offsets the copied manifest)
     chowned = text.replace("COPY . /home/app/src", "COPY --chown=app:app . /home/app/src")
-    assert _run(chowned, tmp_path)[1]
+    assert _run(chowned, tmp_path, unsafe=True)[1]
+    assert any("no safe cache mount takes" in m for m in _run(chowned, tmp_path)[2])
 
 
 def test_an_unknown_base_images_user_counts_as_root_for_the_workdir(tmp_path: Path) -> None:
@@ -2497,3 +2505,78 @@ def test_an_included_requirements_file_that_cannot_be_read_is_not_called_missing
     out, applied, explained = _run(text, tmp_path)
     assert out == text and not applied
     assert any("base.txt is over 1 MiB" in m for m in explained)
+
+
+@pytest.mark.parametrize(
+    ("files", "text"),
+    [
+        (  # yarn 1 as the node user, manifests copied for --chown: cache-mount leaves it alone
+            {"package.json": '{"name": "a"}\n', "yarn.lock": "# yarn lockfile v1\n"},
+            "FROM node:18-slim\nWORKDIR /app\nRUN chown node /app\nUSER node\n"
+            "COPY --chown=node . .\nRUN yarn install --frozen-lockfile\n",
+        ),
+        (  # pip --user as a user whose home msdfix cannot know
+            {"requirements.txt": "six==1.16.0\n"},
+            "FROM python:3.11-slim\nRUN useradd -m app\nWORKDIR /home/app/src\nUSER app\n"
+            "COPY --chown=app . .\nRUN pip install --user -r requirements.txt\n",
+        ),
+        (  # PIP_NO_CACHE_DIR: pip keeps no cache, so cache-mount mounts none
+            {"requirements.txt": "six==1.16.0\n"},
+            "FROM python:3.11-slim\nENV PIP_NO_CACHE_DIR=1\nWORKDIR /app\n"
+            "COPY --chown=1000 . .\nRUN pip install -r requirements.txt\n",
+        ),
+        (  # dotnet restore in the image that runs `dotnet run`: nuget's store stays in it
+            {"app.csproj": '<Project Sdk="Microsoft.NET.Sdk"></Project>\n'},
+            "FROM mcr.microsoft.com/dotnet/sdk:8.0\nWORKDIR /app\nCOPY . .\n"
+            'RUN dotnet restore\nCMD ["dotnet", "run"]\n',
+        ),
+    ],
+)
+def test_copied_manifests_without_a_safe_cache_mount_are_unsafe(
+    tmp_path: Path, files: dict[str, str], text: str
+) -> None:
+    """Manifests copied for the install are in the image twice; only the download cache that
+    cache-mount's safe mount takes out of the image offsets that. Where cache-mount leaves
+    the install RUN alone (or rates its mount unsafe), the move is unsafe: real rewrites were
+    larger (yarn 1 as the node user +382 bytes, pip --user +12 bytes, pip with
+    PIP_NO_CACHE_DIR +12 bytes, same output)."""
+    for name, body in files.items():
+        (tmp_path / name).write_text(body)
+    out, applied, explained = _run(text, tmp_path)
+    assert out == text and not applied
+    assert any("no safe cache mount takes" in m for m in explained), explained
+
+
+def test_copied_manifests_with_a_safe_cache_mount_stay_safe(tmp_path: Path) -> None:
+    """The same copy, rated safe where cache-mount mounts the install's download cache."""
+    (tmp_path / "app.csproj").write_text('<Project Sdk="Microsoft.NET.Sdk"></Project>\n')
+    text = (
+        "FROM mcr.microsoft.com/dotnet/sdk:8.0\nWORKDIR /app\nCOPY . .\n"
+        'RUN dotnet restore && dotnet build\nCMD ["dotnet", "bin/app.dll"]\n'
+    )
+    out, applied, _ = _run(text, tmp_path)
+    assert "COPY app.csproj ./\nRUN" in out and applied, out
+
+
+def test_an_added_fetch_with_copied_manifests_and_no_safe_cache_mount_is_unsafe(
+    tmp_path: Path,
+) -> None:
+    """The fetch reorder-copy adds before a build (``go mod download``) with manifests copied
+    (``--chown``): where cache-mount cannot mount the build's module cache (a user whose uid
+    and home are unknown), nothing offsets the second go.mod (a real rewrite was 18 bytes
+    larger, same output); as root, with the cache mounted, the move stays safe."""
+    (tmp_path / "go.mod").write_text("module a\n\ngo 1.19\n")
+    (tmp_path / "go.sum").write_text("")
+    (tmp_path / "main.go").write_text("package main\nfunc main() {}\n")
+    text = (
+        "FROM golang:1.19\nRUN useradd -m app\nUSER app\nWORKDIR /home/app/src\n"
+        'COPY --chown=app . .\nRUN go build -o /home/app/a .\nCMD ["/home/app/a"]\n'
+    )
+    out, applied, explained = _run(text, tmp_path)
+    assert out == text and not applied
+    assert any("no safe cache mount takes go's" in m for m in explained), explained
+    root = (
+        'FROM golang:1.19\nWORKDIR /src\nCOPY --chown=1000 . .\nRUN go build -o /a .\nCMD ["/a"]\n'
+    )
+    out, applied, _ = _run(root, tmp_path)
+    assert applied and "COPY --chown=1000 go.mod go.sum ./" in out, out

@@ -47,7 +47,7 @@ Fix safety
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from msdfix.document import Document
 from msdfix.ecosystems.node import plug_n_play, yarn_berry, yarn_classic_spec
@@ -188,6 +188,51 @@ def _images(doc: Document) -> list[Stage]:
     return doc.model.images()
 
 
+def _planned(doc: Document) -> Iterator[tuple[Instruction, Plan, Finding | None]]:
+    """Each package-manager RUN of ``doc`` with cache-mount's plan and the fix it makes of it
+    (None: left alone); a planned RUN's mounts count for the RUNs after it."""
+    candidates = [
+        (stage, ins)
+        for stage in doc.model.stages
+        for ins in stage.of("run")
+        if ins.heredocs or _MANAGER_WORDS.search(ins.logical)
+    ]
+    if not candidates:  # no RUN names a package manager: nothing to read or plan
+        return
+    berry, berry_blocker = _yarn(doc)
+    history = History(doc, berry)
+    starts = _StartCommands(doc, _runtime_prefixes(doc))
+    final_chain = {id(s) for image in _images(doc) for s in image.ancestry}
+    for stage, ins in candidates:
+        script = history.script(ins)
+        steps = history.steps(ins)
+        if script is None or not steps or not any(s.call for s in steps):
+            continue
+        runtime = starts.of(stage)
+        plan = plan_run(
+            doc, history, stage, ins, script, steps, runtime, id(stage) in final_chain,
+            berry_blocker or _switched_berry(history, ins, berry),
+        )  # fmt: skip
+        fix = CacheMount.make_fix(doc, ins, plan)
+        if fix is not None:
+            history.plan(ins, [m.target for m in plan.mounts])
+        yield ins, plan, fix
+
+
+def safe_cached(doc: Document, ins: Instruction) -> set[str]:
+    """The package managers (ids) whose download caches cache-mount's safe fix of the RUN
+    ``ins`` mounts, so they leave the image; empty where it leaves the RUN alone, rates its
+    mounts unsafe, or the builder lacks RUN --mount (``--ignore cache-mount``)."""
+    if doc.is_windows or not doc.run_mounts:
+        return set()
+    for planned, plan, fix in _planned(doc):
+        if planned is ins:
+            if fix is None or fix.fix is None or fix.fix.applicability is not Applicability.SAFE:
+                return set()
+            return {m.manager.id for m in plan.mounts}
+    return set()
+
+
 @register
 class CacheMount(Transform):
     id = "cache-mount"
@@ -197,39 +242,18 @@ class CacheMount(Transform):
     def check(self, doc: Document) -> Iterable[Finding]:
         if doc.is_windows:
             return
-        candidates = [
-            (stage, ins)
-            for stage in doc.model.stages
-            for ins in stage.of("run")
-            if ins.heredocs or _MANAGER_WORDS.search(ins.logical)
-        ]
-        if not candidates:  # no RUN names a package manager: nothing to read or plan
-            return
-        berry, berry_blocker = _yarn(doc)
-        history = History(doc, berry)
-        starts = _StartCommands(doc, _runtime_prefixes(doc))
-        final_chain = {id(s) for image in _images(doc) for s in image.ancestry}
-        for stage, ins in candidates:
-            script = history.script(ins)
-            steps = history.steps(ins)
-            if script is None or not steps or not any(s.call for s in steps):
-                continue
-            runtime = starts.of(stage)
-            plan = plan_run(
-                doc, history, stage, ins, script, steps, runtime, id(stage) in final_chain,
-                berry_blocker or _switched_berry(history, ins, berry),
-            )  # fmt: skip
-            fix = self._fix(doc, ins, plan)
+        for _, _, fix in _planned(doc):
             if fix is not None:
-                history.plan(ins, [m.target for m in plan.mounts])
                 yield fix
 
-    def _fix(self, doc: Document, ins: Instruction, plan: Plan) -> Finding | None:
+    @classmethod
+    def make_fix(cls, doc: Document, ins: Instruction, plan: Plan) -> Finding | None:
+        """The fix (or the note) for one planned RUN."""
         if not plan.mounts:
             if plan.notes:  # explain why this package-manager RUN is left alone
-                return doc.note(self.id, ins, "; ".join(plan.notes))
+                return doc.note(cls.id, ins, "; ".join(plan.notes))
             return None
         at = ins.physical(ins.args_start)
         edits = [*plan.edits, Edit(at, at, flags_text(doc, plan.mounts, _own_line(doc, ins, at)))]
         applicability = Applicability.UNSAFE if plan.unsafe_reason else Applicability.SAFE
-        return doc.fix(self.id, ins, message(plan), edits, applicability)
+        return doc.fix(cls.id, ins, message(plan), edits, applicability)

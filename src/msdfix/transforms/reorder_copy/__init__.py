@@ -35,8 +35,9 @@ Example
 Fix safety
     Safe when the build context shows the install reads only the manifests. Unsafe (applied with
     ``--unsafe-fixes``): copied manifests where the install RUN empties its download cache
-    (the image holds them twice and nothing offsets it), or bun's (it hard-links node_modules
-    to its cache), or Yarn Berry's where its cache stays in the image (Plug'n'Play,
+    or cache-mount gives it no safe mount of that cache (the image holds them twice and
+    nothing offsets it), or bun's or pnpm's (they hard-link node_modules
+    to their cache), or Yarn Berry's where its cache stays in the image (Plug'n'Play,
     ``enableGlobalCache: false``), or a copied Yarn Berry ``.yarn/`` (its release), npm lifecycle scripts (preinstall/install/postinstall/prepare) that may
     read sources, Composer install scripts, an added ``mvn dependency:go-offline`` in the final
     stage, Gradle (build scripts may read other files), and every ecosystem when there is no
@@ -60,6 +61,7 @@ from msdfix.model.base_images import ROOT
 from msdfix.model.users import effective_user
 from msdfix.syntax import Instruction
 from msdfix.transforms.base import Transform, register
+from msdfix.transforms.cache_mount import safe_cached
 from msdfix.transforms.reorder_copy.anchor import check_between, find_anchor, has_fetch
 from msdfix.transforms.reorder_copy.edits import (
     after_install,
@@ -209,6 +211,8 @@ class ReorderCopy(Transform):
             if binds is not None:
                 what = f"run `{fetch}` with {files} mounted (the image holds one copy)"
             message = f"{what} before {where}, so the dependency layer stays cached"
+            if lines and doc.model.ships(stage):  # the fetch shares the build's user and cache
+                _doubled(doc, anchor, plan, uses, files)
         else:
             after, split_edits = after_install(
                 doc, anchor, script, uses, workdir, source, scope, doc.model.ships(stage)
@@ -236,33 +240,7 @@ class ReorderCopy(Transform):
             if binds is not None and not lines:
                 message += f" ({files} mounted for the install, so the image holds one copy)"
             elif lines and doc.model.ships(stage):
-                emptied = emptied_cache(doc.written(anchor), uses)
-                uncached = _uncached(doc, plan, uses)
-                if uncached:
-                    plan.unsafe.append(
-                        f"the image would hold {', '.join(uncached)} twice (copied for the "
-                        "install, then with the sources), and no cache mount takes what it "
-                        "holds out of the image: the rewrite is larger by its size"
-                    )
-                elif emptied is not None:
-                    plan.unsafe.append(
-                        f"the image would hold {files} twice (copied for the install, then "
-                        f"with the sources), and `{emptied}` leaves no download cache in the "
-                        "original image for the cache mount to save: the rewrite is larger"
-                    )
-                elif (linked := linked_cache(uses)) is not None:
-                    plan.unsafe.append(
-                        f"the image would hold {files} twice (copied for the install, then "
-                        f"with the sources), and {linked} hard-links the installed files to its "
-                        "download cache, so the cache costs the original image nothing for the "
-                        "cache mount to save: the rewrite is larger"
-                    )
-                elif (kept := kept_berry_cache(doc, uses)) is not None:
-                    plan.unsafe.append(
-                        f"the image would hold {files} twice (copied for the install, then "
-                        f"with the sources), and {kept}, so no cache mount takes it out of the "
-                        "image to offset the copy: the rewrite is larger"
-                    )
+                _doubled(doc, anchor, plan, uses, files)
         if plan.notes:
             message += "; " + "; ".join(plan.notes)
         applicability = Applicability.SAFE
@@ -270,6 +248,55 @@ class ReorderCopy(Transform):
             applicability = Applicability.UNSAFE
             message += " (unsafe: " + "; ".join(plan.unsafe) + ")"
         return doc.fix(self.id, anchor, message, edits, applicability)
+
+
+def _doubled(doc: Document, anchor: Instruction, plan: Plan, uses: list[Use], files: str) -> None:
+    """Make the move unsafe where the image would hold the copied manifests twice and no
+    cache mount takes a download cache of the install (or fetch) RUN ``anchor`` out of the
+    image to offset that: the rewrite would be larger."""
+    twice = f"the image would hold {files} twice (copied for the install, then with the sources)"
+    emptied = emptied_cache(doc.written(anchor), uses)
+    uncached = _uncached(doc, plan, uses)
+    if uncached:
+        plan.unsafe.append(
+            f"the image would hold {', '.join(uncached)} twice (copied for the install, then "
+            "with the sources), and no cache mount takes what it holds out of the image: the "
+            "rewrite is larger by its size"
+        )
+    elif emptied is not None:
+        plan.unsafe.append(
+            f"{twice}, and `{emptied}` leaves no download cache in the original image for the "
+            "cache mount to save: the rewrite is larger"
+        )
+    elif (linked := linked_cache(uses)) is not None:
+        plan.unsafe.append(
+            f"{twice}, and {linked} hard-links the installed files to its download cache, so "
+            "the cache costs the original image nothing for the cache mount to save: the "
+            "rewrite is larger"
+        )
+    elif (kept := kept_berry_cache(doc, uses)) is not None:
+        plan.unsafe.append(
+            f"{twice}, and {kept}, so no cache mount takes it out of the image to offset the "
+            "copy: the rewrite is larger"
+        )
+    elif (bare := _unmounted(doc, anchor, uses)) is not None:
+        plan.unsafe.append(
+            f"{twice}, and no safe cache mount takes {bare}'s download cache of line "
+            f"{anchor.start_line} out of the image (cache-mount leaves the RUN alone or rates "
+            "its mount unsafe), so nothing offsets the copy: the rewrite is larger"
+        )
+
+
+def _unmounted(doc: Document, anchor: Instruction, uses: list[Use]) -> str | None:
+    """The manager of ``uses`` whose download cache cache-mount's safe fix of the install RUN
+    ``anchor`` leaves in the image (it declines the RUN, rates its mount unsafe, or the
+    builder lacks RUN --mount), or None: the copied manifests' second copy is then offset by
+    nothing."""
+    mounted = safe_cached(doc, anchor)
+    ids = dict.fromkeys(m for u in uses for m in u.eco.managers)
+    if any(m in mounted for m in ids):
+        return None
+    return next(iter(ids), None)
 
 
 def _uncached(doc: Document, plan: Plan, uses: list[Use]) -> list[str]:
