@@ -218,7 +218,8 @@ def emptied_cache(written: str, uses: list[Use]) -> str | None:
 
 def linked_cache(uses: list[Use]) -> str | None:
     """The manager of ``uses`` whose installs hard-link their files to its download cache
-    (bun), so the cache costs the original image nothing a cache mount could save; or None."""
+    (bun, pnpm), so the cache costs the original image nothing a cache mount could save; or
+    None."""
     ids = {m for u in uses for m in u.eco.managers}
     return next((m.id for m in MANAGERS if m.id in ids and m.links_cache), None)
 
