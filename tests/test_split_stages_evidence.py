@@ -76,6 +76,30 @@ def test_a_program_that_runs_git_keeps_the_full_image(tmp_path: Path) -> None:
     assert "may run `git`, which golang:1.22 has" in messages
 
 
+def test_a_large_source_that_runs_git_keeps_the_full_image(tmp_path: Path) -> None:
+    """A source over 1 MiB was read as empty, so its ``exec.Command("git")`` went unseen and
+    the split to a runtime without git was safe. Sources are searched up to 64 MiB."""
+    padding = "// generated\n" * (1 << 17)
+    root = _write(tmp_path, {
+        "go.mod": "module example.com/app\n",
+        "main.go": f'package main\nimport "os/exec"\n{padding}func main() {{ exec.Command("git", "log").Run() }}\n',
+    })  # fmt: skip
+    assert (root / "main.go").stat().st_size > 1 << 20
+    out, messages, _ = _split(GO.format(flags="", extra=""), root)
+    assert "AS runtime" not in out
+    assert "may run `git`, which golang:1.22 has" in messages
+
+
+def test_a_source_msdfix_cannot_read_may_run_any_tool(tmp_path: Path) -> None:
+    """Unknown is never absent: a source in a link loop (or linking out of the context) may
+    call git or curl, where reading it as empty had made the split safe."""
+    root = _write(tmp_path, {"go.mod": "module example.com/app\n", "main.go": "package main\n"})
+    (root / "probes.yaml").symlink_to(root / "probes.yaml")
+    out, messages, _ = _split(GO.format(flags="", extra=""), root)
+    assert "AS runtime" not in out
+    assert "probes.yaml links outside the build context or in a loop, so which tools" in messages
+
+
 @pytest.mark.parametrize(
     "source, kept",
     [

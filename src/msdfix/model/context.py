@@ -377,8 +377,9 @@ class BuildContext:
         """The first file (in walk order) whose base name is ``name``."""
         return self._folder.by_name.get(name) if self._folder is not None else None
 
-    def read_text(self, rel: str) -> str | None:
-        """Contents of a small file in the context, or None when absent, large or unreadable."""
+    def read_text(self, rel: str, limit: int = MAX_MANIFEST_BYTES) -> str | None:
+        """Contents of a file of at most ``limit`` bytes in the context, or None when absent,
+        larger or unreadable."""
         if not self.present or _leaves(rel):
             return None
         assert self.root is not None
@@ -386,20 +387,21 @@ class BuildContext:
         if not resolves_within(path, self.root):
             return None  # a link out of the context: Docker cannot read it either
         try:
-            if not is_file(path) or path.stat().st_size > MAX_MANIFEST_BYTES:
+            if not is_file(path) or path.stat().st_size > limit:
                 return None
             return decode(path.read_bytes())
         except OSError:
             return None
 
-    def read_known(self, rel: str) -> str | None:
+    def read_known(self, rel: str, limit: int = MAX_MANIFEST_BYTES) -> str | None:
         """Contents of context file ``rel`` (read as ``read_text`` reads it), None when the
         build has no such file (absent, excluded by .dockerignore, outside the context);
         Unreadable when it has one msdfix cannot read: over the manifest limit, a link out
         of the context or in a loop, a directory, FIFO or device. ``read_text(...) or ""``
         read those as empty, so a hazard they hold (a local ``replace`` in a 1 MiB go.mod)
-        counted as absent."""
-        text = self.read_text(rel)
+        counted as absent. ``limit``: a larger size to read (a source searched for a
+        program may be a 2 MiB bundle)."""
+        text = self.read_text(rel, limit)
         if text is not None or not self.present or _leaves(rel):
             return text
         assert self.root is not None
@@ -411,7 +413,7 @@ class BuildContext:
             return None
         if self.is_ignored(rel):
             return None
-        raise Unreadable(f"{rel} {_why_unreadable(path, self.root)}")
+        raise Unreadable(f"{rel} {_why_unreadable(path, self.root, limit)}")
 
     def link_target(self, rel: str) -> str | None:
         """The target of context path ``rel`` when it is a symlink (as written, possibly
@@ -495,7 +497,7 @@ def decode(data: bytes) -> str:
     return data.decode(encoding, errors="replace")
 
 
-def _why_unreadable(path: Path, root: Path) -> str:
+def _why_unreadable(path: Path, root: Path, limit: int) -> str:
     """Why ``read_text`` could not read ``path``, which exists (for Unreadable)."""
     if not resolves_within(path, root):
         return "links outside the build context or in a loop"
@@ -505,8 +507,8 @@ def _why_unreadable(path: Path, root: Path) -> str:
         size = path.stat().st_size
     except OSError as exc:
         return f"cannot be read ({exc.strerror or exc})"
-    if size > MAX_MANIFEST_BYTES:
-        return f"is over {MAX_MANIFEST_BYTES >> 20} MiB"
+    if size > limit:
+        return f"is over {limit >> 20} MiB"
     return "cannot be read"
 
 

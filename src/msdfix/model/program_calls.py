@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from msdfix.model.context import BuildContext
+from msdfix.model.context import MAX_SCANNED_BYTES, BuildContext, Unreadable
 
 # Names distinctive enough to look for as quoted words in sources ("file" and "free" are not).
 CALLED = (
@@ -34,6 +34,14 @@ COMMON_SOURCE = (
 COMMON = [re.compile(p) for p in COMMON_SOURCE]
 MAX_SCANNED = 4000
 TOO_MANY = "*"  # answer for a context with more sources than msdfix reads: any tool may run
+
+
+def source_text(ctx: BuildContext, rel: str) -> str:
+    """The text of source ``rel`` ("" when the build has none), read up to MAX_SCANNED_BYTES:
+    a 2 MiB bundle's ``execSync('git ...')`` counts. Raises Unreadable for one msdfix cannot
+    read (larger, a link out of the context or a loop, not a regular file): its programs are
+    unknown, not none."""
+    return ctx.read_known(rel, MAX_SCANNED_BYTES) or ""
 
 
 @lru_cache(maxsize=64)
@@ -97,8 +105,16 @@ def sourced_paths(texts: Iterable[str]) -> set[str]:
 def sourced_script_paths(ctx: BuildContext, files: Iterable[str]) -> set[str]:
     """What the shell scripts among ``files`` source."""
     return sourced_paths(
-        text for rel in sorted(files) if is_script(rel, text := ctx.read_text(rel) or "")
+        text for rel in sorted(files) if is_script(rel, text := _readable(ctx, rel))
     )
+
+
+def _readable(ctx: BuildContext, rel: str) -> str:
+    """``source_text``, or "" for a file it cannot read (whose reader answers unknown)."""
+    try:
+        return source_text(ctx, rel)
+    except Unreadable:
+        return ""
 
 
 def is_sourced(rel: str, paths: set[str]) -> bool:
@@ -261,7 +277,7 @@ def called_tool(
     """The first of ``tools`` a source file of the build context names as a program (a quoted
     word, or a command at the start of a shell script's line), or of ``commands`` a shell
     script runs; None when none does or there is no context, ``TOO_MANY`` when there is too
-    much of it to read."""
+    much of it to read. Raises Unreadable for a source msdfix cannot read."""
     if not ctx.present or not tools and not commands:
         return None
     files = {f for pattern in SOURCE_PATTERNS for f in ctx.glob(pattern)}
@@ -274,7 +290,7 @@ def called_tool(
             continue
         if any(p.fullmatch(rel) for p in COMMON):
             continue  # CI workflows, docs: not what the image runs
-        text = ctx.read_text(rel) or ""
+        text = source_text(ctx, rel)
         script = is_script(rel, text) or is_sourced(rel, sourced)
         if "." not in posixpath.basename(rel) and not text.startswith("#!") and not script:
             continue
@@ -315,7 +331,10 @@ def git_dependency(ctx: BuildContext) -> bool:
     for pattern, name in _GIT_DEPENDENCY:
         for rel in ctx.glob(pattern) if ctx.present else ():
             if posixpath.basename(rel) == name or "*" in name:
-                text = ctx.read_text(rel) or ""
+                try:
+                    text = source_text(ctx, rel)
+                except Unreadable:
+                    return True  # unread is not "names no git dependency"
                 if _GIT_NAME.search(text) or (
                     not rel.endswith("package.json") and VCS_VERSIONING.search(text)
                 ):

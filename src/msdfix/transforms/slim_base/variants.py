@@ -29,6 +29,7 @@ from msdfix.ecosystems.slim_lacks import netbase_use, system_font_use
 from msdfix.model import BuildContext, Stage
 from msdfix.model.base_images import HUB_REGISTRIES
 from msdfix.model.compose import UNKNOWN
+from msdfix.model.context import Unreadable
 from msdfix.model.image import ImageRef
 from msdfix.model.native_loads import SUFFIXES, native_need, provided_names
 from msdfix.model.platforms import image_runs
@@ -287,7 +288,11 @@ class Planner:
         if composed:
             unsafe.append(f"{composed}, which {new} does not have")
             return
-        found = called_tool(ctx, tools, tuple(lacks))
+        try:
+            found = called_tool(ctx, tools, tuple(lacks))
+        except Unreadable as exc:  # unread is not "runs none"
+            unsafe.append(f"{exc}, so which tools it runs is unknown ({new} lacks some)")
+            return
         if found == TOO_MANY:
             unsafe.append(f"the context has too many sources to read which tools they run ({new})")
         elif found:

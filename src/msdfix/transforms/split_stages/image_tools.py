@@ -12,6 +12,7 @@ import re
 from msdfix.ecosystems.go import unseen_go_modules
 from msdfix.ecosystems.images import BUILDPACK_TOOLS, TOOL_PACKAGES, family_of
 from msdfix.model.base_images import library_name
+from msdfix.model.context import Unreadable
 from msdfix.model.native_loads import native_need, provided_names
 from msdfix.model.program_calls import CALLED, MAX_SCANNED, TOO_MANY, tar_tool
 from msdfix.model.stages import Stage
@@ -140,7 +141,11 @@ def check_image_tools(a: Analysis, plan: Plan) -> None:
         who, found = ("the start command", entry) if entry else ("the HEALTHCHECK", check)
     else:
         called = tuple(t for t in missing if t in CALLED or distroless and t in NO_DISTROLESS)
-        who, found = "the program may", tool_run(a, called, tuple(missing))
+        try:
+            who, found = "the program may", tool_run(a, called, tuple(missing))
+        except Unreadable as exc:  # unread is not "runs none"
+            plan.unsafe = f"{exc}, so which tools it runs is unknown: {plan.runtime} lacks some"
+            return
     opaque = opaque_program(a.start, a.ctx) if a.eco in ("python", "node") else None
     if not found and "git" in missing and a.ctx.repositories and a.git_dependency():
         plan.unsafe = (  # git-last-commit, sentry-sdk's release: `git rev-parse HEAD`

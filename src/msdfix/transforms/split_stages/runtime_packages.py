@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from msdfix.ecosystems import os as osp
+from msdfix.model.context import Unreadable
 from msdfix.model.program_calls import (
     BACKTICK_SUFFIXES,
     COMMON,
@@ -18,6 +19,7 @@ from msdfix.model.program_calls import (
     is_script,
     is_sourced,
     search,
+    source_text,
     sourced_script_paths,
     tar_tool,
 )
@@ -95,7 +97,10 @@ def runs_tool(a: Analysis, tools: tuple[str, ...]) -> bool | None:
     """Whether the image's program may run one of ``tools``: True on evidence (entry command,
     HEALTHCHECK, repeated RUNs, a copied source or script naming it), False when the copied
     files show none, None without a context. A tool environment's users may run any of them."""
-    found = tool_run(a, tools)
+    try:
+        found = tool_run(a, tools)
+    except Unreadable:
+        return None  # a source msdfix cannot read: unknown
     return found if found is None else bool(found)
 
 
@@ -103,7 +108,7 @@ def tool_run(a: Analysis, tools: tuple[str, ...], commands: tuple[str, ...] = ()
     """The first of ``tools`` the image's program may run, or of ``commands`` a copied shell
     script runs ("" when none, "?" for any in a tool environment, ``TOO_MANY`` when the
     context has more sources than msdfix reads), or None when there is no context to look
-    in (see ``runs_tool``)."""
+    in (see ``runs_tool``). Raises Unreadable for a copied source msdfix cannot read."""
     if toolbox(a.entry):
         return "?"
     if not tools and not commands:
@@ -128,7 +133,7 @@ def tool_run(a: Analysis, tools: tuple[str, ...], commands: tuple[str, ...] = ()
         scanned += 1
         if scanned > MAX_SCANNED:
             return TOO_MANY  # unknown, never absent
-        text = a.ctx.read_text(rel) or ""
+        text = source_text(a.ctx, rel)
         bare = "." not in posixpath.basename(rel)  # a script without suffix, or LICENSE
         if bare and "/" in rel and not text.startswith("#!") and not is_sourced(rel, sourced):
             continue
