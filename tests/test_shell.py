@@ -84,6 +84,17 @@ def test_tool_calls() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "script",
+    ["env -u PIP_INDEX_URL pip install x", "env --unset HOME -C /src pip install x",
+     "env -i PATH=/usr/bin --chdir /src pip install x"],
+)  # fmt: skip
+def test_env_options_with_a_value_are_not_the_program(script: str) -> None:
+    """``env -u NAME cmd`` had read NAME as the program, so the pip under it went unseen."""
+    calls = tool_calls(parse_commands(script))
+    assert [(c.manager.id, c.subcommand) for c in calls] == [("pip", "install")]
+
+
 def test_non_ascii_scripts_keep_offsets() -> None:
     commands = parse_commands("echo 'héllo wörld' && pip install x")
     assert commands[1].argv == ["pip", "install", "x"]

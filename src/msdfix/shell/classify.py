@@ -34,6 +34,7 @@ _VALUE_OPTIONS = {
                                     "-p", "-f", "-c"},
     "nsenter": {"-t", "--target", "-S", "--setuid", "-G", "--setgid"},
     "tini": {"-s", "-p", "-e"}, "dumb-init": {"-r", "--rewrite"},
+    "env": {"-u", "--unset", "-C", "--chdir"},
 }  # fmt: skip
 # Programs that run their ``-c``/``--command`` string as a shell script, as another user.
 _SU = frozenset({"su", "runuser"})
