@@ -35,6 +35,14 @@ def _fixes(text: str) -> list[str]:
     return [f.message for f in result.applied + result.suggestions]
 
 
+@pytest.mark.parametrize("alias", ["clean-install", "isntall-clean", "in", "inst"])
+def test_npm_command_aliases_get_the_npm_cache(alias: str) -> None:
+    """npm's own aliases of ``ci`` and ``install`` download as they do: one list of them
+    serves the cache and the install readers (``npm clean-install`` had no mount)."""
+    out = _run(f"FROM node:18\nWORKDIR /app\nCOPY . .\nRUN npm {alias}\n")
+    assert f"RUN --mount=type=cache,target=/root/.npm npm {alias}\n" in out, out
+
+
 def test_apt_keeps_debs_on_the_mount_without_touching_apt_configuration() -> None:
     clean = " && rm -rf /var/lib/apt/lists/*"
     out = _run(f"FROM debian:12\nRUN apt-get update && apt-get install -y curl{clean}\n")

@@ -30,11 +30,15 @@ from msdfix.ecosystems.os import alpine_version, debian_codename
 from msdfix.model.context import BuildContext
 from msdfix.model.paths import within
 
+# npm's spellings of ``npm install`` (its command aliases) and of ``npm ci``.
+NPM_INSTALL = frozenset("install i in ins inst insta instal isnt isnta isntal isntall add".split())
+NPM_CLEAN_INSTALL = frozenset({"ci", "clean-install", "ic", "install-clean", "isntall-clean"})
+
 MANAGERS: tuple[PackageManager, ...] = (
     PackageManager(
         "npm",
         ("npm",),
-        ("install", "ci", "i", "add", "update", "isntall", "install-clean", "ic"),
+        (*sorted(NPM_INSTALL | NPM_CLEAN_INSTALL), "update"),
         (
             CacheDir(
                 "~/.npm",
@@ -447,9 +451,6 @@ INSTALL_COMMANDS = frozenset(
         ("pnpm", "install"), ("pnpm", "i"), ("pnpm", "add"), ("bun", "install"),
     }
 )  # fmt: skip
-# npm's spellings of ``npm install`` (its command aliases) and of ``npm ci``.
-NPM_INSTALL = frozenset("install i in ins inst insta instal isnt isnta isntal isntall add".split())
-NPM_CLEAN_INSTALL = frozenset({"ci", "clean-install", "ic", "install-clean", "isntall-clean"})
 # yarn 1's and pnpm's installs that never write the lock: yarn's --frozen-lockfile ("fail if
 # an update is needed") and --pure-lockfile ("don't generate a lockfile"), pnpm's
 # --frozen-lockfile ("fails if an update is needed").
