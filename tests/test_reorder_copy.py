@@ -22,10 +22,13 @@ ONLY = Settings(frozenset([ID]))
 
 
 def _run(
-    text: str, context: Path | None = None, unsafe: bool = False
+    text: str, context: Path | None = None, unsafe: bool = False, mounts: bool = False
 ) -> tuple[str, list[str], list[str]]:
-    result = rewrite(text, None, BuildContext(context), Settings(frozenset([ID]), unsafe=unsafe))
-    applied = [f.message for f in result.applied]
+    """reorder-copy's output; ``mounts``: with cache-mount run too (as by default), whose safe
+    mounts offset manifests copied twice (``--select reorder-copy`` alone adds none)."""
+    select = frozenset([ID, "cache-mount"] if mounts else [ID])
+    result = rewrite(text, None, BuildContext(context), Settings(select, unsafe=unsafe))
+    applied = [f.message for f in result.applied if f.transform == ID]
     explained = [f.message for f in result.suggestions if f.transform == ID]
     return result.output, applied, explained
 
@@ -63,12 +66,13 @@ def test_keeps_flags_comments_and_case(tmp_path: Path) -> None:
         "from python:3.12-slim\r\nworkdir /app\r\n# all of it\r\ncopy --chown=1000:1000 "
         "--chmod=644 . .\r\nrun pip install -r requirements.txt\r\n"
     )
-    out, applied, _ = _run(text, tmp_path)
+    out, applied, _ = _run(text, tmp_path, mounts=True)
     assert applied
     assert out == (
         "from python:3.12-slim\r\nworkdir /app\r\ncopy --chown=1000:1000 --chmod=644 "
-        "requirements.txt ./\r\n"
-        "run pip install -r requirements.txt\r\n# all of it\r\ncopy --chown=1000:1000 --chmod=644 "
+        "requirements.txt ./\r\nrun --mount=type=cache,target=/root/.cache/pip \\\r\n"
+        "    --mount=type=tmpfs,target=/root/.cache/pip/wheels \\\r\n"
+        "    pip install -r requirements.txt\r\n# all of it\r\ncopy --chown=1000:1000 --chmod=644 "
         ". .\r\n"
     )
 
@@ -314,7 +318,7 @@ def test_a_workdir_from_a_build_argument_is_never_written_as_a_fixed_path(
     text = PIP_APP.replace("WORKDIR /app", head)
     if head.startswith("ARG APP_HOME=/app\nFROM"):
         text = text.replace("FROM python:3.12-slim\n", "", 1)
-    out, applied, _ = _run(text, tmp_path)
+    out, applied, _ = _run(text, tmp_path, mounts=True)
     assert applied and "COPY requirements.txt ./" in out
     assert "/app/requirements.txt" not in out
 
@@ -351,7 +355,7 @@ def test_manifests_are_bind_mounted_only_for_installs_that_cannot_write_them(
     )
     assert "COPY requirements.txt ./" in legacy.output and "--mount" not in legacy.output
     chown = PIP_APP.replace("COPY . .", "COPY --chown=1000 . .")
-    out, applied, _ = _run(chown, tmp_path)
+    out, applied, _ = _run(chown, tmp_path, mounts=True)
     assert applied and "COPY --chown=1000 requirements.txt ./" in out and "type=bind" not in out
 
 
@@ -391,7 +395,7 @@ def test_node_installs_read_manifests_from_mounts_as_they_write_them(
     (tmp_path / "server.js").write_text("console.log('hi')\n")
     for name, text in files.items():
         (tmp_path / name).write_text(text)
-    out, applied, _ = _run(NODE_APP.format(install), tmp_path)
+    out, applied, _ = _run(NODE_APP.format(install), tmp_path, mounts=True)
     assert applied, out
     lock = next(iter(files))
     if mode is None:
@@ -474,7 +478,7 @@ def test_copied_berry_manifests_with_the_cache_in_the_image_are_unsafe(
     (tmp_path / "yarn.lock").write_text("__metadata:\n  version: 8\n")
     (tmp_path / "server.js").write_text("console.log('hi')\n")
     text = NODE_APP.replace("WORKDIR", "RUN corepack enable\nWORKDIR").format("yarn install")
-    out, applied, explained = _run(text, tmp_path)
+    out, applied, explained = _run(text, tmp_path, mounts=True)
     assert bool(applied) is safe, out
     assert safe or any("no cache mount takes it out" in m for m in explained), explained
     assert "COPY package.json yarn.lock .yarnrc.yml ./" in _run(text, tmp_path, unsafe=True)[0]
@@ -579,7 +583,7 @@ def test_frozen_yarn_and_pnpm_installs_read_their_manifests_from_mounts(
     (tmp_path / "package.json").write_text('{"name": "a", "dependencies": {"ms": "2.1.3"}}\n')
     (tmp_path / lock).write_text("# lock\n")
     (tmp_path / "app.js").write_text("console.log('hi')\n")
-    out, applied, _ = _run(YARN_APP.format(install), tmp_path)
+    out, applied, _ = _run(YARN_APP.format(install), tmp_path, mounts=True)
     assert applied, out
     binds = f"--mount=type=bind,source={lock},target=/app/{lock}" in out
     assert binds is mounted, out
@@ -1397,7 +1401,7 @@ def test_a_pipfile_file_dependency_is_local(tmp_path: Path, dep: str, local: boo
     ``pipenv install`` failed with "No such file or directory" (built for real, round 11)."""
     (tmp_path / "Pipfile").write_text(f'[packages]\nsix = "*"\n{dep}\n')
     text = "FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pipenv install --system --skip-lock\n"
-    out, applied, _ = _run(text, tmp_path)
+    out, applied, _ = _run(text, tmp_path, mounts=True)
     assert bool(applied) is not local, out
 
 
@@ -2370,7 +2374,7 @@ def test_a_copied_yarn_folder_is_unsafe(tmp_path: Path) -> None:
     assert out == text and not applied
     assert any("would hold .yarn/ twice" in m for m in explained), explained
     (tmp_path / ".dockerignore").write_text(".yarn\n")
-    out, applied, _ = _run(text, tmp_path)
+    out, applied, _ = _run(text, tmp_path, mounts=True)
     assert applied and "COPY package.json yarn.lock .yarnrc.yml ./" in out, out
 
 
@@ -2554,8 +2558,28 @@ def test_copied_manifests_with_a_safe_cache_mount_stay_safe(tmp_path: Path) -> N
         "FROM mcr.microsoft.com/dotnet/sdk:8.0\nWORKDIR /app\nCOPY . .\n"
         'RUN dotnet restore && dotnet build\nCMD ["dotnet", "bin/app.dll"]\n'
     )
-    out, applied, _ = _run(text, tmp_path)
+    out, applied, _ = _run(text, tmp_path, mounts=True)
     assert "COPY app.csproj ./\nRUN" in out and applied, out
+
+
+@pytest.mark.parametrize(
+    "how",
+    ["--select reorder-copy", "# msdfix: ignore[cache-mount]", "# msdfix: ignore[cache-mount] why"],
+)
+def test_copied_manifests_count_only_on_mounts_this_run_writes(tmp_path: Path, how: str) -> None:
+    """``--select reorder-copy`` (or a pragma turning cache-mount off at the install) adds no
+    cache mount, so nothing offsets the second copy of the manifests: the copy had been rated
+    safe on a mount the output does not have. A "[" no "]" closes is no pragma."""
+    (tmp_path / "app.csproj").write_text('<Project Sdk="Microsoft.NET.Sdk"></Project>\n')
+    run = 'RUN dotnet restore && dotnet build\nCMD ["dotnet", "bin/app.dll"]\n'
+    pragma = "" if how.startswith("--") else how + "\n"
+    text = f"FROM mcr.microsoft.com/dotnet/sdk:8.0\nWORKDIR /app\nCOPY . .\n{pragma}{run}"
+    out, applied, explained = _run(text, tmp_path, mounts=not how.startswith("--"))
+    assert out == text and not applied, out
+    assert any("no safe cache mount takes" in m for m in explained), explained
+    typo = text.replace("ignore[cache-mount]", "ignore[cache-mount") if pragma else text
+    out, applied, _ = _run(typo, tmp_path, mounts=True)
+    assert "COPY app.csproj ./\n" in out and applied, out
 
 
 def test_an_added_fetch_with_copied_manifests_and_no_safe_cache_mount_is_unsafe(
@@ -2578,5 +2602,5 @@ def test_an_added_fetch_with_copied_manifests_and_no_safe_cache_mount_is_unsafe(
     root = (
         'FROM golang:1.19\nWORKDIR /src\nCOPY --chown=1000 . .\nRUN go build -o /a .\nCMD ["/a"]\n'
     )
-    out, applied, _ = _run(root, tmp_path)
+    out, applied, _ = _run(root, tmp_path, mounts=True)
     assert applied and "COPY --chown=1000 go.mod go.sum ./" in out, out

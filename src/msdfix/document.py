@@ -24,6 +24,9 @@ class Document:
     # The text the user wrote for a span of the current text (earlier passes may have edited
     # it: cache-mount drops ``npm cache clean``); None: the current text is the original.
     original_of: Callable[[int, int], str] | None = None
+    # cache-mount runs in this run (selected and not ignored), so its safe fixes reach the
+    # output: what another transform may count on (``--select reorder-copy`` adds no mount).
+    cache_mounting: bool = True
 
     def written(self, ins: Instruction) -> str:
         """``ins`` as the user wrote it, before this run's earlier fixes."""

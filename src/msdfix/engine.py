@@ -16,7 +16,8 @@ from msdfix.model import BuildContext
 from msdfix.model.config import final_config
 from msdfix.model.context import ContextTooLarge
 from msdfix.model.pending import PendingIgnore, ignore_path
-from msdfix.syntax import Dockerfile, Instruction, ParseError, parse
+from msdfix.syntax import Dockerfile, ParseError, parse
+from msdfix.syntax.pragmas import FILE_PRAGMA_RE, PRAGMA_RE, ignored_here
 from msdfix.syntax.validate import validate
 from msdfix.transforms import Transform, all_transforms
 
@@ -24,15 +25,7 @@ MAX_PASSES = 5
 # Stages built FROM one another in one chain (real files: at most 8 of 23,664 in the corpus
 # and bulk). Analyses walk each stage's chain, so a chain of thousands is quadratic.
 MAX_CHAIN = 64
-# ``# msdfix: ignore`` or ``# msdfix: ignore[id,...]``, optionally followed by a reason.
-PRAGMA_RE = re.compile(r"#\s*msdfix:\s*ignore(?![\w-])\s*(?:\[([^\]]*)\])?", re.IGNORECASE)
 LINE_REF = re.compile(r"\b(line) (\d+)\b")  # "line N" in a message, N in the text it saw
-# [^\S\n]*, not \s*: from every line start \s* ran over all the blank lines below and back
-# (quadratic in a run of them); the line where the "#" is matches the same. A byte-order mark
-# (kept in the text, read past by BuildKit) may open the first line: it hid the pragma there.
-FILE_PRAGMA_RE = re.compile(
-    r"^\ufeff?[^\S\n]*#\s*msdfix:\s*ignore-file\b", re.IGNORECASE | re.MULTILINE
-)
 
 
 def tune_gc() -> None:
@@ -96,17 +89,7 @@ def _suppressed(dockerfile: Dockerfile, finding: Finding) -> bool:
         ins = dockerfile.instruction_at(fix.span[0])
     else:
         ins = dockerfile.instruction_on_line(finding.line)
-    return ins is not None and _ignored_here(dockerfile, ins, finding.transform)
-
-
-def _ignored_here(dockerfile: Dockerfile, ins: Instruction, transform: str) -> bool:
-    for comment in dockerfile.comments_above(ins):
-        match = PRAGMA_RE.search(comment)
-        if match:
-            ids = match.group(1)
-            if ids is None or transform in {i.strip() for i in ids.split(",")}:
-                return True
-    return False
+    return ins is not None and ignored_here(dockerfile, ins, finding.transform)
 
 
 @lru_cache(maxsize=16)
@@ -163,6 +146,7 @@ def _run(text: str, context: BuildContext, path: str | None, settings: Settings)
         return result
     transforms = [t() for t in settings.enabled()]
     run_mounts = "cache-mount" not in settings.ignore  # how users say the builder lacks them
+    mounting = any(t.id == "cache-mount" for t in transforms)
     if Document(_reparse(result), context, path, run_mounts).is_windows:
         result.warnings.append((1, WINDOWS))
     ledger = Ledger(text)  # edits applied so far, as edits of the original
@@ -178,7 +162,9 @@ def _run(text: str, context: BuildContext, path: str | None, settings: Settings)
         for transform in transforms:
             if quiet_on.get(transform.id) == result.output:
                 continue  # deterministic: same text, same (empty) answer
-            doc = Document(_reparse(result), context, path, run_mounts, ledger.original_of)
+            doc = Document(
+                _reparse(result), context, path, run_mounts, ledger.original_of, mounting
+            )
             taken = Taken()
             edits: list[tuple[Edit, Fix]] = []
             suggestions: list[Finding] = []

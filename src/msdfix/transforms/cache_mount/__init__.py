@@ -58,6 +58,7 @@ from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands
 from msdfix.shell.entry import context_script, entry, entry_command, with_start_scripts
 from msdfix.syntax import Instruction
+from msdfix.syntax.pragmas import ignored_here
 from msdfix.transforms.base import Transform, register
 from msdfix.transforms.cache_mount.history import History
 from msdfix.transforms.cache_mount.plan import plan_run
@@ -222,8 +223,11 @@ def _planned(doc: Document) -> Iterator[tuple[Instruction, Plan, Finding | None]
 def safe_cached(doc: Document, ins: Instruction) -> set[str]:
     """The package managers (ids) whose download caches cache-mount's safe fix of the RUN
     ``ins`` mounts, so they leave the image; empty where it leaves the RUN alone, rates its
-    mounts unsafe, or the builder lacks RUN --mount (``--ignore cache-mount``)."""
-    if doc.is_windows or not doc.run_mounts:
+    mounts unsafe, the builder lacks RUN --mount (``--ignore cache-mount``), cache-mount does
+    not run (``--select``), or a pragma turns it off there."""
+    if doc.is_windows or not doc.run_mounts or not doc.cache_mounting:
+        return set()
+    if ignored_here(doc.dockerfile, ins, CacheMount.id):
         return set()
     for planned, plan, fix in _planned(doc):
         if planned is ins:

@@ -60,6 +60,7 @@ from msdfix.model import Stage
 from msdfix.model.base_images import ROOT
 from msdfix.model.users import effective_user
 from msdfix.syntax import Instruction
+from msdfix.syntax.pragmas import ignored_here
 from msdfix.transforms.base import Transform, register
 from msdfix.transforms.cache_mount import safe_cached
 from msdfix.transforms.reorder_copy.anchor import check_between, find_anchor, has_fetch
@@ -79,7 +80,6 @@ from msdfix.transforms.reorder_copy.model import (
     Source,
     Use,
     copied_just_before,
-    ignored_here,
     whole_tree_copy,
     workdirs_of,
 )
@@ -149,7 +149,7 @@ class ReorderCopy(Transform):
                 f"uses the copied files in between",
                 anchor,
             )
-        if ignored_here(doc, anchor, self.id):
+        if ignored_here(doc.dockerfile, anchor, self.id):
             return None
         if doc.ends_in_continuation:
             raise Skip(

@@ -17,7 +17,6 @@ from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values, unquote
 
 UNKNOWN = "/<workdir>"  # root of paths relative to a workdir we cannot know
-PRAGMA_RE = re.compile(r"#\s*msdfix:\s*ignore(?:\[([^\]]*)\])?\s*$", re.IGNORECASE)
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_.@+*?\[\]/-]+$")
 KEEP_FLAGS = {"chown", "chmod", "link"}
 SYSTEM = set(
@@ -106,29 +105,6 @@ def join_path(base: str, path: str) -> str:
 
 def manager_of(program: str) -> str | None:
     return next((m.id for m in MANAGERS if program in m.programs), None)
-
-
-def _pragma(comment: str) -> re.Match[str] | None:
-    """``PRAGMA_RE.search(comment)``, in linear time. A match runs to the end (but spaces) and
-    holds no "]" but its last character, and no "[" at all without one: it starts after every
-    other bracket. Searched from there, no "#...ignore[" rescans the rest for a "]" that
-    would have to end the comment (quadratic in a comment of them)."""
-    end = len(comment.rstrip())
-    if comment[end - 1 : end] == "]":
-        start = comment.rfind("]", 0, end - 1) + 1
-    else:
-        start = max(comment.rfind("["), comment.rfind("]")) + 1
-    return PRAGMA_RE.search(comment, start)
-
-
-def ignored_here(doc: Document, ins: Instruction, transform: str) -> bool:
-    for comment in doc.dockerfile.comments_above(ins):
-        match = _pragma(comment)
-        if match and (
-            match.group(1) is None or transform in {i.strip() for i in match.group(1).split(",")}
-        ):
-            return True
-    return False
 
 
 def keyword_case(like: str, word: str) -> str:
