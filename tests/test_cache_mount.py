@@ -2123,3 +2123,65 @@ def test_a_relative_or_variable_cache_option_is_declined_with_a_reason(
     result = rewrite(text, None, BuildContext(None), Settings(frozenset(["cache-mount"])))
     assert result.output == text
     assert any(reason in f.message for f in result.suggestions), result.suggestions
+
+
+@pytest.mark.parametrize(
+    "clean",
+    [
+        "RUN rm -rf /var/lib/apt/lists/*",
+        "RUN rm -rf /var/lib/apt/lists",
+        "RUN apt-get clean && rm -rf /var/lib/apt/lists/*",
+        "RUN echo done; rm -rf /var/lib/apt/lists/* /tmp/*",
+        "RUN echo a && rm -rf /var/lib/apt/lists/* | cat",
+    ],
+)
+def test_a_clean_that_always_runs_ends_the_search_for_later_readers(clean: str) -> None:
+    """Built for real: after ``rm -rf /var/lib/apt/lists/*`` a later script cannot read the
+    lists the install left, so the mount is as safe as without it (the original's image
+    with a later `apt-get install` from setup.sh and the rewrite's failed alike)."""
+    text = (
+        "FROM debian:12\nRUN apt-get update && apt-get install -y curl\n"
+        f"{clean}\nRUN sh /setup.sh\n"
+    )
+    assert "target=/var/lib/apt/lists," in _run(text)
+
+
+@pytest.mark.parametrize(
+    "clean",
+    [
+        "RUN true || rm -rf /var/lib/apt/lists/*",
+        "RUN test -f /x && rm -rf /var/lib/apt/lists/*; echo done",
+        "RUN test -f /x && rm -rf /var/lib/apt/lists/* || true",
+        "RUN rm -rf /var/lib/apt/lists/* & echo started",
+        "RUN if [ -f /x ]; then rm -rf /var/lib/apt/lists/*; fi",
+        'RUN sh -c "test -f /x && rm -rf /var/lib/apt/lists/*"',
+        "RUN exit 0; rm -rf /var/lib/apt/lists/*",
+        "RUN rm -rf $LISTS/*",
+        "RUN sh /other.sh && rm -rf /var/lib/apt/lists/*",
+    ],
+)
+def test_a_clean_that_may_not_run_first_leaves_the_lists_to_later_readers(clean: str) -> None:
+    text = (
+        "FROM debian:12\nRUN apt-get update && apt-get install -y curl\n"
+        f"{clean}\nRUN sh /setup.sh\n"
+    )
+    assert "target=/var/lib/apt/lists," not in _run(text)
+    assert any("/var/lib/apt/lists stays in the image: RUN at line" in m for m in _fixes(text))
+
+
+def test_a_clean_in_another_stage_leaves_the_lists_to_this_stage_readers() -> None:
+    text = (
+        "FROM debian:12 AS base\nRUN apt-get update && apt-get install -y curl\n"
+        "FROM base AS tidy\nRUN rm -rf /var/lib/apt/lists/*\n"
+        "FROM base\nRUN sh /setup.sh\n"
+    )
+    assert "target=/var/lib/apt/lists," not in _run(text)
+    assert any("/var/lib/apt/lists stays in the image: RUN at line 6" in m for m in _fixes(text))
+
+
+def test_a_later_clean_in_the_final_stage_leaves_no_lists_for_images_built_from_it() -> None:
+    """The final image's lists are deleted by a later RUN: nothing built FROM it finds them."""
+    text = "FROM debian:12\nRUN apt-get update && apt-get install -y curl\nRUN rm -rf /var/lib/apt/lists/*\n"
+    assert "target=/var/lib/apt/lists," in _run(text)
+    kept = "FROM debian:12\nRUN apt-get update && apt-get install -y curl\nRUN true || rm -rf /var/lib/apt/lists/*\n"
+    assert "target=/var/lib/apt/lists," not in _run(kept)

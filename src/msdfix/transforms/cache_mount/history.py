@@ -21,7 +21,13 @@ from msdfix.shell.script import RunScript, run_script
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
 from msdfix.transforms.cache_mount.root_evidence import runs_as_root
-from msdfix.transforms.cache_mount.steps import Step, reads_image_index, run_steps
+from msdfix.transforms.cache_mount.steps import (
+    Step,
+    always_runs,
+    index_first,
+    reads_image_index,
+    run_steps,
+)
 from msdfix.transforms.cache_mount.targets import Resolver
 
 _ARCHIVE = re.compile(r"\.(?:tar|tgz|tbz2?|txz|tar\.[a-z0-9]+)$", re.IGNORECASE)
@@ -416,8 +422,9 @@ class History:
                 return other
         return None
 
-    def index_reader(self, stage: Stage, ins: Instruction) -> Instruction | None:
-        """A later RUN that may read the package index from the image before refreshing it.
+    def index_reader(self, stage: Stage, ins: Instruction, target: str) -> Instruction | None:
+        """A later RUN that may read the package index from the image before refreshing it
+        or deleting ``target`` (the index's directory) in a command that always runs.
 
         Each stage built FROM this one sees the RUNs of its own lineage after ``ins``.
         """
@@ -430,11 +437,39 @@ class History:
         for sequence in sequences:
             for other in sequence:
                 steps = self.steps(other)
+                if steps is not None and self.clears_first(stage, other, steps, target):
+                    break
                 if steps is None or reads_image_index(steps):
                     return other
                 if any(s.refresh for s in steps):
                     break
         return None
+
+    def clears_first(self, stage: Stage, ins: Instruction, steps: list[Step], target: str) -> bool:
+        """Whether the RUN deletes ``target`` (``rm -rf /var/lib/apt/lists/*``) in a command
+        that always runs, before any command that may read or refresh the index: what an
+        earlier RUN left there is then read by nothing after it."""
+        first = index_first(steps)
+        before = steps[: steps.index(first)] if first is not None else steps
+        return self._clears(stage, ins, before, target)
+
+    def cleared_later(self, stage: Stage, ins: Instruction, target: str) -> bool:
+        """Whether a later RUN of ``ins``'s stage deletes ``target`` in a command that always
+        runs: the files ``ins`` leaves there are then in no image of the stage's lineage."""
+        runs, at = self._runs(stage)
+        for other in runs[at[id(ins)] + 1 :]:
+            steps = self.steps(other)
+            if steps is not None and self._clears(stage, other, steps, target):
+                return True
+        return False
+
+    def _clears(self, stage: Stage, ins: Instruction, steps: list[Step], target: str) -> bool:
+        script = self.script(ins)
+        resolver = self.resolver(stage, ins)
+        return script is not None and any(
+            s.program == "rm" and s.cleans(target, resolver) and always_runs(s, script.commands)
+            for s in steps
+        )
 
     def later_runs(
         self, stage: Stage, ins: Instruction, key: str, test: Callable[[Instruction], bool]

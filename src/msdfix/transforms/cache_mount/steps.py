@@ -495,3 +495,30 @@ def reads_image_index(steps: list[Step]) -> bool:
     """True when the RUN may read the package index the image holds (no refresh first)."""
     first = index_first(steps)
     return first is not None and not (first.refresh and not first.conditional)
+
+
+_ENDS_SCRIPT = frozenset({"exit", "exec", "return"})
+
+
+def always_runs(step: Step, commands: list[Command]) -> bool:
+    """True when the RUN succeeds only where ``step`` ran (``commands``: the RUN's script).
+
+    A command nested in ``if``/a subshell, inside ``sh -c``, after ``||``, in the background
+    or after an ``exit`` may be skipped; one after ``&&`` is skipped when what comes before
+    fails, and the RUN still succeeds where a later list or an ``||`` follows (``a && rm -rf
+    x; b``), so it must end the script's last and-or list.
+    """
+    if step.inlined or step.conditional:
+        return False
+    at = next((i for i, c in enumerate(commands) if c is step.command), None)
+    if at is None or any(c.name in _ENDS_SCRIPT for c in commands[:at]):
+        return False
+    end = next(
+        (i for i in range(at + 1, len(commands)) if commands[i].op_before in (None, ";", "&")),
+        len(commands),
+    )
+    if end < len(commands) and commands[end].op_before == "&":
+        return False  # the list runs in the background: the shell need not wait for it
+    if step.command.op_before in (None, ";", "&"):
+        return True
+    return end == len(commands) and all(c.op_before != "||" for c in commands[at + 1 : end])
