@@ -2185,3 +2185,27 @@ def test_a_later_clean_in_the_final_stage_leaves_no_lists_for_images_built_from_
     assert "target=/var/lib/apt/lists," in _run(text)
     kept = "FROM debian:12\nRUN apt-get update && apt-get install -y curl\nRUN true || rm -rf /var/lib/apt/lists/*\n"
     assert "target=/var/lib/apt/lists," not in _run(kept)
+
+
+@pytest.mark.parametrize(
+    "later, owner",
+    [
+        ('FROM base\nUSER app\nCMD ["python", "app.py"]\n', "app"),  # a stage FROM it
+        ('USER ${APP_USER}\nCMD ["python", "app.py"]\n', "${APP_USER}"),  # a variable
+        (
+            'ENTRYPOINT ["runuser", "-u", "app", "--"]\nCMD ["python", "app.py"]\n',
+            "the user of the start command (`runuser -u app`)",
+        ),
+    ],
+)
+def test_a_root_run_caching_in_the_home_of_any_later_user_is_unsafe(later: str, owner: str) -> None:
+    """Built for real, each: pip as root with HOME=/home/app caches nothing in app's home, and
+    the mount left /home/app/.cache root-owned; the app, run as app, failed with
+    "PermissionError: [Errno 13] Permission denied: '/home/app/.cache/app'"."""
+    text = (
+        "FROM python:3.11-slim AS base\nARG APP_USER=app\nRUN useradd -m app\n"
+        f"ENV HOME=/home/app\nRUN pip install six\nWORKDIR /home/app\n{later}"
+    )
+    assert "--mount=type=cache" not in _run(text)
+    assert any(f"inside the home of {owner}, whom" in m for m in _fixes(text))
+    assert "--mount=type=cache,target=/home/app/.cache/pip" in _run(text, unsafe=True)

@@ -259,7 +259,9 @@ class _Planner:
         if unsafe is None and not call.manager.system and resolver.user == ROOT:
             unsafe = self._root_owned_for_later_user(target, call)
         owner = (
-            home_owner(self.stage, self.ins, self.resolver.scope, target)
+            home_owner(
+                self.doc, self.stage, self.ins, self.resolver.scope, target, self.in_final_image
+            )
             if unsafe is None and not call.manager.system
             else None
         )
