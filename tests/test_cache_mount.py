@@ -2209,3 +2209,13 @@ def test_a_root_run_caching_in_the_home_of_any_later_user_is_unsafe(later: str, 
     assert "--mount=type=cache" not in _run(text)
     assert any(f"inside the home of {owner}, whom" in m for m in _fixes(text))
     assert "--mount=type=cache,target=/home/app/.cache/pip" in _run(text, unsafe=True)
+
+
+def test_a_clean_by_another_user_does_not_end_the_search_for_later_readers() -> None:
+    """``rm -rf`` as a user other than root cannot delete root's lists, and ``; true`` hides it."""
+    text = (
+        "FROM debian:12\nRUN apt-get update && apt-get install -y curl\nUSER 1000\n"
+        "RUN rm -rf /var/lib/apt/lists/*; true\nUSER root\nRUN sh /setup.sh\n"
+    )
+    assert "target=/var/lib/apt/lists," not in _run(text)
+    assert "target=/var/lib/apt/lists," in _run(text.replace("USER 1000\n", ""))

@@ -14,7 +14,7 @@ from msdfix.ecosystems.node import yarn_classic_spec, yarn_version_set
 from msdfix.ecosystems.os import APT_ARCHIVES_MOUNT
 from msdfix.model import Stage
 from msdfix.model.args import expand
-from msdfix.model.base_images import known_clean
+from msdfix.model.base_images import ROOT, known_clean
 from msdfix.model.paths import within
 from msdfix.shell.classify import program_args
 from msdfix.shell.script import RunScript, run_script
@@ -464,11 +464,17 @@ class History:
         return False
 
     def _clears(self, stage: Stage, ins: Instruction, steps: list[Step], target: str) -> bool:
+        """Whether one of ``steps`` deletes ``target`` in a command that always runs, as root
+        (another user's ``rm -rf`` cannot delete root's files, and ``; next`` hides that)."""
         script = self.script(ins)
         resolver = self.resolver(stage, ins)
-        return script is not None and any(
-            s.program == "rm" and s.cleans(target, resolver) and always_runs(s, script.commands)
-            for s in steps
+        return (
+            script is not None
+            and resolver.user == ROOT
+            and any(
+                s.program == "rm" and s.cleans(target, resolver) and always_runs(s, script.commands)
+                for s in steps
+            )
         )
 
     def later_runs(
