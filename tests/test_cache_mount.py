@@ -2219,3 +2219,33 @@ def test_a_clean_by_another_user_does_not_end_the_search_for_later_readers() -> 
     )
     assert "target=/var/lib/apt/lists," not in _run(text)
     assert "target=/var/lib/apt/lists," in _run(text.replace("USER 1000\n", ""))
+
+
+@pytest.mark.parametrize(
+    "create, note",
+    [
+        ("useradd -m -u 1001 app", None),  # home and uid known: the (unsafe) mount gets uid=
+        ("adduser -D -u 1001 app", None),
+        ("useradd -m app", "pip: the uid of user app is unknown"),
+        ("id app || useradd -m -u 1001 app", "pip: the home of user app is unknown"),
+        ("useradd -m -u 1001 app && usermod -u 1002 app", "pip: the home of user app is unknown"),
+    ],
+)
+def test_a_user_the_dockerfile_creates_has_the_home_and_uid_the_command_gives(
+    create: str, note: str | None
+) -> None:
+    """useradd(8)/adduser(8): the home is /home/NAME unless the command says otherwise; the uid
+    only where it gives one. A mount under a user other than root stays unsafe (BuildKit leaves
+    its parents root's)."""
+    text = (
+        f"FROM python:3.11-slim\nRUN {create}\nUSER app\nWORKDIR /home/app\n"
+        "RUN pip install --user six\n"
+    )
+    fixes = _fixes(text)
+    if note is not None:
+        assert any(note in m for m in fixes)
+        return
+    assert "--mount" not in _run(text)
+    assert any("it runs as user app" in m for m in fixes)
+    mounted = "--mount=type=cache,target=/home/app/.cache/pip,uid=1001,gid=1001"
+    assert mounted in _run(text, unsafe=True)

@@ -20,7 +20,7 @@ from msdfix.shell.classify import (
     tool_calls,
     wrappers,
 )
-from msdfix.shell.commands import Command, parse_commands
+from msdfix.shell.commands import Command, parse_commands, surely_runs
 from msdfix.shell.script import RunScript
 from msdfix.transforms.cache_mount.targets import Resolver
 
@@ -497,28 +497,10 @@ def reads_image_index(steps: list[Step]) -> bool:
     return first is not None and not (first.refresh and not first.conditional)
 
 
-_ENDS_SCRIPT = frozenset({"exit", "exec", "return"})
-
-
 def always_runs(step: Step, commands: list[Command]) -> bool:
-    """True when the RUN succeeds only where ``step`` ran (``commands``: the RUN's script).
-
-    A command nested in ``if``/a subshell, inside ``sh -c``, after ``||``, in the background
-    or after an ``exit`` may be skipped; one after ``&&`` is skipped when what comes before
-    fails, and the RUN still succeeds where a later list or an ``||`` follows (``a && rm -rf
-    x; b``), so it must end the script's last and-or list.
-    """
+    """True when the RUN succeeds only where ``step`` ran (``commands``: the RUN's script);
+    never for a step inside ``sh -c`` or after ``||`` (see ``surely_runs``)."""
     if step.inlined or step.conditional:
         return False
     at = next((i for i, c in enumerate(commands) if c is step.command), None)
-    if at is None or any(c.name in _ENDS_SCRIPT for c in commands[:at]):
-        return False
-    end = next(
-        (i for i in range(at + 1, len(commands)) if commands[i].op_before in (None, ";", "&")),
-        len(commands),
-    )
-    if end < len(commands) and commands[end].op_before == "&":
-        return False  # the list runs in the background: the shell need not wait for it
-    if step.command.op_before in (None, ";", "&"):
-        return True
-    return end == len(commands) and all(c.op_before != "||" for c in commands[at + 1 : end])
+    return at is not None and surely_runs(commands, at)
