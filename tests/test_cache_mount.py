@@ -2249,3 +2249,13 @@ def test_a_user_the_dockerfile_creates_has_the_home_and_uid_the_command_gives(
     assert any("it runs as user app" in m for m in fixes)
     mounted = "--mount=type=cache,target=/home/app/.cache/pip,uid=1001,gid=1001"
     assert mounted in _run(text, unsafe=True)
+
+
+def test_a_clean_of_the_runs_own_lists_mount_leaves_the_image_lists_to_later_readers() -> None:
+    """The rm reaches the mounted cache, not the lists the install left in the image."""
+    text = (
+        "FROM debian:12\nRUN apt-get update && apt-get install -y curl\n"
+        "RUN --mount=type=cache,target=/var/lib/apt/lists rm -rf /var/lib/apt/lists/*\n"
+        "RUN sh /setup.sh\n"
+    )
+    assert "target=/var/lib/apt/lists," not in _run(text)

@@ -465,11 +465,14 @@ class History:
 
     def _clears(self, stage: Stage, ins: Instruction, steps: list[Step], target: str) -> bool:
         """Whether one of ``steps`` deletes ``target`` in a command that always runs, as root
-        (another user's ``rm -rf`` cannot delete root's files, and ``; next`` hides that)."""
+        (another user's ``rm -rf`` cannot delete root's files, and ``; next`` hides that), in
+        the image: not where the RUN's own mount covers it (the file's, not the planned ones)."""
         script = self.script(ins)
         resolver = self.resolver(stage, ins)
+        self.mounted(ins)  # reads the file's mounts once
         return (
             script is not None
+            and not any(within(target, m) for m in self._mounts[id(ins)])
             and resolver.user == ROOT
             and any(
                 s.program == "rm" and s.cleans(target, resolver) and always_runs(s, script.commands)
