@@ -2,8 +2,9 @@
 
 Data and one reader, no guesses: shadow's useradd(8) sets the home to ``-d DIR``, or to
 ``-b BASE``/NAME, or to the ``HOME`` of /etc/default/useradd (``/home``)/NAME; Debian's
-adduser(8) to ``--home DIR`` or ``DHOME`` of adduser.conf (``/home``)/NAME, and a ``--system``
-user's to /nonexistent; busybox ``adduser`` to ``-h DIR`` or /home/NAME. The uid is known only
+adduser(8) to ``--home DIR`` or ``DHOME`` of adduser.conf (``/home``)/NAME, a ``--system``
+user's to /nonexistent (busybox's, which takes the same long options, to /home/NAME: unknown);
+busybox ``adduser`` to ``-h DIR`` or /home/NAME, its group's id the uid (adduser.c). The uid is known only
 where the command gives it (the first free uid depends on the image's accounts); the group's
 id is the uid (useradd with ``USERGROUPS_ENAB``, the default in Debian's and Ubuntu's
 login.defs, and adduser's ``USERGROUPS=yes`` give the user a group of its own and prefer that
@@ -120,7 +121,7 @@ def _debian_adduser(args: list[str]) -> Account | None:
         return None  # ``adduser --group NAME`` adds a group
     home = _pick(options, "--home")
     if home is None and "--system" in options:
-        home = "/nonexistent"
+        return Account(name, None, None)  # Debian's /nonexistent, busybox's /home/NAME
     # a --system user is in nogroup unless --group gives it its own
     own_group = "--ingroup" not in options and ("--system" not in options or "--group" in options)
     uid = _uid(_pick(options, "--uid"), _pick(options, "--gid"), own_group)
