@@ -2259,3 +2259,14 @@ def test_a_clean_of_the_runs_own_lists_mount_leaves_the_image_lists_to_later_rea
         "RUN sh /setup.sh\n"
     )
     assert "target=/var/lib/apt/lists," not in _run(text)
+
+
+def test_a_root_run_caching_in_the_home_its_command_sets_for_a_later_user_is_unsafe() -> None:
+    """``HOME=/home/app pip install`` as root, then a start command that runs as app: the mount
+    left /home/app/.cache root-owned (pip as root had cached nothing there)."""
+    text = (
+        "FROM python:3.11-slim\nRUN useradd -m app\nRUN HOME=/home/app pip install six\n"
+        'ENTRYPOINT ["runuser", "-u", "app", "--"]\nCMD ["python", "app.py"]\n'
+    )
+    assert "--mount=type=cache" not in _run(text)
+    assert any("inside the home of the user of the start command" in m for m in _fixes(text))

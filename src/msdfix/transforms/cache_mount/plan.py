@@ -260,7 +260,12 @@ class _Planner:
             unsafe = self._root_owned_for_later_user(target, call)
         owner = (
             home_owner(
-                self.doc, self.stage, self.ins, self.resolver.scope, target, self.in_final_image
+                self.doc,
+                self.stage,
+                self.ins,
+                {**self.resolver.scope, **call.command.assignments},  # HOME=/home/app pip ...
+                target,
+                self.in_final_image,
             )
             if unsafe is None and not call.manager.system
             else None
