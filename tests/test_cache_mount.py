@@ -2270,3 +2270,20 @@ def test_a_root_run_caching_in_the_home_its_command_sets_for_a_later_user_is_uns
     )
     assert "--mount=type=cache" not in _run(text)
     assert any("inside the home of the user of the start command" in m for m in _fixes(text))
+
+
+@pytest.mark.parametrize(
+    "later",
+    ["USER ${APP_USER}\n", 'ENTRYPOINT ["runuser", "-u", "app", "--"]\n'],
+)
+def test_a_root_run_caching_under_home_for_a_user_msdfix_cannot_name_is_unsafe(later: str) -> None:
+    """Built for real (``USER ${APP_USER}``): pip as root caches nothing where the first
+    directory that exists is not root's (/home/app), and the mount left /home/app/.cache
+    root-owned: "Permission denied: '/home/app/.cache/app'"."""
+    text = (
+        "FROM python:3.11-slim\nARG APP_USER=app\nRUN useradd -m ${APP_USER}\n"
+        f"ENV XDG_CACHE_HOME=/home/app/.cache\nRUN pip install six\n{later}"
+        'CMD ["python", "app.py"]\n'
+    )
+    assert "--mount=type=cache" not in _run(text)
+    assert any("inside the home of" in m for m in _fixes(text))

@@ -24,6 +24,7 @@ from msdfix.transforms.cache_mount.steps import Step, operand_paths, run_dir
 from msdfix.transforms.cache_mount.targets import Resolver
 
 ROOT_HOME = "/root"
+HOMES = "/home"  # where useradd and adduser put homes (HOME of /etc/default/useradd)
 
 
 def later_user(doc: Document, stage: Stage, ins: Instruction, in_final_image: bool) -> str | None:
@@ -71,12 +72,13 @@ def home_owner(
     users = [i.args.split(":")[0].strip() for i in later]
     users = [u for u in users if u and not is_root(u)]  # a variable may name anyone
     home = scope.get("HOME") or ""
+    own = [home] if home.startswith("/") and home != ROOT_HOME else []
     for user in reversed(users):
-        homes = [f"/home/{user}"] if "$" not in user else []
-        homes += [home] if home.startswith("/") and home != ROOT_HOME else []
+        # a user a variable names may own any home under /home
+        homes = [f"/home/{user}" if "$" not in user else HOMES, *own]
         if any(within(target, h) for h in homes):
             return user
-    if home.startswith("/") and home != ROOT_HOME and within(target, home):
+    if any(within(target, h) for h in [HOMES, *own]):
         who = later_user(doc, stage, ins, in_final_image)
         return f"the user of {who}" if who is not None else None
     return None
