@@ -2131,3 +2131,167 @@ def test_a_relative_or_variable_cache_option_is_declined_with_a_reason(
     result = rewrite(text, None, BuildContext(None), Settings(frozenset(["cache-mount"])))
     assert result.output == text
     assert any(reason in f.message for f in result.suggestions), result.suggestions
+
+
+@pytest.mark.parametrize(
+    "clean",
+    [
+        "RUN rm -rf /var/lib/apt/lists/*",
+        "RUN rm -rf /var/lib/apt/lists",
+        "RUN apt-get clean && rm -rf /var/lib/apt/lists/*",
+        "RUN echo done; rm -rf /var/lib/apt/lists/* /tmp/*",
+        "RUN echo a && rm -rf /var/lib/apt/lists/* | cat",
+    ],
+)
+def test_a_clean_that_always_runs_ends_the_search_for_later_readers(clean: str) -> None:
+    """Built for real: after ``rm -rf /var/lib/apt/lists/*`` a later script cannot read the
+    lists the install left, so the mount is as safe as without it (the original's image
+    with a later `apt-get install` from setup.sh and the rewrite's failed alike)."""
+    text = (
+        "FROM debian:12\nRUN apt-get update && apt-get install -y curl\n"
+        f"{clean}\nRUN sh /setup.sh\n"
+    )
+    assert "target=/var/lib/apt/lists," in _run(text)
+
+
+@pytest.mark.parametrize(
+    "clean",
+    [
+        "RUN true || rm -rf /var/lib/apt/lists/*",
+        "RUN test -f /x && rm -rf /var/lib/apt/lists/*; echo done",
+        "RUN test -f /x && rm -rf /var/lib/apt/lists/* || true",
+        "RUN rm -rf /var/lib/apt/lists/* & echo started",
+        "RUN if [ -f /x ]; then rm -rf /var/lib/apt/lists/*; fi",
+        'RUN sh -c "test -f /x && rm -rf /var/lib/apt/lists/*"',
+        "RUN exit 0; rm -rf /var/lib/apt/lists/*",
+        "RUN rm -rf $LISTS/*",
+        "RUN sh /other.sh && rm -rf /var/lib/apt/lists/*",
+    ],
+)
+def test_a_clean_that_may_not_run_first_leaves_the_lists_to_later_readers(clean: str) -> None:
+    text = (
+        "FROM debian:12\nRUN apt-get update && apt-get install -y curl\n"
+        f"{clean}\nRUN sh /setup.sh\n"
+    )
+    assert "target=/var/lib/apt/lists," not in _run(text)
+    assert any("/var/lib/apt/lists stays in the image: RUN at line" in m for m in _fixes(text))
+
+
+def test_a_clean_in_another_stage_leaves_the_lists_to_this_stage_readers() -> None:
+    text = (
+        "FROM debian:12 AS base\nRUN apt-get update && apt-get install -y curl\n"
+        "FROM base AS tidy\nRUN rm -rf /var/lib/apt/lists/*\n"
+        "FROM base\nRUN sh /setup.sh\n"
+    )
+    assert "target=/var/lib/apt/lists," not in _run(text)
+    assert any("/var/lib/apt/lists stays in the image: RUN at line 6" in m for m in _fixes(text))
+
+
+def test_a_later_clean_in_the_final_stage_leaves_no_lists_for_images_built_from_it() -> None:
+    """The final image's lists are deleted by a later RUN: nothing built FROM it finds them."""
+    text = "FROM debian:12\nRUN apt-get update && apt-get install -y curl\nRUN rm -rf /var/lib/apt/lists/*\n"
+    assert "target=/var/lib/apt/lists," in _run(text)
+    kept = "FROM debian:12\nRUN apt-get update && apt-get install -y curl\nRUN true || rm -rf /var/lib/apt/lists/*\n"
+    assert "target=/var/lib/apt/lists," not in _run(kept)
+
+
+@pytest.mark.parametrize(
+    "later, owner",
+    [
+        ('FROM base\nUSER app\nCMD ["python", "app.py"]\n', "app"),  # a stage FROM it
+        ('USER ${APP_USER}\nCMD ["python", "app.py"]\n', "${APP_USER}"),  # a variable
+        (
+            'ENTRYPOINT ["runuser", "-u", "app", "--"]\nCMD ["python", "app.py"]\n',
+            "the user of the start command (`runuser -u app`)",
+        ),
+    ],
+)
+def test_a_root_run_caching_in_the_home_of_any_later_user_is_unsafe(later: str, owner: str) -> None:
+    """Built for real, each: pip as root with HOME=/home/app caches nothing in app's home, and
+    the mount left /home/app/.cache root-owned; the app, run as app, failed with
+    "PermissionError: [Errno 13] Permission denied: '/home/app/.cache/app'"."""
+    text = (
+        "FROM python:3.11-slim AS base\nARG APP_USER=app\nRUN useradd -m app\n"
+        f"ENV HOME=/home/app\nRUN pip install six\nWORKDIR /home/app\n{later}"
+    )
+    assert "--mount=type=cache" not in _run(text)
+    assert any(f"inside the home of {owner}, whom" in m for m in _fixes(text))
+    assert "--mount=type=cache,target=/home/app/.cache/pip" in _run(text, unsafe=True)
+
+
+def test_a_clean_by_another_user_does_not_end_the_search_for_later_readers() -> None:
+    """``rm -rf`` as a user other than root cannot delete root's lists, and ``; true`` hides it."""
+    text = (
+        "FROM debian:12\nRUN apt-get update && apt-get install -y curl\nUSER 1000\n"
+        "RUN rm -rf /var/lib/apt/lists/*; true\nUSER root\nRUN sh /setup.sh\n"
+    )
+    assert "target=/var/lib/apt/lists," not in _run(text)
+    assert "target=/var/lib/apt/lists," in _run(text.replace("USER 1000\n", ""))
+
+
+@pytest.mark.parametrize(
+    "create, note",
+    [
+        ("useradd -m -u 1001 app", None),  # home and uid known: the (unsafe) mount gets uid=
+        ("adduser -D -u 1001 app", None),
+        ("useradd -m app", "pip: the uid of user app is unknown"),
+        ("id app || useradd -m -u 1001 app", "pip: the home of user app is unknown"),
+        ("useradd -m -u 1001 app && usermod -u 1002 app", "pip: the home of user app is unknown"),
+    ],
+)
+def test_a_user_the_dockerfile_creates_has_the_home_and_uid_the_command_gives(
+    create: str, note: str | None
+) -> None:
+    """useradd(8)/adduser(8): the home is /home/NAME unless the command says otherwise; the uid
+    only where it gives one. A mount under a user other than root stays unsafe (BuildKit leaves
+    its parents root's)."""
+    text = (
+        f"FROM python:3.11-slim\nRUN {create}\nUSER app\nWORKDIR /home/app\n"
+        "RUN pip install --user six\n"
+    )
+    fixes = _fixes(text)
+    if note is not None:
+        assert any(note in m for m in fixes)
+        return
+    assert "--mount" not in _run(text)
+    assert any("it runs as user app" in m for m in fixes)
+    mounted = "--mount=type=cache,target=/home/app/.cache/pip,uid=1001,gid=1001"
+    assert mounted in _run(text, unsafe=True)
+
+
+def test_a_clean_of_the_runs_own_lists_mount_leaves_the_image_lists_to_later_readers() -> None:
+    """The rm reaches the mounted cache, not the lists the install left in the image."""
+    text = (
+        "FROM debian:12\nRUN apt-get update && apt-get install -y curl\n"
+        "RUN --mount=type=cache,target=/var/lib/apt/lists rm -rf /var/lib/apt/lists/*\n"
+        "RUN sh /setup.sh\n"
+    )
+    assert "target=/var/lib/apt/lists," not in _run(text)
+
+
+def test_a_root_run_caching_in_the_home_its_command_sets_for_a_later_user_is_unsafe() -> None:
+    """``HOME=/home/app pip install`` as root, then a start command that runs as app: the mount
+    left /home/app/.cache root-owned (pip as root had cached nothing there)."""
+    text = (
+        "FROM python:3.11-slim\nRUN useradd -m app\nRUN HOME=/home/app pip install six\n"
+        'ENTRYPOINT ["runuser", "-u", "app", "--"]\nCMD ["python", "app.py"]\n'
+    )
+    assert "--mount=type=cache" not in _run(text)
+    assert any("inside the home of the user of the start command" in m for m in _fixes(text))
+
+
+@pytest.mark.parametrize(
+    "later",
+    ["USER ${APP_USER}\n", 'ENTRYPOINT ["runuser", "-u", "app", "--"]\n'],
+)
+def test_a_root_run_caching_under_home_for_a_user_msdfix_cannot_name_is_unsafe(later: str) -> None:
+    """Built for real (``USER ${APP_USER}``): pip as root caches nothing where the first
+    directory that exists is not root's (/home/app), and the mount left /home/app/.cache
+    root-owned: "Permission denied: '/home/app/.cache/app'"."""
+    text = (
+        "FROM python:3.11-slim\nARG APP_USER=app\nRUN useradd -m ${APP_USER}\n"
+        f"ENV XDG_CACHE_HOME=/home/app/.cache\nRUN pip install six\n{later}"
+        'CMD ["python", "app.py"]\n'
+    )
+    assert "--mount=type=cache" not in _run(text)
+    assert any("inside the home of" in m for m in _fixes(text))

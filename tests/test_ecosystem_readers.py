@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
 
+from msdfix.ecosystems.accounts import created_account
 from msdfix.ecosystems.node import (
     NPM,
     PNPM,
@@ -291,3 +293,30 @@ def test_a_long_chain_of_requirement_includes_is_read_in_linear_time(tmp_path: P
     with deadline(20):  # about 5 s; the list took 30 s and more
         found = read_requirements(BuildContext(tmp_path), ["r0.txt"])
     assert len(found.files) == count and found.missing == f"r{count}.txt"
+
+
+@pytest.mark.parametrize(
+    "command, account",
+    [
+        ("useradd -m app", ("app", "/home/app", None)),  # the uid: the first free one
+        ("useradd -m -u 1001 app", ("app", "/home/app", "1001:1001")),
+        ("useradd --uid=1001 --gid 2000 -d /srv/app app", ("app", "/srv/app", "1001:2000")),
+        ("useradd -u 1001 -g app app", ("app", "/home/app", None)),  # a group by name
+        ("useradd -u 1001 -N app", ("app", "/home/app", None)),  # GROUP of useradd's defaults
+        ("useradd -b /opt -u 7 app", ("app", "/opt/app", "7:7")),
+        ("useradd -R /rootfs app", None),  # another root
+        ("useradd -D -b /srv", None),  # changes the defaults
+        ("adduser --disabled-password --gecos '' app", ("app", "/home/app", None)),
+        ("adduser --uid 1001 --home /app app", ("app", "/app", "1001:1001")),
+        ("adduser --system --uid 999 app", ("app", None, None)),  # Debian's or busybox's
+        ("adduser app sudo", None),  # adds an existing user to a group
+        ("adduser -D -u 1001 app", ("app", "/home/app", "1001:1001")),  # busybox
+        ("adduser -D -h /srv/app -G www app", ("app", "/srv/app", None)),
+        ("useradd -m $APP_USER", None),
+    ],
+)
+def test_created_account_reads_what_useradd_and_adduser_document(
+    command: str, account: tuple[str, str | None, str | None] | None
+) -> None:
+    program, *args = shlex.split(command)
+    assert created_account(program, args) == account

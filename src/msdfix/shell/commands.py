@@ -313,3 +313,30 @@ def script_assignments(script: str) -> dict[str, str]:
     ``export DEPS=...``; not ``NAME=value cmd``, which only ``cmd`` sees), the last value
     of each."""
     return dict(_assigned(script))
+
+
+_ENDS_SCRIPT = frozenset({"exit", "exec", "return"})
+
+
+def surely_runs(commands: list[Command], at: int) -> bool:
+    """True when a script of ``commands`` succeeds only where ``commands[at]`` ran.
+
+    A command nested in ``if``/a subshell, after ``||``, in the background or after an
+    ``exit`` may be skipped; one after ``&&`` is skipped when what comes before fails, and the
+    script still succeeds where a later list or an ``||`` follows (``a && rm -rf x; b``), so it
+    must end the script's last and-or list.
+    """
+    command = commands[at]
+    if command.nested or command.op_before == "||":
+        return False
+    if any(c.name in _ENDS_SCRIPT for c in commands[:at]):
+        return False
+    end = next(
+        (i for i in range(at + 1, len(commands)) if commands[i].op_before in (None, ";", "&")),
+        len(commands),
+    )
+    if end < len(commands) and commands[end].op_before == "&":
+        return False  # the list runs in the background: the shell need not wait for it
+    if command.op_before in (None, ";", "&"):
+        return True
+    return end == len(commands) and all(c.op_before != "||" for c in commands[at + 1 : end])

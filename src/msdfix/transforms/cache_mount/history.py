@@ -14,14 +14,20 @@ from msdfix.ecosystems.node import yarn_classic_spec, yarn_version_set
 from msdfix.ecosystems.os import APT_ARCHIVES_MOUNT
 from msdfix.model import Stage
 from msdfix.model.args import expand
-from msdfix.model.base_images import known_clean
+from msdfix.model.base_images import ROOT, known_clean
 from msdfix.model.paths import within
 from msdfix.shell.classify import program_args
 from msdfix.shell.script import RunScript, run_script
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
 from msdfix.transforms.cache_mount.root_evidence import runs_as_root
-from msdfix.transforms.cache_mount.steps import Step, reads_image_index, run_steps
+from msdfix.transforms.cache_mount.steps import (
+    Step,
+    always_runs,
+    index_first,
+    reads_image_index,
+    run_steps,
+)
 from msdfix.transforms.cache_mount.targets import Resolver
 
 _ARCHIVE = re.compile(r"\.(?:tar|tgz|tbz2?|txz|tar\.[a-z0-9]+)$", re.IGNORECASE)
@@ -416,8 +422,9 @@ class History:
                 return other
         return None
 
-    def index_reader(self, stage: Stage, ins: Instruction) -> Instruction | None:
-        """A later RUN that may read the package index from the image before refreshing it.
+    def index_reader(self, stage: Stage, ins: Instruction, target: str) -> Instruction | None:
+        """A later RUN that may read the package index from the image before refreshing it
+        or deleting ``target`` (the index's directory) in a command that always runs.
 
         Each stage built FROM this one sees the RUNs of its own lineage after ``ins``.
         """
@@ -430,11 +437,48 @@ class History:
         for sequence in sequences:
             for other in sequence:
                 steps = self.steps(other)
+                if steps is not None and self.clears_first(stage, other, steps, target):
+                    break
                 if steps is None or reads_image_index(steps):
                     return other
                 if any(s.refresh for s in steps):
                     break
         return None
+
+    def clears_first(self, stage: Stage, ins: Instruction, steps: list[Step], target: str) -> bool:
+        """Whether the RUN deletes ``target`` (``rm -rf /var/lib/apt/lists/*``) in a command
+        that always runs, before any command that may read or refresh the index: what an
+        earlier RUN left there is then read by nothing after it."""
+        first = index_first(steps)
+        before = steps[: steps.index(first)] if first is not None else steps
+        return self._clears(stage, ins, before, target)
+
+    def cleared_later(self, stage: Stage, ins: Instruction, target: str) -> bool:
+        """Whether a later RUN of ``ins``'s stage deletes ``target`` in a command that always
+        runs: the files ``ins`` leaves there are then in no image of the stage's lineage."""
+        runs, at = self._runs(stage)
+        for other in runs[at[id(ins)] + 1 :]:
+            steps = self.steps(other)
+            if steps is not None and self._clears(stage, other, steps, target):
+                return True
+        return False
+
+    def _clears(self, stage: Stage, ins: Instruction, steps: list[Step], target: str) -> bool:
+        """Whether one of ``steps`` deletes ``target`` in a command that always runs, as root
+        (another user's ``rm -rf`` cannot delete root's files, and ``; next`` hides that), in
+        the image: not where the RUN's own mount covers it (the file's, not the planned ones)."""
+        script = self.script(ins)
+        resolver = self.resolver(stage, ins)
+        self.mounted(ins)  # reads the file's mounts once
+        return (
+            script is not None
+            and not any(within(target, m) for m in self._mounts[id(ins)])
+            and resolver.user == ROOT
+            and any(
+                s.program == "rm" and s.cleans(target, resolver) and always_runs(s, script.commands)
+                for s in steps
+            )
+        )
 
     def later_runs(
         self, stage: Stage, ins: Instruction, key: str, test: Callable[[Instruction], bool]

@@ -259,7 +259,14 @@ class _Planner:
         if unsafe is None and not call.manager.system and resolver.user == ROOT:
             unsafe = self._root_owned_for_later_user(target, call)
         owner = (
-            home_owner(self.stage, self.ins, self.resolver.scope, target)
+            home_owner(
+                self.doc,
+                self.stage,
+                self.ins,
+                {**self.resolver.scope, **call.command.assignments},  # HOME=/home/app pip ...
+                target,
+                self.in_final_image,
+            )
             if unsafe is None and not call.manager.system
             else None
         )
@@ -430,13 +437,17 @@ class _Planner:
         if cache.index:
             if not refreshes_first(self.steps):
                 return ""  # installs from the lists an earlier step left: nothing to mount
-            reader = history.index_reader(stage, ins)
+            reader = history.index_reader(stage, ins, target)
             if reader is not None and self._leaves(target):
                 return (
                     f"{target} stays in the image: RUN at line {reader.start_line} "
                     "may install without refreshing it"
                 )
-            if self.in_final_image and self._leaves(target):
+            if (
+                self.in_final_image
+                and self._leaves(target)
+                and not history.cleared_later(stage, ins, target)
+            ):
                 return (
                     f"{target} stays in the image, where the original leaves it: containers "
                     "and images built FROM it may install without refreshing it"

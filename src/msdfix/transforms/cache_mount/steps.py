@@ -20,7 +20,7 @@ from msdfix.shell.classify import (
     tool_calls,
     wrappers,
 )
-from msdfix.shell.commands import Command, parse_commands
+from msdfix.shell.commands import Command, parse_commands, surely_runs
 from msdfix.shell.script import RunScript
 from msdfix.transforms.cache_mount.targets import Resolver
 
@@ -495,3 +495,12 @@ def reads_image_index(steps: list[Step]) -> bool:
     """True when the RUN may read the package index the image holds (no refresh first)."""
     first = index_first(steps)
     return first is not None and not (first.refresh and not first.conditional)
+
+
+def always_runs(step: Step, commands: list[Command]) -> bool:
+    """True when the RUN succeeds only where ``step`` ran (``commands``: the RUN's script);
+    never for a step inside ``sh -c`` or after ``||`` (see ``surely_runs``)."""
+    if step.inlined or step.conditional:
+        return False
+    at = next((i for i, c in enumerate(commands) if c is step.command), None)
+    return at is not None and surely_runs(commands, at)

@@ -7,13 +7,16 @@ import re
 from functools import cached_property, lru_cache
 
 from msdfix.document import Document
+from msdfix.ecosystems.accounts import Account, created_account
 from msdfix.ecosystems.base import CacheDir
 from msdfix.ecosystems.registry import IMAGE_ENV, IMAGE_USERS
 from msdfix.model import Stage
 from msdfix.model.base_images import DEFAULT_WORKDIRS, ROOT, default_user, library_name
 from msdfix.model.image import ImageRef, parse_image
 from msdfix.model.users import effective_user
-from msdfix.shell.classify import ToolCall
+from msdfix.shell.classify import ToolCall, program_args
+from msdfix.shell.commands import surely_runs
+from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
 
 _ASSIGNED_RE = re.compile(r"(?<![\w$])(\w+)=")
@@ -52,6 +55,8 @@ class Resolver:
             self.uid, self.home = known[0], home or known[1]
         elif self.user and re.fullmatch(r"[1-9][0-9]*(:[0-9]+)?", self.user):
             self.home, self.uid = home, self.user  # a numeric user's home only from HOME
+        elif self.user and (account := created_here(stage, ins, self.user)) is not None:
+            self.uid, self.home = account.uid, home or account.home  # useradd -m -u 1001 app
         else:
             self.home = None
 
@@ -178,6 +183,32 @@ def _accounts_changed(stage: Stage, ins: Instruction) -> bool:
         for run in st.of("run")
         if st is not stage or run.start < ins.start
     )
+
+
+def created_here(stage: Stage, ins: Instruction, user: str) -> Account | None:
+    """The account named ``user`` (``app`` or ``app:app``) that one RUN of the lineage before
+    ``ins`` creates in a command that always runs, where no RUN may change an account: the
+    base image has no account of that name (the command would fail, and the original with
+    it), so the account's home and uid are the command's."""
+    name, _, group = user.partition(":")
+    if group not in ("", name) or _accounts_changed(stage, ins):
+        return None
+    found: list[tuple[Account, bool]] = []
+    for st in stage.lineage:
+        for run in st.of("run"):
+            if st is stage and run.start >= ins.start:
+                break
+            if name not in run.logical:
+                continue
+            script = run_script(run)
+            commands = script.commands if script is not None else []
+            for at, command in enumerate(commands):
+                account = created_account(*program_args(command))
+                if account is not None and account.name == name:
+                    found.append((account, surely_runs(commands, at)))
+    if len(found) != 1 or not found[0][1]:
+        return None
+    return found[0][0]
 
 
 def explicit_dir(call: ToolCall) -> str | None:

@@ -24,6 +24,7 @@ from msdfix.transforms.cache_mount.steps import Step, operand_paths, run_dir
 from msdfix.transforms.cache_mount.targets import Resolver
 
 ROOT_HOME = "/root"
+HOMES = "/home"  # where useradd and adduser put homes (HOME of /etc/default/useradd)
 
 
 def later_user(doc: Document, stage: Stage, ins: Instruction, in_final_image: bool) -> str | None:
@@ -51,19 +52,35 @@ def later_user(doc: Document, stage: Stage, ins: Instruction, in_final_image: bo
     return None
 
 
-def home_owner(stage: Stage, ins: Instruction, scope: dict[str, str], target: str) -> str | None:
-    """The non-root user a later USER of the stage switches to when ``target`` lies in
-    that user's home (``/home/NAME``, or the HOME the RUN has when it is not /root):
-    the mount points BuildKit leaves there are root's, where the original had none (pip
-    as root does not cache under a directory root does not own)."""
+def home_owner(
+    doc: Document,
+    stage: Stage,
+    ins: Instruction,
+    scope: dict[str, str],
+    target: str,
+    in_final_image: bool,
+) -> str | None:
+    """The non-root user a later USER of the stage, or of a stage built FROM it, switches to
+    when ``target`` lies in that user's home (``/home/NAME``, or the HOME the RUN has when it
+    is not /root), or the final image's start command that switches user (``runuser -u app``)
+    when it lies in that HOME: the mount points BuildKit leaves there are root's, where the
+    original had none (pip as root does not cache under a directory root does not own; built
+    for real: ``USER ${APP_USER}``, a USER in a stage FROM it and a ``runuser`` entrypoint could
+    no longer create ~/.cache/app)."""
     later = [i for i in stage.of("user") if i.start > ins.start]
+    later += [i for child in doc.model.descendants(stage) for i in child.of("user")]
     users = [i.args.split(":")[0].strip() for i in later]
-    users = [u for u in users if u and not is_root(u) and "$" not in u]
+    users = [u for u in users if u and not is_root(u)]  # a variable may name anyone
     home = scope.get("HOME") or ""
+    own = [home] if home.startswith("/") and home != ROOT_HOME else []
     for user in reversed(users):
-        homes = [f"/home/{user}", *([home] if home.startswith("/") and home != ROOT_HOME else [])]
+        # a user a variable names may own any home under /home
+        homes = [f"/home/{user}" if "$" not in user else HOMES, *own]
         if any(within(target, h) for h in homes):
             return user
+    if any(within(target, h) for h in [HOMES, *own]):
+        who = later_user(doc, stage, ins, in_final_image)
+        return f"the user of {who}" if who is not None else None
     return None
 
 
