@@ -480,6 +480,43 @@ def test_copied_berry_manifests_with_the_cache_in_the_image_are_unsafe(
     assert "COPY package.json yarn.lock .yarnrc.yml ./" in _run(text, tmp_path, unsafe=True)[0]
 
 
+@pytest.mark.parametrize(
+    ("rc", "env", "pin", "safe"),
+    [
+        ("enableMirror: false\n", "", "yarn@3.8.5", False),
+        ("", "YARN_ENABLE_MIRROR=false", "yarn@3.8.5", False),
+        ("", "YARN_ENABLE_MIRROR=0", "yarn@3.8.5", False),
+        ("enableMirror: false\n", "", "", False),  # yarn's version unknown
+        ("enableMirror: false\n", "YARN_ENABLE_GLOBAL_CACHE=true", "yarn@3.8.5", True),
+        ("enableMirror: false\n", "", "yarn@4.5.0", True),  # yarn 4's global cache
+        ("enableMirror: false\n", "YARN_ENABLE_GLOBAL_CACHE=false", "yarn@4.5.0", False),
+        ("", "YARN_ENABLE_GLOBAL_CACHE=false", "yarn@4.5.0", True),  # the mirror takes it
+        ("enableMirror: true\n", "", "yarn@3.8.5", True),
+        ("", "YARN_ENABLE_MIRROR=true", "yarn@3.8.5", True),
+    ],
+)
+def test_copied_berry_manifests_without_the_global_mirror_are_unsafe(
+    tmp_path: Path, rc: str, env: str, pin: str, safe: bool
+) -> None:
+    """Built for real (corepack, yarn 3.8.5, node_modules, a plain ``yarn install``): with
+    ``enableMirror: false`` (in .yarnrc.yml or ``ENV YARN_ENABLE_MIRROR=false``) yarn 3
+    keeps its cache only in .yarn/cache, so the mounted rewrite's copied manifests made the
+    image 1,092 (1,072) bytes larger; with the mirror on it was 961,631 bytes smaller. Yarn
+    4.5 with ``enableMirror: false`` uses its global cache (962,578 bytes smaller), and with
+    ``YARN_ENABLE_GLOBAL_CACHE=false`` alone still fills the mirror (962,612 smaller)."""
+    (tmp_path / ".yarnrc.yml").write_text("nodeLinker: node-modules\n" + rc)
+    package = {"name": "a"} | ({"packageManager": pin} if pin else {})
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "yarn.lock").write_text("__metadata:\n  version: 6\n")
+    (tmp_path / "server.js").write_text("console.log('hi')\n")
+    switch = f"ENV {env}\nRUN corepack enable\n" if env else "RUN corepack enable\n"
+    text = NODE_APP.replace("WORKDIR", f"{switch}WORKDIR").format("yarn install")
+    out, applied, explained = _run(text, tmp_path)
+    assert bool(applied) is safe, out
+    assert safe or any("global mirror empty" in m for m in explained), explained
+    assert "COPY package.json yarn.lock .yarnrc.yml ./" in _run(text, tmp_path, unsafe=True)[0]
+
+
 @pytest.mark.parametrize("output", ["unplugged/x/package.json", "install-state.gz"])
 def test_yarn_berry_outputs_in_the_context_keep_the_copy(tmp_path: Path, output: str) -> None:
     """What the install writes into .yarn/, found in the context, would be seen by the

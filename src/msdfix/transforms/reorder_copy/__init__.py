@@ -274,7 +274,7 @@ def _doubled(doc: Document, anchor: Instruction, plan: Plan, uses: list[Use], fi
             "the cache costs the original image nothing for the cache mount to save: the "
             "rewrite is larger"
         )
-    elif (kept := kept_berry_cache(doc, uses)) is not None:
+    elif (kept := kept_berry_cache(doc, anchor, uses)) is not None:
         plan.unsafe.append(
             f"{twice}, and {kept}, so no cache mount takes it out of the image to offset the "
             "copy: the rewrite is larger"

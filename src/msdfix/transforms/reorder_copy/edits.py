@@ -224,12 +224,13 @@ def linked_cache(uses: list[Use]) -> str | None:
     return next((m.id for m in MANAGERS if m.id in ids and m.links_cache), None)
 
 
-def kept_berry_cache(doc: Document, uses: list[Use]) -> str | None:
-    """Why a Yarn Berry install of ``uses`` keeps its download cache in the image (see
-    ``berry_cache_kept``; an unreadable ``.yarnrc.yml`` is unknown), so no cache mount offsets
-    a second copy of the manifests; None where none does. Built (Yarn 4.5,
-    ``enableGlobalCache: false``, a plain ``yarn install``): the copied package.json,
-    yarn.lock and .yarnrc.yml made the image 24,302 bytes larger."""
+def kept_berry_cache(doc: Document, anchor: Instruction, uses: list[Use]) -> str | None:
+    """Why a Yarn Berry install of ``uses`` in the RUN ``anchor`` keeps its download cache in
+    the image (see ``berry_cache_kept``, given the pinned yarn major and the RUN's ``YARN_*``
+    variables; an unreadable ``.yarnrc.yml`` is unknown), so no cache mount offsets a second
+    copy of the manifests; None where none does. Built (Yarn 4.5, ``enableGlobalCache:
+    false``, a plain ``yarn install``): the copied package.json, yarn.lock and .yarnrc.yml
+    made the image 24,302 bytes larger."""
     for use in uses:
         if use.eco is not YARN or not _berry(doc, use):
             continue
@@ -238,10 +239,19 @@ def kept_berry_cache(doc: Document, uses: list[Use]) -> str | None:
             rc = doc.context.read_known(rc_path) or ""
         except Unreadable:
             return f"{rc_path} cannot be read, so where yarn caches is unknown"
-        kept = berry_cache_kept(rc)
+        kept = berry_cache_kept(rc, _pinned_yarn_major(doc, use), _yarn_env(doc, anchor, use))
         if kept is not None:
             return f"yarn {kept}"
     return None
+
+
+def _yarn_env(doc: Document, anchor: Instruction, use: Use) -> dict[str, str | None]:
+    """The ``YARN_*`` variables yarn's command of ``use`` in the RUN ``anchor`` sees (the
+    stage's ARG and ENV values, None where a build argument may set them, and the command's
+    own assignments)."""
+    stage = next(s for s in doc.model.stages if any(i is anchor for i in s.instructions))
+    scope = {**doc.model.fixed_scope(stage, anchor), **use.command.assignments}
+    return {k: v for k, v in scope.items() if k.startswith("YARN_")}
 
 
 _COMMAND_SPLIT = re.compile(r"&&|\|\||;|\||\n")
