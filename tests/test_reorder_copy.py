@@ -2617,3 +2617,34 @@ def test_an_added_fetch_with_copied_manifests_and_no_safe_cache_mount_is_unsafe(
     )
     out, applied, _ = _run(root, tmp_path)
     assert applied and "COPY --chown=1000 go.mod go.sum ./" in out, out
+
+
+@pytest.mark.parametrize(
+    ("env", "flag", "safe"),
+    [
+        ("", "", False),
+        ("ENV UV_LINK_MODE=hardlink\n", "", False),
+        ("ENV UV_LINK_MODE=copy\n", "", True),
+        ("", " --link-mode=copy", True),
+        ("ENV UV_LINK_MODE=copy\n", " --link-mode hardlink", False),
+    ],
+)
+def test_copied_uv_manifests_are_unsafe_where_uv_hard_links_its_cache(
+    tmp_path: Path, env: str, flag: str, safe: bool
+) -> None:
+    """uv's Linux default link mode is ``hardlink``: the venv and the cache share their files,
+    so the cache mount saves only uv's metadata. Built (uv 0.4.30, ``COPY --chown=1000:1000
+    . .``, ``uv sync --frozen --no-install-project``, a 15,490-byte uv.lock): the mounted
+    rewrite's copied manifests made the image 7,347 bytes larger; with ``UV_LINK_MODE=copy``
+    the cache holds a second copy of the packages, and the rewrite was 3,518,257 bytes
+    smaller."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "a"\nversion = "0"\n')
+    (tmp_path / "uv.lock").write_text("version = 1\n")
+    text = (
+        f"FROM python:3.12-slim\nRUN pip install uv\n{env}WORKDIR /app\n"
+        f"COPY --chown=1000:1000 . .\nRUN uv sync --frozen --no-install-project{flag}\n"
+    )
+    out, applied, explained = _run(text, tmp_path)
+    assert bool(applied) is safe, explained
+    assert safe or any("uv hard-links the installed files" in m for m in explained), explained
+    assert "COPY --chown=1000:1000 pyproject.toml uv.lock ./" in _run(text, tmp_path, True)[0]

@@ -63,6 +63,8 @@ class PackageManager:
     # Installs hard-link the cached files into the project: the cache adds nothing to the
     # image, so a cache mount saves no space there.
     links_cache: bool = False
+    # link modes (``link_option``) that copy the files out of the cache instead
+    copy_link_modes: tuple[str, ...] = ()
     # hadolint (DL3032/DL3040) wants the cleanup even with a mount: never remove it, and add no
     # mount to a RUN that empties the cache anyway.
     keeps_cleanup: bool = False

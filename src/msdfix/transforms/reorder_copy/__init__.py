@@ -268,7 +268,7 @@ def _doubled(doc: Document, anchor: Instruction, plan: Plan, uses: list[Use], fi
             f"{twice}, and `{emptied}` leaves no download cache in the original image for the "
             "cache mount to save: the rewrite is larger"
         )
-    elif (linked := linked_cache(uses)) is not None:
+    elif (linked := linked_cache(doc, anchor, uses)) is not None:
         plan.unsafe.append(
             f"{twice}, and {linked} hard-links the installed files to its download cache, so "
             "the cache costs the original image nothing for the cache mount to save: the "

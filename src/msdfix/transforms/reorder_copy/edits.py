@@ -7,7 +7,7 @@ import re
 import shlex
 
 from msdfix.document import Document
-from msdfix.ecosystems.base import NEVER_WRITES, WRITES_IN_PLACE
+from msdfix.ecosystems.base import NEVER_WRITES, WRITES_IN_PLACE, PackageManager
 from msdfix.ecosystems.go import GO, fetch_manifest_writes
 from msdfix.ecosystems.java import MAVEN
 from msdfix.ecosystems.node import (
@@ -28,6 +28,7 @@ from msdfix.ecosystems.php import (
     composer_manifest_writes,
 )
 from msdfix.ecosystems.python import PDM, PIP, PIPENV, POETRY, UV, project_manifest_writes
+from msdfix.ecosystems.python_builds import link_mode
 from msdfix.ecosystems.registry import MANAGERS, positional_args
 from msdfix.ecosystems.ruby import BUNDLER, bundle_manifest_writes
 from msdfix.ecosystems.rust import CARGO, CARGO_FETCH_WRITES
@@ -216,12 +217,32 @@ def emptied_cache(written: str, uses: list[Use]) -> str | None:
     return None
 
 
-def linked_cache(uses: list[Use]) -> str | None:
-    """The manager of ``uses`` whose installs hard-link their files to its download cache
-    (bun, pnpm), so the cache costs the original image nothing a cache mount could save; or
-    None."""
-    ids = {m for u in uses for m in u.eco.managers}
-    return next((m.id for m in MANAGERS if m.id in ids and m.links_cache), None)
+def linked_cache(doc: Document, anchor: Instruction, uses: list[Use]) -> str | None:
+    """The manager that runs an install of ``uses`` in the RUN ``anchor`` and links its
+    files to its download cache (bun and uv hard-link by default, pnpm), so the cache costs
+    the original image nothing a cache mount could save; None where none does or each of its
+    installs copies the files out of the cache (``UV_LINK_MODE=copy``, bun's ``--backend
+    copyfile``)."""
+    for manager in MANAGERS:
+        if not manager.links_cache:
+            continue
+        modes = {
+            link_mode(manager, u.args, u.command.assignments, _run_scope(doc, anchor), doc.context)
+            for u in uses
+            if _runs(manager, u)
+        }
+        if modes and not modes <= set(manager.copy_link_modes):
+            return manager.id
+    return None
+
+
+def _runs(manager: PackageManager, use: Use) -> bool:
+    """True when ``manager`` runs the install of ``use`` (pip's ecosystem is pip's and
+    ``uv pip``'s)."""
+    if use.eco.managers == (manager.id,):
+        return True
+    program = posixpath.basename(program_args(use.command)[0])
+    return manager.id in use.eco.managers and program in manager.programs
 
 
 def kept_berry_cache(doc: Document, anchor: Instruction, uses: list[Use]) -> str | None:
@@ -249,9 +270,15 @@ def _yarn_env(doc: Document, anchor: Instruction, use: Use) -> dict[str, str | N
     """The ``YARN_*`` variables yarn's command of ``use`` in the RUN ``anchor`` sees (the
     stage's ARG and ENV values, None where a build argument may set them, and the command's
     own assignments)."""
-    stage = next(s for s in doc.model.stages if any(i is anchor for i in s.instructions))
-    scope = {**doc.model.fixed_scope(stage, anchor), **use.command.assignments}
+    scope = {**_run_scope(doc, anchor), **use.command.assignments}
     return {k: v for k, v in scope.items() if k.startswith("YARN_")}
+
+
+def _run_scope(doc: Document, anchor: Instruction) -> dict[str, str | None]:
+    """The ARG and ENV values the RUN ``anchor`` sees (None where a build argument may set
+    them)."""
+    stage = next(s for s in doc.model.stages if any(i is anchor for i in s.instructions))
+    return doc.model.fixed_scope(stage, anchor)
 
 
 _COMMAND_SPLIT = re.compile(r"&&|\|\||;|\||\n")
