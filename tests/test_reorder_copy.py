@@ -63,7 +63,7 @@ def test_keeps_flags_comments_and_case(tmp_path: Path) -> None:
         "from python:3.12-slim\r\nworkdir /app\r\n# all of it\r\ncopy --chown=1000:1000 "
         "--chmod=644 . .\r\nrun pip install -r requirements.txt\r\n"
     )
-    out, applied, _ = _run(text, tmp_path)
+    out, applied, _ = _run(text, tmp_path, unsafe=True)  # pip caches by the index's headers
     assert applied
     assert out == (
         "from python:3.12-slim\r\nworkdir /app\r\ncopy --chown=1000:1000 --chmod=644 "
@@ -314,7 +314,7 @@ def test_a_workdir_from_a_build_argument_is_never_written_as_a_fixed_path(
     text = PIP_APP.replace("WORKDIR /app", head)
     if head.startswith("ARG APP_HOME=/app\nFROM"):
         text = text.replace("FROM python:3.12-slim\n", "", 1)
-    out, applied, _ = _run(text, tmp_path)
+    out, applied, _ = _run(text, tmp_path, unsafe=True)  # pip caches by the index's headers
     assert applied and "COPY requirements.txt ./" in out
     assert "/app/requirements.txt" not in out
 
@@ -351,7 +351,7 @@ def test_manifests_are_bind_mounted_only_for_installs_that_cannot_write_them(
     )
     assert "COPY requirements.txt ./" in legacy.output and "--mount" not in legacy.output
     chown = PIP_APP.replace("COPY . .", "COPY --chown=1000 . .")
-    out, applied, _ = _run(chown, tmp_path)
+    out, applied, _ = _run(chown, tmp_path, unsafe=True)  # pip caches by the index's headers
     assert applied and "COPY --chown=1000 requirements.txt ./" in out and "type=bind" not in out
 
 
@@ -2648,3 +2648,66 @@ def test_copied_uv_manifests_are_unsafe_where_uv_hard_links_its_cache(
     assert bool(applied) is safe, explained
     assert safe or any("uv hard-links the installed files" in m for m in explained), explained
     assert "COPY --chown=1000:1000 pyproject.toml uv.lock ./" in _run(text, tmp_path, True)[0]
+
+
+@pytest.mark.parametrize(
+    "install", ["pip install -r requirements.txt", "python -m pip install -r requirements.txt"]
+)
+def test_copied_pip_requirements_are_unsafe_as_pip_caches_by_the_index_headers(
+    tmp_path: Path, install: str
+) -> None:
+    """pip's HTTP cache keeps a download only where the index's response allows it
+    (Cache-Control): built against a PyPI mirror that sent no caching headers, pip as root
+    after ``COPY --chown=app:app . .`` left ~/.cache/pip empty, so the mounted rewrite's
+    copied requirements.txt made the image 22 bytes larger (same output)."""
+    (tmp_path / "requirements.txt").write_text("six==1.16.0\n")
+    text = (
+        "FROM python:3.12-slim\nRUN useradd -m app\nWORKDIR /app\n"
+        f"COPY --chown=app:app . .\nRUN {install}\nUSER app\n"
+    )
+    out, applied, explained = _run(text, tmp_path)
+    assert out == text and not applied
+    assert any("HTTP caching headers" in m for m in explained), explained
+    assert "COPY --chown=app:app requirements.txt ./" in _run(text, tmp_path, True)[0]
+
+
+def test_uv_pip_with_copied_requirements_is_read_as_uv(tmp_path: Path) -> None:
+    """``uv pip install`` is uv's install (it hard-links its cache), not pip's."""
+    (tmp_path / "requirements.txt").write_text("six==1.16.0\n")
+    text = (
+        "FROM python:3.12-slim\nRUN pip install uv\nWORKDIR /app\n"
+        "COPY --chown=1000 . .\nRUN uv pip install --system -r requirements.txt\n"
+    )
+    explained = _run(text, tmp_path)[2]
+    assert any("uv hard-links" in m for m in explained), explained
+
+
+@pytest.mark.parametrize(
+    ("lock", "flags", "safe"),
+    [
+        ({"packages": [], "packages-dev": []}, "", False),
+        ({"packages": [], "packages-dev": [{"name": "x/y"}]}, " --no-dev", False),
+        ({"packages": [], "packages-dev": [{"name": "x/y"}]}, "", True),
+        ({"packages": [{"name": "x/y"}], "packages-dev": []}, " --no-dev", True),
+    ],
+)
+def test_copied_composer_manifests_with_nothing_locked_are_unsafe(
+    tmp_path: Path, lock: dict[str, object], flags: str, safe: bool
+) -> None:
+    """A composer.lock that locks no package the install takes downloads nothing, so the
+    cache mount has nothing to take out of the image. Built (no packages, ``COPY
+    --chown=www-data:www-data . .``, ``composer install --no-dev``): the copied
+    composer.json and composer.lock made the rewrite 726 bytes larger, same output."""
+    (tmp_path / "composer.json").write_text('{"name": "a/b", "require": {"php": ">=8.0"}}\n')
+    (tmp_path / "composer.lock").write_text(json.dumps(lock) + "\n")
+    text = (
+        "FROM composer:2\nWORKDIR /app\nCOPY --chown=www-data:www-data . .\n"
+        f"RUN composer install --no-interaction{flags}\n"
+    )
+    out, applied, explained = _run(text, tmp_path)
+    assert bool(applied) is safe, explained
+    assert safe or any("locks no package" in m for m in explained), explained
+    assert (
+        "COPY --chown=www-data:www-data composer.json composer.lock ./"
+        in _run(text, tmp_path, True)[0]
+    )

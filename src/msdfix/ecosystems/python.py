@@ -163,6 +163,10 @@ MANAGERS: tuple[PackageManager, ...] = (
         ),  # fmt: skip
         cache_options=("--cache-dir",),
         no_cache_env=("PIP_NO_CACHE_DIR",),
+        # pip's HTTP cache follows Cache-Control (PyPI sends max-age; a mirror may send none,
+        # and plain-http indexes are never cached): built against such a mirror, the cache
+        # stayed empty and a rewrite's copied requirements.txt made the image 22 bytes larger
+        caches_by_headers=True,
         # general options with a value, which may come before the subcommand
         value_options=(
             "--cache-dir",

@@ -236,6 +236,31 @@ def linked_cache(doc: Document, anchor: Instruction, uses: list[Use]) -> str | N
     return None
 
 
+def empty_lock(doc: Document, uses: list[Use]) -> str | None:
+    """Why a composer install of ``uses`` downloads nothing (composer.lock locks no package
+    it installs: ``packages``, and ``packages-dev`` without ``--no-dev``), so its cache stays
+    empty and no cache mount offsets a second copy of the manifests; or None. Built (a lock
+    with no packages, ``COPY --chown``): the rewrite was 726 bytes larger."""
+    for use in uses:
+        if use.eco is not COMPOSER:
+            continue
+        lock = doc.context.read_json(posixpath.join(use.project, "composer.lock"))
+        keys = ("packages",) if "--no-dev" in use.args else ("packages", "packages-dev")
+        if isinstance(lock, dict) and all(lock.get(k, []) == [] for k in keys):
+            return "composer.lock locks no package to install"
+    return None
+
+
+def header_cache(uses: list[Use]) -> str | None:
+    """The manager that runs an install of ``uses`` and caches downloads only as the
+    index's HTTP headers allow (pip), so whether its cache holds anything for a cache mount
+    to save depends on a server msdfix cannot see; or None."""
+    return next(
+        (m.id for m in MANAGERS if m.caches_by_headers and any(_runs(m, u) for u in uses)),
+        None,
+    )
+
+
 def _runs(manager: PackageManager, use: Use) -> bool:
     """True when ``manager`` runs the install of ``use`` (pip's ecosystem is pip's and
     ``uv pip``'s)."""
