@@ -1434,7 +1434,7 @@ def test_a_pipfile_file_dependency_is_local(tmp_path: Path, dep: str, local: boo
     ``pipenv install`` failed with "No such file or directory" (built for real, round 11)."""
     (tmp_path / "Pipfile").write_text(f'[packages]\nsix = "*"\n{dep}\n')
     text = "FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pipenv install --system --skip-lock\n"
-    out, applied, _ = _run(text, tmp_path)
+    out, applied, _ = _run(text, tmp_path, unsafe=True)  # copied: pip caches by headers
     assert bool(applied) is not local, out
 
 
@@ -2711,3 +2711,19 @@ def test_copied_composer_manifests_with_nothing_locked_are_unsafe(
         "COPY --chown=www-data:www-data composer.json composer.lock ./"
         in _run(text, tmp_path, True)[0]
     )
+
+
+def test_copied_pipfiles_are_unsafe_as_pipenv_caches_through_pip(tmp_path: Path) -> None:
+    """pipenv downloads through pip's HTTP cache: built against a mirror that sent no
+    caching headers (pipenv 2024.0.1, ``COPY --chown=1000:1000 . .``, ``pipenv install
+    --deploy --system``), the copied Pipfile and Pipfile.lock made the rewrite 1,375 bytes
+    larger, same output."""
+    (tmp_path / "Pipfile").write_text('[packages]\nsix = "==1.16.0"\n')
+    (tmp_path / "Pipfile.lock").write_text('{"_meta": {}, "default": {}, "develop": {}}\n')
+    text = (
+        "FROM python:3.12-slim\nRUN pip install pipenv\nWORKDIR /app\n"
+        "COPY --chown=1000:1000 . .\nRUN pipenv install --deploy --system\n"
+    )
+    out, applied, explained = _run(text, tmp_path)
+    assert out == text and not applied
+    assert any("pipenv keeps a download" in m for m in explained), explained

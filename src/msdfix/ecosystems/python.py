@@ -253,6 +253,9 @@ MANAGERS: tuple[PackageManager, ...] = (
         config_files=("pip.conf", "pip.ini"),
         config_keys=r"cache[-_]dir",
         config_env=("PIP_CONFIG_FILE",),
+        # pip's HTTP cache (see pip): built against a mirror that sent no caching headers,
+        # pipenv 2024.0.1 kept no cache and the copied Pipfile(.lock) made it 1,375 bytes larger
+        caches_by_headers=True,
     ),
     PackageManager(
         "pdm",
