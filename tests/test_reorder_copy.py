@@ -2727,3 +2727,24 @@ def test_copied_pipfiles_are_unsafe_as_pipenv_caches_through_pip(tmp_path: Path)
     out, applied, explained = _run(text, tmp_path)
     assert out == text and not applied
     assert any("pipenv keeps a download" in m for m in explained), explained
+
+
+def test_copied_pdm_manifests_are_unsafe_as_pdm_caches_by_the_index_headers(
+    tmp_path: Path,
+) -> None:
+    """pdm's download cache (``~/.cache/pdm/http``) follows the index's caching headers:
+    built against a mirror that sent none (pdm 2.12.4, ``COPY --chown=1000:1000 . .``,
+    ``pdm install --prod --frozen-lockfile``), it stayed empty and the copied pyproject.toml
+    and pdm.lock made the rewrite 27,402 bytes larger, same output."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "a"\nversion = "0"\ndependencies = ["click"]\n'
+        "[tool.pdm]\ndistribution = false\n"
+    )
+    (tmp_path / "pdm.lock").write_text("[metadata]\n")
+    text = (
+        "FROM python:3.12-slim\nRUN pip install pdm\nWORKDIR /app\n"
+        "COPY --chown=1000:1000 . .\nRUN pdm install --prod --frozen-lockfile\n"
+    )
+    out, applied, explained = _run(text, tmp_path)
+    assert out == text and not applied
+    assert any("pdm keeps a download" in m for m in explained), explained

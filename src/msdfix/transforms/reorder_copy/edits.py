@@ -253,7 +253,7 @@ def empty_lock(doc: Document, uses: list[Use]) -> str | None:
 
 def header_cache(uses: list[Use]) -> str | None:
     """The manager that runs an install of ``uses`` and caches downloads only as the
-    index's HTTP headers allow (pip, and pipenv through pip), so whether its cache holds anything for a cache mount
+    index's HTTP headers allow (pip, pipenv through pip, pdm), so whether its cache holds anything for a cache mount
     to save depends on a server msdfix cannot see; or None."""
     return next(
         (m.id for m in MANAGERS if m.caches_by_headers and any(_runs(m, u) for u in uses)),
