@@ -150,7 +150,6 @@ MANAGERS: tuple[PackageManager, ...] = (
         cache_options=("--cache-dir",),
         inert_subcommands=("pm", "upgrade", "--version"),
         global_markers=("-g", "--global"),
-        copy_link_modes=("copyfile", "clonefile", "clonefile_each_dir"),
         link_option="--backend",
         config_files=("bunfig.toml",),
         config_keys=r"cache",

@@ -203,7 +203,7 @@ MANAGERS: tuple[PackageManager, ...] = (
         # uv's Linux default link mode is "hardlink": the venv and the cache share their
         # files (a real rewrite's copied 15 KB uv.lock was not offset: 7,347 bytes larger)
         links_cache=True,
-        copy_link_modes=("copy", "clone"),
+        copy_link_modes=("copy",),  # "clone" may fall back to hard links: not built
         link_option="--link-mode",
         link_env="UV_LINK_MODE",
         link_config=(("uv.toml", ("link-mode",)), ("pyproject.toml", ("tool", "uv", "link-mode"))),
