@@ -66,7 +66,7 @@ def test_keeps_flags_comments_and_case(tmp_path: Path) -> None:
         "from python:3.12-slim\r\nworkdir /app\r\n# all of it\r\ncopy --chown=1000:1000 "
         "--chmod=644 . .\r\nrun pip install -r requirements.txt\r\n"
     )
-    out, applied, _ = _run(text, tmp_path, mounts=True)
+    out, applied, _ = _run(text, tmp_path, unsafe=True, mounts=True)  # pip: index headers
     assert applied
     assert out == (
         "from python:3.12-slim\r\nworkdir /app\r\ncopy --chown=1000:1000 --chmod=644 "
@@ -318,7 +318,7 @@ def test_a_workdir_from_a_build_argument_is_never_written_as_a_fixed_path(
     text = PIP_APP.replace("WORKDIR /app", head)
     if head.startswith("ARG APP_HOME=/app\nFROM"):
         text = text.replace("FROM python:3.12-slim\n", "", 1)
-    out, applied, _ = _run(text, tmp_path, mounts=True)
+    out, applied, _ = _run(text, tmp_path, unsafe=True)  # pip caches by the index's headers
     assert applied and "COPY requirements.txt ./" in out
     assert "/app/requirements.txt" not in out
 
@@ -355,7 +355,7 @@ def test_manifests_are_bind_mounted_only_for_installs_that_cannot_write_them(
     )
     assert "COPY requirements.txt ./" in legacy.output and "--mount" not in legacy.output
     chown = PIP_APP.replace("COPY . .", "COPY --chown=1000 . .")
-    out, applied, _ = _run(chown, tmp_path, mounts=True)
+    out, applied, _ = _run(chown, tmp_path, unsafe=True)  # pip caches by the index's headers
     assert applied and "COPY --chown=1000 requirements.txt ./" in out and "type=bind" not in out
 
 
@@ -481,6 +481,43 @@ def test_copied_berry_manifests_with_the_cache_in_the_image_are_unsafe(
     out, applied, explained = _run(text, tmp_path, mounts=True)
     assert bool(applied) is safe, out
     assert safe or any("no cache mount takes it out" in m for m in explained), explained
+    assert "COPY package.json yarn.lock .yarnrc.yml ./" in _run(text, tmp_path, unsafe=True)[0]
+
+
+@pytest.mark.parametrize(
+    ("rc", "env", "pin", "safe"),
+    [
+        ("enableMirror: false\n", "", "yarn@3.8.5", False),
+        ("", "YARN_ENABLE_MIRROR=false", "yarn@3.8.5", False),
+        ("", "YARN_ENABLE_MIRROR=0", "yarn@3.8.5", False),
+        ("enableMirror: false\n", "", "", False),  # yarn's version unknown
+        ("enableMirror: false\n", "YARN_ENABLE_GLOBAL_CACHE=true", "yarn@3.8.5", True),
+        ("enableMirror: false\n", "", "yarn@4.5.0", True),  # yarn 4's global cache
+        ("enableMirror: false\n", "YARN_ENABLE_GLOBAL_CACHE=false", "yarn@4.5.0", False),
+        ("", "YARN_ENABLE_GLOBAL_CACHE=false", "yarn@4.5.0", True),  # the mirror takes it
+        ("enableMirror: true\n", "", "yarn@3.8.5", True),
+        ("", "YARN_ENABLE_MIRROR=true", "yarn@3.8.5", True),
+    ],
+)
+def test_copied_berry_manifests_without_the_global_mirror_are_unsafe(
+    tmp_path: Path, rc: str, env: str, pin: str, safe: bool
+) -> None:
+    """Built for real (corepack, yarn 3.8.5, node_modules, a plain ``yarn install``): with
+    ``enableMirror: false`` (in .yarnrc.yml or ``ENV YARN_ENABLE_MIRROR=false``) yarn 3
+    keeps its cache only in .yarn/cache, so the mounted rewrite's copied manifests made the
+    image 1,092 (1,072) bytes larger; with the mirror on it was 961,631 bytes smaller. Yarn
+    4.5 with ``enableMirror: false`` uses its global cache (962,578 bytes smaller), and with
+    ``YARN_ENABLE_GLOBAL_CACHE=false`` alone still fills the mirror (962,612 smaller)."""
+    (tmp_path / ".yarnrc.yml").write_text("nodeLinker: node-modules\n" + rc)
+    package = {"name": "a"} | ({"packageManager": pin} if pin else {})
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "yarn.lock").write_text("__metadata:\n  version: 6\n")
+    (tmp_path / "server.js").write_text("console.log('hi')\n")
+    switch = f"ENV {env}\nRUN corepack enable\n" if env else "RUN corepack enable\n"
+    text = NODE_APP.replace("WORKDIR", f"{switch}WORKDIR").format("yarn install")
+    out, applied, explained = _run(text, tmp_path, mounts=True)
+    assert bool(applied) is safe, out
+    assert safe or any("global mirror empty" in m for m in explained), explained
     assert "COPY package.json yarn.lock .yarnrc.yml ./" in _run(text, tmp_path, unsafe=True)[0]
 
 
@@ -1401,7 +1438,7 @@ def test_a_pipfile_file_dependency_is_local(tmp_path: Path, dep: str, local: boo
     ``pipenv install`` failed with "No such file or directory" (built for real, round 11)."""
     (tmp_path / "Pipfile").write_text(f'[packages]\nsix = "*"\n{dep}\n')
     text = "FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pipenv install --system --skip-lock\n"
-    out, applied, _ = _run(text, tmp_path, mounts=True)
+    out, applied, _ = _run(text, tmp_path, unsafe=True)  # copied: pip caches by headers
     assert bool(applied) is not local, out
 
 
@@ -2604,3 +2641,134 @@ def test_an_added_fetch_with_copied_manifests_and_no_safe_cache_mount_is_unsafe(
     )
     out, applied, _ = _run(root, tmp_path, mounts=True)
     assert applied and "COPY --chown=1000 go.mod go.sum ./" in out, out
+
+
+@pytest.mark.parametrize(
+    ("env", "flag", "safe"),
+    [
+        ("", "", False),
+        ("ENV UV_LINK_MODE=hardlink\n", "", False),
+        ("ENV UV_LINK_MODE=copy\n", "", True),
+        ("", " --link-mode=copy", True),
+        ("ENV UV_LINK_MODE=copy\n", " --link-mode hardlink", False),
+    ],
+)
+def test_copied_uv_manifests_are_unsafe_where_uv_hard_links_its_cache(
+    tmp_path: Path, env: str, flag: str, safe: bool
+) -> None:
+    """uv's Linux default link mode is ``hardlink``: the venv and the cache share their files,
+    so the cache mount saves only uv's metadata. Built (uv 0.4.30, ``COPY --chown=1000:1000
+    . .``, ``uv sync --frozen --no-install-project``, a 15,490-byte uv.lock): the mounted
+    rewrite's copied manifests made the image 7,347 bytes larger; with ``UV_LINK_MODE=copy``
+    the cache holds a second copy of the packages, and the rewrite was 3,518,257 bytes
+    smaller."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "a"\nversion = "0"\n')
+    (tmp_path / "uv.lock").write_text("version = 1\n")
+    text = (
+        f"FROM python:3.12-slim\nRUN pip install uv\n{env}WORKDIR /app\n"
+        f"COPY --chown=1000:1000 . .\nRUN uv sync --frozen --no-install-project{flag}\n"
+    )
+    out, applied, explained = _run(text, tmp_path, mounts=True)
+    assert bool(applied) is safe, explained
+    assert safe or any("uv hard-links the installed files" in m for m in explained), explained
+    assert "COPY --chown=1000:1000 pyproject.toml uv.lock ./" in _run(text, tmp_path, True)[0]
+
+
+@pytest.mark.parametrize(
+    "install", ["pip install -r requirements.txt", "python -m pip install -r requirements.txt"]
+)
+def test_copied_pip_requirements_are_unsafe_as_pip_caches_by_the_index_headers(
+    tmp_path: Path, install: str
+) -> None:
+    """pip's HTTP cache keeps a download only where the index's response allows it
+    (Cache-Control): built against a PyPI mirror that sent no caching headers, pip as root
+    after ``COPY --chown=app:app . .`` left ~/.cache/pip empty, so the mounted rewrite's
+    copied requirements.txt made the image 22 bytes larger (same output)."""
+    (tmp_path / "requirements.txt").write_text("six==1.16.0\n")
+    text = (
+        "FROM python:3.12-slim\nRUN useradd -m app\nWORKDIR /app\n"
+        f"COPY --chown=app:app . .\nRUN {install}\nUSER app\n"
+    )
+    out, applied, explained = _run(text, tmp_path, mounts=True)
+    assert not applied and out.count("COPY") == text.count("COPY"), out
+    assert any("HTTP caching headers" in m for m in explained), explained
+    assert "COPY --chown=app:app requirements.txt ./" in _run(text, tmp_path, True)[0]
+
+
+def test_uv_pip_with_copied_requirements_is_read_as_uv(tmp_path: Path) -> None:
+    """``uv pip install`` is uv's install (it hard-links its cache), not pip's."""
+    (tmp_path / "requirements.txt").write_text("six==1.16.0\n")
+    text = (
+        "FROM python:3.12-slim\nRUN pip install uv\nWORKDIR /app\n"
+        "COPY --chown=1000 . .\nRUN uv pip install --system -r requirements.txt\n"
+    )
+    explained = _run(text, tmp_path)[2]
+    assert any("uv hard-links" in m for m in explained), explained
+
+
+@pytest.mark.parametrize(
+    ("lock", "flags", "safe"),
+    [
+        ({"packages": [], "packages-dev": []}, "", False),
+        ({"packages": [], "packages-dev": [{"name": "x/y"}]}, " --no-dev", False),
+        ({"packages": [], "packages-dev": [{"name": "x/y"}]}, "", True),
+        ({"packages": [{"name": "x/y"}], "packages-dev": []}, " --no-dev", True),
+    ],
+)
+def test_copied_composer_manifests_with_nothing_locked_are_unsafe(
+    tmp_path: Path, lock: dict[str, object], flags: str, safe: bool
+) -> None:
+    """A composer.lock that locks no package the install takes downloads nothing, so the
+    cache mount has nothing to take out of the image. Built (no packages, ``COPY
+    --chown=www-data:www-data . .``, ``composer install --no-dev``): the copied
+    composer.json and composer.lock made the rewrite 726 bytes larger, same output."""
+    (tmp_path / "composer.json").write_text('{"name": "a/b", "require": {"php": ">=8.0"}}\n')
+    (tmp_path / "composer.lock").write_text(json.dumps(lock) + "\n")
+    text = (
+        "FROM composer:2\nWORKDIR /app\nCOPY --chown=www-data:www-data . .\n"
+        f"RUN composer install --no-interaction{flags}\n"
+    )
+    out, applied, explained = _run(text, tmp_path, mounts=True)
+    assert bool(applied) is safe, explained
+    assert safe or any("locks no package" in m for m in explained), explained
+    assert (
+        "COPY --chown=www-data:www-data composer.json composer.lock ./"
+        in _run(text, tmp_path, True)[0]
+    )
+
+
+def test_copied_pipfiles_are_unsafe_as_pipenv_caches_through_pip(tmp_path: Path) -> None:
+    """pipenv downloads through pip's HTTP cache: built against a mirror that sent no
+    caching headers (pipenv 2024.0.1, ``COPY --chown=1000:1000 . .``, ``pipenv install
+    --deploy --system``), the copied Pipfile and Pipfile.lock made the rewrite 1,375 bytes
+    larger, same output."""
+    (tmp_path / "Pipfile").write_text('[packages]\nsix = "==1.16.0"\n')
+    (tmp_path / "Pipfile.lock").write_text('{"_meta": {}, "default": {}, "develop": {}}\n')
+    text = (
+        "FROM python:3.12-slim\nRUN pip install pipenv\nWORKDIR /app\n"
+        "COPY --chown=1000:1000 . .\nRUN pipenv install --deploy --system\n"
+    )
+    out, applied, explained = _run(text, tmp_path, mounts=True)
+    assert not applied and out.count("COPY") == text.count("COPY"), out
+    assert any("pipenv keeps a download" in m for m in explained), explained
+
+
+def test_copied_pdm_manifests_are_unsafe_as_pdm_caches_by_the_index_headers(
+    tmp_path: Path,
+) -> None:
+    """pdm's download cache (``~/.cache/pdm/http``) follows the index's caching headers:
+    built against a mirror that sent none (pdm 2.12.4, ``COPY --chown=1000:1000 . .``,
+    ``pdm install --prod --frozen-lockfile``), it stayed empty and the copied pyproject.toml
+    and pdm.lock made the rewrite 27,402 bytes larger, same output."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "a"\nversion = "0"\ndependencies = ["click"]\n'
+        "[tool.pdm]\ndistribution = false\n"
+    )
+    (tmp_path / "pdm.lock").write_text("[metadata]\n")
+    text = (
+        "FROM python:3.12-slim\nRUN pip install pdm\nWORKDIR /app\n"
+        "COPY --chown=1000:1000 . .\nRUN pdm install --prod --frozen-lockfile\n"
+    )
+    out, applied, explained = _run(text, tmp_path, mounts=True)
+    assert not applied and out.count("COPY") == text.count("COPY"), out
+    assert any("pdm keeps a download" in m for m in explained), explained

@@ -63,6 +63,11 @@ class PackageManager:
     # Installs hard-link the cached files into the project: the cache adds nothing to the
     # image, so a cache mount saves no space there.
     links_cache: bool = False
+    # link modes (``link_option``) that copy the files out of the cache instead
+    copy_link_modes: tuple[str, ...] = ()
+    # The cache keeps a download only where the server's HTTP caching headers allow it (pip's
+    # CacheControl cache): an index or mirror that sends none leaves it empty.
+    caches_by_headers: bool = False
     # hadolint (DL3032/DL3040) wants the cleanup even with a mount: never remove it, and add no
     # mount to a RUN that empties the cache anyway.
     keeps_cleanup: bool = False

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -386,21 +386,58 @@ def plug_n_play(rc: str | None) -> bool:
     return not re.search(r"(?m)^nodeLinker:\s*[\"']?(?:node-modules|pnpm)(?![\w-])", rc or "")
 
 
-def berry_cache_kept(rc: str) -> str | None:
-    """Why Yarn Berry, given its ``.yarnrc.yml`` text, keeps its download cache in the image
-    whatever cache mount the RUN has, or None where ``~/.yarn/berry/cache`` (a cache mount's
-    target) holds what it downloads (Yarn 4's global cache; before 4 the global mirror, with
-    a copy in .yarn/cache: built, yarn 3.8.5, the mounted rewrite 1.8 MB smaller):
-    Plug'n'Play loads packages from the cache at run time, ``cacheFolder`` moves it, and
-    ``enableGlobalCache: false`` (written out) keeps it in ``.yarn/cache``, where cache-mount
-    leaves it."""
+def berry_cache_kept(
+    rc: str, major: int = 0, env: Mapping[str, str | None] | None = None
+) -> str | None:
+    """Why Yarn Berry, given its ``.yarnrc.yml`` text, the major version the project pins
+    (``major``, 0 when unknown) and the install's environment (``env``: ``YARN_*`` settings
+    override the file), keeps its download cache in the image whatever cache mount the RUN
+    has, or None where ``~/.yarn/berry/cache`` (a cache mount's target) holds what it
+    downloads (Yarn 4's global cache; before 4 the global mirror, with a copy in .yarn/cache:
+    built, yarn 3.8.5, the mounted rewrite 1.8 MB smaller): Plug'n'Play loads packages from
+    the cache at run time, ``cacheFolder`` moves it, ``enableGlobalCache: false`` (written
+    out) keeps it in ``.yarn/cache``, where cache-mount leaves it, and ``enableMirror:
+    false`` leaves the global mirror empty where the global cache is off (yarn 3.8.5 with
+    it: the copied manifests made the mounted rewrite 1,092 bytes larger)."""
     if plug_n_play(rc):
         return "Plug'n'Play loads packages from its cache at run time"
     if re.search(r"(?m)^cacheFolder\s*:", rc):
         return ".yarnrc.yml's cacheFolder keeps its cache in a folder it names"
     if re.search(r"(?m)^enableGlobalCache\s*:\s*[\"']?false\b", rc):
         return "enableGlobalCache: false keeps its cache in the project's .yarn/cache"
+    env = env or {}
+    mirror = _berry_flag(rc, env, "enableMirror", "YARN_ENABLE_MIRROR")
+    unknown = mirror is None and "YARN_ENABLE_MIRROR" in env  # a build argument may say false
+    if (mirror is False or unknown) and not _berry_global_cache(rc, major, env):
+        said = "enableMirror: false"
+        if "YARN_ENABLE_MIRROR" in env:
+            said = f"YARN_ENABLE_MIRROR={env['YARN_ENABLE_MIRROR'] or '(a build argument)'}"
+        return (
+            f"{said} leaves the global mirror empty where the global cache is off (the "
+            "default before yarn 4): its cache stays in the project's .yarn/cache"
+        )
     return None
+
+
+def _berry_global_cache(rc: str, major: int, env: Mapping[str, str | None]) -> bool:
+    """True when Yarn Berry is known to use its global cache (``~/.yarn/berry/cache``):
+    ``enableGlobalCache`` true, or unset with a pinned yarn 4+ (its default)."""
+    flag = _berry_flag(rc, env, "enableGlobalCache", "YARN_ENABLE_GLOBAL_CACHE")
+    return flag is True or (flag is None and "YARN_ENABLE_GLOBAL_CACHE" not in env and major >= 4)
+
+
+def _berry_flag(rc: str, env: Mapping[str, str | None], key: str, variable: str) -> bool | None:
+    """A boolean Yarn Berry setting: the environment's ``variable`` (it overrides the file,
+    unknown where a build argument sets it), else ``key`` in ``.yarnrc.yml``; None when
+    unset or unknown. Yarn reads ``true``/``1`` and ``false``/``0``."""
+    if variable in env:
+        value = env[variable]
+    else:
+        found = re.search(rf"(?m)^{key}\s*:\s*[\"']?(\w+)", rc)
+        value = found.group(1) if found else None
+    if value is None:
+        return None
+    return {"true": True, "1": True, "false": False, "0": False}.get(value.strip("\"'").lower())
 
 
 def _yarn_lock_problem(

@@ -129,10 +129,22 @@ def links_into_cache(
     context: BuildContext,
 ) -> bool:
     """True when the install symlinks packages into the tool's cache (uv ``--link-mode
-    symlink``, bun ``--backend symlink``): by its option, else its variable, else the
-    context's configuration file. The installed files then live in the cache."""
+    symlink``, bun ``--backend symlink``). The installed files then live in the cache."""
+    return link_mode(manager, args, assignments, scope, context) == "symlink"
+
+
+def link_mode(
+    manager: PackageManager,
+    args: list[str],
+    assignments: Mapping[str, str],
+    scope: Mapping[str, str | None],
+    context: BuildContext,
+) -> str | None:
+    """How the install links packages from the tool's cache (uv ``--link-mode``, bun
+    ``--backend``): by its option, else its variable, else the context's configuration
+    file; None where nothing sets it (the tool's default)."""
     if not manager.link_option:
-        return False
+        return None
     mode = assignments.get(manager.link_env) or scope.get(manager.link_env)
     for name, keys in manager.link_config if mode is None else ():
         value: Any = context.read_toml(name)
@@ -144,7 +156,7 @@ def links_into_cache(
             mode = args[i + 1]
         elif arg.startswith(manager.link_option + "="):
             mode = arg.split("=", 1)[1]
-    return mode == "symlink"
+    return mode
 
 
 # pip settings that install somewhere else than the interpreter's prefix (pip.conf keys, and

@@ -69,7 +69,9 @@ from msdfix.transforms.reorder_copy.edits import (
     bind_flags,
     copy_lines,
     emptied_cache,
+    empty_lock,
     fetch_text,
+    header_cache,
     kept_berry_cache,
     linked_cache,
 )
@@ -268,13 +270,18 @@ def _doubled(doc: Document, anchor: Instruction, plan: Plan, uses: list[Use], fi
             f"{twice}, and `{emptied}` leaves no download cache in the original image for the "
             "cache mount to save: the rewrite is larger"
         )
-    elif (linked := linked_cache(uses)) is not None:
+    elif (linked := linked_cache(doc, anchor, uses)) is not None:
         plan.unsafe.append(
             f"{twice}, and {linked} hard-links the installed files to its download cache, so "
             "the cache costs the original image nothing for the cache mount to save: the "
             "rewrite is larger"
         )
-    elif (kept := kept_berry_cache(doc, uses)) is not None:
+    elif (empty := empty_lock(doc, uses)) is not None:
+        plan.unsafe.append(
+            f"{twice}, and {empty}, so the install downloads nothing for the cache mount to "
+            "take out of the image: the rewrite is larger"
+        )
+    elif (kept := kept_berry_cache(doc, anchor, uses)) is not None:
         plan.unsafe.append(
             f"{twice}, and {kept}, so no cache mount takes it out of the image to offset the "
             "copy: the rewrite is larger"
@@ -284,6 +291,13 @@ def _doubled(doc: Document, anchor: Instruction, plan: Plan, uses: list[Use], fi
             f"{twice}, and no safe cache mount takes {bare}'s download cache of line "
             f"{anchor.start_line} out of the image (cache-mount leaves the RUN alone or rates "
             "its mount unsafe), so nothing offsets the copy: the rewrite is larger"
+        )
+    elif (guarded := header_cache(uses)) is not None:
+        plan.unsafe.append(
+            f"{twice}, and {guarded} keeps a download in its cache only where the index's "
+            "HTTP caching headers allow it (PyPI's do; a mirror or proxy the build reaches "
+            "may send none), so the cache mount may have nothing to save: the rewrite may "
+            "be larger"
         )
 
 

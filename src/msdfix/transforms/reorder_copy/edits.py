@@ -7,7 +7,7 @@ import re
 import shlex
 
 from msdfix.document import Document
-from msdfix.ecosystems.base import NEVER_WRITES, WRITES_IN_PLACE
+from msdfix.ecosystems.base import NEVER_WRITES, WRITES_IN_PLACE, PackageManager
 from msdfix.ecosystems.go import GO, fetch_manifest_writes
 from msdfix.ecosystems.java import MAVEN
 from msdfix.ecosystems.node import (
@@ -28,6 +28,7 @@ from msdfix.ecosystems.php import (
     composer_manifest_writes,
 )
 from msdfix.ecosystems.python import PDM, PIP, PIPENV, POETRY, UV, project_manifest_writes
+from msdfix.ecosystems.python_builds import link_mode
 from msdfix.ecosystems.registry import MANAGERS, positional_args
 from msdfix.ecosystems.ruby import BUNDLER, bundle_manifest_writes
 from msdfix.ecosystems.rust import CARGO, CARGO_FETCH_WRITES
@@ -216,20 +217,66 @@ def emptied_cache(written: str, uses: list[Use]) -> str | None:
     return None
 
 
-def linked_cache(uses: list[Use]) -> str | None:
-    """The manager of ``uses`` whose installs hard-link their files to its download cache
-    (bun, pnpm), so the cache costs the original image nothing a cache mount could save; or
-    None."""
-    ids = {m for u in uses for m in u.eco.managers}
-    return next((m.id for m in MANAGERS if m.id in ids and m.links_cache), None)
+def linked_cache(doc: Document, anchor: Instruction, uses: list[Use]) -> str | None:
+    """The manager that runs an install of ``uses`` in the RUN ``anchor`` and links its
+    files to its download cache (bun and uv hard-link by default, pnpm), so the cache costs
+    the original image nothing a cache mount could save; None where none does or each of its
+    installs copies the files out of the cache (``UV_LINK_MODE=copy``; built: 3.5 MB
+    smaller; bun's ``--backend copyfile`` was not built, so it stays linked)."""
+    for manager in MANAGERS:
+        if not manager.links_cache:
+            continue
+        modes = {
+            link_mode(manager, u.args, u.command.assignments, _run_scope(doc, anchor), doc.context)
+            for u in uses
+            if _runs(manager, u)
+        }
+        if modes and not modes <= set(manager.copy_link_modes):
+            return manager.id
+    return None
 
 
-def kept_berry_cache(doc: Document, uses: list[Use]) -> str | None:
-    """Why a Yarn Berry install of ``uses`` keeps its download cache in the image (see
-    ``berry_cache_kept``; an unreadable ``.yarnrc.yml`` is unknown), so no cache mount offsets
-    a second copy of the manifests; None where none does. Built (Yarn 4.5,
-    ``enableGlobalCache: false``, a plain ``yarn install``): the copied package.json,
-    yarn.lock and .yarnrc.yml made the image 24,302 bytes larger."""
+def empty_lock(doc: Document, uses: list[Use]) -> str | None:
+    """Why a composer install of ``uses`` downloads nothing (composer.lock locks no package
+    it installs: ``packages``, and ``packages-dev`` without ``--no-dev``), so its cache stays
+    empty and no cache mount offsets a second copy of the manifests; or None. Built (a lock
+    with no packages, ``COPY --chown``): the rewrite was 726 bytes larger."""
+    for use in uses:
+        if use.eco is not COMPOSER:
+            continue
+        lock = doc.context.read_json(posixpath.join(use.project, "composer.lock"))
+        keys = ("packages",) if "--no-dev" in use.args else ("packages", "packages-dev")
+        if isinstance(lock, dict) and all(lock.get(k, []) == [] for k in keys):
+            return "composer.lock locks no package to install"
+    return None
+
+
+def header_cache(uses: list[Use]) -> str | None:
+    """The manager that runs an install of ``uses`` and caches downloads only as the
+    index's HTTP headers allow (pip, pipenv through pip, pdm), so whether its cache holds anything for a cache mount
+    to save depends on a server msdfix cannot see; or None."""
+    return next(
+        (m.id for m in MANAGERS if m.caches_by_headers and any(_runs(m, u) for u in uses)),
+        None,
+    )
+
+
+def _runs(manager: PackageManager, use: Use) -> bool:
+    """True when ``manager`` runs the install of ``use`` (pip's ecosystem is pip's and
+    ``uv pip``'s)."""
+    if use.eco.managers == (manager.id,):
+        return True
+    program = posixpath.basename(program_args(use.command)[0])
+    return manager.id in use.eco.managers and program in manager.programs
+
+
+def kept_berry_cache(doc: Document, anchor: Instruction, uses: list[Use]) -> str | None:
+    """Why a Yarn Berry install of ``uses`` in the RUN ``anchor`` keeps its download cache in
+    the image (see ``berry_cache_kept``, given the pinned yarn major and the RUN's ``YARN_*``
+    variables; an unreadable ``.yarnrc.yml`` is unknown), so no cache mount offsets a second
+    copy of the manifests; None where none does. Built (Yarn 4.5, ``enableGlobalCache:
+    false``, a plain ``yarn install``): the copied package.json, yarn.lock and .yarnrc.yml
+    made the image 24,302 bytes larger."""
     for use in uses:
         if use.eco is not YARN or not _berry(doc, use):
             continue
@@ -238,10 +285,25 @@ def kept_berry_cache(doc: Document, uses: list[Use]) -> str | None:
             rc = doc.context.read_known(rc_path) or ""
         except Unreadable:
             return f"{rc_path} cannot be read, so where yarn caches is unknown"
-        kept = berry_cache_kept(rc)
+        kept = berry_cache_kept(rc, _pinned_yarn_major(doc, use), _yarn_env(doc, anchor, use))
         if kept is not None:
             return f"yarn {kept}"
     return None
+
+
+def _yarn_env(doc: Document, anchor: Instruction, use: Use) -> dict[str, str | None]:
+    """The ``YARN_*`` variables yarn's command of ``use`` in the RUN ``anchor`` sees (the
+    stage's ARG and ENV values, None where a build argument may set them, and the command's
+    own assignments)."""
+    scope = {**_run_scope(doc, anchor), **use.command.assignments}
+    return {k: v for k, v in scope.items() if k.startswith("YARN_")}
+
+
+def _run_scope(doc: Document, anchor: Instruction) -> dict[str, str | None]:
+    """The ARG and ENV values the RUN ``anchor`` sees (None where a build argument may set
+    them)."""
+    stage = next(s for s in doc.model.stages if any(i is anchor for i in s.instructions))
+    return doc.model.fixed_scope(stage, anchor)
 
 
 _COMMAND_SPLIT = re.compile(r"&&|\|\||;|\||\n")
