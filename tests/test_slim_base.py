@@ -1686,3 +1686,30 @@ def test_a_python_source_msdfix_cannot_read_may_serve_files_by_type(tmp_path: Pa
     text = 'FROM python:3.12\nWORKDIR /srv\nCOPY . .\nCMD ["python", "app.py"]\n'
     [fix] = [f for f in _run(text, True, tmp_path).applied if "python:3.12-slim" in f.message]
     assert "or media-types, which the full image installs" in fix.message, fix.message
+
+
+def test_a_java_source_msdfix_cannot_read_may_compile_java(tmp_path: Path) -> None:
+    """A generated App.java over 1 MiB was read as empty, so its getSystemJavaCompiler()
+    went unseen and the JRE (no compiler) was safe. Sources are searched up to 64 MiB, and
+    one msdfix cannot read (a link loop) makes the JRE unsafe."""
+    src = tmp_path / "src/main/java/App.java"
+    src.parent.mkdir(parents=True)
+    padding = "// generated\n" * (1 << 17)
+    src.write_text(f"class App {{\n{padding} Object c = ToolProvider.getSystemJavaCompiler(); }}\n")
+    text = (
+        "FROM eclipse-temurin:17-jdk AS build\nCOPY src src\nRUN javac -d out src/main/java/*.java\n"
+        "FROM eclipse-temurin:17-jdk\nCOPY --from=build /out /app\n"
+        'CMD ["java", "-cp", "/app", "App"]\n'
+    )
+    assert _run(text, context=tmp_path).output == text
+    unsafe = _run(text, unsafe=True, context=tmp_path)
+    assert any("App.java compiles Java" in f.message for f in unsafe.applied)
+    src.unlink()
+    src.symlink_to("App.java")
+    assert _run(text, context=tmp_path).output == text
+    unsafe = _run(text, unsafe=True, context=tmp_path)
+    assert any(
+        "App.java links outside the build context or in a loop, so whether it compiles Java"
+        in f.message
+        for f in unsafe.applied
+    )
