@@ -124,6 +124,20 @@ def test_docs_the_program_reads_are_copied(tmp_path: Path, source: str, kept: li
         assert (path in runtime) is (path in kept), runtime
 
 
+def test_docs_a_large_source_reads_are_copied(tmp_path: Path) -> None:
+    """A generated main.go over 1 MiB was read as empty, so its ``ServeFile(w, r,
+    "LICENSE")`` went unseen and the runtime left LICENSE out (the page answered 404).
+    Sources are read up to 64 MiB; one msdfix cannot read may read any docs file."""
+    padding = "// generated\n" * (1 << 17)
+    root = _write(tmp_path, {
+        "go.mod": "module example.com/app\n",
+        "main.go": f'package main\n{padding}func main() {{ http.ServeFile(w, r, "LICENSE") }}\n',
+        "LICENSE": "MIT\n",
+    })  # fmt: skip
+    out, messages, _ = _split(GO.format(flags="", extra=""), root)
+    assert "/app/LICENSE" in out.split("AS runtime", 1)[1], messages
+
+
 @pytest.mark.parametrize(
     "name, text",
     [
@@ -139,6 +153,20 @@ def test_a_cgo_program_linking_a_library_is_unsafe(tmp_path: Path, name: str, te
     out, messages, _ = _split(GO.format(flags="", extra=""), root)
     assert "AS runtime" not in out
     assert "the sources link lib" in messages
+
+
+def test_a_large_cgo_source_linking_a_library_is_unsafe(tmp_path: Path) -> None:
+    """A generated cgo file over 1 MiB was read as empty, so its ``-lcrypt`` went unseen and
+    the split to a runtime without libcrypt was safe. Sources are read up to 64 MiB, and one
+    msdfix cannot read makes the split unsafe."""
+    padding = "// generated\n" * (1 << 17)
+    root = _write(tmp_path, {
+        "go.mod": "module example.com/app\n",
+        "main.go": f'package main\n/*\n#cgo LDFLAGS: -lcrypt\n*/\nimport "C"\nfunc main() {{}}\n{padding}',
+    })  # fmt: skip
+    out, messages, _ = _split(GO.format(flags="", extra=""), root)
+    assert "AS runtime" not in out
+    assert "the sources link libcrypt" in messages
 
 
 def test_glibc_and_static_libraries_are_not_counted(tmp_path: Path) -> None:
@@ -163,6 +191,24 @@ def test_a_rust_link_attribute_is_unsafe(tmp_path: Path) -> None:
     out, messages, _ = _split(text, root)
     assert "AS runtime" not in out
     assert "the sources link libcrypt" in messages
+
+
+def test_a_rust_source_msdfix_cannot_read_may_link_a_library(tmp_path: Path) -> None:
+    """A Rust source in a link loop was read as empty: its ``#[link(name = "crypt")]`` would
+    go unseen. Which libraries the sources link is unknown, so the split is unsafe."""
+    root = _write(tmp_path, {
+        "Cargo.toml": '[package]\nname = "app"\nversion = "0.1.0"\n',
+        "Cargo.lock": 'version = 3\n[[package]]\nname = "app"\nversion = "0.1.0"\n',
+        "src/main.rs": "mod ffi;\nfn main() {}\n",
+    })  # fmt: skip
+    (root / "src/ffi.rs").symlink_to("ffi.rs")
+    text = (
+        "FROM rust:1.75\nWORKDIR /app\nCOPY . .\nRUN cargo build --release\n"
+        'CMD ["/app/target/release/app"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out
+    assert "src/ffi.rs links outside the build context or in a loop, so which libraries" in messages
 
 
 @pytest.mark.parametrize("flag", ["-race ", "-buildmode=c-shared ", "-msan "])
