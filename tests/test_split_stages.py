@@ -1131,6 +1131,9 @@ def test_a_go_workspace_above_the_frontend_keeps_its_stage(tmp_path):
     assert "AS frontend" in result.output, _messages(result)
 
 
+_GENERATED = "// generated\n" * (1 << 17)  # past read_text's 1 MiB
+
+
 @pytest.mark.parametrize(
     ("main", "web_dev", "root_dev", "staged"),
     [
@@ -1138,6 +1141,8 @@ def test_a_go_workspace_above_the_frontend_keeps_its_stage(tmp_path):
         ('import "node:fs";\nimport ms from "ms";\n', {"esbuild": "0.20.2", "ms": "2"}, {}, True),
         ('console.log(1);\n', {}, {"esbuild": "0.20.2"}, False),  # npm run finds ../node_modules/.bin
         ('console.log(1);\n', {"esbuild": "0.20.2"}, {"esbuild": "0.20.2"}, True),
+        # over 1 MiB (a vendored bundle): read as empty, its import of ms went unseen
+        (_GENERATED + 'import ms from "ms";\n', {"esbuild": "0.20.2"}, {}, False),
     ],
 )  # fmt: skip
 def test_a_frontend_taking_packages_from_the_install_above_it_gets_no_stage(
@@ -1663,6 +1668,40 @@ def test_frontend_source_climbing_by_parent_words_is_not_split(tmp_path):
     result = _run((context / "Dockerfile").read_text(), context)
     assert not result.changed
     assert "web/src/app.js names a path outside the frontend directory" in _messages(result)
+
+
+def test_a_large_frontend_source_climbing_out_is_not_split(tmp_path):
+    """A bundled web/src/app.js over 1 MiB was read as empty, so its path above web/ went
+    unseen and the frontend stage (web/ only) was safe. Sources are read up to 64 MiB, and
+    one msdfix cannot read (a link loop) declines."""
+    context = _fixture_context(tmp_path, "go-frontend")
+    app = context / "web" / "src" / "app.js"
+    padding = "// generated\n" * (1 << 17)
+    app.write_text(f"{padding}const p = require('path').join(__dirname, '..', '..', 'VERSION')\n")
+    result = _run((context / "Dockerfile").read_text(), context)
+    assert not result.changed
+    assert "web/src/app.js names a path outside the frontend directory" in _messages(result)
+    app.unlink()
+    app.symlink_to("app.js")
+    result = _run((context / "Dockerfile").read_text(), context)
+    assert not result.changed
+    assert (
+        "web/src/app.js links outside the build context or in a loop, so whether it names a path"
+        in _messages(result)
+    )
+
+
+def test_a_go_source_msdfix_cannot_read_may_serve_another_directory(tmp_path):
+    """A Go source in a link loop may embed or serve a directory the frontend build does not
+    write (read as empty, it served none): which ones is unknown, so the split declines."""
+    context = _fixture_context(tmp_path, "go-frontend")
+    (context / "assets.go").symlink_to("assets.go")
+    result = _run((context / "Dockerfile").read_text(), context)
+    assert not result.changed
+    assert (
+        "assets.go links outside the build context or in a loop, so which directories the Go "
+        "server embeds or serves is unknown" in _messages(result)
+    )
 
 
 @pytest.mark.parametrize(

@@ -282,6 +282,19 @@ def test_node_installs_that_need_more_than_the_manifests_keep_dev_dependencies(
     assert reason in messages, messages
 
 
+def test_a_large_source_importing_a_dev_dependency_keeps_it(tmp_path: Path) -> None:
+    """A bundled src/config.js over 1 MiB was read as empty, so its ``require('dotenv')``
+    (a dev dependency) went unseen and the production-only install dropped it. Sources are
+    read up to 64 MiB."""
+    padding = "// generated\n" * (1 << 17)
+    sources = {"src/config.js": f"{padding}require('dotenv').config()\n"}
+    package = {"scripts": BUILD, "dependencies": DEPS, "devDependencies": {"dotenv": "^16"}}
+    root = _node_app(tmp_path, package, sources)
+    out, messages, _ = _split(NODE.format(extra="", cmd='["node", "dist/index.js"]'), root)
+    assert "prod-deps" not in out
+    assert "src/config.js imports dev dependency dotenv" in messages, messages
+
+
 def test_sources_too_many_to_check_keep_the_dev_dependencies(tmp_path: Path) -> None:
     """Unknown is never absent: sources msdfix stopped reading may import a dev dependency."""
     from msdfix.transforms.split_stages.node import MAX_IMPORT_SCAN

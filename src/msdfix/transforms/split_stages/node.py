@@ -50,9 +50,9 @@ from msdfix.ecosystems.node import (
     script_name,
     yarn_berry,
 )
-from msdfix.model.context import BuildContext
+from msdfix.model.context import BuildContext, Unreadable
 from msdfix.model.paths import within
-from msdfix.model.program_calls import COMMON
+from msdfix.model.program_calls import COMMON, source_text
 from msdfix.model.users import effective_user, is_root
 from msdfix.shell.classify import program_args, start_install
 from msdfix.shell.commands import parse_commands
@@ -861,7 +861,10 @@ def _imported(
         if len(seen) > MAX_IMPORT_SCAN:
             return f"the app has over {MAX_IMPORT_SCAN} sources, too many to check for dev dependencies"
         rel = files[dest]
-        text = a.ctx.read_text(rel) or ""
+        try:
+            text = source_text(a.ctx, rel)
+        except Unreadable as exc:  # unread is not "imports none"
+            return f"{exc}, so whether it imports a dev dependency is unknown"
         generated = MODULES_PATH.search(text)  # require('./node_modules/.generated')
         if generated:
             return f"{rel} loads {generated.group(1)}, which a separate install would not create"
