@@ -1713,3 +1713,24 @@ def test_a_java_source_msdfix_cannot_read_may_compile_java(tmp_path: Path) -> No
         in f.message
         for f in unsafe.applied
     )
+
+
+@pytest.mark.parametrize(
+    "name", ["Procfile", "fly.toml", "heroku.yml", "render.yaml", "railway.json"]
+)
+def test_a_deploy_platform_file_msdfix_cannot_read_keeps_distroless_unsafe(
+    tmp_path: Path, name: str
+) -> None:
+    """A platform file linking out of the context (a monorepo's ``Procfile -> ../Procfile``)
+    or over 1 MiB was read as empty, so its processes counted as none and distroless (no
+    shell, no tools) was safe. What it runs is unknown: distroless is unsafe and says why."""
+    (tmp_path / "go.mod").write_text("module x\n\ngo 1.19\n")
+    (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")
+    (tmp_path / name).symlink_to(f"../outside/{name}")
+    result = _run(_GO_DEBIAN, context=tmp_path)
+    assert "distroless" not in result.output
+    assert any(
+        f"{name} runs commands msdfix cannot tell ({name} links outside the build context"
+        in f.message
+        for f in result.suggestions
+    )

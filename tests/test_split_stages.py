@@ -1532,6 +1532,19 @@ def test_a_deploy_platform_command_makes_the_split_unsafe(tmp_path, name, text, 
     assert ("the runtime stage may lack" in _messages(result)) is unsafe
 
 
+def test_a_deploy_platform_file_over_the_limit_makes_the_split_unsafe(tmp_path):
+    """A Procfile over 1 MiB was read as empty, so its ``release: app migrate`` counted as
+    no command and the split was safe. What it runs is unknown: the split says so."""
+    _go_app(tmp_path)
+    (tmp_path / "Procfile").write_text("web: app\n" * (1 << 17) + "release: app migrate\n")
+    result = _run(_GO_SERVER, tmp_path)
+    assert result.output == _GO_SERVER
+    assert (
+        "Procfile may run commands msdfix cannot tell (Procfile is over 1 MiB) in this image"
+        in _messages(result)
+    )
+
+
 @pytest.mark.parametrize(
     "name, text, unsafe",
     [
