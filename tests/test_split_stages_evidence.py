@@ -2459,3 +2459,25 @@ def test_a_source_that_cannot_be_read_may_load_a_library(tmp_path: Path) -> None
     assert native_need(BuildContext(tmp_path)) == (
         "app.py is over 1 MiB, so which system libraries it loads is unknown"
     )
+
+
+def test_a_large_go_mod_names_the_binary(tmp_path: Path) -> None:
+    """A go.mod over 1 MiB was read as empty, so ``go build .``'s binary (named after the
+    module, /app/server) was taken to be the CMD's /app/run script: the runtime got the
+    script alone. go.mod is read line by line; one msdfix cannot read declines."""
+    padding = "// generated\n" * (1 << 17)
+    root = _write(tmp_path, {
+        "go.mod": f"{padding}module example.com/server\n\ngo 1.19\n",
+        "main.go": "package main\nfunc main() {}\n",
+        "vendor/modules.txt": "\n",
+        "run": "#!/bin/sh\nexec /app/server\n",
+    })  # fmt: skip
+    text = 'FROM golang:1.22\nWORKDIR /app\nCOPY . .\nRUN go build .\nCMD ["/app/run"]\n'
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out
+    assert "runs `/app/run`, which is not the built binary" in messages, messages
+    (root / "go.mod").unlink()
+    (root / "go.mod").symlink_to("go.mod")
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out
+    assert "go.mod links outside the build context or in a loop, so the binary's name" in messages
