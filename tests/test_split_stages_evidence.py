@@ -2481,3 +2481,15 @@ def test_a_large_go_mod_names_the_binary(tmp_path: Path) -> None:
     out, messages, _ = _split(text, root)
     assert "AS runtime" not in out
     assert "go.mod links outside the build context or in a loop, so the binary's name" in messages
+
+
+def test_a_lock_file_msdfix_cannot_read_is_not_called_missing(tmp_path: Path) -> None:
+    """A package-lock.json over 1 MiB (most real apps') kept the dev dependencies with the
+    reason "no package-lock.json": untrue, and users look for the file. It says why now."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    lock = {"lockfileVersion": 3, "packages": {"": {}}, "padding": "x" * (1 << 20)}
+    (root / "package-lock.json").write_text(json.dumps(lock))
+    out, messages, _ = _split(NODE.format(extra="", cmd='["node", "dist/index.js"]'), root)
+    assert "prod-deps" not in out
+    assert "package-lock.json is over 1 MiB" in messages, messages
+    assert "no package-lock.json" not in messages

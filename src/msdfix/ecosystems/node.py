@@ -27,7 +27,7 @@ from msdfix.ecosystems.base import (
 )
 from msdfix.ecosystems.go import golang_release
 from msdfix.ecosystems.os import alpine_version, debian_codename
-from msdfix.model.context import BuildContext
+from msdfix.model.context import BuildContext, Unreadable
 from msdfix.model.paths import within
 
 MANAGERS: tuple[PackageManager, ...] = (
@@ -248,10 +248,15 @@ def lock_problem(
 ) -> str | None:
     """Why the project's lock file cannot drive a production install (None: it can).
 
-    ``read`` and ``exists`` look up files in the project directory.
+    ``read`` and ``exists`` look up files in the project directory; ``read`` may raise
+    Unreadable for a file msdfix cannot read (a 1.1 MiB package-lock.json was called "no
+    package-lock.json"), which is the problem then.
     """
     locks = PROJECT_INSTALLS[program].locks
-    raw = read(locks[0])
+    try:
+        raw = read(locks[0])
+    except Unreadable as exc:
+        return str(exc)
     text = raw or ""
     if raw == "" and program in ("npm", "yarn"):
         return f"{locks[0]} is empty"
@@ -410,7 +415,10 @@ def _yarn_lock_problem(
     major = re.match(r"yarn@(\d+)", declared)
     if "__metadata:" not in text or major is None or int(major.group(1)) < 4:
         return "yarn Berry without packageManager yarn@4+ (workspaces focus is a plugin before 4)"
-    rc = read(".yarnrc.yml") or ""
+    try:
+        rc = read(".yarnrc.yml") or ""
+    except Unreadable as exc:
+        return f"{exc}, so yarn's linker is unknown"
     if not re.search(r"^nodeLinker:\s*['\"]?node-modules", rc, re.M):
         return "yarn Plug'n'Play (no node_modules to copy)"
     return None

@@ -570,7 +570,7 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
         return f"the install runs {hooks[0]}, which may need the sources"
     blocker = lock_problem(
         install.program,
-        lambda name: a.ctx.read_text(posixpath.join(rel, name)),
+        lambda name: a.ctx.read_known(posixpath.join(rel, name)),
         lambda name: a.ctx.exists(posixpath.join(rel, name)),
         package,
     )
