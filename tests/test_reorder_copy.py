@@ -1376,6 +1376,25 @@ def test_an_absolute_path_into_the_tree_is_a_local_path(tmp_path: Path, files: d
     assert out == text and not applied, out
 
 
+def test_a_package_manager_config_msdfix_cannot_read_may_name_a_local_path(
+    tmp_path: Path,
+) -> None:
+    """An .npmrc over 1 MiB (or in a link loop) was read as empty, so its
+    ``cafile=/app/certs/ca.pem`` went unseen and the install moved before the COPY that
+    brings the file. What it names is unknown: the install stays, and the reason says why."""
+    (tmp_path / "package.json").write_text('{"dependencies": {"ms": "2.1.3"}}')
+    (tmp_path / ".npmrc").write_text("; generated\n" * (1 << 17) + "cafile=/app/certs/ca.pem\n")
+    text = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\n"
+    out, applied, explained = _run(text, tmp_path)
+    assert out == text and not applied, out
+    assert any(".npmrc is over 1 MiB (it may name a path in the project)" in m for m in explained)
+    (tmp_path / ".npmrc").unlink()
+    (tmp_path / ".npmrc").symlink_to(".npmrc")
+    out, applied, explained = _run(text, tmp_path)
+    assert out == text and not applied, out
+    assert any(".npmrc links outside the build context or in a loop" in m for m in explained)
+
+
 def test_an_absolute_config_path_outside_the_tree_moves(tmp_path: Path) -> None:
     (tmp_path / "package.json").write_text('{"dependencies": {"ms": "2.1.3"}}')
     (tmp_path / ".npmrc").write_text("cafile=/etc/ssl/corp.pem\n")

@@ -2493,3 +2493,14 @@ def test_a_lock_file_msdfix_cannot_read_is_not_called_missing(tmp_path: Path) ->
     assert "prod-deps" not in out
     assert "package-lock.json is over 1 MiB" in messages, messages
     assert "no package-lock.json" not in messages
+
+
+def test_an_npmrc_msdfix_cannot_read_may_move_node_modules(tmp_path: Path) -> None:
+    """An .npmrc in a link loop (or over 1 MiB) was read as empty, so a
+    ``virtual-store-dir`` it sets (node_modules then holds links into another folder) went
+    unseen and the runtime copied node_modules alone. Where the packages go is unknown."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    (root / ".npmrc").symlink_to(".npmrc")
+    out, messages, _ = _split(NODE.format(extra="", cmd='["node", "dist/index.js"]'), root)
+    assert "AS runtime" not in out
+    assert ".npmrc links outside the build context or in a loop, so where the install" in messages

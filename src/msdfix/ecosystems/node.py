@@ -369,9 +369,10 @@ LAYOUT_ENV = ("npm_config_virtual_store_dir", "npm_config_modules_dir")
 def modules_elsewhere(ctx: BuildContext, base: str) -> str | None:
     """A setting of the project in ``base`` that puts installed packages outside its
     ``node_modules`` (``.npmrc virtual-store-dir=.pnpm-vs``: node_modules then holds only
-    links into that folder), as ``"<file> <setting>=<value>"``; None: none."""
+    links into that folder), as ``"<file> <setting>=<value>"``; None: none. Unreadable for
+    a settings file msdfix cannot read (it may set one)."""
     for name, pattern in _LAYOUT_SETTINGS:
-        text = ctx.read_text(posixpath.join(base, name) if base else name) or ""
+        text = ctx.read_known(posixpath.join(base, name) if base else name) or ""
         for match in pattern.finditer(text):
             value = match.group(2).strip("\"'")
             inside = posixpath.normpath(value or ".").split("/")[0] == "node_modules"
@@ -1111,7 +1112,10 @@ def local_package_config(ctx: BuildContext, base: str, dest: str | None = None) 
     the image: an absolute path (or ``file:`` URL) below it names the project too
     (``yarn-offline-mirror "/app/offline"``); without it, any absolute path may."""
     for name in (".yarnrc", ".npmrc", ".yarnrc.yml"):
-        text = ctx.read_text(posixpath.join(base, name)) or ""
+        try:
+            text = ctx.read_known(posixpath.join(base, name)) or ""
+        except Unreadable as exc:  # unread is not "names no path"
+            return f"{exc} (it may name a path in the project)"
         for key, value in LOCAL_CONFIG.findall(text):
             path = re.sub(r"^file:(//)?", "", value)
             if path.startswith("/"):
@@ -1151,7 +1155,10 @@ def _pnpmfile_loads(ctx: BuildContext, base: str) -> str | None:
     ``require("./tools/hooks")`` (or a computed one, or a file read) needs more of the tree
     than the manifests."""
     for name in (".pnpmfile.cjs", ".pnpmfile.mjs", "pnpmfile.js"):
-        found = _PNPMFILE_LOADS.search(ctx.read_text(posixpath.join(base, name)) or "")
+        try:
+            found = _PNPMFILE_LOADS.search(ctx.read_known(posixpath.join(base, name)) or "")
+        except Unreadable as exc:  # unread is not "loads nothing"
+            return f"{exc} (pnpm runs it, and it may load files of the project)"
         if found is not None:
             what = found.group(1) or found.group(2) or found.group(3) or "a computed path"
             return f"{name} loads {what} from the project"

@@ -318,7 +318,10 @@ def _modules_moved(a: Analysis, rel: str | None, installs: list[Call]) -> str | 
         env = next((k for k in names if k.lower() in LAYOUT_ENV), None)
         if env is not None:
             return f"${env}"
-    return modules_elsewhere(a.ctx, rel) if rel is not None else None
+    try:
+        return modules_elsewhere(a.ctx, rel) if rel is not None else None
+    except Unreadable as exc:  # unread is not "sets none"
+        raise Decline(f"{exc}, so where the install puts the packages is unknown") from None
 
 
 def no_deleted_copies(a: Analysis, plan: Plan) -> None:
@@ -653,7 +656,10 @@ def _legacy_peer_gap(a: Analysis, rel: str, install: Call) -> str | None:
     RUN): the lock then flags dev a peer that only a dev dependency satisfies."""
     if install.program != "npm":
         return None
-    npmrc = a.ctx.read_text(posixpath.join(rel, ".npmrc") if rel else ".npmrc") or ""
+    try:
+        npmrc = a.ctx.read_known(posixpath.join(rel, ".npmrc") if rel else ".npmrc") or ""
+    except Unreadable as exc:  # unread is not "legacy-peer-deps off"
+        return f"{exc}, so whether it sets legacy-peer-deps is unknown"
     runs = (a.doc.text[i.start : i.end] for i in a.stage.instructions if i.cmd == "run")
     names = {k.lower() for k in a.model.stage_scope(a.stage, install.ins)}
     if not (
