@@ -2599,3 +2599,60 @@ def test_an_added_fetch_with_copied_manifests_and_no_safe_cache_mount_is_unsafe(
     )
     out, applied, _ = _run(root, tmp_path)
     assert applied and "COPY --chown=1000 go.mod go.sum ./" in out, out
+
+
+_PAD = "x" * (1 << 20)  # past read_text's 1 MiB
+
+
+def test_a_large_stale_package_lock_is_not_moved_safely(tmp_path: Path) -> None:
+    """A package-lock.json over 1 MiB (a common size) was read as none, so a root behind
+    package.json went unseen and ``npm install``, which rewrites it, moved safely before the
+    COPY that puts the stale copy back. Locks are read up to 64 MiB; one msdfix cannot read
+    (a link loop) makes the move unsafe."""
+    (tmp_path / "package.json").write_text(
+        json.dumps({"name": "a", "dependencies": {"ms": "2.1.2"}})
+    )
+    lock = {"lockfileVersion": 3, "packages": {"": {"name": "a", "dependencies": {"ms": "2.1.3"}}}}
+    (tmp_path / "package-lock.json").write_text(json.dumps({**lock, "x": _PAD}))
+    text = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["node", "s.js"]\n'
+    out, _, explained = _run(text, tmp_path)
+    assert out == text
+    assert any("the install rewrites package-lock.json" in m for m in explained), explained
+    (tmp_path / "package-lock.json").unlink()
+    (tmp_path / "package-lock.json").symlink_to("package-lock.json")
+    out, _, explained = _run(text, tmp_path)
+    assert out == text
+    assert any(
+        "package-lock.json links outside the build context or in a loop, so whether the "
+        "install rewrites it is unknown" in m
+        for m in explained
+    ), explained
+
+
+def test_a_large_go_sum_missing_a_hash_is_not_moved_safely(tmp_path: Path) -> None:
+    """A go.sum over 1 MiB (a large module's) was read as none, so the go.mod hash the
+    download adds went unseen and the move was safe: the full COPY put the old go.sum back
+    and ``go build`` failed with "missing go.sum entry"."""
+    go_mod = "module example.com/app\n\ngo 1.19\n\nrequire example.com/dep v1.0.0\n"
+    (tmp_path / "go.mod").write_text(go_mod)
+    filler = "".join(f"example.com/m{i} v1.0.0 h1:{'a' * 44}=\n" for i in range(20000))
+    (tmp_path / "go.sum").write_text(filler + "example.com/dep v1.0.0 h1:l1Im2fK1zhhSrp6BkL=\n")
+    assert (tmp_path / "go.sum").stat().st_size > 1 << 20
+    (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")
+    text = "FROM golang:1.19\nWORKDIR /app\nCOPY . .\nRUN go mod download\nRUN go build .\n"
+    out, applied, explained = _run(text, tmp_path)
+    assert out == text and not applied
+    assert any("adds example.com/dep v1.0.0's go.mod hash to go.sum" in e for e in explained)
+
+
+def test_uv_sync_of_a_large_stale_lock_is_unsafe(tmp_path: Path) -> None:
+    """A uv.lock over 1 MiB was read as none, so its dependencies out of step with
+    pyproject.toml went unseen and the rewriting ``uv sync`` moved safely."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "My_App"\nversion = "0.1.0"\ndependencies = ["idna==3.7"]\n'
+    )
+    (tmp_path / "uv.lock").write_text(f"# {_PAD}\n{UV_LOCK}")
+    (tmp_path / "app.py").write_text("print('hi')\n")
+    out, applied, explained = _run(PY_APP.format("uv sync --no-install-project"), tmp_path)
+    assert not applied
+    assert any("rewrites uv.lock, which lists other dependencies" in e for e in explained)
