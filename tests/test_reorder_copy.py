@@ -2656,3 +2656,33 @@ def test_uv_sync_of_a_large_stale_lock_is_unsafe(tmp_path: Path) -> None:
     out, applied, explained = _run(PY_APP.format("uv sync --no-install-project"), tmp_path)
     assert not applied
     assert any("rewrites uv.lock, which lists other dependencies" in e for e in explained)
+
+
+def test_uv_settings_msdfix_cannot_read_keep_the_install(tmp_path: Path) -> None:
+    """A uv.toml over 1 MiB was read as absent, so `uv pip install` moved before the COPY
+    without the settings it reads (``[pip] system = true``: "No virtual environment found",
+    built for real). What it sets is unknown: the install stays, and the reason says why."""
+    (tmp_path / "requirements.txt").write_text("flask==3.0.3\n")
+    (tmp_path / "uv.toml").write_text("# generated\n" * (1 << 17) + "[pip]\nsystem = true\n")
+    text = (
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n"
+        'RUN uv pip install -r requirements.txt\nCMD ["python", "app.py"]\n'
+    )
+    out, applied, explained = _run(text, tmp_path)
+    assert out == text and not applied, out
+    assert any("uv.toml is over 1 MiB, so what it needs is unknown" in m for m in explained)
+
+
+def test_a_yarnrc_msdfix_cannot_read_keeps_the_install(tmp_path: Path) -> None:
+    """A .yarnrc.yml in a link loop was read as empty: the default .env.yarn stood for the
+    environment files its injectEnvironmentFiles may name. The install stays."""
+    package = '{"name": "app", "packageManager": "yarn@4.5.3", "dependencies": {"ms": "2.1.3"}}'
+    (tmp_path / "package.json").write_text(package)
+    (tmp_path / "yarn.lock").write_text(BERRY_LOCK)
+    (tmp_path / ".yarnrc.yml").symlink_to(".yarnrc.yml")
+    text = (
+        'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn install --immutable\nCMD ["node", "i.js"]\n'
+    )
+    out, applied, explained = _run(text, tmp_path)
+    assert out == text and not applied, out
+    assert any(".yarnrc.yml links outside the build context or in a loop" in m for m in explained)

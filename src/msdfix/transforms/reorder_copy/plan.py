@@ -174,7 +174,10 @@ def _env_files(
         names = [scope[setting]] if setting in scope else [".env"]
     elif use.eco is YARN:
         setting = "injectEnvironmentFiles"
-        rc = doc.context.read_text(posixpath.join(use.project, ".yarnrc.yml"))
+        try:
+            rc = doc.context.read_known(posixpath.join(use.project, ".yarnrc.yml"))
+        except Unreadable as exc:  # unread is not "the default list"
+            raise Skip(f"{where}: {exc}, so yarn's {setting} is unknown", anchor) from None
         found = yarn_env_files(rc or "")
         if "YARN_INJECT_ENVIRONMENT_FILES" in scope or found is None:
             raise Skip(f"{where}: yarn's {setting} could not be read", anchor)
@@ -221,7 +224,10 @@ def _uv_settings(doc: Document, project: str, top: str) -> list[str]:
     while True:
         for name in ("uv.toml", "pyproject.toml"):
             path = posixpath.normpath(posixpath.join(folder, name))
-            text = doc.context.read_text(path)
+            try:
+                text = doc.context.read_known(path)
+            except Unreadable:  # may hold uv's settings (a uv.toml always does): copied too
+                return [path]
             if text is not None and (name == "uv.toml" or _UV_TABLE.search(text)):
                 return [path]
         if folder in (top, ".", "") or folder.startswith(".."):
