@@ -1124,6 +1124,23 @@ def _rust_app(root: Path, toml: str = "", lock: str = "", **files: str) -> Path:
     return _write(root, {"Cargo.toml": cargo, "Cargo.lock": CARGO_LOCK + lock, **files})
 
 
+def test_a_large_cargo_lock_is_read(tmp_path: Path) -> None:
+    """A Cargo.lock over 1 MiB (a large workspace's) made the split unsafe with "no
+    Cargo.lock in the context", which was untrue. It is read up to 64 MiB (its libz-sys
+    named), and one msdfix cannot read (a link loop) is named as such."""
+    filler = "".join(f'[[package]]\nname = "c{i}"\nversion = "1.0.0"\n' for i in range(40000))
+    root = _rust_app(tmp_path, lock=filler + '[[package]]\nname = "libz-sys"\nversion = "1"\n')
+    assert (root / "Cargo.lock").stat().st_size > 1 << 20
+    out, messages, _ = _split(RUST.format(run="", extra="", bin="app"), root)
+    assert "AS runtime" not in out
+    assert "libz-sys links a system library" in messages, messages
+    (root / "Cargo.lock").unlink()
+    (root / "Cargo.lock").symlink_to("Cargo.lock")
+    out, messages, _ = _split(RUST.format(run="", extra="", bin="app"), root)
+    assert "AS runtime" not in out
+    assert "Cargo.lock links outside the build context or in a loop, so the shared" in messages
+
+
 def test_rust_binaries_are_the_ones_cargo_builds(tmp_path: Path) -> None:
     """A [[bin]] that claims src/main.rs renames the package binary (the COPY of
     target/release/app failed), and src/bin/*.rs binaries are built and run too."""
