@@ -652,6 +652,19 @@ def test_frontend_output_dir(tmp_path, files, script, expected):
     assert frontend.output_dir(BuildContext(tmp_path), "", script, {}) == expected
 
 
+def test_a_dotenv_msdfix_cannot_read_may_move_the_react_output(tmp_path):
+    """A .env over 1 MiB (or in a link loop) was read as empty, so its BUILD_PATH=www went
+    unseen and the output was taken to be build/ (the runtime's COPY of it failed). What
+    it sets is unknown: the output is unknown."""
+    from msdfix.transforms.split_stages import frontend
+
+    (tmp_path / ".env").write_text("# generated\n" * (1 << 17) + "BUILD_PATH=www\n")
+    assert frontend.output_dir(BuildContext(tmp_path), "", "react-scripts build", {}) is None
+    (tmp_path / ".env").unlink()
+    (tmp_path / ".env").symlink_to(".env")
+    assert frontend.output_dir(BuildContext(tmp_path), "", "react-scripts build", {}) is None
+
+
 @pytest.mark.parametrize(
     "name,text",
     [
