@@ -2686,3 +2686,17 @@ def test_a_yarnrc_msdfix_cannot_read_keeps_the_install(tmp_path: Path) -> None:
     out, applied, explained = _run(text, tmp_path)
     assert out == text and not applied, out
     assert any(".yarnrc.yml links outside the build context or in a loop" in m for m in explained)
+
+
+@pytest.mark.parametrize("marker", ["turbo.json", "pnpm-workspace.yaml"])
+def test_a_monorepo_marker_over_the_limit_still_marks_one(tmp_path: Path, marker: str) -> None:
+    """A monorepo marker over 1 MiB was read as none, so the monorepo's install moved before
+    the COPY with the root's manifest alone. lerna.json, nx.json, turbo.json mark one by
+    being there; a pnpm-workspace.yaml msdfix cannot read may list packages."""
+    (tmp_path / "package.json").write_text('{"name": "a", "dependencies": {"ms": "2.1.3"}}')
+    (tmp_path / "package-lock.json").write_text('{"lockfileVersion": 3, "packages": {}}')
+    (tmp_path / marker).write_text("# generated\n" * (1 << 17) + "packages:\n  - apps/*\n")
+    text = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD ["node", "s.js"]\n'
+    out, applied, explained = _run(text, tmp_path)
+    assert out == text and not applied, out
+    assert any(f"{marker} marks a monorepo" in m for m in explained), explained

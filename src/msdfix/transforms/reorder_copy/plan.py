@@ -267,12 +267,8 @@ def _node(
             anchor,
         )
     for marker in MONOREPO_MARKERS:
-        text = (
-            ctx.read_text(posixpath.join(base, marker))
-            if ctx.exists(posixpath.join(base, marker))
-            else None
-        )
-        if text is not None and (marker != "pnpm-workspace.yaml" or "packages" in text):
+        path = posixpath.join(base, marker)
+        if ctx.exists(path) and _marks_monorepo(ctx, path, marker):
             raise Skip(
                 f"{where}: {marker} marks a monorepo: every member's manifest would have to come "
                 "first",
@@ -335,6 +331,18 @@ def _node(
 
 
 _FROZEN = frozenset({"ci", "--immutable", "--frozen-lockfile", "--pure-lockfile"})
+
+
+def _marks_monorepo(ctx: BuildContext, path: str, marker: str) -> bool:
+    """The monorepo marker at ``path`` (which exists) marks one: lerna.json, nx.json, ...
+    by being there, pnpm-workspace.yaml when it lists packages or cannot be read (a marker
+    over 1 MiB had read as none, so the monorepo's install moved with one manifest)."""
+    if marker != "pnpm-workspace.yaml":
+        return True
+    try:
+        return "packages" in (ctx.read_known(path) or "")
+    except Unreadable:
+        return True
 
 
 # A lock file (or go.sum) msdfix cannot read: the install may rewrite it.
