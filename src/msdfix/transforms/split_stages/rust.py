@@ -74,11 +74,11 @@ def plan_rust(a: Analysis) -> Plan:
         plan.runtime, plan.shell = RUST_RUNTIME, False
     try:  # a large workspace's Cargo.lock is over 1 MiB: read as "no Cargo.lock" before
         lock = a.ctx.read_known("Cargo.lock", MAX_SCANNED_BYTES)
-        unknown = "no Cargo.lock in the context: the shared libraries the binary needs are"
+        why = "no Cargo.lock in the context: the shared libraries the binary needs are"
     except Unreadable as exc:
-        lock, unknown = None, f"{exc}, so the shared libraries the binary needs are"
+        lock, why = None, f"{exc}, so the shared libraries the binary needs are"
     if lock is None:
-        plan.unsafe = f"{unknown} unknown"
+        plan.unsafe = f"{why} unknown"
     else:
         crates = set(re.findall(r'^name = "([^"]+)"', lock, re.MULTILINE))
         unknown = sorted(c for c in crates if c.endswith("-sys") and c not in RUST_CRATE_LIBS)
