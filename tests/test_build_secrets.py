@@ -118,3 +118,13 @@ def test_a_name_with_regex_characters_is_looked_for_as_written(name: str) -> Non
     with deadline():
         result = run(text, "build-secrets", unsafe=True)
     assert not result.changed and not messages(result)
+
+
+def test_an_npmrc_msdfix_cannot_read_is_not_called_absent(tmp_path: Path) -> None:
+    """An .npmrc over 1 MiB (or in a link loop) was read as none, and the reason said "no
+    .npmrc ... in the build context" reads the token: untrue. It names the file now."""
+    (tmp_path / ".npmrc").write_text("; generated\n" * (1 << 17) + "//r/:_authToken=${NPM_TOKEN}\n")
+    text = "FROM node:20\nARG NPM_TOKEN\nRUN npm ci\n"
+    said = messages(run(text, "build-secrets", context=tmp_path))
+    assert "no RUN names NPM_TOKEN and .npmrc is over 1 MiB, so whether it does is unknown" in said
+    assert "no .npmrc" not in said

@@ -1417,6 +1417,25 @@ def test_an_absolute_path_into_the_tree_is_a_local_path(tmp_path: Path, files: d
     assert out == text and not applied, out
 
 
+def test_a_package_manager_config_msdfix_cannot_read_may_name_a_local_path(
+    tmp_path: Path,
+) -> None:
+    """An .npmrc over 1 MiB (or in a link loop) was read as empty, so its
+    ``cafile=/app/certs/ca.pem`` went unseen and the install moved before the COPY that
+    brings the file. What it names is unknown: the install stays, and the reason says why."""
+    (tmp_path / "package.json").write_text('{"dependencies": {"ms": "2.1.3"}}')
+    (tmp_path / ".npmrc").write_text("; generated\n" * (1 << 17) + "cafile=/app/certs/ca.pem\n")
+    text = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\n"
+    out, applied, explained = _run(text, tmp_path)
+    assert out == text and not applied, out
+    assert any(".npmrc is over 1 MiB (it may name a path in the project)" in m for m in explained)
+    (tmp_path / ".npmrc").unlink()
+    (tmp_path / ".npmrc").symlink_to(".npmrc")
+    out, applied, explained = _run(text, tmp_path)
+    assert out == text and not applied, out
+    assert any(".npmrc links outside the build context or in a loop" in m for m in explained)
+
+
 def test_an_absolute_config_path_outside_the_tree_moves(tmp_path: Path) -> None:
     (tmp_path / "package.json").write_text('{"dependencies": {"ms": "2.1.3"}}')
     (tmp_path / ".npmrc").write_text("cafile=/etc/ssl/corp.pem\n")
@@ -2772,3 +2791,104 @@ def test_copied_pdm_manifests_are_unsafe_as_pdm_caches_by_the_index_headers(
     out, applied, explained = _run(text, tmp_path, mounts=True)
     assert not applied and out.count("COPY") == text.count("COPY"), out
     assert any("pdm keeps a download" in m for m in explained), explained
+
+
+_PAD = "x" * (1 << 20)  # past read_text's 1 MiB
+
+
+def test_a_large_stale_package_lock_is_not_moved_safely(tmp_path: Path) -> None:
+    """A package-lock.json over 1 MiB (a common size) was read as none, so a root behind
+    package.json went unseen and ``npm install``, which rewrites it, moved safely before the
+    COPY that puts the stale copy back. Locks are read up to 64 MiB; one msdfix cannot read
+    (a link loop) makes the move unsafe."""
+    (tmp_path / "package.json").write_text(
+        json.dumps({"name": "a", "dependencies": {"ms": "2.1.2"}})
+    )
+    lock = {"lockfileVersion": 3, "packages": {"": {"name": "a", "dependencies": {"ms": "2.1.3"}}}}
+    (tmp_path / "package-lock.json").write_text(json.dumps({**lock, "x": _PAD}))
+    text = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["node", "s.js"]\n'
+    out, _, explained = _run(text, tmp_path)
+    assert out == text
+    assert any("the install rewrites package-lock.json" in m for m in explained), explained
+    (tmp_path / "package-lock.json").unlink()
+    (tmp_path / "package-lock.json").symlink_to("package-lock.json")
+    out, _, explained = _run(text, tmp_path)
+    assert out == text
+    assert any(
+        "package-lock.json links outside the build context or in a loop, so whether the "
+        "install rewrites it is unknown" in m
+        for m in explained
+    ), explained
+
+
+def test_a_large_go_sum_missing_a_hash_is_not_moved_safely(tmp_path: Path) -> None:
+    """A go.sum over 1 MiB (a large module's) was read as none, so the go.mod hash the
+    download adds went unseen and the move was safe: the full COPY put the old go.sum back
+    and ``go build`` failed with "missing go.sum entry"."""
+    go_mod = "module example.com/app\n\ngo 1.19\n\nrequire example.com/dep v1.0.0\n"
+    (tmp_path / "go.mod").write_text(go_mod)
+    filler = "".join(f"example.com/m{i} v1.0.0 h1:{'a' * 44}=\n" for i in range(20000))
+    (tmp_path / "go.sum").write_text(filler + "example.com/dep v1.0.0 h1:l1Im2fK1zhhSrp6BkL=\n")
+    assert (tmp_path / "go.sum").stat().st_size > 1 << 20
+    (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")
+    text = "FROM golang:1.19\nWORKDIR /app\nCOPY . .\nRUN go mod download\nRUN go build .\n"
+    out, applied, explained = _run(text, tmp_path)
+    assert out == text and not applied
+    assert any("adds example.com/dep v1.0.0's go.mod hash to go.sum" in e for e in explained)
+
+
+def test_uv_sync_of_a_large_stale_lock_is_unsafe(tmp_path: Path) -> None:
+    """A uv.lock over 1 MiB was read as none, so its dependencies out of step with
+    pyproject.toml went unseen and the rewriting ``uv sync`` moved safely."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "My_App"\nversion = "0.1.0"\ndependencies = ["idna==3.7"]\n'
+    )
+    (tmp_path / "uv.lock").write_text(f"# {_PAD}\n{UV_LOCK}")
+    (tmp_path / "app.py").write_text("print('hi')\n")
+    out, applied, explained = _run(PY_APP.format("uv sync --no-install-project"), tmp_path)
+    assert not applied
+    assert any("rewrites uv.lock, which lists other dependencies" in e for e in explained)
+
+
+def test_uv_settings_msdfix_cannot_read_keep_the_install(tmp_path: Path) -> None:
+    """A uv.toml over 1 MiB was read as absent, so `uv pip install` moved before the COPY
+    without the settings it reads (``[pip] system = true``: "No virtual environment found",
+    built for real). What it sets is unknown: the install stays, and the reason says why."""
+    (tmp_path / "requirements.txt").write_text("flask==3.0.3\n")
+    (tmp_path / "uv.toml").write_text("# generated\n" * (1 << 17) + "[pip]\nsystem = true\n")
+    text = (
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n"
+        'RUN uv pip install -r requirements.txt\nCMD ["python", "app.py"]\n'
+    )
+    out, applied, explained = _run(text, tmp_path)
+    assert out == text and not applied, out
+    assert any("uv.toml is over 1 MiB, so what it needs is unknown" in m for m in explained)
+
+
+def test_a_yarnrc_msdfix_cannot_read_keeps_the_install(tmp_path: Path) -> None:
+    """A .yarnrc.yml in a link loop was read as empty: the default .env.yarn stood for the
+    environment files its injectEnvironmentFiles may name. The install stays."""
+    package = '{"name": "app", "packageManager": "yarn@4.5.3", "dependencies": {"ms": "2.1.3"}}'
+    (tmp_path / "package.json").write_text(package)
+    (tmp_path / "yarn.lock").write_text(BERRY_LOCK)
+    (tmp_path / ".yarnrc.yml").symlink_to(".yarnrc.yml")
+    text = (
+        'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn install --immutable\nCMD ["node", "i.js"]\n'
+    )
+    out, applied, explained = _run(text, tmp_path)
+    assert out == text and not applied, out
+    assert any(".yarnrc.yml links outside the build context or in a loop" in m for m in explained)
+
+
+@pytest.mark.parametrize("marker", ["turbo.json", "pnpm-workspace.yaml"])
+def test_a_monorepo_marker_over_the_limit_still_marks_one(tmp_path: Path, marker: str) -> None:
+    """A monorepo marker over 1 MiB was read as none, so the monorepo's install moved before
+    the COPY with the root's manifest alone. lerna.json, nx.json, turbo.json mark one by
+    being there; a pnpm-workspace.yaml msdfix cannot read may list packages."""
+    (tmp_path / "package.json").write_text('{"name": "a", "dependencies": {"ms": "2.1.3"}}')
+    (tmp_path / "package-lock.json").write_text('{"lockfileVersion": 3, "packages": {}}')
+    (tmp_path / marker).write_text("# generated\n" * (1 << 17) + "packages:\n  - apps/*\n")
+    text = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD ["node", "s.js"]\n'
+    out, applied, explained = _run(text, tmp_path)
+    assert out == text and not applied, out
+    assert any(f"{marker} marks a monorepo" in m for m in explained), explained

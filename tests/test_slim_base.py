@@ -1627,3 +1627,110 @@ def test_alpine_reason_for_packages_that_run_programs_names_no_native_code(tmp_p
     messages = [f.message for f in result.suggestions if "node:18-alpine" in f.message]
     assert messages and "only the full image has (tree-kill)" in messages[0], messages
     assert not any("target glibc" in m for m in messages), messages
+
+
+_GO_DEBIAN = (
+    "FROM golang:1.19 AS build\nWORKDIR /src\nCOPY . .\n"
+    "RUN CGO_ENABLED=0 go build -o /out/app .\n"
+    'FROM debian:12\nCOPY --from=build /out/app /usr/local/bin/app\nCMD ["app"]\n'
+)
+
+
+def test_a_large_go_source_that_runs_commands_keeps_distroless_unsafe(tmp_path: Path) -> None:
+    """A Go source over 1 MiB was read as empty: its os/exec went unseen and distroless was
+    safe. Sources are searched up to 64 MiB; one msdfix cannot read makes it unsafe."""
+    (tmp_path / "go.mod").write_text("module x\n\ngo 1.19\n")
+    padding = "// generated\n" * (1 << 17)
+    (tmp_path / "main.go").write_text(
+        f'package main\n\nimport "os/exec"\n\nfunc main() {{ exec.Command("sh").Run() }}\n{padding}'
+    )
+    assert (tmp_path / "main.go").stat().st_size > 1 << 20
+    result = _run(_GO_DEBIAN, context=tmp_path)
+    assert "distroless" not in result.output
+    assert any("import os/exec" in f.message for f in result.suggestions)
+    (tmp_path / "main.go").unlink()
+    (tmp_path / "main.go").symlink_to(tmp_path / "main.go")
+    result = _run(_GO_DEBIAN, context=tmp_path)
+    assert "distroless" not in result.output
+    assert any(
+        "main.go links outside the build context or in a loop, so whether the program runs"
+        in f.message
+        for f in result.suggestions
+    )
+
+
+def test_a_vendored_source_msdfix_cannot_read_may_set_a_locale(tmp_path: Path) -> None:
+    """A vendored script over 1 MiB (or in a link loop) was read as empty, so its
+    ``export LANG=de_DE.UTF-8`` went unseen and -slim, which drops the translations, was
+    safe. It is searched up to 64 MiB, and one msdfix cannot read makes -slim unsafe."""
+    (tmp_path / "app.py").write_text("print('hi')\n")
+    (tmp_path / "vendor" / "tool").mkdir(parents=True)
+    padding = "# generated\n" * (1 << 17)
+    (tmp_path / "vendor" / "tool" / "env.sh").write_text(f"{padding}export LANG=de_DE.UTF-8\n")
+    install = "RUN apt-get update && apt-get install -y --no-install-recommends python3\n"
+    text = _FONT_APP.format(base="debian:12", install=install, cmd='["python3", "app.py"]')
+    [fix] = [f for f in _run(text, True, tmp_path).applied if "debian:12-slim" in f.message]
+    assert "vendor/tool/env.sh sets LANG=de_DE.UTF-8" in fix.message, fix.message
+    (tmp_path / "vendor" / "tool" / "env.sh").unlink()
+    (tmp_path / "vendor" / "tool" / "env.sh").symlink_to("env.sh")
+    [fix] = [f for f in _run(text, True, tmp_path).applied if "debian:12-slim" in f.message]
+    assert "env.sh links outside the build context or in a loop, so which locale" in fix.message
+
+
+def test_a_python_source_msdfix_cannot_read_may_serve_files_by_type(tmp_path: Path) -> None:
+    """A 1.1 MiB app.py was read as empty, so its ``mimetypes.guess_type`` went unseen and
+    the reason for keeping python:3.12 left out media-types (/etc/mime.types). Sources are
+    searched up to 64 MiB."""
+    padding = "# generated\n" * (1 << 17)
+    (tmp_path / "app.py").write_text(f"import mimetypes\n{padding}mimetypes.guess_type(p)\n")
+    text = 'FROM python:3.12\nWORKDIR /srv\nCOPY . .\nCMD ["python", "app.py"]\n'
+    [fix] = [f for f in _run(text, True, tmp_path).applied if "python:3.12-slim" in f.message]
+    assert "or media-types, which the full image installs" in fix.message, fix.message
+
+
+def test_a_java_source_msdfix_cannot_read_may_compile_java(tmp_path: Path) -> None:
+    """A generated App.java over 1 MiB was read as empty, so its getSystemJavaCompiler()
+    went unseen and the JRE (no compiler) was safe. Sources are searched up to 64 MiB, and
+    one msdfix cannot read (a link loop) makes the JRE unsafe."""
+    src = tmp_path / "src/main/java/App.java"
+    src.parent.mkdir(parents=True)
+    padding = "// generated\n" * (1 << 17)
+    src.write_text(f"class App {{\n{padding} Object c = ToolProvider.getSystemJavaCompiler(); }}\n")
+    text = (
+        "FROM eclipse-temurin:17-jdk AS build\nCOPY src src\nRUN javac -d out src/main/java/*.java\n"
+        "FROM eclipse-temurin:17-jdk\nCOPY --from=build /out /app\n"
+        'CMD ["java", "-cp", "/app", "App"]\n'
+    )
+    assert _run(text, context=tmp_path).output == text
+    unsafe = _run(text, unsafe=True, context=tmp_path)
+    assert any("App.java compiles Java" in f.message for f in unsafe.applied)
+    src.unlink()
+    src.symlink_to("App.java")
+    assert _run(text, context=tmp_path).output == text
+    unsafe = _run(text, unsafe=True, context=tmp_path)
+    assert any(
+        "App.java links outside the build context or in a loop, so whether it compiles Java"
+        in f.message
+        for f in unsafe.applied
+    )
+
+
+@pytest.mark.parametrize(
+    "name", ["Procfile", "fly.toml", "heroku.yml", "render.yaml", "railway.json"]
+)
+def test_a_deploy_platform_file_msdfix_cannot_read_keeps_distroless_unsafe(
+    tmp_path: Path, name: str
+) -> None:
+    """A platform file linking out of the context (a monorepo's ``Procfile -> ../Procfile``)
+    or over 1 MiB was read as empty, so its processes counted as none and distroless (no
+    shell, no tools) was safe. What it runs is unknown: distroless is unsafe and says why."""
+    (tmp_path / "go.mod").write_text("module x\n\ngo 1.19\n")
+    (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")
+    (tmp_path / name).symlink_to(f"../outside/{name}")
+    result = _run(_GO_DEBIAN, context=tmp_path)
+    assert "distroless" not in result.output
+    assert any(
+        f"{name} runs commands msdfix cannot tell ({name} links outside the build context"
+        in f.message
+        for f in result.suggestions
+    )

@@ -652,6 +652,19 @@ def test_frontend_output_dir(tmp_path, files, script, expected):
     assert frontend.output_dir(BuildContext(tmp_path), "", script, {}) == expected
 
 
+def test_a_dotenv_msdfix_cannot_read_may_move_the_react_output(tmp_path):
+    """A .env over 1 MiB (or in a link loop) was read as empty, so its BUILD_PATH=www went
+    unseen and the output was taken to be build/ (the runtime's COPY of it failed). What
+    it sets is unknown: the output is unknown."""
+    from msdfix.transforms.split_stages import frontend
+
+    (tmp_path / ".env").write_text("# generated\n" * (1 << 17) + "BUILD_PATH=www\n")
+    assert frontend.output_dir(BuildContext(tmp_path), "", "react-scripts build", {}) is None
+    (tmp_path / ".env").unlink()
+    (tmp_path / ".env").symlink_to(".env")
+    assert frontend.output_dir(BuildContext(tmp_path), "", "react-scripts build", {}) is None
+
+
 @pytest.mark.parametrize(
     "name,text",
     [
@@ -1131,6 +1144,9 @@ def test_a_go_workspace_above_the_frontend_keeps_its_stage(tmp_path):
     assert "AS frontend" in result.output, _messages(result)
 
 
+_GENERATED = "// generated\n" * (1 << 17)  # past read_text's 1 MiB
+
+
 @pytest.mark.parametrize(
     ("main", "web_dev", "root_dev", "staged"),
     [
@@ -1138,6 +1154,8 @@ def test_a_go_workspace_above_the_frontend_keeps_its_stage(tmp_path):
         ('import "node:fs";\nimport ms from "ms";\n', {"esbuild": "0.20.2", "ms": "2"}, {}, True),
         ('console.log(1);\n', {}, {"esbuild": "0.20.2"}, False),  # npm run finds ../node_modules/.bin
         ('console.log(1);\n', {"esbuild": "0.20.2"}, {"esbuild": "0.20.2"}, True),
+        # over 1 MiB (a vendored bundle): read as empty, its import of ms went unseen
+        (_GENERATED + 'import ms from "ms";\n', {"esbuild": "0.20.2"}, {}, False),
     ],
 )  # fmt: skip
 def test_a_frontend_taking_packages_from_the_install_above_it_gets_no_stage(
@@ -1527,6 +1545,19 @@ def test_a_deploy_platform_command_makes_the_split_unsafe(tmp_path, name, text, 
     assert ("the runtime stage may lack" in _messages(result)) is unsafe
 
 
+def test_a_deploy_platform_file_over_the_limit_makes_the_split_unsafe(tmp_path):
+    """A Procfile over 1 MiB was read as empty, so its ``release: app migrate`` counted as
+    no command and the split was safe. What it runs is unknown: the split says so."""
+    _go_app(tmp_path)
+    (tmp_path / "Procfile").write_text("web: app\n" * (1 << 17) + "release: app migrate\n")
+    result = _run(_GO_SERVER, tmp_path)
+    assert result.output == _GO_SERVER
+    assert (
+        "Procfile may run commands msdfix cannot tell (Procfile is over 1 MiB) in this image"
+        in _messages(result)
+    )
+
+
 @pytest.mark.parametrize(
     "name, text, unsafe",
     [
@@ -1663,6 +1694,40 @@ def test_frontend_source_climbing_by_parent_words_is_not_split(tmp_path):
     result = _run((context / "Dockerfile").read_text(), context)
     assert not result.changed
     assert "web/src/app.js names a path outside the frontend directory" in _messages(result)
+
+
+def test_a_large_frontend_source_climbing_out_is_not_split(tmp_path):
+    """A bundled web/src/app.js over 1 MiB was read as empty, so its path above web/ went
+    unseen and the frontend stage (web/ only) was safe. Sources are read up to 64 MiB, and
+    one msdfix cannot read (a link loop) declines."""
+    context = _fixture_context(tmp_path, "go-frontend")
+    app = context / "web" / "src" / "app.js"
+    padding = "// generated\n" * (1 << 17)
+    app.write_text(f"{padding}const p = require('path').join(__dirname, '..', '..', 'VERSION')\n")
+    result = _run((context / "Dockerfile").read_text(), context)
+    assert not result.changed
+    assert "web/src/app.js names a path outside the frontend directory" in _messages(result)
+    app.unlink()
+    app.symlink_to("app.js")
+    result = _run((context / "Dockerfile").read_text(), context)
+    assert not result.changed
+    assert (
+        "web/src/app.js links outside the build context or in a loop, so whether it names a path"
+        in _messages(result)
+    )
+
+
+def test_a_go_source_msdfix_cannot_read_may_serve_another_directory(tmp_path):
+    """A Go source in a link loop may embed or serve a directory the frontend build does not
+    write (read as empty, it served none): which ones is unknown, so the split declines."""
+    context = _fixture_context(tmp_path, "go-frontend")
+    (context / "assets.go").symlink_to("assets.go")
+    result = _run((context / "Dockerfile").read_text(), context)
+    assert not result.changed
+    assert (
+        "assets.go links outside the build context or in a loop, so which directories the Go "
+        "server embeds or serves is unknown" in _messages(result)
+    )
 
 
 @pytest.mark.parametrize(

@@ -124,6 +124,20 @@ def test_docs_the_program_reads_are_copied(tmp_path: Path, source: str, kept: li
         assert (path in runtime) is (path in kept), runtime
 
 
+def test_docs_a_large_source_reads_are_copied(tmp_path: Path) -> None:
+    """A generated main.go over 1 MiB was read as empty, so its ``ServeFile(w, r,
+    "LICENSE")`` went unseen and the runtime left LICENSE out (the page answered 404).
+    Sources are read up to 64 MiB; one msdfix cannot read may read any docs file."""
+    padding = "// generated\n" * (1 << 17)
+    root = _write(tmp_path, {
+        "go.mod": "module example.com/app\n",
+        "main.go": f'package main\n{padding}func main() {{ http.ServeFile(w, r, "LICENSE") }}\n',
+        "LICENSE": "MIT\n",
+    })  # fmt: skip
+    out, messages, _ = _split(GO.format(flags="", extra=""), root)
+    assert "/app/LICENSE" in out.split("AS runtime", 1)[1], messages
+
+
 @pytest.mark.parametrize(
     "name, text",
     [
@@ -139,6 +153,20 @@ def test_a_cgo_program_linking_a_library_is_unsafe(tmp_path: Path, name: str, te
     out, messages, _ = _split(GO.format(flags="", extra=""), root)
     assert "AS runtime" not in out
     assert "the sources link lib" in messages
+
+
+def test_a_large_cgo_source_linking_a_library_is_unsafe(tmp_path: Path) -> None:
+    """A generated cgo file over 1 MiB was read as empty, so its ``-lcrypt`` went unseen and
+    the split to a runtime without libcrypt was safe. Sources are read up to 64 MiB, and one
+    msdfix cannot read makes the split unsafe."""
+    padding = "// generated\n" * (1 << 17)
+    root = _write(tmp_path, {
+        "go.mod": "module example.com/app\n",
+        "main.go": f'package main\n/*\n#cgo LDFLAGS: -lcrypt\n*/\nimport "C"\nfunc main() {{}}\n{padding}',
+    })  # fmt: skip
+    out, messages, _ = _split(GO.format(flags="", extra=""), root)
+    assert "AS runtime" not in out
+    assert "the sources link libcrypt" in messages
 
 
 def test_glibc_and_static_libraries_are_not_counted(tmp_path: Path) -> None:
@@ -163,6 +191,24 @@ def test_a_rust_link_attribute_is_unsafe(tmp_path: Path) -> None:
     out, messages, _ = _split(text, root)
     assert "AS runtime" not in out
     assert "the sources link libcrypt" in messages
+
+
+def test_a_rust_source_msdfix_cannot_read_may_link_a_library(tmp_path: Path) -> None:
+    """A Rust source in a link loop was read as empty: its ``#[link(name = "crypt")]`` would
+    go unseen. Which libraries the sources link is unknown, so the split is unsafe."""
+    root = _write(tmp_path, {
+        "Cargo.toml": '[package]\nname = "app"\nversion = "0.1.0"\n',
+        "Cargo.lock": 'version = 3\n[[package]]\nname = "app"\nversion = "0.1.0"\n',
+        "src/main.rs": "mod ffi;\nfn main() {}\n",
+    })  # fmt: skip
+    (root / "src/ffi.rs").symlink_to("ffi.rs")
+    text = (
+        "FROM rust:1.75\nWORKDIR /app\nCOPY . .\nRUN cargo build --release\n"
+        'CMD ["/app/target/release/app"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out
+    assert "src/ffi.rs links outside the build context or in a loop, so which libraries" in messages
 
 
 @pytest.mark.parametrize("flag", ["-race ", "-buildmode=c-shared ", "-msan "])
@@ -234,6 +280,19 @@ def test_node_installs_that_need_more_than_the_manifests_keep_dev_dependencies(
     out, messages, _ = _split(text, root)
     assert "prod-deps" not in out
     assert reason in messages, messages
+
+
+def test_a_large_source_importing_a_dev_dependency_keeps_it(tmp_path: Path) -> None:
+    """A bundled src/config.js over 1 MiB was read as empty, so its ``require('dotenv')``
+    (a dev dependency) went unseen and the production-only install dropped it. Sources are
+    read up to 64 MiB."""
+    padding = "// generated\n" * (1 << 17)
+    sources = {"src/config.js": f"{padding}require('dotenv').config()\n"}
+    package = {"scripts": BUILD, "dependencies": DEPS, "devDependencies": {"dotenv": "^16"}}
+    root = _node_app(tmp_path, package, sources)
+    out, messages, _ = _split(NODE.format(extra="", cmd='["node", "dist/index.js"]'), root)
+    assert "prod-deps" not in out
+    assert "src/config.js imports dev dependency dotenv" in messages, messages
 
 
 def test_sources_too_many_to_check_keep_the_dev_dependencies(tmp_path: Path) -> None:
@@ -1063,6 +1122,23 @@ def _rust_app(root: Path, toml: str = "", lock: str = "", **files: str) -> Path:
     cargo = '[package]\nname = "app"\nversion = "0.1.0"\n' + toml
     files.setdefault("src/main.rs", "fn main() {}\n")
     return _write(root, {"Cargo.toml": cargo, "Cargo.lock": CARGO_LOCK + lock, **files})
+
+
+def test_a_large_cargo_lock_is_read(tmp_path: Path) -> None:
+    """A Cargo.lock over 1 MiB (a large workspace's) made the split unsafe with "no
+    Cargo.lock in the context", which was untrue. It is read up to 64 MiB (its libz-sys
+    named), and one msdfix cannot read (a link loop) is named as such."""
+    filler = "".join(f'[[package]]\nname = "c{i}"\nversion = "1.0.0"\n' for i in range(40000))
+    root = _rust_app(tmp_path, lock=filler + '[[package]]\nname = "libz-sys"\nversion = "1"\n')
+    assert (root / "Cargo.lock").stat().st_size > 1 << 20
+    out, messages, _ = _split(RUST.format(run="", extra="", bin="app"), root)
+    assert "AS runtime" not in out
+    assert "libz-sys links a system library" in messages, messages
+    (root / "Cargo.lock").unlink()
+    (root / "Cargo.lock").symlink_to("Cargo.lock")
+    out, messages, _ = _split(RUST.format(run="", extra="", bin="app"), root)
+    assert "AS runtime" not in out
+    assert "Cargo.lock links outside the build context or in a loop, so the shared" in messages
 
 
 def test_rust_binaries_are_the_ones_cargo_builds(tmp_path: Path) -> None:
@@ -2400,3 +2476,48 @@ def test_a_source_that_cannot_be_read_may_load_a_library(tmp_path: Path) -> None
     assert native_need(BuildContext(tmp_path)) == (
         "app.py is over 1 MiB, so which system libraries it loads is unknown"
     )
+
+
+def test_a_large_go_mod_names_the_binary(tmp_path: Path) -> None:
+    """A go.mod over 1 MiB was read as empty, so ``go build .``'s binary (named after the
+    module, /app/server) was taken to be the CMD's /app/run script: the runtime got the
+    script alone. go.mod is read line by line; one msdfix cannot read declines."""
+    padding = "// generated\n" * (1 << 17)
+    root = _write(tmp_path, {
+        "go.mod": f"{padding}module example.com/server\n\ngo 1.19\n",
+        "main.go": "package main\nfunc main() {}\n",
+        "vendor/modules.txt": "\n",
+        "run": "#!/bin/sh\nexec /app/server\n",
+    })  # fmt: skip
+    text = 'FROM golang:1.22\nWORKDIR /app\nCOPY . .\nRUN go build .\nCMD ["/app/run"]\n'
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out
+    assert "runs `/app/run`, which is not the built binary" in messages, messages
+    (root / "go.mod").unlink()
+    (root / "go.mod").symlink_to("go.mod")
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out
+    assert "go.mod links outside the build context or in a loop, so the binary's name" in messages
+
+
+def test_a_lock_file_msdfix_cannot_read_is_not_called_missing(tmp_path: Path) -> None:
+    """A package-lock.json over 1 MiB (most real apps') kept the dev dependencies with the
+    reason "no package-lock.json": untrue, and users look for the file. It says why now."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    lock = {"lockfileVersion": 3, "packages": {"": {}}, "padding": "x" * (1 << 20)}
+    (root / "package-lock.json").write_text(json.dumps(lock))
+    out, messages, _ = _split(NODE.format(extra="", cmd='["node", "dist/index.js"]'), root)
+    assert "prod-deps" not in out
+    assert "package-lock.json is over 1 MiB" in messages, messages
+    assert "no package-lock.json" not in messages
+
+
+def test_an_npmrc_msdfix_cannot_read_may_move_node_modules(tmp_path: Path) -> None:
+    """An .npmrc in a link loop (or over 1 MiB) was read as empty, so a
+    ``virtual-store-dir`` it sets (node_modules then holds links into another folder) went
+    unseen and the runtime copied node_modules alone. Where the packages go is unknown."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    (root / ".npmrc").symlink_to(".npmrc")
+    out, messages, _ = _split(NODE.format(extra="", cmd='["node", "dist/index.js"]'), root)
+    assert "AS runtime" not in out
+    assert ".npmrc links outside the build context or in a loop, so where the install" in messages

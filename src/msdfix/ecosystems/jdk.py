@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from msdfix.model.context import BuildContext
-from msdfix.model.program_calls import MAX_SCANNED
+from msdfix.model.context import BuildContext, Unreadable
+from msdfix.model.program_calls import MAX_SCANNED, source_text
 
 JVM_SOURCES = ("*.java", "*.kt", "*.groovy", "*.scala")
 # The compiler API, the JDK's in-process tools, or a JDK tool run as a process.
@@ -36,21 +36,27 @@ def source_file_launch(args: list[str]) -> str | None:
 
 def compiling_source(ctx: BuildContext) -> str | None:
     """A JVM source of the context that compiles Java or runs a JDK tool while the program
-    runs; ``"*"`` when the context has more sources than msdfix reads; None when none does."""
+    runs; ``"*"`` when the context has more sources than msdfix reads; None when none does.
+    Sources are read up to 64 MiB (``source_text``); Unreadable for one msdfix cannot read."""
     if not ctx.present:
         return None
     files = sorted({f for pattern in JVM_SOURCES for f in ctx.glob(pattern)})
     if len(files) > MAX_SCANNED:
         return "*"
     for rel in files:
-        if _COMPILES.search(ctx.read_text(rel) or ""):
+        if _COMPILES.search(source_text(ctx, rel)):
             return rel
     return None
 
 
 def compiling_reason(ctx: BuildContext) -> str | None:
     """Why a JRE may not run the context's program (see ``compiling_source``), or None."""
-    found = compiling_source(ctx)
+    try:
+        found = compiling_source(ctx)
+    except Unreadable as exc:  # unread is not "compiles nothing"
+        return (
+            f"{exc}, so whether it compiles Java while it runs is unknown (a JRE has no compiler)"
+        )
     if found == "*":
         return (
             "the context has more JVM sources than msdfix reads: one may compile Java while it "

@@ -27,7 +27,7 @@ from msdfix.ecosystems.base import (
 )
 from msdfix.ecosystems.go import golang_release
 from msdfix.ecosystems.os import alpine_version, debian_codename
-from msdfix.model.context import BuildContext
+from msdfix.model.context import BuildContext, Unreadable
 from msdfix.model.paths import within
 
 # npm's spellings of ``npm install`` (its command aliases) and of ``npm ci``.
@@ -252,10 +252,15 @@ def lock_problem(
 ) -> str | None:
     """Why the project's lock file cannot drive a production install (None: it can).
 
-    ``read`` and ``exists`` look up files in the project directory.
+    ``read`` and ``exists`` look up files in the project directory; ``read`` may raise
+    Unreadable for a file msdfix cannot read (a 1.1 MiB package-lock.json was called "no
+    package-lock.json"), which is the problem then.
     """
     locks = PROJECT_INSTALLS[program].locks
-    raw = read(locks[0])
+    try:
+        raw = read(locks[0])
+    except Unreadable as exc:
+        return str(exc)
     text = raw or ""
     if raw == "" and program in ("npm", "yarn"):
         return f"{locks[0]} is empty"
@@ -368,9 +373,10 @@ LAYOUT_ENV = ("npm_config_virtual_store_dir", "npm_config_modules_dir")
 def modules_elsewhere(ctx: BuildContext, base: str) -> str | None:
     """A setting of the project in ``base`` that puts installed packages outside its
     ``node_modules`` (``.npmrc virtual-store-dir=.pnpm-vs``: node_modules then holds only
-    links into that folder), as ``"<file> <setting>=<value>"``; None: none."""
+    links into that folder), as ``"<file> <setting>=<value>"``; None: none. Unreadable for
+    a settings file msdfix cannot read (it may set one)."""
     for name, pattern in _LAYOUT_SETTINGS:
-        text = ctx.read_text(posixpath.join(base, name) if base else name) or ""
+        text = ctx.read_known(posixpath.join(base, name) if base else name) or ""
         for match in pattern.finditer(text):
             value = match.group(2).strip("\"'")
             inside = posixpath.normpath(value or ".").split("/")[0] == "node_modules"
@@ -451,7 +457,10 @@ def _yarn_lock_problem(
     major = re.match(r"yarn@(\d+)", declared)
     if "__metadata:" not in text or major is None or int(major.group(1)) < 4:
         return "yarn Berry without packageManager yarn@4+ (workspaces focus is a plugin before 4)"
-    rc = read(".yarnrc.yml") or ""
+    try:
+        rc = read(".yarnrc.yml") or ""
+    except Unreadable as exc:
+        return f"{exc}, so yarn's linker is unknown"
     if not re.search(r"^nodeLinker:\s*['\"]?node-modules", rc, re.M):
         return "yarn Plug'n'Play (no node_modules to copy)"
     return None
@@ -1141,7 +1150,10 @@ def local_package_config(ctx: BuildContext, base: str, dest: str | None = None) 
     the image: an absolute path (or ``file:`` URL) below it names the project too
     (``yarn-offline-mirror "/app/offline"``); without it, any absolute path may."""
     for name in (".yarnrc", ".npmrc", ".yarnrc.yml"):
-        text = ctx.read_text(posixpath.join(base, name)) or ""
+        try:
+            text = ctx.read_known(posixpath.join(base, name)) or ""
+        except Unreadable as exc:  # unread is not "names no path"
+            return f"{exc} (it may name a path in the project)"
         for key, value in LOCAL_CONFIG.findall(text):
             path = re.sub(r"^file:(//)?", "", value)
             if path.startswith("/"):
@@ -1181,7 +1193,10 @@ def _pnpmfile_loads(ctx: BuildContext, base: str) -> str | None:
     ``require("./tools/hooks")`` (or a computed one, or a file read) needs more of the tree
     than the manifests."""
     for name in (".pnpmfile.cjs", ".pnpmfile.mjs", "pnpmfile.js"):
-        found = _PNPMFILE_LOADS.search(ctx.read_text(posixpath.join(base, name)) or "")
+        try:
+            found = _PNPMFILE_LOADS.search(ctx.read_known(posixpath.join(base, name)) or "")
+        except Unreadable as exc:  # unread is not "loads nothing"
+            return f"{exc} (pnpm runs it, and it may load files of the project)"
         if found is not None:
             what = found.group(1) or found.group(2) or found.group(3) or "a computed path"
             return f"{name} loads {what} from the project"

@@ -465,23 +465,29 @@ class BuildContext:
     def read_toml(self, rel: str) -> dict[str, Any] | None:
         """Parsed TOML of a small file, or None."""
         text = self.read_text(rel)
-        if text is None:
-            return None
-        try:
-            data: dict[str, Any] = tomllib.loads(text)
-        except (tomllib.TOMLDecodeError, RecursionError):  # RecursionError: nested too deep
-            return None
-        return data
+        return None if text is None else parse_toml(text)
 
     def read_json(self, rel: str) -> Any:
         """Parsed JSON of a small file, or None."""
         text = self.read_text(rel)
-        if text is None:
-            return None
-        try:
-            return json.loads(text)
-        except (ValueError, RecursionError):  # RecursionError: nested too deep
-            return None
+        return None if text is None else parse_json(text)
+
+
+def parse_toml(text: str) -> dict[str, Any] | None:
+    """Parsed TOML, or None when it is not valid."""
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, RecursionError):  # RecursionError: nested too deep
+        return None
+    return data
+
+
+def parse_json(text: str) -> Any:
+    """Parsed JSON, or None when it is not valid."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):  # RecursionError: nested too deep
+        return None
 
 
 _BOMS = (

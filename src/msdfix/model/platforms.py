@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from msdfix.model.compose import ComposeRun, compose_runs
-from msdfix.model.context import BuildContext
+from msdfix.model.compose import UNKNOWN, ComposeRun, compose_runs
+from msdfix.model.context import BuildContext, Unreadable, parse_json, parse_toml
 
 _PROCFILE = re.compile(r"^([\w-]+)\s*:\s*(.+)$", re.MULTILINE)
 _RENDER = re.compile(r"^\s*-?\s*(dockerCommand|preDeployCommand)\s*:\s*(.+)$", re.MULTILINE)
@@ -28,9 +28,10 @@ def image_runs(ctx: BuildContext) -> list[ComposeRun]:
 
 def platform_runs(ctx: BuildContext) -> list[ComposeRun]:
     """The commands the deploy platforms' files at the top of the context run in the image
-    (read as every context file is: bounded, within the context, nesting too deep unread)."""
+    (read as every context file is: bounded, within the context, nesting too deep unread).
+    One msdfix cannot read runs commands it cannot tell (an UNKNOWN run), not none."""
     found: list[ComposeRun] = []
-    fly = _table(ctx.read_toml("fly.toml"))
+    fly = _table(parse_toml(_text(ctx, "fly.toml", found)))
     release = _at(fly, "deploy", "release_command")
     if isinstance(release, str) and release.strip():
         found.append(ComposeRun("fly.toml", "deploy", "release_command", release, False))
@@ -43,14 +44,16 @@ def platform_runs(ctx: BuildContext) -> list[ComposeRun]:
         ]
     found += [
         ComposeRun("Procfile", m.group(1), "process", m.group(2).strip(), False)
-        for m in _PROCFILE.finditer(ctx.read_text("Procfile") or "")
+        for m in _PROCFILE.finditer(_text(ctx, "Procfile", found))
     ]
-    found += _heroku(ctx.read_text("heroku.yml") or "")
+    found += _heroku(_text(ctx, "heroku.yml", found))
     found += [
         ComposeRun("render.yaml", "service", m.group(1), m.group(2).strip(), False)
-        for m in _RENDER.finditer(ctx.read_text("render.yaml") or "")
+        for m in _RENDER.finditer(_text(ctx, "render.yaml", found))
     ]
-    railway = _table(ctx.read_json("railway.json")) or _table(ctx.read_toml("railway.toml"))
+    railway = _table(_json(_text(ctx, "railway.json", found))) or _table(
+        parse_toml(_text(ctx, "railway.toml", found))
+    )
     for key in ("startCommand", "preDeployCommand"):
         value = _at(railway, "deploy", key)
         words = value if isinstance(value, list) else [value]
@@ -58,6 +61,22 @@ def platform_runs(ctx: BuildContext) -> list[ComposeRun]:
             if isinstance(cmd, str) and cmd.strip():
                 found.append(ComposeRun("railway config", "deploy", key, cmd, False))
     return found
+
+
+def _text(ctx: BuildContext, rel: str, found: list[ComposeRun]) -> str:
+    """The platform file ``rel`` ("" when the build has none); for one msdfix cannot read (a
+    1.1 MiB Procfile, a link loop), "" and an UNKNOWN run in ``found``: it had read as empty,
+    so its processes counted as none."""
+    try:
+        return ctx.read_known(rel) or ""
+    except Unreadable as exc:
+        found.append(ComposeRun(rel, "", UNKNOWN, str(exc), False))
+        return ""
+
+
+def _json(text: str) -> Any:
+    """Parsed JSON of a file's text, None for none ("")."""
+    return parse_json(text) if text else None
 
 
 def _heroku(text: str) -> list[ComposeRun]:

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from msdfix.document import Document
 from msdfix.ecosystems.secrets import is_secret_name
 from msdfix.fixes import Applicability, Edit, Finding
+from msdfix.model.context import Unreadable
 from msdfix.model.stages import Stage
 from msdfix.shell.classify import is_inert, program_args
 from msdfix.shell.commands import parse_commands
@@ -120,22 +121,25 @@ def _plan(doc: Document, stage: Stage, arg: Instruction, name: str) -> Plan | st
         if ins.is_json or ins.heredocs:
             return f"a RUN that may read {name} is in exec form or a here-document"
         plan.runs.append(ins)
-    if (
-        plan.runs
-        and not any(_uses(name, r.logical) for r in plan.runs)
-        and not _in_rc_files(doc, name)
-    ):
-        return f"no RUN names {name} and no .npmrc or .yarnrc.yml in the build context does"
+    if plan.runs and not any(_uses(name, r.logical) for r in plan.runs):
+        unnamed = _not_in_rc_files(doc, name)
+        if unnamed is not None:
+            return f"no RUN names {name} and {unnamed}"
     return plan
 
 
-def _in_rc_files(doc: Document, name: str) -> bool:
-    """True when a package-manager config file of the context reads the variable."""
+def _not_in_rc_files(doc: Document, name: str) -> str | None:
+    """Why no package-manager config file of the context is known to read the variable
+    (said after "no RUN names it and"), or None when one does. One msdfix cannot read is
+    named: it had counted as not reading it."""
     for rel in (".npmrc", ".yarnrc.yml", ".yarnrc"):
-        text = doc.context.read_text(rel)
+        try:
+            text = doc.context.read_known(rel)
+        except Unreadable as exc:
+            return f"{exc}, so whether it does is unknown"
         if text is not None and _uses(name, text):
-            return True
-    return False
+            return None
+    return "no .npmrc or .yarnrc.yml in the build context does"
 
 
 def _delete(doc: Document, ins: Instruction) -> Edit:

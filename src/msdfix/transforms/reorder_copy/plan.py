@@ -37,7 +37,7 @@ from msdfix.ecosystems.python import (
 from msdfix.ecosystems.registry import MONOREPO_MARKERS, positional_args, workspace_root_above
 from msdfix.ecosystems.ruby import writes_local_config
 from msdfix.model import BuildContext, Stage
-from msdfix.model.context import Unreadable
+from msdfix.model.context import MAX_SCANNED_BYTES, Unreadable, parse_json, parse_toml
 from msdfix.model.paths import within
 from msdfix.shell.classify import program_args
 from msdfix.syntax import Instruction
@@ -174,7 +174,10 @@ def _env_files(
         names = [scope[setting]] if setting in scope else [".env"]
     elif use.eco is YARN:
         setting = "injectEnvironmentFiles"
-        rc = doc.context.read_text(posixpath.join(use.project, ".yarnrc.yml"))
+        try:
+            rc = doc.context.read_known(posixpath.join(use.project, ".yarnrc.yml"))
+        except Unreadable as exc:  # unread is not "the default list"
+            raise Skip(f"{where}: {exc}, so yarn's {setting} is unknown", anchor) from None
         found = yarn_env_files(rc or "")
         if "YARN_INJECT_ENVIRONMENT_FILES" in scope or found is None:
             raise Skip(f"{where}: yarn's {setting} could not be read", anchor)
@@ -221,7 +224,10 @@ def _uv_settings(doc: Document, project: str, top: str) -> list[str]:
     while True:
         for name in ("uv.toml", "pyproject.toml"):
             path = posixpath.normpath(posixpath.join(folder, name))
-            text = doc.context.read_text(path)
+            try:
+                text = doc.context.read_known(path)
+            except Unreadable:  # may hold uv's settings (a uv.toml always does): copied too
+                return [path]
             if text is not None and (name == "uv.toml" or _UV_TABLE.search(text)):
                 return [path]
         if folder in (top, ".", "") or folder.startswith(".."):
@@ -261,12 +267,8 @@ def _node(
             anchor,
         )
     for marker in MONOREPO_MARKERS:
-        text = (
-            ctx.read_text(posixpath.join(base, marker))
-            if ctx.exists(posixpath.join(base, marker))
-            else None
-        )
-        if text is not None and (marker != "pnpm-workspace.yaml" or "packages" in text):
+        path = posixpath.join(base, marker)
+        if ctx.exists(path) and _marks_monorepo(ctx, path, marker):
             raise Skip(
                 f"{where}: {marker} marks a monorepo: every member's manifest would have to come "
                 "first",
@@ -313,7 +315,11 @@ def _node(
     ignore = "--ignore-scripts" in use.args or "--mode=skip-build" in use.args
     if hooks and not ignore:
         plan.unsafe.append(f"the install runs {', '.join(hooks)}, which may read the sources")
-    stale = _stale_lock(ctx, base, package, use)
+    try:
+        stale = _stale_lock(ctx, base, package, use)
+    except Unreadable as exc:  # unread is not "in step"
+        stale = None
+        plan.unsafe.append(_UNREAD_LOCK.format(exc=exc))
     if stale is not None:
         plan.unsafe.append(
             f"the install rewrites {stale}, and the full COPY puts the context's copy back"
@@ -327,21 +333,45 @@ def _node(
 _FROZEN = frozenset({"ci", "--immutable", "--frozen-lockfile", "--pure-lockfile"})
 
 
+def _marks_monorepo(ctx: BuildContext, path: str, marker: str) -> bool:
+    """The monorepo marker at ``path`` (which exists) marks one: lerna.json, nx.json, ...
+    by being there, pnpm-workspace.yaml when it lists packages or cannot be read (a marker
+    over 1 MiB had read as none, so the monorepo's install moved with one manifest)."""
+    if marker != "pnpm-workspace.yaml":
+        return True
+    try:
+        return "packages" in (ctx.read_known(path) or "")
+    except Unreadable:
+        return True
+
+
+# A lock file (or go.sum) msdfix cannot read: the install may rewrite it.
+_UNREAD_LOCK = (
+    "{exc}, so whether the install rewrites it is unknown (the full COPY would put the "
+    "context's copy back)"
+)
+
+
 def _stale_lock(ctx: BuildContext, base: str, package: dict[str, Any], use: Use) -> str | None:
     """The lock file an install that is not frozen must rewrite, so that the context's copy,
     which the moved full COPY brings back over it, is stale: yarn Berry's yarn.lock empty or
     in another format (later yarn commands rejected it: "This package doesn't seem to be
     present in your lockfile", built for real), or a package-lock.json whose root lists other
-    dependencies than package.json. None when unknown or in step."""
+    dependencies than package.json. None when in step or not valid. Lock files are read up
+    to 64 MiB (a 1.1 MiB package-lock.json, a common size, had read as none); Unreadable
+    for one msdfix cannot read."""
     program = posixpath.basename(program_args(use.command)[0])
     if _FROZEN & set(use.args):
         return None
-    lock = ctx.read_text(posixpath.join(base, "yarn.lock"))
-    berry = yarn_berry(ctx, base, package)
-    if program == "yarn" and berry and lock is not None and "__metadata:" not in lock:
-        return "yarn.lock"
-    data = ctx.read_json(posixpath.join(base, "package-lock.json"))
-    if program != "npm" or not isinstance(data, dict):
+    if program == "yarn" and yarn_berry(ctx, base, package):
+        lock = ctx.read_known(posixpath.join(base, "yarn.lock"), MAX_SCANNED_BYTES)
+        if lock is not None and "__metadata:" not in lock:
+            return "yarn.lock"
+    if program != "npm":
+        return None
+    text = ctx.read_known(posixpath.join(base, "package-lock.json"), MAX_SCANNED_BYTES)
+    data = parse_json(text) if text is not None else None
+    if not isinstance(data, dict):
         return None
     root = (data.get("packages") or {}).get("") if isinstance(data.get("packages"), dict) else None
     if not isinstance(root, dict):
@@ -401,7 +431,12 @@ def _uv_stale_lock(doc: Document, use: Use, plan: Plan) -> None:
     if program != "uv" or project_manifest_writes(program, words, use.args) != WRITES_IN_PLACE:
         return
     pyproject = doc.context.read_toml(posixpath.join(use.project, "pyproject.toml"))
-    lock = doc.context.read_toml(posixpath.join(use.project, "uv.lock"))
+    try:
+        text = doc.context.read_known(posixpath.join(use.project, "uv.lock"), MAX_SCANNED_BYTES)
+    except Unreadable as exc:  # unread is not "in step"
+        plan.unsafe.append(_UNREAD_LOCK.format(exc=exc))
+        return
+    lock = parse_toml(text) if text is not None else None
     if pyproject is not None and lock is not None and uv_lock_stale(pyproject, lock):
         plan.unsafe.append(
             "the install rewrites uv.lock, which lists other dependencies than pyproject.toml, "
@@ -423,7 +458,12 @@ def _go(doc: Document, use: Use, plan: Plan, anchor: Instruction, where: str, st
         )
     if use.build and ctx.exists(posixpath.join(use.project, "vendor/modules.txt")):
         raise Skip("", anchor)
-    go_sum = ctx.read_text(posixpath.join(use.project, "go.sum"))
+    try:  # a large module's go.sum is over 1 MiB
+        go_sum = ctx.read_known(posixpath.join(use.project, "go.sum"), MAX_SCANNED_BYTES)
+    except Unreadable as exc:  # unread is not "complete"
+        if not use.build:
+            plan.unsafe.append(_UNREAD_LOCK.format(exc=exc))
+        return
     missing = None if use.build or go_sum is None else go_sum_missing(text, go_sum)
     if missing is not None:  # the download completes go.sum, which a later build reads
         plan.unsafe.append(

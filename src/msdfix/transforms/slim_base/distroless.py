@@ -17,7 +17,9 @@ from msdfix.ecosystems.images import (
 )
 from msdfix.ecosystems.os import STANDARD_PATH
 from msdfix.model import Stage
+from msdfix.model.context import Unreadable
 from msdfix.model.platforms import image_runs
+from msdfix.model.program_calls import source_text
 from msdfix.model.users import owners
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands
@@ -112,15 +114,20 @@ def _static(doc: Document, stage: Stage, run: Instruction) -> bool:
     return False
 
 
-def _uses_exec(doc: Document) -> bool | None:
-    """True when a Go source imports os/exec; None when there are no Go sources to read."""
+def _uses_exec(doc: Document) -> bool | str | None:
+    """True when a Go source imports os/exec; None when there are no Go sources to read; why
+    not known when one cannot be read (a generated 1.1 MiB main.go had read as empty, so its
+    ``exec.Command`` let distroless be safe)."""
     files = doc.context.view.memo(
         "go files", lambda: [f for f in doc.context.files if f.endswith(".go")]
     )
     if not files:
         return None
     for rel in files:
-        text = doc.context.read_text(rel) or ""
+        try:
+            text = source_text(doc.context, rel)
+        except Unreadable as exc:  # unread is not "runs nothing"
+            return f"{exc}, so whether the program runs commands distroless lacks is unknown"
         if '"os/exec"' in text or "syscall.Exec" in text:
             return True
     return False
@@ -184,6 +191,8 @@ def distroless_candidate(doc: Document, stage: Stage, planner: Planner) -> Candi
             cand.unsafe.append(
                 "msdfix cannot see the Go sources: the program may run commands the old base had"
             )
+        elif isinstance(uses_exec, str):
+            cand.unsafe.append(uses_exec)
         elif uses_exec:
             cand.unsafe.append(
                 "the Go sources import os/exec: the program may run commands distroless lacks"

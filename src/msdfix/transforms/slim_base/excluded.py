@@ -15,7 +15,7 @@ import re
 from msdfix.document import Document
 from msdfix.model import Stage
 from msdfix.model.context import Unreadable
-from msdfix.model.program_calls import COMMON, MAX_SCANNED, SOURCE_PATTERNS
+from msdfix.model.program_calls import COMMON, MAX_SCANNED, SOURCE_PATTERNS, source_text
 from msdfix.syntax.values import env_pairs, unquote
 from msdfix.transforms.slim_base.facts import Facts
 
@@ -63,7 +63,7 @@ def excluded_reason(doc: Document, stage: Stage, facts: Facts) -> str | None:
             return f"ENV at line {ins.start_line} names {env.group(0)}"
     for rel in _sources(doc, vendored=False):
         try:
-            found = EXCLUDED.search(doc.context.read_known(rel) or "")
+            found = EXCLUDED.search(source_text(doc.context, rel))
         except Unreadable as exc:  # unread is not "names none"
             return f"{exc}, so what it names is unknown"
         if found:
@@ -103,7 +103,10 @@ def translation_reason(doc: Document, stage: Stage) -> str | None:
             if found:
                 return f"line {ins.start_line} starts the program with {found}"
     for rel in _sources(doc, vendored=True):
-        found = _locale_set(doc.context.read_text(rel) or "")
+        try:
+            found = _locale_set(source_text(doc.context, rel))
+        except Unreadable as exc:  # unread is not "sets none"
+            return f"{exc}, so which locale it sets is unknown"
         if found:
             return f"{rel} sets {found}"
     return None
@@ -125,7 +128,13 @@ def system_catalog_reason(doc: Document) -> str | None:
     languages=["de"])`` printed German country names on debian:12 and raised "No translation
     file found for domain" on debian:12-slim)."""
     for rel in _sources(doc, vendored=False):
-        if rel.endswith(".py") and _DEFAULT_CATALOGS.search(doc.context.read_text(rel) or ""):
+        if not rel.endswith(".py"):
+            continue
+        try:
+            text = source_text(doc.context, rel)
+        except Unreadable as exc:  # unread is not "loads none"
+            return f"{exc}, so which gettext domains it loads is unknown"
+        if _DEFAULT_CATALOGS.search(text):
             return f"{rel} loads a gettext domain from the default folder, /usr/share/locale"
     return None
 

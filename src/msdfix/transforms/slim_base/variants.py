@@ -40,6 +40,7 @@ from msdfix.model.program_calls import (
     env_tool,
     git_dependency,
     search,
+    source_text,
 )
 from msdfix.model.users import owners
 from msdfix.shell.classify import INLINE_CODE, program_args, runs_project_code
@@ -196,7 +197,7 @@ class Planner:
         None when it does not): mime types when it sends files by type, fonts and netbase when
         it reads them."""
         if package == "media-types":
-            return "" if self._sends_typed_files() else None
+            return self._sends_typed_files()
         entries = [i.args for i in self.stage.entry() if i is not None]
         if package in SYSTEM_FONTS:
             return system_font_use(self.doc.context, entries)
@@ -204,25 +205,29 @@ class Planner:
             return netbase_use(self.doc.context, entries)
         return ""
 
-    def _sends_typed_files(self) -> bool:
-        """The Python program may type files by their names (Python's mimetypes): its start
-        command or a source of the context names a file server or type guess, or a Flask app
-        has a static/ folder. Without a build context only the start command is read."""
+    def _sends_typed_files(self) -> str | None:
+        """Why the Python program may type files by their names (Python's mimetypes), as
+        ``_needs`` says it, or None: its start command or a source of the context names a
+        file server or type guess, or a Flask app has a static/ folder (""), or a source
+        cannot be read. Without a build context only the start command is read."""
         entries = [i for i in self.stage.entry() if i is not None]
         if any(MIME_TYPED_SERVING.search(i.args) for i in entries):
-            return True
+            return ""
         ctx = self.doc.context
         if not ctx.present:
-            return False
+            return None
         sources = [f for f in ctx.files if f.endswith(".py")][:MAX_PY_SOURCES]
         for path in sources:
-            text = ctx.read_text(path) or ""
+            try:
+                text = source_text(ctx, path)
+            except Unreadable as exc:  # unread is not "types none"
+                return f"{exc}, so whether it serves files by type is unknown"
             if MIME_TYPED_SERVING.search(text):
-                return True
+                return ""
             folder = posixpath.dirname(path)
             if "Flask(" in text and ctx.exists(posixpath.join(folder, "static")):
-                return True
-        return False
+                return ""
+        return None
 
     def _toolbox(self, unsafe: list[str]) -> None:
         """A final stage that starts a shell (or the base's CMD) is a tool environment."""

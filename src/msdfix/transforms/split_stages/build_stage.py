@@ -18,6 +18,7 @@ from msdfix.ecosystems.node import FRONTEND_TOOLS, PROJECT_INSTALLS
 from msdfix.ecosystems.os import APT_PROGRAMS
 from msdfix.ecosystems.registry import positional_args, subcommand
 from msdfix.fixes import Edit
+from msdfix.model.context import Unreadable
 from msdfix.model.paths import parents, within
 from msdfix.model.program_calls import (
     COMMON,
@@ -25,6 +26,7 @@ from msdfix.model.program_calls import (
     MAX_SCANNED,
     SOURCE_SUFFIXES,
     git_dependency,
+    source_text,
 )
 from msdfix.model.stages import Stage
 from msdfix.shell.checks import Check, check_of
@@ -217,13 +219,19 @@ class Analysis:
 
     def doc_words(self) -> frozenset[str]:
         """The DOC_WORDS some copied source contains (all of them when there are more
-        sources than msdfix reads): the kinds of docs, licence or VCS files it may read."""
+        sources than msdfix reads, or one it cannot read): the kinds of docs, licence or VCS
+        files it may read. Sources are read up to 64 MiB (a generated 1.1 MiB main.go's
+        ``ServeFile(w, r, "LICENSE")`` had read as empty, and the runtime lacked LICENSE)."""
         if self._doc_words is None:
             files = {rel for c in self.copies for rel in c.copied(self.ctx, "source", _is_source)}
             found: set[str] = set(DOC_WORDS) if len(files) > MAX_SCANNED else set()
             found |= set(READ_SOURCES) if len(files) > MAX_SCANNED else set()
             for path in sorted(files) if len(files) <= MAX_SCANNED else ():
-                text = self.ctx.read_text(path) or ""
+                try:
+                    text = source_text(self.ctx, path)
+                except Unreadable:  # unread is not "names none": it may read any of them
+                    found |= {*DOC_WORDS, *READ_SOURCES}
+                    continue
                 found.update(w for w in DOC_WORDS if w in text)
                 if not path.endswith(("_test.go", "_test.rs")):
                     for suffix, tree in _NAMES_SOURCE.findall(text):

@@ -38,6 +38,11 @@ def compose_override(ctx: BuildContext, cmd: Entry | None, shell: bool) -> str |
     run = next((r for r in image_runs(ctx) if not _is_start(r, cmd, shell)), None)
     if run is None:
         return None
+    if not run.compose and run.key == UNKNOWN:  # a platform file msdfix cannot read
+        return (
+            f"{run.path} may run {run.runs} in this image: the runtime stage may lack what "
+            "that runs"
+        )
     if not run.compose:
         return (
             f"{run.path} runs its {run.key} ({run.text[:60]}) in this image: the runtime "

@@ -619,7 +619,12 @@ def _sets_build_path(context: BuildContext, rel_dir: str, script: str) -> bool:
     """Create React App's output folder is moved by BUILD_PATH (script, the environment the
     caller adds to it, or .env files)."""
     names = (".env", ".env.production", ".env.local", ".env.production.local")
-    texts = [script, *(context.read_text(posixpath.join(rel_dir, n)) or "" for n in names)]
+    texts = [script]
+    for name in names:
+        try:
+            texts.append(context.read_known(posixpath.join(rel_dir, name)) or "")
+        except Unreadable:  # a .env file msdfix cannot read may set it
+            return True
     return any("BUILD_PATH" in text for text in texts)
 
 

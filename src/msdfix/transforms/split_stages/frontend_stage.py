@@ -30,7 +30,9 @@ from msdfix.ecosystems.node import (
 )
 from msdfix.ecosystems.registry import MONOREPO_MARKERS, workspace_root_above
 from msdfix.fixes import Edit, apply_edits
+from msdfix.model.context import Unreadable
 from msdfix.model.paths import within
+from msdfix.model.program_calls import source_text
 from msdfix.model.users import is_root
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands
@@ -262,7 +264,7 @@ def _go_embeds(a: Analysis) -> list[str]:
         return []
     found = []
     for rel in a.ctx.glob("*.go"):
-        for line in re.findall(r"^//go:embed\s+(.+)$", a.ctx.read_text(rel) or "", re.M):
+        for line in re.findall(r"^//go:embed\s+(.+)$", _go_text(a, rel), re.M):
             for pattern in line.split():
                 pattern = pattern.strip('"`').removeprefix("all:")
                 pattern = re.split(r"[*?\[]", pattern)[0].rstrip("/")
@@ -271,6 +273,17 @@ def _go_embeds(a: Analysis) -> list[str]:
                         posixpath.normpath(posixpath.join(posixpath.dirname(rel), pattern))
                     )
     return found
+
+
+def _go_text(a: Analysis, rel: str) -> str:
+    """A Go source read for the directories it embeds or serves (up to 64 MiB); Decline for
+    one msdfix cannot read: its directories are unknown, not none."""
+    try:
+        return source_text(a.ctx, rel)
+    except Unreadable as exc:
+        raise Decline(
+            f"{exc}, so which directories the Go server embeds or serves is unknown"
+        ) from None
 
 
 GO_SERVED = re.compile(
@@ -286,7 +299,7 @@ def _go_served(a: Analysis) -> list[str]:
         return []
     found = []
     for rel in a.ctx.glob("*.go") + a.ctx.glob("*/*.go"):
-        for first, second in GO_SERVED.findall(a.ctx.read_text(rel) or ""):
+        for first, second in GO_SERVED.findall(_go_text(a, rel)):
             found.append(resolve(first or second, a.final_dir))
     return sorted(set(found))
 
@@ -466,7 +479,11 @@ def _borrowed(
     if len(sources) > MAX_FRONTEND_SOURCES:
         return f"its {len(sources)} sources are too many to check for imports"
     for path in sources:
-        for spec in _BARE_IMPORT.findall(a.ctx.read_text(path) or ""):
+        try:
+            text = source_text(a.ctx, path)
+        except Unreadable as exc:  # unread is not "imports nothing undeclared"
+            return f"{exc}, so what it imports is unknown"
+        for spec in _BARE_IMPORT.findall(text):
             parts = spec.split("/")
             name = "/".join(parts[:2]) if spec.startswith("@") else parts[0]
             if name not in declared and name not in BUILTIN_MODULES and ":" not in name:
@@ -511,7 +528,12 @@ def _reads_outside(a: Analysis, rel: str) -> str | None:
         name = path[len(prefix) :]
         if not name.endswith(_CONFIG_SUFFIXES) or "node_modules/" in f"/{name}":
             continue
-        text = a.ctx.read_text(path) or ""
+        try:
+            text = source_text(a.ctx, path)
+        except Unreadable as exc:  # unread is not "names no path outside"
+            raise Decline(
+                f"{exc}, so whether it names a path outside the frontend directory is unknown"
+            ) from None
         if "/" not in name:  # configuration at the top: any ../ path leaves the directory
             if _PARENT_PATH.search(text):
                 return path

@@ -8,6 +8,7 @@ import re
 from msdfix.ecosystems.go import CGO_IMPORT, GO_CGO_MODULES, GO_GLIBC_RUNTIME, GO_STATIC_RUNTIME
 from msdfix.ecosystems.os import ALPINE_RUNTIME, CA_CERTIFICATES, alpine_version
 from msdfix.fixes import Edit
+from msdfix.model.context import MAX_SCANNED_BYTES, Unreadable
 from msdfix.model.paths import within
 from msdfix.shell.commands import Word
 from msdfix.transforms.split_stages.artifacts import resolve
@@ -217,9 +218,23 @@ def _go_output(a: Analysis, call: Call) -> str:
     )
 
 
+_MODULE = re.compile(r"^module\s+(\S+)")
+
+
 def _go_module(a: Analysis) -> str | None:
-    text = a.ctx.read_text("go.mod") or ""
-    match = re.search(r"^module\s+(\S+)", text, re.MULTILINE)
+    """go.mod's module path (its last element names the binary of ``go build .``), None
+    without go.mod or a ``module`` line. Read line by line (a 1.1 MiB go.mod had read as
+    empty, so the CMD's name was taken for the binary's); Decline for one msdfix cannot
+    read."""
+    try:
+        line = a.ctx.find_line("go.mod", _MODULE, ("module",))
+    except OSError:  # absent, or unreadable: read_known tells which
+        try:
+            a.ctx.read_known("go.mod", MAX_SCANNED_BYTES)
+        except Unreadable as exc:
+            raise Decline(f"{exc}, so the binary's name is unknown") from None
+        return None
+    match = _MODULE.match(line) if line is not None else None
     return match.group(1).strip('"') if match else None
 
 

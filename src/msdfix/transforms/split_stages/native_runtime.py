@@ -8,6 +8,8 @@ import re
 from msdfix.ecosystems.go import golang_release
 from msdfix.ecosystems.os import DEBIAN_SLIM, STANDARD_PATH, debian_codename
 from msdfix.ecosystems.rust import glibc_at_most_bookworm
+from msdfix.model.context import Unreadable
+from msdfix.model.program_calls import source_text
 from msdfix.transforms.split_stages.build_stage import (
     HARMLESS,
     Analysis,
@@ -81,11 +83,12 @@ _RUST_LINK = re.compile(r"#\[link\(([^)\n]*)\)|rustc-link-lib=(?:([a-z-]+)=)?([\
 def linked_libraries(a: Analysis) -> list[str]:
     """System libraries the sources link by name (``#cgo LDFLAGS: -lcrypt``, ``#cgo
     pkg-config: x``, Rust's ``#[link(name = ...)]`` and build scripts' ``rustc-link-lib``),
-    beyond glibc's own: the runtime image may not have them."""
+    beyond glibc's own: the runtime image may not have them. Sources are read up to 64 MiB
+    (``source_text``); Unreadable for one msdfix cannot read."""
     found: list[str] = []
     pattern = "*.go" if a.eco == "go" else "*.rs"
     for rel in a.ctx.glob(pattern):
-        text = a.ctx.read_text(rel) or ""
+        text = source_text(a.ctx, rel)
         if a.eco == "go":
             for directive, value in _CGO_LINK.findall(text):
                 words = value.split()
@@ -106,7 +109,12 @@ def linked_libraries(a: Analysis) -> list[str]:
 
 def check_linked_libraries(a: Analysis, plan: Plan) -> None:
     """A binary linked against a library glibc does not bring makes the split unsafe."""
-    libraries = linked_libraries(a) if a.ctx.present else []
+    try:
+        libraries = linked_libraries(a) if a.ctx.present else []
+    except Unreadable as exc:  # unread is not "links none"
+        if plan.unsafe is None:
+            plan.unsafe = f"{exc}, so which libraries the sources link is unknown"
+        return
     if libraries and plan.unsafe is None:
         names = ", ".join(f"lib{n}" for n in libraries[:3])
         plan.unsafe = f"the sources link {names}, which {plan.runtime} may lack"

@@ -50,9 +50,9 @@ from msdfix.ecosystems.node import (
     script_name,
     yarn_berry,
 )
-from msdfix.model.context import BuildContext
+from msdfix.model.context import BuildContext, Unreadable
 from msdfix.model.paths import within
-from msdfix.model.program_calls import COMMON
+from msdfix.model.program_calls import COMMON, source_text
 from msdfix.model.users import effective_user, is_root
 from msdfix.shell.classify import program_args, start_install
 from msdfix.shell.commands import parse_commands
@@ -318,7 +318,10 @@ def _modules_moved(a: Analysis, rel: str | None, installs: list[Call]) -> str | 
         env = next((k for k in names if k.lower() in LAYOUT_ENV), None)
         if env is not None:
             return f"${env}"
-    return modules_elsewhere(a.ctx, rel) if rel is not None else None
+    try:
+        return modules_elsewhere(a.ctx, rel) if rel is not None else None
+    except Unreadable as exc:  # unread is not "sets none"
+        raise Decline(f"{exc}, so where the install puts the packages is unknown") from None
 
 
 def no_deleted_copies(a: Analysis, plan: Plan) -> None:
@@ -570,7 +573,7 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
         return f"the install runs {hooks[0]}, which may need the sources"
     blocker = lock_problem(
         install.program,
-        lambda name: a.ctx.read_text(posixpath.join(rel, name)),
+        lambda name: a.ctx.read_known(posixpath.join(rel, name)),
         lambda name: a.ctx.exists(posixpath.join(rel, name)),
         package,
     )
@@ -653,7 +656,10 @@ def _legacy_peer_gap(a: Analysis, rel: str, install: Call) -> str | None:
     RUN): the lock then flags dev a peer that only a dev dependency satisfies."""
     if install.program != "npm":
         return None
-    npmrc = a.ctx.read_text(posixpath.join(rel, ".npmrc") if rel else ".npmrc") or ""
+    try:
+        npmrc = a.ctx.read_known(posixpath.join(rel, ".npmrc") if rel else ".npmrc") or ""
+    except Unreadable as exc:  # unread is not "legacy-peer-deps off"
+        return f"{exc}, so whether it sets legacy-peer-deps is unknown"
     runs = (a.doc.text[i.start : i.end] for i in a.stage.instructions if i.cmd == "run")
     names = {k.lower() for k in a.model.stage_scope(a.stage, install.ins)}
     if not (
@@ -861,7 +867,10 @@ def _imported(
         if len(seen) > MAX_IMPORT_SCAN:
             return f"the app has over {MAX_IMPORT_SCAN} sources, too many to check for dev dependencies"
         rel = files[dest]
-        text = a.ctx.read_text(rel) or ""
+        try:
+            text = source_text(a.ctx, rel)
+        except Unreadable as exc:  # unread is not "imports none"
+            return f"{exc}, so whether it imports a dev dependency is unknown"
         generated = MODULES_PATH.search(text)  # require('./node_modules/.generated')
         if generated:
             return f"{rel} loads {generated.group(1)}, which a separate install would not create"

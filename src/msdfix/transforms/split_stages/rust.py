@@ -12,6 +12,7 @@ from msdfix.ecosystems.rust import (
     RUST_RUNTIME,
     glibc_at_most_bookworm,
 )
+from msdfix.model.context import MAX_SCANNED_BYTES, Unreadable
 from msdfix.transforms.split_stages.artifacts import resolve
 from msdfix.transforms.split_stages.build_stage import (
     Analysis,
@@ -71,11 +72,13 @@ def plan_rust(a: Analysis) -> Plan:
     bare = bare and not healthcheck(a.stage)[0]  # a shell-form HEALTHCHECK needs /bin/sh
     if bare and glibc_at_most_bookworm(a.stage.image.tag):
         plan.runtime, plan.shell = RUST_RUNTIME, False
-    lock = a.ctx.read_text("Cargo.lock")
+    try:  # a large workspace's Cargo.lock is over 1 MiB: read as "no Cargo.lock" before
+        lock = a.ctx.read_known("Cargo.lock", MAX_SCANNED_BYTES)
+        why = "no Cargo.lock in the context: the shared libraries the binary needs are"
+    except Unreadable as exc:
+        lock, why = None, f"{exc}, so the shared libraries the binary needs are"
     if lock is None:
-        plan.unsafe = (
-            "no Cargo.lock in the context: the shared libraries the binary needs are unknown"
-        )
+        plan.unsafe = f"{why} unknown"
     else:
         crates = set(re.findall(r'^name = "([^"]+)"', lock, re.MULTILINE))
         unknown = sorted(c for c in crates if c.endswith("-sys") and c not in RUST_CRATE_LIBS)
