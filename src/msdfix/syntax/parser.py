@@ -17,16 +17,34 @@ KNOWN_INSTRUCTIONS = frozenset(
     "shell stopsignal user volume workdir".split()
 )
 HEREDOC_INSTRUCTIONS = frozenset({"run", "copy", "add"})
-# The value runs to its last non-space character; "(.+?)\s*$" found that by trying \s*$ after
-# every character, each time over all the spaces inside the value (quadratic in the line).
-# ".+?" is left for a value of spaces only.
-DIRECTIVE_RE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(\S(?:.*\S)?|.+?)\s*$")
+# Go's unicode.IsSpace: what BuildKit trims from the start of a line and around arguments.
+GO_SPACE = (
+    " \t\n\v\f\r\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+# BuildKit's flag reader tests each byte, not each character, with unicode.IsSpace: of the
+# characters above only the ASCII ones (and Latin-1's, as one byte each) separate flags.
+_FLAG_SPACE = " \t\n\v\f\r\x85\xa0"
+# BuildKit's DirectiveParser: `#`, unicode spaces, then `name\s*=\s*(.+?)\s*$` where Go's \s is
+# ASCII ([\t\n\f\r ]: a no-break space after the value is part of it). The value runs to its
+# last non-space character; "(.+?)\s*$" found that by trying \s*$ after every character, each
+# time over all the spaces inside it (quadratic in the line). ".+?" is left for a value of
+# spaces only.
+DIRECTIVE_RE = re.compile(
+    f"^#[{GO_SPACE}]*([a-zA-Z][a-zA-Z0-9]*)[\\t\\n\\f\\r ]*=[\\t\\n\\f\\r ]*"
+    r"([^\t\n\f\r ](?:.*[^\t\n\f\r ])?|.+?)[\t\n\f\r ]*$"
+)
+# The names BuildKit reads as directives; any other name ends the directives, and that line
+# and the ones after it are comments (`# foo=x` then `# escape=`` keeps the backslash).
+DIRECTIVE_NAMES = frozenset({"syntax", "escape", "check"})
+# BuildKit reads lines with Go's bufio.Scanner and its default 64 KiB buffer: a longer line
+# fails the build ("dockerfile line greater than max allowed size of 65535").
+MAX_LINE_BYTES = 65535
 HEREDOC_WORD_RE = re.compile(r"^(\d*)<<(-?)([^<]*)$")
 _KEYWORD_RE = re.compile(r"[^\t\v\f\r ]+")
 WHITESPACE_RE = re.compile(r"[\t\v\f\r ]+")
-GO_SPACE = " \t\n\v\f\r\x85\xa0"
 _new = tuple.__new__  # builds a NamedTuple without its Python-level __new__ (3x faster)
-_SPACES_RE = re.compile(f"[{GO_SPACE}]*")
+_SPACES_RE = re.compile(f"[{_FLAG_SPACE}]*")
 
 
 class ParseError(Exception):
@@ -52,12 +70,29 @@ def _split(text: str) -> tuple[list[str], list[int]]:
     return bodies, starts
 
 
+_LONG_LINE_RE = re.compile(f"[^\n]{{{MAX_LINE_BYTES // 4 + 1},}}")  # 4 bytes a character at most
+
+
+def _check_line_lengths(text: str) -> None:
+    """Refuse a line BuildKit's scanner cannot hold: more than 65,535 bytes in UTF-8 (a BOM
+    and a carriage return count), as ``docker build`` refuses it."""
+    if len(text) <= MAX_LINE_BYTES // 4:
+        return
+    for match in _LONG_LINE_RE.finditer(text):
+        if len(match.group().encode("utf-8", "surrogatepass")) > MAX_LINE_BYTES:
+            raise ParseError(
+                f"dockerfile line greater than max allowed size of {MAX_LINE_BYTES}",
+                text.count("\n", 0, match.start()) + 1,
+            )
+
+
 def _lstrip_len(body: str) -> int:
     return len(body) - len(body.lstrip(GO_SPACE))
 
 
 def parse(text: str) -> Dockerfile:
     """Parse ``text`` into a lossless tree; raise :class:`ParseError` on invalid input."""
+    _check_line_lengths(text)
     return _Parser(text).parse()
 
 
@@ -91,6 +126,8 @@ class _Parser:
             if not match:
                 break
             name, value = match.group(1).lower(), match.group(2)
+            if name not in DIRECTIVE_NAMES:
+                break
             if name in self.directives:
                 raise ParseError(f"only one {name} parser directive can be used", index + 1)
             if name == "escape":
@@ -338,7 +375,7 @@ def _flags(ins: Instruction, offset: int) -> tuple[list[Flag], int]:
         return flags, pos if pos < len(line) else max(offset, len(line.rstrip(GO_SPACE)))
     end = len(line.rstrip(GO_SPACE))
     while True:
-        while pos < end and line[pos] in GO_SPACE:
+        while pos < end and line[pos] in _FLAG_SPACE:
             pos += 1
         if pos >= end or not line.startswith("--", pos):
             return flags, pos
@@ -355,7 +392,7 @@ def _flags(ins: Instruction, offset: int) -> tuple[list[Flag], int]:
                     chars.append(line[pos])
                 else:
                     chars.append(ch)
-            elif ch in GO_SPACE:
+            elif ch in _FLAG_SPACE:
                 break
             elif ch in "\"'":
                 quote = ch
