@@ -404,3 +404,32 @@ def test_a_line_longer_than_buildkits_scanner_buffer_is_refused(line: str, refus
         assert error.value.line == 2
     else:
         assert str(parse(text)) == text
+
+
+@pytest.mark.parametrize(
+    "line, heredoc",
+    [
+        ('RUN <<"E OF"', True),  # quoted or escaped blanks are part of the name
+        ("RUN <<E\\ OF", True),
+        ('RUN <<EOF "x', False),  # an open quote: BuildKit's lexer fails, no heredoc at all
+        ("RUN <<EOF 'x", False),
+        ("RUN <<EOF ${x", False),  # an open ${
+        ("RUN ${ <<EOF", False),  # no name and no modifier after ${
+        ('RUN <<EOF ${x:-y ${x:-"}"}', False),  # a quoted } closes nothing
+        ('RUN <<EOF ${x:-"}"} $(a', True),
+        ("RUN <<EOF 'a\"' \"b'\" ${x:-${y}}", True),
+    ],
+)
+def test_heredocs_on_lines_buildkit_cannot_lex(line: str, heredoc: bool) -> None:
+    """BuildKit's heredocsFromLine ignores its lexer's error, and then finds no heredoc: the
+    lines after such a line are instructions (`echo` refused as `docker build` refuses it)."""
+    dockerfile = pytest.importorskip("dockerfile")
+    name = "E OF" if "OF" in line and "EOF" not in line else "EOF"
+    text = f"FROM a\n{line}\necho\n{name}\nRUN end\n"
+    oracle = [(n.cmd.lower(), n.start_line, n.end_line) for n in dockerfile.parse_string(text)]
+    assert (oracle[1][2] == 4) == heredoc
+    if heredoc:
+        assert [(i.cmd, i.start_line, i.end_line) for i in parse(text).instructions] == oracle
+    else:
+        with pytest.raises(ParseError, match="unknown instruction: echo"):
+            parse(text)

@@ -292,7 +292,9 @@ def _heredoc_target(ins: Instruction) -> str | None:
 
 def _heredoc_words(line: str) -> list[tuple[bool, str, bool]]:
     """Heredocs named on a line, as BuildKit's ``heredocsFromLine`` finds them."""
-    found = []
+    found: list[tuple[bool, str, bool]] = []
+    if not _lexes(line):
+        return found
     for word in _raw_words(line):
         match = HEREDOC_WORD_RE.match(word)
         if not match or not match.group(3):
@@ -300,10 +302,43 @@ def _heredoc_words(line: str) -> list[tuple[bool, str, bool]]:
         rest = match.group(3)
         quoted = any(q in rest for q in "\"'")
         name = _unquote(rest)
-        if name is None or not name or any(c in name for c in " \t\n"):
+        if not name:  # quoted or escaped blanks belong to the name (`<<"E OF"`)
             continue
         found.append((match.group(2) == "-", name, quoted))
     return found
+
+
+_SUBSTITUTION_RE = re.compile(r"[A-Za-z0-9_]*(.?)")
+_MODIFIERS = frozenset("}:?-+#%/")  # `#`, `%` and `/`: recent BuildKit
+
+
+def _lexes(line: str) -> bool:
+    """False when BuildKit's word lexer fails on the line (a quote or a ``${`` left open, a
+    ``${`` whose name is followed by no modifier it knows, as in ``${ x}``): its
+    ``heredocsFromLine`` drops that error and with it every heredoc of the line."""
+    quote = ""
+    opened: list[str] = []  # the quote each open ${ began in: its } closes it there
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if quote == "'":
+            quote = "" if ch == "'" else quote
+        elif ch == "\\":
+            i += 1
+        elif ch == '"':
+            quote = "" if quote else '"'
+        elif ch == "'" and not quote:
+            quote = "'"
+        elif ch == "$" and line.startswith("{", i + 1):
+            match = _SUBSTITUTION_RE.match(line, i + 2)  # always matches
+            if not match or match.group(1) not in _MODIFIERS:
+                return False
+            opened.append(quote)
+            i += 1
+        elif ch == "}" and opened and opened[-1] == quote:
+            opened.pop()
+        i += 1
+    return not quote and not opened
 
 
 def _raw_words(line: str) -> list[str]:
