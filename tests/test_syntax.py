@@ -433,3 +433,22 @@ def test_heredocs_on_lines_buildkit_cannot_lex(line: str, heredoc: bool) -> None
     else:
         with pytest.raises(ParseError, match="unknown instruction: echo"):
             parse(text)
+
+
+@pytest.mark.parametrize(
+    "trigger, values",
+    [
+        ('RUN --mount="type=cache,target=/a b" npm ci', ("npm ci",)),
+        ("CMD --a='b c' ", ()),
+        ("RUN -- --x y", ("--x y",)),  # `--` ends the flags
+    ],
+)
+def test_onbuild_trigger_flags_are_read_as_buildkit_reads_them(
+    trigger: str, values: tuple[str, ...]
+) -> None:
+    """An ONBUILD trigger's flag ends at a blank outside quotes (extractBuilderFlags): the
+    trigger read `c" npm ci` as the command of `--mount="type=cache,target=/a b" npm ci`."""
+    text = f"FROM a\nONBUILD {trigger}\n"
+    assert tuple(instruction_values(parse(text).instructions[1])[1]) == values
+    dockerfile = pytest.importorskip("dockerfile")
+    assert dockerfile.parse_string(text)[1].value == values

@@ -17,21 +17,20 @@ KNOWN_INSTRUCTIONS = frozenset(
     "shell stopsignal user volume workdir".split()
 )
 HEREDOC_INSTRUCTIONS = frozenset({"run", "copy", "add"})
-# Go's unicode.IsSpace: what BuildKit trims from the start of a line and around arguments.
-GO_SPACE = (
+# Go's unicode.IsSpace: what BuildKit trims from the start of a line (before a keyword, a
+# comment, a directive, or on an empty continuation line).
+LINE_SPACE = (
     " \t\n\v\f\r\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
     "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
-# BuildKit's flag reader tests each byte, not each character, with unicode.IsSpace: of the
-# characters above only the ASCII ones (and Latin-1's, as one byte each) separate flags.
-_FLAG_SPACE = " \t\n\v\f\r\x85\xa0"
+GO_SPACE = " \t\n\v\f\r\x85\xa0"  # around arguments and flags, as values.py reads them
 # BuildKit's DirectiveParser: `#`, unicode spaces, then `name\s*=\s*(.+?)\s*$` where Go's \s is
 # ASCII ([\t\n\f\r ]: a no-break space after the value is part of it). The value runs to its
 # last non-space character; "(.+?)\s*$" found that by trying \s*$ after every character, each
 # time over all the spaces inside it (quadratic in the line). ".+?" is left for a value of
 # spaces only.
 DIRECTIVE_RE = re.compile(
-    f"^#[{GO_SPACE}]*([a-zA-Z][a-zA-Z0-9]*)[\\t\\n\\f\\r ]*=[\\t\\n\\f\\r ]*"
+    f"^#[{LINE_SPACE}]*([a-zA-Z][a-zA-Z0-9]*)[\\t\\n\\f\\r ]*=[\\t\\n\\f\\r ]*"
     r"([^\t\n\f\r ](?:.*[^\t\n\f\r ])?|.+?)[\t\n\f\r ]*$"
 )
 # The names BuildKit reads as directives; any other name ends the directives, and that line
@@ -44,7 +43,7 @@ HEREDOC_WORD_RE = re.compile(r"^(\d*)<<(-?)([^<]*)$")
 _KEYWORD_RE = re.compile(r"[^\t\v\f\r ]+")
 WHITESPACE_RE = re.compile(r"[\t\v\f\r ]+")
 _new = tuple.__new__  # builds a NamedTuple without its Python-level __new__ (3x faster)
-_SPACES_RE = re.compile(f"[{_FLAG_SPACE}]*")
+_SPACES_RE = re.compile(f"[{GO_SPACE}]*")
 
 
 class ParseError(Exception):
@@ -87,7 +86,7 @@ def _check_line_lengths(text: str) -> None:
 
 
 def _lstrip_len(body: str) -> int:
-    return len(body) - len(body.lstrip(GO_SPACE))
+    return len(body) - len(body.lstrip(LINE_SPACE))
 
 
 def parse(text: str) -> Dockerfile:
@@ -122,7 +121,7 @@ class _Parser:
         index = 0
         starts = self.starts
         while index < len(self.bodies):
-            match = DIRECTIVE_RE.match(self.bodies[index].lstrip(GO_SPACE))
+            match = DIRECTIVE_RE.match(self.bodies[index].lstrip(LINE_SPACE))
             if not match:
                 break
             name, value = match.group(1).lower(), match.group(2)
@@ -149,7 +148,7 @@ class _Parser:
         while index < count:
             body = bodies[index]
             head = body[:1]
-            if not head or head in GO_SPACE:
+            if not head or head in LINE_SPACE:
                 lead = _lstrip_len(body)
                 head = body[lead : lead + 1]
             else:
@@ -189,7 +188,7 @@ class _Parser:
             index += 1
         else:
             logical, segments, index = self._continued(index, lead, cont, body_start)
-        kw_offset = 0 if logical[:1] not in GO_SPACE else _lstrip_len(logical)
+        kw_offset = 0 if logical[:1] not in LINE_SPACE else _lstrip_len(logical)
         space = logical.find(" ", kw_offset)
         keyword = logical[kw_offset:] if space < 0 else logical[kw_offset:space]
         if keyword.lower() not in KNOWN_INSTRUCTIONS:  # letters only: no other separator inside
@@ -226,7 +225,7 @@ class _Parser:
         while continued and index < len(bodies):
             body = bodies[index]
             index += 1
-            head = body.lstrip(GO_SPACE)[:1]
+            head = body.lstrip(LINE_SPACE)[:1]
             if not head or head == "#":
                 continue
             last = body[-1]
@@ -410,7 +409,7 @@ def _flags(ins: Instruction, offset: int) -> tuple[list[Flag], int]:
         return flags, pos if pos < len(line) else max(offset, len(line.rstrip(GO_SPACE)))
     end = len(line.rstrip(GO_SPACE))
     while True:
-        while pos < end and line[pos] in _FLAG_SPACE:
+        while pos < end and line[pos] in GO_SPACE:
             pos += 1
         if pos >= end or not line.startswith("--", pos):
             return flags, pos
@@ -427,7 +426,7 @@ def _flags(ins: Instruction, offset: int) -> tuple[list[Flag], int]:
                     chars.append(line[pos])
                 else:
                     chars.append(ch)
-            elif ch in _FLAG_SPACE:
+            elif ch in GO_SPACE:
                 break
             elif ch in "\"'":
                 quote = ch
