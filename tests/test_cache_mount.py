@@ -1617,7 +1617,7 @@ def test_a_cache_directory_of_dev_null_is_no_cache(text: str) -> None:
         # every stage's RUN walked every stage and its lineage (images built on the stage)
         "".join(f"FROM python:3.11 AS s{i}\nRUN pip install p{i}\n" for i in range(4000)),
         # every tool call searched the whole RUN for ``NAME=``
-        "FROM python:3.11\nRUN " + " | ".join(["pip install x"] * 6000) + "\n",
+        "FROM python:3.11\nRUN " + " | \\\n    ".join(["pip install x"] * 6000) + "\n",
     ],
     ids=["runs", "stages", "calls"],
 )

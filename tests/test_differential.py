@@ -81,9 +81,11 @@ def test_screen_reads_a_long_flag_of_ys_in_linear_time():
     """``-[a-z]*y[a-z]*`` tried every "y" of a flag and scanned on from each before failing on
     the "Y": quadratic (200,000 took minutes)."""
     from support.deadline import deadline
+    from support.fold import fold
 
     with deadline():
-        result = screen(f"FROM debian:bookworm\nRUN apt-get install -{'y' * 200_000}Y jq\n", BASES)
+        text = fold(f"FROM debian:bookworm\nRUN apt-get install -{'y' * 200_000}Y jq\n")
+        result = screen(text, BASES)
     assert not result.ok and "without -y" in result.reason
 
 

@@ -463,3 +463,31 @@ def test_a_fix_declined_again_on_the_rewrite_is_reported_once(tmp_path) -> None:
     assert {"reorder-copy", "cache-mount"} <= {f.transform for f in result.applied}
     splits = [f.message for f in result.suggestions if f.transform == "split-stages"]
     assert len(splits) == 1 and "runs `pm3`" in splits[0], splits
+
+
+def test_a_fix_that_would_make_a_line_buildkit_cannot_read_is_not_applied() -> None:
+    """cache-mount's `-o Dir::Cache::Archives=...` grew a 65,471-byte RUN line (base64 in an
+    echo) past BuildKit's 65,535-byte line limit: `docker build` refused the rewrite with
+    "dockerfile line greater than max allowed size of 65535". The fix is declined with why."""
+    blob = "QUJD" * 16350
+    text = (
+        "FROM debian:12\n"
+        f"RUN apt-get update && apt-get install -y curl && echo {blob} | base64 -d > /x\n"
+        'CMD ["sh"]\n'
+    )
+    result = rewrite(text, "Dockerfile", BuildContext(None), Settings(unsafe=True))
+    assert max(len(line.encode()) for line in result.output.split("\n")) <= 65535
+    assert "apt-get update && apt-get install -y curl && echo" in result.output
+    reasons = [f.message for f in result.suggestions if f.transform == "cache-mount"]
+    assert any("longer than 65,535 bytes" in reason for reason in reasons)
+
+
+def test_makes_long_line_sees_every_edit_of_a_line() -> None:
+    from msdfix.fixes import makes_long_line
+
+    text = "a\n" + "b" * 65000 + "\nc\n"
+    half = [Edit(2, 2, "x" * 300), Edit(65002, 65002, "y" * 300)]
+    assert not makes_long_line(text, half[:1])
+    assert makes_long_line(text, half)
+    assert makes_long_line(text, [Edit(0, 1, "z" * 70000)])
+    assert not makes_long_line(text, [Edit(2, 65002, "b\n" * 40000)])

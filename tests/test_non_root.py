@@ -204,8 +204,18 @@ def test_entry_program_with_many_entrypoint_words_before_a_slash(
     one of them: quadratic (20,000 took half a minute, a 5 MiB Dockerfile days). Whether the
     program is an entry script still depends on its last component only."""
     from support.deadline import deadline
+    from support.fold import fold
 
     path = "/" + "entrypoint" * 100_000 + "/" + program
     with deadline():
-        result = run(f'FROM debian:12\nENTRYPOINT ["{path}"]\n', "non-root", unsafe=True)
+        result = run(fold(f'FROM debian:12\nENTRYPOINT ["{path}"]\n'), "non-root", unsafe=True)
     assert (f"and that {path} does not need root" in messages(result)) == script
+
+
+def test_new_instructions_take_the_files_case() -> None:
+    """A lower-case file got `RUN groupadd ...` and `USER ...`: BuildKit's
+    ConsistentInstructionCasing warns on them, and `# check=error=true` fails the build."""
+    text = '# check=error=true\nfrom debian:12\nrun echo hi\ncmd ["sleep", "1"]\n'
+    out = run(text, "non-root", unsafe=True).output
+    assert "\nrun groupadd" in out and "\nuser 10001:10001" in out
+    assert "RUN " not in out and "USER " not in out

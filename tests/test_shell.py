@@ -51,8 +51,9 @@ def test_heredoc_line_with_a_long_run_of_spaces(tail: str, body: bool) -> None:
     """``<<EOF``, spaces, then not a shell: the heredoc-only regex split the spaces between its
     two runs in every way before failing (quadratic; 300,000 spaces took minutes)."""
     from support.deadline import deadline
+    from support.fold import fold
 
-    text = "FROM x\nRUN <<EOF" + " " * 300_000 + tail + "\napt-get update\nEOF\n"
+    text = fold("FROM x\nRUN <<EOF" + " " * 300_000 + tail + "\napt-get update\nEOF\n")
     with deadline():
         script = run_script(parse(text).instructions[1], text)
     assert script is not None

@@ -78,7 +78,7 @@ def test_directive_value_with_a_long_run_of_spaces() -> None:
     the spaces inside it: quadratic (300,000 spaces took minutes, a 5 MiB line days)."""
     from support.deadline import deadline
 
-    value = "docker/dockerfile:1" + " " * 300_000 + "x"
+    value = "docker/dockerfile:1" + " " * 65_000 + "x"  # the longest line BuildKit reads
     with deadline():
         df = parse(f"# syntax={value}  \n# escape=`\nFROM alpine\n")
     assert df.directives == {"syntax": value, "escape": "`"}
@@ -343,3 +343,112 @@ def test_a_word_of_millions_of_characters_is_read_in_linear_time() -> None:
     word = "a" * 2_000_000
     with deadline(30):
         assert parse_words(f'X={word} "b c"', "\\") == [f"X={word}", '"b c"']
+
+
+@pytest.mark.parametrize(
+    "text, escape, runs",
+    [
+        # BuildKit's DirectiveParser stops at a name it does not know: the escape is a comment
+        ("# foo=x\n# escape=`\nFROM a\nRUN echo `\nRUN b\n", "\\", [(4, 4), (5, 5)]),
+        ("#Escape = `\n# CHECK=skip=all\nFROM a\nRUN echo `\n  b\n", "`", [(4, 5)]),
+        ("# check=skip=all\n# escape=`\nFROM a\nRUN echo `\n  b\n", "`", [(4, 5)]),
+        # Go's unicode.IsSpace before a keyword, a comment or an empty continuation line
+        ("FROM a\n\u3000RUN x\n", "\\", [(2, 2)]),
+        ("FROM a\nRUN x \\\n\u2003# c\n\u205f\n y\n", "\\", [(2, 5)]),
+    ],
+)
+def test_directives_and_spaces_as_buildkit_reads_them(
+    text: str, escape: str, runs: list[tuple[int, int]]
+) -> None:
+    df = parse(text)
+    assert df.escape == escape
+    assert [(i.start_line, i.end_line) for i in df.instructions if i.cmd == "run"] == runs
+    assert str(df) == text
+
+
+@pytest.mark.parametrize("text", ["# foo=1\n# foo=2\nFROM a\n", "# escape=`\xa0\nFROM a\n"])
+def test_directive_quirks(text: str) -> None:
+    """A repeated unknown name is a comment (it ended the directives); a no-break space after
+    the value is part of it (Go's \\s is ASCII), so the escape is invalid."""
+    dockerfile = pytest.importorskip("dockerfile")
+    try:
+        dockerfile.parse_string(text)
+        refused = False
+    except dockerfile.GoParseError:
+        refused = True
+    try:
+        parse(text)
+        assert not refused
+    except ParseError:
+        assert refused
+
+
+@pytest.mark.parametrize(
+    "line, refused",
+    [("RUN " + "x" * 65531, False), ("RUN " + "x" * 65532, True), ("RUN " + "\u00e9" * 32766, True),
+     ("RUN " + "x" * 65530 + "\r", False), ("RUN " + "x" * 65531 + "\r", True)],
+)  # fmt: skip
+def test_a_line_longer_than_buildkits_scanner_buffer_is_refused(line: str, refused: bool) -> None:
+    """BuildKit reads lines with bufio.Scanner's 64 KiB buffer: 65,535 bytes of UTF-8 at most
+    ("dockerfile line greater than max allowed size of 65535"; Docker 20.10 refuses it too)."""
+    dockerfile = pytest.importorskip("dockerfile")
+    text = f"FROM a\n{line}\nCMD x\n"
+    try:
+        dockerfile.parse_string(text)
+        assert not refused
+    except dockerfile.GoParseError as exc:
+        assert refused and "max allowed size" in str(exc)
+    if refused:
+        with pytest.raises(ParseError, match="max allowed size of 65535") as error:
+            parse(text)
+        assert error.value.line == 2
+    else:
+        assert str(parse(text)) == text
+
+
+@pytest.mark.parametrize(
+    "line, heredoc",
+    [
+        ('RUN <<"E OF"', True),  # quoted or escaped blanks are part of the name
+        ("RUN <<E\\ OF", True),
+        ('RUN <<EOF "x', False),  # an open quote: BuildKit's lexer fails, no heredoc at all
+        ("RUN <<EOF 'x", False),
+        ("RUN <<EOF ${x", False),  # an open ${
+        ("RUN ${ <<EOF", False),  # no name and no modifier after ${
+        ('RUN <<EOF ${x:-y ${x:-"}"}', False),  # a quoted } closes nothing
+        ('RUN <<EOF ${x:-"}"} $(a', True),
+        ("RUN <<EOF 'a\"' \"b'\" ${x:-${y}}", True),
+    ],
+)
+def test_heredocs_on_lines_buildkit_cannot_lex(line: str, heredoc: bool) -> None:
+    """BuildKit's heredocsFromLine ignores its lexer's error, and then finds no heredoc: the
+    lines after such a line are instructions (`echo` refused as `docker build` refuses it)."""
+    dockerfile = pytest.importorskip("dockerfile")
+    name = "E OF" if "OF" in line and "EOF" not in line else "EOF"
+    text = f"FROM a\n{line}\necho\n{name}\nRUN end\n"
+    oracle = [(n.cmd.lower(), n.start_line, n.end_line) for n in dockerfile.parse_string(text)]
+    assert (oracle[1][2] == 4) == heredoc
+    if heredoc:
+        assert [(i.cmd, i.start_line, i.end_line) for i in parse(text).instructions] == oracle
+    else:
+        with pytest.raises(ParseError, match="unknown instruction: echo"):
+            parse(text)
+
+
+@pytest.mark.parametrize(
+    "trigger, values",
+    [
+        ('RUN --mount="type=cache,target=/a b" npm ci', ("npm ci",)),
+        ("CMD --a='b c' ", ()),
+        ("RUN -- --x y", ("--x y",)),  # `--` ends the flags
+    ],
+)
+def test_onbuild_trigger_flags_are_read_as_buildkit_reads_them(
+    trigger: str, values: tuple[str, ...]
+) -> None:
+    """An ONBUILD trigger's flag ends at a blank outside quotes (extractBuilderFlags): the
+    trigger read `c" npm ci` as the command of `--mount="type=cache,target=/a b" npm ci`."""
+    text = f"FROM a\nONBUILD {trigger}\n"
+    assert tuple(instruction_values(parse(text).instructions[1])[1]) == values
+    dockerfile = pytest.importorskip("dockerfile")
+    assert dockerfile.parse_string(text)[1].value == values

@@ -74,9 +74,10 @@ def test_entry_program_with_a_long_version_suffix(version: str, ecosystems: list
     """``[\\d.]+$`` scanned from every digit of a run to its end, which is not the word's end:
     quadratic (200,000 digits took minutes)."""
     from support.deadline import deadline
+    from support.fold import fold
 
     with deadline():
-        facts = read_build(f'FROM alpine\nCMD ["python{version}", "app.py"]\n')
+        facts = read_build(fold(f'FROM alpine\nCMD ["python{version}", "app.py"]\n'))
     assert facts.ecosystems == ecosystems
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from msdfix.document import Document
-from msdfix.fixes import Applicability, Edit, Finding, Fix, Taken
+from msdfix.fixes import Applicability, Edit, Finding, Fix, Taken, makes_long_line
 from msdfix.foreign_context import foreign_context
 from msdfix.ledger import Ledger
 from msdfix.model import BuildContext
@@ -17,6 +17,7 @@ from msdfix.model.config import final_config
 from msdfix.model.context import ContextTooLarge
 from msdfix.model.pending import PendingIgnore, ignore_path
 from msdfix.syntax import Dockerfile, ParseError, parse
+from msdfix.syntax.parser import MAX_LINE_BYTES
 from msdfix.syntax.pragmas import FILE_PRAGMA_RE, PRAGMA_RE, ignored_here
 from msdfix.syntax.validate import validate
 from msdfix.transforms import Transform, all_transforms
@@ -140,6 +141,16 @@ def _wanted(fix: Fix, settings: Settings) -> bool:
     return fix.applicability is Applicability.UNSAFE and settings.unsafe
 
 
+def _long_line(finding: Finding) -> Finding:
+    """Why a fix whose rewrite would hold a line BuildKit cannot read is not applied."""
+    message = (
+        f"not applied ({finding.message}): it would make a line longer than "
+        f'{MAX_LINE_BYTES:,} bytes, which BuildKit refuses ("dockerfile line greater than '
+        'max allowed size")'
+    )
+    return Finding(finding.transform, message, finding.line, finding.end_line)
+
+
 def _run(text: str, context: BuildContext, path: str | None, settings: Settings) -> Result:
     result = Result(text, text, warnings=_pragma_warnings(_parse_cached(text)))
     if FILE_PRAGMA_RE.search(text):
@@ -189,6 +200,9 @@ def _run(text: str, context: BuildContext, path: str | None, settings: Settings)
                         first = declined_in.setdefault((transform.id, finding.line), pass_no)
                         if first == pass_no:
                             declined.append(finding)
+                    continue
+                if makes_long_line(result.output, fix.edits + taken.near(fix, result.output)):
+                    suggestions.append(_long_line(finding))
                     continue
                 taken.add(fix)
                 edits += [(e, fix) for e in fix.edits]

@@ -7,6 +7,8 @@ import sys
 from dataclasses import dataclass, field
 from enum import Enum
 
+from msdfix.syntax.parser import MAX_LINE_BYTES
+
 
 class Applicability(str, Enum):
     """How sure we are that a fix keeps the build's meaning."""
@@ -87,16 +89,57 @@ def apply_edits(text: str, edits: list[Edit]) -> str:
     return "".join(out)
 
 
+def makes_long_line(text: str, edits: list[Edit]) -> bool:
+    """True when applying ``edits`` to ``text`` leaves a line they touch longer than
+    MAX_LINE_BYTES in UTF-8 (only the lines around the edits are rebuilt: linear)."""
+    if len(text) + sum(len(e.content) for e in edits) <= MAX_LINE_BYTES // 4:
+        return False  # no line can reach the limit: most files
+    edits = sorted(edits, key=lambda e: (e.start, e.end))
+    i = 0
+    while i < len(edits):
+        begin = text.rfind("\n", 0, edits[i].start) + 1
+        stop = begin
+        group: list[Edit] = []
+        while i < len(edits) and (not group or edits[i].start <= stop):
+            newline = text.find("\n", edits[i].end)
+            stop = max(stop, len(text) if newline < 0 else newline)
+            group.append(edits[i])
+            i += 1
+        shifted = [Edit(e.start - begin, e.end - begin, e.content) for e in group]
+        for line in apply_edits(text[begin:stop], shifted).split("\n"):
+            if len(line) > MAX_LINE_BYTES // 4 and _utf8_len(line) > MAX_LINE_BYTES:
+                return True
+    return False
+
+
+def _utf8_len(line: str) -> int:
+    return len(line.encode("utf-8", "surrogatepass"))
+
+
 class Taken:
     """Ranges of the text that the fixes accepted in one pass edit (kept sorted, so that a
     check costs a few bisections rather than a walk over every earlier edit)."""
 
     def __init__(self) -> None:
         self.ranges: list[tuple[int, int]] = []  # sorted, non-overlapping (they may touch)
+        self.edits: list[tuple[int, int, str]] = []  # the same, with their new text
 
     def add(self, fix: Fix) -> None:
         for edit in fix.edits:
             bisect.insort(self.ranges, (edit.start, edit.end))
+            bisect.insort(self.edits, (edit.start, edit.end, edit.content))
+
+    def near(self, fix: Fix, text: str) -> list[Edit]:
+        """Taken edits that start on a line an edit of ``fix`` touches."""
+        found: list[Edit] = []
+        for edit in fix.edits:
+            begin = text.rfind("\n", 0, edit.start) + 1
+            stop = text.find("\n", edit.end)
+            stop = len(text) if stop < 0 else stop
+            low = bisect.bisect_left(self.edits, (begin,))
+            high = bisect.bisect_right(self.edits, (stop, sys.maxsize))
+            found += [Edit(*taken) for taken in self.edits[low:high]]
+        return list(dict.fromkeys(found))
 
     def overlaps(self, fix: Fix) -> bool:
         """True when an edit of ``fix`` intersects a taken range, or touches one where either

@@ -17,14 +17,31 @@ KNOWN_INSTRUCTIONS = frozenset(
     "shell stopsignal user volume workdir".split()
 )
 HEREDOC_INSTRUCTIONS = frozenset({"run", "copy", "add"})
-# The value runs to its last non-space character; "(.+?)\s*$" found that by trying \s*$ after
-# every character, each time over all the spaces inside the value (quadratic in the line).
-# ".+?" is left for a value of spaces only.
-DIRECTIVE_RE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(\S(?:.*\S)?|.+?)\s*$")
+# Go's unicode.IsSpace: what BuildKit trims from the start of a line (before a keyword, a
+# comment, a directive, or on an empty continuation line).
+LINE_SPACE = (
+    " \t\n\v\f\r\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+GO_SPACE = " \t\n\v\f\r\x85\xa0"  # around arguments and flags, as values.py reads them
+# BuildKit's DirectiveParser: `#`, unicode spaces, then `name\s*=\s*(.+?)\s*$` where Go's \s is
+# ASCII ([\t\n\f\r ]: a no-break space after the value is part of it). The value runs to its
+# last non-space character; "(.+?)\s*$" found that by trying \s*$ after every character, each
+# time over all the spaces inside it (quadratic in the line). ".+?" is left for a value of
+# spaces only.
+DIRECTIVE_RE = re.compile(
+    f"^#[{LINE_SPACE}]*([a-zA-Z][a-zA-Z0-9]*)[\\t\\n\\f\\r ]*=[\\t\\n\\f\\r ]*"
+    r"([^\t\n\f\r ](?:.*[^\t\n\f\r ])?|.+?)[\t\n\f\r ]*$"
+)
+# The names BuildKit reads as directives; any other name ends the directives, and that line
+# and the ones after it are comments (`# foo=x` then `# escape=`` keeps the backslash).
+DIRECTIVE_NAMES = frozenset({"syntax", "escape", "check"})
+# BuildKit reads lines with Go's bufio.Scanner and its default 64 KiB buffer: a longer line
+# fails the build ("dockerfile line greater than max allowed size of 65535").
+MAX_LINE_BYTES = 65535
 HEREDOC_WORD_RE = re.compile(r"^(\d*)<<(-?)([^<]*)$")
 _KEYWORD_RE = re.compile(r"[^\t\v\f\r ]+")
 WHITESPACE_RE = re.compile(r"[\t\v\f\r ]+")
-GO_SPACE = " \t\n\v\f\r\x85\xa0"
 _new = tuple.__new__  # builds a NamedTuple without its Python-level __new__ (3x faster)
 _SPACES_RE = re.compile(f"[{GO_SPACE}]*")
 
@@ -52,12 +69,29 @@ def _split(text: str) -> tuple[list[str], list[int]]:
     return bodies, starts
 
 
+_LONG_LINE_RE = re.compile(f"[^\n]{{{MAX_LINE_BYTES // 4 + 1},}}")  # 4 bytes a character at most
+
+
+def _check_line_lengths(text: str) -> None:
+    """Refuse a line BuildKit's scanner cannot hold: more than 65,535 bytes in UTF-8 (a BOM
+    and a carriage return count), as ``docker build`` refuses it."""
+    if len(text) <= MAX_LINE_BYTES // 4:
+        return
+    for match in _LONG_LINE_RE.finditer(text):
+        if len(match.group().encode("utf-8", "surrogatepass")) > MAX_LINE_BYTES:
+            raise ParseError(
+                f"dockerfile line greater than max allowed size of {MAX_LINE_BYTES}",
+                text.count("\n", 0, match.start()) + 1,
+            )
+
+
 def _lstrip_len(body: str) -> int:
-    return len(body) - len(body.lstrip(GO_SPACE))
+    return len(body) - len(body.lstrip(LINE_SPACE))
 
 
 def parse(text: str) -> Dockerfile:
     """Parse ``text`` into a lossless tree; raise :class:`ParseError` on invalid input."""
+    _check_line_lengths(text)
     return _Parser(text).parse()
 
 
@@ -87,10 +121,12 @@ class _Parser:
         index = 0
         starts = self.starts
         while index < len(self.bodies):
-            match = DIRECTIVE_RE.match(self.bodies[index].lstrip(GO_SPACE))
+            match = DIRECTIVE_RE.match(self.bodies[index].lstrip(LINE_SPACE))
             if not match:
                 break
             name, value = match.group(1).lower(), match.group(2)
+            if name not in DIRECTIVE_NAMES:
+                break
             if name in self.directives:
                 raise ParseError(f"only one {name} parser directive can be used", index + 1)
             if name == "escape":
@@ -112,7 +148,7 @@ class _Parser:
         while index < count:
             body = bodies[index]
             head = body[:1]
-            if not head or head in GO_SPACE:
+            if not head or head in LINE_SPACE:
                 lead = _lstrip_len(body)
                 head = body[lead : lead + 1]
             else:
@@ -152,7 +188,7 @@ class _Parser:
             index += 1
         else:
             logical, segments, index = self._continued(index, lead, cont, body_start)
-        kw_offset = 0 if logical[:1] not in GO_SPACE else _lstrip_len(logical)
+        kw_offset = 0 if logical[:1] not in LINE_SPACE else _lstrip_len(logical)
         space = logical.find(" ", kw_offset)
         keyword = logical[kw_offset:] if space < 0 else logical[kw_offset:space]
         if keyword.lower() not in KNOWN_INSTRUCTIONS:  # letters only: no other separator inside
@@ -189,7 +225,7 @@ class _Parser:
         while continued and index < len(bodies):
             body = bodies[index]
             index += 1
-            head = body.lstrip(GO_SPACE)[:1]
+            head = body.lstrip(LINE_SPACE)[:1]
             if not head or head == "#":
                 continue
             last = body[-1]
@@ -255,7 +291,9 @@ def _heredoc_target(ins: Instruction) -> str | None:
 
 def _heredoc_words(line: str) -> list[tuple[bool, str, bool]]:
     """Heredocs named on a line, as BuildKit's ``heredocsFromLine`` finds them."""
-    found = []
+    found: list[tuple[bool, str, bool]] = []
+    if not _lexes(line):
+        return found
     for word in _raw_words(line):
         match = HEREDOC_WORD_RE.match(word)
         if not match or not match.group(3):
@@ -263,10 +301,43 @@ def _heredoc_words(line: str) -> list[tuple[bool, str, bool]]:
         rest = match.group(3)
         quoted = any(q in rest for q in "\"'")
         name = _unquote(rest)
-        if name is None or not name or any(c in name for c in " \t\n"):
+        if not name:  # quoted or escaped blanks belong to the name (`<<"E OF"`)
             continue
         found.append((match.group(2) == "-", name, quoted))
     return found
+
+
+_SUBSTITUTION_RE = re.compile(r"[A-Za-z0-9_]*(.?)")
+_MODIFIERS = frozenset("}:?-+#%/")  # `#`, `%` and `/`: recent BuildKit
+
+
+def _lexes(line: str) -> bool:
+    """False when BuildKit's word lexer fails on the line (a quote or a ``${`` left open, a
+    ``${`` whose name is followed by no modifier it knows, as in ``${ x}``): its
+    ``heredocsFromLine`` drops that error and with it every heredoc of the line."""
+    quote = ""
+    opened: list[str] = []  # the quote each open ${ began in: its } closes it there
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if quote == "'":
+            quote = "" if ch == "'" else quote
+        elif ch == "\\":
+            i += 1
+        elif ch == '"':
+            quote = "" if quote else '"'
+        elif ch == "'" and not quote:
+            quote = "'"
+        elif ch == "$" and line.startswith("{", i + 1):
+            match = _SUBSTITUTION_RE.match(line, i + 2)  # always matches
+            if not match or match.group(1) not in _MODIFIERS:
+                return False
+            opened.append(quote)
+            i += 1
+        elif ch == "}" and opened and opened[-1] == quote:
+            opened.pop()
+        i += 1
+    return not quote and not opened
 
 
 def _raw_words(line: str) -> list[str]:

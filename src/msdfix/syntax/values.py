@@ -190,19 +190,35 @@ def _values(
         if not match:
             return None, (), False
         sub = match.group(0).lower()
-        sub_rest = rest[match.end() :].lstrip(GO_SPACE)
-        values, is_json = _value_of(sub, _strip_flags(sub_rest), escape)
+        sub_rest = _strip_flags(rest[match.end() :].lstrip(GO_SPACE))
+        values, is_json = _value_of(sub, sub_rest, escape)
         return sub.upper(), tuple(values), is_json
     values, is_json = _value_of(cmd, rest, escape)
     return None, tuple(values), is_json
 
 
 def _strip_flags(rest: str) -> str:
-    while rest.startswith("--"):
-        match = re.match(r"\S+\s*", rest)
-        assert match is not None
-        rest = rest[match.end() :]
-    return rest
+    """An ONBUILD trigger's arguments after its flags, as BuildKit's ``extractBuilderFlags``
+    reads them: a flag ends at a blank outside quotes (``--a="b c"`` is one), ``--`` ends
+    the flags."""
+    pos = 0
+    while rest.startswith("--", pos):
+        start, quote = pos, ""
+        while pos < len(rest) and (quote or rest[pos] not in GO_SPACE):
+            ch = rest[pos]
+            if ch == "\\":
+                pos += 1
+            elif ch == quote:
+                quote = ""
+            elif ch in "\"'" and not quote:
+                quote = ch
+            pos += 1
+        done = rest[start:pos] == "--"
+        while pos < len(rest) and rest[pos] in GO_SPACE:
+            pos += 1
+        if done:
+            break
+    return rest[pos:]
 
 
 def env_pairs(ins: Instruction) -> list[tuple[str, str]]:

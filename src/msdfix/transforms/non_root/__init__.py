@@ -150,10 +150,13 @@ class NonRoot(Transform):
             if vols:
                 commands.append("mkdir -p " + " ".join(map(shlex.quote, vols)))
             commands.append(f"chown {setup.owner} " + " ".join(map(shlex.quote, writable)))
+        # BuildKit's ConsistentInstructionCasing warns on (and `# check=error=true` fails)
+        # keywords that differ from the file's case: write them as its FROM is written
+        run, user = ("run", "user") if stage.from_.keyword.islower() else ("RUN", "USER")
         if commands:
-            lines.append("RUN " + " && ".join(commands))
+            lines.append(f"{run} " + " && ".join(commands))
         if setup.kind != "variant":
-            lines.append(f"USER {setup.user}")
+            lines.append(f"{user} {setup.user}")
         anchor = self._anchor(stage)
         at = anchor.end
         prefix = "" if doc.text[:at].endswith(("\n", "\r")) else nl
