@@ -2376,3 +2376,29 @@ def test_a_source_that_cannot_be_read_may_load_a_library(tmp_path: Path) -> None
     assert native_need(BuildContext(tmp_path)) == (
         "app.py is over 1 MiB, so which system libraries it loads is unknown"
     )
+
+
+@pytest.mark.parametrize(
+    "requirement, kept", [("GitPython==3.1.40\n", True), ("six==1.16.0\n", False)]
+)
+def test_a_slim_split_keeps_the_tool_an_installed_package_runs(
+    tmp_path: Path, requirement: str, kept: bool
+) -> None:
+    """python:3.11-slim with git from apt and GitPython from pip, built for real (twentieth
+    round): the split's runtime left git in the build stage (no copied source runs it) and
+    the app died at ``import git`` with "Bad git executable". The installed package is the
+    evidence that the program runs it; without such a package git stays out."""
+    root = _write(tmp_path, {"requirements.txt": requirement, "app.py": "import git\n"})
+    text = (
+        "FROM python:3.11-slim\nWORKDIR /app\n"
+        "RUN apt-get update && apt-get install -y git libffi-dev "
+        "&& rm -rf /var/lib/apt/lists/*\n"
+        "COPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+        'COPY app.py .\nCMD ["python", "app.py"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" in out, messages
+    runtime = out.split("AS runtime", 1)[1]
+    assert ("install -y git" in runtime) is kept, runtime
+    assert ("git kept (the installed gitpython runs it)" in messages) is kept, messages
+    assert ("git left in the build stage" in messages) is not kept, messages

@@ -180,7 +180,11 @@ from msdfix.transforms.split_stages.runtime_image import (
     runtime_platform,
     tag_distroless,
 )
-from msdfix.transforms.split_stages.runtime_packages import build_manager, runtime_packages
+from msdfix.transforms.split_stages.runtime_packages import (
+    RuntimePackages,
+    build_manager,
+    runtime_packages,
+)
 from msdfix.transforms.split_stages.rust import plan_rust
 
 PLANNERS = {
@@ -347,10 +351,24 @@ WHOLE_SYSTEM = frozenset(
 )
 
 
+def _keep_needed(found: RuntimePackages, plan: Plan) -> None:
+    """Keep the dual-use tools an installed package runs (GitPython runs git: the copied
+    sources need not name it), which ``runtime_packages`` found no copied file running."""
+    rescued = [p for p in found.dropped if p in plan.needed]
+    if not rescued:
+        return
+    found.dropped = [p for p in found.dropped if p not in rescued]
+    found.keep += rescued
+    plan.notes.append(
+        ", ".join(f"{p} kept (the installed {plan.needed[p]} runs it)" for p in rescued)
+    )
+
+
 def _packages(a: Analysis, plan: Plan) -> None:
     """Runtime OS packages, named for the runtime's package manager (the build's own)."""
     manager = package_manager(plan.runtime)
     found = runtime_packages(a, a.packages)
+    _keep_needed(found, plan)
     keep = [p for p in found.keep if manager is not None or p not in CA_CERTIFICATES]
     if found.dropped:
         plan.notes.append(
