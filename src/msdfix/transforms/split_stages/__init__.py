@@ -353,15 +353,21 @@ WHOLE_SYSTEM = frozenset(
 
 def _keep_needed(found: RuntimePackages, plan: Plan) -> None:
     """Keep the dual-use tools an installed package runs (GitPython runs git: the copied
-    sources need not name it), which ``runtime_packages`` found no copied file running."""
-    rescued = [p for p in found.dropped if p in plan.needed]
+    sources need not name it), which ``runtime_packages`` found no copied file running; all
+    of them when the installed packages are not all known (pydriller brings GitPython)."""
+    rescued = [p for p in found.dropped if p in plan.needed or plan.unlisted]
     if not rescued:
         return
     found.dropped = [p for p in found.dropped if p not in rescued]
     found.keep += rescued
-    plan.notes.append(
-        ", ".join(f"{p} kept (the installed {plan.needed[p]} runs it)" for p in rescued)
-    )
+    plan.notes.append(", ".join(f"{p} kept ({_kept_why(p, plan)})" for p in rescued))
+
+
+def _kept_why(package: str, plan: Plan) -> str:
+    """Why the runtime keeps a dual-use tool no copied file runs."""
+    if package in plan.needed:
+        return f"the installed {plan.needed[package]} runs it"
+    return plan.unlisted or "an installed package may run it"
 
 
 def _packages(a: Analysis, plan: Plan) -> None:

@@ -181,6 +181,8 @@ class Plan:
     # OS package -> the installed language package that runs or loads it (GitPython: git),
     # so the runtime keeps what the build installed for it.
     needed: dict[str, str] = field(default_factory=dict)
+    # Why the installed packages are not all known (one may run a tool), or None.
+    unlisted: str | None = None
 
 
 class Analysis:

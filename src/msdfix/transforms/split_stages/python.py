@@ -115,6 +115,8 @@ def plan_python(a: Analysis) -> Plan:
     for name, libs in osp.PY_SOURCE_BUILT[manager].items():
         if name in evidence.packages:
             plan.needed |= {lib: name for lib in libs if lib not in plan.needed}
+    if not evidence.complete:
+        plan.unlisted = "the installs bring packages no file here lists, which may run it"
     if runtime_tag != tag:
         plan.packages += list(plan.needed)
         plan.unsafe = _unproven(evidence, plan.runtime)
