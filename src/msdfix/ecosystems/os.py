@@ -12,7 +12,8 @@ distribution, so a name from one table is never installed with the other manager
   once the program is built.
 - ``DUAL_USE``: tools a build uses (downloads, VCS fetches) that a program may also run at run
   time (``curl`` in a HEALTHCHECK, ``git`` called by the app): package -> the commands it
-  provides. They are kept unless the build context shows that nothing runs them.
+  provides. They are kept unless the build context shows that nothing runs them (nor an
+  installed package: see ``PY_SOURCE_BUILT``).
 - ``DEV_TO_RUNTIME``: a ``-dev`` package -> the shared-library packages a program linked
   against it loads at run time (empty: the slim/alpine images already have the library); on
   alpine also the compilers -> libgcc/libstdc++, which Debian images always have.

@@ -603,6 +603,9 @@ class InstallEvidence:
     status: str
     names: list[str] = field(default_factory=list)
     packages: set[str] = field(default_factory=set)  # every package name the installs name
+    # False when the installs may bring packages ``packages`` does not list (their
+    # dependencies are listed nowhere, or msdfix stopped reading).
+    complete: bool = True
 
 
 def python_version(tag: str | None) -> tuple[int, int] | None:
@@ -624,14 +627,14 @@ def install_evidence(
         sub = manager.subcommand_of(args) if manager else ""
         if program in LOCK_FILES and sub in ("install", "sync"):
             if version is None:
-                return InstallEvidence("unknown", packages=found.packages)
+                return InstallEvidence("unknown", packages=found.packages, complete=False)
             evidence = wheel_evidence(context, program, version)
             if not evidence.known:
-                return InstallEvidence("unknown", packages=found.packages)
+                return InstallEvidence("unknown", packages=found.packages, complete=False)
             found.packages.update(evidence.names)  # the lock lists every dependency
             native = [n for n in evidence.names if n in PY_NEEDS_FULL]
             if native:
-                return InstallEvidence("native", native, found.packages)
+                return InstallEvidence("native", native, found.packages, complete=False)
             builds = list(evidence.builds)
             if _no_binary(context, args, scope, program):  # sdists although wheels exist
                 builds += [n for n in evidence.names if n not in builds]
@@ -641,10 +644,11 @@ def install_evidence(
                 found.status, found.names = "unproven", [*found.names, *builds]
             continue
         if program not in ("pip", "pip3", "uv") and not program.startswith("pip3."):
-            return InstallEvidence("unknown", packages=found.packages)
+            return InstallEvidence("unknown", packages=found.packages, complete=False)
         status, names = _pip_blockers(context, args, found.packages)
         if status in ("unknown", "native", "git"):
-            return InstallEvidence(status, names, found.packages)
+            return InstallEvidence(status, names, found.packages, complete=False)
+        found.complete = found.complete and status != "open"
         wheels = _only_binary(args, scope) and not _no_binary(context, args, scope, program)
         built = local_wheel_builds(context, _find_links(args, scope)) if wheels else []
         if built:  # compiled on some machine, against its libraries

@@ -180,7 +180,11 @@ from msdfix.transforms.split_stages.runtime_image import (
     runtime_platform,
     tag_distroless,
 )
-from msdfix.transforms.split_stages.runtime_packages import build_manager, runtime_packages
+from msdfix.transforms.split_stages.runtime_packages import (
+    RuntimePackages,
+    build_manager,
+    runtime_packages,
+)
 from msdfix.transforms.split_stages.rust import plan_rust
 
 PLANNERS = {
@@ -347,10 +351,30 @@ WHOLE_SYSTEM = frozenset(
 )
 
 
+def _keep_needed(found: RuntimePackages, plan: Plan) -> None:
+    """Keep the dual-use tools an installed package runs (GitPython runs git: the copied
+    sources need not name it), which ``runtime_packages`` found no copied file running; all
+    of them when the installed packages are not all known (pydriller brings GitPython)."""
+    rescued = [p for p in found.dropped if p in plan.needed or plan.unlisted]
+    if not rescued:
+        return
+    found.dropped = [p for p in found.dropped if p not in rescued]
+    found.keep += rescued
+    plan.notes.append(", ".join(f"{p} kept ({_kept_why(p, plan)})" for p in rescued))
+
+
+def _kept_why(package: str, plan: Plan) -> str:
+    """Why the runtime keeps a dual-use tool no copied file runs."""
+    if package in plan.needed:
+        return f"the installed {plan.needed[package]} runs it"
+    return plan.unlisted or "an installed package may run it"
+
+
 def _packages(a: Analysis, plan: Plan) -> None:
     """Runtime OS packages, named for the runtime's package manager (the build's own)."""
     manager = package_manager(plan.runtime)
     found = runtime_packages(a, a.packages)
+    _keep_needed(found, plan)
     keep = [p for p in found.keep if manager is not None or p not in CA_CERTIFICATES]
     if found.dropped:
         plan.notes.append(

@@ -180,6 +180,11 @@ class Plan:
     # Context COPYs after the build's last RUN, moved verbatim from the build stage to the
     # runtime: a source edit then leaves the build stage (and its copied prefix) cached.
     from_context: list[Instruction] = field(default_factory=list)
+    # OS package -> the installed language package that runs or loads it (GitPython: git),
+    # so the runtime keeps what the build installed for it.
+    needed: dict[str, str] = field(default_factory=dict)
+    # Why the installed packages are not all known (one may run a tool), or None.
+    unlisted: str | None = None
 
 
 class Analysis:

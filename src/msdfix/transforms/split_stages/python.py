@@ -109,13 +109,16 @@ def plan_python(a: Analysis) -> Plan:
         ),
         None,
     )
+    evidence = install_evidence(
+        a.ctx, [(c.program, c.args) for c in installs], python_version(tag), a.scope()
+    )
+    for name, libs in osp.PY_SOURCE_BUILT[manager].items():
+        if name in evidence.packages:
+            plan.needed |= {lib: name for lib in libs if lib not in plan.needed}
+    if not evidence.complete:
+        plan.unlisted = "the installs bring packages no file here lists, which may run it"
     if runtime_tag != tag:
-        evidence = install_evidence(
-            a.ctx, [(c.program, c.args) for c in installs], python_version(tag), a.scope()
-        )
-        for name, libs in osp.PY_SOURCE_BUILT[manager].items():
-            if name in evidence.packages:
-                plan.packages += libs
+        plan.packages += list(plan.needed)
         plan.unsafe = _unproven(evidence, plan.runtime)
     if unmapped is not None and plan.unsafe is None:
         plan.unsafe = f"code the build compiled may load {unmapped}, which msdfix does not install"
