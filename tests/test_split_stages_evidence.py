@@ -2376,3 +2376,24 @@ def test_a_source_that_cannot_be_read_may_load_a_library(tmp_path: Path) -> None
     assert native_need(BuildContext(tmp_path)) == (
         "app.py is over 1 MiB, so which system libraries it loads is unknown"
     )
+
+
+def test_a_lock_the_build_install_never_read_stays_out_of_the_deps_stage(tmp_path: Path) -> None:
+    """``COPY package.json ./`` then ``yarn install --frozen-lockfile``: yarn resolved without
+    a lock; the stale yarn.lock ``COPY . .`` brings later made the deps stage's frozen install
+    fail, built for real ("Your lockfile needs to be updated"); an npm app installed what its
+    lock pins instead of what the build had (four packages more)."""
+    package = {"name": "app", "dependencies": {"ms": "^2.1.3"}, "devDependencies": {"x": "1"}}
+    root = _write(
+        tmp_path,
+        {"package.json": json.dumps(package), "yarn.lock": "# yarn lockfile v1\n", "app.js": ""},
+    )
+    text = (
+        "FROM node:18\nWORKDIR /app\nCOPY {first} ./\nRUN yarn install --frozen-lockfile\n"
+        'COPY . .\nCMD ["node", "app.js"]\n'
+    )
+    out, messages, _ = _split(text.format(first="package.json"), root)
+    assert "AS prod-deps" in out, messages
+    assert "COPY --from=build /app/package.json ./\n" in out
+    out, messages, _ = _split(text.format(first="package.json yarn.lock"), root)
+    assert "COPY --from=build /app/package.json /app/yarn.lock ./\n" in out, messages

@@ -1035,7 +1035,7 @@ def _deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
         path = posixpath.join(rel, name.rstrip("/")) if rel else name.rstrip("/")
         if a.ctx.exists(path) or name.endswith("/") and a.ctx.holds(path):
             target = resolve(name.rstrip("/"), app)
-            if name in _MANIFESTS or _copied_before(a, target, install, name.endswith("/")):
+            if name == "package.json" or _copied_before(a, target, install, name.endswith("/")):
                 inputs.append((target, name.endswith("/")))
     platform = platform_flag(a.stage.platform)
     flag = f"--platform={platform} " if platform else ""
@@ -1095,18 +1095,16 @@ def _deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
 
 
 BUILD_ALIAS = "\x00build\x00"  # replaced by the build stage's alias when rendering
-# package.json and the lock files: what every install reads (the rest configures it).
-_MANIFESTS = frozenset(
-    "package.json package-lock.json npm-shrinkwrap.json yarn.lock pnpm-lock.yaml bun.lock "
-    "bun.lockb".split()
-)
 
 
 def _copied_before(a: Analysis, path: str, install: Call, folder: bool) -> bool:
     """A COPY before the install put a context file on (a folder: in) ``path``: a
     configuration file the full COPY brings only after it (``.npmrc`` with
     ``ignore-scripts=true``) was not read by the build's install, so the deps stage must not
-    read it either."""
+    read it either. Lock files too: after ``COPY package.json ./`` the install resolved
+    without one (yarn 1's ``--frozen-lockfile`` then writes none), and a lock that ``COPY .
+    .`` brings later may be stale: the deps stage's frozen install failed on it ("Your
+    lockfile needs to be updated") and npm's installed what it pins, not what the build got."""
     return any(
         copy.ins.start < install.ins.start and copy.lands(a.ctx, path)[1 if folder else 0]
         for copy in a.copies
