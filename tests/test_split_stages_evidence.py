@@ -2397,3 +2397,26 @@ def test_a_lock_the_build_install_never_read_stays_out_of_the_deps_stage(tmp_pat
     assert "COPY --from=build /app/package.json ./\n" in out
     out, messages, _ = _split(text.format(first="package.json yarn.lock"), root)
     assert "COPY --from=build /app/package.json /app/yarn.lock ./\n" in out, messages
+
+
+@pytest.mark.parametrize(
+    "cleanup, gone",
+    [
+        ("RUN npm run build && rm -f package-lock.json\n", "/app/package-lock.json"),
+        ("RUN npm run build\nRUN rm -rf src *.json\n", "/app/*.json"),
+    ],
+)
+def test_a_manifest_a_later_run_deletes_keeps_the_build_dependencies(
+    tmp_path: Path, cleanup: str, gone: str
+) -> None:
+    """The deps stage copies the manifests from the build stage: built for real, its
+    ``COPY --from=build /app/package.json /app/package-lock.json ./`` failed ("not found")
+    after ``rm -rf src *.json``; the split keeps the build's node_modules instead."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    text = NODE.format(extra="", cmd='["node", "dist/index.js"]').replace(
+        "RUN npm run build\n", cleanup
+    )
+    out, messages, _ = _split(text, root)
+    assert "prod-deps" not in out
+    assert "AS runtime" in out, messages
+    assert f"deletes {gone}, which a deps stage would copy" in messages, messages

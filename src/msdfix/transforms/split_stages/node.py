@@ -597,6 +597,9 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     generated = next((n for n in GENERATES_INTO_MODULES if n in deps), None)
     if generated:
         return f"{generated} generates code into node_modules, which a separate install lacks"
+    deleted = _deleted_input(a, app, rel, install)
+    if deleted:
+        return deleted
     found = read_dependencies(a.ctx, rel)
     manifests = PROJECT_INSTALLS[install.program].ecosystem.manifests
     read = dependency_config(a.ctx, rel, found, manifests)
@@ -1030,13 +1033,7 @@ def _deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
     """Add the prod-deps stage; the runtime takes its node_modules and the app without them."""
     doc, nl = a.doc, a.doc.newline
     rel = context_dir(a, app, a.stage.instructions[-1]) or ""
-    inputs = []
-    for name in PROJECT_INSTALLS[install.program].ecosystem.manifests:
-        path = posixpath.join(rel, name.rstrip("/")) if rel else name.rstrip("/")
-        if a.ctx.exists(path) or name.endswith("/") and a.ctx.holds(path):
-            target = resolve(name.rstrip("/"), app)
-            if name == "package.json" or _copied_before(a, target, install, name.endswith("/")):
-                inputs.append((target, name.endswith("/")))
+    inputs = _deps_inputs(a, app, rel, install)
     platform = platform_flag(a.stage.platform)
     flag = f"--platform={platform} " if platform else ""
     lines = [f"{keyword(doc, 'FROM')} {flag}{a.stage.image.raw} {keyword(doc, 'AS')} {DEPS}{nl}"]
@@ -1095,6 +1092,37 @@ def _deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
 
 
 BUILD_ALIAS = "\x00build\x00"  # replaced by the build stage's alias when rendering
+
+
+def _deps_inputs(a: Analysis, app: str, rel: str, install: Call) -> list[tuple[str, bool]]:
+    """(image path, is a folder) of each manifest the deps stage copies from the build stage:
+    package.json, and the lock and configuration files the build's install read."""
+    inputs = []
+    for name in PROJECT_INSTALLS[install.program].ecosystem.manifests:
+        path = posixpath.join(rel, name.rstrip("/")) if rel else name.rstrip("/")
+        if a.ctx.exists(path) or name.endswith("/") and a.ctx.holds(path):
+            target = resolve(name.rstrip("/"), app)
+            if name == "package.json" or _copied_before(a, target, install, name.endswith("/")):
+                inputs.append((target, name.endswith("/")))
+    return inputs
+
+
+def _deleted_input(a: Analysis, app: str, rel: str, install: Call) -> str | None:
+    """A RUN after the install that deletes a manifest the deps stage would copy from the
+    build stage (``rm -rf src *.json`` after the build): built for real, the deps stage's
+    ``COPY --from=build /app/package-lock.json`` failed ("not found"). None: none."""
+    inputs = [t for t, _ in _deps_inputs(a, app, rel, install)]
+    later = [r for r in a.stage.of("run") if r.start > install.ins.start]
+    for ins, _, _, paths, _ in _removals(a, later):
+        for path in paths:
+            gone = next((t for t in inputs if _deletes(path, t)), None)
+            if gone is not None:
+                named = "" if gone == path else f" ({gone})"
+                return (
+                    f"RUN at line {ins.start_line} deletes {path}, which a deps stage would "
+                    f"copy{named}"
+                )
+    return None
 
 
 def _copied_before(a: Analysis, path: str, install: Call, folder: bool) -> bool:
