@@ -2420,3 +2420,34 @@ def test_a_manifest_a_later_run_deletes_keeps_the_build_dependencies(
     assert "prod-deps" not in out
     assert "AS runtime" in out, messages
     assert f"deletes {gone}, which a deps stage would copy" in messages, messages
+
+
+@pytest.mark.parametrize("call", ["yarn sequelize db:migrate", "yarn run knex migrate:latest"])
+def test_a_dependency_program_yarn_runs_by_name_counts_as_started(
+    tmp_path: Path, call: str
+) -> None:
+    """``yarn <name>`` runs node_modules/.bin/<name> when no script has that name: built for
+    real, start.sh's ``yarn sequelize --version`` (sequelize-cli, a dev dependency) ran in
+    the original and failed in the prod-deps runtime (``Command "sequelize" not found``)."""
+    package = {
+        "name": "app",
+        "scripts": {"build": "node build.js", "start": "node dist/app.js"},
+        "dependencies": {"sequelize": "^6.37.0", "ms": "^2.1.3"},
+        "devDependencies": {"sequelize-cli": "^6.6.2", "knex": "^3.1.0"},
+    }
+    root = _write(
+        tmp_path,
+        {
+            "package.json": json.dumps(package),
+            "yarn.lock": "# yarn lockfile v1\n",
+            "build.js": "",
+            "start.sh": f"#!/bin/sh\nset -e\n{call}\nexec node dist/app.js\n",
+        },
+    )
+    text = (
+        "FROM node:18\nWORKDIR /app\nCOPY package.json yarn.lock ./\n"
+        "RUN yarn install --frozen-lockfile\nCOPY . .\nRUN yarn build\n"
+        'CMD ["./start.sh"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert "prod-deps" not in out, messages

@@ -536,6 +536,24 @@ def script_name(argv: list[str]) -> str | None:
     return None if words[0] in builtins else words[0]
 
 
+# Runners that run a dependency's program (node_modules/.bin) when no script has the name:
+# yarn ("yarn run <bin>", and `yarn <bin>` as its shorthand), pnpm (a name that is neither a
+# command nor a script runs as `pnpm exec`) and bun (`bun run <bin>`); npm only runs scripts.
+_BIN_RUNNERS = frozenset({"yarn", "pnpm", "bun"})
+
+
+def runner_program(argv: list[str], package: dict[str, object]) -> list[str] | None:
+    """The dependency program a runner call runs, with its arguments, when it names no
+    script (``yarn sequelize db:migrate`` -> ``sequelize db:migrate``), or None."""
+    name = script_name(argv)
+    scripts = package.get("scripts")
+    if posixpath.basename(argv[0]) not in _BIN_RUNNERS or name is None:
+        return None
+    if isinstance(scripts, dict) and name in scripts:
+        return None
+    return argv[argv.index(name) :] if name in argv else None
+
+
 def script_bodies(argv: list[str], package: dict[str, object]) -> list[str]:
     """The package.json scripts a runner call runs, in order: ``preX``, ``X`` and ``postX``,
     as npm and yarn 1 run them (``npm start`` runs prestart, start, poststart); [] when it

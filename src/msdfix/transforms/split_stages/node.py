@@ -46,6 +46,7 @@ from msdfix.ecosystems.node import (
     plug_n_play,
     production_install,
     read_dependencies,
+    runner_program,
     script_bodies,
     script_name,
     yarn_berry,
@@ -814,6 +815,9 @@ def _start_commands(a: Analysis, package: dict[str, object]) -> list[list[str]]:
         if argv and argv[0] in PROJECT_INSTALLS:
             for body in script_bodies(argv, package):  # npm runs prestart before start
                 todo += [c.argv for c in parse_commands(body) if c.argv]
+            program = runner_program(argv, package)  # yarn sequelize db:migrate
+            if program:
+                todo.append(program)
             if not start_install(argv):  # a script's `npm ci` installs at start: kept
                 continue
         words.append(argv[1:] if argv and argv[0] == "npx" else argv)
