@@ -2451,3 +2451,30 @@ def test_a_dependency_program_yarn_runs_by_name_counts_as_started(
     )
     out, messages, _ = _split(text, root)
     assert "prod-deps" not in out, messages
+
+
+def test_a_dependency_program_yarn_runs_after_the_install_keeps_the_build_modules(
+    tmp_path: Path,
+) -> None:
+    """``yarn patch-package`` runs the dependency's program (no script has the name) and
+    patches node_modules in place, as ``npx patch-package`` does: built for real, the
+    prod-deps runtime answered with the unpatched ms ("up 1m 5ms" against "... 5ms
+    (patched)")."""
+    package = {
+        "name": "app",
+        "scripts": {"build": "node build.js", "start": "node dist/app.js"},
+        "dependencies": {"ms": "2.1.3"},
+        "devDependencies": {"patch-package": "^8.0.0"},
+    }
+    root = _write(
+        tmp_path,
+        {"package.json": json.dumps(package), "yarn.lock": "# yarn lockfile v1\n", "app.js": ""},
+    )
+    text = (
+        "FROM node:18\nWORKDIR /app\nCOPY package.json yarn.lock ./\n"
+        "RUN yarn install --frozen-lockfile\nCOPY . .\nRUN yarn patch-package && yarn build\n"
+        'CMD ["node", "dist/app.js"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert "prod-deps" not in out, messages
+    assert "runs `yarn patch-package`, which may change node_modules" in messages, messages

@@ -622,7 +622,7 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
         script = frontend.script_of([call.program, *call.args], package)
         if script and ("node_modules" in script or _script_writes_modules(script)):
             return f"the script at line {call.ins.start_line} writes into node_modules"
-    changer = next((c for c in after if _runs_package(c)), None)
+    changer = next((c for c in after if _runs_package(c, package)), None)
     if changer is not None:
         return (
             f"RUN at line {changer.ins.start_line} runs `{changer.program} "
@@ -761,10 +761,13 @@ def _local_specifier(ctx: BuildContext, rel: str, package: dict[str, object]) ->
     return f"{local[0]}@{local[1]}" if local else None
 
 
-def _runs_package(call: Call) -> bool:
-    """``npx X``, ``npm exec``, ``yarn dlx``: a package's program, which may write node_modules;
-    ``npm rebuild bcrypt`` builds one (after ``npm ci --ignore-scripts``)."""
-    return call.program == "npx" or call.sub in ("exec", "x", "dlx", "rebuild", "rb")
+def _runs_package(call: Call, package: dict[str, object]) -> bool:
+    """``npx X``, ``npm exec``, ``yarn dlx``, ``yarn X`` where no script is named X: a
+    package's program, which may write node_modules; ``npm rebuild bcrypt`` builds one (after
+    ``npm ci --ignore-scripts``)."""
+    if call.program == "npx" or call.sub in ("exec", "x", "dlx", "rebuild", "rb"):
+        return True
+    return runner_program([call.program, *call.args], package) is not None
 
 
 # Programs of a package.json script that write into node_modules (patch-package patches
