@@ -2478,3 +2478,20 @@ def test_a_dependency_program_yarn_runs_after_the_install_keeps_the_build_module
     out, messages, _ = _split(text, root)
     assert "prod-deps" not in out, messages
     assert "runs `yarn patch-package`, which may change node_modules" in messages, messages
+
+
+def test_a_runner_command_is_not_a_dependency_program(tmp_path: Path) -> None:
+    """``yarn cache clean`` and ``yarn global add`` are yarn's own commands, not programs of
+    node_modules/.bin: the production dependencies still come from a deps stage."""
+    package = {"name": "app", "scripts": {"build": "node build.js"}, "dependencies": DEPS}
+    root = _write(
+        tmp_path,
+        {"package.json": json.dumps(package), "yarn.lock": "# yarn lockfile v1\n", "app.js": ""},
+    )
+    text = (
+        "FROM node:18\nWORKDIR /app\nCOPY package.json yarn.lock ./\n"
+        "RUN yarn install --frozen-lockfile && yarn cache clean\nCOPY . .\n"
+        'RUN yarn build && yarn cache clean\nCMD ["node", "dist/app.js"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert "AS prod-deps" in out, messages
