@@ -2495,3 +2495,30 @@ def test_a_runner_command_is_not_a_dependency_program(tmp_path: Path) -> None:
     )
     out, messages, _ = _split(text, root)
     assert "AS prod-deps" in out, messages
+
+
+@pytest.mark.parametrize("runner", ["npx ", "yarn ", "npm exec "])
+def test_a_build_script_that_runs_patch_package_through_a_runner_keeps_the_modules(
+    tmp_path: Path, runner: str
+) -> None:
+    """``"build": "npx patch-package && node build.js"`` patches node_modules in place, as the
+    bare ``patch-package`` does (the prod-deps runtime of ``yarn patch-package`` answered
+    with the unpatched ms, built for real)."""
+    package = {
+        "name": "app",
+        "scripts": {"build": f"{runner}patch-package && node build.js"},
+        "dependencies": {"ms": "2.1.3"},
+        "devDependencies": {"patch-package": "^8.0.0"},
+    }
+    root = _write(
+        tmp_path,
+        {"package.json": json.dumps(package), "yarn.lock": "# yarn lockfile v1\n", "app.js": ""},
+    )
+    text = (
+        "FROM node:18\nWORKDIR /app\nCOPY package.json yarn.lock ./\n"
+        "RUN yarn install --frozen-lockfile\nCOPY . .\nRUN yarn build\n"
+        'CMD ["node", "dist/app.js"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert "prod-deps" not in out, messages
+    assert "writes into node_modules" in messages, messages

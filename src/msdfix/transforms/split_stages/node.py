@@ -620,7 +620,7 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     after = a.calls[a.calls.index(install) + 1 :] if install in a.calls else []
     for call in after:
         script = frontend.script_of([call.program, *call.args], package)
-        if script and ("node_modules" in script or _script_writes_modules(script)):
+        if script and ("node_modules" in script or _script_writes_modules(script, package)):
             return f"the script at line {call.ins.start_line} writes into node_modules"
     changer = next((c for c in after if _runs_package(c, package)), None)
     if changer is not None:
@@ -775,10 +775,11 @@ def _runs_package(call: Call, package: dict[str, object]) -> bool:
 MODULE_WRITERS = frozenset({"patch-package", "node-gyp", "node-pre-gyp", "prebuild-install"})
 
 
-def _script_writes_modules(script: str) -> str | None:
-    """The program of a package.json script that writes into node_modules, if any."""
+def _script_writes_modules(script: str, package: dict[str, object]) -> str | None:
+    """The program of a package.json script that writes into node_modules, if any, also
+    where a runner starts it (``npx patch-package``, ``yarn patch-package``)."""
     for command in parse_commands(script):
-        program, args = program_args(command)
+        program, args = _package_program(*program_args(command), package)
         if (
             program in MODULE_WRITERS
             or program in ("npm", "pnpm", "yarn")
@@ -790,6 +791,20 @@ def _script_writes_modules(script: str) -> str | None:
         ):
             return program
     return None
+
+
+def _package_program(
+    program: str, args: list[str], package: dict[str, object]
+) -> tuple[str, list[str]]:
+    """The dependency program a runner call starts (``npx X``, ``npm exec X``, ``yarn dlx X``,
+    ``yarn X`` where no script is named X) with its arguments; else the call itself."""
+    words = [program, *args]
+    if program == "npx" or program in PROJECT_INSTALLS and args[:1] in (["exec"], ["x"], ["dlx"]):
+        rest = args if program == "npx" else args[1:]
+        words = [w for w in rest if not w.startswith("-")][:1] + rest[1:]
+    else:
+        words = runner_program(words, package) or words
+    return (words[0], words[1:]) if words else (program, args)
 
 
 # Programs a start command runs that no dev dependency provides.
