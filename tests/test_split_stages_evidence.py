@@ -2555,3 +2555,149 @@ def test_a_slim_split_keeps_the_tool_an_installed_package_runs(
         assert f"git kept ({why}" in messages, messages
     else:
         assert "git left in the build stage" in messages, messages
+
+
+def test_a_lock_the_build_install_never_read_stays_out_of_the_deps_stage(tmp_path: Path) -> None:
+    """``COPY package.json ./`` then ``yarn install --frozen-lockfile``: yarn resolved without
+    a lock; the stale yarn.lock ``COPY . .`` brings later made the deps stage's frozen install
+    fail, built for real ("Your lockfile needs to be updated"); an npm app installed what its
+    lock pins instead of what the build had (four packages more)."""
+    package = {"name": "app", "dependencies": {"ms": "^2.1.3"}, "devDependencies": {"x": "1"}}
+    root = _write(
+        tmp_path,
+        {"package.json": json.dumps(package), "yarn.lock": "# yarn lockfile v1\n", "app.js": ""},
+    )
+    text = (
+        "FROM node:18\nWORKDIR /app\nCOPY {first} ./\nRUN yarn install --frozen-lockfile\n"
+        'COPY . .\nCMD ["node", "app.js"]\n'
+    )
+    out, messages, _ = _split(text.format(first="package.json"), root)
+    assert "AS prod-deps" in out, messages
+    assert "COPY --from=build /app/package.json ./\n" in out
+    out, messages, _ = _split(text.format(first="package.json yarn.lock"), root)
+    assert "COPY --from=build /app/package.json /app/yarn.lock ./\n" in out, messages
+
+
+@pytest.mark.parametrize(
+    "cleanup, gone",
+    [
+        ("RUN npm run build && rm -f package-lock.json\n", "/app/package-lock.json"),
+        ("RUN npm run build\nRUN rm -rf src *.json\n", "/app/*.json"),
+    ],
+)
+def test_a_manifest_a_later_run_deletes_keeps_the_build_dependencies(
+    tmp_path: Path, cleanup: str, gone: str
+) -> None:
+    """The deps stage copies the manifests from the build stage: built for real, its
+    ``COPY --from=build /app/package.json /app/package-lock.json ./`` failed ("not found")
+    after ``rm -rf src *.json``; the split keeps the build's node_modules instead."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    text = NODE.format(extra="", cmd='["node", "dist/index.js"]').replace(
+        "RUN npm run build\n", cleanup
+    )
+    out, messages, _ = _split(text, root)
+    assert "prod-deps" not in out
+    assert "AS runtime" in out, messages
+    assert f"deletes {gone}, which a deps stage would copy" in messages, messages
+
+
+@pytest.mark.parametrize("call", ["yarn sequelize db:migrate", "yarn run knex migrate:latest"])
+def test_a_dependency_program_yarn_runs_by_name_counts_as_started(
+    tmp_path: Path, call: str
+) -> None:
+    """``yarn <name>`` runs node_modules/.bin/<name> when no script has that name: built for
+    real, start.sh's ``yarn sequelize --version`` (sequelize-cli, a dev dependency) ran in
+    the original and failed in the prod-deps runtime (``Command "sequelize" not found``)."""
+    package = {
+        "name": "app",
+        "scripts": {"build": "node build.js", "start": "node dist/app.js"},
+        "dependencies": {"sequelize": "^6.37.0", "ms": "^2.1.3"},
+        "devDependencies": {"sequelize-cli": "^6.6.2", "knex": "^3.1.0"},
+    }
+    root = _write(
+        tmp_path,
+        {
+            "package.json": json.dumps(package),
+            "yarn.lock": "# yarn lockfile v1\n",
+            "build.js": "",
+            "start.sh": f"#!/bin/sh\nset -e\n{call}\nexec node dist/app.js\n",
+        },
+    )
+    text = (
+        "FROM node:18\nWORKDIR /app\nCOPY package.json yarn.lock ./\n"
+        "RUN yarn install --frozen-lockfile\nCOPY . .\nRUN yarn build\n"
+        'CMD ["./start.sh"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert "prod-deps" not in out, messages
+
+
+def test_a_dependency_program_yarn_runs_after_the_install_keeps_the_build_modules(
+    tmp_path: Path,
+) -> None:
+    """``yarn patch-package`` runs the dependency's program (no script has the name) and
+    patches node_modules in place, as ``npx patch-package`` does: built for real, the
+    prod-deps runtime answered with the unpatched ms ("up 1m 5ms" against "... 5ms
+    (patched)")."""
+    package = {
+        "name": "app",
+        "scripts": {"build": "node build.js", "start": "node dist/app.js"},
+        "dependencies": {"ms": "2.1.3"},
+        "devDependencies": {"patch-package": "^8.0.0"},
+    }
+    root = _write(
+        tmp_path,
+        {"package.json": json.dumps(package), "yarn.lock": "# yarn lockfile v1\n", "app.js": ""},
+    )
+    text = (
+        "FROM node:18\nWORKDIR /app\nCOPY package.json yarn.lock ./\n"
+        "RUN yarn install --frozen-lockfile\nCOPY . .\nRUN yarn patch-package && yarn build\n"
+        'CMD ["node", "dist/app.js"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert "prod-deps" not in out, messages
+    assert "runs `yarn patch-package`, which may change node_modules" in messages, messages
+
+
+def test_a_runner_command_is_not_a_dependency_program(tmp_path: Path) -> None:
+    """``yarn cache clean`` and ``yarn global add`` are yarn's own commands, not programs of
+    node_modules/.bin: the production dependencies still come from a deps stage."""
+    package = {"name": "app", "scripts": {"build": "node build.js"}, "dependencies": DEPS}
+    root = _write(
+        tmp_path,
+        {"package.json": json.dumps(package), "yarn.lock": "# yarn lockfile v1\n", "app.js": ""},
+    )
+    text = (
+        "FROM node:18\nWORKDIR /app\nCOPY package.json yarn.lock ./\n"
+        "RUN yarn install --frozen-lockfile && yarn cache clean\nCOPY . .\n"
+        'RUN yarn build && yarn cache clean\nCMD ["node", "dist/app.js"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert "AS prod-deps" in out, messages
+
+
+@pytest.mark.parametrize("runner", ["npx ", "yarn ", "npm exec "])
+def test_a_build_script_that_runs_patch_package_through_a_runner_keeps_the_modules(
+    tmp_path: Path, runner: str
+) -> None:
+    """``"build": "npx patch-package && node build.js"`` patches node_modules in place, as the
+    bare ``patch-package`` does (the prod-deps runtime of ``yarn patch-package`` answered
+    with the unpatched ms, built for real)."""
+    package = {
+        "name": "app",
+        "scripts": {"build": f"{runner}patch-package && node build.js"},
+        "dependencies": {"ms": "2.1.3"},
+        "devDependencies": {"patch-package": "^8.0.0"},
+    }
+    root = _write(
+        tmp_path,
+        {"package.json": json.dumps(package), "yarn.lock": "# yarn lockfile v1\n", "app.js": ""},
+    )
+    text = (
+        "FROM node:18\nWORKDIR /app\nCOPY package.json yarn.lock ./\n"
+        "RUN yarn install --frozen-lockfile\nCOPY . .\nRUN yarn build\n"
+        'CMD ["node", "dist/app.js"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert "prod-deps" not in out, messages
+    assert "writes into node_modules" in messages, messages

@@ -583,6 +583,47 @@ def script_name(argv: list[str]) -> str | None:
     return None if words[0] in builtins else words[0]
 
 
+# Runners that run a dependency's program (node_modules/.bin) when a name is neither one of
+# their commands nor a script: yarn ("yarn run <bin>", and `yarn <bin>` as its shorthand),
+# pnpm ("the exec part is optional when the command is not in conflict with a builtin pnpm
+# command": `pnpm jest`) and bun (`bun run <bin>`); npm only runs scripts. Their commands
+# (yarn 1 and 2+, pnpm, bun), from each CLI's documented command list.
+_RUNNER_COMMANDS: dict[str, frozenset[str]] = {
+    "yarn": frozenset(
+        """access add audit autoclean bin cache check config constraints create dedupe dlx
+        exec explain generate-lock-entry global help import info init install licenses link
+        list login logout node npm outdated owner pack patch patch-commit plugin policies
+        publish rebuild remove run search set stage tag team test unlink unplug up upgrade
+        upgrade-interactive version versions why workspace workspaces""".split()
+    ),
+    "pnpm": frozenset(
+        """add approve-builds audit bin c cache config create dedupe deploy dlx doctor env exec
+        fetch i ignored-builds import init install install-test it licenses link list ls
+        outdated pack patch patch-commit patch-remove prune publish rb rebuild recursive remove
+        rm root run server setup start store test un uninstall unlink up update why""".split()
+    ),
+    "bun": frozenset(
+        """add build create exec i init install link outdated patch pm publish remove rm run
+        test unlink update upgrade why x""".split()
+    ),
+}
+_RUNNER_COMMANDS["yarnpkg"] = _RUNNER_COMMANDS["yarn"]
+
+
+def runner_program(argv: list[str], package: dict[str, object]) -> list[str] | None:
+    """The dependency program a runner call runs, with its arguments, when it names neither
+    one of the runner's commands nor a script (``yarn sequelize db:migrate`` -> ``sequelize
+    db:migrate``; ``yarn run knex``), or None."""
+    commands = _RUNNER_COMMANDS.get(posixpath.basename(argv[0])) if argv else None
+    name = script_name(argv)
+    scripts = package.get("scripts")
+    if commands is None or name is None or name in commands or name not in argv:
+        return None
+    if isinstance(scripts, dict) and name in scripts:
+        return None
+    return argv[argv.index(name) :]
+
+
 def script_bodies(argv: list[str], package: dict[str, object]) -> list[str]:
     """The package.json scripts a runner call runs, in order: ``preX``, ``X`` and ``postX``,
     as npm and yarn 1 run them (``npm start`` runs prestart, start, poststart); [] when it

@@ -46,6 +46,7 @@ from msdfix.ecosystems.node import (
     plug_n_play,
     production_install,
     read_dependencies,
+    runner_program,
     script_bodies,
     script_name,
     yarn_berry,
@@ -600,6 +601,9 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     generated = next((n for n in GENERATES_INTO_MODULES if n in deps), None)
     if generated:
         return f"{generated} generates code into node_modules, which a separate install lacks"
+    deleted = _deleted_input(a, app, rel, install)
+    if deleted:
+        return deleted
     found = read_dependencies(a.ctx, rel)
     manifests = PROJECT_INSTALLS[install.program].ecosystem.manifests
     read = dependency_config(a.ctx, rel, found, manifests)
@@ -619,9 +623,9 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     after = a.calls[a.calls.index(install) + 1 :] if install in a.calls else []
     for call in after:
         script = frontend.script_of([call.program, *call.args], package)
-        if script and ("node_modules" in script or _script_writes_modules(script)):
+        if script and ("node_modules" in script or _script_writes_modules(script, package)):
             return f"the script at line {call.ins.start_line} writes into node_modules"
-    changer = next((c for c in after if _runs_package(c)), None)
+    changer = next((c for c in after if _runs_package(c, package)), None)
     if changer is not None:
         return (
             f"RUN at line {changer.ins.start_line} runs `{changer.program} "
@@ -763,10 +767,13 @@ def _local_specifier(ctx: BuildContext, rel: str, package: dict[str, object]) ->
     return f"{local[0]}@{local[1]}" if local else None
 
 
-def _runs_package(call: Call) -> bool:
-    """``npx X``, ``npm exec``, ``yarn dlx``: a package's program, which may write node_modules;
-    ``npm rebuild bcrypt`` builds one (after ``npm ci --ignore-scripts``)."""
-    return call.program == "npx" or call.sub in ("exec", "x", "dlx", "rebuild", "rb")
+def _runs_package(call: Call, package: dict[str, object]) -> bool:
+    """``npx X``, ``npm exec``, ``yarn dlx``, ``yarn X`` where no script is named X: a
+    package's program, which may write node_modules; ``npm rebuild bcrypt`` builds one (after
+    ``npm ci --ignore-scripts``)."""
+    if call.program == "npx" or call.sub in ("exec", "x", "dlx", "rebuild", "rb"):
+        return True
+    return runner_program([call.program, *call.args], package) is not None
 
 
 # Programs of a package.json script that write into node_modules (patch-package patches
@@ -774,10 +781,11 @@ def _runs_package(call: Call) -> bool:
 MODULE_WRITERS = frozenset({"patch-package", "node-gyp", "node-pre-gyp", "prebuild-install"})
 
 
-def _script_writes_modules(script: str) -> str | None:
-    """The program of a package.json script that writes into node_modules, if any."""
+def _script_writes_modules(script: str, package: dict[str, object]) -> str | None:
+    """The program of a package.json script that writes into node_modules, if any, also
+    where a runner starts it (``npx patch-package``, ``yarn patch-package``)."""
     for command in parse_commands(script):
-        program, args = program_args(command)
+        program, args = _package_program(*program_args(command), package)
         if (
             program in MODULE_WRITERS
             or program in ("npm", "pnpm", "yarn")
@@ -789,6 +797,20 @@ def _script_writes_modules(script: str) -> str | None:
         ):
             return program
     return None
+
+
+def _package_program(
+    program: str, args: list[str], package: dict[str, object]
+) -> tuple[str, list[str]]:
+    """The dependency program a runner call starts (``npx X``, ``npm exec X``, ``yarn dlx X``,
+    ``yarn X`` where no script is named X) with its arguments; else the call itself."""
+    words = [program, *args]
+    if program == "npx" or program in PROJECT_INSTALLS and args[:1] in (["exec"], ["x"], ["dlx"]):
+        rest = args if program == "npx" else args[1:]
+        words = [w for w in rest if not w.startswith("-")][:1] + rest[1:]
+    else:
+        words = runner_program(words, package) or words
+    return (words[0], words[1:]) if words else (program, args)
 
 
 # Programs a start command runs that no dev dependency provides.
@@ -817,6 +839,9 @@ def _start_commands(a: Analysis, package: dict[str, object]) -> list[list[str]]:
         if argv and argv[0] in PROJECT_INSTALLS:
             for body in script_bodies(argv, package):  # npm runs prestart before start
                 todo += [c.argv for c in parse_commands(body) if c.argv]
+            program = runner_program(argv, package)  # yarn sequelize db:migrate
+            if program:
+                todo.append(program)
             if not start_install(argv):  # a script's `npm ci` installs at start: kept
                 continue
         words.append(argv[1:] if argv and argv[0] == "npx" else argv)
@@ -1039,13 +1064,7 @@ def _deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
     """Add the prod-deps stage; the runtime takes its node_modules and the app without them."""
     doc, nl = a.doc, a.doc.newline
     rel = context_dir(a, app, a.stage.instructions[-1]) or ""
-    inputs = []
-    for name in PROJECT_INSTALLS[install.program].ecosystem.manifests:
-        path = posixpath.join(rel, name.rstrip("/")) if rel else name.rstrip("/")
-        if a.ctx.exists(path) or name.endswith("/") and a.ctx.holds(path):
-            target = resolve(name.rstrip("/"), app)
-            if name in _MANIFESTS or _copied_before(a, target, install, name.endswith("/")):
-                inputs.append((target, name.endswith("/")))
+    inputs = _deps_inputs(a, app, rel, install)
     platform = platform_flag(a.stage.platform)
     flag = f"--platform={platform} " if platform else ""
     lines = [f"{keyword(doc, 'FROM')} {flag}{a.stage.image.raw} {keyword(doc, 'AS')} {DEPS}{nl}"]
@@ -1104,18 +1123,47 @@ def _deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
 
 
 BUILD_ALIAS = "\x00build\x00"  # replaced by the build stage's alias when rendering
-# package.json and the lock files: what every install reads (the rest configures it).
-_MANIFESTS = frozenset(
-    "package.json package-lock.json npm-shrinkwrap.json yarn.lock pnpm-lock.yaml bun.lock "
-    "bun.lockb".split()
-)
+
+
+def _deps_inputs(a: Analysis, app: str, rel: str, install: Call) -> list[tuple[str, bool]]:
+    """(image path, is a folder) of each manifest the deps stage copies from the build stage:
+    package.json, and the lock and configuration files the build's install read."""
+    inputs = []
+    for name in PROJECT_INSTALLS[install.program].ecosystem.manifests:
+        path = posixpath.join(rel, name.rstrip("/")) if rel else name.rstrip("/")
+        if a.ctx.exists(path) or name.endswith("/") and a.ctx.holds(path):
+            target = resolve(name.rstrip("/"), app)
+            if name == "package.json" or _copied_before(a, target, install, name.endswith("/")):
+                inputs.append((target, name.endswith("/")))
+    return inputs
+
+
+def _deleted_input(a: Analysis, app: str, rel: str, install: Call) -> str | None:
+    """A RUN after the install that deletes a manifest the deps stage would copy from the
+    build stage (``rm -rf src *.json`` after the build): built for real, the deps stage's
+    ``COPY --from=build /app/package-lock.json`` failed ("not found"). None: none."""
+    inputs = [t for t, _ in _deps_inputs(a, app, rel, install)]
+    later = [r for r in a.stage.of("run") if r.start > install.ins.start]
+    for ins, _, _, paths, _ in _removals(a, later):
+        for path in paths:
+            gone = next((t for t in inputs if _deletes(path, t)), None)
+            if gone is not None:
+                named = "" if gone == path else f" ({gone})"
+                return (
+                    f"RUN at line {ins.start_line} deletes {path}, which a deps stage would "
+                    f"copy{named}"
+                )
+    return None
 
 
 def _copied_before(a: Analysis, path: str, install: Call, folder: bool) -> bool:
     """A COPY before the install put a context file on (a folder: in) ``path``: a
     configuration file the full COPY brings only after it (``.npmrc`` with
     ``ignore-scripts=true``) was not read by the build's install, so the deps stage must not
-    read it either."""
+    read it either. Lock files too: after ``COPY package.json ./`` the install resolved
+    without one (yarn 1's ``--frozen-lockfile`` then writes none), and a lock that ``COPY .
+    .`` brings later may be stale: the deps stage's frozen install failed on it ("Your
+    lockfile needs to be updated") and npm's installed what it pins, not what the build got."""
     return any(
         copy.ins.start < install.ins.start and copy.lands(a.ctx, path)[1 if folder else 0]
         for copy in a.copies
