@@ -1638,7 +1638,7 @@ _GO_DEBIAN = (
 
 def test_a_large_go_source_that_runs_commands_keeps_distroless_unsafe(tmp_path: Path) -> None:
     """A Go source over 1 MiB was read as empty: its os/exec went unseen and distroless was
-    safe. Sources are searched up to 64 MiB; one msdfix cannot read makes it unsafe."""
+    safe. Sources are searched up to 8 MiB; one msdfix cannot read makes it unsafe."""
     (tmp_path / "go.mod").write_text("module x\n\ngo 1.19\n")
     padding = "// generated\n" * (1 << 17)
     (tmp_path / "main.go").write_text(
@@ -1662,7 +1662,7 @@ def test_a_large_go_source_that_runs_commands_keeps_distroless_unsafe(tmp_path: 
 def test_a_vendored_source_msdfix_cannot_read_may_set_a_locale(tmp_path: Path) -> None:
     """A vendored script over 1 MiB (or in a link loop) was read as empty, so its
     ``export LANG=de_DE.UTF-8`` went unseen and -slim, which drops the translations, was
-    safe. It is searched up to 64 MiB, and one msdfix cannot read makes -slim unsafe."""
+    safe. It is searched up to 8 MiB, and one msdfix cannot read makes -slim unsafe."""
     (tmp_path / "app.py").write_text("print('hi')\n")
     (tmp_path / "vendor" / "tool").mkdir(parents=True)
     padding = "# generated\n" * (1 << 17)
@@ -1680,7 +1680,7 @@ def test_a_vendored_source_msdfix_cannot_read_may_set_a_locale(tmp_path: Path) -
 def test_a_python_source_msdfix_cannot_read_may_serve_files_by_type(tmp_path: Path) -> None:
     """A 1.1 MiB app.py was read as empty, so its ``mimetypes.guess_type`` went unseen and
     the reason for keeping python:3.12 left out media-types (/etc/mime.types). Sources are
-    searched up to 64 MiB."""
+    searched up to 8 MiB."""
     padding = "# generated\n" * (1 << 17)
     (tmp_path / "app.py").write_text(f"import mimetypes\n{padding}mimetypes.guess_type(p)\n")
     text = 'FROM python:3.12\nWORKDIR /srv\nCOPY . .\nCMD ["python", "app.py"]\n'
@@ -1690,7 +1690,7 @@ def test_a_python_source_msdfix_cannot_read_may_serve_files_by_type(tmp_path: Pa
 
 def test_a_java_source_msdfix_cannot_read_may_compile_java(tmp_path: Path) -> None:
     """A generated App.java over 1 MiB was read as empty, so its getSystemJavaCompiler()
-    went unseen and the JRE (no compiler) was safe. Sources are searched up to 64 MiB, and
+    went unseen and the JRE (no compiler) was safe. Sources are searched up to 8 MiB, and
     one msdfix cannot read (a link loop) makes the JRE unsafe."""
     src = tmp_path / "src/main/java/App.java"
     src.parent.mkdir(parents=True)

@@ -1698,7 +1698,7 @@ def test_frontend_source_climbing_by_parent_words_is_not_split(tmp_path):
 
 def test_a_large_frontend_source_climbing_out_is_not_split(tmp_path):
     """A bundled web/src/app.js over 1 MiB was read as empty, so its path above web/ went
-    unseen and the frontend stage (web/ only) was safe. Sources are read up to 64 MiB, and
+    unseen and the frontend stage (web/ only) was safe. Sources are read up to 8 MiB, and
     one msdfix cannot read (a link loop) declines."""
     context = _fixture_context(tmp_path, "go-frontend")
     app = context / "web" / "src" / "app.js"

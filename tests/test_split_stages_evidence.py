@@ -78,7 +78,7 @@ def test_a_program_that_runs_git_keeps_the_full_image(tmp_path: Path) -> None:
 
 def test_a_large_source_that_runs_git_keeps_the_full_image(tmp_path: Path) -> None:
     """A source over 1 MiB was read as empty, so its ``exec.Command("git")`` went unseen and
-    the split to a runtime without git was safe. Sources are searched up to 64 MiB."""
+    the split to a runtime without git was safe. Sources are searched up to 8 MiB."""
     padding = "// generated\n" * (1 << 17)
     root = _write(tmp_path, {
         "go.mod": "module example.com/app\n",
@@ -88,6 +88,21 @@ def test_a_large_source_that_runs_git_keeps_the_full_image(tmp_path: Path) -> No
     out, messages, _ = _split(GO.format(flags="", extra=""), root)
     assert "AS runtime" not in out
     assert "may run `git`, which golang:1.22 has" in messages
+
+
+def test_a_source_over_the_search_limit_is_unknown(tmp_path: Path) -> None:
+    """Sources are searched with regexes at about 0.5 s a MiB each (a 10 MiB bundle took
+    16 s), so one over MAX_SOURCE_BYTES is not searched: what it runs is unknown."""
+    from msdfix.model.context import MAX_SOURCE_BYTES
+
+    padding = "// generated\n" * (MAX_SOURCE_BYTES // 13 + 1)
+    root = _write(tmp_path, {
+        "go.mod": "module example.com/app\n",
+        "main.go": f"package main\n{padding}func main() {{}}\n",
+    })  # fmt: skip
+    out, messages, _ = _split(GO.format(flags="", extra=""), root)
+    assert "AS runtime" not in out
+    assert "main.go is over 8 MiB" in messages, messages
 
 
 def test_a_source_msdfix_cannot_read_may_run_any_tool(tmp_path: Path) -> None:
@@ -127,7 +142,7 @@ def test_docs_the_program_reads_are_copied(tmp_path: Path, source: str, kept: li
 def test_docs_a_large_source_reads_are_copied(tmp_path: Path) -> None:
     """A generated main.go over 1 MiB was read as empty, so its ``ServeFile(w, r,
     "LICENSE")`` went unseen and the runtime left LICENSE out (the page answered 404).
-    Sources are read up to 64 MiB; one msdfix cannot read may read any docs file."""
+    Sources are read up to 8 MiB; one msdfix cannot read may read any docs file."""
     padding = "// generated\n" * (1 << 17)
     root = _write(tmp_path, {
         "go.mod": "module example.com/app\n",
@@ -157,7 +172,7 @@ def test_a_cgo_program_linking_a_library_is_unsafe(tmp_path: Path, name: str, te
 
 def test_a_large_cgo_source_linking_a_library_is_unsafe(tmp_path: Path) -> None:
     """A generated cgo file over 1 MiB was read as empty, so its ``-lcrypt`` went unseen and
-    the split to a runtime without libcrypt was safe. Sources are read up to 64 MiB, and one
+    the split to a runtime without libcrypt was safe. Sources are read up to 8 MiB, and one
     msdfix cannot read makes the split unsafe."""
     padding = "// generated\n" * (1 << 17)
     root = _write(tmp_path, {
@@ -285,7 +300,7 @@ def test_node_installs_that_need_more_than_the_manifests_keep_dev_dependencies(
 def test_a_large_source_importing_a_dev_dependency_keeps_it(tmp_path: Path) -> None:
     """A bundled src/config.js over 1 MiB was read as empty, so its ``require('dotenv')``
     (a dev dependency) went unseen and the production-only install dropped it. Sources are
-    read up to 64 MiB."""
+    read up to 8 MiB."""
     padding = "// generated\n" * (1 << 17)
     sources = {"src/config.js": f"{padding}require('dotenv').config()\n"}
     package = {"scripts": BUILD, "dependencies": DEPS, "devDependencies": {"dotenv": "^16"}}

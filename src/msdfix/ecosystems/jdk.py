@@ -37,7 +37,7 @@ def source_file_launch(args: list[str]) -> str | None:
 def compiling_source(ctx: BuildContext) -> str | None:
     """A JVM source of the context that compiles Java or runs a JDK tool while the program
     runs; ``"*"`` when the context has more sources than msdfix reads; None when none does.
-    Sources are read up to 64 MiB (``source_text``); Unreadable for one msdfix cannot read."""
+    Sources are read up to 8 MiB (``source_text``); Unreadable for one msdfix cannot read."""
     if not ctx.present:
         return None
     files = sorted({f for pattern in JVM_SOURCES for f in ctx.glob(pattern)})

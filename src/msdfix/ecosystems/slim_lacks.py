@@ -31,7 +31,7 @@ def _named(ctx: BuildContext, pattern: re.Pattern[str], texts: list[str]) -> str
         if found:
             return f"the start command names {found.group(0)}"
     for rel in _sources(ctx) if ctx.present else []:
-        try:  # (not line by line up to 64 MiB: these regexes take 0.5 s a MiB)
+        try:  # (up to 1 MiB, not MAX_SOURCE_BYTES: these regexes take 0.5 s a MiB)
             found = pattern.search(ctx.read_known(rel) or "")
         except Unreadable as exc:  # unread is not "names none"
             return f"{exc}, so what it names is unknown"

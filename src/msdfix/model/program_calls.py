@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from msdfix.model.context import MAX_SCANNED_BYTES, BuildContext, Unreadable
+from msdfix.model.context import MAX_SOURCE_BYTES, BuildContext, Unreadable
 
 # Names distinctive enough to look for as quoted words in sources ("file" and "free" are not).
 CALLED = (
@@ -37,11 +37,11 @@ TOO_MANY = "*"  # answer for a context with more sources than msdfix reads: any 
 
 
 def source_text(ctx: BuildContext, rel: str) -> str:
-    """The text of source ``rel`` ("" when the build has none), read up to MAX_SCANNED_BYTES:
+    """The text of source ``rel`` ("" when the build has none), read up to MAX_SOURCE_BYTES:
     a 2 MiB bundle's ``execSync('git ...')`` counts. Raises Unreadable for one msdfix cannot
     read (larger, a link out of the context or a loop, not a regular file): its programs are
     unknown, not none."""
-    return ctx.read_known(rel, MAX_SCANNED_BYTES) or ""
+    return ctx.read_known(rel, MAX_SOURCE_BYTES) or ""
 
 
 @lru_cache(maxsize=64)

@@ -225,7 +225,7 @@ class Analysis:
     def doc_words(self) -> frozenset[str]:
         """The DOC_WORDS some copied source contains (all of them when there are more
         sources than msdfix reads, or one it cannot read): the kinds of docs, licence or VCS
-        files it may read. Sources are read up to 64 MiB (a generated 1.1 MiB main.go's
+        files it may read. Sources are read up to 8 MiB (a generated 1.1 MiB main.go's
         ``ServeFile(w, r, "LICENSE")`` had read as empty, and the runtime lacked LICENSE)."""
         if self._doc_words is None:
             files = {rel for c in self.copies for rel in c.copied(self.ctx, "source", _is_source)}

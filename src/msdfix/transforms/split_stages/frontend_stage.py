@@ -276,7 +276,7 @@ def _go_embeds(a: Analysis) -> list[str]:
 
 
 def _go_text(a: Analysis, rel: str) -> str:
-    """A Go source read for the directories it embeds or serves (up to 64 MiB); Decline for
+    """A Go source read for the directories it embeds or serves (up to 8 MiB); Decline for
     one msdfix cannot read: its directories are unknown, not none."""
     try:
         return source_text(a.ctx, rel)

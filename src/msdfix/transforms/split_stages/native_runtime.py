@@ -83,7 +83,7 @@ _RUST_LINK = re.compile(r"#\[link\(([^)\n]*)\)|rustc-link-lib=(?:([a-z-]+)=)?([\
 def linked_libraries(a: Analysis) -> list[str]:
     """System libraries the sources link by name (``#cgo LDFLAGS: -lcrypt``, ``#cgo
     pkg-config: x``, Rust's ``#[link(name = ...)]`` and build scripts' ``rustc-link-lib``),
-    beyond glibc's own: the runtime image may not have them. Sources are read up to 64 MiB
+    beyond glibc's own: the runtime image may not have them. Sources are read up to 8 MiB
     (``source_text``); Unreadable for one msdfix cannot read."""
     found: list[str] = []
     pattern = "*.go" if a.eco == "go" else "*.rs"
