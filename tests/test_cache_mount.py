@@ -2177,6 +2177,38 @@ def test_a_clean_that_may_not_run_first_leaves_the_lists_to_later_readers(clean:
     assert any("/var/lib/apt/lists stays in the image: RUN at line" in m for m in _fixes(text))
 
 
+@pytest.mark.parametrize(
+    "reader",
+    [
+        "RUN test -n \"$(apt-cache search --names-only '^jq$')\"",
+        "RUN V=`apt-cache policy jq`; echo $V > /v",
+        "RUN cat <(apt-cache policy jq) > /v",
+        "RUN X=$(apt-cache policy jq); rm -rf /var/lib/apt/lists/*",
+    ],
+)
+def test_a_substitution_that_reads_the_lists_is_a_later_reader(reader: str) -> None:
+    """Built for real: ``test -n "$(apt-cache search --names-only '^jq$')"`` after an
+    install whose lists a still later RUN deletes built in the original and failed with exit
+    code 1 in the rewrite that had mounted the lists (the command in ``$(...)`` is no step)."""
+    text = (
+        "FROM debian:12\nRUN apt-get update && apt-get install -y curl\n"
+        f"{reader}\nRUN rm -rf /var/lib/apt/lists/*\n"
+    )
+    assert "target=/var/lib/apt/lists," not in _run(text)
+    assert any("/var/lib/apt/lists stays in the image: RUN at line 3" in m for m in _fixes(text))
+
+
+def test_a_substitution_after_the_clean_or_the_refresh_reads_no_image_lists() -> None:
+    """``$(apt-cache ...)`` after the RUN's own clean or refresh reads none of the lists an
+    earlier RUN left: the mount stays."""
+    for later in (
+        "RUN rm -rf /var/lib/apt/lists/* && echo $(apt-cache policy jq) > /v",
+        "RUN echo $(date) > /v\nRUN rm -rf /var/lib/apt/lists/*",
+    ):
+        text = f"FROM debian:12\nRUN apt-get update && apt-get install -y curl\n{later}\n"
+        assert "target=/var/lib/apt/lists," in _run(text)
+
+
 def test_a_clean_in_another_stage_leaves_the_lists_to_this_stage_readers() -> None:
     text = (
         "FROM debian:12 AS base\nRUN apt-get update && apt-get install -y curl\n"

@@ -20,7 +20,7 @@ from msdfix.shell.classify import (
     tool_calls,
     wrappers,
 )
-from msdfix.shell.commands import Command, parse_commands, surely_runs
+from msdfix.shell.commands import Command, parse_commands, substituted_commands, surely_runs
 from msdfix.shell.script import RunScript
 from msdfix.transforms.cache_mount.targets import Resolver
 
@@ -495,6 +495,22 @@ def reads_image_index(steps: list[Step]) -> bool:
     """True when the RUN may read the package index the image holds (no refresh first)."""
     first = index_first(steps)
     return first is not None and not (first.refresh and not first.conditional)
+
+
+def substitution_read(script: RunScript, steps: list[Step]) -> int | None:
+    """Script offset of the first command a ``$(...)``, backquote or ``<(...)`` runs that may
+    read the package index (``test -n "$(apt-cache search ^jq$)"``) before the RUN's own
+    first index step, or None. A substitution's command is no step (``run_steps`` reads the
+    words' commands only) yet reads the lists the image holds."""
+    first = index_first(steps)
+    for command in sorted(substituted_commands(script.text), key=lambda c: c.start):
+        program, args = program_args(command)
+        step = _step(command, program, tuple(args), False, True, None)
+        if not (step.refresh or step.reads_index or step.unknown):
+            continue
+        if first is None or first.inlined or command.start < first.command.end:
+            return command.start
+    return None
 
 
 def always_runs(step: Step, commands: list[Command]) -> bool:
