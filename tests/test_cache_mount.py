@@ -2251,6 +2251,47 @@ def test_a_root_run_caching_in_the_home_of_any_later_user_is_unsafe(later: str, 
     assert "--mount=type=cache,target=/home/app/.cache/pip" in _run(text, unsafe=True)
 
 
+@pytest.mark.parametrize(
+    "gives, where",
+    [
+        ("RUN useradd -m -u 1001 app && mkdir /srv/app && chown app /srv/app\n", "RUN at line 2"),
+        ("RUN useradd -m -u 1001 app\nCOPY --chown=app data.txt /srv/app/\n", "COPY at line 3"),
+        (
+            "RUN useradd -m -u 1001 app\nUSER app\nWORKDIR /srv/app\nUSER root\n",
+            "WORKDIR at line 4",
+        ),
+        ("RUN useradd -m app && chown -R app:app $APP_DIR\n", "RUN at line 2"),
+    ],
+)
+def test_pip_as_root_under_a_directory_another_user_may_own_is_unsafe(
+    gives: str, where: str
+) -> None:
+    """Built for real (chown and COPY --chown): pip as root keeps no cache where the first
+    directory of its path that exists is not root's, so the original left no /srv/app/.cache;
+    the mount left it root-owned and the app, run as app, failed with "PermissionError:
+    [Errno 13] Permission denied: '/srv/app/.cache/x'"."""
+    text = (
+        f"FROM python:3.11-slim\n{gives}ENV XDG_CACHE_HOME=/srv/app/.cache\n"
+        'RUN pip install six\nUSER app\nCMD ["python", "app.py"]\n'
+    )
+    assert "--mount=type=cache" not in _run(text)
+    assert any(f"that exists is not root's, and {where} may give" in m for m in _fixes(text))
+
+
+def test_pip_as_root_under_directories_root_keeps_stays_safe() -> None:
+    """A chown to root, or of another directory, leaves pip's cache path root's: the mount
+    is as safe as before."""
+    for gives in (
+        "RUN useradd -m app && chown root /srv\n",
+        "RUN useradd -m app && chown app /opt\n",
+    ):
+        text = (
+            f"FROM python:3.11-slim\n{gives}ENV XDG_CACHE_HOME=/srv/app/.cache\n"
+            'RUN pip install six\nUSER app\nCMD ["python", "app.py"]\n'
+        )
+        assert "--mount=type=cache,target=/srv/app/.cache/pip" in _run(text)
+
+
 def test_a_clean_by_another_user_does_not_end_the_search_for_later_readers() -> None:
     """``rm -rf`` as a user other than root cannot delete root's lists, and ``; true`` hides it."""
     text = (

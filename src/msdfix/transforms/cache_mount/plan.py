@@ -56,6 +56,7 @@ from msdfix.transforms.cache_mount.steps import (
 )
 from msdfix.transforms.cache_mount.targets import Resolver, explicit_dir
 from msdfix.transforms.cache_mount.users import (
+    given_away,
     home_owner,
     later_user,
     original_differs,
@@ -298,6 +299,15 @@ class _Planner:
         if not outside_root_home(target):
             return None
         differs = original_differs(self.steps, call, target, self.resolver)
+        if differs is None and call.manager.root_owner_check:
+            given = given_away(self.history, self.stage, self.ins, target)
+            differs = (
+                f"{call.manager.id} as root keeps no cache where the first directory of "
+                f"{target} that exists is not root's, and {given} may give one of them to "
+                "another user"
+                if given is not None
+                else None
+            )
         who = later_user(self.doc, self.stage, self.ins, self.in_final_image) if differs else None
         if who is None:
             return None

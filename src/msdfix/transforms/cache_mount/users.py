@@ -9,12 +9,16 @@ filled was readable by that user without writing to it.
 
 from __future__ import annotations
 
+import posixpath
+
 from msdfix.document import Document
 from msdfix.ecosystems.base import CacheDir
 from msdfix.model import Stage
+from msdfix.model.args import expand
 from msdfix.model.base_images import ROOT
+from msdfix.model.copies import copy_destination
 from msdfix.model.paths import within
-from msdfix.model.users import is_root
+from msdfix.model.users import effective_user, is_root, owners
 from msdfix.shell.classify import ToolCall, other_user
 from msdfix.shell.commands import parse_commands
 from msdfix.shell.entry import context_script, entry_command
@@ -103,6 +107,69 @@ def original_differs(
 
 
 _OWNERSHIP = ("chown", "chmod", "chgrp")
+
+
+def given_away(history: History, stage: Stage, ins: Instruction, target: str) -> str | None:
+    """An earlier instruction of the lineage that may give ``target`` or a directory above it
+    to a user other than root: a RUN's ``chown`` (an operand msdfix cannot resolve counts), a
+    ``COPY --chown``/``ADD --chown`` there, or a WORKDIR a non-root USER creates; None when
+    there is none."""
+    for current in stage.lineage:
+        for other in current.instructions:
+            if current is stage and other.start >= ins.start:
+                return None
+            if _gives(history, current, other, target):
+                return f"{other.cmd.upper()} at line {other.start_line}"
+    return None
+
+
+def _gives(history: History, stage: Stage, ins: Instruction, target: str) -> bool:
+    model = history.doc.model
+    if ins.cmd == "run":
+        resolver = history.resolver(stage, ins)
+        return any(
+            s.program == "chown" and _to_other(s) and _chowns_above(s, target, resolver)
+            for s in history.steps(ins) or []
+        )
+    if ins.cmd in ("copy", "add"):
+        if not any(user and not is_root(user) for user, _ in owners(ins)):
+            return False
+        return _above(copy_destination(model, stage, ins), target)
+    if ins.cmd == "workdir":
+        user = effective_user(stage, ins)
+        if user is not None and is_root(user):
+            return False
+        path = expand(ins.args.strip(), model.stage_scope(stage, ins))
+        base = model.workdirs(stage)[0].get(id(ins), "/")
+        return _above(posixpath.join(base, path), target)
+    return False
+
+
+def _chowns_above(step: Step, target: str, resolver: Resolver) -> bool:
+    """True when the ``chown`` may change ``target`` or a directory above it."""
+    operands = [a for a in step.args if not a.startswith("-")]
+    if not any(a.startswith("--reference") for a in step.args):
+        operands = operands[1:]  # the owner
+    cwd = run_dir(step, resolver)
+    for operand in operands:
+        paths = operand_paths(operand, resolver, cwd)
+        if paths is None or any(_above(p, target) for p in paths):
+            return True
+    return False
+
+
+def _to_other(step: Step) -> bool:
+    """A ``chown`` that names an owner other than root (``--reference``: unknown)."""
+    operands = [a for a in step.args if not a.startswith("-")]
+    if any(a.startswith("--reference") for a in step.args) or not operands:
+        return True
+    owner = operands[0].replace(".", ":").split(":", 1)[0]
+    return owner != "" and not is_root(owner)
+
+
+def _above(path: str, target: str) -> bool:
+    """True when ``path`` is ``target`` or a directory above it, or unknown (a variable)."""
+    return "$" in path or within(target, posixpath.normpath(path).rstrip("/") or "/")
 
 
 def _reaches(step: Step, target: str, resolver: Resolver) -> bool:
