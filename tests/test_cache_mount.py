@@ -2261,6 +2261,8 @@ def test_a_root_run_caching_in_the_home_of_any_later_user_is_unsafe(later: str, 
             "WORKDIR at line 4",
         ),
         ("RUN useradd -m app && chown -R app:app $APP_DIR\n", "RUN at line 2"),
+        ("RUN useradd -m -d /srv/app -u 1001 app\n", "RUN at line 2"),  # its home
+        ("RUN useradd app && install -d -o app -m 0755 /srv/app\n", "RUN at line 2"),
     ],
 )
 def test_pip_as_root_under_a_directory_another_user_may_own_is_unsafe(
@@ -2275,7 +2277,10 @@ def test_pip_as_root_under_a_directory_another_user_may_own_is_unsafe(
         'RUN pip install six\nUSER app\nCMD ["python", "app.py"]\n'
     )
     assert "--mount=type=cache" not in _run(text)
-    assert any(f"that exists is not root's, and {where} may give" in m for m in _fixes(text))
+    assert any(
+        f"when the first of them that exists is not root's, and {where} may give" in m
+        for m in _fixes(text)
+    )
 
 
 def test_pip_as_root_under_directories_root_keeps_stays_safe() -> None:

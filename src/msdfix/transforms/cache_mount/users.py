@@ -12,6 +12,7 @@ from __future__ import annotations
 import posixpath
 
 from msdfix.document import Document
+from msdfix.ecosystems.accounts import created_account
 from msdfix.ecosystems.base import CacheDir
 from msdfix.model import Stage
 from msdfix.model.args import expand
@@ -111,9 +112,9 @@ _OWNERSHIP = ("chown", "chmod", "chgrp")
 
 def given_away(history: History, stage: Stage, ins: Instruction, target: str) -> str | None:
     """An earlier instruction of the lineage that may give ``target`` or a directory above it
-    to a user other than root: a RUN's ``chown`` (an operand msdfix cannot resolve counts), a
-    ``COPY --chown``/``ADD --chown`` there, or a WORKDIR a non-root USER creates; None when
-    there is none."""
+    to a user other than root: a RUN's ``chown`` (an operand msdfix cannot resolve counts) or
+    ``useradd``/``adduser`` creating a home there, a ``COPY --chown``/``ADD --chown`` there,
+    or a WORKDIR a non-root USER creates; None when there is none."""
     for current in stage.lineage:
         for other in current.instructions:
             if current is stage and other.start >= ins.start:
@@ -128,7 +129,9 @@ def _gives(history: History, stage: Stage, ins: Instruction, target: str) -> boo
     if ins.cmd == "run":
         resolver = history.resolver(stage, ins)
         return any(
-            s.program == "chown" and _to_other(s) and _chowns_above(s, target, resolver)
+            (s.program == "chown" and _to_other(s) and _chowns_above(s, target, resolver))
+            or _home_above(s, target)
+            or _installs_above(s, target, resolver)
             for s in history.steps(ins) or []
         )
     if ins.cmd in ("copy", "add"):
@@ -156,6 +159,52 @@ def _chowns_above(step: Step, target: str, resolver: Resolver) -> bool:
         if paths is None or any(_above(p, target) for p in paths):
             return True
     return False
+
+
+def _installs_above(step: Step, target: str, resolver: Resolver) -> bool:
+    """True when ``install -o USER`` (``--owner``) may create ``target`` or a directory above
+    it owned by a user other than root (``install -d -o app /srv/app``)."""
+    if step.program != "install":
+        return False
+    owner, operands = _install_words(list(step.args))
+    if owner is None or is_root(owner):
+        return False
+    cwd = run_dir(step, resolver)
+    for operand in operands:
+        paths = operand_paths(operand, resolver, cwd)
+        if paths is None or any(_above(p, target) for p in paths):
+            return True
+    return False
+
+
+_INSTALL_VALUES = frozenset(
+    "-o --owner -g --group -m --mode -t --target-directory -S --suffix".split()
+)
+
+
+def _install_words(args: list[str]) -> tuple[str | None, list[str]]:
+    """The owner ``install`` gives (None: none) and its operands."""
+    owner: str | None = None
+    operands: list[str] = []
+    words = iter(args)
+    for word in words:
+        if word in _INSTALL_VALUES:
+            value = next(words, "")
+            owner = value if word in ("-o", "--owner") else owner
+        elif word.startswith("--owner="):
+            owner = word.split("=", 1)[1]
+        elif not word.startswith("-"):
+            operands.append(word)
+    return owner, operands
+
+
+def _home_above(step: Step, target: str) -> bool:
+    """True when a ``useradd``/``adduser`` may create the user's home at ``target`` or above
+    it (``useradd -m -d /opt/app``), owned by that user; a home msdfix cannot tell counts."""
+    if step.program not in ("useradd", "adduser"):
+        return False
+    account = created_account(step.program, list(step.args))
+    return account is None or account.home is None or _above(account.home, target)
 
 
 def _to_other(step: Step) -> bool:
