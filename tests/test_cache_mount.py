@@ -2184,6 +2184,8 @@ def test_a_clean_that_may_not_run_first_leaves_the_lists_to_later_readers(clean:
         "RUN V=`apt-cache policy jq`; echo $V > /v",
         "RUN cat <(apt-cache policy jq) > /v",
         "RUN X=$(apt-cache policy jq); rm -rf /var/lib/apt/lists/*",
+        "RUN sh -c 'test -n \"$(apt-cache search jq)\"'",  # a sh -c script's own
+        'RUN sh -c "echo \\$(apt-cache policy jq) > /v"',
     ],
 )
 def test_a_substitution_that_reads_the_lists_is_a_later_reader(reader: str) -> None:

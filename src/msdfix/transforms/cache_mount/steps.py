@@ -503,14 +503,26 @@ def substitution_read(script: RunScript, steps: list[Step]) -> int | None:
     first index step, or None. A substitution's command is no step (``run_steps`` reads the
     words' commands only) yet reads the lists the image holds."""
     first = index_first(steps)
-    for command in sorted(substituted_commands(script.text), key=lambda c: c.start):
+    for at, command in sorted(_substitutions(script.text, 3), key=lambda found: found[0]):
         program, args = program_args(command)
         step = _step(command, program, tuple(args), False, True, None)
         if not (step.refresh or step.reads_index or step.unknown):
             continue
-        if first is None or first.inlined or command.start < first.command.end:
-            return command.start
+        if first is None or first.inlined or at < first.command.end:
+            return at
     return None
+
+
+def _substitutions(text: str, depth: int) -> list[tuple[int, Command]]:
+    """The commands the substitutions of ``text`` run, with where they run in ``text``: a
+    ``sh -c`` script's own (``sh -c 'test -n "$(apt-cache search jq)"'``) at its command."""
+    found = [(c.start, c) for c in substituted_commands(text)]
+    if depth > 0:
+        for command in parse_commands(text):
+            inner = inline_script(command)
+            if inner is not None:
+                found += [(command.start, c) for _, c in _substitutions(inner, depth - 1)]
+    return found
 
 
 def always_runs(step: Step, commands: list[Command]) -> bool:
