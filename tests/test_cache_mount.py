@@ -2177,6 +2177,40 @@ def test_a_clean_that_may_not_run_first_leaves_the_lists_to_later_readers(clean:
     assert any("/var/lib/apt/lists stays in the image: RUN at line" in m for m in _fixes(text))
 
 
+@pytest.mark.parametrize(
+    "reader",
+    [
+        "RUN test -n \"$(apt-cache search --names-only '^jq$')\"",
+        "RUN V=`apt-cache policy jq`; echo $V > /v",
+        "RUN cat <(apt-cache policy jq) > /v",
+        "RUN X=$(apt-cache policy jq); rm -rf /var/lib/apt/lists/*",
+        "RUN sh -c 'test -n \"$(apt-cache search jq)\"'",  # a sh -c script's own
+        'RUN sh -c "echo \\$(apt-cache policy jq) > /v"',
+    ],
+)
+def test_a_substitution_that_reads_the_lists_is_a_later_reader(reader: str) -> None:
+    """Built for real: ``test -n "$(apt-cache search --names-only '^jq$')"`` after an
+    install whose lists a still later RUN deletes built in the original and failed with exit
+    code 1 in the rewrite that had mounted the lists (the command in ``$(...)`` is no step)."""
+    text = (
+        "FROM debian:12\nRUN apt-get update && apt-get install -y curl\n"
+        f"{reader}\nRUN rm -rf /var/lib/apt/lists/*\n"
+    )
+    assert "target=/var/lib/apt/lists," not in _run(text)
+    assert any("/var/lib/apt/lists stays in the image: RUN at line 3" in m for m in _fixes(text))
+
+
+def test_a_substitution_after_the_clean_or_the_refresh_reads_no_image_lists() -> None:
+    """``$(apt-cache ...)`` after the RUN's own clean or refresh reads none of the lists an
+    earlier RUN left: the mount stays."""
+    for later in (
+        "RUN rm -rf /var/lib/apt/lists/* && echo $(apt-cache policy jq) > /v",
+        "RUN echo $(date) > /v\nRUN rm -rf /var/lib/apt/lists/*",
+    ):
+        text = f"FROM debian:12\nRUN apt-get update && apt-get install -y curl\n{later}\n"
+        assert "target=/var/lib/apt/lists," in _run(text)
+
+
 def test_a_clean_in_another_stage_leaves_the_lists_to_this_stage_readers() -> None:
     text = (
         "FROM debian:12 AS base\nRUN apt-get update && apt-get install -y curl\n"
@@ -2217,6 +2251,52 @@ def test_a_root_run_caching_in_the_home_of_any_later_user_is_unsafe(later: str, 
     assert "--mount=type=cache" not in _run(text)
     assert any(f"inside the home of {owner}, whom" in m for m in _fixes(text))
     assert "--mount=type=cache,target=/home/app/.cache/pip" in _run(text, unsafe=True)
+
+
+@pytest.mark.parametrize(
+    "gives, where",
+    [
+        ("RUN useradd -m -u 1001 app && mkdir /srv/app && chown app /srv/app\n", "RUN at line 2"),
+        ("RUN useradd -m -u 1001 app\nCOPY --chown=app data.txt /srv/app/\n", "COPY at line 3"),
+        (
+            "RUN useradd -m -u 1001 app\nUSER app\nWORKDIR /srv/app\nUSER root\n",
+            "WORKDIR at line 4",
+        ),
+        ("RUN useradd -m app && chown -R app:app $APP_DIR\n", "RUN at line 2"),
+        ("RUN useradd -m -d /srv/app -u 1001 app\n", "RUN at line 2"),  # its home
+        ("RUN useradd app && install -d -o app -m 0755 /srv/app\n", "RUN at line 2"),
+    ],
+)
+def test_pip_as_root_under_a_directory_another_user_may_own_is_unsafe(
+    gives: str, where: str
+) -> None:
+    """Built for real (chown and COPY --chown): pip as root keeps no cache where the first
+    directory of its path that exists is not root's, so the original left no /srv/app/.cache;
+    the mount left it root-owned and the app, run as app, failed with "PermissionError:
+    [Errno 13] Permission denied: '/srv/app/.cache/x'"."""
+    text = (
+        f"FROM python:3.11-slim\n{gives}ENV XDG_CACHE_HOME=/srv/app/.cache\n"
+        'RUN pip install six\nUSER app\nCMD ["python", "app.py"]\n'
+    )
+    assert "--mount=type=cache" not in _run(text)
+    assert any(
+        f"when the first of them that exists is not root's, and {where} may give" in m
+        for m in _fixes(text)
+    )
+
+
+def test_pip_as_root_under_directories_root_keeps_stays_safe() -> None:
+    """A chown to root, or of another directory, leaves pip's cache path root's: the mount
+    is as safe as before."""
+    for gives in (
+        "RUN useradd -m app && chown root /srv\n",
+        "RUN useradd -m app && chown app /opt\n",
+    ):
+        text = (
+            f"FROM python:3.11-slim\n{gives}ENV XDG_CACHE_HOME=/srv/app/.cache\n"
+            'RUN pip install six\nUSER app\nCMD ["python", "app.py"]\n'
+        )
+        assert "--mount=type=cache,target=/srv/app/.cache/pip" in _run(text)
 
 
 def test_a_clean_by_another_user_does_not_end_the_search_for_later_readers() -> None:

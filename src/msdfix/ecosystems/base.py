@@ -68,6 +68,9 @@ class PackageManager:
     # The cache keeps a download only where the server's HTTP caching headers allow it (pip's
     # CacheControl cache): an index or mirror that sends none leaves it empty.
     caches_by_headers: bool = False
+    # As root, the tool keeps no cache where the first directory of the cache's path that
+    # exists is not root's (pip's check_path_owner, for ``sudo`` without ``-H``).
+    root_owner_check: bool = False
     # hadolint (DL3032/DL3040) wants the cleanup even with a mount: never remove it, and add no
     # mount to a RUN that empties the cache anyway.
     keeps_cleanup: bool = False

@@ -167,6 +167,8 @@ MANAGERS: tuple[PackageManager, ...] = (
         # and plain-http indexes are never cached): built against such a mirror, the cache
         # stayed empty and a rewrite's copied requirements.txt made the image 22 bytes larger
         caches_by_headers=True,
+        # pip's check_path_owner: as root, no cache under a directory another user owns
+        root_owner_check=True,
         # general options with a value, which may come before the subcommand
         value_options=(
             "--cache-dir",

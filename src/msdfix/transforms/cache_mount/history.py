@@ -27,6 +27,7 @@ from msdfix.transforms.cache_mount.steps import (
     index_first,
     reads_image_index,
     run_steps,
+    substitution_read,
 )
 from msdfix.transforms.cache_mount.targets import Resolver
 
@@ -437,20 +438,27 @@ class History:
         for sequence in sequences:
             for other in sequence:
                 steps = self.steps(other)
-                if steps is not None and self.clears_first(stage, other, steps, target):
+                script = self.script(other)
+                read = None if script is None or steps is None else substitution_read(script, steps)
+                if steps is not None and self.clears_first(stage, other, steps, target, read):
                     break
-                if steps is None or reads_image_index(steps):
+                if steps is None or reads_image_index(steps) or read is not None:
                     return other
                 if any(s.refresh for s in steps):
                     break
         return None
 
-    def clears_first(self, stage: Stage, ins: Instruction, steps: list[Step], target: str) -> bool:
+    def clears_first(
+        self, stage: Stage, ins: Instruction, steps: list[Step], target: str, read: int | None
+    ) -> bool:
         """Whether the RUN deletes ``target`` (``rm -rf /var/lib/apt/lists/*``) in a command
-        that always runs, before any command that may read or refresh the index: what an
-        earlier RUN left there is then read by nothing after it."""
+        that always runs, before any command that may read or refresh the index (``read``:
+        where a substitution's command may read it): what an earlier RUN left there is then
+        read by nothing after it."""
         first = index_first(steps)
         before = steps[: steps.index(first)] if first is not None else steps
+        if read is not None:
+            before = [s for s in before if not s.inlined and s.command.end <= read]
         return self._clears(stage, ins, before, target)
 
     def cleared_later(self, stage: Stage, ins: Instruction, target: str) -> bool:

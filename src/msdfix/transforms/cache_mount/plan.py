@@ -56,6 +56,7 @@ from msdfix.transforms.cache_mount.steps import (
 )
 from msdfix.transforms.cache_mount.targets import Resolver, explicit_dir
 from msdfix.transforms.cache_mount.users import (
+    given_away,
     home_owner,
     later_user,
     original_differs,
@@ -276,6 +277,8 @@ class _Planner:
                 f"root, inside the home of {owner}, whom the image later runs as: {owner} can no "
                 "longer create them there (an app writing ~/.cache/... fails with EACCES)"
             )
+        if unsafe is None and call.manager.root_owner_check and resolver.user == ROOT:
+            unsafe = self._root_check_skipped(target, call)
         uid = self.resolver.uid
         plan.mounts.append(
             Mount(
@@ -304,6 +307,26 @@ class _Planner:
         return (
             f"{who} runs as another user than root later: BuildKit leaves {target} and the "
             f"parents it creates in the image owned by root, and {differs}"
+        )
+
+    def _root_check_skipped(self, target: str, call: ToolCall) -> str | None:
+        """Why a root pip mount is unsafe where pip as root would have kept no cache: the
+        first directory of ``target`` that exists may be another user's (pip's
+        check_path_owner), and that user runs later, finding the mount's root-owned
+        directories where the original left none (built for real: after ``chown app /app``,
+        ``COPY --chown=app``, ``useradd -d``, ``install -d -o app``, the app could no longer
+        create /app/.cache/x)."""
+        if not outside_root_home(target):
+            return None
+        given = given_away(self.history, self.stage, self.ins, target)
+        who = later_user(self.doc, self.stage, self.ins, self.in_final_image) if given else None
+        if who is None:
+            return None
+        return (
+            f"{who} runs as another user than root later: BuildKit leaves {target} and the "
+            f"parents it creates in the image owned by root, where {call.manager.id} as root "
+            f"keeps no cache when the first of them that exists is not root's, and {given} "
+            "may give one of them to another user"
         )
 
     def _brings_config(self, manager: PackageManager) -> bool:

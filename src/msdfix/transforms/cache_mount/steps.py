@@ -20,7 +20,7 @@ from msdfix.shell.classify import (
     tool_calls,
     wrappers,
 )
-from msdfix.shell.commands import Command, parse_commands, surely_runs
+from msdfix.shell.commands import Command, parse_commands, substituted_commands, surely_runs
 from msdfix.shell.script import RunScript
 from msdfix.transforms.cache_mount.targets import Resolver
 
@@ -495,6 +495,34 @@ def reads_image_index(steps: list[Step]) -> bool:
     """True when the RUN may read the package index the image holds (no refresh first)."""
     first = index_first(steps)
     return first is not None and not (first.refresh and not first.conditional)
+
+
+def substitution_read(script: RunScript, steps: list[Step]) -> int | None:
+    """Script offset of the first command a ``$(...)``, backquote or ``<(...)`` runs that may
+    read the package index (``test -n "$(apt-cache search ^jq$)"``) before the RUN's own
+    first index step, or None. A substitution's command is no step (``run_steps`` reads the
+    words' commands only) yet reads the lists the image holds."""
+    first = index_first(steps)
+    for at, command in sorted(_substitutions(script.text, 3), key=lambda found: found[0]):
+        program, args = program_args(command)
+        step = _step(command, program, tuple(args), False, True, None)
+        if not (step.refresh or step.reads_index or step.unknown):
+            continue
+        if first is None or first.inlined or at < first.command.end:
+            return at
+    return None
+
+
+def _substitutions(text: str, depth: int) -> list[tuple[int, Command]]:
+    """The commands the substitutions of ``text`` run, with where they run in ``text``: a
+    ``sh -c`` script's own (``sh -c 'test -n "$(apt-cache search jq)"'``) at its command."""
+    found = [(c.start, c) for c in substituted_commands(text)]
+    if depth > 0:
+        for command in parse_commands(text):
+            inner = inline_script(command)
+            if inner is not None:
+                found += [(command.start, c) for _, c in _substitutions(inner, depth - 1)]
+    return found
 
 
 def always_runs(step: Step, commands: list[Command]) -> bool:

@@ -9,12 +9,17 @@ filled was readable by that user without writing to it.
 
 from __future__ import annotations
 
+import posixpath
+
 from msdfix.document import Document
+from msdfix.ecosystems.accounts import created_account
 from msdfix.ecosystems.base import CacheDir
 from msdfix.model import Stage
+from msdfix.model.args import expand
 from msdfix.model.base_images import ROOT
+from msdfix.model.copies import copy_destination
 from msdfix.model.paths import within
-from msdfix.model.users import is_root
+from msdfix.model.users import effective_user, is_root, owners
 from msdfix.shell.classify import ToolCall, other_user
 from msdfix.shell.commands import parse_commands
 from msdfix.shell.entry import context_script, entry_command
@@ -103,6 +108,117 @@ def original_differs(
 
 
 _OWNERSHIP = ("chown", "chmod", "chgrp")
+
+
+def given_away(history: History, stage: Stage, ins: Instruction, target: str) -> str | None:
+    """An earlier instruction of the lineage that may give ``target`` or a directory above it
+    to a user other than root: a RUN's ``chown`` (an operand msdfix cannot resolve counts) or
+    ``useradd``/``adduser`` creating a home there, a ``COPY --chown``/``ADD --chown`` there,
+    or a WORKDIR a non-root USER creates; None when there is none."""
+    for current in stage.lineage:
+        for other in current.instructions:
+            if current is stage and other.start >= ins.start:
+                return None
+            if _gives(history, current, other, target):
+                return f"{other.cmd.upper()} at line {other.start_line}"
+    return None
+
+
+def _gives(history: History, stage: Stage, ins: Instruction, target: str) -> bool:
+    model = history.doc.model
+    if ins.cmd == "run":
+        resolver = history.resolver(stage, ins)
+        return any(
+            (s.program == "chown" and _to_other(s) and _chowns_above(s, target, resolver))
+            or _home_above(s, target)
+            or _installs_above(s, target, resolver)
+            for s in history.steps(ins) or []
+        )
+    if ins.cmd in ("copy", "add"):
+        if not any(user and not is_root(user) for user, _ in owners(ins)):
+            return False
+        return _above(copy_destination(model, stage, ins), target)
+    if ins.cmd == "workdir":
+        user = effective_user(stage, ins)
+        if user is not None and is_root(user):
+            return False
+        path = expand(ins.args.strip(), model.stage_scope(stage, ins))
+        base = model.workdirs(stage)[0].get(id(ins), "/")
+        return _above(posixpath.join(base, path), target)
+    return False
+
+
+def _chowns_above(step: Step, target: str, resolver: Resolver) -> bool:
+    """True when the ``chown`` may change ``target`` or a directory above it."""
+    operands = [a for a in step.args if not a.startswith("-")]
+    if not any(a.startswith("--reference") for a in step.args):
+        operands = operands[1:]  # the owner
+    cwd = run_dir(step, resolver)
+    for operand in operands:
+        paths = operand_paths(operand, resolver, cwd)
+        if paths is None or any(_above(p, target) for p in paths):
+            return True
+    return False
+
+
+def _installs_above(step: Step, target: str, resolver: Resolver) -> bool:
+    """True when ``install -o USER`` (``--owner``) may create ``target`` or a directory above
+    it owned by a user other than root (``install -d -o app /srv/app``)."""
+    if step.program != "install":
+        return False
+    owner, operands = _install_words(list(step.args))
+    if owner is None or is_root(owner):
+        return False
+    cwd = run_dir(step, resolver)
+    for operand in operands:
+        paths = operand_paths(operand, resolver, cwd)
+        if paths is None or any(_above(p, target) for p in paths):
+            return True
+    return False
+
+
+_INSTALL_VALUES = frozenset(
+    "-o --owner -g --group -m --mode -t --target-directory -S --suffix".split()
+)
+
+
+def _install_words(args: list[str]) -> tuple[str | None, list[str]]:
+    """The owner ``install`` gives (None: none) and its operands."""
+    owner: str | None = None
+    operands: list[str] = []
+    words = iter(args)
+    for word in words:
+        if word in _INSTALL_VALUES:
+            value = next(words, "")
+            owner = value if word in ("-o", "--owner") else owner
+        elif word.startswith("--owner="):
+            owner = word.split("=", 1)[1]
+        elif not word.startswith("-"):
+            operands.append(word)
+    return owner, operands
+
+
+def _home_above(step: Step, target: str) -> bool:
+    """True when a ``useradd``/``adduser`` may create the user's home at ``target`` or above
+    it (``useradd -m -d /opt/app``), owned by that user; a home msdfix cannot tell counts."""
+    if step.program not in ("useradd", "adduser"):
+        return False
+    account = created_account(step.program, list(step.args))
+    return account is None or account.home is None or _above(account.home, target)
+
+
+def _to_other(step: Step) -> bool:
+    """A ``chown`` that names an owner other than root (``--reference``: unknown)."""
+    operands = [a for a in step.args if not a.startswith("-")]
+    if any(a.startswith("--reference") for a in step.args) or not operands:
+        return True
+    owner = operands[0].replace(".", ":").split(":", 1)[0]
+    return owner != "" and not is_root(owner)
+
+
+def _above(path: str, target: str) -> bool:
+    """True when ``path`` is ``target`` or a directory above it, or unknown (a variable)."""
+    return "$" in path or within(target, posixpath.normpath(path).rstrip("/") or "/")
 
 
 def _reaches(step: Step, target: str, resolver: Resolver) -> bool:
