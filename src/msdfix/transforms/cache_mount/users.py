@@ -153,6 +153,12 @@ def _chowns_above(step: Step, target: str, resolver: Resolver) -> bool:
     operands = [a for a in step.args if not a.startswith("-")]
     if not any(a.startswith("--reference") for a in step.args):
         operands = operands[1:]  # the owner
+    return _any_above(step, operands, target, resolver)
+
+
+def _any_above(step: Step, operands: list[str], target: str, resolver: Resolver) -> bool:
+    """True when a path operand of ``step`` may be ``target`` or a directory above it (an
+    operand msdfix cannot expand may be any)."""
     cwd = run_dir(step, resolver)
     for operand in operands:
         paths = operand_paths(operand, resolver, cwd)
@@ -169,12 +175,7 @@ def _installs_above(step: Step, target: str, resolver: Resolver) -> bool:
     owner, operands = _install_words(list(step.args))
     if owner is None or is_root(owner):
         return False
-    cwd = run_dir(step, resolver)
-    for operand in operands:
-        paths = operand_paths(operand, resolver, cwd)
-        if paths is None or any(_above(p, target) for p in paths):
-            return True
-    return False
+    return _any_above(step, operands, target, resolver)
 
 
 _INSTALL_VALUES = frozenset(
