@@ -1454,7 +1454,7 @@ def test_a_source_that_cannot_be_read_is_not_free_of_system_fonts(
             "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf, which fonts-dejavu-core brings",
         ),
         (
-            'RUN apt-get update && apt-get install -y fontconfig && fc-cache -f\nCMD ["python"]',
+            'RUN apt-get update && apt-get install -y fontconfig && fc-cache -f\nCMD ["python", "app.py"]',
             None,
         ),
     ],
@@ -1734,3 +1734,24 @@ def test_a_deploy_platform_file_msdfix_cannot_read_keeps_distroless_unsafe(
         in f.message
         for f in result.suggestions
     )
+
+
+@pytest.mark.parametrize(
+    ("entry", "safe"),
+    [
+        ('ENTRYPOINT ["python3"]', False),
+        ('ENTRYPOINT ["/usr/local/bin/python", "-u"]', False),
+        ('CMD ["python3", "-c", "print(1)"]', True),
+    ],
+)
+def test_a_bare_interpreter_is_a_tool_environment(entry: str, safe: bool) -> None:
+    """``python3`` with no program runs what the image's users bring, as a bare shell does:
+    built, a split of ``ENTRYPOINT ["/usr/local/bin/python"]`` onto python:slim lost gcc and
+    ``docker run IMAGE -m pip install --no-binary psutil psutil`` failed; python:3.12-slim
+    lacks gcc as well."""
+    text = f"FROM python:3.12\nENV PYTHONUNBUFFERED=1\n{entry}\n"
+    result = _run(text)
+    assert ("FROM python:3.12-slim" in result.output) is safe
+    if not safe:
+        [fix] = result.suggestions
+        assert "with no program: its users may rely on tools of the full image" in fix.message

@@ -10,6 +10,7 @@ import pytest
 
 from fixture_cases import Case, cases, check_case
 from msdfix.document import Document
+from msdfix.ecosystems.programs import bare_interpreter
 from msdfix.engine import Settings, rewrite
 from msdfix.model import BuildContext
 from msdfix.model.config import final_config
@@ -198,10 +199,15 @@ def test_python_without_context_is_unsafe():
     assert "unsafe" in _messages(result)
 
 
-@pytest.mark.parametrize("entry", [None, 'CMD ["bash"]', "CMD /bin/sh"])
+@pytest.mark.parametrize(
+    "entry",
+    [None, 'CMD ["bash"]', "CMD /bin/sh", 'ENTRYPOINT ["/usr/local/bin/python"]', "CMD python3 -u"],
+)
 def test_tool_image_split_is_unsafe_and_keeps_its_tools(tmp_path, entry):
-    """No CMD/ENTRYPOINT (or a bare shell): the image's users run their own commands, so the
-    tools it installs stay and the slimmer runtime is only offered as unsafe."""
+    """No CMD/ENTRYPOINT (or a bare shell or interpreter): the image's users run their own
+    commands, so the tools it installs stay and the slimmer runtime is only offered as unsafe.
+    Built: `ENTRYPOINT ["/usr/local/bin/python"]` split to python:slim lost gcc, and
+    `docker run IMAGE -m pip install --no-binary psutil psutil` failed (no gcc); the original built."""
     (tmp_path / "requirements.txt").write_text(  # the whole tree, hashed
         "requests==2.31.0 --hash=sha256:" + "0" * 64 + "\n"
     )
@@ -219,6 +225,23 @@ def test_tool_image_split_is_unsafe_and_keeps_its_tools(tmp_path, entry):
     unsafe = _run(_df(*lines, *([entry] if entry else [])), tmp_path, unsafe=True).output
     runtime = unsafe.split("AS runtime", 1)[1]
     assert "jq" in runtime and "curl" in runtime
+
+
+@pytest.mark.parametrize(
+    ("argv", "bare"),
+    [
+        (["python"], True),
+        (["/usr/local/bin/python3.11", "-u"], True),
+        (["node", "-i"], True),
+        (["python", "-m", "http.server"], False),
+        (["python", "app.py"], False),
+        (["node", "-e", "1"], False),
+        (["gunicorn"], False),
+    ],
+)
+def test_a_bare_interpreter_starts_no_program_of_its_own(argv, bare):
+    """python(1), node(1): with no script and no -c/-m/-e they read the program from the user."""
+    assert bare_interpreter(argv) is bare
 
 
 NODE_API = ("FROM node:18", "WORKDIR /app", "COPY . .", "RUN npm ci", 'CMD ["node", "server.js"]')

@@ -10,6 +10,8 @@ a file, ``make``, a program from the build context. Unknown may do anything.
 
 from __future__ import annotations
 
+import re
+
 # Programs that print, test, wait, inspect or set the shell's own state: they create no file
 # and read no cache, so they are harmless anywhere (the one list; users add what they also allow).
 HARMLESS = frozenset(
@@ -42,6 +44,24 @@ INERT = HARMLESS | frozenset(
 POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash"})
 # Programs that run the script given with -c, or a script file (then unknown).
 SHELLS = POSIX_SHELLS | {"zsh", "ksh", "busybox"}
+# Interpreters that, given no program (no script, no ``-c``/``-m``/``-e``), start a prompt or
+# read the program from stdin (python(1), node(1), irb(1)): the image's users bring the program.
+REPLS = frozenset(
+    {"python", "python2", "python3", "pypy", "pypy3", "ipython", "node", "nodejs", "irb"}
+)
+_VERSIONED_REPL = re.compile(r"(?:python|pypy)[23](?:\.\d+)?")
+# Their options that give the program on the command line.
+REPL_PROGRAM_OPTIONS = frozenset({"-c", "-m", "-e", "-p", "--eval", "--print"})
+
+
+def bare_interpreter(argv: list[str]) -> bool:
+    """``argv`` starts an interpreter with no program of its own (``python3``, ``node -i``)."""
+    name = argv[0].rsplit("/", 1)[-1] if argv else ""
+    if name not in REPLS and not _VERSIONED_REPL.fullmatch(name):
+        return False
+    return all(a.startswith("-") and a not in REPL_PROGRAM_OPTIONS for a in argv[1:])
+
+
 # Prefixes that run the rest of the command line as a program.
 WRAPPERS = frozenset({"sudo", "exec", "command", "nice", "nohup", "time", "env", "eatmydata"})
 

@@ -11,7 +11,13 @@ import sys
 from dataclasses import dataclass, field
 
 from msdfix.ecosystems.node import SCRIPT_RUNNERS, script_bodies
-from msdfix.ecosystems.programs import APP_STARTERS, HARMLESS, POSIX_SHELLS, SHELLS
+from msdfix.ecosystems.programs import (
+    APP_STARTERS,
+    HARMLESS,
+    POSIX_SHELLS,
+    SHELLS,
+    bare_interpreter,
+)
 from msdfix.model.context import BuildContext
 from msdfix.model.stages import Stage
 from msdfix.shell.classify import after_wrappers, inner_script, program_args, unwrapped, wrappers
@@ -83,15 +89,15 @@ class Entry:
 
     @property
     def interactive(self) -> bool:
-        """The container starts a shell with no script: its users run their own commands."""
-        return (
-            bool(self.argv) and posixpath.basename(self.argv[0]) in SHELLS and len(self.argv) == 1
-        )
+        """The container starts a shell with no script, or an interpreter with no program
+        (``ENTRYPOINT ["python"]``): its users run their own commands."""
+        bare_shell = bool(self.argv) and posixpath.basename(self.argv[0]) in SHELLS
+        return (bare_shell and len(self.argv) == 1) or bare_interpreter(self.argv)
 
 
 def toolbox(found: Entry | None) -> bool:
-    """An image that starts no program of its own (no CMD/ENTRYPOINT, or a bare shell) is a
-    tool environment: what its users run in it is unknown."""
+    """An image that starts no program of its own (no CMD/ENTRYPOINT, a bare shell or
+    interpreter) is a tool environment: what its users run in it is unknown."""
     return found is None or found.interactive
 
 

@@ -24,7 +24,7 @@ from msdfix.ecosystems.images import (
 from msdfix.ecosystems.jdk import compiling_reason, source_file_launch
 from msdfix.ecosystems.node import SCRIPT_RUNNERS
 from msdfix.ecosystems.os import APT_PROGRAMS, CA_CERTIFICATES, needs_man_pages
-from msdfix.ecosystems.programs import POSIX_SHELLS, SHELLS
+from msdfix.ecosystems.programs import POSIX_SHELLS, SHELLS, bare_interpreter
 from msdfix.ecosystems.slim_lacks import netbase_use, system_font_use
 from msdfix.model import BuildContext, Stage
 from msdfix.model.base_images import HUB_REGISTRIES
@@ -230,10 +230,20 @@ class Planner:
         return None
 
     def _toolbox(self, unsafe: list[str]) -> None:
-        """A final stage that starts a shell (or the base's CMD) is a tool environment."""
-        if self.family.full_only_tools and self._entry() in ("", "sh"):
-            what = "sets no CMD/ENTRYPOINT" if self._entry() == "" else "starts a shell"
-            unsafe.append(f"the image {what}: its users may rely on tools of the full image")
+        """A final stage that starts a shell, an interpreter with no program (``python3``: the
+        users bring it) or the base's CMD is a tool environment."""
+        if not self.family.full_only_tools:
+            return
+        found = entry(self.stage)
+        if self._entry() == "":
+            what = "sets no CMD/ENTRYPOINT"
+        elif self._entry() == "sh":
+            what = "starts a shell"
+        elif found is not None and bare_interpreter(found.argv):
+            what = f"starts `{found.argv[0]}` with no program"
+        else:
+            return
+        unsafe.append(f"the image {what}: its users may rely on tools of the full image")
 
     def _onbuild(self, unsafe: list[str]) -> None:
         """ONBUILD triggers run in the builds of child images, on inputs msdfix never sees
