@@ -2647,16 +2647,25 @@ def test_a_dependency_program_yarn_runs_by_name_counts_as_started(
     assert "prod-deps" not in out, messages
 
 
-def test_a_dependency_program_yarn_runs_after_the_install_keeps_the_build_modules(
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    ("script", "run", "said"),
+    [
+        ("node build.js", "yarn patch-package && yarn build", "runs `yarn patch-package`, which may change node_modules"),
+        ("npx patch-package && node build.js", "yarn build", "writes into node_modules"),
+        ("yarn patch-package && node build.js", "yarn build", "writes into node_modules"),
+        ("npm exec patch-package && node build.js", "yarn build", "writes into node_modules"),
+    ],
+)  # fmt: skip
+def test_patch_package_a_runner_runs_after_the_install_keeps_the_build_modules(
+    tmp_path: Path, script: str, run: str, said: str
 ) -> None:
     """``yarn patch-package`` runs the dependency's program (no script has the name) and
-    patches node_modules in place, as ``npx patch-package`` does: built for real, the
-    prod-deps runtime answered with the unpatched ms ("up 1m 5ms" against "... 5ms
-    (patched)")."""
+    patches node_modules in place, as ``npx patch-package`` does, in a RUN after the install
+    or in the build script: built for real, the prod-deps runtime answered with the
+    unpatched ms ("up 1m 5ms" against "... 5ms (patched)")."""
     package = {
         "name": "app",
-        "scripts": {"build": "node build.js", "start": "node dist/app.js"},
+        "scripts": {"build": script, "start": "node dist/app.js"},
         "dependencies": {"ms": "2.1.3"},
         "devDependencies": {"patch-package": "^8.0.0"},
     }
@@ -2666,12 +2675,12 @@ def test_a_dependency_program_yarn_runs_after_the_install_keeps_the_build_module
     )
     text = (
         "FROM node:18\nWORKDIR /app\nCOPY package.json yarn.lock ./\n"
-        "RUN yarn install --frozen-lockfile\nCOPY . .\nRUN yarn patch-package && yarn build\n"
+        f"RUN yarn install --frozen-lockfile\nCOPY . .\nRUN {run}\n"
         'CMD ["node", "dist/app.js"]\n'
     )
     out, messages, _ = _split(text, root)
     assert "prod-deps" not in out, messages
-    assert "runs `yarn patch-package`, which may change node_modules" in messages, messages
+    assert said in messages, messages
 
 
 def test_a_runner_command_is_not_a_dependency_program(tmp_path: Path) -> None:
@@ -2689,30 +2698,3 @@ def test_a_runner_command_is_not_a_dependency_program(tmp_path: Path) -> None:
     )
     out, messages, _ = _split(text, root)
     assert "AS prod-deps" in out, messages
-
-
-@pytest.mark.parametrize("runner", ["npx ", "yarn ", "npm exec "])
-def test_a_build_script_that_runs_patch_package_through_a_runner_keeps_the_modules(
-    tmp_path: Path, runner: str
-) -> None:
-    """``"build": "npx patch-package && node build.js"`` patches node_modules in place, as the
-    bare ``patch-package`` does (the prod-deps runtime of ``yarn patch-package`` answered
-    with the unpatched ms, built for real)."""
-    package = {
-        "name": "app",
-        "scripts": {"build": f"{runner}patch-package && node build.js"},
-        "dependencies": {"ms": "2.1.3"},
-        "devDependencies": {"patch-package": "^8.0.0"},
-    }
-    root = _write(
-        tmp_path,
-        {"package.json": json.dumps(package), "yarn.lock": "# yarn lockfile v1\n", "app.js": ""},
-    )
-    text = (
-        "FROM node:18\nWORKDIR /app\nCOPY package.json yarn.lock ./\n"
-        "RUN yarn install --frozen-lockfile\nCOPY . .\nRUN yarn build\n"
-        'CMD ["node", "dist/app.js"]\n'
-    )
-    out, messages, _ = _split(text, root)
-    assert "prod-deps" not in out, messages
-    assert "writes into node_modules" in messages, messages
