@@ -101,7 +101,7 @@ class Repo:
         return step_outputs(self.github_output.read_text())
 
     def pr(
-        self, *args: str, cwd: Path | None = None, **env: str
+        self, *args: str, cwd: Path | None = None, timeout: float = 120, **env: str
     ) -> subprocess.CompletedProcess[str]:
         self.github_output.write_text("")
         proc = subprocess.run(
@@ -110,7 +110,7 @@ class Repo:
             capture_output=True,
             text=True,
             env=self.env(**env),
-            timeout=120,
+            timeout=timeout,
         )
         self.outputs += [proc.stdout, proc.stderr, self.github_output.read_text()]
         return proc
@@ -1424,7 +1424,9 @@ def test_verify_with_docker_end_to_end(tmp_path: Path, api: FakeGitHub) -> None:
     }
     repo = make_repo(tmp_path, files)
     env = {k: v for k, v in sd.docker_env().items() if k.startswith("DOCKER")}
-    proc = repo.pr(*api_args(api, "--verify", "--verify-option=--smoke-http=8000"), **env)
+    # two real builds with pip downloads: 33 s here, over 120 s once in CI with a slow index
+    args = api_args(api, "--verify", "--verify-option=--smoke-http=8000")
+    proc = repo.pr(*args, timeout=600, **env)
     assert proc.returncode == 0, proc.stderr
     text = api.requests[1].body["body"]
     assert "### Verification (`msdfix verify`)" in text
