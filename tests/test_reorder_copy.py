@@ -1491,6 +1491,13 @@ def test_a_pipfile_file_dependency_is_local(tmp_path: Path, dep: str, local: boo
             },
             "npm install",
         ),
+        (  # a yarn 1 yarn.lock with no entry for package.json's ms@2.1.3: yarn saves a new one
+            {
+                "package.json": json.dumps({"name": "a", "dependencies": {"ms": "2.1.3"}}),
+                "yarn.lock": '# yarn lockfile v1\n\n\nms@2.1.2:\n  version "2.1.2"\n',
+            },
+            "yarn install --no-progress",
+        ),
     ],
 )
 def test_an_install_that_rewrites_a_stale_lock_is_not_moved_safely(
@@ -1511,6 +1518,37 @@ def test_an_install_that_rewrites_a_stale_lock_is_not_moved_safely(
             json.dumps({"name": "a", "dependencies": {"ms": "2.1.3"}})
         )
         assert _run(text, tmp_path)[0] != text
+
+
+@pytest.mark.parametrize(
+    ("dependencies", "safe"),
+    [
+        ({"ms": "2.1.3", "@a/b": "^1.0.0"}, True),  # every pattern has an entry
+        ({"ms": "2.1.3", "@a/b": "^1.1.0"}, False),  # ^1.1.0 is not locked
+        ({"ms": "^2.1.0"}, False),
+        ({"@a/b": "~1.0.2"}, True),  # the entry's second pattern
+    ],
+)
+def test_a_yarn_1_lock_missing_a_pattern_is_stale(
+    tmp_path: Path, dependencies: dict[str, str], safe: bool
+) -> None:
+    """Round 21 (bulk, built for real): a plain yarn 1 install moved before ``COPY . .`` saved
+    the lock with the entry the context's yarn.lock lacked into the bind mount, and the full
+    COPY put the stale copy back: the image's yarn.lock differed from the original's."""
+    lock = (
+        "# yarn lockfile v1\n\n\n"
+        '"@a/b@^1.0.0", "@a/b@~1.0.2":\n  version "1.0.3"\n\n'
+        'ms@2.1.3:\n  version "2.1.3"\n'
+    )
+    (tmp_path / "package.json").write_text(json.dumps({"name": "a", "dependencies": dependencies}))
+    (tmp_path / "yarn.lock").write_text(lock)
+    text = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn install\nCMD ["node", "s.js"]\n'
+    out, _, explained = _run(text, tmp_path)
+    assert (out != text) is safe, explained
+    assert safe or any("yarn.lock (it locks no " in m for m in explained), explained
+    # a frozen install never writes the lock
+    frozen = text.replace("yarn install", "yarn install --frozen-lockfile")
+    assert _run(frozen, tmp_path)[0] != frozen
 
 
 def test_manifests_copied_just_before_are_not_copied_again(tmp_path: Path) -> None:

@@ -283,6 +283,34 @@ def yarn_berry(ctx: BuildContext, base: str, package: object) -> bool:
     return ctx.exists(rc) or (major is not None and int(major.group(1)) >= 2)
 
 
+# A yarn 1 lock entry's first line: its patterns, ``"@a/b@^1.0.0", "@a/b@^1.1.0":`` or ``ms@2.1.3:``.
+_CLASSIC_KEYS = re.compile(r"^(?![\s#])(.+):[^\S\n]*$", re.M)
+
+
+def yarn_classic_unlocked(lock: str, package: object) -> str | None:
+    """A ``name@range`` that package.json declares (dependencies, devDependencies,
+    optionalDependencies) and a yarn 1 lock file has no entry for: yarn 1's install that is not
+    frozen resolves it and saves the lock file ("Saved lockfile", built: yarn 1.22 added the
+    missing entry in place). None when every pattern is locked, the lock is not yarn 1's, or
+    the project has workspaces (their packages are not locked); ``link:`` ranges and empty or
+    ``*`` ones, which yarn may lock under another pattern, count as locked."""
+    if "# yarn lockfile v1" not in lock[:300] or not isinstance(package, dict):
+        return None
+    if package.get("workspaces"):
+        return None
+    keys = {
+        key.strip().strip('"') for line in _CLASSIC_KEYS.findall(lock) for key in line.split(",")
+    }
+    for field in ("dependencies", "devDependencies", "optionalDependencies"):
+        declared = package.get(field)
+        for name, spec in declared.items() if isinstance(declared, dict) else ():
+            if not isinstance(spec, str) or spec.strip() in ("", "*") or spec.startswith("link:"):
+                continue
+            if f"{name}@{spec}" not in keys:
+                return f"{name}@{spec}"
+    return None
+
+
 def yarn_version_set(argv: list[str]) -> str | None:
     """The yarn version spec a command makes later ``yarn`` calls run: ``corepack prepare
     yarn@4.1.1 --activate``, ``corepack install -g yarn@stable``, ``corepack use yarn@4``,

@@ -22,6 +22,7 @@ from msdfix.ecosystems.node import (
     project_cache,
     read_dependencies,
     yarn_berry,
+    yarn_classic_unlocked,
     yarn_env_files,
     yarn_parent_config,
 )
@@ -367,6 +368,11 @@ def _stale_lock(ctx: BuildContext, base: str, package: dict[str, Any], use: Use)
         lock = ctx.read_known(posixpath.join(base, "yarn.lock"), MAX_SCANNED_BYTES)
         if lock is not None and "__metadata:" not in lock:
             return "yarn.lock"
+    elif program in ("yarn", "yarnpkg"):
+        lock = ctx.read_known(posixpath.join(base, "yarn.lock"), MAX_SCANNED_BYTES)
+        missing = yarn_classic_unlocked(lock, package) if lock is not None else None
+        if missing is not None:
+            return f"yarn.lock (it locks no {missing})"
     if program != "npm":
         return None
     text = ctx.read_known(posixpath.join(base, "package-lock.json"), MAX_SCANNED_BYTES)
