@@ -283,31 +283,60 @@ def yarn_berry(ctx: BuildContext, base: str, package: object) -> bool:
     return ctx.exists(rc) or (major is not None and int(major.group(1)) >= 2)
 
 
-# A yarn 1 lock entry's first line: its patterns, ``"@a/b@^1.0.0", "@a/b@^1.1.0":`` or ``ms@2.1.3:``.
-_CLASSIC_KEYS = re.compile(r"^(?![\s#])(.+):[^\S\n]*$", re.M)
+# A yarn 1 lock entry's first line: its patterns, ``"@a/b@^1.0.0", "@a/b@~1.0.2":`` or
+# ``ms@2.1.3:``; a dependency line under ``dependencies:``: ``    "@a/b" "^1.0.0"``.
+_CLASSIC_KEYS = re.compile(r"^(?![\s#])(.+):[^\S\n]*$")
+_CLASSIC_DEP = re.compile(r'^[ ]{4}"?([^"\s]+)"?[ ]+"?([^"\n]*?)"?[ ]*$')
 
 
-def yarn_classic_unlocked(lock: str, package: object) -> str | None:
-    """A ``name@range`` that package.json declares (dependencies, devDependencies,
-    optionalDependencies) and a yarn 1 lock file has no entry for: yarn 1's install that is not
-    frozen resolves it and saves the lock file ("Saved lockfile", built: yarn 1.22 added the
-    missing entry in place). None when every pattern is locked, the lock is not yarn 1's, or
-    the project has workspaces (their packages are not locked); ``link:`` ranges and empty or
-    ``*`` ones, which yarn may lock under another pattern, count as locked."""
+def _classic_entries(lock: str) -> tuple[dict[str, int], list[list[str]]]:
+    """A yarn 1 lock's patterns (each to its entry's index) and each entry's dependency
+    patterns (``dependencies`` and ``optionalDependencies``)."""
+    owner: dict[str, int] = {}
+    deps: list[list[str]] = []
+    for line in lock.splitlines():
+        key = _CLASSIC_KEYS.match(line)
+        if key:
+            deps.append([])
+            for pattern in key.group(1).split(","):
+                owner[pattern.strip().strip('"')] = len(deps) - 1
+            continue
+        dep = _CLASSIC_DEP.match(line)
+        if dep and deps:
+            deps[-1].append(f"{dep.group(1)}@{dep.group(2)}")
+    return owner, deps
+
+
+def yarn_classic_stale(lock: str, package: object) -> str | None:
+    """Why yarn 1's install that is not frozen saves a new yarn.lock ("Saved lockfile"), or
+    None when the lock is in step: a ``name@range`` package.json (dependencies,
+    devDependencies, optionalDependencies) or a locked entry asks for has no entry (yarn
+    resolves and adds it), or an entry none of them reaches (yarn drops it). Both built with
+    yarn 1.22: the lock rewritten in place. None too for a lock that is not yarn 1's and for
+    projects with workspaces or resolutions (their entries follow other rules), and ``link:``,
+    empty and ``*`` ranges (locked under another pattern, or not at all) end the search."""
     if "# yarn lockfile v1" not in lock[:300] or not isinstance(package, dict):
         return None
-    if package.get("workspaces"):
+    if package.get("workspaces") or package.get("resolutions"):
         return None
-    keys = {
-        key.strip().strip('"') for line in _CLASSIC_KEYS.findall(lock) for key in line.split(",")
-    }
+    owner, deps = _classic_entries(lock)
+    todo: list[str] = []
     for field in ("dependencies", "devDependencies", "optionalDependencies"):
         declared = package.get(field)
         for name, spec in declared.items() if isinstance(declared, dict) else ():
             if not isinstance(spec, str) or spec.strip() in ("", "*") or spec.startswith("link:"):
-                continue
-            if f"{name}@{spec}" not in keys:
-                return f"{name}@{spec}"
+                return None
+            todo.append(f"{name}@{spec}")
+    seen: set[int] = set()
+    while todo:
+        pattern = todo.pop()
+        if pattern not in owner:
+            return f"it locks no {pattern}"
+        if owner[pattern] not in seen:
+            seen.add(owner[pattern])
+            todo.extend(deps[owner[pattern]])
+    if len(seen) < len(deps):
+        return f"it locks {len(deps) - len(seen)} package(s) nothing asks for"
     return None
 
 

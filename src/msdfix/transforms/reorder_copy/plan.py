@@ -22,7 +22,7 @@ from msdfix.ecosystems.node import (
     project_cache,
     read_dependencies,
     yarn_berry,
-    yarn_classic_unlocked,
+    yarn_classic_stale,
     yarn_env_files,
     yarn_parent_config,
 )
@@ -370,9 +370,9 @@ def _stale_lock(ctx: BuildContext, base: str, package: dict[str, Any], use: Use)
             return "yarn.lock"
     elif program in ("yarn", "yarnpkg"):
         lock = ctx.read_known(posixpath.join(base, "yarn.lock"), MAX_SCANNED_BYTES)
-        missing = yarn_classic_unlocked(lock, package) if lock is not None else None
-        if missing is not None:
-            return f"yarn.lock (it locks no {missing})"
+        why = yarn_classic_stale(lock, package) if lock is not None else None
+        if why is not None:
+            return f"yarn.lock ({why})"
     if program != "npm":
         return None
     text = ctx.read_known(posixpath.join(base, "package-lock.json"), MAX_SCANNED_BYTES)
