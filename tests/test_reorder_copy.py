@@ -1554,6 +1554,44 @@ def test_a_yarn_1_lock_out_of_step_is_stale(
     assert _run(frozen, tmp_path)[0] != frozen
 
 
+@pytest.mark.parametrize(
+    ("head", "safe"),
+    [
+        ("FROM node:20", False),
+        ("FROM node", False),  # latest: npm 10
+        ("FROM node:10", True),  # npm 6 keeps a version 1 lock
+        ("FROM node:14.17-slim", True),
+        ("FROM node:10\nRUN npm install -g npm@8", False),  # another npm
+        ("FROM node:10\nRUN npm i -g npm", False),
+    ],
+)
+def test_an_old_package_lock_that_npm_rewrites_is_stale(
+    tmp_path: Path, head: str, safe: bool
+) -> None:
+    """Round 21 (bulk, built for real with npm 10): ``npm install`` moved before ``COPY .
+    /src`` rewrote a lockfileVersion 1 package-lock.json as version 3 ("npm warn old
+    lockfile ... one-time fix-up") in the bind mount, and the full COPY put the old one back:
+    the original image's package-lock.json had 507 bytes (version 3), the rewrite's 347
+    (version 1). npm 6 (node images up to 14) keeps a version 1 lock."""
+    (tmp_path / "package.json").write_text(
+        json.dumps({"name": "a", "version": "1.0.0", "dependencies": {"ms": "2.1.3"}})
+    )
+    lock = {
+        "name": "a",
+        "version": "1.0.0",
+        "lockfileVersion": 1,
+        "requires": True,
+        "dependencies": {"ms": {"version": "2.1.3"}},
+    }
+    (tmp_path / "package-lock.json").write_text(json.dumps(lock))
+    text = (
+        f'{head}\nCOPY . /src\nWORKDIR /src\nRUN npm install --production\nCMD ["node", "s.js"]\n'
+    )
+    out, _, explained = _run(text, tmp_path)
+    assert ("--mount=type=bind" in out) is safe, explained
+    assert safe or any("lockfileVersion 1, which npm 7" in m for m in explained), explained
+
+
 def test_manifests_copied_just_before_are_not_copied_again(tmp_path: Path) -> None:
     (tmp_path / "go.mod").write_text("module x\n\ngo 1.19\n")
     (tmp_path / "go.sum").write_text("")

@@ -340,6 +340,22 @@ def yarn_classic_stale(lock: str, package: object) -> str | None:
     return None
 
 
+# A RUN that may put another npm in the image: ``npm install -g npm@10``, ``npm i -g npm``.
+_NPM_UPGRADE = re.compile(r"\bnpm@|\bnpm\b[^\n;&|]*[ \t]npm(?![\w@.-])")
+
+
+def npm_keeps_v1_lock(image: str, tag: str | None, runs: list[str]) -> bool:
+    """Whether the npm that runs keeps a lockfileVersion 1 package-lock.json as it is: npm 7
+    and later rewrite it as version 3 ("npm warn old lockfile ... This is a one-time fix-up",
+    built with npm 10: 347 bytes became 507), npm 6 keeps it. Only the node image with a tag
+    whose major is 14 or less (npm 6) keeps it, when no earlier RUN (``runs``) installs
+    another npm."""
+    major = re.match(r"(\d+)(?:[.-]|$)", tag or "")
+    if image != "node" or major is None or int(major.group(1)) > 14:
+        return False
+    return not any(_NPM_UPGRADE.search(text) for text in runs)
+
+
 def yarn_version_set(argv: list[str]) -> str | None:
     """The yarn version spec a command makes later ``yarn`` calls run: ``corepack prepare
     yarn@4.1.1 --activate``, ``corepack install -g yarn@stable``, ``corepack use yarn@4``,

@@ -18,6 +18,7 @@ from msdfix.ecosystems.node import (
     local_dependency,
     local_package_config,
     locked_local,
+    npm_keeps_v1_lock,
     patched_dependencies,
     project_cache,
     read_dependencies,
@@ -317,7 +318,7 @@ def _node(
     if hooks and not ignore:
         plan.unsafe.append(f"the install runs {', '.join(hooks)}, which may read the sources")
     try:
-        stale = _stale_lock(ctx, base, package, use)
+        stale = _stale_lock(ctx, base, package, use, _npm_keeps_v1(stage, anchor))
     except Unreadable as exc:  # unread is not "in step"
         stale = None
         plan.unsafe.append(_UNREAD_LOCK.format(exc=exc))
@@ -353,7 +354,22 @@ _UNREAD_LOCK = (
 )
 
 
-def _stale_lock(ctx: BuildContext, base: str, package: dict[str, Any], use: Use) -> str | None:
+def _npm_keeps_v1(stage: Stage, anchor: Instruction) -> bool:
+    """Whether the stage's npm keeps a lockfileVersion 1 lock (its node image's tag says npm
+    6, and no RUN before ``anchor`` in the stage's lineage installs another npm)."""
+    runs = [
+        ins.args
+        for ancestor in stage.lineage
+        for ins in ancestor.instructions
+        if ins.cmd == "run" and ins.start < anchor.start
+    ]
+    image = stage.root_image
+    return npm_keeps_v1_lock(image.name, image.tag, runs)
+
+
+def _stale_lock(
+    ctx: BuildContext, base: str, package: dict[str, Any], use: Use, keeps_v1: bool
+) -> str | None:
     """The lock file an install that is not frozen must rewrite, so that the context's copy,
     which the moved full COPY brings back over it, is stale: yarn Berry's yarn.lock empty or
     in another format (later yarn commands rejected it: "This package doesn't seem to be
@@ -379,6 +395,8 @@ def _stale_lock(ctx: BuildContext, base: str, package: dict[str, Any], use: Use)
     data = parse_json(text) if text is not None else None
     if not isinstance(data, dict):
         return None
+    if not isinstance(data.get("packages"), dict) and not keeps_v1:
+        return "package-lock.json (lockfileVersion 1, which npm 7 and later rewrite as 3)"
     root = (data.get("packages") or {}).get("") if isinstance(data.get("packages"), dict) else None
     if not isinstance(root, dict):
         return None
