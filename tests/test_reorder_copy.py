@@ -1491,6 +1491,24 @@ def test_a_pipfile_file_dependency_is_local(tmp_path: Path, dep: str, local: boo
             },
             "npm install",
         ),
+        (  # package.json's version bumped, the lock's not: npm install writes it (round 21)
+            {
+                "package.json": json.dumps(
+                    {"name": "a", "version": "1.0.1", "dependencies": {"ms": "2.1.3"}}
+                ),
+                "package-lock.json": json.dumps(
+                    {
+                        "name": "a",
+                        "version": "1.0.0",
+                        "lockfileVersion": 3,
+                        "packages": {
+                            "": {"name": "a", "version": "1.0.0", "dependencies": {"ms": "2.1.3"}}
+                        },
+                    }
+                ),
+            },
+            "npm install --production",
+        ),
         (  # a yarn 1 yarn.lock with no entry for package.json's ms@2.1.3: yarn saves a new one
             {
                 "package.json": json.dumps({"name": "a", "dependencies": {"ms": "2.1.3"}}),

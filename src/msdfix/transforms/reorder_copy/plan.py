@@ -403,6 +403,10 @@ def _stale_lock(
     for key in ("dependencies", "devDependencies", "optionalDependencies"):
         if (package.get(key) or {}) != (root.get(key) or {}):
             return "package-lock.json"
+    # npm writes package.json's version (and name) into the lock's top and root entry
+    for key in ("version", "name") if package.get("name") else ("version",):
+        if package.get(key) != root.get(key) or package.get(key) != data.get(key, root.get(key)):
+            return f"package-lock.json (its {key} is not package.json's)"
     return None
 
 
