@@ -979,6 +979,26 @@ def test_a_tool_set_up_in_the_install_run_keeps_the_deps_stage_out(tmp_path, set
     assert "RUN pnpm install --prod" in _run(separate, tmp_path).output
 
 
+def test_a_host_node_modules_the_copy_brings_keeps_the_build_modules(tmp_path):
+    """Round 21 (bulk, built for real): ``COPY package.json yarn.lock ./``, ``RUN yarn``,
+    ``COPY . .`` with a node_modules in the context (no .dockerignore): the COPY put the host's
+    ms 2.1.2 over the installed 2.1.3, and the app answered "2.1.2"; split into a prod-deps
+    stage, it answered "2.1.3". The build's node_modules is kept; ignored, the split is as
+    before."""
+    (tmp_path / "package.json").write_text('{"name": "a", "dependencies": {"ms": "2.1.3"}}')
+    (tmp_path / "yarn.lock").write_text('# yarn lockfile v1\n\n\nms@2.1.3:\n  version "2.1.3"\n')
+    (tmp_path / "index.js").write_text("console.log(require('ms')(1000))\n")
+    (tmp_path / "node_modules" / "ms").mkdir(parents=True)
+    (tmp_path / "node_modules" / "ms" / "package.json").write_text('{"version": "2.1.2"}')
+    text = _df("FROM node:18", "WORKDIR /app", "COPY package.json yarn.lock ./", "RUN yarn",
+               "COPY . .", 'CMD ["node", "index.js"]')  # fmt: skip
+    result = _run(text, tmp_path)
+    assert "AS runtime" in result.output and "prod-deps" not in result.output
+    assert "the build context holds node_modules" in _messages(result)
+    (tmp_path / ".dockerignore").write_text("node_modules\n")
+    assert "AS prod-deps" in _run(text, tmp_path).output
+
+
 @pytest.mark.parametrize("user", ["root:0", "0:root", "root:root"])
 def test_root_with_a_group_is_root(tmp_path, user):
     """One definition of root (model.users.is_root): ``USER root:0`` installs as root."""

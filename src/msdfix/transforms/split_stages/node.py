@@ -559,6 +559,12 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     rel = context_dir(a, app, a.stage.instructions[-1])
     if rel is None:
         return f"{app} is not copied whole from one context directory"
+    host = posixpath.join(rel, "node_modules") if rel else "node_modules"
+    if a.ctx.exists(host):  # (a folder the context walk skips: exists, not holds)
+        return (
+            f"the build context holds {host}, which the COPY of {app} brings into the "
+            "build's node_modules (a separate install would not have those files)"
+        )
     package = frontend.package_json(a.ctx, rel)
     if package is None:
         return "package.json unreadable"
