@@ -1610,6 +1610,36 @@ def test_an_old_package_lock_that_npm_rewrites_is_stale(
     assert safe or any("lockfileVersion 1, which npm 7" in m for m in explained), explained
 
 
+@pytest.mark.parametrize(
+    ("fields", "root", "safe"),
+    [
+        ({"bin": "./cli.js"}, {"bin": {"a": "cli.js"}}, True),  # as npm writes it
+        ({"bin": {"a": "cli.js"}}, {"bin": {"a": "cli.js"}}, True),
+        ({"bin": "cli.js"}, {"bin": {"old": "server/bin.js"}}, False),
+        ({"bin": "cli.js"}, {}, False),
+        ({"license": "MIT"}, {"license": "MIT"}, True),
+        ({"license": "MIT"}, {}, False),
+        ({"engines": {"node": ">=18"}}, {"engines": {"node": ">=16"}}, False),
+    ],
+)
+def test_a_package_lock_whose_root_entry_is_not_package_json_is_stale(
+    tmp_path: Path, fields: dict[str, object], root: dict[str, object], safe: bool
+) -> None:
+    """Round 21 (bulk, built for real with npm 10): npm install wrote package.json's ``bin``
+    into the lock's root entry (a lock copied from another project named its bin), the moved
+    install's write went to the bind mount and the full COPY put the old lock back: 959 bytes
+    in the original image, 971 in the rewrite. npm copies bin, license and engines there."""
+    package = {"name": "a", "version": "1.0.0", "dependencies": {"ms": "2.1.3"}, **fields}
+    entry = {"name": "a", "version": "1.0.0", "dependencies": {"ms": "2.1.3"}, **root}
+    lock = {"name": "a", "version": "1.0.0", "lockfileVersion": 3, "packages": {"": entry}}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "package-lock.json").write_text(json.dumps(lock))
+    text = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm i\nCMD ["node", "cli.js"]\n'
+    out, _, explained = _run(text, tmp_path)
+    assert ("--mount=type=bind" in out) is safe, explained
+    assert safe or any("package-lock.json (its root " in m for m in explained), explained
+
+
 def test_manifests_copied_just_before_are_not_copied_again(tmp_path: Path) -> None:
     (tmp_path / "go.mod").write_text("module x\n\ngo 1.19\n")
     (tmp_path / "go.sum").write_text("")

@@ -407,7 +407,23 @@ def _stale_lock(
     for key in ("version", "name") if package.get("name") else ("version",):
         if package.get(key) != root.get(key) or package.get(key) != data.get(key, root.get(key)):
             return f"package-lock.json (its {key} is not package.json's)"
+    for key in ("bin", "license", "engines"):  # and these into the root entry
+        if _npm_root_field(package, key) != _npm_root_field(root, key):
+            return f"package-lock.json (its root {key} is not package.json's)"
     return None
+
+
+def _npm_root_field(manifest: dict[str, Any], key: str) -> object:
+    """A package.json field as npm writes it into the lock's root entry: ``bin`` as a map
+    (a string is the package's own name, without its scope) with no leading ``./``."""
+    value = manifest.get(key)
+    if key != "bin" or not value:
+        return value or None
+    if isinstance(value, str):
+        value = {str(manifest.get("name") or "").rsplit("/", 1)[-1]: value}
+    if not isinstance(value, dict):
+        return value
+    return {k: v.removeprefix("./") if isinstance(v, str) else v for k, v in value.items()}
 
 
 def _manifest(doc: Document, rel: str, where: str, anchor: Instruction) -> str:
