@@ -999,6 +999,24 @@ def test_a_host_node_modules_the_copy_brings_keeps_the_build_modules(tmp_path):
     assert "AS prod-deps" in _run(text, tmp_path).output
 
 
+@pytest.mark.parametrize("lock", [None, "package-lock.json", "npm-shrinkwrap.json"])
+def test_a_production_install_that_writes_a_new_lock_copies_the_app_whole(tmp_path, lock):
+    """Round 21 (bulk, built for real): ``COPY package.json``, ``RUN npm install
+    --production``, ``COPY . .`` without a lock in the context: npm wrote a 509-byte
+    package-lock.json into the app directory, which the runtime's list of context entries
+    left out. Without a lock the app directory is copied whole; with one, node_modules first."""
+    (tmp_path / "package.json").write_text('{"name": "a", "dependencies": {"ms": "2.1.3"}}')
+    (tmp_path / "index.js").write_text("console.log(require('ms')(1000))\n")
+    if lock:
+        (tmp_path / lock).write_text('{"name": "a", "lockfileVersion": 3, "packages": {}}')
+    text = _df("FROM node:18", "WORKDIR /app", "COPY package.json ./",
+               "RUN npm install --production", "COPY . .", 'CMD ["node", "index.js"]')  # fmt: skip
+    out = _run(text, tmp_path).output
+    assert "AS runtime" in out
+    assert ("COPY --from=build /app/node_modules /app/node_modules" in out) is bool(lock), out
+    assert lock or "COPY --from=build /app /app\n" in out
+
+
 @pytest.mark.parametrize("user", ["root:0", "0:root", "root:root"])
 def test_root_with_a_group_is_root(tmp_path, user):
     """One definition of root (model.users.is_root): ``USER root:0`` installs as root."""

@@ -285,6 +285,7 @@ def _plan(a: Analysis) -> Plan:
             and {c.cwd for c in installs} == {app}
             and package is not None
             and not hooks
+            and not _writes_new_lock(a, rel, installs)
         ):
             modules = resolve("node_modules", app)
             entries = {_top(dest, app) for dest in _context_entries(a, app)} | outputs
@@ -303,6 +304,23 @@ def _plan(a: Analysis) -> Plan:
         return plan
     _deps_stage(a, plan, app, installs[-1])
     return plan
+
+
+def _writes_new_lock(a: Analysis, rel: str | None, installs: list[Call]) -> bool:
+    """Whether an install may write a lock file the context does not hold (npm install
+    writes package-lock.json next to package.json, yarn yarn.lock, ...): the app's context
+    entries would leave it out (built: npm 10's 509-byte package-lock.json was in the
+    original's /usr/src/app and not in the runtime's), so the app directory is copied whole."""
+    if rel is None:
+        return True
+    for call in installs:
+        project = PROJECT_INSTALLS.get(call.program)
+        locks = project.locks if project is not None else ()
+        if call.program == "npm":  # npm-shrinkwrap.json takes the lock's place
+            locks = (*locks, "npm-shrinkwrap.json")
+        if not any(a.ctx.exists(posixpath.join(rel, name)) for name in locks):
+            return True
+    return False
 
 
 def _modules_moved(a: Analysis, rel: str | None, installs: list[Call]) -> str | None:
