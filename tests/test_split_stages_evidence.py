@@ -1639,6 +1639,81 @@ def test_a_source_that_loads_a_library_or_compiles_c_keeps_the_full_image(
     assert all(changed for changed, _ in _both(text, root).values())
 
 
+NODE_FFI = (
+    "FROM node:18\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci --omit=dev\nCOPY . .\n"
+    'CMD ["node", "server.js"]\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("package", "source", "reason"),
+    [
+        (
+            "koffi",
+            "const koffi = require('koffi');\nconst ldap = koffi.load('libldap-2.5.so.0');\n",
+            "server.js loads the system library libldap-2.5 by name",
+        ),
+        (
+            "koffi",
+            "import koffi from 'koffi';\nconst pq = koffi.load(process.env.PQ || 'libpq.so.5');\n",
+            "libpq",
+        ),
+        (
+            "ffi-napi",
+            "const ffi = require('ffi-napi');\nconst c = ffi.Library('libcrypto', {});\n",
+            "libcrypto",
+        ),
+    ],
+)  # fmt: skip
+def test_a_node_source_that_loads_a_library_through_ffi_keeps_the_full_image(
+    tmp_path: Path, package: str, source: str, reason: str
+) -> None:
+    """koffi (prebuilt, nothing in the lock file says what it loads) opening
+    ``libldap-2.5.so.0``, which node:18 has: the safe split's node:18-slim runtime failed at
+    start with "cannot open shared object file" (built for real); slim-base alike."""
+    root = _node_app(tmp_path, {"dependencies": {package: "2.9.0"}}, {"server.js": source})
+    for transform, (changed, messages) in _both(NODE_FFI, root).items():
+        assert not changed and reason in messages, (transform, messages)
+    _write(tmp_path, {"server.js": "const k = require('koffi');\nk.load('libc.so.6');\n"})
+    assert _both(NODE_FFI, root)[ID][0]
+
+
+ADDON = 'FROM node:18\nWORKDIR /app\nCOPY . .\nRUN npm ci --omit=dev\nCMD ["node", "server.js"]\n'
+
+
+@pytest.mark.parametrize(
+    ("libraries", "reason"),
+    [
+        ('["-l:libldap-2.5.so.0"]', "binding.gyp links the system library libldap-2.5"),
+        ('["-lpq", "-lm"]', "binding.gyp links the system library libpq"),
+        ('["<!@(pkg-config --libs libxml-2.0)"]', "libxml-2.0"),
+    ],
+)
+def test_a_local_addon_linking_a_library_keeps_the_full_image(
+    tmp_path: Path, libraries: str, reason: str
+) -> None:
+    """The project's own binding.gyp (``npm ci`` runs node-gyp rebuild) linked libldap, which
+    node:18 has: on the safe split's node:18-slim runtime ``require('./build/Release/x.node')``
+    failed with "libldap-2.5.so.0: cannot open shared object file" (built for real)."""
+    gyp = f'{{"targets": [{{"target_name": "x", "sources": ["x.c"], "libraries": {libraries}}}]}}'
+    root = _node_app(tmp_path, {"gypfile": True}, {"binding.gyp": gyp, "server.js": ""})
+    out, messages, _ = _split(ADDON, root)
+    assert "AS runtime" not in out and reason in messages, messages
+    _write(tmp_path, {"binding.gyp": gyp.replace(libraries, '["-lm", "-lpthread"]')})
+    assert "AS runtime" in _split(ADDON, root)[0]
+
+
+def test_node_rdkafka_keeps_the_full_image(tmp_path: Path) -> None:
+    """node-rdkafka compiles librdkafka at install, linking the libssl and libsasl2 the full
+    image has ("Error loading shared library libsasl2.so.2 (needed by .../librdkafka.so.1)",
+    Blizzard/node-rdkafka#527); node:18-slim has neither (static: the stand-in node:18 has no
+    libssl-dev)."""
+    root = _node_app(tmp_path, {"dependencies": {"node-rdkafka": "^3.0.1"}}, {"server.js": ""})
+    out, messages, _ = _split(NODE_FFI, root)
+    assert "AS runtime" not in out
+    assert "node-rdkafka needs libraries or programs that node:18-slim lacks" in messages
+
+
 @pytest.mark.parametrize(
     ("cmd", "safe"),
     [('["pnpm", "--filter", "api", "start"]', False), ('["node", "dist/index.js"]', True)],

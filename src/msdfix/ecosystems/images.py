@@ -249,10 +249,14 @@ NODE_NATIVE = frozenset(
 # skia-canvas draw text with the fonts of /usr/share/fonts: see ``SYSTEM_FONTS``), procps'
 # ``ps`` (find-process, ps-list, ps-node and tree-kill run it on Linux: on node:18-slim
 # find-process printed "ps: not found" and ps-list failed with "spawn ps ENOENT", built for
-# real; systeminformation runs ps and other system programs).
+# real; systeminformation runs ps and other system programs). node-rdkafka compiles librdkafka
+# at install, which links the libssl and libsasl2 the full image has (``Error loading shared
+# library libsasl2.so.2 (needed by .../node-rdkafka/build/deps/librdkafka.so.1)``,
+# Blizzard/node-rdkafka#527): node:*-slim has neither.
 NODE_NEEDS_FULL = frozenset(
     """
     pg-native libpq kerberos gssapi odbc ibm_db node-libcurl imagemagick-native imagemagick gm
+    node-rdkafka
     simple-git nodegit python-shell @prisma/client prisma @prisma/engines
     @resvg/resvg-js @napi-rs/canvas skia-canvas
     find-process ps-list ps-node tree-kill systeminformation

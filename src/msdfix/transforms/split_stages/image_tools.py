@@ -13,7 +13,7 @@ from msdfix.ecosystems.go import unseen_go_modules
 from msdfix.ecosystems.images import BUILDPACK_TOOLS, TOOL_PACKAGES, family_of
 from msdfix.model.base_images import library_name
 from msdfix.model.context import Unreadable
-from msdfix.model.native_loads import native_need, provided_names
+from msdfix.model.native_loads import SUFFIXES, native_need, provided_names
 from msdfix.model.program_calls import CALLED, MAX_SCANNED, TOO_MANY, tar_tool
 from msdfix.model.stages import Stage
 from msdfix.shell.classify import program_args
@@ -126,7 +126,8 @@ def check_image_tools(a: Analysis, plan: Plan) -> None:
             )
             return
     copies = [i.args for i in a.stage.of("copy", "add")]
-    native = native_need(a.ctx, provided_names(installed, copies)) if a.eco == "python" else None
+    patterns = SUFFIXES.get(a.eco)
+    native = native_need(a.ctx, provided_names(installed, copies), patterns) if patterns else None
     if native is not None:
         what = "a source may load a system library" if native == TOO_MANY else native
         plan.unsafe = f"{what}, which {image.raw} may have and {plan.runtime} lacks"
