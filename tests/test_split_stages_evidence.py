@@ -1703,6 +1703,16 @@ def test_a_local_addon_linking_a_library_keeps_the_full_image(
     assert "AS runtime" in _split(ADDON, root)[0]
 
 
+@pytest.mark.parametrize("package", ["ps-tree", "pidtree", "git-rev-sync"])
+def test_node_packages_that_run_a_full_image_program_keep_it(tmp_path: Path, package: str) -> None:
+    """ps-tree and pidtree spawn procps' ``ps`` on Linux and git-rev-sync runs ``git`` (their
+    sources, read from the npm tarballs): node:18-slim has neither program."""
+    root = _node_app(tmp_path, {"dependencies": {package: "1.0.0"}}, {"server.js": ""})
+    out, messages, _ = _split(NODE_FFI, root)
+    assert "AS runtime" not in out
+    assert f"{package} needs libraries or programs that node:18-slim lacks" in messages
+
+
 def test_node_rdkafka_keeps_the_full_image(tmp_path: Path) -> None:
     """node-rdkafka compiles librdkafka at install, linking the libssl and libsasl2 the full
     image has ("Error loading shared library libsasl2.so.2 (needed by .../librdkafka.so.1)",

@@ -252,11 +252,13 @@ NODE_NATIVE = frozenset(
 # real; systeminformation runs ps and other system programs). node-rdkafka compiles librdkafka
 # at install, which links the libssl and libsasl2 the full image has (``Error loading shared
 # library libsasl2.so.2 (needed by .../node-rdkafka/build/deps/librdkafka.so.1)``,
-# Blizzard/node-rdkafka#527): node:*-slim has neither.
+# Blizzard/node-rdkafka#527): node:*-slim has neither. ps-tree and pidtree run procps' ``ps`` on
+# Linux (``spawn('ps', ['-A', '-o', 'ppid,pid,stat,comm'])``, ``run('ps', ['-A', '-o',
+# 'ppid,pid'])`` in their sources) and git-rev-sync runs ``git`` (shelljs' ``exec``).
 NODE_NEEDS_FULL = frozenset(
     """
     pg-native libpq kerberos gssapi odbc ibm_db node-libcurl imagemagick-native imagemagick gm
-    node-rdkafka
+    node-rdkafka ps-tree pidtree git-rev-sync
     simple-git nodegit python-shell @prisma/client prisma @prisma/engines
     @resvg/resvg-js @napi-rs/canvas skia-canvas
     find-process ps-list ps-node tree-kill systeminformation
