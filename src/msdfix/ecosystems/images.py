@@ -255,10 +255,13 @@ NODE_NATIVE = frozenset(
 # Blizzard/node-rdkafka#527): node:*-slim has neither. ps-tree and pidtree run procps' ``ps`` on
 # Linux (``spawn('ps', ['-A', '-o', 'ppid,pid,stat,comm'])``, ``run('ps', ['-A', '-o',
 # 'ppid,pid'])`` in their sources) and git-rev-sync runs ``git`` (shelljs' ``exec``).
+# node-canvas (``canvas``) draws text through pango and fontconfig with the system's fonts as
+# well: without them "Fontconfig error: Cannot load default config file" and the text turns to
+# boxes (Automattic/node-canvas#1780, #1712 "You might not have fonts installed").
 NODE_NEEDS_FULL = frozenset(
     """
     pg-native libpq kerberos gssapi odbc ibm_db node-libcurl imagemagick-native imagemagick gm
-    node-rdkafka ps-tree pidtree git-rev-sync
+    node-rdkafka ps-tree pidtree git-rev-sync canvas
     simple-git nodegit python-shell @prisma/client prisma @prisma/engines
     @resvg/resvg-js @napi-rs/canvas skia-canvas
     find-process ps-list ps-node tree-kill systeminformation
