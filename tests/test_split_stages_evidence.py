@@ -1703,10 +1703,22 @@ def test_a_local_addon_linking_a_library_keeps_the_full_image(
     assert "AS runtime" in _split(ADDON, root)[0]
 
 
-@pytest.mark.parametrize("package", ["ps-tree", "pidtree", "git-rev-sync", "canvas"])
+@pytest.mark.parametrize(
+    "package",
+    [
+        "ps-tree",
+        "pidtree",
+        "git-rev-sync",
+        "canvas",
+        "easyimage",
+        "imagemagick-stream",
+        "git-last-commit",
+    ],
+)
 def test_node_packages_that_run_a_full_image_program_keep_it(tmp_path: Path, package: str) -> None:
     """ps-tree and pidtree spawn procps' ``ps`` on Linux and git-rev-sync runs ``git`` (their
-    sources, read from the npm tarballs): node:18-slim has neither program. node-canvas draws
+    sources, read from the npm tarballs), easyimage and imagemagick-stream run ImageMagick's
+    ``convert`` and git-last-commit ``git log``: node:18-slim has none of them. node-canvas draws
     text with the system's fonts (fontconfig), which node:18-slim has none of: the text turns
     to boxes (Automattic/node-canvas#1780)."""
     root = _node_app(tmp_path, {"dependencies": {package: "1.0.0"}}, {"server.js": ""})
