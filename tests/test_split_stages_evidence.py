@@ -1713,12 +1713,17 @@ def test_a_local_addon_linking_a_library_keeps_the_full_image(
         "easyimage",
         "imagemagick-stream",
         "git-last-commit",
+        "git-rev",
+        "git-state",
+        "gitlog",
+        "git-promise",
     ],
 )
 def test_node_packages_that_run_a_full_image_program_keep_it(tmp_path: Path, package: str) -> None:
     """ps-tree and pidtree spawn procps' ``ps`` on Linux and git-rev-sync runs ``git`` (their
     sources, read from the npm tarballs), easyimage and imagemagick-stream run ImageMagick's
-    ``convert`` and git-last-commit ``git log``: node:18-slim has none of them. node-canvas draws
+    ``convert``, and git-last-commit, git-rev, git-state, gitlog and git-promise ``git``:
+    node:18-slim has none of them. node-canvas draws
     text with the system's fonts (fontconfig), which node:18-slim has none of: the text turns
     to boxes (Automattic/node-canvas#1780)."""
     root = _node_app(tmp_path, {"dependencies": {package: "1.0.0"}}, {"server.js": ""})

@@ -259,12 +259,14 @@ NODE_NATIVE = frozenset(
 # well: without them "Fontconfig error: Cannot load default config file" and the text turns to
 # boxes (Automattic/node-canvas#1780, #1712 "You might not have fonts installed").
 # easyimage and imagemagick-stream run ImageMagick's ``convert``/``identify``/``magick``
-# (``execFilePromised("convert", ...)``, ``spawn('convert', ...)``) and git-last-commit runs
-# ``git log`` (their npm tarballs' sources).
+# (``execFilePromised("convert", ...)``, ``spawn('convert', ...)``); git-last-commit, git-rev,
+# git-state, gitlog and git-promise run ``git`` (``exec('git rev-parse HEAD')``,
+# ``execFileSync("git", ...)``): their npm tarballs' sources.
 NODE_NEEDS_FULL = frozenset(
     """
     pg-native libpq kerberos gssapi odbc ibm_db node-libcurl imagemagick-native imagemagick gm
     node-rdkafka ps-tree pidtree git-rev-sync canvas easyimage imagemagick-stream git-last-commit
+    git-rev git-state gitlog git-promise
     simple-git nodegit python-shell @prisma/client prisma @prisma/engines
     @resvg/resvg-js @napi-rs/canvas skia-canvas
     find-process ps-list ps-node tree-kill systeminformation
