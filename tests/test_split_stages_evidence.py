@@ -1610,6 +1610,10 @@ def test_a_no_binary_line_of_the_requirements_defeats_only_binary(
             'import ctypes, os\nxml = ctypes.CDLL(os.environ.get("XML_LIB", "libxml2.so.2"))\n',
             "libxml2",
         ),
+        (  # a soname with dots
+            'import ctypes, os\nldap = ctypes.CDLL(os.environ.get("LDAP", "libldap-2.5.so.0"))\n',
+            "libldap-2.5",
+        ),
         (
             "from cffi import FFI\nffi = FFI()\nffi.cdef('int add(int, int);')\n"
             "ffi.set_source('_fast', 'static int add(int a, int b) { return a + b; }')\n"
