@@ -1721,19 +1721,44 @@ def test_a_local_addon_linking_a_library_keeps_the_full_image(
         "git-state",
         "gitlog",
         "git-promise",
+        "youtube-dl-exec",
     ],
 )
 def test_node_packages_that_run_a_full_image_program_keep_it(tmp_path: Path, package: str) -> None:
     """ps-tree and pidtree spawn procps' ``ps`` on Linux and git-rev-sync runs ``git`` (their
     sources, read from the npm tarballs), easyimage and imagemagick-stream run ImageMagick's
     ``convert``, and git-last-commit, git-rev, git-state, gitlog and git-promise ``git``:
-    node:18-slim has none of them. node-canvas draws
+    youtube-dl-exec ``python3`` (its README): node:18-slim has none of them. node-canvas draws
     text with the system's fonts (fontconfig), which node:18-slim has none of: the text turns
     to boxes (Automattic/node-canvas#1780)."""
     root = _node_app(tmp_path, {"dependencies": {package: "1.0.0"}}, {"server.js": ""})
     out, messages, _ = _split(NODE_FFI, root)
     assert "AS runtime" not in out
     assert f"{package} needs libraries or programs that node:18-slim lacks" in messages
+
+
+@pytest.mark.parametrize(
+    ("files", "text"),
+    [
+        ({"lib/ldapver.node": "\x7fELF", "server.js": ""}, NODE_FFI),
+        (
+            {"vendor/libacme.so.1": "\x7fELF", "requirements.txt": f"{COMPILED}flask==3.1.0\n"},
+            WHEELS_ONLY.format(extra="", cmd='["python", "app.py"]'),
+        ),
+    ],
+)
+def test_a_copied_compiled_file_keeps_the_full_image(
+    tmp_path: Path, files: dict[str, str], text: str
+) -> None:
+    """A committed addon (``lib/ldapver.node``, built on node:18 against libldap) ran on
+    node:18 and failed on the safe split's node:18-slim ("libldap-2.5.so.0: cannot open
+    shared object file", built for real): a compiled file the stage copies from the context
+    may link libraries the runtime lacks, as slim-base already said."""
+    root = _node_app(tmp_path, {}) if "server.js" in files else tmp_path
+    _write(root, files)
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out
+    assert "copies compiled code" in messages, messages
 
 
 def test_node_rdkafka_keeps_the_full_image(tmp_path: Path) -> None:

@@ -262,11 +262,13 @@ NODE_NATIVE = frozenset(
 # (``execFilePromised("convert", ...)``, ``spawn('convert', ...)``); git-last-commit, git-rev,
 # git-state, gitlog and git-promise run ``git`` (``exec('git rev-parse HEAD')``,
 # ``execFileSync("git", ...)``): their npm tarballs' sources.
+# youtube-dl-exec runs yt-dlp, a Python zipapp: "It requires Python 3.9 or above available in
+# your system as `python3`" (its README); node:*-slim has no python3.
 NODE_NEEDS_FULL = frozenset(
     """
     pg-native libpq kerberos gssapi odbc ibm_db node-libcurl imagemagick-native imagemagick gm
     node-rdkafka ps-tree pidtree git-rev-sync canvas easyimage imagemagick-stream git-last-commit
-    git-rev git-state gitlog git-promise
+    git-rev git-state gitlog git-promise youtube-dl-exec
     simple-git nodegit python-shell @prisma/client prisma @prisma/engines
     @resvg/resvg-js @napi-rs/canvas skia-canvas
     find-process ps-list ps-node tree-kill systeminformation

@@ -169,3 +169,23 @@ def provided_names(packages: Iterable[str], copies: Iterable[str]) -> set[str]:
     """OS packages a stage installs and the words of its COPY/ADD lines (a vendored
     ``libfast.so.1``): what may bring a library a source loads."""
     return set(packages) | {w for line in copies for w in line.split()}
+
+
+# Compiled code (Ruby/Python extensions, Node addons, shared libraries).
+NATIVE_FILES = ("*.so", "*.so.*", "*.node", "*.bundle")
+
+
+def compiled_copy(ctx: BuildContext, sources: list[str]) -> str | None:
+    """A compiled file of the build context that COPY ``sources`` (context-relative) bring:
+    a committed ``.node`` addon or vendored ``.so`` links libraries msdfix cannot see."""
+    for pattern in NATIVE_FILES:
+        for path in ctx.glob(pattern) if ctx.present else []:
+            if any(_copies(src, path) for src in sources):
+                return path
+    return None
+
+
+def _copies(source: str, path: str) -> bool:
+    """True when the COPY source (context-relative) holds ``path``."""
+    source = source.removeprefix("./").strip("/")
+    return source in ("", ".") or path == source or path.startswith(source + "/")
