@@ -1610,6 +1610,10 @@ def test_a_no_binary_line_of_the_requirements_defeats_only_binary(
             'import ctypes, os\nxml = ctypes.CDLL(os.environ.get("XML_LIB", "libxml2.so.2"))\n',
             "libxml2",
         ),
+        (  # a soname with dots
+            'import ctypes, os\nldap = ctypes.CDLL(os.environ.get("LDAP", "libldap-2.5.so.0"))\n',
+            "libldap-2.5",
+        ),
         (
             "from cffi import FFI\nffi = FFI()\nffi.cdef('int add(int, int);')\n"
             "ffi.set_source('_fast', 'static int add(int a, int b) { return a + b; }')\n"
@@ -1637,6 +1641,135 @@ def test_a_source_that_loads_a_library_or_compiles_c_keeps_the_full_image(
         assert not changed and reason in messages, (transform, messages)
     _write(tmp_path, {"app.py": 'import ctypes\nlibc = ctypes.CDLL("libc.so.6")\n'})
     assert all(changed for changed, _ in _both(text, root).values())
+
+
+NODE_FFI = (
+    "FROM node:18\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci --omit=dev\nCOPY . .\n"
+    'CMD ["node", "server.js"]\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("package", "source", "reason"),
+    [
+        (
+            "koffi",
+            "const koffi = require('koffi');\nconst ldap = koffi.load('libldap-2.5.so.0');\n",
+            "server.js loads the system library libldap-2.5 by name",
+        ),
+        (
+            "koffi",
+            "import koffi from 'koffi';\nconst pq = koffi.load(process.env.PQ || 'libpq.so.5');\n",
+            "libpq",
+        ),
+        (
+            "ffi-napi",
+            "const ffi = require('ffi-napi');\nconst c = ffi.Library('libcrypto', {});\n",
+            "libcrypto",
+        ),
+    ],
+)  # fmt: skip
+def test_a_node_source_that_loads_a_library_through_ffi_keeps_the_full_image(
+    tmp_path: Path, package: str, source: str, reason: str
+) -> None:
+    """koffi (prebuilt, nothing in the lock file says what it loads) opening
+    ``libldap-2.5.so.0``, which node:18 has: the safe split's node:18-slim runtime failed at
+    start with "cannot open shared object file" (built for real); slim-base alike."""
+    root = _node_app(tmp_path, {"dependencies": {package: "2.9.0"}}, {"server.js": source})
+    for transform, (changed, messages) in _both(NODE_FFI, root).items():
+        assert not changed and reason in messages, (transform, messages)
+    _write(tmp_path, {"server.js": "const k = require('koffi');\nk.load('libc.so.6');\n"})
+    assert _both(NODE_FFI, root)[ID][0]
+
+
+ADDON = 'FROM node:18\nWORKDIR /app\nCOPY . .\nRUN npm ci --omit=dev\nCMD ["node", "server.js"]\n'
+
+
+@pytest.mark.parametrize(
+    ("libraries", "reason"),
+    [
+        ('["-l:libldap-2.5.so.0"]', "binding.gyp links the system library libldap-2.5"),
+        ('["-lpq", "-lm"]', "binding.gyp links the system library libpq"),
+        ('["<!@(pkg-config --libs libxml-2.0)"]', "libxml-2.0"),
+    ],
+)
+def test_a_local_addon_linking_a_library_keeps_the_full_image(
+    tmp_path: Path, libraries: str, reason: str
+) -> None:
+    """The project's own binding.gyp (``npm ci`` runs node-gyp rebuild) linked libldap, which
+    node:18 has: on the safe split's node:18-slim runtime ``require('./build/Release/x.node')``
+    failed with "libldap-2.5.so.0: cannot open shared object file" (built for real)."""
+    gyp = f'{{"targets": [{{"target_name": "x", "sources": ["x.c"], "libraries": {libraries}}}]}}'
+    root = _node_app(tmp_path, {"gypfile": True}, {"binding.gyp": gyp, "server.js": ""})
+    out, messages, _ = _split(ADDON, root)
+    assert "AS runtime" not in out and reason in messages, messages
+    _write(tmp_path, {"binding.gyp": gyp.replace(libraries, '["-lm", "-lpthread"]')})
+    assert "AS runtime" in _split(ADDON, root)[0]
+
+
+@pytest.mark.parametrize(
+    "package",
+    [
+        "ps-tree",
+        "pidtree",
+        "git-rev-sync",
+        "canvas",
+        "easyimage",
+        "imagemagick-stream",
+        "git-last-commit",
+        "git-rev",
+        "git-state",
+        "gitlog",
+        "git-promise",
+        "youtube-dl-exec",
+    ],
+)
+def test_node_packages_that_run_a_full_image_program_keep_it(tmp_path: Path, package: str) -> None:
+    """ps-tree and pidtree spawn procps' ``ps`` on Linux and git-rev-sync runs ``git`` (their
+    sources, read from the npm tarballs), easyimage and imagemagick-stream run ImageMagick's
+    ``convert``, and git-last-commit, git-rev, git-state, gitlog and git-promise ``git``:
+    youtube-dl-exec ``python3`` (its README): node:18-slim has none of them. node-canvas draws
+    text with the system's fonts (fontconfig), which node:18-slim has none of: the text turns
+    to boxes (Automattic/node-canvas#1780)."""
+    root = _node_app(tmp_path, {"dependencies": {package: "1.0.0"}}, {"server.js": ""})
+    out, messages, _ = _split(NODE_FFI, root)
+    assert "AS runtime" not in out
+    assert f"{package} needs libraries or programs that node:18-slim lacks" in messages
+
+
+@pytest.mark.parametrize(
+    ("files", "text"),
+    [
+        ({"lib/ldapver.node": "\x7fELF", "server.js": ""}, NODE_FFI),
+        (
+            {"vendor/libacme.so.1": "\x7fELF", "requirements.txt": f"{COMPILED}flask==3.1.0\n"},
+            WHEELS_ONLY.format(extra="", cmd='["python", "app.py"]'),
+        ),
+    ],
+)
+def test_a_copied_compiled_file_keeps_the_full_image(
+    tmp_path: Path, files: dict[str, str], text: str
+) -> None:
+    """A committed addon (``lib/ldapver.node``, built on node:18 against libldap) ran on
+    node:18 and failed on the safe split's node:18-slim ("libldap-2.5.so.0: cannot open
+    shared object file", built for real): a compiled file the stage copies from the context
+    may link libraries the runtime lacks, as slim-base already said."""
+    root = _node_app(tmp_path, {}) if "server.js" in files else tmp_path
+    _write(root, files)
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out
+    assert "copies compiled code" in messages, messages
+
+
+def test_node_rdkafka_keeps_the_full_image(tmp_path: Path) -> None:
+    """node-rdkafka compiles librdkafka at install, linking the libssl and libsasl2 the full
+    image has ("Error loading shared library libsasl2.so.2 (needed by .../librdkafka.so.1)",
+    Blizzard/node-rdkafka#527); node:18-slim has neither (static: the stand-in node:18 has no
+    libssl-dev)."""
+    root = _node_app(tmp_path, {"dependencies": {"node-rdkafka": "^3.0.1"}}, {"server.js": ""})
+    out, messages, _ = _split(NODE_FFI, root)
+    assert "AS runtime" not in out
+    assert "node-rdkafka needs libraries or programs that node:18-slim lacks" in messages
 
 
 @pytest.mark.parametrize(

@@ -249,10 +249,26 @@ NODE_NATIVE = frozenset(
 # skia-canvas draw text with the fonts of /usr/share/fonts: see ``SYSTEM_FONTS``), procps'
 # ``ps`` (find-process, ps-list, ps-node and tree-kill run it on Linux: on node:18-slim
 # find-process printed "ps: not found" and ps-list failed with "spawn ps ENOENT", built for
-# real; systeminformation runs ps and other system programs).
+# real; systeminformation runs ps and other system programs). node-rdkafka compiles librdkafka
+# at install, which links the libssl and libsasl2 the full image has (``Error loading shared
+# library libsasl2.so.2 (needed by .../node-rdkafka/build/deps/librdkafka.so.1)``,
+# Blizzard/node-rdkafka#527): node:*-slim has neither. ps-tree and pidtree run procps' ``ps`` on
+# Linux (``spawn('ps', ['-A', '-o', 'ppid,pid,stat,comm'])``, ``run('ps', ['-A', '-o',
+# 'ppid,pid'])`` in their sources) and git-rev-sync runs ``git`` (shelljs' ``exec``).
+# node-canvas (``canvas``) draws text through pango and fontconfig with the system's fonts as
+# well: without them "Fontconfig error: Cannot load default config file" and the text turns to
+# boxes (Automattic/node-canvas#1780, #1712 "You might not have fonts installed").
+# easyimage and imagemagick-stream run ImageMagick's ``convert``/``identify``/``magick``
+# (``execFilePromised("convert", ...)``, ``spawn('convert', ...)``); git-last-commit, git-rev,
+# git-state, gitlog and git-promise run ``git`` (``exec('git rev-parse HEAD')``,
+# ``execFileSync("git", ...)``): their npm tarballs' sources.
+# youtube-dl-exec runs yt-dlp, a Python zipapp: "It requires Python 3.9 or above available in
+# your system as `python3`" (its README); node:*-slim has no python3.
 NODE_NEEDS_FULL = frozenset(
     """
     pg-native libpq kerberos gssapi odbc ibm_db node-libcurl imagemagick-native imagemagick gm
+    node-rdkafka ps-tree pidtree git-rev-sync canvas easyimage imagemagick-stream git-last-commit
+    git-rev git-state gitlog git-promise youtube-dl-exec
     simple-git nodegit python-shell @prisma/client prisma @prisma/engines
     @resvg/resvg-js @napi-rs/canvas skia-canvas
     find-process ps-list ps-node tree-kill systeminformation

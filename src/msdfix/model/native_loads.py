@@ -19,11 +19,31 @@ _LOAD = re.compile(
     r"""\b(?:CDLL|PyDLL|LoadLibrary|find_library|dlopen|Handle\.new|ffi_lib)[(\s]\s*[rbu]?["']"""
     r"""([^"'\s]+)["']"""
 )
-# Sources read per family: Python's ctypes/cffi, Ruby's Fiddle and FFI.
-SUFFIXES = {"python": "*.py", "ruby": "*.rb"}
+# Sources read per family: Python's ctypes/cffi, Ruby's Fiddle and FFI, Node's FFI packages.
+SUFFIXES: dict[str, tuple[str, ...]] = {
+    "python": ("*.py",),
+    "ruby": ("*.rb",),
+    "node": ("*.js", "*.cjs", "*.mjs", "*.ts", "*.cts", "*.mts"),
+}
 # A shared object's name anywhere in a source that imports ctypes or cffi (``LoadLibrary(
-# os.environ.get("LIB", "libpq.so.5"))``).
-_SONAME = re.compile(r"""["'](?:[\w./-]*/)?(lib[\w+-]+?\.so(?:\.\d+)*)["']""")
+# os.environ.get("LIB", "libpq.so.5"))``); a soname may hold dots (``libldap-2.5.so.0``).
+_SONAME = re.compile(r"""["'`](?:[\w./-]*/)?(lib[\w+.-]+?\.so(?:\.\d+)*)["'`]""")
+# Node's FFI packages load a library by file name when the program runs: koffi's
+# ``koffi.load('libldap-2.5.so.0')`` (dlopen), ffi-napi's ``ffi.Library('libcrypto', ...)``
+# (adds ``.so``), ffi-rs's ``open({path: 'libpq.so.5'})``. Their packages ship prebuilt
+# binaries, so nothing in the lock file says which system library the app loads.
+_NODE_FFI = re.compile(
+    r"""\brequire\(\s*["'](?:koffi|ffi-napi|@napi-ffi/ffi-napi|ffi-rs|ffi|node-ffi)["']\s*\)"""
+    r"""|\bfrom\s+["'](?:koffi|ffi-napi|@napi-ffi/ffi-napi|ffi-rs|ffi|node-ffi)["']"""
+    r"""|\bimport\(\s*["'](?:koffi|ffi-napi|ffi-rs)["']\s*\)|\bprocess\.dlopen\("""
+)
+_FFI_PACKAGE = re.compile(r'"(?:koffi|ffi-napi|@napi-ffi/ffi-napi|ffi-rs|ffi|node-ffi)"\s*:')
+_NODE_LIBRARY = re.compile(r"""\bLibrary\(\s*["'`](lib[\w+.-]+)["'`]""")
+# A local addon's binding.gyp: node-gyp links what its "libraries" name (``-lpq``,
+# ``-l:libldap-2.5.so.0``) and what ``pkg-config --libs`` prints; the full node image has the
+# headers and libraries of libpq, libxml2, libsqlite3, libcurl, ... and node:*-slim lacks them.
+_GYP_LINK = re.compile(r"""(?<![\w-])-l:?([\w+.-]+)""")
+_GYP_PKG_CONFIG = re.compile(r"""pkg-config\b[^"'\n)]*?--libs[\w-]*((?:\s+[a-z][\w+.-]*)+)""")
 _CFFI_BUILD = re.compile(r"\bset_source\(|\.verify\(")
 _CFFI_COMPILE = re.compile(r"\.compile\(|\.verify\(")
 # tkinter's extension links libtk/libtcl: the full python image keeps tk-dev (a build
@@ -53,18 +73,25 @@ def library_name(word: str) -> str:
 
 
 def native_need(
-    ctx: BuildContext, provided: Iterable[str] = (), pattern: str = "*.py"
+    ctx: BuildContext, provided: Iterable[str] = (), patterns: tuple[str, ...] = ("*.py",)
 ) -> str | None:
-    """Why a Python source of the context needs the full image when it runs: it loads a
-    library beyond glibc's by name (through ctypes or cffi) that nothing ``provided`` (an
-    installed package ``libpq5``, a copied ``libfast.so.1``) brings, or it compiles C with
-    cffi. None when none does, or there is no context."""
+    """Why a source of the context (Python, Ruby or Node: ``patterns``) needs the full image
+    when it runs: it loads a library beyond glibc's by name (through ctypes, cffi, Fiddle,
+    koffi or ffi-napi) that nothing ``provided`` (an installed package ``libpq5``, a copied
+    ``libfast.so.1``) brings, or it compiles C with cffi. None when none does, or there is no
+    context."""
     if not ctx.present:
         return None
-    files = [f for f in ctx.glob(pattern) if not f.startswith(_SKIPPED) and "/test" not in f]
+    packages = [posixpath.basename(p) for p in provided]
+    if patterns == SUFFIXES["node"]:
+        linked = _gyp_need(ctx, packages)
+        if linked or not _node_ffi_dependency(ctx):
+            return linked
+    found = sorted({f for pattern in patterns for f in ctx.glob(pattern)})
+    files = [f for f in found if not f.startswith(_SKIPPED) and "/test" not in f]
+    python = patterns == SUFFIXES["python"]
     if len(files) > MAX_SCANNED:
         return TOO_MANY
-    packages = [posixpath.basename(p) for p in provided]
     for rel in sorted(files):
         try:
             text = ctx.read_known(rel) or ""
@@ -72,14 +99,11 @@ def native_need(
             return f"{exc}, so which system libraries it loads is unknown"
         if "cffi" in text and _CFFI_BUILD.search(text) and _CFFI_COMPILE.search(text):
             return f"{rel} compiles C with cffi when it runs (gcc)"
-        if pattern == "*.py" and _TORCH_COMPILE.search(text):
+        if python and _TORCH_COMPILE.search(text):
             return f"{rel} calls torch.compile, which builds C++ with a compiler when it runs"
-        if pattern == "*.py" and _TKINTER.search(text) and not _provides_tk(packages):
+        if python and _TKINTER.search(text) and not _provides_tk(packages):
             return f"{rel} uses tkinter, which loads the system library libtk"
-        words = [m.group(1) for m in _LOAD.finditer(text)]
-        if "ctypes" in text or "cffi" in text or "fiddle" in text.lower():
-            words += [m.group(1) for m in _SONAME.finditer(text)]
-        for word in words:
+        for word in _loaded_names(text):
             name = library_name(word)
             if not name or name in _BASE_LIBRARIES or name.startswith("python"):
                 continue
@@ -87,6 +111,53 @@ def native_need(
                 continue  # the Dockerfile installs or copies it
             return f"{rel} loads the system library lib{name} by name"
     return None
+
+
+def _node_ffi_dependency(ctx: BuildContext) -> bool:
+    """A package.json of the project names a Node FFI package (only then are the sources read
+    for the libraries they load); an unreadable one may."""
+    for rel in ctx.glob("package.json"):
+        if "node_modules/" in f"/{rel}":
+            continue
+        try:
+            text = ctx.read_known(rel) or ""
+        except Unreadable:
+            return True
+        if _FFI_PACKAGE.search(text):
+            return True
+    return False
+
+
+def _gyp_need(ctx: BuildContext, packages: list[str]) -> str | None:
+    """Why a local addon's binding.gyp (not a dependency's) needs the full image: it links a
+    library beyond glibc's that no installed package brings."""
+    for rel in sorted(ctx.glob("binding.gyp")):
+        if "node_modules/" in f"/{rel}":
+            continue
+        try:
+            text = ctx.read_known(rel) or ""
+        except Unreadable as exc:
+            return f"{exc}, so which system libraries it links is unknown"
+        words = _GYP_LINK.findall(text)
+        words += [w for m in _GYP_PKG_CONFIG.findall(text) for w in m.split()]
+        for word in words:
+            name = library_name(word)
+            if name in _BASE_LIBRARIES or any(p.startswith(f"lib{name}") for p in packages):
+                continue
+            return f"{rel} links the system library lib{name}"
+    return None
+
+
+def _loaded_names(text: str) -> list[str]:
+    """Library names a source loads: ctypes/cffi/Fiddle calls, and every shared object's
+    name in a source that uses one of those or a Node FFI package."""
+    words = [m.group(1) for m in _LOAD.finditer(text)]
+    node = _NODE_FFI.search(text) is not None
+    if node:
+        words += [m.group(1) for m in _NODE_LIBRARY.finditer(text)]
+    if node or "ctypes" in text or "cffi" in text or "fiddle" in text.lower():
+        words += [m.group(1) for m in _SONAME.finditer(text)]
+    return words
 
 
 def _provides_tk(packages: list[str]) -> bool:
@@ -98,3 +169,23 @@ def provided_names(packages: Iterable[str], copies: Iterable[str]) -> set[str]:
     """OS packages a stage installs and the words of its COPY/ADD lines (a vendored
     ``libfast.so.1``): what may bring a library a source loads."""
     return set(packages) | {w for line in copies for w in line.split()}
+
+
+# Compiled code (Ruby/Python extensions, Node addons, shared libraries).
+NATIVE_FILES = ("*.so", "*.so.*", "*.node", "*.bundle")
+
+
+def compiled_copy(ctx: BuildContext, sources: list[str]) -> str | None:
+    """A compiled file of the build context that COPY ``sources`` (context-relative) bring:
+    a committed ``.node`` addon or vendored ``.so`` links libraries msdfix cannot see."""
+    for pattern in NATIVE_FILES:
+        for path in ctx.glob(pattern) if ctx.present else []:
+            if any(_copies(src, path) for src in sources):
+                return path
+    return None
+
+
+def _copies(source: str, path: str) -> bool:
+    """True when the COPY source (context-relative) holds ``path``."""
+    source = source.removeprefix("./").strip("/")
+    return source in ("", ".") or path == source or path.startswith(source + "/")

@@ -7,12 +7,11 @@ import re
 
 from msdfix.document import Document
 from msdfix.model import Stage
+from msdfix.model.native_loads import compiled_copy
 from msdfix.shell.classify import start_install as started
 from msdfix.shell.commands import parse_commands
 from msdfix.shell.entry import context_script, entry, entry_command, with_start_scripts
 
-# Compiled code of an installed package (Ruby/Python extensions, Node addons).
-NATIVE_FILES = ("*.so", "*.so.*", "*.node", "*.bundle")
 _ARCHIVE = re.compile(r"\.(?:tar|tgz|tbz2?|txz|tar\.(?:gz|bz2|xz|zst))$")
 
 
@@ -43,14 +42,7 @@ def copied_native(doc: Document, stage: Stage) -> str | None:
         if ins.cmd == "add" and any(_ARCHIVE.search(w) for w in ins.args.split()[:-1]):
             return f"line {ins.start_line} unpacks an archive msdfix does not read"
         sources = [w.strip("/") for w in ins.args.split()[:-1] if not w.startswith("--")]
-        for pattern in NATIVE_FILES:
-            for path in doc.context.glob(pattern) if doc.context.present else []:
-                if any(_copies(src, path) for src in sources):
-                    return f"line {ins.start_line} copies compiled code ({path})"
+        path = compiled_copy(doc.context, sources)
+        if path is not None:
+            return f"line {ins.start_line} copies compiled code ({path})"
     return None
-
-
-def _copies(source: str, path: str) -> bool:
-    """True when the COPY source (context-relative) holds ``path``."""
-    source = source.removeprefix("./").strip("/")
-    return source in ("", ".") or path == source or path.startswith(source + "/")

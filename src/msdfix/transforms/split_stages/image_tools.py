@@ -13,7 +13,7 @@ from msdfix.ecosystems.go import unseen_go_modules
 from msdfix.ecosystems.images import BUILDPACK_TOOLS, TOOL_PACKAGES, family_of
 from msdfix.model.base_images import library_name
 from msdfix.model.context import Unreadable
-from msdfix.model.native_loads import native_need, provided_names
+from msdfix.model.native_loads import SUFFIXES, compiled_copy, native_need, provided_names
 from msdfix.model.program_calls import CALLED, MAX_SCANNED, TOO_MANY, tar_tool
 from msdfix.model.stages import Stage
 from msdfix.shell.classify import program_args
@@ -95,6 +95,20 @@ def _start_tool(start: list[list[str]], missing: list[str]) -> str | None:
     return None
 
 
+def _copied_compiled(a: Analysis) -> str | None:
+    """A compiled file of the build context that the stage copies (a committed ``.node``
+    addon linking libldap ran on node:18 and failed on node:18-slim): its libraries are
+    unknown."""
+    for ins in a.stage.of("copy", "add"):
+        if ins.flag("from") is not None:
+            continue
+        sources = [w.strip("/") for w in ins.args.split()[:-1] if not w.startswith("--")]
+        path = compiled_copy(a.ctx, sources)
+        if path is not None:
+            return f"line {ins.start_line} copies compiled code ({path}) that may link a library"
+    return None
+
+
 def check_image_tools(a: Analysis, plan: Plan) -> None:
     """Make the split unsafe when the program may run a tool only the build image has."""
     image = a.stage.image
@@ -126,7 +140,9 @@ def check_image_tools(a: Analysis, plan: Plan) -> None:
             )
             return
     copies = [i.args for i in a.stage.of("copy", "add")]
-    native = native_need(a.ctx, provided_names(installed, copies)) if a.eco == "python" else None
+    patterns = SUFFIXES.get(a.eco)
+    native = native_need(a.ctx, provided_names(installed, copies), patterns) if patterns else None
+    native = native or (_copied_compiled(a) if patterns else None)
     if native is not None:
         what = "a source may load a system library" if native == TOO_MANY else native
         plan.unsafe = f"{what}, which {image.raw} may have and {plan.runtime} lacks"
