@@ -25,6 +25,8 @@ def expand(text: str, scope: Mapping[str, str | None]) -> str:
     A result longer than ``MAX_EXPANSION`` characters is not computed: ``text`` is returned as
     written.
     """
+    if "$" not in text:
+        return text  # nothing to expand (most words): no scan
     total = len(text)
 
     def replace(match: re.Match[str]) -> str:

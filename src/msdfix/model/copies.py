@@ -87,9 +87,21 @@ def _source(
 
 
 def copy_sources(stage: Stage, ins: Instruction, model: Model) -> list[Source]:
-    """The context sources of one ``COPY``/``ADD`` (none for ``--from``, URLs, heredocs)."""
+    """The context sources of one ``COPY``/``ADD`` (none for ``--from``, URLs, heredocs).
+
+    Worked out once per stage and instruction of the model (each package manager's and each
+    pass's questions ask again); the cache holds both, so their ids name them."""
     if ins.flag("from") is not None:
         return []
+    cache: dict[tuple[int, int], tuple[Stage, Instruction, tuple[Source, ...]]]
+    cache = model.__dict__.setdefault("_copy_sources", {})
+    found = cache.get((id(stage), id(ins)))
+    if found is None or found[0] is not stage or found[1] is not ins:
+        found = cache[(id(stage), id(ins))] = (stage, ins, tuple(_copy_sources(stage, ins, model)))
+    return list(found[2])
+
+
+def _copy_sources(stage: Stage, ins: Instruction, model: Model) -> list[Source]:
     _, values, is_json = instruction_values(ins)
     scope = model.stage_scope(stage, ins)
     escape = None if is_json else ins.escape

@@ -6,8 +6,8 @@ import bisect
 import posixpath
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
 
+from msdfix.cached import cached_property
 from msdfix.model.args import expand
 from msdfix.model.base_images import DEFAULT_WORKDIRS
 from msdfix.model.image import ImageRef, parse_image
@@ -333,6 +333,8 @@ class _Scopes:
 
     def at(self, change: int) -> dict[str, str | None]:
         """The scope after the first ``change`` ARG/ENV instructions (a copy)."""
+        if self.last[0] == change:  # the instructions between two ARG/ENVs: one copy
+            return dict(self.last[1])
         done, scope = self.last if self.last[0] <= change else (0, {})
         scope = dict(scope)
         first = bisect.bisect_left(self.log_changes, done)

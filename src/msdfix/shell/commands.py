@@ -5,13 +5,14 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field, replace
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from itertools import repeat
 from typing import NamedTuple
 
 import tree_sitter_bash
-from tree_sitter import Language, Node, Parser
+from tree_sitter import Language, Node, Parser, Tree
 
+from msdfix.cached import cached_property
 from msdfix.syntax.values import unquote
 
 OPERATORS = {"&&", "||", ";", "|", "&", "|&", ";;"}
@@ -132,8 +133,14 @@ def parse_commands(script: str) -> list[Command]:
 
 
 def _parse(script: str) -> list[Command]:
-    tree = _parser().parse(script.encode("utf-8"))
-    return _walk([tree.root_node], script, _offsets(script))
+    return _walk([_tree(script).root_node], script, _offsets(script))
+
+
+@lru_cache(maxsize=256)
+def _tree(script: str) -> Tree:
+    """The syntax tree of ``script``: one parse for its commands, its substitutions and its
+    assignments (each read it again; a file's scripts are asked about by each transform)."""
+    return _parser().parse(script.encode("utf-8"))
 
 
 def _walk(nodes: list[Node], script: str, table: list[int] | None) -> list[Command]:
@@ -260,7 +267,7 @@ def _substituted(script: str) -> tuple[Command, ...]:
     script msdfix cannot read."""
     table = _offsets(script)
     found: list[Command] = []
-    stack: list[tuple[Node, int]] = [(_parser().parse(script.encode("utf-8")).root_node, 0)]
+    stack: list[tuple[Node, int]] = [(_tree(script).root_node, 0)]
     while stack:
         node, depth = stack.pop()
         if node.type in _SUBSTITUTIONS and node.child_count >= 2:
@@ -289,10 +296,9 @@ def commands_run(script: str) -> list[Command]:
 
 @lru_cache(maxsize=512)
 def _assigned(script: str) -> tuple[tuple[str, str], ...]:
-    tree = _parser().parse(script.encode("utf-8"))
     table = _offsets(script)
     found: list[tuple[str, str]] = []
-    stack = [tree.root_node]
+    stack = [_tree(script).root_node]
     while stack:
         node = stack.pop()
         if node.type == "variable_assignment" and (

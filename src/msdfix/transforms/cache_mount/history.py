@@ -7,8 +7,8 @@ import posixpath
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 
+from msdfix.cached import cached_property
 from msdfix.document import Document
 from msdfix.ecosystems.node import yarn_classic_spec, yarn_version_set
 from msdfix.ecosystems.os import APT_ARCHIVES_MOUNT
@@ -164,7 +164,10 @@ class History:
         key = id(ins)
         if key not in self._mounts:
             stage = self.stage_of.get(key)
-            scope = self.doc.model.fixed_scope(stage, ins) if stage is not None else None
+            expands = any("$" in (f.value or "") for f in ins.flags_named("mount"))
+            scope = (
+                self.doc.model.fixed_scope(stage, ins) if stage is not None and expands else None
+            )
             self._mounts[key] = mount_targets(ins, scope)
         return self._mounts[key] + self.planned.get(key, [])
 

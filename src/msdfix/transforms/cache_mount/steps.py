@@ -6,6 +6,7 @@ import fnmatch
 import posixpath
 import re
 from collections import OrderedDict
+from functools import lru_cache
 from typing import NamedTuple
 
 from msdfix.ecosystems.base import PackageManager, positionals
@@ -513,7 +514,8 @@ def substitution_read(script: RunScript, steps: list[Step]) -> int | None:
     return None
 
 
-def _substitutions(text: str, depth: int) -> list[tuple[int, Command]]:
+@lru_cache(maxsize=512)  # asked for each later RUN by every apt RUN's index_reader
+def _substitutions(text: str, depth: int) -> tuple[tuple[int, Command], ...]:
     """The commands the substitutions of ``text`` run, with where they run in ``text``: a
     ``sh -c`` script's own (``sh -c 'test -n "$(apt-cache search jq)"'``) at its command."""
     found = [(c.start, c) for c in substituted_commands(text)]
@@ -522,7 +524,7 @@ def _substitutions(text: str, depth: int) -> list[tuple[int, Command]]:
             inner = inline_script(command)
             if inner is not None:
                 found += [(command.start, c) for _, c in _substitutions(inner, depth - 1)]
-    return found
+    return tuple(found)
 
 
 def always_runs(step: Step, commands: list[Command]) -> bool:

@@ -133,7 +133,7 @@ def whole_tree_copy(doc: Document, stage: Stage, ins: Instruction, workdir: str)
         return None
     if len(values) != 2:
         return None
-    scope = doc.model.fixed_scope(stage, ins)
+    scope = doc.model.fixed_scope(stage, ins) if any("$" in v for v in values) else {}
     src, dest = (unquote(expand(v, scope), ins.escape) for v in values)
     if "$" in src or "$" in dest or "://" in src or src.startswith("git@"):
         return None

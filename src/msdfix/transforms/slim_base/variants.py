@@ -6,6 +6,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
+from msdfix.cached import cached_property
 from msdfix.document import Document
 from msdfix.ecosystems.images import (
     MIME_TYPED_SERVING,
@@ -58,6 +59,7 @@ from msdfix.transforms.slim_base.excluded import (
     translation_reason,
 )
 from msdfix.transforms.slim_base.facts import (
+    Facts,
     Use,
     installed_before,
     missing_tool,
@@ -151,8 +153,16 @@ class Planner:
         self.stage = stage
         self.family = family
         self.tag = tag
-        self.facts = stage_facts(doc, stage)
-        self.installs = install_calls(self.facts)
+
+    @cached_property
+    def facts(self) -> Facts:
+        """What the stage runs (read when a candidate needs it: a small tag may have none)."""
+        return stage_facts(self.doc, self.stage)
+
+    @cached_property
+    def installs(self) -> dict[str, list[Use]]:
+        """The stage's package installs."""
+        return install_calls(self.facts)
 
     def _from_base(self, name: str) -> bool:
         """A script the base image ships, unless the stage copies its own."""

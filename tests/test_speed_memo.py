@@ -1,0 +1,95 @@
+"""Work done once: the memos and lazy reads that make msdfix faster per core (issue 13) give
+the answers the direct computation gives, and skip the work they are meant to skip."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import msdfix.model.copies as copies
+import msdfix.transforms.slim_base.variants as variants
+from msdfix.cached import cached_property
+from msdfix.engine import Settings, _line_starts, rewrite
+from msdfix.model import BuildContext, build_model
+from msdfix.model.args import expand
+from msdfix.syntax import parse
+from msdfix.transforms.cache_mount.steps import _substitutions
+
+
+class _Counted:
+    calls = 0
+
+    @cached_property
+    def value(self) -> list[int]:
+        """A value computed once per instance."""
+        _Counted.calls += 1
+        return [1]
+
+
+def test_cached_property_computes_once_and_stores_in_the_instance() -> None:
+    item = _Counted()
+    assert item.value is item.value
+    assert _Counted.calls == 1 and item.__dict__["value"] == [1]
+    assert isinstance(_Counted.__dict__["value"], cached_property)
+    assert _Counted.value.__doc__ == "A value computed once per instance."
+
+
+def _count_stage_facts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    real = variants.stage_facts
+
+    def counting(*args):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(variants, "stage_facts", counting)
+    return calls
+
+
+def test_slim_base_reads_the_stage_only_for_a_candidate(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _count_stage_facts(monkeypatch)
+    text = 'FROM {}\nRUN echo hi\nCMD ["python", "app.py"]\n'
+    rewrite(text.format("python:3.12-slim"), None, BuildContext(None), Settings())
+    assert calls == []  # already slim, no alpine target: no candidate reads the stage
+    result = rewrite(text.format("python:3.12"), None, BuildContext(None), Settings())
+    assert len(calls) == 1
+    assert "python:3.12-slim" in result.output
+
+
+def test_copy_sources_once_per_instruction(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = build_model(parse("FROM python:3.12\nARG D=src\nCOPY $D/a.txt b.txt /app/\n"))
+    stage = model.stages[0]
+    ins = stage.of("copy")[0]
+    calls: list[int] = []
+    real = copies._copy_sources
+
+    def counting(*args):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(copies, "_copy_sources", counting)
+    first = copies.copy_sources(stage, ins, model)
+    second = copies.copy_sources(stage, ins, model)
+    assert calls == [1]
+    assert first == second == real(stage, ins, model) and first is not second
+    assert [s.pattern for s in first] == ["src/a.txt", "b.txt"]
+
+
+@pytest.mark.parametrize("text", ["", "a", "a\n", "\n\n", "a\nb", "a\r\n\r\nb\n", "é\nx"])
+def test_line_starts_as_the_regex_gave_them(text: str) -> None:
+    assert _line_starts(text) == [0, *(m.end() for m in re.finditer("\n", text))]
+
+
+def test_expand_without_a_dollar_is_the_word() -> None:
+    word = "/root/.cache/pip"
+    assert expand(word, {"A": "1"}) is word
+    assert expand("$A/x", {"A": "1"}) == "1/x"
+
+
+def test_substitutions_are_read_once_per_text() -> None:
+    text = 'test -n "$(apt-cache search jq)" && sh -c "echo $(apt-get -s install x)"'
+    found = _substitutions(text, 3)
+    assert found is _substitutions(text, 3)
+    assert found == _substitutions.__wrapped__(text, 3)
+    assert [c.argv[0] for _, c in found] == ["apt-cache", "apt-get", "apt-get"]
