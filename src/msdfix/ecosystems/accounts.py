@@ -84,8 +84,8 @@ def _options(
             names.append(arg)
             continue
         if arg.startswith("--"):
-            key, eq, value = arg.partition("=")
-            key = _long(key, longs) if longs is not None else key
+            written, eq, value = arg.partition("=")
+            key = _long(written, longs) if longs is not None else written
             if key is None:
                 return None
             if not eq and key in valued:
