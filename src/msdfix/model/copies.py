@@ -97,10 +97,17 @@ def copy_sources(stage: Stage, ins: Instruction, model: Model) -> list[Source]:
     origin = where(ins)  # once: quoting the instruction per source is quadratic
     found = []
     for raw in values[:-1]:
-        if (ins.heredocs and raw.startswith("<<")) or _URL.match(raw):
+        if (ins.heredocs and raw.startswith("<<")) or _remote(raw, scope):
             continue  # inline file or remote source: nothing from the context
         found.append(_source(raw, scope, escape, origin, excludes))
     return found
+
+
+def _remote(raw: str, scope: dict[str, str | None]) -> bool:
+    """A URL or git source, as written or once BuildKit expands the stage's ARG/ENV in it
+    (``ADD $URL /x`` with ``ARG URL=https://...`` downloads; a variable without a value
+    stays an unknown source)."""
+    return bool(_URL.match(raw) or ("$" in raw and _URL.match(expand(raw, scope))))
 
 
 _ARCHIVE = re.compile(r"\.(?:tar|tgz|tbz2?|txz|tar\.[a-z0-9]+)$", re.IGNORECASE)
