@@ -2375,3 +2375,25 @@ def test_a_root_run_caching_under_home_for_a_user_msdfix_cannot_name_is_unsafe(l
     )
     assert "--mount=type=cache" not in _run(text)
     assert any("inside the home of" in m for m in _fixes(text))
+
+
+@pytest.mark.parametrize(
+    "command, note",
+    [
+        ("sudo pip install six", "pip: runs as root through sudo"),
+        ("sudo -H npm install -g typescript", "npm: runs as root through sudo"),
+        ("doas pip install six", "pip: runs as root through doas"),
+        ("sudo -u app pip install six", "pip: runs as another user (sudo)"),
+    ],
+)
+def test_a_command_sudo_runs_as_root_is_not_the_runs_users(command: str, note: str) -> None:
+    """sudo(8) runs the command as root (``-u`` names another target), with HOME from its
+    policy: root's with ``-H`` or Debian's env_reset, the caller's where the sudoers keep it.
+    msdfix had mounted /home/app/.cache/pip with the reason "it runs as user app"; checked
+    with debian:12's sudo 1.9.13 under USER app: id 0 and HOME=/root, with ``-E`` /home/app."""
+    text = (
+        "FROM python:3.11-slim\nRUN useradd -m -u 1001 app\nUSER app\nWORKDIR /home/app\n"
+        f"RUN {command}\n"
+    )
+    assert any(note in m for m in _fixes(text)), _fixes(text)
+    assert "--mount" not in _run(text, unsafe=True)

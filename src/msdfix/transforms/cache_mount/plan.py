@@ -28,6 +28,7 @@ from msdfix.shell.classify import (
     env_assignments,
     exports,
     other_user,
+    runs_as_root_via,
     start_install,
     wrappers,
 )
@@ -200,6 +201,15 @@ class _Planner:
             return
         if not call.manager.system and other_user(call.command):
             plan.note(f"{call.manager.id}: runs as another user ({call.command.argv[0]})")
+            return
+        elevated = runs_as_root_via(call.command)
+        if not call.manager.system and elevated and self.resolver.user != ROOT:
+            # sudo(8): root's HOME with -H/-i or where env_reset resets it (Debian's sudo),
+            # the caller's where the policy keeps it (Ubuntu's before 19.10): unknown here
+            plan.note(
+                f"{call.manager.id}: runs as root through {elevated}, with the HOME its "
+                "policy gives: where it caches is unknown"
+            )
             return
         target = self.resolver.target(cache, call)
         if target is None:
