@@ -2397,3 +2397,35 @@ def test_a_command_sudo_runs_as_root_is_not_the_runs_users(command: str, note: s
     )
     assert any(note in m for m in _fixes(text)), _fixes(text)
     assert "--mount" not in _run(text, unsafe=True)
+
+
+@pytest.mark.parametrize(
+    "later, read",
+    [
+        ("apt-get update || true; apt-get install -y b && rm -rf /var/lib/apt/lists/*", True),
+        ("apt-get update || echo failed; apt-get install -y b", True),
+        ("apt-get update; apt-get install -y b && rm -rf /var/lib/apt/lists/*", True),
+        ("apt-get update -o Acquire::Retries=3 || apt-get update; apt-get install -y b", True),
+        ("apt-get update && apt-get install -y b && rm -rf /var/lib/apt/lists/*", False),
+        # set -e ends the script where the refresh, a list of its own, fails
+        ("set -ex; apt-get update; apt-get install -y b; rm -rf /var/lib/apt/lists/*", False),
+        ("set -e; apt-get update || true; apt-get install -y b", True),
+        (
+            "apt-get update && apt-get upgrade -y && apt-get install -y b && rm -rf /var/lib/apt/lists/*",
+            False,
+        ),
+    ],
+)
+def test_a_refresh_whose_failure_the_script_ignores_reads_the_image_lists(
+    later: str, read: bool
+) -> None:
+    """apt-get update that fails ("Some index files failed to download. They have been
+    ignored, or old ones used instead") exits 100; behind ``|| true`` or ``;`` the install
+    still runs and reads the lists the image holds. Built (a local repository whose index the
+    later RUN cannot fetch): the original installed from the earlier RUN's lists; the safe
+    rewrite had moved them onto a mount and failed, "Unable to locate package hello-b"."""
+    text = f"FROM debian:12-slim\nRUN apt-get update && apt-get install -y a\nRUN {later}\n"
+    first = _run(text).split("\nRUN ")[1]
+    assert ("target=/var/lib/apt/lists" not in first) is read, first
+    if read:
+        assert any("RUN at line 3 may install without refreshing it" in m for m in _fixes(text))

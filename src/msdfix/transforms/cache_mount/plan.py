@@ -50,6 +50,7 @@ from msdfix.transforms.cache_mount.steps import (
     find_deletes,
     find_spares,
     glob_hit,
+    index_first,
     refreshes_first,
     removed_paths,
     run_dir,
@@ -469,6 +470,13 @@ class _Planner:
         history, stage, ins = self.history, self.stage, self.ins
         if cache.index:
             if not refreshes_first(self.steps):
+                first = index_first(self.steps)
+                if first is not None and first.unguarded:
+                    what = " ".join(first.command.argv[:2])
+                    return (
+                        f"{target} is not mounted: the RUN goes on where `{what}` fails, and "
+                        "the install then reads the lists the image holds"
+                    )
                 return ""  # installs from the lists an earlier step left: nothing to mount
             reader = history.index_reader(stage, ins, target)
             if reader is not None and self._leaves(target):
