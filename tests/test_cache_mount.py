@@ -2429,3 +2429,26 @@ def test_a_refresh_whose_failure_the_script_ignores_reads_the_image_lists(
     assert ("target=/var/lib/apt/lists" not in first) is read, first
     if read:
         assert any("RUN at line 3 may install without refreshing it" in m for m in _fixes(text))
+
+
+@pytest.mark.parametrize(
+    "install, owner_check",
+    [
+        ("pipenv install --system --deploy", True),  # pip under PIP_CACHE_DIR
+        ("uv pip install --system six", False),  # uv and PDM create their caches as root
+        ("pdm install --no-self", False),
+    ],
+)
+def test_pipenv_as_root_has_pips_owner_check(install: str, owner_check: bool) -> None:
+    """pipenv runs pip with PIP_CACHE_DIR=PIPENV_CACHE_DIR, so pip's check_path_owner holds.
+    Built (pipenv 2026.10.3, XDG_CACHE_HOME=/app/.cache, /app chowned to app): the original
+    left no /app/.cache; the safe rewrite's mounts left it root-owned and the app, run as app,
+    failed with "PermissionError: [Errno 13] Permission denied: '/app/.cache/x'". uv and
+    PDM 2.29.4 as root created /app/.cache/uv and /app/.cache/pdm root-owned themselves."""
+    text = (
+        "FROM python:3.11-slim\nRUN useradd -m -u 1001 app\nWORKDIR /app\nRUN chown app /app\n"
+        f"ENV XDG_CACHE_HOME=/app/.cache\nRUN {install}\nUSER app\n"
+        'CMD ["python", "app.py"]\n'
+    )
+    skipped = any("keeps no cache when the first of them" in m for m in _fixes(text))
+    assert skipped is owner_check, _fixes(text)
