@@ -2410,6 +2410,12 @@ def test_a_command_sudo_runs_as_root_is_not_the_runs_users(command: str, note: s
         # set -e ends the script where the refresh, a list of its own, fails
         ("set -ex; apt-get update; apt-get install -y b; rm -rf /var/lib/apt/lists/*", False),
         ("set -e; apt-get update || true; apt-get install -y b", True),
+        # a second refresh after the && chain
+        (
+            "apt-get update && apt-get install -y b; apt-get update && apt-get install -y c "
+            "&& rm -rf /var/lib/apt/lists/*",
+            False,
+        ),
         (
             "apt-get update && apt-get upgrade -y && apt-get install -y b && rm -rf /var/lib/apt/lists/*",
             False,
