@@ -2264,6 +2264,9 @@ def test_a_root_run_caching_in_the_home_of_any_later_user_is_unsafe(later: str, 
         ),
         ("RUN useradd -m app && chown -R app:app $APP_DIR\n", "RUN at line 2"),
         ("RUN useradd -m -d /srv/app -u 1001 app\n", "RUN at line 2"),  # its home
+        # getopt's glued forms (built: msdfix read /home/app, mounted, and the app failed)
+        ("RUN useradd -md/srv/app -u 1001 app\n", "RUN at line 2"),
+        ("RUN useradd --home=/srv/app app\n", "RUN at line 2"),
         ("RUN useradd app && install -d -o app -m 0755 /srv/app\n", "RUN at line 2"),
     ],
 )
