@@ -190,7 +190,7 @@ class _Planner:
                 why = f"the RUN mounts a configuration of {tool} that may set where it caches"
             elif configured is not None and configured.cmd == "run":
                 why = f"RUN at line {configured.start_line} configures where it caches"
-            elif configured is not None and unpacks_archive(configured):
+            elif configured is not None and unpacks_archive(configured, self._scope(configured)):
                 why = (
                     f"line {configured.start_line} unpacks an archive that may hold a "
                     f"configuration of {tool}"
@@ -339,6 +339,11 @@ class _Planner:
             f"keeps no cache when the first of them that exists is not root's, and {given} "
             "may give one of them to another user"
         )
+
+    def _scope(self, ins: Instruction) -> dict[str, str | None]:
+        """The ARG/ENV scope at ``ins``, an instruction of this stage's lineage."""
+        stage = next((st for st in self.stage.lineage if ins in st.instructions), self.stage)
+        return self.doc.model.stage_scope(stage, ins)
 
     def _brings_config(self, manager: PackageManager) -> bool:
         """``_copies_config`` of the RUN itself, once per tool (a tool has several caches)."""
