@@ -1681,6 +1681,11 @@ def test_a_configuration_the_run_mounts_makes_the_cache_unknown(tmp_path, name, 
         ("ADD conf.tar $DEST", False),  # anywhere
         ("ADD tools.tgz /opt/", True),  # no configuration npm reads lies there
         ("ADD https://example.com/site.tgz ./", True),  # a URL is not unpacked
+        # BuildKit expands the ARG first (built: tools.tgz held etc/npmrc with cache=, the
+        # clean was dropped and /opt/npm-cache stayed in the image, 5,829,261 bytes larger)
+        ("ADD $PKG /usr/local/", False),
+        ("ADD $SRC /usr/local/", False),  # a variable without a value may name one
+        ("ADD $URL ./", True),
     ],
 )
 def test_an_archive_add_may_bring_the_tools_configuration(tmp_path, add, mounts):
@@ -1691,7 +1696,8 @@ def test_an_archive_add_may_bring_the_tools_configuration(tmp_path, add, mounts)
     for name in ("vendor.tar.gz", "site.tgz", "conf.tar", "tools.tgz"):
         (tmp_path / name).write_bytes(b"\x1f\x8b")
     (tmp_path / "package.json").write_text('{"name": "x"}')
-    text = f"FROM node:20\nARG DEST\nWORKDIR /app\n{add}\nCOPY . .\nRUN npm ci\n"
+    args = "ARG DEST\nARG PKG=tools.tgz\nARG SRC\nARG URL=https://example.com/site.tgz\n"
+    text = f"FROM node:20\n{args}WORKDIR /app\n{add}\nCOPY . .\nRUN npm ci\n"
     result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"cache-mount"})))
     assert ("type=cache" in result.output) is mounts
     if not mounts:
@@ -2264,6 +2270,9 @@ def test_a_root_run_caching_in_the_home_of_any_later_user_is_unsafe(later: str, 
         ),
         ("RUN useradd -m app && chown -R app:app $APP_DIR\n", "RUN at line 2"),
         ("RUN useradd -m -d /srv/app -u 1001 app\n", "RUN at line 2"),  # its home
+        # getopt's glued forms (built: msdfix read /home/app, mounted, and the app failed)
+        ("RUN useradd -md/srv/app -u 1001 app\n", "RUN at line 2"),
+        ("RUN useradd --home=/srv/app app\n", "RUN at line 2"),
         ("RUN useradd app && install -d -o app -m 0755 /srv/app\n", "RUN at line 2"),
     ],
 )
@@ -2375,3 +2384,86 @@ def test_a_root_run_caching_under_home_for_a_user_msdfix_cannot_name_is_unsafe(l
     )
     assert "--mount=type=cache" not in _run(text)
     assert any("inside the home of" in m for m in _fixes(text))
+
+
+@pytest.mark.parametrize(
+    "command, note",
+    [
+        ("sudo pip install six", "pip: runs as root through sudo"),
+        ("sudo -H npm install -g typescript", "npm: runs as root through sudo"),
+        ("doas pip install six", "pip: runs as root through doas"),
+        ("sudo -u app pip install six", "pip: runs as another user (sudo)"),
+    ],
+)
+def test_a_command_sudo_runs_as_root_is_not_the_runs_users(command: str, note: str) -> None:
+    """sudo(8) runs the command as root (``-u`` names another target), with HOME from its
+    policy: root's with ``-H`` or Debian's env_reset, the caller's where the sudoers keep it.
+    msdfix had mounted /home/app/.cache/pip with the reason "it runs as user app"; checked
+    with debian:12's sudo 1.9.13 under USER app: id 0 and HOME=/root, with ``-E`` /home/app."""
+    text = (
+        "FROM python:3.11-slim\nRUN useradd -m -u 1001 app\nUSER app\nWORKDIR /home/app\n"
+        f"RUN {command}\n"
+    )
+    assert any(note in m for m in _fixes(text)), _fixes(text)
+    assert "--mount" not in _run(text, unsafe=True)
+
+
+@pytest.mark.parametrize(
+    "later, read",
+    [
+        ("apt-get update || true; apt-get install -y b && rm -rf /var/lib/apt/lists/*", True),
+        ("apt-get update || echo failed; apt-get install -y b", True),
+        ("apt-get update; apt-get install -y b && rm -rf /var/lib/apt/lists/*", True),
+        ("apt-get update -o Acquire::Retries=3 || apt-get update; apt-get install -y b", True),
+        ("apt-get update && apt-get install -y b && rm -rf /var/lib/apt/lists/*", False),
+        # set -e ends the script where the refresh, a list of its own, fails
+        ("set -ex; apt-get update; apt-get install -y b; rm -rf /var/lib/apt/lists/*", False),
+        ("set -e; apt-get update || true; apt-get install -y b", True),
+        # a second refresh after the && chain
+        (
+            "apt-get update && apt-get install -y b; apt-get update && apt-get install -y c "
+            "&& rm -rf /var/lib/apt/lists/*",
+            False,
+        ),
+        (
+            "apt-get update && apt-get upgrade -y && apt-get install -y b && rm -rf /var/lib/apt/lists/*",
+            False,
+        ),
+    ],
+)
+def test_a_refresh_whose_failure_the_script_ignores_reads_the_image_lists(
+    later: str, read: bool
+) -> None:
+    """apt-get update that fails ("Some index files failed to download. They have been
+    ignored, or old ones used instead") exits 100; behind ``|| true`` or ``;`` the install
+    still runs and reads the lists the image holds. Built (a local repository whose index the
+    later RUN cannot fetch): the original installed from the earlier RUN's lists; the safe
+    rewrite had moved them onto a mount and failed, "Unable to locate package hello-b"."""
+    text = f"FROM debian:12-slim\nRUN apt-get update && apt-get install -y a\nRUN {later}\n"
+    first = _run(text).split("\nRUN ")[1]
+    assert ("target=/var/lib/apt/lists" not in first) is read, first
+    if read:
+        assert any("RUN at line 3 may install without refreshing it" in m for m in _fixes(text))
+
+
+@pytest.mark.parametrize(
+    "install, owner_check",
+    [
+        ("pipenv install --system --deploy", True),  # pip under PIP_CACHE_DIR
+        ("uv pip install --system six", False),  # uv and PDM create their caches as root
+        ("pdm install --no-self", False),
+    ],
+)
+def test_pipenv_as_root_has_pips_owner_check(install: str, owner_check: bool) -> None:
+    """pipenv runs pip with PIP_CACHE_DIR=PIPENV_CACHE_DIR, so pip's check_path_owner holds.
+    Built (pipenv 2026.10.3, XDG_CACHE_HOME=/app/.cache, /app chowned to app): the original
+    left no /app/.cache; the safe rewrite's mounts left it root-owned and the app, run as app,
+    failed with "PermissionError: [Errno 13] Permission denied: '/app/.cache/x'". uv and
+    PDM 2.29.4 as root created /app/.cache/uv and /app/.cache/pdm root-owned themselves."""
+    text = (
+        "FROM python:3.11-slim\nRUN useradd -m -u 1001 app\nWORKDIR /app\nRUN chown app /app\n"
+        f"ENV XDG_CACHE_HOME=/app/.cache\nRUN {install}\nUSER app\n"
+        'CMD ["python", "app.py"]\n'
+    )
+    skipped = any("keeps no cache when the first of them" in m for m in _fixes(text))
+    assert skipped is owner_check, _fixes(text)

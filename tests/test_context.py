@@ -371,11 +371,16 @@ def test_a_folder_that_is_not_the_build_context_is_not_read(
         "COPY ${SRC}/ ./",
         "COPY --from=golang:1.22 /usr/local/go /go",
         "ADD https://example.com/x.tgz /x.tgz",
+        # BuildKit expands ARG/ENV in ADD's sources, then sees a URL (msdfix had warned that
+        # `https:/example.com/x.tgz` is not in the folder and read no file of the context)
+        "ADD $URL /x.tgz",
+        "ADD ${GIT}#v1 /src",
     ],
 )
 def test_sources_that_name_no_file_leave_the_context_alone(tmp_path: Path, copy: str) -> None:
     from msdfix.engine import Settings, rewrite
 
     (tmp_path / "requirements.txt").write_text("flask\n")
-    text = f"FROM python:3.12\nARG SRC\n{copy}\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+    args = "ARG URL=https://example.com/x.tgz\nARG GIT=https://github.com/a/b.git\n"
+    text = f"FROM python:3.12\nARG SRC\n{args}{copy}\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
     assert rewrite(text, None, BuildContext(tmp_path), Settings()).warnings == []

@@ -313,6 +313,18 @@ def test_a_long_chain_of_requirement_includes_is_read_in_linear_time(tmp_path: P
         ("adduser -D -u 1001 app", ("app", "/home/app", "1001:1001")),  # busybox
         ("adduser -D -h /srv/app -G www app", ("app", "/srv/app", None)),
         ("useradd -m $APP_USER", None),
+        # getopt: bundled short options, a value glued to its letter, long abbreviations
+        # (checked in debian:12: /home/a1, /srv/a2 uid 1234, /opt/a3; --ba is ambiguous)
+        ("useradd -ms /bin/bash app", ("app", "/home/app", None)),
+        ("useradd -d/srv/app -mu1234 app", ("app", "/srv/app", "1234:1234")),
+        ("useradd --home=/opt/app app", ("app", "/opt/app", None)),
+        ("useradd --home /opt/app -m app", ("app", "/opt/app", None)),
+        ("useradd -mUu 1500 app", ("app", "/home/app", "1500:1500")),
+        ("useradd -mNu 1500 app", ("app", "/home/app", None)),
+        ("useradd --ba=/data app", None),
+        ("useradd -mR/rootfs app", None),
+        ("adduser -Dh/srv/app app", ("app", "/srv/app", None)),  # busybox's getopt32
+        ("adduser -DHu 1234 app", ("app", "/home/app", "1234:1234")),
     ],
 )
 def test_created_account_reads_what_useradd_and_adduser_document(

@@ -950,11 +950,20 @@ def test_an_apt_install_without_yes_keeps_the_jdk(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "overlay",
-    ["ADD overlay.tar.gz /app/", "COPY --from=gen /out/ ./", "ADD overlay.tgz ."],
+    [
+        "ADD overlay.tar.gz /app/",
+        "COPY --from=gen /out/ ./",
+        "ADD overlay.tgz .",
+        # BuildKit expands the ARG before ADD unpacks it; a variable without a value may
+        # name an archive too
+        "ARG OVERLAY=overlay.tar.gz\nADD $OVERLAY /app/",
+        "ARG OVERLAY\nADD ${OVERLAY} .",
+    ],
 )
 def test_manifests_an_archive_or_another_stage_may_replace_are_unknown(tmp_path, overlay):
     """The package.json ``npm ci`` reads came from the archive (its postinstall ran make), not
-    from the context: node:20-slim failed with "make: not found" (built)."""
+    from the context: node:20-slim failed with "make: not found" (built). ``ADD $OVERLAY``
+    is read with the ARG expanded."""
     ms = {"version": "2.1.3", "resolved": "https://registry.npmjs.org/ms/-/ms-2.1.3.tgz"}
     root = {"name": "x", "version": "1.0.0", "dependencies": {"ms": "^2.1.3"}}
     lock = {"name": "x", "lockfileVersion": 3, "packages": {"": root, "node_modules/ms": ms}}

@@ -2018,3 +2018,79 @@ def test_a_frontend_package_json_that_cannot_be_read_is_not_called_missing(tmp_p
     assert not result.changed
     assert "web/package.json could not be read" in _messages(result)
     assert "no package.json" not in _messages(result)
+
+
+_NPM_APP = {
+    "package.json": json.dumps(
+        {
+            "name": "a",
+            "version": "1.0.0",
+            "scripts": {"build": "mkdir -p dist && cp index.js dist/index.js"},
+            "dependencies": {"ms": "2.1.3"},
+            "devDependencies": {"typescript": "5.4.5"},
+        }
+    ),
+    "package-lock.json": json.dumps(
+        {
+            "name": "a",
+            "lockfileVersion": 3,
+            "packages": {
+                "": {"dependencies": {"ms": "2.1.3"}, "devDependencies": {"typescript": "5.4.5"}},
+                "node_modules/ms": {"version": "2.1.3"},
+                "node_modules/typescript": {"version": "5.4.5", "dev": True},
+            },
+        }
+    ),
+    "index.js": "const ms = require('ms');\nconsole.log(ms(60000));\n",
+}
+
+
+@pytest.mark.parametrize(
+    "install",
+    [
+        "npm ci --also=dev",
+        "npm ci --include dev",
+        "npm ci --no-production",
+        "npm ci --production false",
+        "npm ci --omit=optional",
+        "NPM_CONFIG_INCLUDE=dev npm ci",
+    ],
+)
+def test_npm_settings_that_bring_dev_dependencies_back_are_read_as_npm_reads_them(
+    tmp_path, install
+):
+    """npm 7-10 work out the omitted types in ``buildOmitList``: ``--also=dev``, ``--include
+    dev``, ``--no-production`` and an explicit ``--omit=optional`` (which replaces the
+    NODE_ENV=production default) install the dev dependencies. Built with npm 10.8.2: the
+    split read ``npm ci --also=dev`` as production-only and copied typescript into the
+    runtime (318.7 MB; with the prod-deps stage 286.3 MB), saying "production dependencies
+    only"."""
+    for name, body in _NPM_APP.items():
+        (tmp_path / name).write_text(body)
+    text = _df(
+        "FROM node:18",
+        "ENV NODE_ENV=production",
+        "WORKDIR /app",
+        "COPY package*.json ./",
+        f"RUN {install}",
+        "COPY . .",
+        "RUN npm run build",
+        'CMD ["node", "dist/index.js"]',
+    )
+    result = _run(text, tmp_path)
+    assert "production dependencies only" not in _messages(result)
+    deps = _deps_stage_of(result.output)
+    assert "RUN npm ci --omit=dev" in deps or "RUN npm ci --omit=optional --omit=dev" in deps, deps
+
+
+def test_npm_production_settings_still_read_as_production_only(tmp_path):
+    """``NODE_ENV=production`` alone, ``--omit dev`` (its value as the next word) and
+    ``--only=prod`` leave the dev dependencies out: the app is copied as built."""
+    for name, body in _NPM_APP.items():
+        (tmp_path / name).write_text(body)
+    for install in ("npm ci", "npm ci --omit dev", "npm ci --only=prod"):
+        text = _df("FROM node:18", "ENV NODE_ENV=production", "WORKDIR /app",
+                   "COPY package*.json ./", f"RUN {install}", "COPY . .",
+                   "RUN npm run build", 'CMD ["node", "dist/index.js"]')  # fmt: skip
+        result = _run(text, tmp_path)
+        assert "production dependencies only" in _messages(result), install

@@ -33,6 +33,17 @@ _USERADD_VALUES = frozenset(
     "--groups -k --skel -K --key -p --password -R --root -P --prefix -s --shell -u --uid -Z "
     "--selinux-user --selinux-range".split()
 )
+# useradd's long options without a value (shadow 4.13's usage text): getopt_long takes any
+# unambiguous abbreviation of a long option (``--home`` is ``--home-dir``; ``--ba`` is
+# ambiguous and fails).
+_USERADD_LONG = frozenset(
+    {o for o in _USERADD_VALUES if o.startswith("--")}
+    | set(
+        "--badname --btrfs-subvolume-home --defaults --add-subids-for-system --help "
+        "--no-log-init --create-home --no-create-home --no-user-group --non-unique --system "
+        "--user-group".split()
+    )
+)
 # Debian adduser(8) options that take a value.
 _DEBIAN_VALUES = frozenset(
     "--home --shell --uid --firstuid --lastuid --gid --firstgid --lastgid --ingroup --gecos "
@@ -53,28 +64,57 @@ def created_account(program: str, args: list[str]) -> Account | None:
     return None
 
 
-def _options(args: list[str], valued: frozenset[str]) -> tuple[dict[str, str], list[str]] | None:
-    """Options (``--opt=value`` split) and positionals; None on an option ending the list
-    without its value."""
+def _options(
+    args: list[str], valued: frozenset[str], longs: frozenset[str] | None = None
+) -> tuple[dict[str, str], list[str]] | None:
+    """Options and positionals as getopt reads them: ``--opt=value`` split, short options
+    bundled (``-ms /bin/bash``: ``-m``, then ``-s`` with the next word) with a value glued to
+    its letter (``-d/srv/app``, ``-u1000``); with ``longs``, a long option may be any
+    unambiguous abbreviation (getopt_long). None on an option ending the list without its
+    value, or an ambiguous or unknown abbreviation."""
     options: dict[str, str] = {}
     names: list[str] = []
     i = 0
     while i < len(args):
-        arg = args[i]
-        if arg.startswith("--") and "=" in arg:
-            key, _, value = arg.partition("=")
-            options[key] = value
-        elif arg in valued:
-            if i + 1 >= len(args):
-                return None
-            options[arg] = args[i + 1]
-            i += 1
-        elif arg.startswith("-"):
-            options[arg] = ""
-        else:
+        arg, i = args[i], i + 1
+        if arg == "--":
+            names += args[i:]
+            break
+        if not arg.startswith("-") or arg == "-":
             names.append(arg)
-        i += 1
+            continue
+        if arg.startswith("--"):
+            written, eq, value = arg.partition("=")
+            key = _long(written, longs) if longs is not None else written
+            if key is None:
+                return None
+            if not eq and key in valued:
+                if i >= len(args):
+                    return None
+                value, i = args[i], i + 1
+            options[key] = value
+            continue
+        for at in range(1, len(arg)):
+            letter = "-" + arg[at]
+            if letter not in valued:
+                options[letter] = ""
+                continue
+            if at + 1 < len(arg):
+                options[letter] = arg[at + 1 :]
+            elif i < len(args):
+                options[letter], i = args[i], i + 1
+            else:
+                return None
+            break
     return options, names
+
+
+def _long(key: str, longs: frozenset[str]) -> str | None:
+    """The long option ``key`` names, exactly or as its only abbreviation; None otherwise."""
+    if key in longs:
+        return key
+    found = [o for o in longs if o.startswith(key)]
+    return found[0] if len(found) == 1 else None
 
 
 def _pick(options: dict[str, str], *keys: str) -> str | None:
@@ -100,7 +140,7 @@ def _home(home: str | None, base: str | None, name: str) -> str | None:
 
 
 def _useradd(args: list[str]) -> Account | None:
-    parsed = _options(args, _USERADD_VALUES)
+    parsed = _options(args, _USERADD_VALUES, _USERADD_LONG)
     if parsed is None or len(parsed[1]) != 1 or "$" in parsed[1][0]:
         return None
     options, (name,) = parsed

@@ -240,6 +240,91 @@ DEV_FLAGS = frozenset({"--include=dev", "--production=false", "--prod=false", "-
 PROD_FLAGS = frozenset(
     {"--omit=dev", "--production", "--only=production", "--only=prod", "--prod", "-P"}
 )
+# npm's settings that decide whether dev dependencies are installed (``buildOmitList`` in
+# @npmcli/config's definitions.js, npm 7 to 10): True where the option takes a value, False
+# where it is a boolean (``--no-production``, ``--production false``).
+_NPM_DEV_SETTINGS = {
+    "omit": True, "include": True, "only": True, "also": True, "production": False, "dev": False,
+}  # fmt: skip
+
+
+def _npm_settings(args: list[str]) -> dict[str, list[str]]:
+    """The dev-deciding settings ``args`` give, as npm's option parser (nopt) reads them:
+    ``--key=value``, ``--key value``, ``--no-key``, a boolean's ``true``/``false`` after it;
+    an array setting given twice keeps both values."""
+    found: dict[str, list[str]] = {}
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        i += 1
+        if not arg.startswith("--"):
+            continue
+        key, eq, value = arg[2:].partition("=")
+        negated = not eq and key.startswith("no-") and key[3:] in _NPM_DEV_SETTINGS
+        key = key[3:] if negated else key
+        if key not in _NPM_DEV_SETTINGS:
+            continue
+        if negated:
+            value = "false"
+        elif not eq and _NPM_DEV_SETTINGS[key]:
+            value = args[i] if i < len(args) and not args[i].startswith("-") else ""
+            i += 1 if value else 0
+        elif not eq:
+            value = "true"
+            if i < len(args) and args[i] in ("true", "false"):
+                value, i = args[i], i + 1
+        found.setdefault(key, []).append(value)
+    return found
+
+
+def npm_installs_dev(args: list[str], env: Mapping[str, str]) -> bool:
+    """Whether ``npm install``/``npm ci`` with ``args`` installs the dev dependencies, as npm
+    7 to 10 work it out (``buildOmitList``): the command line over ``npm_config_*`` variables
+    over the default, ``omit`` defaulting to dev only where NODE_ENV is production (so
+    ``--omit=optional`` brings dev back), ``--production``/``--only=prod`` adding dev to it,
+    ``--production=false``, ``--also=dev`` and ``--dev`` to ``include``, and ``include``
+    winning over ``omit`` (checked with npm 10.8.2: ``--also=dev``, ``--include dev``,
+    ``--no-production`` and ``--omit=optional`` under NODE_ENV=production install them)."""
+    cli = _npm_settings(args)
+    variables = {k.lower(): v for k, v in env.items() if k.lower().startswith("npm_config_")}
+
+    def setting(key: str) -> list[str] | None:
+        if key in cli:
+            return cli[key]
+        value = variables.get(f"npm_config_{key}")
+        return None if value is None else [value]
+
+    default = ["dev"] if env.get("NODE_ENV") == "production" else []
+    omit = list(setting("omit") or default)
+    include = list(setting("include") or [])
+    production = (setting("production") or [""])[-1].lower()
+    if re.fullmatch(r"prod(uction)?", (setting("only") or [""])[-1]) or production == "true":
+        omit.append("dev")
+    elif production == "false":
+        include.append("dev")
+    if (setting("also") or [""])[-1].startswith("dev") or (setting("dev") or [""])[-1] == "true":
+        include.append("dev")
+    return "dev" not in omit or "dev" in include
+
+
+def _without_dev_settings(args: list[str]) -> list[str]:
+    """``args`` without the settings that may bring the dev dependencies back, and their
+    values (``--omit`` stays: ``--omit=optional`` and the ``--omit=dev`` added make a list)."""
+    kept: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        i += 1
+        key, eq, _ = arg[2:].partition("=") if arg.startswith("--") else ("", "", "")
+        key = key[3:] if key.startswith("no-") and key[3:] in _NPM_DEV_SETTINGS else key
+        if key not in _NPM_DEV_SETTINGS or key == "omit":
+            kept.append(arg)
+        elif not eq and i < len(args) and not args[i].startswith("-"):
+            takes = _NPM_DEV_SETTINGS[key] or args[i] in ("true", "false")
+            i += 1 if takes and not arg.startswith("--no-") else 0
+    return kept
+
+
 # Words of a global install that only sets up a package manager (npm i -g pnpm).
 GLOBAL_TOOLS = frozenset({"npm", "yarn", "pnpm", "bun", "corepack"})
 
@@ -547,11 +632,14 @@ def production_install(
     ``node_major`` is the image's Node major (npm before 16 spells it ``--production``);
     ``yarn_lock`` the text of the context's yarn.lock (a Berry lock needs workspaces focus).
     """
+    if program == "npm":  # every setting on dev dependencies out, then npm's own flag
+        args = _without_dev_settings(args)
+        if npm_installs_dev(args, {}):
+            args.append("--omit=dev" if node_major is None or node_major >= 16 else "--production")
+        return " ".join([program, *args])
     args = [x for x in args if x not in DEV_FLAGS and not x.startswith("--include=")]
     if args and set(args) & PROD_FLAGS:
         pass
-    elif program == "npm":
-        args.append("--omit=dev" if node_major is None or node_major >= 16 else "--production")
     elif program == "yarn" and "__metadata:" in yarn_lock:
         return "yarn workspaces focus --all --production"
     elif program == "yarn":

@@ -258,6 +258,9 @@ MANAGERS: tuple[PackageManager, ...] = (
         # pip's HTTP cache (see pip): built against a mirror that sent no caching headers,
         # pipenv 2024.0.1 kept no cache and the copied Pipfile(.lock) made it 1,375 bytes larger
         caches_by_headers=True,
+        # pip's check_path_owner through PIP_CACHE_DIR: built, pipenv 2026.10.3 as root with
+        # XDG_CACHE_HOME=/app/.cache under a /app owned by app left no /app/.cache
+        root_owner_check=True,
     ),
     PackageManager(
         "pdm",

@@ -109,27 +109,43 @@ def _copy_sources(stage: Stage, ins: Instruction, model: Model) -> list[Source]:
     origin = where(ins)  # once: quoting the instruction per source is quadratic
     found = []
     for raw in values[:-1]:
-        if (ins.heredocs and raw.startswith("<<")) or _URL.match(raw):
+        if (ins.heredocs and raw.startswith("<<")) or remote_source(raw, scope):
             continue  # inline file or remote source: nothing from the context
         found.append(_source(raw, scope, escape, origin, excludes))
     return found
 
 
+def remote_source(raw: str, scope: dict[str, str | None]) -> bool:
+    """A URL or git source, as written or once BuildKit expands the stage's ARG/ENV in it
+    (``ADD $URL /x`` with ``ARG URL=https://...`` downloads; a variable without a value
+    stays an unknown source)."""
+    return bool(_URL.match(raw) or ("$" in raw and _URL.match(expand(raw, scope))))
+
+
 _ARCHIVE = re.compile(r"\.(?:tar|tgz|tbz2?|txz|tar\.[a-z0-9]+)$", re.IGNORECASE)
 
 
-def unpacks_archive(ins: Instruction) -> bool:
-    """An ``ADD`` of a local archive: Docker unpacks it, so msdfix cannot list the files."""
+def unpacks_archive(ins: Instruction, scope: dict[str, str | None] | None = None) -> bool:
+    """An ``ADD`` of a local archive: Docker unpacks it, so msdfix cannot list the files.
+    With the stage's ``scope``, a source is read as BuildKit expands it (``ADD $PKG /opt/``
+    with ``ARG PKG=tools.tgz``); one a variable without a value names may be an archive."""
     if ins.cmd != "add" or ins.flag("from") is not None:
         return False
     _, values, _ = instruction_values(ins)
-    return any(_ARCHIVE.search(raw.rstrip("/")) and not _URL.match(raw) for raw in values[:-1])
+    for raw in values[:-1]:
+        value = expand(raw, scope) if scope is not None and "$" in raw else raw
+        if _URL.match(value):
+            continue
+        if _ARCHIVE.search(value.rstrip("/")) or (scope is not None and "$" in value):
+            return True
+    return False
 
 
 def archive_destination(model: Model, stage: Stage, ins: Instruction) -> str | None:
     """Where an ``ADD`` of a local archive unpacks, as an absolute path (it keeps a ``$`` when
     a variable msdfix cannot expand decides it); None for any other instruction."""
-    return posixpath.normpath(copy_destination(model, stage, ins)) if unpacks_archive(ins) else None
+    unpacks = unpacks_archive(ins, model.stage_scope(stage, ins))
+    return posixpath.normpath(copy_destination(model, stage, ins)) if unpacks else None
 
 
 def copy_destination(model: Model, stage: Stage, ins: Instruction) -> str:

@@ -184,6 +184,20 @@ def other_user(command: Command) -> bool:
     return False
 
 
+# Programs that run the command after them as root when no option names another user.
+_TO_ROOT = frozenset({"sudo", "doas"})
+
+
+def runs_as_root_via(command: Command) -> str | None:
+    """The wrapper (``sudo``, ``doas``) that runs the command as root, whoever runs the RUN
+    (sudo(8): the target user is root unless ``-u`` names one); None when there is none, or
+    one of them names another user (``other_user``)."""
+    if other_user(command):
+        return None
+    found, _ = _wrappers_with_options(command.argv)
+    return next((w for w, _ in found if w in _TO_ROOT), None)
+
+
 def _is_option(arg: str, options: tuple[str, ...]) -> bool:
     """``arg`` is one of ``options``, spelt alone, ``--opt=value`` or ``-uvalue``."""
     return any(

@@ -63,7 +63,7 @@ def word_removal(script: RunScript, command: Command, word: Word) -> tuple[int, 
     return _clean(script, start, word.end)
 
 
-def _errexit(before: list[Command]) -> bool:
+def errexit(before: list[Command]) -> bool:
     """A ``set -e`` (``-eux``, ``-o errexit``) runs before: a failing command ends the RUN."""
     for command in before:
         argv = command.argv
@@ -99,7 +99,7 @@ def command_removal(
         if len(commands) == len(group):
             return None
         return _clean(script, line_start, line_end) if line_end > line_start else None
-    if following is None and command.op_before == ";" and not _errexit(commands[:index]):
+    if following is None and command.op_before == ";" and not errexit(commands[:index]):
         return None  # `A; rm -rf lists` exits 0 where A fails: the RUN's status would change
     if command.op_before in _JOINERS:
         start = text.rfind(command.op_before, 0, command.start)

@@ -28,6 +28,7 @@ from msdfix.shell.classify import (
     env_assignments,
     exports,
     other_user,
+    runs_as_root_via,
     start_install,
     wrappers,
 )
@@ -49,6 +50,7 @@ from msdfix.transforms.cache_mount.steps import (
     find_deletes,
     find_spares,
     glob_hit,
+    index_first,
     refreshes_first,
     removed_paths,
     run_dir,
@@ -188,7 +190,7 @@ class _Planner:
                 why = f"the RUN mounts a configuration of {tool} that may set where it caches"
             elif configured is not None and configured.cmd == "run":
                 why = f"RUN at line {configured.start_line} configures where it caches"
-            elif configured is not None and unpacks_archive(configured):
+            elif configured is not None and unpacks_archive(configured, self._scope(configured)):
                 why = (
                     f"line {configured.start_line} unpacks an archive that may hold a "
                     f"configuration of {tool}"
@@ -200,6 +202,15 @@ class _Planner:
             return
         if not call.manager.system and other_user(call.command):
             plan.note(f"{call.manager.id}: runs as another user ({call.command.argv[0]})")
+            return
+        elevated = runs_as_root_via(call.command)
+        if not call.manager.system and elevated and self.resolver.user != ROOT:
+            # sudo(8): root's HOME with -H/-i or where env_reset resets it (Debian's sudo),
+            # the caller's where the policy keeps it (Ubuntu's before 19.10): unknown here
+            plan.note(
+                f"{call.manager.id}: runs as root through {elevated}, with the HOME its "
+                "policy gives: where it caches is unknown"
+            )
             return
         target = self.resolver.target(cache, call)
         if target is None:
@@ -328,6 +339,11 @@ class _Planner:
             f"keeps no cache when the first of them that exists is not root's, and {given} "
             "may give one of them to another user"
         )
+
+    def _scope(self, ins: Instruction) -> dict[str, str | None]:
+        """The ARG/ENV scope at ``ins``, an instruction of this stage's lineage."""
+        stage = next((st for st in self.stage.lineage if ins in st.instructions), self.stage)
+        return self.doc.model.stage_scope(stage, ins)
 
     def _brings_config(self, manager: PackageManager) -> bool:
         """``_copies_config`` of the RUN itself, once per tool (a tool has several caches)."""
@@ -459,6 +475,13 @@ class _Planner:
         history, stage, ins = self.history, self.stage, self.ins
         if cache.index:
             if not refreshes_first(self.steps):
+                first = index_first(self.steps)
+                if first is not None and first.unguarded:
+                    what = " ".join(first.command.argv[:2])
+                    return (
+                        f"{target} is not mounted: the RUN goes on where `{what}` fails, and "
+                        "the install then reads the lists the image holds"
+                    )
                 return ""  # installs from the lists an earlier step left: nothing to mount
             reader = history.index_reader(stage, ins, target)
             if reader is not None and self._leaves(target):

@@ -22,6 +22,7 @@ from msdfix.shell.classify import (
     wrappers,
 )
 from msdfix.shell.commands import Command, parse_commands, substituted_commands, surely_runs
+from msdfix.shell.edit import errexit
 from msdfix.shell.script import RunScript
 from msdfix.transforms.cache_mount.targets import Resolver
 
@@ -48,6 +49,7 @@ class Step(NamedTuple):
     reads_index: bool  # needs the package index the image (or the mount) holds
     unknown: bool  # msdfix cannot tell what it does
     cleaner: PackageManager | None  # whose cache-cleaning command this is (npm cache clean)
+    unguarded: bool = False  # a refresh whose failure does not stop the index step after it
 
     def cleans(self, target: str, resolver: Resolver) -> bool:
         """True when this command deletes ``target`` or everything in it."""
@@ -421,7 +423,36 @@ def _steps(
             continue
         call = calls.get(id(command))
         steps.append(_step(command, program, tuple(args), inlined, conditional, call))
-    return steps
+    return [_unguarded_refresh(s, steps, commands) for s in steps]
+
+
+def _unguarded_refresh(step: Step, steps: list[Step], commands: list[Command]) -> Step:
+    """A refresh whose failure does not stop the index step after it (``apt-get update ||
+    true; apt-get install``, ``apt-get update; apt-get install`` without ``set -e``) may leave
+    the lists as they were, which the install then reads (apt: "Some index files failed to
+    download. They have been ignored, or old ones used instead"): it counts as a refresh that
+    may not run. ``&&`` up to the reader, or ``set -e`` before a refresh that is a list of its
+    own (sh(1): -e does not end the script for a command an and-or list goes on from), stops it.
+    """
+    at = next((i for i, c in enumerate(commands) if c is step.command), None)
+    if not step.refresh or step.conditional or at is None:
+        return step
+    readers = {id(s.command) for s in steps if s.refresh or s.reads_index or s.unknown}
+    if not any(id(c) in readers for c in commands[at + 1 :]):
+        return step  # nothing after it reads the index
+    alone, entered = step.command.op_before in (None, ";"), False
+    for i, command in enumerate(commands[at + 1 :]):
+        # after ``&&``: a pipeline's later commands, a group's or an if's inner ones
+        within = i > 0 and (command.op_before == "|" or (entered and command.nested))
+        if command.op_before == "&&" or within:
+            if id(command) in readers:
+                return step
+            alone, entered = False, entered or command.op_before == "&&"
+            continue
+        if command.op_before in (None, ";") and alone and errexit(commands[:at]):
+            return step  # set -e: its failure ends the RUN
+        break
+    return step._replace(conditional=True, unguarded=True)
 
 
 _OPAQUE = (None, False, False, True, None)  # no call, refresh or index read; unknown; no cleaner

@@ -13,7 +13,7 @@ from msdfix.ecosystems.python import install_evidence, python_version
 from msdfix.ecosystems.registry import MANAGER_PROGRAMS, subcommand
 from msdfix.model import Stage
 from msdfix.model.args import expand
-from msdfix.model.copies import clean_source, copy_sources, unpacks_archive
+from msdfix.model.copies import clean_source, copy_sources, remote_source, unpacks_archive
 from msdfix.model.paths import within
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
@@ -73,8 +73,9 @@ def _may_bring_unseen(
     local archive ADD unpacks) that lands on the install's folder or above it, or puts a
     manifest into it: the package.json the install reads may be that one, not the context's."""
     _, values, _ = instruction_values(other)
-    unseen = other.flag("from") is not None or any("://" in raw for raw in values[:-1])
-    unseen = unseen or unpacks_archive(other)
+    scope = doc.model.stage_scope(st, other)
+    unseen = other.flag("from") is not None or any(remote_source(r, scope) for r in values[:-1])
+    unseen = unseen or unpacks_archive(other, scope)
     if not unseen or len(values) < 2:
         return False
     before, _ = doc.model.workdirs(stage)

@@ -42,6 +42,7 @@ from msdfix.ecosystems.node import (
     locked_local,
     modules_elsewhere,
     node_options_files,
+    npm_installs_dev,
     patched_dependencies,
     plug_n_play,
     production_install,
@@ -462,10 +463,12 @@ def _package_dir(a: Analysis, app: str) -> str | None:
 def _production_only(a: Analysis, call: Call) -> bool:
     """The install leaves out dev dependencies (flag, or NODE_ENV=production without
     ``--include=dev``): node_modules is already what the runtime needs."""
+    env = {**a.scope(call.ins), **call.command.assignments}
+    if call.program == "npm":
+        return not npm_installs_dev(call.args, env)
     args = set(call.args)
     if args & DEV_FLAGS or any(x.startswith("--include=") for x in args):
         return False
-    env = {**a.scope(call.ins), **call.command.assignments}
     return bool(args & PROD_FLAGS) or env.get("NODE_ENV") == "production"
 
 
