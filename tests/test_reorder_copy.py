@@ -780,6 +780,31 @@ def test_installs_that_read_more_than_their_manifests_stay(
 
 
 @pytest.mark.parametrize(
+    "line",
+    [
+        "--no-index --find-links=wheels",
+        "--prefer-binary -f ./wheels",
+        "--trusted-host pypi.example.com --extra-index-url file:///app/wheels",
+        "--no-deps -e .",
+    ],
+)
+def test_a_path_option_after_another_option_on_a_requirements_line_stays(
+    tmp_path: Path, line: str
+) -> None:
+    """pip reads every option of a requirements line. Built for real: with
+    ``--no-index --find-links=wheels`` on one line the install moved before ``COPY . .`` and
+    found no wheels folder ("No matching distribution found for mylib==1.0"); only the
+    line's first option used to be read."""
+    (tmp_path / "requirements.txt").write_text(f"{line}\nmylib==1.0\n")
+    (tmp_path / "wheels").mkdir()
+    (tmp_path / "wheels/mylib-1.0-py3-none-any.whl").write_text("")
+    text = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+    out, _, explained = _run(text, tmp_path)
+    assert out == text, out
+    assert any("installs a local path" in m for m in explained), explained
+
+
+@pytest.mark.parametrize(
     "files, mounted",
     [
         ({"uv.toml": "[pip]\nsystem = true\n"}, "uv.toml"),

@@ -435,8 +435,11 @@ RUNTIME_IMAGES: tuple[str, ...] = ()
 
 # An include on an option line, wherever it stands (``--prefer-binary -r base.txt``).
 _INCLUDE = re.compile(r"(?:^|\s)(-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?=[^\s=-]))(\S+)")
+# An option naming a path or index, wherever it stands on an option line: pip parses every
+# option of a line (``--no-index --find-links=wheels``).
 _PATH_OPTION = re.compile(
-    r"^(-e|--editable|-f|--find-links|-i|--index-url|--extra-index-url)[\s=]*(\S+)"
+    r"(?:^|\s)(-e|--editable|-f|--find-links|-i|--index-url|--extra-index-url)"
+    r"(?:\s*=\s*|\s+|(?=[^\s=-]))(\S+)"
 )
 # Options whose value is where pip looks for packages: an index or a folder (or page) of links.
 LOCATION_OPTIONS = ("-f", "--find-links", "-i", "--index-url", "--extra-index-url")
@@ -546,25 +549,25 @@ def read_requirements(context: BuildContext, paths: list[str]) -> Requirements:
                 continue
             if _NO_BINARY_LINE.match(line):
                 found.no_binary = True  # it wins over --only-binary given on the command line
-            option = _PATH_OPTION.match(line)
-            value = option.group(2) if option else line
-            location = option is not None and option.group(1) in LOCATION_OPTIONS
-            if location and local_location(value) is not None:
-                found.local.append((path, line))  # ``--find-links vendor``, a file: index
-            elif location:
-                continue  # a remote index or page of links
-            elif (option or not line.startswith("-")) and (
-                is_local(value.split(";")[0].strip()) or _FILE_REFERENCE.search(line)
-            ):
+            if line.startswith("-"):
+                if any(_reads_context(m) for m in _PATH_OPTION.finditer(line)):
+                    found.local.append((path, line))  # ``--find-links vendor``, ``-e .``
+            elif is_local(line.split(";")[0].strip()) or _FILE_REFERENCE.search(line):
                 found.local.append((path, line))
-            elif line.startswith("-e") or line.startswith("--editable"):
-                found.local.append((path, line))  # an editable install builds from sources
-            elif not line.startswith("-"):
+            else:
                 name = requirement_name(line)
                 if name is not None:
                     found.names.append(name)
                 found.closed = found.closed and (closed or "--hash" in line)
     return found
+
+
+def _reads_context(option: re.Match[str]) -> bool:
+    """True for a path option that makes pip read the project's files: an editable install
+    (it builds from sources), or a find-links folder or index given as a path or ``file:``
+    URL (a remote index or page of links reads none)."""
+    name, value = option.group(1), option.group(2)
+    return name not in LOCATION_OPTIONS or local_location(value) is not None
 
 
 _CONTINUED = re.compile(r"\\\r?\n")
