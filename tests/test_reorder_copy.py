@@ -805,6 +805,34 @@ def test_a_path_option_after_another_option_on_a_requirements_line_stays(
 
 
 @pytest.mark.parametrize(
+    "conf, moved",
+    [
+        ("[global]\nno-index = true\nfind-links = /app/wheels\n", False),
+        ("[install]\nextra-index-url =\n    https://pypi.org/simple\n    file:///app/simple\n", False),
+        ("[global]\nfind-links = wheels\n", False),  # relative to the install's directory
+        ("[global]\nindex-url = https://pypi.example.com/simple\n", True),
+        ("[global]\nfind-links = /opt/wheels\n", True),  # outside the copied tree
+    ],
+)  # fmt: skip
+def test_a_copied_pip_conf_naming_the_copied_tree_keeps_the_install(
+    tmp_path: Path, conf: str, moved: bool
+) -> None:
+    """pip reads /etc/pip.conf's options like its command line's. Built for real: ``COPY
+    pip.conf /etc/pip.conf`` with ``find-links = /app/wheels``, the install moved before
+    ``COPY . .`` found no wheels ("No matching distribution found for mylib==1.0")."""
+    (tmp_path / "requirements.txt").write_text("mylib==1.0\n")
+    (tmp_path / "pip.conf").write_text(conf)
+    text = (
+        "FROM python:3.12-slim\nCOPY pip.conf /etc/pip.conf\nWORKDIR /app\nCOPY . .\n"
+        "RUN pip install -r requirements.txt\n"
+    )
+    out, _, explained = _run(text, tmp_path)
+    assert (out != text) is moved, out
+    if not moved:
+        assert any("pip's configuration" in m for m in explained), explained
+
+
+@pytest.mark.parametrize(
     "files, mounted",
     [
         ({"uv.toml": "[pip]\nsystem = true\n"}, "uv.toml"),

@@ -12,6 +12,7 @@ files (``poetry.lock``, ``uv.lock``, ``pdm.lock``) are that evidence; requiremen
 
 from __future__ import annotations
 
+import configparser
 import posixpath
 import re
 import sys
@@ -455,6 +456,32 @@ def local_location(value: str) -> str | None:
             return "/" + rest if host in ("", "localhost") else value  # another host: unknown
         return path
     return None if "://" in value else value
+
+
+# pip.conf keys (any section: [global], [install]) whose values are files or folders pip
+# reads, or indexes that may be ``file:`` URLs; pip takes them like its command-line options.
+_PIP_CONFIG_LOCATIONS = re.compile(
+    r"(?:find|extra[-_]index|index)[-_](?:links|url)|constraint|requirement|(?:client[-_])?cert"
+)
+
+
+def pip_config_locations(text: str) -> list[str] | None:
+    """The local paths a pip configuration file (pip.conf, pip.ini) names as a find-links
+    folder, an index, a constraint or requirements file or a certificate (``find-links =
+    /app/wheels``, ``index-url = file:///srv/simple``); None when it cannot be read."""
+    parser = configparser.RawConfigParser(strict=False, interpolation=None)
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return None
+    return [
+        path
+        for section in parser.sections()
+        for key, value in parser.items(section)
+        if _PIP_CONFIG_LOCATIONS.fullmatch(key)
+        for part in (value or "").split()
+        if (path := local_location(part)) is not None
+    ]
 
 
 _UV_LOCATIONS = ("find-links", "index-url", "extra-index-url")

@@ -8,10 +8,11 @@ import re
 from msdfix.document import Document
 from msdfix.ecosystems.base import Ecosystem, positionals
 from msdfix.ecosystems.node import NPM_CONFIG_FILE_ENV, YARN_CONFIG_FILE_ENV, node_options_files
-from msdfix.ecosystems.python import PIP, is_local, local_location
+from msdfix.ecosystems.python import PIP, is_local, local_location, pip_config_locations
 from msdfix.ecosystems.registry import BY_ID, INSTALL_SUBCOMMANDS
 from msdfix.model import Stage
 from msdfix.model.args import expand
+from msdfix.model.copies import copy_sources
 from msdfix.model.paths import within
 from msdfix.model.users import is_root
 from msdfix.shell.classify import env_assignments, exports, program_args
@@ -72,6 +73,8 @@ def find_anchor(
             )
             if isinstance(kind, Use) and (config := user_config(doc, kind, source, scope)):
                 kind = Reads(config)
+            if isinstance(kind, Use) and (config := pip_config(doc, stage, kind, source, ins)):
+                kind = Reads(config)
             if isinstance(kind, Use):
                 uses.append(kind)
             elif kind != "harmless":
@@ -125,6 +128,40 @@ def user_config(doc: Document, use: Use, source: Source, scope: dict[str, str]) 
         rel = posixpath.relpath(path, source.dest)
         if doc.context.exists(posixpath.normpath(posixpath.join(source.src, rel))):
             return f"{path} ({manager}'s user configuration)"
+    return None
+
+
+_PIP_CONFIG_FILES = ("pip.conf", "pip.ini")
+
+
+def pip_config(
+    doc: Document, stage: Stage, use: Use, source: Source, run: Instruction
+) -> str | None:
+    """A path of the copied tree that a pip configuration file names, when a COPY/ADD
+    before the install brings that file from the build context (``COPY pip.conf
+    /etc/pip.conf`` with ``find-links = /app/wheels``): pip reads the file's options like its
+    command line's, so the install cannot move before the COPY. A file copied anywhere
+    counts, as a file msdfix cannot read does."""
+    if str(manager_of(program_args(use.command)[0])) not in ("pip", "pipenv"):
+        return None
+    ctx = doc.context
+    for st in stage.lineage:
+        for ins in st.of("copy", "add"):
+            if ins is source.ins or ins.flag("from") or (st is stage and ins.start > run.start):
+                continue
+            sources = copy_sources(st, ins, doc.model)
+            for rel in [r for n in _PIP_CONFIG_FILES for r in ctx.glob(f"*{n}")]:
+                if posixpath.basename(rel) not in _PIP_CONFIG_FILES:
+                    continue
+                if not any(s.copies(rel) for s in sources):
+                    continue
+                text = ctx.read_text(rel)
+                paths = pip_config_locations(text) if text is not None else None
+                if paths is None:
+                    return f"{rel} (pip's configuration, which msdfix cannot read)"
+                named = next((p for p in paths if not outside(p, source)), None)
+                if named is not None:
+                    return f"{named} (named by {rel}, pip's configuration)"
     return None
 
 
