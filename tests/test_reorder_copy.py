@@ -833,6 +833,33 @@ def test_a_copied_pip_conf_naming_the_copied_tree_keeps_the_install(
 
 
 @pytest.mark.parametrize(
+    "run, moved",
+    [
+        ("pip config set global.find-links /app/wheels && pip config set global.no-index true", False),
+        ("python3 -m pip config --global set install.find-links file:///app/wheels", False),
+        ("printf '[global]\\nfind-links = /app/wheels\\n' > /etc/pip.conf", False),
+        ("pip config set global.index-url https://pypi.example.com/simple", True),
+        ("pip config set global.find-links /opt/wheels", True),
+    ],
+)  # fmt: skip
+def test_pip_configuration_a_run_writes_keeps_the_install(
+    tmp_path: Path, run: str, moved: bool
+) -> None:
+    """Built for real: ``RUN pip config set global.find-links /app/wheels`` before ``COPY .
+    .``, the install moved before the COPY found no wheels ("No matching distribution found
+    for mylib==1.0")."""
+    (tmp_path / "requirements.txt").write_text("mylib==1.0\n")
+    text = (
+        f"FROM python:3.12-slim\nRUN {run}\nWORKDIR /app\nCOPY . .\n"
+        "RUN pip install -r requirements.txt\n"
+    )
+    out, _, explained = _run(text, tmp_path)
+    assert (out != text) is moved, out
+    if not moved:
+        assert any("pip's configuration" in m or "pip config set" in m for m in explained)
+
+
+@pytest.mark.parametrize(
     "files, mounted",
     [
         ({"uv.toml": "[pip]\nsystem = true\n"}, "uv.toml"),

@@ -460,7 +460,7 @@ def local_location(value: str) -> str | None:
 
 # pip.conf keys (any section: [global], [install]) whose values are files or folders pip
 # reads, or indexes that may be ``file:`` URLs; pip takes them like its command-line options.
-_PIP_CONFIG_LOCATIONS = re.compile(
+PIP_CONFIG_LOCATION = re.compile(
     r"(?:find|extra[-_]index|index)[-_](?:links|url)|constraint|requirement|(?:client[-_])?cert"
 )
 
@@ -478,7 +478,7 @@ def pip_config_locations(text: str) -> list[str] | None:
         path
         for section in parser.sections()
         for key, value in parser.items(section)
-        if _PIP_CONFIG_LOCATIONS.fullmatch(key)
+        if PIP_CONFIG_LOCATION.fullmatch(key)
         for part in (value or "").split()
         if (path := local_location(part)) is not None
     ]

@@ -8,7 +8,13 @@ import re
 from msdfix.document import Document
 from msdfix.ecosystems.base import Ecosystem, positionals
 from msdfix.ecosystems.node import NPM_CONFIG_FILE_ENV, YARN_CONFIG_FILE_ENV, node_options_files
-from msdfix.ecosystems.python import PIP, is_local, local_location, pip_config_locations
+from msdfix.ecosystems.python import (
+    PIP,
+    PIP_CONFIG_LOCATION,
+    is_local,
+    local_location,
+    pip_config_locations,
+)
 from msdfix.ecosystems.registry import BY_ID, INSTALL_SUBCOMMANDS
 from msdfix.model import Stage
 from msdfix.model.args import expand
@@ -132,6 +138,7 @@ def user_config(doc: Document, use: Use, source: Source, scope: dict[str, str]) 
 
 
 _PIP_CONFIG_FILES = ("pip.conf", "pip.ini")
+_CONFIG_LINE = re.compile(rf"(?:{PIP_CONFIG_LOCATION.pattern})\s*[=:]")
 
 
 def pip_config(
@@ -146,6 +153,11 @@ def pip_config(
         return None
     ctx = doc.context
     for st in stage.lineage:
+        for ins in st.of("run"):
+            if st is not stage or ins.start <= run.start:
+                written = _pip_config_written(doc, ins, source)
+                if written is not None:
+                    return written
         for ins in st.of("copy", "add"):
             if ins is source.ins or ins.flag("from") or (st is stage and ins.start > run.start):
                 continue
@@ -162,6 +174,27 @@ def pip_config(
                 named = next((p for p in paths if not outside(p, source)), None)
                 if named is not None:
                     return f"{named} (named by {rel}, pip's configuration)"
+    return None
+
+
+def _pip_config_written(doc: Document, ins: Instruction, source: Source) -> str | None:
+    """A path of the copied tree that a RUN writes into pip's configuration (``pip config
+    set global.find-links /app/wheels``), or the RUN's own text when it writes a location
+    into a pip.conf (``printf '[global]\\nfind-links = ...' > /etc/pip.conf``)."""
+    script = run_script(ins, doc.text)
+    for command in script.commands if script is not None else []:
+        program, args = program_args(command)
+        if str(manager_of(program)) != "pip" or args[:1] != ["config"]:
+            continue
+        words = positionals(args[1:], frozenset({"--editor"}))
+        if len(words) >= 3 and words[0] == "set":
+            key, value = words[1].rpartition(".")[2], words[2]
+            path = local_location(value) if PIP_CONFIG_LOCATION.fullmatch(key) else None
+            if path is not None and not outside(path, source):
+                return f"{path} (set by `pip config set` on line {ins.start_line})"
+    text = ins.logical
+    if any(n in text for n in _PIP_CONFIG_FILES) and _CONFIG_LINE.search(text):
+        return f"a location line {ins.start_line} writes into pip's configuration"
     return None
 
 
