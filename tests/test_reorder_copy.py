@@ -860,6 +860,30 @@ def test_pip_configuration_a_run_writes_keeps_the_install(
 
 
 @pytest.mark.parametrize(
+    "run, moved",
+    [
+        ("yarn config set yarn-offline-mirror /app/mirror", False),
+        ("npm config set cafile=/app/certs/ca.pem", False),
+        ("yarn config set yarn-offline-mirror /opt/mirror", True),
+        ("yarn config set registry https://registry.example.com", True),
+    ],
+)
+def test_node_configuration_a_run_writes_keeps_the_install(
+    tmp_path: Path, run: str, moved: bool
+) -> None:
+    """Built for real: ``RUN yarn config set yarn-offline-mirror /app/mirror`` before ``COPY
+    . .``, the ``yarn install --offline`` moved before the COPY failed ("Can't make a request
+    in offline mode")."""
+    (tmp_path / "package.json").write_text('{"name": "a", "dependencies": {"ms": "2.1.3"}}')
+    (tmp_path / "yarn.lock").write_text("# yarn lockfile v1\n")
+    text = f"FROM node:20-slim\nRUN {run}\nWORKDIR /app\nCOPY . .\nRUN yarn install --offline\n"
+    out, _, explained = _run(text, tmp_path)
+    assert (out != text) is moved, out
+    if not moved:
+        assert any("config set" in m for m in explained), explained
+
+
+@pytest.mark.parametrize(
     "files, mounted",
     [
         ({"uv.toml": "[pip]\nsystem = true\n"}, "uv.toml"),

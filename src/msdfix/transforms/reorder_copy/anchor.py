@@ -79,7 +79,7 @@ def find_anchor(
             )
             if isinstance(kind, Use) and (config := user_config(doc, kind, source, scope)):
                 kind = Reads(config)
-            if isinstance(kind, Use) and (config := pip_config(doc, stage, kind, source, ins)):
+            if isinstance(kind, Use) and (config := copied_config(doc, stage, kind, source, ins)):
                 kind = Reads(config)
             if isinstance(kind, Use):
                 uses.append(kind)
@@ -139,63 +139,93 @@ def user_config(doc: Document, use: Use, source: Source, scope: dict[str, str]) 
 
 _PIP_CONFIG_FILES = ("pip.conf", "pip.ini")
 _CONFIG_LINE = re.compile(rf"(?:{PIP_CONFIG_LOCATION.pattern})\s*[=:]")
+# The tools whose configuration an install reads: pip's (pip, and pipenv through pip) and
+# the node managers' (.npmrc, .yarnrc: ``yarn config set`` writes ~/.yarnrc).
+_CONFIG_FAMILY = {"pip": "pip", "pipenv": "pip", "npm": "node", "yarn": "node", "pnpm": "node"}
+# Node settings naming a file or folder an install reads (ecosystems.node.LOCAL_CONFIG's).
+_NODE_PATH_KEYS = frozenset(
+    {"yarn-offline-mirror", "offline-mirror", "yarnPath", "cafile", "userconfig", "globalconfig"}
+)
 
 
-def pip_config(
+def copied_config(
     doc: Document, stage: Stage, use: Use, source: Source, run: Instruction
 ) -> str | None:
-    """A path of the copied tree that a pip configuration file names, when a COPY/ADD
-    before the install brings that file from the build context (``COPY pip.conf
-    /etc/pip.conf`` with ``find-links = /app/wheels``): pip reads the file's options like its
-    command line's, so the install cannot move before the COPY. A file copied anywhere
-    counts, as a file msdfix cannot read does."""
-    if str(manager_of(program_args(use.command)[0])) not in ("pip", "pipenv"):
+    """A path of the copied tree that the install's configuration names, set before it
+    moves: a RUN writes it (``pip config set global.find-links /app/wheels``, ``yarn config
+    set yarn-offline-mirror /app/mirror``), or a COPY/ADD brings a pip.conf naming it from
+    the build context (``COPY pip.conf /etc/pip.conf`` with ``find-links = /app/wheels``).
+    The tools read these settings like their command-line options, so the install cannot
+    move before the COPY. A pip.conf copied anywhere counts, as one msdfix cannot read does."""
+    family = _CONFIG_FAMILY.get(str(manager_of(program_args(use.command)[0])))
+    if family is None:
         return None
-    ctx = doc.context
     for st in stage.lineage:
         for ins in st.of("run"):
             if st is not stage or ins.start <= run.start:
-                written = _pip_config_written(doc, ins, source)
+                written = _config_written(doc, ins, source, family)
                 if written is not None:
                     return written
-        for ins in st.of("copy", "add"):
+        for ins in st.of("copy", "add") if family == "pip" else []:
             if ins is source.ins or ins.flag("from") or (st is stage and ins.start > run.start):
                 continue
-            sources = copy_sources(st, ins, doc.model)
-            for rel in [r for n in _PIP_CONFIG_FILES for r in ctx.glob(f"*{n}")]:
-                if posixpath.basename(rel) not in _PIP_CONFIG_FILES:
-                    continue
-                if not any(s.copies(rel) for s in sources):
-                    continue
-                text = ctx.read_text(rel)
-                paths = pip_config_locations(text) if text is not None else None
-                if paths is None:
-                    return f"{rel} (pip's configuration, which msdfix cannot read)"
-                named = next((p for p in paths if not outside(p, source)), None)
-                if named is not None:
-                    return f"{named} (named by {rel}, pip's configuration)"
+            copied = _copied_pip_config(doc, st, ins, source)
+            if copied is not None:
+                return copied
     return None
 
 
-def _pip_config_written(doc: Document, ins: Instruction, source: Source) -> str | None:
-    """A path of the copied tree that a RUN writes into pip's configuration (``pip config
-    set global.find-links /app/wheels``), or the RUN's own text when it writes a location
-    into a pip.conf (``printf '[global]\\nfind-links = ...' > /etc/pip.conf``)."""
+def _copied_pip_config(doc: Document, stage: Stage, ins: Instruction, source: Source) -> str | None:
+    """A path of the copied tree named by a pip.conf/pip.ini that the COPY/ADD brings."""
+    ctx = doc.context
+    sources = copy_sources(stage, ins, doc.model)
+    for rel in [r for n in _PIP_CONFIG_FILES for r in ctx.glob(f"*{n}")]:
+        if posixpath.basename(rel) not in _PIP_CONFIG_FILES:
+            continue
+        if not any(s.copies(rel) for s in sources):
+            continue
+        text = ctx.read_text(rel)
+        paths = pip_config_locations(text) if text is not None else None
+        if paths is None:
+            return f"{rel} (pip's configuration, which msdfix cannot read)"
+        named = next((p for p in paths if not outside(p, source)), None)
+        if named is not None:
+            return f"{named} (named by {rel}, pip's configuration)"
+    return None
+
+
+def _config_written(doc: Document, ins: Instruction, source: Source, family: str) -> str | None:
+    """A path of the copied tree that a RUN writes into the tools' configuration (``pip
+    config set KEY VALUE``, ``yarn config set KEY VALUE``, ``npm config set KEY=VALUE``), or
+    the RUN's own text when it prints a location into a pip.conf."""
     script = run_script(ins, doc.text)
     for command in script.commands if script is not None else []:
         program, args = program_args(command)
-        if str(manager_of(program)) != "pip" or args[:1] != ["config"]:
+        if _CONFIG_FAMILY.get(str(manager_of(program))) != family or args[:1] != ["config"]:
             continue
-        words = positionals(args[1:], frozenset({"--editor"}))
-        if len(words) >= 3 and words[0] == "set":
-            key, value = words[1].rpartition(".")[2], words[2]
-            path = local_location(value) if PIP_CONFIG_LOCATION.fullmatch(key) else None
-            if path is not None and not outside(path, source):
-                return f"{path} (set by `pip config set` on line {ins.start_line})"
+        words = positionals(args[1:], frozenset({"--editor", "--location"}))
+        if len(words) == 2 and "=" in words[1]:
+            words = [words[0], *words[1].split("=", 1)]
+        if len(words) < 3 or words[0] != "set":
+            continue
+        path = _config_path(family, words[1], words[2])
+        if path is not None and not outside(path, source):
+            return f"{path} (set by `{program} config set` on line {ins.start_line})"
     text = ins.logical
-    if any(n in text for n in _PIP_CONFIG_FILES) and _CONFIG_LINE.search(text):
+    pip_conf = any(n in text for n in _PIP_CONFIG_FILES) and _CONFIG_LINE.search(text)
+    if family == "pip" and pip_conf:
         return f"a location line {ins.start_line} writes into pip's configuration"
     return None
+
+
+def _config_path(family: str, key: str, value: str) -> str | None:
+    """The local path a configuration setting names (None: a URL, or no path setting)."""
+    if family == "pip":
+        name = key.rpartition(".")[2]
+        return local_location(value) if PIP_CONFIG_LOCATION.fullmatch(name) else None
+    if key not in _NODE_PATH_KEYS or value.startswith(("http:", "https:", "~", "$")):
+        return None
+    return re.sub(r"^file:(//)?", "", value)
 
 
 def _installs_before(doc: Document, stage: Stage, copy: Instruction) -> bool:
