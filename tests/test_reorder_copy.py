@@ -883,6 +883,22 @@ def test_node_configuration_a_run_writes_keeps_the_install(
         assert any("config set" in m for m in explained), explained
 
 
+def test_a_copied_uv_toml_naming_a_local_folder_keeps_the_install(tmp_path: Path) -> None:
+    """uv reads /etc/uv/uv.toml. Built for real: ``COPY docker/uv.toml /etc/uv/uv.toml``
+    with ``find-links = ["/app/wheels"]``, the ``uv pip install`` moved before ``COPY . .``
+    failed ("Failed to read `--find-links` directory: /app/wheels")."""
+    (tmp_path / "requirements.txt").write_text("mylib==1.0\n")
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker/uv.toml").write_text('find-links = ["/app/wheels"]\nno-index = true\n')
+    text = (
+        "FROM python:3.12-slim\nRUN pip install uv\nCOPY docker/uv.toml /etc/uv/uv.toml\n"
+        "WORKDIR /app\nCOPY . .\nRUN uv pip install --system -r requirements.txt\n"
+    )
+    out, _, explained = _run(text, tmp_path)
+    assert out == text, out
+    assert any("uv's configuration" in m for m in explained), explained
+
+
 @pytest.mark.parametrize(
     "files, mounted",
     [

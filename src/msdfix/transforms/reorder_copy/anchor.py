@@ -14,6 +14,7 @@ from msdfix.ecosystems.python import (
     is_local,
     local_location,
     pip_config_locations,
+    uv_local_location,
 )
 from msdfix.ecosystems.registry import BY_ID, INSTALL_SUBCOMMANDS
 from msdfix.model import Stage
@@ -141,7 +142,12 @@ _PIP_CONFIG_FILES = ("pip.conf", "pip.ini")
 _CONFIG_LINE = re.compile(rf"(?:{PIP_CONFIG_LOCATION.pattern})\s*[=:]")
 # The tools whose configuration an install reads: pip's (pip, and pipenv through pip) and
 # the node managers' (.npmrc, .yarnrc: ``yarn config set`` writes ~/.yarnrc).
-_CONFIG_FAMILY = {"pip": "pip", "pipenv": "pip", "npm": "node", "yarn": "node", "pnpm": "node"}
+_CONFIG_FAMILY = {
+    "pip": "pip", "pipenv": "pip", "uv": "uv", "npm": "node", "yarn": "node", "pnpm": "node",
+}  # fmt: skip
+# The configuration files of each family that a COPY/ADD may bring to where the tool reads
+# them (/etc/pip.conf, ~/.config/pip/pip.conf; uv's /etc/uv/uv.toml, ~/.config/uv/uv.toml).
+_COPIED_CONFIGS = {"pip": ("pip.conf", "pip.ini"), "uv": ("uv.toml",)}
 # Node settings naming a file or folder an install reads (ecosystems.node.LOCAL_CONFIG's).
 _NODE_PATH_KEYS = frozenset(
     {"yarn-offline-mirror", "offline-mirror", "yarnPath", "cafile", "userconfig", "globalconfig"}
@@ -166,31 +172,40 @@ def copied_config(
                 written = _config_written(doc, ins, source, family)
                 if written is not None:
                     return written
-        for ins in st.of("copy", "add") if family == "pip" else []:
+        for ins in st.of("copy", "add") if family in _COPIED_CONFIGS else []:
             if ins is source.ins or ins.flag("from") or (st is stage and ins.start > run.start):
                 continue
-            copied = _copied_pip_config(doc, st, ins, source)
+            copied = _copied_config(doc, st, ins, source, family)
             if copied is not None:
                 return copied
     return None
 
 
-def _copied_pip_config(doc: Document, stage: Stage, ins: Instruction, source: Source) -> str | None:
-    """A path of the copied tree named by a pip.conf/pip.ini that the COPY/ADD brings."""
+def _copied_config(
+    doc: Document, stage: Stage, ins: Instruction, source: Source, family: str
+) -> str | None:
+    """A path of the copied tree named by a pip.conf/pip.ini (or, for uv, a local location
+    named by a uv.toml) that the COPY/ADD brings from the build context."""
     ctx = doc.context
+    names = _COPIED_CONFIGS[family]
     sources = copy_sources(stage, ins, doc.model)
-    for rel in [r for n in _PIP_CONFIG_FILES for r in ctx.glob(f"*{n}")]:
-        if posixpath.basename(rel) not in _PIP_CONFIG_FILES:
-            continue
-        if not any(s.copies(rel) for s in sources):
+    for rel in [r for n in names for r in ctx.glob(f"*{n}")]:
+        if posixpath.basename(rel) not in names or not any(s.copies(rel) for s in sources):
             continue
         text = ctx.read_text(rel)
-        paths = pip_config_locations(text) if text is not None else None
+        if text is None:
+            return f"{rel} (configuration msdfix cannot read)"
+        if family == "uv":
+            named = uv_local_location(text, rel)  # "<file> sets <key> to <location>"
+            if named is not None:
+                return f"{named.rpartition(' to ')[2]} (set by {rel}, uv's configuration)"
+            continue
+        paths = pip_config_locations(text)
         if paths is None:
             return f"{rel} (pip's configuration, which msdfix cannot read)"
-        named = next((p for p in paths if not outside(p, source)), None)
-        if named is not None:
-            return f"{named} (named by {rel}, pip's configuration)"
+        inside = next((p for p in paths if not outside(p, source)), None)
+        if inside is not None:
+            return f"{inside} (named by {rel}, pip's configuration)"
     return None
 
 
