@@ -780,6 +780,126 @@ def test_installs_that_read_more_than_their_manifests_stay(
 
 
 @pytest.mark.parametrize(
+    "line",
+    [
+        "--no-index --find-links=wheels",
+        "--prefer-binary -f ./wheels",
+        "--trusted-host pypi.example.com --extra-index-url file:///app/wheels",
+        "--no-deps -e .",
+    ],
+)
+def test_a_path_option_after_another_option_on_a_requirements_line_stays(
+    tmp_path: Path, line: str
+) -> None:
+    """pip reads every option of a requirements line. Built for real: with
+    ``--no-index --find-links=wheels`` on one line the install moved before ``COPY . .`` and
+    found no wheels folder ("No matching distribution found for mylib==1.0"); only the
+    line's first option used to be read."""
+    (tmp_path / "requirements.txt").write_text(f"{line}\nmylib==1.0\n")
+    (tmp_path / "wheels").mkdir()
+    (tmp_path / "wheels/mylib-1.0-py3-none-any.whl").write_text("")
+    text = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+    out, _, explained = _run(text, tmp_path)
+    assert out == text, out
+    assert any("installs a local path" in m for m in explained), explained
+
+
+@pytest.mark.parametrize(
+    "conf, moved",
+    [
+        ("[global]\nno-index = true\nfind-links = /app/wheels\n", False),
+        ("[install]\nextra-index-url =\n    https://pypi.org/simple\n    file:///app/simple\n", False),
+        ("[global]\nfind-links = wheels\n", False),  # relative to the install's directory
+        ("[global]\nindex-url = https://pypi.example.com/simple\n", True),
+        ("[global]\nfind-links = /opt/wheels\n", True),  # outside the copied tree
+    ],
+)  # fmt: skip
+def test_a_copied_pip_conf_naming_the_copied_tree_keeps_the_install(
+    tmp_path: Path, conf: str, moved: bool
+) -> None:
+    """pip reads /etc/pip.conf's options like its command line's. Built for real: ``COPY
+    pip.conf /etc/pip.conf`` with ``find-links = /app/wheels``, the install moved before
+    ``COPY . .`` found no wheels ("No matching distribution found for mylib==1.0")."""
+    (tmp_path / "requirements.txt").write_text("mylib==1.0\n")
+    (tmp_path / "pip.conf").write_text(conf)
+    text = (
+        "FROM python:3.12-slim\nCOPY pip.conf /etc/pip.conf\nWORKDIR /app\nCOPY . .\n"
+        "RUN pip install -r requirements.txt\n"
+    )
+    out, _, explained = _run(text, tmp_path)
+    assert (out != text) is moved, out
+    if not moved:
+        assert any("pip's configuration" in m for m in explained), explained
+
+
+@pytest.mark.parametrize(
+    "run, moved",
+    [
+        ("pip config set global.find-links /app/wheels && pip config set global.no-index true", False),
+        ("python3 -m pip config --global set install.find-links file:///app/wheels", False),
+        ("printf '[global]\\nfind-links = /app/wheels\\n' > /etc/pip.conf", False),
+        ("pip config set global.index-url https://pypi.example.com/simple", True),
+        ("pip config set global.find-links /opt/wheels", True),
+    ],
+)  # fmt: skip
+def test_pip_configuration_a_run_writes_keeps_the_install(
+    tmp_path: Path, run: str, moved: bool
+) -> None:
+    """Built for real: ``RUN pip config set global.find-links /app/wheels`` before ``COPY .
+    .``, the install moved before the COPY found no wheels ("No matching distribution found
+    for mylib==1.0")."""
+    (tmp_path / "requirements.txt").write_text("mylib==1.0\n")
+    text = (
+        f"FROM python:3.12-slim\nRUN {run}\nWORKDIR /app\nCOPY . .\n"
+        "RUN pip install -r requirements.txt\n"
+    )
+    out, _, explained = _run(text, tmp_path)
+    assert (out != text) is moved, out
+    if not moved:
+        assert any("pip's configuration" in m or "pip config set" in m for m in explained)
+
+
+@pytest.mark.parametrize(
+    "run, moved",
+    [
+        ("yarn config set yarn-offline-mirror /app/mirror", False),
+        ("npm config set cafile=/app/certs/ca.pem", False),
+        ("yarn config set yarn-offline-mirror /opt/mirror", True),
+        ("yarn config set registry https://registry.example.com", True),
+    ],
+)
+def test_node_configuration_a_run_writes_keeps_the_install(
+    tmp_path: Path, run: str, moved: bool
+) -> None:
+    """Built for real: ``RUN yarn config set yarn-offline-mirror /app/mirror`` before ``COPY
+    . .``, the ``yarn install --offline`` moved before the COPY failed ("Can't make a request
+    in offline mode")."""
+    (tmp_path / "package.json").write_text('{"name": "a", "dependencies": {"ms": "2.1.3"}}')
+    (tmp_path / "yarn.lock").write_text("# yarn lockfile v1\n")
+    text = f"FROM node:20-slim\nRUN {run}\nWORKDIR /app\nCOPY . .\nRUN yarn install --offline\n"
+    out, _, explained = _run(text, tmp_path)
+    assert (out != text) is moved, out
+    if not moved:
+        assert any("config set" in m for m in explained), explained
+
+
+def test_a_copied_uv_toml_naming_a_local_folder_keeps_the_install(tmp_path: Path) -> None:
+    """uv reads /etc/uv/uv.toml. Built for real: ``COPY docker/uv.toml /etc/uv/uv.toml``
+    with ``find-links = ["/app/wheels"]``, the ``uv pip install`` moved before ``COPY . .``
+    failed ("Failed to read `--find-links` directory: /app/wheels")."""
+    (tmp_path / "requirements.txt").write_text("mylib==1.0\n")
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker/uv.toml").write_text('find-links = ["/app/wheels"]\nno-index = true\n')
+    text = (
+        "FROM python:3.12-slim\nRUN pip install uv\nCOPY docker/uv.toml /etc/uv/uv.toml\n"
+        "WORKDIR /app\nCOPY . .\nRUN uv pip install --system -r requirements.txt\n"
+    )
+    out, _, explained = _run(text, tmp_path)
+    assert out == text, out
+    assert any("uv's configuration" in m for m in explained), explained
+
+
+@pytest.mark.parametrize(
     "files, mounted",
     [
         ({"uv.toml": "[pip]\nsystem = true\n"}, "uv.toml"),

@@ -12,6 +12,7 @@ files (``poetry.lock``, ``uv.lock``, ``pdm.lock``) are that evidence; requiremen
 
 from __future__ import annotations
 
+import configparser
 import posixpath
 import re
 import sys
@@ -438,8 +439,11 @@ RUNTIME_IMAGES: tuple[str, ...] = ()
 
 # An include on an option line, wherever it stands (``--prefer-binary -r base.txt``).
 _INCLUDE = re.compile(r"(?:^|\s)(-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?=[^\s=-]))(\S+)")
+# An option naming a path or index, wherever it stands on an option line: pip parses every
+# option of a line (``--no-index --find-links=wheels``).
 _PATH_OPTION = re.compile(
-    r"^(-e|--editable|-f|--find-links|-i|--index-url|--extra-index-url)[\s=]*(\S+)"
+    r"(?:^|\s)(-e|--editable|-f|--find-links|-i|--index-url|--extra-index-url)"
+    r"(?:\s*=\s*|\s+|(?=[^\s=-]))(\S+)"
 )
 # Options whose value is where pip looks for packages: an index or a folder (or page) of links.
 LOCATION_OPTIONS = ("-f", "--find-links", "-i", "--index-url", "--extra-index-url")
@@ -455,6 +459,32 @@ def local_location(value: str) -> str | None:
             return "/" + rest if host in ("", "localhost") else value  # another host: unknown
         return path
     return None if "://" in value else value
+
+
+# pip.conf keys (any section: [global], [install]) whose values are files or folders pip
+# reads, or indexes that may be ``file:`` URLs; pip takes them like its command-line options.
+PIP_CONFIG_LOCATION = re.compile(
+    r"(?:find|extra[-_]index|index)[-_](?:links|url)|constraint|requirement|(?:client[-_])?cert"
+)
+
+
+def pip_config_locations(text: str) -> list[str] | None:
+    """The local paths a pip configuration file (pip.conf, pip.ini) names as a find-links
+    folder, an index, a constraint or requirements file or a certificate (``find-links =
+    /app/wheels``, ``index-url = file:///srv/simple``); None when it cannot be read."""
+    parser = configparser.RawConfigParser(strict=False, interpolation=None)
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return None
+    return [
+        path
+        for section in parser.sections()
+        for key, value in parser.items(section)
+        if PIP_CONFIG_LOCATION.fullmatch(key)
+        for part in (value or "").split()
+        if (path := local_location(part)) is not None
+    ]
 
 
 _UV_LOCATIONS = ("find-links", "index-url", "extra-index-url")
@@ -547,22 +577,14 @@ def read_requirements(context: BuildContext, paths: list[str]) -> Requirements:
             if "git+" in line:
                 found.git.append(line)
                 continue
-            if _NO_BINARY_LINE.match(line):
+            if line.startswith("-") and _NO_BINARY_OPTION.search(line):
                 found.no_binary = True  # it wins over --only-binary given on the command line
-            option = _PATH_OPTION.match(line)
-            value = option.group(2) if option else line
-            location = option is not None and option.group(1) in LOCATION_OPTIONS
-            if location and local_location(value) is not None:
-                found.local.append((path, line))  # ``--find-links vendor``, a file: index
-            elif location:
-                continue  # a remote index or page of links
-            elif (option or not line.startswith("-")) and (
-                is_local(value.split(";")[0].strip()) or _FILE_REFERENCE.search(line)
-            ):
+            if line.startswith("-"):
+                if any(_reads_context(m) for m in _PATH_OPTION.finditer(line)):
+                    found.local.append((path, line))  # ``--find-links vendor``, ``-e .``
+            elif is_local(line.split(";")[0].strip()) or _FILE_REFERENCE.search(line):
                 found.local.append((path, line))
-            elif line.startswith("-e") or line.startswith("--editable"):
-                found.local.append((path, line))  # an editable install builds from sources
-            elif not line.startswith("-"):
+            else:
                 name = requirement_name(line)
                 if name is not None:
                     found.names.append(name)
@@ -570,8 +592,17 @@ def read_requirements(context: BuildContext, paths: list[str]) -> Requirements:
     return found
 
 
+def _reads_context(option: re.Match[str]) -> bool:
+    """True for a path option that makes pip read the project's files: an editable install
+    (it builds from sources), or a find-links folder or index given as a path or ``file:``
+    URL (a remote index or page of links reads none)."""
+    name, value = option.group(1), option.group(2)
+    return name not in LOCATION_OPTIONS or local_location(value) is not None
+
+
 _CONTINUED = re.compile(r"\\\r?\n")
-_NO_BINARY_LINE = re.compile(r"^--no-binary[\s=]+(?!:none:(?:\s|$))\S")
+# Anywhere on an option line, as _PATH_OPTION (``--prefer-binary --no-binary lxml``).
+_NO_BINARY_OPTION = re.compile(r"(?:^|\s)--no-binary[\s=]+(?!:none:(?:\s|$))\S")
 _COMPILED = re.compile(r"(?im)^#.*\bautogenerated by (?:pip-compile|uv)\b")
 
 

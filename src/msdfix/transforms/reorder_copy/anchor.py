@@ -8,10 +8,18 @@ import re
 from msdfix.document import Document
 from msdfix.ecosystems.base import Ecosystem, positionals
 from msdfix.ecosystems.node import NPM_CONFIG_FILE_ENV, YARN_CONFIG_FILE_ENV, node_options_files
-from msdfix.ecosystems.python import PIP, is_local, local_location
+from msdfix.ecosystems.python import (
+    PIP,
+    PIP_CONFIG_LOCATION,
+    is_local,
+    local_location,
+    pip_config_locations,
+    uv_local_location,
+)
 from msdfix.ecosystems.registry import BY_ID, INSTALL_SUBCOMMANDS
 from msdfix.model import Stage
 from msdfix.model.args import expand
+from msdfix.model.copies import copy_sources
 from msdfix.model.paths import within
 from msdfix.model.users import is_root
 from msdfix.shell.classify import env_assignments, exports, program_args
@@ -72,6 +80,8 @@ def find_anchor(
             )
             if isinstance(kind, Use) and (config := user_config(doc, kind, source, scope)):
                 kind = Reads(config)
+            if isinstance(kind, Use) and (config := copied_config(doc, stage, kind, source, ins)):
+                kind = Reads(config)
             if isinstance(kind, Use):
                 uses.append(kind)
             elif kind != "harmless":
@@ -126,6 +136,111 @@ def user_config(doc: Document, use: Use, source: Source, scope: dict[str, str]) 
         if doc.context.exists(posixpath.normpath(posixpath.join(source.src, rel))):
             return f"{path} ({manager}'s user configuration)"
     return None
+
+
+_PIP_CONFIG_FILES = ("pip.conf", "pip.ini")
+_CONFIG_LINE = re.compile(rf"(?:{PIP_CONFIG_LOCATION.pattern})\s*[=:]")
+# The tools whose configuration an install reads: pip's (pip, and pipenv through pip) and
+# the node managers' (.npmrc, .yarnrc: ``yarn config set`` writes ~/.yarnrc).
+_CONFIG_FAMILY = {
+    "pip": "pip", "pipenv": "pip", "uv": "uv", "npm": "node", "yarn": "node", "pnpm": "node",
+}  # fmt: skip
+# The configuration files of each family that a COPY/ADD may bring to where the tool reads
+# them (/etc/pip.conf, ~/.config/pip/pip.conf; uv's /etc/uv/uv.toml, ~/.config/uv/uv.toml).
+_COPIED_CONFIGS = {"pip": ("pip.conf", "pip.ini"), "uv": ("uv.toml",)}
+# Node settings naming a file or folder an install reads (ecosystems.node.LOCAL_CONFIG's).
+_NODE_PATH_KEYS = frozenset(
+    {"yarn-offline-mirror", "offline-mirror", "yarnPath", "cafile", "userconfig", "globalconfig"}
+)
+
+
+def copied_config(
+    doc: Document, stage: Stage, use: Use, source: Source, run: Instruction
+) -> str | None:
+    """A path of the copied tree that the install's configuration names, set before it
+    moves: a RUN writes it (``pip config set global.find-links /app/wheels``, ``yarn config
+    set yarn-offline-mirror /app/mirror``), or a COPY/ADD brings a pip.conf naming it from
+    the build context (``COPY pip.conf /etc/pip.conf`` with ``find-links = /app/wheels``).
+    The tools read these settings like their command-line options, so the install cannot
+    move before the COPY. A pip.conf copied anywhere counts, as one msdfix cannot read does."""
+    family = _CONFIG_FAMILY.get(str(manager_of(program_args(use.command)[0])))
+    if family is None:
+        return None
+    for st in stage.lineage:
+        for ins in st.of("run"):
+            if st is not stage or ins.start <= run.start:
+                written = _config_written(doc, ins, source, family)
+                if written is not None:
+                    return written
+        for ins in st.of("copy", "add") if family in _COPIED_CONFIGS else []:
+            if ins is source.ins or ins.flag("from") or (st is stage and ins.start > run.start):
+                continue
+            copied = _copied_config(doc, st, ins, source, family)
+            if copied is not None:
+                return copied
+    return None
+
+
+def _copied_config(
+    doc: Document, stage: Stage, ins: Instruction, source: Source, family: str
+) -> str | None:
+    """A path of the copied tree named by a pip.conf/pip.ini (or, for uv, a local location
+    named by a uv.toml) that the COPY/ADD brings from the build context."""
+    ctx = doc.context
+    names = _COPIED_CONFIGS[family]
+    sources = copy_sources(stage, ins, doc.model)
+    for rel in [r for n in names for r in ctx.glob(f"*{n}")]:
+        if posixpath.basename(rel) not in names or not any(s.copies(rel) for s in sources):
+            continue
+        text = ctx.read_text(rel)
+        if text is None:
+            return f"{rel} (configuration msdfix cannot read)"
+        if family == "uv":
+            named = uv_local_location(text, rel)  # "<file> sets <key> to <location>"
+            if named is not None:
+                return f"{named.rpartition(' to ')[2]} (set by {rel}, uv's configuration)"
+            continue
+        paths = pip_config_locations(text)
+        if paths is None:
+            return f"{rel} (pip's configuration, which msdfix cannot read)"
+        inside = next((p for p in paths if not outside(p, source)), None)
+        if inside is not None:
+            return f"{inside} (named by {rel}, pip's configuration)"
+    return None
+
+
+def _config_written(doc: Document, ins: Instruction, source: Source, family: str) -> str | None:
+    """A path of the copied tree that a RUN writes into the tools' configuration (``pip
+    config set KEY VALUE``, ``yarn config set KEY VALUE``, ``npm config set KEY=VALUE``), or
+    the RUN's own text when it prints a location into a pip.conf."""
+    script = run_script(ins, doc.text)
+    for command in script.commands if script is not None else []:
+        program, args = program_args(command)
+        if _CONFIG_FAMILY.get(str(manager_of(program))) != family or args[:1] != ["config"]:
+            continue
+        words = positionals(args[1:], frozenset({"--editor", "--location"}))
+        if len(words) == 2 and "=" in words[1]:
+            words = [words[0], *words[1].split("=", 1)]
+        if len(words) < 3 or words[0] != "set":
+            continue
+        path = _config_path(family, words[1], words[2])
+        if path is not None and not outside(path, source):
+            return f"{path} (set by `{program} config set` on line {ins.start_line})"
+    text = ins.logical
+    pip_conf = any(n in text for n in _PIP_CONFIG_FILES) and _CONFIG_LINE.search(text)
+    if family == "pip" and pip_conf:
+        return f"a location line {ins.start_line} writes into pip's configuration"
+    return None
+
+
+def _config_path(family: str, key: str, value: str) -> str | None:
+    """The local path a configuration setting names (None: a URL, or no path setting)."""
+    if family == "pip":
+        name = key.rpartition(".")[2]
+        return local_location(value) if PIP_CONFIG_LOCATION.fullmatch(name) else None
+    if key not in _NODE_PATH_KEYS or value.startswith(("http:", "https:", "~", "$")):
+        return None
+    return re.sub(r"^file:(//)?", "", value)
 
 
 def _installs_before(doc: Document, stage: Stage, copy: Instruction) -> bool:
