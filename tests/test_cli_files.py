@@ -355,6 +355,31 @@ def test_ignore_patterns_that_backtrack_exponentially_end_in_time(
     assert ("skip-me" in found) == (ignore_file == ".dockerignore")
 
 
+@pytest.mark.parametrize(
+    ("hostile", "names"),
+    [
+        ("*a*/*a*/*a*/*a*/*a*/*a*/*a*/*a*/x", ["a" * 30] * 8),  # choices across segments
+        ("**/a/**/a/**/a/**/a/**/a/**/x", ["a"] * 60),  # inner ** segments
+        ("a" + "*" * 12 + "b", ["a" + "x" * 60]),  # one [^/]* per star
+    ],
+)
+def test_gitignore_lines_whose_wildcards_multiply_end_in_time(
+    tmp_path: Path, hostile: str, names: list[str]
+) -> None:
+    """A line with at most two ``*`` per segment still hung search when its choices multiplied
+    across segments (each took minutes to hours per path): such a line is not applied."""
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / ".gitignore").write_text(hostile + "\n*skip*.Dockerfile\n")
+    deep = tmp_path.joinpath(*names)
+    deep.mkdir(parents=True)
+    (deep / "Dockerfile").write_text(PIP)
+    (tmp_path / "skip-me.Dockerfile").write_text(PIP)
+    proc = msdfix("--check", str(tmp_path), timeout=30)  # a hang fails with TimeoutExpired
+    assert proc.returncode == 1, proc.stderr.decode()
+    found = proc.stderr.decode()
+    assert "/Dockerfile: would be rewritten" in found and "skip-me" not in found
+
+
 def test_a_context_nested_thousands_of_levels_deep(tmp_path: Path) -> None:
     """Python 3.11's os.walk recursed once per level (exit 123 at about 1,000 levels), and the
     ignore rules asked about every parent of every path again (cubic time): now one walk
