@@ -303,6 +303,38 @@ def test_bad_config_is_a_usage_error(project: Path) -> None:
     assert proc.returncode == 2 and "unknown option" in proc.stderr.decode()
 
 
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        (
+            "# ids\nselect = [{}]\n",
+            ".msdfix.toml:2: unknown transform id(s) x0, x1, x2, x3, x4, x5, x6, x7, x8, x9 "
+            "and 49,990 more; known: ",
+        ),
+        (
+            "{}\n",
+            ".msdfix.toml:1: unknown option(s) x0, x1, x10, x100, x1000, x10000, x10001, "
+            "x10002, x10003, x10004 and 49,990 more; expected ",
+        ),
+    ],
+)
+def test_config_errors_name_their_line_and_count_long_lists(
+    project: Path, config: str, expected: str
+) -> None:
+    """An unknown transform id of a configuration was reported without its file, and every
+    unknown name was listed: 50,000 of them made one error line of hundreds of kilobytes."""
+    names = [f"x{i}" for i in range(50_000)]
+    body = (
+        ", ".join(f'"{n}"' for n in names)
+        if "select" in config
+        else "\n".join(f"{n} = 1" for n in names)
+    )
+    (project / ".msdfix.toml").write_text(config.replace("{}", body))
+    proc = msdfix("Dockerfile", cwd=project)
+    err = proc.stderr.decode()
+    assert proc.returncode == 2 and expected in err and len(err) < 1000, err
+
+
 def test_config_nested_too_deep_is_a_usage_error(project: Path) -> None:
     (project / ".msdfix.toml").write_text("x = " + "[" * 100_000 + "]" * 100_000 + "\n")
     proc = msdfix("Dockerfile", cwd=project)
