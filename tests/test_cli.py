@@ -297,6 +297,32 @@ def test_each_file_gets_its_own_folders_configuration(tmp_path: Path) -> None:
     assert "unknown transform id(s) nope" in proc.stderr.decode()
 
 
+@pytest.mark.parametrize(
+    ("shell", "code", "said"),
+    [
+        ('mkdir gone && cd gone && rmdir ../gone && exec "$@"', 2, "current directory no "),
+        ('exec "$@" >&-', 1, "would be rewritten"),  # stdout closed by the shell
+    ],
+    ids=["deleted-cwd", "closed-stdout"],
+)
+def test_a_run_without_a_cwd_or_a_stdout_is_no_internal_error(
+    project: Path, shell: str, code: int, said: str
+) -> None:
+    """Both were exit 123 ("a bug in msdfix"): a current directory deleted under the shell
+    (FileNotFoundError; ruff refuses to run there too) and a closed stdout (None in Python)."""
+    paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    absolute = os.pathsep.join(os.path.abspath(p) for p in paths if p)  # Python needs a cwd
+    proc = subprocess.run(
+        ["sh", "-c", shell, "sh", sys.executable, "-m", "msdfix.cli", str(project / "Dockerfile")],
+        cwd=project,
+        capture_output=True,
+        env={**os.environ, "NO_COLOR": "1", "PYTHONPATH": absolute},
+        timeout=60,
+    )
+    err = proc.stderr.decode()
+    assert proc.returncode == code and said in err and "internal error" not in err, err
+
+
 def test_bad_config_is_a_usage_error(project: Path) -> None:
     (project / ".msdfix.toml").write_text("colour = 'red'\n")
     proc = msdfix("Dockerfile", cwd=project)
