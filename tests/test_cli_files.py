@@ -355,6 +355,17 @@ def test_ignore_patterns_that_backtrack_exponentially_end_in_time(
     assert ("skip-me" in found) == (ignore_file == ".dockerignore")
 
 
+def test_write_rewrites_a_dockerfile_whose_name_is_near_the_limit(tmp_path: Path) -> None:
+    """The temporary file was named ``.<name>.<random>.msdfix``: a Dockerfile named with 240
+    letters (a legal name) could not be rewritten ("cannot write: File name too long")."""
+    path = tmp_path / ("a" * 240 + ".Dockerfile")
+    path.write_text(PIP)
+    proc = msdfix("--write", str(path))
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert path.read_text() == PIP_OUT
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
 @pytest.mark.parametrize(
     ("hostile", "names"),
     [
