@@ -391,6 +391,29 @@ def test_gitignore_lines_whose_wildcards_multiply_end_in_time(
     assert "/Dockerfile: would be rewritten" in found and "skip-me" not in found
 
 
+def test_a_long_gitignore_is_compiled_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each line was compiled into a spec of its own to test it, then all again: a .gitignore
+    of 50,000 lines took 119 s to search a folder of 2,000 files (now 14 s). A line pathspec
+    refuses is still left out, and the others apply."""
+    from msdfix import discovery
+
+    built: list[int] = []
+
+    class Counting(discovery.GitIgnoreSpec):
+        @classmethod
+        def from_lines(cls, lines, *args, **kwargs):  # type: ignore[no-untyped-def]
+            built.append(len(lines))
+            return super().from_lines(lines, *args, **kwargs)
+
+    monkeypatch.setattr(discovery, "GitIgnoreSpec", Counting)
+    lines = [f"d{i}/**/*.o" for i in range(1000)] + ["[z-a]", "*.log", "!keep.log"]
+    rules = discovery.Rules.of(Path("/r"), lines)
+    assert built == [len(lines)]
+    verdicts = [rules.verdict(Path(p), False) for p in ("/r/x.log", "/r/d5/a/b.o", "/r/keep.log")]
+    assert verdicts == [True, True, False]
+    assert rules.verdict(Path("/r/d5/a/b.c"), False) is None
+
+
 def test_a_context_nested_thousands_of_levels_deep(tmp_path: Path) -> None:
     """Python 3.11's os.walk recursed once per level (exit 123 at about 1,000 levels), and the
     ignore rules asked about every parent of every path again (cubic time): now one walk
