@@ -1632,6 +1632,28 @@ def test_many_runs_stages_or_calls_take_linear_time(text: str) -> None:
     assert result.changed
 
 
+@pytest.mark.parametrize(
+    ("npmrc", "mounts"),
+    [
+        ("\n" * 300_000 + "registry=https://r.example/\n", True),
+        ("registry=https://r.example/\noffline\n", False),  # a key alone is true
+    ],
+    ids=["blank-lines", "bare-offline"],
+)
+def test_an_npmrc_is_read_a_line_at_a_time(tmp_path: Path, npmrc: str, mounts: bool) -> None:
+    """``^\\s*(?:cache|offline)`` backtracked over every blank line after each line start: an
+    ``.npmrc`` of 500,000 blank lines took hours. npm's ini reads one line at a time, and a
+    key without ``=`` (``offline``) sets it to true, which an npm cache mount cannot serve."""
+    from support.deadline import deadline
+
+    (tmp_path / ".npmrc").write_text(npmrc)
+    (tmp_path / "package.json").write_text('{"name": "x"}')
+    text = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\n"
+    with deadline(20):
+        result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"cache-mount"})))
+    assert ("type=cache" in result.output) is mounts
+
+
 def test_a_run_that_assigns_the_cache_variable_itself_is_still_seen() -> None:
     """The names a RUN assigns are read once per RUN; ``$PIP_CACHE_DIR=`` assigns nothing and
     ``XPIP_CACHE_DIR=`` is another name."""

@@ -297,10 +297,68 @@ def test_each_file_gets_its_own_folders_configuration(tmp_path: Path) -> None:
     assert "unknown transform id(s) nope" in proc.stderr.decode()
 
 
+@pytest.mark.parametrize(
+    ("shell", "code", "said"),
+    [
+        ('mkdir gone && cd gone && rmdir ../gone && exec "$@"', 2, "current directory no "),
+        ('exec "$@" >&-', 1, "would be rewritten"),  # stdout closed by the shell
+    ],
+    ids=["deleted-cwd", "closed-stdout"],
+)
+def test_a_run_without_a_cwd_or_a_stdout_is_no_internal_error(
+    project: Path, shell: str, code: int, said: str
+) -> None:
+    """Both were exit 123 ("a bug in msdfix"): a current directory deleted under the shell
+    (FileNotFoundError; ruff refuses to run there too) and a closed stdout (None in Python)."""
+    paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    absolute = os.pathsep.join(os.path.abspath(p) for p in paths if p)  # Python needs a cwd
+    proc = subprocess.run(
+        ["sh", "-c", shell, "sh", sys.executable, "-m", "msdfix.cli", str(project / "Dockerfile")],
+        cwd=project,
+        capture_output=True,
+        env={**os.environ, "NO_COLOR": "1", "PYTHONPATH": absolute},
+        timeout=60,
+    )
+    err = proc.stderr.decode()
+    assert proc.returncode == code and said in err and "internal error" not in err, err
+
+
 def test_bad_config_is_a_usage_error(project: Path) -> None:
     (project / ".msdfix.toml").write_text("colour = 'red'\n")
     proc = msdfix("Dockerfile", cwd=project)
     assert proc.returncode == 2 and "unknown option" in proc.stderr.decode()
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        (
+            "# ids\nselect = [{}]\n",
+            ".msdfix.toml:2: unknown transform id(s) x0, x1, x2, x3, x4, x5, x6, x7, x8, x9 "
+            "and 49,990 more; known: ",
+        ),
+        (
+            "{}\n",
+            ".msdfix.toml:1: unknown option(s) x0, x1, x10, x100, x1000, x10000, x10001, "
+            "x10002, x10003, x10004 and 49,990 more; expected ",
+        ),
+    ],
+)
+def test_config_errors_name_their_line_and_count_long_lists(
+    project: Path, config: str, expected: str
+) -> None:
+    """An unknown transform id of a configuration was reported without its file, and every
+    unknown name was listed: 50,000 of them made one error line of hundreds of kilobytes."""
+    names = [f"x{i}" for i in range(50_000)]
+    body = (
+        ", ".join(f'"{n}"' for n in names)
+        if "select" in config
+        else "\n".join(f"{n} = 1" for n in names)
+    )
+    (project / ".msdfix.toml").write_text(config.replace("{}", body))
+    proc = msdfix("Dockerfile", cwd=project)
+    err = proc.stderr.decode()
+    assert proc.returncode == 2 and expected in err and len(err) < 1000, err
 
 
 def test_config_nested_too_deep_is_a_usage_error(project: Path) -> None:

@@ -355,6 +355,65 @@ def test_ignore_patterns_that_backtrack_exponentially_end_in_time(
     assert ("skip-me" in found) == (ignore_file == ".dockerignore")
 
 
+def test_write_rewrites_a_dockerfile_whose_name_is_near_the_limit(tmp_path: Path) -> None:
+    """The temporary file was named ``.<name>.<random>.msdfix``: a Dockerfile named with 240
+    letters (a legal name) could not be rewritten ("cannot write: File name too long")."""
+    path = tmp_path / ("a" * 240 + ".Dockerfile")
+    path.write_text(PIP)
+    proc = msdfix("--write", str(path))
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert path.read_text() == PIP_OUT
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
+@pytest.mark.parametrize(
+    ("hostile", "names"),
+    [
+        ("*a*/*a*/*a*/*a*/*a*/*a*/*a*/*a*/x", ["a" * 30] * 8),  # choices across segments
+        ("**/a/**/a/**/a/**/a/**/a/**/x", ["a"] * 60),  # inner ** segments
+        ("a" + "*" * 12 + "b", ["a" + "x" * 60]),  # one [^/]* per star
+    ],
+)
+def test_gitignore_lines_whose_wildcards_multiply_end_in_time(
+    tmp_path: Path, hostile: str, names: list[str]
+) -> None:
+    """A line with at most two ``*`` per segment still hung search when its choices multiplied
+    across segments (each took minutes to hours per path): such a line is not applied."""
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / ".gitignore").write_text(hostile + "\n*skip*.Dockerfile\n")
+    deep = tmp_path.joinpath(*names)
+    deep.mkdir(parents=True)
+    (deep / "Dockerfile").write_text(PIP)
+    (tmp_path / "skip-me.Dockerfile").write_text(PIP)
+    proc = msdfix("--check", str(tmp_path), timeout=30)  # a hang fails with TimeoutExpired
+    assert proc.returncode == 1, proc.stderr.decode()
+    found = proc.stderr.decode()
+    assert "/Dockerfile: would be rewritten" in found and "skip-me" not in found
+
+
+def test_a_long_gitignore_is_compiled_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each line was compiled into a spec of its own to test it, then all again: a .gitignore
+    of 50,000 lines took 119 s to search a folder of 2,000 files (now 14 s). A line pathspec
+    refuses is still left out, and the others apply."""
+    from msdfix import discovery
+
+    built: list[int] = []
+
+    class Counting(discovery.GitIgnoreSpec):
+        @classmethod
+        def from_lines(cls, lines, *args, **kwargs):  # type: ignore[no-untyped-def]
+            built.append(len(lines))
+            return super().from_lines(lines, *args, **kwargs)
+
+    monkeypatch.setattr(discovery, "GitIgnoreSpec", Counting)
+    lines = [f"d{i}/**/*.o" for i in range(1000)] + ["[z-a]", "*.log", "!keep.log"]
+    rules = discovery.Rules.of(Path("/r"), lines)
+    assert built == [len(lines)]
+    verdicts = [rules.verdict(Path(p), False) for p in ("/r/x.log", "/r/d5/a/b.o", "/r/keep.log")]
+    assert verdicts == [True, True, False]
+    assert rules.verdict(Path("/r/d5/a/b.c"), False) is None
+
+
 def test_a_context_nested_thousands_of_levels_deep(tmp_path: Path) -> None:
     """Python 3.11's os.walk recursed once per level (exit 123 at about 1,000 levels), and the
     ignore rules asked about every parent of every path again (cubic time): now one walk

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -150,6 +151,25 @@ def test_dry_run_shows_new_file_with_dev_null_and_check_lists_it(tmp_path: Path)
     assert not (context / ".dockerignore").exists()
     check = msdfix("--check", "--select", ID, "--unsafe-fixes", str(context / "Dockerfile"))
     assert check.stdout.decode() == f"would create {context / '.dockerignore'}\n"
+
+
+def test_a_dangling_ignore_link_is_left_alone_and_the_dockerfile_written(tmp_path: Path) -> None:
+    """A ``.dockerignore`` that links to nothing: the build reads no ignore file, and creating
+    one failed every --write ("appeared while msdfix was running", exit 2) with the
+    Dockerfile's own fixes unwritten. It is left alone with the reason."""
+    context = tmp_path / "app"
+    (context / ".git").mkdir(parents=True)
+    (context / "app.py").write_text("print(1)\n")
+    (context / "requirements.txt").write_text("flask\n")
+    (context / "Dockerfile").write_text(
+        "FROM python:3.12\nCOPY requirements.txt app.py ./\nRUN pip install -r requirements.txt\n"
+    )
+    (context / ".dockerignore").symlink_to("nowhere")
+    proc = msdfix("--write", str(context / "Dockerfile"))
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert "it is a link to a file that does not exist" in proc.stderr.decode()
+    assert "--mount=type=cache" in (context / "Dockerfile").read_text()
+    assert os.readlink(context / ".dockerignore") == "nowhere"
 
 
 def test_existing_file_diff_and_write_append_only(tmp_path: Path) -> None:

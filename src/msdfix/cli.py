@@ -374,7 +374,9 @@ def main(argv: list[str] | None = None) -> None:
     Nothing escapes as a traceback: an uncaught exception is one line on stderr and exit 123.
     """
     args = list(sys.argv[1:] if argv is None else argv)
+    _closed_streams()
     _lenient_stdout()
+    _require_cwd()
     if argv is None and hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, _terminate)
     try:
@@ -423,6 +425,26 @@ def _run(command: click.Command, args: list[str], prog_name: str) -> NoReturn:
             os.kill(os.getpid(), signal.SIGINT)
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _closed_streams() -> None:
+    """A standard stream the shell closed (``msdfix >&-``) is None in Python, and the first
+    use of it was an internal error (exit 123): it writes to the null device instead, as
+    output to a closed stream is lost anyway (the exit code still tells)."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w"))  # noqa: SIM115 (for the process's life)
+
+
+def _require_cwd() -> None:
+    """Exit 2 with one line when the current directory no longer exists (deleted under the
+    shell): relative paths and exclude patterns mean nothing then, and the first use of it was
+    an internal error (exit 123). ruff also refuses to run there."""
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        click.echo("msdfix: error: the current directory no longer exists", err=True)
+        sys.exit(EXIT_ERROR)
 
 
 def _lenient_stdout() -> None:

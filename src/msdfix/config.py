@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ class FileConfig:
     extend_exclude: list[str] | None = None
     force_exclude: bool | None = None
     respect_gitignore: bool | None = None
+    where: dict[str, str] = field(default_factory=dict)  # key -> "path:LINE", for errors
 
     @property
     def root(self) -> Path:
@@ -43,6 +44,14 @@ class FileConfig:
 LISTS = {"select": "transform ids", "ignore": "transform ids", "exclude": "patterns",
          "extend-exclude": "patterns"}  # fmt: skip
 FLAGS = ("unsafe-fixes", "force-exclude", "respect-gitignore")
+LISTED = 10  # names an error lists; the rest are counted (a million unknown keys made one
+# error line of megabytes)
+
+
+def listing(names: list[str]) -> str:
+    """The first LISTED names, comma-separated, and how many more there are."""
+    shown = ", ".join(names[:LISTED])
+    return shown + (f" and {len(names) - LISTED:,} more" if len(names) > LISTED else "")
 
 
 _HEADER = re.compile(r"\s*\[\s*([^\]\[]*?)\s*\]")
@@ -82,12 +91,12 @@ def _parse(
     if unknown:
         raise ConfigError(
             f"{_where(path, text, unknown[0], pyproject)}: unknown option(s) "
-            f"{', '.join(unknown)}; expected {', '.join(sorted(known))}"
+            f"{listing(unknown)}; expected {', '.join(sorted(known))}"
         )
     config = FileConfig(path)
     for key in LISTS:
         if key in table:
-            where = _where(path, text, key, pyproject)
+            where = config.where[key] = _where(path, text, key, pyproject)
             setattr(config, key.replace("-", "_"), _strings(table[key], key, where))
     for key in FLAGS:
         if key in table:

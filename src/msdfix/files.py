@@ -220,6 +220,13 @@ def writable(path: Path, source: Source | None = None) -> os.stat_result:
     return before
 
 
+def _temp_prefix(path: Path) -> str:
+    """The start of the temporary file's name beside ``path``: its name, cut so that the
+    whole name stays within the 255 bytes a name may have (a Dockerfile named with 240
+    letters could not be rewritten: "File name too long")."""
+    return "." + path.name.encode("utf-8", "surrogateescape")[:200].decode("utf-8", "ignore") + "."
+
+
 def write_atomic(path: Path, text: str, source: Source | None = None) -> None:
     """Replace ``path`` with ``text`` via a temp file and rename, keeping mode and owner.
 
@@ -230,7 +237,7 @@ def write_atomic(path: Path, text: str, source: Source | None = None) -> None:
     path = path.resolve()
     before = writable(path)
     data = (source or Source(text)).encode(text)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".msdfix", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=".msdfix", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -260,7 +267,7 @@ def write_files(files: dict[str, tuple[str | None, str]]) -> None:
         if current != old:
             raise WriteRefused(f"{name} changed while msdfix was running; not written")
         if old is None:
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".msdfix", dir=path.parent)
+            fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=".msdfix", dir=path.parent)
             try:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(new.encode("utf-8"))

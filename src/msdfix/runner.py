@@ -11,7 +11,7 @@ from typing import Any, BinaryIO, TextIO
 from rich.console import Console
 from rich.text import Text
 
-from msdfix.config import ConfigError, ConfigTree, FileConfig
+from msdfix.config import ConfigError, ConfigTree, FileConfig, listing
 from msdfix.discovery import Found
 from msdfix.engine import InternalError, Settings, rewrite
 from msdfix.files import (
@@ -48,7 +48,7 @@ def parse_ids(value: str | None) -> list[str] | None:
     unknown = [i for i in ids if i not in known]
     if unknown:
         raise UnknownTransformError(
-            f"unknown transform id(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            f"unknown transform id(s) {listing(unknown)}; known: {', '.join(sorted(known))}"
         )
     return ids
 
@@ -57,9 +57,11 @@ def settings_for(
     config: FileConfig, select: str | None, ignore: str | None, unsafe: bool | None
 ) -> Settings:
     """Settings from a configuration file and command-line overrides (flags win)."""
-    for configured in (config.select, config.ignore):
-        if configured:
-            parse_ids(",".join(configured))
+    for key, configured in (("select", config.select), ("ignore", config.ignore)):
+        try:
+            parse_ids(",".join(configured or ()))
+        except UnknownTransformError as exc:  # named with its file and line, as other errors
+            raise UnknownTransformError(f"{config.where.get(key, config.path)}: {exc}") from None
     chosen = parse_ids(select) if select is not None else config.select
     if select is not None and not chosen:  # `--select=$UNSET` ran nothing and passed
         raise UnknownTransformError(f"--select {select!r} names no transform id")

@@ -66,7 +66,9 @@ MANAGERS: tuple[PackageManager, ...] = (
         global_markers=("-g", "--global", "global"),
         tidy_subcommands=("prune",),
         config_files=(".npmrc", "npmrc"),
-        config_keys=r"(?m)^\s*(?:cache|offline)\s*=",
+        # npm's ini reads a line at a time, and a key without "=" is true (`offline` alone);
+        # within one line, so blank lines cost linear time (`^\s*` took hours on 500,000)
+        config_keys=r"(?m)^[^\S\n]*(?:cache|offline)[^\S\n]*(?:=|$)",
         config_env=("NPM_CONFIG_USERCONFIG", "NPM_CONFIG_GLOBALCONFIG", "npm_config_userconfig"),
     ),
     PackageManager(

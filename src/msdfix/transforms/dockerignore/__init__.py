@@ -68,6 +68,13 @@ class DockerIgnoreTransform(Transform):
             )
             yield doc.note(self.id, doc.model.stages[0].from_, message)
             return
+        if path.is_symlink() and not exists(path):
+            # A link to nothing: the build reads no ignore file (Docker's open fails with "not
+            # exist"), but the name is taken: creating the file failed every --write as
+            # "appeared while msdfix was running", and the Dockerfile's own fixes with it.
+            message = f"{name} left alone: it is a link to a file that does not exist"
+            yield doc.note(self.id, doc.model.stages[0].from_, message)
+            return
         try:
             on_disk = read_regular(path)[0].decode("utf-8") if exists(path) else None
         except (InputError, OSError, UnicodeDecodeError):
