@@ -1740,6 +1740,18 @@ def test_an_old_package_lock_that_npm_rewrites_is_stale(
         ({"license": "MIT"}, {"license": "MIT"}, True),
         ({"license": "MIT"}, {}, False),
         ({"engines": {"node": ">=18"}}, {"engines": {"node": ">=16"}}, False),
+        # round 21 (second pass): npm 10 writes these too, as it normalises them
+        ({"peerDependencies": {"bytes": "^3.1.2"}}, {}, False),
+        (
+            {"peerDependencies": {"bytes": "^3.1.2"}},
+            {"peerDependencies": {"bytes": "^3.1.2"}},
+            True,
+        ),
+        ({"funding": "https://x.org/f"}, {"funding": {"url": "https://x.org/f"}}, True),
+        ({"funding": "https://x.org/f"}, {}, False),
+        ({"bundledDependencies": ["ms"]}, {"bundleDependencies": ["ms"]}, True),
+        ({"os": ["linux"], "cpu": ["x64"]}, {"os": ["linux"], "cpu": ["x64"]}, True),
+        ({"os": ["linux"]}, {}, False),
     ],
 )
 def test_a_package_lock_whose_root_entry_is_not_package_json_is_stale(
@@ -1748,7 +1760,9 @@ def test_a_package_lock_whose_root_entry_is_not_package_json_is_stale(
     """Round 21 (bulk, built for real with npm 10): npm install wrote package.json's ``bin``
     into the lock's root entry (a lock copied from another project named its bin), the moved
     install's write went to the bind mount and the full COPY put the old lock back: 959 bytes
-    in the original image, 971 in the rewrite. npm copies bin, license and engines there."""
+    in the original image, 971 in the rewrite. npm copies bin, license and engines there,
+    and peerDependencies (a peer added after the lock: 488 bytes in the rewrite, npm's 898
+    in the original), funding, os, cpu and the bundled list."""
     package = {"name": "a", "version": "1.0.0", "dependencies": {"ms": "2.1.3"}, **fields}
     entry = {"name": "a", "version": "1.0.0", "dependencies": {"ms": "2.1.3"}, **root}
     lock = {"name": "a", "version": "1.0.0", "lockfileVersion": 3, "packages": {"": entry}}

@@ -407,16 +407,38 @@ def _stale_lock(
     for key in ("version", "name") if package.get("name") else ("version",):
         if package.get(key) != root.get(key) or package.get(key) != data.get(key, root.get(key)):
             return f"package-lock.json (its {key} is not package.json's)"
-    for key in ("bin", "license", "engines"):  # and these into the root entry
+    for key in _NPM_ROOT_FIELDS:  # and these into the root entry
         if _npm_root_field(package, key) != _npm_root_field(root, key):
             return f"package-lock.json (its root {key} is not package.json's)"
     return None
 
 
+# package.json fields npm 10 copies into the lock's root entry (arborist's pkgMetaKeys; built:
+# a peerDependencies added after the lock, npm wrote it there: 488 bytes became 898)
+_NPM_ROOT_FIELDS = (
+    "bin",
+    "license",
+    "engines",
+    "peerDependencies",
+    "peerDependenciesMeta",
+    "bundleDependencies",
+    "funding",
+    "os",
+    "cpu",
+    "deprecated",
+)
+
+
 def _npm_root_field(manifest: dict[str, Any], key: str) -> object:
     """A package.json field as npm writes it into the lock's root entry: ``bin`` as a map
-    (a string is the package's own name, without its scope) with no leading ``./``."""
+    (a string is the package's own name, without its scope) with no leading ``./``, a
+    ``funding`` string as ``{"url": ...}``, ``bundledDependencies`` as ``bundleDependencies``
+    (built with npm 10)."""
     value = manifest.get(key)
+    if key == "bundleDependencies" and value is None:
+        value = manifest.get("bundledDependencies")
+    if key == "funding" and isinstance(value, str):
+        return {"url": value}
     if key != "bin" or not value:
         return value or None
     if isinstance(value, str):
