@@ -875,7 +875,8 @@ def test_node_configuration_a_run_writes_keeps_the_install(
     . .``, the ``yarn install --offline`` moved before the COPY failed ("Can't make a request
     in offline mode")."""
     (tmp_path / "package.json").write_text('{"name": "a", "dependencies": {"ms": "2.1.3"}}')
-    (tmp_path / "yarn.lock").write_text("# yarn lockfile v1\n")
+    # a lock in step (an empty one is stale: yarn adds ms)
+    (tmp_path / "yarn.lock").write_text('# yarn lockfile v1\n\n\nms@2.1.3:\n  version "2.1.3"\n')
     text = f"FROM node:20-slim\nRUN {run}\nWORKDIR /app\nCOPY . .\nRUN yarn install --offline\n"
     out, _, explained = _run(text, tmp_path)
     assert (out != text) is moved, out
