@@ -1663,9 +1663,10 @@ def test_an_install_that_rewrites_a_stale_lock_is_not_moved_safely(
     ("dependencies", "safe"),
     [
         ({"debug": "^4.3.4", "@a/b": "^1.0.0"}, True),  # every pattern reached and locked
-        ({"debug": "^4.3.4", "@a/b": "~1.0.2"}, True),  # the entry's second pattern
+        ({"debug": "^4.3.4", "@a/b": "~1.0.2"}, False),  # @a/b@^1.0.0: yarn drops it
+        ({"debug": "^4.3.4", "@a/b": "^1.0.0", "ms": "^2.1.1"}, False),  # no ms@^2.1.1
         ({"debug": "^4.3.4", "@a/b": "^1.1.0"}, False),  # ^1.1.0 is not locked
-        ({"debug": "^4.3.4"}, False),  # @a/b's entry: nothing asks for it, yarn drops it
+        ({"debug": "^4.3.4"}, False),  # @a/b@^1.0.0: nothing asks for it, yarn drops it
         ({"@a/b": "^1.0.0"}, False),  # debug's and ms's entries
     ],
 )
@@ -1675,11 +1676,13 @@ def test_a_yarn_1_lock_out_of_step_is_stale(
     """Round 21 (bulk, built for real with yarn 1.22): a plain yarn 1 install moved before
     ``COPY . .`` saved the lock it resolved ("Saved lockfile") into the bind mount, and the
     full COPY put the stale copy back: with an entry missing the original image's yarn.lock
-    had 582 bytes and the rewrite's 345; with an entry no dependency asks for, 323 and 582."""
+    had 582 bytes and the rewrite's 345; with an entry no dependency asks for, 323 and 582;
+    second pass: with a pattern of a reached entry no longer asked for (``ms@^2.1.1,
+    ms@^2.1.3:`` after ms left package.json, debug asking ms@^2.1.3), 604 and 615."""
     lock = (
         "# yarn lockfile v1\n\n\n"
         '"@a/b@^1.0.0", "@a/b@~1.0.2":\n  version "1.0.3"\n\n'
-        'debug@^4.3.4:\n  version "4.4.3"\n  dependencies:\n    ms "^2.1.3"\n\n'
+        'debug@^4.3.4:\n  version "4.4.3"\n  dependencies:\n    "@a/b" "~1.0.2"\n    ms "^2.1.3"\n\n'
         'ms@^2.1.3:\n  version "2.1.3"\n'
     )
     (tmp_path / "package.json").write_text(json.dumps({"name": "a", "dependencies": dependencies}))

@@ -398,8 +398,8 @@ def yarn_classic_stale(lock: str, package: object) -> str | None:
     """Why yarn 1's install that is not frozen saves a new yarn.lock ("Saved lockfile"), or
     None when the lock is in step: a ``name@range`` package.json (dependencies,
     devDependencies, optionalDependencies) or a locked entry asks for has no entry (yarn
-    resolves and adds it), or an entry none of them reaches (yarn drops it). Both built with
-    yarn 1.22: the lock rewritten in place. None too for a lock that is not yarn 1's and for
+    resolves and adds it), or an entry or an entry's pattern none of them reaches (yarn
+    drops it). All built with yarn 1.22: the lock rewritten in place. None too for a lock that is not yarn 1's and for
     projects with workspaces or resolutions (their entries follow other rules), and ``link:``,
     empty and ``*`` ranges (locked under another pattern, or not at all) end the search."""
     if "# yarn lockfile v1" not in lock[:300] or not isinstance(package, dict):
@@ -415,15 +415,21 @@ def yarn_classic_stale(lock: str, package: object) -> str | None:
                 return None
             todo.append(f"{name}@{spec}")
     seen: set[int] = set()
+    asked: set[str] = set()
     while todo:
         pattern = todo.pop()
         if pattern not in owner:
             return f"it locks no {pattern}"
+        asked.add(pattern)
         if owner[pattern] not in seen:
             seen.add(owner[pattern])
             todo.extend(deps[owner[pattern]])
     if len(seen) < len(deps):
         return f"it locks {len(deps) - len(seen)} package(s) nothing asks for"
+    # yarn keeps the lock only when every pattern it holds is asked for (a reached entry's
+    # ``ms@^2.1.1, ms@^2.1.3`` with ms@^2.1.1 no longer asked: yarn dropped it, built)
+    if len(asked) < len(owner):
+        return f"it locks {len(owner) - len(asked)} pattern(s) nothing asks for"
     return None
 
 
