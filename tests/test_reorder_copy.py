@@ -1606,7 +1606,10 @@ def test_a_pipfile_file_dependency_is_local(tmp_path: Path, dep: str, local: boo
                 "package-lock.json": json.dumps(
                     {
                         "lockfileVersion": 3,
-                        "packages": {"": {"name": "a", "dependencies": {"ms": "2.1.3"}}},
+                        "packages": {
+                            "": {"name": "a", "dependencies": {"ms": "2.1.3"}},
+                            "node_modules/ms": {"version": "2.1.3"},
+                        },
                     }
                 ),
             },
@@ -1769,13 +1772,59 @@ def test_a_package_lock_whose_root_entry_is_not_package_json_is_stale(
     in the original), funding, os, cpu and the bundled list."""
     package = {"name": "a", "version": "1.0.0", "dependencies": {"ms": "2.1.3"}, **fields}
     entry = {"name": "a", "version": "1.0.0", "dependencies": {"ms": "2.1.3"}, **root}
-    lock = {"name": "a", "version": "1.0.0", "lockfileVersion": 3, "packages": {"": entry}}
+    packages = {"": entry, "node_modules/ms": {"version": "2.1.3"}}
+    lock = {"name": "a", "version": "1.0.0", "lockfileVersion": 3, "packages": packages}
     (tmp_path / "package.json").write_text(json.dumps(package))
     (tmp_path / "package-lock.json").write_text(json.dumps(lock))
     text = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm i\nCMD ["node", "cli.js"]\n'
     out, _, explained = _run(text, tmp_path)
     assert ("--mount=type=bind" in out) is safe, explained
     assert safe or any("package-lock.json (its root " in m for m in explained), explained
+
+
+@pytest.mark.parametrize(
+    ("entries", "safe"),
+    [
+        (["node_modules/debug", "node_modules/ms", "node_modules/@a/b"], True),
+        (["node_modules/debug", "node_modules/@a/b"], False),  # no ms: npm adds it
+        (["node_modules/debug", "node_modules/debug/node_modules/ms", "node_modules/@a/b"], False),
+        (
+            [
+                "node_modules/debug",
+                "node_modules/debug/node_modules/ms",
+                "node_modules/ms",
+                "node_modules/@a/b",
+            ],
+            True,
+        ),
+        (["node_modules/debug", "node_modules/ms"], False),  # the dev dependency @a/b
+    ],
+)
+def test_a_package_lock_missing_an_entry_is_stale(
+    tmp_path: Path, entries: list[str], safe: bool
+) -> None:
+    """Round 21, second pass (built with npm 10): a package-lock.json whose root entry was in
+    step but which held no node_modules/ms that debug asks for; npm install added it, the
+    moved install's write went to the bind mount and the full COPY put the old lock back:
+    1,387 bytes in the original image, 1,122 in the rewrite. Entries resolve as Node looks
+    them up (a nested node_modules, then each folder above)."""
+    package = {
+        "name": "a",
+        "version": "1.0.0",
+        "dependencies": {"debug": "^4.3.4", "ms": "^2.1.3"},
+        "devDependencies": {"@a/b": "^1.0.0"},
+    }
+    packages: dict[str, object] = {"": dict(package)}
+    for path in entries:
+        packages[path] = {"version": "1.0.0"}
+    packages["node_modules/debug"] = {"version": "4.4.3", "dependencies": {"ms": "^2.1.3"}}
+    lock = {"name": "a", "version": "1.0.0", "lockfileVersion": 3, "packages": packages}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "package-lock.json").write_text(json.dumps(lock))
+    text = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["node", "s.js"]\n'
+    out, _, explained = _run(text, tmp_path)
+    assert ("--mount=type=bind" in out) is safe, explained
+    assert safe or any("it holds no entry for " in m for m in explained), explained
 
 
 def test_manifests_copied_just_before_are_not_copied_again(tmp_path: Path) -> None:

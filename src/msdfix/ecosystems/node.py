@@ -433,6 +433,36 @@ def yarn_classic_stale(lock: str, package: object) -> str | None:
     return None
 
 
+def npm_lock_unlocked(packages: dict[str, Any]) -> str | None:
+    """A dependency a package-lock.json's ``packages`` map asks for and holds no entry for
+    (None: each resolves): the root's dependencies, devDependencies and optionalDependencies
+    and each entry's dependencies, looked up as Node resolves them (``node_modules/<name>``
+    beside the entry, then in each folder above). npm install adds the missing entry and
+    rewrites the lock (built with npm 10: node_modules/ms taken out of a lock, 1,122 bytes
+    in the context, 1,387 in the image)."""
+    for path, entry in packages.items():
+        if not isinstance(entry, dict) or entry.get("link"):
+            continue
+        fields = ("dependencies", "devDependencies", "optionalDependencies") if not path else ()
+        for field in fields or ("dependencies",):
+            asked = entry.get(field)
+            for name in asked if isinstance(asked, dict) else ():
+                if not _npm_resolves(packages, path, name):
+                    return name
+    return None
+
+
+def _npm_resolves(packages: dict[str, Any], path: str, name: str) -> bool:
+    """Whether Node's lookup from the folder ``path`` finds ``name`` among ``packages``."""
+    while True:
+        if posixpath.join(path, "node_modules", name) in packages:
+            return True
+        if not path:
+            return False
+        head, sep, _ = path.rpartition("node_modules/")
+        path = head.rstrip("/") if sep else ""
+
+
 # A RUN that may put another npm in the image: ``npm install -g npm@10``, ``npm i -g npm``.
 _NPM_UPGRADE = re.compile(r"\bnpm@|\bnpm\b[^\n;&|]*[ \t]npm(?![\w@.-])")
 

@@ -19,6 +19,7 @@ from msdfix.ecosystems.node import (
     local_package_config,
     locked_local,
     npm_keeps_v1_lock,
+    npm_lock_unlocked,
     patched_dependencies,
     project_cache,
     read_dependencies,
@@ -410,6 +411,9 @@ def _stale_lock(
     for key in _NPM_ROOT_FIELDS:  # and these into the root entry
         if _npm_root_field(package, key) != _npm_root_field(root, key):
             return f"package-lock.json (its root {key} is not package.json's)"
+    missing = npm_lock_unlocked(data["packages"])
+    if missing is not None:
+        return f"package-lock.json (it holds no entry for {missing}, which npm adds)"
     return None
 
 
