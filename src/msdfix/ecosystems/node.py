@@ -443,12 +443,12 @@ def npm_lock_unlocked(packages: dict[str, Any]) -> str | None:
     for path, entry in packages.items():
         if not isinstance(entry, dict) or entry.get("link"):
             continue
-        fields = ("dependencies", "devDependencies", "optionalDependencies") if not path else ()
-        for field in fields or ("dependencies",):
+        fields = ("dependencies", "devDependencies", "optionalDependencies")
+        for field in fields if not path else fields[:1]:
             asked = entry.get(field)
             for name in asked if isinstance(asked, dict) else ():
-                if not _npm_resolves(packages, path, name):
-                    return name
+                if not _npm_resolves(packages, path, str(name)):
+                    return str(name)
     return None
 
 
