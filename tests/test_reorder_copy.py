@@ -1749,9 +1749,9 @@ def test_an_old_package_lock_that_npm_rewrites_is_stale(
         ({"engines": {"node": ">=18"}}, {"engines": {"node": ">=16"}}, False),
         # round 21 (second pass): npm 10 writes these too, as it normalises them
         ({"peerDependencies": {"bytes": "^3.1.2"}}, {}, False),
-        (
-            {"peerDependencies": {"bytes": "^3.1.2"}},
-            {"peerDependencies": {"bytes": "^3.1.2"}},
+        (  # a peer must have its entry too (ms's is there)
+            {"peerDependencies": {"ms": "^2.1.0"}},
+            {"peerDependencies": {"ms": "^2.1.0"}},
             True,
         ),
         ({"funding": "https://x.org/f"}, {"funding": {"url": "https://x.org/f"}}, True),
@@ -1825,6 +1825,42 @@ def test_a_package_lock_missing_an_entry_is_stale(
     out, _, explained = _run(text, tmp_path)
     assert ("--mount=type=bind" in out) is safe, explained
     assert safe or any("it holds no entry for " in m for m in explained), explained
+
+
+@pytest.mark.parametrize(
+    ("peer", "npmrc", "install", "safe"),
+    [
+        (False, "", "npm install", False),  # npm 7+ adds the peer ajv
+        (True, "", "npm install", True),
+        (False, "", "npm install --legacy-peer-deps", True),
+        (False, "legacy-peer-deps=true\n", "npm install", True),
+    ],
+)
+def test_a_package_lock_without_a_peer_npm_installs_is_stale(
+    tmp_path: Path, peer: bool, npmrc: str, install: str, safe: bool
+) -> None:
+    """Round 21, second pass (built with npm 10): a lock written with --legacy-peer-deps held
+    no entry for ajv-keywords' peer ajv; npm install added ajv and its dependencies, and the
+    moved install's lock went to the bind mount: 2,918 bytes in the original image, 589 in
+    the rewrite. An optional peer (peerDependenciesMeta) is not asked for."""
+    package = {"name": "a", "version": "1.0.0", "dependencies": {"ajv-keywords": "^3.5.2"}}
+    keywords = {
+        "version": "3.5.2",
+        "peerDependencies": {"ajv": "^6.9.1", "opt": "*"},
+        "peerDependenciesMeta": {"opt": {"optional": True}},
+    }
+    packages: dict[str, object] = {"": dict(package), "node_modules/ajv-keywords": keywords}
+    if peer:
+        packages["node_modules/ajv"] = {"version": "6.12.6", "peer": True}
+    lock = {"name": "a", "version": "1.0.0", "lockfileVersion": 3, "packages": packages}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "package-lock.json").write_text(json.dumps(lock))
+    if npmrc:
+        (tmp_path / ".npmrc").write_text(npmrc)
+    text = f'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN {install}\nCMD ["node", "s.js"]\n'
+    out, _, explained = _run(text, tmp_path)
+    assert ("--mount=type=bind" in out) is safe, explained
+    assert safe or any("it holds no entry for ajv" in m for m in explained), explained
 
 
 def test_manifests_copied_just_before_are_not_copied_again(tmp_path: Path) -> None:

@@ -411,10 +411,23 @@ def _stale_lock(
     for key in _NPM_ROOT_FIELDS:  # and these into the root entry
         if _npm_root_field(package, key) != _npm_root_field(root, key):
             return f"package-lock.json (its root {key} is not package.json's)"
-    missing = npm_lock_unlocked(data["packages"])
+    missing = npm_lock_unlocked(data["packages"], not _legacy_peers(ctx, base, use))
     if missing is not None:
         return f"package-lock.json (it holds no entry for {missing}, which npm adds)"
     return None
+
+
+def _legacy_peers(ctx: BuildContext, base: str, use: Use) -> bool:
+    """Whether the install skips peer dependencies: ``--legacy-peer-deps``
+    on its command line or ``legacy-peer-deps`` in the project's .npmrc (other places npm
+    reads it from are not looked at: the peers are then counted, which only declines)."""
+    if "--legacy-peer-deps" in use.args:
+        return True
+    try:
+        npmrc = ctx.read_known(posixpath.join(base, ".npmrc")) or ""
+    except Unreadable:
+        return False
+    return re.search(r"(?m)^[^\S\n]*legacy-peer-deps[^\S\n]*(?:=[^\S\n]*true|$)", npmrc) is not None
 
 
 # package.json fields npm 10 copies into the lock's root entry (arborist's pkgMetaKeys; built:
