@@ -399,12 +399,13 @@ def yarn_classic_stale(lock: str, package: object) -> str | None:
     None when the lock is in step: a ``name@range`` package.json (dependencies,
     devDependencies, optionalDependencies) or a locked entry asks for has no entry (yarn
     resolves and adds it), or an entry or an entry's pattern none of them reaches (yarn
-    drops it). All built with yarn 1.22: the lock rewritten in place. None too for a lock that is not yarn 1's and for
-    projects with workspaces or resolutions (their entries follow other rules), and ``link:``,
-    empty and ``*`` ranges (locked under another pattern, or not at all) end the search."""
+    drops it). All built with yarn 1.22: the lock rewritten in place. None too for a lock
+    that is not yarn 1's and for projects with workspaces (their entries follow other
+    rules), and ``link:``, empty and ``*`` ranges (locked under another pattern, or not at
+    all) end the search. With resolutions only package.json's own patterns are looked up."""
     if "# yarn lockfile v1" not in lock[:300] or not isinstance(package, dict):
         return None
-    if package.get("workspaces") or package.get("resolutions"):
+    if package.get("workspaces"):
         return None
     owner, deps = _classic_entries(lock)
     todo: list[str] = []
@@ -414,6 +415,12 @@ def yarn_classic_stale(lock: str, package: object) -> str | None:
             if not isinstance(spec, str) or spec.strip() in ("", "*") or spec.startswith("link:"):
                 return None
             todo.append(f"{name}@{spec}")
+    if package.get("resolutions"):
+        # resolutions lock nested patterns under other rules; package.json's own patterns
+        # are still locked as written (built: a dependency added, yarn saved 1,379 bytes
+        # over the context's 1,131)
+        missing = [pattern for pattern in todo if pattern not in owner]
+        return f"it locks no {missing[0]}" if missing else None
     seen: set[int] = set()
     asked: set[str] = set()
     while todo:
