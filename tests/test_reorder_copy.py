@@ -1862,6 +1862,23 @@ def test_a_package_lock_missing_an_entry_is_stale(
     assert safe or any("it holds no entry for " in m for m in explained), explained
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_package_lock_with_crlf_lines_is_stale(tmp_path: Path, newline: str) -> None:
+    """Round 21, second pass (built with npm 10): a package-lock.json checked out with CRLF
+    line ends; npm install wrote it back with LF: 2,232 bytes in the original image, the
+    context's 2,306 in the moved install's rewrite."""
+    package = {"name": "a", "version": "1.0.0", "dependencies": {"ms": "^2.1.3"}}
+    packages = {"": package, "node_modules/ms": {"version": "2.1.3"}}
+    lock = {"name": "a", "version": "1.0.0", "lockfileVersion": 3, "packages": packages}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    text = json.dumps(lock, indent=2).replace("\n", newline) + newline
+    (tmp_path / "package-lock.json").write_bytes(text.encode())
+    dockerfile = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["node", "s.js"]\n'
+    out, _, explained = _run(dockerfile, tmp_path)
+    assert ("--mount=type=bind" in out) is (newline == "\n"), explained
+    assert newline == "\n" or any("end in CRLF" in m for m in explained), explained
+
+
 @pytest.mark.parametrize(
     ("peer", "npmrc", "install", "safe"),
     [

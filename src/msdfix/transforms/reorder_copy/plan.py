@@ -396,6 +396,8 @@ def _stale_lock(
     data = parse_json(text) if text is not None else None
     if not isinstance(data, dict):
         return None
+    if "\r\n" in text:  # npm writes it back with \n (built, npm 10: 2,306 bytes became 2,232)
+        return "package-lock.json (its lines end in CRLF, which npm writes as LF)"
     if not isinstance(data.get("packages"), dict) and not keeps_v1:
         return "package-lock.json (lockfileVersion 1, which npm 7 and later rewrite as 3)"
     root = (data.get("packages") or {}).get("") if isinstance(data.get("packages"), dict) else None
