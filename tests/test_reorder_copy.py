@@ -1862,21 +1862,50 @@ def test_a_package_lock_missing_an_entry_is_stale(
     assert safe or any("it holds no entry for " in m for m in explained), explained
 
 
-@pytest.mark.parametrize("newline", ["\n", "\r\n"])
-def test_a_package_lock_with_crlf_lines_is_stale(tmp_path: Path, newline: str) -> None:
-    """Round 21, second pass (built with npm 10): a package-lock.json checked out with CRLF
-    line ends; npm install wrote it back with LF: 2,232 bytes in the original image, the
-    context's 2,306 in the moved install's rewrite."""
+# A JSON file's layout: its indent (None: all on one line) and what ends its last line.
+Layout = tuple[int | str | None, str]
+
+
+@pytest.mark.parametrize(
+    ("package_format", "lock_format", "safe"),
+    [
+        ((2, "\n"), (2, "\n"), True),
+        ((2, "\n"), (2, "\r\n"), False),  # built: 2,306 bytes in the rewrite, 2,232 in npm's
+        ((2, "\r\n"), (2, "\r\n"), True),  # a Windows checkout of both: npm keeps CRLF
+        ((4, "\n"), (4, "\n"), True),
+        ((4, "\n"), (2, "\n"), False),
+        (("\t", "\n"), ("\t", "\n"), True),
+        ((None, ""), (2, "\n"), True),  # package.json on one line: two spaces and LF
+        ((None, ""), (4, "\n"), False),
+        ((2, "\n"), (2, ""), False),  # no line break at the end: npm adds one
+        ((2, "\n"), (2, "\n\n"), False),
+    ],
+)
+def test_a_package_lock_npm_would_lay_out_again_is_stale(
+    tmp_path: Path, package_format: Layout, lock_format: Layout, safe: bool
+) -> None:
+    """Round 21, second pass (built with npm 10): npm install writes package-lock.json with
+    package.json's indent and line break and one line break at the end; a lock laid out
+    otherwise (CRLF under an LF package.json, 4 spaces under 2, no final line break) was
+    rewritten, and the moved install's write went to the bind mount: 2,232 bytes in the
+    original image, the context's 2,306 in the rewrite for the CRLF lock."""
+
+    def dump(data: object, layout: Layout) -> str:
+        indent, end = layout
+        if indent is None:
+            return json.dumps(data)
+        text = json.dumps(data, indent=indent)
+        return text.replace("\n", "\r\n" if end.startswith("\r") else "\n") + end
+
     package = {"name": "a", "version": "1.0.0", "dependencies": {"ms": "^2.1.3"}}
     packages = {"": package, "node_modules/ms": {"version": "2.1.3"}}
     lock = {"name": "a", "version": "1.0.0", "lockfileVersion": 3, "packages": packages}
-    (tmp_path / "package.json").write_text(json.dumps(package))
-    text = json.dumps(lock, indent=2).replace("\n", newline) + newline
-    (tmp_path / "package-lock.json").write_bytes(text.encode())
+    (tmp_path / "package.json").write_bytes(dump(package, package_format).encode())
+    (tmp_path / "package-lock.json").write_bytes(dump(lock, lock_format).encode())
     dockerfile = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["node", "s.js"]\n'
     out, _, explained = _run(dockerfile, tmp_path)
-    assert ("--mount=type=bind" in out) is (newline == "\n"), explained
-    assert newline == "\n" or any("end in CRLF" in m for m in explained), explained
+    assert ("--mount=type=bind" in out) is safe, explained
+    assert safe or any("package.json's indent and line ends" in m for m in explained), explained
 
 
 @pytest.mark.parametrize(

@@ -484,6 +484,32 @@ def _npm_resolves(packages: dict[str, Any], path: str, name: str) -> bool:
         path = head.rstrip("/") if sep else ""
 
 
+# json-parse-even-better-errors' format detection, which npm uses on package.json: the first
+# line break (newline) and the next line's leading white space (indent).
+_JSON_FORMAT = re.compile(r"\s*[{\[]((?:\r?\n)+)([ \t]*)")
+
+
+def npm_lock_reformatted(lock: str, package: str) -> bool:
+    """Whether npm install writes package-lock.json in another layout than ``lock``: npm
+    writes it with package.json's indent and line break (two spaces and LF when package.json
+    shows none) and one line break at the end. Built with npm 10: a lock indented by 4 under
+    a package.json indented by 2, one with CRLF under an LF package.json (2,306 bytes became
+    2,232), one without its last line break were rewritten; CRLF or tabs in both were kept.
+    A lock on one line (no npm writes one) is not judged here."""
+    found = _JSON_FORMAT.match(package.lstrip("\ufeff"))
+    newline = (found.group(1) if found else "") or "\n"
+    indent = (found.group(2) if found else "") or "  "
+    lock = lock.lstrip("\ufeff")
+    if "\n" not in lock.rstrip():  # one line: not npm's output, left to the other checks
+        return False
+    if not lock.startswith("{" + newline + indent + '"') or not lock.endswith("}" + newline):
+        return True
+    if lock.endswith(newline + newline):
+        return True
+    lines = lock.count("\n")
+    return lock.count("\r\n") != (lines if newline == "\r\n" else 0)
+
+
 # A RUN that may put another npm in the image: ``npm install -g npm@10``, ``npm i -g npm``.
 _NPM_UPGRADE = re.compile(r"\bnpm@|\bnpm\b[^\n;&|]*[ \t]npm(?![\w@.-])")
 

@@ -19,6 +19,7 @@ from msdfix.ecosystems.node import (
     local_package_config,
     locked_local,
     npm_keeps_v1_lock,
+    npm_lock_reformatted,
     npm_lock_unlocked,
     patched_dependencies,
     project_cache,
@@ -396,8 +397,6 @@ def _stale_lock(
     data = parse_json(text) if text is not None else None
     if not isinstance(data, dict):
         return None
-    if "\r\n" in text:  # npm writes it back with \n (built, npm 10: 2,306 bytes became 2,232)
-        return "package-lock.json (its lines end in CRLF, which npm writes as LF)"
     if not isinstance(data.get("packages"), dict) and not keeps_v1:
         return "package-lock.json (lockfileVersion 1, which npm 7 and later rewrite as 3)"
     root = (data.get("packages") or {}).get("") if isinstance(data.get("packages"), dict) else None
@@ -416,6 +415,9 @@ def _stale_lock(
     missing = npm_lock_unlocked(data["packages"], not _legacy_peers(ctx, base, use))
     if missing is not None:
         return f"package-lock.json (it holds no entry for {missing}, which npm adds)"
+    manifest = ctx.read_known(posixpath.join(base, "package.json"), MAX_SCANNED_BYTES)
+    if text and manifest is not None and npm_lock_reformatted(text, manifest):
+        return "package-lock.json (npm writes it with package.json's indent and line ends)"
     return None
 
 
