@@ -875,10 +875,8 @@ def test_node_configuration_a_run_writes_keeps_the_install(
     . .``, the ``yarn install --offline`` moved before the COPY failed ("Can't make a request
     in offline mode")."""
     (tmp_path / "package.json").write_text('{"name": "a", "dependencies": {"ms": "2.1.3"}}')
-    (tmp_path / "yarn.lock").write_text(  # in step: yarn keeps it as it is
-        '# yarn lockfile v1\n\n\nms@2.1.3:\n  version "2.1.3"\n'
-        '  resolved "https://registry.yarnpkg.com/ms/-/ms-2.1.3.tgz"\n'
-    )
+    # a lock in step (an empty one is stale: yarn adds ms)
+    (tmp_path / "yarn.lock").write_text('# yarn lockfile v1\n\n\nms@2.1.3:\n  version "2.1.3"\n')
     text = f"FROM node:20-slim\nRUN {run}\nWORKDIR /app\nCOPY . .\nRUN yarn install --offline\n"
     out, _, explained = _run(text, tmp_path)
     assert (out != text) is moved, out
@@ -1608,7 +1606,10 @@ def test_a_pipfile_file_dependency_is_local(tmp_path: Path, dep: str, local: boo
                 "package-lock.json": json.dumps(
                     {
                         "lockfileVersion": 3,
-                        "packages": {"": {"name": "a", "dependencies": {"ms": "2.1.3"}}},
+                        "packages": {
+                            "": {"name": "a", "dependencies": {"ms": "2.1.3"}},
+                            "node_modules/ms": {"version": "2.1.3"},
+                        },
                     }
                 ),
             },
@@ -1665,9 +1666,10 @@ def test_an_install_that_rewrites_a_stale_lock_is_not_moved_safely(
     ("dependencies", "safe"),
     [
         ({"debug": "^4.3.4", "@a/b": "^1.0.0"}, True),  # every pattern reached and locked
-        ({"debug": "^4.3.4", "@a/b": "~1.0.2"}, True),  # the entry's second pattern
+        ({"debug": "^4.3.4", "@a/b": "~1.0.2"}, False),  # @a/b@^1.0.0: yarn drops it
+        ({"debug": "^4.3.4", "@a/b": "^1.0.0", "ms": "^2.1.1"}, False),  # no ms@^2.1.1
         ({"debug": "^4.3.4", "@a/b": "^1.1.0"}, False),  # ^1.1.0 is not locked
-        ({"debug": "^4.3.4"}, False),  # @a/b's entry: nothing asks for it, yarn drops it
+        ({"debug": "^4.3.4"}, False),  # @a/b@^1.0.0: nothing asks for it, yarn drops it
         ({"@a/b": "^1.0.0"}, False),  # debug's and ms's entries
     ],
 )
@@ -1677,11 +1679,13 @@ def test_a_yarn_1_lock_out_of_step_is_stale(
     """Round 21 (bulk, built for real with yarn 1.22): a plain yarn 1 install moved before
     ``COPY . .`` saved the lock it resolved ("Saved lockfile") into the bind mount, and the
     full COPY put the stale copy back: with an entry missing the original image's yarn.lock
-    had 582 bytes and the rewrite's 345; with an entry no dependency asks for, 323 and 582."""
+    had 582 bytes and the rewrite's 345; with an entry no dependency asks for, 323 and 582;
+    second pass: with a pattern of a reached entry no longer asked for (``ms@^2.1.1,
+    ms@^2.1.3:`` after ms left package.json, debug asking ms@^2.1.3), 604 and 615."""
     lock = (
         "# yarn lockfile v1\n\n\n"
         '"@a/b@^1.0.0", "@a/b@~1.0.2":\n  version "1.0.3"\n\n'
-        'debug@^4.3.4:\n  version "4.4.3"\n  dependencies:\n    ms "^2.1.3"\n\n'
+        'debug@^4.3.4:\n  version "4.4.3"\n  dependencies:\n    "@a/b" "~1.0.2"\n    ms "^2.1.3"\n\n'
         'ms@^2.1.3:\n  version "2.1.3"\n'
     )
     (tmp_path / "package.json").write_text(json.dumps({"name": "a", "dependencies": dependencies}))
@@ -1693,6 +1697,41 @@ def test_a_yarn_1_lock_out_of_step_is_stale(
     # a frozen install never writes the lock
     frozen = text.replace("yarn install", "yarn install --frozen-lockfile")
     assert _run(frozen, tmp_path)[0] != frozen
+
+
+@pytest.mark.parametrize(
+    ("dependencies", "safe"),
+    [
+        ({"debug": "^4.3.1", "ms": "^2.1.1"}, True),
+        ({"debug": "^4.3.1", "ms": "^2.1.1", "bytes": "^3.1.2"}, False),  # yarn adds bytes
+    ],
+)
+def test_a_yarn_1_lock_with_resolutions_missing_a_dependency_is_stale(
+    tmp_path: Path, dependencies: dict[str, str], safe: bool
+) -> None:
+    """Round 21, second pass (built with yarn 1.22): a project with ``resolutions`` whose
+    package.json gained bytes after the lock was written; yarn added it ("Saved lockfile"):
+    1,379 bytes in the original image, the context's 1,131 in the moved install's rewrite.
+    Nested patterns follow the resolutions (debug@4.3.4 below is what yarn wrote), so only
+    package.json's own are looked up."""
+    lock = (
+        "# yarn lockfile v1\n\n\n"
+        'debug@4.3.4:\n  version "4.3.4"\n  dependencies:\n    ms "2.1.2"\n\n'
+        'debug@^4.3.1:\n  version "4.4.3"\n  dependencies:\n    ms "^2.1.3"\n\n'
+        'ms@2.1.2, ms@^2.1.3:\n  version "2.1.2"\n\n'
+        'ms@^2.1.1:\n  version "2.1.3"\n'
+    )
+    package = {
+        "name": "a",
+        "dependencies": dependencies,
+        "resolutions": {"ms": "2.1.2", "debug": "4.3.4"},
+    }
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "yarn.lock").write_text(lock)
+    text = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn install\nCMD ["node", "s.js"]\n'
+    out, _, explained = _run(text, tmp_path)
+    assert (out != text) is safe, explained
+    assert safe or any("(it locks no bytes@^3.1.2)" in m for m in explained), explained
 
 
 @pytest.mark.parametrize(
@@ -1743,6 +1782,18 @@ def test_an_old_package_lock_that_npm_rewrites_is_stale(
         ({"license": "MIT"}, {"license": "MIT"}, True),
         ({"license": "MIT"}, {}, False),
         ({"engines": {"node": ">=18"}}, {"engines": {"node": ">=16"}}, False),
+        # round 21 (second pass): npm 10 writes these too, as it normalises them
+        ({"peerDependencies": {"bytes": "^3.1.2"}}, {}, False),
+        (  # a peer must have its entry too (ms's is there)
+            {"peerDependencies": {"ms": "^2.1.0"}},
+            {"peerDependencies": {"ms": "^2.1.0"}},
+            True,
+        ),
+        ({"funding": "https://x.org/f"}, {"funding": {"url": "https://x.org/f"}}, True),
+        ({"funding": "https://x.org/f"}, {}, False),
+        ({"bundledDependencies": ["ms"]}, {"bundleDependencies": ["ms"]}, True),
+        ({"os": ["linux"], "cpu": ["x64"]}, {"os": ["linux"], "cpu": ["x64"]}, True),
+        ({"os": ["linux"]}, {}, False),
     ],
 )
 def test_a_package_lock_whose_root_entry_is_not_package_json_is_stale(
@@ -1751,16 +1802,146 @@ def test_a_package_lock_whose_root_entry_is_not_package_json_is_stale(
     """Round 21 (bulk, built for real with npm 10): npm install wrote package.json's ``bin``
     into the lock's root entry (a lock copied from another project named its bin), the moved
     install's write went to the bind mount and the full COPY put the old lock back: 959 bytes
-    in the original image, 971 in the rewrite. npm copies bin, license and engines there."""
+    in the original image, 971 in the rewrite. npm copies bin, license and engines there,
+    and peerDependencies (a peer added after the lock: 488 bytes in the rewrite, npm's 898
+    in the original), funding, os, cpu and the bundled list."""
     package = {"name": "a", "version": "1.0.0", "dependencies": {"ms": "2.1.3"}, **fields}
     entry = {"name": "a", "version": "1.0.0", "dependencies": {"ms": "2.1.3"}, **root}
-    lock = {"name": "a", "version": "1.0.0", "lockfileVersion": 3, "packages": {"": entry}}
+    packages = {"": entry, "node_modules/ms": {"version": "2.1.3"}}
+    lock = {"name": "a", "version": "1.0.0", "lockfileVersion": 3, "packages": packages}
     (tmp_path / "package.json").write_text(json.dumps(package))
     (tmp_path / "package-lock.json").write_text(json.dumps(lock))
     text = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm i\nCMD ["node", "cli.js"]\n'
     out, _, explained = _run(text, tmp_path)
     assert ("--mount=type=bind" in out) is safe, explained
     assert safe or any("package-lock.json (its root " in m for m in explained), explained
+
+
+@pytest.mark.parametrize(
+    ("entries", "safe"),
+    [
+        (["node_modules/debug", "node_modules/ms", "node_modules/@a/b"], True),
+        (["node_modules/debug", "node_modules/@a/b"], False),  # no ms: npm adds it
+        (["node_modules/debug", "node_modules/debug/node_modules/ms", "node_modules/@a/b"], False),
+        (
+            [
+                "node_modules/debug",
+                "node_modules/debug/node_modules/ms",
+                "node_modules/ms",
+                "node_modules/@a/b",
+            ],
+            True,
+        ),
+        (["node_modules/debug", "node_modules/ms"], False),  # the dev dependency @a/b
+    ],
+)
+def test_a_package_lock_missing_an_entry_is_stale(
+    tmp_path: Path, entries: list[str], safe: bool
+) -> None:
+    """Round 21, second pass (built with npm 10): a package-lock.json whose root entry was in
+    step but which held no node_modules/ms that debug asks for; npm install added it, the
+    moved install's write went to the bind mount and the full COPY put the old lock back:
+    1,387 bytes in the original image, 1,122 in the rewrite. Entries resolve as Node looks
+    them up (a nested node_modules, then each folder above)."""
+    package = {
+        "name": "a",
+        "version": "1.0.0",
+        "dependencies": {"debug": "^4.3.4", "ms": "^2.1.3"},
+        "devDependencies": {"@a/b": "^1.0.0"},
+    }
+    packages: dict[str, object] = {"": dict(package)}
+    for path in entries:
+        packages[path] = {"version": "1.0.0"}
+    packages["node_modules/debug"] = {"version": "4.4.3", "dependencies": {"ms": "^2.1.3"}}
+    lock = {"name": "a", "version": "1.0.0", "lockfileVersion": 3, "packages": packages}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "package-lock.json").write_text(json.dumps(lock))
+    text = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["node", "s.js"]\n'
+    out, _, explained = _run(text, tmp_path)
+    assert ("--mount=type=bind" in out) is safe, explained
+    assert safe or any("it holds no entry for " in m for m in explained), explained
+
+
+# A JSON file's layout: its indent (None: all on one line) and what ends its last line.
+Layout = tuple[int | str | None, str]
+
+
+@pytest.mark.parametrize(
+    ("package_format", "lock_format", "safe"),
+    [
+        ((2, "\n"), (2, "\n"), True),
+        ((2, "\n"), (2, "\r\n"), False),  # built: 2,306 bytes in the rewrite, 2,232 in npm's
+        ((2, "\r\n"), (2, "\r\n"), True),  # a Windows checkout of both: npm keeps CRLF
+        ((4, "\n"), (4, "\n"), True),
+        ((4, "\n"), (2, "\n"), False),
+        (("\t", "\n"), ("\t", "\n"), True),
+        ((None, ""), (2, "\n"), True),  # package.json on one line: two spaces and LF
+        ((None, ""), (4, "\n"), False),
+        ((2, "\n"), (2, ""), False),  # no line break at the end: npm adds one
+        ((2, "\n"), (2, "\n\n"), False),
+    ],
+)
+def test_a_package_lock_npm_would_lay_out_again_is_stale(
+    tmp_path: Path, package_format: Layout, lock_format: Layout, safe: bool
+) -> None:
+    """Round 21, second pass (built with npm 10): npm install writes package-lock.json with
+    package.json's indent and line break and one line break at the end; a lock laid out
+    otherwise (CRLF under an LF package.json, 4 spaces under 2, no final line break) was
+    rewritten, and the moved install's write went to the bind mount: 2,232 bytes in the
+    original image, the context's 2,306 in the rewrite for the CRLF lock."""
+
+    def dump(data: object, layout: Layout) -> str:
+        indent, end = layout
+        if indent is None:
+            return json.dumps(data)
+        text = json.dumps(data, indent=indent)
+        return text.replace("\n", "\r\n" if end.startswith("\r") else "\n") + end
+
+    package = {"name": "a", "version": "1.0.0", "dependencies": {"ms": "^2.1.3"}}
+    packages = {"": package, "node_modules/ms": {"version": "2.1.3"}}
+    lock = {"name": "a", "version": "1.0.0", "lockfileVersion": 3, "packages": packages}
+    (tmp_path / "package.json").write_bytes(dump(package, package_format).encode())
+    (tmp_path / "package-lock.json").write_bytes(dump(lock, lock_format).encode())
+    dockerfile = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["node", "s.js"]\n'
+    out, _, explained = _run(dockerfile, tmp_path)
+    assert ("--mount=type=bind" in out) is safe, explained
+    assert safe or any("package.json's indent and line ends" in m for m in explained), explained
+
+
+@pytest.mark.parametrize(
+    ("peer", "npmrc", "install", "safe"),
+    [
+        (False, "", "npm install", False),  # npm 7+ adds the peer ajv
+        (True, "", "npm install", True),
+        (False, "", "npm install --legacy-peer-deps", True),
+        (False, "legacy-peer-deps=true\n", "npm install", True),
+    ],
+)
+def test_a_package_lock_without_a_peer_npm_installs_is_stale(
+    tmp_path: Path, peer: bool, npmrc: str, install: str, safe: bool
+) -> None:
+    """Round 21, second pass (built with npm 10): a lock written with --legacy-peer-deps held
+    no entry for ajv-keywords' peer ajv; npm install added ajv and its dependencies, and the
+    moved install's lock went to the bind mount: 2,918 bytes in the original image, 589 in
+    the rewrite. An optional peer (peerDependenciesMeta) is not asked for."""
+    package = {"name": "a", "version": "1.0.0", "dependencies": {"ajv-keywords": "^3.5.2"}}
+    keywords = {
+        "version": "3.5.2",
+        "peerDependencies": {"ajv": "^6.9.1", "opt": "*"},
+        "peerDependenciesMeta": {"opt": {"optional": True}},
+    }
+    packages: dict[str, object] = {"": dict(package), "node_modules/ajv-keywords": keywords}
+    if peer:
+        packages["node_modules/ajv"] = {"version": "6.12.6", "peer": True}
+    lock = {"name": "a", "version": "1.0.0", "lockfileVersion": 3, "packages": packages}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "package-lock.json").write_text(json.dumps(lock))
+    if npmrc:
+        (tmp_path / ".npmrc").write_text(npmrc)
+    text = f'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN {install}\nCMD ["node", "s.js"]\n'
+    out, _, explained = _run(text, tmp_path)
+    assert ("--mount=type=bind" in out) is safe, explained
+    assert safe or any("it holds no entry for ajv" in m for m in explained), explained
 
 
 def test_manifests_copied_just_before_are_not_copied_again(tmp_path: Path) -> None:

@@ -19,6 +19,8 @@ from msdfix.ecosystems.node import (
     local_package_config,
     locked_local,
     npm_keeps_v1_lock,
+    npm_lock_reformatted,
+    npm_lock_unlocked,
     patched_dependencies,
     project_cache,
     read_dependencies,
@@ -407,16 +409,57 @@ def _stale_lock(
     for key in ("version", "name") if package.get("name") else ("version",):
         if package.get(key) != root.get(key) or package.get(key) != data.get(key, root.get(key)):
             return f"package-lock.json (its {key} is not package.json's)"
-    for key in ("bin", "license", "engines"):  # and these into the root entry
+    for key in _NPM_ROOT_FIELDS:  # and these into the root entry
         if _npm_root_field(package, key) != _npm_root_field(root, key):
             return f"package-lock.json (its root {key} is not package.json's)"
+    missing = npm_lock_unlocked(data["packages"], not _legacy_peers(ctx, base, use))
+    if missing is not None:
+        return f"package-lock.json (it holds no entry for {missing}, which npm adds)"
+    manifest = ctx.read_known(posixpath.join(base, "package.json"), MAX_SCANNED_BYTES)
+    if text and manifest is not None and npm_lock_reformatted(text, manifest):
+        return "package-lock.json (npm writes it with package.json's indent and line ends)"
     return None
+
+
+def _legacy_peers(ctx: BuildContext, base: str, use: Use) -> bool:
+    """Whether the install skips peer dependencies: ``--legacy-peer-deps``
+    on its command line or ``legacy-peer-deps`` in the project's .npmrc (other places npm
+    reads it from are not looked at: the peers are then counted, which only declines)."""
+    if "--legacy-peer-deps" in use.args:
+        return True
+    try:
+        npmrc = ctx.read_known(posixpath.join(base, ".npmrc")) or ""
+    except Unreadable:
+        return False
+    return re.search(r"(?m)^[^\S\n]*legacy-peer-deps[^\S\n]*(?:=[^\S\n]*true|$)", npmrc) is not None
+
+
+# package.json fields npm 10 copies into the lock's root entry (arborist's pkgMetaKeys; built:
+# a peerDependencies added after the lock, npm wrote it there: 488 bytes became 898)
+_NPM_ROOT_FIELDS = (
+    "bin",
+    "license",
+    "engines",
+    "peerDependencies",
+    "peerDependenciesMeta",
+    "bundleDependencies",
+    "funding",
+    "os",
+    "cpu",
+    "deprecated",
+)
 
 
 def _npm_root_field(manifest: dict[str, Any], key: str) -> object:
     """A package.json field as npm writes it into the lock's root entry: ``bin`` as a map
-    (a string is the package's own name, without its scope) with no leading ``./``."""
+    (a string is the package's own name, without its scope) with no leading ``./``, a
+    ``funding`` string as ``{"url": ...}``, ``bundledDependencies`` as ``bundleDependencies``
+    (built with npm 10)."""
     value = manifest.get(key)
+    if key == "bundleDependencies" and value is None:
+        value = manifest.get("bundledDependencies")
+    if key == "funding" and isinstance(value, str):
+        return {"url": value}
     if key != "bin" or not value:
         return value or None
     if isinstance(value, str):
