@@ -875,7 +875,8 @@ def test_node_configuration_a_run_writes_keeps_the_install(
     . .``, the ``yarn install --offline`` moved before the COPY failed ("Can't make a request
     in offline mode")."""
     (tmp_path / "package.json").write_text('{"name": "a", "dependencies": {"ms": "2.1.3"}}')
-    (tmp_path / "yarn.lock").write_text("# yarn lockfile v1\n")
+    lock = '# yarn lockfile v1\n\nms@2.1.3:\n  version "2.1.3"\n'  # not stale: yarn keeps it
+    (tmp_path / "yarn.lock").write_text(lock)
     text = f"FROM node:20-slim\nRUN {run}\nWORKDIR /app\nCOPY . .\nRUN yarn install --offline\n"
     out, _, explained = _run(text, tmp_path)
     assert (out != text) is moved, out
@@ -897,6 +898,43 @@ def test_a_copied_uv_toml_naming_a_local_folder_keeps_the_install(tmp_path: Path
     out, _, explained = _run(text, tmp_path)
     assert out == text, out
     assert any("uv's configuration" in m for m in explained), explained
+
+
+@pytest.mark.parametrize(
+    "dest, setting",
+    [
+        ("/root/.npmrc", "offline=true\ncache=/app/npm-cache\n"),
+        ("/usr/local/etc/npmrc", "cache = /app/npm-cache\n"),
+        ("/root/.yarnrc", 'yarn-offline-mirror "/app/mirror"\n'),
+        ("/root/.npmrc", "cafile=/app/certs/ca.pem\n"),
+    ],
+)
+def test_a_copied_npmrc_naming_the_copied_tree_keeps_the_install(
+    tmp_path: Path, dest: str, setting: str
+) -> None:
+    """npm reads ~/.npmrc and /usr/local/etc/npmrc. Built for real: ``COPY docker/npmrc
+    /root/.npmrc`` with ``offline=true`` and ``cache=/app/npm-cache`` (a cache the repository
+    holds), the ``npm install`` moved before ``COPY . .`` failed (ENOTCACHED)."""
+    (tmp_path / "package.json").write_text('{"name": "a", "dependencies": {"ms": "2.1.3"}}')
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker/npmrc").write_text(setting)
+    text = (
+        f"FROM node:18\nWORKDIR /app\nCOPY docker/npmrc {dest}\nCOPY . .\n"
+        'RUN npm install\nCMD ["node", "index.js"]\n'
+    )
+    out, _, explained = _run(text, tmp_path)
+    assert out == text, out
+    assert any("a configuration of the node managers" in m for m in explained), explained
+
+
+def test_a_copied_npmrc_without_a_path_setting_moves_the_install(tmp_path: Path) -> None:
+    """``cache-min`` is not ``cache``; a setting naming no path leaves the move as it was."""
+    (tmp_path / "package.json").write_text('{"name": "a", "dependencies": {"ms": "2.1.3"}}')
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker/npmrc").write_text("cache-min=9999\nomit=dev\n")
+    text = "FROM node:18\nWORKDIR /app\nCOPY docker/npmrc /root/.npmrc\nCOPY . .\nRUN npm install\n"
+    out, _, _ = _run(text, tmp_path)
+    assert "--mount=type=bind,source=package.json" in out, out
 
 
 @pytest.mark.parametrize(

@@ -1146,11 +1146,28 @@ def _bun_names(text: str) -> set[str] | None:
     return names
 
 
+# Settings of .yarnrc/.npmrc/.yarnrc.yml naming a file or folder an install reads: an offline
+# mirror, yarn's own release, a CA file, another configuration.
+NODE_PATH_KEYS = (
+    "yarn-offline-mirror", "offline-mirror", "yarnPath", "cafile", "userconfig", "globalconfig",
+)  # fmt: skip
+# The download cache an offline install resolves from (npm's ``cache``, yarn 1's
+# ``cache-folder``, Berry's ``cacheFolder``, pnpm's ``store-dir``): a user or global
+# configuration naming a folder of the copied tree there reads the tree (a project's own
+# cacheFolder is the zero-install cache, which the manifests' rules weigh).
+NODE_CACHE_KEYS = ("cache", "cache-folder", "cacheFolder", "store-dir")
+
+
+def _setting_pattern(keys: tuple[str, ...]) -> re.Pattern[str]:
+    """A ``key=value``, ``key: value`` or ``key value`` line of these keys."""
+    names = "|".join(keys)
+    return re.compile(rf"(?m)^[ \t]*({names})(?:[ \t]*[:=][ \t]*|[ \t]+)[\"']?([^\"'\s]+)")
+
+
 # Settings of .yarnrc/.npmrc/.yarnrc.yml that make an install read files of the project.
-LOCAL_CONFIG = re.compile(
-    r"(?m)^[ \t]*(yarn-offline-mirror|offline-mirror|yarnPath|cafile|userconfig|globalconfig)"
-    r"[ \t]*[:=]?[ \t]*[\"']?([^\"'\s]+)"
-)
+LOCAL_CONFIG = _setting_pattern(NODE_PATH_KEYS)
+# The same in a configuration a COPY/ADD brings to the user's or the system's place.
+COPIED_CONFIG = _setting_pattern(NODE_PATH_KEYS + NODE_CACHE_KEYS)
 
 
 _LOCAL_PREFIXES = ("file:", "link:", "workspace:", "portal:", "patch:", ".", "~/", "/")

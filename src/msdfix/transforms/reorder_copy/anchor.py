@@ -7,7 +7,14 @@ import re
 
 from msdfix.document import Document
 from msdfix.ecosystems.base import Ecosystem, positionals
-from msdfix.ecosystems.node import NPM_CONFIG_FILE_ENV, YARN_CONFIG_FILE_ENV, node_options_files
+from msdfix.ecosystems.node import (
+    COPIED_CONFIG,
+    NODE_CACHE_KEYS,
+    NODE_PATH_KEYS,
+    NPM_CONFIG_FILE_ENV,
+    YARN_CONFIG_FILE_ENV,
+    node_options_files,
+)
 from msdfix.ecosystems.python import (
     PIP,
     PIP_CONFIG_LOCATION,
@@ -146,12 +153,15 @@ _CONFIG_FAMILY = {
     "pip": "pip", "pipenv": "pip", "uv": "uv", "npm": "node", "yarn": "node", "pnpm": "node",
 }  # fmt: skip
 # The configuration files of each family that a COPY/ADD may bring to where the tool reads
-# them (/etc/pip.conf, ~/.config/pip/pip.conf; uv's /etc/uv/uv.toml, ~/.config/uv/uv.toml).
-_COPIED_CONFIGS = {"pip": ("pip.conf", "pip.ini"), "uv": ("uv.toml",)}
-# Node settings naming a file or folder an install reads (ecosystems.node.LOCAL_CONFIG's).
-_NODE_PATH_KEYS = frozenset(
-    {"yarn-offline-mirror", "offline-mirror", "yarnPath", "cafile", "userconfig", "globalconfig"}
-)
+# them (/etc/pip.conf, ~/.config/pip/pip.conf; uv's /etc/uv/uv.toml, ~/.config/uv/uv.toml;
+# npm's ~/.npmrc, /usr/local/etc/npmrc or $NPM_CONFIG_USERCONFIG, yarn's ~/.yarnrc).
+_COPIED_CONFIGS = {
+    "pip": ("pip.conf", "pip.ini"),
+    "uv": ("uv.toml",),
+    "node": (".npmrc", "npmrc", ".yarnrc", "yarnrc", ".yarnrc.yml"),
+}
+# Node settings naming a file or folder an install reads (ecosystems.node.COPIED_CONFIG's).
+_NODE_PATH_KEYS = frozenset(NODE_PATH_KEYS + NODE_CACHE_KEYS)
 
 
 def copied_config(
@@ -184,8 +194,9 @@ def copied_config(
 def _copied_config(
     doc: Document, stage: Stage, ins: Instruction, source: Source, family: str
 ) -> str | None:
-    """A path of the copied tree named by a pip.conf/pip.ini (or, for uv, a local location
-    named by a uv.toml) that the COPY/ADD brings from the build context."""
+    """A path of the copied tree named by a pip.conf/pip.ini (for uv, a local location
+    named by a uv.toml; for the node managers, an .npmrc/.yarnrc's path setting) that the
+    COPY/ADD brings from the build context."""
     ctx = doc.context
     names = _COPIED_CONFIGS[family]
     sources = copy_sources(stage, ins, doc.model)
@@ -200,12 +211,27 @@ def _copied_config(
             if named is not None:
                 return f"{named.rpartition(' to ')[2]} (set by {rel}, uv's configuration)"
             continue
+        if family == "node":
+            named = _node_config_named(text, source)
+            if named is not None:
+                return f"{named} (named by {rel}, a configuration of the node managers)"
+            continue
         paths = pip_config_locations(text)
         if paths is None:
             return f"{rel} (pip's configuration, which msdfix cannot read)"
         inside = next((p for p in paths if not outside(p, source)), None)
         if inside is not None:
             return f"{inside} (named by {rel}, pip's configuration)"
+    return None
+
+
+def _node_config_named(text: str, source: Source) -> str | None:
+    """A path of the copied tree that a copied .npmrc/.yarnrc/.yarnrc.yml sets (``cache=``,
+    ``cafile=``, ``yarn-offline-mirror``): the managers read it as they read the options."""
+    for key, value in COPIED_CONFIG.findall(text):
+        path = _config_path("node", key, value)
+        if path is not None and not outside(path, source):
+            return path
     return None
 
 
