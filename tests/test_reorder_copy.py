@@ -918,6 +918,8 @@ def test_a_copied_npmrc_naming_the_copied_tree_keeps_the_install(
     (tmp_path / "package.json").write_text('{"name": "a", "dependencies": {"ms": "2.1.3"}}')
     (tmp_path / "docker").mkdir()
     (tmp_path / "docker/npmrc").write_text(setting)
+    (tmp_path / "npm-cache/_cacache").mkdir(parents=True)  # the cache the repository holds
+    (tmp_path / "npm-cache/_cacache/index").write_text("x")
     text = (
         f"FROM node:18\nWORKDIR /app\nCOPY docker/npmrc {dest}\nCOPY . .\n"
         'RUN npm install\nCMD ["node", "index.js"]\n'
@@ -927,11 +929,41 @@ def test_a_copied_npmrc_naming_the_copied_tree_keeps_the_install(
     assert any("a configuration of the node managers" in m for m in explained), explained
 
 
+@pytest.mark.parametrize(
+    "env, install, moved",
+    [
+        ("ENV npm_config_cache=/app/npm-cache NPM_CONFIG_OFFLINE=true\n", "npm install", False),
+        ("ENV YARN_CACHE_FOLDER=/app/ycache\n", "yarn install --offline", False),
+        ("", "npm install --offline --cache /app/npm-cache", False),
+        ("", "yarn install --offline --cache-folder=/app/ycache", False),
+        ("ENV npm_config_cache=/tmp/npm\n", "npm install --cache /root/.npm", True),
+        ("ENV npm_config_cache=/app/.npm\n", "npm install", True),  # not in the context
+    ],
+)
+def test_a_node_cache_in_the_copied_tree_keeps_the_install(
+    tmp_path: Path, env: str, install: str, moved: bool
+) -> None:
+    """A cache folder the repository holds, named by a variable or an option. Built for
+    real: ``ENV YARN_CACHE_FOLDER=/app/ycache`` with ``yarn install --offline`` failed once
+    moved before ``COPY . .`` ("Can't make a request in offline mode"); ``npm_config_cache``
+    and ``--cache /app/npm-cache`` with npm's offline mode failed (ENOTCACHED)."""
+    (tmp_path / "package.json").write_text('{"name": "a", "dependencies": {"ms": "2.1.3"}}')
+    (tmp_path / "yarn.lock").write_text('# yarn lockfile v1\n\nms@2.1.3:\n  version "2.1.3"\n')
+    for cache in ("npm-cache/_cacache", "ycache/v6/npm-ms-2.1.3/node_modules/ms", "tmp/npm"):
+        (tmp_path / cache).mkdir(parents=True)
+        (tmp_path / cache / "index").write_text("x")
+    text = f"FROM node:18\n{env}WORKDIR /app\nCOPY . .\nRUN {install}\n"
+    out, _, explained = _run(text, tmp_path)
+    assert (out != text) is moved, out
+    assert moved or any("from the copied files" in m for m in explained), explained
+
+
 def test_a_copied_npmrc_without_a_path_setting_moves_the_install(tmp_path: Path) -> None:
-    """``cache-min`` is not ``cache``; a setting naming no path leaves the move as it was."""
+    """``cache-min`` is not ``cache``, and a cache folder the context does not hold is one
+    the install only fills: the move is as it was."""
     (tmp_path / "package.json").write_text('{"name": "a", "dependencies": {"ms": "2.1.3"}}')
     (tmp_path / "docker").mkdir()
-    (tmp_path / "docker/npmrc").write_text("cache-min=9999\nomit=dev\n")
+    (tmp_path / "docker/npmrc").write_text("cache-min=9999\nomit=dev\ncache=/app/.npm\n")
     text = "FROM node:18\nWORKDIR /app\nCOPY docker/npmrc /root/.npmrc\nCOPY . .\nRUN npm install\n"
     out, _, _ = _run(text, tmp_path)
     assert "--mount=type=bind,source=package.json" in out, out

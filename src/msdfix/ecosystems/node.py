@@ -805,6 +805,17 @@ NPM_CONFIG_FILE_ENV = (
     "npm_config_globalconfig",
 )  # fmt: skip
 YARN_CONFIG_FILE_ENV = ("YARN_RC_FILENAME",)
+# Variables naming a folder or file an install reads: npm's (and pnpm's) cache, store and CA
+# file (npm reads npm_config_* in any case), yarn's cache folder and offline mirror (yarn 1
+# reads YARN_<KEY> as the key, Berry YARN_CACHE_FOLDER).
+NPM_PATH_ENV = ("NPM_CONFIG_CAFILE", "npm_config_cafile")
+YARN_PATH_ENV = ("YARN_YARN_OFFLINE_MIRROR", "YARN_CAFILE")
+# Variables naming the download cache (NODE_CACHE_KEYS'): the folder counts when the build
+# context holds it (an empty one the install only fills reads nothing).
+NODE_CACHE_ENV = (
+    "NPM_CONFIG_CACHE", "npm_config_cache", "NPM_CONFIG_STORE_DIR", "npm_config_store_dir",
+    "YARN_CACHE_FOLDER",
+)  # fmt: skip
 # node options that load a file before the program runs: with NODE_OPTIONS they apply to npm,
 # yarn, pnpm and every install script, which then read that file from the image.
 _NODE_LOADS = ("--require", "-r", "--import", "--loader", "--experimental-loader", "--env-file")
@@ -1153,8 +1164,8 @@ NODE_PATH_KEYS = (
 )  # fmt: skip
 # The download cache an offline install resolves from (npm's ``cache``, yarn 1's
 # ``cache-folder``, Berry's ``cacheFolder``, pnpm's ``store-dir``): a user or global
-# configuration naming a folder of the copied tree there reads the tree (a project's own
-# cacheFolder is the zero-install cache, which the manifests' rules weigh).
+# configuration, variable or option naming a folder of the copied tree that the build context
+# holds reads the tree (a project's relative cache is project_cache's).
 NODE_CACHE_KEYS = ("cache", "cache-folder", "cacheFolder", "store-dir")
 
 
@@ -1162,6 +1173,19 @@ def _setting_pattern(keys: tuple[str, ...]) -> re.Pattern[str]:
     """A ``key=value``, ``key: value`` or ``key value`` line of these keys."""
     names = "|".join(keys)
     return re.compile(rf"(?m)^[ \t]*({names})(?:[ \t]*[:=][ \t]*|[ \t]+)[\"']?([^\"'\s]+)")
+
+
+def path_options(args: list[str]) -> list[tuple[str, str]]:
+    """(option, value) of each command-line option naming a path setting (``--cache
+    /app/npm-cache``, ``--cache-folder=./ycache``): npm, yarn and pnpm take every setting as
+    an option."""
+    names = {f"--{k}" for k in NODE_PATH_KEYS + NODE_CACHE_KEYS}
+    found = []
+    for at, arg in enumerate(args):
+        option, eq, value = arg.partition("=")
+        if option in names and (eq or at + 1 < len(args)):
+            found.append((option, value if eq else args[at + 1]))
+    return found
 
 
 # Settings of .yarnrc/.npmrc/.yarnrc.yml that make an install read files of the project.

@@ -9,11 +9,15 @@ from msdfix.document import Document
 from msdfix.ecosystems.base import Ecosystem, positionals
 from msdfix.ecosystems.node import (
     COPIED_CONFIG,
+    NODE_CACHE_ENV,
     NODE_CACHE_KEYS,
     NODE_PATH_KEYS,
     NPM_CONFIG_FILE_ENV,
+    NPM_PATH_ENV,
     YARN_CONFIG_FILE_ENV,
+    YARN_PATH_ENV,
     node_options_files,
+    path_options,
 )
 from msdfix.ecosystems.python import (
     PIP,
@@ -89,6 +93,8 @@ def find_anchor(
                 kind = Reads(config)
             if isinstance(kind, Use) and (config := copied_config(doc, stage, kind, source, ins)):
                 kind = Reads(config)
+            if isinstance(kind, Use) and (cache := _node_cache(doc, kind, source, scope)):
+                kind = Reads(cache)
             if isinstance(kind, Use):
                 uses.append(kind)
             elif kind != "harmless":
@@ -212,7 +218,7 @@ def _copied_config(
                 return f"{named.rpartition(' to ')[2]} (set by {rel}, uv's configuration)"
             continue
         if family == "node":
-            named = _node_config_named(text, source)
+            named = _node_config_named(doc, text, source)
             if named is not None:
                 return f"{named} (named by {rel}, a configuration of the node managers)"
             continue
@@ -225,14 +231,51 @@ def _copied_config(
     return None
 
 
-def _node_config_named(text: str, source: Source) -> str | None:
-    """A path of the copied tree that a copied .npmrc/.yarnrc/.yarnrc.yml sets (``cache=``,
-    ``cafile=``, ``yarn-offline-mirror``): the managers read it as they read the options."""
+def _node_config_named(doc: Document, text: str, source: Source) -> str | None:
+    """A path of the copied tree that a copied .npmrc/.yarnrc/.yarnrc.yml sets (``cafile=``,
+    ``yarn-offline-mirror``, or a ``cache=`` folder the context holds): the managers read it
+    as they read the options."""
     for key, value in COPIED_CONFIG.findall(text):
         path = _config_path("node", key, value)
-        if path is not None and not outside(path, source):
+        if path is None or outside(path, source):
+            continue
+        if key not in NODE_CACHE_KEYS or _tree_holds(doc, source, path, source.dest):
             return path
     return None
+
+
+def _node_cache(doc: Document, use: Use, source: Source, scope: dict[str, str]) -> str | None:
+    """``VAR=folder`` or ``--option folder`` when npm/yarn/pnpm's download cache is a folder
+    of the copied tree that the build context holds (a cache the repository keeps for
+    offline installs): the moved install would find it empty."""
+    if manager_of(program_args(use.command)[0]) not in ("npm", "yarn", "pnpm"):
+        return None
+    assigned = {**env_assignments(use.command), **use.command.assignments}
+    named = [(f"{o} ", v) for o, v in path_options(use.args) if o[2:] in NODE_CACHE_KEYS]
+    named = [(n, v) for n, v in named if v.startswith("/")]  # relative: project_cache's
+    for var in NODE_CACHE_ENV:
+        value = assigned.get(var) or scope.get(var)
+        named += [(f"{var}=", value)] if value else []
+    for name, value in named:
+        path = expand(value, scope)
+        if (
+            "$" not in path
+            and not path.startswith("~")
+            and _tree_holds(doc, source, path, use.dest)
+        ):
+            return f"{name}{value} (a package cache the build context holds)"
+    return None
+
+
+def _tree_holds(doc: Document, source: Source, path: str, cwd: str) -> bool:
+    """The build context holds files at ``path`` (absolute, or relative to ``cwd``) of the
+    tree the COPY brings."""
+    full = posixpath.normpath(posixpath.join(cwd, path))
+    if not within(full, source.dest):
+        return False
+    rel = posixpath.normpath(posixpath.join(source.src, posixpath.relpath(full, source.dest)))
+    # exists: the walk behind holds leaves out node_modules, which yarn 1's cache holds
+    return doc.context.holds(rel) or doc.context.exists(rel)
 
 
 def _config_written(doc: Document, ins: Instruction, source: Source, family: str) -> str | None:
@@ -377,8 +420,8 @@ PATH_ENV = {
         "UV_WORKING_DIRECTORY", "UV_ENV_FILE", "SSL_CLIENT_CERT",
     ),
     "pipenv": ("PIPENV_PIPFILE",),
-    "npm": NPM_CONFIG_FILE_ENV,
-    "yarn": YARN_CONFIG_FILE_ENV,
+    "npm": NPM_CONFIG_FILE_ENV + NPM_PATH_ENV,
+    "yarn": YARN_CONFIG_FILE_ENV + YARN_PATH_ENV,
     # npm, yarn and pnpm are node programs: NODE_OPTIONS=--require ./tracing.js loads a file
     "node": ("NODE_OPTIONS",),
     "pdm": ("PDM_PROJECT",),
@@ -561,6 +604,8 @@ def _classify_tool(
         if sub in tool.tidy_subcommands:
             return "harmless" if project is not None else "reader"
         if sub in INSTALL_SUBCOMMANDS[manager] and _positional(args) == ([sub] if sub else []):
+            if (named := _node_option_path(manager, args, source)) is not None:
+                return Reads(named)
             return Use(eco, command, args, project, cwd) if project is not None else "harmless"
         return "reader"
     if manager == "uv":
@@ -616,6 +661,20 @@ def _classify_tool(
             return Use(eco, command, args, project, cwd)
         return "reader"
     return "reader"
+
+
+def _node_option_path(manager: str, args: list[str], source: Source) -> str | None:
+    """``--cache /app/npm-cache`` when an npm/yarn/pnpm option names a path of the copied
+    tree (a cache, offline mirror or CA file the install reads)."""
+    if manager not in ("npm", "yarn", "pnpm"):
+        return None
+    for option, value in path_options(args):
+        if option[2:] in NODE_CACHE_KEYS:
+            continue  # _node_cache's: only a folder the context holds
+        path = _config_path("node", option[2:], value)
+        if path is not None and not outside(path, source):
+            return f"{option} {value}"
+    return None
 
 
 def _positional(args: list[str]) -> list[str]:
