@@ -1188,6 +1188,16 @@ def path_options(args: list[str]) -> list[tuple[str, str]]:
     return found
 
 
+def path_settings(scope: dict[str, str | None], args: list[str]) -> list[tuple[str, str, bool]]:
+    """(``VAR=``/``--option ``, value, names the download cache) of each variable of the
+    install's scope and each option of its arguments that names a path an install reads."""
+    found = [(f"{o} ", v, o[2:] in NODE_CACHE_KEYS) for o, v in path_options(args)]
+    for var in NPM_PATH_ENV + YARN_PATH_ENV + NODE_CACHE_ENV:
+        value = scope.get(var)
+        found += [(f"{var}=", value, var in NODE_CACHE_ENV)] if value else []
+    return found
+
+
 # Settings of .yarnrc/.npmrc/.yarnrc.yml that make an install read files of the project.
 LOCAL_CONFIG = _setting_pattern(NODE_PATH_KEYS)
 # The same in a configuration a COPY/ADD brings to the user's or the system's place.
