@@ -958,6 +958,32 @@ def test_a_node_cache_in_the_copied_tree_keeps_the_install(
     assert moved or any("from the copied files" in m for m in explained), explained
 
 
+@pytest.mark.parametrize(
+    "setting, moved",
+    [
+        ("ENV UV_CACHE_DIR=/app/.uv-cache UV_OFFLINE=1", False),
+        ("ENV UV_CACHE_DIR=/app/.cache/uv", True),  # not in the context: the install fills it
+        ("ENV UV_OFFLINE=1", True),
+    ],
+)
+def test_a_uv_cache_in_the_copied_tree_keeps_the_install(
+    tmp_path: Path, setting: str, moved: bool
+) -> None:
+    """Built for real: ``ENV UV_CACHE_DIR=/app/.uv-cache UV_OFFLINE=1`` with the cache in
+    the repository, the ``uv pip install`` moved before ``COPY . .`` failed ("No solution
+    found when resolving dependencies")."""
+    (tmp_path / "requirements.txt").write_text("six\n")
+    (tmp_path / ".uv-cache/wheels-v5").mkdir(parents=True)
+    (tmp_path / ".uv-cache/wheels-v5/six").write_text("x")
+    text = (
+        f"FROM python:3.12-slim\nRUN pip install uv\n{setting}\nWORKDIR /app\nCOPY . .\n"
+        "RUN uv pip install --system -r requirements.txt\n"
+    )
+    out, _, explained = _run(text, tmp_path)
+    assert (out != text) is moved, out
+    assert moved or any("a package cache the build context holds" in m for m in explained)
+
+
 def test_a_copied_npmrc_without_a_path_setting_moves_the_install(tmp_path: Path) -> None:
     """``cache-min`` is not ``cache``, and a cache folder the context does not hold is one
     the install only fills: the move is as it was."""

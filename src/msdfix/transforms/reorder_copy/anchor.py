@@ -22,6 +22,8 @@ from msdfix.ecosystems.node import (
 from msdfix.ecosystems.python import (
     PIP,
     PIP_CONFIG_LOCATION,
+    UV_CACHE_ENV,
+    UV_CACHE_OPTIONS,
     is_local,
     local_location,
     pip_config_locations,
@@ -93,7 +95,7 @@ def find_anchor(
                 kind = Reads(config)
             if isinstance(kind, Use) and (config := copied_config(doc, stage, kind, source, ins)):
                 kind = Reads(config)
-            if isinstance(kind, Use) and (cache := _node_cache(doc, kind, source, scope)):
+            if isinstance(kind, Use) and (cache := _cache_in_tree(doc, kind, source, scope)):
                 kind = Reads(cache)
             if isinstance(kind, Use):
                 uses.append(kind)
@@ -244,18 +246,33 @@ def _node_config_named(doc: Document, text: str, source: Source) -> str | None:
     return None
 
 
-def _node_cache(doc: Document, use: Use, source: Source, scope: dict[str, str]) -> str | None:
-    """``VAR=folder`` or ``--option folder`` when npm/yarn/pnpm's download cache is a folder
-    of the copied tree that the build context holds (a cache the repository keeps for
+# The download caches an install may resolve from alone (offline): their variables and options.
+_CACHE_SETTINGS = {
+    "npm": (NODE_CACHE_ENV, NODE_CACHE_KEYS),
+    "yarn": (NODE_CACHE_ENV, NODE_CACHE_KEYS),
+    "pnpm": (NODE_CACHE_ENV, NODE_CACHE_KEYS),
+    "uv": (UV_CACHE_ENV, tuple(o[2:] for o in UV_CACHE_OPTIONS)),
+}
+
+
+def _cache_in_tree(doc: Document, use: Use, source: Source, scope: dict[str, str]) -> str | None:
+    """``VAR=folder`` or ``--option folder`` when npm/yarn/pnpm's or uv's download cache is
+    a folder of the copied tree that the build context holds (a cache the repository keeps for
     offline installs): the moved install would find it empty."""
-    if manager_of(program_args(use.command)[0]) not in ("npm", "yarn", "pnpm"):
+    settings = _CACHE_SETTINGS.get(str(manager_of(program_args(use.command)[0])))
+    if settings is None:
         return None
+    variables, keys = settings
     assigned = {**env_assignments(use.command), **use.command.assignments}
-    named = [(f"{o} ", v) for o, v in path_options(use.args) if o[2:] in NODE_CACHE_KEYS]
+    named = []
+    for at, arg in enumerate(use.args):
+        option, eq, value = arg.partition("=")
+        if option[2:] in keys and option.startswith("--") and (eq or at + 1 < len(use.args)):
+            named.append((f"{option} ", value if eq else use.args[at + 1]))
     named = [(n, v) for n, v in named if v.startswith("/")]  # relative: project_cache's
-    for var in NODE_CACHE_ENV:
-        value = assigned.get(var) or scope.get(var)
-        named += [(f"{var}=", value)] if value else []
+    for var in variables:
+        set_to = assigned.get(var) or scope.get(var)
+        named += [(f"{var}=", set_to)] if set_to else []
     for name, value in named:
         path = expand(value, scope)
         if (
