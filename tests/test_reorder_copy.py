@@ -984,6 +984,21 @@ def test_a_uv_cache_in_the_copied_tree_keeps_the_install(
     assert moved or any("a package cache the build context holds" in m for m in explained)
 
 
+def test_a_project_npmrc_naming_its_cache_by_an_absolute_path_keeps_the_install(
+    tmp_path: Path,
+) -> None:
+    """Built for real: the project's .npmrc with ``cache=/app/npm-cache`` and ``offline=true``
+    (the cache in the repository, the project copied to /app): the ``npm ci`` moved before
+    ``COPY . .`` failed (ENOTCACHED); a relative ``cache=npm-cache`` already stayed."""
+    (tmp_path / "package.json").write_text('{"name": "a", "dependencies": {"ms": "2.1.3"}}')
+    (tmp_path / "package-lock.json").write_text('{"lockfileVersion": 3, "packages": {"": {}}}')
+    (tmp_path / ".npmrc").write_text("cache=/app/npm-cache\noffline=true\n")
+    (tmp_path / "npm-cache/_cacache").mkdir(parents=True)
+    (tmp_path / "npm-cache/_cacache/x").write_text("x")
+    text = 'FROM node:18\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD ["node", "index.js"]\n'
+    _stays(text, tmp_path, "npm-cache (a package cache in the build context) would be in")
+
+
 def test_a_copied_npmrc_without_a_path_setting_moves_the_install(tmp_path: Path) -> None:
     """``cache-min`` is not ``cache``, and a cache folder the context does not hold is one
     the install only fills: the move is as it was."""

@@ -1363,7 +1363,24 @@ def test_a_cache_or_file_of_the_app_named_by_a_setting_keeps_the_install_in_the_
     )
     result = _run(text, tmp_path)
     assert ("AS prod-deps" in result.output) is split, result.output
-    assert split or "names the app's files" in _messages(result)
+    assert split or "the app's files" in _messages(result)
+
+
+@pytest.mark.parametrize("npmrc", ["cache=/app/npm-cache\noffline=true\n", "cache=npm-cache\n"])
+def test_a_project_npmrc_cache_in_the_app_keeps_the_install_in_the_build(tmp_path, npmrc):
+    """Built for real: the project's .npmrc with ``cache=/app/npm-cache`` and ``offline=true``
+    (the cache in the repository): the prod-deps stage's ``npm ci --omit=dev`` failed
+    (ENOTCACHED), as did reorder-copy's moved install."""
+    _node_app(tmp_path)
+    (tmp_path / ".npmrc").write_text(npmrc)
+    (tmp_path / "npm-cache/_cacache").mkdir(parents=True)
+    (tmp_path / "npm-cache/_cacache/x").write_text("x")
+    text = _df(
+        "FROM node:20", "WORKDIR /app", "COPY . .", "RUN npm ci", 'CMD ["node", "server.js"]'
+    )
+    result = _run(text, tmp_path)
+    assert "AS prod-deps" not in result.output, result.output
+    assert "the install's package cache npm-cache is in the app's files" in _messages(result)
 
 
 _MS = {

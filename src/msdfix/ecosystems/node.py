@@ -488,13 +488,16 @@ _PROJECT_CACHES = {
 }
 
 
-def project_cache(ctx: BuildContext, base: str, program: str, args: list[str]) -> str | None:
+def project_cache(
+    ctx: BuildContext, base: str, program: str, args: list[str], dest: str | None = None
+) -> str | None:
     """The context path of the package cache an install of the project in ``base`` keeps
     inside the project, when the build context holds files there: yarn Berry's
     ``.yarn/cache`` (zero-installs) or ``.yarnrc.yml``'s ``cacheFolder``, or a relative
     ``--cache``/``--store-dir``/``--cache-folder`` (or the same setting in ``.npmrc`` or
     ``.yarnrc``: CI jobs keep ``.yarn-cache`` in the checkout). The install reads and fills
-    it. None: no such files."""
+    it. ``dest``: where the project lands in the image, so that an absolute setting below it
+    (``cache=/app/npm-cache``) names the project's folder too. None: no such files."""
     folders: list[str] = []
     if program == "yarn":
         rc = ctx.read_text(posixpath.join(base, ".yarnrc.yml") if base else ".yarnrc.yml")
@@ -509,6 +512,8 @@ def project_cache(ctx: BuildContext, base: str, program: str, args: list[str]) -
     text = ctx.read_text(posixpath.join(base, config) if base else config) if config else None
     folders += pattern.findall(text or "") if pattern is not None else []
     for folder in folders:
+        if dest is not None and folder.startswith("/") and within(posixpath.normpath(folder), dest):
+            folder = posixpath.relpath(posixpath.normpath(folder), dest)
         if folder.startswith(("/", "~", "$")):
             continue
         path = posixpath.normpath(posixpath.join(base, folder))

@@ -47,6 +47,7 @@ from msdfix.ecosystems.node import (
     path_settings,
     plug_n_play,
     production_install,
+    project_cache,
     read_dependencies,
     runner_program,
     script_bodies,
@@ -547,6 +548,10 @@ def _tree_setting(a: Analysis, app: str, rel: str, install: Call) -> str | None:
     """A variable or option of the install naming a path of the app (a CA file, an offline
     mirror, or a download cache the context holds: ``YARN_CACHE_FOLDER=/app/ycache`` for
     ``yarn install --offline``): a deps stage has the manifests only."""
+    held = project_cache(a.ctx, rel, install.program, install.args, app)
+    zero_installs = posixpath.normpath(posixpath.join(rel, ".yarn/cache"))  # Berry's own rules
+    if held is not None and held != zero_installs:  # .npmrc cache=/app/npm-cache, --cache x
+        return f"the install's package cache {held} is in the app's files"
     scope = a.doc.model.stage_scope(a.stage, install.ins)
     for name, value, cache in path_settings(dict(scope), install.args):
         path = posixpath.normpath(posixpath.join(install.cwd, value))
