@@ -999,6 +999,24 @@ def test_a_project_npmrc_naming_its_cache_by_an_absolute_path_keeps_the_install(
     _stays(text, tmp_path, "npm-cache (a package cache in the build context) would be in")
 
 
+@pytest.mark.parametrize("folder", ["ycache", "/app/ycache"])
+def test_a_yarn_1_cache_folder_holding_node_modules_keeps_the_install(
+    tmp_path: Path, folder: str
+) -> None:
+    """yarn 1 keeps each package of its cache in a node_modules folder
+    (v6/npm-ms-2.1.3-<hash>-integrity/node_modules/ms), which the context walk leaves out.
+    Built for real: the project's .yarnrc with ``cache-folder "/app/ycache"`` and ``yarn
+    install --offline``: the moved install failed ("Can't make a request in offline mode")."""
+    (tmp_path / "package.json").write_text('{"name": "a", "dependencies": {"ms": "2.1.3"}}')
+    (tmp_path / "yarn.lock").write_text('# yarn lockfile v1\n\nms@2.1.3:\n  version "2.1.3"\n')
+    (tmp_path / ".yarnrc").write_text(f'cache-folder "{folder}"\n')
+    package = tmp_path / "ycache/v6/npm-ms-2.1.3-574c-integrity/node_modules/ms"
+    package.mkdir(parents=True)
+    (package / "index.js").write_text("x")
+    text = "FROM node:18\nWORKDIR /app\nCOPY . .\nRUN yarn install --offline\n"
+    _stays(text, tmp_path, "ycache (a package cache in the build context) would be in")
+
+
 def test_a_copied_npmrc_without_a_path_setting_moves_the_install(tmp_path: Path) -> None:
     """``cache-min`` is not ``cache``, and a cache folder the context does not hold is one
     the install only fills: the move is as it was."""

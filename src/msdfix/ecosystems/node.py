@@ -517,7 +517,11 @@ def project_cache(
         if folder.startswith(("/", "~", "$")):
             continue
         path = posixpath.normpath(posixpath.join(base, folder))
-        if not path.startswith("../") and path != ".." and ctx.holds(path):
+        if path.startswith("../") or path == "..":
+            continue
+        # exists: the context walk behind holds leaves out node_modules, where yarn 1's
+        # cache keeps every package (v6/npm-ms-2.1.3-.../node_modules/ms)
+        if ctx.holds(path) or ctx.exists(path):
             return path
     return None
 
