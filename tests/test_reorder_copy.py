@@ -907,6 +907,7 @@ def test_a_copied_uv_toml_naming_a_local_folder_keeps_the_install(tmp_path: Path
         ("/usr/local/etc/npmrc", "cache = /app/npm-cache\n"),
         ("/root/.yarnrc", 'yarn-offline-mirror "/app/mirror"\n'),
         ("/root/.npmrc", "cafile=/app/certs/ca.pem\n"),
+        ("/root/.yarnrc.yml", "cacheFolder: /app/npm-cache\n"),
     ],
 )
 def test_a_copied_npmrc_naming_the_copied_tree_keeps_the_install(
@@ -917,11 +918,12 @@ def test_a_copied_npmrc_naming_the_copied_tree_keeps_the_install(
     holds), the ``npm install`` moved before ``COPY . .`` failed (ENOTCACHED)."""
     (tmp_path / "package.json").write_text('{"name": "a", "dependencies": {"ms": "2.1.3"}}')
     (tmp_path / "docker").mkdir()
-    (tmp_path / "docker/npmrc").write_text(setting)
+    name = dest.rpartition("/")[2].lstrip(".")  # docker/npmrc, docker/yarnrc.yml
+    (tmp_path / "docker" / name).write_text(setting)
     (tmp_path / "npm-cache/_cacache").mkdir(parents=True)  # the cache the repository holds
     (tmp_path / "npm-cache/_cacache/index").write_text("x")
     text = (
-        f"FROM node:18\nWORKDIR /app\nCOPY docker/npmrc {dest}\nCOPY . .\n"
+        f"FROM node:18\nWORKDIR /app\nCOPY docker/{name} {dest}\nCOPY . .\n"
         'RUN npm install\nCMD ["node", "index.js"]\n'
     )
     out, _, explained = _run(text, tmp_path)

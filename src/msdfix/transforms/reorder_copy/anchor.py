@@ -166,7 +166,7 @@ _CONFIG_FAMILY = {
 _COPIED_CONFIGS = {
     "pip": ("pip.conf", "pip.ini"),
     "uv": ("uv.toml",),
-    "node": (".npmrc", "npmrc", ".yarnrc", "yarnrc", ".yarnrc.yml"),
+    "node": (".npmrc", "npmrc", ".yarnrc", "yarnrc", ".yarnrc.yml", "yarnrc.yml"),
 }
 # Node settings naming a file or folder an install reads (ecosystems.node.COPIED_CONFIG's).
 _NODE_PATH_KEYS = frozenset(NODE_PATH_KEYS + NODE_CACHE_KEYS)
