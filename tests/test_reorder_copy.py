@@ -1019,6 +1019,33 @@ def test_a_yarn_1_cache_folder_holding_node_modules_keeps_the_install(
     _stays(text, tmp_path, "ycache (a package cache in the build context) would be in")
 
 
+@pytest.mark.parametrize(
+    "env, moved",
+    [
+        ("export PIP_FIND_LINKS=/app/wheels\nexport PIP_NO_INDEX=1\n", False),
+        ("PIP_CONSTRAINT=/app/constraints.txt\n", False),
+        ("export PIP_INDEX_URL=https://pypi.example.com/simple\n", True),
+    ],
+)
+def test_a_sourced_copied_file_setting_a_path_of_the_tree_keeps_the_install(
+    tmp_path: Path, env: str, moved: bool
+) -> None:
+    """Built for real: ``COPY docker/build.env /etc/build.env`` with ``export
+    PIP_FIND_LINKS=/app/wheels`` and ``PIP_NO_INDEX=1``, then ``RUN . /etc/build.env && pip
+    install -r requirements.txt``: the install moved before ``COPY . .`` failed ("No
+    matching distribution found for six")."""
+    (tmp_path / "requirements.txt").write_text("six\n")
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker/build.env").write_text(env)
+    text = (
+        "FROM python:3.12-slim\nCOPY docker/build.env /etc/build.env\nWORKDIR /app\n"
+        "COPY . .\nRUN . /etc/build.env && pip install -r requirements.txt\n"
+    )
+    out, _, explained = _run(text, tmp_path)
+    assert (out != text) is moved, out
+    assert moved or any("from the copied files" in m for m in explained), explained
+
+
 def test_a_copied_npmrc_without_a_path_setting_moves_the_install(tmp_path: Path) -> None:
     """``cache-min`` is not ``cache``, and a cache folder the context does not hold is one
     the install only fills: the move is as it was."""

@@ -32,7 +32,7 @@ from msdfix.ecosystems.python import (
 from msdfix.ecosystems.registry import BY_ID, INSTALL_SUBCOMMANDS
 from msdfix.model import Stage
 from msdfix.model.args import expand
-from msdfix.model.copies import copy_sources
+from msdfix.model.copies import copy_destination, copy_sources
 from msdfix.model.paths import within
 from msdfix.model.users import is_root
 from msdfix.shell.classify import env_assignments, exports, program_args
@@ -84,6 +84,7 @@ def find_anchor(
         for command in script.commands:
             exported = {name: value for at, name, value in declared if at < command.start}
             dotenv = _pipenv_dotenv(doc, command, source, workdirs[id(ins)], scope)
+            dotenv |= _sourced_copy(doc, stage, script, command, ins)
             kind = _classify(
                 command,
                 source,
@@ -529,6 +530,43 @@ def _env_parts(var: str, value: str) -> list[str]:
 
 _DOTENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_]\w*)\s*=\s*(.*?)\s*$")
 _PATH_VARS = frozenset(v for m in ENV_USERS["pipenv"] for v in PATH_ENV[m])
+
+
+def _sourced_copy(
+    doc: Document, stage: Stage, script: RunScript, command: Command, run: Instruction
+) -> dict[str, str]:
+    """The variables that a file the RUN sources before ``command`` (``. /etc/build.env``)
+    sets, where an earlier COPY/ADD of one file brought it from the build context: the
+    shell runs it, so ``PIP_FIND_LINKS=/app/wheels`` there reaches the install."""
+    pairs: dict[str, str] = {}
+    for earlier in script.commands:
+        argv = earlier.argv
+        if earlier.start >= command.start or len(argv) < 2 or argv[0] not in (".", "source"):
+            continue
+        text = _copied_file(doc, stage, argv[1], run)
+        for line in (text or "").splitlines():
+            found = _DOTENV_LINE.match(line)
+            if found is not None:
+                pairs[found.group(1)] = found.group(2).strip("\"'")
+    return pairs
+
+
+def _copied_file(doc: Document, stage: Stage, path: str, run: Instruction) -> str | None:
+    """The text of the context file that a one-source COPY/ADD before ``run`` puts at
+    ``path`` in the image, or None."""
+    for st in stage.lineage:
+        for ins in st.of("copy", "add"):
+            if ins.flag("from") or (st is stage and ins.start > run.start):
+                continue
+            values = instruction_values(ins)[1]
+            if len(values) != 2 or "$" in values[0] or "://" in values[0]:
+                continue
+            dest = copy_destination(doc.model, st, ins)
+            if dest.endswith("/"):
+                dest = posixpath.join(dest, posixpath.basename(values[0]))
+            if posixpath.normpath(dest) == posixpath.normpath(path):
+                return doc.context.read_text(posixpath.normpath(values[0]))
+    return None
 
 
 def _pipenv_dotenv(
