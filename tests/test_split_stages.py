@@ -1368,9 +1368,10 @@ def test_a_cache_or_file_of_the_app_named_by_a_setting_keeps_the_install_in_the_
 
 @pytest.mark.parametrize("npmrc", ["cache=/app/npm-cache\noffline=true\n", "cache=npm-cache\n"])
 def test_a_project_npmrc_cache_in_the_app_keeps_the_install_in_the_build(tmp_path, npmrc):
-    """Built for real: the project's .npmrc with ``cache=/app/npm-cache`` and ``offline=true``
-    (the cache in the repository): the prod-deps stage's ``npm ci --omit=dev`` failed
-    (ENOTCACHED), as did reorder-copy's moved install."""
+    """The project's .npmrc with ``cache=/app/npm-cache`` and ``offline=true`` (the cache in
+    the repository): reorder-copy's moved ``npm ci`` failed for real (ENOTCACHED); a prod-deps
+    stage with the manifests only would miss the cache the same way (YARN_CACHE_FOLDER's
+    prod-deps stage failed for real)."""
     _node_app(tmp_path)
     (tmp_path / ".npmrc").write_text(npmrc)
     (tmp_path / "npm-cache/_cacache").mkdir(parents=True)
