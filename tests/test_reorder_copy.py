@@ -901,6 +901,163 @@ def test_a_copied_uv_toml_naming_a_local_folder_keeps_the_install(tmp_path: Path
 
 
 @pytest.mark.parametrize(
+    "dest, setting",
+    [
+        ("/root/.npmrc", "offline=true\ncache=/app/npm-cache\n"),
+        ("/usr/local/etc/npmrc", "cache = /app/npm-cache\n"),
+        ("/root/.yarnrc", 'yarn-offline-mirror "/app/mirror"\n'),
+        ("/root/.npmrc", "cafile=/app/certs/ca.pem\n"),
+        ("/root/.yarnrc.yml", "cacheFolder: /app/npm-cache\n"),
+    ],
+)
+def test_a_copied_npmrc_naming_the_copied_tree_keeps_the_install(
+    tmp_path: Path, dest: str, setting: str
+) -> None:
+    """npm reads ~/.npmrc and /usr/local/etc/npmrc. Built for real: ``COPY docker/npmrc
+    /root/.npmrc`` with ``offline=true`` and ``cache=/app/npm-cache`` (a cache the repository
+    holds), the ``npm install`` moved before ``COPY . .`` failed (ENOTCACHED)."""
+    (tmp_path / "package.json").write_text('{"name": "a", "dependencies": {"ms": "2.1.3"}}')
+    (tmp_path / "docker").mkdir()
+    name = dest.rpartition("/")[2].lstrip(".")  # docker/npmrc, docker/yarnrc.yml
+    (tmp_path / "docker" / name).write_text(setting)
+    (tmp_path / "npm-cache/_cacache").mkdir(parents=True)  # the cache the repository holds
+    (tmp_path / "npm-cache/_cacache/index").write_text("x")
+    text = (
+        f"FROM node:18\nWORKDIR /app\nCOPY docker/{name} {dest}\nCOPY . .\n"
+        'RUN npm install\nCMD ["node", "index.js"]\n'
+    )
+    out, _, explained = _run(text, tmp_path)
+    assert out == text, out
+    assert any("a configuration of the node managers" in m for m in explained), explained
+
+
+@pytest.mark.parametrize(
+    "env, install, moved",
+    [
+        ("ENV npm_config_cache=/app/npm-cache NPM_CONFIG_OFFLINE=true\n", "npm install", False),
+        ("ENV YARN_CACHE_FOLDER=/app/ycache\n", "yarn install --offline", False),
+        ("", "npm install --offline --cache /app/npm-cache", False),
+        ("", "yarn install --offline --cache-folder=/app/ycache", False),
+        ("ENV npm_config_cache=/tmp/npm\n", "npm install --cache /root/.npm", True),
+        ("ENV npm_config_cache=/app/.npm\n", "npm install", True),  # not in the context
+    ],
+)
+def test_a_node_cache_in_the_copied_tree_keeps_the_install(
+    tmp_path: Path, env: str, install: str, moved: bool
+) -> None:
+    """A cache folder the repository holds, named by a variable or an option. Built for
+    real: ``ENV YARN_CACHE_FOLDER=/app/ycache`` with ``yarn install --offline`` failed once
+    moved before ``COPY . .`` ("Can't make a request in offline mode"); ``npm_config_cache``
+    and ``--cache /app/npm-cache`` with npm's offline mode failed (ENOTCACHED)."""
+    (tmp_path / "package.json").write_text('{"name": "a", "dependencies": {"ms": "2.1.3"}}')
+    (tmp_path / "yarn.lock").write_text('# yarn lockfile v1\n\nms@2.1.3:\n  version "2.1.3"\n')
+    for cache in ("npm-cache/_cacache", "ycache/v6/npm-ms-2.1.3/node_modules/ms", "tmp/npm"):
+        (tmp_path / cache).mkdir(parents=True)
+        (tmp_path / cache / "index").write_text("x")
+    text = f"FROM node:18\n{env}WORKDIR /app\nCOPY . .\nRUN {install}\n"
+    out, _, explained = _run(text, tmp_path)
+    assert (out != text) is moved, out
+    assert moved or any("from the copied files" in m for m in explained), explained
+
+
+@pytest.mark.parametrize(
+    "setting, moved",
+    [
+        ("ENV UV_CACHE_DIR=/app/.uv-cache UV_OFFLINE=1", False),
+        ("ENV UV_CACHE_DIR=/app/.cache/uv", True),  # not in the context: the install fills it
+        ("ENV UV_OFFLINE=1", True),
+    ],
+)
+def test_a_uv_cache_in_the_copied_tree_keeps_the_install(
+    tmp_path: Path, setting: str, moved: bool
+) -> None:
+    """Built for real: ``ENV UV_CACHE_DIR=/app/.uv-cache UV_OFFLINE=1`` with the cache in
+    the repository, the ``uv pip install`` moved before ``COPY . .`` failed ("No solution
+    found when resolving dependencies")."""
+    (tmp_path / "requirements.txt").write_text("six\n")
+    (tmp_path / ".uv-cache/wheels-v5").mkdir(parents=True)
+    (tmp_path / ".uv-cache/wheels-v5/six").write_text("x")
+    text = (
+        f"FROM python:3.12-slim\nRUN pip install uv\n{setting}\nWORKDIR /app\nCOPY . .\n"
+        "RUN uv pip install --system -r requirements.txt\n"
+    )
+    out, _, explained = _run(text, tmp_path)
+    assert (out != text) is moved, out
+    assert moved or any("a package cache the build context holds" in m for m in explained)
+
+
+def test_a_project_npmrc_naming_its_cache_by_an_absolute_path_keeps_the_install(
+    tmp_path: Path,
+) -> None:
+    """Built for real: the project's .npmrc with ``cache=/app/npm-cache`` and ``offline=true``
+    (the cache in the repository, the project copied to /app): the ``npm ci`` moved before
+    ``COPY . .`` failed (ENOTCACHED); a relative ``cache=npm-cache`` already stayed."""
+    (tmp_path / "package.json").write_text('{"name": "a", "dependencies": {"ms": "2.1.3"}}')
+    (tmp_path / "package-lock.json").write_text('{"lockfileVersion": 3, "packages": {"": {}}}')
+    (tmp_path / ".npmrc").write_text("cache=/app/npm-cache\noffline=true\n")
+    (tmp_path / "npm-cache/_cacache").mkdir(parents=True)
+    (tmp_path / "npm-cache/_cacache/x").write_text("x")
+    text = 'FROM node:18\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD ["node", "index.js"]\n'
+    _stays(text, tmp_path, "npm-cache (a package cache in the build context) would be in")
+
+
+@pytest.mark.parametrize("folder", ["ycache", "/app/ycache"])
+def test_a_yarn_1_cache_folder_holding_node_modules_keeps_the_install(
+    tmp_path: Path, folder: str
+) -> None:
+    """yarn 1 keeps each package of its cache in a node_modules folder
+    (v6/npm-ms-2.1.3-<hash>-integrity/node_modules/ms), which the context walk leaves out.
+    Built for real: the project's .yarnrc with ``cache-folder "/app/ycache"`` and ``yarn
+    install --offline``: the moved install failed ("Can't make a request in offline mode")."""
+    (tmp_path / "package.json").write_text('{"name": "a", "dependencies": {"ms": "2.1.3"}}')
+    (tmp_path / "yarn.lock").write_text('# yarn lockfile v1\n\nms@2.1.3:\n  version "2.1.3"\n')
+    (tmp_path / ".yarnrc").write_text(f'cache-folder "{folder}"\n')
+    package = tmp_path / "ycache/v6/npm-ms-2.1.3-574c-integrity/node_modules/ms"
+    package.mkdir(parents=True)
+    (package / "index.js").write_text("x")
+    text = "FROM node:18\nWORKDIR /app\nCOPY . .\nRUN yarn install --offline\n"
+    _stays(text, tmp_path, "ycache (a package cache in the build context) would be in")
+
+
+@pytest.mark.parametrize(
+    "env, moved",
+    [
+        ("export PIP_FIND_LINKS=/app/wheels\nexport PIP_NO_INDEX=1\n", False),
+        ("PIP_CONSTRAINT=/app/constraints.txt\n", False),
+        ("export PIP_INDEX_URL=https://pypi.example.com/simple\n", True),
+    ],
+)
+def test_a_sourced_copied_file_setting_a_path_of_the_tree_keeps_the_install(
+    tmp_path: Path, env: str, moved: bool
+) -> None:
+    """Built for real: ``COPY docker/build.env /etc/build.env`` with ``export
+    PIP_FIND_LINKS=/app/wheels`` and ``PIP_NO_INDEX=1``, then ``RUN . /etc/build.env && pip
+    install -r requirements.txt``: the install moved before ``COPY . .`` failed ("No
+    matching distribution found for six")."""
+    (tmp_path / "requirements.txt").write_text("six\n")
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker/build.env").write_text(env)
+    text = (
+        "FROM python:3.12-slim\nCOPY docker/build.env /etc/build.env\nWORKDIR /app\n"
+        "COPY . .\nRUN . /etc/build.env && pip install -r requirements.txt\n"
+    )
+    out, _, explained = _run(text, tmp_path)
+    assert (out != text) is moved, out
+    assert moved or any("from the copied files" in m for m in explained), explained
+
+
+def test_a_copied_npmrc_without_a_path_setting_moves_the_install(tmp_path: Path) -> None:
+    """``cache-min`` is not ``cache``, and a cache folder the context does not hold is one
+    the install only fills: the move is as it was."""
+    (tmp_path / "package.json").write_text('{"name": "a", "dependencies": {"ms": "2.1.3"}}')
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker/npmrc").write_text("cache-min=9999\nomit=dev\ncache=/app/.npm\n")
+    text = "FROM node:18\nWORKDIR /app\nCOPY docker/npmrc /root/.npmrc\nCOPY . .\nRUN npm install\n"
+    out, _, _ = _run(text, tmp_path)
+    assert "--mount=type=bind,source=package.json" in out, out
+
+
+@pytest.mark.parametrize(
     "files, mounted",
     [
         ({"uv.toml": "[pip]\nsystem = true\n"}, "uv.toml"),

@@ -1338,6 +1338,52 @@ def test_node_options_loading_a_copied_file_keeps_the_install_in_the_build(tmp_p
     assert "NODE_OPTIONS makes the install load ./tracing.js" in _messages(result)
 
 
+@pytest.mark.parametrize(
+    ("env", "install", "split"),
+    [
+        ("ENV YARN_CACHE_FOLDER=/app/ycache", "RUN npm ci", False),
+        ("ENV npm_config_cache=/app/ycache NPM_CONFIG_OFFLINE=true", "RUN npm ci", False),
+        ("ENV CI=1", "RUN npm ci --offline --cache /app/ycache", False),
+        ("ENV npm_config_cafile=/app/certs/ca.pem", "RUN npm ci", False),
+        ("ENV npm_config_cache=/app/.npm", "RUN npm ci", True),  # not in the context
+        ("ENV npm_config_cache=/tmp/npm", "RUN npm ci --cache /root/.npm", True),
+    ],
+)
+def test_a_cache_or_file_of_the_app_named_by_a_setting_keeps_the_install_in_the_build(
+    tmp_path, env, install, split
+):
+    """Built for real: ``ENV YARN_CACHE_FOLDER=/app/ycache`` (a cache the repository holds)
+    with ``yarn install --offline``: the prod-deps stage, with the manifests only, failed
+    ("Can't make a request in offline mode")."""
+    _node_app(tmp_path)
+    (tmp_path / "ycache/v6").mkdir(parents=True)
+    (tmp_path / "ycache/v6/x").write_text("x")
+    text = _df(
+        "FROM node:20", env, "WORKDIR /app", "COPY . .", install, 'CMD ["node", "server.js"]'
+    )
+    result = _run(text, tmp_path)
+    assert ("AS prod-deps" in result.output) is split, result.output
+    assert split or "the app's files" in _messages(result)
+
+
+@pytest.mark.parametrize("npmrc", ["cache=/app/npm-cache\noffline=true\n", "cache=npm-cache\n"])
+def test_a_project_npmrc_cache_in_the_app_keeps_the_install_in_the_build(tmp_path, npmrc):
+    """The project's .npmrc with ``cache=/app/npm-cache`` and ``offline=true`` (the cache in
+    the repository): reorder-copy's moved ``npm ci`` failed for real (ENOTCACHED); a prod-deps
+    stage with the manifests only would miss the cache the same way (YARN_CACHE_FOLDER's
+    prod-deps stage failed for real)."""
+    _node_app(tmp_path)
+    (tmp_path / ".npmrc").write_text(npmrc)
+    (tmp_path / "npm-cache/_cacache").mkdir(parents=True)
+    (tmp_path / "npm-cache/_cacache/x").write_text("x")
+    text = _df(
+        "FROM node:20", "WORKDIR /app", "COPY . .", "RUN npm ci", 'CMD ["node", "server.js"]'
+    )
+    result = _run(text, tmp_path)
+    assert "AS prod-deps" not in result.output, result.output
+    assert "the install's package cache npm-cache is in the app's files" in _messages(result)
+
+
 _MS = {
     "version": "2.1.3",
     "resolved": "https://registry.npmjs.org/ms/-/ms-2.1.3.tgz",

@@ -571,13 +571,16 @@ _PROJECT_CACHES = {
 }
 
 
-def project_cache(ctx: BuildContext, base: str, program: str, args: list[str]) -> str | None:
+def project_cache(
+    ctx: BuildContext, base: str, program: str, args: list[str], dest: str | None = None
+) -> str | None:
     """The context path of the package cache an install of the project in ``base`` keeps
     inside the project, when the build context holds files there: yarn Berry's
     ``.yarn/cache`` (zero-installs) or ``.yarnrc.yml``'s ``cacheFolder``, or a relative
     ``--cache``/``--store-dir``/``--cache-folder`` (or the same setting in ``.npmrc`` or
     ``.yarnrc``: CI jobs keep ``.yarn-cache`` in the checkout). The install reads and fills
-    it. None: no such files."""
+    it. ``dest``: where the project lands in the image, so that an absolute setting below it
+    (``cache=/app/npm-cache``) names the project's folder too. None: no such files."""
     folders: list[str] = []
     if program == "yarn":
         rc = ctx.read_text(posixpath.join(base, ".yarnrc.yml") if base else ".yarnrc.yml")
@@ -592,10 +595,16 @@ def project_cache(ctx: BuildContext, base: str, program: str, args: list[str]) -
     text = ctx.read_text(posixpath.join(base, config) if base else config) if config else None
     folders += pattern.findall(text or "") if pattern is not None else []
     for folder in folders:
+        if dest is not None and folder.startswith("/") and within(posixpath.normpath(folder), dest):
+            folder = posixpath.relpath(posixpath.normpath(folder), dest)
         if folder.startswith(("/", "~", "$")):
             continue
         path = posixpath.normpath(posixpath.join(base, folder))
-        if not path.startswith("../") and path != ".." and ctx.holds(path):
+        if path.startswith("../") or path == "..":
+            continue
+        # exists: the context walk behind holds leaves out node_modules, where yarn 1's
+        # cache keeps every package (v6/npm-ms-2.1.3-.../node_modules/ms)
+        if ctx.holds(path) or ctx.exists(path):
             return path
     return None
 
@@ -888,6 +897,17 @@ NPM_CONFIG_FILE_ENV = (
     "npm_config_globalconfig",
 )  # fmt: skip
 YARN_CONFIG_FILE_ENV = ("YARN_RC_FILENAME",)
+# Variables naming a folder or file an install reads: npm's (and pnpm's) cache, store and CA
+# file (npm reads npm_config_* in any case), yarn's cache folder and offline mirror (yarn 1
+# reads YARN_<KEY> as the key, Berry YARN_CACHE_FOLDER).
+NPM_PATH_ENV = ("NPM_CONFIG_CAFILE", "npm_config_cafile")
+YARN_PATH_ENV = ("YARN_YARN_OFFLINE_MIRROR", "YARN_CAFILE")
+# Variables naming the download cache (NODE_CACHE_KEYS'): the folder counts when the build
+# context holds it (an empty one the install only fills reads nothing).
+NODE_CACHE_ENV = (
+    "NPM_CONFIG_CACHE", "npm_config_cache", "NPM_CONFIG_STORE_DIR", "npm_config_store_dir",
+    "YARN_CACHE_FOLDER",
+)  # fmt: skip
 # node options that load a file before the program runs: with NODE_OPTIONS they apply to npm,
 # yarn, pnpm and every install script, which then read that file from the image.
 _NODE_LOADS = ("--require", "-r", "--import", "--loader", "--experimental-loader", "--env-file")
@@ -1229,11 +1249,51 @@ def _bun_names(text: str) -> set[str] | None:
     return names
 
 
+# Settings of .yarnrc/.npmrc/.yarnrc.yml naming a file or folder an install reads: an offline
+# mirror, yarn's own release, a CA file, another configuration.
+NODE_PATH_KEYS = (
+    "yarn-offline-mirror", "offline-mirror", "yarnPath", "cafile", "userconfig", "globalconfig",
+)  # fmt: skip
+# The download cache an offline install resolves from (npm's ``cache``, yarn 1's
+# ``cache-folder``, Berry's ``cacheFolder``, pnpm's ``store-dir``): a user or global
+# configuration, variable or option naming a folder of the copied tree that the build context
+# holds reads the tree (a project's relative cache is project_cache's).
+NODE_CACHE_KEYS = ("cache", "cache-folder", "cacheFolder", "store-dir")
+
+
+def _setting_pattern(keys: tuple[str, ...]) -> re.Pattern[str]:
+    """A ``key=value``, ``key: value`` or ``key value`` line of these keys."""
+    names = "|".join(keys)
+    return re.compile(rf"(?m)^[ \t]*({names})(?:[ \t]*[:=][ \t]*|[ \t]+)[\"']?([^\"'\s]+)")
+
+
+def path_options(args: list[str]) -> list[tuple[str, str]]:
+    """(option, value) of each command-line option naming a path setting (``--cache
+    /app/npm-cache``, ``--cache-folder=./ycache``): npm, yarn and pnpm take every setting as
+    an option."""
+    names = {f"--{k}" for k in NODE_PATH_KEYS + NODE_CACHE_KEYS}
+    found = []
+    for at, arg in enumerate(args):
+        option, eq, value = arg.partition("=")
+        if option in names and (eq or at + 1 < len(args)):
+            found.append((option, value if eq else args[at + 1]))
+    return found
+
+
+def path_settings(scope: dict[str, str | None], args: list[str]) -> list[tuple[str, str, bool]]:
+    """(``VAR=``/``--option ``, value, names the download cache) of each variable of the
+    install's scope and each option of its arguments that names a path an install reads."""
+    found = [(f"{o} ", v, o[2:] in NODE_CACHE_KEYS) for o, v in path_options(args)]
+    for var in NPM_PATH_ENV + YARN_PATH_ENV + NODE_CACHE_ENV:
+        value = scope.get(var)
+        found += [(f"{var}=", value, var in NODE_CACHE_ENV)] if value else []
+    return found
+
+
 # Settings of .yarnrc/.npmrc/.yarnrc.yml that make an install read files of the project.
-LOCAL_CONFIG = re.compile(
-    r"(?m)^[ \t]*(yarn-offline-mirror|offline-mirror|yarnPath|cafile|userconfig|globalconfig)"
-    r"[ \t]*[:=]?[ \t]*[\"']?([^\"'\s]+)"
-)
+LOCAL_CONFIG = _setting_pattern(NODE_PATH_KEYS)
+# The same in a configuration a COPY/ADD brings to the user's or the system's place.
+COPIED_CONFIG = _setting_pattern(NODE_PATH_KEYS + NODE_CACHE_KEYS)
 
 
 _LOCAL_PREFIXES = ("file:", "link:", "workspace:", "portal:", "patch:", ".", "~/", "/")

@@ -490,6 +490,12 @@ def pip_config_locations(text: str) -> list[str] | None:
 _UV_LOCATIONS = ("find-links", "index-url", "extra-index-url")
 
 
+# uv's cache folder (UV_CACHE_DIR, --cache-dir): with UV_OFFLINE/--offline, uv installs from
+# it alone, so a cache the repository keeps is a file the install reads.
+UV_CACHE_ENV = ("UV_CACHE_DIR",)
+UV_CACHE_OPTIONS = ("--cache-dir",)
+
+
 def uv_local_location(text: str, path: str) -> str | None:
     """Where uv's settings file ``path`` (uv.toml, or pyproject.toml's [tool.uv]) makes an
     install read the project's files: a find-links folder or an index given as a path or

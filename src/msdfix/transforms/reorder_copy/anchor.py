@@ -7,10 +7,23 @@ import re
 
 from msdfix.document import Document
 from msdfix.ecosystems.base import Ecosystem, positionals
-from msdfix.ecosystems.node import NPM_CONFIG_FILE_ENV, YARN_CONFIG_FILE_ENV, node_options_files
+from msdfix.ecosystems.node import (
+    COPIED_CONFIG,
+    NODE_CACHE_ENV,
+    NODE_CACHE_KEYS,
+    NODE_PATH_KEYS,
+    NPM_CONFIG_FILE_ENV,
+    NPM_PATH_ENV,
+    YARN_CONFIG_FILE_ENV,
+    YARN_PATH_ENV,
+    node_options_files,
+    path_options,
+)
 from msdfix.ecosystems.python import (
     PIP,
     PIP_CONFIG_LOCATION,
+    UV_CACHE_ENV,
+    UV_CACHE_OPTIONS,
     is_local,
     local_location,
     pip_config_locations,
@@ -19,7 +32,7 @@ from msdfix.ecosystems.python import (
 from msdfix.ecosystems.registry import BY_ID, INSTALL_SUBCOMMANDS
 from msdfix.model import Stage
 from msdfix.model.args import expand
-from msdfix.model.copies import copy_sources
+from msdfix.model.copies import copy_destination, copy_sources
 from msdfix.model.paths import within
 from msdfix.model.users import is_root
 from msdfix.shell.classify import env_assignments, exports, program_args
@@ -71,6 +84,7 @@ def find_anchor(
         for command in script.commands:
             exported = {name: value for at, name, value in declared if at < command.start}
             dotenv = _pipenv_dotenv(doc, command, source, workdirs[id(ins)], scope)
+            dotenv |= _sourced_copy(doc, stage, script, command, ins)
             kind = _classify(
                 command,
                 source,
@@ -82,6 +96,8 @@ def find_anchor(
                 kind = Reads(config)
             if isinstance(kind, Use) and (config := copied_config(doc, stage, kind, source, ins)):
                 kind = Reads(config)
+            if isinstance(kind, Use) and (cache := _cache_in_tree(doc, kind, source, scope)):
+                kind = Reads(cache)
             if isinstance(kind, Use):
                 uses.append(kind)
             elif kind != "harmless":
@@ -146,12 +162,15 @@ _CONFIG_FAMILY = {
     "pip": "pip", "pipenv": "pip", "uv": "uv", "npm": "node", "yarn": "node", "pnpm": "node",
 }  # fmt: skip
 # The configuration files of each family that a COPY/ADD may bring to where the tool reads
-# them (/etc/pip.conf, ~/.config/pip/pip.conf; uv's /etc/uv/uv.toml, ~/.config/uv/uv.toml).
-_COPIED_CONFIGS = {"pip": ("pip.conf", "pip.ini"), "uv": ("uv.toml",)}
-# Node settings naming a file or folder an install reads (ecosystems.node.LOCAL_CONFIG's).
-_NODE_PATH_KEYS = frozenset(
-    {"yarn-offline-mirror", "offline-mirror", "yarnPath", "cafile", "userconfig", "globalconfig"}
-)
+# them (/etc/pip.conf, ~/.config/pip/pip.conf; uv's /etc/uv/uv.toml, ~/.config/uv/uv.toml;
+# npm's ~/.npmrc, /usr/local/etc/npmrc or $NPM_CONFIG_USERCONFIG, yarn's ~/.yarnrc).
+_COPIED_CONFIGS = {
+    "pip": ("pip.conf", "pip.ini"),
+    "uv": ("uv.toml",),
+    "node": (".npmrc", "npmrc", ".yarnrc", "yarnrc", ".yarnrc.yml", "yarnrc.yml"),
+}
+# Node settings naming a file or folder an install reads (ecosystems.node.COPIED_CONFIG's).
+_NODE_PATH_KEYS = frozenset(NODE_PATH_KEYS + NODE_CACHE_KEYS)
 
 
 def copied_config(
@@ -184,8 +203,9 @@ def copied_config(
 def _copied_config(
     doc: Document, stage: Stage, ins: Instruction, source: Source, family: str
 ) -> str | None:
-    """A path of the copied tree named by a pip.conf/pip.ini (or, for uv, a local location
-    named by a uv.toml) that the COPY/ADD brings from the build context."""
+    """A path of the copied tree named by a pip.conf/pip.ini (for uv, a local location
+    named by a uv.toml; for the node managers, an .npmrc/.yarnrc's path setting) that the
+    COPY/ADD brings from the build context."""
     ctx = doc.context
     names = _COPIED_CONFIGS[family]
     sources = copy_sources(stage, ins, doc.model)
@@ -200,6 +220,11 @@ def _copied_config(
             if named is not None:
                 return f"{named.rpartition(' to ')[2]} (set by {rel}, uv's configuration)"
             continue
+        if family == "node":
+            named = _node_config_named(doc, text, source)
+            if named is not None:
+                return f"{named} (named by {rel}, a configuration of the node managers)"
+            continue
         paths = pip_config_locations(text)
         if paths is None:
             return f"{rel} (pip's configuration, which msdfix cannot read)"
@@ -207,6 +232,68 @@ def _copied_config(
         if inside is not None:
             return f"{inside} (named by {rel}, pip's configuration)"
     return None
+
+
+def _node_config_named(doc: Document, text: str, source: Source) -> str | None:
+    """A path of the copied tree that a copied .npmrc/.yarnrc/.yarnrc.yml sets (``cafile=``,
+    ``yarn-offline-mirror``, or a ``cache=`` folder the context holds): the managers read it
+    as they read the options."""
+    for key, value in COPIED_CONFIG.findall(text):
+        path = _config_path("node", key, value)
+        if path is None or outside(path, source):
+            continue
+        if key not in NODE_CACHE_KEYS or _tree_holds(doc, source, path, source.dest):
+            return path
+    return None
+
+
+# The download caches an install may resolve from alone (offline): their variables and options.
+_CACHE_SETTINGS = {
+    "npm": (NODE_CACHE_ENV, NODE_CACHE_KEYS),
+    "yarn": (NODE_CACHE_ENV, NODE_CACHE_KEYS),
+    "pnpm": (NODE_CACHE_ENV, NODE_CACHE_KEYS),
+    "uv": (UV_CACHE_ENV, tuple(o[2:] for o in UV_CACHE_OPTIONS)),
+}
+
+
+def _cache_in_tree(doc: Document, use: Use, source: Source, scope: dict[str, str]) -> str | None:
+    """``VAR=folder`` or ``--option folder`` when npm/yarn/pnpm's or uv's download cache is
+    a folder of the copied tree that the build context holds (a cache the repository keeps for
+    offline installs): the moved install would find it empty."""
+    settings = _CACHE_SETTINGS.get(str(manager_of(program_args(use.command)[0])))
+    if settings is None:
+        return None
+    variables, keys = settings
+    assigned = {**env_assignments(use.command), **use.command.assignments}
+    named = []
+    for at, arg in enumerate(use.args):
+        option, eq, value = arg.partition("=")
+        if option[2:] in keys and option.startswith("--") and (eq or at + 1 < len(use.args)):
+            named.append((f"{option} ", value if eq else use.args[at + 1]))
+    named = [(n, v) for n, v in named if v.startswith("/")]  # relative: project_cache's
+    for var in variables:
+        set_to = assigned.get(var) or scope.get(var)
+        named += [(f"{var}=", set_to)] if set_to else []
+    for name, value in named:
+        path = expand(value, scope)
+        if (
+            "$" not in path
+            and not path.startswith("~")
+            and _tree_holds(doc, source, path, use.dest)
+        ):
+            return f"{name}{value} (a package cache the build context holds)"
+    return None
+
+
+def _tree_holds(doc: Document, source: Source, path: str, cwd: str) -> bool:
+    """The build context holds files at ``path`` (absolute, or relative to ``cwd``) of the
+    tree the COPY brings."""
+    full = posixpath.normpath(posixpath.join(cwd, path))
+    if not within(full, source.dest):
+        return False
+    rel = posixpath.normpath(posixpath.join(source.src, posixpath.relpath(full, source.dest)))
+    # exists: the walk behind holds leaves out node_modules, which yarn 1's cache holds
+    return doc.context.holds(rel) or doc.context.exists(rel)
 
 
 def _config_written(doc: Document, ins: Instruction, source: Source, family: str) -> str | None:
@@ -351,8 +438,8 @@ PATH_ENV = {
         "UV_WORKING_DIRECTORY", "UV_ENV_FILE", "SSL_CLIENT_CERT",
     ),
     "pipenv": ("PIPENV_PIPFILE",),
-    "npm": NPM_CONFIG_FILE_ENV,
-    "yarn": YARN_CONFIG_FILE_ENV,
+    "npm": NPM_CONFIG_FILE_ENV + NPM_PATH_ENV,
+    "yarn": YARN_CONFIG_FILE_ENV + YARN_PATH_ENV,
     # npm, yarn and pnpm are node programs: NODE_OPTIONS=--require ./tracing.js loads a file
     "node": ("NODE_OPTIONS",),
     "pdm": ("PDM_PROJECT",),
@@ -445,6 +532,43 @@ _DOTENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_]\w*)\s*=\s*(.*?)\s*$")
 _PATH_VARS = frozenset(v for m in ENV_USERS["pipenv"] for v in PATH_ENV[m])
 
 
+def _sourced_copy(
+    doc: Document, stage: Stage, script: RunScript, command: Command, run: Instruction
+) -> dict[str, str]:
+    """The variables that a file the RUN sources before ``command`` (``. /etc/build.env``)
+    sets, where an earlier COPY/ADD of one file brought it from the build context: the
+    shell runs it, so ``PIP_FIND_LINKS=/app/wheels`` there reaches the install."""
+    pairs: dict[str, str] = {}
+    for earlier in script.commands:
+        argv = earlier.argv
+        if earlier.start >= command.start or len(argv) < 2 or argv[0] not in (".", "source"):
+            continue
+        text = _copied_file(doc, stage, argv[1], run)
+        for line in (text or "").splitlines():
+            found = _DOTENV_LINE.match(line)
+            if found is not None:
+                pairs[found.group(1)] = found.group(2).strip("\"'")
+    return pairs
+
+
+def _copied_file(doc: Document, stage: Stage, path: str, run: Instruction) -> str | None:
+    """The text of the context file that a one-source COPY/ADD before ``run`` puts at
+    ``path`` in the image, or None."""
+    for st in stage.lineage:
+        for ins in st.of("copy", "add"):
+            if ins.flag("from") or (st is stage and ins.start > run.start):
+                continue
+            values = instruction_values(ins)[1]
+            if len(values) != 2 or "$" in values[0] or "://" in values[0]:
+                continue
+            dest = copy_destination(doc.model, st, ins)
+            if dest.endswith("/"):
+                dest = posixpath.join(dest, posixpath.basename(values[0]))
+            if posixpath.normpath(dest) == posixpath.normpath(path):
+                return doc.context.read_text(posixpath.normpath(values[0]))
+    return None
+
+
 def _pipenv_dotenv(
     doc: Document, command: Command, source: Source, workdir: str, scope: dict[str, str]
 ) -> dict[str, str]:
@@ -535,6 +659,8 @@ def _classify_tool(
         if sub in tool.tidy_subcommands:
             return "harmless" if project is not None else "reader"
         if sub in INSTALL_SUBCOMMANDS[manager] and _positional(args) == ([sub] if sub else []):
+            if (named := _node_option_path(manager, args, source)) is not None:
+                return Reads(named)
             return Use(eco, command, args, project, cwd) if project is not None else "harmless"
         return "reader"
     if manager == "uv":
@@ -590,6 +716,20 @@ def _classify_tool(
             return Use(eco, command, args, project, cwd)
         return "reader"
     return "reader"
+
+
+def _node_option_path(manager: str, args: list[str], source: Source) -> str | None:
+    """``--cache /app/npm-cache`` when an npm/yarn/pnpm option names a path of the copied
+    tree (a cache, offline mirror or CA file the install reads)."""
+    if manager not in ("npm", "yarn", "pnpm"):
+        return None
+    for option, value in path_options(args):
+        if option[2:] in NODE_CACHE_KEYS:
+            continue  # _node_cache's: only a folder the context holds
+        path = _config_path("node", option[2:], value)
+        if path is not None and not outside(path, source):
+            return f"{option} {value}"
+    return None
 
 
 def _positional(args: list[str]) -> list[str]:

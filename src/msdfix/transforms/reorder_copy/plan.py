@@ -295,7 +295,8 @@ def _node(
     if locked is not None:
         raise Skip(f"{where}: {locked}, which needs the sources", anchor)
     program = posixpath.basename(program_args(use.command)[0])
-    cache = project_cache(ctx, base, "yarn" if program == "yarnpkg" else program, use.args)
+    tool = "yarn" if program == "yarnpkg" else program
+    cache = project_cache(ctx, base, tool, use.args, use.dest)
     if cache is not None:
         raise Skip(
             f"{where}: {cache} (a package cache in the build context) would be in the image "

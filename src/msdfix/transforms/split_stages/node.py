@@ -44,8 +44,10 @@ from msdfix.ecosystems.node import (
     node_options_files,
     npm_installs_dev,
     patched_dependencies,
+    path_settings,
     plug_n_play,
     production_install,
+    project_cache,
     read_dependencies,
     runner_program,
     script_bodies,
@@ -542,6 +544,25 @@ def _manifest_from_elsewhere(a: Analysis, app: str, rel: str, install: Call) -> 
     return None
 
 
+def _tree_setting(a: Analysis, app: str, rel: str, install: Call) -> str | None:
+    """A variable or option of the install naming a path of the app (a CA file, an offline
+    mirror, or a download cache the context holds: ``YARN_CACHE_FOLDER=/app/ycache`` for
+    ``yarn install --offline``): a deps stage has the manifests only."""
+    held = project_cache(a.ctx, rel, install.program, install.args, app)
+    zero_installs = posixpath.normpath(posixpath.join(rel, ".yarn/cache"))  # Berry's own rules
+    if held is not None and held != zero_installs:  # .npmrc cache=/app/npm-cache, --cache x
+        return f"the install's package cache {held} is in the app's files"
+    scope = a.doc.model.stage_scope(a.stage, install.ins)
+    for name, value, cache in path_settings(dict(scope), install.args):
+        path = posixpath.normpath(posixpath.join(install.cwd, value))
+        if "$" in value or value.startswith(("~", "http:", "https:")) or not within(path, app):
+            continue
+        held = posixpath.normpath(posixpath.join(rel, posixpath.relpath(path, app)))
+        if not cache or a.ctx.holds(held) or a.ctx.exists(held):
+            return f"{name}{value} names the app's files"
+    return None
+
+
 def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | None:
     """Why production dependencies cannot come from a deps stage (None: they can)."""
     if not a.ctx.present:
@@ -616,7 +637,7 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     locked = locked_local(a.ctx, rel, PROJECT_INSTALLS[install.program].ecosystem)
     if locked:
         return f"{locked}, which the install reads from the sources"
-    config = local_package_config(a.ctx, rel, app)
+    config = local_package_config(a.ctx, rel, app) or _tree_setting(a, app, rel, install)
     if config:
         return f"{config}, which the install reads from the sources"
     if a.packages:
