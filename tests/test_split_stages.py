@@ -2140,3 +2140,25 @@ def test_npm_production_settings_still_read_as_production_only(tmp_path):
                    "RUN npm run build", 'CMD ["node", "dist/index.js"]')  # fmt: skip
         result = _run(text, tmp_path)
         assert "production dependencies only" in _messages(result), install
+
+
+def test_a_file_copied_to_an_existing_directory_without_a_slash_lands_in_it(tmp_path):
+    """Round 21 (bulk, built for real): ``WORKDIR /usr/src/app``, ``ADD package.json
+    /usr/src/app``, ``ADD package-lock.json /usr/src/app``, ``RUN npm ci``: Docker copies a
+    file into a destination that is an existing directory, slash or not, so the install read
+    the lock; read as a file named /usr/src/app, the prod-deps stage copied package.json
+    alone and its ``npm ci --omit=dev`` failed ("can only install with an existing
+    package-lock.json"). A destination a RUN may have made (``mkdir -p``) is not read."""
+    _node_app(tmp_path)
+    (tmp_path / "index.js").write_text("console.log(require('ms')(1000))\n")
+    text = _df("FROM node:18", "WORKDIR /usr/src/app", "ADD package.json /usr/src/app",
+               "ADD package-lock.json /usr/src/app", "RUN npm ci", "COPY . /usr/src/app",
+               'CMD ["node", "index.js"]')  # fmt: skip
+    output = _run(text, tmp_path).output
+    assert "COPY --from=build /usr/src/app/package.json /usr/src/app/package-lock.json ./" in (
+        output
+    )
+    made = text.replace("WORKDIR /usr/src/app\n", "RUN mkdir -p /usr/src/app\n")
+    result = _run(made, tmp_path)
+    assert "AS runtime" not in result.output
+    assert "which RUN at line 2 may make a directory" in _messages(result)

@@ -191,10 +191,17 @@ def top(path: str, base: str) -> str:
 _ARCHIVE = re.compile(r"\.(?:tar|tgz|tbz2?|txz|tzst|gz|bz2|xz|zst|lz4|Z)$|[*?\[]")
 
 
-def context_copies(model: Model, stage: Stage, dirs: dict[int, str]) -> list[ContextCopy] | None:
-    """Every COPY/ADD of the stage that reads the build context; None when one cannot be read."""
-    found = []
-    for ins in stage.of("copy", "add"):
+def context_copies(
+    model: Model, stage: Stage, dirs: dict[int, str], why: list[str] | None = None
+) -> list[ContextCopy] | None:
+    """Every COPY/ADD of the stage that reads the build context; None when one cannot be read
+    (``why`` gets the reason when msdfix has a specific one)."""
+    found: list[ContextCopy] = []
+    known = set(SYSTEM_DIRS)  # directories that exist when the next COPY runs
+    for ins in stage.instructions:
+        if ins.cmd == "workdir" or ins.cmd not in ("copy", "add"):
+            known |= _with_parents(dirs[id(ins)])
+            continue
         if ins.flag("from") is not None:
             return None
         values = instruction_values(ins)[1]
@@ -214,6 +221,34 @@ def context_copies(model: Model, stage: Stage, dirs: dict[int, str]) -> list[Con
             or any(
                 s in (".", "./") or s.endswith("/") or any(ch in s for ch in "*?[") for s in sources
             )
+            or dest in known
         )
+        made = None if into_dir else _made_by_run(stage, ins, dest)
+        if made is not None:
+            if why is not None:
+                why.append(
+                    f"{ins.cmd.upper()} at line {ins.start_line} copies to {dest}, which RUN at line "
+                    f"{made.start_line} may make a directory (the file then lands in it)"
+                )
+            return None
         found.append(ContextCopy(ins, sources, dest, into_dir))
+        known |= _with_parents(dest) if into_dir else _with_parents(posixpath.dirname(dest))
     return found
+
+
+def _with_parents(path: str) -> set[str]:
+    """``path`` and every directory above it."""
+    found = {path}
+    while path not in ("/", ""):
+        path = posixpath.dirname(path)
+        found.add(path)
+    return found
+
+
+def _made_by_run(stage: Stage, ins: Instruction, dest: str) -> Instruction | None:
+    """A RUN before ``ins`` whose ``mkdir`` names ``dest`` or a path below it (``mkdir -p
+    /app``): Docker copies a file into ``dest`` when it is an existing directory, trailing
+    slash or not (``ADD package.json /usr/src/app`` after ``WORKDIR /usr/src/app`` put
+    /usr/src/app/package.json). None: no such RUN."""
+    made = re.compile(rf"\bmkdir\b[^;&|\n]*?(?<![\w./=-]){re.escape(dest)}(?![\w.-])")
+    return next((r for r in stage.of("run") if r.start < ins.start and made.search(r.args)), None)

@@ -214,9 +214,12 @@ class Analysis:
         self.frontend_runs: list[Instruction] = []  # npm/yarn/pnpm-only RUNs of a non-node stage
         self.skip_rel: str | None = None  # context dir the runtime does not need (frontend)
         self.mixed: set[int] = set()  # RUNs mixing a frontend build with other steps
-        copies = context_copies(self.model, stage, self.dirs)
+        why: list[str] = []
+        copies = context_copies(self.model, stage, self.dirs, why)
         if copies is None:
-            raise Decline("a COPY/ADD reads a URL, another image or a variable path")
+            raise Decline(
+                why[0] if why else "a COPY/ADD reads a URL, another image or a variable path"
+            )
         self.copies: list[ContextCopy] = copies
         self._doc_words: frozenset[str] | None = None
         for ins in stage.of("run"):
