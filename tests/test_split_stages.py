@@ -2162,3 +2162,32 @@ def test_a_file_copied_to_an_existing_directory_without_a_slash_lands_in_it(tmp_
     result = _run(made, tmp_path)
     assert "AS runtime" not in result.output
     assert "which RUN at line 2 may make a directory" in _messages(result)
+
+
+def test_the_owner_or_mode_of_a_copied_directory_itself_makes_the_split_unsafe(tmp_path):
+    """Built for real (stop 39): after ``RUN useradd -ms /bin/bash app`` and ``RUN chown
+    app:app /app``, the original's /app belonged to app and the split's runtime /app to root
+    (mode 755), whether its WORKDIR or the ``COPY --from`` made it: COPY carries what is
+    inside a directory, not the directory itself. A chown the runtime repeats after the
+    copies sets it again, unless it is recursive (it would change the install's files too),
+    and a chown inside the copied tree is carried."""
+    _node_app(tmp_path)
+    (tmp_path / "index.js").write_text("console.log(require('ms')(1000))\n")
+    whole = _df("FROM node:18", "WORKDIR /app", "RUN useradd -ms /bin/bash app", "{run}",
+                "COPY package.json /app", "RUN npm install", "COPY index.js /app",
+                'CMD ["node", "index.js"]')  # fmt: skip
+    for run in ("RUN chown app:app /app", "RUN chmod 0775 .", "RUN chown -R app /"):
+        result = _run(whole.format(run=run), tmp_path)
+        assert "AS runtime" not in result.output, run
+        assert "RUN at line 4 sets the owner or mode of /" in _messages(result), run
+    parts = _df("FROM node:18", "WORKDIR /app", "RUN useradd -ms /bin/bash app", "{run}",
+                "COPY package*.json ./", "RUN npm ci", "COPY . .", 'CMD ["node", "index.js"]')  # fmt: skip
+    again = _run(parts.format(run="RUN chown app:app /app"), tmp_path).output
+    assert again.index("RUN chown app:app /app", again.index("AS runtime")) > again.index(
+        "COPY --from=build"
+    )
+    result = _run(parts.format(run="RUN chown -R app /app"), tmp_path)
+    assert "AS runtime" not in result.output
+    assert "repeated after the copies it would change the files" in _messages(result)
+    inside = _run(parts.format(run="RUN mkdir -p data && chown app data"), tmp_path)
+    assert "AS runtime" in inside.output, _messages(inside)

@@ -293,11 +293,49 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
             "runtime's WORKDIR and the directories COPY --from creates belong to root, so it "
             "may not write where it could"
         )
+    _top_metadata(a, plan, anchor)
     check_image_tools(a, plan)
     _writes_outside_copies(a, plan)
     if plan.unsafe is None:
         cmd = None if a.stage.of("entrypoint") else a.entry
         plan.unsafe = compose_override(a.ctx, cmd, plan.shell)
+
+
+OWNERSHIP = frozenset({"chown", "chmod", "chgrp"})
+
+
+def _top_metadata(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
+    """A build RUN that sets the owner or mode of a copied directory itself, or of a folder
+    above one, makes the split unsafe: ``COPY --from`` carries what is inside, but the
+    runtime's copy of that directory belongs to root with mode 755 (built: after ``RUN chown
+    app:app /app`` the original's /app belonged to app, the runtime's to root, whether its
+    WORKDIR or the COPY made it). A RUN the runtime repeats after the copies sets it again,
+    unless it is recursive: then it would also change the files the build made later."""
+    if plan.unsafe is not None:
+        return
+    copied = [plan.moves.get(p, p) for p in plan.copies if p != "/"]
+    late = _ordered_setup(a, plan, anchor)
+    for ins in a.stage.of("run"):
+        script = run_script(ins, a.doc.text)
+        for command in script.commands if script else []:
+            program, args = program_args(command)
+            if program not in OWNERSHIP:
+                continue
+            recursive = any(_has_flag(x, "R", "--recursive") for x in args)
+            if late.get(id(ins)) and not recursive:
+                continue
+            cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
+            for path in (resolve(x, cwd) for x in args if not x.startswith("-")):
+                if not any(within(c, path) for c in copied):
+                    continue
+                plan.unsafe = f"RUN at line {ins.start_line} sets the owner or mode of {path}, " + (
+                    "and repeated after the copies it would change the files the build made "
+                    "later too"
+                    if late.get(id(ins))
+                    else "which COPY --from does not carry: the runtime's copy belongs to root "
+                    "with mode 755"
+                )
+                return
 
 
 # Programs that write the paths they are given (cp/mv/ln/install: the last one).
