@@ -9,30 +9,11 @@ import pytest
 
 import msdfix.model.copies as copies
 import msdfix.transforms.slim_base.variants as variants
-from msdfix.cached import cached_property
 from msdfix.engine import Settings, _line_starts, rewrite
 from msdfix.model import BuildContext, build_model
 from msdfix.model.args import expand
 from msdfix.syntax import parse
 from msdfix.transforms.cache_mount.steps import _substitutions
-
-
-class _Counted:
-    calls = 0
-
-    @cached_property
-    def value(self) -> list[int]:
-        """A value computed once per instance."""
-        _Counted.calls += 1
-        return [1]
-
-
-def test_cached_property_computes_once_and_stores_in_the_instance() -> None:
-    item = _Counted()
-    assert item.value is item.value
-    assert _Counted.calls == 1 and item.__dict__["value"] == [1]
-    assert isinstance(_Counted.__dict__["value"], cached_property)
-    assert _Counted.value.__doc__ == "A value computed once per instance."
 
 
 def _count_stage_facts(monkeypatch: pytest.MonkeyPatch) -> list[int]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
-from msdfix.cached import cached_property
 from msdfix.fixes import Applicability, Edit, FileChange, Finding, Fix
 from msdfix.model import BuildContext, Model, build_model
 from msdfix.syntax import Dockerfile, Instruction

@@ -17,10 +17,9 @@ import re
 import sys
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
-
-from msdfix.cached import cached_property
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -18,9 +18,9 @@ import re
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
-from msdfix.cached import cached_property
 from msdfix.files import InputError, exists, read_regular
 
 DEFAULT_NAME = ".dockerignore"

@@ -7,9 +7,9 @@ context: later transforms see the exclusions before ``--write`` puts them on dis
 from __future__ import annotations
 
 import os
+from functools import cached_property
 from pathlib import Path
 
-from msdfix.cached import cached_property
 from msdfix.files import walk
 from msdfix.model.context import BuildContext, Folder, View
 from msdfix.model.dockerignore import DEFAULT_NAME, DockerIgnore, ignore_file

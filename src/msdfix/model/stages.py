@@ -6,8 +6,8 @@ import bisect
 import posixpath
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
-from msdfix.cached import cached_property
 from msdfix.model.args import expand
 from msdfix.model.base_images import DEFAULT_WORKDIRS
 from msdfix.model.image import ImageRef, parse_image

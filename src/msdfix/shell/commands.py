@@ -5,14 +5,13 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import repeat
 from typing import NamedTuple
 
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser, Tree
 
-from msdfix.cached import cached_property
 from msdfix.syntax.values import unquote
 
 OPERATORS = {"&&", "||", ";", "|", "&", "|&", ";;"}

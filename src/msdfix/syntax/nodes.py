@@ -6,9 +6,8 @@ import bisect
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import NamedTuple
-
-from msdfix.cached import cached_property
 
 WHITESPACE = " \t\v\f\r"
 _ARGS_SPACE = frozenset(WHITESPACE + "\n")

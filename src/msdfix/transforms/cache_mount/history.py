@@ -7,8 +7,8 @@ import posixpath
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
-from msdfix.cached import cached_property
 from msdfix.document import Document
 from msdfix.ecosystems.node import yarn_classic_spec, yarn_version_set
 from msdfix.ecosystems.os import APT_ARCHIVES_MOUNT

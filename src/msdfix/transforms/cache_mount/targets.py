@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import posixpath
 import re
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
-from msdfix.cached import cached_property
 from msdfix.document import Document
 from msdfix.ecosystems.accounts import Account, created_account
 from msdfix.ecosystems.base import CacheDir

@@ -5,8 +5,8 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
-from msdfix.cached import cached_property
 from msdfix.document import Document
 from msdfix.ecosystems.images import (
     MIME_TYPED_SERVING,
