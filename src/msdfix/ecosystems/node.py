@@ -1267,11 +1267,13 @@ def _setting_pattern(keys: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"(?m)^[ \t]*({names})(?:[ \t]*[:=][ \t]*|[ \t]+)[\"']?([^\"'\s]+)")
 
 
-def path_options(args: list[str]) -> list[tuple[str, str]]:
+def path_options(
+    args: list[str], keys: tuple[str, ...] = NODE_PATH_KEYS + NODE_CACHE_KEYS
+) -> list[tuple[str, str]]:
     """(option, value) of each command-line option naming a path setting (``--cache
     /app/npm-cache``, ``--cache-folder=./ycache``): npm, yarn and pnpm take every setting as
-    an option."""
-    names = {f"--{k}" for k in NODE_PATH_KEYS + NODE_CACHE_KEYS}
+    an option. ``keys``: the settings asked about (uv's ``cache-dir``)."""
+    names = {f"--{k}" for k in keys}
     found = []
     for at, arg in enumerate(args):
         option, eq, value = arg.partition("=")

@@ -154,7 +154,6 @@ def user_config(doc: Document, use: Use, source: Source, scope: dict[str, str]) 
     return None
 
 
-_PIP_CONFIG_FILES = ("pip.conf", "pip.ini")
 _CONFIG_LINE = re.compile(rf"(?:{PIP_CONFIG_LOCATION.pattern})\s*[=:]")
 # The tools whose configuration an install reads: pip's (pip, and pipenv through pip) and
 # the node managers' (.npmrc, .yarnrc: ``yarn config set`` writes ~/.yarnrc).
@@ -265,12 +264,8 @@ def _cache_in_tree(doc: Document, use: Use, source: Source, scope: dict[str, str
         return None
     variables, keys = settings
     assigned = {**env_assignments(use.command), **use.command.assignments}
-    named = []
-    for at, arg in enumerate(use.args):
-        option, eq, value = arg.partition("=")
-        if option[2:] in keys and option.startswith("--") and (eq or at + 1 < len(use.args)):
-            named.append((f"{option} ", value if eq else use.args[at + 1]))
-    named = [(n, v) for n, v in named if v.startswith("/")]  # relative: project_cache's
+    # relative: project_cache's
+    named = [(f"{o} ", v) for o, v in path_options(use.args, keys) if v.startswith("/")]
     for var in variables:
         set_to = assigned.get(var) or scope.get(var)
         named += [(f"{var}=", set_to)] if set_to else []
@@ -314,7 +309,7 @@ def _config_written(doc: Document, ins: Instruction, source: Source, family: str
         if path is not None and not outside(path, source):
             return f"{path} (set by `{program} config set` on line {ins.start_line})"
     text = ins.logical
-    pip_conf = any(n in text for n in _PIP_CONFIG_FILES) and _CONFIG_LINE.search(text)
+    pip_conf = any(n in text for n in _COPIED_CONFIGS["pip"]) and _CONFIG_LINE.search(text)
     if family == "pip" and pip_conf:
         return f"a location line {ins.start_line} writes into pip's configuration"
     return None
@@ -725,7 +720,7 @@ def _node_option_path(manager: str, args: list[str], source: Source) -> str | No
         return None
     for option, value in path_options(args):
         if option[2:] in NODE_CACHE_KEYS:
-            continue  # _node_cache's: only a folder the context holds
+            continue  # _cache_in_tree's: only a folder the context holds
         path = _config_path("node", option[2:], value)
         if path is not None and not outside(path, source):
             return f"{option} {value}"
