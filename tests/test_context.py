@@ -196,6 +196,31 @@ def test_a_context_too_large_to_list_is_unknown_not_absent(
     assert ctx.first_files and len(ctx.first_files) == 2  # verify's choice of a file to edit
 
 
+def test_a_folder_dockerignore_excludes_is_not_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BuildKit sends nothing below a directory .dockerignore excludes (no ``!`` pattern): a
+    context whose files beyond the limit all sit in such a folder is listed (the 200,000
+    files of an excluded data/ had made msdfix say the context held too many), and a build
+    whose own ignore file sends that folder still finds the context too large."""
+    monkeypatch.setattr(context, "MAX_WALK_FILES", 3)
+    (tmp_path / "data" / "raw").mkdir(parents=True)
+    for i in range(5):
+        (tmp_path / "data" / "raw" / f"f{i}").write_text("x")
+    (tmp_path / "app.py").write_text("print(1)\n")
+    (tmp_path / ".dockerignore").write_text("data\n")
+    ctx = BuildContext(tmp_path, tmp_path / "Dockerfile")
+    assert sorted(ctx.view.kept) == [".dockerignore", "app.py"]
+    (tmp_path / "Other.dockerignore").write_text("*.md\n")
+    other = BuildContext(tmp_path, tmp_path / "Other")
+    with pytest.raises(context.ContextTooLarge):
+        other.view.kept  # noqa: B018
+    (tmp_path / ".dockerignore").write_text("data\n!data/raw/f1\n")
+    again = BuildContext(tmp_path, tmp_path / "Dockerfile")
+    with pytest.raises(context.ContextTooLarge):
+        again.view.kept  # noqa: B018
+
+
 def test_an_ignore_file_with_more_patterns_than_msdfix_evaluates_is_unknown(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

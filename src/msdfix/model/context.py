@@ -73,19 +73,41 @@ class Folder:
         self.present = root is not None and root.is_dir()  # (a directory)
         self._dirs: list[str] = []
         self._skipped: list[str] = []  # directories the walk did not enter (SKIP_DIRS)
+        self.excluded: list[str] = []  # directories .dockerignore excludes, not walked (listed)
 
     @cached_property
     def listed(self) -> tuple[list[str], bool]:
         """Context-relative paths of regular files, skipping vendored dirs, at most
-        MAX_WALK_FILES of them, and whether that is all of them."""
+        MAX_WALK_FILES of them, and whether that is all of them. A folder with more is walked
+        again without the directories its ``.dockerignore`` excludes (with no ``!`` pattern
+        BuildKit sends nothing below an excluded directory), which ``excluded`` lists."""
+        found, complete = self._walk(None)
+        rules = self._root_rules() if not complete else None
+        if rules is not None:
+            self._dirs, self._skipped = [], []
+            found, complete = self._walk(rules)
+        return found, complete
+
+    def _root_rules(self) -> DockerIgnore | None:
+        """The folder's ``.dockerignore`` when it excludes whole directories (no ``!``)."""
+        try:
+            rules = DockerIgnore.read(self.root / ".dockerignore")
+        except (DockerIgnoreError, TooManyPatterns, OSError):
+            return None
+        return None if rules.has_exceptions else rules
+
+    def _walk(self, rules: DockerIgnore | None) -> tuple[list[str], bool]:
+        """One walk of the folder for ``listed``, not entering what ``rules`` exclude."""
         found: list[str] = []
         if not self.present:
             return found, True
         for dirpath, dirnames, filenames in walk(self.root):
             rel_dir = os.path.relpath(dirpath, self.root)
-            self._skipped += [
-                d if rel_dir == "." else f"{rel_dir}/{d}" for d in dirnames if d in SKIP_DIRS
-            ]
+            paths = {d: d if rel_dir == "." else f"{rel_dir}/{d}" for d in dirnames}
+            if rules is not None:
+                self.excluded += [paths[d] for d in dirnames if rules.excludes(paths[d])]
+                dirnames[:] = [d for d in dirnames if not rules.excludes(paths[d])]
+            self._skipped += [paths[d] for d in dirnames if d in SKIP_DIRS]
             dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
             if rel_dir != ".":
                 self._dirs.append(rel_dir)
@@ -176,8 +198,12 @@ class View:
 
     @cached_property
     def kept(self) -> list[str]:
-        """The folder's files that .dockerignore does not exclude, in walk order."""
-        return [f for f in self.folder.files if not self.is_ignored(f)]
+        """The folder's files that .dockerignore does not exclude, in walk order
+        (ContextTooLarge when the walk left out a directory that these rules send)."""
+        files = self.folder.files
+        if any(not self.is_ignored(d) for d in self.folder.excluded):
+            raise ContextTooLarge
+        return [f for f in files if not self.is_ignored(f)]
 
     @cached_property
     def kept_set(self) -> frozenset[str]:
