@@ -2441,6 +2441,19 @@ def test_a_command_sudo_runs_as_root_is_not_the_runs_users(command: str, note: s
         # set -e ends the script where the refresh, a list of its own, fails
         ("set -ex; apt-get update; apt-get install -y b; rm -rf /var/lib/apt/lists/*", False),
         ("set -e; apt-get update || true; apt-get install -y b", True),
+        # errexit with the refresh the last of its and-or list (sh(1)), or the shell's -e
+        ("set -e && apt-get update; apt-get install -y b; rm -rf /var/lib/apt/lists/*", False),
+        ("set -eux && apt-get update; apt-get install -y b; rm -rf /var/lib/apt/lists/*", False),
+        (
+            "set -o errexit; apt-get update; apt-get install -y b; rm -rf /var/lib/apt/lists/*",
+            False,
+        ),
+        ("bash -ec 'apt-get update; apt-get install -y b' && rm -rf /var/lib/apt/lists", False),
+        ("sh -e -c 'apt-get update; apt-get install -y b' && rm -rf /var/lib/apt/lists", False),
+        # a failing cd skips the refresh and -e ignores it; set +e turns errexit off
+        ("set -e; cd /tmp && apt-get update; apt-get install -y b", True),
+        ("set -e; set +e; apt-get update; apt-get install -y b", True),
+        ("set -- -e; apt-get update; apt-get install -y b", True),
         # a second refresh after the && chain
         (
             "apt-get update && apt-get install -y b; apt-get update && apt-get install -y c "
@@ -2466,6 +2479,31 @@ def test_a_refresh_whose_failure_the_script_ignores_reads_the_image_lists(
     assert ("target=/var/lib/apt/lists" not in first) is read, first
     if read:
         assert any("RUN at line 3 may install without refreshing it" in m for m in _fixes(text))
+
+
+@pytest.mark.parametrize(
+    "shell, read",
+    [
+        ('["/bin/bash", "-eo", "pipefail", "-c"]', False),
+        ('["/bin/bash", "-e", "-c"]', False),
+        ('["/bin/bash", "-o", "errexit", "-c"]', False),
+        ('["/bin/bash", "-o", "pipefail", "-c"]', True),
+    ],
+)
+def test_a_shell_started_with_errexit_stops_at_a_failed_refresh(shell: str, read: bool) -> None:
+    """A SHELL with -e runs each shell-form RUN with errexit on: ``apt-get update;
+    apt-get install`` ends where the refresh fails, so the lists are mounted and the trailing
+    ``; rm -rf`` dropped (built, debian:12 with empty cache mounts: ``set -e && apt-get
+    update; apt-get install hello`` and ``SHELL ["/bin/bash", "-eo", "pipefail", "-c"]``
+    installed from the mounted lists; msdfix had left the lists unmounted)."""
+    text = (
+        f"FROM debian:12-slim\nRUN apt-get update && apt-get install -y a\nSHELL {shell}\n"
+        "RUN apt-get update; apt-get install -y b; rm -rf /var/lib/apt/lists/*\n"
+    )
+    first = _run(text).split("\nRUN ")[1]
+    assert ("target=/var/lib/apt/lists" not in first) is read, first
+    last = _run(text).split("\nRUN ")[-1]
+    assert ("target=/var/lib/apt/lists" in last) is not read, last
 
 
 @pytest.mark.parametrize(

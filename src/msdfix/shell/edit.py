@@ -63,23 +63,43 @@ def word_removal(script: RunScript, command: Command, word: Word) -> tuple[int, 
     return _clean(script, start, word.end)
 
 
-def errexit(before: list[Command]) -> bool:
-    """A ``set -e`` (``-eux``, ``-o errexit``) runs before: a failing command ends the RUN."""
+def errexit(before: list[Command], on: bool = False) -> bool:
+    """Whether errexit is on after ``before`` ran in a shell that starts with it ``on`` (the
+    shell's own ``-e``): each ``set -e`` (``-eux``, ``-o errexit``) turns it on, ``set +e``
+    (``+o errexit``) off, so a failing command then ends the RUN."""
     for command in before:
-        argv = command.argv
-        if argv[:1] == ["set"] and any(
-            (a.startswith("-") and not a.startswith("--") and "e" in a) or a == "errexit"
-            for a in argv[1:]
-        ):
-            return True
-    return False
+        if command.argv[:1] == ["set"]:
+            on = errexit_option(command.argv[1:], on)
+    return on
+
+
+def errexit_option(options: list[str], on: bool = False) -> bool:
+    """Whether errexit is on after the shell options ``options`` (of ``set`` or of the shell
+    itself, up to the cluster holding ``-c``), as sh(1) reads them: ``-e``/``+e`` in a
+    cluster of single letters, ``-o errexit``/``+o errexit``; an ``o`` in a cluster takes
+    the next word (``-eo pipefail``). Reading stops at the first word that is no option."""
+    i = 0
+    while i < len(options):
+        word = options[i]
+        if len(word) < 2 or word[0] not in "-+" or word[1] in "-+":
+            break
+        if "e" in word[1:]:
+            on = word[0] == "-"
+        if "o" in word[1:]:
+            i += 1
+            if i < len(options) and options[i] == "errexit":
+                on = word[0] == "-"
+        if "c" in word[1:]:
+            break
+        i += 1
+    return on
 
 
 def command_removal(
-    script: RunScript, index: int, last: int | None = None
+    script: RunScript, index: int, last: int | None = None, *, errexit_on: bool = False
 ) -> tuple[int, int] | None:
     """Physical range that removes commands ``index``..``last`` (one command by default)
-    with their joining operator, or None."""
+    with their joining operator, or None; ``errexit_on``: the shell starts with -e."""
     commands = script.commands
     last = index if last is None else last
     group = commands[index : last + 1]
@@ -99,7 +119,7 @@ def command_removal(
         if len(commands) == len(group):
             return None
         return _clean(script, line_start, line_end) if line_end > line_start else None
-    if following is None and command.op_before == ";" and not errexit(commands[:index]):
+    if following is None and command.op_before == ";" and not errexit(commands[:index], errexit_on):
         return None  # `A; rm -rf lists` exits 0 where A fails: the RUN's status would change
     if command.op_before in _JOINERS:
         start = text.rfind(command.op_before, 0, command.start)

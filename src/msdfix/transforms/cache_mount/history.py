@@ -17,6 +17,7 @@ from msdfix.model.args import expand
 from msdfix.model.base_images import ROOT, known_clean
 from msdfix.model.paths import within
 from msdfix.shell.classify import program_args
+from msdfix.shell.edit import errexit_option
 from msdfix.shell.script import RunScript, run_script
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
@@ -127,8 +128,25 @@ class History:
             script = self.script(ins)
             switch = self.yarn_switch(ins)
             berry = self.berry or switch is not None and not yarn_classic_spec(switch[1])
-            self._steps[key] = None if script is None else run_steps(script, berry)
+            errexit_on = self.shell_errexit(ins)
+            self._steps[key] = None if script is None else run_steps(script, berry, errexit_on)
         return self._steps[key]
+
+    def shell_errexit(self, ins: Instruction) -> bool:
+        """Whether the SHELL a shell-form RUN runs under (the last one before it in its lineage)
+        starts with -e (``SHELL ["/bin/bash", "-eo", "pipefail", "-c"]``); not for an exec
+        form or a heredoc (its own shebang may name another shell)."""
+        stage = self.stage_of.get(id(ins))
+        if stage is None or ins.heredocs or ins.json_args() is not None:
+            return False
+        shells = [
+            i
+            for ancestor in stage.lineage
+            for i in ancestor.instructions
+            if i.cmd == "shell" and (ancestor is not stage or i.start < ins.start)
+        ]
+        argv = shells[-1].json_args() if shells else None
+        return bool(argv) and errexit_option(argv[1:])
 
     def yarn_switch(self, ins: Instruction) -> tuple[Instruction, str] | None:
         """The last RUN of the lineage, up to ``ins`` itself, that sets the yarn version later

@@ -791,7 +791,8 @@ class _Planner:
                 plan.edits.append(Edit(*span, ""))
                 removed.append(word.value)
         for first, last in _runs(sorted(whole)):
-            span = command_removal(self.script, first, last)
+            errexit_on = self.history.shell_errexit(self.ins)
+            span = command_removal(self.script, first, last, errexit_on=errexit_on)
             if span is None:
                 return whole[first], (
                     f"the RUN deletes {whole[first]}, which the mount replaces, "

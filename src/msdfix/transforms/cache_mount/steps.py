@@ -22,7 +22,7 @@ from msdfix.shell.classify import (
     wrappers,
 )
 from msdfix.shell.commands import Command, parse_commands, substituted_commands, surely_runs
-from msdfix.shell.edit import errexit
+from msdfix.shell.edit import errexit, errexit_option
 from msdfix.shell.script import RunScript
 from msdfix.transforms.cache_mount.targets import Resolver
 
@@ -381,23 +381,26 @@ def created_dirs(step: Step, resolver: Resolver, targets: list[str]) -> list[str
 
 
 _KEPT = 128  # a file's RUNs, re-read on each pass (more slows the whole run: memory)
-_cache: OrderedDict[tuple[str, tuple[tuple[str, ...], ...], bool], list[Step]] = OrderedDict()
+_cache: OrderedDict[tuple[str, tuple[tuple[str, ...], ...], bool, bool], list[Step]] = (
+    OrderedDict()
+)
 
 
-def run_steps(script: RunScript, berry: bool) -> list[Step]:
-    """Every command of the RUN (``sh -c`` scripts inlined), classified in execution order.
+def run_steps(script: RunScript, berry: bool, errexit_on: bool = False) -> list[Step]:
+    """Every command of the RUN (``sh -c`` scripts inlined), classified in execution order;
+    ``errexit_on``: the shell runs the script with ``-e`` (``SHELL ["/bin/bash", "-e", "-c"]``).
 
     The steps depend only on the commands (parsed from the script's text, or an exec form's
     argv when there is no text), so each script is classified once; callers must not change
     the list.
     """
     argv = () if script.text else tuple(tuple(c.argv) for c in script.commands)
-    key = (script.text, argv, berry)
+    key = (script.text, argv, berry, errexit_on)
     steps = _cache.get(key)
     if steps is not None:
         _cache.move_to_end(key)
         return steps
-    steps = _steps(script.commands, berry, inlined=False, outer_conditional=False, depth=3)
+    steps = _steps(script.commands, berry, False, False, 3, errexit_on)
     _cache[key] = steps
     if len(_cache) > _KEPT:
         _cache.popitem(last=False)  # the least recently used
@@ -405,7 +408,12 @@ def run_steps(script: RunScript, berry: bool) -> list[Step]:
 
 
 def _steps(
-    commands: list[Command], berry: bool, inlined: bool, outer_conditional: bool, depth: int
+    commands: list[Command],
+    berry: bool,
+    inlined: bool,
+    outer_conditional: bool,
+    depth: int,
+    errexit_on: bool,
 ) -> list[Step]:
     steps: list[Step] = []
     calls = {id(c.command): c for c in tool_calls(commands, berry)}
@@ -414,7 +422,7 @@ def _steps(
         script = inline_script(command) if depth > 0 else None
         if script is not None:
             inner = parse_commands(script)
-            steps += _steps(inner, berry, True, conditional, depth - 1)
+            steps += _steps(inner, berry, True, conditional, depth - 1, _shell_errexit(command))
             continue
         program, args = program_args(command)
         if _other_root(command, program, args):  # its caches are not this container's
@@ -423,16 +431,26 @@ def _steps(
             continue
         call = calls.get(id(command))
         steps.append(_step(command, program, tuple(args), inlined, conditional, call))
-    return [_unguarded_refresh(s, steps, commands) for s in steps]
+    return [_unguarded_refresh(s, steps, commands, errexit_on) for s in steps]
 
 
-def _unguarded_refresh(step: Step, steps: list[Step], commands: list[Command]) -> Step:
+def _shell_errexit(command: Command) -> bool:
+    """Whether ``sh -c`` (``bash -ec``, ``busybox sh -e -c``) starts its script with -e."""
+    program, args = program_args(command)
+    return errexit_option(args[1:] if program == "busybox" else args)
+
+
+def _unguarded_refresh(
+    step: Step, steps: list[Step], commands: list[Command], errexit_on: bool
+) -> Step:
     """A refresh whose failure does not stop the index step after it (``apt-get update ||
     true; apt-get install``, ``apt-get update; apt-get install`` without ``set -e``) may leave
     the lists as they were, which the install then reads (apt: "Some index files failed to
     download. They have been ignored, or old ones used instead"): it counts as a refresh that
-    may not run. ``&&`` up to the reader, or ``set -e`` before a refresh that is a list of its
-    own (sh(1): -e does not end the script for a command an and-or list goes on from), stops it.
+    may not run. ``&&`` up to the reader, or errexit (``set -e`` before, the shell's ``-e``)
+    with the refresh the last command of its and-or list (``set -e && apt-get update;
+    apt-get install``; sh(1): -e is ignored for "any command of an AND-OR list other than the
+    last"), stops it.
     """
     at = next((i for i, c in enumerate(commands) if c is step.command), None)
     if not step.refresh or step.conditional or at is None:
@@ -440,7 +458,7 @@ def _unguarded_refresh(step: Step, steps: list[Step], commands: list[Command]) -
     readers = {id(s.command) for s in steps if s.refresh or s.reads_index or s.unknown}
     if not any(id(c) in readers for c in commands[at + 1 :]):
         return step  # nothing after it reads the index
-    alone, entered = step.command.op_before in (None, ";"), False
+    alone, entered = _last_of_list(commands, at), False
     for i, command in enumerate(commands[at + 1 :]):
         # after ``&&``: a pipeline's later commands, a group's or an if's inner ones
         within = i > 0 and (command.op_before == "|" or (entered and command.nested))
@@ -449,10 +467,22 @@ def _unguarded_refresh(step: Step, steps: list[Step], commands: list[Command]) -
                 return step
             alone, entered = False, entered or command.op_before == "&&"
             continue
-        if command.op_before in (None, ";") and alone and errexit(commands[:at]):
+        if command.op_before in (None, ";") and alone and errexit(commands[:at], errexit_on):
             return step  # set -e: its failure ends the RUN
         break
     return step._replace(conditional=True, unguarded=True)
+
+
+def _last_of_list(commands: list[Command], at: int) -> bool:
+    """The command at ``at`` starts its and-or list, or follows only ``set`` commands joined
+    by ``&&`` (``set -e && apt-get update``): errexit then ends the RUN where it fails. After
+    any other command (``cd /x && apt-get update``) a failure before it skips it, and -e
+    ignores that failure (not the last of the list)."""
+    while commands[at].op_before == "&&":
+        at -= 1
+        if commands[at].nested or commands[at].argv[:1] != ["set"]:
+            return False
+    return commands[at].op_before in (None, ";")
 
 
 _OPAQUE = (None, False, False, True, None)  # no call, refresh or index read; unknown; no cleaner
