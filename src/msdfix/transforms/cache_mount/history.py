@@ -146,7 +146,7 @@ class History:
             if i.cmd == "shell" and (ancestor is not stage or i.start < ins.start)
         ]
         argv = shells[-1].json_args() if shells else None
-        return bool(argv) and errexit_option(argv[1:])
+        return argv is not None and errexit_option(argv[1:])
 
     def yarn_switch(self, ins: Instruction) -> tuple[Instruction, str] | None:
         """The last RUN of the lineage, up to ``ins`` itself, that sets the yarn version later

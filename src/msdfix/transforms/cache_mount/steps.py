@@ -381,9 +381,7 @@ def created_dirs(step: Step, resolver: Resolver, targets: list[str]) -> list[str
 
 
 _KEPT = 128  # a file's RUNs, re-read on each pass (more slows the whole run: memory)
-_cache: OrderedDict[tuple[str, tuple[tuple[str, ...], ...], bool, bool], list[Step]] = (
-    OrderedDict()
-)
+_cache: OrderedDict[tuple[str, tuple[tuple[str, ...], ...], bool, bool], list[Step]] = OrderedDict()
 
 
 def run_steps(script: RunScript, berry: bool, errexit_on: bool = False) -> list[Step]:
