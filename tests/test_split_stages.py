@@ -2142,6 +2142,61 @@ def test_npm_production_settings_still_read_as_production_only(tmp_path):
         assert "production dependencies only" in _messages(result), install
 
 
+@pytest.mark.parametrize(
+    "npmrc, env, copy, expected",
+    [
+        # include=dev in the project's .npmrc wins over NODE_ENV=production (and --omit=dev)
+        ("include=dev\n", "NODE_ENV=production", "package*.json .npmrc", "--include=prod"),
+        ("production=false\n", "NODE_ENV=production", "package*.json .npmrc", "--production"),
+        ("omit=dev\n", "NODE_ENV=development", "package*.json .npmrc", "only"),
+        # an .npmrc the COPY brings after the install was not read by it
+        ("include=dev\n", "NODE_ENV=production", "package*.json", "only"),
+        ("", "npm_config_production=false NODE_ENV=production", "package*.json", "--production"),
+        ("", "npm_config_omit= NODE_ENV=production", "package*.json", "only"),  # empty: unset
+        # no command-line setting overrides a deprecated also=dev: no deps stage
+        ("also=dev\n", "NODE_ENV=production", "package*.json .npmrc", "whatever the command"),
+    ],
+)
+def test_npm_configuration_files_decide_the_dev_dependencies(
+    tmp_path: Path, npmrc: str, env: str, copy: str, expected: str
+) -> None:
+    """npm 10 reads omit/include/production/also from the project's .npmrc and
+    ``npm_config_*`` variables below the command line (@npmcli/config; ``include`` wins
+    over ``omit``). Built with npm 10.8.2 (NODE_ENV=production, ``include=dev`` in the
+    .npmrc the build copies before ``npm ci``): the build installed typescript, and the
+    split said "the build installs production dependencies only" and copied it into the
+    runtime; its prod-deps ``npm ci --omit=dev`` read the same .npmrc and kept it too, so
+    ``--include=prod`` on the command line replaces the file's setting."""
+    for name, body in _NPM_APP.items():
+        (tmp_path / name).write_text(body)
+    if npmrc:
+        (tmp_path / ".npmrc").write_text(npmrc)
+    text = _df("FROM node:18", f"ENV {env}", "WORKDIR /app", f"COPY {copy} ./", "RUN npm ci",
+               "COPY . .", "RUN npm run build", 'CMD ["node", "dist/index.js"]')  # fmt: skip
+    result = _run(text, tmp_path)
+    messages = _messages(result)
+    if expected == "only":
+        assert "production dependencies only" in messages, messages
+    elif expected.startswith("--"):
+        assert "production dependencies only" not in messages, messages
+        assert f"RUN npm ci --omit=dev {expected}" in _deps_stage_of(result.output)
+    else:
+        assert expected in messages and "prod-deps" not in result.output, messages
+
+
+def test_npm_config_set_of_a_dev_setting_before_the_install_is_unknown(tmp_path: Path) -> None:
+    """``npm config set include dev`` writes the ~/.npmrc the install reads: what it installs
+    is unknown, so no deps stage (its reason printed) and no "production only"."""
+    for name, body in _NPM_APP.items():
+        (tmp_path / name).write_text(body)
+    text = _df("FROM node:18", "ENV NODE_ENV=production", "WORKDIR /app",
+               "RUN npm config set include dev", "COPY package*.json ./", "RUN npm ci",
+               "COPY . .", "RUN npm run build", 'CMD ["node", "dist/index.js"]')  # fmt: skip
+    messages = _messages(_run(text, tmp_path))
+    assert "RUN at line 4 sets npm's include" in messages, messages
+    assert "production dependencies only" not in messages
+
+
 def test_a_file_copied_to_an_existing_directory_without_a_slash_lands_in_it(tmp_path):
     """Round 21 (bulk, built for real): ``WORKDIR /usr/src/app``, ``ADD package.json
     /usr/src/app``, ``ADD package-lock.json /usr/src/app``, ``RUN npm ci``: Docker copies a

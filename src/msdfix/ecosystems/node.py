@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -250,52 +250,119 @@ _NPM_DEV_SETTINGS = {
 }  # fmt: skip
 
 
-def _npm_settings(args: list[str]) -> dict[str, list[str]]:
-    """The dev-deciding settings ``args`` give, as npm's option parser (nopt) reads them:
-    ``--key=value``, ``--key value``, ``--no-key``, a boolean's ``true``/``false`` after it;
-    an array setting given twice keeps both values."""
-    found: dict[str, list[str]] = {}
+# npm's settings msdfix reads from a command line (the dev-deciding ones and
+# legacy-peer-deps), by the same rule.
+_NPM_OPTIONS = {**_NPM_DEV_SETTINGS, "legacy-peer-deps": False}
+# One npm configuration source: setting -> its values (a list setting may hold several).
+NpmSettings = Mapping[str, list[str]]
+
+
+@dataclass(frozen=True)
+class NpmOption:
+    """One setting on an npm command line: its name, its value (``true``/``false`` for a
+    boolean) and the words it takes, ``args[start:end]``."""
+
+    key: str
+    value: str
+    start: int
+    end: int
+
+
+def npm_options(args: list[str]) -> list[NpmOption]:
+    """The settings of ``_NPM_OPTIONS`` that ``args`` give, as npm's option parser (nopt)
+    reads them: ``--key=value``, ``--key value``, ``--no-key``, a boolean's ``true``/``false``
+    after it; a list setting given twice gives two options. The one reader of npm's command
+    line: what the install does and the production command's edits both come from it."""
+    found: list[NpmOption] = []
     i = 0
     while i < len(args):
-        arg = args[i]
+        start, arg = i, args[i]
         i += 1
         if not arg.startswith("--"):
             continue
         key, eq, value = arg[2:].partition("=")
-        negated = not eq and key.startswith("no-") and key[3:] in _NPM_DEV_SETTINGS
+        negated = not eq and key.startswith("no-") and key[3:] in _NPM_OPTIONS
         key = key[3:] if negated else key
-        if key not in _NPM_DEV_SETTINGS:
+        if key not in _NPM_OPTIONS:
             continue
         if negated:
             value = "false"
-        elif not eq and _NPM_DEV_SETTINGS[key]:
+        elif not eq and _NPM_OPTIONS[key]:
             value = args[i] if i < len(args) and not args[i].startswith("-") else ""
             i += 1 if value else 0
         elif not eq:
             value = "true"
             if i < len(args) and args[i] in ("true", "false"):
                 value, i = args[i], i + 1
-        found.setdefault(key, []).append(value)
+        found.append(NpmOption(key, value, start, i))
     return found
 
 
-def npm_installs_dev(args: list[str], env: Mapping[str, str]) -> bool:
-    """Whether ``npm install``/``npm ci`` with ``args`` installs the dev dependencies, as npm
-    7 to 10 work it out (``buildOmitList``): the command line over ``npm_config_*`` variables
-    over the default, ``omit`` defaulting to dev only where NODE_ENV is production (so
-    ``--omit=optional`` brings dev back), ``--production``/``--only=prod`` adding dev to it,
-    ``--production=false``, ``--also=dev`` and ``--dev`` to ``include``, and ``include``
-    winning over ``omit`` (checked with npm 10.8.2: ``--also=dev``, ``--include dev``,
-    ``--no-production`` and ``--omit=optional`` under NODE_ENV=production install them)."""
-    cli = _npm_settings(args)
-    variables = {k.lower(): v for k, v in env.items() if k.lower().startswith("npm_config_")}
+def _npm_settings(args: list[str]) -> dict[str, list[str]]:
+    """The settings ``args`` give (``npm_options``), each with its values in order."""
+    found: dict[str, list[str]] = {}
+    for option in npm_options(args):
+        found.setdefault(option.key, []).append(option.value)
+    return found
+
+
+def npmrc_settings(text: str) -> dict[str, list[str]]:
+    """The settings of an npmrc file, as npm's ini parser reads them: ``key=value`` (the
+    last one wins), ``key[]=value`` adding to a list, a bare ``key`` meaning true, quotes
+    around a value removed, ``;``/``#`` lines and ``[section]`` headers skipped."""
+    found: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line[0] in ";#[":
+            continue
+        key, eq, value = line.partition("=")
+        key, value = key.strip(), value.strip() if eq else "true"
+        if len(value) > 1 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        if key.endswith("[]"):
+            found.setdefault(key[:-2], []).append(value)
+        else:
+            found[key] = [value]
+    return found
+
+
+def _npm_env(env: Mapping[str, str]) -> dict[str, list[str]]:
+    """The settings ``npm_config_*`` variables give (any case; ``_`` read as ``-``; an empty
+    value is skipped, as @npmcli/config's loadEnv skips it)."""
+    return {
+        key[11:].lower().replace("_", "-"): [value]
+        for key, value in env.items()
+        if key.lower().startswith("npm_config_") and value != ""
+    }
+
+
+def npm_setting(
+    args: list[str], env: Mapping[str, str], files: Sequence[NpmSettings] = ()
+) -> Callable[[str], list[str] | None]:
+    """npm's value of a setting: the command line over ``npm_config_*`` variables over the
+    configuration ``files`` (the project's .npmrc, the user's, the global one, in that
+    order), each replacing the lower ones whole (npm 10's @npmcli/config); None: unset."""
+    layers = [_npm_settings(args), _npm_env(env), *files]
 
     def setting(key: str) -> list[str] | None:
-        if key in cli:
-            return cli[key]
-        value = variables.get(f"npm_config_{key}")
-        return None if value is None else [value]
+        return next((layer[key] for layer in layers if key in layer), None)
 
+    return setting
+
+
+def npm_installs_dev(
+    args: list[str], env: Mapping[str, str], files: Sequence[NpmSettings] = ()
+) -> bool:
+    """Whether ``npm install``/``npm ci`` with ``args`` installs the dev dependencies, as npm
+    7 to 10 work it out (``buildOmitList``): the command line over ``npm_config_*`` variables
+    over the .npmrc files (``npm_setting``) over the default, ``omit`` defaulting to dev
+    only where NODE_ENV is production (so ``--omit=optional`` brings dev back),
+    ``--production``/``--only=prod`` adding dev to it, ``--production=false``,
+    ``--also=dev`` and ``--dev`` to ``include``, and ``include`` winning over ``omit``
+    (checked with npm 10.8.2: ``--also=dev``, ``--include dev``, ``--no-production`` and
+    ``--omit=optional`` under NODE_ENV=production install them; so does ``include=dev`` in
+    the project's .npmrc, and ``omit=dev`` there leaves them out)."""
+    setting = npm_setting(args, env, files)
     default = ["dev"] if env.get("NODE_ENV") == "production" else []
     omit = list(setting("omit") or default)
     include = list(setting("include") or [])
@@ -309,22 +376,51 @@ def npm_installs_dev(args: list[str], env: Mapping[str, str]) -> bool:
     return "dev" not in omit or "dev" in include
 
 
+def npm_legacy_peer_deps(
+    args: list[str], env: Mapping[str, str], files: Sequence[NpmSettings] = ()
+) -> bool:
+    """Whether npm runs with legacy-peer-deps (peer dependencies not installed): the command
+    line's ``--legacy-peer-deps`` (``=false``, ``--no-legacy-peer-deps``), then
+    ``npm_config_legacy_peer_deps``, then the .npmrc files, as ``npm_setting`` layers them."""
+    value = npm_setting(args, env, files)("legacy-peer-deps")
+    return value is not None and value[-1].lower() == "true"
+
+
 def _without_dev_settings(args: list[str]) -> list[str]:
     """``args`` without the settings that may bring the dev dependencies back, and their
     values (``--omit`` stays: ``--omit=optional`` and the ``--omit=dev`` added make a list)."""
-    kept: list[str] = []
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        i += 1
-        key, eq, _ = arg[2:].partition("=") if arg.startswith("--") else ("", "", "")
-        key = key[3:] if key.startswith("no-") and key[3:] in _NPM_DEV_SETTINGS else key
-        if key not in _NPM_DEV_SETTINGS or key == "omit":
-            kept.append(arg)
-        elif not eq and i < len(args) and not args[i].startswith("-"):
-            takes = _NPM_DEV_SETTINGS[key] or args[i] in ("true", "false")
-            i += 1 if takes and not arg.startswith("--no-") else 0
-    return kept
+    dropped = {
+        i
+        for option in npm_options(args)
+        if option.key in _NPM_DEV_SETTINGS and option.key != "omit"
+        for i in range(option.start, option.end)
+    }
+    return [arg for i, arg in enumerate(args) if i not in dropped]
+
+
+def npm_production_args(
+    args: list[str],
+    node_major: int | None,
+    env: Mapping[str, str],
+    files: Sequence[NpmSettings] = (),
+) -> list[str]:
+    """``args`` of ``npm ci``/``npm install`` with the dev dependencies left out: every
+    command-line setting that may bring them back dropped, npm's own flag added
+    (``--production`` before npm 7, the image's Node before 16), and an ``include`` or
+    ``production=false`` that the environment or an .npmrc sets replaced from the command
+    line (a setting there replaces theirs: ``--include=prod``, ``--production``). A
+    deprecated ``also``/``dev`` there still brings them back: check ``npm_installs_dev``."""
+    args = _without_dev_settings(args)
+    if npm_installs_dev(args, {}):
+        args.append("--omit=dev" if node_major is None or node_major >= 16 else "--production")
+    lower = npm_setting([], env, files)
+    include = lower("include")
+    if include is not None and "dev" in include:
+        args += [f"--include={v}" for v in include if v != "dev"] or ["--include=prod"]
+    production = lower("production")
+    if production is not None and production[-1].lower() == "false":
+        args.append("--production")
+    return args
 
 
 # Words of a global install that only sets up a package manager (npm i -g pnpm).
@@ -719,18 +815,21 @@ def _yarn_lock_problem(
 
 
 def production_install(
-    program: str, args: list[str], node_major: int | None, yarn_lock: str
+    program: str,
+    args: list[str],
+    node_major: int | None,
+    yarn_lock: str,
+    env: Mapping[str, str] | None = None,
+    files: Sequence[NpmSettings] = (),
 ) -> str:
     """The install command ``program args`` with the dev dependencies left out.
 
     ``node_major`` is the image's Node major (npm before 16 spells it ``--production``);
-    ``yarn_lock`` the text of the context's yarn.lock (a Berry lock needs workspaces focus).
+    ``yarn_lock`` the text of the context's yarn.lock (a Berry lock needs workspaces focus);
+    ``env`` and ``files`` npm's variables and .npmrc settings (``npm_production_args``).
     """
     if program == "npm":  # every setting on dev dependencies out, then npm's own flag
-        args = _without_dev_settings(args)
-        if npm_installs_dev(args, {}):
-            args.append("--omit=dev" if node_major is None or node_major >= 16 else "--production")
-        return " ".join([program, *args])
+        return " ".join([program, *npm_production_args(args, node_major, env or {}, files)])
     args = [x for x in args if x not in DEV_FLAGS and not x.startswith("--include=")]
     if args and set(args) & PROD_FLAGS:
         pass

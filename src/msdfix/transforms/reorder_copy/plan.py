@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from msdfix.document import Document
@@ -19,8 +20,10 @@ from msdfix.ecosystems.node import (
     local_package_config,
     locked_local,
     npm_keeps_v1_lock,
+    npm_legacy_peer_deps,
     npm_lock_reformatted,
     npm_lock_unlocked,
+    npmrc_settings,
     patched_dependencies,
     project_cache,
     read_dependencies,
@@ -321,7 +324,9 @@ def _node(
     if hooks and not ignore:
         plan.unsafe.append(f"the install runs {', '.join(hooks)}, which may read the sources")
     try:
-        stale = _stale_lock(ctx, base, package, use, _npm_keeps_v1(stage, anchor))
+        scope = doc.model.stage_scope(stage, anchor)
+        env = {**{k: v for k, v in scope.items() if v is not None}, **use.command.assignments}
+        stale = _stale_lock(ctx, base, package, use, _npm_keeps_v1(stage, anchor), env)
     except Unreadable as exc:  # unread is not "in step"
         stale = None
         plan.unsafe.append(_UNREAD_LOCK.format(exc=exc))
@@ -371,7 +376,12 @@ def _npm_keeps_v1(stage: Stage, anchor: Instruction) -> bool:
 
 
 def _stale_lock(
-    ctx: BuildContext, base: str, package: dict[str, Any], use: Use, keeps_v1: bool
+    ctx: BuildContext,
+    base: str,
+    package: dict[str, Any],
+    use: Use,
+    keeps_v1: bool,
+    env: Mapping[str, str],
 ) -> str | None:
     """The lock file an install that is not frozen must rewrite, so that the context's copy,
     which the moved full COPY brings back over it, is stale: yarn Berry's yarn.lock empty or
@@ -413,7 +423,7 @@ def _stale_lock(
     for key in _NPM_ROOT_FIELDS:  # and these into the root entry
         if _npm_root_field(package, key) != _npm_root_field(root, key):
             return f"package-lock.json (its root {key} is not package.json's)"
-    missing = npm_lock_unlocked(data["packages"], not _legacy_peers(ctx, base, use))
+    missing = npm_lock_unlocked(data["packages"], not _legacy_peers(ctx, base, use, env))
     if missing is not None:
         return f"package-lock.json (it holds no entry for {missing}, which npm adds)"
     manifest = ctx.read_known(posixpath.join(base, "package.json"), MAX_SCANNED_BYTES)
@@ -422,17 +432,16 @@ def _stale_lock(
     return None
 
 
-def _legacy_peers(ctx: BuildContext, base: str, use: Use) -> bool:
-    """Whether the install skips peer dependencies: ``--legacy-peer-deps``
-    on its command line or ``legacy-peer-deps`` in the project's .npmrc (other places npm
-    reads it from are not looked at: the peers are then counted, which only declines)."""
-    if "--legacy-peer-deps" in use.args:
-        return True
+def _legacy_peers(ctx: BuildContext, base: str, use: Use, env: Mapping[str, str]) -> bool:
+    """Whether the install skips peer dependencies: legacy-peer-deps as npm reads it
+    (``npm_legacy_peer_deps``), from its command line (``--legacy-peer-deps``, ``=false``),
+    the stage's ``npm_config_legacy_peer_deps`` or the project's .npmrc (a user's or global
+    npmrc is not looked at: the peers are then counted, which only declines)."""
     try:
         npmrc = ctx.read_known(posixpath.join(base, ".npmrc")) or ""
     except Unreadable:
-        return False
-    return re.search(r"(?m)^[^\S\n]*legacy-peer-deps[^\S\n]*(?:=[^\S\n]*true|$)", npmrc) is not None
+        npmrc = ""
+    return npm_legacy_peer_deps(use.args, env, [npmrc_settings(npmrc)])
 
 
 # package.json fields npm 10 copies into the lock's root entry (arborist's pkgMetaKeys; built:

@@ -43,6 +43,8 @@ from msdfix.ecosystems.node import (
     modules_elsewhere,
     node_options_files,
     npm_installs_dev,
+    npm_production_args,
+    npmrc_settings,
     patched_dependencies,
     path_settings,
     plug_n_play,
@@ -464,14 +466,56 @@ def _package_dir(a: Analysis, app: str) -> str | None:
 
 def _production_only(a: Analysis, call: Call) -> bool:
     """The install leaves out dev dependencies (flag, or NODE_ENV=production without
-    ``--include=dev``): node_modules is already what the runtime needs."""
+    ``--include=dev``, npm's variables and .npmrc files read as npm reads them):
+    node_modules is already what the runtime needs."""
     env = {**a.scope(call.ins), **call.command.assignments}
     if call.program == "npm":
-        return not npm_installs_dev(call.args, env)
+        files = _npm_files(a, call)
+        return not isinstance(files, str) and not npm_installs_dev(call.args, env, files)
     args = set(call.args)
     if args & DEV_FLAGS or any(x.startswith("--include=") for x in args):
         return False
     return bool(args & PROD_FLAGS) or env.get("NODE_ENV") == "production"
+
+
+# npm's settings that decide the dev dependencies, as ``npm config set`` names them.
+_NPM_DEV_KEYS = frozenset({"omit", "include", "only", "also", "production", "dev"})
+
+
+def _npm_files(a: Analysis, call: Call) -> list[dict[str, list[str]]] | str:
+    """The .npmrc settings an npm install reads below its command line and variables,
+    highest first (npm 10's @npmcli/config): the project's ``.npmrc`` in its directory, the
+    user's (``$HOME/.npmrc`` or NPM_CONFIG_USERCONFIG) and the global one
+    (``/usr/local/etc/npmrc``, the node image's prefix, or NPM_CONFIG_GLOBALCONFIG), each
+    where a COPY before the install put a context file. A reason (str) when one cannot be
+    read, or a RUN before it sets a dev-deciding setting with ``npm config set``."""
+    env = {k.lower(): v for k, v in {**a.scope(call.ins), **call.command.assignments}.items()}
+    home = env.get("home", "/root")
+    targets = [
+        resolve(".npmrc", call.cwd),
+        env.get("npm_config_userconfig", posixpath.join(home, ".npmrc")),
+        env.get("npm_config_globalconfig", "/usr/local/etc/npmrc"),
+    ]
+    found: dict[str, str] = {}
+    for copy in (c for c in a.copies if c.ins.start < call.ins.start):
+        for source, dest in copy.context_files(a.ctx):
+            if dest in targets:
+                found[dest] = source  # a later COPY replaces the file
+    files = []
+    for target in (t for t in targets if t in found):
+        try:
+            files.append(npmrc_settings(a.ctx.read_known(found[target]) or ""))
+        except Unreadable as exc:
+            return f"{exc}, so which dependencies npm installs is unknown"
+    for other in a.calls:
+        keys = [x.split("=")[0] for x in other.args if x.split("=")[0] in _NPM_DEV_KEYS]
+        if other.ins.start < call.ins.start and other.program == "npm" and keys:
+            if other.sub in ("config", "set"):
+                return (
+                    f"RUN at line {other.ins.start_line} sets npm's {keys[0]}, so which "
+                    "dependencies npm installs is unknown"
+                )
+    return files
 
 
 def _corepack_tools(a: Analysis) -> str | None:
@@ -631,6 +675,9 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     legacy = _legacy_peer_gap(a, rel, install)
     if legacy:
         return legacy
+    dev_back = _npm_dev_back(a, install) if install.program == "npm" else None
+    if dev_back:
+        return dev_back
     local = _local_specifier(a.ctx, rel, package)
     if local:
         return f"package.json names {local}, which the install reads from the sources"
@@ -1025,12 +1072,30 @@ RELATIVE_IMPORT = re.compile(
 def _prod_command(a: Analysis, call: Call) -> str:
     """The original install command with production-only flags."""
     major = re.match(r"\d+", a.stage.image.tag or "")
+    files = _npm_files(a, call) if call.program == "npm" else []
     return production_install(
         call.program,
         call.args,
         int(major.group(0)) if major else None,
         a.ctx.read_text("yarn.lock") or "",
+        a.scope(call.ins),  # what the deps stage replays (not the command's assignments)
+        [] if isinstance(files, str) else files,
     )
+
+
+def _npm_dev_back(a: Analysis, install: Call) -> str | None:
+    """Why the deps stage's ``npm ci --omit=dev`` may still install the dev dependencies:
+    a configuration msdfix cannot read, or one the command line cannot override (a
+    deprecated ``also=dev``/``dev=true`` in an .npmrc)."""
+    files = _npm_files(a, install)
+    if isinstance(files, str):
+        return files
+    env = a.scope(install.ins)  # the deps stage's install runs without the assignments
+    major = re.match(r"\d+", a.stage.image.tag or "")
+    args = npm_production_args(install.args, int(major.group(0)) if major else None, env, files)
+    if npm_installs_dev(args, env, files):
+        return "npm's configuration brings the dev dependencies back whatever the command says"
+    return None
 
 
 def _modules_first(a: Analysis, plan: Plan, app: str, installs: list[Call]) -> None:
