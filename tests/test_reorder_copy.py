@@ -2101,6 +2101,48 @@ def test_a_package_lock_without_a_peer_npm_installs_is_stale(
     assert safe or any("it holds no entry for ajv" in m for m in explained), explained
 
 
+@pytest.mark.parametrize(
+    ("npmrc", "env", "install", "safe"),
+    [
+        ("", "ENV npm_config_legacy_peer_deps=true\n", "npm install", True),
+        ("", "ENV NPM_CONFIG_LEGACY_PEER_DEPS=true\n", "npm install", True),
+        ("", "", "npm_config_legacy_peer_deps=true npm install", True),
+        ("", "", "npm install --legacy-peer-deps=true", True),
+        ("legacy-peer-deps\n", "", "npm install", True),  # a bare key is true (ini)
+        # the command line and the variables win over the .npmrc: npm then adds the peer
+        ("legacy-peer-deps=true\n", "", "npm install --legacy-peer-deps=false", False),
+        ("legacy-peer-deps=true\n", "", "npm install --no-legacy-peer-deps", False),
+        (
+            "legacy-peer-deps=true\n",
+            "ENV npm_config_legacy_peer_deps=false\n",
+            "npm install",
+            False,
+        ),
+    ],
+)
+def test_legacy_peer_deps_is_read_where_npm_reads_it(
+    tmp_path: Path, npmrc: str, env: str, install: str, safe: bool
+) -> None:
+    """npm 10 takes legacy-peer-deps from the command line, then ``npm_config_*`` variables
+    (any case), then the project's .npmrc (@npmcli/config). With it off npm adds the peer
+    the lock lacks and rewrites the lock, which the moved full COPY would put back stale;
+    msdfix had read only ``--legacy-peer-deps`` as written and the .npmrc, so
+    ``--legacy-peer-deps=false`` or ``npm_config_legacy_peer_deps=false`` over an .npmrc
+    saying true kept the lock as in step."""
+    package = {"name": "a", "version": "1.0.0", "dependencies": {"ajv-keywords": "^3.5.2"}}
+    keywords = {"version": "3.5.2", "peerDependencies": {"ajv": "^6.9.1"}}
+    packages = {"": dict(package), "node_modules/ajv-keywords": keywords}
+    lock = {"name": "a", "version": "1.0.0", "lockfileVersion": 3, "packages": packages}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "package-lock.json").write_text(json.dumps(lock))
+    if npmrc:
+        (tmp_path / ".npmrc").write_text(npmrc)
+    text = f'FROM node:20\n{env}WORKDIR /app\nCOPY . .\nRUN {install}\nCMD ["node", "s.js"]\n'
+    out, _, explained = _run(text, tmp_path)
+    assert ("--mount=type=bind" in out) is safe, explained
+    assert safe or any("it holds no entry for ajv" in m for m in explained), explained
+
+
 def test_manifests_copied_just_before_are_not_copied_again(tmp_path: Path) -> None:
     (tmp_path / "go.mod").write_text("module x\n\ngo 1.19\n")
     (tmp_path / "go.sum").write_text("")
