@@ -757,6 +757,40 @@ def test_cargo_fetch_stub_is_not_used_where_it_fails(
 
 
 @pytest.mark.parametrize(
+    "configs, said",
+    [
+        # both: cargo reads the one without the extension (the Cargo book)
+        (
+            {".cargo/config": '[source.crates-io]\nreplace-with = "v"\n[source.v]\ndirectory = "vendor"\n',
+             ".cargo/config.toml": "[net]\nretry = 3\n"},
+            "api/.cargo/config makes source v the folder vendor (vendored crates)",
+        ),
+        ({".cargo/config.toml": '[patch.crates-io]\nms = { path = "../ms" }\n'},
+         "api/.cargo/config.toml patches ms with the path ../ms"),
+        ({".cargo/config.toml": "[net]\nretry = 3\n"},
+         "api/.cargo/config.toml configures cargo (settings msdfix does not check"),
+    ],
+)  # fmt: skip
+def test_the_cargo_configuration_reason_names_the_file_cargo_reads(
+    tmp_path: Path, configs: dict[str, str], said: str
+) -> None:
+    """The reason named ``.cargo/config.toml`` "from the sources (vendored crates?)" whatever
+    it held, without the project's folder, and where both files exist cargo reads
+    ``.cargo/config``: it now names the file cargo reads and what in it reads the sources."""
+    files = {
+        "Cargo.toml": '[package]\nname = "a"\nversion = "0.1.0"\n',
+        "Cargo.lock": "version = 3\n",
+    }
+    for rel, text in {**files, **configs}.items():
+        (tmp_path / "api" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "api" / rel).write_text(text)
+    text = "FROM rust:1.75\nWORKDIR /app\nCOPY api/ .\nRUN cargo build --release\n"
+    out, _, explained = _run(text, tmp_path)
+    assert out == text
+    assert any(said in m for m in explained), explained
+
+
+@pytest.mark.parametrize(
     "files, run",
     [
         ({"requirements.txt": "--find-links vendor\nhello==0.1\n"}, "pip install -r requirements.txt"),

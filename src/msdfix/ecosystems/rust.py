@@ -1,12 +1,18 @@
 """Rust: Cargo (``$CARGO_HOME/registry``, ``/git/db``), Cargo.toml/Cargo.lock, the libraries
 crates link at run time and the runtime images of a Rust binary.
 
-Data, not code.
+Data, not code (and the reading of a project's cargo configuration).
 """
 
 from __future__ import annotations
 
 import re
+import sys
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 from msdfix.ecosystems.base import WRITES_IN_PLACE, CacheDir, Ecosystem, PackageManager
 from msdfix.ecosystems.os import debian_codename
@@ -46,6 +52,34 @@ MANIFESTS: tuple[Ecosystem, ...] = (CARGO,)
 # reads: Cargo.lock in place when it is stale (a read-only bind mount failed with "failed to
 # open: /app/Cargo.lock ... Read-only file system", a read-write one built), Cargo.toml never.
 CARGO_FETCH_WRITES = WRITES_IN_PLACE
+
+
+# A project's cargo configuration files, the one cargo reads first: "If both files exist,
+# Cargo will use the file without the extension" (the Cargo book, Configuration).
+CARGO_CONFIGS = (".cargo/config", ".cargo/config.toml")
+
+
+def cargo_config_reads(text: str) -> str:
+    """What a .cargo/config(.toml) sets that reads files of the project, in words: a
+    directory or local-registry source (vendored crates), ``paths`` overrides or a
+    ``[patch]`` with a path; else that it configures cargo in ways msdfix does not check."""
+    try:
+        data = tomllib.loads(text)
+    except (ValueError, RecursionError):
+        return "is not TOML msdfix can read"
+    sources = data.get("source")
+    for name, table in sources.items() if isinstance(sources, dict) else ():
+        for key in ("directory", "local-registry"):
+            if isinstance(table, dict) and isinstance(table.get(key), str):
+                return f"makes source {name} the folder {table[key]} (vendored crates)"
+    if data.get("paths"):
+        return "overrides dependencies with local paths (paths)"
+    patches = data.get("patch")
+    for crates in patches.values() if isinstance(patches, dict) else ():
+        for crate, spec in crates.items() if isinstance(crates, dict) else ():
+            if isinstance(spec, dict) and isinstance(spec.get("path"), str):
+                return f"patches {crate} with the path {spec['path']}"
+    return "configures cargo (settings msdfix does not check against the manifests alone)"
 
 
 # Toolchain images (Docker Hub name or registry/name) of this ecosystem.

@@ -43,6 +43,7 @@ from msdfix.ecosystems.python import (
 )
 from msdfix.ecosystems.registry import MONOREPO_MARKERS, positional_args, workspace_root_above
 from msdfix.ecosystems.ruby import writes_local_config
+from msdfix.ecosystems.rust import CARGO_CONFIGS, cargo_config_reads
 from msdfix.model import BuildContext, Stage
 from msdfix.model.context import MAX_SCANNED_BYTES, Unreadable, parse_json, parse_toml
 from msdfix.model.paths import within
@@ -630,11 +631,11 @@ def _cargo(
             "sources",
             anchor,
         )
-    for name in (".cargo/config.toml", ".cargo/config"):  # source replacement: vendor/
-        if doc.context.exists(posixpath.join(use.project, name)):
-            raise Skip(
-                f"{where}: {name} configures cargo from the sources (vendored crates?)", anchor
-            )
+    for name in CARGO_CONFIGS:  # the one cargo reads (source replacement: vendor/)
+        path = posixpath.join(use.project, name)
+        if doc.context.exists(path):
+            text = _manifest(doc, path, where, anchor)
+            raise Skip(f"{where}: {path} {cargo_config_reads(text)}", anchor)
 
 
 def _bundler(
