@@ -82,6 +82,18 @@ def cargo_config_reads(text: str) -> str:
     return "configures cargo (settings msdfix does not check against the manifests alone)"
 
 
+def cargo_config_target_dir(text: str) -> str | None:
+    """``[build] target-dir`` of a .cargo/config(.toml), relative to the folder that holds
+    the .cargo directory (the Cargo book: paths in config files); None: not set, or not
+    TOML msdfix can read."""
+    try:
+        build = tomllib.loads(text).get("build")
+    except (ValueError, RecursionError):
+        return None
+    value = build.get("target-dir") if isinstance(build, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
 # Toolchain images (Docker Hub name or registry/name) of this ecosystem.
 TOOLCHAIN_IMAGES: tuple[str, ...] = ("rust",)
 

@@ -632,7 +632,7 @@ def _cargo(
             anchor,
         )
     for name in CARGO_CONFIGS:  # the one cargo reads (source replacement: vendor/)
-        path = posixpath.join(use.project, name)
+        path = posixpath.normpath(posixpath.join(use.project, name))
         if doc.context.exists(path):
             text = _manifest(doc, path, where, anchor)
             raise Skip(f"{where}: {path} {cargo_config_reads(text)}", anchor)

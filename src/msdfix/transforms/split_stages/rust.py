@@ -7,9 +7,11 @@ import re
 import sys
 
 from msdfix.ecosystems.rust import (
+    CARGO_CONFIGS,
     RUST_CARGO_HOME,
     RUST_CRATE_LIBS,
     RUST_RUNTIME,
+    cargo_config_target_dir,
     glibc_at_most_bookworm,
 )
 from msdfix.model.context import MAX_SCANNED_BYTES, Unreadable
@@ -122,6 +124,7 @@ def _cargo_dir(a: Analysis, call: Call) -> str:
         option(args, "--target-dir")
         or call.command.assignments.get("CARGO_TARGET_DIR")
         or a.fixed_value("CARGO_TARGET_DIR", call.ins)
+        or _config_target_dir(a, call)
         or "target"
     )
     manifest = option(args, "--manifest-path")
@@ -129,6 +132,21 @@ def _cargo_dir(a: Analysis, call: Call) -> str:
     triple = option(args, "--target")
     path = resolve(target_dir, cwd)
     return resolve(profile, resolve(triple, path) if triple else path)
+
+
+def _config_target_dir(a: Analysis, call: Call) -> str | None:
+    """``build.target-dir`` of the .cargo/config(.toml) cargo reads in the build's folder
+    (from the context), relative to that folder: a build with ``target-dir = "out"`` there
+    wrote /app/out/release/app, which msdfix had called "not the built binary"."""
+    rel = context_dir(a, call.cwd, call.ins)
+    for name in CARGO_CONFIGS if rel is not None else ():
+        path = posixpath.join(rel, name) if rel else name
+        if a.ctx.exists(path):
+            try:
+                return cargo_config_target_dir(a.ctx.read_known(path) or "")
+            except Unreadable as exc:
+                raise Decline(f"{exc}, so where cargo builds is unknown") from None
+    return None
 
 
 def _cargo_install(a: Analysis, call: Call) -> list[str]:
