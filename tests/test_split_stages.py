@@ -2175,11 +2175,22 @@ def test_npm_production_settings_still_read_as_production_only(tmp_path):
     [
         # include=dev in the project's .npmrc wins over NODE_ENV=production (and --omit=dev)
         ("include=dev\n", "NODE_ENV=production", "package*.json .npmrc", "--include=prod"),
-        ("production=false\n", "NODE_ENV=production", "package*.json .npmrc", "--production"),
+        # production=false there: only --production with --include=prod overrides it
+        (
+            "production=false\n",
+            "NODE_ENV=production",
+            "package*.json .npmrc",
+            "--include=prod --production",
+        ),
         ("omit=dev\n", "NODE_ENV=development", "package*.json .npmrc", "only"),
         # an .npmrc the COPY brings after the install was not read by it
         ("include=dev\n", "NODE_ENV=production", "package*.json", "only"),
-        ("", "npm_config_production=false NODE_ENV=production", "package*.json", "--production"),
+        (
+            "",
+            "npm_config_production=false NODE_ENV=production",
+            "package*.json",
+            "--include=prod --production",
+        ),
         ("", "npm_config_omit= NODE_ENV=production", "package*.json", "only"),  # empty: unset
         # no command-line setting overrides a deprecated also=dev: no deps stage
         ("also=dev\n", "NODE_ENV=production", "package*.json .npmrc", "whatever the command"),
@@ -2194,7 +2205,8 @@ def test_npm_configuration_files_decide_the_dev_dependencies(
     .npmrc the build copies before ``npm ci``): the build installed typescript, and the
     split said "the build installs production dependencies only" and copied it into the
     runtime; its prod-deps ``npm ci --omit=dev`` read the same .npmrc and kept it too, so
-    ``--include=prod`` on the command line replaces the file's setting."""
+    ``--include=prod`` on the command line replaces the file's setting (``production=false``
+    there needs ``--production --include=prod``: checked, either alone kept typescript)."""
     for name, body in _NPM_APP.items():
         (tmp_path / name).write_text(body)
     if npmrc:
@@ -2210,6 +2222,33 @@ def test_npm_configuration_files_decide_the_dev_dependencies(
         assert f"RUN npm ci --omit=dev {expected}" in _deps_stage_of(result.output)
     else:
         assert expected in messages and "prod-deps" not in result.output, messages
+
+
+@pytest.mark.parametrize(
+    "npmrc, args, installs",
+    [
+        ("production=false\n", "--omit=dev --production=true", True),
+        ("production=false\n", "--omit=dev --include=prod", True),
+        ("production=false\n", "--omit=dev --production --include=prod", False),
+        ("production=false\n", "--omit=dev --only=prod", True),
+        ("include=dev\n", "--omit=dev", True),
+        ("include=dev\n", "--omit=dev --include=prod", False),
+        ("also=dev\n", "--omit=dev --include=prod", True),
+        ("also=dev\n", "--omit=dev --production", True),
+        ("omit=dev\n", "", False),
+    ],
+)
+def test_npm_layers_are_flattened_as_npm_10_flattens_them(
+    npmrc: str, args: str, installs: bool
+) -> None:
+    """Each checked with npm 10.8.2 (``npm ci`` under NODE_ENV=production, the .npmrc in the
+    project): @npmcli/config runs buildOmitList on each layer from the defaults up, and a
+    lower layer's ``production=false`` pushes dev onto the include list the layers above
+    inherit, so ``--production`` alone does not leave typescript out."""
+    from msdfix.ecosystems.node import npm_installs_dev, npmrc_settings
+
+    env = {"NODE_ENV": "production"}
+    assert npm_installs_dev(["ci", *args.split()], env, [npmrc_settings(npmrc)]) is installs
 
 
 def test_npm_config_set_of_a_dev_setting_before_the_install_is_unknown(tmp_path: Path) -> None:

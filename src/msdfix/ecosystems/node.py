@@ -354,26 +354,63 @@ def npm_installs_dev(
     args: list[str], env: Mapping[str, str], files: Sequence[NpmSettings] = ()
 ) -> bool:
     """Whether ``npm install``/``npm ci`` with ``args`` installs the dev dependencies, as npm
-    7 to 10 work it out (``buildOmitList``): the command line over ``npm_config_*`` variables
-    over the .npmrc files (``npm_setting``) over the default, ``omit`` defaulting to dev
-    only where NODE_ENV is production (so ``--omit=optional`` brings dev back),
-    ``--production``/``--only=prod`` adding dev to it, ``--production=false``,
-    ``--also=dev`` and ``--dev`` to ``include``, and ``include`` winning over ``omit``
-    (checked with npm 10.8.2: ``--also=dev``, ``--include dev``, ``--no-production`` and
-    ``--omit=optional`` under NODE_ENV=production install them; so does ``include=dev`` in
-    the project's .npmrc, and ``omit=dev`` there leaves them out)."""
-    setting = npm_setting(args, env, files)
-    default = ["dev"] if env.get("NODE_ENV") == "production" else []
-    omit = list(setting("omit") or default)
-    include = list(setting("include") or [])
-    production = (setting("production") or [""])[-1].lower()
-    if re.fullmatch(r"prod(uction)?", (setting("only") or [""])[-1]) or production == "true":
+    7 to 10 work it out: @npmcli/config walks its layers from the defaults up (the .npmrc
+    ``files``, given highest first, then ``npm_config_*`` variables, then the command line),
+    each layer's object inheriting the lower ones', and runs ``buildOmitList`` on each layer
+    that sets one of the settings: ``omit`` defaulting to dev only where NODE_ENV is
+    production, ``--production``/``--only=prod`` adding dev to it, ``production=false``,
+    ``also=dev`` and ``dev`` adding dev to ``include`` (pushed onto the list a layer
+    inherits, so it stays for the layers above that set no ``include`` of their own), and
+    ``include`` winning over ``omit``. Checked with npm 10.8.2: ``--also=dev``, ``--include
+    dev``, ``--no-production``, ``--omit=optional`` under NODE_ENV=production install them;
+    so do ``include=dev`` or ``production=false`` in the project's .npmrc whatever
+    ``--omit=dev``, ``--production`` or ``--include=prod`` alone say; ``--include=prod``
+    overrides an .npmrc's ``include=dev``, ``--production --include=prod`` its
+    ``production=false``, nothing its ``also=dev``."""
+    default: dict[str, Any] = {
+        "omit": ["dev"] if env.get("NODE_ENV") == "production" else [],
+        "include": [],
+    }
+    layers = [default, *map(_omit_layer, reversed(files)), _omit_layer(_npm_env(env))]
+    layers.append(_omit_layer(_npm_settings(args)))
+    for i, own in enumerate(layers):
+        if i == 0 or own:
+            _build_omit_list(layers[: i + 1])
+    omit = next(layer["omit"] for layer in reversed(layers) if "omit" in layer)
+    return "dev" not in omit
+
+
+def _omit_layer(settings: Mapping[str, list[str]]) -> dict[str, Any]:
+    """One configuration layer's own dev-deciding settings, typed as npm types them: lists
+    for omit/include, booleans for production/dev, a string for only/also."""
+    own: dict[str, Any] = {}
+    for key, values in settings.items():
+        if key in ("omit", "include"):
+            own[key] = [v for v in values if v]
+        elif key in ("production", "dev"):
+            own[key] = values[-1].lower() != "false"
+        elif key in ("only", "also"):
+            own[key] = values[-1]
+    return own
+
+
+def _build_omit_list(chain: list[dict[str, Any]]) -> None:
+    """@npmcli/config's ``buildOmitList`` on the top layer of ``chain`` (each layer's object
+    inherits from the ones below): it pushes onto the omit and include lists it finds, the
+    inherited ones too, then sets the top layer's own."""
+
+    def get(key: str) -> Any:
+        return next((layer[key] for layer in reversed(chain) if key in layer), None)
+
+    include, omit = get("include"), get("omit")  # the very lists, as JavaScript shares them
+    if re.fullmatch(r"prod(uction)?", get("only") or "") or get("production"):
         omit.append("dev")
-    elif production == "false":
+    elif get("production") is False:
         include.append("dev")
-    if (setting("also") or [""])[-1].startswith("dev") or (setting("dev") or [""])[-1] == "true":
+    if (get("also") or "").startswith("dev") or get("dev"):
         include.append("dev")
-    return "dev" not in omit or "dev" in include
+    chain[-1]["omit"] = [t for t in dict.fromkeys(omit) if t not in include]
+    chain[-1]["include"] = list(dict.fromkeys(include))
 
 
 def npm_legacy_peer_deps(
@@ -406,19 +443,17 @@ def npm_production_args(
 ) -> list[str]:
     """``args`` of ``npm ci``/``npm install`` with the dev dependencies left out: every
     command-line setting that may bring them back dropped, npm's own flag added
-    (``--production`` before npm 7, the image's Node before 16), and an ``include`` or
-    ``production=false`` that the environment or an .npmrc sets replaced from the command
-    line (a setting there replaces theirs: ``--include=prod``, ``--production``). A
-    deprecated ``also``/``dev`` there still brings them back: check ``npm_installs_dev``."""
+    (``--production`` before npm 7, the image's Node before 16), then, where the variables
+    or .npmrc files still bring them back, ``--include=prod`` (an .npmrc's ``include=dev``)
+    and ``--production`` with it (its ``production=false``). A deprecated ``also``/``dev``
+    there still brings them back: check ``npm_installs_dev``."""
     args = _without_dev_settings(args)
     if npm_installs_dev(args, {}):
         args.append("--omit=dev" if node_major is None or node_major >= 16 else "--production")
-    lower = npm_setting([], env, files)
-    include = lower("include")
-    if include is not None and "dev" in include:
-        args += [f"--include={v}" for v in include if v != "dev"] or ["--include=prod"]
-    production = lower("production")
-    if production is not None and production[-1].lower() == "false":
+    include = npm_setting([], env, files)("include") or []
+    if npm_installs_dev(args, env, files):
+        args += [f"--include={v}" for v in include if v not in ("dev", "")] or ["--include=prod"]
+    if npm_installs_dev(args, env, files):
         args.append("--production")
     return args
 
