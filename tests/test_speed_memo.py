@@ -116,3 +116,27 @@ def test_names_classifies_only_a_run_whose_words_match(monkeypatch: pytest.Monke
     assert history.names(stage, reader, "/root/.cache/pip")  # ls $W/pip; its rm does not count
     assert classified == [5]  # the echo is parsed, never classified
 
+
+def test_configured_reads_only_the_asking_runs_lineage(monkeypatch: pytest.MonkeyPatch) -> None:
+    import msdfix.transforms.cache_mount.plan as cache_plan
+
+    read: list[int] = []
+    real = cache_plan._copies_config
+
+    def counting(doc, stage, ins, manager):  # type: ignore[no-untyped-def]
+        read.append(ins.start_line)
+        return real(doc, stage, ins, manager)
+
+    monkeypatch.setattr(cache_plan, "_copies_config", counting)
+    text = (
+        "FROM python:3.12 AS build\nCOPY pip.conf /etc/pip.conf\nRUN pip config set global.cache-dir /c\n"
+        "RUN pip install flask\n"
+        "FROM python:3.12\nCOPY a.txt /a.txt\nCOPY b.txt /b.txt\nRUN pip install requests\n"
+        "COPY c.txt /c.txt\n"
+    )
+    result = rewrite(text, None, BuildContext(None), Settings())
+    messages = [f.message for f in result.suggestions]
+    # the RUN that sets the cache is named before the COPY that brings pip.conf
+    assert any("RUN at line 3 configures where it caches" in m for m in messages), messages
+    # the build stage's COPYs go unread once its RUN answers; line 9 comes after every install
+    assert 9 not in read and 2 not in read

@@ -62,8 +62,9 @@ class History:
     doc: Document
     berry: bool
     planned: dict[int, list[str]] = field(default_factory=dict)  # id(RUN) -> our targets
-    # tool id -> the RUNs that set its cache directory in its configuration (npm config set)
-    configuring: dict[str, list[tuple[Stage, Instruction]]] = field(default_factory=dict)
+    # tool id -> id of an instruction -> whether it sets the tool's cache directory in its
+    # configuration (npm config set, a copied pip.conf), as read so far
+    configuring: dict[str, dict[int, bool]] = field(default_factory=dict)
     _scripts: dict[int, RunScript | None] = field(default_factory=dict)
     _steps: dict[int, list[Step] | None] = field(default_factory=dict)
     _commands: dict[int, list[tuple[Command, str, list[str]]] | None] = field(default_factory=dict)
