@@ -140,3 +140,23 @@ def test_configured_reads_only_the_asking_runs_lineage(monkeypatch: pytest.Monke
     assert any("RUN at line 3 configures where it caches" in m for m in messages), messages
     # the build stage's COPYs go unread once its RUN answers; line 9 comes after every install
     assert 9 not in read and 2 not in read
+
+
+def test_walk_works_out_redirect_owners_only_under_a_redirect(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import msdfix.shell.commands as commands
+
+    asked: list[int] = []
+    real = commands._owners
+
+    def counting(node, redirect):  # type: ignore[no-untyped-def]
+        asked.append(1)
+        return real(node, redirect)
+
+    monkeypatch.setattr(commands, "_owners", counting)
+    plain = commands._parse("apt-get update && (cd /x; make) | tee log; if true; then ls; fi")
+    programs = [c.argv[0] for c in plain]
+    assert asked == [] and programs == ["apt-get", "cd", "make", "tee", "true", "ls"]
+    redirected = commands._parse("a && b > /dev/null")
+    assert asked and [c.redirects for c in redirected] == [[], ["> /dev/null"]]
