@@ -9,11 +9,14 @@ import pytest
 
 import msdfix.model.copies as copies
 import msdfix.transforms.slim_base.variants as variants
+from msdfix.document import Document
 from msdfix.engine import Settings, _line_starts, rewrite
 from msdfix.model import BuildContext, build_model
 from msdfix.model.args import expand
+from msdfix.shell.script import run_script
 from msdfix.syntax import parse
-from msdfix.transforms.cache_mount.steps import _substitutions
+from msdfix.transforms.cache_mount.history import History
+from msdfix.transforms.cache_mount.steps import _substitutions, run_steps, step_commands
 
 
 def _count_stage_facts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -74,3 +77,86 @@ def test_substitutions_are_read_once_per_text() -> None:
     assert found is _substitutions(text, 3)
     assert found == _substitutions.__wrapped__(text, 3)
     assert [c.argv[0] for _, c in found] == ["apt-cache", "apt-get", "apt-get"]
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*",
+        "sh -c 'pip install x && bash -c \"npm ci\"' && echo $HOME",
+        "chroot /rootfs apt-get clean; D=/x make -C $D",
+    ],
+)
+def test_step_commands_are_the_steps_words(script: str) -> None:
+    ins = parse(f"FROM debian\nRUN {script}\n").instructions[1]
+    run = run_script(ins)
+    assert run is not None
+    steps = run_steps(run, berry=False)
+    assert [(s.command, s.program, list(s.args)) for s in steps] == step_commands(run.commands)
+
+
+def test_names_classifies_only_a_run_whose_words_match(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (
+        "FROM python:3.12\nENV W=/root/.cache\n"
+        "RUN pip install flask\nRUN echo $PATH > /tmp/p\nRUN ls $W/pip && rm -rf $W/pip\n"
+    )
+    doc = Document(parse(text), BuildContext(None))
+    stage = doc.model.stages[0]
+    _, echo, reader = stage.of("run")
+    history = History(doc, berry=False)
+    classified: list[int] = []
+    real = History.steps
+
+    def counting(self: History, ins):  # type: ignore[no-untyped-def]
+        classified.append(ins.start_line)
+        return real(self, ins)
+
+    monkeypatch.setattr(History, "steps", counting)
+    assert not history.names(stage, echo, "/root/.cache/pip")
+    assert history.names(stage, reader, "/root/.cache/pip")  # ls $W/pip; its rm does not count
+    assert classified == [5]  # the echo is parsed, never classified
+
+
+def test_configured_reads_only_the_asking_runs_lineage(monkeypatch: pytest.MonkeyPatch) -> None:
+    import msdfix.transforms.cache_mount.plan as cache_plan
+
+    read: list[int] = []
+    real = cache_plan._copies_config
+
+    def counting(doc, stage, ins, manager):  # type: ignore[no-untyped-def]
+        read.append(ins.start_line)
+        return real(doc, stage, ins, manager)
+
+    monkeypatch.setattr(cache_plan, "_copies_config", counting)
+    text = (
+        "FROM python:3.12 AS build\nCOPY pip.conf /etc/pip.conf\nRUN pip config set global.cache-dir /c\n"
+        "RUN pip install flask\n"
+        "FROM python:3.12\nCOPY a.txt /a.txt\nCOPY b.txt /b.txt\nRUN pip install requests\n"
+        "COPY c.txt /c.txt\n"
+    )
+    result = rewrite(text, None, BuildContext(None), Settings())
+    messages = [f.message for f in result.suggestions]
+    # the RUN that sets the cache is named before the COPY that brings pip.conf
+    assert any("RUN at line 3 configures where it caches" in m for m in messages), messages
+    # the build stage's COPYs go unread once its RUN answers; line 9 comes after every install
+    assert 9 not in read and 2 not in read
+
+
+def test_walk_works_out_redirect_owners_only_under_a_redirect(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import msdfix.shell.commands as commands
+
+    asked: list[int] = []
+    real = commands._owners
+
+    def counting(node, redirect):  # type: ignore[no-untyped-def]
+        asked.append(1)
+        return real(node, redirect)
+
+    monkeypatch.setattr(commands, "_owners", counting)
+    plain = commands._parse("apt-get update && (cd /x; make) | tee log; if true; then ls; fi")
+    programs = [c.argv[0] for c in plain]
+    assert asked == [] and programs == ["apt-get", "cd", "make", "tee", "true", "ls"]
+    redirected = commands._parse("a && b > /dev/null")
+    assert asked and [c.redirects for c in redirected] == [[], ["> /dev/null"]]

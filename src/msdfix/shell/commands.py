@@ -161,7 +161,11 @@ def _walk(nodes: list[Node], script: str, table: list[int] | None) -> list[Comma
             state["op"] = node.type
         elif action != _LEAF:
             inner = nested or action == _NESTING
-            stack.extend(reversed(list(zip(node.children, repeat(inner), _owners(node, redirect)))))
+            if redirect is None and node.kind_id not in redirected:  # no child takes redirects
+                stack.extend([(child, inner, None) for child in reversed(node.children)])
+            else:
+                owners = _owners(node, redirect)
+                stack.extend(reversed(list(zip(node.children, repeat(inner), owners))))
     return found
 
 

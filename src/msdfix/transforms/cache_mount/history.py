@@ -17,6 +17,7 @@ from msdfix.model.args import expand
 from msdfix.model.base_images import ROOT, known_clean
 from msdfix.model.paths import within
 from msdfix.shell.classify import program_args
+from msdfix.shell.commands import Command
 from msdfix.shell.edit import errexit_option
 from msdfix.shell.script import RunScript, run_script
 from msdfix.syntax import Instruction
@@ -28,6 +29,7 @@ from msdfix.transforms.cache_mount.steps import (
     index_first,
     reads_image_index,
     run_steps,
+    step_commands,
     substitution_read,
 )
 from msdfix.transforms.cache_mount.targets import Resolver
@@ -61,10 +63,12 @@ class History:
     doc: Document
     berry: bool
     planned: dict[int, list[str]] = field(default_factory=dict)  # id(RUN) -> our targets
-    # tool id -> the RUNs that set its cache directory in its configuration (npm config set)
-    configuring: dict[str, list[tuple[Stage, Instruction]]] = field(default_factory=dict)
+    # tool id -> id of an instruction -> whether it sets the tool's cache directory in its
+    # configuration (npm config set, a copied pip.conf), as read so far
+    configuring: dict[str, dict[int, bool]] = field(default_factory=dict)
     _scripts: dict[int, RunScript | None] = field(default_factory=dict)
     _steps: dict[int, list[Step] | None] = field(default_factory=dict)
+    _commands: dict[int, list[tuple[Command, str, list[str]]] | None] = field(default_factory=dict)
     _resolvers: dict[int, Resolver] = field(default_factory=dict)
     _mounts: dict[int, list[str]] = field(default_factory=dict)
     _stage_runs: dict[int, tuple[list[Instruction], dict[int, int]]] = field(default_factory=dict)
@@ -407,18 +411,32 @@ class History:
             return False  # no word or value can name it: skip parsing the RUN
         resolver = self.resolver(stage, ins)
         held = inside in resolver.values_text  # False: no value of the stage's scope holds it
-        for step in self.steps(ins) or []:
-            if step.program == "rm" or step.cleans(target, resolver):
+        # The steps' words first: a RUN's steps are classified only where a word matches
+        # (most later RUNs asked about are no package manager's and name nothing)
+        for at, (command, program, args) in enumerate(self._step_commands(ins) or []):
+            if program == "rm":
                 continue
-            assigned = step.command.assignments
+            assigned = command.assignments
             scope = {**resolver.scope, **assigned} if assigned else resolver.scope
-            if any(target in (expand(arg, scope) if "$" in arg else arg) for arg in step.args):
-                return True
-            if (held or assigned) and any(
-                inside in v and _below(v, target) for v in scope.values() if v
+            if not any(
+                target in (expand(arg, scope) if "$" in arg else arg) for arg in args
+            ) and not (
+                (held or assigned)
+                and any(inside in v and _below(v, target) for v in scope.values() if v)
             ):
+                continue
+            steps = self.steps(ins)
+            if steps is not None and not steps[at].cleans(target, resolver):
                 return True
         return False
+
+    def _step_commands(self, ins: Instruction) -> list[tuple[Command, str, list[str]]] | None:
+        """``step_commands`` of a RUN (None where ``steps`` is None), once per RUN."""
+        key = id(ins)
+        if key not in self._commands:
+            script = self.script(ins)
+            self._commands[key] = None if script is None else step_commands(script.commands)
+        return self._commands[key]
 
     def _in_values(self, stage: Stage, ins: Instruction, part: str) -> bool:
         """Whether ``part`` is in the text of the RUN's resolver's scope values

@@ -379,35 +379,29 @@ class _Planner:
         """An earlier instruction of the lineage that sets the tool's cache directory in its
         own configuration (``npm config set cache /var/cache/npm``, ``go env -w GOMODCACHE``,
         ``COPY pip.conf /etc/pip.conf`` with ``cache-dir``, or one msdfix cannot read): the
-        mount would miss the cache."""
-        found = self.history.configuring.get(manager.id)
-        if found is None:  # every instruction of the file is read once per tool
-            names = "|".join(re.escape(p.lstrip("./")) for p in manager.programs)
-            pattern = re.compile(
-                rf"\b(?:{names})\b[^;&|\n]*\b(?:config\s+set|env\s+-w)\b[^;&|\n]*(?:cache|store|offline)",
-                re.IGNORECASE,
-            )
-            found = [
-                (stage, ins)
-                for stage in self.doc.model.stages
-                for ins in stage.of("run")
-                if (_may_set_config(ins.logical) and pattern.search(ins.logical))
-                or writes_config(ins, manager)
-            ]
-            found += [
-                (stage, ins)
-                for stage in self.doc.model.stages
-                for ins in stage.of("copy", "add")
-                if _copies_config(self.doc, stage, ins, manager)
-            ]
-            self.history.configuring[manager.id] = found
-        lineage = self.stage.lineage
-        for stage, ins in found:
-            if any(stage is s for s in lineage) and (
-                stage is not self.stage or ins.start <= self.ins.start  # the RUN itself too
-            ):
-                return ins
+        mount would miss the cache. A RUN is named before a COPY/ADD; each instruction is read
+        once per tool, and only where a RUN of its lineage asks."""
+        tested = self.history.configuring.setdefault(manager.id, {})
+        for kinds in (("run",), ("copy", "add")):
+            for stage in self.stage.lineage:
+                for ins in stage.of(*kinds):
+                    if stage is self.stage and ins.start > self.ins.start:
+                        break  # the RUN itself counts
+                    if id(ins) not in tested:
+                        tested[id(ins)] = self._sets_config(stage, ins, manager)
+                    if tested[id(ins)]:
+                        return ins
         return None
+
+    def _sets_config(self, stage: Stage, ins: Instruction, manager: PackageManager) -> bool:
+        """Whether a RUN sets the tool's cache directory in its configuration, or a COPY/ADD
+        brings a configuration file of the tool (``_configured``)."""
+        if ins.cmd != "run":
+            return _copies_config(self.doc, stage, ins, manager)
+        text = ins.logical
+        return bool(
+            _may_set_config(text) and _config_setter(manager.programs).search(text)
+        ) or writes_config(ins, manager)
 
     def _unknown_target(self, cache: CacheDir, call: ToolCall) -> None:
         """Say why the cache directory cannot be known, where users would wonder."""
@@ -955,6 +949,16 @@ _TRUE = ("1", "true", "yes", "on")
 # The part of ``_configured``'s pattern every match holds, with its flags: a RUN without it
 # needs no search per tool (that search tries each tool's names at every offset).
 _CONFIG_SET = re.compile(r"config\s+set|env\s+-w", re.IGNORECASE)
+
+
+@lru_cache(maxsize=64)
+def _config_setter(programs: tuple[str, ...]) -> re.Pattern[str]:
+    """``npm config set cache ...``, ``go env -w GOMODCACHE=...`` for one tool's programs."""
+    names = "|".join(re.escape(p.lstrip("./")) for p in programs)
+    return re.compile(
+        rf"\b(?:{names})\b[^;&|\n]*\b(?:config\s+set|env\s+-w)\b[^;&|\n]*(?:cache|store|offline)",
+        re.IGNORECASE,
+    )
 
 
 @lru_cache(maxsize=1024)  # asked once per tool, and again on each pass

@@ -405,6 +405,20 @@ def run_steps(script: RunScript, berry: bool, errexit_on: bool = False) -> list[
     return steps
 
 
+def step_commands(commands: list[Command], depth: int = 3) -> list[tuple[Command, str, list[str]]]:
+    """(command, program, args) of each step ``run_steps`` makes of ``commands``, in order
+    (``sh -c`` scripts inlined as it inlines them), without classifying them: what a question
+    about a RUN's words alone needs (``History.names``, asked of every later RUN)."""
+    found: list[tuple[Command, str, list[str]]] = []
+    for command in commands:
+        script = inline_script(command) if depth > 0 else None
+        if script is not None:
+            found += step_commands(parse_commands(script), depth - 1)
+            continue
+        found.append((command, *program_args(command)))
+    return found
+
+
 def _steps(
     commands: list[Command],
     berry: bool,
