@@ -2101,6 +2101,56 @@ def test_a_package_lock_without_a_peer_npm_installs_is_stale(
     assert safe or any("it holds no entry for ajv" in m for m in explained), explained
 
 
+@pytest.mark.parametrize(
+    ("workdir", "lock_name", "safe"),
+    [
+        ("/app", "app", True),
+        ("/srv/my-proj", "my-proj", True),
+        ("/app", "BotTelegramSupport", False),  # built: npm wrote "app"
+        ("/app", None, False),  # npm adds the name
+        ("/srv/my-proj", "app", False),
+    ],
+)
+def test_a_package_lock_not_named_after_the_folder_of_a_nameless_project_is_stale(
+    tmp_path: Path, workdir: str, lock_name: str | None, safe: bool
+) -> None:
+    """Round 22 (a real telegram bot, built with npm 10): package.json had no name and the
+    lock was named "BotTelegramSupport"; npm install named it after the project folder
+    ("app" in /app), so the original image's lock had 158,903 bytes and the moved install's
+    rewrite the context's 158,918."""
+    package = {"dependencies": {"ms": "^2.1.3"}}
+    packages = {"": dict(package), "node_modules/ms": {"version": "2.1.3"}}
+    lock: dict[str, object] = {"lockfileVersion": 3, "requires": True, "packages": packages}
+    if lock_name is not None:
+        lock = {"name": lock_name, **lock}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "package-lock.json").write_text(json.dumps(lock))
+    text = f'FROM node:20\nWORKDIR {workdir}\nCOPY . .\nRUN npm install\nCMD ["node", "s.js"]\n'
+    out, _, explained = _run(text, tmp_path)
+    assert ("--mount=type=bind" in out) is safe, explained
+    assert safe or any("npm names the lock after the project folder" in m for m in explained)
+
+
+@pytest.mark.parametrize(("libc", "safe"), [(False, True), (True, False)])
+def test_a_package_lock_with_libc_fields_is_stale(tmp_path: Path, libc: bool, safe: bool) -> None:
+    """Round 22 (a real React app's lock written by a newer npm, built with npm 10.8): npm
+    before 11.11 drops the ``libc`` fields of a lock's entries (npm/cli#8514), so the
+    original image's lock had 84,155 bytes and the moved install's rewrite the context's
+    84,561."""
+    package = {"name": "a", "version": "1.0.0", "optionalDependencies": {"x-linux-gnu": "1.0.0"}}
+    native = {"version": "1.0.0", "optional": True, "os": ["linux"], "cpu": ["x64"]}
+    if libc:
+        native["libc"] = ["glibc"]
+    packages = {"": dict(package), "node_modules/x-linux-gnu": native}
+    lock = {"name": "a", "version": "1.0.0", "lockfileVersion": 3, "packages": packages}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "package-lock.json").write_text(json.dumps(lock))
+    text = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["node", "s.js"]\n'
+    out, _, explained = _run(text, tmp_path)
+    assert ("--mount=type=bind" in out) is safe, explained
+    assert safe or any("has libc, which npm before 11.11 drops" in m for m in explained)
+
+
 def test_manifests_copied_just_before_are_not_copied_again(tmp_path: Path) -> None:
     (tmp_path / "go.mod").write_text("module x\n\ngo 1.19\n")
     (tmp_path / "go.sum").write_text("")

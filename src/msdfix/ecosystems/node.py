@@ -484,6 +484,31 @@ def _npm_resolves(packages: dict[str, Any], path: str, name: str) -> bool:
         path = head.rstrip("/") if sep else ""
 
 
+def npm_lock_libc(packages: dict[str, Any]) -> str | None:
+    """The first entry of a package-lock.json's ``packages`` map holding ``libc``, which npm
+    before 11.11 does not write (npm/cli#8514, fixed by #9025 in 11.11.0: ``libc`` was
+    missing from arborist's pkgMetaKeys), so its install drops the field and rewrites the
+    lock (built with npm 10.8: a lock written by a newer npm, ten entries with ``libc``,
+    84,561 bytes in the context, 84,155 in the image). Which npm a node image holds is not
+    known from its tag, so such a lock is read as rewritten."""
+    for path, entry in packages.items():
+        if path and isinstance(entry, dict) and "libc" in entry:
+            return path
+    return None
+
+
+def npm_lock_name(package: dict[str, Any], folder: str) -> str | None:
+    """The name npm writes at the top of package-lock.json: package.json's, or where it has
+    none the base name of the project folder (built with npm 10: a lock named "foo" under a
+    package.json without a name was rewritten as "app" in /app, "my-proj" in /srv/my-proj).
+    None when the folder is not known (a variable left in it, or /)."""
+    name = package.get("name")
+    if name:
+        return str(name)
+    base = posixpath.basename(posixpath.normpath(folder)) if folder.startswith("/") else ""
+    return base if base and "$" not in folder else None
+
+
 # json-parse-even-better-errors' format detection, which npm uses on package.json: the first
 # line break (newline) and the next line's leading white space (indent).
 _JSON_FORMAT = re.compile(r"\s*[{\[]((?:\r?\n)+)([ \t]*)")

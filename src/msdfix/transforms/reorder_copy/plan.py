@@ -19,6 +19,8 @@ from msdfix.ecosystems.node import (
     local_package_config,
     locked_local,
     npm_keeps_v1_lock,
+    npm_lock_libc,
+    npm_lock_name,
     npm_lock_reformatted,
     npm_lock_unlocked,
     patched_dependencies,
@@ -410,12 +412,22 @@ def _stale_lock(
     for key in ("version", "name") if package.get("name") else ("version",):
         if package.get(key) != root.get(key) or package.get(key) != data.get(key, root.get(key)):
             return f"package-lock.json (its {key} is not package.json's)"
+    if not package.get("name") and (
+        root.get("name") is not None or data.get("name") != npm_lock_name(package, use.dest)
+    ):
+        return (
+            "package-lock.json (package.json has no name, and npm names the lock after the "
+            "project folder)"
+        )
     for key in _NPM_ROOT_FIELDS:  # and these into the root entry
         if _npm_root_field(package, key) != _npm_root_field(root, key):
             return f"package-lock.json (its root {key} is not package.json's)"
     missing = npm_lock_unlocked(data["packages"], not _legacy_peers(ctx, base, use))
     if missing is not None:
         return f"package-lock.json (it holds no entry for {missing}, which npm adds)"
+    libc = npm_lock_libc(data["packages"])
+    if libc is not None:
+        return f"package-lock.json ({libc} has libc, which npm before 11.11 drops)"
     manifest = ctx.read_known(posixpath.join(base, "package.json"), MAX_SCANNED_BYTES)
     if text and manifest is not None and npm_lock_reformatted(text, manifest):
         return "package-lock.json (npm writes it with package.json's indent and line ends)"
