@@ -2007,8 +2007,8 @@ def test_a_package_lock_missing_an_entry_is_stale(
         "devDependencies": {"@a/b": "^1.0.0"},
     }
     packages: dict[str, object] = {"": dict(package)}
-    for path in entries:
-        packages[path] = {"version": "1.0.0"}
+    for path in entries:  # npm marks the dev dependency's entry dev
+        packages[path] = {"version": "1.0.0", **({"dev": True} if "@a/b" in path else {})}
     packages["node_modules/debug"] = {"version": "4.4.3", "dependencies": {"ms": "^2.1.3"}}
     lock = {"name": "a", "version": "1.0.0", "lockfileVersion": 3, "packages": packages}
     (tmp_path / "package.json").write_text(json.dumps(package))
@@ -2149,6 +2149,65 @@ def test_a_package_lock_with_libc_fields_is_stale(tmp_path: Path, libc: bool, sa
     out, _, explained = _run(text, tmp_path)
     assert ("--mount=type=bind" in out) is safe, explained
     assert safe or any("has libc, which npm before 11.11 drops" in m for m in explained)
+
+
+def _flag_lock(case: str) -> tuple[dict[str, object], dict[str, object]]:
+    """package.json and the lock's packages for the flag cases (each run through npm 10
+    offline with --package-lock-only: "kept" and "peer-ok" were kept, the others
+    rewritten)."""
+
+    def entry(name: str, **more: object) -> dict[str, object]:
+        url = f"https://registry.npmjs.org/{name}/-/{name}-1.0.0.tgz"
+        return {"version": "1.0.0", "resolved": url, "integrity": "sha512-AAAA", **more}
+
+    if case == "kept":  # a real lock's shape: npm's walk leaves fsevents dev and optional
+        optional = {"prisma": {"optional": True}}
+        return {"dependencies": {"client": "^1.0.0"}, "devDependencies": {"prisma": "^1.0.0"}}, {
+            "node_modules/client": entry(
+                "client", peerDependencies={"prisma": "*"}, peerDependenciesMeta=optional
+            ),
+            "node_modules/fsevents": entry("fsevents", dev=True, optional=True),
+            "node_modules/prisma": entry(
+                "prisma", devOptional=True, optionalDependencies={"fsevents": "^1.0.0"}
+            ),
+        }
+    packages = {
+        "node_modules/anim": entry("anim", peerDependencies={"tw": ">=1"}),
+        "node_modules/tw": entry("tw", **({"dev": True} if case == "peer-dev" else {})),
+    }
+    if case == "extraneous":
+        packages["node_modules/left"] = entry("left")
+    return {"dependencies": {"anim": "^1.0.0"}, "devDependencies": {"tw": "^1.0.0"}}, packages
+
+
+@pytest.mark.parametrize(
+    ("case", "safe"),
+    [("kept", True), ("peer-ok", True), ("peer-dev", False), ("extraneous", False)],
+)
+def test_a_package_lock_whose_flags_npm_computes_otherwise_is_stale(
+    tmp_path: Path, case: str, safe: bool
+) -> None:
+    """Round 22 (a real React app, built with npm 10): its lock marked 113 entries dev that
+    a dependency's peer reaches (tailwindcss-animate's tailwindcss); npm install computes
+    the flags again and wrote them without, so the original image's lock had 268,684 bytes
+    and the moved install's rewrite the context's 270,750. An entry nothing reaches is
+    pruned. The flags follow npm's own walk (a dev dependency that is also an optional peer
+    leaves its optional dependency dev, as in a real lock npm kept)."""
+    deps, packages = _flag_lock(case)
+    package = {"name": "a", "version": "1.0.0", **deps}
+    lock = {
+        "name": "a",
+        "version": "1.0.0",
+        "lockfileVersion": 3,
+        "requires": True,
+        "packages": {"": dict(package), **packages},
+    }
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "package-lock.json").write_text(json.dumps(lock))
+    text = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["node", "s.js"]\n'
+    out, _, explained = _run(text, tmp_path)
+    assert ("--mount=type=bind" in out) is safe, explained
+    assert safe or any("dev/optional/peer flags otherwise" in m for m in explained), explained
 
 
 def test_manifests_copied_just_before_are_not_copied_again(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from msdfix.ecosystems.node import (
     local_package_config,
     locked_local,
     npm_keeps_v1_lock,
+    npm_lock_flags,
     npm_lock_libc,
     npm_lock_name,
     npm_lock_reformatted,
@@ -425,6 +426,9 @@ def _stale_lock(
     missing = npm_lock_unlocked(data["packages"], not _legacy_peers(ctx, base, use))
     if missing is not None:
         return f"package-lock.json (it holds no entry for {missing}, which npm adds)"
+    flagged = npm_lock_flags(data["packages"], package, not _legacy_peers(ctx, base, use))
+    if flagged is not None:
+        return f"package-lock.json (npm computes {flagged}'s dev/optional/peer flags otherwise)"
     libc = npm_lock_libc(data["packages"])
     if libc is not None:
         return f"package-lock.json ({libc} has libc, which npm before 11.11 drops)"
