@@ -2210,6 +2210,43 @@ def test_a_package_lock_whose_flags_npm_computes_otherwise_is_stale(
     assert safe or any("dev/optional/peer flags otherwise" in m for m in explained), explained
 
 
+@pytest.mark.parametrize(
+    ("overrides", "safe"),
+    [
+        ({"ms": "2.1.2"}, True),
+        ({"ms": "2.1.3"}, False),  # built: npm wrote 2.1.3, the rewrite kept 2.1.2
+        ({"ms": "^2.1.0"}, True),
+        ({"ms": "~2.0.0"}, False),
+        ({"ms": ">=2.1.1 <3"}, False),  # not read: unmet
+        ({"debug": {"ms": "2.1.2"}}, True),
+        ({"debug": {"ms": "2.1.3"}}, False),
+        ({"other": {"ms": "2.1.3"}}, True),  # nothing below other
+        ({"ms": "$ms"}, False),  # package.json has no ms of its own
+    ],
+)
+def test_a_package_lock_that_does_not_follow_the_overrides_is_stale(
+    tmp_path: Path, overrides: dict[str, object], safe: bool
+) -> None:
+    """Round 22 (built with npm 10): package.json's override of ms changed from 2.1.2 to
+    2.1.3 after the lock was written; npm install put ms 2.1.3 in node_modules and the lock,
+    while the moved install's rewrite kept the context's lock, which said 2.1.2. The lock
+    records no overrides, so its entries are checked against them."""
+    package = {"name": "a", "version": "1.0.0", "dependencies": {"debug": "^4.3.4"}}
+    package["overrides"] = overrides
+    packages = {
+        "": {"name": "a", "version": "1.0.0", "dependencies": {"debug": "^4.3.4"}},
+        "node_modules/debug": {"version": "4.4.3", "dependencies": {"ms": "^2.1.3"}},
+        "node_modules/ms": {"version": "2.1.2"},
+    }
+    lock = {"name": "a", "version": "1.0.0", "lockfileVersion": 3, "packages": packages}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "package-lock.json").write_text(json.dumps(lock))
+    text = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["node", "s.js"]\n'
+    out, _, explained = _run(text, tmp_path)
+    assert ("--mount=type=bind" in out) is safe, explained
+    assert safe or any("follow package.json's overrides" in m for m in explained), explained
+
+
 def test_manifests_copied_just_before_are_not_copied_again(tmp_path: Path) -> None:
     (tmp_path / "go.mod").write_text("module x\n\ngo 1.19\n")
     (tmp_path / "go.sum").write_text("")

@@ -629,6 +629,90 @@ def _npm_written(flags: set[str]) -> set[str]:
     return set(flags)
 
 
+def npm_override_unmet(packages: dict[str, Any], package: dict[str, Any]) -> str | None:
+    """An ``overrides`` key of package.json whose version the lock's entries of that name do
+    not all satisfy (None: each does, or there are none): npm install resolves them again
+    and rewrites the lock, which records no overrides of its own (built with npm 10: an
+    override of ms changed from 2.1.2 to 2.1.3 after the lock, npm wrote 2.1.3 in it). A
+    nested one (``{"a": {"ajv": "^8"}}``) applies to the entries a's entries reach; a key
+    a semver subset cannot judge (a ``name@range`` selector, a range other than exact,
+    ``^``, ``~``, ``>=`` or ``*``) counts as unmet."""
+    overrides = package.get("overrides")
+    entries = {k: v for k, v in packages.items() if isinstance(v, dict)}
+    todo = (
+        [(k, v, set(entries)) for k, v in overrides.items()] if isinstance(overrides, dict) else []
+    )
+    while todo:
+        key, spec, scope = todo.pop()
+        name = str(key)
+        named = {
+            p for p in scope if p == f"node_modules/{name}" or p.endswith(f"/node_modules/{name}")
+        }
+        if isinstance(spec, dict):
+            below = _npm_reached(entries, named)
+            todo.extend(
+                (key if k == "." else k, v, scope if k == "." else below) for k, v in spec.items()
+            )
+            continue
+        if isinstance(spec, str) and spec.startswith("$"):
+            spec = _root_spec(package, spec[1:])
+        if not isinstance(spec, str) or "@" in name[1:]:
+            return name
+        if any(_semver_satisfies(entries[p].get("version"), spec) is not True for p in named):
+            return name
+    return None
+
+
+def _npm_reached(entries: dict[str, Any], start: set[str]) -> set[str]:
+    """The entries the ``start`` entries' dependencies reach (not ``start`` itself)."""
+    seen: set[str] = set()
+    stack = list(start)
+    while stack:
+        for target, _ in _npm_edges(entries, stack.pop(), True):
+            if target not in seen:
+                seen.add(target)
+                stack.append(target)
+    return seen
+
+
+def _root_spec(package: dict[str, Any], name: str) -> str | None:
+    """The spec package.json's own dependency ``name`` has (an override's ``$name``)."""
+    for field in ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies"):
+        declared = package.get(field)
+        if isinstance(declared, dict) and isinstance(declared.get(name), str):
+            return str(declared[name])
+    return None
+
+
+_SEMVER = re.compile(r"(\d+)\.(\d+)\.(\d+)")
+_SEMVER_SPEC = re.compile(r"(=|\^|~|>=)?v?(\d+)\.(\d+)\.(\d+)")
+
+
+def _semver_satisfies(version: object, spec: str) -> bool | None:
+    """Whether ``version`` satisfies ``spec`` for the forms read here (exact, ``^``, ``~``,
+    ``>=``, ``*``/empty); None for any other form or a prerelease version."""
+    found = _SEMVER.fullmatch(version) if isinstance(version, str) else None
+    if found is None:
+        return None
+    have = tuple(int(n) for n in found.groups())
+    if spec.strip() in ("", "*", "x"):
+        return True
+    wanted = _SEMVER_SPEC.fullmatch(spec.strip())
+    if wanted is None:
+        return None
+    op = wanted.group(1) or ""
+    want = tuple(int(n) for n in wanted.groups()[1:])
+    if op in ("", "="):
+        return have == want
+    if op == ">=":
+        return have >= want
+    if op == "~":
+        return want <= have < (want[0], want[1] + 1, 0)
+    major = next((i for i, n in enumerate(want) if n), 2)  # ^0.2.3 keeps 0.2, ^0.0.3 all
+    top = (*want[:major], want[major] + 1, *(0,) * (2 - major))
+    return want <= have < top
+
+
 def npm_lock_libc(packages: dict[str, Any]) -> str | None:
     """The first entry of a package-lock.json's ``packages`` map holding ``libc``, which npm
     before 11.11 does not write (npm/cli#8514, fixed by #9025 in 11.11.0: ``libc`` was

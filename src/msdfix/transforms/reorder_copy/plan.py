@@ -24,6 +24,7 @@ from msdfix.ecosystems.node import (
     npm_lock_name,
     npm_lock_reformatted,
     npm_lock_unlocked,
+    npm_override_unmet,
     patched_dependencies,
     project_cache,
     read_dependencies,
@@ -423,6 +424,9 @@ def _stale_lock(
     for key in _NPM_ROOT_FIELDS:  # and these into the root entry
         if _npm_root_field(package, key) != _npm_root_field(root, key):
             return f"package-lock.json (its root {key} is not package.json's)"
+    override = npm_override_unmet(data["packages"], package)
+    if override is not None:
+        return f"package-lock.json (its {override} entries may not follow package.json's overrides)"
     missing = npm_lock_unlocked(data["packages"], not _legacy_peers(ctx, base, use))
     if missing is not None:
         return f"package-lock.json (it holds no entry for {missing}, which npm adds)"
