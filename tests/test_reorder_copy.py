@@ -2247,6 +2247,25 @@ def test_a_package_lock_that_does_not_follow_the_overrides_is_stale(
     assert safe or any("follow package.json's overrides" in m for m in explained), explained
 
 
+@pytest.mark.parametrize(("case", "safe"), [("peer-ok", False), ("peer-dev", True)])
+def test_an_install_skipping_peers_computes_the_flags_without_them(
+    tmp_path: Path, case: str, safe: bool
+) -> None:
+    """Round 22 (npm 10 offline with --package-lock-only): with --legacy-peer-deps npm
+    makes no peer edges, so a dev dependency that a dependency's peer reached becomes dev
+    again: the lock written without the flag was rewritten, the one with it kept."""
+    deps, packages = _flag_lock(case)
+    package = {"name": "a", "version": "1.0.0", **deps}
+    lock = {"name": "a", "version": "1.0.0", "lockfileVersion": 3, "requires": True}
+    lock["packages"] = {"": dict(package), **packages}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "package-lock.json").write_text(json.dumps(lock))
+    run = "npm install --legacy-peer-deps"
+    text = f'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN {run}\nCMD ["node", "s.js"]\n'
+    out, _, explained = _run(text, tmp_path)
+    assert ("--mount=type=bind" in out) is safe, explained
+
+
 def test_manifests_copied_just_before_are_not_copied_again(tmp_path: Path) -> None:
     (tmp_path / "go.mod").write_text("module x\n\ngo 1.19\n")
     (tmp_path / "go.sum").write_text("")
