@@ -2109,6 +2109,7 @@ def test_a_package_lock_without_a_peer_npm_installs_is_stale(
         ("/app", "BotTelegramSupport", False),  # built: npm wrote "app"
         ("/app", None, False),  # npm adds the name
         ("/srv/my-proj", "app", False),
+        ("/", None, False),  # the folder's name is not known
     ],
 )
 def test_a_package_lock_not_named_after_the_folder_of_a_nameless_project_is_stale(

@@ -414,8 +414,9 @@ def _stale_lock(
     for key in ("version", "name") if package.get("name") else ("version",):
         if package.get(key) != root.get(key) or package.get(key) != data.get(key, root.get(key)):
             return f"package-lock.json (its {key} is not package.json's)"
+    folder = npm_lock_name(package, use.dest)  # None: the folder is not known
     if not package.get("name") and (
-        root.get("name") is not None or data.get("name") != npm_lock_name(package, use.dest)
+        root.get("name") is not None or folder is None or data.get("name") != folder
     ):
         return (
             "package-lock.json (package.json has no name, and npm names the lock after the "
