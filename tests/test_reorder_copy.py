@@ -2041,8 +2041,8 @@ def test_a_package_lock_missing_an_entry_is_stale(
         "devDependencies": {"@a/b": "^1.0.0"},
     }
     packages: dict[str, object] = {"": dict(package)}
-    for path in entries:
-        packages[path] = {"version": "1.0.0"}
+    for path in entries:  # npm marks the dev dependency's entry dev
+        packages[path] = {"version": "1.0.0", **({"dev": True} if "@a/b" in path else {})}
     packages["node_modules/debug"] = {"version": "4.4.3", "dependencies": {"ms": "^2.1.3"}}
     lock = {"name": "a", "version": "1.0.0", "lockfileVersion": 3, "packages": packages}
     (tmp_path / "package.json").write_text(json.dumps(package))
@@ -2175,6 +2175,172 @@ def test_legacy_peer_deps_is_read_where_npm_reads_it(
     out, _, explained = _run(text, tmp_path)
     assert ("--mount=type=bind" in out) is safe, explained
     assert safe or any("it holds no entry for ajv" in m for m in explained), explained
+
+
+@pytest.mark.parametrize(
+    ("workdir", "lock_name", "safe"),
+    [
+        ("/app", "app", True),
+        ("/srv/my-proj", "my-proj", True),
+        ("/app", "BotTelegramSupport", False),  # built: npm wrote "app"
+        ("/app", None, False),  # npm adds the name
+        ("/srv/my-proj", "app", False),
+        ("/", None, False),  # the folder's name is not known
+    ],
+)
+def test_a_package_lock_not_named_after_the_folder_of_a_nameless_project_is_stale(
+    tmp_path: Path, workdir: str, lock_name: str | None, safe: bool
+) -> None:
+    """Round 22 (a real telegram bot, built with npm 10): package.json had no name and the
+    lock was named "BotTelegramSupport"; npm install named it after the project folder
+    ("app" in /app), so the original image's lock had 158,903 bytes and the moved install's
+    rewrite the context's 158,918."""
+    package = {"dependencies": {"ms": "^2.1.3"}}
+    packages = {"": dict(package), "node_modules/ms": {"version": "2.1.3"}}
+    lock: dict[str, object] = {"lockfileVersion": 3, "requires": True, "packages": packages}
+    if lock_name is not None:
+        lock = {"name": lock_name, **lock}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "package-lock.json").write_text(json.dumps(lock))
+    text = f'FROM node:20\nWORKDIR {workdir}\nCOPY . .\nRUN npm install\nCMD ["node", "s.js"]\n'
+    out, _, explained = _run(text, tmp_path)
+    assert ("--mount=type=bind" in out) is safe, explained
+    assert safe or any("npm names the lock after the project folder" in m for m in explained)
+
+
+@pytest.mark.parametrize(("libc", "safe"), [(False, True), (True, False)])
+def test_a_package_lock_with_libc_fields_is_stale(tmp_path: Path, libc: bool, safe: bool) -> None:
+    """Round 22 (a real React app's lock written by a newer npm, built with npm 10.8): npm
+    before 11.11 drops the ``libc`` fields of a lock's entries (npm/cli#8514), so the
+    original image's lock had 84,155 bytes and the moved install's rewrite the context's
+    84,561."""
+    package = {"name": "a", "version": "1.0.0", "optionalDependencies": {"x-linux-gnu": "1.0.0"}}
+    native = {"version": "1.0.0", "optional": True, "os": ["linux"], "cpu": ["x64"]}
+    if libc:
+        native["libc"] = ["glibc"]
+    packages = {"": dict(package), "node_modules/x-linux-gnu": native}
+    lock = {"name": "a", "version": "1.0.0", "lockfileVersion": 3, "packages": packages}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "package-lock.json").write_text(json.dumps(lock))
+    text = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["node", "s.js"]\n'
+    out, _, explained = _run(text, tmp_path)
+    assert ("--mount=type=bind" in out) is safe, explained
+    assert safe or any("has libc, which npm before 11.11 drops" in m for m in explained)
+
+
+def _flag_lock(case: str) -> tuple[dict[str, object], dict[str, object]]:
+    """package.json and the lock's packages for the flag cases (each run through npm 10
+    offline with --package-lock-only: "kept" and "peer-ok" were kept, the others
+    rewritten)."""
+
+    def entry(name: str, **more: object) -> dict[str, object]:
+        url = f"https://registry.npmjs.org/{name}/-/{name}-1.0.0.tgz"
+        return {"version": "1.0.0", "resolved": url, "integrity": "sha512-AAAA", **more}
+
+    if case == "kept":  # a real lock's shape: npm's walk leaves fsevents dev and optional
+        optional = {"prisma": {"optional": True}}
+        return {"dependencies": {"client": "^1.0.0"}, "devDependencies": {"prisma": "^1.0.0"}}, {
+            "node_modules/client": entry(
+                "client", peerDependencies={"prisma": "*"}, peerDependenciesMeta=optional
+            ),
+            "node_modules/fsevents": entry("fsevents", dev=True, optional=True),
+            "node_modules/prisma": entry(
+                "prisma", devOptional=True, optionalDependencies={"fsevents": "^1.0.0"}
+            ),
+        }
+    packages = {
+        "node_modules/anim": entry("anim", peerDependencies={"tw": ">=1"}),
+        "node_modules/tw": entry("tw", **({"dev": True} if case == "peer-dev" else {})),
+    }
+    if case == "extraneous":
+        packages["node_modules/left"] = entry("left")
+    return {"dependencies": {"anim": "^1.0.0"}, "devDependencies": {"tw": "^1.0.0"}}, packages
+
+
+@pytest.mark.parametrize(
+    ("case", "safe"),
+    [("kept", True), ("peer-ok", True), ("peer-dev", False), ("extraneous", False)],
+)
+def test_a_package_lock_whose_flags_npm_computes_otherwise_is_stale(
+    tmp_path: Path, case: str, safe: bool
+) -> None:
+    """Round 22 (a real React app, built with npm 10): its lock marked 113 entries dev that
+    a dependency's peer reaches (tailwindcss-animate's tailwindcss); npm install computes
+    the flags again and wrote them without, so the original image's lock had 268,684 bytes
+    and the moved install's rewrite the context's 270,750. An entry nothing reaches is
+    pruned. The flags follow npm's own walk (a dev dependency that is also an optional peer
+    leaves its optional dependency dev, as in a real lock npm kept)."""
+    deps, packages = _flag_lock(case)
+    package = {"name": "a", "version": "1.0.0", **deps}
+    lock = {
+        "name": "a",
+        "version": "1.0.0",
+        "lockfileVersion": 3,
+        "requires": True,
+        "packages": {"": dict(package), **packages},
+    }
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "package-lock.json").write_text(json.dumps(lock))
+    text = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["node", "s.js"]\n'
+    out, _, explained = _run(text, tmp_path)
+    assert ("--mount=type=bind" in out) is safe, explained
+    assert safe or any("dev/optional/peer flags otherwise" in m for m in explained), explained
+
+
+@pytest.mark.parametrize(
+    ("overrides", "safe"),
+    [
+        ({"ms": "2.1.2"}, True),
+        ({"ms": "2.1.3"}, False),  # built: npm wrote 2.1.3, the rewrite kept 2.1.2
+        ({"ms": "^2.1.0"}, True),
+        ({"ms": "~2.0.0"}, False),
+        ({"ms": ">=2.1.1 <3"}, False),  # not read: unmet
+        ({"debug": {"ms": "2.1.2"}}, True),
+        ({"debug": {"ms": "2.1.3"}}, False),
+        ({"other": {"ms": "2.1.3"}}, True),  # nothing below other
+        ({"ms": "$ms"}, False),  # package.json has no ms of its own
+    ],
+)
+def test_a_package_lock_that_does_not_follow_the_overrides_is_stale(
+    tmp_path: Path, overrides: dict[str, object], safe: bool
+) -> None:
+    """Round 22 (built with npm 10): package.json's override of ms changed from 2.1.2 to
+    2.1.3 after the lock was written; npm install put ms 2.1.3 in node_modules and the lock,
+    while the moved install's rewrite kept the context's lock, which said 2.1.2. The lock
+    records no overrides, so its entries are checked against them."""
+    package = {"name": "a", "version": "1.0.0", "dependencies": {"debug": "^4.3.4"}}
+    package["overrides"] = overrides
+    packages = {
+        "": {"name": "a", "version": "1.0.0", "dependencies": {"debug": "^4.3.4"}},
+        "node_modules/debug": {"version": "4.4.3", "dependencies": {"ms": "^2.1.3"}},
+        "node_modules/ms": {"version": "2.1.2"},
+    }
+    lock = {"name": "a", "version": "1.0.0", "lockfileVersion": 3, "packages": packages}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "package-lock.json").write_text(json.dumps(lock))
+    text = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["node", "s.js"]\n'
+    out, _, explained = _run(text, tmp_path)
+    assert ("--mount=type=bind" in out) is safe, explained
+    assert safe or any("follow package.json's overrides" in m for m in explained), explained
+
+
+@pytest.mark.parametrize(("case", "safe"), [("peer-ok", False), ("peer-dev", True)])
+def test_an_install_skipping_peers_computes_the_flags_without_them(
+    tmp_path: Path, case: str, safe: bool
+) -> None:
+    """Round 22 (npm 10 offline with --package-lock-only): with --legacy-peer-deps npm
+    makes no peer edges, so a dev dependency that a dependency's peer reached becomes dev
+    again: the lock written without the flag was rewritten, the one with it kept."""
+    deps, packages = _flag_lock(case)
+    package = {"name": "a", "version": "1.0.0", **deps}
+    lock = {"name": "a", "version": "1.0.0", "lockfileVersion": 3, "requires": True}
+    lock["packages"] = {"": dict(package), **packages}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "package-lock.json").write_text(json.dumps(lock))
+    run = "npm install --legacy-peer-deps"
+    text = f'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN {run}\nCMD ["node", "s.js"]\n'
+    out, _, explained = _run(text, tmp_path)
+    assert ("--mount=type=bind" in out) is safe, explained
 
 
 def test_manifests_copied_just_before_are_not_copied_again(tmp_path: Path) -> None:

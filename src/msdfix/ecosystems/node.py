@@ -615,6 +615,260 @@ def _npm_resolves(packages: dict[str, Any], path: str, name: str) -> bool:
         path = head.rstrip("/") if sep else ""
 
 
+# The flags npm writes on a package-lock.json entry, and the edge types that keep each set
+# (arborist's calc-dep-flags: an edge of another type from an entry without the flag unsets
+# it on the target).
+_NPM_FLAGS = ("dev", "optional", "devOptional", "peer")
+_NPM_KEEPS = {
+    "dev": ("dev",),
+    "optional": ("optional", "peerOptional"),
+    "devOptional": ("dev", "optional", "peerOptional"),
+    "peer": ("peer", "peerOptional"),
+}
+
+
+def npm_lock_flags(packages: dict[str, Any], package: dict[str, Any], peers: bool) -> str | None:
+    """The first entry of a package-lock.json's ``packages`` map whose flags (dev, optional,
+    devOptional, peer; extraneous: not reached, npm prunes it) npm install would write
+    otherwise, or None. npm 7 and later load the lock with every flag set and compute them
+    again from ``package`` (the root) down, as arborist's calc-dep-flags does (a depth-first
+    walk over a stack, so its order matters); a lock whose flags were left otherwise (dev
+    dependencies that became a peer's) is rewritten: built with npm 10, a real React app's
+    lock had 113 entries marked dev that npm wrote without. The rule agrees with npm 10 on
+    the 53 real locks it kept and the 4 whose flags it changed. None (not judged) for a lock
+    with links (workspaces)."""
+    entries = {k: v for k, v in packages.items() if isinstance(v, dict)}
+    if any(entry.get("link") for entry in entries.values()):
+        return None
+    entries[""] = package
+    edges = {path: _npm_edges(entries, path, peers) for path in entries}
+    flags = _npm_calc_flags(edges)
+    for path, entry in entries.items():
+        if path and flags[path] != {f for f in (*_NPM_FLAGS, "extraneous") if entry.get(f)}:
+            return path
+    return None
+
+
+def _npm_edges(entries: dict[str, Any], path: str, peers: bool) -> list[tuple[str, str]]:
+    """An entry's edges (target path, type) in arborist's order: peers, then dependencies,
+    optionalDependencies and (the root's) devDependencies, a later type taking an earlier
+    name's place; targets looked up as Node resolves them, missing ones left out."""
+    entry = entries[path]
+    types: dict[str, str] = {}
+    meta = (
+        entry.get("peerDependenciesMeta")
+        if isinstance(entry.get("peerDependenciesMeta"), dict)
+        else {}
+    )
+    peer = (
+        entry.get("peerDependencies")
+        if peers and isinstance(entry.get("peerDependencies"), dict)
+        else {}
+    )
+    for optional in (False, True):
+        for name in peer:
+            info = meta.get(name)
+            if bool(isinstance(info, dict) and info.get("optional")) is optional:
+                types[str(name)] = "peerOptional" if optional else "peer"
+    fields = [("dependencies", "prod"), ("optionalDependencies", "optional")]
+    for field, kind in fields + ([("devDependencies", "dev")] if not path else []):
+        declared = entry.get(field)
+        for name in declared if isinstance(declared, dict) else ():
+            types[str(name)] = kind
+    found = [(_npm_target(entries, path, name), kind) for name, kind in types.items()]
+    return [(target, kind) for target, kind in found if target is not None and target != path]
+
+
+def _npm_target(packages: dict[str, Any], path: str, name: str) -> str | None:
+    """The entry Node's lookup from the folder ``path`` finds for ``name`` (None: none)."""
+    while True:
+        target = posixpath.join(path, "node_modules", name)
+        if target in packages:
+            return target
+        if not path:
+            return None
+        head, sep, _ = path.rpartition("node_modules/")
+        path = head.rstrip("/") if sep else ""
+
+
+def _npm_calc_flags(edges: dict[str, list[tuple[str, str]]]) -> dict[str, set[str]]:
+    """Each entry's flags as npm writes them, computed as calc-dep-flags does."""
+    flags = {path: {*_NPM_FLAGS, "extraneous"} for path in edges}
+    flags[""] = set()
+
+    def unset(node: str, flag: str) -> None:
+        stack = [node] if flag in flags[node] else []
+        while stack:
+            here = stack.pop()
+            flags[here].discard("extraneous")
+            flags[here].discard(flag)
+            follow = ("prod",) if flag == "peer" else ("prod", "peer")
+            stack.extend(t for t, kind in edges[here] if flag in flags[t] and kind in follow)
+
+    def step(node: str) -> None:
+        flags[node].discard("extraneous")
+        for flag in ("extraneous", "dev", "peer", "devOptional", "optional"):
+            parent = node
+            while flag not in flags[node] and parent and (parent == node or flag in flags[parent]):
+                flags[parent].discard(flag)
+                parent = _npm_parent(parent)
+        for target, kind in edges[node]:
+            flags[target].discard("extraneous")
+            for flag in [
+                f
+                for f in ("peer", "devOptional", "dev", "optional")
+                if _npm_unsets(flags[node], kind, f)
+            ]:
+                unset(target, flag)
+
+    seen: set[str] = set()
+    stack = [""]
+    while stack:
+        node = stack.pop()
+        if node not in seen:
+            seen.add(node)
+            step(node)
+            stack.extend(target for target, _ in edges[node])
+    return {path: _npm_written(found) for path, found in flags.items()}
+
+
+def _npm_unsets(flags: set[str], kind: str, flag: str) -> bool:
+    """Whether an edge of ``kind`` from an entry with ``flags`` unsets ``flag`` on its target
+    (calc-dep-flags' unsetDev, unsetOpt, unsetDevOpt, unsetPeer): the entry lacks the flag
+    and the edge's type does not carry it; leaving the devOptional tree (the entry in
+    neither the dev nor the optional tree nor their overlap, by an edge neither dev nor
+    optional) unsets dev and optional too."""
+    leaves = not {"dev", "optional", "devOptional"} & flags and kind in ("prod", "peer")
+    if flag == "devOptional":
+        return leaves
+    plain = flag not in flags and kind not in _NPM_KEEPS[flag]
+    return plain or (leaves and flag != "peer")
+
+
+def _npm_parent(path: str) -> str:
+    """The folder an entry's node_modules sits in (its resolveParent): "" for the root."""
+    head, sep, _ = path.rpartition("node_modules/")
+    return head.rstrip("/") if sep else ""
+
+
+def _npm_written(flags: set[str]) -> set[str]:
+    """The flags npm writes: extraneous alone, devOptional only without dev and optional."""
+    if "extraneous" in flags:
+        return {"extraneous"}
+    if flags & {"dev", "optional"}:
+        return flags - {"devOptional"}
+    return set(flags)
+
+
+def npm_override_unmet(packages: dict[str, Any], package: dict[str, Any]) -> str | None:
+    """An ``overrides`` key of package.json whose version the lock's entries of that name do
+    not all satisfy (None: each does, or there are none): npm install resolves them again
+    and rewrites the lock, which records no overrides of its own (built with npm 10: an
+    override of ms changed from 2.1.2 to 2.1.3 after the lock, npm wrote 2.1.3 in it). A
+    nested one (``{"a": {"ajv": "^8"}}``) applies to the entries a's entries reach; a key
+    a semver subset cannot judge (a ``name@range`` selector, a range other than exact,
+    ``^``, ``~``, ``>=`` or ``*``) counts as unmet."""
+    overrides = package.get("overrides")
+    entries = {k: v for k, v in packages.items() if isinstance(v, dict)}
+    todo = (
+        [(k, v, set(entries)) for k, v in overrides.items()] if isinstance(overrides, dict) else []
+    )
+    while todo:
+        key, spec, scope = todo.pop()
+        name = str(key)
+        named = {
+            p for p in scope if p == f"node_modules/{name}" or p.endswith(f"/node_modules/{name}")
+        }
+        if isinstance(spec, dict):
+            below = _npm_reached(entries, named)
+            todo.extend(
+                (key if k == "." else k, v, scope if k == "." else below) for k, v in spec.items()
+            )
+            continue
+        if isinstance(spec, str) and spec.startswith("$"):
+            spec = _root_spec(package, spec[1:])
+        if not isinstance(spec, str) or "@" in name[1:]:
+            return name
+        if any(_semver_satisfies(entries[p].get("version"), spec) is not True for p in named):
+            return name
+    return None
+
+
+def _npm_reached(entries: dict[str, Any], start: set[str]) -> set[str]:
+    """The entries the ``start`` entries' dependencies reach (not ``start`` itself)."""
+    seen: set[str] = set()
+    stack = list(start)
+    while stack:
+        for target, _ in _npm_edges(entries, stack.pop(), True):
+            if target not in seen:
+                seen.add(target)
+                stack.append(target)
+    return seen
+
+
+def _root_spec(package: dict[str, Any], name: str) -> str | None:
+    """The spec package.json's own dependency ``name`` has (an override's ``$name``)."""
+    for field in ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies"):
+        declared = package.get(field)
+        if isinstance(declared, dict) and isinstance(declared.get(name), str):
+            return str(declared[name])
+    return None
+
+
+_SEMVER = re.compile(r"(\d+)\.(\d+)\.(\d+)")
+_SEMVER_SPEC = re.compile(r"(=|\^|~|>=)?v?(\d+)\.(\d+)\.(\d+)")
+
+
+def _semver_satisfies(version: object, spec: str) -> bool | None:
+    """Whether ``version`` satisfies ``spec`` for the forms read here (exact, ``^``, ``~``,
+    ``>=``, ``*``/empty); None for any other form or a prerelease version."""
+    found = _SEMVER.fullmatch(version) if isinstance(version, str) else None
+    if found is None:
+        return None
+    have = tuple(int(n) for n in found.groups())
+    if spec.strip() in ("", "*", "x"):
+        return True
+    wanted = _SEMVER_SPEC.fullmatch(spec.strip())
+    if wanted is None:
+        return None
+    op = wanted.group(1) or ""
+    want = tuple(int(n) for n in wanted.groups()[1:])
+    if op in ("", "="):
+        return have == want
+    if op == ">=":
+        return have >= want
+    if op == "~":
+        return want <= have < (want[0], want[1] + 1, 0)
+    major = next((i for i, n in enumerate(want) if n), 2)  # ^0.2.3 keeps 0.2, ^0.0.3 all
+    top = (*want[:major], want[major] + 1, *(0,) * (2 - major))
+    return want <= have < top
+
+
+def npm_lock_libc(packages: dict[str, Any]) -> str | None:
+    """The first entry of a package-lock.json's ``packages`` map holding ``libc``, which npm
+    before 11.11 does not write (npm/cli#8514, fixed by #9025 in 11.11.0: ``libc`` was
+    missing from arborist's pkgMetaKeys), so its install drops the field and rewrites the
+    lock (built with npm 10.8: a lock written by a newer npm, ten entries with ``libc``,
+    84,561 bytes in the context, 84,155 in the image). Which npm a node image holds is not
+    known from its tag, so such a lock is read as rewritten."""
+    for path, entry in packages.items():
+        if path and isinstance(entry, dict) and "libc" in entry:
+            return path
+    return None
+
+
+def npm_lock_name(package: dict[str, Any], folder: str) -> str | None:
+    """The name npm writes at the top of package-lock.json: package.json's, or where it has
+    none the base name of the project folder (built with npm 10: a lock named "foo" under a
+    package.json without a name was rewritten as "app" in /app, "my-proj" in /srv/my-proj).
+    None when the folder is not known (a variable left in it, or /)."""
+    name = package.get("name")
+    if name:
+        return str(name)
+    base = posixpath.basename(posixpath.normpath(folder)) if folder.startswith("/") else ""
+    return base if base and "$" not in folder else None
+
+
 # json-parse-even-better-errors' format detection, which npm uses on package.json: the first
 # line break (newline) and the next line's leading white space (indent).
 _JSON_FORMAT = re.compile(r"\s*[{\[]((?:\r?\n)+)([ \t]*)")

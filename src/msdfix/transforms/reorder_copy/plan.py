@@ -21,8 +21,12 @@ from msdfix.ecosystems.node import (
     locked_local,
     npm_keeps_v1_lock,
     npm_legacy_peer_deps,
+    npm_lock_flags,
+    npm_lock_libc,
+    npm_lock_name,
     npm_lock_reformatted,
     npm_lock_unlocked,
+    npm_override_unmet,
     npmrc_settings,
     patched_dependencies,
     project_cache,
@@ -421,12 +425,30 @@ def _stale_lock(
     for key in ("version", "name") if package.get("name") else ("version",):
         if package.get(key) != root.get(key) or package.get(key) != data.get(key, root.get(key)):
             return f"package-lock.json (its {key} is not package.json's)"
+    folder = npm_lock_name(package, use.dest)  # None: the folder is not known
+    if not package.get("name") and (
+        root.get("name") is not None or folder is None or data.get("name") != folder
+    ):
+        return (
+            "package-lock.json (package.json has no name, and npm names the lock after the "
+            "project folder)"
+        )
     for key in _NPM_ROOT_FIELDS:  # and these into the root entry
         if _npm_root_field(package, key) != _npm_root_field(root, key):
             return f"package-lock.json (its root {key} is not package.json's)"
-    missing = npm_lock_unlocked(data["packages"], not _legacy_peers(ctx, base, use, env))
+    override = npm_override_unmet(data["packages"], package)
+    if override is not None:
+        return f"package-lock.json (its {override} entries may not follow package.json's overrides)"
+    peers = not _legacy_peers(ctx, base, use, env)
+    missing = npm_lock_unlocked(data["packages"], peers)
     if missing is not None:
         return f"package-lock.json (it holds no entry for {missing}, which npm adds)"
+    flagged = npm_lock_flags(data["packages"], package, peers)
+    if flagged is not None:
+        return f"package-lock.json (npm computes {flagged}'s dev/optional/peer flags otherwise)"
+    libc = npm_lock_libc(data["packages"])
+    if libc is not None:
+        return f"package-lock.json ({libc} has libc, which npm before 11.11 drops)"
     manifest = ctx.read_known(posixpath.join(base, "package.json"), MAX_SCANNED_BYTES)
     if text and manifest is not None and npm_lock_reformatted(text, manifest):
         return "package-lock.json (npm writes it with package.json's indent and line ends)"
