@@ -73,6 +73,7 @@ class Folder:
         self.present = root is not None and root.is_dir()  # (a directory)
         self._dirs: list[str] = []
         self._skipped: list[str] = []  # directories the walk did not enter (SKIP_DIRS)
+        self._dir_links: list[str] = []  # links to directories (the walk does not enter them)
 
     @cached_property
     def listed(self) -> tuple[list[str], bool]:
@@ -89,6 +90,11 @@ class Folder:
             dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
             if rel_dir != ".":
                 self._dirs.append(rel_dir)
+            self._dir_links += [
+                d if rel_dir == "." else f"{rel_dir}/{d}"
+                for d in dirnames
+                if os.path.islink(os.path.join(dirpath, d))
+            ]
             for name in sorted(filenames):
                 if name.startswith(".") and name.endswith(".msdfix"):
                     continue  # a file --write is replacing right now (files.write_atomic)
@@ -110,6 +116,12 @@ class Folder:
         """Context-relative paths of the directories the walk of ``files`` entered."""
         self.files  # noqa: B018 (walks the folder, or raises ContextTooLarge)
         return self._dirs
+
+    @property
+    def dir_links(self) -> list[str]:
+        """Context-relative paths of the symlinks to directories the walk passed."""
+        self.files  # noqa: B018 (walks the folder, or raises ContextTooLarge)
+        return self._dir_links
 
     @property
     def skipped(self) -> list[str]:
@@ -200,6 +212,11 @@ class View:
         return [
             d for d in self.folder.dirs if not self.has_prefix(d + "/") and not self.is_ignored(d)
         ]
+
+    @cached_property
+    def dir_links(self) -> list[str]:
+        """Symlinks to directories the build sees: a COPY of their parent copies the link."""
+        return [d for d in self.folder.dir_links if not self.is_ignored(d)]
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
         """``compute()`` once per key for this view (answers that depend on the context only)."""
