@@ -246,6 +246,8 @@ def test_classify_fs_compares_owners_modes_links_and_empty_directories():
         "- app/uploads",
     ]
     assert diff.expected == ["~ root/.cache (0:0 755 -> 0:0 700)"]
+    assert diff.to_dict()["owner_mode"] == [diff.unexpected[0], diff.unexpected[2]]
+    assert diff.to_dict()["owner_mode_count"] == 2
     assert classify_fs(original, dict(original)).unexpected == []
 
 

@@ -380,6 +380,8 @@ class FsDiff:
             "apt_config": self.apt_config[:limit],
             "unexpected": self.unexpected[:limit],
             "unexpected_count": len(self.unexpected),
+            "owner_mode": [u for u in self.unexpected if u.endswith(")")][:limit],
+            "owner_mode_count": sum(u.endswith(")") for u in self.unexpected),
         }
 
 

@@ -740,8 +740,10 @@ def _changed_paths(command: Command, cwd: str) -> list[str]:
     words = [x for x in args if not x.startswith("-")]
     if program in ("chmod", "chown", "chgrp"):
         words = words[1:]  # the mode or owner
+    elif program == "ln" and len(words) == 1:
+        words = [posixpath.basename(words[0])]  # the link lands in the working directory
     elif program in LAST_PATH:
-        words = words[-1:] if len(words) > 1 or program != "ln" else []
+        words = words[-1:]
     elif program not in MODULE_CHANGERS:
         words = []
     targets = [re.sub(r"^[0-9&]*>+\|?\s*", "", r.strip()) for r in command.redirects if ">" in r]
