@@ -473,7 +473,7 @@ def _kept_scratch(a: Analysis) -> set[str]:
                 cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
                 kept.update(resolve(x, cwd) for x in args[1:] if not x.startswith("-"))
     for ins in a.stage.of("env", "cmd", "entrypoint", "volume", "workdir"):
-        kept.update(re.findall(r"(?<![\w.$])/[\w.@%+=:/-]+", ins.args))
+        kept.update(re.findall(r"(?<![\w.$])/[\w.@%+/-]+", ins.args))
     return {posixpath.normpath(p) for p in kept if p.startswith(TEMP_DIRS)}
 
 
