@@ -2937,3 +2937,27 @@ def test_a_copy_chown_that_creates_a_copied_directory_makes_the_split_unsafe(
         "WORKDIR /app", "WORKDIR /home/node/app"
     )
     assert "creates /home/node/app owned by node:node" in _split(home, root)[1]
+
+
+def test_a_context_directory_with_another_mode_copied_by_name_makes_the_split_unsafe(
+    tmp_path: Path,
+) -> None:
+    """COPY . . keeps a context directory's mode; ``COPY --from=build /app/uploads ...`` makes
+    the runtime's uploads root's with mode 755 (built: uploads/ with mode 777 was writable by
+    USER node in the original, EACCES in the split). Mode 755, or a folder inside a directory
+    the runtime copies whole, stays safe."""
+    root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": "", "public/a.txt": "x"})
+    (root / "uploads").mkdir()
+    (root / "uploads").chmod(0o755)
+    (root / "public").chmod(0o755)
+    out, messages, _ = _split(SERVER.format(extra=""), root)
+    assert "AS runtime" in out and "unsafe" not in messages, messages
+    (root / "uploads").chmod(0o777)
+    out, messages, _ = _split(SERVER.format(extra=""), root)
+    assert "AS runtime" not in out
+    assert "uploads has mode 777 in the build context" in messages
+    (root / "uploads").chmod(0o755)
+    (root / "public" / "inner").mkdir()
+    (root / "public" / "inner").chmod(0o700)
+    out, messages, _ = _split(SERVER.format(extra=""), root)
+    assert "AS runtime" in out and "unsafe" not in messages, messages

@@ -14,6 +14,7 @@ import json
 import os
 import posixpath
 import re
+import stat
 import sys
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -434,6 +435,19 @@ class BuildContext:
         if self.is_ignored(rel):
             return None
         raise Unreadable(f"{rel} {_why_unreadable(path, self.root, limit)}")
+
+    def dir_mode(self, rel: str) -> int | None:
+        """Permission bits (with setuid, setgid and sticky) of context directory ``rel``, which
+        the client sends and COPY keeps for the directories below a source; None when it is not
+        a directory of the context (absent, a file, a link)."""
+        if not self.present or _leaves(rel):
+            return None
+        assert self.root is not None
+        try:
+            found = os.lstat(self.root / rel)
+        except (OSError, ValueError):
+            return None
+        return stat.S_IMODE(found.st_mode) if stat.S_ISDIR(found.st_mode) else None
 
     def link_target(self, rel: str) -> str | None:
         """The target of context path ``rel`` when it is a symlink (as written, possibly

@@ -298,6 +298,7 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
     check_image_tools(a, plan)
     _writes_outside_copies(a, plan)
     _copied_links(a, plan)
+    _copied_dir_modes(a, plan)
     if plan.unsafe is None:
         cmd = None if a.stage.of("entrypoint") else a.entry
         plan.unsafe = compose_override(a.ctx, cmd, plan.shell)
@@ -385,6 +386,25 @@ def _made_dirs(a: Analysis, ins: Instruction) -> set[str]:
             for word in (x for x in args if not x.startswith("-")):
                 found |= with_parents(resolve(word, cwd))
     return found
+
+
+def _copied_dir_modes(a: Analysis, plan: Plan) -> None:
+    """A context directory that ``COPY . .`` brings in with its mode, and the runtime copies
+    by name, makes the split unsafe unless its mode is 755: the directory ``COPY --from``
+    creates is root's with mode 755 (built: uploads/ with mode 777 in the context was
+    writable by USER node in the original, EACCES in the split)."""
+    if plan.unsafe is not None or not a.ctx.present:
+        return
+    copied = {plan.moves.get(p, p) for p in plan.copies}
+    for copy in a.copies:
+        for rel, dest in copy.dirs(a.ctx):
+            mode = a.ctx.dir_mode(rel) if dest in copied else None
+            if mode is not None and mode != 0o755:
+                plan.unsafe = (
+                    f"{rel} has mode {mode:o} in the build context, which COPY keeps; the "
+                    f"runtime copies {dest} by name, and COPY --from makes it root's with mode 755"
+                )
+                return
 
 
 def _copied_links(a: Analysis, plan: Plan) -> None:

@@ -147,6 +147,19 @@ class ContextCopy:
                     found.append(resolve(d[len(prefix) :], self.dest))
         return found
 
+    def dirs(self, context: BuildContext) -> list[tuple[str, str]]:
+        """(context path, image path) of the directories this COPY brings in below a source
+        folder (each keeps its mode; a source folder itself is not among them)."""
+        found: list[tuple[str, str]] = []
+        for rel in self.rels(context):
+            prefix = "" if rel == "." else rel + "/"
+            found += [
+                (d, resolve(d[len(prefix) :], self.dest))
+                for d in context.view.folder.dirs
+                if d.startswith(prefix) and not context.view.is_ignored(d)
+            ]
+        return found
+
     def dir_links(self, context: BuildContext) -> list[tuple[str, str]]:
         """(context path, image path) of the links to directories this COPY brings in below
         a source folder (a source that is such a link is followed, as COPY --from does)."""
