@@ -2922,6 +2922,8 @@ def test_a_copy_chown_that_creates_a_copied_directory_makes_the_split_unsafe(
     to node with ``runuser`` could write /app in the original only, EACCES in the split).
     With ``WORKDIR /app`` first, /app is root's in both and the split stays safe."""
     root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": ""})
+    (root / "src" / "index.js").unlink()  # (a folder --chown gives away: its own rule)
+    (root / "src").rmdir()
     text = (
         "FROM node:18\nCOPY --chown=node:node package*.json /app/\nWORKDIR /app\nRUN npm ci\n"
         "COPY --chown=node:node . /app/\n"
@@ -2937,15 +2939,18 @@ def test_a_copy_chown_that_creates_a_copied_directory_makes_the_split_unsafe(
         "WORKDIR /app", "WORKDIR /home/node/app"
     )
     assert "creates /home/node/app owned by node:node" in _split(home, root)[1]
+    srv = text.replace("/app/", "/srv/app/").replace("WORKDIR /app", "WORKDIR /srv/app")
+    assert "creates /srv/app owned by node:node" in _split(srv, root)[1]
 
 
 def test_a_context_directory_with_another_mode_copied_by_name_makes_the_split_unsafe(
     tmp_path: Path,
 ) -> None:
-    """COPY . . keeps a context directory's mode; ``COPY --from=build /app/uploads ...`` makes
-    the runtime's uploads root's with mode 755 (built: uploads/ with mode 777 was writable by
-    USER node in the original, EACCES in the split). Mode 755, or a folder inside a directory
-    the runtime copies whole, stays safe."""
+    """COPY . . keeps a context directory's mode, and gives it the owner --chown names;
+    ``COPY --from=build /app/uploads ...`` makes the runtime's uploads root's with mode 755
+    (built: uploads/ with mode 777, or brought by ``COPY --chown=node:node . .``, was writable
+    by node in the original, EACCES in the split). Mode 755 and root's, or a folder inside a
+    directory the runtime copies whole, stays safe."""
     root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": "", "public/a.txt": "x"})
     (root / "uploads").mkdir()
     (root / "uploads").chmod(0o755)
@@ -2957,6 +2962,13 @@ def test_a_context_directory_with_another_mode_copied_by_name_makes_the_split_un
     assert "AS runtime" not in out
     assert "uploads has mode 777 in the build context" in messages
     (root / "uploads").chmod(0o755)
+    given = SERVER.format(extra="").replace("COPY . .", "COPY --chown=node:node . .")
+    given = given.replace("USER node\n", "").replace(
+        'CMD ["node"', 'CMD ["runuser", "-u", "node", "--", "node"'
+    )
+    out, messages, _ = _split(given, root)
+    assert "AS runtime" not in out
+    assert "COPY at line 5 gives public to node:node; the runtime copies /app/public" in messages
     (root / "public" / "inner").mkdir()
     (root / "public" / "inner").chmod(0o700)
     out, messages, _ = _split(SERVER.format(extra=""), root)

@@ -341,6 +341,14 @@ def _top_metadata(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
                 return
 
 
+# Directories of every Debian base image (the FHS ones besides SYSTEM_DIRS): a COPY into
+# /srv/app creates /srv/app, not /srv.
+BASE_DIRS = frozenset({
+    "/srv", "/mnt", "/media", "/usr/src", "/usr/share", "/usr/local/src", "/usr/local/share",
+    "/var/lib", "/var/cache", "/var/log", "/var/opt", "/var/tmp", "/run",
+})  # fmt: skip
+
+
 def _chown_made_dirs(a: Analysis, plan: Plan) -> None:
     """A ``COPY --chown`` that creates its destination directory (no earlier WORKDIR, COPY
     or ``mkdir`` made it) gives that directory to the user; when it is a copied directory or
@@ -351,9 +359,11 @@ def _chown_made_dirs(a: Analysis, plan: Plan) -> None:
         return
     copied = [plan.moves.get(p, p) for p in plan.copies if p != "/"]
     image = a.stage.image.raw
-    known = set(SYSTEM_DIRS) | {
-        f"/home/{u}" for k, users in IMAGE_USERS.items() if image.startswith(k) for u in users
-    }
+    known = (
+        set(SYSTEM_DIRS)
+        | BASE_DIRS
+        | {f"/home/{u}" for k, users in IMAGE_USERS.items() if image.startswith(k) for u in users}
+    )
     by_ins = {id(c.ins): c for c in a.copies}
     for ins in a.stage.instructions:
         copy = by_ins.get(id(ins))
@@ -389,22 +399,32 @@ def _made_dirs(a: Analysis, ins: Instruction) -> set[str]:
 
 
 def _copied_dir_modes(a: Analysis, plan: Plan) -> None:
-    """A context directory that ``COPY . .`` brings in with its mode, and the runtime copies
-    by name, makes the split unsafe unless its mode is 755: the directory ``COPY --from``
-    creates is root's with mode 755 (built: uploads/ with mode 777 in the context was
-    writable by USER node in the original, EACCES in the split)."""
+    """A context directory that ``COPY . .`` brings in with its mode (and with the owner
+    ``--chown`` names), and the runtime copies by name, makes the split unsafe unless its
+    mode is 755 and its owner root: the directory ``COPY --from`` creates is root's with
+    mode 755 (built: uploads/ with mode 777 in the context, or brought by ``COPY
+    --chown=node:node . .``, was writable by node in the original, EACCES in the split)."""
     if plan.unsafe is not None or not a.ctx.present:
         return
     copied = {plan.moves.get(p, p) for p in plan.copies}
     for copy in a.copies:
+        flag = copy.ins.flag("chown")
+        owner = flag.value if flag is not None and flag.value else None
         for rel, dest in copy.dirs(a.ctx):
             mode = a.ctx.dir_mode(rel) if dest in copied else None
-            if mode is not None and mode != 0o755:
-                plan.unsafe = (
-                    f"{rel} has mode {mode:o} in the build context, which COPY keeps; the "
-                    f"runtime copies {dest} by name, and COPY --from makes it root's with mode 755"
-                )
-                return
+            if mode is None:
+                continue
+            if owner is not None and not is_root(owner):
+                why = f"{copy.ins.keyword} at line {copy.ins.start_line} gives {rel} to {owner}"
+            elif mode != 0o755:
+                why = f"{rel} has mode {mode:o} in the build context, which COPY keeps"
+            else:
+                continue
+            plan.unsafe = (
+                f"{why}; the runtime copies {dest} by name, and COPY --from makes it root's "
+                "with mode 755"
+            )
+            return
 
 
 def _copied_links(a: Analysis, plan: Plan) -> None:
