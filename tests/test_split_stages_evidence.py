@@ -2973,3 +2973,20 @@ def test_a_context_directory_with_another_mode_copied_by_name_makes_the_split_un
     (root / "public" / "inner").chmod(0o700)
     out, messages, _ = _split(SERVER.format(extra=""), root)
     assert "AS runtime" in out and "unsafe" not in messages, messages
+
+
+def test_a_mode_set_on_a_copied_file_is_carried(tmp_path: Path) -> None:
+    """``COPY --from`` keeps the owner and mode of a file it names (built: mode 4755 and a
+    mode-600 file owned by node came through); only a directory it names is made anew. So
+    ``RUN chmod 755`` of an entrypoint script copied from the context leaves the split safe
+    (built: the same listing of /usr/local/bin, the same answer)."""
+    root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": "", "entry.sh": 'exec "$@"\n'})
+    text = SERVER.format(extra="").replace(
+        "USER node\n",
+        "COPY entry.sh /usr/local/bin/\nRUN chmod 755 /usr/local/bin/entry.sh\n"
+        'ENTRYPOINT ["/usr/local/bin/entry.sh"]\n',
+    )
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" in out and "sets the owner or mode" not in messages, messages
+    folder = text.replace("/usr/local/bin/entry.sh\nENTRYPOINT", "/usr/local/bin\nENTRYPOINT")
+    assert "sets the owner or mode of /usr/local/bin" in _split(folder, root)[1]

@@ -313,9 +313,12 @@ def _top_metadata(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
     runtime's copy of that directory belongs to root with mode 755 (built: after ``RUN chown
     app:app /app`` the original's /app belonged to app, the runtime's to root, whether its
     WORKDIR or the COPY made it). A RUN the runtime repeats after the copies sets it again,
-    unless it is recursive: then it would also change the files the build made later."""
+    unless it is recursive: then it would also change the files the build made later. A
+    context file ``COPY --from`` names keeps its owner and mode (built: an entrypoint script
+    given mode 755, a file with mode 4755, one with mode 600 owned by node)."""
     if plan.unsafe is not None:
         return
+    files = _copied_files(a)
     copied = [plan.moves.get(p, p) for p in plan.copies if p != "/"]
     late = _ordered_setup(a, plan, anchor)
     for ins in a.stage.of("run"):
@@ -329,7 +332,7 @@ def _top_metadata(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
                 continue
             cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
             for path in (resolve(x, cwd) for x in args if not x.startswith("-")):
-                if not any(within(c, path) for c in copied):
+                if path in files or not any(within(c, path) for c in copied):
                     continue
                 plan.unsafe = f"RUN at line {ins.start_line} sets the owner or mode of {path}, " + (
                     "and repeated after the copies it would change the files the build made "
@@ -347,6 +350,13 @@ BASE_DIRS = frozenset({
     "/srv", "/mnt", "/media", "/usr/src", "/usr/share", "/usr/local/src", "/usr/local/share",
     "/var/lib", "/var/cache", "/var/log", "/var/opt", "/var/tmp", "/run",
 })  # fmt: skip
+
+
+def _copied_files(a: Analysis) -> set[str]:
+    """Image paths of the context files the build's COPYs bring in (not directories)."""
+    if not a.ctx.present:
+        return set()
+    return {dest for copy in a.copies for _, dest in copy.context_files(a.ctx)}
 
 
 def _chown_made_dirs(a: Analysis, plan: Plan) -> None:
