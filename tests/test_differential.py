@@ -218,6 +218,61 @@ def test_classify_fs():
     assert classify_fs(original, original).to_dict()["unexpected_count"] == 0
 
 
+def test_classify_fs_compares_owners_modes_links_and_empty_directories():
+    """What ``COPY --from`` may lose besides files: a directory's owner and mode, a symlink's
+    target, an empty directory, a setuid bit."""
+    original = {
+        "app": ("dir", 0, "1000:1000 755"),
+        "app/uploads": ("dir", 0, "0:0 777"),
+        "app/public": ("link:assets", 0, "0:0"),
+        "app/tool": ("file", 10, "0:0 4755"),
+        "app/key": ("file", 3, "1000:0 600"),
+        "tmp": ("dir", 0, "0:0 1777"),
+        "root/.cache": ("dir", 0, "0:0 755"),
+    }
+    rewrite_fs = {
+        "app": ("dir", 0, "0:0 755"),
+        "app/public": ("dir", 0, "0:0 755"),
+        "app/tool": ("file", 10, "0:0 755"),
+        "app/key": ("file", 3, "1000:0 600"),
+        "tmp": ("dir", 0, "0:0 1777"),
+        "root/.cache": ("dir", 0, "0:0 700"),
+    }
+    diff = classify_fs(original, rewrite_fs)
+    assert diff.unexpected == [
+        "~ app (1000:1000 755 -> 0:0 755)",
+        "~ app/public",
+        "~ app/tool (0:0 4755 -> 0:0 755)",
+        "- app/uploads",
+    ]
+    assert diff.expected == ["~ root/.cache (0:0 755 -> 0:0 700)"]
+    assert diff.to_dict()["owner_mode"] == [diff.unexpected[0], diff.unexpected[2]]
+    assert diff.to_dict()["owner_mode_count"] == 2
+    assert classify_fs(original, dict(original)).unexpected == []
+
+
+def test_listing_entries_carry_owner_mode_and_link_target():
+    import tarfile
+
+    from msdfix.verify.diffbuild import entry
+
+    def member(kind: bytes, **kw: object) -> tarfile.TarInfo:
+        info = tarfile.TarInfo("x")
+        info.type = kind
+        for key, value in kw.items():
+            setattr(info, key, value)
+        return info
+
+    assert entry(member(tarfile.DIRTYPE, uid=1000, gid=1000, mode=0o1777)) == (
+        "dir", 0, "1000:1000 1777"
+    )  # fmt: skip
+    assert entry(member(tarfile.SYMTYPE, linkname="assets", mode=0o777)) == (
+        "link:assets", 0, "0:0"
+    )  # fmt: skip
+    assert entry(member(tarfile.REGTYPE, size=5, mode=0o4755)) == ("file", 5, "0:0 4755")
+    assert entry(member(tarfile.LNKTYPE, linkname="usr/bin/a", mode=0o755))[0] == "hardlink"
+
+
 # ---- rendering ---------------------------------------------------------------------------------
 
 

@@ -2833,3 +2833,160 @@ def test_a_runner_command_is_not_a_dependency_program(tmp_path: Path) -> None:
     )
     out, messages, _ = _split(text, root)
     assert "AS prod-deps" in out, messages
+
+
+# ---- directories, modes and links (twenty-second round, built for real) -----------------------
+
+SERVER = (
+    "FROM node:18\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci\n{extra}COPY . .\n"
+    'USER node\nEXPOSE 3000\nCMD ["node", "server.js"]\n'
+)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "RUN mkdir -p node_modules/.cache && chmod 777 node_modules/.cache\n",
+        "RUN touch /app/node_modules/.ready\n",
+    ],
+)
+def test_a_change_inside_node_modules_keeps_the_builds_node_modules(
+    tmp_path: Path, extra: str
+) -> None:
+    """A deps stage replays the install alone: a RUN that then makes or changes a path inside
+    node_modules (built: the app's write into node_modules/.cache failed with ENOENT) keeps
+    the build's own node_modules, which carries it."""
+    root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": "require('express')\n"})
+    out, messages, _ = _split(SERVER.format(extra=extra), root)
+    assert "AS prod-deps" not in out, messages
+    assert "AS runtime" in out and "COPY --from=build /app /app" in out, out
+    assert "which a separate install of the dependencies would not have" in messages
+    same_run = SERVER.format(extra="").replace("RUN npm ci\n", f"RUN npm ci && {extra[4:]}")
+    out, messages, _ = _split(same_run, root)
+    assert "AS prod-deps" not in out, messages
+    clean = SERVER.format(extra="RUN mkdir -p /app/data && chmod 777 /app/data\n")
+    assert "AS prod-deps" in _split(clean, root)[0]
+
+
+def test_a_directory_the_build_keeps_in_tmp_makes_the_split_unsafe(tmp_path: Path) -> None:
+    """``mkdir -p /tmp/data && chmod 777 /tmp/data`` in a build RUN: the runtime's fresh /tmp
+    lacks it (built: the app's write failed with ENOENT). Scratch work in /tmp still splits."""
+    root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": "require('express')\n"})
+    kept = SERVER.format(extra="").replace(
+        "RUN npm ci\n", "RUN npm ci && mkdir -p /tmp/data && chmod 777 /tmp/data\n"
+    )
+    out, messages, _ = _split(kept, root)
+    assert "AS runtime" not in out
+    assert "RUN at line 4 writes /tmp/data, which the runtime does not copy" in messages
+    named = SERVER.format(extra="ENV DATA_DIR=/tmp/data\n").replace(
+        "RUN npm ci\n", "RUN npm ci && mkdir -p /tmp/data\n"
+    )
+    assert "writes /tmp/data" in _split(named, root)[1]
+    scratch = SERVER.format(extra="").replace(
+        "RUN npm ci\n", "RUN npm ci && mkdir -p /tmp/x && chmod 1777 /tmp\n"
+    )
+    out, messages, _ = _split(scratch, root)
+    assert "AS runtime" in out and "unsafe" not in messages, messages
+
+
+@pytest.mark.parametrize(
+    ("link", "said"),
+    [
+        ("public", "which the runtime does not copy"),
+        ("big.bin", "which the runtime copies by name"),
+    ],
+)
+def test_a_context_symlink_the_runtime_would_not_keep_makes_the_split_unsafe(
+    tmp_path: Path, link: str, said: str
+) -> None:
+    """``COPY . .`` copies a context symlink as a link; the runtime's named copies lose a link
+    to a directory (built: public/ missing, ENOENT) and follow a link to a file (built: a 3 MB
+    regular file where the original had a link)."""
+    root = _node_app(
+        tmp_path, {"dependencies": DEPS}, {"server.js": "", "assets/big.bin": "x" * 100}
+    )
+    (root / link).symlink_to("assets" if link == "public" else "assets/big.bin")
+    out, messages, _ = _split(SERVER.format(extra=""), root)
+    assert f"/app/{link} is a symlink in the build context" in messages and said in messages
+    assert "AS runtime" not in out
+    (root / link).unlink()
+    out, messages, _ = _split(SERVER.format(extra=""), root)
+    assert "AS runtime" in out and "symlink" not in messages, messages
+
+
+def test_a_copy_chown_that_creates_a_copied_directory_makes_the_split_unsafe(
+    tmp_path: Path,
+) -> None:
+    """``COPY --chown=node:node package*.json /app/`` with no WORKDIR before it makes /app
+    node's; the runtime's /app belongs to root (built: a program started as root that drops
+    to node with ``runuser`` could write /app in the original only, EACCES in the split).
+    With ``WORKDIR /app`` first, /app is root's in both and the split stays safe."""
+    root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": ""})
+    (root / "src" / "index.js").unlink()  # (a folder --chown gives away: its own rule)
+    (root / "src").rmdir()
+    text = (
+        "FROM node:18\nCOPY --chown=node:node package*.json /app/\nWORKDIR /app\nRUN npm ci\n"
+        "COPY --chown=node:node . /app/\n"
+        'CMD ["runuser", "-u", "node", "--", "node", "server.js"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out
+    assert "COPY at line 2 creates /app owned by node:node" in messages
+    made = text.replace("FROM node:18\n", "FROM node:18\nWORKDIR /app\n")
+    out, messages, _ = _split(made, root)
+    assert "AS runtime" in out and "owned by" not in messages, messages
+    home = text.replace("/app/", "/home/node/app/").replace(
+        "WORKDIR /app", "WORKDIR /home/node/app"
+    )
+    assert "creates /home/node/app owned by node:node" in _split(home, root)[1]
+    srv = text.replace("/app/", "/srv/app/").replace("WORKDIR /app", "WORKDIR /srv/app")
+    assert "creates /srv/app owned by node:node" in _split(srv, root)[1]
+
+
+def test_a_context_directory_with_another_mode_copied_by_name_makes_the_split_unsafe(
+    tmp_path: Path,
+) -> None:
+    """COPY . . keeps a context directory's mode, and gives it the owner --chown names;
+    ``COPY --from=build /app/uploads ...`` makes the runtime's uploads root's with mode 755
+    (built: uploads/ with mode 777, or brought by ``COPY --chown=node:node . .``, was writable
+    by node in the original, EACCES in the split). Mode 755 and root's, or a folder inside a
+    directory the runtime copies whole, stays safe."""
+    root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": "", "public/a.txt": "x"})
+    (root / "uploads").mkdir()
+    (root / "uploads").chmod(0o755)
+    (root / "public").chmod(0o755)
+    out, messages, _ = _split(SERVER.format(extra=""), root)
+    assert "AS runtime" in out and "unsafe" not in messages, messages
+    (root / "uploads").chmod(0o777)
+    out, messages, _ = _split(SERVER.format(extra=""), root)
+    assert "AS runtime" not in out
+    assert "uploads has mode 777 in the build context" in messages
+    (root / "uploads").chmod(0o755)
+    given = SERVER.format(extra="").replace("COPY . .", "COPY --chown=node:node . .")
+    given = given.replace("USER node\n", "").replace(
+        'CMD ["node"', 'CMD ["runuser", "-u", "node", "--", "node"'
+    )
+    out, messages, _ = _split(given, root)
+    assert "AS runtime" not in out
+    assert "COPY at line 5 gives public to node:node; the runtime copies /app/public" in messages
+    (root / "public" / "inner").mkdir()
+    (root / "public" / "inner").chmod(0o700)
+    out, messages, _ = _split(SERVER.format(extra=""), root)
+    assert "AS runtime" in out and "unsafe" not in messages, messages
+
+
+def test_a_mode_set_on_a_copied_file_is_carried(tmp_path: Path) -> None:
+    """``COPY --from`` keeps the owner and mode of a file it names (built: mode 4755 and a
+    mode-600 file owned by node came through); only a directory it names is made anew. So
+    ``RUN chmod 755`` of an entrypoint script copied from the context leaves the split safe
+    (built: the same listing of /usr/local/bin, the same answer)."""
+    root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": "", "entry.sh": 'exec "$@"\n'})
+    text = SERVER.format(extra="").replace(
+        "USER node\n",
+        "COPY entry.sh /usr/local/bin/\nRUN chmod 755 /usr/local/bin/entry.sh\n"
+        'ENTRYPOINT ["/usr/local/bin/entry.sh"]\n',
+    )
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" in out and "sets the owner or mode" not in messages, messages
+    folder = text.replace("/usr/local/bin/entry.sh\nENTRYPOINT", "/usr/local/bin\nENTRYPOINT")
+    assert "sets the owner or mode of /usr/local/bin" in _split(folder, root)[1]

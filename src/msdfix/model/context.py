@@ -14,6 +14,7 @@ import json
 import os
 import posixpath
 import re
+import stat
 import sys
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -74,6 +75,7 @@ class Folder:
         self._dirs: list[str] = []
         self._skipped: list[str] = []  # directories the walk did not enter (SKIP_DIRS)
         self.excluded: list[str] = []  # directories .dockerignore excludes, not walked (listed)
+        self._dir_links: list[str] = []  # links to directories (the walk does not enter them)
 
     @cached_property
     def listed(self) -> tuple[list[str], bool]:
@@ -84,7 +86,7 @@ class Folder:
         found, complete = self._walk(None)
         rules = self._root_rules() if not complete else None
         if rules is not None:
-            self._dirs, self._skipped = [], []
+            self._dirs, self._skipped, self._dir_links = [], [], []
             found, complete = self._walk(rules)
         return found, complete
 
@@ -111,6 +113,9 @@ class Folder:
             dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
             if rel_dir != ".":
                 self._dirs.append(rel_dir)
+            self._dir_links += [
+                paths[d] for d in dirnames if os.path.islink(os.path.join(dirpath, d))
+            ]
             for name in sorted(filenames):
                 if name.startswith(".") and name.endswith(".msdfix"):
                     continue  # a file --write is replacing right now (files.write_atomic)
@@ -132,6 +137,12 @@ class Folder:
         """Context-relative paths of the directories the walk of ``files`` entered."""
         self.files  # noqa: B018 (walks the folder, or raises ContextTooLarge)
         return self._dirs
+
+    @property
+    def dir_links(self) -> list[str]:
+        """Context-relative paths of the symlinks to directories the walk passed."""
+        self.files  # noqa: B018 (walks the folder, or raises ContextTooLarge)
+        return self._dir_links
 
     @property
     def skipped(self) -> list[str]:
@@ -226,6 +237,11 @@ class View:
         return [
             d for d in self.folder.dirs if not self.has_prefix(d + "/") and not self.is_ignored(d)
         ]
+
+    @cached_property
+    def dir_links(self) -> list[str]:
+        """Symlinks to directories the build sees: a COPY of their parent copies the link."""
+        return [d for d in self.folder.dir_links if not self.is_ignored(d)]
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
         """``compute()`` once per key for this view (answers that depend on the context only)."""
@@ -443,6 +459,19 @@ class BuildContext:
         if self.is_ignored(rel):
             return None
         raise Unreadable(f"{rel} {_why_unreadable(path, self.root, limit)}")
+
+    def dir_mode(self, rel: str) -> int | None:
+        """Permission bits (with setuid, setgid and sticky) of context directory ``rel``, which
+        the client sends and COPY keeps for the directories below a source; None when it is not
+        a directory of the context (absent, a file, a link)."""
+        if not self.present or _leaves(rel):
+            return None
+        assert self.root is not None
+        try:
+            found = os.lstat(self.root / rel)
+        except (OSError, ValueError):
+            return None
+        return stat.S_IMODE(found.st_mode) if stat.S_ISDIR(found.st_mode) else None
 
     def link_target(self, rel: str) -> str | None:
         """The target of context path ``rel`` when it is a symlink (as written, possibly

@@ -40,6 +40,21 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def entry(member: tarfile.TarInfo) -> tuple[str, int, str]:
+    """(type, size, ``uid:gid mode``) of one path of ``docker export``'s archive: the mode in
+    octal with the setuid, setgid and sticky bits. A hard link is compared as a file of its
+    own (which path of a set ``docker export`` stores first is its choice), a symlink by its
+    target (its mode is always 777)."""
+    meta = f"{member.uid}:{member.gid} {member.mode & 0o7777:o}"
+    if member.isdir():
+        return ("dir", 0, meta)
+    if member.issym():
+        return (f"link:{member.linkname}", 0, f"{member.uid}:{member.gid}")
+    if member.islnk():
+        return ("hardlink", 0, meta)
+    return ("file", member.size, meta)
+
+
 @dataclass
 class Harness:
     """Shared state of one run: the client and the per-build timeout."""
@@ -76,9 +91,10 @@ class Harness:
         return missing
 
     def listing(self, tag: str) -> Listing:
-        """Every path of the image's filesystem: (type, size) from ``docker export``."""
+        """Every path of the image's filesystem from ``docker export``: (type, size, owner
+        and mode); a symlink's type holds its target."""
         cid = self.client.run("create", "--entrypoint", "/msdfix-none", tag).stdout.strip()
-        found: dict[str, tuple[str, int]] = {}
+        found: dict[str, tuple[str, int, str]] = {}
         try:
             proc = subprocess.Popen(
                 [self.client.path, "export", cid], stdout=subprocess.PIPE, env=self.client.env
@@ -86,13 +102,7 @@ class Harness:
             assert proc.stdout is not None
             with tarfile.open(fileobj=proc.stdout, mode="r|") as archive:
                 for member in archive:
-                    path = member.name.lstrip("./").rstrip("/")
-                    if member.isdir():
-                        found[path] = ("dir", 0)
-                    elif member.issym() or member.islnk():
-                        found[path] = (f"link:{member.linkname}", 0)
-                    else:
-                        found[path] = ("file", member.size)
+                    found[member.name.lstrip("./").rstrip("/")] = entry(member)
             proc.wait()
         finally:
             self.client.run("rm", "-f", cid)

@@ -362,7 +362,8 @@ EXPECTED = re.compile(
 )
 APT_CONFIG = re.compile(r"^etc/apt/apt\.conf\.d/")
 
-Listing = Mapping[str, tuple[str, int]]  # path -> (type, size)
+# path -> (type, size[, "uid:gid mode"]): directories compare by owner and mode alone
+Listing = Mapping[str, tuple[str, int] | tuple[str, int, str]]
 
 
 @dataclass(frozen=True)
@@ -379,11 +380,16 @@ class FsDiff:
             "apt_config": self.apt_config[:limit],
             "unexpected": self.unexpected[:limit],
             "unexpected_count": len(self.unexpected),
+            "owner_mode": [u for u in self.unexpected if u.endswith(")")][:limit],
+            "owner_mode_count": sum(u.endswith(")") for u in self.unexpected),
         }
 
 
 def classify_fs(original: Listing, rewrite: Listing) -> FsDiff:
-    """Paths only in one image, or whose type or size differs, sorted into the three kinds."""
+    """Paths only in one image (an empty directory too), or whose type, size, symlink target,
+    owner or mode differs, sorted into the three kinds. A change of owner or mode alone is
+    shown with both (``~ app (0:0 755 -> 1000:1000 755)``): ``COPY --from`` carries what is
+    in a directory, not the directory's own owner and mode."""
     expected: list[str] = []
     apt_config: list[str] = []
     unexpected: list[str] = []
@@ -391,10 +397,10 @@ def classify_fs(original: Listing, rewrite: Listing) -> FsDiff:
         a, b = original.get(path), rewrite.get(path)
         if a == b:
             continue
-        if a is not None and b is not None and a[0] == b[0] == "dir":
-            continue
         what = "-" if b is None else "+" if a is None else "~"
         entry = f"{what} {path}"
+        if a is not None and b is not None and a[:2] == b[:2]:
+            entry += f" ({_meta(a)} -> {_meta(b)})"
         if EXPECTED.match(path):
             expected.append(entry)
         elif APT_CONFIG.match(path):
@@ -402,3 +408,8 @@ def classify_fs(original: Listing, rewrite: Listing) -> FsDiff:
         else:
             unexpected.append(entry)
     return FsDiff(expected, apt_config, unexpected)
+
+
+def _meta(found: tuple[str, int] | tuple[str, int, str]) -> str:
+    """The owner and mode of a listing entry (``?`` when the listing has none)."""
+    return found[2] if len(found) > 2 else "?"

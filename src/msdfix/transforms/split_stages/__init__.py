@@ -141,7 +141,7 @@ from msdfix.shell.entry import toolbox
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
 from msdfix.transforms.base import Transform, register
-from msdfix.transforms.split_stages.artifacts import resolve
+from msdfix.transforms.split_stages.artifacts import SYSTEM_DIRS, resolve, with_parents
 from msdfix.transforms.split_stages.build_stage import (
     ALPINE_SETUP,
     DEBIAN_SETUP,
@@ -294,8 +294,11 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
             "may not write where it could"
         )
     _top_metadata(a, plan, anchor)
+    _chown_made_dirs(a, plan)
     check_image_tools(a, plan)
     _writes_outside_copies(a, plan)
+    _copied_links(a, plan)
+    _copied_dir_modes(a, plan)
     if plan.unsafe is None:
         cmd = None if a.stage.of("entrypoint") else a.entry
         plan.unsafe = compose_override(a.ctx, cmd, plan.shell)
@@ -310,9 +313,12 @@ def _top_metadata(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
     runtime's copy of that directory belongs to root with mode 755 (built: after ``RUN chown
     app:app /app`` the original's /app belonged to app, the runtime's to root, whether its
     WORKDIR or the COPY made it). A RUN the runtime repeats after the copies sets it again,
-    unless it is recursive: then it would also change the files the build made later."""
+    unless it is recursive: then it would also change the files the build made later. A
+    context file ``COPY --from`` names keeps its owner and mode (built: an entrypoint script
+    given mode 755, a file with mode 4755, one with mode 600 owned by node)."""
     if plan.unsafe is not None:
         return
+    files = _copied_files(a)
     copied = [plan.moves.get(p, p) for p in plan.copies if p != "/"]
     late = _ordered_setup(a, plan, anchor)
     for ins in a.stage.of("run"):
@@ -326,7 +332,7 @@ def _top_metadata(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
                 continue
             cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
             for path in (resolve(x, cwd) for x in args if not x.startswith("-")):
-                if not any(within(c, path) for c in copied):
+                if path in files or not any(within(c, path) for c in copied):
                     continue
                 plan.unsafe = f"RUN at line {ins.start_line} sets the owner or mode of {path}, " + (
                     "and repeated after the copies it would change the files the build made "
@@ -338,9 +344,134 @@ def _top_metadata(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
                 return
 
 
+# Directories of every Debian base image (the FHS ones besides SYSTEM_DIRS): a COPY into
+# /srv/app creates /srv/app, not /srv.
+BASE_DIRS = frozenset({
+    "/srv", "/mnt", "/media", "/usr/src", "/usr/share", "/usr/local/src", "/usr/local/share",
+    "/var/lib", "/var/cache", "/var/log", "/var/opt", "/var/tmp", "/run",
+})  # fmt: skip
+
+
+def _copied_files(a: Analysis) -> set[str]:
+    """Image paths of the context files the build's COPYs bring in (not directories)."""
+    if not a.ctx.present:
+        return set()
+    return {dest for copy in a.copies for _, dest in copy.context_files(a.ctx)}
+
+
+def _chown_made_dirs(a: Analysis, plan: Plan) -> None:
+    """A ``COPY --chown`` that creates its destination directory (no earlier WORKDIR, COPY
+    or ``mkdir`` made it) gives that directory to the user; when it is a copied directory or
+    one above, the split is unsafe: the runtime's copy of it belongs to root (built: COPY
+    --chown=node:node into /app/ made /app node's, the runtime's was root's, and a program
+    that drops to node by ``runuser`` could no longer write there: EACCES)."""
+    if plan.unsafe is not None:
+        return
+    copied = [plan.moves.get(p, p) for p in plan.copies if p != "/"]
+    image = a.stage.image.raw
+    known = (
+        set(SYSTEM_DIRS)
+        | BASE_DIRS
+        | {f"/home/{u}" for k, users in IMAGE_USERS.items() if image.startswith(k) for u in users}
+    )
+    by_ins = {id(c.ins): c for c in a.copies}
+    for ins in a.stage.instructions:
+        copy = by_ins.get(id(ins))
+        if copy is None:
+            known |= with_parents(a.dirs[id(ins)]) if ins.cmd == "workdir" else set()
+            known |= _made_dirs(a, ins) if ins.cmd == "run" else set()
+            continue
+        folder = copy.dest if copy.into_dir else posixpath.dirname(copy.dest)
+        flag = ins.flag("chown")
+        owner = flag.value if flag is not None else None
+        made = sorted(with_parents(folder) - known)
+        hit = next((p for p in made if any(within(c, p) for c in copied)), None)
+        if owner and not is_root(owner) and hit is not None:
+            plan.unsafe = (
+                f"{ins.keyword} at line {ins.start_line} creates {hit} owned by {owner}, which "
+                "COPY --from does not carry: the runtime's copy belongs to root"
+            )
+            return
+        known |= with_parents(folder)
+
+
+def _made_dirs(a: Analysis, ins: Instruction) -> set[str]:
+    """The directories ``mkdir`` makes in a RUN, with the folders above them."""
+    script = run_script(ins, a.doc.text)
+    found: set[str] = set()
+    for command in script.commands if script else []:
+        program, args = program_args(command)
+        if program == "mkdir":
+            cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
+            for word in (x for x in args if not x.startswith("-")):
+                found |= with_parents(resolve(word, cwd))
+    return found
+
+
+def _copied_dir_modes(a: Analysis, plan: Plan) -> None:
+    """A context directory that ``COPY . .`` brings in with its mode (and with the owner
+    ``--chown`` names), and the runtime copies by name, makes the split unsafe unless its
+    mode is 755 and its owner root: the directory ``COPY --from`` creates is root's with
+    mode 755 (built: uploads/ with mode 777 in the context, or brought by ``COPY
+    --chown=node:node . .``, was writable by node in the original, EACCES in the split)."""
+    if plan.unsafe is not None or not a.ctx.present:
+        return
+    copied = {plan.moves.get(p, p) for p in plan.copies}
+    for copy in a.copies:
+        flag = copy.ins.flag("chown")
+        owner = flag.value if flag is not None and flag.value else None
+        for rel, dest in copy.dirs(a.ctx):
+            mode = a.ctx.dir_mode(rel) if dest in copied else None
+            if mode is None:
+                continue
+            if owner is not None and not is_root(owner):
+                why = f"{copy.ins.keyword} at line {copy.ins.start_line} gives {rel} to {owner}"
+            elif mode != 0o755:
+                why = f"{rel} has mode {mode:o} in the build context, which COPY keeps"
+            else:
+                continue
+            plan.unsafe = (
+                f"{why}; the runtime copies {dest} by name, and COPY --from makes it root's "
+                "with mode 755"
+            )
+            return
+
+
+def _copied_links(a: Analysis, plan: Plan) -> None:
+    """A context symlink that the build's COPY brings in with its folder, and the runtime
+    copies by name, makes the split unsafe: ``COPY --from`` follows a source that is a link,
+    so the runtime gets a copy of the target's files, or nothing of a link to a directory
+    the walk did not enter (built: ``public -> assets`` was missing from the runtime, and
+    the app's read of public/ failed with ENOENT)."""
+    if plan.unsafe is not None or not a.ctx.present:
+        return
+    copied = [plan.moves.get(p, p) for p in plan.copies if p != "/"]
+    folders = {posixpath.dirname(c) for c in copied}
+    for copy in a.copies:
+        sources = set(copy.rels(a.ctx))
+        files = [(rel, dest, False) for rel, dest in copy.context_files(a.ctx)]
+        for rel, dest, folder in [*files, *((r, d, True) for r, d in copy.dir_links(a.ctx))]:
+            target = a.ctx.link_target(rel)
+            if target is None or rel in sources:
+                continue
+            if dest in copied:
+                why = "copies by name: COPY --from would copy what it points to, not the link"
+            elif folder and not any(within(dest, c) for c in copied):
+                if not any(within(dest, f) for f in folders):
+                    continue
+                why = "does not copy (the folders it copies are named one by one)"
+            else:
+                continue
+            plan.unsafe = (
+                f"{dest} is a symlink in the build context (to {target}), which the runtime {why}"
+            )
+            return
+
+
 # Programs that write the paths they are given (cp/mv/ln/install: the last one).
 PATH_WRITERS = frozenset({"cp", "mv", "ln", "install", "mkdir", "touch", "tee"})
 SCRATCH_DIRS = ("/tmp", "/var/tmp", "/dev", "/proc")
+TEMP_DIRS = ("/tmp/", "/var/tmp/")  # (below them: the folders themselves are the base's)
 
 
 def _writes_outside_copies(a: Analysis, plan: Plan) -> None:
@@ -349,6 +480,7 @@ def _writes_outside_copies(a: Analysis, plan: Plan) -> None:
     base image without it. RUNs the runtime repeats write it again."""
     copied = [plan.moves.get(p, p) for p in plan.copies]
     repeated = {id(i) for i in a.setup_runs}
+    kept = _kept_scratch(a)
     for ins in a.stage.of("run"):
         script = run_script(ins, a.doc.text) if id(ins) not in repeated else None
         scope = a.model.fixed_scope(a.stage, ins)
@@ -365,7 +497,7 @@ def _writes_outside_copies(a: Analysis, plan: Plan) -> None:
                     continue
                 word = expand(target, scope)  # `mv /tmp/node_modules $APP` (ENV APP=/app)
                 path = resolve(word, cwd) if "$" not in word else None
-                if path is not None and path.startswith(SCRATCH_DIRS):
+                if path is not None and path.startswith(SCRATCH_DIRS) and not _kept(path, kept):
                     continue
                 if path is None or not any(within(path, c) for c in copied):
                     if plan.unsafe is None:
@@ -375,6 +507,28 @@ def _writes_outside_copies(a: Analysis, plan: Plan) -> None:
                             else f"{path}, which the runtime does not copy"
                         )
                     return
+
+
+def _kept_scratch(a: Analysis) -> set[str]:
+    """Paths below /tmp or /var/tmp that the build keeps for the program: given an owner or
+    mode by a RUN (``mkdir -p /tmp/data && chmod 777 /tmp/data``), or named by an ENV, CMD,
+    ENTRYPOINT, VOLUME or WORKDIR. A RUN that makes one is not scratch work: the runtime's
+    fresh /tmp lacks it (built: the app's write into /tmp/data failed with ENOENT)."""
+    kept: set[str] = set()
+    for ins in a.stage.of("run"):
+        script = run_script(ins, a.doc.text)
+        for command in script.commands if script else []:
+            program, args = program_args(command)
+            if program in OWNERSHIP:
+                cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
+                kept.update(resolve(x, cwd) for x in args[1:] if not x.startswith("-"))
+    for ins in a.stage.of("env", "cmd", "entrypoint", "volume", "workdir"):
+        kept.update(re.findall(r"(?<![\w.$])/[\w.@%+/-]+", ins.args))
+    return {posixpath.normpath(p) for p in kept if p.startswith(TEMP_DIRS)}
+
+
+def _kept(path: str, kept: set[str]) -> bool:
+    return any(within(path, k) or within(k, path) for k in kept)
 
 
 def _gives_files_away(a: Analysis) -> bool:

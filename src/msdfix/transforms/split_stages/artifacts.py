@@ -147,6 +147,32 @@ class ContextCopy:
                     found.append(resolve(d[len(prefix) :], self.dest))
         return found
 
+    def dirs(self, context: BuildContext) -> list[tuple[str, str]]:
+        """(context path, image path) of the directories this COPY brings in below a source
+        folder (each keeps its mode; a source folder itself is not among them)."""
+        found: list[tuple[str, str]] = []
+        for rel in self.rels(context):
+            prefix = "" if rel == "." else rel + "/"
+            found += [
+                (d, resolve(d[len(prefix) :], self.dest))
+                for d in context.view.folder.dirs
+                if d.startswith(prefix) and not context.view.is_ignored(d)
+            ]
+        return found
+
+    def dir_links(self, context: BuildContext) -> list[tuple[str, str]]:
+        """(context path, image path) of the links to directories this COPY brings in below
+        a source folder (a source that is such a link is followed, as COPY --from does)."""
+        found: list[tuple[str, str]] = []
+        for rel in self.rels(context):
+            prefix = "" if rel == "." else rel + "/"
+            found += [
+                (d, resolve(d[len(prefix) :], self.dest))
+                for d in context.view.dir_links
+                if d.startswith(prefix)
+            ]
+        return found
+
     def _context_files(self, context: BuildContext) -> list[tuple[str, str]]:
         pairs: list[tuple[str, str]] = []
         for rel in self.rels(context):
@@ -200,7 +226,7 @@ def context_copies(
     known = set(SYSTEM_DIRS)  # directories that exist when the next COPY runs
     for ins in stage.instructions:
         if ins.cmd == "workdir" or ins.cmd not in ("copy", "add"):
-            known |= _with_parents(dirs[id(ins)])
+            known |= with_parents(dirs[id(ins)])
             continue
         if ins.flag("from") is not None:
             return None
@@ -232,11 +258,11 @@ def context_copies(
                 )
             return None
         found.append(ContextCopy(ins, sources, dest, into_dir))
-        known |= _with_parents(dest) if into_dir else _with_parents(posixpath.dirname(dest))
+        known |= with_parents(dest) if into_dir else with_parents(posixpath.dirname(dest))
     return found
 
 
-def _with_parents(path: str) -> set[str]:
+def with_parents(path: str) -> set[str]:
     """``path`` and every directory above it."""
     found = {path}
     while path not in ("/", ""):

@@ -61,7 +61,7 @@ from msdfix.model.paths import within
 from msdfix.model.program_calls import COMMON, source_text
 from msdfix.model.users import effective_user, is_root
 from msdfix.shell.classify import program_args, start_install
-from msdfix.shell.commands import parse_commands
+from msdfix.shell.commands import Command, parse_commands
 from msdfix.shell.entry import context_script, entry_command
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
@@ -720,6 +720,9 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
         script = frontend.script_of([call.program, *call.args], package)
         if script and ("node_modules" in script or _script_writes_modules(script, package)):
             return f"the script at line {call.ins.start_line} writes into node_modules"
+    changed = _changes_modules(a, app, install)
+    if changed:
+        return changed
     changer = next((c for c in after if _runs_package(c, package)), None)
     if changer is not None:
         return (
@@ -747,6 +750,51 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     if _served(a, app, rel) is None:  # a served site's sources are bundled
         return _imported(a, app, dev, absent, starts, package.get("main"))
     return None
+
+
+# Programs that create or change the paths they are given (as arguments or the last one).
+MODULE_CHANGERS = frozenset({"mkdir", "touch", "tee", "chmod", "chown", "chgrp"})
+LAST_PATH = frozenset({"cp", "mv", "ln", "install"})
+
+
+def _changes_modules(a: Analysis, app: str, install: Call) -> str | None:
+    """A command after the install that creates or changes a path inside node_modules
+    (``mkdir -p node_modules/.cache && chmod 777 ...``, ``ln -s ../lib node_modules/lib``):
+    a deps stage replays the install alone, so its node_modules would lack that change
+    (built: the app's write into node_modules/.cache failed with ENOENT)."""
+    modules = posixpath.join(app, "node_modules")
+    for ins in a.stage.of("run"):
+        if ins.start < install.ins.start:
+            continue
+        script = run_script(ins, a.doc.text)
+        commands = script.commands if script else []
+        if ins is install.ins:
+            commands = commands[commands.index(install.command) + 1 :]
+        for command in commands:
+            cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
+            for path in _changed_paths(command, cwd):
+                if within(path, modules):
+                    return (
+                        f"RUN at line {ins.start_line} changes {path}, which a separate "
+                        "install of the dependencies would not have"
+                    )
+    return None
+
+
+def _changed_paths(command: Command, cwd: str) -> list[str]:
+    """Absolute paths a file command creates or changes (its redirects' targets too)."""
+    program, args = program_args(command)
+    words = [x for x in args if not x.startswith("-")]
+    if program in ("chmod", "chown", "chgrp"):
+        words = words[1:]  # the mode or owner
+    elif program == "ln" and len(words) == 1:
+        words = [posixpath.basename(words[0])]  # the link lands in the working directory
+    elif program in LAST_PATH:
+        words = words[-1:]
+    elif program not in MODULE_CHANGERS:
+        words = []
+    targets = [re.sub(r"^[0-9&]*>+\|?\s*", "", r.strip()) for r in command.redirects if ">" in r]
+    return [resolve(w, cwd) for w in [*words, *targets] if w and "$" not in w and w[0] != "&"]
 
 
 def _legacy_peer_gap(a: Analysis, rel: str, install: Call) -> str | None:
