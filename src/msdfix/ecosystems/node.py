@@ -584,7 +584,7 @@ def npm_lock_unlocked(packages: dict[str, Any], peers: bool = True) -> str | Non
         if not isinstance(entry, dict) or entry.get("link"):
             continue
         for name in _npm_asked(entry, not path, peers):
-            if not _npm_resolves(packages, path, name):
+            if _npm_target(packages, path, name) is None:
                 return name
     return None
 
@@ -602,17 +602,6 @@ def _npm_asked(entry: dict[str, Any], root: bool, peers: bool) -> list[str]:
         if not (isinstance(info, dict) and info.get("optional")):
             names.append(str(name))
     return names
-
-
-def _npm_resolves(packages: dict[str, Any], path: str, name: str) -> bool:
-    """Whether Node's lookup from the folder ``path`` finds ``name`` among ``packages``."""
-    while True:
-        if posixpath.join(path, "node_modules", name) in packages:
-            return True
-        if not path:
-            return False
-        head, sep, _ = path.rpartition("node_modules/")
-        path = head.rstrip("/") if sep else ""
 
 
 # The flags npm writes on a package-lock.json entry, and the edge types that keep each set
@@ -687,8 +676,7 @@ def _npm_target(packages: dict[str, Any], path: str, name: str) -> str | None:
             return target
         if not path:
             return None
-        head, sep, _ = path.rpartition("node_modules/")
-        path = head.rstrip("/") if sep else ""
+        path = _npm_parent(path)
 
 
 def _npm_calc_flags(edges: dict[str, list[tuple[str, str]]]) -> dict[str, set[str]]:
