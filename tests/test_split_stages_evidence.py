@@ -381,6 +381,29 @@ def test_global_tools_come_along_when_npm_start_may_run_them(tmp_path: Path) -> 
     assert "/usr/local/lib/node_modules" in out, out
 
 
+@pytest.mark.parametrize(
+    "source, copied",
+    [
+        ("require('child_process').execSync('db-migrate up')\n", True),
+        ("require('express')\n", False),
+    ],
+)
+def test_global_tools_come_along_when_the_node_app_runs_one(
+    tmp_path: Path, source: str, copied: bool
+) -> None:
+    """``npm install -g db-migrate`` and ``CMD node src/index.js`` whose index.js runs
+    ``execSync('db-migrate ...')``, built for real (bulk jscastel97/menus, twenty-second
+    round): the runtime kept /app alone and the app got "/bin/sh: 1: db-migrate: not found".
+    A node entry needs the global installs when its sources run one of them by name."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS}, {"dist/index.js": source})
+    text = NODE.format(extra="", cmd='["node", "dist/index.js"]').replace(
+        "RUN npm ci\n", "RUN npm install -g db-migrate@0.11.14 && npm ci\n"
+    )
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" in out, messages
+    assert ("COPY --from=build /usr/local/bin /usr/local/bin" in out) is copied, out
+
+
 def test_yarn_global_installs_bring_yarns_global_folder(tmp_path: Path) -> None:
     """``yarn global add pm2`` links /usr/local/bin/pm2-runtime into yarn's global folder:
     built for real, a runtime with only /usr/local/bin got a dangling link (the entrypoint then
