@@ -404,6 +404,20 @@ def test_global_tools_come_along_when_the_node_app_runs_one(
     assert ("COPY --from=build /usr/local/bin /usr/local/bin" in out) is copied, out
 
 
+def test_node_path_to_the_global_folder_brings_the_global_installs(tmp_path: Path) -> None:
+    """``ENV NODE_PATH=/usr/local/lib/node_modules``, ``npm install -g left-pad`` and ``CMD
+    node index.js``, built for real: the runtime copied /app alone and node stopped with
+    MODULE_NOT_FOUND for the global package the app requires."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    text = NODE.format(extra="", cmd='["node", "dist/index.js"]').replace(
+        "RUN npm ci\n",
+        "ENV NODE_PATH=/usr/local/lib/node_modules\nRUN npm install -g lp && npm ci\n",
+    )
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" in out, messages
+    assert "COPY --from=build /usr/local/lib/node_modules /usr/local/lib/node_modules" in out
+
+
 def test_yarn_global_installs_bring_yarns_global_folder(tmp_path: Path) -> None:
     """``yarn global add pm2`` links /usr/local/bin/pm2-runtime into yarn's global folder:
     built for real, a runtime with only /usr/local/bin got a dangling link (the entrypoint then

@@ -488,13 +488,22 @@ def _corepack_tools(a: Analysis) -> str | None:
 
 
 def _entry_may_run_globals(a: Analysis) -> bool:
-    """False when the entry command only runs node (the slim image has it) and the app's
-    sources run no globally installed program by name; npm, npx and yarn run package.json
+    """False when the entry command only runs node (the slim image has it), NODE_PATH does not
+    name the global folder and the app's sources run no globally installed program by name; npm, npx and yarn run package.json
     scripts, which may call a globally installed tool (pm2-runtime)."""
     programs = [argv[0] for argv in (a.entry.commands if a.entry else []) if argv]
     if not programs or any(posixpath.basename(p) != "node" for p in programs):
         return True
-    return _sources_run_globals(a)
+    return _loads_globals(a) or _sources_run_globals(a)
+
+
+def _loads_globals(a: Analysis) -> bool:
+    """NODE_PATH names npm's global folder: node resolves ``require('x')`` from the global
+    installs too (a variable in it may name any folder)."""
+    value = a.scope().get("NODE_PATH") or ""
+    return "$" in value or any(
+        within(posixpath.normpath(part), GLOBAL_DIRS[0]) for part in value.split(":") if part
+    )
 
 
 def _global_programs(a: Analysis) -> tuple[str, ...]:
