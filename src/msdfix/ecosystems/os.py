@@ -201,6 +201,8 @@ PY_SOURCE_BUILT: dict[str, dict[str, tuple[str, ...]]] = {
         "uwsgi": ("libxml2",),
         "psycopg": ("libpq5",),  # psycopg 3 loads libpq at run time (a pure-Python wheel)
         "gitpython": ("git",),  # runs the git program
+        # errbot before 6.1.2 clones and pulls plugin repos with the git program
+        "errbot": ("git",),
         "python-magic": ("libmagic1",),  # loads libmagic at run time
         "lightgbm": ("libgomp1",),  # its wheel links the system's OpenMP runtime
         "opencv-python": ("libgl1", "libglib2.0-0"),  # cv2 loads libGL and GLib
@@ -226,6 +228,7 @@ PY_SOURCE_BUILT: dict[str, dict[str, tuple[str, ...]]] = {
         "pillow": ("libjpeg-turbo", "zlib"),
         "psycopg": ("libpq",),
         "gitpython": ("git",),
+        "errbot": ("git",),
         "python-magic": ("libmagic",),
         "cairocffi": ("cairo",),
         "pangocffi": ("pango",),

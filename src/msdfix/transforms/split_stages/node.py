@@ -58,7 +58,7 @@ from msdfix.ecosystems.node import (
 )
 from msdfix.model.context import BuildContext, Unreadable
 from msdfix.model.paths import within
-from msdfix.model.program_calls import COMMON, source_text
+from msdfix.model.program_calls import COMMON, called_tool, source_text
 from msdfix.model.users import effective_user, is_root
 from msdfix.shell.classify import program_args, start_install
 from msdfix.shell.commands import Command, parse_commands
@@ -532,10 +532,46 @@ def _corepack_tools(a: Analysis) -> str | None:
 
 
 def _entry_may_run_globals(a: Analysis) -> bool:
-    """False when the entry command only runs node (the slim image has it); npm, npx and yarn
-    run package.json scripts, which may call a globally installed tool (pm2-runtime)."""
+    """False when the entry command only runs node (the slim image has it), NODE_PATH does not
+    name the global folder and the app's sources run no globally installed program by name; npm, npx and yarn run package.json
+    scripts, which may call a globally installed tool (pm2-runtime)."""
     programs = [argv[0] for argv in (a.entry.commands if a.entry else []) if argv]
-    return not programs or any(posixpath.basename(p) != "node" for p in programs)
+    if not programs or any(posixpath.basename(p) != "node" for p in programs):
+        return True
+    return _loads_globals(a) or _sources_run_globals(a)
+
+
+def _loads_globals(a: Analysis) -> bool:
+    """NODE_PATH names npm's global folder: node resolves ``require('x')`` from the global
+    installs too (a variable in it may name any folder)."""
+    value = a.scope().get("NODE_PATH") or ""
+    return "$" in value or any(
+        within(posixpath.normpath(part), GLOBAL_DIRS[0]) for part in value.split(":") if part
+    )
+
+
+def _global_programs(a: Analysis) -> tuple[str, ...]:
+    """The programs the build's global installs are named for (``npm install -g
+    db-migrate@0.11`` -> db-migrate; a package's program usually takes its unscoped name)."""
+    names: list[str] = []
+    for call in a.calls:
+        if _global(call) and call.program != "corepack":
+            for word in positionals(call.args, frozenset())[1:]:  # after install/add
+                name = word.rsplit("/", 1)[-1].split("@", 1)[0] if "/" in word else word
+                names.append(name.split("@", 1)[0])
+    return tuple(dict.fromkeys(n for n in names if n and n not in ("global", "add")))
+
+
+def _sources_run_globals(a: Analysis) -> bool:
+    """Whether the app's own sources may run a globally installed program by name
+    (``execSync('db-migrate up')``): the runtime needs the global installs then. Without a
+    build context (or a source msdfix cannot read) they may."""
+    if not a.ctx.present:
+        return True
+    try:
+        return called_tool(a.ctx, _global_programs(a)) is not None
+    except Unreadable:
+        return True
 
 
 def _deletes_node_modules(a: Analysis, app: str, installs: list[Call]) -> bool | None:
