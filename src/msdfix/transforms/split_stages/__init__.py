@@ -141,7 +141,12 @@ from msdfix.shell.entry import toolbox
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
 from msdfix.transforms.base import Transform, register
-from msdfix.transforms.split_stages.artifacts import SYSTEM_DIRS, resolve, with_parents
+from msdfix.transforms.split_stages.artifacts import (
+    SYSTEM_DIRS,
+    resolve,
+    with_parents,
+    written_words,
+)
 from msdfix.transforms.split_stages.build_stage import (
     ALPINE_SETUP,
     DEBIAN_SETUP,
@@ -468,8 +473,6 @@ def _copied_links(a: Analysis, plan: Plan) -> None:
             return
 
 
-# Programs that write the paths they are given (cp/mv/ln/install: the last one).
-PATH_WRITERS = frozenset({"cp", "mv", "ln", "install", "mkdir", "touch", "tee"})
 SCRATCH_DIRS = ("/tmp", "/var/tmp", "/dev", "/proc")
 TEMP_DIRS = ("/tmp/", "/var/tmp/")  # (below them: the folders themselves are the base's)
 
@@ -486,15 +489,7 @@ def _writes_outside_copies(a: Analysis, plan: Plan) -> None:
         scope = a.model.fixed_scope(a.stage, ins)
         for command in script.commands if script else []:
             cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
-            program, args = program_args(command)
-            targets = [re.sub(r"^[0-9&]*>+\|?\s*", "", r.strip()) for r in command.redirects]
-            targets = [t for t, r in zip(targets, command.redirects, strict=True) if ">" in r]
-            if program in PATH_WRITERS:
-                paths = [x for x in args if not x.startswith("-")]
-                targets += paths if program in ("mkdir", "touch", "tee") else paths[-1:]
-            for target in targets:
-                if target.startswith("&"):
-                    continue
+            for target in written_words(command):
                 word = expand(target, scope)  # `mv /tmp/node_modules $APP` (ENV APP=/app)
                 path = resolve(word, cwd) if "$" not in word else None
                 if path is not None and path.startswith(SCRATCH_DIRS) and not _kept(path, kept):

@@ -12,6 +12,8 @@ from msdfix.model.args import expand
 from msdfix.model.context import BuildContext
 from msdfix.model.paths import within
 from msdfix.model.stages import Model, Stage
+from msdfix.shell.classify import program_args
+from msdfix.shell.commands import Command
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
 
@@ -278,3 +280,18 @@ def _made_by_run(stage: Stage, ins: Instruction, dest: str) -> Instruction | Non
     /usr/src/app/package.json). None: no such RUN."""
     made = re.compile(rf"\bmkdir\b[^;&|\n]*?(?<![\w./=-]){re.escape(dest)}(?![\w.-])")
     return next((r for r in stage.of("run") if r.start < ins.start and made.search(r.args)), None)
+
+
+# Programs that write the paths they are given (cp/mv/ln/install: the last one).
+PATH_WRITERS = frozenset({"cp", "mv", "ln", "install", "mkdir", "touch", "tee"})
+
+
+def written_words(command: Command) -> list[str]:
+    """The words naming what a command writes, as written: its redirects' targets (not a
+    ``>&2`` duplication), each path of mkdir/touch/tee and the last of cp/mv/ln/install."""
+    words = [re.sub(r"^[0-9&]*>+\|?\s*", "", r.strip()) for r in command.redirects if ">" in r]
+    program, args = program_args(command)
+    if program in PATH_WRITERS:
+        paths = [x for x in args if not x.startswith("-")]
+        words += paths if program in ("mkdir", "touch", "tee") else paths[-1:]
+    return [w for w in words if not w.startswith("&")]

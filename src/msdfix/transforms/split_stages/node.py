@@ -66,7 +66,7 @@ from msdfix.shell.entry import context_script, entry_command
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
 from msdfix.transforms.split_stages import frontend
-from msdfix.transforms.split_stages.artifacts import resolve
+from msdfix.transforms.split_stages.artifacts import resolve, written_words
 from msdfix.transforms.split_stages.build_stage import (
     Analysis,
     Call,
@@ -788,11 +788,6 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     return None
 
 
-# Programs that create or change the paths they are given (as arguments or the last one).
-MODULE_CHANGERS = frozenset({"mkdir", "touch", "tee", "chmod", "chown", "chgrp"})
-LAST_PATH = frozenset({"cp", "mv", "ln", "install"})
-
-
 def _changes_modules(a: Analysis, app: str, install: Call) -> str | None:
     """A command after the install that creates or changes a path inside node_modules
     (``mkdir -p node_modules/.cache && chmod 777 ...``, ``ln -s ../lib node_modules/lib``):
@@ -818,19 +813,17 @@ def _changes_modules(a: Analysis, app: str, install: Call) -> str | None:
 
 
 def _changed_paths(command: Command, cwd: str) -> list[str]:
-    """Absolute paths a file command creates or changes (its redirects' targets too)."""
+    """Absolute paths a file command creates or changes: what it writes (``written_words``;
+    a one-path ``ln`` makes its link in the working directory) and the paths chmod, chown
+    and chgrp change."""
     program, args = program_args(command)
-    words = [x for x in args if not x.startswith("-")]
-    if program in ("chmod", "chown", "chgrp"):
-        words = words[1:]  # the mode or owner
-    elif program == "ln" and len(words) == 1:
-        words = [posixpath.basename(words[0])]  # the link lands in the working directory
-    elif program in LAST_PATH:
-        words = words[-1:]
-    elif program not in MODULE_CHANGERS:
-        words = []
-    targets = [re.sub(r"^[0-9&]*>+\|?\s*", "", r.strip()) for r in command.redirects if ">" in r]
-    return [resolve(w, cwd) for w in [*words, *targets] if w and "$" not in w and w[0] != "&"]
+    paths = [x for x in args if not x.startswith("-")]
+    words = written_words(command)
+    if program == "ln" and len(paths) == 1:
+        words = [w for w in words if w != paths[0]] + [posixpath.basename(paths[0])]
+    elif program in ("chmod", "chown", "chgrp"):
+        words += paths[1:]  # after the mode or owner
+    return [resolve(w, cwd) for w in words if w and "$" not in w]
 
 
 def _legacy_peer_gap(a: Analysis, rel: str, install: Call) -> str | None:
