@@ -842,6 +842,29 @@ def _runner_value_options(program: str) -> frozenset[str]:
     return frozenset(o for m in MANAGERS if name in m.programs for o in m.value_options)
 
 
+# Options that make a runner run the script of another package.json (npm's --prefix and
+# --workspace, yarn's and bun's --cwd, pnpm's --dir and --filter).
+PACKAGE_DIR_OPTIONS = frozenset(
+    "--prefix -C --workspace -w --cwd --dir --filter -F".split()
+)  # fmt: skip
+
+
+def other_package(argv: list[str]) -> str | None:
+    """The option and value with which a runner call runs the script of another package
+    (``npm --prefix server start`` -> ``--prefix server``), whose package.json msdfix does
+    not read for it; None for the context's own (no such option, or ``.``)."""
+    program = posixpath.basename(argv[0]) if argv else ""
+    options = _runner_value_options(program) & PACKAGE_DIR_OPTIONS
+    for i, arg in enumerate(argv[1:], 1):
+        option, eq, value = arg.partition("=")
+        if option not in options:
+            continue
+        value = value if eq else (argv[i + 1] if i + 1 < len(argv) else "")
+        if value.rstrip("/") not in ("", "."):
+            return f"{option} {value}"
+    return None
+
+
 def script_name(argv: list[str]) -> str | None:
     """The package.json script a runner call names (``npm run build`` -> build), or None. An
     option's value is no script: ``npm --loglevel warn start`` runs start (built: read as a
