@@ -297,6 +297,48 @@ def test_node_installs_that_need_more_than_the_manifests_keep_dev_dependencies(
     assert reason in messages, messages
 
 
+@pytest.mark.parametrize(
+    "cmd",
+    [
+        '["npm", "--loglevel", "warn", "start"]',
+        '["npm", "--loglevel", "warn", "run", "serve"]',
+        '["yarn", "--cwd", ".", "start"]',
+        '["pnpm", "--dir", ".", "start"]',
+    ],
+)
+def test_a_runner_option_value_is_no_script_name(tmp_path: Path, cmd: str) -> None:
+    """Built for real: ``npm --loglevel warn start`` was read as a script named ``warn``, so
+    the start script's nodemon (a dev dependency) went unseen and the split's runtime failed
+    with ``nodemon: not found``. An option's value is not the script the runner runs."""
+    scripts = {**BUILD, "start": "nodemon dist/index.js", "serve": "nodemon dist/index.js"}
+    package = {"scripts": scripts, "dependencies": DEPS, "devDependencies": {"nodemon": "^3"}}
+    root = _node_app(tmp_path, package, {})
+    out, messages, _ = _split(NODE.format(extra="", cmd=cmd), root)
+    assert "prod-deps" not in out
+    assert "the start command uses dev dependency nodemon" in messages, messages
+
+
+@pytest.mark.parametrize(
+    "cmd, runs",
+    [
+        ('["npm", "--prefix", "server", "start"]', "npm --prefix server"),
+        ('["pnpm", "--filter", "web", "start"]', "pnpm --filter web"),
+        ('["yarn", "--cwd=api", "start"]', "yarn --cwd api"),
+    ],
+)
+def test_a_script_of_another_package_is_not_read_as_the_contexts(
+    tmp_path: Path, cmd: str, runs: str
+) -> None:
+    """``npm --prefix server start`` runs server/package.json's start, not the context's:
+    msdfix reads neither for it, so the split is unsafe, as for any program it cannot read
+    (read as a script named ``web``, pnpm's call was unsafe only by chance)."""
+    package = {"scripts": {**BUILD, "start": "node dist/index.js"}, "dependencies": DEPS}
+    root = _node_app(tmp_path, package, {})
+    out, messages, _ = _split(NODE.format(extra="", cmd=cmd), root)
+    assert "AS runtime" not in out
+    assert f"the start command runs `{runs}`" in messages, messages
+
+
 def test_a_large_source_importing_a_dev_dependency_keeps_it(tmp_path: Path) -> None:
     """A bundled src/config.js over 1 MiB was read as empty, so its ``require('dotenv')``
     (a dev dependency) went unseen and the production-only install dropped it. Sources are

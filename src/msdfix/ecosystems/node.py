@@ -34,6 +34,14 @@ from msdfix.model.paths import within
 NPM_INSTALL = frozenset("install i in ins inst insta instal isnt isnta isntal isntall add".split())
 NPM_CLEAN_INSTALL = frozenset({"ci", "clean-install", "ic", "install-clean", "isntall-clean"})
 
+# npm's string-typed settings take the next word as their value (``npm --loglevel warn
+# start`` runs start): those used before a command, from npm's config docs.
+NPM_VALUE_OPTIONS = (
+    "--prefix", "-C", "--workspace", "-w", "--loglevel", "--userconfig", "--globalconfig",
+    "--cache", "--registry", "--scope", "--tag", "--include", "--omit", "--script-shell",
+    "--node-options",
+)  # fmt: skip
+
 MANAGERS: tuple[PackageManager, ...] = (
     PackageManager(
         "npm",
@@ -60,7 +68,7 @@ MANAGERS: tuple[PackageManager, ...] = (
         offline_flags=("--offline",),
         # npm reads every setting from npm_config_<name>, in either case
         offline_env=(("npm_config_offline", "true"), ("NPM_CONFIG_OFFLINE", "true")),
-        value_options=("--prefix", "-C", "--workspace", "-w"),
+        value_options=NPM_VALUE_OPTIONS,
         cache_options=("--cache",),
         inert_subcommands=("config", "cache", "set", "--version"),
         global_markers=("-g", "--global", "global"),
@@ -1203,10 +1211,44 @@ SCRIPT_RUNNERS: dict[str, frozenset[str]] = {
 }
 
 
+def _runner_value_options(program: str) -> frozenset[str]:
+    """The options of a script runner that take the next word as their value (``--prefix``,
+    ``--loglevel``, ``--cwd``, ``--filter``), from its package managers' ``value_options``."""
+    name = "yarn" if program == "yarnpkg" else program
+    return frozenset(o for m in MANAGERS if name in m.programs for o in m.value_options)
+
+
+# Options that make a runner run the script of another package.json (npm's --prefix and
+# --workspace, yarn's and bun's --cwd, pnpm's --dir and --filter).
+PACKAGE_DIR_OPTIONS = frozenset(
+    "--prefix -C --workspace -w --cwd --dir --filter -F".split()
+)  # fmt: skip
+
+
+def other_package(argv: list[str]) -> str | None:
+    """The option and value with which a runner call runs the script of another package
+    (``npm --prefix server start`` -> ``--prefix server``), whose package.json msdfix does
+    not read for it; None for the context's own (no such option, or ``.``)."""
+    program = posixpath.basename(argv[0]) if argv else ""
+    options = _runner_value_options(program) & PACKAGE_DIR_OPTIONS
+    for i, arg in enumerate(argv[1:], 1):
+        option, eq, value = arg.partition("=")
+        if option not in options:
+            continue
+        value = value if eq else (argv[i + 1] if i + 1 < len(argv) else "")
+        if value.rstrip("/") not in ("", "."):
+            return f"{option} {value}"
+    return None
+
+
 def script_name(argv: list[str]) -> str | None:
-    """The package.json script a runner call names (``npm run build`` -> build), or None."""
-    builtins = SCRIPT_RUNNERS.get(posixpath.basename(argv[0])) if argv else None
-    words = [w for w in argv[1:] if not w.startswith("-")]
+    """The package.json script a runner call names (``npm run build`` -> build), or None. An
+    option's value is no script: ``npm --loglevel warn start`` runs start (built: read as a
+    script ``warn``, the start script's dev dependency went unseen and the split's runtime
+    failed with ``nodemon: not found``)."""
+    program = posixpath.basename(argv[0]) if argv else ""
+    builtins = SCRIPT_RUNNERS.get(program)
+    words = positionals(argv[1:], _runner_value_options(program))
     if builtins is None or not words:
         return None
     if words[0] in ("run", "run-script"):

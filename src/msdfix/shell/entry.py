@@ -10,7 +10,7 @@ import shlex
 import sys
 from dataclasses import dataclass, field
 
-from msdfix.ecosystems.node import SCRIPT_RUNNERS, script_bodies
+from msdfix.ecosystems.node import SCRIPT_RUNNERS, other_package, script_bodies
 from msdfix.ecosystems.programs import (
     APP_STARTERS,
     HARMLESS,
@@ -179,6 +179,9 @@ def opaque_program(argvs: list[list[str]], ctx: BuildContext) -> str | None:
     for argv in argvs:
         for command in parse_commands(shlex.join(argv)) if argv else []:
             name, _ = program_args(command)
+            elsewhere = other_package([posixpath.basename(name), *command.argv[1:]])
+            if elsewhere is not None and posixpath.basename(name) in SCRIPT_RUNNERS:
+                return f"{posixpath.basename(name)} {elsewhere}"  # another package's script
             module = _module(command)
             if module is not None:  # python -m X: the app's package, the stdlib, or installed
                 if module in sys.stdlib_module_names or not ctx.present:

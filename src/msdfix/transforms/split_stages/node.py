@@ -45,6 +45,7 @@ from msdfix.ecosystems.node import (
     npm_installs_dev,
     npm_production_args,
     npmrc_settings,
+    other_package,
     patched_dependencies,
     path_settings,
     plug_n_play,
@@ -1008,6 +1009,9 @@ def _start_commands(a: Analysis, package: dict[str, object]) -> list[list[str]]:
     seen = 0
     while todo and seen < 40:
         argv, seen = todo.pop(), seen + 1
+        if argv and argv[0] in PROJECT_INSTALLS and other_package(argv):
+            words.append(argv)  # another package's script (--prefix, --filter): not read
+            continue
         if argv and argv[0] in PROJECT_INSTALLS:
             for body in script_bodies(argv, package):  # npm runs prestart before start
                 todo += [c.argv for c in parse_commands(body) if c.argv]
