@@ -40,6 +40,7 @@ from msdfix.ecosystems.php import COMPOSER, COMPOSER_INSTALL_SCRIPTS
 from msdfix.ecosystems.python import (
     PIP,
     PIPENV,
+    pdm_lock_stale,
     project_manifest_writes,
     read_requirements,
     uv_local_location,
@@ -544,23 +545,38 @@ def _python(
 
 
 def _uv_stale_lock(doc: Document, use: Use, plan: Plan) -> None:
-    """A plain ``uv sync`` rewrites a uv.lock that lists other dependencies than
-    pyproject.toml, and the full COPY puts the context's stale copy back."""
+    """A plain ``uv sync`` or ``pdm install`` rewrites a lock out of step with
+    pyproject.toml (``uv_lock_stale``, ``pdm_lock_stale``), and the full COPY puts the
+    context's stale copy back."""
     program = posixpath.basename(program_args(use.command)[0])
     words = positional_args(program, use.args, VALUE_OPTS)
-    if program != "uv" or project_manifest_writes(program, words, use.args) != WRITES_IN_PLACE:
+    if program not in ("uv", "pdm"):
         return
+    if project_manifest_writes(program, words, use.args) != WRITES_IN_PLACE:
+        return
+    name = f"{program}.lock"
     pyproject = doc.context.read_toml(posixpath.join(use.project, "pyproject.toml"))
     try:
-        text = doc.context.read_known(posixpath.join(use.project, "uv.lock"), MAX_SCANNED_BYTES)
+        text = doc.context.read_known(posixpath.join(use.project, name), MAX_SCANNED_BYTES)
     except Unreadable as exc:  # unread is not "in step"
         plan.unsafe.append(_UNREAD_LOCK.format(exc=exc))
         return
     lock = parse_toml(text) if text is not None else None
-    if pyproject is not None and lock is not None and uv_lock_stale(pyproject, lock):
+    if pyproject is None or lock is None:
+        return
+    if program == "pdm":
+        stale = (
+            "has another content_hash than pdm computes"
+            if pdm_lock_stale(pyproject, lock)
+            else None
+        )
+    else:
+        stale = uv_lock_stale(pyproject, lock)
+    if stale is not None:
+        run = "a `uv run` started from it locks again" if program == "uv" else "pdm locks again"
         plan.unsafe.append(
-            "the install rewrites uv.lock, which lists other dependencies than pyproject.toml, "
-            "and the full COPY puts the context's copy back (a `uv run` started from it locks again)"
+            f"the install rewrites {name}, which {stale}, and the full COPY puts the "
+            f"context's copy back ({run})"
         )
 
 
