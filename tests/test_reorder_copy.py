@@ -3742,6 +3742,8 @@ def test_a_monorepo_marker_over_the_limit_still_marks_one(tmp_path: Path, marker
             'dependencies = ["six==1.16.0"]\n[tool.uv]\nconstraint-dependencies = ["idna<4"]',
             "tool.uv",
         ),
+        ('dependencies = ["six==1.16.0"]\n[tool.uv]\nresolution = "lowest-direct"', "resolution"),
+        ('dependencies = ["six==1.16.0"]\n[tool.uv]\nprerelease = "allow"', "prerelease"),
     ],
 )
 def test_uv_sync_of_a_lock_out_of_step_beyond_names_is_unsafe(
@@ -3794,3 +3796,36 @@ def test_pdm_install_of_a_lock_with_another_content_hash_is_unsafe(
     if not safe:
         assert any("rewrites pdm.lock, which has another content_hash" in e for e in explained)
         assert _run(PY_APP.format("pdm install --frozen-lockfile"), tmp_path)[1]
+
+
+@pytest.mark.parametrize("flag", ["-U", "--upgrade", "--upgrade-package=six", "-Psix"])
+def test_uv_sync_that_upgrades_an_in_step_lock_is_unsafe(tmp_path: Path, flag: str) -> None:
+    """``uv sync -U`` (or ``-P``) locks again and rewrites even a uv.lock in step (built
+    with uv 0.13.9: a lock resolved with ``--exclude-newer 2020-01-01`` was rewritten), so
+    the moved install's write was lost under the context's copy; without it, safe."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "My_App"\nversion = "0.1.0"\ndependencies = ["six==1.16.0"]\n'
+    )
+    (tmp_path / "uv.lock").write_text(UV_LOCK)
+    (tmp_path / "app.py").write_text("print('hi')\n")
+    assert _run(PY_APP.format("uv sync --no-install-project"), tmp_path)[1]
+    out, applied, explained = _run(PY_APP.format(f"uv sync {flag} --no-install-project"), tmp_path)
+    assert not applied, out
+    assert any("rewrites uv.lock, which `-" in e and "upgrades" in e for e in explained), explained
+
+
+def test_pdm_install_with_a_saved_interpreter_in_the_context_is_unsafe(tmp_path: Path) -> None:
+    """pdm replaces a .pdm-python naming a missing interpreter (a host's venv), which failed
+    on the mounted file: "[Errno 16] Device or resource busy: '/app/.pdm-python'" (built
+    with pdm 2.22.2; the original answered). Without the file the lock in step moves."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.8"\n'
+        'dependencies = ["six>=1.10"]\n\n[tool.pdm]\ndistribution = false\n'
+    )
+    (tmp_path / "pdm.lock").write_text(PDM_LOCK)
+    (tmp_path / "app.py").write_text("print('hi')\n")
+    assert _run(PY_APP.format("pdm install"), tmp_path)[1]
+    (tmp_path / ".pdm-python").write_text("/home/me/app/.venv/bin/python\n")
+    out, applied, explained = _run(PY_APP.format("pdm install"), tmp_path)
+    assert not applied, out
+    assert any("pdm replaces .pdm-python" in e for e in explained), explained

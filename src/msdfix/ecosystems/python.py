@@ -509,8 +509,44 @@ def uv_lock_stale(pyproject: dict[str, Any], lock: dict[str, Any]) -> str | None
     if _versions_differ(project, entry.get("version")):
         return "has another version of the project than pyproject.toml"
     uv = (pyproject.get("tool") or {}).get("uv") or {}
-    manifest = _uv_manifest_stale(uv, lock) if isinstance(uv, dict) else "[tool.uv]"
+    manifest = (
+        _uv_manifest_stale(uv, lock) or _uv_options_stale(uv, lock)
+        if isinstance(uv, dict)
+        else "[tool.uv]"
+    )
     return f"does not follow {manifest}" if manifest else None
+
+
+def uv_sync_upgrades(args: list[str]) -> str | None:
+    """The option of ``uv sync`` that upgrades the locked versions (``-U``, ``--upgrade``,
+    ``-P``, ``--upgrade-package``): uv then locks again and rewrites uv.lock even where it
+    is in step (built with uv 0.13.9: a lock resolved with ``--exclude-newer 2020-01-01``
+    was rewritten by ``uv sync -U``; ``--refresh`` and ``--reinstall`` left it)."""
+    for arg in args:
+        if arg in ("-U", "--upgrade", "-P", "--upgrade-package") or arg.startswith(
+            ("--upgrade-package=", "-P")
+        ):
+            return arg.split("=", 1)[0]
+    return None
+
+
+def _uv_options_stale(uv: dict[str, Any], lock: dict[str, Any]) -> str | None:
+    """Which of uv's resolver settings (``resolution``, ``prerelease``, ``exclude-newer``)
+    differs from the lock's ``[options]``: uv locks again when they differ (built with uv
+    0.13.9: each one set after the lock, and a lock resolved with ``--exclude-newer`` synced
+    without it, rewrote uv.lock). Values are compared as written (a date uv stores as a
+    time reads as another value)."""
+    options = lock.get("options") or {}
+    if not isinstance(options, dict):
+        return "[options]"
+    for setting, key in (
+        ("resolution", "resolution-mode"),
+        ("prerelease", "prerelease-mode"),
+        ("exclude-newer", "exclude-newer"),
+    ):
+        if uv.get(setting) != options.get(key):
+            return f"[tool.uv] {setting}"
+    return None
 
 
 def _specifiers_differ(wanted: object, locked: object) -> bool:

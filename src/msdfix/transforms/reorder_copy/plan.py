@@ -45,6 +45,7 @@ from msdfix.ecosystems.python import (
     read_requirements,
     uv_local_location,
     uv_lock_stale,
+    uv_sync_upgrades,
 )
 from msdfix.ecosystems.registry import MONOREPO_MARKERS, positional_args, workspace_root_above
 from msdfix.ecosystems.ruby import writes_local_config
@@ -533,6 +534,7 @@ def _python(
             anchor,
         )
     _uv_stale_lock(doc, use, plan)
+    _pdm_saved_python(doc, use, plan)
     no_self = use.eco.no_self
     if no_self and not any(flag in use.args for flag in no_self):
         setting = use.eco.no_self_setting
@@ -542,6 +544,20 @@ def _python(
                 f"`{no_self[0]}` for the dependencies)",
                 anchor,
             )
+
+
+def _pdm_saved_python(doc: Document, use: Use, plan: Plan) -> None:
+    """A .pdm-python in the build context names the interpreter pdm chose where it was
+    written; where that is missing pdm chooses again and replaces the file, which fails
+    on the mounted copy (built with pdm 2.22.2: .pdm-python naming a host's venv, the
+    original's install rewrote it and answered, the rewrite stopped with "[OSError]:
+    [Errno 16] Device or resource busy: '/app/.pdm-python'")."""
+    program = posixpath.basename(program_args(use.command)[0])
+    if program == "pdm" and doc.context.exists(posixpath.join(use.project, ".pdm-python")):
+        plan.unsafe.append(
+            "pdm replaces .pdm-python where the interpreter it names is missing (a path "
+            "from where it was written), which fails on the mounted file"
+        )
 
 
 def _uv_stale_lock(doc: Document, use: Use, plan: Plan) -> None:
@@ -564,7 +580,10 @@ def _uv_stale_lock(doc: Document, use: Use, plan: Plan) -> None:
     lock = parse_toml(text) if text is not None else None
     if pyproject is None or lock is None:
         return
-    if program == "pdm":
+    upgrade = uv_sync_upgrades(use.args) if program == "uv" else None
+    if upgrade is not None:
+        stale: str | None = f"`{upgrade}` upgrades"
+    elif program == "pdm":
         stale = (
             "has another content_hash than pdm computes"
             if pdm_lock_stale(pyproject, lock)
