@@ -3829,3 +3829,23 @@ def test_pdm_install_with_a_saved_interpreter_in_the_context_is_unsafe(tmp_path:
     out, applied, explained = _run(PY_APP.format("pdm install"), tmp_path)
     assert not applied, out
     assert any("pdm replaces .pdm-python" in e for e in explained), explained
+
+
+def test_pdm_install_hashes_group_names_as_pdm_normalizes_them(tmp_path: Path) -> None:
+    """pdm hashes a dependency group's name with every run of characters other than ASCII
+    letters and digits as ``-`` (``Lint+Tools`` -> ``lint-tools``; packaging's rule keeps the
+    plus): this content_hash is the one pdm 2.22.2 wrote, and its install left the lock
+    byte-identical, so the move stays safe."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.8"\n'
+        'dependencies = ["six>=1.10"]\n\n[dependency-groups]\n"Lint+Tools" = ["six"]\n\n'
+        "[tool.pdm]\ndistribution = false\n"
+    )
+    lock = PDM_LOCK.replace(
+        "e194667b15406669cdb7138b2def5e61be29b3d0995457a76b0ccb05b15b2578",
+        "1608c815f71badd161ccb922b3c80b4d67fabbe56ceeb99567fb6a69291fd68e",
+    )
+    (tmp_path / "pdm.lock").write_text(lock)
+    (tmp_path / "app.py").write_text("print('hi')\n")
+    out, applied, explained = _run(PY_APP.format("pdm install"), tmp_path)
+    assert applied, explained

@@ -587,6 +587,12 @@ def pdm_lock_stale(pyproject: dict[str, Any], lock: dict[str, Any]) -> bool:
     return algo != "sha256" or _pdm_content_hash(pyproject) != digest
 
 
+def _pdm_group(name: str) -> str:
+    """A group's name as pdm normalizes it (``pdm.utils.normalize_name``: every run of
+    characters other than ASCII letters and digits becomes ``-``, lower case)."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", name).lower()
+
+
 def _pdm_content_hash(pyproject: dict[str, Any]) -> str | None:
     """pdm's content hash of pyproject.toml; None when a table is not one."""
     project = pyproject.get("project") or {}
@@ -596,9 +602,9 @@ def _pdm_content_hash(pyproject: dict[str, Any]) -> str | None:
         isinstance(t, dict) for t in (project, pdm, groups, pdm.get("dev-dependencies", {}))
     ):
         return None
-    dev: dict[str, list[Any]] = {canonicalize_name(g): list(d) for g, d in groups.items()}
+    dev: dict[str, list[Any]] = {_pdm_group(g): list(d) for g, d in groups.items()}
     for group, deps in pdm.get("dev-dependencies", {}).items():
-        dev.setdefault(canonicalize_name(group), []).extend(deps)
+        dev.setdefault(_pdm_group(group), []).extend(deps)
     data = {
         "sources": pdm.get("source", []),
         "dependencies": project.get("dependencies", []),
