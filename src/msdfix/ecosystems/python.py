@@ -13,6 +13,8 @@ files (``poetry.lock``, ``uv.lock``, ``pdm.lock``) are that evidence; requiremen
 from __future__ import annotations
 
 import configparser
+import hashlib
+import json
 import posixpath
 import re
 import sys
@@ -22,8 +24,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
+from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+from packaging.version import InvalidVersion, Version
 
 from msdfix.ecosystems.base import (
     NEVER_WRITES,
@@ -351,43 +356,265 @@ def project_manifest_writes(program: str, words: list[str], args: list[str]) -> 
     return None
 
 
-def _requirement_names(specs: object) -> set[str] | None:
-    """The canonical names of a list of PEP 508 requirements; None when one is unreadable."""
-    if not isinstance(specs, list):
+# A requirement as uv.lock records it: name, extras, specifier and marker, normalized.
+_Req = tuple[str, tuple[str, ...], str, str]
+
+
+def _pep508_key(spec: str, extra: str | None = None) -> _Req | None:
+    """A PEP 508 requirement of pyproject.toml as uv.lock records it (an optional
+    dependency's marker gains ``extra == '<name>'``); None when unreadable or a URL."""
+    try:
+        req = Requirement(spec)
+    except InvalidRequirement:
         return None
-    names: set[str] = set()
-    for spec in specs:
-        try:
-            names.add(canonicalize_name(Requirement(str(spec)).name))
-        except InvalidRequirement:
+    if req.url:
+        return None
+    marker = str(req.marker) if req.marker else ""
+    if extra is not None:
+        marker = f"{marker} and extra == '{extra}'" if marker else f"extra == '{extra}'"
+    return _req_key(req.name, req.extras, str(req.specifier), marker)
+
+
+def _req_key(name: str, extras: object, specifier: str, marker: str) -> _Req | None:
+    """The normalized form of one requirement (packaging's specifier set and marker text)."""
+    try:
+        spec = str(SpecifierSet(specifier))
+        mark = str(Marker(marker)) if marker else ""
+    except (InvalidSpecifier, InvalidMarker):
+        return None
+    spec = ",".join(sorted(spec.split(","))) if spec else ""
+    if not isinstance(extras, (list, set)):
+        return None
+    names = tuple(sorted({canonicalize_name(str(e)) for e in extras}))
+    return (canonicalize_name(name), names, spec, mark)
+
+
+def _locked_key(entry: object) -> _Req | None:
+    """A ``requires-dist`` entry of uv.lock as a requirement; None for one with a source
+    (git, url, index, path: [tool.uv.sources]) or fields msdfix does not compare."""
+    if not isinstance(entry, dict) or set(entry) - {"name", "specifier", "marker", "extras"}:
+        return None
+    return _req_key(
+        str(entry.get("name")),
+        entry.get("extras", []),
+        str(entry.get("specifier", "")),
+        str(entry.get("marker", "")),
+    )
+
+
+def _keys(specs: object, extra: str | None = None) -> list[_Req] | None:
+    """Requirements of pyproject.toml as uv.lock records them; None when one is unknown."""
+    if not isinstance(specs, list) or not all(isinstance(s, str) for s in specs):
+        return None
+    keys = [_pep508_key(s, extra) for s in specs]
+    return None if None in keys else sorted(k for k in keys if k is not None)
+
+
+def _locked_keys(entries: object) -> list[_Req] | None:
+    """uv.lock's requirements (``requires-dist`` or a group); None when one is unknown."""
+    if not isinstance(entries, list):
+        return None
+    keys = [_locked_key(e) for e in entries]
+    return None if None in keys else sorted(k for k in keys if k is not None)
+
+
+def _wanted_dist(project: dict[str, Any]) -> list[_Req] | None:
+    """``[project]`` dependencies and optional dependencies as uv.lock's ``requires-dist``."""
+    wanted = _keys(project.get("dependencies", []))
+    extras = project.get("optional-dependencies", {})
+    if wanted is None or not isinstance(extras, dict):
+        return None
+    for extra, specs in extras.items():
+        more = _keys(specs, canonicalize_name(extra))
+        if more is None:
             return None
-    return names
+        wanted += more
+    return sorted(wanted)
 
 
-def uv_lock_stale(pyproject: dict[str, Any], lock: dict[str, Any]) -> bool:
-    """True when uv.lock's entry of the project (``[package.metadata] requires-dist``) names
-    other packages than pyproject.toml's ``[project]`` dependencies and optional dependencies:
-    a plain ``uv sync`` then rewrites uv.lock, and ``uv run`` started from a copy without that
-    write locks again at start (it failed offline: "failed to lookup address information",
-    built for real with uv 0.4.30). False when unknown or in step."""
+def _wanted_groups(pyproject: dict[str, Any]) -> dict[str, list[_Req]] | None:
+    """``[dependency-groups]`` (and uv's ``dev-dependencies`` as group ``dev``) as uv.lock's
+    ``[package.metadata.requires-dev]``; None when a group includes another or is unread."""
+    groups = pyproject.get("dependency-groups", {})
+    uv = (pyproject.get("tool") or {}).get("uv") or {}
+    if not isinstance(groups, dict) or not isinstance(uv, dict):
+        return None
+    wanted: dict[str, list[_Req]] = {}
+    for group, specs in groups.items():
+        keys = _keys(specs)
+        if keys is None:
+            return None
+        wanted[canonicalize_name(group)] = keys
+    if "dev-dependencies" in uv:
+        keys = _keys(uv["dev-dependencies"])
+        if keys is None:
+            return None
+        wanted["dev"] = sorted(wanted.get("dev", []) + keys)
+    return wanted
+
+
+def _uv_manifest_stale(uv: dict[str, Any], lock: dict[str, Any]) -> str | None:
+    """Which of uv's constraint, override and build-constraint settings differs from the
+    lock's ``[manifest]``; ``sources`` when [tool.uv.sources] is set (not compared)."""
+    if "sources" in uv or "index" in uv:
+        return "[tool.uv.sources] or [[tool.uv.index]] (which msdfix does not compare)"
+    manifest = lock.get("manifest") or {}
+    for setting, key in (
+        ("constraint-dependencies", "constraints"),
+        ("override-dependencies", "overrides"),
+        ("build-constraint-dependencies", "build-constraints"),
+    ):
+        wanted = _keys(uv.get(setting, []))
+        locked = _locked_keys(manifest.get(key, []) if isinstance(manifest, dict) else None)
+        if wanted is None or wanted != locked:
+            return f"[tool.uv] {setting}"
+    return None
+
+
+def uv_lock_stale(pyproject: dict[str, Any], lock: dict[str, Any]) -> str | None:
+    """What makes uv.lock out of step with pyproject.toml the way ``uv sync`` checks it
+    (uv's ``Lock::satisfies``): the project entry's ``[package.metadata] requires-dist``
+    against ``[project]`` dependencies and optional dependencies (name, extras, specifier,
+    marker), ``requires-dev`` against the dependency groups, the lock's ``requires-python``,
+    the project's version and uv's constraints. A plain ``uv sync`` then rewrites uv.lock,
+    and ``uv run`` started from a copy without that write locks again at start (it failed
+    offline: "failed to lookup address information", built for real with uv 0.4.30; with
+    uv 0.9.5 a changed specifier, ``six>=1.10`` to ``>=1.15``, re-locked, and so did a
+    changed requires-python, version, group, extra or constraint, built with uv 0.13.9;
+    spacing did not). Markers uv rewrites against requires-python are not reproduced: such
+    a requirement reads as out of step (unknown). None when in step or not a uv project."""
     project = pyproject.get("project")
     if not isinstance(project, dict) or not isinstance(project.get("name"), str):
-        return False
-    wanted = _requirement_names(project.get("dependencies", []))
-    extras = project.get("optional-dependencies", {})
-    for specs in extras.values() if isinstance(extras, dict) else ():
-        more = _requirement_names(specs)
-        wanted = None if wanted is None or more is None else wanted | more
+        return None
     name = canonicalize_name(project["name"])
     entries = [p for p in lock.get("package", []) if isinstance(p, dict)]
     entry = next((p for p in entries if p.get("name") == name), None)
     metadata = entry.get("metadata") if entry else None
-    if wanted is None or not isinstance(metadata, dict):
+    if entry is None or not isinstance(metadata, dict):
+        return None
+    wanted = _wanted_dist(project)
+    if wanted is None or wanted != _locked_keys(metadata.get("requires-dist", [])):
+        return "lists other dependencies than pyproject.toml"
+    groups = _wanted_groups(pyproject)
+    dev = metadata.get("requires-dev", {})
+    locked_groups = (
+        {canonicalize_name(g): _locked_keys(v) for g, v in dev.items()}
+        if isinstance(dev, dict)
+        else None
+    )
+    if groups is None or groups != locked_groups:
+        return "lists other dependency groups than pyproject.toml"
+    if _specifiers_differ(project.get("requires-python"), lock.get("requires-python")):
+        return "has another requires-python than pyproject.toml"
+    if _versions_differ(project, entry.get("version")):
+        return "has another version of the project than pyproject.toml"
+    uv = (pyproject.get("tool") or {}).get("uv") or {}
+    manifest = (
+        _uv_manifest_stale(uv, lock) or _uv_options_stale(uv, lock)
+        if isinstance(uv, dict)
+        else "[tool.uv]"
+    )
+    return f"does not follow {manifest}" if manifest else None
+
+
+def uv_sync_upgrades(args: list[str]) -> str | None:
+    """The option of ``uv sync`` that upgrades the locked versions (``-U``, ``--upgrade``,
+    ``-P``, ``--upgrade-package``): uv then locks again and rewrites uv.lock even where it
+    is in step (built with uv 0.13.9: a lock resolved with ``--exclude-newer 2020-01-01``
+    was rewritten by ``uv sync -U``; ``--refresh`` and ``--reinstall`` left it)."""
+    for arg in args:
+        if arg in ("-U", "--upgrade", "-P", "--upgrade-package") or arg.startswith(
+            ("--upgrade-package=", "-P")
+        ):
+            return arg.split("=", 1)[0]
+    return None
+
+
+def _uv_options_stale(uv: dict[str, Any], lock: dict[str, Any]) -> str | None:
+    """Which of uv's resolver settings (``resolution``, ``prerelease``, ``exclude-newer``)
+    differs from the lock's ``[options]``: uv locks again when they differ (built with uv
+    0.13.9: each one set after the lock, and a lock resolved with ``--exclude-newer`` synced
+    without it, rewrote uv.lock). Values are compared as written (a date uv stores as a
+    time reads as another value)."""
+    options = lock.get("options") or {}
+    if not isinstance(options, dict):
+        return "[options]"
+    for setting, key in (
+        ("resolution", "resolution-mode"),
+        ("prerelease", "prerelease-mode"),
+        ("exclude-newer", "exclude-newer"),
+    ):
+        if uv.get(setting) != options.get(key):
+            return f"[tool.uv] {setting}"
+    return None
+
+
+def _specifiers_differ(wanted: object, locked: object) -> bool:
+    """Whether pyproject's requires-python differs from the lock's (not when pyproject
+    sets none: uv then writes one of its own)."""
+    if wanted is None:
         return False
-    locked = metadata.get("requires-dist", [])
-    if not isinstance(locked, list) or not all(isinstance(d, dict) for d in locked):
+    try:
+        return SpecifierSet(str(wanted)) != SpecifierSet(str(locked or ""))
+    except InvalidSpecifier:
+        return True
+
+
+def _versions_differ(project: dict[str, Any], locked: object) -> bool:
+    """Whether pyproject's static ``version`` differs from the lock's entry of the project."""
+    version = project.get("version")
+    if "version" in (project.get("dynamic") or []) or version is None or locked is None:
         return False
-    return wanted != {canonicalize_name(str(d.get("name"))) for d in locked}
+    try:
+        return Version(str(version)) != Version(str(locked))
+    except InvalidVersion:
+        return str(version) != str(locked)
+
+
+def pdm_lock_stale(pyproject: dict[str, Any], lock: dict[str, Any]) -> bool:
+    """Whether pdm.lock's ``[metadata] content_hash`` differs from the hash pdm computes of
+    pyproject.toml (``PyProject.content_hash``, pdm 2.22: the JSON, keys sorted, of
+    ``[tool.pdm] source`` and ``resolution``, ``[project]`` dependencies, optional
+    dependencies and requires-python, and the dependency groups merged with ``[tool.pdm]
+    dev-dependencies``): a plain ``pdm install`` then locks again and rewrites pdm.lock
+    (built with pdm 2.22.2: a changed specifier or requires-python rewrote it; a comment or
+    the version did not). A hash of another algorithm or version of pdm reads as stale."""
+    metadata = lock.get("metadata")
+    value = metadata.get("content_hash") if isinstance(metadata, dict) else None
+    if not isinstance(value, str):
+        return False
+    algo, _, digest = value.partition(":")
+    return algo != "sha256" or _pdm_content_hash(pyproject) != digest
+
+
+def _pdm_group(name: str) -> str:
+    """A group's name as pdm normalizes it (``pdm.utils.normalize_name``: every run of
+    characters other than ASCII letters and digits becomes ``-``, lower case)."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", name).lower()
+
+
+def _pdm_content_hash(pyproject: dict[str, Any]) -> str | None:
+    """pdm's content hash of pyproject.toml; None when a table is not one."""
+    project = pyproject.get("project") or {}
+    pdm = (pyproject.get("tool") or {}).get("pdm") or {}
+    groups = pyproject.get("dependency-groups") or {}
+    if not all(
+        isinstance(t, dict) for t in (project, pdm, groups, pdm.get("dev-dependencies", {}))
+    ):
+        return None
+    dev: dict[str, list[Any]] = {_pdm_group(g): list(d) for g, d in groups.items()}
+    for group, deps in pdm.get("dev-dependencies", {}).items():
+        dev.setdefault(_pdm_group(group), []).extend(deps)
+    data = {
+        "sources": pdm.get("source", []),
+        "dependencies": project.get("dependencies", []),
+        "dev-dependencies": dev,
+        "optional-dependencies": project.get("optional-dependencies", {}),
+        "requires-python": project.get("requires-python", ""),
+        "resolution": pdm.get("resolution", {}),
+    }
+    text = json.dumps(data, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 MANIFESTS: tuple[Ecosystem, ...] = (

@@ -40,10 +40,12 @@ from msdfix.ecosystems.php import COMPOSER, COMPOSER_INSTALL_SCRIPTS
 from msdfix.ecosystems.python import (
     PIP,
     PIPENV,
+    pdm_lock_stale,
     project_manifest_writes,
     read_requirements,
     uv_local_location,
     uv_lock_stale,
+    uv_sync_upgrades,
 )
 from msdfix.ecosystems.registry import MONOREPO_MARKERS, positional_args, workspace_root_above
 from msdfix.ecosystems.ruby import writes_local_config
@@ -532,6 +534,7 @@ def _python(
             anchor,
         )
     _uv_stale_lock(doc, use, plan)
+    _pdm_saved_python(doc, use, plan)
     no_self = use.eco.no_self
     if no_self and not any(flag in use.args for flag in no_self):
         setting = use.eco.no_self_setting
@@ -543,24 +546,56 @@ def _python(
             )
 
 
+def _pdm_saved_python(doc: Document, use: Use, plan: Plan) -> None:
+    """A .pdm-python in the build context names the interpreter pdm chose where it was
+    written; where that is missing pdm chooses again and replaces the file, which fails
+    on the mounted copy (built with pdm 2.22.2: .pdm-python naming a host's venv, the
+    original's install rewrote it and answered, the rewrite stopped with "[OSError]:
+    [Errno 16] Device or resource busy: '/app/.pdm-python'")."""
+    program = posixpath.basename(program_args(use.command)[0])
+    if program == "pdm" and doc.context.exists(posixpath.join(use.project, ".pdm-python")):
+        plan.unsafe.append(
+            "pdm replaces .pdm-python where the interpreter it names is missing (a path "
+            "from where it was written), which fails on the mounted file"
+        )
+
+
 def _uv_stale_lock(doc: Document, use: Use, plan: Plan) -> None:
-    """A plain ``uv sync`` rewrites a uv.lock that lists other dependencies than
-    pyproject.toml, and the full COPY puts the context's stale copy back."""
+    """A plain ``uv sync`` or ``pdm install`` rewrites a lock out of step with
+    pyproject.toml (``uv_lock_stale``, ``pdm_lock_stale``), and the full COPY puts the
+    context's stale copy back."""
     program = posixpath.basename(program_args(use.command)[0])
     words = positional_args(program, use.args, VALUE_OPTS)
-    if program != "uv" or project_manifest_writes(program, words, use.args) != WRITES_IN_PLACE:
+    if program not in ("uv", "pdm"):
         return
+    if project_manifest_writes(program, words, use.args) != WRITES_IN_PLACE:
+        return
+    name = f"{program}.lock"
     pyproject = doc.context.read_toml(posixpath.join(use.project, "pyproject.toml"))
     try:
-        text = doc.context.read_known(posixpath.join(use.project, "uv.lock"), MAX_SCANNED_BYTES)
+        text = doc.context.read_known(posixpath.join(use.project, name), MAX_SCANNED_BYTES)
     except Unreadable as exc:  # unread is not "in step"
         plan.unsafe.append(_UNREAD_LOCK.format(exc=exc))
         return
     lock = parse_toml(text) if text is not None else None
-    if pyproject is not None and lock is not None and uv_lock_stale(pyproject, lock):
+    if pyproject is None or lock is None:
+        return
+    upgrade = uv_sync_upgrades(use.args) if program == "uv" else None
+    if upgrade is not None:
+        stale: str | None = f"`{upgrade}` upgrades"
+    elif program == "pdm":
+        stale = (
+            "has another content_hash than pdm computes"
+            if pdm_lock_stale(pyproject, lock)
+            else None
+        )
+    else:
+        stale = uv_lock_stale(pyproject, lock)
+    if stale is not None:
+        run = "a `uv run` started from it locks again" if program == "uv" else "pdm locks again"
         plan.unsafe.append(
-            "the install rewrites uv.lock, which lists other dependencies than pyproject.toml, "
-            "and the full COPY puts the context's copy back (a `uv run` started from it locks again)"
+            f"the install rewrites {name}, which {stale}, and the full COPY puts the "
+            f"context's copy back ({run})"
         )
 
 
