@@ -2931,6 +2931,25 @@ def test_a_directory_the_build_keeps_in_tmp_makes_the_split_unsafe(tmp_path: Pat
 
 
 @pytest.mark.parametrize(
+    "mkdir",
+    ["mkdir -p --mode=777 /tmp/data", "mkdir -p -m 777 /tmp/data", "mkdir -pm777 /tmp/data"],
+)
+def test_a_directory_mkdir_gives_a_mode_in_tmp_makes_the_split_unsafe(
+    tmp_path: Path, mkdir: str
+) -> None:
+    """``mkdir -m``/``--mode`` gives a mode as ``chmod`` does (built: ``npm ci && mkdir -p
+    --mode=777 /tmp/data`` split safely, and the app's write into /tmp/data, as node, failed
+    with ENOENT in the split only); mkdir's mode word is not a directory (the reason had said
+    the RUN writes /app/777)."""
+    root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": "require('express')\n"})
+    kept = SERVER.format(extra="").replace("RUN npm ci\n", f"RUN npm ci && {mkdir}\n")
+    out, messages, _ = _split(kept, root)
+    assert "AS runtime" not in out
+    assert "RUN at line 4 writes /tmp/data, which the runtime does not copy" in messages
+    assert "777" not in messages.replace("--mode=777", "")
+
+
+@pytest.mark.parametrize(
     ("link", "said"),
     [
         ("public", "which the runtime does not copy"),

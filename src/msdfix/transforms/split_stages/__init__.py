@@ -403,9 +403,27 @@ def _made_dirs(a: Analysis, ins: Instruction) -> set[str]:
         program, args = program_args(command)
         if program == "mkdir":
             cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
-            for word in (x for x in args if not x.startswith("-")):
+            for word in mkdir_args(args)[0]:
                 found |= with_parents(resolve(word, cwd))
     return found
+
+
+def mkdir_args(args: list[str]) -> tuple[list[str], bool]:
+    """The directories a ``mkdir`` makes, and whether it gives them a mode (``-m MODE``,
+    ``-pm777``, ``--mode=MODE``: GNU and busybox mkdir read the word after ``-m`` as the
+    mode, not as a directory)."""
+    paths: list[str] = []
+    mode = skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg.startswith("--mode"):
+            mode, skip = True, arg == "--mode"
+        elif arg.startswith("-") and not arg.startswith("--") and "m" in arg[1:]:
+            mode, skip = True, arg.endswith("m")  # -m777 holds its value, -pm does not
+        elif not arg.startswith("-"):
+            paths.append(arg)
+    return paths, mode
 
 
 def _copied_dir_modes(a: Analysis, plan: Plan) -> None:
@@ -491,6 +509,7 @@ def _writes_outside_copies(a: Analysis, plan: Plan) -> None:
             targets = [t for t, r in zip(targets, command.redirects, strict=True) if ">" in r]
             if program in PATH_WRITERS:
                 paths = [x for x in args if not x.startswith("-")]
+                paths = mkdir_args(args)[0] if program == "mkdir" else paths
                 targets += paths if program in ("mkdir", "touch", "tee") else paths[-1:]
             for target in targets:
                 if target.startswith("&"):
@@ -511,17 +530,20 @@ def _writes_outside_copies(a: Analysis, plan: Plan) -> None:
 
 def _kept_scratch(a: Analysis) -> set[str]:
     """Paths below /tmp or /var/tmp that the build keeps for the program: given an owner or
-    mode by a RUN (``mkdir -p /tmp/data && chmod 777 /tmp/data``), or named by an ENV, CMD,
-    ENTRYPOINT, VOLUME or WORKDIR. A RUN that makes one is not scratch work: the runtime's
-    fresh /tmp lacks it (built: the app's write into /tmp/data failed with ENOENT)."""
+    mode by a RUN (``mkdir -p /tmp/data && chmod 777 /tmp/data``, ``mkdir -m 777
+    /tmp/data``), or named by an ENV, CMD, ENTRYPOINT, VOLUME or WORKDIR. A RUN that makes
+    one is not scratch work: the runtime's fresh /tmp lacks it (built: the app's write into
+    /tmp/data failed with ENOENT, after ``chmod 777`` and after ``mkdir --mode=777``)."""
     kept: set[str] = set()
     for ins in a.stage.of("run"):
         script = run_script(ins, a.doc.text)
         for command in script.commands if script else []:
             program, args = program_args(command)
-            if program in OWNERSHIP:
+            paths, mode = mkdir_args(args) if program == "mkdir" else ([], False)
+            if program in OWNERSHIP or mode:
                 cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
-                kept.update(resolve(x, cwd) for x in args[1:] if not x.startswith("-"))
+                words = paths if mode else [x for x in args[1:] if not x.startswith("-")]
+                kept.update(resolve(x, cwd) for x in words)
     for ins in a.stage.of("env", "cmd", "entrypoint", "volume", "workdir"):
         kept.update(re.findall(r"(?<![\w.$])/[\w.@%+/-]+", ins.args))
     return {posixpath.normpath(p) for p in kept if p.startswith(TEMP_DIRS)}
