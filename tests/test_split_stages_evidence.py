@@ -2949,6 +2949,23 @@ def test_a_directory_mkdir_gives_a_mode_in_tmp_makes_the_split_unsafe(
     assert "777" not in messages.replace("--mode=777", "")
 
 
+def test_a_directory_in_tmp_the_sources_name_makes_the_split_unsafe(tmp_path: Path) -> None:
+    """A directory a build RUN makes below /tmp that a copied source names is the program's,
+    not scratch work (built: ``mkdir -p /tmp/prom`` beside pip install, and a Flask app
+    writing /tmp/prom/x got FileNotFoundError in the split only). One no source names, or
+    whose name only starts a longer one, is still scratch."""
+    run = SERVER.format(extra="").replace("RUN npm ci\n", "RUN npm ci && mkdir -p /tmp/data\n")
+    source = "require('express')\nrequire('fs').writeFileSync('/tmp/data/x', 'x')\n"
+    root = _node_app(tmp_path / "named", {"dependencies": DEPS}, {"server.js": source})
+    out, messages, _ = _split(run, root)
+    assert "AS runtime" not in out
+    assert "RUN at line 4 writes /tmp/data, which the runtime does not copy" in messages
+    other = source.replace("/tmp/data/x", "/tmp/database")
+    root = _node_app(tmp_path / "other", {"dependencies": DEPS}, {"server.js": other})
+    out, messages, _ = _split(run, root)
+    assert "AS runtime" in out and "unsafe" not in messages, messages
+
+
 @pytest.mark.parametrize(
     ("link", "said"),
     [

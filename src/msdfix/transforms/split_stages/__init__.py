@@ -109,7 +109,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from msdfix.document import Document
 from msdfix.ecosystems.images import (
@@ -134,7 +134,9 @@ from msdfix.ecosystems.slim_lacks import system_font_use
 from msdfix.fixes import Applicability, Edit, Finding, apply_edits
 from msdfix.model import Stage
 from msdfix.model.args import expand
+from msdfix.model.context import Unreadable
 from msdfix.model.paths import within
+from msdfix.model.program_calls import MAX_SCANNED, source_text
 from msdfix.model.users import is_root
 from msdfix.shell.classify import program_args, start_install
 from msdfix.shell.entry import toolbox
@@ -154,6 +156,7 @@ from msdfix.transforms.split_stages.build_stage import (
     Decline,
     NotABuild,
     Plan,
+    _is_source,
     alias_edits,
     build_alias,
     copy_line,
@@ -499,6 +502,7 @@ def _writes_outside_copies(a: Analysis, plan: Plan) -> None:
     copied = [plan.moves.get(p, p) for p in plan.copies]
     repeated = {id(i) for i in a.setup_runs}
     kept = _kept_scratch(a)
+    named = _source_namer(a)
     for ins in a.stage.of("run"):
         script = run_script(ins, a.doc.text) if id(ins) not in repeated else None
         scope = a.model.fixed_scope(a.stage, ins)
@@ -517,7 +521,8 @@ def _writes_outside_copies(a: Analysis, plan: Plan) -> None:
                 word = expand(target, scope)  # `mv /tmp/node_modules $APP` (ENV APP=/app)
                 path = resolve(word, cwd) if "$" not in word else None
                 if path is not None and path.startswith(SCRATCH_DIRS) and not _kept(path, kept):
-                    continue
+                    if not path.startswith(TEMP_DIRS) or not named(path):
+                        continue
                 if path is None or not any(within(path, c) for c in copied):
                     if plan.unsafe is None:
                         plan.unsafe = f"RUN at line {ins.start_line} writes " + (
@@ -547,6 +552,37 @@ def _kept_scratch(a: Analysis) -> set[str]:
     for ins in a.stage.of("env", "cmd", "entrypoint", "volume", "workdir"):
         kept.update(re.findall(r"(?<![\w.$])/[\w.@%+/-]+", ins.args))
     return {posixpath.normpath(p) for p in kept if p.startswith(TEMP_DIRS)}
+
+
+def _source_namer(a: Analysis) -> Callable[[str], bool]:
+    """Whether a source the build copies names a path (``open("/tmp/prom/x")`` names
+    /tmp/prom): the program uses it, so the directory a RUN made there is not scratch work
+    (built: ``mkdir -p /tmp/prom`` beside pip install, a Flask app writing /tmp/prom/x got
+    FileNotFoundError in the split only). All are named when the sources are too many or one
+    cannot be read; none without a build context (no evidence either way: scratch)."""
+    texts: list[str] = []
+    unknown = done = False
+
+    def read() -> None:
+        nonlocal unknown, done
+        done = True
+        files = {rel for c in a.copies for rel in c.copied(a.ctx, "source", _is_source)}
+        unknown = len(files) > MAX_SCANNED
+        for rel in sorted(files) if not unknown else ():
+            try:
+                texts.append(source_text(a.ctx, rel))
+            except Unreadable:
+                unknown = True
+
+    def named(path: str) -> bool:
+        if not a.ctx.present:
+            return False
+        if not done:
+            read()
+        pattern = re.compile(re.escape(path) + r"(?![\w.-])")
+        return unknown or any(path in t and pattern.search(t) for t in texts)
+
+    return named
 
 
 def _kept(path: str, kept: set[str]) -> bool:
