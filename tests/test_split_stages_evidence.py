@@ -418,6 +418,29 @@ def test_node_path_to_the_global_folder_brings_the_global_installs(tmp_path: Pat
     assert "COPY --from=build /usr/local/lib/node_modules /usr/local/lib/node_modules" in out
 
 
+@pytest.mark.parametrize(
+    "cmd",
+    [
+        '["node", "/usr/local/lib/node_modules/pm2/bin/pm2-runtime", "dist/index.js"]',
+        '["node", "--require=/usr/local/lib/node_modules/pm2/index.js", "dist/index.js"]',
+    ],
+)
+def test_a_node_entry_naming_a_global_file_brings_the_global_installs(
+    tmp_path: Path, cmd: str
+) -> None:
+    """``npm install -g pm2`` and ``CMD node /usr/local/lib/node_modules/pm2/bin/pm2-runtime
+    server.js``, built for real: the split's runtime copied /app alone and node stopped with
+    "Cannot find module '/usr/local/lib/node_modules/pm2/bin/pm2-runtime'" (the original
+    answered). A node entry whose words name a file of the global folders needs them."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    text = NODE.format(extra="", cmd=cmd).replace(
+        "RUN npm ci\n", "RUN npm install -g pm2 && npm ci\n"
+    )
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" in out, messages
+    assert "COPY --from=build /usr/local/lib/node_modules /usr/local/lib/node_modules" in out
+
+
 def test_yarn_global_installs_bring_yarns_global_folder(tmp_path: Path) -> None:
     """``yarn global add pm2`` links /usr/local/bin/pm2-runtime into yarn's global folder:
     built for real, a runtime with only /usr/local/bin got a dangling link (the entrypoint then
