@@ -112,6 +112,7 @@ import re
 from collections.abc import Callable, Iterable
 
 from msdfix.document import Document
+from msdfix.ecosystems.accounts import created_account
 from msdfix.ecosystems.images import (
     MIME_TYPES,
     MIME_TYPES_PROVIDERS,
@@ -298,6 +299,7 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
         )
     _top_metadata(a, plan, anchor)
     _chown_made_dirs(a, plan)
+    _home_dirs(a, plan)
     check_image_tools(a, plan)
     _writes_outside_copies(a, plan)
     _copied_links(a, plan)
@@ -396,6 +398,34 @@ def _chown_made_dirs(a: Analysis, plan: Plan) -> None:
             )
             return
         known |= with_parents(folder)
+
+
+def _home_dirs(a: Analysis, plan: Plan) -> None:
+    """A ``useradd``/``adduser`` whose home is a copied directory or a folder above one
+    (``useradd -m -d /app appuser``) makes it that user's, with the skeleton's dotfiles; the
+    runtime's copy belongs to root, and a useradd repeated after the copies finds the home
+    there and neither takes it over nor copies the skeleton (built: the original's /app was
+    appuser's with .bashrc, .profile and .bash_logout, the split's root's without them). A
+    home msdfix cannot tell counts."""
+    if plan.unsafe is not None:
+        return
+    copied = [plan.moves.get(p, p) for p in plan.copies if p != "/"]
+    for ins in a.stage.of("run"):
+        script = run_script(ins, a.doc.text)
+        for command in script.commands if script else []:
+            program, args = program_args(command)
+            if program not in ("useradd", "adduser"):
+                continue
+            account = created_account(program, args)
+            home = account.home if account is not None else None
+            if home is None or any(within(c, home) for c in copied):
+                plan.unsafe = (
+                    f"RUN at line {ins.start_line} makes "
+                    + (f"{home} the home of {account.name}" if account and home else "a home")
+                    + " (owned by that user, with its skeleton files), which COPY --from "
+                    "does not carry: the runtime's copy belongs to root"
+                )
+                return
 
 
 def _made_dirs(a: Analysis, ins: Instruction) -> set[str]:
