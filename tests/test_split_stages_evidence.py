@@ -2993,15 +2993,16 @@ def test_a_users_home_at_a_copied_directory_makes_the_split_unsafe(tmp_path: Pat
     """``useradd -m -d /app appuser`` before ``WORKDIR /app`` makes /app appuser's, with
     .bashrc, .profile and .bash_logout (built: the split's /app was root's without them; its
     runtime repeated the useradd after the copies, which leaves an existing home as it is).
-    A home elsewhere (/home/appuser) still splits."""
+    A home elsewhere (/home/appuser), or one Debian's useradd does not create (no ``-m``:
+    built, /app was root's in both), still splits."""
     root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": "require('express')\n"})
     home = SERVER.format(extra="").replace("WORKDIR", "RUN useradd -m -d /app appuser\nWORKDIR")
     out, messages, _ = _split(home.replace("USER node\n", ""), root)
     assert "AS runtime" not in out
     assert "RUN at line 2 makes /app the home of appuser" in messages
-    elsewhere = home.replace(" -d /app", "").replace("USER node\n", "")
-    out, messages, _ = _split(elsewhere, root)
-    assert "AS runtime" in out and "unsafe" not in messages, messages
+    for other in (home.replace(" -d /app", ""), home.replace("-m -d", "-r -d")):
+        out, messages, _ = _split(other.replace("USER node\n", ""), root)
+        assert "AS runtime" in out and "unsafe" not in messages, messages
 
 
 @pytest.mark.parametrize(

@@ -414,7 +414,7 @@ def _home_dirs(a: Analysis, plan: Plan) -> None:
         script = run_script(ins, a.doc.text)
         for command in script.commands if script else []:
             program, args = program_args(command)
-            if program not in ("useradd", "adduser"):
+            if program not in ("useradd", "adduser") or not _makes_home(a, program, args):
                 continue
             account = created_account(program, args)
             home = account.home if account is not None else None
@@ -426,6 +426,18 @@ def _home_dirs(a: Analysis, plan: Plan) -> None:
                     "does not carry: the runtime's copy belongs to root"
                 )
                 return
+
+
+def _makes_home(a: Analysis, program: str, args: list[str]) -> bool:
+    """Whether the command may create the user's home: ``useradd -M`` never does, and
+    without ``-m`` only where login.defs sets CREATE_HOME (Debian's and Ubuntu's do not:
+    useradd(8), "no home directories are created"); adduser creates it unless told not to."""
+    if program == "adduser":
+        return not any(x in ("--no-create-home", "-H") for x in args)
+    if any(x in ("-M", "--no-create-home") for x in args):
+        return False
+    short = any(x.startswith("-") and not x.startswith("--") and "m" in x for x in args)
+    return short or "--create-home" in args or package_manager(a.stage.image.raw) != APT
 
 
 def _made_dirs(a: Analysis, ins: Instruction) -> set[str]:
