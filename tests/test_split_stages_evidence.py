@@ -460,6 +460,29 @@ def test_node_path_to_the_global_folder_brings_the_global_installs(tmp_path: Pat
     assert "COPY --from=build /usr/local/lib/node_modules /usr/local/lib/node_modules" in out
 
 
+@pytest.mark.parametrize(
+    "cmd",
+    [
+        '["node", "/usr/local/lib/node_modules/pm2/bin/pm2-runtime", "dist/index.js"]',
+        '["node", "--require=/usr/local/lib/node_modules/pm2/index.js", "dist/index.js"]',
+    ],
+)
+def test_a_node_entry_naming_a_global_file_brings_the_global_installs(
+    tmp_path: Path, cmd: str
+) -> None:
+    """``npm install -g pm2`` and ``CMD node /usr/local/lib/node_modules/pm2/bin/pm2-runtime
+    server.js``, built for real: the split's runtime copied /app alone and node stopped with
+    "Cannot find module '/usr/local/lib/node_modules/pm2/bin/pm2-runtime'" (the original
+    answered). A node entry whose words name a file of the global folders needs them."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    text = NODE.format(extra="", cmd=cmd).replace(
+        "RUN npm ci\n", "RUN npm install -g pm2 && npm ci\n"
+    )
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" in out, messages
+    assert "COPY --from=build /usr/local/lib/node_modules /usr/local/lib/node_modules" in out
+
+
 def test_yarn_global_installs_bring_yarns_global_folder(tmp_path: Path) -> None:
     """``yarn global add pm2`` links /usr/local/bin/pm2-runtime into yarn's global folder:
     built for real, a runtime with only /usr/local/bin got a dangling link (the entrypoint then
@@ -2970,6 +2993,58 @@ def test_a_directory_the_build_keeps_in_tmp_makes_the_split_unsafe(tmp_path: Pat
     )
     out, messages, _ = _split(scratch, root)
     assert "AS runtime" in out and "unsafe" not in messages, messages
+
+
+@pytest.mark.parametrize(
+    "mkdir",
+    ["mkdir -p --mode=777 /tmp/data", "mkdir -p -m 777 /tmp/data", "mkdir -pm777 /tmp/data"],
+)
+def test_a_directory_mkdir_gives_a_mode_in_tmp_makes_the_split_unsafe(
+    tmp_path: Path, mkdir: str
+) -> None:
+    """``mkdir -m``/``--mode`` gives a mode as ``chmod`` does (built: ``npm ci && mkdir -p
+    --mode=777 /tmp/data`` split safely, and the app's write into /tmp/data, as node, failed
+    with ENOENT in the split only); mkdir's mode word is not a directory (the reason had said
+    the RUN writes /app/777)."""
+    root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": "require('express')\n"})
+    kept = SERVER.format(extra="").replace("RUN npm ci\n", f"RUN npm ci && {mkdir}\n")
+    out, messages, _ = _split(kept, root)
+    assert "AS runtime" not in out
+    assert "RUN at line 4 writes /tmp/data, which the runtime does not copy" in messages
+    assert "777" not in messages.replace("--mode=777", "")
+
+
+def test_a_directory_in_tmp_the_sources_name_makes_the_split_unsafe(tmp_path: Path) -> None:
+    """A directory a build RUN makes below /tmp that a copied source names is the program's,
+    not scratch work (built: ``mkdir -p /tmp/prom`` beside pip install, and a Flask app
+    writing /tmp/prom/x got FileNotFoundError in the split only). One no source names, or
+    whose name only starts a longer one, is still scratch."""
+    run = SERVER.format(extra="").replace("RUN npm ci\n", "RUN npm ci && mkdir -p /tmp/data\n")
+    source = "require('express')\nrequire('fs').writeFileSync('/tmp/data/x', 'x')\n"
+    root = _node_app(tmp_path / "named", {"dependencies": DEPS}, {"server.js": source})
+    out, messages, _ = _split(run, root)
+    assert "AS runtime" not in out
+    assert "RUN at line 4 writes /tmp/data, which the runtime does not copy" in messages
+    other = source.replace("/tmp/data/x", "/tmp/database")
+    root = _node_app(tmp_path / "other", {"dependencies": DEPS}, {"server.js": other})
+    out, messages, _ = _split(run, root)
+    assert "AS runtime" in out and "unsafe" not in messages, messages
+
+
+def test_a_users_home_at_a_copied_directory_makes_the_split_unsafe(tmp_path: Path) -> None:
+    """``useradd -m -d /app appuser`` before ``WORKDIR /app`` makes /app appuser's, with
+    .bashrc, .profile and .bash_logout (built: the split's /app was root's without them; its
+    runtime repeated the useradd after the copies, which leaves an existing home as it is).
+    A home elsewhere (/home/appuser), or one Debian's useradd does not create (no ``-m``:
+    built, /app was root's in both), still splits."""
+    root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": "require('express')\n"})
+    home = SERVER.format(extra="").replace("WORKDIR", "RUN useradd -m -d /app appuser\nWORKDIR")
+    out, messages, _ = _split(home.replace("USER node\n", ""), root)
+    assert "AS runtime" not in out
+    assert "RUN at line 2 makes /app the home of appuser" in messages
+    for other in (home.replace(" -d /app", ""), home.replace("-m -d", "-r -d")):
+        out, messages, _ = _split(other.replace("USER node\n", ""), root)
+        assert "AS runtime" in out and "unsafe" not in messages, messages
 
 
 @pytest.mark.parametrize(

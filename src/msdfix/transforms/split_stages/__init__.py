@@ -109,9 +109,10 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from msdfix.document import Document
+from msdfix.ecosystems.accounts import created_account
 from msdfix.ecosystems.images import (
     MIME_TYPES,
     MIME_TYPES_PROVIDERS,
@@ -134,7 +135,9 @@ from msdfix.ecosystems.slim_lacks import system_font_use
 from msdfix.fixes import Applicability, Edit, Finding, apply_edits
 from msdfix.model import Stage
 from msdfix.model.args import expand
+from msdfix.model.context import Unreadable
 from msdfix.model.paths import within
+from msdfix.model.program_calls import MAX_SCANNED, source_text
 from msdfix.model.users import is_root
 from msdfix.shell.classify import program_args, start_install
 from msdfix.shell.entry import toolbox
@@ -143,6 +146,7 @@ from msdfix.syntax import Instruction
 from msdfix.transforms.base import Transform, register
 from msdfix.transforms.split_stages.artifacts import (
     SYSTEM_DIRS,
+    mkdir_args,
     resolve,
     with_parents,
     written_words,
@@ -159,6 +163,7 @@ from msdfix.transforms.split_stages.build_stage import (
     Decline,
     NotABuild,
     Plan,
+    _is_source,
     alias_edits,
     build_alias,
     copy_line,
@@ -300,6 +305,7 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
         )
     _top_metadata(a, plan, anchor)
     _chown_made_dirs(a, plan)
+    _home_dirs(a, plan)
     check_image_tools(a, plan)
     _writes_outside_copies(a, plan)
     _copied_links(a, plan)
@@ -400,6 +406,46 @@ def _chown_made_dirs(a: Analysis, plan: Plan) -> None:
         known |= with_parents(folder)
 
 
+def _home_dirs(a: Analysis, plan: Plan) -> None:
+    """A ``useradd``/``adduser`` whose home is a copied directory or a folder above one
+    (``useradd -m -d /app appuser``) makes it that user's, with the skeleton's dotfiles; the
+    runtime's copy belongs to root, and a useradd repeated after the copies finds the home
+    there and neither takes it over nor copies the skeleton (built: the original's /app was
+    appuser's with .bashrc, .profile and .bash_logout, the split's root's without them). A
+    home msdfix cannot tell counts."""
+    if plan.unsafe is not None:
+        return
+    copied = [plan.moves.get(p, p) for p in plan.copies if p != "/"]
+    for ins in a.stage.of("run"):
+        script = run_script(ins, a.doc.text)
+        for command in script.commands if script else []:
+            program, args = program_args(command)
+            if program not in ("useradd", "adduser") or not _makes_home(a, program, args):
+                continue
+            account = created_account(program, args)
+            home = account.home if account is not None else None
+            if home is None or any(within(c, home) for c in copied):
+                plan.unsafe = (
+                    f"RUN at line {ins.start_line} makes "
+                    + (f"{home} the home of {account.name}" if account and home else "a home")
+                    + " (owned by that user, with its skeleton files), which COPY --from "
+                    "does not carry: the runtime's copy belongs to root"
+                )
+                return
+
+
+def _makes_home(a: Analysis, program: str, args: list[str]) -> bool:
+    """Whether the command may create the user's home: ``useradd -M`` never does, and
+    without ``-m`` only where login.defs sets CREATE_HOME (Debian's and Ubuntu's do not:
+    useradd(8), "no home directories are created"); adduser creates it unless told not to."""
+    if program == "adduser":
+        return not any(x in ("--no-create-home", "-H") for x in args)
+    if any(x in ("-M", "--no-create-home") for x in args):
+        return False
+    short = any(x.startswith("-") and not x.startswith("--") and "m" in x for x in args)
+    return short or "--create-home" in args or package_manager(a.stage.image.raw) != APT
+
+
 def _made_dirs(a: Analysis, ins: Instruction) -> set[str]:
     """The directories ``mkdir`` makes in a RUN, with the folders above them."""
     script = run_script(ins, a.doc.text)
@@ -408,7 +454,7 @@ def _made_dirs(a: Analysis, ins: Instruction) -> set[str]:
         program, args = program_args(command)
         if program == "mkdir":
             cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
-            for word in (x for x in args if not x.startswith("-")):
+            for word in mkdir_args(args)[0]:
                 found |= with_parents(resolve(word, cwd))
     return found
 
@@ -484,6 +530,7 @@ def _writes_outside_copies(a: Analysis, plan: Plan) -> None:
     copied = [plan.moves.get(p, p) for p in plan.copies]
     repeated = {id(i) for i in a.setup_runs}
     kept = _kept_scratch(a)
+    named = _source_namer(a)
     for ins in a.stage.of("run"):
         script = run_script(ins, a.doc.text) if id(ins) not in repeated else None
         scope = a.model.fixed_scope(a.stage, ins)
@@ -493,7 +540,8 @@ def _writes_outside_copies(a: Analysis, plan: Plan) -> None:
                 word = expand(target, scope)  # `mv /tmp/node_modules $APP` (ENV APP=/app)
                 path = resolve(word, cwd) if "$" not in word else None
                 if path is not None and path.startswith(SCRATCH_DIRS) and not _kept(path, kept):
-                    continue
+                    if not path.startswith(TEMP_DIRS) or not named(path):
+                        continue
                 if path is None or not any(within(path, c) for c in copied):
                     if plan.unsafe is None:
                         plan.unsafe = f"RUN at line {ins.start_line} writes " + (
@@ -506,20 +554,54 @@ def _writes_outside_copies(a: Analysis, plan: Plan) -> None:
 
 def _kept_scratch(a: Analysis) -> set[str]:
     """Paths below /tmp or /var/tmp that the build keeps for the program: given an owner or
-    mode by a RUN (``mkdir -p /tmp/data && chmod 777 /tmp/data``), or named by an ENV, CMD,
-    ENTRYPOINT, VOLUME or WORKDIR. A RUN that makes one is not scratch work: the runtime's
-    fresh /tmp lacks it (built: the app's write into /tmp/data failed with ENOENT)."""
+    mode by a RUN (``mkdir -p /tmp/data && chmod 777 /tmp/data``, ``mkdir -m 777
+    /tmp/data``), or named by an ENV, CMD, ENTRYPOINT, VOLUME or WORKDIR. A RUN that makes
+    one is not scratch work: the runtime's fresh /tmp lacks it (built: the app's write into
+    /tmp/data failed with ENOENT, after ``chmod 777`` and after ``mkdir --mode=777``)."""
     kept: set[str] = set()
     for ins in a.stage.of("run"):
         script = run_script(ins, a.doc.text)
         for command in script.commands if script else []:
             program, args = program_args(command)
-            if program in OWNERSHIP:
+            paths, mode = mkdir_args(args) if program == "mkdir" else ([], False)
+            if program in OWNERSHIP or mode:
                 cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
-                kept.update(resolve(x, cwd) for x in args[1:] if not x.startswith("-"))
+                words = paths if mode else [x for x in args[1:] if not x.startswith("-")]
+                kept.update(resolve(x, cwd) for x in words)
     for ins in a.stage.of("env", "cmd", "entrypoint", "volume", "workdir"):
         kept.update(re.findall(r"(?<![\w.$])/[\w.@%+/-]+", ins.args))
     return {posixpath.normpath(p) for p in kept if p.startswith(TEMP_DIRS)}
+
+
+def _source_namer(a: Analysis) -> Callable[[str], bool]:
+    """Whether a source the build copies names a path (``open("/tmp/prom/x")`` names
+    /tmp/prom): the program uses it, so the directory a RUN made there is not scratch work
+    (built: ``mkdir -p /tmp/prom`` beside pip install, a Flask app writing /tmp/prom/x got
+    FileNotFoundError in the split only). All are named when the sources are too many or one
+    cannot be read; none without a build context (no evidence either way: scratch)."""
+    texts: list[str] = []
+    unknown = done = False
+
+    def read() -> None:
+        nonlocal unknown, done
+        done = True
+        files = {rel for c in a.copies for rel in c.copied(a.ctx, "source", _is_source)}
+        unknown = len(files) > MAX_SCANNED
+        for rel in sorted(files) if not unknown else ():
+            try:
+                texts.append(source_text(a.ctx, rel))
+            except Unreadable:
+                unknown = True
+
+    def named(path: str) -> bool:
+        if not a.ctx.present:
+            return False
+        if not done:
+            read()
+        pattern = re.compile(re.escape(path) + r"(?![\w.-])")
+        return unknown or any(path in t and pattern.search(t) for t in texts)
+
+    return named
 
 
 def _kept(path: str, kept: set[str]) -> bool:

@@ -293,5 +293,24 @@ def written_words(command: Command) -> list[str]:
     program, args = program_args(command)
     if program in PATH_WRITERS:
         paths = [x for x in args if not x.startswith("-")]
+        paths = mkdir_args(args)[0] if program == "mkdir" else paths
         words += paths if program in ("mkdir", "touch", "tee") else paths[-1:]
     return [w for w in words if not w.startswith("&")]
+
+
+def mkdir_args(args: list[str]) -> tuple[list[str], bool]:
+    """The directories a ``mkdir`` makes, and whether it gives them a mode (``-m MODE``,
+    ``-pm777``, ``--mode=MODE``: GNU and busybox mkdir read the word after ``-m`` as the
+    mode, not as a directory)."""
+    paths: list[str] = []
+    mode = skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg.startswith("--mode"):
+            mode, skip = True, arg == "--mode"
+        elif arg.startswith("-") and not arg.startswith("--") and "m" in arg[1:]:
+            mode, skip = True, arg.endswith("m")  # -m777 holds its value, -pm does not
+        elif not arg.startswith("-"):
+            paths.append(arg)
+    return paths, mode

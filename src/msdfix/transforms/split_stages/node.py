@@ -533,13 +533,28 @@ def _corepack_tools(a: Analysis) -> str | None:
 
 
 def _entry_may_run_globals(a: Analysis) -> bool:
-    """False when the entry command only runs node (the slim image has it), NODE_PATH does not
-    name the global folder and the app's sources run no globally installed program by name; npm, npx and yarn run package.json
-    scripts, which may call a globally installed tool (pm2-runtime)."""
-    programs = [argv[0] for argv in (a.entry.commands if a.entry else []) if argv]
-    if not programs or any(posixpath.basename(p) != "node" for p in programs):
+    """False when the entry command only runs node (the slim image has it) on no file of the
+    global installs, NODE_PATH does not name the global folder and the app's sources run no
+    globally installed program by name; npm, npx and yarn run package.json scripts, which may
+    call a globally installed tool (pm2-runtime)."""
+    commands = [argv for argv in (a.entry.commands if a.entry else []) if argv]
+    if not commands or any(posixpath.basename(argv[0]) != "node" for argv in commands):
         return True
-    return _loads_globals(a) or _sources_run_globals(a)
+    return _entry_names_globals(a, commands) or _loads_globals(a) or _sources_run_globals(a)
+
+
+def _entry_names_globals(a: Analysis, commands: list[list[str]]) -> bool:
+    """A word of the node entry names a path in the global installs' folders (``node
+    /usr/local/lib/node_modules/pm2/bin/pm2-runtime``, ``node -r /usr/local/lib/...``): node
+    loads it from there."""
+    folders = _global_dirs(a)
+    words = [w for argv in commands for w in argv[1:]]
+    return any(
+        within(posixpath.normpath(w.split("=", 1)[-1]), f)
+        for w in words
+        if w.split("=", 1)[-1].startswith("/")
+        for f in folders
+    )
 
 
 def _loads_globals(a: Analysis) -> bool:
