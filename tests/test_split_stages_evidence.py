@@ -3115,10 +3115,16 @@ def test_a_context_directory_with_another_mode_copied_by_name_makes_the_split_un
     (root / "public").chmod(0o755)
     out, messages, _ = _split(SERVER.format(extra=""), root)
     assert "AS runtime" in out and "unsafe" not in messages, messages
+    (root / "uploads").chmod(0o775)  # a checkout under umask 002: the same as 755
+    (root / "public").chmod(0o775)
+    out, messages, _ = _split(SERVER.format(extra=""), root)
+    assert "AS runtime" in out and "unsafe" not in messages, messages
     (root / "uploads").chmod(0o777)
     out, messages, _ = _split(SERVER.format(extra=""), root)
     assert "AS runtime" not in out
     assert "uploads has mode 777 in the build context" in messages
+    (root / "uploads").chmod(0o2775)  # setgid: files made there take the folder's group
+    assert "uploads has mode 2775 in the build context" in _split(SERVER.format(extra=""), root)[1]
     (root / "uploads").chmod(0o755)
     given = SERVER.format(extra="").replace("COPY . .", "COPY --chown=node:node . .")
     given = given.replace("USER node\n", "").replace(

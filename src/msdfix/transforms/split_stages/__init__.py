@@ -459,12 +459,20 @@ def _made_dirs(a: Analysis, ins: Instruction) -> set[str]:
     return found
 
 
+# The one bit umask 002 and 022 leave differently on a new directory (775 against 755).
+UMASK_GROUP_WRITE = 0o020
+
+
 def _copied_dir_modes(a: Analysis, plan: Plan) -> None:
     """A context directory that ``COPY . .`` brings in with its mode (and with the owner
     ``--chown`` names), and the runtime copies by name, makes the split unsafe unless its
     mode is 755 and its owner root: the directory ``COPY --from`` creates is root's with
     mode 755 (built: uploads/ with mode 777 in the context, or brought by ``COPY
-    --chown=node:node . .``, was writable by node in the original, EACCES in the split)."""
+    --chown=node:node . .``, was writable by node in the original, EACCES in the split).
+    The group's write bit is left out: git records no directory modes, so a checkout's
+    directories are 775 under umask 002 (Ubuntu's for users) and 755 under 022 (CI's, root's),
+    and the same repository would split on one machine and not on the other; it matters only
+    to a non-root program in group 0 (OpenShift's random user IDs), which README notes."""
     if plan.unsafe is not None or not a.ctx.present:
         return
     copied = {plan.moves.get(p, p) for p in plan.copies}
@@ -477,7 +485,7 @@ def _copied_dir_modes(a: Analysis, plan: Plan) -> None:
                 continue
             if owner is not None and not is_root(owner):
                 why = f"{copy.ins.keyword} at line {copy.ins.start_line} gives {rel} to {owner}"
-            elif mode != 0o755:
+            elif mode & ~UMASK_GROUP_WRITE != 0o755:
                 why = f"{rel} has mode {mode:o} in the build context, which COPY keeps"
             else:
                 continue
