@@ -3046,3 +3046,28 @@ def test_a_node_codename_tag_splits_onto_its_slim_variant(tmp_path: Path, tag, s
     out, messages, _ = _split(text, root)
     assert f"FROM node:{slim} AS runtime" in out, messages
     assert "no slim variant" not in messages
+
+
+@pytest.mark.parametrize("user", ["www-data", "nobody"])
+def test_a_debian_system_user_exists_on_the_slim_runtime(tmp_path: Path, user) -> None:
+    """base-passwd puts www-data (33) and nobody (65534) in every Debian image, -slim included;
+    built: node:14 with USER www-data and node:dubnium-buster with USER nobody split onto -slim
+    answered with the same uid. A RUN that edits the account still declines the split."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    text = NODE.format(extra=f"USER {user}\n", cmd='["node", "dist/index.js"]')
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" in out and "not split" not in messages, messages
+    edited = text.replace("RUN npm run build\n", f"RUN npm run build && usermod -u 1001 {user}\n")
+    out, messages, _ = _split(edited, root)
+    assert "AS runtime" not in out
+    assert f"USER {user} is created together with build steps" in messages
+    alpine = text.replace("node:20", "node:20-alpine")
+    assert "AS runtime" not in _split(alpine, root)[0]
+
+
+def test_an_unknown_user_is_declined_with_a_reason_that_says_so(tmp_path: Path) -> None:
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    text = NODE.format(extra="USER ghost\n", cmd='["node", "dist/index.js"]')
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out
+    assert "USER ghost is not an account msdfix knows node:20-slim to have" in messages
