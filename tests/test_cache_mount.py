@@ -2527,3 +2527,18 @@ def test_pipenv_as_root_has_pips_owner_check(install: str, owner_check: bool) ->
     )
     skipped = any("keeps no cache when the first of them" in m for m in _fixes(text))
     assert skipped is owner_check, _fixes(text)
+
+
+@pytest.mark.parametrize("setter", ["npm set", "npm c set", "npm config set"])
+def test_npm_set_is_npm_config_set(setter: str) -> None:
+    """``npm set`` and ``npm c set`` are aliases of ``npm config set`` (npm-config(1)); built:
+    ``npm set cache /var/cache/npm --global`` then a /root/.npm mount with ``npm cache clean``
+    dropped: the image grew from 709,231,188 to 710,753,773 bytes (2.7 MB of cache left)."""
+    text = (
+        f"FROM node:18\nRUN {setter} cache /var/cache/npm --global\n"
+        "RUN npm install -g cowsay && npm cache clean --force\n"
+    )
+    assert _run(text) == text
+    assert any("RUN at line 2 configures where it caches" in m for m in _fixes(text))
+    other = text.replace("cache /var/cache/npm --global", "progress=false")
+    assert "--mount=type=cache,target=/root/.npm" in _run(other)

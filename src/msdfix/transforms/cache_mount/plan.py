@@ -948,7 +948,8 @@ _SHARED_BUILDS = {
 _TRUE = ("1", "true", "yes", "on")
 # The part of ``_configured``'s pattern every match holds, with its flags: a RUN without it
 # needs no search per tool (that search tries each tool's names at every offset).
-_CONFIG_SET = re.compile(r"config\s+set|env\s+-w", re.IGNORECASE)
+# ``npm set`` and ``npm c set`` are npm's aliases of ``npm config set`` (npm-config(1)).
+_CONFIG_SET = re.compile(r"\bset\b|env\s+-w", re.IGNORECASE)
 
 
 @lru_cache(maxsize=64)
@@ -956,7 +957,7 @@ def _config_setter(programs: tuple[str, ...]) -> re.Pattern[str]:
     """``npm config set cache ...``, ``go env -w GOMODCACHE=...`` for one tool's programs."""
     names = "|".join(re.escape(p.lstrip("./")) for p in programs)
     return re.compile(
-        rf"\b(?:{names})\b[^;&|\n]*\b(?:config\s+set|env\s+-w)\b[^;&|\n]*(?:cache|store|offline)",
+        rf"\b(?:{names})\b[^;&|\n]*\b(?:set|env\s+-w)\b[^;&|\n]*(?:cache|store|offline)",
         re.IGNORECASE,
     )
 
