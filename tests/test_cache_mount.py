@@ -2542,3 +2542,17 @@ def test_npm_set_is_npm_config_set(setter: str) -> None:
     assert any("RUN at line 2 configures where it caches" in m for m in _fixes(text))
     other = text.replace("cache /var/cache/npm --global", "progress=false")
     assert "--mount=type=cache,target=/root/.npm" in _run(other)
+
+
+def test_a_gem_directory_no_variable_names_is_declined_for_that_reason() -> None:
+    """RubyGems caches in $GEM_HOME/cache, whatever the user's home: Debian's ruby package
+    sets no GEM_HOME (its gem directory depends on the Ruby version), so the reason names the
+    variable, not root's home."""
+    text = (
+        "FROM debian:bookworm\nRUN apt-get update && apt-get install -y ruby && gem install sass\n"
+    )
+    messages = " ".join(_fixes(text))
+    assert "gem: it caches in $GEM_HOME/cache, and no ENV or base image sets GEM_HOME" in messages
+    assert "home of user" not in messages
+    unknown = " ".join(_fixes("FROM someone/rubyish\nRUN gem install sass\n"))
+    assert "gem: its cache depends on GEM_HOME, which base image someone/rubyish may set" in unknown

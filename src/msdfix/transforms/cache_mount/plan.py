@@ -413,6 +413,8 @@ class _Planner:
             self.plan.note(f"{tool}: its cache depends on what the RUN sets itself ({itself})")
         elif argument is not None:
             self.plan.note(f"{tool}: its cache depends on {argument}, which a build argument sets")
+        elif not cache.path and cache.env:  # only a variable names it (GEM_HOME)
+            self.plan.note(self._unset_cache_env(cache, tool))
         elif user is None:
             if homeless:
                 self.plan.note(f"{tool}: the user this RUN runs as is unknown")
@@ -426,6 +428,17 @@ class _Planner:
             )
         elif homeless:
             self.plan.note(f"{tool}: the home of user {user} is unknown")
+
+    def _unset_cache_env(self, cache: CacheDir, tool: str) -> str:
+        """Why a cache only a variable names (``$GEM_HOME/cache``) has no known directory."""
+        names = ", ".join(var for var, _ in cache.env)
+        if not self.resolver.env_known:
+            return (
+                f"{tool}: its cache depends on {names}, which base image {self.resolver.image} "
+                "may set (msdfix does not know its environment)"
+            )
+        where = " or ".join(f"${var}{suffix}" for var, suffix in cache.env)
+        return f"{tool}: it caches in {where}, and no ENV or base image sets {names}"
 
     def _may_build(self, kind: str, call: ToolCall) -> bool:
         """True unless the evidence shows that ``call`` builds nothing of ``kind`` into the
