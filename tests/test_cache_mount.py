@@ -2556,3 +2556,21 @@ def test_a_gem_directory_no_variable_names_is_declined_for_that_reason() -> None
     assert "home of user" not in messages
     unknown = " ".join(_fixes("FROM someone/rubyish\nRUN gem install sass\n"))
     assert "gem: its cache depends on GEM_HOME, which base image someone/rubyish may set" in unknown
+
+
+@pytest.mark.parametrize(
+    ("user", "reason"),
+    [
+        ("node", "this RUN runs as node"),
+        ("1000", "this RUN runs as 1000"),
+        ("${U}", "this RUN's user is unknown"),
+    ],
+)
+def test_yarn_as_another_user_than_root_is_declined_with_a_reason(user: str, reason: str) -> None:
+    """yarn 1 caches in /usr/local/share/.cache/yarn as root only (its home is /usr/local/share
+    for root, ~ for others): the RUN was left alone with no reason printed."""
+    text = f"FROM node:18\nARG U=node\nWORKDIR /app\nUSER {user}\nRUN yarn install\n"
+    assert _run(text) == text
+    assert f"yarn: /usr/local/share/.cache/yarn is root's cache, and {reason}" in " ".join(
+        _fixes(text)
+    )

@@ -418,6 +418,10 @@ class _Planner:
         elif user is None:
             if homeless:
                 self.plan.note(f"{tool}: the user this RUN runs as is unknown")
+            elif not call.manager.system:
+                self.plan.note(
+                    f"{tool}: {cache.path} is root's cache, and this RUN's user is unknown"
+                )
         elif resolver.home is None and user != ROOT and homeless:
             self.plan.note(f"{tool}: the home of user {user} is unknown")
         elif not resolver.env_known and (cache.env or cache.path.startswith("~")):
@@ -428,6 +432,8 @@ class _Planner:
             )
         elif homeless:
             self.plan.note(f"{tool}: the home of user {user} is unknown")
+        elif not call.manager.system and user != ROOT:  # yarn 1 caches in ~/.cache/yarn
+            self.plan.note(f"{tool}: {cache.path} is root's cache, and this RUN runs as {user}")
 
     def _unset_cache_env(self, cache: CacheDir, tool: str) -> str:
         """Why a cache only a variable names (``$GEM_HOME/cache``) has no known directory."""
