@@ -3727,3 +3727,21 @@ def test_a_monorepo_marker_over_the_limit_still_marks_one(tmp_path: Path, marker
     out, applied, explained = _run(text, tmp_path)
     assert out == text and not applied, out
     assert any(f"{marker} marks a monorepo" in m for m in explained), explained
+
+
+def test_an_apt_setting_names_no_file_of_the_tree(tmp_path: Path) -> None:
+    """``apt-get -o Dir::Cache::Archives=/var/cache/apt/debs`` (what cache-mount writes) names
+    a path after ``NAME=``, outside the copied tree: the apt RUN between the COPY and the
+    install blocked the reorder. Built (npm and pip apps, apt-get between): the reordered
+    image answered the same with the same files and size."""
+    (tmp_path / "package.json").write_text('{"name": "a", "version": "1.0.0"}')
+    text = (
+        "FROM node:18\nCOPY . /usr/src/app\nWORKDIR /usr/src/app\n"
+        "RUN apt-get update && apt-get -o Dir::Cache::Archives=/var/cache/apt/debs install -y jq\n"
+        'RUN npm install\nCMD ["node", "index.js"]\n'
+    )
+    out, applied, explained = _run(text, tmp_path)
+    assert applied and "COPY . /usr/src/app\nCMD" in out, explained
+    inside = text.replace("=/var/cache/apt/debs", "=/usr/src/app/debs")
+    out, applied, explained = _run(inside, tmp_path)
+    assert not applied and "uses the copied files in between" in " ".join(explained)
