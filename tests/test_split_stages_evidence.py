@@ -3071,3 +3071,14 @@ def test_an_unknown_user_is_declined_with_a_reason_that_says_so(tmp_path: Path) 
     out, messages, _ = _split(text, root)
     assert "AS runtime" not in out
     assert "USER ghost is not an account msdfix knows node:20-slim to have" in messages
+
+
+@pytest.mark.parametrize("image", ["node", "node:latest", "node:stretch"])
+def test_a_tag_without_a_version_says_why_it_is_not_split(tmp_path: Path, image) -> None:
+    """node:latest and node:slim move independently (the builder keeps a cached latest unless
+    --pull): the split is still declined, with that reason instead of 'no slim variant'."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    text = NODE.format(extra="", cmd='["node", "dist/index.js"]').replace("node:20", image)
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out
+    assert f"{image} names no version: a slim tag, pulled on its own, may hold another" in messages

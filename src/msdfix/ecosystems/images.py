@@ -617,6 +617,18 @@ def is_small(tag: str) -> bool:
     return bool(re.search(r"(^|-)(slim|alpine|jre|distroless|minimal|musl)(\d|$|-|\.)", tag))
 
 
+def no_slim_reason(raw: str, tag: str | None) -> str:
+    """Why no slim runtime tag is offered for the image ``raw``: a tag naming no version
+    (``latest``, none, a bare Debian release) moves, and a slim tag pulled on its own may hold
+    another version than the build image the builder has cached."""
+    if tag is None or tag == "latest" or tag in DEBIAN_RELEASES or tag == "wheezy":
+        return (
+            f"{raw} names no version: a slim tag, pulled on its own, may hold another version "
+            "than the build image"
+        )
+    return f"no slim variant known for {raw}"
+
+
 def slim_variant(family: str, tag: str | None) -> str | None:
     """The runtime tag on the same version and release: ``node:18`` -> ``18-slim``,
     ``python:3.12-bookworm`` -> ``3.12-slim-bookworm`` (slim-base's table in
