@@ -3082,3 +3082,20 @@ def test_a_tag_without_a_version_says_why_it_is_not_split(tmp_path: Path, image)
     out, messages, _ = _split(text, root)
     assert "AS runtime" not in out
     assert f"{image} names no version: a slim tag, pulled on its own, may hold another" in messages
+
+
+@pytest.mark.parametrize(
+    ("user", "split"), [("nobody", True), ("nobody:nogroup", False), ("www-data", False)]
+)
+def test_nobody_exists_on_distroless_with_debians_id(tmp_path: Path, user, split) -> None:
+    """distroless has nobody (65534, home /nonexistent, as Debian's) but no nogroup and no
+    www-data; built: golang:1.19 with USER nobody split onto distroless/static answered as
+    uid 65534 like the original."""
+    _write(tmp_path, {"go.mod": "module example.com/app\n", "main.go": "package main\n"})
+    text = GO.format(flags="CGO_ENABLED=0 ", extra=f"USER {user}\n").replace(
+        "RUN go build CGO_ENABLED=0 ", "RUN CGO_ENABLED=0 go build "
+    )
+    out, messages, _ = _split(text, tmp_path)
+    assert ("AS runtime" in out) is split, messages
+    if not split:
+        assert f"USER {user} is not an account msdfix knows gcr.io/distroless/" in messages

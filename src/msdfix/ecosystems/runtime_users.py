@@ -31,6 +31,12 @@ DEBIAN_BASED = frozenset(
 DEBIAN_SYSTEM_USERS = frozenset(
     "daemon bin sys sync games man lp mail news uucp proxy www-data backup list irc nobody".split()
 )
+# base-passwd's fixed groups (its master /etc/group) by name, with the same ids everywhere.
+DEBIAN_SYSTEM_GROUPS = frozenset(
+    "root daemon bin sys adm tty disk lp mail news uucp man proxy kmem dialout fax voice cdrom "
+    "floppy tape sudo audio dip www-data backup operator list irc src shadow utmp video sasl "
+    "plugdev staff games users nogroup".split()
+)
 # Programs that add, change or remove an account (its id or home may then differ).
 ACCOUNT_EDITS = re.compile(
     r"\b(?:user|group)(?:add|mod|del)\b|\b(?:add|del)(?:user|group)\b|/etc/passwd"
