@@ -2527,3 +2527,50 @@ def test_pipenv_as_root_has_pips_owner_check(install: str, owner_check: bool) ->
     )
     skipped = any("keeps no cache when the first of them" in m for m in _fixes(text))
     assert skipped is owner_check, _fixes(text)
+
+
+@pytest.mark.parametrize("setter", ["npm set", "npm c set", "npm config set"])
+def test_npm_set_is_npm_config_set(setter: str) -> None:
+    """``npm set`` and ``npm c set`` are aliases of ``npm config set`` (npm-config(1)); built:
+    ``npm set cache /var/cache/npm --global`` then a /root/.npm mount with ``npm cache clean``
+    dropped: the image grew from 709,231,188 to 710,753,773 bytes (2.7 MB of cache left)."""
+    text = (
+        f"FROM node:18\nRUN {setter} cache /var/cache/npm --global\n"
+        "RUN npm install -g cowsay && npm cache clean --force\n"
+    )
+    assert _run(text) == text
+    assert any("RUN at line 2 configures where it caches" in m for m in _fixes(text))
+    other = text.replace("cache /var/cache/npm --global", "progress=false")
+    assert "--mount=type=cache,target=/root/.npm" in _run(other)
+
+
+def test_a_gem_directory_no_variable_names_is_declined_for_that_reason() -> None:
+    """RubyGems caches in $GEM_HOME/cache, whatever the user's home: Debian's ruby package
+    sets no GEM_HOME (its gem directory depends on the Ruby version), so the reason names the
+    variable, not root's home."""
+    text = (
+        "FROM debian:bookworm\nRUN apt-get update && apt-get install -y ruby && gem install sass\n"
+    )
+    messages = " ".join(_fixes(text))
+    assert "gem: it caches in $GEM_HOME/cache, and no ENV or base image sets GEM_HOME" in messages
+    assert "home of user" not in messages
+    unknown = " ".join(_fixes("FROM someone/rubyish\nRUN gem install sass\n"))
+    assert "gem: its cache depends on GEM_HOME, which base image someone/rubyish may set" in unknown
+
+
+@pytest.mark.parametrize(
+    ("user", "reason"),
+    [
+        ("node", "this RUN runs as node"),
+        ("1000", "this RUN runs as 1000"),
+        ("${U}", "this RUN's user is unknown"),
+    ],
+)
+def test_yarn_as_another_user_than_root_is_declined_with_a_reason(user: str, reason: str) -> None:
+    """yarn 1 caches in /usr/local/share/.cache/yarn as root only (its home is /usr/local/share
+    for root, ~ for others): the RUN was left alone with no reason printed."""
+    text = f"FROM node:18\nARG U=node\nWORKDIR /app\nUSER {user}\nRUN yarn install\n"
+    assert _run(text) == text
+    assert f"yarn: /usr/local/share/.cache/yarn is root's cache, and {reason}" in " ".join(
+        _fixes(text)
+    )

@@ -3849,3 +3849,21 @@ def test_pdm_install_hashes_group_names_as_pdm_normalizes_them(tmp_path: Path) -
     (tmp_path / "app.py").write_text("print('hi')\n")
     out, applied, explained = _run(PY_APP.format("pdm install"), tmp_path)
     assert applied, explained
+
+
+def test_an_apt_setting_names_no_file_of_the_tree(tmp_path: Path) -> None:
+    """``apt-get -o Dir::Cache::Archives=/var/cache/apt/debs`` (what cache-mount writes) names
+    a path after ``NAME=``, outside the copied tree: the apt RUN between the COPY and the
+    install blocked the reorder. Built (npm and pip apps, apt-get between): the reordered
+    image answered the same with the same files and size."""
+    (tmp_path / "package.json").write_text('{"name": "a", "version": "1.0.0"}')
+    text = (
+        "FROM node:18\nCOPY . /usr/src/app\nWORKDIR /usr/src/app\n"
+        "RUN apt-get update && apt-get -o Dir::Cache::Archives=/var/cache/apt/debs install -y jq\n"
+        'RUN npm install\nCMD ["node", "index.js"]\n'
+    )
+    out, applied, explained = _run(text, tmp_path)
+    assert applied and "COPY . /usr/src/app\nCMD" in out, explained
+    inside = text.replace("=/var/cache/apt/debs", "=/usr/src/app/debs")
+    out, applied, explained = _run(inside, tmp_path)
+    assert not applied and "uses the copied files in between" in " ".join(explained)

@@ -3154,3 +3154,71 @@ def test_a_mode_set_on_a_copied_file_is_carried(tmp_path: Path) -> None:
     assert "AS runtime" in out and "sets the owner or mode" not in messages, messages
     folder = text.replace("/usr/local/bin/entry.sh\nENTRYPOINT", "/usr/local/bin\nENTRYPOINT")
     assert "sets the owner or mode of /usr/local/bin" in _split(folder, root)[1]
+
+
+@pytest.mark.parametrize(
+    ("tag", "slim"),
+    [("boron", "boron-slim"), ("carbon-stretch", "carbon-stretch-slim"), ("argon", "argon-slim")],
+)
+def test_a_node_codename_tag_splits_onto_its_slim_variant(tmp_path: Path, tag, slim) -> None:
+    """Node's LTS codenames name one major version each and the official library publishes
+    their -slim variants (argon-slim, boron-jessie-slim, ...); built: node:boron and
+    node:dubnium-buster split onto -slim answered the same, 708 MB -> 286 MB."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    text = NODE.format(extra="", cmd='["node", "dist/index.js"]').replace("node:20", f"node:{tag}")
+    out, messages, _ = _split(text, root)
+    assert f"FROM node:{slim} AS runtime" in out, messages
+    assert "no slim variant" not in messages
+
+
+@pytest.mark.parametrize("user", ["www-data", "nobody"])
+def test_a_debian_system_user_exists_on_the_slim_runtime(tmp_path: Path, user) -> None:
+    """base-passwd puts www-data (33) and nobody (65534) in every Debian image, -slim included;
+    built: node:14 with USER www-data and node:dubnium-buster with USER nobody split onto -slim
+    answered with the same uid. A RUN that edits the account still declines the split."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    text = NODE.format(extra=f"USER {user}\n", cmd='["node", "dist/index.js"]')
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" in out and "not split" not in messages, messages
+    edited = text.replace("RUN npm run build\n", f"RUN npm run build && usermod -u 1001 {user}\n")
+    out, messages, _ = _split(edited, root)
+    assert "AS runtime" not in out
+    assert f"USER {user} is created together with build steps" in messages
+    alpine = text.replace("node:20", "node:20-alpine")
+    assert "AS runtime" not in _split(alpine, root)[0]
+
+
+def test_an_unknown_user_is_declined_with_a_reason_that_says_so(tmp_path: Path) -> None:
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    text = NODE.format(extra="USER ghost\n", cmd='["node", "dist/index.js"]')
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out
+    assert "USER ghost is not an account msdfix knows node:20-slim to have" in messages
+
+
+@pytest.mark.parametrize("image", ["node", "node:latest", "node:stretch"])
+def test_a_tag_without_a_version_says_why_it_is_not_split(tmp_path: Path, image) -> None:
+    """node:latest and node:slim move independently (the builder keeps a cached latest unless
+    --pull): the split is still declined, with that reason instead of 'no slim variant'."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    text = NODE.format(extra="", cmd='["node", "dist/index.js"]').replace("node:20", image)
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out
+    assert f"{image} names no version: a slim tag, pulled on its own, may hold another" in messages
+
+
+@pytest.mark.parametrize(
+    ("user", "split"), [("nobody", True), ("nobody:nogroup", False), ("www-data", False)]
+)
+def test_nobody_exists_on_distroless_with_debians_id(tmp_path: Path, user, split) -> None:
+    """distroless has nobody (65534, home /nonexistent, as Debian's) but no nogroup and no
+    www-data; built: golang:1.19 with USER nobody split onto distroless/static answered as
+    uid 65534 like the original."""
+    _write(tmp_path, {"go.mod": "module example.com/app\n", "main.go": "package main\n"})
+    text = GO.format(flags="CGO_ENABLED=0 ", extra=f"USER {user}\n").replace(
+        "RUN go build CGO_ENABLED=0 ", "RUN CGO_ENABLED=0 go build "
+    )
+    out, messages, _ = _split(text, tmp_path)
+    assert ("AS runtime" in out) is split, messages
+    if not split:
+        assert f"USER {user} is not an account msdfix knows gcr.io/distroless/" in messages

@@ -287,6 +287,12 @@ RUBY_NATIVE = frozenset(
 DEBIAN_RELEASES = ("trixie", "bookworm", "bullseye", "buster", "stretch", "jessie")
 _VERSION = r"(?:\d+(?:\.\d+){0,2}|lts|current|latest)"
 _SLIM_SUFFIX = re.compile(rf"^(?P<v>{_VERSION})(?P<os>-(?:{'|'.join(DEBIAN_RELEASES)}))?$")
+# Node's LTS codenames, each an alias of one major version (4, 6, ... 22) with the same variants
+# as the number (the official library lists argon-slim, boron-jessie-slim, carbon-slim, ...).
+NODE_CODENAMES = "argon boron carbon dubnium erbium fermium gallium hydrogen iron jod".split()
+_NODE_SLIM_SUFFIX = re.compile(
+    rf"^(?P<v>{_VERSION}|{'|'.join(NODE_CODENAMES)})(?P<os>-(?:{'|'.join(DEBIAN_RELEASES)}))?$"
+)
 _SUITES = "|".join((*DEBIAN_RELEASES, "stable", "oldstable", "testing", "unstable", "sid"))
 # -slim exists for jessie (8) and later; point-release -slim tags from buster (10) on.
 _DEBIAN_TAG = re.compile(rf"^(?P<v>[89]|[1-9]\d|[1-9]\d\.\d+|{_SUITES})(?P<date>-\d{{8}})?$")
@@ -551,7 +557,7 @@ class Target:
 def slim_target(family: str, tag: str) -> Target | None:
     """The -slim tag of the same version and Debian release, or None (already small, unknown)."""
     if family in ("node",):
-        match = _SLIM_SUFFIX.match(tag)
+        match = _NODE_SLIM_SUFFIX.match(tag)
         if match and match.group("v") != "latest":
             return Target(f"{tag}-slim", "slim")
     elif family in ("python", "ruby"):
@@ -609,6 +615,18 @@ def alpine_target(family: str, tag: str) -> Target | None:
 def is_small(tag: str) -> bool:
     """True for tags that already name a small variant."""
     return bool(re.search(r"(^|-)(slim|alpine|jre|distroless|minimal|musl)(\d|$|-|\.)", tag))
+
+
+def no_slim_reason(raw: str, tag: str | None) -> str:
+    """Why no slim runtime tag is offered for the image ``raw``: a tag naming no version
+    (``latest``, none, a bare Debian release) moves, and a slim tag pulled on its own may hold
+    another version than the build image the builder has cached."""
+    if tag is None or tag == "latest" or tag in DEBIAN_RELEASES or tag == "wheezy":
+        return (
+            f"{raw} names no version: a slim tag, pulled on its own, may hold another version "
+            "than the build image"
+        )
+    return f"no slim variant known for {raw}"
 
 
 def slim_variant(family: str, tag: str | None) -> str | None:

@@ -9,10 +9,11 @@ writes its pid and cache files in root-owned directories, need root. Anything el
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from msdfix.model.base_images import library_name
-from msdfix.model.image import ImageRef
+from msdfix.model.image import ImageRef, parse_image
 
 APP_UID = "10001"  # fixed, above every distribution's system and login ranges
 APP_NAME = "app"
@@ -24,6 +25,21 @@ DEBIAN_BASED = frozenset(
     debian ubuntu buildpack-deps python pypy golang rust ruby perl php openjdk eclipse-temurin
     gcc erlang elixir haskell julia swift r-base clojure maven gradle dart
     """.split()
+)
+# base-passwd's fixed accounts (its master /etc/passwd, copied into every Debian and Ubuntu
+# image, -slim variants included) with the same ids everywhere (www-data 33, nobody 65534).
+DEBIAN_SYSTEM_USERS = frozenset(
+    "daemon bin sys sync games man lp mail news uucp proxy www-data backup list irc nobody".split()
+)
+# base-passwd's fixed groups (its master /etc/group) by name, with the same ids everywhere.
+DEBIAN_SYSTEM_GROUPS = frozenset(
+    "root daemon bin sys adm tty disk lp mail news uucp man proxy kmem dialout fax voice cdrom "
+    "floppy tape sudo audio dip www-data backup operator list irc src shadow utmp video sasl "
+    "plugdev staff games users nogroup".split()
+)
+# Programs that add, change or remove an account (its id or home may then differ).
+ACCOUNT_EDITS = re.compile(
+    r"\b(?:user|group)(?:add|mod|del)\b|\b(?:add|del)(?:user|group)\b|/etc/passwd"
 )
 # Official images that ship a non-root user for apps (image -> uid:gid; node's user is node).
 IMAGE_USERS = {"node": "1000:1000"}
@@ -95,6 +111,17 @@ def user_setup(image: ImageRef) -> UserSetup | str:
         nonroot = f"{DISTROLESS_NONROOT_UID}:{DISTROLESS_NONROOT_UID}"
         return UserSetup("variant", nonroot, DISTROLESS_NONROOT_UID, variant)
     return f"msdfix does not know how to add a user on {image.raw} (useradd or adduser)"
+
+
+def debian_image(raw: str) -> bool:
+    """True when the image reference names an official Debian- or Ubuntu-based image (node's
+    and the DEBIAN_BASED ones, not their alpine or windows tags)."""
+    ref = parse_image(raw)
+    if ref.registry not in (None, "docker.io", "index.docker.io"):
+        return False
+    if ref.name not in DEBIAN_BASED | {"node"}:
+        return False
+    return not re.search(r"alpine|windows|nanoserver", ref.tag or "")
 
 
 def create_user_command(setup: UserSetup) -> str:

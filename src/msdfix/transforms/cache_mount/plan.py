@@ -413,9 +413,15 @@ class _Planner:
             self.plan.note(f"{tool}: its cache depends on what the RUN sets itself ({itself})")
         elif argument is not None:
             self.plan.note(f"{tool}: its cache depends on {argument}, which a build argument sets")
+        elif not cache.path and cache.env:  # only a variable names it (GEM_HOME)
+            self.plan.note(self._unset_cache_env(cache, tool))
         elif user is None:
             if homeless:
                 self.plan.note(f"{tool}: the user this RUN runs as is unknown")
+            elif not call.manager.system:
+                self.plan.note(
+                    f"{tool}: {cache.path} is root's cache, and this RUN's user is unknown"
+                )
         elif resolver.home is None and user != ROOT and homeless:
             self.plan.note(f"{tool}: the home of user {user} is unknown")
         elif not resolver.env_known and (cache.env or cache.path.startswith("~")):
@@ -426,6 +432,19 @@ class _Planner:
             )
         elif homeless:
             self.plan.note(f"{tool}: the home of user {user} is unknown")
+        elif not call.manager.system and user != ROOT:  # yarn 1 caches in ~/.cache/yarn
+            self.plan.note(f"{tool}: {cache.path} is root's cache, and this RUN runs as {user}")
+
+    def _unset_cache_env(self, cache: CacheDir, tool: str) -> str:
+        """Why a cache only a variable names (``$GEM_HOME/cache``) has no known directory."""
+        names = ", ".join(var for var, _ in cache.env)
+        if not self.resolver.env_known:
+            return (
+                f"{tool}: its cache depends on {names}, which base image {self.resolver.image} "
+                "may set (msdfix does not know its environment)"
+            )
+        where = " or ".join(f"${var}{suffix}" for var, suffix in cache.env)
+        return f"{tool}: it caches in {where}, and no ENV or base image sets {names}"
 
     def _may_build(self, kind: str, call: ToolCall) -> bool:
         """True unless the evidence shows that ``call`` builds nothing of ``kind`` into the
@@ -948,7 +967,8 @@ _SHARED_BUILDS = {
 _TRUE = ("1", "true", "yes", "on")
 # The part of ``_configured``'s pattern every match holds, with its flags: a RUN without it
 # needs no search per tool (that search tries each tool's names at every offset).
-_CONFIG_SET = re.compile(r"config\s+set|env\s+-w", re.IGNORECASE)
+# ``npm set`` and ``npm c set`` are npm's aliases of ``npm config set`` (npm-config(1)).
+_CONFIG_SET = re.compile(r"\bset\b|env\s+-w", re.IGNORECASE)
 
 
 @lru_cache(maxsize=64)
@@ -956,7 +976,7 @@ def _config_setter(programs: tuple[str, ...]) -> re.Pattern[str]:
     """``npm config set cache ...``, ``go env -w GOMODCACHE=...`` for one tool's programs."""
     names = "|".join(re.escape(p.lstrip("./")) for p in programs)
     return re.compile(
-        rf"\b(?:{names})\b[^;&|\n]*\b(?:config\s+set|env\s+-w)\b[^;&|\n]*(?:cache|store|offline)",
+        rf"\b(?:{names})\b[^;&|\n]*\b(?:set|env\s+-w)\b[^;&|\n]*(?:cache|store|offline)",
         re.IGNORECASE,
     )
 

@@ -595,10 +595,18 @@ def _pipenv_dotenv(
 _PACKAGE_FILE = re.compile(r"\.(?:deb|rpm|apk|gem)$")
 
 
+# A ``NAME=`` prefix of a configuration setting (``Dir::Cache::Archives=``, ``pkg=``): the
+# path it may name is the value after it.
+_SETTING = re.compile(r"[A-Za-z_][\w:.+-]*=")
+
+
 def _names_tree(arg: str, source: Source, scope: dict[str, str]) -> bool:
     """An argument (or an option's ``=value``) that may name a path of the copied tree: a
     path not shown to be outside it, or a package file (``./vendor/x.deb``, ``x.rpm``)."""
     value = arg.split("=", 1)[1] if arg.startswith("-") and "=" in arg else arg
+    setting = _SETTING.match(value)  # apt's ``-o Dir::Cache::Archives=/var/cache/apt/debs``
+    if setting:
+        value = value[setting.end() :]
     if "://" in value or value.startswith("-"):
         return False
     if not ("/" in value or value.startswith("~") or _PACKAGE_FILE.search(value)):

@@ -114,6 +114,8 @@ from collections.abc import Callable, Iterable
 from msdfix.document import Document
 from msdfix.ecosystems.accounts import created_account
 from msdfix.ecosystems.images import (
+    DISTROLESS_GROUPS,
+    DISTROLESS_USERS,
     MIME_TYPES,
     MIME_TYPES_PROVIDERS,
     SYSTEM_FONTS,
@@ -131,6 +133,12 @@ from msdfix.ecosystems.os import (
     release_bound,
 )
 from msdfix.ecosystems.registry import ecosystem_of
+from msdfix.ecosystems.runtime_users import (
+    ACCOUNT_EDITS,
+    DEBIAN_SYSTEM_GROUPS,
+    DEBIAN_SYSTEM_USERS,
+    debian_image,
+)
 from msdfix.ecosystems.slim_lacks import system_font_use
 from msdfix.fixes import Applicability, Edit, Finding, apply_edits
 from msdfix.model import Stage
@@ -263,11 +271,8 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
         name = user.split(":")[0]
         made = any(re.search(rf"\b{re.escape(name)}\b", i.args) for i in a.setup_runs)
         known = any(plan.runtime.startswith(k) and name in v for k, v in IMAGE_USERS.items())
-        if not made and not known:
-            raise Decline(
-                f"USER {name} is created together with build steps; "
-                "the runtime stage would not have it"
-            )
+        if not made and not known and not _debian_system_user(a, plan, user):
+            raise Decline(_unknown_user(a, plan, user))
     elif "$" in user:
         raise Decline("USER is set from a variable")
     defined = set(a.scope()) | {"PATH", "HOME", "HOSTNAME"}
@@ -826,6 +831,37 @@ def _has_flag(arg: str, short: str = "", long: str = "") -> bool:
     if arg.startswith("--"):
         return bool(long) and arg == long
     return bool(short) and arg.startswith("-") and short in arg[1:]
+
+
+def _account_runs(a: Analysis, name: str) -> list[Instruction]:
+    """The stage's RUN steps (its ancestors' included) that name the account ``name``."""
+    word = re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])")
+    return [i for st in a.stage.lineage for i in st.of("run") if word.search(i.args)]
+
+
+def _debian_system_user(a: Analysis, plan: Plan, user: str) -> bool:
+    """True when ``user`` (NAME or NAME:GROUP) is one of base-passwd's accounts, which the
+    Debian-based build and runtime images both ship with the same id (distroless: nobody,
+    65534 as in Debian, and its own groups), and no RUN adds or changes it."""
+    name, _, group = user.partition(":")
+    if name not in DEBIAN_SYSTEM_USERS or not debian_image(a.stage.lineage[0].image.raw):
+        return False
+    if plan.runtime.startswith("gcr.io/distroless/"):
+        if name not in DISTROLESS_USERS or group and group not in DISTROLESS_GROUPS:
+            return False
+    elif not debian_image(plan.runtime) or group and group not in DEBIAN_SYSTEM_GROUPS:
+        return False
+    return not any(ACCOUNT_EDITS.search(i.args) for i in _account_runs(a, name))
+
+
+def _unknown_user(a: Analysis, plan: Plan, user: str) -> str:
+    """Why the runtime stage would not have the final USER ``user`` (NAME or NAME:GROUP)."""
+    name = user.split(":")[0]
+    if _account_runs(a, name):
+        return (
+            f"USER {name} is created together with build steps; the runtime stage would not have it"
+        )
+    return f"USER {user} is not an account msdfix knows {plan.runtime} to have"
 
 
 def _anchor(a: Analysis) -> Instruction | None:

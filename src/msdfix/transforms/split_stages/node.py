@@ -21,7 +21,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from msdfix.ecosystems.base import positionals
-from msdfix.ecosystems.images import NODE_NEEDS_FULL, slim_variant
+from msdfix.ecosystems.images import NODE_NEEDS_FULL, no_slim_reason, slim_variant
 from msdfix.ecosystems.node import (
     BUILTIN_MODULES,
     DEV_FLAGS,
@@ -224,7 +224,7 @@ def _plan(a: Analysis) -> Plan:
     tag = a.stage.image.tag
     runtime_tag = slim_variant("node", tag)
     if runtime_tag is None:
-        raise Decline(f"no slim variant known for {a.stage.image.raw}")
+        raise Decline(no_slim_reason(a.stage.image.raw, tag))
     built = any(c.sub == "run" or c.program == "yarn" and c.sub == "build" for c in a.calls)
     if runtime_tag == tag and not built:
         raise NotABuild

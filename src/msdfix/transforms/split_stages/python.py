@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from msdfix.ecosystems import os as osp
-from msdfix.ecosystems.images import slim_variant
+from msdfix.ecosystems.images import no_slim_reason, slim_variant
 from msdfix.ecosystems.python import (
     ENV_MANAGERS,
     MANAGERS,
@@ -79,7 +79,7 @@ def plan_python(a: Analysis) -> Plan:
     tag = a.stage.image.tag
     runtime_tag = slim_variant("python", tag)
     if runtime_tag is None:
-        raise Decline(f"no slim variant known for {a.stage.image.raw}")
+        raise Decline(no_slim_reason(a.stage.image.raw, tag))
     manager = build_manager(a)
     build_deps = [
         p
