@@ -3130,13 +3130,61 @@ def test_a_context_directory_with_another_mode_copied_by_name_makes_the_split_un
     given = given.replace("USER node\n", "").replace(
         'CMD ["node"', 'CMD ["runuser", "-u", "node", "--", "node"'
     )
+    (root / "public").chmod(0o777)
     out, messages, _ = _split(given, root)
     assert "AS runtime" not in out
     assert "COPY at line 5 gives public to node:node; the runtime copies /app/public" in messages
+    (root / "public").chmod(0o755)
     (root / "public" / "inner").mkdir()
     (root / "public" / "inner").chmod(0o700)
     out, messages, _ = _split(SERVER.format(extra=""), root)
     assert "AS runtime" in out and "unsafe" not in messages, messages
+
+
+def test_a_directory_a_copy_chown_gave_away_is_copied_with_that_owner(tmp_path: Path) -> None:
+    """``COPY --chown=node:node . .`` gives every context file and folder to node; when that
+    COPY made the folder and every COPY that brings files there names the same owner, with no
+    RUN after it, ``COPY --from --chown=node:node`` gives the runtime's copy the same owners
+    (built: public/, src/ and their files were node's, modes kept, in both). Another COPY
+    there without the owner, a RUN after it, or a folder that existed before are not carried."""
+    root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": "", "public/a.txt": "x"})
+    for folder in ("public", "src"):
+        (root / folder).chmod(0o755)
+    given = SERVER.format(extra="").replace("COPY . .", "COPY --chown=node:node . .")
+    given = given.replace("USER node\n", "")
+    out, messages, _ = _split(given, root)
+    assert "COPY --from=build --chown=node:node /app/public /app/public" in out, messages
+    assert "COPY --from=build --chown=node:node /app/src /app/src" in out
+    assert "--chown=node:node /app/server.js" not in out and "unsafe" not in messages
+    later = given.replace("EXPOSE", "COPY a.txt public/\nEXPOSE")
+    (root / "a.txt").write_text("y")
+    other = "carry (other COPYs bring files there with other owners)"
+    assert (
+        f"gives public to node:node, which COPY --from --chown would not {other}"
+        in (_split(later, root)[1])
+    )
+    (root / "a.txt").unlink()
+    built = given.replace("EXPOSE", "RUN touch public/ready\nEXPOSE")
+    assert "(RUN at line 6 may make files there owned by root)" in _split(built, root)[1]
+    made = given.replace("WORKDIR /app\n", "WORKDIR /app\nRUN mkdir -p public\n")
+    assert "(/app/public is made before it, and COPY --from --chown keeps" in _split(made, root)[1]
+
+
+def test_a_program_run_as_the_user_copy_chown_gave_files_to_splits(tmp_path: Path) -> None:
+    """With a build context, what ``COPY --chown`` gives is followed folder by folder, so a
+    program run as that user no longer makes the split unsafe by itself (built: ``COPY
+    --chown=node:node . .`` after a root ``npm ci``, with USER node: the same owners and
+    modes, node could write public/ in both; ``COPY --chown=node:node src ./src`` with the
+    app copied whole, the same listing). A chown in a RUN still does."""
+    root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": "", "public/a.txt": "x"})
+    for folder in ("public", "src"):
+        (root / folder).chmod(0o755)
+    given = SERVER.format(extra="").replace("COPY . .", "COPY --chown=node:node . .")
+    out, messages, _ = _split(given, root)
+    assert "COPY --from=build --chown=node:node /app/public /app/public" in out, messages
+    assert "unsafe" not in messages
+    chowned = given.replace("EXPOSE", "RUN chown node /app/server.js\nEXPOSE")
+    assert "the program runs as node and the build gives it files" in _split(chowned, root)[1]
 
 
 def test_a_mode_set_on_a_copied_file_is_carried(tmp_path: Path) -> None:

@@ -146,7 +146,7 @@ from msdfix.model.args import expand
 from msdfix.model.context import Unreadable
 from msdfix.model.paths import within
 from msdfix.model.program_calls import MAX_SCANNED, source_text
-from msdfix.model.users import is_root
+from msdfix.model.users import is_root, owners
 from msdfix.shell.classify import program_args, start_install
 from msdfix.shell.entry import toolbox
 from msdfix.shell.script import run_script
@@ -375,6 +375,29 @@ def _copied_files(a: Analysis) -> set[str]:
     return {dest for copy in a.copies for _, dest in copy.context_files(a.ctx)}
 
 
+def _dirs_before(a: Analysis) -> dict[int, frozenset[str]]:
+    """``id(ins)`` of each context COPY -> the directories known to exist when it runs: the
+    base image's (system folders, BASE_DIRS, its users' homes), WORKDIRs, ``mkdir``s and
+    earlier COPYs' destination folders."""
+    image = a.stage.image.raw
+    known = (
+        set(SYSTEM_DIRS)
+        | BASE_DIRS
+        | {f"/home/{u}" for k, users in IMAGE_USERS.items() if image.startswith(k) for u in users}
+    )
+    by_ins = {id(c.ins): c for c in a.copies}
+    found: dict[int, frozenset[str]] = {}
+    for ins in a.stage.instructions:
+        copy = by_ins.get(id(ins))
+        if copy is None:
+            known |= with_parents(a.dirs[id(ins)]) if ins.cmd == "workdir" else set()
+            known |= _made_dirs(a, ins) if ins.cmd == "run" else set()
+            continue
+        found[id(ins)] = frozenset(known)
+        known |= with_parents(copy.dest if copy.into_dir else posixpath.dirname(copy.dest))
+    return found
+
+
 def _chown_made_dirs(a: Analysis, plan: Plan) -> None:
     """A ``COPY --chown`` that creates its destination directory (no earlier WORKDIR, COPY
     or ``mkdir`` made it) gives that directory to the user; when it is a copied directory or
@@ -384,31 +407,19 @@ def _chown_made_dirs(a: Analysis, plan: Plan) -> None:
     if plan.unsafe is not None:
         return
     copied = [plan.moves.get(p, p) for p in plan.copies if p != "/"]
-    image = a.stage.image.raw
-    known = (
-        set(SYSTEM_DIRS)
-        | BASE_DIRS
-        | {f"/home/{u}" for k, users in IMAGE_USERS.items() if image.startswith(k) for u in users}
-    )
-    by_ins = {id(c.ins): c for c in a.copies}
-    for ins in a.stage.instructions:
-        copy = by_ins.get(id(ins))
-        if copy is None:
-            known |= with_parents(a.dirs[id(ins)]) if ins.cmd == "workdir" else set()
-            known |= _made_dirs(a, ins) if ins.cmd == "run" else set()
-            continue
+    before = _dirs_before(a)
+    for copy in a.copies:
         folder = copy.dest if copy.into_dir else posixpath.dirname(copy.dest)
-        flag = ins.flag("chown")
+        flag = copy.ins.flag("chown")
         owner = flag.value if flag is not None else None
-        made = sorted(with_parents(folder) - known)
+        made = sorted(with_parents(folder) - before[id(copy.ins)])
         hit = next((p for p in made if any(within(c, p) for c in copied)), None)
         if owner and not is_root(owner) and hit is not None:
             plan.unsafe = (
-                f"{ins.keyword} at line {ins.start_line} creates {hit} owned by {owner}, which "
-                "COPY --from does not carry: the runtime's copy belongs to root"
+                f"{copy.ins.keyword} at line {copy.ins.start_line} creates {hit} owned by "
+                f"{owner}, which COPY --from does not carry: the runtime's copy belongs to root"
             )
             return
-        known |= with_parents(folder)
 
 
 def _home_dirs(a: Analysis, plan: Plan) -> None:
@@ -481,6 +492,7 @@ def _copied_dir_modes(a: Analysis, plan: Plan) -> None:
     if plan.unsafe is not None or not a.ctx.present:
         return
     copied = {plan.moves.get(p, p) for p in plan.copies}
+    before = _dirs_before(a)
     for copy in a.copies:
         flag = copy.ins.flag("chown")
         owner = flag.value if flag is not None and flag.value else None
@@ -488,8 +500,14 @@ def _copied_dir_modes(a: Analysis, plan: Plan) -> None:
             mode = a.ctx.dir_mode(rel) if dest in copied else None
             if mode is None:
                 continue
-            if owner is not None and not is_root(owner):
+            given = owner is not None and not is_root(owner)
+            uneven = _uneven_owner(a, dest, before) if given and dest in plan.copies else None
+            if given and mode & ~UMASK_GROUP_WRITE == 0o755 and uneven is None:
+                plan.owners[dest] = owner or ""
+                continue
+            if given:
                 why = f"{copy.ins.keyword} at line {copy.ins.start_line} gives {rel} to {owner}"
+                why += f", which COPY --from --chown would not carry ({uneven})" if uneven else ""
             elif mode & ~UMASK_GROUP_WRITE != 0o755:
                 why = f"{rel} has mode {mode:o} in the build context, which COPY keeps"
             else:
@@ -499,6 +517,33 @@ def _copied_dir_modes(a: Analysis, plan: Plan) -> None:
                 "with mode 755"
             )
             return
+    if plan.owners:
+        carried = ", ".join(f"{d} to {o}" for d, o in sorted(plan.owners.items()))
+        plan.notes.append(f"COPY --from --chown gives {carried}, as the build's COPY did")
+
+
+def _uneven_owner(a: Analysis, dest: str, before: dict[int, frozenset[str]]) -> str | None:
+    """Why ``COPY --from --chown`` of the directory ``dest`` would not give its files the
+    owners they had (None: it would): every COPY that brings files or folders there must
+    name the same ``--chown``, the first must create ``dest``, and no RUN may come after it
+    (it may make files there as root). A folder a WORKDIR or ``mkdir`` made before becomes
+    the user's in the build (a COPY gives the folders it merges into its owner), but the
+    runtime makes it again, and COPY --from --chown leaves the folder it names as it finds
+    it (built: /app/public after ``RUN mkdir -p public`` was node's in the original, root's
+    in the split)."""
+    landing = [
+        c
+        for c in a.copies
+        if c.lands(a.ctx, dest)[1] or any(within(d, dest) for _, d in c.dirs(a.ctx))
+    ]
+    if len({tuple(owners(c.ins)) for c in landing}) > 1:
+        return "other COPYs bring files there with other owners"
+    if dest in before[id(landing[0].ins)]:  # (the build's COPY gives it the owner)
+        return f"{dest} is made before it, and COPY --from --chown keeps an existing folder's owner"
+    late = next((r for r in a.stage.of("run") if r.start > landing[0].ins.start), None)
+    if late is not None:
+        return f"RUN at line {late.start_line} may make files there owned by root"
+    return None
 
 
 def _copied_links(a: Analysis, plan: Plan) -> None:
@@ -622,8 +667,13 @@ def _kept(path: str, kept: set[str]) -> bool:
 
 
 def _gives_files_away(a: Analysis) -> bool:
-    """A COPY/ADD --chown or a chown in a RUN: files belong to a user other than root."""
-    if any(f.name == "chown" for ins in a.stage.of("copy", "add") for f in ins.flags):
+    """A chown in a RUN, or a COPY/ADD --chown without a build context: files belong to a user
+    other than root. With a context, what --chown gives is followed folder by folder
+    (``_chown_made_dirs``, ``_copied_dir_modes``): ``COPY --from`` keeps the owners of what
+    it copies, and only the directories it names or creates are made anew (built: ``COPY
+    --chown=node:node . .`` into a WORKDIR left /app root's, its files and folders node's)."""
+    chowned = any(f.name == "chown" for ins in a.stage.of("copy", "add") for f in ins.flags)
+    if chowned and not a.ctx.present:
         return True
     return any(re.search(r"\bchown\b", ins.args) for ins in a.stage.of("run"))
 
@@ -986,9 +1036,8 @@ def _copy_block(a: Analysis, plan: Plan, alias: str) -> str:
         if path in done:
             continue
         source = plan.sources.get(path, alias)
-        line = copy_line(
-            doc, source, path, plan.moves.get(path, path), chown if source == alias else None
-        )
+        owner = plan.owners.get(path, chown) if source == alias else None
+        line = copy_line(doc, source, path, plan.moves.get(path, path), owner)
         if rank(path) == 0:
             lines.insert(position, line)
             position += 1

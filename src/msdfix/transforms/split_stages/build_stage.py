@@ -162,6 +162,8 @@ class Plan:
     runtime: str
     copies: list[str] = field(default_factory=list)  # absolute paths copied to the same path
     chown: str | None = None
+    # Directories the runtime copies by name with the owner ``--chown`` gave them in the build.
+    owners: dict[str, str] = field(default_factory=dict)
     packages: list[str] = field(default_factory=list)
     apk: bool = False
     shell: bool = True
