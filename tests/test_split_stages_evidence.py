@@ -3187,6 +3187,21 @@ def test_a_program_run_as_the_user_copy_chown_gave_files_to_splits(tmp_path: Pat
     assert "the program runs as node and the build gives it files" in _split(chowned, root)[1]
 
 
+def test_context_files_keep_root_where_the_build_runs_as_a_user(tmp_path: Path) -> None:
+    """COPY without ``--chown`` gives root what it copies, whatever USER says; ``COPY --from``
+    keeps owners, so the runtime names the build user only for paths no COPY brings files
+    into (built: after ``USER node`` and ``COPY . .``, ``COPY --from --chown=node`` of the app
+    made server.js and public/ node's where the original's were root's)."""
+    root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": ""})
+    text = (
+        "FROM node:18\nUSER node\nWORKDIR /home/node/app\nCOPY package*.json ./\nRUN npm ci\n"
+        'COPY . .\nUSER root\nCMD ["node", "server.js"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert "COPY --from=build /home/node/app /home/node/app" in out, messages
+    assert "--chown" not in out.split("AS runtime")[1]
+
+
 def test_a_mode_set_on_a_copied_file_is_carried(tmp_path: Path) -> None:
     """``COPY --from`` keeps the owner and mode of a file it names (built: mode 4755 and a
     mode-600 file owned by node came through); only a directory it names is made anew. So
