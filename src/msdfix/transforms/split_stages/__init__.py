@@ -301,7 +301,6 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
     ]
     if builder and not is_root(builder[-1]) and plan.same_family:
         plan.chown = builder[-1]  # files the build created belong to this user
-        _unknown_owners(a, plan)
     owned = builder and not is_root(builder[-1]) or _gives_files_away(a)
     if owned and not is_root(user) and plan.unsafe is None:
         plan.unsafe = (
@@ -319,21 +318,6 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
     if plan.unsafe is None:
         cmd = None if a.stage.of("entrypoint") else a.entry
         plan.unsafe = compose_override(a.ctx, cmd, plan.shell)
-
-
-def _unknown_owners(a: Analysis, plan: Plan) -> None:
-    """Without a build context, which copied paths hold files a COPY gave to root (COPY
-    without ``--chown`` gives root what it copies, whatever USER says) is unknown, so giving
-    the copies the build user's owner is unsafe (built: after ``USER node`` and ``COPY . .``
-    the original's server.js and public/ were root's, and ``COPY --from --chown=node`` of the
-    app made them node's)."""
-    copy = next((c for c in a.stage.of("copy", "add") if c.flag("chown") is None), None)
-    if copy is not None and not a.ctx.present and plan.unsafe is None:
-        plan.unsafe = (
-            f"{copy.keyword} at line {copy.start_line} gives root the files it copies, and "
-            f"without the build context msdfix cannot tell which copies hold them (the "
-            f"runtime's COPY --from --chown={plan.chown} would give them to {plan.chown})"
-        )
 
 
 OWNERSHIP = frozenset({"chown", "chmod", "chgrp"})
@@ -1039,7 +1023,8 @@ def _copy_block(a: Analysis, plan: Plan, alias: str) -> str:
         if rank(path) == 1 and not any(ch.isspace() for ch in path):
             grouped.setdefault(posixpath.dirname(path), []).append(path)
     # The build user's files get its owner back; context files keep theirs (COPY --from keeps
-    # owners, and COPY gives root what it copies without --chown).
+    # owners, and COPY gives root what it copies without --chown). Without a context, which
+    # paths hold context files is unknown: every path gets it, as before.
     chown = plan.chown
     for parent, group in grouped.items():
         if len(group) == 1:
