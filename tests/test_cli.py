@@ -190,6 +190,42 @@ def test_permission_denied(tmp_path: Path) -> None:  # pragma: no cover - CI run
     assert msdfix(str(path)).returncode == 2
 
 
+def test_unreadable_path_is_that_files_error_not_a_usage_error(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """A PATH the OS will not let msdfix read (``os.access`` says no, ``open`` fails) is that
+    file's one-line error and the other PATHs still run: click's readable check made it a
+    three-line usage error that processed no file (hidden here, as root reads anything)."""
+    from msdfix import cli, files
+
+    denied = tmp_path / "denied" / "Dockerfile"
+    denied.parent.mkdir()
+    denied.write_text(PIP_DOCKERFILE)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "Dockerfile").write_text(PIP_DOCKERFILE.replace("flask", "django"))
+    real_access, real_open = os.access, files.os.open
+
+    def access(path, mode, *args, **kwargs):  # as for a user without read permission
+        return str(path) not in (str(denied), str(other)) and real_access(
+            path, mode, *args, **kwargs
+        )
+
+    def opener(path, *args, **kwargs):
+        if str(path) == str(denied):
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "access", access)
+    monkeypatch.setattr(files.os, "open", opener)
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["-j", "1", str(denied), str(other)])
+    out, err = capsys.readouterr()
+    assert exc.value.code == 2
+    assert f"{denied}:1: error: permission denied" in err.splitlines()
+    assert "Usage:" not in err and "django" in out
+
+
 def test_unreadable_file_reports_permission_denied(tmp_path: Path, monkeypatch) -> None:
     from msdfix import files
 

@@ -104,7 +104,9 @@ def _explain(transform_id: str, color: bool) -> None:
     "`msdfix pr` (open a pull request). Exit codes: 0 clean, 1 changes pending, "
     "2 usage/read/parse/write error, 123 internal error.",
 )
-@click.argument("paths", nargs=-1, type=click.Path())
+# readable=False: click refused an unreadable PATH as a usage error and processed no file;
+# each file reports its own read error, as the README says, and the others run.
+@click.argument("paths", nargs=-1, type=click.Path(readable=False))
 @click.option("--write", is_flag=True, help="Rewrite files in place (atomically).")
 @click.option("--check", is_flag=True, help="Only list files that would change; exit 1 if any.")
 @click.option(

@@ -15,7 +15,7 @@ __all__ = ["pr_command"]
 
 
 @click.command("pr", context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path(readable=False))  # as msdfix (cli.py)
 @click.option(
     "--base",
     metavar="BRANCH",
