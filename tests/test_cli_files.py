@@ -149,6 +149,37 @@ def test_a_read_error_stops_only_that_file(tmp_path: Path, monkeypatch, capsys) 
     assert f"+++ {tmp_path / 'b.Dockerfile'}" in out
 
 
+@pytest.mark.parametrize("unlisted", ["z-last", "."])
+def test_a_directory_that_cannot_be_listed_is_reported(
+    tmp_path: Path, monkeypatch, capsys, unlisted: str
+) -> None:
+    """A folder search cannot list (``chmod 000``) is an error even when it is the last one
+    walked or the searched directory itself: both were skipped without a word (the errors
+    were reported only at the next folder listed), and a CI run over them passed."""
+    from msdfix import cli
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "Dockerfile").write_text(PIP)
+    (tmp_path / "z-last").mkdir()
+    (tmp_path / "z-last" / "Dockerfile").write_text(PIP)
+    refused = os.path.normpath(tmp_path / unlisted)
+    real_scandir = os.scandir
+
+    def scandir(path):  # as for a user without read permission on that folder
+        if os.path.normpath(path) == refused:
+            raise PermissionError(13, "Permission denied", path)
+        return real_scandir(path)
+
+    monkeypatch.setattr(files.os, "scandir", scandir)
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["-j", "1", "--check", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert exc.value.code == 2
+    assert [line for line in err.splitlines() if ": error: " in line] == [
+        f"{tmp_path / unlisted}:1: error: cannot list directory: Permission denied"
+    ]
+
+
 # --- encodings ---
 
 

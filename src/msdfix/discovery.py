@@ -221,6 +221,7 @@ class Discovery:
         errors: list[OSError] = []
         floor = Path(os.path.abspath(top))
         for dirpath, dirnames, filenames in walk(top, onerror=errors.append):
+            yield from self._unlisted(errors, dirpath)
             here = Path(dirpath)
             dirnames[:] = sorted(d for d in dirnames if not self._skip(here / d, True, floor))
             for name in sorted(filenames):
@@ -233,10 +234,17 @@ class Discovery:
                         not (here / name).is_symlink() or resolves_within(here / name, floor)
                     ):
                         yield Found(str(here / name), here / name)
-            while errors:
-                error = errors.pop(0)
-                where = error.filename or dirpath
-                yield Found(str(where), Path(where), f"cannot list directory: {error.strerror}")
+        yield from self._unlisted(errors, str(top))
+
+    @staticmethod
+    def _unlisted(errors: list[OSError], fallback: str) -> Iterator[Found]:
+        """The directories the walk could not list so far, as errors. They were reported only
+        at the next directory listed, so the last one (``chmod 000`` on a tree's last folder,
+        or on the searched directory itself) was skipped without a word."""
+        while errors:
+            error = errors.pop(0)
+            where = error.filename or fallback
+            yield Found(str(where), Path(where), f"cannot list directory: {error.strerror}")
 
     def _skip(self, path: Path, is_dir: bool, floor: Path) -> bool:
         if is_dir and path.is_symlink():
