@@ -754,3 +754,12 @@ def test_arguments_that_name_nothing_are_usage_errors(
     )  # fmt: skip
     assert proc.returncode == 2, proc.stderr.decode()
     assert message in proc.stderr.decode() and proc.stdout == b""
+
+
+@pytest.mark.parametrize("command", [[], ["verify"], ["pr"]])
+def test_every_command_takes_h_for_help(command: list[str]) -> None:
+    """``-h`` is help for ``msdfix`` and ``msdfix pr``, and was a usage error for ``msdfix
+    verify`` ("No such option: -h")."""
+    proc = msdfix(*command, "-h")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.decode().startswith(f"Usage: {' '.join(['msdfix', *command])} [OPTIONS]")

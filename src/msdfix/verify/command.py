@@ -83,7 +83,7 @@ def _tolerances(size: str, warm: str) -> Tolerances:
     return Tolerances(size_pct, warm_pct, warm_seconds)
 
 
-@click.command("verify")
+@click.command("verify", context_settings={"help_option_names": ["-h", "--help"]})  # as msdfix
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--context",
