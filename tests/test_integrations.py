@@ -634,6 +634,36 @@ def test_sarif_crlf_and_odd_paths_stay_valid() -> None:
     assert output.count("\n") == output.count("\r\n") >= crlf.count("\r\n")  # every one CRLF
 
 
+def test_a_files_warnings_reach_sarif_and_github_annotations() -> None:
+    """A warning (here: a pragma naming no transform, so it suppresses nothing) was only in
+    the text summary and the JSON: a run read as SARIF or as annotations did not show it."""
+    text = "# msdfix: ignore[cache-mnt]\n" + PIP
+    report = report_for("Dockerfile", text)
+    assert report.result is not None and report.result.warnings == [
+        (1, "unknown transform id 'cache-mnt' in pragma")
+    ]
+    log = sarif_log([report])
+    assert log["runs"][0]["invocations"][0]["toolExecutionNotifications"] == [
+        {
+            "level": "warning",
+            "message": {"text": "unknown transform id 'cache-mnt' in pragma"},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": "Dockerfile"},
+                        "region": {"startLine": 1, "endLine": 1},
+                    }
+                }
+            ],
+        }
+    ]
+    assert github_report([report]).splitlines()[0] == (
+        "::warning file=Dockerfile,line=1,endLine=1,title=msdfix::"
+        "unknown transform id 'cache-mnt' in pragma"
+    )
+    validate(log)  # last: it skips where the schema is absent
+
+
 def test_sarif_schema_rejects_bad_logs() -> None:
     """The official schema is strict where SARIF is: it catches the mistakes it should."""
     jsonschema = pytest.importorskip("jsonschema")
