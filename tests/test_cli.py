@@ -359,6 +359,18 @@ def test_a_run_without_a_cwd_or_a_stdout_is_no_internal_error(
     assert proc.returncode == code and said in err and "internal error" not in err, err
 
 
+def test_a_closed_stdin_is_an_empty_input_not_an_internal_error(project: Path) -> None:
+    """``msdfix - <&-``: Python's stdin is None, and reading it was exit 123 ("a bug")."""
+    proc = subprocess.run(
+        ["sh", "-c", 'exec "$@" <&-', "sh", sys.executable, "-m", "msdfix.cli", "-"],
+        cwd=project,
+        capture_output=True,
+        env={**os.environ, "NO_COLOR": "1"},
+        timeout=60,
+    )
+    assert proc.returncode == 2 and proc.stderr.decode() == "-:1: error: empty file\n"
+
+
 def test_bad_config_is_a_usage_error(project: Path) -> None:
     (project / ".msdfix.toml").write_text("colour = 'red'\n")
     proc = msdfix("Dockerfile", cwd=project)

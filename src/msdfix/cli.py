@@ -432,10 +432,12 @@ def _run(command: click.Command, args: list[str], prog_name: str) -> NoReturn:
 def _closed_streams() -> None:
     """A standard stream the shell closed (``msdfix >&-``) is None in Python, and the first
     use of it was an internal error (exit 123): it writes to the null device instead, as
-    output to a closed stream is lost anyway (the exit code still tells)."""
-    for name in ("stdout", "stderr"):
+    output to a closed stream is lost anyway (the exit code still tells). A closed stdin reads
+    as the null device: ``msdfix - <&-`` was an internal error too, and is now ``-:1: error:
+    empty file``, as for ``msdfix - </dev/null``."""
+    for name, mode in (("stdin", "r"), ("stdout", "w"), ("stderr", "w")):
         if getattr(sys, name) is None:
-            setattr(sys, name, open(os.devnull, "w"))  # noqa: SIM115 (for the process's life)
+            setattr(sys, name, open(os.devnull, mode))  # noqa: SIM115 (for the process's life)
 
 
 def _require_cwd() -> None:
