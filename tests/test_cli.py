@@ -371,6 +371,18 @@ def test_a_closed_stdin_is_an_empty_input_not_an_internal_error(project: Path) -
     assert proc.returncode == 2 and proc.stderr.decode() == "-:1: error: empty file\n"
 
 
+@pytest.mark.parametrize(
+    ("text", "line"), [('select = ["cache-mount"]\nignore = \n', 2), ("select = [\n\n", 2)]
+)
+def test_a_toml_syntax_error_names_its_line(project: Path, text: str, line: int) -> None:
+    """Like every other configuration error: ``path:line: ...`` (it was ``path: Invalid value
+    (at line 2, column 10)``; "at end of document" is the last line)."""
+    (project / ".msdfix.toml").write_text(text)
+    proc = msdfix("Dockerfile", cwd=project)
+    assert proc.returncode == 2
+    assert f"Error: {project / '.msdfix.toml'}:{line}: " in proc.stderr.decode()
+
+
 def test_bad_config_is_a_usage_error(project: Path) -> None:
     (project / ".msdfix.toml").write_text("colour = 'red'\n")
     proc = msdfix("Dockerfile", cwd=project)
