@@ -634,9 +634,10 @@ def test_sarif_crlf_and_odd_paths_stay_valid() -> None:
     assert output.count("\n") == output.count("\r\n") >= crlf.count("\r\n")  # every one CRLF
 
 
-def test_a_files_warnings_reach_sarif_and_github_annotations() -> None:
+def test_a_files_warnings_reach_sarif_as_tool_notifications() -> None:
     """A warning (here: a pragma naming no transform, so it suppresses nothing) was only in
-    the text summary and the JSON: a run read as SARIF or as annotations did not show it."""
+    the text summary and the JSON: a run read as SARIF did not show it. Annotations leave it
+    to the log, as ruff's do (a clean file built from elsewhere got one in every PR)."""
     text = "# msdfix: ignore[cache-mnt]\n" + PIP
     report = report_for("Dockerfile", text)
     assert report.result is not None and report.result.warnings == [
@@ -657,10 +658,7 @@ def test_a_files_warnings_reach_sarif_and_github_annotations() -> None:
             ],
         }
     ]
-    assert github_report([report]).splitlines()[0] == (
-        "::warning file=Dockerfile,line=1,endLine=1,title=msdfix::"
-        "unknown transform id 'cache-mnt' in pragma"
-    )
+    assert not github_report([report]).startswith("::warning file=Dockerfile,line=1,")
     validate(log)  # last: it skips where the schema is absent
 
 

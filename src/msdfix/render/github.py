@@ -1,8 +1,8 @@
 """GitHub Actions workflow commands: one annotation per finding, on the ORIGINAL file's lines.
 
 ``::warning file=F,line=L,endLine=E,title=T::message`` for applied fixes and unsafe
-suggestions and the file's warnings, ``::notice`` for things deliberately left unchanged,
-``::error`` for files that could not be processed. Lines are those of the ORIGINAL file (the same as in the summary),
+suggestions, ``::notice`` for things deliberately left unchanged, ``::error`` for files that
+could not be processed. Lines are those of the ORIGINAL file (the same as in the summary),
 so annotations land on the lines a pull request shows.
 """
 
@@ -84,10 +84,7 @@ def file_annotations(report: FileReport) -> list[str]:
     if report.result is None:
         return []
     result = report.result
-    # The file's warnings (not the build context, an unknown id in a pragma) were only in the
-    # log's summary: the annotations did not say that msdfix had read no context.
-    out = [command("warning", report.path, line, line, "msdfix", message)
-           for line, message in result.warnings]  # fmt: skip
+    out = []
     for fix in result.applied:
         message = fix.message
         new = rewritten_lines(result, fix.line, fix.end_line)
