@@ -397,6 +397,33 @@ def test_write_rewrites_a_dockerfile_whose_name_is_near_the_limit(tmp_path: Path
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
 
 
+def test_write_in_a_folder_without_write_permission_names_the_folder(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """A writable Dockerfile in a folder the user cannot write (checked for real as another
+    user: ``chmod 755`` root's folder, the file the user's) said "cannot write: Permission
+    denied", naming neither the folder nor the temporary file msdfix writes there."""
+    import tempfile
+
+    from msdfix import cli
+
+    path = tmp_path / "Dockerfile"
+    path.write_text(PIP)
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(tmp_path))
+
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--write", str(path)])
+    assert exc.value.code == 2 and path.read_text() == PIP
+    assert capsys.readouterr().err == (
+        f"{path}:1: error: cannot write Dockerfile: no permission to create files in "
+        f"{tmp_path} (msdfix replaces a file whole, through a temporary file beside it); "
+        "not rewritten\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("hostile", "names"),
     [
