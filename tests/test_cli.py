@@ -787,3 +787,28 @@ def test_every_command_takes_h_for_help(command: list[str]) -> None:
     proc = msdfix(*command, "-h")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.decode().startswith(f"Usage: {' '.join(['msdfix', *command])} [OPTIONS]")
+
+
+def test_select_and_ignore_add_up_when_repeated(tmp_path: Path) -> None:
+    """``--select a --select b`` ran only ``b`` (click kept the last value), where ruff runs
+    both; ``--ignore`` the same."""
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n"
+        "RUN pip install --no-cache-dir -r requirements.txt\nCMD python app.py\n"
+    )
+    (tmp_path / "requirements.txt").write_text("flask\n")
+    (tmp_path / "app.py").write_text("print(1)\n")
+
+    def applied(*flags: str) -> set[str]:
+        proc = msdfix("--output-format", "json", *flags, "Dockerfile", cwd=tmp_path)
+        assert proc.returncode in (0, 1), proc.stderr
+        fixes = json.loads(proc.stdout)["files"][0]["fixes"]
+        return {fix["transform"] for fix in fixes if fix["applied"]}
+
+    assert {"cache-mount", "reorder-copy"} <= applied()
+    assert applied("--select", "cache-mount", "--select", "reorder-copy") == {
+        "cache-mount",
+        "reorder-copy",
+    }
+    left = applied("--ignore", "cache-mount", "--ignore", "reorder-copy")
+    assert not left & {"cache-mount", "reorder-copy"}

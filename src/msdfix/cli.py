@@ -70,6 +70,12 @@ def _discovery(
     return Discovery(scope_of=scope_of)
 
 
+def joined_ids(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> str | None:
+    """A repeatable ``--select``/``--ignore`` as one comma-separated list (None: not given),
+    as ruff takes them: ``--select a --select b`` ran only ``b``, without a word."""
+    return ",".join(values) if values else None
+
+
 def _config_start(paths: tuple[str, ...]) -> Path:
     """Where the search for a configuration file starts: the first PATH (or its directory)."""
     from pathlib import Path
@@ -118,8 +124,20 @@ def _explain(transform_id: str, color: bool) -> None:
 @click.option(
     "--unsafe-fixes/--no-unsafe-fixes", default=None, help="Also apply fixes marked unsafe."
 )
-@click.option("--select", metavar="ID,...", help="Run only these transforms.")
-@click.option("--ignore", metavar="ID,...", help="Do not run these transforms.")
+@click.option(
+    "--select",
+    multiple=True,
+    callback=joined_ids,
+    metavar="ID,...",
+    help="Run only these transforms (repeatable).",
+)
+@click.option(
+    "--ignore",
+    multiple=True,
+    callback=joined_ids,
+    metavar="ID,...",
+    help="Do not run these transforms (repeatable).",
+)
 @click.option(
     "--exclude",
     multiple=True,
