@@ -812,3 +812,23 @@ def test_select_and_ignore_add_up_when_repeated(tmp_path: Path) -> None:
     }
     left = applied("--ignore", "cache-mount", "--ignore", "reorder-copy")
     assert not left & {"cache-mount", "reorder-copy"}
+
+
+@pytest.mark.parametrize("name", ["msdfix", "verify", "pr"])
+def test_every_option_is_in_the_readme(name: str) -> None:
+    """The README documents every option a command takes (``msdfix verify --http-timeout``
+    and ``--docker`` were missing)."""
+    import click
+
+    from msdfix import cli
+
+    command = cli.fix_command if name == "msdfix" else cli._subcommand(name)
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    options = [
+        opt
+        for param in command.params
+        if isinstance(param, click.Option)
+        for opt in param.opts
+        if opt.startswith("--") and opt != "--help"
+    ]
+    assert options and [opt for opt in options if opt not in readme] == []
