@@ -182,6 +182,23 @@ def test_templates_are_not_searched(tmp_path: Path) -> None:
     assert named.returncode == 2 and b"Dockerfile.j2:2: error" in named.stderr
 
 
+def test_documents_and_pictures_of_a_dockerfile_are_not_searched(tmp_path: Path) -> None:
+    """``Dockerfile.md`` (notes about the Dockerfile, at the root of hundreds of public
+    repositories, under ``docs/`` of dozens) and ``Dockerfile.png`` (a screenshot) were read
+    as Dockerfiles by directory search: a parse or "binary file" error, exit 2, in every
+    CI run over such a repository. Named on the command line, they are still read."""
+    (tmp_path / "Dockerfile").write_text(PIP_DOCKERFILE)
+    (tmp_path / "docs").mkdir()
+    notes = "# Our Dockerfile\n\nIt installs flask:\n\n```dockerfile\nFROM python:3.12\n```\n"
+    (tmp_path / "docs" / "Dockerfile.md").write_text(notes)
+    (tmp_path / "Dockerfile.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    proc = msdfix("--check", str(tmp_path))
+    assert proc.returncode == 1 and b"error" not in proc.stderr, proc.stderr
+    assert proc.stdout.decode() == f"would rewrite {tmp_path / 'Dockerfile'}\n"
+    named = msdfix("--check", str(tmp_path / "docs" / "Dockerfile.md"))
+    assert named.returncode == 2 and b"Dockerfile.md:3: error: unknown instruction" in named.stderr
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can read any file")
 def test_permission_denied(tmp_path: Path) -> None:  # pragma: no cover - CI runs as root
     path = tmp_path / "Dockerfile"

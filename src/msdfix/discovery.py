@@ -23,7 +23,7 @@ from pathspec import GitIgnoreSpec
 from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 
 from msdfix.config import FileConfig
-from msdfix.files import InputError, is_dockerfile_name, read_regular, resolves_within, walk
+from msdfix.files import InputError, is_searched_name, read_regular, resolves_within, walk
 
 GITIGNORE_LIMIT = 1 << 20
 _STARS = re.compile(r"\\.|\*")  # an escape or one star: pathspec writes `[^/]*` per star
@@ -225,7 +225,7 @@ class Discovery:
             here = Path(dirpath)
             dirnames[:] = sorted(d for d in dirnames if not self._skip(here / d, True, floor))
             for name in sorted(filenames):
-                if is_dockerfile_name(name) and not self._skip(here / name, False, floor):
+                if is_searched_name(name) and not self._skip(here / name, False, floor):
                     try:
                         regular = stat.S_ISREG(os.stat(here / name).st_mode)
                     except OSError:

@@ -64,6 +64,20 @@ def is_dockerfile_name(name: str) -> bool:
     )
 
 
+DOCUMENT_SUFFIXES = (
+    ".md", ".markdown", ".rst", ".adoc", ".html", ".pdf", ".png", ".jpg", ".jpeg", ".gif",
+    ".svg", ".webp",
+)  # fmt: skip
+
+
+def is_searched_name(name: str) -> bool:
+    """A name directory search reads as a Dockerfile: :func:`is_dockerfile_name`, but not
+    a document or picture about one (``Dockerfile.md``, ``Dockerfile.png``: hundreds of real
+    repositories hold them, and each was an error, exit 2, in every search of its tree). A
+    folder holding one is still not "only Dockerfiles" for the build-context check, as before."""
+    return is_dockerfile_name(name) and not name.lower().endswith(DOCUMENT_SUFFIXES)
+
+
 def is_file(path: Path) -> bool:
     """``path.is_file()``, False for a name no file can have (longer than the system allows,
     a NUL byte): names come from Dockerfiles and build contexts, which may be hostile."""
