@@ -199,6 +199,19 @@ def test_documents_and_pictures_of_a_dockerfile_are_not_searched(tmp_path: Path)
     assert named.returncode == 2 and b"Dockerfile.md:3: error: unknown instruction" in named.stderr
 
 
+def test_a_gitignore_with_a_bom_ignores_its_first_line_too(tmp_path: Path) -> None:
+    """git skips a UTF-8 byte-order mark at the start of a ``.gitignore`` (Windows editors
+    write one); its first pattern was read with the mark in front and ignored nothing."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".gitignore").write_bytes(b"\xef\xbb\xbfbuild/\r\n")
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "Dockerfile").write_text(PIP_DOCKERFILE)
+    (tmp_path / "Dockerfile").write_text(PIP_DOCKERFILE)
+    proc = msdfix("--check", ".", cwd=tmp_path)
+    assert proc.returncode == 1 and proc.stdout.decode().startswith("would rewrite Dockerfile\n")
+    assert "build/Dockerfile" not in proc.stdout.decode()
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can read any file")
 def test_permission_denied(tmp_path: Path) -> None:  # pragma: no cover - CI runs as root
     path = tmp_path / "Dockerfile"
@@ -521,7 +534,8 @@ def test_quiet_hides_summary(project: Path) -> None:
 
 def test_no_path_means_the_current_directory(project: Path) -> None:
     proc = msdfix("--check", cwd=project)
-    assert proc.returncode == 1 and proc.stdout.decode() == "would rewrite Dockerfile\n"
+    assert proc.returncode == 1 and proc.stdout.decode().startswith("would rewrite Dockerfile\n")
+    assert "build/Dockerfile" not in proc.stdout.decode()
 
 
 def test_summary_explains_what_was_left_alone(tmp_path: Path) -> None:

@@ -294,7 +294,9 @@ class Discovery:
         if file not in self._gitignores:
             try:  # a `.gitignore -> /dev/zero` link or a FIFO is never read
                 data, _ = read_regular(file, GITIGNORE_LIMIT)
-                lines = data.decode("utf-8", errors="replace").splitlines()
+                # git skips a UTF-8 BOM (skip_utf8_bom): its first line was read as
+                # "\ufeffbuild/", which ignored nothing, so search read what git ignores
+                lines = data.decode("utf-8", errors="replace").removeprefix("\ufeff").splitlines()
                 self._gitignores[file] = Rules.of(root, lines)
             except InputError:
                 self._gitignores[file] = None
