@@ -182,12 +182,78 @@ def test_templates_are_not_searched(tmp_path: Path) -> None:
     assert named.returncode == 2 and b"Dockerfile.j2:2: error" in named.stderr
 
 
+def test_documents_and_pictures_of_a_dockerfile_are_not_searched(tmp_path: Path) -> None:
+    """``Dockerfile.md`` (notes about the Dockerfile, at the root of hundreds of public
+    repositories, under ``docs/`` of dozens) and ``Dockerfile.png`` (a screenshot) were read
+    as Dockerfiles by directory search: a parse or "binary file" error, exit 2, in every
+    CI run over such a repository. Named on the command line, they are still read."""
+    (tmp_path / "Dockerfile").write_text(PIP_DOCKERFILE)
+    (tmp_path / "docs").mkdir()
+    notes = "# Our Dockerfile\n\nIt installs flask:\n\n```dockerfile\nFROM python:3.12\n```\n"
+    (tmp_path / "docs" / "Dockerfile.md").write_text(notes)
+    (tmp_path / "Dockerfile.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    proc = msdfix("--check", str(tmp_path))
+    assert proc.returncode == 1 and b"error" not in proc.stderr, proc.stderr
+    assert proc.stdout.decode() == f"would rewrite {tmp_path / 'Dockerfile'}\n"
+    named = msdfix("--check", str(tmp_path / "docs" / "Dockerfile.md"))
+    assert named.returncode == 2 and b"Dockerfile.md:3: error: unknown instruction" in named.stderr
+
+
+def test_a_gitignore_with_a_bom_ignores_its_first_line_too(tmp_path: Path) -> None:
+    """git skips a UTF-8 byte-order mark at the start of a ``.gitignore`` (Windows editors
+    write one); its first pattern was read with the mark in front and ignored nothing."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".gitignore").write_bytes(b"\xef\xbb\xbfbuild/\r\n")
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "Dockerfile").write_text(PIP_DOCKERFILE)
+    (tmp_path / "Dockerfile").write_text(PIP_DOCKERFILE)
+    proc = msdfix("--check", ".", cwd=tmp_path)
+    assert proc.returncode == 1 and proc.stdout.decode().startswith("would rewrite Dockerfile\n")
+    assert "build/Dockerfile" not in proc.stdout.decode()
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can read any file")
 def test_permission_denied(tmp_path: Path) -> None:  # pragma: no cover - CI runs as root
     path = tmp_path / "Dockerfile"
     path.write_text(PIP_DOCKERFILE)
     path.chmod(0)
     assert msdfix(str(path)).returncode == 2
+
+
+def test_unreadable_path_is_that_files_error_not_a_usage_error(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """A PATH the OS will not let msdfix read (``os.access`` says no, ``open`` fails) is that
+    file's one-line error and the other PATHs still run: click's readable check made it a
+    three-line usage error that processed no file (hidden here, as root reads anything)."""
+    from msdfix import cli, files
+
+    denied = tmp_path / "denied" / "Dockerfile"
+    denied.parent.mkdir()
+    denied.write_text(PIP_DOCKERFILE)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "Dockerfile").write_text(PIP_DOCKERFILE.replace("flask", "django"))
+    real_access, real_open = os.access, files.os.open
+
+    def access(path, mode, *args, **kwargs):  # as for a user without read permission
+        return str(path) not in (str(denied), str(other)) and real_access(
+            path, mode, *args, **kwargs
+        )
+
+    def opener(path, *args, **kwargs):
+        if str(path) == str(denied):
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "access", access)
+    monkeypatch.setattr(files.os, "open", opener)
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["-j", "1", str(denied), str(other)])
+    out, err = capsys.readouterr()
+    assert exc.value.code == 2
+    assert f"{denied}:1: error: permission denied" in err.splitlines()
+    assert "Usage:" not in err and "django" in out
 
 
 def test_unreadable_file_reports_permission_denied(tmp_path: Path, monkeypatch) -> None:
@@ -323,6 +389,30 @@ def test_a_run_without_a_cwd_or_a_stdout_is_no_internal_error(
     assert proc.returncode == code and said in err and "internal error" not in err, err
 
 
+def test_a_closed_stdin_is_an_empty_input_not_an_internal_error(project: Path) -> None:
+    """``msdfix - <&-``: Python's stdin is None, and reading it was exit 123 ("a bug")."""
+    proc = subprocess.run(
+        ["sh", "-c", 'exec "$@" <&-', "sh", sys.executable, "-m", "msdfix.cli", "-"],
+        cwd=project,
+        capture_output=True,
+        env={**os.environ, "NO_COLOR": "1"},
+        timeout=60,
+    )
+    assert proc.returncode == 2 and proc.stderr.decode() == "-:1: error: empty file\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "line"), [('select = ["cache-mount"]\nignore = \n', 2), ("select = [\n\n", 2)]
+)
+def test_a_toml_syntax_error_names_its_line(project: Path, text: str, line: int) -> None:
+    """Like every other configuration error: ``path:line: ...`` (it was ``path: Invalid value
+    (at line 2, column 10)``; "at end of document" is the last line)."""
+    (project / ".msdfix.toml").write_text(text)
+    proc = msdfix("Dockerfile", cwd=project)
+    assert proc.returncode == 2
+    assert f"Error: {project / '.msdfix.toml'}:{line}: " in proc.stderr.decode()
+
+
 def test_bad_config_is_a_usage_error(project: Path) -> None:
     (project / ".msdfix.toml").write_text("colour = 'red'\n")
     proc = msdfix("Dockerfile", cwd=project)
@@ -444,7 +534,8 @@ def test_quiet_hides_summary(project: Path) -> None:
 
 def test_no_path_means_the_current_directory(project: Path) -> None:
     proc = msdfix("--check", cwd=project)
-    assert proc.returncode == 1 and proc.stdout.decode() == "would rewrite Dockerfile\n"
+    assert proc.returncode == 1 and proc.stdout.decode().startswith("would rewrite Dockerfile\n")
+    assert "build/Dockerfile" not in proc.stdout.decode()
 
 
 def test_summary_explains_what_was_left_alone(tmp_path: Path) -> None:
@@ -718,3 +809,57 @@ def test_arguments_that_name_nothing_are_usage_errors(
     )  # fmt: skip
     assert proc.returncode == 2, proc.stderr.decode()
     assert message in proc.stderr.decode() and proc.stdout == b""
+
+
+@pytest.mark.parametrize("command", [[], ["verify"], ["pr"]])
+def test_every_command_takes_h_for_help(command: list[str]) -> None:
+    """``-h`` is help for ``msdfix`` and ``msdfix pr``, and was a usage error for ``msdfix
+    verify`` ("No such option: -h")."""
+    proc = msdfix(*command, "-h")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.decode().startswith(f"Usage: {' '.join(['msdfix', *command])} [OPTIONS]")
+
+
+def test_select_and_ignore_add_up_when_repeated(tmp_path: Path) -> None:
+    """``--select a --select b`` ran only ``b`` (click kept the last value), where ruff runs
+    both; ``--ignore`` the same."""
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n"
+        "RUN pip install --no-cache-dir -r requirements.txt\nCMD python app.py\n"
+    )
+    (tmp_path / "requirements.txt").write_text("flask\n")
+    (tmp_path / "app.py").write_text("print(1)\n")
+
+    def applied(*flags: str) -> set[str]:
+        proc = msdfix("--output-format", "json", *flags, "Dockerfile", cwd=tmp_path)
+        assert proc.returncode in (0, 1), proc.stderr
+        fixes = json.loads(proc.stdout)["files"][0]["fixes"]
+        return {fix["transform"] for fix in fixes if fix["applied"]}
+
+    assert {"cache-mount", "reorder-copy"} <= applied()
+    assert applied("--select", "cache-mount", "--select", "reorder-copy") == {
+        "cache-mount",
+        "reorder-copy",
+    }
+    left = applied("--ignore", "cache-mount", "--ignore", "reorder-copy")
+    assert not left & {"cache-mount", "reorder-copy"}
+
+
+@pytest.mark.parametrize("name", ["msdfix", "verify", "pr"])
+def test_every_option_is_in_the_readme(name: str) -> None:
+    """The README documents every option a command takes (``msdfix verify --http-timeout``
+    and ``--docker`` were missing)."""
+    import click
+
+    from msdfix import cli
+
+    command = cli.fix_command if name == "msdfix" else cli._subcommand(name)
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    options = [
+        opt
+        for param in command.params
+        if isinstance(param, click.Option)
+        for opt in param.opts
+        if opt.startswith("--") and opt != "--help"
+    ]
+    assert options and [opt for opt in options if opt not in readme] == []

@@ -149,6 +149,37 @@ def test_a_read_error_stops_only_that_file(tmp_path: Path, monkeypatch, capsys) 
     assert f"+++ {tmp_path / 'b.Dockerfile'}" in out
 
 
+@pytest.mark.parametrize("unlisted", ["z-last", "."])
+def test_a_directory_that_cannot_be_listed_is_reported(
+    tmp_path: Path, monkeypatch, capsys, unlisted: str
+) -> None:
+    """A folder search cannot list (``chmod 000``) is an error even when it is the last one
+    walked or the searched directory itself: both were skipped without a word (the errors
+    were reported only at the next folder listed), and a CI run over them passed."""
+    from msdfix import cli
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "Dockerfile").write_text(PIP)
+    (tmp_path / "z-last").mkdir()
+    (tmp_path / "z-last" / "Dockerfile").write_text(PIP)
+    refused = os.path.normpath(tmp_path / unlisted)
+    real_scandir = os.scandir
+
+    def scandir(path):  # as for a user without read permission on that folder
+        if os.path.normpath(path) == refused:
+            raise PermissionError(13, "Permission denied", path)
+        return real_scandir(path)
+
+    monkeypatch.setattr(files.os, "scandir", scandir)
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["-j", "1", "--check", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert exc.value.code == 2
+    assert [line for line in err.splitlines() if ": error: " in line] == [
+        f"{tmp_path / unlisted}:1: error: cannot list directory: Permission denied"
+    ]
+
+
 # --- encodings ---
 
 
@@ -364,6 +395,33 @@ def test_write_rewrites_a_dockerfile_whose_name_is_near_the_limit(tmp_path: Path
     assert proc.returncode == 0, proc.stderr.decode()
     assert path.read_text() == PIP_OUT
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
+def test_write_in_a_folder_without_write_permission_names_the_folder(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """A writable Dockerfile in a folder the user cannot write (checked for real as another
+    user: ``chmod 755`` root's folder, the file the user's) said "cannot write: Permission
+    denied", naming neither the folder nor the temporary file msdfix writes there."""
+    import tempfile
+
+    from msdfix import cli
+
+    path = tmp_path / "Dockerfile"
+    path.write_text(PIP)
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(tmp_path))
+
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--write", str(path)])
+    assert exc.value.code == 2 and path.read_text() == PIP
+    assert capsys.readouterr().err == (
+        f"{path}:1: error: cannot write Dockerfile: no permission to create files in "
+        f"{tmp_path} (msdfix replaces a file whole, through a temporary file beside it); "
+        "not rewritten\n"
+    )
 
 
 @pytest.mark.parametrize(

@@ -634,6 +634,34 @@ def test_sarif_crlf_and_odd_paths_stay_valid() -> None:
     assert output.count("\n") == output.count("\r\n") >= crlf.count("\r\n")  # every one CRLF
 
 
+def test_a_files_warnings_reach_sarif_as_tool_notifications() -> None:
+    """A warning (here: a pragma naming no transform, so it suppresses nothing) was only in
+    the text summary and the JSON: a run read as SARIF did not show it. Annotations leave it
+    to the log, as ruff's do (a clean file built from elsewhere got one in every PR)."""
+    text = "# msdfix: ignore[cache-mnt]\n" + PIP
+    report = report_for("Dockerfile", text)
+    assert report.result is not None and report.result.warnings == [
+        (1, "unknown transform id 'cache-mnt' in pragma")
+    ]
+    log = sarif_log([report])
+    assert log["runs"][0]["invocations"][0]["toolExecutionNotifications"] == [
+        {
+            "level": "warning",
+            "message": {"text": "unknown transform id 'cache-mnt' in pragma"},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": "Dockerfile"},
+                        "region": {"startLine": 1, "endLine": 1},
+                    }
+                }
+            ],
+        }
+    ]
+    assert not github_report([report]).startswith("::warning file=Dockerfile,line=1,")
+    validate(log)  # last: it skips where the schema is absent
+
+
 def test_sarif_schema_rejects_bad_logs() -> None:
     """The official schema is strict where SARIF is: it catches the mistakes it should."""
     jsonschema = pytest.importorskip("jsonschema")

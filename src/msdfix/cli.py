@@ -70,6 +70,12 @@ def _discovery(
     return Discovery(scope_of=scope_of)
 
 
+def joined_ids(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> str | None:
+    """A repeatable ``--select``/``--ignore`` as one comma-separated list (None: not given),
+    as ruff takes them: ``--select a --select b`` ran only ``b``, without a word."""
+    return ",".join(values) if values else None
+
+
 def _config_start(paths: tuple[str, ...]) -> Path:
     """Where the search for a configuration file starts: the first PATH (or its directory)."""
     from pathlib import Path
@@ -104,7 +110,9 @@ def _explain(transform_id: str, color: bool) -> None:
     "`msdfix pr` (open a pull request). Exit codes: 0 clean, 1 changes pending, "
     "2 usage/read/parse/write error, 123 internal error.",
 )
-@click.argument("paths", nargs=-1, type=click.Path())
+# readable=False: click refused an unreadable PATH as a usage error and processed no file;
+# each file reports its own read error, as the README says, and the others run.
+@click.argument("paths", nargs=-1, type=click.Path(readable=False))
 @click.option("--write", is_flag=True, help="Rewrite files in place (atomically).")
 @click.option("--check", is_flag=True, help="Only list files that would change; exit 1 if any.")
 @click.option(
@@ -116,8 +124,20 @@ def _explain(transform_id: str, color: bool) -> None:
 @click.option(
     "--unsafe-fixes/--no-unsafe-fixes", default=None, help="Also apply fixes marked unsafe."
 )
-@click.option("--select", metavar="ID,...", help="Run only these transforms.")
-@click.option("--ignore", metavar="ID,...", help="Do not run these transforms.")
+@click.option(
+    "--select",
+    multiple=True,
+    callback=joined_ids,
+    metavar="ID,...",
+    help="Run only these transforms (repeatable).",
+)
+@click.option(
+    "--ignore",
+    multiple=True,
+    callback=joined_ids,
+    metavar="ID,...",
+    help="Do not run these transforms (repeatable).",
+)
 @click.option(
     "--exclude",
     multiple=True,
@@ -430,10 +450,12 @@ def _run(command: click.Command, args: list[str], prog_name: str) -> NoReturn:
 def _closed_streams() -> None:
     """A standard stream the shell closed (``msdfix >&-``) is None in Python, and the first
     use of it was an internal error (exit 123): it writes to the null device instead, as
-    output to a closed stream is lost anyway (the exit code still tells)."""
-    for name in ("stdout", "stderr"):
+    output to a closed stream is lost anyway (the exit code still tells). A closed stdin reads
+    as the null device: ``msdfix - <&-`` was an internal error too, and is now ``-:1: error:
+    empty file``, as for ``msdfix - </dev/null``."""
+    for name, mode in (("stdin", "r"), ("stdout", "w"), ("stderr", "w")):
         if getattr(sys, name) is None:
-            setattr(sys, name, open(os.devnull, "w"))  # noqa: SIM115 (for the process's life)
+            setattr(sys, name, open(os.devnull, mode))  # noqa: SIM115 (for the process's life)
 
 
 def _require_cwd() -> None:

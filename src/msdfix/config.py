@@ -17,6 +17,17 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 
+_TOML_AT = re.compile(r"\(at line (\d+), column \d+\)$")
+
+
+def _toml_error_line(exc: Exception, text: str) -> int:
+    """The line of a TOML syntax error (tomllib says it only in its message; "at end of
+    document" is the last line), so that it reads ``path:line: ...`` as every other
+    configuration error does: it was ``path: Invalid value (at line 4, column 6)``."""
+    found = _TOML_AT.search(str(exc))
+    return int(found.group(1)) if found else max(1, len(text.splitlines()))
+
+
 class ConfigError(Exception):
     """An invalid configuration file."""
 
@@ -147,7 +158,7 @@ def _config_in(directory: Path) -> FileConfig | None:
         except RecursionError as exc:  # (was "maximum recursion depth exceeded")
             raise ConfigError(f"{path}: nested too deep to read") from exc
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: {exc}") from exc
+            raise ConfigError(f"{path}:{_toml_error_line(exc, text)}: {exc}") from exc
         tool = data.get("tool", {})
         if not isinstance(tool, dict):
             raise ConfigError(f"{path}: 'tool' must be a table")

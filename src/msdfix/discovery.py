@@ -23,7 +23,7 @@ from pathspec import GitIgnoreSpec
 from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 
 from msdfix.config import FileConfig
-from msdfix.files import InputError, is_dockerfile_name, read_regular, resolves_within, walk
+from msdfix.files import InputError, is_searched_name, read_regular, resolves_within, walk
 
 GITIGNORE_LIMIT = 1 << 20
 _STARS = re.compile(r"\\.|\*")  # an escape or one star: pathspec writes `[^/]*` per star
@@ -221,10 +221,11 @@ class Discovery:
         errors: list[OSError] = []
         floor = Path(os.path.abspath(top))
         for dirpath, dirnames, filenames in walk(top, onerror=errors.append):
+            yield from self._unlisted(errors, dirpath)
             here = Path(dirpath)
             dirnames[:] = sorted(d for d in dirnames if not self._skip(here / d, True, floor))
             for name in sorted(filenames):
-                if is_dockerfile_name(name) and not self._skip(here / name, False, floor):
+                if is_searched_name(name) and not self._skip(here / name, False, floor):
                     try:
                         regular = stat.S_ISREG(os.stat(here / name).st_mode)
                     except OSError:
@@ -233,10 +234,17 @@ class Discovery:
                         not (here / name).is_symlink() or resolves_within(here / name, floor)
                     ):
                         yield Found(str(here / name), here / name)
-            while errors:
-                error = errors.pop(0)
-                where = error.filename or dirpath
-                yield Found(str(where), Path(where), f"cannot list directory: {error.strerror}")
+        yield from self._unlisted(errors, str(top))
+
+    @staticmethod
+    def _unlisted(errors: list[OSError], fallback: str) -> Iterator[Found]:
+        """The directories the walk could not list so far, as errors. They were reported only
+        at the next directory listed, so the last one (``chmod 000`` on a tree's last folder,
+        or on the searched directory itself) was skipped without a word."""
+        while errors:
+            error = errors.pop(0)
+            where = error.filename or fallback
+            yield Found(str(where), Path(where), f"cannot list directory: {error.strerror}")
 
     def _skip(self, path: Path, is_dir: bool, floor: Path) -> bool:
         if is_dir and path.is_symlink():
@@ -286,7 +294,9 @@ class Discovery:
         if file not in self._gitignores:
             try:  # a `.gitignore -> /dev/zero` link or a FIFO is never read
                 data, _ = read_regular(file, GITIGNORE_LIMIT)
-                lines = data.decode("utf-8", errors="replace").splitlines()
+                # git skips a UTF-8 BOM (skip_utf8_bom): its first line was read as
+                # "\ufeffbuild/", which ignored nothing, so search read what git ignores
+                lines = data.decode("utf-8", errors="replace").removeprefix("\ufeff").splitlines()
                 self._gitignores[file] = Rules.of(root, lines)
             except InputError:
                 self._gitignores[file] = None

@@ -64,6 +64,20 @@ def is_dockerfile_name(name: str) -> bool:
     )
 
 
+DOCUMENT_SUFFIXES = (
+    ".md", ".markdown", ".rst", ".adoc", ".html", ".pdf", ".png", ".jpg", ".jpeg", ".gif",
+    ".svg", ".webp",
+)  # fmt: skip
+
+
+def is_searched_name(name: str) -> bool:
+    """A name directory search reads as a Dockerfile: :func:`is_dockerfile_name`, but not
+    a document or picture about one (``Dockerfile.md``, ``Dockerfile.png``: hundreds of real
+    repositories hold them, and each was an error, exit 2, in every search of its tree). A
+    folder holding one is still not "only Dockerfiles" for the build-context check, as before."""
+    return is_dockerfile_name(name) and not name.lower().endswith(DOCUMENT_SUFFIXES)
+
+
 def is_file(path: Path) -> bool:
     """``path.is_file()``, False for a name no file can have (longer than the system allows,
     a NUL byte): names come from Dockerfiles and build contexts, which may be hostile."""
@@ -227,6 +241,19 @@ def _temp_prefix(path: Path) -> str:
     return "." + path.name.encode("utf-8", "surrogateescape")[:200].decode("utf-8", "ignore") + "."
 
 
+def _temp_beside(path: Path) -> tuple[int, str]:
+    """A new temporary file in ``path``'s folder, or WriteRefused naming that folder: a
+    writable Dockerfile in a folder the user cannot write was "cannot write: Permission
+    denied", which named neither the folder nor why msdfix writes there."""
+    try:
+        return tempfile.mkstemp(prefix=_temp_prefix(path), suffix=".msdfix", dir=path.parent)
+    except PermissionError as exc:
+        raise WriteRefused(
+            f"cannot write {path.name}: no permission to create files in {path.parent} (msdfix "
+            "replaces a file whole, through a temporary file beside it); not rewritten"
+        ) from exc
+
+
 def write_atomic(path: Path, text: str, source: Source | None = None) -> None:
     """Replace ``path`` with ``text`` via a temp file and rename, keeping mode and owner.
 
@@ -237,7 +264,7 @@ def write_atomic(path: Path, text: str, source: Source | None = None) -> None:
     path = path.resolve()
     before = writable(path)
     data = (source or Source(text)).encode(text)
-    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=".msdfix", dir=path.parent)
+    fd, tmp = _temp_beside(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -267,7 +294,7 @@ def write_files(files: dict[str, tuple[str | None, str]]) -> None:
         if current != old:
             raise WriteRefused(f"{name} changed while msdfix was running; not written")
         if old is None:
-            fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=".msdfix", dir=path.parent)
+            fd, tmp = _temp_beside(path)
             try:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(new.encode("utf-8"))

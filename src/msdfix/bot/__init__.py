@@ -9,13 +9,14 @@ import click
 
 from msdfix.bot.git import BotError
 from msdfix.bot.pr import EXIT_ERROR, Options, Run
+from msdfix.cli import joined_ids
 from msdfix.render.quoting import printable
 
 __all__ = ["pr_command"]
 
 
 @click.command("pr", context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path(readable=False))  # as msdfix (cli.py)
 @click.option(
     "--base",
     metavar="BRANCH",
@@ -77,8 +78,20 @@ __all__ = ["pr_command"]
     default=None,
     help="Also apply fixes marked unsafe (default: the configuration's unsafe-fixes).",
 )
-@click.option("--select", metavar="ID,...", help="Run only these transforms.")
-@click.option("--ignore", metavar="ID,...", help="Do not run these transforms.")
+@click.option(
+    "--select",
+    multiple=True,
+    callback=joined_ids,
+    metavar="ID,...",
+    help="Run only these transforms (repeatable).",
+)
+@click.option(
+    "--ignore",
+    multiple=True,
+    callback=joined_ids,
+    metavar="ID,...",
+    help="Do not run these transforms (repeatable).",
+)
 @click.option(
     "--max-wait",
     type=float,

@@ -140,21 +140,31 @@ def file_results(report: FileReport, rule_index: dict[str, int]) -> list[dict[st
     return out
 
 
-def _notification(report: FileReport) -> dict[str, Any]:
+def _notification(uri: str, level: str, line: int, message: str) -> dict[str, Any]:
     return {
-        "level": "error",
-        "message": {"text": report.error or "error"},
-        "locations": [_location(artifact_uri(report.path), report.error_line, report.error_line)],
+        "level": level,
+        "message": {"text": message},
+        "locations": [_location(uri, line, line)],
     }
 
 
-SarifPart = tuple[list[dict[str, Any]], "dict[str, Any] | None", bool]
+def notifications(report: FileReport) -> list[dict[str, Any]]:
+    """The file's error, or its warnings (a folder that is not the build context, an unknown
+    id in a pragma), as tool notifications: a run uploaded as SARIF lost the warnings, so
+    nothing said that msdfix had read no build context or that a pragma suppressed nothing."""
+    uri = artifact_uri(report.path)
+    if report.error:
+        return [_notification(uri, "error", report.error_line, report.error)]
+    warnings = report.result.warnings if report.result is not None else []
+    return [_notification(uri, "warning", line, message) for line, message in warnings]
+
+
+SarifPart = tuple[list[dict[str, Any]], list[dict[str, Any]], bool]
 
 
 def sarif_part(report: FileReport) -> SarifPart:
-    """One file's part of the log: its results, its error notification, whether internal."""
-    results = file_results(report, _rule_index())
-    return results, _notification(report) if report.error else None, report.internal
+    """One file's part of the log: its results, its notifications, whether internal."""
+    return file_results(report, _rule_index()), notifications(report), report.internal
 
 
 @cache
@@ -171,10 +181,10 @@ def sarif_log_of(parts: list[SarifPart]) -> dict[str, Any]:
     """The SARIF log object from every file's ``sarif_part``, in order."""
     rules, _ = _rules()
     results = [r for part in parts for r in part[0]]
-    errors = [part[1] for part in parts if part[1] is not None]
+    notes = [note for part in parts for note in part[1]]
     invocation: dict[str, Any] = {"executionSuccessful": not any(part[2] for part in parts)}
-    if errors:
-        invocation["toolExecutionNotifications"] = errors
+    if notes:
+        invocation["toolExecutionNotifications"] = notes
     run = {
         "tool": {
             "driver": {

@@ -11,6 +11,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
+from msdfix.cli import joined_ids
 from msdfix.config import ConfigError, find_config
 from msdfix.files import InputError, read_regular
 from msdfix.model.context import BuildContext
@@ -83,7 +84,7 @@ def _tolerances(size: str, warm: str) -> Tolerances:
     return Tolerances(size_pct, warm_pct, warm_seconds)
 
 
-@click.command("verify")
+@click.command("verify", context_settings={"help_option_names": ["-h", "--help"]})  # as msdfix
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--context",
@@ -101,8 +102,20 @@ def _tolerances(size: str, warm: str) -> Tolerances:
     default=None,
     help="Let msdfix apply unsafe fixes (default: from [tool.msdfix], else no).",
 )
-@click.option("--select", metavar="ID,...", help="Run only these transforms.")
-@click.option("--ignore", metavar="ID,...", help="Skip these transforms.")
+@click.option(
+    "--select",
+    multiple=True,
+    callback=joined_ids,
+    metavar="ID,...",
+    help="Run only these transforms (repeatable).",
+)
+@click.option(
+    "--ignore",
+    multiple=True,
+    callback=joined_ids,
+    metavar="ID,...",
+    help="Skip these transforms (repeatable).",
+)
 @click.option(
     "--smoke",
     metavar="CMD",
