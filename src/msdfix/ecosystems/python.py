@@ -39,6 +39,7 @@ from msdfix.ecosystems.base import (
 )
 from msdfix.ecosystems.images import PY_NEEDS_FULL
 from msdfix.ecosystems.python_builds import configured_no_binary, local_wheel_builds, pure_build
+from msdfix.ecosystems.python_markers import markers_agree
 from msdfix.model.context import BuildContext
 
 if sys.version_info >= (3, 11):
@@ -402,6 +403,24 @@ def _locked_key(entry: object) -> _Req | None:
     )
 
 
+def _same_requirements(
+    wanted: list[_Req] | None, locked: list[_Req] | None, python: object
+) -> bool:
+    """Whether two requirement lists are the same set as uv's ``satisfies`` compares them:
+    name, extras and specifier equal, markers agreeing within the lock's requires-python
+    (``markers_agree``); False when either is unknown."""
+    if wanted is None or locked is None:
+        return False
+    return _covered(wanted, locked, python) and _covered(locked, wanted, python)
+
+
+def _covered(reqs: list[_Req], others: list[_Req], python: object) -> bool:
+    """Whether every requirement of ``reqs`` has one in ``others`` that uv reads as equal."""
+    return all(
+        any(r[:3] == o[:3] and markers_agree(r[3], o[3], python) for o in others) for r in reqs
+    )
+
+
 def _keys(specs: object, extra: str | None = None) -> list[_Req] | None:
     """Requirements of pyproject.toml as uv.lock records them; None when one is unknown."""
     if not isinstance(specs, list) or not all(isinstance(s, str) for s in specs):
@@ -466,12 +485,16 @@ def _uv_manifest_stale(uv: dict[str, Any], lock: dict[str, Any]) -> str | None:
     ):
         wanted = _keys(uv.get(setting, []))
         locked = _locked_keys(manifest.get(key, []) if isinstance(manifest, dict) else None)
-        if wanted is None or wanted != locked:
+        if not _same_requirements(wanted, locked, lock.get("requires-python")):
             return f"[tool.uv] {setting}"
     return None
 
 
-def uv_lock_stale(pyproject: dict[str, Any], lock: dict[str, Any]) -> str | None:
+def uv_lock_stale(
+    pyproject: dict[str, Any],
+    lock: dict[str, Any],
+    settings: Mapping[str, str | None] | str | None = None,
+) -> str | None:
     """What makes uv.lock out of step with pyproject.toml the way ``uv sync`` checks it
     (uv's ``Lock::satisfies``): the project entry's ``[package.metadata] requires-dist``
     against ``[project]`` dependencies and optional dependencies (name, extras, specifier,
@@ -481,8 +504,8 @@ def uv_lock_stale(pyproject: dict[str, Any], lock: dict[str, Any]) -> str | None
     offline: "failed to lookup address information", built for real with uv 0.4.30; with
     uv 0.9.5 a changed specifier, ``six>=1.10`` to ``>=1.15``, re-locked, and so did a
     changed requires-python, version, group, extra or constraint, built with uv 0.13.9;
-    spacing did not). Markers uv rewrites against requires-python are not reproduced: such
-    a requirement reads as out of step (unknown). None when in step or not a uv project."""
+    spacing did not). Markers are compared as uv compares them, within the lock's
+    requires-python (``markers_agree``). None when in step or not a uv project."""
     project = pyproject.get("project")
     if not isinstance(project, dict) or not isinstance(project.get("name"), str):
         return None
@@ -492,17 +515,23 @@ def uv_lock_stale(pyproject: dict[str, Any], lock: dict[str, Any]) -> str | None
     metadata = entry.get("metadata") if entry else None
     if entry is None or not isinstance(metadata, dict):
         return None
-    wanted = _wanted_dist(project)
-    if wanted is None or wanted != _locked_keys(metadata.get("requires-dist", [])):
+    python = lock.get("requires-python")
+    locked = _locked_keys(metadata.get("requires-dist", []))
+    if not _same_requirements(_wanted_dist(project), locked, python):
         return "lists other dependencies than pyproject.toml"
     groups = _wanted_groups(pyproject)
     dev = metadata.get("requires-dev", {})
-    locked_groups = (
+    locked_groups: dict[str, list[_Req] | None] | None = (
         {canonicalize_name(g): _locked_keys(v) for g, v in dev.items()}
         if isinstance(dev, dict)
         else None
     )
-    if groups is None or groups != locked_groups:
+    if (
+        groups is None
+        or locked_groups is None
+        or set(groups) != set(locked_groups)
+        or not all(_same_requirements(v, locked_groups[g], python) for g, v in groups.items())
+    ):
         return "lists other dependency groups than pyproject.toml"
     if _specifiers_differ(project.get("requires-python"), lock.get("requires-python")):
         return "has another requires-python than pyproject.toml"
