@@ -21,6 +21,7 @@ import sys
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import unquote
 
@@ -505,7 +506,9 @@ def uv_lock_stale(
     uv 0.9.5 a changed specifier, ``six>=1.10`` to ``>=1.15``, re-locked, and so did a
     changed requires-python, version, group, extra or constraint, built with uv 0.13.9;
     spacing did not). Markers are compared as uv compares them, within the lock's
-    requires-python (``markers_agree``). None when in step or not a uv project."""
+    requires-python (``markers_agree``); the resolver ``settings`` (``uv_resolver_settings``,
+    [tool.uv]'s without) against the lock's ``[options]``. None when in step or not a uv
+    project."""
     project = pyproject.get("project")
     if not isinstance(project, dict) or not isinstance(project.get("name"), str):
         return None
@@ -538,11 +541,12 @@ def uv_lock_stale(
     if _versions_differ(project, entry.get("version")):
         return "has another version of the project than pyproject.toml"
     uv = (pyproject.get("tool") or {}).get("uv") or {}
-    manifest = (
-        _uv_manifest_stale(uv, lock) or _uv_options_stale(uv, lock)
-        if isinstance(uv, dict)
-        else "[tool.uv]"
-    )
+    if not isinstance(uv, dict):
+        return "does not follow [tool.uv]"
+    settings = uv_resolver_settings(uv, {}, []) if settings is None else settings
+    if isinstance(settings, str):
+        return f"may not follow {settings}"
+    manifest = _uv_manifest_stale(uv, lock) or _uv_options_stale(settings, lock)
     return f"does not follow {manifest}" if manifest else None
 
 
@@ -559,23 +563,98 @@ def uv_sync_upgrades(args: list[str]) -> str | None:
     return None
 
 
-def _uv_options_stale(uv: dict[str, Any], lock: dict[str, Any]) -> str | None:
-    """Which of uv's resolver settings (``resolution``, ``prerelease``, ``exclude-newer``)
-    differs from the lock's ``[options]``: uv locks again when they differ (built with uv
-    0.13.9: each one set after the lock, and a lock resolved with ``--exclude-newer`` synced
-    without it, rewrote uv.lock). Values are compared as written (a date uv stores as a
-    time reads as another value)."""
+# uv's resolver settings uv.lock records in ``[options]``: the setting (in [tool.uv] or
+# uv.toml, ``--<setting>``, ``UV_<SETTING>``), its key in the lock and its default, which
+# uv does not write (a lock resolved with all three defaults set has no [options]).
+_UV_OPTIONS = {
+    "resolution": ("resolution-mode", "highest"),
+    "prerelease": ("prerelease-mode", "if-necessary-or-explicit"),
+    "fork-strategy": ("fork-strategy", "requires-python"),
+    "exclude-newer": ("exclude-newer", None),
+}
+
+
+def uv_resolver_settings(
+    config: Mapping[str, Any], env: Mapping[str, str | None], args: list[str]
+) -> dict[str, str | None] | str:
+    """The resolver settings a ``uv sync`` runs with, as uv takes them: its option
+    (``--resolution lowest``), else the environment (``UV_RESOLUTION``), else the project's
+    configuration ``config`` (uv.toml beside pyproject.toml, which replaces [tool.uv]; none
+    with ``--no-config`` or ``UV_NO_CONFIG``). A str says which is unknown: a build
+    argument without a value, or a configuration file named elsewhere
+    (``UV_CONFIG_FILE``, ``--config-file``)."""
+    if "--no-config" in args or str(env.get("UV_NO_CONFIG")).lower() in ("1", "true"):
+        config = {}
+    elif "UV_CONFIG_FILE" in env or _uv_option(args, "--config-file") is not None:
+        return "a configuration file named by UV_CONFIG_FILE or --config-file"
+    settings: dict[str, str | None] = {}
+    for setting in _UV_OPTIONS:
+        var = "UV_" + setting.upper().replace("-", "_")
+        value = _uv_option(args, f"--{setting}")
+        if value is None and var in env:
+            if env[var] is None:
+                return f"{var} (a value msdfix does not know)"
+            value = env[var]
+        elif value is None and config.get(setting) is not None:
+            value = str(config[setting])
+        settings[setting] = value
+    return settings
+
+
+def _uv_option(args: list[str], name: str) -> str | None:
+    """The value of the last ``name value`` or ``name=value`` of a uv command."""
+    found = None
+    for at, arg in enumerate(args):
+        if arg == name and at + 1 < len(args):
+            found = args[at + 1]
+        elif arg.startswith(f"{name}="):
+            found = arg.split("=", 1)[1]
+    return found
+
+
+def _uv_options_stale(settings: Mapping[str, str | None], lock: dict[str, Any]) -> str | None:
+    """Which of uv's resolver settings (``resolution``, ``prerelease``, ``fork-strategy``,
+    ``exclude-newer``) differs from the lock's ``[options]``, a default and an absent key
+    alike: uv locks again when they differ (uv's ``ValidatedLock::validate``; with uv
+    0.13.9 each one set after the lock in [tool.uv], uv.toml, ``UV_RESOLUTION``,
+    ``UV_PRERELEASE``, ``UV_FORK_STRATEGY`` or ``UV_EXCLUDE_NEWER``, and a lock resolved
+    with ``--exclude-newer`` synced without it, failed ``uv lock --locked``; the defaults
+    set did not). Built: ``ENV UV_RESOLUTION=lowest-direct`` (or uv.toml's ``resolution``)
+    over a lock resolved without it, the original re-locked and answered six 1.10.0, the
+    moved install failed on the mounted lock ("failed to rename file ... to /app/uv.lock:
+    Device or resource busy"). An exclude-newer date is the next day's midnight in UTC, as
+    uv writes it (built: a lock resolved with ``UV_EXCLUDE_NEWER=2024-01-01`` and the same
+    ENV kept its bytes, and the moved install answered the same); other values are
+    compared as written."""
     options = lock.get("options") or {}
     if not isinstance(options, dict):
         return "[options]"
-    for setting, key in (
-        ("resolution", "resolution-mode"),
-        ("prerelease", "prerelease-mode"),
-        ("exclude-newer", "exclude-newer"),
-    ):
-        if uv.get(setting) != options.get(key):
-            return f"[tool.uv] {setting}"
+    for setting, (key, default) in _UV_OPTIONS.items():
+        wanted, locked = settings.get(setting) or default, options.get(key) or default
+        if setting == "exclude-newer":
+            wanted, locked = _uv_timestamp(wanted), _uv_timestamp(locked)
+        if wanted != locked:
+            return f"the {setting} setting"
     return None
+
+
+def _uv_timestamp(value: object) -> str | None:
+    """An exclude-newer value as uv.lock writes it (``2024-01-01`` is
+    ``2024-01-02T00:00:00Z``, an offset is moved to UTC); others as written."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    try:  # Python 3.10's fromisoformat reads no "Z"
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return f"{date.fromisoformat(text) + timedelta(days=1)}T00:00:00Z"
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return str(value).strip()
+    if moment.tzinfo is None:
+        return str(value).strip()
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _specifiers_differ(wanted: object, locked: object) -> bool:
