@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from packaging.markers import InvalidMarker, Marker, UndefinedComparison
+from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
@@ -33,7 +33,7 @@ _RELEASE = re.compile(r"(\d+(?:\.\d+){0,2})(\.\*)?")
 # A value no marker names: stands for every other value of a string variable.
 _OTHER = "\x00other"
 # Environments evaluated per pair at most (a pair over more reads as unknown).
-_MAX_ENVIRONMENTS = 20_000
+_MAX_ENVIRONMENTS = 4_096
 
 
 def markers_agree(first: str, second: str, requires_python: object) -> bool:
@@ -53,7 +53,7 @@ def markers_agree(first: str, second: str, requires_python: object) -> bool:
         return False
     try:
         return all(_holds(markers[0], env) == _holds(markers[1], env) for env in environments)
-    except (UndefinedComparison, ValueError):
+    except (UndefinedComparison, UndefinedEnvironmentName, ValueError):
         return False
 
 
