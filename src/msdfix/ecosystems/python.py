@@ -983,6 +983,7 @@ class InstallEvidence:
     # False when the installs may bring packages ``packages`` does not list (their
     # dependencies are listed nowhere, or msdfix stopped reading).
     complete: bool = True
+    why: str = ""  # for 'unknown', why msdfix cannot see it when it knows
 
 
 def python_version(tag: str | None) -> tuple[int, int] | None:
@@ -1005,6 +1006,9 @@ def install_evidence(
         if program in LOCK_FILES and sub in ("install", "sync"):
             if version is None:
                 return InstallEvidence("unknown", packages=found.packages, complete=False)
+            relock = _relocks(context, program, sub, args, scope)
+            if relock is not None:
+                return InstallEvidence("unknown", [], found.packages, False, relock)
             evidence = wheel_evidence(context, program, version)
             if not evidence.known:
                 return InstallEvidence("unknown", packages=found.packages, complete=False)
@@ -1038,6 +1042,60 @@ def install_evidence(
         elif status == "open" and found.status == "none":
             found.status, found.names = "open", names
     return found
+
+
+def _relocks(
+    context: BuildContext, program: str, sub: str, args: list[str], scope: Mapping[str, str | None]
+) -> str | None:
+    """Why a plain ``uv sync`` or ``pdm install`` locks again instead of installing the
+    context's lock (``uv_lock_stale`` with the settings it runs with, ``uv_sync_upgrades``,
+    ``pdm_lock_stale``): what it installs is then not what the lock lists. Built with uv
+    0.13.9: a uv.lock listing six alone, pyproject.toml adding psycopg2; the install locked
+    again and built psycopg2 from its sdist, and the split's runtime failed "libpq.so.5:
+    cannot open shared object file" where the original answered. None when it does not."""
+    if program not in ("uv", "pdm") or project_manifest_writes(program, [sub], args) != (
+        WRITES_IN_PLACE
+    ):
+        return None
+    pyproject = context.read_toml("pyproject.toml")
+    lock = context.read_toml(LOCK_FILES[program])
+    if pyproject is None or lock is None:
+        return None
+    if program == "pdm":
+        stale = (
+            "has another content_hash than pdm computes"
+            if pdm_lock_stale(pyproject, lock)
+            else None
+        )
+    elif (upgrade := uv_sync_upgrades(args)) is not None:
+        stale = f"is upgraded by `{upgrade}`"
+    else:
+        settings = uv_project_settings(context, ".", pyproject, {**scope}, args)
+        stale = uv_lock_stale(pyproject, lock, settings)
+    if stale is None:
+        return None
+    return (
+        f"the install locks again ({program}.lock {stale}), so the lock does not show what "
+        "it installs"
+    )
+
+
+def uv_project_settings(
+    context: BuildContext,
+    project: str,
+    pyproject: dict[str, Any],
+    env: Mapping[str, str | None],
+    args: list[str],
+) -> Mapping[str, str | None] | str:
+    """``uv_resolver_settings`` of the project in the context folder ``project``: uv.toml
+    there where there is one (an unreadable one is unknown), else [tool.uv]."""
+    config: object = (pyproject.get("tool") or {}).get("uv") or {}
+    path = posixpath.join(project, "uv.toml")
+    if context.exists(path):
+        config = context.read_toml(path)
+    if not isinstance(config, dict):
+        return "uv.toml or [tool.uv], which msdfix cannot read"
+    return uv_resolver_settings(config, env, args)
 
 
 def _only_binary(args: list[str], scope: Mapping[str, str | None]) -> bool:

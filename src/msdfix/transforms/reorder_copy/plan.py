@@ -45,7 +45,7 @@ from msdfix.ecosystems.python import (
     read_requirements,
     uv_local_location,
     uv_lock_stale,
-    uv_resolver_settings,
+    uv_project_settings,
     uv_sync_upgrades,
 )
 from msdfix.ecosystems.registry import MONOREPO_MARKERS, positional_args, workspace_root_above
@@ -534,7 +534,7 @@ def _python(
             f"{where}: {name} has a local path dependency or workspace, which needs the sources",
             anchor,
         )
-    _uv_stale_lock(doc, use, plan, _uv_resolver_settings(doc, use, stage, anchor))
+    _uv_stale_lock(doc, use, plan, stage, anchor)
     _pdm_saved_python(doc, use, plan)
     no_self = use.eco.no_self
     if no_self and not any(flag in use.args for flag in no_self):
@@ -561,33 +561,11 @@ def _pdm_saved_python(doc: Document, use: Use, plan: Plan) -> None:
         )
 
 
-def _uv_resolver_settings(
-    doc: Document, use: Use, stage: Stage, anchor: Instruction
-) -> Mapping[str, str | None] | str:
-    """The resolver settings of a ``uv sync`` (``uv_resolver_settings``): its options, the
-    stage's ENV and ARG values, and uv.toml beside pyproject.toml or else [tool.uv]."""
-    scope = doc.model.stage_scope(stage, anchor)
-    env = {**scope, **use.command.assignments}
-    try:
-        text = doc.context.read_known(posixpath.join(use.project, "uv.toml"))
-    except Unreadable as exc:  # unread is not "no settings"
-        return f"uv.toml ({exc})"
-    if text is not None:
-        config = parse_toml(text)
-    else:
-        pyproject = doc.context.read_toml(posixpath.join(use.project, "pyproject.toml")) or {}
-        config = (pyproject.get("tool") or {}).get("uv") or {}
-    if not isinstance(config, dict):
-        return "uv.toml or [tool.uv], which msdfix cannot read"
-    return uv_resolver_settings(config, env, use.args)
-
-
-def _uv_stale_lock(
-    doc: Document, use: Use, plan: Plan, settings: Mapping[str, str | None] | str
-) -> None:
+def _uv_stale_lock(doc: Document, use: Use, plan: Plan, stage: Stage, anchor: Instruction) -> None:
     """A plain ``uv sync`` or ``pdm install`` rewrites a lock out of step with
     pyproject.toml (``uv_lock_stale``, ``pdm_lock_stale``) or, for uv, with the resolver
-    ``settings`` it runs with, and the full COPY puts the context's stale copy back."""
+    settings it runs with (``uv_project_settings``: its options, the stage's ENV and ARG
+    values, uv.toml or [tool.uv]), and the full COPY puts the context's stale copy back."""
     program = posixpath.basename(program_args(use.command)[0])
     words = positional_args(program, use.args, VALUE_OPTS)
     if program not in ("uv", "pdm"):
@@ -614,6 +592,8 @@ def _uv_stale_lock(
             else None
         )
     else:
+        env = {**doc.model.stage_scope(stage, anchor), **use.command.assignments}
+        settings = uv_project_settings(doc.context, use.project, pyproject, env, use.args)
         stale = uv_lock_stale(pyproject, lock, settings)
     if stale is not None:
         run = "a `uv run` started from it locks again" if program == "uv" else "pdm locks again"
