@@ -2574,3 +2574,29 @@ def test_yarn_as_another_user_than_root_is_declined_with_a_reason(user: str, rea
     assert f"yarn: /usr/local/share/.cache/yarn is root's cache, and {reason}" in " ".join(
         _fixes(text)
     )
+
+
+@pytest.mark.parametrize(("extra", "safe"), [("", True), (', "psycopg2==2.9.10"', False)])
+def test_a_uv_lock_the_sync_replaces_proves_no_wheels(
+    tmp_path: Path, extra: str, safe: bool
+) -> None:
+    """uv.lock lists six's wheel alone; pyproject.toml adding psycopg2 makes a plain ``uv
+    sync`` lock again and build psycopg2 from its sdist (built with uv 0.13.9), a wheel uv
+    keeps in its cache: the stale lock is no evidence that nothing is built."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "pg-app"\nversion = "0.1.0"\nrequires-python = ">=3.9"\n'
+        f'dependencies = ["six>=1.10"{extra}]\n'
+    )
+    (tmp_path / "uv.lock").write_text(
+        'version = 1\nrevision = 3\nrequires-python = ">=3.9"\n\n[[package]]\n'
+        'name = "pg-app"\nversion = "0.1.0"\nsource = { virtual = "." }\n\n'
+        '[package.metadata]\nrequires-dist = [{ name = "six", specifier = ">=1.10" }]\n\n'
+        '[[package]]\nname = "six"\nversion = "1.17.0"\n'
+        'source = { registry = "https://pypi.org/simple" }\n'
+        'wheels = [{ url = "https://files.pythonhosted.org/six-1.17.0-py2.py3-none-any.whl" }]\n'
+    )
+    text = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN uv sync --no-install-project\n"
+    result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"cache-mount"})))
+    assert result.changed is safe, [f.message for f in result.suggestions]
+    if not safe:
+        assert any("uv keeps the wheels it builds" in f.message for f in result.suggestions)

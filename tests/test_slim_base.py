@@ -1764,3 +1764,47 @@ def test_a_bare_interpreter_is_a_tool_environment(entry: str, safe: bool) -> Non
     if not safe:
         [fix] = result.suggestions
         assert "with no program: its users may rely on tools of the full image" in fix.message
+
+
+SIX_UV_LOCK = """version = 1
+revision = 3
+requires-python = ">=3.9"
+
+[[package]]
+name = "pg-app"
+version = "0.1.0"
+source = { virtual = "." }
+
+[package.metadata]
+requires-dist = [{ name = "six", specifier = ">=1.10" }]
+
+[[package]]
+name = "six"
+version = "1.17.0"
+source = { registry = "https://pypi.org/simple" }
+wheels = [{ url = "https://files.pythonhosted.org/six-1.17.0-py2.py3-none-any.whl" }]
+"""
+
+
+@pytest.mark.parametrize(("extra", "safe"), [("", True), (', "psycopg2==2.9.10"', False)])
+def test_a_uv_lock_the_install_replaces_is_no_evidence_for_slim(
+    tmp_path: Path, extra: str, safe: bool
+) -> None:
+    """A plain ``uv sync`` of a uv.lock out of step with pyproject.toml locks again and
+    installs what the lock does not list (built with uv 0.13.9: psycopg2 added to
+    pyproject.toml was built from its sdist against the full image's libpq); the move to
+    -slim said safe from the stale lock's wheels. The lock in step still moves."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "pg-app"\nversion = "0.1.0"\nrequires-python = ">=3.9"\n'
+        f'dependencies = ["six>=1.10"{extra}]\n'
+    )
+    (tmp_path / "uv.lock").write_text(SIX_UV_LOCK)
+    text = (
+        "FROM python:3.11\nRUN pip install uv==0.13.9\nWORKDIR /app\nCOPY . .\n"
+        'RUN uv sync --no-install-project\nCMD [".venv/bin/python", "app.py"]\n'
+    )
+    result = _run(text, context=tmp_path)
+    fix = next(f for f in result.applied + result.suggestions if "python:3.11-slim" in f.message)
+    assert fix.fix and (fix.fix.applicability is Applicability.SAFE) is safe, fix.message
+    if not safe:
+        assert "the install locks again (uv.lock lists other dependencies" in fix.message

@@ -3285,3 +3285,67 @@ def test_nobody_exists_on_distroless_with_debians_id(tmp_path: Path, user, split
     assert ("AS runtime" in out) is split, messages
     if not split:
         assert f"USER {user} is not an account msdfix knows gcr.io/distroless/" in messages
+
+
+# A uv.lock of a project that requires six, as uv 0.13.9 wrote it (wheel URL shortened).
+SIX_LOCK = """version = 1
+revision = 3
+requires-python = ">=3.9"
+
+[[package]]
+name = "pg-app"
+version = "0.1.0"
+source = { virtual = "." }
+dependencies = [{ name = "six" }]
+
+[package.metadata]
+requires-dist = [{ name = "six", marker = "python_full_version >= '3.8'", specifier = ">=1.10" }]
+
+[[package]]
+name = "six"
+version = "1.17.0"
+source = { registry = "https://pypi.org/simple" }
+wheels = [{ url = "https://files.pythonhosted.org/six-1.17.0-py2.py3-none-any.whl" }]
+"""
+
+
+@pytest.mark.parametrize(
+    ("dependencies", "env", "sync", "why"),
+    [
+        ("\"six>=1.10; python_version >= '3.8'\"", "", "uv sync", None),
+        ('"six>=1.10; python_version >= \'3.8\'", "psycopg2==2.9.10"', "", "uv sync", "other"),
+        (
+            '"six>=1.10; python_version >= \'3.8\'", "psycopg2==2.9.10"',
+            "",
+            "uv sync --frozen",
+            None,
+        ),
+        (
+            "\"six>=1.10; python_version >= '3.8'\"",
+            "ENV UV_RESOLUTION=lowest\n",
+            "uv sync",
+            "resol",
+        ),
+        ("\"six>=1.10; python_version >= '3.8'\"", "", "uv sync -U", "upgraded by `-U`"),
+    ],
+)
+def test_a_lock_the_install_replaces_is_no_evidence(
+    tmp_path: Path, dependencies: str, env: str, sync: str, why: str | None
+) -> None:
+    """A plain ``uv sync`` locks again where uv.lock is out of step with pyproject.toml or
+    the settings it runs with, and installs what the new lock lists: a uv.lock listing six
+    alone, pyproject.toml adding psycopg2 (built with uv 0.13.9: the install built psycopg2
+    from its sdist against the full image's libpq, and the split's runtime failed
+    "libpq.so.5: cannot open shared object file" where the original answered). A lock in
+    step (its marker as uv rewrites it) or ``--frozen`` still splits."""
+    pyproject = '[project]\nname = "pg-app"\nversion = "0.1.0"\nrequires-python = ">=3.9"\n'
+    pyproject += f"dependencies = [{dependencies}]\n"
+    root = _write(tmp_path, {"pyproject.toml": pyproject, "uv.lock": SIX_LOCK, "app.py": ""})
+    text = (
+        f"FROM python:3.11\nRUN pip install uv==0.13.9\n{env}WORKDIR /app\nCOPY . .\n"
+        f'RUN {sync} --no-install-project\nCMD [".venv/bin/python", "app.py"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert ("AS runtime" in out) is (why is None), messages
+    if why is not None:
+        assert "the install locks again (uv.lock " in messages and why in messages, messages

@@ -21,6 +21,7 @@ import sys
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import unquote
 
@@ -39,6 +40,7 @@ from msdfix.ecosystems.base import (
 )
 from msdfix.ecosystems.images import PY_NEEDS_FULL
 from msdfix.ecosystems.python_builds import configured_no_binary, local_wheel_builds, pure_build
+from msdfix.ecosystems.python_markers import markers_agree
 from msdfix.model.context import BuildContext
 
 if sys.version_info >= (3, 11):
@@ -402,6 +404,24 @@ def _locked_key(entry: object) -> _Req | None:
     )
 
 
+def _same_requirements(
+    wanted: list[_Req] | None, locked: list[_Req] | None, python: object
+) -> bool:
+    """Whether two requirement lists are the same set as uv's ``satisfies`` compares them:
+    name, extras and specifier equal, markers agreeing within the lock's requires-python
+    (``markers_agree``); False when either is unknown."""
+    if wanted is None or locked is None:
+        return False
+    return _covered(wanted, locked, python) and _covered(locked, wanted, python)
+
+
+def _covered(reqs: list[_Req], others: list[_Req], python: object) -> bool:
+    """Whether every requirement of ``reqs`` has one in ``others`` that uv reads as equal."""
+    return all(
+        any(r[:3] == o[:3] and markers_agree(r[3], o[3], python) for o in others) for r in reqs
+    )
+
+
 def _keys(specs: object, extra: str | None = None) -> list[_Req] | None:
     """Requirements of pyproject.toml as uv.lock records them; None when one is unknown."""
     if not isinstance(specs, list) or not all(isinstance(s, str) for s in specs):
@@ -466,12 +486,16 @@ def _uv_manifest_stale(uv: dict[str, Any], lock: dict[str, Any]) -> str | None:
     ):
         wanted = _keys(uv.get(setting, []))
         locked = _locked_keys(manifest.get(key, []) if isinstance(manifest, dict) else None)
-        if wanted is None or wanted != locked:
+        if not _same_requirements(wanted, locked, lock.get("requires-python")):
             return f"[tool.uv] {setting}"
     return None
 
 
-def uv_lock_stale(pyproject: dict[str, Any], lock: dict[str, Any]) -> str | None:
+def uv_lock_stale(
+    pyproject: dict[str, Any],
+    lock: dict[str, Any],
+    settings: Mapping[str, str | None] | str | None = None,
+) -> str | None:
     """What makes uv.lock out of step with pyproject.toml the way ``uv sync`` checks it
     (uv's ``Lock::satisfies``): the project entry's ``[package.metadata] requires-dist``
     against ``[project]`` dependencies and optional dependencies (name, extras, specifier,
@@ -481,8 +505,10 @@ def uv_lock_stale(pyproject: dict[str, Any], lock: dict[str, Any]) -> str | None
     offline: "failed to lookup address information", built for real with uv 0.4.30; with
     uv 0.9.5 a changed specifier, ``six>=1.10`` to ``>=1.15``, re-locked, and so did a
     changed requires-python, version, group, extra or constraint, built with uv 0.13.9;
-    spacing did not). Markers uv rewrites against requires-python are not reproduced: such
-    a requirement reads as out of step (unknown). None when in step or not a uv project."""
+    spacing did not). Markers are compared as uv compares them, within the lock's
+    requires-python (``markers_agree``); the resolver ``settings`` (``uv_resolver_settings``,
+    [tool.uv]'s without) against the lock's ``[options]``. None when in step or not a uv
+    project."""
     project = pyproject.get("project")
     if not isinstance(project, dict) or not isinstance(project.get("name"), str):
         return None
@@ -492,28 +518,35 @@ def uv_lock_stale(pyproject: dict[str, Any], lock: dict[str, Any]) -> str | None
     metadata = entry.get("metadata") if entry else None
     if entry is None or not isinstance(metadata, dict):
         return None
-    wanted = _wanted_dist(project)
-    if wanted is None or wanted != _locked_keys(metadata.get("requires-dist", [])):
+    python = lock.get("requires-python")
+    locked = _locked_keys(metadata.get("requires-dist", []))
+    if not _same_requirements(_wanted_dist(project), locked, python):
         return "lists other dependencies than pyproject.toml"
     groups = _wanted_groups(pyproject)
     dev = metadata.get("requires-dev", {})
-    locked_groups = (
+    locked_groups: dict[str, list[_Req] | None] | None = (
         {canonicalize_name(g): _locked_keys(v) for g, v in dev.items()}
         if isinstance(dev, dict)
         else None
     )
-    if groups is None or groups != locked_groups:
+    if (
+        groups is None
+        or locked_groups is None
+        or set(groups) != set(locked_groups)
+        or not all(_same_requirements(v, locked_groups[g], python) for g, v in groups.items())
+    ):
         return "lists other dependency groups than pyproject.toml"
     if _specifiers_differ(project.get("requires-python"), lock.get("requires-python")):
         return "has another requires-python than pyproject.toml"
     if _versions_differ(project, entry.get("version")):
         return "has another version of the project than pyproject.toml"
     uv = (pyproject.get("tool") or {}).get("uv") or {}
-    manifest = (
-        _uv_manifest_stale(uv, lock) or _uv_options_stale(uv, lock)
-        if isinstance(uv, dict)
-        else "[tool.uv]"
-    )
+    if not isinstance(uv, dict):
+        return "does not follow [tool.uv]"
+    settings = uv_resolver_settings(uv, {}, []) if settings is None else settings
+    if isinstance(settings, str):
+        return f"may not follow {settings}"
+    manifest = _uv_manifest_stale(uv, lock) or _uv_options_stale(settings, lock)
     return f"does not follow {manifest}" if manifest else None
 
 
@@ -530,23 +563,98 @@ def uv_sync_upgrades(args: list[str]) -> str | None:
     return None
 
 
-def _uv_options_stale(uv: dict[str, Any], lock: dict[str, Any]) -> str | None:
-    """Which of uv's resolver settings (``resolution``, ``prerelease``, ``exclude-newer``)
-    differs from the lock's ``[options]``: uv locks again when they differ (built with uv
-    0.13.9: each one set after the lock, and a lock resolved with ``--exclude-newer`` synced
-    without it, rewrote uv.lock). Values are compared as written (a date uv stores as a
-    time reads as another value)."""
+# uv's resolver settings uv.lock records in ``[options]``: the setting (in [tool.uv] or
+# uv.toml, ``--<setting>``, ``UV_<SETTING>``), its key in the lock and its default, which
+# uv does not write (a lock resolved with all three defaults set has no [options]).
+_UV_OPTIONS = {
+    "resolution": ("resolution-mode", "highest"),
+    "prerelease": ("prerelease-mode", "if-necessary-or-explicit"),
+    "fork-strategy": ("fork-strategy", "requires-python"),
+    "exclude-newer": ("exclude-newer", None),
+}
+
+
+def uv_resolver_settings(
+    config: Mapping[str, Any], env: Mapping[str, str | None], args: list[str]
+) -> dict[str, str | None] | str:
+    """The resolver settings a ``uv sync`` runs with, as uv takes them: its option
+    (``--resolution lowest``), else the environment (``UV_RESOLUTION``), else the project's
+    configuration ``config`` (uv.toml beside pyproject.toml, which replaces [tool.uv]; none
+    with ``--no-config`` or ``UV_NO_CONFIG``). A str says which is unknown: a build
+    argument without a value, or a configuration file named elsewhere
+    (``UV_CONFIG_FILE``, ``--config-file``)."""
+    if "--no-config" in args or str(env.get("UV_NO_CONFIG")).lower() in ("1", "true"):
+        config = {}
+    elif "UV_CONFIG_FILE" in env or _uv_option(args, "--config-file") is not None:
+        return "a configuration file named by UV_CONFIG_FILE or --config-file"
+    settings: dict[str, str | None] = {}
+    for setting in _UV_OPTIONS:
+        var = "UV_" + setting.upper().replace("-", "_")
+        value = _uv_option(args, f"--{setting}")
+        if value is None and var in env:
+            if env[var] is None:
+                return f"{var} (a value msdfix does not know)"
+            value = env[var]
+        elif value is None and config.get(setting) is not None:
+            value = str(config[setting])
+        settings[setting] = value
+    return settings
+
+
+def _uv_option(args: list[str], name: str) -> str | None:
+    """The value of the last ``name value`` or ``name=value`` of a uv command."""
+    found = None
+    for at, arg in enumerate(args):
+        if arg == name and at + 1 < len(args):
+            found = args[at + 1]
+        elif arg.startswith(f"{name}="):
+            found = arg.split("=", 1)[1]
+    return found
+
+
+def _uv_options_stale(settings: Mapping[str, str | None], lock: dict[str, Any]) -> str | None:
+    """Which of uv's resolver settings (``resolution``, ``prerelease``, ``fork-strategy``,
+    ``exclude-newer``) differs from the lock's ``[options]``, a default and an absent key
+    alike: uv locks again when they differ (uv's ``ValidatedLock::validate``; with uv
+    0.13.9 each one set after the lock in [tool.uv], uv.toml, ``UV_RESOLUTION``,
+    ``UV_PRERELEASE``, ``UV_FORK_STRATEGY`` or ``UV_EXCLUDE_NEWER``, and a lock resolved
+    with ``--exclude-newer`` synced without it, failed ``uv lock --locked``; the defaults
+    set did not). Built: ``ENV UV_RESOLUTION=lowest-direct`` (or uv.toml's ``resolution``)
+    over a lock resolved without it, the original re-locked and answered six 1.10.0, the
+    moved install failed on the mounted lock ("failed to rename file ... to /app/uv.lock:
+    Device or resource busy"). An exclude-newer date is the next day's midnight in UTC, as
+    uv writes it (built: a lock resolved with ``UV_EXCLUDE_NEWER=2024-01-01`` and the same
+    ENV kept its bytes, and the moved install answered the same); other values are
+    compared as written."""
     options = lock.get("options") or {}
     if not isinstance(options, dict):
         return "[options]"
-    for setting, key in (
-        ("resolution", "resolution-mode"),
-        ("prerelease", "prerelease-mode"),
-        ("exclude-newer", "exclude-newer"),
-    ):
-        if uv.get(setting) != options.get(key):
-            return f"[tool.uv] {setting}"
+    for setting, (key, default) in _UV_OPTIONS.items():
+        wanted, locked = settings.get(setting) or default, options.get(key) or default
+        if setting == "exclude-newer":
+            wanted, locked = _uv_timestamp(wanted), _uv_timestamp(locked)
+        if wanted != locked:
+            return f"the {setting} setting"
     return None
+
+
+def _uv_timestamp(value: object) -> str | None:
+    """An exclude-newer value as uv.lock writes it (``2024-01-01`` is
+    ``2024-01-02T00:00:00Z``, an offset is moved to UTC); others as written."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    try:  # Python 3.10's fromisoformat reads no "Z"
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return f"{date.fromisoformat(text) + timedelta(days=1)}T00:00:00Z"
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return str(value).strip()
+    if moment.tzinfo is None:
+        return str(value).strip()
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _specifiers_differ(wanted: object, locked: object) -> bool:
@@ -875,6 +983,7 @@ class InstallEvidence:
     # False when the installs may bring packages ``packages`` does not list (their
     # dependencies are listed nowhere, or msdfix stopped reading).
     complete: bool = True
+    why: str = ""  # for 'unknown', why msdfix cannot see it when it knows
 
 
 def python_version(tag: str | None) -> tuple[int, int] | None:
@@ -897,6 +1006,9 @@ def install_evidence(
         if program in LOCK_FILES and sub in ("install", "sync"):
             if version is None:
                 return InstallEvidence("unknown", packages=found.packages, complete=False)
+            relock = _relocks(context, program, sub, args, scope)
+            if relock is not None:
+                return InstallEvidence("unknown", [], found.packages, False, relock)
             evidence = wheel_evidence(context, program, version)
             if not evidence.known:
                 return InstallEvidence("unknown", packages=found.packages, complete=False)
@@ -930,6 +1042,60 @@ def install_evidence(
         elif status == "open" and found.status == "none":
             found.status, found.names = "open", names
     return found
+
+
+def _relocks(
+    context: BuildContext, program: str, sub: str, args: list[str], scope: Mapping[str, str | None]
+) -> str | None:
+    """Why a plain ``uv sync`` or ``pdm install`` locks again instead of installing the
+    context's lock (``uv_lock_stale`` with the settings it runs with, ``uv_sync_upgrades``,
+    ``pdm_lock_stale``): what it installs is then not what the lock lists. Built with uv
+    0.13.9: a uv.lock listing six alone, pyproject.toml adding psycopg2; the install locked
+    again and built psycopg2 from its sdist, and the split's runtime failed "libpq.so.5:
+    cannot open shared object file" where the original answered. None when it does not."""
+    if program not in ("uv", "pdm") or project_manifest_writes(program, [sub], args) != (
+        WRITES_IN_PLACE
+    ):
+        return None
+    pyproject = context.read_toml("pyproject.toml")
+    lock = context.read_toml(LOCK_FILES[program])
+    if pyproject is None or lock is None:
+        return None
+    if program == "pdm":
+        stale = (
+            "has another content_hash than pdm computes"
+            if pdm_lock_stale(pyproject, lock)
+            else None
+        )
+    elif (upgrade := uv_sync_upgrades(args)) is not None:
+        stale = f"is upgraded by `{upgrade}`"
+    else:
+        settings = uv_project_settings(context, ".", pyproject, {**scope}, args)
+        stale = uv_lock_stale(pyproject, lock, settings)
+    if stale is None:
+        return None
+    return (
+        f"the install locks again ({program}.lock {stale}), so the lock does not show what "
+        "it installs"
+    )
+
+
+def uv_project_settings(
+    context: BuildContext,
+    project: str,
+    pyproject: dict[str, Any],
+    env: Mapping[str, str | None],
+    args: list[str],
+) -> Mapping[str, str | None] | str:
+    """``uv_resolver_settings`` of the project in the context folder ``project``: uv.toml
+    there where there is one (an unreadable one is unknown), else [tool.uv]."""
+    config: object = (pyproject.get("tool") or {}).get("uv") or {}
+    path = posixpath.join(project, "uv.toml")
+    if context.exists(path):
+        config = context.read_toml(path)
+    if not isinstance(config, dict):
+        return "uv.toml or [tool.uv], which msdfix cannot read"
+    return uv_resolver_settings(config, env, args)
 
 
 def _only_binary(args: list[str], scope: Mapping[str, str | None]) -> bool:

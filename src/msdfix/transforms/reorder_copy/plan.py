@@ -45,6 +45,7 @@ from msdfix.ecosystems.python import (
     read_requirements,
     uv_local_location,
     uv_lock_stale,
+    uv_project_settings,
     uv_sync_upgrades,
 )
 from msdfix.ecosystems.registry import MONOREPO_MARKERS, positional_args, workspace_root_above
@@ -533,7 +534,7 @@ def _python(
             f"{where}: {name} has a local path dependency or workspace, which needs the sources",
             anchor,
         )
-    _uv_stale_lock(doc, use, plan)
+    _uv_stale_lock(doc, use, plan, stage, anchor)
     _pdm_saved_python(doc, use, plan)
     no_self = use.eco.no_self
     if no_self and not any(flag in use.args for flag in no_self):
@@ -560,10 +561,11 @@ def _pdm_saved_python(doc: Document, use: Use, plan: Plan) -> None:
         )
 
 
-def _uv_stale_lock(doc: Document, use: Use, plan: Plan) -> None:
+def _uv_stale_lock(doc: Document, use: Use, plan: Plan, stage: Stage, anchor: Instruction) -> None:
     """A plain ``uv sync`` or ``pdm install`` rewrites a lock out of step with
-    pyproject.toml (``uv_lock_stale``, ``pdm_lock_stale``), and the full COPY puts the
-    context's stale copy back."""
+    pyproject.toml (``uv_lock_stale``, ``pdm_lock_stale``) or, for uv, with the resolver
+    settings it runs with (``uv_project_settings``: its options, the stage's ENV and ARG
+    values, uv.toml or [tool.uv]), and the full COPY puts the context's stale copy back."""
     program = posixpath.basename(program_args(use.command)[0])
     words = positional_args(program, use.args, VALUE_OPTS)
     if program not in ("uv", "pdm"):
@@ -590,7 +592,9 @@ def _uv_stale_lock(doc: Document, use: Use, plan: Plan) -> None:
             else None
         )
     else:
-        stale = uv_lock_stale(pyproject, lock)
+        env = {**doc.model.stage_scope(stage, anchor), **use.command.assignments}
+        settings = uv_project_settings(doc.context, use.project, pyproject, env, use.args)
+        stale = uv_lock_stale(pyproject, lock, settings)
     if stale is not None:
         run = "a `uv run` started from it locks again" if program == "uv" else "pdm locks again"
         plan.unsafe.append(

@@ -173,5 +173,7 @@ def dependency_status(
         evidence = install_evidence(
             doc.context, [(u.program, u.args) for u in calls], version, scope
         )
+        if evidence.status == "unknown" and evidence.why:  # names: why it is unknown
+            return evidence.status, [evidence.why]
         return evidence.status, evidence.names
     return _ruby_deps(doc, calls)

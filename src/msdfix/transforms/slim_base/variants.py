@@ -604,8 +604,9 @@ class Planner:
                     "lock file, pip-compile output or hashes): one may load a system library"
                 )
             elif status == "unknown":
+                why = f" ({names[0]})" if names else ""
                 cand.unsafe.append(
-                    f"line {line} installs {ecosystem} dependencies msdfix cannot see"
+                    f"line {line} installs {ecosystem} dependencies msdfix cannot see{why}"
                 )
             if cand.blocked:
                 return cand

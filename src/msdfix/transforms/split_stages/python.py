@@ -145,7 +145,7 @@ def _unproven(evidence: InstallEvidence, runtime: str) -> str | None:
     names = ", ".join(evidence.names[:3])
     why = {
         "none": None,
-        "unknown": "msdfix cannot see every package the installs bring",
+        "unknown": evidence.why or "msdfix cannot see every package the installs bring",
         "native": f"source-built packages ({names}) get only their known runtime libraries, "
         "and nothing shows that the others install from wheels",
         "git": f"packages from git ({names}) build from source",
