@@ -160,3 +160,51 @@ def test_walk_works_out_redirect_owners_only_under_a_redirect(
     assert asked == [] and programs == ["apt-get", "cd", "make", "tee", "true", "ls"]
     redirected = commands._parse("a && b > /dev/null")
     assert asked and [c.redirects for c in redirected] == [[], ["> /dev/null"]]
+
+
+class _Counted(list):  # type: ignore[type-arg]
+    """A list that counts the walks over it."""
+
+    walks = 0
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        self.walks += 1
+        return super().__iter__()
+
+
+def test_unguarded_refresh_looks_for_a_refresh_only() -> None:
+    from msdfix.transforms.cache_mount.steps import _unguarded_refresh
+
+    ins = parse("FROM debian\nRUN apt-get update; apt-get install -y curl\n").instructions[1]
+    run = run_script(ins)
+    assert run is not None
+    steps = run_steps(run, berry=False)
+    refresh, install = steps
+    refresh = refresh._replace(conditional=False, unguarded=False)  # as _steps makes it
+    commands = _Counted(run.commands)
+    assert _unguarded_refresh(install, steps, commands, False) is install
+    assert commands.walks == 0  # an install is no refresh: where it stands is not looked for
+    unguarded = _unguarded_refresh(refresh, steps, commands, False)
+    assert commands.walks > 0 and unguarded.unguarded and unguarded.conditional
+
+
+def test_decline_reads_cleanups_for_a_store_only_where_it_asks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from msdfix.transforms.cache_mount.steps import Step
+
+    asked: list[str] = []
+    real = Step.cleans
+
+    def counting(self, target, resolver):  # type: ignore[no-untyped-def]
+        asked.append(target)
+        return real(self, target, resolver)
+
+    monkeypatch.setattr(Step, "cleans", counting)
+    result = rewrite(
+        "FROM python:3.12\nRUN pip install flask\n", None, BuildContext(None), Settings()
+    )
+    assert "--mount=type=cache,target=/root/.cache/pip" in result.output
+    # pip's cache is no dependency store: whether the RUN keeps it is never asked; the
+    # planner asks once whether the RUN deletes it, and the cleanup edits once
+    assert asked == ["/root/.cache/pip"] * 2

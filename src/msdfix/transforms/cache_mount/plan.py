@@ -519,11 +519,16 @@ class _Planner:
                 "and time zone data the tests read outside the module (a passing result would "
                 "be reused where the test now fails)"
             )
-        kept = not any(s.cleans(target, self.resolver) for s in self.steps)
         fetch = call.subcommand in ("mod", "fetch", "restore", "dependencies") or any(
             a.startswith("dependency:") for a in call.args
         )  # the RUN fills the store for what comes later: a dependency image's purpose
-        if cache.store and fetch and self.in_final_image and toolbox(entry(stage)) and kept:
+        if (
+            cache.store
+            and fetch
+            and self.in_final_image
+            and toolbox(entry(stage))
+            and not any(s.cleans(target, self.resolver) for s in self.steps)  # kept
+        ):
             return (
                 f"{target} stays in the image, where the original leaves it: the image starts no "
                 "program of its own, so images built FROM it may read the store"
