@@ -208,3 +208,46 @@ def test_decline_reads_cleanups_for_a_store_only_where_it_asks(
     # pip's cache is no dependency store: whether the RUN keeps it is never asked; the
     # planner asks once whether the RUN deletes it, and the cleanup edits once
     assert asked == ["/root/.cache/pip"] * 2
+
+
+def test_substitution_read_once_per_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    import msdfix.transforms.cache_mount.history as history_module
+
+    asked: list[int] = []
+    real = history_module.substitution_read
+
+    def counting(script, steps):  # type: ignore[no-untyped-def]
+        asked.append(script.ins.start_line)
+        return real(script, steps)
+
+    monkeypatch.setattr(history_module, "substitution_read", counting)
+    text = (
+        "FROM debian\nRUN apt-get update && apt-get install -y curl\n"
+        'RUN echo hi\nRUN test -n "$(apt-cache search jq)"\n'
+    )
+    doc = Document(parse(text), BuildContext(None))
+    stage = doc.model.stages[0]
+    first = stage.of("run")[0]
+    history = History(doc, berry=False)
+    for target in ("/var/lib/apt/lists", "/var/lib/apt/lists", "/var/cache/apt"):
+        assert history.index_reader(stage, first, target) is stage.of("run")[2]
+    assert asked == [3, 4]  # each later RUN once, whatever the target and however often
+
+
+def test_configured_once_per_tool_of_a_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    import msdfix.transforms.cache_mount.plan as cache_plan
+
+    asked: list[str] = []
+    real = cache_plan._Planner._find_configured
+
+    def counting(self, manager):  # type: ignore[no-untyped-def]
+        asked.append(manager.id)
+        return real(self, manager)
+
+    monkeypatch.setattr(cache_plan._Planner, "_find_configured", counting)
+    text = (
+        "FROM debian:12\nRUN apt-get update && apt-get install -y curl && apt-get install -y jq\n"
+    )
+    result = rewrite(text, None, BuildContext(None), Settings())
+    assert "--mount=type=cache,target=/var/cache/apt" in result.output  # two caches, 3 calls
+    assert asked.count("apt") == 2  # once on each pass, not once per cache and call

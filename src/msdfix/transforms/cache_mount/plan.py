@@ -175,6 +175,7 @@ class _Planner:
         self.in_final_image = False  # the RUN's stage is in the final image's lineage
         self.config_named: dict[str, str | None] = {}
         self.brought: dict[str, bool] = {}  # tool id -> _copies_config of this RUN
+        self.configured: dict[str, Instruction | None] = {}  # tool id -> _configured's answer
 
     def consider(self, cache: CacheDir, call: ToolCall) -> None:
         """Mount ``cache`` for ``call`` unless something says no."""
@@ -380,7 +381,13 @@ class _Planner:
         own configuration (``npm config set cache /var/cache/npm``, ``go env -w GOMODCACHE``,
         ``COPY pip.conf /etc/pip.conf`` with ``cache-dir``, or one msdfix cannot read): the
         mount would miss the cache. A RUN is named before a COPY/ADD; each instruction is read
-        once per tool, and only where a RUN of its lineage asks."""
+        once per tool, and only where a RUN of its lineage asks; the answer is kept per tool
+        (a tool has several caches and a RUN several calls)."""
+        if manager.id not in self.configured:
+            self.configured[manager.id] = self._find_configured(manager)
+        return self.configured[manager.id]
+
+    def _find_configured(self, manager: PackageManager) -> Instruction | None:
         tested = self.history.configuring.setdefault(manager.id, {})
         for kinds in (("run",), ("copy", "add")):
             for stage in self.stage.lineage:
