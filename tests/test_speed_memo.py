@@ -251,3 +251,103 @@ def test_configured_once_per_tool_of_a_run(monkeypatch: pytest.MonkeyPatch) -> N
     result = rewrite(text, None, BuildContext(None), Settings())
     assert "--mount=type=cache,target=/var/cache/apt" in result.output  # two caches, 3 calls
     assert asked.count("apt") == 2  # once on each pass, not once per cache and call
+
+
+def test_exports_without_a_declaration_scan_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    import msdfix.shell.classify as classify
+
+    scripts = [
+        "export A=1 B='x y' && pip install .",
+        "declare -x C=2; typeset -rx D=3",
+        "pip install --no-cache-dir flask",
+    ]
+    direct = [
+        [
+            (found.start(), pair.group(1), pair.group(2).strip("'\""))
+            for found in classify._EXPORT.finditer(script)
+            for pair in classify._PAIR.finditer(found.group(1))
+        ]
+        for script in scripts
+    ]
+    assert [classify.exports(s) for s in scripts] == direct
+    assert direct[0] and direct[1]
+
+    class Unread:
+        def finditer(self, text: str) -> None:
+            raise AssertionError(f"scanned {text!r}")
+
+    monkeypatch.setattr(classify, "_EXPORT", Unread())
+    assert classify.exports(scripts[2]) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "export PIP_CACHE_DIR=/x",
+        "$PIP_CACHE_DIR=/x",
+        "XPIP_CACHE_DIR=/x",
+        "a;PIP_CACHE_DIR=",
+        "PIP_CACHE_DIR =/x",
+        "éPIP_CACHE_DIR=/x",
+        "HOME=/h pip",
+        "echo $HOME=1; HOME=2",
+        "",
+        "PIP_CACHE_DIR",
+        "x=PIP_CACHE_DIR=1",
+    ],
+)
+def test_assigned_names_as_the_regex_finds_them(text: str) -> None:
+    from msdfix.transforms.cache_mount.targets import _assigns
+
+    found = set(re.findall(r"(?<![\w$])(\w+)=", text))
+    for name in ("PIP_CACHE_DIR", "HOME", "X", "a"):
+        assert _assigns(text, name) == (name in found), (text, name)
+
+
+def _unsearchable(monkeypatch: pytest.MonkeyPatch, module: object, name: str) -> None:
+    class Unsearched:
+        def search(self, text: str) -> None:
+            raise AssertionError(f"searched {text!r}")
+
+    monkeypatch.setattr(module, name, Unsearched())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FROM a\n# msdfix: ignore-file\n",
+        "\ufeff#MSDFIX:Ignore-File why\nFROM a\n",
+        "FROM a\n# mſdfix: ignore-file\n",
+        "FROM a\nRUN echo msdfix\n",
+        "FROM a\n",
+    ],
+)
+def test_file_pragma_as_the_regex_finds_it(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import msdfix.syntax.pragmas as pragmas
+
+    expected = pragmas.FILE_PRAGMA_RE.search(text) is not None
+    assert pragmas.ignores_file(text) == expected
+    if text.isascii() and "msdfix" not in text.lower():
+        _unsearchable(monkeypatch, pragmas, "FILE_PRAGMA_RE")
+        assert not pragmas.ignores_file(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "npm config set cache /c",
+        "go ENV -w GOMODCACHE=/m",
+        "pip install x",
+        "RESET=1 x",
+        "npm config ſet cache /c",
+        "apt-get install -y curl",
+    ],
+)
+def test_config_set_as_the_regex_finds_it(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import msdfix.transforms.cache_mount.plan as cache_plan
+
+    direct = cache_plan._may_set_config.__wrapped__
+    assert direct(text) == (cache_plan._CONFIG_SET.search(text) is not None)
+    if text.isascii() and "set" not in text.lower() and "env" not in text.lower():
+        _unsearchable(monkeypatch, cache_plan, "_CONFIG_SET")
+        assert not direct(text)
