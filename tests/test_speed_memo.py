@@ -341,13 +341,45 @@ def test_file_pragma_as_the_regex_finds_it(text: str, monkeypatch: pytest.Monkey
         "RESET=1 x",
         "npm config ſet cache /c",
         "apt-get install -y curl",
+        "set -e && npm ci",
+        "pnpm config set store-dir /s",
+        "yarn config set yarn-offline-mirror /m",
     ],
 )
 def test_config_set_as_the_regex_finds_it(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
     import msdfix.transforms.cache_mount.plan as cache_plan
+    from msdfix.ecosystems.registry import MANAGERS
 
-    direct = cache_plan._may_set_config.__wrapped__
-    assert direct(text) == (cache_plan._CONFIG_SET.search(text) is not None)
-    if text.isascii() and "set" not in text.lower() and "env" not in text.lower():
+    may = cache_plan._may_set_config.__wrapped__
+    for manager in MANAGERS:
+        setter = cache_plan._config_setter(manager.programs)
+        assert bool(may(text) and setter.search(text)) == bool(setter.search(text))
+    words = [w in text.lower() for w in ("set", "env", "cache", "store", "offline")]
+    if text.isascii() and (not any(words[:2]) or not any(words[2:])):
         _unsearchable(monkeypatch, cache_plan, "_CONFIG_SET")
-        assert not direct(text)
+        assert not may(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "RUN set -a && . ./env && pip install x",
+        "RUN set -ex; pip install x",
+        ". ./env",
+        "source /x",
+        "RUN cd /app; source venv/bin/activate && pip install .",
+        "RUN a|. x",
+        "RUN pip install -r a.txt",
+        "RUN (source x)",
+        "RUN unset -a",
+        "RUN echo x.source y",
+        "RUN set  -eua",
+        "sourcex y",
+        "RUN x &&\tsource\ty",
+    ],
+)
+def test_sets_all_as_one_regex_finds_it(text: str) -> None:
+    from msdfix.transforms.cache_mount.targets import sets_all
+
+    one = re.compile(r"\bset\s+-\w*a|(?:^|[;&|(]\s*)(?:\.|source)\s+\S")
+    assert sets_all(text) == (one.search(text) is not None)

@@ -995,12 +995,15 @@ def _config_setter(programs: tuple[str, ...]) -> re.Pattern[str]:
 
 @lru_cache(maxsize=1024)  # asked once per tool, and again on each pass
 def _may_set_config(text: str) -> bool:
-    """Whether a RUN's text holds ``_CONFIG_SET``; an ASCII text without "set" or "env" in
-    any case holds none (the regex tries every offset; outside ASCII, case folding may match
+    """Whether a RUN's text may hold ``_config_setter``'s pattern: ``_CONFIG_SET``, and in an
+    ASCII text the words every match holds in any case: "set" or "env", then "cache",
+    "store" or "offline" (the regexes try every offset; outside ASCII, case folding may match
     other letters, so such a text is searched)."""
     if text.isascii():
         lower = text.lower()
         if "set" not in lower and "env" not in lower:
+            return False
+        if "cache" not in lower and "store" not in lower and "offline" not in lower:
             return False
     return _CONFIG_SET.search(text) is not None
 

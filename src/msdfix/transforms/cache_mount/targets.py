@@ -140,7 +140,7 @@ class Resolver:
     @cached_property
     def _sets_all(self) -> bool:
         """The RUN may set any variable (``set -a``, a sourced file): read once per RUN."""
-        return bool(_SETS_ALL.search(self.run_text))
+        return sets_all(self.run_text)
 
     def _assigns(self, name: str) -> bool:
         """Whether the RUN's text assigns ``name`` (``NAME=``, not ``$NAME=`` or ``XNAME=``),
@@ -186,7 +186,21 @@ def _starts_as_root(image: ImageRef) -> bool:
 
 
 # ``set -a`` (every assignment exported) or a sourced file: the RUN's environment is unknown.
-_SETS_ALL = re.compile(r"\bset\s+-\w*a|(?:^|[;&|(]\s*)(?:\.|source)\s+\S")
+# ``\bset\s+-\w*a|(?:^|[;&|(]\s*)(?:\.|source)\s+\S`` as three searches (``sets_all``): that
+# one regex tried both alternatives at every offset (3.5x slower on the corpus's RUNs).
+_SET_A = re.compile(r"\bset\s+-\w*a")
+_SOURCED = re.compile(r"[;&|(]\s*(?:\.|source)\s+\S")
+_SOURCED_FIRST = re.compile(r"(?:\.|source)\s+\S")  # at the start of the text
+
+
+def sets_all(text: str) -> bool:
+    """``text`` runs ``set -a`` (``set -ea``) or sources a file (``. ./env``, ``&& source x``)."""
+    return (
+        ("set" in text and _SET_A.search(text) is not None)
+        or _SOURCED_FIRST.match(text) is not None
+        or _SOURCED.search(text) is not None
+    )
+
 
 # Commands and files that change an account the image defines (its uid, group or home).
 _ACCOUNTS = re.compile(
