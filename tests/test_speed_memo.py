@@ -160,3 +160,226 @@ def test_walk_works_out_redirect_owners_only_under_a_redirect(
     assert asked == [] and programs == ["apt-get", "cd", "make", "tee", "true", "ls"]
     redirected = commands._parse("a && b > /dev/null")
     assert asked and [c.redirects for c in redirected] == [[], ["> /dev/null"]]
+
+
+class _Counted(list):  # type: ignore[type-arg]
+    """A list that counts the walks over it."""
+
+    walks = 0
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        self.walks += 1
+        return super().__iter__()
+
+
+def test_unguarded_refresh_looks_for_a_refresh_only() -> None:
+    from msdfix.transforms.cache_mount.steps import _unguarded_refresh
+
+    ins = parse("FROM debian\nRUN apt-get update; apt-get install -y curl\n").instructions[1]
+    run = run_script(ins)
+    assert run is not None
+    steps = run_steps(run, berry=False)
+    refresh, install = steps
+    refresh = refresh._replace(conditional=False, unguarded=False)  # as _steps makes it
+    commands = _Counted(run.commands)
+    assert _unguarded_refresh(install, steps, commands, False) is install
+    assert commands.walks == 0  # an install is no refresh: where it stands is not looked for
+    unguarded = _unguarded_refresh(refresh, steps, commands, False)
+    assert commands.walks > 0 and unguarded.unguarded and unguarded.conditional
+
+
+def test_decline_reads_cleanups_for_a_store_only_where_it_asks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from msdfix.transforms.cache_mount.steps import Step
+
+    asked: list[str] = []
+    real = Step.cleans
+
+    def counting(self, target, resolver):  # type: ignore[no-untyped-def]
+        asked.append(target)
+        return real(self, target, resolver)
+
+    monkeypatch.setattr(Step, "cleans", counting)
+    result = rewrite(
+        "FROM python:3.12\nRUN pip install flask\n", None, BuildContext(None), Settings()
+    )
+    assert "--mount=type=cache,target=/root/.cache/pip" in result.output
+    # pip's cache is no dependency store: whether the RUN keeps it is never asked; the
+    # planner asks once whether the RUN deletes it, and the cleanup edits once
+    assert asked == ["/root/.cache/pip"] * 2
+
+
+def test_substitution_read_once_per_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    import msdfix.transforms.cache_mount.history as history_module
+
+    asked: list[int] = []
+    real = history_module.substitution_read
+
+    def counting(script, steps):  # type: ignore[no-untyped-def]
+        asked.append(script.ins.start_line)
+        return real(script, steps)
+
+    monkeypatch.setattr(history_module, "substitution_read", counting)
+    text = (
+        "FROM debian\nRUN apt-get update && apt-get install -y curl\n"
+        'RUN echo hi\nRUN test -n "$(apt-cache search jq)"\n'
+    )
+    doc = Document(parse(text), BuildContext(None))
+    stage = doc.model.stages[0]
+    first = stage.of("run")[0]
+    history = History(doc, berry=False)
+    for target in ("/var/lib/apt/lists", "/var/lib/apt/lists", "/var/cache/apt"):
+        assert history.index_reader(stage, first, target) is stage.of("run")[2]
+    assert asked == [3, 4]  # each later RUN once, whatever the target and however often
+
+
+def test_configured_once_per_tool_of_a_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    import msdfix.transforms.cache_mount.plan as cache_plan
+
+    asked: list[str] = []
+    real = cache_plan._Planner._find_configured
+
+    def counting(self, manager):  # type: ignore[no-untyped-def]
+        asked.append(manager.id)
+        return real(self, manager)
+
+    monkeypatch.setattr(cache_plan._Planner, "_find_configured", counting)
+    text = (
+        "FROM debian:12\nRUN apt-get update && apt-get install -y curl && apt-get install -y jq\n"
+    )
+    result = rewrite(text, None, BuildContext(None), Settings())
+    assert "--mount=type=cache,target=/var/cache/apt" in result.output  # two caches, 3 calls
+    assert asked.count("apt") == 2  # once on each pass, not once per cache and call
+
+
+def test_exports_without_a_declaration_scan_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    import msdfix.shell.classify as classify
+
+    scripts = [
+        "export A=1 B='x y' && pip install .",
+        "declare -x C=2; typeset -rx D=3",
+        "pip install --no-cache-dir flask",
+    ]
+    direct = [
+        [
+            (found.start(), pair.group(1), pair.group(2).strip("'\""))
+            for found in classify._EXPORT.finditer(script)
+            for pair in classify._PAIR.finditer(found.group(1))
+        ]
+        for script in scripts
+    ]
+    assert [classify.exports(s) for s in scripts] == direct
+    assert direct[0] and direct[1]
+
+    class Unread:
+        def finditer(self, text: str) -> None:
+            raise AssertionError(f"scanned {text!r}")
+
+    monkeypatch.setattr(classify, "_EXPORT", Unread())
+    assert classify.exports(scripts[2]) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "export PIP_CACHE_DIR=/x",
+        "$PIP_CACHE_DIR=/x",
+        "XPIP_CACHE_DIR=/x",
+        "a;PIP_CACHE_DIR=",
+        "PIP_CACHE_DIR =/x",
+        "éPIP_CACHE_DIR=/x",
+        "HOME=/h pip",
+        "echo $HOME=1; HOME=2",
+        "",
+        "PIP_CACHE_DIR",
+        "x=PIP_CACHE_DIR=1",
+    ],
+)
+def test_assigned_names_as_the_regex_finds_them(text: str) -> None:
+    from msdfix.transforms.cache_mount.targets import _assigns
+
+    found = set(re.findall(r"(?<![\w$])(\w+)=", text))
+    for name in ("PIP_CACHE_DIR", "HOME", "X", "a"):
+        assert _assigns(text, name) == (name in found), (text, name)
+
+
+def _unsearchable(monkeypatch: pytest.MonkeyPatch, module: object, name: str) -> None:
+    class Unsearched:
+        def search(self, text: str) -> None:
+            raise AssertionError(f"searched {text!r}")
+
+    monkeypatch.setattr(module, name, Unsearched())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FROM a\n# msdfix: ignore-file\n",
+        "\ufeff#MSDFIX:Ignore-File why\nFROM a\n",
+        "FROM a\n# mſdfix: ignore-file\n",
+        "FROM a\nRUN echo msdfix\n",
+        "FROM a\n",
+    ],
+)
+def test_file_pragma_as_the_regex_finds_it(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import msdfix.syntax.pragmas as pragmas
+
+    expected = pragmas.FILE_PRAGMA_RE.search(text) is not None
+    assert pragmas.ignores_file(text) == expected
+    if text.isascii() and "msdfix" not in text.lower():
+        _unsearchable(monkeypatch, pragmas, "FILE_PRAGMA_RE")
+        assert not pragmas.ignores_file(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "npm config set cache /c",
+        "go ENV -w GOMODCACHE=/m",
+        "pip install x",
+        "RESET=1 x",
+        "npm config ſet cache /c",
+        "apt-get install -y curl",
+        "set -e && npm ci",
+        "pnpm config set store-dir /s",
+        "yarn config set yarn-offline-mirror /m",
+    ],
+)
+def test_config_set_as_the_regex_finds_it(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import msdfix.transforms.cache_mount.plan as cache_plan
+    from msdfix.ecosystems.registry import MANAGERS
+
+    may = cache_plan._may_set_config.__wrapped__
+    for manager in MANAGERS:
+        setter = cache_plan._config_setter(manager.programs)
+        assert bool(may(text) and setter.search(text)) == bool(setter.search(text))
+    words = [w in text.lower() for w in ("set", "env", "cache", "store", "offline")]
+    if text.isascii() and (not any(words[:2]) or not any(words[2:])):
+        _unsearchable(monkeypatch, cache_plan, "_CONFIG_SET")
+        assert not may(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "RUN set -a && . ./env && pip install x",
+        "RUN set -ex; pip install x",
+        ". ./env",
+        "source /x",
+        "RUN cd /app; source venv/bin/activate && pip install .",
+        "RUN a|. x",
+        "RUN pip install -r a.txt",
+        "RUN (source x)",
+        "RUN unset -a",
+        "RUN echo x.source y",
+        "RUN set  -eua",
+        "sourcex y",
+        "RUN x &&\tsource\ty",
+    ],
+)
+def test_sets_all_as_one_regex_finds_it(text: str) -> None:
+    from msdfix.transforms.cache_mount.targets import sets_all
+
+    one = re.compile(r"\bset\s+-\w*a|(?:^|[;&|(]\s*)(?:\.|source)\s+\S")
+    assert sets_all(text) == (one.search(text) is not None)

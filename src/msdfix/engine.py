@@ -19,7 +19,7 @@ from msdfix.model.context import ContextTooLarge
 from msdfix.model.pending import PendingIgnore, ignore_path
 from msdfix.syntax import Dockerfile, ParseError, parse
 from msdfix.syntax.parser import MAX_LINE_BYTES
-from msdfix.syntax.pragmas import FILE_PRAGMA_RE, PRAGMA_RE, ignored_here
+from msdfix.syntax.pragmas import PRAGMA_RE, ignored_here, ignores_file
 from msdfix.syntax.validate import validate
 from msdfix.transforms import Transform, all_transforms
 
@@ -154,7 +154,7 @@ def _long_line(finding: Finding) -> Finding:
 
 def _run(text: str, context: BuildContext, path: str | None, settings: Settings) -> Result:
     result = Result(text, text, warnings=_pragma_warnings(_parse_cached(text)))
-    if FILE_PRAGMA_RE.search(text):
+    if ignores_file(text):
         return result
     transforms = [t() for t in settings.enabled()]
     run_mounts = "cache-mount" not in settings.ignore  # how users say the builder lacks them

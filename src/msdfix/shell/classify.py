@@ -135,6 +135,8 @@ _PAIR = re.compile(r"([A-Za-z_]\w*)=('[^']*'|\"[^\"]*\"|[^\s;&|)]*)")
 
 def exports(script: str) -> list[tuple[int, str, str]]:
     """(offset, name, value) of each variable a RUN script exports to the commands after it."""
+    if "export" not in script and "declare" not in script and "typeset" not in script:
+        return []  # no declaration for ``_EXPORT`` to find: no scan of the whole script
     return [
         (found.start(), pair.group(1), pair.group(2).strip("'\""))
         for found in _EXPORT.finditer(script)

@@ -18,6 +18,15 @@ FILE_PRAGMA_RE = re.compile(
 )
 
 
+def ignores_file(text: str) -> bool:
+    """``FILE_PRAGMA_RE`` is in ``text``. An ASCII text without "msdfix" in any case has no
+    pragma (the regex tries every line; outside ASCII, case folding may match other letters,
+    so such a text is searched)."""
+    if text.isascii() and "msdfix" not in text.lower():
+        return False
+    return FILE_PRAGMA_RE.search(text) is not None
+
+
 def ignored_here(dockerfile: Dockerfile, ins: Instruction, transform: str) -> bool:
     """A pragma in the comments right above ``ins`` turns ``transform`` off there."""
     for comment in dockerfile.comments_above(ins):

@@ -84,6 +84,7 @@ class History:
         default_factory=dict
     )
     _scope_texts: dict[int, str] = field(default_factory=dict)
+    _substitution_reads: dict[int, int | None] = field(default_factory=dict)
 
     def resolver(self, stage: Stage, ins: Instruction) -> Resolver:
         """Cache directories as seen by one RUN (computed once per RUN), in the RUN's own
@@ -477,8 +478,7 @@ class History:
         for sequence in sequences:
             for other in sequence:
                 steps = self.steps(other)
-                script = self.script(other)
-                read = None if script is None or steps is None else substitution_read(script, steps)
+                read = self._substitution_read(other)
                 if steps is not None and self.clears_first(stage, other, steps, target, read):
                     break
                 if steps is None or reads_image_index(steps) or read is not None:
@@ -486,6 +486,16 @@ class History:
                 if any(s.refresh for s in steps):
                     break
         return None
+
+    def _substitution_read(self, ins: Instruction) -> int | None:
+        """``substitution_read`` of a RUN (None where ``steps`` is None), once per RUN: each
+        apt RUN's ``index_reader`` asks it of every later RUN, per target."""
+        key = id(ins)
+        if key not in self._substitution_reads:
+            script, steps = self.script(ins), self.steps(ins)
+            read = None if script is None or steps is None else substitution_read(script, steps)
+            self._substitution_reads[key] = read
+        return self._substitution_reads[key]
 
     def clears_first(
         self, stage: Stage, ins: Instruction, steps: list[Step], target: str, read: int | None

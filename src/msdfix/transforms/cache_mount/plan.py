@@ -175,6 +175,7 @@ class _Planner:
         self.in_final_image = False  # the RUN's stage is in the final image's lineage
         self.config_named: dict[str, str | None] = {}
         self.brought: dict[str, bool] = {}  # tool id -> _copies_config of this RUN
+        self.configured: dict[str, Instruction | None] = {}  # tool id -> _configured's answer
 
     def consider(self, cache: CacheDir, call: ToolCall) -> None:
         """Mount ``cache`` for ``call`` unless something says no."""
@@ -380,7 +381,13 @@ class _Planner:
         own configuration (``npm config set cache /var/cache/npm``, ``go env -w GOMODCACHE``,
         ``COPY pip.conf /etc/pip.conf`` with ``cache-dir``, or one msdfix cannot read): the
         mount would miss the cache. A RUN is named before a COPY/ADD; each instruction is read
-        once per tool, and only where a RUN of its lineage asks."""
+        once per tool, and only where a RUN of its lineage asks; the answer is kept per tool
+        (a tool has several caches and a RUN several calls)."""
+        if manager.id not in self.configured:
+            self.configured[manager.id] = self._find_configured(manager)
+        return self.configured[manager.id]
+
+    def _find_configured(self, manager: PackageManager) -> Instruction | None:
         tested = self.history.configuring.setdefault(manager.id, {})
         for kinds in (("run",), ("copy", "add")):
             for stage in self.stage.lineage:
@@ -519,11 +526,16 @@ class _Planner:
                 "and time zone data the tests read outside the module (a passing result would "
                 "be reused where the test now fails)"
             )
-        kept = not any(s.cleans(target, self.resolver) for s in self.steps)
         fetch = call.subcommand in ("mod", "fetch", "restore", "dependencies") or any(
             a.startswith("dependency:") for a in call.args
         )  # the RUN fills the store for what comes later: a dependency image's purpose
-        if cache.store and fetch and self.in_final_image and toolbox(entry(stage)) and kept:
+        if (
+            cache.store
+            and fetch
+            and self.in_final_image
+            and toolbox(entry(stage))
+            and not any(s.cleans(target, self.resolver) for s in self.steps)  # kept
+        ):
             return (
                 f"{target} stays in the image, where the original leaves it: the image starts no "
                 "program of its own, so images built FROM it may read the store"
@@ -983,7 +995,16 @@ def _config_setter(programs: tuple[str, ...]) -> re.Pattern[str]:
 
 @lru_cache(maxsize=1024)  # asked once per tool, and again on each pass
 def _may_set_config(text: str) -> bool:
-    """Whether a RUN's text holds ``_CONFIG_SET``."""
+    """Whether a RUN's text may hold ``_config_setter``'s pattern: ``_CONFIG_SET``, and in an
+    ASCII text the words every match holds in any case: "set" or "env", then "cache",
+    "store" or "offline" (the regexes try every offset; outside ASCII, case folding may match
+    other letters, so such a text is searched)."""
+    if text.isascii():
+        lower = text.lower()
+        if "set" not in lower and "env" not in lower:
+            return False
+        if "cache" not in lower and "store" not in lower and "offline" not in lower:
+            return False
     return _CONFIG_SET.search(text) is not None
 
 

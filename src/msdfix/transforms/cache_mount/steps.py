@@ -464,8 +464,10 @@ def _unguarded_refresh(
     apt-get install``; sh(1): -e is ignored for "any command of an AND-OR list other than the
     last"), stops it.
     """
+    if not step.refresh or step.conditional:
+        return step
     at = next((i for i, c in enumerate(commands) if c is step.command), None)
-    if not step.refresh or step.conditional or at is None:
+    if at is None:
         return step
     readers = {id(s.command) for s in steps if s.refresh or s.reads_index or s.unknown}
     if not any(id(c) in readers for c in commands[at + 1 :]):
