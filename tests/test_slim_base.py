@@ -1764,3 +1764,26 @@ def test_a_bare_interpreter_is_a_tool_environment(entry: str, safe: bool) -> Non
     if not safe:
         [fix] = result.suggestions
         assert "with no program: its users may rely on tools of the full image" in fix.message
+
+
+@pytest.mark.parametrize(
+    ("requirements", "blocked"),
+    [
+        ("psycopg==3.2.10\npsycopg-binary==3.2.10\ntyping-extensions==4.12.2\n", False),
+        ("psycopg==3.2.10\ntyping-extensions==4.12.2\n", True),
+    ],
+)
+def test_psycopg_with_its_binary_package_needs_no_libpq_of_the_full_image(
+    tmp_path: Path, requirements: str, blocked: bool
+) -> None:
+    """psycopg imports psycopg-binary's implementation first, which brings its own libpq
+    (built: python:3.12 and python:3.12-slim both answered ``binary 170005 3.2.10``); alone it
+    loads the system's libpq, which -slim lacks ("libpq library not found")."""
+    (tmp_path / "requirements.txt").write_text(requirements)
+    text = (
+        "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\n"
+        'RUN pip install -r requirements.txt\nCOPY . .\nCMD ["python", "app.py"]\n'
+    )
+    result = _run(text, unsafe=True, context=tmp_path)
+    assert any("installs psycopg," in f.message for f in result.suggestions) is blocked
+    assert ("FROM python:3.12-slim\n" in result.output) is not blocked
