@@ -1808,3 +1808,39 @@ def test_a_uv_lock_the_install_replaces_is_no_evidence_for_slim(
     assert fix.fix and (fix.fix.applicability is Applicability.SAFE) is safe, fix.message
     if not safe:
         assert "the install locks again (uv.lock lists other dependencies" in fix.message
+
+
+@pytest.mark.parametrize(
+    ("requirements", "blocked"),
+    [
+        ("psycopg==3.2.10\npsycopg-binary==3.2.10\ntyping-extensions==4.12.2\n", False),
+        ("psycopg==3.2.10\ntyping-extensions==4.12.2\n", True),
+    ],
+)
+def test_psycopg_with_its_binary_package_needs_no_libpq_of_the_full_image(
+    tmp_path: Path, requirements: str, blocked: bool
+) -> None:
+    """psycopg imports psycopg-binary's implementation first, which brings its own libpq
+    (built: python:3.12 and python:3.12-slim both answered ``binary 170005 3.2.10``); alone it
+    loads the system's libpq, which -slim lacks ("libpq library not found")."""
+    (tmp_path / "requirements.txt").write_text(requirements)
+    text = (
+        "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\n"
+        'RUN pip install -r requirements.txt\nCOPY . .\nCMD ["python", "app.py"]\n'
+    )
+    result = _run(text, unsafe=True, context=tmp_path)
+    assert any("installs psycopg," in f.message for f in result.suggestions) is blocked
+    assert ("FROM python:3.12-slim\n" in result.output) is not blocked
+
+
+def test_the_reason_names_the_install_that_brings_the_package(tmp_path: Path) -> None:
+    """``pip install uv`` before the install of the requirements: the reason named the first
+    pip RUN (line 2) for psycopg2, which only line 4 installs (seen in a real uv project)."""
+    (tmp_path / "requirements.txt").write_text("psycopg2==2.9.9\n")
+    text = (
+        "FROM python:3.12\nRUN pip install uv\nCOPY requirements.txt .\n"
+        'RUN pip install -r requirements.txt\nCOPY . .\nCMD ["python", "app.py"]\n'
+    )
+    result = _run(text, context=tmp_path)
+    messages = " ".join(f.message for f in result.suggestions)
+    assert "line 4 installs psycopg2" in messages, messages

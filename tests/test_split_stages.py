@@ -2313,3 +2313,41 @@ def test_the_owner_or_mode_of_a_copied_directory_itself_makes_the_split_unsafe(t
     assert "repeated after the copies it would change the files" in _messages(result)
     inside = _run(parts.format(run="RUN mkdir -p data && chown app data"), tmp_path)
     assert "AS runtime" in inside.output, _messages(inside)
+
+
+@pytest.mark.parametrize(
+    ("mkdir", "splits"),
+    [
+        ("RUN mkdir /app", True),
+        ("RUN mkdir /srv /srv/app", True),
+        ("RUN mkdir -m 775 /app", False),  # a mode COPY --from would not give the folder
+        ("USER 1000\nRUN mkdir /app\nUSER root", False),  # made by another user than root
+        ("RUN mkdir /app /data", False),  # /data is no copied folder: the RUN stays
+    ],
+)
+def test_a_root_mkdir_of_the_folder_above_the_copies_is_not_repeated(tmp_path, mkdir, splits):
+    """``RUN mkdir /app`` before ``ADD . /app`` (real Go repositories): the runtime's ``COPY
+    --from`` makes /app root's with mode 755 as mkdir does, so the RUN is not repeated, and
+    repeated it failed the second time (the split had been declined). Built: golang:1.19 with
+    mkdir /app, original and split had /app root's, 755, and answered the same."""
+    root = tmp_path / "ctx"
+    root.mkdir()
+    (root / "go.mod").write_text("module app\n\ngo 1.19\n")
+    (root / "main.go").write_text('package main\n\nfunc main() { println("ok") }\n')
+    (root / "static").mkdir()
+    (root / "static" / "index.html").write_text("hi\n")
+    app = "/srv/app" if "/srv" in mkdir else "/app"
+    text = _df(
+        "FROM golang:1.19",
+        mkdir,
+        f"ADD . {app}",
+        f"WORKDIR {app}",
+        "RUN go build -o main .",
+        f'CMD ["{app}/main"]',
+    )
+    result = _run(text, root)
+    assert ("AS runtime" in result.output) is splits, _messages(result)
+    runtime = result.output.partition("AS runtime")[2]
+    assert "mkdir /app" not in runtime.replace("mkdir /app /data", "")
+    if not splits:
+        assert "mkdir" in _messages(result)

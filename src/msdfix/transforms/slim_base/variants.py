@@ -376,6 +376,14 @@ class Planner:
                     return f"{where(use.ins)} runs `{call}`, whose script runs `{tool}`, which {new} does not have"
         return None
 
+    def _status_line(self, ecosystem: str, calls: list[Use], status: str) -> int:
+        """The line of the first install that alone has ``status`` (``poetry install``, whose
+        lock names psycopg, not the ``pip install poetry`` before it), else the first's."""
+        for call in calls if status != "none" and len(calls) > 1 else []:
+            if dependency_status(self.doc, ecosystem, [call], self.stage)[0] == status:
+                return call.ins.start_line
+        return calls[0].ins.start_line
+
     def _copied_stages(self) -> list[tuple[Instruction, Stage]]:
         """Each COPY --from of the stage with every stage its files may come from: the one it
         names and, through their own COPY --from, the stages that one copies from (deps ->
@@ -575,7 +583,7 @@ class Planner:
             cand.unsafe.append("the image does not start java directly: it may use JDK tools")
         for ecosystem, calls in self.installs.items():
             status, names = dependency_status(self.doc, ecosystem, calls, self.stage)
-            line = calls[0].ins.start_line
+            line = self._status_line(ecosystem, calls, status)
             if status == "git":
                 cand.blocked = (
                     f"line {line} installs from git ({short_names(names)}), and -slim has no git"

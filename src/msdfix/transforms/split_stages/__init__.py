@@ -146,7 +146,7 @@ from msdfix.model.args import expand
 from msdfix.model.context import Unreadable
 from msdfix.model.paths import within
 from msdfix.model.program_calls import MAX_SCANNED, source_text
-from msdfix.model.users import is_root, owners
+from msdfix.model.users import effective_user, is_root, owners
 from msdfix.shell.classify import program_args, start_install
 from msdfix.shell.entry import toolbox
 from msdfix.shell.script import run_script
@@ -818,6 +818,9 @@ def _ordered_setup(a: Analysis, plan: Plan, anchor: Instruction | None) -> dict[
     Needed ones (they also create users or touch other paths) go after the copies; RUNs that
     only chmod/chown/mkdir/touch/ln inside copied paths are left out: ``COPY --from`` carries
     their modes, owners and links (repeating ``chown -R`` would change the build's files too).
+    A root ``mkdir`` without a mode of the folders above the copies is left out as well:
+    ``COPY --from`` makes them root's with mode 755, as mkdir does under Docker's umask 022
+    (``RUN mkdir /app`` before ``ADD . /app`` had declined the split).
     """
     found: dict[int, bool] = {}
     if anchor is None:
@@ -836,6 +839,8 @@ def _ordered_setup(a: Analysis, plan: Plan, anchor: Instruction | None) -> dict[
             inside = [p for p in paths if any(within(p, c) for c in copied)]
             if inside or any(within(c, p) for p in paths for c in copied):
                 touches = True
+            if program == "mkdir" and _makes_folders_above(a, ins, args, cwd, copied):
+                continue
             if program not in CARRIED or not paths or len(inside) != len(paths):
                 other = True
         if touches:
@@ -844,6 +849,20 @@ def _ordered_setup(a: Analysis, plan: Plan, anchor: Instruction | None) -> dict[
 
 
 CARRIED = frozenset({"chmod", "chown", "mkdir", "touch", "ln"})
+
+
+def _makes_folders_above(
+    a: Analysis, ins: Instruction, args: list[str], cwd: str, copied: list[str]
+) -> bool:
+    """Whether a ``mkdir`` gives no mode, runs as root and makes copied paths or the folders
+    above them only: the runtime's ``COPY --from`` makes those the same (root's, 755)."""
+    words, mode = mkdir_args(args)
+    if mode or not words:
+        return False
+    if not is_root(effective_user(a.stage, ins)):
+        return False
+    paths = [resolve(w, cwd) for w in words]
+    return all(any(within(p, c) or within(c, p) for c in copied) for p in paths)
 
 
 def _no_mkdir_of_copies(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
