@@ -3349,3 +3349,46 @@ def test_a_lock_the_install_replaces_is_no_evidence(
     assert ("AS runtime" in out) is (why is None), messages
     if why is not None:
         assert "the install locks again (uv.lock " in messages and why in messages, messages
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"uploads/": ""},  # an empty folder: a COPY of its parent still creates it
+        {"uploads/cache/": ""},
+        {"uploads/old.log": "", ".dockerignore": "uploads/*.log\n"},  # holds only ignored files
+    ],
+)
+def test_a_go_programs_folder_without_files_is_copied(
+    tmp_path: Path, files: dict[str, str]
+) -> None:
+    """``COPY . .`` brings an empty ``uploads/`` the program writes into; the runtime copied
+    only the top entries that hold files (built: a Go app's ``os.WriteFile("uploads/x")``
+    answered nil in the original and "no such file or directory" in the split)."""
+    root = _write(tmp_path, {"go.mod": "module app\n\ngo 1.22\n", "main.go": "package main\n"})
+    (root / "static").mkdir()
+    (root / "static" / "index.html").write_text("hi")
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        if not rel.endswith("/"):
+            (root / rel).write_text(text)
+        else:
+            (root / rel).mkdir(parents=True, exist_ok=True)
+    out, messages, _ = _split(GO.format(flags="", extra=""), root)
+    assert "COPY --from=build /app/static /app/static" in out, messages
+    assert "COPY --from=build /app/uploads /app/uploads" in out, out
+
+
+def test_a_go_programs_folder_copied_by_name_keeps_its_empty_folders(tmp_path: Path) -> None:
+    """``COPY uploads /srv/uploads`` of an empty folder, and ``COPY static /srv/static`` of one
+    that holds an empty ``cache/``: the runtime creates both, as the original's COPYs do."""
+    root = _write(tmp_path, {"go.mod": "module app\n\ngo 1.22\n", "main.go": "package main\n"})
+    (root / "uploads").mkdir()
+    (root / "static" / "cache").mkdir(parents=True)
+    (root / "static" / "index.html").write_text("hi")
+    extra = "COPY uploads /srv/uploads\nCOPY static /srv/static\n"
+    text = GO.format(flags="", extra="").replace("COPY . .\n", "COPY go.mod main.go ./\n" + extra)
+    out, messages, _ = _split(text, root)
+    assert "COPY --from=build /srv/uploads /srv/uploads" in out, messages
+    assert "COPY --from=build /srv/static/cache /srv/static/cache" in out, out
+    assert "/srv/static/index.html" in out, out

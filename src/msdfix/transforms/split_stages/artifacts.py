@@ -124,6 +124,7 @@ class ContextCopy:
             if self._single(context, rel) is not None and not skip(rel):
                 names.add(posixpath.basename(rel))
             names |= context.view.memo(("tops", rel, key), partial(_firsts, context, rel, skip))
+            names |= _bare_firsts(context, rel, skip)
         for git, dest in self.repositories(context):  # read by the app: a source or library
             if not skip(f"{git}/HEAD"):  # names it
                 names.add(top(dest, self.dest))
@@ -201,6 +202,18 @@ def _firsts(context: BuildContext, rel: str, skip: Callable[[str], bool]) -> set
         f[len(prefix) :].split("/")[0]
         for f in context.view.under(rel)
         if f != rel and f.startswith(prefix) and not skip(f)
+    }
+
+
+def _bare_firsts(context: BuildContext, rel: str, skip: Callable[[str], bool]) -> set[str]:
+    """First path components below ``rel`` of the folders there that hold no kept file
+    (``uploads/``, or ``logs/`` whose files are ignored): the COPY of ``rel`` creates them, and
+    the program may write into them; ``.`` when ``rel`` is such a folder itself."""
+    prefix = "" if rel == "." else rel + "/"
+    return {
+        "." if d == rel else d[len(prefix) :].split("/")[0]
+        for d in context.view.bare_dirs
+        if (d == rel or d.startswith(prefix)) and not skip(d)
     }
 
 

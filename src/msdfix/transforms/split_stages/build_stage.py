@@ -492,6 +492,7 @@ def context_paths(
             paths += copy.top_entries(a.ctx, key, source_only)
         else:
             paths += [dest for rel, dest in copy.context_files(a.ctx) if not source_only(rel)]
+            paths += copy.bare_dirs(a.ctx)  # folders without files: the COPY creates them
     return RuntimeFiles(dedupe(paths), False)
 
 
