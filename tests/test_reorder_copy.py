@@ -2294,7 +2294,18 @@ def test_a_package_lock_whose_flags_npm_computes_otherwise_is_stale(
         ({"ms": "2.1.3"}, False),  # built: npm wrote 2.1.3, the rewrite kept 2.1.2
         ({"ms": "^2.1.0"}, True),
         ({"ms": "~2.0.0"}, False),
-        ({"ms": ">=2.1.1 <3"}, False),  # not read: unmet
+        ({"ms": ">=2.1.1 <3"}, True),  # round 23: node-semver's ranges are read
+        ({"ms": "2.0.0 || 2.1.x"}, True),
+        ({"ms": "2.1.0 - 2.1.2"}, True),
+        ({"ms": "<=2.1"}, True),
+        ({"ms": ">2.1"}, False),
+        ({"ms": "2.0.0 - 2.1.1"}, False),
+        ({"ms": "<2.1.2 || >=3"}, False),
+        ({"ms": "npm:ms@2.1.2"}, True),  # an alias of ms itself: its range
+        ({"ms": "npm:ms@2.1.3"}, False),
+        ({"ms": "npm:other@2.1.2"}, False),  # another package: not read
+        ({"ms": "latest"}, False),  # a tag: not read
+        ({"ms@^2": "2.1.2"}, False),  # a selector: not read
         ({"debug": {"ms": "2.1.2"}}, True),
         ({"debug": {"ms": "2.1.3"}}, False),
         ({"other": {"ms": "2.1.3"}}, True),  # nothing below other
@@ -2307,7 +2318,10 @@ def test_a_package_lock_that_does_not_follow_the_overrides_is_stale(
     """Round 22 (built with npm 10): package.json's override of ms changed from 2.1.2 to
     2.1.3 after the lock was written; npm install put ms 2.1.3 in node_modules and the lock,
     while the moved install's rewrite kept the context's lock, which said 2.1.2. The lock
-    records no overrides, so its entries are checked against them."""
+    records no overrides, so its entries are checked against them. Round 23 (npm 10.8.2, locks
+    written before an override was added): npm kept the lock whose ms 2.1.3 met `>=2.1.0 <3`,
+    `2.x`, `>2.0`, `<=2.1`, `2.0.0 || 2.1.3` and `npm:ms@2.1.3`, and rewrote it for `<2.1.3`,
+    `2.0.0 - 2.1.2` and `npm:ms@2.1.2` (`npm ci` then failed)."""
     package = {"name": "a", "version": "1.0.0", "dependencies": {"debug": "^4.3.4"}}
     package["overrides"] = overrides
     packages = {
