@@ -2338,6 +2338,43 @@ def test_a_package_lock_that_does_not_follow_the_overrides_is_stale(
     assert safe or any("follow package.json's overrides" in m for m in explained), explained
 
 
+@pytest.mark.parametrize(
+    ("asked", "overrides", "safe"),
+    [
+        ("^4.3.4", {}, True),
+        ("^3.2.7", {}, False),  # built: npm 10.8.2 and 9.2.0 rewrote it, `npm ci` failed
+        ("npm:debug@^4.3.4", {}, True),
+        ("npm:debug@^3.2.7", {}, False),
+        ("^3.2.7", {"debug": "4.4.3"}, True),  # the override's range, met
+        ("latest", {}, True),  # a tag: not read here
+    ],
+)
+def test_a_package_lock_entry_outside_the_range_asked_for_is_stale(
+    tmp_path: Path, asked: str, overrides: dict[str, str], safe: bool
+) -> None:
+    """Round 23 (npm 10.8.2 and 9.2.0): a lock whose root entry asks for debug ^3.2.7 (as
+    package.json does) over a locked debug 4.4.3, as a merge of two branches' locks leaves
+    it: npm install resolved debug again and rewrote the lock, `npm ci` failed; msdfix had
+    moved the install, and the full COPY put the context's stale lock back."""
+    package = {"name": "a", "version": "1.0.0", "dependencies": {"debug": asked}}
+    if overrides:
+        package["overrides"] = overrides
+    packages = {
+        "": {"name": "a", "version": "1.0.0", "dependencies": {"debug": asked}},
+        "node_modules/debug": {"version": "4.4.3", "dependencies": {"ms": "^2.1.3"}},
+        "node_modules/ms": {"version": "2.1.3"},
+    }
+    if asked.startswith("npm:"):
+        packages["node_modules/debug"]["name"] = "debug"
+    lock = {"name": "a", "version": "1.0.0", "lockfileVersion": 3, "packages": packages}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "package-lock.json").write_text(json.dumps(lock))
+    text = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["node", "s.js"]\n'
+    out, _, explained = _run(text, tmp_path)
+    assert ("--mount=type=bind" in out) is safe, explained
+    assert safe or any("does not satisfy its range" in m for m in explained), explained
+
+
 @pytest.mark.parametrize(("case", "safe"), [("peer-ok", False), ("peer-dev", True)])
 def test_an_install_skipping_peers_computes_the_flags_without_them(
     tmp_path: Path, case: str, safe: bool

@@ -597,6 +597,46 @@ def npm_lock_unlocked(packages: dict[str, Any], peers: bool = True) -> str | Non
     return None
 
 
+def npm_lock_invalid(packages: dict[str, Any], package: dict[str, Any]) -> str | None:
+    """The first dependency (``the NAME entry that PATH asks for``) of a package-lock.json whose locked entry's
+    version does not satisfy the range that asks for it (None: each does, or is not read
+    here): npm install resolves such an edge again and rewrites the lock (built with npm
+    10.8.2 and 9.2.0: a lock whose root entry asked for debug ^3.2.7 over a locked debug
+    4.4.3, as a merged lock has it, was rewritten, and `npm ci` failed). The root's and each
+    entry's dependencies and optionalDependencies and the root's devDependencies are read;
+    names package.json overrides, bundled entries, links and specs other than node-semver
+    ranges (a tag, git, a file, an alias of another package) are left to the other checks."""
+    overridden = _override_names(package.get("overrides"))
+    for path, entry in packages.items():
+        if not isinstance(entry, dict) or entry.get("link"):
+            continue
+        fields = ["dependencies", "optionalDependencies"] + ([] if path else ["devDependencies"])
+        for field in fields:
+            declared = entry.get(field)
+            for name, spec in declared.items() if isinstance(declared, dict) else ():
+                target = _npm_target(packages, path, str(name))
+                found = packages.get(target) if target and name not in overridden else None
+                if not isinstance(found, dict) or found.get("inBundle") or found.get("link"):
+                    continue
+                if isinstance(spec, str) and spec.startswith(f"npm:{found.get('name')}@"):
+                    spec = spec.rpartition("@")[2]
+                if isinstance(spec, str) and _semver_satisfies(found.get("version"), spec) is False:
+                    return f"the {name} entry that {path or 'the root'} asks for"
+    return None
+
+
+def _override_names(overrides: object) -> set[str]:
+    """Every package name an ``overrides`` tree names, at any depth (selectors stripped)."""
+    names: set[str] = set()
+    todo = [overrides]
+    while todo:
+        here = todo.pop()
+        for key, value in here.items() if isinstance(here, dict) else ():
+            names.add(str(key)[:1] + str(key)[1:].partition("@")[0])
+            todo.append(value)
+    return names
+
+
 def _npm_asked(entry: dict[str, Any], root: bool, peers: bool) -> list[str]:
     """The names a lock entry asks npm to install (a root entry: its dev and optional ones
     too; with ``peers``, its peers not marked optional in peerDependenciesMeta)."""

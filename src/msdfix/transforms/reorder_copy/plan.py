@@ -22,6 +22,7 @@ from msdfix.ecosystems.node import (
     npm_keeps_v1_lock,
     npm_legacy_peer_deps,
     npm_lock_flags,
+    npm_lock_invalid,
     npm_lock_libc,
     npm_lock_name,
     npm_lock_reformatted,
@@ -445,6 +446,9 @@ def _stale_lock(
     missing = npm_lock_unlocked(data["packages"], peers)
     if missing is not None:
         return f"package-lock.json (it holds no entry for {missing}, which npm adds)"
+    invalid = npm_lock_invalid(data["packages"], package)
+    if invalid is not None:
+        return f"package-lock.json ({invalid} does not satisfy its range)"
     flagged = npm_lock_flags(data["packages"], package, peers)
     if flagged is not None:
         return f"package-lock.json (npm computes {flagged}'s dev/optional/peer flags otherwise)"
