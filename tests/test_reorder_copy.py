@@ -2042,7 +2042,8 @@ def test_a_package_lock_missing_an_entry_is_stale(
     }
     packages: dict[str, object] = {"": dict(package)}
     for path in entries:  # npm marks the dev dependency's entry dev
-        packages[path] = {"version": "1.0.0", **({"dev": True} if "@a/b" in path else {})}
+        version = "2.1.3" if path.endswith("/ms") else "1.0.0"  # each in its range
+        packages[path] = {"version": version, **({"dev": True} if "@a/b" in path else {})}
     packages["node_modules/debug"] = {"version": "4.4.3", "dependencies": {"ms": "^2.1.3"}}
     lock = {"name": "a", "version": "1.0.0", "lockfileVersion": 3, "packages": packages}
     (tmp_path / "package.json").write_text(json.dumps(package))
