@@ -3188,6 +3188,38 @@ def test_a_debian_system_user_exists_on_the_slim_runtime(tmp_path: Path, user) -
     assert "AS runtime" not in _split(alpine, root)[0]
 
 
+@pytest.mark.parametrize(
+    ("user", "split"),
+    [("nobody:65534", True), ("daemon:1", True), ("irc:list", True), ("nobody:ghosts", False)],
+)
+def test_a_debian_system_user_with_a_numeric_group_splits(tmp_path: Path, user, split) -> None:
+    """Round 23: a numeric group needs no /etc/group entry; built: node:18 with USER
+    nobody:65534, daemon, irc:list and 65534 split onto -slim answered with the same uid, gid
+    and home, and /app had the same owners and modes."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    text = NODE.format(extra=f"USER {user}\n", cmd='["node", "dist/index.js"]')
+    out, messages, _ = _split(text, root)
+    assert ("AS runtime" in out) is split, messages
+
+
+@pytest.mark.parametrize("user", ["1001", "1001:1001", "1000"])
+def test_a_numeric_user_is_declined_where_a_build_step_adds_accounts(tmp_path: Path, user) -> None:
+    """Round 23, built: `npm ci && useradd -m -u 1001 app` with USER 1001 split safely; the
+    original ran as app (gid 1001, HOME /home/app), the split's runtime, which does not repeat
+    that RUN, as uid 1001 with gid 0, HOME / and no passwd entry (os.userInfo() threw). A
+    useradd in a RUN of its own is repeated in the runtime, and the split stays."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    text = NODE.format(extra=f"USER {user}\n", cmd='["node", "dist/index.js"]')
+    assert "AS runtime" in _split(text, root)[0]
+    mixed = text.replace("RUN npm run build\n", "RUN npm run build && useradd -m -u 1001 app\n")
+    out, messages, _ = _split(mixed, root)
+    assert "AS runtime" not in out
+    assert f"USER {user} may name an account that RUN at line" in messages
+    alone = text.replace("RUN npm run build\n", "RUN npm run build\nRUN useradd -m -u 1001 app\n")
+    out, messages, _ = _split(alone, root)
+    assert "RUN useradd -m -u 1001 app\nUSER" in out, messages
+
+
 def test_an_unknown_user_is_declined_with_a_reason_that_says_so(tmp_path: Path) -> None:
     root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
     text = NODE.format(extra="USER ghost\n", cmd='["node", "dist/index.js"]')

@@ -275,6 +275,11 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
             raise Decline(_unknown_user(a, plan, user))
     elif "$" in user:
         raise Decline("USER is set from a variable")
+    elif not is_root(user) and (edit := _build_account_edit(a)) is not None:
+        raise Decline(
+            f"USER {user} may name an account that RUN at line {edit.start_line} adds or "
+            "changes together with build steps; the runtime stage would not have it"
+        )
     defined = set(a.scope()) | {"PATH", "HOME", "HOSTNAME"}
     if not plan.same_family:
         for ins in a.stage.instructions:
@@ -849,9 +854,20 @@ def _debian_system_user(a: Analysis, plan: Plan, user: str) -> bool:
     if plan.runtime.startswith("gcr.io/distroless/"):
         if name not in DISTROLESS_USERS or group and group not in DISTROLESS_GROUPS:
             return False
-    elif not debian_image(plan.runtime) or group and group not in DEBIAN_SYSTEM_GROUPS:
+    elif not debian_image(plan.runtime):
         return False
+    elif group and not group.isdigit() and group not in DEBIAN_SYSTEM_GROUPS:
+        return False  # a numeric group needs no /etc/group entry (built: nobody:65534)
     return not any(ACCOUNT_EDITS.search(i.args) for i in _account_runs(a, name))
+
+
+def _build_account_edit(a: Analysis) -> Instruction | None:
+    """The first RUN of the stage's lineage that adds or changes an account and that the
+    runtime stage does not repeat (a numeric USER may name the uid it gives: built, `npm ci
+    && useradd -m -u 1001 app` with USER 1001 ran in the split as gid 0 with HOME /)."""
+    repeated = {id(i) for i in a.setup_runs}
+    runs = [i for st in a.stage.lineage for i in st.of("run") if id(i) not in repeated]
+    return next((i for i in runs if ACCOUNT_EDITS.search(i.args)), None)
 
 
 def _unknown_user(a: Analysis, plan: Plan, user: str) -> str:
