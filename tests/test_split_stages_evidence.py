@@ -3254,3 +3254,29 @@ def test_nobody_exists_on_distroless_with_debians_id(tmp_path: Path, user, split
     assert ("AS runtime" in out) is split, messages
     if not split:
         assert f"USER {user} is not an account msdfix knows gcr.io/distroless/" in messages
+
+
+@pytest.mark.parametrize(
+    ("chown", "split"),
+    [
+        ("RUN chown -R node:node /app\n", True),
+        ("RUN chown -R node:node .\n", True),
+        ("RUN chown -R node:node /app/dist\n", False),  # /app stays root's: not read here
+    ],
+)
+def test_a_chown_r_after_the_last_build_step_is_repeated_over_the_same_files(
+    tmp_path: Path, chown: str, split: bool
+) -> None:
+    """Round 23, built: `RUN chown -R node:node /app` after `npm ci && npm run build`, then
+    USER node, had been unsafe ("the runtime's WORKDIR and the directories COPY --from creates
+    belong to root"); the runtime repeats that RUN after its copies and nothing is built
+    after it, so the split's /app tree had the original's owners and modes (26 paths) and
+    the same answer. Before the build it would miss the build's files, so it stays unsafe."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    text = NODE.format(extra=f"{chown}USER node\n", cmd='["node", "dist/index.js"]')
+    out, messages, _ = _split(text, root)
+    assert ("AS runtime" in out) is split, messages
+    before = text.replace(chown, "").replace("RUN npm run build\n", f"{chown}RUN npm run build\n")
+    assert "AS runtime" not in _split(before, root)[0]
+    given = text.replace("COPY . .", "COPY --chown=node:node . .")
+    assert "AS runtime" not in _split(given, root)[0]

@@ -306,7 +306,8 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
     ]
     if builder and not is_root(builder[-1]) and plan.same_family:
         plan.chown = builder[-1]  # files the build created belong to this user
-    owned = builder and not is_root(builder[-1]) or _gives_files_away(a)
+    given = _gives_files_away(a) and not _chowned_again(a, plan, anchor)
+    owned = builder and not is_root(builder[-1]) or given
     if owned and not is_root(user) and plan.unsafe is None:
         plan.unsafe = (
             f"the program runs as {user} and the build gives it files or directories; the "
@@ -334,7 +335,9 @@ def _top_metadata(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
     runtime's copy of that directory belongs to root with mode 755 (built: after ``RUN chown
     app:app /app`` the original's /app belonged to app, the runtime's to root, whether its
     WORKDIR or the COPY made it). A RUN the runtime repeats after the copies sets it again,
-    unless it is recursive: then it would also change the files the build made later. A
+    unless it is recursive: then it would also change the files the build made later; one
+    after the last build step changes the same files (built: `RUN chown -R node:node /app`
+    after `npm ci && npm run build`, the split's /app tree had the original's owners). A
     context file ``COPY --from`` names keeps its owner and mode (built: an entrypoint script
     given mode 755, a file with mode 4755, one with mode 600 owned by node)."""
     if plan.unsafe is not None:
@@ -342,9 +345,11 @@ def _top_metadata(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
     files = _copied_files(a)
     copied = [plan.moves.get(p, p) for p in plan.copies if p != "/"]
     late = _ordered_setup(a, plan, anchor)
+    # repeated after the copies and after every build step: sets it again, over the same files
+    last = {id(i) for i in a.setup_runs if anchor is not None and i.start > anchor.start}
     for ins in a.stage.of("run"):
         script = run_script(ins, a.doc.text)
-        for command in script.commands if script else []:
+        for command in script.commands if script and id(ins) not in last else []:
             program, args = program_args(command)
             if program not in OWNERSHIP:
                 continue
@@ -631,6 +636,33 @@ def _gives_files_away(a: Analysis) -> bool:
     if any(f.name == "chown" for ins in a.stage.of("copy", "add") for f in ins.flags):
         return True
     return any(re.search(r"\bchown\b", ins.args) for ins in a.stage.of("run"))
+
+
+def _chowned_again(a: Analysis, plan: Plan, anchor: Instruction | None) -> bool:
+    """True when every chown is in a RUN the runtime repeats after its copies (after the last
+    build step), no COPY/ADD has --chown, and one of them is a ``chown -R`` over a folder
+    holding every copied path and WORKDIR: the runtime's copies and folders then get the
+    owners the original's have (built: `RUN chown -R node:node /app` after `npm ci && npm
+    run build` with USER node, the split's /app tree had the original's owners and modes)."""
+    if anchor is None or any(f.name == "chown" for i in a.stage.of("copy", "add") for f in i.flags):
+        return False
+    repeated = {id(i) for i in a.setup_runs}
+    runs = [i for i in a.stage.of("run") if re.search(r"\bchown\b", i.args)]
+    if any(id(i) not in repeated or i.start < anchor.start for i in runs):
+        return False
+    held = [plan.moves.get(p, p) for p in plan.copies]
+    held += [a.dirs[id(i)] for i in a.stage.of("workdir")]
+    for ins in runs:
+        script = run_script(ins, a.doc.text)
+        for command in script.commands if script else []:
+            program, args = program_args(command)
+            if program != "chown" or not any(_has_flag(x, "R", "--recursive") for x in args):
+                continue
+            words = [x for x in args if not x.startswith("-")][1:]
+            cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
+            if any(all(within(h, resolve(w, cwd)) for h in held) for w in words):
+                return True
+    return False
 
 
 WHOLE_SYSTEM = frozenset(
