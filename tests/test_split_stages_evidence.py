@@ -3152,8 +3152,13 @@ def test_a_mode_set_on_a_copied_file_is_carried(tmp_path: Path) -> None:
     )
     out, messages, _ = _split(text, root)
     assert "AS runtime" in out and "sets the owner or mode" not in messages, messages
+    # round 23, built: a folder's mode set in a RUN after the last build step is set again
+    # by the runtime's repeat of it (/usr/local/bin 775 in both); in a build RUN it is not
     folder = text.replace("/usr/local/bin/entry.sh\nENTRYPOINT", "/usr/local/bin\nENTRYPOINT")
-    assert "sets the owner or mode of /usr/local/bin" in _split(folder, root)[1]
+    out, messages, _ = _split(folder, root)
+    assert "AS runtime" in out and "sets the owner or mode" not in messages, messages
+    built = text.replace("RUN npm ci\n", "RUN npm ci && chmod 775 /usr/local/bin\n")
+    assert "sets the owner or mode of /usr/local/bin" in _split(built, root)[1]
 
 
 @pytest.mark.parametrize(
@@ -3261,7 +3266,9 @@ def test_nobody_exists_on_distroless_with_debians_id(tmp_path: Path, user, split
     [
         ("RUN chown -R node:node /app\n", True),
         ("RUN chown -R node:node .\n", True),
-        ("RUN chown -R node:node /app/dist\n", False),  # /app stays root's: not read here
+        ("RUN chown -R node:node /app/dist\n", True),
+        ("RUN chown node /app\n", True),
+        ("RUN npm prune && chown -R node:node /app\n", False),  # a build step, not repeated
     ],
 )
 def test_a_chown_r_after_the_last_build_step_is_repeated_over_the_same_files(
@@ -3271,7 +3278,8 @@ def test_a_chown_r_after_the_last_build_step_is_repeated_over_the_same_files(
     USER node, had been unsafe ("the runtime's WORKDIR and the directories COPY --from creates
     belong to root"); the runtime repeats that RUN after its copies and nothing is built
     after it, so the split's /app tree had the original's owners and modes (26 paths) and
-    the same answer. Before the build it would miss the build's files, so it stays unsafe."""
+    the same answer (built too with `/app/dist`). Before the build it would miss the build's
+    files, so it stays unsafe."""
     root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
     text = NODE.format(extra=f"{chown}USER node\n", cmd='["node", "dist/index.js"]')
     out, messages, _ = _split(text, root)

@@ -306,7 +306,7 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
     ]
     if builder and not is_root(builder[-1]) and plan.same_family:
         plan.chown = builder[-1]  # files the build created belong to this user
-    given = _gives_files_away(a) and not _chowned_again(a, plan, anchor)
+    given = _gives_files_away(a) and not _chowned_again(a, anchor)
     owned = builder and not is_root(builder[-1]) or given
     if owned and not is_root(user) and plan.unsafe is None:
         plan.unsafe = (
@@ -638,31 +638,16 @@ def _gives_files_away(a: Analysis) -> bool:
     return any(re.search(r"\bchown\b", ins.args) for ins in a.stage.of("run"))
 
 
-def _chowned_again(a: Analysis, plan: Plan, anchor: Instruction | None) -> bool:
-    """True when every chown is in a RUN the runtime repeats after its copies (after the last
-    build step), no COPY/ADD has --chown, and one of them is a ``chown -R`` over a folder
-    holding every copied path and WORKDIR: the runtime's copies and folders then get the
-    owners the original's have (built: `RUN chown -R node:node /app` after `npm ci && npm
-    run build` with USER node, the split's /app tree had the original's owners and modes)."""
+def _chowned_again(a: Analysis, anchor: Instruction | None) -> bool:
+    """True when no COPY/ADD has --chown and every chown is in a RUN the runtime repeats
+    after its copies and after the last build step: it sets the same owners again on the
+    same files (built: `RUN chown -R node:node /app`, and `/app/dist`, after `npm ci && npm
+    run build` with USER node; the split's /app tree had the original's owners and modes)."""
     if anchor is None or any(f.name == "chown" for i in a.stage.of("copy", "add") for f in i.flags):
         return False
     repeated = {id(i) for i in a.setup_runs}
     runs = [i for i in a.stage.of("run") if re.search(r"\bchown\b", i.args)]
-    if any(id(i) not in repeated or i.start < anchor.start for i in runs):
-        return False
-    held = [plan.moves.get(p, p) for p in plan.copies]
-    held += [a.dirs[id(i)] for i in a.stage.of("workdir")]
-    for ins in runs:
-        script = run_script(ins, a.doc.text)
-        for command in script.commands if script else []:
-            program, args = program_args(command)
-            if program != "chown" or not any(_has_flag(x, "R", "--recursive") for x in args):
-                continue
-            words = [x for x in args if not x.startswith("-")][1:]
-            cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
-            if any(all(within(h, resolve(w, cwd)) for h in held) for w in words):
-                return True
-    return False
+    return all(id(i) in repeated and i.start > anchor.start for i in runs)
 
 
 WHOLE_SYSTEM = frozenset(
