@@ -3245,12 +3245,14 @@ def test_a_tag_without_a_version_says_why_it_is_not_split(tmp_path: Path, image)
 
 
 @pytest.mark.parametrize(
-    ("user", "split"), [("nobody", True), ("nobody:nogroup", False), ("www-data", False)]
+    ("user", "split"),
+    [("nobody", True), ("nobody:nogroup", False), ("www-data", False), ("nobody:65534", True)],
 )
 def test_nobody_exists_on_distroless_with_debians_id(tmp_path: Path, user, split) -> None:
     """distroless has nobody (65534, home /nonexistent, as Debian's) but no nogroup and no
     www-data; built: golang:1.19 with USER nobody split onto distroless/static answered as
-    uid 65534 like the original."""
+    uid 65534 like the original (round 23: and USER nobody:65534, a numeric group, uid and gid
+    65534 and HOME /nonexistent in both)."""
     _write(tmp_path, {"go.mod": "module example.com/app\n", "main.go": "package main\n"})
     text = GO.format(flags="CGO_ENABLED=0 ", extra=f"USER {user}\n").replace(
         "RUN go build CGO_ENABLED=0 ", "RUN CGO_ENABLED=0 go build "

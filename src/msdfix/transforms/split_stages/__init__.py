@@ -868,13 +868,12 @@ def _debian_system_user(a: Analysis, plan: Plan, user: str) -> bool:
     name, _, group = user.partition(":")
     if name not in DEBIAN_SYSTEM_USERS or not debian_image(a.stage.lineage[0].image.raw):
         return False
+    group = "" if group.isdigit() else group  # needs no /etc/group entry (built: nobody:65534)
     if plan.runtime.startswith("gcr.io/distroless/"):
         if name not in DISTROLESS_USERS or group and group not in DISTROLESS_GROUPS:
             return False
-    elif not debian_image(plan.runtime):
+    elif not debian_image(plan.runtime) or group and group not in DEBIAN_SYSTEM_GROUPS:
         return False
-    elif group and not group.isdigit() and group not in DEBIAN_SYSTEM_GROUPS:
-        return False  # a numeric group needs no /etc/group entry (built: nobody:65534)
     return not any(ACCOUNT_EDITS.search(i.args) for i in _account_runs(a, name))
 
 
