@@ -1983,6 +1983,11 @@ def test_an_old_package_lock_that_npm_rewrites_is_stale(
         ({"funding": "https://x.org/f"}, {"funding": {"url": "https://x.org/f"}}, True),
         ({"funding": "https://x.org/f"}, {}, False),
         ({"bundledDependencies": ["ms"]}, {"bundleDependencies": ["ms"]}, True),
+        # round 23 (npm 10.8.2 kept these): true bundles every dependency, a map its names
+        ({"bundleDependencies": True}, {"bundleDependencies": ["ms"]}, True),
+        ({"bundleDependencies": {"ms": "2.1.3"}}, {"bundleDependencies": ["ms"]}, True),
+        ({"bundleDependencies": False}, {}, True),
+        ({"bundleDependencies": True}, {}, False),
         ({"os": ["linux"], "cpu": ["x64"]}, {"os": ["linux"], "cpu": ["x64"]}, True),
         ({"os": ["linux"]}, {}, False),
     ],
