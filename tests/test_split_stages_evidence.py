@@ -3031,6 +3031,33 @@ def test_a_directory_in_tmp_the_sources_name_makes_the_split_unsafe(tmp_path: Pa
     assert "AS runtime" in out and "unsafe" not in messages, messages
 
 
+@pytest.mark.parametrize(
+    ("files", "split"),
+    [
+        ({"package.json": "node server.js /tmp/data"}, False),  # the start script's argument
+        ({"config/default.json": '{"dir": "/tmp/data"}'}, False),
+        ({".env": "DATA=/tmp/data\n"}, False),
+        ({"config/default.json": '{"dir": "/tmp/database"}'}, True),
+    ],
+)
+def test_a_directory_in_tmp_a_config_file_names_makes_the_split_unsafe(
+    tmp_path: Path, files: dict[str, str], split: bool
+) -> None:
+    """Round 23, built: `npm ci && mkdir -p /tmp/uploads` with package.json's start script
+    `node index.js /tmp/uploads` split safely (package.json was not read for paths), and the
+    app's write there failed with ENOENT in the split only. Configuration files (.json,
+    .env, .cfg, .properties, .xml; lock files left out) are read as sources are."""
+    package: dict[str, object] = {"dependencies": DEPS}
+    start = files.pop("package.json", None)
+    if start is not None:
+        package["scripts"] = {"start": start}
+    root = _node_app(tmp_path, package, {"server.js": "require('express')\n", **files})
+    run = SERVER.format(extra="").replace("RUN npm ci\n", "RUN npm ci && mkdir -p /tmp/data\n")
+    out, messages, _ = _split(run, root)
+    assert ("AS runtime" in out and "unsafe" not in messages) is split, messages
+    assert split or "RUN at line 4 writes /tmp/data, which the runtime does not copy" in messages
+
+
 def test_a_users_home_at_a_copied_directory_makes_the_split_unsafe(tmp_path: Path) -> None:
     """``useradd -m -d /app appuser`` before ``WORKDIR /app`` makes /app appuser's, with
     .bashrc, .profile and .bash_logout (built: the split's /app was root's without them; its

@@ -600,15 +600,17 @@ def _source_namer(a: Analysis) -> Callable[[str], bool]:
     """Whether a source the build copies names a path (``open("/tmp/prom/x")`` names
     /tmp/prom): the program uses it, so the directory a RUN made there is not scratch work
     (built: ``mkdir -p /tmp/prom`` beside pip install, a Flask app writing /tmp/prom/x got
-    FileNotFoundError in the split only). All are named when the sources are too many or one
-    cannot be read; none without a build context (no evidence either way: scratch)."""
+    FileNotFoundError in the split only). Configuration files count as sources (built:
+    package.json's ``"start": "node index.js /tmp/uploads"``, ENOENT in the split only). All
+    are named when the sources are too many or one cannot be read; none without a build
+    context (no evidence either way: scratch)."""
     texts: list[str] = []
     unknown = done = False
 
     def read() -> None:
         nonlocal unknown, done
         done = True
-        files = {rel for c in a.copies for rel in c.copied(a.ctx, "source", _is_source)}
+        files = {rel for c in a.copies for rel in c.copied(a.ctx, "path-namer", _may_name_paths)}
         unknown = len(files) > MAX_SCANNED
         for rel in sorted(files) if not unknown else ():
             try:
@@ -625,6 +627,20 @@ def _source_namer(a: Analysis) -> Callable[[str], bool]:
         return unknown or any(path in t and pattern.search(t) for t in texts)
 
     return named
+
+
+# Configuration files a program reads paths from, besides its sources; lock files name none.
+CONFIG_SUFFIXES = (".json", ".cfg", ".properties", ".xml", ".env")
+LOCK_FILES = ("package-lock.json", "npm-shrinkwrap.json", "composer.lock")
+
+
+def _may_name_paths(rel: str) -> bool:
+    """A copied file whose text may name a path the program uses: a source, or a
+    configuration file (``.env*`` included) other than a lock file."""
+    base = posixpath.basename(rel)
+    if base in LOCK_FILES:
+        return False
+    return _is_source(rel) or rel.endswith(CONFIG_SUFFIXES) or base.startswith(".env")
 
 
 def _kept(path: str, kept: set[str]) -> bool:
