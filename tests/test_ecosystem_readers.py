@@ -13,6 +13,7 @@ from msdfix.ecosystems.node import (
     NPM,
     PNPM,
     YARN,
+    _semver_satisfies,
     dev_flagged_peer,
     local_dependency,
     lock_problem,
@@ -352,3 +353,38 @@ def test_pip_compile_output_without_its_header_lists_every_dependency(
     (built: a Flask app from such a file split onto python:3-slim answered the same)."""
     ctx = _context(tmp_path, {"requirements.txt": text})
     assert read_requirements(ctx, ["requirements.txt"]).closed is closed
+
+
+@pytest.mark.parametrize(
+    ("version", "spec", "met"),
+    [
+        ("1.2.3", "^1.2", True),
+        ("2.0.0", "^1.2", False),
+        ("0.2.9", "^0.2.3", True),
+        ("0.3.0", "^0.2.3", False),
+        ("0.0.4", "^0.0.3", False),
+        ("0.9.0", "^0.x", True),
+        ("0.1.5", "^0.0", False),
+        ("1.2.9", "~1.2", True),
+        ("1.3.0", "~1", True),
+        ("2.0.0", "~1", False),
+        ("1.3.0", ">1.2", True),
+        ("1.2.9", ">1.2", False),
+        ("1.2.9", "<=1.2", True),
+        ("1.3.0", "<=1.2", False),
+        ("1.9.9", "1.2.3 - 1", True),
+        ("2.0.0", "1.2.3 - 1", False),
+        ("2.0.0", "1.x || >=2.0.0 <2.0.1", True),
+        ("1.0.0", ">= 1.0.0", True),
+        ("5.0.0", "*", True),
+        ("1.0.0", ">*", False),
+        ("1.0.0", "1.0.0-beta", None),
+        ("1.0.0-rc.1", "*", None),
+        ("1.0.0", "latest", None),
+    ],
+)
+def test_semver_ranges_are_read_as_node_semver_reads_them(
+    version: str, spec: str, met: bool | None
+) -> None:
+    """Round 23: npm's overrides take node-semver ranges; the examples of its README."""
+    assert _semver_satisfies(version, spec) is met

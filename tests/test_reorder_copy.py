@@ -1983,6 +1983,11 @@ def test_an_old_package_lock_that_npm_rewrites_is_stale(
         ({"funding": "https://x.org/f"}, {"funding": {"url": "https://x.org/f"}}, True),
         ({"funding": "https://x.org/f"}, {}, False),
         ({"bundledDependencies": ["ms"]}, {"bundleDependencies": ["ms"]}, True),
+        # round 23 (npm 10.8.2 kept these): true bundles every dependency, a map its names
+        ({"bundleDependencies": True}, {"bundleDependencies": ["ms"]}, True),
+        ({"bundleDependencies": {"ms": "2.1.3"}}, {"bundleDependencies": ["ms"]}, True),
+        ({"bundleDependencies": False}, {}, True),
+        ({"bundleDependencies": True}, {}, False),
         ({"os": ["linux"], "cpu": ["x64"]}, {"os": ["linux"], "cpu": ["x64"]}, True),
         ({"os": ["linux"]}, {}, False),
     ],
@@ -2042,7 +2047,8 @@ def test_a_package_lock_missing_an_entry_is_stale(
     }
     packages: dict[str, object] = {"": dict(package)}
     for path in entries:  # npm marks the dev dependency's entry dev
-        packages[path] = {"version": "1.0.0", **({"dev": True} if "@a/b" in path else {})}
+        version = "2.1.3" if path.endswith("/ms") else "1.0.0"  # each in its range
+        packages[path] = {"version": version, **({"dev": True} if "@a/b" in path else {})}
     packages["node_modules/debug"] = {"version": "4.4.3", "dependencies": {"ms": "^2.1.3"}}
     lock = {"name": "a", "version": "1.0.0", "lockfileVersion": 3, "packages": packages}
     (tmp_path / "package.json").write_text(json.dumps(package))
@@ -2294,7 +2300,18 @@ def test_a_package_lock_whose_flags_npm_computes_otherwise_is_stale(
         ({"ms": "2.1.3"}, False),  # built: npm wrote 2.1.3, the rewrite kept 2.1.2
         ({"ms": "^2.1.0"}, True),
         ({"ms": "~2.0.0"}, False),
-        ({"ms": ">=2.1.1 <3"}, False),  # not read: unmet
+        ({"ms": ">=2.1.1 <3"}, True),  # round 23: node-semver's ranges are read
+        ({"ms": "2.0.0 || 2.1.x"}, True),
+        ({"ms": "2.1.0 - 2.1.2"}, True),
+        ({"ms": "<=2.1"}, True),
+        ({"ms": ">2.1"}, False),
+        ({"ms": "2.0.0 - 2.1.1"}, False),
+        ({"ms": "<2.1.2 || >=3"}, False),
+        ({"ms": "npm:ms@2.1.2"}, True),  # an alias of ms itself: its range
+        ({"ms": "npm:ms@2.1.3"}, False),
+        ({"ms": "npm:other@2.1.2"}, False),  # another package: not read
+        ({"ms": "latest"}, False),  # a tag: not read
+        ({"ms@^2": "2.1.2"}, False),  # a selector: not read
         ({"debug": {"ms": "2.1.2"}}, True),
         ({"debug": {"ms": "2.1.3"}}, False),
         ({"other": {"ms": "2.1.3"}}, True),  # nothing below other
@@ -2307,7 +2324,10 @@ def test_a_package_lock_that_does_not_follow_the_overrides_is_stale(
     """Round 22 (built with npm 10): package.json's override of ms changed from 2.1.2 to
     2.1.3 after the lock was written; npm install put ms 2.1.3 in node_modules and the lock,
     while the moved install's rewrite kept the context's lock, which said 2.1.2. The lock
-    records no overrides, so its entries are checked against them."""
+    records no overrides, so its entries are checked against them. Round 23 (npm 10.8.2, locks
+    written before an override was added): npm kept the lock whose ms 2.1.3 met `>=2.1.0 <3`,
+    `2.x`, `>2.0`, `<=2.1`, `2.0.0 || 2.1.3` and `npm:ms@2.1.3`, and rewrote it for `<2.1.3`,
+    `2.0.0 - 2.1.2` and `npm:ms@2.1.2` (`npm ci` then failed)."""
     package = {"name": "a", "version": "1.0.0", "dependencies": {"debug": "^4.3.4"}}
     package["overrides"] = overrides
     packages = {
@@ -2322,6 +2342,43 @@ def test_a_package_lock_that_does_not_follow_the_overrides_is_stale(
     out, _, explained = _run(text, tmp_path)
     assert ("--mount=type=bind" in out) is safe, explained
     assert safe or any("follow package.json's overrides" in m for m in explained), explained
+
+
+@pytest.mark.parametrize(
+    ("asked", "overrides", "safe"),
+    [
+        ("^4.3.4", {}, True),
+        ("^3.2.7", {}, False),  # built: npm 10.8.2 and 9.2.0 rewrote it, `npm ci` failed
+        ("npm:debug@^4.3.4", {}, True),
+        ("npm:debug@^3.2.7", {}, False),
+        ("^3.2.7", {"debug": "4.4.3"}, True),  # the override's range, met
+        ("latest", {}, True),  # a tag: not read here
+    ],
+)
+def test_a_package_lock_entry_outside_the_range_asked_for_is_stale(
+    tmp_path: Path, asked: str, overrides: dict[str, str], safe: bool
+) -> None:
+    """Round 23 (npm 10.8.2 and 9.2.0): a lock whose root entry asks for debug ^3.2.7 (as
+    package.json does) over a locked debug 4.4.3, as a merge of two branches' locks leaves
+    it: npm install resolved debug again and rewrote the lock, `npm ci` failed; msdfix had
+    moved the install, and the full COPY put the context's stale lock back."""
+    package = {"name": "a", "version": "1.0.0", "dependencies": {"debug": asked}}
+    if overrides:
+        package["overrides"] = overrides
+    packages = {
+        "": {"name": "a", "version": "1.0.0", "dependencies": {"debug": asked}},
+        "node_modules/debug": {"version": "4.4.3", "dependencies": {"ms": "^2.1.3"}},
+        "node_modules/ms": {"version": "2.1.3"},
+    }
+    if asked.startswith("npm:"):
+        packages["node_modules/debug"]["name"] = "debug"
+    lock = {"name": "a", "version": "1.0.0", "lockfileVersion": 3, "packages": packages}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "package-lock.json").write_text(json.dumps(lock))
+    text = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["node", "s.js"]\n'
+    out, _, explained = _run(text, tmp_path)
+    assert ("--mount=type=bind" in out) is safe, explained
+    assert safe or any("does not satisfy its range" in m for m in explained), explained
 
 
 @pytest.mark.parametrize(("case", "safe"), [("peer-ok", False), ("peer-dev", True)])

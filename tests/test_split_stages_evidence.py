@@ -3031,6 +3031,33 @@ def test_a_directory_in_tmp_the_sources_name_makes_the_split_unsafe(tmp_path: Pa
     assert "AS runtime" in out and "unsafe" not in messages, messages
 
 
+@pytest.mark.parametrize(
+    ("files", "split"),
+    [
+        ({"package.json": "node server.js /tmp/data"}, False),  # the start script's argument
+        ({"config/default.json": '{"dir": "/tmp/data"}'}, False),
+        ({".env": "DATA=/tmp/data\n"}, False),
+        ({"config/default.json": '{"dir": "/tmp/database"}'}, True),
+    ],
+)
+def test_a_directory_in_tmp_a_config_file_names_makes_the_split_unsafe(
+    tmp_path: Path, files: dict[str, str], split: bool
+) -> None:
+    """Round 23, built: `npm ci && mkdir -p /tmp/uploads` with package.json's start script
+    `node index.js /tmp/uploads` split safely (package.json was not read for paths), and the
+    app's write there failed with ENOENT in the split only. Configuration files (.json,
+    .env, .cfg, .properties, .xml; lock files left out) are read as sources are."""
+    package: dict[str, object] = {"dependencies": DEPS}
+    start = files.pop("package.json", None)
+    if start is not None:
+        package["scripts"] = {"start": start}
+    root = _node_app(tmp_path, package, {"server.js": "require('express')\n", **files})
+    run = SERVER.format(extra="").replace("RUN npm ci\n", "RUN npm ci && mkdir -p /tmp/data\n")
+    out, messages, _ = _split(run, root)
+    assert ("AS runtime" in out and "unsafe" not in messages) is split, messages
+    assert split or "RUN at line 4 writes /tmp/data, which the runtime does not copy" in messages
+
+
 def test_a_users_home_at_a_copied_directory_makes_the_split_unsafe(tmp_path: Path) -> None:
     """``useradd -m -d /app appuser`` before ``WORKDIR /app`` makes /app appuser's, with
     .bashrc, .profile and .bash_logout (built: the split's /app was root's without them; its
@@ -3215,8 +3242,13 @@ def test_a_mode_set_on_a_copied_file_is_carried(tmp_path: Path) -> None:
     )
     out, messages, _ = _split(text, root)
     assert "AS runtime" in out and "sets the owner or mode" not in messages, messages
+    # round 23, built: a folder's mode set in a RUN after the last build step is set again
+    # by the runtime's repeat of it (/usr/local/bin 775 in both); in a build RUN it is not
     folder = text.replace("/usr/local/bin/entry.sh\nENTRYPOINT", "/usr/local/bin\nENTRYPOINT")
-    assert "sets the owner or mode of /usr/local/bin" in _split(folder, root)[1]
+    out, messages, _ = _split(folder, root)
+    assert "AS runtime" in out and "sets the owner or mode" not in messages, messages
+    built = text.replace("RUN npm ci\n", "RUN npm ci && chmod 775 /usr/local/bin\n")
+    assert "sets the owner or mode of /usr/local/bin" in _split(built, root)[1]
 
 
 @pytest.mark.parametrize(
@@ -3251,6 +3283,38 @@ def test_a_debian_system_user_exists_on_the_slim_runtime(tmp_path: Path, user) -
     assert "AS runtime" not in _split(alpine, root)[0]
 
 
+@pytest.mark.parametrize(
+    ("user", "split"),
+    [("nobody:65534", True), ("daemon:1", True), ("irc:list", True), ("nobody:ghosts", False)],
+)
+def test_a_debian_system_user_with_a_numeric_group_splits(tmp_path: Path, user, split) -> None:
+    """Round 23: a numeric group needs no /etc/group entry; built: node:18 with USER
+    nobody:65534, daemon, irc:list and 65534 split onto -slim answered with the same uid, gid
+    and home, and /app had the same owners and modes."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    text = NODE.format(extra=f"USER {user}\n", cmd='["node", "dist/index.js"]')
+    out, messages, _ = _split(text, root)
+    assert ("AS runtime" in out) is split, messages
+
+
+@pytest.mark.parametrize("user", ["1001", "1001:1001", "1000"])
+def test_a_numeric_user_is_declined_where_a_build_step_adds_accounts(tmp_path: Path, user) -> None:
+    """Round 23, built: `npm ci && useradd -m -u 1001 app` with USER 1001 split safely; the
+    original ran as app (gid 1001, HOME /home/app), the split's runtime, which does not repeat
+    that RUN, as uid 1001 with gid 0, HOME / and no passwd entry (os.userInfo() threw). A
+    useradd in a RUN of its own is repeated in the runtime, and the split stays."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    text = NODE.format(extra=f"USER {user}\n", cmd='["node", "dist/index.js"]')
+    assert "AS runtime" in _split(text, root)[0]
+    mixed = text.replace("RUN npm run build\n", "RUN npm run build && useradd -m -u 1001 app\n")
+    out, messages, _ = _split(mixed, root)
+    assert "AS runtime" not in out
+    assert f"USER {user} may name an account that RUN at line" in messages
+    alone = text.replace("RUN npm run build\n", "RUN npm run build\nRUN useradd -m -u 1001 app\n")
+    out, messages, _ = _split(alone, root)
+    assert "RUN useradd -m -u 1001 app\nUSER" in out, messages
+
+
 def test_an_unknown_user_is_declined_with_a_reason_that_says_so(tmp_path: Path) -> None:
     root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
     text = NODE.format(extra="USER ghost\n", cmd='["node", "dist/index.js"]')
@@ -3271,12 +3335,14 @@ def test_a_tag_without_a_version_says_why_it_is_not_split(tmp_path: Path, image)
 
 
 @pytest.mark.parametrize(
-    ("user", "split"), [("nobody", True), ("nobody:nogroup", False), ("www-data", False)]
+    ("user", "split"),
+    [("nobody", True), ("nobody:nogroup", False), ("www-data", False), ("nobody:65534", True)],
 )
 def test_nobody_exists_on_distroless_with_debians_id(tmp_path: Path, user, split) -> None:
     """distroless has nobody (65534, home /nonexistent, as Debian's) but no nogroup and no
     www-data; built: golang:1.19 with USER nobody split onto distroless/static answered as
-    uid 65534 like the original."""
+    uid 65534 like the original (round 23: and USER nobody:65534, a numeric group, uid and gid
+    65534 and HOME /nonexistent in both)."""
     _write(tmp_path, {"go.mod": "module example.com/app\n", "main.go": "package main\n"})
     text = GO.format(flags="CGO_ENABLED=0 ", extra=f"USER {user}\n").replace(
         "RUN go build CGO_ENABLED=0 ", "RUN CGO_ENABLED=0 go build "
@@ -3392,3 +3458,32 @@ def test_a_go_programs_folder_copied_by_name_keeps_its_empty_folders(tmp_path: P
     assert "COPY --from=build /srv/uploads /srv/uploads" in out, messages
     assert "COPY --from=build /srv/static/cache /srv/static/cache" in out, out
     assert "/srv/static/index.html" in out, out
+
+
+@pytest.mark.parametrize(
+    ("chown", "split"),
+    [
+        ("RUN chown -R node:node /app\n", True),
+        ("RUN chown -R node:node .\n", True),
+        ("RUN chown -R node:node /app/dist\n", True),
+        ("RUN chown node /app\n", True),
+        ("RUN npm prune && chown -R node:node /app\n", False),  # a build step, not repeated
+    ],
+)
+def test_a_chown_r_after_the_last_build_step_is_repeated_over_the_same_files(
+    tmp_path: Path, chown: str, split: bool
+) -> None:
+    """Round 23, built: `RUN chown -R node:node /app` after `npm ci && npm run build`, then
+    USER node, had been unsafe ("the runtime's WORKDIR and the directories COPY --from creates
+    belong to root"); the runtime repeats that RUN after its copies and nothing is built
+    after it, so the split's /app tree had the original's owners and modes (26 paths) and
+    the same answer (built too with `/app/dist`). Before the build it would miss the build's
+    files, so it stays unsafe."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    text = NODE.format(extra=f"{chown}USER node\n", cmd='["node", "dist/index.js"]')
+    out, messages, _ = _split(text, root)
+    assert ("AS runtime" in out) is split, messages
+    before = text.replace(chown, "").replace("RUN npm run build\n", f"{chown}RUN npm run build\n")
+    assert "AS runtime" not in _split(before, root)[0]
+    given = text.replace("COPY . .", "COPY --chown=node:node . .")
+    assert "AS runtime" not in _split(given, root)[0]

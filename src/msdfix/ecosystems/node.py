@@ -597,6 +597,46 @@ def npm_lock_unlocked(packages: dict[str, Any], peers: bool = True) -> str | Non
     return None
 
 
+def npm_lock_invalid(packages: dict[str, Any], package: dict[str, Any]) -> str | None:
+    """The first dependency (``the NAME entry that PATH asks for``) of a package-lock.json whose locked entry's
+    version does not satisfy the range that asks for it (None: each does, or is not read
+    here): npm install resolves such an edge again and rewrites the lock (built with npm
+    10.8.2 and 9.2.0: a lock whose root entry asked for debug ^3.2.7 over a locked debug
+    4.4.3, as a merged lock has it, was rewritten, and `npm ci` failed). The root's and each
+    entry's dependencies and optionalDependencies and the root's devDependencies are read;
+    names package.json overrides, bundled entries, links and specs other than node-semver
+    ranges (a tag, git, a file, an alias of another package) are left to the other checks."""
+    overridden = _override_names(package.get("overrides"))
+    for path, entry in packages.items():
+        if not isinstance(entry, dict) or entry.get("link"):
+            continue
+        fields = ["dependencies", "optionalDependencies"] + ([] if path else ["devDependencies"])
+        for field in fields:
+            declared = entry.get(field)
+            for name, spec in declared.items() if isinstance(declared, dict) else ():
+                target = _npm_target(packages, path, str(name))
+                found = packages.get(target) if target and name not in overridden else None
+                if not isinstance(found, dict) or found.get("inBundle") or found.get("link"):
+                    continue
+                if isinstance(spec, str) and spec.startswith(f"npm:{found.get('name')}@"):
+                    spec = spec.rpartition("@")[2]
+                if isinstance(spec, str) and _semver_satisfies(found.get("version"), spec) is False:
+                    return f"the {name} entry that {path or 'the root'} asks for"
+    return None
+
+
+def _override_names(overrides: object) -> set[str]:
+    """Every package name an ``overrides`` tree names, at any depth (selectors stripped)."""
+    names: set[str] = set()
+    todo = [overrides]
+    while todo:
+        here = todo.pop()
+        for key, value in here.items() if isinstance(here, dict) else ():
+            names.add(str(key)[:1] + str(key)[1:].partition("@")[0])
+            todo.append(value)
+    return names
+
+
 def _npm_asked(entry: dict[str, Any], root: bool, peers: bool) -> list[str]:
     """The names a lock entry asks npm to install (a root entry: its dev and optional ones
     too; with ``peers``, its peers not marked optional in peerDependenciesMeta)."""
@@ -761,9 +801,11 @@ def npm_override_unmet(packages: dict[str, Any], package: dict[str, Any]) -> str
     not all satisfy (None: each does, or there are none): npm install resolves them again
     and rewrites the lock, which records no overrides of its own (built with npm 10: an
     override of ms changed from 2.1.2 to 2.1.3 after the lock, npm wrote 2.1.3 in it). A
-    nested one (``{"a": {"ajv": "^8"}}``) applies to the entries a's entries reach; a key
-    a semver subset cannot judge (a ``name@range`` selector, a range other than exact,
-    ``^``, ``~``, ``>=`` or ``*``) counts as unmet."""
+    nested one (``{"a": {"ajv": "^8"}}``) applies to the entries a's entries reach; a spec
+    ``npm:<the same name>@range`` is that range (npm kept a lock whose ms met
+    ``npm:ms@2.1.3``). A key node-semver's ranges cannot judge (a ``name@range`` selector, a
+    tag, an alias of another package) counts as unmet; ranges are read as node-semver reads
+    them (npm 10 kept locks whose ms 2.1.3 met ``>=2.1.0 <3`` and ``2.0.0 || 2.1.3``)."""
     overrides = package.get("overrides")
     entries = {k: v for k, v in packages.items() if isinstance(v, dict)}
     todo = (
@@ -783,6 +825,8 @@ def npm_override_unmet(packages: dict[str, Any], package: dict[str, Any]) -> str
             continue
         if isinstance(spec, str) and spec.startswith("$"):
             spec = _root_spec(package, spec[1:])
+        if isinstance(spec, str) and spec.startswith(f"npm:{name}@"):
+            spec = spec[len(f"npm:{name}@") :]  # an alias of the package itself: its range
         if not isinstance(spec, str) or "@" in name[1:]:
             return name
         if any(_semver_satisfies(entries[p].get("version"), spec) is not True for p in named):
@@ -812,32 +856,79 @@ def _root_spec(package: dict[str, Any], name: str) -> str | None:
 
 
 _SEMVER = re.compile(r"(\d+)\.(\d+)\.(\d+)")
-_SEMVER_SPEC = re.compile(r"(=|\^|~|>=)?v?(\d+)\.(\d+)\.(\d+)")
+# One comparator of a node-semver range: an operator and a version, parts left out or x/*.
+_SEMVER_WORD = re.compile(r"(<=|>=|<|>|=|\^|~>?)?v?(\d+|[xX*])(?:\.(\d+|[xX*]))?(?:\.(\d+|[xX*]))?")
+_SEMVER_HYPHEN = re.compile(r"(\S+)\s+-\s+(\S+)")
+Version = tuple[int, ...]
 
 
 def _semver_satisfies(version: object, spec: str) -> bool | None:
-    """Whether ``version`` satisfies ``spec`` for the forms read here (exact, ``^``, ``~``,
-    ``>=``, ``*``/empty); None for any other form or a prerelease version."""
+    """Whether ``version`` satisfies the node-semver range ``spec``: alternatives joined by
+    ``||``, each a set of comparators (``<``, ``<=``, ``>``, ``>=``, ``=``, ``^``, ``~``,
+    x-ranges such as ``2.x`` or ``2``, hyphen ranges ``1.2 - 2``), desugared as node-semver
+    does; None for a prerelease version or any other form (a tag, a prerelease in the range)."""
     found = _SEMVER.fullmatch(version) if isinstance(version, str) else None
     if found is None:
         return None
     have = tuple(int(n) for n in found.groups())
-    if spec.strip() in ("", "*", "x"):
-        return True
-    wanted = _SEMVER_SPEC.fullmatch(spec.strip())
-    if wanted is None:
+    alternatives = [_semver_bounds(alt) for alt in spec.split("||")]
+    if any(bounds is None for bounds in alternatives):
         return None
-    op = wanted.group(1) or ""
-    want = tuple(int(n) for n in wanted.groups()[1:])
-    if op in ("", "="):
-        return have == want
-    if op == ">=":
-        return have >= want
-    if op == "~":
-        return want <= have < (want[0], want[1] + 1, 0)
-    major = next((i for i, n in enumerate(want) if n), 2)  # ^0.2.3 keeps 0.2, ^0.0.3 all
-    top = (*want[:major], want[major] + 1, *(0,) * (2 - major))
-    return want <= have < top
+    return any(all(_semver_holds(have, op, want) for op, want in b or []) for b in alternatives)
+
+
+def _semver_bounds(alt: str) -> list[tuple[str, Version]] | None:
+    """The plain comparisons (op, full version) one comparator set means; None: not read."""
+    hyphen = _SEMVER_HYPHEN.fullmatch(alt.strip())
+    words = [f">={hyphen.group(1)}", f"<={hyphen.group(2)}"] if hyphen else []
+    words = words or re.sub(r"(<=|>=|<|>|=|\^|~>?)\s+", r"\1", alt).split()
+    bounds: list[tuple[str, Version]] = []
+    for word in words:
+        found = _SEMVER_WORD.fullmatch(word)
+        if found is None:
+            return None
+        parts: list[int] = []
+        for part in found.groups()[1:]:
+            if part is None or not part.isdigit():
+                break
+            parts.append(int(part))
+        bounds += _semver_desugar(found.group(1) or "", parts)
+    return bounds
+
+
+def _semver_bump(parts: list[int]) -> Version:
+    """The first version above every one that starts with ``parts`` (1.2 -> 1.3.0)."""
+    return (*parts[:-1], parts[-1] + 1, *(0,) * (3 - len(parts)))
+
+
+def _semver_desugar(op: str, parts: list[int]) -> list[tuple[str, Version]]:
+    """node-semver's meaning of ``op`` and a partial version ``parts`` as plain comparisons."""
+    full = (*parts, *(0,) * (3 - len(parts)))
+    if not parts:  # *, x: any version, except below or above all of them
+        return [("<", (0, 0, 0))] if op in ("<", ">") else []
+    if op in ("", "=") and len(parts) == 3:
+        return [("=", full)]
+    if op in ("", "=", "<=", ">") and len(parts) < 3:
+        if op == ">":
+            return [(">=", _semver_bump(parts))]
+        return ([] if op == "<=" else [(">=", full)]) + [("<", _semver_bump(parts))]
+    if op in ("<", "<=", ">", ">="):
+        return [(op, full)]
+    if op.startswith("~"):
+        return [(">=", full), ("<", _semver_bump(parts[:2]))]
+    nonzero = next((i for i, n in enumerate(parts) if n), len(parts) - 1)  # ^0.2.3 keeps 0.2
+    return [(">=", full), ("<", _semver_bump(parts[: nonzero + 1]))]
+
+
+def _semver_holds(have: Version, op: str, want: Version) -> bool:
+    """One plain comparison of two full versions."""
+    return {
+        "=": have == want,
+        "<": have < want,
+        "<=": have <= want,
+        ">": have > want,
+        ">=": have >= want,
+    }[op]
 
 
 def npm_lock_libc(packages: dict[str, Any]) -> str | None:

@@ -22,6 +22,7 @@ from msdfix.ecosystems.node import (
     npm_keeps_v1_lock,
     npm_legacy_peer_deps,
     npm_lock_flags,
+    npm_lock_invalid,
     npm_lock_libc,
     npm_lock_name,
     npm_lock_reformatted,
@@ -446,6 +447,9 @@ def _stale_lock(
     missing = npm_lock_unlocked(data["packages"], peers)
     if missing is not None:
         return f"package-lock.json (it holds no entry for {missing}, which npm adds)"
+    invalid = npm_lock_invalid(data["packages"], package)
+    if invalid is not None:
+        return f"package-lock.json ({invalid} does not satisfy its range)"
     flagged = npm_lock_flags(data["packages"], package, peers)
     if flagged is not None:
         return f"package-lock.json (npm computes {flagged}'s dev/optional/peer flags otherwise)"
@@ -490,10 +494,14 @@ def _npm_root_field(manifest: dict[str, Any], key: str) -> object:
     """A package.json field as npm writes it into the lock's root entry: ``bin`` as a map
     (a string is the package's own name, without its scope) with no leading ``./``, a
     ``funding`` string as ``{"url": ...}``, ``bundledDependencies`` as ``bundleDependencies``
-    (built with npm 10)."""
+    (built with npm 10), ``true`` there as the dependencies' names and a map as its keys
+    (npm 10.8.2 wrote ["ms", "debug"] for true, ["ms"] for {"ms": "^2"})."""
     value = manifest.get(key)
     if key == "bundleDependencies" and value is None:
         value = manifest.get("bundledDependencies")
+    if key == "bundleDependencies" and (value is True or isinstance(value, dict)):
+        deps = manifest.get("dependencies") if value is True else value
+        return [str(name) for name in deps] if isinstance(deps, dict) and deps else None
     if key == "funding" and isinstance(value, str):
         return {"url": value}
     if key != "bin" or not value:

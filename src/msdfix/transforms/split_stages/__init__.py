@@ -275,6 +275,11 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
             raise Decline(_unknown_user(a, plan, user))
     elif "$" in user:
         raise Decline("USER is set from a variable")
+    elif not is_root(user) and (edit := _build_account_edit(a)) is not None:
+        raise Decline(
+            f"USER {user} may name an account that RUN at line {edit.start_line} adds or "
+            "changes together with build steps; the runtime stage would not have it"
+        )
     defined = set(a.scope()) | {"PATH", "HOME", "HOSTNAME"}
     if not plan.same_family:
         for ins in a.stage.instructions:
@@ -301,7 +306,8 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
     ]
     if builder and not is_root(builder[-1]) and plan.same_family:
         plan.chown = builder[-1]  # files the build created belong to this user
-    owned = builder and not is_root(builder[-1]) or _gives_files_away(a)
+    given = _gives_files_away(a) and not _chowned_again(a, anchor)
+    owned = builder and not is_root(builder[-1]) or given
     if owned and not is_root(user) and plan.unsafe is None:
         plan.unsafe = (
             f"the program runs as {user} and the build gives it files or directories; the "
@@ -329,7 +335,9 @@ def _top_metadata(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
     runtime's copy of that directory belongs to root with mode 755 (built: after ``RUN chown
     app:app /app`` the original's /app belonged to app, the runtime's to root, whether its
     WORKDIR or the COPY made it). A RUN the runtime repeats after the copies sets it again,
-    unless it is recursive: then it would also change the files the build made later. A
+    unless it is recursive: then it would also change the files the build made later; one
+    after the last build step changes the same files (built: `RUN chown -R node:node /app`
+    after `npm ci && npm run build`, the split's /app tree had the original's owners). A
     context file ``COPY --from`` names keeps its owner and mode (built: an entrypoint script
     given mode 755, a file with mode 4755, one with mode 600 owned by node)."""
     if plan.unsafe is not None:
@@ -337,9 +345,11 @@ def _top_metadata(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
     files = _copied_files(a)
     copied = [plan.moves.get(p, p) for p in plan.copies if p != "/"]
     late = _ordered_setup(a, plan, anchor)
+    # repeated after the copies and after every build step: sets it again, over the same files
+    last = {id(i) for i in a.setup_runs if anchor is not None and i.start > anchor.start}
     for ins in a.stage.of("run"):
         script = run_script(ins, a.doc.text)
-        for command in script.commands if script else []:
+        for command in script.commands if script and id(ins) not in last else []:
             program, args = program_args(command)
             if program not in OWNERSHIP:
                 continue
@@ -635,15 +645,17 @@ def _source_namer(a: Analysis) -> Callable[[str], bool]:
     """Whether a source the build copies names a path (``open("/tmp/prom/x")`` names
     /tmp/prom): the program uses it, so the directory a RUN made there is not scratch work
     (built: ``mkdir -p /tmp/prom`` beside pip install, a Flask app writing /tmp/prom/x got
-    FileNotFoundError in the split only). All are named when the sources are too many or one
-    cannot be read; none without a build context (no evidence either way: scratch)."""
+    FileNotFoundError in the split only). Configuration files count as sources (built:
+    package.json's ``"start": "node index.js /tmp/uploads"``, ENOENT in the split only). All
+    are named when the sources are too many or one cannot be read; none without a build
+    context (no evidence either way: scratch)."""
     texts: list[str] = []
     unknown = done = False
 
     def read() -> None:
         nonlocal unknown, done
         done = True
-        files = {rel for c in a.copies for rel in c.copied(a.ctx, "source", _is_source)}
+        files = {rel for c in a.copies for rel in c.copied(a.ctx, "path-namer", _may_name_paths)}
         unknown = len(files) > MAX_SCANNED
         for rel in sorted(files) if not unknown else ():
             try:
@@ -662,6 +674,20 @@ def _source_namer(a: Analysis) -> Callable[[str], bool]:
     return named
 
 
+# Configuration files a program reads paths from, besides its sources; lock files name none.
+CONFIG_SUFFIXES = (".json", ".cfg", ".properties", ".xml", ".env")
+LOCK_FILES = ("package-lock.json", "npm-shrinkwrap.json", "composer.lock")
+
+
+def _may_name_paths(rel: str) -> bool:
+    """A copied file whose text may name a path the program uses: a source, or a
+    configuration file (``.env*`` included) other than a lock file."""
+    base = posixpath.basename(rel)
+    if base in LOCK_FILES:
+        return False
+    return _is_source(rel) or rel.endswith(CONFIG_SUFFIXES) or base.startswith(".env")
+
+
 def _kept(path: str, kept: set[str]) -> bool:
     return any(within(path, k) or within(k, path) for k in kept)
 
@@ -676,6 +702,18 @@ def _gives_files_away(a: Analysis) -> bool:
     if chowned and not a.ctx.present:
         return True
     return any(re.search(r"\bchown\b", ins.args) for ins in a.stage.of("run"))
+
+
+def _chowned_again(a: Analysis, anchor: Instruction | None) -> bool:
+    """True when no COPY/ADD has --chown and every chown is in a RUN the runtime repeats
+    after its copies and after the last build step: it sets the same owners again on the
+    same files (built: `RUN chown -R node:node /app`, and `/app/dist`, after `npm ci && npm
+    run build` with USER node; the split's /app tree had the original's owners and modes)."""
+    if anchor is None or any(f.name == "chown" for i in a.stage.of("copy", "add") for f in i.flags):
+        return False
+    repeated = {id(i) for i in a.setup_runs}
+    runs = [i for i in a.stage.of("run") if re.search(r"\bchown\b", i.args)]
+    return all(id(i) in repeated and i.start > anchor.start for i in runs)
 
 
 WHOLE_SYSTEM = frozenset(
@@ -915,12 +953,22 @@ def _debian_system_user(a: Analysis, plan: Plan, user: str) -> bool:
     name, _, group = user.partition(":")
     if name not in DEBIAN_SYSTEM_USERS or not debian_image(a.stage.lineage[0].image.raw):
         return False
+    group = "" if group.isdigit() else group  # needs no /etc/group entry (built: nobody:65534)
     if plan.runtime.startswith("gcr.io/distroless/"):
         if name not in DISTROLESS_USERS or group and group not in DISTROLESS_GROUPS:
             return False
     elif not debian_image(plan.runtime) or group and group not in DEBIAN_SYSTEM_GROUPS:
         return False
     return not any(ACCOUNT_EDITS.search(i.args) for i in _account_runs(a, name))
+
+
+def _build_account_edit(a: Analysis) -> Instruction | None:
+    """The first RUN of the stage's lineage that adds or changes an account and that the
+    runtime stage does not repeat (a numeric USER may name the uid it gives: built, `npm ci
+    && useradd -m -u 1001 app` with USER 1001 ran in the split as gid 0 with HOME /)."""
+    repeated = {id(i) for i in a.setup_runs}
+    runs = [i for st in a.stage.lineage for i in st.of("run") if id(i) not in repeated]
+    return next((i for i in runs if ACCOUNT_EDITS.search(i.args)), None)
 
 
 def _unknown_user(a: Analysis, plan: Plan, user: str) -> str:
