@@ -168,7 +168,8 @@ def _explain(transform_id: str, color: bool) -> None:
     "--context",
     "context_dir",
     type=click.Path(file_okay=False, exists=True),
-    help="Build context (default: each Dockerfile's directory; stdin has none).",
+    help="Build context (default: each Dockerfile's directory; stdin has none, unless "
+    "--stdin-filename names its file).",
 )
 @click.option(
     "--stdin-filename",
