@@ -111,6 +111,11 @@ def _backtracks(pattern: str) -> bool:
     return choices > 2
 
 
+def git_root(directory: Path) -> Path | None:
+    """The nearest directory at or above ``directory`` that holds ``.git``."""
+    return Discovery()._git_root(directory)
+
+
 @dataclass(frozen=True)
 class Scope:
     """What the configuration of some directories says about search."""
