@@ -104,3 +104,18 @@ def test_outside_git_uris_are_relative_to_the_current_directory(tmp_path: Path) 
     assert log["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"] == tmp_path.as_uri() + "/"
     assert locations(log)[0] == {"uri": "a/Dockerfile", "uriBaseId": "%SRCROOT%"}
     validate(log)  # last: it skips where the schema is absent
+
+
+def test_execution_is_unsuccessful_when_a_file_failed(checkout: Path) -> None:
+    """SARIF 2.1.0 appendix I: executionSuccessful false means the tool "terminated with an
+    exit code that denotes failure"; an unreadable file is msdfix's exit 2, and the log,
+    missing that file's results, said true."""
+    code, log = sarif(".", cwd=checkout)
+    assert code == 1 and log["runs"][0]["invocations"][0]["executionSuccessful"] is True
+    (checkout / "bin.Dockerfile").write_bytes(b"\x00")
+    code, log = sarif(".", cwd=checkout)
+    invocation = log["runs"][0]["invocations"][0]
+    assert code == 2 and invocation["executionSuccessful"] is False
+    assert [n["level"] for n in invocation["toolExecutionNotifications"]] == ["error"]
+    assert log["runs"][0]["results"]  # the other file's results are still there
+    validate(log)  # last: it skips where the schema is absent

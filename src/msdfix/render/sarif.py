@@ -199,8 +199,9 @@ SarifPart = tuple[list[dict[str, Any]], list[dict[str, Any]], bool]
 
 
 def sarif_part(report: FileReport) -> SarifPart:
-    """One file's part of the log: its results, its notifications, whether internal."""
-    return file_results(report, _rule_index()), notifications(report), report.internal
+    """One file's part of the log: its results, its notifications, whether it failed (could
+    not be read, parsed or written, or an internal error: exit 2 or 123)."""
+    return file_results(report, _rule_index()), notifications(report), bool(report.error)
 
 
 @cache
@@ -218,6 +219,9 @@ def sarif_log_of(parts: list[SarifPart]) -> dict[str, Any]:
     rules, _ = _rules()
     results = [r for part in parts for r in part[0]]
     notes = [note for part in parts for note in part[1]]
+    # SARIF 2.1.0 appendix I: false when the tool "terminated with an exit code that denotes
+    # failure"; msdfix's is 2 (123) for any file that failed. It was false only for an internal
+    # error, so a log missing the results of an unreadable file claimed a complete run.
     invocation: dict[str, Any] = {"executionSuccessful": not any(part[2] for part in parts)}
     if notes:
         invocation["toolExecutionNotifications"] = notes
