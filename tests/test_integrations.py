@@ -24,8 +24,10 @@ from support.fake_github import TOKEN, FakeGitHub, basic, serve, step_outputs
 
 ROOT = Path(__file__).resolve().parent.parent
 # The official OASIS schema (errata01), shared read-only data; tests using it skip without it.
-SCHEMA = (
-    Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "sarif-schema-2.1.0.json"
+# MSDFIX_SARIF_SCHEMA names it for a checkout elsewhere (a worktree outside the project folder).
+SCHEMA = Path(
+    os.environ.get("MSDFIX_SARIF_SCHEMA")
+    or Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "sarif-schema-2.1.0.json"
 )
 MSDFIX = [sys.executable, "-m", "msdfix.cli"]
 PIP = (
@@ -651,7 +653,7 @@ def test_a_files_warnings_reach_sarif_as_tool_notifications() -> None:
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": "Dockerfile"},
+                        "artifactLocation": {"uri": "Dockerfile", "uriBaseId": "%SRCROOT%"},
                         "region": {"startLine": 1, "endLine": 1},
                     }
                 }

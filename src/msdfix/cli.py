@@ -168,7 +168,14 @@ def _explain(transform_id: str, color: bool) -> None:
     "--context",
     "context_dir",
     type=click.Path(file_okay=False, exists=True),
-    help="Build context (default: each Dockerfile's directory; stdin has none).",
+    help="Build context (default: each Dockerfile's directory; stdin has none, unless "
+    "--stdin-filename names its file).",
+)
+@click.option(
+    "--stdin-filename",
+    metavar="PATH",
+    help="Read the Dockerfile from stdin as the file PATH: its configuration, exclusions, build "
+    "context (its folder) and name in every output. Nothing is written to PATH.",
 )
 @click.option(
     "--color/--no-color",
@@ -206,6 +213,7 @@ def fix_command(
     respect_gitignore: bool | None,
     output_format: str,
     context_dir: str | None,
+    stdin_filename: str | None,
     color: bool | None,
     jobs: int | None,
     exit_non_zero_on_fix: bool,
@@ -235,19 +243,25 @@ def fix_command(
         raise click.BadParameter("an empty PATH names no file", param_hint="PATH")
     if paths.count("-") > 1:  # the second read an empty stdin: "empty file"
         raise click.BadParameter("- (standard input) named more than once", param_hint="PATH")
+    if stdin_filename is not None:
+        paths = _stdin_paths(paths, stdin_filename, quiet)
     configs = ConfigTree()
+    start = (stdin_filename,) if stdin_filename is not None else paths
     try:  # the first PATH's configuration, checked before any file; each file gets its own
-        settings = settings_for(configs.at(_config_start(paths)), select, ignore, unsafe_fixes)
+        settings = settings_for(configs.at(_config_start(start)), select, ignore, unsafe_fixes)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
     except UnknownTransformError as exc:
         raise click.BadParameter(str(exc)) from exc
     discovery = _discovery(configs, exclude, extend_exclude, force_exclude, respect_gitignore)
+    discovery.stdin_name = stdin_filename
     options = Options(
         settings, context_dir, write, check, show_diff, output_format,
         _use_color(color, sys.stdout), _use_color(color, sys.stderr), quiet,
         overrides=(select, ignore, unsafe_fixes), configs=configs,
     )  # fmt: skip
+    if discovery.stdin_excluded():
+        _excluded_stdin(options)
     tune_gc()
     totals = Totals()
     # --write rewrites one file at a time: a rewritten file is part of the next files' build
@@ -268,6 +282,33 @@ def fix_command(
     if not quiet:
         sys.stderr.write(_closing(totals, options))
     sys.exit(totals.exit_code(exit_non_zero_on_fix))
+
+
+def _stdin_paths(paths: tuple[str, ...], name: str, quiet: bool) -> tuple[str, ...]:
+    """``-`` alone: with ``--stdin-filename`` stdin is read whatever PATHs say, and any other
+    PATH is ignored with a warning, as ruff does."""
+    from msdfix.render.quoting import printable
+
+    if not name:
+        raise click.BadParameter("an empty PATH names no file", param_hint="--stdin-filename")
+    for path in dict.fromkeys(p for p in paths if p != "-"):
+        if not quiet:
+            click.echo(f"warning: ignoring {printable(path)} in favor of standard input", err=True)
+    return ("-",)
+
+
+def _excluded_stdin(options: Options) -> NoReturn:
+    """``--stdin-filename`` names an excluded file under ``--force-exclude``: nothing is
+    checked (ruff's rule), the input is echoed unchanged where the output is the file itself,
+    and a machine format gets its empty report; exit 0."""
+    import shutil
+
+    if options.echoes_stdin:
+        shutil.copyfileobj(sys.stdin.buffer, sys.stdout.buffer)
+    elif options.output_format != "text":
+        sys.stdout.write(_machine_report(options.output_format, []))
+    sys.stdout.flush()
+    sys.exit(EXIT_CLEAN)
 
 
 def _emit(outcome: Outcome) -> None:
@@ -338,7 +379,7 @@ class Totals:
         self.internal |= outcome.internal
         self.written |= outcome.written
         self.unwritten |= outcome.changed and not outcome.written
-        self.pending |= outcome.changed and not outcome.written and outcome.path != "-"
+        self.pending |= outcome.changed and not outcome.written and not outcome.stdin
         self.withheld += outcome.withheld
         if outcome.machine is not None:
             self.parts.append(outcome.machine)

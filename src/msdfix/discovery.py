@@ -32,11 +32,14 @@ DEFAULT_EXCLUDE = (".git", ".hg", ".svn", ".tox", ".venv", "__pycache__", "node_
 
 @dataclass(frozen=True)
 class Found:
-    """One input: what to call it, where it is (None for stdin), or why it cannot be used."""
+    """One input: what to call it, where it is (None for stdin), or why it cannot be used;
+    ``stands_for``: the file a stdin buffer is (``--stdin-filename``), for its configuration
+    and build context."""
 
     display: str
     path: Path | None
     error: str | None = None
+    stands_for: Path | None = None
 
 
 def _pattern(line: str) -> GitIgnoreSpecPattern:
@@ -108,6 +111,11 @@ def _backtracks(pattern: str) -> bool:
     return choices > 2
 
 
+def git_root(directory: Path) -> Path | None:
+    """The nearest directory at or above ``directory`` that holds ``.git``."""
+    return Discovery()._git_root(directory)
+
+
 @dataclass(frozen=True)
 class Scope:
     """What the configuration of some directories says about search."""
@@ -161,6 +169,7 @@ class Discovery:
     respect_gitignore: bool = True
     force_exclude: bool = False
     scope_of: Callable[[Path], Scope] | None = None
+    stdin_name: str | None = None  # --stdin-filename: what ``-`` is called and stands for
     _gitignores: dict[Path, Rules | None] = field(default_factory=dict)
     _roots: dict[Path, Path | None] = field(default_factory=dict)
     _chains: dict[tuple[Path, Path], list[Rules | None]] = field(default_factory=dict)
@@ -181,7 +190,8 @@ class Discovery:
     def _inputs(self, paths: tuple[str, ...]) -> Iterator[Found]:
         for raw in paths or (".",):
             if raw == "-":
-                yield Found("-", None)
+                name = self.stdin_name
+                yield Found(name or "-", None, stands_for=Path(name) if name else None)
                 continue
             path = Path(raw)
             try:
@@ -201,6 +211,14 @@ class Discovery:
         if self.scope_of is None:
             return Scope(self.exclude, self.respect_gitignore, self.force_exclude)
         return self.scope_of(Path(os.path.abspath(path)).parent)
+
+    def stdin_excluded(self) -> bool:
+        """True when ``--stdin-filename`` names a file that ``--force-exclude`` (given or
+        configured) leaves out: ruff then checks nothing and echoes the input unchanged."""
+        if self.stdin_name is None:
+            return False
+        path = Path(self.stdin_name)
+        return self._scope(path).force_exclude and self.force_excluded(path)
 
     def force_excluded(self, path: Path) -> bool:
         """For --force-exclude: would directory search leave this file (or a parent) out?"""

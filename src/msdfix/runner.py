@@ -109,6 +109,11 @@ class Options:
     configs: ConfigTree | None = None  # each file's nearest configuration (None: ``settings``)
     _settings: dict[Path | None, Settings] = field(default_factory=dict)
 
+    @property
+    def echoes_stdin(self) -> bool:
+        """Stdin's output is the rewritten file itself (text format, no --check, no --diff)."""
+        return self.output_format == "text" and not self.check and not self.show_diff
+
     def settings_at(self, path: Path | None) -> Settings:
         """The settings for a file: its nearest configuration with the flags over it
         (ConfigError, UnknownTransformError for a broken one); ``settings`` for stdin."""
@@ -134,22 +139,24 @@ class Outcome:
     error: bool = False
     internal: bool = False
     withheld: int = 0  # unsafe fixes shown, not applied
+    stdin: bool = False  # read from standard input (never written: --write has nothing to do)
 
 
 def outcome(found: Found, options: Options, stdin: BinaryIO | None = None) -> Outcome:
     """Process one input (``stdin`` for ``-``) and render everything it prints."""
     out = io.StringIO()
     raw: list[bytes] = []
+    piped = found.path is None and not found.error
     try:
         report = _run_one(found, options, out, raw, stdin)
     except Exception as exc:  # our bug, never the user's: exit 123, the other files go on
         out, raw = io.StringIO(), []
         report = FileReport(found.display, error=internal_message(exc), internal=True)
     try:
-        return _finish(report, options, out.getvalue(), raw[0] if raw else None)
+        return _finish(report, options, out.getvalue(), raw[0] if raw else None, piped)
     except Exception as exc:
         report = FileReport(found.display, error=internal_message(exc), internal=True)
-        return _finish(report, options, "", None)
+        return _finish(report, options, "", None, piped)
 
 
 _OPTIONS: list[Options] = []  # this process's options, for ``work``
@@ -166,7 +173,9 @@ def work(chunk: list[Found]) -> list[tuple[Found, Outcome | None]]:
     return [(f, None if f.path is None and not f.error else outcome(f, options)) for f in chunk]
 
 
-def _finish(report: FileReport, options: Options, stdout: str, raw: bytes | None) -> Outcome:
+def _finish(
+    report: FileReport, options: Options, stdout: str, raw: bytes | None, stdin: bool
+) -> Outcome:
     stderr = ""
     if not options.quiet or report.error:
         stderr = render_text(summary_text(report, options.write), options.err_color)
@@ -181,6 +190,7 @@ def _finish(report: FileReport, options: Options, stdout: str, raw: bytes | None
         bool(report.error),
         report.internal,
         unsafe_withheld([report]),
+        stdin,
     )
 
 
@@ -221,12 +231,13 @@ def _run_one(
         source = read_stream(stdin or sys.stdin.buffer) if path is None else load(path)
     except InputError as exc:
         return FileReport(found.display, error=exc.message, error_line=exc.line)
+    where = path or found.stands_for  # stdin: the file --stdin-filename names, if any
     try:
-        settings = options.settings_at(path)
+        settings = options.settings_at(where)
     except (ConfigError, UnknownTransformError) as exc:
         return FileReport(found.display, error=f"configuration: {printable(str(exc))}")
-    root = options.context_dir or (path.parent if path else None)
-    context = BuildContext(root, dockerfile=path, cache=options.contexts)
+    root = options.context_dir or (where.parent if where else None)
+    context = BuildContext(root, dockerfile=where, cache=options.contexts, stdin=path is None)
     report = process(found.display, source.text, context, settings)
     if source.encoding != "utf-8":
         report.notes.append(UTF16_NOTE)
@@ -234,7 +245,7 @@ def _run_one(
         return report
     result = report.result
     text_out = options.output_format == "text"
-    if path is None and text_out and not options.check and not options.show_diff:
+    if path is None and options.echoes_stdin:
         raw.append(source.encode(result.output))
         report.written = result.changed
         return report

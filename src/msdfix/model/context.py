@@ -305,7 +305,9 @@ class ContextCache:
 class BuildContext:
     """Files next to the Dockerfile. ``BuildContext(None)`` means: no context known.
 
-    Contexts made with the same ``cache`` share what they read of the same folder.
+    Contexts made with the same ``cache`` share what they read of the same folder. ``stdin``:
+    the text came from standard input (``--stdin-filename`` names ``dockerfile``), so the only
+    output is the Dockerfile: no other file of the context is written.
     """
 
     def __init__(
@@ -313,10 +315,12 @@ class BuildContext:
         root: str | os.PathLike[str] | None,
         dockerfile: str | os.PathLike[str] | None = None,
         cache: ContextCache | None = None,
+        stdin: bool = False,
     ) -> None:
         self.root = Path(root) if root is not None else None
         self.dockerfile = Path(dockerfile) if dockerfile is not None else None
         self._cache = cache
+        self.stdin = stdin
 
     @cached_property
     def _folder(self) -> Folder | None:

@@ -31,7 +31,7 @@ class PendingIgnore(BuildContext):
 
     def __init__(self, base: BuildContext, text: str) -> None:
         self.base: BuildContext = base.base if isinstance(base, PendingIgnore) else base
-        super().__init__(self.base.root, self.base.dockerfile)
+        super().__init__(self.base.root, self.base.dockerfile, stdin=self.base.stdin)
         self.ignore_text = text
         self.rules = DockerIgnore.from_text(text)
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import os
 import sys
-from functools import cache
-from pathlib import PurePath, PureWindowsPath
+from functools import cache, lru_cache
+from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import quote
 
 from msdfix import __version__
+from msdfix.discovery import git_root
 from msdfix.fixes import Applicability, Finding
 from msdfix.render.report import FileReport
 from msdfix.transforms import all_transforms
@@ -25,15 +26,44 @@ from msdfix.transforms import all_transforms
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
-def artifact_uri(path: str) -> str:
-    """A URI reference for a displayed path (relative stays relative, / separators)."""
+SRCROOT = "%SRCROOT%"
+
+
+def artifact_location(path: str) -> dict[str, Any]:
+    """The ``artifactLocation`` of a displayed path: relative to the source root (``%SRCROOT%``)
+    when the file is under it, else an absolute ``file://`` URI (SARIF allows no ``uriBaseId``
+    with one). Code scanning resolves a relative URI against the repository's root: a path
+    relative to the current directory named another file when msdfix ran in a subfolder."""
     if path == "-":
-        return "stdin"
-    if sys.platform == "win32":  # pragma: no cover
-        path = PureWindowsPath(path).as_posix()
-    pure = PurePath(path)
-    raw = os.fsencode(pure.as_posix())  # a name that is not UTF-8: its bytes, percent-encoded
-    return "file://" + quote(raw) if pure.is_absolute() else quote(raw)
+        return {"uri": "stdin"}
+    absolute = Path(os.path.abspath(path))
+    root = source_root()
+    try:
+        return {"uri": _uri_of(absolute.relative_to(root)), "uriBaseId": SRCROOT}
+    except ValueError:  # outside the checkout: only an absolute URI names it
+        return {"uri": absolute.as_uri()}
+
+
+def _uri_of(path: PurePath) -> str:
+    """A relative path as a URI reference: / separators, a name that is not UTF-8 by its
+    bytes, percent-encoded."""
+    return quote(os.fsencode(path.as_posix()))
+
+
+def source_root() -> Path:
+    """What relative URIs are relative to: the root of the git checkout that holds the current
+    directory (the repository code scanning shows), else the current directory."""
+    return _source_root(os.getcwd())
+
+
+@lru_cache(maxsize=4)
+def _source_root(cwd: str) -> Path:
+    return git_root(Path(cwd)) or Path(cwd)
+
+
+def _root_location() -> dict[str, Any]:
+    """``originalUriBaseIds``' entry: the source root as an absolute URI ending in ``/``."""
+    return {"uri": source_root().as_uri().rstrip("/") + "/"}
 
 
 def doc_sections(doc: str) -> dict[str, str]:
@@ -71,10 +101,10 @@ def _rules() -> tuple[list[dict[str, Any]], dict[str, int]]:
     return rules, index
 
 
-def _location(uri: str, start: int, end: int) -> dict[str, Any]:
+def _location(artifact: dict[str, Any], start: int, end: int) -> dict[str, Any]:
     return {
         "physicalLocation": {
-            "artifactLocation": {"uri": uri},
+            "artifactLocation": artifact,
             "region": {"startLine": start, "endLine": end},
         }
     }
@@ -88,7 +118,11 @@ def _replacement(offset: int, length: int, inserted: str) -> dict[str, Any]:
 
 
 def _result(
-    finding: Finding, rule_index: dict[str, int], uri: str, applied: bool, written: bool
+    finding: Finding,
+    rule_index: dict[str, int],
+    artifact: dict[str, Any],
+    applied: bool,
+    written: bool,
 ) -> dict[str, Any]:
     fix = finding.fix
     level = "warning"
@@ -109,7 +143,7 @@ def _result(
         "ruleId": finding.transform,
         "level": level,
         "message": {"text": text},
-        "locations": [_location(uri, finding.line, finding.end_line)],
+        "locations": [_location(artifact, finding.line, finding.end_line)],
     }
     if fix is None:
         result["kind"] = "informational"
@@ -119,12 +153,14 @@ def _result(
         result["ruleIndex"] = rule_index[finding.transform]
     if fix is not None and fix.original_edits:
         reps = [_replacement(e.start, e.end - e.start, e.content) for e in fix.original_edits]
-        result["fixes"] = _fix(finding, uri, reps)
+        result["fixes"] = _fix(finding, artifact, reps)
     return result
 
 
-def _fix(finding: Finding, uri: str, replacements: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    change = {"artifactLocation": {"uri": uri}, "replacements": replacements}
+def _fix(
+    finding: Finding, artifact: dict[str, Any], replacements: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    change = {"artifactLocation": artifact, "replacements": replacements}
     description = {"text": f"{finding.transform}: {finding.message}"}
     return [{"description": description, "artifactChanges": [change]}]
 
@@ -133,18 +169,18 @@ def file_results(report: FileReport, rule_index: dict[str, int]) -> list[dict[st
     """SARIF results for one file (applied fixes, then suggestions)."""
     if report.result is None:
         return []
-    uri = artifact_uri(report.path)
+    artifact = artifact_location(report.path)
     result = report.result
-    out = [_result(f, rule_index, uri, True, report.written) for f in result.applied]
-    out += [_result(f, rule_index, uri, False, False) for f in result.suggestions]
+    out = [_result(f, rule_index, artifact, True, report.written) for f in result.applied]
+    out += [_result(f, rule_index, artifact, False, False) for f in result.suggestions]
     return out
 
 
-def _notification(uri: str, level: str, line: int, message: str) -> dict[str, Any]:
+def _notification(artifact: dict[str, Any], level: str, line: int, message: str) -> dict[str, Any]:
     return {
         "level": level,
         "message": {"text": message},
-        "locations": [_location(uri, line, line)],
+        "locations": [_location(artifact, line, line)],
     }
 
 
@@ -152,19 +188,20 @@ def notifications(report: FileReport) -> list[dict[str, Any]]:
     """The file's error, or its warnings (a folder that is not the build context, an unknown
     id in a pragma), as tool notifications: a run uploaded as SARIF lost the warnings, so
     nothing said that msdfix had read no build context or that a pragma suppressed nothing."""
-    uri = artifact_uri(report.path)
+    artifact = artifact_location(report.path)
     if report.error:
-        return [_notification(uri, "error", report.error_line, report.error)]
+        return [_notification(artifact, "error", report.error_line, report.error)]
     warnings = report.result.warnings if report.result is not None else []
-    return [_notification(uri, "warning", line, message) for line, message in warnings]
+    return [_notification(artifact, "warning", line, message) for line, message in warnings]
 
 
 SarifPart = tuple[list[dict[str, Any]], list[dict[str, Any]], bool]
 
 
 def sarif_part(report: FileReport) -> SarifPart:
-    """One file's part of the log: its results, its notifications, whether internal."""
-    return file_results(report, _rule_index()), notifications(report), report.internal
+    """One file's part of the log: its results, its notifications, whether it failed (could
+    not be read, parsed or written, or an internal error: exit 2 or 123)."""
+    return file_results(report, _rule_index()), notifications(report), bool(report.error)
 
 
 @cache
@@ -182,6 +219,9 @@ def sarif_log_of(parts: list[SarifPart]) -> dict[str, Any]:
     rules, _ = _rules()
     results = [r for part in parts for r in part[0]]
     notes = [note for part in parts for note in part[1]]
+    # SARIF 2.1.0 appendix I: false when the tool "terminated with an exit code that denotes
+    # failure"; msdfix's is 2 (123) for any file that failed. It was false only for an internal
+    # error, so a log missing the results of an unreadable file claimed a complete run.
     invocation: dict[str, Any] = {"executionSuccessful": not any(part[2] for part in parts)}
     if notes:
         invocation["toolExecutionNotifications"] = notes
@@ -195,6 +235,7 @@ def sarif_log_of(parts: list[SarifPart]) -> dict[str, Any]:
             }
         },
         "invocations": [invocation],
+        "originalUriBaseIds": {SRCROOT: _root_location()},
         "columnKind": "unicodeCodePoints",
         "results": results,
     }

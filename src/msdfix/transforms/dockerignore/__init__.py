@@ -92,7 +92,7 @@ class DockerIgnoreTransform(Transform):
         self, doc: Document, path: Path, verb: str, old: str | None, verdicts: list[Verdict]
     ) -> Iterable[Finding]:
         anchor = doc.model.stages[0].from_
-        stdin = own_path(doc) is None
+        stdin = own_path(doc) is None or doc.context.stdin  # only the Dockerfile is output
         safe = [v.candidate.line for v in verdicts if v.status == "safe"]
         unsafe = [v for v in verdicts if v.status == "unsafe"]
         skipped = [v.reason for v in verdicts if v.status == "skip"]
