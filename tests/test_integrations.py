@@ -504,6 +504,24 @@ def test_github_annotations_end_to_end(tmp_path: Path) -> None:
     assert all("\n" not in line and "\r" not in line for line in lines)
 
 
+def test_github_annotations_name_files_from_the_workspace_root(tmp_path: Path) -> None:
+    """Run from a subfolder of the checkout (a monorepo's ``working-directory:``), an annotation
+    named ``Dockerfile``, which the runner reads from the repository's root: no such file.
+    Relative to $GITHUB_WORKSPACE, as ruff writes them; without it, as displayed."""
+    service = tmp_path / "services" / "api"
+    service.mkdir(parents=True)
+    (service / "Dockerfile").write_text(PIP)
+    (service / "requirements.txt").write_text("flask\n")
+    argv = [*MSDFIX, "--output-format", "github", "-q", "Dockerfile"]
+    env = {**os.environ, "GITHUB_WORKSPACE": str(tmp_path)}
+    inside = run(argv, service, env).stdout
+    assert "::warning file=services/api/Dockerfile,line=4," in inside, inside
+    outside = run(argv, service, {**env, "GITHUB_WORKSPACE": str(tmp_path / "other")}).stdout
+    assert "::warning file=Dockerfile,line=4," in outside, outside
+    unset = {k: v for k, v in os.environ.items() if k != "GITHUB_WORKSPACE"}
+    assert "::warning file=Dockerfile,line=4," in run(argv, service, unset).stdout
+
+
 def test_github_annotation_of_a_new_dockerignore_shows_its_lines(tmp_path: Path) -> None:
     """A fix that only creates a .dockerignore is shown on the first FROM; its annotation said
     "msdfix rewrites these lines to: FROM ..." (a line it leaves alone)."""

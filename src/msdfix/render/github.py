@@ -8,6 +8,8 @@ so annotations land on the lines a pull request shows.
 
 from __future__ import annotations
 
+import os
+
 from msdfix.fixes import Applicability, FileChange, Finding
 from msdfix.render.diff import split_lines
 from msdfix.render.quoting import lossy, printable
@@ -27,13 +29,24 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+def annotation_path(path: str) -> str:
+    """The ``file=`` of an annotation: relative to ``$GITHUB_WORKSPACE`` (the checkout, which
+    the runner reads relative paths against) when the file is under it, as ruff writes it;
+    otherwise as displayed (a run from a subfolder put its annotations on no file)."""
+    workspace = os.environ.get("GITHUB_WORKSPACE")
+    if not workspace or path == "-":
+        return path
+    relative = os.path.relpath(os.path.abspath(path), os.path.abspath(workspace))
+    return path if relative.startswith(os.pardir) else relative.replace(os.sep, "/")
+
+
 def command(kind: str, path: str, line: int, end_line: int, title: str, message: str) -> str:
     """One workflow command line. Control characters of the input (a path, a Dockerfile's
     words in a message or snippet) are escaped as in the summary (``printable``): an escape
     sequence acted in the terminal and in the log view; the message keeps its own newlines."""
     props = ",".join(
         [
-            f"file={escape_property(printable(lossy(path)))}",
+            f"file={escape_property(printable(lossy(annotation_path(path))))}",
             f"line={line}",
             f"endLine={end_line}",
             f"title={escape_property(printable(title))}",
