@@ -3175,7 +3175,8 @@ def test_a_program_run_as_the_user_copy_chown_gave_files_to_splits(tmp_path: Pat
     program run as that user no longer makes the split unsafe by itself (built: ``COPY
     --chown=node:node . .`` after a root ``npm ci``, with USER node: the same owners and
     modes, node could write public/ in both; ``COPY --chown=node:node src ./src`` with the
-    app copied whole, the same listing). A chown in a RUN still does."""
+    app copied whole, the same listing). A chown in a RUN that does more than make and give
+    away folders still does."""
     root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": "", "public/a.txt": "x"})
     for folder in ("public", "src"):
         (root / folder).chmod(0o755)
@@ -3183,7 +3184,7 @@ def test_a_program_run_as_the_user_copy_chown_gave_files_to_splits(tmp_path: Pat
     out, messages, _ = _split(given, root)
     assert "COPY --from=build --chown=node:node /app/public /app/public" in out, messages
     assert "unsafe" not in messages
-    chowned = given.replace("EXPOSE", "RUN chown node /app/server.js\nEXPOSE")
+    chowned = given.replace("EXPOSE", "RUN touch /app/x && chown node /app/x\nEXPOSE")
     assert "the program runs as node and the build gives it files" in _split(chowned, root)[1]
 
 
@@ -3285,3 +3286,52 @@ def test_nobody_exists_on_distroless_with_debians_id(tmp_path: Path, user, split
     assert ("AS runtime" in out) is split, messages
     if not split:
         assert f"USER {user} is not an account msdfix knows gcr.io/distroless/" in messages
+
+
+DOCUMENTED = (
+    "FROM node:18\n{run}\nWORKDIR /home/node/app\nCOPY package*.json ./\nUSER node\n"
+    'RUN npm install\nCOPY --chown=node:node . .\nEXPOSE 8080\nCMD ["node", "server.js"]\n'
+)
+
+
+def test_nodes_documented_folder_run_is_repeated_before_the_copies(tmp_path: Path) -> None:
+    """Node's documented ``mkdir -p /home/node/app/node_modules && chown -R node:node
+    /home/node/app`` RUN only makes and gives away the folder the runtime copies: repeated
+    before the copies it makes /home/node/app node's again, and COPY --from keeps an existing
+    folder's owner (built: without it /home/node/app was root's and node's write there failed
+    with EACCES; with it the listings, the answer and node's writes were the original's)."""
+    root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": "", "public/a.txt": "x"})
+    (root / "public").chmod(0o755)
+    run = "RUN mkdir -p /home/node/app/node_modules && chown -R node:node /home/node/app"
+    out, messages, _ = _split(DOCUMENTED.format(run=run), root)
+    runtime = out[out.index("AS runtime") :]
+    assert runtime.index(run) < runtime.index("WORKDIR") < runtime.index("COPY --from=build")
+    assert "RUN at line 2 is repeated before the copies, so /home/node/app gets" in messages
+    assert "unsafe" not in messages, messages
+    mixed = run + " && npm install -g nodemon"  # (more than folders: not repeated)
+    messages = _split(DOCUMENTED.format(run=mixed), root)[1]
+    assert "unsafe: the program runs as node and the build gives it files" in messages
+    elsewhere = run.replace("chown -R", "chown -R node:node /data && chown -R")
+    messages = _split(DOCUMENTED.format(run=elsewhere), root)[1]
+    assert "is repeated before the copies" not in messages and "unsafe" in messages
+
+
+def test_a_folder_run_after_the_copies_is_repeated_on_the_same_files(tmp_path: Path) -> None:
+    """``COPY . .``, then ``RUN chown -R app:app /app`` and ``USER app``: the runtime repeats
+    the RUN after its copies, on the files the build gave it, so everything it names gets the
+    same owner (built: /app and all in it app's in the original and in the split). A folder
+    RUN naming an owner the runtime may lack (no RUN it repeats makes it) is not."""
+    root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": "", "public/a.txt": "x"})
+    (root / "public").chmod(0o755)
+    text = (
+        "FROM node:18\nRUN groupadd -r app && useradd -r -g app app\nWORKDIR /app\n"
+        "COPY package*.json ./\nRUN npm ci\nCOPY . .\nRUN chown -R app:app /app\nUSER app\n"
+        'CMD ["node", "server.js"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    runtime = out[out.index("AS runtime") :]
+    assert runtime.index("COPY --from=build") < runtime.index("RUN chown -R app:app /app")
+    assert "RUN at line 7 is repeated after the copies" in messages
+    assert "unsafe" not in messages, messages
+    other = text.replace("chown -R app:app", "chown -R ghost:app")  # (no RUN makes it)
+    assert "is repeated after the copies" not in _split(other, root)[1]
