@@ -3319,8 +3319,10 @@ def test_nodes_documented_folder_run_is_repeated_before_the_copies(tmp_path: Pat
 def test_a_folder_run_after_the_copies_is_repeated_on_the_same_files(tmp_path: Path) -> None:
     """``COPY . .``, then ``RUN chown -R app:app /app`` and ``USER app``: the runtime repeats
     the RUN after its copies, on the files the build gave it, so everything it names gets the
-    same owner (built: /app and all in it app's in the original and in the split). A folder
-    RUN naming an owner the runtime may lack (no RUN it repeats makes it) is not."""
+    same owner (built: /app and all in it app's in the original and in the split); there the
+    RUN may also make the accounts it names (built: ``groupadd``, ``useradd -r`` and ``chown
+    -R`` in one RUN: uid 999, the same listing). A folder RUN naming an owner the runtime may
+    lack (no RUN it repeats makes it) is not."""
     root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": "", "public/a.txt": "x"})
     (root / "public").chmod(0o755)
     text = (
@@ -3335,3 +3337,10 @@ def test_a_folder_run_after_the_copies_is_repeated_on_the_same_files(tmp_path: P
     assert "unsafe" not in messages, messages
     other = text.replace("chown -R app:app", "chown -R ghost:app")  # (no RUN makes it)
     assert "is repeated after the copies" not in _split(other, root)[1]
+    made = "RUN groupadd -r app && useradd -r -g app -d /app -M app && chown -R app:app /app"
+    text = text.replace("RUN groupadd -r app && useradd -r -g app app\n", "")
+    out, messages, _ = _split(text.replace("RUN chown -R app:app /app", made), root)
+    assert "RUN at line 6 is repeated after the copies" in messages
+    assert "unsafe" not in messages, messages
+    half = made.replace("app:app", "app:web")  # (group web made by no RUN)
+    assert "is repeated" not in _split(text.replace("RUN chown -R app:app /app", half), root)[1]

@@ -390,17 +390,26 @@ def _folder_setup(
     a: Analysis, plan: Plan, ins: Instruction, earlier: list[Instruction], above: bool = False
 ) -> set[str] | None:
     """The copied directories whose owner or mode the RUN sets, when it only makes and
-    gives away folders within copied directories, or (``above``) the stage's WORKDIRs that
-    hold them (None otherwise, or when a chown names an owner the runtime may lack:
-    ``earlier`` are the setup RUNs before it)."""
+    gives away folders within copied directories, or (``above``: after the copies) the
+    stage's WORKDIRs that hold them, and there it may also create the accounts it names
+    (None otherwise, or when a chown names an owner the runtime may lack: ``earlier`` are
+    the setup RUNs before it)."""
     script = run_script(ins, a.doc.text)
     if script is None or not script.commands:
         return None
     copied = [p for p in plan.copies if p != "/" and p not in plan.moves]
     workdirs = {a.dirs[id(i)] for i in a.stage.instructions} - {"/"}
     dirs: set[str] = set()
+    made: set[str] = set()
+    folders = False
     for command in script.commands:
         program, args = program_args(command)
+        if above and program in ACCOUNT_MAKERS:
+            name = _made_account(program, args)
+            if name is None:
+                return None
+            made.add(name)
+            continue
         if program not in FOLDER_SETUP:
             return None
         words = [x for x in args if not x.startswith("-")]
@@ -410,7 +419,8 @@ def _folder_setup(
             return None
         else:
             owner, words = words[0], words[1:]
-            if program != "chmod" and ("$" in owner or not _has_owner(a, plan, owner, earlier)):
+            known = program == "chmod" or _has_owner(a, plan, owner, earlier, made)
+            if "$" in owner or not known:
                 return None
         cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
         paths = [resolve(x, cwd) for x in words]
@@ -418,7 +428,8 @@ def _folder_setup(
         if not paths or not all(any(within(p, c) for c in copied) for p in paths if p not in held):
             return None
         dirs |= {p for p in paths if p in copied and program != "mkdir"}
-    return dirs
+        folders = True
+    return dirs if folders else None  # (a RUN of accounts alone is no folder RUN)
 
 
 def _note_folder_runs(
@@ -439,14 +450,27 @@ def _note_folder_runs(
         plan.notes.append(f"{runs} repeated after the copies, on the files the build gave them")
 
 
-def _has_owner(a: Analysis, plan: Plan, owner: str, earlier: list[Instruction]) -> bool:
-    """Whether the runtime has chown's OWNER (``node:node``, ``app:``, ``:staff``)."""
-    name, _, group = owner.partition(":")
-    return (
-        not name
-        or _runtime_has_user(a, plan, name, earlier)
-        and (not group or group == name or _runtime_has_user(a, plan, group, earlier))
+def _has_owner(
+    a: Analysis, plan: Plan, owner: str, earlier: list[Instruction], made: set[str]
+) -> bool:
+    """Whether the runtime has chown's OWNER (``node:node``, ``app:``, ``:staff``): its
+    image ships it, a setup RUN before (``earlier``) or this one (``made``) makes it."""
+    return all(
+        not part or part in made or _runtime_has_user(a, plan, part, earlier)
+        for part in owner.partition(":")[::2]
     )
+
+
+ACCOUNT_MAKERS = frozenset({"useradd", "adduser", "groupadd", "addgroup"})
+
+
+def _made_account(program: str, args: list[str]) -> str | None:
+    """The user or group a useradd/adduser/groupadd/addgroup creates (None: unread)."""
+    if program in ("useradd", "adduser"):
+        account = created_account(program, args)
+        return account.name if account is not None else None
+    words = [x for x in args if not x.startswith("-")]
+    return args[-1] if words and not args[-1].startswith("-") else None
 
 
 def _holds(folder: str, copied: list[str]) -> bool:
