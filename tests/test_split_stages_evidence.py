@@ -3311,6 +3311,7 @@ def test_nodes_documented_folder_run_is_repeated_before_the_copies(tmp_path: Pat
     mixed = run + " && npm install -g nodemon"  # (more than folders: not repeated)
     messages = _split(DOCUMENTED.format(run=mixed), root)[1]
     assert "unsafe: the program runs as node and the build gives it files" in messages
+    assert "(RUN at line 2 runs chown, which the runtime repeats only in a RUN" in messages
     elsewhere = run.replace("chown -R", "chown -R node:node /data && chown -R")
     messages = _split(DOCUMENTED.format(run=elsewhere), root)[1]
     assert "is repeated before the copies" not in messages and "unsafe" in messages

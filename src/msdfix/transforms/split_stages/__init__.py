@@ -302,14 +302,14 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
     after = _late_folder_runs(a, plan, anchor)
     _note_folder_runs(a, plan, folders, after)
     given = _gives_files_away(a, {*folders, *after})
-    owned = builder and not is_root(builder[-1]) or given
-    if owned and _all_folders_set(plan, folders):
-        owned = False
+    owned = bool(builder and not is_root(builder[-1]) or given)
+    owned = owned and not _all_folders_set(plan, folders)
     if owned and not is_root(user) and plan.unsafe is None:
         plan.unsafe = (
-            f"the program runs as {user} and the build gives it files or directories; the "
-            "runtime's WORKDIR and the directories COPY --from creates belong to root, so it "
-            "may not write where it could"
+            f"the program runs as {user} and the build gives it files or directories"
+            + (f" ({given})" if given else "")
+            + "; the runtime's WORKDIR and the directories COPY --from creates belong to "
+            "root, so it may not write where it could"
         )
     _top_metadata(a, plan, anchor)
     _chown_made_dirs(a, plan)
@@ -840,18 +840,25 @@ def _kept(path: str, kept: set[str]) -> bool:
     return any(within(path, k) or within(k, path) for k in kept)
 
 
-def _gives_files_away(a: Analysis, folders: set[int]) -> bool:
-    """A chown in a RUN (but the ``folders`` RUNs, which the runtime repeats where they set
-    the same owners: ``_folder_runs``, ``_late_folder_runs``), or a COPY/ADD --chown without
-    a build context: files belong to a user other than root. With a context, what --chown gives is followed folder by folder
+def _gives_files_away(a: Analysis, folders: set[int]) -> str | None:
+    """How the build gives files to a user other than root, if it does: a chown in a RUN
+    (but the ``folders`` RUNs, which the runtime repeats where they set the same owners:
+    ``_folder_runs``, ``_late_folder_runs``), or a COPY/ADD --chown without a build
+    context. With a context, what --chown gives is followed folder by folder
     (``_chown_made_dirs``, ``_copied_dir_modes``): ``COPY --from`` keeps the owners of what
     it copies, and only the directories it names or creates are made anew (built: ``COPY
     --chown=node:node . .`` into a WORKDIR left /app root's, its files and folders node's)."""
     chowned = any(f.name == "chown" for ins in a.stage.of("copy", "add") for f in ins.flags)
     if chowned and not a.ctx.present:
-        return True
+        return "COPY --chown, without the build context to follow"
     runs = [ins for ins in a.stage.of("run") if id(ins) not in folders]
-    return any(re.search(r"\bchown\b", ins.args) for ins in runs)
+    run = next((ins for ins in runs if re.search(r"\bchown\b", ins.args)), None)
+    if run is None:
+        return None
+    return (
+        f"RUN at line {run.start_line} runs chown, which the runtime repeats only in a RUN "
+        "that does nothing but make and give away folders it copies"
+    )
 
 
 WHOLE_SYSTEM = frozenset(
