@@ -3299,7 +3299,8 @@ def test_nodes_documented_folder_run_is_repeated_before_the_copies(tmp_path: Pat
     /home/node/app`` RUN only makes and gives away the folder the runtime copies: repeated
     before the copies it makes /home/node/app node's again, and COPY --from keeps an existing
     folder's owner (built: without it /home/node/app was root's and node's write there failed
-    with EACCES; with it the listings, the answer and node's writes were the original's)."""
+    with EACCES; with it the listings, the answer and node's writes were the original's; and
+    with ``chown -R node $SEC_BELT_HOME`` of an ENV after ``COPY .``, the same listing)."""
     root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": "", "public/a.txt": "x"})
     (root / "public").chmod(0o755)
     run = "RUN mkdir -p /home/node/app/node_modules && chown -R node:node /home/node/app"
@@ -3311,7 +3312,13 @@ def test_nodes_documented_folder_run_is_repeated_before_the_copies(tmp_path: Pat
     mixed = run + " && npm install -g nodemon"  # (more than folders: not repeated)
     messages = _split(DOCUMENTED.format(run=mixed), root)[1]
     assert "unsafe: the program runs as node and the build gives it files" in messages
-    assert "(RUN at line 2 runs chown, which the runtime repeats only in a RUN" in messages
+    assert "(RUN at line 2 runs chown, and the owners a chown gives are carried only" in messages
+    by_env = "RUN mkdir -p $APP/node_modules && chown -R node:node $APP"  # (built: same)
+    messages = _split(DOCUMENTED.format(run="ENV APP=/home/node/app\n" + by_env), root)[1]
+    assert "RUN at line 3 is repeated before the copies" in messages
+    assert "unsafe" not in messages, messages
+    by_arg = "ARG APP=/home/node/app\n" + by_env  # (--build-arg may name another folder)
+    assert "is repeated" not in _split(DOCUMENTED.format(run=by_arg), root)[1]
     elsewhere = run.replace("chown -R", "chown -R node:node /data && chown -R")
     messages = _split(DOCUMENTED.format(run=elsewhere), root)[1]
     assert "is repeated before the copies" not in messages and "unsafe" in messages

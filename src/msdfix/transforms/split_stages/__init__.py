@@ -399,6 +399,7 @@ def _folder_setup(
         return None
     copied = [p for p in plan.copies if p != "/" and p not in plan.moves]
     workdirs = {a.dirs[id(i)] for i in a.stage.instructions} - {"/"}
+    scope = a.model.fixed_scope(a.stage, ins)  # (`chown -R node $APP_HOME`, ENV APP_HOME=..)
     dirs: set[str] = set()
     made: set[str] = set()
     folders = False
@@ -423,6 +424,9 @@ def _folder_setup(
             if "$" in owner or not known:
                 return None
         cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
+        words = [expand(x, scope) for x in words]
+        if any("$" in x for x in words):
+            return None
         paths = [resolve(x, cwd) for x in words]
         held = [p for p in paths if above and p in workdirs and _holds(p, copied)]
         if not paths or not all(any(within(p, c) for c in copied) for p in paths if p not in held):
@@ -856,8 +860,8 @@ def _gives_files_away(a: Analysis, folders: set[int]) -> str | None:
     if run is None:
         return None
     return (
-        f"RUN at line {run.start_line} runs chown, which the runtime repeats only in a RUN "
-        "that does nothing but make and give away folders it copies"
+        f"RUN at line {run.start_line} runs chown, and the owners a chown gives are carried "
+        "only from a RUN that does nothing but make and give away folders the runtime copies"
     )
 
 
