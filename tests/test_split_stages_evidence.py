@@ -3352,3 +3352,20 @@ def test_a_folder_run_after_the_copies_is_repeated_on_the_same_files(tmp_path: P
     assert "unsafe" not in messages, messages
     half = made.replace("app:app", "app:web")  # (group web made by no RUN)
     assert "is repeated" not in _split(text.replace("RUN chown -R app:app /app", half), root)[1]
+
+
+def test_a_folder_run_gives_folders_only_to_accounts_the_runtime_has(tmp_path: Path) -> None:
+    """The owner of a repeated folder RUN's chown must exist in the runtime: shipped by its
+    image or created by a RUN it repeats. A word in an earlier RUN (``mkdir -p /app/data``
+    names "app") is no account: the useradd beside apt-get is not repeated, and the
+    runtime's ``chown app /app`` would fail."""
+    root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": ""})
+    text = (
+        "FROM node:18\nRUN apt-get update && apt-get install -y curl && useradd app\n"
+        "WORKDIR /app\nRUN mkdir -p /app/data\nRUN chown app /app\nCOPY package*.json ./\n"
+        'RUN npm ci\nCOPY . .\nCMD ["node", "server.js"]\n'
+    )
+    assert "is repeated before the copies" not in _split(text, root)[1]
+    made = text.replace("RUN mkdir -p /app/data", "RUN useradd app")
+    made = made.replace(" && useradd app", "")
+    assert "RUN at line 5 is repeated before the copies" in _split(made, root)[1]

@@ -457,12 +457,26 @@ def _note_folder_runs(
 def _has_owner(
     a: Analysis, plan: Plan, owner: str, earlier: list[Instruction], made: set[str]
 ) -> bool:
-    """Whether the runtime has chown's OWNER (``node:node``, ``app:``, ``:staff``): its
-    image ships it, a setup RUN before (``earlier``) or this one (``made``) makes it."""
+    """Whether the runtime has chown's OWNER (``node:node``, ``app:``, ``:staff``): ids, an
+    account its image ships, or one a setup RUN before (``earlier``) or this one (``made``)
+    creates."""
+    names = made | _accounts(a, earlier)
     return all(
-        not part or part in made or _runtime_has_user(a, plan, part, earlier)
+        not part or part in names or _runtime_has_user(a, plan, part, [])
         for part in owner.partition(":")[::2]
     )
+
+
+def _accounts(a: Analysis, runs: list[Instruction]) -> set[str]:
+    """The users and groups the RUNs create (by useradd, adduser, groupadd, addgroup)."""
+    found: set[str] = set()
+    for ins in runs:
+        script = run_script(ins, a.doc.text)
+        for command in script.commands if script else []:
+            program, args = program_args(command)
+            name = _made_account(program, args) if program in ACCOUNT_MAKERS else None
+            found |= {name} if name else set()
+    return found
 
 
 ACCOUNT_MAKERS = frozenset({"useradd", "adduser", "groupadd", "addgroup"})
