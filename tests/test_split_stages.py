@@ -2292,16 +2292,21 @@ def test_the_owner_or_mode_of_a_copied_directory_itself_makes_the_split_unsafe(t
     (mode 755), whether its WORKDIR or the ``COPY --from`` made it: COPY carries what is
     inside a directory, not the directory itself. A chown the runtime repeats after the
     copies sets it again, unless it is recursive (it would change the install's files too),
-    and a chown inside the copied tree is carried."""
+    and a chown inside the copied tree is carried. Twenty-third round: a RUN that only makes
+    and gives away copied folders is repeated in its place, before the copies, and sets the
+    folder again when the runtime copies it whole (built: ``RUN chmod 0775 .`` before
+    ``COPY package.json /app``: /app root's with mode 775 in both)."""
     _node_app(tmp_path)
     (tmp_path / "index.js").write_text("console.log(require('ms')(1000))\n")
     whole = _df("FROM node:18", "WORKDIR /app", "RUN useradd -ms /bin/bash app", "{run}",
                 "COPY package.json /app", "RUN npm install", "COPY index.js /app",
                 'CMD ["node", "index.js"]')  # fmt: skip
-    for run in ("RUN chown app:app /app", "RUN chmod 0775 .", "RUN chown -R app /"):
-        result = _run(whole.format(run=run), tmp_path)
-        assert "AS runtime" not in result.output, run
-        assert "RUN at line 4 sets the owner or mode of /" in _messages(result), run
+    result = _run(whole.format(run="RUN chown -R app /"), tmp_path)
+    assert "AS runtime" not in result.output
+    assert "RUN at line 4 sets the owner or mode of /" in _messages(result)
+    for run in ("RUN chown app:app /app", "RUN chmod 0775 ."):
+        out = _run(whole.format(run=run), tmp_path).output
+        assert out.index(run, out.index("AS runtime")) < out.index("COPY --from=build"), run
     parts = _df("FROM node:18", "WORKDIR /app", "RUN useradd -ms /bin/bash app", "{run}",
                 "COPY package*.json ./", "RUN npm ci", "COPY . .", 'CMD ["node", "index.js"]')  # fmt: skip
     again = _run(parts.format(run="RUN chown app:app /app"), tmp_path).output

@@ -3202,7 +3202,8 @@ def test_a_program_run_as_the_user_copy_chown_gave_files_to_splits(tmp_path: Pat
     program run as that user no longer makes the split unsafe by itself (built: ``COPY
     --chown=node:node . .`` after a root ``npm ci``, with USER node: the same owners and
     modes, node could write public/ in both; ``COPY --chown=node:node src ./src`` with the
-    app copied whole, the same listing). A chown in a RUN still does."""
+    app copied whole, the same listing). A chown in a RUN that does more than make and give
+    away folders still does."""
     root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": "", "public/a.txt": "x"})
     for folder in ("public", "src"):
         (root / folder).chmod(0o755)
@@ -3210,8 +3211,9 @@ def test_a_program_run_as_the_user_copy_chown_gave_files_to_splits(tmp_path: Pat
     out, messages, _ = _split(given, root)
     assert "COPY --from=build --chown=node:node /app/public /app/public" in out, messages
     assert "unsafe" not in messages
-    chowned = given.replace("EXPOSE", "RUN chown node /app/server.js\nEXPOSE")
-    assert "the program runs as node and the build gives it files" in _split(chowned, root)[1]
+    chowned = given.replace("EXPOSE", "RUN touch /app/x && chown node /app/x\nEXPOSE")
+    out, messages, _ = _split(chowned, root)
+    assert "AS runtime" not in out and "may make files there owned by root" in messages
 
 
 def test_context_files_keep_root_where_the_build_runs_as_a_user(tmp_path: Path) -> None:
@@ -3477,13 +3479,103 @@ def test_a_chown_r_after_the_last_build_step_is_repeated_over_the_same_files(
     USER node, had been unsafe ("the runtime's WORKDIR and the directories COPY --from creates
     belong to root"); the runtime repeats that RUN after its copies and nothing is built
     after it, so the split's /app tree had the original's owners and modes (26 paths) and
-    the same answer (built too with `/app/dist`). Before the build it would miss the build's
-    files, so it stays unsafe."""
+    the same answer (built too with `/app/dist`). With the merge of the folder-RUN rule the
+    same chown before the build is repeated before the copies instead, and COPY --chown of
+    the tree beside it is carried too (both built at the merge: owners and modes of /app and
+    node_modules identical, the same answer). A chown in a build step's RUN stays unsafe."""
     root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
     text = NODE.format(extra=f"{chown}USER node\n", cmd='["node", "dist/index.js"]')
     out, messages, _ = _split(text, root)
     assert ("AS runtime" in out) is split, messages
+    if not split:
+        return
+    assert "is repeated after the copies" in messages, messages
     before = text.replace(chown, "").replace("RUN npm run build\n", f"{chown}RUN npm run build\n")
-    assert "AS runtime" not in _split(before, root)[0]
+    out, messages, _ = _split(before, root)
+    if "/app/dist" not in chown:  # (before the build there is no /app/dist to give away)
+        assert "AS runtime" in out and "is repeated before the copies" in messages, messages
     given = text.replace("COPY . .", "COPY --chown=node:node . .")
-    assert "AS runtime" not in _split(given, root)[0]
+    assert "AS runtime" in _split(given, root)[0]
+
+
+DOCUMENTED = (
+    "FROM node:18\n{run}\nWORKDIR /home/node/app\nCOPY package*.json ./\nUSER node\n"
+    'RUN npm install\nCOPY --chown=node:node . .\nEXPOSE 8080\nCMD ["node", "server.js"]\n'
+)
+
+
+def test_nodes_documented_folder_run_is_repeated_before_the_copies(tmp_path: Path) -> None:
+    """Node's documented ``mkdir -p /home/node/app/node_modules && chown -R node:node
+    /home/node/app`` RUN only makes and gives away the folder the runtime copies: repeated
+    before the copies it makes /home/node/app node's again, and COPY --from keeps an existing
+    folder's owner (built: without it /home/node/app was root's and node's write there failed
+    with EACCES; with it the listings, the answer and node's writes were the original's; and
+    with ``chown -R node $SEC_BELT_HOME`` of an ENV after ``COPY .``, the same listing)."""
+    root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": "", "public/a.txt": "x"})
+    (root / "public").chmod(0o755)
+    run = "RUN mkdir -p /home/node/app/node_modules && chown -R node:node /home/node/app"
+    out, messages, _ = _split(DOCUMENTED.format(run=run), root)
+    runtime = out[out.index("AS runtime") :]
+    assert runtime.index(run) < runtime.index("WORKDIR") < runtime.index("COPY --from=build")
+    assert "RUN at line 2 is repeated before the copies, so /home/node/app gets" in messages
+    assert "unsafe" not in messages, messages
+    mixed = run + " && npm install -g nodemon"  # (more than folders: not repeated)
+    messages = _split(DOCUMENTED.format(run=mixed), root)[1]
+    assert "unsafe: the program runs as node and the build gives it files" in messages
+    assert "(RUN at line 2 runs chown, and the owners a chown gives are carried only" in messages
+    by_env = "RUN mkdir -p $APP/node_modules && chown -R node:node $APP"  # (built: same)
+    messages = _split(DOCUMENTED.format(run="ENV APP=/home/node/app\n" + by_env), root)[1]
+    assert "RUN at line 3 is repeated before the copies" in messages
+    assert "unsafe" not in messages, messages
+    by_arg = "ARG APP=/home/node/app\n" + by_env  # (--build-arg may name another folder)
+    assert "is repeated" not in _split(DOCUMENTED.format(run=by_arg), root)[1]
+    elsewhere = run.replace("chown -R", "chown -R node:node /data && chown -R")
+    messages = _split(DOCUMENTED.format(run=elsewhere), root)[1]
+    assert "is repeated before the copies" not in messages and "unsafe" in messages
+
+
+def test_a_folder_run_after_the_copies_is_repeated_on_the_same_files(tmp_path: Path) -> None:
+    """``COPY . .``, then ``RUN chown -R app:app /app`` and ``USER app``: the runtime repeats
+    the RUN after its copies, on the files the build gave it, so everything it names gets the
+    same owner (built: /app and all in it app's in the original and in the split); there the
+    RUN may also make the accounts it names (built: ``groupadd``, ``useradd -r`` and ``chown
+    -R`` in one RUN: uid 999, the same listing). A folder RUN naming an owner the runtime may
+    lack (no RUN it repeats makes it) is not."""
+    root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": "", "public/a.txt": "x"})
+    (root / "public").chmod(0o755)
+    text = (
+        "FROM node:18\nRUN groupadd -r app && useradd -r -g app app\nWORKDIR /app\n"
+        "COPY package*.json ./\nRUN npm ci\nCOPY . .\nRUN chown -R app:app /app\nUSER app\n"
+        'CMD ["node", "server.js"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    runtime = out[out.index("AS runtime") :]
+    assert runtime.index("COPY --from=build") < runtime.index("RUN chown -R app:app /app")
+    assert "RUN at line 7 is repeated after the copies" in messages
+    assert "unsafe" not in messages, messages
+    other = text.replace("chown -R app:app", "chown -R ghost:app")  # (no RUN makes it)
+    assert "is repeated after the copies" not in _split(other, root)[1]
+    made = "RUN groupadd -r app && useradd -r -g app -d /app -M app && chown -R app:app /app"
+    text = text.replace("RUN groupadd -r app && useradd -r -g app app\n", "")
+    out, messages, _ = _split(text.replace("RUN chown -R app:app /app", made), root)
+    assert "RUN at line 6 is repeated after the copies" in messages
+    assert "unsafe" not in messages, messages
+    half = made.replace("app:app", "app:web")  # (group web made by no RUN)
+    assert "is repeated" not in _split(text.replace("RUN chown -R app:app /app", half), root)[1]
+
+
+def test_a_folder_run_gives_folders_only_to_accounts_the_runtime_has(tmp_path: Path) -> None:
+    """The owner of a repeated folder RUN's chown must exist in the runtime: shipped by its
+    image or created by a RUN it repeats. A word in an earlier RUN (``mkdir -p /app/data``
+    names "app") is no account: the useradd beside apt-get is not repeated, and the
+    runtime's ``chown app /app`` would fail."""
+    root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": ""})
+    text = (
+        "FROM node:18\nRUN apt-get update && apt-get install -y curl && useradd app\n"
+        "WORKDIR /app\nRUN mkdir -p /app/data\nRUN chown app /app\nCOPY package*.json ./\n"
+        'RUN npm ci\nCOPY . .\nCMD ["node", "server.js"]\n'
+    )
+    assert "is repeated before the copies" not in _split(text, root)[1]
+    made = text.replace("RUN mkdir -p /app/data", "RUN useradd app")
+    made = made.replace(" && useradd app", "")
+    assert "RUN at line 5 is repeated before the copies" in _split(made, root)[1]

@@ -268,10 +268,7 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
             raise Decline(f"RUN at line {ins.start_line} cannot be repeated on {plan.runtime}")
     user = final_user(a)
     if not is_root(user) and not re.fullmatch(r"[0-9]+(:[0-9]+)?", user) and "$" not in user:
-        name = user.split(":")[0]
-        made = any(re.search(rf"\b{re.escape(name)}\b", i.args) for i in a.setup_runs)
-        known = any(plan.runtime.startswith(k) and name in v for k, v in IMAGE_USERS.items())
-        if not made and not known and not _debian_system_user(a, plan, user):
+        if not _runtime_has_user(a, plan, user, a.setup_runs):
             raise Decline(_unknown_user(a, plan, user))
     elif "$" in user:
         raise Decline("USER is set from a variable")
@@ -306,13 +303,18 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
     ]
     if builder and not is_root(builder[-1]) and plan.same_family:
         plan.chown = builder[-1]  # files the build created belong to this user
-    given = _gives_files_away(a) and not _chowned_again(a, anchor)
-    owned = builder and not is_root(builder[-1]) or given
+    folders = _folder_runs(a, plan, anchor)
+    after = _late_folder_runs(a, plan, anchor)
+    _note_folder_runs(a, plan, folders, after)
+    given = _gives_files_away(a, {*folders, *after, *_repeated_late(a, anchor)})
+    owned = bool(builder and not is_root(builder[-1]) or given)
+    owned = owned and not _all_folders_set(plan, folders)
     if owned and not is_root(user) and plan.unsafe is None:
         plan.unsafe = (
-            f"the program runs as {user} and the build gives it files or directories; the "
-            "runtime's WORKDIR and the directories COPY --from creates belong to root, so it "
-            "may not write where it could"
+            f"the program runs as {user} and the build gives it files or directories"
+            + (f" ({given})" if given else "")
+            + "; the runtime's WORKDIR and the directories COPY --from creates belong to "
+            "root, so it may not write where it could"
         )
     _top_metadata(a, plan, anchor)
     _chown_made_dirs(a, plan)
@@ -327,6 +329,194 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
 
 
 OWNERSHIP = frozenset({"chown", "chmod", "chgrp"})
+FOLDER_SETUP = OWNERSHIP | {"mkdir"}
+
+
+def _runtime_has_user(a: Analysis, plan: Plan, user: str, runs: list[Instruction]) -> bool:
+    """Whether the runtime has the account ``user`` (NAME or NAME:GROUP, or ids): the
+    runtime image ships it, one of ``runs`` (repeated there) names it, or it is one of
+    base-passwd's accounts."""
+    if re.fullmatch(r"[0-9]+(:[0-9]+)?", user):
+        return True
+    name = user.split(":")[0]
+    made = any(re.search(rf"\b{re.escape(name)}\b", i.args) for i in runs)
+    known = any(plan.runtime.startswith(k) and name in v for k, v in IMAGE_USERS.items())
+    return made or known or _debian_system_user(a, plan, user)
+
+
+def _folder_runs(a: Analysis, plan: Plan, anchor: Instruction | None) -> dict[int, set[str]]:
+    """``id(ins)`` of each setup RUN before the anchor made only of mkdir, chown, chmod and
+    chgrp of copied directories and folders inside them, that sets the owner or mode of a
+    copied directory itself -> those directories. The runtime repeats it in its place,
+    before the copies: the folders it makes and gives away are empty there, and ``COPY
+    --from`` into a folder that exists keeps that folder's owner and mode while carrying
+    what is inside (built: node's documented ``mkdir -p /home/node/app/node_modules &&
+    chown -R node:node /home/node/app``, then ``USER node``, ``npm install`` and ``COPY
+    --chown=node:node . .``: /home/node/app was root's in the split without it, node's
+    with it, as in the original). A RUN after one that waits for the copies would go after
+    them too, where a recursive chown would change the build's files: not counted."""
+    found: dict[int, set[str]] = {}
+    if anchor is None:
+        return found
+    copied = [p for p in plan.copies if p != "/" and p not in plan.moves]
+    earlier: list[Instruction] = []
+    for ins in a.setup_runs:
+        if ins.start > anchor.start:
+            break
+        dirs = _folder_setup(a, plan, ins, earlier)
+        earlier.append(ins)
+        if dirs is None:
+            if any(within(p, c) or within(c, p) for p in _run_paths(a, ins) for c in copied):
+                break  # (it waits for the copies, or is left out: later ones keep their rules)
+            continue
+        if dirs:
+            found[id(ins)] = dirs
+    return found
+
+
+def _late_folder_runs(a: Analysis, plan: Plan, anchor: Instruction | None) -> set[int]:
+    """``id(ins)`` of each setup RUN after the anchor made only of mkdir, chown, chmod and
+    chgrp within copied directories or the WORKDIRs that hold them: the runtime repeats it
+    after the copies, on the files the build gave it, so what it names gets the same owner
+    and mode (built: ``COPY . .``, then ``RUN chown -R app:app /app`` and ``USER app``, and
+    a Python app's ``chmod +x`` and ``chown -R service-user:service-user /app``: /app and
+    everything in it app's in the original and in the split, the same modes)."""
+    if anchor is None:
+        return set()
+    runs = a.setup_runs
+    return {
+        id(ins)
+        for n, ins in enumerate(runs)
+        if ins.start > anchor.start and _folder_setup(a, plan, ins, runs[:n], True) is not None
+    }
+
+
+def _folder_setup(
+    a: Analysis, plan: Plan, ins: Instruction, earlier: list[Instruction], above: bool = False
+) -> set[str] | None:
+    """The copied directories whose owner or mode the RUN sets, when it only makes and
+    gives away folders within copied directories, or (``above``: after the copies) the
+    stage's WORKDIRs that hold them, and there it may also create the accounts it names
+    (None otherwise, or when a chown names an owner the runtime may lack: ``earlier`` are
+    the setup RUNs before it)."""
+    script = run_script(ins, a.doc.text)
+    if script is None or not script.commands:
+        return None
+    copied = [p for p in plan.copies if p != "/" and p not in plan.moves]
+    workdirs = {a.dirs[id(i)] for i in a.stage.instructions} - {"/"}
+    scope = a.model.fixed_scope(a.stage, ins)  # (`chown -R node $APP_HOME`, ENV APP_HOME=..)
+    dirs: set[str] = set()
+    made: set[str] = set()
+    folders = False
+    for command in script.commands:
+        program, args = program_args(command)
+        if above and program in ACCOUNT_MAKERS:
+            name = _made_account(program, args)
+            if name is None:
+                return None
+            made.add(name)
+            continue
+        if program not in FOLDER_SETUP:
+            return None
+        words = [x for x in args if not x.startswith("-")]
+        if program == "mkdir":
+            words = mkdir_args(args)[0]
+        elif not words:
+            return None
+        else:
+            owner, words = words[0], words[1:]
+            known = program == "chmod" or _has_owner(a, plan, owner, earlier, made)
+            if "$" in owner or not known:
+                return None
+        cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
+        words = [expand(x, scope) for x in words]
+        if any("$" in x for x in words):
+            return None
+        paths = [resolve(x, cwd) for x in words]
+        held = [p for p in paths if above and p in workdirs and _holds(p, copied)]
+        if not paths or not all(any(within(p, c) for c in copied) for p in paths if p not in held):
+            return None
+        dirs |= {p for p in paths if p in copied and program != "mkdir"}
+        folders = True
+    return dirs if folders else None  # (a RUN of accounts alone is no folder RUN)
+
+
+def _note_folder_runs(
+    a: Analysis, plan: Plan, folders: dict[int, set[str]], after: set[int]
+) -> None:
+    """Say which RUNs the runtime repeats, before or after the copies, for the owners."""
+    for ins in a.stage.of("run"):
+        if id(ins) in folders:
+            plan.notes.append(
+                f"RUN at line {ins.start_line} is repeated before the copies, so "
+                f"{', '.join(sorted(folders[id(ins)]))} gets the owner and mode it had in the "
+                "build (COPY --from keeps those of a folder that exists)"
+            )
+    lines = [str(i.start_line) for i in a.setup_runs if id(i) in after]
+    if lines:
+        runs = f"RUN at line {lines[0]} is" if len(lines) == 1 else "RUNs at lines "
+        runs += f"{', '.join(lines)} are" if len(lines) > 1 else ""
+        plan.notes.append(f"{runs} repeated after the copies, on the files the build gave them")
+
+
+def _has_owner(
+    a: Analysis, plan: Plan, owner: str, earlier: list[Instruction], made: set[str]
+) -> bool:
+    """Whether the runtime has chown's OWNER (``node:node``, ``app:``, ``:staff``): ids, an
+    account its image ships, or one a setup RUN before (``earlier``) or this one (``made``)
+    creates."""
+    names = made | _accounts(a, earlier)
+    return all(
+        not part or part in names or _runtime_has_user(a, plan, part, [])
+        for part in owner.partition(":")[::2]
+    )
+
+
+def _accounts(a: Analysis, runs: list[Instruction]) -> set[str]:
+    """The users and groups the RUNs create (by useradd, adduser, groupadd, addgroup)."""
+    found: set[str] = set()
+    for ins in runs:
+        script = run_script(ins, a.doc.text)
+        for command in script.commands if script else []:
+            program, args = program_args(command)
+            name = _made_account(program, args) if program in ACCOUNT_MAKERS else None
+            found |= {name} if name else set()
+    return found
+
+
+ACCOUNT_MAKERS = frozenset({"useradd", "adduser", "groupadd", "addgroup"})
+
+
+def _made_account(program: str, args: list[str]) -> str | None:
+    """The user or group a useradd/adduser/groupadd/addgroup creates (None: unread)."""
+    if program in ("useradd", "adduser"):
+        account = created_account(program, args)
+        return account.name if account is not None else None
+    words = [x for x in args if not x.startswith("-")]
+    return args[-1] if words and not args[-1].startswith("-") else None
+
+
+def _holds(folder: str, copied: list[str]) -> bool:
+    """Whether the runtime copies something into ``folder`` (or below it)."""
+    return any(within(c, folder) for c in copied)
+
+
+def _run_paths(a: Analysis, ins: Instruction) -> list[str]:
+    """The absolute paths the RUN's commands name (words with a slash or a dot)."""
+    script = run_script(ins, a.doc.text)
+    found: list[str] = []
+    for command in script.commands if script else []:
+        cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
+        words = [x for x in program_args(command)[1] if not x.startswith("-")]
+        found += [resolve(x, cwd) for x in words if "/" in x or "." in x]
+    return found
+
+
+def _all_folders_set(plan: Plan, folders: dict[int, set[str]]) -> bool:
+    """Whether a RUN the runtime repeats before the copies sets the owner and mode of every
+    path it copies: none of them is a folder root makes there."""
+    done: set[str] = set().union(*folders.values())
+    return bool(done) and all(p in done for p in plan.copies)
 
 
 def _top_metadata(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
@@ -345,11 +535,13 @@ def _top_metadata(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
     files = _copied_files(a)
     copied = [plan.moves.get(p, p) for p in plan.copies if p != "/"]
     late = _ordered_setup(a, plan, anchor)
-    # repeated after the copies and after every build step: sets it again, over the same files
-    last = {id(i) for i in a.setup_runs if anchor is not None and i.start > anchor.start}
+    # repeated after the copies and after every build step (sets it again, over the same
+    # files), or a folder RUN the runtime repeats where it sets the same owners
+    skipped = {*_repeated_late(a, anchor), *_folder_runs(a, plan, anchor)}
+    skipped |= set(_late_folder_runs(a, plan, anchor))
     for ins in a.stage.of("run"):
-        script = run_script(ins, a.doc.text)
-        for command in script.commands if script and id(ins) not in last else []:
+        script = run_script(ins, a.doc.text) if id(ins) not in skipped else None
+        for command in script.commands if script else []:
             program, args = program_args(command)
             if program not in OWNERSHIP:
                 continue
@@ -692,28 +884,35 @@ def _kept(path: str, kept: set[str]) -> bool:
     return any(within(path, k) or within(k, path) for k in kept)
 
 
-def _gives_files_away(a: Analysis) -> bool:
-    """A chown in a RUN, or a COPY/ADD --chown without a build context: files belong to a user
-    other than root. With a context, what --chown gives is followed folder by folder
+def _gives_files_away(a: Analysis, folders: set[int]) -> str | None:
+    """How the build gives files to a user other than root, if it does: a chown in a RUN
+    (but the ``folders`` RUNs, which the runtime repeats where they set the same owners:
+    ``_folder_runs``, ``_late_folder_runs``), or a COPY/ADD --chown without a build
+    context. With a context, what --chown gives is followed folder by folder
     (``_chown_made_dirs``, ``_copied_dir_modes``): ``COPY --from`` keeps the owners of what
     it copies, and only the directories it names or creates are made anew (built: ``COPY
     --chown=node:node . .`` into a WORKDIR left /app root's, its files and folders node's)."""
     chowned = any(f.name == "chown" for ins in a.stage.of("copy", "add") for f in ins.flags)
     if chowned and not a.ctx.present:
-        return True
-    return any(re.search(r"\bchown\b", ins.args) for ins in a.stage.of("run"))
+        return "COPY --chown, without the build context to follow"
+    runs = [ins for ins in a.stage.of("run") if id(ins) not in folders]
+    run = next((ins for ins in runs if re.search(r"\bchown\b", ins.args)), None)
+    if run is None:
+        return None
+    return (
+        f"RUN at line {run.start_line} runs chown, and the owners a chown gives are carried "
+        "only from a RUN that does nothing but make and give away folders the runtime copies"
+    )
 
 
-def _chowned_again(a: Analysis, anchor: Instruction | None) -> bool:
-    """True when no COPY/ADD has --chown and every chown is in a RUN the runtime repeats
-    after its copies and after the last build step: it sets the same owners again on the
-    same files (built: `RUN chown -R node:node /app`, and `/app/dist`, after `npm ci && npm
-    run build` with USER node; the split's /app tree had the original's owners and modes)."""
-    if anchor is None or any(f.name == "chown" for i in a.stage.of("copy", "add") for f in i.flags):
-        return False
-    repeated = {id(i) for i in a.setup_runs}
-    runs = [i for i in a.stage.of("run") if re.search(r"\bchown\b", i.args)]
-    return all(id(i) in repeated and i.start > anchor.start for i in runs)
+def _repeated_late(a: Analysis, anchor: Instruction | None) -> set[int]:
+    """``id(ins)`` of the RUNs the runtime repeats after its copies and after the last build
+    step: a chown there sets the same owners again on the same files (built: `RUN chown -R
+    node:node /app`, and `/app/dist`, after `npm ci && npm run build` with USER node; the
+    split's /app tree had the original's owners and modes)."""
+    if anchor is None:
+        return set()
+    return {id(i) for i in a.setup_runs if i.start > anchor.start}
 
 
 WHOLE_SYSTEM = frozenset(
@@ -864,9 +1063,10 @@ def _ordered_setup(a: Analysis, plan: Plan, anchor: Instruction | None) -> dict[
     if anchor is None:
         return found
     copied = [plan.moves.get(p, p) for p in plan.copies if p != "/"]
+    folders = _folder_runs(a, plan, anchor)
     for ins in a.setup_runs:
-        if ins.start > anchor.start:
-            continue
+        if ins.start > anchor.start or id(ins) in folders:
+            continue  # (a RUN of `_folder_runs` is repeated in its place, before the copies)
         script = run_script(ins, a.doc.text)
         touches, other = False, False
         for command in script.commands if script else []:
