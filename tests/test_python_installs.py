@@ -90,6 +90,20 @@ def test_uv_python_version_edges_follow_the_minor_version(tmp_path: Path) -> Non
     assert _uv_builds(tmp_path, *args, version=(3, 10)) == ("tomli",)
 
 
+def test_uv_forks_lead_to_the_version_an_edge_names(tmp_path: Path) -> None:
+    """A lock forked by Python version holds two numpys; each edge names its version, so the
+    old one's sdist is no evidence for 3.11 (an edge without a version reaches both)."""
+    old = _uv_package("numpy", wheel=False).replace('version = "1"', 'version = "1.24.4"')
+    new = _uv_package("numpy").replace('version = "1"', 'version = "2.1.0"')
+    edges = (
+        '{ name = "numpy", version = "1.24.4", marker = "python_full_version < \'3.9\'" },'
+        ' { name = "numpy", version = "2.1.0", marker = "python_full_version >= \'3.9\'" }'
+    )
+    assert _uv_builds(tmp_path, edges, old, new) == ()
+    assert _uv_builds(tmp_path, edges, old, new, version=(3, 8)) == ("numpy",)
+    assert _uv_builds(tmp_path, '{ name = "numpy" }', old, new) == ("numpy",)
+
+
 def test_uv_groups_and_extras_count(tmp_path: Path) -> None:
     """Every optional dependency and group of uv.lock counts as a way to a package."""
     root = (

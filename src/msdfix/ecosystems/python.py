@@ -117,11 +117,11 @@ def wheel_evidence(context: BuildContext, tool: str, version: tuple[int, int]) -
     builds, names = [], []
     packages = data.get("package", [])
     installs = linux_installs(tool, data, context.read_toml("pyproject.toml"), version)
-    for package in packages if isinstance(packages, list) else [None]:
+    for index, package in enumerate(packages if isinstance(packages, list) else [None]):
         if not isinstance(package, dict):
             return WheelEvidence(None)  # a lock file of another shape: unreadable
         names.append(canonicalize_name(str(package.get("name", "?"))))
-        if installs is not None and names[-1] not in installs:
+        if installs is not None and not installs[index]:
             continue  # every way to it is false on Linux: not installed (python_installs)
         source = package.get("source")
         if isinstance(source, dict) and "virtual" in source:

@@ -3,14 +3,16 @@
 A lock lists every package of every platform: docker-py's ``pywin32; sys_platform ==
 'win32'``, pyobjc under macOS-only edges. The tools install only those a way to which holds
 in the environment: uv follows the ``marker`` of each dependency edge of uv.lock (from the
-project's own entry), poetry 2.x reads each package's ``markers`` of a lock-version 2.1 lock
+project's own entry; where a fork locks two versions of a name, the edge names its version),
+poetry 2.x reads each package's ``markers`` of a lock-version 2.1 lock
 (per group, ``"*"`` when absent; ``Locker.locked_packages``) and resolves an older lock again
 along its ``[package.dependencies]`` markers, and pdm's ``inherit_metadata`` strategy writes
 each package's ``marker`` (older locks: the markers of its ``dependencies``). msdfix keeps a
 package unless every way to it is false on Linux (``holds_on_linux``): every group, extra
 and optional dependency counts, a marker it cannot evaluate holds, and a lock it cannot read
-keeps every package. Built with uv 0.13.9 and poetry 2.1.3 on python:3.11: docker 7.1.0's
-pywin32 and jupyter-core 5.7.2's were not installed.
+keeps every package. Built with uv 0.13.9, poetry 2.1.3 and 1.8.5 on python:3.11: docker
+7.1.0's pywin32, jupyter-core 5.7.2's and jupyter-server 2.14.2's pywinpty were not
+installed, nor was pyyaml 5.3.1 (sdist only) of a fork for Python < 3.9.
 """
 
 from __future__ import annotations
@@ -31,25 +33,35 @@ _MANIFEST = "\x00manifest"
 
 def linux_installs(
     tool: str, lock: dict[str, Any], pyproject: dict[str, Any] | None, version: tuple[int, int]
-) -> set[str] | None:
-    """Canonical names of the lock's packages a Linux install of CPython ``version`` may
-    install; None when msdfix cannot tell (every package then counts)."""
+) -> list[bool] | None:
+    """For each package of the lock, whether a Linux install of CPython ``version`` may
+    install it; None when msdfix cannot tell (every package then counts)."""
     packages = lock.get("package")
     if not isinstance(packages, list) or not all(isinstance(p, dict) for p in packages):
         return None
-    names: list[str] = [canonicalize_name(str(p.get("name", "?"))) for p in packages]
-    if tool == "uv":
-        return _reached(names, _uv_edges(packages, lock.get("manifest")), (), version)
     metadata = _table(lock.get("metadata"))
     if tool == "poetry" and _lock_version(metadata.get("lock-version")) >= (2, 1):
-        return {n for n, p in zip(names, packages, strict=True) if _poetry_holds(p, version)}
+        return [_poetry_holds(p, version) for p in packages]
     if tool == "pdm" and "inherit_metadata" in _strings(metadata.get("strategy")):
-        return {n for n, p in zip(names, packages, strict=True) if _pdm_holds(p, version)}
-    roots = _pyproject_names(pyproject)
-    edges = _poetry_edges(packages) if tool == "poetry" else _pdm_edges(packages)
-    if roots is None or edges is None:
-        return None
-    return _reached(names, edges, roots, version)
+        return [_pdm_holds(p, version) for p in packages]
+    keys = _uv_keys(packages) if tool == "uv" else [_name(p) for p in packages]
+    if tool == "uv":
+        reached = _reached(keys, _uv_edges(packages, keys, lock.get("manifest")), (), version)
+    else:
+        roots = _pyproject_names(pyproject)
+        edges = _poetry_edges(packages) if tool == "poetry" else _pdm_edges(packages)
+        reached = None if roots is None else _reached(keys, edges, roots, version)
+    return None if reached is None else [key in reached for key in keys]
+
+
+def _uv_keys(packages: list[dict[str, Any]]) -> list[str]:
+    """Each uv.lock package's node: its name, with its version where the lock holds several
+    versions of it (forks by marker: an edge then names the version it leads to)."""
+    names = [_name(p) for p in packages]
+    return [
+        n if names.count(n) == 1 else f"{n} {p.get('version')}"
+        for n, p in zip(names, packages, strict=True)
+    ]
 
 
 def _reached(
@@ -89,27 +101,30 @@ def _closure(start: set[str], edges: dict[str, list[_Edge]], holds: Any) -> set[
     return seen
 
 
-def _uv_edges(packages: list[dict[str, Any]], manifest: object) -> dict[str, list[_Edge]] | None:
+def _uv_edges(
+    packages: list[dict[str, Any]], keys: list[str], manifest: object
+) -> dict[str, list[_Edge]] | None:
     """uv.lock's edges: each package's dependencies, optional dependencies and dependency
     groups, and ``[manifest]``'s requirements and groups; None when one is unreadable."""
     edges: dict[str, list[_Edge]] = {}
-    sources = [(str(p.get("name", "?")), p, ("dependencies",)) for p in packages]
+    sources = [(k, p, ("dependencies",)) for k, p in zip(keys, packages, strict=True)]
     if isinstance(manifest, dict):
         sources.append((_MANIFEST, manifest, ("requirements",)))
-    for name, table, lists in sources:
-        entries = [table.get(key, []) for key in lists]
-        for key in ("optional-dependencies", "dev-dependencies", "dependency-groups"):
-            found = table.get(key, {})
+    for key, table, lists in sources:
+        entries = [table.get(name, []) for name in lists]
+        for name in ("optional-dependencies", "dev-dependencies", "dependency-groups"):
+            found = table.get(name, {})
             entries += found.values() if isinstance(found, dict) else [None]
-        found_edges = _uv_entries(entries)
+        found_edges = _uv_entries(entries, keys)
         if found_edges is None:
             return None
-        edges.setdefault(_key(name), []).extend(found_edges)
+        edges.setdefault(key, []).extend(found_edges)
     return edges
 
 
-def _uv_entries(lists: list[Any]) -> list[_Edge] | None:
-    """The edges of uv.lock's dependency arrays; None when one is not a table with a name."""
+def _uv_entries(lists: list[Any], keys: list[str]) -> list[_Edge] | None:
+    """The edges of uv.lock's dependency arrays, to the version an entry names or else to
+    every version of its name; None when one is not a table with a name."""
     edges: list[_Edge] = []
     for entries in lists:
         if not isinstance(entries, list):
@@ -117,8 +132,10 @@ def _uv_entries(lists: list[Any]) -> list[_Edge] | None:
         for entry in entries:
             if not isinstance(entry, dict) or "name" not in entry:
                 return None
-            marker = entry.get("marker")
-            edges.append((canonicalize_name(str(entry["name"])), _marker(marker)))
+            name, marker = canonicalize_name(str(entry["name"])), _marker(entry.get("marker"))
+            exact = f"{name} {entry.get('version')}"
+            targets = [exact] if exact in keys else [k for k in keys if k.split(" ")[0] == name]
+            edges += [(target, marker) for target in targets or [name]]
     return edges
 
 
@@ -130,7 +147,7 @@ def _poetry_edges(packages: list[dict[str, Any]]) -> dict[str, list[_Edge]] | No
         deps = package.get("dependencies", {})
         if not isinstance(deps, dict):
             return None
-        own = edges.setdefault(_key(str(package.get("name", "?"))), [])
+        own = edges.setdefault(_name(package), [])
         for name, spec in deps.items():
             for one in spec if isinstance(spec, list) else [spec]:
                 if not isinstance(one, (str, dict)):
@@ -144,7 +161,7 @@ def _pdm_edges(packages: list[dict[str, Any]]) -> dict[str, list[_Edge]] | None:
     """An older pdm.lock's ``dependencies``: PEP 508 strings; None when one is unreadable."""
     edges: dict[str, list[_Edge]] = {}
     for package in packages:
-        own = edges.setdefault(_key(str(package.get("name", "?"))), [])
+        own = edges.setdefault(_name(package), [])
         for spec in package.get("dependencies", []) or []:
             try:
                 req = Requirement(str(spec))
@@ -217,9 +234,9 @@ def _marker(value: object) -> str | None:
     return None if value is None else str(value) if isinstance(value, str) else "?"
 
 
-def _key(name: str) -> str:
-    """A graph key: a package's canonical name, or the manifest's own key."""
-    return name if name == _MANIFEST else canonicalize_name(name)
+def _name(package: dict[str, Any]) -> str:
+    """A lock package's canonical name."""
+    return canonicalize_name(str(package.get("name", "?")))
 
 
 def _table(value: object) -> dict[str, Any]:
