@@ -17,7 +17,7 @@ installed, nor was pyyaml 5.3.1 (sdist only) of a fork for Python < 3.9.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -90,7 +90,9 @@ def _reached(
     return (_closure(start, edges, holds) | (set(names) - everywhere)) - {_MANIFEST}
 
 
-def _closure(start: set[str], edges: dict[str, list[_Edge]], holds: Any) -> set[str]:
+def _closure(
+    start: set[str], edges: dict[str, list[_Edge]], holds: Callable[[str | None], bool]
+) -> set[str]:
     """Packages reached from ``start`` over the edges whose marker ``holds``."""
     seen, todo = set(start), list(start)
     while todo:
