@@ -17,6 +17,7 @@ installed, nor was pyyaml 5.3.1 (sdist only) of a fork for Python < 3.9.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -58,8 +59,9 @@ def _uv_keys(packages: list[dict[str, Any]]) -> list[str]:
     """Each uv.lock package's node: its name, with its version where the lock holds several
     versions of it (forks by marker: an edge then names the version it leads to)."""
     names = [_name(p) for p in packages]
+    counts = Counter(names)
     return [
-        n if names.count(n) == 1 else f"{n} {p.get('version')}"
+        n if counts[n] == 1 else f"{n} {p.get('version')}"
         for n, p in zip(names, packages, strict=True)
     ]
 
@@ -109,6 +111,9 @@ def _uv_edges(
     """uv.lock's edges: each package's dependencies, optional dependencies and dependency
     groups, and ``[manifest]``'s requirements and groups; None when one is unreadable."""
     edges: dict[str, list[_Edge]] = {}
+    by_name: dict[str, list[str]] = {}
+    for key in keys:
+        by_name.setdefault(key.split(" ")[0], []).append(key)
     sources = [(k, p, ("dependencies",)) for k, p in zip(keys, packages, strict=True)]
     if isinstance(manifest, dict):
         sources.append((_MANIFEST, manifest, ("requirements",)))
@@ -117,14 +122,14 @@ def _uv_edges(
         for name in ("optional-dependencies", "dev-dependencies", "dependency-groups"):
             found = table.get(name, {})
             entries += found.values() if isinstance(found, dict) else [None]
-        found_edges = _uv_entries(entries, keys)
+        found_edges = _uv_entries(entries, by_name)
         if found_edges is None:
             return None
         edges.setdefault(key, []).extend(found_edges)
     return edges
 
 
-def _uv_entries(lists: list[Any], keys: list[str]) -> list[_Edge] | None:
+def _uv_entries(lists: list[Any], by_name: dict[str, list[str]]) -> list[_Edge] | None:
     """The edges of uv.lock's dependency arrays, to the version an entry names or else to
     every version of its name; None when one is not a table with a name."""
     edges: list[_Edge] = []
@@ -136,8 +141,8 @@ def _uv_entries(lists: list[Any], keys: list[str]) -> list[_Edge] | None:
                 return None
             name, marker = canonicalize_name(str(entry["name"])), _marker(entry.get("marker"))
             exact = f"{name} {entry.get('version')}"
-            targets = [exact] if exact in keys else [k for k in keys if k.split(" ")[0] == name]
-            edges += [(target, marker) for target in targets or [name]]
+            targets = by_name.get(name) or [name]
+            edges += [(target, marker) for target in ([exact] if exact in targets else targets)]
     return edges
 
 
