@@ -10,8 +10,8 @@ along its ``[package.dependencies]`` markers, and pdm's ``inherit_metadata`` str
 each package's ``marker`` (older locks: the markers of its ``dependencies``). msdfix keeps a
 package unless every way to it is false on Linux (``holds_on_linux``): every group, extra
 and optional dependency counts, a marker it cannot evaluate holds, and a lock it cannot read
-keeps every package. Built with uv 0.13.9, poetry 2.1.3 and 1.8.5 on python:3.11: docker
-7.1.0's pywin32, jupyter-core 5.7.2's and jupyter-server 2.14.2's pywinpty were not
+keeps every package. Built with uv 0.13.9, poetry 2.1.3 and 1.8.5 and pdm 2.19.3 on
+python:3.11: docker 7.1.0's pywin32, jupyter-core 5.7.2's and jupyter-server 2.14.2's pywinpty were not
 installed, nor was pyyaml 5.3.1 (sdist only) of a fork for Python < 3.9.
 """
 
