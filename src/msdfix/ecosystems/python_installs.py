@@ -4,15 +4,15 @@ A lock lists every package of every platform: docker-py's ``pywin32; sys_platfor
 'win32'``, pyobjc under macOS-only edges. The tools install only those a way to which holds
 in the environment: uv follows the ``marker`` of each dependency edge of uv.lock (from the
 project's own entry; where a fork locks two versions of a name, the edge names its version),
-poetry 2.x reads each package's ``markers`` of a lock-version 2.1 lock
-(per group, ``"*"`` when absent; ``Locker.locked_packages``) and resolves an older lock again
-along its ``[package.dependencies]`` markers, and pdm's ``inherit_metadata`` strategy writes
-each package's ``marker`` (older locks: the markers of its ``dependencies``). msdfix keeps a
+poetry 2.x reads each package's ``markers`` of a lock-version 2.1 lock (per group, ``"*"``
+when absent; ``Locker.locked_packages``) and resolves an older lock again along its
+``[package.dependencies]`` markers, and pdm's ``inherit_metadata`` strategy writes each
+package's ``marker`` (older locks: the markers of its ``dependencies``). msdfix keeps a
 package unless every way to it is false on Linux (``holds_on_linux``): every group, extra
 and optional dependency counts, a marker it cannot evaluate holds, and a lock it cannot read
 keeps every package. Built with uv 0.13.9, poetry 2.1.3 and 1.8.5 and pdm 2.19.3 on
-python:3.11: docker 7.1.0's pywin32, jupyter-core 5.7.2's and jupyter-server 2.14.2's pywinpty were not
-installed, nor was pyyaml 5.3.1 (sdist only) of a fork for Python < 3.9.
+python:3.11: docker 7.1.0's pywin32, jupyter-core 5.7.2's and jupyter-server 2.14.2's
+pywinpty were not installed, nor was pyyaml 5.3.1 (sdist only) of a fork for Python < 3.9.
 """
 
 from __future__ import annotations
