@@ -40,6 +40,7 @@ from msdfix.ecosystems.base import (
 )
 from msdfix.ecosystems.images import PY_NEEDS_FULL
 from msdfix.ecosystems.python_builds import configured_no_binary, local_wheel_builds, pure_build
+from msdfix.ecosystems.python_installs import linux_installs
 from msdfix.ecosystems.python_markers import markers_agree
 from msdfix.model.context import BuildContext
 
@@ -103,7 +104,8 @@ def _usable(filename: str, version: tuple[int, int]) -> set[str]:
 
 
 def wheel_evidence(context: BuildContext, tool: str, version: tuple[int, int]) -> WheelEvidence:
-    """Packages of the tool's lock file that have no wheel for ``version`` on every arch."""
+    """Packages of the tool's lock file that a Linux install of ``version`` may install
+    (``linux_installs``) and that have no wheel for it on every arch."""
     name = LOCK_FILES.get(tool)
     text = context.read_text(name) if name else None
     if name is None or text is None:
@@ -114,10 +116,13 @@ def wheel_evidence(context: BuildContext, tool: str, version: tuple[int, int]) -
         return WheelEvidence(None)
     builds, names = [], []
     packages = data.get("package", [])
-    for package in packages if isinstance(packages, list) else [None]:
+    installs = linux_installs(tool, data, context.read_toml("pyproject.toml"), version)
+    for index, package in enumerate(packages if isinstance(packages, list) else [None]):
         if not isinstance(package, dict):
             return WheelEvidence(None)  # a lock file of another shape: unreadable
         names.append(canonicalize_name(str(package.get("name", "?"))))
+        if installs is not None and not installs[index]:
+            continue  # every way to it is false on Linux: not installed (python_installs)
         source = package.get("source")
         if isinstance(source, dict) and "virtual" in source:
             continue  # the project itself, not built

@@ -186,3 +186,56 @@ def _python_samples(releases: list[str], requires_python: object) -> list[tuple[
     low, high = min(inside), max(inside)
     ordered = sorted(p for p in points if low <= p <= high)
     return [(str(p), ".".join(map(str, p.release[:2]))) for p in ordered]
+
+
+# The environment of every Linux build of CPython: what markers are evaluated against there.
+_LINUX = {
+    "sys_platform": "linux",
+    "platform_system": "Linux",
+    "os_name": "posix",
+    "implementation_name": "cpython",
+    "platform_python_implementation": "CPython",
+}
+_MACHINES = ("x86_64", "aarch64")
+# Variables whose every Linux CPython value msdfix samples (the others read as unknown).
+_LINUX_VARS = frozenset([*_LINUX, "platform_machine", *_PYTHON_VARS, "implementation_version"])
+
+
+def holds_on_linux(marker: str, version: tuple[int, int]) -> bool:
+    """Whether a marker may hold in a Linux build of CPython ``version`` (X.Y): on either
+    arch (x86_64, aarch64) at any patch release. True when msdfix cannot evaluate it (an
+    invalid marker, ``extra``, a variable such as ``platform_release`` it does not know)."""
+    try:
+        parsed = Marker(marker)
+    except InvalidMarker:
+        return True
+    atoms = list(_atoms(parsed._markers))
+    if any(atom is None or atom[0] not in _LINUX_VARS for atom in atoms):
+        return True
+    try:
+        return any(parsed.evaluate(env) for env in _linux_environments(atoms, version))
+    except (UndefinedComparison, UndefinedEnvironmentName, ValueError):
+        return True
+
+
+def _linux_environments(
+    atoms: list[tuple[str, str, str] | None], version: tuple[int, int]
+) -> Iterator[dict[str, str]]:
+    """Linux CPython environments of ``version`` on both arches, at patch release 0, at
+    each the marker names (and either side of it) and at a late one."""
+    major, minor = version
+    patches = {0, 1, 99}
+    for atom in atoms:
+        found = re.fullmatch(rf"{major}\.{minor}\.(\d+)", atom[2]) if atom else None
+        if found:
+            patches.update(int(found[1]) + d for d in (-1, 0, 1) if int(found[1]) + d >= 0)
+    for machine in _MACHINES:
+        for patch in sorted(patches):
+            full = f"{major}.{minor}.{patch}"
+            yield {
+                **_LINUX,
+                "platform_machine": machine,
+                "python_version": f"{major}.{minor}",
+                "python_full_version": full,
+                "implementation_version": full,
+            }
