@@ -3534,6 +3534,28 @@ def test_nodes_documented_folder_run_is_repeated_before_the_copies(tmp_path: Pat
     assert "is repeated before the copies" not in messages and "unsafe" in messages
 
 
+def test_a_folder_run_of_a_path_only_a_copy_brings_is_not_repeated_before_the_copies(
+    tmp_path: Path,
+) -> None:
+    """Before the copies the runtime has only what its WORKDIRs and folder RUNs made: a
+    ``chmod +x`` of a file an earlier COPY brought, repeated there, failed (harness, bulk
+    precon: ``COPY start.sh /opt``, ``RUN chmod +x /opt/start.sh``: "No such file or
+    directory"); COPY --from carries the mode, so the split leaves that RUN out. A folder a
+    WORKDIR made, or the RUN's own mkdir, is still set before the copies."""
+    root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": "", "start.sh": ""})
+    text = (
+        "FROM node:18\nWORKDIR /app\nCOPY package*.json ./\nCOPY start.sh /opt/\n"
+        "RUN chmod +x /opt/start.sh\nRUN npm install\nCOPY . .\n"
+        'CMD ["node", "server.js"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    runtime = out[out.index("AS runtime") :]
+    assert "chmod" not in runtime and "COPY --from=build /opt/start.sh" in runtime, out
+    workdir = text.replace("RUN chmod +x /opt/start.sh", "RUN chmod 0755 /app")
+    messages = _split(workdir, root)[1]
+    assert "RUN at line 5 is repeated before the copies, so /app gets" in messages, messages
+
+
 def test_a_folder_run_after_the_copies_is_repeated_on_the_same_files(tmp_path: Path) -> None:
     """``COPY . .``, then ``RUN chown -R app:app /app`` and ``USER app``: the runtime repeats
     the RUN after its copies, on the files the build gave it, so everything it names gets the

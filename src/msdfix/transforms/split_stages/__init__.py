@@ -408,6 +408,13 @@ def _folder_setup(
     dirs: set[str] = set()
     made: set[str] = set()
     folders = False
+    # Before the copies only what a WORKDIR, an earlier folder RUN or this RUN's own mkdir
+    # made exists (built: `COPY start.sh /opt`, then `RUN chmod +x /opt/start.sh`, repeated
+    # before the copies, failed: no such file); a file COPY --from names keeps its mode.
+    existing = set().union(
+        *(with_parents(a.dirs[id(i)]) for i in a.stage.of("workdir") if i.start < ins.start),
+        *(_made_dirs(a, e) for e in earlier),
+    )
     for command in script.commands:
         program, args = program_args(command)
         if above and program in ACCOUNT_MAKERS:
@@ -433,6 +440,10 @@ def _folder_setup(
         if any("$" in x for x in words):
             return None
         paths = [resolve(x, cwd) for x in words]
+        if program == "mkdir":
+            existing |= set().union(*(with_parents(p) for p in paths))
+        elif not above and any(p not in existing for p in paths):
+            return None
         held = [p for p in paths if above and p in workdirs and _holds(p, copied)]
         if not paths or not all(any(within(p, c) for c in copied) for p in paths if p not in held):
             return None
