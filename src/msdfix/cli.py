@@ -11,7 +11,7 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import click
@@ -76,6 +76,19 @@ def joined_ids(ctx: click.Context, param: click.Parameter, values: tuple[str, ..
     return ",".join(values) if values else None
 
 
+def select_and_ignore(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--select`` and ``--ignore``, the same in msdfix, ``msdfix verify`` and ``msdfix pr``."""
+    for name, help_text in (
+        ("--ignore", "Do not run these transforms (repeatable)."),
+        ("--select", "Run only these transforms (repeatable)."),
+    ):
+        option = click.option(
+            name, multiple=True, callback=joined_ids, metavar="ID,...", help=help_text
+        )
+        command = option(command)
+    return command
+
+
 def _config_start(paths: tuple[str, ...]) -> Path:
     """Where the search for a configuration file starts: the first PATH (or its directory)."""
     from pathlib import Path
@@ -124,20 +137,7 @@ def _explain(transform_id: str, color: bool) -> None:
 @click.option(
     "--unsafe-fixes/--no-unsafe-fixes", default=None, help="Also apply fixes marked unsafe."
 )
-@click.option(
-    "--select",
-    multiple=True,
-    callback=joined_ids,
-    metavar="ID,...",
-    help="Run only these transforms (repeatable).",
-)
-@click.option(
-    "--ignore",
-    multiple=True,
-    callback=joined_ids,
-    metavar="ID,...",
-    help="Do not run these transforms (repeatable).",
-)
+@select_and_ignore
 @click.option(
     "--exclude",
     multiple=True,

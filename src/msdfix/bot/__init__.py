@@ -9,7 +9,7 @@ import click
 
 from msdfix.bot.git import BotError
 from msdfix.bot.pr import EXIT_ERROR, Options, Run
-from msdfix.cli import joined_ids
+from msdfix.cli import select_and_ignore
 from msdfix.render.quoting import printable
 
 __all__ = ["pr_command"]
@@ -78,20 +78,7 @@ __all__ = ["pr_command"]
     default=None,
     help="Also apply fixes marked unsafe (default: the configuration's unsafe-fixes).",
 )
-@click.option(
-    "--select",
-    multiple=True,
-    callback=joined_ids,
-    metavar="ID,...",
-    help="Run only these transforms (repeatable).",
-)
-@click.option(
-    "--ignore",
-    multiple=True,
-    callback=joined_ids,
-    metavar="ID,...",
-    help="Do not run these transforms (repeatable).",
-)
+@select_and_ignore
 @click.option(
     "--max-wait",
     type=float,

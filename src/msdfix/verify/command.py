@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from msdfix.cli import joined_ids
+from msdfix.cli import select_and_ignore
 from msdfix.config import ConfigError, find_config
 from msdfix.files import InputError, read_regular
 from msdfix.model.context import BuildContext
@@ -102,20 +102,7 @@ def _tolerances(size: str, warm: str) -> Tolerances:
     default=None,
     help="Let msdfix apply unsafe fixes (default: from [tool.msdfix], else no).",
 )
-@click.option(
-    "--select",
-    multiple=True,
-    callback=joined_ids,
-    metavar="ID,...",
-    help="Run only these transforms (repeatable).",
-)
-@click.option(
-    "--ignore",
-    multiple=True,
-    callback=joined_ids,
-    metavar="ID,...",
-    help="Skip these transforms (repeatable).",
-)
+@select_and_ignore
 @click.option(
     "--smoke",
     metavar="CMD",
