@@ -96,6 +96,9 @@ DEV_TO_RUNTIME: dict[str, dict[str, tuple[str, ...]]] = {
         "default-libmysqlclient-dev": ("libmariadb3",),
         "libxml2-dev": ("libxml2",),
         "libxslt1-dev": ("libxslt1.1",),
+        # A virtual package libxslt1-dev provides: apt installs that ("Note, selecting
+        # 'libxslt1-dev' instead of 'libxslt-dev'"), so its library is the same.
+        "libxslt-dev": ("libxslt1.1",),
         "libjpeg-dev": ("libjpeg62-turbo",),
         "libjpeg62-turbo-dev": ("libjpeg62-turbo",),
         "libyaml-dev": ("libyaml-0-2",),
