@@ -11,12 +11,13 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import click
 
 from msdfix import __version__
+from msdfix.options import select_and_ignore
 
 if TYPE_CHECKING:  # the rest is imported when a command runs: `msdfix --version` stays fast
     from pathlib import Path
@@ -68,25 +69,6 @@ def _discovery(
         return scopes[config.path]
 
     return Discovery(scope_of=scope_of)
-
-
-def joined_ids(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> str | None:
-    """A repeatable ``--select``/``--ignore`` as one comma-separated list (None: not given),
-    as ruff takes them: ``--select a --select b`` ran only ``b``, without a word."""
-    return ",".join(values) if values else None
-
-
-def select_and_ignore(command: Callable[..., Any]) -> Callable[..., Any]:
-    """``--select`` and ``--ignore``, the same in msdfix, ``msdfix verify`` and ``msdfix pr``."""
-    for name, help_text in (
-        ("--ignore", "Do not run these transforms (repeatable)."),
-        ("--select", "Run only these transforms (repeatable)."),
-    ):
-        option = click.option(
-            name, multiple=True, callback=joined_ids, metavar="ID,...", help=help_text
-        )
-        command = option(command)
-    return command
 
 
 def _config_start(paths: tuple[str, ...]) -> Path:

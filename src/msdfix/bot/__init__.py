@@ -9,7 +9,7 @@ import click
 
 from msdfix.bot.git import BotError
 from msdfix.bot.pr import EXIT_ERROR, Options, Run
-from msdfix.cli import select_and_ignore
+from msdfix.options import select_and_ignore
 from msdfix.render.quoting import printable
 
 __all__ = ["pr_command"]

@@ -11,10 +11,10 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from msdfix.cli import select_and_ignore
 from msdfix.config import ConfigError, find_config
 from msdfix.files import InputError, read_regular
 from msdfix.model.context import BuildContext
+from msdfix.options import select_and_ignore
 from msdfix.runner import UnknownTransformError, process, settings_for
 from msdfix.syntax import ParseError, parse
 from msdfix.verify import docker as dk
