@@ -1815,6 +1815,11 @@ def test_a_uv_lock_the_install_replaces_is_no_evidence_for_slim(
     [
         ("psycopg==3.2.10\npsycopg-binary==3.2.10\ntyping-extensions==4.12.2\n", False),
         ("psycopg==3.2.10\ntyping-extensions==4.12.2\n", True),
+        (  # built: python:3.11-slim failed "libpq library not found", python:3.11 answered
+            'psycopg==3.2.10\npsycopg-binary==3.2.10 ; sys_platform == "win32"\n'
+            "typing-extensions==4.12.2\n",
+            True,
+        ),
     ],
 )
 def test_psycopg_with_its_binary_package_needs_no_libpq_of_the_full_image(

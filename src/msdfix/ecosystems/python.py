@@ -19,7 +19,7 @@ import posixpath
 import re
 import sys
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -879,6 +879,7 @@ class Requirements:
 
     files: list[str] = field(default_factory=list)  # context paths read, in reading order
     names: list[str] = field(default_factory=list)  # canonical names of the named packages
+    marked: set[str] = field(default_factory=set)  # names listed with an environment marker
     git: list[str] = field(default_factory=list)  # version-control requirement lines
     local: list[tuple[str, str]] = field(default_factory=list)  # (file, line) of local paths
     missing: str | None = None  # the first file that is not in the context
@@ -934,6 +935,8 @@ def read_requirements(context: BuildContext, paths: list[str]) -> Requirements:
                 name = requirement_name(line)
                 if name is not None:
                     found.names.append(name)
+                    if ";" in line:  # pip installs it only where the marker holds
+                        found.marked.add(name)
                 found.closed = found.closed and (closed or "--hash" in line)
     return found
 
@@ -976,11 +979,15 @@ def annotated(text: str) -> bool:
 BRINGS_OWN = {"psycopg": "psycopg-binary"}
 
 
-def needs_full(names: Iterable[str]) -> list[str]:
+def needs_full(names: Iterable[str], marked: Collection[str] = ()) -> list[str]:
     """The names among ``names`` that need the full image (``PY_NEEDS_FULL``), leaving out a
-    package whose own copy of the library (``BRINGS_OWN``) is installed with it."""
+    package whose own copy of the library (``BRINGS_OWN``) is installed with it: listed
+    without an environment marker (``marked``), which may not hold where the image is built
+    (built: ``psycopg-binary ; sys_platform == "win32"`` beside psycopg, -slim failed
+    "libpq library not found" where python:3.11 answered)."""
     listed = list(names)
-    return [n for n in listed if n in PY_NEEDS_FULL and BRINGS_OWN.get(n) not in listed]
+    sure = set(listed) - set(marked)
+    return [n for n in listed if n in PY_NEEDS_FULL and BRINGS_OWN.get(n) not in sure]
 
 
 def requirement_name(spec: str) -> str | None:
@@ -1254,7 +1261,7 @@ def _pip_blockers(
         if read.git:
             status, names = "git", [*names, *read.git]
         elif status != "git":
-            native = needs_full(read.names)
+            native = needs_full(read.names, read.marked)
             if native:
                 status, names = "native", [*names, *native]
             elif status == "none" and not read.closed:
