@@ -40,7 +40,7 @@ from msdfix.ecosystems.base import (
 )
 from msdfix.ecosystems.images import PY_NEEDS_FULL
 from msdfix.ecosystems.python_builds import configured_no_binary, local_wheel_builds, pure_build
-from msdfix.ecosystems.python_installs import linux_installs
+from msdfix.ecosystems.python_installs import linux_installs, surely_installed
 from msdfix.ecosystems.python_markers import markers_agree
 from msdfix.model.context import BuildContext
 
@@ -70,6 +70,7 @@ class WheelEvidence:
     lock: str | None  # the lock file read, None when there is none to read
     builds: tuple[str, ...] = ()  # packages pip would build from source
     names: tuple[str, ...] = ()  # every package it locks (canonical names)
+    sure: frozenset[str] = frozenset()  # those every Linux install installs
 
     @property
     def known(self) -> bool:
@@ -147,7 +148,8 @@ def wheel_evidence(context: BuildContext, tool: str, version: tuple[int, int]) -
                 arches |= _usable(filename, version)
         if not set(ARCHES) <= arches:
             builds.append(names[-1])
-    return WheelEvidence(name, tuple(builds), tuple(names))
+    sure = frozenset(surely_installed(tool, data, version))
+    return WheelEvidence(name, tuple(builds), tuple(names), sure)
 
 
 # ---------------------------------------------------------------- package managers
@@ -1063,7 +1065,7 @@ def install_evidence(
             if not evidence.known:
                 return InstallEvidence("unknown", packages=found.packages, complete=False)
             found.packages.update(evidence.names)  # the lock lists every dependency
-            native = needs_full(evidence.names)
+            native = needs_full(evidence.names, set(evidence.names) - evidence.sure)
             if native:
                 return InstallEvidence("native", native, found.packages, complete=False)
             builds = list(evidence.builds)
