@@ -294,3 +294,17 @@ def test_uv_surely_installed_follows_plain_dependencies_that_hold_everywhere(
 def test_holds_on_every_linux(marker: str, holds: bool) -> None:
     """Every Linux CPython 3.11 on both arches at any patch release; unknown does not."""
     assert holds_on_every_linux(marker, (3, 11)) is holds
+
+
+def test_a_workspace_members_dependencies_are_not_sure(tmp_path: Path) -> None:
+    """A plain ``uv sync`` at the root installs the root project, not every member."""
+    text = (
+        'version = 1\nrequires-python = ">=3.11"\n\n[[package]]\nname = "app"\nversion = "0"\n'
+        'source = { virtual = "." }\ndependencies = [{ name = "psycopg" }]\n\n'
+        '[[package]]\nname = "worker"\nversion = "0"\nsource = { editable = "worker" }\n'
+        'dependencies = [{ name = "psycopg-binary" }]\n\n'
+        + _uv_package("psycopg")
+        + _uv_package("psycopg-binary")
+    )
+    (tmp_path / "uv.lock").write_text(text)
+    assert wheel_evidence(BuildContext(tmp_path), "uv", (3, 11)).sure == {"app", "psycopg"}

@@ -57,7 +57,7 @@ def linux_installs(
 
 def surely_installed(tool: str, lock: dict[str, Any], version: tuple[int, int]) -> set[str]:
     """Names of the lock's packages every Linux install of CPython ``version`` installs:
-    reached from the project over plain dependencies whose markers hold on every Linux
+    reached from the root project over plain dependencies whose markers hold on every Linux
     (uv.lock), or in the main group (poetry 2.1) or default group (pdm ``inherit_metadata``)
     with such a marker. An extra or group may not be installed, and older locks do not tell:
     none there (built: uv.lock with psycopg-binary in an extra a plain ``uv sync`` left out,
@@ -80,13 +80,15 @@ def surely_installed(tool: str, lock: dict[str, Any], version: tuple[int, int]) 
     for key, package in zip(keys, packages, strict=True):
         found = _uv_entries([package.get("dependencies", [])], by_name)
         edges[key] = found or []
-    start = {
-        k
-        for k, p in zip(keys, packages, strict=True)
-        if isinstance(p.get("source"), dict) and {"virtual", "editable"} & set(p["source"])
-    }
+    start = {k for k, p in zip(keys, packages, strict=True) if _is_root(p.get("source"))}
     sure = _closure(start, edges, lambda m: m is None or holds_on_every_linux(m, version))
     return {key.split(" ")[0] for key in sure}
+
+
+def _is_root(source: object) -> bool:
+    """The project at the lock's folder, which a plain ``uv sync`` there installs (not a
+    workspace member, which it leaves out without ``--all-packages``)."""
+    return isinstance(source, dict) and "." in (source.get("virtual"), source.get("editable"))
 
 
 def _group_holds(package: dict[str, Any], group: str, key: str, version: tuple[int, int]) -> bool:
