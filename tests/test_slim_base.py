@@ -1906,3 +1906,34 @@ def test_psycopg_binary_of_an_extra_a_plain_uv_sync_leaves_out_brings_no_libpq(
     )
     result = _run(text, context=tmp_path)
     assert ("FROM python:3.11-slim\n" in result.output) is not in_extra, result.output
+
+
+@pytest.mark.parametrize(
+    ("env", "moved"),
+    [
+        ("", True),
+        ("ENV PSYCOPG_IMPL=python\n", False),
+        ("ENV PSYCOPG_IMPL=Binary\n", True),
+        ("ARG PSYCOPG_IMPL\n", False),  # --build-arg may set it
+    ],
+)
+def test_psycopg_impl_choosing_another_implementation_needs_the_full_images_libpq(
+    tmp_path: Path, env: str, moved: bool
+) -> None:
+    """``PSYCOPG_IMPL=python`` makes psycopg load the system's libpq although
+    psycopg-binary is installed (built with a uv.lock: python:3.11 answered ``python 150020``,
+    -slim failed "couldn't import requested psycopg 'python' implementation"), also when the
+    ENV comes after the install."""
+    deps = '{ name = "psycopg" }, { name = "psycopg-binary" }'
+    wanted = '{ name = "psycopg", specifier = "==3.2.10" }, { name = "psycopg-binary" }'
+    (tmp_path / "uv.lock").write_text(PSYCOPG_UV_LOCK % (deps, wanted))
+    (tmp_path / "pyproject.toml").write_text(
+        "[project]\nname = 'app'\nversion = '0.1.0'\nrequires-python = '>=3.11'\n"
+        "dependencies = ['psycopg==3.2.10', 'psycopg-binary']\n"
+    )
+    text = (
+        "FROM python:3.11\nRUN pip install uv==0.9.5\nWORKDIR /app\nCOPY . .\n"
+        f'RUN uv sync --locked\n{env}CMD [".venv/bin/python", "app.py"]\n'
+    )
+    result = _run(text, context=tmp_path)
+    assert ("FROM python:3.11-slim\n" in result.output) is moved, result.output

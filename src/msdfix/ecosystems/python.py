@@ -986,17 +986,38 @@ def annotated(text: str) -> bool:
 # installed: psycopg imports psycopg-binary's implementation first, which brings its own libpq
 # (built: python:3.12-slim answered "binary" with libpq 17; without it, "libpq library not found").
 BRINGS_OWN = {"psycopg": "psycopg-binary"}
+# The variable that picks another implementation than the one BRINGS_OWN names, and its value
+# that keeps it (built: ``ENV PSYCOPG_IMPL=python`` beside psycopg-binary, -slim failed
+# "couldn't import requested psycopg 'python' implementation: libpq library not found").
+_OWN_CHOSEN_BY = {"psycopg": ("PSYCOPG_IMPL", "binary")}
 
 
-def needs_full(names: Iterable[str], marked: Collection[str] = ()) -> list[str]:
+def needs_full(
+    names: Iterable[str], marked: Collection[str] = (), env: Mapping[str, str | None] | None = None
+) -> list[str]:
     """The names among ``names`` that need the full image (``PY_NEEDS_FULL``), leaving out a
     package whose own copy of the library (``BRINGS_OWN``) is installed with it: listed
     without an environment marker (``marked``), which may not hold where the image is built
     (built: ``psycopg-binary ; sys_platform == "win32"`` beside psycopg, -slim failed
-    "libpq library not found" where python:3.11 answered)."""
+    "libpq library not found" where python:3.11 answered), and not where the runtime's
+    variables ``env`` choose another implementation (``_OWN_CHOSEN_BY``)."""
     listed = list(names)
     sure = set(listed) - set(marked)
-    return [n for n in listed if n in PY_NEEDS_FULL and BRINGS_OWN.get(n) not in sure]
+    return [
+        n
+        for n in listed
+        if n in PY_NEEDS_FULL and (BRINGS_OWN.get(n) not in sure or _own_not_chosen(n, env or {}))
+    ]
+
+
+def _own_not_chosen(name: str, env: Mapping[str, str | None]) -> bool:
+    """True when the runtime's variables (``env``) may pick another implementation of
+    ``name`` than the one its ``BRINGS_OWN`` package brings (a value-less ARG may)."""
+    variable, keeps = _OWN_CHOSEN_BY.get(name, ("", ""))
+    if not variable or variable not in env:
+        return False
+    value = env[variable]
+    return value is None or value.lower() not in ("", keeps)  # psycopg lowers it
 
 
 def requirement_name(spec: str) -> str | None:
@@ -1049,8 +1070,11 @@ def install_evidence(
     installs: list[tuple[str, list[str]]],
     version: tuple[int, int] | None,
     scope: Mapping[str, str | None],
+    runtime_env: Mapping[str, str | None] | None = None,
 ) -> InstallEvidence:
-    """The evidence for the ``(program, args)`` installs of a stage on CPython ``version``."""
+    """The evidence for the ``(program, args)`` installs of a stage on CPython ``version``;
+    ``runtime_env``: the variables the image runs with (default: ``scope``)."""
+    env = scope if runtime_env is None else runtime_env
     found = InstallEvidence("none")
     for program, args in installs:
         manager = _BY_PROGRAM.get(program)
@@ -1065,7 +1089,7 @@ def install_evidence(
             if not evidence.known:
                 return InstallEvidence("unknown", packages=found.packages, complete=False)
             found.packages.update(evidence.names)  # the lock lists every dependency
-            native = needs_full(evidence.names, set(evidence.names) - evidence.sure)
+            native = needs_full(evidence.names, set(evidence.names) - evidence.sure, env)
             if native:
                 return InstallEvidence("native", native, found.packages, complete=False)
             builds = list(evidence.builds)
@@ -1078,7 +1102,7 @@ def install_evidence(
             continue
         if program not in ("pip", "pip3", "uv") and not program.startswith("pip3."):
             return InstallEvidence("unknown", packages=found.packages, complete=False)
-        status, names = _pip_blockers(context, args, found.packages)
+        status, names = _pip_blockers(context, args, found.packages, env)
         if status in ("unknown", "native", "git"):
             return InstallEvidence(status, names, found.packages, complete=False)
         found.complete = found.complete and status != "open"
@@ -1240,7 +1264,7 @@ def _tools_only(args: list[str]) -> bool:
 
 
 def _pip_blockers(
-    context: BuildContext, args: list[str], packages: set[str]
+    context: BuildContext, args: list[str], packages: set[str], env: Mapping[str, str | None]
 ) -> tuple[str, list[str]]:
     """Known blockers among the packages a pip command names ('none' when none is known);
     the names it installs are added to ``packages``."""
@@ -1270,7 +1294,7 @@ def _pip_blockers(
         if read.git:
             status, names = "git", [*names, *read.git]
         elif status != "git":
-            native = needs_full(read.names, read.marked)
+            native = needs_full(read.names, read.marked, env)
             if native:
                 status, names = "native", [*names, *native]
             elif status == "none" and not read.closed:
