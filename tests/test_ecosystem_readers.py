@@ -343,6 +343,12 @@ def test_created_account_reads_what_useradd_and_adduser_document(
         (f"flask==3.0.3 \\\n   {HASH.strip()}\n    # via -r requirements.in\n", True),
         ("flask==3.0.3\n    # via -r requirements.in\nclick==8.1.7\n", False),  # one without
         ("flask==3.0.3  # the web framework\n", False),
+        # built: the extra's psycopg installed unlisted; the split lacked libpq
+        (
+            "greenlet==3.1.1\n    # via sqlalchemy\nsqlalchemy[postgresql_psycopg]==2.0.36\n"
+            "    # via -r requirements.in\n",
+            False,
+        ),
     ],
 )
 def test_pip_compile_output_without_its_header_lists_every_dependency(

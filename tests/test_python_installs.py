@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from msdfix.ecosystems.python import wheel_evidence
-from msdfix.ecosystems.python_markers import holds_on_linux
+from msdfix.ecosystems.python_markers import holds_on_every_linux, holds_on_linux
 from msdfix.model import BuildContext
 
 WHEEL = "{ url = 'https://x/%s-1-py3-none-any.whl' }"
@@ -243,3 +243,68 @@ def test_pdm_reads_package_markers(
 def test_holds_on_linux(marker: str, holds: bool) -> None:
     """Linux CPython 3.11 on either arch at any patch release; unknown holds."""
     assert holds_on_linux(marker, (3, 11)) is holds
+
+
+@pytest.mark.parametrize(
+    ("root", "sure"),
+    [
+        ('{ name = "psycopg" }, { name = "psycopg-binary" }', True),
+        ('{ name = "psycopg" }', False),  # built: the extra left out, -slim lacked libpq
+        (
+            '{ name = "psycopg" }, { name = "psycopg-binary", marker = "sys_platform == \'win32\'" }',
+            False,
+        ),
+        (
+            '{ name = "psycopg" }, { name = "psycopg-binary", marker = "platform_machine == \'aarch64\'" }',
+            False,
+        ),
+        (
+            '{ name = "psycopg" }, { name = "psycopg-binary", marker = "implementation_name != \'pypy\'" }',
+            True,
+        ),
+    ],
+)
+def test_uv_surely_installed_follows_plain_dependencies_that_hold_everywhere(
+    tmp_path: Path, root: str, sure: bool
+) -> None:
+    """A package every Linux install installs: not one of an extra (a plain ``uv sync``
+    leaves it out) nor one behind a marker some Linux build fails."""
+    text = (
+        'version = 1\nrequires-python = ">=3.11"\n\n[[package]]\nname = "app"\nversion = "0"\n'
+        f'source = {{ virtual = "." }}\ndependencies = [{root}]\n\n'
+        '[package.optional-dependencies]\nbinary = [{ name = "psycopg-binary" }]\n\n'
+        + _uv_package("psycopg")
+        + _uv_package("psycopg-binary")
+    )
+    (tmp_path / "uv.lock").write_text(text)
+    assert ("psycopg-binary" in wheel_evidence(BuildContext(tmp_path), "uv", (3, 11)).sure) is sure
+
+
+@pytest.mark.parametrize(
+    ("marker", "holds"),
+    [
+        ("implementation_name != 'pypy'", True),
+        ("platform_machine == 'x86_64'", False),
+        ("python_full_version >= '3.11.4'", False),  # not at 3.11.0
+        ("python_version >= '3.9'", True),
+        ("extra == 'binary'", False),
+        ("not a marker", False),
+    ],
+)
+def test_holds_on_every_linux(marker: str, holds: bool) -> None:
+    """Every Linux CPython 3.11 on both arches at any patch release; unknown does not."""
+    assert holds_on_every_linux(marker, (3, 11)) is holds
+
+
+def test_a_workspace_members_dependencies_are_not_sure(tmp_path: Path) -> None:
+    """A plain ``uv sync`` at the root installs the root project, not every member."""
+    text = (
+        'version = 1\nrequires-python = ">=3.11"\n\n[[package]]\nname = "app"\nversion = "0"\n'
+        'source = { virtual = "." }\ndependencies = [{ name = "psycopg" }]\n\n'
+        '[[package]]\nname = "worker"\nversion = "0"\nsource = { editable = "worker" }\n'
+        'dependencies = [{ name = "psycopg-binary" }]\n\n'
+        + _uv_package("psycopg")
+        + _uv_package("psycopg-binary")
+    )
+    (tmp_path / "uv.lock").write_text(text)
+    assert wheel_evidence(BuildContext(tmp_path), "uv", (3, 11)).sure == {"app", "psycopg"}

@@ -1815,6 +1815,11 @@ def test_a_uv_lock_the_install_replaces_is_no_evidence_for_slim(
     [
         ("psycopg==3.2.10\npsycopg-binary==3.2.10\ntyping-extensions==4.12.2\n", False),
         ("psycopg==3.2.10\ntyping-extensions==4.12.2\n", True),
+        (  # built: python:3.11-slim failed "libpq library not found", python:3.11 answered
+            'psycopg==3.2.10\npsycopg-binary==3.2.10 ; sys_platform == "win32"\n'
+            "typing-extensions==4.12.2\n",
+            True,
+        ),
     ],
 )
 def test_psycopg_with_its_binary_package_needs_no_libpq_of_the_full_image(
@@ -1844,3 +1849,91 @@ def test_the_reason_names_the_install_that_brings_the_package(tmp_path: Path) ->
     result = _run(text, context=tmp_path)
     messages = " ".join(f.message for f in result.suggestions)
     assert "line 4 installs psycopg2" in messages, messages
+
+
+PSYCOPG_UV_LOCK = """version = 1
+revision = 3
+requires-python = ">=3.11"
+
+[[package]]
+name = "app"
+version = "0.1.0"
+source = { virtual = "." }
+dependencies = [%s]
+
+[package.optional-dependencies]
+binary = [{ name = "psycopg-binary" }]
+
+[package.metadata]
+requires-dist = [%s]
+
+[[package]]
+name = "psycopg"
+version = "3.2.10"
+source = { registry = "https://pypi.org/simple" }
+wheels = [{ url = "https://files.pythonhosted.org/psycopg-3.2.10-py3-none-any.whl" }]
+
+[[package]]
+name = "psycopg-binary"
+version = "3.2.10"
+source = { registry = "https://pypi.org/simple" }
+wheels = [
+    { url = "https://x/psycopg_binary-3.2.10-cp311-cp311-manylinux_2_17_x86_64.whl" },
+    { url = "https://x/psycopg_binary-3.2.10-cp311-cp311-manylinux_2_17_aarch64.whl" },
+]
+"""
+
+
+@pytest.mark.parametrize("in_extra", [False, True])
+def test_psycopg_binary_of_an_extra_a_plain_uv_sync_leaves_out_brings_no_libpq(
+    tmp_path: Path, in_extra: bool
+) -> None:
+    """psycopg-binary only in an extra: a plain ``uv sync`` does not install it, so psycopg
+    loads the system's libpq (built with uv 0.9.5: python:3.11 answered ``python 150020``,
+    -slim failed "libpq library not found"); as a plain dependency both answered ``binary``."""
+    deps = '{ name = "psycopg" }' + ("" if in_extra else ', { name = "psycopg-binary" }')
+    wanted = '{ name = "psycopg", specifier = "==3.2.10" }, { name = "psycopg-binary" }'
+    (tmp_path / "uv.lock").write_text(PSYCOPG_UV_LOCK % (deps, wanted))
+    extra = ("", "\n[project.optional-dependencies]\nbinary = ['psycopg-binary']\n")[in_extra]
+    deps_list = "'psycopg==3.2.10'" + ("" if in_extra else ", 'psycopg-binary'")
+    (tmp_path / "pyproject.toml").write_text(
+        f"[project]\nname = 'app'\nversion = '0.1.0'\nrequires-python = '>=3.11'\n"
+        f"dependencies = [{deps_list}]\n{extra}"
+    )
+    text = (
+        "FROM python:3.11\nRUN pip install uv==0.9.5\nWORKDIR /app\nCOPY . .\n"
+        'RUN uv sync --locked\nCMD [".venv/bin/python", "app.py"]\n'
+    )
+    result = _run(text, context=tmp_path)
+    assert ("FROM python:3.11-slim\n" in result.output) is not in_extra, result.output
+
+
+@pytest.mark.parametrize(
+    ("env", "moved"),
+    [
+        ("", True),
+        ("ENV PSYCOPG_IMPL=python\n", False),
+        ("ENV PSYCOPG_IMPL=Binary\n", True),
+        ("ARG PSYCOPG_IMPL\n", False),  # --build-arg may set it
+    ],
+)
+def test_psycopg_impl_choosing_another_implementation_needs_the_full_images_libpq(
+    tmp_path: Path, env: str, moved: bool
+) -> None:
+    """``PSYCOPG_IMPL=python`` makes psycopg load the system's libpq although
+    psycopg-binary is installed (built with a uv.lock: python:3.11 answered ``python 150020``,
+    -slim failed "couldn't import requested psycopg 'python' implementation"), also when the
+    ENV comes after the install."""
+    deps = '{ name = "psycopg" }, { name = "psycopg-binary" }'
+    wanted = '{ name = "psycopg", specifier = "==3.2.10" }, { name = "psycopg-binary" }'
+    (tmp_path / "uv.lock").write_text(PSYCOPG_UV_LOCK % (deps, wanted))
+    (tmp_path / "pyproject.toml").write_text(
+        "[project]\nname = 'app'\nversion = '0.1.0'\nrequires-python = '>=3.11'\n"
+        "dependencies = ['psycopg==3.2.10', 'psycopg-binary']\n"
+    )
+    text = (
+        "FROM python:3.11\nRUN pip install uv==0.9.5\nWORKDIR /app\nCOPY . .\n"
+        f'RUN uv sync --locked\n{env}CMD [".venv/bin/python", "app.py"]\n'
+    )
+    result = _run(text, context=tmp_path)
+    assert ("FROM python:3.11-slim\n" in result.output) is moved, result.output

@@ -24,7 +24,7 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from msdfix.ecosystems.python_markers import holds_on_linux
+from msdfix.ecosystems.python_markers import holds_on_every_linux, holds_on_linux
 
 # A dependency edge: the package it leads to and its marker (None: none, it always holds).
 _Edge = tuple[str, str | None]
@@ -53,6 +53,53 @@ def linux_installs(
         edges = _poetry_edges(packages) if tool == "poetry" else _pdm_edges(packages)
         reached = None if roots is None else _reached(keys, edges, roots, version)
     return None if reached is None else [key in reached for key in keys]
+
+
+def surely_installed(tool: str, lock: dict[str, Any], version: tuple[int, int]) -> set[str]:
+    """Names of the lock's packages every Linux install of CPython ``version`` installs:
+    reached from the root project over plain dependencies whose markers hold on every Linux
+    (uv.lock), or in the main group (poetry 2.1) or default group (pdm ``inherit_metadata``)
+    with such a marker. An extra or group may not be installed, and older locks do not tell:
+    none there (built: uv.lock with psycopg-binary in an extra a plain ``uv sync`` left out,
+    -slim failed "libpq library not found" where python:3.11 answered)."""
+    packages = lock.get("package")
+    if not isinstance(packages, list) or not all(isinstance(p, dict) for p in packages):
+        return set()
+    metadata = _table(lock.get("metadata"))
+    if tool == "poetry" and _lock_version(metadata.get("lock-version")) >= (2, 1):
+        return {_name(p) for p in packages if _group_holds(p, "main", "markers", version)}
+    if tool == "pdm" and "inherit_metadata" in _strings(metadata.get("strategy")):
+        return {_name(p) for p in packages if _group_holds(p, "default", "marker", version)}
+    if tool != "uv":
+        return set()
+    keys = _uv_keys(packages)
+    by_name: dict[str, list[str]] = {}
+    for key in keys:
+        by_name.setdefault(key.split(" ")[0], []).append(key)
+    edges: dict[str, list[_Edge]] = {}
+    for key, package in zip(keys, packages, strict=True):
+        found = _uv_entries([package.get("dependencies", [])], by_name)
+        edges[key] = found or []
+    start = {k for k, p in zip(keys, packages, strict=True) if _is_root(p.get("source"))}
+    sure = _closure(start, edges, lambda m: m is None or holds_on_every_linux(m, version))
+    return {key.split(" ")[0] for key in sure}
+
+
+def _is_root(source: object) -> bool:
+    """The project at the lock's folder, which a plain ``uv sync`` there installs (not a
+    workspace member, which it leaves out without ``--all-packages``)."""
+    return isinstance(source, dict) and "." in (source.get("virtual"), source.get("editable"))
+
+
+def _group_holds(package: dict[str, Any], group: str, key: str, version: tuple[int, int]) -> bool:
+    """Whether a poetry or pdm lock package is in ``group`` with a marker (``key``: one, or
+    one per group) that holds on every Linux."""
+    if group not in _strings(package.get("groups")):
+        return False
+    marker = package.get(key, "*")
+    if isinstance(marker, dict):
+        marker = marker.get(group, "*")
+    return marker == "*" or (isinstance(marker, str) and holds_on_every_linux(marker, version))
 
 
 def _uv_keys(packages: list[dict[str, Any]]) -> list[str]:

@@ -205,17 +205,31 @@ def holds_on_linux(marker: str, version: tuple[int, int]) -> bool:
     """Whether a marker may hold in a Linux build of CPython ``version`` (X.Y): on either
     arch (x86_64, aarch64) at any patch release. True when msdfix cannot evaluate it (an
     invalid marker, ``extra``, a variable such as ``platform_release`` it does not know)."""
+    values = _linux_values(marker, version)
+    return values is None or any(values)
+
+
+def holds_on_every_linux(marker: str, version: tuple[int, int]) -> bool:
+    """Whether a marker holds in every Linux build of CPython ``version`` (both arches, any
+    patch release); False when msdfix cannot evaluate it (``extra`` among them)."""
+    values = _linux_values(marker, version)
+    return values is not None and all(values)
+
+
+def _linux_values(marker: str, version: tuple[int, int]) -> list[bool] | None:
+    """The marker's value in each sampled Linux environment; None when msdfix cannot
+    evaluate it."""
     try:
         parsed = Marker(marker)
     except InvalidMarker:
-        return True
+        return None
     atoms = list(_atoms(parsed._markers))
     if any(atom is None or atom[0] not in _LINUX_VARS for atom in atoms):
-        return True
+        return None
     try:
-        return any(parsed.evaluate(env) for env in _linux_environments(atoms, version))
+        return [parsed.evaluate(env) for env in _linux_environments(atoms, version)]
     except (UndefinedComparison, UndefinedEnvironmentName, ValueError):
-        return True
+        return None
 
 
 def _linux_environments(

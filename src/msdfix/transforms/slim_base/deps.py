@@ -171,7 +171,11 @@ def dependency_status(
         version = python_version(stage.root_image.tag)
         scope = doc.model.stage_scope(stage, calls[0].ins) if calls else {}
         evidence = install_evidence(
-            doc.context, [(u.program, u.args) for u in calls], version, scope
+            doc.context,
+            [(u.program, u.args) for u in calls],
+            version,
+            scope,
+            doc.model.stage_scope(stage),
         )
         if evidence.status == "unknown" and evidence.why:  # names: why it is unknown
             return evidence.status, [evidence.why]
