@@ -449,7 +449,34 @@ def _folder_setup(
             return None
         dirs |= {p for p in paths if p in copied and program != "mkdir"}
         folders = True
+    remade = next(
+        (c for d in sorted(dirs) if not above and (c := _remade_by_copy(a, ins, d))), None
+    )
+    if remade is not None:
+        note = (
+            f"RUN at line {ins.start_line} is not repeated: {remade.keyword} at line "
+            f"{remade.start_line} copies a folder it sets anew, with the context's owner and mode"
+        )
+        plan.notes += [note] if note not in plan.notes else []
+        return None
     return dirs if folders else None  # (a RUN of accounts alone is no folder RUN)
+
+
+def _remade_by_copy(a: Analysis, ins: Instruction, folder: str) -> Instruction | None:
+    """The context COPY after the RUN, if one, that brings ``folder`` as a folder of what it copies
+    (its destination is above it): Docker gives it the context's owner and mode then, so
+    what the RUN set there is gone, while ``COPY --from`` naming it in the runtime keeps
+    what a repeated RUN set (built: ``WORKDIR /app/data``, ``RUN chown node .``, then
+    ``COPY . .`` into /app: /app/data root's in the original, node's in the split).
+    Without the build context every such COPY counts."""
+    for copy in a.copies:
+        if copy.ins.start < ins.start or not copy.into_dir or not within(folder, copy.dest):
+            continue
+        if folder == copy.dest.rstrip("/"):
+            continue  # (a folder the COPY names keeps its owner and mode)
+        if not a.ctx.present or any(within(dest, folder) for _, dest in copy.context_files(a.ctx)):
+            return copy.ins
+    return None
 
 
 def _note_folder_runs(
