@@ -3624,3 +3624,25 @@ def test_a_folder_run_a_later_copy_remakes_is_not_repeated_before_the_copies(
     assert "AS runtime" not in out
     assert "RUN at line 3 is not repeated: COPY at line 7 copies a folder it sets" in messages
     assert "unsafe: the program runs as node" in messages, messages
+
+
+def test_a_late_chown_to_an_account_only_a_build_step_made_declines(tmp_path: Path) -> None:
+    """The runtime repeats the RUNs after the last build step but not the build steps: a
+    ``chown -R app:web /app`` there, with app and web made beside ``npm ci``, failed the
+    split's build ("chown: invalid user: 'app:web'"), so the split is declined, the account
+    named. Made by a RUN the runtime repeats, or root's, the RUN still splits."""
+    root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": ""})
+    text = (
+        "FROM node:18\nWORKDIR /app\nCOPY package*.json ./\n"
+        "RUN npm ci && groupadd -r web && useradd -r -g web app\nCOPY . .\n"
+        'RUN chown -R app:web /app\nUSER node\nCMD ["node", "server.js"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out
+    assert "not split: RUN at line 6 gives files to app, an account no RUN" in messages
+    group = text.replace("app:web", "node:web")
+    assert "RUN at line 6 gives files to web, an account" in _split(group, root)[1]
+    made = text.replace("RUN npm ci && ", "RUN npm ci\nRUN ")  # (a setup RUN: repeated)
+    assert "AS runtime" in _split(made, root)[0]
+    owned = text.replace("app:web", "root:root")
+    assert "AS runtime" in _split(owned, root)[0]
