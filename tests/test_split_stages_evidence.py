@@ -3610,9 +3610,9 @@ def test_a_folder_run_a_later_copy_remakes_is_not_repeated_before_the_copies(
     brings data/ as a folder of what it copies and gives it the context's owner and mode, so
     the original's /app/data is root's; repeated before the copies, the RUN made the split's
     node's, as ``COPY --from`` naming /app/data keeps an existing folder's (built: node could
-    write in /app/data only in the split). The RUN is not repeated, and the split is unsafe,
-    the reason said (a COPY that names the folder keeps what the RUN set there:
-    ``test_nodes_documented_folder_run_is_repeated_before_the_copies``)."""
+    write in /app/data only in the split; also with an empty uploads/). The RUN is not
+    repeated, and the split is unsafe, the reason said (a COPY that names the folder keeps
+    what the RUN set there: ``test_nodes_documented_folder_run_is_repeated_before_the_copies``)."""
     files = {"server.js": "", "data/a.txt": "x", "public/b.txt": "y"}
     root = _node_app(tmp_path, {"dependencies": DEPS}, files)
     text = (
@@ -3624,6 +3624,9 @@ def test_a_folder_run_a_later_copy_remakes_is_not_repeated_before_the_copies(
     assert "AS runtime" not in out
     assert "RUN at line 3 is not repeated: COPY at line 7 copies a folder it sets" in messages
     assert "unsafe: the program runs as node" in messages, messages
+    (root / "uploads").mkdir()  # (a folder without files: COPY makes it all the same)
+    messages = _split(text.replace("/app/data", "/app/uploads"), root)[1]
+    assert "RUN at line 3 is not repeated: COPY at line 7 copies a folder it sets" in messages
 
 
 def test_a_late_chown_to_an_account_only_a_build_step_made_declines(tmp_path: Path) -> None:

@@ -494,14 +494,14 @@ def _remade_by_copy(a: Analysis, ins: Instruction, folder: str) -> Instruction |
     (its destination is above it): Docker gives it the context's owner and mode then, so
     what the RUN set there is gone, while ``COPY --from`` naming it in the runtime keeps
     what a repeated RUN set (built: ``WORKDIR /app/data``, ``RUN chown node .``, then
-    ``COPY . .`` into /app: /app/data root's in the original, node's in the split).
-    Without the build context every such COPY counts."""
+    ``COPY . .`` into /app: /app/data root's in the original, node's in the split), with
+    files or without. Without the build context every such COPY counts."""
     for copy in a.copies:
         if copy.ins.start < ins.start or not copy.into_dir or not within(folder, copy.dest):
             continue
         if folder == copy.dest.rstrip("/"):
             continue  # (a folder the COPY names keeps its owner and mode)
-        if not a.ctx.present or any(within(dest, folder) for _, dest in copy.context_files(a.ctx)):
+        if not a.ctx.present or any(dest == folder for _, dest in copy.dirs(a.ctx)):
             return copy.ins
     return None
 
