@@ -3601,3 +3601,51 @@ def test_a_folder_run_gives_folders_only_to_accounts_the_runtime_has(tmp_path: P
     made = text.replace("RUN mkdir -p /app/data", "RUN useradd app")
     made = made.replace(" && useradd app", "")
     assert "RUN at line 5 is repeated before the copies" in _split(made, root)[1]
+
+
+def test_a_folder_run_a_later_copy_remakes_is_not_repeated_before_the_copies(
+    tmp_path: Path,
+) -> None:
+    """``WORKDIR /app/data`` and ``RUN chown node .``, then ``COPY . .`` into /app: that COPY
+    brings data/ as a folder of what it copies and gives it the context's owner and mode, so
+    the original's /app/data is root's; repeated before the copies, the RUN made the split's
+    node's, as ``COPY --from`` naming /app/data keeps an existing folder's (built: node could
+    write in /app/data only in the split; also with an empty uploads/). The RUN is not
+    repeated, and the split is unsafe, the reason said (a COPY that names the folder keeps
+    what the RUN set there: ``test_nodes_documented_folder_run_is_repeated_before_the_copies``)."""
+    files = {"server.js": "", "data/a.txt": "x", "public/b.txt": "y"}
+    root = _node_app(tmp_path, {"dependencies": DEPS}, files)
+    text = (
+        "FROM node:18\nWORKDIR /app/data\nRUN chown node .\nWORKDIR /app\n"
+        "COPY package*.json ./\nRUN npm ci\nCOPY . .\nUSER node\n"
+        'CMD ["node", "server.js"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out
+    assert "RUN at line 3 is not repeated: COPY at line 7 copies a folder it sets" in messages
+    assert "unsafe: the program runs as node" in messages, messages
+    (root / "uploads").mkdir()  # (a folder without files: COPY makes it all the same)
+    messages = _split(text.replace("/app/data", "/app/uploads"), root)[1]
+    assert "RUN at line 3 is not repeated: COPY at line 7 copies a folder it sets" in messages
+
+
+def test_a_late_chown_to_an_account_only_a_build_step_made_declines(tmp_path: Path) -> None:
+    """The runtime repeats the RUNs after the last build step but not the build steps: a
+    ``chown -R app:web /app`` there, with app and web made beside ``npm ci``, failed the
+    split's build ("chown: invalid user: 'app:web'"), so the split is declined, the account
+    named. Made by a RUN the runtime repeats, or root's, the RUN still splits."""
+    root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": ""})
+    text = (
+        "FROM node:18\nWORKDIR /app\nCOPY package*.json ./\n"
+        "RUN npm ci && groupadd -r web && useradd -r -g web app\nCOPY . .\n"
+        'RUN chown -R app:web /app\nUSER node\nCMD ["node", "server.js"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out
+    assert "not split: RUN at line 6 gives files to app, an account no RUN" in messages
+    group = text.replace("app:web", "node:web")
+    assert "RUN at line 6 gives files to web, an account" in _split(group, root)[1]
+    made = text.replace("RUN npm ci && ", "RUN npm ci\nRUN ")  # (a setup RUN: repeated)
+    assert "AS runtime" in _split(made, root)[0]
+    owned = text.replace("app:web", "root:root")
+    assert "AS runtime" in _split(owned, root)[0]

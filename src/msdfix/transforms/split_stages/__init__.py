@@ -298,6 +298,7 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
             )
     anchor = _anchor(a)
     _no_mkdir_of_copies(a, plan, anchor)
+    _late_owners_exist(a, plan, anchor)
     builder = [
         i.args.strip() for i in a.stage.of("user") if anchor is not None and i.start < anchor.start
     ]
@@ -342,6 +343,32 @@ def _runtime_has_user(a: Analysis, plan: Plan, user: str, runs: list[Instruction
     made = any(re.search(rf"\b{re.escape(name)}\b", i.args) for i in runs)
     known = any(plan.runtime.startswith(k) and name in v for k, v in IMAGE_USERS.items())
     return made or known or _debian_system_user(a, plan, user)
+
+
+def _late_owners_exist(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
+    """Decline when a RUN the runtime repeats after the last build step gives files to an
+    account the runtime may lack: one only a build step created, which the runtime does
+    not repeat (built: ``RUN npm ci && groupadd -r web && useradd -r -g web app``, then
+    ``COPY . .`` and ``RUN chown -R app:web /app``: the split failed, "chown: invalid user:
+    'app:web'")."""
+    runs = a.setup_runs
+    for n, ins in enumerate(runs):
+        script = run_script(ins, a.doc.text) if anchor and ins.start > anchor.start else None
+        made: set[str] = set()
+        for command in script.commands if script else []:
+            program, args = program_args(command)
+            if program in ACCOUNT_MAKERS:
+                made |= {name} if (name := _made_account(program, args)) else set()
+            words = [x for x in args if not x.startswith("-")]
+            if program not in ("chown", "chgrp") or not words:
+                continue
+            owner = words[0] if program == "chown" else f":{words[0]}"
+            lacking = owner if "$" in owner else _missing_owner(a, plan, owner, runs[:n], made)
+            if lacking is not None:
+                raise Decline(
+                    f"RUN at line {ins.start_line} gives files to {lacking}, an account no "
+                    "RUN the runtime repeats creates and its image may lack"
+                )
 
 
 def _folder_runs(a: Analysis, plan: Plan, anchor: Instruction | None) -> dict[int, set[str]]:
@@ -449,7 +476,34 @@ def _folder_setup(
             return None
         dirs |= {p for p in paths if p in copied and program != "mkdir"}
         folders = True
+    remade = next(
+        (c for d in sorted(dirs) if not above and (c := _remade_by_copy(a, ins, d))), None
+    )
+    if remade is not None:
+        note = (
+            f"RUN at line {ins.start_line} is not repeated: {remade.keyword} at line "
+            f"{remade.start_line} copies a folder it sets anew, with the context's owner and mode"
+        )
+        plan.notes += [note] if note not in plan.notes else []
+        return None
     return dirs if folders else None  # (a RUN of accounts alone is no folder RUN)
+
+
+def _remade_by_copy(a: Analysis, ins: Instruction, folder: str) -> Instruction | None:
+    """The context COPY after the RUN, if one, that brings ``folder`` as a folder of what it copies
+    (its destination is above it): Docker gives it the context's owner and mode then, so
+    what the RUN set there is gone, while ``COPY --from`` naming it in the runtime keeps
+    what a repeated RUN set (built: ``WORKDIR /app/data``, ``RUN chown node .``, then
+    ``COPY . .`` into /app: /app/data root's in the original, node's in the split), with
+    files or without. Without the build context every such COPY counts."""
+    for copy in a.copies:
+        if copy.ins.start < ins.start or not copy.into_dir or not within(folder, copy.dest):
+            continue
+        if folder == copy.dest.rstrip("/"):
+            continue  # (a folder the COPY names keeps its owner and mode)
+        if not a.ctx.present or any(dest == folder for _, dest in copy.dirs(a.ctx)):
+            return copy.ins
+    return None
 
 
 def _note_folder_runs(
@@ -476,10 +530,25 @@ def _has_owner(
     """Whether the runtime has chown's OWNER (``node:node``, ``app:``, ``:staff``): ids, an
     account its image ships, or one a setup RUN before (``earlier``) or this one (``made``)
     creates."""
+    return _missing_owner(a, plan, owner, earlier, made) is None
+
+
+def _missing_owner(
+    a: Analysis, plan: Plan, owner: str, earlier: list[Instruction], made: set[str]
+) -> str | None:
+    """The user or group of chown's OWNER the runtime may lack (``_has_owner``); root's
+    user and group every image has."""
     names = made | _accounts(a, earlier)
-    return all(
-        not part or part in names or _runtime_has_user(a, plan, part, [])
-        for part in owner.partition(":")[::2]
+    return next(
+        (
+            part
+            for part in owner.partition(":")[::2]
+            if part
+            and not is_root(part)
+            and part not in names
+            and not _runtime_has_user(a, plan, part, [])
+        ),
+        None,
     )
 
 
