@@ -114,8 +114,6 @@ from collections.abc import Callable, Iterable
 from msdfix.document import Document
 from msdfix.ecosystems.accounts import created_account
 from msdfix.ecosystems.images import (
-    DISTROLESS_GROUPS,
-    DISTROLESS_USERS,
     MIME_TYPES,
     MIME_TYPES_PROVIDERS,
     SYSTEM_FONTS,
@@ -133,12 +131,7 @@ from msdfix.ecosystems.os import (
     release_bound,
 )
 from msdfix.ecosystems.registry import ecosystem_of
-from msdfix.ecosystems.runtime_users import (
-    ACCOUNT_EDITS,
-    DEBIAN_SYSTEM_GROUPS,
-    DEBIAN_SYSTEM_USERS,
-    debian_image,
-)
+from msdfix.ecosystems.runtime_users import ACCOUNT_EDITS
 from msdfix.ecosystems.slim_lacks import system_font_use
 from msdfix.fixes import Applicability, Edit, Finding, apply_edits
 from msdfix.model import Stage
@@ -146,24 +139,17 @@ from msdfix.model.args import expand
 from msdfix.model.context import Unreadable
 from msdfix.model.paths import within
 from msdfix.model.program_calls import MAX_SCANNED, source_text
-from msdfix.model.users import effective_user, is_root, owners
+from msdfix.model.users import effective_user, is_root
 from msdfix.shell.classify import program_args, start_install
 from msdfix.shell.entry import toolbox
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
 from msdfix.transforms.base import Transform, register
-from msdfix.transforms.split_stages.artifacts import (
-    SYSTEM_DIRS,
-    mkdir_args,
-    resolve,
-    with_parents,
-    written_words,
-)
+from msdfix.transforms.split_stages.artifacts import mkdir_args, resolve, written_words
 from msdfix.transforms.split_stages.build_stage import (
     ALPINE_SETUP,
     DEBIAN_SETUP,
     ECO_TOOLS,
-    IMAGE_USERS,
     MOVE,
     REPEAT,
     SETUP,
@@ -191,6 +177,21 @@ from msdfix.transforms.split_stages.go import plan_go
 from msdfix.transforms.split_stages.image_tools import check_image_tools
 from msdfix.transforms.split_stages.jvm import plan_dotnet, plan_java
 from msdfix.transforms.split_stages.node import BUILD_ALIAS, no_deleted_copies, plan_node
+from msdfix.transforms.split_stages.ownership import (
+    OWNERSHIP,
+    account_runs,
+    all_folders_set,
+    chown_made_dirs,
+    copied_dir_modes,
+    copied_files,
+    folder_runs,
+    gives_files_away,
+    late_folder_runs,
+    late_owners_exist,
+    note_folder_runs,
+    repeated_late,
+    runtime_has_user,
+)
 from msdfix.transforms.split_stages.python import plan_python
 from msdfix.transforms.split_stages.runtime_image import (
     default_workdir,
@@ -268,7 +269,7 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
             raise Decline(f"RUN at line {ins.start_line} cannot be repeated on {plan.runtime}")
     user = final_user(a)
     if not is_root(user) and not re.fullmatch(r"[0-9]+(:[0-9]+)?", user) and "$" not in user:
-        if not _runtime_has_user(a, plan, user, a.setup_runs):
+        if not runtime_has_user(a, plan, user, a.setup_runs):
             raise Decline(_unknown_user(a, plan, user))
     elif "$" in user:
         raise Decline("USER is set from a variable")
@@ -298,18 +299,18 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
             )
     anchor = _anchor(a)
     _no_mkdir_of_copies(a, plan, anchor)
-    _late_owners_exist(a, plan, anchor)
+    late_owners_exist(a, plan, anchor)
     builder = [
         i.args.strip() for i in a.stage.of("user") if anchor is not None and i.start < anchor.start
     ]
     if builder and not is_root(builder[-1]) and plan.same_family:
         plan.chown = builder[-1]  # files the build created belong to this user
-    folders = _folder_runs(a, plan, anchor)
-    after = _late_folder_runs(a, plan, anchor)
-    _note_folder_runs(a, plan, folders, after)
-    given = _gives_files_away(a, {*folders, *after, *_repeated_late(a, anchor)})
+    folders = folder_runs(a, plan, anchor)
+    after = late_folder_runs(a, plan, anchor)
+    note_folder_runs(a, plan, folders, after)
+    given = gives_files_away(a, {*folders, *after, *repeated_late(a, anchor)})
     owned = bool(builder and not is_root(builder[-1]) or given)
-    owned = owned and not _all_folders_set(plan, folders)
+    owned = owned and not all_folders_set(plan, folders)
     if owned and not is_root(user) and plan.unsafe is None:
         plan.unsafe = (
             f"the program runs as {user} and the build gives it files or directories"
@@ -318,285 +319,15 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
             "root, so it may not write where it could"
         )
     _top_metadata(a, plan, anchor)
-    _chown_made_dirs(a, plan)
+    chown_made_dirs(a, plan)
     _home_dirs(a, plan)
     check_image_tools(a, plan)
     _writes_outside_copies(a, plan)
     _copied_links(a, plan)
-    _copied_dir_modes(a, plan)
+    copied_dir_modes(a, plan)
     if plan.unsafe is None:
         cmd = None if a.stage.of("entrypoint") else a.entry
         plan.unsafe = compose_override(a.ctx, cmd, plan.shell)
-
-
-OWNERSHIP = frozenset({"chown", "chmod", "chgrp"})
-FOLDER_SETUP = OWNERSHIP | {"mkdir"}
-
-
-def _runtime_has_user(a: Analysis, plan: Plan, user: str, runs: list[Instruction]) -> bool:
-    """Whether the runtime has the account ``user`` (NAME or NAME:GROUP, or ids): the
-    runtime image ships it, one of ``runs`` (repeated there) names it, or it is one of
-    base-passwd's accounts."""
-    if re.fullmatch(r"[0-9]+(:[0-9]+)?", user):
-        return True
-    name = user.split(":")[0]
-    made = any(re.search(rf"\b{re.escape(name)}\b", i.args) for i in runs)
-    known = any(plan.runtime.startswith(k) and name in v for k, v in IMAGE_USERS.items())
-    return made or known or _debian_system_user(a, plan, user)
-
-
-def _late_owners_exist(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
-    """Decline when a RUN the runtime repeats after the last build step gives files to an
-    account the runtime may lack: one only a build step created, which the runtime does
-    not repeat (built: ``RUN npm ci && groupadd -r web && useradd -r -g web app``, then
-    ``COPY . .`` and ``RUN chown -R app:web /app``: the split failed, "chown: invalid user:
-    'app:web'")."""
-    runs = a.setup_runs
-    for n, ins in enumerate(runs):
-        script = run_script(ins, a.doc.text) if anchor and ins.start > anchor.start else None
-        made: set[str] = set()
-        for command in script.commands if script else []:
-            program, args = program_args(command)
-            if program in ACCOUNT_MAKERS:
-                made |= {name} if (name := _made_account(program, args)) else set()
-            words = [x for x in args if not x.startswith("-")]
-            if program not in ("chown", "chgrp") or not words:
-                continue
-            owner = words[0] if program == "chown" else f":{words[0]}"
-            lacking = owner if "$" in owner else _missing_owner(a, plan, owner, runs[:n], made)
-            if lacking is not None:
-                raise Decline(
-                    f"RUN at line {ins.start_line} gives files to {lacking}, an account no "
-                    "RUN the runtime repeats creates and its image may lack"
-                )
-
-
-def _folder_runs(a: Analysis, plan: Plan, anchor: Instruction | None) -> dict[int, set[str]]:
-    """``id(ins)`` of each setup RUN before the anchor made only of mkdir, chown, chmod and
-    chgrp of copied directories and folders inside them, that sets the owner or mode of a
-    copied directory itself -> those directories. The runtime repeats it in its place,
-    before the copies: the folders it makes and gives away are empty there, and ``COPY
-    --from`` into a folder that exists keeps that folder's owner and mode while carrying
-    what is inside (built: node's documented ``mkdir -p /home/node/app/node_modules &&
-    chown -R node:node /home/node/app``, then ``USER node``, ``npm install`` and ``COPY
-    --chown=node:node . .``: /home/node/app was root's in the split without it, node's
-    with it, as in the original). A RUN after one that waits for the copies would go after
-    them too, where a recursive chown would change the build's files: not counted."""
-    found: dict[int, set[str]] = {}
-    if anchor is None:
-        return found
-    copied = [p for p in plan.copies if p != "/" and p not in plan.moves]
-    earlier: list[Instruction] = []
-    for ins in a.setup_runs:
-        if ins.start > anchor.start:
-            break
-        dirs = _folder_setup(a, plan, ins, earlier)
-        earlier.append(ins)
-        if dirs is None:
-            if any(within(p, c) or within(c, p) for p in _run_paths(a, ins) for c in copied):
-                break  # (it waits for the copies, or is left out: later ones keep their rules)
-            continue
-        if dirs:
-            found[id(ins)] = dirs
-    return found
-
-
-def _late_folder_runs(a: Analysis, plan: Plan, anchor: Instruction | None) -> set[int]:
-    """``id(ins)`` of each setup RUN after the anchor made only of mkdir, chown, chmod and
-    chgrp within copied directories or the WORKDIRs that hold them: the runtime repeats it
-    after the copies, on the files the build gave it, so what it names gets the same owner
-    and mode (built: ``COPY . .``, then ``RUN chown -R app:app /app`` and ``USER app``, and
-    a Python app's ``chmod +x`` and ``chown -R service-user:service-user /app``: /app and
-    everything in it app's in the original and in the split, the same modes)."""
-    if anchor is None:
-        return set()
-    runs = a.setup_runs
-    return {
-        id(ins)
-        for n, ins in enumerate(runs)
-        if ins.start > anchor.start and _folder_setup(a, plan, ins, runs[:n], True) is not None
-    }
-
-
-def _folder_setup(
-    a: Analysis, plan: Plan, ins: Instruction, earlier: list[Instruction], above: bool = False
-) -> set[str] | None:
-    """The copied directories whose owner or mode the RUN sets, when it only makes and
-    gives away folders within copied directories, or (``above``: after the copies) the
-    stage's WORKDIRs that hold them, and there it may also create the accounts it names
-    (None otherwise, or when a chown names an owner the runtime may lack: ``earlier`` are
-    the setup RUNs before it)."""
-    script = run_script(ins, a.doc.text)
-    if script is None or not script.commands:
-        return None
-    copied = [p for p in plan.copies if p != "/" and p not in plan.moves]
-    workdirs = {a.dirs[id(i)] for i in a.stage.instructions} - {"/"}
-    scope = a.model.fixed_scope(a.stage, ins)  # (`chown -R node $APP_HOME`, ENV APP_HOME=..)
-    dirs: set[str] = set()
-    made: set[str] = set()
-    folders = False
-    # Before the copies only what a WORKDIR, an earlier folder RUN or this RUN's own mkdir
-    # made exists (built: `COPY start.sh /opt`, then `RUN chmod +x /opt/start.sh`, repeated
-    # before the copies, failed: no such file); a file COPY --from names keeps its mode.
-    existing = set().union(
-        *(with_parents(a.dirs[id(i)]) for i in a.stage.of("workdir") if i.start < ins.start),
-        *(_made_dirs(a, e) for e in earlier),
-    )
-    for command in script.commands:
-        program, args = program_args(command)
-        if above and program in ACCOUNT_MAKERS:
-            name = _made_account(program, args)
-            if name is None:
-                return None
-            made.add(name)
-            continue
-        if program not in FOLDER_SETUP:
-            return None
-        words = [x for x in args if not x.startswith("-")]
-        if program == "mkdir":
-            words = mkdir_args(args)[0]
-        elif not words:
-            return None
-        else:
-            owner, words = words[0], words[1:]
-            known = program == "chmod" or _has_owner(a, plan, owner, earlier, made)
-            if "$" in owner or not known:
-                return None
-        cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
-        words = [expand(x, scope) for x in words]
-        if any("$" in x for x in words):
-            return None
-        paths = [resolve(x, cwd) for x in words]
-        if program == "mkdir":
-            existing |= set().union(*(with_parents(p) for p in paths))
-        elif not above and any(p not in existing for p in paths):
-            return None
-        held = [p for p in paths if above and p in workdirs and _holds(p, copied)]
-        if not paths or not all(any(within(p, c) for c in copied) for p in paths if p not in held):
-            return None
-        dirs |= {p for p in paths if p in copied and program != "mkdir"}
-        folders = True
-    remade = next(
-        (c for d in sorted(dirs) if not above and (c := _remade_by_copy(a, ins, d))), None
-    )
-    if remade is not None:
-        note = (
-            f"RUN at line {ins.start_line} is not repeated: {remade.keyword} at line "
-            f"{remade.start_line} copies a folder it sets anew, with the context's owner and mode"
-        )
-        plan.notes += [note] if note not in plan.notes else []
-        return None
-    return dirs if folders else None  # (a RUN of accounts alone is no folder RUN)
-
-
-def _remade_by_copy(a: Analysis, ins: Instruction, folder: str) -> Instruction | None:
-    """The context COPY after the RUN, if one, that brings ``folder`` as a folder of what it copies
-    (its destination is above it): Docker gives it the context's owner and mode then, so
-    what the RUN set there is gone, while ``COPY --from`` naming it in the runtime keeps
-    what a repeated RUN set (built: ``WORKDIR /app/data``, ``RUN chown node .``, then
-    ``COPY . .`` into /app: /app/data root's in the original, node's in the split), with
-    files or without. Without the build context every such COPY counts."""
-    for copy in a.copies:
-        if copy.ins.start < ins.start or not copy.into_dir or not within(folder, copy.dest):
-            continue
-        if folder == copy.dest.rstrip("/"):
-            continue  # (a folder the COPY names keeps its owner and mode)
-        if not a.ctx.present or any(dest == folder for _, dest in copy.dirs(a.ctx)):
-            return copy.ins
-    return None
-
-
-def _note_folder_runs(
-    a: Analysis, plan: Plan, folders: dict[int, set[str]], after: set[int]
-) -> None:
-    """Say which RUNs the runtime repeats, before or after the copies, for the owners."""
-    for ins in a.stage.of("run"):
-        if id(ins) in folders:
-            plan.notes.append(
-                f"RUN at line {ins.start_line} is repeated before the copies, so "
-                f"{', '.join(sorted(folders[id(ins)]))} gets the owner and mode it had in the "
-                "build (COPY --from keeps those of a folder that exists)"
-            )
-    lines = [str(i.start_line) for i in a.setup_runs if id(i) in after]
-    if lines:
-        runs = f"RUN at line {lines[0]} is" if len(lines) == 1 else "RUNs at lines "
-        runs += f"{', '.join(lines)} are" if len(lines) > 1 else ""
-        plan.notes.append(f"{runs} repeated after the copies, on the files the build gave them")
-
-
-def _has_owner(
-    a: Analysis, plan: Plan, owner: str, earlier: list[Instruction], made: set[str]
-) -> bool:
-    """Whether the runtime has chown's OWNER (``node:node``, ``app:``, ``:staff``): ids, an
-    account its image ships, or one a setup RUN before (``earlier``) or this one (``made``)
-    creates."""
-    return _missing_owner(a, plan, owner, earlier, made) is None
-
-
-def _missing_owner(
-    a: Analysis, plan: Plan, owner: str, earlier: list[Instruction], made: set[str]
-) -> str | None:
-    """The user or group of chown's OWNER the runtime may lack (``_has_owner``); root's
-    user and group every image has."""
-    names = made | _accounts(a, earlier)
-    return next(
-        (
-            part
-            for part in owner.partition(":")[::2]
-            if part
-            and not is_root(part)
-            and part not in names
-            and not _runtime_has_user(a, plan, part, [])
-        ),
-        None,
-    )
-
-
-def _accounts(a: Analysis, runs: list[Instruction]) -> set[str]:
-    """The users and groups the RUNs create (by useradd, adduser, groupadd, addgroup)."""
-    found: set[str] = set()
-    for ins in runs:
-        script = run_script(ins, a.doc.text)
-        for command in script.commands if script else []:
-            program, args = program_args(command)
-            name = _made_account(program, args) if program in ACCOUNT_MAKERS else None
-            found |= {name} if name else set()
-    return found
-
-
-ACCOUNT_MAKERS = frozenset({"useradd", "adduser", "groupadd", "addgroup"})
-
-
-def _made_account(program: str, args: list[str]) -> str | None:
-    """The user or group a useradd/adduser/groupadd/addgroup creates (None: unread)."""
-    if program in ("useradd", "adduser"):
-        account = created_account(program, args)
-        return account.name if account is not None else None
-    words = [x for x in args if not x.startswith("-")]
-    return args[-1] if words and not args[-1].startswith("-") else None
-
-
-def _holds(folder: str, copied: list[str]) -> bool:
-    """Whether the runtime copies something into ``folder`` (or below it)."""
-    return any(within(c, folder) for c in copied)
-
-
-def _run_paths(a: Analysis, ins: Instruction) -> list[str]:
-    """The absolute paths the RUN's commands name (words with a slash or a dot)."""
-    script = run_script(ins, a.doc.text)
-    found: list[str] = []
-    for command in script.commands if script else []:
-        cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
-        words = [x for x in program_args(command)[1] if not x.startswith("-")]
-        found += [resolve(x, cwd) for x in words if "/" in x or "." in x]
-    return found
-
-
-def _all_folders_set(plan: Plan, folders: dict[int, set[str]]) -> bool:
-    """Whether a RUN the runtime repeats before the copies sets the owner and mode of every
-    path it copies: none of them is a folder root makes there."""
-    done: set[str] = set().union(*folders.values())
-    return bool(done) and all(p in done for p in plan.copies)
 
 
 def _top_metadata(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
@@ -612,13 +343,13 @@ def _top_metadata(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
     given mode 755, a file with mode 4755, one with mode 600 owned by node)."""
     if plan.unsafe is not None:
         return
-    files = _copied_files(a)
+    files = copied_files(a)
     copied = [plan.moves.get(p, p) for p in plan.copies if p != "/"]
     late = _ordered_setup(a, plan, anchor)
     # repeated after the copies and after every build step (sets it again, over the same
     # files), or a folder RUN the runtime repeats where it sets the same owners
-    skipped = {*_repeated_late(a, anchor), *_folder_runs(a, plan, anchor)}
-    skipped |= set(_late_folder_runs(a, plan, anchor))
+    skipped = {*repeated_late(a, anchor), *folder_runs(a, plan, anchor)}
+    skipped |= set(late_folder_runs(a, plan, anchor))
     for ins in a.stage.of("run"):
         script = run_script(ins, a.doc.text) if id(ins) not in skipped else None
         for command in script.commands if script else []:
@@ -640,68 +371,6 @@ def _top_metadata(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
                     "with mode 755"
                 )
                 return
-
-
-# Directories of every Debian base image (the FHS ones besides SYSTEM_DIRS): a COPY into
-# /srv/app creates /srv/app, not /srv.
-BASE_DIRS = frozenset({
-    "/srv", "/mnt", "/media", "/usr/src", "/usr/share", "/usr/local/src", "/usr/local/share",
-    "/var/lib", "/var/cache", "/var/log", "/var/opt", "/var/tmp", "/run",
-})  # fmt: skip
-
-
-def _copied_files(a: Analysis) -> set[str]:
-    """Image paths of the context files the build's COPYs bring in (not directories)."""
-    if not a.ctx.present:
-        return set()
-    return {dest for copy in a.copies for _, dest in copy.context_files(a.ctx)}
-
-
-def _dirs_before(a: Analysis) -> dict[int, frozenset[str]]:
-    """``id(ins)`` of each context COPY -> the directories known to exist when it runs: the
-    base image's (system folders, BASE_DIRS, its users' homes), WORKDIRs, ``mkdir``s and
-    earlier COPYs' destination folders."""
-    image = a.stage.image.raw
-    known = (
-        set(SYSTEM_DIRS)
-        | BASE_DIRS
-        | {f"/home/{u}" for k, users in IMAGE_USERS.items() if image.startswith(k) for u in users}
-    )
-    by_ins = {id(c.ins): c for c in a.copies}
-    found: dict[int, frozenset[str]] = {}
-    for ins in a.stage.instructions:
-        copy = by_ins.get(id(ins))
-        if copy is None:
-            known |= with_parents(a.dirs[id(ins)]) if ins.cmd == "workdir" else set()
-            known |= _made_dirs(a, ins) if ins.cmd == "run" else set()
-            continue
-        found[id(ins)] = frozenset(known)
-        known |= with_parents(copy.dest if copy.into_dir else posixpath.dirname(copy.dest))
-    return found
-
-
-def _chown_made_dirs(a: Analysis, plan: Plan) -> None:
-    """A ``COPY --chown`` that creates its destination directory (no earlier WORKDIR, COPY
-    or ``mkdir`` made it) gives that directory to the user; when it is a copied directory or
-    one above, the split is unsafe: the runtime's copy of it belongs to root (built: COPY
-    --chown=node:node into /app/ made /app node's, the runtime's was root's, and a program
-    that drops to node by ``runuser`` could no longer write there: EACCES)."""
-    if plan.unsafe is not None:
-        return
-    copied = [plan.moves.get(p, p) for p in plan.copies if p != "/"]
-    before = _dirs_before(a)
-    for copy in a.copies:
-        folder = copy.dest if copy.into_dir else posixpath.dirname(copy.dest)
-        flag = copy.ins.flag("chown")
-        owner = flag.value if flag is not None else None
-        made = sorted(with_parents(folder) - before[id(copy.ins)])
-        hit = next((p for p in made if any(within(c, p) for c in copied)), None)
-        if owner and not is_root(owner) and hit is not None:
-            plan.unsafe = (
-                f"{copy.ins.keyword} at line {copy.ins.start_line} creates {hit} owned by "
-                f"{owner}, which COPY --from does not carry: the runtime's copy belongs to root"
-            )
-            return
 
 
 def _home_dirs(a: Analysis, plan: Plan) -> None:
@@ -742,90 +411,6 @@ def _makes_home(a: Analysis, program: str, args: list[str]) -> bool:
         return False
     short = any(x.startswith("-") and not x.startswith("--") and "m" in x for x in args)
     return short or "--create-home" in args or package_manager(a.stage.image.raw) != APT
-
-
-def _made_dirs(a: Analysis, ins: Instruction) -> set[str]:
-    """The directories ``mkdir`` makes in a RUN, with the folders above them."""
-    script = run_script(ins, a.doc.text)
-    found: set[str] = set()
-    for command in script.commands if script else []:
-        program, args = program_args(command)
-        if program == "mkdir":
-            cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
-            for word in mkdir_args(args)[0]:
-                found |= with_parents(resolve(word, cwd))
-    return found
-
-
-# The one bit umask 002 and 022 leave differently on a new directory (775 against 755).
-UMASK_GROUP_WRITE = 0o020
-
-
-def _copied_dir_modes(a: Analysis, plan: Plan) -> None:
-    """A context directory that ``COPY . .`` brings in with its mode (and with the owner
-    ``--chown`` names), and the runtime copies by name, makes the split unsafe unless its
-    mode is 755 and its owner root: the directory ``COPY --from`` creates is root's with
-    mode 755 (built: uploads/ with mode 777 in the context, or brought by ``COPY
-    --chown=node:node . .``, was writable by node in the original, EACCES in the split).
-    The group's write bit is left out: git records no directory modes, so a checkout's
-    directories are 775 under umask 002 (Ubuntu's for users) and 755 under 022 (CI's, root's),
-    and the same repository would split on one machine and not on the other; it matters only
-    to a non-root program in group 0 (OpenShift's random user IDs), which README notes."""
-    if plan.unsafe is not None or not a.ctx.present:
-        return
-    copied = {plan.moves.get(p, p) for p in plan.copies}
-    before = _dirs_before(a)
-    for copy in a.copies:
-        flag = copy.ins.flag("chown")
-        owner = flag.value if flag is not None and flag.value else None
-        for rel, dest in copy.dirs(a.ctx):
-            mode = a.ctx.dir_mode(rel) if dest in copied else None
-            if mode is None:
-                continue
-            given = owner is not None and not is_root(owner)
-            uneven = _uneven_owner(a, dest, before) if given and dest in plan.copies else None
-            if given and mode & ~UMASK_GROUP_WRITE == 0o755 and uneven is None:
-                plan.owners[dest] = owner or ""
-                continue
-            if given:
-                why = f"{copy.ins.keyword} at line {copy.ins.start_line} gives {rel} to {owner}"
-                why += f", which COPY --from --chown would not carry ({uneven})" if uneven else ""
-            elif mode & ~UMASK_GROUP_WRITE != 0o755:
-                why = f"{rel} has mode {mode:o} in the build context, which COPY keeps"
-            else:
-                continue
-            plan.unsafe = (
-                f"{why}; the runtime copies {dest} by name, and COPY --from makes it root's "
-                "with mode 755"
-            )
-            return
-    if plan.owners:
-        carried = ", ".join(f"{d} to {o}" for d, o in sorted(plan.owners.items()))
-        plan.notes.append(f"COPY --from --chown gives {carried}, as the build's COPY did")
-
-
-def _uneven_owner(a: Analysis, dest: str, before: dict[int, frozenset[str]]) -> str | None:
-    """Why ``COPY --from --chown`` of the directory ``dest`` would not give its files the
-    owners they had (None: it would): every COPY that brings files or folders there must
-    name the same ``--chown``, the first must create ``dest``, and no RUN may come after it
-    (it may make files there as root). A folder a WORKDIR or ``mkdir`` made before becomes
-    the user's in the build (a COPY gives the folders it merges into its owner), but the
-    runtime makes it again, and COPY --from --chown leaves the folder it names as it finds
-    it (built: /app/public after ``RUN mkdir -p public`` was node's in the original, root's
-    in the split)."""
-    landing = [
-        c
-        for c in a.copies
-        if c.lands(a.ctx, dest)[1] or any(within(d, dest) for _, d in c.dirs(a.ctx))
-    ]
-    if len({tuple(owners(c.ins)) for c in landing}) > 1:
-        return "other COPYs bring files there with other owners"
-    if dest in before[id(landing[0].ins)]:  # (the build's COPY gives it the owner)
-        return f"{dest} is made before it, and COPY --from --chown keeps an existing folder's owner"
-    late = next((r for r in a.stage.of("run") if r.start > landing[0].ins.start), None)
-    if late is not None:
-        return f"RUN at line {late.start_line} may make files there owned by root"
-    return None
 
 
 def _copied_links(a: Analysis, plan: Plan) -> None:
@@ -962,37 +547,6 @@ def _may_name_paths(rel: str) -> bool:
 
 def _kept(path: str, kept: set[str]) -> bool:
     return any(within(path, k) or within(k, path) for k in kept)
-
-
-def _gives_files_away(a: Analysis, folders: set[int]) -> str | None:
-    """How the build gives files to a user other than root, if it does: a chown in a RUN
-    (but the ``folders`` RUNs, which the runtime repeats where they set the same owners:
-    ``_folder_runs``, ``_late_folder_runs``), or a COPY/ADD --chown without a build
-    context. With a context, what --chown gives is followed folder by folder
-    (``_chown_made_dirs``, ``_copied_dir_modes``): ``COPY --from`` keeps the owners of what
-    it copies, and only the directories it names or creates are made anew (built: ``COPY
-    --chown=node:node . .`` into a WORKDIR left /app root's, its files and folders node's)."""
-    chowned = any(f.name == "chown" for ins in a.stage.of("copy", "add") for f in ins.flags)
-    if chowned and not a.ctx.present:
-        return "COPY --chown, without the build context to follow"
-    runs = [ins for ins in a.stage.of("run") if id(ins) not in folders]
-    run = next((ins for ins in runs if re.search(r"\bchown\b", ins.args)), None)
-    if run is None:
-        return None
-    return (
-        f"RUN at line {run.start_line} runs chown, and the owners a chown gives are carried "
-        "only from a RUN that does nothing but make and give away folders the runtime copies"
-    )
-
-
-def _repeated_late(a: Analysis, anchor: Instruction | None) -> set[int]:
-    """``id(ins)`` of the RUNs the runtime repeats after its copies and after the last build
-    step: a chown there sets the same owners again on the same files (built: `RUN chown -R
-    node:node /app`, and `/app/dist`, after `npm ci && npm run build` with USER node; the
-    split's /app tree had the original's owners and modes)."""
-    if anchor is None:
-        return set()
-    return {id(i) for i in a.setup_runs if i.start > anchor.start}
 
 
 WHOLE_SYSTEM = frozenset(
@@ -1143,10 +697,10 @@ def _ordered_setup(a: Analysis, plan: Plan, anchor: Instruction | None) -> dict[
     if anchor is None:
         return found
     copied = [plan.moves.get(p, p) for p in plan.copies if p != "/"]
-    folders = _folder_runs(a, plan, anchor)
+    folders = folder_runs(a, plan, anchor)
     for ins in a.setup_runs:
         if ins.start > anchor.start or id(ins) in folders:
-            continue  # (a RUN of `_folder_runs` is repeated in its place, before the copies)
+            continue  # (a RUN of `folder_runs` is repeated in its place, before the copies)
         script = run_script(ins, a.doc.text)
         touches, other = False, False
         for command in script.commands if script else []:
@@ -1220,28 +774,6 @@ def _has_flag(arg: str, short: str = "", long: str = "") -> bool:
     return bool(short) and arg.startswith("-") and short in arg[1:]
 
 
-def _account_runs(a: Analysis, name: str) -> list[Instruction]:
-    """The stage's RUN steps (its ancestors' included) that name the account ``name``."""
-    word = re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])")
-    return [i for st in a.stage.lineage for i in st.of("run") if word.search(i.args)]
-
-
-def _debian_system_user(a: Analysis, plan: Plan, user: str) -> bool:
-    """True when ``user`` (NAME or NAME:GROUP) is one of base-passwd's accounts, which the
-    Debian-based build and runtime images both ship with the same id (distroless: nobody,
-    65534 as in Debian, and its own groups), and no RUN adds or changes it."""
-    name, _, group = user.partition(":")
-    if name not in DEBIAN_SYSTEM_USERS or not debian_image(a.stage.lineage[0].image.raw):
-        return False
-    group = "" if group.isdigit() else group  # needs no /etc/group entry (built: nobody:65534)
-    if plan.runtime.startswith("gcr.io/distroless/"):
-        if name not in DISTROLESS_USERS or group and group not in DISTROLESS_GROUPS:
-            return False
-    elif not debian_image(plan.runtime) or group and group not in DEBIAN_SYSTEM_GROUPS:
-        return False
-    return not any(ACCOUNT_EDITS.search(i.args) for i in _account_runs(a, name))
-
-
 def _build_account_edit(a: Analysis) -> Instruction | None:
     """The first RUN of the stage's lineage that adds or changes an account and that the
     runtime stage does not repeat (a numeric USER may name the uid it gives: built, `npm ci
@@ -1254,7 +786,7 @@ def _build_account_edit(a: Analysis) -> Instruction | None:
 def _unknown_user(a: Analysis, plan: Plan, user: str) -> str:
     """Why the runtime stage would not have the final USER ``user`` (NAME or NAME:GROUP)."""
     name = user.split(":")[0]
-    if _account_runs(a, name):
+    if account_runs(a, name):
         return (
             f"USER {name} is created together with build steps; the runtime stage would not have it"
         )
