@@ -211,3 +211,18 @@ def test_ctrl_c_ends_the_run_as_sigint_ends_it(tmp_path: Path) -> None:
     assert proc.wait(timeout=60) == -signal.SIGINT
     reader.join(timeout=60)
     _assert_workers_end(proc)
+
+
+def _sigint_handler(task: int) -> object:
+    return signal.getsignal(signal.SIGINT)
+
+
+def test_workers_leave_ctrl_c_to_the_main_process() -> None:
+    """Ctrl-C reaches every process of the group: a worker interrupted while it sent a result
+    could leave the result queue's lock taken, and the run hung for good (seen at load 4: both
+    workers blocked in ``SimpleQueue.put``); workers ignore SIGINT, the main process ends the
+    pool."""
+    found = list(
+        parallel.ordered_map(_sigint_handler, [1, 2, 3], 2, lambda t, e: e, lambda: None, ())
+    )
+    assert found == [signal.SIG_IGN] * 3

@@ -74,10 +74,14 @@ def _v1_quota(directory: Path) -> float | None:
 
 def _worker_setup(setup: Callable[..., None], setup_args: tuple[Any, ...]) -> None:
     """A worker's start: SIGTERM back to its default (the main process's handler, inherited by
-    fork, would make a worker's SIGTERM an exception sent back as a task's result), then
-    ``setup``."""
+    fork, would make a worker's SIGTERM an exception sent back as a task's result), SIGINT
+    ignored, then ``setup``. Ctrl-C reaches the whole process group: a worker interrupted
+    while sending a result could leave the result queue's lock taken, and the run hung for
+    good (seen under load: both workers blocked in ``SimpleQueue.put``, the main process in
+    ``shutdown``); the main process alone takes it and ends the pool."""
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     setup(*setup_args)
 
 
