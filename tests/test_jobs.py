@@ -166,6 +166,10 @@ def test_sigterm_to_the_main_process_ends_its_workers(tmp_path: Path) -> None:
     _assert_workers_end(proc)
 
 
+def _sigint_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _busy_run(tmp_path: Path, files: int) -> subprocess.Popen[bytes]:
     """A ``--jobs 2`` run over ``files`` changed Dockerfiles, once it has printed its first
     diff (the workers are busy), in a process group of its own (its workers can be found)."""
@@ -176,6 +180,9 @@ def _busy_run(tmp_path: Path, files: int) -> subprocess.Popen[bytes]:
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        # as from a terminal: a suite started in the background (`.ci/run &`) hands its
+        # children SIGINT ignored, and Python keeps it so (the run then ignored Ctrl-C)
+        preexec_fn=_sigint_default,
     )
     assert proc.stdout is not None
     assert proc.stdout.readline().startswith(b"--- ")
