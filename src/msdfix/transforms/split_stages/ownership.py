@@ -135,10 +135,12 @@ def _folder_setup(
     # Before the copies only what a WORKDIR, an earlier folder RUN or this RUN's own mkdir
     # made exists (built: `COPY start.sh /opt`, then `RUN chmod +x /opt/start.sh`, repeated
     # before the copies, failed: no such file); a file COPY --from names keeps its mode.
-    existing = set().union(
-        *(with_parents(a.dirs[id(i)]) for i in a.stage.of("workdir") if i.start < ins.start),
-        *(_made_dirs(a, e) for e in earlier),
-    )
+    existing: set[str] = set()
+    if not above:  # (after the copies every copied path exists: nothing to work out)
+        existing = existing.union(
+            *(with_parents(a.dirs[id(i)]) for i in a.stage.of("workdir") if i.start < ins.start),
+            *(_made_dirs(a, e) for e in earlier),
+        )
     for command in script.commands:
         program, args = program_args(command)
         if above and program in ACCOUNT_MAKERS:
