@@ -3649,3 +3649,34 @@ def test_a_late_chown_to_an_account_only_a_build_step_made_declines(tmp_path: Pa
     assert "AS runtime" in _split(made, root)[0]
     owned = text.replace("app:web", "root:root")
     assert "AS runtime" in _split(owned, root)[0]
+
+
+def test_a_mkdir_with_a_mode_of_a_copied_folder_is_repeated_before_the_copies(
+    tmp_path: Path,
+) -> None:
+    """Round 24, built: ``RUN mkdir -p -m 777 /app`` before ``WORKDIR /app``, then USER node:
+    the split left the RUN out (a mkdir, carried by COPY --from), and the runtime's /app was
+    755 where the original's was 777: node's writes in /app failed with EACCES. The RUN sets
+    the mode of the folder the runtime copies, so it is repeated before the copies (built:
+    /app 777 in both, the same listing and writes). ``-m`` of a folder above the copies, which
+    ``mkdir -p`` after the copies would leave as it finds it, is unsafe."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS}, {"server.js": ""})
+    text = (
+        "FROM node:18\nRUN mkdir -p -m 777 /app\nWORKDIR /app\nCOPY package*.json ./\n"
+        'RUN npm ci\nCOPY . .\nRUN npm run build\nUSER node\nCMD ["node", "server.js"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    runtime = out[out.index("AS runtime") :]
+    assert runtime.index("RUN mkdir -p -m 777 /app") < runtime.index("COPY --from=build")
+    assert "RUN at line 2 is repeated before the copies, so /app gets" in messages, messages
+    above = text.replace("/app", "/srv/app").replace("-m 777 /srv/app", "-m 777 /srv")
+    out, messages, _ = _split(above, root)
+    assert "AS runtime" not in out
+    assert "unsafe: RUN at line 2 sets the owner or mode of /srv, which COPY --from" in messages
+    by_name = text.replace("RUN npm run build\n", "")  # (prod-deps: /app's files by name)
+    out, messages = _split(by_name, root)[:2]
+    assert "AS runtime" not in out
+    assert "of /app, which COPY --from does not carry, and `mkdir -p`" in messages, messages
+    plain = text.replace("-m 777 ", "")  # (root's, 755: what COPY --from makes)
+    out, messages = _split(plain, root)[:2]
+    assert "AS runtime" in out and "mkdir" not in out[out.index("AS runtime") :], messages

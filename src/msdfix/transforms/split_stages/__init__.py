@@ -340,7 +340,10 @@ def _top_metadata(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
     after the last build step changes the same files (built: `RUN chown -R node:node /app`
     after `npm ci && npm run build`, the split's /app tree had the original's owners). A
     context file ``COPY --from`` names keeps its owner and mode (built: an entrypoint script
-    given mode 755, a file with mode 4755, one with mode 600 owned by node)."""
+    given mode 755, a file with mode 4755, one with mode 600 owned by node). ``mkdir -m``
+    sets a mode too, and repeated after the copies leaves the folder there as it is (built:
+    ``RUN mkdir -p -m 777 /app`` before ``WORKDIR /app``, left out of the runtime: /app 777
+    in the original, 755 in the split, where node's writes there failed EACCES)."""
     if plan.unsafe is not None:
         return
     files = copied_files(a)
@@ -354,18 +357,23 @@ def _top_metadata(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
         script = run_script(ins, a.doc.text) if id(ins) not in skipped else None
         for command in script.commands if script else []:
             program, args = program_args(command)
-            if program not in OWNERSHIP:
+            made, moded = mkdir_args(args) if program == "mkdir" else ([], False)
+            if program not in OWNERSHIP and not moded:
                 continue
             recursive = any(_has_flag(x, "R", "--recursive") for x in args)
-            if late.get(id(ins)) and not recursive:
-                continue
+            if late.get(id(ins)) and not recursive and not moded:
+                continue  # (`mkdir -p -m` leaves the mode of a folder that exists)
             cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
-            for path in (resolve(x, cwd) for x in args if not x.startswith("-")):
+            words = made if moded else [x for x in args if not x.startswith("-")]
+            for path in (resolve(x, cwd) for x in words):
                 if path in files or not any(within(c, path) for c in copied):
                     continue
                 plan.unsafe = f"RUN at line {ins.start_line} sets the owner or mode of {path}, " + (
-                    "and repeated after the copies it would change the files the build made "
-                    "later too"
+                    "which COPY --from does not carry, and `mkdir -p` repeated after the "
+                    "copies leaves as it finds it"
+                    if moded
+                    else "and repeated after the copies it would change the files the build "
+                    "made later too"
                     if late.get(id(ins))
                     else "which COPY --from does not carry: the runtime's copy belongs to root "
                     "with mode 755"

@@ -78,7 +78,9 @@ def folder_runs(a: Analysis, plan: Plan, anchor: Instruction | None) -> dict[int
     chown -R node:node /home/node/app``, then ``USER node``, ``npm install`` and ``COPY
     --chown=node:node . .``: /home/node/app was root's in the split without it, node's
     with it, as in the original). A RUN after one that waits for the copies would go after
-    them too, where a recursive chown would change the build's files: not counted."""
+    them too, where a recursive chown would change the build's files: not counted. A
+    ``mkdir -m`` sets the mode of a copied directory it makes (built: ``RUN mkdir -p -m 777
+    /app``, left out, gave the split's /app mode 755, the original's 777)."""
     found: dict[int, set[str]] = {}
     if anchor is None:
         return found
@@ -152,8 +154,9 @@ def _folder_setup(
         if program not in FOLDER_SETUP:
             return None
         words = [x for x in args if not x.startswith("-")]
+        moded = False  # (`mkdir -m MODE` sets the mode of the folders it makes)
         if program == "mkdir":
-            words = mkdir_args(args)[0]
+            words, moded = mkdir_args(args)
         elif not words:
             return None
         else:
@@ -173,7 +176,7 @@ def _folder_setup(
         held = [p for p in paths if above and p in workdirs and _holds(p, copied)]
         if not paths or not all(any(within(p, c) for c in copied) for p in paths if p not in held):
             return None
-        dirs |= {p for p in paths if p in copied and program != "mkdir"}
+        dirs |= {p for p in paths if p in copied and (program != "mkdir" or moded)}
         folders = True
     remade = next(
         (c for d in sorted(dirs) if not above and (c := _remade_by_copy(a, ins, d))), None
