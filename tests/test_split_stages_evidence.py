@@ -3680,3 +3680,29 @@ def test_a_mkdir_with_a_mode_of_a_copied_folder_is_repeated_before_the_copies(
     plain = text.replace("-m 777 ", "")  # (root's, 755: what COPY --from makes)
     out, messages = _split(plain, root)[:2]
     assert "AS runtime" in out and "mkdir" not in out[out.index("AS runtime") :], messages
+
+
+def test_a_workdir_made_under_a_non_root_user_is_that_users_in_the_runtime_too(
+    tmp_path: Path,
+) -> None:
+    """Round 24, built: ``USER node``, ``WORKDIR /home/node/app``, ``npm ci`` and ``COPY
+    --chown=node:node . .`` had been unsafe ("the runtime's WORKDIR ... belong to root"), but
+    BuildKit makes a WORKDIR's folder the USER's, and the runtime repeats the USER before the
+    WORKDIR: /home/node/app was node's in both, the same listing and writes. A WORKDIR made
+    as root, or of a folder that existed (node's home), still leaves the split unsafe."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS}, {"server.js": ""})
+    text = (
+        "FROM node:18\nUSER node\nWORKDIR /home/node/app\n"
+        "COPY --chown=node:node package*.json ./\nRUN npm ci\nCOPY --chown=node:node . .\n"
+        'RUN npm run build\nCMD ["node", "server.js"]\n'
+    )
+    out, messages = _split(text, root)[:2]
+    runtime = out[out.index("AS runtime") :]
+    assert runtime.index("USER node") < runtime.index("WORKDIR /home/node/app"), out
+    assert "unsafe" not in messages, messages
+    as_root = text.replace(
+        "USER node\nWORKDIR /home/node/app\n", "WORKDIR /home/node/app\nUSER node\n"
+    )
+    assert "unsafe: the program runs as node" in _split(as_root, root)[1]
+    home = text.replace("/home/node/app", "/home/node")  # (the image has it: no WORKDIR made it)
+    assert "unsafe: the program runs as node" in _split(home, root)[1]

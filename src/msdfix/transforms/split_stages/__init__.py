@@ -310,7 +310,7 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
     note_folder_runs(a, plan, folders, after)
     given = gives_files_away(a, {*folders, *after, *repeated_late(a, anchor)})
     owned = bool(builder and not is_root(builder[-1]) or given)
-    owned = owned and not all_folders_set(plan, folders)
+    owned = owned and not all_folders_set(a, plan, folders)
     if owned and not is_root(user) and plan.unsafe is None:
         plan.unsafe = (
             f"the program runs as {user} and the build gives it files or directories"

@@ -17,7 +17,7 @@ from msdfix.ecosystems.runtime_users import (
 )
 from msdfix.model.args import expand
 from msdfix.model.paths import within
-from msdfix.model.users import is_root, owners
+from msdfix.model.users import effective_user, is_root, owners
 from msdfix.shell.classify import program_args
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
@@ -294,11 +294,29 @@ def _run_paths(a: Analysis, ins: Instruction) -> list[str]:
     return found
 
 
-def all_folders_set(plan: Plan, folders: dict[int, set[str]]) -> bool:
-    """Whether a RUN the runtime repeats before the copies sets the owner and mode of every
-    path it copies: none of them is a folder root makes there."""
-    done: set[str] = set().union(*folders.values())
+def all_folders_set(a: Analysis, plan: Plan, folders: dict[int, set[str]]) -> bool:
+    """Whether a RUN the runtime repeats before the copies, or a WORKDIR it repeats under
+    the same USER (``user_workdirs``), sets the owner and mode of every path it copies: none
+    of them is a folder root makes there."""
+    done: set[str] = set().union(*folders.values(), user_workdirs(a))
     return bool(done) and all(p in done for p in plan.copies)
+
+
+def user_workdirs(a: Analysis) -> set[str]:
+    """The folders a WORKDIR makes while a USER other than root is in effect: BuildKit makes
+    them that user's, and the runtime repeats the WORKDIR after the same USER (built: ``USER
+    node``, ``WORKDIR /home/node/app``, ``npm ci`` and ``COPY --chown=node:node . .``: the
+    folder node's in the original and in the split, the same listing and writes). Not one
+    that existed before, nor one a later COPY brings as a folder of what it copies."""
+    before = _dirs_before(a)
+    found: set[str] = set()
+    for ins in a.stage.of("workdir"):
+        path, user = a.dirs[id(ins)], effective_user(a.stage, ins)
+        if path in before[id(ins)] or user is None or is_root(user):
+            continue
+        if _remade_by_copy(a, ins, path) is None:
+            found.add(path)
+    return found
 
 
 # Directories of every Debian base image (the FHS ones besides SYSTEM_DIRS): a COPY into
@@ -317,9 +335,9 @@ def copied_files(a: Analysis) -> set[str]:
 
 
 def _dirs_before(a: Analysis) -> dict[int, frozenset[str]]:
-    """``id(ins)`` of each context COPY -> the directories known to exist when it runs: the
-    base image's (system folders, BASE_DIRS, its users' homes), WORKDIRs, ``mkdir``s and
-    earlier COPYs' destination folders."""
+    """``id(ins)`` of each context COPY and WORKDIR -> the directories known to exist when it
+    runs: the base image's (system folders, BASE_DIRS, its users' homes), WORKDIRs,
+    ``mkdir``s and earlier COPYs' destination folders."""
     image = a.stage.image.raw
     known = (
         set(SYSTEM_DIRS)
@@ -331,7 +349,9 @@ def _dirs_before(a: Analysis) -> dict[int, frozenset[str]]:
     for ins in a.stage.instructions:
         copy = by_ins.get(id(ins))
         if copy is None:
-            known |= with_parents(a.dirs[id(ins)]) if ins.cmd == "workdir" else set()
+            if ins.cmd == "workdir":
+                found[id(ins)] = frozenset(known)
+                known |= with_parents(a.dirs[id(ins)])
             known |= _made_dirs(a, ins) if ins.cmd == "run" else set()
             continue
         found[id(ins)] = frozenset(known)
