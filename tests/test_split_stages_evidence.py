@@ -3706,3 +3706,23 @@ def test_a_workdir_made_under_a_non_root_user_is_that_users_in_the_runtime_too(
     assert "unsafe: the program runs as node" in _split(as_root, root)[1]
     home = text.replace("/home/node/app", "/home/node")  # (the image has it: no WORKDIR made it)
     assert "unsafe: the program runs as node" in _split(home, root)[1]
+
+
+def test_a_folder_run_below_the_copied_folders_is_carried_by_copy_from(tmp_path: Path) -> None:
+    """Round 24, built: ``RUN mkdir -p /app/uploads && chown node:node /app/uploads && chmod
+    2775 /app/uploads`` before ``COPY . .``, then USER node, had been unsafe ("RUN at line 3
+    runs chown"): the runtime leaves it out and ``COPY --from=build /app /app`` carries
+    uploads/ node's with mode 2775, the same listing and writes. A RUN doing more than
+    folders is still unsafe."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS}, {"server.js": ""})
+    run = "RUN mkdir -p /app/uploads && chown node:node /app/uploads && chmod 2775 /app/uploads"
+    text = NODE.format(extra="USER node\n", cmd='["node", "server.js"]').replace(
+        "WORKDIR /app\n", f"WORKDIR /app\n{run}\n"
+    )
+    out, messages = _split(text, root)[:2]
+    assert "AS runtime" in out and "unsafe" not in messages, messages
+    assert "chown" not in out[out.index("AS runtime") :], out
+    mixed = text.replace(run, run + " && npm install -g nodemon")  # (more than folders)
+    assert "unsafe: the program runs as node" in _split(mixed, root)[1]
+    relative = text.replace(run, "RUN mkdir uploads && chown node uploads")  # (words alone)
+    assert "unsafe" not in _split(relative, root)[1]

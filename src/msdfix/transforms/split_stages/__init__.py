@@ -181,6 +181,7 @@ from msdfix.transforms.split_stages.ownership import (
     OWNERSHIP,
     account_runs,
     all_folders_set,
+    carried_folder_runs,
     chown_made_dirs,
     copied_dir_modes,
     copied_files,
@@ -308,7 +309,8 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
     folders = folder_runs(a, plan, anchor)
     after = late_folder_runs(a, plan, anchor)
     note_folder_runs(a, plan, folders, after)
-    given = gives_files_away(a, {*folders, *after, *repeated_late(a, anchor)})
+    carried = carried_folder_runs(a, plan, anchor)
+    given = gives_files_away(a, {*folders, *after, *repeated_late(a, anchor), *carried})
     owned = bool(builder and not is_root(builder[-1]) or given)
     owned = owned and not all_folders_set(a, plan, folders)
     if owned and not is_root(user) and plan.unsafe is None:
