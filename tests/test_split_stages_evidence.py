@@ -3706,6 +3706,10 @@ def test_a_workdir_made_under_a_non_root_user_is_that_users_in_the_runtime_too(
     assert "unsafe: the program runs as node" in _split(as_root, root)[1]
     home = text.replace("/home/node/app", "/home/node")  # (the image has it: no WORKDIR made it)
     assert "unsafe: the program runs as node" in _split(home, root)[1]
+    made = text.replace("USER node\n", "RUN npx degit user/app /home/node/app\nUSER node\n")
+    assert "unsafe: the program runs as node" in _split(made, root)[1]  # (a RUN may make it)
+    apt = "RUN apt-get update\nRUN apt-get install -y curl\n"  # (packages: not /home/node/app)
+    assert "unsafe" not in _split(text.replace("USER node\n", apt + "USER node\n"), root)[1]
 
 
 def test_a_folder_run_below_the_copied_folders_is_carried_by_copy_from(tmp_path: Path) -> None:

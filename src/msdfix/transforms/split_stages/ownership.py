@@ -22,7 +22,13 @@ from msdfix.shell.classify import program_args
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
 from msdfix.transforms.split_stages.artifacts import SYSTEM_DIRS, mkdir_args, resolve, with_parents
-from msdfix.transforms.split_stages.build_stage import IMAGE_USERS, Analysis, Decline, Plan
+from msdfix.transforms.split_stages.build_stage import (
+    IMAGE_USERS,
+    OS_MANAGERS,
+    Analysis,
+    Decline,
+    Plan,
+)
 
 OWNERSHIP = frozenset({"chown", "chmod", "chgrp"})
 
@@ -341,16 +347,31 @@ def user_workdirs(a: Analysis) -> set[str]:
     them that user's, and the runtime repeats the WORKDIR after the same USER (built: ``USER
     node``, ``WORKDIR /home/node/app``, ``npm ci`` and ``COPY --chown=node:node . .``: the
     folder node's in the original and in the split, the same listing and writes). Not one
-    that existed before, nor one a later COPY brings as a folder of what it copies."""
+    that existed before, one a RUN before may have made (only account and folder RUNs that
+    name no path there, and package installs, are read as not), nor one a later COPY brings
+    as a folder of what it copies."""
     before = _dirs_before(a)
     found: set[str] = set()
     for ins in a.stage.of("workdir"):
         path, user = a.dirs[id(ins)], effective_user(a.stage, ins)
         if path in before[id(ins)] or user is None or is_root(user):
             continue
+        runs = [r for st in a.stage.lineage for r in st.of("run") if r.start < ins.start]
+        if any(_may_make(a, r, path) for r in runs):
+            continue
         if _remade_by_copy(a, ins, path) is None:
             found.add(path)
     return found
+
+
+def _may_make(a: Analysis, ins: Instruction, folder: str) -> bool:
+    """Whether the RUN may make ``folder`` or something in it: all but a setup RUN naming no
+    path there and a RUN of OS package installs alone."""
+    if any(within(p, folder) for p in [*_run_paths(a, ins), *_set_paths(a, ins)]):
+        return True
+    script = run_script(ins, a.doc.text)
+    programs = {program_args(c)[0] for c in script.commands} if script else {"?"}
+    return ins not in a.setup_runs and not programs <= OS_MANAGERS
 
 
 # Directories of every Debian base image (the FHS ones besides SYSTEM_DIRS): a COPY into
