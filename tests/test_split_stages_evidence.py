@@ -3730,3 +3730,23 @@ def test_a_folder_run_below_the_copied_folders_is_carried_by_copy_from(tmp_path:
     assert "unsafe: the program runs as node" in _split(mixed, root)[1]
     relative = text.replace(run, "RUN mkdir uploads && chown node uploads")  # (words alone)
     assert "unsafe" not in _split(relative, root)[1]
+
+
+def test_chgrp_is_a_setup_step_like_chown(tmp_path: Path) -> None:
+    """Round 24, built: OpenShift's ``RUN chgrp -R 0 /app && chmod -R g=u /app`` after the
+    build, then ``USER 1000:0``, was declined ("runs `chgrp`, which may create files the
+    runtime needs"); chgrp only sets a group, and repeated after the copies it sets the same
+    groups on the same files (built: the same listing, writes as 1000:0, 708 -> 286 MB).
+    Before the copies, of the copied folder itself, it is a folder RUN repeated there."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS}, {"server.js": ""})
+    late = "RUN chgrp -R 0 /app && chmod -R g=u /app\nUSER 1000:0\n"
+    text = NODE.format(extra=late, cmd='["node", "server.js"]')
+    out, messages = _split(text, root)[:2]
+    runtime = out[out.index("AS runtime") :]
+    assert runtime.index("COPY --from=build") < runtime.index("RUN chgrp -R 0 /app"), messages
+    assert "RUN at line 7 is repeated after the copies" in messages, messages
+    early = text.replace(late, "USER 1000:0\n").replace(
+        "WORKDIR /app\n", "WORKDIR /app\nRUN chgrp 0 /app && chmod g=u /app\n"
+    )
+    messages = _split(early, root)[1]
+    assert "RUN at line 3 is repeated before the copies, so /app gets" in messages, messages

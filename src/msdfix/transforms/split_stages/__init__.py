@@ -730,7 +730,7 @@ def _ordered_setup(a: Analysis, plan: Plan, anchor: Instruction | None) -> dict[
     return found
 
 
-CARRIED = frozenset({"chmod", "chown", "mkdir", "touch", "ln"})
+CARRIED = frozenset({"chmod", "chown", "chgrp", "mkdir", "touch", "ln"})
 
 
 def _makes_folders_above(
