@@ -3750,3 +3750,27 @@ def test_chgrp_is_a_setup_step_like_chown(tmp_path: Path) -> None:
     )
     messages = _split(early, root)[1]
     assert "RUN at line 3 is repeated before the copies, so /app gets" in messages, messages
+
+
+def test_a_home_a_setup_run_makes_before_the_copies_is_made_in_the_runtime_too(
+    tmp_path: Path,
+) -> None:
+    """Round 24, built: ``useradd -m -u 1200 app``, ``USER app``, ``WORKDIR /home/app/web``
+    (or ``/home/app``) and ``COPY --chown=app . .`` had been unsafe ("makes /home/app the
+    home of app"), but the runtime repeats that RUN in its place, before its copies: the
+    home and its skeleton files are made there as in the build (the same listing and
+    writes). A useradd naming the copied folder (``-d``) is repeated after the copies, where
+    it leaves the home COPY --from made root's: still unsafe."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS}, {"server.js": ""})
+    text = (
+        "FROM node:18\nRUN useradd -m -u 1200 app\nUSER app\nWORKDIR /home/app/web\n"
+        "COPY --chown=app package*.json ./\nRUN npm ci\nCOPY --chown=app . .\n"
+        'RUN npm run build\nCMD ["node", "server.js"]\n'
+    )
+    for workdir in ("/home/app/web", "/home/app"):
+        out, messages = _split(text.replace("/home/app/web", workdir), root)[:2]
+        runtime = out[out.index("AS runtime") :]
+        assert runtime.index("RUN useradd") < runtime.index("COPY --from=build"), messages
+        assert "unsafe" not in messages, messages
+    named = text.replace("useradd -m", "useradd -m -d /home/app/web")  # (after the copies)
+    assert "unsafe" in _split(named, root)[1]

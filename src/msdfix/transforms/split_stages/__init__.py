@@ -389,12 +389,16 @@ def _home_dirs(a: Analysis, plan: Plan) -> None:
     runtime's copy belongs to root, and a useradd repeated after the copies finds the home
     there and neither takes it over nor copies the skeleton (built: the original's /app was
     appuser's with .bashrc, .profile and .bash_logout, the split's root's without them). A
-    home msdfix cannot tell counts."""
+    home msdfix cannot tell counts. A setup RUN the runtime repeats in its place, before the
+    copies, makes the home there as in the build (built: ``useradd -m -u 1200 app``, ``USER
+    app``, ``WORKDIR /home/app/web`` or ``/home/app``, ``COPY --chown=app . .``: the same
+    listing, skeleton files and writes)."""
     if plan.unsafe is not None:
         return
     copied = [plan.moves.get(p, p) for p in plan.copies if p != "/"]
+    before = _repeated_before_copies(a, plan)
     for ins in a.stage.of("run"):
-        script = run_script(ins, a.doc.text)
+        script = run_script(ins, a.doc.text) if id(ins) not in before else None
         for command in script.commands if script else []:
             program, args = program_args(command)
             if program not in ("useradd", "adduser") or not _makes_home(a, program, args):
@@ -409,6 +413,19 @@ def _home_dirs(a: Analysis, plan: Plan) -> None:
                     "does not carry: the runtime's copy belongs to root"
                 )
                 return
+
+
+def _repeated_before_copies(a: Analysis, plan: Plan) -> set[int]:
+    """``id(ins)`` of the setup RUNs the runtime repeats in their place before its copies:
+    before the anchor, touching no copied path, and after no RUN that waits for the copies."""
+    anchor = _anchor(a)
+    late = _ordered_setup(a, plan, anchor)
+    found: set[int] = set()
+    for ins in a.setup_runs:
+        if anchor is None or ins.start > anchor.start or late.get(id(ins)):
+            break
+        found |= set() if id(ins) in late else {id(ins)}
+    return found
 
 
 def _makes_home(a: Analysis, program: str, args: list[str]) -> bool:
