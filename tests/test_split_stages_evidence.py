@@ -3774,3 +3774,25 @@ def test_a_home_a_setup_run_makes_before_the_copies_is_made_in_the_runtime_too(
         assert "unsafe" not in messages, messages
     named = text.replace("useradd -m", "useradd -m -d /home/app/web")  # (after the copies)
     assert "unsafe" in _split(named, root)[1]
+
+
+def test_copy_chmod_gives_the_folders_it_brings_its_mode(tmp_path: Path) -> None:
+    """Round 24, built: ``COPY --chmod=777 . .`` then USER node, split with prod-deps, which
+    copies logs/ and public/ by name: they were 777 and node's writes there worked in the
+    original, 755 and EACCES in the split (COPY --from makes a folder it names root's, 755),
+    while the context's 755 had read as safe. --chmod is that folder's mode; one msdfix
+    cannot read (``u+rwx``) counts as another; ``--chmod=755`` still splits."""
+    files = {"server.js": "", "public/a.txt": "x", "logs/.keep": ""}
+    root = _node_app(tmp_path, {"dependencies": DEPS}, files)
+    for folder in ("public", "logs"):
+        (root / folder).chmod(0o755)
+    text = (
+        "FROM node:18\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci\n"
+        'COPY --chmod=777 . .\nUSER node\nCMD ["node", "server.js"]\n'
+    )
+    out, messages = _split(text, root)[:2]
+    assert "AS runtime" not in out
+    assert "unsafe: COPY at line 5 gives logs mode 777 (--chmod); the runtime copies" in messages
+    assert "mode u+rwx (--chmod)" in _split(text.replace("777", "u+rwx"), root)[1]
+    out, messages = _split(text.replace("777", "755"), root)[:2]
+    assert "AS runtime" in out and "unsafe" not in messages, messages

@@ -461,7 +461,9 @@ def copied_dir_modes(a: Analysis, plan: Plan) -> None:
     mode is 755 and its owner root: the directory ``COPY --from`` creates is root's with
     mode 755 (built: uploads/ with mode 777 in the context, or brought by ``COPY
     --chown=node:node . .``, was writable by node in the original, EACCES in the split).
-    The group's write bit is left out: git records no directory modes, so a checkout's
+    ``COPY --chmod`` gives the folders it brings its own mode (built: ``COPY --chmod=777 .
+    .``, logs/ 777 and writable by node in the original, 755 and EACCES in the prod-deps
+    split). The group's write bit is left out: git records no directory modes, so a checkout's
     directories are 775 under umask 002 (Ubuntu's for users) and 755 under 022 (CI's, root's),
     and the same repository would split on one machine and not on the other; it matters only
     to a non-root program in group 0 (OpenShift's random user IDs), which README notes."""
@@ -472,10 +474,13 @@ def copied_dir_modes(a: Analysis, plan: Plan) -> None:
     for copy in a.copies:
         flag = copy.ins.flag("chown")
         owner = flag.value if flag is not None and flag.value else None
+        chmod = copy.ins.flag("chmod")
         for rel, dest in copy.dirs(a.ctx):
             mode = a.ctx.dir_mode(rel) if dest in copied else None
             if mode is None:
                 continue
+            if chmod is not None:  # (it gives the folders it brings its mode too)
+                mode = _octal(chmod.value)
             given = owner is not None and not is_root(owner)
             uneven = _uneven_owner(a, dest, before) if given and dest in plan.copies else None
             if given and mode & ~UMASK_GROUP_WRITE == 0o755 and uneven is None:
@@ -484,6 +489,9 @@ def copied_dir_modes(a: Analysis, plan: Plan) -> None:
             if given:
                 why = f"{copy.ins.keyword} at line {copy.ins.start_line} gives {rel} to {owner}"
                 why += f", which COPY --from --chown would not carry ({uneven})" if uneven else ""
+            elif chmod is not None and mode & ~UMASK_GROUP_WRITE != 0o755:
+                why = f"{copy.ins.keyword} at line {copy.ins.start_line} gives {rel} mode "
+                why += f"{chmod.value} (--chmod)"
             elif mode & ~UMASK_GROUP_WRITE != 0o755:
                 why = f"{rel} has mode {mode:o} in the build context, which COPY keeps"
             else:
@@ -496,6 +504,11 @@ def copied_dir_modes(a: Analysis, plan: Plan) -> None:
     if plan.owners:
         carried = ", ".join(f"{d} to {o}" for d, o in sorted(plan.owners.items()))
         plan.notes.append(f"COPY --from --chown gives {carried}, as the build's COPY did")
+
+
+def _octal(value: str | None) -> int:
+    """The mode of ``COPY --chmod=VALUE`` (-1, no mode, for a symbolic or unread one)."""
+    return int(value, 8) if value and re.fullmatch(r"[0-7]{1,4}", value) else -1
 
 
 def _uneven_owner(a: Analysis, dest: str, before: dict[int, frozenset[str]]) -> str | None:
