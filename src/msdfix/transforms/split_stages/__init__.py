@@ -312,7 +312,7 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
     carried = carried_folder_runs(a, plan, anchor)
     given = gives_files_away(a, {*folders, *after, *repeated_late(a, anchor), *carried})
     owned = bool(builder and not is_root(builder[-1]) or given)
-    owned = owned and not all_folders_set(a, plan, folders)
+    owned = owned and not all_folders_set(a, plan, folders, anchor)
     if owned and not is_root(user) and plan.unsafe is None:
         plan.unsafe = (
             f"the program runs as {user} and the build gives it files or directories"

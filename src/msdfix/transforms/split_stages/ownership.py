@@ -334,27 +334,31 @@ def _run_paths(a: Analysis, ins: Instruction) -> list[str]:
     return found
 
 
-def all_folders_set(a: Analysis, plan: Plan, folders: dict[int, set[str]]) -> bool:
+def all_folders_set(
+    a: Analysis, plan: Plan, folders: dict[int, set[str]], anchor: Instruction | None
+) -> bool:
     """Whether a RUN the runtime repeats before the copies, or a WORKDIR it repeats under
     the same USER (``user_workdirs``), sets the owner and mode of every path it copies: none
     of them is a folder root makes there."""
-    done: set[str] = set().union(*folders.values(), user_workdirs(a))
+    done: set[str] = set().union(*folders.values(), user_workdirs(a, anchor))
     return bool(done) and all(p in done for p in plan.copies)
 
 
-def user_workdirs(a: Analysis) -> set[str]:
+def user_workdirs(a: Analysis, anchor: Instruction | None) -> set[str]:
     """The folders a WORKDIR makes while a USER other than root is in effect: BuildKit makes
     them that user's, and the runtime repeats the WORKDIR after the same USER (built: ``USER
     node``, ``WORKDIR /home/node/app``, ``npm ci`` and ``COPY --chown=node:node . .``: the
     folder node's in the original and in the split, the same listing and writes). Not one
     that existed before, one a RUN before may have made (only account and folder RUNs that
     name no path there, and package installs, are read as not), nor one a later COPY brings
-    as a folder of what it copies."""
+    as a folder of what it copies. Only WORKDIRs before the anchor, which the runtime repeats
+    before its copies."""
     before = _dirs_before(a)
     found: set[str] = set()
     for ins in a.stage.of("workdir"):
         path, user = a.dirs[id(ins)], effective_user(a.stage, ins)
-        if path in before[id(ins)] or user is None or is_root(user):
+        late = anchor is None or ins.start > anchor.start
+        if late or path in before[id(ins)] or user is None or is_root(user):
             continue
         runs = [r for st in a.stage.lineage for r in st.of("run") if r.start < ins.start]
         if any(_may_make(a, r, path) for r in runs):
