@@ -3796,3 +3796,23 @@ def test_copy_chmod_gives_the_folders_it_brings_its_mode(tmp_path: Path) -> None
     assert "mode u+rwx (--chmod)" in _split(text.replace("777", "u+rwx"), root)[1]
     out, messages = _split(text.replace("777", "755"), root)[:2]
     assert "AS runtime" in out and "unsafe" not in messages, messages
+
+
+def test_ln_f_over_a_copied_link_needs_no_dereference_to_be_repeated(tmp_path: Path) -> None:
+    """Round 24, built: ``RUN mkdir -p /data && ln -sf /data /app/storage`` after ``COPY . .``
+    split safely and was repeated after the copies, where /app/storage was already the
+    build's link to /data: ``ln -sf`` followed it and made /data/data, a link the original
+    lacks. ``ln -sfn`` (or ``-T``) replaces the link itself (built: the same listing); ``ln
+    -sf`` declines, as ``ln -s`` did."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS}, {"server.js": ""})
+    text = (
+        "FROM node:18\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\n"
+        "RUN mkdir -p /data && ln -sf /data /app/storage\nRUN npm run build\n"
+        'CMD ["node", "server.js"]\n'
+    )
+    out, messages = _split(text, root)[:2]
+    assert "AS runtime" not in out
+    assert "RUN at line 6 runs `ln` on /app/storage again after the runtime copies" in messages
+    for flags in ("-sfn", "-sfT", "-sf --no-dereference"):
+        out, messages = _split(text.replace("-sf", flags), root)[:2]
+        assert "AS runtime" in out and "unsafe" not in messages, messages

@@ -765,10 +765,10 @@ def _makes_folders_above(
 
 
 def _no_mkdir_of_copies(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
-    """Decline when a RUN repeated after the copies repeats a step that fails the second
-    time on a copied path: ``mkdir`` without ``-p``, ``ln`` without ``-f``, ``mv``, ``rm``
-    without ``-f``. The build stage ran it already, and its result is what the runtime copies.
-    """
+    """Decline when a RUN repeated after the copies repeats a step that fails or does more
+    the second time on a copied path: ``mkdir`` without ``-p``, ``ln`` without ``-f`` and
+    ``-n``, ``mv``, ``rm`` without ``-f``. The build stage ran it already, and its result is
+    what the runtime copies."""
     late = _ordered_setup(a, plan, anchor)
     copied = [plan.moves.get(p, p) for p in plan.copies if p != "/"]
     for ins in a.setup_runs:
@@ -776,7 +776,7 @@ def _no_mkdir_of_copies(a: Analysis, plan: Plan, anchor: Instruction | None) -> 
         script = run_script(ins, a.doc.text) if after else None
         for command in script.commands if script else []:
             program, args = program_args(command)
-            if program not in ONCE or any(_has_flag(x, *ONCE[program]) for x in args):
+            if program not in ONCE or _idempotent(program, args):
                 continue
             cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
             words = [x for x in args if not x.startswith("-")]
@@ -792,6 +792,18 @@ def _no_mkdir_of_copies(a: Analysis, plan: Plan, anchor: Instruction | None) -> 
 
 # Programs that fail when run twice on the same path, and the flags that make them idempotent.
 ONCE = {"mkdir": ("p", "--parents"), "ln": ("f", "--force"), "mv": (), "rm": ("f", "--force")}
+
+
+def _idempotent(program: str, args: list[str]) -> bool:
+    """Whether a program of ONCE run again on the same path leaves it as it was: with its
+    flag, and ``ln -f`` also with ``-n`` or ``-T``: over a link to a directory it makes a
+    link inside that directory (built: ``ln -sf /data /app/storage`` repeated after the
+    copies added /data/data, a link to /data, that the original lacks)."""
+    forced = any(_has_flag(x, *ONCE[program]) for x in args)
+    if program != "ln":
+        return forced
+    kept = ("n", "--no-dereference"), ("T", "--no-target-directory")
+    return forced and any(_has_flag(x, *flag) for x in args for flag in kept)
 
 
 def _has_flag(arg: str, short: str = "", long: str = "") -> bool:
