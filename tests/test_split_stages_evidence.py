@@ -3716,8 +3716,10 @@ def test_a_folder_run_below_the_copied_folders_is_carried_by_copy_from(tmp_path:
     """Round 24, built: ``RUN mkdir -p /app/uploads && chown node:node /app/uploads && chmod
     2775 /app/uploads`` before ``COPY . .``, then USER node, had been unsafe ("RUN at line 3
     runs chown"): the runtime leaves it out and ``COPY --from=build /app /app`` carries
-    uploads/ node's with mode 2775, the same listing and writes. A RUN doing more than
-    folders is still unsafe."""
+    uploads/ node's with mode 2775, the same listing and writes; so was ``touch
+    /app/logs/app.log && chown node:node /app/logs/app.log`` after ``COPY . .`` (built: the
+    file node's in both). A RUN doing more than that, or naming the copied folder, is still
+    unsafe."""
     root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS}, {"server.js": ""})
     run = "RUN mkdir -p /app/uploads && chown node:node /app/uploads && chmod 2775 /app/uploads"
     text = NODE.format(extra="USER node\n", cmd='["node", "server.js"]').replace(
@@ -3730,6 +3732,14 @@ def test_a_folder_run_below_the_copied_folders_is_carried_by_copy_from(tmp_path:
     assert "unsafe: the program runs as node" in _split(mixed, root)[1]
     relative = text.replace(run, "RUN mkdir uploads && chown node uploads")  # (words alone)
     assert "unsafe" not in _split(relative, root)[1]
+    touched = "RUN touch /app/logs/app.log && chown node:node /app/logs/app.log\n"
+    files = NODE.format(extra="USER node\n", cmd='["node", "server.js"]')
+    files = files.replace("RUN npm run build\n", touched + "RUN npm run build\n")
+    out, messages = _split(files, root)[:2]
+    assert "AS runtime" in out and "unsafe" not in messages, messages
+    assert "touch" not in out[out.index("AS runtime") :], out
+    top = files.replace("chown node:node /app/logs/app.log", "chown node:node /app")
+    assert "unsafe" in _split(top, root)[1]  # (the copied folder itself)
 
 
 def test_chgrp_is_a_setup_step_like_chown(tmp_path: Path) -> None:

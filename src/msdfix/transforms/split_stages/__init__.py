@@ -309,7 +309,8 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
     folders = folder_runs(a, plan, anchor)
     after = late_folder_runs(a, plan, anchor)
     note_folder_runs(a, plan, folders, after)
-    carried = carried_folder_runs(a, plan, anchor)
+    left_out = {k for k, needed in _ordered_setup(a, plan, anchor).items() if not needed}
+    carried = carried_folder_runs(a, plan, anchor, left_out)
     given = gives_files_away(a, {*folders, *after, *repeated_late(a, anchor), *carried})
     owned = bool(builder and not is_root(builder[-1]) or given)
     owned = owned and not all_folders_set(a, plan, folders, anchor)

@@ -106,34 +106,49 @@ def folder_runs(a: Analysis, plan: Plan, anchor: Instruction | None) -> dict[int
     return found
 
 
-def carried_folder_runs(a: Analysis, plan: Plan, anchor: Instruction | None) -> set[int]:
+def carried_folder_runs(
+    a: Analysis, plan: Plan, anchor: Instruction | None, left_out: set[int]
+) -> set[int]:
     """``id(ins)`` of each setup RUN before the anchor that only makes and gives away
     folders below the directories the runtime copies from the build, none of those
-    directories itself: the runtime leaves it out, and ``COPY --from`` carries the owners
-    and modes of what is inside what it names (built: ``RUN mkdir -p /app/uploads && chown
-    node:node /app/uploads && chmod 2775 /app/uploads`` before ``COPY . .``, then USER node,
-    had been unsafe: /app/uploads node's with mode 2775 in both, the same listing and
-    writes). Not where another stage's copy holds the folder (prod-deps' node_modules)."""
+    directories itself, or that the runtime leaves out (``left_out``) and only touches and
+    gives away files there: ``COPY --from`` carries the owners and modes of what is inside
+    what it names (built: ``RUN mkdir -p /app/uploads && chown node:node /app/uploads &&
+    chmod 2775 /app/uploads`` before ``COPY . .``, and ``touch /app/logs/app.log && chown
+    node:node /app/logs/app.log`` after it, then USER node, had been unsafe: uploads/ node's
+    with mode 2775 and app.log node's in both, the same listing and writes). Not where
+    another stage's copy holds the folder (prod-deps' node_modules)."""
     if anchor is None:
         return set()
     built = [p for p in plan.copies if p != "/" and p not in plan.moves and p not in plan.sources]
     found: set[int] = set()
     for n, ins in enumerate(a.setup_runs):
-        if ins.start > anchor.start or _folder_setup(a, plan, ins, a.setup_runs[:n]) != set():
+        if ins.start > anchor.start:
+            continue
+        folders = _folder_setup(a, plan, ins, a.setup_runs[:n]) == set()
+        if not folders and (id(ins) not in left_out or not _files_only(a, ins)):
             continue
         if all(any(within(p, c) and p != c for c in built) for p in _set_paths(a, ins)):
             found.add(id(ins))
     return found
 
 
+def _files_only(a: Analysis, ins: Instruction) -> bool:
+    """Whether the RUN only makes folders and files and sets their owners and modes."""
+    script = run_script(ins, a.doc.text)
+    programs = {program_args(c)[0] for c in script.commands} if script else {"?"}
+    return bool(programs) and programs <= FOLDER_SETUP | {"touch"}
+
+
 def _set_paths(a: Analysis, ins: Instruction) -> list[str]:
-    """The paths a folder RUN's commands make (mkdir) or set (chown, chmod, chgrp)."""
+    """The paths a folder RUN's commands make (mkdir, touch) or set (chown, chmod, chgrp)."""
     script = run_script(ins, a.doc.text)
     scope = a.model.fixed_scope(a.stage, ins)
     found: list[str] = []
     for command in script.commands if script else []:
         program, args = program_args(command)
-        words = [x for x in args if not x.startswith("-")][1:]
+        words = [x for x in args if not x.startswith("-")]
+        words = words[1:] if program in OWNERSHIP else words
         words = mkdir_args(args)[0] if program == "mkdir" else words
         cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
         found += [resolve(expand(x, scope), cwd) for x in words]
