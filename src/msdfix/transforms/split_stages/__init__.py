@@ -309,8 +309,10 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
     folders = folder_runs(a, plan, anchor)
     after = late_folder_runs(a, plan, anchor)
     note_folder_runs(a, plan, folders, after)
-    left_out = {k for k, needed in _ordered_setup(a, plan, anchor).items() if not needed}
-    carried = carried_folder_runs(a, plan, anchor, left_out)
+    carried: set[int] = set()  # (asked only of a chown: `gives_files_away`)
+    if any(re.search(r"\bchown\b", i.args) for i in a.setup_runs):
+        order = _ordered_setup(a, plan, anchor)
+        carried = carried_folder_runs(a, plan, anchor, {k for k, v in order.items() if not v})
     given = gives_files_away(a, {*folders, *after, *repeated_late(a, anchor), *carried})
     owned = bool(builder and not is_root(builder[-1]) or given)
     owned = owned and not all_folders_set(a, plan, folders, anchor)
@@ -397,13 +399,16 @@ def _home_dirs(a: Analysis, plan: Plan) -> None:
     if plan.unsafe is not None:
         return
     copied = [plan.moves.get(p, p) for p in plan.copies if p != "/"]
-    before = _repeated_before_copies(a, plan)
+    before: set[int] | None = None  # (worked out for a RUN that makes a home only)
     for ins in a.stage.of("run"):
-        script = run_script(ins, a.doc.text) if id(ins) not in before else None
+        script = run_script(ins, a.doc.text)
         for command in script.commands if script else []:
             program, args = program_args(command)
             if program not in ("useradd", "adduser") or not _makes_home(a, program, args):
                 continue
+            before = _repeated_before_copies(a, plan) if before is None else before
+            if id(ins) in before:
+                break
             account = created_account(program, args)
             home = account.home if account is not None else None
             if home is None or any(within(c, home) for c in copied):
