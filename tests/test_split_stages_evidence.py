@@ -3649,3 +3649,180 @@ def test_a_late_chown_to_an_account_only_a_build_step_made_declines(tmp_path: Pa
     assert "AS runtime" in _split(made, root)[0]
     owned = text.replace("app:web", "root:root")
     assert "AS runtime" in _split(owned, root)[0]
+
+
+def test_a_mkdir_with_a_mode_of_a_copied_folder_is_repeated_before_the_copies(
+    tmp_path: Path,
+) -> None:
+    """Round 24, built: ``RUN mkdir -p -m 777 /app`` before ``WORKDIR /app``, then USER node:
+    the split left the RUN out (a mkdir, carried by COPY --from), and the runtime's /app was
+    755 where the original's was 777: node's writes in /app failed with EACCES. The RUN sets
+    the mode of the folder the runtime copies, so it is repeated before the copies (built:
+    /app 777 in both, the same listing and writes). ``-m`` of a folder above the copies, which
+    ``mkdir -p`` after the copies would leave as it finds it, is unsafe."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS}, {"server.js": ""})
+    text = (
+        "FROM node:18\nRUN mkdir -p -m 777 /app\nWORKDIR /app\nCOPY package*.json ./\n"
+        'RUN npm ci\nCOPY . .\nRUN npm run build\nUSER node\nCMD ["node", "server.js"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    runtime = out[out.index("AS runtime") :]
+    assert runtime.index("RUN mkdir -p -m 777 /app") < runtime.index("COPY --from=build")
+    assert "RUN at line 2 is repeated before the copies, so /app gets" in messages, messages
+    above = text.replace("/app", "/srv/app").replace("-m 777 /srv/app", "-m 777 /srv")
+    out, messages, _ = _split(above, root)
+    assert "AS runtime" not in out
+    assert "unsafe: RUN at line 2 sets the owner or mode of /srv, which COPY --from" in messages
+    by_name = text.replace("RUN npm run build\n", "")  # (prod-deps: /app's files by name)
+    out, messages = _split(by_name, root)[:2]
+    assert "AS runtime" not in out
+    assert "of /app, which COPY --from does not carry, and `mkdir -p`" in messages, messages
+    plain = text.replace("-m 777 ", "")  # (root's, 755: what COPY --from makes)
+    out, messages = _split(plain, root)[:2]
+    assert "AS runtime" in out and "mkdir" not in out[out.index("AS runtime") :], messages
+
+
+def test_a_workdir_made_under_a_non_root_user_is_that_users_in_the_runtime_too(
+    tmp_path: Path,
+) -> None:
+    """Round 24, built: ``USER node``, ``WORKDIR /home/node/app``, ``npm ci`` and ``COPY
+    --chown=node:node . .`` had been unsafe ("the runtime's WORKDIR ... belong to root"), but
+    BuildKit makes a WORKDIR's folder the USER's, and the runtime repeats the USER before the
+    WORKDIR: /home/node/app was node's in both, the same listing and writes. A WORKDIR made
+    as root, or of a folder that existed (node's home), still leaves the split unsafe."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS}, {"server.js": ""})
+    text = (
+        "FROM node:18\nUSER node\nWORKDIR /home/node/app\n"
+        "COPY --chown=node:node package*.json ./\nRUN npm ci\nCOPY --chown=node:node . .\n"
+        'RUN npm run build\nCMD ["node", "server.js"]\n'
+    )
+    out, messages = _split(text, root)[:2]
+    runtime = out[out.index("AS runtime") :]
+    assert runtime.index("USER node") < runtime.index("WORKDIR /home/node/app"), out
+    assert "unsafe" not in messages, messages
+    as_root = text.replace(
+        "USER node\nWORKDIR /home/node/app\n", "WORKDIR /home/node/app\nUSER node\n"
+    )
+    assert "unsafe: the program runs as node" in _split(as_root, root)[1]
+    home = text.replace("/home/node/app", "/home/node")  # (the image has it: no WORKDIR made it)
+    assert "unsafe: the program runs as node" in _split(home, root)[1]
+    made = text.replace("USER node\n", "RUN npx degit user/app /home/node/app\nUSER node\n")
+    assert "unsafe: the program runs as node" in _split(made, root)[1]  # (a RUN may make it)
+    apt = "RUN apt-get update\nRUN apt-get install -y curl\n"  # (packages: not /home/node/app)
+    assert "unsafe" not in _split(text.replace("USER node\n", apt + "USER node\n"), root)[1]
+
+
+def test_a_folder_run_below_the_copied_folders_is_carried_by_copy_from(tmp_path: Path) -> None:
+    """Round 24, built: ``RUN mkdir -p /app/uploads && chown node:node /app/uploads && chmod
+    2775 /app/uploads`` before ``COPY . .``, then USER node, had been unsafe ("RUN at line 3
+    runs chown"): the runtime leaves it out and ``COPY --from=build /app /app`` carries
+    uploads/ node's with mode 2775, the same listing and writes; so was ``touch
+    /app/logs/app.log && chown node:node /app/logs/app.log`` after ``COPY . .`` (built: the
+    file node's in both). A RUN doing more than that, or naming the copied folder, is still
+    unsafe."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS}, {"server.js": ""})
+    run = "RUN mkdir -p /app/uploads && chown node:node /app/uploads && chmod 2775 /app/uploads"
+    text = NODE.format(extra="USER node\n", cmd='["node", "server.js"]').replace(
+        "WORKDIR /app\n", f"WORKDIR /app\n{run}\n"
+    )
+    out, messages = _split(text, root)[:2]
+    assert "AS runtime" in out and "unsafe" not in messages, messages
+    assert "chown" not in out[out.index("AS runtime") :], out
+    mixed = text.replace(run, run + " && npm install -g nodemon")  # (more than folders)
+    assert "unsafe: the program runs as node" in _split(mixed, root)[1]
+    relative = text.replace(run, "RUN mkdir uploads && chown node uploads")  # (words alone)
+    assert "unsafe" not in _split(relative, root)[1]
+    touched = "RUN touch /app/logs/app.log && chown node:node /app/logs/app.log\n"
+    files = NODE.format(extra="USER node\n", cmd='["node", "server.js"]')
+    files = files.replace("RUN npm run build\n", touched + "RUN npm run build\n")
+    out, messages = _split(files, root)[:2]
+    assert "AS runtime" in out and "unsafe" not in messages, messages
+    assert "touch" not in out[out.index("AS runtime") :], out
+    top = files.replace("chown node:node /app/logs/app.log", "chown node:node /app")
+    assert "unsafe" in _split(top, root)[1]  # (the copied folder itself)
+
+
+def test_chgrp_is_a_setup_step_like_chown(tmp_path: Path) -> None:
+    """Round 24, built: OpenShift's ``RUN chgrp -R 0 /app && chmod -R g=u /app`` after the
+    build, then ``USER 1000:0``, was declined ("runs `chgrp`, which may create files the
+    runtime needs"); chgrp only sets a group, and repeated after the copies it sets the same
+    groups on the same files (built: the same listing, writes as 1000:0, 708 -> 286 MB).
+    Before the copies, of the copied folder itself, it is a folder RUN repeated there."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS}, {"server.js": ""})
+    late = "RUN chgrp -R 0 /app && chmod -R g=u /app\nUSER 1000:0\n"
+    text = NODE.format(extra=late, cmd='["node", "server.js"]')
+    out, messages = _split(text, root)[:2]
+    runtime = out[out.index("AS runtime") :]
+    assert runtime.index("COPY --from=build") < runtime.index("RUN chgrp -R 0 /app"), messages
+    assert "RUN at line 7 is repeated after the copies" in messages, messages
+    early = text.replace(late, "USER 1000:0\n").replace(
+        "WORKDIR /app\n", "WORKDIR /app\nRUN chgrp 0 /app && chmod g=u /app\n"
+    )
+    messages = _split(early, root)[1]
+    assert "RUN at line 3 is repeated before the copies, so /app gets" in messages, messages
+
+
+def test_a_home_a_setup_run_makes_before_the_copies_is_made_in_the_runtime_too(
+    tmp_path: Path,
+) -> None:
+    """Round 24, built: ``useradd -m -u 1200 app``, ``USER app``, ``WORKDIR /home/app/web``
+    (or ``/home/app``) and ``COPY --chown=app . .`` had been unsafe ("makes /home/app the
+    home of app"), but the runtime repeats that RUN in its place, before its copies: the
+    home and its skeleton files are made there as in the build (the same listing and
+    writes). A useradd naming the copied folder (``-d``) is repeated after the copies, where
+    it leaves the home COPY --from made root's: still unsafe."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS}, {"server.js": ""})
+    text = (
+        "FROM node:18\nRUN useradd -m -u 1200 app\nUSER app\nWORKDIR /home/app/web\n"
+        "COPY --chown=app package*.json ./\nRUN npm ci\nCOPY --chown=app . .\n"
+        'RUN npm run build\nCMD ["node", "server.js"]\n'
+    )
+    for workdir in ("/home/app/web", "/home/app"):
+        out, messages = _split(text.replace("/home/app/web", workdir), root)[:2]
+        runtime = out[out.index("AS runtime") :]
+        assert runtime.index("RUN useradd") < runtime.index("COPY --from=build"), messages
+        assert "unsafe" not in messages, messages
+    named = text.replace("useradd -m", "useradd -m -d /home/app/web")  # (after the copies)
+    assert "unsafe" in _split(named, root)[1]
+
+
+def test_copy_chmod_gives_the_folders_it_brings_its_mode(tmp_path: Path) -> None:
+    """Round 24, built: ``COPY --chmod=777 . .`` then USER node, split with prod-deps, which
+    copies logs/ and public/ by name: they were 777 and node's writes there worked in the
+    original, 755 and EACCES in the split (COPY --from makes a folder it names root's, 755),
+    while the context's 755 had read as safe. --chmod is that folder's mode; one msdfix
+    cannot read (``u+rwx``) counts as another; ``--chmod=755`` still splits."""
+    files = {"server.js": "", "public/a.txt": "x", "logs/.keep": ""}
+    root = _node_app(tmp_path, {"dependencies": DEPS}, files)
+    for folder in ("public", "logs"):
+        (root / folder).chmod(0o755)
+    text = (
+        "FROM node:18\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci\n"
+        'COPY --chmod=777 . .\nUSER node\nCMD ["node", "server.js"]\n'
+    )
+    out, messages = _split(text, root)[:2]
+    assert "AS runtime" not in out
+    assert "unsafe: COPY at line 5 gives logs mode 777 (--chmod); the runtime copies" in messages
+    assert "mode u+rwx (--chmod)" in _split(text.replace("777", "u+rwx"), root)[1]
+    out, messages = _split(text.replace("777", "755"), root)[:2]
+    assert "AS runtime" in out and "unsafe" not in messages, messages
+
+
+def test_ln_f_over_a_copied_link_needs_no_dereference_to_be_repeated(tmp_path: Path) -> None:
+    """Round 24, built: ``RUN mkdir -p /data && ln -sf /data /app/storage`` after ``COPY . .``
+    split safely and was repeated after the copies, where /app/storage was already the
+    build's link to /data: ``ln -sf`` followed it and made /data/data, a link the original
+    lacks. ``ln -sfn`` (or ``-T``) replaces the link itself (built: the same listing); ``ln
+    -sf`` declines, as ``ln -s`` did."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS}, {"server.js": ""})
+    text = (
+        "FROM node:18\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\n"
+        "RUN mkdir -p /data && ln -sf /data /app/storage\nRUN npm run build\n"
+        'CMD ["node", "server.js"]\n'
+    )
+    out, messages = _split(text, root)[:2]
+    assert "AS runtime" not in out
+    assert "RUN at line 6 runs `ln` on /app/storage again after the runtime copies" in messages
+    for flags in ("-sfn", "-sfT", "-sf --no-dereference"):
+        out, messages = _split(text.replace("-sf", flags), root)[:2]
+        assert "AS runtime" in out and "unsafe" not in messages, messages

@@ -181,6 +181,7 @@ from msdfix.transforms.split_stages.ownership import (
     OWNERSHIP,
     account_runs,
     all_folders_set,
+    carried_folder_runs,
     chown_made_dirs,
     copied_dir_modes,
     copied_files,
@@ -308,9 +309,13 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
     folders = folder_runs(a, plan, anchor)
     after = late_folder_runs(a, plan, anchor)
     note_folder_runs(a, plan, folders, after)
-    given = gives_files_away(a, {*folders, *after, *repeated_late(a, anchor)})
+    carried: set[int] = set()  # (asked only of a chown: `gives_files_away`)
+    if any(re.search(r"\bchown\b", i.args) for i in a.setup_runs):
+        order = _ordered_setup(a, plan, anchor)
+        carried = carried_folder_runs(a, plan, anchor, {k for k, v in order.items() if not v})
+    given = gives_files_away(a, {*folders, *after, *repeated_late(a, anchor), *carried})
     owned = bool(builder and not is_root(builder[-1]) or given)
-    owned = owned and not all_folders_set(plan, folders)
+    owned = owned and not all_folders_set(a, plan, folders, anchor)
     if owned and not is_root(user) and plan.unsafe is None:
         plan.unsafe = (
             f"the program runs as {user} and the build gives it files or directories"
@@ -340,7 +345,10 @@ def _top_metadata(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
     after the last build step changes the same files (built: `RUN chown -R node:node /app`
     after `npm ci && npm run build`, the split's /app tree had the original's owners). A
     context file ``COPY --from`` names keeps its owner and mode (built: an entrypoint script
-    given mode 755, a file with mode 4755, one with mode 600 owned by node)."""
+    given mode 755, a file with mode 4755, one with mode 600 owned by node). ``mkdir -m``
+    sets a mode too, and repeated after the copies leaves the folder there as it is (built:
+    ``RUN mkdir -p -m 777 /app`` before ``WORKDIR /app``, left out of the runtime: /app 777
+    in the original, 755 in the split, where node's writes there failed EACCES)."""
     if plan.unsafe is not None:
         return
     files = copied_files(a)
@@ -354,18 +362,23 @@ def _top_metadata(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
         script = run_script(ins, a.doc.text) if id(ins) not in skipped else None
         for command in script.commands if script else []:
             program, args = program_args(command)
-            if program not in OWNERSHIP:
+            made, moded = mkdir_args(args) if program == "mkdir" else ([], False)
+            if program not in OWNERSHIP and not moded:
                 continue
             recursive = any(_has_flag(x, "R", "--recursive") for x in args)
-            if late.get(id(ins)) and not recursive:
-                continue
+            if late.get(id(ins)) and not recursive and not moded:
+                continue  # (`mkdir -p -m` leaves the mode of a folder that exists)
             cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
-            for path in (resolve(x, cwd) for x in args if not x.startswith("-")):
+            words = made if moded else [x for x in args if not x.startswith("-")]
+            for path in (resolve(x, cwd) for x in words):
                 if path in files or not any(within(c, path) for c in copied):
                     continue
                 plan.unsafe = f"RUN at line {ins.start_line} sets the owner or mode of {path}, " + (
-                    "and repeated after the copies it would change the files the build made "
-                    "later too"
+                    "which COPY --from does not carry, and `mkdir -p` repeated after the "
+                    "copies leaves as it finds it"
+                    if moded
+                    else "and repeated after the copies it would change the files the build "
+                    "made later too"
                     if late.get(id(ins))
                     else "which COPY --from does not carry: the runtime's copy belongs to root "
                     "with mode 755"
@@ -379,16 +392,23 @@ def _home_dirs(a: Analysis, plan: Plan) -> None:
     runtime's copy belongs to root, and a useradd repeated after the copies finds the home
     there and neither takes it over nor copies the skeleton (built: the original's /app was
     appuser's with .bashrc, .profile and .bash_logout, the split's root's without them). A
-    home msdfix cannot tell counts."""
+    home msdfix cannot tell counts. A setup RUN the runtime repeats in its place, before the
+    copies, makes the home there as in the build (built: ``useradd -m -u 1200 app``, ``USER
+    app``, ``WORKDIR /home/app/web`` or ``/home/app``, ``COPY --chown=app . .``: the same
+    listing, skeleton files and writes)."""
     if plan.unsafe is not None:
         return
     copied = [plan.moves.get(p, p) for p in plan.copies if p != "/"]
+    before: set[int] | None = None  # (worked out for a RUN that makes a home only)
     for ins in a.stage.of("run"):
         script = run_script(ins, a.doc.text)
         for command in script.commands if script else []:
             program, args = program_args(command)
             if program not in ("useradd", "adduser") or not _makes_home(a, program, args):
                 continue
+            before = _repeated_before_copies(a, plan) if before is None else before
+            if id(ins) in before:
+                break
             account = created_account(program, args)
             home = account.home if account is not None else None
             if home is None or any(within(c, home) for c in copied):
@@ -399,6 +419,19 @@ def _home_dirs(a: Analysis, plan: Plan) -> None:
                     "does not carry: the runtime's copy belongs to root"
                 )
                 return
+
+
+def _repeated_before_copies(a: Analysis, plan: Plan) -> set[int]:
+    """``id(ins)`` of the setup RUNs the runtime repeats in their place before its copies:
+    before the anchor, touching no copied path, and after no RUN that waits for the copies."""
+    anchor = _anchor(a)
+    late = _ordered_setup(a, plan, anchor)
+    found: set[int] = set()
+    for ins in a.setup_runs:
+        if anchor is None or ins.start > anchor.start or late.get(id(ins)):
+            break
+        found |= set() if id(ins) in late else {id(ins)}
+    return found
 
 
 def _makes_home(a: Analysis, program: str, args: list[str]) -> bool:
@@ -720,7 +753,7 @@ def _ordered_setup(a: Analysis, plan: Plan, anchor: Instruction | None) -> dict[
     return found
 
 
-CARRIED = frozenset({"chmod", "chown", "mkdir", "touch", "ln"})
+CARRIED = frozenset({"chmod", "chown", "chgrp", "mkdir", "touch", "ln"})
 
 
 def _makes_folders_above(
@@ -738,10 +771,10 @@ def _makes_folders_above(
 
 
 def _no_mkdir_of_copies(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
-    """Decline when a RUN repeated after the copies repeats a step that fails the second
-    time on a copied path: ``mkdir`` without ``-p``, ``ln`` without ``-f``, ``mv``, ``rm``
-    without ``-f``. The build stage ran it already, and its result is what the runtime copies.
-    """
+    """Decline when a RUN repeated after the copies repeats a step that fails or does more
+    the second time on a copied path: ``mkdir`` without ``-p``, ``ln`` without ``-f`` and
+    ``-n``, ``mv``, ``rm`` without ``-f``. The build stage ran it already, and its result is
+    what the runtime copies."""
     late = _ordered_setup(a, plan, anchor)
     copied = [plan.moves.get(p, p) for p in plan.copies if p != "/"]
     for ins in a.setup_runs:
@@ -749,7 +782,7 @@ def _no_mkdir_of_copies(a: Analysis, plan: Plan, anchor: Instruction | None) -> 
         script = run_script(ins, a.doc.text) if after else None
         for command in script.commands if script else []:
             program, args = program_args(command)
-            if program not in ONCE or any(_has_flag(x, *ONCE[program]) for x in args):
+            if program not in ONCE or _idempotent(program, args):
                 continue
             cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
             words = [x for x in args if not x.startswith("-")]
@@ -765,6 +798,18 @@ def _no_mkdir_of_copies(a: Analysis, plan: Plan, anchor: Instruction | None) -> 
 
 # Programs that fail when run twice on the same path, and the flags that make them idempotent.
 ONCE = {"mkdir": ("p", "--parents"), "ln": ("f", "--force"), "mv": (), "rm": ("f", "--force")}
+
+
+def _idempotent(program: str, args: list[str]) -> bool:
+    """Whether a program of ONCE run again on the same path leaves it as it was: with its
+    flag, and ``ln -f`` also with ``-n`` or ``-T``: over a link to a directory it makes a
+    link inside that directory (built: ``ln -sf /data /app/storage`` repeated after the
+    copies added /data/data, a link to /data, that the original lacks)."""
+    forced = any(_has_flag(x, *ONCE[program]) for x in args)
+    if program != "ln":
+        return forced
+    kept = ("n", "--no-dereference"), ("T", "--no-target-directory")
+    return forced and any(_has_flag(x, *flag) for x in args for flag in kept)
 
 
 def _has_flag(arg: str, short: str = "", long: str = "") -> bool:

@@ -54,6 +54,7 @@ SETUP = {
     "addgroup",
     "mkdir",
     "chown",
+    "chgrp",
     "chmod",
     "ln",
     "touch",

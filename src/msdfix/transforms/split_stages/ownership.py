@@ -17,12 +17,18 @@ from msdfix.ecosystems.runtime_users import (
 )
 from msdfix.model.args import expand
 from msdfix.model.paths import within
-from msdfix.model.users import is_root, owners
+from msdfix.model.users import effective_user, is_root, owners
 from msdfix.shell.classify import program_args
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
 from msdfix.transforms.split_stages.artifacts import SYSTEM_DIRS, mkdir_args, resolve, with_parents
-from msdfix.transforms.split_stages.build_stage import IMAGE_USERS, Analysis, Decline, Plan
+from msdfix.transforms.split_stages.build_stage import (
+    IMAGE_USERS,
+    OS_MANAGERS,
+    Analysis,
+    Decline,
+    Plan,
+)
 
 OWNERSHIP = frozenset({"chown", "chmod", "chgrp"})
 
@@ -78,7 +84,9 @@ def folder_runs(a: Analysis, plan: Plan, anchor: Instruction | None) -> dict[int
     chown -R node:node /home/node/app``, then ``USER node``, ``npm install`` and ``COPY
     --chown=node:node . .``: /home/node/app was root's in the split without it, node's
     with it, as in the original). A RUN after one that waits for the copies would go after
-    them too, where a recursive chown would change the build's files: not counted."""
+    them too, where a recursive chown would change the build's files: not counted. A
+    ``mkdir -m`` sets the mode of a copied directory it makes (built: ``RUN mkdir -p -m 777
+    /app``, left out, gave the split's /app mode 755, the original's 777)."""
     found: dict[int, set[str]] = {}
     if anchor is None:
         return found
@@ -95,6 +103,55 @@ def folder_runs(a: Analysis, plan: Plan, anchor: Instruction | None) -> dict[int
             continue
         if dirs:
             found[id(ins)] = dirs
+    return found
+
+
+def carried_folder_runs(
+    a: Analysis, plan: Plan, anchor: Instruction | None, left_out: set[int]
+) -> set[int]:
+    """``id(ins)`` of each setup RUN before the anchor that only makes and gives away
+    folders below the directories the runtime copies from the build, none of those
+    directories itself, or that the runtime leaves out (``left_out``) and only touches and
+    gives away files there: ``COPY --from`` carries the owners and modes of what is inside
+    what it names (built: ``RUN mkdir -p /app/uploads && chown node:node /app/uploads &&
+    chmod 2775 /app/uploads`` before ``COPY . .``, and ``touch /app/logs/app.log && chown
+    node:node /app/logs/app.log`` after it, then USER node, had been unsafe: uploads/ node's
+    with mode 2775 and app.log node's in both, the same listing and writes). Not where
+    another stage's copy holds the folder (prod-deps' node_modules)."""
+    if anchor is None:
+        return set()
+    built = [p for p in plan.copies if p != "/" and p not in plan.moves and p not in plan.sources]
+    found: set[int] = set()
+    for n, ins in enumerate(a.setup_runs):
+        if ins.start > anchor.start:
+            continue
+        folders = _folder_setup(a, plan, ins, a.setup_runs[:n]) == set()
+        if not folders and (id(ins) not in left_out or not _files_only(a, ins)):
+            continue
+        if all(any(within(p, c) and p != c for c in built) for p in _set_paths(a, ins)):
+            found.add(id(ins))
+    return found
+
+
+def _files_only(a: Analysis, ins: Instruction) -> bool:
+    """Whether the RUN only makes folders and files and sets their owners and modes."""
+    script = run_script(ins, a.doc.text)
+    programs = {program_args(c)[0] for c in script.commands} if script else {"?"}
+    return bool(programs) and programs <= FOLDER_SETUP | {"touch"}
+
+
+def _set_paths(a: Analysis, ins: Instruction) -> list[str]:
+    """The paths a folder RUN's commands make (mkdir, touch) or set (chown, chmod, chgrp)."""
+    script = run_script(ins, a.doc.text)
+    scope = a.model.fixed_scope(a.stage, ins)
+    found: list[str] = []
+    for command in script.commands if script else []:
+        program, args = program_args(command)
+        words = [x for x in args if not x.startswith("-")]
+        words = words[1:] if program in OWNERSHIP else words
+        words = mkdir_args(args)[0] if program == "mkdir" else words
+        cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
+        found += [resolve(expand(x, scope), cwd) for x in words]
     return found
 
 
@@ -152,8 +209,9 @@ def _folder_setup(
         if program not in FOLDER_SETUP:
             return None
         words = [x for x in args if not x.startswith("-")]
+        moded = False  # (`mkdir -m MODE` sets the mode of the folders it makes)
         if program == "mkdir":
-            words = mkdir_args(args)[0]
+            words, moded = mkdir_args(args)
         elif not words:
             return None
         else:
@@ -173,7 +231,7 @@ def _folder_setup(
         held = [p for p in paths if above and p in workdirs and _holds(p, copied)]
         if not paths or not all(any(within(p, c) for c in copied) for p in paths if p not in held):
             return None
-        dirs |= {p for p in paths if p in copied and program != "mkdir"}
+        dirs |= {p for p in paths if p in copied and (program != "mkdir" or moded)}
         folders = True
     remade = next(
         (c for d in sorted(dirs) if not above and (c := _remade_by_copy(a, ins, d))), None
@@ -291,11 +349,48 @@ def _run_paths(a: Analysis, ins: Instruction) -> list[str]:
     return found
 
 
-def all_folders_set(plan: Plan, folders: dict[int, set[str]]) -> bool:
-    """Whether a RUN the runtime repeats before the copies sets the owner and mode of every
-    path it copies: none of them is a folder root makes there."""
-    done: set[str] = set().union(*folders.values())
+def all_folders_set(
+    a: Analysis, plan: Plan, folders: dict[int, set[str]], anchor: Instruction | None
+) -> bool:
+    """Whether a RUN the runtime repeats before the copies, or a WORKDIR it repeats under
+    the same USER (``user_workdirs``), sets the owner and mode of every path it copies: none
+    of them is a folder root makes there."""
+    done: set[str] = set().union(*folders.values(), user_workdirs(a, anchor))
     return bool(done) and all(p in done for p in plan.copies)
+
+
+def user_workdirs(a: Analysis, anchor: Instruction | None) -> set[str]:
+    """The folders a WORKDIR makes while a USER other than root is in effect: BuildKit makes
+    them that user's, and the runtime repeats the WORKDIR after the same USER (built: ``USER
+    node``, ``WORKDIR /home/node/app``, ``npm ci`` and ``COPY --chown=node:node . .``: the
+    folder node's in the original and in the split, the same listing and writes). Not one
+    that existed before, one a RUN before may have made (only account and folder RUNs that
+    name no path there, and package installs, are read as not), nor one a later COPY brings
+    as a folder of what it copies. Only WORKDIRs before the anchor, which the runtime repeats
+    before its copies."""
+    before = _dirs_before(a)
+    found: set[str] = set()
+    for ins in a.stage.of("workdir"):
+        path, user = a.dirs[id(ins)], effective_user(a.stage, ins)
+        late = anchor is None or ins.start > anchor.start
+        if late or path in before[id(ins)] or user is None or is_root(user):
+            continue
+        runs = [r for st in a.stage.lineage for r in st.of("run") if r.start < ins.start]
+        if any(_may_make(a, r, path) for r in runs):
+            continue
+        if _remade_by_copy(a, ins, path) is None:
+            found.add(path)
+    return found
+
+
+def _may_make(a: Analysis, ins: Instruction, folder: str) -> bool:
+    """Whether the RUN may make ``folder`` or something in it: all but a setup RUN naming no
+    path there and a RUN of OS package installs alone."""
+    if any(within(p, folder) for p in [*_run_paths(a, ins), *_set_paths(a, ins)]):
+        return True
+    script = run_script(ins, a.doc.text)
+    programs = {program_args(c)[0] for c in script.commands} if script else {"?"}
+    return ins not in a.setup_runs and not programs <= OS_MANAGERS
 
 
 # Directories of every Debian base image (the FHS ones besides SYSTEM_DIRS): a COPY into
@@ -314,9 +409,9 @@ def copied_files(a: Analysis) -> set[str]:
 
 
 def _dirs_before(a: Analysis) -> dict[int, frozenset[str]]:
-    """``id(ins)`` of each context COPY -> the directories known to exist when it runs: the
-    base image's (system folders, BASE_DIRS, its users' homes), WORKDIRs, ``mkdir``s and
-    earlier COPYs' destination folders."""
+    """``id(ins)`` of each context COPY and WORKDIR -> the directories known to exist when it
+    runs: the base image's (system folders, BASE_DIRS, its users' homes), WORKDIRs,
+    ``mkdir``s and earlier COPYs' destination folders."""
     image = a.stage.image.raw
     known = (
         set(SYSTEM_DIRS)
@@ -328,7 +423,9 @@ def _dirs_before(a: Analysis) -> dict[int, frozenset[str]]:
     for ins in a.stage.instructions:
         copy = by_ins.get(id(ins))
         if copy is None:
-            known |= with_parents(a.dirs[id(ins)]) if ins.cmd == "workdir" else set()
+            if ins.cmd == "workdir":
+                found[id(ins)] = frozenset(known)
+                known |= with_parents(a.dirs[id(ins)])
             known |= _made_dirs(a, ins) if ins.cmd == "run" else set()
             continue
         found[id(ins)] = frozenset(known)
@@ -383,7 +480,9 @@ def copied_dir_modes(a: Analysis, plan: Plan) -> None:
     mode is 755 and its owner root: the directory ``COPY --from`` creates is root's with
     mode 755 (built: uploads/ with mode 777 in the context, or brought by ``COPY
     --chown=node:node . .``, was writable by node in the original, EACCES in the split).
-    The group's write bit is left out: git records no directory modes, so a checkout's
+    ``COPY --chmod`` gives the folders it brings its own mode (built: ``COPY --chmod=777 .
+    .``, logs/ 777 and writable by node in the original, 755 and EACCES in the prod-deps
+    split). The group's write bit is left out: git records no directory modes, so a checkout's
     directories are 775 under umask 002 (Ubuntu's for users) and 755 under 022 (CI's, root's),
     and the same repository would split on one machine and not on the other; it matters only
     to a non-root program in group 0 (OpenShift's random user IDs), which README notes."""
@@ -394,10 +493,13 @@ def copied_dir_modes(a: Analysis, plan: Plan) -> None:
     for copy in a.copies:
         flag = copy.ins.flag("chown")
         owner = flag.value if flag is not None and flag.value else None
+        chmod = copy.ins.flag("chmod")
         for rel, dest in copy.dirs(a.ctx):
             mode = a.ctx.dir_mode(rel) if dest in copied else None
             if mode is None:
                 continue
+            if chmod is not None:  # (it gives the folders it brings its mode too)
+                mode = _octal(chmod.value)
             given = owner is not None and not is_root(owner)
             uneven = _uneven_owner(a, dest, before) if given and dest in plan.copies else None
             if given and mode & ~UMASK_GROUP_WRITE == 0o755 and uneven is None:
@@ -406,6 +508,9 @@ def copied_dir_modes(a: Analysis, plan: Plan) -> None:
             if given:
                 why = f"{copy.ins.keyword} at line {copy.ins.start_line} gives {rel} to {owner}"
                 why += f", which COPY --from --chown would not carry ({uneven})" if uneven else ""
+            elif chmod is not None and mode & ~UMASK_GROUP_WRITE != 0o755:
+                why = f"{copy.ins.keyword} at line {copy.ins.start_line} gives {rel} mode "
+                why += f"{chmod.value} (--chmod)"
             elif mode & ~UMASK_GROUP_WRITE != 0o755:
                 why = f"{rel} has mode {mode:o} in the build context, which COPY keeps"
             else:
@@ -418,6 +523,11 @@ def copied_dir_modes(a: Analysis, plan: Plan) -> None:
     if plan.owners:
         carried = ", ".join(f"{d} to {o}" for d, o in sorted(plan.owners.items()))
         plan.notes.append(f"COPY --from --chown gives {carried}, as the build's COPY did")
+
+
+def _octal(value: str | None) -> int:
+    """The mode of ``COPY --chmod=VALUE`` (-1, no mode, for a symbolic or unread one)."""
+    return int(value, 8) if value and re.fullmatch(r"[0-7]{1,4}", value) else -1
 
 
 def _uneven_owner(a: Analysis, dest: str, before: dict[int, frozenset[str]]) -> str | None:
