@@ -2602,3 +2602,36 @@ def test_a_uv_lock_the_sync_replaces_proves_no_wheels(
     assert result.changed is safe, [f.message for f in result.suggestions]
     if not safe:
         assert any("uv keeps the wheels it builds" in f.message for f in result.suggestions)
+
+
+@pytest.mark.parametrize(
+    ("install", "env"),
+    [
+        ("npm install --prefer-offline", ""),
+        ("npm i --no-save --prefer-offline=true", ""),
+        ("npm install", "ENV npm_config_prefer_offline=true\n"),
+        ("yarn install --prefer-offline", ""),
+        ("yarn install --frozen-lockfile --prefer-offline", ""),
+    ],
+)
+def test_a_prefer_offline_install_gets_an_unsafe_mount(install: str, env: str) -> None:
+    """``--prefer-offline`` resolves version ranges from what the cache holds: built for real,
+    npm with a month-old packument on the mount installed is-number 6.0.0 and yarn 1 with
+    another project's downloads 6.0.0, where the original installed 7.0.0 (yarn exits 0
+    with --frozen-lockfile and no yarn.lock, so that flag pins nothing by itself)."""
+    text = f"FROM node:18\nWORKDIR /app\nCOPY package.json ./\n{env}RUN {install}\n"
+    assert "--mount=type=cache" not in _run(text)
+    assert "--mount=type=cache" in _run(text, unsafe=True)
+    assert any("--prefer-offline resolves version ranges" in m for m in _fixes(text))
+
+
+@pytest.mark.parametrize(
+    "install", ["npm ci --prefer-offline", "npm install --prefer-offline=false", "npm install"]
+)
+def test_a_locked_or_online_install_keeps_its_safe_mount(install: str) -> None:
+    """``npm ci`` installs the lock file's exact versions and fails without one (built: with
+    a month-old packument on the mount, ``npm ci --prefer-offline`` installed what the
+    original did), and without the flag npm asks the registry."""
+    text = f"FROM node:18\nWORKDIR /app\nCOPY package*.json ./\nRUN {install}\n"
+    assert "--mount=type=cache,target=/root/.npm" in _run(text)
+    assert not any("--prefer-offline resolves" in m for m in _fixes(text))

@@ -82,6 +82,14 @@ class PackageManager:
     index_readers: tuple[tuple[str, ...], ...] = ()
     offline_flags: tuple[str, ...] = ()  # flags that make the tool read only its cache
     offline_env: tuple[tuple[str, str], ...] = ()  # variable=value that do the same
+    # Flags (and variable=value) that make the tool resolve version ranges from the package
+    # metadata or packages its cache holds, without asking the registry (``--prefer-offline``):
+    # a cache an older build or another project filled installs older versions.
+    prefer_cache_flags: tuple[str, ...] = ()
+    prefer_cache_env: tuple[tuple[str, str], ...] = ()
+    # Subcommands that install exactly what the lock file names, and fail without one
+    # (``npm ci``): nothing is resolved from the cache there.
+    locked_subcommands: tuple[str, ...] = ()
     # Why msdfix adds no mount for this tool (it would cache nothing), or "" when it does.
     no_mount: str = ""
     # Options inserted after the program so downloads stay on the mount (apt's docker-clean

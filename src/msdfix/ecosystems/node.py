@@ -68,6 +68,12 @@ MANAGERS: tuple[PackageManager, ...] = (
         offline_flags=("--offline",),
         # npm reads every setting from npm_config_<name>, in either case
         offline_env=(("npm_config_offline", "true"), ("NPM_CONFIG_OFFLINE", "true")),
+        prefer_cache_flags=("--prefer-offline",),
+        prefer_cache_env=(
+            ("npm_config_prefer_offline", "true"),
+            ("NPM_CONFIG_PREFER_OFFLINE", "true"),
+        ),
+        locked_subcommands=tuple(sorted(NPM_CLEAN_INSTALL)),
         value_options=NPM_VALUE_OPTIONS,
         cache_options=("--cache",),
         inert_subcommands=("config", "cache", "set", "--version"),
@@ -93,6 +99,9 @@ MANAGERS: tuple[PackageManager, ...] = (
         clean_commands=(("yarn", "cache", "clean"),),
         runtime_users=(("yarn", "install"), ("yarn", "add")),
         offline_flags=("--offline",),
+        # yarn 1 resolves a range to the newest version in its cache; --frozen-lockfile pins
+        # nothing where there is no yarn.lock (yarn exits 0 without one)
+        prefer_cache_flags=("--prefer-offline",),
         value_options=("--cwd",),
         cache_options=("--cache-folder",),
         inert_subcommands=("config", "cache", "set", "--version"),

@@ -255,6 +255,12 @@ class _Planner:
             self._may_build(cache.builds, c) for c in _calls_of(self.steps, call.manager)
         ):
             unsafe = _SHARED_BUILDS[cache.builds].format(tool=call.manager.id)
+        elif self._prefers_cache(call.manager):
+            unsafe = (
+                f"{call.manager.id} --prefer-offline resolves version ranges from what the "
+                "mount holds without asking the registry: a cache an older build or another "
+                "project filled installs older versions than the original"
+            )
         elif cache.metadata and not self._refreshes(call):
             unsafe = (
                 f"{call.manager.id} trusts the repository metadata on the mount until it "
@@ -482,6 +488,16 @@ class _Planner:
             for stage in self.stage.lineage
             for ins in stage.of("run")
             if stage is not self.stage or ins.start <= self.ins.start
+        )
+
+    def _prefers_cache(self, manager: PackageManager) -> bool:
+        """Some call of ``manager`` in the RUN resolves versions from its cache (built: npm
+        --prefer-offline with a month-old packument installed is-number 6.0.0, yarn 1's with
+        another project's downloads 6.0.0, where the original installed 7.0.0)."""
+        scope = self.resolver.scope
+        return any(
+            prefers_cache(manager, c.args, {**scope, **c.command.assignments})
+            for c in _calls_of(self.steps, manager)
         )
 
     def _refreshes(self, call: ToolCall) -> bool:
@@ -1011,13 +1027,29 @@ def _may_set_config(text: str) -> bool:
 def runs_offline(manager: PackageManager, args: Sequence[str], env: Mapping[str, str]) -> bool:
     """The tool reads only its cache: an offline flag (``--offline``, ``--offline=true``), or
     a ``GOPROXY=off``-style variable (``npm_config_offline=true``)."""
+    return _switched_on(args, manager.offline_flags, env, manager.offline_env)
+
+
+def prefers_cache(manager: PackageManager, args: Sequence[str], env: Mapping[str, str]) -> bool:
+    """The call resolves versions from what the cache holds: ``--prefer-offline`` (or its
+    variable) on a subcommand that is not a lock file's exact install (``npm ci``)."""
+    if manager.subcommand_of(list(args)) in manager.locked_subcommands:
+        return False
+    return _switched_on(args, manager.prefer_cache_flags, env, manager.prefer_cache_env)
+
+
+def _switched_on(
+    args: Sequence[str],
+    flags: tuple[str, ...],
+    env: Mapping[str, str],
+    variables: tuple[tuple[str, str], ...],
+) -> bool:
+    """One of ``flags`` is given (bare or ``=true``), or a variable has its value."""
     for arg in args:
         flag, eq, value = arg.partition("=")
-        if flag in manager.offline_flags and (not eq or value.lower() in _TRUE):
+        if flag in flags and (not eq or value.lower() in _TRUE):
             return True
-    return any(
-        (env.get(var) or "").split(",")[0].lower() == value for var, value in manager.offline_env
-    )
+    return any((env.get(var) or "").split(",")[0].lower() == value for var, value in variables)
 
 
 def _positions(commands: list[Command]) -> Callable[[Command], int]:
