@@ -2635,3 +2635,26 @@ def test_a_locked_or_online_install_keeps_its_safe_mount(install: str) -> None:
     text = f"FROM node:18\nWORKDIR /app\nCOPY package*.json ./\nRUN {install}\n"
     assert "--mount=type=cache,target=/root/.npm" in _run(text)
     assert not any("--prefer-offline resolves" in m for m in _fixes(text))
+
+
+@pytest.mark.parametrize(
+    ("name", "config", "install"),
+    [
+        (".npmrc", "prefer-offline=true\n", "npm install"),
+        (".npmrc", "registry=https://registry.npmjs.org/\nprefer_offline\n", "npm install"),
+        (".yarnrc", "--install.prefer-offline true\n", "yarn install"),
+    ],
+)
+def test_a_copied_configuration_that_prefers_the_cache_keeps_the_mount_out(
+    tmp_path: Path, name: str, config: str, install: str
+) -> None:
+    """A project's ``.npmrc`` with ``prefer-offline=true`` does what the flag does: built for
+    real, with a month-old packument on the mount ``npm install`` installed is-number 6.0.0,
+    the original 7.0.0."""
+    (tmp_path / name).write_text(config)
+    (tmp_path / "package.json").write_text('{"name": "x"}')
+    text = f"FROM node:18\nWORKDIR /app\nCOPY package.json {name} ./\nRUN {install}\n"
+    result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"cache-mount"})))
+    assert "type=cache" not in result.output
+    messages = [f.message for f in result.applied + result.suggestions]
+    assert any("may set where or how it caches" in m for m in messages), messages

@@ -82,7 +82,8 @@ MANAGERS: tuple[PackageManager, ...] = (
         config_files=(".npmrc", "npmrc"),
         # npm's ini reads a line at a time, and a key without "=" is true (`offline` alone);
         # within one line, so blank lines cost linear time (`^\s*` took hours on 500,000)
-        config_keys=r"(?m)^[^\S\n]*(?:cache|offline)[^\S\n]*(?:=|$)",
+        # (``prefer-offline`` resolves versions from the cache: see ``prefer_cache_flags``)
+        config_keys=r"(?m)^[^\S\n]*(?:cache|(?:prefer[-_])?offline)[^\S\n]*(?:=|$)",
         config_env=("NPM_CONFIG_USERCONFIG", "NPM_CONFIG_GLOBALCONFIG", "npm_config_userconfig"),
     ),
     PackageManager(
@@ -107,7 +108,7 @@ MANAGERS: tuple[PackageManager, ...] = (
         inert_subcommands=("config", "cache", "set", "--version"),
         global_markers=("-g", "--global", "global"),
         config_files=(".yarnrc",),
-        config_keys=r"cache-folder",
+        config_keys=r"cache-folder|prefer-offline",
     ),
     PackageManager(
         "yarn-berry",

@@ -188,7 +188,9 @@ class _Planner:
             if moved:
                 why = f"{moved} names a configuration file of {tool}, which msdfix does not read"
             elif brought:  # reorder-copy's --mount=type=bind,source=.npmrc brings it too
-                why = f"the RUN mounts a configuration of {tool} that may set where it caches"
+                why = (
+                    f"the RUN mounts a configuration of {tool} that may set where or how it caches"
+                )
             elif configured is not None and configured.cmd == "run":
                 why = f"RUN at line {configured.start_line} configures where it caches"
             elif configured is not None and unpacks_archive(configured, self._scope(configured)):
@@ -198,7 +200,7 @@ class _Planner:
                 )
             else:
                 line = configured.start_line if configured is not None else 0
-                why = f"line {line} copies a configuration of {tool} that may set where it caches"
+                why = f"line {line} copies a configuration of {tool} that may set where or how it caches"
             plan.note(f"{tool}: {why}")
             return
         if not call.manager.system and other_user(call.command):
