@@ -2658,3 +2658,40 @@ def test_a_copied_configuration_that_prefers_the_cache_keeps_the_mount_out(
     assert "type=cache" not in result.output
     messages = [f.message for f in result.applied + result.suggestions]
     assert any("may set where or how it caches" in m for m in messages), messages
+
+
+_PARTIAL_UPDATE = (
+    'echo "deb http://deb.debian.org/debian bookworm-backports main" > '
+    "/etc/apt/sources.list.d/bp.list && apt-get update -o Dir::Etc::sourcelist="
+    "sources.list.d/bp.list -o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0"
+)
+
+
+@pytest.mark.parametrize("option", ["-o Dir::Etc::sourcelist=", "-oDir::Etc::SourceParts="])
+def test_an_update_of_some_sources_reads_the_other_lists_from_the_image(option: str) -> None:
+    """``apt-get update -o Dir::Etc::sourcelist=...`` refreshes one repository and keeps the
+    other lists: built for real, with the first RUN from the layer cache and the lists
+    mount emptied, the rewrite's ``apt-get install jq`` failed ("Package 'jq' has no
+    installation candidate"), the original read the first RUN's lists from the image."""
+    update = _PARTIAL_UPDATE.replace("-o Dir::Etc::sourcelist=", option)
+    text = (
+        "FROM debian:12\n"
+        "RUN apt-get update && apt-get install -y --no-install-recommends curl\n"
+        f"RUN {update} && apt-get install -y --no-install-recommends jq "
+        "&& rm -rf /var/lib/apt/lists/*\n"
+    )
+    out = _run(text)
+    assert "target=/var/lib/apt/lists" not in out
+    assert out.count("target=/var/cache/apt,") == 2
+    # the update fetches no .debs: no Dir::Cache::Archives on it
+    assert "apt-get update -o Dir::Etc" in out or "apt-get update -oDir::Etc" in out
+
+
+def test_a_full_update_with_other_options_still_refreshes_the_lists() -> None:
+    """Options that leave the sources alone keep the update a refresh of every list."""
+    text = (
+        "FROM debian:12\n"
+        "RUN apt-get update -o Acquire::Retries=3 && apt-get install -y jq "
+        "&& rm -rf /var/lib/apt/lists/*\n"
+    )
+    assert "target=/var/lib/apt/lists" in _run(text)

@@ -78,6 +78,10 @@ class PackageManager:
     value_options: tuple[str, ...] = ()  # options before the subcommand that take a value
     refresh: tuple[str, ...] = ()  # subcommands that refresh the package index
     refresh_options: tuple[str, ...] = ()  # options that re-check cached repository metadata
+    # Settings (lower case, in an option's value) that make a refresh fetch only some of the
+    # sources (apt's ``-o Dir::Etc::sourcelist=...``): the rest of the index is read as the
+    # image holds it, so such a refresh counts as a read of the index.
+    partial_refresh: tuple[str, ...] = ()
     # argv prefixes (besides the downloading subcommands) that read the package index
     index_readers: tuple[tuple[str, ...], ...] = ()
     offline_flags: tuple[str, ...] = ()  # flags that make the tool read only its cache

@@ -679,6 +679,7 @@ class _Planner:
             s.call is not None
             and s.call.manager is manager
             and not s.refresh
+            and s.call.subcommand not in manager.refresh
             and not s.inlined
             and self.script.editable
             and s.program in manager.keep_options
@@ -947,7 +948,9 @@ class _Planner:
             return
         manager = mounts[0].manager
         for step in self.steps:
-            if step.call is None or step.call.manager is not manager or step.refresh:
+            if step.call is None or step.call.manager is not manager:
+                continue
+            if step.refresh or step.call.subcommand in manager.refresh:  # fetches no .debs
                 continue
             option = manager.keep_options.get(step.program)
             word = next(  # /usr/bin/apt-get too
