@@ -2695,3 +2695,12 @@ def test_a_full_update_with_other_options_still_refreshes_the_lists() -> None:
         "&& rm -rf /var/lib/apt/lists/*\n"
     )
     assert "target=/var/lib/apt/lists" in _run(text)
+
+
+def test_poetry_caches_are_locked() -> None:
+    """poetry before 1.3 wrote each archive in place, so a build sharing the mount read the
+    half-written file ("Invalid hashes", poetry#5142; #6186 made the write atomic), and its
+    metadata cache still writes in place: concurrent builds take turns."""
+    out = _run("FROM python:3.12\nRUN pip install poetry==1.1.15 && poetry install\n", True)
+    assert "target=/root/.cache/pypoetry/cache,sharing=locked" in out
+    assert "target=/root/.cache/pypoetry/artifacts,sharing=locked" in out
