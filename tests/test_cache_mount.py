@@ -2602,3 +2602,105 @@ def test_a_uv_lock_the_sync_replaces_proves_no_wheels(
     assert result.changed is safe, [f.message for f in result.suggestions]
     if not safe:
         assert any("uv keeps the wheels it builds" in f.message for f in result.suggestions)
+
+
+@pytest.mark.parametrize(
+    ("install", "env"),
+    [
+        ("npm install --prefer-offline", ""),
+        ("npm i --no-save --prefer-offline=true", ""),
+        ("npm install", "ENV npm_config_prefer_offline=true\n"),
+        ("yarn install --prefer-offline", ""),
+        ("yarn install --frozen-lockfile --prefer-offline", ""),
+    ],
+)
+def test_a_prefer_offline_install_gets_an_unsafe_mount(install: str, env: str) -> None:
+    """``--prefer-offline`` resolves version ranges from what the cache holds: built for real,
+    npm with a month-old packument on the mount installed is-number 6.0.0 and yarn 1 with
+    another project's downloads 6.0.0, where the original installed 7.0.0 (yarn exits 0
+    with --frozen-lockfile and no yarn.lock, so that flag pins nothing by itself)."""
+    text = f"FROM node:18\nWORKDIR /app\nCOPY package.json ./\n{env}RUN {install}\n"
+    assert "--mount=type=cache" not in _run(text)
+    assert "--mount=type=cache" in _run(text, unsafe=True)
+    assert any("--prefer-offline resolves version ranges" in m for m in _fixes(text))
+
+
+@pytest.mark.parametrize(
+    "install", ["npm ci --prefer-offline", "npm install --prefer-offline=false", "npm install"]
+)
+def test_a_locked_or_online_install_keeps_its_safe_mount(install: str) -> None:
+    """``npm ci`` installs the lock file's exact versions and fails without one (built: with
+    a month-old packument on the mount, ``npm ci --prefer-offline`` installed what the
+    original did), and without the flag npm asks the registry."""
+    text = f"FROM node:18\nWORKDIR /app\nCOPY package*.json ./\nRUN {install}\n"
+    assert "--mount=type=cache,target=/root/.npm" in _run(text)
+    assert not any("--prefer-offline resolves" in m for m in _fixes(text))
+
+
+@pytest.mark.parametrize(
+    ("name", "config", "install"),
+    [
+        (".npmrc", "prefer-offline=true\n", "npm install"),
+        (".npmrc", "registry=https://registry.npmjs.org/\nprefer_offline\n", "npm install"),
+        (".yarnrc", "--install.prefer-offline true\n", "yarn install"),
+    ],
+)
+def test_a_copied_configuration_that_prefers_the_cache_keeps_the_mount_out(
+    tmp_path: Path, name: str, config: str, install: str
+) -> None:
+    """A project's ``.npmrc`` with ``prefer-offline=true`` does what the flag does: built for
+    real, with a month-old packument on the mount ``npm install`` installed is-number 6.0.0,
+    the original 7.0.0."""
+    (tmp_path / name).write_text(config)
+    (tmp_path / "package.json").write_text('{"name": "x"}')
+    text = f"FROM node:18\nWORKDIR /app\nCOPY package.json {name} ./\nRUN {install}\n"
+    result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"cache-mount"})))
+    assert "type=cache" not in result.output
+    messages = [f.message for f in result.applied + result.suggestions]
+    assert any("may set where or how it caches" in m for m in messages), messages
+
+
+_PARTIAL_UPDATE = (
+    'echo "deb http://deb.debian.org/debian bookworm-backports main" > '
+    "/etc/apt/sources.list.d/bp.list && apt-get update -o Dir::Etc::sourcelist="
+    "sources.list.d/bp.list -o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0"
+)
+
+
+@pytest.mark.parametrize("option", ["-o Dir::Etc::sourcelist=", "-oDir::Etc::SourceParts="])
+def test_an_update_of_some_sources_reads_the_other_lists_from_the_image(option: str) -> None:
+    """``apt-get update -o Dir::Etc::sourcelist=...`` refreshes one repository and keeps the
+    other lists: built for real, with the first RUN from the layer cache and the lists
+    mount emptied, the rewrite's ``apt-get install jq`` failed ("Package 'jq' has no
+    installation candidate"), the original read the first RUN's lists from the image."""
+    update = _PARTIAL_UPDATE.replace("-o Dir::Etc::sourcelist=", option)
+    text = (
+        "FROM debian:12\n"
+        "RUN apt-get update && apt-get install -y --no-install-recommends curl\n"
+        f"RUN {update} && apt-get install -y --no-install-recommends jq "
+        "&& rm -rf /var/lib/apt/lists/*\n"
+    )
+    out = _run(text)
+    assert "target=/var/lib/apt/lists" not in out
+    assert out.count("target=/var/cache/apt,") == 2
+    # the update fetches no .debs: no Dir::Cache::Archives on it
+    assert "apt-get update -o Dir::Etc" in out or "apt-get update -oDir::Etc" in out
+
+
+def test_a_full_update_with_other_options_still_refreshes_the_lists() -> None:
+    """Options that leave the sources alone keep the update a refresh of every list."""
+    text = (
+        "FROM debian:12\n"
+        "RUN apt-get update -o Acquire::Retries=3 && apt-get install -y jq "
+        "&& rm -rf /var/lib/apt/lists/*\n"
+    )
+    assert "target=/var/lib/apt/lists" in _run(text)
+
+
+def test_poetry_caches_are_locked() -> None:
+    """poetry before 1.3 wrote each archive in place, so a build sharing the mount read the
+    half-written file ("Invalid hashes", poetry#5142; #6186 made the write atomic), and its
+    metadata cache still writes in place: concurrent builds take turns."""
+    out = _run("FROM python:3.12\nRUN pip install poetry==1.1.15 && poetry install\n", True)
+    assert "target=/root/.cache/pypoetry/cache,sharing=locked" in out
+    assert "target=/root/.cache/pypoetry/artifacts,sharing=locked" in out

@@ -78,10 +78,22 @@ class PackageManager:
     value_options: tuple[str, ...] = ()  # options before the subcommand that take a value
     refresh: tuple[str, ...] = ()  # subcommands that refresh the package index
     refresh_options: tuple[str, ...] = ()  # options that re-check cached repository metadata
+    # Settings (lower case, in an option's value) that make a refresh fetch only some of the
+    # sources (apt's ``-o Dir::Etc::sourcelist=...``): the rest of the index is read as the
+    # image holds it, so such a refresh counts as a read of the index.
+    partial_refresh: tuple[str, ...] = ()
     # argv prefixes (besides the downloading subcommands) that read the package index
     index_readers: tuple[tuple[str, ...], ...] = ()
     offline_flags: tuple[str, ...] = ()  # flags that make the tool read only its cache
     offline_env: tuple[tuple[str, str], ...] = ()  # variable=value that do the same
+    # Flags (and variable=value) that make the tool resolve version ranges from the package
+    # metadata or packages its cache holds, without asking the registry (``--prefer-offline``):
+    # a cache an older build or another project filled installs older versions.
+    prefer_cache_flags: tuple[str, ...] = ()
+    prefer_cache_env: tuple[tuple[str, str], ...] = ()
+    # Subcommands that install exactly what the lock file names, and fail without one
+    # (``npm ci``): nothing is resolved from the cache there.
+    locked_subcommands: tuple[str, ...] = ()
     # Why msdfix adds no mount for this tool (it would cache nothing), or "" when it does.
     no_mount: str = ""
     # Options inserted after the program so downloads stay on the mount (apt's docker-clean

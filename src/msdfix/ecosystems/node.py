@@ -68,6 +68,12 @@ MANAGERS: tuple[PackageManager, ...] = (
         offline_flags=("--offline",),
         # npm reads every setting from npm_config_<name>, in either case
         offline_env=(("npm_config_offline", "true"), ("NPM_CONFIG_OFFLINE", "true")),
+        prefer_cache_flags=("--prefer-offline",),
+        prefer_cache_env=(
+            ("npm_config_prefer_offline", "true"),
+            ("NPM_CONFIG_PREFER_OFFLINE", "true"),
+        ),
+        locked_subcommands=tuple(sorted(NPM_CLEAN_INSTALL)),
         value_options=NPM_VALUE_OPTIONS,
         cache_options=("--cache",),
         inert_subcommands=("config", "cache", "set", "--version"),
@@ -76,7 +82,8 @@ MANAGERS: tuple[PackageManager, ...] = (
         config_files=(".npmrc", "npmrc"),
         # npm's ini reads a line at a time, and a key without "=" is true (`offline` alone);
         # within one line, so blank lines cost linear time (`^\s*` took hours on 500,000)
-        config_keys=r"(?m)^[^\S\n]*(?:cache|offline)[^\S\n]*(?:=|$)",
+        # (``prefer-offline`` resolves versions from the cache: see ``prefer_cache_flags``)
+        config_keys=r"(?m)^[^\S\n]*(?:cache|(?:prefer[-_])?offline)[^\S\n]*(?:=|$)",
         config_env=("NPM_CONFIG_USERCONFIG", "NPM_CONFIG_GLOBALCONFIG", "npm_config_userconfig"),
     ),
     PackageManager(
@@ -93,12 +100,15 @@ MANAGERS: tuple[PackageManager, ...] = (
         clean_commands=(("yarn", "cache", "clean"),),
         runtime_users=(("yarn", "install"), ("yarn", "add")),
         offline_flags=("--offline",),
+        # yarn 1 resolves a range to the newest version in its cache; --frozen-lockfile pins
+        # nothing where there is no yarn.lock (yarn exits 0 without one)
+        prefer_cache_flags=("--prefer-offline",),
         value_options=("--cwd",),
         cache_options=("--cache-folder",),
         inert_subcommands=("config", "cache", "set", "--version"),
         global_markers=("-g", "--global", "global"),
         config_files=(".yarnrc",),
-        config_keys=r"cache-folder",
+        config_keys=r"cache-folder|prefer-offline",
     ),
     PackageManager(
         "yarn-berry",

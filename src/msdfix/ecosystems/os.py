@@ -277,6 +277,9 @@ MANAGERS: tuple[PackageManager, ...] = (
         clean_commands=(("apt-get", "clean"), ("apt", "clean"), ("aptitude", "clean")),
         system=True,
         refresh=("update",),
+        # `apt-get update -o Dir::Etc::sourcelist=sources.list.d/x.list -o
+        # Dir::Etc::sourceparts=-` refreshes one repository and keeps the other lists
+        partial_refresh=("dir::etc::sourcelist", "dir::etc::sourceparts"),
         offline_flags=("--no-download",),  # installs the .debs an earlier step left
         # configuration that moves apt's directories away from the mounts: Dir, Dir::Cache,
         # Dir::State (and their Archives/Lists), RootDir; in a file or written by a RUN

@@ -232,15 +232,21 @@ MANAGERS: tuple[PackageManager, ...] = (
         "poetry",
         ("poetry",),
         ("install", "update", "add", "lock"),
-        (  # not the whole cache dir: poetry creates its virtualenvs under it
+        # not the whole cache dir: poetry creates its virtualenvs under it. sharing=locked:
+        # poetry before 1.3 wrote each archive in place, so a build beside it read the
+        # half-written file ("Invalid hashes", poetry#5142, fixed by #6186's atomic_open), and
+        # its metadata cache still writes in place (Cache.put)
+        (
             CacheDir(
                 "~/.cache/pypoetry/cache",
                 (("POETRY_CACHE_DIR", "/cache"), ("XDG_CACHE_HOME", "/pypoetry/cache")),
+                locked=True,
             ),
             CacheDir(  # the wheels poetry builds sit next to the archives (same hashed dirs)
                 "~/.cache/pypoetry/artifacts",
                 (("POETRY_CACHE_DIR", "/artifacts"), ("XDG_CACHE_HOME", "/pypoetry/artifacts")),
                 builds="wheels",
+                locked=True,
             ),
         ),
         defeat_flags=("--no-cache",),

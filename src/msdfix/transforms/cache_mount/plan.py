@@ -188,7 +188,9 @@ class _Planner:
             if moved:
                 why = f"{moved} names a configuration file of {tool}, which msdfix does not read"
             elif brought:  # reorder-copy's --mount=type=bind,source=.npmrc brings it too
-                why = f"the RUN mounts a configuration of {tool} that may set where it caches"
+                why = (
+                    f"the RUN mounts a configuration of {tool} that may set where or how it caches"
+                )
             elif configured is not None and configured.cmd == "run":
                 why = f"RUN at line {configured.start_line} configures where it caches"
             elif configured is not None and unpacks_archive(configured, self._scope(configured)):
@@ -198,7 +200,7 @@ class _Planner:
                 )
             else:
                 line = configured.start_line if configured is not None else 0
-                why = f"line {line} copies a configuration of {tool} that may set where it caches"
+                why = f"line {line} copies a configuration of {tool} that may set where or how it caches"
             plan.note(f"{tool}: {why}")
             return
         if not call.manager.system and other_user(call.command):
@@ -255,6 +257,12 @@ class _Planner:
             self._may_build(cache.builds, c) for c in _calls_of(self.steps, call.manager)
         ):
             unsafe = _SHARED_BUILDS[cache.builds].format(tool=call.manager.id)
+        elif self._prefers_cache(call.manager):
+            unsafe = (
+                f"{call.manager.id} --prefer-offline resolves version ranges from what the "
+                "mount holds without asking the registry: a cache an older build or another "
+                "project filled installs older versions than the original"
+            )
         elif cache.metadata and not self._refreshes(call):
             unsafe = (
                 f"{call.manager.id} trusts the repository metadata on the mount until it "
@@ -484,6 +492,16 @@ class _Planner:
             if stage is not self.stage or ins.start <= self.ins.start
         )
 
+    def _prefers_cache(self, manager: PackageManager) -> bool:
+        """Some call of ``manager`` in the RUN resolves versions from its cache (built: npm
+        --prefer-offline with a month-old packument installed is-number 6.0.0, yarn 1's with
+        another project's downloads 6.0.0, where the original installed 7.0.0)."""
+        scope = self.resolver.scope
+        return any(
+            prefers_cache(manager, c.args, {**scope, **c.command.assignments})
+            for c in _calls_of(self.steps, manager)
+        )
+
     def _refreshes(self, call: ToolCall) -> bool:
         """True when the RUN's first call of ``call``'s tool re-checks cached metadata."""
         manager = call.manager
@@ -661,6 +679,7 @@ class _Planner:
             s.call is not None
             and s.call.manager is manager
             and not s.refresh
+            and s.call.subcommand not in manager.refresh
             and not s.inlined
             and self.script.editable
             and s.program in manager.keep_options
@@ -929,7 +948,9 @@ class _Planner:
             return
         manager = mounts[0].manager
         for step in self.steps:
-            if step.call is None or step.call.manager is not manager or step.refresh:
+            if step.call is None or step.call.manager is not manager:
+                continue
+            if step.refresh or step.call.subcommand in manager.refresh:  # fetches no .debs
                 continue
             option = manager.keep_options.get(step.program)
             word = next(  # /usr/bin/apt-get too
@@ -1011,13 +1032,29 @@ def _may_set_config(text: str) -> bool:
 def runs_offline(manager: PackageManager, args: Sequence[str], env: Mapping[str, str]) -> bool:
     """The tool reads only its cache: an offline flag (``--offline``, ``--offline=true``), or
     a ``GOPROXY=off``-style variable (``npm_config_offline=true``)."""
+    return _switched_on(args, manager.offline_flags, env, manager.offline_env)
+
+
+def prefers_cache(manager: PackageManager, args: Sequence[str], env: Mapping[str, str]) -> bool:
+    """The call resolves versions from what the cache holds: ``--prefer-offline`` (or its
+    variable) on a subcommand that is not a lock file's exact install (``npm ci``)."""
+    if manager.subcommand_of(list(args)) in manager.locked_subcommands:
+        return False
+    return _switched_on(args, manager.prefer_cache_flags, env, manager.prefer_cache_env)
+
+
+def _switched_on(
+    args: Sequence[str],
+    flags: tuple[str, ...],
+    env: Mapping[str, str],
+    variables: tuple[tuple[str, str], ...],
+) -> bool:
+    """One of ``flags`` is given (bare or ``=true``), or a variable has its value."""
     for arg in args:
         flag, eq, value = arg.partition("=")
-        if flag in manager.offline_flags and (not eq or value.lower() in _TRUE):
+        if flag in flags and (not eq or value.lower() in _TRUE):
             return True
-    return any(
-        (env.get(var) or "").split(",")[0].lower() == value for var, value in manager.offline_env
-    )
+    return any((env.get(var) or "").split(",")[0].lower() == value for var, value in variables)
 
 
 def _positions(commands: list[Command]) -> Callable[[Command], int]:

@@ -534,7 +534,7 @@ def _step(
     argv = [program, *args]
     if call is not None:
         manager = call.manager
-        refresh = call.subcommand in manager.refresh
+        refresh = call.subcommand in manager.refresh and not _partial_refresh(call)
         reads = bool(manager.refresh) and not refresh
     elif program in INDEX_REFRESHERS:
         refresh = not any(a in INDEX_REFRESHERS[program] for a in args)
@@ -553,6 +553,17 @@ def _step(
     )
     return Step(
         command, program, args, inlined, conditional, call, refresh, reads, unknown, cleaner
+    )
+
+
+def _partial_refresh(call: ToolCall) -> bool:
+    """The refresh fetches only some sources and keeps the other lists it finds (built:
+    with the lists on an emptied mount, ``apt-get update -o Dir::Etc::sourcelist=
+    sources.list.d/bp.list -o Dir::Etc::sourceparts=-`` then ``apt-get install jq`` failed,
+    "Package 'jq' has no installation candidate"; the original read the image's lists)."""
+    settings = call.manager.partial_refresh
+    return bool(settings) and any(
+        a.lower().removeprefix("-o").startswith(settings) for a in call.args
     )
 
 
