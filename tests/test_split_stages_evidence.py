@@ -1026,6 +1026,32 @@ def test_a_start_program_whose_code_msdfix_does_not_read_is_unsafe(
             assert "whose own code msdfix does not read" not in messages
 
 
+@pytest.mark.parametrize(
+    "start, opaque",
+    [
+        # built for real (node:8, cross-env 7.0.3 as a dev and as a production dependency):
+        # the split answered as the original, NODE_ENV=production in both
+        ("cross-env NODE_ENV=production node index.js", None),
+        ("cross-env NODE_ENV=production PORT=80 gitbook serve", "gitbook"),
+    ],
+)
+def test_cross_env_in_a_start_script_runs_the_command_after_it(
+    tmp_path: Path, start: str, opaque: str | None
+) -> None:
+    """cross-env is env's form: the program the start script runs is the one after its
+    variables, not cross-env (whose code msdfix does not read)."""
+    package = {"scripts": {"start": start}, "dependencies": DEPS}
+    root = _node_app(tmp_path, {**package, "devDependencies": {"cross-env": "^7.0.3"}})
+    text = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD ["npm", "start"]\n'
+    out, messages, _ = _split(text, root)
+    assert "`cross-env`" not in messages
+    if opaque:
+        assert "AS runtime" not in out
+        assert f"`{opaque}`, a program whose own code msdfix does not read" in messages
+    else:
+        assert "FROM node:20-slim AS runtime" in out
+
+
 WHEELS_ONLY = (
     "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\n"
     "RUN pip install --no-cache-dir --only-binary :all: -r requirements.txt\nCOPY . .\n"

@@ -15,12 +15,13 @@ from msdfix.shell.commands import Command, parse_commands
 _PYTHON = re.compile(r"^python[0-9.]*$")
 # Programs that run the command after them: how many positional words they take first
 # (``timeout 600 apt-get``, ``flock /tmp/lock apt-get``), and their options with a value.
+# npm's cross-env is env's form (``cross-env NODE_ENV=production node app.js`` runs node).
 _WRAPPERS = {
     "sudo": 0, "exec": 0, "command": 0, "nice": 0, "time": 0, "env": 0, "nohup": 0,
     "eatmydata": 0, "stdbuf": 0, "ionice": 0, "timeout": 1, "flock": 1, "taskset": 1, "chrt": 1,
     "xargs": 0, "gosu": 1, "su-exec": 1, "s6-setuidgid": 1, "chroot": 1, "setpriv": 0,
     "doas": 0, "chpst": 0, "setsid": 0, "unshare": 0, "nsenter": 0, "tini": 0, "dumb-init": 0,
-    "catatonit": 0, "fakeroot": 0,
+    "catatonit": 0, "fakeroot": 0, "cross-env": 0,
 }  # fmt: skip
 _VALUE_OPTIONS = {
     "sudo": {"-u", "-g", "-h", "-p", "-C", "-U", "-r", "-t", "-D"},
