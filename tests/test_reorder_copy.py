@@ -2381,6 +2381,51 @@ def test_a_package_lock_entry_outside_the_range_asked_for_is_stale(
     assert safe or any("does not satisfy its range" in m for m in explained), explained
 
 
+@pytest.mark.parametrize(
+    ("asked", "locked", "overrides", "safe"),
+    [
+        ({"ms": "^2.1.0"}, "3.0.0-canary.1", {}, False),  # built: npm wrote ms 2.1.3
+        ({"ms": "^3.0.0-canary.0"}, "3.0.0-canary.1", {}, True),  # a prerelease of 3.0.0
+        ({"ms": "^2.1.0-0"}, "3.0.0-canary.1", {}, False),
+        ({"ms": "*"}, "3.0.0-canary.1", {}, True),  # dep-valid: `*` takes any version
+        ({"debug": "^4.3.4"}, "3.0.0-canary.1", {"ms": "3.0.0-canary.1"}, True),  # built
+        ({"debug": "^4.3.4"}, "3.0.0-canary.1", {"ms": "*"}, False),  # built: rewritten
+        ({"debug": "^4.3.4"}, "2.1.2", {"ms": "*"}, False),  # debug's own ^2.1.3
+        ({"debug": "^4.3.4"}, "2.1.3", {"ms": "*"}, True),
+        ({"debug": "^4.3.4"}, "2.1.2", {"ms": {".": "*"}}, False),
+        ({"debug": "^4.3.4"}, "2.1.2", {"ms": {".": "2.1.2"}}, True),
+    ],
+)
+def test_prerelease_versions_and_star_overrides_are_read_as_npm_reads_them(
+    tmp_path: Path, asked: dict[str, str], locked: str, overrides: dict[str, object], safe: bool
+) -> None:
+    """Round 24 (npm 10.8.2): a lock entry with a prerelease version had read as unknown,
+    so a merged lock whose ms 3.0.0-canary.1 sat under the root's ^2.1.0 was kept, while npm
+    install wrote ms 2.1.3 and the moved install's image kept the stale lock (558 bytes
+    against 486), and an override to 3.0.0-canary.1 read as unmet, while npm kept that lock
+    (same bytes, files and answer). A prerelease meets a range only through a comparator
+    with a prerelease of its major.minor.patch, as node-semver's satisfies has it (6,500
+    versions and ranges run through npm's own semver 7.6.2 agree). An override of ``*``
+    replaces nothing (arborist's ``Edge.spec``): npm rewrote a lock whose canary ms met
+    ``*`` but not debug's own ^2.1.3."""
+    package: dict[str, object] = {"name": "a", "version": "1.0.0", "dependencies": asked}
+    if overrides:
+        package["overrides"] = overrides
+    packages: dict[str, object] = {
+        "": {"name": "a", "version": "1.0.0", "dependencies": asked},
+        "node_modules/ms": {"version": locked},
+    }
+    if "debug" in asked:
+        packages["node_modules/debug"] = {"version": "4.4.3", "dependencies": {"ms": "^2.1.3"}}
+    lock = {"name": "a", "version": "1.0.0", "lockfileVersion": 3, "packages": packages}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "package-lock.json").write_text(json.dumps(lock))
+    text = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["node", "s.js"]\n'
+    out, _, explained = _run(text, tmp_path)
+    assert ("--mount=type=bind" in out) is safe, explained
+    assert safe or any("package-lock.json (" in m for m in explained), explained
+
+
 @pytest.mark.parametrize(("case", "safe"), [("peer-ok", False), ("peer-dev", True)])
 def test_an_install_skipping_peers_computes_the_flags_without_them(
     tmp_path: Path, case: str, safe: bool
