@@ -2426,6 +2426,37 @@ def test_prerelease_versions_and_star_overrides_are_read_as_npm_reads_them(
     assert safe or any("package-lock.json (" in m for m in explained), explained
 
 
+@pytest.mark.parametrize(
+    ("react", "run", "safe"),
+    [
+        ("17.0.2", "npm install", False),  # built: npm wrote react 18.3.1 into the lock
+        ("17.0.2", "npm install --legacy-peer-deps", True),  # built: npm kept the lock
+        ("18.3.1", "npm install", True),
+    ],
+)
+def test_a_lock_entry_outside_a_peer_range_is_stale(
+    tmp_path: Path, react: str, run: str, safe: bool
+) -> None:
+    """Round 24 (npm 10.8.2): a merged lock held react 17.0.2, which the root's ``^17.0.2 ||
+    ^18.2.0`` takes and react-dom 18.3.1's peer ``^18.3.1`` does not; npm install resolved
+    react again and wrote 18.3.1 into the lock, and the moved install's image kept the
+    context's stale lock. With --legacy-peer-deps npm makes no peer edges and kept it."""
+    asked = {"react": "^17.0.2 || ^18.2.0", "react-dom": "^18.2.0"}
+    package = {"name": "a", "version": "1.0.0", "dependencies": asked}
+    packages = {
+        "": {"name": "a", "version": "1.0.0", "dependencies": asked},
+        "node_modules/react": {"version": react},
+        "node_modules/react-dom": {"version": "18.3.1", "peerDependencies": {"react": "^18.3.1"}},
+    }
+    lock = {"name": "a", "version": "1.0.0", "lockfileVersion": 3, "packages": packages}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "package-lock.json").write_text(json.dumps(lock))
+    text = f'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN {run}\nCMD ["node", "s.js"]\n'
+    out, _, explained = _run(text, tmp_path)
+    assert ("--mount=type=bind" in out) is safe, explained
+    assert safe or any("react-dom asks for does not satisfy" in m for m in explained), explained
+
+
 @pytest.mark.parametrize(("case", "safe"), [("peer-ok", False), ("peer-dev", True)])
 def test_an_install_skipping_peers_computes_the_flags_without_them(
     tmp_path: Path, case: str, safe: bool

@@ -597,21 +597,26 @@ def npm_lock_unlocked(packages: dict[str, Any], peers: bool = True) -> str | Non
     return None
 
 
-def npm_lock_invalid(packages: dict[str, Any], package: dict[str, Any]) -> str | None:
+def npm_lock_invalid(
+    packages: dict[str, Any], package: dict[str, Any], peers: bool = True
+) -> str | None:
     """The first dependency (``the NAME entry that PATH asks for``) of a package-lock.json whose locked entry's
     version does not satisfy the range that asks for it (None: each does, or is not read
     here): npm install resolves such an edge again and rewrites the lock (built with npm
     10.8.2 and 9.2.0: a lock whose root entry asked for debug ^3.2.7 over a locked debug
     4.4.3, as a merged lock has it, was rewritten, and `npm ci` failed). The root's and each
-    entry's dependencies and optionalDependencies and the root's devDependencies are read;
-    names package.json overrides, bundled entries, links and specs other than node-semver
-    ranges (a tag, git, a file, an alias of another package) are left to the other checks."""
+    entry's dependencies and optionalDependencies and the root's devDependencies are read,
+    and with ``peers`` (npm 7 and later, unless legacy-peer-deps) each one's peerDependencies
+    (built with npm 10.8.2: react 17.0.2 locked under the root's ``^17.0.2 || ^18.2.0`` and
+    react-dom's peer ``^18.3.1``; npm wrote react 18.3.1); names package.json overrides,
+    bundled entries, links and specs other than node-semver ranges (a tag, git, a file, an
+    alias of another package) are left to the other checks."""
     overridden = _override_names(package.get("overrides"))
     for path, entry in packages.items():
         if not isinstance(entry, dict) or entry.get("link"):
             continue
         fields = ["dependencies", "optionalDependencies"] + ([] if path else ["devDependencies"])
-        for field in fields:
+        for field in fields + (["peerDependencies"] if peers else []):
             declared = entry.get(field)
             for name, spec in declared.items() if isinstance(declared, dict) else ():
                 target = _npm_target(packages, path, str(name))

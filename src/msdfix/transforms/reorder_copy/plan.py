@@ -447,7 +447,7 @@ def _stale_lock(
     missing = npm_lock_unlocked(data["packages"], peers)
     if missing is not None:
         return f"package-lock.json (it holds no entry for {missing}, which npm adds)"
-    invalid = npm_lock_invalid(data["packages"], package)
+    invalid = npm_lock_invalid(data["packages"], package, peers)
     if invalid is not None:
         return f"package-lock.json ({invalid} does not satisfy its range)"
     flagged = npm_lock_flags(data["packages"], package, peers)
