@@ -2457,6 +2457,88 @@ def test_a_lock_entry_outside_a_peer_range_is_stale(
     assert safe or any("react-dom asks for does not satisfy" in m for m in explained), explained
 
 
+PNPM6_LOCK = """lockfileVersion: '6.0'
+
+dependencies:
+  ms:
+    specifier: 2.1.2
+    version: 2.1.2
+
+devDependencies:
+  '@types/ms':
+    specifier: ^0.7.31
+    version: 0.7.34
+
+packages:
+
+  /ms@2.1.2:
+    resolution: {integrity: sha512-abc}
+    dev: false
+"""
+PNPM9_LOCK = """lockfileVersion: '9.0'
+
+importers:
+
+  .:
+    dependencies:
+      ms:
+        specifier: 2.1.2
+        version: 2.1.2
+    devDependencies:
+      '@types/ms':
+        specifier: ^0.7.31
+        version: 0.7.34
+
+packages:
+
+  ms@2.1.2:
+    resolution: {integrity: sha512-abc}
+"""
+PNPM5_LOCK = """lockfileVersion: 5.4
+
+specifiers:
+  '@types/ms': ^0.7.31
+  ms: 2.1.2
+
+dependencies:
+  ms: 2.1.2
+"""
+
+
+@pytest.mark.parametrize(
+    ("lock", "ms", "run", "safe"),
+    [
+        (PNPM6_LOCK, "2.1.2", "pnpm install", True),
+        (PNPM6_LOCK, "2.1.3", "pnpm install", False),  # built: pnpm 8.15.9 wrote 2.1.3
+        (PNPM6_LOCK, "2.1.3", "pnpm install --frozen-lockfile", True),  # fails alike
+        (PNPM9_LOCK, "2.1.2", "pnpm install", True),
+        (PNPM9_LOCK, "^2.1.2", "pnpm install", False),
+        (PNPM5_LOCK, "2.1.2", "pnpm install", True),
+        (PNPM5_LOCK, "2.1.3", "pnpm install", False),
+        (PNPM9_LOCK.replace("  .:", "  packages/a: {}\n\n  .:"), "2.1.2", "pnpm install", False),
+        ("overrides:\n  ms: 2.1.2\n\n" + PNPM6_LOCK, "2.1.2", "pnpm install", False),
+    ],
+)
+def test_a_pnpm_lock_whose_specifiers_are_not_package_json_s_is_stale(
+    tmp_path: Path, lock: str, ms: str, run: str, safe: bool
+) -> None:
+    """Round 24 (pnpm 8.15.9): package.json's ms changed from 2.1.2 to 2.1.3 after the lock;
+    pnpm install wrote 2.1.3 into pnpm-lock.yaml, while the moved install's image (reordered
+    and split) kept the context's lock, which said 2.1.2. The root importer's specifiers
+    (lockfile 5.4, 6.0 and 9.0 as pnpm 7, 8 and 9 wrote them) are compared with
+    package.json; a workspace's other importers and overrides are not read: stale."""
+    package = {"name": "p", "version": "1.0.0", "dependencies": {"ms": ms}}
+    package["devDependencies"] = {"@types/ms": "^0.7.31"}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "pnpm-lock.yaml").write_text(lock)
+    text = (
+        "FROM node:20\nRUN npm i -g pnpm@8\nWORKDIR /app\nCOPY . .\n"
+        f'RUN {run}\nCMD ["node", "s.js"]\n'
+    )
+    _, _, explained = _run(text, tmp_path)  # alone, unsafe anyway: the manifests twice
+    assert any("rewrites pnpm-lock.yaml (" in m for m in explained) is not safe, explained
+
+
 @pytest.mark.parametrize(("case", "safe"), [("peer-ok", False), ("peer-dev", True)])
 def test_an_install_skipping_peers_computes_the_flags_without_them(
     tmp_path: Path, case: str, safe: bool

@@ -579,6 +579,85 @@ def yarn_classic_stale(lock: str, package: object) -> str | None:
     return None
 
 
+_PNPM_FIELDS = ("dependencies", "devDependencies", "optionalDependencies")
+# One key of a YAML block map (the plain subset pnpm-lock.yaml is written in): the key,
+# quoted or not, and its inline value.
+_YAML_KEY = re.compile(r"""(['"]?)([^'"]+?)\1:(?:[ \t]+(.*?))?[ \t]*""")
+
+
+def pnpm_lock_stale(lock: str, package: object) -> str | None:
+    """Why pnpm's install that is not frozen writes a new pnpm-lock.yaml, or None when in
+    step: the root importer's specifiers (lockfile 5: its ``specifiers:``; 6 and 9: each
+    dependency's ``specifier:``, under ``importers: .:`` where there is one) are not
+    package.json's dependencies, devDependencies and optionalDependencies (built with pnpm
+    8.15.9: ms changed from 2.1.2 to 2.1.3 after the lock, pnpm wrote 2.1.3 in it, and a
+    moved install's image kept the context's lock), or either sets overrides, which msdfix
+    does not compare. A lock with other importers (a workspace) or one msdfix cannot read
+    this way counts as stale."""
+    if not isinstance(package, dict):
+        return None
+    wanted: dict[str, object] = {}
+    for field in _PNPM_FIELDS:
+        declared = package.get(field)
+        wanted.update(declared if isinstance(declared, dict) else {})
+    locked = _pnpm_root_specifiers(lock)
+    if locked is None:
+        return "msdfix does not read its importers"
+    if locked != wanted:
+        return "its specifiers are not package.json's"
+    settings = package.get("pnpm")
+    overrides = settings.get("overrides") if isinstance(settings, dict) else None
+    if overrides or package.get("resolutions") or re.search(r"^overrides:", lock, re.M):
+        return "overrides, which msdfix does not compare"
+    return None
+
+
+def _pnpm_root_specifiers(lock: str) -> dict[str, str] | None:
+    """The root importer's specifiers of a pnpm-lock.yaml (None: not read)."""
+    lines = [line for line in lock.splitlines() if line.strip() and line.lstrip()[0] != "#"]
+    root, indent = _yaml_map(lines, 0), 0
+    if "importers" in root:
+        importers = _yaml_map(root["importers"][1], 2)
+        if set(importers) != {"."}:
+            return None
+        root, indent = _yaml_map(importers["."][1], 4), 4
+    if "specifiers" in root:  # lockfile 5
+        return {k: v for k, (v, _) in _yaml_map(root["specifiers"][1], indent + 2).items()}
+    found: dict[str, str] = {}
+    for field in _PNPM_FIELDS:
+        for name, (_, below) in _yaml_map(root.get(field, ("", []))[1], indent + 2).items():
+            spec = _yaml_map(below, indent + 4).get("specifier")
+            if spec is None:
+                return None
+            found[name] = spec[0]
+    return found
+
+
+def _yaml_map(lines: list[str], indent: int) -> dict[str, tuple[str, list[str]]]:
+    """The keys of a YAML block map at ``indent`` spaces: each one's inline value (quotes
+    taken off) and the lines below it."""
+    found: dict[str, tuple[str, list[str]]] = {}
+    key = None
+    for line in lines:
+        width = len(line) - len(line.lstrip(" "))
+        match = _YAML_KEY.fullmatch(line[indent:]) if width == indent else None
+        if match:
+            key = match[2]
+            found[key] = (_unquote(match[3] or ""), [])
+        elif width > indent and key is not None:
+            found[key][1].append(line)
+        else:
+            key = None
+    return found
+
+
+def _unquote(value: str) -> str:
+    """A YAML scalar without its single or double quotes."""
+    if len(value) > 1 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1].replace("''", "'") if value[0] == "'" else value[1:-1]
+    return value
+
+
 def npm_lock_unlocked(packages: dict[str, Any], peers: bool = True) -> str | None:
     """A dependency a package-lock.json's ``packages`` map asks for and holds no entry for
     (None: each resolves): the root's dependencies, devDependencies and optionalDependencies

@@ -30,6 +30,7 @@ from msdfix.ecosystems.node import (
     npm_override_unmet,
     npmrc_settings,
     patched_dependencies,
+    pnpm_lock_stale,
     project_cache,
     read_dependencies,
     yarn_berry,
@@ -411,6 +412,11 @@ def _stale_lock(
         why = yarn_classic_stale(lock, package) if lock is not None else None
         if why is not None:
             return f"yarn.lock ({why})"
+    elif program == "pnpm":
+        lock = ctx.read_known(posixpath.join(base, "pnpm-lock.yaml"), MAX_SCANNED_BYTES)
+        why = pnpm_lock_stale(lock, package) if lock is not None else None
+        if why is not None:
+            return f"pnpm-lock.yaml ({why})"
     if program != "npm":
         return None
     text = ctx.read_known(posixpath.join(base, "package-lock.json"), MAX_SCANNED_BYTES)
