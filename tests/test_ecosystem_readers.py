@@ -384,9 +384,27 @@ def test_pip_compile_output_without_its_header_lists_every_dependency(
         ("1.0.0", ">= 1.0.0", True),
         ("5.0.0", "*", True),
         ("1.0.0", ">*", False),
-        ("1.0.0", "1.0.0-beta", None),
-        ("1.0.0-rc.1", "*", None),
         ("1.0.0", "latest", None),
+        # round 24: prereleases as node-semver 7.6.2 (npm 10.8.2's) reads them
+        ("1.0.0", "1.0.0-beta", False),
+        ("1.0.0-beta.2", "1.0.0-beta", False),
+        ("1.0.0-rc.1", "*", True),  # npm's dep-valid: `*` takes any version
+        ("1.0.0-rc.1", "x", False),
+        ("1.2.3-rc.2", "^1.2.3-rc.1", True),
+        ("1.2.4-rc.1", "^1.2.3-rc.1", False),  # no comparator with a 1.2.4 prerelease
+        ("1.2.4", "^1.2.3-rc.1", True),
+        ("1.2.3-rc.10", ">1.2.3-rc.9", True),  # numeric identifiers compare as numbers
+        ("1.2.3-rc.a", ">1.2.3-rc.9", True),  # words after numbers
+        ("1.2.3-rc", ">=1.2.3-rc.1", False),  # fewer identifiers first
+        ("2.0.0-0", "<2.0.0", False),  # no comparator with a 2.0.0 prerelease
+        ("2.0.0-0", "<2.0.0 >=2.0.0-0", True),
+        ("2.0.0-0", "1.2.3-0 - 2.0.0", False),
+        ("2.0.0-beta", "2.0.0-alpha - 2", True),
+        ("3.0.0-canary.1", "^2.1.0", False),
+        ("v1.2.3", "^1.2", True),
+        ("1.2.3+build.5", "=1.2.3", True),
+        ("1.2.3", "^1.2.3+build", True),
+        ("1.2.3", "1.2-1", None),  # not a node-semver range (npa: a tag)
     ],
 )
 def test_semver_ranges_are_read_as_node_semver_reads_them(

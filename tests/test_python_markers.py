@@ -104,6 +104,27 @@ UV_VERDICTS = [
         True,
     ),
     (">=3.9", "sys_platform == 'linux' and os_name == 'posix'", "sys_platform == 'linux'", False),
+    # round 24: `~=` sampled at its release and the next major (uv 0.13.9, 48 x 48 markers)
+    (
+        ">=3.8",
+        "python_version ~= '3.10'",
+        "python_full_version >= '3.10' and python_full_version < '4'",
+        True,
+    ),
+    (
+        ">=3.10",
+        "python_version ~= '3.10'",
+        "python_full_version >= '3.10' and python_full_version < '4'",
+        True,
+    ),
+    (">=3.10", "python_version ~= '3.10'", "python_full_version >= '3.10'", False),
+    (">=3.10", "python_version ~= '3.10'", None, False),
+    (
+        ">=3.8",
+        "python_version ~= '3.10'",
+        "python_full_version >= '3.10' and python_full_version < '3.12'",
+        False,
+    ),
 ]
 
 
@@ -146,7 +167,10 @@ def test_markers_agree_as_uv_decides(
     ("first", "second"),
     [
         ("'linux' in sys_platform", "sys_platform == 'linux'"),
-        ("python_version ~= '3.9'", "python_full_version >= '3.9'"),
+        (
+            "python_version in '3.9 3.10'",
+            "python_full_version >= '3.9' and python_full_version < '3.11'",
+        ),
         ("platform_release >= '5.4'", "platform_release > '5.3'"),
         ("python_version >= '3.9rc1'", "python_full_version >= '3.9'"),
     ],
@@ -154,7 +178,7 @@ def test_markers_agree_as_uv_decides(
 def test_markers_msdfix_cannot_sample_agree_only_with_their_own_text(
     first: str, second: str
 ) -> None:
-    """A comparison msdfix does not sample (``in``, ``~=``, an ordering of another variable,
+    """A comparison msdfix does not sample (``in``, an ordering of another variable,
     a pre-release literal) is unknown: the pair reads as differing, the same text agrees."""
     assert not markers_agree(first, second, ">=3.8")
     assert markers_agree(first, first, ">=3.8")

@@ -2381,6 +2381,164 @@ def test_a_package_lock_entry_outside_the_range_asked_for_is_stale(
     assert safe or any("does not satisfy its range" in m for m in explained), explained
 
 
+@pytest.mark.parametrize(
+    ("asked", "locked", "overrides", "safe"),
+    [
+        ({"ms": "^2.1.0"}, "3.0.0-canary.1", {}, False),  # built: npm wrote ms 2.1.3
+        ({"ms": "^3.0.0-canary.0"}, "3.0.0-canary.1", {}, True),  # a prerelease of 3.0.0
+        ({"ms": "^2.1.0-0"}, "3.0.0-canary.1", {}, False),
+        ({"ms": "*"}, "3.0.0-canary.1", {}, True),  # dep-valid: `*` takes any version
+        ({"debug": "^4.3.4"}, "3.0.0-canary.1", {"ms": "3.0.0-canary.1"}, True),  # built
+        ({"debug": "^4.3.4"}, "3.0.0-canary.1", {"ms": "*"}, False),  # built: rewritten
+        ({"debug": "^4.3.4"}, "2.1.2", {"ms": "*"}, False),  # debug's own ^2.1.3
+        ({"debug": "^4.3.4"}, "2.1.3", {"ms": "*"}, True),
+        ({"debug": "^4.3.4"}, "2.1.2", {"ms": {".": "*"}}, False),
+        ({"debug": "^4.3.4"}, "2.1.2", {"ms": {".": "2.1.2"}}, True),
+    ],
+)
+def test_prerelease_versions_and_star_overrides_are_read_as_npm_reads_them(
+    tmp_path: Path, asked: dict[str, str], locked: str, overrides: dict[str, object], safe: bool
+) -> None:
+    """Round 24 (npm 10.8.2): a lock entry with a prerelease version had read as unknown,
+    so a merged lock whose ms 3.0.0-canary.1 sat under the root's ^2.1.0 was kept, while npm
+    install wrote ms 2.1.3 and the moved install's image kept the stale lock (558 bytes
+    against 486), and an override to 3.0.0-canary.1 read as unmet, while npm kept that lock
+    (same bytes, files and answer). A prerelease meets a range only through a comparator
+    with a prerelease of its major.minor.patch, as node-semver's satisfies has it (6,500
+    versions and ranges run through npm's own semver 7.6.2 agree). An override of ``*``
+    replaces nothing (arborist's ``Edge.spec``): npm rewrote a lock whose canary ms met
+    ``*`` but not debug's own ^2.1.3."""
+    package: dict[str, object] = {"name": "a", "version": "1.0.0", "dependencies": asked}
+    if overrides:
+        package["overrides"] = overrides
+    packages: dict[str, object] = {
+        "": {"name": "a", "version": "1.0.0", "dependencies": asked},
+        "node_modules/ms": {"version": locked},
+    }
+    if "debug" in asked:
+        packages["node_modules/debug"] = {"version": "4.4.3", "dependencies": {"ms": "^2.1.3"}}
+    lock = {"name": "a", "version": "1.0.0", "lockfileVersion": 3, "packages": packages}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "package-lock.json").write_text(json.dumps(lock))
+    text = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["node", "s.js"]\n'
+    out, _, explained = _run(text, tmp_path)
+    assert ("--mount=type=bind" in out) is safe, explained
+    assert safe or any("package-lock.json (" in m for m in explained), explained
+
+
+@pytest.mark.parametrize(
+    ("react", "run", "safe"),
+    [
+        ("17.0.2", "npm install", False),  # built: npm wrote react 18.3.1 into the lock
+        ("17.0.2", "npm install --legacy-peer-deps", True),  # built: npm kept the lock
+        ("18.3.1", "npm install", True),
+    ],
+)
+def test_a_lock_entry_outside_a_peer_range_is_stale(
+    tmp_path: Path, react: str, run: str, safe: bool
+) -> None:
+    """Round 24 (npm 10.8.2): a merged lock held react 17.0.2, which the root's ``^17.0.2 ||
+    ^18.2.0`` takes and react-dom 18.3.1's peer ``^18.3.1`` does not; npm install resolved
+    react again and wrote 18.3.1 into the lock, and the moved install's image kept the
+    context's stale lock. With --legacy-peer-deps npm makes no peer edges and kept it."""
+    asked = {"react": "^17.0.2 || ^18.2.0", "react-dom": "^18.2.0"}
+    package = {"name": "a", "version": "1.0.0", "dependencies": asked}
+    packages = {
+        "": {"name": "a", "version": "1.0.0", "dependencies": asked},
+        "node_modules/react": {"version": react},
+        "node_modules/react-dom": {"version": "18.3.1", "peerDependencies": {"react": "^18.3.1"}},
+    }
+    lock = {"name": "a", "version": "1.0.0", "lockfileVersion": 3, "packages": packages}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "package-lock.json").write_text(json.dumps(lock))
+    text = f'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN {run}\nCMD ["node", "s.js"]\n'
+    out, _, explained = _run(text, tmp_path)
+    assert ("--mount=type=bind" in out) is safe, explained
+    assert safe or any("react-dom asks for does not satisfy" in m for m in explained), explained
+
+
+PNPM6_LOCK = """lockfileVersion: '6.0'
+
+dependencies:
+  ms:
+    specifier: 2.1.2
+    version: 2.1.2
+
+devDependencies:
+  '@types/ms':
+    specifier: ^0.7.31
+    version: 0.7.34
+
+packages:
+
+  /ms@2.1.2:
+    resolution: {integrity: sha512-abc}
+    dev: false
+"""
+PNPM9_LOCK = """lockfileVersion: '9.0'
+
+importers:
+
+  .:
+    dependencies:
+      ms:
+        specifier: 2.1.2
+        version: 2.1.2
+    devDependencies:
+      '@types/ms':
+        specifier: ^0.7.31
+        version: 0.7.34
+
+packages:
+
+  ms@2.1.2:
+    resolution: {integrity: sha512-abc}
+"""
+PNPM5_LOCK = """lockfileVersion: 5.4
+
+specifiers:
+  '@types/ms': ^0.7.31
+  ms: 2.1.2
+
+dependencies:
+  ms: 2.1.2
+"""
+
+
+@pytest.mark.parametrize(
+    ("lock", "ms", "run", "safe"),
+    [
+        (PNPM6_LOCK, "2.1.2", "pnpm install", True),
+        (PNPM6_LOCK, "2.1.3", "pnpm install", False),  # built: pnpm 8.15.9 wrote 2.1.3
+        (PNPM6_LOCK, "2.1.3", "pnpm install --frozen-lockfile", True),  # fails alike
+        (PNPM9_LOCK, "2.1.2", "pnpm install", True),
+        (PNPM9_LOCK, "^2.1.2", "pnpm install", False),
+        (PNPM5_LOCK, "2.1.2", "pnpm install", True),
+        (PNPM5_LOCK, "2.1.3", "pnpm install", False),
+        (PNPM9_LOCK.replace("  .:", "  packages/a: {}\n\n  .:"), "2.1.2", "pnpm install", False),
+        ("overrides:\n  ms: 2.1.2\n\n" + PNPM6_LOCK, "2.1.2", "pnpm install", False),
+    ],
+)
+def test_a_pnpm_lock_whose_specifiers_are_not_package_json_s_is_stale(
+    tmp_path: Path, lock: str, ms: str, run: str, safe: bool
+) -> None:
+    """Round 24 (pnpm 8.15.9): package.json's ms changed from 2.1.2 to 2.1.3 after the lock;
+    pnpm install wrote 2.1.3 into pnpm-lock.yaml, while the moved install's image (reordered
+    and split) kept the context's lock, which said 2.1.2. The root importer's specifiers
+    (lockfile 5.4, 6.0 and 9.0 as pnpm 7, 8 and 9 wrote them) are compared with
+    package.json; a workspace's other importers and overrides are not read: stale."""
+    package = {"name": "p", "version": "1.0.0", "dependencies": {"ms": ms}}
+    package["devDependencies"] = {"@types/ms": "^0.7.31"}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "pnpm-lock.yaml").write_text(lock)
+    text = (
+        "FROM node:20\nRUN npm i -g pnpm@8\nWORKDIR /app\nCOPY . .\n"
+        f'RUN {run}\nCMD ["node", "s.js"]\n'
+    )
+    _, _, explained = _run(text, tmp_path)  # alone, unsafe anyway: the manifests twice
+    assert any("rewrites pnpm-lock.yaml (" in m for m in explained) is not safe, explained
+
+
 @pytest.mark.parametrize(("case", "safe"), [("peer-ok", False), ("peer-dev", True)])
 def test_an_install_skipping_peers_computes_the_flags_without_them(
     tmp_path: Path, case: str, safe: bool

@@ -589,6 +589,85 @@ def yarn_classic_stale(lock: str, package: object) -> str | None:
     return None
 
 
+_PNPM_FIELDS = ("dependencies", "devDependencies", "optionalDependencies")
+# One key of a YAML block map (the plain subset pnpm-lock.yaml is written in): the key,
+# quoted or not, and its inline value.
+_YAML_KEY = re.compile(r"""(['"]?)([^'"]+?)\1:(?:[ \t]+(.*?))?[ \t]*""")
+
+
+def pnpm_lock_stale(lock: str, package: object) -> str | None:
+    """Why pnpm's install that is not frozen writes a new pnpm-lock.yaml, or None when in
+    step: the root importer's specifiers (lockfile 5: its ``specifiers:``; 6 and 9: each
+    dependency's ``specifier:``, under ``importers: .:`` where there is one) are not
+    package.json's dependencies, devDependencies and optionalDependencies (built with pnpm
+    8.15.9: ms changed from 2.1.2 to 2.1.3 after the lock, pnpm wrote 2.1.3 in it, and a
+    moved install's image kept the context's lock), or either sets overrides, which msdfix
+    does not compare. A lock with other importers (a workspace) or one msdfix cannot read
+    this way counts as stale."""
+    if not isinstance(package, dict):
+        return None
+    wanted: dict[str, object] = {}
+    for field in _PNPM_FIELDS:
+        declared = package.get(field)
+        wanted.update(declared if isinstance(declared, dict) else {})
+    locked = _pnpm_root_specifiers(lock)
+    if locked is None:
+        return "msdfix does not read its importers"
+    if locked != wanted:
+        return "its specifiers are not package.json's"
+    settings = package.get("pnpm")
+    overrides = settings.get("overrides") if isinstance(settings, dict) else None
+    if overrides or package.get("resolutions") or re.search(r"^overrides:", lock, re.M):
+        return "overrides, which msdfix does not compare"
+    return None
+
+
+def _pnpm_root_specifiers(lock: str) -> dict[str, str] | None:
+    """The root importer's specifiers of a pnpm-lock.yaml (None: not read)."""
+    lines = [line for line in lock.splitlines() if line.strip() and line.lstrip()[0] != "#"]
+    root, indent = _yaml_map(lines, 0), 0
+    if "importers" in root:
+        importers = _yaml_map(root["importers"][1], 2)
+        if set(importers) != {"."}:
+            return None
+        root, indent = _yaml_map(importers["."][1], 4), 4
+    if "specifiers" in root:  # lockfile 5
+        return {k: v for k, (v, _) in _yaml_map(root["specifiers"][1], indent + 2).items()}
+    found: dict[str, str] = {}
+    for field in _PNPM_FIELDS:
+        for name, (_, below) in _yaml_map(root.get(field, ("", []))[1], indent + 2).items():
+            spec = _yaml_map(below, indent + 4).get("specifier")
+            if spec is None:
+                return None
+            found[name] = spec[0]
+    return found
+
+
+def _yaml_map(lines: list[str], indent: int) -> dict[str, tuple[str, list[str]]]:
+    """The keys of a YAML block map at ``indent`` spaces: each one's inline value (quotes
+    taken off) and the lines below it."""
+    found: dict[str, tuple[str, list[str]]] = {}
+    key = None
+    for line in lines:
+        width = len(line) - len(line.lstrip(" "))
+        match = _YAML_KEY.fullmatch(line[indent:]) if width == indent else None
+        if match:
+            key = match[2]
+            found[key] = (_unquote(match[3] or ""), [])
+        elif width > indent and key is not None:
+            found[key][1].append(line)
+        else:
+            key = None
+    return found
+
+
+def _unquote(value: str) -> str:
+    """A YAML scalar without its single or double quotes."""
+    if len(value) > 1 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1].replace("''", "'") if value[0] == "'" else value[1:-1]
+    return value
+
+
 def npm_lock_unlocked(packages: dict[str, Any], peers: bool = True) -> str | None:
     """A dependency a package-lock.json's ``packages`` map asks for and holds no entry for
     (None: each resolves): the root's dependencies, devDependencies and optionalDependencies
@@ -607,21 +686,26 @@ def npm_lock_unlocked(packages: dict[str, Any], peers: bool = True) -> str | Non
     return None
 
 
-def npm_lock_invalid(packages: dict[str, Any], package: dict[str, Any]) -> str | None:
+def npm_lock_invalid(
+    packages: dict[str, Any], package: dict[str, Any], peers: bool = True
+) -> str | None:
     """The first dependency (``the NAME entry that PATH asks for``) of a package-lock.json whose locked entry's
     version does not satisfy the range that asks for it (None: each does, or is not read
     here): npm install resolves such an edge again and rewrites the lock (built with npm
     10.8.2 and 9.2.0: a lock whose root entry asked for debug ^3.2.7 over a locked debug
     4.4.3, as a merged lock has it, was rewritten, and `npm ci` failed). The root's and each
-    entry's dependencies and optionalDependencies and the root's devDependencies are read;
-    names package.json overrides, bundled entries, links and specs other than node-semver
-    ranges (a tag, git, a file, an alias of another package) are left to the other checks."""
+    entry's dependencies and optionalDependencies and the root's devDependencies are read,
+    and with ``peers`` (npm 7 and later, unless legacy-peer-deps) each one's peerDependencies
+    (built with npm 10.8.2: react 17.0.2 locked under the root's ``^17.0.2 || ^18.2.0`` and
+    react-dom's peer ``^18.3.1``; npm wrote react 18.3.1); names package.json overrides,
+    bundled entries, links and specs other than node-semver ranges (a tag, git, a file, an
+    alias of another package) are left to the other checks."""
     overridden = _override_names(package.get("overrides"))
     for path, entry in packages.items():
         if not isinstance(entry, dict) or entry.get("link"):
             continue
         fields = ["dependencies", "optionalDependencies"] + ([] if path else ["devDependencies"])
-        for field in fields:
+        for field in fields + (["peerDependencies"] if peers else []):
             declared = entry.get(field)
             for name, spec in declared.items() if isinstance(declared, dict) else ():
                 target = _npm_target(packages, path, str(name))
@@ -636,15 +720,24 @@ def npm_lock_invalid(packages: dict[str, Any], package: dict[str, Any]) -> str |
 
 
 def _override_names(overrides: object) -> set[str]:
-    """Every package name an ``overrides`` tree names, at any depth (selectors stripped)."""
+    """Every package name an ``overrides`` tree gives a spec of its own, at any depth
+    (selectors stripped; a value of ``*``, or a map whose ``.`` is not a spec, changes
+    nothing: arborist's edge keeps its own spec then)."""
     names: set[str] = set()
     todo = [overrides]
     while todo:
         here = todo.pop()
         for key, value in here.items() if isinstance(here, dict) else ():
-            names.add(str(key)[:1] + str(key)[1:].partition("@")[0])
+            if _override_spec(value.get(".") if isinstance(value, dict) else value):
+                names.add(str(key)[:1] + str(key)[1:].partition("@")[0])
             todo.append(value)
     return names
+
+
+def _override_spec(value: object) -> bool:
+    """Whether an override's value replaces the spec of the edges it names (a non-empty
+    string other than ``*``, as arborist's ``Edge.spec`` reads it)."""
+    return isinstance(value, str) and value not in ("", "*")
 
 
 def _npm_asked(entry: dict[str, Any], root: bool, peers: bool) -> list[str]:
@@ -833,6 +926,8 @@ def npm_override_unmet(packages: dict[str, Any], package: dict[str, Any]) -> str
                 (key if k == "." else k, v, scope if k == "." else below) for k, v in spec.items()
             )
             continue
+        if isinstance(spec, str) and not _override_spec(spec):
+            continue  # the edges keep their own specs, which npm_lock_invalid reads
         if isinstance(spec, str) and spec.startswith("$"):
             spec = _root_spec(package, spec[1:])
         if isinstance(spec, str) and spec.startswith(f"npm:{name}@"):
@@ -865,26 +960,55 @@ def _root_spec(package: dict[str, Any], name: str) -> str | None:
     return None
 
 
-_SEMVER = re.compile(r"(\d+)\.(\d+)\.(\d+)")
-# One comparator of a node-semver range: an operator and a version, parts left out or x/*.
-_SEMVER_WORD = re.compile(r"(<=|>=|<|>|=|\^|~>?)?v?(\d+|[xX*])(?:\.(\d+|[xX*]))?(?:\.(\d+|[xX*]))?")
+# A node-semver version: major, minor, patch, a prerelease's identifiers (loose forms: a
+# leading v or =; build metadata, which no comparison reads).
+_SEMVER_PRE = r"(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?"
+_SEMVER = re.compile(r"[v=\s]*(\d+)\.(\d+)\.(\d+)" + _SEMVER_PRE)
+# One comparator of a node-semver range: an operator and a version, parts left out or x/*,
+# a prerelease only after three parts.
+_SEMVER_WORD = re.compile(
+    r"(<=|>=|<|>|=|\^|~>?)?[v=]*(\d+|[xX*])(?:\.(\d+|[xX*])(?:\.(\d+|[xX*])" + _SEMVER_PRE + ")?)?"
+)
 _SEMVER_HYPHEN = re.compile(r"(\S+)\s+-\s+(\S+)")
-Version = tuple[int, ...]
+Version = tuple[int, int, int, tuple[str, ...]]
+# The lowest prerelease (``-0``), which node-semver's upper bounds carry (``<2.0.0-0``).
+_LOWEST = ("0",)
 
 
 def _semver_satisfies(version: object, spec: str) -> bool | None:
-    """Whether ``version`` satisfies the node-semver range ``spec``: alternatives joined by
-    ``||``, each a set of comparators (``<``, ``<=``, ``>``, ``>=``, ``=``, ``^``, ``~``,
-    x-ranges such as ``2.x`` or ``2``, hyphen ranges ``1.2 - 2``), desugared as node-semver
-    does; None for a prerelease version or any other form (a tag, a prerelease in the range)."""
-    found = _SEMVER.fullmatch(version) if isinstance(version, str) else None
-    if found is None:
+    """Whether ``version`` satisfies the node-semver range ``spec`` as npm's dep-valid
+    checks a lock entry (``semver.satisfies(version, spec, loose)``, ``*`` or an empty spec
+    met by any version): alternatives joined by ``||``, each a set of comparators (``<``,
+    ``<=``, ``>``, ``>=``, ``=``, ``^``, ``~``, x-ranges such as ``2.x`` or ``2``, hyphen
+    ranges ``1.2 - 2``) desugared as node-semver 7 does, a prerelease version met only by a
+    set one of whose comparators has a prerelease of the same major.minor.patch (``^1.2.3-rc.1``
+    takes 1.2.3-rc.2, not 1.2.4-rc.1). None for any other form (a tag, git, a file)."""
+    have = _semver_version(version) if isinstance(version, str) else None
+    if have is None:
         return None
-    have = tuple(int(n) for n in found.groups())
+    if spec.strip() in ("", "*"):
+        return True
     alternatives = [_semver_bounds(alt) for alt in spec.split("||")]
     if any(bounds is None for bounds in alternatives):
         return None
-    return any(all(_semver_holds(have, op, want) for op, want in b or []) for b in alternatives)
+    return any(_semver_set_holds(have, b or []) for b in alternatives)
+
+
+def _semver_version(text: str) -> Version | None:
+    """A version's parts (None: not a node-semver version)."""
+    found = _SEMVER.fullmatch(text)
+    if found is None:
+        return None
+    major, minor, patch, pre = found.groups()
+    return int(major), int(minor), int(patch), tuple(pre.split(".")) if pre else ()
+
+
+def _semver_set_holds(have: Version, bounds: list[tuple[str, Version]]) -> bool:
+    """Whether a version meets every comparison of one comparator set; a prerelease only
+    where one of the set's versions is a prerelease of its major.minor.patch."""
+    if not all(_semver_holds(have, op, want) for op, want in bounds):
+        return False
+    return not have[3] or any(want[3] and want[:3] == have[:3] for _, want in bounds)
 
 
 def _semver_bounds(alt: str) -> list[tuple[str, Version]] | None:
@@ -898,30 +1022,43 @@ def _semver_bounds(alt: str) -> list[tuple[str, Version]] | None:
         if found is None:
             return None
         parts: list[int] = []
-        for part in found.groups()[1:]:
+        for part in found.groups()[1:4]:
             if part is None or not part.isdigit():
                 break
             parts.append(int(part))
-        bounds += _semver_desugar(found.group(1) or "", parts)
+        pre = tuple(found.group(5).split(".")) if found.group(5) and len(parts) == 3 else ()
+        bounds += _semver_desugar(found.group(1) or "", parts, pre)
     return bounds
 
 
 def _semver_bump(parts: list[int]) -> Version:
-    """The first version above every one that starts with ``parts`` (1.2 -> 1.3.0)."""
-    return (*parts[:-1], parts[-1] + 1, *(0,) * (3 - len(parts)))
+    """The lowest prerelease above every version that starts with ``parts`` (1.2 ->
+    1.3.0-0), node-semver's upper bound."""
+    major, minor, patch = _semver_full([*parts[:-1], parts[-1] + 1])
+    return major, minor, patch, _LOWEST
 
 
-def _semver_desugar(op: str, parts: list[int]) -> list[tuple[str, Version]]:
-    """node-semver's meaning of ``op`` and a partial version ``parts`` as plain comparisons."""
-    full = (*parts, *(0,) * (3 - len(parts)))
+def _semver_full(parts: list[int]) -> tuple[int, int, int]:
+    """A partial version's parts with zeros for those left out (1.2 -> 1.2.0)."""
+    padded = [*parts, 0, 0, 0]
+    return padded[0], padded[1], padded[2]
+
+
+def _semver_desugar(op: str, parts: list[int], pre: tuple[str, ...]) -> list[tuple[str, Version]]:
+    """node-semver's meaning of ``op`` and a partial version ``parts`` (with its prerelease
+    ``pre``) as plain comparisons."""
+    major, minor, patch = _semver_full(parts)
+    full = (major, minor, patch, pre)
     if not parts:  # *, x: any version, except below or above all of them
-        return [("<", (0, 0, 0))] if op in ("<", ">") else []
+        return [("<", (0, 0, 0, _LOWEST))] if op in ("<", ">") else []
     if op in ("", "=") and len(parts) == 3:
         return [("=", full)]
     if op in ("", "=", "<=", ">") and len(parts) < 3:
         if op == ">":
-            return [(">=", _semver_bump(parts))]
+            return [(">=", _semver_bump(parts)[:3] + ((),))]
         return ([] if op == "<=" else [(">=", full)]) + [("<", _semver_bump(parts))]
+    if op == "<" and len(parts) < 3:
+        return [("<", (major, minor, patch, _LOWEST))]
     if op in ("<", "<=", ">", ">="):
         return [(op, full)]
     if op.startswith("~"):
@@ -930,14 +1067,23 @@ def _semver_desugar(op: str, parts: list[int]) -> list[tuple[str, Version]]:
     return [(">=", full), ("<", _semver_bump(parts[: nonzero + 1]))]
 
 
+def _semver_key(version: Version) -> tuple[object, ...]:
+    """A version's precedence as node-semver orders it: a prerelease before its release,
+    identifiers compared numerically when numeric, numbers before words."""
+    major, minor, patch, pre = version
+    ids = tuple((0, int(i), "") if i.isdigit() else (1, 0, i) for i in pre)
+    return major, minor, patch, (0, ids) if pre else (1, ())
+
+
 def _semver_holds(have: Version, op: str, want: Version) -> bool:
     """One plain comparison of two full versions."""
+    left, right = _semver_key(have), _semver_key(want)
     return {
-        "=": have == want,
-        "<": have < want,
-        "<=": have <= want,
-        ">": have > want,
-        ">=": have >= want,
+        "=": left == right,
+        "<": left < right,
+        "<=": left <= right,
+        ">": left > right,
+        ">=": left >= right,
     }[op]
 
 

@@ -8,8 +8,10 @@ pyproject.toml and ``python_full_version >= '3.8'`` (or no marker at all, under
 ``requires-python = ">=3.9"``) in uv.lock are in step (``uv lock --locked`` passed, uv
 0.13.9), ``sys_platform == 'darwin'`` against ``'linux'`` is not. msdfix decides it by
 evaluating both markers at every region their literals bound; a marker it cannot sample
-that way (``in``, ``~=``, a version compared on another variable, a pre-release literal)
-agrees only with its own text.
+that way (``in``, a version compared on another variable, a pre-release literal) agrees
+only with its own text; ``~=`` is sampled at its release and the next major (uv 0.13.9 kept
+``python_version ~= '3.10'`` against its ``python_full_version >= '3.10' and
+python_full_version < '4'``, and no other of 48 locked markers).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from packaging.version import Version
 # Variables holding Python's version (``python_version`` is ``python_full_version``'s X.Y).
 _PYTHON_VARS = ("python_version", "python_full_version")
 # Operators whose regions msdfix samples: orderings on Python's version, equality on strings.
-_VERSION_OPS = ("<", "<=", ">", ">=", "==", "!=")
+_VERSION_OPS = ("<", "<=", ">", ">=", "==", "!=", "~=")
 _STRING_OPS = ("==", "!=")
 # A plain release of at most three parts, optionally a ``.*`` prefix match.
 _RELEASE = re.compile(r"(\d+(?:\.\d+){0,2})(\.\*)?")
@@ -137,6 +139,8 @@ def _environments(
                 if op not in _VERSION_OPS or match is None or (match[2] and op[0] not in "=!"):
                     return None
                 releases.append(match[1])
+                if op == "~=":  # ~=3.10 ends below 4: sample there too
+                    releases.append(str(int(match[1].split(".")[0]) + 1))
             elif op in _STRING_OPS:
                 strings.setdefault(variable, {_OTHER}).add(value)
             else:

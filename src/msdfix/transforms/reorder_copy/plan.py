@@ -30,6 +30,7 @@ from msdfix.ecosystems.node import (
     npm_override_unmet,
     npmrc_settings,
     patched_dependencies,
+    pnpm_lock_stale,
     project_cache,
     read_dependencies,
     yarn_berry,
@@ -411,6 +412,11 @@ def _stale_lock(
         why = yarn_classic_stale(lock, package) if lock is not None else None
         if why is not None:
             return f"yarn.lock ({why})"
+    elif program == "pnpm":
+        lock = ctx.read_known(posixpath.join(base, "pnpm-lock.yaml"), MAX_SCANNED_BYTES)
+        why = pnpm_lock_stale(lock, package) if lock is not None else None
+        if why is not None:
+            return f"pnpm-lock.yaml ({why})"
     if program != "npm":
         return None
     text = ctx.read_known(posixpath.join(base, "package-lock.json"), MAX_SCANNED_BYTES)
@@ -447,7 +453,7 @@ def _stale_lock(
     missing = npm_lock_unlocked(data["packages"], peers)
     if missing is not None:
         return f"package-lock.json (it holds no entry for {missing}, which npm adds)"
-    invalid = npm_lock_invalid(data["packages"], package)
+    invalid = npm_lock_invalid(data["packages"], package, peers)
     if invalid is not None:
         return f"package-lock.json ({invalid} does not satisfy its range)"
     flagged = npm_lock_flags(data["packages"], package, peers)
