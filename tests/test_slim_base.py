@@ -419,6 +419,32 @@ def test_a_distroless_user_needs_its_group_too() -> None:
 
 
 @pytest.mark.parametrize(
+    ("base", "moves"), [("alpine:3.20", False), ("debian:12-slim", True), ("ubuntu:22.04", True)]
+)
+def test_nobody_moves_to_distroless_only_with_the_same_home(
+    tmp_path: Path, base: str, moves: bool
+) -> None:
+    """Round 24, built: a static Go binary on alpine:3.20 with USER nobody printed uid 65534
+    and HOME /; moved to distroless it printed HOME /nonexistent (Debian's nobody, which
+    debian:12-slim and distroless share: the same answers there)."""
+    (tmp_path / "go.mod").write_text("module x\n\ngo 1.19\n")
+    (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")
+    text = (
+        "FROM golang:1.22 AS build\nWORKDIR /src\nCOPY . .\n"
+        "RUN CGO_ENABLED=0 go build -o /out/app .\n"
+        f"FROM {base}\nCOPY --from=build /out/app /usr/local/bin/app\n"
+        'USER nobody\nCMD ["app"]\n'
+    )
+    result = _run(text, context=tmp_path)
+    assert ("distroless" in result.output) is moves
+    if not moves:
+        assert any(
+            "nobody is 65534:65534 with HOME / on alpine:3.20" in f.message
+            for f in result.suggestions
+        )
+
+
+@pytest.mark.parametrize(
     ("user", "moves"),
     [("33", False), ("33:33", False), ("10001:33", False), ("65534", True), ("10001", True)],
 )
