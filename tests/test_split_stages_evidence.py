@@ -3325,7 +3325,7 @@ def test_a_numeric_user_is_declined_where_a_build_step_adds_accounts(tmp_path: P
         ("RUN groupadd -r app && useradd -r -g app app\n", True),
         ("RUN echo 'app:x:1001:1001::/home/app:/bin/sh' >> /etc/passwd\n", True),
         ("RUN echo 'app:x:1001:1001::/home/app:/bin/sh' > /tmp/passwd\n", False),
-        ("RUN useradd -m \"$(echo app)\"\n", False),  # unknown: not counted, said
+        ('RUN useradd -m "$(echo app)"\n', False),  # unknown: not counted, said
     ],
 )
 def test_a_repeated_run_gives_the_runtime_only_the_accounts_it_creates(
