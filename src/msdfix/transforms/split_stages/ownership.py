@@ -33,13 +33,13 @@ def runtime_has_user(a: Analysis, plan: Plan, user: str, runs: list[Instruction]
     """Whether the runtime has the account ``user`` (NAME or NAME:GROUP, or ids): the
     runtime image ships it, one of ``runs`` (repeated there) creates it (a RUN naming it
     otherwise does not: built, ``mkdir -p /app`` repeated and ``npm ci && useradd app`` not,
-    the split's ``USER app`` failed to start), or both images ship it alike."""
+    the split's ``USER app`` failed to start), or both images ship it alike (the runtime's
+    alone does not: built, golang's ``useradd -m nonroot`` made uid 1000, distroless's
+    nonroot is 65532)."""
     if re.fullmatch(r"[0-9]+(:[0-9]+)?", user):
         return True
     name = user.split(":")[0]
-    made = name in _accounts(a, runs)
-    known = any(plan.runtime.startswith(k) and name in v for k, v in IMAGE_USERS.items())
-    return made or known or _debian_system_user(a, plan, user)
+    return name in _accounts(a, runs) or _debian_system_user(a, plan, user)
 
 
 def late_owners_exist(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
