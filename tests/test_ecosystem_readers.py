@@ -383,6 +383,9 @@ def test_a_line_appended_to_the_account_files_creates_its_name(
         ("golang:1.22", "gcr.io/distroless/static-debian12", "www-data", False),
         ("python:3.11", "python:3.11-slim", "_apt", False),  # uid given at install
         ("ghcr.io/acme/base:1", "debian:12-slim", "nobody", False),  # unknown image
+        ("nginx:1.25", "nginx:1.25-alpine", "nginx", False),  # HOME /var/cache/nginx
+        ("nginx:1.25", "nginx:1.25-bookworm", "nginx", True),
+        ("node:18", "node:18-alpine", "node", True),
     ],
 )
 def test_account_change_compares_the_images_own_accounts(

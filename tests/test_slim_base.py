@@ -299,6 +299,26 @@ def test_nginx_alpine_needs_the_users_the_stage_names(line, kept):
 
 
 @pytest.mark.parametrize(
+    ("user", "home"),
+    [
+        ("nginx", "nginx is 101:101 with HOME /nonexistent on nginx:1.25, 101:101 with HOME /var"),
+        ("nobody", "nobody is 65534:65534 with HOME /nonexistent on nginx:1.25, 65534:65534 with"),
+        ("101", None),
+        ("root", None),
+    ],
+)
+def test_nginx_alpine_is_unsafe_where_the_users_home_differs(user: str, home: str | None) -> None:
+    """Round 24: nginx's Dockerfiles give nginx (101) HOME /nonexistent on Debian (adduser
+    --home /nonexistent) and /var/cache/nginx on alpine (adduser -h /var/cache/nginx);
+    alpine's nobody has HOME / (``docker run --user nobody alpine:3.20``), Debian's
+    /nonexistent. The stand-in nginx:alpine here is Debian, so no build could show it."""
+    result = _run(f"FROM nginx:1.25\nCOPY www /usr/share/nginx/html\nUSER {user}\n")
+    [fix] = [f for f in result.applied + result.suggestions if "nginx:1.25-alpine" in f.message]
+    assert fix.fix and (fix.fix.applicability is Applicability.SAFE) is (home is None)
+    assert home is None or f"USER {user}: {home}" in fix.message, fix.message
+
+
+@pytest.mark.parametrize(
     ("entry", "safe"),
     [
         ("", True),

@@ -288,7 +288,14 @@ DISTROLESS_ACCOUNTS = {
 }
 # Accounts official images add to their distribution's (node's Dockerfiles: groupadd and
 # useradd --uid 1000 node, adduser -u 1000 on alpine).
-LIBRARY_ACCOUNTS = {"node": {"node": ImageAccount("1000:1000", "/home/node")}}
+LIBRARY_ACCOUNTS = {
+    "node": {"node": ImageAccount("1000:1000", "/home/node")},
+    "nginx": {"nginx": ImageAccount("101:101", "/nonexistent")},  # adduser --home /nonexistent
+}
+# Their alpine tags' own, where they differ (nginx's: adduser -h /var/cache/nginx -u 101).
+LIBRARY_ALPINE_ACCOUNTS = {"nginx": {"nginx": ImageAccount("101:101", "/var/cache/nginx")}}
+# Official images on debian:*-slim that are no toolchain (``debian_image`` leaves them out).
+DEBIAN_SERVICES = frozenset({"nginx"})
 
 
 def image_account(raw: str, name: str) -> ImageAccount | None:
@@ -302,12 +309,14 @@ def image_account(raw: str, name: str) -> ImageAccount | None:
     library = library_name(ref)
     if library is None:
         return None
-    if own := LIBRARY_ACCOUNTS.get(library, {}).get(name):
+    alpine = library == "alpine" or "alpine" in (ref.tag or "")
+    own = LIBRARY_ALPINE_ACCOUNTS.get(library, {}).get(name) if alpine else None
+    if own := own or LIBRARY_ACCOUNTS.get(library, {}).get(name):
         return own
-    if debian_image(raw):
-        return DEBIAN_ACCOUNTS.get(name)
-    if library == "alpine" or "alpine" in (ref.tag or ""):
+    if alpine:
         return ALPINE_ACCOUNTS.get(name)
+    if debian_image(raw) or library in DEBIAN_SERVICES and "windows" not in (ref.tag or ""):
+        return DEBIAN_ACCOUNTS.get(name)
     return None
 
 
