@@ -33,13 +33,15 @@ def runtime_has_user(a: Analysis, plan: Plan, user: str, runs: list[Instruction]
     """Whether the runtime has the account ``user`` (NAME or NAME:GROUP, or ids): the
     runtime image ships it, one of ``runs`` (repeated there) creates it (a RUN naming it
     otherwise does not: built, ``mkdir -p /app`` repeated and ``npm ci && useradd app`` not,
-    the split's ``USER app`` failed to start), or both images ship it alike (the runtime's
-    alone does not: built, golang's ``useradd -m nonroot`` made uid 1000, distroless's
-    nonroot is 65532)."""
+    the split's ``USER app`` failed to start), the runtime image ships it and no RUN of the
+    build makes or changes an account of that name (built: golang's ``useradd -m nonroot``
+    made uid 1000, distroless's nonroot is 65532), or both images ship it alike."""
     if re.fullmatch(r"[0-9]+(:[0-9]+)?", user):
         return True
     name = user.split(":")[0]
-    return name in _accounts(a, runs) or _debian_system_user(a, plan, user)
+    known = any(plan.runtime.startswith(k) and name in v for k, v in IMAGE_USERS.items())
+    known = known and not any(ACCOUNT_EDITS.search(i.args) for i in account_runs(a, name))
+    return name in _accounts(a, runs) or known or _debian_system_user(a, plan, user)
 
 
 def late_owners_exist(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
