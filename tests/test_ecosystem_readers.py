@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from msdfix.ecosystems.accounts import created_account
+from msdfix.ecosystems.accounts import account_change, created_account, made_name
 from msdfix.ecosystems.node import (
     NPM,
     PNPM,
@@ -326,6 +326,10 @@ def test_a_long_chain_of_requirement_includes_is_read_in_linear_time(tmp_path: P
         ("useradd -mR/rootfs app", None),
         ("adduser -Dh/srv/app app", ("app", "/srv/app", None)),  # busybox's getopt32
         ("adduser -DHu 1234 app", ("app", "/home/app", "1234:1234")),
+        # busybox's long options (adduser.c), mixed with its letters (round 24: lidarr)
+        ("adduser --system -u $UID metadata", ("metadata", "/home/metadata", None)),
+        ("adduser -D --home /srv/app --uid=1001 app", ("app", "/srv/app", "1001:1001")),
+        ("adduser -D --bogus app", None),
     ],
 )
 def test_created_account_reads_what_useradd_and_adduser_document(
@@ -333,6 +337,63 @@ def test_created_account_reads_what_useradd_and_adduser_document(
 ) -> None:
     program, *args = shlex.split(command)
     assert created_account(program, args) == account
+
+
+@pytest.mark.parametrize(
+    ("command", "name"),
+    [
+        ("useradd -m -u 1001 app", "app"),
+        ("adduser --system --group web", "web"),
+        ("adduser --group web", "web"),  # Debian: adds a group
+        ("adduser -D -S -G web app", "app"),
+        ("addgroup -S -g 1001 web", "web"),
+        ("addgroup --system web", "web"),
+        ("addgroup app wheel", None),  # adds the user app to wheel
+        ("adduser app wheel", None),
+        ("groupadd -r -g 1000 web", "web"),
+        ("groupadd --root /mnt web", None),  # another root's /etc/group
+        ("useradd -m $USERNAME", None),  # unknown, not absent
+        ("echo app:x:1001:1001::/home/app:/bin/sh", None),  # to stdout
+        ("mkdir -p /app", None),
+        ("chown -R app:app /app", None),
+    ],
+)
+def test_made_name_reads_what_each_command_creates(command: str, name: str | None) -> None:
+    program, *args = shlex.split(command)
+    assert made_name(program, args) == name
+
+
+@pytest.mark.parametrize(
+    ("redirect", "name"),
+    [(">> /etc/passwd", "app"), (">>/etc/group", "app"), ("> /tmp/passwd", None)],
+)
+def test_a_line_appended_to_the_account_files_creates_its_name(
+    redirect: str, name: str | None
+) -> None:
+    assert made_name("echo", ["app:x:1001:1001::/home/app:/bin/sh"], [redirect]) == name
+
+
+@pytest.mark.parametrize(
+    ("build", "runtime", "name", "same"),
+    [
+        ("node:18", "node:18-slim", "node", True),
+        ("python:3.11", "python:3.11-slim", "www-data", True),
+        ("golang:1.22", "gcr.io/distroless/static-debian12", "nobody", True),
+        ("golang:1.22-alpine", "gcr.io/distroless/static-debian12", "nobody", False),  # HOME
+        ("golang:1.22", "gcr.io/distroless/static-debian12", "www-data", False),
+        ("python:3.11", "python:3.11-slim", "_apt", False),  # uid given at install
+        ("ghcr.io/acme/base:1", "debian:12-slim", "nobody", False),  # unknown image
+        ("nginx:1.25", "nginx:1.25-alpine", "nginx", False),  # HOME /var/cache/nginx
+        ("nginx:1.25", "nginx:1.25-bookworm", "nginx", True),
+        ("node:18", "node:18-alpine", "node", True),
+    ],
+)
+def test_account_change_compares_the_images_own_accounts(
+    build: str, runtime: str, name: str, same: bool
+) -> None:
+    """From the images' /etc/passwd (round 24: read in each stand-in; ``docker run --user
+    nobody`` gave HOME / on alpine, /nonexistent on Debian and distroless)."""
+    assert (account_change(build, runtime, name) is None) is same
 
 
 @pytest.mark.parametrize(

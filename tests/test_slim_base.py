@@ -299,6 +299,26 @@ def test_nginx_alpine_needs_the_users_the_stage_names(line, kept):
 
 
 @pytest.mark.parametrize(
+    ("user", "home"),
+    [
+        ("nginx", "nginx is 101:101 with HOME /nonexistent on nginx:1.25, 101:101 with HOME /var"),
+        ("nobody", "nobody is 65534:65534 with HOME /nonexistent on nginx:1.25, 65534:65534 with"),
+        ("101", None),
+        ("root", None),
+    ],
+)
+def test_nginx_alpine_is_unsafe_where_the_users_home_differs(user: str, home: str | None) -> None:
+    """Round 24: nginx's Dockerfiles give nginx (101) HOME /nonexistent on Debian (adduser
+    --home /nonexistent) and /var/cache/nginx on alpine (adduser -h /var/cache/nginx);
+    alpine's nobody has HOME / (``docker run --user nobody alpine:3.20``), Debian's
+    /nonexistent. The stand-in nginx:alpine here is Debian, so no build could show it."""
+    result = _run(f"FROM nginx:1.25\nCOPY www /usr/share/nginx/html\nUSER {user}\n")
+    [fix] = [f for f in result.applied + result.suggestions if "nginx:1.25-alpine" in f.message]
+    assert fix.fix and (fix.fix.applicability is Applicability.SAFE) is (home is None)
+    assert home is None or f"USER {user}: {home}" in fix.message, fix.message
+
+
+@pytest.mark.parametrize(
     ("entry", "safe"),
     [
         ("", True),
@@ -416,6 +436,32 @@ def test_a_distroless_user_needs_its_group_too() -> None:
     result = _run(text)
     assert "distroless" not in result.output
     assert any("group nogroup" in f.message for f in result.suggestions)
+
+
+@pytest.mark.parametrize(
+    ("base", "moves"), [("alpine:3.20", False), ("debian:12-slim", True), ("ubuntu:22.04", True)]
+)
+def test_nobody_moves_to_distroless_only_with_the_same_home(
+    tmp_path: Path, base: str, moves: bool
+) -> None:
+    """Round 24, built: a static Go binary on alpine:3.20 with USER nobody printed uid 65534
+    and HOME /; moved to distroless it printed HOME /nonexistent (Debian's nobody, which
+    debian:12-slim and distroless share: the same answers there)."""
+    (tmp_path / "go.mod").write_text("module x\n\ngo 1.19\n")
+    (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")
+    text = (
+        "FROM golang:1.22 AS build\nWORKDIR /src\nCOPY . .\n"
+        "RUN CGO_ENABLED=0 go build -o /out/app .\n"
+        f"FROM {base}\nCOPY --from=build /out/app /usr/local/bin/app\n"
+        'USER nobody\nCMD ["app"]\n'
+    )
+    result = _run(text, context=tmp_path)
+    assert ("distroless" in result.output) is moves
+    if not moves:
+        assert any(
+            "nobody is 65534:65534 with HOME / on alpine:3.20" in f.message
+            for f in result.suggestions
+        )
 
 
 @pytest.mark.parametrize(

@@ -3343,6 +3343,43 @@ def test_a_numeric_user_is_declined_where_a_build_step_adds_accounts(tmp_path: P
     assert "RUN useradd -m -u 1001 app\nUSER" in out, messages
 
 
+@pytest.mark.parametrize(
+    ("setup", "split"),
+    [
+        ("RUN mkdir -p /app\n", False),  # names app as a word, creates no account
+        ("RUN useradd --create-home app\n", True),
+        ("RUN groupadd -r app && useradd -r -g app app\n", True),
+        ("RUN echo 'app:x:1001:1001::/home/app:/bin/sh' >> /etc/passwd\n", True),
+        ("RUN echo 'app:x:1001:1001::/home/app:/bin/sh' > /tmp/passwd\n", False),
+        ('RUN useradd -m "$(echo app)"\n', False),  # unknown: not counted, said
+    ],
+)
+def test_a_repeated_run_gives_the_runtime_only_the_accounts_it_creates(
+    tmp_path: Path, setup: str, split: bool
+) -> None:
+    """Round 24, built: node:18 with `RUN mkdir -p /app` (repeated in the runtime) and `npm
+    ci && useradd --create-home app` (not repeated), then USER app: the original ran as uid
+    1001 with HOME /home/app, the split did not start ("unable to find user app") because
+    the word app in /app counted as the account; a chat app's unsafe split repeated `chown -R
+    app:app $HOME/*` on a runtime without app and failed to build. Only a command that
+    creates the account (useradd, adduser, groupadd, addgroup, a line appended to
+    /etc/passwd) counts."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    text = NODE.format(extra="USER app\n", cmd='["node", "dist/index.js"]')
+    text = text.replace("WORKDIR /app\n", "WORKDIR /app\n" + setup)
+    out, messages, _ = _split(text, root)
+    assert ("AS runtime" in out) is split, messages
+    if not split and "useradd" not in setup:
+        assert "USER app is not an account msdfix knows node:20-slim to have" in messages
+    if "useradd" in setup and not split:
+        assert "USER app may be an account RUN at line 3 creates in a way msdfix" in messages
+    built = text.replace("RUN npm ci\n", "RUN npm ci && useradd --create-home app\n")
+    if not split:
+        out, messages, _ = _split(built, root)
+        assert "AS runtime" not in out
+        assert "USER app is created together with build steps" in messages
+
+
 def test_an_unknown_user_is_declined_with_a_reason_that_says_so(tmp_path: Path) -> None:
     root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
     text = NODE.format(extra="USER ghost\n", cmd='["node", "dist/index.js"]')
@@ -3379,6 +3416,38 @@ def test_nobody_exists_on_distroless_with_debians_id(tmp_path: Path, user, split
     assert ("AS runtime" in out) is split, messages
     if not split:
         assert f"USER {user} is not an account msdfix knows gcr.io/distroless/" in messages
+
+
+@pytest.mark.parametrize(("where", "split"), [(" && useradd -m nonroot", False), ("", True)])
+def test_a_user_only_the_runtime_image_ships_is_not_the_builds(
+    tmp_path: Path, where: str, split: bool
+) -> None:
+    """Round 24, built: golang:1.22 with `go build ... && useradd -m nonroot` and USER nonroot
+    ran as uid 1000; its split onto distroless:nonroot ran as 65532 (the same name, HOME
+    /home/nonroot). A name the runtime image ships counts only where no RUN of the build makes
+    or changes an account of that name (without one, distroless's nonroot, as before)."""
+    _write(tmp_path, {"go.mod": "module example.com/app\n", "main.go": "package main\n"})
+    text = GO.format(flags="", extra="USER nonroot\n").replace(
+        "RUN go build -o /app/server .", f"RUN CGO_ENABLED=0 go build -o /app/server .{where}"
+    )
+    out, messages, _ = _split(text, tmp_path)
+    assert ("AS runtime" in out) is split, messages
+    if where:
+        assert "USER nonroot is created together with build steps" in messages
+
+
+def test_alpine_nobody_has_another_home_than_distroless(tmp_path: Path) -> None:
+    """Round 24, built: `docker run --user nobody` gives HOME / on alpine and HOME
+    /nonexistent on distroless (uid and gid 65534 in both): a golang:alpine build with USER
+    nobody is not split onto distroless, and the reason names the two homes."""
+    _write(tmp_path, {"go.mod": "module example.com/app\n", "main.go": "package main\n"})
+    text = GO.format(flags="", extra="USER nobody\n").replace("golang:1.22", "golang:1.22-alpine")
+    text = text.replace("RUN go build", "RUN CGO_ENABLED=0 go build")
+    out, messages, _ = _split(text, tmp_path)
+    assert "AS runtime" not in out
+    assert "nobody is 65534:65534 with HOME / on golang:1.22-alpine, 65534:65534 with HOME" in (
+        messages
+    )
 
 
 # A uv.lock of a project that requires six, as uv 0.13.9 wrote it (wheel URL shortened).

@@ -14,7 +14,12 @@ id) unless the command names another group.
 from __future__ import annotations
 
 import posixpath
+import re
 from typing import NamedTuple
+
+from msdfix.ecosystems.runtime_users import debian_image
+from msdfix.model.base_images import library_name
+from msdfix.model.image import parse_image
 
 DEFAULT_HOME_BASE = "/home"  # HOME in /etc/default/useradd, DHOME in adduser.conf
 
@@ -51,6 +56,12 @@ _DEBIAN_VALUES = frozenset(
 )
 # busybox adduser options that take a value.
 _BUSYBOX_VALUES = frozenset("-h -g -s -G -u -k".split())
+# busybox adduser's long options (adduser.c's adduser_longopts) and the letters they stand for.
+_BUSYBOX_LONG = {
+    "--home": "-h", "--gecos": "-g", "--shell": "-s", "--ingroup": "-G", "--skel": "-k",
+    "--uid": "-u", "--disabled-password": "-D", "--empty-password": "-D", "--system": "-S",
+    "--no-create-home": "-H",
+}  # fmt: skip
 
 
 def created_account(program: str, args: list[str]) -> Account | None:
@@ -168,8 +179,16 @@ def _debian_adduser(args: list[str]) -> Account | None:
     return Account(name, _home(home, None, name), uid)
 
 
+def _busybox_letters(arg: str) -> str:
+    """A busybox long option as its letter (``--system`` is ``-S``, ``--uid=7`` ``-u7``);
+    other words as written (an unknown long option stays one: not read)."""
+    key, eq, value = arg.partition("=")
+    letter = _BUSYBOX_LONG.get(key) if arg.startswith("--") else None
+    return arg if letter is None else letter + value if eq else letter
+
+
 def _busybox_adduser(args: list[str]) -> Account | None:
-    parsed = _options(args, _BUSYBOX_VALUES)
+    parsed = _options([_busybox_letters(a) for a in args], _BUSYBOX_VALUES)
     if parsed is None or len(parsed[1]) != 1 or "$" in parsed[1][0]:
         return None  # ``adduser USER GROUP`` adds an existing user to a group
     options, (name,) = parsed
@@ -178,3 +197,141 @@ def _busybox_adduser(args: list[str]) -> Account | None:
     home = _home(_pick(options, "-h"), None, name)
     own_group = "-G" not in options and "-S" not in options
     return Account(name, home, _uid(_pick(options, "-u"), None, own_group))
+
+
+# Programs that create a user or a group.
+ACCOUNT_MAKERS = frozenset({"useradd", "adduser", "groupadd", "addgroup"})
+# groupadd(8) options that take a value; Debian addgroup's and busybox addgroup's.
+_GROUPADD_VALUES = frozenset(
+    "-g --gid -K --key -p --password -R --root -P --prefix -U --users".split()
+)
+_ADDGROUP_VALUES = frozenset("-g --gid --conf".split())
+# An /etc/passwd or /etc/group line: NAME:PASSWORD:ID...
+_DATABASE_LINE = re.compile(r"([a-z_][a-z0-9_.-]*\$?):[^:\s]*:[0-9]+(?::|$)")
+
+
+def made_name(program: str, args: list[str], redirects: list[str] | None = None) -> str | None:
+    """The user or group the command creates, read as the program does: a useradd/adduser
+    account (``created_account``), ``adduser --group``'s group, the one name
+    ``groupadd``/``addgroup`` take (``addgroup USER GROUP`` adds a user to a group), or the
+    NAME of an ``echo NAME:x:ID:...`` line appended to /etc/passwd or /etc/group. None where
+    it creates none or msdfix cannot read it (an account it names stays unknown, not absent).
+    """
+    if program in ("useradd", "adduser"):
+        account = created_account(program, args)
+        if account is None and program == "adduser" and "--group" in args:
+            return _group_name(args, _DEBIAN_VALUES)
+        return account.name if account is not None else None
+    if program == "groupadd":
+        parsed = _options(args, _GROUPADD_VALUES)
+        local = parsed is not None and not {"-R", "--root", "-P", "--prefix"} & set(parsed[0])
+        return _group_name(args, _GROUPADD_VALUES) if local else None
+    if program == "addgroup":
+        return _group_name(args, _ADDGROUP_VALUES)
+    if program == "echo" and any(_appends_database(r) for r in redirects or []):
+        line = " ".join(a for a in args if a not in ("-e", "-n", "-ne", "-en"))
+        found = _DATABASE_LINE.match(line) if "\\n" not in line and "\n" not in line else None
+        return found.group(1) if found else None
+    return None
+
+
+def _group_name(args: list[str], valued: frozenset[str]) -> str | None:
+    """The single name of a group-making command line, or None (two names, a variable)."""
+    parsed = _options(args, valued)
+    if parsed is None or len(parsed[1]) != 1 or "$" in parsed[1][0]:
+        return None
+    return parsed[1][0]
+
+
+def _appends_database(redirect: str) -> bool:
+    """Whether the redirect appends to /etc/passwd or /etc/group (``>> /etc/passwd``)."""
+    op, _, target = redirect.strip().partition(">>")
+    return not op.strip("0123456789") and target.strip().strip("'\"") in (
+        "/etc/passwd",
+        "/etc/group",
+    )
+
+
+class ImageAccount(NamedTuple):
+    """An account an image's /etc/passwd holds: ``ids`` "UID:GID" and its home (HOME)."""
+
+    ids: str
+    home: str
+
+
+# base-passwd's accounts, with the same ids in every Debian and Ubuntu image and the official
+# images built on them (its master /etc/passwd; read in the Debian 12 images: irc's home was
+# /var/run/ircd before, the build's -slim runtime is of the same release). Not listed: _apt
+# (its uid is the first free one when apt is installed: 100 before Debian 12, 42 since) and
+# gnats (gone in Debian 12: ``docker run --user gnats debian:12`` fails).
+DEBIAN_ACCOUNTS = {
+    name: ImageAccount(ids, home)
+    for name, ids, home in (
+        ("root", "0:0", "/root"), ("daemon", "1:1", "/usr/sbin"), ("bin", "2:2", "/bin"),
+        ("sys", "3:3", "/dev"), ("sync", "4:65534", "/bin"), ("games", "5:60", "/usr/games"),
+        ("man", "6:12", "/var/cache/man"), ("lp", "7:7", "/var/spool/lpd"),
+        ("mail", "8:8", "/var/mail"), ("news", "9:9", "/var/spool/news"),
+        ("uucp", "10:10", "/var/spool/uucp"), ("proxy", "13:13", "/bin"),
+        ("www-data", "33:33", "/var/www"), ("backup", "34:34", "/var/backups"),
+        ("list", "38:38", "/var/list"), ("irc", "39:39", "/run/ircd"),
+        ("nobody", "65534:65534", "/nonexistent"),
+    )
+}  # fmt: skip
+# Alpine's: only nobody has the same ids and home in the official images (alpine-baselayout)
+# and in busybox (its other accounts differ between releases and from busybox's).
+ALPINE_ACCOUNTS = {"root": ImageAccount("0:0", "/root"), "nobody": ImageAccount("65534:65534", "/")}
+# distroless's whole /etc/passwd.
+DISTROLESS_ACCOUNTS = {
+    "root": ImageAccount("0:0", "/root"),
+    "nonroot": ImageAccount("65532:65532", "/home/nonroot"),
+    "nobody": ImageAccount("65534:65534", "/nonexistent"),
+}
+# Accounts official images add to their distribution's (node's Dockerfiles: groupadd and
+# useradd --uid 1000 node, adduser -u 1000 on alpine).
+LIBRARY_ACCOUNTS = {
+    "node": {"node": ImageAccount("1000:1000", "/home/node")},
+    "nginx": {"nginx": ImageAccount("101:101", "/nonexistent")},  # adduser --home /nonexistent
+}
+# Their alpine tags' own, where they differ (nginx's: adduser -h /var/cache/nginx -u 101).
+LIBRARY_ALPINE_ACCOUNTS = {"nginx": {"nginx": ImageAccount("101:101", "/var/cache/nginx")}}
+# Official images on debian:*-slim that are no toolchain (``debian_image`` leaves them out).
+DEBIAN_SERVICES = frozenset({"nginx"})
+
+
+def image_account(raw: str, name: str) -> ImageAccount | None:
+    """The account ``name`` the image ``raw`` ships, or None when msdfix does not know it to
+    ship one (unknown, not absent, except in distroless, whose whole list is known)."""
+    ref = parse_image(raw)
+    if "$" in raw:
+        return None
+    if raw.startswith("gcr.io/distroless/"):
+        return DISTROLESS_ACCOUNTS.get(name)
+    library = library_name(ref)
+    if library is None:
+        return None
+    alpine = library == "alpine" or "alpine" in (ref.tag or "")
+    own = LIBRARY_ALPINE_ACCOUNTS.get(library, {}).get(name) if alpine else None
+    if own := own or LIBRARY_ACCOUNTS.get(library, {}).get(name):
+        return own
+    if alpine:
+        return ALPINE_ACCOUNTS.get(name)
+    if debian_image(raw) or library in DEBIAN_SERVICES and "windows" not in (ref.tag or ""):
+        return DEBIAN_ACCOUNTS.get(name)
+    return None
+
+
+def account_change(build: str, runtime: str, name: str) -> str | None:
+    """Why the account ``name`` of the image ``build`` is not the same one in ``runtime``
+    (missing, unknown, other ids or home: the app would run as another user or with another
+    HOME), or None when both images ship it with the same ids and home."""
+    before, after = image_account(build, name), image_account(runtime, name)
+    if before is None:
+        return f"{name} is not an account msdfix knows {build} to have"
+    if after is None:
+        return f"{name} is not an account msdfix knows {runtime} to have"
+    if before != after:
+        return (
+            f"{name} is {before.ids} with HOME {before.home} on {build}, "
+            f"{after.ids} with HOME {after.home} on {runtime}"
+        )
+    return None

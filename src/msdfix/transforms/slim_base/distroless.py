@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 
 from msdfix.document import Document
+from msdfix.ecosystems.accounts import account_change
 from msdfix.ecosystems.go import unseen_go_modules
 from msdfix.ecosystems.images import (
     DISTROLESS_GIDS,
@@ -20,7 +21,7 @@ from msdfix.model import Stage
 from msdfix.model.context import Unreadable
 from msdfix.model.platforms import image_runs
 from msdfix.model.program_calls import source_text
-from msdfix.model.users import owners
+from msdfix.model.users import is_root, owners
 from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands
 from msdfix.shell.script import run_script
@@ -170,6 +171,12 @@ def distroless_candidate(doc: Document, stage: Stage, planner: Planner) -> Candi
             if name and not name.isdigit() and name not in DISTROLESS_USERS:
                 cand.blocked = f"user {name} (line {ins.start_line}) does not exist in distroless"
                 return cand
+            if name and not name.isdigit() and not is_root(name):
+                # built: alpine's nobody ran with HOME /, distroless's with HOME /nonexistent
+                change = account_change(stage.image.raw, DISTROLESS_STATIC, name)
+                if change is not None:
+                    cand.blocked = f"user {name} (line {ins.start_line}): {change}"
+                    return cand
             if group and not group.isdigit() and group not in DISTROLESS_GROUPS:
                 cand.blocked = f"group {group} (line {ins.start_line}) does not exist in distroless"
                 return cand

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from msdfix.document import Document
+from msdfix.ecosystems.accounts import account_change
 from msdfix.ecosystems.images import (
     MIME_TYPED_SERVING,
     NETBASE,
@@ -43,7 +44,7 @@ from msdfix.model.program_calls import (
     search,
     source_text,
 )
-from msdfix.model.users import owners
+from msdfix.model.users import is_root, owners
 from msdfix.shell.classify import INLINE_CODE, program_args, runs_project_code
 from msdfix.shell.commands import parse_commands
 from msdfix.shell.entry import entry, opaque_program, run_scripts
@@ -98,6 +99,18 @@ def _alpine_unknown_id(stage: Stage) -> str | None:
                     f"group {group} (line {ins.start_line}) is not an alpine group with the same id"
                 )
     return None
+
+
+def _alpine_home_change(stage: Stage, alpine: str) -> str | None:
+    """How the account of the stage's last USER differs on the ``alpine`` image (nginx's
+    Dockerfiles: nginx's HOME is /nonexistent on Debian, /var/cache/nginx on alpine; alpine's
+    nobody has HOME /), as the reason; None when the same or root or numeric."""
+    users = stage.of("user")
+    name = next(iter(owners(users[-1])), ("", ""))[0] if users else ""
+    if not name or name.isdigit() or is_root(name):
+        return None
+    change = account_change(stage.image.raw, alpine, name)
+    return f"USER {name}: {change}" if change else None
 
 
 # Python sources read for file serving (a larger project is read in part: the rest unread).
@@ -673,6 +686,8 @@ class Planner:
             if named is not None:
                 cand.blocked = named
                 return cand
+            if home := _alpine_home_change(self.stage, f"nginx:{target.tag}"):
+                cand.unsafe.append(home)
             if self.stage.of("healthcheck"):
                 cand.unsafe.append("the HEALTHCHECK runs on busybox and musl")
             started = self._entry()

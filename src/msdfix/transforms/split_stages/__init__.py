@@ -112,7 +112,7 @@ import re
 from collections.abc import Callable, Iterable
 
 from msdfix.document import Document
-from msdfix.ecosystems.accounts import created_account
+from msdfix.ecosystems.accounts import account_change, created_account, image_account, made_name
 from msdfix.ecosystems.images import (
     MIME_TYPES,
     MIME_TYPES_PROVIDERS,
@@ -829,13 +829,35 @@ def _build_account_edit(a: Analysis) -> Instruction | None:
 
 
 def _unknown_user(a: Analysis, plan: Plan, user: str) -> str:
-    """Why the runtime stage would not have the final USER ``user`` (NAME or NAME:GROUP)."""
+    """Why the runtime stage would not have the final USER ``user`` (NAME or NAME:GROUP): a
+    RUN the runtime does not repeat creates or changes it (naming it as a word, ``mkdir
+    /app``, does not), or both images ship it, unlike (alpine's nobody has HOME /,
+    distroless's /nonexistent: built, ``docker run --user nobody``)."""
     name = user.split(":")[0]
-    if account_runs(a, name):
+    repeated = {id(i) for i in a.setup_runs}
+    runs = account_runs(a, name)
+    built = [i for i in runs if id(i) not in repeated]
+    if any(_creates(a, i, name) or ACCOUNT_EDITS.search(i.args) for i in built):
         return (
             f"USER {name} is created together with build steps; the runtime stage would not have it"
         )
+    if unread := next((i for i in runs if ACCOUNT_EDITS.search(i.args)), None):
+        return (
+            f"USER {name} may be an account RUN at line {unread.start_line} creates in a way "
+            "msdfix cannot read"
+        )
+    base = a.stage.lineage[0].image.raw
+    both = image_account(base, name) and image_account(plan.runtime, name)
+    if both and (reason := account_change(base, plan.runtime, name)):
+        return f"USER {user}: {reason}"
     return f"USER {user} is not an account msdfix knows {plan.runtime} to have"
+
+
+def _creates(a: Analysis, ins: Instruction, name: str) -> bool:
+    """Whether a command of the RUN creates the user or group ``name`` (``made_name``)."""
+    script = run_script(ins, a.doc.text)
+    commands = script.commands if script else []
+    return any(made_name(*program_args(c), c.redirects) == name for c in commands)
 
 
 def _anchor(a: Analysis) -> Instruction | None:

@@ -7,12 +7,11 @@ from __future__ import annotations
 import posixpath
 import re
 
-from msdfix.ecosystems.accounts import created_account
-from msdfix.ecosystems.images import DISTROLESS_GROUPS, DISTROLESS_USERS
+from msdfix.ecosystems.accounts import ACCOUNT_MAKERS, account_change, made_name
+from msdfix.ecosystems.images import DISTROLESS_GROUPS
 from msdfix.ecosystems.runtime_users import (
     ACCOUNT_EDITS,
     DEBIAN_SYSTEM_GROUPS,
-    DEBIAN_SYSTEM_USERS,
     debian_image,
 )
 from msdfix.model.args import expand
@@ -38,14 +37,17 @@ FOLDER_SETUP = OWNERSHIP | {"mkdir"}
 
 def runtime_has_user(a: Analysis, plan: Plan, user: str, runs: list[Instruction]) -> bool:
     """Whether the runtime has the account ``user`` (NAME or NAME:GROUP, or ids): the
-    runtime image ships it, one of ``runs`` (repeated there) names it, or it is one of
-    base-passwd's accounts."""
+    runtime image ships it, one of ``runs`` (repeated there) creates it (a RUN naming it
+    otherwise does not: built, ``mkdir -p /app`` repeated and ``npm ci && useradd app`` not,
+    the split's ``USER app`` failed to start), the runtime image ships it and no RUN of the
+    build makes or changes an account of that name (built: golang's ``useradd -m nonroot``
+    made uid 1000, distroless's nonroot is 65532), or both images ship it alike."""
     if re.fullmatch(r"[0-9]+(:[0-9]+)?", user):
         return True
     name = user.split(":")[0]
-    made = any(re.search(rf"\b{re.escape(name)}\b", i.args) for i in runs)
     known = any(plan.runtime.startswith(k) and name in v for k, v in IMAGE_USERS.items())
-    return made or known or _debian_system_user(a, plan, user)
+    known = known and not any(ACCOUNT_EDITS.search(i.args) for i in account_runs(a, name))
+    return name in _accounts(a, runs) or known or _debian_system_user(a, plan, user)
 
 
 def late_owners_exist(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
@@ -316,21 +318,14 @@ def _accounts(a: Analysis, runs: list[Instruction]) -> set[str]:
         script = run_script(ins, a.doc.text)
         for command in script.commands if script else []:
             program, args = program_args(command)
-            name = _made_account(program, args) if program in ACCOUNT_MAKERS else None
+            name = made_name(program, args, command.redirects)
             found |= {name} if name else set()
     return found
 
 
-ACCOUNT_MAKERS = frozenset({"useradd", "adduser", "groupadd", "addgroup"})
-
-
 def _made_account(program: str, args: list[str]) -> str | None:
     """The user or group a useradd/adduser/groupadd/addgroup creates (None: unread)."""
-    if program in ("useradd", "adduser"):
-        account = created_account(program, args)
-        return account.name if account is not None else None
-    words = [x for x in args if not x.startswith("-")]
-    return args[-1] if words and not args[-1].startswith("-") else None
+    return made_name(program, args)
 
 
 def _holds(folder: str, copied: list[str]) -> bool:
@@ -592,16 +587,16 @@ def account_runs(a: Analysis, name: str) -> list[Instruction]:
 
 
 def _debian_system_user(a: Analysis, plan: Plan, user: str) -> bool:
-    """True when ``user`` (NAME or NAME:GROUP) is one of base-passwd's accounts, which the
-    Debian-based build and runtime images both ship with the same id (distroless: nobody,
-    65534 as in Debian, and its own groups), and no RUN adds or changes it."""
+    """True when the build and runtime images both ship ``user`` (NAME or NAME:GROUP) with
+    the same ids and home (``account_change``), with a group the runtime has, and no RUN adds
+    or changes it."""
     name, _, group = user.partition(":")
-    if name not in DEBIAN_SYSTEM_USERS or not debian_image(a.stage.lineage[0].image.raw):
+    if account_change(a.stage.lineage[0].image.raw, plan.runtime, name) is not None:
         return False
     group = "" if group.isdigit() else group  # needs no /etc/group entry (built: nobody:65534)
     if plan.runtime.startswith("gcr.io/distroless/"):
-        if name not in DISTROLESS_USERS or group and group not in DISTROLESS_GROUPS:
+        if group and group not in DISTROLESS_GROUPS:
             return False
-    elif not debian_image(plan.runtime) or group and group not in DEBIAN_SYSTEM_GROUPS:
+    elif group and (not debian_image(plan.runtime) or group not in DEBIAN_SYSTEM_GROUPS):
         return False
     return not any(ACCOUNT_EDITS.search(i.args) for i in account_runs(a, name))
