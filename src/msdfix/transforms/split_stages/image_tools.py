@@ -109,6 +109,19 @@ def _copied_compiled(a: Analysis) -> str | None:
     return None
 
 
+def go_module_roots(a: Analysis) -> list[str]:
+    """The context folders of the go.mod files the stage copies from the context
+    (``COPY backend/go.mod backend/go.sum ./``: backend), or the context's own folder when it
+    copies none by name: a monorepo's service module is read where the build takes it from."""
+    roots = [
+        posixpath.dirname(rel)
+        for copy in a.copies
+        for rel, _ in copy.context_files(a.ctx)
+        if posixpath.basename(rel) == "go.mod" and "vendor/" not in rel
+    ]
+    return list(dict.fromkeys(roots)) or [""]
+
+
 def check_image_tools(a: Analysis, plan: Plan) -> None:
     """Make the split unsafe when the program may run a tool only the build image has."""
     image = a.stage.image
@@ -131,7 +144,11 @@ def check_image_tools(a: Analysis, plan: Plan) -> None:
         if users:
             plan.unsafe = f"{users} looks up system users, which {plan.runtime} does not have"
             return
-        unseen = unseen_go_modules(a.ctx) if a.eco == "go" else []
+        unseen = (
+            [m for root in go_module_roots(a) for m in unseen_go_modules(a.ctx, root)]
+            if a.eco == "go"
+            else []
+        )
         if unseen:
             more = f" and {len(unseen) - 1} more" if len(unseen) > 1 else ""
             plan.unsafe = (
