@@ -529,16 +529,22 @@ class _Planner:
         fetch = call.subcommand in ("mod", "fetch", "restore", "dependencies") or any(
             a.startswith("dependency:") for a in call.args
         )  # the RUN fills the store for what comes later: a dependency image's purpose
-        if (
+        kept_fetch = (
             cache.store
             and fetch
             and self.in_final_image
-            and toolbox(entry(stage))
-            and not any(s.cleans(target, self.resolver) for s in self.steps)  # kept
-        ):
+            and not any(s.cleans(target, self.resolver) for s in self.steps)
+        )
+        if kept_fetch and toolbox(entry(stage)):
             return (
                 f"{target} stays in the image, where the original leaves it: the image starts no "
                 "program of its own, so images built FROM it may read the store"
+            )
+        if kept_fetch and self._unread_later(call.manager):
+            return (
+                f"{target} stays in the image, where the original leaves it: no later RUN "
+                f"reads what `{' '.join(call.command.argv[:3])}` downloads, so the container "
+                "does (a start command that builds, as air runs `go build`)"
             )
         if target == APT_ARCHIVES_MOUNT and not self._keepable(call.manager):
             return ""  # only refreshes, or installs msdfix cannot edit: nothing to keep
@@ -729,6 +735,22 @@ class _Planner:
             if missing is not None:
                 return run, missing
         return None
+
+    def _unread_later(self, manager: PackageManager) -> bool:
+        """True when no later RUN of the image runs ``manager`` or a program msdfix cannot
+        see into: what a fetch stored is then read by the container alone."""
+        history = self.history
+
+        def reads(run: Instruction) -> bool:
+            steps = history.steps(run)
+            return steps is None or any(
+                s.unknown or (s.call is not None and s.call.manager is manager) for s in steps
+            )
+
+        return (
+            next(history.later_runs(self.stage, self.ins, f"reads {manager.id}", reads), None)
+            is None
+        )
 
     def _store_blocker(self, call: ToolCall) -> Instruction | None:
         """A later RUN that runs a program msdfix cannot see into (it may read the store)."""
