@@ -540,7 +540,7 @@ class _Planner:
                 f"{target} stays in the image, where the original leaves it: the image starts no "
                 "program of its own, so images built FROM it may read the store"
             )
-        if kept_fetch and self._unread_later(call.manager):
+        if kept_fetch and self._unread_later(call):
             return (
                 f"{target} stays in the image, where the original leaves it: no later RUN "
                 f"reads what `{' '.join(call.command.argv[:3])}` downloads, so the container "
@@ -736,21 +736,24 @@ class _Planner:
                 return run, missing
         return None
 
-    def _unread_later(self, manager: PackageManager) -> bool:
-        """True when no later RUN of the image runs ``manager`` or a program msdfix cannot
-        see into: what a fetch stored is then read by the container alone."""
-        history = self.history
+    def _unread_later(self, call: ToolCall) -> bool:
+        """True when nothing after the fetch ``call`` runs its tool or a program msdfix cannot
+        see into, in this RUN (``dotnet restore && dotnet build``) or a later one of the
+        image: what the fetch stored is then read by the container alone."""
+        history, manager = self.history, call.manager
 
-        def reads(run: Instruction) -> bool:
-            steps = history.steps(run)
+        def reads(steps: list[Step] | None) -> bool:
             return steps is None or any(
                 s.unknown or (s.call is not None and s.call.manager is manager) for s in steps
             )
 
-        return (
-            next(history.later_runs(self.stage, self.ins, f"reads {manager.id}", reads), None)
-            is None
+        at = next((i for i, s in enumerate(self.steps) if s.call is call), len(self.steps))
+        if reads(self.steps[at + 1 :]):
+            return False
+        later = history.later_runs(
+            self.stage, self.ins, f"reads {manager.id}", lambda run: reads(history.steps(run))
         )
+        return next(later, None) is None
 
     def _store_blocker(self, call: ToolCall) -> Instruction | None:
         """A later RUN that runs a program msdfix cannot see into (it may read the store)."""
