@@ -2324,6 +2324,19 @@ def test_a_go_service_module_in_a_subfolder_is_read_where_the_build_copies_it(
     assert "AS runtime" in _split(text, tmp_path)[0]
 
 
+def test_a_nested_module_the_build_does_not_run_in_is_not_read(tmp_path: Path) -> None:
+    """``COPY . .`` brings tools/go.mod too, but ``go build`` runs at the root's module: the
+    tools module's requirements are not the program's."""
+    tools = "module tools\n\ngo 1.19\n\nrequire example.com/shellout v1.0.0\n"
+    main = "package main\n\nfunc main() {}\n"
+    _write(tmp_path, {"go.mod": "module x\n\ngo 1.19\n", "main.go": main, "tools/go.mod": tools})
+    text = 'FROM golang:1.19\nWORKDIR /app\nCOPY . .\nRUN go build -o server .\nCMD ["./server"]\n'
+    assert "AS runtime" in _split(text, tmp_path)[0]
+    text = text.replace("RUN go build -o server .", "RUN cd tools && go build -o /app/server .")
+    out, messages, _ = _split(text, tmp_path)
+    assert "AS runtime" not in out and "go.mod requires example.com/shellout" in messages
+
+
 def test_modules_downloaded_after_the_last_go_build_decline_the_split(tmp_path: Path) -> None:
     """A development image: ``go install`` of air, then ``go mod download`` of the app's
     go.mod and ``CMD ["air"]``, which runs ``go build`` on the mounted sources when the

@@ -111,15 +111,18 @@ def _copied_compiled(a: Analysis) -> str | None:
 
 def go_module_roots(a: Analysis) -> list[str]:
     """The context folders of the go.mod files the stage copies from the context
-    (``COPY backend/go.mod backend/go.sum ./``: backend), or the context's own folder when it
-    copies none by name: a monorepo's service module is read where the build takes it from."""
-    roots = [
-        posixpath.dirname(rel)
+    (``COPY backend/go.mod backend/go.sum ./``: backend): those landing where a go command
+    runs, else all of them, else the context's own folder. A monorepo's service module is
+    read where the build takes it from."""
+    found = [
+        (posixpath.dirname(rel), posixpath.dirname(dest))
         for copy in a.copies
-        for rel, _ in copy.context_files(a.ctx)
+        for rel, dest in copy.context_files(a.ctx)
         if posixpath.basename(rel) == "go.mod" and "vendor/" not in rel
     ]
-    return list(dict.fromkeys(roots)) or [""]
+    cwds = {c.cwd for c in a.calls if c.program == "go"}
+    used = [rel for rel, dest in found if dest in cwds] or [rel for rel, _ in found]
+    return list(dict.fromkeys(used)) or [""]
 
 
 def check_image_tools(a: Analysis, plan: Plan) -> None:
