@@ -904,15 +904,14 @@ def test_go_mod_download_compiles_nothing_and_keeps_both_mounts() -> None:
 
 
 def test_a_store_no_later_run_reads_stays_for_the_container() -> None:
-    """A development image: ``go mod download`` and ``CMD ["air"]``, which runs ``go build``
-    when the container starts. With the store mounted the image held no module, and the
-    start's build failed offline (built for real); a later RUN that builds gets the mount."""
-    text = (
-        'FROM golang:1.22\nWORKDIR /src\nCOPY go.mod go.sum ./\nRUN go mod download\nCMD ["air"]\n'
-    )
+    """A development image: ``go mod download`` and a start command that runs ``go build``
+    (as air does; ``reload`` is no name msdfix knows). With the store mounted the image held
+    no module, and the start's build failed offline (built for real); a later RUN that builds
+    gets the mount."""
+    text = 'FROM golang:1.22\nWORKDIR /src\nCOPY go.mod go.sum ./\nRUN go mod download\nCMD ["reload"]\n'
     assert "target=/go/pkg/mod" not in _run(text)
     assert any("no later RUN reads what `go mod download` downloads" in m for m in _fixes(text))
-    built = text.replace('CMD ["air"]', 'COPY . .\nRUN go build -o /app .\nCMD ["/app"]')
+    built = text.replace('CMD ["reload"]', 'COPY . .\nRUN go build -o /app .\nCMD ["/app"]')
     assert "target=/go/pkg/mod" in _run(built)
 
 
@@ -2620,3 +2619,12 @@ def test_a_uv_lock_the_sync_replaces_proves_no_wheels(
     assert result.changed is safe, [f.message for f in result.suggestions]
     if not safe:
         assert any("uv keeps the wheels it builds" in f.message for f in result.suggestions)
+
+
+@pytest.mark.parametrize("start", ['["air", "-c", ".air.toml"]', '["CompileDaemon"]', "fresh"])
+def test_a_live_reload_tool_at_start_reads_the_go_caches(start: str) -> None:
+    """air, CompileDaemon and fresh run ``go build`` when the container starts, as ``go run``
+    does: the module store it reads stays in the image."""
+    text = f"FROM golang:1.22\nRUN go install example.com/tool@v1.0.0\nCMD {start}\n"
+    assert _run(text) == text
+    assert any("go runs at container start" in m for m in _fixes(text))

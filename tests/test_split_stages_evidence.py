@@ -2324,6 +2324,16 @@ def test_a_go_service_module_in_a_subfolder_is_read_where_the_build_copies_it(
     assert "AS runtime" in _split(text, tmp_path)[0]
 
 
+@pytest.mark.parametrize("tool", ["air", "CompileDaemon"])
+def test_a_live_reload_tool_at_start_keeps_the_toolchain(tmp_path: Path, tool: str) -> None:
+    """air (and CompileDaemon) run ``go build`` when the container starts, on sources mounted
+    then: a split copying the tool alone has no ``go``, downloaded modules or not."""
+    _write(tmp_path, {"go.mod": "module x\n\ngo 1.19\n"})
+    text = f'FROM golang:1.19\nRUN go install example.com/{tool}@v1.0.0\nWORKDIR /app\nCMD ["{tool}"]\n'
+    out, messages, _ = _split(text, tmp_path)
+    assert "AS runtime" not in out and f"the start command runs `{tool}`" in messages
+
+
 def test_a_nested_module_the_build_does_not_run_in_is_not_read(tmp_path: Path) -> None:
     """``COPY . .`` brings tools/go.mod too, but ``go build`` runs at the root's module: the
     tools module's requirements are not the program's."""

@@ -42,7 +42,11 @@ MANAGERS: tuple[PackageManager, ...] = (
         runtime_users=tuple(
             ("go", s)
             for s in ("run", "test", "build", "install", "vet", "generate", "get", "list", "mod")
-        ),
+        )
+        # live-reload tools run `go build` on the sources when the container starts (air's
+        # default build command is `go build -o ./tmp/main .`; CompileDaemon's `-build`
+        # defaults to `go build`): a split onto distroless copied air alone ("go: not found")
+        + (("air",), ("CompileDaemon",), ("fresh",)),
         offline_env=(("GOPROXY", "off"),),
         value_options=("-C",),
     ),
