@@ -313,7 +313,10 @@ def test_go_without_golang_image_uses_home_gopath() -> None:
 
 
 def test_cargo_home_from_env() -> None:
-    out = _run('FROM debian:12\nENV CARGO_HOME=/opt/cargo\nRUN cargo fetch\nCMD ["app"]\n')
+    text = (
+        'FROM debian:12\nENV CARGO_HOME=/opt/cargo\nRUN cargo fetch\nRUN cargo build\nCMD ["app"]\n'
+    )
+    out = _run(text)
     assert "target=/opt/cargo/registry" in out and "target=/opt/cargo/git/db" in out
 
 
@@ -894,9 +897,22 @@ def test_the_go_build_cache_is_shared_only_without_cgo(
 
 def test_go_mod_download_compiles_nothing_and_keeps_both_mounts() -> None:
     out = _run(
-        'FROM golang:1.22\nWORKDIR /src\nCOPY go.mod go.sum ./\nRUN go mod download\nCMD ["app"]\n'
+        "FROM golang:1.22\nWORKDIR /src\nCOPY go.mod go.sum ./\nRUN go mod download\n"
+        'COPY . .\nRUN go build -o /app .\nCMD ["/app"]\n'
     )
-    assert "target=/go/pkg/mod" in out and "target=/root/.cache/go-build" in out
+    assert out.count("target=/go/pkg/mod") == 2 and "target=/root/.cache/go-build" in out
+
+
+def test_a_store_no_later_run_reads_stays_for_the_container() -> None:
+    """A development image: ``go mod download`` and a start command that runs ``go build``
+    (as air does; ``reload`` is no name msdfix knows). With the store mounted the image held
+    no module, and the start's build failed offline (built for real); a later RUN that builds
+    gets the mount."""
+    text = 'FROM golang:1.22\nWORKDIR /src\nCOPY go.mod go.sum ./\nRUN go mod download\nCMD ["reload"]\n'
+    assert "target=/go/pkg/mod" not in _run(text)
+    assert any("no later RUN reads what `go mod download` downloads" in m for m in _fixes(text))
+    built = text.replace('CMD ["reload"]', 'COPY . .\nRUN go build -o /app .\nCMD ["/app"]')
+    assert "target=/go/pkg/mod" in _run(built)
 
 
 def test_go_sources_in_a_directory_msdfix_does_not_list_are_unknown(tmp_path: Path) -> None:
@@ -952,7 +968,8 @@ def test_an_image_that_starts_nothing_keeps_its_store() -> None:
     came out empty."""
     text = "FROM golang:1.22\nCOPY go.mod go.sum ./\nRUN go mod download\n"
     assert "target=/go/pkg/mod" not in _run(text)
-    assert "target=/go/pkg/mod" in _run(text + 'CMD ["go", "version"]\n')
+    built = text + 'COPY . .\nRUN go build -o /app .\nCMD ["/app"]\n'
+    assert "target=/go/pkg/mod" in _run(built)
 
 
 def test_a_last_cleanup_after_a_semicolon_stays_without_set_e() -> None:
@@ -2704,3 +2721,12 @@ def test_poetry_caches_are_locked() -> None:
     out = _run("FROM python:3.12\nRUN pip install poetry==1.1.15 && poetry install\n", True)
     assert "target=/root/.cache/pypoetry/cache,sharing=locked" in out
     assert "target=/root/.cache/pypoetry/artifacts,sharing=locked" in out
+
+
+@pytest.mark.parametrize("start", ['["air", "-c", ".air.toml"]', '["CompileDaemon"]', "fresh"])
+def test_a_live_reload_tool_at_start_reads_the_go_caches(start: str) -> None:
+    """air, CompileDaemon and fresh run ``go build`` when the container starts, as ``go run``
+    does: the module store it reads stays in the image."""
+    text = f"FROM golang:1.22\nRUN go install example.com/tool@v1.0.0\nCMD {start}\n"
+    assert _run(text) == text
+    assert any("go runs at container start" in m for m in _fixes(text))

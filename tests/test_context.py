@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from msdfix.cli import main
+from msdfix.engine import Settings, rewrite
 from msdfix.model import context
 from msdfix.model.context import BuildContext, ContextCache
 from msdfix.model.paths import containing, within
@@ -409,3 +410,24 @@ def test_sources_that_name_no_file_leave_the_context_alone(tmp_path: Path, copy:
     args = "ARG URL=https://example.com/x.tgz\nARG GIT=https://github.com/a/b.git\n"
     text = f"FROM python:3.12\nARG SRC\n{args}{copy}\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
     assert rewrite(text, None, BuildContext(tmp_path), Settings()).warnings == []
+
+
+def test_a_source_above_the_context_stops_at_its_root(tmp_path: Path) -> None:
+    """BuildKit reads ``COPY ../go.mod ./`` as the context's go.mod and ``COPY .. .`` as all
+    of it (built for real: a compose file's ``context: ..`` beside ``dockerfile:
+    deploy/Dockerfile``); msdfix took such a file's context for a foreign folder and read
+    none of it. The Dockerfile's own folder, which lacks go.mod, is still no context."""
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "go.mod").write_text("module x\n\ngo 1.19\n")
+    (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")
+    text = (
+        "FROM golang:1.19\nWORKDIR /app\nCOPY ../go.mod ./\nRUN go mod download\n"
+        'COPY .. .\nRUN go build -o server .\nCMD ["./server"]\n'
+    )
+    dockerfile = tmp_path / "deploy" / "Dockerfile"
+    right = rewrite(text, str(dockerfile), BuildContext(tmp_path, dockerfile), Settings())
+    assert not any("not the build context" in why for _, why in right.warnings)
+    assert "AS runtime" in right.output
+    own = BuildContext(tmp_path / "deploy", dockerfile)
+    wrong = rewrite(text, str(dockerfile), own, Settings())
+    assert any("`go.mod` is not in" in why for _, why in wrong.warnings)

@@ -2327,6 +2327,67 @@ def test_a_go_split_with_modules_outside_the_context_is_unsafe_on_distroless(
     )
 
 
+def test_a_go_service_module_in_a_subfolder_is_read_where_the_build_copies_it(
+    tmp_path: Path,
+) -> None:
+    """A monorepo's ``COPY backend/go.mod backend/go.sum ./``: the root has no go.mod, and
+    the module's requirements went unread, so the split onto distroless was safe; the
+    required module ran ``bash`` and the runtime answered "executable file not found" (built
+    for real, as on 1shoaibazhar/web-crawler's layout)."""
+    go_mod = "module x\n\ngo 1.19\n\nrequire example.com/shellout v1.0.0\n"
+    _write(tmp_path, {"backend/go.mod": go_mod, "backend/go.sum": "", "backend/main.go": "package main\n\nfunc main() {}\n"})  # fmt: skip
+    text = (
+        "FROM golang:1.19\nWORKDIR /app\nCOPY backend/go.mod backend/go.sum ./\n"
+        "RUN go mod download\nCOPY backend/ .\n"
+        'RUN CGO_ENABLED=0 go build -o server .\nCMD ["./server"]\n'
+    )
+    out, messages, _ = _split(text, tmp_path)
+    assert "AS runtime" not in out
+    assert "go.mod requires example.com/shellout, whose code is not in the build context" in (
+        messages
+    )
+    _write(tmp_path, {"backend/go.mod": "module x\n\ngo 1.19\n"})  # requires nothing
+    assert "AS runtime" in _split(text, tmp_path)[0]
+
+
+@pytest.mark.parametrize("tool", ["air", "CompileDaemon"])
+def test_a_live_reload_tool_at_start_keeps_the_toolchain(tmp_path: Path, tool: str) -> None:
+    """air (and CompileDaemon) run ``go build`` when the container starts, on sources mounted
+    then: a split copying the tool alone has no ``go``, downloaded modules or not."""
+    _write(tmp_path, {"go.mod": "module x\n\ngo 1.19\n"})
+    text = f'FROM golang:1.19\nRUN go install example.com/{tool}@v1.0.0\nWORKDIR /app\nCMD ["{tool}"]\n'
+    out, messages, _ = _split(text, tmp_path)
+    assert "AS runtime" not in out and f"the start command runs `{tool}`" in messages
+
+
+def test_a_nested_module_the_build_does_not_run_in_is_not_read(tmp_path: Path) -> None:
+    """``COPY . .`` brings tools/go.mod too, but ``go build`` runs at the root's module: the
+    tools module's requirements are not the program's."""
+    tools = "module tools\n\ngo 1.19\n\nrequire example.com/shellout v1.0.0\n"
+    main = "package main\n\nfunc main() {}\n"
+    _write(tmp_path, {"go.mod": "module x\n\ngo 1.19\n", "main.go": main, "tools/go.mod": tools})
+    text = 'FROM golang:1.19\nWORKDIR /app\nCOPY . .\nRUN go build -o server .\nCMD ["./server"]\n'
+    assert "AS runtime" in _split(text, tmp_path)[0]
+    text = text.replace("RUN go build -o server .", "RUN cd tools && go build -o /app/server .")
+    out, messages, _ = _split(text, tmp_path)
+    assert "AS runtime" not in out and "go.mod requires example.com/shellout" in messages
+
+
+def test_modules_downloaded_after_the_last_go_build_decline_the_split(tmp_path: Path) -> None:
+    """A development image: ``go install`` of air, then ``go mod download`` of the app's
+    go.mod and ``CMD ["air"]``, which runs ``go build`` on the mounted sources when the
+    container starts. The split onto distroless copied air alone: the runtime had no ``go``
+    (built for real)."""
+    _write(tmp_path, {"go.mod": "module x\n\ngo 1.19\n", "go.sum": "", ".air.toml": "[build]\n"})  # fmt: skip
+    head = "FROM golang:1.19\nRUN go install example.com/reload@v1.0.0\nWORKDIR /app\n"
+    text = head + 'COPY go.mod go.sum ./\nRUN go mod download\nCMD ["reload"]\n'
+    out, messages, _ = _split(text, tmp_path)
+    assert "AS runtime" not in out
+    assert "downloads the modules of go.mod after the last build" in messages
+    built = text.replace('CMD ["reload"]', 'COPY . .\nRUN go build -o server .\nCMD ["./server"]')
+    assert "downloads the modules" not in _split(built, tmp_path)[1]
+
+
 @pytest.mark.parametrize(
     "cleanup",
     [

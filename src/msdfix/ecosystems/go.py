@@ -6,6 +6,7 @@ Data, not code.
 
 from __future__ import annotations
 
+import posixpath
 import re
 
 from msdfix.ecosystems.base import WRITES_IN_PLACE, CacheDir, Ecosystem, PackageManager
@@ -41,7 +42,11 @@ MANAGERS: tuple[PackageManager, ...] = (
         runtime_users=tuple(
             ("go", s)
             for s in ("run", "test", "build", "install", "vet", "generate", "get", "list", "mod")
-        ),
+        )
+        # live-reload tools run `go build` on the sources when the container starts (air's
+        # default build command is `go build -o ./tmp/main .`; CompileDaemon's `-build`
+        # defaults to `go build`): a split onto distroless copied air alone ("go: not found")
+        + (("air",), ("CompileDaemon",), ("fresh",)),
         offline_env=(("GOPROXY", "off"),),
         value_options=("-C",),
     ),
@@ -193,16 +198,18 @@ _REQUIRE_LINE = re.compile(r"^require\s+(\S+)\s", re.MULTILINE)
 _LOCAL_REPLACE = re.compile(r"^\s*(?:replace\s+)?(\S+)(?:\s+\S+)?\s*=>\s*\.{1,2}/", re.MULTILINE)
 
 
-def unseen_go_modules(ctx: BuildContext) -> list[str]:
-    """Modules go.mod requires whose code is not in the build context: not vendored
-    (vendor/modules.txt) and not replaced by a local directory. What they run, link or read
-    is unknown (a helper library ran ``bash`` through os/exec, built for real). A go.mod
-    that cannot be read requires modules it cannot list, which is not none."""
+def unseen_go_modules(ctx: BuildContext, root: str = "") -> list[str]:
+    """Modules the go.mod of context folder ``root`` requires whose code is not in the build
+    context: not vendored (vendor/modules.txt) and not replaced by a local directory. What
+    they run, link or read is unknown (a helper library ran ``bash`` through os/exec, built
+    for real). A go.mod that cannot be read requires modules it cannot list, which is not
+    none."""
+    vendored = posixpath.join(root, "vendor/modules.txt")
     try:
-        gomod = ctx.read_known("go.mod") if ctx.present else None
+        gomod = ctx.read_known(posixpath.join(root, "go.mod")) if ctx.present else None
     except Unreadable as exc:
-        return [] if ctx.exists("vendor/modules.txt") else [f"modules msdfix cannot list ({exc})"]
-    if not gomod or ctx.exists("vendor/modules.txt"):
+        return [] if ctx.exists(vendored) else [f"modules msdfix cannot list ({exc})"]
+    if not gomod or ctx.exists(vendored):
         return []
     text = re.sub(r"//[^\n]*", "", gomod)
     required = [

@@ -63,6 +63,16 @@ def where(ins: Instruction) -> str:
     return f"{text if len(text) <= 60 else text[:57] + '...'} (line {ins.start_line})"
 
 
+def within_context(source: str) -> str:
+    """A local COPY/ADD source as BuildKit reads it: ``..`` stops at the context's root, so
+    ``COPY ../go.mod .`` copies the context's go.mod and ``COPY .. .`` all of it (built for
+    real: a compose file's ``context: ..`` with ``dockerfile: deploy/Dockerfile``)."""
+    cleaned = go_clean(source)
+    if cleaned != ".." and not cleaned.startswith("../"):
+        return source
+    return go_clean("/" + source).lstrip("/") or "."
+
+
 def clean_source(raw: str, scope: dict[str, str | None], escape: str | None) -> str | None:
     """A context-relative source; None for the whole context or an unknown (``$VAR``) one."""
     value = expand(raw, scope)
@@ -70,7 +80,7 @@ def clean_source(raw: str, scope: dict[str, str | None], escape: str | None) -> 
         value = unquote(value, escape)
     if "$" in value:
         return None
-    value = go_clean(value).lstrip("/")
+    value = go_clean(within_context(value)).lstrip("/")
     return None if value in ("", ".") else value
 
 

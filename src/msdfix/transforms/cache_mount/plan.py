@@ -547,16 +547,22 @@ class _Planner:
         fetch = call.subcommand in ("mod", "fetch", "restore", "dependencies") or any(
             a.startswith("dependency:") for a in call.args
         )  # the RUN fills the store for what comes later: a dependency image's purpose
-        if (
+        kept_fetch = (
             cache.store
             and fetch
             and self.in_final_image
-            and toolbox(entry(stage))
-            and not any(s.cleans(target, self.resolver) for s in self.steps)  # kept
-        ):
+            and not any(s.cleans(target, self.resolver) for s in self.steps)
+        )
+        if kept_fetch and toolbox(entry(stage)):
             return (
                 f"{target} stays in the image, where the original leaves it: the image starts no "
                 "program of its own, so images built FROM it may read the store"
+            )
+        if kept_fetch and self._unread_later(call):
+            return (
+                f"{target} stays in the image, where the original leaves it: no later RUN "
+                f"reads what `{' '.join(call.command.argv[:3])}` downloads, so the container "
+                "does (a start command that builds, as air runs `go build`)"
             )
         if target == APT_ARCHIVES_MOUNT and not self._keepable(call.manager):
             return ""  # only refreshes, or installs msdfix cannot edit: nothing to keep
@@ -748,6 +754,25 @@ class _Planner:
             if missing is not None:
                 return run, missing
         return None
+
+    def _unread_later(self, call: ToolCall) -> bool:
+        """True when nothing after the fetch ``call`` runs its tool or a program msdfix cannot
+        see into, in this RUN (``dotnet restore && dotnet build``) or a later one of the
+        image: what the fetch stored is then read by the container alone."""
+        history, manager = self.history, call.manager
+
+        def reads(steps: list[Step] | None) -> bool:
+            return steps is None or any(
+                s.unknown or (s.call is not None and s.call.manager is manager) for s in steps
+            )
+
+        at = next((i for i, s in enumerate(self.steps) if s.call is call), len(self.steps))
+        if reads(self.steps[at + 1 :]):
+            return False
+        later = history.later_runs(
+            self.stage, self.ins, f"reads {manager.id}", lambda run: reads(history.steps(run))
+        )
+        return next(later, None) is None
 
     def _store_blocker(self, call: ToolCall) -> Instruction | None:
         """A later RUN that runs a program msdfix cannot see into (it may read the store)."""

@@ -10,6 +10,7 @@ from functools import partial
 
 from msdfix.model.args import expand
 from msdfix.model.context import BuildContext
+from msdfix.model.copies import within_context
 from msdfix.model.paths import within
 from msdfix.model.stages import Model, Stage
 from msdfix.shell.classify import program_args
@@ -252,6 +253,7 @@ def context_copies(
         *sources, dest_raw = [expand(v, scope) for v in values]
         if any("$" in s for s in [*sources, dest_raw]) or any("://" in s for s in sources):
             return None
+        sources = [within_context(s) for s in sources]
         if ins.cmd == "add" and any(_ARCHIVE.search(s) for s in sources):
             return None  # ADD unpacks a local archive: what lands is the archive's contents
         dest = resolve(dest_raw, dirs[id(ins)])

@@ -23,7 +23,7 @@ from msdfix.transforms.split_stages.build_stage import (
     dedupe,
     option,
 )
-from msdfix.transforms.split_stages.image_tools import healthcheck
+from msdfix.transforms.split_stages.image_tools import go_module_roots, healthcheck
 from msdfix.transforms.split_stages.native_runtime import (
     check_entry_runs,
     check_linked_libraries,
@@ -37,6 +37,13 @@ def plan_go(a: Analysis) -> Plan:
     builds = [c for c in a.calls if c.program == "go" and c.sub in ("build", "install")]
     if not builds:
         raise NotABuild
+    fetch = _fetch_after_builds(a, builds)
+    if fetch is not None:
+        raise Decline(
+            f"RUN at line {fetch.ins.start_line} downloads the modules of go.mod after the last "
+            "build: nothing in the Dockerfile compiles them, so the container does when it "
+            "starts (air and its like run `go build`), which needs the Go toolchain"
+        )
     artefacts: list[str] = []
     static: bool | None = None
     edits: list[Edit] = []
@@ -278,6 +285,21 @@ _CGO_MODULE = re.compile("|".join(re.escape(m) for m in GO_CGO_MODULES))
 _TOOLCHAIN_IMPORT = re.compile(r'"(go/importer|go/build|golang\.org/x/tools/go/packages)"')
 
 
+def _fetch_after_builds(a: Analysis, builds: list[Call]) -> Call | None:
+    """A `go mod download` later than every `go build`/`go install` of the stage: the
+    modules it stores are built by no RUN, so by the container (a development image whose
+    start command, air in a Compose dev service, runs `go build` on the mounted sources)."""
+    last = max(a.calls.index(c) for c in builds)
+    return next(
+        (
+            c
+            for c in a.calls[last + 1 :]
+            if c.program == "go" and c.sub == "mod" and "download" in c.args
+        ),
+        None,
+    )
+
+
 def _needs_toolchain(a: Analysis) -> tuple[str, str | None] | None:
     """(source, package) of a Go source that needs GOROOT when it runs (type-checking with
     ``importer.Default()``), package None when the source cannot be read; or None."""
@@ -295,8 +317,10 @@ def _needs_toolchain(a: Analysis) -> tuple[str, str | None] | None:
 
 
 def _uses_cgo(a: Analysis) -> bool:
-    if a.ctx.on_disk("go.mod") and a.ctx.may_match("go.mod", _CGO_MODULE):
-        return True
+    for root in go_module_roots(a):
+        gomod = posixpath.join(root, "go.mod")
+        if a.ctx.on_disk(gomod) and a.ctx.may_match(gomod, _CGO_MODULE):
+            return True
     # [^\S\n]*, not \s*: from every line start \s* ran over all the blank lines below and
     # back (quadratic in a run of them). A source that cannot be read may use cgo.
     return any(a.ctx.may_match(rel, CGO_IMPORT, ('"C"',)) for rel in a.ctx.glob("*.go"))

@@ -109,6 +109,22 @@ def _copied_compiled(a: Analysis) -> str | None:
     return None
 
 
+def go_module_roots(a: Analysis) -> list[str]:
+    """The context folders of the go.mod files the stage copies from the context
+    (``COPY backend/go.mod backend/go.sum ./``: backend): those landing where a go command
+    runs, else all of them, else the context's own folder. A monorepo's service module is
+    read where the build takes it from."""
+    found = [
+        (posixpath.dirname(rel), posixpath.dirname(dest))
+        for copy in a.copies
+        for rel, dest in copy.context_files(a.ctx)
+        if posixpath.basename(rel) == "go.mod" and "vendor/" not in rel
+    ]
+    cwds = {c.cwd for c in a.calls if c.program == "go"}
+    used = [rel for rel, dest in found if dest in cwds] or [rel for rel, _ in found]
+    return list(dict.fromkeys(used)) or [""]
+
+
 def check_image_tools(a: Analysis, plan: Plan) -> None:
     """Make the split unsafe when the program may run a tool only the build image has."""
     image = a.stage.image
@@ -131,7 +147,11 @@ def check_image_tools(a: Analysis, plan: Plan) -> None:
         if users:
             plan.unsafe = f"{users} looks up system users, which {plan.runtime} does not have"
             return
-        unseen = unseen_go_modules(a.ctx) if a.eco == "go" else []
+        unseen = (
+            [m for root in go_module_roots(a) for m in unseen_go_modules(a.ctx, root)]
+            if a.eco == "go"
+            else []
+        )
         if unseen:
             more = f" and {len(unseen) - 1} more" if len(unseen) > 1 else ""
             plan.unsafe = (
