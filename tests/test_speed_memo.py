@@ -8,6 +8,7 @@ import re
 import pytest
 
 import msdfix.model.copies as copies
+import msdfix.transforms.cache_mount.targets as targets
 import msdfix.transforms.slim_base.variants as variants
 from msdfix.document import Document
 from msdfix.engine import Settings, _line_starts, rewrite
@@ -383,3 +384,56 @@ def test_sets_all_as_one_regex_finds_it(text: str) -> None:
 
     one = re.compile(r"\bset\s+-\w*a|(?:^|[;&|(]\s*)(?:\.|source)\s+\S")
     assert sets_all(text) == (one.search(text) is not None)
+
+
+class _CountingPattern:
+    """A compiled pattern that counts its searches."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern, self.searches = pattern, 0
+
+    def search(self, text: str) -> re.Match[str] | None:
+        self.searches += 1
+        return self.pattern.search(text)
+
+
+def test_accounts_changed_reads_each_run_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    counting = _CountingPattern(targets._ACCOUNTS)
+    monkeypatch.setattr(targets, "_ACCOUNTS", counting)
+    runs = "".join(f"RUN npm install --no-save pkg{i}\n" for i in range(60))
+    text = f'FROM node:18\nUSER node\nWORKDIR /home/node\n{runs}CMD ["node", "app.js"]\n'
+    rewrite(text, None, BuildContext(None), Settings())
+    assert 0 < counting.searches <= 60  # each RUN's resolver asks: 1,770 searches before
+
+
+_ACCOUNT_STAGES = """\
+FROM node:18 AS base
+RUN echo one
+RUN usermod -u 1001 node
+RUN echo two
+FROM base AS child
+RUN echo three
+FROM node:18 AS other
+RUN echo four
+RUN echo five >> /etc/passwd
+FROM other
+RUN echo six
+"""
+
+
+def test_accounts_changed_as_the_lineage_walk_gives_it() -> None:
+    model = build_model(parse(_ACCOUNT_STAGES))
+
+    def direct(stage, ins):  # type: ignore[no-untyped-def]
+        return any(
+            targets._ACCOUNTS.search(run.logical)
+            for st in stage.lineage
+            for run in st.of("run")
+            if st is not stage or run.start < ins.start
+        )
+
+    answers = [
+        targets._accounts_changed(stage, ins) for stage in model.stages for ins in stage.of("run")
+    ]
+    expected = [direct(stage, ins) for stage in model.stages for ins in stage.of("run")]
+    assert answers == expected == [False, False, True, True, False, False, True]
