@@ -12,7 +12,7 @@ import msdfix.transforms.cache_mount.targets as targets
 import msdfix.transforms.slim_base.variants as variants
 from msdfix.document import Document
 from msdfix.engine import Settings, _line_starts, rewrite
-from msdfix.model import BuildContext, build_model
+from msdfix.model import BuildContext, Stage, build_model
 from msdfix.model.args import expand
 from msdfix.shell.script import run_script
 from msdfix.syntax import parse
@@ -437,3 +437,36 @@ def test_accounts_changed_as_the_lineage_walk_gives_it() -> None:
     ]
     expected = [direct(stage, ins) for stage in model.stages for ins in stage.of("run")]
     assert answers == expected == [False, False, True, True, False, False, True]
+
+
+_SHELLS = """\
+FROM debian:12 AS base
+SHELL ["/bin/bash", "-eo", "pipefail", "-c"]
+RUN echo one
+SHELL ["/bin/sh", "-c"]
+RUN echo two
+FROM base
+RUN echo three
+SHELL ["/bin/bash", "-e", "-c"]
+RUN echo four
+RUN ["echo", "five"]
+FROM debian:12
+RUN echo six
+"""
+
+
+def test_shell_errexit_lists_the_lineages_shells_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = Document(parse(_SHELLS), BuildContext(None))
+    history = History(doc, False)
+    runs = [i for s in doc.model.stages for i in s.of("run")]
+    reads: list[int] = []
+    real = Stage.lineage
+
+    def counting(stage: Stage) -> list[Stage]:
+        reads.append(1)
+        return real.fget(stage)  # type: ignore[attr-defined,no-any-return]
+
+    monkeypatch.setattr(Stage, "lineage", property(counting))
+    answers = [history.shell_errexit(ins) for ins in runs]
+    assert answers == [True, False, False, True, False, False]
+    assert len(reads) == 3  # once per stage with a shell-form RUN (5 before: per RUN)

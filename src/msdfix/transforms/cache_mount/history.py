@@ -85,6 +85,7 @@ class History:
     )
     _scope_texts: dict[int, str] = field(default_factory=dict)
     _substitution_reads: dict[int, int | None] = field(default_factory=dict)
+    _stage_shells: dict[int, list[Instruction]] = field(default_factory=dict)
 
     def resolver(self, stage: Stage, ins: Instruction) -> Resolver:
         """Cache directories as seen by one RUN (computed once per RUN), in the RUN's own
@@ -144,14 +145,18 @@ class History:
         stage = self.stage_of.get(id(ins))
         if stage is None or ins.heredocs or ins.json_args() is not None:
             return False
-        shells = [
-            i
-            for ancestor in stage.lineage
-            for i in ancestor.instructions
-            if i.cmd == "shell" and (ancestor is not stage or i.start < ins.start)
-        ]
-        argv = shells[-1].json_args() if shells else None
+        last = next((i for i in reversed(self._shells(stage)) if i.start < ins.start), None)
+        argv = last.json_args() if last is not None else None
         return argv is not None and errexit_option(argv[1:])
+
+    def _shells(self, stage: Stage) -> list[Instruction]:
+        """The SHELL instructions of ``stage``'s lineage in file order (an earlier stage's come
+        first in the file), listed once per stage: read per RUN, the lineage was quadratic."""
+        found = self._stage_shells.get(id(stage))
+        if found is None:
+            found = [i for st in stage.lineage for i in st.instructions if i.cmd == "shell"]
+            self._stage_shells[id(stage)] = found
+        return found
 
     def yarn_switch(self, ins: Instruction) -> tuple[Instruction, str] | None:
         """The last RUN of the lineage, up to ``ins`` itself, that sets the yarn version later
