@@ -15,7 +15,7 @@ from msdfix.engine import Settings, _line_starts, rewrite
 from msdfix.model import BuildContext, Stage, build_model
 from msdfix.model.args import expand
 from msdfix.shell.script import run_script
-from msdfix.syntax import parse
+from msdfix.syntax import Instruction, parse
 from msdfix.transforms.cache_mount.history import History
 from msdfix.transforms.cache_mount.steps import _substitutions, run_steps, step_commands
 
@@ -470,3 +470,41 @@ def test_shell_errexit_lists_the_lineages_shells_once(monkeypatch: pytest.Monkey
     answers = [history.shell_errexit(ins) for ins in runs]
     assert answers == [True, False, False, True, False, False]
     assert len(reads) == 3  # once per stage with a shell-form RUN (5 before: per RUN)
+
+
+def _cleared_later_directly(history: History, stage: Stage, ins: Instruction, target: str) -> bool:
+    """``cleared_later`` as it was: every later RUN of the stage tested per question."""
+    runs = stage.of("run")
+    for other in runs[runs.index(ins) + 1 :]:
+        steps = history.steps(other)
+        if steps is not None and history._clears(stage, other, steps, target):
+            return True
+    return False
+
+
+def test_cleared_later_tests_each_run_once_per_target(monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = ["FROM debian:12"]
+    for i in range(40):
+        clean = " && rm -rf /var/lib/apt/lists/*" if i in (9, 25) else ""
+        lines.append(f"RUN apt-get update && apt-get install -y pkg{i}{clean}")
+    lines.append("RUN rm -rf /var/cache/apt/archives/* || true")
+    doc = Document(parse("\n".join(lines) + "\n"), BuildContext(None))
+    stage = doc.model.stages[0]
+    runs = stage.of("run")
+    targets = ["/var/lib/apt/lists", "/var/cache/apt/archives"]
+    expected = [
+        _cleared_later_directly(History(doc, False), stage, ins, t) for t in targets for ins in runs
+    ]
+    history = History(doc, False)
+    calls: list[int] = []
+    real = History._clears
+
+    def counting(self, *args):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(self, *args)
+
+    monkeypatch.setattr(History, "_clears", counting)
+    answers = [history.cleared_later(stage, ins, t) for t in targets for ins in runs]
+    assert answers == expected
+    assert answers[:26] == [True] * 25 + [False] and answers[41:] == [True] * 40 + [False]
+    assert len(calls) <= 2 * len(runs)  # 1,121 before: every later RUN per question

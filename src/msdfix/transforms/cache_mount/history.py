@@ -517,13 +517,17 @@ class History:
 
     def cleared_later(self, stage: Stage, ins: Instruction, target: str) -> bool:
         """Whether a later RUN of ``ins``'s stage deletes ``target`` in a command that always
-        runs: the files ``ins`` leaves there are then in no image of the stage's lineage."""
-        runs, at = self._runs(stage)
-        for other in runs[at[id(ins)] + 1 :]:
-            steps = self.steps(other)
-            if steps is not None and self._clears(stage, other, steps, target):
-                return True
-        return False
+        runs: the files ``ins`` leaves there are then in no image of the stage's lineage.
+        Each RUN of the stage is tested once per target (``_passing``): testing every later
+        RUN per question was quadratic in a file of many apt RUNs."""
+        position = self._runs(stage)[1][id(ins)]
+
+        def clears(run: Instruction) -> bool:  # reads the file's own mounts, not planned ones
+            steps = self.steps(run)
+            return steps is not None and self._clears(stage, run, steps, target)
+
+        positions = self._passing(stage, f"clears {target}", clears, position + 1)[0]
+        return bisect.bisect_right(positions, position) < len(positions)
 
     def _clears(self, stage: Stage, ins: Instruction, steps: list[Step], target: str) -> bool:
         """Whether one of ``steps`` deletes ``target`` in a command that always runs, as root
