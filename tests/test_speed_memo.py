@@ -508,3 +508,67 @@ def test_cleared_later_tests_each_run_once_per_target(monkeypatch: pytest.Monkey
     assert answers == expected
     assert answers[:26] == [True] * 25 + [False] and answers[41:] == [True] * 40 + [False]
     assert len(calls) <= 2 * len(runs)  # 1,121 before: every later RUN per question
+
+
+_CONFIGURING = """\
+FROM node:18 AS base
+COPY .npmrc /root/.npmrc
+RUN npm install -g pnpm
+RUN npm config set cache /var/cache/npm
+RUN npm install
+FROM base AS child
+RUN npm ci
+FROM node:18
+COPY .npmrc /root/.npmrc
+RUN npm install
+RUN npm ci
+"""
+
+
+def _first_directly(stage: Stage, ins: Instruction, kinds: tuple[str, ...], test) -> object:  # type: ignore[no-untyped-def]
+    """The first instruction of ``kinds`` in the lineage up to ``ins`` that passes ``test``."""
+    for st in stage.lineage:
+        for other in st.of(*kinds):
+            if st is stage and other.start > ins.start:
+                break
+            if test(st, other):
+                return other
+    return None
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_first_before_as_the_lineage_walk_gives_it(order: int) -> None:
+    doc = Document(parse(_CONFIGURING), BuildContext(None))
+    history = History(doc, False)
+    asked = [(s, i) for s in doc.model.stages for i in s.instructions][::order]
+
+    def sets(stage: Stage, ins: Instruction) -> bool:
+        return "config set" in ins.logical or ".npmrc" in ins.logical
+
+    for kinds in (("run",), ("copy", "add")):
+        key = f"test {kinds[0]}"
+        found = [history.first_before(s, i, key, kinds, sets) for s, i in asked]
+        assert found == [_first_directly(s, i, kinds, sets) for s, i in asked]
+    lines = [
+        i.start_line for s, i in asked if history.first_before(s, i, "test run", ("run",), sets)
+    ]
+    assert sorted(lines) == [4, 5, 7]  # the setter itself, and after it in its lineage
+
+
+def test_configured_reads_the_lineage_once_per_tool(monkeypatch: pytest.MonkeyPatch) -> None:
+    reads: list[tuple[str, ...]] = []
+    real = Stage.of
+
+    def counting(stage: Stage, *cmds: str) -> list[Instruction]:
+        reads.append(cmds)
+        return real(stage, *cmds)
+
+    monkeypatch.setattr(Stage, "of", counting)
+    found = []
+    for n in (50, 100):
+        reads.clear()
+        runs = "".join(f"RUN npm install --no-save pkg{i}\n" for i in range(n))
+        text = f'FROM node:18\n{runs}CMD ["node", "app.js"]\n'
+        rewrite(text, None, BuildContext(None), Settings())
+        found.append(reads.count(("copy", "add")))
+    assert found[0] == found[1]  # none per RUN and tool: 104 and 204 before

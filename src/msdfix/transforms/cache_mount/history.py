@@ -73,6 +73,7 @@ class History:
     _mounts: dict[int, list[str]] = field(default_factory=dict)
     _stage_runs: dict[int, tuple[list[Instruction], dict[int, int]]] = field(default_factory=dict)
     _tested: dict[tuple[int, str], _Tested] = field(default_factory=dict)
+    _scans: dict[tuple[str, int], _Scan] = field(default_factory=dict)
     _lineage_runs: dict[int, tuple[list[tuple[Stage, Instruction]], dict[int, int]]] = field(
         default_factory=dict
     )
@@ -585,6 +586,27 @@ class History:
             found.start = start
         return found.positions, found.hits
 
+    def first_before(
+        self, stage: Stage, ins: Instruction, key: str, kinds: tuple[str, ...], test: _Test
+    ) -> Instruction | None:
+        """The first instruction of ``kinds`` in ``stage``'s lineage, up to ``ins`` itself,
+        that passes the test named ``key`` (None: none does). The lineage is read once per
+        stage and key, in file order, and only as far as a question needs: a RUN asks once
+        per tool, and reading its lineage from the top per question was quadratic."""
+        scan = self._scans.get((key, id(stage)))
+        if scan is None:
+            found = [(st, i) for st in stage.lineage for i in st.instructions if i.cmd in kinds]
+            scan = self._scans[(key, id(stage))] = _Scan(found)
+        items = scan.items
+        while (
+            scan.hit is None and scan.next < len(items) and items[scan.next][1].start <= ins.start
+        ):
+            own, other = items[scan.next]
+            scan.next += 1
+            if test(own, other):
+                scan.hit = other
+        return scan.hit if scan.hit is not None and scan.hit.start <= ins.start else None
+
     def _descendants(self, stage: Stage) -> list[Stage]:
         """Stages built FROM ``stage`` (computed once per stage)."""
         return self._stage_children[id(stage)]
@@ -593,6 +615,19 @@ class History:
     def _stage_children(self) -> dict[int, list[Stage]]:
         model = self.doc.model
         return {id(s): model.descendants(s) for s in model.stages}
+
+
+_Test = Callable[[Stage, Instruction], bool]
+
+
+@dataclass
+class _Scan:
+    """``first_before``'s reading of one stage's lineage for one test: the instructions of
+    the kinds asked about, how many are tested, and the first that passed."""
+
+    items: list[tuple[Stage, Instruction]]
+    next: int = 0
+    hit: Instruction | None = None
 
 
 @dataclass
