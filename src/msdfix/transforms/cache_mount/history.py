@@ -87,6 +87,7 @@ class History:
     _scope_texts: dict[int, str] = field(default_factory=dict)
     _substitution_reads: dict[int, int | None] = field(default_factory=dict)
     _stage_shells: dict[int, list[Instruction]] = field(default_factory=dict)
+    _cleared: dict[tuple[int, str], dict[int, bool]] = field(default_factory=dict)
 
     def resolver(self, stage: Stage, ins: Instruction) -> Resolver:
         """Cache directories as seen by one RUN (computed once per RUN), in the RUN's own
@@ -519,16 +520,28 @@ class History:
     def cleared_later(self, stage: Stage, ins: Instruction, target: str) -> bool:
         """Whether a later RUN of ``ins``'s stage deletes ``target`` in a command that always
         runs: the files ``ins`` leaves there are then in no image of the stage's lineage.
-        Each RUN of the stage is tested once per target (``_passing``): testing every later
-        RUN per question was quadratic in a file of many apt RUNs."""
-        position = self._runs(stage)[1][id(ins)]
 
-        def clears(run: Instruction) -> bool:  # reads the file's own mounts, not planned ones
-            steps = self.steps(run)
-            return steps is not None and self._clears(stage, run, steps, target)
-
-        positions = self._passing(stage, f"clears {target}", clears, position + 1)[0]
-        return bisect.bisect_right(positions, position) < len(positions)
+        The RUNs after ``ins`` are tested up to the first that deletes it, as one question
+        needs; each answer is kept for the RUNs walked (per stage and target), so a later
+        question stops where an earlier one walked: testing every later RUN per question was
+        quadratic in a file of many apt RUNs."""
+        runs, at = self._runs(stage)
+        known = self._cleared.setdefault((id(stage), target), {})  # position -> one from it on
+        walked: list[int] = []
+        position, answer = at[id(ins)] + 1, False
+        while position < len(runs):
+            if position in known:
+                answer = known[position]
+                break
+            walked.append(position)
+            steps = self.steps(runs[position])
+            if steps is not None and self._clears(stage, runs[position], steps, target):
+                answer = True
+                break
+            position += 1
+        for walked_position in walked:
+            known[walked_position] = answer
+        return answer
 
     def _clears(self, stage: Stage, ins: Instruction, steps: list[Step], target: str) -> bool:
         """Whether one of ``steps`` deletes ``target`` in a command that always runs, as root
