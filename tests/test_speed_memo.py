@@ -8,13 +8,14 @@ import re
 import pytest
 
 import msdfix.model.copies as copies
+import msdfix.transforms.cache_mount.targets as targets
 import msdfix.transforms.slim_base.variants as variants
 from msdfix.document import Document
 from msdfix.engine import Settings, _line_starts, rewrite
-from msdfix.model import BuildContext, build_model
+from msdfix.model import BuildContext, Stage, build_model
 from msdfix.model.args import expand
 from msdfix.shell.script import run_script
-from msdfix.syntax import parse
+from msdfix.syntax import Instruction, parse
 from msdfix.transforms.cache_mount.history import History
 from msdfix.transforms.cache_mount.steps import _substitutions, run_steps, step_commands
 
@@ -383,3 +384,191 @@ def test_sets_all_as_one_regex_finds_it(text: str) -> None:
 
     one = re.compile(r"\bset\s+-\w*a|(?:^|[;&|(]\s*)(?:\.|source)\s+\S")
     assert sets_all(text) == (one.search(text) is not None)
+
+
+class _CountingPattern:
+    """A compiled pattern that counts its searches."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern, self.searches = pattern, 0
+
+    def search(self, text: str) -> re.Match[str] | None:
+        self.searches += 1
+        return self.pattern.search(text)
+
+
+def test_accounts_changed_reads_each_run_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    counting = _CountingPattern(targets._ACCOUNTS)
+    monkeypatch.setattr(targets, "_ACCOUNTS", counting)
+    runs = "".join(f"RUN npm install --no-save pkg{i}\n" for i in range(60))
+    text = f'FROM node:18\nUSER node\nWORKDIR /home/node\n{runs}CMD ["node", "app.js"]\n'
+    rewrite(text, None, BuildContext(None), Settings())
+    assert 0 < counting.searches <= 60  # each RUN's resolver asks: 1,770 searches before
+
+
+_ACCOUNT_STAGES = """\
+FROM node:18 AS base
+RUN echo one
+RUN usermod -u 1001 node
+RUN echo two
+FROM base AS child
+RUN echo three
+FROM node:18 AS other
+RUN echo four
+RUN echo five >> /etc/passwd
+FROM other
+RUN echo six
+"""
+
+
+def test_accounts_changed_as_the_lineage_walk_gives_it() -> None:
+    model = build_model(parse(_ACCOUNT_STAGES))
+
+    def direct(stage, ins):  # type: ignore[no-untyped-def]
+        return any(
+            targets._ACCOUNTS.search(run.logical)
+            for st in stage.lineage
+            for run in st.of("run")
+            if st is not stage or run.start < ins.start
+        )
+
+    answers = [
+        targets._accounts_changed(stage, ins) for stage in model.stages for ins in stage.of("run")
+    ]
+    expected = [direct(stage, ins) for stage in model.stages for ins in stage.of("run")]
+    assert answers == expected == [False, False, True, True, False, False, True]
+
+
+_SHELLS = """\
+FROM debian:12 AS base
+SHELL ["/bin/bash", "-eo", "pipefail", "-c"]
+RUN echo one
+SHELL ["/bin/sh", "-c"]
+RUN echo two
+FROM base
+RUN echo three
+SHELL ["/bin/bash", "-e", "-c"]
+RUN echo four
+RUN ["echo", "five"]
+FROM debian:12
+RUN echo six
+"""
+
+
+def test_shell_errexit_lists_the_lineages_shells_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = Document(parse(_SHELLS), BuildContext(None))
+    history = History(doc, False)
+    runs = [i for s in doc.model.stages for i in s.of("run")]
+    reads: list[int] = []
+    real = Stage.lineage
+
+    def counting(stage: Stage) -> list[Stage]:
+        reads.append(1)
+        return real.fget(stage)  # type: ignore[attr-defined,no-any-return]
+
+    monkeypatch.setattr(Stage, "lineage", property(counting))
+    answers = [history.shell_errexit(ins) for ins in runs]
+    assert answers == [True, False, False, True, False, False]
+    assert len(reads) == 3  # once per stage with a shell-form RUN (5 before: per RUN)
+
+
+def _cleared_later_directly(history: History, stage: Stage, ins: Instruction, target: str) -> bool:
+    """``cleared_later`` as it was: every later RUN of the stage tested per question."""
+    runs = stage.of("run")
+    for other in runs[runs.index(ins) + 1 :]:
+        steps = history.steps(other)
+        if steps is not None and history._clears(stage, other, steps, target):
+            return True
+    return False
+
+
+def test_cleared_later_tests_each_run_once_per_target(monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = ["FROM debian:12"]
+    for i in range(40):
+        clean = " && rm -rf /var/lib/apt/lists/*" if i in (9, 25) else ""
+        lines.append(f"RUN apt-get update && apt-get install -y pkg{i}{clean}")
+    lines.append("RUN rm -rf /var/cache/apt/archives/* || true")
+    doc = Document(parse("\n".join(lines) + "\n"), BuildContext(None))
+    stage = doc.model.stages[0]
+    runs = stage.of("run")
+    targets = ["/var/lib/apt/lists", "/var/cache/apt/archives"]
+    expected = [
+        _cleared_later_directly(History(doc, False), stage, ins, t) for t in targets for ins in runs
+    ]
+    history = History(doc, False)
+    calls: list[int] = []
+    real = History._clears
+
+    def counting(self, *args):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(self, *args)
+
+    monkeypatch.setattr(History, "_clears", counting)
+    answers = [history.cleared_later(stage, ins, t) for t in targets for ins in runs]
+    assert answers == expected
+    assert answers[:26] == [True] * 25 + [False] and answers[41:] == [True] * 40 + [False]
+    assert len(calls) <= 2 * len(runs)  # 1,121 before: every later RUN per question
+
+
+_CONFIGURING = """\
+FROM node:18 AS base
+COPY .npmrc /root/.npmrc
+RUN npm install -g pnpm
+RUN npm config set cache /var/cache/npm
+RUN npm install
+FROM base AS child
+RUN npm ci
+FROM node:18
+COPY .npmrc /root/.npmrc
+RUN npm install
+RUN npm ci
+"""
+
+
+def _first_directly(stage: Stage, ins: Instruction, kinds: tuple[str, ...], test) -> object:  # type: ignore[no-untyped-def]
+    """The first instruction of ``kinds`` in the lineage up to ``ins`` that passes ``test``."""
+    for st in stage.lineage:
+        for other in st.of(*kinds):
+            if st is stage and other.start > ins.start:
+                break
+            if test(st, other):
+                return other
+    return None
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_first_before_as_the_lineage_walk_gives_it(order: int) -> None:
+    doc = Document(parse(_CONFIGURING), BuildContext(None))
+    history = History(doc, False)
+    asked = [(s, i) for s in doc.model.stages for i in s.instructions][::order]
+
+    def sets(stage: Stage, ins: Instruction) -> bool:
+        return "config set" in ins.logical or ".npmrc" in ins.logical
+
+    for kinds in (("run",), ("copy", "add")):
+        key = f"test {kinds[0]}"
+        found = [history.first_before(s, i, key, kinds, sets) for s, i in asked]
+        assert found == [_first_directly(s, i, kinds, sets) for s, i in asked]
+    lines = [
+        i.start_line for s, i in asked if history.first_before(s, i, "test run", ("run",), sets)
+    ]
+    assert sorted(lines) == [4, 5, 7]  # the setter itself, and after it in its lineage
+
+
+def test_configured_reads_the_lineage_once_per_tool(monkeypatch: pytest.MonkeyPatch) -> None:
+    reads: list[tuple[str, ...]] = []
+    real = Stage.of
+
+    def counting(stage: Stage, *cmds: str) -> list[Instruction]:
+        reads.append(cmds)
+        return real(stage, *cmds)
+
+    monkeypatch.setattr(Stage, "of", counting)
+    found = []
+    for n in (50, 100):
+        reads.clear()
+        runs = "".join(f"RUN npm install --no-save pkg{i}\n" for i in range(n))
+        text = f'FROM node:18\n{runs}CMD ["node", "app.js"]\n'
+        rewrite(text, None, BuildContext(None), Settings())
+        found.append(reads.count(("copy", "add")))
+    assert found[0] == found[1]  # none per RUN and tool: 104 and 204 before

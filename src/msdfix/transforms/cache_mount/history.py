@@ -73,6 +73,7 @@ class History:
     _mounts: dict[int, list[str]] = field(default_factory=dict)
     _stage_runs: dict[int, tuple[list[Instruction], dict[int, int]]] = field(default_factory=dict)
     _tested: dict[tuple[int, str], _Tested] = field(default_factory=dict)
+    _scans: dict[tuple[str, int], _Scan] = field(default_factory=dict)
     _lineage_runs: dict[int, tuple[list[tuple[Stage, Instruction]], dict[int, int]]] = field(
         default_factory=dict
     )
@@ -85,6 +86,8 @@ class History:
     )
     _scope_texts: dict[int, str] = field(default_factory=dict)
     _substitution_reads: dict[int, int | None] = field(default_factory=dict)
+    _stage_shells: dict[int, list[Instruction]] = field(default_factory=dict)
+    _cleared: dict[tuple[int, str], dict[int, bool]] = field(default_factory=dict)
 
     def resolver(self, stage: Stage, ins: Instruction) -> Resolver:
         """Cache directories as seen by one RUN (computed once per RUN), in the RUN's own
@@ -144,14 +147,18 @@ class History:
         stage = self.stage_of.get(id(ins))
         if stage is None or ins.heredocs or ins.json_args() is not None:
             return False
-        shells = [
-            i
-            for ancestor in stage.lineage
-            for i in ancestor.instructions
-            if i.cmd == "shell" and (ancestor is not stage or i.start < ins.start)
-        ]
-        argv = shells[-1].json_args() if shells else None
+        last = next((i for i in reversed(self._shells(stage)) if i.start < ins.start), None)
+        argv = last.json_args() if last is not None else None
         return argv is not None and errexit_option(argv[1:])
+
+    def _shells(self, stage: Stage) -> list[Instruction]:
+        """The SHELL instructions of ``stage``'s lineage in file order (an earlier stage's come
+        first in the file), listed once per stage: read per RUN, the lineage was quadratic."""
+        found = self._stage_shells.get(id(stage))
+        if found is None:
+            found = [i for st in stage.lineage for i in st.instructions if i.cmd == "shell"]
+            self._stage_shells[id(stage)] = found
+        return found
 
     def yarn_switch(self, ins: Instruction) -> tuple[Instruction, str] | None:
         """The last RUN of the lineage, up to ``ins`` itself, that sets the yarn version later
@@ -512,13 +519,29 @@ class History:
 
     def cleared_later(self, stage: Stage, ins: Instruction, target: str) -> bool:
         """Whether a later RUN of ``ins``'s stage deletes ``target`` in a command that always
-        runs: the files ``ins`` leaves there are then in no image of the stage's lineage."""
+        runs: the files ``ins`` leaves there are then in no image of the stage's lineage.
+
+        The RUNs after ``ins`` are tested up to the first that deletes it, as one question
+        needs; each answer is kept for the RUNs walked (per stage and target), so a later
+        question stops where an earlier one walked: testing every later RUN per question was
+        quadratic in a file of many apt RUNs."""
         runs, at = self._runs(stage)
-        for other in runs[at[id(ins)] + 1 :]:
-            steps = self.steps(other)
-            if steps is not None and self._clears(stage, other, steps, target):
-                return True
-        return False
+        known = self._cleared.setdefault((id(stage), target), {})  # position -> one from it on
+        walked: list[int] = []
+        position, answer = at[id(ins)] + 1, False
+        while position < len(runs):
+            if position in known:
+                answer = known[position]
+                break
+            walked.append(position)
+            steps = self.steps(runs[position])
+            if steps is not None and self._clears(stage, runs[position], steps, target):
+                answer = True
+                break
+            position += 1
+        for walked_position in walked:
+            known[walked_position] = answer
+        return answer
 
     def _clears(self, stage: Stage, ins: Instruction, steps: list[Step], target: str) -> bool:
         """Whether one of ``steps`` deletes ``target`` in a command that always runs, as root
@@ -576,6 +599,27 @@ class History:
             found.start = start
         return found.positions, found.hits
 
+    def first_before(
+        self, stage: Stage, ins: Instruction, key: str, kinds: tuple[str, ...], test: _Test
+    ) -> Instruction | None:
+        """The first instruction of ``kinds`` in ``stage``'s lineage, up to ``ins`` itself,
+        that passes the test named ``key`` (None: none does). The lineage is read once per
+        stage and key, in file order, and only as far as a question needs: a RUN asks once
+        per tool, and reading its lineage from the top per question was quadratic."""
+        scan = self._scans.get((key, id(stage)))
+        if scan is None:
+            found = [(st, i) for st in stage.lineage for i in st.instructions if i.cmd in kinds]
+            scan = self._scans[(key, id(stage))] = _Scan(found)
+        items = scan.items
+        while (
+            scan.hit is None and scan.next < len(items) and items[scan.next][1].start <= ins.start
+        ):
+            own, other = items[scan.next]
+            scan.next += 1
+            if test(own, other):
+                scan.hit = other
+        return scan.hit if scan.hit is not None and scan.hit.start <= ins.start else None
+
     def _descendants(self, stage: Stage) -> list[Stage]:
         """Stages built FROM ``stage`` (computed once per stage)."""
         return self._stage_children[id(stage)]
@@ -584,6 +628,19 @@ class History:
     def _stage_children(self) -> dict[int, list[Stage]]:
         model = self.doc.model
         return {id(s): model.descendants(s) for s in model.stages}
+
+
+_Test = Callable[[Stage, Instruction], bool]
+
+
+@dataclass
+class _Scan:
+    """``first_before``'s reading of one stage's lineage for one test: the instructions of
+    the kinds asked about, how many are tested, and the first that passed."""
+
+    items: list[tuple[Stage, Instruction]]
+    next: int = 0
+    hit: Instruction | None = None
 
 
 @dataclass

@@ -397,15 +397,17 @@ class _Planner:
 
     def _find_configured(self, manager: PackageManager) -> Instruction | None:
         tested = self.history.configuring.setdefault(manager.id, {})
-        for kinds in (("run",), ("copy", "add")):
-            for stage in self.stage.lineage:
-                for ins in stage.of(*kinds):
-                    if stage is self.stage and ins.start > self.ins.start:
-                        break  # the RUN itself counts
-                    if id(ins) not in tested:
-                        tested[id(ins)] = self._sets_config(stage, ins, manager)
-                    if tested[id(ins)]:
-                        return ins
+
+        def sets(stage: Stage, ins: Instruction) -> bool:  # once per instruction and tool
+            if id(ins) not in tested:
+                tested[id(ins)] = self._sets_config(stage, ins, manager)
+            return tested[id(ins)]
+
+        for kinds in (("run",), ("copy", "add")):  # the RUN itself counts
+            key = f"configures {manager.id} by {kinds[0]}"
+            found = self.history.first_before(self.stage, self.ins, key, kinds, sets)
+            if found is not None:
+                return found
         return None
 
     def _sets_config(self, stage: Stage, ins: Instruction, manager: PackageManager) -> bool:

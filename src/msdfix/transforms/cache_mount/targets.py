@@ -210,12 +210,23 @@ _ACCOUNTS = re.compile(
 
 def _accounts_changed(stage: Stage, ins: Instruction) -> bool:
     """Whether a RUN of the lineage before ``ins`` may change an image account."""
-    return any(
-        _ACCOUNTS.search(run.logical)
-        for st in stage.lineage
-        for run in st.of("run")
-        if st is not stage or run.start < ins.start
-    )
+    first = _first_account_change(stage)
+    return first is not None and first < ins.start
+
+
+def _first_account_change(stage: Stage) -> int | None:
+    """Where the first RUN of ``stage`` that may change an image account starts (-1: one of
+    an earlier stage of its lineage may; None: none may), worked out once per stage: each
+    RUN's resolver asks, and reading the lineage's RUNs per question was quadratic."""
+    if "_account_change" not in stage.__dict__:
+        parent = stage.parent
+        first: int | None = -1
+        if parent is None or _first_account_change(parent) is None:
+            runs = stage.of("run")
+            first = next((r.start for r in runs if _ACCOUNTS.search(r.logical)), None)
+        stage.__dict__["_account_change"] = first
+    found: int | None = stage.__dict__["_account_change"]
+    return found
 
 
 def created_here(stage: Stage, ins: Instruction, user: str) -> Account | None:
