@@ -4,6 +4,7 @@
     python bench/differential.py select             # -> bench/differential/selection.json
     python bench/differential.py run --limit 150 --jobs 2   # -> bench/differential/results.json
     python bench/differential.py render             # table + summary into README.md
+    python bench/differential.py stale              # files whose results predate today's rewrite
 
 ``select`` keeps the files of ../shared/corpus and ../shared/bulk that can build offline with the
 stand-in images (Debian-family bases, RUN steps with apt, pip and npm only), cheapest first.
@@ -142,6 +143,38 @@ def _save(results: dict[str, Any]) -> None:
     tmp.replace(OUT / "results.json")
 
 
+def needs_build(
+    keys: list[str], results: dict[str, Any], force: bool = False
+) -> list[tuple[str, str]]:
+    """(key, text) of the files whose recorded results are not of msdfix's rewrite today."""
+    todo = []
+    for key in keys:
+        text = source_text(key)
+        old = results.get(key)
+        skipped = old and any("skipped" in old.get(m, {}) for m in ("safe", "unsafe"))
+        if (
+            old
+            and not force
+            and not skipped  # the missing base image may be there now
+            and old.get("input") == digest(text)
+            and old.get("rewrite") == current_rewrite(key, text)
+        ):
+            continue
+        todo.append((key, text))
+    return todo
+
+
+def stale(args: argparse.Namespace) -> None:
+    """List the selected files whose results are not of today's rewrite; exit 1 if any."""
+    selection = json.loads((OUT / "selection.json").read_text())["files"]
+    results = json.loads((OUT / "results.json").read_text())
+    todo = needs_build([e["file"] for e in selection], results)
+    for key, _ in todo:
+        print(key)
+    print(f"{len(todo)} of {len(selection)} files need a build", file=sys.stderr)
+    sys.exit(1 if todo else 0)
+
+
 def run(args: argparse.Namespace) -> None:
     selection = json.loads((OUT / "selection.json").read_text())["files"]
     results_path = OUT / "results.json"
@@ -152,21 +185,7 @@ def run(args: argparse.Namespace) -> None:
         if not args.files or any(fnmatch.fnmatch(e["file"], g) for g in args.files)
     ]
     entries = entries[: args.limit] if args.limit else entries
-    todo = []
-    for entry in entries:
-        key = entry["file"]
-        text = source_text(key)
-        old = results.get(key)
-        skipped = old and any("skipped" in old.get(m, {}) for m in ("safe", "unsafe"))
-        if (
-            old
-            and not args.force
-            and not skipped  # the missing base image may be there now
-            and old.get("input") == digest(text)
-            and old.get("rewrite") == current_rewrite(key, text)
-        ):
-            continue
-        todo.append((key, text))
+    todo = needs_build([e["file"] for e in entries], results, args.force)
     print(f"{len(entries)} files, {len(todo)} to build", flush=True)
     harness = Harness(detect_client(), timeout=args.timeout)
     revision = msdfix_revision()
@@ -373,6 +392,7 @@ def main() -> None:
     p_run.add_argument("--files", nargs="*", help="only keys matching these globs")
     p_run.add_argument("--timeout", type=float, default=600, help="seconds per build")
     p_run.add_argument("--force", action="store_true", help="rebuild files with cached results")
+    sub.add_parser("stale", help="list the files whose results are not of today's rewrite")
     p_render = sub.add_parser("render", help="results table into the README")
     p_render.add_argument("--readme", type=Path, default=REPO / "README.md")
     args = parser.parse_args()
@@ -382,7 +402,7 @@ def main() -> None:
         write_section(args.readme, render(results, selected))
         print(summary_lines(results)[0])
     else:
-        {"select": select, "run": run}[args.command](args)
+        {"select": select, "run": run, "stale": stale}[args.command](args)
 
 
 if __name__ == "__main__":

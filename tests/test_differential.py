@@ -124,6 +124,23 @@ def test_selection_is_ordered_and_matches_the_corpus():
         assert screen(text, frozenset(data["bases"])).ok
 
 
+def test_a_result_of_another_rewrite_needs_a_build():
+    """A recorded result counts only for the rewrite msdfix makes today (or `stale` and `run`
+    would trust builds of older code)."""
+    bench = _bench()
+    data = json.loads((BENCH / "differential" / "selection.json").read_text())
+    key = next(e["file"] for e in data["files"] if e["file"].startswith("corpus/"))
+    if not (BENCH.parent.parent / "shared" / "corpus").is_dir():
+        pytest.skip("../shared/corpus is absent")
+    text = bench.source_text(key)
+    today = {"input": bench.digest(text), "rewrite": bench.current_rewrite(key, text)}
+    assert bench.needs_build([key], {key: today}) == []
+    assert bench.needs_build([key], {key: today}, force=True) == [(key, text)]
+    older = {**today, "rewrite": "0" * 16}
+    assert bench.needs_build([key], {key: older}) == [(key, text)]
+    assert bench.needs_build([key], {}) == [(key, text)]
+
+
 # ---- build context -----------------------------------------------------------------------------
 
 
