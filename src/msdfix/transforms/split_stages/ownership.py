@@ -227,6 +227,8 @@ def _folder_setup(
             return None
         paths = [resolve(x, cwd) for x in words]
         if program == "mkdir":
+            if moded and not above and _copied_before(a, ins) & set(paths) & set(copied):
+                return None  # (-m leaves a folder a COPY made as it is: not the runtime's)
             existing |= set().union(*(with_parents(p) for p in paths))
         elif not above and any(p not in existing for p in paths):
             return None
@@ -246,6 +248,20 @@ def _folder_setup(
         plan.notes += [note] if note not in plan.notes else []
         return None
     return dirs if folders else None  # (a RUN of accounts alone is no folder RUN)
+
+
+def _copied_before(a: Analysis, ins: Instruction) -> set[str]:
+    """The folders the context COPYs before ``ins`` make (their destination folders and
+    those above them): ``mkdir -p -m 777 /app`` after ``COPY package*.json /app/`` leaves
+    /app 755, while the runtime, which repeats the RUN before its copies, would make it 777
+    (built: /app 755 in the original, 777 in the split)."""
+    return set().union(
+        *(
+            with_parents(c.dest if c.into_dir else posixpath.dirname(c.dest))
+            for c in a.copies
+            if c.ins.start < ins.start
+        )
+    )
 
 
 def _remade_by_copy(a: Analysis, ins: Instruction, folder: str) -> Instruction | None:
