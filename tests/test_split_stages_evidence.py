@@ -1052,6 +1052,31 @@ def test_cross_env_in_a_start_script_runs_the_command_after_it(
         assert "FROM node:20-slim AS runtime" in out
 
 
+@pytest.mark.parametrize(
+    ("setting", "cmd", "unsafe"),
+    [
+        ("npm config set loglevel silent", '["npm", "start"]', True),
+        ("npm set loglevel=silent", '["npm", "start"]', True),
+        ("yarn config set ignore-engines true", '["yarn", "start"]', True),
+        ("npm config set loglevel silent", '["node", "dist/index.js"]', False),
+        ("npm config set --location=project loglevel silent", '["npm", "start"]', False),
+        ("npm config get loglevel", '["npm", "start"]', False),
+    ],
+)
+def test_npm_configuration_in_home_is_not_copied_for_a_start_script(
+    tmp_path: Path, setting: str, cmd: str, unsafe: bool
+) -> None:
+    """Round 24, built: ``RUN npm config set loglevel silent`` (as root, and as a useradd -m
+    user whose home the runtime makes), then ``CMD ["npm", "start"]``: the split's runtime
+    lacks ~/.npmrc, so npm printed its "> app@1.0.0 start" lines, the original did not."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    text = NODE.format(extra="", cmd=cmd).replace("RUN npm ci\n", f"RUN npm ci && {setting}\n")
+    out, messages, _ = _split(text, root)
+    assert ("AS runtime" not in out) is unsafe, messages
+    reason = "configuration in a file of the user's home or the global folder"
+    assert (reason in messages) is unsafe
+
+
 WHEELS_ONLY = (
     "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\n"
     "RUN pip install --no-cache-dir --only-binary :all: -r requirements.txt\nCOPY . .\n"
