@@ -3802,19 +3802,26 @@ def test_a_mkdir_with_a_mode_of_a_copied_folder_is_repeated_before_the_copies(
     assert "AS runtime" in out and "mkdir" not in out[out.index("AS runtime") :], messages
 
 
-def test_a_mkdir_with_a_mode_of_a_folder_a_copy_made_is_not_repeated_before_the_copies(
+def test_a_mkdir_with_a_mode_of_a_folder_that_exists_is_not_repeated_before_the_copies(
     tmp_path: Path,
 ) -> None:
-    """Round 24, built: ``COPY package*.json /app/``, then ``RUN mkdir -p -m 777 /app``:
-    mkdir -p leaves the folder the COPY made 755, but the split repeated the RUN before its
-    copies, where it made /app 777 (the original's /app 755, the split's 777). A ``mkdir -m``
-    of a copied folder an earlier COPY makes is no folder RUN for the runtime to repeat."""
+    """Round 24, built: ``COPY package*.json /app/`` or ``RUN mkdir -p /app/logs``, then
+    ``RUN mkdir -p -m 777 /app``: mkdir -p leaves the folder that exists 755, but the split
+    repeated the RUN before its copies without what made /app first, so it made /app 777
+    (the original's /app 755, the split's 777, both ways). A ``mkdir -m`` of a copied folder
+    an earlier COPY or setup RUN makes is no folder RUN for the runtime to repeat."""
     root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS}, {"server.js": ""})
     text = (
         "FROM node:18\nCOPY package*.json /app/\nRUN mkdir -p -m 777 /app\nWORKDIR /app\n"
         'RUN npm ci\nCOPY . .\nRUN npm run build\nUSER node\nCMD ["node", "server.js"]\n'
     )
     out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out
+    assert "RUN at line 3 sets the owner or mode of /app, which COPY --from" in messages
+    below = text.replace("COPY package*.json /app/\n", "RUN mkdir -p /app/logs\n").replace(
+        "RUN npm ci\n", "COPY package*.json ./\nRUN npm ci\n"
+    )  # (the first RUN, below /app, is carried by COPY --from: not repeated)
+    out, messages, _ = _split(below, root)
     assert "AS runtime" not in out
     assert "RUN at line 3 sets the owner or mode of /app, which COPY --from" in messages
     first = text.replace("COPY package*.json /app/\n", "").replace(

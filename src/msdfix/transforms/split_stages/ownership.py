@@ -227,8 +227,8 @@ def _folder_setup(
             return None
         paths = [resolve(x, cwd) for x in words]
         if program == "mkdir":
-            if moded and not above and _copied_before(a, ins) & set(paths) & set(copied):
-                return None  # (-m leaves a folder a COPY made as it is: not the runtime's)
+            if moded and not above and _made_before(a, ins, earlier) & set(paths) & set(copied):
+                return None  # (-m leaves a folder that exists as it is: not the runtime's)
             existing |= set().union(*(with_parents(p) for p in paths))
         elif not above and any(p not in existing for p in paths):
             return None
@@ -250,17 +250,16 @@ def _folder_setup(
     return dirs if folders else None  # (a RUN of accounts alone is no folder RUN)
 
 
-def _copied_before(a: Analysis, ins: Instruction) -> set[str]:
-    """The folders the context COPYs before ``ins`` make (their destination folders and
-    those above them): ``mkdir -p -m 777 /app`` after ``COPY package*.json /app/`` leaves
-    /app 755, while the runtime, which repeats the RUN before its copies, would make it 777
-    (built: /app 755 in the original, 777 in the split)."""
+def _made_before(a: Analysis, ins: Instruction, earlier: list[Instruction]) -> set[str]:
+    """The folders the context COPYs and the setup RUNs (``earlier``) before ``ins`` make,
+    with those above them: ``mkdir -p -m 777 /app`` after ``COPY package*.json /app/`` or
+    ``RUN mkdir -p /app/logs`` leaves /app 755, while the runtime, which repeats the RUN
+    before its copies without what made /app first, would make it 777 (built: /app 755 in
+    the original, 777 in the split, both ways)."""
+    copies = [c for c in a.copies if c.ins.start < ins.start]
     return set().union(
-        *(
-            with_parents(c.dest if c.into_dir else posixpath.dirname(c.dest))
-            for c in a.copies
-            if c.ins.start < ins.start
-        )
+        *(with_parents(c.dest if c.into_dir else posixpath.dirname(c.dest)) for c in copies),
+        *(_made_dirs(a, e) for e in earlier),
     )
 
 
