@@ -1057,6 +1057,7 @@ def test_cross_env_in_a_start_script_runs_the_command_after_it(
     [
         ("npm config set loglevel silent", '["npm", "start"]', True),
         ("npm set loglevel=silent", '["npm", "start"]', True),
+        ("npm set progress=false", '["npm", "start"]', True),
         ("yarn config set ignore-engines true", '["yarn", "start"]', True),
         ("npm config set loglevel silent", '["node", "dist/index.js"]', False),
         ("npm config set --location=project loglevel silent", '["npm", "start"]', False),
@@ -1068,7 +1069,9 @@ def test_npm_configuration_in_home_is_not_copied_for_a_start_script(
 ) -> None:
     """Round 24, built: ``RUN npm config set loglevel silent`` (as root, and as a useradd -m
     user whose home the runtime makes), then ``CMD ["npm", "start"]``: the split's runtime
-    lacks ~/.npmrc, so npm printed its "> app@1.0.0 start" lines, the original did not."""
+    lacks ~/.npmrc, so npm printed its "> app@1.0.0 start" lines, the original did not. An
+    install setting counts too: npm passes it to the start script (``npm set
+    progress=false``: npm_config_progress in the original's environment only)."""
     root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
     text = NODE.format(extra="", cmd=cmd).replace("RUN npm ci\n", f"RUN npm ci && {setting}\n")
     out, messages, _ = _split(text, root)

@@ -539,8 +539,10 @@ def _config_left_behind(a: Analysis) -> str | None:
     (``~/.npmrc``, ``~/.yarnrc``) or the global one, neither of which the runtime copies, and
     npm, npx, yarn and pnpm read it when the entry runs them (built: ``npm config set
     loglevel silent`` as root and as a useradd -m user, then ``CMD ["npm", "start"]``: the
-    split printed npm's "> app@1.0.0 start" lines, the original did not). Not where the
-    entry only runs node, nor ``--location=project`` (the app folder's .npmrc)."""
+    split printed npm's "> app@1.0.0 start" lines, the original did not; ``npm set
+    progress=false`` and ``npm config set fund false``, install settings, still reach the
+    scripts npm runs as npm_config_progress and npm_config_fund, which only the original's
+    start script had). Not where the entry only runs node, nor ``--location=project``."""
     commands = [argv for argv in (a.entry.commands if a.entry else []) if argv]
     if commands and all(posixpath.basename(argv[0]) == "node" for argv in commands):
         return None
