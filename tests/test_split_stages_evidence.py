@@ -3835,6 +3835,28 @@ def test_a_mkdir_with_a_mode_of_a_folder_that_exists_is_not_repeated_before_the_
     assert runtime.index("RUN mkdir -p -m 777 /app") < runtime.index("COPY --from=build")
 
 
+@pytest.mark.parametrize(
+    "setting", ["RUN chown node:node /app\n", "RUN chmod 775 /app && chgrp node /app\n"]
+)
+def test_a_folder_run_after_one_the_runtime_leaves_out_is_not_repeated_before_the_copies(
+    tmp_path: Path, setting: str
+) -> None:
+    """Round 24, built: ``RUN mkdir -p /app/logs`` (left out: COPY --from carries logs/),
+    then ``RUN chown node:node /app`` before ``WORKDIR /app``: the split repeated the chown
+    before its copies, where nothing had made /app, and failed to build ("chown: cannot
+    access '/app'"). A folder only a RUN the runtime leaves out makes does not exist there."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS}, {"server.js": ""})
+    text = (
+        f"FROM node:18\nRUN mkdir -p /app/logs\n{setting}WORKDIR /app\nCOPY package*.json ./\n"
+        'RUN npm ci\nCOPY . .\nRUN npm run build\nUSER node\nCMD ["node", "server.js"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out, messages
+    made = text.replace("mkdir -p /app/logs", "mkdir -p /app && mkdir -p /app/logs")
+    out, messages, _ = _split(made, root)  # (the first RUN sets nothing of /app: left out)
+    assert "AS runtime" not in out, messages
+
+
 def test_a_workdir_made_under_a_non_root_user_is_that_users_in_the_runtime_too(
     tmp_path: Path,
 ) -> None:
