@@ -1052,6 +1052,34 @@ def test_cross_env_in_a_start_script_runs_the_command_after_it(
         assert "FROM node:20-slim AS runtime" in out
 
 
+@pytest.mark.parametrize(
+    ("setting", "cmd", "unsafe"),
+    [
+        ("npm config set loglevel silent", '["npm", "start"]', True),
+        ("npm set loglevel=silent", '["npm", "start"]', True),
+        ("npm set progress=false", '["npm", "start"]', True),
+        ("yarn config set ignore-engines true", '["yarn", "start"]', True),
+        ("npm config set loglevel silent", '["node", "dist/index.js"]', False),
+        ("npm config set --location=project loglevel silent", '["npm", "start"]', False),
+        ("npm config get loglevel", '["npm", "start"]', False),
+    ],
+)
+def test_npm_configuration_in_home_is_not_copied_for_a_start_script(
+    tmp_path: Path, setting: str, cmd: str, unsafe: bool
+) -> None:
+    """Round 24, built: ``RUN npm config set loglevel silent`` (as root, and as a useradd -m
+    user whose home the runtime makes), then ``CMD ["npm", "start"]``: the split's runtime
+    lacks ~/.npmrc, so npm printed its "> app@1.0.0 start" lines, the original did not. An
+    install setting counts too: npm passes it to the start script (``npm set
+    progress=false``: npm_config_progress in the original's environment only)."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    text = NODE.format(extra="", cmd=cmd).replace("RUN npm ci\n", f"RUN npm ci && {setting}\n")
+    out, messages, _ = _split(text, root)
+    assert ("AS runtime" not in out) is unsafe, messages
+    reason = "configuration in a file of the user's home or the global folder"
+    assert (reason in messages) is unsafe
+
+
 WHEELS_ONLY = (
     "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\n"
     "RUN pip install --no-cache-dir --only-binary :all: -r requirements.txt\nCOPY . .\n"
@@ -3836,6 +3864,58 @@ def test_a_mkdir_with_a_mode_of_a_copied_folder_is_repeated_before_the_copies(
     plain = text.replace("-m 777 ", "")  # (root's, 755: what COPY --from makes)
     out, messages = _split(plain, root)[:2]
     assert "AS runtime" in out and "mkdir" not in out[out.index("AS runtime") :], messages
+
+
+def test_a_mkdir_with_a_mode_of_a_folder_that_exists_is_not_repeated_before_the_copies(
+    tmp_path: Path,
+) -> None:
+    """Round 24, built: ``COPY package*.json /app/`` or ``RUN mkdir -p /app/logs``, then
+    ``RUN mkdir -p -m 777 /app``: mkdir -p leaves the folder that exists 755, but the split
+    repeated the RUN before its copies without what made /app first, so it made /app 777
+    (the original's /app 755, the split's 777, both ways). A ``mkdir -m`` of a copied folder
+    an earlier COPY or setup RUN makes is no folder RUN for the runtime to repeat."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS}, {"server.js": ""})
+    text = (
+        "FROM node:18\nCOPY package*.json /app/\nRUN mkdir -p -m 777 /app\nWORKDIR /app\n"
+        'RUN npm ci\nCOPY . .\nRUN npm run build\nUSER node\nCMD ["node", "server.js"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out
+    assert "RUN at line 3 sets the owner or mode of /app, which COPY --from" in messages
+    below = text.replace("COPY package*.json /app/\n", "RUN mkdir -p /app/logs\n").replace(
+        "RUN npm ci\n", "COPY package*.json ./\nRUN npm ci\n"
+    )  # (the first RUN, below /app, is carried by COPY --from: not repeated)
+    out, messages, _ = _split(below, root)
+    assert "AS runtime" not in out
+    assert "RUN at line 3 sets the owner or mode of /app, which COPY --from" in messages
+    first = text.replace("COPY package*.json /app/\n", "").replace(
+        "RUN npm ci\n", "COPY package*.json ./\nRUN npm ci\n"
+    )  # (the mkdir makes /app: repeated before the copies, as the test above has it)
+    out, messages, _ = _split(first, root)
+    runtime = out[out.index("AS runtime") :]
+    assert runtime.index("RUN mkdir -p -m 777 /app") < runtime.index("COPY --from=build")
+
+
+@pytest.mark.parametrize(
+    "setting", ["RUN chown node:node /app\n", "RUN chmod 775 /app && chgrp node /app\n"]
+)
+def test_a_folder_run_after_one_the_runtime_leaves_out_is_not_repeated_before_the_copies(
+    tmp_path: Path, setting: str
+) -> None:
+    """Round 24, built: ``RUN mkdir -p /app/logs`` (left out: COPY --from carries logs/),
+    then ``RUN chown node:node /app`` before ``WORKDIR /app``: the split repeated the chown
+    before its copies, where nothing had made /app, and failed to build ("chown: cannot
+    access '/app'"). A folder only a RUN the runtime leaves out makes does not exist there."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS}, {"server.js": ""})
+    text = (
+        f"FROM node:18\nRUN mkdir -p /app/logs\n{setting}WORKDIR /app\nCOPY package*.json ./\n"
+        'RUN npm ci\nCOPY . .\nRUN npm run build\nUSER node\nCMD ["node", "server.js"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out, messages
+    made = text.replace("mkdir -p /app/logs", "mkdir -p /app && mkdir -p /app/logs")
+    out, messages, _ = _split(made, root)  # (the first RUN sets nothing of /app: left out)
+    assert "AS runtime" not in out, messages
 
 
 def test_a_workdir_made_under_a_non_root_user_is_that_users_in_the_runtime_too(

@@ -253,6 +253,7 @@ def _plan(a: Analysis) -> Plan:
         or _writes_outside(a, app)
         or (_yarn_global_elsewhere(a) if globals_ else None)
         or _corepack_tools(a)
+        or _config_left_behind(a)
         or _pnp_cache_outside(a, rel)
     )
     deleted = _deletes_node_modules(a, app, installs)
@@ -530,6 +531,33 @@ def _corepack_tools(a: Analysis) -> str | None:
         f"corepack at line {calls[0].ins.start_line} provides the package manager the start "
         "command may run; the runtime has neither its shims nor the version it downloaded"
     )
+
+
+def _config_left_behind(a: Analysis) -> str | None:
+    """Why the start command may read configuration the runtime lacks: ``npm config set``
+    (``npm set``, ``yarn config set``, ``pnpm config set``) writes the user's file in HOME
+    (``~/.npmrc``, ``~/.yarnrc``) or the global one, neither of which the runtime copies, and
+    npm, npx, yarn and pnpm read it when the entry runs them (built: ``npm config set
+    loglevel silent`` as root and as a useradd -m user, then ``CMD ["npm", "start"]``: the
+    split printed npm's "> app@1.0.0 start" lines, the original did not; ``npm set
+    progress=false`` and ``npm config set fund false``, install settings, still reach the
+    scripts npm runs as npm_config_progress and npm_config_fund, which only the original's
+    start script had). Not where the entry only runs node, nor ``--location=project``."""
+    commands = [argv for argv in (a.entry.commands if a.entry else []) if argv]
+    if commands and all(posixpath.basename(argv[0]) == "node" for argv in commands):
+        return None
+    for call in a.calls:
+        words = positionals(call.args, frozenset())
+        if call.program not in ("npm", "yarn", "pnpm") or call.sub not in ("config", "set"):
+            continue
+        if call.sub == "config" and words[1:2] != ["set"] or "--location=project" in call.args:
+            continue
+        return (
+            f"RUN at line {call.ins.start_line} sets {call.program}'s configuration in a "
+            "file of the user's home or the global folder, which the runtime does not copy "
+            f"and the start command's {call.program} may read"
+        )
+    return None
 
 
 def _entry_may_run_globals(a: Analysis) -> bool:

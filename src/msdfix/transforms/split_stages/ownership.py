@@ -94,11 +94,13 @@ def folder_runs(a: Analysis, plan: Plan, anchor: Instruction | None) -> dict[int
         return found
     copied = [p for p in plan.copies if p != "/" and p not in plan.moves]
     earlier: list[Instruction] = []
+    left_out: set[int] = set()  # (making only what COPY --from brings: not repeated)
     for ins in a.setup_runs:
         if ins.start > anchor.start:
             break
-        dirs = _folder_setup(a, plan, ins, earlier)
+        dirs = _folder_setup(a, plan, ins, earlier, left_out=left_out)
         earlier.append(ins)
+        left_out |= {id(ins)} if dirs == set() else set()
         if dirs is None:
             if any(within(p, c) or within(c, p) for p in _run_paths(a, ins) for c in copied):
                 break  # (it waits for the copies, or is left out: later ones keep their rules)
@@ -175,13 +177,19 @@ def late_folder_runs(a: Analysis, plan: Plan, anchor: Instruction | None) -> set
 
 
 def _folder_setup(
-    a: Analysis, plan: Plan, ins: Instruction, earlier: list[Instruction], above: bool = False
+    a: Analysis,
+    plan: Plan,
+    ins: Instruction,
+    earlier: list[Instruction],
+    above: bool = False,
+    left_out: set[int] | None = None,
 ) -> set[str] | None:
     """The copied directories whose owner or mode the RUN sets, when it only makes and
     gives away folders within copied directories, or (``above``: after the copies) the
     stage's WORKDIRs that hold them, and there it may also create the accounts it names
     (None otherwise, or when a chown names an owner the runtime may lack: ``earlier`` are
-    the setup RUNs before it)."""
+    the setup RUNs before it, ``left_out`` those of them the runtime does not repeat, whose
+    folders it lacks before its copies)."""
     script = run_script(ins, a.doc.text)
     if script is None or not script.commands:
         return None
@@ -193,12 +201,13 @@ def _folder_setup(
     folders = False
     # Before the copies only what a WORKDIR, an earlier folder RUN or this RUN's own mkdir
     # made exists (built: `COPY start.sh /opt`, then `RUN chmod +x /opt/start.sh`, repeated
-    # before the copies, failed: no such file); a file COPY --from names keeps its mode.
+    # before the copies, failed: no such file; `RUN mkdir -p /app/logs`, left out, then
+    # `RUN chown node:node /app`: no such file); a file COPY --from names keeps its mode.
     existing: set[str] = set()
     if not above:  # (after the copies every copied path exists: nothing to work out)
         existing = existing.union(
             *(with_parents(a.dirs[id(i)]) for i in a.stage.of("workdir") if i.start < ins.start),
-            *(_made_dirs(a, e) for e in earlier),
+            *(_made_dirs(a, e) for e in earlier if id(e) not in (left_out or set())),
         )
     for command in script.commands:
         program, args = program_args(command)
@@ -227,6 +236,8 @@ def _folder_setup(
             return None
         paths = [resolve(x, cwd) for x in words]
         if program == "mkdir":
+            if moded and not above and _made_before(a, ins, earlier) & set(paths) & set(copied):
+                return None  # (-m leaves a folder that exists as it is: not the runtime's)
             existing |= set().union(*(with_parents(p) for p in paths))
         elif not above and any(p not in existing for p in paths):
             return None
@@ -246,6 +257,19 @@ def _folder_setup(
         plan.notes += [note] if note not in plan.notes else []
         return None
     return dirs if folders else None  # (a RUN of accounts alone is no folder RUN)
+
+
+def _made_before(a: Analysis, ins: Instruction, earlier: list[Instruction]) -> set[str]:
+    """The folders the context COPYs and the setup RUNs (``earlier``) before ``ins`` make,
+    with those above them: ``mkdir -p -m 777 /app`` after ``COPY package*.json /app/`` or
+    ``RUN mkdir -p /app/logs`` leaves /app 755, while the runtime, which repeats the RUN
+    before its copies without what made /app first, would make it 777 (built: /app 755 in
+    the original, 777 in the split, both ways)."""
+    copies = [c for c in a.copies if c.ins.start < ins.start]
+    return set().union(
+        *(with_parents(c.dest if c.into_dir else posixpath.dirname(c.dest)) for c in copies),
+        *(_made_dirs(a, e) for e in earlier),
+    )
 
 
 def _remade_by_copy(a: Analysis, ins: Instruction, folder: str) -> Instruction | None:
