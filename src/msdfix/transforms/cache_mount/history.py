@@ -63,9 +63,11 @@ class History:
     doc: Document
     berry: bool
     planned: dict[int, list[str]] = field(default_factory=dict)  # id(RUN) -> our targets
-    # tool id -> id of an instruction -> whether it sets the tool's cache directory in its
-    # configuration (npm config set, a copied pip.conf), as read so far
-    configuring: dict[str, dict[int, bool]] = field(default_factory=dict)
+    # (stage, instruction names, test) -> ``first_passing``'s scan of the stage so far
+    _scans: dict[tuple[int, tuple[str, ...], str], _Scan] = field(default_factory=dict)
+    _shells: dict[int, tuple[Instruction | None, list[Instruction], list[int]]] = field(
+        default_factory=dict
+    )
     _scripts: dict[int, RunScript | None] = field(default_factory=dict)
     _steps: dict[int, list[Step] | None] = field(default_factory=dict)
     _commands: dict[int, list[tuple[Command, str, list[str]]] | None] = field(default_factory=dict)
@@ -144,14 +146,48 @@ class History:
         stage = self.stage_of.get(id(ins))
         if stage is None or ins.heredocs or ins.json_args() is not None:
             return False
-        shells = [
-            i
-            for ancestor in stage.lineage
-            for i in ancestor.instructions
-            if i.cmd == "shell" and (ancestor is not stage or i.start < ins.start)
-        ]
-        argv = shells[-1].json_args() if shells else None
+        shell = self._last_shell(stage, ins)
+        argv = shell.json_args() if shell is not None else None
         return argv is not None and errexit_option(argv[1:])
+
+    def _last_shell(self, stage: Stage, ins: Instruction) -> Instruction | None:
+        """The last SHELL of the lineage before ``ins``: the stage's SHELLs are listed once
+        and looked up by bisection (a walk of the lineage per RUN was quadratic)."""
+        found = self._shells.get(id(stage))
+        if found is None:
+            inherited = [i for a in stage.lineage[:-1] for i in a.of("shell")]
+            own = stage.of("shell")
+            found = (inherited[-1] if inherited else None, own, [i.start for i in own])
+            self._shells[id(stage)] = found
+        last, own, starts = found
+        before = bisect.bisect_left(starts, ins.start)
+        return own[before - 1] if before else last
+
+    def first_passing(
+        self,
+        stage: Stage,
+        kinds: tuple[str, ...],
+        key: str,
+        test: Callable[[Instruction], bool],
+        limit: int | None = None,
+    ) -> Instruction | None:
+        """The first instruction of ``stage`` named one of ``kinds`` that passes the test
+        named ``key``, if it starts at or before ``limit`` (None: anywhere in the stage). Each
+        instruction is tested once per key, and only as far as a question needs: asking from
+        every RUN costs one pass over the stage, not one per RUN."""
+        scan = self._scans.get((id(stage), kinds, key))
+        if scan is None:
+            scan = self._scans[(id(stage), kinds, key)] = _Scan(stage.of(*kinds))
+        items = scan.items
+        while scan.hit is None and scan.next < len(items):
+            if limit is not None and items[scan.next].start > limit:
+                return None
+            if test(items[scan.next]):
+                scan.hit = items[scan.next]
+            scan.next += 1
+        if scan.hit is not None and (limit is None or scan.hit.start <= limit):
+            return scan.hit
+        return None
 
     def yarn_switch(self, ins: Instruction) -> tuple[Instruction, str] | None:
         """The last RUN of the lineage, up to ``ins`` itself, that sets the yarn version later
@@ -366,20 +402,37 @@ class History:
         copies = self._copies_from
         if not copies:
             return None
-        stages = self.doc.model.stages
+        index = self._stage_index
         # --from names a stage by its alias or its index (``COPY --from=0``)
         names = {
             name
             for s in [stage, *self._descendants(stage)]
-            for name in (s.name.lower(), str(next(i for i, x in enumerate(stages) if x is s)))
+            for name in (s.name.lower(), str(index[id(s)]))
         }
-        for other, source, paths in copies:
-            if source in names and any(within(target, p) or within(p, target) for p in paths):
-                return other
-        return None
+        readers = [
+            other
+            for name in names
+            for other, paths in copies.get(name, ())
+            if any(within(target, p) or within(p, target) for p in paths)
+        ]
+        return min(readers, key=lambda i: i.start) if readers else None
 
     @cached_property
-    def _copies_from(self) -> list[tuple[Instruction, str, list[str]]]:
+    def _stage_index(self) -> dict[int, int]:
+        """id of each stage -> its index."""
+        return {id(s): n for n, s in enumerate(self.doc.model.stages)}
+
+    @cached_property
+    def _copies_from(self) -> dict[str, list[tuple[Instruction, list[str]]]]:
+        """Every ``COPY/ADD --from`` and ``RUN --mount=type=bind,from=`` by the stage it names
+        (lower case), with its absolute sources (looked up by name: a scan of every one per
+        RUN was quadratic in a file of many stages)."""
+        found: dict[str, list[tuple[Instruction, list[str]]]] = {}
+        for other, source, paths in self._each_copy_from():
+            found.setdefault(source, []).append((other, paths))
+        return found
+
+    def _each_copy_from(self) -> list[tuple[Instruction, str, list[str]]]:
         """Every ``COPY/ADD --from`` and ``RUN --mount=type=bind,from=``: the stage it names
         (lower case), its absolute sources."""
         found = []
@@ -594,6 +647,16 @@ class _Tested:
     start: int
     positions: list[int]
     hits: list[Instruction]
+
+
+@dataclass
+class _Scan:
+    """``first_passing``'s state for one stage and test: ``items[:next]`` are tested, and
+    ``hit`` is the first that passed."""
+
+    items: list[Instruction]
+    next: int = 0
+    hit: Instruction | None = None
 
 
 @dataclass

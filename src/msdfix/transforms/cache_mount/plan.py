@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Mapping, Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from msdfix.document import Document
 from msdfix.ecosystems.base import CacheDir, PackageManager
@@ -388,16 +388,18 @@ class _Planner:
         return self.configured[manager.id]
 
     def _find_configured(self, manager: PackageManager) -> Instruction | None:
-        tested = self.history.configuring.setdefault(manager.id, {})
         for kinds in (("run",), ("copy", "add")):
             for stage in self.stage.lineage:
-                for ins in stage.of(*kinds):
-                    if stage is self.stage and ins.start > self.ins.start:
-                        break  # the RUN itself counts
-                    if id(ins) not in tested:
-                        tested[id(ins)] = self._sets_config(stage, ins, manager)
-                    if tested[id(ins)]:
-                        return ins
+                limit = self.ins.start if stage is self.stage else None  # the RUN itself counts
+                found = self.history.first_passing(
+                    stage,
+                    kinds,
+                    f"configures {manager.id}",
+                    partial(self._sets_config, stage, manager=manager),
+                    limit,
+                )
+                if found is not None:
+                    return found
         return None
 
     def _sets_config(self, stage: Stage, ins: Instruction, manager: PackageManager) -> bool:
