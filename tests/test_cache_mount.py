@@ -1642,7 +1642,34 @@ def test_many_runs_stages_or_calls_take_linear_time(text: str) -> None:
     """Each took minutes (quadratic); now a few seconds, far inside the deadline."""
     from support.deadline import deadline
 
-    with deadline(30):
+    with deadline(30, cpu=True):  # (CPU time: wall-clock failed at load 15)
+        result = rewrite(
+            text, "Dockerfile", BuildContext(None), Settings(select=frozenset({"cache-mount"}))
+        )
+    assert result.changed
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # every RUN walked every earlier instruction for one that sets the tool's cache in its
+        # configuration, and for the SHELL it runs under, and listed its stage's USERs (for a
+        # home a later user owns): minutes of CPU; 12,000 with only the USERs listed, 21 s
+        "FROM python:3.11\n"
+        + "".join(f"RUN pip install p{i} && rm -rf /root/.cache/pip\n" for i in range(16_000)),
+        # each apt install's edit scanned the RUN's continuation lines for its offset: 30,000
+        # took about 45 s of CPU
+        "FROM debian\nRUN apt-get update && case $x in \\\n"
+        + "".join(f"  a{i}) apt-get install -y p{i} ;; \\\n" for i in range(30_000))
+        + "  esac\n",
+    ],
+    ids=["configured", "edits"],
+)
+def test_many_runs_or_edits_take_linear_time(text: str) -> None:
+    """Quadratic until round 24 (each about 7-12 s of CPU now, inside the deadline)."""
+    from support.deadline import deadline
+
+    with deadline(25, cpu=True):
         result = rewrite(
             text, "Dockerfile", BuildContext(None), Settings(select=frozenset({"cache-mount"}))
         )

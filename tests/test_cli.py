@@ -458,6 +458,15 @@ def test_config_nested_too_deep_is_a_usage_error(project: Path) -> None:
     assert ".msdfix.toml: nested too deep to read" in proc.stderr.decode()
 
 
+def test_a_config_key_of_thousands_of_parts_is_nested_too_deep(project: Path) -> None:
+    """``[a.a.a...]``: tomllib takes time quadratic in a dotted key's parts (1 MiB of them,
+    about 4 minutes); a key of more than 1,000 parts is tables nested too deep."""
+    (project / "pyproject.toml").write_text("[" + ".".join(["a"] * 2000) + "]\nx = 1\n")
+    proc = msdfix("Dockerfile", cwd=project)
+    err = proc.stderr.decode()
+    assert proc.returncode == 2 and "pyproject.toml: nested too deep to read" in err, err
+
+
 def test_a_pyproject_that_is_not_utf8_names_its_line(project: Path) -> None:
     """A pyproject.toml saved as UTF-16 (or with a stray byte) gave Python's codec message,
     which names a byte position and no line: the error names the line and the byte."""

@@ -269,6 +269,22 @@ def test_a_uv_settings_file_nested_too_deep_is_unreadable_not_an_internal_error(
     assert uv_local_location(deep, "uv.toml") == "uv.toml could not be read"
 
 
+@pytest.mark.parametrize(
+    "key", ["[" + ".".join(["a"] * 200_000) + "]", "x = {" + ".".join(["a"] * 200_000) + " = 1}"]
+)
+def test_a_toml_key_of_many_parts_is_unreadable_in_linear_time(key: str) -> None:
+    """tomllib takes time quadratic in a dotted key's parts (200,000: about 40 s of CPU); a
+    key of more than 1,000 parts is read as nested too deep, and fewer still read."""
+    from msdfix.ecosystems.python import uv_local_location
+    from support.deadline import deadline
+
+    with deadline(5, cpu=True):
+        assert uv_local_location(key + "\nx = 1\n", "uv.toml") == "uv.toml could not be read"
+    from msdfix.files import load_toml
+
+    assert load_toml("[" + ".".join(["a"] * 1000) + "]\nx = 1\n")["a"]["a"]["a"]
+
+
 @pytest.mark.parametrize("meta", [5, [], "optional", None])
 def test_a_peer_meta_that_is_not_an_object_marks_nothing_optional(meta: object) -> None:
     """A lock's ``peerDependenciesMeta`` entry of another type (``"x": 5``) was an internal

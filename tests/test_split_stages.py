@@ -2028,6 +2028,34 @@ def test_a_rust_source_that_cannot_be_read_may_start_programs(tmp_path):
     assert _spawns(_A())
 
 
+@pytest.mark.parametrize(
+    "pom",
+    [
+        # a billion laughs: expat stops expanding past its amplification limit
+        '<!DOCTYPE p [<!ENTITY l0 "lol">'
+        + "".join(f'<!ENTITY l{i} "' + f"&l{i - 1};" * 10 + '">' for i in range(1, 10))
+        + "]><project><artifactId>&l9;</artifactId><version>1</version></project>",
+        # an external entity, which expat never reads (a file outside the context)
+        '<!DOCTYPE p [<!ENTITY x SYSTEM "file:///etc/hostname">]>'
+        "<project><artifactId>&x;</artifactId><version>1</version></project>",
+        "<project><artifactId>app</artifactId><version>1</version>",  # cut short
+    ],
+    ids=["laughs", "external-entity", "truncated"],
+)
+def test_a_pom_that_cannot_be_parsed_is_unknown_not_absent(tmp_path, pom: str) -> None:
+    """A pom.xml ElementTree could not parse was read as no pom: the jar name went unchecked
+    and the split copied the CMD's jar, whatever the pom builds. Unknown: declined."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "pom.xml").write_text(pom)
+    text = _df("FROM maven:3.9-eclipse-temurin-17", "WORKDIR /app", "COPY . .",
+               "RUN mvn -B package -DskipTests", 'CMD ["java", "-jar", "target/app-1.jar"]')  # fmt: skip
+    result = _run(text, tmp_path)
+    assert result.output == text
+    messages = _messages(result)
+    assert "pom.xml could not be parsed (" in messages
+    assert "), so the jar it builds is unknown" in messages
+
+
 def test_a_pom_or_project_that_cannot_be_read_is_unknown_not_absent(tmp_path):
     """A pom.xml over 1 MiB read as no pom, so the jar name went unchecked and the split
     copied target/app.jar, which a pom naming another jar does not build; a .csproj over

@@ -350,6 +350,21 @@ def test_a_word_of_millions_of_characters_is_read_in_linear_time() -> None:
         assert parse_words(f'X={word} "b c"', "\\") == [f"X={word}", '"b c"']
 
 
+def test_logical_offsets_map_to_the_file_in_linear_time() -> None:
+    """Each offset was found by a scan of every continuation line before it: an instruction of
+    tens of thousands of lines with an edit on each (an apt install per ``case`` arm) spent
+    minutes here. Every logical character maps to the same character of the file, and the end
+    of the line to the end of the last segment."""
+    from support.deadline import deadline
+
+    text = "FROM a\nRUN x \\\n" + "".join(f"  # c\n  w{i} \\\n\n" for i in range(40_000)) + "  y\n"
+    run = parse(text).instructions[1]
+    with deadline(10, cpu=True):
+        mapped = [run.physical(at) for at in range(len(run.logical) + 1)]
+    assert all(text[mapped[at]] == ch for at, ch in enumerate(run.logical))
+    assert mapped[-1] == mapped[-2] + 1 and text[mapped[-1]] == "\n"
+
+
 @pytest.mark.parametrize(
     "text, escape, runs",
     [

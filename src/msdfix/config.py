@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from msdfix.files import InputError, read_regular
+from msdfix.files import InputError, load_toml, read_regular
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -148,7 +148,7 @@ def _config_in(directory: Path) -> FileConfig | None:
             # a parent directory's configuration apply without a word)
             raw = read_regular(path)[0]
             text = raw.decode("utf-8")
-            data = tomllib.loads(text)
+            data = load_toml(text)
         except InputError as exc:
             raise ConfigError(f"{path}: {exc.message}") from exc
         except UnicodeDecodeError as exc:  # (the codec's message named a position, no line)

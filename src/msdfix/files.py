@@ -9,7 +9,9 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
+
+import tomllib
 
 MAX_BYTES = 5 * 1024 * 1024
 UTF16_BOMS = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
@@ -45,6 +47,23 @@ TEMPLATE_SUFFIXES = (
     ".j2", ".jinja", ".jinja2", ".tmpl", ".tpl", ".template", ".gotmpl", ".erb", ".mustache",
     ".hbs", ".ejs", ".in",
 )  # fmt: skip
+
+
+MAX_TOML_KEY_PARTS = 1000
+
+
+def load_toml(text: str) -> dict[str, Any]:
+    """``tomllib.loads``, refusing a dotted key of more than ``MAX_TOML_KEY_PARTS`` parts
+    (``[a.a.a...]``: tables nested that deep) as RecursionError, as callers treat TOML nested
+    too deep: tomllib takes time quadratic in a key's parts (a 1 MiB key, minutes). A key is
+    one line, so a line with that many dots is refused (in a string too: unreadable, never
+    read as something else)."""
+    if text.count(".") >= MAX_TOML_KEY_PARTS and any(
+        line.count(".") >= MAX_TOML_KEY_PARTS for line in text.split("\n")
+    ):
+        raise RecursionError(f"a line of more than {MAX_TOML_KEY_PARTS} dots: nested too deep")
+    data: dict[str, Any] = tomllib.loads(text)
+    return data
 
 
 def is_dockerfile_name(name: str) -> bool:

@@ -42,6 +42,7 @@ from msdfix.ecosystems.images import PY_NEEDS_FULL
 from msdfix.ecosystems.python_builds import configured_no_binary, local_wheel_builds, pure_build
 from msdfix.ecosystems.python_installs import linux_installs, surely_installed
 from msdfix.ecosystems.python_markers import markers_agree
+from msdfix.files import load_toml
 from msdfix.model.context import BuildContext
 
 if sys.version_info >= (3, 11):
@@ -112,7 +113,7 @@ def wheel_evidence(context: BuildContext, tool: str, version: tuple[int, int]) -
     if name is None or text is None:
         return WheelEvidence(None)
     try:
-        data = tomllib.loads(text)
+        data = load_toml(text)
     except (tomllib.TOMLDecodeError, RecursionError):  # RecursionError: nested too deep
         return WheelEvidence(None)
     builds, names = [], []
@@ -849,7 +850,7 @@ def uv_local_location(text: str, path: str) -> str | None:
     install read the project's files: a find-links folder or an index given as a path or
     ``file:`` URL (``find-links = ["vendor/wheels"]``); None when it names none."""
     try:
-        data = tomllib.loads(text)
+        data = load_toml(text)
     except (tomllib.TOMLDecodeError, RecursionError):  # RecursionError: nested too deep
         return f"{path} could not be read"
     if not path.endswith("uv.toml"):

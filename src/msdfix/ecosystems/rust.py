@@ -10,12 +10,13 @@ import re
 import sys
 
 if sys.version_info >= (3, 11):
-    import tomllib
+    pass
 else:  # pragma: no cover
-    import tomli as tomllib
+    pass
 
 from msdfix.ecosystems.base import WRITES_IN_PLACE, CacheDir, Ecosystem, PackageManager
 from msdfix.ecosystems.os import debian_codename
+from msdfix.files import load_toml
 
 MANAGERS: tuple[PackageManager, ...] = (
     PackageManager(
@@ -64,7 +65,7 @@ def cargo_config_reads(text: str) -> str:
     directory or local-registry source (vendored crates), ``paths`` overrides or a
     ``[patch]`` with a path; else that it configures cargo in ways msdfix does not check."""
     try:
-        data = tomllib.loads(text)
+        data = load_toml(text)
     except (ValueError, RecursionError):
         return "is not TOML msdfix can read"
     sources = data.get("source")
@@ -87,7 +88,7 @@ def cargo_config_target_dir(text: str) -> str | None:
     the .cargo directory (the Cargo book: paths in config files); None: not set, or not
     TOML msdfix can read."""
     try:
-        build = tomllib.loads(text).get("build")
+        build = load_toml(text).get("build")
     except (ValueError, RecursionError):
         return None
     value = build.get("target-dir") if isinstance(build, dict) else None

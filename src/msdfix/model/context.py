@@ -27,7 +27,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from msdfix.files import exists, is_file, resolves_within, walk
+from msdfix.files import exists, is_file, load_toml, resolves_within, walk
 from msdfix.model.dockerignore import (
     DockerIgnore,
     DockerIgnoreError,
@@ -538,7 +538,7 @@ class BuildContext:
 def parse_toml(text: str) -> dict[str, Any] | None:
     """Parsed TOML, or None when it is not valid."""
     try:
-        data: dict[str, Any] = tomllib.loads(text)
+        data: dict[str, Any] = load_toml(text)
     except (tomllib.TOMLDecodeError, RecursionError):  # RecursionError: nested too deep
         return None
     return data

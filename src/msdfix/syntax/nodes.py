@@ -95,6 +95,11 @@ class Instruction:
         return None if value is None else list(value)
 
     @cached_property
+    def _segment_starts(self) -> list[int]:
+        """The logical offset where each segment starts, in order."""
+        return [seg.logical for seg in self.segments]
+
+    @cached_property
     def _json_args(self) -> tuple[str, ...] | None:
         rest = self.args
         if not rest.startswith("["):
@@ -124,10 +129,13 @@ class Instruction:
         return [f for f in self.flags if f.name == name]
 
     def physical(self, logical_offset: int) -> int:
-        """Map an offset in :attr:`logical` to an offset in the file text."""
-        for seg in self.segments:
-            if seg.logical <= logical_offset < seg.logical + seg.length:
-                return seg.physical + logical_offset - seg.logical
+        """Map an offset in :attr:`logical` to an offset in the file text (by bisection: the
+        segments follow each other, and a scan of them per offset was quadratic in an
+        instruction of thousands of continuation lines with an edit on each)."""
+        at = bisect.bisect_right(self._segment_starts, logical_offset) - 1
+        seg = self.segments[at] if at >= 0 else None
+        if seg is not None and logical_offset < seg.logical + seg.length:
+            return seg.physical + logical_offset - seg.logical
         last = self.segments[-1]
         if logical_offset == last.logical + last.length:
             return last.physical + last.length

@@ -373,20 +373,37 @@ class History:
         copies = self._copies_from
         if not copies:
             return None
-        stages = self.doc.model.stages
+        index = self._stage_index
         # --from names a stage by its alias or its index (``COPY --from=0``)
         names = {
             name
             for s in [stage, *self._descendants(stage)]
-            for name in (s.name.lower(), str(next(i for i, x in enumerate(stages) if x is s)))
+            for name in (s.name.lower(), str(index[id(s)]))
         }
-        for other, source, paths in copies:
-            if source in names and any(within(target, p) or within(p, target) for p in paths):
-                return other
-        return None
+        readers = [
+            other
+            for name in names
+            for other, paths in copies.get(name, ())
+            if any(within(target, p) or within(p, target) for p in paths)
+        ]
+        return min(readers, key=lambda i: i.start) if readers else None
 
     @cached_property
-    def _copies_from(self) -> list[tuple[Instruction, str, list[str]]]:
+    def _stage_index(self) -> dict[int, int]:
+        """id of each stage -> its index."""
+        return {id(s): n for n, s in enumerate(self.doc.model.stages)}
+
+    @cached_property
+    def _copies_from(self) -> dict[str, list[tuple[Instruction, list[str]]]]:
+        """Every ``COPY/ADD --from`` and ``RUN --mount=type=bind,from=`` by the stage it names
+        (lower case), with its absolute sources (looked up by name: a scan of every one per
+        RUN was quadratic in a file of many stages)."""
+        found: dict[str, list[tuple[Instruction, list[str]]]] = {}
+        for other, source, paths in self._each_copy_from():
+            found.setdefault(source, []).append((other, paths))
+        return found
+
+    def _each_copy_from(self) -> list[tuple[Instruction, str, list[str]]]:
         """Every ``COPY/ADD --from`` and ``RUN --mount=type=bind,from=``: the stage it names
         (lower case), its absolute sources."""
         found = []

@@ -72,7 +72,7 @@ def home_owner(
     original had none (pip as root does not cache under a directory root does not own; built
     for real: ``USER ${APP_USER}``, a USER in a stage FROM it and a ``runuser`` entrypoint could
     no longer create ~/.cache/app)."""
-    later = [i for i in stage.of("user") if i.start > ins.start]
+    later = stage.users_after(ins)
     later += [i for child in doc.model.descendants(stage) for i in child.of("user")]
     users = [i.args.split(":")[0].strip() for i in later]
     users = [u for u in users if u and not is_root(u)]  # a variable may name anyone

@@ -122,10 +122,13 @@ def _check_pom(a: Analysis, jar: str) -> None:
         raise Decline(f"{exc}, so the jar it builds is unknown") from None
     if text is None:
         return
-    try:
+    try:  # (expat refuses entity expansion past its amplification limit, and never reads an
+        # external entity: the name Maven would see is then unknown)
         root = ET.fromstring(text)
-    except ET.ParseError:
-        return
+    except ET.ParseError as exc:
+        raise Decline(
+            f"pom.xml could not be parsed ({exc}), so the jar it builds is unknown"
+        ) from None
     ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
 
     def find(path: str) -> str | None:

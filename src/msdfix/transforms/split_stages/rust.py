@@ -14,6 +14,7 @@ from msdfix.ecosystems.rust import (
     cargo_config_target_dir,
     glibc_at_most_bookworm,
 )
+from msdfix.files import load_toml
 from msdfix.model.context import MAX_SCANNED_BYTES, Unreadable
 from msdfix.transforms.split_stages.artifacts import resolve
 from msdfix.transforms.split_stages.build_stage import (
@@ -36,9 +37,9 @@ from msdfix.transforms.split_stages.native_runtime import (
 )
 
 if sys.version_info >= (3, 11):
-    import tomllib
+    pass
 else:  # pragma: no cover
-    import tomli as tomllib
+    pass
 
 
 def plan_rust(a: Analysis) -> Plan:
@@ -182,7 +183,7 @@ def _cargo_bins(a: Analysis, call: Call, rel: str = "") -> list[str] | None:
     if text is None:
         return None
     try:
-        data = tomllib.loads(text)
+        data = load_toml(text)
     except (ValueError, RecursionError):  # RecursionError: nested too deep
         return None
     if "workspace" in data and "package" not in data:
