@@ -1693,7 +1693,7 @@ def test_an_npmrc_is_read_a_line_at_a_time(tmp_path: Path, npmrc: str, mounts: b
     (tmp_path / ".npmrc").write_text(npmrc)
     (tmp_path / "package.json").write_text('{"name": "x"}')
     text = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\n"
-    with deadline(20):
+    with deadline(20, cpu=True):
         result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"cache-mount"})))
     assert ("type=cache" in result.output) is mounts
 
