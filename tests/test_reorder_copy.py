@@ -2531,12 +2531,57 @@ def test_a_pnpm_lock_whose_specifiers_are_not_package_json_s_is_stale(
     package["devDependencies"] = {"@types/ms": "^0.7.31"}
     (tmp_path / "package.json").write_text(json.dumps(package))
     (tmp_path / "pnpm-lock.yaml").write_text(lock)
+    pnpm = {"5.4": 7, "'6.0'": 8, "'9.0'": 9}[lock.partition("lockfileVersion: ")[2].split()[0]]
     text = (
-        "FROM node:20\nRUN npm i -g pnpm@8\nWORKDIR /app\nCOPY . .\n"
+        f"FROM node:20\nRUN npm i -g pnpm@{pnpm}\nWORKDIR /app\nCOPY . .\n"
         f'RUN {run}\nCMD ["node", "s.js"]\n'
     )
     _, _, explained = _run(text, tmp_path)  # alone, unsafe anyway: the manifests twice
     assert any("rewrites pnpm-lock.yaml (" in m for m in explained) is not safe, explained
+
+
+@pytest.mark.parametrize(
+    ("lock", "setup", "manager", "writes"),
+    [
+        (PNPM6_LOCK, "npm i -g pnpm@8.15.9", None, None),
+        (PNPM6_LOCK, "npm i -g pnpm@9.15.9", None, "9.0"),  # built: 9.0 over 6.0
+        (PNPM9_LOCK, "npm install --global pnpm@8", None, "6.0"),  # built: 6.0 over 9.0
+        (PNPM9_LOCK, "npm i -g pnpm@10", None, None),  # built: pnpm 10.34.9, 9's bytes
+        (PNPM5_LOCK, "npm i -g pnpm@9", None, "9.0"),
+        (PNPM5_LOCK, "npm i -g pnpm@7.33.7", None, None),
+        (PNPM9_LOCK, "npm i -g pnpm", None, "which pnpm runs"),  # the registry's latest
+        (PNPM9_LOCK, "corepack enable", None, "which pnpm runs"),
+        (PNPM9_LOCK, "corepack enable", "pnpm@9.15.9+sha512.abc", None),
+        (PNPM9_LOCK, "corepack enable", "pnpm@8.15.9", "6.0"),
+        (PNPM9_LOCK, "corepack prepare pnpm@8.15.9 --activate", "pnpm@9.1.0", "6.0"),
+        (PNPM9_LOCK, "npm i -g pnpm@9 && npm i -g pnpm@latest-8", None, "6.0"),
+        (PNPM9_LOCK, "npm i -g pnpm@$PNPM", None, "which pnpm runs"),
+    ],
+)
+def test_a_pnpm_lock_another_pnpm_major_wrote_is_stale(
+    tmp_path: Path, lock: str, setup: str, manager: str | None, writes: str | None
+) -> None:
+    """Round 24 (pnpm 7.33.7, 8.15.9, 9.15.9, 10.34.9 over the locks each wrote for one
+    project): a pnpm install that is not frozen kept only its own major's lockfileVersion
+    and rewrote the others' (pnpm 9 wrote 9.0 over 6.0: the reordered split kept the
+    context's 6.0 lock, the original 9.0). Which pnpm runs is read from the RUNs before the
+    install, then package.json's packageManager; not known: stale."""
+    package = {"name": "p", "version": "1.0.0", "dependencies": {"ms": "2.1.2"}}
+    package["devDependencies"] = {"@types/ms": "^0.7.31"}
+    if manager:
+        package["packageManager"] = manager
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "pnpm-lock.yaml").write_text(lock)
+    text = (
+        f"FROM node:20\nRUN {setup}\nWORKDIR /app\nCOPY . .\n"
+        'RUN pnpm install\nCMD ["node", "s.js"]\n'
+    )
+    _, _, explained = _run(text, tmp_path)  # alone, unsafe anyway: the manifests twice
+    stale = [m for m in explained if "rewrites pnpm-lock.yaml (" in m]
+    if writes is None:
+        assert not stale, explained
+    else:
+        assert stale and writes in stale[0], explained
 
 
 @pytest.mark.parametrize(("case", "safe"), [("peer-ok", False), ("peer-dev", True)])

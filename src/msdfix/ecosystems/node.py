@@ -595,17 +595,55 @@ _PNPM_FIELDS = ("dependencies", "devDependencies", "optionalDependencies")
 _YAML_KEY = re.compile(r"""(['"]?)([^'"]+?)\1:(?:[ \t]+(.*?))?[ \t]*""")
 
 
-def pnpm_lock_stale(lock: str, package: object) -> str | None:
+# The lockfileVersion each pnpm major writes, and rewrites a lock of another version as
+# (built with pnpm 7.33.7, 8.15.9 and 9.15.9, each over the three's locks of one project:
+# each kept only its own lock's bytes; pnpm 9 wrote 9.0 over 5.4 and 6.0, pnpm 8 6.0 over
+# 5.4 and 9.0, pnpm 7 5.4 over 9.0 and another 6.0; pnpm 10 wrote 9.0 as 9 did).
+_PNPM_LOCK_FORMATS = {7: "5.4", 8: "6.0", 9: "9.0", 10: "9.0"}
+# A RUN that puts a pnpm in the image: ``pnpm@SPEC`` (npm i -g, corepack prepare/use, pnpm
+# add -g), or an install of ``pnpm`` with no version (the registry's latest: unknown).
+_PNPM_SET = re.compile(
+    r"""\bpnpm@([^\s'";&|]+)"""
+    r"""|\b(?:npm|yarn|pnpm|corepack)\b[^\n;&|]*[ \t](?:add|i|install|prepare|use)\b"""
+    r"""[^\n;&|]*[ \t]pnpm(?![\w@./-])"""
+)
+
+
+def pnpm_lock_format(runs: Sequence[str], package: object) -> str | None:
+    """The lockfileVersion the pnpm that runs writes (None: not known): the last pnpm a RUN
+    before the install (``runs``) puts in the image (``npm i -g pnpm@8``, ``corepack
+    prepare pnpm@9.1.0 --activate``), else package.json's ``packageManager: pnpm@X``, which
+    corepack runs. A pnpm installed without a version, a tag or a variable is not known."""
+    spec: str | None = None
+    for text in runs:
+        for match in _PNPM_SET.finditer(text):
+            spec = match.group(1) or ""
+    if spec is None and isinstance(package, dict):
+        pin = package.get("packageManager")
+        if isinstance(pin, str) and pin.startswith("pnpm@"):
+            spec = pin[5:]
+    major = re.match(r"(?:latest-|[~^=v]?)(\d+)(?:[.+-]|$)", spec or "")
+    return _PNPM_LOCK_FORMATS.get(int(major.group(1))) if major else None
+
+
+def pnpm_lock_stale(lock: str, package: object, writes: str | None) -> str | None:
     """Why pnpm's install that is not frozen writes a new pnpm-lock.yaml, or None when in
-    step: the root importer's specifiers (lockfile 5: its ``specifiers:``; 6 and 9: each
-    dependency's ``specifier:``, under ``importers: .:`` where there is one) are not
-    package.json's dependencies, devDependencies and optionalDependencies (built with pnpm
-    8.15.9: ms changed from 2.1.2 to 2.1.3 after the lock, pnpm wrote 2.1.3 in it, and a
-    moved install's image kept the context's lock), or either sets overrides, which msdfix
-    does not compare. A lock with other importers (a workspace) or one msdfix cannot read
+    step: a lockfileVersion other than ``writes``, the one the pnpm that runs writes
+    (``pnpm_lock_format``; None: not known), or the root importer's specifiers (lockfile 5:
+    its ``specifiers:``; 6 and 9: each dependency's ``specifier:``, under ``importers: .:``
+    where there is one) are not package.json's dependencies, devDependencies and
+    optionalDependencies (built with pnpm 8.15.9: ms changed from 2.1.2 to 2.1.3 after the
+    lock, pnpm wrote 2.1.3 in it, and a moved install's image kept the context's lock), or
+    either sets overrides, which msdfix does not compare. A lock with other importers (a workspace) or one msdfix cannot read
     this way counts as stale."""
     if not isinstance(package, dict):
         return None
+    version = re.search(r"""(?m)^lockfileVersion:[ \t]*['"]?([^'"\s]+)""", lock)
+    if writes is None:
+        return "msdfix does not know which pnpm runs, and each major rewrites another's lock"
+    if version is None or version[1] != writes:
+        found = version[1] if version else "none"
+        return f"the pnpm that runs writes lockfileVersion {writes} over its {found}"
     wanted: dict[str, object] = {}
     for field in _PNPM_FIELDS:
         declared = package.get(field)
