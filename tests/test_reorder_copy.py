@@ -2432,6 +2432,12 @@ def test_prerelease_versions_and_star_overrides_are_read_as_npm_reads_them(
         ("17.0.2", "npm install", False),  # built: npm wrote react 18.3.1 into the lock
         ("17.0.2", "npm install --legacy-peer-deps", True),  # built: npm kept the lock
         ("18.3.1", "npm install", True),
+        # round 24, reglock (npm 10.8.2): nopt reads a boolean "1" as true; --force still
+        # makes the peer edges (both built)
+        ("17.0.2", "npm_config_legacy_peer_deps=1 npm install", True),
+        ("17.0.2", "NPM_CONFIG_LEGACY_PEER_DEPS=true npm install", True),
+        ("17.0.2", "npm_config_legacy_peer_deps=0 npm install", False),
+        ("17.0.2", "npm install --force", False),
     ],
 )
 def test_a_lock_entry_outside_a_peer_range_is_stale(

@@ -406,7 +406,7 @@ def _omit_layer(settings: Mapping[str, list[str]]) -> dict[str, Any]:
         if key in ("omit", "include"):
             own[key] = [v for v in values if v]
         elif key in ("production", "dev"):
-            own[key] = values[-1].lower() != "false"
+            own[key] = npm_true(values[-1])
         elif key in ("only", "also"):
             own[key] = values[-1]
     return own
@@ -438,7 +438,18 @@ def npm_legacy_peer_deps(
     line's ``--legacy-peer-deps`` (``=false``, ``--no-legacy-peer-deps``), then
     ``npm_config_legacy_peer_deps``, then the .npmrc files, as ``npm_setting`` layers them."""
     value = npm_setting(args, env, files)("legacy-peer-deps")
-    return value is not None and value[-1].lower() == "true"
+    return value is not None and npm_true(value[-1])
+
+
+def npm_true(value: str) -> bool:
+    """A boolean setting's value as npm's nopt reads it: a number is true unless 0 (a blank
+    is 0), ``false`` and ``null`` (in that case) are false, any other text true (built with
+    npm 10.8.2: ``npm_config_legacy_peer_deps=1`` kept a lock with a peer out of range, as
+    ``true`` did)."""
+    try:
+        return bool(value.strip()) and float(value.strip()) != 0
+    except ValueError:
+        return value not in ("false", "null")
 
 
 def _without_dev_settings(args: list[str]) -> list[str]:
