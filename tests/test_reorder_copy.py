@@ -2314,7 +2314,9 @@ def test_a_package_lock_whose_flags_npm_computes_otherwise_is_stale(
         ({"ms@^2": "2.1.2"}, False),  # a selector: not read
         ({"debug": {"ms": "2.1.2"}}, True),
         ({"debug": {"ms": "2.1.3"}}, False),
-        ({"other": {"ms": "2.1.3"}}, True),  # nothing below other
+        # round 24, built: an override that reaches nothing leaves debug's ^2.1.3 over the
+        # locked 2.1.2, which npm resolved again (2.1.3 written)
+        ({"other": {"ms": "2.1.3"}}, False),
         ({"ms": "$ms"}, False),  # package.json has no ms of its own
     ],
 )
@@ -2341,7 +2343,8 @@ def test_a_package_lock_that_does_not_follow_the_overrides_is_stale(
     text = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["node", "s.js"]\n'
     out, _, explained = _run(text, tmp_path)
     assert ("--mount=type=bind" in out) is safe, explained
-    assert safe or any("follow package.json's overrides" in m for m in explained), explained
+    stale = ("follow package.json's overrides", "does not satisfy its range")
+    assert safe or any(w in m for m in explained for w in stale), explained
 
 
 @pytest.mark.parametrize(
@@ -4201,3 +4204,36 @@ def test_an_apt_setting_names_no_file_of_the_tree(tmp_path: Path) -> None:
     inside = text.replace("=/var/cache/apt/debs", "=/usr/src/app/debs")
     out, applied, explained = _run(inside, tmp_path)
     assert not applied and "uses the copied files in between" in " ".join(explained)
+
+
+@pytest.mark.parametrize(
+    ("root", "overrides", "stale"),
+    [
+        ("^2.1.3", {"debug": {"ms": "2.1.2"}}, True),  # built: npm wrote ms 2.1.3 on top
+        ("2.1.2", {"debug": {"ms": "2.1.2"}}, False),  # the lock npm wrote
+        ("^2.1.3", {"ms": "2.1.2"}, False),  # a top-level override: npm_override_unmet's
+        ("^2.1.3", {"express": {"ms": "2.1.2"}}, True),
+    ],
+)
+def test_a_nested_override_leaves_the_root_s_own_edge_to_its_range(
+    tmp_path: Path, root: str, overrides: dict[str, object], stale: bool
+) -> None:
+    """Round 24 (npm 10.8.2): with overrides ``{"debug": {"ms": "2.1.2"}}`` the lock held one
+    ms 2.1.2; package.json's own ms then became ``^2.1.3`` (the lock's root entry with it,
+    as a merge leaves it). npm install put ms 2.1.3 on top and 2.1.2 under debug, and the
+    moved install's image kept the context's lock: the nested override had hidden every ms
+    edge from the range check, the root's too."""
+    deps = {"debug": "4.3.4", "ms": root}
+    package = {"name": "ov", "version": "1.0.0", "dependencies": deps, "overrides": overrides}
+    packages = {
+        "": {"name": "ov", "version": "1.0.0", "dependencies": deps},
+        "node_modules/debug": {"version": "4.3.4", "dependencies": {"ms": "2.1.2"}},
+        "node_modules/ms": {"version": "2.1.2"},
+    }
+    lock = {"name": "ov", "version": "1.0.0", "lockfileVersion": 3, "packages": packages}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "package-lock.json").write_text(json.dumps(lock, indent=2) + "\n")
+    text = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["node", "i.js"]\n'
+    _, _, explained = _run(text, tmp_path)
+    found = [m for m in explained if "the ms entry that the root asks for" in m]
+    assert bool(found) is stale, explained

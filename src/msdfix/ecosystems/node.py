@@ -749,7 +749,7 @@ def npm_lock_invalid(
     react-dom's peer ``^18.3.1``; npm wrote react 18.3.1); names package.json overrides,
     bundled entries, links and specs other than node-semver ranges (a tag, git, a file, an
     alias of another package) are left to the other checks."""
-    overridden = _override_names(package.get("overrides"))
+    overridden = _override_scopes(package.get("overrides"), packages)
     for path, entry in packages.items():
         if not isinstance(entry, dict) or entry.get("link"):
             continue
@@ -758,7 +758,8 @@ def npm_lock_invalid(
             declared = entry.get(field)
             for name, spec in declared.items() if isinstance(declared, dict) else ():
                 target = _npm_target(packages, path, str(name))
-                found = packages.get(target) if target and name not in overridden else None
+                replaced = path in overridden.get(str(name), ())
+                found = packages.get(target) if target and not replaced else None
                 if not isinstance(found, dict) or found.get("inBundle") or found.get("link"):
                     continue
                 if isinstance(spec, str) and spec.startswith(f"npm:{found.get('name')}@"):
@@ -768,19 +769,29 @@ def npm_lock_invalid(
     return None
 
 
-def _override_names(overrides: object) -> set[str]:
-    """Every package name an ``overrides`` tree gives a spec of its own, at any depth
-    (selectors stripped; a value of ``*``, or a map whose ``.`` is not a spec, changes
-    nothing: arborist's edge keeps its own spec then)."""
-    names: set[str] = set()
-    todo = [overrides]
+def _override_scopes(overrides: object, packages: dict[str, Any]) -> dict[str, set[str]]:
+    """Every package name an ``overrides`` tree gives a spec of its own, at any depth, with
+    the lock entries whose edges to it the override may replace: a top-level key's, every
+    entry; a nested one's (``{"debug": {"ms": "2.1.2"}}``), the entries of its parent's name
+    within the parent's scope and those they reach, not the root's own edge (built with npm
+    10.8.2: the root's ms ``^2.1.3`` over a locked 2.1.2 that only debug's override asked
+    for was resolved again and the lock rewritten). Selectors are stripped; a value of
+    ``*``, or a map whose ``.`` is not a spec, changes nothing (arborist's ``Edge.spec``)."""
+    entries = {k: v for k, v in packages.items() if isinstance(v, dict)}
+    scopes: dict[str, set[str]] = {}
+    todo = [(overrides, set(entries))]
     while todo:
-        here = todo.pop()
+        here, scope = todo.pop()
         for key, value in here.items() if isinstance(here, dict) else ():
+            name = str(key)[:1] + str(key)[1:].partition("@")[0]
+            if name == ".":
+                continue
             if _override_spec(value.get(".") if isinstance(value, dict) else value):
-                names.add(str(key)[:1] + str(key)[1:].partition("@")[0])
-            todo.append(value)
-    return names
+                scopes.setdefault(name, set()).update(scope)
+            if isinstance(value, dict):
+                named = {p for p in scope if _npm_names(p, name)}
+                todo.append((value, named | _npm_reached(entries, named)))
+    return scopes
 
 
 def _override_spec(value: object) -> bool:
@@ -966,9 +977,7 @@ def npm_override_unmet(packages: dict[str, Any], package: dict[str, Any]) -> str
     while todo:
         key, spec, scope = todo.pop()
         name = str(key)
-        named = {
-            p for p in scope if p == f"node_modules/{name}" or p.endswith(f"/node_modules/{name}")
-        }
+        named = {p for p in scope if _npm_names(p, name)}
         if isinstance(spec, dict):
             below = _npm_reached(entries, named)
             todo.extend(
@@ -986,6 +995,11 @@ def npm_override_unmet(packages: dict[str, Any], package: dict[str, Any]) -> str
         if any(_semver_satisfies(entries[p].get("version"), spec) is not True for p in named):
             return name
     return None
+
+
+def _npm_names(path: str, name: str) -> bool:
+    """Whether the lock entry at ``path`` is an installed ``name``."""
+    return path == f"node_modules/{name}" or path.endswith(f"/node_modules/{name}")
 
 
 def _npm_reached(entries: dict[str, Any], start: set[str]) -> set[str]:
