@@ -4237,3 +4237,43 @@ def test_a_nested_override_leaves_the_root_s_own_edge_to_its_range(
     _, _, explained = _run(text, tmp_path)
     found = [m for m in explained if "the ms entry that the root asks for" in m]
     assert bool(found) is stale, explained
+
+
+@pytest.mark.parametrize(
+    ("catalogs", "workspace", "why"),
+    [
+        (False, None, None),
+        (True, "catalog:\n  ms: 2.1.3\n", "catalogs"),  # built: pnpm 10 wrote 2.1.3
+        (False, "onlyBuiltDependencies:\n  - esbuild\n", "pnpm-workspace.yaml"),
+    ],
+)
+def test_pnpm_catalogs_and_workspace_settings_are_not_compared(
+    tmp_path: Path, catalogs: bool, workspace: str | None, why: str | None
+) -> None:
+    """Round 24 (pnpm 10.34.9): ms taken from pnpm-workspace.yaml's catalog, which changed
+    from 2.1.2 to 2.1.3 after the lock; the root's ``catalog:`` specifier stayed the same,
+    pnpm install wrote 2.1.3 into the lock's catalogs, and the moved install's image kept the
+    context's 2.1.2 lock. Catalogs and pnpm-workspace.yaml's settings are not compared."""
+    spec = "catalog:" if catalogs else "2.1.2"
+    package = {"name": "c", "version": "1.0.0", "dependencies": {"ms": spec}}
+    head = "lockfileVersion: '9.0'\n\n"
+    if catalogs:
+        head += "catalogs:\n  default:\n    ms:\n      specifier: 2.1.2\n      version: 2.1.2\n\n"
+    lock = head + (
+        f"importers:\n\n  .:\n    dependencies:\n      ms:\n        specifier: {spec}\n"
+        "        version: 2.1.2\n\npackages:\n\n  ms@2.1.2:\n    resolution: {integrity: x}\n"
+    )
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "pnpm-lock.yaml").write_text(lock)
+    if workspace is not None:
+        (tmp_path / "pnpm-workspace.yaml").write_text(workspace)
+    text = (
+        "FROM node:20\nRUN npm i -g pnpm@10.34.9\nWORKDIR /app\nCOPY . .\n"
+        'RUN pnpm install\nCMD ["node", "s.js"]\n'
+    )
+    _, _, explained = _run(text, tmp_path)
+    stale = [m for m in explained if "rewrites pnpm-lock.yaml (" in m]
+    if why is None:
+        assert not stale, explained
+    else:
+        assert stale and why in stale[0], explained

@@ -645,8 +645,10 @@ def pnpm_lock_stale(lock: str, package: object, writes: str | None) -> str | Non
     where there is one) are not package.json's dependencies, devDependencies and
     optionalDependencies (built with pnpm 8.15.9: ms changed from 2.1.2 to 2.1.3 after the
     lock, pnpm wrote 2.1.3 in it, and a moved install's image kept the context's lock), or
-    either sets overrides, which msdfix does not compare. A lock with other importers (a workspace) or one msdfix cannot read
-    this way counts as stale."""
+    either sets overrides, or the lock has catalogs (built with pnpm 10.34.9: a catalog's
+    ms changed in pnpm-workspace.yaml, pnpm wrote it into the lock, the moved install's
+    image kept the old one), which msdfix does not compare. A lock with other importers (a
+    workspace) or one msdfix cannot read this way counts as stale."""
     if not isinstance(package, dict):
         return None
     version = re.search(r"""(?m)^lockfileVersion:[ \t]*['"]?([^'"\s]+)""", lock)
@@ -668,6 +670,8 @@ def pnpm_lock_stale(lock: str, package: object, writes: str | None) -> str | Non
     overrides = settings.get("overrides") if isinstance(settings, dict) else None
     if overrides or package.get("resolutions") or re.search(r"^overrides:", lock, re.M):
         return "overrides, which msdfix does not compare"
+    if re.search(r"^catalogs:", lock, re.M):
+        return "catalogs, which msdfix does not compare"
     return None
 
 

@@ -419,6 +419,9 @@ def _stale_lock(
         lock = ctx.read_known(posixpath.join(base, "pnpm-lock.yaml"), MAX_SCANNED_BYTES)
         writes = pnpm_lock_format(tools[1], package)
         why = pnpm_lock_stale(lock, package, writes) if lock is not None else None
+        if lock is not None and ctx.read_known(posixpath.join(base, "pnpm-workspace.yaml")):
+            # pnpm 10 reads catalogs, overrides and settings there (built: a catalog changed)
+            why = why or "pnpm-workspace.yaml's settings, which msdfix does not compare"
         if why is not None:
             return f"pnpm-lock.yaml ({why})"
     if program != "npm":
