@@ -4245,6 +4245,7 @@ def test_a_nested_override_leaves_the_root_s_own_edge_to_its_range(
         (False, None, None),
         (True, "catalog:\n  ms: 2.1.3\n", "catalogs"),  # built: pnpm 10 wrote 2.1.3
         (False, "onlyBuiltDependencies:\n  - esbuild\n", "pnpm-workspace.yaml"),
+        (False, "", "dependenciesMeta"),  # built: pnpm 9.15.9 wrote it into the importer
     ],
 )
 def test_pnpm_catalogs_and_workspace_settings_are_not_compared(
@@ -4253,9 +4254,13 @@ def test_pnpm_catalogs_and_workspace_settings_are_not_compared(
     """Round 24 (pnpm 10.34.9): ms taken from pnpm-workspace.yaml's catalog, which changed
     from 2.1.2 to 2.1.3 after the lock; the root's ``catalog:`` specifier stayed the same,
     pnpm install wrote 2.1.3 into the lock's catalogs, and the moved install's image kept the
-    context's 2.1.2 lock. Catalogs and pnpm-workspace.yaml's settings are not compared."""
+    context's 2.1.2 lock. Catalogs, pnpm-workspace.yaml's settings and dependenciesMeta
+    (``workspace`` ""), which pnpm 9.15.9 wrote into a lock made without it, are not
+    compared."""
     spec = "catalog:" if catalogs else "2.1.2"
-    package = {"name": "c", "version": "1.0.0", "dependencies": {"ms": spec}}
+    package: dict[str, object] = {"name": "c", "version": "1.0.0", "dependencies": {"ms": spec}}
+    if workspace == "":
+        package["dependenciesMeta"] = {"ms": {"injected": True}}
     head = "lockfileVersion: '9.0'\n\n"
     if catalogs:
         head += "catalogs:\n  default:\n    ms:\n      specifier: 2.1.2\n      version: 2.1.2\n\n"
@@ -4265,7 +4270,7 @@ def test_pnpm_catalogs_and_workspace_settings_are_not_compared(
     )
     (tmp_path / "package.json").write_text(json.dumps(package))
     (tmp_path / "pnpm-lock.yaml").write_text(lock)
-    if workspace is not None:
+    if workspace:
         (tmp_path / "pnpm-workspace.yaml").write_text(workspace)
     text = (
         "FROM node:20\nRUN npm i -g pnpm@10.34.9\nWORKDIR /app\nCOPY . .\n"

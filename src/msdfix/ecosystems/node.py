@@ -647,7 +647,8 @@ def pnpm_lock_stale(lock: str, package: object, writes: str | None) -> str | Non
     lock, pnpm wrote 2.1.3 in it, and a moved install's image kept the context's lock), or
     either sets overrides, or the lock has catalogs (built with pnpm 10.34.9: a catalog's
     ms changed in pnpm-workspace.yaml, pnpm wrote it into the lock, the moved install's
-    image kept the old one), which msdfix does not compare. A lock with other importers (a
+    image kept the old one) or dependenciesMeta (pnpm 9.15.9 wrote package.json's into the
+    importer), which msdfix does not compare. A lock with other importers (a
     workspace) or one msdfix cannot read this way counts as stale."""
     if not isinstance(package, dict):
         return None
@@ -672,6 +673,8 @@ def pnpm_lock_stale(lock: str, package: object, writes: str | None) -> str | Non
         return "overrides, which msdfix does not compare"
     if re.search(r"^catalogs:", lock, re.M):
         return "catalogs, which msdfix does not compare"
+    if package.get("dependenciesMeta") or re.search(r"^ +dependenciesMeta:", lock, re.M):
+        return "dependenciesMeta, which msdfix does not compare"
     return None
 
 
