@@ -2314,7 +2314,9 @@ def test_a_package_lock_whose_flags_npm_computes_otherwise_is_stale(
         ({"ms@^2": "2.1.2"}, False),  # a selector: not read
         ({"debug": {"ms": "2.1.2"}}, True),
         ({"debug": {"ms": "2.1.3"}}, False),
-        ({"other": {"ms": "2.1.3"}}, True),  # nothing below other
+        # round 24, built: an override that reaches nothing leaves debug's ^2.1.3 over the
+        # locked 2.1.2, which npm resolved again (2.1.3 written)
+        ({"other": {"ms": "2.1.3"}}, False),
         ({"ms": "$ms"}, False),  # package.json has no ms of its own
     ],
 )
@@ -2341,7 +2343,8 @@ def test_a_package_lock_that_does_not_follow_the_overrides_is_stale(
     text = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["node", "s.js"]\n'
     out, _, explained = _run(text, tmp_path)
     assert ("--mount=type=bind" in out) is safe, explained
-    assert safe or any("follow package.json's overrides" in m for m in explained), explained
+    stale = ("follow package.json's overrides", "does not satisfy its range")
+    assert safe or any(w in m for m in explained for w in stale), explained
 
 
 @pytest.mark.parametrize(
@@ -2432,6 +2435,12 @@ def test_prerelease_versions_and_star_overrides_are_read_as_npm_reads_them(
         ("17.0.2", "npm install", False),  # built: npm wrote react 18.3.1 into the lock
         ("17.0.2", "npm install --legacy-peer-deps", True),  # built: npm kept the lock
         ("18.3.1", "npm install", True),
+        # round 24, reglock (npm 10.8.2): nopt reads a boolean "1" as true; --force still
+        # makes the peer edges (both built)
+        ("17.0.2", "npm_config_legacy_peer_deps=1 npm install", True),
+        ("17.0.2", "NPM_CONFIG_LEGACY_PEER_DEPS=true npm install", True),
+        ("17.0.2", "npm_config_legacy_peer_deps=0 npm install", False),
+        ("17.0.2", "npm install --force", False),
     ],
 )
 def test_a_lock_entry_outside_a_peer_range_is_stale(
@@ -2531,12 +2540,57 @@ def test_a_pnpm_lock_whose_specifiers_are_not_package_json_s_is_stale(
     package["devDependencies"] = {"@types/ms": "^0.7.31"}
     (tmp_path / "package.json").write_text(json.dumps(package))
     (tmp_path / "pnpm-lock.yaml").write_text(lock)
+    pnpm = {"5.4": 7, "'6.0'": 8, "'9.0'": 9}[lock.partition("lockfileVersion: ")[2].split()[0]]
     text = (
-        "FROM node:20\nRUN npm i -g pnpm@8\nWORKDIR /app\nCOPY . .\n"
+        f"FROM node:20\nRUN npm i -g pnpm@{pnpm}\nWORKDIR /app\nCOPY . .\n"
         f'RUN {run}\nCMD ["node", "s.js"]\n'
     )
     _, _, explained = _run(text, tmp_path)  # alone, unsafe anyway: the manifests twice
     assert any("rewrites pnpm-lock.yaml (" in m for m in explained) is not safe, explained
+
+
+@pytest.mark.parametrize(
+    ("lock", "setup", "manager", "writes"),
+    [
+        (PNPM6_LOCK, "npm i -g pnpm@8.15.9", None, None),
+        (PNPM6_LOCK, "npm i -g pnpm@9.15.9", None, "9.0"),  # built: 9.0 over 6.0
+        (PNPM9_LOCK, "npm install --global pnpm@8", None, "6.0"),  # built: 6.0 over 9.0
+        (PNPM9_LOCK, "npm i -g pnpm@10", None, None),  # built: pnpm 10.34.9, 9's bytes
+        (PNPM5_LOCK, "npm i -g pnpm@9", None, "9.0"),
+        (PNPM5_LOCK, "npm i -g pnpm@7.33.7", None, None),
+        (PNPM9_LOCK, "npm i -g pnpm", None, "which pnpm runs"),  # the registry's latest
+        (PNPM9_LOCK, "corepack enable", None, "which pnpm runs"),
+        (PNPM9_LOCK, "corepack enable", "pnpm@9.15.9+sha512.abc", None),
+        (PNPM9_LOCK, "corepack enable", "pnpm@8.15.9", "6.0"),
+        (PNPM9_LOCK, "corepack prepare pnpm@8.15.9 --activate", "pnpm@9.1.0", "6.0"),
+        (PNPM9_LOCK, "npm i -g pnpm@9 && npm i -g pnpm@latest-8", None, "6.0"),
+        (PNPM9_LOCK, "npm i -g pnpm@$PNPM", None, "which pnpm runs"),
+    ],
+)
+def test_a_pnpm_lock_another_pnpm_major_wrote_is_stale(
+    tmp_path: Path, lock: str, setup: str, manager: str | None, writes: str | None
+) -> None:
+    """Round 24 (pnpm 7.33.7, 8.15.9, 9.15.9, 10.34.9 over the locks each wrote for one
+    project): a pnpm install that is not frozen kept only its own major's lockfileVersion
+    and rewrote the others' (pnpm 9 wrote 9.0 over 6.0: the reordered split kept the
+    context's 6.0 lock, the original 9.0). Which pnpm runs is read from the RUNs before the
+    install, then package.json's packageManager; not known: stale."""
+    package = {"name": "p", "version": "1.0.0", "dependencies": {"ms": "2.1.2"}}
+    package["devDependencies"] = {"@types/ms": "^0.7.31"}
+    if manager:
+        package["packageManager"] = manager
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "pnpm-lock.yaml").write_text(lock)
+    text = (
+        f"FROM node:20\nRUN {setup}\nWORKDIR /app\nCOPY . .\n"
+        'RUN pnpm install\nCMD ["node", "s.js"]\n'
+    )
+    _, _, explained = _run(text, tmp_path)  # alone, unsafe anyway: the manifests twice
+    stale = [m for m in explained if "rewrites pnpm-lock.yaml (" in m]
+    if writes is None:
+        assert not stale, explained
+    else:
+        assert stale and writes in stale[0], explained
 
 
 @pytest.mark.parametrize(("case", "safe"), [("peer-ok", False), ("peer-dev", True)])
@@ -4150,3 +4204,81 @@ def test_an_apt_setting_names_no_file_of_the_tree(tmp_path: Path) -> None:
     inside = text.replace("=/var/cache/apt/debs", "=/usr/src/app/debs")
     out, applied, explained = _run(inside, tmp_path)
     assert not applied and "uses the copied files in between" in " ".join(explained)
+
+
+@pytest.mark.parametrize(
+    ("root", "overrides", "stale"),
+    [
+        ("^2.1.3", {"debug": {"ms": "2.1.2"}}, True),  # built: npm wrote ms 2.1.3 on top
+        ("2.1.2", {"debug": {"ms": "2.1.2"}}, False),  # the lock npm wrote
+        ("^2.1.3", {"ms": "2.1.2"}, False),  # a top-level override: npm_override_unmet's
+        ("^2.1.3", {"express": {"ms": "2.1.2"}}, True),
+    ],
+)
+def test_a_nested_override_leaves_the_root_s_own_edge_to_its_range(
+    tmp_path: Path, root: str, overrides: dict[str, object], stale: bool
+) -> None:
+    """Round 24 (npm 10.8.2): with overrides ``{"debug": {"ms": "2.1.2"}}`` the lock held one
+    ms 2.1.2; package.json's own ms then became ``^2.1.3`` (the lock's root entry with it,
+    as a merge leaves it). npm install put ms 2.1.3 on top and 2.1.2 under debug, and the
+    moved install's image kept the context's lock: the nested override had hidden every ms
+    edge from the range check, the root's too."""
+    deps = {"debug": "4.3.4", "ms": root}
+    package = {"name": "ov", "version": "1.0.0", "dependencies": deps, "overrides": overrides}
+    packages = {
+        "": {"name": "ov", "version": "1.0.0", "dependencies": deps},
+        "node_modules/debug": {"version": "4.3.4", "dependencies": {"ms": "2.1.2"}},
+        "node_modules/ms": {"version": "2.1.2"},
+    }
+    lock = {"name": "ov", "version": "1.0.0", "lockfileVersion": 3, "packages": packages}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "package-lock.json").write_text(json.dumps(lock, indent=2) + "\n")
+    text = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["node", "i.js"]\n'
+    _, _, explained = _run(text, tmp_path)
+    found = [m for m in explained if "the ms entry that the root asks for" in m]
+    assert bool(found) is stale, explained
+
+
+@pytest.mark.parametrize(
+    ("catalogs", "workspace", "why"),
+    [
+        (False, None, None),
+        (True, "catalog:\n  ms: 2.1.3\n", "catalogs"),  # built: pnpm 10 wrote 2.1.3
+        (False, "onlyBuiltDependencies:\n  - esbuild\n", "pnpm-workspace.yaml"),
+        (False, "", "dependenciesMeta"),  # built: pnpm 9.15.9 wrote it into the importer
+    ],
+)
+def test_pnpm_catalogs_and_workspace_settings_are_not_compared(
+    tmp_path: Path, catalogs: bool, workspace: str | None, why: str | None
+) -> None:
+    """Round 24 (pnpm 10.34.9): ms taken from pnpm-workspace.yaml's catalog, which changed
+    from 2.1.2 to 2.1.3 after the lock; the root's ``catalog:`` specifier stayed the same,
+    pnpm install wrote 2.1.3 into the lock's catalogs, and the moved install's image kept the
+    context's 2.1.2 lock. Catalogs, pnpm-workspace.yaml's settings and dependenciesMeta
+    (``workspace`` ""), which pnpm 9.15.9 wrote into a lock made without it, are not
+    compared."""
+    spec = "catalog:" if catalogs else "2.1.2"
+    package: dict[str, object] = {"name": "c", "version": "1.0.0", "dependencies": {"ms": spec}}
+    if workspace == "":
+        package["dependenciesMeta"] = {"ms": {"injected": True}}
+    head = "lockfileVersion: '9.0'\n\n"
+    if catalogs:
+        head += "catalogs:\n  default:\n    ms:\n      specifier: 2.1.2\n      version: 2.1.2\n\n"
+    lock = head + (
+        f"importers:\n\n  .:\n    dependencies:\n      ms:\n        specifier: {spec}\n"
+        "        version: 2.1.2\n\npackages:\n\n  ms@2.1.2:\n    resolution: {integrity: x}\n"
+    )
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "pnpm-lock.yaml").write_text(lock)
+    if workspace:
+        (tmp_path / "pnpm-workspace.yaml").write_text(workspace)
+    text = (
+        "FROM node:20\nRUN npm i -g pnpm@10.34.9\nWORKDIR /app\nCOPY . .\n"
+        'RUN pnpm install\nCMD ["node", "s.js"]\n'
+    )
+    _, _, explained = _run(text, tmp_path)
+    stale = [m for m in explained if "rewrites pnpm-lock.yaml (" in m]
+    if why is None:
+        assert not stale, explained
+    else:
+        assert stale and why in stale[0], explained

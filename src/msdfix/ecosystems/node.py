@@ -406,7 +406,7 @@ def _omit_layer(settings: Mapping[str, list[str]]) -> dict[str, Any]:
         if key in ("omit", "include"):
             own[key] = [v for v in values if v]
         elif key in ("production", "dev"):
-            own[key] = values[-1].lower() != "false"
+            own[key] = npm_true(values[-1])
         elif key in ("only", "also"):
             own[key] = values[-1]
     return own
@@ -438,7 +438,18 @@ def npm_legacy_peer_deps(
     line's ``--legacy-peer-deps`` (``=false``, ``--no-legacy-peer-deps``), then
     ``npm_config_legacy_peer_deps``, then the .npmrc files, as ``npm_setting`` layers them."""
     value = npm_setting(args, env, files)("legacy-peer-deps")
-    return value is not None and value[-1].lower() == "true"
+    return value is not None and npm_true(value[-1])
+
+
+def npm_true(value: str) -> bool:
+    """A boolean setting's value as npm's nopt reads it: a number is true unless 0 (a blank
+    is 0), ``false`` and ``null`` (in that case) are false, any other text true (built with
+    npm 10.8.2: ``npm_config_legacy_peer_deps=1`` kept a lock with a peer out of range, as
+    ``true`` did)."""
+    try:
+        return bool(value.strip()) and float(value.strip()) != 0
+    except ValueError:
+        return value not in ("false", "null")
 
 
 def _without_dev_settings(args: list[str]) -> list[str]:
@@ -595,17 +606,58 @@ _PNPM_FIELDS = ("dependencies", "devDependencies", "optionalDependencies")
 _YAML_KEY = re.compile(r"""(['"]?)([^'"]+?)\1:(?:[ \t]+(.*?))?[ \t]*""")
 
 
-def pnpm_lock_stale(lock: str, package: object) -> str | None:
+# The lockfileVersion each pnpm major writes, and rewrites a lock of another version as
+# (built with pnpm 7.33.7, 8.15.9 and 9.15.9, each over the three's locks of one project:
+# each kept only its own lock's bytes; pnpm 9 wrote 9.0 over 5.4 and 6.0, pnpm 8 6.0 over
+# 5.4 and 9.0, pnpm 7 5.4 over 9.0 and another 6.0; pnpm 10 wrote 9.0 as 9 did).
+_PNPM_LOCK_FORMATS = {7: "5.4", 8: "6.0", 9: "9.0", 10: "9.0"}
+# A RUN that puts a pnpm in the image: ``pnpm@SPEC`` (npm i -g, corepack prepare/use, pnpm
+# add -g), or an install of ``pnpm`` with no version (the registry's latest: unknown).
+_PNPM_SET = re.compile(
+    r"""\bpnpm@([^\s'";&|]+)"""
+    r"""|\b(?:npm|yarn|pnpm|corepack)\b[^\n;&|]*[ \t](?:add|i|install|prepare|use)\b"""
+    r"""[^\n;&|]*[ \t]pnpm(?![\w@./-])"""
+)
+
+
+def pnpm_lock_format(runs: Sequence[str], package: object) -> str | None:
+    """The lockfileVersion the pnpm that runs writes (None: not known): the last pnpm a RUN
+    before the install (``runs``) puts in the image (``npm i -g pnpm@8``, ``corepack
+    prepare pnpm@9.1.0 --activate``), else package.json's ``packageManager: pnpm@X``, which
+    corepack runs. A pnpm installed without a version, a tag or a variable is not known."""
+    spec: str | None = None
+    for text in runs:
+        for match in _PNPM_SET.finditer(text):
+            spec = match.group(1) or ""
+    if spec is None and isinstance(package, dict):
+        pin = package.get("packageManager")
+        if isinstance(pin, str) and pin.startswith("pnpm@"):
+            spec = pin[5:]
+    major = re.match(r"(?:latest-|[~^=v]?)(\d+)(?:[.+-]|$)", spec or "")
+    return _PNPM_LOCK_FORMATS.get(int(major.group(1))) if major else None
+
+
+def pnpm_lock_stale(lock: str, package: object, writes: str | None) -> str | None:
     """Why pnpm's install that is not frozen writes a new pnpm-lock.yaml, or None when in
-    step: the root importer's specifiers (lockfile 5: its ``specifiers:``; 6 and 9: each
-    dependency's ``specifier:``, under ``importers: .:`` where there is one) are not
-    package.json's dependencies, devDependencies and optionalDependencies (built with pnpm
-    8.15.9: ms changed from 2.1.2 to 2.1.3 after the lock, pnpm wrote 2.1.3 in it, and a
-    moved install's image kept the context's lock), or either sets overrides, which msdfix
-    does not compare. A lock with other importers (a workspace) or one msdfix cannot read
-    this way counts as stale."""
+    step: a lockfileVersion other than ``writes``, the one the pnpm that runs writes
+    (``pnpm_lock_format``; None: not known), or the root importer's specifiers (lockfile 5:
+    its ``specifiers:``; 6 and 9: each dependency's ``specifier:``, under ``importers: .:``
+    where there is one) are not package.json's dependencies, devDependencies and
+    optionalDependencies (built with pnpm 8.15.9: ms changed from 2.1.2 to 2.1.3 after the
+    lock, pnpm wrote 2.1.3 in it, and a moved install's image kept the context's lock), or
+    either sets overrides, or the lock has catalogs (built with pnpm 10.34.9: a catalog's
+    ms changed in pnpm-workspace.yaml, pnpm wrote it into the lock, the moved install's
+    image kept the old one) or dependenciesMeta (pnpm 9.15.9 wrote package.json's into the
+    importer), which msdfix does not compare. A lock with other importers (a
+    workspace) or one msdfix cannot read this way counts as stale."""
     if not isinstance(package, dict):
         return None
+    version = re.search(r"""(?m)^lockfileVersion:[ \t]*['"]?([^'"\s]+)""", lock)
+    if writes is None:
+        return "msdfix does not know which pnpm runs, and each major rewrites another's lock"
+    if version is None or version[1] != writes:
+        found = version[1] if version else "none"
+        return f"the pnpm that runs writes lockfileVersion {writes} over its {found}"
     wanted: dict[str, object] = {}
     for field in _PNPM_FIELDS:
         declared = package.get(field)
@@ -619,6 +671,10 @@ def pnpm_lock_stale(lock: str, package: object) -> str | None:
     overrides = settings.get("overrides") if isinstance(settings, dict) else None
     if overrides or package.get("resolutions") or re.search(r"^overrides:", lock, re.M):
         return "overrides, which msdfix does not compare"
+    if re.search(r"^catalogs:", lock, re.M):
+        return "catalogs, which msdfix does not compare"
+    if package.get("dependenciesMeta") or re.search(r"^ +dependenciesMeta:", lock, re.M):
+        return "dependenciesMeta, which msdfix does not compare"
     return None
 
 
@@ -700,7 +756,7 @@ def npm_lock_invalid(
     react-dom's peer ``^18.3.1``; npm wrote react 18.3.1); names package.json overrides,
     bundled entries, links and specs other than node-semver ranges (a tag, git, a file, an
     alias of another package) are left to the other checks."""
-    overridden = _override_names(package.get("overrides"))
+    overridden = _override_scopes(package.get("overrides"), packages)
     for path, entry in packages.items():
         if not isinstance(entry, dict) or entry.get("link"):
             continue
@@ -709,7 +765,8 @@ def npm_lock_invalid(
             declared = entry.get(field)
             for name, spec in declared.items() if isinstance(declared, dict) else ():
                 target = _npm_target(packages, path, str(name))
-                found = packages.get(target) if target and name not in overridden else None
+                replaced = path in overridden.get(str(name), ())
+                found = packages.get(target) if target and not replaced else None
                 if not isinstance(found, dict) or found.get("inBundle") or found.get("link"):
                     continue
                 if isinstance(spec, str) and spec.startswith(f"npm:{found.get('name')}@"):
@@ -719,19 +776,29 @@ def npm_lock_invalid(
     return None
 
 
-def _override_names(overrides: object) -> set[str]:
-    """Every package name an ``overrides`` tree gives a spec of its own, at any depth
-    (selectors stripped; a value of ``*``, or a map whose ``.`` is not a spec, changes
-    nothing: arborist's edge keeps its own spec then)."""
-    names: set[str] = set()
-    todo = [overrides]
+def _override_scopes(overrides: object, packages: dict[str, Any]) -> dict[str, set[str]]:
+    """Every package name an ``overrides`` tree gives a spec of its own, at any depth, with
+    the lock entries whose edges to it the override may replace: a top-level key's, every
+    entry; a nested one's (``{"debug": {"ms": "2.1.2"}}``), the entries of its parent's name
+    within the parent's scope and those they reach, not the root's own edge (built with npm
+    10.8.2: the root's ms ``^2.1.3`` over a locked 2.1.2 that only debug's override asked
+    for was resolved again and the lock rewritten). Selectors are stripped; a value of
+    ``*``, or a map whose ``.`` is not a spec, changes nothing (arborist's ``Edge.spec``)."""
+    entries = {k: v for k, v in packages.items() if isinstance(v, dict)}
+    scopes: dict[str, set[str]] = {}
+    todo = [(overrides, set(entries))]
     while todo:
-        here = todo.pop()
+        here, scope = todo.pop()
         for key, value in here.items() if isinstance(here, dict) else ():
+            name = str(key)[:1] + str(key)[1:].partition("@")[0]
+            if name == ".":
+                continue
             if _override_spec(value.get(".") if isinstance(value, dict) else value):
-                names.add(str(key)[:1] + str(key)[1:].partition("@")[0])
-            todo.append(value)
-    return names
+                scopes.setdefault(name, set()).update(scope)
+            if isinstance(value, dict):
+                named = {p for p in scope if _npm_names(p, name)}
+                todo.append((value, named | _npm_reached(entries, named)))
+    return scopes
 
 
 def _override_spec(value: object) -> bool:
@@ -917,9 +984,7 @@ def npm_override_unmet(packages: dict[str, Any], package: dict[str, Any]) -> str
     while todo:
         key, spec, scope = todo.pop()
         name = str(key)
-        named = {
-            p for p in scope if p == f"node_modules/{name}" or p.endswith(f"/node_modules/{name}")
-        }
+        named = {p for p in scope if _npm_names(p, name)}
         if isinstance(spec, dict):
             below = _npm_reached(entries, named)
             todo.extend(
@@ -937,6 +1002,11 @@ def npm_override_unmet(packages: dict[str, Any], package: dict[str, Any]) -> str
         if any(_semver_satisfies(entries[p].get("version"), spec) is not True for p in named):
             return name
     return None
+
+
+def _npm_names(path: str, name: str) -> bool:
+    """Whether the lock entry at ``path`` is an installed ``name``."""
+    return path == f"node_modules/{name}" or path.endswith(f"/node_modules/{name}")
 
 
 def _npm_reached(entries: dict[str, Any], start: set[str]) -> set[str]:
