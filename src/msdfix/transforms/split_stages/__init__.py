@@ -112,7 +112,13 @@ import re
 from collections.abc import Callable, Iterable
 
 from msdfix.document import Document
-from msdfix.ecosystems.accounts import account_change, created_account, image_account, made_name
+from msdfix.ecosystems.accounts import (
+    account_change,
+    created_account,
+    image_account,
+    made_name,
+    uid_change,
+)
 from msdfix.ecosystems.images import (
     MIME_TYPES,
     MIME_TYPES_PROVIDERS,
@@ -279,6 +285,10 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
             f"USER {user} may name an account that RUN at line {edit.start_line} adds or "
             "changes together with build steps; the runtime stage would not have it"
         )
+    elif not is_root(user) and plan.unsafe is None:
+        base, uid = a.stage.lineage[0].image.raw, user.split(":")[0]
+        if moved := uid_change(base, plan.runtime, uid):
+            plan.unsafe = f"USER {user} would run with another group or HOME: {moved}"
     defined = set(a.scope()) | {"PATH", "HOME", "HOSTNAME"}
     if not plan.same_family:
         for ins in a.stage.instructions:
