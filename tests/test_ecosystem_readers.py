@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from msdfix.ecosystems.accounts import account_change, created_account, made_name
+from msdfix.ecosystems.accounts import account_change, created_account, made_name, uid_change
 from msdfix.ecosystems.node import (
     NPM,
     PNPM,
@@ -410,6 +410,25 @@ def test_account_change_compares_the_images_own_accounts(
     """From the images' /etc/passwd (round 24: read in each stand-in; ``docker run --user
     nobody`` gave HOME / on alpine, /nonexistent on Debian and distroless)."""
     assert (account_change(build, runtime, name) is None) is same
+
+
+@pytest.mark.parametrize(
+    ("build", "runtime", "uid", "same"),
+    [
+        ("golang:1.22", "gcr.io/distroless/static-debian12:nonroot", "65532", False),
+        ("golang:1.22", "gcr.io/distroless/static-debian12", "65534", True),
+        ("golang:1.22", "gcr.io/distroless/static-debian12", "1000", True),  # neither known
+        ("node:18", "node:18-slim", "1000", True),
+        ("node:18", "gcr.io/distroless/nodejs18-debian12", "1000", False),
+    ],
+)
+def test_uid_change_compares_the_account_each_image_gives_a_numeric_user(
+    build: str, runtime: str, uid: str, same: bool
+) -> None:
+    """Docker takes a numeric USER's group and HOME from the image's /etc/passwd (built, round
+    24: USER 65532 ran in golang as gid 0 with HOME /, on distroless:nonroot with 65532 and
+    /home/nonroot; USER 65532:65532 kept HOME / and /home/nonroot)."""
+    assert (uid_change(build, runtime, uid) is None) is same
 
 
 @pytest.mark.parametrize(

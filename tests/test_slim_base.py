@@ -466,11 +466,21 @@ def test_nobody_moves_to_distroless_only_with_the_same_home(
 
 @pytest.mark.parametrize(
     ("user", "moves"),
-    [("33", False), ("33:33", False), ("10001:33", False), ("65534", True), ("10001", True)],
+    [
+        ("33", False),
+        ("33:33", False),
+        ("10001:33", False),
+        ("65534", True),
+        ("10001", True),
+        ("65532", False),
+        ("65532:65532", False),
+    ],
 )
 def test_a_numeric_system_user_of_the_base_keeps_it(tmp_path: Path, user: str, moves: bool) -> None:
     """``USER 33`` is www-data on Debian (home /var/www); distroless has no uid 33, so HOME
-    became / and ``user.Current()`` failed (built for real)."""
+    became / and ``user.Current()`` failed (built for real). ``USER 65532`` is distroless's
+    nonroot: on debian:12-slim it ran as gid 0 with HOME /, on distroless with 65532 and HOME
+    /home/nonroot (round 24, built)."""
     (tmp_path / "go.mod").write_text("module x\n\ngo 1.19\n")
     (tmp_path / "main.go").write_text(
         'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println() }\n'
@@ -484,7 +494,22 @@ def test_a_numeric_system_user_of_the_base_keeps_it(tmp_path: Path, user: str, m
     result = _run(text, context=tmp_path)
     assert ("distroless" in result.output) is moves
     if not moves:
-        assert any("may be a system user or group" in f.message for f in result.suggestions)
+        reasons = ("may be a system user or group", "uid 65532 is nonroot")
+        assert any(r in f.message for f in result.suggestions for r in reasons)
+
+
+def test_a_copy_owned_by_the_nonroot_uid_still_moves(tmp_path: Path) -> None:
+    """Only a USER takes its group and HOME from /etc/passwd: ``COPY --chown=65532`` gives
+    the same numeric owner on either base."""
+    (tmp_path / "go.mod").write_text("module x\n\ngo 1.19\n")
+    (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")
+    text = (
+        "FROM golang:1.19 AS build\nWORKDIR /src\nCOPY . .\n"
+        "RUN CGO_ENABLED=0 go build -o /out/app .\n"
+        "FROM debian:12\nCOPY --from=build --chown=65532:65532 /out/app /usr/local/bin/app\n"
+        'ENTRYPOINT ["app"]\n'
+    )
+    assert "distroless" in _run(text, context=tmp_path).output
 
 
 @pytest.mark.parametrize(

@@ -970,7 +970,7 @@ def test_nonroot_distroless_repeats_the_root_workdir(tmp_path):
         "USER nonroot",
         'CMD ["hello"]',
     )
-    out = _run(text, tmp_path).output
+    out = _run(text, tmp_path, unsafe=True).output  # golang has no nonroot: unsafe
     assert "static-debian12:nonroot AS runtime\nWORKDIR /go\n" in out  # golang's default WORKDIR
 
 

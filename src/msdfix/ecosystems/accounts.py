@@ -320,6 +320,33 @@ def image_account(raw: str, name: str) -> ImageAccount | None:
     return None
 
 
+def uid_account(raw: str, uid: str) -> tuple[str, ImageAccount] | None:
+    """The name and account that hold ``uid`` among those msdfix knows the image ``raw`` to
+    ship (Docker takes a numeric USER's group and HOME from it), or None (unknown)."""
+    tables = (DEBIAN_ACCOUNTS, ALPINE_ACCOUNTS, DISTROLESS_ACCOUNTS, *LIBRARY_ACCOUNTS.values())
+    for name in dict.fromkeys(n for table in tables for n in table):
+        found = image_account(raw, name)
+        if found is not None and found.ids.split(":")[0] == uid:
+            return name, found
+    return None
+
+
+def uid_change(build: str, runtime: str, uid: str) -> str | None:
+    """Why a numeric USER ``uid`` runs with another group or HOME in ``runtime`` than in
+    ``build``: one image ships an account with that uid that the other does not ship alike
+    (built: USER 65532 ran in golang as gid 0 with HOME /, on distroless:nonroot as its
+    nonroot, 65532:65532 with HOME /home/nonroot). None when neither is known to have one."""
+    before, after = uid_account(build, uid), uid_account(runtime, uid)
+    if before == after:
+        return None
+    where, (name, account) = (build, before) if before is not None else (runtime, after)  # type: ignore[misc]
+    other = runtime if where == build else build
+    return (
+        f"uid {uid} is {name} ({account.ids}, HOME {account.home}) on {where}, "
+        f"not an account msdfix knows {other} to have alike"
+    )
+
+
 def account_change(build: str, runtime: str, name: str) -> str | None:
     """Why the account ``name`` of the image ``build`` is not the same one in ``runtime``
     (missing, unknown, other ids or home: the app would run as another user or with another

@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 
 from msdfix.document import Document
-from msdfix.ecosystems.accounts import account_change
+from msdfix.ecosystems.accounts import account_change, uid_change
 from msdfix.ecosystems.go import unseen_go_modules
 from msdfix.ecosystems.images import (
     DISTROLESS_GIDS,
@@ -177,6 +177,11 @@ def distroless_candidate(doc: Document, stage: Stage, planner: Planner) -> Candi
                 if change is not None:
                     cand.blocked = f"user {name} (line {ins.start_line}): {change}"
                     return cand
+            numeric = ins.cmd == "user" and name is not None and name.isdigit()
+            if numeric and (change := uid_change(stage.image.raw, DISTROLESS_STATIC, name)):
+                # built: USER 65532 ran on debian:12-slim as gid 0 with HOME /, on distroless
+                # as its nonroot
+                cand.unsafe.append(f"user {name} (line {ins.start_line}): {change}")
             if group and not group.isdigit() and group not in DISTROLESS_GROUPS:
                 cand.blocked = f"group {group} (line {ins.start_line}) does not exist in distroless"
                 return cand

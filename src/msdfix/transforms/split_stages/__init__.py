@@ -112,7 +112,13 @@ import re
 from collections.abc import Callable, Iterable
 
 from msdfix.document import Document
-from msdfix.ecosystems.accounts import account_change, created_account, image_account, made_name
+from msdfix.ecosystems.accounts import (
+    account_change,
+    created_account,
+    image_account,
+    made_name,
+    uid_change,
+)
 from msdfix.ecosystems.images import (
     MIME_TYPES,
     MIME_TYPES_PROVIDERS,
@@ -272,6 +278,8 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
     if not is_root(user) and not re.fullmatch(r"[0-9]+(:[0-9]+)?", user) and "$" not in user:
         if not runtime_has_user(a, plan, user, a.setup_runs):
             raise Decline(_unknown_user(a, plan, user))
+        if plan.unsafe is None:
+            plan.unsafe = _runtime_only_user(a, plan, user)
     elif "$" in user:
         raise Decline("USER is set from a variable")
     elif not is_root(user) and (edit := _build_account_edit(a)) is not None:
@@ -279,6 +287,10 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
             f"USER {user} may name an account that RUN at line {edit.start_line} adds or "
             "changes together with build steps; the runtime stage would not have it"
         )
+    elif not is_root(user) and plan.unsafe is None:
+        base, uid = a.stage.lineage[0].image.raw, user.split(":")[0]
+        if moved := uid_change(base, plan.runtime, uid):
+            plan.unsafe = f"USER {user} would run with another group or HOME: {moved}"
     defined = set(a.scope()) | {"PATH", "HOME", "HOSTNAME"}
     if not plan.same_family:
         for ins in a.stage.instructions:
@@ -851,6 +863,20 @@ def _unknown_user(a: Analysis, plan: Plan, user: str) -> str:
     if both and (reason := account_change(base, plan.runtime, name)):
         return f"USER {user}: {reason}"
     return f"USER {user} is not an account msdfix knows {plan.runtime} to have"
+
+
+def _runtime_only_user(a: Analysis, plan: Plan, user: str) -> str | None:
+    """Why the final USER ``user``, an account the runtime image ships that no build RUN
+    makes, is not proven the original's: the build image is not known to ship it alike
+    (built: golang with ``USER nonroot:nonroot`` did not start, "unable to find user nonroot",
+    the split on distroless ran as 65532)."""
+    name = user.split(":")[0]
+    if image_account(plan.runtime, name) is None:
+        return None
+    if any(_creates(a, i, name) for i in account_runs(a, name)):
+        return None
+    reason = account_change(a.stage.lineage[0].image.raw, plan.runtime, name)
+    return f"USER {user}: {reason}; the original may not start as it" if reason else None
 
 
 def _creates(a: Analysis, ins: Instruction, name: str) -> bool:
