@@ -7,12 +7,6 @@ Data, not code (and the reading of a project's cargo configuration).
 from __future__ import annotations
 
 import re
-import sys
-
-if sys.version_info >= (3, 11):
-    pass
-else:  # pragma: no cover
-    pass
 
 from msdfix.ecosystems.base import WRITES_IN_PLACE, CacheDir, Ecosystem, PackageManager
 from msdfix.ecosystems.os import debian_codename
