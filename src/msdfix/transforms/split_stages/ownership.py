@@ -63,7 +63,7 @@ def late_owners_exist(a: Analysis, plan: Plan, anchor: Instruction | None) -> No
         for command in script.commands if script else []:
             program, args = program_args(command)
             if program in ACCOUNT_MAKERS:
-                made |= {name} if (name := _made_account(program, args)) else set()
+                made |= {name} if (name := made_name(program, args)) else set()
             words = [x for x in args if not x.startswith("-")]
             if program not in ("chown", "chgrp") or not words:
                 continue
@@ -139,9 +139,14 @@ def carried_folder_runs(
 
 def _files_only(a: Analysis, ins: Instruction) -> bool:
     """Whether the RUN only makes folders and files and sets their owners and modes."""
-    script = run_script(ins, a.doc.text)
-    programs = {program_args(c)[0] for c in script.commands} if script else {"?"}
+    programs = _programs(a, ins)
     return bool(programs) and programs <= FOLDER_SETUP | {"touch"}
+
+
+def _programs(a: Analysis, ins: Instruction) -> set[str]:
+    """The programs the RUN's commands run (``?`` for a script msdfix cannot read)."""
+    script = run_script(ins, a.doc.text)
+    return {program_args(c)[0] for c in script.commands} if script else {"?"}
 
 
 def _set_paths(a: Analysis, ins: Instruction) -> list[str]:
@@ -212,7 +217,7 @@ def _folder_setup(
     for command in script.commands:
         program, args = program_args(command)
         if above and program in ACCOUNT_MAKERS:
-            name = _made_account(program, args)
+            name = made_name(program, args)
             if name is None:
                 return None
             made.add(name)
@@ -347,11 +352,6 @@ def _accounts(a: Analysis, runs: list[Instruction]) -> set[str]:
     return found
 
 
-def _made_account(program: str, args: list[str]) -> str | None:
-    """The user or group a useradd/adduser/groupadd/addgroup creates (None: unread)."""
-    return made_name(program, args)
-
-
 def _holds(folder: str, copied: list[str]) -> bool:
     """Whether the runtime copies something into ``folder`` (or below it)."""
     return any(within(c, folder) for c in copied)
@@ -407,9 +407,7 @@ def _may_make(a: Analysis, ins: Instruction, folder: str) -> bool:
     path there and a RUN of OS package installs alone."""
     if any(within(p, folder) for p in [*_run_paths(a, ins), *_set_paths(a, ins)]):
         return True
-    script = run_script(ins, a.doc.text)
-    programs = {program_args(c)[0] for c in script.commands} if script else {"?"}
-    return ins not in a.setup_runs and not programs <= OS_MANAGERS
+    return ins not in a.setup_runs and not _programs(a, ins) <= OS_MANAGERS
 
 
 # Directories of every Debian base image (the FHS ones besides SYSTEM_DIRS): a COPY into
