@@ -339,7 +339,7 @@ def _node(
         env = {**{k: v for k, v in scope.items() if v is not None}, **use.command.assignments}
         runs = _runs_before(stage, anchor)
         keeps_v1 = npm_keeps_v1_lock(stage.root_image.name, stage.root_image.tag, runs)
-        stale = _stale_lock(ctx, base, package, use, (keeps_v1, runs), env)
+        stale = _stale_lock(ctx, base, package, use, keeps_v1, runs, env)
     except Unreadable as exc:  # unread is not "in step"
         stale = None
         plan.unsafe.append(_UNREAD_LOCK.format(exc=exc))
@@ -378,13 +378,12 @@ _UNREAD_LOCK = (
 def _runs_before(stage: Stage, anchor: Instruction) -> list[str]:
     """The text of each RUN before ``anchor`` in the stage's lineage (one may put another
     npm or pnpm in the image)."""
-    runs = [
+    return [
         ins.args
         for ancestor in stage.lineage
         for ins in ancestor.instructions
         if ins.cmd == "run" and ins.start < anchor.start
     ]
-    return runs
 
 
 def _stale_lock(
@@ -392,7 +391,8 @@ def _stale_lock(
     base: str,
     package: dict[str, Any],
     use: Use,
-    tools: tuple[bool, list[str]],
+    keeps_v1: bool,
+    runs: list[str],
     env: Mapping[str, str],
 ) -> str | None:
     """The lock file an install that is not frozen must rewrite, so that the context's copy,
@@ -401,8 +401,8 @@ def _stale_lock(
     present in your lockfile", built for real), or a package-lock.json whose root lists other
     dependencies than package.json. None when in step or not valid. Lock files are read up
     to 64 MiB (a 1.1 MiB package-lock.json, a common size, had read as none); Unreadable
-    for one msdfix cannot read. ``tools``: whether npm keeps a lockfileVersion 1 lock, and
-    the RUNs before the install (which pnpm runs)."""
+    for one msdfix cannot read. ``keeps_v1``: whether npm keeps a lockfileVersion 1 lock;
+    ``runs``: the RUNs before the install (which pnpm runs)."""
     program = posixpath.basename(program_args(use.command)[0])
     if _FROZEN & set(use.args):
         return None
@@ -417,7 +417,7 @@ def _stale_lock(
             return f"yarn.lock ({why})"
     elif program == "pnpm":
         lock = ctx.read_known(posixpath.join(base, "pnpm-lock.yaml"), MAX_SCANNED_BYTES)
-        writes = pnpm_lock_format(tools[1], package)
+        writes = pnpm_lock_format(runs, package)
         why = pnpm_lock_stale(lock, package, writes) if lock is not None else None
         if lock is not None and ctx.read_known(posixpath.join(base, "pnpm-workspace.yaml")):
             # pnpm 10 reads catalogs, overrides and settings there (built: a catalog changed)
@@ -430,7 +430,7 @@ def _stale_lock(
     data = parse_json(text) if text is not None else None
     if not isinstance(data, dict):
         return None
-    if not isinstance(data.get("packages"), dict) and not tools[0]:
+    if not isinstance(data.get("packages"), dict) and not keeps_v1:
         return "package-lock.json (lockfileVersion 1, which npm 7 and later rewrite as 3)"
     root = (data.get("packages") or {}).get("") if isinstance(data.get("packages"), dict) else None
     if not isinstance(root, dict):
