@@ -3,7 +3,7 @@
 
     python bench/differential.py select             # -> bench/differential/selection.json
     python bench/differential.py run --limit 150 --jobs 2   # -> bench/differential/results.json
-    python bench/differential.py render             # table + summary into README.md
+    python bench/differential.py render             # summary into README.md, table into results.md
     python bench/differential.py stale              # files whose results predate today's rewrite
 
 ``select`` keeps the files of ../shared/corpus and ../shared/bulk that can build offline with the
@@ -341,7 +341,7 @@ def _cell(r: dict[str, Any] | None, safe: bool) -> list[str]:
 
 
 def render(results: dict[str, Any], selected: int | None = None) -> str:
-    """Markdown: summary, the safe rewrites that miss a target, one row per built original."""
+    """Markdown for the README: the summary and the safe rewrites that miss a target."""
     built = _built(results)
     lines = [*(f"- {line}" for line in summary_lines(results)), ""]
     if selected is not None:
@@ -358,16 +358,24 @@ def render(results: dict[str, Any], selected: int | None = None) -> str:
             misses.append(f"- `{key}`: {'; '.join(why)}")
     if misses:
         lines += ["Safe rewrites that miss a target:", "", *misses, ""]
-    lines += [
-        "<details><summary>Per file</summary>",
+    return "\n".join(lines) + "\n"
+
+
+def render_table(results: dict[str, Any]) -> str:
+    """Markdown: one row per built original (bench/differential/results.md)."""
+    lines = [
+        "# Differential builds: one row per file",
+        "",
+        "Written by `python bench/differential.py render` from `results.json`; the method and the",
+        "summary are in the README's Differential builds section.",
         "",
         "| file | safe builds | cache-independent | size ratio | differences | unsafe builds | unsafe size ratio |",
         "|---|---|---|---|---|---|---|",
     ]
-    for key, v in built.items():
+    for key, v in _built(results).items():
         s, u = _cell(v.get("safe"), True), _cell(v.get("unsafe"), False)
         lines.append(f"| `{key}` | {s[0]} | {s[1]} | {s[2]} | {s[3]} | {u[0]} | {u[2]} |")
-    return "\n".join([*lines, "", "</details>"]) + "\n"
+    return "\n".join(lines) + "\n"
 
 
 def write_section(readme: Path, body: str) -> None:
@@ -393,13 +401,14 @@ def main() -> None:
     p_run.add_argument("--timeout", type=float, default=600, help="seconds per build")
     p_run.add_argument("--force", action="store_true", help="rebuild files with cached results")
     sub.add_parser("stale", help="list the files whose results are not of today's rewrite")
-    p_render = sub.add_parser("render", help="results table into the README")
+    p_render = sub.add_parser("render", help="summary into the README, table into results.md")
     p_render.add_argument("--readme", type=Path, default=REPO / "README.md")
     args = parser.parse_args()
     if args.command == "render":
         results = json.loads((OUT / "results.json").read_text())
         selected = len(json.loads((OUT / "selection.json").read_text())["files"])
         write_section(args.readme, render(results, selected))
+        (OUT / "results.md").write_text(render_table(results))
         print(summary_lines(results)[0])
     else:
         {"select": select, "run": run, "stale": stale}[args.command](args)

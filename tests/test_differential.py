@@ -318,7 +318,8 @@ def test_render_counts_and_markers(tmp_path):
     once = readme.read_text()
     bench.write_section(readme, bench.render(results))
     assert readme.read_text() == once
-    assert once.count(bench.START) == 1 and "| `b` | yes | **no** |" in once
+    assert once.count(bench.START) == 1 and "- `b`: not cache-independent" in once
+    assert "| `b` | yes | **no** |" in bench.render_table(results)
 
 
 # ---- real builds -------------------------------------------------------------------------------
