@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import yaml
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -68,6 +70,60 @@ def load_toml(text: str) -> dict[str, Any]:
         raise RecursionError(f"a line of more than {MAX_TOML_KEY_PARTS} dots: nested too deep")
     data: dict[str, Any] = tomllib.loads(text)
     return data
+
+
+# libyaml's parser where PyYAML was built with it (faster, and it refuses nesting deeper
+# than 1,000 levels); PyYAML's own otherwise (RecursionError on deep nesting).
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class YamlError(ValueError):
+    """A YAML file msdfix does not read: what it holds is unknown, never absent."""
+
+
+class _StrictLoader(_SAFE_LOADER):  # type: ignore[misc]
+    """``yaml.safe_load``'s loader, refusing a mapping that writes a key twice (PyYAML keeps
+    the last; js-yaml, which pnpm reads its files with, refuses it)."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        """The mapping, once no key is written twice (``<<`` merges may repeat keys)."""
+        keys = [k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
+        keys = [k for k in keys if k != "<<"]
+        if len(keys) != len(set(keys)):
+            raise YamlError("a mapping writes a key twice")
+        return super().construct_mapping(node, deep)
+
+
+def load_yaml(text: str) -> Any:
+    """The one YAML document in ``text`` as ``yaml.safe_load`` reads it; YamlError when it
+    is not valid YAML, holds more than one document, a tag safe_load does not build
+    (``!!python/object``), a key twice, nesting too deep, a key that is a list or map, or
+    aliases that expand it to more than two values per character of text (anchors
+    referencing anchors, "billion laughs": safe_load shares the objects, but every walk
+    over them visits each copy)."""
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a safe loader
+    except (yaml.YAMLError, RecursionError) as exc:
+        said = [getattr(exc, "context", None), getattr(exc, "problem", None)]
+        raise YamlError(" ".join(filter(None, said)) or str(exc).split("\n")[0]) from exc
+    _within_budget(data, 2 * len(text) + 2)
+    return data
+
+
+def _within_budget(data: Any, budget: int) -> None:
+    """Raise YamlError when walking ``data`` (aliases expanded) visits more than ``budget``
+    values; a walk with a stack, so an alias cycle counts up to the budget too."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        budget -= 1
+        if budget < 0:
+            raise YamlError("its aliases expand it beyond its own size")
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def is_dockerfile_name(name: str) -> bool:

@@ -1,0 +1,53 @@
+"""The YAML files of the build context msdfix reads (pnpm-lock.yaml, compose files,
+heroku.yml, render.yaml) are read with PyYAML's safe loader through ``load_yaml``, which
+refuses what the tools refuse and bounds what hostile input costs."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from msdfix.files import YamlError, load_yaml
+
+_LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(9)
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("a: 1\na: 2\n", "twice"),
+        ("a:\n\tb: 1\n", "cannot start any token"),
+        ("a: 1\n---\nb: 2\n", "single document"),
+        ("a: !!python/object/apply:os.system [true]\n", "constructor"),
+        (_LAUGHS, "expand"),
+        ("a: &a [*a]\n", "expand"),
+        ("[" * 1200 + "]" * 1200, "depth"),
+        ("? [a]\n: b\n", "unhashable"),
+    ],
+    ids=["duplicate-key", "tab", "two-documents", "python-tag", "laughs", "cycle", "deep",
+         "list-key"],
+)  # fmt: skip
+def test_yaml_msdfix_does_not_read_is_refused(text: str, why: str) -> None:
+    """Each is unknown to callers, never an empty file: a key twice (js-yaml, pnpm's reader,
+    refuses it), tabs, two documents, a tag safe_load does not build, aliases expanding a
+    1 KiB file to 387 million values (safe_load shares them; a walk does not) or in a
+    cycle, nesting deeper than libyaml's 1,000 levels, a list as a key."""
+    started = time.monotonic()
+    with pytest.raises(YamlError, match=why):
+        load_yaml(text)
+    assert time.monotonic() - started < 5
+
+
+def test_yaml_merge_keys_and_plain_documents_read() -> None:
+    """``<<`` merges (compose files use them) are not a key written twice; an empty file is
+    a document of nothing; a large file without aliases is within the budget."""
+    assert load_yaml("x: &x {k: 1, j: 2}\ny:\n  <<: *x\n  k: 3\n") == {
+        "x": {"k": 1, "j": 2},
+        "y": {"k": 3, "j": 2},
+    }
+    assert load_yaml("") is None
+    many = "- [a, b, c, {d: e}]\n" * 20_000
+    assert len(load_yaml(many)) == 20_000
