@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from msdfix.ecosystems.node import pnpm_lock_stale
 from msdfix.files import YamlError, load_yaml
 
 _LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
@@ -51,3 +52,62 @@ def test_yaml_merge_keys_and_plain_documents_read() -> None:
     assert load_yaml("") is None
     many = "- [a, b, c, {d: e}]\n" * 20_000
     assert len(load_yaml(many)) == 20_000
+
+
+_PNPM9 = """lockfileVersion: '9.0'
+
+settings:
+  autoInstallPeers: true
+  excludeLinksFromLockfile: false
+
+importers:
+
+  .:
+    dependencies:
+      ms:
+        specifier: 2.1.2
+        version: 2.1.2
+
+packages:
+
+  ms@2.1.2:
+    resolution: {integrity: sha512-abc}
+
+snapshots:
+
+  ms@2.1.2: {}
+"""
+_MS = "      ms:\n        specifier: 2.1.2\n        version: 2.1.2"
+
+
+@pytest.mark.parametrize(
+    ("lock", "stale"),
+    [
+        (_PNPM9, None),
+        (_PNPM9.replace("specifier: 2.1.2", "specifier: 2.1.2  # pinned"), None),
+        (_PNPM9.replace(_MS, "      ms: {specifier: 2.1.2, version: 2.1.2}"), None),
+        (_PNPM9.replace("specifier: 2.1.2", 'specifier: "2.1.\\x32"'), None),
+        (_PNPM9.replace("specifier: 2.1.2\n", "specifier: 2.1.2\n        specifier: 2.1.3\n"),
+         "twice"),
+        ("---\nlockfileVersion: '9.0'\nimporters:\n  .:\n    configDependencies: {}\n---\n"
+         + _PNPM9, "single document"),
+        (_PNPM9.replace("\n  .:\n    dependencies:", "\n  .:\n\tdependencies:"), "token"),
+        ("lockfileVersion: '9.0'\nimporters:\n  .:\n    dependencies:\n      ms: *x\n",
+         "alias"),
+    ],
+    ids=["block", "comment", "flow", "escaped", "duplicate-key", "two-documents", "tab",
+         "unknown-alias"],
+)  # fmt: skip
+def test_a_pnpm_lock_reads_as_pnpm_reads_it(lock: str, stale: str | None) -> None:
+    """Built with pnpm 9.15.9 in node:18 over a lock it wrote: a specifier with a comment,
+    a flow-style entry and an escaped double-quoted specifier were kept byte for byte by
+    ``pnpm install`` (the hand-written reader called them stale); a key written twice, a
+    second YAML document before the lock and a tab in the indentation made pnpm warn
+    "Ignoring broken lockfile" and write a new one (the hand-written reader took the second
+    document's importers as in step)."""
+    package = {"name": "p", "version": "1.0.0", "dependencies": {"ms": "2.1.2"}}
+    why = pnpm_lock_stale(lock, package, "9.0")
+    if stale is None:
+        assert why is None
+    else:
+        assert why is not None and why.startswith("pnpm ignores a lock") and stale in why

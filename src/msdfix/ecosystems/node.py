@@ -27,6 +27,7 @@ from msdfix.ecosystems.base import (
 )
 from msdfix.ecosystems.go import golang_release
 from msdfix.ecosystems.os import alpine_version, debian_codename
+from msdfix.files import YamlError, load_yaml
 from msdfix.model.context import BuildContext, Unreadable
 from msdfix.model.paths import within
 
@@ -517,7 +518,7 @@ def lock_problem(
         return _yarn_lock_problem(text, read, package)
     if not text and not any(exists(lock) for lock in locks[1:]):
         return f"no {locks[0]}"
-    if program == "pnpm" and not re.search(r"^lockfileVersion:", text, re.M):
+    if program == "pnpm" and _pnpm_lock_version(text) is None:
         return "pnpm-lock.yaml unreadable"
     return None
 
@@ -601,9 +602,6 @@ def yarn_classic_stale(lock: str, package: object) -> str | None:
 
 
 _PNPM_FIELDS = ("dependencies", "devDependencies", "optionalDependencies")
-# One key of a YAML block map (the plain subset pnpm-lock.yaml is written in): the key,
-# quoted or not, and its inline value.
-_YAML_KEY = re.compile(r"""(['"]?)([^'"]+?)\1:(?:[ \t]+(.*?))?[ \t]*""")
 
 
 # The lockfileVersion each pnpm major writes, and rewrites a lock of another version as
@@ -652,76 +650,94 @@ def pnpm_lock_stale(lock: str, package: object, writes: str | None) -> str | Non
     workspace) or one msdfix cannot read this way counts as stale."""
     if not isinstance(package, dict):
         return None
-    version = re.search(r"""(?m)^lockfileVersion:[ \t]*['"]?([^'"\s]+)""", lock)
     if writes is None:
         return "msdfix does not know which pnpm runs, and each major rewrites another's lock"
-    if version is None or version[1] != writes:
-        found = version[1] if version else "none"
-        return f"the pnpm that runs writes lockfileVersion {writes} over its {found}"
+    try:
+        data = load_yaml(lock)
+    except YamlError as exc:
+        return f"pnpm ignores a lock it cannot read as YAML and writes a new one ({exc})"
+    version = _pnpm_lock_version(data)
+    if version != writes:
+        return f"the pnpm that runs writes lockfileVersion {writes} over its {version or 'none'}"
     wanted: dict[str, object] = {}
     for field in _PNPM_FIELDS:
         declared = package.get(field)
         wanted.update(declared if isinstance(declared, dict) else {})
-    locked = _pnpm_root_specifiers(lock)
+    locked = _pnpm_root_specifiers(data)
     if locked is None:
         return "msdfix does not read its importers"
     if locked != wanted:
         return "its specifiers are not package.json's"
     settings = package.get("pnpm")
     overrides = settings.get("overrides") if isinstance(settings, dict) else None
-    if overrides or package.get("resolutions") or re.search(r"^overrides:", lock, re.M):
+    if overrides or package.get("resolutions") or "overrides" in data:
         return "overrides, which msdfix does not compare"
-    if re.search(r"^catalogs:", lock, re.M):
+    if "catalogs" in data:
         return "catalogs, which msdfix does not compare"
-    if package.get("dependenciesMeta") or re.search(r"^ +dependenciesMeta:", lock, re.M):
+    if package.get("dependenciesMeta") or _holds_key(data, "dependenciesMeta"):
         return "dependenciesMeta, which msdfix does not compare"
     return None
 
 
-def _pnpm_root_specifiers(lock: str) -> dict[str, str] | None:
-    """The root importer's specifiers of a pnpm-lock.yaml (None: not read)."""
-    lines = [line for line in lock.splitlines() if line.strip() and line.lstrip()[0] != "#"]
-    root, indent = _yaml_map(lines, 0), 0
-    if "importers" in root:
-        importers = _yaml_map(root["importers"][1], 2)
-        if set(importers) != {"."}:
+def _pnpm_lock_version(lock: object) -> str | None:
+    """A pnpm-lock.yaml's ``lockfileVersion`` as written (``5.4``, ``9.0``), given its text
+    or its parsed document; None when there is none or the YAML does not read."""
+    if isinstance(lock, str):
+        try:
+            lock = load_yaml(lock)
+        except YamlError:
             return None
-        root, indent = _yaml_map(importers["."][1], 4), 4
+    version = lock.get("lockfileVersion") if isinstance(lock, dict) else None
+    if isinstance(version, bool) or not isinstance(version, (str, int, float)):
+        return None
+    return str(version)
+
+
+def _pnpm_root_specifiers(lock: dict[str, Any]) -> dict[str, str] | None:
+    """The root importer's specifiers of a parsed pnpm-lock.yaml (None: not read): lockfile
+    5's ``specifiers:``, else each dependency's ``specifier:`` (6 and 9), under ``importers:
+    .:`` where there is one."""
+    root: object = lock
+    if "importers" in lock:
+        importers = lock["importers"]
+        if not isinstance(importers, dict) or set(importers) != {"."}:
+            return None
+        root = importers["."]
+    if not isinstance(root, dict):
+        return None
     if "specifiers" in root:  # lockfile 5
-        return {k: v for k, (v, _) in _yaml_map(root["specifiers"][1], indent + 2).items()}
-    found: dict[str, str] = {}
+        return _strings(root["specifiers"] or {})
+    found: dict[str, object] = {}
     for field in _PNPM_FIELDS:
-        for name, (_, below) in _yaml_map(root.get(field, ("", []))[1], indent + 2).items():
-            spec = _yaml_map(below, indent + 4).get("specifier")
-            if spec is None:
-                return None
-            found[name] = spec[0]
-    return found
+        entries = root.get(field) or {}
+        if not isinstance(entries, dict):
+            return None
+        for name, entry in entries.items():
+            found[name] = entry.get("specifier") if isinstance(entry, dict) else None
+    return _strings(found)
 
 
-def _yaml_map(lines: list[str], indent: int) -> dict[str, tuple[str, list[str]]]:
-    """The keys of a YAML block map at ``indent`` spaces: each one's inline value (quotes
-    taken off) and the lines below it."""
-    found: dict[str, tuple[str, list[str]]] = {}
-    key = None
-    for line in lines:
-        width = len(line) - len(line.lstrip(" "))
-        match = _YAML_KEY.fullmatch(line[indent:]) if width == indent else None
-        if match:
-            key = match[2]
-            found[key] = (_unquote(match[3] or ""), [])
-        elif width > indent and key is not None:
-            found[key][1].append(line)
-        else:
-            key = None
-    return found
+def _strings(data: object) -> dict[str, str] | None:
+    """``data`` when it maps strings to strings (None otherwise)."""
+    if not isinstance(data, dict):
+        return None
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
+        return None
+    return data
 
 
-def _unquote(value: str) -> str:
-    """A YAML scalar without its single or double quotes."""
-    if len(value) > 1 and value[0] == value[-1] and value[0] in "'\"":
-        return value[1:-1].replace("''", "'") if value[0] == "'" else value[1:-1]
-    return value
+def _holds_key(data: object, key: str) -> bool:
+    """True when a mapping below the top of a parsed YAML document has ``key``."""
+    stack = list(data.values()) if isinstance(data, dict) else []
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if key in item:
+                return True
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def npm_lock_unlocked(packages: dict[str, Any], peers: bool = True) -> str | None:
