@@ -5,11 +5,15 @@ refuses what the tools refuse and bounds what hostile input costs."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
 from msdfix.ecosystems.node import pnpm_lock_stale
 from msdfix.files import YamlError, load_yaml
+from msdfix.model import BuildContext
+from msdfix.model.compose import UNKNOWN, compose_runs
+from msdfix.model.platforms import platform_runs
 
 _LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(9)
@@ -111,3 +115,91 @@ def test_a_pnpm_lock_reads_as_pnpm_reads_it(lock: str, stale: str | None) -> Non
         assert why is None
     else:
         assert why is not None and why.startswith("pnpm ignores a lock") and stale in why
+
+
+def _context(tmp_path: Path, files: dict[str, str]) -> BuildContext:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    return BuildContext(tmp_path, tmp_path / "Dockerfile")
+
+
+_TEST = 'command: ["go", "test"]'
+
+
+@pytest.mark.parametrize(
+    "compose",
+    [
+        "x-app: &app\n  build: .\n  " + _TEST + "\nservices:\n  test:\n    <<: *app\n",
+        '{"services": {"test": {"build": ".", "command": ["go", "test"]}}}\n',
+        "services: {test: {build: ., command: [go, test]}}\n",
+        '"services":\n  test:\n    build: .\n    ' + _TEST + "\n",
+        "services: &all\n  test:\n    build: .\n    " + _TEST + "\n",
+        "\ufeffservices:\n  test:\n    build: .\n    " + _TEST + "\n",
+        "services:\n  test:\n    build: .\n    command:\n      - go\n      - test\n",
+    ],
+    ids=["merge-key", "json", "flow", "quoted-key", "anchored", "bom", "block-list"],
+)
+def test_compose_files_in_every_yaml_form_read_their_services(tmp_path: Path, compose: str) -> None:
+    """Valid compose files the hand-written reader called unknown (a service taking its
+    build and command from an anchor, JSON, flow style, a quoted or anchored ``services``)
+    or read as an empty command (a block list) read as the service's command."""
+    runs = compose_runs(_context(tmp_path, {"compose.yaml": compose}))
+    assert [(r.service, r.key, r.text) for r in runs] == [("test", "command", '["go", "test"]')]
+
+
+@pytest.mark.parametrize(
+    ("compose", "why"),
+    [
+        ("services:\n  test:\n    build: .\n    build: ./web\n", "twice"),
+        (_LAUGHS + "services:\n  test:\n    build: .\n", "expand"),
+        ("services:\n  test:\n    build: .\n\tcommand: go test\n", "tab"),
+        ("services:\n  - test\n", "not a mapping"),
+        ("include:\n  - other.yaml\n", "includes"),
+    ],
+    ids=["duplicate-key", "laughs", "tab", "services-list", "include"],
+)
+def test_a_compose_file_msdfix_cannot_read_is_unknown(
+    tmp_path: Path, compose: str, why: str
+) -> None:
+    """What such a file's services run is unknown, not none (Compose's YAML reader refuses
+    a key written twice and tabs)."""
+    runs = compose_runs(_context(tmp_path, {"compose.yaml": compose}))
+    assert [r.key for r in runs] == [UNKNOWN] and why in runs[0].text
+
+
+def test_a_compose_service_reports_its_entrypoint_after_its_command(tmp_path: Path) -> None:
+    """The hand-written reader took only the first of ``command`` and ``entrypoint``, so a
+    service whose command was the image's CMD hid its own entrypoint."""
+    compose = "services:\n  api:\n    build: .\n    command: app\n    entrypoint: sh -c\n"
+    runs = compose_runs(_context(tmp_path, {"compose.yaml": compose}))
+    assert [(r.key, r.text) for r in runs] == [("command", "app"), ("entrypoint", "sh -c")]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "found"),
+    [
+        ("heroku.yml", "build:\n  docker:\n    web: Dockerfile\nrun:\n  worker: app work\n",
+         [("worker", "run", "app work")]),
+        ("heroku.yml", "run:\n  worker:\n    command:\n      - app work\n    image: web\n"
+         "release:\n  image: web\n  command:\n    - app migrate\n",
+         [("worker", "run", '["app work"]'), ("release", "release", '["app migrate"]')]),
+        ("heroku.yml", "run: {web: app}\n", [("web", "run", "app")]),
+        ("heroku.yml", "run:\n  web: app\n  web: app work\n", [("", UNKNOWN, "twice")]),
+        ("render.yaml", "services:\n  - type: web\n    preDeployCommand: app migrate\n",
+         [("service", "preDeployCommand", "app migrate")]),
+        ("render.yaml", "previews:\n  generation: auto\nservices: [{type: web, "
+         "dockerCommand: app serve}]\n", [("service", "dockerCommand", "app serve")]),
+        ("render.yaml", _LAUGHS, [("", UNKNOWN, "expand")]),
+    ],
+)  # fmt: skip
+def test_platform_yaml_files_read_their_commands(
+    tmp_path: Path, name: str, text: str, found: list[tuple[str, str, str]]
+) -> None:
+    """heroku.yml's processes and release command and render.yaml's commands, in flow style
+    too; a file its own platform would refuse is unknown."""
+    runs = platform_runs(_context(tmp_path, {name: text}))
+    got = [(r.service, r.key, r.text) for r in runs]
+    assert len(got) == len(found)
+    for (service, key, said), (want_service, want_key, want) in zip(got, found, strict=True):
+        assert (service, key) == (want_service, want_key) and want in said

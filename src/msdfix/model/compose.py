@@ -3,12 +3,14 @@ than its CMD/ENTRYPOINT: ``command:``, ``entrypoint:`` and ``healthcheck:`` ``te
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from msdfix.files import resolves_within
+from msdfix.files import YamlError, load_yaml, resolves_within
 from msdfix.model.context import BuildContext
 
 # compose.yaml, docker-compose.yml, docker-compose.override.yml, compose.dev.yaml, ...
@@ -16,24 +18,6 @@ COMPOSE_FILE = re.compile(r"^(?:docker-)?compose(?:\.[\w.-]+)?\.ya?ml$")
 # Folders above the context searched too: a monorepo's compose.yaml builds ./api, ./web.
 PARENT_LEVELS = 2
 MAX_COMPOSE_BYTES = 512 * 1024
-_SERVICES = re.compile(r"^services\s*:\s*(?:#.*)?$")
-_KEY = re.compile(r"^(\s+)([\w.-]+|\"[^\"]+\"|'[^']+')\s*:")
-_BUILD = re.compile(r"(?:^\s*|[{,]\s*)build\s*:", re.MULTILINE)
-_BUILD_PATH = re.compile(r"(?:^\s*|[{,]\s*)build[ \t]*:[ \t]*[\"']?([^\s\"'{},#]+)", re.MULTILINE)
-_CONTEXT = re.compile(r"(?:^\s*|[{,]\s*)context[ \t]*:[ \t]*[\"']?([^\s\"'{},#]+)", re.MULTILINE)
-_START = re.compile(r"(?:^\s*|[{,]\s*)(command|entrypoint)\s*:\s*(.*)$", re.MULTILINE)
-_DOCKERFILE = re.compile(r"dockerfile\s*:\s*[\"']?([^\s\"',}]+)")
-_HEALTHCHECK = re.compile(r"^(\s*)healthcheck\s*:\s*(.*)$")
-_TEST = re.compile(r"(?:^\s*|[{,]\s*)test\s*:[ \t]*(.*)$", re.MULTILINE)
-_DISABLED = re.compile(r"(?:^\s*|[{,]\s*)disable\s*:\s*true\b", re.IGNORECASE | re.MULTILINE)
-# Where a compose file holds its services in a form this reader does not follow: flow style
-# or JSON (``{"services": ...}``, ``services: {api: ...}``), a quoted or anchored key.
-_OTHER_SERVICES = re.compile(r"""^[{\s]*["']?services["']?\s*:""", re.MULTILINE)
-_INCLUDE = re.compile(r"^include\s*:", re.MULTILINE)  # other compose files, merged in
-_INHERITS = re.compile(r"^\s*(?:<<|extends)\s*:", re.MULTILINE)  # keys from elsewhere
-_QUOTED_KEY = re.compile(
-    r"""(^[ \t]*|[{,][ \t]*)(?:"([\w.-]+)"|'([\w.-]+)')[ \t]*:""", re.MULTILINE
-)
 UNKNOWN = "unknown"  # a ComposeRun's key when what the file's services run is unknown
 
 
@@ -77,63 +61,61 @@ def compose_runs(ctx: BuildContext) -> list[ComposeRun]:
     for folder in [root, *root.parents][: PARENT_LEVELS + 1]:
         for path in _compose_files(folder):
             rel = posixpath.relpath(path, root)
-            text = _read(path)
-            why = _unfollowed(text)
-            if why is not None:  # unknown is not "no service builds this folder"
-                found.append(ComposeRun(rel, "", UNKNOWN, why))
+            services = _services(_read(path))
+            if isinstance(services, str):  # unknown is not "no service builds this folder"
+                found.append(ComposeRun(rel, "", UNKNOWN, services))
                 continue
-            for service, block in _services(text or ""):
-                block = _QUOTED_KEY.sub(r"\1\2\3:", block)  # "build": . is build: .
-                where = _build_context(block)
-                if _INHERITS.search(block) and (where is None or _builds(folder, where, root)):
-                    why = "it takes keys from elsewhere (`<<:` or `extends:`)"
-                    found.append(ComposeRun(rel, service, UNKNOWN, why))
-                    continue
-                if where is None or not _builds(folder, where, root):
-                    continue
-                named = _DOCKERFILE.search(block)
-                if named and posixpath.basename(named.group(1)) != dockerfile:
-                    continue
-                start = _START.search(block)
-                if start:
-                    found.append(ComposeRun(rel, service, start.group(1), start.group(2).strip()))
-                check = _healthcheck_test(block)
-                if check:
-                    found.append(ComposeRun(rel, service, "healthcheck", check))
+            for name, service in services.items():
+                found += _service_runs(rel, str(name), service, folder, root, dockerfile)
     return found
 
 
-def _healthcheck_test(block: str) -> str | None:
-    """The ``test`` of a service's ``healthcheck`` (a string, a flow list or a block list),
-    or None without one, when it is disabled or ``["NONE"]``."""
-    lines = block.splitlines()
-    for at, line in enumerate(lines):
-        head = _HEALTHCHECK.match(line)
-        if not head:
-            continue
-        depth = len(head.group(1))
-        body = [head.group(2)]
-        for more in lines[at + 1 :]:
-            if more.strip() and len(more) - len(more.lstrip()) <= depth:
-                break
-            body.append(more)
-        text = "\n".join(body)
-        test = _TEST.search(text)
-        if _DISABLED.search(text) or test is None:
-            return None
-        value = _test_value(text, test)
-        return None if _is_none(value) else value
-    return None
+def _service_runs(
+    rel: str, name: str, service: object, folder: Path, root: Path, dockerfile: str
+) -> list[ComposeRun]:
+    """What the compose service ``name`` (its parsed mapping) runs in this Dockerfile's image:
+    none when it builds another folder or Dockerfile; its ``command``, ``entrypoint`` and
+    healthcheck ``test``; an UNKNOWN run when it ``extends`` another service."""
+    if not isinstance(service, dict):
+        return []
+    build = service.get("build", _NO_BUILD)
+    where = None if build is _NO_BUILD else _build_context(build)
+    if "extends" in service and (where is None or _builds(folder, where, root)):
+        return [ComposeRun(rel, name, UNKNOWN, "it takes keys from elsewhere (`extends:`)")]
+    if where is None or not _builds(folder, where, root):
+        return []
+    named = build.get("dockerfile") if isinstance(build, dict) else None
+    if named is not None and posixpath.basename(str(named)) != dockerfile:
+        return []
+    found = [
+        ComposeRun(rel, name, key, _text(value))
+        for key, value in service.items()
+        if key in ("command", "entrypoint") and value is not None
+    ]
+    check = _healthcheck_test(service.get("healthcheck"))
+    if check:
+        found.append(ComposeRun(rel, name, "healthcheck", check))
+    return found
 
 
-def _test_value(text: str, test: re.Match[str]) -> str:
-    """The value of ``test:`` with the block-list items below it (``- CMD``, ``- curl``)."""
-    value = [test.group(1).strip()]
-    for more in text[test.end() :].splitlines()[1:]:
-        if not more.lstrip().startswith("-"):
-            break
-        value.append(more.strip()[1:].strip())
-    return " ".join(v for v in value if v)
+_NO_BUILD = object()
+
+
+def _text(value: object) -> str:
+    """A command as text: a list as JSON (``["go", "test"]``), a string as it is."""
+    return json.dumps(value) if isinstance(value, list) else str(value)
+
+
+def _healthcheck_test(check: object) -> str | None:
+    """The ``test`` of a service's ``healthcheck`` (a string or a list, as text), or None
+    without one, when it is disabled or ``["NONE"]``."""
+    if not isinstance(check, dict) or check.get("disable") is True:
+        return None
+    test = check.get("test")
+    if test is None:
+        return None
+    value = _text(test)
+    return None if _is_none(value) else value
 
 
 def _is_none(value: str) -> bool:
@@ -162,59 +144,41 @@ def _read(path: Path) -> str | None:
         return None
 
 
-def _unfollowed(text: str | None) -> str | None:
-    """Why this reader cannot tell what the file's services run, or None when it can: it
-    reads block-style YAML, so a file it could not read, services in flow style or JSON
-    (both valid compose files) and ``include:`` of other files are unknown, not absent."""
+def _services(text: str | None) -> dict[Any, Any] | str:
+    """The compose file's ``services`` mapping ({} without one), or why what its services run
+    is unknown: a file it could not read, YAML it does not read (``load_yaml``), and
+    ``include:`` of other files are unknown, not absent."""
     if text is None:
         return (
             f"it is over {MAX_COMPOSE_BYTES >> 10} KiB, links out of its folder or cannot be read"
         )
-    if _INCLUDE.search(text):
+    try:
+        data = load_yaml(text)
+    except YamlError as exc:
+        return f"msdfix cannot read it as YAML ({exc})"
+    if not isinstance(data, dict):
+        return {} if data is None else "it is not a mapping of keys"
+    if "include" in data:
         return "it includes other compose files"
-    if not any(_SERVICES.match(line) for line in text.splitlines()) and _OTHER_SERVICES.search(
-        text
-    ):
-        return "its services are written in flow style or JSON, which msdfix does not read"
-    return None
+    services = data.get("services")
+    if services is None:
+        return {}
+    return services if isinstance(services, dict) else "its services are not a mapping"
 
 
 def _builds(folder: Path, where: str, root: Path) -> bool:
     """True when a service's build context ``where`` (relative to the compose file's
     ``folder``) is this build's context ``root``."""
-    return "://" not in where and (folder / where).resolve() == root
+    try:
+        return "://" not in where and (folder / where).resolve() == root
+    except (OSError, ValueError):  # a NUL byte, a name too long: no folder compose builds
+        return False
 
 
-def _build_context(block: str) -> str | None:
-    """The build context a service's block names (``build: ./api``, ``context: .``, "." for
-    a ``build:`` mapping without one), or None when the service has no ``build``."""
-    if not _BUILD.search(block):
-        return None
-    scalar = _BUILD_PATH.search(block)
-    if scalar:
-        return scalar.group(1)
-    context = _CONTEXT.search(block)
-    return context.group(1) if context else "."
-
-
-def _services(text: str) -> list[tuple[str, str]]:
-    """(name, text) of each entry under the top-level ``services:`` key (block style)."""
-    lines = text.splitlines()
-    start = next((i for i, line in enumerate(lines) if _SERVICES.match(line)), None)
-    if start is None:
-        return []
-    found: list[tuple[str, list[str]]] = []
-    indent: int | None = None
-    for line in lines[start + 1 :]:
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        if not line[0].isspace():
-            break  # the next top-level key
-        key = _KEY.match(line)
-        depth = len(line) - len(line.lstrip())
-        if key and (indent is None or depth == indent):
-            indent = depth
-            found.append((key.group(2).strip("\"'"), [line[key.end() :]]))
-        elif found:
-            found[-1][1].append(line)
-    return [(name, "\n".join(body)) for name, body in found]
+def _build_context(build: object) -> str:
+    """The build context a service's ``build`` names (``build: ./api``, ``context: .``, "."
+    for a ``build:`` mapping without one, or an empty one)."""
+    if isinstance(build, dict):
+        context = build.get("context")
+        return "." if context is None else str(context)
+    return "." if build is None else str(build)

@@ -6,15 +6,17 @@ and ``preDeployCommand``; with the compose services that build this Dockerfile."
 
 from __future__ import annotations
 
+import json
 import re
+from collections import deque
 from typing import Any
 
+from msdfix.files import YamlError, load_yaml
 from msdfix.model.compose import UNKNOWN, ComposeRun, compose_runs
 from msdfix.model.context import BuildContext, Unreadable, parse_json, parse_toml
 
 _PROCFILE = re.compile(r"^([\w-]+)\s*:\s*(.+)$", re.MULTILINE)
-_RENDER = re.compile(r"^\s*-?\s*(dockerCommand|preDeployCommand)\s*:\s*(.+)$", re.MULTILINE)
-_HEROKU_BLOCK = re.compile(r"^(run|release)\s*:\s*(.*)$")
+_RENDER_KEYS = ("dockerCommand", "preDeployCommand")
 
 
 def image_runs(ctx: BuildContext) -> list[ComposeRun]:
@@ -46,11 +48,8 @@ def platform_runs(ctx: BuildContext) -> list[ComposeRun]:
         ComposeRun("Procfile", m.group(1), "process", m.group(2).strip(), False)
         for m in _PROCFILE.finditer(_text(ctx, "Procfile", found))
     ]
-    found += _heroku(_text(ctx, "heroku.yml", found))
-    found += [
-        ComposeRun("render.yaml", "service", m.group(1), m.group(2).strip(), False)
-        for m in _RENDER.finditer(_text(ctx, "render.yaml", found))
-    ]
+    found += _heroku(_yaml(ctx, "heroku.yml", found))
+    found += _render(_yaml(ctx, "render.yaml", found))
     railway = _table(_json(_text(ctx, "railway.json", found))) or _table(
         parse_toml(_text(ctx, "railway.toml", found))
     )
@@ -79,19 +78,58 @@ def _json(text: str) -> Any:
     return parse_json(text) if text else None
 
 
-def _heroku(text: str) -> list[ComposeRun]:
-    """heroku.yml's ``run:`` process types and ``release:`` command (the lines under them)."""
+def _yaml(ctx: BuildContext, rel: str, found: list[ComposeRun]) -> Any:
+    """The parsed platform file ``rel`` (None when the build has none); for one msdfix cannot
+    read as YAML (``load_yaml``), None and an UNKNOWN run in ``found``."""
+    text = _text(ctx, rel, found)
+    try:
+        return load_yaml(text) if text else None
+    except YamlError as exc:
+        found.append(ComposeRun(rel, "", UNKNOWN, f"msdfix cannot read it as YAML ({exc})", False))
+        return None
+
+
+def _heroku(data: Any) -> list[ComposeRun]:
+    """heroku.yml's ``run:`` process types (a command, or a mapping with ``command``) and its
+    ``release:`` ``command``; a command written as a list, as JSON."""
+    data = _table(data)
+    runs = data.get("run")
+    found = [
+        ComposeRun("heroku.yml", str(name), "run", _command(value), False)
+        for name, value in (runs.items() if isinstance(runs, dict) else [])
+        if value is not None
+    ]
+    if runs is not None and not isinstance(runs, dict):
+        found.append(ComposeRun("heroku.yml", "run", UNKNOWN, "its run is not a mapping", False))
+    release = data.get("release")
+    if release is not None:
+        found.append(ComposeRun("heroku.yml", "release", "release", _command(release), False))
+    return found
+
+
+def _command(value: object) -> str:
+    """A heroku.yml process as text: its ``command`` where it is a mapping, a list as JSON."""
+    if isinstance(value, dict):
+        value = value.get("command", value)
+    return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+
+
+def _render(data: Any) -> list[ComposeRun]:
+    """render.yaml's ``dockerCommand`` and ``preDeployCommand`` values, in any mapping of the
+    file (its services, preview environments)."""
     found: list[ComposeRun] = []
-    block: str | None = None
-    for line in text.splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        if not line[0].isspace():
-            head = _HEROKU_BLOCK.match(line)
-            block = head.group(1) if head else None
-            continue
-        if block is not None:
-            found.append(ComposeRun("heroku.yml", block, block, line.strip(), False))
+    queue = deque([data])
+    while queue:
+        item = queue.popleft()
+        if isinstance(item, dict):
+            found += [
+                ComposeRun("render.yaml", "service", key, str(item[key]).strip(), False)
+                for key in _RENDER_KEYS
+                if item.get(key) is not None
+            ]
+            queue.extend(item.values())
+        elif isinstance(item, list):
+            queue.extend(item)
     return found
 
 
