@@ -77,6 +77,11 @@ def load_toml(text: str) -> dict[str, Any]:
 _SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+# The largest YAML text load_yaml parses: PyYAML builds Python objects at a few MiB a second,
+# and pnpm-lock.yaml is read up to 64 MiB.
+MAX_YAML_BYTES = 8 << 20
+
+
 class YamlError(ValueError):
     """A YAML file msdfix does not read: what it holds is unknown, never absent."""
 
@@ -100,7 +105,9 @@ def load_yaml(text: str) -> Any:
     (``!!python/object``), a key twice, nesting too deep, a key that is a list or map, or
     aliases that expand it to more than two values per character of text (anchors
     referencing anchors, "billion laughs": safe_load shares the objects, but every walk
-    over them visits each copy)."""
+    over them visits each copy); YamlError too, unparsed, for a text over MAX_YAML_BYTES."""
+    if len(text) > MAX_YAML_BYTES:
+        raise YamlError(f"it is over {MAX_YAML_BYTES >> 20} MiB, more than msdfix reads as YAML")
     try:
         data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a safe loader
     except (yaml.YAMLError, RecursionError) as exc:
