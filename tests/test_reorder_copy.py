@@ -4264,8 +4264,9 @@ def test_pnpm_catalogs_and_workspace_settings_are_not_compared(
     head = "lockfileVersion: '9.0'\n\n"
     if catalogs:
         head += "catalogs:\n  default:\n    ms:\n      specifier: 2.1.2\n      version: 2.1.2\n\n"
+    written = "'catalog:'" if catalogs else spec  # pnpm 10.34.9 quotes it
     lock = head + (
-        f"importers:\n\n  .:\n    dependencies:\n      ms:\n        specifier: {spec}\n"
+        f"importers:\n\n  .:\n    dependencies:\n      ms:\n        specifier: {written}\n"
         "        version: 2.1.2\n\npackages:\n\n  ms@2.1.2:\n    resolution: {integrity: x}\n"
     )
     (tmp_path / "package.json").write_text(json.dumps(package))
