@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from msdfix.ecosystems.node import pnpm_lock_stale
+from msdfix.ecosystems.node import modules_elsewhere, plug_n_play, pnpm_lock_stale, yarn_env_files
 from msdfix.files import YamlError, load_yaml
 from msdfix.model import BuildContext
 from msdfix.model.compose import UNKNOWN, compose_runs
@@ -100,9 +100,10 @@ _MS = "      ms:\n        specifier: 2.1.2\n        version: 2.1.2"
         (_PNPM9.replace("\n  .:\n    dependencies:", "\n  .:\n\tdependencies:"), "token"),
         ("lockfileVersion: '9.0'\nimporters:\n  .:\n    dependencies:\n      ms: *x\n",
          "alias"),
+        (_PNPM9.replace("specifier: 2.1.2", "specifier: catalog:"), "mapping values"),
     ],
     ids=["block", "comment", "flow", "escaped", "duplicate-key", "two-documents", "tab",
-         "unknown-alias"],
+         "unknown-alias", "unquoted-catalog"],
 )  # fmt: skip
 def test_a_pnpm_lock_reads_as_pnpm_reads_it(lock: str, stale: str | None) -> None:
     """Built with pnpm 9.15.9 in node:18 over a lock it wrote: a specifier with a comment,
@@ -110,7 +111,8 @@ def test_a_pnpm_lock_reads_as_pnpm_reads_it(lock: str, stale: str | None) -> Non
     ``pnpm install`` (the hand-written reader called them stale); a key written twice, a
     second YAML document before the lock and a tab in the indentation made pnpm warn
     "Ignoring broken lockfile" and write a new one (the hand-written reader took the second
-    document's importers as in step)."""
+    document's importers as in step). pnpm 10.34.9 writes ``specifier: 'catalog:'`` quoted,
+    and called the lock with it unquoted broken ("bad indentation of a mapping entry")."""
     package = {"name": "p", "version": "1.0.0", "dependencies": {"ms": "2.1.2"}}
     why = pnpm_lock_stale(lock, package, "9.0")
     if stale is None:
@@ -205,3 +207,60 @@ def test_platform_yaml_files_read_their_commands(
     assert len(got) == len(found)
     for (service, key, said), (want_service, want_key, want) in zip(got, found, strict=True):
         assert (service, key) == (want_service, want_key) and want in said
+
+
+@pytest.mark.parametrize(
+    ("rc", "pnp"),
+    [
+        ("nodeLinker: node-modules # note\n", False),
+        ('nodeLinker: "node-modules"\n', False),
+        ("{nodeLinker: node-modules}\n", False),
+        ("nodeLinker: pnp\nnodeLinker: node-modules\n", False),
+        ("nodeLinker: node-modules\npackageExtensions:\n\tx: 1\n", True),
+        ("nodeLinker: pnpm\n", False),
+        ("", True),
+    ],
+    ids=["comment", "quoted", "flow", "twice", "tab", "pnpm", "empty"],
+)
+def test_yarnrc_settings_read_as_yarn_reads_them(rc: str, pnp: bool) -> None:
+    """Built with yarn 4.5.0 (``yarn config get nodeLinker``): node-modules for a comment,
+    quotes, flow style (the hand-written regex called it Plug'n'Play) and a key written
+    twice (the last); with a tab yarn failed, and a file that does not read is taken as
+    Plug'n'Play, the linker that keeps no node_modules, as unknown."""
+    assert plug_n_play(rc) is pnp
+
+
+@pytest.mark.parametrize(
+    ("rc", "files"),
+    [
+        ("", [".env.yarn?"]),
+        ('injectEnvironmentFiles: [".env", "a,b"]\n', [".env", "a,b"]),
+        ("injectEnvironmentFiles:\n  - .env # local\n  - .env.ci?\n", [".env", ".env.ci?"]),
+        ("injectEnvironmentFiles: []\n", []),
+        ("injectEnvironmentFiles: .env\n", None),
+        ("injectEnvironmentFiles:\n\t- .env\n", None),
+    ],
+)
+def test_yarn_env_files_read_the_yaml_list(rc: str, files: list[str] | None) -> None:
+    """A quoted item with a comma is one file (the hand-written reader split it in two)."""
+    assert yarn_env_files(rc) == files
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "said"),
+    [
+        ("pnpm-workspace.yaml", 'modulesDir: "my modules"\n', "modulesDir=my modules"),
+        ("pnpm-workspace.yaml", "modulesDir: node_modules\n", None),
+        ("pnpm-workspace.yaml", "packages:\n  - a\nmodulesDir: x\nmodulesDir: y\n", "twice"),
+        ("pnpm-workspace.yaml", "{virtualStoreDir: .vs}\n", "virtualStoreDir=.vs"),
+        (".yarnrc.yml", "pnpmStoreFolder: .store # here\n", "pnpmStoreFolder=.store"),
+        (".yarnrc.yml", "pnpmStoreFolder:\n\t.store\n", "cannot read as YAML"),
+    ],
+)
+def test_layout_settings_of_yaml_files_are_read_as_yaml(
+    tmp_path: Path, name: str, text: str, said: str | None
+) -> None:
+    """pnpm-workspace.yaml's and .yarnrc.yml's top-level keys, in flow style and with
+    quotes too; a file that does not read as YAML may set one."""
+    why = modules_elsewhere(_context(tmp_path, {name: text}), "")
+    assert (why is None) if said is None else (why is not None and said in why)

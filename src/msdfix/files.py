@@ -88,7 +88,7 @@ class YamlError(ValueError):
 
 class _StrictLoader(_SAFE_LOADER):  # type: ignore[misc]
     """``yaml.safe_load``'s loader, refusing a mapping that writes a key twice (PyYAML keeps
-    the last; js-yaml, which pnpm reads its files with, refuses it)."""
+    the last; js-yaml, which pnpm reads its files with, and Compose's reader refuse it)."""
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         """The mapping, once no key is written twice (``<<`` merges may repeat keys)."""
@@ -99,17 +99,25 @@ class _StrictLoader(_SAFE_LOADER):  # type: ignore[misc]
         return super().construct_mapping(node, deep)
 
 
-def load_yaml(text: str) -> Any:
+# PyYAML's base loader: every scalar a string, the last of a key written twice, as Yarn reads
+# .yarnrc.yml (its own parser, else js-yaml's failsafe schema; yarn 4.5.0 took the second
+# nodeLinker of two).
+_STRINGS_LOADER: Any = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+
+
+def load_yaml(text: str, strings: bool = False) -> Any:
     """The one YAML document in ``text`` as ``yaml.safe_load`` reads it; YamlError when it
     is not valid YAML, holds more than one document, a tag safe_load does not build
     (``!!python/object``), a key twice, nesting too deep, a key that is a list or map, or
     aliases that expand it to more than two values per character of text (anchors
     referencing anchors, "billion laughs": safe_load shares the objects, but every walk
-    over them visits each copy); YamlError too, unparsed, for a text over MAX_YAML_BYTES."""
+    over them visits each copy); YamlError too, unparsed, for a text over MAX_YAML_BYTES.
+    With ``strings``, as Yarn reads .yarnrc.yml: each scalar a string (``false`` is
+    "false"), no merge keys, a key written twice the last."""
     if len(text) > MAX_YAML_BYTES:
         raise YamlError(f"it is over {MAX_YAML_BYTES >> 20} MiB, more than msdfix reads as YAML")
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a safe loader
+        data = yaml.load(text, Loader=_STRINGS_LOADER if strings else _StrictLoader)  # noqa: S506
     except (yaml.YAMLError, RecursionError) as exc:
         said = [getattr(exc, "context", None), getattr(exc, "problem", None)]
         raise YamlError(" ".join(filter(None, said)) or str(exc).split("\n")[0]) from exc

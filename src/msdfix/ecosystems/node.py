@@ -1267,7 +1267,6 @@ def yarn_classic_spec(spec: str) -> bool:
     return spec == "classic" or re.fullmatch(r"[~^=v]?1(?:\.[\dx*]+){0,2}", spec) is not None
 
 
-_CACHE_FOLDER = re.compile(r"""(?m)^cacheFolder[ \t]*:[ \t]*["']?([^"'#\s]+)""")
 # Where a tool's package cache may be set inside the project: (config file, its setting's
 # pattern, the command-line option).
 _PROJECT_CACHES = {
@@ -1298,8 +1297,8 @@ def project_cache(
     folders: list[str] = []
     if program == "yarn":
         rc = ctx.read_text(posixpath.join(base, ".yarnrc.yml") if base else ".yarnrc.yml")
-        setting = _CACHE_FOLDER.search(rc or "")
-        folders.append(setting.group(1) if setting else ".yarn/cache")
+        setting = (yarnrc_settings(rc) or {}).get("cacheFolder")
+        folders.append(setting if isinstance(setting, str) and setting else ".yarn/cache")
     config, pattern, option = _PROJECT_CACHES.get(program, ("", None, ""))
     for i, arg in enumerate(args):
         if arg == option and i + 1 < len(args):
@@ -1325,12 +1324,12 @@ def project_cache(
 
 # Project settings that put installed packages outside the project's ``node_modules``: pnpm's
 # virtual store and modules folder (.npmrc; pnpm-workspace.yaml from pnpm 10), yarn 1's
-# modules folder (.yarnrc), yarn Berry's pnpm-linker store.
-_LAYOUT_SETTINGS = (
+# modules folder (.yarnrc), yarn Berry's pnpm-linker store; the YAML files' top-level keys.
+_LAYOUT_SETTINGS: tuple[tuple[str, re.Pattern[str] | tuple[str, ...]], ...] = (
     (".npmrc", re.compile(r"(?m)^[ \t]*(virtual-store-dir|modules-dir)[ \t]*=[ \t]*(\S*)")),
-    ("pnpm-workspace.yaml", re.compile(r"(?m)^(virtualStoreDir|modulesDir)[ \t]*:[ \t]*(\S*)")),
+    ("pnpm-workspace.yaml", ("virtualStoreDir", "modulesDir")),
     (".yarnrc", re.compile(r"(?m)^[ \t]*[\"']?(--(?:install\.)?modules-folder)[\"']?\s+(\S*)")),
-    (".yarnrc.yml", re.compile(r"(?m)^(pnpmStoreFolder)[ \t]*:[ \t]*(\S*)")),
+    (".yarnrc.yml", ("pnpmStoreFolder",)),
 )
 LAYOUT_FLAGS = ("--virtual-store-dir", "--modules-dir", "--modules-folder")
 LAYOUT_ENV = ("npm_config_virtual_store_dir", "npm_config_modules_dir")
@@ -1340,22 +1339,54 @@ def modules_elsewhere(ctx: BuildContext, base: str) -> str | None:
     """A setting of the project in ``base`` that puts installed packages outside its
     ``node_modules`` (``.npmrc virtual-store-dir=.pnpm-vs``: node_modules then holds only
     links into that folder), as ``"<file> <setting>=<value>"``; None: none. Unreadable for
-    a settings file msdfix cannot read (it may set one)."""
-    for name, pattern in _LAYOUT_SETTINGS:
+    a settings file msdfix cannot read (it may set one); a YAML one that does not read as
+    YAML (``load_yaml``) is said."""
+    for name, keys in _LAYOUT_SETTINGS:
         text = ctx.read_known(posixpath.join(base, name) if base else name) or ""
-        for match in pattern.finditer(text):
-            value = match.group(2).strip("\"'")
+        try:
+            found = _settings_in(text, keys, strings=name == ".yarnrc.yml")
+        except YamlError as exc:
+            return f"{name}, which msdfix cannot read as YAML ({exc})"
+        for key, value in found:
             inside = posixpath.normpath(value or ".").split("/")[0] == "node_modules"
-            if not inside or match.group(1) in ("modules-dir", "modulesDir"):
+            if not inside or key in ("modules-dir", "modulesDir"):
                 if value.rstrip("/") != "node_modules":
-                    return f"{name} {match.group(1)}={value}"
+                    return f"{name} {key}={value}"
     return None
+
+
+def _settings_in(
+    text: str, keys: re.Pattern[str] | tuple[str, ...], strings: bool
+) -> list[tuple[str, str]]:
+    """(setting, value) pairs of a settings file's text: the matches of a pattern (setting
+    and value groups, quotes taken off), or the top-level ``keys`` of a YAML mapping
+    (``strings``: each scalar a string); YamlError for YAML that does not read."""
+    if isinstance(keys, re.Pattern):
+        return [(m.group(1), m.group(2).strip("\"'")) for m in keys.finditer(text)]
+    data = load_yaml(text, strings=strings)
+    data = data if isinstance(data, dict) else {}
+    return [(key, "" if data[key] is None else str(data[key])) for key in keys if key in data]
+
+
+def yarnrc_settings(rc: str | None) -> dict[str, Any] | None:
+    """A ``.yarnrc.yml`` text's settings as Yarn reads them, each scalar a string (Yarn reads
+    it with js-yaml's failsafe schema: ``enableGlobalCache: false`` is "false"); {} for no
+    text; None when it does not read as YAML (``load_yaml``) or is not a mapping."""
+    try:
+        data = load_yaml(rc or "", strings=True)
+    except YamlError:
+        return None
+    if data is None or data == "":
+        return {}
+    return data if isinstance(data, dict) else None
 
 
 def plug_n_play(rc: str | None) -> bool:
     """Yarn Berry's linker, given its ``.yarnrc.yml``, is Plug'n'Play: no node_modules unless
-    ``nodeLinker`` is ``node-modules`` or ``pnpm``."""
-    return not re.search(r"(?m)^nodeLinker:\s*[\"']?(?:node-modules|pnpm)(?![\w-])", rc or "")
+    ``nodeLinker`` is ``node-modules`` or ``pnpm``; a file that does not read as YAML, not
+    known otherwise."""
+    settings = yarnrc_settings(rc)
+    return settings is None or settings.get("nodeLinker") not in ("node-modules", "pnpm")
 
 
 def berry_cache_kept(
@@ -1373,9 +1404,10 @@ def berry_cache_kept(
     it: the copied manifests made the mounted rewrite 1,092 bytes larger)."""
     if plug_n_play(rc):
         return "Plug'n'Play loads packages from its cache at run time"
-    if re.search(r"(?m)^cacheFolder\s*:", rc):
+    settings = yarnrc_settings(rc) or {}
+    if "cacheFolder" in settings:
         return ".yarnrc.yml's cacheFolder keeps its cache in a folder it names"
-    if re.search(r"(?m)^enableGlobalCache\s*:\s*[\"']?false\b", rc):
+    if settings.get("enableGlobalCache") == "false":
         return "enableGlobalCache: false keeps its cache in the project's .yarn/cache"
     env = env or {}
     mirror = _berry_flag(rc, env, "enableMirror", "YARN_ENABLE_MIRROR")
@@ -1405,9 +1437,8 @@ def _berry_flag(rc: str, env: Mapping[str, str | None], key: str, variable: str)
     if variable in env:
         value = env[variable]
     else:
-        found = re.search(rf"(?m)^{key}\s*:\s*[\"']?(\w+)", rc)
-        value = found.group(1) if found else None
-    if value is None:
+        value = (yarnrc_settings(rc) or {}).get(key)
+    if not isinstance(value, str):
         return None
     return {"true": True, "1": True, "false": False, "0": False}.get(value.strip("\"'").lower())
 
@@ -1427,7 +1458,10 @@ def _yarn_lock_problem(
         rc = read(".yarnrc.yml") or ""
     except Unreadable as exc:
         return f"{exc}, so yarn's linker is unknown"
-    if not re.search(r"^nodeLinker:\s*['\"]?node-modules", rc, re.M):
+    settings = yarnrc_settings(rc)
+    if settings is None:
+        return ".yarnrc.yml does not read as YAML, so yarn's linker is unknown"
+    if settings.get("nodeLinker") != "node-modules":
         return "yarn Plug'n'Play (no node_modules to copy)"
     return None
 
@@ -2217,31 +2251,20 @@ def locked_local(context: BuildContext, rel_dir: str, eco: Ecosystem) -> str | N
     return None
 
 
-_INJECT = re.compile(r"^injectEnvironmentFiles[ \t]*:[ \t]*(.*)$", re.M)
-_ITEM = re.compile(r"^[ \t]+-[ \t]*(.*)$")
-
-
 def yarn_env_files(rc: str) -> list[str] | None:
     """The files yarn (Berry) loads into the environment of every command, installs too
     (their variables may fill ``${VAR}`` in .yarnrc.yml or reach install scripts): the
     ``injectEnvironmentFiles`` list of .yarnrc.yml text ``rc``, ``.env.yarn?`` by default. A
     trailing ``?`` marks a file loaded only if present. None when the list cannot be read."""
-    match = _INJECT.search(rc)
-    if match is None:
-        return [".env.yarn?"]
-    value = match.group(1).split(" #")[0].strip()
-    if value.startswith("[") and value.endswith("]"):
-        items = value[1:-1].split(",")
-    elif value in ("", "|", ">"):
-        items = []
-        for line in rc[match.end() + 1 :].splitlines():
-            item = _ITEM.match(line)
-            if item is None and line.strip() and not line.lstrip().startswith("#"):
-                break
-            items += [item.group(1).split(" #")[0]] if item else []
-    else:
+    settings = yarnrc_settings(rc)
+    if settings is None:
         return None
-    return [i.strip().strip("'\"") for i in items if i.strip()]
+    files = settings.get("injectEnvironmentFiles", [".env.yarn?"])
+    if files == "":  # written with no value
+        return []
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        return None
+    return [f.strip() for f in files if f.strip()]
 
 
 def local_package_config(ctx: BuildContext, base: str, dest: str | None = None) -> str | None:

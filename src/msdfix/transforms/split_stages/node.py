@@ -56,6 +56,7 @@ from msdfix.ecosystems.node import (
     script_bodies,
     script_name,
     yarn_berry,
+    yarnrc_settings,
 )
 from msdfix.model.context import BuildContext, Unreadable
 from msdfix.model.paths import within
@@ -1279,10 +1280,9 @@ def _pnp_cache_outside(a: Analysis, rel: str | None) -> str | None:
     package = frontend.package_json(a.ctx, rel)
     if package is None or not _plug_n_play(a, rel, package):
         return None
-    rc = a.ctx.read_text(posixpath.join(rel, ".yarnrc.yml") if rel else ".yarnrc.yml") or ""
-    if re.search(r"^enableGlobalCache:\s*[\"']?false\b", rc, re.M) and not re.search(
-        r"^cacheFolder:", rc, re.M
-    ):
+    rc = a.ctx.read_text(posixpath.join(rel, ".yarnrc.yml") if rel else ".yarnrc.yml")
+    settings = yarnrc_settings(rc) or {}
+    if settings.get("enableGlobalCache") == "false" and "cacheFolder" not in settings:
         return None
     return (
         "yarn Plug'n'Play loads packages from its cache at run time, which may be outside the "
