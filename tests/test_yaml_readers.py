@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from msdfix.ecosystems.node import modules_elsewhere, plug_n_play, pnpm_lock_stale, yarn_env_files
+from msdfix.ecosystems.node import (
+    local_package_names,
+    modules_elsewhere,
+    plug_n_play,
+    pnpm_lock_stale,
+    yarn_env_files,
+)
 from msdfix.files import YamlError, load_yaml
 from msdfix.model import BuildContext
 from msdfix.model.compose import UNKNOWN, compose_runs
@@ -264,3 +270,29 @@ def test_layout_settings_of_yaml_files_are_read_as_yaml(
     quotes too; a file that does not read as YAML may set one."""
     why = modules_elsewhere(_context(tmp_path, {name: text}), "")
     assert (why is None) if said is None else (why is not None and said in why)
+
+
+@pytest.mark.parametrize(
+    ("workspace", "names"),
+    [
+        ("packages:\n  - 'libs/*' # members\n", {"sharp"}),
+        ("packages: [libs/*]\nonlyBuiltDependencies: [esbuild]\n", {"sharp"}),
+        ("onlyBuiltDependencies:\n  - libs/*\n", set()),
+        ("packages:\n\t- libs/*\n", None),
+    ],
+    ids=["block", "flow", "other-list", "tab"],
+)
+def test_pnpm_workspace_members_are_its_packages_list(
+    tmp_path: Path, workspace: str, names: set[str] | None
+) -> None:
+    """pnpm's workspace members are the globs of ``packages`` (flow style too, which the
+    hand-written reader missed, so a member's sharp went unseen); another list is not; a
+    file that does not read leaves the members unknown."""
+    (tmp_path / "libs" / "a").mkdir(parents=True)
+    (tmp_path / "libs" / "a" / "package.json").write_text(
+        '{"name": "a", "dependencies": {"sharp": "0.33.0"}}'
+    )
+    context = _context(
+        tmp_path, {"package.json": '{"name": "r"}', "pnpm-workspace.yaml": workspace}
+    )
+    assert local_package_names(context, "") == names

@@ -2172,7 +2172,8 @@ def local_package_names(context: BuildContext, rel_dir: str) -> set[str] | None:
     """Names of the dependencies that the project's own packages declare: workspace members
     (package.json ``workspaces``, pnpm-workspace.yaml) and path dependencies (``file:../lib``),
     followed through theirs. An install brings them without the root package.json naming
-    them (npm installs a member's simple-git). None when more than MAX_LOCAL_PACKAGES."""
+    them (npm installs a member's simple-git). None when more than MAX_LOCAL_PACKAGES, or
+    when a pnpm-workspace.yaml does not read as YAML (its members unknown)."""
     seen: set[str] = set()
     names: set[str] = set()
     todo = [rel_dir]
@@ -2196,18 +2197,26 @@ def local_package_names(context: BuildContext, rel_dir: str) -> set[str] | None:
                     todo.append(posixpath.join(here, path))
                 elif here != rel_dir:
                     names.add(name)
-        todo += [m.removesuffix("/package.json") for m in _members(context, here, package)]
+        members = _members(context, here, package)
+        if members is None:
+            return None
+        todo += [m.removesuffix("/package.json") for m in members]
     return names
 
 
-def _members(context: BuildContext, here: str, package: dict[str, object]) -> list[str]:
-    """package.json files of the workspace members of the project in ``here``."""
+def _members(context: BuildContext, here: str, package: dict[str, object]) -> list[str] | None:
+    """package.json files of the workspace members of the project in ``here``: package.json
+    ``workspaces`` and pnpm-workspace.yaml ``packages`` (None: that file does not read)."""
     spaces = package.get("workspaces")
     if isinstance(spaces, dict):
         spaces = spaces.get("packages")
     patterns = [p for p in spaces if isinstance(p, str)] if isinstance(spaces, list) else []
-    yaml = context.read_text(posixpath.join(here, "pnpm-workspace.yaml")) or ""
-    patterns += re.findall(r"""^\s*-\s*["']?([^"'#\s]+)""", yaml, re.M)
+    try:
+        pnpm = load_yaml(context.read_text(posixpath.join(here, "pnpm-workspace.yaml")) or "")
+    except YamlError:
+        return None
+    listed = pnpm.get("packages") if isinstance(pnpm, dict) else None
+    patterns += [p for p in listed if isinstance(p, str)] if isinstance(listed, list) else []
     found = []
     for pattern in patterns:
         if pattern.startswith("!"):
