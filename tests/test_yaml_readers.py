@@ -12,6 +12,7 @@ import pytest
 from msdfix.ecosystems.node import (
     local_package_names,
     modules_elsewhere,
+    patched_dependencies,
     plug_n_play,
     pnpm_lock_stale,
     yarn_env_files,
@@ -296,3 +297,24 @@ def test_pnpm_workspace_members_are_its_packages_list(
         tmp_path, {"package.json": '{"name": "r"}', "pnpm-workspace.yaml": workspace}
     )
     assert local_package_names(context, "") == names
+
+
+@pytest.mark.parametrize(
+    ("workspace", "said"),
+    [
+        ("patchedDependencies:\n  ms@2.1.3: patches/ms.patch\n", "patchedDependencies"),
+        ("{patchedDependencies: {ms@2.1.3: patches/ms.patch}}\n", "patchedDependencies"),
+        ("packages: ['.']\n", None),
+        ("patchedDependencies:\n\tms@2.1.3: patches/ms.patch\n", "unreadable"),
+    ],
+    ids=["block", "flow", "none", "tab"],
+)
+def test_pnpm_workspace_patched_dependencies_are_read_as_yaml(
+    tmp_path: Path, workspace: str, said: str | None
+) -> None:
+    """pnpm-workspace.yaml's ``patchedDependencies`` in flow style (the line search missed
+    it, and the manifests-first install lacked the patch file: pnpm 10 failed with ENOENT);
+    a file that does not read may declare some."""
+    context = _context(tmp_path, {"pnpm-workspace.yaml": workspace})
+    why = patched_dependencies(context, "", {"name": "p"})
+    assert (why is None) if said is None else (why is not None and said in why)

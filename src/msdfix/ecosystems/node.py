@@ -2158,11 +2158,21 @@ def patched_dependencies(ctx: BuildContext, base: str, package: dict[str, object
         if not ctx.exists(path):
             continue
         try:
-            if ctx.find_line(path, _PATCHED_KEY) is not None:
+            if _declares_patches(ctx, path):
                 return f"{name} patchedDependencies"
-        except OSError:  # unread: its patches are unknown, not absent
+        except (OSError, Unreadable, YamlError):  # unread: its patches are unknown, not absent
             return f"{name} (unreadable, may declare patchedDependencies)"
     return None
+
+
+def _declares_patches(ctx: BuildContext, path: str) -> bool:
+    """True when the pnpm file at ``path`` has a top-level ``patchedDependencies`` key:
+    pnpm-workspace.yaml read as YAML (flow style too), pnpm-lock.yaml (up to 64 MiB, written
+    in block style by pnpm) line by line. OSError, Unreadable or YamlError: not read."""
+    if posixpath.basename(path) == "pnpm-lock.yaml":
+        return ctx.find_line(path, _PATCHED_KEY) is not None
+    data = load_yaml(ctx.read_known(path) or "")
+    return isinstance(data, dict) and "patchedDependencies" in data
 
 
 MAX_LOCAL_PACKAGES = 200
