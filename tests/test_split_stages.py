@@ -1605,7 +1605,8 @@ def test_a_compose_file_the_reader_cannot_follow_is_unknown_not_absent(tmp_path,
     and command from an anchor or `extends`, JSON or flow style, `include:`, over 512 KiB, a
     byte-order mark, quoted keys) counted as having no service that builds this folder: the
     split stayed safe though `docker compose run test` runs `go test` in the image, which the
-    distroless runtime lacks. What such a file's services run is unknown."""
+    distroless runtime lacks. Read with PyYAML, the YAML forms give the service's command,
+    and `include:`, `extends` and a file over 512 KiB are unknown: never none."""
     _go_app(tmp_path)
     (tmp_path / "compose.yaml").write_text(compose)
     text = _GO_SERVER
