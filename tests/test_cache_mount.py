@@ -2757,3 +2757,40 @@ def test_a_live_reload_tool_at_start_reads_the_go_caches(start: str) -> None:
     text = f"FROM golang:1.22\nRUN go install example.com/tool@v1.0.0\nCMD {start}\n"
     assert _run(text) == text
     assert any("go runs at container start" in m for m in _fixes(text))
+
+
+@pytest.mark.parametrize(
+    ("install", "env"),
+    [
+        ("npm install --cache-min 9999999", ""),
+        ("npm i --cache-min=Infinity", ""),
+        ("npm install", "ENV NPM_CONFIG_CACHE_MIN=9999999\n"),
+        ("npm_config_cache_min=$MIN npm install", ""),
+    ],
+)
+def test_a_cache_min_of_9999_or_more_is_prefer_offline(install: str, env: str) -> None:
+    """npm reads ``--cache-min=9999`` or more as ``--prefer-offline`` (@npmcli/config):
+    built for real, with a month-old packument on the mount ``--cache-min 9999999``,
+    ``--cache-min=Infinity`` and ``NPM_CONFIG_CACHE_MIN=9999999`` installed is-number 6.0.0,
+    the originals 7.0.0."""
+    text = f"FROM node:18\nWORKDIR /app\nCOPY package.json ./\n{env}RUN {install}\n"
+    assert "--mount=type=cache" not in _run(text)
+    assert "--mount=type=cache" in _run(text, unsafe=True)
+    assert any("--cache-min of 9999 or more" in m for m in _fixes(text)), _fixes(text)
+
+
+@pytest.mark.parametrize("install", ["npm install --cache-min 10", "npm install --cache-min=x"])
+def test_a_small_cache_min_keeps_the_safe_mount(install: str) -> None:
+    """Below 9999 npm asks the registry as it does without the option."""
+    text = f"FROM node:18\nWORKDIR /app\nCOPY package.json ./\nRUN {install}\n"
+    assert "--mount=type=cache,target=/root/.npm" in _run(text)
+
+
+def test_a_copied_npmrc_with_cache_min_keeps_the_mount_out(tmp_path: Path) -> None:
+    """``cache-min=9999999`` in a copied ``.npmrc`` does what ``--cache-min`` does."""
+    (tmp_path / ".npmrc").write_text("cache-min=9999999\n")
+    (tmp_path / "package.json").write_text('{"name": "x"}')
+    text = "FROM node:18\nWORKDIR /app\nCOPY package.json .npmrc ./\nRUN npm install\n"
+    result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"cache-mount"})))
+    assert "type=cache" not in result.output
+

@@ -257,9 +257,9 @@ class _Planner:
             self._may_build(cache.builds, c) for c in _calls_of(self.steps, call.manager)
         ):
             unsafe = _SHARED_BUILDS[cache.builds].format(tool=call.manager.id)
-        elif self._prefers_cache(call.manager):
+        elif (setting := self._prefers_cache(call.manager)) is not None:
             unsafe = (
-                f"{call.manager.id} --prefer-offline resolves version ranges from what the "
+                f"{call.manager.id} {setting} resolves version ranges from what the "
                 "mount holds without asking the registry: a cache an older build or another "
                 "project filled installs older versions than the original"
             )
@@ -494,15 +494,17 @@ class _Planner:
             if stage is not self.stage or ins.start <= self.ins.start
         )
 
-    def _prefers_cache(self, manager: PackageManager) -> bool:
-        """Some call of ``manager`` in the RUN resolves versions from its cache (built: npm
-        --prefer-offline with a month-old packument installed is-number 6.0.0, yarn 1's with
-        another project's downloads 6.0.0, where the original installed 7.0.0)."""
+    def _prefers_cache(self, manager: PackageManager) -> str | None:
+        """The setting with which some call of ``manager`` in the RUN resolves versions from
+        its cache (built: npm --prefer-offline, or --cache-min 9999999, with a month-old
+        packument installed is-number 6.0.0, yarn 1's with another project's downloads
+        6.0.0, where the original installed 7.0.0)."""
         scope = self.resolver.scope
-        return any(
-            prefers_cache(manager, c.args, {**scope, **c.command.assignments})
-            for c in _calls_of(self.steps, manager)
-        )
+        for c in _calls_of(self.steps, manager):
+            setting = prefers_cache(manager, c.args, {**scope, **c.command.assignments})
+            if setting is not None:
+                return setting
+        return None
 
     def _refreshes(self, call: ToolCall) -> bool:
         """True when the RUN's first call of ``call``'s tool re-checks cached metadata."""
@@ -1025,6 +1027,7 @@ _SHARED_BUILDS = {
     ),
 }
 _TRUE = ("1", "true", "yes", "on")
+PREFER_CACHE_MIN = 9999  # seconds of npm's cache-min that mean --prefer-offline
 # The part of ``_configured``'s pattern every match holds, with its flags: a RUN without it
 # needs no search per tool (that search tries each tool's names at every offset).
 # ``npm set`` and ``npm c set`` are npm's aliases of ``npm config set`` (npm-config(1)).
@@ -1062,12 +1065,42 @@ def runs_offline(manager: PackageManager, args: Sequence[str], env: Mapping[str,
     return _switched_on(args, manager.offline_flags, env, manager.offline_env)
 
 
-def prefers_cache(manager: PackageManager, args: Sequence[str], env: Mapping[str, str]) -> bool:
-    """The call resolves versions from what the cache holds: ``--prefer-offline`` (or its
-    variable) on a subcommand that is not a lock file's exact install (``npm ci``)."""
+def prefers_cache(
+    manager: PackageManager, args: Sequence[str], env: Mapping[str, str]
+) -> str | None:
+    """The setting with which the call resolves versions from what the cache holds:
+    ``--prefer-offline`` (or its variable), or npm's ``--cache-min`` of 9999 or more (or its
+    variable), on a subcommand that is not a lock file's exact install (``npm ci``)."""
     if manager.subcommand_of(list(args)) in manager.locked_subcommands:
+        return None
+    if _switched_on(args, manager.prefer_cache_flags, env, manager.prefer_cache_env):
+        return "--prefer-offline"
+    values = _option_values(args, manager.prefer_cache_min)
+    values += [env[v] for v in manager.prefer_cache_min_env if env.get(v)]
+    if any(_at_least(value, PREFER_CACHE_MIN) for value in values):
+        return f"{manager.prefer_cache_min[0]} of {PREFER_CACHE_MIN} or more (--prefer-offline)"
+    return None
+
+
+def _option_values(args: Sequence[str], options: tuple[str, ...]) -> list[str]:
+    """Values given to ``options`` (``--opt=value`` or ``--opt value``)."""
+    values = []
+    for at, arg in enumerate(args):
+        flag, eq, value = arg.partition("=")
+        if flag in options:
+            values.append(value if eq else (args[at + 1] if at + 1 < len(args) else ""))
+    return values
+
+
+def _at_least(value: str, least: float) -> bool:
+    """A number of ``least`` or more (``Infinity`` included, as JavaScript's ``Number``
+    reads it); a value a variable gives may be anything, so it counts."""
+    if "$" in value:
+        return True
+    try:
+        return float(value.strip() or "0") >= least
+    except ValueError:
         return False
-    return _switched_on(args, manager.prefer_cache_flags, env, manager.prefer_cache_env)
 
 
 def _switched_on(
