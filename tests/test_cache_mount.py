@@ -2794,3 +2794,29 @@ def test_a_copied_npmrc_with_cache_min_keeps_the_mount_out(tmp_path: Path) -> No
     result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"cache-mount"})))
     assert "type=cache" not in result.output
 
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        'echo "prefer-offline=true" >> /root/.npmrc',
+        "printf 'registry=https://registry.npmjs.org/\\ncache-min=9999999\\n' > ~/.npmrc",
+        "echo cache=/var/cache/npm > /usr/local/etc/npmrc",
+    ],
+)
+def test_an_echoed_npm_setting_keeps_the_mount_out(write: str) -> None:
+    """A RUN that echoes a cache setting into npm's configuration configures npm as ``npm
+    config set`` does: built for real, after ``echo "prefer-offline=true" >> /root/.npmrc``
+    the rewrite's ``npm install`` with a month-old packument on the mount installed
+    is-number 6.0.0, the original 7.0.0."""
+    text = f"FROM node:18\nRUN {write}\nWORKDIR /app\nCOPY package.json ./\nRUN npm install\n"
+    assert "type=cache" not in _run(text, unsafe=True)
+    assert any("configures where it caches" in m for m in _fixes(text)), _fixes(text)
+
+
+def test_an_echoed_registry_keeps_the_safe_mount() -> None:
+    """Other settings echoed into ``.npmrc`` leave the cache alone."""
+    text = (
+        "FROM node:18\nWORKDIR /app\nCOPY package.json ./\n"
+        'RUN echo "registry=https://registry.npmjs.org/" > .npmrc && npm install\n'
+    )
+    assert "--mount=type=cache,target=/root/.npm" in _run(text)
