@@ -2820,3 +2820,77 @@ def test_an_echoed_registry_keeps_the_safe_mount() -> None:
         'RUN echo "registry=https://registry.npmjs.org/" > .npmrc && npm install\n'
     )
     assert "--mount=type=cache,target=/root/.npm" in _run(text)
+
+
+@pytest.mark.parametrize(
+    ("image", "fetch", "setting", "use"),
+    [
+        ("golang:1.19", "go mod download", "go env -w GOPROXY=off", "go build -o /app ."),
+        ("node:18", "npm install", "npm config set offline true", "npm install"),
+    ],
+)
+def test_a_tool_set_offline_by_an_earlier_run_reads_the_image(
+    image: str, fetch: str, setting: str, use: str
+) -> None:
+    """A RUN that sets the tool offline in its configuration makes every later call of it
+    read the store from the image, as ``GOPROXY=off`` in the environment does: built, with
+    the download RUN from the layer cache and the module mount emptied, the rewrite's ``go
+    build`` failed ("module lookup disabled by GOPROXY=off"); the original built."""
+    text = (
+        f"FROM {image}\nWORKDIR /src\nCOPY . .\nRUN {fetch}\nRUN {setting}\nRUN {use}\n"
+        'CMD ["/app"]\n'
+    )
+    assert "type=cache" not in _run(text, unsafe=True)
+    assert any("is read offline by line 6" in m for m in _fixes(text)), _fixes(text)
+    assert any("RUN at line 5 configures" in m for m in _fixes(text)), _fixes(text)
+
+
+def test_a_go_proxy_set_by_go_env_keeps_the_mounts() -> None:
+    """``go env -w GOPROXY=https://goproxy.cn,direct`` leaves Go online."""
+    text = (
+        "FROM golang:1.19\nWORKDIR /src\nCOPY . .\nRUN go env -w GOPROXY=https://goproxy.cn\n"
+        "RUN CGO_ENABLED=0 go build -o /app .\n"
+    )
+    assert "--mount=type=cache,target=/go/pkg/mod" in _run(text)
+
+
+@pytest.mark.parametrize(
+    ("name", "config", "dest"),
+    [
+        ("settings.xml", "<settings><offline>true</offline></settings>\n", "/root/.m2/"),
+        ("maven.config", "-B\n-o\n", ".mvn/"),
+        ("maven.config", "--batch-mode --offline\n", ".mvn/"),
+    ],
+)
+def test_a_copied_maven_configuration_that_goes_offline_keeps_the_mounts_out(
+    tmp_path: Path, name: str, config: str, dest: str
+) -> None:
+    """settings.xml's ``<offline>true</offline>`` and .mvn/maven.config's ``-o`` make every
+    later ``mvn`` read only the local repository, as ``mvn -o`` does: the fetch before it
+    must leave the repository in the image (read from Maven's docs; Maven Central is not
+    reachable from the builds here)."""
+    (tmp_path / name).write_text(config)
+    (tmp_path / "pom.xml").write_text("<project/>\n")
+    text = (
+        "FROM maven:3.9-eclipse-temurin-17\nWORKDIR /src\nCOPY pom.xml ./\n"
+        f"RUN mvn dependency:go-offline\nCOPY {name} {dest}\nRUN mvn package\n"
+        'CMD ["java", "-jar", "target/app.jar"]\n'
+    )
+    result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"cache-mount"})))
+    assert "type=cache" not in result.output, result.output
+    messages = [f.message for f in result.applied + result.suggestions]
+    assert any("is read offline by line 6" in m for m in messages), messages
+
+
+def test_a_copied_maven_configuration_without_offline_keeps_the_mounts(tmp_path: Path) -> None:
+    """A maven.config of other options leaves Maven online."""
+    (tmp_path / "maven.config").write_text("-B\n-T 1C\n")
+    (tmp_path / "pom.xml").write_text("<project/>\n")
+    text = (
+        "FROM maven:3.9-eclipse-temurin-17\nWORKDIR /src\nCOPY pom.xml ./\n"
+        "RUN mvn dependency:go-offline\nCOPY maven.config .mvn/\nRUN mvn package\n"
+        'CMD ["java", "-jar", "target/app.jar"]\n'
+    )
+    result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"cache-mount"})))
+    assert result.output.count("target=/root/.m2/repository") == 2, result.output
+

@@ -19,8 +19,14 @@ MANAGERS: tuple[PackageManager, ...] = (
         runtime_users=(("mvn",), ("mvnw",), ("./mvnw",)),
         cache_options=("-Dmaven.repo.local",),
         offline_flags=("-o", "--offline"),
-        config_files=("settings.xml",),
-        config_keys=r"localRepository",
+        # settings.xml's <offline> and .mvn/maven.config's -o make every mvn read only the
+        # local repository, as the flag does (read from Maven's docs; Central is not reachable
+        # from the builds here)
+        config_files=("settings.xml", "maven.config"),
+        config_keys=(
+            r"localRepository|maven\.repo\.local|<offline>\s*true"
+            r"|(?:^|\s)(?:-o|--offline)(?=\s|$)"
+        ),
     ),
     PackageManager(
         "gradle",

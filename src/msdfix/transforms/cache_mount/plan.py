@@ -392,10 +392,13 @@ class _Planner:
         once per tool, and only where a RUN of its lineage asks; the answer is kept per tool
         (a tool has several caches and a RUN several calls)."""
         if manager.id not in self.configured:
-            self.configured[manager.id] = self._find_configured(manager)
+            self.configured[manager.id] = self._find_configured(manager, self.stage, self.ins)
         return self.configured[manager.id]
 
-    def _find_configured(self, manager: PackageManager) -> Instruction | None:
+    def _find_configured(
+        self, manager: PackageManager, stage: Stage, ins: Instruction
+    ) -> Instruction | None:
+        """``_configured`` for any RUN ``ins`` of ``stage``."""
         tested = self.history.configuring.setdefault(manager.id, {})
 
         def sets(stage: Stage, ins: Instruction) -> bool:  # once per instruction and tool
@@ -405,7 +408,7 @@ class _Planner:
 
         for kinds in (("run",), ("copy", "add")):  # the RUN itself counts
             key = f"configures {manager.id} by {kinds[0]}"
-            found = self.history.first_before(self.stage, self.ins, key, kinds, sets)
+            found = self.history.first_before(stage, ins, key, kinds, sets)
             if found is not None:
                 return found
         return None
@@ -417,7 +420,8 @@ class _Planner:
             return _copies_config(self.doc, stage, ins, manager)
         text = ins.logical
         return bool(
-            _may_set_config(text) and _config_setter(manager.programs).search(text)
+            _may_set_config(text)
+            and _config_setter(manager.programs, manager.offline_env).search(text)
         ) or writes_config(ins, manager)
 
     def _unknown_target(self, cache: CacheDir, call: ToolCall) -> None:
@@ -705,13 +709,29 @@ class _Planner:
 
         def offline(run: Instruction) -> bool:  # any command of the tool, downloading or not
             if not manager.offline_env and not any(f in run.logical for f in flags):
-                return False  # no flag is written: nothing to parse the RUN for
+                return configured_offline(run)  # no flag is written: nothing to parse for
             scope = history.resolver(self.stage, run).scope
-            return any(
+            return configured_offline(run) or any(
                 step.program.lstrip("./") in programs
                 and runs_offline(manager, step.args, {**scope, **step.command.assignments})
                 for step in history.steps(run) or []
             )
+
+        setter = _config_setter(manager.programs, manager.offline_env, offline_only=True)
+
+        def configured_offline(run: Instruction) -> bool:
+            """The tool runs in ``run`` after a RUN set it offline in its configuration (``go
+            env -w GOPROXY=off``), or after a COPY brought a configuration that may do so
+            (settings.xml's ``<offline>``, .mvn/maven.config's ``-o``)."""
+            if not any(p in run.logical for p in programs):
+                return False
+            if not any(s.call and s.call.manager is manager for s in history.steps(run) or []):
+                return False  # a command that sets the tool up (go env -w) reads nothing
+            stage = history.stage_of.get(id(run), self.stage)
+            found = self._find_configured(manager, stage, run)
+            if found is None or found.cmd != "run":
+                return found is not None
+            return _may_set_config(found.logical) and setter.search(found.logical) is not None
 
         later = history.later_runs(self.stage, self.ins, f"offline {manager.id}", offline)
         return next(later, None)
@@ -1035,11 +1055,18 @@ _CONFIG_SET = re.compile(r"\bset\b|env\s+-w", re.IGNORECASE)
 
 
 @lru_cache(maxsize=64)
-def _config_setter(programs: tuple[str, ...]) -> re.Pattern[str]:
-    """``npm config set cache ...``, ``go env -w GOMODCACHE=...`` for one tool's programs."""
+def _config_setter(
+    programs: tuple[str, ...], offline: tuple[tuple[str, str], ...], offline_only: bool = False
+) -> re.Pattern[str]:
+    """``npm config set cache ...``, ``go env -w GOMODCACHE=...`` for one tool's programs,
+    or a setting of an ``offline`` variable (``go env -w GOPROXY=off``: built, a later ``go
+    build`` on an emptied module mount failed, "module lookup disabled by GOPROXY=off");
+    with ``offline_only``, only the settings that make the tool read only its cache."""
     names = "|".join(re.escape(p.lstrip("./")) for p in programs)
+    values = "".join(rf"|\b{re.escape(var)}[=\s]+{re.escape(value)}\b" for var, value in offline)
+    keys = r"(?<![-_])offline\b" if offline_only else "cache|store|offline"
     return re.compile(
-        rf"\b(?:{names})\b[^;&|\n]*\b(?:set|env\s+-w)\b[^;&|\n]*(?:cache|store|offline)",
+        rf"\b(?:{names})\b[^;&|\n]*\b(?:set|env\s+-w)\b[^;&|\n]*(?:{keys}{values})",
         re.IGNORECASE,
     )
 
@@ -1048,13 +1075,13 @@ def _config_setter(programs: tuple[str, ...]) -> re.Pattern[str]:
 def _may_set_config(text: str) -> bool:
     """Whether a RUN's text may hold ``_config_setter``'s pattern: ``_CONFIG_SET``, and in an
     ASCII text the words every match holds in any case: "set" or "env", then "cache",
-    "store" or "offline" (the regexes try every offset; outside ASCII, case folding may match
+    "store" or "off" (the regexes try every offset; outside ASCII, case folding may match
     other letters, so such a text is searched)."""
     if text.isascii():
         lower = text.lower()
         if "set" not in lower and "env" not in lower:
             return False
-        if "cache" not in lower and "store" not in lower and "offline" not in lower:
+        if "cache" not in lower and "store" not in lower and "off" not in lower:
             return False
     return _CONFIG_SET.search(text) is not None
 
