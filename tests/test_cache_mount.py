@@ -2894,3 +2894,17 @@ def test_a_copied_maven_configuration_without_offline_keeps_the_mounts(tmp_path:
     result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"cache-mount"})))
     assert result.output.count("target=/root/.m2/repository") == 2, result.output
 
+
+def test_a_file_proxy_in_the_module_cache_keeps_the_store_in_the_image() -> None:
+    """``GOPROXY=file:///go/pkg/mod/cache/download`` makes ``go build`` read the module
+    cache as its proxy: built, with the download RUN from the layer cache and the module
+    mount emptied, the rewrite's ``go build`` failed ("reading file:///go/pkg/mod/cache/
+    download/...zip: no such file or directory"); the original built."""
+    text = (
+        "FROM golang:1.19\nENV CGO_ENABLED=0\nWORKDIR /src\nCOPY go.mod go.sum ./\n"
+        "RUN go mod download\nENV GOPROXY=file:///go/pkg/mod/cache/download\nCOPY . .\n"
+        'RUN go build -o /app .\nCMD ["/app"]\n'
+    )
+    out = _run(text, unsafe=True)
+    assert "target=/go/pkg/mod" not in out, out
+    assert any("holds what line 5 put there" in m for m in _fixes(text)), _fixes(text)

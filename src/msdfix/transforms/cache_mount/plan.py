@@ -600,14 +600,17 @@ class _Planner:
                 f"{target} holds files from line {copy.start_line}, which a mount would hide "
                 "from this RUN"
             )
-        earlier = (
-            history.named_before(stage, ins, target) if history.names(stage, ins, target) else None
-        )
-        if earlier is not None:
-            return (
-                f"{target} holds what line {earlier.start_line} put there, which this RUN "
-                "reads and a mount would hide"
-            )
+        if history.names(stage, ins, target):
+            # what an earlier RUN named there, or downloaded there with the tool
+            # (``ENV GOPROXY=file:///go/pkg/mod/cache/download`` after ``go mod download``)
+            earlier = history.named_before(stage, ins, target)
+            holder = earlier.start_line if earlier else history.may_hold(stage, ins, target)
+            if holder is not None:
+                where = f"line {holder}" if holder else "the base image"
+                return (
+                    f"{target} holds what {where} put there, which this RUN reads and a "
+                    "mount would hide"
+                )
         user = history.needed_later(stage, ins, target)
         if user is not None:
             return f"{target} is used by line {user.start_line}"
