@@ -2908,3 +2908,21 @@ def test_a_file_proxy_in_the_module_cache_keeps_the_store_in_the_image() -> None
     out = _run(text, unsafe=True)
     assert "target=/go/pkg/mod" not in out, out
     assert any("holds what line 5 put there" in m for m in _fixes(text)), _fixes(text)
+
+
+@pytest.mark.parametrize(
+    ("offline", "env"),
+    [("uv pip install --offline", ""), ("uv pip install", "ENV UV_OFFLINE=1\n")],
+)
+def test_an_offline_uv_install_reads_the_cache_from_the_image(offline: str, env: str) -> None:
+    """``uv pip install --offline`` (or ``UV_OFFLINE``) installs from uv's cache alone: built,
+    with the first install from the layer cache and the uv mount emptied, the rewrite's
+    offline install failed ("six was not found in the cache"); the original built."""
+    text = (
+        "FROM python:3.11\nRUN pip install uv\nWORKDIR /app\nCOPY requirements.txt .\n"
+        "RUN uv pip install --system -r requirements.txt\nCOPY . .\n"
+        f"{env}RUN {offline} --system -r requirements.txt\n"
+    )
+    out = _run(text, unsafe=True)
+    assert "target=/root/.cache/uv" not in out, out
+    assert any("/root/.cache/uv is read offline" in m for m in _fixes(text)), _fixes(text)
