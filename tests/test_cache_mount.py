@@ -2926,3 +2926,21 @@ def test_an_offline_uv_install_reads_the_cache_from_the_image(offline: str, env:
     out = _run(text, unsafe=True)
     assert "target=/root/.cache/uv" not in out, out
     assert any("/root/.cache/uv is read offline" in m for m in _fixes(text)), _fixes(text)
+
+
+def test_a_bun_install_that_prefers_the_cache_gets_an_unsafe_mount() -> None:
+    """bun resolves from the manifests its cache holds with ``--prefer-offline``, "even
+    with expired data" (bun's own tests; no bun image here to build with)."""
+    text = "FROM oven/bun:1\nWORKDIR /app\nCOPY package.json ./\nRUN bun install --prefer-offline\n"
+    assert "--mount=type=cache" not in _run(text)
+    assert any("--prefer-offline resolves version ranges" in m for m in _fixes(text)), _fixes(text)
+
+
+def test_an_offline_bun_install_reads_the_cache_from_the_image() -> None:
+    """``bun install --offline`` installs from bun's cache alone, as npm's flag does."""
+    text = (
+        "FROM oven/bun:1\nWORKDIR /app\nCOPY package.json ./\nRUN bun install\n"
+        "COPY . .\nRUN bun install --offline\n"
+    )
+    assert "type=cache" not in _run(text, unsafe=True)
+    assert any("is read offline by line 6" in m for m in _fixes(text)), _fixes(text)

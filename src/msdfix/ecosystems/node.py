@@ -173,6 +173,10 @@ MANAGERS: tuple[PackageManager, ...] = (
         # real install layer was 4.26 MB with the cache in it and without)
         links_cache=True,
         runtime_users=(("bunx",), ("bun", "x")),  # auto-installs into the cache at start
+        # bun keeps the registry's manifests in its cache: --offline installs from it alone,
+        # --prefer-offline resolves from it "even with expired data" (read: bun's own tests)
+        offline_flags=("--offline",),
+        prefer_cache_flags=("--prefer-offline",),
         value_options=("--cwd",),
         cache_options=("--cache-dir",),
         inert_subcommands=("pm", "upgrade", "--version"),
