@@ -2944,3 +2944,15 @@ def test_an_offline_bun_install_reads_the_cache_from_the_image() -> None:
     )
     assert "type=cache" not in _run(text, unsafe=True)
     assert any("is read offline by line 6" in m for m in _fixes(text)), _fixes(text)
+
+
+def test_composer_with_the_network_disabled_reads_the_cache_from_the_image() -> None:
+    """``COMPOSER_DISABLE_NETWORK=1`` makes composer install from its cache alone (its docs):
+    the install that fills the cache before it keeps the cache in the image."""
+    text = (
+        "FROM composer:2\nWORKDIR /app\nCOPY composer.json composer.lock ./\n"
+        "RUN composer install --no-scripts\nCOPY . .\n"
+        "RUN COMPOSER_DISABLE_NETWORK=1 composer install\n"
+    )
+    assert "type=cache" not in _run(text, unsafe=True)
+    assert any("is read offline by line 6" in m for m in _fixes(text)), _fixes(text)
