@@ -2956,3 +2956,26 @@ def test_composer_with_the_network_disabled_reads_the_cache_from_the_image() -> 
     )
     assert "type=cache" not in _run(text, unsafe=True)
     assert any("is read offline by line 6" in m for m in _fixes(text)), _fixes(text)
+
+
+def test_an_echoed_offline_setting_makes_later_installs_read_the_image() -> None:
+    """``echo offline=true >> ~/.npmrc`` sets npm offline as ``npm config set`` does: the
+    install before it keeps its downloads in the image."""
+    text = (
+        "FROM node:18\nWORKDIR /app\nCOPY package.json ./\nRUN npm install\n"
+        "RUN echo offline=true >> /root/.npmrc\nRUN npm install\n"
+    )
+    assert "type=cache" not in _run(text, unsafe=True)
+    assert any("is read offline by line 6" in m for m in _fixes(text)), _fixes(text)
+
+
+def test_a_copied_apt_configuration_leaves_the_earlier_mount() -> None:
+    """A copied apt configuration cannot make apt read only its cache (apt has no such
+    setting msdfix reads), so the install before it keeps its mount."""
+    text = (
+        "FROM debian:12\nRUN apt-get update && apt-get install -y curl "
+        "&& rm -rf /var/lib/apt/lists/*\nCOPY sources.list /etc/apt/sources.list\n"
+        "RUN apt-get update && apt-get install -y jq && rm -rf /var/lib/apt/lists/*\n"
+    )
+    before_copy = _run(text).split("COPY")[0]
+    assert "target=/var/cache/apt," in before_copy, before_copy

@@ -95,6 +95,9 @@ class PackageManager:
     # (npm's deprecated ``--cache-min=9999999``, an alias of ``--prefer-offline``).
     prefer_cache_min: tuple[str, ...] = ()
     prefer_cache_min_env: tuple[str, ...] = ()
+    # Settings of a configuration file (``config_files``) that make the tool read only its
+    # cache, as ``offline_flags`` do (settings.xml's ``<offline>true</offline>``)
+    offline_config_keys: str = ""
     # Subcommands that install exactly what the lock file names, and fail without one
     # (``npm ci``): nothing is resolved from the cache there.
     locked_subcommands: tuple[str, ...] = ()

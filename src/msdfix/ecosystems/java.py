@@ -10,6 +10,8 @@ import re
 
 from msdfix.ecosystems.base import CacheDir, Ecosystem, PackageManager
 
+_MAVEN_OFFLINE = r"<offline>\s*true|(?:^|\s)(?:-o|--offline)(?=\s|$)"
+
 MANAGERS: tuple[PackageManager, ...] = (
     PackageManager(
         "maven",
@@ -23,10 +25,8 @@ MANAGERS: tuple[PackageManager, ...] = (
         # local repository, as the flag does (read from Maven's docs; Central is not reachable
         # from the builds here)
         config_files=("settings.xml", "maven.config"),
-        config_keys=(
-            r"localRepository|maven\.repo\.local|<offline>\s*true"
-            r"|(?:^|\s)(?:-o|--offline)(?=\s|$)"
-        ),
+        config_keys=r"localRepository|maven\.repo\.local|" + _MAVEN_OFFLINE,
+        offline_config_keys=_MAVEN_OFFLINE,
     ),
     PackageManager(
         "gradle",

@@ -88,6 +88,7 @@ MANAGERS: tuple[PackageManager, ...] = (
         # (``prefer-offline`` resolves versions from the cache: see ``prefer_cache_flags``)
         config_keys=r"(?m)^[^\S\n]*(?:cache(?:[-_]min)?|(?:prefer[-_])?offline)[^\S\n]*(?:=|$)",
         config_env=("NPM_CONFIG_USERCONFIG", "NPM_CONFIG_GLOBALCONFIG", "npm_config_userconfig"),
+        offline_config_keys=r"(?m)^[^\S\n]*offline[^\S\n]*(?:=|$)",
     ),
     PackageManager(
         "yarn",

@@ -233,6 +233,7 @@ MANAGERS: tuple[PackageManager, ...] = (
         config_files=("uv.toml",),
         config_keys=r"cache-dir|offline",
         config_env=("UV_CONFIG_FILE",),
+        offline_config_keys=r"offline",
     ),
     PackageManager(
         "poetry",

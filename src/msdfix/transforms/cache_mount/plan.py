@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from functools import lru_cache
 
 from msdfix.document import Document
@@ -392,13 +393,10 @@ class _Planner:
         once per tool, and only where a RUN of its lineage asks; the answer is kept per tool
         (a tool has several caches and a RUN several calls)."""
         if manager.id not in self.configured:
-            self.configured[manager.id] = self._find_configured(manager, self.stage, self.ins)
+            self.configured[manager.id] = self._find_configured(manager)
         return self.configured[manager.id]
 
-    def _find_configured(
-        self, manager: PackageManager, stage: Stage, ins: Instruction
-    ) -> Instruction | None:
-        """``_configured`` for any RUN ``ins`` of ``stage``."""
+    def _find_configured(self, manager: PackageManager) -> Instruction | None:
         tested = self.history.configuring.setdefault(manager.id, {})
 
         def sets(stage: Stage, ins: Instruction) -> bool:  # once per instruction and tool
@@ -408,7 +406,7 @@ class _Planner:
 
         for kinds in (("run",), ("copy", "add")):  # the RUN itself counts
             key = f"configures {manager.id} by {kinds[0]}"
-            found = self.history.first_before(stage, ins, key, kinds, sets)
+            found = self.history.first_before(self.stage, self.ins, key, kinds, sets)
             if found is not None:
                 return found
         return None
@@ -604,7 +602,14 @@ class _Planner:
             # what an earlier RUN named there, or downloaded there with the tool
             # (``ENV GOPROXY=file:///go/pkg/mod/cache/download`` after ``go mod download``)
             earlier = history.named_before(stage, ins, target)
-            holder = earlier.start_line if earlier else history.may_hold(stage, ins, target)
+            cleans = any(s.cleans(target, self.resolver) for s in self.steps)  # said below
+            holder = (
+                earlier.start_line
+                if earlier
+                else None
+                if cleans
+                else history.may_hold(stage, ins, target)
+            )
             if holder is not None:
                 where = f"line {holder}" if holder else "the base image"
                 return (
@@ -731,10 +736,19 @@ class _Planner:
             if not any(s.call and s.call.manager is manager for s in history.steps(run) or []):
                 return False  # a command that sets the tool up (go env -w) reads nothing
             stage = history.stage_of.get(id(run), self.stage)
-            found = self._find_configured(manager, stage, run)
-            if found is None or found.cmd != "run":
-                return found is not None
-            return _may_set_config(found.logical) and setter.search(found.logical) is not None
+            key = f"sets {manager.id} offline"
+            return history.first_before(stage, run, key, ("run", "copy", "add"), sets) is not None
+
+        reads_only_cache = replace(manager, config_keys=manager.offline_config_keys)
+
+        def sets(stage: Stage, other: Instruction) -> bool:
+            if other.cmd != "run":  # a copied configuration that may set it offline
+                return bool(manager.offline_config_keys) and _copies_config(
+                    self.doc, stage, other, reads_only_cache
+                )
+            if _may_set_config(other.logical) and setter.search(other.logical) is not None:
+                return True
+            return bool(manager.offline_config_keys) and writes_config(other, reads_only_cache)
 
         later = history.later_runs(self.stage, self.ins, f"offline {manager.id}", offline)
         return next(later, None)
