@@ -2757,3 +2757,225 @@ def test_a_live_reload_tool_at_start_reads_the_go_caches(start: str) -> None:
     text = f"FROM golang:1.22\nRUN go install example.com/tool@v1.0.0\nCMD {start}\n"
     assert _run(text) == text
     assert any("go runs at container start" in m for m in _fixes(text))
+
+
+@pytest.mark.parametrize(
+    ("install", "env"),
+    [
+        ("npm install --cache-min 9999999", ""),
+        ("npm i --cache-min=Infinity", ""),
+        ("npm install", "ENV NPM_CONFIG_CACHE_MIN=9999999\n"),
+        ("npm_config_cache_min=$MIN npm install", ""),
+    ],
+)
+def test_a_cache_min_of_9999_or_more_is_prefer_offline(install: str, env: str) -> None:
+    """npm reads ``--cache-min=9999`` or more as ``--prefer-offline`` (@npmcli/config):
+    built for real, with a month-old packument on the mount ``--cache-min 9999999``,
+    ``--cache-min=Infinity`` and ``NPM_CONFIG_CACHE_MIN=9999999`` installed is-number 6.0.0,
+    the originals 7.0.0."""
+    text = f"FROM node:18\nWORKDIR /app\nCOPY package.json ./\n{env}RUN {install}\n"
+    assert "--mount=type=cache" not in _run(text)
+    assert "--mount=type=cache" in _run(text, unsafe=True)
+    assert any("--cache-min of 9999 or more" in m for m in _fixes(text)), _fixes(text)
+
+
+@pytest.mark.parametrize("install", ["npm install --cache-min 10", "npm install --cache-min=x"])
+def test_a_small_cache_min_keeps_the_safe_mount(install: str) -> None:
+    """Below 9999 npm asks the registry as it does without the option."""
+    text = f"FROM node:18\nWORKDIR /app\nCOPY package.json ./\nRUN {install}\n"
+    assert "--mount=type=cache,target=/root/.npm" in _run(text)
+
+
+def test_a_copied_npmrc_with_cache_min_keeps_the_mount_out(tmp_path: Path) -> None:
+    """``cache-min=9999999`` in a copied ``.npmrc`` does what ``--cache-min`` does."""
+    (tmp_path / ".npmrc").write_text("cache-min=9999999\n")
+    (tmp_path / "package.json").write_text('{"name": "x"}')
+    text = "FROM node:18\nWORKDIR /app\nCOPY package.json .npmrc ./\nRUN npm install\n"
+    result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"cache-mount"})))
+    assert "type=cache" not in result.output
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        'echo "prefer-offline=true" >> /root/.npmrc',
+        "printf 'registry=https://registry.npmjs.org/\\ncache-min=9999999\\n' > ~/.npmrc",
+        "echo cache=/var/cache/npm > /usr/local/etc/npmrc",
+    ],
+)
+def test_an_echoed_npm_setting_keeps_the_mount_out(write: str) -> None:
+    """A RUN that echoes a cache setting into npm's configuration configures npm as ``npm
+    config set`` does: built for real, after ``echo "prefer-offline=true" >> /root/.npmrc``
+    the rewrite's ``npm install`` with a month-old packument on the mount installed
+    is-number 6.0.0, the original 7.0.0."""
+    text = f"FROM node:18\nRUN {write}\nWORKDIR /app\nCOPY package.json ./\nRUN npm install\n"
+    assert "type=cache" not in _run(text, unsafe=True)
+    assert any("configures where it caches" in m for m in _fixes(text)), _fixes(text)
+
+
+def test_an_echoed_registry_keeps_the_safe_mount() -> None:
+    """Other settings echoed into ``.npmrc`` leave the cache alone."""
+    text = (
+        "FROM node:18\nWORKDIR /app\nCOPY package.json ./\n"
+        'RUN echo "registry=https://registry.npmjs.org/" > .npmrc && npm install\n'
+    )
+    assert "--mount=type=cache,target=/root/.npm" in _run(text)
+
+
+@pytest.mark.parametrize(
+    ("image", "fetch", "setting", "use"),
+    [
+        ("golang:1.19", "go mod download", "go env -w GOPROXY=off", "go build -o /app ."),
+        ("node:18", "npm install", "npm config set offline true", "npm install"),
+    ],
+)
+def test_a_tool_set_offline_by_an_earlier_run_reads_the_image(
+    image: str, fetch: str, setting: str, use: str
+) -> None:
+    """A RUN that sets the tool offline in its configuration makes every later call of it
+    read the store from the image, as ``GOPROXY=off`` in the environment does: built, with
+    the download RUN from the layer cache and the module mount emptied, the rewrite's ``go
+    build`` failed ("module lookup disabled by GOPROXY=off"); the original built."""
+    text = (
+        f"FROM {image}\nWORKDIR /src\nCOPY . .\nRUN {fetch}\nRUN {setting}\nRUN {use}\n"
+        'CMD ["/app"]\n'
+    )
+    assert "type=cache" not in _run(text, unsafe=True)
+    assert any("is read offline by line 6" in m for m in _fixes(text)), _fixes(text)
+    assert any("RUN at line 5 configures" in m for m in _fixes(text)), _fixes(text)
+
+
+def test_a_go_proxy_set_by_go_env_keeps_the_mounts() -> None:
+    """``go env -w GOPROXY=https://goproxy.cn,direct`` leaves Go online."""
+    text = (
+        "FROM golang:1.19\nWORKDIR /src\nCOPY . .\nRUN go env -w GOPROXY=https://goproxy.cn\n"
+        "RUN CGO_ENABLED=0 go build -o /app .\n"
+    )
+    assert "--mount=type=cache,target=/go/pkg/mod" in _run(text)
+
+
+@pytest.mark.parametrize(
+    ("name", "config", "dest"),
+    [
+        ("settings.xml", "<settings><offline>true</offline></settings>\n", "/root/.m2/"),
+        ("maven.config", "-B\n-o\n", ".mvn/"),
+        ("maven.config", "--batch-mode --offline\n", ".mvn/"),
+    ],
+)
+def test_a_copied_maven_configuration_that_goes_offline_keeps_the_mounts_out(
+    tmp_path: Path, name: str, config: str, dest: str
+) -> None:
+    """settings.xml's ``<offline>true</offline>`` and .mvn/maven.config's ``-o`` make every
+    later ``mvn`` read only the local repository, as ``mvn -o`` does: the fetch before it
+    must leave the repository in the image (read from Maven's docs; Maven Central is not
+    reachable from the builds here)."""
+    (tmp_path / name).write_text(config)
+    (tmp_path / "pom.xml").write_text("<project/>\n")
+    text = (
+        "FROM maven:3.9-eclipse-temurin-17\nWORKDIR /src\nCOPY pom.xml ./\n"
+        f"RUN mvn dependency:go-offline\nCOPY {name} {dest}\nRUN mvn package\n"
+        'CMD ["java", "-jar", "target/app.jar"]\n'
+    )
+    result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"cache-mount"})))
+    assert "type=cache" not in result.output, result.output
+    messages = [f.message for f in result.applied + result.suggestions]
+    assert any("is read offline by line 6" in m for m in messages), messages
+
+
+def test_a_copied_maven_configuration_without_offline_keeps_the_mounts(tmp_path: Path) -> None:
+    """A maven.config of other options leaves Maven online."""
+    (tmp_path / "maven.config").write_text("-B\n-T 1C\n")
+    (tmp_path / "pom.xml").write_text("<project/>\n")
+    text = (
+        "FROM maven:3.9-eclipse-temurin-17\nWORKDIR /src\nCOPY pom.xml ./\n"
+        "RUN mvn dependency:go-offline\nCOPY maven.config .mvn/\nRUN mvn package\n"
+        'CMD ["java", "-jar", "target/app.jar"]\n'
+    )
+    result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"cache-mount"})))
+    assert result.output.count("target=/root/.m2/repository") == 2, result.output
+
+
+def test_a_file_proxy_in_the_module_cache_keeps_the_store_in_the_image() -> None:
+    """``GOPROXY=file:///go/pkg/mod/cache/download`` makes ``go build`` read the module
+    cache as its proxy: built, with the download RUN from the layer cache and the module
+    mount emptied, the rewrite's ``go build`` failed ("reading file:///go/pkg/mod/cache/
+    download/...zip: no such file or directory"); the original built."""
+    text = (
+        "FROM golang:1.19\nENV CGO_ENABLED=0\nWORKDIR /src\nCOPY go.mod go.sum ./\n"
+        "RUN go mod download\nENV GOPROXY=file:///go/pkg/mod/cache/download\nCOPY . .\n"
+        'RUN go build -o /app .\nCMD ["/app"]\n'
+    )
+    out = _run(text, unsafe=True)
+    assert "target=/go/pkg/mod" not in out, out
+    assert any("holds what line 5 put there" in m for m in _fixes(text)), _fixes(text)
+
+
+@pytest.mark.parametrize(
+    ("offline", "env"),
+    [("uv pip install --offline", ""), ("uv pip install", "ENV UV_OFFLINE=1\n")],
+)
+def test_an_offline_uv_install_reads_the_cache_from_the_image(offline: str, env: str) -> None:
+    """``uv pip install --offline`` (or ``UV_OFFLINE``) installs from uv's cache alone: built,
+    with the first install from the layer cache and the uv mount emptied, the rewrite's
+    offline install failed ("six was not found in the cache"); the original built."""
+    text = (
+        "FROM python:3.11\nRUN pip install uv\nWORKDIR /app\nCOPY requirements.txt .\n"
+        "RUN uv pip install --system -r requirements.txt\nCOPY . .\n"
+        f"{env}RUN {offline} --system -r requirements.txt\n"
+    )
+    out = _run(text, unsafe=True)
+    assert "target=/root/.cache/uv" not in out, out
+    assert any("/root/.cache/uv is read offline" in m for m in _fixes(text)), _fixes(text)
+
+
+def test_a_bun_install_that_prefers_the_cache_gets_an_unsafe_mount() -> None:
+    """bun resolves from the manifests its cache holds with ``--prefer-offline``, "even
+    with expired data" (bun's own tests; no bun image here to build with)."""
+    text = "FROM oven/bun:1\nWORKDIR /app\nCOPY package.json ./\nRUN bun install --prefer-offline\n"
+    assert "--mount=type=cache" not in _run(text)
+    assert any("--prefer-offline resolves version ranges" in m for m in _fixes(text)), _fixes(text)
+
+
+def test_an_offline_bun_install_reads_the_cache_from_the_image() -> None:
+    """``bun install --offline`` installs from bun's cache alone, as npm's flag does."""
+    text = (
+        "FROM oven/bun:1\nWORKDIR /app\nCOPY package.json ./\nRUN bun install\n"
+        "COPY . .\nRUN bun install --offline\n"
+    )
+    assert "type=cache" not in _run(text, unsafe=True)
+    assert any("is read offline by line 6" in m for m in _fixes(text)), _fixes(text)
+
+
+def test_composer_with_the_network_disabled_reads_the_cache_from_the_image() -> None:
+    """``COMPOSER_DISABLE_NETWORK=1`` makes composer install from its cache alone (its docs):
+    the install that fills the cache before it keeps the cache in the image."""
+    text = (
+        "FROM composer:2\nWORKDIR /app\nCOPY composer.json composer.lock ./\n"
+        "RUN composer install --no-scripts\nCOPY . .\n"
+        "RUN COMPOSER_DISABLE_NETWORK=1 composer install\n"
+    )
+    assert "type=cache" not in _run(text, unsafe=True)
+    assert any("is read offline by line 6" in m for m in _fixes(text)), _fixes(text)
+
+
+def test_an_echoed_offline_setting_makes_later_installs_read_the_image() -> None:
+    """``echo offline=true >> ~/.npmrc`` sets npm offline as ``npm config set`` does: the
+    install before it keeps its downloads in the image."""
+    text = (
+        "FROM node:18\nWORKDIR /app\nCOPY package.json ./\nRUN npm install\n"
+        "RUN echo offline=true >> /root/.npmrc\nRUN npm install\n"
+    )
+    assert "type=cache" not in _run(text, unsafe=True)
+    assert any("is read offline by line 6" in m for m in _fixes(text)), _fixes(text)
+
+
+def test_a_copied_apt_configuration_leaves_the_earlier_mount() -> None:
+    """A copied apt configuration cannot make apt read only its cache (apt has no such
+    setting msdfix reads), so the install before it keeps its mount."""
+    text = (
+        "FROM debian:12\nRUN apt-get update && apt-get install -y curl "
+        "&& rm -rf /var/lib/apt/lists/*\nCOPY sources.list /etc/apt/sources.list\n"
+        "RUN apt-get update && apt-get install -y jq && rm -rf /var/lib/apt/lists/*\n"
+    )
+    before_copy = _run(text).split("COPY")[0]
+    assert "target=/var/cache/apt," in before_copy, before_copy

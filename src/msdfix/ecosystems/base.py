@@ -91,6 +91,13 @@ class PackageManager:
     # a cache an older build or another project filled installs older versions.
     prefer_cache_flags: tuple[str, ...] = ()
     prefer_cache_env: tuple[tuple[str, str], ...] = ()
+    # A number option (and its variables) that means the same at PREFER_CACHE_MIN or above
+    # (npm's deprecated ``--cache-min=9999999``, an alias of ``--prefer-offline``).
+    prefer_cache_min: tuple[str, ...] = ()
+    prefer_cache_min_env: tuple[str, ...] = ()
+    # Settings of a configuration file (``config_files``) that make the tool read only its
+    # cache, as ``offline_flags`` do (settings.xml's ``<offline>true</offline>``)
+    offline_config_keys: str = ""
     # Subcommands that install exactly what the lock file names, and fail without one
     # (``npm ci``): nothing is resolved from the cache there.
     locked_subcommands: tuple[str, ...] = ()

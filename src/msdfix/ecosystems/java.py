@@ -10,6 +10,8 @@ import re
 
 from msdfix.ecosystems.base import CacheDir, Ecosystem, PackageManager
 
+_MAVEN_OFFLINE = r"<offline>\s*true|(?:^|\s)(?:-o|--offline)(?=\s|$)"
+
 MANAGERS: tuple[PackageManager, ...] = (
     PackageManager(
         "maven",
@@ -19,8 +21,12 @@ MANAGERS: tuple[PackageManager, ...] = (
         runtime_users=(("mvn",), ("mvnw",), ("./mvnw",)),
         cache_options=("-Dmaven.repo.local",),
         offline_flags=("-o", "--offline"),
-        config_files=("settings.xml",),
-        config_keys=r"localRepository",
+        # settings.xml's <offline> and .mvn/maven.config's -o make every mvn read only the
+        # local repository, as the flag does (read from Maven's docs; Central is not reachable
+        # from the builds here)
+        config_files=("settings.xml", "maven.config"),
+        config_keys=r"localRepository|maven\.repo\.local|" + _MAVEN_OFFLINE,
+        offline_config_keys=_MAVEN_OFFLINE,
     ),
     PackageManager(
         "gradle",

@@ -74,6 +74,9 @@ MANAGERS: tuple[PackageManager, ...] = (
             ("npm_config_prefer_offline", "true"),
             ("NPM_CONFIG_PREFER_OFFLINE", "true"),
         ),
+        # @npmcli/config: "--cache-min=9999 (or bigger) is an alias for --prefer-offline"
+        prefer_cache_min=("--cache-min",),
+        prefer_cache_min_env=("npm_config_cache_min", "NPM_CONFIG_CACHE_MIN"),
         locked_subcommands=tuple(sorted(NPM_CLEAN_INSTALL)),
         value_options=NPM_VALUE_OPTIONS,
         cache_options=("--cache",),
@@ -84,8 +87,9 @@ MANAGERS: tuple[PackageManager, ...] = (
         # npm's ini reads a line at a time, and a key without "=" is true (`offline` alone);
         # within one line, so blank lines cost linear time (`^\s*` took hours on 500,000)
         # (``prefer-offline`` resolves versions from the cache: see ``prefer_cache_flags``)
-        config_keys=r"(?m)^[^\S\n]*(?:cache|(?:prefer[-_])?offline)[^\S\n]*(?:=|$)",
+        config_keys=r"(?m)^[^\S\n]*(?:cache(?:[-_]min)?|(?:prefer[-_])?offline)[^\S\n]*(?:=|$)",
         config_env=("NPM_CONFIG_USERCONFIG", "NPM_CONFIG_GLOBALCONFIG", "npm_config_userconfig"),
+        offline_config_keys=r"(?m)^[^\S\n]*offline[^\S\n]*(?:=|$)",
     ),
     PackageManager(
         "yarn",
@@ -171,6 +175,10 @@ MANAGERS: tuple[PackageManager, ...] = (
         # real install layer was 4.26 MB with the cache in it and without)
         links_cache=True,
         runtime_users=(("bunx",), ("bun", "x")),  # auto-installs into the cache at start
+        # bun keeps the registry's manifests in its cache: --offline installs from it alone,
+        # --prefer-offline resolves from it "even with expired data" (read: bun's own tests)
+        offline_flags=("--offline",),
+        prefer_cache_flags=("--prefer-offline",),
         value_options=("--cwd",),
         cache_options=("--cache-dir",),
         inert_subcommands=("pm", "upgrade", "--version"),

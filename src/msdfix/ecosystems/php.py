@@ -39,6 +39,9 @@ MANAGERS: tuple[PackageManager, ...] = (
             (p, s) for p in ("composer", "composer.phar") for s in ("install", "update", "require")
         ),
         value_options=("-d", "--working-dir"),
+        # composer's docs: "If set to 1, disables network access (best effort)"; what it
+        # installs then comes from its cache alone
+        offline_env=(("COMPOSER_DISABLE_NETWORK", "1"),),
         inert_subcommands=("config", "--version", "self"),
         global_markers=("global",),
         config_files=("config.json",),

@@ -225,9 +225,15 @@ MANAGERS: tuple[PackageManager, ...] = (
         link_option="--link-mode",
         link_env="UV_LINK_MODE",
         link_config=(("uv.toml", ("link-mode",)), ("pyproject.toml", ("tool", "uv", "link-mode"))),
+        # --offline installs from the cache alone (built: after a cached `uv pip install`,
+        # `uv pip install --offline` on an emptied mount failed, "six was not found in the
+        # cache"); UV_OFFLINE takes clap's booleans
+        offline_flags=("--offline",),
+        offline_env=tuple(("UV_OFFLINE", v) for v in ("1", "true", "yes", "on", "t", "y")),
         config_files=("uv.toml",),
-        config_keys=r"cache-dir",
+        config_keys=r"cache-dir|offline",
         config_env=("UV_CONFIG_FILE",),
+        offline_config_keys=r"offline",
     ),
     PackageManager(
         "poetry",

@@ -126,6 +126,8 @@ def writes_config(ins: Instruction, manager: PackageManager) -> bool:
     script = run_script(ins)
     if script is None:
         return True
+    if re.search(manager.config_keys, _printed(script.commands)) is not None:
+        return True
     before: Command | None = None
     for command in script.commands:
         if _brings_unseen(command, before, manager):
@@ -140,6 +142,19 @@ _SHOWN = frozenset(
     {"rm", "cat", "grep", "ls", "head", "tail", "test", "[", "chmod", "chown", "echo",
      "printf", "sed", "stat", "diff", "apt-config", "true"}
 )  # fmt: skip
+
+
+def _printed(commands: list[Command]) -> str:
+    """What the RUN's echo and printf commands print, a word a line and ``\\n`` a line
+    break: a key they write into a configuration file starts a line there (``echo
+    prefer-offline=true >> ~/.npmrc``), where a key read from the RUN's whole text does not."""
+    words = [
+        word.replace("\\n", "\n")
+        for command in commands
+        if program_args(command)[0] in ("echo", "printf")
+        for word in program_args(command)[1]
+    ]
+    return "\n".join(words)
 
 
 def _names_config(words: list[str], manager: PackageManager) -> bool:

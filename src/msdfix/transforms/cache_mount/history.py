@@ -689,9 +689,7 @@ def _absolute(paths: list[str]) -> list[str]:
 
 
 def _below(value: str, target: str) -> bool:
-    """A variable's value names a path strictly inside ``target`` (one path of a list)."""
-    return any(
-        p.rstrip("/") != target.rstrip("/") and within(p, target)
-        for p in re.split(r"[\s:,;]+", value)
-        if p.startswith("/")
-    )
+    """A variable's value names a path strictly inside ``target`` (one path of a list, or a
+    ``file://`` URL: ``GOPROXY=file:///go/pkg/mod/cache/download``)."""
+    paths = [posixpath.normpath(p) for p in re.split(r"[\s:,;]+", value) if p.startswith("/")]
+    return any(p.rstrip("/") != target.rstrip("/") and within(p, target) for p in paths)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from functools import lru_cache
 
 from msdfix.document import Document
@@ -257,9 +258,9 @@ class _Planner:
             self._may_build(cache.builds, c) for c in _calls_of(self.steps, call.manager)
         ):
             unsafe = _SHARED_BUILDS[cache.builds].format(tool=call.manager.id)
-        elif self._prefers_cache(call.manager):
+        elif (setting := self._prefers_cache(call.manager)) is not None:
             unsafe = (
-                f"{call.manager.id} --prefer-offline resolves version ranges from what the "
+                f"{call.manager.id} {setting} resolves version ranges from what the "
                 "mount holds without asking the registry: a cache an older build or another "
                 "project filled installs older versions than the original"
             )
@@ -417,7 +418,8 @@ class _Planner:
             return _copies_config(self.doc, stage, ins, manager)
         text = ins.logical
         return bool(
-            _may_set_config(text) and _config_setter(manager.programs).search(text)
+            _may_set_config(text)
+            and _config_setter(manager.programs, manager.offline_env).search(text)
         ) or writes_config(ins, manager)
 
     def _unknown_target(self, cache: CacheDir, call: ToolCall) -> None:
@@ -494,15 +496,17 @@ class _Planner:
             if stage is not self.stage or ins.start <= self.ins.start
         )
 
-    def _prefers_cache(self, manager: PackageManager) -> bool:
-        """Some call of ``manager`` in the RUN resolves versions from its cache (built: npm
-        --prefer-offline with a month-old packument installed is-number 6.0.0, yarn 1's with
-        another project's downloads 6.0.0, where the original installed 7.0.0)."""
+    def _prefers_cache(self, manager: PackageManager) -> str | None:
+        """The setting with which some call of ``manager`` in the RUN resolves versions from
+        its cache (built: npm --prefer-offline, or --cache-min 9999999, with a month-old
+        packument installed is-number 6.0.0, yarn 1's with another project's downloads
+        6.0.0, where the original installed 7.0.0)."""
         scope = self.resolver.scope
-        return any(
-            prefers_cache(manager, c.args, {**scope, **c.command.assignments})
-            for c in _calls_of(self.steps, manager)
-        )
+        for c in _calls_of(self.steps, manager):
+            setting = prefers_cache(manager, c.args, {**scope, **c.command.assignments})
+            if setting is not None:
+                return setting
+        return None
 
     def _refreshes(self, call: ToolCall) -> bool:
         """True when the RUN's first call of ``call``'s tool re-checks cached metadata."""
@@ -594,14 +598,24 @@ class _Planner:
                 f"{target} holds files from line {copy.start_line}, which a mount would hide "
                 "from this RUN"
             )
-        earlier = (
-            history.named_before(stage, ins, target) if history.names(stage, ins, target) else None
-        )
-        if earlier is not None:
-            return (
-                f"{target} holds what line {earlier.start_line} put there, which this RUN "
-                "reads and a mount would hide"
+        if history.names(stage, ins, target):
+            # what an earlier RUN named there, or downloaded there with the tool
+            # (``ENV GOPROXY=file:///go/pkg/mod/cache/download`` after ``go mod download``)
+            earlier = history.named_before(stage, ins, target)
+            cleans = any(s.cleans(target, self.resolver) for s in self.steps)  # said below
+            holder = (
+                earlier.start_line
+                if earlier
+                else None
+                if cleans
+                else history.may_hold(stage, ins, target)
             )
+            if holder is not None:
+                where = f"line {holder}" if holder else "the base image"
+                return (
+                    f"{target} holds what {where} put there, which this RUN reads and a "
+                    "mount would hide"
+                )
         user = history.needed_later(stage, ins, target)
         if user is not None:
             return f"{target} is used by line {user.start_line}"
@@ -703,13 +717,38 @@ class _Planner:
 
         def offline(run: Instruction) -> bool:  # any command of the tool, downloading or not
             if not manager.offline_env and not any(f in run.logical for f in flags):
-                return False  # no flag is written: nothing to parse the RUN for
+                return configured_offline(run)  # no flag is written: nothing to parse for
             scope = history.resolver(self.stage, run).scope
-            return any(
+            return configured_offline(run) or any(
                 step.program.lstrip("./") in programs
                 and runs_offline(manager, step.args, {**scope, **step.command.assignments})
                 for step in history.steps(run) or []
             )
+
+        setter = _config_setter(manager.programs, manager.offline_env, offline_only=True)
+
+        def configured_offline(run: Instruction) -> bool:
+            """The tool runs in ``run`` after a RUN set it offline in its configuration (``go
+            env -w GOPROXY=off``), or after a COPY brought a configuration that may do so
+            (settings.xml's ``<offline>``, .mvn/maven.config's ``-o``)."""
+            if not any(p in run.logical for p in programs):
+                return False
+            if not any(s.call and s.call.manager is manager for s in history.steps(run) or []):
+                return False  # a command that sets the tool up (go env -w) reads nothing
+            stage = history.stage_of.get(id(run), self.stage)
+            key = f"sets {manager.id} offline"
+            return history.first_before(stage, run, key, ("run", "copy", "add"), sets) is not None
+
+        reads_only_cache = replace(manager, config_keys=manager.offline_config_keys)
+
+        def sets(stage: Stage, other: Instruction) -> bool:
+            if other.cmd != "run":  # a copied configuration that may set it offline
+                return bool(manager.offline_config_keys) and _copies_config(
+                    self.doc, stage, other, reads_only_cache
+                )
+            if _may_set_config(other.logical) and setter.search(other.logical) is not None:
+                return True
+            return bool(manager.offline_config_keys) and writes_config(other, reads_only_cache)
 
         later = history.later_runs(self.stage, self.ins, f"offline {manager.id}", offline)
         return next(later, None)
@@ -1025,6 +1064,7 @@ _SHARED_BUILDS = {
     ),
 }
 _TRUE = ("1", "true", "yes", "on")
+PREFER_CACHE_MIN = 9999  # seconds of npm's cache-min that mean --prefer-offline
 # The part of ``_configured``'s pattern every match holds, with its flags: a RUN without it
 # needs no search per tool (that search tries each tool's names at every offset).
 # ``npm set`` and ``npm c set`` are npm's aliases of ``npm config set`` (npm-config(1)).
@@ -1032,11 +1072,18 @@ _CONFIG_SET = re.compile(r"\bset\b|env\s+-w", re.IGNORECASE)
 
 
 @lru_cache(maxsize=64)
-def _config_setter(programs: tuple[str, ...]) -> re.Pattern[str]:
-    """``npm config set cache ...``, ``go env -w GOMODCACHE=...`` for one tool's programs."""
+def _config_setter(
+    programs: tuple[str, ...], offline: tuple[tuple[str, str], ...], offline_only: bool = False
+) -> re.Pattern[str]:
+    """``npm config set cache ...``, ``go env -w GOMODCACHE=...`` for one tool's programs,
+    or a setting of an ``offline`` variable (``go env -w GOPROXY=off``: built, a later ``go
+    build`` on an emptied module mount failed, "module lookup disabled by GOPROXY=off");
+    with ``offline_only``, only the settings that make the tool read only its cache."""
     names = "|".join(re.escape(p.lstrip("./")) for p in programs)
+    values = "".join(rf"|\b{re.escape(var)}[=\s]+{re.escape(value)}\b" for var, value in offline)
+    keys = r"(?<![-_])offline\b" if offline_only else "cache|store|offline"
     return re.compile(
-        rf"\b(?:{names})\b[^;&|\n]*\b(?:set|env\s+-w)\b[^;&|\n]*(?:cache|store|offline)",
+        rf"\b(?:{names})\b[^;&|\n]*\b(?:set|env\s+-w)\b[^;&|\n]*(?:{keys}{values})",
         re.IGNORECASE,
     )
 
@@ -1045,13 +1092,13 @@ def _config_setter(programs: tuple[str, ...]) -> re.Pattern[str]:
 def _may_set_config(text: str) -> bool:
     """Whether a RUN's text may hold ``_config_setter``'s pattern: ``_CONFIG_SET``, and in an
     ASCII text the words every match holds in any case: "set" or "env", then "cache",
-    "store" or "offline" (the regexes try every offset; outside ASCII, case folding may match
+    "store" or "off" (the regexes try every offset; outside ASCII, case folding may match
     other letters, so such a text is searched)."""
     if text.isascii():
         lower = text.lower()
         if "set" not in lower and "env" not in lower:
             return False
-        if "cache" not in lower and "store" not in lower and "offline" not in lower:
+        if "cache" not in lower and "store" not in lower and "off" not in lower:
             return False
     return _CONFIG_SET.search(text) is not None
 
@@ -1062,12 +1109,42 @@ def runs_offline(manager: PackageManager, args: Sequence[str], env: Mapping[str,
     return _switched_on(args, manager.offline_flags, env, manager.offline_env)
 
 
-def prefers_cache(manager: PackageManager, args: Sequence[str], env: Mapping[str, str]) -> bool:
-    """The call resolves versions from what the cache holds: ``--prefer-offline`` (or its
-    variable) on a subcommand that is not a lock file's exact install (``npm ci``)."""
+def prefers_cache(
+    manager: PackageManager, args: Sequence[str], env: Mapping[str, str]
+) -> str | None:
+    """The setting with which the call resolves versions from what the cache holds:
+    ``--prefer-offline`` (or its variable), or npm's ``--cache-min`` of 9999 or more (or its
+    variable), on a subcommand that is not a lock file's exact install (``npm ci``)."""
     if manager.subcommand_of(list(args)) in manager.locked_subcommands:
+        return None
+    if _switched_on(args, manager.prefer_cache_flags, env, manager.prefer_cache_env):
+        return "--prefer-offline"
+    values = _option_values(args, manager.prefer_cache_min)
+    values += [env[v] for v in manager.prefer_cache_min_env if env.get(v)]
+    if any(_at_least(value, PREFER_CACHE_MIN) for value in values):
+        return f"{manager.prefer_cache_min[0]} of {PREFER_CACHE_MIN} or more (--prefer-offline)"
+    return None
+
+
+def _option_values(args: Sequence[str], options: tuple[str, ...]) -> list[str]:
+    """Values given to ``options`` (``--opt=value`` or ``--opt value``)."""
+    values = []
+    for at, arg in enumerate(args):
+        flag, eq, value = arg.partition("=")
+        if flag in options:
+            values.append(value if eq else (args[at + 1] if at + 1 < len(args) else ""))
+    return values
+
+
+def _at_least(value: str, least: float) -> bool:
+    """A number of ``least`` or more (``Infinity`` included, as JavaScript's ``Number``
+    reads it); a value a variable gives may be anything, so it counts."""
+    if "$" in value:
+        return True
+    try:
+        return float(value.strip() or "0") >= least
+    except ValueError:
         return False
-    return _switched_on(args, manager.prefer_cache_flags, env, manager.prefer_cache_env)
 
 
 def _switched_on(
