@@ -3,10 +3,15 @@ the answers the direct computation gives, and skip the work they are meant to sk
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
+import msdfix
 import msdfix.model.copies as copies
 import msdfix.transforms.cache_mount.targets as targets
 import msdfix.transforms.slim_base.variants as variants
@@ -572,3 +577,30 @@ def test_configured_reads_the_lineage_once_per_tool(monkeypatch: pytest.MonkeyPa
         rewrite(text, None, BuildContext(None), Settings())
         found.append(reads.count(("copy", "add")))
     assert found[0] == found[1]  # none per RUN and tool: 104 and 204 before
+
+
+SRC = str(Path(msdfix.__file__).resolve().parents[1])
+_UNUSED_AT_START = """
+import sys
+from msdfix.cli import main
+try:
+    main({args!r})
+except SystemExit:
+    pass
+print(sorted(m for m in ("concurrent.futures", "xml.etree.ElementTree") if m in sys.modules))
+"""
+
+
+@pytest.mark.parametrize("jobs", [[], ["--jobs", "1"]])
+def test_a_run_without_a_pool_or_a_pom_imports_neither(tmp_path: Path, jobs: list[str]) -> None:
+    # the process pool and the XML parser cost start-up instructions: one file (or --jobs 1)
+    # starts no pool, and only a context's pom.xml needs the parser
+    (tmp_path / "Dockerfile").write_text("FROM debian:12\nRUN apt-get update\n")
+    if jobs:
+        (tmp_path / "b.Dockerfile").write_text("FROM node:20\nCOPY . .\nRUN npm ci\n")
+    argv = ["-q", *jobs, str(tmp_path / "Dockerfile" if not jobs else tmp_path)]
+    out = subprocess.run(
+        [sys.executable, "-c", _UNUSED_AT_START.format(args=argv)],
+        capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": SRC},
+    )  # fmt: skip
+    assert out.stdout.splitlines()[-1] == "[]"

@@ -7,10 +7,11 @@ import os
 import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -112,6 +113,11 @@ def ordered_map(
             yield work(second)
             yield from map(work, source)
         return
+    # Imported here: a run of one file, or with --jobs 1, starts no pool (the import is a
+    # tenth of the start-up's instructions)
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     pending = iter([first, second])
     window: deque[tuple[T, Future[R]]] = deque()
     pool = ProcessPoolExecutor(jobs, initializer=_worker_setup, initargs=(setup, setup_args))

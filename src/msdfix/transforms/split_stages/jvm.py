@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-import xml.etree.ElementTree as ET
 
 from msdfix.ecosystems.dotnet import dotnet_runtime
 from msdfix.ecosystems.java import JAVA_BUILD_TASKS, java_runtime
@@ -122,6 +121,8 @@ def _check_pom(a: Analysis, jar: str) -> None:
         raise Decline(f"{exc}, so the jar it builds is unknown") from None
     if text is None:
         return
+    import xml.etree.ElementTree as ET  # here: only a context's pom.xml needs it (start-up)
+
     try:  # (expat refuses entity expansion past its amplification limit, and never reads an
         # external entity: the name Maven would see is then unknown)
         root = ET.fromstring(text)
