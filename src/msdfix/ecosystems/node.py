@@ -600,6 +600,27 @@ def yarn_classic_stale(lock: str, package: object) -> str | None:
     return None
 
 
+def yarn_classic_pins(lock: str, package: object) -> bool:
+    """yarn 1's lock holds an entry, with its version and integrity, for every pattern
+    package.json and the reached entries ask for, and nothing else: yarn installs each
+    locked version whatever its cache holds (built: ``--frozen-lockfile --prefer-offline``
+    over a lock of is-number 6.0.0 for ``>=6.0.0`` with 7.0.0 cached, and of 7.0.0 with 6.0.0
+    cached, installed the lock's). False where ``yarn_classic_stale`` cannot tell: no yarn
+    1 lock, workspaces, resolutions, ``*``, ``link:`` or empty ranges."""
+    if "# yarn lockfile v1" not in lock[:300] or not isinstance(package, dict):
+        return False
+    if package.get("workspaces") or package.get("resolutions"):
+        return False
+    for field in ("dependencies", "devDependencies", "optionalDependencies"):
+        declared = package.get(field)
+        if declared is not None and not isinstance(declared, dict):
+            return False
+        for spec in (declared or {}).values():
+            if not isinstance(spec, str) or spec.strip() in ("", "*") or spec.startswith("link:"):
+                return False
+    return yarn_classic_stale(lock, package) is None
+
+
 _PNPM_FIELDS = ("dependencies", "devDependencies", "optionalDependencies")
 # One key of a YAML block map (the plain subset pnpm-lock.yaml is written in): the key,
 # quoted or not, and its inline value.
