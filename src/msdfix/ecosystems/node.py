@@ -1480,6 +1480,21 @@ INSTALL_COMMANDS = frozenset(
 _YARN_FROZEN = frozenset({"--frozen-lockfile", "--pure-lockfile"})
 
 
+def pnpm_frozen(args: Sequence[str]) -> bool:
+    """pnpm's install is frozen by its arguments: the last of ``--frozen-lockfile``, ``=true``
+    or ``=false`` and ``--no-frozen-lockfile`` turns it on (built, pnpm 8.15.9, 9 and 10 over
+    a stale lock: ``--frozen-lockfile=true`` failed ERR_PNPM_OUTDATED_LOCKFILE as the bare
+    flag does). ``CI=true``, pnpm's frozen default, does not count: pnpm 10 under it rewrote
+    pnpm 8's 6.0 lock, where ``--frozen-lockfile`` failed (built)."""
+    on = False
+    for arg in args:
+        if arg in ("--frozen-lockfile", "--frozen-lockfile=true"):
+            on = True
+        elif arg in ("--no-frozen-lockfile", "--frozen-lockfile=false"):
+            on = False
+    return on
+
+
 def manifest_writes(
     program: str, words: list[str], args: list[str], classic_yarn: bool
 ) -> str | None:
@@ -1501,7 +1516,7 @@ def manifest_writes(
     if program == "npm" and command in NPM_INSTALL and len(words) == 1:
         return WRITES_IN_PLACE
     if program == "pnpm" and command in ("install", "i") and len(words) == 1:
-        return NEVER_WRITES if "--frozen-lockfile" in args else None
+        return NEVER_WRITES if pnpm_frozen(args) else None
     if program in ("yarn", "yarnpkg") and classic_yarn and words in ([], ["install"]):
         return NEVER_WRITES if _YARN_FROZEN & set(args) else WRITES_IN_PLACE
     if program == "bun" and command in ("install", "i") and len(words) == 1:
@@ -2325,7 +2340,7 @@ def may_run_install_scripts(
     words = positionals(args, frozenset(manager.value_options))
     if words[:1] == ["fetch"]:
         return False
-    if words not in (["install"], ["i"]) or "--frozen-lockfile" not in args:
+    if words not in (["install"], ["i"]) or not pnpm_frozen(args):
         return True  # adds packages, or may re-resolve (not in the lock file)
     if any(a in manager.global_markers for a in args):
         return True

@@ -30,6 +30,7 @@ from msdfix.ecosystems.node import (
     npm_override_unmet,
     npmrc_settings,
     patched_dependencies,
+    pnpm_frozen,
     pnpm_lock_format,
     pnpm_lock_stale,
     project_cache,
@@ -404,7 +405,7 @@ def _stale_lock(
     for one msdfix cannot read. ``keeps_v1``: whether npm keeps a lockfileVersion 1 lock;
     ``runs``: the RUNs before the install (which pnpm runs)."""
     program = posixpath.basename(program_args(use.command)[0])
-    if _FROZEN & set(use.args):
+    if pnpm_frozen(use.args) if program == "pnpm" else _FROZEN & set(use.args):
         return None
     if program == "yarn" and yarn_berry(ctx, base, package):
         lock = ctx.read_known(posixpath.join(base, "yarn.lock"), MAX_SCANNED_BYTES)
