@@ -658,6 +658,38 @@ def pnpm_lock_format(runs: Sequence[str], package: object) -> str | None:
     return _PNPM_LOCK_FORMATS.get(int(major.group(1))) if major else None
 
 
+# .npmrc keys pnpm records in the lock's ``settings:`` block (pnpm 8 to 10); a lock whose
+# block holds another value is rewritten by an install that is not frozen.
+_PNPM_LOCK_SETTINGS = (
+    "auto-install-peers", "exclude-links-from-lockfile", "peers-suffix-max-length",
+    "inject-workspace-packages", "dedupe-peer-dependents",
+)  # fmt: skip
+
+
+def pnpm_settings_stale(
+    lock: str, npmrc: str | None, env: Mapping[str, str], runs: Sequence[str]
+) -> str | None:
+    """A lock ``settings:`` key that the project's .npmrc or an ``npm_config_*`` variable
+    sets to another value (or that the lock does not hold), which a pnpm install that is not
+    frozen writes into the lock (built, pnpm 8.15.9: with ``auto-install-peers=false`` in
+    .npmrc over a lock of ``autoInstallPeers: true`` it wrote false, and the reordered
+    install's image kept the context's lock), or that an earlier RUN names (``pnpm config
+    set``, not read). None when every set key agrees."""
+    named = next((k for k in _PNPM_LOCK_SETTINGS for r in runs if k in r), None)
+    if named is not None:
+        return f"a RUN before it names {named}, which msdfix does not compare with the lock"
+    block = re.search(r"(?m)^settings:\n((?:[ \t]+\S.*\n?)*)", lock)
+    held = dict(re.findall(r"(?m)^[ \t]+(\w+):[ \t]*['\"]?([^'\"\s]*)", block[1])) if block else {}
+    values = {k: v[-1] for k, v in npmrc_settings(npmrc or "").items() if v}
+    for key in _PNPM_LOCK_SETTINGS:
+        variable = "npm_config_" + key.replace("-", "_")
+        value = env.get(variable, env.get(variable.upper(), values.get(key)))
+        camel = re.sub(r"-(\w)", lambda m: m[1].upper(), key)
+        if value is not None and held.get(camel) != value.strip().lower():
+            return f"{key} is set to {value} where the lock's settings hold {held.get(camel)}"
+    return None
+
+
 def pnpm_lock_stale(lock: str, package: object, writes: str | None) -> str | None:
     """Why pnpm's install that is not frozen writes a new pnpm-lock.yaml, or None when in
     step: a lockfileVersion other than ``writes``, the one the pnpm that runs writes

@@ -33,6 +33,7 @@ from msdfix.ecosystems.node import (
     pnpm_frozen,
     pnpm_lock_format,
     pnpm_lock_stale,
+    pnpm_settings_stale,
     project_cache,
     read_dependencies,
     yarn_berry,
@@ -420,6 +421,9 @@ def _stale_lock(
         lock = ctx.read_known(posixpath.join(base, "pnpm-lock.yaml"), MAX_SCANNED_BYTES)
         writes = pnpm_lock_format(runs, package)
         why = pnpm_lock_stale(lock, package, writes) if lock is not None else None
+        if lock is not None and why is None:
+            npmrc = ctx.read_known(posixpath.join(base, ".npmrc"))
+            why = pnpm_settings_stale(lock, npmrc, env, runs)
         if lock is not None and ctx.read_known(posixpath.join(base, "pnpm-workspace.yaml")):
             # pnpm 10 reads catalogs, overrides and settings there (built: a catalog changed)
             why = why or "pnpm-workspace.yaml's settings, which msdfix does not compare"
