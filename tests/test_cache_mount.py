@@ -2737,6 +2737,10 @@ def test_a_frozen_yarn_install_of_a_lock_that_pins_every_package_keeps_its_safe_
          "RUN cp /tmp/other.lock yarn.lock && yarn install --frozen-lockfile --prefer-offline"),
         (_CHALK_LOCK, _CHALK, "COPY package.json yarn.lock ./",
          "RUN cd /srv && yarn install --frozen-lockfile --prefer-offline"),  # another folder
+        (_CHALK_LOCK, _CHALK, "COPY package.json yarn.lock ./",
+         "RUN yarn install --frozen-lockfile --no-lockfile --prefer-offline"),  # lock ignored
+        (_CHALK_LOCK, _CHALK, "COPY package.json yarn.lock ./\nENV YARN_NO_LOCKFILE=true",
+         "RUN yarn install --frozen-lockfile --prefer-offline"),
     ],
 )  # fmt: skip
 def test_a_yarn_install_preferring_the_cache_without_a_pinning_lock_stays_unsafe(
@@ -2746,6 +2750,22 @@ def test_a_yarn_install_preferring_the_cache_without_a_pinning_lock_stays_unsafe
     the mount (built: no lock, is-number 6.0.0 on the mount, the original 7.0.0)."""
     ctx = _yarn_project(tmp_path, lock, package)
     text = f"FROM node:18\nWORKDIR /app\n{copy}\n{install}\n"
+    result = rewrite(text, None, ctx, Settings(frozenset({"cache-mount"})))
+    messages = [f.message for f in result.suggestions]
+    assert any("--prefer-offline resolves version ranges" in m for m in messages), messages
+
+
+def test_a_yarnrc_naming_the_lockfile_keeps_the_prefer_offline_mount_unsafe(
+    tmp_path: Path,
+) -> None:
+    """``--install.no-lockfile true`` in .yarnrc makes yarn 1 ignore yarn.lock, so the lock
+    pins nothing and the install resolves ranges from the mount."""
+    ctx = _yarn_project(tmp_path, _CHALK_LOCK)
+    (tmp_path / ".yarnrc").write_text("--install.no-lockfile true\n")
+    text = (
+        "FROM node:18\nWORKDIR /app\nCOPY package.json yarn.lock ./\n"
+        "RUN yarn install --frozen-lockfile --prefer-offline\n"
+    )
     result = rewrite(text, None, ctx, Settings(frozenset({"cache-mount"})))
     messages = [f.message for f in result.suggestions]
     assert any("--prefer-offline resolves version ranges" in m for m in messages), messages

@@ -520,6 +520,8 @@ class _Planner:
             return False
         if call.subcommand not in ("", "install") or any(a.startswith("--cwd") for a in call.args):
             return False
+        if self._lockfile_switched(call):
+            return False
         before = self.steps[: next(k for k, s in enumerate(self.steps) if s.call is call)]
         if any(s.program not in _BEFORE_LOCKED or s.command.redirects for s in before):
             return False
@@ -539,6 +541,18 @@ class _Planner:
             return False  # a RUN between may change them
         text = doc.context.read_text(lock, MAX_SCANNED_BYTES)
         return text is not None and yarn_classic_pins(text, doc.context.read_json(package))
+
+    def _lockfile_switched(self, call: ToolCall) -> bool:
+        """Something may make yarn ignore yarn.lock: ``--no-lockfile``, a variable naming
+        the lockfile (``YARN_NO_LOCKFILE``), or a .yarnrc of the context that names it."""
+        if "--no-lockfile" in call.args:
+            return True
+        scope = {**self.resolver.scope, **call.command.assignments}
+        if any("lockfile" in name.lower() for name in scope):
+            return True
+        ctx = self.doc.context
+        rcs = ctx.glob("*.yarnrc") if ctx.present else []
+        return any("lockfile" in (ctx.read_text(rc) or "lockfile") for rc in rcs)
 
     def _refreshes(self, call: ToolCall) -> bool:
         """True when the RUN's first call of ``call``'s tool re-checks cached metadata."""
