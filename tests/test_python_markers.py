@@ -163,14 +163,37 @@ def test_markers_agree_as_uv_decides(
     assert (stale is None) is in_step, stale
 
 
+# Round 25, uv 0.13.9's ``uv lock --locked`` on a lock it wrote from ``python_version in '3.11
+# 3.12'`` (as the bounds below) under requires-python ``>=3.11``, pyproject.toml's marker varied.
+_IN_LOCKED = "python_full_version >= '3.11' and python_full_version < '3.13'"
+
+
+@pytest.mark.parametrize(
+    ("wanted", "in_step"),
+    [
+        ("python_version in '3.11 3.12'", True),
+        ("python_version in '3.12 3.11'", True),
+        ("python_version in '3.10 3.11 3.12'", True),
+        ("python_version in '3.11'", False),
+        ("python_version in '3.11 3.12 3.13'", False),
+        ("python_version not in '3.13'", False),
+        ("python_version not in '3.10'", False),
+    ],
+)
+def test_python_version_in_is_a_list_of_releases_as_uv_reads_it(wanted: str, in_step: bool) -> None:
+    """uv reads ``python_version in '3.11 3.12'`` as a list of releases (packaging as a
+    substring test), and wrote it as the bounds: the pair had read as unknown, out of step,
+    so a plain ``uv sync`` moved before the full COPY was unsafe where uv kept the lock."""
+    assert markers_agree(wanted, _IN_LOCKED, ">=3.11") is in_step
+    stale = uv_lock_stale(_project(">=3.11", wanted), _lock(">=3.11", _IN_LOCKED))
+    assert (stale is None) is in_step, stale
+
+
 @pytest.mark.parametrize(
     ("first", "second"),
     [
         ("'linux' in sys_platform", "sys_platform == 'linux'"),
-        (
-            "python_version in '3.9 3.10'",
-            "python_full_version >= '3.9' and python_full_version < '3.11'",
-        ),
+        ("sys_platform in 'linux darwin'", "sys_platform == 'linux' or sys_platform == 'darwin'"),
         ("platform_release >= '5.4'", "platform_release > '5.3'"),
         ("python_version >= '3.9rc1'", "python_full_version >= '3.9'"),
     ],

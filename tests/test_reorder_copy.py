@@ -2593,6 +2593,73 @@ def test_a_pnpm_lock_another_pnpm_major_wrote_is_stale(
         assert stale and writes in stale[0], explained
 
 
+@pytest.mark.parametrize(
+    ("env", "install", "stale"),
+    [
+        ("", "pnpm install --frozen-lockfile=true", False),
+        ("", "pnpm i --frozen-lockfile", False),
+        ("", "pnpm install --frozen-lockfile --no-frozen-lockfile", True),
+        ("", "pnpm install --frozen-lockfile=false", True),
+        ("ENV CI=true\n", "pnpm install", True),
+    ],
+)
+def test_a_pnpm_install_frozen_by_its_arguments_keeps_any_pnpm_s_lock(
+    tmp_path: Path, env: str, install: str, stale: bool
+) -> None:
+    """Round 25 (pnpm 8.15.9, 9 and 10 over a stale lock): ``--frozen-lockfile=true`` failed
+    ERR_PNPM_OUTDATED_LOCKFILE as the bare flag does, so the install never rewrites the lock
+    whichever pnpm runs (built: the reordered split and the original, same answer and lock
+    bytes, 729 -> 286 MB). ``CI=true`` stays stale: pnpm 10 under it rewrote pnpm 8's 6.0
+    lock, where ``--frozen-lockfile`` failed ERR_PNPM_LOCKFILE_BREAKING_CHANGE."""
+    package = {"name": "p", "version": "1.0.0", "dependencies": {"ms": "2.1.2"}}
+    package["devDependencies"] = {"@types/ms": "^0.7.31"}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "pnpm-lock.yaml").write_text(PNPM9_LOCK)
+    text = (
+        f"FROM node:20\nRUN npm i -g pnpm\n{env}WORKDIR /app\nCOPY . .\n"
+        f'RUN {install}\nCMD ["node", "s.js"]\n'
+    )
+    _, _, explained = _run(text, tmp_path)
+    assert any("rewrites pnpm-lock.yaml (" in m for m in explained) is stale, explained
+
+
+_PNPM_SETTINGS = "settings:\n  autoInstallPeers: true\n  excludeLinksFromLockfile: false\n\n"
+
+
+@pytest.mark.parametrize(
+    ("npmrc", "env", "stale"),
+    [
+        (None, "", False),
+        ("auto-install-peers=true\n", "", False),
+        ("registry=https://registry.npmjs.org/\n", "", False),
+        ("auto-install-peers=false\n", "", True),
+        ("exclude-links-from-lockfile\n", "", True),  # a bare key is true
+        (None, "ENV npm_config_auto_install_peers=false\n", True),
+        ("dedupe-peer-dependents=false\n", "", True),  # a setting the lock does not hold
+        (None, "RUN pnpm config set auto-install-peers false\n", True),
+    ],
+)
+def test_a_pnpm_setting_the_lock_holds_otherwise_makes_it_stale(
+    tmp_path: Path, npmrc: str | None, env: str, stale: bool
+) -> None:
+    """Round 25 (pnpm 8.15.9): ``auto-install-peers=false`` in .npmrc over a lock whose
+    ``settings:`` hold ``autoInstallPeers: true``: pnpm install wrote false into the lock,
+    while the reordered install (rated safe) kept the context's lock (other bytes, built)."""
+    package = {"name": "p", "version": "1.0.0", "dependencies": {"ms": "2.1.2"}}
+    package["devDependencies"] = {"@types/ms": "^0.7.31"}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    lock = PNPM6_LOCK.replace("\n\n", "\n\n" + _PNPM_SETTINGS, 1)
+    (tmp_path / "pnpm-lock.yaml").write_text(lock)
+    if npmrc is not None:
+        (tmp_path / ".npmrc").write_text(npmrc)
+    text = (
+        f"FROM node:20\nRUN npm i -g pnpm@8.15.9\n{env}WORKDIR /app\nCOPY . .\n"
+        'RUN pnpm install\nCMD ["node", "s.js"]\n'
+    )
+    _, _, explained = _run(text, tmp_path)
+    assert any("rewrites pnpm-lock.yaml (" in m for m in explained) is stale, explained
+
+
 @pytest.mark.parametrize(("case", "safe"), [("peer-ok", False), ("peer-dev", True)])
 def test_an_install_skipping_peers_computes_the_flags_without_them(
     tmp_path: Path, case: str, safe: bool

@@ -1053,6 +1053,37 @@ def test_cross_env_in_a_start_script_runs_the_command_after_it(
 
 
 @pytest.mark.parametrize(
+    ("start", "dev"),
+    [
+        # built for real (node:18, typescript 5.4.5): the split and the original answered the
+        # same, the same app files; 746 -> 319 MB
+        ("tsc && node dist/index.js", True),
+        ("npm run build && node dist/index.js", False),
+        ("tsc -p tsconfig.json && node dist/index.js", True),
+    ],
+)
+def test_tsc_in_a_start_script_runs_no_tool_of_the_full_image(
+    tmp_path: Path, start: str, dev: bool
+) -> None:
+    """TypeScript's compiler requires no child_process (3.9 to 5.9 read): a start script
+    compiling with it splits safely, keeping typescript where it is a dev dependency."""
+    deps = {"typescript": "5.4.5"}
+    package = {"scripts": {"build": "tsc", "start": start}, "dependencies": DEPS}
+    package = (
+        {**package, "devDependencies": deps}
+        if dev
+        else {**package, "dependencies": {**DEPS, **deps}}
+    )
+    root = _node_app(
+        tmp_path, package, {"tsconfig.json": '{"compilerOptions": {"outDir": "dist"}}'}
+    )
+    text = 'FROM node:18\nWORKDIR /app\nCOPY . .\nRUN npm ci\nRUN npm run build\nCMD ["npm", "start"]\n'
+    out, messages, _ = _split(text, root)
+    assert "whose own code msdfix does not read" not in messages, messages
+    assert "FROM node:18-slim AS runtime" in out, messages
+
+
+@pytest.mark.parametrize(
     ("setting", "cmd", "unsafe"),
     [
         ("npm config set loglevel silent", '["npm", "start"]', True),

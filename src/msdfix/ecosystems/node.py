@@ -609,6 +609,27 @@ def yarn_classic_stale(lock: str, package: object) -> str | None:
     return None
 
 
+def yarn_classic_pins(lock: str, package: object) -> bool:
+    """yarn 1's lock holds an entry, with its version and integrity, for every pattern
+    package.json and the reached entries ask for, and nothing else: yarn installs each
+    locked version whatever its cache holds (built: ``--frozen-lockfile --prefer-offline``
+    over a lock of is-number 6.0.0 for ``>=6.0.0`` with 7.0.0 cached, and of 7.0.0 with 6.0.0
+    cached, installed the lock's). False where ``yarn_classic_stale`` cannot tell: no yarn
+    1 lock, workspaces, resolutions, ``*``, ``link:`` or empty ranges."""
+    if "# yarn lockfile v1" not in lock[:300] or not isinstance(package, dict):
+        return False
+    if package.get("workspaces") or package.get("resolutions"):
+        return False
+    for field in ("dependencies", "devDependencies", "optionalDependencies"):
+        declared = package.get(field)
+        if declared is not None and not isinstance(declared, dict):
+            return False
+        for spec in (declared or {}).values():
+            if not isinstance(spec, str) or spec.strip() in ("", "*") or spec.startswith("link:"):
+                return False
+    return yarn_classic_stale(lock, package) is None
+
+
 _PNPM_FIELDS = ("dependencies", "devDependencies", "optionalDependencies")
 
 
@@ -641,6 +662,38 @@ def pnpm_lock_format(runs: Sequence[str], package: object) -> str | None:
             spec = pin[5:]
     major = re.match(r"(?:latest-|[~^=v]?)(\d+)(?:[.+-]|$)", spec or "")
     return _PNPM_LOCK_FORMATS.get(int(major.group(1))) if major else None
+
+
+# .npmrc keys pnpm records in the lock's ``settings:`` block (pnpm 8 to 10); a lock whose
+# block holds another value is rewritten by an install that is not frozen.
+_PNPM_LOCK_SETTINGS = (
+    "auto-install-peers", "exclude-links-from-lockfile", "peers-suffix-max-length",
+    "inject-workspace-packages", "dedupe-peer-dependents",
+)  # fmt: skip
+
+
+def pnpm_settings_stale(
+    lock: str, npmrc: str | None, env: Mapping[str, str], runs: Sequence[str]
+) -> str | None:
+    """A lock ``settings:`` key that the project's .npmrc or an ``npm_config_*`` variable
+    sets to another value (or that the lock does not hold), which a pnpm install that is not
+    frozen writes into the lock (built, pnpm 8.15.9: with ``auto-install-peers=false`` in
+    .npmrc over a lock of ``autoInstallPeers: true`` it wrote false, and the reordered
+    install's image kept the context's lock), or that an earlier RUN names (``pnpm config
+    set``, not read). None when every set key agrees."""
+    named = next((k for k in _PNPM_LOCK_SETTINGS for r in runs if k in r), None)
+    if named is not None:
+        return f"a RUN before it names {named}, which msdfix does not compare with the lock"
+    block = re.search(r"(?m)^settings:\n((?:[ \t]+\S.*\n?)*)", lock)
+    held = dict(re.findall(r"(?m)^[ \t]+(\w+):[ \t]*['\"]?([^'\"\s]*)", block[1])) if block else {}
+    values = {k: v[-1] for k, v in npmrc_settings(npmrc or "").items() if v}
+    for key in _PNPM_LOCK_SETTINGS:
+        variable = "npm_config_" + key.replace("-", "_")
+        value = env.get(variable, env.get(variable.upper(), values.get(key)))
+        camel = re.sub(r"-(\w)", lambda m: m[1].upper(), key)
+        if value is not None and held.get(camel) != value.strip().lower():
+            return f"{key} is set to {value} where the lock's settings hold {held.get(camel)}"
+    return None
 
 
 def pnpm_lock_stale(lock: str, package: object, writes: str | None) -> str | None:
@@ -1517,6 +1570,21 @@ INSTALL_COMMANDS = frozenset(
 _YARN_FROZEN = frozenset({"--frozen-lockfile", "--pure-lockfile"})
 
 
+def pnpm_frozen(args: Sequence[str]) -> bool:
+    """pnpm's install is frozen by its arguments: the last of ``--frozen-lockfile``, ``=true``
+    or ``=false`` and ``--no-frozen-lockfile`` turns it on (built, pnpm 8.15.9, 9 and 10 over
+    a stale lock: ``--frozen-lockfile=true`` failed ERR_PNPM_OUTDATED_LOCKFILE as the bare
+    flag does). ``CI=true``, pnpm's frozen default, does not count: pnpm 10 under it rewrote
+    pnpm 8's 6.0 lock, where ``--frozen-lockfile`` failed (built)."""
+    on = False
+    for arg in args:
+        if arg in ("--frozen-lockfile", "--frozen-lockfile=true"):
+            on = True
+        elif arg in ("--no-frozen-lockfile", "--frozen-lockfile=false"):
+            on = False
+    return on
+
+
 def manifest_writes(
     program: str, words: list[str], args: list[str], classic_yarn: bool
 ) -> str | None:
@@ -1538,7 +1606,7 @@ def manifest_writes(
     if program == "npm" and command in NPM_INSTALL and len(words) == 1:
         return WRITES_IN_PLACE
     if program == "pnpm" and command in ("install", "i") and len(words) == 1:
-        return NEVER_WRITES if "--frozen-lockfile" in args else None
+        return NEVER_WRITES if pnpm_frozen(args) else None
     if program in ("yarn", "yarnpkg") and classic_yarn and words in ([], ["install"]):
         return NEVER_WRITES if _YARN_FROZEN & set(args) else WRITES_IN_PLACE
     if program == "bun" and command in ("install", "i") and len(words) == 1:
@@ -2370,7 +2438,7 @@ def may_run_install_scripts(
     words = positionals(args, frozenset(manager.value_options))
     if words[:1] == ["fetch"]:
         return False
-    if words not in (["install"], ["i"]) or "--frozen-lockfile" not in args:
+    if words not in (["install"], ["i"]) or not pnpm_frozen(args):
         return True  # adds packages, or may re-resolve (not in the lock file)
     if any(a in manager.global_markers for a in args):
         return True

@@ -77,4 +77,6 @@ APP_STARTERS = frozenset(
     serve http-server sirv vite puma rails rackup unicorn sidekiq bundle rake thin
     nginx httpd apache2-foreground php-fpm caddy
     """.split()
-)
+) | {"tsc"}  # TypeScript's compiler: 3.9 to 5.9 require only fs, path, os, crypto, inspector,
+# perf_hooks, buffer and source-map-support, no child_process (read in their packages; built:
+# `npm start` running `tsc && node dist/index.js` split onto node:18-slim, same answer)

@@ -8,8 +8,10 @@ pyproject.toml and ``python_full_version >= '3.8'`` (or no marker at all, under
 ``requires-python = ">=3.9"``) in uv.lock are in step (``uv lock --locked`` passed, uv
 0.13.9), ``sys_platform == 'darwin'`` against ``'linux'`` is not. msdfix decides it by
 evaluating both markers at every region their literals bound; a marker it cannot sample
-that way (``in``, a version compared on another variable, a pre-release literal) agrees
-only with its own text; ``~=`` is sampled at its release and the next major (uv 0.13.9 kept
+that way (``in`` on strings, a version compared on another variable, a pre-release
+literal) agrees only with its own text (uv kept ``sys_platform in 'linux darwin'`` and
+``platform_release not in '5.0 6.0'`` as written); ``python_version in`` is read as uv's
+list of releases; ``~=`` is sampled at its release and the next major (uv 0.13.9 kept
 ``python_version ~= '3.10'`` against its ``python_full_version >= '3.10' and
 python_full_version < '4'``, and no other of 48 locked markers).
 """
@@ -96,15 +98,41 @@ _UV_PLATFORMS = {
 
 def _uv_platforms(tree: list[Any]) -> list[Any]:
     """A parsed marker with each ``platform_system`` comparison uv normalizes written as
-    the ``sys_platform`` one uv reads it as."""
+    the ``sys_platform`` one uv reads it as, and each ``python_version in`` list as the
+    comparisons uv reads it as (``_uv_version_in``)."""
     out: list[Any] = []
     for item in tree:
         if isinstance(item, list):
             item = _uv_platforms(item)
         elif isinstance(item, tuple):
             left, right = _uv_platform(item[0], item[2])
-            item = (left, item[1], right)
+            item = _uv_version_in((left, item[1], right))
         out.append(item)
+    return out
+
+
+def _uv_version_in(item: tuple[Any, Any, Any]) -> Any:
+    """``python_version in '3.11 3.12'`` as uv reads it, a list of releases (``== '3.11' or
+    == '3.12'``; ``not in``: ``!=`` each, joined by ``and``), where packaging tests a
+    substring; other comparisons as they are. Built (uv 0.13.9, ``uv lock --locked`` under
+    requires-python ``>=3.11``): ``in '3.11 3.12'``, ``'3.12 3.11'`` and ``'3.10 3.11
+    3.12'`` kept a lock of ``python_full_version >= '3.11' and python_full_version <
+    '3.13'``; ``in '3.11'``, ``'3.11 3.12 3.13'``, ``not in '3.13'`` and ``not in '3.10'``
+    did not."""
+    left, op, right = item
+    kinds = (type(left).__name__, type(right).__name__)
+    if kinds != ("Variable", "Value") or left.value != "python_version":
+        return item
+    if op.value not in ("in", "not in"):
+        return item
+    releases = right.value.split()
+    if not releases or not all(re.fullmatch(r"\d+\.\d+", r) for r in releases):
+        return item
+    each, join = ("==", "or") if op.value == "in" else ("!=", "and")
+    out: list[Any] = []
+    for release in releases:
+        out += [join] if out else []
+        out.append((left, type(op)(each), type(right)(release)))
     return out
 
 

@@ -51,7 +51,7 @@ from msdfix.shell.edit import command_removal
 from msdfix.shell.script import RunScript, run_script
 from msdfix.syntax import Instruction
 from msdfix.transforms.base import Transform, register
-from msdfix.transforms.split_stages.artifacts import context_copies, resolve, workdirs
+from msdfix.transforms.split_stages.artifacts import context_file_at, resolve, workdirs
 
 TEST, SOURCES, RUNTIME, BUILD = "test", "sources", "runtime", "build"
 CONFIG_ONLY = frozenset(
@@ -210,19 +210,12 @@ def _part(
 def _scripts(doc: Document, stage: Stage, cwd: str, before: Instruction) -> dict[str, Any] | None:
     """package.json "scripts" of the image directory ``cwd`` (None: cannot be read)."""
     ctx = doc.context
-    if not ctx.present:
+    found = context_file_at(doc.model, stage, ctx, before, posixpath.join(cwd, "package.json"))
+    if found is None:
         return None
-    copies = context_copies(doc.model, stage, workdirs(doc.model, stage))
-    if copies is None:
-        return None
-    target = posixpath.join(cwd, "package.json")
-    for copy in reversed([c for c in copies if c.ins.start < before.start]):
-        for rel, dest in copy.context_files(ctx):
-            if dest == target:
-                data = ctx.read_json(rel)
-                scripts = data.get("scripts") if isinstance(data, dict) else None
-                return scripts if isinstance(scripts, dict) else {}
-    return None
+    data = ctx.read_json(found[1])
+    scripts = data.get("scripts") if isinstance(data, dict) else None
+    return scripts if isinstance(scripts, dict) else {}
 
 
 def _rewrite(doc: Document, stage: Stage, group: Group, names: set[str]) -> tuple[list[Edit], str]:

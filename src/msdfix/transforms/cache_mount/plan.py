@@ -10,13 +10,14 @@ from functools import lru_cache
 
 from msdfix.document import Document
 from msdfix.ecosystems.base import CacheDir, PackageManager
-from msdfix.ecosystems.node import may_run_install_scripts
+from msdfix.ecosystems.node import may_run_install_scripts, yarn_classic_pins
 from msdfix.ecosystems.os import APT_ARCHIVES_MOUNT
 from msdfix.ecosystems.python import NO_BINARY_ENV, install_evidence, python_version
 from msdfix.ecosystems.python_builds import NO_BINARY, configured_no_binary, links_into_cache
 from msdfix.fixes import Edit
 from msdfix.model import BuildContext, Stage
 from msdfix.model.base_images import ROOT
+from msdfix.model.context import MAX_SCANNED_BYTES
 from msdfix.model.copies import (
     archive_destination,
     copy_sources,
@@ -66,6 +67,7 @@ from msdfix.transforms.cache_mount.users import (
     other_user_reader,
     outside_root_home,
 )
+from msdfix.transforms.split_stages.artifacts import context_file_at, resolve, workdirs
 
 
 def plan_run(
@@ -122,6 +124,11 @@ def plan_run(
                 planner.consider(cache, call)
     planner.finish()
     return plan
+
+
+# Commands that may run before yarn's locked install in its RUN (without a redirect): they
+# change neither package.json nor yarn.lock.
+_BEFORE_LOCKED = frozenset({"cd", "echo", "printf", "true", "pwd", "ls", "id", "whoami", "uname"})
 
 
 def _prefixes(manager: PackageManager) -> set[str]:
@@ -504,9 +511,51 @@ class _Planner:
         scope = self.resolver.scope
         for c in _calls_of(self.steps, manager):
             setting = prefers_cache(manager, c.args, {**scope, **c.command.assignments})
-            if setting is not None:
+            if setting is not None and not self._lock_pins(c):
                 return setting
         return None
+
+    def _lock_pins(self, call: ToolCall) -> bool:
+        """The call is yarn 1's ``--frozen-lockfile`` install, first in its RUN after only
+        harmless commands, of a package.json and yarn.lock that context COPYs bring to where
+        it runs with no RUN between, and the lock pins every package (``yarn_classic_pins``)."""
+        if call.manager.id != "yarn" or "--frozen-lockfile" not in call.args:
+            return False
+        if call.subcommand not in ("", "install") or any(a.startswith("--cwd") for a in call.args):
+            return False
+        if self._lockfile_switched(call):
+            return False
+        before = self.steps[: next(k for k, s in enumerate(self.steps) if s.call is call)]
+        if any(s.program not in _BEFORE_LOCKED or s.command.redirects for s in before):
+            return False
+        doc, stage, ins = self.doc, self.stage, self.ins
+        cwd = resolve(call.command.cwd or "", workdirs(doc.model, stage)[id(ins)])
+        manifest = context_file_at(
+            doc.model, stage, doc.context, ins, posixpath.join(cwd, "package.json")
+        )
+        locked = context_file_at(
+            doc.model, stage, doc.context, ins, posixpath.join(cwd, "yarn.lock")
+        )
+        if manifest is None or locked is None:
+            return False
+        (first, package), (second, lock) = manifest, locked
+        copied = min(first.start, second.start)
+        if any(copied < r.start < ins.start for r in stage.of("run")):
+            return False  # a RUN between may change them
+        text = doc.context.read_text(lock, MAX_SCANNED_BYTES)
+        return text is not None and yarn_classic_pins(text, doc.context.read_json(package))
+
+    def _lockfile_switched(self, call: ToolCall) -> bool:
+        """Something may make yarn ignore yarn.lock: ``--no-lockfile``, a variable naming
+        the lockfile (``YARN_NO_LOCKFILE``), or a .yarnrc of the context that names it."""
+        if "--no-lockfile" in call.args:
+            return True
+        scope = {**self.resolver.scope, **call.command.assignments}
+        if any("lockfile" in name.lower() for name in scope):
+            return True
+        ctx = self.doc.context
+        rcs = ctx.glob("*.yarnrc") if ctx.present else []
+        return any("lockfile" in (ctx.read_text(rc) or "lockfile") for rc in rcs)
 
     def _refreshes(self, call: ToolCall) -> bool:
         """True when the RUN's first call of ``call``'s tool re-checks cached metadata."""

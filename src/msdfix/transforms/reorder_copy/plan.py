@@ -30,8 +30,10 @@ from msdfix.ecosystems.node import (
     npm_override_unmet,
     npmrc_settings,
     patched_dependencies,
+    pnpm_frozen,
     pnpm_lock_format,
     pnpm_lock_stale,
+    pnpm_settings_stale,
     project_cache,
     read_dependencies,
     yarn_berry,
@@ -404,7 +406,7 @@ def _stale_lock(
     for one msdfix cannot read. ``keeps_v1``: whether npm keeps a lockfileVersion 1 lock;
     ``runs``: the RUNs before the install (which pnpm runs)."""
     program = posixpath.basename(program_args(use.command)[0])
-    if _FROZEN & set(use.args):
+    if pnpm_frozen(use.args) if program == "pnpm" else _FROZEN & set(use.args):
         return None
     if program == "yarn" and yarn_berry(ctx, base, package):
         lock = ctx.read_known(posixpath.join(base, "yarn.lock"), MAX_SCANNED_BYTES)
@@ -419,6 +421,9 @@ def _stale_lock(
         lock = ctx.read_known(posixpath.join(base, "pnpm-lock.yaml"), MAX_SCANNED_BYTES)
         writes = pnpm_lock_format(runs, package)
         why = pnpm_lock_stale(lock, package, writes) if lock is not None else None
+        if lock is not None and why is None:
+            npmrc = ctx.read_known(posixpath.join(base, ".npmrc"))
+            why = pnpm_settings_stale(lock, npmrc, env, runs)
         if lock is not None and ctx.read_known(posixpath.join(base, "pnpm-workspace.yaml")):
             # pnpm 10 reads catalogs, overrides and settings there (built: a catalog changed)
             why = why or "pnpm-workspace.yaml's settings, which msdfix does not compare"

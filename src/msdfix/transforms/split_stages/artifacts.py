@@ -279,6 +279,22 @@ def context_copies(
     return found
 
 
+def context_file_at(
+    model: Model, stage: Stage, ctx: BuildContext, before: Instruction, path: str
+) -> tuple[Instruction, str] | None:
+    """The last context COPY/ADD of ``stage`` before ``before`` that lands a file on the image
+    path ``path``, with that file's context path (None: none does, or the COPYs cannot be
+    read; what an earlier stage or a RUN put there is not looked at)."""
+    if not ctx.present:
+        return None
+    copies = context_copies(model, stage, workdirs(model, stage))
+    for copy in reversed([c for c in copies or [] if c.ins.start < before.start]):
+        for rel, dest in copy.context_files(ctx):
+            if dest == path:
+                return copy.ins, rel
+    return None
+
+
 def with_parents(path: str) -> set[str]:
     """``path`` and every directory above it."""
     found = {path}
