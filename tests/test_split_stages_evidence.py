@@ -3469,6 +3469,33 @@ def test_a_repeated_run_gives_the_runtime_only_the_accounts_it_creates(
         assert "USER app is created together with build steps" in messages
 
 
+@pytest.mark.parametrize(
+    ("setup", "user", "said"),
+    [
+        ("RUN npm ci && groupadd -r web\n", "node:web", "is created together with build steps"),
+        ("RUN npm ci\n", "node:ghosts", "is not one msdfix knows node:20-slim to have"),
+        ("RUN groupadd -r web\nRUN npm ci\n", "node:web", None),
+        ("RUN npm ci\n", "node:node", None),
+        ("RUN npm ci\n", "node:staff", None),
+        ("RUN npm ci\n", "node:1234", None),
+    ],
+)
+def test_the_final_users_group_must_be_one_the_runtime_has(
+    tmp_path: Path, setup: str, user: str, said: str | None
+) -> None:
+    """Round 25, built: node:18 with `RUN npm ci && groupadd -r web` (a build step, not
+    repeated) and `USER node:web`: the original ran as uid 1000, gid 999; the safe split did
+    not start ("unable to find group web: no matching entries in group file"). Only the
+    user's name had been looked up; the group must be created by a repeated RUN or shipped by
+    the runtime image too."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    text = NODE.format(extra=f"USER {user}\n", cmd='["node", "dist/index.js"]')
+    out, messages, _ = _split(text.replace("RUN npm ci\n", setup), root)
+    assert ("AS runtime" in out) is (said is None), messages
+    if said is not None:
+        assert f"USER {user}: the group {user.partition(':')[2]} {said}" in messages
+
+
 def test_an_unknown_user_is_declined_with_a_reason_that_says_so(tmp_path: Path) -> None:
     root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
     text = NODE.format(extra="USER ghost\n", cmd='["node", "dist/index.js"]')

@@ -197,6 +197,7 @@ from msdfix.transforms.split_stages.ownership import (
     late_owners_exist,
     note_folder_runs,
     repeated_late,
+    runtime_has_group,
     runtime_has_user,
 )
 from msdfix.transforms.split_stages.python import plan_python
@@ -844,9 +845,17 @@ def _unknown_user(a: Analysis, plan: Plan, user: str) -> str:
     """Why the runtime stage would not have the final USER ``user`` (NAME or NAME:GROUP): a
     RUN the runtime does not repeat creates or changes it (naming it as a word, ``mkdir
     /app``, does not), or both images ship it, unlike (alpine's nobody has HOME /,
-    distroless's /nonexistent: built, ``docker run --user nobody``)."""
-    name = user.split(":")[0]
+    distroless's /nonexistent: built, ``docker run --user nobody``), or its group is one of
+    these."""
+    name, _, group = user.partition(":")
     repeated = {id(i) for i in a.setup_runs}
+    if not runtime_has_group(a, plan, group, a.setup_runs):
+        made = any(_creates(a, i, group) for i in account_runs(a, group) if id(i) not in repeated)
+        return f"USER {user}: the group {group} " + (
+            "is created together with build steps; the runtime stage would not have it"
+            if made
+            else f"is not one msdfix knows {plan.runtime} to have"
+        )
     runs = account_runs(a, name)
     built = [i for i in runs if id(i) not in repeated]
     if any(_creates(a, i, name) or ACCOUNT_EDITS.search(i.args) for i in built):

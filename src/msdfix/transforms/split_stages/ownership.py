@@ -41,13 +41,31 @@ def runtime_has_user(a: Analysis, plan: Plan, user: str, runs: list[Instruction]
     otherwise does not: built, ``mkdir -p /app`` repeated and ``npm ci && useradd app`` not,
     the split's ``USER app`` failed to start), the runtime image ships it and no RUN of the
     build makes or changes an account of that name (built: golang's ``useradd -m nonroot``
-    made uid 1000, distroless's nonroot is 65532), or both images ship it alike."""
+    made uid 1000, distroless's nonroot is 65532), or both images ship it alike. Its GROUP
+    too (built: ``USER node:web`` after ``npm ci && groupadd -r web`` did not start, "unable
+    to find group web")."""
     if re.fullmatch(r"[0-9]+(:[0-9]+)?", user):
         return True
-    name = user.split(":")[0]
+    name, _, group = user.partition(":")
     known = any(plan.runtime.startswith(k) and name in v for k, v in IMAGE_USERS.items())
     known = known and not any(ACCOUNT_EDITS.search(i.args) for i in account_runs(a, name))
-    return name in _accounts(a, runs) or known or _debian_system_user(a, plan, user)
+    if (name in _accounts(a, runs) or known) and runtime_has_group(a, plan, group, runs):
+        return True
+    return _debian_system_user(a, plan, user)
+
+
+def runtime_has_group(a: Analysis, plan: Plan, group: str, runs: list[Instruction]) -> bool:
+    """Whether the runtime has the group ``group`` of a USER (none or a number needs no
+    /etc/group entry): one of ``runs`` (repeated there) creates it, or the runtime image ships
+    it (its Debian, distroless or official image's own account group) and no RUN changes it."""
+    if not group or group.isdigit() or group in _accounts(a, runs):
+        return True
+    if any(ACCOUNT_EDITS.search(i.args) for i in account_runs(a, group)):
+        return False
+    if plan.runtime.startswith("gcr.io/distroless/"):
+        return group in DISTROLESS_GROUPS
+    own = any(plan.runtime.startswith(k) and group in v for k, v in IMAGE_USERS.items())
+    return own or (debian_image(plan.runtime) and group in DEBIAN_SYSTEM_GROUPS)
 
 
 def late_owners_exist(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
