@@ -3496,6 +3496,36 @@ def test_the_final_users_group_must_be_one_the_runtime_has(
         assert f"USER {user}: the group {user.partition(':')[2]} {said}" in messages
 
 
+@pytest.mark.parametrize(
+    ("first", "maker"),
+    [
+        ("COPY package*.json /app/\n", "COPY at line 2"),
+        ("RUN mkdir -p /app\n", "RUN at line 2"),
+        ("RUN mkdir -p /app && chmod 1777 /app\n", None),  # repeated in its place
+        ("WORKDIR /app\n", None),
+        ("", None),
+    ],
+)
+def test_a_user_workdir_over_a_folder_the_build_made_first_is_unsafe(
+    tmp_path: Path, first: str, maker: str | None
+) -> None:
+    """Round 25, built: node:18 with `COPY package*.json /app/` (or `RUN mkdir -p /app`),
+    then `USER node`, `WORKDIR /app`, a root `npm ci` and `COPY . /app/`: /app was root's in
+    the original and node's writes there failed with EACCES; the safe split repeated `USER
+    node` and `WORKDIR /app` before its copies, which made /app node's, and COPY --from kept
+    that owner (node's writes succeeded). With `mkdir -p /app && chmod 1777 /app` repeated
+    in its place the split built the same listing and writes."""
+    root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": ""})
+    text = (
+        f"FROM node:18\n{first}USER node\nWORKDIR /app\nUSER root\nCOPY package*.json ./\n"
+        'RUN npm ci\nCOPY . .\nUSER node\nCMD ["node", "server.js"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert ("AS runtime" in out) is (maker is None), messages
+    if maker is not None:
+        assert f"WORKDIR at line 4 makes /app node's in the runtime, where {maker} made" in messages
+
+
 def test_an_unknown_user_is_declined_with_a_reason_that_says_so(tmp_path: Path) -> None:
     root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
     text = NODE.format(extra="USER ghost\n", cmd='["node", "dist/index.js"]')

@@ -199,6 +199,7 @@ from msdfix.transforms.split_stages.ownership import (
     repeated_late,
     runtime_has_group,
     runtime_has_user,
+    workdir_over_made,
 )
 from msdfix.transforms.split_stages.python import plan_python
 from msdfix.transforms.split_stages.runtime_image import (
@@ -338,6 +339,8 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
         )
     _top_metadata(a, plan, anchor)
     chown_made_dirs(a, plan)
+    if plan.unsafe is None and any(not is_root(u.args.strip()) for u in a.stage.of("user")):
+        workdir_over_made(a, plan, anchor, {*_repeated_before_copies(a, plan), *folders})
     _home_dirs(a, plan)
     check_image_tools(a, plan)
     _writes_outside_copies(a, plan)

@@ -420,6 +420,55 @@ def user_workdirs(a: Analysis, anchor: Instruction | None) -> set[str]:
     return found
 
 
+def workdir_over_made(
+    a: Analysis, plan: Plan, anchor: Instruction | None, repeated: set[int]
+) -> None:
+    """A WORKDIR under a non-root USER that the runtime repeats before its copies makes its
+    folder that user's there; where a COPY, or a RUN naming the folder that the runtime does
+    not repeat before it (``repeated``), made the folder first in the build, the build's is
+    that one's (root's) and ``COPY --from`` keeps the runtime's owner: unsafe (built:
+    ``COPY package*.json /app/`` or ``RUN mkdir -p /app``, then ``USER node`` and ``WORKDIR
+    /app``: /app root's in the original and node's writes EACCES, node's in the split). Only
+    WORKDIRs before the anchor, which the runtime repeats before its copies."""
+    if plan.unsafe is not None or anchor is None:
+        return
+    image = _image_dirs(a)
+    for ins in a.stage.of("workdir"):
+        path, user = a.dirs[id(ins)], effective_user(a.stage, ins)
+        if ins.start > anchor.start or user is None or is_root(user) or path in image:
+            continue
+        maker = _first_maker(a, ins, path, repeated)
+        if maker is not None:
+            plan.unsafe = (
+                f"WORKDIR at line {ins.start_line} makes {path} {user}'s in the runtime, where "
+                f"{maker.keyword} at line {maker.start_line} made it first in the build (not "
+                "that user's); COPY --from keeps the owner of a folder that exists"
+            )
+            return
+
+
+def _first_maker(
+    a: Analysis, workdir: Instruction, folder: str, repeated: set[int]
+) -> Instruction | None:
+    """The first COPY, or RUN naming ``folder`` or a path in it that the runtime does not
+    repeat in its place, before the WORKDIR: what made the folder in the build."""
+    for ins in a.stage.instructions:
+        if ins.start >= workdir.start:
+            return None
+        copy = next((c for c in a.copies if c.ins is ins), None)
+        if copy is not None:
+            dest = copy.dest if copy.into_dir else posixpath.dirname(copy.dest)
+            if folder in with_parents(dest):
+                return ins
+        elif ins.cmd == "workdir" and folder in with_parents(a.dirs[id(ins)]):
+            return None  # (repeated in its place: the same in both)
+        elif ins.cmd == "run" and id(ins) not in repeated:
+            named = [*_run_paths(a, ins), *_set_paths(a, ins), *_made_dirs(a, ins)]
+            if any(within(p, folder) for p in named):
+                return ins
+    return None
+
+
 def _may_make(a: Analysis, ins: Instruction, folder: str) -> bool:
     """Whether the RUN may make ``folder`` or something in it: all but a setup RUN naming no
     path there and a RUN of OS package installs alone."""
@@ -443,16 +492,19 @@ def copied_files(a: Analysis) -> set[str]:
     return {dest for copy in a.copies for _, dest in copy.context_files(a.ctx)}
 
 
+def _image_dirs(a: Analysis) -> set[str]:
+    """The directories the stage's base image has: system folders, BASE_DIRS, its users'
+    homes."""
+    image = a.stage.image.raw
+    homes = {f"/home/{u}" for k, users in IMAGE_USERS.items() if image.startswith(k) for u in users}
+    return set(SYSTEM_DIRS) | BASE_DIRS | homes
+
+
 def _dirs_before(a: Analysis) -> dict[int, frozenset[str]]:
     """``id(ins)`` of each context COPY and WORKDIR -> the directories known to exist when it
     runs: the base image's (system folders, BASE_DIRS, its users' homes), WORKDIRs,
     ``mkdir``s and earlier COPYs' destination folders."""
-    image = a.stage.image.raw
-    known = (
-        set(SYSTEM_DIRS)
-        | BASE_DIRS
-        | {f"/home/{u}" for k, users in IMAGE_USERS.items() if image.startswith(k) for u in users}
-    )
+    known = _image_dirs(a)
     by_ins = {id(c.ins): c for c in a.copies}
     found: dict[int, frozenset[str]] = {}
     for ins in a.stage.instructions:
