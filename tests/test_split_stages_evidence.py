@@ -483,6 +483,40 @@ def test_a_node_entry_naming_a_global_file_brings_the_global_installs(
     assert "COPY --from=build /usr/local/lib/node_modules /usr/local/lib/node_modules" in out
 
 
+@pytest.mark.parametrize(
+    ("setup", "moved"),
+    [
+        ("ENV NPM_CONFIG_PREFIX=/opt/npm-global\nRUN npm install -g pm2\n", True),
+        ("ENV npm_config_prefix=/opt/npm-global\nRUN npm install -g pm2\n", True),
+        ("ENV PREFIX=/opt/npm-global\nRUN npm install -g pm2\n", True),
+        ("ARG NPM_CONFIG_PREFIX\nRUN npm install -g pm2\n", True),
+        ("RUN NPM_CONFIG_PREFIX=/opt/g npm install -g pm2\n", True),
+        ("RUN npm install -g --prefix /opt/g pm2\n", True),
+        ("ENV NODE_ENV=production\nRUN npm install -g pm2\n", False),
+    ],
+)
+def test_an_npm_prefix_moves_the_global_installs_out_of_the_copied_folders(
+    tmp_path: Path, setup: str, moved: bool
+) -> None:
+    """Round 25, built: node:18 with ``ENV NPM_CONFIG_PREFIX=/opt/npm-global``, its bin on
+    PATH, ``npm install -g pm2@5.3.1`` and ``CMD ["pm2-runtime", "server.js"]``: the original
+    ran the app under pm2; the safe split copied /usr/local/bin and
+    /usr/local/lib/node_modules, which held no pm2, and its entrypoint ran node on
+    "/app/pm2-runtime" ("Cannot find module"). npm's global prefix follows --prefix,
+    npm_config_prefix in any case, and PREFIX (``npm prefix -g`` in node:18 printed each)."""
+    root = _node_app(
+        tmp_path, {"scripts": {**BUILD, "start": "pm2-runtime dist/index.js"}, "dependencies": DEPS}
+    )
+    text = NODE.format(extra="", cmd='["npm", "start"]').replace(
+        "RUN npm ci\n", setup + "RUN npm ci\n"
+    )
+    out, messages, _ = _split(text, root)
+    assert ("AS runtime" in out) is not moved, messages
+    if moved:
+        line = 3 + setup.count("\n")  # (the install is the setup's last line)
+        assert f"`npm install -g` at line {line} may install outside /usr/local" in messages
+
+
 def test_yarn_global_installs_bring_yarns_global_folder(tmp_path: Path) -> None:
     """``yarn global add pm2`` links /usr/local/bin/pm2-runtime into yarn's global folder:
     built for real, a runtime with only /usr/local/bin got a dangling link (the entrypoint then
