@@ -4119,6 +4119,38 @@ def test_a_home_a_setup_run_makes_before_the_copies_is_made_in_the_runtime_too(
     assert "unsafe" in _split(named, root)[1]
 
 
+@pytest.mark.parametrize(
+    ("first", "maker"),
+    [
+        ("COPY package*.json /home/app/\n", "COPY at line 2"),
+        ("RUN mkdir -p /home/app/web\n", "RUN at line 2"),
+        ("WORKDIR /home/app\n", None),  # repeated in its place too
+        ("", None),
+    ],
+)
+def test_a_home_the_build_made_before_a_repeated_useradd_is_not_the_users(
+    tmp_path: Path, first: str, maker: str | None
+) -> None:
+    """Round 25, built: node:18 with ``COPY package*.json /home/app/`` (or ``RUN mkdir -p
+    /home/app/web``) before ``RUN useradd -m app``, then ``WORKDIR``, ``npm ci``, ``COPY .
+    .`` and ``USER app``: useradd found the home there and left it root's, without the
+    skeleton files (app's writes there EACCES); the safe split repeated the useradd before
+    its copies, where no home existed yet: /home/app app's with .bashrc, .profile and
+    .bash_logout, and app's writes there worked."""
+    root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": ""})
+    text = (
+        f"FROM node:18\n{first}RUN useradd -m app\nWORKDIR /home/app/web\n"
+        "COPY package*.json ./\nRUN npm ci\nCOPY . .\nUSER app\n"
+        'CMD ["node", "server.js"]\n'
+    )
+    out, messages = _split(text, root)[:2]
+    if maker is None:
+        assert "unsafe" not in messages and "AS runtime" in out, messages
+        return
+    assert "AS runtime" not in out
+    assert f"makes /home/app the home of app in the runtime, where {maker} made" in messages
+
+
 def test_copy_chmod_gives_the_folders_it_brings_its_mode(tmp_path: Path) -> None:
     """Round 24, built: ``COPY --chmod=777 . .`` then USER node, split with prod-deps, which
     copies logs/ and public/ by name: they were 777 and node's writes there worked in the

@@ -191,6 +191,7 @@ from msdfix.transforms.split_stages.ownership import (
     chown_made_dirs,
     copied_dir_modes,
     copied_files,
+    first_maker,
     folder_runs,
     gives_files_away,
     late_folder_runs,
@@ -411,7 +412,10 @@ def _home_dirs(a: Analysis, plan: Plan) -> None:
     home msdfix cannot tell counts. A setup RUN the runtime repeats in its place, before the
     copies, makes the home there as in the build (built: ``useradd -m -u 1200 app``, ``USER
     app``, ``WORKDIR /home/app/web`` or ``/home/app``, ``COPY --chown=app . .``: the same
-    listing, skeleton files and writes)."""
+    listing, skeleton files and writes), unless a COPY or a RUN it does not repeat made the
+    home first in the build, where useradd takes no folder that exists (built: ``COPY
+    package*.json /home/app/`` or ``mkdir -p /home/app/web`` before ``useradd -m app``:
+    /home/app root's without .bashrc in the original, app's with it in the split)."""
     if plan.unsafe is not None:
         return
     copied = [plan.moves.get(p, p) for p in plan.copies if p != "/"]
@@ -423,10 +427,19 @@ def _home_dirs(a: Analysis, plan: Plan) -> None:
             if program not in ("useradd", "adduser") or not _makes_home(a, program, args):
                 continue
             before = _repeated_before_copies(a, plan) if before is None else before
-            if id(ins) in before:
-                break
             account = created_account(program, args)
             home = account.home if account is not None else None
+            if id(ins) in before:
+                maker = first_maker(a, ins, home, before) if home else None
+                if maker is None or account is None:
+                    break
+                plan.unsafe = (
+                    f"RUN at line {ins.start_line} makes {home} the home of {account.name} "
+                    f"in the runtime, where {maker.keyword} at line {maker.start_line} made "
+                    "that folder first in the build (useradd then leaves it as it was: not "
+                    "that user's, without the skeleton files)"
+                )
+                return
             if home is None or any(within(c, home) for c in copied):
                 plan.unsafe = (
                     f"RUN at line {ins.start_line} makes "

@@ -437,7 +437,7 @@ def workdir_over_made(
         path, user = a.dirs[id(ins)], effective_user(a.stage, ins)
         if ins.start > anchor.start or user is None or is_root(user) or path in image:
             continue
-        maker = _first_maker(a, ins, path, repeated)
+        maker = first_maker(a, ins, path, repeated)
         if maker is not None:
             plan.unsafe = (
                 f"WORKDIR at line {ins.start_line} makes {path} {user}'s in the runtime, where "
@@ -447,7 +447,7 @@ def workdir_over_made(
             return
 
 
-def _first_maker(
+def first_maker(
     a: Analysis, workdir: Instruction, folder: str, repeated: set[int]
 ) -> Instruction | None:
     """The first COPY, or RUN naming ``folder`` or a path in it that the runtime does not
