@@ -3932,6 +3932,38 @@ def test_a_late_chown_to_an_account_only_a_build_step_made_declines(tmp_path: Pa
     assert "AS runtime" in _split(owned, root)[0]
 
 
+@pytest.mark.parametrize(
+    ("join", "lacks"),
+    [
+        ("useradd -r -g web app", True),
+        ("useradd -r -G web,staff app", True),
+        ("useradd -r --groups=web app", True),
+        ("useradd -r app && usermod -aG web app", True),
+        ("adduser --system --ingroup web app", True),
+        ("useradd -r -g staff app", False),  # Debian's own group
+        ("groupadd web && useradd -r -g web app", False),  # made in the same RUN
+        ("useradd -r -g 1500 app", False),  # (a number: not read)
+    ],
+)
+def test_a_repeated_run_putting_a_user_in_a_group_only_the_build_made_declines(
+    tmp_path: Path, join: str, lacks: bool
+) -> None:
+    """Round 25, built: node:18 with ``RUN npm ci && groupadd -r web`` (a build step, not
+    repeated), ``COPY . .``, then ``RUN useradd -r -g web app`` and USER app: the original
+    ran as app; the safe split repeated the useradd after its copies, on a runtime without
+    the group, and failed to build ("useradd: group 'web' does not exist"; ``-G web`` the
+    same). The groups useradd, usermod and adduser join are needed like chown's."""
+    root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": ""})
+    text = (
+        "FROM node:18\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci && groupadd -r web\n"
+        f'COPY . .\nRUN {join}\nUSER app\nCMD ["node", "server.js"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert ("AS runtime" in out) is not lacks, messages
+    if lacks:
+        assert "RUN at line 6 puts a user in the group web, which no RUN the runtime" in messages
+
+
 def test_a_mkdir_with_a_mode_of_a_copied_folder_is_repeated_before_the_copies(
     tmp_path: Path,
 ) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from msdfix.ecosystems.accounts import ACCOUNT_MAKERS, account_change, made_name
+from msdfix.ecosystems.accounts import ACCOUNT_MAKERS, account_change, joined_groups, made_name
 from msdfix.ecosystems.images import DISTROLESS_GROUPS
 from msdfix.ecosystems.runtime_users import (
     ACCOUNT_EDITS,
@@ -33,6 +33,8 @@ OWNERSHIP = frozenset({"chown", "chmod", "chgrp"})
 
 
 FOLDER_SETUP = OWNERSHIP | {"mkdir"}
+# Programs and files that add, change or remove a group (useradd -g only names one).
+GROUP_EDITS = re.compile(r"\bgroup(?:add|mod|del)\b|\b(?:add|del)group\b|/etc/group")
 
 
 def runtime_has_user(a: Analysis, plan: Plan, user: str, runs: list[Instruction]) -> bool:
@@ -57,10 +59,11 @@ def runtime_has_user(a: Analysis, plan: Plan, user: str, runs: list[Instruction]
 def runtime_has_group(a: Analysis, plan: Plan, group: str, runs: list[Instruction]) -> bool:
     """Whether the runtime has the group ``group`` of a USER (none or a number needs no
     /etc/group entry): one of ``runs`` (repeated there) creates it, or the runtime image ships
-    it (its Debian, distroless or official image's own account group) and no RUN changes it."""
+    it (its Debian, distroless or official image's own account group) and no RUN adds,
+    changes or removes a group of that name."""
     if not group or group.isdigit() or group in _accounts(a, runs):
         return True
-    if any(ACCOUNT_EDITS.search(i.args) for i in account_runs(a, group)):
+    if any(GROUP_EDITS.search(i.args) for i in account_runs(a, group)):
         return False
     if plan.runtime.startswith("gcr.io/distroless/"):
         return group in DISTROLESS_GROUPS
@@ -80,6 +83,15 @@ def late_owners_exist(a: Analysis, plan: Plan, anchor: Instruction | None) -> No
         made: set[str] = set()
         for command in script.commands if script else []:
             program, args = program_args(command)
+            for group in joined_groups(program, args):
+                lacking = (
+                    group if "$" in group else _missing_owner(a, plan, f":{group}", runs[:n], made)
+                )
+                if lacking is not None:
+                    raise Decline(
+                        f"RUN at line {ins.start_line} puts a user in the group {lacking}, "
+                        "which no RUN the runtime repeats creates and its image may lack"
+                    )
             if program in ACCOUNT_MAKERS:
                 made |= {name} if (name := made_name(program, args)) else set()
             words = [x for x in args if not x.startswith("-")]
@@ -343,19 +355,15 @@ def _missing_owner(
     a: Analysis, plan: Plan, owner: str, earlier: list[Instruction], made: set[str]
 ) -> str | None:
     """The user or group of chown's OWNER the runtime may lack (``_has_owner``); root's
-    user and group every image has."""
+    user and group every image has, a group its image ships (``runtime_has_group``) too."""
     names = made | _accounts(a, earlier)
-    return next(
-        (
-            part
-            for part in owner.partition(":")[::2]
-            if part
-            and not is_root(part)
-            and part not in names
-            and not runtime_has_user(a, plan, part, [])
-        ),
-        None,
-    )
+    user, _, group = owner.partition(":")
+    if user and not is_root(user) and user not in names:
+        if not runtime_has_user(a, plan, user, []):
+            return user
+    if group and not is_root(group) and group not in names:
+        return None if runtime_has_group(a, plan, group, []) else group
+    return None
 
 
 def _accounts(a: Analysis, runs: list[Instruction]) -> set[str]:
