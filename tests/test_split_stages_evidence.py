@@ -3964,6 +3964,33 @@ def test_a_repeated_run_putting_a_user_in_a_group_only_the_build_made_declines(
         assert "RUN at line 6 puts a user in the group web, which no RUN the runtime" in messages
 
 
+@pytest.mark.parametrize(
+    ("run", "unsafe"),
+    [
+        ("RUN mkdir -p /app && chgrp node /app && chmod 2775 /app\n", True),
+        ("RUN mkdir -p /app && chgrp node /app && chmod g+s /app\n", True),
+        ("RUN mkdir -p /app && chgrp node /app && chmod 775 /app\n", False),
+        ("RUN mkdir -p /app/uploads && chmod 2775 /app/uploads\n", False),  # names none below
+    ],
+)
+def test_a_setgid_folder_above_a_copied_folder_makes_the_split_unsafe(
+    tmp_path: Path, run: str, unsafe: bool
+) -> None:
+    """Round 25, built: node:18 with ``RUN mkdir -p /app && chgrp node /app && chmod 2775
+    /app`` before ``WORKDIR /app``, ``npm ci`` and ``COPY . .``, USER node: npm's
+    node_modules took /app's group and setgid bit (root:node 2755) in the original; the
+    prod-deps split named /app/node_modules in COPY --from, which made it root:root 755."""
+    root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": ""})
+    text = (
+        f"FROM node:18\n{run}WORKDIR /app\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\n"
+        'USER node\nCMD ["node", "server.js"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert ("AS runtime" in out) is not unsafe, messages
+    if unsafe:
+        assert "RUN at line 2 gives /app the setgid bit, so the folders the build" in messages
+
+
 def test_a_mkdir_with_a_mode_of_a_copied_folder_is_repeated_before_the_copies(
     tmp_path: Path,
 ) -> None:

@@ -200,6 +200,7 @@ from msdfix.transforms.split_stages.ownership import (
     repeated_late,
     runtime_has_group,
     runtime_has_user,
+    setgid_named_copies,
     workdir_over_made,
 )
 from msdfix.transforms.split_stages.python import plan_python
@@ -340,6 +341,7 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
         )
     _top_metadata(a, plan, anchor)
     chown_made_dirs(a, plan)
+    setgid_named_copies(a, plan, [i for i in a.setup_runs if anchor and i.start < anchor.start])
     if plan.unsafe is None and any(not is_root(u.args.strip()) for u in a.stage.of("user")):
         workdir_over_made(a, plan, anchor, {*_repeated_before_copies(a, plan), *folders})
     _home_dirs(a, plan)

@@ -140,6 +140,42 @@ def folder_runs(a: Analysis, plan: Plan, anchor: Instruction | None) -> dict[int
     return found
 
 
+def setgid_named_copies(a: Analysis, plan: Plan, runs: list[Instruction]) -> None:
+    """A setup RUN before the last build step (``runs``) that gives a folder the setgid bit
+    (``chmod 2775``, ``g+s``) makes the folders the build creates in it take its group and
+    that bit; the
+    runtime's ``COPY --from`` naming such a folder makes it root's with mode 755: unsafe
+    (built: ``mkdir -p /app && chgrp node /app && chmod 2775 /app``, then ``npm ci``:
+    node_modules root:node 2755 in the original, root:root 755 in the prod-deps split)."""
+    if plan.unsafe is not None:
+        return
+    files = copied_files(a)
+    for ins in runs:
+        script = run_script(ins, a.doc.text)
+        for command in script.commands if script else []:
+            program, args = program_args(command)
+            words = [x for x in args if not x.startswith("-") or _SETGID.fullmatch(x)]
+            if program != "chmod" or len(words) < 2 or not _SETGID.fullmatch(words[0]):
+                continue
+            cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
+            for folder in (resolve(w, cwd) for w in words[1:]):
+                named = [c for c in plan.copies if within(c, folder) and c != folder]
+                hit = next((c for c in sorted(named) if c not in files), None)
+                if hit is not None:
+                    plan.unsafe = (
+                        f"RUN at line {ins.start_line} gives {folder} the setgid bit, so the "
+                        f"folders the build makes there take its group and that bit; COPY "
+                        f"--from naming {hit} makes it root's with mode 755"
+                    )
+                    return
+
+
+# A chmod mode that sets the setgid bit: octal with 2 in its special digit, or ``g+s``.
+_SETGID = re.compile(
+    r"0*[2367][0-7]{3}|[ugoa]*g[ugoa]*[+=][rwxXst]*s[rwxXst]*(,.*)?|.*,[ugoa]*g[ugoa]*[+=][rwxXst]*s.*"
+)
+
+
 def carried_folder_runs(
     a: Analysis, plan: Plan, anchor: Instruction | None, left_out: set[int]
 ) -> set[int]:
