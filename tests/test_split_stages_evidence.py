@@ -3991,6 +3991,32 @@ def test_a_setgid_folder_above_a_copied_folder_makes_the_split_unsafe(
         assert "RUN at line 2 gives /app the setgid bit, so the folders the build" in messages
 
 
+@pytest.mark.parametrize(("mode", "split"), [(0o755, True), (0o777, False)])
+def test_a_folder_a_later_copy_brings_anew_keeps_the_contexts_owner_and_mode(
+    tmp_path: Path, mode: int, split: bool
+) -> None:
+    """Round 25, built: ``RUN mkdir -p /app/uploads && chgrp node /app/uploads && chmod 2775
+    /app/uploads``, then ``COPY . .`` with an uploads/ of mode 755 in the context, USER node:
+    the COPY made uploads root's 755 again in the original, and the prod-deps split that
+    names /app/uploads in COPY --from had the same listing, writes and answer; it had been
+    unsafe ("sets the owner or mode of /app/uploads, which COPY --from does not carry"). A
+    context folder of another mode stays unsafe (``copied_dir_modes``)."""
+    files = {"server.js": "", "uploads/.gitkeep": "keep"}
+    root = _node_app(tmp_path, {"dependencies": DEPS}, files)
+    (root / "uploads").chmod(mode)
+    run = "RUN mkdir -p /app/uploads && chgrp node /app/uploads && chmod 2775 /app/uploads\n"
+    text = (
+        f"FROM node:18\nWORKDIR /app\n{run}COPY package*.json ./\nRUN npm ci\nCOPY . .\n"
+        'USER node\nCMD ["node", "server.js"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert ("AS runtime" in out) is split, messages
+    if split:
+        assert "COPY --from=build /app/uploads" in out or "/app/uploads " in out, out
+    else:
+        assert "uploads has mode 777 in the build context" in messages
+
+
 def test_a_mkdir_with_a_mode_of_a_copied_folder_is_repeated_before_the_copies(
     tmp_path: Path,
 ) -> None:

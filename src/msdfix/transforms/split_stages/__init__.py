@@ -197,6 +197,7 @@ from msdfix.transforms.split_stages.ownership import (
     late_folder_runs,
     late_owners_exist,
     note_folder_runs,
+    remade_by_copy,
     repeated_late,
     runtime_has_group,
     runtime_has_user,
@@ -367,7 +368,11 @@ def _top_metadata(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
     given mode 755, a file with mode 4755, one with mode 600 owned by node). ``mkdir -m``
     sets a mode too, and repeated after the copies leaves the folder there as it is (built:
     ``RUN mkdir -p -m 777 /app`` before ``WORKDIR /app``, left out of the runtime: /app 777
-    in the original, 755 in the split, where node's writes there failed EACCES)."""
+    in the original, 755 in the split, where node's writes there failed EACCES). Not a folder
+    a later context COPY brings anew, with the context's owner and mode, which
+    ``copied_dir_modes`` weighs (built: ``mkdir -p /app/uploads && chgrp node /app/uploads &&
+    chmod 2775 /app/uploads``, then ``COPY . .`` with an uploads/ of mode 755: root's 755 in
+    the original and in the prod-deps split)."""
     if plan.unsafe is not None:
         return
     files = copied_files(a)
@@ -392,6 +397,8 @@ def _top_metadata(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
             for path in (resolve(x, cwd) for x in words):
                 if path in files or not any(within(c, path) for c in copied):
                     continue
+                if a.ctx.present and remade_by_copy(a, ins, path) is not None:
+                    continue  # (the build's folder has the context's owner and mode)
                 plan.unsafe = f"RUN at line {ins.start_line} sets the owner or mode of {path}, " + (
                     "which COPY --from does not carry, and `mkdir -p` repeated after the "
                     "copies leaves as it finds it"

@@ -317,9 +317,7 @@ def _folder_setup(
             return None
         dirs |= {p for p in paths if p in copied and (program != "mkdir" or moded)}
         folders = True
-    remade = next(
-        (c for d in sorted(dirs) if not above and (c := _remade_by_copy(a, ins, d))), None
-    )
+    remade = next((c for d in sorted(dirs) if not above and (c := remade_by_copy(a, ins, d))), None)
     if remade is not None:
         note = (
             f"RUN at line {ins.start_line} is not repeated: {remade.keyword} at line "
@@ -343,7 +341,7 @@ def _made_before(a: Analysis, ins: Instruction, earlier: list[Instruction]) -> s
     )
 
 
-def _remade_by_copy(a: Analysis, ins: Instruction, folder: str) -> Instruction | None:
+def remade_by_copy(a: Analysis, ins: Instruction, folder: str) -> Instruction | None:
     """The context COPY after the RUN, if one, that brings ``folder`` as a folder of what it copies
     (its destination is above it): Docker gives it the context's owner and mode then, so
     what the RUN set there is gone, while ``COPY --from`` naming it in the runtime keeps
@@ -459,7 +457,7 @@ def user_workdirs(a: Analysis, anchor: Instruction | None) -> set[str]:
         runs = [r for st in a.stage.lineage for r in st.of("run") if r.start < ins.start]
         if any(_may_make(a, r, path) for r in runs):
             continue
-        if _remade_by_copy(a, ins, path) is None:
+        if remade_by_copy(a, ins, path) is None:
             found.add(path)
     return found
 
