@@ -3964,6 +3964,24 @@ def test_a_repeated_run_putting_a_user_in_a_group_only_the_build_made_declines(
         assert "RUN at line 6 puts a user in the group web, which no RUN the runtime" in messages
 
 
+def test_a_useradd_repeated_before_the_copies_needs_its_group_too(tmp_path: Path) -> None:
+    """Round 25, built: ``RUN npm ci && groupadd -r web``, then ``RUN useradd -r -g web app``
+    before ``COPY . .`` and ``npm run build``: the runtime repeats the useradd in its place,
+    before its copies, and the split failed to build ("group 'web' does not exist")."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS}, {"server.js": ""})
+    text = (
+        "FROM node:18\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci && groupadd -r web\n"
+        "RUN useradd -r -g web app\nCOPY . .\nRUN npm run build\nUSER app\n"
+        'CMD ["node", "server.js"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out
+    assert "RUN at line 5 puts a user in the group web, which no RUN the runtime" in messages
+    made = text.replace("RUN npm ci && groupadd -r web\n", "RUN groupadd -r web\nRUN npm ci\n")
+    out, messages, _ = _split(made, root)
+    assert "AS runtime" in out, messages
+
+
 @pytest.mark.parametrize(
     ("run", "unsafe"),
     [

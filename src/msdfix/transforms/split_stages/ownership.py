@@ -76,10 +76,13 @@ def late_owners_exist(a: Analysis, plan: Plan, anchor: Instruction | None) -> No
     account the runtime may lack: one only a build step created, which the runtime does
     not repeat (built: ``RUN npm ci && groupadd -r web && useradd -r -g web app``, then
     ``COPY . .`` and ``RUN chown -R app:web /app``: the split failed, "chown: invalid user:
-    'app:web'")."""
+    'app:web'"). The groups a useradd, usermod or adduser joins, in any RUN the runtime
+    repeats (built: ``npm ci && groupadd -r web``, then ``useradd -r -g web app`` before or
+    after the copies: "group 'web' does not exist")."""
     runs = a.setup_runs
     for n, ins in enumerate(runs):
-        script = run_script(ins, a.doc.text) if anchor and ins.start > anchor.start else None
+        late = anchor is not None and ins.start > anchor.start
+        script = run_script(ins, a.doc.text)
         made: set[str] = set()
         for command in script.commands if script else []:
             program, args = program_args(command)
@@ -95,7 +98,7 @@ def late_owners_exist(a: Analysis, plan: Plan, anchor: Instruction | None) -> No
             if program in ACCOUNT_MAKERS:
                 made |= {name} if (name := made_name(program, args)) else set()
             words = [x for x in args if not x.startswith("-")]
-            if program not in ("chown", "chgrp") or not words:
+            if not late or program not in ("chown", "chgrp") or not words:
                 continue
             owner = words[0] if program == "chown" else f":{words[0]}"
             lacking = owner if "$" in owner else _missing_owner(a, plan, owner, runs[:n], made)
