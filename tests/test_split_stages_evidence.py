@@ -483,6 +483,40 @@ def test_a_node_entry_naming_a_global_file_brings_the_global_installs(
     assert "COPY --from=build /usr/local/lib/node_modules /usr/local/lib/node_modules" in out
 
 
+@pytest.mark.parametrize(
+    ("setup", "moved"),
+    [
+        ("ENV NPM_CONFIG_PREFIX=/opt/npm-global\nRUN npm install -g pm2\n", True),
+        ("ENV npm_config_prefix=/opt/npm-global\nRUN npm install -g pm2\n", True),
+        ("ENV PREFIX=/opt/npm-global\nRUN npm install -g pm2\n", True),
+        ("ARG NPM_CONFIG_PREFIX\nRUN npm install -g pm2\n", True),
+        ("RUN NPM_CONFIG_PREFIX=/opt/g npm install -g pm2\n", True),
+        ("RUN npm install -g --prefix /opt/g pm2\n", True),
+        ("ENV NODE_ENV=production\nRUN npm install -g pm2\n", False),
+    ],
+)
+def test_an_npm_prefix_moves_the_global_installs_out_of_the_copied_folders(
+    tmp_path: Path, setup: str, moved: bool
+) -> None:
+    """Round 25, built: node:18 with ``ENV NPM_CONFIG_PREFIX=/opt/npm-global``, its bin on
+    PATH, ``npm install -g pm2@5.3.1`` and ``CMD ["pm2-runtime", "server.js"]``: the original
+    ran the app under pm2; the safe split copied /usr/local/bin and
+    /usr/local/lib/node_modules, which held no pm2, and its entrypoint ran node on
+    "/app/pm2-runtime" ("Cannot find module"). npm's global prefix follows --prefix,
+    npm_config_prefix in any case, and PREFIX (``npm prefix -g`` in node:18 printed each)."""
+    root = _node_app(
+        tmp_path, {"scripts": {**BUILD, "start": "pm2-runtime dist/index.js"}, "dependencies": DEPS}
+    )
+    text = NODE.format(extra="", cmd='["npm", "start"]').replace(
+        "RUN npm ci\n", setup + "RUN npm ci\n"
+    )
+    out, messages, _ = _split(text, root)
+    assert ("AS runtime" in out) is not moved, messages
+    if moved:
+        line = 3 + setup.count("\n")  # (the install is the setup's last line)
+        assert f"`npm install -g` at line {line} may install outside /usr/local" in messages
+
+
 def test_yarn_global_installs_bring_yarns_global_folder(tmp_path: Path) -> None:
     """``yarn global add pm2`` links /usr/local/bin/pm2-runtime into yarn's global folder:
     built for real, a runtime with only /usr/local/bin got a dangling link (the entrypoint then
@@ -3500,6 +3534,63 @@ def test_a_repeated_run_gives_the_runtime_only_the_accounts_it_creates(
         assert "USER app is created together with build steps" in messages
 
 
+@pytest.mark.parametrize(
+    ("setup", "user", "said"),
+    [
+        ("RUN npm ci && groupadd -r web\n", "node:web", "is created together with build steps"),
+        ("RUN npm ci\n", "node:ghosts", "is not one msdfix knows node:20-slim to have"),
+        ("RUN groupadd -r web\nRUN npm ci\n", "node:web", None),
+        ("RUN npm ci\n", "node:node", None),
+        ("RUN npm ci\n", "node:staff", None),
+        ("RUN npm ci\n", "node:1234", None),
+    ],
+)
+def test_the_final_users_group_must_be_one_the_runtime_has(
+    tmp_path: Path, setup: str, user: str, said: str | None
+) -> None:
+    """Round 25, built: node:18 with `RUN npm ci && groupadd -r web` (a build step, not
+    repeated) and `USER node:web`: the original ran as uid 1000, gid 999; the safe split did
+    not start ("unable to find group web: no matching entries in group file"). Only the
+    user's name had been looked up; the group must be created by a repeated RUN or shipped by
+    the runtime image too."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    text = NODE.format(extra=f"USER {user}\n", cmd='["node", "dist/index.js"]')
+    out, messages, _ = _split(text.replace("RUN npm ci\n", setup), root)
+    assert ("AS runtime" in out) is (said is None), messages
+    if said is not None:
+        assert f"USER {user}: the group {user.partition(':')[2]} {said}" in messages
+
+
+@pytest.mark.parametrize(
+    ("first", "maker"),
+    [
+        ("COPY package*.json /app/\n", "COPY at line 2"),
+        ("RUN mkdir -p /app\n", "RUN at line 2"),
+        ("RUN mkdir -p /app && chmod 1777 /app\n", None),  # repeated in its place
+        ("WORKDIR /app\n", None),
+        ("", None),
+    ],
+)
+def test_a_user_workdir_over_a_folder_the_build_made_first_is_unsafe(
+    tmp_path: Path, first: str, maker: str | None
+) -> None:
+    """Round 25, built: node:18 with `COPY package*.json /app/` (or `RUN mkdir -p /app`),
+    then `USER node`, `WORKDIR /app`, a root `npm ci` and `COPY . /app/`: /app was root's in
+    the original and node's writes there failed with EACCES; the safe split repeated `USER
+    node` and `WORKDIR /app` before its copies, which made /app node's, and COPY --from kept
+    that owner (node's writes succeeded). With `mkdir -p /app && chmod 1777 /app` repeated
+    in its place the split built the same listing and writes."""
+    root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": ""})
+    text = (
+        f"FROM node:18\n{first}USER node\nWORKDIR /app\nUSER root\nCOPY package*.json ./\n"
+        'RUN npm ci\nCOPY . .\nUSER node\nCMD ["node", "server.js"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert ("AS runtime" in out) is (maker is None), messages
+    if maker is not None:
+        assert f"WORKDIR at line 4 makes /app node's in the runtime, where {maker} made" in messages
+
+
 def test_an_unknown_user_is_declined_with_a_reason_that_says_so(tmp_path: Path) -> None:
     root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
     text = NODE.format(extra="USER ghost\n", cmd='["node", "dist/index.js"]')
@@ -3534,8 +3625,10 @@ def test_nobody_exists_on_distroless_with_debians_id(tmp_path: Path, user, split
     )
     out, messages, _ = _split(text, tmp_path)
     assert ("AS runtime" in out) is split, messages
-    if not split:
+    if not split and ":" not in user:
         assert f"USER {user} is not an account msdfix knows gcr.io/distroless/" in messages
+    elif not split:
+        assert "USER nobody:nogroup: the group nogroup is not one msdfix knows gcr.io/" in messages
 
 
 @pytest.mark.parametrize(("where", "split"), [(" && useradd -m nonroot", False), ("", False)])
@@ -3870,6 +3963,109 @@ def test_a_late_chown_to_an_account_only_a_build_step_made_declines(tmp_path: Pa
     assert "AS runtime" in _split(owned, root)[0]
 
 
+@pytest.mark.parametrize(
+    ("join", "lacks"),
+    [
+        ("useradd -r -g web app", True),
+        ("useradd -r -G web,staff app", True),
+        ("useradd -r --groups=web app", True),
+        ("useradd -r app && usermod -aG web app", True),
+        ("adduser --system --ingroup web app", True),
+        ("useradd -r -g staff app", False),  # Debian's own group
+        ("groupadd web && useradd -r -g web app", False),  # made in the same RUN
+        ("useradd -r -g 1500 app", False),  # (a number: not read)
+    ],
+)
+def test_a_repeated_run_putting_a_user_in_a_group_only_the_build_made_declines(
+    tmp_path: Path, join: str, lacks: bool
+) -> None:
+    """Round 25, built: node:18 with ``RUN npm ci && groupadd -r web`` (a build step, not
+    repeated), ``COPY . .``, then ``RUN useradd -r -g web app`` and USER app: the original
+    ran as app; the safe split repeated the useradd after its copies, on a runtime without
+    the group, and failed to build ("useradd: group 'web' does not exist"; ``-G web`` the
+    same). The groups useradd, usermod and adduser join are needed like chown's."""
+    root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": ""})
+    text = (
+        "FROM node:18\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci && groupadd -r web\n"
+        f'COPY . .\nRUN {join}\nUSER app\nCMD ["node", "server.js"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert ("AS runtime" in out) is not lacks, messages
+    if lacks:
+        assert "RUN at line 6 puts a user in the group web, which no RUN the runtime" in messages
+
+
+def test_a_useradd_repeated_before_the_copies_needs_its_group_too(tmp_path: Path) -> None:
+    """Round 25, built: ``RUN npm ci && groupadd -r web``, then ``RUN useradd -r -g web app``
+    before ``COPY . .`` and ``npm run build``: the runtime repeats the useradd in its place,
+    before its copies, and the split failed to build ("group 'web' does not exist")."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS}, {"server.js": ""})
+    text = (
+        "FROM node:18\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci && groupadd -r web\n"
+        "RUN useradd -r -g web app\nCOPY . .\nRUN npm run build\nUSER app\n"
+        'CMD ["node", "server.js"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" not in out
+    assert "RUN at line 5 puts a user in the group web, which no RUN the runtime" in messages
+    made = text.replace("RUN npm ci && groupadd -r web\n", "RUN groupadd -r web\nRUN npm ci\n")
+    out, messages, _ = _split(made, root)
+    assert "AS runtime" in out, messages
+
+
+@pytest.mark.parametrize(
+    ("run", "unsafe"),
+    [
+        ("RUN mkdir -p /app && chgrp node /app && chmod 2775 /app\n", True),
+        ("RUN mkdir -p /app && chgrp node /app && chmod g+s /app\n", True),
+        ("RUN mkdir -p /app && chgrp node /app && chmod 775 /app\n", False),
+        ("RUN mkdir -p /app/uploads && chmod 2775 /app/uploads\n", False),  # names none below
+    ],
+)
+def test_a_setgid_folder_above_a_copied_folder_makes_the_split_unsafe(
+    tmp_path: Path, run: str, unsafe: bool
+) -> None:
+    """Round 25, built: node:18 with ``RUN mkdir -p /app && chgrp node /app && chmod 2775
+    /app`` before ``WORKDIR /app``, ``npm ci`` and ``COPY . .``, USER node: npm's
+    node_modules took /app's group and setgid bit (root:node 2755) in the original; the
+    prod-deps split named /app/node_modules in COPY --from, which made it root:root 755."""
+    root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": ""})
+    text = (
+        f"FROM node:18\n{run}WORKDIR /app\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\n"
+        'USER node\nCMD ["node", "server.js"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert ("AS runtime" in out) is not unsafe, messages
+    if unsafe:
+        assert "RUN at line 2 gives /app the setgid bit, so the folders the build" in messages
+
+
+@pytest.mark.parametrize(("mode", "split"), [(0o755, True), (0o777, False)])
+def test_a_folder_a_later_copy_brings_anew_keeps_the_contexts_owner_and_mode(
+    tmp_path: Path, mode: int, split: bool
+) -> None:
+    """Round 25, built: ``RUN mkdir -p /app/uploads && chgrp node /app/uploads && chmod 2775
+    /app/uploads``, then ``COPY . .`` with an uploads/ of mode 755 in the context, USER node:
+    the COPY made uploads root's 755 again in the original, and the prod-deps split that
+    names /app/uploads in COPY --from had the same listing, writes and answer; it had been
+    unsafe ("sets the owner or mode of /app/uploads, which COPY --from does not carry"). A
+    context folder of another mode stays unsafe (``copied_dir_modes``)."""
+    files = {"server.js": "", "uploads/.gitkeep": "keep"}
+    root = _node_app(tmp_path, {"dependencies": DEPS}, files)
+    (root / "uploads").chmod(mode)
+    run = "RUN mkdir -p /app/uploads && chgrp node /app/uploads && chmod 2775 /app/uploads\n"
+    text = (
+        f"FROM node:18\nWORKDIR /app\n{run}COPY package*.json ./\nRUN npm ci\nCOPY . .\n"
+        'USER node\nCMD ["node", "server.js"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert ("AS runtime" in out) is split, messages
+    if split:
+        assert "COPY --from=build /app/uploads" in out or "/app/uploads " in out, out
+    else:
+        assert "uploads has mode 777 in the build context" in messages
+
+
 def test_a_mkdir_with_a_mode_of_a_copied_folder_is_repeated_before_the_copies(
     tmp_path: Path,
 ) -> None:
@@ -4055,6 +4251,38 @@ def test_a_home_a_setup_run_makes_before_the_copies_is_made_in_the_runtime_too(
         assert "unsafe" not in messages, messages
     named = text.replace("useradd -m", "useradd -m -d /home/app/web")  # (after the copies)
     assert "unsafe" in _split(named, root)[1]
+
+
+@pytest.mark.parametrize(
+    ("first", "maker"),
+    [
+        ("COPY package*.json /home/app/\n", "COPY at line 2"),
+        ("RUN mkdir -p /home/app/web\n", "RUN at line 2"),
+        ("WORKDIR /home/app\n", None),  # repeated in its place too
+        ("", None),
+    ],
+)
+def test_a_home_the_build_made_before_a_repeated_useradd_is_not_the_users(
+    tmp_path: Path, first: str, maker: str | None
+) -> None:
+    """Round 25, built: node:18 with ``COPY package*.json /home/app/`` (or ``RUN mkdir -p
+    /home/app/web``) before ``RUN useradd -m app``, then ``WORKDIR``, ``npm ci``, ``COPY .
+    .`` and ``USER app``: useradd found the home there and left it root's, without the
+    skeleton files (app's writes there EACCES); the safe split repeated the useradd before
+    its copies, where no home existed yet: /home/app app's with .bashrc, .profile and
+    .bash_logout, and app's writes there worked."""
+    root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": ""})
+    text = (
+        f"FROM node:18\n{first}RUN useradd -m app\nWORKDIR /home/app/web\n"
+        "COPY package*.json ./\nRUN npm ci\nCOPY . .\nUSER app\n"
+        'CMD ["node", "server.js"]\n'
+    )
+    out, messages = _split(text, root)[:2]
+    if maker is None:
+        assert "unsafe" not in messages and "AS runtime" in out, messages
+        return
+    assert "AS runtime" not in out
+    assert f"makes /home/app the home of app in the runtime, where {maker} made" in messages
 
 
 def test_copy_chmod_gives_the_folders_it_brings_its_mode(tmp_path: Path) -> None:

@@ -235,6 +235,33 @@ def made_name(program: str, args: list[str], redirects: list[str] | None = None)
     return None
 
 
+# usermod(8) options that take a value.
+_USERMOD_VALUES = frozenset(
+    "-c --comment -d --home -e --expiredate -f --inactive -g --gid -G --groups -l --login -p "
+    "--password -R --root -P --prefix -s --shell -u --uid -v --add-subuids -V --del-subuids "
+    "-w --add-subgids -W --del-subgids -Z --selinux-user".split()
+)
+
+
+def joined_groups(program: str, args: list[str]) -> list[str]:
+    """The groups, by name, a useradd, usermod or adduser command puts a user in, which must
+    exist for it to succeed (``-g``/``-G`` of useradd and usermod, Debian adduser's
+    ``--ingroup`` and ``adduser USER GROUP``, busybox's ``-G``); numbers left out."""
+    valued = {
+        "useradd": _USERADD_VALUES,
+        "usermod": _USERMOD_VALUES,
+        "adduser": _DEBIAN_VALUES | _BUSYBOX_VALUES,
+    }.get(program)
+    parsed = _options(args, valued) if valued is not None else None
+    if parsed is None:
+        return []
+    options, names = parsed
+    keys = ("-g", "--gid", "-G", "--groups") if program != "adduser" else ("--ingroup", "-G")
+    found = [g for k in keys if k in options for g in options[k].split(",")]
+    found += names[1:2] if program == "adduser" and len(names) == 2 else []
+    return [g for g in found if g and not g.isdigit()]
+
+
 def _group_name(args: list[str], valued: frozenset[str]) -> str | None:
     """The single name of a group-making command line, or None (two names, a variable)."""
     parsed = _options(args, valued)

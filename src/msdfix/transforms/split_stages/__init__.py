@@ -191,13 +191,18 @@ from msdfix.transforms.split_stages.ownership import (
     chown_made_dirs,
     copied_dir_modes,
     copied_files,
+    first_maker,
     folder_runs,
     gives_files_away,
     late_folder_runs,
     late_owners_exist,
     note_folder_runs,
+    remade_by_copy,
     repeated_late,
+    runtime_has_group,
     runtime_has_user,
+    setgid_named_copies,
+    workdir_over_made,
 )
 from msdfix.transforms.split_stages.python import plan_python
 from msdfix.transforms.split_stages.runtime_image import (
@@ -337,6 +342,9 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
         )
     _top_metadata(a, plan, anchor)
     chown_made_dirs(a, plan)
+    setgid_named_copies(a, plan, [i for i in a.setup_runs if anchor and i.start < anchor.start])
+    if plan.unsafe is None and any(not is_root(u.args.strip()) for u in a.stage.of("user")):
+        workdir_over_made(a, plan, anchor, {*_repeated_before_copies(a, plan), *folders})
     _home_dirs(a, plan)
     check_image_tools(a, plan)
     _writes_outside_copies(a, plan)
@@ -360,7 +368,11 @@ def _top_metadata(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
     given mode 755, a file with mode 4755, one with mode 600 owned by node). ``mkdir -m``
     sets a mode too, and repeated after the copies leaves the folder there as it is (built:
     ``RUN mkdir -p -m 777 /app`` before ``WORKDIR /app``, left out of the runtime: /app 777
-    in the original, 755 in the split, where node's writes there failed EACCES)."""
+    in the original, 755 in the split, where node's writes there failed EACCES). Not a folder
+    a later context COPY brings anew, with the context's owner and mode, which
+    ``copied_dir_modes`` weighs (built: ``mkdir -p /app/uploads && chgrp node /app/uploads &&
+    chmod 2775 /app/uploads``, then ``COPY . .`` with an uploads/ of mode 755: root's 755 in
+    the original and in the prod-deps split)."""
     if plan.unsafe is not None:
         return
     files = copied_files(a)
@@ -385,6 +397,8 @@ def _top_metadata(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
             for path in (resolve(x, cwd) for x in words):
                 if path in files or not any(within(c, path) for c in copied):
                     continue
+                if a.ctx.present and remade_by_copy(a, ins, path) is not None:
+                    continue  # (the build's folder has the context's owner and mode)
                 plan.unsafe = f"RUN at line {ins.start_line} sets the owner or mode of {path}, " + (
                     "which COPY --from does not carry, and `mkdir -p` repeated after the "
                     "copies leaves as it finds it"
@@ -407,7 +421,10 @@ def _home_dirs(a: Analysis, plan: Plan) -> None:
     home msdfix cannot tell counts. A setup RUN the runtime repeats in its place, before the
     copies, makes the home there as in the build (built: ``useradd -m -u 1200 app``, ``USER
     app``, ``WORKDIR /home/app/web`` or ``/home/app``, ``COPY --chown=app . .``: the same
-    listing, skeleton files and writes)."""
+    listing, skeleton files and writes), unless a COPY or a RUN it does not repeat made the
+    home first in the build, where useradd takes no folder that exists (built: ``COPY
+    package*.json /home/app/`` or ``mkdir -p /home/app/web`` before ``useradd -m app``:
+    /home/app root's without .bashrc in the original, app's with it in the split)."""
     if plan.unsafe is not None:
         return
     copied = [plan.moves.get(p, p) for p in plan.copies if p != "/"]
@@ -419,10 +436,19 @@ def _home_dirs(a: Analysis, plan: Plan) -> None:
             if program not in ("useradd", "adduser") or not _makes_home(a, program, args):
                 continue
             before = _repeated_before_copies(a, plan) if before is None else before
-            if id(ins) in before:
-                break
             account = created_account(program, args)
             home = account.home if account is not None else None
+            if id(ins) in before:
+                maker = first_maker(a, ins, home, before) if home else None
+                if maker is None or account is None:
+                    break
+                plan.unsafe = (
+                    f"RUN at line {ins.start_line} makes {home} the home of {account.name} "
+                    f"in the runtime, where {maker.keyword} at line {maker.start_line} made "
+                    "that folder first in the build (useradd then leaves it as it was: not "
+                    "that user's, without the skeleton files)"
+                )
+                return
             if home is None or any(within(c, home) for c in copied):
                 plan.unsafe = (
                     f"RUN at line {ins.start_line} makes "
@@ -844,9 +870,17 @@ def _unknown_user(a: Analysis, plan: Plan, user: str) -> str:
     """Why the runtime stage would not have the final USER ``user`` (NAME or NAME:GROUP): a
     RUN the runtime does not repeat creates or changes it (naming it as a word, ``mkdir
     /app``, does not), or both images ship it, unlike (alpine's nobody has HOME /,
-    distroless's /nonexistent: built, ``docker run --user nobody``)."""
-    name = user.split(":")[0]
+    distroless's /nonexistent: built, ``docker run --user nobody``), or its group is one of
+    these."""
+    name, _, group = user.partition(":")
     repeated = {id(i) for i in a.setup_runs}
+    if not runtime_has_group(a, plan, group, a.setup_runs):
+        made = any(_creates(a, i, group) for i in account_runs(a, group) if id(i) not in repeated)
+        return f"USER {user}: the group {group} " + (
+            "is created together with build steps; the runtime stage would not have it"
+            if made
+            else f"is not one msdfix knows {plan.runtime} to have"
+        )
     runs = account_runs(a, name)
     built = [i for i in runs if id(i) not in repeated]
     if any(_creates(a, i, name) or ACCOUNT_EDITS.search(i.args) for i in built):

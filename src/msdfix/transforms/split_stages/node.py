@@ -134,6 +134,30 @@ def _yarn_global_elsewhere(a: Analysis) -> str | None:
     return None
 
 
+def _npm_global_elsewhere(a: Analysis) -> str | None:
+    """Why an ``npm install -g`` may install outside the node image's prefix /usr/local,
+    which the runtime copies (None: it does not): ``--prefix``, or npm's prefix set by
+    ``npm_config_prefix`` (any case) or ``PREFIX`` in its variables (built: with ``ENV
+    NPM_CONFIG_PREFIX=/opt/npm-global`` pm2 went there, and the split's ``pm2-runtime``
+    started node on a file of that name: "Cannot find module '/app/pm2-runtime'")."""
+    for call in a.calls:
+        if call.program != "npm" or not _global(call):
+            continue
+        env = a.build_env(call)
+        names = env.partition("\n")[0].split()
+        if (
+            any(w.startswith("--prefix") for w in call.args)
+            or re.search(r"(?i)\bnpm_config_prefix\b", env)
+            or "PREFIX" in names
+            or re.search(r"(?<![\w-])PREFIX=", env)
+        ):
+            return (
+                f"`npm install -g` at line {call.ins.start_line} may install outside "
+                "/usr/local (--prefix, npm_config_prefix or PREFIX), which the runtime copies"
+            )
+    return None
+
+
 def _installs(a: Analysis) -> list[Call]:
     return [
         c
@@ -252,7 +276,7 @@ def _plan(a: Analysis) -> Plan:
         _needs_full_image(a, app, plan.runtime)
         or _home_writer(a, rel)
         or _writes_outside(a, app)
-        or (_yarn_global_elsewhere(a) if globals_ else None)
+        or (_yarn_global_elsewhere(a) or _npm_global_elsewhere(a) if globals_ else None)
         or _corepack_tools(a)
         or _config_left_behind(a)
         or _pnp_cache_outside(a, rel)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from msdfix.ecosystems.accounts import ACCOUNT_MAKERS, account_change, made_name
+from msdfix.ecosystems.accounts import ACCOUNT_MAKERS, account_change, joined_groups, made_name
 from msdfix.ecosystems.images import DISTROLESS_GROUPS
 from msdfix.ecosystems.runtime_users import (
     ACCOUNT_EDITS,
@@ -33,6 +33,8 @@ OWNERSHIP = frozenset({"chown", "chmod", "chgrp"})
 
 
 FOLDER_SETUP = OWNERSHIP | {"mkdir"}
+# Programs and files that add, change or remove a group (useradd -g only names one).
+GROUP_EDITS = re.compile(r"\bgroup(?:add|mod|del)\b|\b(?:add|del)group\b|/etc/group")
 
 
 def runtime_has_user(a: Analysis, plan: Plan, user: str, runs: list[Instruction]) -> bool:
@@ -41,13 +43,32 @@ def runtime_has_user(a: Analysis, plan: Plan, user: str, runs: list[Instruction]
     otherwise does not: built, ``mkdir -p /app`` repeated and ``npm ci && useradd app`` not,
     the split's ``USER app`` failed to start), the runtime image ships it and no RUN of the
     build makes or changes an account of that name (built: golang's ``useradd -m nonroot``
-    made uid 1000, distroless's nonroot is 65532), or both images ship it alike."""
+    made uid 1000, distroless's nonroot is 65532), or both images ship it alike. Its GROUP
+    too (built: ``USER node:web`` after ``npm ci && groupadd -r web`` did not start, "unable
+    to find group web")."""
     if re.fullmatch(r"[0-9]+(:[0-9]+)?", user):
         return True
-    name = user.split(":")[0]
+    name, _, group = user.partition(":")
     known = any(plan.runtime.startswith(k) and name in v for k, v in IMAGE_USERS.items())
     known = known and not any(ACCOUNT_EDITS.search(i.args) for i in account_runs(a, name))
-    return name in _accounts(a, runs) or known or _debian_system_user(a, plan, user)
+    if (name in _accounts(a, runs) or known) and runtime_has_group(a, plan, group, runs):
+        return True
+    return _debian_system_user(a, plan, user)
+
+
+def runtime_has_group(a: Analysis, plan: Plan, group: str, runs: list[Instruction]) -> bool:
+    """Whether the runtime has the group ``group`` of a USER (none or a number needs no
+    /etc/group entry): one of ``runs`` (repeated there) creates it, or the runtime image ships
+    it (its Debian, distroless or official image's own account group) and no RUN adds,
+    changes or removes a group of that name."""
+    if not group or group.isdigit() or group in _accounts(a, runs):
+        return True
+    if any(GROUP_EDITS.search(i.args) for i in account_runs(a, group)):
+        return False
+    if plan.runtime.startswith("gcr.io/distroless/"):
+        return group in DISTROLESS_GROUPS
+    own = any(plan.runtime.startswith(k) and group in v for k, v in IMAGE_USERS.items())
+    return own or (debian_image(plan.runtime) and group in DEBIAN_SYSTEM_GROUPS)
 
 
 def late_owners_exist(a: Analysis, plan: Plan, anchor: Instruction | None) -> None:
@@ -55,17 +76,29 @@ def late_owners_exist(a: Analysis, plan: Plan, anchor: Instruction | None) -> No
     account the runtime may lack: one only a build step created, which the runtime does
     not repeat (built: ``RUN npm ci && groupadd -r web && useradd -r -g web app``, then
     ``COPY . .`` and ``RUN chown -R app:web /app``: the split failed, "chown: invalid user:
-    'app:web'")."""
+    'app:web'"). The groups a useradd, usermod or adduser joins, in any RUN the runtime
+    repeats (built: ``npm ci && groupadd -r web``, then ``useradd -r -g web app`` before or
+    after the copies: "group 'web' does not exist")."""
     runs = a.setup_runs
     for n, ins in enumerate(runs):
-        script = run_script(ins, a.doc.text) if anchor and ins.start > anchor.start else None
+        late = anchor is not None and ins.start > anchor.start
+        script = run_script(ins, a.doc.text)
         made: set[str] = set()
         for command in script.commands if script else []:
             program, args = program_args(command)
+            for group in joined_groups(program, args):
+                lacking = (
+                    group if "$" in group else _missing_owner(a, plan, f":{group}", runs[:n], made)
+                )
+                if lacking is not None:
+                    raise Decline(
+                        f"RUN at line {ins.start_line} puts a user in the group {lacking}, "
+                        "which no RUN the runtime repeats creates and its image may lack"
+                    )
             if program in ACCOUNT_MAKERS:
                 made |= {name} if (name := made_name(program, args)) else set()
             words = [x for x in args if not x.startswith("-")]
-            if program not in ("chown", "chgrp") or not words:
+            if not late or program not in ("chown", "chgrp") or not words:
                 continue
             owner = words[0] if program == "chown" else f":{words[0]}"
             lacking = owner if "$" in owner else _missing_owner(a, plan, owner, runs[:n], made)
@@ -108,6 +141,42 @@ def folder_runs(a: Analysis, plan: Plan, anchor: Instruction | None) -> dict[int
         if dirs:
             found[id(ins)] = dirs
     return found
+
+
+def setgid_named_copies(a: Analysis, plan: Plan, runs: list[Instruction]) -> None:
+    """A setup RUN before the last build step (``runs``) that gives a folder the setgid bit
+    (``chmod 2775``, ``g+s``) makes the folders the build creates in it take its group and
+    that bit; the
+    runtime's ``COPY --from`` naming such a folder makes it root's with mode 755: unsafe
+    (built: ``mkdir -p /app && chgrp node /app && chmod 2775 /app``, then ``npm ci``:
+    node_modules root:node 2755 in the original, root:root 755 in the prod-deps split)."""
+    if plan.unsafe is not None:
+        return
+    files = copied_files(a)
+    for ins in runs:
+        script = run_script(ins, a.doc.text)
+        for command in script.commands if script else []:
+            program, args = program_args(command)
+            words = [x for x in args if not x.startswith("-") or _SETGID.fullmatch(x)]
+            if program != "chmod" or len(words) < 2 or not _SETGID.fullmatch(words[0]):
+                continue
+            cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
+            for folder in (resolve(w, cwd) for w in words[1:]):
+                named = [c for c in plan.copies if within(c, folder) and c != folder]
+                hit = next((c for c in sorted(named) if c not in files), None)
+                if hit is not None:
+                    plan.unsafe = (
+                        f"RUN at line {ins.start_line} gives {folder} the setgid bit, so the "
+                        f"folders the build makes there take its group and that bit; COPY "
+                        f"--from naming {hit} makes it root's with mode 755"
+                    )
+                    return
+
+
+# A chmod mode that sets the setgid bit: octal with 2 in its special digit, or ``g+s``.
+_SETGID = re.compile(
+    r"0*[2367][0-7]{3}|[ugoa]*g[ugoa]*[+=][rwxXst]*s[rwxXst]*(,.*)?|.*,[ugoa]*g[ugoa]*[+=][rwxXst]*s.*"
+)
 
 
 def carried_folder_runs(
@@ -251,9 +320,7 @@ def _folder_setup(
             return None
         dirs |= {p for p in paths if p in copied and (program != "mkdir" or moded)}
         folders = True
-    remade = next(
-        (c for d in sorted(dirs) if not above and (c := _remade_by_copy(a, ins, d))), None
-    )
+    remade = next((c for d in sorted(dirs) if not above and (c := remade_by_copy(a, ins, d))), None)
     if remade is not None:
         note = (
             f"RUN at line {ins.start_line} is not repeated: {remade.keyword} at line "
@@ -277,7 +344,7 @@ def _made_before(a: Analysis, ins: Instruction, earlier: list[Instruction]) -> s
     )
 
 
-def _remade_by_copy(a: Analysis, ins: Instruction, folder: str) -> Instruction | None:
+def remade_by_copy(a: Analysis, ins: Instruction, folder: str) -> Instruction | None:
     """The context COPY after the RUN, if one, that brings ``folder`` as a folder of what it copies
     (its destination is above it): Docker gives it the context's owner and mode then, so
     what the RUN set there is gone, while ``COPY --from`` naming it in the runtime keeps
@@ -325,19 +392,15 @@ def _missing_owner(
     a: Analysis, plan: Plan, owner: str, earlier: list[Instruction], made: set[str]
 ) -> str | None:
     """The user or group of chown's OWNER the runtime may lack (``_has_owner``); root's
-    user and group every image has."""
+    user and group every image has, a group its image ships (``runtime_has_group``) too."""
     names = made | _accounts(a, earlier)
-    return next(
-        (
-            part
-            for part in owner.partition(":")[::2]
-            if part
-            and not is_root(part)
-            and part not in names
-            and not runtime_has_user(a, plan, part, [])
-        ),
-        None,
-    )
+    user, _, group = owner.partition(":")
+    if user and not is_root(user) and user not in names:
+        if not runtime_has_user(a, plan, user, []):
+            return user
+    if group and not is_root(group) and group not in names:
+        return None if runtime_has_group(a, plan, group, []) else group
+    return None
 
 
 def _accounts(a: Analysis, runs: list[Instruction]) -> set[str]:
@@ -397,9 +460,58 @@ def user_workdirs(a: Analysis, anchor: Instruction | None) -> set[str]:
         runs = [r for st in a.stage.lineage for r in st.of("run") if r.start < ins.start]
         if any(_may_make(a, r, path) for r in runs):
             continue
-        if _remade_by_copy(a, ins, path) is None:
+        if remade_by_copy(a, ins, path) is None:
             found.add(path)
     return found
+
+
+def workdir_over_made(
+    a: Analysis, plan: Plan, anchor: Instruction | None, repeated: set[int]
+) -> None:
+    """A WORKDIR under a non-root USER that the runtime repeats before its copies makes its
+    folder that user's there; where a COPY, or a RUN naming the folder that the runtime does
+    not repeat before it (``repeated``), made the folder first in the build, the build's is
+    that one's (root's) and ``COPY --from`` keeps the runtime's owner: unsafe (built:
+    ``COPY package*.json /app/`` or ``RUN mkdir -p /app``, then ``USER node`` and ``WORKDIR
+    /app``: /app root's in the original and node's writes EACCES, node's in the split). Only
+    WORKDIRs before the anchor, which the runtime repeats before its copies."""
+    if plan.unsafe is not None or anchor is None:
+        return
+    image = _image_dirs(a)
+    for ins in a.stage.of("workdir"):
+        path, user = a.dirs[id(ins)], effective_user(a.stage, ins)
+        if ins.start > anchor.start or user is None or is_root(user) or path in image:
+            continue
+        maker = first_maker(a, ins, path, repeated)
+        if maker is not None:
+            plan.unsafe = (
+                f"WORKDIR at line {ins.start_line} makes {path} {user}'s in the runtime, where "
+                f"{maker.keyword} at line {maker.start_line} made it first in the build (not "
+                "that user's); COPY --from keeps the owner of a folder that exists"
+            )
+            return
+
+
+def first_maker(
+    a: Analysis, workdir: Instruction, folder: str, repeated: set[int]
+) -> Instruction | None:
+    """The first COPY, or RUN naming ``folder`` or a path in it that the runtime does not
+    repeat in its place, before the WORKDIR: what made the folder in the build."""
+    for ins in a.stage.instructions:
+        if ins.start >= workdir.start:
+            return None
+        copy = next((c for c in a.copies if c.ins is ins), None)
+        if copy is not None:
+            dest = copy.dest if copy.into_dir else posixpath.dirname(copy.dest)
+            if folder in with_parents(dest):
+                return ins
+        elif ins.cmd == "workdir" and folder in with_parents(a.dirs[id(ins)]):
+            return None  # (repeated in its place: the same in both)
+        elif ins.cmd == "run" and id(ins) not in repeated:
+            named = [*_run_paths(a, ins), *_set_paths(a, ins), *_made_dirs(a, ins)]
+            if any(within(p, folder) for p in named):
+                return ins
+    return None
 
 
 def _may_make(a: Analysis, ins: Instruction, folder: str) -> bool:
@@ -425,16 +537,19 @@ def copied_files(a: Analysis) -> set[str]:
     return {dest for copy in a.copies for _, dest in copy.context_files(a.ctx)}
 
 
+def _image_dirs(a: Analysis) -> set[str]:
+    """The directories the stage's base image has: system folders, BASE_DIRS, its users'
+    homes."""
+    image = a.stage.image.raw
+    homes = {f"/home/{u}" for k, users in IMAGE_USERS.items() if image.startswith(k) for u in users}
+    return set(SYSTEM_DIRS) | BASE_DIRS | homes
+
+
 def _dirs_before(a: Analysis) -> dict[int, frozenset[str]]:
     """``id(ins)`` of each context COPY and WORKDIR -> the directories known to exist when it
     runs: the base image's (system folders, BASE_DIRS, its users' homes), WORKDIRs,
     ``mkdir``s and earlier COPYs' destination folders."""
-    image = a.stage.image.raw
-    known = (
-        set(SYSTEM_DIRS)
-        | BASE_DIRS
-        | {f"/home/{u}" for k, users in IMAGE_USERS.items() if image.startswith(k) for u in users}
-    )
+    known = _image_dirs(a)
     by_ins = {id(c.ins): c for c in a.copies}
     found: dict[int, frozenset[str]] = {}
     for ins in a.stage.instructions:
