@@ -54,6 +54,29 @@ BUILD = {"build": "node build.js", "start": "node dist/index.js"}
 DEPS = {"express": "^4.18.0"}
 
 
+@pytest.mark.parametrize(
+    "source, runs",
+    [
+        ("app.post('/upload', upload.single('file'), save)\n", False),
+        ("app.post('/many', upload.array( 'file', 8), save)\n", False),
+        ("spawn('file', ['-b', '--mime-type', path])\n", True),
+        ("execFileSync('file', [path])\n", True),
+    ],
+)  # fmt: skip
+def test_a_form_field_named_like_a_tool_is_not_a_run_program(
+    tmp_path: Path, source: str, runs: bool
+) -> None:
+    """multer's `upload.single('file')` names a form field; node:20 has `file`, node:20-slim
+    does not, and the field made the split unsafe (built on express-filebin's pattern: the
+    split onto node:4-slim took an upload and answered the same, 713 -> 290 MB). A call
+    that runs `file` keeps the full image."""
+    sources = {"src/upload.js": "const upload = multer({ dest: 'uploads' })\n" + source}
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS}, sources)
+    out, messages, _ = _split(NODE.format(extra="", cmd='["node", "dist/index.js"]'), root)
+    assert ("AS runtime" in out) is not runs, messages
+    assert ("may run `file`" in messages) is runs, messages
+
+
 def test_a_healthcheck_running_curl_keeps_the_full_image(tmp_path: Path) -> None:
     """node:20 has curl, node:20-slim does not: the container would turn unhealthy."""
     root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})

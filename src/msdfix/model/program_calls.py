@@ -154,6 +154,23 @@ def _run_patterns(tools: tuple[str, ...]) -> re.Pattern[str]:
     )
 
 
+# Methods whose first argument names a form field, never a program: multer's
+# ``upload.single('file')`` and ``upload.array('file', 8)`` (built: an Express app with it,
+# split onto node:4-slim, took an upload and answered the same).
+_FIELD_METHOD = re.compile(r"\.(?:single|array)[ \t]*$")
+
+
+def _first_run(text: str, tools: tuple[str, ...]) -> str | None:
+    """The first of ``tools`` that ``_run_patterns`` finds a source running, a field name
+    given to a method in ``_FIELD_METHOD`` left out."""
+    for found in _run_patterns(tools).finditer(text):
+        before = text[max(0, found.start() - 40) : found.start()]
+        if found.group(0).startswith("(") and _FIELD_METHOD.search(before):
+            continue
+        return found.group(2) or found.group(4) or found.group(6)
+    return None
+
+
 def search(
     text: str,
     script: bool,
@@ -189,9 +206,9 @@ def search(
             found_tick = ran.search((tick.group(1) or tick.group(2) or "").strip())
             if found_tick:
                 return found_tick.group(1)
-    found_run = _run_patterns(extra).search(text) if extra else None
+    found_run = _first_run(text, extra) if extra else None
     if found_run:
-        return found_run.group(2) or found_run.group(4) or found_run.group(6)
+        return found_run
     command = _command_patterns(tools)
     for string in _STRING.finditer(text):
         line = string.group(2)
