@@ -182,7 +182,13 @@ from msdfix.transforms.split_stages.frontend_stage import (
 from msdfix.transforms.split_stages.go import plan_go
 from msdfix.transforms.split_stages.image_tools import check_image_tools
 from msdfix.transforms.split_stages.jvm import plan_dotnet, plan_java
-from msdfix.transforms.split_stages.node import BUILD_ALIAS, no_deleted_copies, plan_node
+from msdfix.transforms.split_stages.node import (
+    APP_FILES,
+    BUILD_ALIAS,
+    GLOBAL_DIRS,
+    no_deleted_copies,
+    plan_node,
+)
 from msdfix.transforms.split_stages.ownership import (
     OWNERSHIP,
     account_runs,
@@ -1108,12 +1114,17 @@ class SplitStages(Transform):
             if (
                 plan.runtime == stage.image.raw
                 and front is None
-                and not plan.stages
+                and _relayers_only(plan)
                 and remaining <= set(plan.packages)
             ):
                 raise Decline(
                     f"the runtime would be {plan.runtime} with the same files"
                     + (" (the build removes its build packages itself)" if analysis.removed else "")
+                )
+            if plan.runtime == stage.image.raw and GLOBAL_DIRS[1] in plan.copies:
+                raise Decline(
+                    f"the runtime would be {plan.runtime}, the build's own image, and copying "
+                    f"{GLOBAL_DIRS[1]} back for the global install would add its node again"
                 )
             if front is not None:
                 apply_frontend(analysis, plan, front)
@@ -1147,6 +1158,16 @@ class SplitStages(Transform):
             edits,
             applicability,
         )
+
+
+def _relayers_only(plan: Plan) -> bool:
+    """True when the stages the split adds only lay the build's own files out again (an
+    app-files stage: the app without node_modules, copied after it), so a runtime on the build's
+    own image holds the same files. Such a split copies /usr/local/bin back over the image's own
+    node and npm (built for real: a Vite SPA served by a global `serve` on node:20, 899 ->
+    963 MB, same answer; with a prod-deps stage too, 753 -> 817 MB, so a global install on the
+    build's own image declines the split as well)."""
+    return all(stage.splitlines()[0].split()[-1] == APP_FILES for stage in plan.stages)
 
 
 def _builds_something(doc: Document, stage: Stage, ecosystem: str) -> bool:
