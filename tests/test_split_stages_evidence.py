@@ -4089,6 +4089,33 @@ def test_a_folder_a_later_copy_brings_anew_keeps_the_contexts_owner_and_mode(
         assert "uploads has mode 777 in the build context" in messages
 
 
+@pytest.mark.parametrize(("mode", "split"), [(0o755, True), (0o777, False)])
+def test_a_folder_dockerignore_ignores_but_holding_a_kept_file_is_brought_anew(
+    tmp_path: Path, mode: int, split: bool
+) -> None:
+    """Round 25, built: .dockerignore of ``*`` with ``!uploads/.gitkeep`` (and the app's
+    files): Docker sends uploads/ with its context mode, so ``COPY . .`` made the build's
+    /app/uploads root's again (755: node's write failed EACCES; 777 from a 777 folder).
+    msdfix had counted the ignored folder as not brought and repeated ``chgrp node`` and
+    ``chmod 2775`` before the copies: the split's uploads was root:node 2775 and node's write
+    succeeded. A 777 folder is unsafe, as where .dockerignore keeps it."""
+    files = {"server.js": "", "uploads/.gitkeep": "keep"}
+    ignore = "*\n!server.js\n!package*.json\n!uploads/.gitkeep\n"
+    root = _node_app(tmp_path, {"dependencies": DEPS}, {**files, ".dockerignore": ignore})
+    (root / "uploads").chmod(mode)
+    run = "RUN mkdir -p /app/uploads && chgrp node /app/uploads && chmod 2775 /app/uploads\n"
+    text = (
+        f"FROM node:18\nWORKDIR /app\n{run}COPY package*.json ./\nRUN npm ci\nCOPY . .\n"
+        'USER node\nCMD ["node", "server.js"]\n'
+    )
+    out, messages, _ = _split(text, root)
+    assert ("AS runtime" in out) is split, messages
+    assert "RUN at line 3 is not repeated: COPY at line 6 copies a folder" in messages
+    assert "chmod 2775" not in out.partition("AS runtime")[2], out
+    if not split:
+        assert "uploads has mode 777 in the build context" in messages
+
+
 def test_a_mkdir_with_a_mode_of_a_copied_folder_is_repeated_before_the_copies(
     tmp_path: Path,
 ) -> None:

@@ -318,3 +318,42 @@ def test_pnpm_workspace_patched_dependencies_are_read_as_yaml(
     context = _context(tmp_path, {"pnpm-workspace.yaml": workspace})
     why = patched_dependencies(context, "", {"name": "p"})
     assert (why is None) if said is None else (why is not None and said in why)
+
+
+_CHECK = 'healthcheck:\n      test: ["CMD", "curl", "-f", "http://localhost:3000/"]\n'
+
+
+@pytest.mark.parametrize(
+    ("files", "found"),
+    [
+        ({"compose.yaml": "services:\n  web:\n    build: .\n",
+          "compose.override.yaml": "services:\n  web:\n    " + _CHECK},
+         [("compose.override.yaml", "web", "healthcheck")]),
+        ({"compose.yaml": "services:\n  web:\n    image: app\n    command: npm run dev\n",
+          "docker-compose.override.yml": "services:\n  web:\n    build: .\n"},
+         [("compose.yaml", "web", "command")]),
+        ({"compose.yaml": "services:\n  web:\n    build: .\n    image: app\n"
+          "  worker:\n    image: app:latest\n    command: npm run worker\n"},
+         [("compose.yaml", "worker", "command")]),
+        ({"compose.yaml": "services:\n  web:\n    build: ./web\n    image: app\n"
+          "  worker:\n    image: app\n    command: npm run worker\n",
+          "compose.override.yaml": "services:\n  web:\n    " + _CHECK},
+         []),
+        ({"compose.yaml": "services:\n  web:\n    build: .\n    image: app\n"
+          "  db:\n    image: postgres\n    command: -c fsync=off\n"},
+         []),
+    ],
+    ids=["override-healthcheck", "override-build", "same-image", "built-elsewhere", "other-image"],
+)  # fmt: skip
+def test_a_service_merged_from_another_compose_file_or_naming_the_image_counts(
+    tmp_path: Path, files: dict[str, str], found: list[tuple[str, str, str]]
+) -> None:
+    """Round 25, built: compose.yaml's web built ./api with the image's CMD as its command,
+    and compose.override.yaml (which ``docker compose`` reads with it unasked) gave web a
+    healthcheck of ``curl -f``: the service had no ``build`` in that file, so it was not
+    read, and the split stayed safe; in the split's node:18-slim runtime the check failed,
+    "exec: curl: executable file not found", in the original it answered. A service of
+    another compose file of the folder with the same name, or naming the image the build
+    tags, runs in this image; one of another build's does not."""
+    runs = compose_runs(_context(tmp_path, files))
+    assert [(r.path, r.service, r.key) for r in runs] == found

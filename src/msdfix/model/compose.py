@@ -59,33 +59,75 @@ def compose_runs(ctx: BuildContext) -> list[ComposeRun]:
     root = ctx.root.resolve()
     found: list[ComposeRun] = []
     for folder in [root, *root.parents][: PARENT_LEVELS + 1]:
-        for path in _compose_files(folder):
-            rel = posixpath.relpath(path, root)
-            services = _services(_read(path))
+        files = [(posixpath.relpath(p, root), _services(_read(p))) for p in _compose_files(folder)]
+        built = _built_here(files, folder, root, dockerfile)
+        for rel, services in files:
             if isinstance(services, str):  # unknown is not "no service builds this folder"
                 found.append(ComposeRun(rel, "", UNKNOWN, services))
                 continue
             for name, service in services.items():
-                found += _service_runs(rel, str(name), service, folder, root, dockerfile)
+                found += _service_runs(rel, str(name), service, folder, root, dockerfile, built)
     return found
 
 
+def _built_here(
+    files: list[tuple[str, dict[Any, Any] | str]], folder: Path, root: Path, dockerfile: str
+) -> set[str]:
+    """The names, and the ``image:`` tags, of the services in ``folder``'s compose files
+    that build this Dockerfile. Compose merges a service of the same name from another
+    file (``compose.override.yaml`` is read with ``compose.yaml`` unasked, others with
+    ``-f``) into it, and a service naming the image the build tags runs in that image
+    (built: an override file giving the service a healthcheck of ``curl``: the split's
+    node:18-slim has none)."""
+    found: set[str] = set()
+    for _, services in files:
+        for name, service in services.items() if isinstance(services, dict) else []:
+            if isinstance(service, dict) and _builds_this(service, folder, root, dockerfile):
+                image = service.get("image")
+                found |= {f"service {name}", *([_tag(str(image))] if image else [])}
+    return found
+
+
+def _tag(image: str) -> str:
+    """An image name with its tag (``:latest`` for none), as Compose and Docker read it."""
+    last = image.rsplit("/", 1)[-1]
+    return image if ":" in last or "@" in last else f"{image}:latest"
+
+
+def _builds_this(service: dict[Any, Any], folder: Path, root: Path, dockerfile: str) -> bool:
+    """Whether the service's own ``build`` is this context and Dockerfile."""
+    build = service.get("build", _NO_BUILD)
+    if build is _NO_BUILD or not _builds(folder, _build_context(build), root):
+        return False
+    named = build.get("dockerfile") if isinstance(build, dict) else None
+    return named is None or posixpath.basename(str(named)) == dockerfile
+
+
 def _service_runs(
-    rel: str, name: str, service: object, folder: Path, root: Path, dockerfile: str
+    rel: str,
+    name: str,
+    service: object,
+    folder: Path,
+    root: Path,
+    dockerfile: str,
+    built: set[str],
 ) -> list[ComposeRun]:
     """What the compose service ``name`` (its parsed mapping) runs in this Dockerfile's image:
     none when it builds another folder or Dockerfile; its ``command``, ``entrypoint`` and
-    healthcheck ``test``; an UNKNOWN run when it ``extends`` another service."""
+    healthcheck ``test``; an UNKNOWN run when it ``extends`` another service. One without
+    a ``build`` of its own runs in the image where ``built`` (``_built_here``) names it or
+    its image."""
     if not isinstance(service, dict):
         return []
     build = service.get("build", _NO_BUILD)
     where = None if build is _NO_BUILD else _build_context(build)
     if "extends" in service and (where is None or _builds(folder, where, root)):
         return [ComposeRun(rel, name, UNKNOWN, "it takes keys from elsewhere (`extends:`)")]
-    if where is None or not _builds(folder, where, root):
-        return []
-    named = build.get("dockerfile") if isinstance(build, dict) else None
-    if named is not None and posixpath.basename(str(named)) != dockerfile:
+    image = service.get("image")
+    if where is None:
+        if f"service {name}" not in built and (not image or _tag(str(image)) not in built):
+            return []
+    elif not _builds_this(service, folder, root, dockerfile):
         return []
     found = [
         ComposeRun(rel, name, key, _text(value))

@@ -153,14 +153,18 @@ class ContextCopy:
 
     def dirs(self, context: BuildContext) -> list[tuple[str, str]]:
         """(context path, image path) of the directories this COPY brings in below a source
-        folder (each keeps its mode; a source folder itself is not among them)."""
+        folder (each keeps its mode; a source folder itself is not among them): those
+        .dockerignore keeps, and those it ignores that hold a file it keeps (``*`` then
+        ``!uploads/.gitkeep``: built, Docker sent uploads/ with its mode, 777, and the COPY
+        gave the build's /app/uploads that mode and root's owner again)."""
+        view = context.view
         found: list[tuple[str, str]] = []
         for rel in self.rels(context):
             prefix = "" if rel == "." else rel + "/"
             found += [
                 (d, resolve(d[len(prefix) :], self.dest))
-                for d in context.view.folder.dirs
-                if d.startswith(prefix) and not context.view.is_ignored(d)
+                for d in view.folder.dirs
+                if d.startswith(prefix) and (not view.is_ignored(d) or view.has_prefix(d + "/"))
             ]
         return found
 
