@@ -27,6 +27,7 @@ from msdfix.ecosystems.base import (
 )
 from msdfix.ecosystems.go import golang_release
 from msdfix.ecosystems.os import alpine_version, debian_codename
+from msdfix.files import decimal
 from msdfix.model.context import BuildContext, Unreadable
 from msdfix.model.paths import within
 
@@ -527,7 +528,7 @@ def yarn_berry(ctx: BuildContext, base: str, package: object) -> bool:
     manager = package.get("packageManager") if isinstance(package, dict) else None
     major = re.match(r"yarn@(\d+)", manager) if isinstance(manager, str) else None
     rc = posixpath.join(base, ".yarnrc.yml") if base else ".yarnrc.yml"
-    return ctx.exists(rc) or (major is not None and int(major.group(1)) >= 2)
+    return ctx.exists(rc) or (major is not None and decimal(major.group(1)) >= 2)
 
 
 # A yarn 1 lock entry's first line: its patterns, ``"@a/b@^1.0.0", "@a/b@~1.0.2":`` or
@@ -634,7 +635,7 @@ def pnpm_lock_format(runs: Sequence[str], package: object) -> str | None:
         if isinstance(pin, str) and pin.startswith("pnpm@"):
             spec = pin[5:]
     major = re.match(r"(?:latest-|[~^=v]?)(\d+)(?:[.+-]|$)", spec or "")
-    return _PNPM_LOCK_FORMATS.get(int(major.group(1))) if major else None
+    return _PNPM_LOCK_FORMATS.get(decimal(major.group(1))) if major else None
 
 
 def pnpm_lock_stale(lock: str, package: object, writes: str | None) -> str | None:
@@ -1043,6 +1044,8 @@ _SEMVER_HYPHEN = re.compile(r"(\S+)\s+-\s+(\S+)")
 Version = tuple[int, int, int, tuple[str, ...]]
 # The lowest prerelease (``-0``), which node-semver's upper bounds carry (``<2.0.0-0``).
 _LOWEST = ("0",)
+# node-semver's largest version part (Number.MAX_SAFE_INTEGER): a larger one is invalid.
+_SEMVER_MAX = 2**53 - 1
 
 
 def _semver_satisfies(version: object, spec: str) -> bool | None:
@@ -1052,25 +1055,31 @@ def _semver_satisfies(version: object, spec: str) -> bool | None:
     ``<=``, ``>``, ``>=``, ``=``, ``^``, ``~``, x-ranges such as ``2.x`` or ``2``, hyphen
     ranges ``1.2 - 2``) desugared as node-semver 7 does, a prerelease version met only by a
     set one of whose comparators has a prerelease of the same major.minor.patch (``^1.2.3-rc.1``
-    takes 1.2.3-rc.2, not 1.2.4-rc.1). None for any other form (a tag, git, a file)."""
-    have = _semver_version(version) if isinstance(version, str) else None
-    if have is None:
+    takes 1.2.3-rc.2, not 1.2.4-rc.1). None for any other form (a tag, git, a file). A
+    version node-semver does not read meets no range (its satisfies answers false: npm
+    resolves the edge again)."""
+    if not isinstance(version, str):
         return None
     if spec.strip() in ("", "*"):
         return True
     alternatives = [_semver_bounds(alt) for alt in spec.split("||")]
     if any(bounds is None for bounds in alternatives):
         return None
-    return any(_semver_set_holds(have, b or []) for b in alternatives)
+    have = _semver_version(version)
+    return have is not None and any(_semver_set_holds(have, b or []) for b in alternatives)
 
 
 def _semver_version(text: str) -> Version | None:
-    """A version's parts (None: not a node-semver version)."""
-    found = _SEMVER.fullmatch(text)
+    """A version's parts (None: not a node-semver version, as one longer than 256
+    characters or with a part above 2**53 - 1 is not: node-semver 7.8.5 reads neither)."""
+    found = _SEMVER.fullmatch(text) if len(text) <= 256 else None
     if found is None:
         return None
     major, minor, patch, pre = found.groups()
-    return int(major), int(minor), int(patch), tuple(pre.split(".")) if pre else ()
+    parts = [decimal(major), decimal(minor), decimal(patch)]
+    if max(parts) > _SEMVER_MAX:
+        return None
+    return parts[0], parts[1], parts[2], tuple(pre.split(".")) if pre else ()
 
 
 def _semver_set_holds(have: Version, bounds: list[tuple[str, Version]]) -> bool:
@@ -1095,7 +1104,9 @@ def _semver_bounds(alt: str) -> list[tuple[str, Version]] | None:
         for part in found.groups()[1:4]:
             if part is None or not part.isdigit():
                 break
-            parts.append(int(part))
+            parts.append(decimal(part))
+        if parts and max(parts) > _SEMVER_MAX:
+            return None  # node-semver: an invalid comparator
         pre = tuple(found.group(5).split(".")) if found.group(5) and len(parts) == 3 else ()
         bounds += _semver_desugar(found.group(1) or "", parts, pre)
     return bounds
@@ -1141,7 +1152,7 @@ def _semver_key(version: Version) -> tuple[object, ...]:
     """A version's precedence as node-semver orders it: a prerelease before its release,
     identifiers compared numerically when numeric, numbers before words."""
     major, minor, patch, pre = version
-    ids = tuple((0, int(i), "") if i.isdigit() else (1, 0, i) for i in pre)
+    ids = tuple((0, decimal(i), "") if i.isdigit() else (1, 0, i) for i in pre)
     return major, minor, patch, (0, ids) if pre else (1, ())
 
 
@@ -1219,7 +1230,7 @@ def npm_keeps_v1_lock(image: str, tag: str | None, runs: list[str]) -> bool:
     whose major is 14 or less (npm 6) keeps it, when no earlier RUN (``runs``) installs
     another npm."""
     major = re.match(r"(\d+)(?:[.-]|$)", tag or "")
-    if image != "node" or major is None or int(major.group(1)) > 14:
+    if image != "node" or major is None or decimal(major.group(1)) > 14:
         return False
     return not any(_NPM_UPGRADE.search(text) for text in runs)
 
@@ -1405,7 +1416,7 @@ def _yarn_lock_problem(
         return None
     declared = str(package.get("packageManager") or "")
     major = re.match(r"yarn@(\d+)", declared)
-    if "__metadata:" not in text or major is None or int(major.group(1)) < 4:
+    if "__metadata:" not in text or major is None or decimal(major.group(1)) < 4:
         return "yarn Berry without packageManager yarn@4+ (workspaces focus is a plugin before 4)"
     try:
         rc = read(".yarnrc.yml") or ""
@@ -2316,7 +2327,7 @@ def may_run_install_scripts(
     entries = _pnpm_packages(text)
     if entries is None:
         return _PNPM_DEPENDENCIES.search(text) is not None  # no packages: nothing to build
-    if int(version.group(1)) >= 9:
+    if decimal(version.group(1)) >= 9:
         return bool(entries)  # the lock no longer says which packages build
     # git, tarball and directory sources (no integrity) are built when fetched
     return any("integrity:" not in e or "requiresBuild: true" in e for e in entries)

@@ -57,6 +57,7 @@ from msdfix.ecosystems.node import (
     script_name,
     yarn_berry,
 )
+from msdfix.files import decimal
 from msdfix.model.context import BuildContext, Unreadable
 from msdfix.model.paths import within
 from msdfix.model.program_calls import COMMON, called_tool, source_text
@@ -1200,7 +1201,7 @@ def _prod_command(a: Analysis, call: Call) -> str:
     return production_install(
         call.program,
         call.args,
-        int(major.group(0)) if major else None,
+        decimal(major.group(0)) if major else None,
         a.ctx.read_text("yarn.lock") or "",
         a.scope(call.ins),  # what the deps stage replays (not the command's assignments)
         [] if isinstance(files, str) else files,
@@ -1216,7 +1217,7 @@ def _npm_dev_back(a: Analysis, install: Call) -> str | None:
         return files
     env = a.scope(install.ins)  # the deps stage's install runs without the assignments
     major = re.match(r"\d+", a.stage.image.tag or "")
-    args = npm_production_args(install.args, int(major.group(0)) if major else None, env, files)
+    args = npm_production_args(install.args, decimal(major.group(0)) if major else None, env, files)
     if npm_installs_dev(args, env, files):
         return "npm's configuration brings the dev dependencies back whatever the command says"
     return None
