@@ -603,8 +603,9 @@ def yarn_classic_stale(lock: str, package: object) -> str | None:
 
 _PNPM_FIELDS = ("dependencies", "devDependencies", "optionalDependencies")
 # One key of a YAML block map (the plain subset pnpm-lock.yaml is written in): the key,
-# quoted or not, and its inline value.
-_YAML_KEY = re.compile(r"""(['"]?)([^'"]+?)\1:(?:[ \t]+(.*?))?[ \t]*""")
+# quoted or not, and its inline value with the blanks after it (a lazy value before
+# ``[ \t]*`` took time quadratic in a run of blanks inside it: minutes for 200 kB).
+_YAML_KEY = re.compile(r"""(['"]?)([^'"]+?)\1:(?:[ \t]+(.*))?""")
 
 
 # The lockfileVersion each pnpm major writes, and rewrites a lock of another version as
@@ -710,7 +711,7 @@ def _yaml_map(lines: list[str], indent: int) -> dict[str, tuple[str, list[str]]]
         match = _YAML_KEY.fullmatch(line[indent:]) if width == indent else None
         if match:
             key = match[2]
-            found[key] = (_unquote(match[3] or ""), [])
+            found[key] = (_unquote((match[3] or "").rstrip(" \t")), [])
         elif width > indent and key is not None:
             found[key][1].append(line)
         else:
@@ -766,7 +767,7 @@ def npm_lock_invalid(
             declared = entry.get(field)
             for name, spec in declared.items() if isinstance(declared, dict) else ():
                 target = _npm_target(packages, path, str(name))
-                replaced = path in overridden.get(str(name), ())
+                replaced = any(path in scope for scope in overridden.get(str(name), ()))
                 found = packages.get(target) if target and not replaced else None
                 if not isinstance(found, dict) or found.get("inBundle") or found.get("link"):
                     continue
@@ -777,17 +778,21 @@ def npm_lock_invalid(
     return None
 
 
-def _override_scopes(overrides: object, packages: dict[str, Any]) -> dict[str, set[str]]:
+def _override_scopes(overrides: object, packages: dict[str, Any]) -> dict[str, list[set[str]]]:
     """Every package name an ``overrides`` tree gives a spec of its own, at any depth, with
     the lock entries whose edges to it the override may replace: a top-level key's, every
     entry; a nested one's (``{"debug": {"ms": "2.1.2"}}``), the entries of its parent's name
     within the parent's scope and those they reach, not the root's own edge (built with npm
     10.8.2: the root's ms ``^2.1.3`` over a locked 2.1.2 that only debug's override asked
     for was resolved again and the lock rewritten). Selectors are stripped; a value of
-    ``*``, or a map whose ``.`` is not a spec, changes nothing (arborist's ``Edge.spec``)."""
+    ``*``, or a map whose ``.`` is not a spec, changes nothing (arborist's ``Edge.spec``).
+    Past ``MAX_NESTED_OVERRIDES`` objects the rest is not followed (npm_override_unmet
+    calls such a lock stale)."""
     entries = {k: v for k, v in packages.items() if isinstance(v, dict)}
-    scopes: dict[str, set[str]] = {}
-    todo = [(overrides, set(entries))]
+    scopes: dict[str, list[set[str]]] = {}  # (sets shared, not copied: a copy per key of
+    todo = [(overrides, set(entries))]  # 20,000 top-level ones was quadratic)
+    by_name = _npm_by_name(entries)
+    nested = 0
     while todo:
         here, scope = todo.pop()
         for key, value in here.items() if isinstance(here, dict) else ():
@@ -795,9 +800,12 @@ def _override_scopes(overrides: object, packages: dict[str, Any]) -> dict[str, s
             if name == ".":
                 continue
             if _override_spec(value.get(".") if isinstance(value, dict) else value):
-                scopes.setdefault(name, set()).update(scope)
+                scopes.setdefault(name, []).append(scope)
             if isinstance(value, dict):
-                named = {p for p in scope if _npm_names(p, name)}
+                nested += 1
+                if nested > MAX_NESTED_OVERRIDES:
+                    return scopes
+                named = by_name.get(name, set()) & scope
                 todo.append((value, named | _npm_reached(entries, named)))
     return scopes
 
@@ -967,9 +975,16 @@ def _npm_written(flags: set[str]) -> set[str]:
     return set(flags)
 
 
+# The objects of an ``overrides`` tree msdfix follows: each is a walk over the lock's
+# entries, so 10,000 nested ones over a lock of thousands took minutes (real trees hold a
+# few); with more, the lock may not follow them.
+MAX_NESTED_OVERRIDES = 32
+
+
 def npm_override_unmet(packages: dict[str, Any], package: dict[str, Any]) -> str | None:
-    """An ``overrides`` key of package.json whose version the lock's entries of that name do
-    not all satisfy (None: each does, or there are none): npm install resolves them again
+    """Why the lock may not follow package.json's overrides (None: it does, or there are
+    none): an ``overrides`` key whose version the lock's entries of that name do not all
+    satisfy, or more than ``MAX_NESTED_OVERRIDES`` objects: npm install resolves them again
     and rewrites the lock, which records no overrides of its own (built with npm 10: an
     override of ms changed from 2.1.2 to 2.1.3 after the lock, npm wrote 2.1.3 in it). A
     nested one (``{"a": {"ajv": "^8"}}``) applies to the entries a's entries reach; a spec
@@ -979,13 +994,19 @@ def npm_override_unmet(packages: dict[str, Any], package: dict[str, Any]) -> str
     them (npm 10 kept locks whose ms 2.1.3 met ``>=2.1.0 <3`` and ``2.0.0 || 2.1.3``)."""
     overrides = package.get("overrides")
     entries = {k: v for k, v in packages.items() if isinstance(v, dict)}
-    todo = (
-        [(k, v, set(entries)) for k, v in overrides.items()] if isinstance(overrides, dict) else []
-    )
+    everywhere = set(entries)  # (one set for every top-level key: a copy each was quadratic)
+    todo = [(k, v, everywhere) for k, v in overrides.items()] if isinstance(overrides, dict) else []
+    by_name = _npm_by_name(entries)
+    nested = 0
     while todo:
         key, spec, scope = todo.pop()
         name = str(key)
-        named = {p for p in scope if _npm_names(p, name)}
+        nested += isinstance(spec, dict)
+        if nested > MAX_NESTED_OVERRIDES:
+            return (
+                f"overrides nest more than {MAX_NESTED_OVERRIDES} objects, more than msdfix follows"
+            )
+        named = by_name.get(name, set()) & scope
         if isinstance(spec, dict):
             below = _npm_reached(entries, named)
             todo.extend(
@@ -998,16 +1019,24 @@ def npm_override_unmet(packages: dict[str, Any], package: dict[str, Any]) -> str
             spec = _root_spec(package, spec[1:])
         if isinstance(spec, str) and spec.startswith(f"npm:{name}@"):
             spec = spec[len(f"npm:{name}@") :]  # an alias of the package itself: its range
-        if not isinstance(spec, str) or "@" in name[1:]:
-            return name
-        if any(_semver_satisfies(entries[p].get("version"), spec) is not True for p in named):
-            return name
+        if (
+            not isinstance(spec, str)
+            or "@" in name[1:]
+            or any(_semver_satisfies(entries[p].get("version"), spec) is not True for p in named)
+        ):
+            return f"its {name} entries may not follow package.json's overrides"
     return None
 
 
-def _npm_names(path: str, name: str) -> bool:
-    """Whether the lock entry at ``path`` is an installed ``name``."""
-    return path == f"node_modules/{name}" or path.endswith(f"/node_modules/{name}")
+def _npm_by_name(entries: dict[str, Any]) -> dict[str, set[str]]:
+    """The lock entries installed as each name (``node_modules/NAME`` or ``.../node_modules/NAME``),
+    found once: a scan of the entries per override key took time quadratic in the two."""
+    found: dict[str, set[str]] = {}
+    for path in entries:
+        head, mark, name = path.rpartition("node_modules/")
+        if mark and (not head or head.endswith("/")):
+            found.setdefault(name, set()).add(path)
+    return found
 
 
 def _npm_reached(entries: dict[str, Any], start: set[str]) -> set[str]:
