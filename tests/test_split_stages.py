@@ -2408,3 +2408,23 @@ def test_many_setup_runs_take_linear_time(tmp_path: Path) -> None:
             Settings(select=frozenset({"split-stages"}), unsafe=True),
         )  # fmt: skip
     assert "COPY --from=build /app /app" in result.output, result.output[-600:]
+
+
+@pytest.mark.parametrize(
+    ("package", "reason"),
+    [
+        ('{"a":' * 5000 + "1" + "}" * 5000, "package.json could not be read"),
+        (None, "package.json not found in the build context"),
+    ],
+)
+def test_an_unreadable_package_json_is_not_called_missing(
+    tmp_path: Path, package: str | None, reason: str
+) -> None:
+    """Round 25: a package.json nested 5,000 deep (unreadable) made the split unsafe as "not
+    found in the build context"; unknown is never told as absent."""
+    if package is not None:
+        (tmp_path / "package.json").write_text(package)
+    (tmp_path / "a.js").write_text("")
+    text = 'FROM node:18\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["node", "a.js"]\n'
+    messages = _messages(_run(text, tmp_path, unsafe=True))
+    assert f"(unsafe: {reason}: msdfix cannot rule out packages" in messages, messages

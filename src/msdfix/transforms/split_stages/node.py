@@ -436,7 +436,7 @@ def _needs_full_image(a: Analysis, app: str, runtime: str) -> str | None:
     """Why the app may need the build image's system libraries or programs (None: it does not)."""
     rel = _package_dir(a, app) if a.ctx.present else None
     deps = read_dependencies(a.ctx, rel) if rel is not None else None
-    unknown = "package.json not found in the build context" if deps is None else deps.unknown
+    unknown = deps.unknown if deps is not None else _no_package(a, rel)
     if deps is None or unknown is not None:
         return (
             f"{unknown}: msdfix cannot rule out packages that need "
@@ -452,6 +452,15 @@ def _needs_full_image(a: Analysis, app: str, runtime: str) -> str | None:
     if needs:
         return f"{needs[0]} needs libraries or programs that {runtime} lacks"
     return None
+
+
+def _no_package(a: Analysis, rel: str | None) -> str:
+    """Why the project's package.json was not read: not in the context, or there and
+    unreadable (nested too deep, too large, not JSON: it had read as not found)."""
+    path = posixpath.join(rel, "package.json") if rel else "package.json"
+    if rel is not None and a.ctx.exists(path):
+        return "package.json could not be read"
+    return "package.json not found in the build context"
 
 
 def _package_dir(a: Analysis, app: str) -> str | None:
