@@ -883,3 +883,14 @@ def test_a_configuration_integer_of_thousands_of_digits_names_its_line(tmp_path:
     proc = msdfix("Dockerfile", cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr.decode()
     assert ".msdfix.toml:2: an integer too long to read" in proc.stderr.decode()
+
+
+def test_the_closing_count_leaves_out_a_refused_write(tmp_path: Path) -> None:
+    """Round 25: with one Dockerfile written and one refused (hard-linked), the last line
+    said "2 of 2 files rewritten, 1 with errors"."""
+    (tmp_path / "a.Dockerfile").write_text(PIP)
+    (tmp_path / "b.Dockerfile").write_text(PIP)
+    os.link(tmp_path / "b.Dockerfile", tmp_path / "b.link")
+    proc = msdfix("--write", "a.Dockerfile", "b.Dockerfile", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr.decode()
+    assert "1 of 2 files rewritten, 1 with errors" in proc.stderr.decode(), proc.stderr.decode()
