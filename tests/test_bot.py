@@ -28,7 +28,7 @@ from msdfix.bot import body as render
 from msdfix.bot import outputs
 from msdfix.bot.git import BotError, Git, scrub, write_askpass
 from msdfix.bot.hosts import TokenPolicy, api_url_for, parse_repo
-from msdfix.bot.policy import STALE_MARKER, is_own_commit
+from msdfix.bot.policy import STALE_MARKER, Change, fingerprint, is_own_commit
 from msdfix.bot.pr import Options, Run
 from msdfix.engine import rewrite_text
 from support.fake_github import TOKEN, FakeGitHub, Recorder, basic, serve, step_outputs
@@ -1488,3 +1488,19 @@ def test_a_title_never_exceeds_what_github_takes() -> None:
     assert render.title([report]) == "msdfix: optimize 1 Dockerfile (cache-mount)"
     report = process("app/Dockerfile", PIP_DOCKERFILE, BuildContext(None), Settings(unsafe=False))
     assert render.title([report]) == "msdfix: optimize app/Dockerfile (cache-mount)"
+
+
+def test_a_path_that_is_not_utf8_is_rewritten_and_fingerprinted_by_its_bytes(
+    repo: Repo, api: FakeGitHub
+) -> None:
+    """Round 25: ``msdfix pr`` over a repository holding ``x\\377y/Dockerfile`` was an
+    internal error (exit 123): the fingerprint encoded the path's surrogate escape as UTF-8."""
+    name = os.fsdecode(b"x\xffy/Dockerfile")
+    repo.commit_upstream({name: NPM_DOCKERFILE}, "add a name that is not UTF-8")
+    proc = repo.pr(*api_args(api))
+    assert proc.returncode == 0, proc.stderr
+    changed = git(repo.bare, "diff", "--name-only", "main", repo.remote_sha() or "main")
+    assert '"x\\377y/Dockerfile"' in changed.splitlines(), changed
+    change = Change(name, "100644", "FROM a\n", "FROM b\n")
+    other = Change("x\ufffdy/Dockerfile", "100644", "FROM a\n", "FROM b\n")
+    assert fingerprint([change]) != fingerprint([other])

@@ -837,3 +837,60 @@ def test_ignore_patterns_in_set_syntax_print_no_python_warning(tmp_path: Path) -
     )  # fmt: skip
     assert proc.returncode == 1, proc.stderr.decode()
     assert "Warning" not in proc.stderr.decode()
+
+
+LONG = "9" * 5000  # Python's int() refuses more than 4,300 digits
+NPM = 'FROM node:18\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["node", "a.js"]\n'
+UV = 'FROM python:3.11\nRUN pip install uv\nWORKDIR /app\nCOPY . .\nRUN uv sync\nCMD ["uv", "run", "a.py"]\n'
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "context"),
+    [
+        (f'FROM golang:1.{LONG}\nWORKDIR /src\nCOPY . .\nRUN go build -o /app .\nCMD ["/app"]\n', {}),
+        (f'FROM python:3.{LONG}\nWORKDIR /app\nCOPY . .\nRUN pip install -r r.txt\nCMD ["python", "a.py"]\n', {}),
+        (f'FROM rust:1.{LONG}\nWORKDIR /app\nCOPY . .\nRUN cargo build --release\nCMD ["/app/target/release/app"]\n', {}),
+        (NPM.replace("npm install", "yarn install"),
+         {"package.json": json.dumps({"name": "a", "dependencies": {"ms": "^2.1.0"},
+                                      "packageManager": f"yarn@{LONG}.0.0"}),
+          "yarn.lock": "# yarn lockfile v1\n", "a.js": ""}),
+        (NPM.replace("npm install", "pnpm install"),
+         {"package.json": json.dumps({"name": "a", "packageManager": f"pnpm@{LONG}"}), "pnpm-lock.yaml": ""}),
+        (NPM, {"package.json": json.dumps({"name": "a", "version": "1", "dependencies": {"ms": f"^2.{LONG}"}}),
+               "package-lock.json": json.dumps({"name": "a", "version": "1", "lockfileVersion": 3, "packages": {
+                   "": {"name": "a", "version": "1", "dependencies": {"ms": f"^2.{LONG}"}},
+                   "node_modules/ms": {"version": "2.1.2"}}}), "a.js": ""}),
+        (UV, {"pyproject.toml": '[project]\nname = "a"\nversion = "1"\n', "uv.lock": f"version = {LONG}\n"}),
+    ],
+)  # fmt: skip
+def test_numbers_of_thousands_of_digits_are_read_not_an_internal_error(
+    tmp_path: Path, dockerfile: str, context: dict[str, str]
+) -> None:
+    """Round 25: a tag, packageManager, semver range or TOML integer of 5,000 digits was an
+    internal error (exit 123): Python's int() refuses more than 4,300 digits. Numbers are
+    read by ``files.decimal`` (at most 10**18) and TOML's as unreadable."""
+    (tmp_path / "Dockerfile").write_text(dockerfile)
+    for name, text in context.items():
+        (tmp_path / name).write_text(text)
+    proc = msdfix("--unsafe-fixes", "Dockerfile", cwd=tmp_path)
+    assert proc.returncode in (0, 1), proc.stderr.decode()
+
+
+def test_a_configuration_integer_of_thousands_of_digits_names_its_line(tmp_path: Path) -> None:
+    """Round 25: tomllib's int() refused it with Python's message (exit 123)."""
+    (tmp_path / "Dockerfile").write_text(PIP)
+    (tmp_path / ".msdfix.toml").write_text(f"\nx = {LONG}\n")
+    proc = msdfix("Dockerfile", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr.decode()
+    assert ".msdfix.toml:2: an integer too long to read" in proc.stderr.decode()
+
+
+def test_the_closing_count_leaves_out_a_refused_write(tmp_path: Path) -> None:
+    """Round 25: with one Dockerfile written and one refused (hard-linked), the last line
+    said "2 of 2 files rewritten, 1 with errors"."""
+    (tmp_path / "a.Dockerfile").write_text(PIP)
+    (tmp_path / "b.Dockerfile").write_text(PIP)
+    os.link(tmp_path / "b.Dockerfile", tmp_path / "b.link")
+    proc = msdfix("--write", "a.Dockerfile", "b.Dockerfile", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr.decode()
+    assert "1 of 2 files rewritten, 1 with errors" in proc.stderr.decode(), proc.stderr.decode()

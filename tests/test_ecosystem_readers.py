@@ -18,7 +18,10 @@ from msdfix.ecosystems.node import (
     local_dependency,
     lock_problem,
     locked_local,
+    npm_lock_invalid,
+    npm_override_unmet,
     plug_n_play,
+    pnpm_lock_stale,
     read_dependencies,
     script_name,
     yarn_berry,
@@ -508,3 +511,42 @@ def test_semver_ranges_are_read_as_node_semver_reads_them(
 ) -> None:
     """Round 23: npm's overrides take node-semver ranges; the examples of its README."""
     assert _semver_satisfies(version, spec) is met
+
+
+def test_a_pnpm_lock_value_with_a_long_run_of_blanks_is_read_in_linear_time() -> None:
+    """Round 25: the key regex's lazy value before ``[ \\t]*`` backtracked over each blank of
+    a run inside the value (200 kB: minutes). Blanks after a value are still not part of it."""
+    from support.deadline import deadline
+
+    package = {"dependencies": {"ms": "^2.1.0"}}
+    lock = "lockfileVersion: '6.0'\ndependencies:\n  ms:\n    specifier: {}\n    version: 2.1.2\n"
+    with deadline(5, cpu=True):
+        stale = pnpm_lock_stale(lock.format("x" + " " * 400_000 + "y"), package, "6.0")
+    assert stale == "its specifiers are not package.json's"
+    assert pnpm_lock_stale(lock.format("^2.1.0 \t "), package, "6.0") is None
+
+
+@pytest.mark.parametrize("shape", ["nested", "flat"])
+def test_many_overrides_over_a_long_lock_are_read_in_linear_time(shape: str) -> None:
+    """Round 25: each nested override object walked the lock from its entries, and each key
+    scanned every entry for its name: 900 levels over a chain of 8,000 entries took 27 s of
+    CPU. Past MAX_NESTED_OVERRIDES objects the lock counts as not following them."""
+    from support.deadline import deadline
+
+    count = 20_000
+    packages: dict[str, object] = {"": {"dependencies": {"a0": "^1.0.0"}}}
+    for i in range(count):
+        packages[f"node_modules/a{i}"] = {"version": "1.0.0", "dependencies": {f"a{i + 1}": "^1"}}
+    if shape == "nested":
+        overrides: dict[str, object] = {"a900": "1.0.0"}
+        for i in reversed(range(900)):
+            overrides = {f"a{i}": overrides}
+    else:
+        overrides = {f"a{i}": "1.0.0" for i in range(count)}
+    with deadline(10, cpu=True):
+        unmet = npm_override_unmet(packages, {"overrides": overrides})
+        assert npm_lock_invalid(packages, {"overrides": overrides}) is None
+    if shape == "nested":
+        assert unmet == "overrides nest more than 32 objects, more than msdfix follows"
+    else:
+        assert unmet is None

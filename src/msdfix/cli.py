@@ -348,6 +348,7 @@ class Totals:
 
     def __init__(self) -> None:
         self.files = self.changed = self.errors = self.withheld = 0
+        self.rewritten = 0  # files written (a refused write is changed, not rewritten)
         self.internal = self.written = False
         self.pending = False  # changes not written, of a file (not stdin)
         self.unwritten = False  # changes not written (or printed, for stdin)
@@ -357,6 +358,7 @@ class Totals:
         """Count one input."""
         self.files += 1
         self.changed += outcome.changed
+        self.rewritten += outcome.written
         self.errors += outcome.error
         self.internal |= outcome.internal
         self.written |= outcome.written
@@ -388,7 +390,8 @@ def _closing(totals: Totals, options: Options) -> str:
         out.append(Text("warning: no Dockerfiles found under the given paths", "yellow"))
     if totals.files > 1:
         verb = "rewritten" if totals.written else "would be rewritten"
-        line = f"{totals.changed} of {totals.files} files {verb}"
+        count = totals.rewritten if totals.written else totals.changed  # (a refused write: not)
+        line = f"{count} of {totals.files} files {verb}"
         out.append(Text(line + (f", {totals.errors} with errors" if totals.errors else "")))
     if totals.pending and not options.write:
         out.append(Text("hint: run with --write to apply the changes", "dim"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat as stat_module
 import sys
 import tempfile
@@ -68,7 +69,14 @@ def load_toml(text: str) -> dict[str, Any]:
         line.count(".") >= MAX_TOML_KEY_PARTS for line in text.split("\n")
     ):
         raise RecursionError(f"a line of more than {MAX_TOML_KEY_PARTS} dots: nested too deep")
-    data: dict[str, Any] = tomllib.loads(text)
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        raise
+    except ValueError as exc:  # Python's int() refuses more than 4,300 digits
+        raise tomllib.TOMLDecodeError(
+            f"an integer too long to read{_long_number_at(text)}"
+        ) from exc
     return data
 
 
@@ -139,6 +147,29 @@ def _within_budget(data: Any, budget: int) -> None:
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
+
+
+def _long_number_at(text: str) -> str:
+    """Where the first run of more than 4,300 digits starts, as tomllib says where."""
+    found = next((m for m in re.finditer(r"[0-9_]+", text) if len(m[0]) > 4300), None)
+    if found is None:
+        return ""
+    start = found.start()
+    line, column = text.count("\n", 0, start) + 1, start - text.rfind("\n", 0, start)
+    return f" (at line {line}, column {column})"
+
+
+# The largest number ``decimal`` returns: no version, port, id or count msdfix compares
+# comes near it, and it is above node-semver's largest part (2**53 - 1).
+MAX_DECIMAL = 10**18
+
+
+def decimal(digits: str) -> int:
+    """The value of a run of decimal digits (a regex's ``\\d+``), ``MAX_DECIMAL`` when
+    larger: Python's int() refuses more than 4,300 digits (a ValueError, an internal error
+    on ``FROM golang:1.999...``), and converting more takes time quadratic in them."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 18 else MAX_DECIMAL
 
 
 def is_dockerfile_name(name: str) -> bool:

@@ -43,10 +43,14 @@ class Change:
 
 
 def fingerprint(changes: Iterable[Change]) -> str:
-    """A short hash naming one rewrite (which files, from which content, to which content)."""
+    """A short hash naming one rewrite (which files, from which content, to which content);
+    a path that is not UTF-8 counts by its bytes (its surrogate escapes were an internal
+    error)."""
     digest = hashlib.sha256()
     for change in sorted(changes, key=lambda c: c.path):
-        digest.update(f"{change.path}\0{change.old}\0{change.new}\n".encode())
+        digest.update(
+            f"{change.path}\0{change.old}\0{change.new}\n".encode("utf-8", "surrogateescape")
+        )
     return digest.hexdigest()[:24]
 
 

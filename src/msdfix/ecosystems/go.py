@@ -11,6 +11,7 @@ import re
 
 from msdfix.ecosystems.base import WRITES_IN_PLACE, CacheDir, Ecosystem, PackageManager
 from msdfix.ecosystems.os import debian_codename
+from msdfix.files import decimal
 from msdfix.model.context import BuildContext, Unreadable
 
 MANAGERS: tuple[PackageManager, ...] = (
@@ -150,7 +151,7 @@ def cgo_free(context: BuildContext, args: list[str], goflags: str) -> bool:
         )
         flags = [*args, goflags]
         go = re.search(r"^go\s+1\.(\d+)", texts[0] or "", re.M)
-        by_vendor = any("-mod=vendor" in a for a in flags) or (go and int(go.group(1)) >= 14)
+        by_vendor = any("-mod=vendor" in a for a in flags) or (go and decimal(go.group(1)) >= 14)
         by_mod = any("-mod=mod" in a for a in flags)
         if len(mods) > 1 or not vendored or by_mod or not by_vendor:
             return False  # modules come from the proxy: msdfix cannot read them
@@ -185,7 +186,7 @@ def golang_release(tag: str | None) -> str | None:
     match = re.match(r"^(\d+)\.(\d+)", tag or "")
     if match is None:
         return None
-    version = (int(match.group(1)), int(match.group(2)))
+    version = (decimal(match.group(1)), decimal(match.group(2)))
     found = None
     for since, release in GOLANG_RELEASES:
         if version >= since:

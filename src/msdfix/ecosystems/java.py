@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from msdfix.ecosystems.base import CacheDir, Ecosystem, PackageManager
+from msdfix.files import decimal
 
 _MAVEN_OFFLINE = r"<offline>\s*true|(?:^|\s)(?:-o|--offline)(?=\s|$)"
 
@@ -114,7 +115,7 @@ def java_runtime(full_name: str, tag: str | None) -> tuple[str, bool] | None:
     if name in ("maven", "gradle"):
         match = re.search(r"(?:eclipse-temurin-|-jdk-?|temurin-)(\d+)", tag)
         if match and "corretto" not in tag and "semeru" not in tag and "sapmachine" not in tag:
-            major = int(match.group(1))
+            major = decimal(match.group(1))
             if "openjdk" in tag or ("-jdk-" in tag and major < 17 and name == "maven"):
                 return (f"openjdk:{major}-jre-slim", True) if major in (8, 11) else None
             return f"eclipse-temurin:{major}-jre{suffix}", True

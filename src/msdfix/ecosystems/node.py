@@ -27,7 +27,7 @@ from msdfix.ecosystems.base import (
 )
 from msdfix.ecosystems.go import golang_release
 from msdfix.ecosystems.os import alpine_version, debian_codename
-from msdfix.files import YamlError, load_yaml
+from msdfix.files import YamlError, decimal, load_yaml
 from msdfix.model.context import BuildContext, Unreadable
 from msdfix.model.paths import within
 
@@ -536,7 +536,7 @@ def yarn_berry(ctx: BuildContext, base: str, package: object) -> bool:
     manager = package.get("packageManager") if isinstance(package, dict) else None
     major = re.match(r"yarn@(\d+)", manager) if isinstance(manager, str) else None
     rc = posixpath.join(base, ".yarnrc.yml") if base else ".yarnrc.yml"
-    return ctx.exists(rc) or (major is not None and int(major.group(1)) >= 2)
+    return ctx.exists(rc) or (major is not None and decimal(major.group(1)) >= 2)
 
 
 # A yarn 1 lock entry's first line: its patterns, ``"@a/b@^1.0.0", "@a/b@~1.0.2":`` or
@@ -661,7 +661,7 @@ def pnpm_lock_format(runs: Sequence[str], package: object) -> str | None:
         if isinstance(pin, str) and pin.startswith("pnpm@"):
             spec = pin[5:]
     major = re.match(r"(?:latest-|[~^=v]?)(\d+)(?:[.+-]|$)", spec or "")
-    return _PNPM_LOCK_FORMATS.get(int(major.group(1))) if major else None
+    return _PNPM_LOCK_FORMATS.get(decimal(major.group(1))) if major else None
 
 
 # .npmrc keys pnpm records in the lock's ``settings:`` block (pnpm 8 to 10); a lock whose
@@ -842,7 +842,7 @@ def npm_lock_invalid(
             declared = entry.get(field)
             for name, spec in declared.items() if isinstance(declared, dict) else ():
                 target = _npm_target(packages, path, str(name))
-                replaced = path in overridden.get(str(name), ())
+                replaced = any(path in scope for scope in overridden.get(str(name), ()))
                 found = packages.get(target) if target and not replaced else None
                 if not isinstance(found, dict) or found.get("inBundle") or found.get("link"):
                     continue
@@ -853,17 +853,21 @@ def npm_lock_invalid(
     return None
 
 
-def _override_scopes(overrides: object, packages: dict[str, Any]) -> dict[str, set[str]]:
+def _override_scopes(overrides: object, packages: dict[str, Any]) -> dict[str, list[set[str]]]:
     """Every package name an ``overrides`` tree gives a spec of its own, at any depth, with
     the lock entries whose edges to it the override may replace: a top-level key's, every
     entry; a nested one's (``{"debug": {"ms": "2.1.2"}}``), the entries of its parent's name
     within the parent's scope and those they reach, not the root's own edge (built with npm
     10.8.2: the root's ms ``^2.1.3`` over a locked 2.1.2 that only debug's override asked
     for was resolved again and the lock rewritten). Selectors are stripped; a value of
-    ``*``, or a map whose ``.`` is not a spec, changes nothing (arborist's ``Edge.spec``)."""
+    ``*``, or a map whose ``.`` is not a spec, changes nothing (arborist's ``Edge.spec``).
+    Past ``MAX_NESTED_OVERRIDES`` objects the rest is not followed (npm_override_unmet
+    calls such a lock stale)."""
     entries = {k: v for k, v in packages.items() if isinstance(v, dict)}
-    scopes: dict[str, set[str]] = {}
-    todo = [(overrides, set(entries))]
+    scopes: dict[str, list[set[str]]] = {}  # (sets shared, not copied: a copy per key of
+    todo = [(overrides, set(entries))]  # 20,000 top-level ones was quadratic)
+    by_name = _npm_by_name(entries)
+    nested = 0
     while todo:
         here, scope = todo.pop()
         for key, value in here.items() if isinstance(here, dict) else ():
@@ -871,9 +875,12 @@ def _override_scopes(overrides: object, packages: dict[str, Any]) -> dict[str, s
             if name == ".":
                 continue
             if _override_spec(value.get(".") if isinstance(value, dict) else value):
-                scopes.setdefault(name, set()).update(scope)
+                scopes.setdefault(name, []).append(scope)
             if isinstance(value, dict):
-                named = {p for p in scope if _npm_names(p, name)}
+                nested += 1
+                if nested > MAX_NESTED_OVERRIDES:
+                    return scopes
+                named = by_name.get(name, set()) & scope
                 todo.append((value, named | _npm_reached(entries, named)))
     return scopes
 
@@ -1043,9 +1050,16 @@ def _npm_written(flags: set[str]) -> set[str]:
     return set(flags)
 
 
+# The objects of an ``overrides`` tree msdfix follows: each is a walk over the lock's
+# entries, so 10,000 nested ones over a lock of thousands took minutes (real trees hold a
+# few); with more, the lock may not follow them.
+MAX_NESTED_OVERRIDES = 32
+
+
 def npm_override_unmet(packages: dict[str, Any], package: dict[str, Any]) -> str | None:
-    """An ``overrides`` key of package.json whose version the lock's entries of that name do
-    not all satisfy (None: each does, or there are none): npm install resolves them again
+    """Why the lock may not follow package.json's overrides (None: it does, or there are
+    none): an ``overrides`` key whose version the lock's entries of that name do not all
+    satisfy, or more than ``MAX_NESTED_OVERRIDES`` objects: npm install resolves them again
     and rewrites the lock, which records no overrides of its own (built with npm 10: an
     override of ms changed from 2.1.2 to 2.1.3 after the lock, npm wrote 2.1.3 in it). A
     nested one (``{"a": {"ajv": "^8"}}``) applies to the entries a's entries reach; a spec
@@ -1055,13 +1069,19 @@ def npm_override_unmet(packages: dict[str, Any], package: dict[str, Any]) -> str
     them (npm 10 kept locks whose ms 2.1.3 met ``>=2.1.0 <3`` and ``2.0.0 || 2.1.3``)."""
     overrides = package.get("overrides")
     entries = {k: v for k, v in packages.items() if isinstance(v, dict)}
-    todo = (
-        [(k, v, set(entries)) for k, v in overrides.items()] if isinstance(overrides, dict) else []
-    )
+    everywhere = set(entries)  # (one set for every top-level key: a copy each was quadratic)
+    todo = [(k, v, everywhere) for k, v in overrides.items()] if isinstance(overrides, dict) else []
+    by_name = _npm_by_name(entries)
+    nested = 0
     while todo:
         key, spec, scope = todo.pop()
         name = str(key)
-        named = {p for p in scope if _npm_names(p, name)}
+        nested += isinstance(spec, dict)
+        if nested > MAX_NESTED_OVERRIDES:
+            return (
+                f"overrides nest more than {MAX_NESTED_OVERRIDES} objects, more than msdfix follows"
+            )
+        named = by_name.get(name, set()) & scope
         if isinstance(spec, dict):
             below = _npm_reached(entries, named)
             todo.extend(
@@ -1074,16 +1094,24 @@ def npm_override_unmet(packages: dict[str, Any], package: dict[str, Any]) -> str
             spec = _root_spec(package, spec[1:])
         if isinstance(spec, str) and spec.startswith(f"npm:{name}@"):
             spec = spec[len(f"npm:{name}@") :]  # an alias of the package itself: its range
-        if not isinstance(spec, str) or "@" in name[1:]:
-            return name
-        if any(_semver_satisfies(entries[p].get("version"), spec) is not True for p in named):
-            return name
+        if (
+            not isinstance(spec, str)
+            or "@" in name[1:]
+            or any(_semver_satisfies(entries[p].get("version"), spec) is not True for p in named)
+        ):
+            return f"its {name} entries may not follow package.json's overrides"
     return None
 
 
-def _npm_names(path: str, name: str) -> bool:
-    """Whether the lock entry at ``path`` is an installed ``name``."""
-    return path == f"node_modules/{name}" or path.endswith(f"/node_modules/{name}")
+def _npm_by_name(entries: dict[str, Any]) -> dict[str, set[str]]:
+    """The lock entries installed as each name (``node_modules/NAME`` or ``.../node_modules/NAME``),
+    found once: a scan of the entries per override key took time quadratic in the two."""
+    found: dict[str, set[str]] = {}
+    for path in entries:
+        head, mark, name = path.rpartition("node_modules/")
+        if mark and (not head or head.endswith("/")):
+            found.setdefault(name, set()).add(path)
+    return found
 
 
 def _npm_reached(entries: dict[str, Any], start: set[str]) -> set[str]:
@@ -1120,6 +1148,8 @@ _SEMVER_HYPHEN = re.compile(r"(\S+)\s+-\s+(\S+)")
 Version = tuple[int, int, int, tuple[str, ...]]
 # The lowest prerelease (``-0``), which node-semver's upper bounds carry (``<2.0.0-0``).
 _LOWEST = ("0",)
+# node-semver's largest version part (Number.MAX_SAFE_INTEGER): a larger one is invalid.
+_SEMVER_MAX = 2**53 - 1
 
 
 def _semver_satisfies(version: object, spec: str) -> bool | None:
@@ -1129,25 +1159,31 @@ def _semver_satisfies(version: object, spec: str) -> bool | None:
     ``<=``, ``>``, ``>=``, ``=``, ``^``, ``~``, x-ranges such as ``2.x`` or ``2``, hyphen
     ranges ``1.2 - 2``) desugared as node-semver 7 does, a prerelease version met only by a
     set one of whose comparators has a prerelease of the same major.minor.patch (``^1.2.3-rc.1``
-    takes 1.2.3-rc.2, not 1.2.4-rc.1). None for any other form (a tag, git, a file)."""
-    have = _semver_version(version) if isinstance(version, str) else None
-    if have is None:
+    takes 1.2.3-rc.2, not 1.2.4-rc.1). None for any other form (a tag, git, a file). A
+    version node-semver does not read meets no range (its satisfies answers false: npm
+    resolves the edge again)."""
+    if not isinstance(version, str):
         return None
     if spec.strip() in ("", "*"):
         return True
     alternatives = [_semver_bounds(alt) for alt in spec.split("||")]
     if any(bounds is None for bounds in alternatives):
         return None
-    return any(_semver_set_holds(have, b or []) for b in alternatives)
+    have = _semver_version(version)
+    return have is not None and any(_semver_set_holds(have, b or []) for b in alternatives)
 
 
 def _semver_version(text: str) -> Version | None:
-    """A version's parts (None: not a node-semver version)."""
-    found = _SEMVER.fullmatch(text)
+    """A version's parts (None: not a node-semver version, as one longer than 256
+    characters or with a part above 2**53 - 1 is not: node-semver 7.8.5 reads neither)."""
+    found = _SEMVER.fullmatch(text) if len(text) <= 256 else None
     if found is None:
         return None
     major, minor, patch, pre = found.groups()
-    return int(major), int(minor), int(patch), tuple(pre.split(".")) if pre else ()
+    parts = [decimal(major), decimal(minor), decimal(patch)]
+    if max(parts) > _SEMVER_MAX:
+        return None
+    return parts[0], parts[1], parts[2], tuple(pre.split(".")) if pre else ()
 
 
 def _semver_set_holds(have: Version, bounds: list[tuple[str, Version]]) -> bool:
@@ -1172,7 +1208,9 @@ def _semver_bounds(alt: str) -> list[tuple[str, Version]] | None:
         for part in found.groups()[1:4]:
             if part is None or not part.isdigit():
                 break
-            parts.append(int(part))
+            parts.append(decimal(part))
+        if parts and max(parts) > _SEMVER_MAX:
+            return None  # node-semver: an invalid comparator
         pre = tuple(found.group(5).split(".")) if found.group(5) and len(parts) == 3 else ()
         bounds += _semver_desugar(found.group(1) or "", parts, pre)
     return bounds
@@ -1218,7 +1256,7 @@ def _semver_key(version: Version) -> tuple[object, ...]:
     """A version's precedence as node-semver orders it: a prerelease before its release,
     identifiers compared numerically when numeric, numbers before words."""
     major, minor, patch, pre = version
-    ids = tuple((0, int(i), "") if i.isdigit() else (1, 0, i) for i in pre)
+    ids = tuple((0, decimal(i), "") if i.isdigit() else (1, 0, i) for i in pre)
     return major, minor, patch, (0, ids) if pre else (1, ())
 
 
@@ -1296,7 +1334,7 @@ def npm_keeps_v1_lock(image: str, tag: str | None, runs: list[str]) -> bool:
     whose major is 14 or less (npm 6) keeps it, when no earlier RUN (``runs``) installs
     another npm."""
     major = re.match(r"(\d+)(?:[.-]|$)", tag or "")
-    if image != "node" or major is None or int(major.group(1)) > 14:
+    if image != "node" or major is None or decimal(major.group(1)) > 14:
         return False
     return not any(_NPM_UPGRADE.search(text) for text in runs)
 
@@ -1513,7 +1551,7 @@ def _yarn_lock_problem(
         return None
     declared = str(package.get("packageManager") or "")
     major = re.match(r"yarn@(\d+)", declared)
-    if "__metadata:" not in text or major is None or int(major.group(1)) < 4:
+    if "__metadata:" not in text or major is None or decimal(major.group(1)) < 4:
         return "yarn Berry without packageManager yarn@4+ (workspaces focus is a plugin before 4)"
     try:
         rc = read(".yarnrc.yml") or ""
@@ -2450,7 +2488,7 @@ def may_run_install_scripts(
     entries = _pnpm_packages(text)
     if entries is None:
         return _PNPM_DEPENDENCIES.search(text) is not None  # no packages: nothing to build
-    if int(version.group(1)) >= 9:
+    if decimal(version.group(1)) >= 9:
         return bool(entries)  # the lock no longer says which packages build
     # git, tarball and directory sources (no integrity) are built when fetched
     return any("integrity:" not in e or "requiresBuild: true" in e for e in entries)

@@ -42,7 +42,7 @@ from msdfix.ecosystems.images import PY_NEEDS_FULL
 from msdfix.ecosystems.python_builds import configured_no_binary, local_wheel_builds, pure_build
 from msdfix.ecosystems.python_installs import linux_installs, surely_installed
 from msdfix.ecosystems.python_markers import markers_agree
-from msdfix.files import load_toml
+from msdfix.files import decimal, load_toml
 from msdfix.model.context import BuildContext
 
 if sys.version_info >= (3, 11):
@@ -92,7 +92,7 @@ def _usable(filename: str, version: tuple[int, int]) -> set[str]:
         if interpreter.startswith("py"):
             ok = interpreter in ("py3", f"py{major}", f"py{major}{minor}")
         elif interpreter.startswith("cp") and interpreter[2:].isdigit():
-            wheel_minor = int(interpreter[3:] or 0)
+            wheel_minor = decimal(interpreter[3:])
             ok = wheel_minor == minor or (abi == "abi3" and wheel_minor <= minor)
         else:
             ok = False
@@ -1075,7 +1075,7 @@ class InstallEvidence:
 def python_version(tag: str | None) -> tuple[int, int] | None:
     """The CPython (major, minor) an image tag names (``3.12-slim``), or None."""
     match = re.match(r"(\d+)\.(\d+)", tag or "")
-    return (int(match.group(1)), int(match.group(2))) if match else None
+    return (decimal(match.group(1)), decimal(match.group(2))) if match else None
 
 
 def install_evidence(

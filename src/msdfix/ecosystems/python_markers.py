@@ -27,6 +27,8 @@ from packaging.markers import InvalidMarker, Marker, UndefinedComparison, Undefi
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
+from msdfix.files import decimal
+
 # Variables holding Python's version (``python_version`` is ``python_full_version``'s X.Y).
 _PYTHON_VARS = ("python_version", "python_full_version")
 # Operators whose regions msdfix samples: orderings on Python's version, equality on strings.
@@ -168,7 +170,7 @@ def _environments(
                     return None
                 releases.append(match[1])
                 if op == "~=":  # ~=3.10 ends below 4: sample there too
-                    releases.append(str(int(match[1].split(".")[0]) + 1))
+                    releases.append(str(decimal(match[1].split(".")[0]) + 1))
             elif op in _STRING_OPS:
                 strings.setdefault(variable, {_OTHER}).add(value)
             else:
@@ -208,7 +210,7 @@ def _python_samples(releases: list[str], requires_python: object) -> list[tuple[
         return None
     points: set[Version] = {Version("0")}
     for text in [*releases, *(m[1] for m in limits if m)]:
-        parts = [int(p) for p in text.split(".")] + [0, 0]
+        parts = [decimal(p) for p in text.split(".")] + [0, 0]
         for release in (parts[:3], [parts[0], parts[1] + 1, 0], [*parts[:2], parts[2] + 1]):
             base = ".".join(map(str, release))
             points.update(Version(v) for v in (base, f"{base}.post1", f"{base}.0.1"))
@@ -274,7 +276,7 @@ def _linux_environments(
     for atom in atoms:
         found = re.fullmatch(rf"{major}\.{minor}\.(\d+)", atom[2]) if atom else None
         if found:
-            patches.update(int(found[1]) + d for d in (-1, 0, 1) if int(found[1]) + d >= 0)
+            patches.update(decimal(found[1]) + d for d in (-1, 0, 1) if decimal(found[1]) + d >= 0)
     for machine in _MACHINES:
         for patch in sorted(patches):
             full = f"{major}.{minor}.{patch}"

@@ -10,7 +10,7 @@ import re
 
 from msdfix.ecosystems.base import WRITES_IN_PLACE, CacheDir, Ecosystem, PackageManager
 from msdfix.ecosystems.os import debian_codename
-from msdfix.files import load_toml
+from msdfix.files import decimal, load_toml
 
 MANAGERS: tuple[PackageManager, ...] = (
     PackageManager(
@@ -116,4 +116,4 @@ def glibc_at_most_bookworm(tag: str | None) -> bool:
     match = re.match(r"^(\d+)\.(\d+)", tag or "")
     if match is None:
         return False
-    return (int(match.group(1)), int(match.group(2))) < RUST_TRIXIE_FROM
+    return (decimal(match.group(1)), decimal(match.group(2))) < RUST_TRIXIE_FROM

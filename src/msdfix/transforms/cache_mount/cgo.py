@@ -14,6 +14,7 @@ import re
 
 from msdfix.document import Document
 from msdfix.ecosystems.go import cgo_free
+from msdfix.files import decimal
 from msdfix.model import Stage
 from msdfix.model.paths import within
 from msdfix.shell.classify import ToolCall
@@ -69,7 +70,7 @@ def cgo_unproven(
     version = re.match(r"(\d+)\.(\d+)", tag)
     if image.full_name != "golang" or "alpine" not in tag or "$" in tag:
         return True
-    if version and (int(version.group(1)), int(version.group(2))) < (1, 20):
+    if version and (decimal(version.group(1)), decimal(version.group(2))) < (1, 20):
         return True
     if "CC" in call.command.assignments or "CC" in doc.model.stage_scope(stage, ins):
         return True

@@ -6,6 +6,7 @@ import re
 
 from msdfix.document import Document
 from msdfix.ecosystems.runtime_users import ROOT_PROGRAMS
+from msdfix.files import decimal
 from msdfix.model.args import expand
 from msdfix.model.stages import Stage
 from msdfix.shell.classify import program_args, wrappers
@@ -47,7 +48,7 @@ def low_ports(stage: Stage, command: Command, config: dict) -> list[int]:  # typ
     for spec in config.get("expose", ()):
         first = str(spec).split("/")[0].split("-")[0]
         if first.isdigit():
-            ports.append(int(first))
+            ports.append(decimal(first))
     for argv in command.argvs:
         words = [w for a in argv for w in (a.split() if " " in a else [a])]
         for i, word in enumerate(words):
@@ -61,10 +62,10 @@ def low_ports(stage: Stage, command: Command, config: dict) -> list[int]:  # typ
             match = _HOST_PORT.match(word)
             number = match.group(1) if match else word
             if number.isdigit():
-                ports.append(int(number))
+                ports.append(decimal(number))
     for key, value in config.get("env", {}).items():
         if PORT_ENV.match(key) and str(value).isdigit():
-            ports.append(int(value))
+            ports.append(decimal(str(value)))
     return sorted({p for p in ports if 0 < p < 1024})
 
 

@@ -32,6 +32,7 @@ from msdfix.ecosystems.python_builds import link_mode
 from msdfix.ecosystems.registry import MANAGERS, positional_args
 from msdfix.ecosystems.ruby import BUNDLER, bundle_manifest_writes
 from msdfix.ecosystems.rust import CARGO, CARGO_FETCH_WRITES
+from msdfix.files import decimal
 from msdfix.fixes import Edit
 from msdfix.model import Stage
 from msdfix.model.context import Unreadable
@@ -185,7 +186,7 @@ def _pinned_yarn_major(doc: Document, use: Use) -> int:
     package = doc.context.read_json(posixpath.join(use.project, "package.json"))
     pin = package.get("packageManager") if isinstance(package, dict) else None
     found = re.match(r"yarn@(\d+)\.", pin) if isinstance(pin, str) else None
-    return int(found.group(1)) if found else 0
+    return decimal(found.group(1)) if found else 0
 
 
 def emptied_cache(written: str, uses: list[Use]) -> str | None:

@@ -460,7 +460,7 @@ def _stale_lock(
             return f"package-lock.json (its root {key} is not package.json's)"
     override = npm_override_unmet(data["packages"], package)
     if override is not None:
-        return f"package-lock.json (its {override} entries may not follow package.json's overrides)"
+        return f"package-lock.json ({override})"
     peers = not _legacy_peers(ctx, base, use, env)
     missing = npm_lock_unlocked(data["packages"], peers)
     if missing is not None:

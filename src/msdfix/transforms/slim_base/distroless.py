@@ -17,6 +17,7 @@ from msdfix.ecosystems.images import (
     Target,
 )
 from msdfix.ecosystems.os import STANDARD_PATH
+from msdfix.files import decimal
 from msdfix.model import Stage
 from msdfix.model.context import Unreadable
 from msdfix.model.platforms import image_runs
@@ -41,7 +42,7 @@ def _modules(names: list[str]) -> str:
 
 def _system_id(value: str, known: frozenset[str]) -> str | None:
     """A numeric uid/gid in the system range that distroless does not define, or None."""
-    if value.isdigit() and int(value) < SYSTEM_ID_LIMIT and value not in known:
+    if value.isdigit() and decimal(value) < SYSTEM_ID_LIMIT and value not in known:
         return value
     return None
 

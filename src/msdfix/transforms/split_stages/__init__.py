@@ -530,7 +530,7 @@ def _writes_outside_copies(a: Analysis, plan: Plan) -> None:
     /etc/app.conf``, ``mkdir /data``) makes the split unsafe: the runtime starts from a fresh
     base image without it. RUNs the runtime repeats write it again."""
     copied = [plan.moves.get(p, p) for p in plan.copies]
-    repeated = {id(i) for i in a.setup_runs}
+    repeated = a.setup_ids
     kept = _kept_scratch(a)
     named = _source_namer(a)
     for ins in a.stage.of("run"):
@@ -867,7 +867,7 @@ def _build_account_edit(a: Analysis) -> Instruction | None:
     """The first RUN of the stage's lineage that adds or changes an account and that the
     runtime stage does not repeat (a numeric USER may name the uid it gives: built, `npm ci
     && useradd -m -u 1001 app` with USER 1001 ran in the split as gid 0 with HOME /)."""
-    repeated = {id(i) for i in a.setup_runs}
+    repeated = a.setup_ids
     runs = [i for st in a.stage.lineage for i in st.of("run") if id(i) not in repeated]
     return next((i for i in runs if ACCOUNT_EDITS.search(i.args)), None)
 
@@ -879,7 +879,7 @@ def _unknown_user(a: Analysis, plan: Plan, user: str) -> str:
     distroless's /nonexistent: built, ``docker run --user nobody``), or its group is one of
     these."""
     name, _, group = user.partition(":")
-    repeated = {id(i) for i in a.setup_runs}
+    repeated = a.setup_ids
     if not runtime_has_group(a, plan, group, a.setup_runs):
         made = any(_creates(a, i, group) for i in account_runs(a, group) if id(i) not in repeated)
         return f"USER {user}: the group {group} " + (
@@ -930,7 +930,7 @@ def _anchor(a: Analysis) -> Instruction | None:
     """The last instruction that builds (after it, the artefacts exist)."""
     last = None
     for ins in a.stage.instructions:
-        if ins.cmd in ("run", "copy", "add") and ins not in a.setup_runs:
+        if ins.cmd in ("run", "copy", "add") and id(ins) not in a.setup_ids:
             last = ins
     return last
 
@@ -974,24 +974,25 @@ def _render(a: Analysis, plan: Plan, alias: str) -> list[Edit]:
         out.append(copies)
     deferred: list[str] = []
     tail: list[str] = []  # plan.from_context, after the copies like in the build
+    from_context = {id(i) for i in plan.from_context}
     copied = anchor is None
     for ins in a.stage.instructions:
         chunk = text[ins.comment_start : ins.end]
         if not chunk.endswith(("\n", "\r")):
             chunk += nl
-        blank = text[: ins.comment_start].endswith((nl + nl, "\n\n"))
-        if blank and len(out) > start and (ins.cmd in MOVE | REPEAT or ins in a.setup_runs):
+        blank = text.endswith((nl + nl, "\n\n"), 0, ins.comment_start)
+        if blank and len(out) > start and (ins.cmd in MOVE | REPEAT or id(ins) in a.setup_ids):
             chunk = nl + chunk  # keep the blank line that separated it
         if ins.cmd in MOVE:
             edits.append(Edit(ins.comment_start, ins.end, ""))
             out.append(chunk)
-        elif ins in plan.from_context:
+        elif id(ins) in from_context:
             edits.append(Edit(ins.comment_start, ins.end, ""))
             tail.append(chunk.lstrip("\r\n"))
         elif id(ins) in late:
             if late[id(ins)]:
                 deferred.append(chunk.lstrip("\r\n"))
-        elif ins.cmd in REPEAT or ins in a.setup_runs:
+        elif ins.cmd in REPEAT or id(ins) in a.setup_ids:
             # after a RUN that waits for the copies, the rest waits too: a later USER, WORKDIR
             # or RUN may depend on it (the user it creates), so the order stays the build's
             (deferred if deferred and not copied else out).append(chunk)

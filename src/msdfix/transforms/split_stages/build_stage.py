@@ -199,6 +199,7 @@ class Analysis:
         self.ctx = doc.context
         self.dirs = workdirs(self.model, stage)
         self.final_dir = self.dirs[id(stage.instructions[-1])] if stage.instructions else "/"
+        self.workdir_set = set(self.dirs.values()) - {"/"}  # each working directory but /
         self.entry: Entry | None = entry(stage)
         # What starting the program runs: the entry command's commands, and what an ecosystem
         # knows they run (npm start's scripts and hooks).
@@ -212,6 +213,7 @@ class Analysis:
         self.recommends = False  # an apt install that also installs recommended packages
         self.clears_lists = False  # a RUN deletes apt's lists (else the image keeps them)
         self.setup_runs: list[Instruction] = []
+        self.setup_ids: set[int] = set()  # id() of each setup RUN: looked up per instruction
         self.unknown: list[tuple[Instruction, str]] = []
         self.scripts: list[Call] = []  # interpreter runs of the app's own code
         self.frontend_runs: list[Instruction] = []  # npm/yarn/pnpm-only RUNs of a non-node stage
@@ -315,6 +317,7 @@ class Analysis:
                 kinds.add("unknown")
         if kinds == {"setup"}:
             self.setup_runs.append(ins)
+            self.setup_ids.add(id(ins))
         elif kinds == {"frontend"}:
             self.frontend_runs.append(ins)
         elif "frontend" in kinds:

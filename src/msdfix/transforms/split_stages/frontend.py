@@ -16,6 +16,7 @@ from typing import Any
 from msdfix.ecosystems import programs
 from msdfix.ecosystems.base import positionals
 from msdfix.ecosystems.node import SCRIPT_RUNNERS, script_bodies, script_name
+from msdfix.files import decimal
 from msdfix.model.context import BuildContext, Unreadable
 from msdfix.shell.commands import Command, parse_commands
 from msdfix.syntax.values import unquote
@@ -448,7 +449,7 @@ def _nuxt_out(context: BuildContext, rel_dir: str, package: dict[str, Any]) -> s
     specs = [package.get(k) for k in ("dependencies", "devDependencies")]
     spec = next((t.get("nuxt") for t in specs if isinstance(t, dict) and t.get("nuxt")), None)
     major = re.match(r"^[\^~>=v ]*(\d+)", spec) if isinstance(spec, str) else None
-    if major is None or int(major.group(1)) < 3:
+    if major is None or decimal(major.group(1)) < 3:
         return None
     for name in _config_files(context, rel_dir, "nuxt"):
         if re.search(r"\b(?:output|generate|publicDir)\s*:", _read_js(context, name) or ""):

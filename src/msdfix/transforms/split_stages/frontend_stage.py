@@ -118,7 +118,7 @@ def _node_frontend_runs(a: Analysis) -> list[Instruction]:
         found = cwds.get(id(ins), set())
         if not found or backend in found or "-g" in found:
             continue
-        if len(found) > 1 or id(ins) in unknown or ins in a.setup_runs:
+        if len(found) > 1 or id(ins) in unknown or id(ins) in a.setup_ids:
             return []
         runs.append(ins)
         dirs |= found

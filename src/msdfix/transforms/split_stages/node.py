@@ -58,6 +58,7 @@ from msdfix.ecosystems.node import (
     yarn_berry,
     yarnrc_settings,
 )
+from msdfix.files import decimal
 from msdfix.model.context import BuildContext, Unreadable
 from msdfix.model.paths import within
 from msdfix.model.program_calls import COMMON, called_tool, source_text
@@ -460,7 +461,7 @@ def _needs_full_image(a: Analysis, app: str, runtime: str) -> str | None:
     """Why the app may need the build image's system libraries or programs (None: it does not)."""
     rel = _package_dir(a, app) if a.ctx.present else None
     deps = read_dependencies(a.ctx, rel) if rel is not None else None
-    unknown = "package.json not found in the build context" if deps is None else deps.unknown
+    unknown = deps.unknown if deps is not None else _no_package(a, rel)
     if deps is None or unknown is not None:
         return (
             f"{unknown}: msdfix cannot rule out packages that need "
@@ -476,6 +477,15 @@ def _needs_full_image(a: Analysis, app: str, runtime: str) -> str | None:
     if needs:
         return f"{needs[0]} needs libraries or programs that {runtime} lacks"
     return None
+
+
+def _no_package(a: Analysis, rel: str | None) -> str:
+    """Why the project's package.json was not read: not in the context, or there and
+    unreadable (nested too deep, too large, not JSON: it had read as not found)."""
+    path = posixpath.join(rel, "package.json") if rel else "package.json"
+    if rel is not None and a.ctx.exists(path):
+        return "package.json could not be read"
+    return "package.json not found in the build context"
 
 
 def _package_dir(a: Analysis, app: str) -> str | None:
@@ -1225,7 +1235,7 @@ def _prod_command(a: Analysis, call: Call) -> str:
     return production_install(
         call.program,
         call.args,
-        int(major.group(0)) if major else None,
+        decimal(major.group(0)) if major else None,
         a.ctx.read_text("yarn.lock") or "",
         a.scope(call.ins),  # what the deps stage replays (not the command's assignments)
         [] if isinstance(files, str) else files,
@@ -1241,7 +1251,7 @@ def _npm_dev_back(a: Analysis, install: Call) -> str | None:
         return files
     env = a.scope(install.ins)  # the deps stage's install runs without the assignments
     major = re.match(r"\d+", a.stage.image.tag or "")
-    args = npm_production_args(install.args, int(major.group(0)) if major else None, env, files)
+    args = npm_production_args(install.args, decimal(major.group(0)) if major else None, env, files)
     if npm_installs_dev(args, env, files):
         return "npm's configuration brings the dev dependencies back whatever the command says"
     return None

@@ -268,7 +268,7 @@ def _folder_setup(
     if script is None or not script.commands:
         return None
     copied = [p for p in plan.copies if p != "/" and p not in plan.moves]
-    workdirs = {a.dirs[id(i)] for i in a.stage.instructions} - {"/"}
+    workdirs = a.workdir_set
     scope = a.model.fixed_scope(a.stage, ins)  # (`chown -R node $APP_HOME`, ENV APP_HOME=..)
     dirs: set[str] = set()
     made: set[str] = set()
@@ -519,7 +519,7 @@ def _may_make(a: Analysis, ins: Instruction, folder: str) -> bool:
     path there and a RUN of OS package installs alone."""
     if any(within(p, folder) for p in [*_run_paths(a, ins), *_set_paths(a, ins)]):
         return True
-    return ins not in a.setup_runs and not _programs(a, ins) <= OS_MANAGERS
+    return id(ins) not in a.setup_ids and not _programs(a, ins) <= OS_MANAGERS
 
 
 # Directories of every Debian base image (the FHS ones besides SYSTEM_DIRS): a COPY into
