@@ -2385,3 +2385,44 @@ def test_a_root_mkdir_of_the_folder_above_the_copies_is_not_repeated(tmp_path, m
     assert "mkdir /app" not in runtime.replace("mkdir /app /data", "")
     if not splits:
         assert "mkdir" in _messages(result)
+
+
+def _gradle_app(tmp_path: Path) -> None:
+    """A Gradle project whose jar is built relative to the working directory."""
+    (tmp_path / "build.gradle").write_text("plugins { id 'java' }\n")
+    (tmp_path / "settings.gradle").write_text("rootProject.name = 'app'\n")
+    (tmp_path / "src/main/java/demo").mkdir(parents=True)
+    (tmp_path / "src/main/java/demo/Main.java").write_text("package demo; class Main {}\n")
+
+
+def test_gradle_default_workdir_is_where_the_build_writes(tmp_path):
+    """gradle's images set WORKDIR /home/gradle (gradle/docker-gradle): a relative build lands
+    there, not in / (built on a faithful gradle image: COPY --from=build /build/libs failed,
+    "no such file or directory"), and the folder is gradle's 757 there, root's 755 in the
+    runtime: unsafe, with the reason."""
+    _gradle_app(tmp_path)
+    text = _df(
+        "FROM gradle:8-jdk17",
+        "COPY . .",
+        "RUN gradle build --no-daemon",
+        'CMD ["java", "-jar", "build/libs/app.jar"]',
+    )
+    result = _run(text, tmp_path, unsafe=True)
+    assert "WORKDIR /home/gradle\nCOPY --from=build /home/gradle/build/libs" in result.output
+    assert "default WORKDIR /home/gradle is gradle's (uid 1000), mode 757" in _messages(result)
+    assert _run(text, tmp_path).output == text  # not applied without --unsafe-fixes
+
+
+def test_golang_default_workdir_mode_makes_the_split_unsafe(tmp_path):
+    """golang's /go is mode 1777 (docker-library/golang: chmod -R 1777 "$GOPATH"); a runtime
+    WORKDIR /go is root's 755, so a split relying on it is unsafe."""
+    shutil.copytree(FIXTURES / "go-static", tmp_path, dirs_exist_ok=True)
+    text = _df(
+        "FROM golang:1.22",
+        "COPY . .",
+        "RUN CGO_ENABLED=0 go build -o hello .",
+        'CMD ["./hello"]',
+    )
+    result = _run(text, tmp_path, unsafe=True)
+    assert "WORKDIR /go\n" in result.output
+    assert "default WORKDIR /go is root's with mode 1777" in _messages(result)
