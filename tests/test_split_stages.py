@@ -2426,3 +2426,16 @@ def test_golang_default_workdir_mode_makes_the_split_unsafe(tmp_path):
     result = _run(text, tmp_path, unsafe=True)
     assert "WORKDIR /go\n" in result.output
     assert "default WORKDIR /go is root's with mode 1777" in _messages(result)
+
+
+def test_golang_default_workdir_left_by_a_root_app_stays_safe():
+    """A root program the split copies out of /go (``/go/bin/noms`` -> /usr/local/bin) does
+    not live in the runtime's 755 /go: the split stays safe."""
+    text = _df(
+        "FROM golang:1.7.3-alpine",
+        "RUN go install -v github.com/attic-labs/noms/cmd/noms",
+        'CMD ["noms", "serve", "/data"]',
+    )
+    result = _run(text)
+    assert "/usr/local/bin/noms" in result.output and "AS runtime" in result.output
+    assert "default WORKDIR" not in _messages(result)

@@ -103,7 +103,7 @@ def default_workdir(a: Analysis, plan: Plan) -> None:
     if default == "/" or any(w.args.strip().startswith("/") for w in a.stage.of("workdir")):
         return
     mode = DEFAULT_WORKDIR_MODES.get(image)
-    inside = any(within(p, default) for p in plan.copies)
+    inside = any(within(plan.moves.get(p, p), default) for p in plan.copies)
     if mode is not None and plan.unsafe is None and (inside or not is_root(final_user(a))):
         plan.unsafe = (
             f"{a.stage.image.raw}'s default WORKDIR {default} is {mode}; the runtime's "
