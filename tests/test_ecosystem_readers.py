@@ -405,6 +405,9 @@ def test_a_line_appended_to_the_account_files_creates_its_name(
         ("nginx:1.25", "nginx:1.25-alpine", "nginx", False),  # HOME /var/cache/nginx
         ("nginx:1.25", "nginx:1.25-bookworm", "nginx", True),
         ("node:18", "node:18-alpine", "node", True),
+        ("openjdk:17-slim", "openjdk:11-jre-slim", "www-data", True),
+        ("openjdk:17-slim", "openjdk:17", "www-data", False),  # Oracle Linux: no base-passwd
+        ("eclipse-temurin:17-jdk", "eclipse-temurin:17-jre-ubi9-minimal", "nobody", False),
     ],
 )
 def test_account_change_compares_the_images_own_accounts(

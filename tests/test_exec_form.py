@@ -82,6 +82,14 @@ def test_node_base_entrypoint_runs_commands_as_they_are() -> None:
     assert not run("FROM node:20\nCMD --version\n", "exec-form").changed
 
 
+def test_temurin_base_entrypoint_runs_commands_as_they_are() -> None:
+    """eclipse-temurin's images start /__cacert_entrypoint.sh, which ends in exec "$@": a CMD
+    is its arguments, so one starting with "-" stays as it is (adoptium/containers)."""
+    assert run("FROM eclipse-temurin:21-jre\nCMD java -jar /app.jar\n", "exec-form").changed
+    result = run("FROM eclipse-temurin:21-jre\nCMD -jar /app.jar\n", "exec-form")
+    assert not result.changed and "entrypoint" in messages(result)
+
+
 def test_unsafe_and_declares_the_config_change() -> None:
     result = run("FROM python:3\nCMD python app.py\n", "exec-form", unsafe=False)
     assert not result.changed

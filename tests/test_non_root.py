@@ -64,6 +64,11 @@ def test_later_user_root_is_overridden_after_it() -> None:
         ('FROM debian:12\nCMD ["gosu", "app", "run"]\n', "gosu"),
         ('FROM postgres:16\nCMD ["postgres"]\n', "gosu"),
         ('FROM fedora:40\nCMD ["run"]\n', "does not know how to add a user"),
+        # openjdk 12+'s plain tags are Oracle Linux, eclipse-temurin's -ubi9-minimal Red Hat
+        # UBI (docker-library/openjdk, adoptium/containers): no Debian useradd known there
+        ('FROM openjdk:17\nCMD ["java", "-jar", "/a.jar"]\n', "no Debian or Ubuntu tag"),
+        ('FROM eclipse-temurin:21-jre-ubi9-minimal\nCMD ["java"]\n', "no Debian or Ubuntu tag"),
+        ('FROM maven:3.9-amazoncorretto-17\nCMD ["mvn"]\n', "no Debian or Ubuntu tag"),
         ("FROM gcr.io/distroless/static@sha256:" + "a" * 64 + '\nCMD ["/a"]\n', "variant"),
         ('FROM debian:12\nUSER $APP_USER\nCMD ["run"]\n', "unknown"),
     ],

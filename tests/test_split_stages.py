@@ -2429,3 +2429,57 @@ def test_an_unreadable_package_json_is_not_called_missing(
     text = 'FROM node:18\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD ["node", "a.js"]\n'
     messages = _messages(_run(text, tmp_path, unsafe=True))
     assert f"(unsafe: {reason}: msdfix cannot rule out packages" in messages, messages
+
+
+def _gradle_app(tmp_path: Path) -> None:
+    """A Gradle project whose jar is built relative to the working directory."""
+    (tmp_path / "build.gradle").write_text("plugins { id 'java' }\n")
+    (tmp_path / "settings.gradle").write_text("rootProject.name = 'app'\n")
+    (tmp_path / "src/main/java/demo").mkdir(parents=True)
+    (tmp_path / "src/main/java/demo/Main.java").write_text("package demo; class Main {}\n")
+
+
+def test_gradle_default_workdir_is_where_the_build_writes(tmp_path):
+    """gradle's images set WORKDIR /home/gradle (gradle/docker-gradle): a relative build lands
+    there, not in / (built on a faithful gradle image: COPY --from=build /build/libs failed,
+    "no such file or directory"), and the folder is gradle's 757 there, root's 755 in the
+    runtime: unsafe, with the reason."""
+    _gradle_app(tmp_path)
+    text = _df(
+        "FROM gradle:8-jdk17",
+        "COPY . .",
+        "RUN gradle build --no-daemon",
+        'CMD ["java", "-jar", "build/libs/app.jar"]',
+    )
+    result = _run(text, tmp_path, unsafe=True)
+    assert "WORKDIR /home/gradle\nCOPY --from=build /home/gradle/build/libs" in result.output
+    assert "default WORKDIR /home/gradle is gradle's (uid 1000), mode 757" in _messages(result)
+    assert _run(text, tmp_path).output == text  # not applied without --unsafe-fixes
+
+
+def test_golang_default_workdir_mode_makes_the_split_unsafe(tmp_path):
+    """golang's /go is mode 1777 (docker-library/golang: chmod -R 1777 "$GOPATH"); a runtime
+    WORKDIR /go is root's 755, so a split relying on it is unsafe."""
+    shutil.copytree(FIXTURES / "go-static", tmp_path, dirs_exist_ok=True)
+    text = _df(
+        "FROM golang:1.22",
+        "COPY . .",
+        "RUN CGO_ENABLED=0 go build -o hello .",
+        'CMD ["./hello"]',
+    )
+    result = _run(text, tmp_path, unsafe=True)
+    assert "WORKDIR /go\n" in result.output
+    assert "default WORKDIR /go is root's with mode 1777" in _messages(result)
+
+
+def test_golang_default_workdir_left_by_a_root_app_stays_safe():
+    """A root program the split copies out of /go (``/go/bin/noms`` -> /usr/local/bin) does
+    not live in the runtime's 755 /go: the split stays safe."""
+    text = _df(
+        "FROM golang:1.7.3-alpine",
+        "RUN go install -v github.com/attic-labs/noms/cmd/noms",
+        'CMD ["noms", "serve", "/data"]',
+    )
+    result = _run(text)
+    assert "/usr/local/bin/noms" in result.output and "AS runtime" in result.output
+    assert "default WORKDIR" not in _messages(result)

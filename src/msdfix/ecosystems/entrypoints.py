@@ -25,14 +25,16 @@ class Entrypoint(str, Enum):
 # Official images without an ENTRYPOINT.
 NO_ENTRYPOINT = frozenset(
     """
-    python pypy golang rust openjdk eclipse-temurin amazoncorretto debian ubuntu alpine busybox
+    python pypy golang rust openjdk amazoncorretto debian ubuntu alpine busybox
     fedora centos rockylinux almalinux oraclelinux amazonlinux ruby perl gcc buildpack-deps
     erlang elixir
     """.split()
 )
 # Official images whose docker-entrypoint.sh prepends the interpreter only when $1 starts with
-# "-" (or, for node, is not a command) and otherwise runs exec "$@".
-EXEC_COMMAND = frozenset({"node", "php"})
+# "-" (or, for node, is not a command) and otherwise runs exec "$@"; eclipse-temurin's
+# ``ENTRYPOINT ["/__cacert_entrypoint.sh"]`` imports CA certificates when USE_SYSTEM_CA_CERTS
+# is set and always ends in exec "$@" (adoptium/containers 21/jre/ubuntu/noble/entrypoint.sh).
+EXEC_COMMAND = frozenset({"node", "php", "eclipse-temurin"})
 # Other publishers' images without an ENTRYPOINT (image name prefixes).
 VENDOR_NO_ENTRYPOINT = (
     "gcr.io/distroless/static",

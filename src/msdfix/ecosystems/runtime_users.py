@@ -26,6 +26,29 @@ DEBIAN_BASED = frozenset(
     gcc erlang elixir haskell julia swift r-base clojure maven gradle dart
     """.split()
 )
+# Tags of those images that name another OS: eclipse-temurin's ``-ubi9-minimal`` (FROM
+# redhat/ubi9-minimal, adoptium/containers 21/jre/ubi/ubi9-minimal/Dockerfile), maven's and
+# gradle's ``-amazoncorretto``/``-corretto`` (Amazon Linux unless ``-debian``), swift's
+# ``-amazonlinux2``/``-rhel-ubi9``/``-fedora39``, openjdk's ``-oraclelinux8``, windows ones.
+OTHER_OS_TAG = re.compile(
+    r"alpine|windows|nanoserver|ubi\d*|oraclelinux|oracle\b|amazonlinux|\bal2|centos|fedora|rhel"
+    r"|rocky|corretto(?!.*debian)"
+)
+# openjdk 12 and later give their bare tags (``openjdk:17``, ``17-jdk``, ``21.0.1``) to the
+# Oracle Linux image (docker-library/openjdk generate-stackbrew-library.sh: "version 12+ moves
+# latest over to the Oracle-based builds"); only the ``-slim``/``-bullseye``/... ones are Debian.
+OPENJDK_DEBIAN_TAG = re.compile(r"^(?:[89]|1[01])\b|slim|bookworm|bullseye|buster|stretch|jessie")
+
+
+def debian_tag(name: str, tag: str) -> bool:
+    """True when the official DEBIAN_BASED (or node) image ``name``'s ``tag`` is Debian or
+    Ubuntu: not an alpine, windows or other-OS tag, nor one of openjdk's Oracle Linux tags."""
+    tag = tag.lower()
+    if OTHER_OS_TAG.search(tag):
+        return False
+    return name != "openjdk" or bool(OPENJDK_DEBIAN_TAG.search(tag))
+
+
 # base-passwd's fixed accounts (its master /etc/passwd, copied into every Debian and Ubuntu
 # image, -slim variants included) with the same ids everywhere (www-data 33, nobody 65534).
 DEBIAN_SYSTEM_USERS = frozenset(
@@ -100,8 +123,14 @@ def user_setup(image: ImageRef) -> UserSetup | str:
             return UserSetup("user", IMAGE_USERS[name], IMAGE_USERS[name])
         if name == "alpine" or (name in DEBIAN_BASED and "alpine" in tag):
             return UserSetup("adduser", uid, uid)
-        if name in DEBIAN_BASED:
+        if name in DEBIAN_BASED and debian_tag(name, tag):
             return UserSetup("useradd", uid, uid)
+        if name in DEBIAN_BASED:
+            return (
+                f"{image.raw} is no Debian or Ubuntu tag (openjdk 12+'s plain tags are Oracle "
+                "Linux, -ubi* ones Red Hat UBI, corretto ones Amazon Linux): msdfix does not "
+                "know it to have useradd"
+            )
     if image.full_name.startswith("gcr.io/distroless/"):
         variant = None if image.digest else _distroless_tag(image.tag)
         if variant is None:
@@ -121,7 +150,7 @@ def debian_image(raw: str) -> bool:
         return False
     if ref.name not in DEBIAN_BASED | {"node"}:
         return False
-    return not re.search(r"alpine|windows|nanoserver", ref.tag or "")
+    return debian_tag(ref.name, ref.tag or "")
 
 
 def create_user_command(setup: UserSetup) -> str:

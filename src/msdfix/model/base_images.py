@@ -40,8 +40,17 @@ VENDOR_USERS: dict[str, str | None] = {
     "gitpod/": "gitpod", "amazonlinux": ROOT, "public.ecr.aws/amazonlinux/": ROOT,
     "oven/bun": ROOT,
 }  # fmt: skip
-# Default working directory of images whose WORKDIR is not ``/``.
-DEFAULT_WORKDIRS = {"golang": "/go", "oven/bun": "/home/bun/app"}
+# Default working directory of images whose WORKDIR is not ``/``: golang's ``WORKDIR $GOPATH``,
+# gradle's ``WORKDIR /home/gradle`` (gradle/docker-gradle jdk21-noble/Dockerfile, after its
+# ``VOLUME /home/gradle/.gradle``), bun's ``WORKDIR /home/bun/app``.
+DEFAULT_WORKDIRS = {"golang": "/go", "gradle": "/home/gradle", "oven/bun": "/home/bun/app"}
+# Owner and mode of those folders where not root's 755, which a runtime's ``WORKDIR`` makes them:
+# golang's ``chmod -R 1777 "$GOPATH"`` (docker-library/golang Dockerfile.template), gradle's
+# ``chown --recursive gradle:gradle /home/gradle && chmod --recursive o+rwx /home/gradle``.
+DEFAULT_WORKDIR_MODES = {
+    "golang": "root's with mode 1777",
+    "gradle": "gradle's (uid 1000), mode 757",
+}
 # Tag suffixes that switch a vendor image to its non-root variant.
 NON_ROOT_TAGS = ("nonroot", "debug-nonroot", "chiseled", "chiseled-extra", "distroless")
 

@@ -22,7 +22,9 @@ from __future__ import annotations
 import re
 
 from msdfix.ecosystems.images import DISTROLESS_NONROOT
-from msdfix.model.base_images import DEFAULT_WORKDIRS
+from msdfix.model.base_images import DEFAULT_WORKDIR_MODES, DEFAULT_WORKDIRS
+from msdfix.model.paths import within
+from msdfix.model.users import is_root
 from msdfix.transforms.split_stages.build_stage import Analysis, Plan, final_user, keyword
 
 
@@ -91,10 +93,22 @@ def tag_distroless(a: Analysis, plan: Plan) -> None:
 
 
 def default_workdir(a: Analysis, plan: Plan) -> None:
-    """Repeat the build image's default WORKDIR when the stage relies on it."""
-    default = DEFAULT_WORKDIRS.get(a.stage.image.full_name, "/")
+    """Repeat the build image's default WORKDIR when the stage relies on it. The runtime's
+    WORKDIR makes it root's with mode 755: where the build image's has another owner or mode
+    and the app runs as non-root or is copied into it, the split is unsafe (built: USER 65534
+    wrote to golang's 1777 /go, not to the split's, EACCES; gradle's /home/gradle, the app's
+    folder, was gradle's 757, the split's root's 755)."""
+    image = a.stage.image.full_name
+    default = DEFAULT_WORKDIRS.get(image, "/")
     if default == "/" or any(w.args.strip().startswith("/") for w in a.stage.of("workdir")):
         return
+    mode = DEFAULT_WORKDIR_MODES.get(image)
+    inside = any(within(plan.moves.get(p, p), default) for p in plan.copies)
+    if mode is not None and plan.unsafe is None and (inside or not is_root(final_user(a))):
+        plan.unsafe = (
+            f"{a.stage.image.raw}'s default WORKDIR {default} is {mode}; the runtime's "
+            "WORKDIR makes it root's with mode 755"
+        )
     plan.head_lines = [
         line for line in plan.head_lines if not line.lower().startswith("workdir")
     ] + [f"{keyword(a.doc, 'WORKDIR')} {default}"]
