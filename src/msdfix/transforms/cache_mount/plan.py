@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from msdfix.document import Document
 from msdfix.ecosystems.base import CacheDir, PackageManager
-from msdfix.ecosystems.node import may_run_install_scripts, yarn_classic_pins
+from msdfix.ecosystems.node import may_run_install_scripts, plug_n_play, yarn_classic_pins
 from msdfix.ecosystems.os import APT_ARCHIVES_MOUNT
 from msdfix.ecosystems.python import NO_BINARY_ENV, install_evidence, python_version
 from msdfix.ecosystems.python_builds import NO_BINARY, configured_no_binary, links_into_cache
@@ -117,6 +117,11 @@ def plan_run(
             )
         elif manager.id == "yarn-berry" and berry_blocker:
             plan.note(berry_blocker)
+        elif manager.id == "yarn-berry" and _linker_env_pnp(call, planner.resolver.scope):
+            plan.note(
+                "YARN_NODE_LINKER may make yarn Plug'n'Play, which loads packages from its "
+                "cache at run time"
+            )
         elif pseudo := next((t for t in planner.resolver.targets(call) if _pseudo(t)), None):
             plan.note(f"{manager.id}: its cache directory is {pseudo}, so it caches nothing")
         else:
@@ -129,6 +134,13 @@ def plan_run(
 # Commands that may run before yarn's locked install in its RUN (without a redirect): they
 # change neither package.json nor yarn.lock.
 _BEFORE_LOCKED = frozenset({"cd", "echo", "printf", "true", "pwd", "ls", "id", "whoami", "uname"})
+
+
+def _linker_env_pnp(call: ToolCall, scope: Mapping[str, str | None]) -> bool:
+    """The RUN's environment sets ``YARN_NODE_LINKER``, overriding .yarnrc.yml, to
+    Plug'n'Play or to a value a build argument may set (``plug_n_play``)."""
+    env = {**scope, **call.command.assignments}
+    return "YARN_NODE_LINKER" in env and plug_n_play(None, env)
 
 
 def _prefixes(manager: PackageManager) -> set[str]:
