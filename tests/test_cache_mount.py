@@ -199,21 +199,28 @@ def test_yarn_plug_n_play_cache_is_not_mounted(tmp_path) -> None:
         ("ARG YARN_NODE_LINKER\n", False),
         ("ARG YARN_NODE_LINKER=node-modules\n", False),  # --build-arg may say pnp
         ("ENV YARN_NODE_LINKER=node-modules\n", True),
+        ("RUN yarn config set nodeLinker pnp\n", False),
+        ("RUN echo 'nodeLinker: pnp' >> .yarnrc.yml\n", False),
+        ("RUN yarn config set enableTelemetry 0\n", True),
         ("", True),
     ],
 )
 def test_a_yarn_linker_set_by_the_environment_overrides_the_yarnrc(
     tmp_path: Path, env: str, mounted: bool
 ) -> None:
-    """YARN_NODE_LINKER overrides .yarnrc.yml's nodeLinker: built with yarn 4.5.0,
-    ``ENV YARN_NODE_LINKER=pnp`` over ``nodeLinker: node-modules`` installed Plug'n'Play,
-    and the mounted rewrite failed at run time ("Required package missing from disk")."""
+    """YARN_NODE_LINKER and a RUN setting nodeLinker override .yarnrc.yml's: built with yarn
+    4.5.0, ``ENV YARN_NODE_LINKER=pnp``, ``yarn config set nodeLinker pnp`` and ``echo
+    "nodeLinker: pnp" >> .yarnrc.yml`` over ``nodeLinker: node-modules`` installed
+    Plug'n'Play, and the mounted rewrite failed at run time ("Required package missing from
+    disk")."""
     (tmp_path / ".yarnrc.yml").write_text("nodeLinker: node-modules\n")
     (tmp_path / "package.json").write_text('{"name": "app", "packageManager": "yarn@4.5.0"}')
     text = f"FROM node:18\n{env}COPY . .\nRUN yarn install --immutable\n"
     result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"cache-mount"})))
     assert ("target=/root/.yarn/berry/cache" in result.output) is mounted
-    assert any("YARN_NODE_LINKER" in f.message for f in result.suggestions) is not mounted
+    assert any("may make yarn Plug'n'Play" in f.message for f in result.suggestions) is not (
+        mounted
+    )
 
 
 @pytest.mark.parametrize(

@@ -2215,6 +2215,7 @@ def test_a_plug_n_play_split_is_unsafe_unless_the_cache_is_in_the_app(tmp_path: 
         ("ENV YARN_NODE_LINKER=pnp\n", "yarn install --immutable"),
         ("ARG YARN_NODE_LINKER\n", "yarn install --immutable"),
         ("", "YARN_NODE_LINKER=pnp yarn install --immutable"),
+        ("", "echo 'nodeLinker: pnp' >> .yarnrc.yml && yarn install --immutable"),
     ],
 )
 def test_a_linker_the_environment_makes_plug_n_play_is_unsafe_to_split(

@@ -117,10 +117,10 @@ def plan_run(
             )
         elif manager.id == "yarn-berry" and berry_blocker:
             plan.note(berry_blocker)
-        elif manager.id == "yarn-berry" and _linker_env_pnp(call, planner.resolver.scope):
+        elif manager.id == "yarn-berry" and (linker := _linker_set(planner, call)):
             plan.note(
-                "YARN_NODE_LINKER may make yarn Plug'n'Play, which loads packages from its "
-                "cache at run time"
+                f"{linker} may make yarn Plug'n'Play, which loads packages from its cache at "
+                "run time"
             )
         elif pseudo := next((t for t in planner.resolver.targets(call) if _pseudo(t)), None):
             plan.note(f"{manager.id}: its cache directory is {pseudo}, so it caches nothing")
@@ -136,11 +136,26 @@ def plan_run(
 _BEFORE_LOCKED = frozenset({"cd", "echo", "printf", "true", "pwd", "ls", "id", "whoami", "uname"})
 
 
-def _linker_env_pnp(call: ToolCall, scope: Mapping[str, str | None]) -> bool:
-    """The RUN's environment sets ``YARN_NODE_LINKER``, overriding .yarnrc.yml, to
-    Plug'n'Play or to a value a build argument may set (``plug_n_play``)."""
-    env = {**scope, **call.command.assignments}
-    return "YARN_NODE_LINKER" in env and plug_n_play(None, env)
+# yarn Berry's linker setting as a RUN names it (``yarn config set nodeLinker pnp``, a line
+# written into .yarnrc.yml).
+_NODE_LINKER = re.compile(r"node[-_]?linker", re.IGNORECASE)
+
+
+def _linker_set(planner: _Planner, call: ToolCall) -> str | None:
+    """What sets yarn Berry's linker over .yarnrc.yml's for ``call``: the environment's
+    ``YARN_NODE_LINKER``, to Plug'n'Play or to a value a build argument may set
+    (``plug_n_play``), or a RUN of the lineage up to this one that names the setting
+    (built, yarn 4.5.0: ``yarn config set nodeLinker pnp`` or ``echo "nodeLinker: pnp" >>
+    .yarnrc.yml`` over ``nodeLinker: node-modules``: Plug'n'Play). None: neither."""
+    env = {**planner.resolver.scope, **call.command.assignments}
+    if "YARN_NODE_LINKER" in env and plug_n_play(None, env):
+        return "YARN_NODE_LINKER"
+    for stage in planner.stage.lineage:
+        for ins in stage.of("run"):
+            if ins.start <= planner.ins.start or stage is not planner.stage:
+                if _NODE_LINKER.search(ins.logical):
+                    return f"RUN at line {ins.start_line}"
+    return None
 
 
 def _prefixes(manager: PackageManager) -> set[str]:
