@@ -2768,6 +2768,11 @@ def test_a_frozen_yarn_install_of_a_lock_that_pins_every_package_keeps_its_safe_
          "RUN cp /tmp/other.lock yarn.lock && yarn install --frozen-lockfile --prefer-offline"),
         (_CHALK_LOCK, _CHALK, "COPY package.json yarn.lock ./",
          "RUN cd /srv && yarn install --frozen-lockfile --prefer-offline"),  # another folder
+        (_CHALK_LOCK, _CHALK,  # built: the rewrite installed the mount's 6.0.0, not 7.0.0
+         "RUN echo '--install.no-lockfile true' > /root/.yarnrc\nCOPY package.json yarn.lock ./",
+         "RUN yarn install --frozen-lockfile --prefer-offline"),
+        (_CHALK_LOCK, _CHALK, "RUN yarn config set no-lockfile true\nCOPY package.json yarn.lock ./",
+         "RUN yarn install --frozen-lockfile --prefer-offline"),
         (_CHALK_LOCK, _CHALK, "COPY package.json yarn.lock ./",
          "RUN yarn install --frozen-lockfile --no-lockfile --prefer-offline"),  # lock ignored
         (_CHALK_LOCK, _CHALK, "COPY package.json yarn.lock ./\nENV YARN_NO_LOCKFILE=true",

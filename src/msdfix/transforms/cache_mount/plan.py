@@ -136,6 +136,10 @@ def plan_run(
 _BEFORE_LOCKED = frozenset({"cd", "echo", "printf", "true", "pwd", "ls", "id", "whoami", "uname"})
 
 
+# A RUN writing yarn 1's configuration (``yarn config set``, a .yarnrc), and yarn's flags
+# that keep its lock, which such a RUN's own install may name.
+_YARN_CONFIG = re.compile(r"yarnrc|\byarn\s+config\b", re.IGNORECASE)
+_FROZEN_FLAG = re.compile(r"--(?:frozen|pure)-lockfile\b")
 # yarn Berry's linker setting as a RUN names it (``yarn config set nodeLinker pnp``, a line
 # written into .yarnrc.yml).
 _NODE_LINKER = re.compile(r"node[-_]?linker", re.IGNORECASE)
@@ -574,12 +578,22 @@ class _Planner:
 
     def _lockfile_switched(self, call: ToolCall) -> bool:
         """Something may make yarn ignore yarn.lock: ``--no-lockfile``, a variable naming
-        the lockfile (``YARN_NO_LOCKFILE``), or a .yarnrc of the context that names it."""
+        the lockfile (``YARN_NO_LOCKFILE``), a .yarnrc of the context that names it, or a
+        RUN of the lineage up to this one that sets it in yarn's configuration (built: after
+        ``echo '--install.no-lockfile true' > /root/.yarnrc`` the mounted rewrite installed
+        the cached is-number 6.0.0, the original the lock's 7.0.0)."""
         if "--no-lockfile" in call.args:
             return True
         scope = {**self.resolver.scope, **call.command.assignments}
         if any("lockfile" in name.lower() for name in scope):
             return True
+        for stage in self.stage.lineage:
+            for ins in stage.of("run"):
+                if stage is self.stage and ins.start > self.ins.start:
+                    continue
+                text = _FROZEN_FLAG.sub("", ins.logical)
+                if _YARN_CONFIG.search(text) and "lockfile" in text.lower():
+                    return True
         ctx = self.doc.context
         rcs = ctx.glob("*.yarnrc") if ctx.present else []
         return any("lockfile" in (ctx.read_text(rc) or "lockfile") for rc in rcs)
