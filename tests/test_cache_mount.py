@@ -2768,6 +2768,13 @@ def test_a_frozen_yarn_install_of_a_lock_that_pins_every_package_keeps_its_safe_
          "RUN cp /tmp/other.lock yarn.lock && yarn install --frozen-lockfile --prefer-offline"),
         (_CHALK_LOCK, _CHALK, "COPY package.json yarn.lock ./",
          "RUN cd /srv && yarn install --frozen-lockfile --prefer-offline"),  # another folder
+        (_CHALK_LOCK + '\n"local@file:./local":\n  version "1.0.0"\n',
+         '{"dependencies": {"chalk": "^4.0.0", "local": "file:./local"}}',  # built: the
+         "COPY package.json yarn.lock ./",  # frozen install resolved local's new dependency,
+         "RUN yarn install --frozen-lockfile --prefer-offline"),  # 6.0.0 from the mount
+        (_CHALK_LOCK + '\n"local@./local":\n  version "1.0.0"\n',
+         '{"dependencies": {"chalk": "^4.0.0", "local": "./local"}}',
+         "COPY package.json yarn.lock ./", "RUN yarn install --frozen-lockfile --prefer-offline"),
         (_CHALK_LOCK, _CHALK,  # built: the rewrite installed the mount's 6.0.0, not 7.0.0
          "RUN echo '--install.no-lockfile true' > /root/.yarnrc\nCOPY package.json yarn.lock ./",
          "RUN yarn install --frozen-lockfile --prefer-offline"),

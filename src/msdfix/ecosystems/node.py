@@ -615,17 +615,22 @@ def yarn_classic_pins(lock: str, package: object) -> bool:
     locked version whatever its cache holds (built: ``--frozen-lockfile --prefer-offline``
     over a lock of is-number 6.0.0 for ``>=6.0.0`` with 7.0.0 cached, and of 7.0.0 with 6.0.0
     cached, installed the lock's). False where ``yarn_classic_stale`` cannot tell: no yarn
-    1 lock, workspaces, resolutions, ``*``, ``link:`` or empty ranges."""
+    1 lock, workspaces, resolutions, ``*``, ``link:`` or empty ranges; and for a local
+    folder or file (``file:``, a path): yarn reads its dependencies from its package.json,
+    and ``--frozen-lockfile`` resolved one its lock entry lacked without failing (built: the
+    mounted rewrite took the cache's is-number 6.0.0, the original 7.0.0)."""
     if "# yarn lockfile v1" not in lock[:300] or not isinstance(package, dict):
         return False
-    if package.get("workspaces") or package.get("resolutions"):
+    if package.get("workspaces") or package.get("resolutions") or "@file:" in lock:
         return False
     for field in ("dependencies", "devDependencies", "optionalDependencies"):
         declared = package.get(field)
         if declared is not None and not isinstance(declared, dict):
             return False
         for spec in (declared or {}).values():
-            if not isinstance(spec, str) or spec.strip() in ("", "*") or spec.startswith("link:"):
+            if not isinstance(spec, str) or spec.strip() in ("", "*"):
+                return False
+            if spec.startswith(("link:", "file:", ".", "/", "~")):
                 return False
     return yarn_classic_stale(lock, package) is None
 
