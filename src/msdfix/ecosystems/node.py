@@ -1447,6 +1447,11 @@ def yarnrc_settings(rc: str | None) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+# yarn Berry's linker setting as a RUN may name it: ``YARN_NODE_LINKER``, ``yarn config set
+# nodeLinker pnp``, a line written into .yarnrc.yml.
+NODE_LINKER_SETTING = re.compile(r"node[-_]?linker", re.IGNORECASE)
+
+
 def plug_n_play(rc: str | None, env: Mapping[str, str | None] | None = None) -> bool:
     """Yarn Berry's linker, given its ``.yarnrc.yml`` and the install's environment, is
     Plug'n'Play: no node_modules unless ``nodeLinker`` is ``node-modules`` or ``pnpm``; a file

@@ -10,7 +10,12 @@ from functools import lru_cache
 
 from msdfix.document import Document
 from msdfix.ecosystems.base import CacheDir, PackageManager
-from msdfix.ecosystems.node import may_run_install_scripts, plug_n_play, yarn_classic_pins
+from msdfix.ecosystems.node import (
+    NODE_LINKER_SETTING,
+    may_run_install_scripts,
+    plug_n_play,
+    yarn_classic_pins,
+)
 from msdfix.ecosystems.os import APT_ARCHIVES_MOUNT
 from msdfix.ecosystems.python import NO_BINARY_ENV, install_evidence, python_version
 from msdfix.ecosystems.python_builds import NO_BINARY, configured_no_binary, links_into_cache
@@ -140,9 +145,6 @@ _BEFORE_LOCKED = frozenset({"cd", "echo", "printf", "true", "pwd", "ls", "id", "
 # that keep its lock, which such a RUN's own install may name.
 _YARN_CONFIG = re.compile(r"yarnrc|\byarn\s+config\b", re.IGNORECASE)
 _FROZEN_FLAG = re.compile(r"--(?:frozen|pure)-lockfile\b")
-# yarn Berry's linker setting as a RUN names it (``yarn config set nodeLinker pnp``, a line
-# written into .yarnrc.yml).
-_NODE_LINKER = re.compile(r"node[-_]?linker", re.IGNORECASE)
 
 
 def _linker_set(planner: _Planner, call: ToolCall) -> str | None:
@@ -157,7 +159,7 @@ def _linker_set(planner: _Planner, call: ToolCall) -> str | None:
     for stage in planner.stage.lineage:
         for ins in stage.of("run"):
             if ins.start <= planner.ins.start or stage is not planner.stage:
-                if _NODE_LINKER.search(ins.logical):
+                if NODE_LINKER_SETTING.search(ins.logical):
                     return f"RUN at line {ins.start_line}"
     return None
 
