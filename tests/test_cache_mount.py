@@ -193,6 +193,37 @@ def test_yarn_plug_n_play_cache_is_not_mounted(tmp_path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("env", "mounted"),
+    [
+        ("ENV YARN_NODE_LINKER=pnp\n", False),
+        ("ARG YARN_NODE_LINKER\n", False),
+        ("ARG YARN_NODE_LINKER=node-modules\n", False),  # --build-arg may say pnp
+        ("ENV YARN_NODE_LINKER=node-modules\n", True),
+        ("RUN yarn config set nodeLinker pnp\n", False),
+        ("RUN echo 'nodeLinker: pnp' >> .yarnrc.yml\n", False),
+        ("RUN yarn config set enableTelemetry 0\n", True),
+        ("", True),
+    ],
+)
+def test_a_yarn_linker_set_by_the_environment_overrides_the_yarnrc(
+    tmp_path: Path, env: str, mounted: bool
+) -> None:
+    """YARN_NODE_LINKER and a RUN setting nodeLinker override .yarnrc.yml's: built with yarn
+    4.5.0, ``ENV YARN_NODE_LINKER=pnp``, ``yarn config set nodeLinker pnp`` and ``echo
+    "nodeLinker: pnp" >> .yarnrc.yml`` over ``nodeLinker: node-modules`` installed
+    Plug'n'Play, and the mounted rewrite failed at run time ("Required package missing from
+    disk")."""
+    (tmp_path / ".yarnrc.yml").write_text("nodeLinker: node-modules\n")
+    (tmp_path / "package.json").write_text('{"name": "app", "packageManager": "yarn@4.5.0"}')
+    text = f"FROM node:18\n{env}COPY . .\nRUN yarn install --immutable\n"
+    result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"cache-mount"})))
+    assert ("target=/root/.yarn/berry/cache" in result.output) is mounted
+    assert any("may make yarn Plug'n'Play" in f.message for f in result.suggestions) is not (
+        mounted
+    )
+
+
+@pytest.mark.parametrize(
     "switch, kept",
     [
         ("corepack enable && corepack prepare yarn@4.1.1 --activate", True),
@@ -2737,6 +2768,18 @@ def test_a_frozen_yarn_install_of_a_lock_that_pins_every_package_keeps_its_safe_
          "RUN cp /tmp/other.lock yarn.lock && yarn install --frozen-lockfile --prefer-offline"),
         (_CHALK_LOCK, _CHALK, "COPY package.json yarn.lock ./",
          "RUN cd /srv && yarn install --frozen-lockfile --prefer-offline"),  # another folder
+        (_CHALK_LOCK + '\n"local@file:./local":\n  version "1.0.0"\n',
+         '{"dependencies": {"chalk": "^4.0.0", "local": "file:./local"}}',  # built: the
+         "COPY package.json yarn.lock ./",  # frozen install resolved local's new dependency,
+         "RUN yarn install --frozen-lockfile --prefer-offline"),  # 6.0.0 from the mount
+        (_CHALK_LOCK + '\n"local@./local":\n  version "1.0.0"\n',
+         '{"dependencies": {"chalk": "^4.0.0", "local": "./local"}}',
+         "COPY package.json yarn.lock ./", "RUN yarn install --frozen-lockfile --prefer-offline"),
+        (_CHALK_LOCK, _CHALK,  # built: the rewrite installed the mount's 6.0.0, not 7.0.0
+         "RUN echo '--install.no-lockfile true' > /root/.yarnrc\nCOPY package.json yarn.lock ./",
+         "RUN yarn install --frozen-lockfile --prefer-offline"),
+        (_CHALK_LOCK, _CHALK, "RUN yarn config set no-lockfile true\nCOPY package.json yarn.lock ./",
+         "RUN yarn install --frozen-lockfile --prefer-offline"),
         (_CHALK_LOCK, _CHALK, "COPY package.json yarn.lock ./",
          "RUN yarn install --frozen-lockfile --no-lockfile --prefer-offline"),  # lock ignored
         (_CHALK_LOCK, _CHALK, "COPY package.json yarn.lock ./\nENV YARN_NO_LOCKFILE=true",

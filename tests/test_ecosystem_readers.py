@@ -263,6 +263,21 @@ def test_plug_n_play_unless_the_linker_makes_node_modules(rc: str | None, pnp: b
     assert plug_n_play(rc) is pnp
 
 
+@pytest.mark.parametrize(
+    ("rc", "env", "pnp"),
+    [
+        ("nodeLinker: node-modules\n", {"YARN_NODE_LINKER": "pnp"}, True),
+        ("nodeLinker: node-modules\n", {"YARN_NODE_LINKER": None}, True),  # a build argument
+        ("nodeLinker: pnp\n", {"YARN_NODE_LINKER": "node-modules"}, False),
+        ("nodeLinker: node-modules\n", {"YARN_CACHE_FOLDER": "/c"}, False),
+    ],
+)
+def test_the_environment_linker_overrides_the_yarnrc(
+    rc: str, env: dict[str, str | None], pnp: bool
+) -> None:
+    assert plug_n_play(rc, env) is pnp
+
+
 def test_a_uv_settings_file_nested_too_deep_is_unreadable_not_an_internal_error() -> None:
     """``uv.toml`` of 5,000 nested arrays: tomllib's RecursionError was exit 123 (every other
     context TOML read counts it as unreadable)."""

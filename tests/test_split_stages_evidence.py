@@ -2232,6 +2232,41 @@ def test_a_plug_n_play_split_is_unsafe_unless_the_cache_is_in_the_app(tmp_path: 
     assert "~/.yarn/berry/cache" not in messages, messages
 
 
+@pytest.mark.parametrize(
+    ("env", "install"),
+    [
+        ("ENV YARN_NODE_LINKER=pnp\n", "yarn install --immutable"),
+        ("ARG YARN_NODE_LINKER\n", "yarn install --immutable"),
+        ("", "YARN_NODE_LINKER=pnp yarn install --immutable"),
+        ("", "echo 'nodeLinker: pnp' >> .yarnrc.yml && yarn install --immutable"),
+    ],
+)
+def test_a_linker_the_environment_makes_plug_n_play_is_unsafe_to_split(
+    tmp_path: Path, env: str, install: str
+) -> None:
+    """YARN_NODE_LINKER overrides .yarnrc.yml: built with yarn 4.5.0, ``ENV
+    YARN_NODE_LINKER=pnp`` over ``nodeLinker: node-modules`` made no node_modules, and the
+    split failed to build ("/app/node_modules" not found)."""
+    _write(tmp_path, {
+        "package.json": json.dumps({
+            "name": "b", "packageManager": "yarn@4.5.0", "dependencies": {"ms": "2.1.3"},
+        }),
+        ".yarnrc.yml": "nodeLinker: node-modules\n",
+        "yarn.lock": "__metadata:\n  version: 8\n",
+        "index.js": "console.log(require('ms')('1s'))\n",
+    })  # fmt: skip
+    text = (
+        f"FROM node:20\n{env}WORKDIR /app\nCOPY package.json yarn.lock .yarnrc.yml ./\n"
+        f'RUN {install}\nCOPY . .\nCMD ["yarn", "node", "index.js"]\n'
+    )
+    out, messages, _ = _split(text, tmp_path)
+    assert out == text, messages
+    assert "Plug'n'Play" in messages, messages
+    plain = text.replace(env, "").replace(install, "yarn install --immutable")
+    out, messages, _ = _split(plain, tmp_path)
+    assert "FROM node:20-slim" in out, messages
+
+
 _WHOLE = "COPY --from=app-files /app /app"
 _INDEX = {"index.html": "<script type=module src=/src/main.js></script>\n", "src/main.js": ""}
 _TS_DIST = '{"compilerOptions": {"outDir": "dist"}}'

@@ -615,17 +615,22 @@ def yarn_classic_pins(lock: str, package: object) -> bool:
     locked version whatever its cache holds (built: ``--frozen-lockfile --prefer-offline``
     over a lock of is-number 6.0.0 for ``>=6.0.0`` with 7.0.0 cached, and of 7.0.0 with 6.0.0
     cached, installed the lock's). False where ``yarn_classic_stale`` cannot tell: no yarn
-    1 lock, workspaces, resolutions, ``*``, ``link:`` or empty ranges."""
+    1 lock, workspaces, resolutions, ``*``, ``link:`` or empty ranges; and for a local
+    folder or file (``file:``, a path): yarn reads its dependencies from its package.json,
+    and ``--frozen-lockfile`` resolved one its lock entry lacked without failing (built: the
+    mounted rewrite took the cache's is-number 6.0.0, the original 7.0.0)."""
     if "# yarn lockfile v1" not in lock[:300] or not isinstance(package, dict):
         return False
-    if package.get("workspaces") or package.get("resolutions"):
+    if package.get("workspaces") or package.get("resolutions") or "@file:" in lock:
         return False
     for field in ("dependencies", "devDependencies", "optionalDependencies"):
         declared = package.get(field)
         if declared is not None and not isinstance(declared, dict):
             return False
         for spec in (declared or {}).values():
-            if not isinstance(spec, str) or spec.strip() in ("", "*") or spec.startswith("link:"):
+            if not isinstance(spec, str) or spec.strip() in ("", "*"):
+                return False
+            if spec.startswith(("link:", "file:", ".", "/", "~")):
                 return False
     return yarn_classic_stale(lock, package) is None
 
@@ -1480,10 +1485,19 @@ def yarnrc_settings(rc: str | None) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def plug_n_play(rc: str | None) -> bool:
-    """Yarn Berry's linker, given its ``.yarnrc.yml``, is Plug'n'Play: no node_modules unless
-    ``nodeLinker`` is ``node-modules`` or ``pnpm``; a file that does not read as YAML, not
-    known otherwise."""
+# yarn Berry's linker setting as a RUN may name it: ``YARN_NODE_LINKER``, ``yarn config set
+# nodeLinker pnp``, a line written into .yarnrc.yml.
+NODE_LINKER_SETTING = re.compile(r"node[-_]?linker", re.IGNORECASE)
+
+
+def plug_n_play(rc: str | None, env: Mapping[str, str | None] | None = None) -> bool:
+    """Yarn Berry's linker, given its ``.yarnrc.yml`` and the install's environment, is
+    Plug'n'Play: no node_modules unless ``nodeLinker`` is ``node-modules`` or ``pnpm``; a file
+    that does not read as YAML, not known otherwise. ``YARN_NODE_LINKER`` in ``env`` overrides
+    the file, and one a build argument may set (None) is not known (built, yarn 4.5.0:
+    ``ENV YARN_NODE_LINKER=pnp`` over ``nodeLinker: node-modules`` made no node_modules)."""
+    if env and "YARN_NODE_LINKER" in env:
+        return env["YARN_NODE_LINKER"] not in ("node-modules", "pnpm")
     settings = yarnrc_settings(rc)
     return settings is None or settings.get("nodeLinker") not in ("node-modules", "pnpm")
 
@@ -1501,14 +1515,14 @@ def berry_cache_kept(
     out) keeps it in ``.yarn/cache``, where cache-mount leaves it, and ``enableMirror:
     false`` leaves the global mirror empty where the global cache is off (yarn 3.8.5 with
     it: the copied manifests made the mounted rewrite 1,092 bytes larger)."""
-    if plug_n_play(rc):
+    env = env or {}
+    if plug_n_play(rc, env):
         return "Plug'n'Play loads packages from its cache at run time"
     settings = yarnrc_settings(rc) or {}
     if "cacheFolder" in settings:
         return ".yarnrc.yml's cacheFolder keeps its cache in a folder it names"
     if settings.get("enableGlobalCache") == "false":
         return "enableGlobalCache: false keeps its cache in the project's .yarn/cache"
-    env = env or {}
     mirror = _berry_flag(rc, env, "enableMirror", "YARN_ENABLE_MIRROR")
     unknown = mirror is None and "YARN_ENABLE_MIRROR" in env  # a build argument may say false
     if (mirror is False or unknown) and not _berry_global_cache(rc, major, env):

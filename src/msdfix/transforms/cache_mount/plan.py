@@ -10,7 +10,12 @@ from functools import lru_cache
 
 from msdfix.document import Document
 from msdfix.ecosystems.base import CacheDir, PackageManager
-from msdfix.ecosystems.node import may_run_install_scripts, yarn_classic_pins
+from msdfix.ecosystems.node import (
+    NODE_LINKER_SETTING,
+    may_run_install_scripts,
+    plug_n_play,
+    yarn_classic_pins,
+)
 from msdfix.ecosystems.os import APT_ARCHIVES_MOUNT
 from msdfix.ecosystems.python import NO_BINARY_ENV, install_evidence, python_version
 from msdfix.ecosystems.python_builds import NO_BINARY, configured_no_binary, links_into_cache
@@ -117,6 +122,11 @@ def plan_run(
             )
         elif manager.id == "yarn-berry" and berry_blocker:
             plan.note(berry_blocker)
+        elif manager.id == "yarn-berry" and (linker := _linker_set(planner, call)):
+            plan.note(
+                f"{linker} may make yarn Plug'n'Play, which loads packages from its cache at "
+                "run time"
+            )
         elif pseudo := next((t for t in planner.resolver.targets(call) if _pseudo(t)), None):
             plan.note(f"{manager.id}: its cache directory is {pseudo}, so it caches nothing")
         else:
@@ -129,6 +139,29 @@ def plan_run(
 # Commands that may run before yarn's locked install in its RUN (without a redirect): they
 # change neither package.json nor yarn.lock.
 _BEFORE_LOCKED = frozenset({"cd", "echo", "printf", "true", "pwd", "ls", "id", "whoami", "uname"})
+
+
+# A RUN writing yarn 1's configuration (``yarn config set``, a .yarnrc), and yarn's flags
+# that keep its lock, which such a RUN's own install may name.
+_YARN_CONFIG = re.compile(r"yarnrc|\byarn\s+config\b", re.IGNORECASE)
+_FROZEN_FLAG = re.compile(r"--(?:frozen|pure)-lockfile\b")
+
+
+def _linker_set(planner: _Planner, call: ToolCall) -> str | None:
+    """What sets yarn Berry's linker over .yarnrc.yml's for ``call``: the environment's
+    ``YARN_NODE_LINKER``, to Plug'n'Play or to a value a build argument may set
+    (``plug_n_play``), or a RUN of the lineage up to this one that names the setting
+    (built, yarn 4.5.0: ``yarn config set nodeLinker pnp`` or ``echo "nodeLinker: pnp" >>
+    .yarnrc.yml`` over ``nodeLinker: node-modules``: Plug'n'Play). None: neither."""
+    env = {**planner.resolver.scope, **call.command.assignments}
+    if "YARN_NODE_LINKER" in env and plug_n_play(None, env):
+        return "YARN_NODE_LINKER"
+    for stage in planner.stage.lineage:
+        for ins in stage.of("run"):
+            if ins.start <= planner.ins.start or stage is not planner.stage:
+                if NODE_LINKER_SETTING.search(ins.logical):
+                    return f"RUN at line {ins.start_line}"
+    return None
 
 
 def _prefixes(manager: PackageManager) -> set[str]:
@@ -547,12 +580,22 @@ class _Planner:
 
     def _lockfile_switched(self, call: ToolCall) -> bool:
         """Something may make yarn ignore yarn.lock: ``--no-lockfile``, a variable naming
-        the lockfile (``YARN_NO_LOCKFILE``), or a .yarnrc of the context that names it."""
+        the lockfile (``YARN_NO_LOCKFILE``), a .yarnrc of the context that names it, or a
+        RUN of the lineage up to this one that sets it in yarn's configuration (built: after
+        ``echo '--install.no-lockfile true' > /root/.yarnrc`` the mounted rewrite installed
+        the cached is-number 6.0.0, the original the lock's 7.0.0)."""
         if "--no-lockfile" in call.args:
             return True
         scope = {**self.resolver.scope, **call.command.assignments}
         if any("lockfile" in name.lower() for name in scope):
             return True
+        for stage in self.stage.lineage:
+            for ins in stage.of("run"):
+                if stage is self.stage and ins.start > self.ins.start:
+                    continue
+                text = _FROZEN_FLAG.sub("", ins.logical)
+                if _YARN_CONFIG.search(text) and "lockfile" in text.lower():
+                    return True
         ctx = self.doc.context
         rcs = ctx.glob("*.yarnrc") if ctx.present else []
         return any("lockfile" in (ctx.read_text(rc) or "lockfile") for rc in rcs)

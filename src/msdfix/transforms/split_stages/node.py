@@ -28,6 +28,7 @@ from msdfix.ecosystems.node import (
     GLOBAL_TOOLS,
     LAYOUT_ENV,
     LAYOUT_FLAGS,
+    NODE_LINKER_SETTING,
     NPM_CONFIG_FILE_ENV,
     PROD_FLAGS,
     PROJECT_INSTALLS,
@@ -1326,9 +1327,14 @@ def _pnp_cache_outside(a: Analysis, rel: str | None) -> str | None:
 
 
 def _plug_n_play(a: Analysis, rel: str, package: dict[str, object]) -> bool:
-    """Yarn Berry with the Plug'n'Play linker: it creates no node_modules."""
+    """Yarn Berry with the Plug'n'Play linker: it creates no node_modules. The stage's ARG
+    and ENV ``YARN_NODE_LINKER`` override .yarnrc.yml; a RUN naming it or the setting
+    (``yarn config set nodeLinker pnp``), not known."""
     rc = a.ctx.read_text(posixpath.join(rel, ".yarnrc.yml") if rel else ".yarnrc.yml")
-    return yarn_berry(a.ctx, rel, package) and plug_n_play(rc)
+    env = {k: v for k, v in a.model.fixed_scope(a.stage).items() if k == "YARN_NODE_LINKER"}
+    if any(NODE_LINKER_SETTING.search(r.logical) for r in a.stage.of("run")):
+        env["YARN_NODE_LINKER"] = None
+    return yarn_berry(a.ctx, rel, package) and plug_n_play(rc, env)
 
 
 def _deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
