@@ -350,6 +350,9 @@ def test_file_pragma_as_the_regex_finds_it(text: str, monkeypatch: pytest.Monkey
         "set -e && npm ci",
         "pnpm config set store-dir /s",
         "yarn config set yarn-offline-mirror /m",
+        "go env -w GOPROXY=off",
+        "composer config set x COMPOSER_DISABLE_NETWORK=1",
+        "npm config set offline true",
     ],
 )
 def test_config_set_as_the_regex_finds_it(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -358,9 +361,10 @@ def test_config_set_as_the_regex_finds_it(text: str, monkeypatch: pytest.MonkeyP
 
     may = cache_plan._may_set_config.__wrapped__
     for manager in MANAGERS:
-        setter = cache_plan._config_setter(manager.programs)
-        assert bool(may(text) and setter.search(text)) == bool(setter.search(text))
-    words = [w in text.lower() for w in ("set", "env", "cache", "store", "offline")]
+        for only in (False, True):
+            setter = cache_plan._config_setter(manager.programs, manager.offline_env, only)
+            assert bool(may(text) and setter.search(text)) == bool(setter.search(text))
+    words = [w in text.lower() for w in ("set", "env", "cache", "store", "off", "network")]
     if text.isascii() and (not any(words[:2]) or not any(words[2:])):
         _unsearchable(monkeypatch, cache_plan, "_CONFIG_SET")
         assert not may(text)

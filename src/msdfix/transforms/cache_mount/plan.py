@@ -1184,13 +1184,13 @@ def _config_setter(
 def _may_set_config(text: str) -> bool:
     """Whether a RUN's text may hold ``_config_setter``'s pattern: ``_CONFIG_SET``, and in an
     ASCII text the words every match holds in any case: "set" or "env", then "cache",
-    "store" or "off" (the regexes try every offset; outside ASCII, case folding may match
-    other letters, so such a text is searched)."""
+    "store", "off" or "network" (``COMPOSER_DISABLE_NETWORK``; the regexes try every offset;
+    outside ASCII, case folding may match other letters, so such a text is searched)."""
     if text.isascii():
         lower = text.lower()
         if "set" not in lower and "env" not in lower:
             return False
-        if "cache" not in lower and "store" not in lower and "off" not in lower:
+        if not any(word in lower for word in ("cache", "store", "off", "network")):
             return False
     return _CONFIG_SET.search(text) is not None
 
