@@ -663,8 +663,73 @@ def test_smoke_http_publishes_on_the_given_host_port() -> None:
         server.close()
     assert outcome.ok and outcome.host_port == host_port, outcome
     run = next(c for c in client.calls if c[0] == "run")
-    assert run[:4] == ("run", "-d", "-p", f"127.0.0.1:{host_port}:8080")
-    assert ("rm", "-f", "cid") in client.calls  # the container is always removed
+    assert run[:2] == ("run", "-d") and run[4:6] == ("-p", f"127.0.0.1:{host_port}:8080")
+    assert ("rm", "-f", run[3]) in client.calls  # the container is always removed, by name
+
+
+class _FailingClient(_FakeClient):
+    """`docker run` fails as the daemon fails it; the calls are recorded."""
+
+    def __init__(self, fail: str) -> None:
+        super().__init__()
+        self.fail = fail
+
+    def run(self, *args: str, timeout: float | None = 600, check: bool = False):  # type: ignore[no-untyped-def,override]
+        if args[0] != "run":
+            return super().run(*args, timeout=timeout, check=check)
+        self.calls.append(args)
+        if self.fail == "timeout":  # the client is killed; the container runs on
+            raise subprocess.TimeoutExpired(list(args), timeout or 0)
+        if self.fail == "busy" and len([c for c in self.calls if c[0] == "run"]) == 1:
+            return subprocess.CompletedProcess(args, 125, "cid\n", "address already in use")
+        if self.fail == "busy":
+            return subprocess.CompletedProcess(args, 0, "cid\n", "")
+        # the CMD is not in the image: created, not started, its id printed anyway
+        return subprocess.CompletedProcess(args, 127, "cid\n", 'exec: "/app": not found')
+
+
+def _names_removed(client: _FakeClient) -> list[str]:
+    """The names `docker run --name` got, each once it was removed after its run."""
+    runs = [c for c in client.calls if c[0] == "run"]
+    names = [c[c.index("--name") + 1] for c in runs]
+    removed = {c[2] for c in client.calls if c[:2] == ("rm", "-f")}
+    return [n for n in names if n in removed]
+
+
+def test_a_smoke_command_that_times_out_removes_its_container() -> None:
+    """Killing `docker run` on the timeout left the container running (and its image)."""
+    client = _FailingClient("timeout")
+    outcome = dk.smoke_cmd(client, "img", ["sleep", "600"], timeout=1)
+    assert not outcome.ok and "timed out" in outcome.detail
+    assert len(_names_removed(client)) == 1, client.calls
+
+
+def test_smoke_http_removes_a_container_that_failed_to_start() -> None:
+    """A CMD missing from the image: `docker run -d` fails after creating the container."""
+    client = _FailingClient("missing-cmd")
+    outcome = dk.smoke_http(client, "img", 8080, "/", timeout=5)
+    assert not outcome.ok and "docker run failed" in outcome.detail
+    assert len(_names_removed(client)) == 1, client.calls
+
+
+def test_smoke_http_retries_a_busy_port_and_removes_every_container() -> None:
+    client = _FailingClient("busy")
+    dk.smoke_http(client, "img", 8080, "/", timeout=1, host_port=free_ports(1)[0])
+    runs = [c for c in client.calls if c[0] == "run"]
+    assert len(runs) == 2 and len(_names_removed(client)) == 2, client.calls
+
+
+@pytest.mark.docker
+def test_a_smoke_command_timeout_leaves_no_container(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real daemon: the container of a smoke command past its timeout is gone afterwards."""
+    sd.require_images("alpine:3.20")
+    name = f"msdfix-verify-test-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setattr(dk, "container_name", lambda: name)
+    client = dk.detect_client()
+    outcome = dk.smoke_cmd(client, "alpine:3.20", ["sleep", "300"], timeout=5)
+    assert not outcome.ok and "timed out" in outcome.detail
+    left = client.run("ps", "-aq", "--filter", f"name={name}").stdout.strip()
+    assert left == "", f"container {name} left behind"
 
 
 def test_smoke_http_with_host_network_refuses_a_busy_port() -> None:

@@ -18,6 +18,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -269,7 +270,8 @@ class CheckOutcome:
 
 def smoke_cmd(client: Client, tag: str, argv: Sequence[str], timeout: float = 120) -> CheckOutcome:
     """``docker run --rm TAG ARGV...`` (the image ENTRYPOINT applies); ok when exit code is 0."""
-    cmd = ["run", "--rm"]
+    name = container_name()
+    cmd = ["run", "--rm", "--name", name]
     if client.network:
         cmd += ["--network", client.network]
     start = time.monotonic()
@@ -277,6 +279,8 @@ def smoke_cmd(client: Client, tag: str, argv: Sequence[str], timeout: float = 12
         proc = client.run(*cmd, tag, *argv, timeout=timeout)
     except subprocess.TimeoutExpired:
         return CheckOutcome(False, f"timed out after {timeout:.0f}s", time.monotonic() - start)
+    finally:  # killing the client on a timeout, Ctrl-C or SIGTERM leaves the container running
+        remove_container(client, name)
     out = (proc.stdout + proc.stderr).strip()
     tail = "\n".join(out.splitlines()[-10:])
     detail = f"exit {proc.returncode}" + (f": {tail}" if tail else "")
@@ -299,23 +303,34 @@ def parse_http_spec(spec: str) -> tuple[int, str]:
     return port, path
 
 
+def container_name() -> str:
+    """A name unique to one smoke container, so it is removed however its run ends."""
+    return f"msdfix-verify-{uuid.uuid4().hex[:16]}"
+
+
+def remove_container(client: Client, name: str) -> None:
+    """``docker rm -f NAME``, ignoring failures (it may be gone already: ``--rm``)."""
+    client.run("rm", "-f", name, timeout=60)
+
+
 def _start_published(
-    client: Client, tag: str, port: int, host_port: int | None
+    client: Client, tag: str, port: int, host_port: int | None, name: str
 ) -> tuple[subprocess.CompletedProcess[str], int | None]:
-    """``docker run -d`` with the container port published on its own loopback host port."""
+    """``docker run -d --name NAME`` with the container port published on its own loopback
+    host port. A run that fails to start leaves a created container: it is removed by name."""
     if client.network == "host":
-        return client.run("run", "-d", "--network", "host", tag, timeout=60), port
+        args = ("run", "-d", "--name", name, "--network", "host", tag)
+        return client.run(*args, timeout=60), port
     for attempt in range(3):
         chosen = host_port if host_port is not None and attempt == 0 else free_ports(1)[0]
-        args = ["run", "-d", "-p", f"127.0.0.1:{chosen}:{port}"]
+        args = ["run", "-d", "--name", name, "-p", f"127.0.0.1:{chosen}:{port}"]
         if client.network:
             args += ["--network", client.network]
         proc = client.run(*args, tag, timeout=60)
         busy = "already allocated" in proc.stderr or "address already in use" in proc.stderr
         if proc.returncode == 0 or not busy:
             return proc, chosen
-        if proc.stdout.strip():
-            client.run("rm", "-f", proc.stdout.strip(), timeout=60)
+        remove_container(client, name)  # created, not started: free the name for a retry
     return proc, None
 
 
@@ -343,12 +358,13 @@ def smoke_http(
     start = time.monotonic()
     if client.network == "host" and _answers(port):
         return CheckOutcome(False, f"port {port} is already in use on the host (--network host)")
-    proc, host_port = _start_published(client, tag, port, host_port)
-    if proc.returncode != 0:
-        return CheckOutcome(False, f"docker run failed: {proc.stderr.strip()[-500:]}")
-    cid = proc.stdout.strip()
+    name = container_name()
     last = "no answer"
     try:
+        proc, host_port = _start_published(client, tag, port, host_port, name)
+        if proc.returncode != 0:
+            return CheckOutcome(False, f"docker run failed: {proc.stderr.strip()[-500:]}")
+        cid = proc.stdout.strip()
         if client.network != "host":
             host_port = _published_port(client, cid, port) or host_port
         while time.monotonic() - start < timeout:
@@ -386,5 +402,5 @@ def smoke_http(
             time.monotonic() - start,
             host_port,
         )
-    finally:
-        client.run("rm", "-f", cid, timeout=60)
+    finally:  # also a container that failed to start, or one a Ctrl-C or SIGTERM left
+        remove_container(client, name)
