@@ -319,8 +319,7 @@ def _start_published(
     """``docker run -d --name NAME`` with the container port published on its own loopback
     host port. A run that fails to start leaves a created container: it is removed by name."""
     if client.network == "host":
-        args = ("run", "-d", "--name", name, "--network", "host", tag)
-        return client.run(*args, timeout=60), port
+        return client.run("run", "-d", "--name", name, "--network", "host", tag, timeout=60), port
     for attempt in range(3):
         chosen = host_port if host_port is not None and attempt == 0 else free_ports(1)[0]
         args = ["run", "-d", "--name", name, "-p", f"127.0.0.1:{chosen}:{port}"]
