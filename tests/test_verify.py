@@ -664,7 +664,7 @@ def test_smoke_http_publishes_on_the_given_host_port() -> None:
     assert outcome.ok and outcome.host_port == host_port, outcome
     run = next(c for c in client.calls if c[0] == "run")
     assert run[:2] == ("run", "-d") and run[4:6] == ("-p", f"127.0.0.1:{host_port}:8080")
-    assert ("rm", "-f", run[3]) in client.calls  # the container is always removed, by name
+    assert ("rm", "-f", "-v", run[3]) in client.calls  # always removed, by name, with volumes
 
 
 class _FailingClient(_FakeClient):
@@ -692,7 +692,7 @@ def _names_removed(client: _FakeClient) -> list[str]:
     """The names `docker run --name` got, each once it was removed after its run."""
     runs = [c for c in client.calls if c[0] == "run"]
     names = [c[c.index("--name") + 1] for c in runs]
-    removed = {c[2] for c in client.calls if c[:2] == ("rm", "-f")}
+    removed = {c[3] for c in client.calls if c[:3] == ("rm", "-f", "-v")}
     return [n for n in names if n in removed]
 
 
@@ -730,6 +730,38 @@ def test_a_smoke_command_timeout_leaves_no_container(monkeypatch: pytest.MonkeyP
     assert not outcome.ok and "timed out" in outcome.detail
     left = client.run("ps", "-aq", "--filter", f"name={name}").stdout.strip()
     assert left == "", f"container {name} left behind"
+
+
+@pytest.mark.docker
+def test_smoke_checks_leave_no_anonymous_volume(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An image with a VOLUME line: `docker rm -f` kept the volume of every smoke container."""
+    sd.require_images("alpine:3.20")
+    (tmp_path / "Dockerfile").write_text(
+        "FROM alpine:3.20\nRUN mkdir /www && echo ok > /www/index.html\nVOLUME /data\n"
+        'CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n'
+    )
+    tag = sd.unique_tag("verify-volume")
+    client = dk.detect_client()
+    assert client.run("build", "-q", "-t", tag, str(tmp_path)).returncode == 0
+    volumes: list[str] = []
+    real_remove = dk.remove_container
+
+    def remove(client: dk.Client, name: str) -> None:
+        fmt = "{{range .Mounts}}{{.Name}} {{end}}"
+        volumes.extend(client.run("inspect", "-f", fmt, name).stdout.split())
+        real_remove(client, name)
+
+    monkeypatch.setattr(dk, "remove_container", remove)
+    try:
+        assert dk.smoke_http(client, tag, 8080, "/", timeout=20).ok
+        assert not dk.smoke_cmd(client, tag, ["sleep", "60"], timeout=3).ok
+    finally:
+        client.run("image", "rm", "-f", tag)
+    assert volumes, "the smoke containers had no volume to check"
+    left = [v for v in volumes if client.run("volume", "inspect", v).returncode == 0]
+    assert left == [], f"anonymous volumes left behind: {left}"
 
 
 def test_smoke_http_with_host_network_refuses_a_busy_port() -> None:

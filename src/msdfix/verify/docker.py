@@ -309,8 +309,9 @@ def container_name() -> str:
 
 
 def remove_container(client: Client, name: str) -> None:
-    """``docker rm -f NAME``, ignoring failures (it may be gone already: ``--rm``)."""
-    client.run("rm", "-f", name, timeout=60)
+    """``docker rm -f -v NAME``, ignoring failures (it may be gone already: ``--rm``). ``-v``
+    removes the anonymous volumes of the image's VOLUME lines, which ``rm -f`` left behind."""
+    client.run("rm", "-f", "-v", name, timeout=60)
 
 
 def _start_published(
