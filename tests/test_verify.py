@@ -274,6 +274,17 @@ def test_failed_original_is_not_a_regression_baseline() -> None:
     assert report.regressions() == []
 
 
+def test_a_rewrite_of_an_original_that_does_not_build_does_not_pass() -> None:
+    """Nothing was compared (size, config, smoke): verify passed it, exit 0, before."""
+    report = _pair((1000, 1000), (1.0, 1.0))
+    report.original.build, report.original.warm = BuildOutcome(False, 1.0, "boom"), None
+    report.original.size = None
+    assert not report.passed
+    assert report.failures() == [
+        "original image does not build: nothing to compare the rewrite with"
+    ]
+
+
 # ---------------------------------------------------------------- JSON report shape
 def _report(rewritten_ok: bool = True) -> VerifyReport:
     o = ImageResult(
@@ -558,6 +569,19 @@ def test_verify_broken_rewrite_fails_with_log_and_keeps_images_on_request() -> N
         sd.remove_image(_tags(again)[0])
     finally:
         sd.remove_image(first)
+
+
+@pytest.mark.docker
+def test_verify_fails_when_the_original_does_not_build(tmp_path: Path) -> None:
+    """A failing original (a download that failed, a missing secret) leaves nothing to compare."""
+    sd.require_images("alpine:3.20")
+    (tmp_path / "Dockerfile").write_text('FROM alpine:3.20\nRUN false\nCMD ["echo", "hi"]\n')
+    (tmp_path / "rewritten.Dockerfile").write_text('FROM alpine:3.20\nCMD ["echo", "hi"]\n')
+    code, data = _verify(tmp_path, "rewritten.Dockerfile", "--smoke", "echo hi")
+    assert data["images"]["rewritten"]["build"]["ok"], data
+    assert code == 1 and data["failures"] == [
+        "original image does not build: nothing to compare the rewrite with"
+    ]
 
 
 @pytest.mark.docker

@@ -200,7 +200,8 @@ def verify_command(
     """Build PATH and its msdfix rewrite with Docker and compare size, build times, config.
 
     Exit 0 when the rewritten image builds, passes every check and is neither larger nor
-    slower to rebuild beyond the tolerances; 1 when not; 2 when Docker is not available.
+    slower to rebuild beyond the tolerances; 1 when not or when the original does not build;
+    2 when Docker is not available.
     """
     err = Console(stderr=True)
     ctx = context or path.resolve().parent

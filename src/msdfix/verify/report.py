@@ -107,7 +107,9 @@ class VerifyReport:
     def failures(self) -> list[str]:
         """Why the rewritten Dockerfile does not pass (empty list = pass)."""
         out = []
-        rw = self.rewritten
+        rw, orig = self.rewritten, self.original
+        if orig.build is not None and not orig.build.ok:  # a pass would have compared nothing
+            out.append("original image does not build: nothing to compare the rewrite with")
         if rw.build is None or not rw.build.ok:
             out.append("rewritten image does not build")
         if rw.warm is not None and not rw.warm.ok:
