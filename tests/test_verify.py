@@ -363,6 +363,22 @@ def test_json_report_shape() -> None:
     assert data["config"] == {"equivalent": True, "differences": []}
 
 
+def test_a_smoke_check_failing_on_both_images_says_so() -> None:
+    """An app that needs an env var to start fails the check on both: the check is suspect."""
+    report = _report()
+    exited = CheckOutcome(False, "container exited (code 1): PORT is required")
+    report.rewritten.smoke_http = exited
+    assert report.failures() == ["HTTP smoke check failed on rewritten image"]
+    report.original.smoke_http = exited
+    report.original.smoke = report.rewritten.smoke = CheckOutcome(False, "exit 1")
+    assert report.failures() == [
+        "smoke command failed on rewritten image (and on the original: check the smoke check"
+        " itself)",
+        "HTTP smoke check failed on rewritten image (and on the original: check the smoke"
+        " check itself)",
+    ]
+
+
 def test_json_report_failure() -> None:
     data = json.loads(render_json(_report(rewritten_ok=False)))
     assert data["passed"] is False

@@ -115,9 +115,9 @@ class VerifyReport:
         if rw.warm is not None and not rw.warm.ok:
             out.append("rewritten image warm rebuild failed")
         if rw.smoke is not None and not rw.smoke.ok:
-            out.append("smoke command failed on rewritten image")
+            out.append("smoke command failed on rewritten image" + _also(orig.smoke))
         if rw.smoke_http is not None and not rw.smoke_http.ok:
-            out.append("HTTP smoke check failed on rewritten image")
+            out.append("HTTP smoke check failed on rewritten image" + _also(orig.smoke_http))
         if has_errors(self.config_diffs):
             out.append(
                 "image config differs: "
@@ -180,6 +180,14 @@ class VerifyReport:
             "failures": self.failures(),
             "passed": self.passed,
         }
+
+
+def _also(original: CheckOutcome | None) -> str:
+    """Says when a check failed on the original too: the check (an env var the app needs, a
+    port other than the one it listens on), not the rewrite, is then the first suspect."""
+    if original is not None and not original.ok:
+        return " (and on the original: check the smoke check itself)"
+    return ""
 
 
 def _ok_seconds(build: BuildOutcome | None) -> float | None:
