@@ -444,6 +444,49 @@ def test_cli_exit_2_without_docker(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert "dockerd.sh start" in result.output
 
 
+def test_a_daemon_gone_after_a_build_is_docker_unavailable() -> None:
+    """`docker image inspect` failing was CalledProcessError: "internal error (a bug in msdfix)"."""
+    client = _FakeClient()
+    client.run = lambda *a, **k: subprocess.CompletedProcess(a, 1, "", "Cannot connect")  # type: ignore[method-assign]
+    with pytest.raises(dk.DockerUnavailable, match="failed after its build: Cannot connect"):
+        dk.inspect_image(client, "img")
+
+
+def test_cli_exit_2_when_docker_stops_answering(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A docker command past its timeout (a hung daemon) exits 2, not 123 "a bug in msdfix"."""
+    import msdfix.verify.command as command
+
+    df = tmp_path / "Dockerfile"
+    df.write_text("FROM alpine:3.20\n")
+
+    def hung(opts, err):  # type: ignore[no-untyped-def]
+        raise subprocess.TimeoutExpired(["docker", "inspect"], 20)
+
+    monkeypatch.setattr(command, "run_verify", hung)
+    result = CliRunner().invoke(verify_command, [str(df), "--rewritten", str(df)])
+    assert result.exit_code == 2 and "timed out after 20 seconds" in result.output, result.output
+
+
+@pytest.mark.docker
+def test_verify_exits_2_when_the_daemon_goes_away_after_a_build(tmp_path: Path) -> None:
+    """A client that stops reaching the daemon after the first build (real build, then none)."""
+    sd.require_images("alpine:3.20")
+    real = dk.detect_client().path
+    wrapper = tmp_path / "docker"
+    wrapper.write_text(
+        '#!/bin/sh\ncase "$1 $2" in "image inspect") echo "Cannot connect to the Docker '
+        f'daemon" >&2; exit 1;; esac\nexec {real} "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    df = tmp_path / "Dockerfile"
+    df.write_text('FROM alpine:3.20\nCMD ["true"]\n')
+    result = CliRunner().invoke(verify_command, [str(df), "--rewritten", str(df),
+                                                 "--docker", str(wrapper)])  # fmt: skip
+    assert result.exit_code == 2 and "Cannot connect" in result.output, result.output
+
+
 def test_cli_passes_build_flags_to_every_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

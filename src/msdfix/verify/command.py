@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 
@@ -256,7 +257,7 @@ def verify_command(
         raise click.UsageError(f"{path}:{exc.line}: error: {exc.message}") from None
     except ParseError as exc:
         raise click.UsageError(f"{path}:{exc.line}: error: {exc.message}") from None
-    except dk.DockerUnavailable as exc:
+    except (dk.DockerUnavailable, subprocess.TimeoutExpired) as exc:  # a daemon gone mid-run
         if output_format == "json":
             click.echo(json.dumps({"error": "docker unavailable", "detail": str(exc)}))
         err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)

@@ -206,8 +206,12 @@ def build(
 
 
 def inspect_image(client: Client, tag: str) -> dict[str, Any]:
-    """``docker image inspect TAG`` (first element)."""
-    proc = client.run("image", "inspect", tag, timeout=60, check=True)
+    """``docker image inspect TAG`` (first element). A daemon that stopped answering after
+    the build (or a tag pruned from a shared daemon) is DockerUnavailable, not a bug of ours."""
+    proc = client.run("image", "inspect", tag, timeout=60)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["no answer"])[-1]
+        raise DockerUnavailable(f"`docker image inspect {tag}` failed after its build: {last}")
     data: list[dict[str, Any]] = json.loads(proc.stdout)
     return data[0]
 
