@@ -847,6 +847,59 @@ def test_smoke_checks_leave_no_anonymous_volume(
     assert left == [], f"anonymous volumes left behind: {left}"
 
 
+def test_health_argv_is_the_command_docker_runs() -> None:
+    shell = {"Healthcheck": {"Test": ["CMD-SHELL", "curl -f http://localhost/ || exit 1"]}}
+    assert dk.health_argv(shell) == ["/bin/sh", "-c", "curl -f http://localhost/ || exit 1"]
+    assert dk.health_argv({**shell, "Shell": ["/bin/bash", "-c"]})[:2] == ["/bin/bash", "-c"]  # type: ignore[index]
+    assert dk.health_argv({"Healthcheck": {"Test": ["CMD", "test", "-f", "/ok"]}}) == [
+        "test", "-f", "/ok"
+    ]  # fmt: skip
+    assert dk.health_argv({"Healthcheck": {"Test": ["NONE"]}}) is None
+    assert dk.health_argv({"Healthcheck": None}) is None and dk.health_argv({}) is None
+
+
+def test_smoke_http_fails_an_answering_container_whose_healthcheck_fails() -> None:
+    """A split onto node:18-slim answered on its port; its `curl` HEALTHCHECK never passed."""
+
+    class Unhealthy(_FakeClient):
+        def run(self, *args: str, timeout: float | None = 600, check: bool = False):  # type: ignore[no-untyped-def,override]
+            if args[0] == "exec":
+                self.calls.append(args)
+                return subprocess.CompletedProcess(args, 127, "", "sh: 1: curl: not found")
+            return super().run(*args, timeout=timeout, check=check)
+
+    host_port = free_ports(1)[0]
+    server = _Server(host_port)
+    health = ["/bin/sh", "-c", "curl -f http://localhost:3000/ || exit 1"]
+    try:
+        bad = dk.smoke_http(Unhealthy(), "img", 3000, "/", 2, host_port, health)
+        good = dk.smoke_http(_FakeClient(), "img", 3000, "/", 2, host_port, health)
+    finally:
+        server.close()
+    assert not bad.ok and "HEALTHCHECK failed (exit 127): sh: 1: curl: not found" in bad.detail
+    assert bad.detail.startswith("no healthy answer on port 3000/ within 2s (HTTP 200, but its")
+    assert good.ok and good.detail == "HTTP 200 from /, HEALTHCHECK ok", good
+
+
+@pytest.mark.docker
+def test_verify_runs_the_healthcheck_of_an_answering_image(tmp_path: Path) -> None:
+    """The same HEALTHCHECK over a rewrite without the file it needs (as curl on a slim base)."""
+    sd.require_images("alpine:3.20")
+    text = (
+        "FROM alpine:3.20\nRUN mkdir /www && echo ok > /www/index.html && touch /ready\n"
+        'HEALTHCHECK CMD ["test", "-f", "/ready"]\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n'
+    )
+    (tmp_path / "Dockerfile").write_text(text)
+    (tmp_path / "rewritten.Dockerfile").write_text(text.replace(" && touch /ready", ""))
+    code, data = _verify(tmp_path, "rewritten.Dockerfile", "--smoke-http", "8080",
+                         "--http-timeout", "8")  # fmt: skip
+    assert data["images"]["original"]["smoke_http"]["detail"] == "HTTP 200 from /, HEALTHCHECK ok"
+    assert (
+        code == 1
+        and "HEALTHCHECK failed (exit 1)" in (data["images"]["rewritten"]["smoke_http"]["detail"])
+    ), data
+
+
 def test_smoke_http_with_host_network_refuses_a_busy_port() -> None:
     port = free_ports(1)[0]
     server = _Server(port)  # someone else's server on the host

@@ -345,6 +345,26 @@ def _published_port(client: Client, cid: str, port: int) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def health_argv(config: dict[str, Any]) -> list[str] | None:
+    """The command Docker runs for the image's HEALTHCHECK (None: it has none)."""
+    test = (config.get("Healthcheck") or {}).get("Test") or []
+    if test[:1] == ["CMD-SHELL"]:
+        return [*(config.get("Shell") or ["/bin/sh", "-c"]), " ".join(test[1:])]
+    return list(test[1:]) if test[:1] == ["CMD"] and len(test) > 1 else None
+
+
+def _unhealthy(client: Client, cid: str, argv: Sequence[str]) -> str | None:
+    """Run the HEALTHCHECK command once in the container as Docker does; why it failed."""
+    try:
+        proc = client.run("exec", cid, *argv, timeout=30)
+    except subprocess.TimeoutExpired:
+        return "its HEALTHCHECK timed out after 30s"
+    if proc.returncode == 0:
+        return None
+    out = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-5:])
+    return f"its HEALTHCHECK failed (exit {proc.returncode})" + (f": {out}" if out else "")
+
+
 def smoke_http(
     client: Client,
     tag: str,
@@ -352,8 +372,11 @@ def smoke_http(
     path: str = "/",
     timeout: float = 30,
     host_port: int | None = None,
+    health: Sequence[str] | None = None,
 ) -> CheckOutcome:
-    """Run TAG detached and poll until an HTTP 2xx answer.
+    """Run TAG detached and poll until an HTTP 2xx answer and, when the image has a
+    HEALTHCHECK (``health``, its command), until that command passes in the container too:
+    a rewrite onto a base without the check's curl answered and was unhealthy forever.
 
     The container port is published on ``127.0.0.1:host_port`` (a free port when None; each
     image gets its own). With ``--network host`` the app listens on the host itself, so the
@@ -363,7 +386,7 @@ def smoke_http(
     if client.network == "host" and _answers(port):
         return CheckOutcome(False, f"port {port} is already in use on the host (--network host)")
     name = container_name()
-    last = "no answer"
+    last, what = "no answer", "no 2xx"
     try:
         proc, host_port = _start_published(client, tag, port, host_port, name)
         if proc.returncode != 0:
@@ -387,14 +410,14 @@ def smoke_http(
             url = f"http://127.0.0.1:{host_port}{path}"
             try:
                 with urllib.request.urlopen(url, timeout=3) as resp:  # noqa: S310
-                    if 200 <= resp.status < 300:
-                        return CheckOutcome(
-                            True,
-                            f"HTTP {resp.status} from {path}",
-                            time.monotonic() - start,
-                            host_port,
-                        )
-                    last = f"HTTP {resp.status}"
+                    status = resp.status
+                last = f"HTTP {status}"
+                why = _unhealthy(client, cid, health) if health and status < 300 else None
+                if 200 <= status < 300 and why is None:
+                    detail = f"HTTP {status} from {path}" + (", HEALTHCHECK ok" if health else "")
+                    return CheckOutcome(True, detail, time.monotonic() - start, host_port)
+                if why is not None:
+                    last, what = f"HTTP {status}, but {why}", "no healthy answer"
             except urllib.error.HTTPError as exc:
                 last = f"HTTP {exc.code}"
             except (urllib.error.URLError, OSError) as exc:
@@ -402,7 +425,7 @@ def smoke_http(
             time.sleep(0.5)
         return CheckOutcome(
             False,
-            f"no 2xx on port {port}{path} within {timeout:.0f}s ({last})",
+            f"{what} on port {port}{path} within {timeout:.0f}s ({last})",
             time.monotonic() - start,
             host_port,
         )

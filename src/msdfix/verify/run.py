@@ -176,7 +176,13 @@ def _measure(
             if http is not None:
                 st = _Step(progress, f"{res.label}: smoke http :{http[0]}{http[1]}")
                 res.smoke_http = dk.smoke_http(
-                    client, res.tag, http[0], http[1], opts.http_timeout, host_port
+                    client,
+                    res.tag,
+                    http[0],
+                    http[1],
+                    opts.http_timeout,
+                    host_port,
+                    dk.health_argv(res.config),
                 )
                 st.done(res.smoke_http.ok)
         if any(r.startswith("warm rebuild") for r in report.regressions()):
