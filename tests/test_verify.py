@@ -274,6 +274,17 @@ def test_failed_original_is_not_a_regression_baseline() -> None:
     assert report.regressions() == []
 
 
+def test_a_rewrite_of_an_original_that_does_not_build_does_not_pass() -> None:
+    """Nothing was compared (size, config, smoke): verify passed it, exit 0, before."""
+    report = _pair((1000, 1000), (1.0, 1.0))
+    report.original.build, report.original.warm = BuildOutcome(False, 1.0, "boom"), None
+    report.original.size = None
+    assert not report.passed
+    assert report.failures() == [
+        "original image does not build: nothing to compare the rewrite with"
+    ]
+
+
 # ---------------------------------------------------------------- JSON report shape
 def _report(rewritten_ok: bool = True) -> VerifyReport:
     o = ImageResult(
@@ -352,6 +363,22 @@ def test_json_report_shape() -> None:
     assert data["config"] == {"equivalent": True, "differences": []}
 
 
+def test_a_smoke_check_failing_on_both_images_says_so() -> None:
+    """An app that needs an env var to start fails the check on both: the check is suspect."""
+    report = _report()
+    exited = CheckOutcome(False, "container exited (code 1): PORT is required")
+    report.rewritten.smoke_http = exited
+    assert report.failures() == ["HTTP smoke check failed on rewritten image"]
+    report.original.smoke_http = exited
+    report.original.smoke = report.rewritten.smoke = CheckOutcome(False, "exit 1")
+    assert report.failures() == [
+        "smoke command failed on rewritten image (and on the original: check the smoke check"
+        " itself)",
+        "HTTP smoke check failed on rewritten image (and on the original: check the smoke"
+        " check itself)",
+    ]
+
+
 def test_json_report_failure() -> None:
     data = json.loads(render_json(_report(rewritten_ok=False)))
     assert data["passed"] is False
@@ -415,6 +442,49 @@ def test_cli_exit_2_without_docker(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     result = CliRunner().invoke(verify_command, [str(df), "--rewritten", str(df)])
     assert result.exit_code == 2, result.output
     assert "dockerd.sh start" in result.output
+
+
+def test_a_daemon_gone_after_a_build_is_docker_unavailable() -> None:
+    """`docker image inspect` failing was CalledProcessError: "internal error (a bug in msdfix)"."""
+    client = _FakeClient()
+    client.run = lambda *a, **k: subprocess.CompletedProcess(a, 1, "", "Cannot connect")  # type: ignore[method-assign]
+    with pytest.raises(dk.DockerUnavailable, match="failed after its build: Cannot connect"):
+        dk.inspect_image(client, "img")
+
+
+def test_cli_exit_2_when_docker_stops_answering(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A docker command past its timeout (a hung daemon) exits 2, not 123 "a bug in msdfix"."""
+    import msdfix.verify.command as command
+
+    df = tmp_path / "Dockerfile"
+    df.write_text("FROM alpine:3.20\n")
+
+    def hung(opts, err):  # type: ignore[no-untyped-def]
+        raise subprocess.TimeoutExpired(["docker", "inspect"], 20)
+
+    monkeypatch.setattr(command, "run_verify", hung)
+    result = CliRunner().invoke(verify_command, [str(df), "--rewritten", str(df)])
+    assert result.exit_code == 2 and "timed out after 20 seconds" in result.output, result.output
+
+
+@pytest.mark.docker
+def test_verify_exits_2_when_the_daemon_goes_away_after_a_build(tmp_path: Path) -> None:
+    """A client that stops reaching the daemon after the first build (real build, then none)."""
+    sd.require_images("alpine:3.20")
+    real = dk.detect_client().path
+    wrapper = tmp_path / "docker"
+    wrapper.write_text(
+        '#!/bin/sh\ncase "$1 $2" in "image inspect") echo "Cannot connect to the Docker '
+        f'daemon" >&2; exit 1;; esac\nexec {real} "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    df = tmp_path / "Dockerfile"
+    df.write_text('FROM alpine:3.20\nCMD ["true"]\n')
+    result = CliRunner().invoke(verify_command, [str(df), "--rewritten", str(df),
+                                                 "--docker", str(wrapper)])  # fmt: skip
+    assert result.exit_code == 2 and "Cannot connect" in result.output, result.output
 
 
 def test_cli_passes_build_flags_to_every_build(
@@ -561,6 +631,19 @@ def test_verify_broken_rewrite_fails_with_log_and_keeps_images_on_request() -> N
 
 
 @pytest.mark.docker
+def test_verify_fails_when_the_original_does_not_build(tmp_path: Path) -> None:
+    """A failing original (a download that failed, a missing secret) leaves nothing to compare."""
+    sd.require_images("alpine:3.20")
+    (tmp_path / "Dockerfile").write_text('FROM alpine:3.20\nRUN false\nCMD ["echo", "hi"]\n')
+    (tmp_path / "rewritten.Dockerfile").write_text('FROM alpine:3.20\nCMD ["echo", "hi"]\n')
+    code, data = _verify(tmp_path, "rewritten.Dockerfile", "--smoke", "echo hi")
+    assert data["images"]["rewritten"]["build"]["ok"], data
+    assert code == 1 and data["failures"] == [
+        "original image does not build: nothing to compare the rewrite with"
+    ]
+
+
+@pytest.mark.docker
 def test_verify_fails_larger_and_slower_rewrites(tmp_path: Path) -> None:
     """A rewrite that is larger and rebuilds slower passes every other check, yet fails."""
     sd.require_images("alpine:3.20")
@@ -663,8 +746,158 @@ def test_smoke_http_publishes_on_the_given_host_port() -> None:
         server.close()
     assert outcome.ok and outcome.host_port == host_port, outcome
     run = next(c for c in client.calls if c[0] == "run")
-    assert run[:4] == ("run", "-d", "-p", f"127.0.0.1:{host_port}:8080")
-    assert ("rm", "-f", "cid") in client.calls  # the container is always removed
+    assert run[:2] == ("run", "-d") and run[4:6] == ("-p", f"127.0.0.1:{host_port}:8080")
+    assert ("rm", "-f", "-v", run[3]) in client.calls  # always removed, by name, with volumes
+
+
+class _FailingClient(_FakeClient):
+    """`docker run` fails as the daemon fails it; the calls are recorded."""
+
+    def __init__(self, fail: str) -> None:
+        super().__init__()
+        self.fail = fail
+
+    def run(self, *args: str, timeout: float | None = 600, check: bool = False):  # type: ignore[no-untyped-def,override]
+        if args[0] != "run":
+            return super().run(*args, timeout=timeout, check=check)
+        self.calls.append(args)
+        if self.fail == "timeout":  # the client is killed; the container runs on
+            raise subprocess.TimeoutExpired(list(args), timeout or 0)
+        if self.fail == "busy" and len([c for c in self.calls if c[0] == "run"]) == 1:
+            return subprocess.CompletedProcess(args, 125, "cid\n", "address already in use")
+        if self.fail == "busy":
+            return subprocess.CompletedProcess(args, 0, "cid\n", "")
+        # the CMD is not in the image: created, not started, its id printed anyway
+        return subprocess.CompletedProcess(args, 127, "cid\n", 'exec: "/app": not found')
+
+
+def _names_removed(client: _FakeClient) -> list[str]:
+    """The names `docker run --name` got, each once it was removed after its run."""
+    runs = [c for c in client.calls if c[0] == "run"]
+    names = [c[c.index("--name") + 1] for c in runs]
+    removed = {c[3] for c in client.calls if c[:3] == ("rm", "-f", "-v")}
+    return [n for n in names if n in removed]
+
+
+def test_a_smoke_command_that_times_out_removes_its_container() -> None:
+    """Killing `docker run` on the timeout left the container running (and its image)."""
+    client = _FailingClient("timeout")
+    outcome = dk.smoke_cmd(client, "img", ["sleep", "600"], timeout=1)
+    assert not outcome.ok and "timed out" in outcome.detail
+    assert len(_names_removed(client)) == 1, client.calls
+
+
+def test_smoke_http_removes_a_container_that_failed_to_start() -> None:
+    """A CMD missing from the image: `docker run -d` fails after creating the container."""
+    client = _FailingClient("missing-cmd")
+    outcome = dk.smoke_http(client, "img", 8080, "/", timeout=5)
+    assert not outcome.ok and "docker run failed" in outcome.detail
+    assert len(_names_removed(client)) == 1, client.calls
+
+
+def test_smoke_http_retries_a_busy_port_and_removes_every_container() -> None:
+    client = _FailingClient("busy")
+    dk.smoke_http(client, "img", 8080, "/", timeout=1, host_port=free_ports(1)[0])
+    runs = [c for c in client.calls if c[0] == "run"]
+    assert len(runs) == 2 and len(_names_removed(client)) == 2, client.calls
+
+
+@pytest.mark.docker
+def test_a_smoke_command_timeout_leaves_no_container(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real daemon: the container of a smoke command past its timeout is gone afterwards."""
+    sd.require_images("alpine:3.20")
+    name = f"msdfix-verify-test-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setattr(dk, "container_name", lambda: name)
+    client = dk.detect_client()
+    outcome = dk.smoke_cmd(client, "alpine:3.20", ["sleep", "300"], timeout=5)
+    assert not outcome.ok and "timed out" in outcome.detail
+    left = client.run("ps", "-aq", "--filter", f"name={name}").stdout.strip()
+    assert left == "", f"container {name} left behind"
+
+
+@pytest.mark.docker
+def test_smoke_checks_leave_no_anonymous_volume(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An image with a VOLUME line: `docker rm -f` kept the volume of every smoke container."""
+    sd.require_images("alpine:3.20")
+    (tmp_path / "Dockerfile").write_text(
+        "FROM alpine:3.20\nRUN mkdir /www && echo ok > /www/index.html\nVOLUME /data\n"
+        'CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n'
+    )
+    tag = sd.unique_tag("verify-volume")
+    client = dk.detect_client()
+    assert client.run("build", "-q", "-t", tag, str(tmp_path)).returncode == 0
+    volumes: list[str] = []
+    real_remove = dk.remove_container
+
+    def remove(client: dk.Client, name: str) -> None:
+        fmt = "{{range .Mounts}}{{.Name}} {{end}}"
+        volumes.extend(client.run("inspect", "-f", fmt, name).stdout.split())
+        real_remove(client, name)
+
+    monkeypatch.setattr(dk, "remove_container", remove)
+    try:
+        assert dk.smoke_http(client, tag, 8080, "/", timeout=20).ok
+        assert not dk.smoke_cmd(client, tag, ["sleep", "60"], timeout=3).ok
+    finally:
+        client.run("image", "rm", "-f", tag)
+    assert volumes, "the smoke containers had no volume to check"
+    left = [v for v in volumes if client.run("volume", "inspect", v).returncode == 0]
+    assert left == [], f"anonymous volumes left behind: {left}"
+
+
+def test_health_argv_is_the_command_docker_runs() -> None:
+    shell = {"Healthcheck": {"Test": ["CMD-SHELL", "curl -f http://localhost/ || exit 1"]}}
+    assert dk.health_argv(shell) == ["/bin/sh", "-c", "curl -f http://localhost/ || exit 1"]
+    assert dk.health_argv({**shell, "Shell": ["/bin/bash", "-c"]})[:2] == ["/bin/bash", "-c"]  # type: ignore[index]
+    assert dk.health_argv({"Healthcheck": {"Test": ["CMD", "test", "-f", "/ok"]}}) == [
+        "test", "-f", "/ok"
+    ]  # fmt: skip
+    assert dk.health_argv({"Healthcheck": {"Test": ["NONE"]}}) is None
+    assert dk.health_argv({"Healthcheck": None}) is None and dk.health_argv({}) is None
+
+
+def test_smoke_http_fails_an_answering_container_whose_healthcheck_fails() -> None:
+    """A split onto node:18-slim answered on its port; its `curl` HEALTHCHECK never passed."""
+
+    class Unhealthy(_FakeClient):
+        def run(self, *args: str, timeout: float | None = 600, check: bool = False):  # type: ignore[no-untyped-def,override]
+            if args[0] == "exec":
+                self.calls.append(args)
+                return subprocess.CompletedProcess(args, 127, "", "sh: 1: curl: not found")
+            return super().run(*args, timeout=timeout, check=check)
+
+    host_port = free_ports(1)[0]
+    server = _Server(host_port)
+    health = ["/bin/sh", "-c", "curl -f http://localhost:3000/ || exit 1"]
+    try:
+        bad = dk.smoke_http(Unhealthy(), "img", 3000, "/", 2, host_port, health)
+        good = dk.smoke_http(_FakeClient(), "img", 3000, "/", 2, host_port, health)
+    finally:
+        server.close()
+    assert not bad.ok and "HEALTHCHECK failed (exit 127): sh: 1: curl: not found" in bad.detail
+    assert bad.detail.startswith("no healthy answer on port 3000/ within 2s (HTTP 200, but its")
+    assert good.ok and good.detail == "HTTP 200 from /, HEALTHCHECK ok", good
+
+
+@pytest.mark.docker
+def test_verify_runs_the_healthcheck_of_an_answering_image(tmp_path: Path) -> None:
+    """The same HEALTHCHECK over a rewrite without the file it needs (as curl on a slim base)."""
+    sd.require_images("alpine:3.20")
+    text = (
+        "FROM alpine:3.20\nRUN mkdir /www && echo ok > /www/index.html && touch /ready\n"
+        'HEALTHCHECK CMD ["test", "-f", "/ready"]\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n'
+    )
+    (tmp_path / "Dockerfile").write_text(text)
+    (tmp_path / "rewritten.Dockerfile").write_text(text.replace(" && touch /ready", ""))
+    code, data = _verify(tmp_path, "rewritten.Dockerfile", "--smoke-http", "8080",
+                         "--http-timeout", "8")  # fmt: skip
+    assert data["images"]["original"]["smoke_http"]["detail"] == "HTTP 200 from /, HEALTHCHECK ok"
+    assert (
+        code == 1
+        and "HEALTHCHECK failed (exit 1)" in (data["images"]["rewritten"]["smoke_http"]["detail"])
+    ), data
 
 
 def test_smoke_http_with_host_network_refuses_a_busy_port() -> None:

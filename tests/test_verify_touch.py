@@ -182,6 +182,9 @@ def test_python_module_forms(tmp_path: Path) -> None:
     assert _choose(tmp_path / "a", df, files).path == "app/main.py"
     df = "FROM python:3.12\nCOPY . .\nCMD python -m svc --port 80\n"
     assert _choose(tmp_path / "b", df, files).path == "svc/__main__.py"
+    files["manage.py"] = "x"  # Django's: the app's by name, but gunicorn loads the module
+    df = "FROM python:3.12\nCOPY . .\nCMD gunicorn --bind :8000 app.main\n"
+    assert _choose(tmp_path / "c", df, files).path == "app/main.py"
 
 
 def test_go_package_main_found_by_content(tmp_path: Path) -> None:

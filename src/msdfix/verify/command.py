@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 
@@ -200,7 +201,8 @@ def verify_command(
     """Build PATH and its msdfix rewrite with Docker and compare size, build times, config.
 
     Exit 0 when the rewritten image builds, passes every check and is neither larger nor
-    slower to rebuild beyond the tolerances; 1 when not; 2 when Docker is not available.
+    slower to rebuild beyond the tolerances; 1 when not or when the original does not build;
+    2 when Docker is not available.
     """
     err = Console(stderr=True)
     ctx = context or path.resolve().parent
@@ -255,7 +257,7 @@ def verify_command(
         raise click.UsageError(f"{path}:{exc.line}: error: {exc.message}") from None
     except ParseError as exc:
         raise click.UsageError(f"{path}:{exc.line}: error: {exc.message}") from None
-    except dk.DockerUnavailable as exc:
+    except (dk.DockerUnavailable, subprocess.TimeoutExpired) as exc:  # a daemon gone mid-run
         if output_format == "json":
             click.echo(json.dumps({"error": "docker unavailable", "detail": str(exc)}))
         err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)

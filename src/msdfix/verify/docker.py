@@ -18,6 +18,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -205,8 +206,12 @@ def build(
 
 
 def inspect_image(client: Client, tag: str) -> dict[str, Any]:
-    """``docker image inspect TAG`` (first element)."""
-    proc = client.run("image", "inspect", tag, timeout=60, check=True)
+    """``docker image inspect TAG`` (first element). A daemon that stopped answering after
+    the build (or a tag pruned from a shared daemon) is DockerUnavailable, not a bug of ours."""
+    proc = client.run("image", "inspect", tag, timeout=60)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["no answer"])[-1]
+        raise DockerUnavailable(f"`docker image inspect {tag}` failed after its build: {last}")
     data: list[dict[str, Any]] = json.loads(proc.stdout)
     return data[0]
 
@@ -269,7 +274,8 @@ class CheckOutcome:
 
 def smoke_cmd(client: Client, tag: str, argv: Sequence[str], timeout: float = 120) -> CheckOutcome:
     """``docker run --rm TAG ARGV...`` (the image ENTRYPOINT applies); ok when exit code is 0."""
-    cmd = ["run", "--rm"]
+    name = container_name()
+    cmd = ["run", "--rm", "--name", name]
     if client.network:
         cmd += ["--network", client.network]
     start = time.monotonic()
@@ -277,6 +283,8 @@ def smoke_cmd(client: Client, tag: str, argv: Sequence[str], timeout: float = 12
         proc = client.run(*cmd, tag, *argv, timeout=timeout)
     except subprocess.TimeoutExpired:
         return CheckOutcome(False, f"timed out after {timeout:.0f}s", time.monotonic() - start)
+    finally:  # killing the client on a timeout, Ctrl-C or SIGTERM leaves the container running
+        remove_container(client, name)
     out = (proc.stdout + proc.stderr).strip()
     tail = "\n".join(out.splitlines()[-10:])
     detail = f"exit {proc.returncode}" + (f": {tail}" if tail else "")
@@ -299,23 +307,34 @@ def parse_http_spec(spec: str) -> tuple[int, str]:
     return port, path
 
 
+def container_name() -> str:
+    """A name unique to one smoke container, so it is removed however its run ends."""
+    return f"msdfix-verify-{uuid.uuid4().hex[:16]}"
+
+
+def remove_container(client: Client, name: str) -> None:
+    """``docker rm -f -v NAME``, ignoring failures (it may be gone already: ``--rm``). ``-v``
+    removes the anonymous volumes of the image's VOLUME lines, which ``rm -f`` left behind."""
+    client.run("rm", "-f", "-v", name, timeout=60)
+
+
 def _start_published(
-    client: Client, tag: str, port: int, host_port: int | None
+    client: Client, tag: str, port: int, host_port: int | None, name: str
 ) -> tuple[subprocess.CompletedProcess[str], int | None]:
-    """``docker run -d`` with the container port published on its own loopback host port."""
+    """``docker run -d --name NAME`` with the container port published on its own loopback
+    host port. A run that fails to start leaves a created container: it is removed by name."""
     if client.network == "host":
-        return client.run("run", "-d", "--network", "host", tag, timeout=60), port
+        return client.run("run", "-d", "--name", name, "--network", "host", tag, timeout=60), port
     for attempt in range(3):
         chosen = host_port if host_port is not None and attempt == 0 else free_ports(1)[0]
-        args = ["run", "-d", "-p", f"127.0.0.1:{chosen}:{port}"]
+        args = ["run", "-d", "--name", name, "-p", f"127.0.0.1:{chosen}:{port}"]
         if client.network:
             args += ["--network", client.network]
         proc = client.run(*args, tag, timeout=60)
         busy = "already allocated" in proc.stderr or "address already in use" in proc.stderr
         if proc.returncode == 0 or not busy:
             return proc, chosen
-        if proc.stdout.strip():
-            client.run("rm", "-f", proc.stdout.strip(), timeout=60)
+        remove_container(client, name)  # created, not started: free the name for a retry
     return proc, None
 
 
@@ -326,6 +345,26 @@ def _published_port(client: Client, cid: str, port: int) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def health_argv(config: dict[str, Any]) -> list[str] | None:
+    """The command Docker runs for the image's HEALTHCHECK (None: it has none)."""
+    test = (config.get("Healthcheck") or {}).get("Test") or []
+    if test[:1] == ["CMD-SHELL"]:
+        return [*(config.get("Shell") or ["/bin/sh", "-c"]), " ".join(test[1:])]
+    return list(test[1:]) if test[:1] == ["CMD"] and len(test) > 1 else None
+
+
+def _unhealthy(client: Client, cid: str, argv: Sequence[str]) -> str | None:
+    """Run the HEALTHCHECK command once in the container as Docker does; why it failed."""
+    try:
+        proc = client.run("exec", cid, *argv, timeout=30)
+    except subprocess.TimeoutExpired:
+        return "its HEALTHCHECK timed out after 30s"
+    if proc.returncode == 0:
+        return None
+    out = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-5:])
+    return f"its HEALTHCHECK failed (exit {proc.returncode})" + (f": {out}" if out else "")
+
+
 def smoke_http(
     client: Client,
     tag: str,
@@ -333,8 +372,11 @@ def smoke_http(
     path: str = "/",
     timeout: float = 30,
     host_port: int | None = None,
+    health: Sequence[str] | None = None,
 ) -> CheckOutcome:
-    """Run TAG detached and poll until an HTTP 2xx answer.
+    """Run TAG detached and poll until an HTTP 2xx answer and, when the image has a
+    HEALTHCHECK (``health``, its command), until that command passes in the container too:
+    a rewrite onto a base without the check's curl answered and was unhealthy forever.
 
     The container port is published on ``127.0.0.1:host_port`` (a free port when None; each
     image gets its own). With ``--network host`` the app listens on the host itself, so the
@@ -343,12 +385,13 @@ def smoke_http(
     start = time.monotonic()
     if client.network == "host" and _answers(port):
         return CheckOutcome(False, f"port {port} is already in use on the host (--network host)")
-    proc, host_port = _start_published(client, tag, port, host_port)
-    if proc.returncode != 0:
-        return CheckOutcome(False, f"docker run failed: {proc.stderr.strip()[-500:]}")
-    cid = proc.stdout.strip()
-    last = "no answer"
+    name = container_name()
+    last, what = "no answer", "no 2xx"
     try:
+        proc, host_port = _start_published(client, tag, port, host_port, name)
+        if proc.returncode != 0:
+            return CheckOutcome(False, f"docker run failed: {proc.stderr.strip()[-500:]}")
+        cid = proc.stdout.strip()
         if client.network != "host":
             host_port = _published_port(client, cid, port) or host_port
         while time.monotonic() - start < timeout:
@@ -367,14 +410,14 @@ def smoke_http(
             url = f"http://127.0.0.1:{host_port}{path}"
             try:
                 with urllib.request.urlopen(url, timeout=3) as resp:  # noqa: S310
-                    if 200 <= resp.status < 300:
-                        return CheckOutcome(
-                            True,
-                            f"HTTP {resp.status} from {path}",
-                            time.monotonic() - start,
-                            host_port,
-                        )
-                    last = f"HTTP {resp.status}"
+                    status = resp.status
+                last = f"HTTP {status}"
+                why = _unhealthy(client, cid, health) if health and status < 300 else None
+                if 200 <= status < 300 and why is None:
+                    detail = f"HTTP {status} from {path}" + (", HEALTHCHECK ok" if health else "")
+                    return CheckOutcome(True, detail, time.monotonic() - start, host_port)
+                if why is not None:
+                    last, what = f"HTTP {status}, but {why}", "no healthy answer"
             except urllib.error.HTTPError as exc:
                 last = f"HTTP {exc.code}"
             except (urllib.error.URLError, OSError) as exc:
@@ -382,9 +425,9 @@ def smoke_http(
             time.sleep(0.5)
         return CheckOutcome(
             False,
-            f"no 2xx on port {port}{path} within {timeout:.0f}s ({last})",
+            f"{what} on port {port}{path} within {timeout:.0f}s ({last})",
             time.monotonic() - start,
             host_port,
         )
-    finally:
-        client.run("rm", "-f", cid, timeout=60)
+    finally:  # also a container that failed to start, or one a Ctrl-C or SIGTERM left
+        remove_container(client, name)

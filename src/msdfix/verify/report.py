@@ -107,15 +107,17 @@ class VerifyReport:
     def failures(self) -> list[str]:
         """Why the rewritten Dockerfile does not pass (empty list = pass)."""
         out = []
-        rw = self.rewritten
+        rw, orig = self.rewritten, self.original
+        if orig.build is not None and not orig.build.ok:  # a pass would have compared nothing
+            out.append("original image does not build: nothing to compare the rewrite with")
         if rw.build is None or not rw.build.ok:
             out.append("rewritten image does not build")
         if rw.warm is not None and not rw.warm.ok:
             out.append("rewritten image warm rebuild failed")
         if rw.smoke is not None and not rw.smoke.ok:
-            out.append("smoke command failed on rewritten image")
+            out.append("smoke command failed on rewritten image" + _also(orig.smoke))
         if rw.smoke_http is not None and not rw.smoke_http.ok:
-            out.append("HTTP smoke check failed on rewritten image")
+            out.append("HTTP smoke check failed on rewritten image" + _also(orig.smoke_http))
         if has_errors(self.config_diffs):
             out.append(
                 "image config differs: "
@@ -178,6 +180,14 @@ class VerifyReport:
             "failures": self.failures(),
             "passed": self.passed,
         }
+
+
+def _also(original: CheckOutcome | None) -> str:
+    """Says when a check failed on the original too: the check (an env var the app needs, a
+    port other than the one it listens on), not the rewrite, is then the first suspect."""
+    if original is not None and not original.ok:
+        return " (and on the original: check the smoke check itself)"
+    return ""
 
 
 def _ok_seconds(build: BuildOutcome | None) -> float | None:

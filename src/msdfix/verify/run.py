@@ -95,8 +95,6 @@ def run_verify(opts: VerifyOptions, console: Console) -> VerifyReport:
             _remove_images(client, report, opts.keep_images)
     if orig.config is not None and rew.config is not None:
         report.config_diffs = diff_configs(orig.config, rew.config, original_text)
-    if orig.build is not None and not orig.build.ok:
-        report.notes.append("the ORIGINAL Dockerfile does not build either")
     if opts.keep_images:
         report.notes.append(f"images kept: {orig.tag} {rew.tag}")
     return report
@@ -178,7 +176,13 @@ def _measure(
             if http is not None:
                 st = _Step(progress, f"{res.label}: smoke http :{http[0]}{http[1]}")
                 res.smoke_http = dk.smoke_http(
-                    client, res.tag, http[0], http[1], opts.http_timeout, host_port
+                    client,
+                    res.tag,
+                    http[0],
+                    http[1],
+                    opts.http_timeout,
+                    host_port,
+                    dk.health_argv(res.config),
                 )
                 st.done(res.smoke_http.ok)
         if any(r.startswith("warm rebuild") for r in report.regressions()):

@@ -81,6 +81,8 @@ MAIN_MARKER = {
     ".cs": re.compile(r"static\s+(?:async\s+)?\S+\s+Main\s*\("),
 }
 _MODULE_ATTR = re.compile(r"^([A-Za-z_][\w.]*):[A-Za-z_][\w]*(?:\(.*\))?$")
+# a dotted module name: gunicorn's ``app.wsgi`` (its ``application`` implied) names app/wsgi.py
+_DOTTED_MODULE = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$")
 MAX_MARKER_READS = 300
 
 
@@ -137,6 +139,8 @@ def _entry_paths(words: list[str], context: BuildContext) -> list[str]:
             paths += [base + ".py", *main, base + "/__init__.py"]
         elif not word.startswith("-") and ("/" in word or PurePosixPath(word).suffix):
             paths.append(posixpath.normpath(word.removeprefix("./")))
+            if _DOTTED_MODULE.match(word):  # no such file is named: harmless
+                paths.append(word.replace(".", "/") + ".py")
     return paths
 
 
