@@ -3124,3 +3124,23 @@ def test_a_copied_apt_configuration_leaves_the_earlier_mount() -> None:
     )
     before_copy = _run(text).split("COPY")[0]
     assert "target=/var/cache/apt," in before_copy, before_copy
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        "printf '[global]\\nno-index = true\\nfind-links = /root/.cache/pip/dl\\n' > /etc/pip.conf",
+        "echo find_links=/root/.cache/pip/dl >> /root/.config/pip/pip.conf",
+    ],
+)
+def test_a_find_links_setting_in_pips_configuration_keeps_the_cache(setting: str) -> None:
+    """pip.conf's find-links may name a folder in the cache: built, with ``no-index`` and
+    ``find-links = /root/.cache/pip/dl`` after ``pip download -d /root/.cache/pip/dl six``,
+    the mounted ``pip install six`` found no six ("from versions: none"), the original
+    installed 1.16.0."""
+    text = (
+        "FROM python:3.11\nRUN pip download -d /root/.cache/pip/dl six==1.16.0\n"
+        f"RUN {setting}\nRUN pip install six\n"
+    )
+    assert _run(text) == text
+    assert any("RUN at line 3 configures where it caches" in m for m in _fixes(text))
