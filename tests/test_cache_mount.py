@@ -3144,3 +3144,25 @@ def test_a_find_links_setting_in_pips_configuration_keeps_the_cache(setting: str
     )
     assert _run(text) == text
     assert any("RUN at line 3 configures where it caches" in m for m in _fixes(text))
+
+
+PNPM_OFFLINE_LATER = (
+    "FROM node:18\nRUN npm i -g pnpm@8.15.9\nWORKDIR /a\nCOPY package.json pnpm-lock.yaml ./\n"
+    "RUN pnpm fetch\n{setting}\nWORKDIR /b\nCOPY package.json pnpm-lock.yaml ./\n"
+    "RUN pnpm install\n"
+)
+
+
+@pytest.mark.parametrize(
+    "setting", ["RUN echo offline=true >> /root/.npmrc", "ENV npm_config_offline=true"]
+)
+def test_pnpm_set_offline_by_npmrc_or_its_variable_reads_the_store_from_the_image(
+    setting: str,
+) -> None:
+    """pnpm reads .npmrc's ``offline`` and ``npm_config_offline`` as npm does: built (pnpm
+    8.15.9), with ``pnpm fetch``'s store on a mount, the later install in another folder
+    failed, ERR_PNPM_NO_OFFLINE_TARBALL; the original installed is-number 7.0.0."""
+    text = PNPM_OFFLINE_LATER.format(setting=setting)
+    messages = _fixes(text)
+    assert "target=/root/.local/share/pnpm/store" not in _run(text, unsafe=True)
+    assert any("store is read offline by line 9" in m for m in messages), messages
