@@ -3166,3 +3166,36 @@ def test_pnpm_set_offline_by_npmrc_or_its_variable_reads_the_store_from_the_imag
     messages = _fixes(text)
     assert "target=/root/.local/share/pnpm/store" not in _run(text, unsafe=True)
     assert any("store is read offline by line 9" in m for m in messages), messages
+
+
+@pytest.mark.parametrize(
+    ("setting", "mounted"),
+    [
+        ("ENV YARN_ENABLE_NETWORK=0", False),
+        ("ENV YARN_ENABLE_NETWORK=false", False),
+        ("RUN echo 'enableNetwork: false' >> /root/.yarnrc.yml", False),
+        ("ENV YARN_ENABLE_OFFLINE_MODE=1", True),  # prefers the cache, fetches what it lacks
+        ("ENV YARN_ENABLE_NETWORK=1", True),
+    ],
+)
+def test_yarn_berry_without_network_reads_its_cache_from_the_image(
+    tmp_path: Path, setting: str, mounted: bool
+) -> None:
+    """enableNetwork false makes yarn 4 fetch from its cache alone: built (yarn 4.5.0), with
+    the first install's cache on an emptied mount, the later install in another folder under
+    YARN_ENABLE_NETWORK=0 or an echoed ``enableNetwork: false`` failed ("has been blocked
+    because of your configuration settings"); the originals installed is-number 7.0.0, and
+    so did both under YARN_ENABLE_OFFLINE_MODE=1."""
+    (tmp_path / ".yarnrc.yml").write_text("nodeLinker: node-modules\n")
+    (tmp_path / "package.json").write_text('{"name": "app", "packageManager": "yarn@4.5.0"}')
+    (tmp_path / "yarn.lock").write_text("")
+    text = (
+        "FROM node:18\nWORKDIR /a\nCOPY package.json yarn.lock .yarnrc.yml ./\n"
+        f"RUN yarn install\n{setting}\nWORKDIR /b\nCOPY package.json yarn.lock .yarnrc.yml ./\n"
+        "RUN yarn install\n"
+    )
+    result = _rewrite(text, tmp_path)
+    first = result.output.splitlines()[3]
+    assert ("target=/root/.yarn/berry/cache" in first) is mounted, result.output
+    read = any("cache is read offline by line 8" in m for m in _messages(result))
+    assert read is not mounted

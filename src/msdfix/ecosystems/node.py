@@ -129,11 +129,17 @@ MANAGERS: tuple[PackageManager, ...] = (
             ),
         ),
         clean_commands=(("yarn", "cache", "clean"),),
+        # enableNetwork false makes yarn fetch from its cache alone (built, yarn 4.5.0: with
+        # the first install's cache on an emptied mount, a later install under
+        # YARN_ENABLE_NETWORK=0 failed, the original installed is-number 7.0.0);
+        # enableOfflineMode only prefers the cache (built the same: it fetched what was missing)
+        offline_env=(("YARN_ENABLE_NETWORK", "0"), ("YARN_ENABLE_NETWORK", "false")),
+        offline_config_keys=r"enableNetwork[\s\"':]+(?:false|0)\b",
         value_options=("--cwd",),
         inert_subcommands=("config", "cache", "set", "--version"),
         global_markers=("-g", "--global", "global"),
         config_files=(".yarnrc.yml",),
-        config_keys=r"cacheFolder|globalFolder|enableGlobalCache",
+        config_keys=r"cacheFolder|globalFolder|enableGlobalCache|enableNetwork",
         config_env=("YARN_RC_FILENAME",),
     ),
     PackageManager(
