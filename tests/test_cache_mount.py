@@ -3199,3 +3199,38 @@ def test_yarn_berry_without_network_reads_its_cache_from_the_image(
     assert ("target=/root/.yarn/berry/cache" in first) is mounted, result.output
     read = any("cache is read offline by line 8" in m for m in _messages(result))
     assert read is not mounted
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        "RUN mkdir -p .cargo && printf '[net]\\noffline = true\\n' > .cargo/config.toml",
+        "RUN echo 'net.offline = true' >> /usr/local/cargo/config.toml",
+        "COPY .cargo/config.toml .cargo/",
+    ],
+)
+def test_cargo_set_offline_in_its_configuration_reads_the_registry_from_the_image(
+    setting: str,
+) -> None:
+    """``[net] offline = true`` in a cargo configuration is ``--offline`` in a file (read from
+    cargo's docs, not built: crates.io is not reachable here): the fetch keeps its registry
+    in the image, and the offline build gets no mount; a copied configuration msdfix cannot
+    read may set it."""
+    text = (
+        "FROM rust:1.63\nWORKDIR /app\nCOPY Cargo.toml Cargo.lock ./\n"
+        f"RUN mkdir src && touch src/main.rs && cargo fetch\n{setting}\nCOPY src src\n"
+        'RUN cargo build --release\nCMD ["/app/target/release/a"]\n'
+    )
+    assert _run(text, unsafe=True) == text
+    messages = _fixes(text)
+    assert any("registry is read offline by line 7" in m for m in messages), messages
+
+
+def test_a_cargo_configuration_without_offline_keeps_the_mounts() -> None:
+    """Other settings of a written cargo configuration leave the registry mounted."""
+    text = (
+        "FROM rust:1.63\nWORKDIR /app\nCOPY . .\n"
+        "RUN mkdir -p .cargo && printf '[net]\\nretry = 5\\n' > .cargo/config.toml\n"
+        'RUN cargo build --release\nCMD ["/app/target/release/a"]\n'
+    )
+    assert "target=/usr/local/cargo/registry" in _run(text)
