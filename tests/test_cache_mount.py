@@ -3234,3 +3234,30 @@ def test_a_cargo_configuration_without_offline_keeps_the_mounts() -> None:
         'RUN cargo build --release\nCMD ["/app/target/release/a"]\n'
     )
     assert "target=/usr/local/cargo/registry" in _run(text)
+
+
+@pytest.mark.parametrize(
+    ("line", "mounted"),
+    [
+        ("--find-links /root/.cache/pip/dl", False),
+        ("--no-index -f file:///root/.cache/pip/dl", False),
+        ("--find-links /wheels", True),
+        ("--find-links https://example.com/wheels", True),
+    ],
+)
+def test_a_requirements_file_naming_a_folder_in_the_cache_keeps_it(
+    tmp_path: Path, line: str, mounted: bool
+) -> None:
+    """pip reads a requirements file's option lines: built, with ``--no-index`` and
+    ``--find-links /root/.cache/pip/dl`` in requirements.txt after ``pip download -d
+    /root/.cache/pip/dl six``, the mounted ``pip install -r requirements.txt`` found no six
+    ("from versions: none"), the original installed 1.16.0."""
+    (tmp_path / "requirements.txt").write_text(f"--no-index\n{line}\nsix\n")
+    text = (
+        "FROM python:3.11\nRUN pip download -d /root/.cache/pip/dl six==1.16.0\n"
+        "COPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+    )
+    result = _rewrite(text, tmp_path)
+    assert ("target=/root/.cache/pip" in result.output) is mounted, result.output
+    if not mounted:
+        assert any(f"by name (`{line}`)" in m for m in _messages(result)), _messages(result)

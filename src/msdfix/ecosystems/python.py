@@ -1267,6 +1267,21 @@ def _requirement_files(args: list[str]) -> list[str]:
     return files
 
 
+def requirement_locations(context: BuildContext, args: list[str]) -> list[tuple[str, str]]:
+    """The absolute local folders or indexes the option lines of a pip command's requirements
+    files name (those the context holds), each with its line (``--find-links
+    /root/.cache/pip/dl``)."""
+    files = _requirement_files(args)
+    read = read_requirements(context, [_context_path(context, f) for f in files]) if files else None
+    return [
+        (path, line)
+        for _, line in (read.local if read is not None else [])
+        for m in _PATH_OPTION.finditer(line)
+        if m.group(1) in LOCATION_OPTIONS
+        and (path := local_location(m.group(2)) or "").startswith("/")
+    ]
+
+
 def _context_path(context: BuildContext, path: str) -> str:
     """The context path of a requirements file named in a RUN."""
     rel = path[2:] if path.startswith("./") else path

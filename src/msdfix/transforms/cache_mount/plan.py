@@ -17,7 +17,12 @@ from msdfix.ecosystems.node import (
     yarn_classic_pins,
 )
 from msdfix.ecosystems.os import APT_ARCHIVES_MOUNT
-from msdfix.ecosystems.python import NO_BINARY_ENV, install_evidence, python_version
+from msdfix.ecosystems.python import (
+    NO_BINARY_ENV,
+    install_evidence,
+    python_version,
+    requirement_locations,
+)
 from msdfix.ecosystems.python_builds import NO_BINARY, configured_no_binary, links_into_cache
 from msdfix.fixes import Edit
 from msdfix.model import BuildContext, Stage
@@ -751,7 +756,9 @@ class _Planner:
     def _names(self, target: str) -> str | None:
         """An argument of the RUN that names ``target`` or a path in it, other than a
         deletion or the tool's own cache option (``pip install --find-links /root/.cache/pip``
-        after ``pip download -d /root/.cache/pip``: the mount hid the downloads)."""
+        after ``pip download -d /root/.cache/pip``: the mount hid the downloads), or an option
+        line of pip's requirements files (built: ``--find-links /root/.cache/pip/dl`` in
+        requirements.txt, and the mounted install found no six)."""
         for step in self.steps:
             if step.program in ("rm", "find"):
                 continue
@@ -763,6 +770,10 @@ class _Planner:
                     continue
                 if within(posixpath.normpath(value), target):
                     return arg
+            if step.call is not None and step.call.manager.id in ("pip", "uv"):
+                for path, line in requirement_locations(self.doc.context, list(step.args)):
+                    if within(posixpath.normpath(path), target):
+                        return line  # a requirements file's option line (pip reads it)
         return None
 
     def _caches_test_results(self, manager: PackageManager) -> bool:
