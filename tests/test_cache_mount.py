@@ -3174,6 +3174,8 @@ def test_pnpm_set_offline_by_npmrc_or_its_variable_reads_the_store_from_the_imag
         ("ENV YARN_ENABLE_NETWORK=0", False),
         ("ENV YARN_ENABLE_NETWORK=false", False),
         ("RUN echo 'enableNetwork: false' >> /root/.yarnrc.yml", False),
+        ("RUN yarn config set -H enableNetwork false", False),
+        ("RUN yarn config set -H enableTelemetry false", True),
         ("ENV YARN_ENABLE_OFFLINE_MODE=1", True),  # prefers the cache, fetches what it lacks
         ("ENV YARN_ENABLE_NETWORK=1", True),
     ],
@@ -3183,7 +3185,8 @@ def test_yarn_berry_without_network_reads_its_cache_from_the_image(
 ) -> None:
     """enableNetwork false makes yarn 4 fetch from its cache alone: built (yarn 4.5.0), with
     the first install's cache on an emptied mount, the later install in another folder under
-    YARN_ENABLE_NETWORK=0 or an echoed ``enableNetwork: false`` failed ("has been blocked
+    YARN_ENABLE_NETWORK=0, an echoed ``enableNetwork: false`` or ``yarn config set -H
+    enableNetwork false`` failed ("has been blocked
     because of your configuration settings"); the originals installed is-number 7.0.0, and
     so did both under YARN_ENABLE_OFFLINE_MODE=1."""
     (tmp_path / ".yarnrc.yml").write_text("nodeLinker: node-modules\n")

@@ -464,7 +464,9 @@ class _Planner:
         text = ins.logical
         return bool(
             _may_set_config(text)
-            and _config_setter(manager.programs, manager.offline_env).search(text)
+            and _config_setter(
+                manager.programs, manager.offline_env, setting=manager.offline_config_keys
+            ).search(text)
         ) or writes_config(ins, manager)
 
     def _unknown_target(self, cache: CacheDir, call: ToolCall) -> None:
@@ -828,7 +830,9 @@ class _Planner:
                 for step in history.steps(run) or []
             )
 
-        setter = _config_setter(manager.programs, manager.offline_env, offline_only=True)
+        setter = _config_setter(
+            manager.programs, manager.offline_env, True, manager.offline_config_keys
+        )
 
         def configured_offline(run: Instruction) -> bool:
             """The tool runs in ``run`` after a RUN set it offline in its configuration (``go
@@ -1176,15 +1180,21 @@ _CONFIG_SET = re.compile(r"\bset\b|env\s+-w", re.IGNORECASE)
 
 @lru_cache(maxsize=64)
 def _config_setter(
-    programs: tuple[str, ...], offline: tuple[tuple[str, str], ...], offline_only: bool = False
+    programs: tuple[str, ...],
+    offline: tuple[tuple[str, str], ...],
+    offline_only: bool = False,
+    setting: str = "",
 ) -> re.Pattern[str]:
     """``npm config set cache ...``, ``go env -w GOMODCACHE=...`` for one tool's programs,
     or a setting of an ``offline`` variable (``go env -w GOPROXY=off``: built, a later ``go
-    build`` on an emptied module mount failed, "module lookup disabled by GOPROXY=off");
-    with ``offline_only``, only the settings that make the tool read only its cache."""
+    build`` on an emptied module mount failed, "module lookup disabled by GOPROXY=off"), or
+    the tool's own offline ``setting`` (``offline_config_keys``: built, `yarn config set -H
+    enableNetwork false` made a later yarn 4 install fail on an emptied mount); with
+    ``offline_only``, only the settings that make the tool read only its cache."""
     names = "|".join(re.escape(p.lstrip("./")) for p in programs)
     values = "".join(rf"|\b{re.escape(var)}[=\s]+{re.escape(value)}\b" for var, value in offline)
     keys = r"(?<![-_])offline\b" if offline_only else "cache|store|offline"
+    keys += f"|{setting.removeprefix('(?m)')}" if setting else ""
     return re.compile(
         rf"\b(?:{names})\b[^;&|\n]*\b(?:set|env\s+-w)\b[^;&|\n]*(?:{keys}{values})",
         re.IGNORECASE,
@@ -1195,13 +1205,13 @@ def _config_setter(
 def _may_set_config(text: str) -> bool:
     """Whether a RUN's text may hold ``_config_setter``'s pattern: ``_CONFIG_SET``, and in an
     ASCII text the words every match holds in any case: "set" or "env", then "cache",
-    "store" or "off" (the regexes try every offset; outside ASCII, case folding may match
-    other letters, so such a text is searched)."""
+    "store", "off" or "network" (yarn's enableNetwork) (the regexes try every offset; outside
+    ASCII, case folding may match other letters, so such a text is searched)."""
     if text.isascii():
         lower = text.lower()
         if "set" not in lower and "env" not in lower:
             return False
-        if "cache" not in lower and "store" not in lower and "off" not in lower:
+        if not any(word in lower for word in ("cache", "store", "off", "network")):
             return False
     return _CONFIG_SET.search(text) is not None
 
