@@ -350,6 +350,8 @@ def test_file_pragma_as_the_regex_finds_it(text: str, monkeypatch: pytest.Monkey
         "set -e && npm ci",
         "pnpm config set store-dir /s",
         "yarn config set yarn-offline-mirror /m",
+        "yarn config set -H enableNetwork false",
+        "go env -w GOPROXY=off",
     ],
 )
 def test_config_set_as_the_regex_finds_it(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -357,10 +359,11 @@ def test_config_set_as_the_regex_finds_it(text: str, monkeypatch: pytest.MonkeyP
     from msdfix.ecosystems.registry import MANAGERS
 
     may = cache_plan._may_set_config.__wrapped__
-    for manager in MANAGERS:
-        setter = cache_plan._config_setter(manager.programs)
+    for manager, only in [(m, o) for m in MANAGERS for o in (False, True)]:
+        setting = manager.offline_config_keys
+        setter = cache_plan._config_setter(manager.programs, manager.offline_env, only, setting)
         assert bool(may(text) and setter.search(text)) == bool(setter.search(text))
-    words = [w in text.lower() for w in ("set", "env", "cache", "store", "offline")]
+    words = [w in text.lower() for w in ("set", "env", "cache", "store", "off", "network")]
     if text.isascii() and (not any(words[:2]) or not any(words[2:])):
         _unsearchable(monkeypatch, cache_plan, "_CONFIG_SET")
         assert not may(text)
