@@ -3264,3 +3264,26 @@ def test_a_requirements_file_naming_a_folder_in_the_cache_keeps_it(
     assert ("target=/root/.cache/pip" in result.output) is mounted, result.output
     if not mounted:
         assert any(f"by name (`{line}`)" in m for m in _messages(result)), _messages(result)
+
+
+@pytest.mark.parametrize(
+    ("env", "offline"),
+    [
+        ('ENV MAVEN_ARGS="-B -o"', True),
+        ("ENV MAVEN_ARGS=--offline", True),
+        ('ENV MAVEN_ARGS="-B -ntp"', False),
+        ('ENV MAVEN_OPTS="-Xmx1g"', False),
+    ],
+)
+def test_maven_args_with_offline_make_mvn_read_the_repository_from_the_image(
+    env: str, offline: bool
+) -> None:
+    """mvn 3.9+ reads MAVEN_ARGS's words before its command line (read, not built: Maven
+    Central is not reachable here): ``-o`` there is offline, as on the command line."""
+    text = (
+        "FROM maven:3.9-eclipse-temurin-17\nWORKDIR /app\nCOPY pom.xml .\n"
+        f"RUN mvn -B dependency:go-offline\n{env}\nCOPY src src\nRUN mvn package\n"
+        'CMD ["java", "-jar", "target/app.jar"]\n'
+    )
+    assert ("target=/root/.m2/repository" not in _run(text)) is offline
+    assert any("is read offline by line 7" in m for m in _fixes(text)) is offline

@@ -821,7 +821,9 @@ class _Planner:
         flags = manager.offline_flags
 
         def offline(run: Instruction) -> bool:  # any command of the tool, downloading or not
-            if not manager.offline_env and not any(f in run.logical for f in flags):
+            if not (manager.offline_env or manager.args_env) and not any(
+                f in run.logical for f in flags
+            ):
                 return configured_offline(run)  # no flag is written: nothing to parse for
             scope = history.resolver(self.stage, run).scope
             return configured_offline(run) or any(
@@ -1217,9 +1219,11 @@ def _may_set_config(text: str) -> bool:
 
 
 def runs_offline(manager: PackageManager, args: Sequence[str], env: Mapping[str, str]) -> bool:
-    """The tool reads only its cache: an offline flag (``--offline``, ``--offline=true``), or
-    a ``GOPROXY=off``-style variable (``npm_config_offline=true``)."""
-    return _switched_on(args, manager.offline_flags, env, manager.offline_env)
+    """The tool reads only its cache: an offline flag (``--offline``, ``--offline=true``),
+    also in a variable of arguments (``MAVEN_ARGS=-o``), or a ``GOPROXY=off``-style variable
+    (``npm_config_offline=true``)."""
+    words = [w for var in manager.args_env for w in (env.get(var) or "").split()]
+    return _switched_on([*words, *args], manager.offline_flags, env, manager.offline_env)
 
 
 def prefers_cache(
