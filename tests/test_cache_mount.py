@@ -3124,3 +3124,166 @@ def test_a_copied_apt_configuration_leaves_the_earlier_mount() -> None:
     )
     before_copy = _run(text).split("COPY")[0]
     assert "target=/var/cache/apt," in before_copy, before_copy
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        "printf '[global]\\nno-index = true\\nfind-links = /root/.cache/pip/dl\\n' > /etc/pip.conf",
+        "echo find_links=/root/.cache/pip/dl >> /root/.config/pip/pip.conf",
+    ],
+)
+def test_a_find_links_setting_in_pips_configuration_keeps_the_cache(setting: str) -> None:
+    """pip.conf's find-links may name a folder in the cache: built, with ``no-index`` and
+    ``find-links = /root/.cache/pip/dl`` after ``pip download -d /root/.cache/pip/dl six``,
+    the mounted ``pip install six`` found no six ("from versions: none"), the original
+    installed 1.16.0."""
+    text = (
+        "FROM python:3.11\nRUN pip download -d /root/.cache/pip/dl six==1.16.0\n"
+        f"RUN {setting}\nRUN pip install six\n"
+    )
+    assert _run(text) == text
+    assert any("RUN at line 3 configures where it caches" in m for m in _fixes(text))
+
+
+PNPM_OFFLINE_LATER = (
+    "FROM node:18\nRUN npm i -g pnpm@8.15.9\nWORKDIR /a\nCOPY package.json pnpm-lock.yaml ./\n"
+    "RUN pnpm fetch\n{setting}\nWORKDIR /b\nCOPY package.json pnpm-lock.yaml ./\n"
+    "RUN pnpm install\n"
+)
+
+
+@pytest.mark.parametrize(
+    "setting", ["RUN echo offline=true >> /root/.npmrc", "ENV npm_config_offline=true"]
+)
+def test_pnpm_set_offline_by_npmrc_or_its_variable_reads_the_store_from_the_image(
+    setting: str,
+) -> None:
+    """pnpm reads .npmrc's ``offline`` and ``npm_config_offline`` as npm does: built (pnpm
+    8.15.9), with ``pnpm fetch``'s store on a mount, the later install in another folder
+    failed, ERR_PNPM_NO_OFFLINE_TARBALL; the original installed is-number 7.0.0."""
+    text = PNPM_OFFLINE_LATER.format(setting=setting)
+    messages = _fixes(text)
+    assert "target=/root/.local/share/pnpm/store" not in _run(text, unsafe=True)
+    assert any("store is read offline by line 9" in m for m in messages), messages
+
+
+@pytest.mark.parametrize(
+    ("setting", "mounted"),
+    [
+        ("ENV YARN_ENABLE_NETWORK=0", False),
+        ("ENV YARN_ENABLE_NETWORK=false", False),
+        ("RUN echo 'enableNetwork: false' >> /root/.yarnrc.yml", False),
+        ("RUN yarn config set -H enableNetwork false", False),
+        ("RUN yarn config set -H enableTelemetry false", True),
+        ("ENV YARN_ENABLE_OFFLINE_MODE=1", True),  # prefers the cache, fetches what it lacks
+        ("ENV YARN_ENABLE_NETWORK=1", True),
+    ],
+)
+def test_yarn_berry_without_network_reads_its_cache_from_the_image(
+    tmp_path: Path, setting: str, mounted: bool
+) -> None:
+    """enableNetwork false makes yarn 4 fetch from its cache alone: built (yarn 4.5.0), with
+    the first install's cache on an emptied mount, the later install in another folder under
+    YARN_ENABLE_NETWORK=0, an echoed ``enableNetwork: false`` or ``yarn config set -H
+    enableNetwork false`` failed ("has been blocked
+    because of your configuration settings"); the originals installed is-number 7.0.0, and
+    so did both under YARN_ENABLE_OFFLINE_MODE=1."""
+    (tmp_path / ".yarnrc.yml").write_text("nodeLinker: node-modules\n")
+    (tmp_path / "package.json").write_text('{"name": "app", "packageManager": "yarn@4.5.0"}')
+    (tmp_path / "yarn.lock").write_text("")
+    text = (
+        "FROM node:18\nWORKDIR /a\nCOPY package.json yarn.lock .yarnrc.yml ./\n"
+        f"RUN yarn install\n{setting}\nWORKDIR /b\nCOPY package.json yarn.lock .yarnrc.yml ./\n"
+        "RUN yarn install\n"
+    )
+    result = _rewrite(text, tmp_path)
+    first = result.output.splitlines()[3]
+    assert ("target=/root/.yarn/berry/cache" in first) is mounted, result.output
+    read = any("cache is read offline by line 8" in m for m in _messages(result))
+    assert read is not mounted
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        "RUN mkdir -p .cargo && printf '[net]\\noffline = true\\n' > .cargo/config.toml",
+        "RUN echo 'net.offline = true' >> /usr/local/cargo/config.toml",
+        "COPY .cargo/config.toml .cargo/",
+    ],
+)
+def test_cargo_set_offline_in_its_configuration_reads_the_registry_from_the_image(
+    setting: str,
+) -> None:
+    """``[net] offline = true`` in a cargo configuration is ``--offline`` in a file (read from
+    cargo's docs, not built: crates.io is not reachable here): the fetch keeps its registry
+    in the image, and the offline build gets no mount; a copied configuration msdfix cannot
+    read may set it."""
+    text = (
+        "FROM rust:1.63\nWORKDIR /app\nCOPY Cargo.toml Cargo.lock ./\n"
+        f"RUN mkdir src && touch src/main.rs && cargo fetch\n{setting}\nCOPY src src\n"
+        'RUN cargo build --release\nCMD ["/app/target/release/a"]\n'
+    )
+    assert _run(text, unsafe=True) == text
+    messages = _fixes(text)
+    assert any("registry is read offline by line 7" in m for m in messages), messages
+
+
+def test_a_cargo_configuration_without_offline_keeps_the_mounts() -> None:
+    """Other settings of a written cargo configuration leave the registry mounted."""
+    text = (
+        "FROM rust:1.63\nWORKDIR /app\nCOPY . .\n"
+        "RUN mkdir -p .cargo && printf '[net]\\nretry = 5\\n' > .cargo/config.toml\n"
+        'RUN cargo build --release\nCMD ["/app/target/release/a"]\n'
+    )
+    assert "target=/usr/local/cargo/registry" in _run(text)
+
+
+@pytest.mark.parametrize(
+    ("line", "mounted"),
+    [
+        ("--find-links /root/.cache/pip/dl", False),
+        ("--no-index -f file:///root/.cache/pip/dl", False),
+        ("--find-links /wheels", True),
+        ("--find-links https://example.com/wheels", True),
+    ],
+)
+def test_a_requirements_file_naming_a_folder_in_the_cache_keeps_it(
+    tmp_path: Path, line: str, mounted: bool
+) -> None:
+    """pip reads a requirements file's option lines: built, with ``--no-index`` and
+    ``--find-links /root/.cache/pip/dl`` in requirements.txt after ``pip download -d
+    /root/.cache/pip/dl six``, the mounted ``pip install -r requirements.txt`` found no six
+    ("from versions: none"), the original installed 1.16.0."""
+    (tmp_path / "requirements.txt").write_text(f"--no-index\n{line}\nsix\n")
+    text = (
+        "FROM python:3.11\nRUN pip download -d /root/.cache/pip/dl six==1.16.0\n"
+        "COPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+    )
+    result = _rewrite(text, tmp_path)
+    assert ("target=/root/.cache/pip" in result.output) is mounted, result.output
+    if not mounted:
+        assert any(f"by name (`{line}`)" in m for m in _messages(result)), _messages(result)
+
+
+@pytest.mark.parametrize(
+    ("env", "offline"),
+    [
+        ('ENV MAVEN_ARGS="-B -o"', True),
+        ("ENV MAVEN_ARGS=--offline", True),
+        ('ENV MAVEN_ARGS="-B -ntp"', False),
+        ('ENV MAVEN_OPTS="-Xmx1g"', False),
+    ],
+)
+def test_maven_args_with_offline_make_mvn_read_the_repository_from_the_image(
+    env: str, offline: bool
+) -> None:
+    """mvn 3.9+ reads MAVEN_ARGS's words before its command line (read, not built: Maven
+    Central is not reachable here): ``-o`` there is offline, as on the command line."""
+    text = (
+        "FROM maven:3.9-eclipse-temurin-17\nWORKDIR /app\nCOPY pom.xml .\n"
+        f"RUN mvn -B dependency:go-offline\n{env}\nCOPY src src\nRUN mvn package\n"
+        'CMD ["java", "-jar", "target/app.jar"]\n'
+    )
+    assert ("target=/root/.m2/repository" not in _run(text)) is offline
+    assert any("is read offline by line 7" in m for m in _fixes(text)) is offline

@@ -350,6 +350,7 @@ def test_file_pragma_as_the_regex_finds_it(text: str, monkeypatch: pytest.Monkey
         "set -e && npm ci",
         "pnpm config set store-dir /s",
         "yarn config set yarn-offline-mirror /m",
+        "yarn config set -H enableNetwork false",
         "go env -w GOPROXY=off",
         "composer config set x COMPOSER_DISABLE_NETWORK=1",
         "npm config set offline true",
@@ -360,10 +361,10 @@ def test_config_set_as_the_regex_finds_it(text: str, monkeypatch: pytest.MonkeyP
     from msdfix.ecosystems.registry import MANAGERS
 
     may = cache_plan._may_set_config.__wrapped__
-    for manager in MANAGERS:
-        for only in (False, True):
-            setter = cache_plan._config_setter(manager.programs, manager.offline_env, only)
-            assert bool(may(text) and setter.search(text)) == bool(setter.search(text))
+    for manager, only in [(m, o) for m in MANAGERS for o in (False, True)]:
+        setting = manager.offline_config_keys
+        setter = cache_plan._config_setter(manager.programs, manager.offline_env, only, setting)
+        assert bool(may(text) and setter.search(text)) == bool(setter.search(text))
     words = [w in text.lower() for w in ("set", "env", "cache", "store", "off", "network")]
     if text.isascii() and (not any(words[:2]) or not any(words[2:])):
         _unsearchable(monkeypatch, cache_plan, "_CONFIG_SET")

@@ -86,6 +86,8 @@ class PackageManager:
     index_readers: tuple[tuple[str, ...], ...] = ()
     offline_flags: tuple[str, ...] = ()  # flags that make the tool read only its cache
     offline_env: tuple[tuple[str, str], ...] = ()  # variable=value that do the same
+    # variables whose words the tool reads as arguments before its own (Maven's MAVEN_ARGS)
+    args_env: tuple[str, ...] = ()
     # Flags (and variable=value) that make the tool resolve version ranges from the package
     # metadata or packages its cache holds, without asking the registry (``--prefer-offline``):
     # a cache an older build or another project filled installs older versions.

@@ -22,6 +22,9 @@ MANAGERS: tuple[PackageManager, ...] = (
         runtime_users=(("mvn",), ("mvnw",), ("./mvnw",)),
         cache_options=("-Dmaven.repo.local",),
         offline_flags=("-o", "--offline"),
+        # mvn 3.9+ puts MAVEN_ARGS's words before the command line's (read: MNG-5824, the
+        # mvn script; not built: Maven Central is not reachable here), so `-o` there is offline
+        args_env=("MAVEN_ARGS",),
         # settings.xml's <offline> and .mvn/maven.config's -o make every mvn read only the
         # local repository, as the flag does (read from Maven's docs; Central is not reachable
         # from the builds here)

@@ -43,6 +43,9 @@ NPM_VALUE_OPTIONS = (
     "--node-options",
 )  # fmt: skip
 
+# the .npmrc line that makes npm and pnpm read only their cache (``offline`` alone is true)
+NPMRC_OFFLINE = r"(?m)^[^\S\n]*offline[^\S\n]*(?:=|$)"
+
 MANAGERS: tuple[PackageManager, ...] = (
     PackageManager(
         "npm",
@@ -89,7 +92,7 @@ MANAGERS: tuple[PackageManager, ...] = (
         # (``prefer-offline`` resolves versions from the cache: see ``prefer_cache_flags``)
         config_keys=r"(?m)^[^\S\n]*(?:cache(?:[-_]min)?|(?:prefer[-_])?offline)[^\S\n]*(?:=|$)",
         config_env=("NPM_CONFIG_USERCONFIG", "NPM_CONFIG_GLOBALCONFIG", "npm_config_userconfig"),
-        offline_config_keys=r"(?m)^[^\S\n]*offline[^\S\n]*(?:=|$)",
+        offline_config_keys=NPMRC_OFFLINE,
     ),
     PackageManager(
         "yarn",
@@ -126,11 +129,17 @@ MANAGERS: tuple[PackageManager, ...] = (
             ),
         ),
         clean_commands=(("yarn", "cache", "clean"),),
+        # enableNetwork false makes yarn fetch from its cache alone (built, yarn 4.5.0: with
+        # the first install's cache on an emptied mount, a later install under
+        # YARN_ENABLE_NETWORK=0 failed, the original installed is-number 7.0.0);
+        # enableOfflineMode only prefers the cache (built the same: it fetched what was missing)
+        offline_env=(("YARN_ENABLE_NETWORK", "0"), ("YARN_ENABLE_NETWORK", "false")),
+        offline_config_keys=r"enableNetwork[\s\"':]+(?:false|0)\b",
         value_options=("--cwd",),
         inert_subcommands=("config", "cache", "set", "--version"),
         global_markers=("-g", "--global", "global"),
         config_files=(".yarnrc.yml",),
-        config_keys=r"cacheFolder|globalFolder|enableGlobalCache",
+        config_keys=r"cacheFolder|globalFolder|enableGlobalCache|enableNetwork",
         config_env=("YARN_RC_FILENAME",),
     ),
     PackageManager(
@@ -155,14 +164,19 @@ MANAGERS: tuple[PackageManager, ...] = (
         # install's copied lock made a real rewrite 20,980 bytes larger (eighteenth round)
         links_cache=True,
         runtime_users=(("pnpm", "install"), ("pnpm", "i"), ("pnpm", "dlx"), ("pnpx",)),
+        # pnpm reads .npmrc and npm_config_* as npm does (built, pnpm 8.15.9: with the first
+        # install's store on an emptied mount, a later install after `echo offline=true >>
+        # /root/.npmrc` or `ENV npm_config_offline=true` failed, ERR_PNPM_NO_OFFLINE_TARBALL)
         offline_flags=("--offline",),
+        offline_env=(("npm_config_offline", "true"), ("NPM_CONFIG_OFFLINE", "true")),
+        offline_config_keys=NPMRC_OFFLINE,
         value_options=("-C", "--dir", "--filter", "-F"),
         cache_options=("--store-dir",),
         # ``pnpm store prune|status|path|add`` manage the store, not the project's files
         inert_subcommands=("config", "cache", "store", "set", "--version"),
         global_markers=("-g", "--global", "global"),
         config_files=(".npmrc", "npmrc"),
-        config_keys=r"store-dir|cache-dir",
+        config_keys=r"(?m)store-dir|cache-dir|" + NPMRC_OFFLINE.removeprefix("(?m)"),
         config_env=("NPM_CONFIG_USERCONFIG", "npm_config_userconfig"),
     ),
     PackageManager(

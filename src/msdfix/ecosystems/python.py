@@ -155,6 +155,10 @@ def wheel_evidence(context: BuildContext, tool: str, version: tuple[int, int]) -
 
 # ---------------------------------------------------------------- package managers
 
+# pip.conf settings that move the cache or name a folder pip reads packages from, which may
+# lie in the cache (``find-links``)
+_PIP_CONFIG_KEYS = r"cache[-_]dir|find[-_]links"
+
 MANAGERS: tuple[PackageManager, ...] = (
     PackageManager(
         "pip",
@@ -202,7 +206,10 @@ MANAGERS: tuple[PackageManager, ...] = (
             "--use-deprecated",
         ),
         config_files=("pip.conf", "pip.ini"),
-        config_keys=r"cache[-_]dir",
+        # find-links may name a folder in the cache (built: `printf '[global]\nno-index =
+        # true\nfind-links = /root/.cache/pip/dl'` > /etc/pip.conf after `pip download -d
+        # /root/.cache/pip/dl`; the mounted install found no six, the original installed it)
+        config_keys=_PIP_CONFIG_KEYS,
         config_env=("PIP_CONFIG_FILE",),
     ),
     PackageManager(
@@ -231,7 +238,7 @@ MANAGERS: tuple[PackageManager, ...] = (
         offline_flags=("--offline",),
         offline_env=tuple(("UV_OFFLINE", v) for v in ("1", "true", "yes", "on", "t", "y")),
         config_files=("uv.toml",),
-        config_keys=r"cache-dir|offline",
+        config_keys=r"cache-dir|offline|find-links",
         config_env=("UV_CONFIG_FILE",),
         offline_config_keys=r"offline",
     ),
@@ -281,7 +288,7 @@ MANAGERS: tuple[PackageManager, ...] = (
         ),
         inert_subcommands=("config", "--version", "self"),
         config_files=("pip.conf", "pip.ini"),
-        config_keys=r"cache[-_]dir",
+        config_keys=_PIP_CONFIG_KEYS,
         config_env=("PIP_CONFIG_FILE",),
         # pip's HTTP cache (see pip): built against a mirror that sent no caching headers,
         # pipenv 2024.0.1 kept no cache and the copied Pipfile(.lock) made it 1,375 bytes larger
@@ -1258,6 +1265,21 @@ def _requirement_files(args: list[str]) -> list[str]:
         elif arg.startswith("--requirement="):
             files.append(arg.split("=", 1)[1])
     return files
+
+
+def requirement_locations(context: BuildContext, args: list[str]) -> list[tuple[str, str]]:
+    """The absolute local folders or indexes the option lines of a pip command's requirements
+    files name (those the context holds), each with its line (``--find-links
+    /root/.cache/pip/dl``)."""
+    files = _requirement_files(args)
+    read = read_requirements(context, [_context_path(context, f) for f in files]) if files else None
+    return [
+        (path, line)
+        for _, line in (read.local if read is not None else [])
+        for m in _PATH_OPTION.finditer(line)
+        if m.group(1) in LOCATION_OPTIONS
+        and (path := local_location(m.group(2)) or "").startswith("/")
+    ]
 
 
 def _context_path(context: BuildContext, path: str) -> str:

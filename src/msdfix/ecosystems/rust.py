@@ -12,6 +12,9 @@ from msdfix.ecosystems.base import WRITES_IN_PLACE, CacheDir, Ecosystem, Package
 from msdfix.ecosystems.os import debian_codename
 from msdfix.files import decimal, load_toml
 
+# cargo's [net] offline setting (``offline = true``, or ``net.offline = true`` dotted)
+_CARGO_OFFLINE = r"\boffline\s*=\s*true\b"
+
 MANAGERS: tuple[PackageManager, ...] = (
     PackageManager(
         "cargo",
@@ -29,6 +32,13 @@ MANAGERS: tuple[PackageManager, ...] = (
         ),
         offline_flags=("--offline", "--frozen"),
         offline_env=(("CARGO_NET_OFFLINE", "true"),),
+        # $CARGO_HOME/config.toml's or the project's .cargo/config.toml's ``[net] offline =
+        # true`` is the flag in a file (read from cargo's configuration docs: crates.io is not
+        # reachable from the builds here); not the extensionless "config" cargo also reads: a
+        # name like that ends many words (pkg-config), and msdfix would read them all as it
+        config_files=("config.toml",),
+        config_keys=_CARGO_OFFLINE,
+        offline_config_keys=_CARGO_OFFLINE,
     ),
 )
 

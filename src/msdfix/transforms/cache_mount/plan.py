@@ -17,7 +17,12 @@ from msdfix.ecosystems.node import (
     yarn_classic_pins,
 )
 from msdfix.ecosystems.os import APT_ARCHIVES_MOUNT
-from msdfix.ecosystems.python import NO_BINARY_ENV, install_evidence, python_version
+from msdfix.ecosystems.python import (
+    NO_BINARY_ENV,
+    install_evidence,
+    python_version,
+    requirement_locations,
+)
 from msdfix.ecosystems.python_builds import NO_BINARY, configured_no_binary, links_into_cache
 from msdfix.fixes import Edit
 from msdfix.model import BuildContext, Stage
@@ -459,7 +464,9 @@ class _Planner:
         text = ins.logical
         return bool(
             _may_set_config(text)
-            and _config_setter(manager.programs, manager.offline_env).search(text)
+            and _config_setter(
+                manager.programs, manager.offline_env, setting=manager.offline_config_keys
+            ).search(text)
         ) or writes_config(ins, manager)
 
     def _unknown_target(self, cache: CacheDir, call: ToolCall) -> None:
@@ -751,7 +758,9 @@ class _Planner:
     def _names(self, target: str) -> str | None:
         """An argument of the RUN that names ``target`` or a path in it, other than a
         deletion or the tool's own cache option (``pip install --find-links /root/.cache/pip``
-        after ``pip download -d /root/.cache/pip``: the mount hid the downloads)."""
+        after ``pip download -d /root/.cache/pip``: the mount hid the downloads), or an option
+        line of pip's requirements files (built: ``--find-links /root/.cache/pip/dl`` in
+        requirements.txt, and the mounted install found no six)."""
         for step in self.steps:
             if step.program in ("rm", "find"):
                 continue
@@ -763,6 +772,10 @@ class _Planner:
                     continue
                 if within(posixpath.normpath(value), target):
                     return arg
+            if step.call is not None and step.call.manager.id in ("pip", "uv"):
+                for path, line in requirement_locations(self.doc.context, list(step.args)):
+                    if within(posixpath.normpath(path), target):
+                        return line  # a requirements file's option line (pip reads it)
         return None
 
     def _caches_test_results(self, manager: PackageManager) -> bool:
@@ -808,7 +821,9 @@ class _Planner:
         flags = manager.offline_flags
 
         def offline(run: Instruction) -> bool:  # any command of the tool, downloading or not
-            if not manager.offline_env and not any(f in run.logical for f in flags):
+            if not (manager.offline_env or manager.args_env) and not any(
+                f in run.logical for f in flags
+            ):
                 return configured_offline(run)  # no flag is written: nothing to parse for
             scope = history.resolver(self.stage, run).scope
             return configured_offline(run) or any(
@@ -817,7 +832,9 @@ class _Planner:
                 for step in history.steps(run) or []
             )
 
-        setter = _config_setter(manager.programs, manager.offline_env, offline_only=True)
+        setter = _config_setter(
+            manager.programs, manager.offline_env, True, manager.offline_config_keys
+        )
 
         def configured_offline(run: Instruction) -> bool:
             """The tool runs in ``run`` after a RUN set it offline in its configuration (``go
@@ -1165,15 +1182,21 @@ _CONFIG_SET = re.compile(r"\bset\b|env\s+-w", re.IGNORECASE)
 
 @lru_cache(maxsize=64)
 def _config_setter(
-    programs: tuple[str, ...], offline: tuple[tuple[str, str], ...], offline_only: bool = False
+    programs: tuple[str, ...],
+    offline: tuple[tuple[str, str], ...],
+    offline_only: bool = False,
+    setting: str = "",
 ) -> re.Pattern[str]:
     """``npm config set cache ...``, ``go env -w GOMODCACHE=...`` for one tool's programs,
     or a setting of an ``offline`` variable (``go env -w GOPROXY=off``: built, a later ``go
-    build`` on an emptied module mount failed, "module lookup disabled by GOPROXY=off");
-    with ``offline_only``, only the settings that make the tool read only its cache."""
+    build`` on an emptied module mount failed, "module lookup disabled by GOPROXY=off"), or
+    the tool's own offline ``setting`` (``offline_config_keys``: built, `yarn config set -H
+    enableNetwork false` made a later yarn 4 install fail on an emptied mount); with
+    ``offline_only``, only the settings that make the tool read only its cache."""
     names = "|".join(re.escape(p.lstrip("./")) for p in programs)
     values = "".join(rf"|\b{re.escape(var)}[=\s]+{re.escape(value)}\b" for var, value in offline)
     keys = r"(?<![-_])offline\b" if offline_only else "cache|store|offline"
+    keys += f"|{setting.removeprefix('(?m)')}" if setting else ""
     return re.compile(
         rf"\b(?:{names})\b[^;&|\n]*\b(?:set|env\s+-w)\b[^;&|\n]*(?:{keys}{values})",
         re.IGNORECASE,
@@ -1184,8 +1207,9 @@ def _config_setter(
 def _may_set_config(text: str) -> bool:
     """Whether a RUN's text may hold ``_config_setter``'s pattern: ``_CONFIG_SET``, and in an
     ASCII text the words every match holds in any case: "set" or "env", then "cache",
-    "store", "off" or "network" (``COMPOSER_DISABLE_NETWORK``; the regexes try every offset;
-    outside ASCII, case folding may match other letters, so such a text is searched)."""
+    "store", "off" or "network" (``COMPOSER_DISABLE_NETWORK``, yarn's ``enableNetwork``; the
+    regexes try every offset; outside ASCII, case folding may match other letters, so such a
+    text is searched)."""
     if text.isascii():
         lower = text.lower()
         if "set" not in lower and "env" not in lower:
@@ -1196,9 +1220,11 @@ def _may_set_config(text: str) -> bool:
 
 
 def runs_offline(manager: PackageManager, args: Sequence[str], env: Mapping[str, str]) -> bool:
-    """The tool reads only its cache: an offline flag (``--offline``, ``--offline=true``), or
-    a ``GOPROXY=off``-style variable (``npm_config_offline=true``)."""
-    return _switched_on(args, manager.offline_flags, env, manager.offline_env)
+    """The tool reads only its cache: an offline flag (``--offline``, ``--offline=true``),
+    also in a variable of arguments (``MAVEN_ARGS=-o``), or a ``GOPROXY=off``-style variable
+    (``npm_config_offline=true``)."""
+    words = [w for var in manager.args_env for w in (env.get(var) or "").split()]
+    return _switched_on([*words, *args], manager.offline_flags, env, manager.offline_env)
 
 
 def prefers_cache(
