@@ -754,6 +754,23 @@ def test_a_context_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> None:
     assert proc.returncode == 2 and b"'nonexist' does not exist" in proc.stderr
 
 
+@pytest.mark.parametrize("kind", ["fifo", "device", "link to a fifo"])
+def test_a_context_that_is_a_fifo_or_a_device_is_a_usage_error(tmp_path: Path, kind: str) -> None:
+    """click's ``file_okay=False`` refuses regular files only: a FIFO or ``/dev/null`` ran as
+    if no build context were known (exit 1 with "no build context" reasons)."""
+    (tmp_path / "Dockerfile").write_text(PIP)
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "link").symlink_to("fifo")
+    context = {"fifo": "fifo", "device": os.devnull, "link to a fifo": "link"}[kind]
+    for args in (
+        ("--context", context, "Dockerfile"),
+        ("verify", "Dockerfile", "--context", context),
+    ):
+        proc = msdfix(*args, cwd=tmp_path)
+        assert proc.returncode == 2, proc.stdout
+        assert b"is neither a file nor a directory" in proc.stderr
+
+
 def test_an_ignore_file_swapped_for_a_fifo_before_the_write_does_not_hang(tmp_path: Path) -> None:
     """The write re-read the ignore file without a bound: a FIFO in its place hung it."""
     (tmp_path / ".dockerignore").write_text("*.md\n")

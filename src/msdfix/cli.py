@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 import click
 
 from msdfix import __version__
-from msdfix.options import select_and_ignore
+from msdfix.options import Directory, select_and_ignore
 
 if TYPE_CHECKING:  # the rest is imported when a command runs: `msdfix --version` stays fast
     from pathlib import Path
@@ -149,7 +149,7 @@ def _explain(transform_id: str, color: bool) -> None:
 @click.option(
     "--context",
     "context_dir",
-    type=click.Path(file_okay=False, exists=True),
+    type=Directory(),
     help="Build context (default: each Dockerfile's directory; stdin has none, unless "
     "--stdin-filename names its file).",
 )
