@@ -754,6 +754,17 @@ def test_a_context_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> None:
     assert proc.returncode == 2 and b"'nonexist' does not exist" in proc.stderr
 
 
+def test_a_stdin_filename_longer_than_the_system_allows_has_no_known_context(
+    tmp_path: Path,
+) -> None:
+    """``--stdin-filename`` of 4,000 folders: looking for its folder raised ENAMETOOLONG, an
+    internal error (exit 123); it is a context msdfix cannot see, as a missing one is."""
+    name = "x/" * 4000 + "Dockerfile"
+    proc = msdfix("-", "--stdin-filename", name, cwd=tmp_path, stdin=PIP.encode())
+    assert proc.returncode == 0, proc.stderr[-300:]
+    assert b"cache-mount" in proc.stderr and b"internal error" not in proc.stderr
+
+
 @pytest.mark.parametrize("kind", ["fifo", "device", "link to a fifo"])
 def test_a_context_that_is_a_fifo_or_a_device_is_a_usage_error(tmp_path: Path, kind: str) -> None:
     """click's ``file_okay=False`` refuses regular files only: a FIFO or ``/dev/null`` ran as
