@@ -4081,6 +4081,8 @@ def test_a_useradd_repeated_before_the_copies_needs_its_group_too(tmp_path: Path
         ("RUN mkdir -p /app && chgrp node /app && chmod g+s-w /app\n", True),
         ("RUN mkdir -p /app && chgrp node /app && chmod ug=rws /app\n", True),
         ("RUN mkdir -p /app && chgrp node /app && chmod u+s /app\n", False),
+        ("RUN mkdir -p /app && chgrp node /app && chmod a+s /app\n", True),
+        ("RUN mkdir -p /app && chgrp node /app && chmod +s /app\n", True),
         ("RUN mkdir -p /app && chgrp node /app && chmod 775 /app\n", False),
         ("RUN mkdir -p /app/uploads && chmod 2775 /app/uploads\n", False),  # names none below
     ],
