@@ -820,6 +820,17 @@ def test_arguments_that_name_nothing_are_usage_errors(
     assert message in proc.stderr.decode() and proc.stdout == b""
 
 
+@pytest.mark.parametrize("value", ["[]", '""', '", "'])
+def test_a_configured_select_that_names_nothing_is_an_error(tmp_path: Path, value: str) -> None:
+    """``select = ""`` (or ``[]``) in ``[tool.msdfix]`` ran no transform and passed, as
+    ``--select=`` did on the command line."""
+    (tmp_path / "Dockerfile").write_text("FROM python:3.11\nRUN pip install flask\n")
+    (tmp_path / "pyproject.toml").write_text(f"[tool.msdfix]\nselect = {value}\n")
+    proc = msdfix("Dockerfile", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stdout.decode()
+    assert "pyproject.toml:2: 'select' names no transform id" in proc.stderr.decode()
+
+
 @pytest.mark.parametrize("command", [[], ["verify"], ["pr"]])
 def test_every_command_takes_h_for_help(command: list[str]) -> None:
     """``-h`` is help for ``msdfix`` and ``msdfix pr``, and was a usage error for ``msdfix

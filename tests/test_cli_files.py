@@ -754,6 +754,44 @@ def test_a_context_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> None:
     assert proc.returncode == 2 and b"'nonexist' does not exist" in proc.stderr
 
 
+def test_a_context_folder_longer_than_the_system_allows_is_no_known_context() -> None:
+    """Looking for a folder of 4,000 levels raised ENAMETOOLONG, an internal error (exit
+    123 for ``--stdin-filename``); it is a context msdfix cannot see, as a missing one is."""
+    from msdfix.model import BuildContext
+
+    assert not BuildContext(Path("x/" * 4000)).present
+
+
+def test_a_stdin_filename_longer_than_the_system_allows_is_a_usage_error(tmp_path: Path) -> None:
+    """No file has such a name; 4,000 folders was exit 123, 30,000 took over 30 s (each
+    folder's configuration looked up through pathlib, quadratic)."""
+    name = "x/" * 30_000 + "Dockerfile"
+    proc = msdfix("-", "--stdin-filename", name, cwd=tmp_path, stdin=PIP.encode(), timeout=20)
+    assert proc.returncode == 2, proc.stderr[-300:]
+    assert b"bytes names no file (the system allows 4,095)" in proc.stderr
+    ok = msdfix(
+        "-", "--stdin-filename", "x/" * 1000 + "Dockerfile", cwd=tmp_path, stdin=PIP.encode()
+    )
+    assert ok.returncode == 0 and b"cache-mount" in ok.stderr
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "link to a fifo"])
+def test_a_context_that_is_a_fifo_or_a_device_is_a_usage_error(tmp_path: Path, kind: str) -> None:
+    """click's ``file_okay=False`` refuses regular files only: a FIFO or ``/dev/null`` ran as
+    if no build context were known (exit 1 with "no build context" reasons)."""
+    (tmp_path / "Dockerfile").write_text(PIP)
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "link").symlink_to("fifo")
+    context = {"fifo": "fifo", "device": os.devnull, "link to a fifo": "link"}[kind]
+    for args in (
+        ("--context", context, "Dockerfile"),
+        ("verify", "Dockerfile", "--context", context),
+    ):
+        proc = msdfix(*args, cwd=tmp_path)
+        assert proc.returncode == 2, proc.stdout
+        assert b"is neither a file nor a directory" in proc.stderr
+
+
 def test_an_ignore_file_swapped_for_a_fifo_before_the_write_does_not_hang(tmp_path: Path) -> None:
     """The write re-read the ignore file without a bound: a FIFO in its place hung it."""
     (tmp_path / ".dockerignore").write_text("*.md\n")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -4076,6 +4077,12 @@ def test_a_useradd_repeated_before_the_copies_needs_its_group_too(tmp_path: Path
     [
         ("RUN mkdir -p /app && chgrp node /app && chmod 2775 /app\n", True),
         ("RUN mkdir -p /app && chgrp node /app && chmod g+s /app\n", True),
+        ("RUN mkdir -p /app && chgrp node /app && chmod u+x,g+s /app\n", True),
+        ("RUN mkdir -p /app && chgrp node /app && chmod g+s-w /app\n", True),
+        ("RUN mkdir -p /app && chgrp node /app && chmod ug=rws /app\n", True),
+        ("RUN mkdir -p /app && chgrp node /app && chmod u+s /app\n", False),
+        ("RUN mkdir -p /app && chgrp node /app && chmod a+s /app\n", True),
+        ("RUN mkdir -p /app && chgrp node /app && chmod +s /app\n", True),
         ("RUN mkdir -p /app && chgrp node /app && chmod 775 /app\n", False),
         ("RUN mkdir -p /app/uploads && chmod 2775 /app/uploads\n", False),  # names none below
     ],
@@ -4096,6 +4103,22 @@ def test_a_setgid_folder_above_a_copied_folder_makes_the_split_unsafe(
     assert ("AS runtime" in out) is not unsafe, messages
     if unsafe:
         assert "RUN at line 2 gives /app the setgid bit, so the folders the build" in messages
+
+
+def test_a_long_chmod_word_is_read_in_linear_time(tmp_path: Path) -> None:
+    """A chmod mode of 120,000 ``g``: the single regex of setgid modes took quadratic time
+    on it (``[ugoa]*g[ugoa]*``: 40,000 took 8 s, a megabyte over an hour); now one pass over
+    its clauses."""
+    from support.fold import fold
+
+    root = _node_app(tmp_path, {"dependencies": DEPS}, {"server.js": ""})
+    text = fold(
+        f"FROM node:18\nRUN mkdir -p /app && chmod {'g' * 120_000}+w /app\nWORKDIR /app\n"
+        'COPY package*.json ./\nRUN npm ci\nCOPY . .\nUSER node\nCMD ["node", "server.js"]\n'
+    )
+    start = time.process_time()
+    _split(text, root)
+    assert time.process_time() - start < 10
 
 
 @pytest.mark.parametrize(("mode", "split"), [(0o755, True), (0o777, False)])

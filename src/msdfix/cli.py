@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 import click
 
 from msdfix import __version__
-from msdfix.options import select_and_ignore
+from msdfix.options import Directory, select_and_ignore
 
 if TYPE_CHECKING:  # the rest is imported when a command runs: `msdfix --version` stays fast
     from pathlib import Path
@@ -149,7 +149,7 @@ def _explain(transform_id: str, color: bool) -> None:
 @click.option(
     "--context",
     "context_dir",
-    type=click.Path(file_okay=False, exists=True),
+    type=Directory(),
     help="Build context (default: each Dockerfile's directory; stdin has none, unless "
     "--stdin-filename names its file).",
 )
@@ -266,6 +266,14 @@ def fix_command(
     sys.exit(totals.exit_code(exit_non_zero_on_fix))
 
 
+def _path_max() -> int:
+    """The longest path the system takes, in bytes with the final NUL (4,096 on Linux)."""
+    try:
+        return os.pathconf("/", "PC_PATH_MAX")
+    except (OSError, ValueError, AttributeError):  # not POSIX: Windows' MAX_PATH of old
+        return 4096
+
+
 def _stdin_paths(paths: tuple[str, ...], name: str, quiet: bool) -> tuple[str, ...]:
     """``-`` alone: with ``--stdin-filename`` stdin is read whatever PATHs say, and any other
     PATH is ignored with a warning, as ruff does."""
@@ -273,6 +281,12 @@ def _stdin_paths(paths: tuple[str, ...], name: str, quiet: bool) -> tuple[str, .
 
     if not name:
         raise click.BadParameter("an empty PATH names no file", param_hint="--stdin-filename")
+    size, limit = len(os.fsencode(os.path.abspath(name))), _path_max()
+    if size >= limit:  # no file has it; its folders were looked up in quadratic time
+        raise click.BadParameter(
+            f"a path of {size:,} bytes names no file (the system allows {limit - 1:,})",
+            param_hint="--stdin-filename",
+        )
     for path in dict.fromkeys(p for p in paths if p != "-"):
         if not quiet:
             click.echo(f"warning: ignoring {printable(path)} in favor of standard input", err=True)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
 import click
+
+from msdfix.render.quoting import printable
 
 
 def joined_ids(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> str | None:
@@ -25,3 +28,20 @@ def select_and_ignore(command: Callable[..., Any]) -> Callable[..., Any]:
         )
         command = option(command)
     return command
+
+
+class Directory(click.Path):
+    """An existing directory (``--context``). click's ``file_okay=False`` refuses a regular
+    file only: a FIFO or a device (``--context /dev/null``) passed, and msdfix then ran as if
+    no build context were known, where Docker refuses the build."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(exists=True, file_okay=False, **kwargs)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """The path, after click's checks, when it is a directory (a link to one too)."""
+        converted = super().convert(value, param, ctx)
+        if not os.path.isdir(converted):
+            name = printable(os.fsdecode(value))
+            self.fail(f"Directory '{name}' is neither a file nor a directory.", param, ctx)
+        return converted

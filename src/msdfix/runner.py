@@ -62,6 +62,9 @@ def settings_for(
             parse_ids(",".join(configured or ()))
         except UnknownTransformError as exc:  # named with its file and line, as other errors
             raise UnknownTransformError(f"{config.where.get(key, config.path)}: {exc}") from None
+    if config.select == []:  # `select = ""` or `[]` ran nothing and passed, as `--select=` did
+        where = config.where.get("select", config.path)
+        raise UnknownTransformError(f"{where}: 'select' names no transform id")
     chosen = parse_ids(select) if select is not None else config.select
     if select is not None and not chosen:  # `--select=$UNSET` ran nothing and passed
         raise UnknownTransformError(f"--select {select!r} names no transform id")

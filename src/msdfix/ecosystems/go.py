@@ -194,9 +194,28 @@ def golang_release(tag: str | None) -> str | None:
     return found
 
 
-_REQUIRE_BLOCK = re.compile(r"^require\s*\((.*?)^\)", re.MULTILINE | re.DOTALL)
+_REQUIRE_OPEN = re.compile(r"^require\s*\(", re.MULTILINE)
+_BLOCK_CLOSE = re.compile(r"^\)", re.MULTILINE)
 _REQUIRE_LINE = re.compile(r"^require\s+(\S+)\s", re.MULTILINE)
-_LOCAL_REPLACE = re.compile(r"^\s*(?:replace\s+)?(\S+)(?:\s+\S+)?\s*=>\s*\.{1,2}/", re.MULTILINE)
+# ``[^\S\n]*``, not ``\s*``: at the start of each of many blank lines, ``\s*`` ran over all
+# the blank lines after it (quadratic: a go.mod of 100,000 blank lines took minutes).
+_LOCAL_REPLACE = re.compile(
+    r"^[^\S\n]*(?:replace\s+)?(\S+)(?:\s+\S+)?\s*=>\s*\.{1,2}/", re.MULTILINE
+)
+
+
+def _require_blocks(text: str) -> list[str]:
+    r"""The text inside each ``require (...)`` block of a go.mod. A block left open ends the
+    search: a lazy ``(.*?)^\)`` scanned the rest of the file from each of thousands of
+    unclosed ``require (`` lines (quadratic)."""
+    blocks, at = [], 0
+    while (opening := _REQUIRE_OPEN.search(text, at)) is not None:
+        closing = _BLOCK_CLOSE.search(text, opening.end())
+        if closing is None:
+            break
+        blocks.append(text[opening.end() : closing.start()])
+        at = closing.end()
+    return blocks
 
 
 def unseen_go_modules(ctx: BuildContext, root: str = "") -> list[str]:
@@ -215,7 +234,7 @@ def unseen_go_modules(ctx: BuildContext, root: str = "") -> list[str]:
     text = re.sub(r"//[^\n]*", "", gomod)
     required = [
         line.split()[0]
-        for block in _REQUIRE_BLOCK.findall(text)
+        for block in _require_blocks(text)
         for line in block.splitlines()
         if line.strip()
     ] + _REQUIRE_LINE.findall(text)
@@ -226,7 +245,7 @@ def unseen_go_modules(ctx: BuildContext, root: str = "") -> list[str]:
 def _workspace_modules(ctx: BuildContext) -> set[str]:
     """Module paths of the directories go.work uses (their code is in the context)."""
     work = re.sub(r"//[^\n]*", "", ctx.read_text("go.work") or "")
-    dirs = re.findall(r"^\s*(?:use\s+)?(\.{1,2}(?:/[^\s)]*)?)\s*$", work, re.MULTILINE)
+    dirs = re.findall(r"^[^\S\n]*(?:use\s+)?(\.{1,2}(?:/[^\s)]*)?)\s*$", work, re.MULTILINE)
     found = set()
     for rel in dirs:
         gomod = ctx.read_text(f"{rel.strip('./') or '.'}/go.mod".lstrip("./")) or ""

@@ -2492,7 +2492,7 @@ def _pnpmfile_loads(ctx: BuildContext, base: str) -> str | None:
 # pnpm-lock.yaml before v9 marks each package that runs an install script or has a
 # binding.gyp (and every optional one) ``requiresBuild: true``; v9 dropped the field.
 _PNPM_LOCK_VERSION = re.compile(r"""^lockfileVersion:\s*['"]?(\d+)""", re.M)
-_PNPM_DEPENDENCIES = re.compile(r"^\s*(?:dev|optional)?[dD]ependencies:", re.M)
+_PNPM_DEPENDENCIES = re.compile(r"^[^\S\n]*(?:dev|optional)?[dD]ependencies:", re.M)
 
 
 def may_run_install_scripts(

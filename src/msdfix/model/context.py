@@ -65,13 +65,24 @@ class Unreadable(Exception):
     never counts as absent (the message says why: ``go.mod is over 1 MiB``)."""
 
 
+def _is_directory(root: Path) -> bool:
+    """Whether ``root`` is a directory. One that cannot be looked at (a name longer than
+    the system allows, a parent without search permission) is no known context, as a missing
+    one is: every file in it is unknown. ``Path.is_dir`` raised for those (exit 123 for
+    ``--stdin-filename`` of 4,000 folders)."""
+    try:
+        return root.is_dir()
+    except OSError:
+        return False
+
+
 class Folder:
     """One context folder as a run sees it: walked at most once, answers kept."""
 
     def __init__(self, root: Path | None) -> None:
         self.root = root or Path()
         self._views: dict[Path | None, View] = {}
-        self.present = root is not None and root.is_dir()  # (a directory)
+        self.present = root is not None and _is_directory(root)
         self._dirs: list[str] = []
         self._skipped: list[str] = []  # directories the walk did not enter (SKIP_DIRS)
         self.excluded: list[str] = []  # directories .dockerignore excludes, not walked (listed)

@@ -15,7 +15,7 @@ from rich.markup import escape
 from msdfix.config import ConfigError, find_config
 from msdfix.files import InputError, read_regular
 from msdfix.model.context import BuildContext
-from msdfix.options import select_and_ignore
+from msdfix.options import Directory, select_and_ignore
 from msdfix.runner import UnknownTransformError, process, settings_for
 from msdfix.syntax import ParseError, parse
 from msdfix.verify import docker as dk
@@ -90,7 +90,7 @@ def _tolerances(size: str, warm: str) -> Tolerances:
 @click.option(
     "--context",
     "context",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    type=Directory(path_type=Path),
     help="Build context (default: the Dockerfile's directory).",
 )
 @click.option(

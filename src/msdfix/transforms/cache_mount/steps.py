@@ -74,7 +74,9 @@ class Step(NamedTuple):
 
 _VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
 _GLOB = re.compile(r"[*?\[]")
-_BRACES = re.compile(r"\{([^{}]*,[^{}]*)\}")
+# Up to the first comma, then anything but a brace: ``[^{}]*,[^{}]*`` backtracked over every
+# comma of a word of thousands (quadratic).
+_BRACES = re.compile(r"\{([^{},]*,[^{}]*)\}")
 _MAX_WORDS = 64  # brace expansion of one word, at most
 # find actions that delete what they reach, and the commands -exec runs to delete.
 _FIND_DELETERS = frozenset({"rm", "rmdir", "unlink", "shred"})

@@ -1,0 +1,70 @@
+"""Regular expressions over hostile context files and RUN words run in linear time.
+
+Each shape below took minutes before (a pattern that scanned the rest of the file from every
+line, or backtracked over every split of a long word) and takes well under a second now.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from msdfix.ecosystems.go import unseen_go_modules
+from msdfix.ecosystems.node import MANAGERS, may_run_install_scripts
+from msdfix.model.context import BuildContext
+from msdfix.transforms.cache_mount.steps import brace_words
+
+LINES = 200_000
+BUDGET = 5.0  # seconds of CPU; each shape took minutes before
+
+
+def _context(root: Path, files: dict[str, str]) -> BuildContext:
+    for name, text in files.items():
+        (root / name).write_text(text)
+    return BuildContext(root)
+
+
+def test_go_mod_blank_lines_and_unclosed_require_blocks_are_read_in_linear_time(
+    tmp_path: Path,
+) -> None:
+    """``^\\s*`` ran over every blank line after each blank line, and ``require\\s*\\((.*?)^\\)``
+    scanned to the end of the file from each unclosed block."""
+    go_mod = (
+        "module x\n\ngo 1.21\n" + "\n" * LINES + "require (\n\ta.b/c v1.0.0\n)\n"
+        "replace a.b/c => ./c\nrequire d.e/f v1.0.0\n" + "require (\n" * (LINES // 10)
+    )
+    ctx = _context(tmp_path, {"go.mod": go_mod, "go.work": "go 1.21\n" + "\n" * LINES})
+    start = time.process_time()
+    unseen = unseen_go_modules(ctx)
+    assert "d.e/f" in unseen and "a.b/c" not in unseen
+    assert time.process_time() - start < BUDGET
+
+
+def test_a_require_block_is_read_up_to_its_own_closing_line(tmp_path: Path) -> None:
+    """Two blocks, each closed, list the modules of both and nothing between them."""
+    go_mod = (
+        "module x\nrequire (\n\ta/b v1\n)\nreplace a/b => ../b\nexclude g/h v1\n"
+        "require (\n\tc/d v1\n)\n"
+    )
+    unseen = unseen_go_modules(_context(tmp_path, {"go.mod": go_mod}))
+    assert "c/d" in unseen and "a/b" not in unseen and "g/h" not in unseen
+
+
+def test_a_pnpm_lock_of_blank_lines_is_read_in_linear_time(tmp_path: Path) -> None:
+    """A lock whose packages cannot be listed is searched for a dependencies key; ``^\\s*``
+    ran over every blank line after each blank line."""
+    pnpm = next(m for m in MANAGERS if m.id == "pnpm")
+    lock = "lockfileVersion: '6.0'\n" + "\n" * LINES
+    ctx = _context(tmp_path, {"pnpm-lock.yaml": lock})
+    start = time.process_time()
+    assert may_run_install_scripts(ctx, pnpm, ["install", "--frozen-lockfile"]) is False
+    assert time.process_time() - start < BUDGET
+
+
+def test_a_word_of_many_commas_after_a_brace_is_expanded_in_linear_time() -> None:
+    """``\\{([^{}]*,[^{}]*)\\}`` backtracked over every comma of an unclosed brace."""
+    start = time.process_time()
+    assert brace_words("/root/.cache/{" + "," * LINES) == ["/root/.cache/{" + "," * LINES]
+    assert time.process_time() - start < BUDGET
+    assert brace_words("/var/{tmp,cache}/x") == ["/var/tmp/x", "/var/cache/x"]
+    assert brace_words("/a/{b,c,d}") == ["/a/b", "/a/c", "/a/d"]
