@@ -19,6 +19,7 @@ COMPOSE_FILE = re.compile(r"^(?:docker-)?compose(?:\.[\w.-]+)?\.ya?ml$")
 PARENT_LEVELS = 2
 MAX_COMPOSE_BYTES = 512 * 1024
 UNKNOWN = "unknown"  # a ComposeRun's key when what the file's services run is unknown
+_NO_BUILD = object()  # a service without a ``build`` key (``build:`` alone is the folder)
 
 
 @dataclass(frozen=True)
@@ -138,9 +139,6 @@ def _service_runs(
     if check:
         found.append(ComposeRun(rel, name, "healthcheck", check))
     return found
-
-
-_NO_BUILD = object()
 
 
 def _text(value: object) -> str:
