@@ -3315,3 +3315,14 @@ def test_gobin_inside_the_build_cache_keeps_the_build_cache_out() -> None:
     out = _run(text)
     assert "target=/go/pkg/mod" in out
     assert "target=/root/.cache/go-build" not in out
+
+
+def test_a_user_base_inside_pips_cache_is_not_mounted() -> None:
+    """Built: `pip install --user six` with PYTHONUSERBASE=/root/.cache/pip/local left six
+    on the mount ("No module named 'six'" in the image, the original printed 1.17.0)."""
+    text = (
+        "FROM python:3.11\nENV PYTHONUSERBASE=/root/.cache/pip/local\n"
+        'RUN pip install --user six\nCMD ["python", "-c", "import six"]\n'
+    )
+    assert "--mount" not in _run(text, unsafe=True)
+    assert any("PYTHONUSERBASE=/root/.cache/pip/local names" in m for m in _fixes(text))
