@@ -3287,3 +3287,42 @@ def test_maven_args_with_offline_make_mvn_read_the_repository_from_the_image(
     )
     assert ("target=/root/.m2/repository" not in _run(text)) is offline
     assert any("is read offline by line 7" in m for m in _fixes(text)) is offline
+
+
+def test_install_prefix_inside_the_cache_is_not_mounted() -> None:
+    """Built: `npm install -g` with NPM_CONFIG_PREFIX=/root/.npm/global put cowsay on the
+    mount, and the image's `cowsay` failed; a sibling prefix (/root/.npm-global) is no part
+    of the cache."""
+    text = (
+        "FROM node:18\nENV NPM_CONFIG_PREFIX=/root/.npm/global\n"
+        "ENV PATH=/root/.npm/global/bin:$PATH\nRUN npm install -g cowsay\n"
+        'CMD ["cowsay", "hi"]\n'
+    )
+    assert "--mount" not in _run(text, unsafe=True)
+    assert any("NPM_CONFIG_PREFIX=/root/.npm/global names a folder" in m for m in _fixes(text))
+    sibling = text.replace("/root/.npm/global", "/root/.npm-global")
+    assert "--mount=type=cache,target=/root/.npm " in _run(sibling)
+
+
+def test_gobin_inside_the_build_cache_keeps_the_build_cache_out() -> None:
+    """Built: `go install` with GOBIN=/root/.cache/go-build/bin left no `hello` in the image
+    ("executable file not found in $PATH"); the module store is still mounted."""
+    text = (
+        "FROM golang:1.19\nENV GOBIN=/root/.cache/go-build/bin\n"
+        "ENV PATH=/root/.cache/go-build/bin:$PATH\nWORKDIR /src\nCOPY . .\n"
+        'RUN CGO_ENABLED=0 go install .\nCMD ["hello"]\n'
+    )
+    out = _run(text)
+    assert "target=/go/pkg/mod" in out
+    assert "target=/root/.cache/go-build" not in out
+
+
+def test_a_user_base_inside_pips_cache_is_not_mounted() -> None:
+    """Built: `pip install --user six` with PYTHONUSERBASE=/root/.cache/pip/local left six
+    on the mount ("No module named 'six'" in the image, the original printed 1.17.0)."""
+    text = (
+        "FROM python:3.11\nENV PYTHONUSERBASE=/root/.cache/pip/local\n"
+        'RUN pip install --user six\nCMD ["python", "-c", "import six"]\n'
+    )
+    assert "--mount" not in _run(text, unsafe=True)
+    assert any("PYTHONUSERBASE=/root/.cache/pip/local names" in m for m in _fixes(text))

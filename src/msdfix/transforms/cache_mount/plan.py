@@ -715,6 +715,12 @@ class _Planner:
                     f"{target} holds what {where} put there, which this RUN reads and a "
                     "mount would hide"
                 )
+        inside = self._env_inside(call, target)
+        if inside is not None:
+            return (
+                f"{inside} names a folder inside {target}: what the RUN puts there (a global "
+                "install prefix, GOBIN) would stay on the mount, out of the image"
+            )
         user = history.needed_later(stage, ins, target)
         if user is not None:
             return f"{target} is used by line {user.start_line}"
@@ -776,6 +782,22 @@ class _Planner:
                 for path, line in requirement_locations(self.doc.context, list(step.args)):
                     if within(posixpath.normpath(path), target):
                         return line  # a requirements file's option line (pip reads it)
+        return None
+
+    def _env_inside(self, call: ToolCall, target: str) -> str | None:
+        """``NAME=value`` of the RUN's environment whose value (or an entry of a ``:`` list,
+        as PATH) is a folder strictly inside ``target``; the cache's own setting names
+        ``target`` itself. Built: `npm install -g` under NPM_CONFIG_PREFIX=/root/.npm/global
+        and `go install` under GOBIN=/root/.cache/go-build/bin left no program in the image."""
+        env = {**self.resolver.scope, **call.command.assignments}
+        for name, value in env.items():
+            for entry_ in value.split(":"):
+                path = expanded(entry_, self.resolver)
+                if not path.startswith("/"):
+                    continue
+                path = posixpath.normpath(path)
+                if path != target and within(path, target):
+                    return f"{name}={value}"
         return None
 
     def _caches_test_results(self, manager: PackageManager) -> bool:
