@@ -1504,3 +1504,17 @@ def test_a_path_that_is_not_utf8_is_rewritten_and_fingerprinted_by_its_bytes(
     change = Change(name, "100644", "FROM a\n", "FROM b\n")
     other = Change("x\ufffdy/Dockerfile", "100644", "FROM a\n", "FROM b\n")
     assert fingerprint([change]) != fingerprint([other])
+
+
+@pytest.mark.parametrize("status", [200, 500])
+def test_an_api_answer_nested_too_deep_is_an_error_not_a_traceback(
+    repo: Repo, api: FakeGitHub, status: int
+) -> None:
+    """JSON nested deeper than Python's recursion limit raised RecursionError (exit 1 with a
+    traceback, no step outputs), which is no ValueError: it is an invalid answer like any other."""
+    before = repo.snapshot()
+    api.fail("GET", "/repos/o/r/pulls", status, b"[" * 100_000)
+    line = _error(repo.pr(*api_args(api)))
+    assert line.startswith("msdfix pr: error: GitHub API ")
+    assert "GET /pulls" in line and TOKEN not in line
+    assert repo.remote_sha() is None and repo.snapshot() == before
