@@ -1504,3 +1504,38 @@ def test_a_path_that_is_not_utf8_is_rewritten_and_fingerprinted_by_its_bytes(
     change = Change(name, "100644", "FROM a\n", "FROM b\n")
     other = Change("x\ufffdy/Dockerfile", "100644", "FROM a\n", "FROM b\n")
     assert fingerprint([change]) != fingerprint([other])
+
+
+@pytest.mark.parametrize("status", [200, 500])
+def test_an_api_answer_nested_too_deep_is_an_error_not_a_traceback(
+    repo: Repo, api: FakeGitHub, status: int
+) -> None:
+    """JSON nested deeper than Python's recursion limit raised RecursionError (exit 1 with a
+    traceback, no step outputs), which is no ValueError: it is an invalid answer like any other."""
+    before = repo.snapshot()
+    api.fail("GET", "/repos/o/r/pulls", status, b"[" * 100_000)
+    line = _error(repo.pr(*api_args(api)))
+    assert line.startswith("msdfix pr: error: GitHub API ")
+    assert "GET /pulls" in line and TOKEN not in line
+    assert repo.remote_sha() is None and repo.snapshot() == before
+
+
+def test_no_hook_or_fsmonitor_of_the_repository_runs(tmp_path: Path, api: FakeGitHub) -> None:
+    """The bot's plumbing ran the repository's ``core.fsmonitor`` command and its
+    post-index-change hook on the temporary index (five times for one pull request): code the
+    checkout's configuration names, which the bot does not need."""
+    repo = make_repo(tmp_path, {"app/Dockerfile": PIP_DOCKERFILE, "app/requirements.txt": "x\n"})
+    ran = tmp_path / "ran"
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    names = ("pre-push", "post-index-change", "reference-transaction", "post-checkout", "fsmonitor")
+    for name in names:
+        script = hooks / name
+        script.write_text(f'#!/bin/sh\necho {name} >> "{ran}"\n')
+        script.chmod(0o755)
+    git(repo.work, "config", "core.hooksPath", str(hooks))
+    git(repo.work, "config", "core.fsmonitor", str(hooks / "fsmonitor"))
+    proc = repo.pr(*api_args(api))
+    assert proc.returncode == 0, proc.stderr
+    assert repo.remote_sha() is not None
+    assert not ran.exists(), ran.read_text()

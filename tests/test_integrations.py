@@ -368,6 +368,32 @@ def test_action_check_mode_annotates_and_fails(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "::error title=msdfix::unknown mode 'nope'" in bad.stdout
 
 
+def test_action_inputs_on_several_lines_are_all_read(tmp_path: Path) -> None:
+    """``paths`` (and ``args``) written as a YAML block, one a line: ``read -a`` read the first
+    line only, so check mode passed without looking at the Dockerfiles of the other lines."""
+    repo = git_repo(
+        tmp_path / "repo",
+        {"ok/Dockerfile": CLEAN, "app/Dockerfile": PIP, "app/requirements.txt": ""},
+    )
+    inputs = _inputs(paths="ok\napp\n", args="--select\ncache-mount\n")
+    proc = run_step("Run msdfix", repo, inputs, Path(sys.executable).parent, tmp_path)
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert action_outputs(tmp_path)["changed-files"] == "app/Dockerfile"
+    assert "title=msdfix cache-mount::" in proc.stdout
+
+
+def test_action_unknown_mode_cannot_forge_a_workflow_command(tmp_path: Path) -> None:
+    """A ``mode`` holding a newline printed a second line of its own: a workflow command."""
+    repo = git_repo(tmp_path / "repo", {"Dockerfile": CLEAN})
+    inputs = _inputs(mode="nope\n::add-mask::x\r::warning::%")
+    proc = run_step("Run msdfix", repo, inputs, Path(sys.executable).parent, tmp_path)
+    assert proc.returncode == 2
+    assert proc.stdout.splitlines() == [
+        "::error title=msdfix::unknown mode 'nope%0A::add-mask::x%0D::warning::%25' "
+        "(expected check or pr)"
+    ]
+
+
 def test_action_pr_mode_runs_msdfix_pr(tmp_path: Path) -> None:
     bare = tmp_path / "remote.git"
     run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], tmp_path)

@@ -8,6 +8,7 @@ by object id. The token never appears on a command line or on disk: git asks for
 none of them can store it. For those commands git follows no redirect (it would hand the token
 to the redirect's host) and sends no ``http.<url>.extraheader`` from the local configuration
 (actions/checkout persists its own credentials there, which would win over the token).
+No hook and no ``core.fsmonitor`` command of the checkout runs.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ case "$1" in
   *) printf '%s\\n' "${ASKPASS_TOKEN_VAR}" ;;
 esac
 """
+# Every command: no hook (pre-push, post-index-change...) and no fsmonitor command that the
+# checkout's configuration names runs; the bot's plumbing needs none of them.
+NO_REPOSITORY_CODE = ("-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false")
 
 
 class BotError(Exception):
@@ -100,7 +104,7 @@ class Git:
     ) -> subprocess.CompletedProcess[bytes]:
         """Run ``git args``; raise :class:`BotError` with git's message on failure."""
         config = self.network_config if network else []
-        argv = ["git", *config, *args]
+        argv = ["git", *NO_REPOSITORY_CODE, *config, *args]
         try:
             proc = subprocess.run(
                 argv, cwd=self.root, env=self.env(index), input=stdin,

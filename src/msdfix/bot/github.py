@@ -126,7 +126,8 @@ class GitHub:
                 raise BotError(
                     scrub(f"cannot reach the GitHub API at {self.api_url}: {reason}", [self.token])
                 ) from None
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
+                # RecursionError: nested deeper than Python decodes (no ValueError, exit 123).
                 raise BotError(f"GitHub API sent invalid JSON for {what}: {exc}") from None
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -188,7 +189,7 @@ class GitHub:
 def _json(raw: bytes) -> Any:
     try:
         return json.loads(raw) if raw.strip() else None
-    except ValueError:
+    except (ValueError, RecursionError):
         return raw.decode("utf-8", "replace")[:200]
 
 
