@@ -152,6 +152,13 @@ _YARN_CONFIG = re.compile(r"yarnrc|\byarn\s+config\b", re.IGNORECASE)
 _FROZEN_FLAG = re.compile(r"--(?:frozen|pure)-lockfile\b")
 
 
+def _sets_yarn_lockfile(_: Stage, ins: Instruction) -> bool:
+    """The RUN writes a lockfile key into yarn's configuration (its own install's
+    ``--frozen-lockfile``/``--pure-lockfile`` left out)."""
+    text = _FROZEN_FLAG.sub("", ins.logical)
+    return _YARN_CONFIG.search(text) is not None and "lockfile" in text.lower()
+
+
 def _linker_set(planner: _Planner, call: ToolCall) -> str | None:
     """What sets yarn Berry's linker over .yarnrc.yml's for ``call``: the environment's
     ``YARN_NODE_LINKER``, to Plug'n'Play or to a value a build argument may set
@@ -161,12 +168,14 @@ def _linker_set(planner: _Planner, call: ToolCall) -> str | None:
     env = {**planner.resolver.scope, **call.command.assignments}
     if "YARN_NODE_LINKER" in env and plug_n_play(None, env):
         return "YARN_NODE_LINKER"
-    for stage in planner.stage.lineage:
-        for ins in stage.of("run"):
-            if ins.start <= planner.ins.start or stage is not planner.stage:
-                if NODE_LINKER_SETTING.search(ins.logical):
-                    return f"RUN at line {ins.start_line}"
-    return None
+    found = planner.history.first_before(
+        planner.stage,
+        planner.ins,
+        "names yarn's linker",
+        ("run",),
+        lambda _, ins: NODE_LINKER_SETTING.search(ins.logical) is not None,
+    )
+    return f"RUN at line {found.start_line}" if found is not None else None
 
 
 def _prefixes(manager: PackageManager) -> set[str]:
@@ -596,13 +605,10 @@ class _Planner:
         scope = {**self.resolver.scope, **call.command.assignments}
         if any("lockfile" in name.lower() for name in scope):
             return True
-        for stage in self.stage.lineage:
-            for ins in stage.of("run"):
-                if stage is self.stage and ins.start > self.ins.start:
-                    continue
-                text = _FROZEN_FLAG.sub("", ins.logical)
-                if _YARN_CONFIG.search(text) and "lockfile" in text.lower():
-                    return True
+        if self.history.first_before(
+            self.stage, self.ins, "sets yarn's lockfile", ("run",), _sets_yarn_lockfile
+        ):
+            return True
         ctx = self.doc.context
         rcs = ctx.glob("*.yarnrc") if ctx.present else []
         return any("lockfile" in (ctx.read_text(rc) or "lockfile") for rc in rcs)
