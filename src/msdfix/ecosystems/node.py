@@ -15,6 +15,7 @@ import posixpath
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from msdfix.ecosystems.base import (
@@ -1486,10 +1487,12 @@ def _settings_in(
     return [(key, "" if data[key] is None else str(data[key])) for key in keys if key in data]
 
 
+@lru_cache(maxsize=64)  # one file is asked about by several rules: parsed once (read-only)
 def yarnrc_settings(rc: str | None) -> dict[str, Any] | None:
     """A ``.yarnrc.yml`` text's settings as Yarn reads them, each scalar a string (Yarn reads
     it with js-yaml's failsafe schema: ``enableGlobalCache: false`` is "false"); {} for no
-    text; None when it does not read as YAML (``load_yaml``) or is not a mapping."""
+    text; None when it does not read as YAML (``load_yaml``) or is not a mapping. Callers
+    only read the mapping, which is shared between them."""
     try:
         data = load_yaml(rc or "", strings=True)
     except YamlError:
