@@ -1428,6 +1428,9 @@ def test_tkinter_needs_the_full_python_image(tmp_path: Path, source: str, kept: 
     [
         ("torch==2.5.1", "import torch\nmodel = torch.compile(model)\n", "calls torch.compile"),
         ("pytensor==2.26.4", "import pytensor\n", "installs pytensor"),
+        # round 26, built: python:3.11 sampled the model, -slim failed with CompileError
+        ("pystan==3.10.0", "import stan\nstan.build(CODE)\n", "installs pystan"),
+        ("httpstan==4.13.0", "import stan\n", "installs httpstan"),
     ],
 )
 def test_code_compiled_while_the_program_runs_keeps_the_full_image(

@@ -1188,6 +1188,36 @@ def _both(text: str, root: Path) -> dict[str, tuple[bool, str]]:
     return found
 
 
+# pip-compile --generate-hashes output for pystan (round 26: all wheels), shortened.
+PYSTAN = {
+    "requirements.txt": "".join(
+        f"{name} --hash=sha256:{'0' * 64}\n"
+        for name in ("httpstan==4.13.0", "numpy==2.4.6", "pystan==3.10.0", "webargs==8.7.1")
+    ),
+    "app.py": "import stan\nposterior = stan.build(CODE, random_seed=1)\n",
+}
+
+
+@pytest.mark.parametrize("drop, kept", [(None, True), ("pystan==3.10.0", True), ("stan", False)])
+def test_a_package_that_compiles_models_while_the_program_runs_keeps_the_full_image(
+    tmp_path: Path, drop: str | None, kept: bool
+) -> None:
+    """PyStan 3's httpstan compiles each model with g++ when the program calls stan.build:
+    built for real from these wheels, python:3.11 sampled the model and the split on
+    python:3.11-slim (safe before) failed with "CompileError(FileNotFoundError(2, 'No such
+    file or directory'))". httpstan alone keeps it too; without either, the app moves."""
+    lines = PYSTAN["requirements.txt"].splitlines(keepends=True)
+    if drop is not None:
+        lines = [line for line in lines if drop not in line]
+    root = _write(tmp_path, {**PYSTAN, "requirements.txt": "".join(lines)})
+    found = _both(WHEELS_ONLY.format(extra="", cmd='["python", "app.py"]'), root)
+    for transform, (changed, messages) in found.items():
+        assert changed is not kept, (transform, messages)
+        assert ("httpstan" in messages) is kept, (transform, messages)
+    if kept:
+        assert "msdfix knows no package that brings them" in found[ID][1]
+
+
 @pytest.mark.parametrize(
     "files, extra, cmd, reason",
     [

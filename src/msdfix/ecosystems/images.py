@@ -222,6 +222,10 @@ TOOL_PACKAGES: dict[str, frozenset[str]] = {
 # pytensor and theano/aesara compile their C backend with g++ as the program runs). cairocffi
 # and pangocffi dlopen libcairo/libpango, and file-magic/filemagic libmagic (the full image has
 # them through imagemagick's librsvg and ``file``); python-gnupg and gnupg run ``gpg``.
+# PyStan 3's httpstan compiles every model with the system's C++ compiler when the program calls
+# ``stan.build`` (built: python:3.11 sampled, python:3.11-slim failed with "CompileError(
+# FileNotFoundError(2, 'No such file or directory'))"); cmdstanpy is left out, as prophet runs
+# the model its wheel ships through it without compiling.
 PY_NEEDS_FULL = frozenset(
     """
     psycopg2 mysqlclient mysql-python python-ldap uwsgi pycairo pygobject dbus-python pyodbc
@@ -229,7 +233,7 @@ PY_NEEDS_FULL = frozenset(
     python-snappy pykerberos kerberos mod-wsgi gdal fiona psycopg gitpython lightgbm
     opencv-python opencv-contrib-python pytesseract pdf2image pyzbar pyvips sh plumbum
     cython cppimport cairocffi pangocffi pangocairocffi file-magic filemagic python-gnupg gnupg
-    pytensor theano theano-pymc aesara
+    pytensor theano theano-pymc aesara pystan httpstan
 """.split()
 )
 # npm packages that build or ship native (glibc) code.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from msdfix.ecosystems import os as osp
 from msdfix.ecosystems.images import no_slim_reason, slim_variant
@@ -12,6 +13,7 @@ from msdfix.ecosystems.python import (
     InstallEvidence,
     install_evidence,
     python_version,
+    requirement_name,
 )
 from msdfix.ecosystems.python_builds import links_into_cache, relocating_config
 from msdfix.transforms.split_stages.artifacts import resolve
@@ -119,7 +121,8 @@ def plan_python(a: Analysis) -> Plan:
         plan.unlisted = "the installs bring packages no file here lists, which may run it"
     if runtime_tag != tag:
         plan.packages += list(plan.needed)
-        plan.unsafe = _unproven(evidence, plan.runtime)
+        plan.unsafe = _unmet(evidence, osp.PY_SOURCE_BUILT[manager], plan.runtime)
+        plan.unsafe = plan.unsafe or _unproven(evidence, plan.runtime)
     if unmapped is not None and plan.unsafe is None:
         plan.unsafe = f"code the build compiled may load {unmapped}, which msdfix does not install"
     return plan
@@ -138,6 +141,23 @@ def _compiler_runtime(manager: str, packages: list[str]) -> list[str]:
     A compiler the build removes with its dependencies is left out."""
     found = [lib for p in packages for lib in osp.COMPILER_RUNTIME[manager].get(p, ())]
     return list(dict.fromkeys(found))
+
+
+def _unmet(
+    evidence: InstallEvidence, known: Mapping[str, tuple[str, ...]], runtime: str
+) -> str | None:
+    """Why packages that need the full image (``PY_NEEDS_FULL``) and have no runtime packages
+    msdfix knows to install (``PY_SOURCE_BUILT``) keep it: PyStan compiles models with g++
+    while the program runs, whatever installed it from wheels."""
+    if evidence.status != "native":
+        return None
+    unmet = [n for n in evidence.names if (requirement_name(n) or n) not in known]
+    if not unmet:
+        return None
+    return (
+        f"{', '.join(unmet[:3])} need compilers, libraries or programs that only the full "
+        f"image has, and msdfix knows no package that brings them to {runtime}"
+    )
 
 
 def _unproven(evidence: InstallEvidence, runtime: str) -> str | None:
