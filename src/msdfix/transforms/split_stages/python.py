@@ -154,8 +154,9 @@ def _unmet(
     unmet = [n for n in evidence.names if (requirement_name(n) or n) not in known]
     if not unmet:
         return None
+    verb = "needs" if len(unmet) == 1 else "need"
     return (
-        f"{', '.join(unmet[:3])} need compilers, libraries or programs that only the full "
+        f"{', '.join(unmet[:3])} {verb} compilers, libraries or programs that only the full "
         f"image has, and msdfix knows no package that brings them to {runtime}"
     )
 
