@@ -676,6 +676,38 @@ def test_a_tool_the_app_runs_keeps_the_full_image(
     assert reason in messages, messages
 
 
+_JUDGE = 'subprocess.run(["gcc", "/tmp/hello.c", "-o", "/tmp/hello"], check=True)\n'
+_GCC = "RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev\n"
+
+
+@pytest.mark.parametrize(
+    "image, source, runs",
+    [
+        ("python:3.12", _JUDGE, "`gcc`"),  # built: python:3.11 printed, the split failed
+        ("python:3.12-slim", _JUDGE, "`gcc`"),  # same runtime image, gcc left in the build
+        ("python:3.12", 'os.system("make -s migrate")\n', None),  # the build installs no make
+        ("python:3.12", "print('hello')\n", None),  # gcc for pip only: left out as before
+    ],
+)
+def test_a_compiler_the_build_installs_and_the_program_runs_stays(
+    tmp_path: Path, image: str, source: str, runs: str | None
+) -> None:
+    """The runtime leaves compilers and build tools (``BUILD_ONLY``) in the build stage.
+    Built for real (round 26): an app that compiles C with gcc at run time, on python:3.11
+    with ``apt-get install gcc``, printed its answer; the split (rated safe) failed with
+    "No such file or directory: 'gcc'". The image's own make (python:3.12 has it) is
+    checked as before."""
+    text = PY.format(env=_GCC, install="pip install --only-binary :all: -r requirements.txt")
+    text = text.replace("FROM python:3.12\n", f"FROM {image}\n")
+    _write(tmp_path, {"requirements.txt": LOCKED, "app.py": source})
+    out, messages, _ = _split(text, tmp_path)
+    if runs is None:
+        assert "which the build installs" not in messages, messages
+        return
+    assert "AS runtime" not in out, messages
+    assert f"the program may run {runs}, which the build installs (gcc)" in messages, messages
+
+
 def test_a_package_that_loads_a_system_library_brings_it(tmp_path: Path) -> None:
     """psycopg 3 is a pure-Python wheel that loads libpq at run time: the split's runtime
     installs libpq5 (and the split stays unsafe: the package is on the needs-the-full-image

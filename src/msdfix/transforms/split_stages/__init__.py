@@ -220,6 +220,7 @@ from msdfix.transforms.split_stages.runtime_image import (
 from msdfix.transforms.split_stages.runtime_packages import (
     RuntimePackages,
     build_manager,
+    build_only_run,
     runtime_packages,
 )
 from msdfix.transforms.split_stages.rust import plan_rust
@@ -353,6 +354,8 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
         workdir_over_made(a, plan, anchor, {*_repeated_before_copies(a, plan), *folders})
     _home_dirs(a, plan)
     check_image_tools(a, plan)
+    if plan.unsafe is None:
+        plan.unsafe = build_only_run(a, plan.packages)
     _writes_outside_copies(a, plan)
     _copied_links(a, plan)
     copied_dir_modes(a, plan)

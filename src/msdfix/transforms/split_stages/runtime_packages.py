@@ -142,3 +142,47 @@ def tool_run(a: Analysis, tools: tuple[str, ...], commands: tuple[str, ...] = ()
         if found:
             return found
     return ""
+
+
+# The programs of the compilers and build tools a split leaves in the build stage
+# (``BUILD_ONLY``, and apk's gcc/g++/build-base, whose runtime gets libgcc/libstdc++ instead).
+_BUILD_ONLY_PROGRAMS: dict[str, tuple[str, ...]] = {
+    "gcc": ("gcc", "cc", "cpp"), "g++": ("g++", "c++"), "make": ("make",),
+    "build-essential": ("gcc", "g++", "cc", "c++", "make"), "build-base": ("gcc", "g++", "make"),
+    "cmake": ("cmake",), "clang": ("clang", "clang++"), "gfortran": ("gfortran",),
+    "ninja-build": ("ninja",), "ninja": ("ninja",), "cargo": ("cargo",), "rustc": ("rustc",),
+    "maven": ("mvn",), "default-jdk-headless": ("javac",), "pkg-config": ("pkg-config",),
+    "pkgconf": ("pkgconf", "pkg-config"), "autoconf": ("autoconf", "autoreconf"),
+    "binutils": ("objdump", "readelf", "addr2line"),
+}  # fmt: skip
+
+
+def build_only_run(a: Analysis, installs: list[str]) -> str | None:
+    """Why the program may run a compiler or build tool the build installs and the runtime
+    leaves out (an online judge's ``subprocess.run(["gcc", ...])``: built, the split failed
+    with "No such file or directory: 'gcc'"), or None; ``installs``: the runtime's packages.
+    Without a context: unknown."""
+    left = [
+        p
+        for p in a.packages
+        if p in _BUILD_ONLY_PROGRAMS and p not in installs and p not in a.removed
+    ]
+    programs = tuple(dict.fromkeys(t for p in left for t in _BUILD_ONLY_PROGRAMS[p]))
+    if not programs:
+        return None
+    try:
+        found = tool_run(a, programs, programs)
+    except Unreadable as exc:  # unread is not "runs none"
+        return f"{exc}, so whether the program runs {' '.join(left)} is unknown"
+    if found is None:
+        return f"without the build context msdfix cannot tell whether the program runs {left[0]}"
+    if found == TOO_MANY:
+        many = f"the context has more sources than msdfix reads ({MAX_SCANNED})"
+        return f"{many}: one may run {left[0]}"
+    if found and found != "?":
+        package = next((p for p in left if found in _BUILD_ONLY_PROGRAMS[p]), left[0])
+        return (
+            f"the program may run `{found}`, which the build installs ({package}) and the "
+            "runtime leaves out"
+        )
+    return None
