@@ -748,6 +748,44 @@ def test_stdout_that_cannot_encode_the_diff_is_not_an_internal_error(tmp_path: P
     assert ' LABEL a="\\u65e5\\u672c"' in proc.stdout.decode("latin-1")
 
 
+def test_stdout_in_the_c_locale_without_utf8_mode_escapes_what_it_cannot_encode(
+    tmp_path: Path,
+) -> None:
+    """``LC_ALL=C PYTHONUTF8=0`` gives stdout ASCII with ``surrogateescape``, not ``strict``:
+    the lenient reconfiguration skipped it, and a non-ASCII diff was an internal error."""
+    (tmp_path / "Dockerfile").write_text(
+        'FROM python:3.12-slim\nLABEL a="日本"\n' + PIP.split("\n", 1)[1]
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONIOENCODING", "LANG")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "msdfix.cli", "Dockerfile"], cwd=tmp_path, capture_output=True,
+        env={**env, "NO_COLOR": "1", "LC_ALL": "C", "PYTHONUTF8": "0"}, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    assert ' LABEL a="\\u65e5\\u672c"' in proc.stdout.decode("ascii")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("fmt", ["text", "sarif"])
+def test_stdout_on_a_full_disk_is_one_error_line_not_an_internal_error(
+    tmp_path: Path, fmt: str
+) -> None:
+    """``msdfix ... > /dev/full`` was "internal error: OSError: [Errno 28] ... (this is a
+    bug in msdfix)", exit 123: the output is lost, said in one line, exit 2."""
+    (tmp_path / "Dockerfile").write_text(PIP)
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "msdfix.cli", "--output-format", fmt, "Dockerfile"],
+            cwd=tmp_path, stdout=full, stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1"},
+            timeout=60,
+        )  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stderr.decode().splitlines()[-1] == (
+        "msdfix: error: cannot write to standard output: No space left on device"
+    )
+    assert b"Traceback" not in proc.stderr and b"internal error" not in proc.stderr
+
+
 def test_a_context_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text(PIP)
     proc = msdfix("--context", "nonexist", "Dockerfile", cwd=tmp_path)
