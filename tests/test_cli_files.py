@@ -243,6 +243,43 @@ def test_write_keeps_hard_links_by_refusing(tmp_path: Path) -> None:
     assert path.stat().st_ino == other.stat().st_ino
 
 
+def test_write_keeps_the_setuid_bits_and_extended_attributes(tmp_path: Path) -> None:
+    """The temporary file was chmod-ed, then chown-ed, which clears setuid and setgid; and
+    its extended attributes (``user.*``, POSIX ACLs: ``system.posix_acl_access``) were
+    dropped: ``setfacl`` grants and tags vanished at each ``--write``."""
+    path = tmp_path / "Dockerfile"
+    path.write_text(PIP)
+    try:
+        os.setxattr(path, "user.msdfix-test", b"kept")
+    except OSError:
+        pytest.skip("no user extended attributes here")
+    if os.geteuid() == 0:
+        os.chown(path, 1234, 1234)
+    path.chmod(0o6755)
+    files.write_atomic(path, PIP_OUT, files.load(path))
+    assert path.read_text() == PIP_OUT
+    assert stat.S_IMODE(path.stat().st_mode) == 0o6755
+    assert os.getxattr(path, "user.msdfix-test") == b"kept"
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root")
+def test_write_refuses_a_file_whose_owner_it_cannot_keep(tmp_path: Path, monkeypatch) -> None:
+    """A chown that fails (not root, NFS's root_squash) was ignored: the file was replaced
+    by one owned by the user running msdfix. It is now refused with the reason."""
+    path = tmp_path / "Dockerfile"
+    path.write_text(PIP)
+    os.chown(path, 1234, 1234)
+
+    def refuse(*args: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(files.os, "chown", refuse)
+    with pytest.raises(files.WriteRefused, match="cannot keep its owner 1234:1234"):
+        files.write_atomic(path, PIP_OUT, files.load(path))
+    assert path.read_text() == PIP and path.stat().st_uid == 1234
+    assert [p.name for p in tmp_path.iterdir()] == ["Dockerfile"]  # no temp file left
+
+
 def test_write_does_not_lose_an_edit_made_while_running(
     tmp_path: Path, monkeypatch, capsys
 ) -> None:
