@@ -78,10 +78,10 @@ class DockerIgnoreTransform(Transform):
         try:
             on_disk = read_regular(path)[0].decode("utf-8") if exists(path) else None
         except (InputError, OSError, UnicodeDecodeError) as exc:  # was left alone unsaid
-            why = "it is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else exc
-            message = (
-                f"{name} left alone: {getattr(why, 'message', why)}, which msdfix does not rewrite"
-            )
+            why = getattr(exc, "message", exc)  # (InputError's message has no file name)
+            if isinstance(exc, UnicodeDecodeError):
+                why = "it is not UTF-8 text, which msdfix does not rewrite"
+            message = f"{name} left alone: {why}"
             yield doc.note(self.id, doc.model.stages[0].from_, message)
             return
         verdicts = plan(doc, path, created=on_disk is None)
