@@ -435,6 +435,12 @@ def test_another_users_config_in_a_folder_anyone_may_write_is_refused(tmp_path: 
     assert (
         f"{shared / '.msdfix.toml'}: owned by user 1234 in {shared}, a folder anyone may write"
     ) in proc.stderr.decode()
+    (shared / ".msdfix.toml").unlink()  # another's pyproject.toml without [tool.msdfix]:
+    (shared / "pyproject.toml").write_text("[project]\nname = 'x'\n")  # no settings
+    os.chown(shared / "pyproject.toml", 1234, 1234)
+    assert msdfix("app/Dockerfile", cwd=shared).returncode == 1
+    (shared / "pyproject.toml").write_text("[tool.msdfix]\nunsafe-fixes = true\n")
+    assert msdfix("app/Dockerfile", cwd=shared).returncode == 2
     shared.chmod(0o755)  # a checkout owned by someone else (a mounted volume) still applies
     assert msdfix("app/Dockerfile", cwd=shared).returncode == 1
 

@@ -148,7 +148,6 @@ def _config_in(directory: Path) -> FileConfig | None:
             # (something there that is not a regular file is an error: skipping it let
             # a parent directory's configuration apply without a word)
             raw, st = read_regular(path)
-            _check_owner(path, st)
             text = raw.decode("utf-8")
             data = load_toml(text)
         except InputError as exc:
@@ -167,7 +166,8 @@ def _config_in(directory: Path) -> FileConfig | None:
         table = tool.get("msdfix", data if name == ".msdfix.toml" else None)
         if table is not None and not isinstance(table, dict):
             raise ConfigError(f"{path}: 'tool.msdfix' must be a table")
-        if table is not None:
+        if table is not None:  # (a pyproject.toml without msdfix's table sets nothing)
+            _check_owner(path, st)
             return _parse(path, table, text, pyproject=name == "pyproject.toml")
     return None
 
