@@ -413,6 +413,38 @@ def test_a_toml_syntax_error_names_its_line(project: Path, text: str, line: int)
     assert f"Error: {project / '.msdfix.toml'}:{line}: " in proc.stderr.decode()
 
 
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root")
+def test_another_users_config_in_a_folder_anyone_may_write_is_refused(tmp_path: Path) -> None:
+    """``/tmp/.msdfix.toml`` written by another user applied to every project below /tmp:
+    ``unsafe-fixes = true`` made ``--write`` apply unsafe fixes without a word."""
+    shared = tmp_path / "shared"
+    (shared / "app").mkdir(parents=True)
+    shared.chmod(0o1777)
+    (shared / "app" / "Dockerfile").write_text(
+        "FROM python:3.12\nCOPY . /app\nRUN pip install -r /app/requirements.txt\n"
+        'CMD ["python", "/app/app.py"]\n'
+    )
+    (shared / "app" / "requirements.txt").write_text("flask\n")
+    (shared / "app" / "app.py").write_text("print(1)\n")
+    (shared / ".msdfix.toml").write_text("unsafe-fixes = true\n")
+    ok = msdfix("app/Dockerfile", cwd=shared)
+    assert ok.returncode == 1 and "non-root, " in ok.stderr.decode()  # root's own file applies
+    os.chown(shared / ".msdfix.toml", 1234, 1234)
+    proc = msdfix("app/Dockerfile", cwd=shared)
+    assert proc.returncode == 2, proc.stderr.decode()
+    assert (
+        f"{shared / '.msdfix.toml'}: owned by user 1234 in {shared}, a folder anyone may write"
+    ) in proc.stderr.decode()
+    (shared / ".msdfix.toml").unlink()  # another's pyproject.toml without [tool.msdfix]:
+    (shared / "pyproject.toml").write_text("[project]\nname = 'x'\n")  # no settings
+    os.chown(shared / "pyproject.toml", 1234, 1234)
+    assert msdfix("app/Dockerfile", cwd=shared).returncode == 1
+    (shared / "pyproject.toml").write_text("[tool.msdfix]\nunsafe-fixes = true\n")
+    assert msdfix("app/Dockerfile", cwd=shared).returncode == 2
+    shared.chmod(0o755)  # a checkout owned by someone else (a mounted volume) still applies
+    assert msdfix("app/Dockerfile", cwd=shared).returncode == 1
+
+
 def test_bad_config_is_a_usage_error(project: Path) -> None:
     (project / ".msdfix.toml").write_text("colour = 'red'\n")
     proc = msdfix("Dockerfile", cwd=project)

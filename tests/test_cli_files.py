@@ -243,6 +243,43 @@ def test_write_keeps_hard_links_by_refusing(tmp_path: Path) -> None:
     assert path.stat().st_ino == other.stat().st_ino
 
 
+def test_write_keeps_the_setuid_bits_and_extended_attributes(tmp_path: Path) -> None:
+    """The temporary file was chmod-ed, then chown-ed, which clears setuid and setgid; and
+    its extended attributes (``user.*``, POSIX ACLs: ``system.posix_acl_access``) were
+    dropped: ``setfacl`` grants and tags vanished at each ``--write``."""
+    path = tmp_path / "Dockerfile"
+    path.write_text(PIP)
+    try:
+        os.setxattr(path, "user.msdfix-test", b"kept")
+    except OSError:
+        pytest.skip("no user extended attributes here")
+    if os.geteuid() == 0:
+        os.chown(path, 1234, 1234)
+    path.chmod(0o6755)
+    files.write_atomic(path, PIP_OUT, files.load(path))
+    assert path.read_text() == PIP_OUT
+    assert stat.S_IMODE(path.stat().st_mode) == 0o6755
+    assert os.getxattr(path, "user.msdfix-test") == b"kept"
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root")
+def test_write_refuses_a_file_whose_owner_it_cannot_keep(tmp_path: Path, monkeypatch) -> None:
+    """A chown that fails (not root, NFS's root_squash) was ignored: the file was replaced
+    by one owned by the user running msdfix. It is now refused with the reason."""
+    path = tmp_path / "Dockerfile"
+    path.write_text(PIP)
+    os.chown(path, 1234, 1234)
+
+    def refuse(*args: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(files.os, "chown", refuse)
+    with pytest.raises(files.WriteRefused, match="cannot keep its owner 1234:1234"):
+        files.write_atomic(path, PIP_OUT, files.load(path))
+    assert path.read_text() == PIP and path.stat().st_uid == 1234
+    assert [p.name for p in tmp_path.iterdir()] == ["Dockerfile"]  # no temp file left
+
+
 def test_write_does_not_lose_an_edit_made_while_running(
     tmp_path: Path, monkeypatch, capsys
 ) -> None:
@@ -746,6 +783,44 @@ def test_stdout_that_cannot_encode_the_diff_is_not_an_internal_error(tmp_path: P
     )  # fmt: skip
     assert proc.returncode == 1, proc.stderr
     assert ' LABEL a="\\u65e5\\u672c"' in proc.stdout.decode("latin-1")
+
+
+def test_stdout_in_the_c_locale_without_utf8_mode_escapes_what_it_cannot_encode(
+    tmp_path: Path,
+) -> None:
+    """``LC_ALL=C PYTHONUTF8=0`` gives stdout ASCII with ``surrogateescape``, not ``strict``:
+    the lenient reconfiguration skipped it, and a non-ASCII diff was an internal error."""
+    (tmp_path / "Dockerfile").write_text(
+        'FROM python:3.12-slim\nLABEL a="日本"\n' + PIP.split("\n", 1)[1]
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONIOENCODING", "LANG")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "msdfix.cli", "Dockerfile"], cwd=tmp_path, capture_output=True,
+        env={**env, "NO_COLOR": "1", "LC_ALL": "C", "PYTHONUTF8": "0"}, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    assert ' LABEL a="\\u65e5\\u672c"' in proc.stdout.decode("ascii")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("fmt", ["text", "sarif"])
+def test_stdout_on_a_full_disk_is_one_error_line_not_an_internal_error(
+    tmp_path: Path, fmt: str
+) -> None:
+    """``msdfix ... > /dev/full`` was "internal error: OSError: [Errno 28] ... (this is a
+    bug in msdfix)", exit 123: the output is lost, said in one line, exit 2."""
+    (tmp_path / "Dockerfile").write_text(PIP)
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "msdfix.cli", "--output-format", fmt, "Dockerfile"],
+            cwd=tmp_path, stdout=full, stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1"},
+            timeout=60,
+        )  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stderr.decode().splitlines()[-1] == (
+        "msdfix: error: cannot write to standard output: No space left on device"
+    )
+    assert b"Traceback" not in proc.stderr and b"internal error" not in proc.stderr
 
 
 def test_a_context_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> None:

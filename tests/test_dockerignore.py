@@ -6,6 +6,7 @@ TestMatch, TestCompile, the exclusion and error tests) and ignorefile_test.go (R
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -412,3 +413,14 @@ def test_a_long_pattern_compiles_in_linear_time() -> None:
         assert pattern.backtracks and pattern.automaton is not None
         assert pattern.matches("a" * 1000 + "/x") is False
         assert not pattern.matches("b")
+
+
+def test_a_pattern_that_is_not_utf8_matches_the_name_of_the_same_bytes(tmp_path: Path) -> None:
+    """Docker matches a Windows-1252 ``.dockerignore`` line ``caf\\xe9.txt`` byte for byte
+    (built: the file ``caf\\xe9.txt`` was not sent); msdfix read the line as ``caf\\ufffd.txt``,
+    which matches no name (Python lists the file as ``caf\\udce9.txt``), so it counted the
+    file as sent."""
+    (tmp_path / ".dockerignore").write_bytes(b"# caf\xe9\ncaf\xe9.txt\n")
+    rules = DockerIgnore.read(tmp_path / ".dockerignore")
+    assert rules.excludes(os.fsdecode(b"caf\xe9.txt"))
+    assert not rules.excludes("cafe.txt")

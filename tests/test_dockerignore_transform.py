@@ -172,6 +172,18 @@ def test_a_dangling_ignore_link_is_left_alone_and_the_dockerfile_written(tmp_pat
     assert os.readlink(context / ".dockerignore") == "nowhere"
 
 
+def test_an_ignore_file_that_is_not_utf8_is_left_alone_with_the_reason(tmp_path: Path) -> None:
+    """A Windows-1252 ``.dockerignore`` (``# caf\\xe9``): Docker reads its bytes and builds,
+    msdfix does not rewrite it; the fixes it would add were dropped without a word."""
+    context = node_api(tmp_path)
+    (context / ".dockerignore").write_bytes(b"# caf\xe9\n*.log\n")
+    result = run(context, unsafe=True)
+    assert result.files == {}
+    assert ".dockerignore left alone: it is not UTF-8 text, which msdfix does not rewrite" in (
+        messages(result)
+    )
+
+
 def test_existing_file_diff_and_write_append_only(tmp_path: Path) -> None:
     context = node_api(tmp_path)
     (context / ".dockerignore").write_text("# mine\n*.log\n")

@@ -256,11 +256,14 @@ def fix_command(
             for outcome in outcomes:
                 _emit(outcome)
                 totals.add(outcome)
-        if output_format != "text":
-            sys.stdout.write(_machine_report(output_format, totals.parts))
-        sys.stdout.flush()
+        with _to_stdout():
+            if output_format != "text":
+                sys.stdout.write(_machine_report(output_format, totals.parts))
+            sys.stdout.flush()
     except BrokenPipeError:  # `msdfix ... | head`: the worker pool is shut down by now
         _reader_gone()
+    except OutputLost as exc:  # `msdfix ... > /dev/full`: was exit 123, "a bug in msdfix"
+        _output_lost(exc)
     if not quiet:
         sys.stderr.write(_closing(totals, options))
     sys.exit(totals.exit_code(exit_non_zero_on_fix))
@@ -308,12 +311,38 @@ def _excluded_stdin(options: Options) -> NoReturn:
 
 
 def _emit(outcome: Outcome) -> None:
-    if outcome.raw is not None:
-        sys.stdout.flush()
-        sys.stdout.buffer.write(outcome.raw)
-        sys.stdout.buffer.flush()
-    sys.stdout.write(outcome.stdout)
+    with _to_stdout():
+        if outcome.raw is not None:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(outcome.raw)
+            sys.stdout.buffer.flush()
+        sys.stdout.write(outcome.stdout)
     sys.stderr.write(outcome.stderr)
+
+
+class OutputLost(Exception):
+    """Standard output refused a write for a reason other than a closed pipe (a full disk,
+    an I/O error): the run's output is lost, which is no bug in msdfix."""
+
+
+@contextlib.contextmanager
+def _to_stdout() -> Iterator[None]:
+    """Writes to standard output: an OSError other than BrokenPipeError is OutputLost."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise OutputLost(exc.strerror or str(exc)) from exc
+
+
+def _output_lost(exc: OutputLost) -> NoReturn:
+    """One line and exit 2 once the worker pool is shut down; stdout goes to the null device,
+    so that Python's flush at exit does not fail again with a traceback."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    click.echo(f"msdfix: error: cannot write to standard output: {exc}", err=True)
+    sys.exit(EXIT_ERROR)
 
 
 def _reader_gone() -> NoReturn:
@@ -513,7 +542,11 @@ def _lenient_stdout() -> None:
     """Let stdout show what its encoding lacks as escapes (stderr's default): a diff or path
     that a Latin-1 or ASCII terminal cannot encode was an internal error (exit 123)."""
     reconfigure = getattr(sys.stdout, "reconfigure", None)
-    if reconfigure is not None and getattr(sys.stdout, "errors", None) == "strict":
+    # (surrogateescape: Python's choice under LC_ALL=C with PYTHONUTF8=0; it fails on "é" too)
+    if reconfigure is not None and getattr(sys.stdout, "errors", None) in (
+        "strict",
+        "surrogateescape",
+    ):
         reconfigure(errors="backslashreplace")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,7 +147,7 @@ def _config_in(directory: Path) -> FileConfig | None:
         try:  # bounded, regular files only: never a FIFO or a link to /dev/zero
             # (something there that is not a regular file is an error: skipping it let
             # a parent directory's configuration apply without a word)
-            raw = read_regular(path)[0]
+            raw, st = read_regular(path)
             text = raw.decode("utf-8")
             data = load_toml(text)
         except InputError as exc:
@@ -165,9 +166,30 @@ def _config_in(directory: Path) -> FileConfig | None:
         table = tool.get("msdfix", data if name == ".msdfix.toml" else None)
         if table is not None and not isinstance(table, dict):
             raise ConfigError(f"{path}: 'tool.msdfix' must be a table")
-        if table is not None:
+        if table is not None:  # (a pyproject.toml without msdfix's table sets nothing)
+            _check_owner(path, st)
             return _parse(path, table, text, pyproject=name == "pyproject.toml")
     return None
+
+
+def _check_owner(path: Path, st: os.stat_result) -> None:
+    """ConfigError for a configuration file (or a link to one) that another user than root
+    owns in a folder anyone may write, such as ``/tmp``: any user could have put it there,
+    and it may turn on ``unsafe-fixes`` for every ``--write`` below it or exclude every file
+    from ``--check``; it was applied as the project's own."""
+    if not hasattr(os, "geteuid"):
+        return
+    try:
+        owners = {st.st_uid, os.lstat(path).st_uid}
+        shared = os.stat(path.parent).st_mode & stat.S_IWOTH
+    except OSError:
+        return
+    strangers = sorted(owners - {0, os.geteuid()})
+    if shared and strangers:
+        raise ConfigError(
+            f"{path}: owned by user {strangers[0]} in {path.parent}, a folder anyone may "
+            "write: msdfix takes no settings from it (remove it, or run msdfix as that user)"
+        )
 
 
 class ConfigTree:

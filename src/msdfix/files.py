@@ -395,9 +395,7 @@ def write_atomic(path: Path, text: str, source: Source | None = None) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, before.st_mode & 0o7777)
-        with contextlib.suppress(PermissionError):
-            os.chown(tmp, before.st_uid, before.st_gid)
+        _keep_attributes(path, tmp, before)
         if source is not None and source.identity is not None:
             if _identity(path.stat()) != source.identity:
                 raise WriteRefused(CHANGED)
@@ -406,6 +404,39 @@ def write_atomic(path: Path, text: str, source: Source | None = None) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _keep_attributes(path: Path, tmp: str, before: os.stat_result) -> None:
+    """Give ``tmp`` the owner, mode and extended attributes (POSIX ACLs among them) of
+    ``path``, or WriteRefused saying which cannot be kept: the owner first, since a chown
+    clears the setuid and setgid bits; a failed chown (not root, NFS's root_squash) gave the
+    file to the user running msdfix, and ACLs and ``user.*`` attributes were dropped."""
+    with contextlib.suppress(PermissionError):
+        os.chown(tmp, before.st_uid, before.st_gid)
+    now = os.stat(tmp)
+    if (now.st_uid, now.st_gid) != (before.st_uid, before.st_gid):
+        raise WriteRefused(
+            f"cannot keep its owner {before.st_uid}:{before.st_gid} (replacing it would make "
+            f"it {now.st_uid}:{now.st_gid}'s); not rewritten"
+        )
+    os.chmod(tmp, before.st_mode & 0o7777)
+    for name in _xattrs(path):
+        try:
+            value = os.getxattr(path, name)
+            if name not in _xattrs(tmp) or os.getxattr(tmp, name) != value:
+                os.setxattr(tmp, name, value)
+        except OSError as exc:
+            raise WriteRefused(
+                f"cannot keep its extended attribute {name} ({exc.strerror or exc}); not rewritten"
+            ) from exc
+
+
+def _xattrs(path: Path | str) -> list[str]:
+    """The names of a file's extended attributes; none where the system has none."""
+    try:
+        return os.listxattr(path) if hasattr(os, "listxattr") else []
+    except OSError:  # ENOTSUP: a file system without them
+        return []
 
 
 def write_files(files: dict[str, tuple[str | None, str]]) -> None:

@@ -391,7 +391,7 @@ class DockerIgnore:
             data, _ = read_regular(Path(path), MAX_BYTES)
         except InputError as exc:
             raise DockerIgnoreError(f"{path}: {exc.message}") from exc
-        patterns = read_patterns(data.decode("utf-8", errors="replace"))
+        patterns = read_patterns(data.decode("utf-8", errors="surrogateescape"))  # as names are
         TooManyPatterns.check(patterns)  # a pending file adds msdfix's own few lines only
         return cls.from_patterns(patterns)
 

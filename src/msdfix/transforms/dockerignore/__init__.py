@@ -77,8 +77,13 @@ class DockerIgnoreTransform(Transform):
             return
         try:
             on_disk = read_regular(path)[0].decode("utf-8") if exists(path) else None
-        except (InputError, OSError, UnicodeDecodeError):
-            return  # Docker reads it as UTF-8: leave a file msdfix cannot read alone
+        except (InputError, OSError, UnicodeDecodeError) as exc:  # was left alone unsaid
+            why = getattr(exc, "message", exc)  # (InputError's message has no file name)
+            if isinstance(exc, UnicodeDecodeError):
+                why = "it is not UTF-8 text, which msdfix does not rewrite"
+            message = f"{name} left alone: {why}"
+            yield doc.note(self.id, doc.model.stages[0].from_, message)
+            return
         verdicts = plan(doc, path, created=on_disk is None)
         if isinstance(verdicts, str):
             message = f"{name} not extended: {verdicts}"
