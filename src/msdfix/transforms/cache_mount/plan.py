@@ -77,7 +77,7 @@ from msdfix.transforms.cache_mount.users import (
     other_user_reader,
     outside_root_home,
 )
-from msdfix.transforms.split_stages.artifacts import context_file_at, resolve, workdirs
+from msdfix.transforms.split_stages.artifacts import context_files_at, resolve, workdirs
 
 
 def plan_run(
@@ -579,12 +579,10 @@ class _Planner:
             return False
         doc, stage, ins = self.doc, self.stage, self.ins
         cwd = resolve(call.command.cwd or "", workdirs(doc.model, stage)[id(ins)])
-        manifest = context_file_at(
-            doc.model, stage, doc.context, ins, posixpath.join(cwd, "package.json")
-        )
-        locked = context_file_at(
-            doc.model, stage, doc.context, ins, posixpath.join(cwd, "yarn.lock")
-        )
+        manifest, locked = context_files_at(
+            doc.model, stage, doc.context, ins,
+            (posixpath.join(cwd, "package.json"), posixpath.join(cwd, "yarn.lock")),
+        )  # fmt: skip
         if manifest is None or locked is None:
             return False
         (first, package), (second, lock) = manifest, locked
