@@ -52,7 +52,11 @@ from msdfix.syntax import Instruction
 from msdfix.transforms.cache_mount.access import access_mounts, has_mount
 from msdfix.transforms.cache_mount.cgo import REASON as CGO_REASON
 from msdfix.transforms.cache_mount.cgo import cgo_unproven
-from msdfix.transforms.cache_mount.config_dirs import copies_into_config_dir, writes_config
+from msdfix.transforms.cache_mount.config_dirs import (
+    copies_into_config_dir,
+    sets_cache_config,
+    writes_config,
+)
 from msdfix.transforms.cache_mount.history import History
 from msdfix.transforms.cache_mount.render import Mount, Plan, writable_target
 from msdfix.transforms.cache_mount.steps import (
@@ -1365,6 +1369,6 @@ def _copies_config(doc: Document, stage: Stage, ins: Instruction, manager: Packa
             if posixpath.basename(rel) != name or not any(s.copies(rel) for s in sources):
                 continue
             text = ctx.read_text(rel)
-            if text is None or re.search(manager.config_keys, text):
+            if text is None or sets_cache_config(manager, text):
                 return True
     return False
