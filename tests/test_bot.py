@@ -27,6 +27,7 @@ import pytest
 from msdfix.bot import body as render
 from msdfix.bot import outputs
 from msdfix.bot.git import BotError, Git, scrub, write_askpass
+from msdfix.bot.github import MAX_PAGES, GitHub
 from msdfix.bot.hosts import TokenPolicy, api_url_for, parse_repo
 from msdfix.bot.policy import STALE_MARKER, Change, fingerprint, is_own_commit
 from msdfix.bot.pr import Options, Run
@@ -962,6 +963,38 @@ def test_stale_pull_request_with_human_commits_gets_one_comment(
     assert len(api.comments[1]) == 1
     assert api.comments[1][0]["body"].startswith(STALE_MARKER + "\nmsdfix has nothing left")
     assert api.pulls[1]["state"] == "open" and repo.remote_sha() == human
+
+
+def test_stale_note_past_the_first_page_of_comments_is_found(repo: Repo, api: FakeGitHub) -> None:
+    """``comments()`` read the first 100 comments only: on a pull request with 120 comments
+    before msdfix's note, every weekly run posted the note again. It follows GitHub's Link
+    header (the fake serves 100 a page, as GitHub does)."""
+    assert repo.pr(*api_args(api)).returncode == 0
+    api.comments[1] = [{"id": i, "body": f"review {i}"} for i in range(1, 121)]
+    reviewer_commit(repo, {"NOTES.md": "why\n"}, "notes")
+    repo.commit_upstream(
+        {"app/Dockerfile": expected_output(PIP_DOCKERFILE, repo.work / "app")}, "by hand"
+    )
+    for _ in range(2):
+        assert repo.pr(*api_args(api)).returncode == 0
+    notes = [c for c in api.comments[1] if STALE_MARKER in c["body"]]
+    assert len(notes) == 1 and len(api.comments[1]) == 121
+    assert ("GET", "/repos/o/r/issues/1/comments?per_page=100&page=2") in api.calls()
+
+
+def test_comments_are_read_up_to_a_bound_and_only_from_the_api_origin(
+    api: FakeGitHub, recorder: Recorder
+) -> None:
+    """At most MAX_PAGES pages; a next page on another host is refused, not fetched with
+    the token."""
+    github = GitHub(api.url, TOKEN, "o", "r")
+    api.comments[1] = [{"id": i, "body": str(i)} for i in range(1, 1201)]
+    assert len(github.comments(1)) == MAX_PAGES * 100
+    link = f'<{recorder.url}/repos/o/r/issues/1/comments?page=2>; rel="next"'
+    api.fail("GET", "/repos/o/r/issues/1/comments", 200, [], {"Link": link})
+    with pytest.raises(BotError, match="another host: not followed"):
+        github.comments(1)
+    assert not recorder.requests
 
 
 def test_unreadable_file_never_closes_a_pull_request(repo: Repo, api: FakeGitHub) -> None:

@@ -3146,6 +3146,34 @@ def test_a_find_links_setting_in_pips_configuration_keeps_the_cache(setting: str
     assert any("RUN at line 3 configures where it caches" in m for m in _fixes(text))
 
 
+@pytest.mark.parametrize(
+    "conf, mounted",
+    [
+        ("find-links = https://pypi.org/simple/six/", True),
+        ("find-links =\n    https://a.example/links/\n    http://b.example/", True),
+        ("find-links = /wheels", False),  # a local path may be in the cache (not built here)
+        ("find-links = https://a.example/ /root/.cache/pip/dl", False),
+        ("cache-dir = /var/cache/pip", False),
+        ("find-links = [unreadable", False),
+    ],
+)
+def test_a_copied_pip_conf_whose_find_links_are_urls_keeps_the_mount(
+    tmp_path: Path, conf: str, mounted: bool
+) -> None:
+    """A copied pip.conf naming find-links declined the mount whatever it named. URLs are
+    not in the cache: built, ``no-index`` and ``find-links = https://pypi.org/simple/six/``
+    installed six 1.17.0 in the original and in the rewrite, its mount emptied or filled
+    with six 1.16.0 (same size)."""
+    (tmp_path / "pip.conf").write_text(f"[global]\nno-index = true\n{conf}\n")
+    if "unreadable" in conf:
+        (tmp_path / "pip.conf").write_text(f"no section\n{conf}\n")
+    text = "FROM python:3.11\nCOPY pip.conf /etc/pip.conf\nRUN pip install six\n"
+    result = _rewrite(text, tmp_path)
+    assert ("--mount=type=cache,target=/root/.cache/pip" in result.output) is mounted
+    if not mounted:
+        assert any("copies a configuration of pip" in m for m in _messages(result))
+
+
 PNPM_OFFLINE_LATER = (
     "FROM node:18\nRUN npm i -g pnpm@8.15.9\nWORKDIR /a\nCOPY package.json pnpm-lock.yaml ./\n"
     "RUN pnpm fetch\n{setting}\nWORKDIR /b\nCOPY package.json pnpm-lock.yaml ./\n"

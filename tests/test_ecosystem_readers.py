@@ -441,6 +441,17 @@ def test_account_change_compares_the_images_own_accounts(
         ("golang:1.22", "gcr.io/distroless/static-debian12", "1000", True),  # neither known
         ("node:18", "node:18-slim", "1000", True),
         ("node:18", "gcr.io/distroless/nodejs18-debian12", "1000", False),
+        # Ubuntu 23.04+ ships ubuntu 1000:1000 (built on a stand-in with noble's account:
+        # USER 1000 ran as gid 1000 with HOME /home/ubuntu, gid 0 and HOME / without it)
+        ("ubuntu:24.04", "debian:12-slim", "1000", False),
+        ("ubuntu:22.04", "debian:12-slim", "1000", True),
+        ("maven:3.8.6-eclipse-temurin-17", "eclipse-temurin:17-jre", "1000", False),  # unknown
+        ("maven:3-eclipse-temurin-17", "eclipse-temurin:17-jre", "1000", True),  # both move
+        ("eclipse-temurin:17-jdk-jammy", "eclipse-temurin:17-jre", "1000", False),
+        ("eclipse-temurin:17-jdk-jammy", "eclipse-temurin:17-jre-jammy", "1000", True),
+        ("eclipse-temurin:21-jdk-noble", "eclipse-temurin:21-jre", "1000", True),
+        ("eclipse-temurin:17-jdk-jammy", "gcr.io/distroless/java17-debian12", "1000", True),
+        ("maven:3.8.6-eclipse-temurin-17", "eclipse-temurin:17-jre", "1001", True),
     ],
 )
 def test_uid_change_compares_the_account_each_image_gives_a_numeric_user(

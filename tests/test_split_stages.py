@@ -2095,6 +2095,55 @@ def test_a_go_mod_that_cannot_be_read_requires_unknown_modules(tmp_path):
     assert "go.mod requires modules msdfix cannot list (go.mod is over 1 MiB)" in _messages(result)
 
 
+@pytest.mark.parametrize("opening", ["require (", "require(", "require ( // local only"])
+def test_a_require_block_of_local_modules_requires_no_unseen_module(tmp_path, opening):
+    """``require (`` was read as a module named ``(``, whose code is never in the context:
+    a module replaced by ``./lib`` made the split unsafe ("go.mod requires ("). Built for
+    real on golang:1.19: the split onto distroless/static answered as the original."""
+    _go_app(tmp_path)
+    gomod = tmp_path / "go.mod"
+    gomod.write_text(
+        gomod.read_text() + f"\n{opening}\n\texample.com/lib v0.0.0\n)\n\n"
+        'replace "example.com/lib" => ./lib\n'
+    )
+    result = _run(_GO_SERVER, tmp_path)
+    assert "FROM gcr.io/distroless/static-debian12:debug AS runtime" in result.output
+    assert "go.mod requires" not in _messages(result)
+    gomod.write_text(gomod.read_text() + "require (\n\tgithub.com/google/uuid v1.6.0\n)\n")
+    assert "go.mod requires github.com/google/uuid, whose" in _messages(_run(_GO_SERVER, tmp_path))
+
+
+@pytest.mark.parametrize(
+    "build, runtime",
+    [
+        ("maven:3.8.6-eclipse-temurin-17", None),  # frozen on a release msdfix cannot tell
+        ("maven:3.9-eclipse-temurin-17-jammy", "eclipse-temurin:17-jre-jammy"),
+    ],
+)
+def test_an_account_made_again_on_a_runtime_of_another_ubuntu_release_is_unsafe(
+    tmp_path, build, runtime
+):
+    """eclipse-temurin's plain tags are noble since July 2024, whose ``ubuntu`` account holds
+    uid and gid 1000: the repeated ``groupadd -g 1000 app`` failed there (built: exit 4 on a
+    stand-in with noble's account, the original built). Same release: repeated safely."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "pom.xml").write_text(
+        "<project><artifactId>app</artifactId><version>1.0</version></project>\n"
+    )
+    text = _df(f"FROM {build}", "RUN groupadd -g 1000 app && useradd -u 1000 -g app -m app",
+               "WORKDIR /app", "COPY . .", "RUN mvn -B package", "USER app",
+               'CMD ["java", "-jar", "target/app-1.0.jar"]')  # fmt: skip
+    result = _run(text, tmp_path)
+    if runtime is None:
+        assert result.output == text
+        assert (
+            "RUN at line 2 adds an account again on eclipse-temurin:17-jre: msdfix does "
+            "not know which Ubuntu release maven:3.8.6-eclipse-temurin-17 is" in _messages(result)
+        )
+    else:
+        assert f"FROM {runtime} AS runtime\nRUN groupadd -g 1000 app" in result.output
+
+
 def test_a_compose_file_linking_out_of_its_folder_is_not_read(tmp_path):
     """`compose.yaml -> /proc/self/environ` was read, and an environment line that looked
     like a service's command was quoted in the summary. A compose file that links out of

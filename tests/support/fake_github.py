@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 TOKEN = "ghp_TESTtoken0123456789SECRETabcdef"
 
@@ -132,11 +132,27 @@ class FakeGitHub:
         if rest.startswith("/issues/") and rest.endswith("/comments"):
             comments = self.comments.setdefault(int(rest.split("/")[2]), [])
             if method == "GET":
-                return 200, {}, comments
+                return self.page(rest, query, comments)
             if method == "POST":
                 comments.append({"id": len(comments) + 1, "body": body["body"]})
                 return 201, {}, comments[-1]
         return 404, {}, {"message": "Not Found"}
+
+    def page(self, rest: str, query: dict[str, list[str]], items: list[Any]) -> Response:
+        """One page of ``items`` as GitHub serves a list: ``per_page`` (default 30, at most
+        100) from ``page``, and a Link header naming the next page while there is one."""
+        size = min(int(query.get("per_page", ["30"])[0]), 100)
+        number = int(query.get("page", ["1"])[0])
+        headers = {}
+        if number * size < len(items):
+            link = f"{self.url}/repos/{self.owner}/{self.repo}{rest}?"
+            other = {k: v[0] for k, v in query.items()}
+            last = -(-len(items) // size)
+            headers["Link"] = (
+                f'<{link}{urlencode({**other, "page": number + 1})}>; rel="next", '
+                f'<{link}{urlencode({**other, "page": last})}>; rel="last"'
+            )
+        return 200, headers, items[(number - 1) * size : number * size]
 
     def create_pull(self, body: dict[str, Any]) -> Response:
         head = body["head"]

@@ -11,6 +11,7 @@ would copy the Authorization header to whatever host a redirect names.)
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.error
 import urllib.request
@@ -25,6 +26,9 @@ from msdfix.bot.hosts import Origin
 
 API_VERSION = "2022-11-28"
 PER_PAGE = "100"
+# Pages of a list msdfix reads at most (GitHub's Link header names the next): 1,000 comments.
+MAX_PAGES = 10
+_NEXT_LINK = re.compile(r'<([^>]*)>\s*;[^,]*\brel="?next"?')
 
 
 class RedirectRefused(Exception):
@@ -90,8 +94,31 @@ class GitHub:
     ) -> Any:
         """JSON of ``method base+path``; raises :class:`BotError` on any failure."""
         url = self.base + path + (f"?{urlencode(query)}" if query else "")
+        return self._send(method, url, f"{method} {path or '/'}", body)[0]
+
+    def pages(self, path: str, query: dict[str, str]) -> list[Any]:
+        """The items of the list ``GET base+path`` and of the pages its Link headers name
+        next (``rel="next"``), up to MAX_PAGES; a next page on another origin is refused
+        (the token would follow it)."""
+        url: str | None = self.base + path + f"?{urlencode(query)}"
+        items: list[Any] = []
+        for _ in range(MAX_PAGES):
+            if url is None:
+                break
+            data, headers = self._send("GET", url, f"GET {path}", None)
+            items.extend(data if isinstance(data, list) else [])
+            url = _next_page(headers.get("Link") or "")
+            if url is not None and Origin.of(url) != Origin.of(self.api_url):
+                raise BotError(scrub(
+                    f"GitHub API named a next page of GET {path} on {Origin.of(url) or url}, "
+                    f"another host: not followed (the token is only sent to "
+                    f"{Origin.of(self.api_url)})", [self.token]
+                ))  # fmt: skip
+        return items
+
+    def _send(self, method: str, url: str, what: str, body: Any) -> tuple[Any, Any]:
+        """JSON and headers of ``method url``; raises :class:`BotError` on any failure."""
         data = None if body is None else json.dumps(body).encode("utf-8")
-        what = f"{method} {path or '/'}"
         for attempt in range(self.retries + 1):
             req = urllib.request.Request(url, data=data, method=method)
             req.add_header("Accept", "application/vnd.github+json")
@@ -103,7 +130,7 @@ class GitHub:
             try:
                 with OPENER.open(req, timeout=self.timeout) as resp:
                     raw = resp.read()
-                    return json.loads(raw) if raw.strip() else None
+                    return (json.loads(raw) if raw.strip() else None), resp.headers
             except urllib.error.HTTPError as exc:
                 payload = _json(exc.read())
                 wait = _rate_limit_wait(exc.code, exc.headers, payload)
@@ -175,15 +202,23 @@ class GitHub:
         return self.request("PATCH", f"/pulls/{number}", body=payload)
 
     def comments(self, number: int) -> list[dict[str, Any]]:
-        """The pull request's conversation comments (up to 100)."""
-        data = self.request("GET", f"/issues/{number}/comments", {"per_page": PER_PAGE})
-        return [c for c in data if isinstance(c, dict)] if isinstance(data, list) else []
+        """The pull request's conversation comments, oldest first (up to MAX_PAGES pages:
+        the first page alone missed the stale note on a busy pull request, which got a
+        second one)."""
+        data = self.pages(f"/issues/{number}/comments", {"per_page": PER_PAGE})
+        return [c for c in data if isinstance(c, dict)]
 
     def comment(self, number: int, text: str) -> Any:
         return self.request("POST", f"/issues/{number}/comments", body={"body": text})
 
     def add_labels(self, number: int, labels: list[str]) -> Any:
         return self.request("POST", f"/issues/{number}/labels", body={"labels": labels})
+
+
+def _next_page(link: str) -> str | None:
+    """The URL a Link header names ``rel="next"`` (RFC 8288), or None."""
+    match = _NEXT_LINK.search(link)
+    return match.group(1) if match else None
 
 
 def _json(raw: bytes) -> Any:

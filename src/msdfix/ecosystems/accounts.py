@@ -325,6 +325,82 @@ LIBRARY_ALPINE_ACCOUNTS = {"nginx": {"nginx": ImageAccount("101:101", "/var/cach
 DEBIAN_SERVICES = frozenset({"nginx"})
 
 
+# Ubuntu 23.04 and later ship an account ``ubuntu`` 1000:1000 (HOME /home/ubuntu): a
+# ``useradd -u 1000`` fails there "UID 1000 is not unique" (adoptium/containers#613, when
+# eclipse-temurin's plain tags moved from jammy to noble in July 2024; jupyterhub/repo2docker
+# #1346), and a numeric ``USER 1000`` takes its group and HOME.
+UBUNTU_ACCOUNT = ImageAccount("1000:1000", "/home/ubuntu")
+_UBUNTU_RELEASES = ("trusty", "xenial", "bionic", "focal", "jammy", "lunar", "mantic", "noble",
+                    "oracular", "plucky", "questing")  # fmt: skip
+_UBUNTU_NUMBERS = {"14": "trusty", "16": "xenial", "18": "bionic", "20": "focal", "22": "jammy"}
+# Images built on Ubuntu whose tags name no release: their default release moves (eclipse-
+# temurin's and the maven/gradle tags built on it went jammy -> noble), so only a tag that
+# moves with it (the major version alone) is the same release as another such tag.
+UBUNTU_DEFAULT_IMAGES = frozenset({"eclipse-temurin", "maven", "gradle"})
+_MOVING_TAG = re.compile(
+    r"^(?:latest|\d+|(?:\d+-)?(?:jdk|jre)-?\d*|(?:\d+-)?eclipse-temurin(?:-\d+)?)$"
+)
+
+
+def ubuntu_release(raw: str) -> str | None:
+    """The Ubuntu release of the image ``raw``: its codename, ``"default"`` for a tag that
+    moves with the default of an Ubuntu-built image (``eclipse-temurin:17-jre``,
+    ``maven:3-eclipse-temurin-17``), ``"other"`` for an image msdfix knows to be no Ubuntu
+    (Debian, Alpine, distroless), None when unknown."""
+    ref = parse_image(raw)
+    library, tag = library_name(ref), (ref.tag or "latest").lower()
+    release = next((r for r in _UBUNTU_RELEASES if r in tag), None)
+    if library == "ubuntu":
+        number = re.match(r"(\d+)\.(?:04|10)\b", tag)
+        if number:
+            return _UBUNTU_NUMBERS.get(number.group(1), "noble")  # 23.04 and later
+        return release or ("noble" if tag in ("latest", "rolling", "devel") else None)
+    if release:
+        return release
+    if library in UBUNTU_DEFAULT_IMAGES and "openjdk" not in tag and "alpine" not in tag:
+        return "default" if _MOVING_TAG.match(tag) else None
+    other = debian_image(raw) or "alpine" in tag or library == "alpine"
+    return "other" if other or raw.startswith("gcr.io/distroless/") else None
+
+
+def ubuntu_user(raw: str) -> bool | None:
+    """Whether the image ``raw`` ships Ubuntu 23.04+'s ``ubuntu`` account (None: unknown).
+    The default of eclipse-temurin's tags is noble since July 2024."""
+    release = ubuntu_release(raw)
+    if release is None:
+        return None
+    return release == "default" or release in _UBUNTU_RELEASES[_UBUNTU_RELEASES.index("lunar") :]
+
+
+def _ubuntu_built(raw: str) -> bool:
+    """Whether ``raw`` is an image msdfix knows to be built on Ubuntu, of a release it may
+    not know (``maven:3.8.6-eclipse-temurin-17``)."""
+    release = ubuntu_release(raw)
+    if release is not None:
+        return release != "other"
+    return library_name(parse_image(raw)) in UBUNTU_DEFAULT_IMAGES | {"ubuntu"}
+
+
+def ubuntu_accounts_differ(build: str, runtime: str) -> str | None:
+    """Why ``build`` and ``runtime``, one of them Ubuntu-built, may not agree on uid and gid
+    1000 (Ubuntu 23.04+ ships an account ``ubuntu`` there), or None when they do."""
+    if not _ubuntu_built(build) and not _ubuntu_built(runtime):
+        return None
+    if ubuntu_release(build) == ubuntu_release(runtime) is not None:
+        return None
+    before, after = ubuntu_user(build), ubuntu_user(runtime)
+    if before is None or after is None:
+        where = build if before is None else runtime
+        return (
+            f"msdfix does not know which Ubuntu release {where} is, and Ubuntu 23.04+ ships "
+            "an account ubuntu at uid and gid 1000"
+        )
+    if before == after:
+        return None
+    has = build if before else runtime
+    return f"{has} ships Ubuntu 23.04+'s account ubuntu at uid and gid 1000, the other does not"
+
+
 def image_account(raw: str, name: str) -> ImageAccount | None:
     """The account ``name`` the image ``raw`` ships, or None when msdfix does not know it to
     ship one (unknown, not absent, except in distroless, whose whole list is known)."""
@@ -342,6 +418,8 @@ def image_account(raw: str, name: str) -> ImageAccount | None:
         return own
     if alpine:
         return ALPINE_ACCOUNTS.get(name)
+    if name == "ubuntu" and ubuntu_user(raw):
+        return UBUNTU_ACCOUNT
     if debian_image(raw) or library in DEBIAN_SERVICES and "windows" not in (ref.tag or ""):
         return DEBIAN_ACCOUNTS.get(name)
     return None
@@ -350,7 +428,13 @@ def image_account(raw: str, name: str) -> ImageAccount | None:
 def uid_account(raw: str, uid: str) -> tuple[str, ImageAccount] | None:
     """The name and account that hold ``uid`` among those msdfix knows the image ``raw`` to
     ship (Docker takes a numeric USER's group and HOME from it), or None (unknown)."""
-    tables = (DEBIAN_ACCOUNTS, ALPINE_ACCOUNTS, DISTROLESS_ACCOUNTS, *LIBRARY_ACCOUNTS.values())
+    tables = (
+        DEBIAN_ACCOUNTS,
+        ALPINE_ACCOUNTS,
+        DISTROLESS_ACCOUNTS,
+        *LIBRARY_ACCOUNTS.values(),
+        {"ubuntu": UBUNTU_ACCOUNT},
+    )
     for name in dict.fromkeys(n for table in tables for n in table):
         found = image_account(raw, name)
         if found is not None and found.ids.split(":")[0] == uid:
@@ -365,7 +449,7 @@ def uid_change(build: str, runtime: str, uid: str) -> str | None:
     nonroot, 65532:65532 with HOME /home/nonroot). None when neither is known to have one."""
     before, after = uid_account(build, uid), uid_account(runtime, uid)
     if before == after:
-        return None
+        return ubuntu_accounts_differ(build, runtime) if uid == "1000" else None
     where, (name, account) = (build, before) if before is not None else (runtime, after)  # type: ignore[misc]
     other = runtime if where == build else build
     return (

@@ -75,19 +75,42 @@ def fetch_manifest_writes(words: list[str]) -> str | None:
     return WRITES_IN_PLACE if words[:2] == ["mod", "download"] else None
 
 
-_REQUIRED_VERSION = re.compile(r"^[^\S\n]*(?:require[^\S\n]+)?(\S+)[^\S\n]+(v\S+)", re.M)
-_REPLACED_VERSION = re.compile(
-    r"^[^\S\n]*(?:replace[^\S\n]+)?(\S+)(?:[^\S\n]+(v\S+))?[^\S\n]+=>[^\S\n]+(\S+)[^\S\n]+(v\S+)",
-    re.M,
-)
+_REQUIRED_VERSION = re.compile(r"^(\S+) (v\S+)", re.M)
+_REPLACED_VERSION = re.compile(r"^(\S+)(?: (v\S+))? => (\S+) (v\S+)", re.M)
+
+
+# A go.mod token as golang.org/x/mod/modfile's lexer reads one: a quoted string, a bracket, or
+# a run of other characters (``require(`` is the verb and its block's opening bracket).
+_GO_MOD_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|`[^`\n]*`|[()]|[^\s()"`]+')
+
+
+def go_mod_entries(go_mod: str, verb: str) -> list[list[str]]:
+    """The tokens of each ``verb`` directive of ``go_mod`` (quotes removed), read as modfile
+    does: ``verb a b`` is one entry, ``verb (`` opens a block whose lines up to ``)`` are
+    entries. Comments (``//``) end a line. An opening line is no module: ``require (`` read
+    as a module named ``(`` made every go.mod with a block require an unseen module. Line by
+    line, so an unclosed block costs one pass."""
+    entries: list[list[str]] = []
+    block: str | None = None
+    for line in go_mod.splitlines():
+        words = [
+            w[1:-1] if w[0] in '"`' else w for w in _GO_MOD_TOKEN.findall(line.split("//", 1)[0])
+        ]
+        if block is not None:
+            if words == [")"]:
+                block = None
+            elif block == verb and words and "(" not in words and ")" not in words:
+                entries.append(words)
+        elif words[1:] == ["("]:
+            block = words[0]
+        elif words and words[0] == verb and len(words) > 1:
+            entries.append(words[1:])
+    return entries
 
 
 def _directives(go_mod: str, verb: str) -> str:
-    """The lines of ``go_mod``'s ``verb`` directives (one-line and block forms)."""
-    lines = re.findall(rf"^[^\S\n]*{verb}[^\S\n]+[^(\s].*$", go_mod, re.M)
-    for block in re.findall(rf"^[^\S\n]*{verb}[^\S\n]*\(([^)]*)\)", go_mod, re.M):
-        lines.extend(block.splitlines())
-    return "\n".join(line.split("//", 1)[0] for line in lines)
+    """The entries of ``go_mod``'s ``verb`` directives, one a line, words spaced."""
+    return "\n".join(" ".join(words) for words in go_mod_entries(go_mod, verb))
 
 
 def go_sum_missing(go_mod: str, go_sum: str) -> str | None:
@@ -194,30 +217,6 @@ def golang_release(tag: str | None) -> str | None:
     return found
 
 
-_REQUIRE_OPEN = re.compile(r"^require\s*\(", re.MULTILINE)
-_BLOCK_CLOSE = re.compile(r"^\)", re.MULTILINE)
-_REQUIRE_LINE = re.compile(r"^require\s+(\S+)\s", re.MULTILINE)
-# ``[^\S\n]*``, not ``\s*``: at the start of each of many blank lines, ``\s*`` ran over all
-# the blank lines after it (quadratic: a go.mod of 100,000 blank lines took minutes).
-_LOCAL_REPLACE = re.compile(
-    r"^[^\S\n]*(?:replace\s+)?(\S+)(?:\s+\S+)?\s*=>\s*\.{1,2}/", re.MULTILINE
-)
-
-
-def _require_blocks(text: str) -> list[str]:
-    r"""The text inside each ``require (...)`` block of a go.mod. A block left open ends the
-    search: a lazy ``(.*?)^\)`` scanned the rest of the file from each of thousands of
-    unclosed ``require (`` lines (quadratic)."""
-    blocks, at = [], 0
-    while (opening := _REQUIRE_OPEN.search(text, at)) is not None:
-        closing = _BLOCK_CLOSE.search(text, opening.end())
-        if closing is None:
-            break
-        blocks.append(text[opening.end() : closing.start()])
-        at = closing.end()
-    return blocks
-
-
 def unseen_go_modules(ctx: BuildContext, root: str = "") -> list[str]:
     """Modules the go.mod of context folder ``root`` requires whose code is not in the build
     context: not vendored (vendor/modules.txt) and not replaced by a local directory. What
@@ -231,15 +230,19 @@ def unseen_go_modules(ctx: BuildContext, root: str = "") -> list[str]:
         return [] if ctx.exists(vendored) else [f"modules msdfix cannot list ({exc})"]
     if not gomod or ctx.exists(vendored):
         return []
-    text = re.sub(r"//[^\n]*", "", gomod)
-    required = [
-        line.split()[0]
-        for block in _require_blocks(text)
-        for line in block.splitlines()
-        if line.strip()
-    ] + _REQUIRE_LINE.findall(text)
-    local = set(_LOCAL_REPLACE.findall(text)) | _workspace_modules(ctx)
+    required = [words[0] for words in go_mod_entries(gomod, "require")]
+    local = set(_local_replacements(gomod)) | _workspace_modules(ctx)
     return [m for m in dict.fromkeys(required) if m not in local]
+
+
+def _local_replacements(go_mod: str) -> list[str]:
+    """The modules ``go_mod`` replaces with a directory of the context (``=> ./lib``)."""
+    found = []
+    for words in go_mod_entries(go_mod, "replace"):
+        target = words[words.index("=>") + 1 :] if "=>" in words else []
+        if target and target[0].startswith(("./", "../")):
+            found.append(words[0])
+    return found
 
 
 def _workspace_modules(ctx: BuildContext) -> set[str]:

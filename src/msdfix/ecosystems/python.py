@@ -849,6 +849,29 @@ def pip_config_locations(text: str) -> list[str] | None:
     ]
 
 
+def pip_config_sets_cache(text: str) -> bool:
+    """Whether a pip configuration file moves pip's cache (``cache-dir``) or names a
+    find-links location that may lie in it: a local path may (built: ``find-links =
+    /root/.cache/pip/dl`` with ``no-index`` found nothing on the mount); http(s) URLs do not
+    (pip fetches their pages with ``max-age=0``; built: ``find-links =
+    https://pypi.org/simple/six/`` with ``no-index`` installed six 1.17.0 with the mount
+    emptied or filled with 1.16.0, as the original). A file configparser cannot read may."""
+    parser = configparser.RawConfigParser(strict=False, interpolation=None)
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return True
+    for section in parser.sections():
+        for key, value in parser.items(section):
+            if re.fullmatch(r"cache[-_]dir", key):
+                return True
+            if re.fullmatch(r"find[-_]links", key) and any(
+                not re.match(r"https?://", part) for part in (value or "").split()
+            ):
+                return True
+    return False
+
+
 _UV_LOCATIONS = ("find-links", "index-url", "extra-index-url")
 
 

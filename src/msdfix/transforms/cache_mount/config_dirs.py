@@ -14,6 +14,7 @@ import re
 
 from msdfix.document import Document
 from msdfix.ecosystems.base import PackageManager
+from msdfix.ecosystems.python import pip_config_sets_cache
 from msdfix.model import Stage
 from msdfix.model.copies import copy_destination, copy_sources
 from msdfix.model.paths import within
@@ -62,9 +63,17 @@ def copies_into_config_dir(
         if not into and not names.intersection(rel.split("/")):
             continue  # lands elsewhere below the destination
         text = ctx.read_text(rel)
-        if text is None or re.search(manager.config_keys, text):
+        if text is None or sets_cache_config(manager, text):
             return True
     return False
+
+
+def sets_cache_config(manager: PackageManager, text: str) -> bool:
+    """Whether a configuration file of the tool sets what ``manager.config_keys`` names, as
+    the tool reads it where msdfix knows how (pip.conf: ``pip_config_sets_cache``)."""
+    if re.search(manager.config_keys, text) is None:
+        return False
+    return pip_config_sets_cache(text) if manager.id == "pip" else True
 
 
 def _inline_or_remote(ins: Instruction, manager: PackageManager, skipped: int) -> bool:

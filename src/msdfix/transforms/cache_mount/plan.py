@@ -52,7 +52,11 @@ from msdfix.syntax import Instruction
 from msdfix.transforms.cache_mount.access import access_mounts, has_mount
 from msdfix.transforms.cache_mount.cgo import REASON as CGO_REASON
 from msdfix.transforms.cache_mount.cgo import cgo_unproven
-from msdfix.transforms.cache_mount.config_dirs import copies_into_config_dir, writes_config
+from msdfix.transforms.cache_mount.config_dirs import (
+    copies_into_config_dir,
+    sets_cache_config,
+    writes_config,
+)
 from msdfix.transforms.cache_mount.history import History
 from msdfix.transforms.cache_mount.render import Mount, Plan, writable_target
 from msdfix.transforms.cache_mount.steps import (
@@ -77,7 +81,7 @@ from msdfix.transforms.cache_mount.users import (
     other_user_reader,
     outside_root_home,
 )
-from msdfix.transforms.split_stages.artifacts import context_file_at, resolve, workdirs
+from msdfix.transforms.split_stages.artifacts import context_files_at, resolve, workdirs
 
 
 def plan_run(
@@ -579,12 +583,10 @@ class _Planner:
             return False
         doc, stage, ins = self.doc, self.stage, self.ins
         cwd = resolve(call.command.cwd or "", workdirs(doc.model, stage)[id(ins)])
-        manifest = context_file_at(
-            doc.model, stage, doc.context, ins, posixpath.join(cwd, "package.json")
-        )
-        locked = context_file_at(
-            doc.model, stage, doc.context, ins, posixpath.join(cwd, "yarn.lock")
-        )
+        manifest, locked = context_files_at(
+            doc.model, stage, doc.context, ins,
+            (posixpath.join(cwd, "package.json"), posixpath.join(cwd, "yarn.lock")),
+        )  # fmt: skip
         if manifest is None or locked is None:
             return False
         (first, package), (second, lock) = manifest, locked
@@ -1367,6 +1369,6 @@ def _copies_config(doc: Document, stage: Stage, ins: Instruction, manager: Packa
             if posixpath.basename(rel) != name or not any(s.copies(rel) for s in sources):
                 continue
             text = ctx.read_text(rel)
-            if text is None or re.search(manager.config_keys, text):
+            if text is None or sets_cache_config(manager, text):
                 return True
     return False

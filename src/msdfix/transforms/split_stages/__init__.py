@@ -113,10 +113,12 @@ from collections.abc import Callable, Iterable
 
 from msdfix.document import Document
 from msdfix.ecosystems.accounts import (
+    ACCOUNT_MAKERS,
     account_change,
     created_account,
     image_account,
     made_name,
+    ubuntu_accounts_differ,
     uid_change,
 )
 from msdfix.ecosystems.images import (
@@ -286,6 +288,13 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
         programs = {program_args(c)[0] for c in script.commands} if script else set()
         if not plan.shell or not programs & SETUP <= allowed:
             raise Decline(f"RUN at line {ins.start_line} cannot be repeated on {plan.runtime}")
+        base = a.stage.lineage[0].image.raw
+        if programs & ACCOUNT_MAKERS and plan.unsafe is None:
+            if differ := ubuntu_accounts_differ(base, plan.runtime):
+                plan.unsafe = (
+                    f"RUN at line {ins.start_line} adds an account again on {plan.runtime}: "
+                    f"{differ} (a useradd -u 1000 fails there, a free id is another)"
+                )
     user = final_user(a)
     if not is_root(user) and not re.fullmatch(r"[0-9]+(:[0-9]+)?", user) and "$" not in user:
         if not runtime_has_user(a, plan, user, a.setup_runs):

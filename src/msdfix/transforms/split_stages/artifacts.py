@@ -289,14 +289,24 @@ def context_file_at(
     """The last context COPY/ADD of ``stage`` before ``before`` that lands a file on the image
     path ``path``, with that file's context path (None: none does, or the COPYs cannot be
     read; what an earlier stage or a RUN put there is not looked at)."""
+    return context_files_at(model, stage, ctx, before, (path,))[0]
+
+
+def context_files_at(
+    model: Model, stage: Stage, ctx: BuildContext, before: Instruction, paths: tuple[str, ...]
+) -> list[tuple[Instruction, str] | None]:
+    """``context_file_at`` of each of ``paths``, the stage's COPYs read once."""
+    found: dict[str, tuple[Instruction, str]] = {}
     if not ctx.present:
-        return None
+        return [None for _ in paths]
     copies = context_copies(model, stage, workdirs(model, stage))
     for copy in reversed([c for c in copies or [] if c.ins.start < before.start]):
         for rel, dest in copy.context_files(ctx):
-            if dest == path:
-                return copy.ins, rel
-    return None
+            if dest in paths and dest not in found:
+                found[dest] = (copy.ins, rel)
+        if len(found) == len(set(paths)):
+            break
+    return [found.get(path) for path in paths]
 
 
 def with_parents(path: str) -> set[str]:
