@@ -3354,3 +3354,33 @@ def test_a_user_base_inside_pips_cache_is_not_mounted() -> None:
     )
     assert "--mount" not in _run(text, unsafe=True)
     assert any("PYTHONUSERBASE=/root/.cache/pip/local names" in m for m in _fixes(text))
+
+
+@pytest.mark.parametrize(
+    "base, mounted",
+    [
+        ("mybase:1.0", False),  # no official image: built locally, may ship its apt lists
+        ("r26-base", False),
+        ("docker.io/library/mybase", False),
+        ("python:3.11", True),  # official images clean their lists
+        ("centos:7", True),  # an official image Docker Hub has since deprecated
+        ("library/debian:12", True),
+    ],
+)
+def test_a_base_without_namespace_is_official_only_when_docker_hub_lists_it(
+    base: str, mounted: bool
+) -> None:
+    """Built for real: ``FROM r26-coverage-base:1.0``, a local image whose RUN left its apt lists,
+    then ``apt-get update && apt-get install -y haproxy && rm -rf /var/lib/apt/lists/*``. The
+    original image had no lists; the rewrite mounted them as for an official image, dropped the
+    ``rm`` and kept the base's lists in the image. A name Docker Hub's library never held is
+    no official image: its lists are not mounted where the RUN deletes them."""
+    text = (
+        f"FROM {base}\nRUN apt-get update && apt-get install -y --no-install-recommends haproxy"
+        " && rm -rf /var/lib/apt/lists/*\n"
+    )
+    assert ("target=/var/lib/apt/lists," in _run(text)) is mounted
+    if not mounted:
+        assert any(
+            "may hold files from the base image that this RUN deletes" in m for m in _fixes(text)
+        )

@@ -40,6 +40,32 @@ VENDOR_USERS: dict[str, str | None] = {
     "gitpod/": "gitpod", "amazonlinux": ROOT, "public.ecr.aws/amazonlinux/": ROOT,
     "oven/bun": ROOT,
 }  # fmt: skip
+# Every repository Docker Hub's library has held (docker-library/official-images, library/ at
+# 37079fb, and the names its history removed: centos, java, iojs, django, ...). A name without a
+# namespace that is none of them is no official image: ``FROM mybase`` names an image built
+# locally (``docker build`` finds it before Docker Hub), whose user, apt lists and caches are
+# unknown.
+OFFICIAL_IMAGES = frozenset(
+    "adminer adoptopenjdk aerospike almalinux alpine alt amazoncorretto amazonlinux "
+    "api-firewall arangodb archlinux azul-zulu backdrop bash bonita buildpack-deps busybox "
+    "caddy cassandra celery centos chronograf cirros clearlinux clefos clickhouse clojure "
+    "composer consul convertigo couchbase couchdb couchdb-nouveau crate crux dart debian "
+    "django docker docker-dev drupal eclipse-mosquitto eclipse-temurin eggdrop elasticsearch "
+    "elixir emqx erlang espocrm euleros express-gateway fedora flink fluentd friendica fsharp "
+    "gazebo gcc geonetwork ghost glassfish golang gradle groovy haproxy haskell haxe "
+    "hello-seattle hello-world hipache hitch hola-mundo httpd hylang ibm-semeru-runtimes "
+    "ibmjava influxdb iojs irssi java jenkins jetty jobber joomla jruby julia kaazing-gateway "
+    "kapacitor kibana known kong krakend lightstreamer lightstreamer-server liquibase "
+    "logstash mageia mariadb matomo maven mediawiki memcached mongo mongo-express monica mono "
+    "mosquitto mysql nats nats-streaming neo4j neurodebian nextcloud nginx nim node notary "
+    "notary-server notary-signer nuxeo odoo open-liberty openjdk opensuse oraclelinux "
+    "orientdb owncloud percona perl photon php php-zendserver phpmyadmin piwik plone "
+    "postfixadmin postgres pypy python r-base rabbitmq rails rakudo-star rapidoid redis "
+    "redmine registry rethinkdb rocket.chat rockylinux ros ruby rust sapmachine satosa sentry "
+    "silverpeas sl solr sonarqube sourcemage spark spiped storm swarm swift swipl teamspeak "
+    "telegraf thrift tomcat tomee traefik ubuntu ubuntu-debootstrap ubuntu-upstart unit "
+    "varnish vault websphere-liberty wordpress xwiki yourls zend-php znc zookeeper".split()
+)
 # Default working directory of images whose WORKDIR is not ``/``: golang's ``WORKDIR $GOPATH``,
 # gradle's ``WORKDIR /home/gradle`` (gradle/docker-gradle jdk21-noble/Dockerfile, after its
 # ``VOLUME /home/gradle/.gradle``), bun's ``WORKDIR /home/bun/app``.
@@ -63,7 +89,7 @@ def library_name(image: ImageRef) -> str | None:
             return raw[len(prefix) :].split(":")[0].split("@")[0]
     if image.registry not in HUB_REGISTRIES or "/" in image.name or "$" in image.raw:
         return None
-    return image.name
+    return image.name if image.name in OFFICIAL_IMAGES else None
 
 
 def default_user(image: ImageRef) -> str | None:
