@@ -88,3 +88,15 @@ def test_context_option_wins(repo: Path) -> None:
     (repo / "compose.yaml").write_text(COMPOSE.format(context=".", dockerfile="docker/Dockerfile"))
     proc = msdfix("--context", "docker", "docker/Dockerfile", cwd=repo)
     assert "not the build context" in proc.stderr and "note: build context" not in proc.stderr
+
+
+@pytest.mark.parametrize("context", ["/", "../.."])
+def test_a_context_outside_the_checkout_is_never_read(repo: Path, context: str) -> None:
+    """``context: /`` with the Dockerfile's absolute path would have made msdfix read the
+    whole file system (names of its files in the reasons) from a repository's compose file."""
+    dockerfile = repo / "docker" / "Dockerfile"
+    named = os.path.relpath(dockerfile, (repo / "docker" / context).resolve())
+    compose = COMPOSE.format(context=context, dockerfile=named)
+    (repo / "docker" / "compose.yaml").write_text(compose)
+    proc = msdfix("docker/Dockerfile", cwd=repo)
+    assert "note: build context" not in proc.stderr and "not the build context" in proc.stderr

@@ -237,7 +237,8 @@ def compose_context(dockerfile: Path) -> Path | None:
     except (OSError, RuntimeError):
         return None
     found: set[Path] = set()
-    for folder in _compose_folders(target.parent):
+    folders, top = _compose_folders(target.parent)
+    for folder in folders:
         for path in _compose_files(folder):
             services = _services(_read(path))
             if isinstance(services, str):
@@ -250,16 +251,21 @@ def compose_context(dockerfile: Path) -> Path | None:
     if len(found) != 1:
         return None
     (only,) = found
-    return None if only == target.parent else only
+    # a context outside the checkout (`context: /`) is never read
+    if only == target.parent or not (only == top or top in only.parents):
+        return None
+    return only
 
 
-def _compose_folders(folder: Path) -> list[Path]:
-    """The Dockerfile's folder and up to PARENT_LEVELS above it, none above its git root."""
+def _compose_folders(folder: Path) -> tuple[list[Path], Path]:
+    """The Dockerfile's folder and up to PARENT_LEVELS above it, none above its git root;
+    and the folder a context must lie in: the git root, or outside git the highest of them."""
     from msdfix.discovery import git_root  # discovery reads configuration: imported late
 
-    top = git_root(folder)
+    root = git_root(folder)
     chain = [folder, *folder.parents][: PARENT_LEVELS + 1]
-    return [f for f in chain if top is None or f == top or top in f.parents]
+    folders = [f for f in chain if root is None or f == root or root in f.parents]
+    return folders, root or folders[-1]
 
 
 def _context_building(service: object, folder: Path, target: Path) -> set[Path] | None:
