@@ -199,6 +199,29 @@ def test_documents_and_pictures_of_a_dockerfile_are_not_searched(tmp_path: Path)
     assert named.returncode == 2 and b"Dockerfile.md:3: error: unknown instruction" in named.stderr
 
 
+def test_other_formats_named_like_a_dockerfile_are_searched_only_when_they_are_one(
+    tmp_path: Path,
+) -> None:
+    """``.github/workflows/dockerfile.yaml`` (zulip/docker-zulip, 35 repositories of the code
+    index; ``dockerfile.yml`` 136), a compose file or a build script named ``Dockerfile.yml``
+    or ``Dockerfile.sh`` was read as a Dockerfile by directory search: "unknown
+    instruction", exit 2, in every CI run. Some repositories name their real Dockerfile so:
+    it is still found when it starts like one (``FROM``/``ARG`` after comments), and a file
+    named on the command line is read whatever it holds."""
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "dockerfile.yaml").write_text("---\nname: Dockerfile\non: [push]\n")
+    (tmp_path / "Dockerfile.sh").write_text("#!/bin/sh\ndocker build -t app .\n")
+    (tmp_path / "Dockerfile.json").write_text('{"FROM": "python"}\n')
+    (tmp_path / "Dockerfile.yml").write_text("# misnamed\n\n" + PIP_DOCKERFILE)
+    (tmp_path / "Dockerfile.txt").write_bytes(("ARG V=3.12\n" + PIP_DOCKERFILE).encode("utf-16"))
+    proc = msdfix("--check", ".", cwd=tmp_path)
+    assert proc.returncode == 1 and b"error" not in proc.stderr, proc.stderr
+    assert proc.stdout.decode() == "would rewrite Dockerfile.txt\nwould rewrite Dockerfile.yml\n"
+    named = msdfix("--check", str(workflows / "dockerfile.yaml"))
+    assert named.returncode == 2 and b"error: unknown instruction: ---" in named.stderr
+
+
 def test_a_gitignore_with_a_bom_ignores_its_first_line_too(tmp_path: Path) -> None:
     """git skips a UTF-8 byte-order mark at the start of a ``.gitignore`` (Windows editors
     write one); its first pattern was read with the mark in front and ignored nothing."""

@@ -119,3 +119,53 @@ def test_execution_is_unsuccessful_when_a_file_failed(checkout: Path) -> None:
     assert [n["level"] for n in invocation["toolExecutionNotifications"]] == ["error"]
     assert log["runs"][0]["results"]  # the other file's results are still there
     validate(log)  # last: it skips where the schema is absent
+
+
+TWO_PIPS = (
+    "FROM python:3.12-slim\n"
+    "RUN pip install --no-cache-dir flask\n"
+    "RUN pip install --no-cache-dir flask\n"
+    'CMD ["python", "-m", "flask"]\n'
+)
+
+
+def fingerprints(log: dict[str, Any]) -> list[tuple[str, int, str]]:
+    """(ruleId, startLine, fingerprint) of every result."""
+    return [
+        (
+            r["ruleId"],
+            r["locations"][0]["physicalLocation"]["region"]["startLine"],
+            r["partialFingerprints"]["msdfixFindingHash/v1"],
+        )
+        for r in log["runs"][0]["results"]
+    ]
+
+
+def test_every_result_has_a_fingerprint_that_survives_lines_added_above(checkout: Path) -> None:
+    """Code scanning matches alerts across runs by partialFingerprints; without them an
+    upload through the REST API made each run's results new alerts. Identical findings
+    are told apart by their occurrence, and a line added above moves no fingerprint."""
+    dockerfile = checkout / "svc" / "api" / "Dockerfile"
+    dockerfile.write_text(TWO_PIPS)
+    _, before = sarif(".", cwd=checkout)
+    dockerfile.write_text("# a comment\n\n" + TWO_PIPS)
+    _, after = sarif(".", cwd=checkout)
+    first, second = fingerprints(before), fingerprints(after)
+    assert first and len({f for _, _, f in first}) == len(first)
+    assert [(rule, line + 2, f) for rule, line, f in first] == second
+    pips = [f for rule, line, f in first if rule == "cache-mount" and line in (2, 3)]
+    assert len(pips) == 2 and pips[0].rsplit(":", 1)[0] == pips[1].rsplit(":", 1)[0]
+    validate(after)  # last: it skips where the schema is absent
+
+
+def test_a_changed_instruction_changes_its_own_fingerprint_only(checkout: Path) -> None:
+    dockerfile = checkout / "svc" / "api" / "Dockerfile"
+    dockerfile.write_text(TWO_PIPS)
+    _, before = sarif(".", cwd=checkout)
+    dockerfile.write_text(TWO_PIPS.replace("flask\nCMD", "django\nCMD"))
+    _, after = sarif(".", cwd=checkout)
+    old = {(rule, line): f for rule, line, f in fingerprints(before)}
+    new = {(rule, line): f for rule, line, f in fingerprints(after)}
+    assert old.keys() == new.keys()
+    assert old[("cache-mount", 2)] == new[("cache-mount", 2)]
+    assert old[("cache-mount", 3)] != new[("cache-mount", 3)]

@@ -23,11 +23,26 @@ from pathspec import GitIgnoreSpec
 from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 
 from msdfix.config import FileConfig
-from msdfix.files import InputError, is_searched_name, read_regular, resolves_within, walk
+from msdfix.files import (
+    FOREIGN_SUFFIXES,
+    InputError,
+    is_searched_name,
+    read_regular,
+    resolves_within,
+    starts_like_dockerfile,
+    walk,
+)
 
 GITIGNORE_LIMIT = 1 << 20
 _STARS = re.compile(r"\\.|\*")  # an escape or one star: pathspec writes `[^/]*` per star
 DEFAULT_EXCLUDE = (".git", ".hg", ".svn", ".tox", ".venv", "__pycache__", "node_modules")
+
+
+def _dockerfile_here(path: Path) -> bool:
+    """Whether a file directory search found by its name is a Dockerfile: one whose name ends
+    in another format's suffix (``.github/workflows/dockerfile.yaml``) only when it starts
+    like one."""
+    return not path.name.lower().endswith(FOREIGN_SUFFIXES) or starts_like_dockerfile(path)
 
 
 @dataclass(frozen=True)
@@ -248,8 +263,10 @@ class Discovery:
                         regular = stat.S_ISREG(os.stat(here / name).st_mode)
                     except OSError:
                         regular = False  # a dangling link: nothing to read
-                    if regular and (
-                        not (here / name).is_symlink() or resolves_within(here / name, floor)
+                    if (
+                        regular
+                        and (not (here / name).is_symlink() or resolves_within(here / name, floor))
+                        and _dockerfile_here(here / name)
                     ):
                         yield Found(str(here / name), here / name)
         yield from self._unlisted(errors, str(top))

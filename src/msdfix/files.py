@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import os
 import re
@@ -201,6 +202,52 @@ def is_searched_name(name: str) -> bool:
     repositories hold them, and each was an error, exit 2, in every search of its tree). A
     folder holding one is still not "only Dockerfiles" for the build-context check, as before."""
     return is_dockerfile_name(name) and not name.lower().endswith(DOCUMENT_SUFFIXES)
+
+
+# Another format's suffix: ``Dockerfile.yml`` and ``dockerfile.yaml`` are a GitHub workflow or a
+# compose file in some repositories (``.github/workflows/dockerfile.yaml``) and a Dockerfile
+# in others, ``Dockerfile.sh`` a build script or a Dockerfile: directory search reads such a
+# file only when it starts like a Dockerfile (see :func:`starts_like_dockerfile`).
+FOREIGN_SUFFIXES = (
+    ".yml", ".yaml", ".json", ".toml", ".xml", ".ini", ".cfg", ".conf", ".properties",
+    ".env", ".lock", ".sh", ".bash", ".zsh", ".ps1", ".bat", ".cmd", ".py", ".js", ".ts",
+    ".txt",
+)  # fmt: skip
+_SNIFF_BYTES = 64 * 1024
+_FIRST_INSTRUCTION = re.compile(r"(?i)(?:from|arg)(?:[ \t\\]|$)")
+
+
+def starts_like_dockerfile(path: Path) -> bool:
+    """False only when the file's first line that is not blank or a comment is not ``FROM`` or
+    ``ARG``, which BuildKit requires first: a YAML workflow (``name:``), a JSON document or a
+    script named ``Dockerfile.yml``/``.json``/``.sh`` was read as a Dockerfile and failed
+    every search of its tree (exit 2). A file that cannot be read, or holds no such line, is
+    kept: reading it reports why."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return True
+    try:
+        if not stat_module.S_ISREG(os.fstat(fd).st_mode):
+            return True
+        head = os.read(fd, _SNIFF_BYTES)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    for line in _decoded(head).splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            return _FIRST_INSTRUCTION.match(stripped) is not None
+    return True
+
+
+def _decoded(head: bytes) -> str:
+    """The start of a file as text: UTF-16 with its byte-order mark, else UTF-8 (a BOM and
+    bytes that are not UTF-8 aside)."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return head.decode("utf-16", errors="replace")
+    return head.decode("utf-8", errors="replace").removeprefix("\ufeff")
 
 
 def is_file(path: Path) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from msdfix.files import (
     write_atomic,
     write_files,
 )
+from msdfix.model.compose import compose_context
 from msdfix.model.context import BuildContext, ContextCache
 from msdfix.render.diff import files_diff, print_diff, unified_diff
 from msdfix.render.quoting import printable
@@ -224,6 +226,24 @@ def _machine_part(report: FileReport, output_format: str) -> Any:
     return None
 
 
+def _default_context(dockerfile: Path) -> Path | str:
+    """A Dockerfile's build context without ``--context``: the folder its compose files build
+    it from (``context: ..``), else its own folder."""
+    chosen = compose_context(dockerfile)
+    if chosen is None:
+        return dockerfile.parent
+    cwd = Path.cwd()
+    return Path(os.path.relpath(chosen)) if cwd in (chosen, *chosen.parents) else chosen
+
+
+def _context_note(root: Path) -> str:
+    """The note that a compose file chose the build context."""
+    return (
+        f"build context: {printable(str(root))}/, the folder a compose file builds it from"
+        " (--context DIR overrides it)"
+    )
+
+
 def _run_one(
     found: Found, options: Options, out: TextIO, raw: list[bytes], stdin: BinaryIO | None
 ) -> FileReport:
@@ -239,11 +259,13 @@ def _run_one(
         settings = options.settings_at(where)
     except (ConfigError, UnknownTransformError) as exc:
         return FileReport(found.display, error=f"configuration: {printable(str(exc))}")
-    root = options.context_dir or (where.parent if where else None)
+    root = options.context_dir or (_default_context(where) if where else None)
     context = BuildContext(root, dockerfile=where, cache=options.contexts, stdin=path is None)
     report = process(found.display, source.text, context, settings)
     if source.encoding != "utf-8":
         report.notes.append(UTF16_NOTE)
+    if isinstance(root, Path) and where is not None and root != where.parent:
+        report.notes.append(_context_note(root))
     if report.result is None:
         return report
     result = report.result

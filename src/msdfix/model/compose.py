@@ -222,3 +222,67 @@ def _build_context(build: object) -> str:
         context = build.get("context")
         return "." if context is None else str(context)
     return "." if build is None else str(build)
+
+
+def compose_context(dockerfile: Path) -> Path | None:
+    """The build context the compose files next to a Dockerfile, or up to PARENT_LEVELS
+    folders above it (within its git checkout), give it, when that is one folder other than
+    its own: ``docker/compose.yaml`` with ``context: ..`` and ``dockerfile: docker/Dockerfile``
+    builds from the repository's root, where the Dockerfile's own folder lacks every file it
+    copies (read as the context, it read nothing). None when no service builds it, when
+    services build it from different folders, or when a compose file cannot be read or names
+    its context or Dockerfile with a variable (unknown, so not taken as absent)."""
+    try:
+        target = dockerfile.resolve()
+    except (OSError, RuntimeError):
+        return None
+    found: set[Path] = set()
+    folders, top = _compose_folders(target.parent)
+    for folder in folders:
+        for path in _compose_files(folder):
+            services = _services(_read(path))
+            if isinstance(services, str):
+                return None
+            for service in services.values():
+                building = _context_building(service, folder, target)
+                if building is None:
+                    return None
+                found |= building
+    if len(found) != 1:
+        return None
+    (only,) = found
+    # a context outside the checkout (`context: /`) is never read
+    if only == target.parent or not (only == top or top in only.parents):
+        return None
+    return only
+
+
+def _compose_folders(folder: Path) -> tuple[list[Path], Path]:
+    """The Dockerfile's folder and up to PARENT_LEVELS above it, none above its git root;
+    and the folder a context must lie in: the git root, or outside git the highest of them."""
+    from msdfix.discovery import git_root  # discovery reads configuration: imported late
+
+    root = git_root(folder)
+    chain = [folder, *folder.parents][: PARENT_LEVELS + 1]
+    folders = [f for f in chain if root is None or f == root or root in f.parents]
+    return folders, root or folders[-1]
+
+
+def _context_building(service: object, folder: Path, target: Path) -> set[Path] | None:
+    """The service's build context as a set of one folder when it builds ``target`` (an
+    empty set when it does not), None when a variable or a remote context makes it unknown."""
+    if not isinstance(service, dict) or "build" not in service:
+        return set()
+    build = service["build"]
+    context = _build_context(build)
+    named = build.get("dockerfile") if isinstance(build, dict) else None
+    if isinstance(build, dict) and "dockerfile_inline" in build:
+        return set()
+    if "$" in context or "$" in str(named or "") or "://" in context:
+        return None
+    try:
+        where = (folder / context).resolve()
+        built = (where / str(named or "Dockerfile")).resolve()
+    except (OSError, ValueError, RuntimeError):
+        return None
+    return {where} if built == target and where.is_dir() else set()

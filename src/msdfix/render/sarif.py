@@ -5,13 +5,21 @@ result (level ``none``, SARIF's rule for any kind but ``fail``) without ``fixes`
 
 The replacements are the engine's edits of the original (:mod:`msdfix.ledger`), the same as
 the JSON ``edits``: applying those of every applied fix of a file gives the rewritten file.
+
+Every result has ``partialFingerprints`` (:data:`FINGERPRINT_KEY`): code scanning matches
+results across runs by them, and without them an upload through the REST API (no upload-sarif
+to compute ``primaryLocationLineHash`` from the sources) opened every result again as a new
+alert each run.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import sys
+from collections import Counter
 from functools import cache, lru_cache
 from pathlib import Path, PurePath
 from typing import Any
@@ -27,6 +35,10 @@ SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
 SRCROOT = "%SRCROOT%"
+# Our own key: ``primaryLocationLineHash`` is upload-sarif's, which recomputes it from the
+# sources and warns about any value it did not compute itself.
+FINGERPRINT_KEY = "msdfixFindingHash/v1"
+_LINE_NUMBERS = re.compile(r"\b(lines?) \d+(?:\s*(?:-|to|and)\s*\d+)?")
 
 
 def artifact_location(path: str) -> dict[str, Any]:
@@ -165,14 +177,43 @@ def _fix(
     return [{"description": description, "artifactChanges": [change]}]
 
 
+def _finding_hash(finding: Finding, uri: str, lines: list[str]) -> str:
+    """What identifies a finding from run to run whatever moved: its rule, file, the text of
+    its lines (whitespace aside) and its message with line numbers left out, as lines above
+    it come and go. A line number in the fingerprint made every result below an added line
+    a new alert."""
+    region = "\n".join(
+        " ".join(line.split()) for line in lines[finding.line - 1 : finding.end_line]
+    )
+    message = _LINE_NUMBERS.sub(r"\1", finding.message)
+    text = "\0".join((finding.transform, uri, region, message))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _fingerprints(findings: list[Finding], uri: str, original: str) -> list[str]:
+    """One fingerprint per finding: its hash and which occurrence of that hash in the file it
+    is (``:1``, ``:2``), as upload-sarif numbers identical lines."""
+    lines, seen = original.split("\n"), Counter[str]()  # BuildKit's lines: LF only
+    out = []
+    for finding in findings:
+        digest = _finding_hash(finding, uri, lines)
+        seen[digest] += 1
+        out.append(f"{digest}:{seen[digest]}")
+    return out
+
+
 def file_results(report: FileReport, rule_index: dict[str, int]) -> list[dict[str, Any]]:
-    """SARIF results for one file (applied fixes, then suggestions)."""
+    """SARIF results for one file (applied fixes, then suggestions), each fingerprinted."""
     if report.result is None:
         return []
     artifact = artifact_location(report.path)
     result = report.result
     out = [_result(f, rule_index, artifact, True, report.written) for f in result.applied]
     out += [_result(f, rule_index, artifact, False, False) for f in result.suggestions]
+    findings = [*result.applied, *result.suggestions]
+    prints = _fingerprints(findings, artifact["uri"], result.original)
+    for entry, fingerprint in zip(out, prints, strict=True):
+        entry["partialFingerprints"] = {FINGERPRINT_KEY: fingerprint}
     return out
 
 

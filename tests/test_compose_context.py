@@ -1,0 +1,102 @@
+"""The build context a compose file gives a Dockerfile kept in a subfolder (``docker/``,
+``services/api/``): ``context: ..`` with ``dockerfile: docker/Dockerfile`` builds from the
+repository's root, where the Dockerfile's own folder lacks every file it copies."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+APP = (
+    "FROM python:3.12-slim\n"
+    "WORKDIR /app\n"
+    "COPY requirements.txt .\n"
+    "RUN pip install --no-cache-dir -r requirements.txt\n"
+    "COPY . .\n"
+    'CMD ["python", "app.py"]\n'
+)
+COMPOSE = (
+    "services:\n  web:\n    build:\n      context: {context}\n      dockerfile: {dockerfile}\n"
+)
+
+
+def msdfix(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "msdfix.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": ""},
+        check=False,
+    )
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker" / "Dockerfile").write_text(APP)
+    (tmp_path / "docker" / "entrypoint.sh").write_text('#!/bin/sh\nexec "$@"\n')
+    (tmp_path / "requirements.txt").write_text("flask==3.0.3\n")
+    (tmp_path / "app.py").write_text("import flask\n")
+    return tmp_path
+
+
+def test_a_compose_file_in_the_subfolder_names_the_root_as_context(repo: Path) -> None:
+    """Read with its own folder, docker/ (no requirements.txt), the file's context was
+    "not the build context" and msdfix read nothing; compose builds it from the root."""
+    compose = COMPOSE.format(context="..", dockerfile="docker/Dockerfile")
+    (repo / "docker" / "compose.yaml").write_text(compose)
+    proc = msdfix("docker/Dockerfile", cwd=repo)
+    assert "not the build context" not in proc.stderr, proc.stderr
+    assert "note: build context: ./, the folder a compose file builds it from" in proc.stderr
+    assert "no build context" not in proc.stderr
+    before = msdfix("--context", "docker", "docker/Dockerfile", cwd=repo)
+    assert "not the build context" in before.stderr
+
+
+def test_a_compose_file_at_the_root_names_it_too(repo: Path) -> None:
+    (repo / "compose.yaml").write_text(COMPOSE.format(context=".", dockerfile="docker/Dockerfile"))
+    proc = msdfix("Dockerfile", cwd=repo / "docker")
+    assert "not the build context" not in proc.stderr, proc.stderr
+    assert f"note: build context: {repo}/, the folder" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        COMPOSE.format(context=".", dockerfile="Dockerfile"),  # also built from docker/
+        COMPOSE.format(context="${CONTEXT:-..}", dockerfile="docker/Dockerfile"),
+        "services: [unreadable\n",
+    ],
+)
+def test_another_or_an_unknown_context_keeps_the_own_folder(repo: Path, second: str) -> None:
+    """Two folders that build it, a variable, or a compose file msdfix cannot read: which
+    context the build has is unknown, so the Dockerfile's own folder is read, as before
+    (and found not to be the context)."""
+    (repo / "compose.yaml").write_text(COMPOSE.format(context=".", dockerfile="docker/Dockerfile"))
+    (repo / "docker" / "compose.dev.yaml").write_text(second)
+    proc = msdfix("docker/Dockerfile", cwd=repo)
+    assert "not the build context" in proc.stderr and "note: build context" not in proc.stderr
+
+
+def test_context_option_wins(repo: Path) -> None:
+    (repo / "compose.yaml").write_text(COMPOSE.format(context=".", dockerfile="docker/Dockerfile"))
+    proc = msdfix("--context", "docker", "docker/Dockerfile", cwd=repo)
+    assert "not the build context" in proc.stderr and "note: build context" not in proc.stderr
+
+
+@pytest.mark.parametrize("context", ["/", "../.."])
+def test_a_context_outside_the_checkout_is_never_read(repo: Path, context: str) -> None:
+    """``context: /`` with the Dockerfile's absolute path would have made msdfix read the
+    whole file system (names of its files in the reasons) from a repository's compose file."""
+    dockerfile = repo / "docker" / "Dockerfile"
+    named = os.path.relpath(dockerfile, (repo / "docker" / context).resolve())
+    compose = COMPOSE.format(context=context, dockerfile=named)
+    (repo / "docker" / "compose.yaml").write_text(compose)
+    proc = msdfix("docker/Dockerfile", cwd=repo)
+    assert "note: build context" not in proc.stderr and "not the build context" in proc.stderr
