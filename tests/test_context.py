@@ -133,7 +133,7 @@ def test_set_based_helpers_agree_with_within() -> None:
 
 def test_copy_landing_agrees_with_listing_the_files(tmp_path: Path) -> None:
     """``lands`` and ``top_entries`` answer what listing every copied file would."""
-    from msdfix.transforms.split_stages.artifacts import ContextCopy, top
+    from msdfix.transforms.build_paths import ContextCopy, top
 
     rng = random.Random(7)
     names = ["a", "b", "src", "x.py", "Dockerfile"]

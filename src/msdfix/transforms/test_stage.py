@@ -51,7 +51,7 @@ from msdfix.shell.edit import command_removal
 from msdfix.shell.script import RunScript, run_script
 from msdfix.syntax import Instruction
 from msdfix.transforms.base import Transform, register
-from msdfix.transforms.split_stages.artifacts import context_file_at, resolve, workdirs
+from msdfix.transforms.build_paths import context_file_at, resolve, workdirs
 
 TEST, SOURCES, RUNTIME, BUILD = "test", "sources", "runtime", "build"
 CONFIG_ONLY = frozenset(

@@ -49,6 +49,7 @@ from msdfix.shell.edit import command_removal, word_removal
 from msdfix.shell.entry import entry, toolbox
 from msdfix.shell.script import RunScript
 from msdfix.syntax import Instruction
+from msdfix.transforms.build_paths import context_files_at, resolve, workdirs
 from msdfix.transforms.cache_mount.access import access_mounts, has_mount
 from msdfix.transforms.cache_mount.cgo import REASON as CGO_REASON
 from msdfix.transforms.cache_mount.cgo import cgo_unproven
@@ -81,7 +82,6 @@ from msdfix.transforms.cache_mount.users import (
     other_user_reader,
     outside_root_home,
 )
-from msdfix.transforms.split_stages.artifacts import context_files_at, resolve, workdirs
 
 
 def plan_run(

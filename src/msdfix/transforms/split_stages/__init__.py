@@ -153,7 +153,7 @@ from msdfix.shell.entry import toolbox
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
 from msdfix.transforms.base import Transform, register
-from msdfix.transforms.split_stages.artifacts import mkdir_args, resolve, written_words
+from msdfix.transforms.build_paths import mkdir_args, resolve, written_words
 from msdfix.transforms.split_stages.build_stage import (
     ALPINE_SETUP,
     DEBIAN_SETUP,

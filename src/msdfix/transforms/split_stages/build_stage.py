@@ -35,7 +35,7 @@ from msdfix.shell.commands import Command
 from msdfix.shell.entry import Entry, entry
 from msdfix.shell.script import RunScript, run_script
 from msdfix.syntax import Instruction
-from msdfix.transforms.split_stages.artifacts import (
+from msdfix.transforms.build_paths import (
     SYSTEM_DIRS,
     ContextCopy,
     context_copies,

@@ -38,8 +38,8 @@ from msdfix.shell.classify import program_args
 from msdfix.shell.commands import parse_commands
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
+from msdfix.transforms.build_paths import resolve
 from msdfix.transforms.split_stages import frontend
-from msdfix.transforms.split_stages.artifacts import resolve
 from msdfix.transforms.split_stages.build_stage import (
     FRONTEND,
     HARMLESS,

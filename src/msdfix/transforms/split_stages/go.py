@@ -11,7 +11,7 @@ from msdfix.fixes import Edit
 from msdfix.model.context import MAX_SCANNED_BYTES, Unreadable
 from msdfix.model.paths import within
 from msdfix.shell.commands import Word
-from msdfix.transforms.split_stages.artifacts import resolve
+from msdfix.transforms.build_paths import resolve
 from msdfix.transforms.split_stages.build_stage import (
     GO_VALUE_FLAGS,
     Analysis,

@@ -10,7 +10,7 @@ from msdfix.ecosystems.java import JAVA_BUILD_TASKS, java_runtime
 from msdfix.ecosystems.jdk import compiling_reason
 from msdfix.model.context import Unreadable
 from msdfix.model.paths import within
-from msdfix.transforms.split_stages.artifacts import resolve
+from msdfix.transforms.build_paths import resolve
 from msdfix.transforms.split_stages.build_stage import (
     HARMLESS,
     Analysis,

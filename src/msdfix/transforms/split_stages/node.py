@@ -69,8 +69,8 @@ from msdfix.shell.commands import Command, parse_commands
 from msdfix.shell.entry import context_script, entry_command
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
+from msdfix.transforms.build_paths import resolve, written_words
 from msdfix.transforms.split_stages import frontend
-from msdfix.transforms.split_stages.artifacts import resolve, written_words
 from msdfix.transforms.split_stages.build_stage import (
     Analysis,
     Call,

@@ -20,7 +20,7 @@ from msdfix.model.users import effective_user, is_root, owners
 from msdfix.shell.classify import program_args
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
-from msdfix.transforms.split_stages.artifacts import SYSTEM_DIRS, mkdir_args, resolve, with_parents
+from msdfix.transforms.build_paths import SYSTEM_DIRS, mkdir_args, resolve, with_parents
 from msdfix.transforms.split_stages.build_stage import (
     IMAGE_USERS,
     OS_MANAGERS,

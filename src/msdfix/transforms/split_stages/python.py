@@ -16,7 +16,7 @@ from msdfix.ecosystems.python import (
     requirement_name,
 )
 from msdfix.ecosystems.python_builds import links_into_cache, relocating_config
-from msdfix.transforms.split_stages.artifacts import resolve
+from msdfix.transforms.build_paths import resolve
 from msdfix.transforms.split_stages.build_stage import (
     Analysis,
     Decline,

@@ -16,7 +16,7 @@ from msdfix.ecosystems.rust import (
 )
 from msdfix.files import load_toml
 from msdfix.model.context import MAX_SCANNED_BYTES, Unreadable
-from msdfix.transforms.split_stages.artifacts import resolve
+from msdfix.transforms.build_paths import resolve
 from msdfix.transforms.split_stages.build_stage import (
     Analysis,
     Call,

@@ -1,4 +1,5 @@
-"""Where things are in a single-stage build: working dirs, copied paths, the entry command."""
+"""Where things are in a single-stage build: working dirs, context copies, paths RUNs write
+(shared by split-stages, cache-mount and test-stage)."""
 
 from __future__ import annotations
 
