@@ -2630,23 +2630,30 @@ def test_a_copied_file_a_later_run_deletes_is_not_copied_into_the_runtime(
 
 
 @pytest.mark.parametrize(
-    "source, deps",
+    "source, deps, named",
     [
-        ('require("child_process").execFileSync("python3", ["hello.py"])\n', DEPS),
-        ('require("child_process").execSync("python tools/report.py")\n', DEPS),
-        ('const { PythonShell } = require("python-shell")\n', {"python-shell": "5.0.0"}),
+        ('require("child_process").execFileSync("python3", ["hello.py"])\n', DEPS, "python"),
+        ('require("child_process").execSync("python tools/report.py")\n', DEPS, "python"),
+        ('const { PythonShell } = require("python-shell")\n', {"python-shell": "5.0.0"}, "python"),
+        (
+            'const { YtDlpPlugin } = require("@distube/yt-dlp")\n',
+            {"@distube/yt-dlp": "1.1.3"},
+            "@distube/yt-dlp needs",
+        ),
     ],
 )
 def test_a_node_program_running_python_keeps_the_full_image(
-    tmp_path: Path, source: str, deps: dict[str, str]
+    tmp_path: Path, source: str, deps: dict[str, str], named: str
 ) -> None:
     """node:20 (buildpack-deps) has python3, node:20-slim has none: built for real, a split
-    app failed with "spawn python3 ENOENT" (python-shell running the app's hello.py).
-    slim-base already counted python3 among node's full-image tools; the split did not."""
+    app failed with "spawn python3 ENOENT" (python-shell running the app's hello.py), and a
+    DisTube bot's @distube/yt-dlp (it runs the yt-dlp zipapp) with "/usr/bin/env: 'python3':
+    No such file or directory". slim-base already counted python3 among node's full-image
+    tools; the split did not."""
     root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": deps}, {"src/index.js": source})
     out, messages, _ = _split(NODE.format(extra="", cmd='["node", "dist/index.js"]'), root)
     assert "node:20-slim" not in out, out
-    assert "python" in messages, messages
+    assert named in messages, messages
 
 
 def test_a_start_command_that_installs_keeps_the_build_image(tmp_path: Path) -> None:

@@ -267,12 +267,15 @@ NODE_NATIVE = frozenset(
 # git-state, gitlog and git-promise run ``git`` (``exec('git rev-parse HEAD')``,
 # ``execFileSync("git", ...)``): their npm tarballs' sources.
 # youtube-dl-exec runs yt-dlp, a Python zipapp: "It requires Python 3.9 or above available in
-# your system as `python3`" (its README); node:*-slim has no python3.
+# your system as `python3`" (its README); node:*-slim has no python3. So does @distube/yt-dlp
+# (DisTube's music bots): its postinstall downloads the release asset named ``yt-dlp``, the
+# zipapp, and ``execa`` runs it; built for real, a split bot's yt-dlp failed with
+# "/usr/bin/env: 'python3': No such file or directory" where node:18 ran it.
 NODE_NEEDS_FULL = frozenset(
     """
     pg-native libpq kerberos gssapi odbc ibm_db node-libcurl imagemagick-native imagemagick gm
     node-rdkafka ps-tree pidtree git-rev-sync canvas easyimage imagemagick-stream git-last-commit
-    git-rev git-state gitlog git-promise youtube-dl-exec
+    git-rev git-state gitlog git-promise youtube-dl-exec @distube/yt-dlp
     simple-git nodegit python-shell @prisma/client prisma @prisma/engines
     @resvg/resvg-js @napi-rs/canvas skia-canvas
     find-process ps-list ps-node tree-kill systeminformation
