@@ -465,6 +465,7 @@ def test_corepack_runs_the_pinned_berry_from_mounts(
     [
         ("nodeLinker: node-modules\n", "yarn@4.5.0", True),
         ("nodeLinker: node-modules\nenableGlobalCache: false\n", "yarn@4.5.0", False),
+        ("nodeLinker: node-modules\nenableGlobalCache: 0\n", "yarn@4.5.0", False),  # round 26
         ("nodeLinker: node-modules\n", "yarn@3.8.5", True),
         ("nodeLinker: node-modules\ncacheFolder: ./cache\n", "yarn@4.5.0", False),
         ("", "yarn@4.5.0", False),

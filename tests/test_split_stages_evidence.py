@@ -2234,6 +2234,42 @@ def test_a_plug_n_play_split_is_unsafe_unless_the_cache_is_in_the_app(tmp_path: 
 
 
 @pytest.mark.parametrize(
+    ("rc", "env", "inside"),
+    [
+        ("enableGlobalCache: 0\n", "", True),
+        ("enableGlobalCache: 'false'\n", "", True),
+        ("", "ENV YARN_ENABLE_GLOBAL_CACHE=0\n", True),
+        ("enableGlobalCache: 1\n", "", False),
+        ("enableGlobalCache: false\n", "ENV YARN_ENABLE_GLOBAL_CACHE=true\n", False),
+        ("enableGlobalCache: false\n", "ARG YARN_ENABLE_GLOBAL_CACHE\n", False),
+    ],
+)
+def test_a_plug_n_play_cache_is_in_the_app_as_yarn_reads_its_setting(
+    tmp_path: Path, rc: str, env: str, inside: bool
+) -> None:
+    """Round 26 (yarn 4.5.0): yarn reads a boolean setting's ``0``/``1`` as false/true, and
+    YARN_ENABLE_GLOBAL_CACHE overrides .yarnrc.yml: with ``enableGlobalCache: 0`` `yarn config
+    get` said false, the zips were in .yarn/cache, and the Plug'n'Play split answered as the
+    original, offline (712 -> 287 MB); only the written-out ``false`` was read."""
+    _write(tmp_path, {
+        "package.json": json.dumps({
+            "name": "b", "packageManager": "yarn@4.5.0", "dependencies": {"ms": "2.1.3"},
+            "scripts": {"build": "node build.js"},
+        }),
+        ".yarnrc.yml": rc,
+        "yarn.lock": "__metadata:\n  version: 8\n",
+        "build.js": "require('fs').writeFileSync('out.js', '')\n",
+    })  # fmt: skip
+    text = (
+        f"FROM node:20\n{env}WORKDIR /app\nCOPY . .\n"
+        "RUN corepack enable && yarn install && yarn build\n"
+        'CMD ["node", "-r", "./.pnp.cjs", "out.js"]\n'
+    )
+    _, messages, _ = _split(text, tmp_path)
+    assert ("~/.yarn/berry/cache" not in messages) is inside, messages
+
+
+@pytest.mark.parametrize(
     ("env", "install"),
     [
         ("ENV YARN_NODE_LINKER=pnp\n", "yarn install --immutable"),
