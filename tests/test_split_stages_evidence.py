@@ -2304,6 +2304,39 @@ def test_a_linker_the_environment_makes_plug_n_play_is_unsafe_to_split(
     assert "FROM node:20-slim" in out, messages
 
 
+@pytest.mark.parametrize(
+    ("env", "rc"),
+    [
+        ("ENV YARN_NODE_LINKER=pnp\n", "nodeLinker: node-modules\n"),
+        ("ENV YARN_NODE_LINKER=pnp\n", "nodeLinker: node-modules\nenableGlobalCache: false\n"),
+        ("ARG YARN_NODE_LINKER\n", "nodeLinker: node-modules\nenableGlobalCache: false\n"),
+    ],
+)
+def test_a_plug_n_play_split_copies_no_node_modules_a_deps_stage_would_lack(
+    tmp_path: Path, env: str, rc: str
+) -> None:
+    """Round 26 (yarn 4.5.0): ``ENV YARN_NODE_LINKER=pnp`` over ``nodeLinker: node-modules``
+    got a prod-deps stage, whose Plug'n'Play install made no node_modules: the split failed
+    to build ("/app/node_modules" not found), unsafe, and safe with ``enableGlobalCache:
+    false`` (a break). Now the app is copied whole, dev dependencies kept: the unsafe split
+    built, and the safe one answered as the original (712 -> 287 MB)."""
+    _write(tmp_path, {
+        "package.json": json.dumps({
+            "name": "b", "packageManager": "yarn@4.5.0", "dependencies": {"ms": "2.1.3"},
+        }),
+        ".yarnrc.yml": rc,
+        "yarn.lock": "__metadata:\n  version: 8\n",
+        "index.js": "console.log(require('ms')('1s'))\n",
+    })  # fmt: skip
+    text = (
+        f"FROM node:20\nRUN corepack enable\n{env}WORKDIR /app\nCOPY . .\n"
+        'RUN yarn install --immutable\nCMD ["node", "-r", "./.pnp.cjs", "index.js"]\n'
+    )
+    result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({ID}), unsafe=True))
+    assert "FROM node:20-slim" in result.output, result.suggestions
+    assert "node_modules" not in result.output, result.output
+
+
 _WHOLE = "COPY --from=app-files /app /app"
 _INDEX = {"index.html": "<script type=module src=/src/main.js></script>\n", "src/main.js": ""}
 _TS_DIST = '{"compilerOptions": {"outDir": "dist"}}'

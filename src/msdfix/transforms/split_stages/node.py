@@ -789,6 +789,11 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     )
     if blocker:
         return blocker
+    if _plug_n_play(a, rel, package):  # the environment's linker (.yarnrc.yml's: lock_problem)
+        return (
+            "yarn's linker is or may be Plug'n'Play by YARN_NODE_LINKER or a RUN naming it: "
+            "a deps stage may make no node_modules to copy"
+        )
     legacy = _legacy_peer_gap(a, rel, install)
     if legacy:
         return legacy
