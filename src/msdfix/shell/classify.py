@@ -240,7 +240,9 @@ def nopt_values(args: list[str]) -> list[str]:
     ``--no-frozen-lockfile`` does, ``--frozen-lockfile true`` failed as the bare flag does;
     npm 10's ``install --save false is-number`` installed is-number and left package.json)."""
     out: list[str] = []
-    for arg in args:
+    for at, arg in enumerate(args):
+        if arg == "--":  # the rest are operands (``npm exec -- true``)
+            return out + args[at:]
         last = out[-1] if out else ""
         if arg in ("true", "false") and last.startswith("--") and "=" not in last:
             out[-1] = f"{last}={arg}"
