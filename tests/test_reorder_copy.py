@@ -465,6 +465,7 @@ def test_corepack_runs_the_pinned_berry_from_mounts(
     [
         ("nodeLinker: node-modules\n", "yarn@4.5.0", True),
         ("nodeLinker: node-modules\nenableGlobalCache: false\n", "yarn@4.5.0", False),
+        ("nodeLinker: node-modules\nenableGlobalCache: 0\n", "yarn@4.5.0", False),  # round 26
         ("nodeLinker: node-modules\n", "yarn@3.8.5", True),
         ("nodeLinker: node-modules\ncacheFolder: ./cache\n", "yarn@4.5.0", False),
         ("", "yarn@4.5.0", False),
@@ -2632,6 +2633,33 @@ def test_a_pnpm_install_frozen_by_its_arguments_keeps_any_pnpm_s_lock(
     )
     _, _, explained = _run(text, tmp_path)
     assert any("rewrites pnpm-lock.yaml (" in m for m in explained) is stale, explained
+
+
+@pytest.mark.parametrize("value", ["true", "false"])
+def test_a_pnpm_option_s_value_after_a_space_is_read_as_after_an_equals_sign(
+    tmp_path: Path, value: str
+) -> None:
+    """Round 26 (pnpm 8.15.9 and 9.15.9 over a stale lock): nopt takes the ``true`` or
+    ``false`` after ``--frozen-lockfile`` as its value: ``--frozen-lockfile false`` rewrote
+    the lock as ``--no-frozen-lockfile`` did, ``--frozen-lockfile true`` failed as the bare
+    flag did (built, in step: the reordered install and mount, same version and lock). Both
+    were read as an install of a package named after the word: no reorder at all, and the
+    store's mount unsafe."""
+    package = {"name": "p", "version": "1.0.0", "dependencies": {"ms": "2.1.2"}}
+    package["devDependencies"] = {"@types/ms": "^0.7.31"}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "pnpm-lock.yaml").write_text(PNPM9_LOCK)
+    found = []
+    for spelling in (f"--frozen-lockfile {value}", f"--frozen-lockfile={value}"):
+        text = (
+            "FROM node:20\nRUN npm i -g pnpm\nWORKDIR /app\nCOPY . .\n"
+            f'RUN pnpm install {spelling}\nCMD ["node", "s.js"]\n'
+        )
+        result = rewrite(text, None, BuildContext(tmp_path), Settings(unsafe=True))
+        findings = [*result.applied, *result.suggestions]
+        found.append([(f.transform, f.fix and f.fix.applicability, f.message) for f in findings])
+    assert found[0] == found[1]
+    assert any(f[0] == ID for f in found[0]), found[0]
 
 
 _PNPM_SETTINGS = "settings:\n  autoInstallPeers: true\n  excludeLinksFromLockfile: false\n\n"

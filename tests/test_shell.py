@@ -6,7 +6,7 @@ import pytest
 
 from msdfix.model import build_model
 from msdfix.shell import parse_commands, run_script
-from msdfix.shell.classify import tool_calls
+from msdfix.shell.classify import program_args, tool_calls
 from msdfix.shell.entry import entry
 from msdfix.syntax import parse
 
@@ -250,3 +250,21 @@ def test_the_program_a_container_starts_is_read_through_init_wrappers(start: str
     stage = build_model(parse(f"FROM node:20\n{start}\n")).stages[0]
     found = entry(stage)
     assert found is not None and found.argv[:2] == ["node", "server.js"]
+
+
+@pytest.mark.parametrize(
+    ("line", "args"),
+    [
+        ("pnpm install --frozen-lockfile false", ["install", "--frozen-lockfile=false"]),
+        ("npm --color false -q install", ["--color=false", "-q", "install"]),
+        ("npm exec -- true", ["exec", "--", "true"]),  # after --: operands
+        ("pnpm exec -- --x true", ["exec", "--", "--x", "true"]),
+        ("yarn install --frozen-lockfile true", ["install", "--frozen-lockfile", "true"]),
+    ],
+)
+def test_npm_and_pnpm_take_a_boolean_after_a_long_option_as_its_value(
+    line: str, args: list[str]
+) -> None:
+    """nopt (npm's and pnpm's parser) reads ``--opt false`` as ``--opt=false`` (built: pnpm 8
+    and 9, npm 10); ``--`` ends the options; other programs (yarn) are read as written."""
+    assert program_args(parse_commands(line)[0])[1] == args

@@ -2296,6 +2296,42 @@ def test_a_plug_n_play_split_is_unsafe_unless_the_cache_is_in_the_app(tmp_path: 
 
 
 @pytest.mark.parametrize(
+    ("rc", "env", "inside"),
+    [
+        ("enableGlobalCache: 0\n", "", True),
+        ("enableGlobalCache: 'false'\n", "", True),
+        ("", "ENV YARN_ENABLE_GLOBAL_CACHE=0\n", True),
+        ("enableGlobalCache: 1\n", "", False),
+        ("enableGlobalCache: false\n", "ENV YARN_ENABLE_GLOBAL_CACHE=true\n", False),
+        ("enableGlobalCache: false\n", "ARG YARN_ENABLE_GLOBAL_CACHE\n", False),
+    ],
+)
+def test_a_plug_n_play_cache_is_in_the_app_as_yarn_reads_its_setting(
+    tmp_path: Path, rc: str, env: str, inside: bool
+) -> None:
+    """Round 26 (yarn 4.5.0): yarn reads a boolean setting's ``0``/``1`` as false/true, and
+    YARN_ENABLE_GLOBAL_CACHE overrides .yarnrc.yml: with ``enableGlobalCache: 0`` `yarn config
+    get` said false, the zips were in .yarn/cache, and the Plug'n'Play split answered as the
+    original, offline (712 -> 287 MB); only the written-out ``false`` was read."""
+    _write(tmp_path, {
+        "package.json": json.dumps({
+            "name": "b", "packageManager": "yarn@4.5.0", "dependencies": {"ms": "2.1.3"},
+            "scripts": {"build": "node build.js"},
+        }),
+        ".yarnrc.yml": rc,
+        "yarn.lock": "__metadata:\n  version: 8\n",
+        "build.js": "require('fs').writeFileSync('out.js', '')\n",
+    })  # fmt: skip
+    text = (
+        f"FROM node:20\n{env}WORKDIR /app\nCOPY . .\n"
+        "RUN corepack enable && yarn install && yarn build\n"
+        'CMD ["node", "-r", "./.pnp.cjs", "out.js"]\n'
+    )
+    _, messages, _ = _split(text, tmp_path)
+    assert ("~/.yarn/berry/cache" not in messages) is inside, messages
+
+
+@pytest.mark.parametrize(
     ("env", "install"),
     [
         ("ENV YARN_NODE_LINKER=pnp\n", "yarn install --immutable"),
@@ -2328,6 +2364,39 @@ def test_a_linker_the_environment_makes_plug_n_play_is_unsafe_to_split(
     plain = text.replace(env, "").replace(install, "yarn install --immutable")
     out, messages, _ = _split(plain, tmp_path)
     assert "FROM node:20-slim" in out, messages
+
+
+@pytest.mark.parametrize(
+    ("env", "rc"),
+    [
+        ("ENV YARN_NODE_LINKER=pnp\n", "nodeLinker: node-modules\n"),
+        ("ENV YARN_NODE_LINKER=pnp\n", "nodeLinker: node-modules\nenableGlobalCache: false\n"),
+        ("ARG YARN_NODE_LINKER\n", "nodeLinker: node-modules\nenableGlobalCache: false\n"),
+    ],
+)
+def test_a_plug_n_play_split_copies_no_node_modules_a_deps_stage_would_lack(
+    tmp_path: Path, env: str, rc: str
+) -> None:
+    """Round 26 (yarn 4.5.0): ``ENV YARN_NODE_LINKER=pnp`` over ``nodeLinker: node-modules``
+    got a prod-deps stage, whose Plug'n'Play install made no node_modules: the split failed
+    to build ("/app/node_modules" not found), unsafe, and safe with ``enableGlobalCache:
+    false`` (a break). Now the app is copied whole, dev dependencies kept: the unsafe split
+    built, and the safe one answered as the original (712 -> 287 MB)."""
+    _write(tmp_path, {
+        "package.json": json.dumps({
+            "name": "b", "packageManager": "yarn@4.5.0", "dependencies": {"ms": "2.1.3"},
+        }),
+        ".yarnrc.yml": rc,
+        "yarn.lock": "__metadata:\n  version: 8\n",
+        "index.js": "console.log(require('ms')('1s'))\n",
+    })  # fmt: skip
+    text = (
+        f"FROM node:20\nRUN corepack enable\n{env}WORKDIR /app\nCOPY . .\n"
+        'RUN yarn install --immutable\nCMD ["node", "-r", "./.pnp.cjs", "index.js"]\n'
+    )
+    result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({ID}), unsafe=True))
+    assert "FROM node:20-slim" in result.output, result.suggestions
+    assert "node_modules" not in result.output, result.output
 
 
 _WHOLE = "COPY --from=app-files /app /app"

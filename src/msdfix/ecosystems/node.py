@@ -1538,7 +1538,7 @@ def berry_cache_kept(
     settings = yarnrc_settings(rc) or {}
     if "cacheFolder" in settings:
         return ".yarnrc.yml's cacheFolder keeps its cache in a folder it names"
-    if settings.get("enableGlobalCache") == "false":
+    if berry_global_cache_off(rc, {}):  # the file's: cache-mount leaves the RUN alone
         return "enableGlobalCache: false keeps its cache in the project's .yarn/cache"
     mirror = _berry_flag(rc, env, "enableMirror", "YARN_ENABLE_MIRROR")
     unknown = mirror is None and "YARN_ENABLE_MIRROR" in env  # a build argument may say false
@@ -1551,6 +1551,15 @@ def berry_cache_kept(
             "default before yarn 4): its cache stays in the project's .yarn/cache"
         )
     return None
+
+
+def berry_global_cache_off(rc: str, env: Mapping[str, str | None]) -> bool:
+    """Yarn Berry keeps its cache in the project's ``.yarn/cache``: ``enableGlobalCache`` (or
+    ``YARN_ENABLE_GLOBAL_CACHE``, which overrides it) is ``false`` or ``0`` (built, yarn 4.5.0:
+    ``enableGlobalCache: 0`` read as false, the zips in .yarn/cache, a Plug'n'Play split
+    answered from them; so did one with ``ENV YARN_ENABLE_GLOBAL_CACHE=0``). yarn still
+    fills its global mirror then (built: a mount over it offset copied manifests)."""
+    return _berry_flag(rc, env, "enableGlobalCache", "YARN_ENABLE_GLOBAL_CACHE") is False
 
 
 def _berry_global_cache(rc: str, major: int, env: Mapping[str, str | None]) -> bool:

@@ -226,7 +226,29 @@ def _program_args(command: Command) -> tuple[str, list[str]]:
     program = argv[0].rsplit("/", 1)[-1] if not argv[0].startswith("./") else argv[0]
     if _PYTHON.match(program) and len(argv) >= 3 and argv[1] == "-m":
         return argv[2], argv[3:]
-    return program, argv[1:]
+    return program, nopt_values(argv[1:]) if program in _NOPT_PROGRAMS else argv[1:]
+
+
+# Programs whose options nopt parses: a long option's value may be the next word.
+_NOPT_PROGRAMS = frozenset({"npm", "pnpm"})
+
+
+def nopt_values(args: list[str]) -> list[str]:
+    """``args`` with each ``--option true|false`` written ``--option=true|false``, as nopt
+    reads it: the word is the option's value, not a package or subcommand (built: pnpm 8.15.9
+    and 9.15.9's ``install --frozen-lockfile false`` over a stale lock rewrote it as
+    ``--no-frozen-lockfile`` does, ``--frozen-lockfile true`` failed as the bare flag does;
+    npm 10's ``install --save false is-number`` installed is-number and left package.json)."""
+    out: list[str] = []
+    for at, arg in enumerate(args):
+        if arg == "--":  # the rest are operands (``npm exec -- true``)
+            return out + args[at:]
+        last = out[-1] if out else ""
+        if arg in ("true", "false") and last.startswith("--") and "=" not in last:
+            out[-1] = f"{last}={arg}"
+        else:
+            out.append(arg)
+    return out
 
 
 # The managers that run each program, in MANAGERS order.

@@ -33,6 +33,7 @@ from msdfix.ecosystems.node import (
     PROD_FLAGS,
     PROJECT_INSTALLS,
     YARN_CONFIG_FILE_ENV,
+    berry_global_cache_off,
     dependency_config,
     dev_flagged_peer,
     lifecycle_hooks,
@@ -788,6 +789,11 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     )
     if blocker:
         return blocker
+    if _plug_n_play(a, rel, package):  # the environment's linker (.yarnrc.yml's: lock_problem)
+        return (
+            "yarn's linker is or may be Plug'n'Play by YARN_NODE_LINKER or a RUN naming it: "
+            "a deps stage may make no node_modules to copy"
+        )
     legacy = _legacy_peer_gap(a, rel, install)
     if legacy:
         return legacy
@@ -1317,7 +1323,8 @@ def _pnp_cache_outside(a: Analysis, rel: str | None) -> str | None:
         return None
     rc = a.ctx.read_text(posixpath.join(rel, ".yarnrc.yml") if rel else ".yarnrc.yml")
     settings = yarnrc_settings(rc) or {}
-    if settings.get("enableGlobalCache") == "false" and "cacheFolder" not in settings:
+    env = {k: v for k, v in a.model.fixed_scope(a.stage).items() if k == "YARN_ENABLE_GLOBAL_CACHE"}
+    if berry_global_cache_off(rc or "", env) and "cacheFolder" not in settings:
         return None
     return (
         "yarn Plug'n'Play loads packages from its cache at run time, which may be outside the "
