@@ -1475,6 +1475,30 @@ def test_an_npm_config_file_of_the_tree_keeps_the_install_after_the_copy(tmp_pat
 
 
 @pytest.mark.parametrize(
+    "archive, moved",
+    [
+        ("mypkg-1.0.tar.bz2", False),  # built: "No such file or directory: '/app/mypkg-1.0...'"
+        ("mypkg-1.0.tgz", False),
+        ("mypkg-1.0.tar", False),
+        ("mypkg-1.0.tar.xz", False),
+        ("MyPkg-1.0.TBZ", False),  # pip compares the extension lowercased
+        ("mypkg-1.0", True),  # a name and version, not a file
+    ],
+)
+def test_an_archive_named_bare_is_a_file_pip_opens(
+    tmp_path: Path, archive: str, moved: bool
+) -> None:
+    """pip opens any argument ending in one of its archive extensions from the working
+    folder, with no path before it, in a requirements file and on the command line."""
+    (tmp_path / "requirements.txt").write_text(f"six==1.16.0\n{archive}\n")
+    (tmp_path / "base.txt").write_text("six==1.16.0\n")
+    for install in ("-r requirements.txt", f"-r base.txt {archive}"):
+        text = f"FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install {install}\n"
+        out, _, explained = _run(text, tmp_path)
+        assert (out != text) is moved, (install, explained)
+
+
+@pytest.mark.parametrize(
     "requirements, moved",
     [
         ("-r ./sub/../base.txt\n", False),  # pip opens sub/.. as written: sub must exist
