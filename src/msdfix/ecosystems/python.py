@@ -886,8 +886,8 @@ def uv_local_location(text: str, path: str) -> str | None:
 
 # pip's ARCHIVE_EXTENSIONS (pip/_internal/utils/filetypes.py): an argument ending in one, in
 # any case, is a file pip opens, even a bare name (``mypkg-1.0.tar.bz2``).
-_ARCHIVES = (".zip", ".whl", ".tar.bz2", ".tbz", ".tar.gz", ".tgz", ".tar", ".tar.xz", ".txz")
-_ARCHIVES += (".tlz", ".tar.lz", ".tar.lzma")
+_ARCHIVES: tuple[str, ...] = (".zip", ".whl", ".tar.bz2", ".tbz", ".tar.gz", ".tgz", ".tar")
+_ARCHIVES += (".tar.xz", ".txz", ".tlz", ".tar.lz", ".tar.lzma")
 
 
 def is_local(arg: str) -> bool:
