@@ -3097,6 +3097,35 @@ def test_composer_repositories_of_local_files_stay(tmp_path: Path, repo: dict[st
     assert any("from the project" in m for m in explained)
 
 
+@pytest.mark.parametrize(
+    ("extra", "lock", "moved"),
+    [
+        ({"merge-plugin": {"include": ["modules/*/composer.json"]}}, False, False),
+        ({"merge-plugin": {"include": ["modules/*/composer.json"]}}, True, True),
+        ({"patches": {"acme/greeter": {"say hello": "patches/greeter.patch"}}}, True, False),
+        ({"patches": {"acme/greeter": [{"description": "x", "url": "p/x.diff"}]}}, True, False),
+        ({"patches": {"acme/greeter": {"x": "https://example.com/x.patch"}}}, True, True),
+        ({"patches-file": "composer.patches.json"}, True, False),
+    ],
+)
+def test_composer_plugins_reading_the_project_keep_the_install(
+    tmp_path: Path, extra: dict[str, object], lock: bool, moved: bool
+) -> None:
+    """Built with Debian's composer 2.5.5: moved, merge-plugin without a lock left out the
+    package a merged composer.json requires ("Class not found"; with the lock both images
+    matched), and composer-patches 1.7.3 stopped with a TypeError on the missing patch.
+    ``--no-plugins`` runs neither."""
+    text = _composer_project(tmp_path, {"name": "a/b", "extra": extra})
+    if not lock:
+        (tmp_path / "composer.lock").unlink()
+    out, _, explained = _run(text, tmp_path)
+    assert (out != text) is moved, explained
+    if not moved:
+        assert any("composer.json's extra." in m for m in explained), explained
+        quiet = text.replace("--no-dev", "--no-dev --no-plugins")
+        assert _run(quiet, tmp_path)[0] != quiet
+
+
 def test_composer_lock_with_a_local_dist_stays(tmp_path: Path) -> None:
     lock = {"packages": [{"name": "a/x", "dist": {"type": "zip", "url": "artifacts/x.zip"}}]}
     text = _composer_project(tmp_path, {"name": "a/b"}, lock)

@@ -874,6 +874,37 @@ def local_composer_source(repos: list[Any], lock: object) -> str | None:
     return None
 
 
+def composer_plugin_reads(extra: object, locked: bool) -> str | None:
+    """What composer.json's ``extra`` has a plugin read from the project while composer
+    installs (plugins run with ``--no-scripts`` too), or None. wikimedia/composer-merge-plugin's
+    ``merge-plugin`` adds the requirements of the composer.json files its globs name when no
+    composer.lock fixes them (built: the moved install left the merged package out, "Class
+    not found"; with the lock both installed the same). cweagans/composer-patches applies
+    ``patches-file`` and the patches of ``patches`` given as paths (built: composer-patches
+    1.7.3 stopped with a TypeError on the missing patch)."""
+    if not isinstance(extra, dict):
+        return None
+    if extra.get("merge-plugin") and not locked:
+        return "composer.json's extra.merge-plugin merges other composer.json files (no lock)"
+    if extra.get("patches-file"):
+        return f"composer.json's extra.patches-file has patches read ({extra['patches-file']})"
+    tables = extra.get("patches")
+    for table in tables.values() if isinstance(tables, dict) else []:
+        for url in _patch_urls(table):
+            if _local_url(url):
+                return f"composer.json's extra.patches has the patch {url} read"
+    return None
+
+
+def _patch_urls(table: object) -> list[object]:
+    """The patches composer-patches reads for one package: ``{"description": "url"}``, a
+    list of URLs, or (v2) a list of ``{"description": ..., "url": ...}``."""
+    entries = list(table.values()) if isinstance(table, dict) else table
+    if not isinstance(entries, list):
+        return []
+    return [e.get("url") if isinstance(e, dict) else e for e in entries]
+
+
 def _locked(lock: object, key: str) -> list[Any] | None:
     """composer.lock's ``packages`` or ``packages-dev`` list ([] without one); None when
     the lock is not an object or the value is not a list (composer refuses such a lock)."""
@@ -910,6 +941,11 @@ def _composer(
         raise Skip(
             f"{where}: composer reads {local} from the project, which needs the sources", anchor
         )
+    locked = doc.context.exists(lock_path)
+    extra = data.get("extra")
+    plugin = None if "--no-plugins" in use.args else composer_plugin_reads(extra, locked)
+    if plugin is not None:
+        raise Skip(f"{where}: {plugin} from the project, which needs the sources", anchor)
     scripts = data.get("scripts")
     hooks = [s for s in COMPOSER_INSTALL_SCRIPTS if isinstance(scripts, dict) and s in scripts]
     if hooks and "--no-scripts" not in use.args:
