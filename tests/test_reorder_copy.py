@@ -3126,6 +3126,31 @@ def test_composer_plugins_reading_the_project_keep_the_install(
         assert _run(quiet, tmp_path)[0] != quiet
 
 
+@pytest.mark.parametrize(
+    ("path", "present", "moved"),
+    [
+        ("web/modules/contrib/{$name}", "web/modules/contrib/mymod/mymod.module", False),
+        ("web/modules/contrib/{$name}", "web/modules/custom/x/x.module", True),
+        ("modules/{$vendor}-{$name}", "modules/acme-mymod/mymod.module", False),
+        ("{$name}/", "index.php", False),  # where it installs is known only by package name
+    ],
+)
+def test_composer_installer_paths_in_the_context_keep_the_install(
+    tmp_path: Path, path: str, present: str, moved: bool
+) -> None:
+    """composer/installers' ``installer-paths`` are install outputs like vendor/: built with
+    Debian's composer 2.5.5, a stale web/modules/contrib/mymod of the context, copied after
+    the moved install, replaced the module composer had installed ("stale" for "v1")."""
+    extra = {"installer-paths": {path: ["type:drupal-module"]}}
+    text = _composer_project(tmp_path, {"name": "a/b", "extra": extra})
+    (tmp_path / present).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / present).write_text("stale\n")
+    out, _, explained = _run(text, tmp_path)
+    assert (out != text) is moved, explained
+    if not moved:
+        assert any("is in the build context and not in .dockerignore" in m for m in explained)
+
+
 def test_composer_lock_with_a_local_dist_stays(tmp_path: Path) -> None:
     lock = {"packages": [{"name": "a/x", "dist": {"type": "zip", "url": "artifacts/x.zip"}}]}
     text = _composer_project(tmp_path, {"name": "a/b"}, lock)

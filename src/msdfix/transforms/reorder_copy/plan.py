@@ -816,17 +816,35 @@ _RUBY_COMMENT = re.compile(r"#(?!\{).*")
 
 def _configured_outputs(doc: Document, eco: str, project: str) -> list[str]:
     """Where the project's own configuration puts the install (composer.json's
-    ``config.vendor-dir``, ``.bundle/config``'s ``BUNDLE_PATH``) besides the default."""
+    ``config.vendor-dir`` and ``extra.installer-paths``, ``.bundle/config``'s ``BUNDLE_PATH``)
+    besides the default."""
     if eco == "composer":
         data = doc.context.read_json(posixpath.join(project, "composer.json"))
         config = data.get("config") if isinstance(data, dict) else None
         vendor = config.get("vendor-dir") if isinstance(config, dict) else None
-        return [vendor.strip("/")] if isinstance(vendor, str) and vendor.strip("/") else []
+        found = [vendor.strip("/")] if isinstance(vendor, str) and vendor.strip("/") else []
+        extra = data.get("extra") if isinstance(data, dict) else None
+        paths = extra.get("installer-paths") if isinstance(extra, dict) else None
+        return found + _installer_paths(paths)
     if eco == "bundler":
         text = doc.context.read_text(posixpath.join(project, ".bundle/config")) or ""
         path = re.search(r"^BUNDLE_PATH:\s*[\"']?([^\"'\n]+)", text, re.M)
         return [path.group(1).strip().strip("/")] if path and path.group(1).strip() else []
     return []
+
+
+def _installer_paths(paths: object) -> list[str]:
+    """The folders composer/installers' ``installer-paths`` install packages into, cut before
+    the first placeholder (``web/modules/contrib/{$name}`` -> ``web/modules/contrib``; ``.``
+    when a placeholder leads). Built: a stale web/modules/contrib/mymod of the context, copied
+    after the moved install, replaced the module composer had installed there."""
+    if not isinstance(paths, dict):
+        return []
+    found = []
+    for path in paths:
+        head = posixpath.dirname(path.split("{", 1)[0] + "x").strip("/")
+        found.append(posixpath.normpath(head or "."))
+    return found
 
 
 def _bundler_cache(doc: Document, project: str) -> str | None:
