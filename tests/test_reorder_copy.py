@@ -649,6 +649,40 @@ def test_a_pnpm_store_command_stays_in_the_install_run(tmp_path: Path, install: 
 
 
 @pytest.mark.parametrize(
+    ("lock", "setting", "install", "folder"),
+    [
+        ("yarn.lock", (".yarnrc", "--modules-folder deps\n"), "yarn install", "deps"),
+        ("yarn.lock", (".yarnrc", '"--install.modules-folder" "./deps"\n'), "yarn", "deps"),
+        ("yarn.lock", None, "yarn install --modules-folder=deps", "deps"),
+        ("pnpm-lock.yaml", (".npmrc", "modules-dir=deps\n"), "pnpm install", "deps"),
+        ("pnpm-lock.yaml", (".npmrc", "virtual-store-dir=.vs\n"), "pnpm install", ".vs"),
+        ("yarn.lock", (".yarnrc", "--modules-folder node_modules\n"), "yarn install", None),
+    ],
+)
+def test_a_modules_folder_of_the_context_keeps_the_install(
+    tmp_path: Path, lock: str, setting: tuple[str, str] | None, install: str, folder: str | None
+) -> None:
+    """yarn's and pnpm's modules folder and virtual store are outputs of the install as
+    node_modules is: built with yarn 1.22, ``--modules-folder deps`` in .yarnrc and a stale
+    deps/ms in the context, copied after the moved install, replaced the ms yarn had installed.
+    Without that folder in the context (or another folder set) the install moves."""
+    (tmp_path / "package.json").write_text('{"name": "a", "dependencies": {"ms": "2.1.3"}}\n')
+    (tmp_path / lock).write_text("lockfileVersion: '6.0'\n" if "pnpm" in lock else "# lock\n")
+    if setting:
+        (tmp_path / setting[0]).write_text(setting[1])
+    text = f"FROM node:18\nRUN npm i -g pnpm@8\nWORKDIR /app\nCOPY . .\nRUN {install}\n"
+    assert _run(text, tmp_path, unsafe=True)[0] != text
+    (tmp_path / "deps/ms").mkdir(parents=True)
+    (tmp_path / ".vs").mkdir()
+    (tmp_path / "deps/ms/index.js").write_text("stale\n")
+    (tmp_path / ".vs/lock.yaml").write_text("stale\n")
+    out, _, explained = _run(text, tmp_path, unsafe=True)
+    assert (out == text) is (folder is not None), explained
+    if folder:
+        assert any(f"{folder} is in the build context" in m for m in explained), explained
+
+
+@pytest.mark.parametrize(
     ("install", "safe"),
     [
         # npm install and yarn 1 read their manifests from read-write mounts: no copy

@@ -19,6 +19,7 @@ from msdfix.ecosystems.node import (
     local_dependency,
     local_package_config,
     locked_local,
+    module_folders,
     npm_keeps_v1_lock,
     npm_legacy_peer_deps,
     npm_lock_flags,
@@ -102,7 +103,7 @@ def plan_manifests(
         )
         _two_phase_note(eco, use, plan)
         return
-    for out in (*eco.outputs, *_configured_outputs(doc, eco.id, project)):
+    for out in (*eco.outputs, *_configured_outputs(doc, eco.id, project, use.command.argv)):
         if ctx.exists(rel(out)):
             raise Skip(
                 f"{where}: {rel(out)} is in the build context and not in .dockerignore, so the "
@@ -814,10 +815,14 @@ _GEMFILE_READS = re.compile(
 _RUBY_COMMENT = re.compile(r"#(?!\{).*")
 
 
-def _configured_outputs(doc: Document, eco: str, project: str) -> list[str]:
+def _configured_outputs(doc: Document, eco: str, project: str, argv: list[str]) -> list[str]:
     """Where the project's own configuration puts the install (composer.json's
-    ``config.vendor-dir`` and ``extra.installer-paths``, ``.bundle/config``'s ``BUNDLE_PATH``)
-    besides the default."""
+    ``config.vendor-dir`` and ``extra.installer-paths``, ``.bundle/config``'s ``BUNDLE_PATH``,
+    yarn's and pnpm's modules folders and virtual store) besides the default. Built: yarn 1
+    with ``--modules-folder deps`` in .yarnrc installed ms into deps/, which a stale deps/ms
+    of the context, copied after the moved install, replaced (index.js of 6 bytes)."""
+    if eco in ("yarn", "pnpm"):
+        return module_folders(doc.context, "" if project == "." else project, argv)
     if eco == "composer":
         data = doc.context.read_json(posixpath.join(project, "composer.json"))
         config = data.get("config") if isinstance(data, dict) else None
