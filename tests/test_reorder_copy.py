@@ -1509,6 +1509,32 @@ def test_an_npm_config_file_of_the_tree_keeps_the_install_after_the_copy(tmp_pat
 
 
 @pytest.mark.parametrize(
+    ("option", "moved"),
+    [
+        ("-U -t libs", False),  # built: a stale libs/six.py replaced the six pip installed
+        ("--target=libs", False),
+        ("--prefix local", False),
+        ("-t /app/libs", False),
+        ("-t ./libs", False),
+        ("-t /opt/libs", True),  # outside the copied tree
+    ],
+)
+def test_a_pip_target_in_the_copied_tree_keeps_the_install(
+    tmp_path: Path, option: str, moved: bool
+) -> None:
+    """``pip install -r requirements.txt -U -t libs``: moved, the full COPY put the context's
+    stale libs/six.py over the six pip had installed there (the original replaced it)."""
+    _pip_context(tmp_path)
+    text = (
+        f"FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt {option}\n"
+    )
+    out, _, explained = _run(text, tmp_path)
+    assert (out != text) is moved, explained
+    if not moved:
+        assert any("inside the copied files, where the full COPY" in m for m in explained)
+
+
+@pytest.mark.parametrize(
     "archive, moved",
     [
         ("mypkg-1.0.tar.bz2", False),  # built: "No such file or directory: '/app/mypkg-1.0...'"
