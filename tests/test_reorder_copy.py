@@ -1509,6 +1509,35 @@ def test_an_npm_config_file_of_the_tree_keeps_the_install_after_the_copy(tmp_pat
 
 
 @pytest.mark.parametrize(
+    ("env", "run", "reason"),
+    [
+        ("ENV UV_PROJECT_ENVIRONMENT=/app/env\n", "uv sync --frozen", "env is in the build"),
+        ("ENV UV_PROJECT_ENVIRONMENT=env\n", "uv sync --frozen", "env is in the build"),
+        ("", "UV_PROJECT_ENVIRONMENT=./env uv sync --frozen", "env is in the build"),
+        ("ARG VENV=/app/env\nENV UV_PROJECT_ENVIRONMENT=$VENV\n", "uv sync --frozen", "build arg"),
+        ("ENV UV_PROJECT_ENVIRONMENT=/opt/venv\n", "uv sync --frozen", None),
+        ("", "uv sync --frozen", None),
+    ],
+)
+def test_a_uv_environment_the_context_holds_keeps_the_install(
+    tmp_path: Path, env: str, run: str, reason: str | None
+) -> None:
+    """UV_PROJECT_ENVIRONMENT names where uv sync installs, an output like .venv: built with
+    uv 0.4.30, a developer's env/ in the context (linked to /opt/homebrew's python3.12)
+    overwrote the environment the moved sync had made, and the container did not start."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'a'\nversion = '1'\n")
+    (tmp_path / "uv.lock").write_text("version = 1\n")
+    (tmp_path / "env/bin").mkdir(parents=True)
+    (tmp_path / "env/pyvenv.cfg").write_text("home = /opt/homebrew/bin\n")
+    text = f"FROM python:3.12\nRUN pip install uv\n{env}WORKDIR /app\nCOPY . .\n"
+    text += f"RUN {run} --no-install-project\n"
+    out, _, explained = _run(text, tmp_path)
+    assert (out == text) is (reason is not None), explained
+    if reason:
+        assert any(reason in m for m in explained), explained
+
+
+@pytest.mark.parametrize(
     ("option", "moved"),
     [
         ("-U -t libs", False),  # built: a stale libs/six.py replaced the six pip installed

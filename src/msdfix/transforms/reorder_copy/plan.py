@@ -103,7 +103,8 @@ def plan_manifests(
         )
         _two_phase_note(eco, use, plan)
         return
-    for out in (*eco.outputs, *_configured_outputs(doc, eco.id, project, use.command.argv)):
+    outputs = [*eco.outputs, *_configured_outputs(doc, eco.id, project, use.command.argv)]
+    for out in outputs + _uv_environment(doc, stage, source, use, anchor, where):
         if ctx.exists(rel(out)):
             raise Skip(
                 f"{where}: {rel(out)} is in the build context and not in .dockerignore, so the "
@@ -836,6 +837,30 @@ def _configured_outputs(doc: Document, eco: str, project: str, argv: list[str]) 
         path = re.search(r"^BUNDLE_PATH:\s*[\"']?([^\"'\n]+)", text, re.M)
         return [path.group(1).strip().strip("/")] if path and path.group(1).strip() else []
     return []
+
+
+def _uv_environment(
+    doc: Document, stage: Stage, source: Source, use: Use, anchor: Instruction, where: str
+) -> list[str]:
+    """uv's project environment where UV_PROJECT_ENVIRONMENT moves it from .venv, relative to
+    the project: a relative value, or an absolute one inside the copied tree; Skip when a
+    build argument sets it. Built: uv 0.4.30 with ``/app/env`` and a developer's env/ in the
+    context: the original's uv sync replaced that environment, the moved one's was overwritten
+    by it (``env/bin/python`` linked to /opt/homebrew/bin/python3.12: the container failed)."""
+    if use.eco.id != "uv":
+        return []
+    scope = {**doc.model.fixed_scope(stage, anchor), **use.command.assignments}
+    if "UV_PROJECT_ENVIRONMENT" not in scope:
+        return []
+    value = scope["UV_PROJECT_ENVIRONMENT"]
+    if value is None or "$" in value:
+        raise Skip(f"{where}: a build argument sets UV_PROJECT_ENVIRONMENT", anchor)
+    if not value.startswith("/"):
+        return [value]
+    if not within(value, source.dest):
+        return []
+    inner = posixpath.join(source.src, posixpath.relpath(value, source.dest))
+    return [posixpath.relpath(posixpath.normpath(inner), use.project)]
 
 
 def _installer_paths(paths: object) -> list[str]:
