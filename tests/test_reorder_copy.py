@@ -3216,24 +3216,35 @@ def test_composer_plugins_reading_the_project_keep_the_install(
 
 
 @pytest.mark.parametrize(
-    ("path", "present", "moved"),
+    ("path", "selects", "present", "lock", "moved"),
     [
-        ("web/modules/contrib/{$name}", "web/modules/contrib/mymod/mymod.module", False),
-        ("web/modules/contrib/{$name}", "web/modules/custom/x/x.module", True),
-        ("modules/{$vendor}-{$name}", "modules/acme-mymod/mymod.module", False),
-        ("{$name}/", "index.php", False),  # where it installs is known only by package name
+        ("web/modules/contrib/{$name}", "type:drupal-module", "contrib/mymod/x", True, False),
+        ("web/modules/contrib/{$name}", "type:drupal-module", "contrib/mymod/x", False, False),
+        ("web/modules/contrib/{$name}", "type:drupal-module", "custom/x/x.module", True, True),
+        ("web/modules/custom/{$name}", "type:drupal-custom-module", "custom/x/x", True, True),
+        ("web/modules/custom/{$name}", "type:drupal-custom-module", "custom/x/x", False, False),
+        ("modules/{$vendor}-{$name}", "acme/mymod", "../../modules/acme-mymod/x", True, False),
+        ("modules/{$vendor}-{$name}", "vendor:other", "../../modules/acme-mymod/x", True, True),
+        ("web/core", "type:drupal-module", "custom/x/x.module", True, True),  # web/core absent
+        ("{$name}/", "type:drupal-module", "../../index.php", True, False),  # named by package
     ],
 )
 def test_composer_installer_paths_in_the_context_keep_the_install(
-    tmp_path: Path, path: str, present: str, moved: bool
+    tmp_path: Path, path: str, selects: str, present: str, lock: bool, moved: bool
 ) -> None:
     """composer/installers' ``installer-paths`` are install outputs like vendor/: built with
     Debian's composer 2.5.5, a stale web/modules/contrib/mymod of the context, copied after
-    the moved install, replaced the module composer had installed ("stale" for "v1")."""
-    extra = {"installer-paths": {path: ["type:drupal-module"]}}
-    text = _composer_project(tmp_path, {"name": "a/b", "extra": extra})
-    (tmp_path / present).parent.mkdir(parents=True, exist_ok=True)
-    (tmp_path / present).write_text("stale\n")
+    the moved install, replaced the module composer had installed ("stale" for "v1"). With a
+    composer.lock only the paths a locked package is selected for count (a custom-module
+    path with no locked custom module installs nothing there)."""
+    extra = {"installer-paths": {path: [selects]}}
+    locked = {"packages": [{"name": "acme/mymod", "type": "drupal-module"}]}
+    text = _composer_project(tmp_path, {"name": "a/b", "extra": extra}, locked)
+    if not lock:
+        (tmp_path / "composer.lock").unlink()
+    where = tmp_path / "web/modules" / present
+    where.parent.mkdir(parents=True, exist_ok=True)
+    where.write_text("stale\n")
     out, _, explained = _run(text, tmp_path)
     assert (out != text) is moved, explained
     if not moved:

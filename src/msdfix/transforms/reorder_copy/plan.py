@@ -831,7 +831,11 @@ def _configured_outputs(doc: Document, eco: str, project: str, argv: list[str]) 
         found = [vendor.strip("/")] if isinstance(vendor, str) and vendor.strip("/") else []
         extra = data.get("extra") if isinstance(data, dict) else None
         paths = extra.get("installer-paths") if isinstance(extra, dict) else None
-        return found + _installer_paths(paths)
+        lock = doc.context.read_json(posixpath.join(project, "composer.lock"))
+        locked = None
+        if doc.context.exists(posixpath.join(project, "composer.lock")):
+            locked = [*(_locked(lock, "packages") or []), *(_locked(lock, "packages-dev") or [])]
+        return found + _installer_paths(paths, locked)
     if eco == "bundler":
         text = doc.context.read_text(posixpath.join(project, ".bundle/config")) or ""
         path = re.search(r"^BUNDLE_PATH:\s*[\"']?([^\"'\n]+)", text, re.M)
@@ -863,18 +867,42 @@ def _uv_environment(
     return [posixpath.relpath(posixpath.normpath(inner), use.project)]
 
 
-def _installer_paths(paths: object) -> list[str]:
-    """The folders composer/installers' ``installer-paths`` install packages into, cut before
-    the first placeholder (``web/modules/contrib/{$name}`` -> ``web/modules/contrib``; ``.``
-    when a placeholder leads). Built: a stale web/modules/contrib/mymod of the context, copied
-    after the moved install, replaced the module composer had installed there."""
+def _installer_paths(paths: object, locked: list[Any] | None) -> list[str]:
+    """The folders composer/installers' ``installer-paths`` install packages into: a path
+    cut before its first placeholder (``web/modules/contrib/{$name}`` -> ``web/modules/
+    contrib``; ``.`` when a placeholder leads), one without a placeholder as it is
+    (``web/core``). With a composer.lock (``locked``), only paths a locked package is
+    selected for (``type:drupal-module``, ``vendor:acme``, ``acme/mymod``). Built: a stale
+    web/modules/contrib/mymod of the context, copied after the moved install, replaced the
+    module composer had installed there."""
     if not isinstance(paths, dict):
         return []
     found = []
-    for path in paths:
-        head = posixpath.dirname(path.split("{", 1)[0] + "x").strip("/")
-        found.append(posixpath.normpath(head or "."))
+    for path, selectors in paths.items():
+        if locked is not None and not any(_selects(selectors, p) for p in locked):
+            continue
+        head = path.split("{", 1)[0]
+        folder = posixpath.dirname(head + "x") if "{" in path else path
+        found.append(posixpath.normpath(folder.strip("/") or "."))
     return found
+
+
+def _selects(selectors: object, package: object) -> bool:
+    """An installer-paths selector list picks ``package`` (a composer.lock entry); True for
+    anything msdfix cannot read (unknown is not "none")."""
+    if not isinstance(selectors, list) or not isinstance(package, dict):
+        return True
+    name, kind = str(package.get("name", "")), str(package.get("type", "library"))
+    for selector in selectors:
+        if not isinstance(selector, str):
+            return True
+        if selector.startswith("type:") and selector[5:] == kind:
+            return True
+        if selector.startswith("vendor:") and name.split("/")[0] == selector[7:]:
+            return True
+        if selector == name:
+            return True
+    return False
 
 
 def _bundler_cache(doc: Document, project: str) -> str | None:
