@@ -650,6 +650,40 @@ def test_a_pnpm_store_command_stays_in_the_install_run(tmp_path: Path, install: 
 
 
 @pytest.mark.parametrize(
+    ("lock", "setting", "install", "folder"),
+    [
+        ("yarn.lock", (".yarnrc", "--modules-folder deps\n"), "yarn install", "deps"),
+        ("yarn.lock", (".yarnrc", '"--install.modules-folder" "./deps"\n'), "yarn", "deps"),
+        ("yarn.lock", None, "yarn install --modules-folder=deps", "deps"),
+        ("pnpm-lock.yaml", (".npmrc", "modules-dir=deps\n"), "pnpm install", "deps"),
+        ("pnpm-lock.yaml", (".npmrc", "virtual-store-dir=.vs\n"), "pnpm install", ".vs"),
+        ("yarn.lock", (".yarnrc", "--modules-folder node_modules\n"), "yarn install", None),
+    ],
+)
+def test_a_modules_folder_of_the_context_keeps_the_install(
+    tmp_path: Path, lock: str, setting: tuple[str, str] | None, install: str, folder: str | None
+) -> None:
+    """yarn's and pnpm's modules folder and virtual store are outputs of the install as
+    node_modules is: built with yarn 1.22, ``--modules-folder deps`` in .yarnrc and a stale
+    deps/ms in the context, copied after the moved install, replaced the ms yarn had installed.
+    Without that folder in the context (or another folder set) the install moves."""
+    (tmp_path / "package.json").write_text('{"name": "a", "dependencies": {"ms": "2.1.3"}}\n')
+    (tmp_path / lock).write_text("lockfileVersion: '6.0'\n" if "pnpm" in lock else "# lock\n")
+    if setting:
+        (tmp_path / setting[0]).write_text(setting[1])
+    text = f"FROM node:18\nRUN npm i -g pnpm@8\nWORKDIR /app\nCOPY . .\nRUN {install}\n"
+    assert _run(text, tmp_path, unsafe=True)[0] != text
+    (tmp_path / "deps/ms").mkdir(parents=True)
+    (tmp_path / ".vs").mkdir()
+    (tmp_path / "deps/ms/index.js").write_text("stale\n")
+    (tmp_path / ".vs/lock.yaml").write_text("stale\n")
+    out, _, explained = _run(text, tmp_path, unsafe=True)
+    assert (out == text) is (folder is not None), explained
+    if folder:
+        assert any(f"{folder} is in the build context" in m for m in explained), explained
+
+
+@pytest.mark.parametrize(
     ("install", "safe"),
     [
         # npm install and yarn 1 read their manifests from read-write mounts: no copy
@@ -1473,6 +1507,85 @@ def test_an_npm_config_file_of_the_tree_keeps_the_install_after_the_copy(tmp_pat
         "RUN npm ci\n"
     )
     _stays(text, tmp_path, "NPM_CONFIG_USERCONFIG=/app/.npmrc.docker")
+
+
+@pytest.mark.parametrize(
+    ("env", "run", "reason"),
+    [
+        ("ENV UV_PROJECT_ENVIRONMENT=/app/env\n", "uv sync --frozen", "env is in the build"),
+        ("ENV UV_PROJECT_ENVIRONMENT=env\n", "uv sync --frozen", "env is in the build"),
+        ("", "UV_PROJECT_ENVIRONMENT=./env uv sync --frozen", "env is in the build"),
+        ("ARG VENV=/app/env\nENV UV_PROJECT_ENVIRONMENT=$VENV\n", "uv sync --frozen", "build arg"),
+        ("ENV UV_PROJECT_ENVIRONMENT=/opt/venv\n", "uv sync --frozen", None),
+        ("", "uv sync --frozen", None),
+    ],
+)
+def test_a_uv_environment_the_context_holds_keeps_the_install(
+    tmp_path: Path, env: str, run: str, reason: str | None
+) -> None:
+    """UV_PROJECT_ENVIRONMENT names where uv sync installs, an output like .venv: built with
+    uv 0.4.30, a developer's env/ in the context (linked to /opt/homebrew's python3.12)
+    overwrote the environment the moved sync had made, and the container did not start."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'a'\nversion = '1'\n")
+    (tmp_path / "uv.lock").write_text("version = 1\n")
+    (tmp_path / "env/bin").mkdir(parents=True)
+    (tmp_path / "env/pyvenv.cfg").write_text("home = /opt/homebrew/bin\n")
+    text = f"FROM python:3.12\nRUN pip install uv\n{env}WORKDIR /app\nCOPY . .\n"
+    text += f"RUN {run} --no-install-project\n"
+    out, _, explained = _run(text, tmp_path)
+    assert (out == text) is (reason is not None), explained
+    if reason:
+        assert any(reason in m for m in explained), explained
+
+
+@pytest.mark.parametrize(
+    ("option", "moved"),
+    [
+        ("-U -t libs", False),  # built: a stale libs/six.py replaced the six pip installed
+        ("--target=libs", False),
+        ("--prefix local", False),
+        ("-t /app/libs", False),
+        ("-t ./libs", False),
+        ("-t /opt/libs", True),  # outside the copied tree
+    ],
+)
+def test_a_pip_target_in_the_copied_tree_keeps_the_install(
+    tmp_path: Path, option: str, moved: bool
+) -> None:
+    """``pip install -r requirements.txt -U -t libs``: moved, the full COPY put the context's
+    stale libs/six.py over the six pip had installed there (the original replaced it)."""
+    _pip_context(tmp_path)
+    text = (
+        f"FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt {option}\n"
+    )
+    out, _, explained = _run(text, tmp_path)
+    assert (out != text) is moved, explained
+    if not moved:
+        assert any("inside the copied files, where the full COPY" in m for m in explained)
+
+
+@pytest.mark.parametrize(
+    "archive, moved",
+    [
+        ("mypkg-1.0.tar.bz2", False),  # built: "No such file or directory: '/app/mypkg-1.0...'"
+        ("mypkg-1.0.tgz", False),
+        ("mypkg-1.0.tar", False),
+        ("mypkg-1.0.tar.xz", False),
+        ("MyPkg-1.0.TBZ", False),  # pip compares the extension lowercased
+        ("mypkg-1.0", True),  # a name and version, not a file
+    ],
+)
+def test_an_archive_named_bare_is_a_file_pip_opens(
+    tmp_path: Path, archive: str, moved: bool
+) -> None:
+    """pip opens any argument ending in one of its archive extensions from the working
+    folder, with no path before it, in a requirements file and on the command line."""
+    (tmp_path / "requirements.txt").write_text(f"six==1.16.0\n{archive}\n")
+    (tmp_path / "base.txt").write_text("six==1.16.0\n")
+    for install in ("-r requirements.txt", f"-r base.txt {archive}"):
+        text = f"FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install {install}\n"
+        out, _, explained = _run(text, tmp_path)
+        assert (out != text) is moved, (install, explained)
 
 
 @pytest.mark.parametrize(
@@ -3099,6 +3212,71 @@ def test_composer_repositories_of_local_files_stay(tmp_path: Path, repo: dict[st
     out, applied, explained = _run(text, tmp_path, unsafe=True)
     assert out == text and not applied
     assert any("from the project" in m for m in explained)
+
+
+@pytest.mark.parametrize(
+    ("extra", "lock", "moved"),
+    [
+        ({"merge-plugin": {"include": ["modules/*/composer.json"]}}, False, False),
+        ({"merge-plugin": {"include": ["modules/*/composer.json"]}}, True, True),
+        ({"patches": {"acme/greeter": {"say hello": "patches/greeter.patch"}}}, True, False),
+        ({"patches": {"acme/greeter": [{"description": "x", "url": "p/x.diff"}]}}, True, False),
+        ({"patches": {"acme/greeter": {"x": "https://example.com/x.patch"}}}, True, True),
+        ({"patches-file": "composer.patches.json"}, True, False),
+    ],
+)
+def test_composer_plugins_reading_the_project_keep_the_install(
+    tmp_path: Path, extra: dict[str, object], lock: bool, moved: bool
+) -> None:
+    """Built with Debian's composer 2.5.5: moved, merge-plugin without a lock left out the
+    package a merged composer.json requires ("Class not found"; with the lock both images
+    matched), and composer-patches 1.7.3 stopped with a TypeError on the missing patch.
+    ``--no-plugins`` runs neither."""
+    text = _composer_project(tmp_path, {"name": "a/b", "extra": extra})
+    if not lock:
+        (tmp_path / "composer.lock").unlink()
+    out, _, explained = _run(text, tmp_path)
+    assert (out != text) is moved, explained
+    if not moved:
+        assert any("composer.json's extra." in m for m in explained), explained
+        quiet = text.replace("--no-dev", "--no-dev --no-plugins")
+        assert _run(quiet, tmp_path)[0] != quiet
+
+
+@pytest.mark.parametrize(
+    ("path", "selects", "present", "lock", "moved"),
+    [
+        ("web/modules/contrib/{$name}", "type:drupal-module", "contrib/mymod/x", True, False),
+        ("web/modules/contrib/{$name}", "type:drupal-module", "contrib/mymod/x", False, False),
+        ("web/modules/contrib/{$name}", "type:drupal-module", "custom/x/x.module", True, True),
+        ("web/modules/custom/{$name}", "type:drupal-custom-module", "custom/x/x", True, True),
+        ("web/modules/custom/{$name}", "type:drupal-custom-module", "custom/x/x", False, False),
+        ("modules/{$vendor}-{$name}", "acme/mymod", "../../modules/acme-mymod/x", True, False),
+        ("modules/{$vendor}-{$name}", "vendor:other", "../../modules/acme-mymod/x", True, True),
+        ("web/core", "type:drupal-module", "custom/x/x.module", True, True),  # web/core absent
+        ("{$name}/", "type:drupal-module", "../../index.php", True, False),  # named by package
+    ],
+)
+def test_composer_installer_paths_in_the_context_keep_the_install(
+    tmp_path: Path, path: str, selects: str, present: str, lock: bool, moved: bool
+) -> None:
+    """composer/installers' ``installer-paths`` are install outputs like vendor/: built with
+    Debian's composer 2.5.5, a stale web/modules/contrib/mymod of the context, copied after
+    the moved install, replaced the module composer had installed ("stale" for "v1"). With a
+    composer.lock only the paths a locked package is selected for count (a custom-module
+    path with no locked custom module installs nothing there)."""
+    extra = {"installer-paths": {path: [selects]}}
+    locked = {"packages": [{"name": "acme/mymod", "type": "drupal-module"}]}
+    text = _composer_project(tmp_path, {"name": "a/b", "extra": extra}, locked)
+    if not lock:
+        (tmp_path / "composer.lock").unlink()
+    where = tmp_path / "web/modules" / present
+    where.parent.mkdir(parents=True, exist_ok=True)
+    where.write_text("stale\n")
+    out, _, explained = _run(text, tmp_path)
+    assert (out != text) is moved, explained
+    if not moved:
+        assert any("is in the build context and not in .dockerignore" in m for m in explained)
 
 
 def test_composer_lock_with_a_local_dist_stays(tmp_path: Path) -> None:

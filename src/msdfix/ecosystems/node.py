@@ -1474,6 +1474,23 @@ def modules_elsewhere(ctx: BuildContext, base: str) -> str | None:
     return None
 
 
+def module_folders(ctx: BuildContext, base: str, argv: list[str]) -> list[str]:
+    """The project-relative folders the settings of ``_LAYOUT_SETTINGS`` and the install's
+    ``LAYOUT_FLAGS`` install packages into (``--modules-folder deps``): outputs of the install
+    as node_modules is. Absolute and home paths are left out, and files that do not read
+    (``modules_elsewhere`` and the manifest rules say those)."""
+    values = [a.partition("=")[2] for a in argv if a.partition("=")[0] in LAYOUT_FLAGS]
+    values += [b for a, b in zip(argv, argv[1:], strict=False) if a in LAYOUT_FLAGS]
+    for name, keys in _LAYOUT_SETTINGS:
+        try:
+            text = ctx.read_known(posixpath.join(base, name) if base else name) or ""
+            values += [v for _, v in _settings_in(text, keys, strings=name == ".yarnrc.yml")]
+        except (Unreadable, YamlError):
+            continue
+    found = [posixpath.normpath(v.strip("\"'")) for v in values if v.strip("\"'")]
+    return [f for f in found if not f.startswith(("/", "~", "$", ".."))]
+
+
 def _settings_in(
     text: str, keys: re.Pattern[str] | tuple[str, ...], strings: bool
 ) -> list[tuple[str, str]]:

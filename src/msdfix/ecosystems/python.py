@@ -907,13 +907,22 @@ def uv_local_location(text: str, path: str) -> str | None:
     return None
 
 
+# pip's ARCHIVE_EXTENSIONS (pip/_internal/utils/filetypes.py): an argument ending in one, in
+# any case, is a file pip opens, even a bare name (``mypkg-1.0.tar.bz2``).
+_ARCHIVES: tuple[str, ...] = (".zip", ".whl", ".tar.bz2", ".tbz", ".tar.gz", ".tgz", ".tar")
+_ARCHIVES += (".tar.xz", ".txz", ".tlz", ".tar.lz", ".tar.lzma")
+
+
 def is_local(arg: str) -> bool:
-    """True for a pip argument naming a local path rather than a package."""
+    """True for a pip argument naming a local path rather than a package: a path, or an
+    archive pip opens from the working folder (built: a requirements line
+    ``mypkg-1.0.tar.bz2`` failed with "No such file or directory" when the requirements file
+    came without it)."""
     if "://" in arg and not arg.startswith("file:"):
         return False
     return (
         arg.startswith((".", "/", "~", "file:"))
-        or arg.endswith((".whl", ".tar.gz", ".zip"))
+        or arg.lower().endswith(_ARCHIVES)
         or ("/" in arg and "@" not in arg)
     )
 

@@ -108,9 +108,15 @@ def find_anchor(
                         "project itself"
                     )
                 if isinstance(kind, Reads) and reading is None and blocker is None:
+                    said = (
+                        f"installs into {kind.what}, inside the copied files, where the "
+                        "full COPY after it would land on what it installed"
+                        if kind.writes
+                        else f"reads {kind.what} from the copied files"
+                    )
                     reading = (
-                        f"`{' '.join(command.argv)}` (line {ins.start_line}) reads "
-                        f"{kind.what} from the copied files, so it cannot move before the COPY"
+                        f"`{' '.join(command.argv)}` (line {ins.start_line}) {said}, so it "
+                        "cannot move before the COPY"
                     )
         if uses:
             return ins, uses, script, blocker
@@ -751,6 +757,7 @@ def _classify_pip(
     files: list[str] = []
     local = False
     reads: str | None = None
+    target: str | None = None
     i = 1
     while i < len(args):
         arg = args[i]
@@ -778,12 +785,11 @@ def _classify_pip(
             if path is not None and ("$" in path or not outside(full, source)) and reads is None:
                 reads = f"{name} {location}"
             i += 0 if eq else 1
-        elif name in PIP_PATH_OPTS:
+        elif name in PIP_PATH_OPTS:  # a target in the tree: the full COPY lands on it
             path = inline if eq else value
-            local = local or (
-                is_local(path)
-                and not (path.startswith("/") and not within(join_path(cwd, path), source.dest))
-            )
+            lands = within(join_path(cwd, path), source.dest)
+            if lands or is_local(path) and not path.startswith("/"):
+                target = target or f"{path} ({name})"
             i += 0 if eq else 1
         elif arg in PIP_VALUE_OPTS:
             i += 1
@@ -794,6 +800,8 @@ def _classify_pip(
         i += 1
     if local:
         return "self" if within(cwd, source.dest) else "reader"
+    if target is not None:
+        return Reads(target, writes=True)
     if reads is not None:
         return Reads(reads)
     paths = [join_path(cwd, f) for f in files if "$" not in f]

@@ -74,9 +74,12 @@ class Source:
 @dataclass(frozen=True)
 class Reads:
     """An install that reads a copied path no manifest covers (``what``: the option or
-    variable and its value): it cannot move before the whole-tree COPY."""
+    variable and its value): it cannot move before the whole-tree COPY. ``writes``: it
+    installs into the copied tree instead (``pip install -t libs``), where the full COPY
+    after the moved install would land on what it installed."""
 
     what: str
+    writes: bool = False
 
 
 @dataclass

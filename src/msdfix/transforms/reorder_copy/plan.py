@@ -19,6 +19,7 @@ from msdfix.ecosystems.node import (
     local_dependency,
     local_package_config,
     locked_local,
+    module_folders,
     npm_keeps_v1_lock,
     npm_legacy_peer_deps,
     npm_lock_flags,
@@ -102,7 +103,8 @@ def plan_manifests(
         )
         _two_phase_note(eco, use, plan)
         return
-    for out in (*eco.outputs, *_configured_outputs(doc, eco.id, project)):
+    outputs = [*eco.outputs, *_configured_outputs(doc, eco.id, project, use.command.argv)]
+    for out in outputs + _uv_environment(doc, stage, source, use, anchor, where):
         if ctx.exists(rel(out)):
             raise Skip(
                 f"{where}: {rel(out)} is in the build context and not in .dockerignore, so the "
@@ -814,19 +816,93 @@ _GEMFILE_READS = re.compile(
 _RUBY_COMMENT = re.compile(r"#(?!\{).*")
 
 
-def _configured_outputs(doc: Document, eco: str, project: str) -> list[str]:
+def _configured_outputs(doc: Document, eco: str, project: str, argv: list[str]) -> list[str]:
     """Where the project's own configuration puts the install (composer.json's
-    ``config.vendor-dir``, ``.bundle/config``'s ``BUNDLE_PATH``) besides the default."""
+    ``config.vendor-dir`` and ``extra.installer-paths``, ``.bundle/config``'s ``BUNDLE_PATH``,
+    yarn's and pnpm's modules folders and virtual store) besides the default. Built: yarn 1
+    with ``--modules-folder deps`` in .yarnrc installed ms into deps/, which a stale deps/ms
+    of the context, copied after the moved install, replaced (index.js of 6 bytes)."""
+    if eco in ("yarn", "pnpm"):
+        return module_folders(doc.context, "" if project == "." else project, argv)
     if eco == "composer":
         data = doc.context.read_json(posixpath.join(project, "composer.json"))
         config = data.get("config") if isinstance(data, dict) else None
         vendor = config.get("vendor-dir") if isinstance(config, dict) else None
-        return [vendor.strip("/")] if isinstance(vendor, str) and vendor.strip("/") else []
+        found = [vendor.strip("/")] if isinstance(vendor, str) and vendor.strip("/") else []
+        extra = data.get("extra") if isinstance(data, dict) else None
+        paths = extra.get("installer-paths") if isinstance(extra, dict) else None
+        lock = doc.context.read_json(posixpath.join(project, "composer.lock"))
+        locked = None
+        if doc.context.exists(posixpath.join(project, "composer.lock")):
+            locked = [*(_locked(lock, "packages") or []), *(_locked(lock, "packages-dev") or [])]
+        return found + _installer_paths(paths, locked)
     if eco == "bundler":
         text = doc.context.read_text(posixpath.join(project, ".bundle/config")) or ""
         path = re.search(r"^BUNDLE_PATH:\s*[\"']?([^\"'\n]+)", text, re.M)
         return [path.group(1).strip().strip("/")] if path and path.group(1).strip() else []
     return []
+
+
+def _uv_environment(
+    doc: Document, stage: Stage, source: Source, use: Use, anchor: Instruction, where: str
+) -> list[str]:
+    """uv's project environment where UV_PROJECT_ENVIRONMENT moves it from .venv, relative to
+    the project: a relative value, or an absolute one inside the copied tree; Skip when a
+    build argument sets it. Built: uv 0.4.30 with ``/app/env`` and a developer's env/ in the
+    context: the original's uv sync replaced that environment, the moved one's was overwritten
+    by it (``env/bin/python`` linked to /opt/homebrew/bin/python3.12: the container failed)."""
+    if use.eco.id != "uv":
+        return []
+    scope = {**doc.model.fixed_scope(stage, anchor), **use.command.assignments}
+    if "UV_PROJECT_ENVIRONMENT" not in scope:
+        return []
+    value = scope["UV_PROJECT_ENVIRONMENT"]
+    if value is None or "$" in value:
+        raise Skip(f"{where}: a build argument sets UV_PROJECT_ENVIRONMENT", anchor)
+    if not value.startswith("/"):
+        return [value]
+    if not within(value, source.dest):
+        return []
+    inner = posixpath.join(source.src, posixpath.relpath(value, source.dest))
+    return [posixpath.relpath(posixpath.normpath(inner), use.project)]
+
+
+def _installer_paths(paths: object, locked: list[Any] | None) -> list[str]:
+    """The folders composer/installers' ``installer-paths`` install packages into: a path
+    cut before its first placeholder (``web/modules/contrib/{$name}`` -> ``web/modules/
+    contrib``; ``.`` when a placeholder leads), one without a placeholder as it is
+    (``web/core``). With a composer.lock (``locked``), only paths a locked package is
+    selected for (``type:drupal-module``, ``vendor:acme``, ``acme/mymod``). Built: a stale
+    web/modules/contrib/mymod of the context, copied after the moved install, replaced the
+    module composer had installed there."""
+    if not isinstance(paths, dict):
+        return []
+    found = []
+    for path, selectors in paths.items():
+        if locked is not None and not any(_selects(selectors, p) for p in locked):
+            continue
+        head = path.split("{", 1)[0]
+        folder = posixpath.dirname(head + "x") if "{" in path else path
+        found.append(posixpath.normpath(folder.strip("/") or "."))
+    return found
+
+
+def _selects(selectors: object, package: object) -> bool:
+    """An installer-paths selector list picks ``package`` (a composer.lock entry); True for
+    anything msdfix cannot read (unknown is not "none")."""
+    if not isinstance(selectors, list) or not isinstance(package, dict):
+        return True
+    name, kind = str(package.get("name", "")), str(package.get("type", "library"))
+    for selector in selectors:
+        if not isinstance(selector, str):
+            return True
+        if selector.startswith("type:") and selector[5:] == kind:
+            return True
+        if selector.startswith("vendor:") and name.split("/")[0] == selector[7:]:
+            return True
+        if selector == name:
+            return True
+    return False
 
 
 def _bundler_cache(doc: Document, project: str) -> str | None:
@@ -874,6 +950,37 @@ def local_composer_source(repos: list[Any], lock: object) -> str | None:
     return None
 
 
+def composer_plugin_reads(extra: object, locked: bool) -> str | None:
+    """What composer.json's ``extra`` has a plugin read from the project while composer
+    installs (plugins run with ``--no-scripts`` too), or None. wikimedia/composer-merge-plugin's
+    ``merge-plugin`` adds the requirements of the composer.json files its globs name when no
+    composer.lock fixes them (built: the moved install left the merged package out, "Class
+    not found"; with the lock both installed the same). cweagans/composer-patches applies
+    ``patches-file`` and the patches of ``patches`` given as paths (built: composer-patches
+    1.7.3 stopped with a TypeError on the missing patch)."""
+    if not isinstance(extra, dict):
+        return None
+    if extra.get("merge-plugin") and not locked:
+        return "composer.json's extra.merge-plugin merges other composer.json files (no lock)"
+    if extra.get("patches-file"):
+        return f"composer.json's extra.patches-file has patches read ({extra['patches-file']})"
+    tables = extra.get("patches")
+    for table in tables.values() if isinstance(tables, dict) else []:
+        for url in _patch_urls(table):
+            if _local_url(url):
+                return f"composer.json's extra.patches has the patch {url} read"
+    return None
+
+
+def _patch_urls(table: object) -> list[object]:
+    """The patches composer-patches reads for one package: ``{"description": "url"}``, a
+    list of URLs, or (v2) a list of ``{"description": ..., "url": ...}``."""
+    entries = list(table.values()) if isinstance(table, dict) else table
+    if not isinstance(entries, list):
+        return []
+    return [e.get("url") if isinstance(e, dict) else e for e in entries]
+
+
 def _locked(lock: object, key: str) -> list[Any] | None:
     """composer.lock's ``packages`` or ``packages-dev`` list ([] without one); None when
     the lock is not an object or the value is not a list (composer refuses such a lock)."""
@@ -910,6 +1017,11 @@ def _composer(
         raise Skip(
             f"{where}: composer reads {local} from the project, which needs the sources", anchor
         )
+    locked = doc.context.exists(lock_path)
+    extra = data.get("extra")
+    plugin = None if "--no-plugins" in use.args else composer_plugin_reads(extra, locked)
+    if plugin is not None:
+        raise Skip(f"{where}: {plugin} from the project, which needs the sources", anchor)
     scripts = data.get("scripts")
     hooks = [s for s in COMPOSER_INSTALL_SCRIPTS if isinstance(scripts, dict) and s in scripts]
     if hooks and "--no-scripts" not in use.args:
