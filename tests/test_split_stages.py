@@ -2144,6 +2144,27 @@ def test_an_account_made_again_on_a_runtime_of_another_ubuntu_release_is_unsafe(
         assert f"FROM {runtime} AS runtime\nRUN groupadd -g 1000 app" in result.output
 
 
+@pytest.mark.parametrize(
+    "replace, unseen",
+    [
+        ("example.com/lib v1.0.0 => ./lib", True),  # replaces v1.0.0 only: v1.2.0 downloaded
+        ("example.com/lib v1.2.0 => ./lib", False),
+        ("example.com/lib => ./lib", False),
+    ],
+)
+def test_a_replacement_of_another_version_leaves_the_module_unseen(tmp_path, replace, unseen):
+    """A version on a replace's left replaces that version only. Built for real (round 26,
+    golang:1.19, a file:// GOPROXY): ``require example.com/lib v1.2.0`` with ``replace
+    example.com/lib v1.0.0 => ./lib`` built v1.2.0, whose ``exec.Command("bash", ...)``
+    answered on golang:1.19 and failed on the safe split's distroless/static
+    ("executable file not found in $PATH")."""
+    _go_app(tmp_path)
+    gomod = tmp_path / "go.mod"
+    gomod.write_text(gomod.read_text() + f"\nrequire example.com/lib v1.2.0\n\nreplace {replace}\n")
+    messages = _messages(_run(_GO_SERVER, tmp_path))
+    assert ("go.mod requires example.com/lib, whose" in messages) is unseen, messages
+
+
 def test_a_compose_file_linking_out_of_its_folder_is_not_read(tmp_path):
     """`compose.yaml -> /proc/self/environ` was read, and an environment line that looked
     like a service's command was quoted in the summary. A compose file that links out of

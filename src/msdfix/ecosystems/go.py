@@ -236,12 +236,20 @@ def unseen_go_modules(ctx: BuildContext, root: str = "") -> list[str]:
 
 
 def _local_replacements(go_mod: str) -> list[str]:
-    """The modules ``go_mod`` replaces with a directory of the context (``=> ./lib``)."""
+    """The modules ``go_mod`` replaces with a directory of the context (``=> ./lib``). A
+    version on the left replaces that version only: ``example.com/lib v1.0.0 => ./lib`` with
+    ``require example.com/lib v1.2.0`` downloads v1.2.0 (built, round 26: its ``bash -c`` ran
+    on golang:1.19 and failed on the split's distroless/static)."""
+    required: dict[str, set[str]] = {}
+    for words in go_mod_entries(go_mod, "require"):
+        required.setdefault(words[0], set()).update(words[1:2])
     found = []
     for words in go_mod_entries(go_mod, "replace"):
-        target = words[words.index("=>") + 1 :] if "=>" in words else []
+        at = words.index("=>") if "=>" in words else len(words)
+        target, left = words[at + 1 :], words[1:at]
         if target and target[0].startswith(("./", "../")):
-            found.append(words[0])
+            if not left or required.get(words[0], set()) <= set(left):
+                found.append(words[0])
     return found
 
 
