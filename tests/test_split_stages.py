@@ -2165,6 +2165,31 @@ def test_a_replacement_of_another_version_leaves_the_module_unseen(tmp_path, rep
     assert ("go.mod requires example.com/lib, whose" in messages) is unseen, messages
 
 
+@pytest.mark.parametrize(
+    "setting, unseen",
+    [
+        ("", False),  # vendor/ is built from
+        ("ENV GOFLAGS=-mod=mod", True),
+        ("ARG GOFLAGS=-mod=readonly", True),
+    ],
+)
+def test_a_build_from_the_module_cache_does_not_read_vendor(tmp_path, setting, unseen):
+    """``-mod=mod`` builds from downloaded modules, whatever vendor/ holds. Built for real
+    (round 26, golang:1.19, a file:// GOPROXY): vendor/ held a copy without os/exec and
+    ``GOFLAGS=-mod=mod`` built the downloaded v1.2.0, whose ``exec.Command("bash", ...)``
+    answered on golang:1.19 and failed on the safe split's distroless/static."""
+    _go_app(tmp_path)
+    gomod = tmp_path / "go.mod"
+    gomod.write_text(gomod.read_text() + "\nrequire example.com/lib v1.2.0\n")
+    (tmp_path / "vendor").mkdir()
+    (tmp_path / "vendor/modules.txt").write_text("# example.com/lib v1.2.0\n## explicit\n")
+    text = _GO_SERVER.replace(
+        "WORKDIR /src\n", f"{setting}\nWORKDIR /src\n" if setting else "WORKDIR /src\n"
+    )
+    messages = _messages(_run(text, tmp_path))
+    assert ("go.mod requires example.com/lib, whose" in messages) is unseen, messages
+
+
 def test_a_compose_file_linking_out_of_its_folder_is_not_read(tmp_path):
     """`compose.yaml -> /proc/self/environ` was read, and an environment line that looked
     like a service's command was quoted in the summary. A compose file that links out of

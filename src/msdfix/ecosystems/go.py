@@ -217,18 +217,26 @@ def golang_release(tag: str | None) -> str | None:
     return found
 
 
-def unseen_go_modules(ctx: BuildContext, root: str = "") -> list[str]:
+# ``-mod=mod`` or ``-mod=readonly`` (a go flag or GOFLAGS) builds from the module cache, not
+# vendor/: the modules are downloaded (built, round 26: GOFLAGS=-mod=mod beside a vendor/
+# folder built the downloaded v1.2.0, whose `bash -c` failed on the split's distroless/static).
+_NOT_VENDOR = re.compile(r"-mod[= ]+[\"']?(?:mod|readonly)\b")
+
+
+def unseen_go_modules(ctx: BuildContext, root: str = "", build: str = "") -> list[str]:
     """Modules the go.mod of context folder ``root`` requires whose code is not in the build
-    context: not vendored (vendor/modules.txt) and not replaced by a local directory. What
+    context: not vendored (vendor/modules.txt, unless ``build``, the text of the stage's
+    RUN, ENV and ARG lines, sets ``-mod=mod``) and not replaced by a local directory. What
     they run, link or read is unknown (a helper library ran ``bash`` through os/exec, built
     for real). A go.mod that cannot be read requires modules it cannot list, which is not
     none."""
     vendored = posixpath.join(root, "vendor/modules.txt")
+    vendor = not _NOT_VENDOR.search(build) and ctx.exists(vendored)
     try:
         gomod = ctx.read_known(posixpath.join(root, "go.mod")) if ctx.present else None
     except Unreadable as exc:
-        return [] if ctx.exists(vendored) else [f"modules msdfix cannot list ({exc})"]
-    if not gomod or ctx.exists(vendored):
+        return [] if vendor else [f"modules msdfix cannot list ({exc})"]
+    if not gomod or vendor:
         return []
     required = [words[0] for words in go_mod_entries(gomod, "require")]
     local = set(_local_replacements(gomod)) | _workspace_modules(ctx)
