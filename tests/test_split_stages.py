@@ -2190,6 +2190,22 @@ def test_a_build_from_the_module_cache_does_not_read_vendor(tmp_path, setting, u
     assert ("go.mod requires example.com/lib, whose" in messages) is unseen, messages
 
 
+@pytest.mark.parametrize("setting, unseen", [("", False), ("ENV GOWORK=off", True)])
+def test_a_build_without_the_workspace_downloads_its_modules(tmp_path, setting, unseen):
+    """GOWORK=off leaves go.work unread. Built for real (round 26, golang:1.19, a file://
+    GOPROXY): go.work using ./lib and ``GOWORK=off`` built the downloaded v1.2.0, whose
+    ``exec.Command("bash", ...)`` failed on the safe split's distroless/static."""
+    _go_app(tmp_path)
+    gomod = tmp_path / "go.mod"
+    gomod.write_text(gomod.read_text() + "\nrequire example.com/lib v1.2.0\n")
+    (tmp_path / "go.work").write_text("go 1.21\n\nuse (\n\t.\n\t./lib\n)\n")
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib/go.mod").write_text("module example.com/lib\n\ngo 1.21\n")
+    text = _GO_SERVER.replace("WORKDIR /src\n", f"{setting}\nWORKDIR /src\n")
+    messages = _messages(_run(text, tmp_path))
+    assert ("go.mod requires example.com/lib, whose" in messages) is unseen, messages
+
+
 def test_a_compose_file_linking_out_of_its_folder_is_not_read(tmp_path):
     """`compose.yaml -> /proc/self/environ` was read, and an environment line that looked
     like a service's command was quoted in the summary. A compose file that links out of

@@ -221,12 +221,16 @@ def golang_release(tag: str | None) -> str | None:
 # vendor/: the modules are downloaded (built, round 26: GOFLAGS=-mod=mod beside a vendor/
 # folder built the downloaded v1.2.0, whose `bash -c` failed on the split's distroless/static).
 _NOT_VENDOR = re.compile(r"-mod[= ]+[\"']?(?:mod|readonly)\b")
+# GOWORK set (``off``, or another file) leaves the context's go.work unread: the modules it
+# uses are downloaded (built, round 26: GOWORK=off with go.work using ./helper built v1.2.0).
+_OWN_WORKSPACE = re.compile(r"\bGOWORK\b")
 
 
 def unseen_go_modules(ctx: BuildContext, root: str = "", build: str = "") -> list[str]:
     """Modules the go.mod of context folder ``root`` requires whose code is not in the build
     context: not vendored (vendor/modules.txt, unless ``build``, the text of the stage's
-    RUN, ENV and ARG lines, sets ``-mod=mod``) and not replaced by a local directory. What
+    RUN, ENV and ARG lines, sets ``-mod=mod``), not replaced by a local directory and not
+    used by the context's go.work (unless ``build`` sets GOWORK). What
     they run, link or read is unknown (a helper library ran ``bash`` through os/exec, built
     for real). A go.mod that cannot be read requires modules it cannot list, which is not
     none."""
@@ -239,7 +243,9 @@ def unseen_go_modules(ctx: BuildContext, root: str = "", build: str = "") -> lis
     if not gomod or vendor:
         return []
     required = [words[0] for words in go_mod_entries(gomod, "require")]
-    local = set(_local_replacements(gomod)) | _workspace_modules(ctx)
+    local = set(_local_replacements(gomod))
+    if not _OWN_WORKSPACE.search(build):
+        local |= _workspace_modules(ctx)
     return [m for m in dict.fromkeys(required) if m not in local]
 
 
