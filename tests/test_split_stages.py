@@ -364,12 +364,16 @@ def test_final_config_identical_for_every_fixture():
 
 
 def test_corpus_outputs_parse_and_keep_entry(corpus):
+    """Every split of a corpus file, unsafe ones too, parses, keeps ENTRYPOINT and CMD and is
+    split once. Without a context a split is safe only where the build installs no compiler
+    (round 26: msdfix cannot tell whether the program runs it): the one safe split left, and
+    the test asserted nothing; with unsafe fixes 4 files split."""
     dockerfile = pytest.importorskip("dockerfile")
     split = 0
     for path in corpus:
         text = path.read_text(encoding="utf-8", errors="replace")
         try:
-            result = _run(text)
+            result = _run(text, unsafe=True)
         except Exception as exc:  # ParseError of invalid input is fine; nothing else is
             assert type(exc).__name__ == "ParseError", f"{path}: {exc!r}"
             continue
@@ -382,7 +386,7 @@ def test_corpus_outputs_parse_and_keep_entry(corpus):
         assert before.get("cmd") == after.get("cmd") and before.get("entrypoint") == after.get(
             "entrypoint"
         )
-        assert not _run(result.output).changed
+        assert not _run(result.output, unsafe=True).changed
     assert split > 0
 
 
