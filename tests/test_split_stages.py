@@ -366,8 +366,8 @@ def test_final_config_identical_for_every_fixture():
 def test_corpus_outputs_parse_and_keep_entry(corpus):
     """Every split of a corpus file, unsafe ones too, parses, keeps ENTRYPOINT and CMD and is
     split once. Without a context a split is safe only where the build installs no compiler
-    (round 26: msdfix cannot tell whether the program runs it): the one safe split left, and
-    the test asserted nothing; with unsafe fixes 4 files split."""
+    (round 26: msdfix cannot tell whether the program runs it), and the corpus's one safe
+    split became unsafe; with unsafe fixes 4 files split."""
     dockerfile = pytest.importorskip("dockerfile")
     split = 0
     for path in corpus:
