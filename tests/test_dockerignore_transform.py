@@ -643,6 +643,43 @@ def test_dockerfiles_named_with_a_dash_share_the_ignore_file(tmp_path: Path) -> 
     assert ".git kept: line 3 runs git in Dockerfile-dev" in messages(run(context, True))
 
 
+@pytest.mark.parametrize(
+    "build",
+    [
+        "dockerfile_inline: |\n        FROM alpine:3.20\n        COPY . /src\n"
+        '        CMD ["cat", "/src/.git/HEAD"]',
+        "dockerfile: ../tools/version.docker",  # outside the context, not named Dockerfile
+    ],
+)
+def test_a_compose_service_of_the_same_context_shares_the_ignore_file(
+    tmp_path: Path, build: str
+) -> None:
+    """Built for real (round 26): docker/Dockerfile (context .. from its compose file) copies
+    index.js only, so .git was a safe exclusion, and the compose file's other service, a
+    ``dockerfile_inline`` copying the context, then had no /src/.git/HEAD."""
+    context = tmp_path / "app"
+    (context / "docker").mkdir(parents=True)
+    (context / ".git").mkdir()
+    (context / ".git/HEAD").write_text("ref: refs/heads/main\n")
+    (context / "index.js").write_text("console.log(1)\n")
+    dockerfile = context / "docker/Dockerfile"
+    dockerfile.write_text('FROM node:20\nWORKDIR /app\nCOPY index.js .\nCMD ["node", "index.js"]\n')
+    (tmp_path / "tools").mkdir()
+    (tmp_path / "tools/version.docker").write_text(
+        'FROM alpine:3.20\nCOPY . /src\nCMD ["cat", "/src/.git/HEAD"]\n'
+    )
+    (context / "docker/compose.yaml").write_text(
+        "services:\n  web:\n    build:\n      context: ..\n      dockerfile: docker/Dockerfile\n"
+        f"  version:\n    build:\n      context: ..\n      {build}\n"
+    )
+    settings = Settings(frozenset({ID}), unsafe=False)
+    result = rewrite(
+        dockerfile.read_text(), str(dockerfile), BuildContext(context, dockerfile), settings
+    )
+    assert not any(".git" in new.splitlines() for _, new in result.files.values()), messages(result)
+    assert "COPY . /src (line 2) in " in messages(result)
+
+
 def test_a_dockerfile_changed_during_the_run_gets_no_ignore_file_either(
     tmp_path: Path, monkeypatch, capsys
 ) -> None:

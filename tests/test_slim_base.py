@@ -425,6 +425,36 @@ def test_npm_start_scripts_are_read_for_tools(tmp_path) -> None:
     assert any("`npm start` runs `git`" in f.message for f in result.suggestions)
 
 
+@pytest.mark.parametrize(
+    ("setting", "moves"),
+    [("", True), ("ENV GOFLAGS=-mod=mod\n", False), ("ENV GOWORK=off\n", False)],
+)
+def test_distroless_counts_modules_the_build_downloads(
+    tmp_path: Path, setting: str, moves: bool
+) -> None:
+    """vendor/ and go.work hold a module's code only where the build reads them: with
+    ``-mod=mod`` or GOWORK=off it downloads the module (built, round 26: its ``bash -c`` ran
+    on golang:1.19 and failed on the split's distroless/static)."""
+    (tmp_path / "go.mod").write_text("module x\n\ngo 1.19\n\nrequire example.com/lib v1.2.0\n")
+    (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")
+    (tmp_path / "vendor").mkdir()
+    (tmp_path / "vendor/modules.txt").write_text("# example.com/lib v1.2.0\n## explicit\n")
+    if "GOWORK" in setting:
+        (tmp_path / "vendor/modules.txt").unlink()
+        (tmp_path / "go.work").write_text("go 1.19\n\nuse (\n\t.\n\t./lib\n)\n")
+        (tmp_path / "lib").mkdir()
+        (tmp_path / "lib/go.mod").write_text("module example.com/lib\n\ngo 1.19\n")
+    text = (
+        f"FROM golang:1.22 AS build\n{setting}WORKDIR /src\nCOPY . .\n"
+        "RUN CGO_ENABLED=0 go build -o /out/app .\n"
+        'FROM debian:12-slim\nCOPY --from=build /out/app /usr/local/bin/app\nCMD ["app"]\n'
+    )
+    result = _run(text, context=tmp_path)
+    assert ("distroless" in result.output) is moves
+    if not moves:
+        assert any("go.mod requires example.com/lib" in f.message for f in result.suggestions)
+
+
 def test_a_distroless_user_needs_its_group_too() -> None:
     """``USER nobody:nogroup`` on distroless: "unable to find group nogroup" (built for real)."""
     text = (

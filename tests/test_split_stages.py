@@ -364,7 +364,10 @@ def test_final_config_identical_for_every_fixture():
 
 
 def test_corpus_outputs_parse_and_keep_entry(corpus):
-    """Every split of a corpus file, safe or unsafe, parses, keeps the entry and is stable."""
+    """Every split of a corpus file, unsafe ones too, parses, keeps ENTRYPOINT and CMD and is
+    split once. Without a context a split is safe only where the build installs no compiler
+    (round 26: msdfix cannot tell whether the program runs it), and the corpus's one safe
+    split became unsafe; with unsafe fixes 4 files split."""
     dockerfile = pytest.importorskip("dockerfile")
     split = 0
     for path in corpus:
@@ -2143,6 +2146,68 @@ def test_an_account_made_again_on_a_runtime_of_another_ubuntu_release_is_unsafe(
         )
     else:
         assert f"FROM {runtime} AS runtime\nRUN groupadd -g 1000 app" in result.output
+
+
+@pytest.mark.parametrize(
+    "replace, unseen",
+    [
+        ("example.com/lib v1.0.0 => ./lib", True),  # replaces v1.0.0 only: v1.2.0 downloaded
+        ("example.com/lib v1.2.0 => ./lib", False),
+        ("example.com/lib => ./lib", False),
+    ],
+)
+def test_a_replacement_of_another_version_leaves_the_module_unseen(tmp_path, replace, unseen):
+    """A version on a replace's left replaces that version only. Built for real (round 26,
+    golang:1.19, a file:// GOPROXY): ``require example.com/lib v1.2.0`` with ``replace
+    example.com/lib v1.0.0 => ./lib`` built v1.2.0, whose ``exec.Command("bash", ...)``
+    answered on golang:1.19 and failed on the safe split's distroless/static
+    ("executable file not found in $PATH")."""
+    _go_app(tmp_path)
+    gomod = tmp_path / "go.mod"
+    gomod.write_text(gomod.read_text() + f"\nrequire example.com/lib v1.2.0\n\nreplace {replace}\n")
+    messages = _messages(_run(_GO_SERVER, tmp_path))
+    assert ("go.mod requires example.com/lib, whose" in messages) is unseen, messages
+
+
+@pytest.mark.parametrize(
+    "setting, unseen",
+    [
+        ("", False),  # vendor/ is built from
+        ("ENV GOFLAGS=-mod=mod", True),
+        ("ARG GOFLAGS=-mod=readonly", True),
+    ],
+)
+def test_a_build_from_the_module_cache_does_not_read_vendor(tmp_path, setting, unseen):
+    """``-mod=mod`` builds from downloaded modules, whatever vendor/ holds. Built for real
+    (round 26, golang:1.19, a file:// GOPROXY): vendor/ held a copy without os/exec and
+    ``GOFLAGS=-mod=mod`` built the downloaded v1.2.0, whose ``exec.Command("bash", ...)``
+    answered on golang:1.19 and failed on the safe split's distroless/static."""
+    _go_app(tmp_path)
+    gomod = tmp_path / "go.mod"
+    gomod.write_text(gomod.read_text() + "\nrequire example.com/lib v1.2.0\n")
+    (tmp_path / "vendor").mkdir()
+    (tmp_path / "vendor/modules.txt").write_text("# example.com/lib v1.2.0\n## explicit\n")
+    text = _GO_SERVER.replace(
+        "WORKDIR /src\n", f"{setting}\nWORKDIR /src\n" if setting else "WORKDIR /src\n"
+    )
+    messages = _messages(_run(text, tmp_path))
+    assert ("go.mod requires example.com/lib, whose" in messages) is unseen, messages
+
+
+@pytest.mark.parametrize("setting, unseen", [("", False), ("ENV GOWORK=off", True)])
+def test_a_build_without_the_workspace_downloads_its_modules(tmp_path, setting, unseen):
+    """GOWORK=off leaves go.work unread. Built for real (round 26, golang:1.19, a file://
+    GOPROXY): go.work using ./lib and ``GOWORK=off`` built the downloaded v1.2.0, whose
+    ``exec.Command("bash", ...)`` failed on the safe split's distroless/static."""
+    _go_app(tmp_path)
+    gomod = tmp_path / "go.mod"
+    gomod.write_text(gomod.read_text() + "\nrequire example.com/lib v1.2.0\n")
+    (tmp_path / "go.work").write_text("go 1.21\n\nuse (\n\t.\n\t./lib\n)\n")
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib/go.mod").write_text("module example.com/lib\n\ngo 1.21\n")
+    text = _GO_SERVER.replace("WORKDIR /src\n", f"{setting}\nWORKDIR /src\n")
+    messages = _messages(_run(text, tmp_path))
+    assert ("go.mod requires example.com/lib, whose" in messages) is unseen, messages
 
 
 def test_a_compose_file_linking_out_of_its_folder_is_not_read(tmp_path):

@@ -708,6 +708,37 @@ def test_a_compiler_the_build_installs_and_the_program_runs_stays(
     assert f"the program may run {runs}, which the build installs (gcc)" in messages, messages
 
 
+@pytest.mark.parametrize(
+    "start, runs",
+    [
+        ('["sh", "-c", "python setup.py build_ext --inplace && python app.py"]', "setup.py"),
+        ('["python", "app.py"]', None),  # setup.py only in the context: not run
+    ],
+)
+def test_a_start_command_building_c_extensions_keeps_the_compiler(
+    tmp_path: Path, start: str, runs: str | None
+) -> None:
+    """``python setup.py build_ext`` runs the compiler the build installs. Built for real
+    (round 26): python:3.11-slim with ``apt-get install gcc libc6-dev`` built the extension
+    at start and printed its answer; the split (rated safe) failed with "command
+    'x86_64-linux-gnu-gcc' failed: No such file or directory"."""
+    text = PY.format(env=_GCC, install="pip install --only-binary :all: -r requirements.txt")
+    text = text.replace("FROM python:3.12\n", "FROM python:3.12-slim\n")
+    text = text.replace('CMD ["python", "app.py"]', f"CMD {start}")
+    setup = (
+        'from setuptools import setup, Extension\nsetup(ext_modules=[Extension("f", ["f.c"])])\n'
+    )
+    _write(tmp_path, {"requirements.txt": LOCKED, "app.py": "import f\n", "setup.py": setup})
+    out, messages, _ = _split(text, tmp_path)
+    if runs is None:
+        assert "AS runtime" in out, messages
+        return
+    assert "AS runtime" not in out, messages
+    assert f"the program may run `{runs}`, which runs gcc, which the build installs (gcc)" in (
+        messages
+    ), messages
+
+
 def test_a_package_that_loads_a_system_library_brings_it(tmp_path: Path) -> None:
     """psycopg 3 is a pure-Python wheel that loads libpq at run time: the split's runtime
     installs libpq5 (and the split stays unsafe: the package is on the needs-the-full-image

@@ -217,31 +217,53 @@ def golang_release(tag: str | None) -> str | None:
     return found
 
 
-def unseen_go_modules(ctx: BuildContext, root: str = "") -> list[str]:
+# ``-mod=mod`` or ``-mod=readonly`` (a go flag or GOFLAGS) builds from the module cache, not
+# vendor/: the modules are downloaded (built, round 26: GOFLAGS=-mod=mod beside a vendor/
+# folder built the downloaded v1.2.0, whose `bash -c` failed on the split's distroless/static).
+_NOT_VENDOR = re.compile(r"-mod[= ]+[\"']?(?:mod|readonly)\b")
+# GOWORK set (``off``, or another file) leaves the context's go.work unread: the modules it
+# uses are downloaded (built, round 26: GOWORK=off with go.work using ./helper built v1.2.0).
+_OWN_WORKSPACE = re.compile(r"\bGOWORK\b")
+
+
+def unseen_go_modules(ctx: BuildContext, root: str = "", build: str = "") -> list[str]:
     """Modules the go.mod of context folder ``root`` requires whose code is not in the build
-    context: not vendored (vendor/modules.txt) and not replaced by a local directory. What
+    context: not vendored (vendor/modules.txt, unless ``build``, the text of the stage's
+    RUN, ENV and ARG lines, sets ``-mod=mod``), not replaced by a local directory and not
+    used by the context's go.work (unless ``build`` sets GOWORK). What
     they run, link or read is unknown (a helper library ran ``bash`` through os/exec, built
     for real). A go.mod that cannot be read requires modules it cannot list, which is not
     none."""
     vendored = posixpath.join(root, "vendor/modules.txt")
+    vendor = not _NOT_VENDOR.search(build) and ctx.exists(vendored)
     try:
         gomod = ctx.read_known(posixpath.join(root, "go.mod")) if ctx.present else None
     except Unreadable as exc:
-        return [] if ctx.exists(vendored) else [f"modules msdfix cannot list ({exc})"]
-    if not gomod or ctx.exists(vendored):
+        return [] if vendor else [f"modules msdfix cannot list ({exc})"]
+    if not gomod or vendor:
         return []
     required = [words[0] for words in go_mod_entries(gomod, "require")]
-    local = set(_local_replacements(gomod)) | _workspace_modules(ctx)
+    local = set(_local_replacements(gomod))
+    if not _OWN_WORKSPACE.search(build):
+        local |= _workspace_modules(ctx)
     return [m for m in dict.fromkeys(required) if m not in local]
 
 
 def _local_replacements(go_mod: str) -> list[str]:
-    """The modules ``go_mod`` replaces with a directory of the context (``=> ./lib``)."""
+    """The modules ``go_mod`` replaces with a directory of the context (``=> ./lib``). A
+    version on the left replaces that version only: ``example.com/lib v1.0.0 => ./lib`` with
+    ``require example.com/lib v1.2.0`` downloads v1.2.0 (built, round 26: its ``bash -c`` ran
+    on golang:1.19 and failed on the split's distroless/static)."""
+    required: dict[str, set[str]] = {}
+    for words in go_mod_entries(go_mod, "require"):
+        required.setdefault(words[0], set()).update(words[1:2])
     found = []
     for words in go_mod_entries(go_mod, "replace"):
-        target = words[words.index("=>") + 1 :] if "=>" in words else []
+        at = words.index("=>") if "=>" in words else len(words)
+        target, left = words[at + 1 :], words[1:at]
         if target and target[0].startswith(("./", "../")):
-            found.append(words[0])
+            if not left or required.get(words[0], set()) <= set(left):
+                found.append(words[0])
     return found
 
 

@@ -286,3 +286,61 @@ def _context_building(service: object, folder: Path, target: Path) -> set[Path] 
     except (OSError, ValueError, RuntimeError):
         return None
     return {where} if built == target and where.is_dir() else set()
+
+
+def compose_dockerfiles(root: Path, dockerfile: Path | None) -> list[tuple[str, str]] | str:
+    """The Dockerfiles, as (where, text), of the compose services that build the context
+    ``root`` (compose files in it or up to PARENT_LEVELS above it or the Dockerfile) other than
+    ``dockerfile``: a ``dockerfile_inline``, or the file ``dockerfile:`` names, of any name and
+    anywhere. They read the context's .dockerignore too (built, round 26: a safe .dockerignore
+    excluding .git for docker/Dockerfile left a ``dockerfile_inline`` service of the same
+    context without /src/.git/HEAD). Or why one is unknown: a compose file msdfix cannot
+    read, a variable, a Dockerfile it cannot read."""
+    try:
+        top = root.resolve()
+        own = dockerfile.resolve() if dockerfile is not None else None
+    except (OSError, RuntimeError):
+        return "msdfix cannot resolve the build context's folder"
+    folders = [top, *top.parents][: PARENT_LEVELS + 1]
+    if own is not None:
+        folders += [own.parent, *own.parent.parents][: PARENT_LEVELS + 1]
+    found: list[tuple[str, str]] = []
+    for folder in dict.fromkeys(folders):
+        for path in _compose_files(folder):
+            services = _services(_read(path))
+            if isinstance(services, str):
+                return f"{path.name} may build this context: {services}"
+            for name, service in services.items():
+                built = _built_file(path, str(name), service, top, own)
+                if isinstance(built, str):
+                    return built
+                found += built
+    return found
+
+
+def _built_file(
+    path: Path, name: str, service: object, top: Path, own: Path | None
+) -> list[tuple[str, str]] | str:
+    """The Dockerfile (``compose_dockerfiles``) the compose service ``name`` of ``path``
+    builds the context ``top`` from: none when it builds another context or ``own``."""
+    build = service.get("build", _NO_BUILD) if isinstance(service, dict) else _NO_BUILD
+    if build is _NO_BUILD:
+        return []
+    context = _build_context(build)
+    named = (
+        str(build.get("dockerfile") or "Dockerfile") if isinstance(build, dict) else "Dockerfile"
+    )
+    where = f"{path.name}'s service {name}"
+    if "$" in context or "$" in named:
+        return f"{where} names its build context or Dockerfile with a variable"
+    if not _builds(path.parent, context, top):
+        return []
+    if isinstance(build, dict) and "dockerfile_inline" in build:
+        return [(where, str(build["dockerfile_inline"]))]
+    try:
+        target = (path.parent / context / named).resolve()
+        if target == own or Path(str(target) + ".dockerignore").is_file():
+            return []  # this Dockerfile, or one with its own ignore file
+        return [(str(target), target.read_text(encoding="utf-8", errors="replace"))]
+    except (OSError, ValueError, RuntimeError):
+        return f"{where} builds from {named}, which msdfix cannot read"

@@ -21,6 +21,7 @@ from msdfix.ecosystems.python import INSTALL_COMMANDS as PYTHON_INSTALLS
 from msdfix.files import is_dir, is_file
 from msdfix.model.args import expand
 from msdfix.model.base_images import library_name
+from msdfix.model.compose import compose_dockerfiles
 from msdfix.model.context import Unreadable
 from msdfix.model.copies import Source, stage_sources
 from msdfix.model.dockerignore import DEFAULT_NAME, DockerIgnore, Pattern
@@ -148,6 +149,25 @@ def siblings(doc: Document, paths: list[str], ignore_rel: str | None) -> list[Do
             found.append(Document(parse(text), ctx, str(target)))
         except ParseError:
             continue  # a template or notes: BuildKit cannot build it either
+    return _with_compose_builds(doc, found)
+
+
+def _with_compose_builds(doc: Document, found: list[Document]) -> list[Document] | str:
+    """``found`` and the Dockerfiles compose services build the same context from that it
+    lacks (``dockerfile_inline``, another name or folder), or why one is unknown."""
+    ctx = doc.context
+    assert ctx.root is not None
+    built = compose_dockerfiles(ctx.root, own_path(doc))
+    if isinstance(built, str):
+        return built
+    seen = {Path(d.path).resolve() for d in found if d.path}
+    for where, text in built:
+        if Path(where).is_absolute() and Path(where) in seen:
+            continue
+        try:
+            found.append(Document(parse(text), ctx, where))
+        except ParseError:
+            continue  # BuildKit cannot build it either
     return found
 
 

@@ -210,7 +210,10 @@ def distroless_candidate(doc: Document, stage: Stage, planner: Planner) -> Candi
             cand.unsafe.append(
                 "the Go sources import os/exec: the program may run commands distroless lacks"
             )
-        elif unseen := unseen_go_modules(doc.context):
+        elif unseen := unseen_go_modules(
+            doc.context,
+            build="\n".join(i.args for s in source.lineage for i in s.of("run", "env", "arg")),
+        ):
             cand.unsafe.append(
                 f"go.mod requires {_modules(unseen)}, whose code is not in the build context "
                 "(not vendored): it may run commands distroless lacks"

@@ -125,6 +125,12 @@ def go_module_roots(a: Analysis) -> list[str]:
     return list(dict.fromkeys(used)) or [""]
 
 
+def _go_build_text(a: Analysis) -> str:
+    """The RUN, ENV and ARG lines of the build stage and those it is built from (their go
+    flags: ``GOFLAGS=-mod=mod``)."""
+    return "\n".join(i.args for s in a.stage.lineage for i in s.of("run", "env", "arg"))
+
+
 def check_image_tools(a: Analysis, plan: Plan) -> None:
     """Make the split unsafe when the program may run a tool only the build image has."""
     image = a.stage.image
@@ -148,7 +154,11 @@ def check_image_tools(a: Analysis, plan: Plan) -> None:
             plan.unsafe = f"{users} looks up system users, which {plan.runtime} does not have"
             return
         unseen = (
-            [m for root in go_module_roots(a) for m in unseen_go_modules(a.ctx, root)]
+            [
+                m
+                for root in go_module_roots(a)
+                for m in unseen_go_modules(a.ctx, root, _go_build_text(a))
+            ]
             if a.eco == "go"
             else []
         )

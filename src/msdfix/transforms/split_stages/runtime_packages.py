@@ -155,6 +155,13 @@ _BUILD_ONLY_PROGRAMS: dict[str, tuple[str, ...]] = {
     "pkgconf": ("pkgconf", "pkg-config"), "autoconf": ("autoconf", "autoreconf"),
     "binutils": ("objdump", "readelf", "addr2line"),
 }  # fmt: skip
+# Programs that run those compilers themselves: a start command's `python setup.py build_ext
+# --inplace` compiles the extensions setup.py declares (built, round 26: python:3.11-slim with
+# gcc installed answered; the split failed "command 'x86_64-linux-gnu-gcc' failed: No such
+# file or directory"); node-gyp runs make and g++.
+_COMPILER_DRIVERS: dict[str, tuple[str, ...]] = {
+    "setup.py": ("gcc", "cc"), "node-gyp": ("make", "g++", "c++"),
+}  # fmt: skip
 
 
 def build_only_run(a: Analysis, installs: list[str]) -> str | None:
@@ -170,6 +177,7 @@ def build_only_run(a: Analysis, installs: list[str]) -> str | None:
     programs = tuple(dict.fromkeys(t for p in left for t in _BUILD_ONLY_PROGRAMS[p]))
     if not programs:
         return None
+    programs += tuple(d for d, runs in _COMPILER_DRIVERS.items() if set(runs) & set(programs))
     try:
         found = tool_run(a, programs, programs)
     except Unreadable as exc:  # unread is not "runs none"
@@ -180,9 +188,16 @@ def build_only_run(a: Analysis, installs: list[str]) -> str | None:
         many = f"the context has more sources than msdfix reads ({MAX_SCANNED})"
         return f"{many}: one may run {left[0]}"
     if found and found != "?":
-        package = next((p for p in left if found in _BUILD_ONLY_PROGRAMS[p]), left[0])
-        return (
-            f"the program may run `{found}`, which the build installs ({package}) and the "
-            "runtime leaves out"
-        )
+        return _build_only_reason(found, left)
     return None
+
+
+def _build_only_reason(found: str, left: list[str]) -> str:
+    """The reason ``build_only_run`` gives for a program ``found`` (a tool or its driver)."""
+    runs = _COMPILER_DRIVERS.get(found, (found,))
+    package = next((p for p in left if set(runs) & set(_BUILD_ONLY_PROGRAMS[p])), left[0])
+    via = f", which runs {runs[0]}" if found in _COMPILER_DRIVERS else ""
+    return (
+        f"the program may run `{found}`{via}, which the build installs ({package}) and the "
+        "runtime leaves out"
+    )
