@@ -609,3 +609,119 @@ def test_a_run_without_a_pool_or_a_pom_imports_neither(tmp_path: Path, jobs: lis
         capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": SRC},
     )  # fmt: skip
     assert out.stdout.splitlines()[-1] == "[]"
+
+
+def test_a_folder_resolves_and_reads_each_file_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # every reader of a source (fonts, netbase, locales, libraries, tools) asked the file
+    # system again: the link check and the text are kept per folder, read anew once the file
+    # is replaced (--write)
+    import msdfix.model.context as context
+
+    (tmp_path / "app.py").write_text("print(1)\n")
+    os.symlink("/etc/hostname", tmp_path / "out.txt")
+    resolved: list[Path] = []
+    real_within = context.resolves_within
+    monkeypatch.setattr(
+        context, "resolves_within", lambda p, r: resolved.append(p) or real_within(p, r)
+    )
+    decoded: list[bytes] = []
+    real_decode = context.decode
+    monkeypatch.setattr(context, "decode", lambda d: decoded.append(d) or real_decode(d))
+    cache = context.ContextCache()
+    one = BuildContext(tmp_path, tmp_path / "one.Dockerfile", cache)
+    two = BuildContext(tmp_path, tmp_path / "two.Dockerfile", cache)
+    for ctx in (one, two, one):
+        assert ctx.read_text("app.py") == "print(1)\n"
+        assert ctx.read_text("out.txt") is None  # a link out of the context, every time
+    assert len(resolved) == 2 and len(decoded) == 1
+    assert one.read_text("app.py", limit=3) is None  # the limit still applies to a kept text
+    (tmp_path / "new.py").write_text("print(2)\n")
+    os.replace(tmp_path / "new.py", tmp_path / "app.py")
+    assert two.read_text("app.py") == "print(2)\n" and len(decoded) == 2
+
+
+def test_slim_lacks_reads_a_folders_sources_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # every Dockerfile of a repository built from its root, and each lacking package, asked
+    # again: the sources are searched once per folder and ignore file
+    import msdfix.ecosystems.slim_lacks as slim_lacks
+    from msdfix.model.context import ContextCache
+
+    (tmp_path / "app.py").write_text('font = "Arial.ttf"\n')
+    (tmp_path / "net.rb").write_text("Socket.getservbyname('https')\n")
+    listed: list[int] = []
+    real_sources = slim_lacks._sources
+    monkeypatch.setattr(slim_lacks, "_sources", lambda c: listed.append(1) or real_sources(c))
+    cache = ContextCache()
+    contexts = [BuildContext(tmp_path, tmp_path / f"{n}.Dockerfile", cache) for n in "ab"]
+    for ctx in contexts:
+        assert slim_lacks.system_font_use(ctx, ["node app.js"]) == (
+            "app.py loads Arial.ttf by name, from the system's font folders"
+        )
+        assert slim_lacks.netbase_use(ctx, []) == "net.rb names getservbyname"
+    assert len(listed) == 3  # fonts named, font files, netbase: once each
+    assert slim_lacks.system_font_use(contexts[0], ["fc-list"]) == (
+        "the start command names fc-list"
+    )  # the start commands are read for each Dockerfile
+
+
+@pytest.mark.parametrize(
+    ("pattern", "needles", "text"),
+    [
+        ("SYSTEM_FONT_USE", "SYSTEM_FONT_NEEDLES", text)
+        for text in ["/usr/share/fonts/x", "/etc/fonts", "fc-match", "fontconfig", "DejaVuSans"]
+    ]
+    + [
+        ("NETBASE_USE", "NETBASE_NEEDLES", text)
+        for text in [
+            "/etc/services",
+            "/etc/protocols",
+            "/etc/rpc",
+            "getservbyport(",
+            "getprotobyname",
+            "dns.lookupService(",
+        ]  # fmt: skip
+    ],
+)
+def test_every_match_holds_a_needle(pattern: str, needles: str, text: str) -> None:
+    # a source holding no needle is not given to the regex: each kind of match holds one
+    import msdfix.ecosystems.images as images
+
+    found = getattr(images, pattern).search(f"x = '{text}'")
+    assert found is not None
+    assert any(n in found.group(0) for n in getattr(images, needles))
+
+
+def test_a_locale_is_looked_for_only_where_one_may_be_set() -> None:
+    from msdfix.transforms.slim_base.excluded import _locale_set
+
+    assert _locale_set("export LC_ALL=de_DE.UTF-8") == "LC_ALL=de_DE.UTF-8"
+    assert _locale_set("env LANGUAGE=it:en app") == "LANGUAGE=it:en"
+    assert _locale_set("LANG=C.UTF-8 x") is None and _locale_set("no locale") is None
+
+
+def test_an_ignore_line_is_matched_once_per_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # dockerignore judged its conventional lines against every path of the context for each
+    # Dockerfile of the folder and each pass of the engine
+    from msdfix.model.context import ContextCache
+    from msdfix.model.dockerignore import DockerIgnore
+    from msdfix.model.pending import PendingIgnore, excluded_by
+
+    for rel in ["a.pyc", "src/b.pyc", "src/c.py", ".git/HEAD"]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x")
+    asked: list[str] = []
+    real = DockerIgnore.excludes
+    monkeypatch.setattr(DockerIgnore, "excludes", lambda s, p: asked.append(p) or real(s, p))
+    cache = ContextCache()
+    one = BuildContext(tmp_path, tmp_path / "one.Dockerfile", cache)
+    pending = PendingIgnore(one, ".git\n")
+    assert excluded_by(one, "**/*.pyc") == {"a.pyc", "src/b.pyc"}
+    matched = len(asked)
+    assert excluded_by(pending, "**/*.pyc") == {"a.pyc", "src/b.pyc"}
+    assert len(asked) == matched  # the pending context shares the base's paths and answers

@@ -43,6 +43,10 @@ MAX_SCANNED_BYTES = 64 << 20  # a file find_line reads line by line (lock files 
 # 10 MiB bundle searched to the end took 16 s, so larger ones are unknown.
 MAX_SOURCE_BYTES = 8 << 20
 MAX_WALK_FILES = 100_000
+# Texts of a folder's files kept for the readers that ask again (every source is read by the
+# fonts, netbase, locale, library and tool searches of slim-base): the first ones read, up to
+# this many bytes a folder.
+MAX_KEPT_TEXT_BYTES = 16 << 20
 SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv", "venv", "target", ".gradle"}
 T = TypeVar("T")
 
@@ -87,6 +91,9 @@ class Folder:
         self._skipped: list[str] = []  # directories the walk did not enter (SKIP_DIRS)
         self.excluded: list[str] = []  # directories .dockerignore excludes, not walked (listed)
         self._dir_links: list[str] = []  # links to directories (the walk does not enter them)
+        self._inside: dict[str, bool] = {}
+        self._texts: dict[str, tuple[tuple[int, int, int], str]] = {}
+        self._text_bytes = 0
 
     @cached_property
     def listed(self) -> tuple[list[str], bool]:
@@ -168,6 +175,27 @@ class Folder:
         for rel in self.files:
             names.setdefault(posixpath.basename(rel), rel)
         return names
+
+    def inside(self, rel: str) -> bool:
+        """Whether ``rel``, links followed, lies in the folder (``resolves_within``): asked
+        once per path, though every reader of a source asks (fonts, locales, tools...)."""
+        found = self._inside.get(rel)
+        if found is None:
+            found = self._inside[rel] = resolves_within(self.root / rel, self.root)
+        return found
+
+    def text(self, rel: str, found: os.stat_result) -> str:
+        """The decoded text of regular file ``rel``, whose ``stat`` is ``found``: read again
+        only when its inode, modification time or size changed (``--write`` replaced it)."""
+        key = (found.st_ino, found.st_mtime_ns, found.st_size)
+        kept = self._texts.get(rel)
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        text = decode((self.root / rel).read_bytes())
+        if self._text_bytes + found.st_size <= MAX_KEPT_TEXT_BYTES:
+            self._texts[rel] = (key, text)
+            self._text_bytes += found.st_size
+        return text
 
     def view(self, dockerfile: Path | None) -> View:
         """The folder through the ignore file a build of ``dockerfile`` uses."""
@@ -443,14 +471,16 @@ class BuildContext:
         if not self.present or _leaves(rel):
             return None
         assert self.root is not None
+        assert self._folder is not None
         path = self.root / rel
-        if not resolves_within(path, self.root):
+        if not self._folder.inside(rel):
             return None  # a link out of the context: Docker cannot read it either
         try:
-            if not is_file(path) or path.stat().st_size > limit:
+            found = path.stat()
+            if not stat.S_ISREG(found.st_mode) or found.st_size > limit:
                 return None
-            return decode(path.read_bytes())
-        except OSError:
+            return self._folder.text(rel, found)
+        except (OSError, ValueError):  # ValueError: a NUL byte, no file has that name
             return None
 
     def read_known(self, rel: str, limit: int = MAX_MANIFEST_BYTES) -> str | None:

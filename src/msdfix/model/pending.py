@@ -12,7 +12,7 @@ from pathlib import Path
 
 from msdfix.files import walk
 from msdfix.model.context import BuildContext, Folder, View
-from msdfix.model.dockerignore import DEFAULT_NAME, DockerIgnore, ignore_file
+from msdfix.model.dockerignore import DEFAULT_NAME, DockerIgnore, Pattern, ignore_file
 
 MAX_ALL_PATHS = 200_000
 
@@ -53,6 +53,19 @@ def all_paths(context: BuildContext) -> list[str] | None:
     context, share the walk of the on-disk view."""
     base = context.base if isinstance(context, PendingIgnore) else context
     return base.view.memo("all_paths", lambda: _walk(base))
+
+
+def excluded_by(context: BuildContext, line: str) -> frozenset[str]:
+    """The paths of ``all_paths`` that the ignore line alone excludes: matched once per folder,
+    ignore file and line, since every Dockerfile of the folder, and each pass of the engine,
+    judges the same conventional lines (``.git``, ``**/*.pyc``) against the same paths."""
+    base = context.base if isinstance(context, PendingIgnore) else context
+
+    def compute() -> frozenset[str]:
+        alone = DockerIgnore([Pattern.compile(line, False)])
+        return frozenset(p for p in all_paths(base) or [] if alone.excludes(p))
+
+    return base.view.memo(("excluded_by", line), compute)
 
 
 def _walk(context: BuildContext) -> list[str] | None:

@@ -25,7 +25,7 @@ from msdfix.model.compose import compose_dockerfiles
 from msdfix.model.context import Unreadable
 from msdfix.model.copies import Source, stage_sources
 from msdfix.model.dockerignore import DEFAULT_NAME, DockerIgnore, Pattern
-from msdfix.model.pending import all_paths
+from msdfix.model.pending import all_paths, excluded_by
 from msdfix.model.program_calls import VCS_VERSIONING
 from msdfix.model.stages import Stage
 from msdfix.shell.commands import Command
@@ -388,7 +388,8 @@ def judge(
     def newly_excluded(path: str) -> bool:
         return alone.excludes(path) and not before.excludes(path)
 
-    newly = [p for p in kept if alone.excludes(p)]
+    excluded = excluded_by(doc.context, candidate.line)  # ``kept`` is of all_paths
+    newly = [p for p in kept if p in excluded]
     reincluded = DockerIgnore(
         [Pattern.compile(p.text, False) for p in before.patterns if p.exclusion]
     )
@@ -490,8 +491,8 @@ def plan(doc: Document, path: Path, created: bool) -> list[Verdict] | str:
         if verdict.status == "safe":  # later lines are judged with it in place
             line = Pattern.compile(candidate.line, False)
             rules = DockerIgnore([*rules.patterns, line])
-            added = DockerIgnore([line])
-            kept = [p for p in kept if not added.excludes(p)]
+            added = excluded_by(ctx, candidate.line)
+            kept = [p for p in kept if p not in added]
     return verdicts
 
 

@@ -151,6 +151,8 @@ def _translated(value: str) -> bool:
 
 def _locale_set(text: str) -> str | None:
     """``LANG=it_IT.UTF-8`` (an assignment, exported or given to ``env``) in ``text``."""
+    if "LANG" not in text and "LC_" not in text:
+        return None  # no match can start (the regex, starting with ``\b``, is slow to scan)
     for m in _ASSIGNED.finditer(text):
         if _translated(m.group(2)):
             return f"{m.group(1)}={m.group(2)}"
