@@ -9,23 +9,15 @@ from pathlib import Path
 import pytest
 
 from msdfix.ecosystems.accounts import account_change, created_account, made_name, uid_change
-from msdfix.ecosystems.node import (
-    NPM,
-    PNPM,
-    YARN,
-    _semver_satisfies,
-    dev_flagged_peer,
-    local_dependency,
-    lock_problem,
-    locked_local,
-    npm_lock_invalid,
-    npm_override_unmet,
-    plug_n_play,
-    pnpm_lock_stale,
-    read_dependencies,
-    script_name,
-    yarn_berry,
-)
+from msdfix.ecosystems.node.dependencies import read_dependencies
+from msdfix.ecosystems.node.installs import lock_problem
+from msdfix.ecosystems.node.local_packages import local_dependency, locked_local
+from msdfix.ecosystems.node.managers import NPM, PNPM, YARN
+from msdfix.ecosystems.node.npm_lock import dev_flagged_peer, npm_lock_invalid, npm_override_unmet
+from msdfix.ecosystems.node.pnpm_lock import pnpm_lock_stale
+from msdfix.ecosystems.node.scripts import script_name
+from msdfix.ecosystems.node.semver import semver_satisfies
+from msdfix.ecosystems.node.yarn import plug_n_play, yarn_berry
 from msdfix.ecosystems.python import install_evidence, read_requirements
 from msdfix.model import BuildContext
 
@@ -539,7 +531,7 @@ def test_semver_ranges_are_read_as_node_semver_reads_them(
     version: str, spec: str, met: bool | None
 ) -> None:
     """Round 23: npm's overrides take node-semver ranges; the examples of its README."""
-    assert _semver_satisfies(version, spec) is met
+    assert semver_satisfies(version, spec) is met
 
 
 def test_a_pnpm_lock_value_with_a_long_run_of_blanks_is_read_in_linear_time() -> None:

@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 
 from msdfix.ecosystems.go import unseen_go_modules
-from msdfix.ecosystems.node import MANAGERS, may_run_install_scripts
+from msdfix.ecosystems.node.managers import MANAGERS
+from msdfix.ecosystems.node.pnpm_lock import may_run_install_scripts
 from msdfix.model.context import BuildContext
 from msdfix.transforms.cache_mount.steps import brace_words
 

@@ -2389,7 +2389,7 @@ def test_npm_layers_are_flattened_as_npm_10_flattens_them(
     project): @npmcli/config runs buildOmitList on each layer from the defaults up, and a
     lower layer's ``production=false`` pushes dev onto the include list the layers above
     inherit, so ``--production`` alone does not leave typescript out."""
-    from msdfix.ecosystems.node import npm_installs_dev, npmrc_settings
+    from msdfix.ecosystems.node.npm_config import npm_installs_dev, npmrc_settings
 
     env = {"NODE_ENV": "production"}
     assert npm_installs_dev(["ci", *args.split()], env, [npmrc_settings(npmrc)]) is installs

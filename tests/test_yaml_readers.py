@@ -9,14 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from msdfix.ecosystems.node import (
-    local_package_names,
-    modules_elsewhere,
-    patched_dependencies,
-    plug_n_play,
-    pnpm_lock_stale,
-    yarn_env_files,
-)
+from msdfix.ecosystems.node.local_packages import local_package_names, patched_dependencies
+from msdfix.ecosystems.node.pnpm_lock import pnpm_lock_stale
+from msdfix.ecosystems.node.project_layout import modules_elsewhere
+from msdfix.ecosystems.node.yarn import plug_n_play, yarn_env_files
 from msdfix.files import YamlError, load_yaml
 from msdfix.model import BuildContext
 from msdfix.model.compose import UNKNOWN, compose_runs

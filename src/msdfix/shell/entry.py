@@ -10,7 +10,7 @@ import shlex
 import sys
 from dataclasses import dataclass, field
 
-from msdfix.ecosystems.node import SCRIPT_RUNNERS, other_package, script_bodies
+from msdfix.ecosystems.node.scripts import SCRIPT_RUNNERS, other_package, script_bodies
 from msdfix.ecosystems.programs import (
     APP_STARTERS,
     HARMLESS,

@@ -50,7 +50,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from msdfix.document import Document
-from msdfix.ecosystems.node import plug_n_play, yarn_berry, yarn_classic_spec
+from msdfix.ecosystems.node.yarn import plug_n_play, yarn_berry, yarn_classic_spec
 from msdfix.ecosystems.registry import MANAGERS
 from msdfix.fixes import Applicability, Edit, Finding
 from msdfix.model import Stage

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from msdfix.document import Document
-from msdfix.ecosystems.node import yarn_classic_spec, yarn_version_set
+from msdfix.ecosystems.node.yarn import yarn_classic_spec, yarn_version_set
 from msdfix.ecosystems.os import APT_ARCHIVES_MOUNT
 from msdfix.model import Stage
 from msdfix.model.args import expand

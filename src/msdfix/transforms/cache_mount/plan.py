@@ -10,12 +10,9 @@ from functools import lru_cache
 
 from msdfix.document import Document
 from msdfix.ecosystems.base import CacheDir, PackageManager
-from msdfix.ecosystems.node import (
-    NODE_LINKER_SETTING,
-    may_run_install_scripts,
-    plug_n_play,
-    yarn_classic_pins,
-)
+from msdfix.ecosystems.node.pnpm_lock import may_run_install_scripts
+from msdfix.ecosystems.node.yarn import NODE_LINKER_SETTING, plug_n_play
+from msdfix.ecosystems.node.yarn_lock import yarn_classic_pins
 from msdfix.ecosystems.os import APT_ARCHIVES_MOUNT
 from msdfix.ecosystems.python import (
     NO_BINARY_ENV,

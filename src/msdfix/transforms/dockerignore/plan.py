@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from msdfix.document import Document
-from msdfix.ecosystems.node import INSTALL_COMMANDS as NODE_INSTALLS
-from msdfix.ecosystems.node import SCRIPT_RUNNERS as NODE_RUNNERS
+from msdfix.ecosystems.node.installs import INSTALL_COMMANDS as NODE_INSTALLS
+from msdfix.ecosystems.node.scripts import SCRIPT_RUNNERS as NODE_RUNNERS
 from msdfix.ecosystems.python import INSTALL_COMMANDS as PYTHON_INSTALLS
 from msdfix.files import is_dir, is_file
 from msdfix.model.args import expand

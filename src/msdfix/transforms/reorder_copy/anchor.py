@@ -7,7 +7,7 @@ import re
 
 from msdfix.document import Document
 from msdfix.ecosystems.base import Ecosystem, positionals
-from msdfix.ecosystems.node import (
+from msdfix.ecosystems.node.config_paths import (
     COPIED_CONFIG,
     NODE_CACHE_ENV,
     NODE_CACHE_KEYS,
@@ -174,7 +174,8 @@ _COPIED_CONFIGS = {
     "uv": ("uv.toml",),
     "node": (".npmrc", "npmrc", ".yarnrc", "yarnrc", ".yarnrc.yml", "yarnrc.yml"),
 }
-# Node settings naming a file or folder an install reads (ecosystems.node.COPIED_CONFIG's).
+# Node settings naming a file or folder an install reads (COPIED_CONFIG's, in
+# ecosystems.node.config_paths).
 _NODE_PATH_KEYS = frozenset(NODE_PATH_KEYS + NODE_CACHE_KEYS)
 
 

@@ -10,17 +10,9 @@ from msdfix.document import Document
 from msdfix.ecosystems.base import NEVER_WRITES, WRITES_IN_PLACE, PackageManager
 from msdfix.ecosystems.go import GO, fetch_manifest_writes
 from msdfix.ecosystems.java import MAVEN
-from msdfix.ecosystems.node import (
-    BUN,
-    NPM,
-    PNPM,
-    YARN,
-    berry_cache_kept,
-    berry_folder_entries,
-    berry_manifest_writes,
-    manifest_writes,
-    yarn_berry,
-)
+from msdfix.ecosystems.node.installs import berry_manifest_writes, manifest_writes
+from msdfix.ecosystems.node.managers import BUN, NPM, PNPM, YARN
+from msdfix.ecosystems.node.yarn import berry_cache_kept, berry_folder_entries, yarn_berry
 from msdfix.ecosystems.php import (
     COMPOSER,
     COMPOSER_AUTOLOAD_FLAGS,

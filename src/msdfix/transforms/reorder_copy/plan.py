@@ -12,16 +12,17 @@ from msdfix.ecosystems.base import WRITES_IN_PLACE, Ecosystem
 from msdfix.ecosystems.dotnet import DOTNET
 from msdfix.ecosystems.go import GO, go_sum_missing
 from msdfix.ecosystems.java import GRADLE, MAVEN
-from msdfix.ecosystems.node import (
-    YARN,
-    dependency_config,
-    lifecycle_hooks,
+from msdfix.ecosystems.node.config_paths import local_package_config
+from msdfix.ecosystems.node.dependencies import dependency_config, read_dependencies
+from msdfix.ecosystems.node.local_packages import (
     local_dependency,
-    local_package_config,
     locked_local,
-    module_folders,
+    patched_dependencies,
+)
+from msdfix.ecosystems.node.managers import YARN
+from msdfix.ecosystems.node.npm_config import npm_legacy_peer_deps, npmrc_settings
+from msdfix.ecosystems.node.npm_lock import (
     npm_keeps_v1_lock,
-    npm_legacy_peer_deps,
     npm_lock_flags,
     npm_lock_invalid,
     npm_lock_libc,
@@ -29,19 +30,17 @@ from msdfix.ecosystems.node import (
     npm_lock_reformatted,
     npm_lock_unlocked,
     npm_override_unmet,
-    npmrc_settings,
-    patched_dependencies,
+)
+from msdfix.ecosystems.node.pnpm_lock import (
     pnpm_frozen,
     pnpm_lock_format,
     pnpm_lock_stale,
     pnpm_settings_stale,
-    project_cache,
-    read_dependencies,
-    yarn_berry,
-    yarn_classic_stale,
-    yarn_env_files,
-    yarn_parent_config,
 )
+from msdfix.ecosystems.node.project_layout import module_folders, project_cache
+from msdfix.ecosystems.node.scripts import lifecycle_hooks
+from msdfix.ecosystems.node.yarn import yarn_berry, yarn_env_files, yarn_parent_config
+from msdfix.ecosystems.node.yarn_lock import yarn_classic_stale
 from msdfix.ecosystems.php import COMPOSER, COMPOSER_INSTALL_SCRIPTS
 from msdfix.ecosystems.python import (
     PIP,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import posixpath
 
 from msdfix.ecosystems.base import positionals
-from msdfix.ecosystems.node import PROD_FLAGS
+from msdfix.ecosystems.node.installs import PROD_FLAGS
 from msdfix.ecosystems.python import PDM, PIP, PIPENV, POETRY, UV
 from msdfix.ecosystems.registry import subcommand
 from msdfix.model.args import expand

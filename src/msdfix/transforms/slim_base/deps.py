@@ -8,7 +8,8 @@ import re
 
 from msdfix.document import Document
 from msdfix.ecosystems.images import NODE_NATIVE, NODE_NEEDS_FULL, RUBY_NATIVE
-from msdfix.ecosystems.node import lifecycle_hooks, read_dependencies
+from msdfix.ecosystems.node.dependencies import read_dependencies
+from msdfix.ecosystems.node.scripts import lifecycle_hooks
 from msdfix.ecosystems.python import install_evidence, python_version
 from msdfix.ecosystems.registry import MANAGER_PROGRAMS, subcommand
 from msdfix.model import Stage

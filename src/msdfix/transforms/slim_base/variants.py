@@ -24,7 +24,7 @@ from msdfix.ecosystems.images import (
     provides_lacking,
 )
 from msdfix.ecosystems.jdk import compiling_reason, source_file_launch
-from msdfix.ecosystems.node import SCRIPT_RUNNERS
+from msdfix.ecosystems.node.scripts import SCRIPT_RUNNERS
 from msdfix.ecosystems.os import APT_PROGRAMS, CA_CERTIFICATES, needs_man_pages
 from msdfix.ecosystems.programs import POSIX_SHELLS, SHELLS, bare_interpreter
 from msdfix.ecosystems.slim_lacks import netbase_use, system_font_use

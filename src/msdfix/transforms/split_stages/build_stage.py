@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from msdfix.document import Document
 from msdfix.ecosystems import programs
-from msdfix.ecosystems.node import FRONTEND_TOOLS, PROJECT_INSTALLS
+from msdfix.ecosystems.node.frontend import FRONTEND_TOOLS
+from msdfix.ecosystems.node.installs import PROJECT_INSTALLS
 from msdfix.ecosystems.os import APT_PROGRAMS
 from msdfix.ecosystems.registry import positional_args, subcommand
 from msdfix.fixes import Edit

@@ -15,7 +15,7 @@ from typing import Any
 
 from msdfix.ecosystems import programs
 from msdfix.ecosystems.base import positionals
-from msdfix.ecosystems.node import SCRIPT_RUNNERS, script_bodies, script_name
+from msdfix.ecosystems.node.scripts import SCRIPT_RUNNERS, script_bodies, script_name
 from msdfix.files import decimal
 from msdfix.model.context import BuildContext, Unreadable
 from msdfix.shell.commands import Command, parse_commands

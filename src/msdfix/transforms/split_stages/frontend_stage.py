@@ -14,20 +14,18 @@ import re
 from dataclasses import dataclass, field
 
 from msdfix.ecosystems.images import NODE_NATIVE
-from msdfix.ecosystems.node import (
-    BUILTIN_MODULES,
+from msdfix.ecosystems.node.dependencies import BUILTIN_MODULES, read_dependencies
+from msdfix.ecosystems.node.frontend import (
     FRONTEND_PACKAGES,
     NGINX_HTML,
     NGINX_PORT,
     NGINX_RUNTIME,
     NODE_IMAGE_PACKAGES,
-    PROJECT_INSTALLS,
     frontend_node,
-    local_dependencies,
-    local_spec_path,
-    read_dependencies,
-    yarn_parent_config,
 )
+from msdfix.ecosystems.node.installs import PROJECT_INSTALLS
+from msdfix.ecosystems.node.local_packages import local_dependencies, local_spec_path
+from msdfix.ecosystems.node.yarn import yarn_parent_config
 from msdfix.ecosystems.registry import MONOREPO_MARKERS, workspace_root_above
 from msdfix.fixes import Edit, apply_edits
 from msdfix.model.context import Unreadable

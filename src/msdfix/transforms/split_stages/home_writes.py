@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import posixpath
 
-from msdfix.ecosystems.node import NodeDependencies, is_local_spec
+from msdfix.ecosystems.node.dependencies import NodeDependencies
+from msdfix.ecosystems.node.local_packages import is_local_spec
 from msdfix.model import BuildContext
 
 # Packages whose install script downloads into the installing user's ~/.cache.

@@ -22,41 +22,51 @@ from typing import Any
 
 from msdfix.ecosystems.base import positionals
 from msdfix.ecosystems.images import NODE_NEEDS_FULL, no_slim_reason, slim_variant
-from msdfix.ecosystems.node import (
+from msdfix.ecosystems.node.config_paths import (
+    NPM_CONFIG_FILE_ENV,
+    YARN_CONFIG_FILE_ENV,
+    local_package_config,
+    node_options_files,
+    path_settings,
+)
+from msdfix.ecosystems.node.dependencies import (
     BUILTIN_MODULES,
+    dependency_config,
+    read_dependencies,
+)
+from msdfix.ecosystems.node.installs import (
     DEV_FLAGS,
     GLOBAL_TOOLS,
-    LAYOUT_ENV,
-    LAYOUT_FLAGS,
-    NODE_LINKER_SETTING,
-    NPM_CONFIG_FILE_ENV,
     PROD_FLAGS,
     PROJECT_INSTALLS,
-    YARN_CONFIG_FILE_ENV,
-    berry_global_cache_off,
-    dependency_config,
-    dev_flagged_peer,
-    lifecycle_hooks,
-    local_dependency,
-    local_package_config,
-    local_package_names,
     lock_problem,
-    locked_local,
-    modules_elsewhere,
-    node_options_files,
-    npm_installs_dev,
-    npm_production_args,
-    npmrc_settings,
-    other_package,
-    patched_dependencies,
-    path_settings,
-    plug_n_play,
     production_install,
+)
+from msdfix.ecosystems.node.local_packages import (
+    local_dependency,
+    local_package_names,
+    locked_local,
+    patched_dependencies,
+)
+from msdfix.ecosystems.node.npm_config import npm_installs_dev, npm_production_args, npmrc_settings
+from msdfix.ecosystems.node.npm_lock import dev_flagged_peer
+from msdfix.ecosystems.node.project_layout import (
+    LAYOUT_ENV,
+    LAYOUT_FLAGS,
+    modules_elsewhere,
     project_cache,
-    read_dependencies,
+)
+from msdfix.ecosystems.node.scripts import (
+    lifecycle_hooks,
+    other_package,
     runner_program,
     script_bodies,
     script_name,
+)
+from msdfix.ecosystems.node.yarn import (
+    NODE_LINKER_SETTING,
+    berry_global_cache_off,
+    plug_n_play,
     yarn_berry,
     yarnrc_settings,
 )
