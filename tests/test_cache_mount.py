@@ -1297,6 +1297,12 @@ def test_a_run_that_creates_a_parent_of_the_mount_gets_none(text: str) -> None:
         "npm_config_offline=true npm ci",
         "NPM_CONFIG_OFFLINE=true npm ci",
         "npm config set offline true && npm ci",
+        # round 26, built (npm 10.8.2): nopt reads these as --offline, ENOTCACHED on an empty mount
+        "npm ci --no-offline false",
+        "npm ci --no-offline=false",
+        "npm ci --offline=0",
+        "npm ci --offline=no",
+        "npm ci --offline=False",
     ],
 )
 def test_every_spelling_of_npms_offline_mode_reads_the_images_cache(offline: str) -> None:

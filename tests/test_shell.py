@@ -257,6 +257,11 @@ def test_the_program_a_container_starts_is_read_through_init_wrappers(start: str
     [
         ("pnpm install --frozen-lockfile false", ["install", "--frozen-lockfile=false"]),
         ("npm --color false -q install", ["--color=false", "-q", "install"]),
+        # round 26 (npm 10.8.2): a negated option given a value is its opposite
+        ("npm ci --no-offline false", ["ci", "--offline=true"]),
+        ("npm ci --no-offline=true", ["ci", "--offline=false"]),
+        ("pnpm i --no-frozen-lockfile false", ["i", "--frozen-lockfile=true"]),
+        ("npm ci --no-audit", ["ci", "--no-audit"]),
         ("npm exec -- true", ["exec", "--", "true"]),  # after --: operands
         ("pnpm exec -- --x true", ["exec", "--", "--x", "true"]),
         ("yarn install --frozen-lockfile true", ["install", "--frozen-lockfile", "true"]),

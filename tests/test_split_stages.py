@@ -2210,6 +2210,25 @@ def test_a_build_without_the_workspace_downloads_its_modules(tmp_path, setting, 
     assert ("go.mod requires example.com/lib, whose" in messages) is unseen, messages
 
 
+def test_a_local_replacements_own_requirements_are_unseen(tmp_path):
+    """Round 26, built on golang:1.19: a ``go 1.16`` go.mod replacing example.com/local with
+    ./local, whose own go.mod requires example.com/helper v1.2.0, listed no helper; go
+    downloaded it, and its ``bash -c`` failed on the safe split's distroless/static."""
+    _go_app(tmp_path)
+    gomod = tmp_path / "go.mod"
+    gomod.write_text(
+        gomod.read_text() + "\nrequire example.com/local v0.0.0\n\n"
+        "replace example.com/local => ./local\n"
+    )
+    (tmp_path / "local").mkdir()
+    (tmp_path / "local" / "go.mod").write_text("module example.com/local\n\ngo 1.16\n")
+    assert "go.mod requires" not in _messages(_run(_GO_SERVER, tmp_path))
+    (tmp_path / "local" / "go.mod").write_text(
+        "module example.com/local\n\ngo 1.16\n\nrequire example.com/helper v1.2.0\n"
+    )
+    assert "go.mod requires example.com/helper, whose" in _messages(_run(_GO_SERVER, tmp_path))
+
+
 def test_a_compose_file_linking_out_of_its_folder_is_not_read(tmp_path):
     """`compose.yaml -> /proc/self/environ` was read, and an environment line that looked
     like a service's command was quoted in the summary. A compose file that links out of

@@ -2335,6 +2335,11 @@ def test_a_plug_n_play_split_is_unsafe_unless_the_cache_is_in_the_app(tmp_path: 
         ("enableGlobalCache: 1\n", "", False),
         ("enableGlobalCache: false\n", "ENV YARN_ENABLE_GLOBAL_CACHE=true\n", False),
         ("enableGlobalCache: false\n", "ARG YARN_ENABLE_GLOBAL_CACHE\n", False),
+        # round 26, built (yarn 4.5.0): the zips went to /yc, the split's runtime lacked them
+        ("enableGlobalCache: 0\n", "ENV YARN_CACHE_FOLDER=/yc\n", False),
+        ("enableGlobalCache: 0\n", "ARG YARN_CACHE_FOLDER\n", False),
+        ("enableGlobalCache: 0\n", "RUN echo 'cacheFolder: /yc' > /root/.yarnrc.yml\n", False),
+        ("enableGlobalCache: 0\n", "ENV YARN_RC_FILENAME=.yarnrc.docker.yml\n", False),
     ],
 )
 def test_a_plug_n_play_cache_is_in_the_app_as_yarn_reads_its_setting(

@@ -242,28 +242,46 @@ def unseen_go_modules(ctx: BuildContext, root: str = "", build: str = "") -> lis
         return [] if vendor else [f"modules msdfix cannot list ({exc})"]
     if not gomod or vendor:
         return []
+    replaced = _local_replacements(gomod)
     required = [words[0] for words in go_mod_entries(gomod, "require")]
-    local = set(_local_replacements(gomod))
+    required += _replacement_requirements(ctx, root, list(replaced.values()))
+    local = set(replaced)
     if not _OWN_WORKSPACE.search(build):
         local |= _workspace_modules(ctx)
     return [m for m in dict.fromkeys(required) if m not in local]
 
 
-def _local_replacements(go_mod: str) -> list[str]:
-    """The modules ``go_mod`` replaces with a directory of the context (``=> ./lib``). A
-    version on the left replaces that version only: ``example.com/lib v1.0.0 => ./lib`` with
-    ``require example.com/lib v1.2.0`` downloads v1.2.0 (built, round 26: its ``bash -c`` ran
-    on golang:1.19 and failed on the split's distroless/static)."""
+def _replacement_requirements(ctx: BuildContext, root: str, dirs: list[str]) -> list[str]:
+    """The modules the go.mod files of the local replacement folders ``dirs`` (relative to
+    ``root``) require: a main go.mod of ``go 1.16`` or older need not list them, and a
+    replacement's own ``replace`` lines are ignored (built, round 26: ./local's go.mod
+    requiring helper v1.2.0 downloaded it, whose ``bash -c`` failed on the split's
+    distroless/static). A folder outside the context is not read (the build cannot see it)."""
+    found: list[str] = []
+    for rel in dict.fromkeys(dirs):
+        folder = posixpath.normpath(posixpath.join(root, rel))
+        if folder != ".." and not folder.startswith("../"):
+            gomod = ctx.read_text(posixpath.join(folder, "go.mod")) or ""
+            found += [words[0] for words in go_mod_entries(gomod, "require")]
+    return found
+
+
+def _local_replacements(go_mod: str) -> dict[str, str]:
+    """The modules ``go_mod`` replaces with a directory of the context (``=> ./lib``), each
+    with that directory. A version on the left replaces that version only:
+    ``example.com/lib v1.0.0 => ./lib`` with ``require example.com/lib v1.2.0`` downloads
+    v1.2.0 (built, round 26: its ``bash -c`` ran on golang:1.19 and failed on the split's
+    distroless/static)."""
     required: dict[str, set[str]] = {}
     for words in go_mod_entries(go_mod, "require"):
         required.setdefault(words[0], set()).update(words[1:2])
-    found = []
+    found = {}
     for words in go_mod_entries(go_mod, "replace"):
         at = words.index("=>") if "=>" in words else len(words)
         target, left = words[at + 1 :], words[1:at]
         if target and target[0].startswith(("./", "../")):
             if not left or required.get(words[0], set()) <= set(left):
-                found.append(words[0])
+                found[words[0]] = target[0]
     return found
 
 

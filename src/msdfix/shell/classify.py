@@ -238,17 +238,28 @@ def nopt_values(args: list[str]) -> list[str]:
     reads it: the word is the option's value, not a package or subcommand (built: pnpm 8.15.9
     and 9.15.9's ``install --frozen-lockfile false`` over a stale lock rewrote it as
     ``--no-frozen-lockfile`` does, ``--frozen-lockfile true`` failed as the bare flag does;
-    npm 10's ``install --save false is-number`` installed is-number and left package.json)."""
+    npm 10's ``install --save false is-number`` installed is-number and left package.json).
+    A ``--no-option`` given a value inverts it (``_nopt_negated``)."""
     out: list[str] = []
     for at, arg in enumerate(args):
         if arg == "--":  # the rest are operands (``npm exec -- true``)
             return out + args[at:]
         last = out[-1] if out else ""
         if arg in ("true", "false") and last.startswith("--") and "=" not in last:
-            out[-1] = f"{last}={arg}"
+            out[-1] = _nopt_negated(f"{last}={arg}")
         else:
-            out.append(arg)
+            out.append(_nopt_negated(arg))
     return out
+
+
+def _nopt_negated(arg: str) -> str:
+    """``--no-option=true|false`` written ``--option=false|true``: nopt sets the option to the
+    value's opposite (built: npm 10.8.2's ``ci --no-offline false`` ran offline and failed
+    ENOTCACHED on an empty cache); any other word is returned as is."""
+    flag, eq, value = arg.partition("=")
+    if not (eq and flag.startswith("--no-") and value in ("true", "false")):
+        return arg
+    return f"--{flag[5:]}={'false' if value == 'true' else 'true'}"
 
 
 # The managers that run each program, in MANAGERS order.

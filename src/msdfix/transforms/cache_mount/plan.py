@@ -1298,10 +1298,13 @@ def _switched_on(
     env: Mapping[str, str],
     variables: tuple[tuple[str, str], ...],
 ) -> bool:
-    """One of ``flags`` is given (bare or ``=true``), or a variable has its value."""
+    """One of ``flags`` is given bare or with any value but ``false``, or a variable has its
+    value: nopt (npm's, pnpm's parser) reads ``--offline=`` and a value other than ``true`` or
+    ``false`` as the bare flag (built: npm 10.8.2's ``ci --offline=0``, ``=no``, ``=False``
+    failed ENOTCACHED on an empty cache)."""
     for arg in args:
         flag, eq, value = arg.partition("=")
-        if flag in flags and (not eq or value.lower() in _TRUE):
+        if flag in flags and (not eq or value != "false"):
             return True
     return any((env.get(var) or "").split(",")[0].lower() == value for var, value in variables)
 

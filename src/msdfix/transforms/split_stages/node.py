@@ -1333,14 +1333,26 @@ def _pnp_cache_outside(a: Analysis, rel: str | None) -> str | None:
         return None
     rc = a.ctx.read_text(posixpath.join(rel, ".yarnrc.yml") if rel else ".yarnrc.yml")
     settings = yarnrc_settings(rc) or {}
-    env = {k: v for k, v in a.model.fixed_scope(a.stage).items() if k == "YARN_ENABLE_GLOBAL_CACHE"}
-    if berry_global_cache_off(rc or "", env) and "cacheFolder" not in settings:
+    scope = a.model.fixed_scope(a.stage)
+    env = {k: v for k, v in scope.items() if k == "YARN_ENABLE_GLOBAL_CACHE"}
+    elsewhere = any(v in scope for v in ("YARN_CACHE_FOLDER", *YARN_CONFIG_FILE_ENV)) or any(
+        _YARN_CACHE_SETTING.search(r.logical) for r in a.stage.of("run")
+    )
+    if berry_global_cache_off(rc or "", env) and "cacheFolder" not in settings and not elsewhere:
         return None
     return (
         "yarn Plug'n'Play loads packages from its cache at run time, which may be outside the "
-        "copied app (yarn 4's ~/.yarn/berry/cache) unless .yarnrc.yml sets enableGlobalCache: "
+        "copied app (yarn 4's ~/.yarn/berry/cache, a cacheFolder, YARN_CACHE_FOLDER or "
+        "YARN_RC_FILENAME, or a RUN naming them) unless .yarnrc.yml sets enableGlobalCache: "
         "false"
     )
+
+
+# A RUN naming yarn Berry's cache settings (``yarn config set cacheFolder``, a home
+# .yarnrc.yml it writes) or its configuration file's name may move the cache out of the
+# copied app: not known (built: ENV YARN_CACHE_FOLDER=/yc over enableGlobalCache: 0, and
+# YARN_RC_FILENAME naming a file without it, left the runtime without the zips).
+_YARN_CACHE_SETTING = re.compile(r"cache[-_]?folder|global[-_]?cache|rc[-_]?filename", re.I)
 
 
 def _plug_n_play(a: Analysis, rel: str, package: dict[str, object]) -> bool:
