@@ -1318,20 +1318,92 @@ def test_verify_pass_puts_the_table_in_the_body(
     ) -> tuple[int, str, str]:
         seen.append((path, rewritten.read_text(), extra))
         assert path.read_text() == PIP_DOCKERFILE and (path.parent / "requirements.txt").exists()
+        assert extra == ("--context", str(path.parent), "--smoke-http=8000")
         return 0, _verify_json(True), ""
 
     code, _ = _run_in_process(repo, api, monkeypatch, runner, capsys)
     assert code == 0
-    assert (
-        seen
-        and seen[0][1] == expected_output(PIP_DOCKERFILE, repo.work / "app")
-        and seen[0][2] == ("--smoke-http=8000",)
-    )
+    assert seen and seen[0][1] == expected_output(PIP_DOCKERFILE, repo.work / "app")
     text = api.requests[1].body["body"]
     assert "### Verification (`msdfix verify`)" in text
     assert "| image size | 200.0 MiB | 150.0 MiB | -25% |" in text
     assert "| rebuild after a source edit | 8.0s | 8.0s | -50% |" in text
     assert "Result: passed." in text
+
+
+NODE_DOCKERFILE = (
+    'FROM node:18-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD ["node", "index.js"]\n'
+)
+COMPOSE_ROOT = "services:\n  web:\n    build:\n      context: {}\n      dockerfile: {}\n"
+NODE_APP = {
+    "package.json": '{"name": "a", "version": "1.0.0", "private": true}\n',
+    "package-lock.json": '{"name": "a", "version": "1.0.0", "lockfileVersion": 3, '
+    '"requires": true, "packages": {"": {"name": "a", "version": "1.0.0"}}}\n',
+    "index.js": "console.log(1);\n",
+    "docker/Dockerfile": NODE_DOCKERFILE,
+}
+
+
+def _bot_rewrite(
+    tmp_path: Path,
+    api: FakeGitHub,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    compose: str,
+) -> tuple[Repo, Path, str, tuple[str, ...]]:
+    """The bot's rewrite of docker/Dockerfile (with ``compose`` as docker/compose.yaml) and
+    the context and arguments its verification gets."""
+    repo = make_repo(tmp_path, {**NODE_APP, "docker/compose.yaml": compose})
+    seen: list[tuple[Path, str, tuple[str, ...]]] = []
+
+    def runner(
+        path: Path, rewritten: Path, unsafe: bool, extra: tuple[str, ...]
+    ) -> tuple[int, str, str]:
+        seen.append((path, rewritten.read_text(), extra))
+        return 0, _verify_json(True), ""
+
+    code, _ = _run_in_process(repo, api, monkeypatch, runner, capsys)
+    assert code == 0 and len(seen) == 1
+    path, text, extra = seen[0]
+    assert extra[0] == "--context" and extra[2:] == ("--smoke-http=8000",)
+    tree = path.parent.parent
+    return repo, Path(extra[1]).relative_to(tree.resolve()), text, extra
+
+
+def test_the_bot_rewrites_and_verifies_with_the_compose_context(
+    tmp_path: Path,
+    api: FakeGitHub,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``msdfix pr`` judged docker/Dockerfile with docker/ as its context while msdfix took
+    the root its compose file names: the pull request carried another rewrite than
+    ``msdfix`` shows, and verify built it from docker/, where npm ci finds no package.json."""
+    compose = COMPOSE_ROOT.format("..", "docker/Dockerfile")
+    repo, context, text, _ = _bot_rewrite(tmp_path, api, monkeypatch, capsys, compose)
+    assert context == Path(".")
+    assert text == expected_output(NODE_DOCKERFILE, repo.work) != NODE_DOCKERFILE
+    cli = subprocess.run(
+        [sys.executable, "-m", "msdfix.cli", "docker/Dockerfile"],
+        cwd=repo.work, capture_output=True, text=True, env=repo.env(), check=False,
+    )  # fmt: skip
+    assert "the folder a compose file builds it from" in cli.stderr
+    assert "package-lock.json,target=/app/package-lock.json" in text
+
+
+def test_the_bot_never_takes_a_context_above_its_copy_of_the_branch(
+    tmp_path: Path,
+    api: FakeGitHub,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``context: ../..`` leaves the repository: msdfix (bounded by the git checkout) keeps
+    docker/, and so does the bot, whose copy of the branch has no .git (the folder above
+    the copy held its index)."""
+    compose = COMPOSE_ROOT.format("../..", "tree/docker/Dockerfile")
+    _, context, text, _ = _bot_rewrite(tmp_path, api, monkeypatch, capsys, compose)
+    assert context == Path("docker")
+    assert text == expected_output(NODE_DOCKERFILE)
 
 
 def test_verify_failure_opens_nothing(

@@ -4,12 +4,15 @@ repository's root, where the Dockerfile's own folder lacks every file it copies.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 APP = (
     "FROM python:3.12-slim\n"
@@ -100,3 +103,92 @@ def test_a_context_outside_the_checkout_is_never_read(repo: Path, context: str) 
     (repo / "docker" / "compose.yaml").write_text(compose)
     proc = msdfix("docker/Dockerfile", cwd=repo)
     assert "note: build context" not in proc.stderr and "not the build context" in proc.stderr
+
+
+# --- one context for msdfix, `msdfix verify` and `msdfix pr` ---
+
+NODE_APP = 'FROM node:18-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD ["node", "index.js"]\n'
+NODE_FILES = {
+    "package.json": '{"name": "ctxapp", "version": "1.0.0", "private": true}\n',
+    "package-lock.json": '{"name": "ctxapp", "version": "1.0.0", "lockfileVersion": 3, '
+    '"requires": true, "packages": {"": {"name": "ctxapp", "version": "1.0.0"}}}\n',
+    "index.js": 'console.log("ctxapp up");\n',
+}
+
+
+@pytest.fixture
+def node_repo(tmp_path: Path) -> Path:
+    """A Node app at the root, its Dockerfile in docker/, built by compose from the root."""
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    (root / "docker").mkdir()
+    (root / "docker" / "Dockerfile").write_text(NODE_APP)
+    (root / "docker" / "compose.yaml").write_text(
+        COMPOSE.format(context="..", dockerfile="docker/Dockerfile")
+    )
+    for name, text in NODE_FILES.items():
+        (root / name).write_text(text)
+    return root
+
+
+def cli_rewrite(repo: Path, *args: str) -> str:
+    """What ``msdfix --write`` makes of docker/Dockerfile (in a copy of ``repo``)."""
+    copy = repo.parent / f"copy{len(list(repo.parent.iterdir()))}"
+    shutil.copytree(repo, copy)
+    proc = msdfix("--write", *args, "docker/Dockerfile", cwd=copy)
+    assert proc.returncode in (0, 1), proc.stderr
+    return (copy / "docker" / "Dockerfile").read_text()
+
+
+def verify_inputs(repo: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[Path, str]:
+    """The context and rewrite ``msdfix verify`` would build (stopped before Docker)."""
+    import msdfix.verify.command as command
+    from msdfix.verify import docker as dk
+
+    seen = []
+
+    def fake(opts, err):  # type: ignore[no-untyped-def]
+        seen.append((opts.context, opts.rewritten_text))
+        raise dk.DockerUnavailable("stop here")
+
+    monkeypatch.setattr(command, "run_verify", fake)
+    monkeypatch.chdir(repo)
+    result = CliRunner().invoke(command.verify_command, [*args, "docker/Dockerfile"])
+    assert result.exit_code == 2 and seen, result.output
+    return seen[0]
+
+
+def test_verify_builds_the_context_and_rewrite_msdfix_judged(
+    node_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """verify took the Dockerfile's own folder, docker/, while msdfix judged the rewrite
+    with the root that compose.yaml names: it built another rewrite, and an original that
+    fails there (npm ci finds no package.json in docker/)."""
+    context, text = verify_inputs(node_repo, monkeypatch)
+    assert context == node_repo.resolve()
+    assert text == cli_rewrite(node_repo) != NODE_APP
+    assert "package-lock.json,target=/app/package-lock.json" in text
+
+
+def test_verify_context_option_still_wins(node_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    context, text = verify_inputs(node_repo, monkeypatch, "--context", "docker")
+    assert context == Path("docker")
+    assert text == cli_rewrite(node_repo, "--context", "docker") != cli_rewrite(node_repo)
+
+
+@pytest.mark.docker
+def test_verify_builds_both_from_the_compose_context_and_names_it(node_repo: Path) -> None:
+    """Real builds: the original and the rewrite build from the repository's root (in
+    docker/ the original's npm ci finds no package.json and fails), and the report says so."""
+    from support import docker as sd
+
+    sd.require_images("node:18-slim")
+    proc = subprocess.run(
+        [sys.executable, "-m", "msdfix.cli", "verify", "--output-format", "json",
+         "--smoke", "node index.js", "docker/Dockerfile"],
+        cwd=node_repo, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["passed"] and data["context"] == str(node_repo.resolve())
+    assert any("the folder a compose file builds it from" in n for n in data["notes"])

@@ -226,22 +226,28 @@ def _machine_part(report: FileReport, output_format: str) -> Any:
     return None
 
 
-def _default_context(dockerfile: Path) -> Path | str:
-    """A Dockerfile's build context without ``--context``: the folder its compose files build
-    it from (``context: ..``), else its own folder."""
-    chosen = compose_context(dockerfile)
-    if chosen is None:
-        return dockerfile.parent
-    cwd = Path.cwd()
-    return Path(os.path.relpath(chosen)) if cwd in (chosen, *chosen.parents) else chosen
+def default_context(dockerfile: Path, top: Path | None = None) -> Path:
+    """A Dockerfile's build context without ``--context``, the same for ``msdfix``,
+    ``msdfix verify`` and ``msdfix pr``: the folder its compose files build it from
+    (``context: ..``; none above ``top`` when given), else its own folder."""
+    return compose_context(dockerfile, top) or dockerfile.parent
 
 
-def _context_note(root: Path) -> str:
-    """The note that a compose file chose the build context."""
+def context_note(dockerfile: Path, root: Path, base: Path | None = None) -> str | None:
+    """The note that a compose file chose the build context (None: the Dockerfile's folder),
+    naming it relative to ``base`` (default: the working directory) when inside it."""
+    if root == dockerfile.parent:
+        return None
     return (
-        f"build context: {printable(str(root))}/, the folder a compose file builds it from"
+        f"build context: {printable(str(_shown(root, base)))}/, the folder a compose file builds it from"
         " (--context DIR overrides it)"
     )
+
+
+def _shown(root: Path, base: Path | None = None) -> Path:
+    """``root`` relative to ``base`` (default: the working directory) when inside it."""
+    base = base or Path.cwd()
+    return Path(os.path.relpath(root, base)) if base in (root, *root.parents) else root
 
 
 def _run_one(
@@ -259,13 +265,14 @@ def _run_one(
         settings = options.settings_at(where)
     except (ConfigError, UnknownTransformError) as exc:
         return FileReport(found.display, error=f"configuration: {printable(str(exc))}")
-    root = options.context_dir or (_default_context(where) if where else None)
+    chosen = default_context(where) if where and not options.context_dir else None
+    note = context_note(where, chosen) if where and chosen else None
+    root = options.context_dir or (_shown(chosen) if note and chosen else chosen)
     context = BuildContext(root, dockerfile=where, cache=options.contexts, stdin=path is None)
     report = process(found.display, source.text, context, settings)
     if source.encoding != "utf-8":
         report.notes.append(UTF16_NOTE)
-    if isinstance(root, Path) and where is not None and root != where.parent:
-        report.notes.append(_context_note(root))
+    report.notes += [note] if note else []
     if report.result is None:
         return report
     result = report.result

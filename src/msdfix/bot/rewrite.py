@@ -25,7 +25,14 @@ from msdfix.files import InputError, load
 from msdfix.model import BuildContext
 from msdfix.render.quoting import printable
 from msdfix.render.report import FileReport
-from msdfix.runner import UnknownTransformError, parse_ids, process, settings_for
+from msdfix.runner import (
+    UnknownTransformError,
+    context_note,
+    default_context,
+    parse_ids,
+    process,
+    settings_for,
+)
 
 VerifyRunner = Callable[[Path, Path, bool, tuple[str, ...]], tuple[int, str, str]]
 
@@ -149,8 +156,11 @@ def rewrite(
         except InputError as exc:
             reports.append(FileReport(rel, error=exc.message, error_line=exc.line))
             continue
-        report = process(rel, source.text, BuildContext(path.parent, dockerfile=path), chosen)
+        root = default_context(path, tree)
+        report = process(rel, source.text, BuildContext(root, dockerfile=path), chosen)
         report.encoding = source.encoding
+        note = context_note(path, root, tree.resolve())
+        report.notes += [note] if note else []
         reports.append(report)
     return reports
 
@@ -172,7 +182,9 @@ def verify(
         rewritten.write_text(report.result.output, encoding="utf-8")
         say(f"verifying {report.path} with Docker (msdfix verify)...")
         path = tree / report.path
-        code, stdout, stderr = runner(path, rewritten, settings_at(path).unsafe, options)
+        # built from the context the rewrite was judged with (an explicit option wins)
+        extra = ("--context", str(default_context(path, tree)), *options)
+        code, stdout, stderr = runner(path, rewritten, settings_at(path).unsafe, extra)
         data = _json_object(stdout)
         if code == 2 or data is None or "error" in data:
             detail = (data or {}).get("detail") or _last_line(stderr) or "no output"

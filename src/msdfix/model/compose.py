@@ -224,9 +224,9 @@ def _build_context(build: object) -> str:
     return "." if build is None else str(build)
 
 
-def compose_context(dockerfile: Path) -> Path | None:
+def compose_context(dockerfile: Path, top: Path | None = None) -> Path | None:
     """The build context the compose files next to a Dockerfile, or up to PARENT_LEVELS
-    folders above it (within its git checkout), give it, when that is one folder other than
+    folders above it (within ``top``, else its git checkout), give it, when that is one folder other than
     its own: ``docker/compose.yaml`` with ``context: ..`` and ``dockerfile: docker/Dockerfile``
     builds from the repository's root, where the Dockerfile's own folder lacks every file it
     copies (read as the context, it read nothing). None when no service builds it, when
@@ -237,7 +237,7 @@ def compose_context(dockerfile: Path) -> Path | None:
     except (OSError, RuntimeError):
         return None
     found: set[Path] = set()
-    folders, top = _compose_folders(target.parent)
+    folders, top = _compose_folders(target.parent, top)
     for folder in folders:
         for path in _compose_files(folder):
             services = _services(_read(path))
@@ -257,12 +257,13 @@ def compose_context(dockerfile: Path) -> Path | None:
     return only
 
 
-def _compose_folders(folder: Path) -> tuple[list[Path], Path]:
-    """The Dockerfile's folder and up to PARENT_LEVELS above it, none above its git root;
-    and the folder a context must lie in: the git root, or outside git the highest of them."""
+def _compose_folders(folder: Path, top: Path | None = None) -> tuple[list[Path], Path]:
+    """The Dockerfile's folder and up to PARENT_LEVELS above it, none above ``top`` (the
+    bot's copy of a branch) or its git root; and the folder a context must lie in: that
+    one, or outside git the highest of them."""
     from msdfix.discovery import git_root  # discovery reads configuration: imported late
 
-    root = git_root(folder)
+    root = top.resolve() if top is not None else git_root(folder)
     chain = [folder, *folder.parents][: PARENT_LEVELS + 1]
     folders = [f for f in chain if root is None or f == root or root in f.parents]
     return folders, root or folders[-1]

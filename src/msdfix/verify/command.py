@@ -16,7 +16,13 @@ from msdfix.config import ConfigError, find_config
 from msdfix.files import InputError, read_regular
 from msdfix.model.context import BuildContext
 from msdfix.options import Directory, select_and_ignore
-from msdfix.runner import UnknownTransformError, process, settings_for
+from msdfix.runner import (
+    UnknownTransformError,
+    context_note,
+    default_context,
+    process,
+    settings_for,
+)
 from msdfix.syntax import ParseError, parse
 from msdfix.verify import docker as dk
 from msdfix.verify.report import render_json, render_table
@@ -91,7 +97,8 @@ def _tolerances(size: str, warm: str) -> Tolerances:
     "--context",
     "context",
     type=Directory(path_type=Path),
-    help="Build context (default: the Dockerfile's directory).",
+    help="Build context (default: as msdfix, the folder a compose file builds the "
+    "Dockerfile from, else its directory).",
 )
 @click.option(
     "--rewritten",
@@ -205,7 +212,7 @@ def verify_command(
     2 when Docker is not available.
     """
     err = Console(stderr=True)
-    ctx = context or path.resolve().parent
+    ctx = context or default_context(path.resolve())
     tolerances = _tolerances(size_tolerance, warm_tolerance)
     if smoke_http:
         try:
@@ -267,6 +274,8 @@ def verify_command(
             f"{path}: internal error: {type(exc).__name__}: {exc} (a bug in msdfix)", err=True
         )
         sys.exit(EXIT_INTERNAL)
+    note = None if context else context_note(path.resolve(), ctx)
+    report.notes += [note] if note else []
     if output_format == "json":
         click.echo(render_json(report))
     else:

@@ -286,6 +286,7 @@ def render_table(report: VerifyReport, console: Console) -> None:
                     markup=True,
                     highlight=False,
                 )
+    console.print(f"build context: {escape(report.context)}", highlight=False)
     console.print(f"tolerances: {report.tolerances.describe()}", highlight=False)
     if report.touched_reason:
         console.print(
