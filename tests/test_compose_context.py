@@ -100,3 +100,30 @@ def test_a_context_outside_the_checkout_is_never_read(repo: Path, context: str) 
     (repo / "docker" / "compose.yaml").write_text(compose)
     proc = msdfix("docker/Dockerfile", cwd=repo)
     assert "note: build context" not in proc.stderr and "not the build context" in proc.stderr
+
+
+def test_a_compose_file_that_is_a_fifo_when_read_is_not_read(tmp_path: Path) -> None:
+    """A compose file swapped for a FIFO after the folder was listed: ``read_text`` read what
+    a writer sent (and with none, waited without end). It is opened without blocking and
+    refused as not a regular file, like every other input."""
+    import threading
+
+    from msdfix.model.compose import _read
+
+    fifo = tmp_path / "compose.yaml"
+    os.mkfifo(fifo)
+
+    def writer() -> None:
+        try:
+            with open(fifo, "w") as out:
+                out.write("services:\n  web:\n    build: .\n")
+        except OSError:  # the reader closed it unread
+            pass
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    try:
+        assert _read(fifo) is None
+    finally:
+        os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))  # a writer still waiting opens
+        thread.join(5)

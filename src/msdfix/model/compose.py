@@ -175,16 +175,16 @@ def _compose_files(folder: Path) -> list[Path]:
 
 def _read(path: Path) -> str | None:
     """The file's text (a byte-order mark dropped, as YAML reads it); None when it is over
-    MAX_COMPOSE_BYTES, cannot be read, or links out of its folder: ``compose.yaml ->
+    MAX_COMPOSE_BYTES (read no further, though it grows), is not a regular file when read,
+    cannot be read, or links out of its folder: ``compose.yaml ->
     /proc/self/environ`` was read, and a line of the environment quoted in the summary."""
     if not resolves_within(path, path.parent):
         return None
-    try:
-        if path.stat().st_size > MAX_COMPOSE_BYTES:
-            return None
-        return path.read_text(encoding="utf-8", errors="replace").removeprefix("\ufeff")
-    except OSError:
+    try:  # a regular file when read: one swapped for a FIFO after the listing hung
+        data, _ = read_regular(path, MAX_COMPOSE_BYTES)
+    except InputError:
         return None
+    return data.decode("utf-8", errors="replace").removeprefix("\ufeff")
 
 
 def _services(text: str | None) -> dict[Any, Any] | str:
