@@ -192,3 +192,30 @@ def test_verify_builds_both_from_the_compose_context_and_names_it(node_repo: Pat
     data = json.loads(proc.stdout)
     assert data["passed"] and data["context"] == str(node_repo.resolve())
     assert any("the folder a compose file builds it from" in n for n in data["notes"])
+
+
+def test_a_compose_file_that_is_a_fifo_when_read_is_not_read(tmp_path: Path) -> None:
+    """A compose file swapped for a FIFO after the folder was listed: ``read_text`` read what
+    a writer sent (and with none, waited without end). It is opened without blocking and
+    refused as not a regular file, like every other input."""
+    import threading
+
+    from msdfix.model.compose import _read
+
+    fifo = tmp_path / "compose.yaml"
+    os.mkfifo(fifo)
+
+    def writer() -> None:
+        try:
+            with open(fifo, "w") as out:
+                out.write("services:\n  web:\n    build: .\n")
+        except OSError:  # the reader closed it unread
+            pass
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    try:
+        assert _read(fifo) is None
+    finally:
+        os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))  # a writer still waiting opens
+        thread.join(5)

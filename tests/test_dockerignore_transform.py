@@ -680,6 +680,46 @@ def test_a_compose_service_of_the_same_context_shares_the_ignore_file(
     assert "COPY . /src (line 2) in " in messages(result)
 
 
+_BIG = "  big{}:\n    build:\n      context: ..\n      dockerfile: big.docker\n"
+
+
+@pytest.mark.parametrize(
+    ("services", "why"),
+    [
+        ("  v:\n    build:\n      context: ..\n      dockerfile: /dev/zero\n", "outside the"),
+        ("  v:\n    build:\n      context: ..\n      dockerfile: /proc/self/environ\n", "outside"),
+        ("  v:\n    build:\n      context: ..\n      dockerfile: fifo\n", "cannot read"),
+        ("".join(_BIG.format(i) for i in range(6)), "more than 16 MiB in all"),
+    ],
+    ids=["dev-zero", "environ", "fifo", "many-large"],
+)
+def test_a_compose_dockerfile_msdfix_does_not_read_is_unknown(
+    tmp_path: Path, services: str, why: str
+) -> None:
+    """A hostile compose file naming the Dockerfile of a service of the same context: /dev/zero
+    was read to a MemoryError, a FIFO without end, /proc/self/environ as a Dockerfile, six
+    services' 4 MiB Dockerfile six times. Each is unknown now: the .git exclusion declines
+    and says why."""
+    context = tmp_path / "app"
+    (context / "docker").mkdir(parents=True)
+    (context / ".git").mkdir()
+    (context / "index.js").write_text("console.log(1)\n")
+    os.mkfifo(context / "fifo")
+    (context / "big.docker").write_text("FROM alpine:3.20\n" + "# x\n" * (1 << 20))
+    dockerfile = context / "docker/Dockerfile"
+    dockerfile.write_text('FROM node:20\nWORKDIR /app\nCOPY index.js .\nCMD ["node", "index.js"]\n')
+    (context / "docker/compose.yaml").write_text(
+        "services:\n  web:\n    build:\n      context: ..\n      dockerfile: docker/Dockerfile\n"
+        + services
+    )
+    settings = Settings(frozenset({ID}), unsafe=False)
+    result = rewrite(
+        dockerfile.read_text(), str(dockerfile), BuildContext(context, dockerfile), settings
+    )
+    assert not result.files, messages(result)
+    assert why in messages(result)
+
+
 def test_a_dockerfile_changed_during_the_run_gets_no_ignore_file_either(
     tmp_path: Path, monkeypatch, capsys
 ) -> None:

@@ -169,3 +169,16 @@ def test_a_changed_instruction_changes_its_own_fingerprint_only(checkout: Path) 
     assert old.keys() == new.keys()
     assert old[("cache-mount", 2)] == new[("cache-mount", 2)]
     assert old[("cache-mount", 3)] != new[("cache-mount", 3)]
+
+
+def test_a_byte_order_mark_or_crlf_moves_no_fingerprint(checkout: Path) -> None:
+    """An editor adding a UTF-8 byte-order mark (BuildKit drops it) or CRLF line ends changes
+    no instruction: the fingerprints, line 1's included, stay."""
+    dockerfile = checkout / "svc" / "api" / "Dockerfile"
+    dockerfile.write_text(TWO_PIPS)
+    _, before = sarif(".", cwd=checkout)
+    assert any(line == 1 for _, line, _ in fingerprints(before))
+    for text in ("\ufeff" + TWO_PIPS, TWO_PIPS.replace("\n", "\r\n")):
+        dockerfile.write_bytes(text.encode("utf-8"))
+        _, after = sarif(".", cwd=checkout)
+        assert fingerprints(after) == fingerprints(before), text[:3]

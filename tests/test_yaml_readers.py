@@ -18,6 +18,8 @@ from msdfix.model import BuildContext
 from msdfix.model.compose import UNKNOWN, compose_runs
 from msdfix.model.platforms import platform_runs
 
+# one 100 KB string aliased 20,000 times: 20,000 values, 2 GB as text (json.dumps of a command)
+_LONG_ALIASED = f"s: &s {'x' * 100_000}\nc: [{', '.join(['*s'] * 20_000)}]\n"
 _LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(9)
 )
@@ -32,18 +34,19 @@ _LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
         ("a: !!python/object/apply:os.system [true]\n", "constructor"),
         (_LAUGHS, "expand"),
         ("a: &a [*a]\n", "expand"),
+        (_LONG_ALIASED, "expand"),
         ("[" * 1200 + "]" * 1200, "depth"),
         ("? [a]\n: b\n", "unhashable"),
         ("a: 1\n" + "#" * (8 << 20), "over 8 MiB"),
     ],
-    ids=["duplicate-key", "tab", "two-documents", "python-tag", "laughs", "cycle", "deep",
+    ids=["duplicate-key", "tab", "two-documents", "python-tag", "laughs", "cycle", "long-aliased", "deep",
          "list-key", "large"],
 )  # fmt: skip
 def test_yaml_msdfix_does_not_read_is_refused(text: str, why: str) -> None:
     """Each is unknown to callers, never an empty file: a key twice (js-yaml, pnpm's reader,
     refuses it), tabs, two documents, a tag safe_load does not build, aliases expanding a
     1 KiB file to 387 million values (safe_load shares them; a walk does not) or in a
-    cycle, nesting deeper than libyaml's 1,000 levels, a list as a key; a text over 8 MiB is
+    cycle, or a 100 KB string 20,000 times (few values, 2 GB of text), nesting deeper than libyaml's 1,000 levels, a list as a key; a text over 8 MiB is
     not parsed (a 7 MB pnpm-lock.yaml took 23 s on a loaded 2-core machine)."""
     started = time.monotonic()
     with pytest.raises(YamlError, match=why):

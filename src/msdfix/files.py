@@ -136,12 +136,16 @@ def load_yaml(text: str, strings: bool = False) -> Any:
 
 def _within_budget(data: Any, budget: int) -> None:
     """Raise YamlError when walking ``data`` (aliases expanded) visits more than ``budget``
-    values; a walk with a stack, so an alias cycle counts up to the budget too."""
-    stack = [data]
+    values, or strings of more than ``budget`` characters in all (``command: [*s, *s, ...]``
+    with a 100 KB ``s`` became gigabytes as text); a walk with a stack, so an alias cycle
+    counts up to the budget too."""
+    stack, chars = [data], budget
     while stack:
         item = stack.pop()
         budget -= 1
-        if budget < 0:
+        if isinstance(item, (str, bytes)):
+            chars -= len(item)
+        if budget < 0 or chars < 0:
             raise YamlError("its aliases expand it beyond its own size")
         if isinstance(item, dict):
             stack.extend(item.keys())

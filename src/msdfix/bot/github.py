@@ -28,7 +28,8 @@ API_VERSION = "2022-11-28"
 PER_PAGE = "100"
 # Pages of a list msdfix reads at most (GitHub's Link header names the next): 1,000 comments.
 MAX_PAGES = 10
-_NEXT_LINK = re.compile(r'<([^>]*)>\s*;[^,]*\brel="?next"?')
+_LINK = re.compile(r"<([^>]*)>([^<]*)")  # one link and its parameters, read in one pass
+_REL_NEXT = re.compile(r'^\s*;[^,]*\brel="?next"?')
 
 
 class RedirectRefused(Exception):
@@ -217,8 +218,10 @@ class GitHub:
 
 def _next_page(link: str) -> str | None:
     """The URL a Link header names ``rel="next"`` (RFC 8288), or None."""
-    match = _NEXT_LINK.search(link)
-    return match.group(1) if match else None
+    for match in _LINK.finditer(link):  # `<>;` 20,000 times took 35 s searched as one pattern
+        if _REL_NEXT.match(match.group(2)):
+            return match.group(1)
+    return None
 
 
 def _json(raw: bytes) -> Any:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from msdfix.files import YamlError, load_yaml, resolves_within
+from msdfix.files import InputError, YamlError, load_yaml, read_regular, resolves_within
 from msdfix.model.context import BuildContext
 
 # compose.yaml, docker-compose.yml, docker-compose.override.yml, compose.dev.yaml, ...
@@ -18,6 +18,9 @@ COMPOSE_FILE = re.compile(r"^(?:docker-)?compose(?:\.[\w.-]+)?\.ya?ml$")
 # Folders above the context searched too: a monorepo's compose.yaml builds ./api, ./web.
 PARENT_LEVELS = 2
 MAX_COMPOSE_BYTES = 512 * 1024
+# All the Dockerfiles compose services build one context from, together (a 512 KiB compose
+# file names thousands of services, each a Dockerfile of up to files.MAX_BYTES).
+MAX_BUILT_BYTES = 16 << 20
 UNKNOWN = "unknown"  # a ComposeRun's key when what the file's services run is unknown
 _NO_BUILD = object()  # a service without a ``build`` key (``build:`` alone is the folder)
 
@@ -172,16 +175,16 @@ def _compose_files(folder: Path) -> list[Path]:
 
 def _read(path: Path) -> str | None:
     """The file's text (a byte-order mark dropped, as YAML reads it); None when it is over
-    MAX_COMPOSE_BYTES, cannot be read, or links out of its folder: ``compose.yaml ->
+    MAX_COMPOSE_BYTES (read no further, though it grows), is not a regular file when read,
+    cannot be read, or links out of its folder: ``compose.yaml ->
     /proc/self/environ`` was read, and a line of the environment quoted in the summary."""
     if not resolves_within(path, path.parent):
         return None
-    try:
-        if path.stat().st_size > MAX_COMPOSE_BYTES:
-            return None
-        return path.read_text(encoding="utf-8", errors="replace").removeprefix("\ufeff")
-    except OSError:
+    try:  # a regular file when read: one swapped for a FIFO after the listing hung
+        data, _ = read_regular(path, MAX_COMPOSE_BYTES)
+    except InputError:
         return None
+    return data.decode("utf-8", errors="replace").removeprefix("\ufeff")
 
 
 def _services(text: str | None) -> dict[Any, Any] | str:
@@ -296,7 +299,9 @@ def compose_dockerfiles(root: Path, dockerfile: Path | None) -> list[tuple[str, 
     anywhere. They read the context's .dockerignore too (built, round 26: a safe .dockerignore
     excluding .git for docker/Dockerfile left a ``dockerfile_inline`` service of the same
     context without /src/.git/HEAD). Or why one is unknown: a compose file msdfix cannot
-    read, a variable, a Dockerfile it cannot read."""
+    read, a variable, a Dockerfile it cannot read (``dockerfile: /dev/zero`` read without
+    end), one outside ``_reach`` (``/proc/self/environ``), or more than MAX_BUILT_BYTES of
+    them."""
     try:
         top = root.resolve()
         own = dockerfile.resolve() if dockerfile is not None else None
@@ -306,24 +311,42 @@ def compose_dockerfiles(root: Path, dockerfile: Path | None) -> list[tuple[str, 
     if own is not None:
         folders += [own.parent, *own.parent.parents][: PARENT_LEVELS + 1]
     found: list[tuple[str, str]] = []
+    size, reach = 0, _reach(top)
     for folder in dict.fromkeys(folders):
         for path in _compose_files(folder):
             services = _services(_read(path))
             if isinstance(services, str):
                 return f"{path.name} may build this context: {services}"
             for name, service in services.items():
-                built = _built_file(path, str(name), service, top, own)
+                built = _built_file(path, str(name), service, top, own, reach)
                 if isinstance(built, str):
                     return built
                 found += built
+                size += sum(len(text) for _, text in built)
+                if size > MAX_BUILT_BYTES:
+                    return (
+                        f"{path.name}'s services build this context from Dockerfiles of more"
+                        f" than {MAX_BUILT_BYTES >> 20} MiB in all, more than msdfix reads"
+                    )
     return found
 
 
+def _reach(top: Path) -> list[Path]:
+    """The folders a Dockerfile compose services name for the context ``top`` is read in: the
+    highest of those compose files are searched in (PARENT_LEVELS above it) and its git
+    checkout; never /dev, /proc or a home folder for a repository's compose file."""
+    from msdfix.discovery import git_root  # discovery reads configuration: imported late
+
+    root = git_root(top)
+    return [[top, *top.parents][: PARENT_LEVELS + 1][-1], *([root] if root else [])]
+
+
 def _built_file(
-    path: Path, name: str, service: object, top: Path, own: Path | None
+    path: Path, name: str, service: object, top: Path, own: Path | None, reach: list[Path]
 ) -> list[tuple[str, str]] | str:
     """The Dockerfile (``compose_dockerfiles``) the compose service ``name`` of ``path``
-    builds the context ``top`` from: none when it builds another context or ``own``."""
+    builds the context ``top`` from: none when it builds another context or ``own``; why it
+    is unknown when it is not a regular file within ``reach`` (``_reach``)."""
     build = service.get("build", _NO_BUILD) if isinstance(service, dict) else _NO_BUILD
     if build is _NO_BUILD:
         return []
@@ -342,6 +365,9 @@ def _built_file(
         target = (path.parent / context / named).resolve()
         if target == own or Path(str(target) + ".dockerignore").is_file():
             return []  # this Dockerfile, or one with its own ignore file
-        return [(str(target), target.read_text(encoding="utf-8", errors="replace"))]
-    except (OSError, ValueError, RuntimeError):
+        if not any(resolves_within(target, folder) for folder in reach):
+            return f"{where} builds from {named}, outside the folders msdfix reads"
+        data, _ = read_regular(target)  # a regular file of files.MAX_BYTES at most
+        return [(str(target), data.decode("utf-8", errors="replace"))]
+    except (OSError, ValueError, RuntimeError, InputError):
         return f"{where} builds from {named}, which msdfix cannot read"

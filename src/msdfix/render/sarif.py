@@ -193,7 +193,8 @@ def _finding_hash(finding: Finding, uri: str, lines: list[str]) -> str:
 def _fingerprints(findings: list[Finding], uri: str, original: str) -> list[str]:
     """One fingerprint per finding: its hash and which occurrence of that hash in the file it
     is (``:1``, ``:2``), as upload-sarif numbers identical lines."""
-    lines, seen = original.split("\n"), Counter[str]()  # BuildKit's lines: LF only
+    # BuildKit's lines: LF only, a byte-order mark dropped (an editor adding one moved line 1's)
+    lines, seen = original.removeprefix("\ufeff").split("\n"), Counter[str]()
     out = []
     for finding in findings:
         digest = _finding_hash(finding, uri, lines)
