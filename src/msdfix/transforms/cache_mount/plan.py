@@ -1182,9 +1182,7 @@ class _Planner:
                 continue
             at = self.script.physical(word.end - 1) + 1
             self.plan.edits.append(Edit(at, at, f" {option}"))
-        self.plan.note(
-            "keep .debs on the mount, out of docker-clean's reach (-o Dir::Cache::Archives)"
-        )
+        self.plan.note("keep .debs away from docker-clean (-o Dir::Cache::Archives)")
 
     def _defeat_flags(self) -> None:
         """Drop flags that switch the mounted cache off (``--no-cache-dir``)."""
