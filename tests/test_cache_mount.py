@@ -460,7 +460,10 @@ def test_a_command_only_root_can_run_shows_an_unknown_base_images_user(
     mounted = "target=/var/cache/pip" in _run(text)
     assert mounted is root
     if not root:
-        assert any("this RUN's user, who is unknown" in m for m in _fixes(text))
+        assert any(
+            "a cache mount belongs to root, and this RUN's user is unknown" in m
+            for m in _fixes(text)
+        )
 
 
 @pytest.mark.parametrize(

@@ -287,7 +287,7 @@ class _Planner:
             # A new cache mount belongs to root (mode 0755): the user could not write to it
             # where the original created the directory itself (npm and go fail with EACCES).
             plan.note(
-                f"{call.manager.id}: its cache belongs to this RUN's user, who is unknown"
+                f"{call.manager.id}: a cache mount belongs to root, and this RUN's user is unknown"
                 if resolver.user is None
                 else f"{call.manager.id}: the uid of user {resolver.user} is unknown, and a "
                 f"cache mount belongs to root unless its uid is given"
