@@ -120,7 +120,7 @@ def test_cleanup_is_kept_when_an_earlier_step_may_have_filled_the_directory() ->
 def test_unknown_base_image_user_is_unknown() -> None:
     text = "FROM registry.example.com/team/python-base:1\nRUN pip install flask\n"
     assert _run(text) == text
-    assert any("user this RUN runs as is unknown" in m for m in _fixes(text))
+    assert any("this RUN's user, who is unknown" in m for m in _fixes(text))
     assert "target=/root/.cache/pip" in _run("FROM python:3.12\nRUN pip install flask\n")
 
 
@@ -460,7 +460,10 @@ def test_a_command_only_root_can_run_shows_an_unknown_base_images_user(
     mounted = "target=/var/cache/pip" in _run(text)
     assert mounted is root
     if not root:
-        assert any("the user this RUN runs as is unknown" in m for m in _fixes(text))
+        assert any(
+            "a cache mount belongs to root, and this RUN's user is unknown" in m
+            for m in _fixes(text)
+        )
 
 
 @pytest.mark.parametrize(
@@ -920,8 +923,7 @@ def test_the_go_build_cache_is_shared_only_without_cgo(
     assert ("target=/root/.cache/go-build" in result.output) is build_cache, _messages(result)
     if not build_cache:
         assert any(
-            "/root/.cache/go-build is not mounted: Go's build cache does not see changes to the C"
-            in m
+            "/root/.cache/go-build is not mounted: Go's build cache misses changes to the C" in m
             for m in _messages(result)
         )
 
@@ -3390,3 +3392,35 @@ def test_a_base_without_namespace_is_official_only_when_docker_hub_lists_it(
         assert any(
             "may hold files from the base image that this RUN deletes" in m for m in _fixes(text)
         )
+
+
+def test_directories_with_one_reason_share_one_note() -> None:
+    """Each directory's reason was its own note: "/var/cache/apt may hold files from the
+    base image that this RUN deletes; /var/lib/apt/lists may hold files from the base image
+    that this RUN deletes". One note names both, and says what a mount would do."""
+    text = (
+        "FROM acme/debian:12\nRUN apt-get update && apt-get install -y jq"
+        " && apt-get clean && rm -rf /var/lib/apt/lists/*\n"
+    )
+    notes = "; ".join(_fixes(text))
+    assert notes.count("may hold files from the base image") == 1, notes
+    assert "/var/cache/apt, /var/lib/apt/lists may hold" in notes, notes
+    assert "with a mount they would stay in the image" in notes, notes
+
+
+def test_a_word_dropped_many_times_is_named_once_with_its_count() -> None:
+    """17 ``--no-cache-dir`` in one RUN gave a note naming it 17 times."""
+    pips = " && ".join(f"pip install --no-cache-dir p{i}" for i in range(3))
+    notes = "; ".join(_fixes(f"FROM python:3.12\nRUN {pips}\n"))
+    assert "dropped `--no-cache-dir` (3 times)" in notes, notes
+
+
+def test_go_caches_of_an_unknown_image_share_one_note() -> None:
+    """go's module and build caches each said "its cache depends on ..., which base image
+    ... may set": one note names every variable once."""
+    text = (
+        "FROM acme/ubuntu:22.04\nRUN apt-get update && apt-get install -y git && go build ./...\n"
+    )
+    notes = _fixes(text)
+    go = [m for m in "; ".join(notes).split("; ") if m.startswith("go: its cache depends on")]
+    assert len(go) == 1 and "GOMODCACHE" in go[0] and "GOCACHE" in go[0], notes

@@ -116,3 +116,9 @@ def test_bench_app_answers_and_stops_on_sigterm(tmp_path: Path) -> None:
         assert fast < 5
     finally:
         sd.remove_image(before, after)
+
+
+def test_a_declined_command_names_what_needs_the_shell() -> None:
+    """ "it uses the shell: '&'" said "shell" twice and left '&' hanging."""
+    said = messages(run("FROM debian:12\nCMD a & b\n", "exec-form"))
+    assert "CMD stays in shell form: it needs the shell for '&'" in said, said

@@ -63,7 +63,7 @@ def test_later_user_root_is_overridden_after_it() -> None:
         ("FROM debian:12\nCMD su-exec app run\n", "su-exec"),
         ('FROM debian:12\nCMD ["gosu", "app", "run"]\n', "gosu"),
         ('FROM postgres:16\nCMD ["postgres"]\n', "gosu"),
-        ('FROM fedora:40\nCMD ["run"]\n', "does not know how to add a user"),
+        ('FROM fedora:40\nCMD ["run"]\n', "does not know whether fedora:40 has useradd or adduser"),
         # openjdk 12+'s plain tags are Oracle Linux, eclipse-temurin's -ubi9-minimal Red Hat
         # UBI (docker-library/openjdk, adoptium/containers): no Debian useradd known there
         ('FROM openjdk:17\nCMD ["java", "-jar", "/a.jar"]\n', "no Debian or Ubuntu tag"),
@@ -224,3 +224,19 @@ def test_new_instructions_take_the_files_case() -> None:
     out = run(text, "non-root", unsafe=True).output
     assert "\nrun groupadd" in out and "\nuser 10001:10001" in out
     assert "RUN " not in out and "USER " not in out
+
+
+def test_a_long_list_of_writable_directories_is_cut_with_a_count() -> None:
+    """Eleven directories made one line of 491 characters: three are named, then a count."""
+    text = 'FROM debian:12\nVOLUME /v0 /v1 /v2 /v3 /v4 /v5\nCMD ["/bin/run"]\n'
+    said = messages(run(text, "non-root", unsafe=True))
+    assert "/v0, /v1, /v2 and 3 more writable by it" in said, said
+
+
+def test_the_checks_read_as_one_sentence() -> None:
+    """ "check: the app writes nowhere else (...); and that X does not need root" read as
+    two clauses glued together: one "check that ... and that ..." sentence."""
+    text = 'FROM debian:12\nCOPY entry.sh /entry.sh\nENTRYPOINT ["/entry.sh"]\n'
+    said = messages(run(text, "non-root", unsafe=True))
+    assert "check that the app writes nowhere else" in said, said
+    assert "root-owned) and that /entry.sh does not need root" in said, said

@@ -2617,3 +2617,14 @@ def test_golang_default_workdir_left_by_a_root_app_stays_safe():
     result = _run(text)
     assert "/usr/local/bin/noms" in result.output and "AS runtime" in result.output
     assert "default WORKDIR" not in _messages(result)
+
+
+def test_a_build_tool_left_out_is_named_as_the_program_it_gives() -> None:
+    """ "whether the program runs build-essential" named a package, not a program: the
+    reason names the compiler and the package that brings it."""
+    text = (
+        "FROM golang:1.22\nRUN apt-get update && apt-get install -y build-essential\n"
+        'WORKDIR /src\nCOPY . .\nRUN go build -o /app .\nCMD ["/app"]\n'
+    )
+    said = _messages(_run(text, unsafe=True))
+    assert "whether the program runs gcc (from build-essential)" in said, said

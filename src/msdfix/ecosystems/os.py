@@ -327,7 +327,10 @@ MANAGERS: tuple[PackageManager, ...] = (
         ("add", "update", "upgrade", "fix"),
         (),
         system=True,
-        no_mount="apk keeps no packages unless /etc/apk/cache is set up, so a mount caches nothing",
+        no_mount=(
+            "apk: not mounted: apk keeps no packages unless /etc/apk/cache is set up "
+            "(setup-apkcache), so a mount would cache nothing"
+        ),
         value_options=(
             "-t",
             "--virtual",

@@ -139,7 +139,7 @@ def user_setup(image: ImageRef) -> UserSetup | str:
             )
         nonroot = f"{DISTROLESS_NONROOT_UID}:{DISTROLESS_NONROOT_UID}"
         return UserSetup("variant", nonroot, DISTROLESS_NONROOT_UID, variant)
-    return f"msdfix does not know how to add a user on {image.raw} (useradd or adduser)"
+    return f"msdfix does not know whether {image.raw} has useradd or adduser: add a USER yourself"
 
 
 def debian_image(raw: str) -> bool:

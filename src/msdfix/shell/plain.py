@@ -80,7 +80,7 @@ def plain_argv(text: str) -> Plain:
         start = i
         value, i, reason = _word(text, i)
         if value is None:
-            return Plain(None, f"it uses the shell: {reason}")
+            return Plain(None, f"it needs the shell for {reason}")
         if not words:
             raw_first = text[start:i]
         words.append(value)

@@ -157,7 +157,7 @@ class ExecForm(Transform):
                 f"{keyword} stays in shell form: {program} has no #! line (only a shell runs it)",
             )
         if script is None and _SCRIPT.search(program):
-            note += f"; check that {program} starts with a #! line (the kernel runs it, not sh)"
+            note += f"; check that {posixpath.basename(program)} starts with a #! line (the kernel runs it, not sh)"
         span = _args_range(doc, ins)
         if span is None:
             return self._decline(

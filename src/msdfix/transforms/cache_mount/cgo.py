@@ -36,8 +36,8 @@ FILE_PLACERS = frozenset(
 _PATH_ROOTS = ("/usr", "/bin", "/sbin", "/lib", "/opt", "/go/bin")
 
 REASON = (
-    "Go's build cache does not see changes to the C headers and libraries cgo compiles "
-    "against, and nothing shows that cgo is off (CGO_ENABLED=0) or unused here"
+    "Go's build cache misses changes to the C headers and libraries cgo compiles against, "
+    "and nothing shows cgo is off (CGO_ENABLED=0) or unused"
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from functools import lru_cache
@@ -283,7 +284,7 @@ class _Planner:
             # A new cache mount belongs to root (mode 0755): the user could not write to it
             # where the original created the directory itself (npm and go fail with EACCES).
             plan.note(
-                f"{call.manager.id}: the user this RUN runs as is unknown"
+                f"{call.manager.id}: a cache mount belongs to root, and this RUN's user is unknown"
                 if resolver.user is None
                 else f"{call.manager.id}: the uid of user {resolver.user} is unknown, and a "
                 f"cache mount belongs to root unless its uid is given"
@@ -490,10 +491,12 @@ class _Planner:
         elif argument is not None:
             self.plan.note(f"{tool}: its cache depends on {argument}, which a build argument sets")
         elif not cache.path and cache.env:  # only a variable names it (GEM_HOME)
-            self.plan.note(self._unset_cache_env(cache, tool))
+            self._unset_cache_env(cache, tool)
         elif user is None:
             if homeless:
-                self.plan.note(f"{tool}: the user this RUN runs as is unknown")
+                self.plan.note(
+                    f"{tool}: its cache is in the home of this RUN's user, who is unknown"
+                )
             elif not call.manager.system:
                 self.plan.note(
                     f"{tool}: {cache.path} is root's cache, and this RUN's user is unknown"
@@ -502,25 +505,35 @@ class _Planner:
             self.plan.note(f"{tool}: the home of user {user} is unknown")
         elif not resolver.env_known and (cache.env or cache.path.startswith("~")):
             names = ["HOME"] * cache.path.startswith("~") + [v for v, _ in cache.env]
-            self.plan.note(
-                f"{tool}: its cache depends on {', '.join(names)}, which base image "
-                f"{resolver.image} may set (msdfix does not know its environment)"
-            )
+            self._note_env(tool, names)
         elif homeless:
             self.plan.note(f"{tool}: the home of user {user} is unknown")
         elif not call.manager.system and user != ROOT:  # yarn 1 caches in ~/.cache/yarn
             self.plan.note(f"{tool}: {cache.path} is root's cache, and this RUN runs as {user}")
 
-    def _unset_cache_env(self, cache: CacheDir, tool: str) -> str:
-        """Why a cache only a variable names (``$GEM_HOME/cache``) has no known directory."""
-        names = ", ".join(var for var, _ in cache.env)
+    def _unset_cache_env(self, cache: CacheDir, tool: str) -> None:
+        """Say why a cache only a variable names (``$GEM_HOME/cache``) has no known directory."""
         if not self.resolver.env_known:
-            return (
-                f"{tool}: its cache depends on {names}, which base image {self.resolver.image} "
-                "may set (msdfix does not know its environment)"
-            )
+            self._note_env(tool, [var for var, _ in cache.env])
+            return
+        names = ", ".join(var for var, _ in cache.env)
         where = " or ".join(f"${var}{suffix}" for var, suffix in cache.env)
-        return f"{tool}: it caches in {where}, and no ENV or base image sets {names}"
+        self.plan.note(f"{tool}: it caches in {where}, and no ENV or base image sets {names}")
+
+    def _note_env(self, tool: str, names: list[str]) -> None:
+        """Say that ``tool``'s caches depend on variables ``names`` of an unknown base image,
+        in one note per tool (go's module and build caches share it)."""
+        head = f"{tool}: its cache depends on "
+        tail = (
+            f", which base image {self.resolver.image} may set "
+            "(msdfix does not know its environment)"
+        )
+        for i, old in enumerate(self.plan.notes):
+            if old.startswith(head) and old.endswith(tail):
+                known = old[len(head) : -len(tail)].split(", ")
+                self.plan.notes[i] = head + ", ".join(dict.fromkeys(known + names)) + tail
+                return
+        self.plan.note(head + ", ".join(names) + tail)
 
     def _may_build(self, kind: str, call: ToolCall) -> bool:
         """True unless the evidence shows that ``call`` builds nothing of ``kind`` into the
@@ -643,8 +656,8 @@ class _Planner:
                 and not history.cleared_later(stage, ins, target)
             ):
                 return (
-                    f"{target} stays in the image, where the original leaves it: containers "
-                    "and images built FROM it may install without refreshing it"
+                    f"{target} stays in the image, as in the original: images built FROM it "
+                    "and its containers may install without refreshing it"
                 )
         if cache.builds == "cgo" and cgo_unproven(self.doc, history, stage, ins, call, self.steps):
             return f"{target} is not mounted: {CGO_REASON}"
@@ -763,7 +776,10 @@ class _Planner:
             holder = history.may_hold(stage, ins, target)
             if holder is not None:
                 where = f"line {holder}" if holder else "the base image"
-                return f"{target} may hold files from {where} that this RUN deletes"
+                return (
+                    f"{target} may hold files from {where} that this RUN deletes: "
+                    "with a mount they would stay in the image"
+                )
         return None
 
     def _names(self, target: str) -> str | None:
@@ -1047,7 +1063,7 @@ class _Planner:
             plan.edits.append(Edit(*span, ""))
             removed += [" ".join(c.argv) for c in self.script.commands[first : last + 1]]
         if removed:
-            plan.note("dropped " + ", ".join(f"`{r}`" for r in removed))
+            plan.note(_dropped(removed))
         return None
 
     def _mount_points(self, targets: list[str]) -> dict[str, str]:
@@ -1163,7 +1179,7 @@ class _Planner:
                 continue
             at = self.script.physical(word.end - 1) + 1
             self.plan.edits.append(Edit(at, at, f" {option}"))
-        self.plan.note("keep .debs on the mount (-o Dir::Cache::Archives)")
+        self.plan.note("keep .debs away from docker-clean (-o Dir::Cache::Archives)")
 
     def _defeat_flags(self) -> None:
         """Drop flags that switch the mounted cache off (``--no-cache-dir``)."""
@@ -1183,7 +1199,7 @@ class _Planner:
                         self.plan.edits.append(Edit(*span, ""))
                         removed.append(word.value)
         if removed:
-            self.plan.note("dropped " + ", ".join(f"`{r}`" for r in removed))
+            self.plan.note(_dropped(removed))
 
 
 # Why a cache that keeps what the tool built (``CacheDir.builds``) is unsafe to share.
@@ -1372,3 +1388,11 @@ def _copies_config(doc: Document, stage: Stage, ins: Instruction, manager: Packa
             if text is None or sets_cache_config(manager, text):
                 return True
     return False
+
+
+def _dropped(removed: list[str]) -> str:
+    """The note naming the words or commands a fix removed, each once with its count."""
+    counts = Counter(removed)
+    return "dropped " + ", ".join(
+        f"`{r}`" + (f" ({n} times)" if n > 1 else "") for r, n in counts.items()
+    )

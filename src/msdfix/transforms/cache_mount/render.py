@@ -41,9 +41,22 @@ class Plan:
         return next((m.unsafe for m in self.mounts if m.unsafe), None)
 
     def note(self, text: str) -> None:
-        """Add a reason once."""
-        if text not in self.notes:
-            self.notes.append(text)
+        """Add a reason once; one that only another directory begins joins its twin
+        ("/var/cache/apt, /var/lib/apt/lists may hold ...")."""
+        if text in self.notes:
+            return
+        path, _, rest = text.partition(" may ")
+        for i, old in enumerate(self.notes):
+            paths, _, old_rest = old.partition(" may ")
+            if rest and old_rest == rest and _paths(paths) and _paths(path):
+                self.notes[i] = f"{paths}, {path} may {rest}"
+                return
+        self.notes.append(text)
+
+
+def _paths(text: str) -> bool:
+    """True when ``text`` is a comma-separated list of absolute paths."""
+    return all(p.startswith("/") and " " not in p for p in text.split(", "))
 
 
 def writable_target(target: str) -> bool:

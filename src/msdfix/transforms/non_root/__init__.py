@@ -166,7 +166,7 @@ class NonRoot(Transform):
         command = entry_command(stage)
         unread = checks.unread_scripts(doc, command) if command else []
         if unread:
-            message += f"; and that {', '.join(unread)} does not need root"
+            message += f" and that {', '.join(unread)} does not need root"
         return doc.fix(
             self.id, stage.from_, message, edits, Applicability.UNSAFE,
             changes_config=self.changes_config,
@@ -196,14 +196,21 @@ class NonRoot(Transform):
             "numeric": f"USER {setup.user}",
         }.get(setup.kind, f"a system user app (uid {setup.user.split(':')[0]})")
         text = f"final stage runs as {who} instead of root"
-        paths = ", ".join(writable)
+        paths = _listed(writable)
         no_shell = setup.kind in ("variant", "numeric")  # nothing chowns the directories
         copied = f" ({len(chowned)} COPY/ADD with --chown)" if chowned else ""
         if no_shell and chowned:
             text += f"; files copied into {paths} owned by it{copied}"
         elif writable and not no_shell:
             text += f"; {paths} writable by it{copied}"
-        text += "; check: the app writes nowhere else (files from RUN steps stay root-owned)"
         if no_shell and writable:
-            text += f", and the directories {paths} stay owned by root (no shell to chown them)"
-        return text
+            text += f"; the directories {paths} stay owned by root (no shell to chown them)"
+        return text + (
+            "; check that the app writes nowhere else (files from RUN steps stay root-owned)"
+        )
+
+
+def _listed(paths: list[str], most: int = 3) -> str:
+    """``paths`` joined with commas, the ones past ``most`` given as a count."""
+    shown = ", ".join(paths[:most])
+    return shown + (f" and {len(paths) - most} more" if len(paths) > most else "")

@@ -181,15 +181,24 @@ def build_only_run(a: Analysis, installs: list[str]) -> str | None:
     try:
         found = tool_run(a, programs, programs)
     except Unreadable as exc:  # unread is not "runs none"
-        return f"{exc}, so whether the program runs {' '.join(left)} is unknown"
+        return f"{exc}, so whether the program runs {_tool(left, programs)} is unknown"
     if found is None:
-        return f"without the build context msdfix cannot tell whether the program runs {left[0]}"
+        return (
+            "without the build context msdfix cannot tell whether the program runs "
+            f"{_tool(left, programs)}"
+        )
     if found == TOO_MANY:
         many = f"the context has more sources than msdfix reads ({MAX_SCANNED})"
-        return f"{many}: one may run {left[0]}"
+        return f"{many}: one may run {_tool(left, programs)}"
     if found and found != "?":
         return _build_only_reason(found, left)
     return None
+
+
+def _tool(left: list[str], programs: tuple[str, ...]) -> str:
+    """The first build program ``programs`` names, with its package ``left[0]`` when that
+    differs (gcc from build-essential), for a developer who knows programs, not packages."""
+    return programs[0] if programs[0] == left[0] else f"{programs[0]} (from {left[0]})"
 
 
 def _build_only_reason(found: str, left: list[str]) -> str:
