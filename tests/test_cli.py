@@ -468,6 +468,26 @@ def test_another_users_config_in_a_folder_anyone_may_write_is_refused(tmp_path: 
     assert msdfix("app/Dockerfile", cwd=shared).returncode == 1
 
 
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root")
+def test_a_link_to_another_users_config_in_a_folder_anyone_may_write_is_refused(
+    project: Path, tmp_path: Path
+) -> None:
+    """The project's .msdfix.toml, a link to another user's file in a folder anyone may write
+    (/tmp), was applied: only the link's own folder was looked at."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    (shared / "msdfix.toml").write_text("unsafe-fixes = true\n")
+    (project / ".msdfix.toml").symlink_to(shared / "msdfix.toml")
+    assert msdfix("Dockerfile", cwd=project).returncode != 2  # root's own file applies
+    os.chown(shared / "msdfix.toml", 1234, 1234)
+    proc = msdfix("Dockerfile", cwd=project)
+    assert proc.returncode == 2, proc.stderr.decode()
+    assert f"owned by user 1234 in {shared}, a folder anyone may write" in proc.stderr.decode()
+    shared.chmod(0o755)  # another's file in a folder only its owner writes still applies
+    assert msdfix("Dockerfile", cwd=project).returncode != 2
+
+
 def test_bad_config_is_a_usage_error(project: Path) -> None:
     (project / ".msdfix.toml").write_text("colour = 'red'\n")
     proc = msdfix("Dockerfile", cwd=project)
