@@ -1391,6 +1391,28 @@ def test_the_bot_rewrites_and_verifies_with_the_compose_context(
     assert "package-lock.json,target=/app/package-lock.json" in text
 
 
+def test_the_bots_compose_context_note_offers_no_option_it_lacks(tmp_path: Path) -> None:
+    """``msdfix pr``'s note on a compose-chosen context ended "(--context DIR overrides it)",
+    an option ``msdfix pr`` lacks; ``msdfix`` itself still offers it."""
+    from msdfix.bot.rewrite import rewrite
+    from msdfix.engine import Settings
+
+    for name, text in {
+        **NODE_APP,
+        "docker/compose.yaml": COMPOSE_ROOT.format("..", "docker/Dockerfile"),
+    }.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    (report,) = rewrite(tmp_path, [tmp_path / "docker/Dockerfile"], lambda _: Settings())
+    (note,) = [n for n in report.notes if "compose file builds it from" in n]
+    assert "--context" not in note
+    cli = subprocess.run(
+        [sys.executable, "-m", "msdfix.cli", "docker/Dockerfile"],
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert "(--context DIR overrides it)" in cli.stderr
+
+
 def test_the_bot_never_takes_a_context_above_its_copy_of_the_branch(
     tmp_path: Path,
     api: FakeGitHub,
@@ -1659,3 +1681,16 @@ def test_a_link_header_is_read_in_one_pass() -> None:
     assert _next_page(both) == "https://h/2"
     assert _next_page("<https://h/2>;rel=next") == "https://h/2"
     assert _next_page('<https://h/9>; rel="last"') is None
+
+
+def test_a_link_header_rel_is_matched_as_whole_tokens() -> None:
+    """rel="next-page" was read as a next link; RFC 8288's rel is a space-separated list of
+    relation types compared case-insensitively: only the token ``next`` is one."""
+    from msdfix.bot.github import _next_page
+
+    assert _next_page('<https://h/2>; rel="next-page"') is None
+    assert _next_page("<https://h/2>; rel=nextpage") is None
+    assert _next_page('<https://h/2>; rel="prefetch"') is None
+    assert _next_page('<https://h/2>; rel="prev next"') == "https://h/2"
+    assert _next_page('<https://h/2>; title="a"; rel="NEXT"') == "https://h/2"
+    assert _next_page('<https://h/1>; rel="next-page", <https://h/2>; rel=next') == "https://h/2"

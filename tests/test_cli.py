@@ -222,6 +222,18 @@ def test_other_formats_named_like_a_dockerfile_are_searched_only_when_they_are_o
     assert named.returncode == 2 and b"error: unknown instruction: ---" in named.stderr
 
 
+@pytest.mark.parametrize("codec", ["utf-32-le", "utf-32-be"])
+def test_directory_search_reports_a_utf32_dockerfile(tmp_path: Path, codec: str) -> None:
+    """A UTF-32 Dockerfile.txt starting with FROM was skipped by directory search (its
+    byte-order mark was read as UTF-16's); BuildKit strips a UTF-8 mark only and refuses it,
+    and msdfix names it with the one-line error it gives the file named on the command line."""
+    bom = {"utf-32-le": b"\xff\xfe\x00\x00", "utf-32-be": b"\x00\x00\xfe\xff"}[codec]
+    (tmp_path / "Dockerfile.txt").write_bytes(bom + PIP_DOCKERFILE.encode(codec))
+    proc = msdfix("--check", ".", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert b"Dockerfile.txt:1: error: UTF-32 text is not supported" in proc.stderr
+
+
 def test_a_gitignore_with_a_bom_ignores_its_first_line_too(tmp_path: Path) -> None:
     """git skips a UTF-8 byte-order mark at the start of a ``.gitignore`` (Windows editors
     write one); its first pattern was read with the mark in front and ignored nothing."""
@@ -466,6 +478,26 @@ def test_another_users_config_in_a_folder_anyone_may_write_is_refused(tmp_path: 
     assert msdfix("app/Dockerfile", cwd=shared).returncode == 2
     shared.chmod(0o755)  # a checkout owned by someone else (a mounted volume) still applies
     assert msdfix("app/Dockerfile", cwd=shared).returncode == 1
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root")
+def test_a_link_to_another_users_config_in_a_folder_anyone_may_write_is_refused(
+    project: Path, tmp_path: Path
+) -> None:
+    """The project's .msdfix.toml, a link to another user's file in a folder anyone may write
+    (/tmp), was applied: only the link's own folder was looked at."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    (shared / "msdfix.toml").write_text("unsafe-fixes = true\n")
+    (project / ".msdfix.toml").symlink_to(shared / "msdfix.toml")
+    assert msdfix("Dockerfile", cwd=project).returncode != 2  # root's own file applies
+    os.chown(shared / "msdfix.toml", 1234, 1234)
+    proc = msdfix("Dockerfile", cwd=project)
+    assert proc.returncode == 2, proc.stderr.decode()
+    assert f"owned by user 1234 in {shared}, a folder anyone may write" in proc.stderr.decode()
+    shared.chmod(0o755)  # another's file in a folder only its owner writes still applies
+    assert msdfix("Dockerfile", cwd=project).returncode != 2
 
 
 def test_bad_config_is_a_usage_error(project: Path) -> None:

@@ -2628,3 +2628,20 @@ def test_a_build_tool_left_out_is_named_as_the_program_it_gives() -> None:
     )
     said = _messages(_run(text, unsafe=True))
     assert "whether the program runs gcc (from build-essential)" in said, said
+
+
+def test_image_homes_are_the_accounts_tables_homes() -> None:
+    """The base image's folders named a /home/65532 (distroless's nonroot is uid 65532, HOME
+    /home/nonroot; no image has /home/65532): the homes come from accounts.py's table now."""
+    from types import SimpleNamespace
+
+    from msdfix.ecosystems.accounts import DISTROLESS_ACCOUNTS, LIBRARY_ACCOUNTS
+    from msdfix.transforms.split_stages.ownership import _image_dirs
+
+    def dirs(raw: str) -> set[str]:
+        return _image_dirs(SimpleNamespace(stage=SimpleNamespace(image=SimpleNamespace(raw=raw))))  # type: ignore[arg-type]
+
+    distroless = dirs("gcr.io/distroless/nodejs20-debian12")
+    assert DISTROLESS_ACCOUNTS["nonroot"].home in distroless and "/home/65532" not in distroless
+    assert LIBRARY_ACCOUNTS["node"]["node"].home in dirs("node:20-slim")
+    assert "/home/node" not in dirs("python:3.12-slim")

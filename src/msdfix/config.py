@@ -176,18 +176,20 @@ def _check_owner(path: Path, st: os.stat_result) -> None:
     """ConfigError for a configuration file (or a link to one) that another user than root
     owns in a folder anyone may write, such as ``/tmp``: any user could have put it there,
     and it may turn on ``unsafe-fixes`` for every ``--write`` below it or exclude every file
-    from ``--check``; it was applied as the project's own."""
+    from ``--check``; it was applied as the project's own. The link's folder and its
+    target's are both looked at (a project's link to another's file in /tmp was applied)."""
     if not hasattr(os, "geteuid"):
         return
     try:
         owners = {st.st_uid, os.lstat(path).st_uid}
-        shared = os.stat(path.parent).st_mode & stat.S_IWOTH
-    except OSError:
+        folders = dict.fromkeys((path.parent, path.resolve().parent))
+        shared = [d for d in folders if os.stat(d).st_mode & stat.S_IWOTH]
+    except (OSError, RuntimeError):  # (RuntimeError: a link loop, before Python 3.13)
         return
     strangers = sorted(owners - {0, os.geteuid()})
     if shared and strangers:
         raise ConfigError(
-            f"{path}: owned by user {strangers[0]} in {path.parent}, a folder anyone may "
+            f"{path}: owned by user {strangers[0]} in {shared[0]}, a folder anyone may "
             "write: msdfix takes no settings from it (remove it, or run msdfix as that user)"
         )
 

@@ -247,8 +247,10 @@ def starts_like_dockerfile(path: Path) -> bool:
 
 
 def _decoded(head: bytes) -> str:
-    """The start of a file as text: UTF-16 with its byte-order mark, else UTF-8 (a BOM and
-    bytes that are not UTF-8 aside)."""
+    """The start of a file as text: UTF-32 or UTF-16 with its byte-order mark (UTF-32LE's
+    starts with UTF-16LE's), else UTF-8 (a BOM and bytes that are not UTF-8 aside)."""
+    if head.startswith(UTF32_BOMS):
+        return head.decode("utf-32", errors="replace")
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return head.decode("utf-16", errors="replace")
     return head.decode("utf-8", errors="replace").removeprefix("\ufeff")

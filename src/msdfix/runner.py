@@ -233,15 +233,17 @@ def default_context(dockerfile: Path, top: Path | None = None) -> Path:
     return compose_context(dockerfile, top) or dockerfile.parent
 
 
-def context_note(dockerfile: Path, root: Path, base: Path | None = None) -> str | None:
+def context_note(
+    dockerfile: Path, root: Path, base: Path | None = None, *, overridable: bool = True
+) -> str | None:
     """The note that a compose file chose the build context (None: the Dockerfile's folder),
-    naming it relative to ``base`` (default: the working directory) when inside it."""
+    naming it relative to ``base`` (default: the working directory) when inside it; the
+    ``--context`` hint only where the command has that option (``overridable``)."""
     if root == dockerfile.parent:
         return None
-    return (
-        f"build context: {printable(str(_shown(root, base)))}/, the folder a compose file builds it from"
-        " (--context DIR overrides it)"
-    )
+    hint = " (--context DIR overrides it)" if overridable else ""
+    where = printable(str(_shown(root, base)))
+    return f"build context: {where}/, the folder a compose file builds it from{hint}"
 
 
 def _shown(root: Path, base: Path | None = None) -> Path:

@@ -159,7 +159,7 @@ def rewrite(
         root = default_context(path, tree)
         report = process(rel, source.text, BuildContext(root, dockerfile=path), chosen)
         report.encoding = source.encoding
-        note = context_note(path, root, tree.resolve())
+        note = context_note(path, root, tree.resolve(), overridable=False)  # pr: no --context
         report.notes += [note] if note else []
         reports.append(report)
     return reports

@@ -187,7 +187,9 @@ def pnpm_frozen(args: Sequence[str]) -> bool:
     or ``=false`` and ``--no-frozen-lockfile`` turns it on (built, pnpm 8.15.9, 9 and 10 over
     a stale lock: ``--frozen-lockfile=true`` failed ERR_PNPM_OUTDATED_LOCKFILE as the bare
     flag does). ``CI=true``, pnpm's frozen default, does not count: pnpm 10 under it rewrote
-    pnpm 8's 6.0 lock, where ``--frozen-lockfile`` failed (built)."""
+    pnpm 8's 6.0 lock, where ``--frozen-lockfile`` failed (built). ``--frozen-lockfile=0``
+    (any value but true/false) stays unfrozen on purpose: nopt sets the Boolean and keeps the
+    value as an operand (nopt-lib.js ``parse``), and pnpm runs ``install 0`` as ``add 0``."""
     on = False
     for arg in args:
         if arg in ("--frozen-lockfile", "--frozen-lockfile=true"):

@@ -65,7 +65,6 @@ ALPINE_SETUP = SETUP - {"useradd", "groupadd", "usermod"}
 # Harmless in a build stage: the harmless programs, removing or shrinking built files, sync.
 HARMLESS = programs.HARMLESS | {"rm", "strip", "upx", "sync"}
 OS_MANAGERS = {"apt-get", "apt", "apk"}
-IMAGE_USERS = {"node": {"node"}, "gcr.io/distroless": {"nonroot", "65532"}}
 INTERPRETERS = {"python", "python3", "node", "sh", "bash"}
 
 

@@ -7,7 +7,15 @@ from __future__ import annotations
 import posixpath
 import re
 
-from msdfix.ecosystems.accounts import ACCOUNT_MAKERS, account_change, joined_groups, made_name
+from msdfix.ecosystems.accounts import (
+    ACCOUNT_MAKERS,
+    DISTROLESS_ACCOUNTS,
+    LIBRARY_ACCOUNTS,
+    ImageAccount,
+    account_change,
+    joined_groups,
+    made_name,
+)
 from msdfix.ecosystems.images import DISTROLESS_GROUPS
 from msdfix.ecosystems.runtime_users import (
     ACCOUNT_EDITS,
@@ -22,7 +30,6 @@ from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
 from msdfix.transforms.build_paths import SYSTEM_DIRS, mkdir_args, resolve, with_parents
 from msdfix.transforms.split_stages.build_stage import (
-    IMAGE_USERS,
     OS_MANAGERS,
     Analysis,
     Decline,
@@ -30,6 +37,12 @@ from msdfix.transforms.split_stages.build_stage import (
 )
 
 OWNERSHIP = frozenset({"chown", "chmod", "chgrp"})
+# Non-root accounts (and their groups and HOMEs) an image prefix ships, from accounts.py's
+# tables: distroless's nobody is left out (its HOME /nonexistent is no folder it has).
+IMAGE_USERS: dict[str, dict[str, ImageAccount]] = {
+    "node": LIBRARY_ACCOUNTS["node"],
+    "gcr.io/distroless": {"nonroot": DISTROLESS_ACCOUNTS["nonroot"]},
+}
 
 
 FOLDER_SETUP = OWNERSHIP | {"mkdir"}
@@ -556,7 +569,9 @@ def _image_dirs(a: Analysis) -> set[str]:
     """The directories the stage's base image has: system folders, BASE_DIRS, its users'
     homes."""
     image = a.stage.image.raw
-    homes = {f"/home/{u}" for k, users in IMAGE_USERS.items() if image.startswith(k) for u in users}
+    homes = {
+        u.home for k, users in IMAGE_USERS.items() if image.startswith(k) for u in users.values()
+    }
     return set(SYSTEM_DIRS) | BASE_DIRS | homes
 
 
