@@ -62,7 +62,7 @@ def compose_runs(ctx: BuildContext) -> list[ComposeRun]:
     dockerfile = ctx.dockerfile.name if ctx.dockerfile is not None else "Dockerfile"
     root = ctx.root.resolve()
     found: list[ComposeRun] = []
-    for folder in [root, *root.parents][: PARENT_LEVELS + 1]:
+    for folder in _searched(root):
         files = [(posixpath.relpath(p, root), _services(_read(p))) for p in _compose_files(folder)]
         built = _built_here(files, folder, root, dockerfile)
         for rel, services in files:
@@ -166,6 +166,11 @@ def _is_none(value: str) -> bool:
     return words[:1] == ["NONE"]
 
 
+def _searched(folder: Path) -> list[Path]:
+    """``folder`` and the PARENT_LEVELS folders above it, where compose files are looked for."""
+    return [folder, *folder.parents][: PARENT_LEVELS + 1]
+
+
 def _compose_files(folder: Path) -> list[Path]:
     try:
         return sorted(p for p in folder.iterdir() if COMPOSE_FILE.match(p.name) and p.is_file())
@@ -267,7 +272,7 @@ def _compose_folders(folder: Path, top: Path | None = None) -> tuple[list[Path],
     from msdfix.discovery import git_root  # discovery reads configuration: imported late
 
     root = top.resolve() if top is not None else git_root(folder)
-    chain = [folder, *folder.parents][: PARENT_LEVELS + 1]
+    chain = _searched(folder)
     folders = [f for f in chain if root is None or f == root or root in f.parents]
     return folders, root or folders[-1]
 
@@ -307,9 +312,9 @@ def compose_dockerfiles(root: Path, dockerfile: Path | None) -> list[tuple[str, 
         own = dockerfile.resolve() if dockerfile is not None else None
     except (OSError, RuntimeError):
         return "msdfix cannot resolve the build context's folder"
-    folders = [top, *top.parents][: PARENT_LEVELS + 1]
+    folders = _searched(top)
     if own is not None:
-        folders += [own.parent, *own.parent.parents][: PARENT_LEVELS + 1]
+        folders += _searched(own.parent)
     found: list[tuple[str, str]] = []
     size, reach = 0, _reach(top)
     for folder in dict.fromkeys(folders):
@@ -338,7 +343,7 @@ def _reach(top: Path) -> list[Path]:
     from msdfix.discovery import git_root  # discovery reads configuration: imported late
 
     root = git_root(top)
-    return [[top, *top.parents][: PARENT_LEVELS + 1][-1], *([root] if root else [])]
+    return [_searched(top)[-1], *([root] if root else [])]
 
 
 def _built_file(
