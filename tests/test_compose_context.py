@@ -219,3 +219,36 @@ def test_a_compose_file_that_is_a_fifo_when_read_is_not_read(tmp_path: Path) -> 
     finally:
         os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))  # a writer still waiting opens
         thread.join(5)
+
+
+def test_a_folder_of_dockerfiles_is_listed_once_and_a_new_compose_file_is_seen(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """compose_context listed the Dockerfile's folder (and two above) for every Dockerfile:
+    a folder of 3,700 listed 3,700 times, a third of a corpus run. A folder unchanged for
+    RACY_NS is listed once; one changed as recently is listed again, so a compose file just
+    written is seen (its mtime may not have moved yet)."""
+    from msdfix.model import compose
+
+    docker = repo / "docker"
+    for n in range(20):
+        (docker / f"svc{n}.Dockerfile").write_text(APP)
+    old = 1_000_000_000  # 2001: long past the racy window
+    for folder in (docker, repo, repo.parent):
+        os.utime(folder, ns=(old, old))
+    listed: list[str] = []
+    scandir = os.scandir
+
+    def counting(path: Path) -> object:
+        listed.append(str(path))
+        return scandir(path)
+
+    monkeypatch.setattr(compose.os, "scandir", counting)
+    compose._compose_names.cache_clear()
+    for n in range(20):
+        assert compose.compose_context(docker / f"svc{n}.Dockerfile") is None
+    assert listed.count(str(docker)) == 1, listed
+    (docker / "compose.yaml").write_text(
+        COMPOSE.format(context="..", dockerfile="docker/Dockerfile")
+    )
+    assert compose.compose_context(docker / "Dockerfile") == repo.resolve()
