@@ -72,6 +72,7 @@ from msdfix.ecosystems.node.yarn import (
 )
 from msdfix.files import decimal
 from msdfix.model.context import BuildContext, Unreadable
+from msdfix.model.image import respell
 from msdfix.model.paths import within
 from msdfix.model.program_calls import COMMON, called_tool, source_text
 from msdfix.model.users import effective_user, is_root
@@ -271,7 +272,7 @@ def _plan(a: Analysis) -> Plan:
     may_run_globals = any(_global(c) and c.program != "corepack" for c in a.calls)
     globals_ = _global_dirs(a) if may_run_globals and _entry_may_run_globals(a) else []
     plan = Plan(
-        f"{a.stage.image.full_name}:{runtime_tag}",
+        respell(a.stage.image, a.stage.image.full_name, runtime_tag),
         dedupe([app, *files.paths, *globals_]),
         same_family=True,
     )

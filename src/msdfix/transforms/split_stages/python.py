@@ -16,6 +16,7 @@ from msdfix.ecosystems.python import (
     requirement_name,
 )
 from msdfix.ecosystems.python_builds import links_into_cache, relocating_config
+from msdfix.model.image import respell
 from msdfix.transforms.build_paths import resolve
 from msdfix.transforms.split_stages.build_stage import (
     Analysis,
@@ -94,7 +95,7 @@ def plan_python(a: Analysis) -> Plan:
     tail = trailing_copies(a)
     files = context_paths(a, None, tail)
     plan = Plan(
-        f"{a.stage.image.full_name}:{runtime_tag}",
+        respell(a.stage.image, a.stage.image.full_name, runtime_tag),
         dedupe([venv or "/usr/local", *files.paths]),
         same_family=True,
     )
