@@ -2680,3 +2680,35 @@ def test_runtime_accounts_follow_the_image_name_not_its_spelling(runtime, has_no
     from msdfix.transforms.split_stages.ownership import image_users
 
     assert ("node" in image_users(runtime)) is has_node
+
+
+@pytest.mark.parametrize(
+    ("cmd", "cache_read"),
+    [
+        ("npx semver 1.2.3", False),  # semver's bin, production: in node_modules/.bin
+        ("npx node-which node", False),  # which's bin, named otherwise
+        ("npm exec -- semver 1.2.3", False),
+        ("npx --yes semver 1.2.3", True),  # npx's own option: not read
+        ("npx is-odd-cli 3", True),  # a dev dependency's bin: pruned from the runtime
+        ("npx cowsay hi", True),  # no package of the lock: npx fetches it
+    ],
+)
+def test_npx_of_a_kept_local_program_reads_no_cache(tmp_path, cmd, cache_read):
+    """npx runs a program of node_modules/.bin without the package cache (built: a split on
+    node:18-slim with ``npm ci --omit=dev`` answered ``npx semver`` and ``npx node-which``
+    offline, as the original); other npx calls may read the cache the build image carries."""
+    packages = {
+        "": {"name": "a", "dependencies": {"semver": "7.6.0", "which": "2.0.2"}},
+        "node_modules/semver": {"version": "7.6.0", "bin": {"semver": "bin/semver.js"}},
+        "node_modules/which": {"version": "2.0.2", "bin": {"node-which": "bin/node-which"}},
+        "node_modules/is-odd-cli": {"version": "1.0.0", "dev": True, "bin": {"is-odd-cli": "c"}},
+    }
+    package = {"name": "a", "dependencies": {"semver": "7.6.0", "which": "2.0.2"},
+               "devDependencies": {"is-odd-cli": "1.0.0"}}  # fmt: skip
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    lock = {"name": "a", "lockfileVersion": 3, "packages": packages}
+    (tmp_path / "package-lock.json").write_text(json.dumps(lock))
+    text = _df("FROM node:18", "WORKDIR /app", "COPY . .", "RUN npm ci", f"CMD {cmd}")
+    result = _run(text, tmp_path)
+    [fix] = [f for f in result.applied + result.suggestions if f.message.startswith("split")]
+    assert ("reads the package cache" in fix.message) is cache_read, fix.message
