@@ -31,6 +31,54 @@ def test_image_refs(raw, registry, repository, tag, digest, name) -> None:
     )  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    "raw, name, full_name",
+    [
+        # distribution/reference's ParseNormalizedNamed: docker.io/node is docker.io/library/node,
+        # index.docker.io is docker.io; registry-1.docker.io is the host both resolve to.
+        ("docker.io/node:18", "node", "node"),
+        ("docker.io/library/node:18-slim", "node", "node"),
+        ("index.docker.io/library/python:3.11", "python", "python"),
+        ("registry-1.docker.io/library/golang:1.22", "golang", "golang"),
+        ("docker.io/bitnami/redis:7", "bitnami/redis", "bitnami/redis"),
+        ("registry-1.docker.io/bitnami/redis", "bitnami/redis", "bitnami/redis"),
+        ("mirror.gcr.io/library/node:18", "node", "node"),
+        ("public.ecr.aws/docker/library/node:18@sha256:ab", "node", "node"),
+        # unknown: the mirror's other paths, Hub's API host without a namespace, capitals
+        ("mirror.gcr.io/bitnami/redis", "bitnami/redis", "mirror.gcr.io/bitnami/redis"),
+        ("registry-1.docker.io/node", "node", "registry-1.docker.io/node"),
+        ("Docker.io/node", "node", "Docker.io/node"),
+        ("Myreg/app:1", "app", "Myreg/app"),
+        ("${REGISTRY}/node:18", "${REGISTRY}/node", "${REGISTRY}/node"),
+    ],
+)  # fmt: skip
+def test_docker_hub_spellings_read_as_one_name(raw, name, full_name) -> None:
+    from msdfix.model.base_images import default_user, library_name
+
+    ref = parse_image(raw)
+    assert (ref.name, ref.full_name) == (name, full_name)
+    assert library_name(ref) == (name if ref.on_hub and "/" not in name else None)
+    if ref.on_hub and name in ("node", "python", "golang"):
+        assert default_user(ref) == "root"
+
+
+@pytest.mark.parametrize(
+    "raw, new",
+    [
+        ("node:18", "node:18-slim"),
+        ("docker.io/library/node:18", "docker.io/library/node:18-slim"),
+        ("docker.io/node:18@sha256:ab", "docker.io/node:18-slim"),
+        ("index.docker.io/library/node", "index.docker.io/library/node:18-slim"),
+        ("public.ecr.aws/docker/library/node:18", "public.ecr.aws/docker/library/node:18-slim"),
+        ("myreg.io/node:18", "node:18-slim"),  # not Hub's: the name as given
+    ],
+)
+def test_respell_keeps_the_users_registry(raw, new) -> None:
+    from msdfix.model.image import respell
+
+    assert respell(parse_image(raw), "node", "18-slim") == new
+
+
 def test_expand() -> None:
     scope = {"A": "1", "E": "", "N": None}
     assert (

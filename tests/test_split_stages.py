@@ -279,6 +279,25 @@ def test_node_runtime_needs_of_the_full_image(tmp_path, deps, lock, unsafe_reaso
         assert result.output == _df(*NODE_API)
 
 
+@pytest.mark.parametrize(
+    "image", ["docker.io/library/node:18", "docker.io/node:18", "index.docker.io/library/node:18"]
+)
+@pytest.mark.parametrize("user", [(), ("USER node",)])
+def test_docker_hub_spelled_with_its_registry_splits_as_the_bare_name(tmp_path, image, user):
+    """``docker.io/library/node:18`` is ``node:18`` (Docker's reference parser): it splits as
+    the bare name does, onto the slim tag spelled the user's way, whose node account is known
+    (built: same answer, 708 -> 286 MB; before, no split and slim-base's unsafe rewrite)."""
+    (tmp_path / "server.js").write_text("require('http').createServer().listen(3000)\n")
+    (tmp_path / "package.json").write_text(json.dumps({"name": "a", "dependencies": {}}))
+    (tmp_path / "package-lock.json").write_text("{}")
+    lines = (*NODE_API[:-1], *user, NODE_API[-1])
+    bare = _run(_df(*lines), tmp_path)
+    spelled = _run(_df(f"FROM {image}", *lines[1:]), tmp_path)
+    assert f"FROM {image}-slim AS runtime" in spelled.output, _messages(spelled)
+    assert spelled.output.replace(image, "node:18") == bare.output
+    assert _messages(spelled).replace(image, "node:18") == _messages(bare)
+
+
 def test_python_slim_without_build_deps_is_left_alone():
     text = _df(
         "FROM python:3.12-slim",
@@ -2645,3 +2664,81 @@ def test_image_homes_are_the_accounts_tables_homes() -> None:
     assert DISTROLESS_ACCOUNTS["nonroot"].home in distroless and "/home/65532" not in distroless
     assert LIBRARY_ACCOUNTS["node"]["node"].home in dirs("node:20-slim")
     assert "/home/node" not in dirs("python:3.12-slim")
+
+
+@pytest.mark.parametrize(
+    ("runtime", "has_node"),
+    [
+        ("node:18-slim", True),
+        ("docker.io/library/node:18-slim", True),
+        ("mirror.gcr.io/library/node:18-slim", True),
+        ("nodered/node-red:3", False),  # a name starting "node" is no node image
+        ("myreg.io/node:18-slim", False),  # another registry's node: its accounts are unknown
+    ],
+)
+def test_runtime_accounts_follow_the_image_name_not_its_spelling(runtime, has_node):
+    from msdfix.transforms.split_stages.ownership import image_users
+
+    assert ("node" in image_users(runtime)) is has_node
+
+
+@pytest.mark.parametrize(
+    ("cmd", "cache_read"),
+    [
+        ("npx semver 1.2.3", False),  # semver's bin, production: in node_modules/.bin
+        ("npx node-which node", False),  # which's bin, named otherwise
+        ("npm exec -- semver 1.2.3", False),
+        ("npx --yes semver 1.2.3", True),  # npx's own option: not read
+        ("npx is-odd-cli 3", True),  # a dev dependency's bin: pruned from the runtime
+        ("npx cowsay hi", True),  # no package of the lock: npx fetches it
+    ],
+)
+def test_npx_of_a_kept_local_program_reads_no_cache(tmp_path, cmd, cache_read):
+    """npx runs a program of node_modules/.bin without the package cache (built: a split on
+    node:18-slim with ``npm ci --omit=dev`` answered ``npx semver`` and ``npx node-which``
+    offline, as the original); other npx calls may read the cache the build image carries."""
+    packages = {
+        "": {"name": "a", "dependencies": {"semver": "7.6.0", "which": "2.0.2"}},
+        "node_modules/semver": {"version": "7.6.0", "bin": {"semver": "bin/semver.js"}},
+        "node_modules/which": {"version": "2.0.2", "bin": {"node-which": "bin/node-which"}},
+        "node_modules/is-odd-cli": {"version": "1.0.0", "dev": True, "bin": {"is-odd-cli": "c"}},
+    }
+    package = {"name": "a", "dependencies": {"semver": "7.6.0", "which": "2.0.2"},
+               "devDependencies": {"is-odd-cli": "1.0.0"}}  # fmt: skip
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    lock = {"name": "a", "lockfileVersion": 3, "packages": packages}
+    (tmp_path / "package-lock.json").write_text(json.dumps(lock))
+    text = _df("FROM node:18", "WORKDIR /app", "COPY . .", "RUN npm ci", f"CMD {cmd}")
+    result = _run(text, tmp_path)
+    [fix] = [f for f in result.applied + result.suggestions if f.message.startswith("split")]
+    assert ("reads the package cache" in fix.message) is cache_read, fix.message
+
+
+@pytest.mark.parametrize(
+    ("option", "copied"),
+    [
+        ("--target /deps", "/deps"),
+        ("--target=/opt/site", "/opt/site"),
+        ("-t deps", "/srv"),  # /srv/deps: inside the app's folder, copied with it
+        ("--target /usr/lib/python3/dist-packages", None),  # a folder the base image fills
+        ("--target $DEPS", None),
+        ("--target /deps/../usr", None),
+        ("--user", None),
+    ],
+)
+def test_pip_target_outside_the_image_is_copied_whole(tmp_path, option, copied):
+    """``pip install --target DIR`` into a folder no base image fills is copied to the runtime
+    whole (built: --target /deps answered alike on the split onto python:3.11-slim, 630 -> 252
+    MB); other targets still decline."""
+    wheel = "8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254"
+    (tmp_path / "requirements.txt").write_text(f"six==1.16.0 --hash=sha256:{wheel}\n")
+    (tmp_path / "app.py").write_text("import six\nprint(six.PY3)\n")
+    text = _df("FROM python:3.11", "WORKDIR /srv", "COPY requirements.txt .",
+               f"RUN pip install --only-binary :all: {option} -r requirements.txt",
+               "COPY app.py .", 'CMD ["python", "app.py"]')  # fmt: skip
+    result = _run(text, tmp_path)
+    message = _messages(result)
+    if copied is None:
+        assert "installs outside the interpreter's prefix" in message, message
+    else:
+        assert f"COPY --from=build {copied} {copied}\n" in result.output, message

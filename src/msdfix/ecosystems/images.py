@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from msdfix.model.base_images import MIRROR_PREFIXES
+from msdfix.model.image import parse_image
 
 GLIBC, MUSL, NONE = "glibc", "musl", "none"
 
@@ -554,13 +554,8 @@ RULES: tuple[Rule, ...] = (
 
 
 def family_of(name: str) -> Family | None:
-    """The family of a repository name as ImageRef.full_name gives it."""
-    for prefix in MIRROR_PREFIXES:
-        if name.startswith(prefix):
-            name = name[len(prefix) :]
-    if name.startswith("library/"):
-        name = name[len("library/") :]
-    return FAMILIES.get(name)
+    """The family of a repository name, however it spells Docker Hub (``docker.io/node``)."""
+    return FAMILIES.get(parse_image(name).full_name)
 
 
 @dataclass(frozen=True)

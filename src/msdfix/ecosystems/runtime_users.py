@@ -146,7 +146,7 @@ def debian_image(raw: str) -> bool:
     """True when the image reference names an official Debian- or Ubuntu-based image (node's
     and the DEBIAN_BASED ones, not their alpine or windows tags)."""
     ref = parse_image(raw)
-    if ref.registry not in (None, "docker.io", "index.docker.io"):
+    if not ref.on_hub:
         return False
     if ref.name not in DEBIAN_BASED | {"node"}:
         return False

@@ -13,9 +13,6 @@ from __future__ import annotations
 from msdfix.model.image import ImageRef
 
 ROOT = "root"
-# Docker Hub and verbatim mirrors of its official images.
-HUB_REGISTRIES = (None, "docker.io", "index.docker.io", "registry-1.docker.io")
-MIRROR_PREFIXES = ("public.ecr.aws/docker/library/", "mirror.gcr.io/library/")
 
 # Official images whose Dockerfile ends with a non-root USER (image -> that user).
 LIBRARY_USERS: dict[str, str] = {
@@ -82,12 +79,9 @@ NON_ROOT_TAGS = ("nonroot", "debug-nonroot", "chiseled", "chiseled-extra", "dist
 
 
 def library_name(image: ImageRef) -> str | None:
-    """The official-image name (``python``), or None when ``image`` is not an official image."""
-    raw = image.raw
-    for prefix in MIRROR_PREFIXES:
-        if raw.startswith(prefix):
-            return raw[len(prefix) :].split(":")[0].split("@")[0]
-    if image.registry not in HUB_REGISTRIES or "/" in image.name or "$" in image.raw:
+    """The official-image name (``python``), or None when ``image`` is not an official image
+    (``ImageRef.name`` reads Docker Hub's spellings and mirrors alike)."""
+    if not image.on_hub or "/" in image.name or "$" in image.raw:
         return None
     return image.name if image.name in OFFICIAL_IMAGES else None
 

@@ -1,8 +1,24 @@
-"""Image references: ``[registry/]repository[:tag][@digest]``."""
+"""Image references: ``[registry/]repository[:tag][@digest]``.
+
+Docker Hub is named several ways. distribution/reference's ``ParseNormalizedNamed`` (which
+BuildKit's FROM uses) reads ``index.docker.io`` as ``docker.io`` and ``docker.io/node`` as
+``docker.io/library/node``, the same as ``node``; ``registry-1.docker.io`` is the host both
+resolve to, so its ``owner/name`` repositories are Hub's. ``mirror.gcr.io/library/`` (Google's
+cache of Hub) and ``public.ecr.aws/docker/library/`` (Docker's own copy of its official images on
+ECR Public) serve Hub's official images. :attr:`ImageRef.name` and :attr:`ImageRef.full_name`
+give all of them the familiar name (``node``), so every table keyed by it applies;
+:func:`respell` keeps the user's spelling when a rewrite names another tag.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+HUB_HOSTS = ("docker.io", "index.docker.io")
+HUB_API_HOST = "registry-1.docker.io"
+LIBRARY = "library/"
+# Registries whose ``<prefix><name>`` is Docker Hub's official image ``<name>``.
+LIBRARY_MIRRORS = ("mirror.gcr.io/library/", "public.ecr.aws/docker/library/")
 
 
 @dataclass(frozen=True)
@@ -16,28 +32,72 @@ class ImageRef:
     digest: str | None
 
     @property
-    def name(self) -> str:
-        """Repository without the Docker Hub ``library/`` prefix (``node``, ``bitnami/redis``)."""
+    def hub_path(self) -> str | None:
+        """The repository's path on Docker Hub (``library/node``, ``bitnami/redis``), or None
+        when the image is not Docker Hub's (another registry, or a mirror path not known to
+        copy Hub's, or a name from a variable)."""
         repo = self.repository
-        if self.registry in (None, "docker.io", "index.docker.io") and repo.startswith("library/"):
-            return repo[len("library/") :]
-        return repo
+        if "$" in repo or (self.registry and "$" in self.registry):
+            return None
+        if self.registry is None or self.registry in HUB_HOSTS:
+            return repo if "/" in repo else LIBRARY + repo
+        if self.registry == HUB_API_HOST:
+            return repo if "/" in repo else None
+        for mirror in LIBRARY_MIRRORS:
+            rest = f"{self.registry}/{repo}".removeprefix(mirror)
+            if rest != f"{self.registry}/{repo}" and "/" not in rest:
+                return LIBRARY + rest
+        return None
+
+    @property
+    def name(self) -> str:
+        """Docker Hub's familiar name (``node``, ``bitnami/redis``) for a Hub image, however
+        spelled; the repository of another registry's."""
+        path = self.hub_path
+        if path is None:
+            return self.repository
+        rest = path.removeprefix(LIBRARY)
+        return rest if "/" not in rest else path
 
     @property
     def full_name(self) -> str:
-        """Registry and repository (``gcr.io/distroless/static-debian12``, ``node``)."""
-        return f"{self.registry}/{self.name}" if self.registry else self.name
+        """Registry and repository (``gcr.io/distroless/static-debian12``); a Docker Hub
+        image's familiar name (``node`` for ``docker.io/library/node``)."""
+        if self.hub_path is not None or self.registry is None:
+            return self.name
+        return f"{self.registry}/{self.repository}"
+
+    @property
+    def on_hub(self) -> bool:
+        """True when the image is Docker Hub's (or a verbatim mirror of it)."""
+        return self.hub_path is not None
 
 
 def parse_image(raw: str) -> ImageRef:
-    """Split an image reference into its parts (no network, no validation)."""
+    """Split an image reference into its parts (no network, no validation). As Docker's parser,
+    a first component with a dot, a colon or capitals (not a variable), or ``localhost``, is a
+    registry."""
     rest, _, digest = raw.partition("@")
     registry = None
     first, slash, remainder = rest.partition("/")
-    if slash and ("." in first or ":" in first or first == "localhost"):
+    capitals = first != first.lower() and "$" not in first
+    if slash and ("." in first or ":" in first or first == "localhost" or capitals):
         registry, rest = first, remainder
     repo, tag = rest, None
     colon = rest.rfind(":")
     if colon > rest.rfind("/"):
         repo, tag = rest[:colon], rest[colon + 1 :]
     return ImageRef(raw, registry, repo, tag or None, digest or None)
+
+
+def respell(image: ImageRef, name: str, tag: str) -> str:
+    """``name:tag`` written the way ``image`` names Docker Hub, so a rewrite keeps the user's
+    registry (``docker.io/library/node:18`` -> ``docker.io/library/node:18-slim``). A name with
+    a registry or namespace of its own, or an image not on Hub, is written as given."""
+    familiar = image.name
+    base = image.raw.partition("@")[0]
+    if image.tag is not None:
+        base = base[: -len(image.tag) - 1]
+    if not image.on_hub or "/" in name or "/" in familiar or not base.endswith(familiar):
+        return f"{name}:{tag}"
+    return f"{base[: -len(familiar)]}{name}:{tag}"

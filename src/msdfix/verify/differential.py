@@ -63,7 +63,7 @@ class Screen:
 def normalise_image(raw: str) -> str:
     """``library/python`` -> ``python:latest``; ``docker.io/library/node:18`` -> ``node:18``."""
     ref = parse_image(raw)
-    name = ref.name if ref.registry in (None, "docker.io", "index.docker.io") else ref.full_name
+    name = ref.full_name
     return f"{name}:{ref.tag or 'latest'}"
 
 

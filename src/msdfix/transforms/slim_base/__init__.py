@@ -58,7 +58,6 @@ from msdfix.ecosystems.images import (
 )
 from msdfix.fixes import Applicability, Edit, Finding
 from msdfix.model import Stage
-from msdfix.model.base_images import HUB_REGISTRIES, MIRROR_PREFIXES
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
 from msdfix.transforms.base import Transform, register
@@ -112,11 +111,8 @@ class SlimBase(Transform):
         values = instruction_values(ins)[1]
         word = values[0] if values else ""
         name = lookup_name(image)
-        if image.registry not in HUB_REGISTRIES and not any(
-            (name + "/").startswith(p) for p in MIRROR_PREFIXES
-        ):
-            if not name.startswith("gcr.io/distroless/"):
-                return
+        if not image.on_hub and not name.startswith("gcr.io/distroless/"):
+            return
         family = family_of(name)
         if family is None:
             return

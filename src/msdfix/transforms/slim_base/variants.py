@@ -29,7 +29,6 @@ from msdfix.ecosystems.os import APT_PROGRAMS, CA_CERTIFICATES, needs_man_pages
 from msdfix.ecosystems.programs import POSIX_SHELLS, SHELLS, bare_interpreter
 from msdfix.ecosystems.slim_lacks import netbase_use, system_font_use
 from msdfix.model import BuildContext, Stage
-from msdfix.model.base_images import HUB_REGISTRIES
 from msdfix.model.compose import UNKNOWN
 from msdfix.model.context import Unreadable
 from msdfix.model.image import ImageRef
@@ -126,7 +125,7 @@ class Candidate:
 
 
 def lookup_name(image: ImageRef) -> str:
-    return image.name if image.registry in HUB_REGISTRIES else image.full_name
+    return image.full_name
 
 
 def image_family(image: ImageRef) -> Family | None:

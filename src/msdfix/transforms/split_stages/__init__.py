@@ -240,10 +240,21 @@ PLANNERS = {
 # ---------------------------------------------------------------- common checks and rendering
 
 
-def _start_install(a: Analysis) -> str | None:
-    """``npm ci`` (or another install that reads a package cache) run by the start command."""
+def _start_install(a: Analysis, plan: Plan) -> str | None:
+    """``npm ci`` (or another install that reads a package cache) run by the start command;
+    ``npx X`` and ``npm exec X`` of a program in ``plan.local_bins`` read none."""
     argvs = [*(a.entry.commands if a.entry else []), *a.start]
-    return next((found for argv in argvs if (found := start_install(argv))), None)
+    return next(
+        (f for argv in argvs if not _local_run(argv, plan) and (f := start_install(argv))), None
+    )
+
+
+def _local_run(argv: list[str], plan: Plan) -> bool:
+    """``npx X ...``, ``npm exec X ...`` or ``npm exec -- X ...`` (no option of their own)
+    where X is a program of ``plan.local_bins``."""
+    words = argv[1:] if argv[:1] == ["npx"] else argv[2:] if argv[:2] == ["npm", "exec"] else []
+    words = words[1:] if words[:1] == ["--"] and argv[0] == "npm" else words
+    return bool(words) and words[0] in plan.local_bins
 
 
 def _common_checks(a: Analysis, plan: Plan) -> None:
@@ -264,7 +275,7 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
             f"the build removes {' '.join(from_base)}, which it did not install: the runtime "
             "stage starts from a fresh base image and keeps them if the base has them"
         )
-    installer = _start_install(a)
+    installer = _start_install(a, plan)
     if installer and plan.unsafe is None:
         plan.unsafe = (
             f"the start command runs `{installer}`, which reads the package cache the build "

@@ -188,6 +188,9 @@ class Plan:
     needed: dict[str, str] = field(default_factory=dict)
     # Why the installed packages are not all known (one may run a tool), or None.
     unlisted: str | None = None
+    # Programs node_modules/.bin holds at the start's WORKDIR in the build and the runtime
+    # alike (an npm lock's production packages): ``npx X`` of one reads no package cache.
+    local_bins: frozenset[str] = frozenset()
 
 
 class Analysis:

@@ -72,6 +72,7 @@ from msdfix.ecosystems.node.yarn import (
 )
 from msdfix.files import decimal
 from msdfix.model.context import BuildContext, Unreadable
+from msdfix.model.image import respell
 from msdfix.model.paths import within
 from msdfix.model.program_calls import COMMON, called_tool, source_text
 from msdfix.model.users import effective_user, is_root
@@ -271,7 +272,7 @@ def _plan(a: Analysis) -> Plan:
     may_run_globals = any(_global(c) and c.program != "corepack" for c in a.calls)
     globals_ = _global_dirs(a) if may_run_globals and _entry_may_run_globals(a) else []
     plan = Plan(
-        f"{a.stage.image.full_name}:{runtime_tag}",
+        respell(a.stage.image, a.stage.image.full_name, runtime_tag),
         dedupe([app, *files.paths, *globals_]),
         same_family=True,
     )
@@ -285,6 +286,7 @@ def _plan(a: Analysis) -> Plan:
     a.start = _start_commands(
         a, (frontend.package_json(a.ctx, rel) if rel is not None else None) or {}
     )
+    plan.local_bins = _local_bins(a, app, rel)
     plan.unsafe = (
         _needs_full_image(a, app, plan.runtime)
         or _home_writer(a, rel)
@@ -498,6 +500,17 @@ def _no_package(a: Analysis, rel: str | None) -> str:
     if rel is not None and a.ctx.exists(path):
         return "package.json could not be read"
     return "package.json not found in the build context"
+
+
+def _local_bins(a: Analysis, app: str, rel: str | None) -> frozenset[str]:
+    """The programs the npm lock of the app's package.json links into node_modules/.bin for
+    production packages (kept by every runtime), where the start runs in the app's folder:
+    npx runs such a local program without the package cache (built: ``npx semver`` and
+    ``npx node-which``, whose package is which, answered offline on the split)."""
+    if rel is None or a.final_dir != app:
+        return frozenset()
+    deps = read_dependencies(a.ctx, rel)
+    return deps.production_bins if deps else frozenset()
 
 
 def _package_dir(a: Analysis, app: str) -> str | None:

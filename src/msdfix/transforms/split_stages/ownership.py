@@ -23,6 +23,7 @@ from msdfix.ecosystems.runtime_users import (
     debian_image,
 )
 from msdfix.model.args import expand
+from msdfix.model.image import parse_image
 from msdfix.model.paths import within
 from msdfix.model.users import effective_user, is_root, owners
 from msdfix.shell.classify import program_args
@@ -45,6 +46,13 @@ IMAGE_USERS: dict[str, dict[str, ImageAccount]] = {
 }
 
 
+def image_users(raw: str) -> dict[str, ImageAccount]:
+    """The accounts of IMAGE_USERS the image ``raw`` ships, by its name as Docker reads it
+    (``docker.io/library/node:18-slim`` is node's; ``nodered/node-red`` is not)."""
+    full = parse_image(raw).full_name
+    return next((v for k, v in IMAGE_USERS.items() if full == k or full.startswith(k + "/")), {})
+
+
 FOLDER_SETUP = OWNERSHIP | {"mkdir"}
 # Programs and files that add, change or remove a group (useradd -g only names one).
 GROUP_EDITS = re.compile(r"\bgroup(?:add|mod|del)\b|\b(?:add|del)group\b|/etc/group")
@@ -62,7 +70,7 @@ def runtime_has_user(a: Analysis, plan: Plan, user: str, runs: list[Instruction]
     if re.fullmatch(r"[0-9]+(:[0-9]+)?", user):
         return True
     name, _, group = user.partition(":")
-    known = any(plan.runtime.startswith(k) and name in v for k, v in IMAGE_USERS.items())
+    known = name in image_users(plan.runtime)
     known = known and not any(ACCOUNT_EDITS.search(i.args) for i in account_runs(a, name))
     if (name in _accounts(a, runs) or known) and runtime_has_group(a, plan, group, runs):
         return True
@@ -80,7 +88,7 @@ def runtime_has_group(a: Analysis, plan: Plan, group: str, runs: list[Instructio
         return False
     if plan.runtime.startswith("gcr.io/distroless/"):
         return group in DISTROLESS_GROUPS
-    own = any(plan.runtime.startswith(k) and group in v for k, v in IMAGE_USERS.items())
+    own = group in image_users(plan.runtime)
     return own or (debian_image(plan.runtime) and group in DEBIAN_SYSTEM_GROUPS)
 
 
@@ -568,10 +576,7 @@ def copied_files(a: Analysis) -> set[str]:
 def _image_dirs(a: Analysis) -> set[str]:
     """The directories the stage's base image has: system folders, BASE_DIRS, its users'
     homes."""
-    image = a.stage.image.raw
-    homes = {
-        u.home for k, users in IMAGE_USERS.items() if image.startswith(k) for u in users.values()
-    }
+    homes = {u.home for u in image_users(a.stage.image.raw).values()}
     return set(SYSTEM_DIRS) | BASE_DIRS | homes
 
 

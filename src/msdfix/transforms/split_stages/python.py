@@ -16,18 +16,41 @@ from msdfix.ecosystems.python import (
     requirement_name,
 )
 from msdfix.ecosystems.python_builds import links_into_cache, relocating_config
+from msdfix.model.image import respell
 from msdfix.transforms.build_paths import resolve
 from msdfix.transforms.split_stages.build_stage import (
     Analysis,
+    Call,
     Decline,
     NotABuild,
     Plan,
     context_paths,
     dedupe,
     move_to_runtime,
+    option,
     trailing_copies,
 )
 from msdfix.transforms.split_stages.runtime_packages import build_manager
+
+# Top folders a base image fills: a ``pip install --target`` into one of them is not copied
+# whole (the runtime's own files there would be the build image's).
+IMAGE_TOP_DIRS = frozenset(
+    "bin boot dev etc home lib lib32 lib64 libx32 proc root run sbin sys tmp usr var".split()
+)
+
+
+def own_target(call: Call) -> str | None:
+    """The folder ``pip install --target DIR`` (``-t``) fills, when it is a literal absolute
+    path (after the call's directory) outside the folders a base image fills, so the runtime
+    can copy it whole (built: ``--target /deps`` on python:3.11 and the split copying /deps
+    onto python:3.11-slim answered alike); None otherwise."""
+    value = option(call.args, "--target", "-t")
+    if call.program not in ("pip", "pip3") or not value or "$" in value:
+        return None
+    path = resolve(value, call.cwd)
+    top = path.strip("/").split("/")[0]
+    return path if top and top not in IMAGE_TOP_DIRS and ".." not in path.split("/") else None
+
 
 # Environment that makes pip or uv install somewhere else than the interpreter's prefix.
 RELOCATING_ENV = (
@@ -51,10 +74,11 @@ def plan_python(a: Analysis) -> Plan:
         raise Decline(f"{'/'.join(ENV_MANAGERS)} environments are not handled")
     if not installs:
         raise NotABuild
+    targets = [t for call in installs if (t := own_target(call))]
     for call in installs:
-        if {"--user", "--target", "-t", "--prefix", "--root"} & {
-            x.split("=")[0] for x in call.args
-        }:
+        moving = {"--user", "--prefix", "--root"}
+        moving |= set() if own_target(call) else {"--target", "-t"}
+        if moving & {x.split("=")[0] for x in call.args}:
             raise Decline(
                 f"pip at line {call.ins.start_line} installs outside the interpreter's prefix"
             )
@@ -94,8 +118,8 @@ def plan_python(a: Analysis) -> Plan:
     tail = trailing_copies(a)
     files = context_paths(a, None, tail)
     plan = Plan(
-        f"{a.stage.image.full_name}:{runtime_tag}",
-        dedupe([venv or "/usr/local", *files.paths]),
+        respell(a.stage.image, a.stage.image.full_name, runtime_tag),
+        dedupe([venv or "/usr/local", *targets, *files.paths]),
         same_family=True,
     )
     plan.stable.add(venv or "/usr/local")
