@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from msdfix.ecosystems.accounts import account_change, created_account, made_name, uid_change
+from msdfix.ecosystems.go import unseen_go_modules
 from msdfix.ecosystems.node.dependencies import read_dependencies
 from msdfix.ecosystems.node.installs import lock_problem
 from msdfix.ecosystems.node.local_packages import local_dependency, locked_local
@@ -571,3 +572,27 @@ def test_many_overrides_over_a_long_lock_are_read_in_linear_time(shape: str) -> 
         assert unmet == "overrides nest more than 32 objects, more than msdfix follows"
     else:
         assert unmet is None
+
+
+@pytest.mark.parametrize(
+    "go_work, local",
+    [
+        pytest.param("use ../x\n", set(), id="use-above-the-context"),
+        pytest.param("use (\n\t./a\n\t../b\n)\n", {"a"}, id="block-inside-and-above"),
+        pytest.param("use ./a // ./b\n// use ./c\n", {"a"}, id="comments"),
+        pytest.param('use (\n\tlib\n\t"./c"\n)\n', {"lib", "c"}, id="bare-and-quoted"),
+    ],
+)
+def test_go_work_uses_only_folders_of_the_context(
+    tmp_path: Path, go_work: str, local: set[str]
+) -> None:
+    """go.work's ``use`` folders are relative to go.work and read with the go.mod lexer: one
+    above the context holds code the build cannot see, even where the context has a folder
+    of the same name (``rel.strip('./')`` read ``../x`` as ``x``)."""
+    names = ["a", "b", "c", "x", "lib"]
+    folders = {f"{name}/go.mod": f"module example.com/{name}\n" for name in names}
+    _context(tmp_path, folders)  # above the context
+    required = "".join(f"\texample.com/{name} v1.0.0\n" for name in names)
+    files = {"go.mod": f"module m\n\nrequire (\n{required})\n", "go.work": f"go 1.21\n\n{go_work}"}
+    unseen = unseen_go_modules(_context(tmp_path / "ctx", folders | files))
+    assert unseen == [f"example.com/{name}" for name in names if name not in local]

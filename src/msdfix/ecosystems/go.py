@@ -256,13 +256,12 @@ def _replacement_requirements(ctx: BuildContext, root: str, dirs: list[str]) -> 
     ``root``) require: a main go.mod of ``go 1.16`` or older need not list them, and a
     replacement's own ``replace`` lines are ignored (built, round 26: ./local's go.mod
     requiring helper v1.2.0 downloaded it, whose ``bash -c`` failed on the split's
-    distroless/static). A folder outside the context is not read (the build cannot see it)."""
+    distroless/static). A folder outside the context is not read (the build cannot see it:
+    ``read_text`` reads none)."""
     found: list[str] = []
     for rel in dict.fromkeys(dirs):
-        folder = posixpath.normpath(posixpath.join(root, rel))
-        if folder != ".." and not folder.startswith("../"):
-            gomod = ctx.read_text(posixpath.join(folder, "go.mod")) or ""
-            found += [words[0] for words in go_mod_entries(gomod, "require")]
+        gomod = ctx.read_text(posixpath.normpath(posixpath.join(root, rel, "go.mod"))) or ""
+        found += [words[0] for words in go_mod_entries(gomod, "require")]
     return found
 
 
@@ -286,13 +285,13 @@ def _local_replacements(go_mod: str) -> dict[str, str]:
 
 
 def _workspace_modules(ctx: BuildContext) -> set[str]:
-    """Module paths of the directories go.work uses (their code is in the context)."""
-    work = re.sub(r"//[^\n]*", "", ctx.read_text("go.work") or "")
-    dirs = re.findall(r"^[^\S\n]*(?:use\s+)?(\.{1,2}(?:/[^\s)]*)?)\s*$", work, re.MULTILINE)
-    found = set()
-    for rel in dirs:
-        gomod = ctx.read_text(f"{rel.strip('./') or '.'}/go.mod".lstrip("./")) or ""
-        match = re.search(r"^module\s+(\S+)", gomod, re.MULTILINE)
-        if match:
-            found.add(match.group(1))
+    """Module paths of the folders the context's go.work uses (their code is in the context),
+    read with the go.mod lexer (``use ./a``, ``use ( ./a ../b )``, comments). A ``use`` path
+    is a folder relative to go.work's, with or without ``./`` (``use lib`` ran lib's code
+    offline on golang:1.19); one outside the context is not read: ``rel.strip('./')`` read
+    ``use ../x`` as the context's ``x``."""
+    found: set[str] = set()
+    for words in go_mod_entries(ctx.read_text("go.work") or "", "use"):
+        gomod = ctx.read_text(posixpath.normpath(posixpath.join(words[0], "go.mod"))) or ""
+        found.update(module[0] for module in go_mod_entries(gomod, "module")[:1])
     return found

@@ -27,7 +27,6 @@ MAX_COMPOSE_BYTES = 512 * 1024
 # file names thousands of services, each a Dockerfile of up to files.MAX_BYTES).
 MAX_BUILT_BYTES = 16 << 20
 UNKNOWN = "unknown"  # a ComposeRun's key when what the file's services run is unknown
-_NO_BUILD = object()  # a service without a ``build`` key (``build:`` alone is the folder)
 
 
 @dataclass(frozen=True)
@@ -105,11 +104,10 @@ def _tag(image: str) -> str:
 
 def _builds_this(service: dict[Any, Any], folder: Path, root: Path, dockerfile: str) -> bool:
     """Whether the service's own ``build`` is this context and Dockerfile."""
-    build = service.get("build", _NO_BUILD)
-    if build is _NO_BUILD or not _builds(folder, _build_context(build), root):
+    build = _build_of(service)
+    if build is None or not _builds(folder, build[0], root):
         return False
-    named = build.get("dockerfile") if isinstance(build, dict) else None
-    return named is None or posixpath.basename(str(named)) == dockerfile
+    return build[1] is None or posixpath.basename(build[1]) == dockerfile
 
 
 def _service_runs(
@@ -128,8 +126,8 @@ def _service_runs(
     its image."""
     if not isinstance(service, dict):
         return []
-    build = service.get("build", _NO_BUILD)
-    where = None if build is _NO_BUILD else _build_context(build)
+    build = _build_of(service)
+    where = None if build is None else build[0]
     if "extends" in service and (where is None or _builds(folder, where, root)):
         return [ComposeRun(rel, name, UNKNOWN, "it takes keys from elsewhere (`extends:`)")]
     image = service.get("image")
@@ -246,13 +244,29 @@ def _builds(folder: Path, where: str, root: Path) -> bool:
         return False
 
 
-def _build_context(build: object) -> str:
-    """The build context a service's ``build`` names (``build: ./api``, ``context: .``, "."
-    for a ``build:`` mapping without one, or an empty one)."""
-    if isinstance(build, dict):
-        context = build.get("context")
-        return "." if context is None else str(context)
-    return "." if build is None else str(build)
+def _build_of(service: object) -> tuple[str, str | None] | None:
+    """The build context and Dockerfile a service's ``build`` names: the context as given
+    (``build: ./api``, ``context: .``; "." for a ``build:`` mapping without one, or an empty
+    one), the Dockerfile as given or None without a ``dockerfile:`` (its readers take an
+    empty one for ``Dockerfile``). None for a service without a ``build`` key (``build:``
+    alone is the folder)."""
+    if not isinstance(service, dict) or "build" not in service:
+        return None
+    build = service["build"]
+    if not isinstance(build, dict):
+        return ("." if build is None else str(build)), None
+    context, named = build.get("context"), build.get("dockerfile")
+    return ("." if context is None else str(context)), (None if named is None else str(named))
+
+
+def _inline(service: object) -> str | None:
+    """The ``dockerfile_inline`` text of the service's ``build``, or None without one."""
+    build = service.get("build") if isinstance(service, dict) else None
+    return (
+        str(build["dockerfile_inline"])
+        if isinstance(build, dict) and "dockerfile_inline" in build
+        else None
+    )
 
 
 def compose_context(dockerfile: Path, top: Path | None = None) -> Path | None:
@@ -303,18 +317,15 @@ def _compose_folders(folder: Path, top: Path | None = None) -> tuple[list[Path],
 def _context_building(service: object, folder: Path, target: Path) -> set[Path] | None:
     """The service's build context as a set of one folder when it builds ``target`` (an
     empty set when it does not), None when a variable or a remote context makes it unknown."""
-    if not isinstance(service, dict) or "build" not in service:
+    build = _build_of(service)
+    if build is None or _inline(service) is not None:
         return set()
-    build = service["build"]
-    context = _build_context(build)
-    named = build.get("dockerfile") if isinstance(build, dict) else None
-    if isinstance(build, dict) and "dockerfile_inline" in build:
-        return set()
-    if "$" in context or "$" in str(named or "") or "://" in context:
+    context, named = build[0], build[1] or "Dockerfile"
+    if "$" in context or "$" in named or "://" in context:
         return None
     try:
         where = (folder / context).resolve()
-        built = (where / str(named or "Dockerfile")).resolve()
+        built = (where / named).resolve()
     except (OSError, ValueError, RuntimeError):
         return None
     return {where} if built == target and where.is_dir() else set()
@@ -375,20 +386,18 @@ def _built_file(
     """The Dockerfile (``compose_dockerfiles``) the compose service ``name`` of ``path``
     builds the context ``top`` from: none when it builds another context or ``own``; why it
     is unknown when it is not a regular file within ``reach`` (``_reach``)."""
-    build = service.get("build", _NO_BUILD) if isinstance(service, dict) else _NO_BUILD
-    if build is _NO_BUILD:
+    build = _build_of(service)
+    if build is None:
         return []
-    context = _build_context(build)
-    named = (
-        str(build.get("dockerfile") or "Dockerfile") if isinstance(build, dict) else "Dockerfile"
-    )
+    context, named = build[0], build[1] or "Dockerfile"
     where = f"{path.name}'s service {name}"
     if "$" in context or "$" in named:
         return f"{where} names its build context or Dockerfile with a variable"
     if not _builds(path.parent, context, top):
         return []
-    if isinstance(build, dict) and "dockerfile_inline" in build:
-        return [(where, str(build["dockerfile_inline"]))]
+    inline = _inline(service)
+    if inline is not None:
+        return [(where, inline)]
     try:
         target = (path.parent / context / named).resolve()
         if target == own or Path(str(target) + ".dockerignore").is_file():

@@ -233,6 +233,7 @@ class _Planner:
         self.config_named: dict[str, str | None] = {}
         self.brought: dict[str, bool] = {}  # tool id -> _copies_config of this RUN
         self.configured: dict[str, Instruction | None] = {}  # tool id -> _configured's answer
+        self.env_noted: dict[str, tuple[int, list[str]]] = {}  # tool id -> its note's place, names
 
     def consider(self, cache: CacheDir, call: ToolCall) -> None:
         """Mount ``cache`` for ``call`` unless something says no."""
@@ -522,18 +523,20 @@ class _Planner:
 
     def _note_env(self, tool: str, names: list[str]) -> None:
         """Say that ``tool``'s caches depend on variables ``names`` of an unknown base image,
-        in one note per tool (go's module and build caches share it)."""
-        head = f"{tool}: its cache depends on "
-        tail = (
-            f", which base image {self.resolver.image} may set "
-            "(msdfix does not know its environment)"
+        in one note per tool (go's module and build caches share it): the names already
+        noted are kept with the note's place, not read back from its text."""
+        noted = self.env_noted.get(tool)
+        at, known = noted or (len(self.plan.notes), [])
+        names = list(dict.fromkeys(known + names))
+        self.env_noted[tool] = (at, names)
+        text = (
+            f"{tool}: its cache depends on {', '.join(names)}, which base image "
+            f"{self.resolver.image} may set (msdfix does not know its environment)"
         )
-        for i, old in enumerate(self.plan.notes):
-            if old.startswith(head) and old.endswith(tail):
-                known = old[len(head) : -len(tail)].split(", ")
-                self.plan.notes[i] = head + ", ".join(dict.fromkeys(known + names)) + tail
-                return
-        self.plan.note(head + ", ".join(names) + tail)
+        if noted:
+            self.plan.notes[at] = text
+        else:
+            self.plan.note(text)
 
     def _may_build(self, kind: str, call: ToolCall) -> bool:
         """True unless the evidence shows that ``call`` builds nothing of ``kind`` into the

@@ -6,6 +6,7 @@ import fnmatch
 import posixpath
 import re
 from collections import OrderedDict
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -186,20 +187,24 @@ def misses_targets(word: str, targets: list[str]) -> bool:
     return True
 
 
+def _rm_paths(
+    args: tuple[str, ...] | list[str], resolver: Resolver, cwd: str | None
+) -> Iterator[tuple[str, str, bool]]:
+    """Each known path of an ``rm`` argument list (``operand_paths``, a trailing slash
+    dropped), with the word that names it and whether it holds glob characters."""
+    for arg in args:
+        if not arg.startswith("-"):
+            for path in operand_paths(arg, resolver, cwd) or []:
+                path = path.rstrip("/") or "/"
+                yield arg, path, bool(_GLOB.search(path))
+
+
 def removed_paths(
     args: tuple[str, ...] | list[str], resolver: Resolver, cwd: str | None
 ) -> list[str]:
     """Directories an ``rm`` argument list deletes, or empties (``dir/*``), normalised; words
     with glob characters name no exact path (see ``glob_hit``)."""
-    paths = []
-    for arg in args:
-        if arg.startswith("-"):
-            continue
-        for path in operand_paths(arg, resolver, cwd) or []:
-            path = path.rstrip("/") or "/"
-            if not _GLOB.search(path):
-                paths.append(path)
-    return paths
+    return [path for _, path, glob in _rm_paths(args, resolver, cwd) if not glob]
 
 
 def glob_hit(
@@ -208,17 +213,11 @@ def glob_hit(
     """(the ``rm`` word, the directory) when a word with glob characters may match a mount
     target or a directory above it (``/var/cache/ap?``, ``/root/.c*``): deleting it fails on
     the mount point."""
-    for arg in args:
-        if arg.startswith("-"):
-            continue
-        for path in operand_paths(arg, resolver, cwd) or []:
-            path = path.rstrip("/") or "/"
-            if not _GLOB.search(path):
-                continue
-            for target in targets:
-                above = _covered(path, target)
-                if above is not None:
-                    return arg, above
+    for arg, path, glob in _rm_paths(args, resolver, cwd):
+        for target in targets if glob else []:
+            above = _covered(path, target)
+            if above is not None:
+                return arg, above
     return None
 
 
