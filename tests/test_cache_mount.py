@@ -3424,3 +3424,25 @@ def test_go_caches_of_an_unknown_image_share_one_note() -> None:
     notes = _fixes(text)
     go = [m for m in "; ".join(notes).split("; ") if m.startswith("go: its cache depends on")]
     assert len(go) == 1 and "GOMODCACHE" in go[0] and "GOCACHE" in go[0], notes
+
+
+def test_lists_an_unknown_command_may_refill_are_not_said_to_stay_as_in_the_original() -> None:
+    """A tool image that empties the lists and then runs a setup script msdfix does not know
+    (SmartHypercube/docker-base's debug image): the lists stay unmounted, but the original does
+    not surely keep them, so the reason says the unknown command may fill them."""
+    text = (
+        "FROM debian:12\n"
+        "RUN set -e; apt-get update; apt-get install -y curl; rm -rf /var/lib/apt/lists/*; "
+        "runuser -l app -c 'curl -fsS https://example.com/setup.sh | bash'\n"
+        'CMD ["bash"]\n'
+    )
+    assert "target=/var/lib/apt/lists" not in _run(text)
+    messages = [m for m in _fixes(text) if "/var/lib/apt/lists" in m]
+    assert any("a command msdfix does not know may fill it" in m for m in messages), messages
+    assert not any("as in the original" in m for m in messages), messages
+
+
+def test_lists_refreshed_last_are_said_to_stay_as_in_the_original() -> None:
+    """``apt-get update`` with no cleanup after it: the original surely keeps the lists."""
+    text = 'FROM debian:12\nRUN apt-get update && apt-get install -y curl\nCMD ["bash"]\n'
+    assert any("stays in the image, as in the original" in m for m in _fixes(text))

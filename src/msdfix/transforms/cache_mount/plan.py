@@ -658,6 +658,11 @@ class _Planner:
                 and self._leaves(target)
                 and not history.cleared_later(stage, ins, target)
             ):
+                if not self._refreshed_last(target):
+                    return (
+                        f"{target} is not mounted: a command msdfix does not know may fill "
+                        "it for the image to keep (images built FROM it may install from it)"
+                    )
                 return (
                     f"{target} stays in the image, as in the original: images built FROM it "
                     "and its containers may install without refreshing it"
@@ -843,6 +848,18 @@ class _Planner:
             elif not step.conditional and step.cleans(target, self.resolver):
                 leaves = False
         return leaves
+
+    def _refreshed_last(self, target: str) -> bool:
+        """True when a refresh (``apt-get update``) runs after this RUN's last cleanup of
+        ``target``, so the original surely leaves files there; False when only commands msdfix
+        does not know do (they may)."""
+        refreshed = False
+        for step in self.steps:
+            if step.refresh:
+                refreshed = True
+            elif not step.conditional and step.cleans(target, self.resolver):
+                refreshed = False
+        return refreshed
 
     def _keepable(self, manager: PackageManager) -> bool:
         """True when an install of this RUN can keep its .debs on the mount."""

@@ -459,6 +459,35 @@ def option(args: list[str], *names: str) -> str | None:
     return None
 
 
+def go_text(a: Analysis, rel: str) -> str:
+    """A Go source read for the directories it embeds or serves (up to 8 MiB); Decline for
+    one msdfix cannot read: its directories are unknown, not none."""
+    try:
+        return source_text(a.ctx, rel)
+    except Unreadable as exc:
+        raise Decline(
+            f"{exc}, so which directories the Go server embeds or serves is unknown"
+        ) from None
+
+
+GO_SERVED = re.compile(
+    r"""(?:http\.Dir|os\.DirFS)\(\s*"([^"]+)"\s*\)"""
+    r"""|\.Static(?:FS)?\(\s*"[^"]*"\s*,\s*(?:http\.Dir\()?"([^"]+)"\s*"""
+)
+
+
+def go_served(a: Analysis) -> list[str]:
+    """Image paths of directories the Go server reads files from (http.Dir, os.DirFS, the
+    Static helpers of gin/echo/fiber), relative to the final WORKDIR."""
+    if a.eco != "go":
+        return []
+    found = []
+    for rel in a.ctx.glob("*.go") + a.ctx.glob("*/*.go"):
+        for first, second in GO_SERVED.findall(go_text(a, rel)):
+            found.append(resolve(first or second, a.final_dir))
+    return sorted(set(found))
+
+
 @dataclass
 class RuntimeFiles:
     paths: list[str]
@@ -469,7 +498,8 @@ def context_paths(
     a: Analysis, ecosystem: str | None, skip: list[Instruction] | None = None
 ) -> RuntimeFiles:
     """Image paths of context files the program may read (all of them without a context),
-    leaving out those of the COPYs in ``skip``."""
+    leaving out those of the COPYs in ``skip``. Sources count where a Go server serves their
+    folder (built: ``http.Dir(".")`` in the WORKDIR listed and served main.go and go.mod)."""
     paths: list[str] = []
     copies = [c for c in a.copies if c.ins not in (skip or [])]
     if not a.ctx.present or ecosystem is None:
@@ -493,12 +523,20 @@ def context_paths(
             and not a.reads_source(rel)
         ) or (a.skip_rel is not None and within(rel, a.skip_rel))
 
+    served = go_served(a)  # the server answers with any file of these folders, sources too
+
+    def shown(dest: str) -> bool:
+        return any(within(dest, d) for d in served)
+
     for copy in copies:
-        if copy.into_dir:
+        if copy.into_dir and shown(copy.dest):
+            paths += copy.top_entries(a.ctx, None, lambda rel: False)
+        elif copy.into_dir:
             key = (ecosystem, a.skip_rel, a.doc_words())
             paths += copy.top_entries(a.ctx, key, source_only)
         else:
-            paths += [dest for rel, dest in copy.context_files(a.ctx) if not source_only(rel)]
+            files = copy.context_files(a.ctx)
+            paths += [dest for rel, dest in files if shown(dest) or not source_only(rel)]
             paths += copy.bare_dirs(a.ctx)  # folders without files: the COPY creates them
     return RuntimeFiles(dedupe(paths), False)
 

@@ -53,6 +53,8 @@ from msdfix.transforms.split_stages.build_stage import (
     copy_line,
     dedupe,
     final_user,
+    go_served,
+    go_text,
     keyword,
     os_packages,
     runtime_alias,
@@ -210,11 +212,11 @@ def _frontend_plan(a: Analysis, runs: list[Instruction]) -> Frontend:
         raise Decline(f"the frontend in {app} is installed but not built")
     out = outs.pop() if len(outs) == 1 else None
     embeds = [posixpath.relpath(e, rel) for e in _go_embeds(a) if within(e, rel) and e != rel]
-    served = [posixpath.relpath(d, app) for d in _go_served(a) if within(d, app) and d != app]
+    served = [posixpath.relpath(d, app) for d in go_served(a) if within(d, app) and d != app]
     if out is None and a.eco == "go" and len(set(embeds + served)) == 1:
         out = (embeds + served)[0]  # the Go code embeds or serves the directory the build writes
     if out is None:
-        read = ", ".join(_go_served(a)) or "none"
+        read = ", ".join(go_served(a)) or "none"
         raise Decline(
             f"cannot tell where the frontend build in {app} writes its output: "
             f"{'; '.join(scripts)} (no known bundler or config names one), and no "
@@ -262,7 +264,7 @@ def _go_embeds(a: Analysis) -> list[str]:
         return []
     found = []
     for rel in a.ctx.glob("*.go"):
-        for line in re.findall(r"^//go:embed\s+(.+)$", _go_text(a, rel), re.M):
+        for line in re.findall(r"^//go:embed\s+(.+)$", go_text(a, rel), re.M):
             for pattern in line.split():
                 pattern = pattern.strip('"`').removeprefix("all:")
                 pattern = re.split(r"[*?\[]", pattern)[0].rstrip("/")
@@ -271,35 +273,6 @@ def _go_embeds(a: Analysis) -> list[str]:
                         posixpath.normpath(posixpath.join(posixpath.dirname(rel), pattern))
                     )
     return found
-
-
-def _go_text(a: Analysis, rel: str) -> str:
-    """A Go source read for the directories it embeds or serves (up to 8 MiB); Decline for
-    one msdfix cannot read: its directories are unknown, not none."""
-    try:
-        return source_text(a.ctx, rel)
-    except Unreadable as exc:
-        raise Decline(
-            f"{exc}, so which directories the Go server embeds or serves is unknown"
-        ) from None
-
-
-GO_SERVED = re.compile(
-    r"""(?:http\.Dir|os\.DirFS)\(\s*"([^"]+)"\s*\)"""
-    r"""|\.Static(?:FS)?\(\s*"[^"]*"\s*,\s*(?:http\.Dir\()?"([^"]+)"\s*"""
-)
-
-
-def _go_served(a: Analysis) -> list[str]:
-    """Image paths of directories the Go server reads files from (http.Dir, os.DirFS, the
-    Static helpers of gin/echo/fiber), relative to the final WORKDIR."""
-    if a.eco != "go":
-        return []
-    found = []
-    for rel in a.ctx.glob("*.go") + a.ctx.glob("*/*.go"):
-        for first, second in GO_SERVED.findall(_go_text(a, rel)):
-            found.append(resolve(first or second, a.final_dir))
-    return sorted(set(found))
 
 
 def apply_frontend(a: Analysis, plan: Plan, front: Frontend) -> None:
