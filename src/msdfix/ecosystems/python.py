@@ -41,7 +41,7 @@ from msdfix.ecosystems.base import (
 from msdfix.ecosystems.images import PY_NEEDS_FULL
 from msdfix.ecosystems.python_builds import configured_no_binary, local_wheel_builds, pure_build
 from msdfix.ecosystems.python_installs import linux_installs, surely_installed
-from msdfix.ecosystems.python_markers import markers_agree
+from msdfix.ecosystems.python_markers import holds_on_every_linux, markers_agree
 from msdfix.files import decimal, load_toml
 from msdfix.model.context import BuildContext
 
@@ -934,6 +934,7 @@ class Requirements:
     files: list[str] = field(default_factory=list)  # context paths read, in reading order
     names: list[str] = field(default_factory=list)  # canonical names of the named packages
     marked: set[str] = field(default_factory=set)  # names listed with an environment marker
+    markers: dict[str, list[str]] = field(default_factory=dict)  # each marked name's markers
     git: list[str] = field(default_factory=list)  # version-control requirement lines
     local: list[tuple[str, str]] = field(default_factory=list)  # (file, line) of local paths
     missing: str | None = None  # the first file that is not in the context
@@ -991,8 +992,23 @@ def read_requirements(context: BuildContext, paths: list[str]) -> Requirements:
                     found.names.append(name)
                     if ";" in line:  # pip installs it only where the marker holds
                         found.marked.add(name)
+                        marker = line.split(";", 1)[1].split(" --")[0].strip()
+                        found.markers.setdefault(name, []).append(marker)
                 found.closed = found.closed and (closed or "--hash" in line)
     return found
+
+
+def _may_be_left_out(read: Requirements, version: tuple[int, int] | None) -> set[str]:
+    """The marked names pip may leave out on some Linux build of CPython ``version`` (every
+    marked name when the version is unknown): pip-compile writes psycopg[binary]'s
+    ``psycopg-binary ; implementation_name != "pypy"``, which every CPython installs (built:
+    python:3.11-slim, which has no libpq, answered "binary")."""
+    return {
+        name
+        for name in read.marked
+        if version is None
+        or not all(holds_on_every_linux(m, version) for m in read.markers.get(name, [""]))
+    }
 
 
 def _reads_context(option: re.Match[str]) -> bool:
@@ -1154,7 +1170,7 @@ def install_evidence(
             continue
         if program not in ("pip", "pip3", "uv") and not program.startswith("pip3."):
             return InstallEvidence("unknown", packages=found.packages, complete=False)
-        status, names = _pip_blockers(context, args, found.packages, env)
+        status, names = _pip_blockers(context, args, found.packages, env, version)
         if status in ("unknown", "native", "git"):
             return InstallEvidence(status, names, found.packages, complete=False)
         found.complete = found.complete and status != "open"
@@ -1331,10 +1347,14 @@ def _tools_only(args: list[str]) -> bool:
 
 
 def _pip_blockers(
-    context: BuildContext, args: list[str], packages: set[str], env: Mapping[str, str | None]
+    context: BuildContext,
+    args: list[str],
+    packages: set[str],
+    env: Mapping[str, str | None],
+    version: tuple[int, int] | None = None,
 ) -> tuple[str, list[str]]:
-    """Known blockers among the packages a pip command names ('none' when none is known);
-    the names it installs are added to ``packages``."""
+    """Known blockers among the packages a pip command names ('none' when none is known)
+    on CPython ``version``; the names it installs are added to ``packages``."""
     status, names = "none", list[str]()
     files = _requirement_files(args)
     for i, arg in enumerate(args):
@@ -1361,7 +1381,7 @@ def _pip_blockers(
         if read.git:
             status, names = "git", [*names, *read.git]
         elif status != "git":
-            native = needs_full(read.names, read.marked, env)
+            native = needs_full(read.names, _may_be_left_out(read, version), env)
             if native:
                 status, names = "native", [*names, *native]
             elif status == "none" and not read.closed:
