@@ -1070,12 +1070,18 @@ def needs_full(
     "libpq library not found" where python:3.11 answered), and not where the runtime's
     variables ``env`` choose another implementation (``_OWN_CHOSEN_BY``)."""
     listed = list(names)
+    own = brings_own(listed, marked, env)
+    return [n for n in listed if n in PY_NEEDS_FULL and n not in own]
+
+
+def brings_own(
+    names: Iterable[str], marked: Collection[str] = (), env: Mapping[str, str | None] | None = None
+) -> set[str]:
+    """The names among ``names`` whose own copy of their library (``BRINGS_OWN``) is
+    installed with them and chosen (see ``needs_full``)."""
+    listed = list(names)
     sure = set(listed) - set(marked)
-    return [
-        n
-        for n in listed
-        if n in PY_NEEDS_FULL and (BRINGS_OWN.get(n) not in sure or _own_not_chosen(n, env or {}))
-    ]
+    return {n for n in listed if BRINGS_OWN.get(n) in sure and not _own_not_chosen(n, env or {})}
 
 
 def _own_not_chosen(name: str, env: Mapping[str, str | None]) -> bool:
@@ -1125,6 +1131,9 @@ class InstallEvidence:
     # dependencies are listed nowhere, or msdfix stopped reading).
     complete: bool = True
     why: str = ""  # for 'unknown', why msdfix cannot see it when it knows
+    # Per package of ``BRINGS_OWN``: True while every install naming it brings its own copy
+    # of the library (psycopg with psycopg-binary), so the runtime needs no system one.
+    own: dict[str, bool] = field(default_factory=dict)
 
 
 def python_version(tag: str | None) -> tuple[int, int] | None:
@@ -1157,7 +1166,9 @@ def install_evidence(
             if not evidence.known:
                 return InstallEvidence("unknown", packages=found.packages, complete=False)
             found.packages.update(evidence.names)  # the lock lists every dependency
-            native = needs_full(evidence.names, set(evidence.names) - evidence.sure, env)
+            marked = set(evidence.names) - evidence.sure
+            _note_own(found.own, evidence.names, brings_own(evidence.names, marked, env))
+            native = needs_full(evidence.names, marked, env)
             if native:
                 return InstallEvidence("native", native, found.packages, complete=False)
             builds = list(evidence.builds)
@@ -1170,7 +1181,7 @@ def install_evidence(
             continue
         if program not in ("pip", "pip3", "uv") and not program.startswith("pip3."):
             return InstallEvidence("unknown", packages=found.packages, complete=False)
-        status, names = _pip_blockers(context, args, found.packages, env, version)
+        status, names = _pip_blockers(context, args, found.packages, env, version, found.own)
         if status in ("unknown", "native", "git"):
             return InstallEvidence(status, names, found.packages, complete=False)
         found.complete = found.complete and status != "open"
@@ -1186,6 +1197,14 @@ def install_evidence(
         elif status == "open" and found.status == "none":
             found.status, found.names = "open", names
     return found
+
+
+def _note_own(own: dict[str, bool], names: Iterable[str], brought: set[str]) -> None:
+    """Record, for each ``BRINGS_OWN`` package among ``names``, whether this install
+    brought its own library with it (``brought``) as every earlier one did."""
+    for name in names:
+        if name in BRINGS_OWN:
+            own[name] = own.get(name, True) and name in brought
 
 
 def _relocks(
@@ -1352,9 +1371,12 @@ def _pip_blockers(
     packages: set[str],
     env: Mapping[str, str | None],
     version: tuple[int, int] | None = None,
+    own: dict[str, bool] | None = None,
 ) -> tuple[str, list[str]]:
     """Known blockers among the packages a pip command names ('none' when none is known)
-    on CPython ``version``; the names it installs are added to ``packages``."""
+    on CPython ``version``; the names it installs are added to ``packages``, and whether
+    they bring their own library to ``own`` (``InstallEvidence.own``)."""
+    own = {} if own is None else own
     status, names = "none", list[str]()
     files = _requirement_files(args)
     for i, arg in enumerate(args):
@@ -1369,6 +1391,7 @@ def _pip_blockers(
                 return "unknown", []
             name = requirement_name(arg)
             packages.add(name or arg)
+            _note_own(own, [name or arg], set())  # psycopg alone on the command line
             if name in PY_NEEDS_FULL:
                 status, names = "native", [*names, arg]
             elif status == "none" and name not in WHEEL_TOOLS:
@@ -1381,7 +1404,9 @@ def _pip_blockers(
         if read.git:
             status, names = "git", [*names, *read.git]
         elif status != "git":
-            native = needs_full(read.names, _may_be_left_out(read, version), env)
+            left_out = _may_be_left_out(read, version)
+            _note_own(own, read.names, brings_own(read.names, left_out, env))
+            native = needs_full(read.names, left_out, env)
             if native:
                 status, names = "native", [*names, *native]
             elif status == "none" and not read.closed:
