@@ -308,3 +308,42 @@ def test_a_workspace_members_dependencies_are_not_sure(tmp_path: Path) -> None:
     )
     (tmp_path / "uv.lock").write_text(text)
     assert wheel_evidence(BuildContext(tmp_path), "uv", (3, 11)).sure == {"app", "psycopg"}
+
+
+@pytest.mark.parametrize(
+    ("entry", "optional", "sure"),
+    [
+        ('{ name = "psycopg", extra = ["binary"] }', '{ name = "psycopg-binary" }', True),
+        (  # uv 0.8.22 writes this marker for psycopg[binary]
+            '{ name = "psycopg", extra = ["binary"] }',
+            '{ name = "psycopg-binary", marker = "implementation_name != \'pypy\'" }',
+            True,
+        ),
+        ('{ name = "psycopg", extra = ["c"] }', '{ name = "psycopg-binary" }', False),
+        (
+            '{ name = "psycopg", extra = ["binary"], marker = "sys_platform == \'win32\'" }',
+            '{ name = "psycopg-binary" }',
+            False,
+        ),
+        (
+            '{ name = "psycopg", extra = ["binary"] }',
+            '{ name = "psycopg-binary", marker = "platform_machine == \'aarch64\'" }',
+            False,
+        ),
+    ],
+)
+def test_uv_surely_installed_follows_the_extras_a_dependency_names(
+    tmp_path: Path, entry: str, optional: str, sure: bool
+) -> None:
+    """``psycopg[binary]`` in the project's dependencies: uv installs psycopg's ``binary``
+    extra with it wherever the edge and the extra's own marker hold (built: -slim answered
+    "binary" without libpq); another extra, or a marker some Linux fails, is not sure."""
+    text = (
+        'version = 1\nrequires-python = ">=3.11"\n\n[[package]]\nname = "app"\nversion = "0"\n'
+        f'source = {{ virtual = "." }}\ndependencies = [{entry}]\n\n'
+        + _uv_package("psycopg")
+        + f"[package.optional-dependencies]\nbinary = [{optional}]\n\n"
+        + _uv_package("psycopg-binary")
+    )
+    (tmp_path / "uv.lock").write_text(text)
+    assert ("psycopg-binary" in wheel_evidence(BuildContext(tmp_path), "uv", (3, 11)).sure) is sure

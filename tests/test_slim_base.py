@@ -1924,6 +1924,22 @@ def test_a_uv_lock_the_install_replaces_is_no_evidence_for_slim(
             "typing-extensions==4.12.2\n",
             True,
         ),
+        (  # pip-compile's psycopg[binary]; built: python:3.11-slim, no libpq, answered "binary"
+            'psycopg[binary]==3.2.10\npsycopg-binary==3.2.10 ; implementation_name != "pypy"\n'
+            "typing-extensions==4.12.2\n",
+            False,
+        ),
+        (  # the same with hashes: the marker ends where pip's options begin
+            "psycopg[binary]==3.2.10 --hash=sha256:ab\npsycopg-binary==3.2.10 ; "
+            'implementation_name != "pypy" \\\n    --hash=sha256:cd\n'
+            "typing-extensions==4.12.2 --hash=sha256:ef\n",
+            False,
+        ),
+        (  # some Linux builds (aarch64) leave it out
+            'psycopg==3.2.10\npsycopg-binary==3.2.10 ; platform_machine == "x86_64"\n'
+            "typing-extensions==4.12.2\n",
+            True,
+        ),
     ],
 )
 def test_psycopg_with_its_binary_package_needs_no_libpq_of_the_full_image(

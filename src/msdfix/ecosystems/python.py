@@ -41,7 +41,7 @@ from msdfix.ecosystems.base import (
 from msdfix.ecosystems.images import PY_NEEDS_FULL
 from msdfix.ecosystems.python_builds import configured_no_binary, local_wheel_builds, pure_build
 from msdfix.ecosystems.python_installs import linux_installs, surely_installed
-from msdfix.ecosystems.python_markers import markers_agree
+from msdfix.ecosystems.python_markers import holds_on_every_linux, markers_agree
 from msdfix.files import decimal, load_toml
 from msdfix.model.context import BuildContext
 
@@ -934,6 +934,7 @@ class Requirements:
     files: list[str] = field(default_factory=list)  # context paths read, in reading order
     names: list[str] = field(default_factory=list)  # canonical names of the named packages
     marked: set[str] = field(default_factory=set)  # names listed with an environment marker
+    markers: dict[str, list[str]] = field(default_factory=dict)  # each marked name's markers
     git: list[str] = field(default_factory=list)  # version-control requirement lines
     local: list[tuple[str, str]] = field(default_factory=list)  # (file, line) of local paths
     missing: str | None = None  # the first file that is not in the context
@@ -991,8 +992,23 @@ def read_requirements(context: BuildContext, paths: list[str]) -> Requirements:
                     found.names.append(name)
                     if ";" in line:  # pip installs it only where the marker holds
                         found.marked.add(name)
+                        marker = line.split(";", 1)[1].split(" --")[0].strip()
+                        found.markers.setdefault(name, []).append(marker)
                 found.closed = found.closed and (closed or "--hash" in line)
     return found
+
+
+def _may_be_left_out(read: Requirements, version: tuple[int, int] | None) -> set[str]:
+    """The marked names pip may leave out on some Linux build of CPython ``version`` (every
+    marked name when the version is unknown): pip-compile writes psycopg[binary]'s
+    ``psycopg-binary ; implementation_name != "pypy"``, which every CPython installs (built:
+    python:3.11-slim, which has no libpq, answered "binary")."""
+    return {
+        name
+        for name in read.marked
+        if version is None
+        or not all(holds_on_every_linux(m, version) for m in read.markers.get(name, [""]))
+    }
 
 
 def _reads_context(option: re.Match[str]) -> bool:
@@ -1054,12 +1070,18 @@ def needs_full(
     "libpq library not found" where python:3.11 answered), and not where the runtime's
     variables ``env`` choose another implementation (``_OWN_CHOSEN_BY``)."""
     listed = list(names)
+    own = brings_own(listed, marked, env)
+    return [n for n in listed if n in PY_NEEDS_FULL and n not in own]
+
+
+def brings_own(
+    names: Iterable[str], marked: Collection[str] = (), env: Mapping[str, str | None] | None = None
+) -> set[str]:
+    """The names among ``names`` whose own copy of their library (``BRINGS_OWN``) is
+    installed with them and chosen (see ``needs_full``)."""
+    listed = list(names)
     sure = set(listed) - set(marked)
-    return [
-        n
-        for n in listed
-        if n in PY_NEEDS_FULL and (BRINGS_OWN.get(n) not in sure or _own_not_chosen(n, env or {}))
-    ]
+    return {n for n in listed if BRINGS_OWN.get(n) in sure and not _own_not_chosen(n, env or {})}
 
 
 def _own_not_chosen(name: str, env: Mapping[str, str | None]) -> bool:
@@ -1109,6 +1131,9 @@ class InstallEvidence:
     # dependencies are listed nowhere, or msdfix stopped reading).
     complete: bool = True
     why: str = ""  # for 'unknown', why msdfix cannot see it when it knows
+    # Per package of ``BRINGS_OWN``: True while every install naming it brings its own copy
+    # of the library (psycopg with psycopg-binary), so the runtime needs no system one.
+    own: dict[str, bool] = field(default_factory=dict)
 
 
 def python_version(tag: str | None) -> tuple[int, int] | None:
@@ -1141,7 +1166,9 @@ def install_evidence(
             if not evidence.known:
                 return InstallEvidence("unknown", packages=found.packages, complete=False)
             found.packages.update(evidence.names)  # the lock lists every dependency
-            native = needs_full(evidence.names, set(evidence.names) - evidence.sure, env)
+            marked = set(evidence.names) - evidence.sure
+            _note_own(found.own, evidence.names, brings_own(evidence.names, marked, env))
+            native = needs_full(evidence.names, marked, env)
             if native:
                 return InstallEvidence("native", native, found.packages, complete=False)
             builds = list(evidence.builds)
@@ -1154,7 +1181,7 @@ def install_evidence(
             continue
         if program not in ("pip", "pip3", "uv") and not program.startswith("pip3."):
             return InstallEvidence("unknown", packages=found.packages, complete=False)
-        status, names = _pip_blockers(context, args, found.packages, env)
+        status, names = _pip_blockers(context, args, found.packages, env, version, found.own)
         if status in ("unknown", "native", "git"):
             return InstallEvidence(status, names, found.packages, complete=False)
         found.complete = found.complete and status != "open"
@@ -1170,6 +1197,14 @@ def install_evidence(
         elif status == "open" and found.status == "none":
             found.status, found.names = "open", names
     return found
+
+
+def _note_own(own: dict[str, bool], names: Iterable[str], brought: set[str]) -> None:
+    """Record, for each ``BRINGS_OWN`` package among ``names``, whether this install
+    brought its own library with it (``brought``) as every earlier one did."""
+    for name in names:
+        if name in BRINGS_OWN:
+            own[name] = own.get(name, True) and name in brought
 
 
 def _relocks(
@@ -1331,10 +1366,17 @@ def _tools_only(args: list[str]) -> bool:
 
 
 def _pip_blockers(
-    context: BuildContext, args: list[str], packages: set[str], env: Mapping[str, str | None]
+    context: BuildContext,
+    args: list[str],
+    packages: set[str],
+    env: Mapping[str, str | None],
+    version: tuple[int, int] | None = None,
+    own: dict[str, bool] | None = None,
 ) -> tuple[str, list[str]]:
-    """Known blockers among the packages a pip command names ('none' when none is known);
-    the names it installs are added to ``packages``."""
+    """Known blockers among the packages a pip command names ('none' when none is known)
+    on CPython ``version``; the names it installs are added to ``packages``, and whether
+    they bring their own library to ``own`` (``InstallEvidence.own``)."""
+    own = {} if own is None else own
     status, names = "none", list[str]()
     files = _requirement_files(args)
     for i, arg in enumerate(args):
@@ -1349,6 +1391,7 @@ def _pip_blockers(
                 return "unknown", []
             name = requirement_name(arg)
             packages.add(name or arg)
+            _note_own(own, [name or arg], set())  # psycopg alone on the command line
             if name in PY_NEEDS_FULL:
                 status, names = "native", [*names, arg]
             elif status == "none" and name not in WHEEL_TOOLS:
@@ -1361,7 +1404,9 @@ def _pip_blockers(
         if read.git:
             status, names = "git", [*names, *read.git]
         elif status != "git":
-            native = needs_full(read.names, read.marked, env)
+            left_out = _may_be_left_out(read, version)
+            _note_own(own, read.names, brings_own(read.names, left_out, env))
+            native = needs_full(read.names, left_out, env)
             if native:
                 status, names = "native", [*names, *native]
             elif status == "none" and not read.closed:

@@ -76,13 +76,45 @@ def surely_installed(tool: str, lock: dict[str, Any], version: tuple[int, int]) 
     by_name: dict[str, list[str]] = {}
     for key in keys:
         by_name.setdefault(key.split(" ")[0], []).append(key)
+    tables = dict(zip(keys, packages, strict=True))
     edges: dict[str, list[_Edge]] = {}
-    for key, package in zip(keys, packages, strict=True):
+    for key, package in tables.items():
         found = _uv_entries([package.get("dependencies", [])], by_name)
-        edges[key] = found or []
+        extras = _uv_entries(_extras_turned_on(package, tables, by_name, version), by_name)
+        edges[key] = [*(found or []), *(extras or [])]
     start = {k for k, p in zip(keys, packages, strict=True) if _is_root(p.get("source"))}
     sure = _closure(start, edges, lambda m: m is None or holds_on_every_linux(m, version))
     return {key.split(" ")[0] for key in sure}
+
+
+def _extras_turned_on(
+    package: dict[str, Any],
+    tables: dict[str, dict[str, Any]],
+    by_name: dict[str, list[str]],
+    version: tuple[int, int],
+) -> list[Any]:
+    """The optional-dependency lists of the packages ``package`` depends on with extras
+    (``{ name = "psycopg", extra = ["binary"] }``), where that edge holds on every Linux and
+    names one locked version: uv
+    installs them with it (built: uv 0.8.22's ``uv sync --frozen`` of ``psycopg[binary]``
+    answered "binary" on python:3.11-slim, which has no libpq)."""
+    lists: list[Any] = []
+    deps = package.get("dependencies", [])
+    for entry in deps if isinstance(deps, list) else []:
+        if not isinstance(entry, dict) or not isinstance(entry.get("extra"), list):
+            continue
+        marker = _marker(entry.get("marker"))
+        if marker is not None and not holds_on_every_linux(marker, version):
+            continue
+        name = canonicalize_name(str(entry.get("name", "")))
+        targets = by_name.get(name, [])
+        exact = f"{name} {entry.get('version')}"
+        targets = [exact] if exact in targets else targets
+        if len(targets) != 1:
+            continue  # forks: which version's extra a Linux install gets is not one answer
+        optional = _table(tables[targets[0]].get("optional-dependencies"))
+        lists += [optional[e] for e in _strings(entry["extra"]) if e in optional]
+    return lists
 
 
 def _is_root(source: object) -> bool:

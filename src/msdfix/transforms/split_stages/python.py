@@ -139,7 +139,10 @@ def plan_python(a: Analysis) -> Plan:
         a.ctx, [(c.program, c.args) for c in installs], python_version(tag), a.scope()
     )
     for name, libs in osp.PY_SOURCE_BUILT[manager].items():
-        if name in evidence.packages:
+        # psycopg beside psycopg-binary in every install loads the copy of libpq that brings
+        # (built: a uv.lock of psycopg[binary] split onto python:3.11-slim without libpq5
+        # answered "binary", as python:3.11 did)
+        if name in evidence.packages and not evidence.own.get(name):
             plan.needed |= {lib: name for lib in libs if lib not in plan.needed}
     if not evidence.complete:
         plan.unlisted = "the installs bring packages no file here lists, which may run it"
