@@ -1694,3 +1694,14 @@ def test_a_link_header_rel_is_matched_as_whole_tokens() -> None:
     assert _next_page('<https://h/2>; rel="prev next"') == "https://h/2"
     assert _next_page('<https://h/2>; title="a"; rel="NEXT"') == "https://h/2"
     assert _next_page('<https://h/1>; rel="next-page", <https://h/2>; rel=next') == "https://h/2"
+
+
+def test_a_link_header_of_unclosed_links_is_read_in_linear_time() -> None:
+    """``<([^>]*)>`` ran from every ``<`` of an unclosed run to the end of the header: 64 KiB
+    of ``<`` (what http.client takes) took about a minute per page."""
+    from msdfix.bot.github import _next_page
+    from support.deadline import deadline
+
+    with deadline(10):
+        assert _next_page("<" * 65_536) is None
+        assert _next_page("<" * 65_536 + '<https://h/2>; rel="next"') == "https://h/2"
