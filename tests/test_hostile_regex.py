@@ -9,11 +9,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from msdfix.ecosystems.go import unseen_go_modules
+from msdfix.ecosystems.go import cgo_free, unseen_go_modules
+from msdfix.ecosystems.node.npm_lock import npm_keeps_v1_lock
 from msdfix.ecosystems.node.managers import MANAGERS
-from msdfix.ecosystems.node.pnpm_lock import may_run_install_scripts
+from msdfix.ecosystems.node.pnpm_lock import may_run_install_scripts, pnpm_lock_format
 from msdfix.model.context import BuildContext
 from msdfix.transforms.cache_mount.steps import brace_words
+from support.deadline import deadline
 
 LINES = 200_000
 BUDGET = 5.0  # seconds of CPU; each shape took minutes before
@@ -69,3 +71,41 @@ def test_a_word_of_many_commas_after_a_brace_is_expanded_in_linear_time() -> Non
     assert time.process_time() - start < BUDGET
     assert brace_words("/var/{tmp,cache}/x") == ["/var/tmp/x", "/var/cache/x"]
     assert brace_words("/a/{b,c,d}") == ["/a/b", "/a/c", "/a/d"]
+
+
+def test_a_go_mod_of_blank_lines_is_checked_for_requirements_in_linear_time(
+    tmp_path: Path,
+) -> None:
+    """split-stages' cgo check looked for a ``require`` line with ``^\\s*``, which ran over
+    every blank line after each one (200,000 blank lines: minutes)."""
+    (tmp_path / "main.go").write_text("package main\n")
+    with deadline(20):
+        ctx = _context(tmp_path, {"go.mod": "module x\n" + "\n" * LINES + "require a.b/c v1\n"})
+        assert cgo_free(ctx, [], "") is False  # a module from the proxy: not readable
+        ctx = _context(tmp_path, {"go.mod": "module x\n" + "\n \t" * LINES + "go 1.21\n"})
+        assert cgo_free(ctx, [], "") is True
+
+
+RUN_WORDS = 250_000  # a RUN of 1 MB, written on continuation lines
+
+
+def test_a_long_run_is_read_for_an_npm_upgrade_in_linear_time() -> None:
+    """``\\bnpm\\b[^\\n;&|]*[ \\t]npm`` was tried from every ``npm`` of a command: ``npm-``
+    250,000 times (1 MB) took minutes; the answer is read from the first ``npm``."""
+    with deadline(20):
+        assert npm_keeps_v1_lock("node", "14", ["npm-" * RUN_WORDS]) is True
+        assert npm_keeps_v1_lock("node", "14", ["npm-" * RUN_WORDS + " npm"]) is False
+    assert npm_keeps_v1_lock("node", "14", ["npm ci; echo npm"]) is True
+    assert npm_keeps_v1_lock("node", "14", ["npm i -g npm", "true"]) is False
+    assert npm_keeps_v1_lock("node", "14", ["x; npm i -g yarn npm"]) is False
+
+
+def test_a_long_run_is_read_for_the_pnpm_it_installs_in_linear_time() -> None:
+    """A manager, a verb and ``pnpm`` were tried from each manager and each verb of a command:
+    ``pnpm/`` 200,000 times took minutes (cubic); the first manager and verb decide."""
+    with deadline(20):
+        assert pnpm_lock_format(["pnpm/" * (RUN_WORDS // 5 * 4)], None) is None
+        assert pnpm_lock_format(["npm i " * RUN_WORDS + "-g pnpm@8"], None) == "6.0"
+    assert pnpm_lock_format(["npm i -g pnpm@9 && corepack use pnpm"], None) is None
+    assert pnpm_lock_format(["echo x; corepack prepare pnpm@9.1.0 --activate"], None) == "9.0"
+    assert pnpm_lock_format(["echo npm; pnpm add -g pnpm@7"], None) == "5.4"
