@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 from msdfix.ecosystems.go import cgo_free, unseen_go_modules
-from msdfix.ecosystems.node.npm_lock import npm_keeps_v1_lock
 from msdfix.ecosystems.node.managers import MANAGERS
+from msdfix.ecosystems.node.npm_lock import npm_keeps_v1_lock
 from msdfix.ecosystems.node.pnpm_lock import may_run_install_scripts, pnpm_lock_format
 from msdfix.model.context import BuildContext
 from msdfix.transforms.cache_mount.steps import brace_words
