@@ -109,3 +109,40 @@ def test_a_long_run_is_read_for_the_pnpm_it_installs_in_linear_time() -> None:
     assert pnpm_lock_format(["npm i -g pnpm@9 && corepack use pnpm"], None) is None
     assert pnpm_lock_format(["echo x; corepack prepare pnpm@9.1.0 --activate"], None) == "9.0"
     assert pnpm_lock_format(["echo npm; pnpm add -g pnpm@7"], None) == "5.4"
+
+
+def test_a_binding_gyp_of_many_pkg_config_words_is_read_in_linear_time(tmp_path: Path) -> None:
+    """The search for ``--libs`` after a ``pkg-config`` ran to the line's end from each one:
+    a binding.gyp line of ``pkg-config`` 90,000 times (1 MB) took minutes."""
+    from msdfix.model.native_loads import SUFFIXES, native_need
+
+    gyp = '{"libraries": ["' + "pkg-config " * 90_000 + '"]}\n'
+    with deadline(20):
+        ctx = _context(tmp_path, {"binding.gyp": gyp})
+        assert native_need(ctx, patterns=SUFFIXES["node"]) is None
+    gyp = '{"libraries": ["<!@(pkg-config pkg-config --libs gtk+-3.0)"]}\n'
+    need = native_need(_context(tmp_path, {"binding.gyp": gyp}), patterns=SUFFIXES["node"])
+    assert need is not None and "gtk" in need
+
+
+def test_an_npmrc_of_blank_lines_is_read_for_legacy_peer_deps_in_linear_time(
+    tmp_path: Path,
+) -> None:
+    """split-stages' prod-deps check looked for ``legacy-peer-deps`` with ``^\\\\s*``, which ran
+    over every blank line after each one: 40,000 took 5 s, 200,000 over a minute."""
+    from msdfix.engine import Settings, rewrite
+
+    lock = (
+        '{"name": "a", "lockfileVersion": 3, "requires": true, "packages": {"": {"name": "a", '
+        '"dependencies": {"ms": "2.1.3"}}, "node_modules/ms": {"version": "2.1.3"}}}'
+    )
+    files = {
+        "package.json": '{"name": "a", "dependencies": {"ms": "2.1.3"}}',
+        "package-lock.json": lock, "index.js": "console.log(1)\n", ".npmrc": "\n" * LINES,
+    }  # fmt: skip
+    text = 'FROM node:18\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD ["node", "index.js"]\n'
+    with deadline(20):
+        result = rewrite(
+            text, None, _context(tmp_path, files), Settings(frozenset({"split-stages"}))
+        )
+    assert "prod-deps" in result.output
