@@ -1694,3 +1694,43 @@ def test_a_link_header_rel_is_matched_as_whole_tokens() -> None:
     assert _next_page('<https://h/2>; rel="prev next"') == "https://h/2"
     assert _next_page('<https://h/2>; title="a"; rel="NEXT"') == "https://h/2"
     assert _next_page('<https://h/1>; rel="next-page", <https://h/2>; rel=next') == "https://h/2"
+
+
+def test_a_link_header_of_unclosed_links_is_read_in_linear_time() -> None:
+    """``<([^>]*)>`` ran from every ``<`` of an unclosed run to the end of the header: 64 KiB
+    of ``<`` (what http.client takes) took about a minute per page."""
+    from msdfix.bot.github import _next_page
+    from support.deadline import deadline
+
+    with deadline(10):
+        assert _next_page("<" * 65_536) is None
+        assert _next_page("<" * 65_536 + '<https://h/2>; rel="next"') == "https://h/2"
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_dry_run_to_a_full_disk_or_a_closed_pipe_is_not_an_internal_error(
+    repo: Repo, api: FakeGitHub
+) -> None:
+    """``msdfix pr --dry-run > /dev/full`` was an internal error (exit 123) and ``| true``
+    exit 1, "verification failed": now one line and exit 2, or the end SIGPIPE gives."""
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "msdfix.cli", "pr", *api_args(api, "--dry-run")],
+            cwd=repo.work, stdout=full, stderr=subprocess.PIPE, text=True,
+            env=repo.env(GITHUB_TOKEN=""), timeout=120,
+        )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    last = proc.stderr.splitlines()[-1]
+    assert last == "msdfix: error: cannot write to standard output: No space left on device"
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "msdfix.cli", "pr", *api_args(api, "--dry-run")],
+            cwd=repo.work, stdout=write, stderr=subprocess.PIPE, text=True,
+            env=repo.env(GITHUB_TOKEN=""), timeout=120,
+        )  # fmt: skip
+    finally:
+        os.close(write)
+    assert proc.returncode == -13, proc.stderr
+    assert repo.remote_sha() is None

@@ -970,3 +970,16 @@ def test_every_option_is_in_the_readme(name: str) -> None:
         if opt.startswith("--") and opt != "--help"
     ]
     assert options and [opt for opt in options if opt not in readme] == []
+
+
+def test_a_table_header_of_many_blanks_is_located_in_linear_time(project: Path) -> None:
+    """The line of a configuration error is found by matching table headers; ``[tool<blanks>
+    .msdfix]`` (TOML allows blanks around a dot) was matched in time quadratic in the blanks:
+    40,000 took 10 s, 200,000 minutes."""
+    from msdfix.config import ConfigError, ConfigTree
+    from support.deadline import deadline
+
+    blanks = " " * 200_000
+    (project / "pyproject.toml").write_text(f"[tool{blanks}.msdfix]\ncolour = 1\n")
+    with deadline(20), pytest.raises(ConfigError, match=r"pyproject.toml:2: unknown option"):
+        ConfigTree().at(project)

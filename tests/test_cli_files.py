@@ -1007,3 +1007,53 @@ def test_the_closing_count_leaves_out_a_refused_write(tmp_path: Path) -> None:
     proc = msdfix("--write", "a.Dockerfile", "b.Dockerfile", cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr.decode()
     assert "1 of 2 files rewritten, 1 with errors" in proc.stderr.decode(), proc.stderr.decode()
+
+
+OUTPUT_ONLY = [
+    ("--version",), ("--help",), ("verify", "--help"), ("pr", "--help"),
+    ("--list-transforms",), ("--explain", "cache-mount"),
+    ("verify", "Dockerfile", "--output-format", "json"),  # "docker unavailable" as JSON
+]  # fmt: skip
+
+
+def _to_stdout(args: tuple[str, ...], cwd: Path, stdout: int) -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "NO_COLOR": "1", "DOCKER_HOST": "unix:///nonexistent/docker.sock"}
+    return subprocess.run(
+        [sys.executable, "-m", "msdfix.cli", *args], cwd=cwd, stdout=stdout,
+        stderr=subprocess.PIPE, env=env, timeout=60,
+    )  # fmt: skip
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("args", OUTPUT_ONLY)
+def test_help_version_and_listings_on_a_full_disk_are_one_error_line(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """``--help``, ``--version``, ``--list-transforms``, ``--explain`` and ``verify``'s JSON
+    written to ``/dev/full`` were "internal error ... (this is a bug in msdfix)", exit 123:
+    click writes them before msdfix's own handler of a failed stdout ran."""
+    (tmp_path / "Dockerfile").write_text(PIP)
+    with open("/dev/full", "w") as full:
+        proc = _to_stdout(args, tmp_path, full.fileno())
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.decode().splitlines() == [
+        "msdfix: error: cannot write to standard output: No space left on device"
+    ]
+
+
+@pytest.mark.parametrize("args", OUTPUT_ONLY)
+def test_help_version_and_listings_to_a_closed_pipe_end_as_sigpipe(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """To a pipe whose reader is gone (``msdfix --help | true``) they ended with click's exit
+    1, which CI reads as "changes pending" (``verify``: "failed"); they end as SIGPIPE ends
+    a process now (141 in a shell), as a rewrite's diff does."""
+    (tmp_path / "Dockerfile").write_text(PIP)
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        proc = _to_stdout(args, tmp_path, write)
+    finally:
+        os.close(write)
+    assert proc.returncode == -13, proc.stderr  # killed by SIGPIPE
+    assert proc.stderr == b""

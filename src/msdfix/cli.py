@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 import click
 
 from msdfix import __version__
-from msdfix.options import Directory, select_and_ignore
+from msdfix.options import Command, Directory, select_and_ignore
 
 if TYPE_CHECKING:  # the rest is imported when a command runs: `msdfix --version` stays fast
     from pathlib import Path
@@ -100,6 +100,7 @@ def _explain(transform_id: str, color: bool) -> None:
 
 
 @click.command(
+    cls=Command,
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog="Other commands: `msdfix verify PATH` (build before/after and compare), "
     "`msdfix pr` (open a pull request). Exit codes: 0 clean, 1 changes pending, "
@@ -212,12 +213,13 @@ def fix_command(
     from msdfix.runner import Options, UnknownTransformError, settings_for
     from msdfix.transforms import all_transforms
 
-    if list_transforms:
-        for transform in all_transforms():
-            click.echo(f"{transform.id:16} {transform.title}")
-        return
-    if explain:
-        _explain(explain, _use_color(color, sys.stdout))
+    if list_transforms or explain:
+        with _stdout_guard(), _to_stdout():  # `> /dev/full` was exit 123, `| true` exit 1
+            if explain:
+                _explain(explain, _use_color(color, sys.stdout))
+            else:
+                for transform in all_transforms():
+                    click.echo(f"{transform.id:16} {transform.title}")
         return
     if write and check:
         raise click.UsageError("--write and --check cannot be used together")
@@ -251,7 +253,7 @@ def fix_command(
     # More workers than CPUs is never faster, and the pool starts them all at once (fork):
     # --jobs 1000 started 1000 processes, whatever the work.
     workers = 1 if write else min(jobs or usable_cpus(), usable_cpus())
-    try:
+    with _stdout_guard():
         with contextlib.closing(_outcomes(discovery.inputs(paths), options, workers)) as outcomes:
             for outcome in outcomes:
                 _emit(outcome)
@@ -260,10 +262,6 @@ def fix_command(
             if output_format != "text":
                 sys.stdout.write(_machine_report(output_format, totals.parts))
             sys.stdout.flush()
-    except BrokenPipeError:  # `msdfix ... | head`: the worker pool is shut down by now
-        _reader_gone()
-    except OutputLost as exc:  # `msdfix ... > /dev/full`: was exit 123, "a bug in msdfix"
-        _output_lost(exc)
     if not quiet:
         sys.stderr.write(_closing(totals, options))
     sys.exit(totals.exit_code(exit_non_zero_on_fix))
@@ -334,6 +332,19 @@ def _to_stdout() -> Iterator[None]:
         raise
     except OSError as exc:
         raise OutputLost(exc.strerror or str(exc)) from exc
+
+
+@contextlib.contextmanager
+def _stdout_guard() -> Iterator[None]:
+    """Standard output failing in the block: a closed pipe (``msdfix ... | head``) ends
+    msdfix as SIGPIPE would, once the worker pool is shut down; OutputLost (``> /dev/full``,
+    was exit 123, "a bug in msdfix") is one line and exit 2."""
+    try:
+        yield
+    except BrokenPipeError:
+        _reader_gone()
+    except OutputLost as exc:
+        _output_lost(exc)
 
 
 def _output_lost(exc: OutputLost) -> NoReturn:
@@ -497,10 +508,15 @@ def _run(command: click.Command, args: list[str], prog_name: str) -> NoReturn:
     input (a configuration's keys and values, a path, an argument), is printable: click
     printed it raw, and a key holding an escape sequence or a newline acted on the terminal or
     forged a line."""
+    from msdfix.options import StdoutFailed
     from msdfix.render.quoting import printable
 
     try:
         code = command.main(args, prog_name=prog_name, standalone_mode=False)
+    except StdoutFailed as exc:  # `msdfix --help > /dev/full` was exit 123, `| true` exit 1
+        if isinstance(exc.error, BrokenPipeError):
+            _reader_gone()
+        _output_lost(OutputLost(str(exc)))
     except click.ClickException as exc:
         setattr(exc, "message", printable(exc.message))  # noqa: B010 (final in the stubs)
         exc.show()

@@ -66,7 +66,9 @@ def listing(names: list[str]) -> str:
     return shown + (f" and {len(names) - LISTED:,} more" if len(names) > LISTED else "")
 
 
-_HEADER = re.compile(r"\s*\[\s*([^\]\[]*?)\s*\]")
+# A table header's key: its blanks are dropped with the quotes (``_QUOTES``), so they are not
+# matched apart: ``[^\]\[]*?\s*\]`` tried every split of ``[a<100,000 blanks>.b]`` (quadratic).
+_HEADER = re.compile(r"\s*\[([^\]\[]*)\]")
 _QUOTES = re.compile(r"[\"'\s]")
 
 

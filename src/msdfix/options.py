@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -45,3 +46,41 @@ class Directory(click.Path):
             name = printable(os.fsdecode(value))
             self.fail(f"Directory '{name}' is neither a file nor a directory.", param, ctx)
         return converted
+
+
+class StdoutFailed(Exception):
+    """Standard output refused a write (a closed pipe, a full disk): no bug in msdfix."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(error.strerror or str(error))
+        self.error = error
+
+
+class Command(click.Command):
+    """A click command whose ``--help`` and ``--version`` output failing reaches msdfix's
+    ``main`` as ``StdoutFailed``: click's ``main`` ended a closed pipe with exit 1 (read as
+    "changes pending") and let a full disk through as an internal error (exit 123). Reading
+    the arguments writes nothing else: an OSError naming no file there is standard output's
+    (``Path`` checks name theirs and are usage errors)."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:  # fmt: skip
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except OSError as exc:
+            if exc.filename is None:
+                raise StdoutFailed(exc) from exc
+            raise
+
+
+@contextmanager
+def writing_stdout() -> Iterator[None]:
+    """A block that writes to standard output and nothing else: its OSError is raised as
+    ``StdoutFailed`` (one line, exit 2; a closed pipe ends as SIGPIPE does), which click's
+    ``main`` lets through."""
+    try:
+        yield
+    except OSError as exc:
+        raise StdoutFailed(exc) from exc

@@ -9,13 +9,13 @@ import click
 
 from msdfix.bot.git import BotError
 from msdfix.bot.pr import EXIT_ERROR, Options, Run
-from msdfix.options import select_and_ignore
+from msdfix.options import Command, select_and_ignore
 from msdfix.render.quoting import printable
 
 __all__ = ["pr_command"]
 
 
-@click.command("pr", context_settings={"help_option_names": ["-h", "--help"]})
+@click.command("pr", cls=Command, context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("paths", nargs=-1, type=click.Path(readable=False))  # as msdfix (cli.py)
 @click.option(
     "--base",

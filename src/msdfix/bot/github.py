@@ -28,7 +28,9 @@ API_VERSION = "2022-11-28"
 PER_PAGE = "100"
 # Pages of a list msdfix reads at most (GitHub's Link header names the next): 1,000 comments.
 MAX_PAGES = 10
-_LINK = re.compile(r"<([^>]*)>([^<]*)")  # one link and its parameters, read in one pass
+# One link and its parameters, read in one pass; a URI holds no ``<`` (RFC 3986), and ``[^>]*``
+# ran from every ``<`` of an unclosed run to the end of the header (64 KiB of ``<``: a minute).
+_LINK = re.compile(r"<([^<>]*)>([^<]*)")
 # A link's rel parameter (before the next link's comma): a quoted list of tokens or one token.
 _REL = re.compile(r'^[^,]*?;\s*rel\s*=\s*(?:"([^"]*)"|([^\s;,"]+))', re.IGNORECASE)
 

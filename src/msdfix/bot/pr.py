@@ -39,6 +39,7 @@ from msdfix.bot.policy import (
 )
 from msdfix.bot.rewrite import VerifyRunner, run_verify_subprocess, say
 from msdfix.files import Source
+from msdfix.options import writing_stdout
 from msdfix.render.report import FileReport, summary_lines
 
 EXIT_OK, EXIT_VERIFY_FAILED, EXIT_ERROR = 0, 1, 2
@@ -203,8 +204,9 @@ class Run:
         if o.dry_run or github is None:
             say(f"dry run: would commit {len(changed)} file(s) on {base} ({base_sha[:12]}), "
                 f"push to branch '{o.branch}' and open or update a pull request into '{base}'")  # fmt: skip
-            click.echo(f"Title: {rewrite.title}\n\n{rewrite.body}\nCommit message:\n\n"
-                       f"{rewrite.message}", nl=False)  # fmt: skip
+            with writing_stdout():
+                click.echo(f"Title: {rewrite.title}\n\n{rewrite.body}\nCommit message:\n\n"
+                           f"{rewrite.message}", nl=False)  # fmt: skip
             return self._finish("dry-run", paths=paths)
         return self._publish(github, base, base_sha, index, rewrite)
 

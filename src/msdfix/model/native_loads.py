@@ -43,7 +43,11 @@ _NODE_LIBRARY = re.compile(r"""\bLibrary\(\s*["'`](lib[\w+.-]+)["'`]""")
 # ``-l:libldap-2.5.so.0``) and what ``pkg-config --libs`` prints; the full node image has the
 # headers and libraries of libpq, libxml2, libsqlite3, libcurl, ... and node:*-slim lacks them.
 _GYP_LINK = re.compile(r"""(?<![\w-])-l:?([\w+.-]+)""")
-_GYP_PKG_CONFIG = re.compile(r"""pkg-config\b[^"'\n)]*?--libs[\w-]*((?:\s+[a-z][\w+.-]*)+)""")
+# (the search for ``--libs`` stops at the next ``pkg-config``, which is tried on its own: from
+# each of many on one line it ran to the line's end, quadratic in the line)
+_GYP_PKG_CONFIG = re.compile(
+    r"""pkg-config\b(?:(?!pkg-config\b)[^"'\n)])*?--libs[\w-]*((?:\s+[a-z][\w+.-]*)+)"""
+)
 _CFFI_BUILD = re.compile(r"\bset_source\(|\.verify\(")
 _CFFI_COMPILE = re.compile(r"\.compile\(|\.verify\(")
 # tkinter's extension links libtk/libtcl: the full python image keeps tk-dev (a build

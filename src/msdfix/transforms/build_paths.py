@@ -324,7 +324,12 @@ def _made_by_run(stage: Stage, ins: Instruction, dest: str) -> Instruction | Non
     /app``): Docker copies a file into ``dest`` when it is an existing directory, trailing
     slash or not (``ADD package.json /usr/src/app`` after ``WORKDIR /usr/src/app`` put
     /usr/src/app/package.json). None: no such RUN."""
-    made = re.compile(rf"\bmkdir\b[^;&|\n]*?(?<![\w./=-]){re.escape(dest)}(?![\w.-])")
+    # Read from the first ``mkdir`` of each command (an atomic group): tried from each one,
+    # ``mkdir`` 20,000 times in a RUN (120 kB) took 80 s (quadratic in the command).
+    made = re.compile(
+        rf"(?:^|(?<=[;&|\n]))(?>[^;&|\n]*?\bmkdir\b)[^;&|\n]*?(?<![\w./=-])"
+        rf"{re.escape(dest)}(?![\w.-])"
+    )
     return next((r for r in stage.of("run") if r.start < ins.start and made.search(r.args)), None)
 
 

@@ -15,7 +15,7 @@ from rich.markup import escape
 from msdfix.config import ConfigError, find_config
 from msdfix.files import InputError, read_regular
 from msdfix.model.context import BuildContext
-from msdfix.options import Directory, select_and_ignore
+from msdfix.options import Command, Directory, select_and_ignore, writing_stdout
 from msdfix.runner import (
     UnknownTransformError,
     context_note,
@@ -91,7 +91,9 @@ def _tolerances(size: str, warm: str) -> Tolerances:
     return Tolerances(size_pct, warm_pct, warm_seconds)
 
 
-@click.command("verify", context_settings={"help_option_names": ["-h", "--help"]})  # as msdfix
+@click.command(
+    "verify", cls=Command, context_settings={"help_option_names": ["-h", "--help"]}
+)  # as msdfix
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--context",
@@ -266,7 +268,8 @@ def verify_command(
         raise click.UsageError(f"{path}:{exc.line}: error: {exc.message}") from None
     except (dk.DockerUnavailable, subprocess.TimeoutExpired) as exc:  # a daemon gone mid-run
         if output_format == "json":
-            click.echo(json.dumps({"error": "docker unavailable", "detail": str(exc)}))
+            with writing_stdout():
+                click.echo(json.dumps({"error": "docker unavailable", "detail": str(exc)}))
         err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(EXIT_NO_DOCKER)
     except (Exception, RecursionError) as exc:  # our bug, never the user's: exit 123
@@ -276,8 +279,9 @@ def verify_command(
         sys.exit(EXIT_INTERNAL)
     note = None if context else context_note(path.resolve(), ctx)
     report.notes += [note] if note else []
-    if output_format == "json":
-        click.echo(render_json(report))
-    else:
-        render_table(report, Console())
+    with writing_stdout():  # `> /dev/full` was exit 123, a closed pipe exit 1 ("failed")
+        if output_format == "json":
+            click.echo(render_json(report))
+        else:
+            render_table(report, Console())
     sys.exit(EXIT_PASS if report.passed else EXIT_FAIL)

@@ -396,7 +396,11 @@ def npm_lock_reformatted(lock: str, package: str) -> bool:
 
 
 # A RUN that may put another npm in the image: ``npm install -g npm@10``, ``npm i -g npm``.
-_NPM_UPGRADE = re.compile(r"\bnpm@|\bnpm\b[^\n;&|]*[ \t]npm(?![\w@.-])")
+# Read from the first ``npm`` of each command (an atomic group): tried from every ``npm`` of a
+# long command, it took time quadratic in the command (``npm-`` 250,000 times: minutes).
+_NPM_UPGRADE = re.compile(
+    r"\bnpm@|(?:^|(?<=[\n;&|]))(?>[^\n;&|]*?\bnpm\b)[^\n;&|]*[ \t]npm(?![\w@.-])"
+)
 
 
 def npm_keeps_v1_lock(image: str, tag: str | None, runs: list[str]) -> bool:

@@ -20,11 +20,13 @@ _PNPM_FIELDS = ("dependencies", "devDependencies", "optionalDependencies")
 # 5.4 and 9.0, pnpm 7 5.4 over 9.0 and another 6.0; pnpm 10 wrote 9.0 as 9 did).
 _PNPM_LOCK_FORMATS = {7: "5.4", 8: "6.0", 9: "9.0", 10: "9.0"}
 # A RUN that puts a pnpm in the image: ``pnpm@SPEC`` (npm i -g, corepack prepare/use, pnpm
-# add -g), or an install of ``pnpm`` with no version (the registry's latest: unknown).
+# add -g), or an install of ``pnpm`` with no version (the registry's latest: unknown). The
+# install is read from the first manager and the first verb of each command (atomic groups):
+# tried from each of them, it took time cubic in a long command (``pnpm/`` 200,000 times).
 _PNPM_SET = re.compile(
     r"""\bpnpm@([^\s'";&|]+)"""
-    r"""|\b(?:npm|yarn|pnpm|corepack)\b[^\n;&|]*[ \t](?:add|i|install|prepare|use)\b"""
-    r"""[^\n;&|]*[ \t]pnpm(?![\w@./-])"""
+    r"""|(?:^|(?<=[\n;&|]))(?>[^\n;&|]*?\b(?:npm|yarn|pnpm|corepack)\b)"""
+    r"""(?>[^\n;&|]*?[ \t](?:add|i|install|prepare|use)\b)[^\n;&|]*[ \t]pnpm(?![\w@./-])"""
 )
 
 

@@ -1260,8 +1260,11 @@ def _config_setter(
     values = "".join(rf"|\b{re.escape(var)}[=\s]+{re.escape(value)}\b" for var, value in offline)
     keys = r"(?<![-_])offline\b" if offline_only else "cache|store|offline"
     keys += f"|{setting.removeprefix('(?m)')}" if setting else ""
+    # Read from the first program and the first verb of each command (atomic groups): tried
+    # from each of them, ``npm set `` 500 times (4 kB) took 25 s (cubic in the command).
     return re.compile(
-        rf"\b(?:{names})\b[^;&|\n]*\b(?:set|env\s+-w)\b[^;&|\n]*(?:{keys}{values})",
+        rf"(?:^|(?<=[;&|\n]))(?>[^;&|\n]*?\b(?:{names})\b)"
+        rf"(?>[^;&|\n]*?\b(?:set|env\s+-w)\b)[^;&|\n]*(?:{keys}{values})",
         re.IGNORECASE,
     )
 

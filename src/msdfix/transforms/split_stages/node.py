@@ -948,7 +948,8 @@ def _legacy_peer_gap(a: Analysis, rel: str, install: Call) -> str | None:
     runs = (a.doc.text[i.start : i.end] for i in a.stage.instructions if i.cmd == "run")
     names = {k.lower() for k in a.model.stage_scope(a.stage, install.ins)}
     if not (
-        re.search(r"(?m)^\s*legacy-peer-deps\s*=\s*[\"']?true", npmrc)
+        # (``[^\S\n]``: ``^\s*`` ran over every blank line after each one, quadratic in them)
+        re.search(r"(?m)^[^\S\n]*legacy-peer-deps\s*=\s*[\"']?true", npmrc)
         or "npm_config_legacy_peer_deps" in names
         or any("legacy-peer-deps" in text for text in runs)
     ):
