@@ -298,6 +298,27 @@ def test_docker_hub_spelled_with_its_registry_splits_as_the_bare_name(tmp_path, 
     assert _messages(spelled).replace(image, "node:18") == _messages(bare)
 
 
+@pytest.mark.parametrize(
+    ("image", "cached"),
+    [
+        ("mirror.gcr.io/library/node:18", True),
+        ("public.ecr.aws/docker/library/node:18", False),  # Docker's copy of every tag
+        ("registry-1.docker.io/library/node:18", False),  # Hub itself
+    ],
+)
+def test_a_runtime_tag_through_a_pull_through_cache_is_unsafe(tmp_path, image, cached):
+    """mirror.gcr.io holds the Hub tags pulled through it (jib#2916: its busybox:latest was
+    missing): the split's node:18-slim written through it may not be there (built: the split
+    failed, "not found", where the mirror had node:18 only; the original built)."""
+    (tmp_path / "server.js").write_text("require('http').createServer().listen(3000)\n")
+    (tmp_path / "package.json").write_text(json.dumps({"name": "a", "dependencies": {}}))
+    (tmp_path / "package-lock.json").write_text("{}")
+    result = _run(_df(f"FROM {image}", *NODE_API[1:]), tmp_path)
+    [fix] = [f for f in result.applied + result.suggestions if f.message.startswith("split")]
+    assert f"FROM {image}-slim AS runtime" in result.output or cached, _messages(result)
+    assert ("pull-through cache" in fix.message) is cached, fix.message
+
+
 def test_python_slim_without_build_deps_is_left_alone():
     text = _df(
         "FROM python:3.12-slim",

@@ -214,6 +214,7 @@ from msdfix.transforms.split_stages.ownership import (
 )
 from msdfix.transforms.split_stages.python import plan_python
 from msdfix.transforms.split_stages.runtime_image import (
+    cached_runtime,
     default_workdir,
     pinned,
     runtime_platform,
@@ -1134,6 +1135,7 @@ class SplitStages(Transform):
             default_workdir(analysis, plan)
             _common_checks(analysis, plan)
             pinned(analysis, plan)
+            cached_runtime(analysis, plan)
             remaining = {p for p in analysis.packages if p not in analysis.removed}
             if (
                 plan.runtime == stage.image.raw
