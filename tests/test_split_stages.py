@@ -2763,3 +2763,30 @@ def test_pip_target_outside_the_image_is_copied_whole(tmp_path, option, copied):
         assert "installs outside the interpreter's prefix" in message, message
     else:
         assert f"COPY --from=build {copied} {copied}\n" in result.output, message
+
+
+@pytest.mark.parametrize(
+    ("option", "later", "outcome"),
+    [
+        ("-t/deps", "", "COPY --from=build /deps /deps"),  # optparse's attached value
+        ("--targ /deps", "", "copying /deps"),  # an abbreviation (unsafe: read as a package)
+        ("-t/usr/lib/python3/dist-packages", "", "installs outside the interpreter's prefix"),
+        ("--target /deps", "RUN mv /deps /srv/deps", "RUN at line 5 moves /deps"),
+        ("--target /deps", "RUN mv -t /srv /deps", "RUN at line 5 moves /deps"),
+        ("--target /deps", "RUN mv /srv/app.py /deps/", "COPY --from=build /deps /deps"),
+    ],
+)
+def test_pip_target_spellings_and_a_moved_target(tmp_path, option, later, outcome):
+    """Every spelling of pip's --target is read (built: ``-t/deps`` filled /deps, which the
+    split did not copy: "No module named 'six'"), and a RUN that moves a copied folder away
+    declines the split as one deleting it (built: ``mv /deps /app/deps`` after the install,
+    the split's ``COPY --from=build /deps`` failed, "not found")."""
+    wheel = "8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254"
+    (tmp_path / "requirements.txt").write_text(f"six==1.16.0 --hash=sha256:{wheel}\n")
+    (tmp_path / "app.py").write_text("import six\nprint(six.PY3)\n")
+    text = _df("FROM python:3.11", "WORKDIR /srv", "COPY requirements.txt .",
+               f"RUN pip install --only-binary :all: {option} -r requirements.txt",
+               *([later] if later else []), "COPY app.py .",
+               "ENV PYTHONPATH=/deps", 'CMD ["python", "app.py"]')  # fmt: skip
+    result = _run(text, tmp_path)
+    assert outcome in result.output + _messages(result), _messages(result)
