@@ -702,12 +702,15 @@ def _sources_run_globals(a: Analysis) -> bool:
 def _deletes_node_modules(a: Analysis, app: str, installs: list[Call]) -> bool | None:
     """Whether the RUN of the last install removes the app's node_modules, or a RUN after it
     does: None when none does, True when that RUN installs again after the removal
-    (``rm -rf node_modules && npm ci --omit=dev``), False when none comes back."""
+    (``rm -rf node_modules && npm ci --omit=dev``), False when none comes back. A moved
+    node_modules (``mv``) is not read as deleted: it lives on elsewhere."""
     last = installs[-1].ins
     target = resolve("node_modules", app)
     runs = [i for i in a.stage.of("run") if i.start > last.start or i is last]
     for ins, program, args, paths, at in _removals(a, runs):
-        if program == "rm" and not any(x.startswith("-") and "r" in x for x in args):
+        if program == "mv" or (
+            program == "rm" and not any(x.startswith("-") and "r" in x for x in args)
+        ):
             continue
         if target in paths:
             if any(c.ins.start > ins.start for c in installs):
