@@ -2709,6 +2709,12 @@ def test_runtime_accounts_follow_the_image_name_not_its_spelling(runtime, has_no
         ("npx semver 1.2.3", False),  # semver's bin, production: in node_modules/.bin
         ("npx node-which node", False),  # which's bin, named otherwise
         ("npm exec -- semver 1.2.3", False),
+        ("npm x -- semver 1.2.3", False),  # npm's alias of exec
+        ("npm x -- is-odd-cli 3", True),  # built: answered offline on node:18, not on the split
+        ("npm exe is-odd-cli 3", True),  # npm takes a command's unique abbreviation
+        ("npm clean-install && node .", True),  # npm ci's alias
+        ("npm add left-pad && node .", True),  # npm install's alias
+        ("npm cit", True),  # install-ci-test: an npm ci, then npm test
         ("npx --yes semver 1.2.3", True),  # npx's own option: not read
         ("npx is-odd-cli 3", True),  # a dev dependency's bin: pruned from the runtime
         ("npx cowsay hi", True),  # no package of the lock: npx fetches it

@@ -128,6 +128,7 @@ from msdfix.ecosystems.images import (
     family_of,
     provides_lacking,
 )
+from msdfix.ecosystems.node.managers import NPM_EXEC
 from msdfix.ecosystems.os import (
     APK,
     APT,
@@ -251,9 +252,10 @@ def _start_install(a: Analysis, plan: Plan) -> str | None:
 
 
 def _local_run(argv: list[str], plan: Plan) -> bool:
-    """``npx X ...``, ``npm exec X ...`` or ``npm exec -- X ...`` (no option of their own)
-    where X is a program of ``plan.local_bins``."""
-    words = argv[1:] if argv[:1] == ["npx"] else argv[2:] if argv[:2] == ["npm", "exec"] else []
+    """``npx X ...``, ``npm exec X ...`` or ``npm exec -- X ...`` (``npm x``: NPM_EXEC; no
+    option of their own) where X is a program of ``plan.local_bins``."""
+    npm_exec = argv[:1] == ["npm"] and argv[1:2] != [] and argv[1] in NPM_EXEC
+    words = argv[1:] if argv[:1] == ["npx"] else argv[2:] if npm_exec else []
     words = words[1:] if words[:1] == ["--"] and argv[0] == "npm" else words
     return bool(words) and words[0] in plan.local_bins
 
