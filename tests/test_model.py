@@ -79,6 +79,24 @@ def test_respell_keeps_the_users_registry(raw, new) -> None:
     assert respell(parse_image(raw), "node", "18-slim") == new
 
 
+@pytest.mark.parametrize(
+    "raw, new, cached",
+    [
+        ("mirror.gcr.io/library/node:18", "mirror.gcr.io/library/node:18-slim", True),
+        ("mirror.gcr.io/library/node:18", "gcr.io/distroless/nodejs20-debian12", False),
+        ("mirror.gcr.io/library/node:18", "mirror.gcr.io/library/node:18", False),  # same
+        ("public.ecr.aws/docker/library/node:18", "public.ecr.aws/docker/library/node:18-slim",
+         False),
+        ("mirror.gcr.io/bitnami/node:18", "mirror.gcr.io/bitnami/node:18-slim", False),  # unknown
+        ("node:18", "node:18-slim", False),
+    ],
+)  # fmt: skip
+def test_a_new_tag_through_a_pull_through_cache_may_be_missing(raw, new, cached) -> None:
+    from msdfix.model.image import uncached
+
+    assert (uncached(parse_image(raw), new) is not None) is cached
+
+
 def test_expand() -> None:
     scope = {"A": "1", "E": "", "N": None}
     assert (

@@ -117,6 +117,16 @@ def test_registry_prefix_and_mirror_kept() -> None:
         assert f"FROM {image}-slim\n" in out
 
 
+def test_a_tag_through_a_pull_through_cache_is_unsafe() -> None:
+    """mirror.gcr.io caches the Hub tags pulled through it: python:3.11-slim there may be
+    missing (built: the rewrite failed, "not found", where it held python:3.11 only)."""
+    text = 'FROM mirror.gcr.io/library/python:3.11\nCMD ["python3", "-V"]\n'
+    assert _run(text).output == text
+    result = _run(text, unsafe=True)
+    assert result.output == text.replace("3.11", "3.11-slim")
+    assert "pull-through cache" in result.applied[0].message
+
+
 def test_vendor_change_keeps_registry_prefix() -> None:
     out = _run(
         'FROM docker.io/library/openjdk:17\nCMD ["java", "-jar", "/a.jar"]\n', unsafe=True

@@ -298,6 +298,27 @@ def test_docker_hub_spelled_with_its_registry_splits_as_the_bare_name(tmp_path, 
     assert _messages(spelled).replace(image, "node:18") == _messages(bare)
 
 
+@pytest.mark.parametrize(
+    ("image", "cached"),
+    [
+        ("mirror.gcr.io/library/node:18", True),
+        ("public.ecr.aws/docker/library/node:18", False),  # Docker's copy of every tag
+        ("registry-1.docker.io/library/node:18", False),  # Hub itself
+    ],
+)
+def test_a_runtime_tag_through_a_pull_through_cache_is_unsafe(tmp_path, image, cached):
+    """mirror.gcr.io holds the Hub tags pulled through it (jib#2916: its busybox:latest was
+    missing): the split's node:18-slim written through it may not be there (built: the split
+    failed, "not found", where the mirror had node:18 only; the original built)."""
+    (tmp_path / "server.js").write_text("require('http').createServer().listen(3000)\n")
+    (tmp_path / "package.json").write_text(json.dumps({"name": "a", "dependencies": {}}))
+    (tmp_path / "package-lock.json").write_text("{}")
+    result = _run(_df(f"FROM {image}", *NODE_API[1:]), tmp_path)
+    [fix] = [f for f in result.applied + result.suggestions if f.message.startswith("split")]
+    assert f"FROM {image}-slim AS runtime" in result.output or cached, _messages(result)
+    assert ("pull-through cache" in fix.message) is cached, fix.message
+
+
 def test_python_slim_without_build_deps_is_left_alone():
     text = _df(
         "FROM python:3.12-slim",
@@ -2688,6 +2709,12 @@ def test_runtime_accounts_follow_the_image_name_not_its_spelling(runtime, has_no
         ("npx semver 1.2.3", False),  # semver's bin, production: in node_modules/.bin
         ("npx node-which node", False),  # which's bin, named otherwise
         ("npm exec -- semver 1.2.3", False),
+        ("npm x -- semver 1.2.3", False),  # npm's alias of exec
+        ("npm x -- is-odd-cli 3", True),  # built: answered offline on node:18, not on the split
+        ("npm exe is-odd-cli 3", True),  # npm takes a command's unique abbreviation
+        ("npm clean-install && node .", True),  # npm ci's alias
+        ("npm add left-pad && node .", True),  # npm install's alias
+        ("npm cit", True),  # install-ci-test: an npm ci, then npm test
         ("npx --yes semver 1.2.3", True),  # npx's own option: not read
         ("npx is-odd-cli 3", True),  # a dev dependency's bin: pruned from the runtime
         ("npx cowsay hi", True),  # no package of the lock: npx fetches it
@@ -2742,3 +2769,30 @@ def test_pip_target_outside_the_image_is_copied_whole(tmp_path, option, copied):
         assert "installs outside the interpreter's prefix" in message, message
     else:
         assert f"COPY --from=build {copied} {copied}\n" in result.output, message
+
+
+@pytest.mark.parametrize(
+    ("option", "later", "outcome"),
+    [
+        ("-t/deps", "", "COPY --from=build /deps /deps"),  # optparse's attached value
+        ("--targ /deps", "", "copying /deps"),  # an abbreviation (unsafe: read as a package)
+        ("-t/usr/lib/python3/dist-packages", "", "installs outside the interpreter's prefix"),
+        ("--target /deps", "RUN mv /deps /srv/deps", "RUN at line 5 moves /deps"),
+        ("--target /deps", "RUN mv -t /srv /deps", "RUN at line 5 moves /deps"),
+        ("--target /deps", "RUN mv /srv/app.py /deps/", "COPY --from=build /deps /deps"),
+    ],
+)
+def test_pip_target_spellings_and_a_moved_target(tmp_path, option, later, outcome):
+    """Every spelling of pip's --target is read (built: ``-t/deps`` filled /deps, which the
+    split did not copy: "No module named 'six'"), and a RUN that moves a copied folder away
+    declines the split as one deleting it (built: ``mv /deps /app/deps`` after the install,
+    the split's ``COPY --from=build /deps`` failed, "not found")."""
+    wheel = "8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254"
+    (tmp_path / "requirements.txt").write_text(f"six==1.16.0 --hash=sha256:{wheel}\n")
+    (tmp_path / "app.py").write_text("import six\nprint(six.PY3)\n")
+    text = _df("FROM python:3.11", "WORKDIR /srv", "COPY requirements.txt .",
+               f"RUN pip install --only-binary :all: {option} -r requirements.txt",
+               *([later] if later else []), "COPY app.py .",
+               "ENV PYTHONPATH=/deps", 'CMD ["python", "app.py"]')  # fmt: skip
+    result = _run(text, tmp_path)
+    assert outcome in result.output + _messages(result), _messages(result)

@@ -19,6 +19,10 @@ HUB_API_HOST = "registry-1.docker.io"
 LIBRARY = "library/"
 # Registries whose ``<prefix><name>`` is Docker Hub's official image ``<name>``.
 LIBRARY_MIRRORS = ("mirror.gcr.io/library/", "public.ecr.aws/docker/library/")
+# Those of them that are pull-through caches: they hold what was pulled through them, so a tag
+# Hub has may be missing (jib#2916: ``docker pull mirror.gcr.io/library/busybox`` failed,
+# "manifest unknown"; Google documents it as a cache of frequently pulled images).
+CACHE_MIRRORS = ("mirror.gcr.io/library/",)
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,14 @@ class ImageRef:
         return f"{self.registry}/{self.repository}"
 
     @property
+    def cache(self) -> str | None:
+        """The pull-through cache of Hub the image is named through (``mirror.gcr.io``), where
+        another tag of the same image may be missing; None otherwise."""
+        path = f"{self.registry}/{self.repository}"
+        found = any(path.startswith(c) for c in CACHE_MIRRORS) and self.on_hub
+        return self.registry if found else None
+
+    @property
     def on_hub(self) -> bool:
         """True when the image is Docker Hub's (or a verbatim mirror of it)."""
         return self.hub_path is not None
@@ -101,3 +113,16 @@ def respell(image: ImageRef, name: str, tag: str) -> str:
     if not image.on_hub or "/" in name or "/" in familiar or not base.endswith(familiar):
         return f"{name}:{tag}"
     return f"{base[: -len(familiar)]}{name}:{tag}"
+
+
+def uncached(image: ImageRef, new: str) -> str | None:
+    """Why ``new``, a rewrite's image written the way ``image`` is, may be missing: both are
+    named through a pull-through cache of Hub (``mirror.gcr.io/library/node:18`` ->
+    ``mirror.gcr.io/library/node:18-slim``); None when ``new`` is not."""
+    cache = image.cache
+    if cache is None or not new.startswith(cache + "/") or new == image.raw:
+        return None
+    return (
+        f"{cache} is a pull-through cache of Docker Hub holding the tags pulled through it: "
+        f"{new} may not be there (pull it through once, or name Hub's)"
+    )

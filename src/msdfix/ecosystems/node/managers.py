@@ -7,6 +7,13 @@ from msdfix.ecosystems.base import CacheDir, Ecosystem, PackageManager
 # npm's spellings of ``npm install`` (its command aliases) and of ``npm ci``.
 NPM_INSTALL = frozenset("install i in ins inst insta instal isnt isnta isntal isntall add".split())
 NPM_CLEAN_INSTALL = frozenset({"ci", "clean-install", "ic", "install-clean", "isntall-clean"})
+# npm's spellings of ``npm exec`` (its alias x, and exe: npm's command lookup takes a unique
+# abbreviation) and of ``npm install-test`` / ``install-ci-test``, an install then npm test
+# (npm/cli lib/utils/cmd-list.js).
+NPM_EXEC = frozenset({"exec", "x", "exe"})
+NPM_INSTALL_TEST = frozenset(
+    {"install-test", "it", "install-ci-test", "cit", "sit", "clean-install-test"}
+)
 
 # npm's string-typed settings take the next word as their value (``npm --loglevel warn
 # start`` runs start): those used before a command, from npm's config docs.
@@ -39,14 +46,14 @@ MANAGERS: tuple[PackageManager, ...] = (
             ),
         ),
         clean_commands=(("npm", "cache", "clean"),),
-        # an install (or npx) at container start reads the cache the image carries
+        # an install (or npx) at container start reads the cache the image carries, in each
+        # of npm's spellings (built: `npm x -- tsc` of a dev dependency answered offline on
+        # node:18 and failed on a split pruning dev dependencies, EAI_AGAIN)
         runtime_users=(
-            ("npm", "install"),
-            ("npm", "i"),
-            ("npm", "ci"),
-            ("npm", "exec"),
+            *(("npm", c) for c in sorted(NPM_INSTALL | NPM_CLEAN_INSTALL | NPM_INSTALL_TEST)),
+            *(("npm", c) for c in sorted(NPM_EXEC)),
             ("npx",),
-        ),  # fmt: skip
+        ),
         offline_flags=("--offline",),
         # npm reads every setting from npm_config_<name>, in either case
         offline_env=(("npm_config_offline", "true"), ("NPM_CONFIG_OFFLINE", "true")),

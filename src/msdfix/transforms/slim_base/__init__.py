@@ -58,6 +58,7 @@ from msdfix.ecosystems.images import (
 )
 from msdfix.fixes import Applicability, Edit, Finding
 from msdfix.model import Stage
+from msdfix.model.image import uncached
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
 from msdfix.transforms.base import Transform, register
@@ -160,8 +161,10 @@ class SlimBase(Transform):
             new = _retag(word, cand.target)
             message = f"`{word}` -> `{new}`"
             applicability = Applicability.SAFE
-            if cand.unsafe:
-                message += f" (unsafe: {'; '.join(dict.fromkeys(cand.unsafe))})"
+            missing = uncached(image, new)  # the tag may be missing from a cache of Hub
+            unsafe = cand.unsafe + ([missing] if missing else [])
+            if unsafe:
+                message += f" (unsafe: {'; '.join(dict.fromkeys(unsafe))})"
                 applicability = Applicability.UNSAFE
             edits = [Edit(spot[1], spot[2], new)]
             if cand.head:

@@ -128,6 +128,7 @@ from msdfix.ecosystems.images import (
     family_of,
     provides_lacking,
 )
+from msdfix.ecosystems.node.managers import NPM_EXEC
 from msdfix.ecosystems.os import (
     APK,
     APT,
@@ -214,6 +215,7 @@ from msdfix.transforms.split_stages.ownership import (
 )
 from msdfix.transforms.split_stages.python import plan_python
 from msdfix.transforms.split_stages.runtime_image import (
+    cached_runtime,
     default_workdir,
     pinned,
     runtime_platform,
@@ -250,9 +252,10 @@ def _start_install(a: Analysis, plan: Plan) -> str | None:
 
 
 def _local_run(argv: list[str], plan: Plan) -> bool:
-    """``npx X ...``, ``npm exec X ...`` or ``npm exec -- X ...`` (no option of their own)
-    where X is a program of ``plan.local_bins``."""
-    words = argv[1:] if argv[:1] == ["npx"] else argv[2:] if argv[:2] == ["npm", "exec"] else []
+    """``npx X ...``, ``npm exec X ...`` or ``npm exec -- X ...`` (``npm x``: NPM_EXEC; no
+    option of their own) where X is a program of ``plan.local_bins``."""
+    npm_exec = argv[:1] == ["npm"] and argv[1:2] != [] and argv[1] in NPM_EXEC
+    words = argv[1:] if argv[:1] == ["npx"] else argv[2:] if npm_exec else []
     words = words[1:] if words[:1] == ["--"] and argv[0] == "npm" else words
     return bool(words) and words[0] in plan.local_bins
 
@@ -1134,6 +1137,7 @@ class SplitStages(Transform):
             default_workdir(analysis, plan)
             _common_checks(analysis, plan)
             pinned(analysis, plan)
+            cached_runtime(analysis, plan)
             remaining = {p for p in analysis.packages if p not in analysis.removed}
             if (
                 plan.runtime == stage.image.raw

@@ -395,14 +395,19 @@ def no_deleted_copies(a: Analysis, plan: Plan) -> None:
     (``rm -rf src`` after the build; ``COPY requirements.txt /tmp/`` then ``rm -rf
     /tmp/*``): the build stage no longer holds it, so the COPY would fail. Every ecosystem."""
     named = [p for p in plan.copies if p not in plan.sources]
-    for ins, _, _, paths, _ in _removals(a, a.stage.of("run")):
+    for ins, program, _, paths, _ in _removals(a, a.stage.of("run")):
         for path in paths:
             gone = next((c for c in named if _deletes(path, c)), None)
             if gone is not None:
                 raise Decline(
-                    f"RUN at line {ins.start_line} deletes {path}, which the runtime "
+                    f"RUN at line {ins.start_line} {_verb(program)} {path}, which the runtime "
                     f"stage would copy ({gone})"
                 )
+
+
+def _verb(program: str) -> str:
+    """What a removal does to the paths it names: ``mv`` moves them, rm deletes them."""
+    return "moves" if program == "mv" else "deletes"
 
 
 def _deletes(pattern: str, copied: str) -> bool:
@@ -419,22 +424,38 @@ def _deletes(pattern: str, copied: str) -> bool:
 def _removals(
     a: Analysis, runs: Iterable[Instruction]
 ) -> Iterator[tuple[Instruction, str, list[str], list[str], int]]:
-    """(RUN, rm or rimraf, its arguments, the absolute paths it names, where the command
-    starts in the RUN's script) for every removal."""
+    """(RUN, rm, rimraf or mv, its arguments, the absolute paths it takes away, where the
+    command starts in the RUN's script) for every removal: mv takes its sources away (built:
+    ``pip install --target /deps`` then ``mv /deps /app/deps``, the split's ``COPY --from=build
+    /deps`` failed, "not found")."""
     for ins in runs:
         script = run_script(ins, a.doc.text)
         for command in script.commands if script else []:
             program, args = program_args(command)
-            if program not in ("rm", "rimraf"):
+            if program not in ("rm", "rimraf", "mv"):
                 continue
             cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
-            yield (
-                ins,
-                program,
-                args,
-                [resolve(x.rstrip("/"), cwd) for x in args if not x.startswith("-")],
-                command.start,
-            )
+            named = _mv_sources(args) if program == "mv" else [x for x in args if x[:1] != "-"]
+            yield ins, program, args, [resolve(x.rstrip("/"), cwd) for x in named], command.start
+
+
+def _mv_sources(args: list[str]) -> list[str]:
+    """The operands ``mv`` moves: all of them with ``-t DIR`` (``--target-directory``), else
+    all but the last (the destination)."""
+    operands: list[str] = []
+    target, skip, options = False, False, True
+    for arg in args:
+        if skip:
+            skip = False
+        elif options and arg == "--":
+            options = False
+        elif options and arg.startswith("-") and arg != "-":
+            if arg.startswith(("-t", "--target-directory")):
+                target = True
+            skip = arg in ("-t", "--target-directory", "-S", "--suffix")
+        else:
+            operands.append(arg)
+    return operands if target else operands[:-1]
 
 
 WRITERS = frozenset({"cp", "mv", "mkdir", "rsync", "ln", "tee", "install"})
@@ -681,12 +702,15 @@ def _sources_run_globals(a: Analysis) -> bool:
 def _deletes_node_modules(a: Analysis, app: str, installs: list[Call]) -> bool | None:
     """Whether the RUN of the last install removes the app's node_modules, or a RUN after it
     does: None when none does, True when that RUN installs again after the removal
-    (``rm -rf node_modules && npm ci --omit=dev``), False when none comes back."""
+    (``rm -rf node_modules && npm ci --omit=dev``), False when none comes back. A moved
+    node_modules (``mv``) is not read as deleted: it lives on elsewhere."""
     last = installs[-1].ins
     target = resolve("node_modules", app)
     runs = [i for i in a.stage.of("run") if i.start > last.start or i is last]
     for ins, program, args, paths, at in _removals(a, runs):
-        if program == "rm" and not any(x.startswith("-") and "r" in x for x in args):
+        if program == "mv" or (
+            program == "rm" and not any(x.startswith("-") and "r" in x for x in args)
+        ):
             continue
         if target in paths:
             if any(c.ins.start > ins.start for c in installs):
@@ -1464,14 +1488,14 @@ def _deleted_input(a: Analysis, app: str, rel: str, install: Call) -> str | None
     ``COPY --from=build /app/package-lock.json`` failed ("not found"). None: none."""
     inputs = [t for t, _ in _deps_inputs(a, app, rel, install)]
     later = [r for r in a.stage.of("run") if r.start > install.ins.start]
-    for ins, _, _, paths, _ in _removals(a, later):
+    for ins, program, _, paths, _ in _removals(a, later):
         for path in paths:
             gone = next((t for t in inputs if _deletes(path, t)), None)
             if gone is not None:
                 named = "" if gone == path else f" ({gone})"
                 return (
-                    f"RUN at line {ins.start_line} deletes {path}, which a deps stage would "
-                    f"copy{named}"
+                    f"RUN at line {ins.start_line} {_verb(program)} {path}, which a deps "
+                    f"stage would copy{named}"
                 )
     return None
 

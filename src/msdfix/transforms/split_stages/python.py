@@ -27,7 +27,6 @@ from msdfix.transforms.split_stages.build_stage import (
     context_paths,
     dedupe,
     move_to_runtime,
-    option,
     trailing_copies,
 )
 from msdfix.transforms.split_stages.runtime_packages import build_manager
@@ -44,12 +43,26 @@ def own_target(call: Call) -> str | None:
     path (after the call's directory) outside the folders a base image fills, so the runtime
     can copy it whole (built: ``--target /deps`` on python:3.11 and the split copying /deps
     onto python:3.11-slim answered alike); None otherwise."""
-    value = option(call.args, "--target", "-t")
+    value = target_value(call.args)
     if call.program not in ("pip", "pip3") or not value or "$" in value:
         return None
     path = resolve(value, call.cwd)
     top = path.strip("/").split("/")[0]
     return path if top and top not in IMAGE_TOP_DIRS and ".." not in path.split("/") else None
+
+
+def target_value(args: list[str]) -> str | None:
+    """The folder of pip's ``--target`` in each spelling its option parser (optparse) takes:
+    ``-t DIR``, ``-tDIR``, ``--target DIR``, ``--target=DIR`` and an abbreviation (``--targ``)
+    (built: ``-t/deps`` filled /deps, which a split did not copy: "No module named 'six'");
+    "" when the value is missing, None without the option."""
+    for i, arg in enumerate(args):
+        name, eq, value = arg.partition("=")
+        if arg == "-t" or (len(name) >= 4 and "--target".startswith(name)):
+            return value if eq else (args[i + 1] if i + 1 < len(args) else "")
+        if arg.startswith("-t"):
+            return arg[2:]
+    return None
 
 
 # Environment that makes pip or uv install somewhere else than the interpreter's prefix.
@@ -76,9 +89,8 @@ def plan_python(a: Analysis) -> Plan:
         raise NotABuild
     targets = [t for call in installs if (t := own_target(call))]
     for call in installs:
-        moving = {"--user", "--prefix", "--root"}
-        moving |= set() if own_target(call) else {"--target", "-t"}
-        if moving & {x.split("=")[0] for x in call.args}:
+        moving = {"--user", "--prefix", "--root"} & {x.split("=")[0] for x in call.args}
+        if moving or (target_value(call.args) is not None and own_target(call) is None):
             raise Decline(
                 f"pip at line {call.ins.start_line} installs outside the interpreter's prefix"
             )

@@ -15,6 +15,8 @@
   it repeated in the runtime when the stage never sets an absolute WORKDIR.
 - Digest: a build image pinned by digest makes the split display-only: the new images'
   digests are unknown, as slim-base treats digest changes.
+- Cache: a runtime tag written through a pull-through cache of Hub (``mirror.gcr.io``) the
+  build image is named through makes the split unsafe: the cache may lack that tag.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import re
 
 from msdfix.ecosystems.images import DISTROLESS_NONROOT
 from msdfix.model.base_images import DEFAULT_WORKDIR_MODES, DEFAULT_WORKDIRS
+from msdfix.model.image import uncached
 from msdfix.model.paths import within
 from msdfix.model.users import is_root
 from msdfix.transforms.split_stages.build_stage import Analysis, Plan, final_user, keyword
@@ -121,3 +124,12 @@ def pinned(a: Analysis, plan: Plan) -> None:
             f"{a.stage.image.raw} is pinned by digest; pin {plan.runtime} by digest too, "
             "msdfix cannot know it"
         )
+
+
+def cached_runtime(a: Analysis, plan: Plan) -> None:
+    """A runtime named through the pull-through cache the build image comes from: unsafe (the
+    cache holds the tags pulled through it; built: the split of ``mirror.gcr.io/library/
+    node:18`` failed where the cache had no ``node:18-slim``, "not found")."""
+    why = uncached(a.stage.image, plan.runtime)
+    if why is not None and plan.unsafe is None:
+        plan.unsafe = why
