@@ -1019,7 +1019,8 @@ def test_a_node_cache_in_the_copied_tree_keeps_the_install(
     moved before ``COPY . .`` ("Can't make a request in offline mode"); ``npm_config_cache``
     and ``--cache /app/npm-cache`` with npm's offline mode failed (ENOTCACHED)."""
     (tmp_path / "package.json").write_text('{"name": "a", "dependencies": {"ms": "2.1.3"}}')
-    (tmp_path / "yarn.lock").write_text('# yarn lockfile v1\n\nms@2.1.3:\n  version "2.1.3"\n')
+    if install.startswith("yarn"):  # npm writes a yarn.lock beside package.json again
+        (tmp_path / "yarn.lock").write_text('# yarn lockfile v1\n\nms@2.1.3:\n  version "2.1.3"\n')
     for cache in ("npm-cache/_cacache", "ycache/v6/npm-ms-2.1.3/node_modules/ms", "tmp/npm"):
         (tmp_path / cache).mkdir(parents=True)
         (tmp_path / cache / "index").write_text("x")
@@ -1967,6 +1968,37 @@ def test_an_install_that_rewrites_a_stale_lock_is_not_moved_safely(
             json.dumps({"name": "a", "dependencies": {"ms": "2.1.3"}})
         )
         assert _run(text, tmp_path)[0] != text
+
+
+@pytest.mark.parametrize(
+    ("install", "npmrc", "env", "moved"),
+    [
+        ("npm ci", "", "", False),
+        ("npm install --omit=dev", "", "", False),
+        ("npm ci --no-package-lock", "", "", True),
+        ("npm ci --package-lock=false", "", "", True),
+        ("npm ci", "package-lock=false\n", "", True),
+        ("npm ci", "", "ENV npm_config_package_lock=false\n", True),
+        ("npm ci --package-lock true", "package-lock=false\n", "", False),
+    ],
+)
+def test_npm_beside_a_yarn_lock_rewrites_it(
+    tmp_path: Path, install: str, npmrc: str, env: str, moved: bool
+) -> None:
+    """npm (``npm ci`` too) writes a yarn.lock beside package.json again in its own form
+    (npm's resolved URLs, no hashes), so a moved install leaves the context's copy where the
+    original left npm's (built: both answered, /app/yarn.lock differed); with package-lock
+    set false npm leaves it alone (built) and the install still moves."""
+    _npm_context(tmp_path)
+    (tmp_path / "yarn.lock").write_text("# yarn lockfile v1\n")
+    if npmrc:
+        (tmp_path / ".npmrc").write_text(npmrc)
+    text = f'FROM node:18-slim\n{env}WORKDIR /app\nCOPY . .\nRUN {install}\nCMD ["node", "s.js"]\n'
+    out, _, explained = _run(text, tmp_path)
+    assert (out != text) is moved, explained
+    assert moved or any("rewrites yarn.lock" in m for m in explained), explained
+    (tmp_path / "yarn.lock").unlink()
+    assert _run(text, tmp_path)[0] != text
 
 
 @pytest.mark.parametrize(

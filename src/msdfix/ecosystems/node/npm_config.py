@@ -15,9 +15,9 @@ _NPM_DEV_SETTINGS = {
 }  # fmt: skip
 
 
-# npm's settings msdfix reads from a command line (the dev-deciding ones and
-# legacy-peer-deps), by the same rule.
-_NPM_OPTIONS = {**_NPM_DEV_SETTINGS, "legacy-peer-deps": False}
+# npm's settings msdfix reads from a command line (the dev-deciding ones, legacy-peer-deps
+# and package-lock), by the same rule.
+_NPM_OPTIONS = {**_NPM_DEV_SETTINGS, "legacy-peer-deps": False, "package-lock": False}
 # One npm configuration source: setting -> its values (a list setting may hold several).
 NpmSettings = Mapping[str, list[str]]
 
@@ -186,6 +186,17 @@ def npm_legacy_peer_deps(
     ``npm_config_legacy_peer_deps``, then the .npmrc files, as ``npm_setting`` layers them."""
     value = npm_setting(args, env, files)("legacy-peer-deps")
     return value is not None and npm_true(value[-1])
+
+
+def npm_package_lock(
+    args: list[str], env: Mapping[str, str], files: Sequence[NpmSettings] = ()
+) -> bool:
+    """Whether npm reads and writes the project's lock files (package-lock, true unless
+    set false), as ``npm_setting`` layers it: with ``--no-package-lock`` npm 10 left a
+    yarn.lock beside package.json as yarn wrote it, which ``npm ci`` and ``npm install``
+    otherwise rewrite in npm's form (built)."""
+    value = npm_setting(args, env, files)("package-lock")
+    return value is None or npm_true(value[-1])
 
 
 def npm_true(value: str) -> bool:

@@ -20,7 +20,12 @@ from msdfix.ecosystems.node.local_packages import (
     patched_dependencies,
 )
 from msdfix.ecosystems.node.managers import YARN
-from msdfix.ecosystems.node.npm_config import npm_legacy_peer_deps, npmrc_settings
+from msdfix.ecosystems.node.npm_config import (
+    NpmSettings,
+    npm_legacy_peer_deps,
+    npm_package_lock,
+    npmrc_settings,
+)
 from msdfix.ecosystems.node.npm_lock import (
     npm_keeps_v1_lock,
     npm_lock_flags,
@@ -407,6 +412,8 @@ def _stale_lock(
     for one msdfix cannot read. ``keeps_v1``: whether npm keeps a lockfileVersion 1 lock;
     ``runs``: the RUNs before the install (which pnpm runs)."""
     program = posixpath.basename(program_args(use.command)[0])
+    if program == "npm" and _npm_rewrites_yarn_lock(ctx, base, use, env):
+        return "yarn.lock (npm writes a yarn.lock beside package.json again in its own form, `npm ci` too)"
     if pnpm_frozen(use.args) if program == "pnpm" else _FROZEN & set(use.args):
         return None
     if program == "yarn" and yarn_berry(ctx, base, package):
@@ -481,16 +488,32 @@ def _stale_lock(
     return None
 
 
+def _project_npmrc(ctx: BuildContext, base: str) -> list[NpmSettings]:
+    """The project's .npmrc settings (none where it is absent or unreadable)."""
+    try:
+        npmrc = ctx.read_known(posixpath.join(base, ".npmrc")) or ""
+    except Unreadable:
+        npmrc = ""
+    return [npmrc_settings(npmrc)]
+
+
 def _legacy_peers(ctx: BuildContext, base: str, use: Use, env: Mapping[str, str]) -> bool:
     """Whether the install skips peer dependencies: legacy-peer-deps as npm reads it
     (``npm_legacy_peer_deps``), from its command line (``--legacy-peer-deps``, ``=false``),
     the stage's ``npm_config_legacy_peer_deps`` or the project's .npmrc (a user's or global
     npmrc is not looked at: the peers are then counted, which only declines)."""
-    try:
-        npmrc = ctx.read_known(posixpath.join(base, ".npmrc")) or ""
-    except Unreadable:
-        npmrc = ""
-    return npm_legacy_peer_deps(use.args, env, [npmrc_settings(npmrc)])
+    return npm_legacy_peer_deps(use.args, env, _project_npmrc(ctx, base))
+
+
+def _npm_rewrites_yarn_lock(ctx: BuildContext, base: str, use: Use, env: Mapping[str, str]) -> bool:
+    """Whether npm rewrites a yarn.lock the context holds beside package.json: npm 10's
+    ``npm ci``, ``npm install`` and ``npm install --omit=dev`` all wrote yarn 1's lock again
+    (npm's own resolved URLs, no hashes: built), unless package-lock is set false (the
+    command line, ``npm_config_package_lock``, the project's .npmrc). A yarn.lock npm wrote
+    itself is kept, but is not told apart (too strict)."""
+    if not ctx.exists(posixpath.join(base, "yarn.lock")):
+        return False
+    return npm_package_lock(use.args, env, _project_npmrc(ctx, base))
 
 
 # package.json fields npm 10 copies into the lock's root entry (arborist's pkgMetaKeys; built:
