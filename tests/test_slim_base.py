@@ -2067,3 +2067,25 @@ def test_psycopg_impl_choosing_another_implementation_needs_the_full_images_libp
     )
     result = _run(text, context=tmp_path)
     assert ("FROM python:3.11-slim\n" in result.output) is moved, result.output
+
+
+def test_scripts_of_the_context_the_stage_sources_or_runs_by_name_are_read(tmp_path):
+    """-slim's dpkg leaves /usr/share/doc out of every package: built for real, a context
+    script without a suffix sourced by a RUN (``bash -c ". /setup"``) that listed
+    /usr/share/doc/less printed five files on debian:bookworm and one (copyright) on a -slim
+    made as debuerreotype makes it, yet msdfix rated the move safe: it read only ``*.sh``
+    scripts run directly. Sourced scripts and files a COPY brings are read; unread ones are
+    unknown (unsafe), and a COPY of a folder named like the program is no script."""
+    (tmp_path / "setup").write_text("apt-get install -y less\nls /usr/share/doc/less/\n")
+    text = 'FROM debian:bookworm\nCOPY setup /setup\nRUN bash -c ". /setup"\nCMD ["bash"]\n'
+    result = _run(text, unsafe=True, context=tmp_path)
+    assert not [f for f in result.applied if f.transform == ID]
+    assert any(
+        "setup (run at line 3) names /usr/share/doc/" in f.message for f in result.suggestions
+    )
+    bare = 'FROM debian:bookworm\nCOPY start /usr/local/bin/\nCMD ["start"]\n'
+    [fix] = [f for f in _run(bare, unsafe=True).applied if f.transform == ID]
+    assert "it runs start, which msdfix cannot read" in fix.message
+    folder = 'FROM debian:bookworm\nADD nginx /etc/nginx/\nCMD ["nginx"]\n'
+    [fix] = [f for f in _run(folder).applied if f.transform == ID]
+    assert "cannot read" not in fix.message

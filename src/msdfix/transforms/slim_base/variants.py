@@ -31,6 +31,7 @@ from msdfix.ecosystems.slim_lacks import netbase_use, system_font_use
 from msdfix.model import BuildContext, Stage
 from msdfix.model.compose import UNKNOWN
 from msdfix.model.context import Unreadable
+from msdfix.model.copies import copy_destination, copy_sources
 from msdfix.model.image import ImageRef
 from msdfix.model.native_loads import SUFFIXES, native_need, provided_names
 from msdfix.model.platforms import image_runs
@@ -54,6 +55,7 @@ from msdfix.transforms.slim_base.build_programs import installed_program
 from msdfix.transforms.slim_base.ca_store import ca_store_reason
 from msdfix.transforms.slim_base.deps import dependency_status, install_calls, node_deps
 from msdfix.transforms.slim_base.excluded import (
+    EXCLUDED,
     excluded_reason,
     system_catalog_reason,
     translation_reason,
@@ -78,6 +80,11 @@ def _project_code(use: Use) -> bool:
 
 
 OS_PACKAGERS = {*APT_PROGRAMS, "dpkg", "microdnf", "yum", "dnf", "apk"}
+SOURCING = frozenset({".", "source"})
+# Folders on the images' PATH: a file copied into one runs by its bare name.
+BIN_DIRS = frozenset(
+    {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"}
+)  # shell builtins that run a file's commands
 BASE_SCRIPTS = {"docker-entrypoint.sh"}  # shipped by the official images in every variant
 WEB_DIRS = ("/usr/share/nginx/", "/usr/share/nginx/html", "/var/www", "/etc/nginx")
 
@@ -277,25 +284,54 @@ class Planner:
                 "run it, and what it needs is unknown"
             )
 
+    def _copied_files(self) -> dict[str, set[str]]:
+        """Base name -> the folders it may land in, for each file a COPY/ADD brings from the
+        context (not a folder, a glob, a URL or another stage's file; with a context, one it
+        has): ``COPY setup /setup``, ``COPY start /usr/local/bin/``."""
+        found: dict[str, set[str]] = {}
+        ctx = self.doc.context
+        for ins in self.stage.of("copy", "add"):
+            dest = copy_destination(self.doc.model, self.stage, ins)
+            for source in copy_sources(self.stage, ins, self.doc.model):
+                pattern = source.pattern or ""
+                name = posixpath.basename(pattern)  # "" for a folder ("dir/") or everything
+                if not name or any(c in name for c in "*?["):
+                    continue
+                if ctx.present and ctx.named(name) is None:
+                    continue  # a folder of the context (ADD nginx /etc/nginx/)
+                folders = found.setdefault(name, set())
+                folders |= {dest.rstrip("/"), posixpath.dirname(dest)}
+        return found
+
     def _scripts(self, unsafe: list[str]) -> str | None:
         """Scripts the stage runs: read them from the context, or note they are unknown."""
         unread: list[str] = []
+        copied = self._copied_files()
         for use in self.facts.uses:
+            runs_file = use.program in POSIX_SHELLS or use.program in SOURCING
             paths = [use.program] + (
-                [use.args[0]]
-                if use.program in POSIX_SHELLS and use.args and use.args[0] != "-c"
-                else []
+                [use.args[0]] if runs_file and use.args and use.args[0] != "-c" else []
             )
             for path in paths:
-                if not path.endswith(".sh"):
-                    continue
                 name = posixpath.basename(path)
+                folders = copied.get(name, set())
+                if not (
+                    path.endswith(".sh") or (folders & BIN_DIRS if "/" not in path else folders)
+                ):
+                    continue  # a program of the image, not a script of the context
                 rel = self.doc.context.named(name)
                 text = self.doc.context.read_text(rel) if rel else None
                 if text is None:
                     if name not in unread and not self._from_base(name):
                         unread.append(name)
                     continue
+                names = EXCLUDED.search(text)
+                if names:  # a script without a source suffix: excluded_reason never read it
+                    return (
+                        f"{name} (run at line {use.ins.start_line}) names {names.group(0)}: "
+                        "-slim leaves /usr/share/doc, man, groff, info and locale out of every "
+                        "package"
+                    )
                 for command in parse_commands(text):
                     program, _ = program_args(command)
                     if program in self.family.full_only_tools and not installed_before(
