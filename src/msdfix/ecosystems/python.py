@@ -1166,7 +1166,8 @@ def install_evidence(
             if not evidence.known:
                 return InstallEvidence("unknown", packages=found.packages, complete=False)
             found.packages.update(evidence.names)  # the lock lists every dependency
-            marked = set(evidence.names) - evidence.sure
+            left_out = _sync_leaves_out(program, args, evidence.names)
+            marked = set(evidence.names) - evidence.sure | left_out
             _note_own(found.own, evidence.names, brings_own(evidence.names, marked, env))
             native = needs_full(evidence.names, marked, env)
             if native:
@@ -1197,6 +1198,25 @@ def install_evidence(
         elif status == "open" and found.status == "none":
             found.status, found.names = "open", names
     return found
+
+
+def _sync_leaves_out(program: str, args: list[str], names: Iterable[str]) -> set[str]:
+    """The lock's packages a ``uv sync`` may leave out although every Linux install of the
+    project has them: each ``--no-install-package`` (built: uv 0.8.22 left psycopg-binary out,
+    psycopg[binary] then loaded the system's libpq, and the split onto python:3.11-slim failed
+    "libpq library not found"), and all of ``names`` with ``--package`` (it installs a
+    workspace member's dependencies, which msdfix does not read)."""
+    if program != "uv":
+        return set()
+    left: set[str] = set()
+    for i, arg in enumerate(args):
+        if arg == "--package" or arg.startswith("--package="):
+            return set(names)
+        if arg == "--no-install-package" and i + 1 < len(args):
+            left.add(canonicalize_name(args[i + 1]))
+        elif arg.startswith("--no-install-package="):
+            left.add(canonicalize_name(arg.split("=", 1)[1]))
+    return left
 
 
 def _note_own(own: dict[str, bool], names: Iterable[str], brought: set[str]) -> None:
