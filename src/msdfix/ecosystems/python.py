@@ -1058,6 +1058,10 @@ BRINGS_OWN = {"psycopg": "psycopg-binary"}
 # that keeps it (built: ``ENV PSYCOPG_IMPL=python`` beside psycopg-binary, -slim failed
 # "couldn't import requested psycopg 'python' implementation: libpq library not found").
 _OWN_CHOSEN_BY = {"psycopg": ("PSYCOPG_IMPL", "binary")}
+# The implementation loaded before the one BRINGS_OWN names when both are installed (built:
+# psycopg[binary,c] answered "c 150020" on python:3.11, linked to the system's libpq; the
+# split onto python:3.11-slim without libpq5 fell back to "binary 170000").
+_CHOSEN_FIRST = {"psycopg": "psycopg-c"}
 
 
 def needs_full(
@@ -1221,10 +1225,14 @@ def _sync_leaves_out(program: str, args: list[str], names: Iterable[str]) -> set
 
 def _note_own(own: dict[str, bool], names: Iterable[str], brought: set[str]) -> None:
     """Record, for each ``BRINGS_OWN`` package among ``names``, whether this install
-    brought its own library with it (``brought``) as every earlier one did."""
+    brought its own library with it (``brought``) as every earlier one did; an install of
+    the implementation chosen first (``_CHOSEN_FIRST``) records that none does."""
     for name in names:
         if name in BRINGS_OWN:
             own[name] = own.get(name, True) and name in brought
+        for package, first in _CHOSEN_FIRST.items():
+            if name == first:
+                own[package] = False
 
 
 def _relocks(
