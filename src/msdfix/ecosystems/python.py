@@ -943,6 +943,9 @@ class Requirements:
     # dependency). Otherwise the packages' own dependencies are unknown.
     closed: bool = True
     no_binary: bool = False  # a ``--no-binary`` line: pip builds those from the sdist
+    # Names listed only in a constraints file (``-c``): pip installs them only where a
+    # requirement asks for them.
+    constrained: set[str] = field(default_factory=set)
 
 
 # A PEP 508 direct reference to a local file, however spaced: ``name@file:``, ``name[x] @file:``.
@@ -953,6 +956,7 @@ def read_requirements(context: BuildContext, paths: list[str]) -> Requirements:
     """Read the requirements files ``paths`` (context paths) and every file they include."""
     found = Requirements()
     todo, seen = deque(paths), set[str]()  # a set: 4,000 chained files took 14 s as a list
+    required, listed, constraints = set(paths), set[str](), set[str]()  # -r files; their names
     while todo:
         path = todo.popleft()
         if path in seen:
@@ -974,6 +978,8 @@ def read_requirements(context: BuildContext, paths: list[str]) -> Requirements:
                 if ".." in include.group(2).split("/")[1:]:
                     found.local.append((path, line))  # pip opens sub/../x: sub must exist
                 todo.append(posixpath.normpath(posixpath.join(folder, include.group(2))))
+                if include.group(1) in ("-r", "--requirement"):
+                    required.add(todo[-1])
             if includes and includes[0].start() == 0:
                 continue  # an include line (other options on it are read below)
             if "git+" in line:
@@ -990,11 +996,13 @@ def read_requirements(context: BuildContext, paths: list[str]) -> Requirements:
                 name = requirement_name(line)
                 if name is not None:
                     found.names.append(name)
+                    (listed if path in required else constraints).add(name)
                     if ";" in line:  # pip installs it only where the marker holds
                         found.marked.add(name)
                         marker = line.split(";", 1)[1].split(" --")[0].strip()
                         found.markers.setdefault(name, []).append(marker)
                 found.closed = found.closed and (closed or "--hash" in line)
+    found.constrained = constraints - listed
     return found
 
 
@@ -1002,8 +1010,10 @@ def _may_be_left_out(read: Requirements, version: tuple[int, int] | None) -> set
     """The marked names pip may leave out on some Linux build of CPython ``version`` (every
     marked name when the version is unknown): pip-compile writes psycopg[binary]'s
     ``psycopg-binary ; implementation_name != "pypy"``, which every CPython installs (built:
-    python:3.11-slim, which has no libpq, answered "binary")."""
-    return {
+    python:3.11-slim, which has no libpq, answered "binary"). Names only a constraints file
+    lists are left out (built: psycopg-binary in ``-c constraints.txt`` was not installed;
+    the split without libpq5 failed "libpq library not found" where python:3.11 answered)."""
+    return read.constrained | {
         name
         for name in read.marked
         if version is None
