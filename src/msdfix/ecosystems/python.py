@@ -1168,6 +1168,9 @@ def install_evidence(
     env = scope if runtime_env is None else runtime_env
     found = InstallEvidence("none")
     for program, args in installs:
+        if "uninstall" in args:
+            _note_uninstalled(found.own, args)
+            continue
         manager = _BY_PROGRAM.get(program)
         sub = manager.subcommand_of(args) if manager else ""
         if program in LOCK_FILES and sub in ("install", "sync"):
@@ -1231,6 +1234,19 @@ def _sync_leaves_out(program: str, args: list[str], names: Iterable[str]) -> set
         elif arg.startswith("--no-install-package="):
             left.add(canonicalize_name(arg.split("=", 1)[1]))
     return left
+
+
+def _note_uninstalled(own: dict[str, bool], args: list[str]) -> None:
+    """Record that no ``BRINGS_OWN`` package keeps its own library once a ``pip uninstall``
+    removes that library's package, or packages from a file (built: ``pip uninstall -y
+    psycopg-binary`` after installing psycopg[binary]; python:3.11 answered "python 150020"
+    with its libpq, the split onto python:3.11-slim without libpq5 failed "libpq library not
+    found")."""
+    operands = {requirement_name(a) for a in args if not a.startswith("-")}
+    from_file = any(a in ("-r", "--requirement") or a.startswith("--requirement=") for a in args)
+    for package, library in BRINGS_OWN.items():
+        if from_file or library in operands:
+            own[package] = False
 
 
 def _note_own(own: dict[str, bool], names: Iterable[str], brought: set[str]) -> None:
