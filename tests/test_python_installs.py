@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from msdfix.ecosystems.python import wheel_evidence
+from msdfix.ecosystems.python import install_evidence, wheel_evidence
 from msdfix.ecosystems.python_markers import holds_on_every_linux, holds_on_linux
 from msdfix.model import BuildContext
 
@@ -347,3 +347,36 @@ def test_uv_surely_installed_follows_the_extras_a_dependency_names(
     )
     (tmp_path / "uv.lock").write_text(text)
     assert ("psycopg-binary" in wheel_evidence(BuildContext(tmp_path), "uv", (3, 11)).sure) is sure
+
+
+@pytest.mark.parametrize(
+    ("options", "own"),
+    [
+        ([], True),
+        (["--no-install-package", "psycopg-binary"], False),
+        (["--no-install-package=Psycopg_Binary"], False),
+        (["--no-install-package", "six"], True),
+        (["--package", "member"], False),  # a member's dependencies, which are not read
+    ],
+)
+def test_uv_sync_leaves_out_the_packages_it_is_told_to(
+    tmp_path: Path, options: list[str], own: bool
+) -> None:
+    """``uv sync --no-install-package psycopg-binary`` installs psycopg[binary] without its
+    libpq (built: uv 0.8.22; the split onto python:3.11-slim failed "libpq library not
+    found" where python:3.11 answered "python"): psycopg then needs the system's libpq."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0"\nrequires-python = ">=3.11"\n'
+        'dependencies = ["psycopg[binary]"]\n'
+    )
+    (tmp_path / "uv.lock").write_text(
+        'version = 1\nrequires-python = ">=3.11"\n\n[[package]]\nname = "app"\nversion = "0"\n'
+        'source = { virtual = "." }\ndependencies = [{ name = "psycopg", extra = ["binary"] }]\n'
+        '\n[package.metadata]\nrequires-dist = [{ name = "psycopg", extras = ["binary"] }]\n\n'
+        + _uv_package("psycopg")
+        + '[package.optional-dependencies]\nbinary = [{ name = "psycopg-binary" }]\n\n'
+        + _uv_package("psycopg-binary")
+    )
+    install = ("uv", ["sync", "--frozen", *options])
+    evidence = install_evidence(BuildContext(tmp_path), [install], (3, 11), {})
+    assert bool(evidence.own.get("psycopg")) is own, evidence  # False: libpq5 in the runtime

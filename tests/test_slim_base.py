@@ -465,6 +465,27 @@ def test_distroless_counts_modules_the_build_downloads(
         assert any("go.mod requires example.com/lib" in f.message for f in result.suggestions)
 
 
+@pytest.mark.parametrize(("copy", "moves"), [("COPY . .", True), ("COPY go.mod main.go ./", False)])
+def test_distroless_reads_go_work_only_where_the_build_copies_it(
+    tmp_path: Path, copy: str, moves: bool
+) -> None:
+    """go.work holds a module's code only where the image has it above the go build's
+    folder: without it go downloads the module (built: v1.2.0's ``bash -c`` failed on the
+    split's distroless/static where the original answered)."""
+    (tmp_path / "go.mod").write_text("module x\n\ngo 1.19\n\nrequire example.com/lib v1.2.0\n")
+    (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")
+    (tmp_path / "go.work").write_text("go 1.19\n\nuse (\n\t.\n\t./lib\n)\n")
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib/go.mod").write_text("module example.com/lib\n\ngo 1.19\n")
+    text = (
+        f"FROM golang:1.22 AS build\nWORKDIR /src\n{copy}\n"
+        "RUN CGO_ENABLED=0 go build -o /out/app .\n"
+        'FROM debian:12-slim\nCOPY --from=build /out/app /usr/local/bin/app\nCMD ["app"]\n'
+    )
+    result = _run(text, context=tmp_path)
+    assert ("distroless" in result.output) is moves, result.output
+
+
 def test_a_distroless_user_needs_its_group_too() -> None:
     """``USER nobody:nogroup`` on distroless: "unable to find group nogroup" (built for real)."""
     text = (

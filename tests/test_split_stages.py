@@ -2250,6 +2250,32 @@ def test_a_build_without_the_workspace_downloads_its_modules(tmp_path, setting, 
     assert ("go.mod requires example.com/lib, whose" in messages) is unseen, messages
 
 
+@pytest.mark.parametrize(
+    "copy, ignored, unseen",
+    [
+        ("COPY . .", "", False),
+        ("COPY go.mod main.go ./", "", True),  # go.work stays out of the image
+        ("COPY . .", "go.work\n", True),  # .dockerignore leaves it out
+        ("COPY go.work go.mod main.go ./\nCOPY lib lib", "", False),
+    ],
+)
+def test_a_go_work_the_image_lacks_holds_no_module(tmp_path, copy, ignored, unseen):
+    """go reads go.work from the folder it runs in up. Built on golang:1.19 with a file://
+    GOPROXY: go.work using ./helper beside ``COPY go.mod main.go ./``, or with go.work in
+    .dockerignore, built the downloaded v1.2.0 ("published helper"); the safe split's
+    distroless/static failed `exec: "bash": executable file not found`. With go.work
+    copied both answered "workspace helper"."""
+    _go_app(tmp_path)
+    gomod = tmp_path / "go.mod"
+    gomod.write_text(gomod.read_text() + "\nrequire example.com/lib v1.2.0\n")
+    (tmp_path / "go.work").write_text("go 1.21\n\nuse (\n\t.\n\t./lib\n)\n")
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib/go.mod").write_text("module example.com/lib\n\ngo 1.21\n")
+    (tmp_path / ".dockerignore").write_text(ignored)
+    messages = _messages(_run(_GO_SERVER.replace("COPY . .", copy), tmp_path))
+    assert ("go.mod requires example.com/lib, whose" in messages) is unseen, messages
+
+
 def test_a_local_replacements_own_requirements_are_unseen(tmp_path):
     """Round 26, built on golang:1.19: a ``go 1.16`` go.mod replacing example.com/local with
     ./local, whose own go.mod requires example.com/helper v1.2.0, listed no helper; go

@@ -227,11 +227,14 @@ _NOT_VENDOR = re.compile(r"-mod[= ]+[\"']?(?:mod|readonly)\b")
 _OWN_WORKSPACE = re.compile(r"\bGOWORK\b")
 
 
-def unseen_go_modules(ctx: BuildContext, root: str = "", build: str = "") -> list[str]:
+def unseen_go_modules(
+    ctx: BuildContext, root: str = "", build: str = "", workspace: bool = True
+) -> list[str]:
     """Modules the go.mod of context folder ``root`` requires whose code is not in the build
     context: not vendored (vendor/modules.txt, unless ``build``, the text of the stage's
     RUN, ENV and ARG lines, sets ``-mod=mod``), not replaced by a local directory and not
-    used by the context's go.work (unless ``build`` sets GOWORK). What
+    used by the context's go.work (where the build reads it: ``workspace``, see
+    ``copies_go_work``, and ``build`` sets no GOWORK). What
     they run, link or read is unknown (a helper library ran ``bash`` through os/exec, built
     for real). A go.mod that cannot be read requires modules it cannot list, which is not
     none."""
@@ -247,7 +250,7 @@ def unseen_go_modules(ctx: BuildContext, root: str = "", build: str = "") -> lis
     required = [words[0] for words in go_mod_entries(gomod, "require")]
     required += _replacement_requirements(ctx, root, list(replaced.values()))
     local = set(replaced)
-    if not _OWN_WORKSPACE.search(build):
+    if workspace and not _OWN_WORKSPACE.search(build):
         local |= _workspace_modules(ctx)
     return [m for m in dict.fromkeys(required) if m not in local]
 

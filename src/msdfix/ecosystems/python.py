@@ -943,6 +943,9 @@ class Requirements:
     # dependency). Otherwise the packages' own dependencies are unknown.
     closed: bool = True
     no_binary: bool = False  # a ``--no-binary`` line: pip builds those from the sdist
+    # Names listed only in a constraints file (``-c``): pip installs them only where a
+    # requirement asks for them.
+    constrained: set[str] = field(default_factory=set)
 
 
 # A PEP 508 direct reference to a local file, however spaced: ``name@file:``, ``name[x] @file:``.
@@ -953,6 +956,7 @@ def read_requirements(context: BuildContext, paths: list[str]) -> Requirements:
     """Read the requirements files ``paths`` (context paths) and every file they include."""
     found = Requirements()
     todo, seen = deque(paths), set[str]()  # a set: 4,000 chained files took 14 s as a list
+    required, listed, constraints = set(paths), set[str](), set[str]()  # -r files; their names
     while todo:
         path = todo.popleft()
         if path in seen:
@@ -974,6 +978,8 @@ def read_requirements(context: BuildContext, paths: list[str]) -> Requirements:
                 if ".." in include.group(2).split("/")[1:]:
                     found.local.append((path, line))  # pip opens sub/../x: sub must exist
                 todo.append(posixpath.normpath(posixpath.join(folder, include.group(2))))
+                if include.group(1) in ("-r", "--requirement"):
+                    required.add(todo[-1])
             if includes and includes[0].start() == 0:
                 continue  # an include line (other options on it are read below)
             if "git+" in line:
@@ -990,11 +996,13 @@ def read_requirements(context: BuildContext, paths: list[str]) -> Requirements:
                 name = requirement_name(line)
                 if name is not None:
                     found.names.append(name)
+                    (listed if path in required else constraints).add(name)
                     if ";" in line:  # pip installs it only where the marker holds
                         found.marked.add(name)
                         marker = line.split(";", 1)[1].split(" --")[0].strip()
                         found.markers.setdefault(name, []).append(marker)
                 found.closed = found.closed and (closed or "--hash" in line)
+    found.constrained = constraints - listed
     return found
 
 
@@ -1002,8 +1010,10 @@ def _may_be_left_out(read: Requirements, version: tuple[int, int] | None) -> set
     """The marked names pip may leave out on some Linux build of CPython ``version`` (every
     marked name when the version is unknown): pip-compile writes psycopg[binary]'s
     ``psycopg-binary ; implementation_name != "pypy"``, which every CPython installs (built:
-    python:3.11-slim, which has no libpq, answered "binary")."""
-    return {
+    python:3.11-slim, which has no libpq, answered "binary"). Names only a constraints file
+    lists are left out (built: psycopg-binary in ``-c constraints.txt`` was not installed;
+    the split without libpq5 failed "libpq library not found" where python:3.11 answered)."""
+    return read.constrained | {
         name
         for name in read.marked
         if version is None
@@ -1058,6 +1068,10 @@ BRINGS_OWN = {"psycopg": "psycopg-binary"}
 # that keeps it (built: ``ENV PSYCOPG_IMPL=python`` beside psycopg-binary, -slim failed
 # "couldn't import requested psycopg 'python' implementation: libpq library not found").
 _OWN_CHOSEN_BY = {"psycopg": ("PSYCOPG_IMPL", "binary")}
+# The implementation loaded before the one BRINGS_OWN names when both are installed (built:
+# psycopg[binary,c] answered "c 150020" on python:3.11, linked to the system's libpq; the
+# split onto python:3.11-slim without libpq5 fell back to "binary 170000").
+_CHOSEN_FIRST = {"psycopg": "psycopg-c"}
 
 
 def needs_full(
@@ -1154,6 +1168,9 @@ def install_evidence(
     env = scope if runtime_env is None else runtime_env
     found = InstallEvidence("none")
     for program, args in installs:
+        if "uninstall" in args:
+            _note_uninstalled(found.own, args)
+            continue
         manager = _BY_PROGRAM.get(program)
         sub = manager.subcommand_of(args) if manager else ""
         if program in LOCK_FILES and sub in ("install", "sync"):
@@ -1166,7 +1183,8 @@ def install_evidence(
             if not evidence.known:
                 return InstallEvidence("unknown", packages=found.packages, complete=False)
             found.packages.update(evidence.names)  # the lock lists every dependency
-            marked = set(evidence.names) - evidence.sure
+            left_out = _sync_leaves_out(program, args, evidence.names)
+            marked = set(evidence.names) - evidence.sure | left_out
             _note_own(found.own, evidence.names, brings_own(evidence.names, marked, env))
             native = needs_full(evidence.names, marked, env)
             if native:
@@ -1199,12 +1217,48 @@ def install_evidence(
     return found
 
 
+def _sync_leaves_out(program: str, args: list[str], names: Iterable[str]) -> set[str]:
+    """The lock's packages a ``uv sync`` may leave out although every Linux install of the
+    project has them: each ``--no-install-package`` (built: uv 0.8.22 left psycopg-binary out,
+    psycopg[binary] then loaded the system's libpq, and the split onto python:3.11-slim failed
+    "libpq library not found"), and all of ``names`` with ``--package`` (it installs a
+    workspace member's dependencies, which msdfix does not read)."""
+    if program != "uv":
+        return set()
+    left: set[str] = set()
+    for i, arg in enumerate(args):
+        if arg == "--package" or arg.startswith("--package="):
+            return set(names)
+        if arg == "--no-install-package" and i + 1 < len(args):
+            left.add(canonicalize_name(args[i + 1]))
+        elif arg.startswith("--no-install-package="):
+            left.add(canonicalize_name(arg.split("=", 1)[1]))
+    return left
+
+
+def _note_uninstalled(own: dict[str, bool], args: list[str]) -> None:
+    """Record that no ``BRINGS_OWN`` package keeps its own library once a ``pip uninstall``
+    removes that library's package, or packages from a file (built: ``pip uninstall -y
+    psycopg-binary`` after installing psycopg[binary]; python:3.11 answered "python 150020"
+    with its libpq, the split onto python:3.11-slim without libpq5 failed "libpq library not
+    found")."""
+    operands = {requirement_name(a) for a in args if not a.startswith("-")}
+    from_file = any(a in ("-r", "--requirement") or a.startswith("--requirement=") for a in args)
+    for package, library in BRINGS_OWN.items():
+        if from_file or library in operands:
+            own[package] = False
+
+
 def _note_own(own: dict[str, bool], names: Iterable[str], brought: set[str]) -> None:
     """Record, for each ``BRINGS_OWN`` package among ``names``, whether this install
-    brought its own library with it (``brought``) as every earlier one did."""
+    brought its own library with it (``brought``) as every earlier one did; an install of
+    the implementation chosen first (``_CHOSEN_FIRST``) records that none does."""
     for name in names:
         if name in BRINGS_OWN:
             own[name] = own.get(name, True) and name in brought
+        for package, first in _CHOSEN_FIRST.items():
+            if name == first:
+                own[package] = False
 
 
 def _relocks(

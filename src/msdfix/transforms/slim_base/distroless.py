@@ -28,6 +28,7 @@ from msdfix.shell.commands import parse_commands
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
+from msdfix.transforms.build_paths import copies_go_work, workdirs
 from msdfix.transforms.slim_base.variants import Candidate, Planner, where
 
 COPY_ONLY = {
@@ -213,6 +214,9 @@ def distroless_candidate(doc: Document, stage: Stage, planner: Planner) -> Candi
         elif unseen := unseen_go_modules(
             doc.context,
             build="\n".join(i.args for s in source.lineage for i in s.of("run", "env", "arg")),
+            workspace=copies_go_work(
+                doc.model, source, doc.context, {workdirs(doc.model, source).get(id(run), "/")}
+            ),
         ):
             cand.unsafe.append(
                 f"go.mod requires {_modules(unseen)}, whose code is not in the build context "

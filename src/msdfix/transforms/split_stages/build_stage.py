@@ -488,6 +488,26 @@ def go_served(a: Analysis) -> list[str]:
     return sorted(set(found))
 
 
+# A served folder the code picks as it runs: http.Dir(*root), os.DirFS(dir), Static(p, dir).
+GO_SERVED_AT_RUN_TIME = re.compile(
+    r"""(?:http\.Dir|os\.DirFS)\(\s*[^"\s)]|\.Static\(\s*"[^"]*"\s*,\s*[^"\s]"""
+)
+
+
+def go_shown(a: Analysis) -> list[str]:
+    """The folders whose every file the Go server may answer with: those ``go_served``
+    reads, or the whole image where a folder is picked at run time, which may be any
+    (built: ``http.Dir(*root)`` of a flag defaulting to "." listed main.go and go.mod, the
+    split that dropped them answered 404)."""
+    served = go_served(a)
+    if "/" in served or a.eco != "go":
+        return served
+    for rel in a.ctx.glob("*.go") + a.ctx.glob("*/*.go"):
+        if GO_SERVED_AT_RUN_TIME.search(go_text(a, rel)):
+            return ["/"]
+    return served
+
+
 @dataclass
 class RuntimeFiles:
     paths: list[str]
@@ -523,7 +543,7 @@ def context_paths(
             and not a.reads_source(rel)
         ) or (a.skip_rel is not None and within(rel, a.skip_rel))
 
-    served = go_served(a)  # the server answers with any file of these folders, sources too
+    served = go_shown(a)  # the server answers with any file of these folders, sources too
 
     def shown(dest: str) -> bool:
         return any(within(dest, d) for d in served)

@@ -20,6 +20,7 @@ from msdfix.shell.classify import program_args
 from msdfix.shell.commands import commands_run
 from msdfix.shell.entry import opaque_program
 from msdfix.syntax.values import instruction_values
+from msdfix.transforms.build_paths import copies_go_work
 from msdfix.transforms.split_stages.build_stage import Analysis, Plan
 from msdfix.transforms.split_stages.runtime_packages import tool_run
 
@@ -153,11 +154,13 @@ def check_image_tools(a: Analysis, plan: Plan) -> None:
         if users:
             plan.unsafe = f"{users} looks up system users, which {plan.runtime} does not have"
             return
+        cwds = {c.cwd for c in a.calls if c.program == "go"}
+        work = a.eco == "go" and copies_go_work(a.model, a.stage, a.ctx, cwds)
         unseen = (
             [
                 m
                 for root in go_module_roots(a)
-                for m in unseen_go_modules(a.ctx, root, _go_build_text(a))
+                for m in unseen_go_modules(a.ctx, root, _go_build_text(a), work)
             ]
             if a.eco == "go"
             else []

@@ -73,13 +73,12 @@ RELOCATING_ENV = (
 
 
 UV = next(m for m in MANAGERS if m.id == "uv")
+PIPS = ("pip", "pip3", "uv")  # the programs whose installs and uninstalls are read
 
 
 def plan_python(a: Analysis) -> Plan:
     installs = [
-        c
-        for c in a.calls
-        if c.program in ("pip", "pip3", "uv") and ("install" in c.args or c.sub == "sync")
+        c for c in a.calls if c.program in PIPS and ("install" in c.args or c.sub == "sync")
     ]
     if any(c.program in ENV_MANAGERS for c in a.calls) or any(
         p in ENV_MANAGERS for _, p in a.unknown
@@ -147,8 +146,9 @@ def plan_python(a: Analysis) -> Plan:
         ),
         None,
     )
+    pips = [c for c in a.calls if c in installs or c.program in PIPS and "uninstall" in c.args]
     evidence = install_evidence(
-        a.ctx, [(c.program, c.args) for c in installs], python_version(tag), a.scope()
+        a.ctx, [(c.program, c.args) for c in pips], python_version(tag), a.scope()
     )
     for name, libs in osp.PY_SOURCE_BUILT[manager].items():
         # psycopg beside psycopg-binary in every install loads the copy of libpq that brings
