@@ -2796,3 +2796,28 @@ def test_pip_target_spellings_and_a_moved_target(tmp_path, option, later, outcom
                "ENV PYTHONPATH=/deps", 'CMD ["python", "app.py"]')  # fmt: skip
     result = _run(text, tmp_path)
     assert outcome in result.output + _messages(result), _messages(result)
+
+
+def test_the_node_images_global_folders_keep_their_owners_under_a_build_user() -> None:
+    """Round 27, built (gallayl/furystack-boilerplate: ``USER node``, ``ENV
+    NPM_CONFIG_PREFIX=/home/node/.npm-global``, ``npm install -g yarn``, ``yarn install``,
+    ``CMD ["yarn", "start"]``): the unsafe split copied /usr/local/bin and
+    /usr/local/lib/node_modules with ``--chown=node``, so node owned /usr/local/bin/node and
+    npm's files, root's in the original. COPY --from keeps the owners of what they hold."""
+    text = _df(
+        "FROM node:12",
+        "USER node",
+        "ENV NPM_CONFIG_PREFIX=/home/node/.npm-global",
+        "RUN npm install -g yarn",
+        "RUN mkdir /home/node/app",
+        "WORKDIR /home/node/app",
+        "COPY --chown=node:node package*.json ./",
+        "RUN yarn install",
+        "COPY --chown=node:node . .",
+        'CMD ["yarn", "start"]',
+    )
+    out = _run(text, unsafe=True).output
+    assert "AS runtime" in out
+    assert "COPY --from=build /usr/local/bin /usr/local/bin" in out
+    assert "COPY --from=build /usr/local/lib/node_modules /usr/local/lib/node_modules" in out
+    assert "COPY --from=build --chown=node /home/node/app /home/node/app" in out

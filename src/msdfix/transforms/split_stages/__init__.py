@@ -1063,7 +1063,9 @@ def _copy_block(a: Analysis, plan: Plan, alias: str) -> str:
             grouped.setdefault(posixpath.dirname(path), []).append(path)
     # The build user's files get its owner back; context files keep theirs (COPY --from keeps
     # owners, and COPY gives root what it copies without --chown). Without a context, which
-    # paths hold context files is unknown: every path gets it, as before.
+    # paths hold context files is unknown: every path gets it, as before. The node image's
+    # global folders are root's: COPY --from carries the owners of what a global install added
+    # (built: --chown=node gave /usr/local/bin/node and npm to the app's user).
     chown = plan.chown
     for parent, group in grouped.items():
         if len(group) == 1:
@@ -1078,7 +1080,7 @@ def _copy_block(a: Analysis, plan: Plan, alias: str) -> str:
         if path in done:
             continue
         source = plan.sources.get(path, alias)
-        held = path in under and a.ctx.present
+        held = path in under and a.ctx.present or path in GLOBAL_DIRS
         owner = plan.owners.get(path, None if held else chown) if source == alias else None
         line = copy_line(doc, source, path, plan.moves.get(path, path), owner)
         if rank(path) == 0:
