@@ -264,3 +264,19 @@ def test_a_package_install_at_start_keeps_root(cmd: str, declined: bool) -> None
     assert ("USER 10001" not in result.output) is declined, result.output
     if declined:
         assert "which writes the image's own packages" in messages(result)
+
+
+def test_a_chowned_copy_from_another_stage_says_it_gives_the_builds_files() -> None:
+    """Round 27, built (kryha/grex split by split-stages, then non-root): ``COPY --from=build
+    --chown=1000:1000 /usr/src/app /usr/src/app`` made node_modules, root's in the original,
+    node's; the reason said only that files from RUN steps stay root's."""
+    text = (
+        "FROM node:20 AS build\nWORKDIR /app\nCOPY . .\nRUN npm ci\n"
+        "FROM node:20-slim\nWORKDIR /app\nCOPY --from=build /app /app\n"
+        'CMD ["node", "server.js"]\n'
+    )
+    result = run(text, "non-root")
+    assert "COPY --from=build --chown=1000:1000 /app /app" in result.output
+    assert "gives it what the build stage's RUN steps made too" in messages(result)
+    plain = run('FROM node:20\nWORKDIR /app\nCOPY . .\nCMD ["node", "s.js"]\n', "non-root")
+    assert "build stage's RUN steps" not in messages(plain)
