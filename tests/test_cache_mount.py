@@ -2346,7 +2346,7 @@ def test_a_later_clean_in_the_final_stage_leaves_no_lists_for_images_built_from_
     "later, owner",
     [
         ('FROM base\nUSER app\nCMD ["python", "app.py"]\n', "app"),  # a stage FROM it
-        ('USER ${APP_USER}\nCMD ["python", "app.py"]\n', "${APP_USER}"),  # a variable
+        ('USER ${APP_USER}\nCMD ["python", "app.py"]\n', "${APP_USER} (app)"),  # a variable
         (
             'ENTRYPOINT ["runuser", "-u", "app", "--"]\nCMD ["python", "app.py"]\n',
             "the user of the start command (`runuser -u app`)",
@@ -3446,3 +3446,15 @@ def test_lists_refreshed_last_are_said_to_stay_as_in_the_original() -> None:
     """``apt-get update`` with no cleanup after it: the original surely keeps the lists."""
     text = 'FROM debian:12\nRUN apt-get update && apt-get install -y curl\nCMD ["bash"]\n'
     assert any("stays in the image, as in the original" in m for m in _fixes(text))
+
+
+def test_a_later_user_named_by_an_env_variable_is_named_by_its_value() -> None:
+    """Round 27 (icra2018/logos: ``ENV NB_USER=jovyan``, ``HOME=/home/${NB_USER}``, pip as
+    root, ``USER ${NB_USER}``): the unsafe reason said "inside the home of ${NB_USER}",
+    naming no one; it gives the variable's declared value too."""
+    text = (
+        "FROM python:3.11-slim\nENV NB_USER=jovyan\nRUN useradd -m ${NB_USER}\n"
+        "ENV HOME=/home/${NB_USER}\nRUN pip install six\nUSER ${NB_USER}\n"
+        'CMD ["python", "app.py"]\n'
+    )
+    assert any("inside the home of ${NB_USER} (jovyan), whom" in m for m in _fixes(text))

@@ -240,3 +240,43 @@ def test_the_checks_read_as_one_sentence() -> None:
     said = messages(run(text, "non-root", unsafe=True))
     assert "check that the app writes nowhere else" in said, said
     assert "root-owned) and that /entry.sh does not need root" in said, said
+
+
+@pytest.mark.parametrize(
+    ("cmd", "declined"),
+    [
+        ('["pip", "install", "jungle==0.1.10"]', True),
+        ("pip3 install -i https://example.org/simple jungle", True),
+        ('["python3", "-m", "pip", "install", "license"]', True),
+        ('["gem", "install", "rails"]', True),
+        ("npm install -g serve && serve", True),
+        ('["pip", "install", "--user", "jungle"]', False),
+        ('["npm", "install"]', False),
+        ('["python", "app.py"]', False),
+    ],
+)
+def test_a_package_install_at_start_keeps_root(cmd: str, declined: bool) -> None:
+    """Round 27, built: pypi/jungle's ``FROM python`` + ``CMD ["pip", "install",
+    "jungle==0.1.10"]`` installed into site-packages as root; as uid 10001 pip fell back to
+    /home/app/.local, and the jungle program was not on PATH. The image's own packages are
+    root's: such a command keeps root, saying why."""
+    result = run(f"FROM python:3.12\nCMD {cmd}\n", "non-root")
+    assert ("USER 10001" not in result.output) is declined, result.output
+    if declined:
+        assert "which writes the image's own packages" in messages(result)
+
+
+def test_a_chowned_copy_from_another_stage_says_it_gives_the_builds_files() -> None:
+    """Round 27, built (kryha/grex split by split-stages, then non-root): ``COPY --from=build
+    --chown=1000:1000 /usr/src/app /usr/src/app`` made node_modules, root's in the original,
+    node's; the reason said only that files from RUN steps stay root's."""
+    text = (
+        "FROM node:20 AS build\nWORKDIR /app\nCOPY . .\nRUN npm ci\n"
+        "FROM node:20-slim\nWORKDIR /app\nCOPY --from=build /app /app\n"
+        'CMD ["node", "server.js"]\n'
+    )
+    result = run(text, "non-root")
+    assert "COPY --from=build --chown=1000:1000 /app /app" in result.output
+    assert "gives it what the build stage's RUN steps made too" in messages(result)
+    plain = run('FROM node:20\nWORKDIR /app\nCOPY . .\nCMD ["node", "s.js"]\n', "non-root")
+    assert "build stage's RUN steps" not in messages(plain)

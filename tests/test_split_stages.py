@@ -2822,3 +2822,57 @@ def test_pip_target_spellings_and_a_moved_target(tmp_path, option, later, outcom
                "ENV PYTHONPATH=/deps", 'CMD ["python", "app.py"]')  # fmt: skip
     result = _run(text, tmp_path)
     assert outcome in result.output + _messages(result), _messages(result)
+
+
+def test_the_node_images_global_folders_keep_their_owners_under_a_build_user() -> None:
+    """Round 27, built (gallayl/furystack-boilerplate: ``USER node``, ``ENV
+    NPM_CONFIG_PREFIX=/home/node/.npm-global``, ``npm install -g yarn``, ``yarn install``,
+    ``CMD ["yarn", "start"]``): the unsafe split copied /usr/local/bin and
+    /usr/local/lib/node_modules with ``--chown=node``, so node owned /usr/local/bin/node and
+    npm's files, root's in the original. COPY --from keeps the owners of what they hold."""
+    text = _df(
+        "FROM node:12",
+        "USER node",
+        "ENV NPM_CONFIG_PREFIX=/home/node/.npm-global",
+        "RUN npm install -g yarn",
+        "RUN mkdir /home/node/app",
+        "WORKDIR /home/node/app",
+        "COPY --chown=node:node package*.json ./",
+        "RUN yarn install",
+        "COPY --chown=node:node . .",
+        'CMD ["yarn", "start"]',
+    )
+    out = _run(text, unsafe=True).output
+    assert "AS runtime" in out
+    assert "COPY --from=build /usr/local/bin /usr/local/bin" in out
+    assert "COPY --from=build /usr/local/lib/node_modules /usr/local/lib/node_modules" in out
+    assert "COPY --from=build --chown=node /home/node/app /home/node/app" in out
+
+
+def test_a_repeated_chown_after_the_copies_is_named_as_giving_the_builds_files(
+    tmp_path: Path,
+) -> None:
+    """Round 27, built (dependencies/collector-js-lerna): ``RUN useradd -u 9000 app && mkdir
+    -p /usr/src/collector && chown -R app:app /usr/src/collector`` before ``yarn install``
+    and ``USER app``. The split repeats that RUN after its COPY --from, so node_modules and
+    the sources, root's in the original, became app's: the reason said the opposite (that
+    the runtime's directories belong to root)."""
+    (tmp_path / "package.json").write_text('{"name": "c", "dependencies": {"ms": "2.1.3"}}')
+    (tmp_path / "yarn.lock").write_text("")
+    (tmp_path / "entrypoint.js").write_text("console.log(1)\n")
+    text = _df(
+        "FROM node:8",
+        "RUN useradd -u 9000 app && mkdir -p /usr/src/collector && chown -R app:app /usr/src/collector",
+        "WORKDIR /usr/src/collector",
+        "ADD package.json /usr/src/collector",
+        "ADD yarn.lock /usr/src/collector",
+        "RUN yarn install",
+        "USER app",
+        "ADD entrypoint.js /usr/src/collector",
+        'ENTRYPOINT ["node", "/usr/src/collector/entrypoint.js"]',
+    )
+    result = _run(text, tmp_path, unsafe=True)
+    assert "AS runtime" in result.output
+    messages = _messages(result)
+    assert "the runtime repeats RUN at line 2 after its COPY --from" in messages, messages
+    assert "so it may not write where it could" not in messages

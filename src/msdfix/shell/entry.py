@@ -43,6 +43,7 @@ class Command:
     argvs: list[list[str]] = field(default_factory=list)
     programs: list[str] = field(default_factory=list)
     scripts: list[str] = field(default_factory=list)
+    calls: list[tuple[str, list[str]]] = field(default_factory=list)  # (program, its words)
 
 
 def entry_command(stage: Stage) -> Command | None:
@@ -60,6 +61,7 @@ def entry_command(stage: Stage) -> Command | None:
         for cmd in parse_commands(argv[2] if shell else shlex.join(argv)):
             name, args = program_args(cmd)
             command.programs += [*wrappers(cmd), name]  # gosu app run: gosu needs root
+            command.calls.append((name, args))
             if name in SHELLS and args and not args[0].startswith("-"):
                 command.scripts.append(args[0])
             elif cmd.argv and _script(cmd.argv[0]):

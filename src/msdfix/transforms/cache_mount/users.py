@@ -72,21 +72,28 @@ def home_owner(
     original had none (pip as root does not cache under a directory root does not own; built
     for real: ``USER ${APP_USER}``, a USER in a stage FROM it and a ``runuser`` entrypoint could
     no longer create ~/.cache/app)."""
-    later = stage.users_after(ins)
-    later += [i for child in doc.model.descendants(stage) for i in child.of("user")]
-    users = [i.args.split(":")[0].strip() for i in later]
-    users = [u for u in users if u and not is_root(u)]  # a variable may name anyone
+    later = [(stage, i) for i in stage.users_after(ins)]
+    later += [(child, i) for child in doc.model.descendants(stage) for i in child.of("user")]
+    users = [(st, i, i.args.split(":")[0].strip()) for st, i in later]
+    users = [(st, i, u) for st, i, u in users if u and not is_root(u)]  # a variable: anyone
     home = scope.get("HOME") or ""
     own = [home] if home.startswith("/") and home != ROOT_HOME else []
-    for user in reversed(users):
+    for st, user_ins, user in reversed(users):
         # a user a variable names may own any home under /home
         homes = [f"/home/{user}" if "$" not in user else HOMES, *own]
         if any(within(target, h) for h in homes):
-            return user
+            return _named(doc, st, user_ins, user)
     if any(within(target, h) for h in [HOMES, *own]):
         who = later_user(doc, stage, ins, in_final_image)
         return f"the user of {who}" if who is not None else None
     return None
+
+
+def _named(doc: Document, stage: Stage, ins: Instruction, user: str) -> str:
+    """``user`` as the reasons name it, with a variable's declared value where it has one
+    (``USER ${NB_USER}`` after ``ENV NB_USER=jovyan`` is "${NB_USER} (jovyan)")."""
+    value = expand(user, doc.model.stage_scope(stage, ins))
+    return f"{user} ({value})" if value and "$" not in value and value != user else user
 
 
 def original_differs(

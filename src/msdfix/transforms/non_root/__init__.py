@@ -132,7 +132,7 @@ class NonRoot(Transform):
             if dest is not None and _within(dest, writable):
                 at = ins.physical(ins.args_start)
                 edits.append(Edit(at, at, f"--chown={setup.owner} "))
-                chowned.append(ins.cmd.upper())
+                chowned.append("COPY --from" if ins.flag("from") else ins.cmd.upper())
         if setup.kind == "variant" and (
             stage.parent is not None or any(st.of("user") for st in stage.lineage)
         ):
@@ -205,6 +205,8 @@ class NonRoot(Transform):
             text += f"; {paths} writable by it{copied}"
         if no_shell and writable:
             text += f"; the directories {paths} stay owned by root (no shell to chown them)"
+        if "COPY --from" in chowned:  # built: a split's node_modules became node's (grex)
+            text += "; COPY --from --chown gives it what the build stage's RUN steps made too"
         return text + (
             "; check that the app writes nowhere else (files from RUN steps stay root-owned)"
         )

@@ -26,6 +26,9 @@ def needs_root(doc: Document, command: Command) -> str | None:
     for name in command.programs:
         if name in ROOT_PROGRAMS:
             return f"the command runs {name}, which needs root"
+    installs = installs_at_start(command)
+    if installs:
+        return installs
     for script in command.scripts:
         text = context_script(doc.context, script)
         if text is None:
@@ -34,6 +37,44 @@ def needs_root(doc: Document, command: Command) -> str | None:
             for name in [*wrappers(cmd), program_args(cmd)[0]]:
                 if name in ROOT_PROGRAMS:
                     return f"{script} runs {name}, which needs root"
+    return None
+
+
+# Installs into the image's own folders (site-packages, gems, npm's global prefix), which are
+# root's; flags that send them elsewhere.
+_INSTALLERS = {"pip": "install", "gem": "install", "npm": "install"}
+_ELSEWHERE = {
+    "pip": frozenset("--user --target -t --prefix --root".split()),
+    "gem": frozenset("--user-install -i --install-dir".split()),
+    "npm": frozenset(["--prefix"]),
+}
+
+
+def _installer(name: str, args: list[str]) -> tuple[str, list[str]]:
+    """The package manager a call runs (``python -m pip`` is pip, ``pip3.11`` is pip)."""
+    if re.fullmatch(r"python[\d.]*", name) and args[:2] == ["-m", "pip"]:
+        return "pip", args[2:]
+    return re.sub(r"^(pip)[\d.]*$", r"\1", name), args
+
+
+def installs_at_start(command: Command) -> str | None:
+    """Why the command's package install needs root: ``pip install`` (or ``gem install``,
+    ``npm install -g``) at container start writes the image's root-owned folders (built:
+    pypi/jungle's ``CMD ["pip", "install", "jungle==0.1.10"]`` as uid 10001 installed into
+    ~/.local instead, its program not on PATH)."""
+    for name, args in command.calls:
+        program, words = _installer(name, args)
+        sub = next((w for w in words if not w.startswith("-")), None)
+        if program not in _INSTALLERS or sub != _INSTALLERS[program]:
+            continue
+        if any(w.split("=")[0] in _ELSEWHERE[program] for w in words):
+            continue
+        if program == "npm" and not {"-g", "--global"} & set(words):
+            continue
+        return (
+            f"the command runs `{program} {sub}`, which writes the image's own packages "
+            "(root's): another user's install goes elsewhere or fails"
+        )
     return None
 
 

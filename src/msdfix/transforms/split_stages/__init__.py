@@ -357,19 +357,16 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
     after = late_folder_runs(a, plan, anchor)
     note_folder_runs(a, plan, folders, after)
     carried: set[int] = set()  # (asked only of a chown: `gives_files_away`)
+    repeated: set[int] = set()
     if any(re.search(r"\bchown\b", i.args) for i in a.setup_runs):
         order = _ordered_setup(a, plan, anchor)
         carried = carried_folder_runs(a, plan, anchor, {k for k, v in order.items() if not v})
+        repeated = {k for k, v in order.items() if v}
     given = gives_files_away(a, {*folders, *after, *repeated_late(a, anchor), *carried})
     owned = bool(builder and not is_root(builder[-1]) or given)
     owned = owned and not all_folders_set(a, plan, folders, anchor)
     if owned and not is_root(user) and plan.unsafe is None:
-        plan.unsafe = (
-            f"the program runs as {user} and the build gives it files or directories"
-            + (f" ({given})" if given else "")
-            + "; the runtime's WORKDIR and the directories COPY --from creates belong to "
-            "root, so it may not write where it could"
-        )
+        plan.unsafe = _owners_reason(a, user, given, repeated)
     _top_metadata(a, plan, anchor)
     chown_made_dirs(a, plan)
     setgid_named_copies(a, plan, [i for i in a.setup_runs if anchor and i.start < anchor.start])
@@ -1035,6 +1032,28 @@ def _render(a: Analysis, plan: Plan, alias: str) -> list[Edit]:
     return edits
 
 
+def _owners_reason(a: Analysis, user: str, given: str | None, repeated: set[int]) -> str:
+    """Why the split may change what ``user`` can write. A chown in a setup RUN the runtime
+    repeats after its copies (it also makes accounts) gives that user the files the build
+    made as root (built: dependencies/collector-js-lerna, ``useradd app && chown -R app
+    /usr/src/collector`` before ``yarn install``: node_modules and the sources were root's in
+    the original, app's in the split)."""
+    again = [i for i in a.setup_runs if id(i) in repeated and re.search(r"\bchown\b", i.args)]
+    if again:
+        return (
+            f"the program runs as {user}, and the runtime repeats RUN at line "
+            f"{again[0].start_line} after its COPY --from: its chown gives what the build "
+            "made there as root (installed packages, later copies) to that owner, so the "
+            "program may write files it could not"
+        )
+    return (
+        f"the program runs as {user} and the build gives it files or directories"
+        + (f" ({given})" if given else "")
+        + "; the runtime's WORKDIR and the directories COPY --from creates belong to "
+        "root, so it may not write where it could"
+    )
+
+
 def _copy_block(a: Analysis, plan: Plan, alias: str) -> str:
     """The runtime's COPY --from lines, what changes least first (so a source edit leaves the
     earlier layers cached): other stages and dependency directories, context files (grouped by
@@ -1063,7 +1082,9 @@ def _copy_block(a: Analysis, plan: Plan, alias: str) -> str:
             grouped.setdefault(posixpath.dirname(path), []).append(path)
     # The build user's files get its owner back; context files keep theirs (COPY --from keeps
     # owners, and COPY gives root what it copies without --chown). Without a context, which
-    # paths hold context files is unknown: every path gets it, as before.
+    # paths hold context files is unknown: every path gets it, as before. The node image's
+    # global folders are root's: COPY --from carries the owners of what a global install added
+    # (built: --chown=node gave /usr/local/bin/node and npm to the app's user).
     chown = plan.chown
     for parent, group in grouped.items():
         if len(group) == 1:
@@ -1078,7 +1099,7 @@ def _copy_block(a: Analysis, plan: Plan, alias: str) -> str:
         if path in done:
             continue
         source = plan.sources.get(path, alias)
-        held = path in under and a.ctx.present
+        held = path in under and a.ctx.present or path in GLOBAL_DIRS
         owner = plan.owners.get(path, None if held else chown) if source == alias else None
         line = copy_line(doc, source, path, plan.moves.get(path, path), owner)
         if rank(path) == 0:

@@ -166,8 +166,9 @@ def _npm_global_elsewhere(a: Analysis) -> str | None:
             or re.search(r"(?<![\w-])PREFIX=", env)
         ):
             return (
-                f"`npm install -g` at line {call.ins.start_line} may install outside "
-                "/usr/local (--prefix, npm_config_prefix or PREFIX), which the runtime copies"
+                f"`npm install -g` at line {call.ins.start_line} may install under another "
+                "prefix (--prefix, npm_config_prefix or PREFIX), which the runtime does not "
+                "copy: the programs it installs may be missing there"
             )
     return None
 
