@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -312,6 +313,19 @@ def test_python_venv_only_with_an_install(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text(installed)
     result = run(tmp_path, unsafe=True)
     assert ".venv" in next(iter(result.files.values()))[1].splitlines()
+
+
+def test_dependencies_a_checkout_may_have_are_judged_as_if_present(tmp_path: Path) -> None:
+    """A clean checkout has no node_modules, but a CI job that runs ``npm ci`` before
+    ``docker build`` does: with no install in the Dockerfile, ``COPY . .`` ships the app's
+    packages, and excluding them is no safe line of the same fix."""
+    context = node_api(
+        tmp_path, 'FROM node:20\nWORKDIR /app\nCOPY . .\nCMD ["node", "server.js"]\n'
+    )
+    shutil.rmtree(context / "node_modules")
+    result = run(context, unsafe=True)
+    assert "node_modules kept: COPY . . (line 3) ships it and no RUN installs" in messages(result)
+    assert "node_modules" not in next(iter(result.files.values()))[1].splitlines()
 
 
 @pytest.mark.parametrize(

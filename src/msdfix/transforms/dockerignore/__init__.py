@@ -23,7 +23,9 @@ Fix safety
     every ``COPY``/``ADD``/``RUN --mount`` source of every stage, of this Dockerfile and of the
     other Dockerfiles of the context that read the same file: a line that would exclude
     something a source names is never added. A line is safe when nothing the build copies
-    changes (only specific paths are copied, or the paths are absent). Under ``COPY . .`` it is
+    changes (only specific paths are copied, or the paths are absent); ``.env``/key files and
+    installed dependencies count wherever a copied folder may hold them in a checkout (they are
+    not committed). Under ``COPY . .`` it is
     unsafe, with what to check: ``node_modules`` or a virtualenv only when a RUN installs the
     packages (else kept: the app needs them), build outputs only when a RUN builds them, ``.git``
     only when no step msdfix sees reads it (``git``, ``go build``'s VCS stamping,
@@ -100,7 +102,7 @@ class DockerIgnoreTransform(Transform):
         stdin = own_path(doc) is None or doc.context.stdin  # only the Dockerfile is output
         safe = [v.candidate.line for v in verdicts if v.status == "safe"]
         unsafe = [v for v in verdicts if v.status == "unsafe"]
-        skipped = [v.reason for v in verdicts if v.status == "skip"]
+        skipped = _grouped([v for v in verdicts if v.status == "skip"])
         note = " (stdin: add these lines yourself)" if stdin else ""
         done: list[str] = []  # lines of the safe fix, which the unsafe one adds after them
         if any(v.worth_it for v in verdicts if v.status == "safe"):
@@ -154,3 +156,17 @@ class DockerIgnoreTransform(Transform):
                         "(BuildKit's CopyIgnoredFile): the copy fails or copies nothing"
                     )
                     yield doc.note(self.id, ins, message)
+
+
+def _grouped(kept: list[Verdict]) -> list[str]:
+    """The reasons lines were kept out; those kept for what a checkout may have (one reason
+    for all the secret lines) named together."""
+    reasons: list[str] = []
+    unseen: dict[str, list[str]] = {}
+    for verdict in kept:
+        if verdict.unseen:
+            tail = verdict.reason.removeprefix(verdict.candidate.line)
+            unseen.setdefault(tail, []).append(verdict.candidate.line)
+        else:
+            reasons.append(verdict.reason)
+    return reasons + [", ".join(lines) + tail for tail, lines in unseen.items()]

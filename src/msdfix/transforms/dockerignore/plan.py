@@ -207,6 +207,7 @@ class Verdict:
     reason: str = ""
     copied_by: str = ""  # the whole-context COPY that ships what an unsafe line excludes
     present: bool = False  # it excludes paths the context has now (not only future ones)
+    unseen: bool = False  # kept only for paths a checkout may have that a COPY would copy
 
     @property
     def worth_it(self) -> bool:
@@ -412,9 +413,41 @@ def judge(
         if needed or any(source.copies(p) for p in newly):
             where = f"{source.instruction}{copy.label}"
             return Verdict(candidate, "skip", f"{candidate.line} kept: {where} copies it")
+    for copy in sources:  # then what a checkout may have that this one lacks
+        source = copy.source
+        unseen = [p for p in _unseen(doc, candidate, source) if newly_excluded(p)]
+        if not any(source.copies(p) for p in unseen):
+            continue
+        where = f"{source.instruction}{copy.label}"
+        if source.pattern is not None:
+            why = f"{where} would copy those of a checkout that has them (they are not committed)"
+            return Verdict(candidate, "skip", f"{candidate.line} kept: {why}", unseen=True)
+        if unsafe is None:
+            verdict = _whole_copy_verdict(copy.doc, candidate, copy.stage, source, copy.label)
+            if verdict.status == "skip":
+                return verdict
+            verdict.reason += " (none now: a checkout may have some)"
+            unsafe = verdict
     verdict = unsafe or Verdict(candidate, "safe")
     verdict.present = bool(newly)
     return verdict
+
+
+def _unseen(doc: Document, candidate: Candidate, source: Source) -> list[str]:
+    """Paths of ``candidate`` that ``source`` would copy where a checkout has them: installed
+    dependencies and ``.env``/key files are not committed, so a clean checkout's lack of them
+    says nothing of the one a developer or CI job builds (a ``frontend/.env.production`` that
+    ``vite build`` reads under ``COPY frontend/ .``)."""
+    if candidate.kind not in ("deps", "secret"):
+        return []
+    name = _representative(candidate.line)
+    if source.pattern is None:
+        return [name]
+    root = doc.context.root
+    folder = source.pattern.rstrip("/")
+    if not candidate.line.startswith("**/") or _has_glob(folder) or root is None:
+        return []
+    return [f"{folder}/{name}"] if is_dir(root / folder) else []
 
 
 def _representative(line: str) -> str:
@@ -485,6 +518,8 @@ def plan(doc: Document, path: Path, created: bool) -> list[Verdict] | str:
     verdicts: list[Verdict] = []
     for candidate in candidates(doc, ignore_rel, created):
         verdict = judge(doc, candidate, rules, kept, copies)
+        if verdict is not None and verdict.unseen and candidate.line.startswith("**/"):
+            verdict = _at_root(doc, candidate, rules, kept, copies) or verdict
         if verdict is None:
             continue
         verdicts.append(verdict)
@@ -494,6 +529,17 @@ def plan(doc: Document, path: Path, created: bool) -> list[Verdict] | str:
             added = excluded_by(ctx, candidate.line)
             kept = [p for p in kept if p not in added]
     return verdicts
+
+
+def _at_root(
+    doc: Document, candidate: Candidate, rules: DockerIgnore, kept: list[str], copies: list[Copy]
+) -> Verdict | None:
+    """The verdict of ``candidate`` for the context's root alone (``**/.env`` -> ``.env``),
+    when a folder a COPY brings may hold such files in a checkout: only a safe one that
+    keeps out a file the root has now, else None."""
+    root_only = Candidate(candidate.line.removeprefix("**/"), candidate.kind)
+    verdict = judge(doc, root_only, rules, kept, copies)
+    return verdict if verdict is not None and verdict.worth_it else None
 
 
 def relative(path: Path, root: Path) -> str | None:
