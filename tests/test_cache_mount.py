@@ -185,6 +185,21 @@ def test_a_run_without_network_reads_its_cache_from_the_image(network: str) -> N
     assert any("npm runs offline here (RUN --network=none)" in m for m in messages)
 
 
+@pytest.mark.parametrize(
+    "run",
+    [
+        "WORKDIR /root/.npm\nRUN npm install ms@2.1.3",
+        "WORKDIR /root/.npm/app\nRUN npm install ms@2.1.3",
+    ],
+)
+def test_a_run_working_inside_the_cache_folder_gets_no_mount(run: str) -> None:
+    """The install writes its node_modules where it runs: on the mount it left the image
+    without them (built: ``require("ms")`` failed in the rewritten image)."""
+    text = f"FROM node:18\n{run}\n"
+    assert _run(text) == text
+    assert any("on the mount of /root/.npm" in m for m in _fixes(text))
+
+
 def test_a_run_with_network_keeps_its_cache_mount() -> None:
     text = "FROM node:18\nRUN npm ci\nRUN --network=default npm install\n"
     assert "RUN --network=default --mount=type=cache,target=/root/.npm npm install" in _run(text)

@@ -745,6 +745,12 @@ class _Planner:
                     f"{target} holds what {where} put there, which this RUN reads and a "
                     "mount would hide"
                 )
+        cwd = self._cwd(call)
+        if within(cwd, target):
+            return (
+                f"the RUN works in {cwd}, on the mount of {target}: what it writes there (an "
+                "install's node_modules, a download) would stay on the mount, out of the image"
+            )
         inside = self._env_inside(call, target)
         if inside is not None:
             return (
@@ -816,6 +822,13 @@ class _Planner:
                     if within(posixpath.normpath(path), target):
                         return line  # a requirements file's option line (pip reads it)
         return None
+
+    def _cwd(self, call: ToolCall) -> str:
+        """The directory ``call`` runs in: the WORKDIR, then the script's ``cd`` (built:
+        ``npm install`` under ``WORKDIR /root/.npm/app`` with /root/.npm mounted left no
+        node_modules in the image, and ``require`` failed)."""
+        start = self.doc.model.workdirs(self.stage, fixed=True)[0][id(self.ins)]  # (cached)
+        return posixpath.normpath(resolve(call.command.cwd or "", start))
 
     def _env_inside(self, call: ToolCall, target: str) -> str | None:
         """``NAME=value`` of the RUN's environment whose value (or an entry of a ``:`` list,
