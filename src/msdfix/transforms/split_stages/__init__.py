@@ -101,8 +101,9 @@ Fix safety
     the runtime's, a runtime that would copy a whole system directory, users created by build RUNs,
     ENV reading the build image's variables, a CMD that does not run the artefact, an artefact
     whose name cannot be found, a frontend whose output directory cannot be told, that shares
-    the backend's directory or whose RUN also builds the backend. Never touched: multi-stage
-    files, ONBUILD, Windows images, ``FROM scratch``, bases that are not a known toolchain image.
+    the backend's directory or whose RUN also builds the backend, ONBUILD (its triggers belong
+    to the final image). Never touched: multi-stage files, Windows images, ``FROM scratch``,
+    bases that are not a known toolchain image.
 """
 
 from __future__ import annotations
