@@ -172,6 +172,39 @@ def test_a_later_offline_install_needs_the_cache_in_the_image() -> None:
     assert any("read offline by line 3" in m for m in _fixes(text))
 
 
+@pytest.mark.parametrize("network", ["none", '"none"'])
+def test_a_run_without_network_reads_its_cache_from_the_image(network: str) -> None:
+    """``RUN --network=none``: the install can only read what the image holds (built with
+    ``docker build --network none``: npm install fell back to the image's /root/.npm, and
+    failed with EAI_AGAIN on an empty cache mount, or after the earlier RUN's mount kept the
+    cache out of the image)."""
+    text = f"FROM node:18\nRUN npm ci\nRUN --network={network} npm install\n"
+    assert _run(text) == text
+    messages = _fixes(text)
+    assert any("read offline by line 3" in m for m in messages)
+    assert any("npm runs offline here (RUN --network=none)" in m for m in messages)
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        "WORKDIR /root/.npm\nRUN npm install ms@2.1.3",
+        "WORKDIR /root/.npm/app\nRUN npm install ms@2.1.3",
+    ],
+)
+def test_a_run_working_inside_the_cache_folder_gets_no_mount(run: str) -> None:
+    """The install writes its node_modules where it runs: on the mount it left the image
+    without them (built: ``require("ms")`` failed in the rewritten image)."""
+    text = f"FROM node:18\n{run}\n"
+    assert _run(text) == text
+    assert any("on the mount of /root/.npm" in m for m in _fixes(text))
+
+
+def test_a_run_with_network_keeps_its_cache_mount() -> None:
+    text = "FROM node:18\nRUN npm ci\nRUN --network=default npm install\n"
+    assert "RUN --network=default --mount=type=cache,target=/root/.npm npm install" in _run(text)
+
+
 def test_a_cache_switched_off_where_msdfix_cannot_edit_gets_no_mount() -> None:
     text = 'FROM python:3.12\nRUN ["pip", "install", "--no-cache-dir", "flask"]\n'
     assert _run(text) == text

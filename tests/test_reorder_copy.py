@@ -77,6 +77,19 @@ def test_keeps_flags_comments_and_case(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("flag", ["--exclude=*.md", "--link=false --exclude=docs"])
+def test_a_copy_with_a_flag_it_does_not_carry_is_left_alone_with_the_reason(
+    tmp_path: Path, flag: str
+) -> None:
+    """``COPY --exclude`` (a newer frontend's flag: Docker 20.10's said "Unknown flag") was
+    skipped with no word; it is still left alone, now saying which flag."""
+    (tmp_path / "requirements.txt").write_text("six\n")
+    text = f"FROM python:3.12-slim\nWORKDIR /app\nCOPY {flag} . .\nRUN pip install -r requirements.txt\n"
+    out, applied, explained = _run(text, tmp_path, unsafe=True)
+    assert out == text and not applied
+    assert any("has --exclude, which reorder-copy does not carry" in m for m in explained)
+
+
 def test_install_at_end_of_file_without_newline(tmp_path: Path) -> None:
     (tmp_path / "requirements.txt").write_text("six\n")
     out, applied, _ = _run(

@@ -117,6 +117,10 @@ def plan_run(
             plan.note(f"{manager.id}: the RUN empties its cache, so a mount keeps nothing")
         elif any(start_install(p) in _prefixes(manager) for p in runtime):
             plan.note(f"{manager.id} runs at container start, so its cache stays in the image")
+        elif no_network(ins):
+            plan.note(
+                f"{manager.id} runs offline here (RUN --network=none): it reads its cache from the image"
+            )
         elif any(
             runs_offline(manager, c.args, {**planner.resolver.scope, **c.command.assignments})
             for c in _calls_of(steps, manager)
@@ -741,6 +745,12 @@ class _Planner:
                     f"{target} holds what {where} put there, which this RUN reads and a "
                     "mount would hide"
                 )
+        cwd = self._cwd(call)
+        if within(cwd, target):
+            return (
+                f"the RUN works in {cwd}, on the mount of {target}: what it writes there (an "
+                "install's node_modules, a download) would stay on the mount, out of the image"
+            )
         inside = self._env_inside(call, target)
         if inside is not None:
             return (
@@ -813,6 +823,13 @@ class _Planner:
                         return line  # a requirements file's option line (pip reads it)
         return None
 
+    def _cwd(self, call: ToolCall) -> str:
+        """The directory ``call`` runs in: the WORKDIR, then the script's ``cd`` (built:
+        ``npm install`` under ``WORKDIR /root/.npm/app`` with /root/.npm mounted left no
+        node_modules in the image, and ``require`` failed)."""
+        start = self.doc.model.workdirs(self.stage, fixed=True)[0][id(self.ins)]  # (cached)
+        return posixpath.normpath(resolve(call.command.cwd or "", start))
+
     def _env_inside(self, call: ToolCall, target: str) -> str | None:
         """``NAME=value`` of the RUN's environment whose value (or an entry of a ``:`` list,
         as PATH) is a folder strictly inside ``target``; the cache's own setting names
@@ -877,13 +894,15 @@ class _Planner:
         )
 
     def _offline_later(self, manager: PackageManager) -> Instruction | None:
-        if not manager.offline_flags and not manager.offline_env:
-            return None
         history = self.history
         programs = {p.lstrip("./") for p in manager.programs}
         flags = manager.offline_flags
 
         def offline(run: Instruction) -> bool:  # any command of the tool, downloading or not
+            if no_network(run):
+                return any(s.call and s.call.manager is manager for s in history.steps(run) or [])
+            if not flags and not manager.offline_env:
+                return False
             if not (manager.offline_env or manager.args_env) and not any(
                 f in run.logical for f in flags
             ):
@@ -1283,6 +1302,14 @@ def _may_set_config(text: str) -> bool:
         if not any(word in lower for word in ("cache", "store", "off", "network")):
             return False
     return _CONFIG_SET.search(text) is not None
+
+
+def no_network(ins: Instruction) -> bool:
+    """``RUN --network=none``: every tool in the RUN reads only what the image holds (built
+    with ``docker build --network none``: npm install fell back to the image's /root/.npm, and
+    failed with EAI_AGAIN on an empty cache mount there)."""
+    flag = ins.flag("network")
+    return flag is not None and (flag.value or "").strip("\"'") == "none"
 
 
 def runs_offline(manager: PackageManager, args: Sequence[str], env: Mapping[str, str]) -> bool:

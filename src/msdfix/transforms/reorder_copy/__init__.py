@@ -77,6 +77,7 @@ from msdfix.transforms.reorder_copy.edits import (
 )
 from msdfix.transforms.reorder_copy.fetch_env import fetch_blocker
 from msdfix.transforms.reorder_copy.model import (
+    KEEP_FLAGS,
     Plan,
     Skip,
     Source,
@@ -99,6 +100,15 @@ def _user(stage: Stage, ins: Instruction) -> str | None:
     ):
         return ROOT
     return user
+
+
+def _known_flags(copy: Instruction, where: str, anchor: Instruction) -> None:
+    """Skip a COPY with a flag the manifests' COPY could not simply repeat (``--exclude``,
+    ``--parents``: newer frontends only; Docker 20.10's answered "Unknown flag", so they
+    could not be built here), saying which."""
+    other = [f"--{f.name}" for f in copy.flags if f.name not in KEEP_FLAGS]
+    if other:
+        raise Skip(f"{where} has {', '.join(other)}, which reorder-copy does not carry", anchor)
 
 
 @register
@@ -145,6 +155,7 @@ class ReorderCopy(Transform):
         if anchor is None or script is None:
             return None
         where = f"`{copy.logical.strip()}` (line {copy.start_line})"
+        _known_flags(copy, where, anchor)
         if blocker is not None:
             raise Skip(
                 f"{where} comes before the dependency install, but line {blocker.start_line} "

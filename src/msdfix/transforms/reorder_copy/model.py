@@ -128,8 +128,6 @@ def whole_tree_copy(doc: Document, stage: Stage, ins: Instruction, workdir: str)
     """The whole-tree COPY/ADD ``ins``, or None when it is something else."""
     if ins.cmd not in ("copy", "add") or ins.heredocs or ins.flag("from") is not None:
         return None
-    if any(f.name not in KEEP_FLAGS for f in ins.flags):
-        return None
     try:
         _, values, _ = instruction_values(ins)
     except Exception:

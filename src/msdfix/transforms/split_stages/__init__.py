@@ -101,8 +101,9 @@ Fix safety
     the runtime's, a runtime that would copy a whole system directory, users created by build RUNs,
     ENV reading the build image's variables, a CMD that does not run the artefact, an artefact
     whose name cannot be found, a frontend whose output directory cannot be told, that shares
-    the backend's directory or whose RUN also builds the backend. Never touched: multi-stage
-    files, ONBUILD, Windows images, ``FROM scratch``, bases that are not a known toolchain image.
+    the backend's directory or whose RUN also builds the backend, ONBUILD (its triggers belong
+    to the final image). Never touched: multi-stage files, Windows images, ``FROM scratch``,
+    bases that are not a known toolchain image.
 """
 
 from __future__ import annotations
@@ -1124,6 +1125,18 @@ def _message(a: Analysis, plan: Plan) -> str:
     return text
 
 
+def _no_onbuild(doc: Document) -> None:
+    """Decline an image made for child builds: its ONBUILD triggers belong to the image the
+    build ends in (built: a split that left ONBUILD in the build stage gave a runtime image
+    with no trigger, and a child image FROM it lacked the file the trigger writes)."""
+    onbuild = next((i for i in doc.dockerfile.instructions if i.cmd == "onbuild"), None)
+    if onbuild is not None:
+        raise Decline(
+            f"ONBUILD (line {onbuild.start_line}) makes the image a base for other builds: "
+            "its triggers and what they read would have to move to the runtime stage"
+        )
+
+
 @register
 class SplitStages(Transform):
     id = "split-stages"
@@ -1132,11 +1145,7 @@ class SplitStages(Transform):
 
     def check(self, doc: Document) -> Iterable[Finding]:
         stages = doc.model.stages
-        if (
-            len(stages) != 1
-            or doc.is_windows
-            or any(i.cmd == "onbuild" for i in doc.dockerfile.instructions)
-        ):
+        if len(stages) != 1 or doc.is_windows:
             return
         stage = stages[0]
         ecosystem = ecosystem_of(stage.image.full_name)
@@ -1147,6 +1156,7 @@ class SplitStages(Transform):
                 raise Decline(
                     "the last line ends with a line continuation: a stage added after it would join its RUN"
                 )
+            _no_onbuild(doc)
             if "$" in stage.from_.args and ecosystem not in ("go", "rust"):
                 raise Decline("the base image is chosen by a build argument")
             alias_edits(doc, stage)  # the build stage can be named
