@@ -2876,3 +2876,17 @@ def test_a_repeated_chown_after_the_copies_is_named_as_giving_the_builds_files(
     messages = _messages(result)
     assert "the runtime repeats RUN at line 2 after its COPY --from" in messages, messages
     assert "so it may not write where it could" not in messages
+
+
+@pytest.mark.parametrize("served", ['http.Dir("")', 'os.DirFS("")'])
+def test_an_empty_served_folder_ships_every_copied_file(tmp_path: Path, served: str) -> None:
+    """Go's ``http.Dir("")`` serves "." (Dir.Open reads "" as "."), and ``os.DirFS("")``
+    joins names to "/": neither was read as serving a folder, so a safe split dropped the
+    sources the server answers with, as ``http.Dir(".")`` did before it was read."""
+    source = Path(__file__).parent.parent / "fixtures" / "split-stages" / "go-serves-flag-root"
+    shutil.copytree(source, tmp_path, dirs_exist_ok=True)
+    main = tmp_path / "main.go"
+    main.write_text(main.read_text().replace("http.Dir(*root)", served))
+    text = (source / "Dockerfile").read_text()
+    out = _run(text, tmp_path).output
+    assert "/srv/box/filebox" in out and "/srv/box/main.go" in out, out

@@ -471,7 +471,7 @@ def go_text(a: Analysis, rel: str) -> str:
 
 
 GO_SERVED = re.compile(
-    r"""(?:http\.Dir|os\.DirFS)\(\s*"([^"]+)"\s*\)"""
+    r"""(?:http\.Dir|os\.DirFS)\(\s*"([^"]*)"\s*\)"""
     r"""|\.Static(?:FS)?\(\s*"[^"]*"\s*,\s*(?:http\.Dir\()?"([^"]+)"\s*"""
 )
 
@@ -483,8 +483,10 @@ def go_served(a: Analysis) -> list[str]:
         return []
     found = []
     for rel in a.ctx.glob("*.go") + a.ctx.glob("*/*.go"):
-        for first, second in GO_SERVED.findall(go_text(a, rel)):
-            found.append(resolve(first or second, a.final_dir))
+        for match in GO_SERVED.finditer(go_text(a, rel)):
+            folder = match.group(1) if match.group(1) is not None else match.group(2)
+            # "": http.Dir serves ".", os.DirFS joins names to "/": either may answer any file
+            found.append(resolve(folder, a.final_dir) if folder else "/")
     return sorted(set(found))
 
 
