@@ -3446,3 +3446,15 @@ def test_lists_refreshed_last_are_said_to_stay_as_in_the_original() -> None:
     """``apt-get update`` with no cleanup after it: the original surely keeps the lists."""
     text = 'FROM debian:12\nRUN apt-get update && apt-get install -y curl\nCMD ["bash"]\n'
     assert any("stays in the image, as in the original" in m for m in _fixes(text))
+
+
+def test_offline_reader_is_made_once_per_manager() -> None:
+    """The manager reading only its offline settings (asked per later RUN of a tool) is made
+    once per manager, with its offline keys as its configuration keys."""
+    from msdfix.ecosystems.registry import MANAGERS
+    from msdfix.transforms.cache_mount.plan import _offline_reader
+
+    manager = next(m for m in MANAGERS if m.offline_config_keys)
+    reader = _offline_reader(manager)
+    assert reader is _offline_reader(manager) and reader is not manager
+    assert reader.config_keys == manager.offline_config_keys and reader.id == manager.id
