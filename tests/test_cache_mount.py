@@ -3491,3 +3491,15 @@ def test_a_later_user_named_by_an_env_variable_is_named_by_its_value() -> None:
         'CMD ["python", "app.py"]\n'
     )
     assert any("inside the home of ${NB_USER} (jovyan), whom" in m for m in _fixes(text))
+
+
+def test_offline_reader_is_made_once_per_manager() -> None:
+    """The manager reading only its offline settings (asked per later RUN of a tool) is made
+    once per manager, with its offline keys as its configuration keys."""
+    from msdfix.ecosystems.registry import MANAGERS
+    from msdfix.transforms.cache_mount.plan import _offline_reader
+
+    manager = next(m for m in MANAGERS if m.offline_config_keys)
+    reader = _offline_reader(manager)
+    assert reader is _offline_reader(manager) and reader is not manager
+    assert reader.config_keys == manager.offline_config_keys and reader.id == manager.id

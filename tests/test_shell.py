@@ -39,6 +39,25 @@ def test_run_script_maps_offsets_across_continuations() -> None:
     assert text[script.physical(word.start) : script.physical(word.end - 1) + 1] == "--no-cache-dir"
 
 
+def test_run_script_is_worked_out_once_per_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each transform of a pass asks for the same RUN's script: parsed once, while each
+    caller still gets its own command list; another file text is worked out again."""
+    import msdfix.shell.script as script_module
+
+    text = "FROM x\nRUN apt-get update && apt-get install -y curl\n"
+    ins = parse(text).instructions[1]
+    first = run_script(ins, text)
+    monkeypatch.setattr(script_module, "parse_commands", lambda _: pytest.fail("parsed again"))
+    second = run_script(ins, text)
+    assert first is not None and second is not None and first is not second
+    assert second.text == first.text and second.commands == first.commands
+    first.commands.pop()
+    assert len(second.commands) == 2 and second.source is text
+    monkeypatch.undo()
+    other = text + "# another text\n"
+    assert run_script(ins, other) is not None and run_script(ins, other).source is other
+
+
 def test_heredoc_script() -> None:
     text = "FROM x\nRUN <<EOF\napt-get update\npip install a\nEOF\n"
     script = run_script(parse(text).instructions[1], text)

@@ -44,21 +44,34 @@ class RunScript:
 
 
 def run_script(ins: Instruction, source: str = "") -> RunScript | None:
-    """The script of a RUN (shell form, heredoc, or exec form's argv), or None."""
+    """The script of a RUN (shell form, heredoc, or exec form's argv), or None.
+
+    Worked out once per RUN and file text: each transform of a pass asks about the same RUNs
+    of the same parsed file. Each caller gets its own RunScript and command list; what is kept
+    on the instruction holds no reference back to it (no cycle: the file is freed at once)."""
     if ins.cmd != "run":
         return None
+    cached: tuple[str, _Parts] | None = ins.__dict__.get("_run_script")
+    if cached is None or cached[0] is not source:
+        cached = (source, _parts(ins))
+        ins.__dict__["_run_script"] = cached
+    text, commands, editable, heredoc_start = cached[1]
+    return RunScript(ins, text, list(commands), editable, heredoc_start, source)
+
+
+_Parts = tuple[str, tuple[Command, ...], bool, "int | None"]
+
+
+def _parts(ins: Instruction) -> _Parts:
+    """The text, commands, editability and heredoc start of a RUN's script."""
     argv = ins.json_args()
     if argv is not None:
         if len(argv) >= 3 and argv[0].rsplit("/", 1)[-1] in POSIX_SHELLS and argv[1] == "-c":
-            return RunScript(ins, argv[2], parse_commands(argv[2]), editable=False, source=source)
+            return argv[2], tuple(parse_commands(argv[2])), False, None
         words = [Word(a, 0, 0) for a in argv]
-        return RunScript(
-            ins, "", [Command(words, {}, 0, 0, None, None, False)], editable=False, source=source
-        )
+        return "", (Command(words, {}, 0, 0, None, None, False),), False, None
     if ins.heredocs and _HEREDOC_ONLY.match(ins.args):
         doc = ins.heredocs[0]
-        return RunScript(
-            ins, doc.content, parse_commands(doc.content), True, doc.body_start, source
-        )
+        return doc.content, tuple(parse_commands(doc.content)), True, doc.body_start
     script = ins.logical[ins.args_start :]
-    return RunScript(ins, script, parse_commands(script), editable=True, source=source)
+    return script, tuple(parse_commands(script)), True, None

@@ -930,16 +930,16 @@ class _Planner:
             key = f"sets {manager.id} offline"
             return history.first_before(stage, run, key, ("run", "copy", "add"), sets) is not None
 
-        reads_only_cache = replace(manager, config_keys=manager.offline_config_keys)
-
         def sets(stage: Stage, other: Instruction) -> bool:
             if other.cmd != "run":  # a copied configuration that may set it offline
                 return bool(manager.offline_config_keys) and _copies_config(
-                    self.doc, stage, other, reads_only_cache
+                    self.doc, stage, other, _offline_reader(manager)
                 )
             if _may_set_config(other.logical) and setter.search(other.logical) is not None:
                 return True
-            return bool(manager.offline_config_keys) and writes_config(other, reads_only_cache)
+            return bool(manager.offline_config_keys) and writes_config(
+                other, _offline_reader(manager)
+            )
 
         later = history.later_runs(self.stage, self.ins, f"offline {manager.id}", offline)
         return next(later, None)
@@ -1260,6 +1260,20 @@ PREFER_CACHE_MIN = 9999  # seconds of npm's cache-min that mean --prefer-offline
 # needs no search per tool (that search tries each tool's names at every offset).
 # ``npm set`` and ``npm c set`` are npm's aliases of ``npm config set`` (npm-config(1)).
 _CONFIG_SET = re.compile(r"\bset\b|env\s+-w", re.IGNORECASE)
+
+
+_OFFLINE_READERS: dict[int, tuple[PackageManager, PackageManager]] = {}
+
+
+def _offline_reader(manager: PackageManager) -> PackageManager:
+    """``manager`` whose configuration keys are its offline settings alone (what a copied or
+    written configuration must set to make it read only its cache), made once per manager:
+    ``dataclasses.replace`` of each tool's manager per RUN asked was a per-RUN cost."""
+    found = _OFFLINE_READERS.get(id(manager))  # the registry's managers: a few dozen
+    if found is None or found[0] is not manager:
+        found = (manager, replace(manager, config_keys=manager.offline_config_keys))
+        _OFFLINE_READERS[id(manager)] = found
+    return found[1]
 
 
 @lru_cache(maxsize=64)
