@@ -2783,18 +2783,23 @@ def test_pip_target_outside_the_image_is_copied_whole(tmp_path, option, copied):
     """``pip install --target DIR`` into a folder no base image fills is copied to the runtime
     whole (built: --target /deps answered alike on the split onto python:3.11-slim, 630 -> 252
     MB); other targets still decline."""
-    wheel = "8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254"
-    (tmp_path / "requirements.txt").write_text(f"six==1.16.0 --hash=sha256:{wheel}\n")
-    (tmp_path / "app.py").write_text("import six\nprint(six.PY3)\n")
-    text = _df("FROM python:3.11", "WORKDIR /srv", "COPY requirements.txt .",
-               f"RUN pip install --only-binary :all: {option} -r requirements.txt",
-               "COPY app.py .", 'CMD ["python", "app.py"]')  # fmt: skip
-    result = _run(text, tmp_path)
+    result = _run(_pip_target_app(tmp_path, option), tmp_path)
     message = _messages(result)
     if copied is None:
         assert "installs outside the interpreter's prefix" in message, message
     else:
         assert f"COPY --from=build {copied} {copied}\n" in result.output, message
+
+
+def _pip_target_app(tmp_path: Path, option: str, *rest: str) -> str:
+    """An app importing six, installed by pip with ``option``; ``rest`` after the
+    install (default: the app's COPY)."""
+    wheel = "8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254"
+    (tmp_path / "requirements.txt").write_text(f"six==1.16.0 --hash=sha256:{wheel}\n")
+    (tmp_path / "app.py").write_text("import six\nprint(six.PY3)\n")
+    return _df("FROM python:3.11", "WORKDIR /srv", "COPY requirements.txt .",
+               f"RUN pip install --only-binary :all: {option} -r requirements.txt",
+               *(rest or ("COPY app.py .",)), 'CMD ["python", "app.py"]')  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -2813,14 +2818,10 @@ def test_pip_target_spellings_and_a_moved_target(tmp_path, option, later, outcom
     split did not copy: "No module named 'six'"), and a RUN that moves a copied folder away
     declines the split as one deleting it (built: ``mv /deps /app/deps`` after the install,
     the split's ``COPY --from=build /deps`` failed, "not found")."""
-    wheel = "8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254"
-    (tmp_path / "requirements.txt").write_text(f"six==1.16.0 --hash=sha256:{wheel}\n")
-    (tmp_path / "app.py").write_text("import six\nprint(six.PY3)\n")
-    text = _df("FROM python:3.11", "WORKDIR /srv", "COPY requirements.txt .",
-               f"RUN pip install --only-binary :all: {option} -r requirements.txt",
-               *([later] if later else []), "COPY app.py .",
-               "ENV PYTHONPATH=/deps", 'CMD ["python", "app.py"]')  # fmt: skip
-    result = _run(text, tmp_path)
+    extra = [later] if later else []
+    result = _run(
+        _pip_target_app(tmp_path, option, *extra, "COPY app.py .", "ENV PYTHONPATH=/deps"), tmp_path
+    )
     assert outcome in result.output + _messages(result), _messages(result)
 
 
