@@ -143,12 +143,13 @@ def test_digest_is_display_only_and_never_applied() -> None:
     assert fix.edits[0].content == "python:3.12-slim"
 
 
-def test_only_the_final_stage_changes() -> None:
+def test_only_the_final_stage_changes(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text("print('hello')\n")
     text = (
         "FROM python:3.12 AS build\nRUN pip wheel -w /w flask\n"
         'FROM python:3.12\nCOPY app.py /\nCMD ["python", "/app.py"]\n'
     )
-    out = _run(text).output
+    out = _run(text, context=tmp_path).output
     assert out.startswith("FROM python:3.12 AS build\n")
     assert "\nFROM python:3.12-slim\n" in out
 
@@ -163,6 +164,19 @@ def test_compiled_packages_copied_from_full_stage_are_unsafe(tmp_path: Path) -> 
     safe = _run(text, context=tmp_path)
     assert not safe.changed
     assert any("copies python packages built on python:3.12" in f.message for f in safe.suggestions)
+
+
+def test_copied_sources_unread_without_a_context_are_unsafe(tmp_path: Path) -> None:
+    """Built (node:8 stand-ins): a copied hello.js running `git --version` answered on the
+    full image and failed on -slim ("git: not found"); without a context nobody read it."""
+    text = 'FROM node:8.16.1\nRUN mkdir /src\nCOPY hello.js /src\nCMD ["node", "/src/hello.js"]\n'
+    blind = _run(text)
+    assert not blind.changed
+    assert any(
+        "no build context" in f.message and "hello.js" in f.message for f in blind.suggestions
+    )
+    (tmp_path / "hello.js").write_text("console.log('hello world')\n")
+    assert _run(text, context=tmp_path).changed  # read, and it runs nothing
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-32"])
@@ -746,16 +760,17 @@ def test_full_image_programs_beyond_the_named_few_keep_the_base(run: str, tool: 
     ]
 
 
-def test_perl_one_liner_and_installed_packages_still_allow_slim() -> None:
+def test_perl_one_liner_and_installed_packages_still_allow_slim(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text("print('debug')\n")
     base = "FROM python:3.12\nCOPY app.py /app/app.py\n"
     end = 'CMD ["python", "/app/app.py"]\n'
     one_liner = base + "RUN perl -pi -e 's/debug/info/' /app/app.py\n" + end
-    assert "python:3.12-slim" in _run(one_liner).output
+    assert "python:3.12-slim" in _run(one_liner, context=tmp_path).output
     installed = (
         base + "RUN apt-get update && apt-get install -y --no-install-recommends perl binutils\n"
         "RUN strip /usr/local/bin/x || true; perl -MJSON::PP -e 1\n" + end
     )
-    assert "python:3.12-slim" in _run(installed, unsafe=True).output
+    assert "python:3.12-slim" in _run(installed, unsafe=True, context=tmp_path).output
 
 
 def test_file_sourced_by_the_entrypoint_is_read_for_tools(tmp_path: Path) -> None:

@@ -37,6 +37,7 @@ from msdfix.model.native_loads import SUFFIXES, native_need, provided_names
 from msdfix.model.platforms import image_runs
 from msdfix.model.program_calls import (
     CALLED,
+    SOURCE_SUFFIXES,
     TOO_MANY,
     called_tool,
     env_tool,
@@ -121,6 +122,13 @@ def _alpine_home_change(stage: Stage, alpine: str) -> str | None:
 
 # Python sources read for file serving (a larger project is read in part: the rest unread).
 MAX_PY_SOURCES = 2000
+
+
+def _may_hold_code(pattern: str) -> bool:
+    """A copied path ``called_tool`` would read in a context: a folder, a script without a
+    suffix, or a source file (``app.jar`` is not read either way)."""
+    name = posixpath.basename(pattern.rstrip("/"))
+    return "." not in name.lstrip(".") or name == "." or name.endswith(SOURCE_SUFFIXES)
 
 
 @dataclass
@@ -361,6 +369,13 @@ class Planner:
         if composed:
             unsafe.append(f"{composed}, which {new} does not have")
             return
+        unread = self._unread_copies() if tools else []
+        if unread:
+            unsafe.append(
+                f"no build context: msdfix cannot read what the stage copies "
+                f"({', '.join(unread[:3])}), which may run {', '.join(tools[:3])} ({new} lacks them)"
+            )
+            return
         try:
             found = called_tool(ctx, tools, tuple(lacks))
         except Unreadable as exc:  # unread is not "runs none"
@@ -370,6 +385,20 @@ class Planner:
             unsafe.append(f"the context has too many sources to read which tools they run ({new})")
         elif found:
             unsafe.append(f"the sources may run `{found}`, which {new} does not have")
+
+    def _unread_copies(self) -> list[str]:
+        """The context sources the final stage's lineage copies when msdfix has no build
+        context to read them (unread sources are not "run no tool")."""
+        if self.doc.context.present:
+            return []
+        model = self.doc.model
+        names = [
+            source.pattern or "."
+            for stage in self.stage.lineage
+            for ins in stage.of("copy", "add")
+            for source in copy_sources(stage, ins, model)
+        ]
+        return [n for n in names if _may_hold_code(n)]
 
     def _opaque_start(self, unsafe: list[str], new: str) -> None:
         """The container starts a program installed by a package manager (``pre-commit``,
