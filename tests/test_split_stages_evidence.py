@@ -378,7 +378,7 @@ def test_a_large_source_importing_a_dev_dependency_keeps_it(tmp_path: Path) -> N
 
 def test_sources_too_many_to_check_keep_the_dev_dependencies(tmp_path: Path) -> None:
     """Unknown is never absent: sources msdfix stopped reading may import a dev dependency."""
-    from msdfix.transforms.split_stages.node import MAX_IMPORT_SCAN
+    from msdfix.transforms.split_stages.node.app_imports import MAX_IMPORT_SCAN
 
     sources = {f"src/m{i}.js": "module.exports = 1\n" for i in range(MAX_IMPORT_SCAN + 1)}
     package = {"scripts": BUILD, "dependencies": DEPS, "devDependencies": {"jest": "29"}}

@@ -186,13 +186,10 @@ from msdfix.transforms.split_stages.frontend_stage import (
 from msdfix.transforms.split_stages.go import plan_go
 from msdfix.transforms.split_stages.image_tools import check_image_tools
 from msdfix.transforms.split_stages.jvm import plan_dotnet, plan_java
-from msdfix.transforms.split_stages.node import (
-    APP_FILES,
-    BUILD_ALIAS,
-    GLOBAL_DIRS,
-    no_deleted_copies,
-    plan_node,
-)
+from msdfix.transforms.split_stages.node import plan_node
+from msdfix.transforms.split_stages.node.deps_stage import APP_FILES, BUILD_ALIAS
+from msdfix.transforms.split_stages.node.global_installs import GLOBAL_DIRS
+from msdfix.transforms.split_stages.node.removals import no_deleted_copies
 from msdfix.transforms.split_stages.ownership import (
     OWNERSHIP,
     account_runs,
