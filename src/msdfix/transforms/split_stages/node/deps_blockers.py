@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from msdfix.ecosystems.node.config_paths import (
@@ -47,14 +46,6 @@ from msdfix.transforms.split_stages.node.start_commands import (
     _script_writes_modules,
     preloaded,
 )
-
-
-@dataclass
-class _Install:
-    manager: str
-    rel: str  # the app directory in the build context
-    inputs: list[str]  # manifest files and directories that exist there
-
 
 # Packages a compiler's output requires although no source names them.
 COMPILER_HELPERS = (
