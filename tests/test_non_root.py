@@ -278,5 +278,6 @@ def test_a_chowned_copy_from_another_stage_says_it_gives_the_builds_files() -> N
     result = run(text, "non-root")
     assert "COPY --from=build --chown=1000:1000 /app /app" in result.output
     assert "gives it what the build stage's RUN steps made too" in messages(result)
+    assert "files from this stage's own RUN steps stay root-owned" in messages(result)
     plain = run('FROM node:20\nWORKDIR /app\nCOPY . .\nCMD ["node", "s.js"]\n', "non-root")
     assert "build stage's RUN steps" not in messages(plain)

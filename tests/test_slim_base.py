@@ -179,6 +179,18 @@ def test_copied_sources_unread_without_a_context_are_unsafe(tmp_path: Path) -> N
     assert _run(text, context=tmp_path).changed  # read, and it runs nothing
 
 
+def test_an_unread_script_is_named_once_among_the_reasons() -> None:
+    """A copied script the stage runs, without a context, is unknown for two reasons (it runs
+    it; it copies it): the message names it in the first and the second names the rest."""
+    text = (
+        "FROM node:18\nWORKDIR /app\nCOPY start /usr/local/bin/start\nCOPY app.js .\n"
+        'RUN start\nCMD ["node", "app.js"]\n'
+    )
+    (message,) = [f.message for f in _run(text).suggestions if f.transform == "slim-base"]
+    assert "it runs start, which msdfix cannot read" in message
+    assert "copies (app.js)" in message and message.count("start") == 1
+
+
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-32"])
 def test_requirements_are_read_in_the_encoding_their_byte_order_mark_names(
     tmp_path: Path, encoding: str

@@ -205,10 +205,12 @@ class NonRoot(Transform):
             text += f"; {paths} writable by it{copied}"
         if no_shell and writable:
             text += f"; the directories {paths} stay owned by root (no shell to chown them)"
+        steps = "RUN steps"
         if "COPY --from" in chowned:  # built: a split's node_modules became node's (grex)
             text += "; COPY --from --chown gives it what the build stage's RUN steps made too"
-        return text + (
-            "; check that the app writes nowhere else (files from RUN steps stay root-owned)"
+            steps = "this stage's own RUN steps"
+        return (
+            text + f"; check that the app writes nowhere else (files from {steps} stay root-owned)"
         )
 
 

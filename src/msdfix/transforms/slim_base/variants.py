@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -311,9 +312,8 @@ class Planner:
                 folders |= {dest.rstrip("/"), posixpath.dirname(dest)}
         return found
 
-    def _scripts(self, unsafe: list[str]) -> str | None:
-        """Scripts the stage runs: read them from the context, or note they are unknown."""
-        unread: list[str] = []
+    def _run_scripts(self) -> Iterator[tuple[str, Use, str | None]]:
+        """The context's scripts the stage runs or sources: name, use and text (None: unread)."""
         copied = self._copied_files()
         for use in self.facts.uses:
             runs_file = use.program in POSIX_SHELLS or use.program in SOURCING
@@ -328,24 +328,32 @@ class Planner:
                 ):
                     continue  # a program of the image, not a script of the context
                 rel = self.doc.context.named(name)
-                text = self.doc.context.read_text(rel) if rel else None
-                if text is None:
-                    if name not in unread and not self._from_base(name):
-                        unread.append(name)
-                    continue
-                names = EXCLUDED.search(text)
-                if names:  # a script without a source suffix: excluded_reason never read it
-                    return (
-                        f"{name} (run at line {use.ins.start_line}) names {names.group(0)}: "
-                        "-slim leaves /usr/share/doc, man, groff, info and locale out of every "
-                        "package"
-                    )
-                for command in parse_commands(text):
-                    program, _ = program_args(command)
-                    if program in self.family.full_only_tools and not installed_before(
-                        self.facts, program, use.ins.start_line
-                    ):
-                        return f"{name} (run at line {use.ins.start_line}) uses {program}"
+                yield name, use, self.doc.context.read_text(rel) if rel else None
+
+    def _unread_scripts(self) -> list[str]:
+        """Names of the scripts the stage runs that msdfix cannot read, once each."""
+        names = [n for n, _, text in self._run_scripts() if text is None]
+        return [n for n in dict.fromkeys(names) if not self._from_base(n)]
+
+    def _scripts(self, unsafe: list[str]) -> str | None:
+        """Scripts the stage runs: read them from the context, or note they are unknown."""
+        for name, use, text in self._run_scripts():
+            if text is None:
+                continue
+            names = EXCLUDED.search(text)
+            if names:  # a script without a source suffix: excluded_reason never read it
+                return (
+                    f"{name} (run at line {use.ins.start_line}) names {names.group(0)}: "
+                    "-slim leaves /usr/share/doc, man, groff, info and locale out of every "
+                    "package"
+                )
+            for command in parse_commands(text):
+                program, _ = program_args(command)
+                if program in self.family.full_only_tools and not installed_before(
+                    self.facts, program, use.ins.start_line
+                ):
+                    return f"{name} (run at line {use.ins.start_line}) uses {program}"
+        unread = self._unread_scripts()
         if unread:
             unsafe.append(f"it runs {', '.join(unread)}, which msdfix cannot read")
         return None
@@ -369,7 +377,10 @@ class Planner:
         if composed:
             unsafe.append(f"{composed}, which {new} does not have")
             return
-        unread = self._unread_copies() if tools else []
+        said = set(self._unread_scripts())  # "it runs start, which msdfix cannot read"
+        unread = (
+            [n for n in self._unread_copies() if posixpath.basename(n) not in said] if tools else []
+        )
         if unread:
             unsafe.append(
                 f"no build context: msdfix cannot read what the stage copies "

@@ -293,12 +293,17 @@ def _absent_after_prune(
         declared |= set(table) if isinstance(table, dict) else set()
     deps = read_dependencies(a.ctx, rel)
     hoisted = deps.hoisted if deps is not None else None
+    locked = deps.locked if deps is not None else frozenset()
 
     def absent(name: str) -> str | None:
         if name in declared or name.startswith(("#", "node:")):
             return None
         if hoisted is None:
             return "which package.json does not declare (a dev dependency may bring it)"
-        return None if name in hoisted else "which only a dev dependency brings"
+        if name in hoisted:
+            return None
+        if name not in locked:  # the original's import fails too, or is optional
+            return "which neither package.json nor the lock names"
+        return "which only a dev dependency brings"
 
     return absent
