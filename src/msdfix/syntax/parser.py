@@ -69,7 +69,9 @@ def _split(text: str) -> tuple[list[str], list[int]]:
     return bodies, starts
 
 
-_LONG_LINE_RE = re.compile(f"[^\n]{{{MAX_LINE_BYTES // 4 + 1},}}")  # 4 bytes a character at most
+# 4 bytes a character at most; anchored at line starts (``(?m)^``): unanchored, a search
+# counted from every character of a shorter line to its end (quadratic in the line's length)
+_LONG_LINE_RE = re.compile(f"(?m)^[^\n]{{{MAX_LINE_BYTES // 4 + 1},}}")
 
 
 def _check_line_lengths(text: str) -> None:
