@@ -1017,6 +1017,18 @@ def test_a_store_another_stage_reads_stays_in_the_image(reader: str) -> None:
     assert any("/go/pkg/mod is used by line" in m for m in _fixes(text))
 
 
+def test_an_exec_form_run_naming_the_cache_with_json_escapes_reads_it() -> None:
+    """JSON lets ``\\/`` spell ``/``: ``RUN ["sh", "-c", "ls \\/root\\/.cache\\/pip"]`` lists
+    the folder a mount would empty (its guard tested ``RUN [``'s first word, never ``[``)."""
+    text = (
+        "FROM python:3.11\nRUN pip install flask\n"
+        'RUN ["sh", "-c", "ls \\/root\\/.cache\\/pip > \\/cached.txt"]\n'
+    )
+    assert "\\/root" in text and "/root/.cache/pip" not in text
+    assert "--mount" not in _run(text)
+    assert any("/root/.cache/pip is used by line 3" in m for m in _fixes(text))
+
+
 def test_go_test_results_are_not_shared() -> None:
     """A mistyped ``--build-arg TZ`` passed the test gate as "(cached)" from an earlier build."""
     text = (

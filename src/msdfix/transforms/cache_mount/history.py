@@ -430,7 +430,7 @@ class History:
             target not in text
             and "$" not in text
             and not ins.heredocs
-            and not text.lstrip().startswith("[")  # JSON may escape a path's characters
+            and not ins.is_json  # JSON may escape a path's characters (`\/root`)
             and not self._in_values(stage, ins, inside)
         ):
             return False  # no word or value can name it: skip parsing the RUN
