@@ -319,6 +319,37 @@ def test_a_runtime_tag_through_a_pull_through_cache_is_unsafe(tmp_path, image, c
     assert ("pull-through cache" in fix.message) is cached, fix.message
 
 
+@pytest.mark.parametrize(
+    ("image", "cmd", "runtime", "unsafe"),
+    [
+        ("golang:1.19", "app", "debian:bookworm-slim", False),
+        ("docker.io/library/golang:1.19", "app", "docker.io/library/debian:bookworm-slim", False),
+        (
+            "public.ecr.aws/docker/library/golang:1.19",
+            "app",
+            "public.ecr.aws/docker/library/debian:bookworm-slim",
+            False,
+        ),
+        ("golang:1.19", '["app"]', "gcr.io/distroless/static-debian12", False),
+        ("docker.io/golang:1.19", '["app"]', "gcr.io/distroless/static-debian12", False),
+        ("public.ecr.aws/docker/library/golang:1.19", '["app"]', "gcr.io/distroless/", True),
+        ("mirror.gcr.io/library/golang:1.19", '["app"]', "gcr.io/distroless/", True),
+    ],
+)
+def test_a_runtime_comes_from_the_build_images_registry(tmp_path, image, cmd, runtime, unsafe):
+    """A Hub runtime is written through the mirror the build image comes from; a runtime of
+    another registry is unsafe (built: the split of ``public.ecr.aws/docker/library/
+    golang:1.19`` onto ECR's debian:bookworm-slim answered alike, 897 -> 128 MB; a bare name
+    is fetched from registry-1.docker.io, which a build reaching only ECR cannot pull)."""
+    (tmp_path / "main.go").write_text('package main\n\nfunc main() { println("hi") }\n')
+    (tmp_path / "go.mod").write_text("module example.com/app\n\ngo 1.19\n")
+    text = _df(f"FROM {image}", "WORKDIR /src", "COPY . .", "RUN go build -o /usr/local/bin/app .")
+    result = _run(text + f"CMD {cmd}\n", tmp_path)
+    [fix] = [f for f in result.applied + result.suggestions if f.message.startswith("split")]
+    assert f"runtime on {runtime}" in fix.message, fix.message
+    assert ("cannot pull it" in fix.message) is unsafe, fix.message
+
+
 def test_python_slim_without_build_deps_is_left_alone():
     text = _df(
         "FROM python:3.12-slim",
