@@ -2838,6 +2838,8 @@ def _pip_target_app(tmp_path: Path, option: str, *rest: str) -> str:
     [
         ("-t/deps", "", "COPY --from=build /deps /deps"),  # optparse's attached value
         ("--targ /deps", "", "copying /deps"),  # an abbreviation (unsafe: read as a package)
+        ("-Ut /deps", "", "copying /deps"),  # grouped: -U -t /deps (built: six came back)
+        ("-qUt/deps", "", "copying /deps"),  # grouped, the value attached
         ("-t/usr/lib/python3/dist-packages", "", "installs outside the interpreter's prefix"),
         ("--target /deps", "RUN mv /deps /srv/deps", "RUN at line 5 moves /deps"),
         ("--target /deps", "RUN mv -t /srv /deps", "RUN at line 5 moves /deps"),
