@@ -2924,3 +2924,34 @@ def test_an_empty_served_folder_ships_every_copied_file(tmp_path: Path, served: 
     text = (source / "Dockerfile").read_text()
     out = _run(text, tmp_path).output
     assert "/srv/box/filebox" in out and "/srv/box/main.go" in out, out
+
+
+@pytest.mark.parametrize(
+    ("workdir", "safe"),
+    [
+        ("/src/svc", True),  # go finds svc/go.work from its folder
+        ("/src/svc/cmd", True),  # or from below it
+        ("/src", False),  # go looks upward only: svc/go.work is not read
+    ],
+)
+def test_a_go_work_in_a_subfolder_counts_from_its_own_folder(tmp_path, workdir, safe):
+    """``svc/go.work`` using ``../lib`` is read from svc/ (built: the split of a build in
+    /src/svc answered "from lib" as the original did, 897 -> 3.4 MB; it was unsafe, lib's
+    code read as not in the context)."""
+    for rel, text in {
+        "lib/go.mod": "module example.com/lib\n\ngo 1.19\n",
+        "lib/lib.go": 'package lib\n\nconst Msg = "from lib"\n',
+        "svc/go.mod": "module example.com/svc\n\ngo 1.19\n\nrequire example.com/lib v1.2.0\n",
+        "svc/go.work": "go 1.19\n\nuse (\n\t.\n\t../lib\n)\n",
+        "svc/main.go": 'package main\n\nimport "example.com/lib"\n\nfunc main() { println(lib.Msg) }\n',
+        "svc/cmd/main.go": 'package main\n\nimport "example.com/lib"\n\nfunc main() { println(lib.Msg) }\n',
+    }.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    text = _df(
+        "FROM golang:1.19", "WORKDIR /src", "COPY . .", f"WORKDIR {workdir}",
+        "RUN CGO_ENABLED=0 go build -o /app .", 'CMD ["/app"]',
+    )  # fmt: skip
+    result = _run(text, tmp_path)
+    [fix] = [f for f in result.applied + result.suggestions if f.message.startswith("split")]
+    assert ("example.com/lib" not in fix.message) is safe, fix.message
