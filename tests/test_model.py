@@ -97,6 +97,26 @@ def test_a_new_tag_through_a_pull_through_cache_may_be_missing(raw, new, cached)
     assert (uncached(parse_image(raw), new) is not None) is cached
 
 
+@pytest.mark.parametrize(
+    "raw, new, far",
+    [
+        ("golang:1.19", "gcr.io/distroless/static-debian12", False),  # Hub: msdfix's baseline
+        ("docker.io/library/golang:1.19", "debian:bookworm-slim", False),
+        ("public.ecr.aws/docker/library/golang:1.19", "gcr.io/distroless/static-debian12", True),
+        ("public.ecr.aws/docker/library/golang:1.19", "debian:bookworm-slim", True),  # Hub's
+        ("public.ecr.aws/docker/library/golang:1.19",
+         "public.ecr.aws/docker/library/debian:bookworm-slim", False),
+        ("mirror.gcr.io/library/golang:1.19", "gcr.io/distroless/static-debian12", True),
+        ("mcr.microsoft.com/dotnet/sdk:8.0", "mcr.microsoft.com/dotnet/aspnet:8.0", False),
+        ("cgr.dev/chainguard/go", "gcr.io/distroless/static-debian12", True),
+    ],
+)  # fmt: skip
+def test_a_new_image_from_another_registry_may_be_out_of_reach(raw, new, far) -> None:
+    from msdfix.model.image import elsewhere
+
+    assert (elsewhere(parse_image(raw), new) is not None) is far
+
+
 def test_expand() -> None:
     scope = {"A": "1", "E": "", "N": None}
     assert (

@@ -4612,3 +4612,14 @@ def test_pnpm_catalogs_and_workspace_settings_are_not_compared(
         assert not stale, explained
     else:
         assert stale and why in stale[0], explained
+
+
+@pytest.mark.parametrize("install", ["pip install -qr req.txt", "pip3 install -Uqrreq.txt"])
+def test_grouped_short_options_name_the_requirements_file(tmp_path, install) -> None:
+    """optparse reads ``-qr req.txt`` as ``-q -r req.txt`` (built: the install moved before
+    ``COPY . .`` with req.txt alone gave the same six 1.16.0 and files; it was left unread)."""
+    (tmp_path / "req.txt").write_text("six==1.16.0\n")
+    (tmp_path / "app.py").write_text("import six\n")
+    text = f"FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN {install}\nCMD python app.py\n"
+    out, applied, _ = _run(text, tmp_path)
+    assert out.index(install) < out.index("COPY . .") and "req.txt" in applied[0], out

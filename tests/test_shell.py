@@ -292,3 +292,23 @@ def test_npm_and_pnpm_take_a_boolean_after_a_long_option_as_its_value(
     """nopt (npm's and pnpm's parser) reads ``--opt false`` as ``--opt=false`` (built: pnpm 8
     and 9, npm 10); ``--`` ends the options; other programs (yarn) are read as written."""
     assert program_args(parse_commands(line)[0])[1] == args
+
+
+@pytest.mark.parametrize(
+    ("argv", "args"),
+    [
+        ("pip install -Ut /deps six", ["install", "-U", "-t", "/deps", "six"]),
+        ("pip3 install -qrreq.txt", ["install", "-q", "-r", "req.txt"]),
+        ("python -m pip install -qUr r.txt", ["install", "-q", "-U", "-r", "r.txt"]),
+        ("pip install -t/deps -r a.txt", ["install", "-t/deps", "-r", "a.txt"]),  # as written
+        ("pip install -- -Ut", ["install", "--", "-Ut"]),  # operands after --
+    ],
+)
+def test_pips_grouped_short_options_are_read_one_by_one(argv, args) -> None:
+    """pip's optparse reads ``-Ut /deps`` as ``-U -t /deps``: each letter an option until
+    one that takes a value, which takes the rest of the word or the next word."""
+    from msdfix.shell.classify import program_args
+    from msdfix.shell.commands import parse_commands
+
+    [command] = parse_commands(argv)
+    assert program_args(command)[1] == args

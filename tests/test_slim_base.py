@@ -2137,3 +2137,53 @@ def test_scripts_of_the_context_the_stage_sources_or_runs_by_name_are_read(tmp_p
     folder = 'FROM debian:bookworm\nADD nginx /etc/nginx/\nCMD ["nginx"]\n'
     [fix] = [f for f in _run(folder).applied if f.transform == ID]
     assert "cannot read" not in fix.message
+
+
+@pytest.mark.parametrize(
+    ("builder", "offered"),
+    [
+        ("alpine:3.19", True),
+        ("public.ecr.aws/docker/library/alpine:3.19", True),  # Hub's alpine through ECR
+        ("myreg.example.com/alpine:3.19", False),  # another registry's: its libc is unknown
+        ("myreg.example.com/tools:3.19-alpine", False),
+    ],
+)
+def test_files_copied_from_another_registrys_alpine_keep_glibc(tmp_path, builder, offered):
+    """Only Hub's alpine (and scratch, and alpine tags) counts as built on musl: an image of
+    another registry named alpine may be anything, so its files keep the alpine target off."""
+    (tmp_path / "package.json").write_text('{"name": "a", "dependencies": {}}')
+    lock = {"lockfileVersion": 3, "packages": {"": {"name": "a"}}}
+    (tmp_path / "package-lock.json").write_text(json.dumps(lock))
+    (tmp_path / "index.js").write_text("console.log(1)\n")
+    text = (
+        f"FROM {builder} AS tools\nRUN echo hi > /tool\nFROM node:18\nWORKDIR /app\n"
+        'COPY . .\nRUN npm ci\nCOPY --from=tools /tool /usr/local/bin/tool\nCMD ["node", "index.js"]\n'
+    )
+    result = _run(text, unsafe=True, context=tmp_path)
+    messages = " ".join(f.message for f in result.applied + result.suggestions)
+    assert ("`node:18-alpine`" in messages) is offered, messages
+
+
+@pytest.mark.parametrize(
+    ("copy", "user", "outcome"),
+    [
+        ("COPY --from=build /app /app", "", "safe"),
+        ("COPY --from=build /app app", "", "unsafe"),  # into /go, 1777 in golang
+        ("COPY --from=build /app /app", "USER 65532", "unsafe"),  # may write into /go
+    ],
+)
+def test_golangs_default_workdir_is_kept_on_distroless(tmp_path, copy, user, outcome):
+    """A golang final stage without WORKDIR runs in /go; distroless's is / (nonroot's
+    /home/nonroot): the rewrite repeats ``WORKDIR /go`` (it was an internal error, "rewrite
+    changed the final image's WORKDIR"; built: both printed "cwd /go", 897 -> 4.1 MB), unsafe
+    where the program may write there or a COPY puts files there (golang's /go is 1777)."""
+    (tmp_path / "main.go").write_text('package main\n\nfunc main() { println("hi") }\n')
+    (tmp_path / "go.mod").write_text("module example.com/app\n\ngo 1.19\n")
+    text = (
+        "FROM golang:1.19 AS build\nWORKDIR /src\nCOPY . .\nRUN CGO_ENABLED=0 go build -o /app .\n"
+        f'FROM golang:1.19\n{user}\n{copy}\nCMD ["/app"]\n'
+    )
+    result = _run(text, unsafe=True, context=tmp_path)
+    [fix] = [f for f in result.applied if "distroless" in f.message]
+    assert "WORKDIR /go\n" in result.output, result.output
+    assert ("mode 1777" in fix.message) is (outcome == "unsafe"), fix.message

@@ -319,6 +319,37 @@ def test_a_runtime_tag_through_a_pull_through_cache_is_unsafe(tmp_path, image, c
     assert ("pull-through cache" in fix.message) is cached, fix.message
 
 
+@pytest.mark.parametrize(
+    ("image", "cmd", "runtime", "unsafe"),
+    [
+        ("golang:1.19", "app", "debian:bookworm-slim", False),
+        ("docker.io/library/golang:1.19", "app", "docker.io/library/debian:bookworm-slim", False),
+        (
+            "public.ecr.aws/docker/library/golang:1.19",
+            "app",
+            "public.ecr.aws/docker/library/debian:bookworm-slim",
+            False,
+        ),
+        ("golang:1.19", '["app"]', "gcr.io/distroless/static-debian12", False),
+        ("docker.io/golang:1.19", '["app"]', "gcr.io/distroless/static-debian12", False),
+        ("public.ecr.aws/docker/library/golang:1.19", '["app"]', "gcr.io/distroless/", True),
+        ("mirror.gcr.io/library/golang:1.19", '["app"]', "gcr.io/distroless/", True),
+    ],
+)
+def test_a_runtime_comes_from_the_build_images_registry(tmp_path, image, cmd, runtime, unsafe):
+    """A Hub runtime is written through the mirror the build image comes from; a runtime of
+    another registry is unsafe (built: the split of ``public.ecr.aws/docker/library/
+    golang:1.19`` onto ECR's debian:bookworm-slim answered alike, 897 -> 128 MB; a bare name
+    is fetched from registry-1.docker.io, which a build reaching only ECR cannot pull)."""
+    (tmp_path / "main.go").write_text('package main\n\nfunc main() { println("hi") }\n')
+    (tmp_path / "go.mod").write_text("module example.com/app\n\ngo 1.19\n")
+    text = _df(f"FROM {image}", "WORKDIR /src", "COPY . .", "RUN go build -o /usr/local/bin/app .")
+    result = _run(text + f"CMD {cmd}\n", tmp_path)
+    [fix] = [f for f in result.applied + result.suggestions if f.message.startswith("split")]
+    assert f"runtime on {runtime}" in fix.message, fix.message
+    assert ("cannot pull it" in fix.message) is unsafe, fix.message
+
+
 def test_python_slim_without_build_deps_is_left_alone():
     text = _df(
         "FROM python:3.12-slim",
@@ -2807,6 +2838,8 @@ def _pip_target_app(tmp_path: Path, option: str, *rest: str) -> str:
     [
         ("-t/deps", "", "COPY --from=build /deps /deps"),  # optparse's attached value
         ("--targ /deps", "", "copying /deps"),  # an abbreviation (unsafe: read as a package)
+        ("-Ut /deps", "", "copying /deps"),  # grouped: -U -t /deps (built: six came back)
+        ("-qUt/deps", "", "copying /deps"),  # grouped, the value attached
         ("-t/usr/lib/python3/dist-packages", "", "installs outside the interpreter's prefix"),
         ("--target /deps", "RUN mv /deps /srv/deps", "RUN at line 5 moves /deps"),
         ("--target /deps", "RUN mv -t /srv /deps", "RUN at line 5 moves /deps"),
@@ -2891,3 +2924,34 @@ def test_an_empty_served_folder_ships_every_copied_file(tmp_path: Path, served: 
     text = (source / "Dockerfile").read_text()
     out = _run(text, tmp_path).output
     assert "/srv/box/filebox" in out and "/srv/box/main.go" in out, out
+
+
+@pytest.mark.parametrize(
+    ("workdir", "safe"),
+    [
+        ("/src/svc", True),  # go finds svc/go.work from its folder
+        ("/src/svc/cmd", True),  # or from below it
+        ("/src", False),  # go looks upward only: svc/go.work is not read
+    ],
+)
+def test_a_go_work_in_a_subfolder_counts_from_its_own_folder(tmp_path, workdir, safe):
+    """``svc/go.work`` using ``../lib`` is read from svc/ (built: the split of a build in
+    /src/svc answered "from lib" as the original did, 897 -> 3.4 MB; it was unsafe, lib's
+    code read as not in the context)."""
+    for rel, text in {
+        "lib/go.mod": "module example.com/lib\n\ngo 1.19\n",
+        "lib/lib.go": 'package lib\n\nconst Msg = "from lib"\n',
+        "svc/go.mod": "module example.com/svc\n\ngo 1.19\n\nrequire example.com/lib v1.2.0\n",
+        "svc/go.work": "go 1.19\n\nuse (\n\t.\n\t../lib\n)\n",
+        "svc/main.go": 'package main\n\nimport "example.com/lib"\n\nfunc main() { println(lib.Msg) }\n',
+        "svc/cmd/main.go": 'package main\n\nimport "example.com/lib"\n\nfunc main() { println(lib.Msg) }\n',
+    }.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    text = _df(
+        "FROM golang:1.19", "WORKDIR /src", "COPY . .", f"WORKDIR {workdir}",
+        "RUN CGO_ENABLED=0 go build -o /app .", 'CMD ["/app"]',
+    )  # fmt: skip
+    result = _run(text, tmp_path)
+    [fix] = [f for f in result.applied + result.suggestions if f.message.startswith("split")]
+    assert ("example.com/lib" not in fix.message) is safe, fix.message

@@ -228,13 +228,13 @@ _OWN_WORKSPACE = re.compile(r"\bGOWORK\b")
 
 
 def unseen_go_modules(
-    ctx: BuildContext, root: str = "", build: str = "", workspace: bool = True
+    ctx: BuildContext, root: str = "", build: str = "", workspace: str | None = "go.work"
 ) -> list[str]:
     """Modules the go.mod of context folder ``root`` requires whose code is not in the build
     context: not vendored (vendor/modules.txt, unless ``build``, the text of the stage's
     RUN, ENV and ARG lines, sets ``-mod=mod``), not replaced by a local directory and not
-    used by the context's go.work (where the build reads it: ``workspace``, see
-    ``copies_go_work``, and ``build`` sets no GOWORK). What
+    used by the go.work the build reads (``workspace``, its context path, see
+    ``copies_go_work``, where ``build`` sets no GOWORK). What
     they run, link or read is unknown (a helper library ran ``bash`` through os/exec, built
     for real). A go.mod that cannot be read requires modules it cannot list, which is not
     none."""
@@ -251,7 +251,7 @@ def unseen_go_modules(
     required += _replacement_requirements(ctx, root, list(replaced.values()))
     local = set(replaced)
     if workspace and not _OWN_WORKSPACE.search(build):
-        local |= _workspace_modules(ctx)
+        local |= _workspace_modules(ctx, workspace)
     return [m for m in dict.fromkeys(required) if m not in local]
 
 
@@ -288,14 +288,17 @@ def _local_replacements(go_mod: str) -> dict[str, str]:
     return found
 
 
-def _workspace_modules(ctx: BuildContext) -> set[str]:
-    """Module paths of the folders the context's go.work uses (their code is in the context),
-    read with the go.mod lexer (``use ./a``, ``use ( ./a ../b )``, comments). A ``use`` path
-    is a folder relative to go.work's, with or without ``./`` (``use lib`` ran lib's code
+def _workspace_modules(ctx: BuildContext, work: str = "go.work") -> set[str]:
+    """Module paths of the folders the go.work at context path ``work`` uses (their code is
+    in the context), read with the go.mod lexer (``use ./a``, ``use ( ./a ../b )``,
+    comments). A ``use`` path is a folder relative to go.work's (``svc/go.work``'s ``../lib``
+    is the context's lib), with or without ``./`` (``use lib`` ran lib's code
     offline on golang:1.19); one outside the context is not read: ``rel.strip('./')`` read
     ``use ../x`` as the context's ``x``."""
     found: set[str] = set()
-    for words in go_mod_entries(ctx.read_text("go.work") or "", "use"):
-        gomod = ctx.read_text(posixpath.normpath(posixpath.join(words[0], "go.mod"))) or ""
+    here = posixpath.dirname(work)
+    for words in go_mod_entries(ctx.read_text(work) or "", "use"):
+        folder = posixpath.join(here, words[0], "go.mod")
+        gomod = ctx.read_text(posixpath.normpath(folder)) or ""
         found.update(module[0] for module in go_mod_entries(gomod, "module")[:1])
     return found

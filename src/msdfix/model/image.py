@@ -126,3 +126,29 @@ def uncached(image: ImageRef, new: str) -> str | None:
         f"{cache} is a pull-through cache of Docker Hub holding the tags pulled through it: "
         f"{new} may not be there (pull it through once, or name Hub's)"
     )
+
+
+def source(image: ImageRef) -> str | None:
+    """The registry a build pulls ``image`` from: None for Docker Hub however spelled
+    (``node``, ``docker.io/library/node``), the mirror's host for a copy of Hub
+    (``public.ecr.aws``), else the image's registry."""
+    if image.registry is None or (image.on_hub and image.registry not in MIRROR_HOSTS):
+        return None
+    return image.registry
+
+
+MIRROR_HOSTS = frozenset(m.partition("/")[0] for m in LIBRARY_MIRRORS)
+
+
+def elsewhere(image: ImageRef, new: str) -> str | None:
+    """Why ``new``, a rewrite's image, may be out of reach of a build of ``image``: ``image``
+    comes through a mirror of Hub or another registry and ``new`` from elsewhere (each name is
+    pulled from its own registry: a bare one from registry-1.docker.io). None when both come
+    from one place, or ``image`` from Hub, which msdfix's rewrites assume reachable."""
+    where, other = source(image), source(parse_image(new))
+    if where is None or other == where:
+        return None
+    return (
+        f"{image.raw} comes from {where}, {new} from {other or 'Docker Hub'}: a build that "
+        f"reaches only {where} cannot pull it (name its copy there)"
+    )

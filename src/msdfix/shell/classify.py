@@ -225,8 +225,35 @@ def _program_args(command: Command) -> tuple[str, list[str]]:
         return "", []
     program = argv[0].rsplit("/", 1)[-1] if not argv[0].startswith("./") else argv[0]
     if _PYTHON.match(program) and len(argv) >= 3 and argv[1] == "-m":
-        return argv[2], argv[3:]
+        program, argv = argv[2], argv[2:]
+    if _PIP.match(program):
+        return program, optparse_values(argv[1:], PIP_SHORT_VALUES)
     return program, nopt_values(argv[1:]) if program in _NOPT_PROGRAMS else argv[1:]
+
+
+_PIP = re.compile(r"^pip[0-9.]*$")
+# pip's short options that take a value (cmdoptions.py: -r -c -e -t -d -w -i -f -C).
+PIP_SHORT_VALUES = frozenset("rcetdwifC")
+
+
+def optparse_values(args: list[str], takes_value: frozenset[str]) -> list[str]:
+    """``args`` with grouped short options split as optparse reads them: each letter is an
+    option until one that takes a value, which takes the rest of the word or the next one
+    (``-Ut /deps`` is ``-U -t /deps``, ``-qrreq.txt`` is ``-q -r req.txt``; built: pip 23's
+    ``install -Ut /deps six`` filled /deps, which a split reading ``-Ut`` did not copy)."""
+    out: list[str] = []
+    for at, arg in enumerate(args):
+        if arg == "--":
+            return out + args[at:]
+        if len(arg) < 3 or arg[0] != "-" or arg[1] == "-" or arg[1] in takes_value:
+            out.append(arg)
+            continue
+        for i, letter in enumerate(arg[1:], 2):
+            out.append("-" + letter)
+            if letter in takes_value:
+                out += [arg[i:]] if arg[i:] else []
+                break
+    return out
 
 
 # Programs whose options nopt parses: a long option's value may be the next word.

@@ -310,18 +310,22 @@ def context_files_at(
     return [found.get(path) for path in paths]
 
 
-def copies_go_work(model: Model, stage: Stage, ctx: BuildContext, cwds: set[str]) -> bool:
-    """Whether a COPY of ``stage`` brings the context's go.work to a folder at or above one
-    a go command runs in (``cwds``), where go looks for it (built: go.work using ./helper
-    beside ``COPY go.mod main.go ./`` stayed out of the image; go downloaded helper v1.2.0,
-    whose ``bash -c`` failed on the split's distroless/static). False when the COPYs cannot
-    be read: an unread go.work holds no module's code."""
+def copies_go_work(model: Model, stage: Stage, ctx: BuildContext, cwds: set[str]) -> str | None:
+    """The context path of the go.work a COPY of ``stage`` brings to a folder at or above one
+    a go command runs in (``cwds``), the nearest one, where go looks for it (built: go.work
+    using ./helper beside ``COPY go.mod main.go ./`` stayed out of the image; go downloaded
+    helper v1.2.0, whose ``bash -c`` failed on the split's distroless/static; a
+    ``svc/go.work`` using ``../lib`` with the build in /src/svc ran lib's code). None when the
+    COPYs cannot be read: an unread go.work holds no module's code."""
     copies = context_copies(model, stage, workdirs(model, stage)) if ctx.present else None
-    return any(
-        rel == "go.work" and any(within(cwd, posixpath.dirname(dest)) for cwd in cwds)
+    found = [
+        (dest, rel)
         for copy in copies or []
         for rel, dest in copy.context_files(ctx)
-    )
+        if posixpath.basename(rel) == "go.work"
+        and any(within(cwd, posixpath.dirname(dest)) for cwd in cwds)
+    ]
+    return max(found, key=lambda f: len(f[0]))[1] if found else None
 
 
 def with_parents(path: str) -> set[str]:

@@ -58,7 +58,7 @@ from msdfix.ecosystems.images import (
 )
 from msdfix.fixes import Applicability, Edit, Finding
 from msdfix.model import Stage
-from msdfix.model.image import uncached
+from msdfix.model.image import elsewhere, uncached
 from msdfix.syntax import Instruction
 from msdfix.syntax.values import instruction_values
 from msdfix.transforms.base import Transform, register
@@ -161,7 +161,8 @@ class SlimBase(Transform):
             new = _retag(word, cand.target)
             message = f"`{word}` -> `{new}`"
             applicability = Applicability.SAFE
-            missing = uncached(image, new)  # the tag may be missing from a cache of Hub
+            # the tag may be missing from a cache of Hub, or the image from the registry
+            missing = uncached(image, new) or elsewhere(image, new)
             unsafe = cand.unsafe + ([missing] if missing else [])
             if unsafe:
                 message += f" (unsafe: {'; '.join(dict.fromkeys(unsafe))})"

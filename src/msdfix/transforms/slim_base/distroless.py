@@ -19,7 +19,9 @@ from msdfix.ecosystems.images import (
 from msdfix.ecosystems.os import STANDARD_PATH
 from msdfix.files import decimal
 from msdfix.model import Stage
+from msdfix.model.base_images import DEFAULT_WORKDIR_MODES, DEFAULT_WORKDIRS
 from msdfix.model.context import Unreadable
+from msdfix.model.paths import within
 from msdfix.model.platforms import image_runs
 from msdfix.model.program_calls import source_text
 from msdfix.model.users import is_root, owners
@@ -136,6 +138,15 @@ def _uses_exec(doc: Document) -> bool | str | None:
     return False
 
 
+def _in_default(stage: Stage, users: list[str], default: str) -> bool:
+    """The program may write into the image's default WORKDIR (a user other than root) or a
+    COPY puts files there: its owner and mode then matter (as split-stages' rule)."""
+    if users and not is_root(users[-1]):
+        return True
+    dests = [(instruction_values(i)[1] or [""])[-1] for i in stage.of("copy", "add")]
+    return any(not d.startswith("/") or within(posixpath.normpath(d), default) for d in dests)
+
+
 def distroless_candidate(doc: Document, stage: Stage, planner: Planner) -> Candidate | None:
     found = _go_entry(doc, stage)
     if found is None:
@@ -147,14 +158,24 @@ def distroless_candidate(doc: Document, stage: Stage, planner: Planner) -> Candi
     # ENTRYPOINT [] so its /busybox/sh entrypoint does not wrap the command.
     users = [i.args.strip() for i in stage.of("user")]
     like = stage.from_.keyword
+    default = DEFAULT_WORKDIRS.get(stage.image.full_name, "/")
+    relies = not any(w.args.strip().startswith("/") for w in stage.of("workdir"))
     if users and users[-1] in DISTROLESS_NONROOT:
         cand = Candidate(Target("nonroot", "distroless", DISTROLESS_STATIC))
-        if not any(w.args.strip().startswith("/") for w in stage.of("workdir")):
-            cand.head.append(_keyword(like, "WORKDIR") + " /")
+        if relies:
+            cand.head.append(_keyword(like, "WORKDIR") + f" {default}")
     else:
         cand = Candidate(Target("debug", "distroless", DISTROLESS_STATIC))
         if not stage.of("entrypoint"):
             cand.head.append(_keyword(like, "ENTRYPOINT") + " []")
+        if relies and default != "/":
+            cand.head.append(_keyword(like, "WORKDIR") + f" {default}")
+    mode = DEFAULT_WORKDIR_MODES.get(stage.image.full_name)
+    if relies and mode is not None and _in_default(stage, users, default):
+        cand.unsafe.append(
+            f"{stage.image.raw}'s default WORKDIR {default} is {mode}; distroless's WORKDIR "
+            "makes it root's with mode 755"
+        )
     composed = next(iter(image_runs(planner.doc.context)), None)
     if composed is not None:  # a compose healthcheck's curl, a command's sh
         cand.unsafe.append(

@@ -509,11 +509,9 @@ class Planner:
         for ins, other in self._copied_stages():
             root = other.root
             if glibc_only:
-                if "alpine" not in (root.image.tag or "") and root.image.name not in (
-                    "alpine",
-                    "scratch",
-                ):
-                    return f"line {ins.start_line} copies files built on {root.image.raw} (glibc)"
+                if not musl_built(root.image):
+                    libc = "glibc" if root.image.on_hub else "its libc is unknown"
+                    return f"line {ins.start_line} copies files built on {root.image.raw} ({libc})"
                 continue
             if is_small(root.image.tag or "") or image_family(root.image) is None:
                 continue
@@ -814,3 +812,9 @@ class Planner:
             return None
         cand.unsafe.append("musl libc and busybox instead of glibc and GNU tools")
         return cand
+
+
+def musl_built(image: ImageRef) -> bool:
+    """True for Hub's alpine and scratch, or an alpine tag of a Hub image; another registry's
+    ``alpine`` (``myreg.example.com/alpine``) may hold anything, so it counts as glibc."""
+    return image.on_hub and ("alpine" in (image.tag or "") or image.name in ("alpine", "scratch"))

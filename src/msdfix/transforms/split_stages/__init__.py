@@ -213,9 +213,9 @@ from msdfix.transforms.split_stages.ownership import (
 )
 from msdfix.transforms.split_stages.python import plan_python
 from msdfix.transforms.split_stages.runtime_image import (
-    cached_runtime,
     default_workdir,
     pinned,
+    registry_runtime,
     runtime_platform,
     tag_distroless,
 )
@@ -1165,7 +1165,7 @@ class SplitStages(Transform):
             default_workdir(analysis, plan)
             _common_checks(analysis, plan)
             pinned(analysis, plan)
-            cached_runtime(analysis, plan)
+            registry_runtime(analysis, plan)
             remaining = {p for p in analysis.packages if p not in analysis.removed}
             if (
                 plan.runtime == stage.image.raw

@@ -155,7 +155,7 @@ def check_image_tools(a: Analysis, plan: Plan) -> None:
             plan.unsafe = f"{users} looks up system users, which {plan.runtime} does not have"
             return
         cwds = {c.cwd for c in a.calls if c.program == "go"}
-        work = a.eco == "go" and copies_go_work(a.model, a.stage, a.ctx, cwds)
+        work = copies_go_work(a.model, a.stage, a.ctx, cwds) if a.eco == "go" else None
         unseen = (
             [
                 m

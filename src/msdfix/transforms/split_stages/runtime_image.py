@@ -15,8 +15,12 @@
   it repeated in the runtime when the stage never sets an absolute WORKDIR.
 - Digest: a build image pinned by digest makes the split display-only: the new images'
   digests are unknown, as slim-base treats digest changes.
-- Cache: a runtime tag written through a pull-through cache of Hub (``mirror.gcr.io``) the
-  build image is named through makes the split unsafe: the cache may lack that tag.
+- Registry: a Docker Hub runtime (``debian:bookworm-slim``, ``eclipse-temurin:17-jre``) is
+  written the way the build image names Hub (``public.ecr.aws/docker/library/debian:...``). A
+  build image named through a mirror of Hub or another registry makes a runtime from elsewhere
+  (``gcr.io/distroless/...``) unsafe: a build that reaches only that registry cannot pull it. A
+  runtime tag written through a pull-through cache of Hub (``mirror.gcr.io``) is unsafe too:
+  the cache may lack that tag.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import re
 
 from msdfix.ecosystems.images import DISTROLESS_NONROOT
 from msdfix.model.base_images import DEFAULT_WORKDIR_MODES, DEFAULT_WORKDIRS
-from msdfix.model.image import uncached
+from msdfix.model.image import elsewhere, parse_image, respell, uncached
 from msdfix.model.paths import within
 from msdfix.model.users import is_root
 from msdfix.transforms.split_stages.build_stage import Analysis, Plan, final_user, keyword
@@ -126,10 +130,12 @@ def pinned(a: Analysis, plan: Plan) -> None:
         )
 
 
-def cached_runtime(a: Analysis, plan: Plan) -> None:
-    """A runtime named through the pull-through cache the build image comes from: unsafe (the
-    cache holds the tags pulled through it; built: the split of ``mirror.gcr.io/library/
-    node:18`` failed where the cache had no ``node:18-slim``, "not found")."""
-    why = uncached(a.stage.image, plan.runtime)
+def registry_runtime(a: Analysis, plan: Plan) -> None:
+    """Write the runtime through the build image's registry, or say why it may be out of reach
+    (see above). Run last: the checks before read the runtime by its familiar name."""
+    image, runtime = a.stage.image, parse_image(plan.runtime)
+    if runtime.registry is None and runtime.tag and image.on_hub and runtime.on_hub:
+        plan.runtime = respell(image, runtime.name, runtime.tag)
+    why = uncached(image, plan.runtime) or elsewhere(image, plan.runtime)
     if why is not None and plan.unsafe is None:
         plan.unsafe = why
