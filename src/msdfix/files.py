@@ -515,10 +515,14 @@ def _xattrs(path: Path | str) -> list[str]:
         return []
 
 
-def write_files(files: dict[str, tuple[str | None, str]]) -> None:
-    """Write the other files of a rewrite (atomically), each only if unchanged since read."""
+def write_files(files: dict[str, tuple[str | None, str]], root: Path | None = None) -> None:
+    """Write the other files of a rewrite (atomically), each only if unchanged since read
+    and, with ``root`` (the build context), only if it still resolves inside it: a file
+    swapped for a link out, with the same text, after the plan was written through the link."""
     for name, (old, new) in files.items():
         path = Path(name)
+        if root is not None and os.path.lexists(path) and not resolves_within(path, root):
+            raise WriteRefused(f"{name} now links outside the build context; not written")
         try:  # bounded: an ignore file swapped for a FIFO or /dev/zero must not hang the write
             current = read_regular(path)[0].decode("utf-8") if exists(path) else None
         except (InputError, UnicodeDecodeError):
