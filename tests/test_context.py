@@ -431,3 +431,63 @@ def test_a_source_above_the_context_stops_at_its_root(tmp_path: Path) -> None:
     own = BuildContext(tmp_path / "deploy", dockerfile)
     wrong = rewrite(text, str(dockerfile), own, Settings())
     assert any("`go.mod` is not in" in why for _, why in wrong.warnings)
+
+
+def _changed_after_stat(monkeypatch: pytest.MonkeyPatch, path: Path, was: bytes) -> None:
+    """Make ``Path.stat`` (and ``is_file``) of ``path`` answer for a regular file holding
+    ``was``: what msdfix saw when it checked, before the context changed under it."""
+    decoy = path.with_name("decoy")
+    decoy.write_bytes(was)
+    real_stat = Path.stat
+
+    def stat(self: Path, **kwargs: bool) -> object:
+        return real_stat(decoy if self == path else self, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", stat)
+
+
+@pytest.mark.parametrize("reader", ["read_text", "find_line"])
+def test_a_context_file_swapped_for_a_fifo_after_its_check_is_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reader: str
+) -> None:
+    """package.json is a regular file when msdfix looks, a FIFO when it opens it: the open
+    blocked forever (a bot's run hung). It is opened without blocking and checked again on
+    the open file: unreadable now, never read."""
+    import os
+    import re
+    import time
+
+    from support.deadline import deadline
+
+    path = tmp_path / "package.json"
+    os.mkfifo(path)
+    _changed_after_stat(monkeypatch, path, b"{}")
+    ctx = BuildContext(tmp_path, cache=ContextCache())
+    start = time.monotonic()
+    with deadline(10):  # TimeoutError is an OSError: read_text would answer None after it
+        if reader == "read_text":
+            assert ctx.read_text("package.json") is None
+        else:
+            with pytest.raises(OSError, match="not a regular file"):
+                ctx.find_line("package.json", re.compile("x"))
+    assert time.monotonic() - start < 5
+
+
+@pytest.mark.parametrize("reader", ["read_text", "find_line"])
+def test_a_context_file_grown_after_its_check_is_read_to_the_limit_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reader: str
+) -> None:
+    """A file that grows (or is replaced by a larger one) between msdfix's size check and its
+    read was read whole, whatever its size: the limit holds on the read itself now."""
+    import re
+
+    path = tmp_path / "package.json"
+    path.write_bytes(b" " * (context.MAX_MANIFEST_BYTES + 1))
+    monkeypatch.setattr(context, "MAX_SCANNED_BYTES", context.MAX_MANIFEST_BYTES)
+    _changed_after_stat(monkeypatch, path, b"{}")
+    ctx = BuildContext(tmp_path, cache=ContextCache())
+    if reader == "read_text":
+        assert ctx.read_text("package.json") is None
+    else:
+        with pytest.raises(OSError, match="larger than"):
+            ctx.find_line("package.json", re.compile("x"))

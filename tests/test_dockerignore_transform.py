@@ -788,3 +788,31 @@ def test_a_file_that_cannot_be_read_may_read_git(tmp_path: Path, name: str) -> N
         f".git kept: {name} is over 1 MiB, so whether the build reads .git is unknown"
         in messages(result)
     )
+
+
+def test_an_ignore_file_swapped_for_a_link_out_before_the_write_is_not_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plan refuses a .dockerignore that links out of the context; one swapped for such a
+    link (with the same text) between the plan and ``--write`` was extended through it, a
+    file outside the repository. Now the write checks again and refuses, with the reason."""
+    from msdfix import runner
+    from msdfix.cli import main
+
+    context = node_api(tmp_path)
+    (context / ".dockerignore").write_text("*.log\n")
+    outside = tmp_path / "outside.txt"
+    outside.write_text("*.log\n")
+    planned = runner.process
+
+    def process(*args: object, **kwargs: object) -> object:
+        report = planned(*args, **kwargs)  # type: ignore[arg-type]
+        (context / ".dockerignore").unlink()
+        (context / ".dockerignore").symlink_to(outside)
+        return report
+
+    monkeypatch.setattr(runner, "process", process)
+    with pytest.raises(SystemExit) as done:
+        main(["-j", "1", "--write", "--select", ID, "--unsafe-fixes", str(context / "Dockerfile")])
+    assert done.value.code == 2
+    assert outside.read_text() == "*.log\n"

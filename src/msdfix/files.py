@@ -334,12 +334,10 @@ def read_stream(stream: BinaryIO) -> Source:
     return decode(b"".join(chunks))
 
 
-def read_regular(path: Path, limit: int = MAX_BYTES) -> tuple[bytes, os.stat_result]:
-    """The bytes of a regular file, never reading more than ``limit + 1`` bytes.
-
-    The file is opened without blocking (a FIFO does not hang) and checked on the open
-    descriptor, so a ``Dockerfile -> /dev/zero`` link is refused before anything is read.
-    """
+def _open_regular(path: Path, limit: int) -> tuple[int, os.stat_result]:
+    """A descriptor of regular file ``path``, opened without blocking (a FIFO does not hang)
+    and checked on the descriptor, so a ``Dockerfile -> /dev/zero`` link, or a file replaced
+    by a FIFO after an earlier check, is refused before anything is read."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError as exc:
@@ -356,6 +354,17 @@ def read_regular(path: Path, limit: int = MAX_BYTES) -> tuple[bytes, os.stat_res
             raise InputError("not a regular file (a FIFO, socket or device is never read)")
         if st.st_size > limit:
             raise _too_large(limit)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, st
+
+
+def read_regular(path: Path, limit: int = MAX_BYTES) -> tuple[bytes, os.stat_result]:
+    """The bytes of a regular file (:func:`_open_regular`), never reading more than
+    ``limit + 1`` bytes."""
+    fd, st = _open_regular(path, limit)
+    try:
         chunks, size = [], 0
         while size <= limit:
             chunk = os.read(fd, limit + 1 - size)
@@ -371,6 +380,20 @@ def read_regular(path: Path, limit: int = MAX_BYTES) -> tuple[bytes, os.stat_res
     if len(data) > limit:
         raise _too_large(limit)
     return data, st
+
+
+def regular_lines(path: Path, limit: int) -> Iterator[bytes]:
+    """The lines of regular file ``path`` (opened as :func:`read_regular` opens it), one at a
+    time; InputError once more than ``limit`` bytes were read (a file that grew after it was
+    checked is not read whole)."""
+    fd, _ = _open_regular(path, limit)
+    with os.fdopen(fd, "rb") as handle:
+        size = 0
+        while line := handle.readline(limit + 1 - size):
+            size += len(line)
+            if size > limit:
+                raise _too_large(limit)
+            yield line
 
 
 def load(path: Path) -> Source:
@@ -492,10 +515,14 @@ def _xattrs(path: Path | str) -> list[str]:
         return []
 
 
-def write_files(files: dict[str, tuple[str | None, str]]) -> None:
-    """Write the other files of a rewrite (atomically), each only if unchanged since read."""
+def write_files(files: dict[str, tuple[str | None, str]], root: Path | None = None) -> None:
+    """Write the other files of a rewrite (atomically), each only if unchanged since read
+    and, with ``root`` (the build context), only if it still resolves inside it: a file
+    swapped for a link out, with the same text, after the plan was written through the link."""
     for name, (old, new) in files.items():
         path = Path(name)
+        if root is not None and os.path.lexists(path) and not resolves_within(path, root):
+            raise WriteRefused(f"{name} now links outside the build context; not written")
         try:  # bounded: an ignore file swapped for a FIFO or /dev/zero must not hang the write
             current = read_regular(path)[0].decode("utf-8") if exists(path) else None
         except (InputError, UnicodeDecodeError):

@@ -288,7 +288,7 @@ def _run_one(
             if result.output != result.original:
                 # refused (changed since read, read-only, ...): the ignore file is not written
                 writable(path.resolve(), source)
-            write_files(result.files)  # the new ignore file first: it was judged on its own
+            write_files(result.files, context.root)  # the ignore file first: judged on its own
             if result.files and context.root is not None:
                 options.contexts.forget(context.root)  # later files of the folder read it anew
             if result.output != result.original:

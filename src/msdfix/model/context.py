@@ -17,7 +17,7 @@ import re
 import stat
 import sys
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,7 +27,16 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from msdfix.files import exists, is_file, load_toml, resolves_within, walk
+from msdfix.files import (
+    InputError,
+    exists,
+    is_file,
+    load_toml,
+    read_regular,
+    regular_lines,
+    resolves_within,
+    walk,
+)
 from msdfix.model.dockerignore import (
     DockerIgnore,
     DockerIgnoreError,
@@ -184,17 +193,20 @@ class Folder:
             found = self._inside[rel] = resolves_within(self.root / rel, self.root)
         return found
 
-    def text(self, rel: str, found: os.stat_result) -> str:
+    def text(self, rel: str, found: os.stat_result, limit: int) -> str:
         """The decoded text of regular file ``rel``, whose ``stat`` is ``found``: read again
-        only when its inode, modification time or size changed (``--write`` replaced it)."""
+        only when its inode, modification time or size changed (``--write`` replaced it).
+        Read by ``read_regular`` (InputError when it is no longer a regular file of at most
+        ``limit`` bytes: the context changed since ``found``)."""
         key = (found.st_ino, found.st_mtime_ns, found.st_size)
         kept = self._texts.get(rel)
         if kept is not None and kept[0] == key:
             return kept[1]
-        text = decode((self.root / rel).read_bytes())
-        if self._text_bytes + found.st_size <= MAX_KEPT_TEXT_BYTES:
+        data, opened = read_regular(self.root / rel, limit)
+        key, text = (opened.st_ino, opened.st_mtime_ns, opened.st_size), decode(data)
+        if self._text_bytes + len(data) <= MAX_KEPT_TEXT_BYTES:
             self._texts[rel] = (key, text)
-            self._text_bytes += found.st_size
+            self._text_bytes += len(data)
         return text
 
     def view(self, dockerfile: Path | None) -> View:
@@ -479,8 +491,8 @@ class BuildContext:
             found = path.stat()
             if not stat.S_ISREG(found.st_mode) or found.st_size > limit:
                 return None
-            return self._folder.text(rel, found)
-        except (OSError, ValueError):  # ValueError: a NUL byte, no file has that name
+            return self._folder.text(rel, found, limit)
+        except (OSError, ValueError, InputError):  # ValueError: a NUL byte, no such name
             return None
 
     def read_known(self, rel: str, limit: int = MAX_MANIFEST_BYTES) -> str | None:
@@ -543,17 +555,17 @@ class BuildContext:
         path = self.root / rel
         if not resolves_within(path, self.root) or not is_file(path):
             raise OSError(f"{rel} is not a file of the build context")
-        if path.stat().st_size > MAX_SCANNED_BYTES:
-            raise OSError(f"{rel} is over {MAX_SCANNED_BYTES >> 20} MiB")
-        with open(path, encoding="utf-8", errors="replace") as lines:
+        try:
             return next(
                 (
-                    line.rstrip("\r\n")
-                    for line in lines
+                    line
+                    for line in _text_lines(regular_lines(path, MAX_SCANNED_BYTES))
                     if (not needles or any(n in line for n in needles)) and pattern.search(line)
                 ),
                 None,
             )
+        except InputError as exc:  # changed since the check: a FIFO now, or larger
+            raise OSError(f"{rel}: {exc.message}") from None
 
     def may_match(self, rel: str, pattern: re.Pattern[str], needles: tuple[str, ...] = ()) -> bool:
         """True when a line of context file ``rel`` matches ``pattern`` (``find_line``), or
@@ -574,6 +586,14 @@ class BuildContext:
         """Parsed JSON of a small file, or None."""
         text = self.read_text(rel)
         return None if text is None else parse_json(text)
+
+
+def _text_lines(lines: Iterable[bytes]) -> Iterator[str]:
+    """Lines of bytes as text lines, without their ends, split where Python's text files
+    split them (``\\n``, ``\\r\\n`` and a lone ``\\r``)."""
+    for line in lines:
+        text = line.decode("utf-8", errors="replace").replace("\r\n", "\n").rstrip("\n")
+        yield from text.split("\r")
 
 
 def parse_toml(text: str) -> dict[str, Any] | None:

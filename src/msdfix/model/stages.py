@@ -417,5 +417,23 @@ def _alternates(written: str, default: Stage | None, aliases: dict[str, Stage]) 
     parts = _VARIABLE.split(written.lower())
     if default is None and not "".join(parts).strip():
         return []
-    pattern = re.compile(".*".join(re.escape(p) for p in parts), re.DOTALL)
-    return [s for name, s in aliases.items() if s is not default and pattern.fullmatch(name)]
+    return [s for name, s in aliases.items() if s is not default and _joined_by_any(name, parts)]
+
+
+def _joined_by_any(name: str, parts: list[str]) -> bool:
+    """Whether ``name`` is ``parts`` joined by any texts, each middle part taken at its first
+    place after the one before (linear: a regex of ``.*`` between the parts backtracks over
+    every split of the name, exponential in the number of variables)."""
+    first, last = parts[0], parts[-1]
+    if len(parts) == 1:
+        return name == first
+    end = len(name) - len(last)
+    if end < len(first) or not name.startswith(first) or not name.endswith(last):
+        return False
+    at = len(first)
+    for part in parts[1:-1]:
+        at = name.find(part, at, end)
+        if at < 0:
+            return False
+        at += len(part)
+    return True
