@@ -9,8 +9,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import pytest
-
 from msdfix.ecosystems.go import cgo_free, unseen_go_modules
 from msdfix.ecosystems.node.managers import MANAGERS
 from msdfix.ecosystems.node.npm_lock import npm_keeps_v1_lock
