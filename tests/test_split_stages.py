@@ -2955,3 +2955,29 @@ def test_a_go_work_in_a_subfolder_counts_from_its_own_folder(tmp_path, workdir, 
     result = _run(text, tmp_path)
     [fix] = [f for f in result.applied + result.suggestions if f.message.startswith("split")]
     assert ("example.com/lib" not in fix.message) is safe, fix.message
+
+
+_SERVE_DOT = 'http.Handle("/", http.FileServer(http.Dir(".")))'
+
+
+@pytest.mark.parametrize(
+    "line,ships_sources",
+    [
+        (f"// {_SERVE_DOT}", False),
+        (f"/* {_SERVE_DOT} */", False),
+        (f'_ = "http://example.com"; {_SERVE_DOT}', True),
+        (f"_ = `C:\\`; {_SERVE_DOT} // a comment after the call", True),
+    ],
+    ids=["line-comment", "block-comment", "url-string", "raw-string"],
+)
+def test_go_served_folders_are_read_from_code_not_comments(tmp_path, line, ships_sources):
+    """A commented-out ``http.FileServer(http.Dir("."))`` (or gorilla/mux's vendored doc.go
+    example) serves nothing: built, the runtime without main.go and go.mod answered as the
+    original did. A ``//`` in a string or a raw string's backslash starts no comment."""
+    context = _fixture_context(tmp_path, "go-serves-workdir")
+    main = context / "main.go"
+    assert _SERVE_DOT in main.read_text()
+    main.write_text(main.read_text().replace(_SERVE_DOT, line))
+    result = _run((context / "Dockerfile").read_text(), context)
+    assert result.changed
+    assert ("/srv/box/main.go" in _messages(result)) is ships_sources

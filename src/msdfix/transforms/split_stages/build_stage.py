@@ -470,6 +470,21 @@ def go_text(a: Analysis, rel: str) -> str:
         ) from None
 
 
+# Go's tokens that hide a `//` or `/*`: interpreted strings and runes (to their line's end when
+# unterminated), raw strings (no escapes; to the text's end when unterminated) and comments.
+_GO_TOKENS = re.compile(
+    r"""'(?:\\.|[^'\\\n])*'?|"(?:\\.|[^"\\\n])*"?|`[^`]*`?|//[^\n]*|/\*.*?(?:\*/|\Z)""",
+    re.S,
+)
+
+
+def go_code(text: str) -> str:
+    """A Go source's text without its comments (strings kept): a doc comment's example
+    ``http.FileServer(http.Dir(dir))`` (gorilla/mux's vendored doc.go) or a commented-out
+    handler serves nothing."""
+    return _GO_TOKENS.sub(lambda m: "" if m.group().startswith("/") else m.group(), text)
+
+
 GO_SERVED = re.compile(
     r"""(?:http\.Dir|os\.DirFS)\(\s*"([^"]*)"\s*\)"""
     r"""|\.Static(?:FS)?\(\s*"[^"]*"\s*,\s*(?:http\.Dir\()?"([^"]+)"\s*"""
@@ -483,7 +498,7 @@ def go_served(a: Analysis) -> list[str]:
         return []
     found = []
     for rel in a.ctx.glob("*.go") + a.ctx.glob("*/*.go"):
-        for match in GO_SERVED.finditer(go_text(a, rel)):
+        for match in GO_SERVED.finditer(go_code(go_text(a, rel))):
             folder = match.group(1) if match.group(1) is not None else match.group(2)
             # "": http.Dir serves ".", os.DirFS joins names to "/": either may answer any file
             found.append(resolve(folder, a.final_dir) if folder else "/")
@@ -505,7 +520,7 @@ def go_shown(a: Analysis) -> list[str]:
     if "/" in served or a.eco != "go":
         return served
     for rel in a.ctx.glob("*.go") + a.ctx.glob("*/*.go"):
-        if GO_SERVED_AT_RUN_TIME.search(go_text(a, rel)):
+        if GO_SERVED_AT_RUN_TIME.search(go_code(go_text(a, rel))):
             return ["/"]
     return served
 
