@@ -816,3 +816,27 @@ def test_an_ignore_file_swapped_for_a_link_out_before_the_write_is_not_written(
         main(["-j", "1", "--write", "--select", ID, "--unsafe-fixes", str(context / "Dockerfile")])
     assert done.value.code == 2
     assert outside.read_text() == "*.log\n"
+
+
+def test_a_file_a_later_copy_from_names_stays_in_the_context(tmp_path: Path) -> None:
+    """``COPY . .`` in the build stage, then ``COPY --from=build /app/.env ./``: with ``.env``
+    left out of the context that COPY fails ("/app/.env": not found, as built on
+    devthigas502/api-aulas' split), so ``**/.env`` is kept, saying which COPY takes it; a
+    file the later COPY does not name (``.env.local``) is still excluded."""
+    (tmp_path / ".env").write_text("PORT=8080\n")
+    (tmp_path / ".env.local").write_text("DEBUG=1\n")
+    (tmp_path / "server.js").write_text("console.log(1)\n")
+    (tmp_path / "package.json").write_text('{"name": "a", "version": "1.0.0"}\n')
+    (tmp_path / "package-lock.json").write_text('{"lockfileVersion": 3}\n')
+    (tmp_path / "Dockerfile").write_text(
+        "FROM node:20 AS build\nWORKDIR /app\nCOPY . .\nRUN npm ci\n"
+        "FROM node:20-slim\nWORKDIR /app\n"
+        'COPY --from=build /app/.env /app/server.js ./\nCMD ["node", "server.js"]\n'
+    )
+    result = run(tmp_path, unsafe=True)
+    written = [new for _, new in result.files.values()]
+    assert written and "**/.env.*" in written[0].splitlines()
+    assert "**/.env" not in written[0].splitlines()
+    assert "COPY --from=build /app/.env /app/server.js ./ (line 7) takes /app/.env" in messages(
+        result
+    )

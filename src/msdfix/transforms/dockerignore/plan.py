@@ -23,7 +23,8 @@ from msdfix.model.args import expand
 from msdfix.model.base_images import library_name
 from msdfix.model.compose import compose_dockerfiles
 from msdfix.model.context import Unreadable
-from msdfix.model.copies import Source, stage_sources
+from msdfix.model.copies import Source, copy_destination, stage_sources
+from msdfix.model.copies import where as quoted
 from msdfix.model.dockerignore import DEFAULT_NAME, DockerIgnore, Pattern
 from msdfix.model.pending import all_paths, excluded_by
 from msdfix.model.program_calls import VCS_VERSIONING
@@ -62,6 +63,7 @@ class Copy:
     stage: Stage
     source: Source
     label: str = ""  # " in Dockerfile.dev" for another Dockerfile than the one rewritten
+    dest: str | None = None  # where a COPY/ADD puts it (absolute, normalised), if known
 
 
 def copies_of(doc: Document, label: str = "") -> list[Copy]:
@@ -74,7 +76,7 @@ def copies_of(doc: Document, label: str = "") -> list[Copy]:
         for ins, source in stage_sources(st, model):
             if source.pattern is not None and _chosen_by_argument(doc, st, ins):
                 source = Source(None, source.instruction, unknown=True)
-            found.append(Copy(doc, st, source, label))
+            found.append(Copy(doc, st, source, label, _destination(doc, st, ins)))
             target = _through_link(doc, source)
             if target is not None:
                 found.append(Copy(doc, st, target, label))
@@ -82,6 +84,38 @@ def copies_of(doc: Document, label: str = "") -> list[Copy]:
             what = f"the base image {st.image.raw} (its ONBUILD triggers may copy any file)"
             found.append(Copy(doc, st, Source(None, what, unknown=True), label))
     return found
+
+
+def _destination(doc: Document, stage: Stage, ins: Instruction) -> str | None:
+    """Where the COPY/ADD ``ins`` puts its files, or None (a RUN mount, a ``$`` left)."""
+    if ins.cmd not in ("copy", "add"):
+        return None
+    dest = copy_destination(doc.model, stage, ins)
+    return None if "$" in dest else posixpath.normpath(dest)
+
+
+def _taken_by_path(copy: Copy, newly: list[str]) -> str | None:
+    """Why a later ``COPY --from=<stage>`` needs one of ``newly`` where the whole-context COPY
+    ``copy`` put it (``COPY --from=build /app/.env ./`` after ``COPY . .`` in /app): left out
+    of the context, the file is missing and that COPY fails ("not found"); else None."""
+    if copy.dest is None:
+        return None
+    dest, present = copy.dest.rstrip("/") + "/", set(newly)
+    names = {str(copy.stage.index), (copy.stage.alias or "").lower()} - {""}
+    for stage in copy.doc.model.stages:
+        for ins in stage.instructions:
+            origin = ins.flag("from") if ins.cmd in ("copy", "add") else None
+            if origin is None or (origin.value or "").lower() not in names:
+                continue
+            for raw in instruction_values(ins)[1][:-1]:
+                path = posixpath.normpath(posixpath.join("/", raw))
+                rel = path[len(dest) :] if path.startswith(dest) else ""
+                if rel in present and copy.source.copies(rel):
+                    return (
+                        f"{quoted(ins)} takes {path}, which {copy.source.instruction} brings "
+                        "from the context: without it that COPY fails"
+                    )
+    return None
 
 
 def _chosen_by_argument(doc: Document, stage: Stage, ins: Instruction) -> bool:
@@ -404,6 +438,9 @@ def judge(
         source = copy.source
         if source.pattern is None:
             if any(source.copies(p) for p in newly):
+                taken = _taken_by_path(copy, newly)
+                if taken:
+                    return Verdict(candidate, "skip", f"{candidate.line} kept: {taken}")
                 verdict = _whole_copy_verdict(copy.doc, candidate, copy.stage, source, copy.label)
                 if verdict.status == "skip":
                     return verdict
