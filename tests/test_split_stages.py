@@ -2716,6 +2716,31 @@ def test_golang_default_workdir_left_by_a_root_app_stays_safe():
     assert "default WORKDIR" not in _messages(result)
 
 
+@pytest.mark.parametrize(
+    ("image", "runtime"),
+    [
+        ("golang:1.8.0-alpine", "alpine:3.20"),
+        ("golang:1.19-alpine3.16", "alpine:3.16"),
+        ("golang:1.22-alpine", "gcr.io/distroless/static-debian12:debug"),
+        ("golang:alpine", "gcr.io/distroless/static-debian12:debug"),
+    ],
+)
+def test_alpine_go_before_1_20_keeps_cgo_without_a_compiler(image: str, runtime: str) -> None:
+    """Go before 1.20 keeps cgo on with no C compiler (its standard library comes
+    precompiled with cgo): a program using net links libc dynamically, which
+    distroless/static cannot load (built, round 28: Go 1.19 with gcc removed, exec "no such
+    file or directory"). Only Go 1.20+ turns cgo off itself."""
+    text = _df(
+        f"FROM {image}",
+        "WORKDIR /go/src/docker-tunnel",
+        "COPY *.go ./",
+        "RUN go install",
+        'ENTRYPOINT ["docker-tunnel"]',
+    )
+    result = _run(text)
+    assert f"FROM {runtime} AS runtime" in result.output, result.output
+
+
 def test_a_build_tool_left_out_is_named_as_the_program_it_gives() -> None:
     """ "whether the program runs build-essential" named a package, not a program: the
     reason names the compiler and the package that brings it."""

@@ -202,15 +202,20 @@ GOLANG_RELEASES = (
 )
 
 
+def golang_version(tag: str | None) -> tuple[int, int] | None:
+    """The Go (major, minor) a golang:<tag> names (``1.8.0-alpine``), or None."""
+    match = re.match(r"(\d+)\.(\d+)", tag or "")
+    return (decimal(match.group(1)), decimal(match.group(2))) if match else None
+
+
 def golang_release(tag: str | None) -> str | None:
     """The Debian release of a golang:<tag> image, or None when unknown (alpine, new, odd)."""
     codename = debian_codename(tag)
     if codename or "alpine" in (tag or ""):
         return codename
-    match = re.match(r"^(\d+)\.(\d+)", tag or "")
-    if match is None:
+    version = golang_version(tag)
+    if version is None:
         return None
-    version = (decimal(match.group(1)), decimal(match.group(2)))
     found = None
     for since, release in GOLANG_RELEASES:
         if version >= since:

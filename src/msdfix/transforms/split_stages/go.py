@@ -5,7 +5,13 @@ from __future__ import annotations
 import posixpath
 import re
 
-from msdfix.ecosystems.go import CGO_IMPORT, GO_CGO_MODULES, GO_GLIBC_RUNTIME, GO_STATIC_RUNTIME
+from msdfix.ecosystems.go import (
+    CGO_IMPORT,
+    GO_CGO_MODULES,
+    GO_GLIBC_RUNTIME,
+    GO_STATIC_RUNTIME,
+    golang_version,
+)
 from msdfix.ecosystems.os import ALPINE_RUNTIME, CA_CERTIFICATES, alpine_version
 from msdfix.fixes import Edit
 from msdfix.model.context import MAX_SCANNED_BYTES, Unreadable
@@ -69,12 +75,8 @@ def plan_go(a: Analysis) -> Plan:
             edits.append(Edit(at, at, "CGO_ENABLED=0 "))
         if static is None:
             edits = []
-    elif (
-        cgo is None
-        and "alpine" in (a.stage.image.tag or "")
-        and not set(a.packages) & {"gcc", "build-base", "musl-dev"}
-    ):
-        static = True  # no C compiler: cgo is off
+    elif cgo is None and _cgo_off_without_compiler(a):
+        static = True
     strip = _strip_edits(a, builds)
     edits += strip
     moves = check_entry_runs(a, artefacts)
@@ -283,6 +285,22 @@ _CGO_MODULE = re.compile("|".join(re.escape(m) for m in GO_CGO_MODULES))
 
 # Packages that load the Go toolchain's sources or export data at run time.
 _TOOLCHAIN_IMPORT = re.compile(r'"(go/importer|go/build|golang\.org/x/tools/go/packages)"')
+
+
+def _cgo_off_without_compiler(a: Analysis) -> bool:
+    """golang:*-alpine of Go 1.20+ (a tag naming no version: the newest) with no C compiler
+    installed: Go turns cgo off itself. Older Go keeps cgo on without one, its standard
+    library precompiled with cgo, so a program using net links libc dynamically (built,
+    round 28: Go 1.19 with gcc removed linked net/http to libc.so.6; on distroless/static
+    exec failed, "no such file or directory"). Other alpine images may add Go with gcc."""
+    image = a.stage.root_image
+    tag = image.tag or ""
+    if image.full_name != "golang" or "alpine" not in tag or "$" in tag:
+        return False
+    if set(a.packages) & {"gcc", "build-base", "musl-dev"}:
+        return False
+    version = golang_version(tag)
+    return version is None or version >= (1, 20)
 
 
 def _fetch_after_builds(a: Analysis, builds: list[Call]) -> Call | None:
