@@ -68,3 +68,13 @@ def test_debian_slim_standin_excludes_what_debuerreotype_excludes() -> None:
     copyrights = [line for line in slim if line.startswith("copyrights ")]
     assert copyrights and copyrights == [line for line in full if line.startswith("copyrights ")]
     assert "man1-dir" in slim
+
+
+def test_slim_standins_have_the_config_of_their_full_image() -> None:
+    """The official debian, node and python -slim images differ from the full ones in files
+    only; tests compare configs before and after slim-base (a label and WorkingDir "/" on the
+    first debian -slim stand-in failed them)."""
+    pairs = [("debian:bookworm", "debian:bookworm-slim"), ("node:18", "node:18-slim")]
+    docker.require_images(*(tag for pair in pairs for tag in pair))
+    for full, slim in pairs:
+        assert docker.image_config(slim) == docker.image_config(full), (full, slim)

@@ -52,7 +52,7 @@
 #       (FORCE rebuilds the named groups and the groups they are built FROM, except the debootstrap
 #       base `debian`, which is only rebuilt when named; a rebuilt group's alias tags move too.
 #       Without FORCE a group is rebuilt when a tag is missing, when its image lacks the group's
-#       STAMP label, or when the group it is built FROM was rebuilt in the same run.)
+#       STAMP (its image's comment), or when the group it is built FROM was rebuilt in the same run.)
 #
 # Needs root (debootstrap), a running daemon (DOCKER_HOST) and access to deb.debian.org.
 # Builds use the default bridge network (it reaches deb.debian.org here); set
@@ -78,11 +78,11 @@ declare -A TAGS DEPS
 TAGS[debian]="debian:bookworm debian:12"
 TAGS[debian-slim]="debian:bookworm-slim debian:12-slim"
 DEPS[debian-slim]=debian
-# A group whose image must carry this label (LABEL org.msdfix.standin.stamp=...) is rebuilt
-# when its first tag lacks it: bump it when the group's image changes in a way tests rely on
+# A group whose image must carry this comment (docker import -m; a label would change the
+# image's config) is rebuilt when its first tag lacks it: bump it when the group's image changes in a way tests rely on
 # (debian-slim's tags once named the full image).
 declare -A STAMP
-STAMP[debian-slim]=debuerreotype-slimify-1
+STAMP[debian-slim]=debuerreotype-slimify-2
 TAGS[node-slim]="node:18-slim node:20-slim node:18-bookworm-slim node:20-bookworm-slim"
 DEPS[node-slim]=debian-slim
 TAGS[node]="node:18 node:20 node:18-bookworm node:20-bookworm"
@@ -141,10 +141,10 @@ tag_aliases() {  # $1 = group, $2 = 1 to move existing aliases (the group was re
 
 have_tag() { "$DOCKER" image inspect "$1" >/dev/null 2>&1; }
 
-stale_stamp() {  # $1 = group: true when the group has a STAMP its first tag does not carry
+stale_stamp() {  # $1 = group: true when the group has a STAMP its first tag's comment lacks
     local want="${STAMP[$1]:-}" got
     [ -n "$want" ] || return 1
-    got="$("$DOCKER" image inspect -f '{{index .Config.Labels "org.msdfix.standin.stamp"}}' "${TAGS[$1]%% *}" 2>/dev/null)" || got=""
+    got="$("$DOCKER" image inspect -f '{{.Comment}}' "${TAGS[$1]%% *}" 2>/dev/null)" || got=""
     [ "$got" != "$want" ]
 }
 
@@ -224,7 +224,7 @@ EOF
 # (path-includes copyrights and locale.alias) so packages installed later lack them too, the
 # files already there are deleted the same way, and the /usr/share/man/man[0-9] folders stay
 # (empty, debuerreotype issue 10; a package that needs /usr/share/man/man1/<x>.1.gz, as the
-# JRE's update-alternatives, still fails). The result is flattened (COPY from scratch) so the
+# JRE's update-alternatives, still fails). The result is flattened (exported and imported) so the
 # image is smaller, as the official one is. The dpkg -S comments of the real file are left out.
 SLIM_EXCLUDES='/usr/share/doc/* /usr/share/doc/kde/HTML/*/* /usr/share/gnome/help/*/* /usr/share/info/* /usr/share/linda/* /usr/share/lintian/overrides/* /usr/share/locale/* /usr/share/man/* /usr/share/omf/*/*-*.emf'
 SLIM_INCLUDES='/usr/share/doc/*/copyright /usr/share/doc/kde/HTML/C/* /usr/share/gnome/help/*/C/* /usr/share/locale/all_languages /usr/share/locale/currency/* /usr/share/locale/l10n/* /usr/share/locale/languages /usr/share/locale/locale.alias /usr/share/omf/*/*-C.emf'
@@ -248,16 +248,22 @@ EOF
 }
 debian_slim_dockerfile() {  # $1 = the full Debian image to slim
     cat <<EOF
-FROM $1 AS slim
+FROM $1
 RUN $(slimify_sh)
-FROM scratch
-COPY --from=slim / /
-ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-LABEL org.msdfix.standin.stamp=${STAMP[debian-slim]}
-CMD ["bash"]
 EOF
 }
-build_debian-slim() { debian_slim_dockerfile debian:bookworm | build_stdin debian-slim; }
+# Flattened as the full one is made (docker import, same CMD and ENV): the official -slim and
+# full images have the same config (no WorkingDir, no labels), and tests compare configs. The
+# import's message is the STAMP.
+build_debian-slim() {
+    local tmp=msdfix-standin-slimify:build cid id t
+    debian_slim_dockerfile debian:bookworm | "$DOCKER" build "${NETWORK_OPT[@]}" -t "$tmp" - >&2
+    cid="$("$DOCKER" create "$tmp")"
+    id="$("$DOCKER" export "$cid" | "$DOCKER" import -m "${STAMP[debian-slim]}" -c 'CMD ["bash"]' \
+        -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' -)"
+    "$DOCKER" rm "$cid" >/dev/null && "$DOCKER" rmi "$tmp" >/dev/null
+    for t in ${TAGS[debian-slim]}; do "$DOCKER" tag "$id" "$t"; done
+}
 
 APT='apt-get update && apt-get install -y --no-install-recommends'
 APT_END='&& rm -rf /var/lib/apt/lists/*'
