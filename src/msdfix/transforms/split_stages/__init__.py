@@ -167,12 +167,12 @@ from msdfix.transforms.split_stages.build_stage import (
     Decline,
     NotABuild,
     Plan,
-    _is_source,
     alias_edits,
     build_alias,
     copy_line,
     dedupe,
     final_user,
+    is_source,
     keyword,
     runtime_alias,
 )
@@ -640,7 +640,7 @@ def _may_name_paths(rel: str) -> bool:
     base = posixpath.basename(rel)
     if base in LOCK_FILES:
         return False
-    return _is_source(rel) or rel.endswith(CONFIG_SUFFIXES) or base.startswith(".env")
+    return is_source(rel) or rel.endswith(CONFIG_SUFFIXES) or base.startswith(".env")
 
 
 def _kept(path: str, kept: set[str]) -> bool:

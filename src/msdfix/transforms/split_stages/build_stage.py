@@ -132,7 +132,7 @@ READ_SOURCES = (".go", ".rs", "src/")
 _NAMES_SOURCE = re.compile(r"""\.(go|rs)["'`]|["'`](?:file:)?(?:\./)?(src)/""")
 
 
-def _is_source(rel: str) -> bool:
+def is_source(rel: str) -> bool:
     return rel.endswith(SOURCE_SUFFIXES)
 
 
@@ -239,7 +239,7 @@ class Analysis:
         files it may read. Sources are read up to 8 MiB (a generated 1.1 MiB main.go's
         ``ServeFile(w, r, "LICENSE")`` had read as empty, and the runtime lacked LICENSE)."""
         if self._doc_words is None:
-            files = {rel for c in self.copies for rel in c.copied(self.ctx, "source", _is_source)}
+            files = {rel for c in self.copies for rel in c.copied(self.ctx, "source", is_source)}
             found: set[str] = set(DOC_WORDS) if len(files) > MAX_SCANNED else set()
             found |= set(READ_SOURCES) if len(files) > MAX_SCANNED else set()
             for path in sorted(files) if len(files) <= MAX_SCANNED else ():
