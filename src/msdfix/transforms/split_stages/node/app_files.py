@@ -107,7 +107,7 @@ def _package_dir(a: Analysis, app: str) -> str | None:
     return None
 
 
-def _context_entries(a: Analysis, app: str) -> list[str]:
+def context_entries(a: Analysis, app: str) -> list[str]:
     """Image paths of the context files copied into the app, without Dockerfiles, docs, VCS."""
     return [  # a folder's .gitkeep or README keeps the folder (the app may write into it)
         dest
@@ -149,7 +149,7 @@ def _outputs(a: Analysis, app: str, rel: str) -> set[str] | None:
         if written is None:
             return None
         paths, gone = written
-        entries = {_top(dest, app) for dest in _context_entries(a, app)}
+        entries = {_top(dest, app) for dest in context_entries(a, app)}
         if any(within(entry, resolve(g, app)) for g in gone for entry in entries):
             return None  # "build": "tsc && rm -rf src": a COPY of /app/src would fail
         found |= {resolve(path.split("/")[0], app) for path in paths}

@@ -35,7 +35,7 @@ from msdfix.transforms.split_stages.build_stage import (
     whole_copy,
     workdir_line,
 )
-from msdfix.transforms.split_stages.node.app_files import _context_entries, _outputs, _served, _top
+from msdfix.transforms.split_stages.node.app_files import _outputs, _served, _top, context_entries
 from msdfix.transforms.split_stages.node.global_installs import _global
 from msdfix.transforms.split_stages.node.production_install import _prod_command
 from msdfix.transforms.split_stages.node.removals import _deletes, _removals, _verb
@@ -172,7 +172,7 @@ def _deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
             "(the server) ship"
         )
     elif outputs is not None:
-        entries = sorted({_top(dest, app) for dest in _context_entries(a, app)} | outputs)
+        entries = sorted({_top(dest, app) for dest in context_entries(a, app)} | outputs)
         entries = [e for e in entries if e != modules]
     else:
         if not _same_user(a, install):
