@@ -46,7 +46,7 @@ def _writes_outside(a: Analysis, app: str) -> str | None:
     return None
 
 
-def _home_writer(a: Analysis, rel: str | None) -> str | None:
+def dependency_home_writer(a: Analysis, rel: str | None) -> str | None:
     """A production dependency whose install script may write outside node_modules."""
     deps = read_dependencies(a.ctx, rel) if rel is not None else None
     return home_writer(a.ctx, rel, deps) if deps is not None and rel is not None else None
