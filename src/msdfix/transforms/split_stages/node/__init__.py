@@ -31,7 +31,6 @@ from msdfix.transforms.split_stages.build_stage import (
     trailing_copies,
 )
 from msdfix.transforms.split_stages.node.app_files import (
-    _local_bins,
     _needs_full_image,
     _outputs,
     _package_dir,
@@ -39,6 +38,7 @@ from msdfix.transforms.split_stages.node.app_files import (
     _writes_outside,
     context_entries,
     dependency_home_writer,
+    linked_bins,
 )
 from msdfix.transforms.split_stages.node.deps_blockers import _deps_stage_blocker
 from msdfix.transforms.split_stages.node.deps_stage import (
@@ -102,7 +102,7 @@ def _plan(a: Analysis) -> Plan:
     a.start = _start_commands(
         a, (frontend.package_json(a.ctx, rel) if rel is not None else None) or {}
     )
-    plan.local_bins = _local_bins(a, app, rel)
+    plan.local_bins = linked_bins(a, app, rel)
     plan.unsafe = (
         _needs_full_image(a, app, plan.runtime)
         or dependency_home_writer(a, rel)

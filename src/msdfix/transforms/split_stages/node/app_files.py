@@ -83,7 +83,7 @@ def _no_package(a: Analysis, rel: str | None) -> str:
     return "package.json not found in the build context"
 
 
-def _local_bins(a: Analysis, app: str, rel: str | None) -> frozenset[str]:
+def linked_bins(a: Analysis, app: str, rel: str | None) -> frozenset[str]:
     """The programs the npm lock of the app's package.json links into node_modules/.bin for
     production packages (kept by every runtime), where the start runs in the app's folder:
     npx runs such a local program without the package cache (built: ``npx semver`` and
