@@ -31,7 +31,6 @@ from msdfix.transforms.split_stages.build_stage import (
     trailing_copies,
 )
 from msdfix.transforms.split_stages.node.app_files import (
-    _needs_full_image,
     _outputs,
     _package_dir,
     _top,
@@ -39,6 +38,7 @@ from msdfix.transforms.split_stages.node.app_files import (
     context_entries,
     dependency_home_writer,
     linked_bins,
+    needs_full_image,
 )
 from msdfix.transforms.split_stages.node.deps_blockers import _deps_stage_blocker
 from msdfix.transforms.split_stages.node.deps_stage import (
@@ -104,7 +104,7 @@ def _plan(a: Analysis) -> Plan:
     )
     plan.local_bins = linked_bins(a, app, rel)
     plan.unsafe = (
-        _needs_full_image(a, app, plan.runtime)
+        needs_full_image(a, app, plan.runtime)
         or dependency_home_writer(a, rel)
         or _writes_outside(a, app)
         or (_yarn_global_elsewhere(a) or _npm_global_elsewhere(a) if globals_ else None)

@@ -52,7 +52,7 @@ def dependency_home_writer(a: Analysis, rel: str | None) -> str | None:
     return home_writer(a.ctx, rel, deps) if deps is not None and rel is not None else None
 
 
-def _needs_full_image(a: Analysis, app: str, runtime: str) -> str | None:
+def needs_full_image(a: Analysis, app: str, runtime: str) -> str | None:
     """Why the app may need the build image's system libraries or programs (None: it does not)."""
     rel = _package_dir(a, app) if a.ctx.present else None
     deps = read_dependencies(a.ctx, rel) if rel is not None else None
