@@ -31,10 +31,10 @@ from msdfix.transforms.split_stages.build_stage import (
     trailing_copies,
 )
 from msdfix.transforms.split_stages.node.app_files import (
-    _outputs,
     _package_dir,
     _top,
     _writes_outside,
+    build_outputs,
     context_entries,
     dependency_home_writer,
     linked_bins,
@@ -126,7 +126,7 @@ def _plan(a: Analysis) -> Plan:
     if all(_production_only(a, c) for c in installs):
         plan.notes.append("the build installs production dependencies only: the app is copied")
         rel = context_dir(a, app, a.stage.instructions[-1])
-        outputs = _outputs(a, app, rel) if rel is not None and a.ctx.present else None
+        outputs = build_outputs(a, app, rel) if rel is not None and a.ctx.present else None
         tail = trailing_copies(a) if outputs is None else []
         if tail:  # the app directory whole, without the files copied after the install
             plan.copies = dedupe([app, *context_paths(a, None, tail).paths, *globals_])

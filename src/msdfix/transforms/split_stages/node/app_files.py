@@ -131,7 +131,7 @@ def _top(path: str, base: str) -> str:
     return resolve(rest.split("/")[0], base)
 
 
-def _outputs(a: Analysis, app: str, rel: str) -> set[str] | None:
+def build_outputs(a: Analysis, app: str, rel: str) -> set[str] | None:
     """Top-level paths in ``app`` the build scripts write (None: cannot tell)."""
     package = frontend.package_json(a.ctx, rel)
     found: set[str] = set()

@@ -35,7 +35,12 @@ from msdfix.transforms.split_stages.build_stage import (
     whole_copy,
     workdir_line,
 )
-from msdfix.transforms.split_stages.node.app_files import _outputs, _served, _top, context_entries
+from msdfix.transforms.split_stages.node.app_files import (
+    _served,
+    _top,
+    build_outputs,
+    context_entries,
+)
 from msdfix.transforms.split_stages.node.global_installs import _global
 from msdfix.transforms.split_stages.node.production_install import _prod_command
 from msdfix.transforms.split_stages.node.removals import _deletes, _removals, _verb
@@ -161,7 +166,7 @@ def _deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
     lines.append(f"{keyword(doc, 'RUN')} {_prod_command(a, install)}{nl}")
     plan.stages.append("".join(lines))
     modules = resolve("node_modules", app)
-    outputs = _outputs(a, app, rel)
+    outputs = build_outputs(a, app, rel)
     plan.copies = [p for p in plan.copies if p != app]
     plan.sources[modules] = DEPS
     served = _served(a, app, rel)
