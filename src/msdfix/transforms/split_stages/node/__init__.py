@@ -31,7 +31,6 @@ from msdfix.transforms.split_stages.build_stage import (
     trailing_copies,
 )
 from msdfix.transforms.split_stages.node.app_files import (
-    _package_dir,
     _top,
     _writes_outside,
     build_outputs,
@@ -39,6 +38,7 @@ from msdfix.transforms.split_stages.node.app_files import (
     dependency_home_writer,
     linked_bins,
     needs_full_image,
+    package_dir,
 )
 from msdfix.transforms.split_stages.node.deps_blockers import _deps_stage_blocker
 from msdfix.transforms.split_stages.node.deps_stage import (
@@ -92,7 +92,7 @@ def _plan(a: Analysis) -> Plan:
         dedupe([app, *files.paths, *globals_]),
         same_family=True,
     )
-    rel = _package_dir(a, app) if a.ctx.present else None
+    rel = package_dir(a, app) if a.ctx.present else None
     moved = _modules_moved(a, rel, installs)
     if moved is not None:
         raise Decline(

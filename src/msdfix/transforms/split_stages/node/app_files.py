@@ -23,7 +23,7 @@ WRITERS = frozenset({"cp", "mv", "mkdir", "rsync", "ln", "tee", "install"})
 
 def _writes_outside(a: Analysis, app: str) -> str | None:
     """A package.json script the build runs that writes an absolute path outside the app."""
-    rel = _package_dir(a, app) if a.ctx.present else None
+    rel = package_dir(a, app) if a.ctx.present else None
     package = frontend.package_json(a.ctx, rel) if rel is not None else None
     if package is None:
         return None
@@ -54,7 +54,7 @@ def dependency_home_writer(a: Analysis, rel: str | None) -> str | None:
 
 def needs_full_image(a: Analysis, app: str, runtime: str) -> str | None:
     """Why the app may need the build image's system libraries or programs (None: it does not)."""
-    rel = _package_dir(a, app) if a.ctx.present else None
+    rel = package_dir(a, app) if a.ctx.present else None
     deps = read_dependencies(a.ctx, rel) if rel is not None else None
     unknown = deps.unknown if deps is not None else _no_package(a, rel)
     if deps is None or unknown is not None:
@@ -94,7 +94,7 @@ def linked_bins(a: Analysis, app: str, rel: str | None) -> frozenset[str]:
     return deps.production_bins if deps else frozenset()
 
 
-def _package_dir(a: Analysis, app: str) -> str | None:
+def package_dir(a: Analysis, app: str) -> str | None:
     """The context directory of the package.json the build copies into ``app``."""
     rel = context_dir(a, app, a.stage.instructions[-1])
     if rel is not None:

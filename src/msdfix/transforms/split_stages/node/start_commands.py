@@ -16,7 +16,7 @@ from msdfix.shell.entry import context_script, entry_command
 from msdfix.transforms.build_paths import resolve
 from msdfix.transforms.split_stages import frontend
 from msdfix.transforms.split_stages.build_stage import Analysis, Call, Plan
-from msdfix.transforms.split_stages.node.app_files import _package_dir
+from msdfix.transforms.split_stages.node.app_files import package_dir
 from msdfix.transforms.split_stages.node.global_installs import _installs
 
 # node options whose value is the next word (not the script).
@@ -66,7 +66,7 @@ def _package_scripts(a: Analysis, own: list[list[str]]) -> list[tuple[list[str],
     if not installs or not a.ctx.present:
         return []
     app = installs[0].cwd
-    rel = _package_dir(a, app)
+    rel = package_dir(a, app)
     package = frontend.package_json(a.ctx, rel) if rel is not None else None
     if package is None:
         return []
