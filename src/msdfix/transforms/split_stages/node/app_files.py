@@ -156,7 +156,7 @@ def build_outputs(a: Analysis, app: str, rel: str) -> set[str] | None:
     return found
 
 
-def _served(a: Analysis, app: str, rel: str) -> str | None:
+def served_dir(a: Analysis, app: str, rel: str) -> str | None:
     """The directory the entry command serves with a static file server, or None."""
     if a.entry is None or len(a.entry.commands) != 1 or a.final_dir != app:
         return None

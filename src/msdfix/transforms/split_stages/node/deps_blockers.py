@@ -30,7 +30,7 @@ from msdfix.shell.script import run_script
 from msdfix.transforms.build_paths import resolve, written_words
 from msdfix.transforms.split_stages import frontend
 from msdfix.transforms.split_stages.build_stage import Analysis, Call, context_dir
-from msdfix.transforms.split_stages.node.app_files import _served
+from msdfix.transforms.split_stages.node.app_files import served_dir
 from msdfix.transforms.split_stages.node.app_imports import (
     GENERATES_INTO_MODULES,
     _imported,
@@ -237,7 +237,7 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
         why = absent(name)  # node -r source-map-support/register: a dev tool's dependency
         if why is not None:
             return f"the start command preloads {name}, {why}"
-    if _served(a, app, rel) is None:  # a served site's sources are bundled
+    if served_dir(a, app, rel) is None:  # a served site's sources are bundled
         return _imported(a, app, dev, absent, starts, package.get("main"))
     return None
 

@@ -36,10 +36,10 @@ from msdfix.transforms.split_stages.build_stage import (
     workdir_line,
 )
 from msdfix.transforms.split_stages.node.app_files import (
-    _served,
     _top,
     build_outputs,
     context_entries,
+    served_dir,
 )
 from msdfix.transforms.split_stages.node.global_installs import _global
 from msdfix.transforms.split_stages.node.production_install import _prod_command
@@ -169,7 +169,7 @@ def _deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
     outputs = build_outputs(a, app, rel)
     plan.copies = [p for p in plan.copies if p != app]
     plan.sources[modules] = DEPS
-    served = _served(a, app, rel)
+    served = served_dir(a, app, rel)
     if served is not None:
         entries = [resolve("package.json", app), resolve(served, app)]
         plan.notes.append(
