@@ -31,7 +31,6 @@ from msdfix.transforms.split_stages.build_stage import (
     trailing_copies,
 )
 from msdfix.transforms.split_stages.node.app_files import (
-    _top,
     _writes_outside,
     build_outputs,
     context_entries,
@@ -39,6 +38,7 @@ from msdfix.transforms.split_stages.node.app_files import (
     linked_bins,
     needs_full_image,
     package_dir,
+    top,
 )
 from msdfix.transforms.split_stages.node.deps_blockers import _deps_stage_blocker
 from msdfix.transforms.split_stages.node.deps_stage import (
@@ -151,7 +151,7 @@ def _plan(a: Analysis) -> Plan:
             and not _writes_new_lock(a, rel, installs)
         ):
             modules = resolve("node_modules", app)
-            entries = {_top(dest, app) for dest in context_entries(a, app)} | outputs
+            entries = {top(dest, app) for dest in context_entries(a, app)} | outputs
             rest = [p for p in plan.copies if p != app]
             above = [p for p in rest if within(modules, p)]
             if above:  # COPY . . at /app, the app in /app/apps/api: /app holds node_modules

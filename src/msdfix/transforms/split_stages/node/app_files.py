@@ -119,14 +119,14 @@ def context_entries(a: Analysis, app: str) -> list[str]:
         ]
         if within(dest, app)
         and not (
-            _top(dest, app) == dest
+            top(dest, app) == dest
             and any(p.fullmatch(posixpath.basename(rel)) for p in COMMON)
             and not a.reads_doc(posixpath.basename(rel))
         )
     ]
 
 
-def _top(path: str, base: str) -> str:
+def top(path: str, base: str) -> str:
     rest = posixpath.relpath(path, base)
     return resolve(rest.split("/")[0], base)
 
@@ -149,7 +149,7 @@ def build_outputs(a: Analysis, app: str, rel: str) -> set[str] | None:
         if written is None:
             return None
         paths, gone = written
-        entries = {_top(dest, app) for dest in context_entries(a, app)}
+        entries = {top(dest, app) for dest in context_entries(a, app)}
         if any(within(entry, resolve(g, app)) for g in gone for entry in entries):
             return None  # "build": "tsc && rm -rf src": a COPY of /app/src would fail
         found |= {resolve(path.split("/")[0], app) for path in paths}

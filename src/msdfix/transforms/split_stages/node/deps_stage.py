@@ -36,10 +36,10 @@ from msdfix.transforms.split_stages.build_stage import (
     workdir_line,
 )
 from msdfix.transforms.split_stages.node.app_files import (
-    _top,
     build_outputs,
     context_entries,
     served_dir,
+    top,
 )
 from msdfix.transforms.split_stages.node.global_installs import _global
 from msdfix.transforms.split_stages.node.production_install import _prod_command
@@ -177,7 +177,7 @@ def _deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
             "(the server) ship"
         )
     elif outputs is not None:
-        entries = sorted({_top(dest, app) for dest in context_entries(a, app)} | outputs)
+        entries = sorted({top(dest, app) for dest in context_entries(a, app)} | outputs)
         entries = [e for e in entries if e != modules]
     else:
         if not _same_user(a, install):
