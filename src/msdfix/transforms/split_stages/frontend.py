@@ -131,7 +131,7 @@ def _written(cmd: Command) -> tuple[list[str], list[str]] | None:
 def _inside(path: str, out: str) -> bool:
     """``path`` (relative to the app, or absolute: written elsewhere) lies in ``out``."""
     if path.startswith("/"):
-        return True  # outside the app: what _writes_outside weighs, not an output of the app
+        return True  # outside the app: what writes_outside weighs, not an output of the app
     path = posixpath.normpath(path)
     return path == out or path.startswith(out + "/")
 

@@ -31,7 +31,6 @@ from msdfix.transforms.split_stages.build_stage import (
     trailing_copies,
 )
 from msdfix.transforms.split_stages.node.app_files import (
-    _writes_outside,
     build_outputs,
     context_entries,
     dependency_home_writer,
@@ -39,6 +38,7 @@ from msdfix.transforms.split_stages.node.app_files import (
     needs_full_image,
     package_dir,
     top,
+    writes_outside,
 )
 from msdfix.transforms.split_stages.node.deps_blockers import _deps_stage_blocker
 from msdfix.transforms.split_stages.node.deps_stage import (
@@ -106,7 +106,7 @@ def _plan(a: Analysis) -> Plan:
     plan.unsafe = (
         needs_full_image(a, app, plan.runtime)
         or dependency_home_writer(a, rel)
-        or _writes_outside(a, app)
+        or writes_outside(a, app)
         or (_yarn_global_elsewhere(a) or _npm_global_elsewhere(a) if globals_ else None)
         or _corepack_tools(a)
         or _config_left_behind(a)

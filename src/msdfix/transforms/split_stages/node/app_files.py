@@ -21,7 +21,7 @@ from msdfix.transforms.split_stages.node.global_installs import _global, _instal
 WRITERS = frozenset({"cp", "mv", "mkdir", "rsync", "ln", "tee", "install"})
 
 
-def _writes_outside(a: Analysis, app: str) -> str | None:
+def writes_outside(a: Analysis, app: str) -> str | None:
     """A package.json script the build runs that writes an absolute path outside the app."""
     rel = package_dir(a, app) if a.ctx.present else None
     package = frontend.package_json(a.ctx, rel) if rel is not None else None
