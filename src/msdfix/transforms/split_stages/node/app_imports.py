@@ -49,7 +49,7 @@ def _package_name(word: str) -> str:
     return "/".join(parts[:2]) if word.startswith("@") else parts[0]
 
 
-def _imported(
+def imported(
     a: Analysis,
     app: str,
     dev: set[str],

@@ -33,8 +33,8 @@ from msdfix.transforms.split_stages.build_stage import Analysis, Call, context_d
 from msdfix.transforms.split_stages.node.app_files import served_dir
 from msdfix.transforms.split_stages.node.app_imports import (
     GENERATES_INTO_MODULES,
-    _imported,
     _package_name,
+    imported,
 )
 from msdfix.transforms.split_stages.node.deps_stage import _deleted_input, _plug_n_play, _replayed
 from msdfix.transforms.split_stages.node.global_installs import _global
@@ -238,7 +238,7 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
         if why is not None:
             return f"the start command preloads {name}, {why}"
     if served_dir(a, app, rel) is None:  # a served site's sources are bundled
-        return _imported(a, app, dev, absent, starts, package.get("main"))
+        return imported(a, app, dev, absent, starts, package.get("main"))
     return None
 
 
