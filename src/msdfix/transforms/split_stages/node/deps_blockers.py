@@ -33,8 +33,8 @@ from msdfix.transforms.split_stages.build_stage import Analysis, Call, context_d
 from msdfix.transforms.split_stages.node.app_files import served_dir
 from msdfix.transforms.split_stages.node.app_imports import (
     GENERATES_INTO_MODULES,
-    _package_name,
     imported,
+    package_name,
 )
 from msdfix.transforms.split_stages.node.deps_stage import _deleted_input, _plug_n_play, _replayed
 from msdfix.transforms.split_stages.node.global_installs import _global
@@ -224,7 +224,7 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     starts = a.start  # _plan worked them out from this package.json (the same context_dir)
     for argv in starts:
         for word in argv:
-            name = _package_name(word)
+            name = package_name(word)
             if word in dev or posixpath.basename(word) in dev or name in dev:
                 return f"the start command uses dev dependency {name if name in dev else word}"
         program = posixpath.basename(argv[0]) if argv else ""
@@ -233,7 +233,7 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
             if program not in linked:  # a production package's program (sirv-cli's sirv)
                 return f"the start command runs `{program}`, which may come from a dev dependency"
     absent = _absent_after_prune(a, rel, package)
-    for name in (_package_name(m) for argv in starts for m in preloaded(argv)):
+    for name in (package_name(m) for argv in starts for m in preloaded(argv)):
         why = absent(name)  # node -r source-map-support/register: a dev tool's dependency
         if why is not None:
             return f"the start command preloads {name}, {why}"
