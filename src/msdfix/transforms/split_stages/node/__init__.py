@@ -40,7 +40,7 @@ from msdfix.transforms.split_stages.node.app_files import (
     top,
     writes_outside,
 )
-from msdfix.transforms.split_stages.node.deps_blockers import _deps_stage_blocker
+from msdfix.transforms.split_stages.node.deps_blockers import deps_stage_blocker
 from msdfix.transforms.split_stages.node.deps_stage import (
     _deps_stage,
     _modules_first,
@@ -160,7 +160,7 @@ def _plan(a: Analysis) -> Plan:
             plan.copies = [modules, *dedupe([*sorted(entries - {modules}), *rest])]
             plan.stable.add(modules)
         return plan
-    reason = _deps_stage_blocker(a, app, installs)
+    reason = deps_stage_blocker(a, app, installs)
     if reason is not None:
         plan.notes.append(f"dev dependencies kept ({reason})")
         _modules_first(a, plan, app, installs)

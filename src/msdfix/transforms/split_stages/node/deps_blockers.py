@@ -92,7 +92,7 @@ def _tree_setting(a: Analysis, app: str, rel: str, install: Call) -> str | None:
     return None
 
 
-def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | None:
+def deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | None:
     """Why production dependencies cannot come from a deps stage (None: they can)."""
     if not a.ctx.present:
         return "no build context to read package.json"

@@ -150,7 +150,7 @@ def _deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
     flag = f"--platform={platform} " if platform else ""
     lines = [f"{keyword(doc, 'FROM')} {flag}{a.stage.image.raw} {keyword(doc, 'AS')} {DEPS}{nl}"]
     replayed = _replayed(a, install)
-    assert not isinstance(replayed, str)  # _deps_stage_blocker declined it
+    assert not isinstance(replayed, str)  # deps_stage_blocker declined it
     lines += [chunk(a, ins) for ins in replayed]
     lines.append(workdir_line(doc, app) + nl)
     # The manifests come from the build stage (as the context gave them): BuildKit caches the
