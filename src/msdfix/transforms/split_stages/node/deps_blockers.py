@@ -36,7 +36,7 @@ from msdfix.transforms.split_stages.node.app_imports import (
     imported,
     package_name,
 )
-from msdfix.transforms.split_stages.node.deps_stage import _deleted_input, _plug_n_play, _replayed
+from msdfix.transforms.split_stages.node.deps_stage import _plug_n_play, _replayed, deleted_input
 from msdfix.transforms.split_stages.node.global_installs import _global
 from msdfix.transforms.split_stages.node.production_install import _legacy_peer_gap, _npm_dev_back
 from msdfix.transforms.split_stages.node.start_commands import (
@@ -186,7 +186,7 @@ def deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | Non
     generated = next((n for n in GENERATES_INTO_MODULES if n in deps), None)
     if generated:
         return f"{generated} generates code into node_modules, which a separate install lacks"
-    deleted = _deleted_input(a, app, rel, install)
+    deleted = deleted_input(a, app, rel, install)
     if deleted:
         return deleted
     found = read_dependencies(a.ctx, rel)

@@ -219,7 +219,7 @@ def _deps_inputs(a: Analysis, app: str, rel: str, install: Call) -> list[tuple[s
     return inputs
 
 
-def _deleted_input(a: Analysis, app: str, rel: str, install: Call) -> str | None:
+def deleted_input(a: Analysis, app: str, rel: str, install: Call) -> str | None:
     """A RUN after the install that deletes a manifest the deps stage would copy from the
     build stage (``rm -rf src *.json`` after the build): built for real, the deps stage's
     ``COPY --from=build /app/package-lock.json`` failed ("not found"). None: none."""
