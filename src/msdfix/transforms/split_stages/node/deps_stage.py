@@ -141,7 +141,7 @@ def _plug_n_play(a: Analysis, rel: str, package: dict[str, object]) -> bool:
     return yarn_berry(a.ctx, rel, package) and plug_n_play(rc, env)
 
 
-def _deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
+def add_deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
     """Add the prod-deps stage; the runtime takes its node_modules and the app without them."""
     doc, nl = a.doc, a.doc.newline
     rel = context_dir(a, app, a.stage.instructions[-1]) or ""
