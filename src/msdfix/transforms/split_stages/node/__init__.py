@@ -42,10 +42,10 @@ from msdfix.transforms.split_stages.node.app_files import (
 )
 from msdfix.transforms.split_stages.node.deps_blockers import deps_stage_blocker
 from msdfix.transforms.split_stages.node.deps_stage import (
-    _modules_first,
     _pnp_cache_outside,
     _without_modules,
     add_deps_stage,
+    modules_first,
 )
 from msdfix.transforms.split_stages.node.global_installs import (
     _corepack_tools,
@@ -163,7 +163,7 @@ def _plan(a: Analysis) -> Plan:
     reason = deps_stage_blocker(a, app, installs)
     if reason is not None:
         plan.notes.append(f"dev dependencies kept ({reason})")
-        _modules_first(a, plan, app, installs)
+        modules_first(a, plan, app, installs)
         return plan
     add_deps_stage(a, plan, app, installs[-1])
     return plan

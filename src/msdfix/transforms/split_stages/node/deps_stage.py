@@ -49,7 +49,7 @@ from msdfix.transforms.split_stages.runtime_image import platform_flag
 DEPS, APP_FILES = "prod-deps", "app-files"
 
 
-def _modules_first(a: Analysis, plan: Plan, app: str, installs: list[Call]) -> None:
+def modules_first(a: Analysis, plan: Plan, app: str, installs: list[Call]) -> None:
     """Copy the build's node_modules on its own, before the rest of the app (from an app-files
     stage without it), when the install runs after the sources are copied: the whole app in
     one COPY re-copied every dependency on each source edit (built for real: an npm
