@@ -36,7 +36,11 @@ from msdfix.transforms.split_stages.node.app_imports import (
     imported,
     package_name,
 )
-from msdfix.transforms.split_stages.node.deps_stage import _plug_n_play, _replayed, deleted_input
+from msdfix.transforms.split_stages.node.deps_stage import (
+    _replayed,
+    deleted_input,
+    uses_plug_n_play,
+)
 from msdfix.transforms.split_stages.node.global_installs import _global
 from msdfix.transforms.split_stages.node.production_install import _legacy_peer_gap, _npm_dev_back
 from msdfix.transforms.split_stages.node.start_commands import (
@@ -157,7 +161,7 @@ def deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | Non
     )
     if blocker:
         return blocker
-    if _plug_n_play(a, rel, package):  # the environment's linker (.yarnrc.yml's: lock_problem)
+    if uses_plug_n_play(a, rel, package):  # the environment's linker (.yarnrc.yml's: lock_problem)
         return (
             "yarn's linker is or may be Plug'n'Play by YARN_NODE_LINKER or a RUN naming it: "
             "a deps stage may make no node_modules to copy"

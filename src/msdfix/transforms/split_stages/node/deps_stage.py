@@ -67,7 +67,7 @@ def modules_first(a: Analysis, plan: Plan, app: str, installs: list[Call]) -> No
         or {c.cwd for c in installs} != {app}
         or app not in plan.copies
         or not _same_user(a, installs[-1])
-        or _plug_n_play(a, rel, package)
+        or uses_plug_n_play(a, rel, package)
         or whole_copy(a, app, installs[0].ins) is None  # manifests first: node_modules stays
     ):
         return
@@ -104,7 +104,7 @@ def _pnp_cache_outside(a: Analysis, rel: str | None) -> str | None:
     if rel is None:
         return None
     package = frontend.package_json(a.ctx, rel)
-    if package is None or not _plug_n_play(a, rel, package):
+    if package is None or not uses_plug_n_play(a, rel, package):
         return None
     rc = a.ctx.read_text(posixpath.join(rel, ".yarnrc.yml") if rel else ".yarnrc.yml")
     settings = yarnrc_settings(rc) or {}
@@ -130,7 +130,7 @@ def _pnp_cache_outside(a: Analysis, rel: str | None) -> str | None:
 _YARN_CACHE_SETTING = re.compile(r"cache[-_]?folder|global[-_]?cache|rc[-_]?filename", re.I)
 
 
-def _plug_n_play(a: Analysis, rel: str, package: dict[str, object]) -> bool:
+def uses_plug_n_play(a: Analysis, rel: str, package: dict[str, object]) -> bool:
     """Yarn Berry with the Plug'n'Play linker: it creates no node_modules. The stage's ARG
     and ENV ``YARN_NODE_LINKER`` override .yarnrc.yml; a RUN naming it or the setting
     (``yarn config set nodeLinker pnp``), not known."""
