@@ -42,10 +42,10 @@ from msdfix.transforms.split_stages.node.app_files import (
 )
 from msdfix.transforms.split_stages.node.deps_blockers import deps_stage_blocker
 from msdfix.transforms.split_stages.node.deps_stage import (
-    _pnp_cache_outside,
     _without_modules,
     add_deps_stage,
     modules_first,
+    pnp_cache_outside,
 )
 from msdfix.transforms.split_stages.node.global_installs import (
     _corepack_tools,
@@ -110,7 +110,7 @@ def _plan(a: Analysis) -> Plan:
         or (_yarn_global_elsewhere(a) or _npm_global_elsewhere(a) if globals_ else None)
         or _corepack_tools(a)
         or _config_left_behind(a)
-        or _pnp_cache_outside(a, rel)
+        or pnp_cache_outside(a, rel)
     )
     deleted = _deletes_node_modules(a, app, installs)
     if deleted is not None:

@@ -96,7 +96,7 @@ def _without_modules(a: Analysis, plan: Plan, modules: str, above: list[str]) ->
         plan.sources[path] = APP_FILES
 
 
-def _pnp_cache_outside(a: Analysis, rel: str | None) -> str | None:
+def pnp_cache_outside(a: Analysis, rel: str | None) -> str | None:
     """Why the runtime may lack the packages of a yarn Plug'n'Play app: they load from yarn's
     cache at run time, which yarn 4 keeps in ``~/.yarn/berry/cache``, outside the copied app,
     unless ``.yarnrc.yml`` sets ``enableGlobalCache: false`` (built for real: "Required package
