@@ -37,8 +37,8 @@ from msdfix.transforms.split_stages.node.app_imports import (
     package_name,
 )
 from msdfix.transforms.split_stages.node.deps_stage import (
-    _replayed,
     deleted_input,
+    replayed_setup,
     uses_plug_n_play,
 )
 from msdfix.transforms.split_stages.node.global_installs import _global
@@ -113,7 +113,7 @@ def deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | Non
             f"`{' '.join(setup.command.argv)}` sets up a tool in the install's RUN (line "
             f"{install.ins.start_line}), which a deps stage would not have"
         )
-    replayed = _replayed(a, install)
+    replayed = replayed_setup(a, install)
     if isinstance(replayed, str):
         return replayed
     fixed = a.doc.model.fixed_scope(a.stage, install.ins)

@@ -149,7 +149,7 @@ def add_deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
     platform = platform_flag(a.stage.platform)
     flag = f"--platform={platform} " if platform else ""
     lines = [f"{keyword(doc, 'FROM')} {flag}{a.stage.image.raw} {keyword(doc, 'AS')} {DEPS}{nl}"]
-    replayed = _replayed(a, install)
+    replayed = replayed_setup(a, install)
     assert not isinstance(replayed, str)  # deps_stage_blocker declined it
     lines += [chunk(a, ins) for ins in replayed]
     lines.append(workdir_line(doc, app) + nl)
@@ -251,7 +251,7 @@ def _copied_before(a: Analysis, path: str, install: Call, folder: bool) -> bool:
     )
 
 
-def _replayed(a: Analysis, install: Call) -> list[Instruction] | str:
+def replayed_setup(a: Analysis, install: Call) -> list[Instruction] | str:
     """What the deps stage replays from the build stage before its install: ARG, ENV and
     SHELL; RUNs that set up the package manager or only set its configuration (``npm config
     set legacy-peer-deps true`` writes the ~/.npmrc the install reads); and every RUN that
