@@ -42,10 +42,10 @@ from msdfix.transforms.split_stages.node.app_files import (
 )
 from msdfix.transforms.split_stages.node.deps_blockers import deps_stage_blocker
 from msdfix.transforms.split_stages.node.deps_stage import (
-    _without_modules,
     add_deps_stage,
     modules_first,
     pnp_cache_outside,
+    without_modules,
 )
 from msdfix.transforms.split_stages.node.global_installs import (
     _corepack_tools,
@@ -155,7 +155,7 @@ def _plan(a: Analysis) -> Plan:
             rest = [p for p in plan.copies if p != app]
             above = [p for p in rest if within(modules, p)]
             if above:  # COPY . . at /app, the app in /app/apps/api: /app holds node_modules
-                _without_modules(a, plan, modules, above)
+                without_modules(a, plan, modules, above)
                 entries = {e for e in entries if not any(within(e, p) for p in above)}
             plan.copies = [modules, *dedupe([*sorted(entries - {modules}), *rest])]
             plan.stable.add(modules)

@@ -83,7 +83,7 @@ def modules_first(a: Analysis, plan: Plan, app: str, installs: list[Call]) -> No
     plan.notes.append(f"{modules} is copied on its own, before the rest of {app}")
 
 
-def _without_modules(a: Analysis, plan: Plan, modules: str, above: list[str]) -> None:
+def without_modules(a: Analysis, plan: Plan, modules: str, above: list[str]) -> None:
     """Copy the directories that hold node_modules from an app-files stage without it: copied
     from the build, they brought node_modules a second time, in a layer every source edit
     rebuilds (built for real: warm rebuild 3.3 s -> 5.2 s)."""
