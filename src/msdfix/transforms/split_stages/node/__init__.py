@@ -48,13 +48,13 @@ from msdfix.transforms.split_stages.node.deps_stage import (
     without_modules,
 )
 from msdfix.transforms.split_stages.node.global_installs import (
-    _corepack_tools,
     _entry_may_run_globals,
     _global,
     _global_dirs,
     _installs,
     _npm_global_elsewhere,
     _yarn_global_elsewhere,
+    corepack_tools,
 )
 from msdfix.transforms.split_stages.node.production_install import (
     _config_left_behind,
@@ -108,7 +108,7 @@ def _plan(a: Analysis) -> Plan:
         or dependency_home_writer(a, rel)
         or writes_outside(a, app)
         or (_yarn_global_elsewhere(a) or _npm_global_elsewhere(a) if globals_ else None)
-        or _corepack_tools(a)
+        or corepack_tools(a)
         or _config_left_behind(a)
         or pnp_cache_outside(a, rel)
     )

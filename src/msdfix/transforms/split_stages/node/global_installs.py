@@ -91,7 +91,7 @@ def _installs(a: Analysis) -> list[Call]:
     ]
 
 
-def _corepack_tools(a: Analysis) -> str | None:
+def corepack_tools(a: Analysis) -> str | None:
     """Why the runtime may lack the package manager the start command runs: ``corepack
     enable``/``prepare`` put its shims in the build image and downloaded the version
     package.json pins; the runtime has neither (None: no corepack, or the entry runs node)."""
