@@ -96,7 +96,7 @@ def corepack_tools(a: Analysis) -> str | None:
     enable``/``prepare`` put its shims in the build image and downloaded the version
     package.json pins; the runtime has neither (None: no corepack, or the entry runs node)."""
     calls = [c for c in a.calls if c.program == "corepack"]
-    if not calls or not _entry_may_run_globals(a):
+    if not calls or not entry_may_run_globals(a):
         return None
     return (
         f"corepack at line {calls[0].ins.start_line} provides the package manager the start "
@@ -104,7 +104,7 @@ def corepack_tools(a: Analysis) -> str | None:
     )
 
 
-def _entry_may_run_globals(a: Analysis) -> bool:
+def entry_may_run_globals(a: Analysis) -> bool:
     """False when the entry command only runs node (the slim image has it) on no file of the
     global installs, NODE_PATH does not name the global folder and the app's sources run no
     globally installed program by name; npm, npx and yarn run package.json scripts, which may
