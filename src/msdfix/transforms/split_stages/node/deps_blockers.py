@@ -41,7 +41,7 @@ from msdfix.transforms.split_stages.node.deps_stage import (
     replayed_setup,
     uses_plug_n_play,
 )
-from msdfix.transforms.split_stages.node.global_installs import _global
+from msdfix.transforms.split_stages.node.global_installs import is_global_install
 from msdfix.transforms.split_stages.node.production_install import _legacy_peer_gap, _npm_dev_back
 from msdfix.transforms.split_stages.node.start_commands import (
     START_PROGRAMS,
@@ -107,7 +107,7 @@ def deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | Non
         return f"the install at line {install.ins.start_line} mounts files or secrets"
     if any(not is_root(u.args.strip()) for u in a.stage.of("user") if u.start < install.ins.start):
         return "the dependencies are installed by a non-root user"
-    setup = next((c for c in a.calls if c.ins is install.ins and _global(c)), None)
+    setup = next((c for c in a.calls if c.ins is install.ins and is_global_install(c)), None)
     if setup is not None:  # npm i -g pnpm && pnpm install: the stage's RUN has only the install
         return (
             f"`{' '.join(setup.command.argv)}` sets up a tool in the install's RUN (line "

@@ -41,7 +41,7 @@ from msdfix.transforms.split_stages.node.app_files import (
     served_dir,
     top,
 )
-from msdfix.transforms.split_stages.node.global_installs import _global
+from msdfix.transforms.split_stages.node.global_installs import is_global_install
 from msdfix.transforms.split_stages.node.production_install import _prod_command
 from msdfix.transforms.split_stages.node.removals import _deletes, _removals, _verb
 from msdfix.transforms.split_stages.runtime_image import platform_flag
@@ -319,7 +319,7 @@ def _tool_setup(a: Analysis, ins: Instruction) -> bool:
         a,
         ins,
         lambda c: (
-            _global(c)
+            is_global_install(c)
             and bool({x.rsplit("@", 1)[0] if x[1:].count("@") else x for x in c.args} & tools)
         ),
     )

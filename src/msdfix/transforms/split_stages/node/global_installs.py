@@ -18,7 +18,7 @@ GLOBAL_DIRS = ["/usr/local/lib/node_modules", "/usr/local/bin"]  # npm install -
 YARN_GLOBAL_DIR = "/usr/local/share/.config/yarn/global"
 
 
-def _global(call: Call) -> bool:
+def is_global_install(call: Call) -> bool:
     return (
         "-g" in call.args
         or "--global" in call.args
@@ -63,7 +63,7 @@ def _npm_global_elsewhere(a: Analysis) -> str | None:
     NPM_CONFIG_PREFIX=/opt/npm-global`` pm2 went there, and the split's ``pm2-runtime``
     started node on a file of that name: "Cannot find module '/app/pm2-runtime'")."""
     for call in a.calls:
-        if call.program != "npm" or not _global(call):
+        if call.program != "npm" or not is_global_install(call):
             continue
         env = a.build_env(call)
         names = env.partition("\n")[0].split()
@@ -87,7 +87,7 @@ def _installs(a: Analysis) -> list[Call]:
         for c in a.calls
         if c.program in PROJECT_INSTALLS
         and c.sub in PROJECT_INSTALLS[c.program].subcommands
-        and not _global(c)
+        and not is_global_install(c)
     ]
 
 
@@ -143,7 +143,7 @@ def _global_programs(a: Analysis) -> tuple[str, ...]:
     db-migrate@0.11`` -> db-migrate; a package's program usually takes its unscoped name)."""
     names: list[str] = []
     for call in a.calls:
-        if _global(call) and call.program != "corepack":
+        if is_global_install(call) and call.program != "corepack":
             for word in positionals(call.args, frozenset())[1:]:  # after install/add
                 name = word.rsplit("/", 1)[-1].split("@", 1)[0] if "/" in word else word
                 names.append(name.split("@", 1)[0])
