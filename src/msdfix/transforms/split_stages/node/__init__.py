@@ -48,12 +48,12 @@ from msdfix.transforms.split_stages.node.deps_stage import (
     without_modules,
 )
 from msdfix.transforms.split_stages.node.global_installs import (
-    _global_dirs,
     _installs,
     _npm_global_elsewhere,
     _yarn_global_elsewhere,
     corepack_tools,
     entry_may_run_globals,
+    global_dirs,
     is_global_install,
 )
 from msdfix.transforms.split_stages.node.production_install import (
@@ -86,7 +86,7 @@ def _plan(a: Analysis) -> Plan:
     app = installs[0].cwd
     files = context_paths(a, None)
     may_run_globals = any(is_global_install(c) and c.program != "corepack" for c in a.calls)
-    globals_ = _global_dirs(a) if may_run_globals and entry_may_run_globals(a) else []
+    globals_ = global_dirs(a) if may_run_globals and entry_may_run_globals(a) else []
     plan = Plan(
         respell(a.stage.image, a.stage.image.full_name, runtime_tag),
         dedupe([app, *files.paths, *globals_]),

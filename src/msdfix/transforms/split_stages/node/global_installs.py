@@ -31,7 +31,7 @@ def _yarn_globals(a: Analysis) -> list[Call]:
     return [c for c in a.calls if c.program == "yarn" and c.sub == "global"]
 
 
-def _global_dirs(a: Analysis) -> list[str]:
+def global_dirs(a: Analysis) -> list[str]:
     """Where the build's global installs put packages and programs: npm's prefix, and yarn's
     global folder when ``yarn global add`` runs (its links in /usr/local/bin point there)."""
     return [*GLOBAL_DIRS, *([YARN_GLOBAL_DIR] if _yarn_globals(a) else [])]
@@ -119,7 +119,7 @@ def _entry_names_globals(a: Analysis, commands: list[list[str]]) -> bool:
     """A word of the node entry names a path in the global installs' folders (``node
     /usr/local/lib/node_modules/pm2/bin/pm2-runtime``, ``node -r /usr/local/lib/...``): node
     loads it from there."""
-    folders = _global_dirs(a)
+    folders = global_dirs(a)
     words = [w for argv in commands for w in argv[1:]]
     return any(
         within(posixpath.normpath(w.split("=", 1)[-1]), f)
