@@ -48,13 +48,13 @@ from msdfix.transforms.split_stages.node.deps_stage import (
     without_modules,
 )
 from msdfix.transforms.split_stages.node.global_installs import (
-    _installs,
     _npm_global_elsewhere,
     _yarn_global_elsewhere,
     corepack_tools,
     entry_may_run_globals,
     global_dirs,
     is_global_install,
+    project_installs,
 )
 from msdfix.transforms.split_stages.node.production_install import (
     _config_left_behind,
@@ -73,7 +73,7 @@ def plan_node(a: Analysis) -> Plan:
 
 
 def _plan(a: Analysis) -> Plan:
-    installs = _installs(a)
+    installs = project_installs(a)
     if not installs:
         raise NotABuild
     tag = a.stage.image.tag

@@ -16,7 +16,7 @@ from msdfix.transforms.build_paths import resolve
 from msdfix.transforms.split_stages import frontend
 from msdfix.transforms.split_stages.build_stage import Analysis, context_dir
 from msdfix.transforms.split_stages.home_writes import home_writer
-from msdfix.transforms.split_stages.node.global_installs import _installs, is_global_install
+from msdfix.transforms.split_stages.node.global_installs import is_global_install, project_installs
 
 WRITERS = frozenset({"cp", "mv", "mkdir", "rsync", "ln", "tee", "install"})
 
@@ -136,7 +136,7 @@ def build_outputs(a: Analysis, app: str, rel: str) -> set[str] | None:
     package = frontend.package_json(a.ctx, rel)
     found: set[str] = set()
     for call in a.calls:
-        if call in _installs(a) or is_global_install(call) or call.cwd != app:
+        if call in project_installs(a) or is_global_install(call) or call.cwd != app:
             continue
         argv = [call.program, *call.args]
         script = frontend.build_script(argv, package) if package else None

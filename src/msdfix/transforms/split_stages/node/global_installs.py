@@ -81,7 +81,7 @@ def _npm_global_elsewhere(a: Analysis) -> str | None:
     return None
 
 
-def _installs(a: Analysis) -> list[Call]:
+def project_installs(a: Analysis) -> list[Call]:
     return [
         c
         for c in a.calls

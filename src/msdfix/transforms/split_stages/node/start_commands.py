@@ -17,7 +17,7 @@ from msdfix.transforms.build_paths import resolve
 from msdfix.transforms.split_stages import frontend
 from msdfix.transforms.split_stages.build_stage import Analysis, Call, Plan
 from msdfix.transforms.split_stages.node.app_files import package_dir
-from msdfix.transforms.split_stages.node.global_installs import _installs
+from msdfix.transforms.split_stages.node.global_installs import project_installs
 
 # node options whose value is the next word (not the script).
 _NODE_VALUE_OPTIONS = frozenset(
@@ -62,7 +62,7 @@ def _package_scripts(a: Analysis, own: list[list[str]]) -> list[tuple[list[str],
     """The commands of the package.json scripts the entry command runs (``npm start``, with
     their hooks and the scripts they run in turn), each with the app folder they run in;
     none from a script that changes folder (``cd``)."""
-    installs = _installs(a)
+    installs = project_installs(a)
     if not installs or not a.ctx.present:
         return []
     app = installs[0].cwd
