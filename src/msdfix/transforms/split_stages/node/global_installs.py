@@ -56,7 +56,7 @@ def _yarn_global_elsewhere(a: Analysis) -> str | None:
     return None
 
 
-def _npm_global_elsewhere(a: Analysis) -> str | None:
+def npm_global_elsewhere(a: Analysis) -> str | None:
     """Why an ``npm install -g`` may install outside the node image's prefix /usr/local,
     which the runtime copies (None: it does not): ``--prefix``, or npm's prefix set by
     ``npm_config_prefix`` (any case) or ``PREFIX`` in its variables (built: with ``ENV
