@@ -48,13 +48,13 @@ from msdfix.transforms.split_stages.node.deps_stage import (
     without_modules,
 )
 from msdfix.transforms.split_stages.node.global_installs import (
-    _yarn_global_elsewhere,
     corepack_tools,
     entry_may_run_globals,
     global_dirs,
     is_global_install,
     npm_global_elsewhere,
     project_installs,
+    yarn_global_elsewhere,
 )
 from msdfix.transforms.split_stages.node.production_install import (
     _config_left_behind,
@@ -107,7 +107,7 @@ def _plan(a: Analysis) -> Plan:
         needs_full_image(a, app, plan.runtime)
         or dependency_home_writer(a, rel)
         or writes_outside(a, app)
-        or (_yarn_global_elsewhere(a) or npm_global_elsewhere(a) if globals_ else None)
+        or (yarn_global_elsewhere(a) or npm_global_elsewhere(a) if globals_ else None)
         or corepack_tools(a)
         or _config_left_behind(a)
         or pnp_cache_outside(a, rel)

@@ -37,7 +37,7 @@ def global_dirs(a: Analysis) -> list[str]:
     return [*GLOBAL_DIRS, *([YARN_GLOBAL_DIR] if _yarn_globals(a) else [])]
 
 
-def _yarn_global_elsewhere(a: Analysis) -> str | None:
+def yarn_global_elsewhere(a: Analysis) -> str | None:
     """Why a ``yarn global`` install may write outside the copied global dirs (None: it does
     not): a non-root user's folder is in its home, a flag or a variable moves it."""
     for call in _yarn_globals(a):
