@@ -57,10 +57,10 @@ from msdfix.transforms.split_stages.node.global_installs import (
     yarn_global_elsewhere,
 )
 from msdfix.transforms.split_stages.node.production_install import (
-    _config_left_behind,
     _modules_moved,
     _production_only,
     _writes_new_lock,
+    config_left_behind,
 )
 from msdfix.transforms.split_stages.node.removals import _deletes_node_modules
 from msdfix.transforms.split_stages.node.start_commands import _entry_outside, _start_commands
@@ -109,7 +109,7 @@ def _plan(a: Analysis) -> Plan:
         or writes_outside(a, app)
         or (yarn_global_elsewhere(a) or npm_global_elsewhere(a) if globals_ else None)
         or corepack_tools(a)
-        or _config_left_behind(a)
+        or config_left_behind(a)
         or pnp_cache_outside(a, rel)
     )
     deleted = _deletes_node_modules(a, app, installs)

@@ -112,7 +112,7 @@ def _npm_files(a: Analysis, call: Call) -> list[dict[str, list[str]]] | str:
     return files
 
 
-def _config_left_behind(a: Analysis) -> str | None:
+def config_left_behind(a: Analysis) -> str | None:
     """Why the start command may read configuration the runtime lacks: ``npm config set``
     (``npm set``, ``yarn config set``, ``pnpm config set``) writes the user's file in HOME
     (``~/.npmrc``, ``~/.yarnrc``) or the global one, neither of which the runtime copies, and
