@@ -42,7 +42,7 @@ from msdfix.transforms.split_stages.node.deps_stage import (
     uses_plug_n_play,
 )
 from msdfix.transforms.split_stages.node.global_installs import is_global_install
-from msdfix.transforms.split_stages.node.production_install import _legacy_peer_gap, _npm_dev_back
+from msdfix.transforms.split_stages.node.production_install import _npm_dev_back, legacy_peer_gap
 from msdfix.transforms.split_stages.node.start_commands import (
     START_PROGRAMS,
     _local_specifier,
@@ -166,7 +166,7 @@ def deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | Non
             "yarn's linker is or may be Plug'n'Play by YARN_NODE_LINKER or a RUN naming it: "
             "a deps stage may make no node_modules to copy"
         )
-    legacy = _legacy_peer_gap(a, rel, install)
+    legacy = legacy_peer_gap(a, rel, install)
     if legacy:
         return legacy
     dev_back = _npm_dev_back(a, install) if install.program == "npm" else None

@@ -139,7 +139,7 @@ def config_left_behind(a: Analysis) -> str | None:
     return None
 
 
-def _legacy_peer_gap(a: Analysis, rel: str, install: Call) -> str | None:
+def legacy_peer_gap(a: Analysis, rel: str, install: Call) -> str | None:
     """Why ``npm ci --omit=dev`` may drop a package the app loads when npm's legacy-peer-deps
     is on (the project's .npmrc, an npm_config_ variable, a flag or ``npm config set`` in a
     RUN): the lock then flags dev a peer that only a dev dependency satisfies."""
