@@ -57,10 +57,10 @@ from msdfix.transforms.split_stages.node.global_installs import (
     yarn_global_elsewhere,
 )
 from msdfix.transforms.split_stages.node.production_install import (
-    _modules_moved,
     _production_only,
     _writes_new_lock,
     config_left_behind,
+    modules_moved,
 )
 from msdfix.transforms.split_stages.node.removals import _deletes_node_modules
 from msdfix.transforms.split_stages.node.start_commands import _entry_outside, _start_commands
@@ -93,7 +93,7 @@ def _plan(a: Analysis) -> Plan:
         same_family=True,
     )
     rel = package_dir(a, app) if a.ctx.present else None
-    moved = _modules_moved(a, rel, installs)
+    moved = modules_moved(a, rel, installs)
     if moved is not None:
         raise Decline(
             f"{moved} puts the installed packages outside {app}/node_modules, which the "

@@ -38,7 +38,7 @@ def _writes_new_lock(a: Analysis, rel: str | None, installs: list[Call]) -> bool
     return False
 
 
-def _modules_moved(a: Analysis, rel: str | None, installs: list[Call]) -> str | None:
+def modules_moved(a: Analysis, rel: str | None, installs: list[Call]) -> str | None:
     """A flag, variable or project setting that makes the install put packages outside
     ``node_modules`` (pnpm's ``virtual-store-dir``, yarn's ``--modules-folder``): built for
     real, the split's runtime got node_modules links into a virtual store it lacked
