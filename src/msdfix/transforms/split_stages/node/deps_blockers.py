@@ -42,7 +42,7 @@ from msdfix.transforms.split_stages.node.deps_stage import (
     uses_plug_n_play,
 )
 from msdfix.transforms.split_stages.node.global_installs import is_global_install
-from msdfix.transforms.split_stages.node.production_install import _npm_dev_back, legacy_peer_gap
+from msdfix.transforms.split_stages.node.production_install import legacy_peer_gap, npm_dev_back
 from msdfix.transforms.split_stages.node.start_commands import (
     START_PROGRAMS,
     _local_specifier,
@@ -169,7 +169,7 @@ def deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | Non
     legacy = legacy_peer_gap(a, rel, install)
     if legacy:
         return legacy
-    dev_back = _npm_dev_back(a, install) if install.program == "npm" else None
+    dev_back = npm_dev_back(a, install) if install.program == "npm" else None
     if dev_back:
         return dev_back
     local = _local_specifier(a.ctx, rel, package)

@@ -182,7 +182,7 @@ def _prod_command(a: Analysis, call: Call) -> str:
     )
 
 
-def _npm_dev_back(a: Analysis, install: Call) -> str | None:
+def npm_dev_back(a: Analysis, install: Call) -> str | None:
     """Why the deps stage's ``npm ci --omit=dev`` may still install the dev dependencies:
     a configuration msdfix cannot read, or one the command line cannot override (a
     deprecated ``also=dev``/``dev=true`` in an .npmrc)."""
