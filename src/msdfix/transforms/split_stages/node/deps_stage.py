@@ -42,7 +42,7 @@ from msdfix.transforms.split_stages.node.app_files import (
     top,
 )
 from msdfix.transforms.split_stages.node.global_installs import is_global_install
-from msdfix.transforms.split_stages.node.production_install import _prod_command
+from msdfix.transforms.split_stages.node.production_install import prod_command
 from msdfix.transforms.split_stages.node.removals import _deletes, _removals, _verb
 from msdfix.transforms.split_stages.runtime_image import platform_flag
 
@@ -163,7 +163,7 @@ def add_deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
         if is_dir:
             dest = f"./{posixpath.basename(path)}"
             lines.append(copy_line(doc, BUILD_ALIAS, path, dest, None) + nl)
-    lines.append(f"{keyword(doc, 'RUN')} {_prod_command(a, install)}{nl}")
+    lines.append(f"{keyword(doc, 'RUN')} {prod_command(a, install)}{nl}")
     plan.stages.append("".join(lines))
     modules = resolve("node_modules", app)
     outputs = build_outputs(a, app, rel)
@@ -199,7 +199,7 @@ def add_deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
     plan.stable.add(modules)
     plan.notes.append(
         f"production dependencies installed from the manifests in a {DEPS} stage "
-        f"(`{_prod_command(a, install)}`)"
+        f"(`{prod_command(a, install)}`)"
     )
 
 

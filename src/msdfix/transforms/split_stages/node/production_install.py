@@ -168,7 +168,7 @@ def legacy_peer_gap(a: Analysis, rel: str, install: Call) -> str | None:
     return f"with legacy-peer-deps the lock flags {gap}, dev: a production-only install drops it"
 
 
-def _prod_command(a: Analysis, call: Call) -> str:
+def prod_command(a: Analysis, call: Call) -> str:
     """The original install command with production-only flags."""
     major = re.match(r"\d+", a.stage.image.tag or "")
     files = _npm_files(a, call) if call.program == "npm" else []
