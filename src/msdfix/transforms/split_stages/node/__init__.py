@@ -57,10 +57,10 @@ from msdfix.transforms.split_stages.node.global_installs import (
     yarn_global_elsewhere,
 )
 from msdfix.transforms.split_stages.node.production_install import (
-    _production_only,
     _writes_new_lock,
     config_left_behind,
     modules_moved,
+    production_only,
 )
 from msdfix.transforms.split_stages.node.removals import _deletes_node_modules
 from msdfix.transforms.split_stages.node.start_commands import _entry_outside, _start_commands
@@ -123,7 +123,7 @@ def _plan(a: Analysis) -> Plan:
             )
         )
         return plan
-    if all(_production_only(a, c) for c in installs):
+    if all(production_only(a, c) for c in installs):
         plan.notes.append("the build installs production dependencies only: the app is copied")
         rel = context_dir(a, app, a.stage.instructions[-1])
         outputs = build_outputs(a, app, rel) if rel is not None and a.ctx.present else None

@@ -58,7 +58,7 @@ def modules_moved(a: Analysis, rel: str | None, installs: list[Call]) -> str | N
         raise Decline(f"{exc}, so where the install puts the packages is unknown") from None
 
 
-def _production_only(a: Analysis, call: Call) -> bool:
+def production_only(a: Analysis, call: Call) -> bool:
     """The install leaves out dev dependencies (flag, or NODE_ENV=production without
     ``--include=dev``, npm's variables and .npmrc files read as npm reads them):
     node_modules is already what the runtime needs."""
