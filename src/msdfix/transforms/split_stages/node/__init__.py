@@ -57,10 +57,10 @@ from msdfix.transforms.split_stages.node.global_installs import (
     yarn_global_elsewhere,
 )
 from msdfix.transforms.split_stages.node.production_install import (
-    _writes_new_lock,
     config_left_behind,
     modules_moved,
     production_only,
+    writes_new_lock,
 )
 from msdfix.transforms.split_stages.node.removals import _deletes_node_modules
 from msdfix.transforms.split_stages.node.start_commands import _entry_outside, _start_commands
@@ -148,7 +148,7 @@ def _plan(a: Analysis) -> Plan:
             and {c.cwd for c in installs} == {app}
             and package is not None
             and not hooks
-            and not _writes_new_lock(a, rel, installs)
+            and not writes_new_lock(a, rel, installs)
         ):
             modules = resolve("node_modules", app)
             entries = {top(dest, app) for dest in context_entries(a, app)} | outputs

@@ -21,7 +21,7 @@ from msdfix.transforms.build_paths import resolve
 from msdfix.transforms.split_stages.build_stage import Analysis, Call, Decline
 
 
-def _writes_new_lock(a: Analysis, rel: str | None, installs: list[Call]) -> bool:
+def writes_new_lock(a: Analysis, rel: str | None, installs: list[Call]) -> bool:
     """Whether an install may write a lock file the context does not hold (npm install
     writes package-lock.json next to package.json, yarn yarn.lock, ...): the app's context
     entries would leave it out (built: npm 10's 509-byte package-lock.json was in the
