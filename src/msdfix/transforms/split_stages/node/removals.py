@@ -20,7 +20,7 @@ def no_deleted_copies(a: Analysis, plan: Plan) -> None:
     named = [p for p in plan.copies if p not in plan.sources]
     for ins, program, _, paths, _ in _removals(a, a.stage.of("run")):
         for path in paths:
-            gone = next((c for c in named if _deletes(path, c)), None)
+            gone = next((c for c in named if deletes(path, c)), None)
             if gone is not None:
                 raise Decline(
                     f"RUN at line {ins.start_line} {_verb(program)} {path}, which the runtime "
@@ -33,7 +33,7 @@ def _verb(program: str) -> str:
     return "moves" if program == "mv" else "deletes"
 
 
-def _deletes(pattern: str, copied: str) -> bool:
+def deletes(pattern: str, copied: str) -> bool:
     """True when removing ``pattern`` (a path, or a shell glob such as ``/tmp/*``) removes
     ``copied`` or a directory above it."""
     if not any(ch in pattern for ch in "*?["):
