@@ -62,7 +62,7 @@ from msdfix.transforms.split_stages.node.production_install import (
     production_only,
     writes_new_lock,
 )
-from msdfix.transforms.split_stages.node.removals import _deletes_node_modules
+from msdfix.transforms.split_stages.node.removals import deletes_node_modules
 from msdfix.transforms.split_stages.node.start_commands import _entry_outside, _start_commands
 
 
@@ -112,7 +112,7 @@ def _plan(a: Analysis) -> Plan:
         or config_left_behind(a)
         or pnp_cache_outside(a, rel)
     )
-    deleted = _deletes_node_modules(a, app, installs)
+    deleted = deletes_node_modules(a, app, installs)
     if deleted is not None:
         plan.notes.append(
             f"the build deletes {app}/node_modules"

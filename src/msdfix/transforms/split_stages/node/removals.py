@@ -81,7 +81,7 @@ def _mv_sources(args: list[str]) -> list[str]:
     return operands if target else operands[:-1]
 
 
-def _deletes_node_modules(a: Analysis, app: str, installs: list[Call]) -> bool | None:
+def deletes_node_modules(a: Analysis, app: str, installs: list[Call]) -> bool | None:
     """Whether the RUN of the last install removes the app's node_modules, or a RUN after it
     does: None when none does, True when that RUN installs again after the removal
     (``rm -rf node_modules && npm ci --omit=dev``), False when none comes back. A moved
