@@ -43,7 +43,7 @@ from msdfix.transforms.split_stages.node.app_files import (
 )
 from msdfix.transforms.split_stages.node.global_installs import is_global_install
 from msdfix.transforms.split_stages.node.production_install import prod_command
-from msdfix.transforms.split_stages.node.removals import _removals, _verb, deletes
+from msdfix.transforms.split_stages.node.removals import _verb, deletes, removal_commands
 from msdfix.transforms.split_stages.runtime_image import platform_flag
 
 DEPS, APP_FILES = "prod-deps", "app-files"
@@ -225,7 +225,7 @@ def deleted_input(a: Analysis, app: str, rel: str, install: Call) -> str | None:
     ``COPY --from=build /app/package-lock.json`` failed ("not found"). None: none."""
     inputs = [t for t, _ in _deps_inputs(a, app, rel, install)]
     later = [r for r in a.stage.of("run") if r.start > install.ins.start]
-    for ins, program, _, paths, _ in _removals(a, later):
+    for ins, program, _, paths, _ in removal_commands(a, later):
         for path in paths:
             gone = next((t for t in inputs if deletes(path, t)), None)
             if gone is not None:

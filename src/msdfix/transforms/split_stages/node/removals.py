@@ -18,7 +18,7 @@ def no_deleted_copies(a: Analysis, plan: Plan) -> None:
     (``rm -rf src`` after the build; ``COPY requirements.txt /tmp/`` then ``rm -rf
     /tmp/*``): the build stage no longer holds it, so the COPY would fail. Every ecosystem."""
     named = [p for p in plan.copies if p not in plan.sources]
-    for ins, program, _, paths, _ in _removals(a, a.stage.of("run")):
+    for ins, program, _, paths, _ in removal_commands(a, a.stage.of("run")):
         for path in paths:
             gone = next((c for c in named if deletes(path, c)), None)
             if gone is not None:
@@ -44,7 +44,7 @@ def deletes(pattern: str, copied: str) -> bool:
     )
 
 
-def _removals(
+def removal_commands(
     a: Analysis, runs: Iterable[Instruction]
 ) -> Iterator[tuple[Instruction, str, list[str], list[str], int]]:
     """(RUN, rm, rimraf or mv, its arguments, the absolute paths it takes away, where the
@@ -89,7 +89,7 @@ def deletes_node_modules(a: Analysis, app: str, installs: list[Call]) -> bool | 
     last = installs[-1].ins
     target = resolve("node_modules", app)
     runs = [i for i in a.stage.of("run") if i.start > last.start or i is last]
-    for ins, program, args, paths, at in _removals(a, runs):
+    for ins, program, args, paths, at in removal_commands(a, runs):
         if program == "mv" or (
             program == "rm" and not any(x.startswith("-") and "r" in x for x in args)
         ):
