@@ -43,7 +43,7 @@ from msdfix.transforms.split_stages.node.app_files import (
 )
 from msdfix.transforms.split_stages.node.global_installs import is_global_install
 from msdfix.transforms.split_stages.node.production_install import prod_command
-from msdfix.transforms.split_stages.node.removals import _verb, deletes, removal_commands
+from msdfix.transforms.split_stages.node.removals import deletes, removal_commands, verb
 from msdfix.transforms.split_stages.runtime_image import platform_flag
 
 DEPS, APP_FILES = "prod-deps", "app-files"
@@ -231,7 +231,7 @@ def deleted_input(a: Analysis, app: str, rel: str, install: Call) -> str | None:
             if gone is not None:
                 named = "" if gone == path else f" ({gone})"
                 return (
-                    f"RUN at line {ins.start_line} {_verb(program)} {path}, which a deps "
+                    f"RUN at line {ins.start_line} {verb(program)} {path}, which a deps "
                     f"stage would copy{named}"
                 )
     return None

@@ -23,12 +23,12 @@ def no_deleted_copies(a: Analysis, plan: Plan) -> None:
             gone = next((c for c in named if deletes(path, c)), None)
             if gone is not None:
                 raise Decline(
-                    f"RUN at line {ins.start_line} {_verb(program)} {path}, which the runtime "
+                    f"RUN at line {ins.start_line} {verb(program)} {path}, which the runtime "
                     f"stage would copy ({gone})"
                 )
 
 
-def _verb(program: str) -> str:
+def verb(program: str) -> str:
     """What a removal does to the paths it names: ``mv`` moves them, rm deletes them."""
     return "moves" if program == "mv" else "deletes"
 
