@@ -63,12 +63,12 @@ from msdfix.transforms.split_stages.node.production_install import (
     writes_new_lock,
 )
 from msdfix.transforms.split_stages.node.removals import deletes_node_modules
-from msdfix.transforms.split_stages.node.start_commands import _entry_outside, _start_commands
+from msdfix.transforms.split_stages.node.start_commands import _start_commands, entry_outside
 
 
 def plan_node(a: Analysis) -> Plan:
     plan = _plan(a)
-    plan.unsafe = plan.unsafe or _entry_outside(a, plan)
+    plan.unsafe = plan.unsafe or entry_outside(a, plan)
     return plan
 
 

@@ -31,7 +31,7 @@ def _node_script(args: list[str]) -> str | None:
     return next(iter(positionals(args, _NODE_VALUE_OPTIONS)), None)
 
 
-def _entry_outside(a: Analysis, plan: Plan) -> str | None:
+def entry_outside(a: Analysis, plan: Plan) -> str | None:
     """The script a ``node`` start command runs when the runtime does not copy it: a build
     step wrote it elsewhere (``pnpm deploy /prod/api``, ``esbuild --outfile=/srv/x.js``), or
     the build's output is not where msdfix looked (``"start": "node build/index.js"`` after
