@@ -45,9 +45,9 @@ from msdfix.transforms.split_stages.node.global_installs import is_global_instal
 from msdfix.transforms.split_stages.node.production_install import legacy_peer_gap, npm_dev_back
 from msdfix.transforms.split_stages.node.start_commands import (
     START_PROGRAMS,
-    _local_specifier,
     _runs_package,
     _script_writes_modules,
+    local_specifier,
     preloaded,
 )
 
@@ -172,7 +172,7 @@ def deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | Non
     dev_back = npm_dev_back(a, install) if install.program == "npm" else None
     if dev_back:
         return dev_back
-    local = _local_specifier(a.ctx, rel, package)
+    local = local_specifier(a.ctx, rel, package)
     if local:
         return f"package.json names {local}, which the install reads from the sources"
     locked = locked_local(a.ctx, rel, PROJECT_INSTALLS[install.program].ecosystem)

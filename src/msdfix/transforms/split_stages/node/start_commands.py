@@ -107,7 +107,7 @@ def preloaded(argv: list[str]) -> list[str]:
     return found
 
 
-def _local_specifier(ctx: BuildContext, rel: str, package: dict[str, object]) -> str | None:
+def local_specifier(ctx: BuildContext, rel: str, package: dict[str, object]) -> str | None:
     """A dependency installed from the app's own files (a path, a tarball, ``file:``, a
     patch), or patched dependencies (pnpm, bun): the manifests alone do not install it."""
     patched = patched_dependencies(ctx, rel, package)
