@@ -45,10 +45,10 @@ from msdfix.transforms.split_stages.node.global_installs import is_global_instal
 from msdfix.transforms.split_stages.node.production_install import legacy_peer_gap, npm_dev_back
 from msdfix.transforms.split_stages.node.start_commands import (
     START_PROGRAMS,
-    _runs_package,
     _script_writes_modules,
     local_specifier,
     preloaded,
+    runs_package,
 )
 
 # Packages a compiler's output requires although no source names them.
@@ -217,7 +217,7 @@ def deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | Non
     changed = _changes_modules(a, app, install)
     if changed:
         return changed
-    changer = next((c for c in after if _runs_package(c, package)), None)
+    changer = next((c for c in after if runs_package(c, package)), None)
     if changer is not None:
         return (
             f"RUN at line {changer.ins.start_line} runs `{changer.program} "

@@ -117,7 +117,7 @@ def local_specifier(ctx: BuildContext, rel: str, package: dict[str, object]) -> 
     return f"{local[0]}@{local[1]}" if local else None
 
 
-def _runs_package(call: Call, package: dict[str, object]) -> bool:
+def runs_package(call: Call, package: dict[str, object]) -> bool:
     """``npx X``, ``npm exec``, ``yarn dlx``, ``yarn X`` where no script is named X: a
     package's program, which may write node_modules; ``npm rebuild bcrypt`` builds one (after
     ``npm ci --ignore-scripts``)."""
