@@ -45,10 +45,10 @@ from msdfix.transforms.split_stages.node.global_installs import is_global_instal
 from msdfix.transforms.split_stages.node.production_install import legacy_peer_gap, npm_dev_back
 from msdfix.transforms.split_stages.node.start_commands import (
     START_PROGRAMS,
-    _script_writes_modules,
     local_specifier,
     preloaded,
     runs_package,
+    script_writes_modules,
 )
 
 # Packages a compiler's output requires although no source names them.
@@ -212,7 +212,7 @@ def deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | Non
     after = a.calls[a.calls.index(install) + 1 :] if install in a.calls else []
     for call in after:
         script = frontend.script_of([call.program, *call.args], package)
-        if script and ("node_modules" in script or _script_writes_modules(script, package)):
+        if script and ("node_modules" in script or script_writes_modules(script, package)):
             return f"the script at line {call.ins.start_line} writes into node_modules"
     changed = _changes_modules(a, app, install)
     if changed:

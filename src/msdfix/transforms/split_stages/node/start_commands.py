@@ -131,7 +131,7 @@ def runs_package(call: Call, package: dict[str, object]) -> bool:
 MODULE_WRITERS = frozenset({"patch-package", "node-gyp", "node-pre-gyp", "prebuild-install"})
 
 
-def _script_writes_modules(script: str, package: dict[str, object]) -> str | None:
+def script_writes_modules(script: str, package: dict[str, object]) -> str | None:
     """The program of a package.json script that writes into node_modules, if any, also
     where a runner starts it (``npx patch-package``, ``yarn patch-package``)."""
     for command in parse_commands(script):
