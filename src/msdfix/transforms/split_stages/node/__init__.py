@@ -63,7 +63,7 @@ from msdfix.transforms.split_stages.node.production_install import (
     writes_new_lock,
 )
 from msdfix.transforms.split_stages.node.removals import deletes_node_modules
-from msdfix.transforms.split_stages.node.start_commands import _start_commands, entry_outside
+from msdfix.transforms.split_stages.node.start_commands import entry_outside, start_commands_of
 
 
 def plan_node(a: Analysis) -> Plan:
@@ -99,7 +99,7 @@ def _plan(a: Analysis) -> Plan:
             f"{moved} puts the installed packages outside {app}/node_modules, which the "
             "runtime would copy"
         )
-    a.start = _start_commands(
+    a.start = start_commands_of(
         a, (frontend.package_json(a.ctx, rel) if rel is not None else None) or {}
     )
     plan.local_bins = linked_bins(a, app, rel)

@@ -171,7 +171,7 @@ START_PROGRAMS = frozenset(
 )
 
 
-def _start_commands(a: Analysis, package: dict[str, object]) -> list[list[str]]:
+def start_commands_of(a: Analysis, package: dict[str, object]) -> list[list[str]]:
     """The entry command's commands (its scripts' too), package.json scripts it runs expanded
     with their pre/post hooks (nested ones too)."""
     words: list[list[str]] = []
