@@ -360,7 +360,7 @@ class Analysis:
 
     def entry_path(self, word: str) -> str | None:
         """Absolute path of a program or file named in the entry command (None: unresolved)."""
-        value = self._expand(word)
+        value = self.expand_fixed(word)
         if value is None:
             return None
         return resolve(value, self.final_dir) if "/" in value else value
@@ -373,7 +373,9 @@ class Analysis:
             raise Decline(f"${name} comes from a build argument: the build may write elsewhere")
         return fixed.get(name)
 
-    def _expand(self, word: str) -> str | None:
+    def expand_fixed(self, word: str) -> str | None:
+        """``word`` expanded with the values no build argument can change (None: it names
+        another)."""
         from msdfix.model.args import expand
 
         # paths are worked out from values no build argument can change: ``-o $OUT/server``

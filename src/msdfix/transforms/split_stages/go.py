@@ -188,7 +188,7 @@ def _go_output(a: Analysis, call: Call) -> str:
         cwd = resolve(chdir, cwd)
     out = option(args, "-o", "--o")
     if out is not None:
-        value = a._expand(out)
+        value = a.expand_fixed(out)
         if value is None or value.endswith("/"):
             raise Decline(f"cannot tell the output of `go build` at line {call.ins.start_line}")
         return resolve(value, cwd)
