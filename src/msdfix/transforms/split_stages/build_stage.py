@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from msdfix.document import Document
 from msdfix.ecosystems import programs
+from msdfix.ecosystems.base import option
 from msdfix.ecosystems.node.frontend import FRONTEND_TOOLS
 from msdfix.ecosystems.node.installs import PROJECT_INSTALLS
 from msdfix.ecosystems.os import APT_PROGRAMS
@@ -449,16 +450,6 @@ def project_dir(program: str, args: list[str], cwd: str) -> str:
     names = PROJECT_DIR_OPTIONS.get(posixpath.basename(program))
     chosen = option(args, *names) if names else None
     return resolve(chosen, cwd) if chosen else cwd
-
-
-def option(args: list[str], *names: str) -> str | None:
-    for i, arg in enumerate(args):
-        for name in names:
-            if arg == name and i + 1 < len(args):
-                return args[i + 1]
-            if arg.startswith(name + "="):
-                return arg.split("=", 1)[1]
-    return None
 
 
 def go_text(a: Analysis, rel: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 
+from msdfix.ecosystems.base import option
 from msdfix.ecosystems.go import (
     CGO_IMPORT,
     GO_CGO_MODULES,
@@ -27,7 +28,6 @@ from msdfix.transforms.split_stages.build_stage import (
     Plan,
     context_paths,
     dedupe,
-    option,
 )
 from msdfix.transforms.split_stages.image_tools import go_module_roots, healthcheck
 from msdfix.transforms.split_stages.native_runtime import (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 
+from msdfix.ecosystems.base import option
 from msdfix.ecosystems.dotnet import dotnet_runtime
 from msdfix.ecosystems.java import JAVA_BUILD_TASKS, java_runtime
 from msdfix.ecosystems.jdk import compiling_reason
@@ -20,7 +21,6 @@ from msdfix.transforms.split_stages.build_stage import (
     Plan,
     context_paths,
     dedupe,
-    option,
 )
 
 
