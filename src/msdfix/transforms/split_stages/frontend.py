@@ -22,6 +22,9 @@ from msdfix.shell.commands import Command, parse_commands
 from msdfix.syntax.values import unquote
 
 BUNDLER_DEFAULTS = {"vite": "dist", "parcel": "dist", "webpack": "dist", "vue-cli-service": "dist"}
+# Compilers that write into a folder option, else beside a file option: (folders, files).
+_BABEL_OUT = (("-d", "--out-dir"), ("-o", "--out-file"))
+OUT_OPTIONS = {"esbuild": (("--outdir",), ("--outfile",)), "babel": _BABEL_OUT, "swc": _BABEL_OUT}
 # Build-script commands that build nothing: harmless programs but those that change where or
 # how the next command builds (cd, export, set, env), file moves and node's helpers.
 HARMLESS = (programs.HARMLESS - {"cd", "export", "set", "env"}) | {
@@ -189,9 +192,10 @@ def _scan(
             w.writes += sub.writes
             w.moved += sub.moved
             w.events += sub.events
-        elif program == "esbuild":
-            out = option(argv, "--outdir")
-            outfile = option(argv, "--outfile")
+        elif program in OUT_OPTIONS:  # esbuild --outdir dist, babel src -d dist, swc -o x.js
+            dir_options, file_options = OUT_OPTIONS[program]
+            out = option(argv, *dir_options)
+            outfile = option(argv, *file_options)
             if out is None and outfile is not None:
                 out = posixpath.dirname(outfile)
             if not out:
@@ -233,14 +237,6 @@ def _scan(
         elif program == "node" and len(argv) == 2 and argv[1].endswith((".js", ".mjs", ".cjs")):
             out = _script_out(context, rel_dir, argv[1])
             if out is None:
-                return None
-            w.add(out)
-        elif program in ("babel", "swc"):  # babel src -d dist, swc src --out-dir dist
-            out = option(argv, "-d", "--out-dir")
-            outfile = option(argv, "-o", "--out-file")
-            if out is None and outfile is not None:
-                out = posixpath.dirname(outfile)
-            if not out:
                 return None
             w.add(out)
         elif program in ("tsc", "vue-tsc"):
