@@ -19,8 +19,8 @@ from msdfix.ecosystems.node.config_paths import (
     node_options_files,
     path_options,
 )
-from msdfix.ecosystems.python import (
-    PIP,
+from msdfix.ecosystems.python import PIP
+from msdfix.ecosystems.python.requirements import (
     PIP_CONFIG_LOCATION,
     UV_CACHE_ENV,
     UV_CACHE_OPTIONS,
