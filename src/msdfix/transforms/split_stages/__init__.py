@@ -269,7 +269,7 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
             f"RUN at line {ins.start_line} runs `{program}`, "
             "which may create files the runtime needs"
         )
-    _packages(a, plan)
+    add_runtime_packages(a, plan)
     from_base = sorted(n for n in a.removed if n not in a.packages)
     if from_base and plan.unsafe is None:
         plan.unsafe = (
@@ -374,7 +374,7 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
     check_image_tools(a, plan)
     if plan.unsafe is None:
         plan.unsafe = build_only_run(a, plan.packages)
-    _writes_outside_copies(a, plan)
+    check_writes_outside_copies(a, plan)
     _copied_links(a, plan)
     copied_dir_modes(a, plan)
     if plan.unsafe is None:
@@ -546,7 +546,7 @@ SCRATCH_DIRS = ("/tmp", "/var/tmp", "/dev", "/proc")
 TEMP_DIRS = ("/tmp/", "/var/tmp/")  # (below them: the folders themselves are the base's)
 
 
-def _writes_outside_copies(a: Analysis, plan: Plan) -> None:
+def check_writes_outside_copies(a: Analysis, plan: Plan) -> None:
     """A build RUN that writes a file outside what the runtime copies (``printf ... >
     /etc/app.conf``, ``mkdir /data``) makes the split unsafe: the runtime starts from a fresh
     base image without it. RUNs the runtime repeats write it again."""
@@ -671,7 +671,7 @@ def _kept_why(package: str, plan: Plan) -> str:
     return plan.unlisted or "an installed package may run it"
 
 
-def _packages(a: Analysis, plan: Plan) -> None:
+def add_runtime_packages(a: Analysis, plan: Plan) -> None:
     """Runtime OS packages, named for the runtime's package manager (the build's own)."""
     manager = package_manager(plan.runtime)
     found = runtime_packages(a, a.packages)
