@@ -19,7 +19,8 @@ from msdfix.ecosystems.node.pnpm_lock import pnpm_lock_stale
 from msdfix.ecosystems.node.scripts import script_name
 from msdfix.ecosystems.node.semver import semver_satisfies
 from msdfix.ecosystems.node.yarn import plug_n_play, yarn_berry
-from msdfix.ecosystems.python import install_evidence, read_requirements
+from msdfix.ecosystems.python import install_evidence
+from msdfix.ecosystems.python.requirements import read_requirements
 from msdfix.model import BuildContext
 
 
@@ -351,7 +352,7 @@ def test_the_environment_linker_overrides_the_yarnrc(
 def test_a_uv_settings_file_nested_too_deep_is_unreadable_not_an_internal_error() -> None:
     """``uv.toml`` of 5,000 nested arrays: tomllib's RecursionError was exit 123 (every other
     context TOML read counts it as unreadable)."""
-    from msdfix.ecosystems.python import uv_local_location
+    from msdfix.ecosystems.python.requirements import uv_local_location
 
     deep = "x = " + "[" * 5000 + "]" * 5000 + "\n"
     assert uv_local_location(deep, "uv.toml") == "uv.toml could not be read"
@@ -363,7 +364,7 @@ def test_a_uv_settings_file_nested_too_deep_is_unreadable_not_an_internal_error(
 def test_a_toml_key_of_many_parts_is_unreadable_in_linear_time(key: str) -> None:
     """tomllib takes time quadratic in a dotted key's parts (200,000: about 40 s of CPU); a
     key of more than 1,000 parts is read as nested too deep, and fewer still read."""
-    from msdfix.ecosystems.python import uv_local_location
+    from msdfix.ecosystems.python.requirements import uv_local_location
     from support.deadline import deadline
 
     with deadline(5, cpu=True):

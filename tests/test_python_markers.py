@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from msdfix.ecosystems.python import uv_lock_stale
+from msdfix.ecosystems.python.locks import uv_lock_stale
 from msdfix.ecosystems.python_markers import markers_agree
 
 # (requires-python, pyproject.toml's marker, uv.lock's marker or None, whether `uv lock

@@ -158,6 +158,17 @@ def positionals(args: list[str], value_options: set[str] | frozenset[str]) -> li
     return out
 
 
+def option(args: list[str], *names: str) -> str | None:
+    """The value of the first of ``names`` given as ``name value`` or ``name=value``."""
+    for i, arg in enumerate(args):
+        for name in names:
+            if arg == name and i + 1 < len(args):
+                return args[i + 1]
+            if arg.startswith(name + "="):
+                return arg.split("=", 1)[1]
+    return None
+
+
 HOME_CACHE = "~"
 
 

@@ -159,26 +159,32 @@ class ContextCopy:
         ``!uploads/.gitkeep``: built, Docker sent uploads/ with its mode, 777, and the COPY
         gave the build's /app/uploads that mode and root's owner again)."""
         view = context.view
-        found: list[tuple[str, str]] = []
-        for rel in self.rels(context):
-            prefix = "" if rel == "." else rel + "/"
-            found += [
-                (d, resolve(d[len(prefix) :], self.dest))
-                for d in view.folder.dirs
-                if d.startswith(prefix) and (not view.is_ignored(d) or view.has_prefix(d + "/"))
-            ]
-        return found
+        return self._below_sources(
+            context,
+            view.folder.dirs,
+            lambda d: not view.is_ignored(d) or view.has_prefix(d + "/"),
+        )
 
     def dir_links(self, context: BuildContext) -> list[tuple[str, str]]:
         """(context path, image path) of the links to directories this COPY brings in below
         a source folder (a source that is such a link is followed, as COPY --from does)."""
+        return self._below_sources(context, context.view.dir_links)
+
+    def _below_sources(
+        self,
+        context: BuildContext,
+        paths: list[str],
+        keep: Callable[[str], bool] = lambda _: True,
+    ) -> list[tuple[str, str]]:
+        """(context path, image path) of each of ``paths`` below one of this COPY's sources
+        that ``keep`` takes, once for every source it is below."""
         found: list[tuple[str, str]] = []
         for rel in self.rels(context):
             prefix = "" if rel == "." else rel + "/"
             found += [
                 (d, resolve(d[len(prefix) :], self.dest))
-                for d in context.view.dir_links
-                if d.startswith(prefix)
+                for d in paths
+                if d.startswith(prefix) and keep(d)
             ]
         return found
 

@@ -14,7 +14,7 @@ import re
 
 from msdfix.document import Document
 from msdfix.ecosystems.base import PackageManager
-from msdfix.ecosystems.python import pip_config_sets_cache
+from msdfix.ecosystems.python.requirements import pip_config_sets_cache
 from msdfix.model import Stage
 from msdfix.model.copies import copy_destination, copy_sources
 from msdfix.model.paths import within

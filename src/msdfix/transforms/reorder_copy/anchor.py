@@ -19,8 +19,8 @@ from msdfix.ecosystems.node.config_paths import (
     node_options_files,
     path_options,
 )
-from msdfix.ecosystems.python import (
-    PIP,
+from msdfix.ecosystems.python import PIP
+from msdfix.ecosystems.python.requirements import (
     PIP_CONFIG_LOCATION,
     UV_CACHE_ENV,
     UV_CACHE_OPTIONS,
@@ -85,7 +85,7 @@ def find_anchor(
             exported = {name: value for at, name, value in declared if at < command.start}
             dotenv = _pipenv_dotenv(doc, command, source, workdirs[id(ins)], scope)
             dotenv |= _sourced_copy(doc, stage, script, command, ins)
-            kind = _classify(
+            kind = classify_use(
                 command,
                 source,
                 workdirs[id(ins)],
@@ -368,7 +368,7 @@ def cwd_of(command: Command, workdir: str, scope: dict[str, str]) -> str | None:
     return join_path(workdir, cwd)
 
 
-def _classify(
+def classify_use(
     command: Command,
     source: Source,
     workdir: str,

@@ -32,7 +32,7 @@ from msdfix.model.paths import within
 from msdfix.shell.classify import program_args
 from msdfix.shell.script import RunScript
 from msdfix.syntax import Instruction
-from msdfix.transforms.reorder_copy.anchor import _classify, cwd_of
+from msdfix.transforms.reorder_copy.anchor import classify_use, cwd_of
 from msdfix.transforms.reorder_copy.fetch_env import assignments_prefix
 from msdfix.transforms.reorder_copy.model import (
     SAFE_NAME,
@@ -419,7 +419,7 @@ def after_install(
     last = max(positions)
     readers = []
     for i, command in enumerate(commands):
-        if i not in positions and _classify(command, source, workdir, scope) != "harmless":
+        if i not in positions and classify_use(command, source, workdir, scope) != "harmless":
             readers.append(i)
     early = [i for i in readers if i < last]
     if early:

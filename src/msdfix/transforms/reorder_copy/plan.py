@@ -47,17 +47,14 @@ from msdfix.ecosystems.node.scripts import lifecycle_hooks
 from msdfix.ecosystems.node.yarn import yarn_berry, yarn_env_files, yarn_parent_config
 from msdfix.ecosystems.node.yarn_lock import yarn_classic_stale
 from msdfix.ecosystems.php import COMPOSER, COMPOSER_INSTALL_SCRIPTS
-from msdfix.ecosystems.python import (
-    PIP,
-    PIPENV,
+from msdfix.ecosystems.python import PIP, PIPENV, project_manifest_writes
+from msdfix.ecosystems.python.locks import (
     pdm_lock_stale,
-    project_manifest_writes,
-    read_requirements,
-    uv_local_location,
     uv_lock_stale,
     uv_project_settings,
     uv_sync_upgrades,
 )
+from msdfix.ecosystems.python.requirements import read_requirements, uv_local_location
 from msdfix.ecosystems.registry import MONOREPO_MARKERS, positional_args, workspace_root_above
 from msdfix.ecosystems.ruby import writes_local_config
 from msdfix.ecosystems.rust import CARGO_CONFIGS, cargo_config_reads

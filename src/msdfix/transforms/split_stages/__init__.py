@@ -110,7 +110,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from msdfix.document import Document
 from msdfix.ecosystems.accounts import (
@@ -122,40 +122,20 @@ from msdfix.ecosystems.accounts import (
     ubuntu_accounts_differ,
     uid_change,
 )
-from msdfix.ecosystems.images import (
-    MIME_TYPES,
-    MIME_TYPES_PROVIDERS,
-    SYSTEM_FONTS,
-    family_of,
-    provides_lacking,
-)
 from msdfix.ecosystems.node.managers import NPM_EXEC
-from msdfix.ecosystems.os import (
-    APK,
-    APT,
-    CA_BRINGING,
-    CA_CERTIFICATES,
-    CA_RECOMMENDING,
-    needs_man_pages,
-    package_manager,
-    release_bound,
-)
+from msdfix.ecosystems.os import APT, package_manager
 from msdfix.ecosystems.registry import ecosystem_of
 from msdfix.ecosystems.runtime_users import ACCOUNT_EDITS
-from msdfix.ecosystems.slim_lacks import system_font_use
 from msdfix.fixes import Applicability, Edit, Finding, apply_edits
 from msdfix.model import Stage
-from msdfix.model.args import expand
-from msdfix.model.context import Unreadable
 from msdfix.model.paths import within
-from msdfix.model.program_calls import MAX_SCANNED, source_text
 from msdfix.model.users import effective_user, is_root
 from msdfix.shell.classify import program_args, start_install
 from msdfix.shell.entry import toolbox
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
 from msdfix.transforms.base import Transform, register
-from msdfix.transforms.build_paths import mkdir_args, resolve, written_words
+from msdfix.transforms.build_paths import mkdir_args, resolve
 from msdfix.transforms.split_stages.build_stage import (
     ALPINE_SETUP,
     DEBIAN_SETUP,
@@ -167,11 +147,9 @@ from msdfix.transforms.split_stages.build_stage import (
     Decline,
     NotABuild,
     Plan,
-    _is_source,
     alias_edits,
     build_alias,
     copy_line,
-    dedupe,
     final_user,
     keyword,
     runtime_alias,
@@ -190,6 +168,7 @@ from msdfix.transforms.split_stages.node import plan_node
 from msdfix.transforms.split_stages.node.deps_stage import APP_FILES, BUILD_ALIAS
 from msdfix.transforms.split_stages.node.global_installs import GLOBAL_DIRS
 from msdfix.transforms.split_stages.node.removals import no_deleted_copies
+from msdfix.transforms.split_stages.outside_writes import check_writes_outside_copies
 from msdfix.transforms.split_stages.ownership import (
     OWNERSHIP,
     account_runs,
@@ -219,12 +198,7 @@ from msdfix.transforms.split_stages.runtime_image import (
     runtime_platform,
     tag_distroless,
 )
-from msdfix.transforms.split_stages.runtime_packages import (
-    RuntimePackages,
-    build_manager,
-    build_only_run,
-    runtime_packages,
-)
+from msdfix.transforms.split_stages.runtime_packages import add_runtime_packages, build_only_run
 from msdfix.transforms.split_stages.rust import plan_rust
 
 PLANNERS = {
@@ -269,7 +243,7 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
             f"RUN at line {ins.start_line} runs `{program}`, "
             "which may create files the runtime needs"
         )
-    _packages(a, plan)
+    add_runtime_packages(a, plan)
     from_base = sorted(n for n in a.removed if n not in a.packages)
     if from_base and plan.unsafe is None:
         plan.unsafe = (
@@ -374,7 +348,7 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
     check_image_tools(a, plan)
     if plan.unsafe is None:
         plan.unsafe = build_only_run(a, plan.packages)
-    _writes_outside_copies(a, plan)
+    check_writes_outside_copies(a, plan)
     _copied_links(a, plan)
     copied_dir_modes(a, plan)
     if plan.unsafe is None:
@@ -542,243 +516,9 @@ def _copied_links(a: Analysis, plan: Plan) -> None:
             return
 
 
-SCRATCH_DIRS = ("/tmp", "/var/tmp", "/dev", "/proc")
-TEMP_DIRS = ("/tmp/", "/var/tmp/")  # (below them: the folders themselves are the base's)
-
-
-def _writes_outside_copies(a: Analysis, plan: Plan) -> None:
-    """A build RUN that writes a file outside what the runtime copies (``printf ... >
-    /etc/app.conf``, ``mkdir /data``) makes the split unsafe: the runtime starts from a fresh
-    base image without it. RUNs the runtime repeats write it again."""
-    copied = [plan.moves.get(p, p) for p in plan.copies]
-    repeated = a.setup_ids
-    kept = _kept_scratch(a)
-    named = _source_namer(a)
-    for ins in a.stage.of("run"):
-        script = run_script(ins, a.doc.text) if id(ins) not in repeated else None
-        scope = a.model.fixed_scope(a.stage, ins)
-        for command in script.commands if script else []:
-            cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
-            for target in written_words(command):
-                word = expand(target, scope)  # `mv /tmp/node_modules $APP` (ENV APP=/app)
-                path = resolve(word, cwd) if "$" not in word else None
-                if path is not None and path.startswith(SCRATCH_DIRS) and not _kept(path, kept):
-                    if not path.startswith(TEMP_DIRS) or not named(path):
-                        continue
-                if path is None or not any(within(path, c) for c in copied):
-                    if plan.unsafe is None:
-                        plan.unsafe = f"RUN at line {ins.start_line} writes " + (
-                            f"{target}, a path msdfix cannot work out"
-                            if path is None
-                            else f"{path}, which the runtime does not copy"
-                        )
-                    return
-
-
-def _kept_scratch(a: Analysis) -> set[str]:
-    """Paths below /tmp or /var/tmp that the build keeps for the program: given an owner or
-    mode by a RUN (``mkdir -p /tmp/data && chmod 777 /tmp/data``, ``mkdir -m 777
-    /tmp/data``), or named by an ENV, CMD, ENTRYPOINT, VOLUME or WORKDIR. A RUN that makes
-    one is not scratch work: the runtime's fresh /tmp lacks it (built: the app's write into
-    /tmp/data failed with ENOENT, after ``chmod 777`` and after ``mkdir --mode=777``)."""
-    kept: set[str] = set()
-    for ins in a.stage.of("run"):
-        script = run_script(ins, a.doc.text)
-        for command in script.commands if script else []:
-            program, args = program_args(command)
-            paths, mode = mkdir_args(args) if program == "mkdir" else ([], False)
-            if program in OWNERSHIP or mode:
-                cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
-                words = paths if mode else [x for x in args[1:] if not x.startswith("-")]
-                kept.update(resolve(x, cwd) for x in words)
-    for ins in a.stage.of("env", "cmd", "entrypoint", "volume", "workdir"):
-        kept.update(re.findall(r"(?<![\w.$])/[\w.@%+/-]+", ins.args))
-    return {posixpath.normpath(p) for p in kept if p.startswith(TEMP_DIRS)}
-
-
-def _source_namer(a: Analysis) -> Callable[[str], bool]:
-    """Whether a source the build copies names a path (``open("/tmp/prom/x")`` names
-    /tmp/prom): the program uses it, so the directory a RUN made there is not scratch work
-    (built: ``mkdir -p /tmp/prom`` beside pip install, a Flask app writing /tmp/prom/x got
-    FileNotFoundError in the split only). Configuration files count as sources (built:
-    package.json's ``"start": "node index.js /tmp/uploads"``, ENOENT in the split only). All
-    are named when the sources are too many or one cannot be read; none without a build
-    context (no evidence either way: scratch)."""
-    texts: list[str] = []
-    unknown = done = False
-
-    def read() -> None:
-        nonlocal unknown, done
-        done = True
-        files = {rel for c in a.copies for rel in c.copied(a.ctx, "path-namer", _may_name_paths)}
-        unknown = len(files) > MAX_SCANNED
-        for rel in sorted(files) if not unknown else ():
-            try:
-                texts.append(source_text(a.ctx, rel))
-            except Unreadable:
-                unknown = True
-
-    def named(path: str) -> bool:
-        if not a.ctx.present:
-            return False
-        if not done:
-            read()
-        pattern = re.compile(re.escape(path) + r"(?![\w.-])")
-        return unknown or any(path in t and pattern.search(t) for t in texts)
-
-    return named
-
-
-# Configuration files a program reads paths from, besides its sources; lock files name none.
-CONFIG_SUFFIXES = (".json", ".cfg", ".properties", ".xml", ".env")
-LOCK_FILES = ("package-lock.json", "npm-shrinkwrap.json", "composer.lock")
-
-
-def _may_name_paths(rel: str) -> bool:
-    """A copied file whose text may name a path the program uses: a source, or a
-    configuration file (``.env*`` included) other than a lock file."""
-    base = posixpath.basename(rel)
-    if base in LOCK_FILES:
-        return False
-    return _is_source(rel) or rel.endswith(CONFIG_SUFFIXES) or base.startswith(".env")
-
-
-def _kept(path: str, kept: set[str]) -> bool:
-    return any(within(path, k) or within(k, path) for k in kept)
-
-
 WHOLE_SYSTEM = frozenset(
     {"/", "/usr", "/etc", "/var", "/lib", "/lib64", "/bin", "/sbin", "/usr/lib"}
 )
-
-
-def _keep_needed(found: RuntimePackages, plan: Plan) -> None:
-    """Keep the dual-use tools an installed package runs (GitPython runs git: the copied
-    sources need not name it), which ``runtime_packages`` found no copied file running; all
-    of them when the installed packages are not all known (pydriller brings GitPython)."""
-    rescued = [p for p in found.dropped if p in plan.needed or plan.unlisted]
-    if not rescued:
-        return
-    found.dropped = [p for p in found.dropped if p not in rescued]
-    found.keep += rescued
-    plan.notes.append(", ".join(f"{p} kept ({_kept_why(p, plan)})" for p in rescued))
-
-
-def _kept_why(package: str, plan: Plan) -> str:
-    """Why the runtime keeps a dual-use tool no copied file runs."""
-    if package in plan.needed:
-        return f"the installed {plan.needed[package]} runs it"
-    return plan.unlisted or "an installed package may run it"
-
-
-def _packages(a: Analysis, plan: Plan) -> None:
-    """Runtime OS packages, named for the runtime's package manager (the build's own)."""
-    manager = package_manager(plan.runtime)
-    found = runtime_packages(a, a.packages)
-    _keep_needed(found, plan)
-    keep = [p for p in found.keep if manager is not None or p not in CA_CERTIFICATES]
-    if found.dropped:
-        plan.notes.append(
-            f"{' '.join(found.dropped)} left in the build stage "
-            "(no copied source, script or command runs it)"
-        )
-    if manager is None:
-        if keep:
-            raise Decline(
-                f"the runtime needs {' '.join(keep)} but {plan.runtime} has no package manager"
-            )
-        if found.unknown and plan.unsafe is None:
-            plan.unsafe = (
-                f"{' '.join(found.unknown)} is not installed in the runtime: without the build "
-                "context msdfix cannot tell whether the program runs it"
-            )
-        return
-    keep += found.unknown
-    if keep and manager != build_manager(a) and a.packages:
-        raise Decline(
-            f"the build installs {build_manager(a)} packages but {plan.runtime} uses {manager}"
-        )
-    plan.apk = manager == APK
-    if a.upgrades:
-        plan.notes.append("the runtime's OS packages are upgraded too, as the build's were")
-    plan.packages = list(dict.fromkeys(plan.packages + keep))
-    bound = release_bound(plan.packages, plan.runtime) if manager == APT else None
-    if bound is not None:
-        raise Decline(bound)
-    man = next((why for p in plan.packages if (why := needs_man_pages(p))), None)
-    if manager == APT and man is not None and plan.runtime != a.stage.image.raw:
-        raise Decline(
-            f"the runtime needs {man}, which {plan.runtime} may lack (the -slim and minimal "
-            "images drop man pages)"
-        )
-    _ca_bundle(a, plan)
-    _mime_types(a, plan)
-    _system_fonts(a, plan)
-    if plan.runtime.startswith("debian:") and not plan.same_family:
-        files = [f for f, p in TOOLCHAIN_FILES.items() if p not in plan.packages]
-        plan.copies = dedupe([*plan.copies, *files])
-        plan.notes.append(
-            f"CA certificates and time zones come from {a.stage.image.raw} "
-            f"({plan.runtime} may lack them)"
-        )
-
-
-def _ca_bundle(a: Analysis, plan: Plan) -> None:
-    """A runtime without CA certificates (node's -slim: nodejs/docker-node purges them) gets
-    ca-certificates when it installs a TLS client without its recommends (curl, wget, git:
-    ca-certificates is only their recommendation), as the full image had them."""
-    name, _, tag = plan.runtime.rpartition(":")
-    family = family_of(name)
-    if family is None or not family.slim_lacks & CA_CERTIFICATES or "slim" not in tag:
-        return
-    if a.recommends or set(plan.packages) & CA_BRINGING:
-        return
-    if set(plan.packages) & CA_RECOMMENDING:
-        plan.packages.append("ca-certificates")
-        plan.notes.append(f"ca-certificates added: {plan.runtime} has no CA certificates")
-
-
-def _mime_types(a: Analysis, plan: Plan) -> None:
-    """A -slim runtime of the build image's family that lacks its /etc/mime.types (python's:
-    docker-library/python#254) gets the build image's copy, as Python's mimetypes reads it to
-    type the files a server sends (.woff2 went out as application/octet-stream)."""
-    name, _, tag = plan.runtime.rpartition(":")
-    family = family_of(name)
-    if family is None or not family.slim_lacks & MIME_TYPES or "slim" not in tag:
-        return
-    built_on = a.stage.image.tag or ""
-    if not plan.same_family or "slim" in built_on or "alpine" in built_on:
-        return  # the build image is no full variant: it has no copy either
-    if set(plan.packages) & MIME_TYPES_PROVIDERS:
-        return
-    plan.copies = dedupe([*plan.copies, "/etc/mime.types"])
-    plan.notes.append(f"/etc/mime.types comes from {a.stage.image.raw} ({plan.runtime} lacks it)")
-
-
-def _system_fonts(a: Analysis, plan: Plan) -> None:
-    """A -slim runtime of a family whose full image has fonts (``SYSTEM_FONTS``) has none: a
-    program that reads the system's fonts makes the split unsafe unless the runtime installs
-    a font (Pillow's ``truetype("DejaVuSans.ttf")`` raised "cannot open resource")."""
-    name, _, tag = plan.runtime.rpartition(":")
-    family = family_of(name)
-    if family is None or not family.slim_lacks & SYSTEM_FONTS or "slim" not in tag:
-        return
-    built_on = a.stage.image.tag or ""
-    if "slim" in built_on or "alpine" in built_on or plan.unsafe is not None:
-        return  # the build image is no full variant: it has no fonts either
-    if any(provides_lacking(p, set(plan.packages)) for p in SYSTEM_FONTS):
-        return
-    why = system_font_use(a.ctx, [i.args for i in a.stage.entry() if i is not None])
-    if why is not None:
-        plan.unsafe = f"{plan.runtime} has no fonts, which {a.stage.image.raw} has ({why})"
-
-
-# Files of the toolchain images (buildpack-deps) that programs read at run time and a
-# Debian -slim image leaves out, with the package that would bring them.
-TOOLCHAIN_FILES = {
-    "/etc/ssl/certs/ca-certificates.crt": "ca-certificates",
-    "/usr/share/zoneinfo": "tzdata",  # not in debian:trixie-slim
-}
 
 
 def _ordered_setup(a: Analysis, plan: Plan, anchor: Instruction | None) -> dict[int, bool]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from msdfix.document import Document
 from msdfix.ecosystems import programs
+from msdfix.ecosystems.base import option
 from msdfix.ecosystems.node.frontend import FRONTEND_TOOLS
 from msdfix.ecosystems.node.installs import PROJECT_INSTALLS
 from msdfix.ecosystems.os import APT_PROGRAMS
@@ -132,7 +133,7 @@ READ_SOURCES = (".go", ".rs", "src/")
 _NAMES_SOURCE = re.compile(r"""\.(go|rs)["'`]|["'`](?:file:)?(?:\./)?(src)/""")
 
 
-def _is_source(rel: str) -> bool:
+def is_source(rel: str) -> bool:
     return rel.endswith(SOURCE_SUFFIXES)
 
 
@@ -239,7 +240,7 @@ class Analysis:
         files it may read. Sources are read up to 8 MiB (a generated 1.1 MiB main.go's
         ``ServeFile(w, r, "LICENSE")`` had read as empty, and the runtime lacked LICENSE)."""
         if self._doc_words is None:
-            files = {rel for c in self.copies for rel in c.copied(self.ctx, "source", _is_source)}
+            files = {rel for c in self.copies for rel in c.copied(self.ctx, "source", is_source)}
             found: set[str] = set(DOC_WORDS) if len(files) > MAX_SCANNED else set()
             found |= set(READ_SOURCES) if len(files) > MAX_SCANNED else set()
             for path in sorted(files) if len(files) <= MAX_SCANNED else ():
@@ -360,7 +361,7 @@ class Analysis:
 
     def entry_path(self, word: str) -> str | None:
         """Absolute path of a program or file named in the entry command (None: unresolved)."""
-        value = self._expand(word)
+        value = self.expand_fixed(word)
         if value is None:
             return None
         return resolve(value, self.final_dir) if "/" in value else value
@@ -373,7 +374,9 @@ class Analysis:
             raise Decline(f"${name} comes from a build argument: the build may write elsewhere")
         return fixed.get(name)
 
-    def _expand(self, word: str) -> str | None:
+    def expand_fixed(self, word: str) -> str | None:
+        """``word`` expanded with the values no build argument can change (None: it names
+        another)."""
         from msdfix.model.args import expand
 
         # paths are worked out from values no build argument can change: ``-o $OUT/server``
@@ -447,16 +450,6 @@ def project_dir(program: str, args: list[str], cwd: str) -> str:
     names = PROJECT_DIR_OPTIONS.get(posixpath.basename(program))
     chosen = option(args, *names) if names else None
     return resolve(chosen, cwd) if chosen else cwd
-
-
-def option(args: list[str], *names: str) -> str | None:
-    for i, arg in enumerate(args):
-        for name in names:
-            if arg == name and i + 1 < len(args):
-                return args[i + 1]
-            if arg.startswith(name + "="):
-                return arg.split("=", 1)[1]
-    return None
 
 
 def go_text(a: Analysis, rel: str) -> str:

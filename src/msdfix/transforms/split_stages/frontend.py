@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from msdfix.ecosystems import programs
-from msdfix.ecosystems.base import positionals
+from msdfix.ecosystems.base import option, positionals
 from msdfix.ecosystems.node.scripts import SCRIPT_RUNNERS, script_bodies, script_name
 from msdfix.files import decimal
 from msdfix.model.context import BuildContext, Unreadable
@@ -22,6 +22,9 @@ from msdfix.shell.commands import Command, parse_commands
 from msdfix.syntax.values import unquote
 
 BUNDLER_DEFAULTS = {"vite": "dist", "parcel": "dist", "webpack": "dist", "vue-cli-service": "dist"}
+# Compilers that write into a folder option, else beside a file option: (folders, files).
+_BABEL_OUT = (("-d", "--out-dir"), ("-o", "--out-file"))
+OUT_OPTIONS = {"esbuild": (("--outdir",), ("--outfile",)), "babel": _BABEL_OUT, "swc": _BABEL_OUT}
 # Build-script commands that build nothing: harmless programs but those that change where or
 # how the next command builds (cd, export, set, env), file moves and node's helpers.
 HARMLESS = (programs.HARMLESS - {"cd", "export", "set", "env"}) | {
@@ -117,7 +120,7 @@ def _written(cmd: Command) -> tuple[list[str], list[str]] | None:
     operands = [a for a in cmd.argv[1:] if not a.startswith("-")]
     moved: list[str] = []
     if program in _COPIERS and operands:
-        target = _opt(cmd.argv, "-t", "--target-directory")
+        target = option(cmd.argv, "-t", "--target-directory")
         writes.append(target or operands[-1])
         if program == "mv":
             moved = operands if target else operands[:-1]
@@ -131,7 +134,7 @@ def _written(cmd: Command) -> tuple[list[str], list[str]] | None:
 def _inside(path: str, out: str) -> bool:
     """``path`` (relative to the app, or absolute: written elsewhere) lies in ``out``."""
     if path.startswith("/"):
-        return True  # outside the app: what _writes_outside weighs, not an output of the app
+        return True  # outside the app: what writes_outside weighs, not an output of the app
     path = posixpath.normpath(path)
     return path == out or path.startswith(out + "/")
 
@@ -189,9 +192,10 @@ def _scan(
             w.writes += sub.writes
             w.moved += sub.moved
             w.events += sub.events
-        elif program == "esbuild":
-            out = _opt(argv, "--outdir")
-            outfile = _opt(argv, "--outfile")
+        elif program in OUT_OPTIONS:  # esbuild --outdir dist, babel src -d dist, swc -o x.js
+            dir_options, file_options = OUT_OPTIONS[program]
+            out = option(argv, *dir_options)
+            outfile = option(argv, *file_options)
             if out is None and outfile is not None:
                 out = posixpath.dirname(outfile)
             if not out:
@@ -202,7 +206,7 @@ def _scan(
                 return None
             if program == "vite" and _vite_root(argv[2:]):
                 return None  # vite build web: the output is web/dist, its config web/'s
-            out = _opt(argv, "--outDir", "--out-dir", "--dist-dir", "--output-path", "--dest")
+            out = option(argv, "--outDir", "--out-dir", "--dist-dir", "--output-path", "--dest")
             if out is None and _config_file(argv):
                 return None  # webpack --config webpack.prod.js: msdfix reads only the default
             if out is None:
@@ -215,7 +219,7 @@ def _scan(
                 return None  # BUILD_PATH=www (the script, or a .env file CRA reads)
             w.add("build")
         elif program == "ng" and argv[1:2] == ["build"]:
-            out = _opt(argv, "--output-path") or _angular_out(context, rel_dir, argv)
+            out = option(argv, "--output-path") or _angular_out(context, rel_dir, argv)
             if out is None:
                 return None
             w.add(out)
@@ -233,14 +237,6 @@ def _scan(
         elif program == "node" and len(argv) == 2 and argv[1].endswith((".js", ".mjs", ".cjs")):
             out = _script_out(context, rel_dir, argv[1])
             if out is None:
-                return None
-            w.add(out)
-        elif program in ("babel", "swc"):  # babel src -d dist, swc src --out-dir dist
-            out = _opt(argv, "-d", "--out-dir")
-            outfile = _opt(argv, "-o", "--out-file")
-            if out is None and outfile is not None:
-                out = posixpath.dirname(outfile)
-            if not out:
                 return None
             w.add(out)
         elif program in ("tsc", "vue-tsc"):
@@ -430,7 +426,7 @@ def _next_out(context: BuildContext, rel_dir: str, argv: list[str]) -> str | Non
     """``out`` for a static export (``output: 'export'`` or ``next export``); '' when
     ``next build`` writes its server build to .next (inside the app, no output to copy)."""
     if argv[1] == "export":
-        return _opt(argv, "-o", "--outdir") or "out"
+        return option(argv, "-o", "--outdir") or "out"
     for ext in ("js", "mjs", "ts", "cjs"):
         text = _read_js(context, posixpath.join(rel_dir, f"next.config.{ext}"))
         if text is None:
@@ -512,7 +508,7 @@ def _tsc_out(context: BuildContext, rel_dir: str, argv: list[str]) -> str | None
     and the projects they reference; ``-p``/``--project`` names one."""
     if "--noEmit" in argv:
         return ""
-    out = _opt(argv, "--outDir")
+    out = option(argv, "--outDir")
     if out:
         return out
     build = "-b" in argv or "--build" in argv
@@ -520,7 +516,7 @@ def _tsc_out(context: BuildContext, rel_dir: str, argv: list[str]) -> str | None
     if len(words) > 1 or words and not build:
         return None  # several projects, or files compiled beside themselves (tsc src/x.ts)
     projects = words
-    project = (projects[0] if projects else None) or _opt(argv, "-p", "--project")
+    project = (projects[0] if projects else None) or option(argv, "-p", "--project")
     return _project_out(context, rel_dir, project or "tsconfig.json", build)
 
 
@@ -592,16 +588,6 @@ def _compiler_options(context: BuildContext, path: str, depth: int = 0) -> dict[
         merged.update(inherited)
     merged.update(own)
     return merged
-
-
-def _opt(argv: list[str], *names: str) -> str | None:
-    for i, arg in enumerate(argv):
-        for name in names:
-            if arg == name and i + 1 < len(argv):
-                return argv[i + 1]
-            if arg.startswith(name + "="):
-                return arg.split("=", 1)[1]
-    return None
 
 
 def _config_file(argv: list[str]) -> bool:
@@ -758,7 +744,7 @@ def _serve_config_inside(argv: list[str], out: str) -> bool:
     """serve's ``-c``/``--config`` file, which it resolves against the served directory, lies
     in it (built for real: ``serve -s dist -c ../serve.json`` in a runtime that ships only
     dist stopped with "Could not read configuration from file /app/serve.json")."""
-    config = _opt(argv, "-c", "--config")
+    config = option(argv, "-c", "--config")
     if config is None:
         return True
     return not config.startswith("/") and _inside(posixpath.join(out, config), out)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 
+from msdfix.ecosystems.base import option
 from msdfix.ecosystems.go import (
     CGO_IMPORT,
     GO_CGO_MODULES,
@@ -27,7 +28,6 @@ from msdfix.transforms.split_stages.build_stage import (
     Plan,
     context_paths,
     dedupe,
-    option,
 )
 from msdfix.transforms.split_stages.image_tools import go_module_roots, healthcheck
 from msdfix.transforms.split_stages.native_runtime import (
@@ -188,7 +188,7 @@ def _go_output(a: Analysis, call: Call) -> str:
         cwd = resolve(chdir, cwd)
     out = option(args, "-o", "--o")
     if out is not None:
-        value = a._expand(out)
+        value = a.expand_fixed(out)
         if value is None or value.endswith("/"):
             raise Decline(f"cannot tell the output of `go build` at line {call.ins.start_line}")
         return resolve(value, cwd)

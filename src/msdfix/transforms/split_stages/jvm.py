@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 
+from msdfix.ecosystems.base import option
 from msdfix.ecosystems.dotnet import dotnet_runtime
 from msdfix.ecosystems.java import JAVA_BUILD_TASKS, java_runtime
 from msdfix.ecosystems.jdk import compiling_reason
@@ -20,7 +21,6 @@ from msdfix.transforms.split_stages.build_stage import (
     Plan,
     context_paths,
     dedupe,
-    option,
 )
 
 
@@ -158,17 +158,17 @@ def plan_dotnet(a: Analysis) -> Plan:
     outs = []
     for call in builds:
         out = option(call.args, "-o", "--output")
-        if out is None or a._expand(out) is None:
+        if out is None or a.expand_fixed(out) is None:
             raise Decline(
                 f"`dotnet publish` at line {call.ins.start_line} has no -o: "
                 "output directory unknown"
             )
-        outs.append(resolve(a._expand(out) or "", call.cwd))
+        outs.append(resolve(a.expand_fixed(out) or "", call.cwd))
     if a.entry is None or not a.entry.argv:
         raise Decline("no CMD or ENTRYPOINT says which assembly runs")
     argv = a.entry.argv
     dll = argv[1] if posixpath.basename(argv[0]) == "dotnet" and len(argv) > 1 else argv[0]
-    value = a._expand(dll)
+    value = a.expand_fixed(dll)
     target = resolve(value, a.final_dir) if value else None
     if not target or not any(within(target, o) for o in outs):
         raise Decline("the CMD does not run the published output")

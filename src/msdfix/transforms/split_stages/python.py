@@ -13,8 +13,8 @@ from msdfix.ecosystems.python import (
     InstallEvidence,
     install_evidence,
     python_version,
-    requirement_name,
 )
+from msdfix.ecosystems.python.requirements import requirement_name
 from msdfix.ecosystems.python_builds import links_into_cache, relocating_config
 from msdfix.model.image import respell
 from msdfix.transforms.build_paths import resolve

@@ -8,6 +8,24 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from msdfix.ecosystems import os as osp
+from msdfix.ecosystems.images import (
+    MIME_TYPES,
+    MIME_TYPES_PROVIDERS,
+    SYSTEM_FONTS,
+    family_of,
+    provides_lacking,
+)
+from msdfix.ecosystems.os import (
+    APK,
+    APT,
+    CA_BRINGING,
+    CA_CERTIFICATES,
+    CA_RECOMMENDING,
+    needs_man_pages,
+    package_manager,
+    release_bound,
+)
+from msdfix.ecosystems.slim_lacks import system_font_use
 from msdfix.model.context import Unreadable
 from msdfix.model.program_calls import (
     BACKTICK_SUFFIXES,
@@ -24,7 +42,7 @@ from msdfix.model.program_calls import (
     tar_tool,
 )
 from msdfix.shell.entry import toolbox
-from msdfix.transforms.split_stages.build_stage import Analysis, Decline
+from msdfix.transforms.split_stages.build_stage import Analysis, Decline, Plan, dedupe
 
 
 @dataclass
@@ -210,3 +228,132 @@ def _build_only_reason(found: str, left: list[str]) -> str:
         f"the program may run `{found}`{via}, which the build installs ({package}) and the "
         "runtime leaves out"
     )
+
+
+def _keep_needed(found: RuntimePackages, plan: Plan) -> None:
+    """Keep the dual-use tools an installed package runs (GitPython runs git: the copied
+    sources need not name it), which ``runtime_packages`` found no copied file running; all
+    of them when the installed packages are not all known (pydriller brings GitPython)."""
+    rescued = [p for p in found.dropped if p in plan.needed or plan.unlisted]
+    if not rescued:
+        return
+    found.dropped = [p for p in found.dropped if p not in rescued]
+    found.keep += rescued
+    plan.notes.append(", ".join(f"{p} kept ({_kept_why(p, plan)})" for p in rescued))
+
+
+def _kept_why(package: str, plan: Plan) -> str:
+    """Why the runtime keeps a dual-use tool no copied file runs."""
+    if package in plan.needed:
+        return f"the installed {plan.needed[package]} runs it"
+    return plan.unlisted or "an installed package may run it"
+
+
+def add_runtime_packages(a: Analysis, plan: Plan) -> None:
+    """Runtime OS packages, named for the runtime's package manager (the build's own)."""
+    manager = package_manager(plan.runtime)
+    found = runtime_packages(a, a.packages)
+    _keep_needed(found, plan)
+    keep = [p for p in found.keep if manager is not None or p not in CA_CERTIFICATES]
+    if found.dropped:
+        plan.notes.append(
+            f"{' '.join(found.dropped)} left in the build stage "
+            "(no copied source, script or command runs it)"
+        )
+    if manager is None:
+        if keep:
+            raise Decline(
+                f"the runtime needs {' '.join(keep)} but {plan.runtime} has no package manager"
+            )
+        if found.unknown and plan.unsafe is None:
+            plan.unsafe = (
+                f"{' '.join(found.unknown)} is not installed in the runtime: without the build "
+                "context msdfix cannot tell whether the program runs it"
+            )
+        return
+    keep += found.unknown
+    if keep and manager != build_manager(a) and a.packages:
+        raise Decline(
+            f"the build installs {build_manager(a)} packages but {plan.runtime} uses {manager}"
+        )
+    plan.apk = manager == APK
+    if a.upgrades:
+        plan.notes.append("the runtime's OS packages are upgraded too, as the build's were")
+    plan.packages = list(dict.fromkeys(plan.packages + keep))
+    bound = release_bound(plan.packages, plan.runtime) if manager == APT else None
+    if bound is not None:
+        raise Decline(bound)
+    man = next((why for p in plan.packages if (why := needs_man_pages(p))), None)
+    if manager == APT and man is not None and plan.runtime != a.stage.image.raw:
+        raise Decline(
+            f"the runtime needs {man}, which {plan.runtime} may lack (the -slim and minimal "
+            "images drop man pages)"
+        )
+    _ca_bundle(a, plan)
+    _mime_types(a, plan)
+    _system_fonts(a, plan)
+    if plan.runtime.startswith("debian:") and not plan.same_family:
+        files = [f for f, p in TOOLCHAIN_FILES.items() if p not in plan.packages]
+        plan.copies = dedupe([*plan.copies, *files])
+        plan.notes.append(
+            f"CA certificates and time zones come from {a.stage.image.raw} "
+            f"({plan.runtime} may lack them)"
+        )
+
+
+def _ca_bundle(a: Analysis, plan: Plan) -> None:
+    """A runtime without CA certificates (node's -slim: nodejs/docker-node purges them) gets
+    ca-certificates when it installs a TLS client without its recommends (curl, wget, git:
+    ca-certificates is only their recommendation), as the full image had them."""
+    name, _, tag = plan.runtime.rpartition(":")
+    family = family_of(name)
+    if family is None or not family.slim_lacks & CA_CERTIFICATES or "slim" not in tag:
+        return
+    if a.recommends or set(plan.packages) & CA_BRINGING:
+        return
+    if set(plan.packages) & CA_RECOMMENDING:
+        plan.packages.append("ca-certificates")
+        plan.notes.append(f"ca-certificates added: {plan.runtime} has no CA certificates")
+
+
+def _mime_types(a: Analysis, plan: Plan) -> None:
+    """A -slim runtime of the build image's family that lacks its /etc/mime.types (python's:
+    docker-library/python#254) gets the build image's copy, as Python's mimetypes reads it to
+    type the files a server sends (.woff2 went out as application/octet-stream)."""
+    name, _, tag = plan.runtime.rpartition(":")
+    family = family_of(name)
+    if family is None or not family.slim_lacks & MIME_TYPES or "slim" not in tag:
+        return
+    built_on = a.stage.image.tag or ""
+    if not plan.same_family or "slim" in built_on or "alpine" in built_on:
+        return  # the build image is no full variant: it has no copy either
+    if set(plan.packages) & MIME_TYPES_PROVIDERS:
+        return
+    plan.copies = dedupe([*plan.copies, "/etc/mime.types"])
+    plan.notes.append(f"/etc/mime.types comes from {a.stage.image.raw} ({plan.runtime} lacks it)")
+
+
+def _system_fonts(a: Analysis, plan: Plan) -> None:
+    """A -slim runtime of a family whose full image has fonts (``SYSTEM_FONTS``) has none: a
+    program that reads the system's fonts makes the split unsafe unless the runtime installs
+    a font (Pillow's ``truetype("DejaVuSans.ttf")`` raised "cannot open resource")."""
+    name, _, tag = plan.runtime.rpartition(":")
+    family = family_of(name)
+    if family is None or not family.slim_lacks & SYSTEM_FONTS or "slim" not in tag:
+        return
+    built_on = a.stage.image.tag or ""
+    if "slim" in built_on or "alpine" in built_on or plan.unsafe is not None:
+        return  # the build image is no full variant: it has no fonts either
+    if any(provides_lacking(p, set(plan.packages)) for p in SYSTEM_FONTS):
+        return
+    why = system_font_use(a.ctx, [i.args for i in a.stage.entry() if i is not None])
+    if why is not None:
+        plan.unsafe = f"{plan.runtime} has no fonts, which {a.stage.image.raw} has ({why})"
+
+
+# Files of the toolchain images (buildpack-deps) that programs read at run time and a
+# Debian -slim image leaves out, with the package that would bring them.
+TOOLCHAIN_FILES = {
+    "/etc/ssl/certs/ca-certificates.crt": "ca-certificates",
+    "/usr/share/zoneinfo": "tzdata",  # not in debian:trixie-slim
+}

@@ -6,6 +6,7 @@ import posixpath
 import re
 import sys
 
+from msdfix.ecosystems.base import option
 from msdfix.ecosystems.rust import (
     CARGO_CONFIGS,
     RUST_CARGO_HOME,
@@ -26,7 +27,6 @@ from msdfix.transforms.split_stages.build_stage import (
     context_dir,
     context_paths,
     dedupe,
-    option,
 )
 from msdfix.transforms.split_stages.image_tools import healthcheck
 from msdfix.transforms.split_stages.native_runtime import (

@@ -31,49 +31,49 @@ from msdfix.transforms.split_stages.build_stage import (
     trailing_copies,
 )
 from msdfix.transforms.split_stages.node.app_files import (
-    _context_entries,
-    _home_writer,
-    _local_bins,
-    _needs_full_image,
-    _outputs,
-    _package_dir,
-    _top,
-    _writes_outside,
+    build_outputs,
+    context_entries,
+    dependency_home_writer,
+    linked_bins,
+    needs_full_image,
+    package_dir,
+    top,
+    writes_outside,
 )
-from msdfix.transforms.split_stages.node.deps_blockers import _deps_stage_blocker
+from msdfix.transforms.split_stages.node.deps_blockers import deps_stage_blocker
 from msdfix.transforms.split_stages.node.deps_stage import (
-    _deps_stage,
-    _modules_first,
-    _pnp_cache_outside,
-    _without_modules,
+    add_deps_stage,
+    modules_first,
+    pnp_cache_outside,
+    without_modules,
 )
 from msdfix.transforms.split_stages.node.global_installs import (
-    _corepack_tools,
-    _entry_may_run_globals,
-    _global,
-    _global_dirs,
-    _installs,
-    _npm_global_elsewhere,
-    _yarn_global_elsewhere,
+    corepack_tools,
+    entry_may_run_globals,
+    global_dirs,
+    is_global_install,
+    npm_global_elsewhere,
+    project_installs,
+    yarn_global_elsewhere,
 )
 from msdfix.transforms.split_stages.node.production_install import (
-    _config_left_behind,
-    _modules_moved,
-    _production_only,
-    _writes_new_lock,
+    config_left_behind,
+    modules_moved,
+    production_only,
+    writes_new_lock,
 )
-from msdfix.transforms.split_stages.node.removals import _deletes_node_modules
-from msdfix.transforms.split_stages.node.start_commands import _entry_outside, _start_commands
+from msdfix.transforms.split_stages.node.removals import deletes_node_modules
+from msdfix.transforms.split_stages.node.start_commands import entry_outside, start_commands_of
 
 
 def plan_node(a: Analysis) -> Plan:
     plan = _plan(a)
-    plan.unsafe = plan.unsafe or _entry_outside(a, plan)
+    plan.unsafe = plan.unsafe or entry_outside(a, plan)
     return plan
 
 
 def _plan(a: Analysis) -> Plan:
-    installs = _installs(a)
+    installs = project_installs(a)
     if not installs:
         raise NotABuild
     tag = a.stage.image.tag
@@ -85,34 +85,34 @@ def _plan(a: Analysis) -> Plan:
         raise NotABuild
     app = installs[0].cwd
     files = context_paths(a, None)
-    may_run_globals = any(_global(c) and c.program != "corepack" for c in a.calls)
-    globals_ = _global_dirs(a) if may_run_globals and _entry_may_run_globals(a) else []
+    may_run_globals = any(is_global_install(c) and c.program != "corepack" for c in a.calls)
+    globals_ = global_dirs(a) if may_run_globals and entry_may_run_globals(a) else []
     plan = Plan(
         respell(a.stage.image, a.stage.image.full_name, runtime_tag),
         dedupe([app, *files.paths, *globals_]),
         same_family=True,
     )
-    rel = _package_dir(a, app) if a.ctx.present else None
-    moved = _modules_moved(a, rel, installs)
+    rel = package_dir(a, app) if a.ctx.present else None
+    moved = modules_moved(a, rel, installs)
     if moved is not None:
         raise Decline(
             f"{moved} puts the installed packages outside {app}/node_modules, which the "
             "runtime would copy"
         )
-    a.start = _start_commands(
+    a.start = start_commands_of(
         a, (frontend.package_json(a.ctx, rel) if rel is not None else None) or {}
     )
-    plan.local_bins = _local_bins(a, app, rel)
+    plan.local_bins = linked_bins(a, app, rel)
     plan.unsafe = (
-        _needs_full_image(a, app, plan.runtime)
-        or _home_writer(a, rel)
-        or _writes_outside(a, app)
-        or (_yarn_global_elsewhere(a) or _npm_global_elsewhere(a) if globals_ else None)
-        or _corepack_tools(a)
-        or _config_left_behind(a)
-        or _pnp_cache_outside(a, rel)
+        needs_full_image(a, app, plan.runtime)
+        or dependency_home_writer(a, rel)
+        or writes_outside(a, app)
+        or (yarn_global_elsewhere(a) or npm_global_elsewhere(a) if globals_ else None)
+        or corepack_tools(a)
+        or config_left_behind(a)
+        or pnp_cache_outside(a, rel)
     )
-    deleted = _deletes_node_modules(a, app, installs)
+    deleted = deletes_node_modules(a, app, installs)
     if deleted is not None:
         plan.notes.append(
             f"the build deletes {app}/node_modules"
@@ -123,10 +123,10 @@ def _plan(a: Analysis) -> Plan:
             )
         )
         return plan
-    if all(_production_only(a, c) for c in installs):
+    if all(production_only(a, c) for c in installs):
         plan.notes.append("the build installs production dependencies only: the app is copied")
         rel = context_dir(a, app, a.stage.instructions[-1])
-        outputs = _outputs(a, app, rel) if rel is not None and a.ctx.present else None
+        outputs = build_outputs(a, app, rel) if rel is not None and a.ctx.present else None
         tail = trailing_copies(a) if outputs is None else []
         if tail:  # the app directory whole, without the files copied after the install
             plan.copies = dedupe([app, *context_paths(a, None, tail).paths, *globals_])
@@ -148,22 +148,22 @@ def _plan(a: Analysis) -> Plan:
             and {c.cwd for c in installs} == {app}
             and package is not None
             and not hooks
-            and not _writes_new_lock(a, rel, installs)
+            and not writes_new_lock(a, rel, installs)
         ):
             modules = resolve("node_modules", app)
-            entries = {_top(dest, app) for dest in _context_entries(a, app)} | outputs
+            entries = {top(dest, app) for dest in context_entries(a, app)} | outputs
             rest = [p for p in plan.copies if p != app]
             above = [p for p in rest if within(modules, p)]
             if above:  # COPY . . at /app, the app in /app/apps/api: /app holds node_modules
-                _without_modules(a, plan, modules, above)
+                without_modules(a, plan, modules, above)
                 entries = {e for e in entries if not any(within(e, p) for p in above)}
             plan.copies = [modules, *dedupe([*sorted(entries - {modules}), *rest])]
             plan.stable.add(modules)
         return plan
-    reason = _deps_stage_blocker(a, app, installs)
+    reason = deps_stage_blocker(a, app, installs)
     if reason is not None:
         plan.notes.append(f"dev dependencies kept ({reason})")
-        _modules_first(a, plan, app, installs)
+        modules_first(a, plan, app, installs)
         return plan
-    _deps_stage(a, plan, app, installs[-1])
+    add_deps_stage(a, plan, app, installs[-1])
     return plan

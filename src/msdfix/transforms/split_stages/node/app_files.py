@@ -16,14 +16,14 @@ from msdfix.transforms.build_paths import resolve
 from msdfix.transforms.split_stages import frontend
 from msdfix.transforms.split_stages.build_stage import Analysis, context_dir
 from msdfix.transforms.split_stages.home_writes import home_writer
-from msdfix.transforms.split_stages.node.global_installs import _global, _installs
+from msdfix.transforms.split_stages.node.global_installs import is_global_install, project_installs
 
 WRITERS = frozenset({"cp", "mv", "mkdir", "rsync", "ln", "tee", "install"})
 
 
-def _writes_outside(a: Analysis, app: str) -> str | None:
+def writes_outside(a: Analysis, app: str) -> str | None:
     """A package.json script the build runs that writes an absolute path outside the app."""
-    rel = _package_dir(a, app) if a.ctx.present else None
+    rel = package_dir(a, app) if a.ctx.present else None
     package = frontend.package_json(a.ctx, rel) if rel is not None else None
     if package is None:
         return None
@@ -46,15 +46,15 @@ def _writes_outside(a: Analysis, app: str) -> str | None:
     return None
 
 
-def _home_writer(a: Analysis, rel: str | None) -> str | None:
+def dependency_home_writer(a: Analysis, rel: str | None) -> str | None:
     """A production dependency whose install script may write outside node_modules."""
     deps = read_dependencies(a.ctx, rel) if rel is not None else None
     return home_writer(a.ctx, rel, deps) if deps is not None and rel is not None else None
 
 
-def _needs_full_image(a: Analysis, app: str, runtime: str) -> str | None:
+def needs_full_image(a: Analysis, app: str, runtime: str) -> str | None:
     """Why the app may need the build image's system libraries or programs (None: it does not)."""
-    rel = _package_dir(a, app) if a.ctx.present else None
+    rel = package_dir(a, app) if a.ctx.present else None
     deps = read_dependencies(a.ctx, rel) if rel is not None else None
     unknown = deps.unknown if deps is not None else _no_package(a, rel)
     if deps is None or unknown is not None:
@@ -83,7 +83,7 @@ def _no_package(a: Analysis, rel: str | None) -> str:
     return "package.json not found in the build context"
 
 
-def _local_bins(a: Analysis, app: str, rel: str | None) -> frozenset[str]:
+def linked_bins(a: Analysis, app: str, rel: str | None) -> frozenset[str]:
     """The programs the npm lock of the app's package.json links into node_modules/.bin for
     production packages (kept by every runtime), where the start runs in the app's folder:
     npx runs such a local program without the package cache (built: ``npx semver`` and
@@ -94,7 +94,7 @@ def _local_bins(a: Analysis, app: str, rel: str | None) -> frozenset[str]:
     return deps.production_bins if deps else frozenset()
 
 
-def _package_dir(a: Analysis, app: str) -> str | None:
+def package_dir(a: Analysis, app: str) -> str | None:
     """The context directory of the package.json the build copies into ``app``."""
     rel = context_dir(a, app, a.stage.instructions[-1])
     if rel is not None:
@@ -107,7 +107,7 @@ def _package_dir(a: Analysis, app: str) -> str | None:
     return None
 
 
-def _context_entries(a: Analysis, app: str) -> list[str]:
+def context_entries(a: Analysis, app: str) -> list[str]:
     """Image paths of the context files copied into the app, without Dockerfiles, docs, VCS."""
     return [  # a folder's .gitkeep or README keeps the folder (the app may write into it)
         dest
@@ -119,24 +119,24 @@ def _context_entries(a: Analysis, app: str) -> list[str]:
         ]
         if within(dest, app)
         and not (
-            _top(dest, app) == dest
+            top(dest, app) == dest
             and any(p.fullmatch(posixpath.basename(rel)) for p in COMMON)
             and not a.reads_doc(posixpath.basename(rel))
         )
     ]
 
 
-def _top(path: str, base: str) -> str:
+def top(path: str, base: str) -> str:
     rest = posixpath.relpath(path, base)
     return resolve(rest.split("/")[0], base)
 
 
-def _outputs(a: Analysis, app: str, rel: str) -> set[str] | None:
+def build_outputs(a: Analysis, app: str, rel: str) -> set[str] | None:
     """Top-level paths in ``app`` the build scripts write (None: cannot tell)."""
     package = frontend.package_json(a.ctx, rel)
     found: set[str] = set()
     for call in a.calls:
-        if call in _installs(a) or _global(call) or call.cwd != app:
+        if call in project_installs(a) or is_global_install(call) or call.cwd != app:
             continue
         argv = [call.program, *call.args]
         script = frontend.build_script(argv, package) if package else None
@@ -149,14 +149,14 @@ def _outputs(a: Analysis, app: str, rel: str) -> set[str] | None:
         if written is None:
             return None
         paths, gone = written
-        entries = {_top(dest, app) for dest in _context_entries(a, app)}
+        entries = {top(dest, app) for dest in context_entries(a, app)}
         if any(within(entry, resolve(g, app)) for g in gone for entry in entries):
             return None  # "build": "tsc && rm -rf src": a COPY of /app/src would fail
         found |= {resolve(path.split("/")[0], app) for path in paths}
     return found
 
 
-def _served(a: Analysis, app: str, rel: str) -> str | None:
+def served_dir(a: Analysis, app: str, rel: str) -> str | None:
     """The directory the entry command serves with a static file server, or None."""
     if a.entry is None or len(a.entry.commands) != 1 or a.final_dir != app:
         return None

@@ -43,13 +43,13 @@ MODULES_PATH = re.compile(r"""["'`]((?:\.{1,2}/)+node_modules/[^"'`\n]*)["'`]"""
 MAX_IMPORT_SCAN = 2000
 
 
-def _package_name(word: str) -> str:
+def package_name(word: str) -> str:
     """``dotenv/config`` -> ``dotenv``; ``@scope/pkg/sub`` -> ``@scope/pkg``."""
     parts = word.split("/")
     return "/".join(parts[:2]) if word.startswith("@") else parts[0]
 
 
-def _imported(
+def imported(
     a: Analysis,
     app: str,
     dev: set[str],
@@ -98,15 +98,15 @@ def _imported(
             line_start = text.rfind("\n", 0, match.start()) + 1
             if text.startswith("import type", line_start):
                 continue
-            name = _package_name(match.group(1))
+            name = package_name(match.group(1))
             if name in dev and not name.startswith("@types/"):
                 return f"{rel} imports dev dependency {name}"
             why = absent(name) if name not in dev else None
             if why is not None:
                 return f"{rel} imports {name}, {why}"
         for match in MODULES_FILE.finditer(text) if "node_modules" in text else ():
-            if _package_name(match.group(1)) in dev:  # express.static('node_modules/bootstrap')
-                return f"{rel} reads files of dev dependency {_package_name(match.group(1))}"
+            if package_name(match.group(1)) in dev:  # express.static('node_modules/bootstrap')
+                return f"{rel} reads files of dev dependency {package_name(match.group(1))}"
         for match in NAMED.finditer(text):  # pino({transport: {target: 'pino-pretty'}})
             if match.group(1) in dev and not match.group(1).startswith("@types/"):
                 return f"{rel} names dev dependency {match.group(1)}, which a library may load"
@@ -136,7 +136,7 @@ def _linked_dev_dependency(a: Analysis, files: dict[str, str], dev: set[str]) ->
             continue
         path = posixpath.normpath(posixpath.join(posixpath.dirname(dest), target))
         if "node_modules/" in path + "/":
-            name = _package_name(path.split("node_modules/", 1)[1])
+            name = package_name(path.split("node_modules/", 1)[1])
             if name in dev:
                 return f"{rel} links to {target}, files of dev dependency {name}"
     return None

@@ -30,21 +30,25 @@ from msdfix.shell.script import run_script
 from msdfix.transforms.build_paths import resolve, written_words
 from msdfix.transforms.split_stages import frontend
 from msdfix.transforms.split_stages.build_stage import Analysis, Call, context_dir
-from msdfix.transforms.split_stages.node.app_files import _served
+from msdfix.transforms.split_stages.node.app_files import served_dir
 from msdfix.transforms.split_stages.node.app_imports import (
     GENERATES_INTO_MODULES,
-    _imported,
-    _package_name,
+    imported,
+    package_name,
 )
-from msdfix.transforms.split_stages.node.deps_stage import _deleted_input, _plug_n_play, _replayed
-from msdfix.transforms.split_stages.node.global_installs import _global
-from msdfix.transforms.split_stages.node.production_install import _legacy_peer_gap, _npm_dev_back
+from msdfix.transforms.split_stages.node.deps_stage import (
+    deleted_input,
+    replayed_setup,
+    uses_plug_n_play,
+)
+from msdfix.transforms.split_stages.node.global_installs import is_global_install
+from msdfix.transforms.split_stages.node.production_install import legacy_peer_gap, npm_dev_back
 from msdfix.transforms.split_stages.node.start_commands import (
     START_PROGRAMS,
-    _local_specifier,
-    _runs_package,
-    _script_writes_modules,
+    local_specifier,
     preloaded,
+    runs_package,
+    script_writes_modules,
 )
 
 # Packages a compiler's output requires although no source names them.
@@ -92,7 +96,7 @@ def _tree_setting(a: Analysis, app: str, rel: str, install: Call) -> str | None:
     return None
 
 
-def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | None:
+def deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | None:
     """Why production dependencies cannot come from a deps stage (None: they can)."""
     if not a.ctx.present:
         return "no build context to read package.json"
@@ -103,13 +107,13 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
         return f"the install at line {install.ins.start_line} mounts files or secrets"
     if any(not is_root(u.args.strip()) for u in a.stage.of("user") if u.start < install.ins.start):
         return "the dependencies are installed by a non-root user"
-    setup = next((c for c in a.calls if c.ins is install.ins and _global(c)), None)
+    setup = next((c for c in a.calls if c.ins is install.ins and is_global_install(c)), None)
     if setup is not None:  # npm i -g pnpm && pnpm install: the stage's RUN has only the install
         return (
             f"`{' '.join(setup.command.argv)}` sets up a tool in the install's RUN (line "
             f"{install.ins.start_line}), which a deps stage would not have"
         )
-    replayed = _replayed(a, install)
+    replayed = replayed_setup(a, install)
     if isinstance(replayed, str):
         return replayed
     fixed = a.doc.model.fixed_scope(a.stage, install.ins)
@@ -157,18 +161,18 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     )
     if blocker:
         return blocker
-    if _plug_n_play(a, rel, package):  # the environment's linker (.yarnrc.yml's: lock_problem)
+    if uses_plug_n_play(a, rel, package):  # the environment's linker (.yarnrc.yml's: lock_problem)
         return (
             "yarn's linker is or may be Plug'n'Play by YARN_NODE_LINKER or a RUN naming it: "
             "a deps stage may make no node_modules to copy"
         )
-    legacy = _legacy_peer_gap(a, rel, install)
+    legacy = legacy_peer_gap(a, rel, install)
     if legacy:
         return legacy
-    dev_back = _npm_dev_back(a, install) if install.program == "npm" else None
+    dev_back = npm_dev_back(a, install) if install.program == "npm" else None
     if dev_back:
         return dev_back
-    local = _local_specifier(a.ctx, rel, package)
+    local = local_specifier(a.ctx, rel, package)
     if local:
         return f"package.json names {local}, which the install reads from the sources"
     locked = locked_local(a.ctx, rel, PROJECT_INSTALLS[install.program].ecosystem)
@@ -186,7 +190,7 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     generated = next((n for n in GENERATES_INTO_MODULES if n in deps), None)
     if generated:
         return f"{generated} generates code into node_modules, which a separate install lacks"
-    deleted = _deleted_input(a, app, rel, install)
+    deleted = deleted_input(a, app, rel, install)
     if deleted:
         return deleted
     found = read_dependencies(a.ctx, rel)
@@ -208,12 +212,12 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     after = a.calls[a.calls.index(install) + 1 :] if install in a.calls else []
     for call in after:
         script = frontend.script_of([call.program, *call.args], package)
-        if script and ("node_modules" in script or _script_writes_modules(script, package)):
+        if script and ("node_modules" in script or script_writes_modules(script, package)):
             return f"the script at line {call.ins.start_line} writes into node_modules"
     changed = _changes_modules(a, app, install)
     if changed:
         return changed
-    changer = next((c for c in after if _runs_package(c, package)), None)
+    changer = next((c for c in after if runs_package(c, package)), None)
     if changer is not None:
         return (
             f"RUN at line {changer.ins.start_line} runs `{changer.program} "
@@ -224,7 +228,7 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
     starts = a.start  # _plan worked them out from this package.json (the same context_dir)
     for argv in starts:
         for word in argv:
-            name = _package_name(word)
+            name = package_name(word)
             if word in dev or posixpath.basename(word) in dev or name in dev:
                 return f"the start command uses dev dependency {name if name in dev else word}"
         program = posixpath.basename(argv[0]) if argv else ""
@@ -233,12 +237,12 @@ def _deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | No
             if program not in linked:  # a production package's program (sirv-cli's sirv)
                 return f"the start command runs `{program}`, which may come from a dev dependency"
     absent = _absent_after_prune(a, rel, package)
-    for name in (_package_name(m) for argv in starts for m in preloaded(argv)):
+    for name in (package_name(m) for argv in starts for m in preloaded(argv)):
         why = absent(name)  # node -r source-map-support/register: a dev tool's dependency
         if why is not None:
             return f"the start command preloads {name}, {why}"
-    if _served(a, app, rel) is None:  # a served site's sources are bundled
-        return _imported(a, app, dev, absent, starts, package.get("main"))
+    if served_dir(a, app, rel) is None:  # a served site's sources are bundled
+        return imported(a, app, dev, absent, starts, package.get("main"))
     return None
 
 

@@ -35,16 +35,21 @@ from msdfix.transforms.split_stages.build_stage import (
     whole_copy,
     workdir_line,
 )
-from msdfix.transforms.split_stages.node.app_files import _context_entries, _outputs, _served, _top
-from msdfix.transforms.split_stages.node.global_installs import _global
-from msdfix.transforms.split_stages.node.production_install import _prod_command
-from msdfix.transforms.split_stages.node.removals import _deletes, _removals, _verb
+from msdfix.transforms.split_stages.node.app_files import (
+    build_outputs,
+    context_entries,
+    served_dir,
+    top,
+)
+from msdfix.transforms.split_stages.node.global_installs import is_global_install
+from msdfix.transforms.split_stages.node.production_install import prod_command
+from msdfix.transforms.split_stages.node.removals import deletes, removal_commands, verb
 from msdfix.transforms.split_stages.runtime_image import platform_flag
 
 DEPS, APP_FILES = "prod-deps", "app-files"
 
 
-def _modules_first(a: Analysis, plan: Plan, app: str, installs: list[Call]) -> None:
+def modules_first(a: Analysis, plan: Plan, app: str, installs: list[Call]) -> None:
     """Copy the build's node_modules on its own, before the rest of the app (from an app-files
     stage without it), when the install runs after the sources are copied: the whole app in
     one COPY re-copied every dependency on each source edit (built for real: an npm
@@ -62,7 +67,7 @@ def _modules_first(a: Analysis, plan: Plan, app: str, installs: list[Call]) -> N
         or {c.cwd for c in installs} != {app}
         or app not in plan.copies
         or not _same_user(a, installs[-1])
-        or _plug_n_play(a, rel, package)
+        or uses_plug_n_play(a, rel, package)
         or whole_copy(a, app, installs[0].ins) is None  # manifests first: node_modules stays
     ):
         return
@@ -78,7 +83,7 @@ def _modules_first(a: Analysis, plan: Plan, app: str, installs: list[Call]) -> N
     plan.notes.append(f"{modules} is copied on its own, before the rest of {app}")
 
 
-def _without_modules(a: Analysis, plan: Plan, modules: str, above: list[str]) -> None:
+def without_modules(a: Analysis, plan: Plan, modules: str, above: list[str]) -> None:
     """Copy the directories that hold node_modules from an app-files stage without it: copied
     from the build, they brought node_modules a second time, in a layer every source edit
     rebuilds (built for real: warm rebuild 3.3 s -> 5.2 s)."""
@@ -91,7 +96,7 @@ def _without_modules(a: Analysis, plan: Plan, modules: str, above: list[str]) ->
         plan.sources[path] = APP_FILES
 
 
-def _pnp_cache_outside(a: Analysis, rel: str | None) -> str | None:
+def pnp_cache_outside(a: Analysis, rel: str | None) -> str | None:
     """Why the runtime may lack the packages of a yarn Plug'n'Play app: they load from yarn's
     cache at run time, which yarn 4 keeps in ``~/.yarn/berry/cache``, outside the copied app,
     unless ``.yarnrc.yml`` sets ``enableGlobalCache: false`` (built for real: "Required package
@@ -99,7 +104,7 @@ def _pnp_cache_outside(a: Analysis, rel: str | None) -> str | None:
     if rel is None:
         return None
     package = frontend.package_json(a.ctx, rel)
-    if package is None or not _plug_n_play(a, rel, package):
+    if package is None or not uses_plug_n_play(a, rel, package):
         return None
     rc = a.ctx.read_text(posixpath.join(rel, ".yarnrc.yml") if rel else ".yarnrc.yml")
     settings = yarnrc_settings(rc) or {}
@@ -125,7 +130,7 @@ def _pnp_cache_outside(a: Analysis, rel: str | None) -> str | None:
 _YARN_CACHE_SETTING = re.compile(r"cache[-_]?folder|global[-_]?cache|rc[-_]?filename", re.I)
 
 
-def _plug_n_play(a: Analysis, rel: str, package: dict[str, object]) -> bool:
+def uses_plug_n_play(a: Analysis, rel: str, package: dict[str, object]) -> bool:
     """Yarn Berry with the Plug'n'Play linker: it creates no node_modules. The stage's ARG
     and ENV ``YARN_NODE_LINKER`` override .yarnrc.yml; a RUN naming it or the setting
     (``yarn config set nodeLinker pnp``), not known."""
@@ -136,7 +141,7 @@ def _plug_n_play(a: Analysis, rel: str, package: dict[str, object]) -> bool:
     return yarn_berry(a.ctx, rel, package) and plug_n_play(rc, env)
 
 
-def _deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
+def add_deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
     """Add the prod-deps stage; the runtime takes its node_modules and the app without them."""
     doc, nl = a.doc, a.doc.newline
     rel = context_dir(a, app, a.stage.instructions[-1]) or ""
@@ -144,8 +149,8 @@ def _deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
     platform = platform_flag(a.stage.platform)
     flag = f"--platform={platform} " if platform else ""
     lines = [f"{keyword(doc, 'FROM')} {flag}{a.stage.image.raw} {keyword(doc, 'AS')} {DEPS}{nl}"]
-    replayed = _replayed(a, install)
-    assert not isinstance(replayed, str)  # _deps_stage_blocker declined it
+    replayed = replayed_setup(a, install)
+    assert not isinstance(replayed, str)  # deps_stage_blocker declined it
     lines += [chunk(a, ins) for ins in replayed]
     lines.append(workdir_line(doc, app) + nl)
     # The manifests come from the build stage (as the context gave them): BuildKit caches the
@@ -158,13 +163,13 @@ def _deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
         if is_dir:
             dest = f"./{posixpath.basename(path)}"
             lines.append(copy_line(doc, BUILD_ALIAS, path, dest, None) + nl)
-    lines.append(f"{keyword(doc, 'RUN')} {_prod_command(a, install)}{nl}")
+    lines.append(f"{keyword(doc, 'RUN')} {prod_command(a, install)}{nl}")
     plan.stages.append("".join(lines))
     modules = resolve("node_modules", app)
-    outputs = _outputs(a, app, rel)
+    outputs = build_outputs(a, app, rel)
     plan.copies = [p for p in plan.copies if p != app]
     plan.sources[modules] = DEPS
-    served = _served(a, app, rel)
+    served = served_dir(a, app, rel)
     if served is not None:
         entries = [resolve("package.json", app), resolve(served, app)]
         plan.notes.append(
@@ -172,7 +177,7 @@ def _deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
             "(the server) ship"
         )
     elif outputs is not None:
-        entries = sorted({_top(dest, app) for dest in _context_entries(a, app)} | outputs)
+        entries = sorted({top(dest, app) for dest in context_entries(a, app)} | outputs)
         entries = [e for e in entries if e != modules]
     else:
         if not _same_user(a, install):
@@ -194,7 +199,7 @@ def _deps_stage(a: Analysis, plan: Plan, app: str, install: Call) -> None:
     plan.stable.add(modules)
     plan.notes.append(
         f"production dependencies installed from the manifests in a {DEPS} stage "
-        f"(`{_prod_command(a, install)}`)"
+        f"(`{prod_command(a, install)}`)"
     )
 
 
@@ -214,19 +219,19 @@ def _deps_inputs(a: Analysis, app: str, rel: str, install: Call) -> list[tuple[s
     return inputs
 
 
-def _deleted_input(a: Analysis, app: str, rel: str, install: Call) -> str | None:
+def deleted_input(a: Analysis, app: str, rel: str, install: Call) -> str | None:
     """A RUN after the install that deletes a manifest the deps stage would copy from the
     build stage (``rm -rf src *.json`` after the build): built for real, the deps stage's
     ``COPY --from=build /app/package-lock.json`` failed ("not found"). None: none."""
     inputs = [t for t, _ in _deps_inputs(a, app, rel, install)]
     later = [r for r in a.stage.of("run") if r.start > install.ins.start]
-    for ins, program, _, paths, _ in _removals(a, later):
+    for ins, program, _, paths, _ in removal_commands(a, later):
         for path in paths:
-            gone = next((t for t in inputs if _deletes(path, t)), None)
+            gone = next((t for t in inputs if deletes(path, t)), None)
             if gone is not None:
                 named = "" if gone == path else f" ({gone})"
                 return (
-                    f"RUN at line {ins.start_line} {_verb(program)} {path}, which a deps "
+                    f"RUN at line {ins.start_line} {verb(program)} {path}, which a deps "
                     f"stage would copy{named}"
                 )
     return None
@@ -246,7 +251,7 @@ def _copied_before(a: Analysis, path: str, install: Call, folder: bool) -> bool:
     )
 
 
-def _replayed(a: Analysis, install: Call) -> list[Instruction] | str:
+def replayed_setup(a: Analysis, install: Call) -> list[Instruction] | str:
     """What the deps stage replays from the build stage before its install: ARG, ENV and
     SHELL; RUNs that set up the package manager or only set its configuration (``npm config
     set legacy-peer-deps true`` writes the ~/.npmrc the install reads); and every RUN that
@@ -314,7 +319,7 @@ def _tool_setup(a: Analysis, ins: Instruction) -> bool:
         a,
         ins,
         lambda c: (
-            _global(c)
+            is_global_install(c)
             and bool({x.rsplit("@", 1)[0] if x[1:].count("@") else x for x in c.args} & tools)
         ),
     )

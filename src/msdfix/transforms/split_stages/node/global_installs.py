@@ -18,7 +18,7 @@ GLOBAL_DIRS = ["/usr/local/lib/node_modules", "/usr/local/bin"]  # npm install -
 YARN_GLOBAL_DIR = "/usr/local/share/.config/yarn/global"
 
 
-def _global(call: Call) -> bool:
+def is_global_install(call: Call) -> bool:
     return (
         "-g" in call.args
         or "--global" in call.args
@@ -31,13 +31,13 @@ def _yarn_globals(a: Analysis) -> list[Call]:
     return [c for c in a.calls if c.program == "yarn" and c.sub == "global"]
 
 
-def _global_dirs(a: Analysis) -> list[str]:
+def global_dirs(a: Analysis) -> list[str]:
     """Where the build's global installs put packages and programs: npm's prefix, and yarn's
     global folder when ``yarn global add`` runs (its links in /usr/local/bin point there)."""
     return [*GLOBAL_DIRS, *([YARN_GLOBAL_DIR] if _yarn_globals(a) else [])]
 
 
-def _yarn_global_elsewhere(a: Analysis) -> str | None:
+def yarn_global_elsewhere(a: Analysis) -> str | None:
     """Why a ``yarn global`` install may write outside the copied global dirs (None: it does
     not): a non-root user's folder is in its home, a flag or a variable moves it."""
     for call in _yarn_globals(a):
@@ -56,14 +56,14 @@ def _yarn_global_elsewhere(a: Analysis) -> str | None:
     return None
 
 
-def _npm_global_elsewhere(a: Analysis) -> str | None:
+def npm_global_elsewhere(a: Analysis) -> str | None:
     """Why an ``npm install -g`` may install outside the node image's prefix /usr/local,
     which the runtime copies (None: it does not): ``--prefix``, or npm's prefix set by
     ``npm_config_prefix`` (any case) or ``PREFIX`` in its variables (built: with ``ENV
     NPM_CONFIG_PREFIX=/opt/npm-global`` pm2 went there, and the split's ``pm2-runtime``
     started node on a file of that name: "Cannot find module '/app/pm2-runtime'")."""
     for call in a.calls:
-        if call.program != "npm" or not _global(call):
+        if call.program != "npm" or not is_global_install(call):
             continue
         env = a.build_env(call)
         names = env.partition("\n")[0].split()
@@ -81,22 +81,22 @@ def _npm_global_elsewhere(a: Analysis) -> str | None:
     return None
 
 
-def _installs(a: Analysis) -> list[Call]:
+def project_installs(a: Analysis) -> list[Call]:
     return [
         c
         for c in a.calls
         if c.program in PROJECT_INSTALLS
         and c.sub in PROJECT_INSTALLS[c.program].subcommands
-        and not _global(c)
+        and not is_global_install(c)
     ]
 
 
-def _corepack_tools(a: Analysis) -> str | None:
+def corepack_tools(a: Analysis) -> str | None:
     """Why the runtime may lack the package manager the start command runs: ``corepack
     enable``/``prepare`` put its shims in the build image and downloaded the version
     package.json pins; the runtime has neither (None: no corepack, or the entry runs node)."""
     calls = [c for c in a.calls if c.program == "corepack"]
-    if not calls or not _entry_may_run_globals(a):
+    if not calls or not entry_may_run_globals(a):
         return None
     return (
         f"corepack at line {calls[0].ins.start_line} provides the package manager the start "
@@ -104,7 +104,7 @@ def _corepack_tools(a: Analysis) -> str | None:
     )
 
 
-def _entry_may_run_globals(a: Analysis) -> bool:
+def entry_may_run_globals(a: Analysis) -> bool:
     """False when the entry command only runs node (the slim image has it) on no file of the
     global installs, NODE_PATH does not name the global folder and the app's sources run no
     globally installed program by name; npm, npx and yarn run package.json scripts, which may
@@ -119,7 +119,7 @@ def _entry_names_globals(a: Analysis, commands: list[list[str]]) -> bool:
     """A word of the node entry names a path in the global installs' folders (``node
     /usr/local/lib/node_modules/pm2/bin/pm2-runtime``, ``node -r /usr/local/lib/...``): node
     loads it from there."""
-    folders = _global_dirs(a)
+    folders = global_dirs(a)
     words = [w for argv in commands for w in argv[1:]]
     return any(
         within(posixpath.normpath(w.split("=", 1)[-1]), f)
@@ -143,7 +143,7 @@ def _global_programs(a: Analysis) -> tuple[str, ...]:
     db-migrate@0.11`` -> db-migrate; a package's program usually takes its unscoped name)."""
     names: list[str] = []
     for call in a.calls:
-        if _global(call) and call.program != "corepack":
+        if is_global_install(call) and call.program != "corepack":
             for word in positionals(call.args, frozenset())[1:]:  # after install/add
                 name = word.rsplit("/", 1)[-1].split("@", 1)[0] if "/" in word else word
                 names.append(name.split("@", 1)[0])

@@ -21,7 +21,7 @@ from msdfix.transforms.build_paths import resolve
 from msdfix.transforms.split_stages.build_stage import Analysis, Call, Decline
 
 
-def _writes_new_lock(a: Analysis, rel: str | None, installs: list[Call]) -> bool:
+def writes_new_lock(a: Analysis, rel: str | None, installs: list[Call]) -> bool:
     """Whether an install may write a lock file the context does not hold (npm install
     writes package-lock.json next to package.json, yarn yarn.lock, ...): the app's context
     entries would leave it out (built: npm 10's 509-byte package-lock.json was in the
@@ -38,7 +38,7 @@ def _writes_new_lock(a: Analysis, rel: str | None, installs: list[Call]) -> bool
     return False
 
 
-def _modules_moved(a: Analysis, rel: str | None, installs: list[Call]) -> str | None:
+def modules_moved(a: Analysis, rel: str | None, installs: list[Call]) -> str | None:
     """A flag, variable or project setting that makes the install put packages outside
     ``node_modules`` (pnpm's ``virtual-store-dir``, yarn's ``--modules-folder``): built for
     real, the split's runtime got node_modules links into a virtual store it lacked
@@ -58,7 +58,7 @@ def _modules_moved(a: Analysis, rel: str | None, installs: list[Call]) -> str | 
         raise Decline(f"{exc}, so where the install puts the packages is unknown") from None
 
 
-def _production_only(a: Analysis, call: Call) -> bool:
+def production_only(a: Analysis, call: Call) -> bool:
     """The install leaves out dev dependencies (flag, or NODE_ENV=production without
     ``--include=dev``, npm's variables and .npmrc files read as npm reads them):
     node_modules is already what the runtime needs."""
@@ -112,7 +112,7 @@ def _npm_files(a: Analysis, call: Call) -> list[dict[str, list[str]]] | str:
     return files
 
 
-def _config_left_behind(a: Analysis) -> str | None:
+def config_left_behind(a: Analysis) -> str | None:
     """Why the start command may read configuration the runtime lacks: ``npm config set``
     (``npm set``, ``yarn config set``, ``pnpm config set``) writes the user's file in HOME
     (``~/.npmrc``, ``~/.yarnrc``) or the global one, neither of which the runtime copies, and
@@ -139,7 +139,7 @@ def _config_left_behind(a: Analysis) -> str | None:
     return None
 
 
-def _legacy_peer_gap(a: Analysis, rel: str, install: Call) -> str | None:
+def legacy_peer_gap(a: Analysis, rel: str, install: Call) -> str | None:
     """Why ``npm ci --omit=dev`` may drop a package the app loads when npm's legacy-peer-deps
     is on (the project's .npmrc, an npm_config_ variable, a flag or ``npm config set`` in a
     RUN): the lock then flags dev a peer that only a dev dependency satisfies."""
@@ -168,7 +168,7 @@ def _legacy_peer_gap(a: Analysis, rel: str, install: Call) -> str | None:
     return f"with legacy-peer-deps the lock flags {gap}, dev: a production-only install drops it"
 
 
-def _prod_command(a: Analysis, call: Call) -> str:
+def prod_command(a: Analysis, call: Call) -> str:
     """The original install command with production-only flags."""
     major = re.match(r"\d+", a.stage.image.tag or "")
     files = _npm_files(a, call) if call.program == "npm" else []
@@ -182,7 +182,7 @@ def _prod_command(a: Analysis, call: Call) -> str:
     )
 
 
-def _npm_dev_back(a: Analysis, install: Call) -> str | None:
+def npm_dev_back(a: Analysis, install: Call) -> str | None:
     """Why the deps stage's ``npm ci --omit=dev`` may still install the dev dependencies:
     a configuration msdfix cannot read, or one the command line cannot override (a
     deprecated ``also=dev``/``dev=true`` in an .npmrc)."""

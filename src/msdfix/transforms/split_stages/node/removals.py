@@ -18,22 +18,22 @@ def no_deleted_copies(a: Analysis, plan: Plan) -> None:
     (``rm -rf src`` after the build; ``COPY requirements.txt /tmp/`` then ``rm -rf
     /tmp/*``): the build stage no longer holds it, so the COPY would fail. Every ecosystem."""
     named = [p for p in plan.copies if p not in plan.sources]
-    for ins, program, _, paths, _ in _removals(a, a.stage.of("run")):
+    for ins, program, _, paths, _ in removal_commands(a, a.stage.of("run")):
         for path in paths:
-            gone = next((c for c in named if _deletes(path, c)), None)
+            gone = next((c for c in named if deletes(path, c)), None)
             if gone is not None:
                 raise Decline(
-                    f"RUN at line {ins.start_line} {_verb(program)} {path}, which the runtime "
+                    f"RUN at line {ins.start_line} {verb(program)} {path}, which the runtime "
                     f"stage would copy ({gone})"
                 )
 
 
-def _verb(program: str) -> str:
+def verb(program: str) -> str:
     """What a removal does to the paths it names: ``mv`` moves them, rm deletes them."""
     return "moves" if program == "mv" else "deletes"
 
 
-def _deletes(pattern: str, copied: str) -> bool:
+def deletes(pattern: str, copied: str) -> bool:
     """True when removing ``pattern`` (a path, or a shell glob such as ``/tmp/*``) removes
     ``copied`` or a directory above it."""
     if not any(ch in pattern for ch in "*?["):
@@ -44,7 +44,7 @@ def _deletes(pattern: str, copied: str) -> bool:
     )
 
 
-def _removals(
+def removal_commands(
     a: Analysis, runs: Iterable[Instruction]
 ) -> Iterator[tuple[Instruction, str, list[str], list[str], int]]:
     """(RUN, rm, rimraf or mv, its arguments, the absolute paths it takes away, where the
@@ -81,7 +81,7 @@ def _mv_sources(args: list[str]) -> list[str]:
     return operands if target else operands[:-1]
 
 
-def _deletes_node_modules(a: Analysis, app: str, installs: list[Call]) -> bool | None:
+def deletes_node_modules(a: Analysis, app: str, installs: list[Call]) -> bool | None:
     """Whether the RUN of the last install removes the app's node_modules, or a RUN after it
     does: None when none does, True when that RUN installs again after the removal
     (``rm -rf node_modules && npm ci --omit=dev``), False when none comes back. A moved
@@ -89,7 +89,7 @@ def _deletes_node_modules(a: Analysis, app: str, installs: list[Call]) -> bool |
     last = installs[-1].ins
     target = resolve("node_modules", app)
     runs = [i for i in a.stage.of("run") if i.start > last.start or i is last]
-    for ins, program, args, paths, at in _removals(a, runs):
+    for ins, program, args, paths, at in removal_commands(a, runs):
         if program == "mv" or (
             program == "rm" and not any(x.startswith("-") and "r" in x for x in args)
         ):

@@ -16,8 +16,8 @@ from msdfix.shell.entry import context_script, entry_command
 from msdfix.transforms.build_paths import resolve
 from msdfix.transforms.split_stages import frontend
 from msdfix.transforms.split_stages.build_stage import Analysis, Call, Plan
-from msdfix.transforms.split_stages.node.app_files import _package_dir
-from msdfix.transforms.split_stages.node.global_installs import _installs
+from msdfix.transforms.split_stages.node.app_files import package_dir
+from msdfix.transforms.split_stages.node.global_installs import project_installs
 
 # node options whose value is the next word (not the script).
 _NODE_VALUE_OPTIONS = frozenset(
@@ -31,7 +31,7 @@ def _node_script(args: list[str]) -> str | None:
     return next(iter(positionals(args, _NODE_VALUE_OPTIONS)), None)
 
 
-def _entry_outside(a: Analysis, plan: Plan) -> str | None:
+def entry_outside(a: Analysis, plan: Plan) -> str | None:
     """The script a ``node`` start command runs when the runtime does not copy it: a build
     step wrote it elsewhere (``pnpm deploy /prod/api``, ``esbuild --outfile=/srv/x.js``), or
     the build's output is not where msdfix looked (``"start": "node build/index.js"`` after
@@ -62,11 +62,11 @@ def _package_scripts(a: Analysis, own: list[list[str]]) -> list[tuple[list[str],
     """The commands of the package.json scripts the entry command runs (``npm start``, with
     their hooks and the scripts they run in turn), each with the app folder they run in;
     none from a script that changes folder (``cd``)."""
-    installs = _installs(a)
+    installs = project_installs(a)
     if not installs or not a.ctx.present:
         return []
     app = installs[0].cwd
-    rel = _package_dir(a, app)
+    rel = package_dir(a, app)
     package = frontend.package_json(a.ctx, rel) if rel is not None else None
     if package is None:
         return []
@@ -107,7 +107,7 @@ def preloaded(argv: list[str]) -> list[str]:
     return found
 
 
-def _local_specifier(ctx: BuildContext, rel: str, package: dict[str, object]) -> str | None:
+def local_specifier(ctx: BuildContext, rel: str, package: dict[str, object]) -> str | None:
     """A dependency installed from the app's own files (a path, a tarball, ``file:``, a
     patch), or patched dependencies (pnpm, bun): the manifests alone do not install it."""
     patched = patched_dependencies(ctx, rel, package)
@@ -117,7 +117,7 @@ def _local_specifier(ctx: BuildContext, rel: str, package: dict[str, object]) ->
     return f"{local[0]}@{local[1]}" if local else None
 
 
-def _runs_package(call: Call, package: dict[str, object]) -> bool:
+def runs_package(call: Call, package: dict[str, object]) -> bool:
     """``npx X``, ``npm exec``, ``yarn dlx``, ``yarn X`` where no script is named X: a
     package's program, which may write node_modules; ``npm rebuild bcrypt`` builds one (after
     ``npm ci --ignore-scripts``)."""
@@ -131,7 +131,7 @@ def _runs_package(call: Call, package: dict[str, object]) -> bool:
 MODULE_WRITERS = frozenset({"patch-package", "node-gyp", "node-pre-gyp", "prebuild-install"})
 
 
-def _script_writes_modules(script: str, package: dict[str, object]) -> str | None:
+def script_writes_modules(script: str, package: dict[str, object]) -> str | None:
     """The program of a package.json script that writes into node_modules, if any, also
     where a runner starts it (``npx patch-package``, ``yarn patch-package``)."""
     for command in parse_commands(script):
@@ -171,7 +171,7 @@ START_PROGRAMS = frozenset(
 )
 
 
-def _start_commands(a: Analysis, package: dict[str, object]) -> list[list[str]]:
+def start_commands_of(a: Analysis, package: dict[str, object]) -> list[list[str]]:
     """The entry command's commands (its scripts' too), package.json scripts it runs expanded
     with their pre/post hooks (nested ones too)."""
     words: list[list[str]] = []
