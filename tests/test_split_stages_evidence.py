@@ -4702,3 +4702,27 @@ def test_the_runtimes_package_install_lacking_a_flag_of_the_builds_is_unsafe(
     assert ("AS runtime" not in out) is unsafe, messages
     assert ("the runtime installs its packages without --" in messages) is unsafe, messages
     assert "runtime packages: jq" in messages, messages
+
+
+@pytest.mark.parametrize(
+    ("volume", "where", "unsafe"),
+    [
+        ("VOLUME /app\n", "FROM node:20\n", True),  # before the install: legacy drops it
+        ('VOLUME ["/app/node_modules"]\n', "FROM node:20\n", True),
+        ("VOLUME /\n", "FROM node:20\n", True),
+        ("VOLUME /app\n", "EXPOSE 3000\n", False),  # after every RUN: nothing dropped
+        ("VOLUME /data\n", "FROM node:20\n", False),  # not over what the runtime copies
+    ],
+)
+def test_a_volume_before_a_run_over_the_copied_app_is_unsafe(
+    tmp_path: Path, volume: str, where: str, unsafe: bool
+) -> None:
+    """Round 28, built on the legacy builder (``DOCKER_BUILDKIT=0``): ``VOLUME /app`` then
+    ``RUN npm ci``: the original's node_modules was dropped ("Cannot find module 'ms'"), the
+    split's runtime got it by COPY and answered. BuildKit keeps the RUN's writes (both
+    answered there), so the split is unsafe, with the reason, not declined."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    text = NODE.format(extra="", cmd='["npm", "start"]').replace(where, where + volume, 1)
+    out, messages, _ = _split(text, root)
+    assert ("AS runtime" not in out) is unsafe, messages
+    assert ("the legacy builder drops a RUN's writes under a volume" in messages) is unsafe
