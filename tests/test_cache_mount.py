@@ -3515,3 +3515,32 @@ def test_offline_reader_is_made_once_per_manager() -> None:
     reader = _offline_reader(manager)
     assert reader is _offline_reader(manager) and reader is not manager
     assert reader.config_keys == manager.offline_config_keys and reader.id == manager.id
+
+
+@pytest.mark.parametrize(
+    ("trigger", "mounted"),
+    [
+        ("ONBUILD COPY . .\n", False),  # brings the child's .npmrc (offline=true)
+        ("ONBUILD RUN npm config set cache /srv/npm\n", False),
+        ("ONBUILD EXPOSE 3000\n", True),  # reads and writes nothing
+        ("", True),
+    ],
+)
+def test_an_onbuild_trigger_of_a_base_stage_may_configure_the_tool(
+    tmp_path: Path, trigger: str, mounted: bool
+) -> None:
+    """Round 28, built: a base stage of the file with ``ONBUILD COPY . .`` and a context
+    .npmrc saying ``offline=true``; the stage FROM it ran the trigger, and its ``npm ci`` read
+    the cache the base filled (built, answered). The mount, safe, hid that cache: ENOTCACHED.
+    A trigger runs in the stage built FROM its stage, not in its own."""
+    (tmp_path / ".npmrc").write_text("offline=true\n")
+    (tmp_path / "package.json").write_text('{"name": "a"}\n')
+    text = (
+        f"FROM node:18 AS base\nWORKDIR /app\nRUN npm cache add ms@2.1.3\n{trigger}\n"
+        'FROM base\nRUN npm ci\nCMD ["node", "index.js"]\n'
+    )
+    result = rewrite(text, None, BuildContext(tmp_path), Settings(frozenset({"cache-mount"})))
+    child = result.output.split("FROM base", 1)[1]
+    assert ("--mount=type=cache" in child) is mounted, result.output
+    if not mounted:
+        assert any("ONBUILD trigger at line 4 runs in this stage" in m for m in _messages(result))

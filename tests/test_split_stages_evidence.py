@@ -4653,3 +4653,76 @@ def test_ln_f_over_a_copied_link_needs_no_dereference_to_be_repeated(tmp_path: P
     for flags in ("-sfn", "-sfT", "-sf --no-dereference"):
         out, messages = _split(text.replace("-sf", flags), root)[:2]
         assert "AS runtime" in out and "unsafe" not in messages, messages
+
+
+@pytest.mark.parametrize("flag", ["--network=host", "--security=insecure", "--device=/dev/fuse"])
+def test_a_run_flag_of_the_install_keeps_dev_dependencies(tmp_path: Path, flag: str) -> None:
+    """Round 28: ``RUN --network=host npm ci`` got a prod-deps stage whose ``RUN npm ci
+    --omit=dev`` lacked the flag (a registry reached through the host's network, a build
+    needing --security=insecure): the deps stage's install is msdfix's own RUN, so the app is
+    copied whole, dev dependencies kept, with the flag said (this daemon's frontend rejects
+    these flags: read from msdfix's output only)."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    text = NODE.format(extra="", cmd='["npm", "start"]').replace("RUN npm ci", f"RUN {flag} npm ci")
+    out, messages, _ = _split(text, root)
+    assert "AS runtime" in out, messages
+    assert "prod-deps" not in out, out
+    assert f"runs with {flag}, which the deps stage's install" in messages, messages
+    plain, _, _ = _split(NODE.format(extra="", cmd='["npm", "start"]'), root)
+    assert "prod-deps" in plain
+
+
+@pytest.mark.parametrize(
+    ("flags", "unsafe"),
+    [
+        ("--network=host ", True),
+        ("--mount=type=bind,source=extra.list,target=/etc/apt/sources.list.d/extra.list ", True),
+        ("--mount=type=secret,id=auth,target=/etc/apt/auth.conf ", True),
+        ("--mount=type=cache,target=/var/cache/apt --mount=type=tmpfs,target=/tmp ", False),
+        ("", False),
+    ],
+)
+def test_the_runtimes_package_install_lacking_a_flag_of_the_builds_is_unsafe(
+    tmp_path: Path, flags: str, unsafe: bool
+) -> None:
+    """Round 28: the runtime's ``apt-get install`` is written by msdfix from the build's
+    packages, without the flags of the build's RUN: a host-network proxy, a bind-mounted
+    sources list or a secret apt login made the build's install work, and the runtime's
+    would lack them. Built: ``RUN --mount=type=bind,source=nonfree.sources,...`` then
+    ``apt-get install unrar`` on golang:1.19 answered; the split's runtime failed "Package
+    'unrar' has no installation candidate". Cache and tmpfs mounts change no answer."""
+    root = _write(tmp_path, {
+        "go.mod": "module example.com/app\n",
+        "main.go": 'package main\nimport "os/exec"\nfunc main() { exec.Command("jq").Run() }\n',
+        "extra.list": "deb http://deb.debian.org/debian bookworm main\n",
+    })  # fmt: skip
+    install = f"RUN {flags}apt-get update && apt-get install -y --no-install-recommends jq\n"
+    text = GO.format(flags="", extra="").replace("WORKDIR /app\n", f"{install}WORKDIR /app\n")
+    out, messages, _ = _split(text, root)
+    assert ("AS runtime" not in out) is unsafe, messages
+    assert ("the runtime installs its packages without --" in messages) is unsafe, messages
+    assert "runtime packages: jq" in messages, messages
+
+
+@pytest.mark.parametrize(
+    ("volume", "where", "unsafe"),
+    [
+        ("VOLUME /app\n", "FROM node:20\n", True),  # before the install: legacy drops it
+        ('VOLUME ["/app/node_modules"]\n', "FROM node:20\n", True),
+        ("VOLUME /\n", "FROM node:20\n", True),
+        ("VOLUME /app\n", "EXPOSE 3000\n", False),  # after every RUN: nothing dropped
+        ("VOLUME /data\n", "FROM node:20\n", False),  # not over what the runtime copies
+    ],
+)
+def test_a_volume_before_a_run_over_the_copied_app_is_unsafe(
+    tmp_path: Path, volume: str, where: str, unsafe: bool
+) -> None:
+    """Round 28, built on the legacy builder (``DOCKER_BUILDKIT=0``): ``VOLUME /app`` then
+    ``RUN npm ci``: the original's node_modules was dropped ("Cannot find module 'ms'"), the
+    split's runtime got it by COPY and answered. BuildKit keeps the RUN's writes (both
+    answered there), so the split is unsafe, with the reason, not declined."""
+    root = _node_app(tmp_path, {"scripts": BUILD, "dependencies": DEPS})
+    text = NODE.format(extra="", cmd='["npm", "start"]').replace(where, where + volume, 1)
+    out, messages, _ = _split(text, root)
+    assert ("AS runtime" not in out) is unsafe, messages
+    assert ("the legacy builder drops a RUN's writes under a volume" in messages) is unsafe

@@ -255,6 +255,11 @@ class _Planner:
                 )
             elif configured is not None and configured.cmd == "run":
                 why = f"RUN at line {configured.start_line} configures where it caches"
+            elif configured is not None and configured.cmd == "onbuild":
+                why = (
+                    f"the ONBUILD trigger at line {configured.start_line} runs in this stage, "
+                    f"and may bring or set a configuration of {tool} (msdfix does not read it)"
+                )
             elif configured is not None and unpacks_archive(configured, self._scope(configured)):
                 why = (
                     f"line {configured.start_line} unpacks an archive that may hold a "
@@ -461,11 +466,15 @@ class _Planner:
         tested = self.history.configuring.setdefault(manager.id, {})
 
         def sets(stage: Stage, ins: Instruction) -> bool:  # once per instruction and tool
+            if ins.cmd == "onbuild":  # a base stage's trigger, run where a stage is FROM it
+                return (
+                    stage is not self.stage and _TRIGGER_MAY_CONFIGURE.match(ins.args) is not None
+                )
             if id(ins) not in tested:
                 tested[id(ins)] = self._sets_config(stage, ins, manager)
             return tested[id(ins)]
 
-        for kinds in (("run",), ("copy", "add")):  # the RUN itself counts
+        for kinds in (("run",), ("copy", "add", "onbuild")):  # the RUN itself counts
             key = f"configures {manager.id} by {kinds[0]}"
             found = self.history.first_before(self.stage, self.ins, key, kinds, sets)
             if found is not None:
@@ -1423,6 +1432,13 @@ def _touches(step: Step, target: str, resolver: Resolver) -> bool:
 
 
 _CONFIG_DIRS = ("/etc", "/root", "/home", "/usr/local")  # system and user configuration
+
+
+# An ONBUILD trigger that may bring or write a tool's configuration (``ONBUILD COPY . .``
+# brings .npmrc): it runs in the stage built FROM the trigger's stage (built: .npmrc with
+# offline=true, ``ONBUILD COPY . .`` in a base stage of the file; the original's npm ci read
+# the base's cache and built, the mounted empty cache failed ENOTCACHED).
+_TRIGGER_MAY_CONFIGURE = re.compile(r"\s*(?:copy|add|run)\b", re.I)
 
 
 def _copies_config(doc: Document, stage: Stage, ins: Instruction, manager: PackageManager) -> bool:

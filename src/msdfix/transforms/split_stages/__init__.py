@@ -128,12 +128,14 @@ from msdfix.ecosystems.registry import ecosystem_of
 from msdfix.ecosystems.runtime_users import ACCOUNT_EDITS
 from msdfix.fixes import Applicability, Edit, Finding, apply_edits
 from msdfix.model import Stage
+from msdfix.model.args import expand
 from msdfix.model.paths import within
 from msdfix.model.users import effective_user, is_root
 from msdfix.shell.classify import program_args, start_install
 from msdfix.shell.entry import toolbox
 from msdfix.shell.script import run_script
 from msdfix.syntax import Instruction
+from msdfix.syntax.values import instruction_values
 from msdfix.transforms.base import Transform, register
 from msdfix.transforms.build_paths import mkdir_args, resolve
 from msdfix.transforms.split_stages.build_stage import (
@@ -349,6 +351,7 @@ def _common_checks(a: Analysis, plan: Plan) -> None:
     if plan.unsafe is None:
         plan.unsafe = build_only_run(a, plan.packages)
     check_writes_outside_copies(a, plan)
+    _volume_before_writes(a, plan)
     _copied_links(a, plan)
     copied_dir_modes(a, plan)
     if plan.unsafe is None:
@@ -514,6 +517,30 @@ def _copied_links(a: Analysis, plan: Plan) -> None:
                 f"{dest} is a symlink in the build context (to {target}), which the runtime {why}"
             )
             return
+
+
+def _volume_before_writes(a: Analysis, plan: Plan) -> None:
+    """A VOLUME followed by a RUN, over a path the runtime copies, makes the split unsafe: the
+    legacy builder (``DOCKER_BUILDKIT=0``) drops what a RUN writes under a volume declared
+    before it (BuildKit keeps it), and the split's runtime gets those files by COPY, which
+    both keep (built on the legacy builder: ``VOLUME /app`` before ``RUN npm ci``, the
+    original's app failed "Cannot find module 'ms'", the split's answered)."""
+    copied = [plan.moves.get(p, p) for p in plan.copies]
+    runs = a.stage.of("run")
+    for vol in a.stage.of("volume"):
+        run = next((r for r in runs if r.start > vol.start), None)
+        if run is None:
+            continue
+        scope = a.model.fixed_scope(a.stage, vol)
+        for raw in instruction_values(vol)[1]:
+            path = posixpath.normpath(expand(raw, scope))
+            if any(within(c, path) or within(path, c) for c in copied) and plan.unsafe is None:
+                plan.unsafe = (
+                    f"VOLUME {path} (line {vol.start_line}) comes before RUN at line "
+                    f"{run.start_line}: the legacy builder drops a RUN's writes under a volume "
+                    "(BuildKit keeps them), and the split's COPY keeps them on both"
+                )
+                return
 
 
 WHOLE_SYSTEM = frozenset(

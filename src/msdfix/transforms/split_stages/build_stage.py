@@ -216,6 +216,8 @@ class Analysis:
         self.upgrades = False  # apt-get upgrade / apk upgrade of the image's packages
         self.recommends = False  # an apt install that also installs recommended packages
         self.clears_lists = False  # a RUN deletes apt's lists (else the image keeps them)
+        # (RUN, flag) of OS installs whose RUN has a flag the runtime's install would lack
+        self.os_options: list[tuple[Instruction, str]] = []
         self.setup_runs: list[Instruction] = []
         self.setup_ids: set[int] = set()  # id() of each setup RUN: looked up per instruction
         self.unknown: list[tuple[Instruction, str]] = []
@@ -303,6 +305,9 @@ class Analysis:
             if program in OS_MANAGERS:
                 self.apk = self.apk or program == "apk"
                 self._os_call(program, args)
+                flag = run_option(ins) if os_packages(program, args) else None
+                if flag is not None:
+                    self.os_options.append((ins, flag))
                 kinds.add("os")
             elif self.eco != "node" and program in FRONTEND_TOOLS:
                 self.calls.append(call)
@@ -389,6 +394,17 @@ def _checks_only(argv: list[str]) -> bool:
     """A test runner or linter (pytest, ruff check, ...): it writes nothing the runtime needs."""
     found = check_of(argv, lambda: None)
     return isinstance(found, Check) and found.kind != "install"
+
+
+def run_option(ins: Instruction) -> str | None:
+    """A flag of a RUN that a RUN msdfix writes in its place (a runtime's or deps stage's
+    install) would lack: any but a cache or tmpfs mount (``--network=host``,
+    ``--security=insecure``, a bind or secret mount), as written (None: none)."""
+    for flag in ins.flags:
+        kind = re.search(r"(?:^|,)type=(\w+)", flag.value or "") if flag.name == "mount" else None
+        if flag.name != "mount" or kind is None or kind.group(1) not in ("cache", "tmpfs"):
+            return f"--{flag.name}={flag.value}" if flag.value is not None else f"--{flag.name}"
+    return None
 
 
 def os_packages(program: str, args: list[str]) -> list[str]:

@@ -280,6 +280,12 @@ def add_runtime_packages(a: Analysis, plan: Plan) -> None:
     if a.upgrades:
         plan.notes.append("the runtime's OS packages are upgraded too, as the build's were")
     plan.packages = list(dict.fromkeys(plan.packages + keep))
+    if plan.packages and a.os_options and plan.unsafe is None:
+        ins, flag = a.os_options[0]
+        plan.unsafe = (
+            f"the runtime installs its packages without {flag}, which the install at line "
+            f"{ins.start_line} has"
+        )
     bound = release_bound(plan.packages, plan.runtime) if manager == APT else None
     if bound is not None:
         raise Decline(bound)

@@ -29,7 +29,7 @@ from msdfix.shell.commands import Command
 from msdfix.shell.script import run_script
 from msdfix.transforms.build_paths import resolve, written_words
 from msdfix.transforms.split_stages import frontend
-from msdfix.transforms.split_stages.build_stage import Analysis, Call, context_dir
+from msdfix.transforms.split_stages.build_stage import Analysis, Call, context_dir, run_option
 from msdfix.transforms.split_stages.node.app_files import served_dir
 from msdfix.transforms.split_stages.node.app_imports import (
     GENERATES_INTO_MODULES,
@@ -105,6 +105,12 @@ def deps_stage_blocker(a: Analysis, app: str, installs: list[Call]) -> str | Non
     install = installs[-1]
     if any(f.name == "mount" and "type=cache" not in (f.value or "") for f in install.ins.flags):
         return f"the install at line {install.ins.start_line} mounts files or secrets"
+    other = run_option(install.ins)
+    if other is not None:
+        return (
+            f"the install at line {install.ins.start_line} runs with {other}, which the deps "
+            "stage's install would not have"
+        )
     if any(not is_root(u.args.strip()) for u in a.stage.of("user") if u.start < install.ins.start):
         return "the dependencies are installed by a non-root user"
     setup = next((c for c in a.calls if c.ins is install.ins and is_global_install(c)), None)
