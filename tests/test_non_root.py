@@ -62,6 +62,7 @@ def test_later_user_root_is_overridden_after_it() -> None:
         ('FROM node:20\nCMD ["node", "s.js", "--bind", "0.0.0.0:8"]\n', "port 8"),
         ("FROM debian:12\nCMD su-exec app run\n", "su-exec"),
         ('FROM debian:12\nCMD ["gosu", "app", "run"]\n', "gosu"),
+        ('FROM debian:12\nCMD ["dhcpd", "-f", "eth0"]\n', "runs dhcpd, which needs root"),
         ('FROM postgres:16\nCMD ["postgres"]\n', "gosu"),
         ('FROM fedora:40\nCMD ["run"]\n', "does not know whether fedora:40 has useradd or adduser"),
         # openjdk 12+'s plain tags are Oracle Linux, eclipse-temurin's -ubi9-minimal Red Hat
@@ -76,6 +77,15 @@ def test_later_user_root_is_overridden_after_it() -> None:
 def test_declines_with_a_reason(text: str, reason: str) -> None:
     result = run(text, "non-root")
     assert not result.changed and reason in messages(result)
+
+
+def test_a_context_script_that_starts_dhcpd_keeps_root(tmp_path: Path) -> None:
+    """Built: dhcpd as uid 10001 failed "Open a socket for LPF: Operation not permitted"."""
+    (tmp_path / "entrypoint.sh").write_text('#!/bin/sh\nexec dhcpd -f -d -4 "$INTERFACE"\n')
+    text = 'FROM debian:12\nCOPY entrypoint.sh /opt/\nCMD ["/opt/entrypoint.sh"]\n'
+    result = run(text, "non-root", context=tmp_path)
+    assert not result.changed
+    assert "/opt/entrypoint.sh runs dhcpd, which needs root" in messages(result)
 
 
 def test_unsafe_and_declares_the_user_change() -> None:
