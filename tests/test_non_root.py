@@ -246,10 +246,27 @@ def test_a_long_list_of_writable_directories_is_cut_with_a_count() -> None:
 def test_the_checks_read_as_one_sentence() -> None:
     """ "check: the app writes nowhere else (...); and that X does not need root" read as
     two clauses glued together: one "check that ... and that ..." sentence."""
-    text = 'FROM debian:12\nCOPY entry.sh /entry.sh\nENTRYPOINT ["/entry.sh"]\n'
+    text = 'FROM debian:12\nWORKDIR /app\nCOPY entry.sh /entry.sh\nENTRYPOINT ["/entry.sh"]\n'
     said = messages(run(text, "non-root", unsafe=True))
     assert "check that the app writes nowhere else" in said, said
     assert "root-owned) and that /entry.sh does not need root" in said, said
+
+
+@pytest.mark.parametrize(
+    ("base", "folders"),
+    [
+        ("debian:12", "/tmp or /home/app"),
+        ("node:20", "/tmp or /home/node"),
+        ("gcr.io/distroless/static-debian12", "/tmp or /home/nonroot"),
+        ("scratch", "/tmp, where the image has one (scratch has none)"),
+    ],
+)
+def test_with_no_folder_given_the_message_names_where_it_can_write(base: str, folders: str) -> None:
+    """Built: reportjira's script (no WORKDIR) wrote its report to / as root; as uid 10001
+    PermissionError, where "check that the app writes nowhere else" named no folder."""
+    said = messages(run(f'FROM {base}\nCMD ["/report"]\n', "non-root", unsafe=True))
+    assert "no folder is given to it: the working directory / stays root's" in said, said
+    assert f"writes only under {folders} (files from RUN steps" in said, said
 
 
 @pytest.mark.parametrize(
