@@ -62,6 +62,7 @@ def test_later_user_root_is_overridden_after_it() -> None:
         ('FROM node:20\nCMD ["node", "s.js", "--bind", "0.0.0.0:8"]\n', "port 8"),
         ("FROM debian:12\nCMD su-exec app run\n", "su-exec"),
         ('FROM debian:12\nCMD ["gosu", "app", "run"]\n', "gosu"),
+        ('FROM debian:12\nCMD ["dhcpd", "-f", "eth0"]\n', "runs dhcpd, which needs root"),
         ('FROM postgres:16\nCMD ["postgres"]\n', "gosu"),
         ('FROM fedora:40\nCMD ["run"]\n', "does not know whether fedora:40 has useradd or adduser"),
         # openjdk 12+'s plain tags are Oracle Linux, eclipse-temurin's -ubi9-minimal Red Hat
@@ -76,6 +77,15 @@ def test_later_user_root_is_overridden_after_it() -> None:
 def test_declines_with_a_reason(text: str, reason: str) -> None:
     result = run(text, "non-root")
     assert not result.changed and reason in messages(result)
+
+
+def test_a_context_script_that_starts_dhcpd_keeps_root(tmp_path: Path) -> None:
+    """Built: dhcpd as uid 10001 failed "Open a socket for LPF: Operation not permitted"."""
+    (tmp_path / "entrypoint.sh").write_text('#!/bin/sh\nexec dhcpd -f -d -4 "$INTERFACE"\n')
+    text = 'FROM debian:12\nCOPY entrypoint.sh /opt/\nCMD ["/opt/entrypoint.sh"]\n'
+    result = run(text, "non-root", context=tmp_path)
+    assert not result.changed
+    assert "/opt/entrypoint.sh runs dhcpd, which needs root" in messages(result)
 
 
 def test_unsafe_and_declares_the_user_change() -> None:
@@ -236,10 +246,27 @@ def test_a_long_list_of_writable_directories_is_cut_with_a_count() -> None:
 def test_the_checks_read_as_one_sentence() -> None:
     """ "check: the app writes nowhere else (...); and that X does not need root" read as
     two clauses glued together: one "check that ... and that ..." sentence."""
-    text = 'FROM debian:12\nCOPY entry.sh /entry.sh\nENTRYPOINT ["/entry.sh"]\n'
+    text = 'FROM debian:12\nWORKDIR /app\nCOPY entry.sh /entry.sh\nENTRYPOINT ["/entry.sh"]\n'
     said = messages(run(text, "non-root", unsafe=True))
     assert "check that the app writes nowhere else" in said, said
     assert "root-owned) and that /entry.sh does not need root" in said, said
+
+
+@pytest.mark.parametrize(
+    ("base", "folders"),
+    [
+        ("debian:12", "/tmp or /home/app"),
+        ("node:20", "/tmp or /home/node"),
+        ("gcr.io/distroless/static-debian12", "/tmp or /home/nonroot"),
+        ("scratch", "/tmp, where the image has one (scratch has none)"),
+    ],
+)
+def test_with_no_folder_given_the_message_names_where_it_can_write(base: str, folders: str) -> None:
+    """Built: reportjira's script (no WORKDIR) wrote its report to / as root; as uid 10001
+    PermissionError, where "check that the app writes nowhere else" named no folder."""
+    said = messages(run(f'FROM {base}\nCMD ["/report"]\n', "non-root", unsafe=True))
+    assert "no folder is given to it: the working directory / stays root's" in said, said
+    assert f"writes only under {folders} (files from RUN steps" in said, said
 
 
 @pytest.mark.parametrize(

@@ -1533,6 +1533,21 @@ def test_code_compiled_while_the_program_runs_keeps_the_full_image(
     ]
 
 
+def test_pyicu_from_requirements_keeps_the_full_image(tmp_path: Path) -> None:
+    """PyICU ships no wheel: built (factcoin/factcoin), python:3 compiled it against
+    libicu-dev, python:3-slim failed "Please install pkg-config" (and has no g++)."""
+    (tmp_path / "requirements.txt").write_text("Django==4.2.11\nPyICU==2.12\n")
+    text = (
+        "FROM python:3\nRUN apt-get update\nRUN apt-get install -y libicu-dev\nWORKDIR /app\n"
+        "COPY requirements.txt ./\nRUN pip install --no-cache-dir -r requirements.txt\n"
+        'COPY . .\nCMD ["python", "app.py"]\n'
+    )
+    result = _run(text, unsafe=True, context=tmp_path)
+    assert not result.changed, result.output
+    said = " ".join(f.message for f in result.suggestions)
+    assert "line 6 installs pyicu, which need compilers" in said, said
+
+
 @pytest.mark.parametrize("package", ["openjdk-17-jre-headless", "maven", "ant", "gradle"])
 def test_an_install_that_brings_a_jre_keeps_the_full_image(package: str) -> None:
     """maven, ant and gradle depend on a JRE, whose postinst fails where -slim dropped

@@ -236,7 +236,8 @@ TOOL_PACKAGES: dict[str, frozenset[str]] = {
 # PyStan 3's httpstan compiles every model with the system's C++ compiler when the program calls
 # ``stan.build`` (built: python:3.11 sampled, python:3.11-slim failed with "CompileError(
 # FileNotFoundError(2, 'No such file or directory'))"); cmdstanpy is left out, as prophet runs
-# the model its wheel ships through it without compiling.
+# the model its wheel ships through it without compiling. PyICU ships no wheel (built: on
+# python:3-slim its sdist failed "Please install pkg-config"; python:3 compiled it).
 PY_NEEDS_FULL = frozenset(
     """
     psycopg2 mysqlclient mysql-python python-ldap uwsgi pycairo pygobject dbus-python pyodbc
@@ -244,7 +245,7 @@ PY_NEEDS_FULL = frozenset(
     python-snappy pykerberos kerberos mod-wsgi gdal fiona psycopg gitpython lightgbm
     opencv-python opencv-contrib-python pytesseract pdf2image pyzbar pyvips sh plumbum
     cython cppimport cairocffi pangocffi pangocairocffi file-magic filemagic python-gnupg gnupg
-    pytensor theano theano-pymc aesara pystan httpstan
+    pytensor theano theano-pymc aesara pystan httpstan pyicu
 """.split()
 )
 # npm packages that build or ship native (glibc) code.

@@ -82,11 +82,13 @@ NEEDS_ROOT = {
     "wordpress": "apache starts as root and drops to www-data itself",
 }  # fmt: skip
 # Programs in CMD/ENTRYPOINT (or the script they run) that need root.
+# dhcpd opens a raw (LPF) socket: built, as uid 10001 it stopped with "Open a socket for LPF:
+# Operation not permitted" where root served (magnitus/isc-dhcp-server's entrypoint.sh)
 ROOT_PROGRAMS = frozenset(
     """
     gosu su-exec su sudo setpriv runuser chroot chown chgrp setcap capsh apt-get apt apk dnf
     yum microdnf service sysctl mount iptables ip6tables update-ca-certificates useradd adduser
-    usermod groupadd addgroup crond cron sshd
+    usermod groupadd addgroup crond cron sshd dhcpd
     """.split()
 )
 

@@ -209,9 +209,23 @@ class NonRoot(Transform):
         if "COPY --from" in chowned:  # built: a split's node_modules became node's (grex)
             text += "; COPY --from --chown gives it what the build stage's RUN steps made too"
             steps = "this stage's own RUN steps"
+        if not writable:  # built: a report script as uid 10001 could not write to /
+            return text + (
+                "; no folder is given to it: the working directory / stays root's, so check "
+                f"that the app writes only under {_own_folders(setup)} (files from {steps} "
+                "stay root-owned)"
+            )
         return (
             text + f"; check that the app writes nowhere else (files from {steps} stay root-owned)"
         )
+
+
+def _own_folders(setup: UserSetup) -> str:
+    """The folders the user can write with nothing chowned: /tmp and its home (scratch has none)."""
+    if setup.kind == "numeric":
+        return "/tmp, where the image has one (scratch has none)"
+    home = {"user": "/home/node", "variant": "/home/nonroot"}.get(setup.kind, "/home/app")
+    return f"/tmp or {home}"
 
 
 def _listed(paths: list[str], most: int = 3) -> str:
