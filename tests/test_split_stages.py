@@ -2723,6 +2723,12 @@ def test_golang_default_workdir_left_by_a_root_app_stays_safe():
         ("golang:1.19-alpine3.16", "alpine:3.16"),
         ("golang:1.22-alpine", "gcr.io/distroless/static-debian12:debug"),
         ("golang:alpine", "gcr.io/distroless/static-debian12:debug"),
+        # no Go version: the last Go built on that Alpine (alpine3.10: 1.13, 3.15: 1.19)
+        ("golang:alpine3.10", "alpine:3.10"),
+        ("golang:1-alpine3.15", "alpine:3.15"),
+        ("golang:alpine3.19", "gcr.io/distroless/static-debian12:debug"),
+        # a build argument may name an older Go than its default
+        ("golang:${GO_VERSION}-alpine", "alpine:3.20"),
     ],
 )
 def test_alpine_go_before_1_20_keeps_cgo_without_a_compiler(image: str, runtime: str) -> None:
@@ -2731,6 +2737,7 @@ def test_alpine_go_before_1_20_keeps_cgo_without_a_compiler(image: str, runtime:
     distroless/static cannot load (built, round 28: Go 1.19 with gcc removed, exec "no such
     file or directory"). Only Go 1.20+ turns cgo off itself."""
     text = _df(
+        "ARG GO_VERSION=1.22",
         f"FROM {image}",
         "WORKDIR /go/src/docker-tunnel",
         "COPY *.go ./",
