@@ -350,6 +350,30 @@ def test_a_runtime_comes_from_the_build_images_registry(tmp_path, image, cmd, ru
     assert ("cannot pull it" in fix.message) is unsafe, fix.message
 
 
+@pytest.mark.parametrize(
+    ("arg", "image", "unsafe"),
+    [
+        ("REGISTRY=docker.io/library", "${REGISTRY}/golang:1.22", True),
+        ("GO_IMAGE=golang:1.22", "${GO_IMAGE}", True),
+        ("GO_VERSION=1.22", "golang:${GO_VERSION}", False),
+        ("GO_VERSION=1.22", "golang:${GO_VERSION:-1.22}", False),
+    ],
+)
+def test_a_build_image_whose_registry_a_build_argument_names(tmp_path, arg, image, unsafe):
+    """``${REGISTRY}/golang:1.22``: the default is Hub, but ``--build-arg`` may name a mirror
+    the build alone reaches, while the runtime is pulled by its own name (built: with
+    ``--build-arg REGISTRY=localhost:5000/...`` the build stage came from there, the
+    distroless runtime from gcr.io's name). A tag from a build argument is harmless."""
+    (tmp_path / "main.go").write_text('package main\n\nfunc main() { println("hi") }\n')
+    (tmp_path / "go.mod").write_text("module example.com/app\n\ngo 1.22\n")
+    text = _df(f"ARG {arg}", f"FROM {image}", "WORKDIR /src", "COPY . .")
+    result = _run(text + 'RUN go build -o /usr/local/bin/app .\nCMD ["app"]\n', tmp_path)
+    [fix] = [f for f in result.applied + result.suggestions if f.message.startswith("split")]
+    assert "runtime on gcr.io/distroless/" in fix.message, fix.message
+    assert ("names its registry by a build argument" in fix.message) is unsafe, fix.message
+    assert (fix.fix is not None and fix.fix.applicability.value == "unsafe") is unsafe
+
+
 def test_python_slim_without_build_deps_is_left_alone():
     text = _df(
         "FROM python:3.12-slim",
