@@ -938,6 +938,9 @@ PLAIN_MAIN = 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println() }\n'
         ),
         ("golang:1.22-alpine", "COPY --from=tonistiigi/xx /usr/bin/ /usr/bin/\n", None, "", False),
         ("golang:1.19-alpine", "", None, "", False),  # before Go 1.20 cgo stays on
+        ("golang:alpine3.10", "", None, "", False),  # the last Go built on Alpine 3.10: 1.13
+        ("golang:1-alpine3.15", "", None, "", False),  # 1.19, the last on Alpine 3.15
+        ("golang:alpine3.19", "", None, "", True),
     ],
 )
 def test_the_go_build_cache_is_shared_only_without_cgo(
@@ -959,6 +962,15 @@ def test_the_go_build_cache_is_shared_only_without_cgo(
             "/root/.cache/go-build is not mounted: Go's build cache misses changes to the C" in m
             for m in _messages(result)
         )
+
+
+def test_a_go_version_from_a_build_argument_keeps_cgo_possible() -> None:
+    """``golang:${GO_VERSION}-alpine``: the default names Go 1.22, but ``--build-arg
+    GO_VERSION=1.19`` builds with a Go that keeps cgo on without a C compiler."""
+    text = "ARG GO_VERSION=1.22\n" + GO_CGO.format(image="golang:${GO_VERSION}-alpine", setup="")
+    result = _rewrite(text, None)
+    assert "target=/go/pkg/mod" in result.output, _messages(result)
+    assert "target=/root/.cache/go-build" not in result.output, _messages(result)
 
 
 def test_go_mod_download_compiles_nothing_and_keeps_both_mounts() -> None:

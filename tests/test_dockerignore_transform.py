@@ -840,3 +840,49 @@ def test_a_file_a_later_copy_from_names_stays_in_the_context(tmp_path: Path) -> 
     assert "COPY --from=build /app/.env /app/server.js ./ (line 7) takes /app/.env" in messages(
         result
     )
+
+
+@pytest.mark.parametrize(
+    ("later", "taken", "fails"),
+    [
+        # a stage built FROM the copying stage holds its files too (built: "/app/.env" not found)
+        ("FROM build AS test\nRUN true\n", "COPY --from=test /app/.env ./", "fails"),
+        ("FROM build AS test\nRUN true\n", "COPY --from=1 /app/.env ./", "fails"),
+        # a wildcard naming it: the COPY builds, without the file (built: cat .env failed)
+        ("", "COPY --from=build /app/.en? ./", "leaves it out"),
+    ],
+)
+def test_a_file_a_later_copy_from_a_descendant_or_a_wildcard_names_stays(
+    tmp_path: Path, later: str, taken: str, fails: str
+) -> None:
+    """The file a ``COPY --from`` takes is kept in the context also where it names a stage
+    built FROM the one whose ``COPY . .`` brought it, or names it by a wildcard."""
+    (tmp_path / ".env").write_text("PORT=8080\n")
+    (tmp_path / ".env.local").write_text("DEBUG=1\n")
+    (tmp_path / "app.py").write_text("print(open('.env').read())\n")
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM python:3.12 AS build\nWORKDIR /app\nCOPY . .\n{later}"
+        f'FROM python:3.12-slim\nWORKDIR /app\n{taken}\nCMD ["cat", ".env"]\n'
+    )
+    result = run(tmp_path, unsafe=True)
+    written = [new for _, new in result.files.values()]
+    assert written and "**/.env.*" in written[0].splitlines()
+    assert "**/.env" not in written[0].splitlines()
+    assert (
+        f"takes /app/.env, which COPY . . (line 3) brings from the context: without it that COPY {fails}"
+        in messages(result)
+    )
+
+
+def test_a_later_copy_from_of_the_whole_folder_names_no_file(tmp_path: Path) -> None:
+    """``COPY --from=build /app ./`` takes the folder, not a file by name: ``.env`` is left out
+    as before, with the check that the app does not read it."""
+    (tmp_path / ".env").write_text("PORT=8080\n")
+    (tmp_path / "app.py").write_text("print(1)\n")
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.12 AS build\nWORKDIR /app\nCOPY . .\n"
+        'FROM python:3.12-slim\nWORKDIR /app\nCOPY --from=build /app ./\nCMD ["python", "app.py"]\n'
+    )
+    result = run(tmp_path, unsafe=True)
+    written = [new for _, new in result.files.values()]
+    assert written and "**/.env" in written[0].splitlines()

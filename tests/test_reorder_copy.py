@@ -4623,3 +4623,17 @@ def test_grouped_short_options_name_the_requirements_file(tmp_path, install) -> 
     text = f"FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN {install}\nCMD python app.py\n"
     out, applied, _ = _run(text, tmp_path)
     assert out.index(install) < out.index("COPY . .") and "req.txt" in applied[0], out
+
+
+@pytest.mark.parametrize("install", ["pip install -r req.txt -e.", "pip install -e. -rreq.txt"])
+def test_an_editable_install_written_together_with_its_option_needs_the_sources(
+    tmp_path, install
+) -> None:
+    """optparse reads ``-e.`` as ``-e .``: the project itself (built: moved before ``COPY .
+    .`` with req.txt alone, pip failed "file:///app does not appear to be a Python project";
+    the original installed demo and six)."""
+    (tmp_path / "req.txt").write_text("six==1.16.0\n")
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "demo"\nversion = "0.1"\n')
+    text = f"FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN {install}\nCMD python -m demo\n"
+    out, applied, _ = _run(text, tmp_path)
+    assert out == text and not applied, out

@@ -300,7 +300,9 @@ def test_npm_and_pnpm_take_a_boolean_after_a_long_option_as_its_value(
         ("pip install -Ut /deps six", ["install", "-U", "-t", "/deps", "six"]),
         ("pip3 install -qrreq.txt", ["install", "-q", "-r", "req.txt"]),
         ("python -m pip install -qUr r.txt", ["install", "-q", "-U", "-r", "r.txt"]),
-        ("pip install -t/deps -r a.txt", ["install", "-t/deps", "-r", "a.txt"]),  # as written
+        ("pip install -t/deps -r a.txt", ["install", "-t", "/deps", "-r", "a.txt"]),
+        ("pip install -r a.txt -e.", ["install", "-r", "a.txt", "-e", "."]),
+        ("pip install -f./wheels -r a.txt", ["install", "-f", "./wheels", "-r", "a.txt"]),
         ("pip install -- -Ut", ["install", "--", "-Ut"]),  # operands after --
     ],
 )

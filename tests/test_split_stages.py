@@ -350,6 +350,30 @@ def test_a_runtime_comes_from_the_build_images_registry(tmp_path, image, cmd, ru
     assert ("cannot pull it" in fix.message) is unsafe, fix.message
 
 
+@pytest.mark.parametrize(
+    ("arg", "image", "unsafe"),
+    [
+        ("REGISTRY=docker.io/library", "${REGISTRY}/golang:1.22", True),
+        ("GO_IMAGE=golang:1.22", "${GO_IMAGE}", True),
+        ("GO_VERSION=1.22", "golang:${GO_VERSION}", False),
+        ("GO_VERSION=1.22", "golang:${GO_VERSION:-1.22}", False),
+    ],
+)
+def test_a_build_image_whose_registry_a_build_argument_names(tmp_path, arg, image, unsafe):
+    """``${REGISTRY}/golang:1.22``: the default is Hub, but ``--build-arg`` may name a mirror
+    the build alone reaches, while the runtime is pulled by its own name (built: with
+    ``--build-arg REGISTRY=localhost:5000/...`` the build stage came from there, the
+    distroless runtime from gcr.io's name). A tag from a build argument is harmless."""
+    (tmp_path / "main.go").write_text('package main\n\nfunc main() { println("hi") }\n')
+    (tmp_path / "go.mod").write_text("module example.com/app\n\ngo 1.22\n")
+    text = _df(f"ARG {arg}", f"FROM {image}", "WORKDIR /src", "COPY . .")
+    result = _run(text + 'RUN go build -o /usr/local/bin/app .\nCMD ["app"]\n', tmp_path)
+    [fix] = [f for f in result.applied + result.suggestions if f.message.startswith("split")]
+    assert "runtime on gcr.io/distroless/" in fix.message, fix.message
+    assert ("names its registry by a build argument" in fix.message) is unsafe, fix.message
+    assert (fix.fix is not None and fix.fix.applicability.value == "unsafe") is unsafe
+
+
 def test_python_slim_without_build_deps_is_left_alone():
     text = _df(
         "FROM python:3.12-slim",
@@ -2723,6 +2747,12 @@ def test_golang_default_workdir_left_by_a_root_app_stays_safe():
         ("golang:1.19-alpine3.16", "alpine:3.16"),
         ("golang:1.22-alpine", "gcr.io/distroless/static-debian12:debug"),
         ("golang:alpine", "gcr.io/distroless/static-debian12:debug"),
+        # no Go version: the last Go built on that Alpine (alpine3.10: 1.13, 3.15: 1.19)
+        ("golang:alpine3.10", "alpine:3.10"),
+        ("golang:1-alpine3.15", "alpine:3.15"),
+        ("golang:alpine3.19", "gcr.io/distroless/static-debian12:debug"),
+        # a build argument may name an older Go than its default
+        ("golang:${GO_VERSION}-alpine", "alpine:3.20"),
     ],
 )
 def test_alpine_go_before_1_20_keeps_cgo_without_a_compiler(image: str, runtime: str) -> None:
@@ -2731,6 +2761,7 @@ def test_alpine_go_before_1_20_keeps_cgo_without_a_compiler(image: str, runtime:
     distroless/static cannot load (built, round 28: Go 1.19 with gcc removed, exec "no such
     file or directory"). Only Go 1.20+ turns cgo off itself."""
     text = _df(
+        "ARG GO_VERSION=1.22",
         f"FROM {image}",
         "WORKDIR /go/src/docker-tunnel",
         "COPY *.go ./",

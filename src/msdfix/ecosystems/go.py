@@ -10,7 +10,7 @@ import posixpath
 import re
 
 from msdfix.ecosystems.base import WRITES_IN_PLACE, CacheDir, Ecosystem, PackageManager
-from msdfix.ecosystems.os import debian_codename
+from msdfix.ecosystems.os import alpine_version, debian_codename
 from msdfix.files import decimal
 from msdfix.model.context import BuildContext, Unreadable
 
@@ -206,6 +206,25 @@ def golang_version(tag: str | None) -> tuple[int, int] | None:
     """The Go (major, minor) a golang:<tag> names (``1.8.0-alpine``), or None."""
     match = re.match(r"(\d+)\.(\d+)", tag or "")
     return (decimal(match.group(1)), decimal(match.group(2))) if match else None
+
+
+# golang's first Go 1.20 images were built on Alpine 3.17 (and 3.16); a tag naming an Alpine
+# release but no Go version (``alpine3.10``) stays at the last Go built on that release.
+GO_1_20_ALPINE = (3, 17)
+
+
+def golang_cgo_auto(tag: str | None, written: str) -> bool:
+    """Whether golang:<tag> holds Go 1.20 or newer, which turns cgo off by itself where no C
+    compiler is installed: the tag's version says so, or it names none (the newest Go) and no
+    Alpine release before 3.17 (golang:alpine3.10 is Go 1.13). False when ``written``, the
+    FROM's text, names a variable: a build argument may choose an older Go."""
+    if "$" in written:
+        return False
+    version = golang_version(tag)
+    if version is not None:
+        return version >= (1, 20)
+    alpine = alpine_version(tag)
+    return alpine is None or tuple(decimal(n) for n in alpine.split(".")) >= GO_1_20_ALPINE
 
 
 def golang_release(tag: str | None) -> str | None:

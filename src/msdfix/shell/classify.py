@@ -239,13 +239,15 @@ PIP_SHORT_VALUES = frozenset("rcetdwifC")
 def optparse_values(args: list[str], takes_value: frozenset[str]) -> list[str]:
     """``args`` with grouped short options split as optparse reads them: each letter is an
     option until one that takes a value, which takes the rest of the word or the next one
-    (``-Ut /deps`` is ``-U -t /deps``, ``-qrreq.txt`` is ``-q -r req.txt``; built: pip 23's
-    ``install -Ut /deps six`` filled /deps, which a split reading ``-Ut`` did not copy)."""
+    (``-Ut /deps`` is ``-U -t /deps``, ``-qrreq.txt`` is ``-q -r req.txt``, ``-e.`` is ``-e
+    .``; built: pip 23's ``install -Ut /deps six`` filled /deps, which a split reading ``-Ut``
+    did not copy; ``install -r requirements.txt -e.`` moved before ``COPY . .`` as if ``-e.``
+    named no folder failed, "file:///app does not appear to be a Python project")."""
     out: list[str] = []
     for at, arg in enumerate(args):
         if arg == "--":
             return out + args[at:]
-        if len(arg) < 3 or arg[0] != "-" or arg[1] == "-" or arg[1] in takes_value:
+        if len(arg) < 3 or arg[0] != "-" or arg[1] == "-":
             out.append(arg)
             continue
         for i, letter in enumerate(arg[1:], 2):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from msdfix.document import Document
-from msdfix.ecosystems.go import cgo_free, golang_version
+from msdfix.ecosystems.go import cgo_free, golang_cgo_auto
 from msdfix.model import Stage
 from msdfix.model.paths import within
 from msdfix.shell.classify import ToolCall
@@ -66,10 +66,9 @@ def cgo_unproven(
     # stage's lineage may have added one (or named one in CC)
     image = stage.root_image
     tag = image.tag or ""
-    version = golang_version(tag)
-    if image.full_name != "golang" or "alpine" not in tag or "$" in tag:
+    if image.full_name != "golang" or "alpine" not in tag:
         return True
-    if version and version < (1, 20):
+    if not golang_cgo_auto(tag, stage.root.from_.args):
         return True
     if "CC" in call.command.assignments or "CC" in doc.model.stage_scope(stage, ins):
         return True

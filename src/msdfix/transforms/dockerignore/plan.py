@@ -23,7 +23,7 @@ from msdfix.model.args import expand
 from msdfix.model.base_images import library_name
 from msdfix.model.compose import compose_dockerfiles
 from msdfix.model.context import Unreadable
-from msdfix.model.copies import Source, copy_destination, stage_sources
+from msdfix.model.copies import Source, copy_destination, pattern_covers, stage_sources
 from msdfix.model.copies import where as quoted
 from msdfix.model.dockerignore import DEFAULT_NAME, DockerIgnore, Pattern
 from msdfix.model.pending import all_paths, excluded_by
@@ -97,11 +97,13 @@ def _destination(doc: Document, stage: Stage, ins: Instruction) -> str | None:
 def _taken_by_path(copy: Copy, newly: list[str]) -> str | None:
     """Why a later ``COPY --from=<stage>`` needs one of ``newly`` where the whole-context COPY
     ``copy`` put it (``COPY --from=build /app/.env ./`` after ``COPY . .`` in /app): left out
-    of the context, the file is missing and that COPY fails ("not found"); else None."""
+    of the context, the file is missing and that COPY fails ("not found"); else None. The
+    stage may be one built FROM the copying stage (``FROM build AS test``), and the COPY may
+    name the file by a wildcard (``/app/.env*``: built, it then leaves the file out)."""
     if copy.dest is None:
         return None
-    dest, present = copy.dest.rstrip("/") + "/", set(newly)
-    names = {str(copy.stage.index), (copy.stage.alias or "").lower()} - {""}
+    dest = copy.dest.rstrip("/") + "/"
+    names = _stage_names(copy.doc.model.stages, copy.stage)
     for stage in copy.doc.model.stages:
         for ins in stage.instructions:
             origin = ins.flag("from") if ins.cmd in ("copy", "add") else None
@@ -109,13 +111,28 @@ def _taken_by_path(copy: Copy, newly: list[str]) -> str | None:
                 continue
             for raw in instruction_values(ins)[1][:-1]:
                 path = posixpath.normpath(posixpath.join("/", raw))
-                rel = path[len(dest) :] if path.startswith(dest) else ""
-                if rel in present and copy.source.copies(rel):
-                    return (
-                        f"{quoted(ins)} takes {path}, which {copy.source.instruction} brings "
-                        "from the context: without it that COPY fails"
-                    )
+                named = path[len(dest) :] if path.startswith(dest) else ""
+                for rel in newly:
+                    if _names_file(named, rel) and copy.source.copies(rel):
+                        fails = "fails" if named == rel else "leaves it out"
+                        return (
+                            f"{quoted(ins)} takes {dest}{rel}, which {copy.source.instruction} "
+                            f"brings from the context: without it that COPY {fails}"
+                        )
     return None
+
+
+def _stage_names(stages: list[Stage], stage: Stage) -> set[str]:
+    """The names ``COPY --from`` gives ``stage`` and every stage built FROM it (its files are
+    theirs too): indexes and lower-cased aliases."""
+    below = [s for s in stages if any(a is stage for a in s.ancestry)]
+    return {str(s.index) for s in below} | {s.alias.lower() for s in below if s.alias}
+
+
+def _names_file(named: str, rel: str) -> bool:
+    """A COPY source path (relative to where the context was copied) names the file ``rel``
+    itself or by a wildcard (``.env*``), not a folder above it."""
+    return bool(named) and named.count("/") == rel.count("/") and pattern_covers(named, rel)
 
 
 def _chosen_by_argument(doc: Document, stage: Stage, ins: Instruction) -> bool:

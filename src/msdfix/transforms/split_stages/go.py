@@ -11,7 +11,7 @@ from msdfix.ecosystems.go import (
     GO_CGO_MODULES,
     GO_GLIBC_RUNTIME,
     GO_STATIC_RUNTIME,
-    golang_version,
+    golang_cgo_auto,
 )
 from msdfix.ecosystems.os import ALPINE_RUNTIME, CA_CERTIFICATES, alpine_version
 from msdfix.fixes import Edit
@@ -288,19 +288,18 @@ _TOOLCHAIN_IMPORT = re.compile(r'"(go/importer|go/build|golang\.org/x/tools/go/p
 
 
 def _cgo_off_without_compiler(a: Analysis) -> bool:
-    """golang:*-alpine of Go 1.20+ (a tag naming no version: the newest) with no C compiler
-    installed: Go turns cgo off itself. Older Go keeps cgo on without one, its standard
+    """golang:*-alpine of Go 1.20+ (see ``golang_cgo_auto``) with no C compiler installed:
+    Go turns cgo off itself. Older Go keeps cgo on without one, its standard
     library precompiled with cgo, so a program using net links libc dynamically (built,
     round 28: Go 1.19 with gcc removed linked net/http to libc.so.6; on distroless/static
     exec failed, "no such file or directory"). Other alpine images may add Go with gcc."""
     image = a.stage.root_image
     tag = image.tag or ""
-    if image.full_name != "golang" or "alpine" not in tag or "$" in tag:
+    if image.full_name != "golang" or "alpine" not in tag:
         return False
     if set(a.packages) & {"gcc", "build-base", "musl-dev"}:
         return False
-    version = golang_version(tag)
-    return version is None or version >= (1, 20)
+    return golang_cgo_auto(tag, a.stage.root.from_.args)
 
 
 def _fetch_after_builds(a: Analysis, builds: list[Call]) -> Call | None:

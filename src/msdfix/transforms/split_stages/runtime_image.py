@@ -32,6 +32,7 @@ from msdfix.model.base_images import DEFAULT_WORKDIR_MODES, DEFAULT_WORKDIRS
 from msdfix.model.image import elsewhere, parse_image, respell, uncached
 from msdfix.model.paths import within
 from msdfix.model.users import is_root
+from msdfix.syntax.values import instruction_values
 from msdfix.transforms.split_stages.build_stage import Analysis, Plan, final_user, keyword
 
 
@@ -137,5 +138,23 @@ def registry_runtime(a: Analysis, plan: Plan) -> None:
     if runtime.registry is None and runtime.tag and image.on_hub and runtime.on_hub:
         plan.runtime = respell(image, runtime.name, runtime.tag)
     why = uncached(image, plan.runtime) or elsewhere(image, plan.runtime)
+    why = why or _named_by_argument(a, plan.runtime)
     if why is not None and plan.unsafe is None:
         plan.unsafe = why
+
+
+def _named_by_argument(a: Analysis, runtime: str) -> str | None:
+    """Why ``runtime`` may be out of reach when a build argument names the build image's
+    registry or repository (``${REGISTRY}/golang:1.22``; a tag from one is harmless): its
+    default is only the default, ``--build-arg`` may point the build at a registry it alone
+    reaches, and the runtime is pulled by its own name (built: with ``REGISTRY`` pointing
+    elsewhere the build stage came from there, the runtime still from gcr.io's name)."""
+    values = instruction_values(a.stage.from_)[1]
+    written = re.sub(r"\$\{[^}]*\}", "$", values[0] if values else "")
+    named = parse_image(written)
+    if "$" not in f"{named.registry or ''}/{named.repository}":
+        return None
+    return (
+        f"{values[0]} names its registry by a build argument: --build-arg may point it at a "
+        f"mirror, and a build that reaches only that cannot pull {runtime}"
+    )
