@@ -179,6 +179,7 @@ from msdfix.transforms.split_stages.ownership import (
     chown_made_dirs,
     copied_dir_modes,
     copied_files,
+    copy_owner,
     first_maker,
     folder_runs,
     gives_files_away,
@@ -850,7 +851,7 @@ def _copy_block(a: Analysis, plan: Plan, alias: str) -> str:
     # paths hold context files is unknown: every path gets it, as before. The node image's
     # global folders are root's: COPY --from carries the owners of what a global install added
     # (built: --chown=node gave /usr/local/bin/node and npm to the app's user).
-    chown = plan.chown
+    chown, runs = plan.chown, _runs_around_copies(a, plan)
     for parent, group in grouped.items():
         if len(group) == 1:
             lines.append(copy_line(doc, alias, group[0], group[0], None))
@@ -866,6 +867,7 @@ def _copy_block(a: Analysis, plan: Plan, alias: str) -> str:
         source = plan.sources.get(path, alias)
         held = path in under and a.ctx.present or path in GLOBAL_DIRS
         owner = plan.owners.get(path, None if held else chown) if source == alias else None
+        owner = copy_owner(a, plan, owner, plan.moves.get(path, path), runs)
         line = copy_line(doc, source, path, plan.moves.get(path, path), owner)
         if rank(path) == 0:
             lines.insert(position, line)
@@ -873,6 +875,20 @@ def _copy_block(a: Analysis, plan: Plan, alias: str) -> str:
         else:
             lines.append(line)
     return "".join(line + nl for line in lines)
+
+
+def _runs_around_copies(a: Analysis, plan: Plan) -> tuple[list[Instruction], list[Instruction]]:
+    """The setup RUNs the runtime repeats before its copies and after them, as ``_render``
+    lays them out: from the first RUN that waits for the copies on, every RUN comes after."""
+    anchor = _anchor(a)
+    late = _ordered_setup(a, plan, anchor)
+    early: list[Instruction] = []
+    for ins in a.setup_runs:
+        if anchor is None or ins.start > anchor.start or late.get(id(ins)):
+            break
+        early += [] if id(ins) in late else [ins]
+    kept = {id(i) for i in early} | {k for k, v in late.items() if not v}  # (left out)
+    return early, [i for i in a.setup_runs if id(i) not in kept]
 
 
 def _message(a: Analysis, plan: Plan) -> str:

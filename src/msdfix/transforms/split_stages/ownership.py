@@ -772,3 +772,46 @@ def _debian_system_user(a: Analysis, plan: Plan, user: str) -> bool:
     elif group and (not debian_image(plan.runtime) or group not in DEBIAN_SYSTEM_GROUPS):
         return False
     return not any(ACCOUNT_EDITS.search(i.args) for i in account_runs(a, name))
+
+
+def copy_owner(
+    a: Analysis, plan: Plan, owner: str | None, dest: str, runs: tuple[list[Instruction], ...]
+) -> str | None:
+    """The ``--chown`` of the runtime's ``COPY --from`` into ``dest``, where ``runs`` are the
+    RUNs the runtime repeats before and after its copies. A name made only after the copies
+    is left out when a later RUN gives all of ``dest`` a user and group (``chown -R u: dest``),
+    else the split is unsafe: BuildKit gives root a name it cannot find, the legacy builder,
+    podman and kaniko stop (built: ``useradd --uid 2000 eventz && chown eventz: /eventz -R``
+    repeated after ``COPY --from=build --chown=eventz``: "can't find uid for user eventz"
+    with DOCKER_BUILDKIT=0; without --chown every file's owner and mode as the original's)."""
+    early, late = runs
+    if not owner or runtime_has_user(a, plan, owner, early):
+        return owner
+    if any(_chowns_all(a, ins, dest) for ins in late):
+        return None
+    if plan.unsafe is None:
+        plan.unsafe = (
+            f"COPY --from --chown={owner} comes before the RUN that creates {owner}: BuildKit "
+            "gives the files to root, and the legacy builder, podman and kaniko stop"
+        )
+    return owner
+
+
+def _chowns_all(a: Analysis, ins: Instruction, dest: str) -> bool:
+    """Whether the RUN ``ins`` runs ``chown -R USER:GROUP`` (or ``USER:``) on ``dest`` or a
+    folder above it, giving every file there the same owner whatever COPY gave it."""
+    script = run_script(ins, a.doc.text)
+    for command in script.commands if script else []:
+        program, args = program_args(command)
+        flags = [x for x in args if x.startswith("-")]
+        words = [x for x in args if not x.startswith("-")]
+        recursive = any(x == "--recursive" or (x[1:2] != "-" and "R" in x) for x in flags)
+        if program != "chown" or not recursive or len(words) < 2:
+            continue
+        user, colon, _ = words[0].partition(":")
+        if "$" in words[0] or not user or not colon or any("reference" in x for x in flags):
+            continue
+        cwd = resolve(command.cwd, a.dirs[id(ins)]) if command.cwd else a.dirs[id(ins)]
+        if any("$" not in w and within(dest, resolve(w, cwd)) for w in words[1:]):
+            return True
+    return False
