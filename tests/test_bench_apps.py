@@ -30,6 +30,18 @@ def test_app_is_complete(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_no_global_yarn_install_on_node_images(name):
+    """The node images ship yarn 1, so ``npm install -g yarn`` fails there (EEXIST): the
+    yarn-api expert did, and run_suite measured no expert for it (2026-12-06)."""
+    for file in ("Dockerfile", "expert.Dockerfile"):
+        text = (APPS / name / file).read_text()
+        if re.search(r"(?im)^FROM\s+(--\S+\s+)*node:", text):
+            assert not re.search(r"(?im)^RUN\b.*npm (install|i) (-g|--global) yarn\b", text), (
+                f"{name}/{file}"
+            )
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_rewrite_splits_soundly(name):
     app = APPS / name
     text = (app / "Dockerfile").read_text()

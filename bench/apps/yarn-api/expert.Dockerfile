@@ -1,13 +1,11 @@
 # Expert version: production dependencies from the lock file, compiled JavaScript only.
-# (yarn comes from npm: the offline stand-in images do not ship it.)
+# (yarn 1 comes with the node images; installing it again with npm -g fails: EEXIST.)
 FROM node:20 AS deps
-RUN npm install -g yarn@1.22.22
 WORKDIR /app
 COPY package.json yarn.lock ./
 RUN yarn install --frozen-lockfile --production
 
 FROM node:20 AS build
-RUN npm install -g yarn@1.22.22
 WORKDIR /app
 COPY package.json yarn.lock ./
 RUN yarn install --frozen-lockfile
