@@ -268,6 +268,28 @@ def test_classify_fs_compares_owners_modes_links_and_empty_directories():
     assert classify_fs(original, dict(original)).unexpected == []
 
 
+def test_classify_fs_expects_what_a_slim_base_leaves_out():
+    """slim-base's debian -> debian-slim: docs, man pages and translations are missing from the
+    rewrite (debuerreotype's path-excludes, its marker file new), as README's rule says; the
+    same paths missing without a slimmed rewrite, or a program missing, stay unexpected."""
+    full = {
+        "usr/bin/file": ("file", 9, "0:0 755"),
+        "usr/share/doc/file/changelog.gz": ("file", 5, "0:0 644"),
+        "usr/share/doc/file/copyright": ("file", 5, "0:0 644"),
+        "usr/share/man/man1/file.1.gz": ("file", 5, "0:0 644"),
+        "usr/share/locale/de/LC_MESSAGES/file.mo": ("file", 5, "0:0 644"),
+    }
+    slim = {
+        "usr/share/doc/file/copyright": ("file", 5, "0:0 644"),
+        "etc/dpkg/dpkg.cfg.d/docker": ("file", 7, "0:0 644"),
+    }
+    diff = classify_fs(full, slim)
+    assert diff.unexpected == ["- usr/bin/file"]
+    assert len(diff.expected) == 4 and "+ etc/dpkg/dpkg.cfg.d/docker" in diff.expected
+    unslimmed = classify_fs(full, {k: v for k, v in slim.items() if "dpkg" not in k})
+    assert "- usr/share/man/man1/file.1.gz" in unslimmed.unexpected
+
+
 def test_listing_entries_carry_owner_mode_and_link_target():
     import tarfile
 

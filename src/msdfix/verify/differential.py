@@ -361,6 +361,12 @@ EXPECTED = re.compile(
     r"|tmp/|etc/ssl/private/ssl-cert-snakeoil\.key$)"
 )
 APT_CONFIG = re.compile(r"^etc/apt/apt\.conf\.d/")
+# What a Debian -slim base leaves out (debuerreotype-slimify's path-excludes), expected missing
+# when the rewrite's image is slimmed and the original's is not: its marker file is new.
+SLIM_MARKER = "etc/dpkg/dpkg.cfg.d/docker"
+SLIMMED = re.compile(
+    r"^usr/share/(doc|info|linda|lintian/overrides|locale|man|gnome/help|omf|doc/kde/HTML)/"
+)
 
 # path -> (type, size[, "uid:gid mode"]): directories compare by owner and mode alone
 Listing = Mapping[str, tuple[str, int] | tuple[str, int, str]]
@@ -387,12 +393,14 @@ class FsDiff:
 
 def classify_fs(original: Listing, rewrite: Listing) -> FsDiff:
     """Paths only in one image (an empty directory too), or whose type, size, symlink target,
-    owner or mode differs, sorted into the three kinds. A change of owner or mode alone is
+    owner or mode differs, sorted into the three kinds (docs, man pages and translations a
+    -slim base leaves out are expected when only the rewrite's image is slimmed). A change of owner or mode alone is
     shown with both (``~ app (0:0 755 -> 1000:1000 755)``): ``COPY --from`` carries what is
     in a directory, not the directory's own owner and mode."""
     expected: list[str] = []
     apt_config: list[str] = []
     unexpected: list[str] = []
+    slimmed = SLIM_MARKER in rewrite and SLIM_MARKER not in original
     for path in sorted(set(original) | set(rewrite)):
         a, b = original.get(path), rewrite.get(path)
         if a == b:
@@ -401,7 +409,9 @@ def classify_fs(original: Listing, rewrite: Listing) -> FsDiff:
         entry = f"{what} {path}"
         if a is not None and b is not None and a[:2] == b[:2]:
             entry += f" ({_meta(a)} -> {_meta(b)})"
-        if EXPECTED.match(path):
+        if EXPECTED.match(path) or (
+            slimmed and (path == SLIM_MARKER or (b is None and SLIMMED.match(path)))
+        ):
             expected.append(entry)
         elif APT_CONFIG.match(path):
             apt_config.append(entry)
