@@ -2202,3 +2202,26 @@ def test_golangs_default_workdir_is_kept_on_distroless(tmp_path, copy, user, out
     [fix] = [f for f in result.applied if "distroless" in f.message]
     assert "WORKDIR /go\n" in result.output, result.output
     assert ("mode 1777" in fix.message) is (outcome == "unsafe"), fix.message
+
+
+@pytest.mark.parametrize(
+    ("base", "moves"), [("debian:bookworm", True), ("python:3.12-bookworm", False)]
+)
+def test_debian_slim_compiles_pip_packages_as_the_full_image_does(
+    tmp_path: Path, base: str, moves: bool
+) -> None:
+    """debian's -slim has the same packages (and so the same compilers and libraries) as the
+    full tag: a pip install it cannot prove wheel-only is no reason to keep debian:bookworm
+    (algas/fab built alike on both), while python's full image brings compilers -slim lacks."""
+    text = (
+        f"FROM {base}\nRUN apt-get update && apt-get install -y --no-install-recommends gcc "
+        "python3-dev python3-pip && pip install --break-system-packages Fabric\n"
+        'ENTRYPOINT ["fab"]\n'
+    )
+    (tmp_path / "Dockerfile").write_text(text)
+    result = _run(text, context=tmp_path)
+    assert ("-slim" in result.output.splitlines()[0]) is moves, [
+        f.message for f in result.suggestions
+    ]
+    compiles = [f for f in result.suggestions if "without a compiler" in f.message]
+    assert bool(compiles) is not moves

@@ -21,7 +21,8 @@ Fix safety
     no RUN/CMD/ENTRYPOINT/HEALTHCHECK of the stage uses a tool only the full image has (gcc, make,
     git, curl, wget, ps, ...) unless the stage apt-get installs it, and dependency installs in the
     stage cannot compile (npm lockfile without install scripts or native modules, requirements
-    files without packages that need system libraries); eclipse-temurin JDK -> JRE of the same
+    files without packages that need system libraries; debian's -slim has the full tag's
+    packages, so there an install compiles alike); eclipse-temurin JDK -> JRE of the same
     major and OS when no JDK tool (javac, jar, jlink, jcmd, ...) runs; nginx -> nginx:<v>-alpine
     when the stage only copies static files.
     Unsafe (reason shown): dependencies that cannot be seen or run install scripts, artefacts

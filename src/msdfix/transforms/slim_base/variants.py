@@ -93,6 +93,10 @@ WEB_DIRS = ("/usr/share/nginx/", "/usr/share/nginx/html", "/var/www", "/etc/ngin
 
 # Families whose images start an interpreter's programs: pip, npm or gem may install them.
 INTERPRETED = frozenset({"python", "node", "ruby"})
+# Dependency verdicts about what the full image brings (compilers, -dev libraries, git): a
+# family whose -slim has the same packages (debian: only docs, man pages and translations
+# differ) builds such an install alike on both.
+SAME_PACKAGES_STATUSES = frozenset({"native", "unproven", "open", "git"})
 
 
 def _alpine_unknown_id(stage: Stage) -> str | None:
@@ -669,6 +673,8 @@ class Planner:
             cand.unsafe.append("the image does not start java directly: it may use JDK tools")
         for ecosystem, calls in self.installs.items():
             status, names = dependency_status(self.doc, ecosystem, calls, self.stage)
+            if status in SAME_PACKAGES_STATUSES and not self.family.full_only_tools:
+                continue  # debian's -slim has the full tag's compilers, libraries and git
             line = self._status_line(ecosystem, calls, status)
             if status == "git":
                 cand.blocked = (
