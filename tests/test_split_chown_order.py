@@ -20,7 +20,12 @@ from msdfix.document import Document
 from msdfix.engine import Settings, rewrite
 from msdfix.model import BuildContext
 from msdfix.syntax import parse
-from msdfix.transforms.split_stages import PLANNERS, _runs_around_copies
+from msdfix.transforms.split_stages import (
+    PLANNERS,
+    _anchor,
+    _ordered_setup,
+    _runs_around_copies,
+)
 from msdfix.transforms.split_stages.build_stage import Analysis
 from msdfix.transforms.split_stages.ownership import copy_owner
 
@@ -67,7 +72,9 @@ def _owner_of_copy(text: str, owner: str, dest: str) -> tuple[str | None, str | 
     analysis = Analysis(doc, doc.model.stages[0], "node")
     plan = PLANNERS["node"](analysis)
     plan.unsafe = None  # (no context: package.json's reason would hide the one under test)
-    kept = copy_owner(analysis, plan, owner, dest, _runs_around_copies(analysis, plan))
+    anchor = _anchor(analysis)
+    runs = _runs_around_copies(analysis, anchor, _ordered_setup(analysis, plan, anchor))
+    kept = copy_owner(analysis, plan, owner, dest, runs)
     return kept, plan.unsafe
 
 

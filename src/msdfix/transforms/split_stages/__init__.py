@@ -757,8 +757,8 @@ def _render(a: Analysis, plan: Plan, alias: str) -> list[Edit]:
         out.append(f"{keyword(doc, 'RUN')} {run}{nl}")
     start = len(out)
     anchor = _anchor(a)
-    copies = _copy_block(a, plan, alias)
     late = _ordered_setup(a, plan, anchor)
+    copies = _copy_block(a, plan, alias, _runs_around_copies(a, anchor, late))
     if anchor is None:
         out.append(copies)
     deferred: list[str] = []
@@ -820,10 +820,13 @@ def _owners_reason(a: Analysis, user: str, given: str | None, repeated: set[int]
     )
 
 
-def _copy_block(a: Analysis, plan: Plan, alias: str) -> str:
+def _copy_block(
+    a: Analysis, plan: Plan, alias: str, runs: tuple[list[Instruction], list[Instruction]]
+) -> str:
     """The runtime's COPY --from lines, what changes least first (so a source edit leaves the
     earlier layers cached): other stages and dependency directories, context files (grouped by
-    directory), artefacts, context directories."""
+    directory), artefacts, context directories; ``runs``: the setup RUNs repeated before and
+    after them (``_runs_around_copies``)."""
     doc, nl = a.doc, a.doc.newline
     files: set[str] = set()
     under: set[str] = set()
@@ -851,7 +854,7 @@ def _copy_block(a: Analysis, plan: Plan, alias: str) -> str:
     # paths hold context files is unknown: every path gets it, as before. The node image's
     # global folders are root's: COPY --from carries the owners of what a global install added
     # (built: --chown=node gave /usr/local/bin/node and npm to the app's user).
-    chown, runs = plan.chown, _runs_around_copies(a, plan)
+    chown = plan.chown
     for parent, group in grouped.items():
         if len(group) == 1:
             lines.append(copy_line(doc, alias, group[0], group[0], None))
@@ -877,11 +880,12 @@ def _copy_block(a: Analysis, plan: Plan, alias: str) -> str:
     return "".join(line + nl for line in lines)
 
 
-def _runs_around_copies(a: Analysis, plan: Plan) -> tuple[list[Instruction], list[Instruction]]:
+def _runs_around_copies(
+    a: Analysis, anchor: Instruction | None, late: dict[int, bool]
+) -> tuple[list[Instruction], list[Instruction]]:
     """The setup RUNs the runtime repeats before its copies and after them, as ``_render``
-    lays them out: from the first RUN that waits for the copies on, every RUN comes after."""
-    anchor = _anchor(a)
-    late = _ordered_setup(a, plan, anchor)
+    lays them out (``anchor`` and ``late``, ``_ordered_setup``'s answer, are its): from the
+    first RUN that waits for the copies on, every RUN comes after."""
     early: list[Instruction] = []
     for ins in a.setup_runs:
         if anchor is None or ins.start > anchor.start or late.get(id(ins)):
